@@ -1,0 +1,61 @@
+# Shared helpers for the scripts that start test servers (sourced, not run): free loopback
+# ports, background processes tracked by pid files, readiness polling and clean stops.
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_bg PIDFILE LOGFILE CMD...: runs CMD in its own session (so a stop reaches its children
+# too), with output to LOGFILE, and records its pid in PIDFILE.
+start_bg() {
+    local pidfile=$1 log=$2
+    shift 2
+    setsid "$@" </dev/null >"$log" 2>&1 &
+    echo $! >"$pidfile"
+}
+
+# wait_until SECONDS DESCRIPTION CMD...: polls CMD every 0.1 s until it succeeds; fails with a
+# message naming DESCRIPTION when SECONDS pass.
+wait_until() {
+    local limit=$1 what=$2
+    shift 2
+    local deadline=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "timed out after ${limit}s waiting for $what" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# alive PIDFILE: true when the process recorded in PIDFILE runs.
+alive() {
+    [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+# stop_pidfile PIDFILE: stops the process group started by start_bg (TERM, then KILL after 5 s)
+# and removes PIDFILE.
+stop_pidfile() {
+    local pidfile=$1 pid i
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for i in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+# stop_all DIR: stops every process whose pid file is in DIR (newest first).
+stop_all() {
+    local f
+    for f in $(ls -t "$1"/*.pid 2>/dev/null); do
+        stop_pidfile "$f"
+    done
+}
