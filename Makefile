@@ -1,0 +1,116 @@
+# eddy's build. `make` builds build/eddy; `make check` runs every test tier; `make demo` sets up
+# the machine and runs the demo; `make bench` runs the benchmarks. See README.md.
+
+VERSION := $(shell cat VERSION)
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+CC ?= gcc
+# Every library eddy's modules build on, all from Debian's -dev packages.
+PKGS := libgit2 libfyaml libcurl openssl libpcre2-8 libmicrohttpd libarchive zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+WERROR ?= -Werror
+OPT ?= -O2 -g
+CPPFLAGS_ALL := -D_GNU_SOURCE -DED_VERSION='"$(VERSION)+$(COMMIT)"' $(PKG_CFLAGS)
+CFLAGS_ALL := -std=c17 $(OPT) $(WARN) $(WERROR) -fno-omit-frame-pointer $(CPPFLAGS_ALL) $(CFLAGS)
+LDFLAGS_ALL := -Wl,--as-needed $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lpthread -lm
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+
+SRC := $(sort $(wildcard src/*/*.c))
+OBJ := $(patsubst src/%.c,build/obj/%.o,$(SRC))
+ASAN_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(SRC))
+UNIT_MODULES := $(notdir $(wildcard tests/unit/*))
+UNIT := $(addprefix build/tests/unit-,$(UNIT_MODULES))
+ASAN_UNIT := $(addprefix build/asan/tests/unit-,$(UNIT_MODULES))
+
+.PHONY: all setup check unit unit-asan valgrind e2e format format-check lint layers bench demo clean
+all: build/eddy
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+build/asan/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@echo "  CC asan $<"
+	@$(CC) $(CFLAGS_ALL) $(SAN) -MMD -MP -c $< -o $@
+
+build/libeddy.a: $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/libeddy.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/eddy: build/obj/main.o build/libeddy.a
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+build/obj/main.o: src/main.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# One unit-test executable per module (tests/unit/<module>/*.c), linked with cmocka.
+.SECONDEXPANSION:
+build/tests/unit-%: $$(wildcard tests/unit/%/*.c) build/libeddy.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Isrc $(LDFLAGS_ALL) -o $@ $(filter %.c,$^) build/libeddy.a $(LIBS) -lcmocka
+
+build/asan/tests/unit-%: $$(wildcard tests/unit/%/*.c) build/asan/libeddy.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SAN) -Isrc $(LDFLAGS_ALL) -o $@ $(filter %.c,$^) build/asan/libeddy.a $(LIBS) -lcmocka
+
+# Set-up is idempotent and quick once done (scripts/setup).
+setup:
+	scripts/setup
+
+unit: $(UNIT)
+	@set -e; for t in $(UNIT); do echo "== $$t"; $$t; done
+
+unit-asan: $(ASAN_UNIT)
+	@set -e; for t in $(ASAN_UNIT); do echo "== $$t (ASan+UBSan)"; \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+valgrind: $(UNIT)
+	@set -e; for t in $(UNIT); do echo "== $$t (valgrind)"; \
+		valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect $$t; done
+
+e2e: build/eddy
+	tests/e2e/run
+
+FORMAT_FILES = $(shell find src tests -name '*.[ch]' | sort)
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+lint:
+	clang-tidy --quiet $(SRC) src/main.c -- $(CPPFLAGS_ALL) -std=c17
+
+layers:
+	scripts/check-layers
+
+# Every test tier: static checks, unit tests plain, under ASan+UBSan and under valgrind, then
+# the end-to-end tests against a real control plane, Git servers and registry.
+check: setup
+	$(MAKE) all format-check layers lint
+	$(MAKE) unit unit-asan valgrind
+	$(MAKE) e2e
+
+bench: build/eddy
+	bench/run
+
+demo: setup
+	$(MAKE) all
+	scripts/demo
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/obj/main.d

@@ -1,0 +1,173 @@
+/*
+ * base: the ground floor every other module stands on. Memory that aborts on exhaustion,
+ * errors that carry their message up the stack (ed_err), growing buffers with a hard size cap
+ * (ed_buf) so a hostile peer cannot make the process balloon, a per-reconcile arena with cleanup
+ * hooks, JSON-lines logging with Flux's keys and secret redaction, time and Go-style durations
+ * (the format of Flux's `interval` and `timeout` fields), and SHA-256.
+ *
+ * Depends on libc and OpenSSL (for the digest) only.
+ */
+#ifndef ED_BASE_H
+#define ED_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define ED_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+/* ---- memory: out of memory aborts, so callers never check ---- */
+
+/* Allocate, or print a message and abort. Never return NULL. */
+void *ed_xmalloc(size_t n);
+void *ed_xcalloc(size_t count, size_t size);
+void *ed_xrealloc(void *p, size_t n);
+char *ed_xstrdup(const char *s);
+char *ed_xstrndup(const char *s, size_t n);
+/* A newly allocated formatted string; the caller frees it. */
+char *ed_xasprintf(const char *fmt, ...) ED_PRINTF(1, 2);
+
+/* ---- errors ---- */
+
+/* Return codes: 0 on success, one of these otherwise. Only codes a caller branches on exist. */
+enum {
+    ED_OK = 0,
+    ED_ERROR = -1,     /* anything without a more specific code */
+    ED_ENOTFOUND = -2, /* the object or file does not exist */
+    ED_ECONFLICT = -3, /* already exists, or a write lost a race (HTTP 409) */
+    ED_EGONE = -4,     /* a watch's resourceVersion is too old (HTTP 410) */
+    ED_EINVALID = -5,  /* input rejected: bad YAML, bad field, API 422 */
+    ED_EAUTH = -6,     /* not authenticated or not allowed (HTTP 401, 403) */
+    ED_ETIMEOUT = -7,  /* a deadline passed */
+    ED_ERETRY = -8,    /* transient: try again later (HTTP 429, 5xx, broken connection) */
+    ED_ETOOBIG = -9,   /* a size cap was reached */
+};
+
+#define ED_ERR_MSG_MAX 2048
+
+/*
+ * An error's code and message, passed explicitly down the call chain (never thread-local: work
+ * moves between threads). The message is set where the error happens and prefixed with context
+ * on the way up, so it reads like a Flux condition message:
+ * "kustomize build failed: accumulating resources from 'apps/': missing 'deploy.yaml'".
+ */
+typedef struct ed_err {
+    int code;
+    char msg[ED_ERR_MSG_MAX];
+} ed_err;
+
+#define ED_ERR_INIT                                                                                \
+    {                                                                                              \
+        0,                                                                                         \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
+
+/* Record code and message in err (which may be NULL). Returns code, so callers can write
+ * `return ed_err_set(err, ED_EINVALID, "...")`. */
+int ed_err_set(ed_err *err, int code, const char *fmt, ...) ED_PRINTF(3, 4);
+/* Prefix err's message with "<context>: ". Returns err's code (ED_ERROR if err is NULL or
+ * holds no code). */
+int ed_err_wrap(ed_err *err, const char *fmt, ...) ED_PRINTF(2, 3);
+void ed_err_clear(ed_err *err);
+/* A short stable name for a code ("not found", "conflict", ...). */
+const char *ed_err_code_name(int code);
+
+/* ---- growing buffers with a cap ---- */
+
+/*
+ * A byte buffer that grows as needed up to `max` bytes. The data is always NUL-terminated
+ * (the terminator is not counted in len), so text can be used as a C string directly.
+ */
+typedef struct ed_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+} ed_buf;
+
+#define ED_BUF_INIT(max_bytes)                                                                     \
+    {                                                                                              \
+        NULL, 0, 0, (max_bytes)                                                                    \
+    }
+
+/* Append n bytes. Returns 0, or ED_ETOOBIG (buffer unchanged) when len would exceed max. */
+int ed_buf_append(ed_buf *b, const void *data, size_t n);
+int ed_buf_append_str(ed_buf *b, const char *s);
+int ed_buf_printf(ed_buf *b, const char *fmt, ...) ED_PRINTF(2, 3);
+int ed_buf_vprintf(ed_buf *b, const char *fmt, va_list ap) ED_PRINTF(2, 0);
+/* Append s as a JSON string literal, quotes included. */
+int ed_buf_append_json_str(ed_buf *b, const char *s);
+void ed_buf_reset(ed_buf *b);
+/* Hand the NUL-terminated data to the caller (who frees it) and empty the buffer. Never NULL. */
+char *ed_buf_take(ed_buf *b);
+void ed_buf_free(ed_buf *b);
+
+/* ---- arena: one pool per reconcile or build, freed at once ---- */
+
+typedef struct ed_arena ed_arena;
+
+ed_arena *ed_arena_new(void);
+/* Zeroed memory that lives until ed_arena_free. */
+void *ed_arena_alloc(ed_arena *a, size_t n);
+char *ed_arena_strdup(ed_arena *a, const char *s);
+char *ed_arena_printf(ed_arena *a, const char *fmt, ...) ED_PRINTF(2, 3);
+/* Run fn(ctx) when the arena is freed (in reverse order of registration): closing descriptors,
+ * removing temp directories, freeing library objects. */
+void ed_arena_on_free(ed_arena *a, void (*fn)(void *ctx), void *ctx);
+/* Run the cleanup hooks and release everything. Accepts NULL. */
+void ed_arena_free(ed_arena *a);
+
+/* ---- logging: one JSON object a line on stderr (or a human console format) ---- */
+
+typedef enum {
+    ED_LOG_DEBUG,
+    ED_LOG_INFO,
+    ED_LOG_ERROR
+} ed_log_level;
+typedef enum {
+    ED_LOG_JSON,
+    ED_LOG_CONSOLE
+} ed_log_format;
+
+void ed_log_init(ed_log_format format, ed_log_level min_level);
+/*
+ * Log msg with key/value string pairs, terminated by NULL:
+ *   ed_log(ED_LOG_INFO, "reconciliation finished", "controller", "kustomization",
+ *          "name", name, NULL);
+ * Values of keys that name secrets (token, password, key, secret, ...) are written as "***".
+ * Thread-safe: a line is written with one write(2).
+ */
+void ed_log(ed_log_level level, const char *msg, ...);
+/* True when a key's value must never be logged. */
+bool ed_log_key_is_secret(const char *key);
+
+/* ---- time ---- */
+
+/* Milliseconds on the monotonic clock, for timeouts and durations. */
+int64_t ed_time_mono_ms(void);
+/* t formatted as RFC 3339 in UTC ("2026-11-27T23:19:52Z"), as Kubernetes writes metav1.Time. */
+void ed_time_rfc3339(time_t t, char out[32]);
+/*
+ * Parse a Go duration ("1m30s", "10m", "1h", "500ms", "1.5h"; units ns us µs ms s m h), the
+ * format of Flux's interval and timeout fields, into milliseconds (sub-millisecond parts are
+ * truncated). Returns 0, or ED_EINVALID with a message naming the input.
+ */
+int ed_duration_parse(const char *s, int64_t *out_ms, ed_err *err);
+/* Format ms as Go does ("1m30s", "10m0s", "500ms"). */
+void ed_duration_format(int64_t ms, char out[32]);
+
+/* ---- hashing ---- */
+
+/* SHA-256 of data as 64 lowercase hex digits and a NUL. */
+void ed_sha256_hex(const void *data, size_t n, char out[65]);
+
+/* ---- strings ---- */
+
+bool ed_str_has_prefix(const char *s, const char *prefix);
+bool ed_str_has_suffix(const char *s, const char *suffix);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * ed_err: an error code plus a message that gains context as it travels up, so the message a
+ * user finally reads in a Ready condition names the file, object and field at fault.
+ */
+#include "base.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int ed_err_set(ed_err *err, int code, const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int ed_err_wrap(ed_err *err, const char *fmt, ...)
+{
+    if (!err)
+        return ED_ERROR;
+    if (err->code == 0)
+        err->code = ED_ERROR;
+    char prefix[ED_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return err->code;
+    /* New message: prefix, ": ", old message, cut at the capacity (a long chain loses its
+     * innermost end, never the context). */
+    char out[ED_ERR_MSG_MAX];
+    size_t cap = sizeof(out) - 1, len = strnlen(prefix, cap);
+    memcpy(out, prefix, len);
+    if (err->msg[0]) {
+        const char *parts[2] = {": ", err->msg};
+        for (int i = 0; i < 2; i++) {
+            size_t part = strnlen(parts[i], cap - len);
+            memcpy(out + len, parts[i], part);
+            len += part;
+        }
+    }
+    out[len] = '\0';
+    memcpy(err->msg, out, len + 1);
+    return err->code;
+}
+
+void ed_err_clear(ed_err *err)
+{
+    if (err) {
+        err->code = 0;
+        err->msg[0] = '\0';
+    }
+}
+
+const char *ed_err_code_name(int code)
+{
+    switch (code) {
+    case ED_OK:
+        return "ok";
+    case ED_ENOTFOUND:
+        return "not found";
+    case ED_ECONFLICT:
+        return "conflict";
+    case ED_EGONE:
+        return "gone";
+    case ED_EINVALID:
+        return "invalid";
+    case ED_EAUTH:
+        return "unauthorized";
+    case ED_ETIMEOUT:
+        return "timeout";
+    case ED_ERETRY:
+        return "retry";
+    case ED_ETOOBIG:
+        return "too big";
+    default:
+        return "error";
+    }
+}

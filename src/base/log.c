@@ -1,0 +1,89 @@
+/*
+ * Logging. The agent writes one JSON object a line on stderr with the keys Flux's controllers
+ * use (level, ts, msg, controller, name, namespace, reconcileID, revision, error), so existing
+ * log pipelines keep working; the CLI uses a plain console format. Values under keys that name
+ * secrets are replaced by "***": a token must never reach a log.
+ */
+#include "base.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static ed_log_format log_format = ED_LOG_JSON;
+static ed_log_level log_min = ED_LOG_INFO;
+
+void ed_log_init(ed_log_format format, ed_log_level min_level)
+{
+    log_format = format;
+    log_min = min_level;
+}
+
+bool ed_log_key_is_secret(const char *key)
+{
+    static const char *const secret_words[] = {"token",      "password",      "secret",  "key",
+                                               "credential", "authorization", "identity"};
+    for (size_t i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++) {
+        size_t n = strlen(secret_words[i]);
+        for (const char *p = key; *p; p++)
+            if (strncasecmp(p, secret_words[i], n) == 0)
+                return true;
+    }
+    return false;
+}
+
+static const char *level_name(ed_log_level level)
+{
+    switch (level) {
+    case ED_LOG_DEBUG:
+        return "debug";
+    case ED_LOG_INFO:
+        return "info";
+    default:
+        return "error";
+    }
+}
+
+void ed_log(ed_log_level level, const char *msg, ...)
+{
+    if (level < log_min)
+        return;
+    ed_buf line = ED_BUF_INIT(64 * 1024);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    char ts[32];
+    ed_time_rfc3339(tv.tv_sec, ts);
+    /* Insert the milliseconds before the 'Z' as Flux's zap encoder does (ISO 8601). */
+    ts[19] = '\0';
+
+    va_list ap;
+    va_start(ap, msg);
+    if (log_format == ED_LOG_JSON) {
+        ed_buf_printf(&line, "{\"level\":\"%s\",\"ts\":\"%s.%03ldZ\",\"msg\":", level_name(level),
+                      ts, (long)(tv.tv_usec / 1000));
+        ed_buf_append_json_str(&line, msg);
+        for (const char *k; (k = va_arg(ap, const char *));) {
+            const char *v = va_arg(ap, const char *);
+            ed_buf_append(&line, ",", 1);
+            ed_buf_append_json_str(&line, k);
+            ed_buf_append(&line, ":", 1);
+            ed_buf_append_json_str(&line, ed_log_key_is_secret(k) ? "***" : (v ? v : ""));
+        }
+        ed_buf_append(&line, "}\n", 2);
+    } else {
+        ed_buf_printf(&line, "%s%s", level == ED_LOG_ERROR ? "✗ " : "", msg);
+        for (const char *k; (k = va_arg(ap, const char *));) {
+            const char *v = va_arg(ap, const char *);
+            ed_buf_printf(&line, " %s=%s", k, ed_log_key_is_secret(k) ? "***" : (v ? v : ""));
+        }
+        ed_buf_append(&line, "\n", 1);
+    }
+    va_end(ap);
+    /* One write per line keeps lines from different threads whole. A failed write to stderr
+     * has nowhere to be reported. */
+    ssize_t unused = write(STDERR_FILENO, line.data, line.len);
+    (void)unused;
+    ed_buf_free(&line);
+}

@@ -1,0 +1,116 @@
+/*
+ * Time: the monotonic clock for deadlines, RFC 3339 for the timestamps Kubernetes stores, and
+ * Go durations, the format of every Flux interval and timeout field ("10m", "1m30s").
+ */
+#include "base.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+int64_t ed_time_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ed_time_rfc3339(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Units of a Go duration, in nanoseconds. Longest names first so "ms" wins over "m". */
+static const struct {
+    const char *name;
+    double ns;
+} units[] = {
+    {"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+    {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9},
+};
+
+int ed_duration_parse(const char *s, int64_t *out_ms, ed_err *err)
+{
+    const char *p = s;
+    bool neg = false;
+    double total_ns = 0;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    if (strcmp(p, "0") == 0) {
+        *out_ms = 0;
+        return 0;
+    }
+    if (!*p)
+        goto invalid;
+    while (*p) {
+        if (!isdigit((unsigned char)*p) && *p != '.')
+            goto invalid;
+        const char *num = p;
+        while (isdigit((unsigned char)*p) || *p == '.')
+            p++;
+        char digits[64];
+        size_t n = (size_t)(p - num);
+        if (n >= sizeof(digits) || (n == 1 && *num == '.'))
+            goto invalid;
+        memcpy(digits, num, n);
+        digits[n] = '\0';
+        if (strchr(digits, '.') != strrchr(digits, '.'))
+            goto invalid;
+        double value = 0;
+        if (sscanf(digits, "%lf", &value) != 1)
+            goto invalid;
+        size_t best = 0;
+        int unit = -1;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            size_t ul = strlen(units[i].name);
+            if (ul > best && strncmp(p, units[i].name, ul) == 0) {
+                best = ul;
+                unit = (int)i;
+            }
+        }
+        if (unit < 0)
+            goto invalid;
+        p += best;
+        total_ns += value * units[unit].ns;
+        if (total_ns > 9.2e18)
+            goto invalid;
+    }
+    *out_ms = (int64_t)floor(total_ns / 1e6) * (neg ? -1 : 1);
+    return 0;
+invalid:
+    return ed_err_set(err, ED_EINVALID, "invalid duration \"%s\"", s);
+}
+
+void ed_duration_format(int64_t ms, char out[32])
+{
+    const char *sign = ms < 0 ? "-" : "";
+    uint64_t u = ms < 0 ? (uint64_t)(-(ms + 1)) + 1 : (uint64_t)ms;
+    if (u == 0) {
+        snprintf(out, 32, "0s");
+    } else if (u < 1000) {
+        snprintf(out, 32, "%s%llums", sign, (unsigned long long)u);
+    } else {
+        uint64_t h = u / 3600000, m = u / 60000 % 60, s = u / 1000 % 60, frac = u % 1000;
+        char sec[16];
+        if (frac) {
+            snprintf(sec, sizeof(sec), "%llu.%03llu", (unsigned long long)s,
+                     (unsigned long long)frac);
+            /* Go trims trailing zeros of the fraction. */
+            size_t l = strlen(sec);
+            while (sec[l - 1] == '0')
+                sec[--l] = '\0';
+        } else {
+            snprintf(sec, sizeof(sec), "%llu", (unsigned long long)s);
+        }
+        if (h)
+            snprintf(out, 32, "%s%lluh%llum%ss", sign, (unsigned long long)h, (unsigned long long)m,
+                     sec);
+        else if (m)
+            snprintf(out, 32, "%s%llum%ss", sign, (unsigned long long)m, sec);
+        else
+            snprintf(out, 32, "%s%ss", sign, sec);
+    }
+}

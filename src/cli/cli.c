@@ -1,0 +1,127 @@
+/*
+ * The verb table and the global behaviour of the command line: `eddy --help` lists the verbs
+ * that exist (and only those), `eddy help VERB` and `eddy VERB --help` show a verb's help,
+ * `eddy version` prints the build's version. Later verbs (get, suspend, resume, reconcile,
+ * build, ...) register here as their controllers land.
+ */
+#include "cli.h"
+
+#include "../base/base.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef ED_VERSION
+#define ED_VERSION "0.0.0-unknown"
+#endif
+
+struct verb {
+    const char *name;
+    const char *summary;
+    const char *usage; /* the help text: usage line, description, examples */
+    int (*run)(int argc, char **argv);
+};
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct verb verbs[] = {
+    {"version", "Print the version of eddy",
+     "Usage: eddy version\n"
+     "\n"
+     "Print the version of this eddy binary.\n"
+     "\n"
+     "Example:\n"
+     "  eddy version\n",
+     cmd_version},
+    {"help", "Show help for eddy or for one verb",
+     "Usage: eddy help [VERB]\n"
+     "\n"
+     "Show the list of verbs, or the help of one verb (the same as `eddy VERB --help`).\n"
+     "\n"
+     "Example:\n"
+     "  eddy help version\n",
+     cmd_help},
+};
+
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static const struct verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < NVERBS; i++)
+        if (strcmp(verbs[i].name, name) == 0)
+            return &verbs[i];
+    return NULL;
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "eddy: a GitOps agent for Kubernetes that speaks Flux's APIs.\n"
+                 "\n"
+                 "Usage: eddy VERB [ARGS...] [--help]\n"
+                 "\n"
+                 "Verbs:\n");
+    for (size_t i = 0; i < NVERBS; i++)
+        fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(out, "\nRun `eddy help VERB` for the help of one verb.\n");
+}
+
+static bool wants_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        fprintf(stderr, "eddy version: unexpected argument '%s'\n", argv[1]);
+        return 2;
+    }
+    printf("eddy: v%s\n", ED_VERSION);
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stdout);
+        return 0;
+    }
+    const struct verb *v = find_verb(argv[1]);
+    if (!v) {
+        fprintf(stderr, "eddy help: unknown verb '%s'\n", argv[1]);
+        return 2;
+    }
+    fputs(v->usage, stdout);
+    return 0;
+}
+
+int ed_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (wants_help(argv[1])) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(1, argv + 1);
+    const struct verb *v = find_verb(argv[1]);
+    if (!v) {
+        fprintf(stderr, "eddy: unknown verb '%s'\n\n", argv[1]);
+        print_usage(stderr);
+        return 2;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (wants_help(argv[i])) {
+            fputs(v->usage, stdout);
+            return 0;
+        }
+    }
+    return v->run(argc - 1, argv + 1);
+}

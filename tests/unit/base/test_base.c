@@ -1,0 +1,314 @@
+/*
+ * Unit tests of the base module: errors and their context chain, capped buffers, JSON string
+ * escaping, the arena and its cleanup hooks, Go durations, RFC 3339 time, SHA-256 and secret
+ * redaction in logs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "base/base.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_err_set_and_wrap(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_err_set(&err, ED_ENOTFOUND, "missing '%s'", "deploy.yaml"), ED_ENOTFOUND);
+    assert_int_equal(ed_err_wrap(&err, "accumulating resources from '%s'", "apps/"), ED_ENOTFOUND);
+    assert_int_equal(ed_err_wrap(&err, "kustomize build failed"), ED_ENOTFOUND);
+    assert_string_equal(err.msg, "kustomize build failed: accumulating resources from 'apps/': "
+                                 "missing 'deploy.yaml'");
+    ed_err_clear(&err);
+    assert_int_equal(err.code, 0);
+    assert_string_equal(err.msg, "");
+    /* A NULL err is allowed and only returns the code. */
+    assert_int_equal(ed_err_set(NULL, ED_EGONE, "x"), ED_EGONE);
+    assert_int_equal(ed_err_wrap(NULL, "x"), ED_ERROR);
+    /* Wrapping an empty error gives it the generic code and the context as message. */
+    assert_int_equal(ed_err_wrap(&err, "context"), ED_ERROR);
+    assert_string_equal(err.msg, "context");
+}
+
+static void test_err_wrap_truncates_inner_end(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    char long_msg[3000];
+    memset(long_msg, 'x', sizeof(long_msg) - 1);
+    long_msg[sizeof(long_msg) - 1] = '\0';
+    ed_err_set(&err, ED_EINVALID, "%s", long_msg);
+    assert_int_equal(strlen(err.msg), ED_ERR_MSG_MAX - 1);
+    ed_err_wrap(&err, "outer");
+    assert_true(ed_str_has_prefix(err.msg, "outer: xxx"));
+    assert_int_equal(strlen(err.msg), ED_ERR_MSG_MAX - 1);
+}
+
+static void test_err_code_names(void **state)
+{
+    (void)state;
+    assert_string_equal(ed_err_code_name(ED_ENOTFOUND), "not found");
+    assert_string_equal(ed_err_code_name(ED_ECONFLICT), "conflict");
+    assert_string_equal(ed_err_code_name(ED_ETOOBIG), "too big");
+    assert_string_equal(ed_err_code_name(-1000), "error");
+}
+
+static void test_buf_grows_and_caps(void **state)
+{
+    (void)state;
+    ed_buf b = ED_BUF_INIT(10);
+    assert_int_equal(ed_buf_append_str(&b, "hello"), 0);
+    assert_int_equal(ed_buf_printf(&b, "%d%d", 12, 34), 0);
+    assert_string_equal(b.data, "hello1234");
+    assert_int_equal(b.len, 9);
+    /* Two more bytes would pass the cap: refused, buffer unchanged. */
+    assert_int_equal(ed_buf_append_str(&b, "ab"), ED_ETOOBIG);
+    assert_int_equal(ed_buf_printf(&b, "%s", "ab"), ED_ETOOBIG);
+    assert_string_equal(b.data, "hello1234");
+    assert_int_equal(ed_buf_append_str(&b, "a"), 0);
+    assert_int_equal(b.len, 10);
+    /* A huge length cannot overflow the size check. */
+    assert_int_equal(ed_buf_append(&b, "", SIZE_MAX), ED_ETOOBIG);
+    char *s = ed_buf_take(&b);
+    assert_string_equal(s, "hello1234a");
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    free(s);
+    /* An empty buffer hands out an empty string, not NULL. */
+    s = ed_buf_take(&b);
+    assert_string_equal(s, "");
+    free(s);
+    ed_buf_free(&b);
+}
+
+static void test_buf_large(void **state)
+{
+    (void)state;
+    ed_buf b = ED_BUF_INIT(1 << 20);
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(ed_buf_append(&b, "0123456789", 10), 0);
+    assert_int_equal(b.len, 100000);
+    assert_int_equal(b.data[b.len], '\0');
+    assert_memory_equal(b.data + 99990, "0123456789", 10);
+    ed_buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.data, "");
+    ed_buf_free(&b);
+}
+
+static void test_buf_json_str(void **state)
+{
+    (void)state;
+    ed_buf b = ED_BUF_INIT(1024);
+    assert_int_equal(ed_buf_append_json_str(&b, "a\"b\\c\nd\te\x01 é"), 0);
+    assert_string_equal(b.data, "\"a\\\"b\\\\c\\nd\\te\\u0001 é\"");
+    ed_buf_free(&b);
+}
+
+static int cleanups_run;
+static char cleanup_order[8];
+
+static void record_cleanup(void *ctx)
+{
+    cleanup_order[cleanups_run++] = *(char *)ctx;
+}
+
+static void test_arena(void **state)
+{
+    (void)state;
+    ed_arena *a = ed_arena_new();
+    char *s = ed_arena_strdup(a, "kustomization.yaml");
+    char *f = ed_arena_printf(a, "%s/%d", "apps", 42);
+    assert_string_equal(s, "kustomization.yaml");
+    assert_string_equal(f, "apps/42");
+    /* Many small and a few large allocations, all zeroed and usable. */
+    for (int i = 0; i < 5000; i++) {
+        unsigned char *p = ed_arena_alloc(a, (size_t)(i % 97) + 1);
+        assert_int_equal(p[0], 0);
+        assert_int_equal((uintptr_t)p % 16, 0);
+        memset(p, 0xab, (size_t)(i % 97) + 1);
+    }
+    unsigned char *big = ed_arena_alloc(a, 100000);
+    assert_int_equal(big[99999], 0);
+    memset(big, 1, 100000);
+    assert_string_equal(s, "kustomization.yaml");
+
+    static char first = 'a', second = 'b';
+    cleanups_run = 0;
+    ed_arena_on_free(a, record_cleanup, &first);
+    ed_arena_on_free(a, record_cleanup, &second);
+    ed_arena_free(a);
+    assert_int_equal(cleanups_run, 2);
+    /* Newest first, like a stack of deferred cleanups. */
+    assert_memory_equal(cleanup_order, "ba", 2);
+    ed_arena_free(NULL);
+}
+
+static void test_duration_parse(void **state)
+{
+    (void)state;
+    struct {
+        const char *in;
+        int64_t ms;
+    } ok[] = {
+        {"0", 0},          {"1s", 1000},   {"10m", 600000},     {"1h", 3600000}, {"1m30s", 90000},
+        {"1.5h", 5400000}, {"500ms", 500}, {"2h45m", 9900000},  {"-5s", -5000},  {"1500us", 1},
+        {"100ns", 0},      {"0.5s", 500},  {"1h0m0s", 3600000}, {"30s", 30000},  {"1µs", 0},
+        {".5s", 500},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int64_t ms = -1;
+        ed_err err = ED_ERR_INIT;
+        assert_int_equal(ed_duration_parse(ok[i].in, &ms, &err), 0);
+        if (ms != ok[i].ms)
+            fail_msg("%s: got %lld, want %lld", ok[i].in, (long long)ms, (long long)ok[i].ms);
+    }
+    const char *bad[] = {"", "10", "5x", "m", "1..2s", "1s2", "-", "abc", "1 s", ".s"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t ms = 0;
+        ed_err err = ED_ERR_INIT;
+        if (ed_duration_parse(bad[i], &ms, &err) != ED_EINVALID)
+            fail_msg("'%s' was accepted", bad[i]);
+        assert_non_null(strstr(err.msg, "invalid duration"));
+    }
+}
+
+static void test_duration_format(void **state)
+{
+    (void)state;
+    struct {
+        int64_t ms;
+        const char *out;
+    } cases[] = {
+        {0, "0s"},        {500, "500ms"},      {1000, "1s"},        {1500, "1.5s"},
+        {90000, "1m30s"}, {600000, "10m0s"},   {3600000, "1h0m0s"}, {5400000, "1h30m0s"},
+        {-2000, "-2s"},   {61001, "1m1.001s"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[32];
+        ed_duration_format(cases[i].ms, out);
+        assert_string_equal(out, cases[i].out);
+        /* What is formatted parses back to the same value. */
+        int64_t back = 0;
+        assert_int_equal(ed_duration_parse(out, &back, NULL), 0);
+        assert_int_equal(back, cases[i].ms);
+    }
+}
+
+static void test_time(void **state)
+{
+    (void)state;
+    char out[32];
+    ed_time_rfc3339(0, out);
+    assert_string_equal(out, "1970-01-01T00:00:00Z");
+    ed_time_rfc3339(1795821592, out);
+    assert_string_equal(out, "2026-11-27T23:19:52Z");
+    int64_t a = ed_time_mono_ms();
+    int64_t b = ed_time_mono_ms();
+    assert_true(b >= a);
+}
+
+static void test_sha256(void **state)
+{
+    (void)state;
+    char hex[65];
+    ed_sha256_hex("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    ed_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_strings(void **state)
+{
+    (void)state;
+    assert_true(ed_str_has_prefix("main@sha1:abc", "main@"));
+    assert_false(ed_str_has_prefix("ma", "main"));
+    assert_true(ed_str_has_suffix("deploy.yaml", ".yaml"));
+    assert_false(ed_str_has_suffix("yaml", ".yaml"));
+    char *s = ed_xasprintf("%s_%s_%s_%s", "default", "web", "apps", "Deployment");
+    assert_string_equal(s, "default_web_apps_Deployment");
+    free(s);
+    s = ed_xstrndup("abcdef", 3);
+    assert_string_equal(s, "abc");
+    free(s);
+}
+
+/* Run ed_log with stderr redirected to a temp file and return what it wrote. */
+static char *capture_log(ed_log_format format, void (*emit)(void))
+{
+    char path[] = "/tmp/eddy-test-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    ed_log_init(format, ED_LOG_INFO);
+    emit();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char *out = ed_xcalloc(1, 4096);
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, out, 4095);
+    assert_true(n > 0);
+    close(fd);
+    unlink(path);
+    ed_log_init(ED_LOG_JSON, ED_LOG_INFO);
+    return out;
+}
+
+static void emit_sample(void)
+{
+    ed_log(ED_LOG_DEBUG, "not shown", NULL);
+    ed_log(ED_LOG_INFO, "fetched \"main\"", "controller", "gitrepository", "name", "podinfo",
+           "password", "hunter2", "bearerToken", "abc", NULL);
+}
+
+static void test_log_json_redacts(void **state)
+{
+    (void)state;
+    char *out = capture_log(ED_LOG_JSON, emit_sample);
+    assert_true(ed_str_has_prefix(out, "{\"level\":\"info\",\"ts\":\""));
+    assert_non_null(strstr(out, "\"msg\":\"fetched \\\"main\\\"\""));
+    assert_non_null(strstr(out, "\"controller\":\"gitrepository\",\"name\":\"podinfo\""));
+    assert_non_null(strstr(out, "\"password\":\"***\""));
+    assert_non_null(strstr(out, "\"bearerToken\":\"***\""));
+    assert_null(strstr(out, "hunter2"));
+    assert_null(strstr(out, "not shown"));
+    assert_true(ed_str_has_suffix(out, "}\n"));
+    /* Exactly one line. */
+    assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+    free(out);
+
+    out = capture_log(ED_LOG_CONSOLE, emit_sample);
+    assert_string_equal(out, "fetched \"main\" controller=gitrepository name=podinfo "
+                             "password=*** bearerToken=***\n");
+    free(out);
+    assert_true(ed_log_key_is_secret("identity.pub"));
+    assert_false(ed_log_key_is_secret("namespace"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_err_set_and_wrap),
+        cmocka_unit_test(test_err_wrap_truncates_inner_end),
+        cmocka_unit_test(test_err_code_names),
+        cmocka_unit_test(test_buf_grows_and_caps),
+        cmocka_unit_test(test_buf_large),
+        cmocka_unit_test(test_buf_json_str),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_duration_parse),
+        cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_log_json_redacts),
+    };
+    return cmocka_run_group_tests_name("base", tests, NULL, NULL);
+}
