@@ -1,12 +1,13 @@
 # eddy's build. `make` builds build/eddy; `make check` runs every test tier; `make demo` sets up
 # the machine and runs the demo; `make bench` runs the benchmarks. See README.md.
 
+SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 CC ?= gcc
 # Every library eddy's modules build on, all from Debian's -dev packages.
-PKGS := libgit2 libfyaml libcurl openssl libpcre2-8 libmicrohttpd libarchive zlib
+PKGS := libgit2 yaml-0.1 libcurl openssl libpcre2-8 libmicrohttpd libarchive zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
@@ -25,8 +26,10 @@ ASAN_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(SRC))
 UNIT_MODULES := $(notdir $(wildcard tests/unit/*))
 UNIT := $(addprefix build/tests/unit-,$(UNIT_MODULES))
 ASAN_UNIT := $(addprefix build/asan/tests/unit-,$(UNIT_MODULES))
+FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
+FUZZ_SECONDS ?= 60
 
-.PHONY: all setup check unit unit-asan valgrind e2e format format-check lint layers bench demo clean
+.PHONY: all setup check unit unit-asan valgrind fuzz e2e format format-check lint layers bench demo clean
 all: build/eddy
 
 build/obj/%.o: src/%.c
@@ -80,6 +83,22 @@ valgrind: $(UNIT)
 	@set -e; for t in $(UNIT); do echo "== $$t (valgrind)"; \
 		valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect $$t; done
 
+# One libFuzzer target per parser of untrusted input (tests/fuzz/<name>.c), built with clang,
+# ASan and UBSan, run for FUZZ_SECONDS each from its committed corpus (tests/fuzz/corpus/<name>).
+build/fuzz/%: tests/fuzz/%.c $(SRC)
+	@mkdir -p $(@D)
+	clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$(CPPFLAGS_ALL) -Isrc -o $@ $< $(SRC) $(LIBS)
+
+fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		work=$$(mktemp -d); cp tests/fuzz/corpus/$$t/* $$work/; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 -print_final_stats=1 \
+			-artifact_prefix=build/fuzz/$$t- $$work 2>&1 | grep -E "^(stat::number_of_executed_units|Done|==[0-9]+==ERROR|SUMMARY)" || true; \
+		status=$${PIPESTATUS[0]}; rm -rf $$work; [ "$$status" = 0 ] || { echo "fuzz $$t failed: see build/fuzz/$$t-*"; exit 1; }; \
+	done
+
 e2e: build/eddy
 	tests/e2e/run
 
@@ -96,11 +115,13 @@ lint:
 layers:
 	scripts/check-layers
 
-# Every test tier: static checks, unit tests plain, under ASan+UBSan and under valgrind, then
+# Every test tier: static checks, unit tests plain, under ASan+UBSan and under valgrind, a short
+# run of every fuzz target, then
 # the end-to-end tests against a real control plane, Git servers and registry.
 check: setup
 	$(MAKE) all format-check layers lint
 	$(MAKE) unit unit-asan valgrind
+	$(MAKE) fuzz FUZZ_SECONDS=15
 	$(MAKE) e2e
 
 bench: build/eddy

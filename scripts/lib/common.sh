@@ -30,9 +30,19 @@ wait_until() {
     done
 }
 
+# running PID: true when process PID exists and is not a zombie. (An orphan that exited stays
+# a zombie until PID 1 reaps it, which some container inits do only every few seconds.)
+running() {
+    local stat
+    kill -0 "$1" 2>/dev/null || return 1
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
 # alive PIDFILE: true when the process recorded in PIDFILE runs.
 alive() {
-    [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+    [ -f "$1" ] && running "$(cat "$1")"
 }
 
 # stop_pidfile PIDFILE: stops the process group started by start_bg (TERM, then KILL after 5 s)
@@ -44,7 +54,7 @@ stop_pidfile() {
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
         for i in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
+            running "$pid" || break
             sleep 0.1
         done
         kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
@@ -57,5 +67,29 @@ stop_all() {
     local f
     for f in $(ls -t "$1"/*.pid 2>/dev/null); do
         stop_pidfile "$f"
+    done
+}
+
+# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_ready PIDFILE SECONDS DESCRIPTION CMD...: like wait_until, but fails at once when the
+# process recorded in PIDFILE has exited (a server that died will never become ready).
+wait_ready() {
+    local pidfile=$1 limit=$2 what=$3
+    shift 3
+    local deadline=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        if ! alive "$pidfile"; then
+            echo "$what exited before it was ready" >&2
+            return 1
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "timed out after ${limit}s waiting for $what" >&2
+            return 1
+        fi
+        sleep 0.1
     done
 }

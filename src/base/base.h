@@ -18,6 +18,13 @@
 
 #define ED_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
+/* ---- invariants ---- */
+
+/* Abort with the failed condition and its place: for invariants of eddy's own code, never for
+ * checking input from Git, a registry or the API server (validate that instead). */
+#define ED_ASSERT(cond) ((cond) ? (void)0 : ed_assert_fail(#cond, __FILE__, __LINE__))
+_Noreturn void ed_assert_fail(const char *cond, const char *file, int line);
+
 /* ---- memory: out of memory aborts, so callers never check ---- */
 
 /* Allocate, or print a message and abort. Never return NULL. */
@@ -101,6 +108,8 @@ int ed_buf_printf(ed_buf *b, const char *fmt, ...) ED_PRINTF(2, 3);
 int ed_buf_vprintf(ed_buf *b, const char *fmt, va_list ap) ED_PRINTF(2, 0);
 /* Append s as a JSON string literal, quotes included. */
 int ed_buf_append_json_str(ed_buf *b, const char *s);
+/* The same for n bytes that may contain NUL (written as \u0000). */
+int ed_buf_append_json_strn(ed_buf *b, const char *s, size_t n);
 void ed_buf_reset(ed_buf *b);
 /* Hand the NUL-terminated data to the caller (who frees it) and empty the buffer. Never NULL. */
 char *ed_buf_take(ed_buf *b);

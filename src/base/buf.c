@@ -68,9 +68,15 @@ int ed_buf_printf(ed_buf *b, const char *fmt, ...)
 
 int ed_buf_append_json_str(ed_buf *b, const char *s)
 {
+    return ed_buf_append_json_strn(b, s, strlen(s));
+}
+
+int ed_buf_append_json_strn(ed_buf *b, const char *s, size_t n)
+{
     static const char hex[] = "0123456789abcdef";
     int rc = ed_buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
+    const unsigned char *end = (const unsigned char *)s + n;
+    for (const unsigned char *p = (const unsigned char *)s; p < end && !rc; p++) {
         char esc[7] = "\\u00";
         switch (*p) {
         case '"':
@@ -89,10 +95,27 @@ int ed_buf_append_json_str(ed_buf *b, const char *s)
             rc = ed_buf_append(b, "\\t", 2);
             break;
         default:
-            if (*p < 0x20) {
+            /* Control characters are escaped: C0 and DEL, and the C1 range U+0080..U+009F
+             * (UTF-8 0xc2 0x80..0x9f), which YAML readers refuse as raw text. */
+            if (*p < 0x20 || *p == 0x7f) {
                 esc[4] = hex[*p >> 4];
                 esc[5] = hex[*p & 0xf];
                 rc = ed_buf_append(b, esc, 6);
+            } else if (*p == 0xc2 && p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9f) {
+                p++;
+                esc[4] = hex[*p >> 4];
+                esc[5] = hex[*p & 0xf];
+                rc = ed_buf_append(b, esc, 6);
+            } else if (*p == 0xe2 && p + 2 < end && p[1] == 0x80 &&
+                       (p[2] == 0xa8 || p[2] == 0xa9)) {
+                /* U+2028 and U+2029 are line breaks to YAML 1.1 readers (and to JavaScript);
+                 * Go's encoding/json escapes them too. */
+                rc = ed_buf_append_str(b, p[2] == 0xa8 ? "\\u2028" : "\\u2029");
+                p += 2;
+            } else if (*p == 0xef && p + 2 < end && p[1] == 0xbf &&
+                       (p[2] == 0xbe || p[2] == 0xbf)) {
+                rc = ed_buf_append_str(b, p[2] == 0xbe ? "\\ufffe" : "\\uffff");
+                p += 2;
             } else {
                 rc = ed_buf_append(b, p, 1);
             }

@@ -14,6 +14,12 @@ static void out_of_memory(size_t n)
     abort();
 }
 
+_Noreturn void ed_assert_fail(const char *cond, const char *file, int line)
+{
+    fprintf(stderr, "eddy: internal error: assertion '%s' failed at %s:%d\n", cond, file, line);
+    abort();
+}
+
 void *ed_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);

@@ -1,11 +1,133 @@
 /*
- * doc: one document model for YAML and JSON (libfyaml): parse, emit, get/set by path, strategic
- * merge patch, JSON patch, merge patch, stable output.
+ * doc: one document model for YAML and JSON, shared by every module above it: API objects
+ * from the Kubernetes API server, manifests from Git, kustomization files, registry replies.
  *
- * Not built yet: this module has no functions, and nothing in eddy calls it. Issue #4 builds
- * it. Its place in the layering (STYLE.md): base <- doc <- kube, kustomize.
+ * A document is a tree of nodes: null, bool, int, float, string, sequence and mapping (keys
+ * keep their order). Scalars are typed the way Kubernetes and kustomize (yaml.v3, the YAML 1.2
+ * core schema) type them: `replicas: 3` is an int, `version: "3"` and `enabled: yes` are
+ * strings, `~` and `null` are null. libfyaml does the parsing; the tree is eddy's own so that
+ * types, key order and output format are under eddy's control (JSON here; kustomize's YAML
+ * layout comes with the kustomize engine).
+ *
+ * Memory: each document owns an arena; every node, string and mutation of a document is
+ * allocated in it and released by ed_doc_free. Nodes are borrowed pointers that live as long
+ * as their document. A node must only be attached to the document it was created in
+ * (ed_node_copy moves a subtree between documents).
  */
 #ifndef ED_DOC_H
 #define ED_DOC_H
+
+#include "../base/base.h"
+
+typedef struct ed_doc ed_doc;
+typedef struct ed_node ed_node;
+
+typedef enum {
+    ED_NODE_NULL,
+    ED_NODE_BOOL,
+    ED_NODE_INT,
+    ED_NODE_FLOAT,
+    ED_NODE_STR,
+    ED_NODE_SEQ,
+    ED_NODE_MAP,
+} ed_node_kind;
+
+/* Input size limits: a document larger than this is refused with ED_ETOOBIG, and nesting
+ * deeper than ED_DOC_MAX_DEPTH with ED_EINVALID, so hostile input cannot exhaust the stack. */
+#define ED_DOC_MAX_DEPTH 256
+
+/* ---- parsing ---- */
+
+/*
+ * Parse one JSON text. On success *out is a new document the caller frees with ed_doc_free.
+ * Errors: ED_EINVALID with the position ("line 3, column 5: ...") of the first problem.
+ */
+int ed_doc_parse_json(const char *data, size_t len, ed_doc **out, ed_err *err);
+
+/*
+ * Parse a YAML stream of any number of documents ("---" separated). Empty documents are
+ * skipped, as kustomize does. On success *out is a new array of *count documents; free it with
+ * ed_doc_list_free. `name` (a file name, may be NULL) prefixes error messages.
+ * Errors: ED_EINVALID naming the line and column; duplicate mapping keys are errors, as in
+ * kustomize.
+ */
+int ed_doc_parse_yaml(const char *data, size_t len, const char *name, ed_doc ***out, size_t *count,
+                      ed_err *err);
+void ed_doc_list_free(ed_doc **docs, size_t count);
+
+/* ---- documents ---- */
+
+/* A new empty document (its root is NULL). Never NULL. */
+ed_doc *ed_doc_new(void);
+void ed_doc_free(ed_doc *doc);
+/* The root node, or NULL for an empty document. Borrowed. */
+ed_node *ed_doc_root(const ed_doc *doc);
+/* Make node (created in doc) the root. */
+void ed_doc_set_root(ed_doc *doc, ed_node *node);
+/* The document's arena, for temporaries that should live as long as the document. */
+ed_arena *ed_doc_arena(ed_doc *doc);
+
+/* ---- building nodes (all belong to doc) ---- */
+
+ed_node *ed_node_new_null(ed_doc *doc);
+ed_node *ed_node_new_bool(ed_doc *doc, bool value);
+ed_node *ed_node_new_int(ed_doc *doc, int64_t value);
+ed_node *ed_node_new_str(ed_doc *doc, const char *value);
+ed_node *ed_node_new_strn(ed_doc *doc, const char *value, size_t len);
+ed_node *ed_node_new_seq(ed_doc *doc);
+ed_node *ed_node_new_map(ed_doc *doc);
+/* A deep copy of src (from any document) into dst. */
+ed_node *ed_node_copy(ed_doc *dst, const ed_node *src);
+
+/* ---- reading ---- */
+
+ed_node_kind ed_node_kind_of(const ed_node *node);
+/* The name of a kind as in messages ("string", "mapping", ...). */
+const char *ed_node_kind_name(ed_node_kind kind);
+/* The string value, or NULL when node is NULL or not a string. */
+const char *ed_node_str(const ed_node *node);
+/* The number of items of a sequence or pairs of a mapping; 0 for anything else. */
+size_t ed_node_len(const ed_node *node);
+/* Item i of a sequence, or NULL. */
+ed_node *ed_node_at(const ed_node *seq, size_t i);
+/* Key and value of pair i of a mapping, or NULL. */
+const char *ed_node_key_at(const ed_node *map, size_t i);
+ed_node *ed_node_value_at(const ed_node *map, size_t i);
+/* The value under key in a mapping; NULL when absent or when map is not a mapping. */
+ed_node *ed_node_get(const ed_node *map, const char *key);
+/*
+ * Follow a path of mapping keys and sequence indexes separated by '/', as in JSON pointer
+ * ("/metadata/name", "/spec/template/spec/containers/0/image"; "~1" stands for '/' and "~0"
+ * for '~' inside a key). Returns NULL when any step is missing.
+ */
+ed_node *ed_node_path(const ed_node *node, const char *path);
+/* ed_node_str(ed_node_path(node, path)). */
+const char *ed_node_path_str(const ed_node *node, const char *path);
+/* Integer and boolean values: true and *out set when node has that type. */
+bool ed_node_int(const ed_node *node, int64_t *out);
+bool ed_node_bool(const ed_node *node, bool *out);
+/* Line (1-based) where a parsed node started; 0 for built nodes. */
+int ed_node_line(const ed_node *node);
+/* Deep equality (mapping key order ignored, sequence order significant). */
+bool ed_node_equal(const ed_node *a, const ed_node *b);
+
+/* ---- changing (map and seq must belong to doc; so must value) ---- */
+
+/* Set key to value in a mapping, replacing an existing value in place or appending. */
+void ed_node_set(ed_doc *doc, ed_node *map, const char *key, ed_node *value);
+/* Remove key from a mapping; true when it was there. */
+bool ed_node_remove(ed_node *map, const char *key);
+void ed_node_append(ed_doc *doc, ed_node *seq, ed_node *value);
+/*
+ * The mapping under each key of path (created as needed, like `mkdir -p`), starting at the
+ * mapping node. Returns NULL when a step exists but is not a mapping.
+ */
+ed_node *ed_node_ensure_map(ed_doc *doc, ed_node *node, const char *path);
+
+/* ---- output ---- */
+
+/* Append node as compact JSON. Returns 0, ED_ETOOBIG when out's cap is reached, or ED_EINVALID
+ * for a value JSON cannot hold (.inf, .nan). */
+int ed_node_to_json(const ed_node *node, ed_buf *out);
 
 #endif

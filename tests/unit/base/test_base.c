@@ -109,6 +109,11 @@ static void test_buf_json_str(void **state)
     ed_buf b = ED_BUF_INIT(1024);
     assert_int_equal(ed_buf_append_json_str(&b, "a\"b\\c\nd\te\x01 é"), 0);
     assert_string_equal(b.data, "\"a\\\"b\\\\c\\nd\\te\\u0001 é\"");
+    ed_buf_reset(&b);
+    assert_int_equal(ed_buf_append_json_str(&b, "\x7f \xc2\x99 \xc2\xa0 \xef\xbf\xbf "
+                                                "\xe2\x80\xa8\xe2\x80\xa9"),
+                     0);
+    assert_string_equal(b.data, "\"\\u007f \\u0099 \xc2\xa0 \\uffff \\u2028\\u2029\"");
     ed_buf_free(&b);
 }
 

@@ -1,0 +1,45 @@
+/*
+ * Private to the doc module: the layout of documents and nodes.
+ */
+#ifndef ED_DOC_INT_H
+#define ED_DOC_INT_H
+
+#include "doc.h"
+
+typedef struct ed_pair {
+    const char *key; /* NULL for sequence items */
+    ed_node *value;
+} ed_pair;
+
+struct ed_node {
+    ed_node_kind kind;
+    int line; /* where a parsed node started, 1-based; 0 when built */
+    union {
+        bool b;
+        int64_t i;
+        struct {
+            double value;
+            const char *text; /* as written, to reproduce it exactly */
+        } f;
+        struct {
+            const char *text;
+            size_t len;
+        } s;
+        struct {
+            ed_pair *items;
+            size_t len, cap;
+        } c; /* sequences and mappings */
+    } u;
+};
+
+struct ed_doc {
+    ed_arena *arena;
+    ed_node *root;
+};
+
+#define ED_DOC_ASSERT(cond) ED_ASSERT(cond)
+
+ed_node *ed_doc_node_alloc(ed_doc *doc, ed_node_kind kind);
+ed_node *ed_doc_node_new_float(ed_doc *doc, double value, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * Unit tests of the doc module: scalar typing as kustomize/yaml.v3 does it, multi-document
+ * streams, JSON parse and output, paths, mutation, copy and equality, and errors that name the
+ * line and column.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "doc/doc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Parse one YAML document (the test fails otherwise). */
+static ed_doc *yaml1(const char *text)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_doc_parse_yaml(text, strlen(text), "test.yaml", &docs, &n, &err);
+    if (rc)
+        fail_msg("parse failed: %s", err.msg);
+    assert_int_equal(n, 1);
+    ed_doc *d = docs[0];
+    free(docs);
+    return d;
+}
+
+static char *to_json(const ed_node *n)
+{
+    ed_buf b = ED_BUF_INIT(1 << 20);
+    assert_int_equal(ed_node_to_json(n, &b), 0);
+    return ed_buf_take(&b);
+}
+
+static void assert_json(const ed_node *n, const char *want)
+{
+    char *got = to_json(n);
+    if (strcmp(got, want) != 0)
+        fail_msg("json:\n got  %s\n want %s", got, want);
+    free(got);
+}
+
+static void test_scalar_typing(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("# unicode is fine: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80\n"
+                      "a: '1'\n"
+                      "b: 1\n"
+                      "c: yes\n"
+                      "d: \"true\"\n"
+                      "e: ~\n"
+                      "f: [1, 'x', {g: h}]\n"
+                      "h: 0x1F\n"
+                      "i: 0o17\n"
+                      "j: 1.50\n"
+                      "k: |\n  multi\n  line\n"
+                      "l: 2.5\n"
+                      "m: 2026-01-01\n"
+                      "n: TRUE\n"
+                      "o:\n"
+                      "p: -12\n"
+                      "q: !!str 42\n"
+                      "r: !!int \"7\"\n"
+                      "s: 1e3\n"
+                      "t: 010\n"
+                      "u: 12abc\n");
+    ed_node *r = ed_doc_root(d);
+    assert_json(r, "{\"a\":\"1\",\"b\":1,\"c\":\"yes\",\"d\":\"true\",\"e\":null,"
+                   "\"f\":[1,\"x\",{\"g\":\"h\"}],\"h\":31,\"i\":15,\"j\":1.50,"
+                   "\"k\":\"multi\\nline\\n\",\"l\":2.5,\"m\":\"2026-01-01\",\"n\":true,"
+                   "\"o\":null,\"p\":-12,\"q\":\"42\",\"r\":7,\"s\":1e3,\"t\":10,"
+                   "\"u\":\"12abc\"}");
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "l")), ED_NODE_FLOAT);
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "m")), ED_NODE_STR);
+    int64_t v = 0;
+    assert_true(ed_node_int(ed_node_get(r, "p"), &v));
+    assert_int_equal(v, -12);
+    assert_false(ed_node_int(ed_node_get(r, "a"), &v));
+    bool b = false;
+    assert_true(ed_node_bool(ed_node_get(r, "n"), &b));
+    assert_true(b);
+    ed_doc_free(d);
+}
+
+static void test_stream(void **state)
+{
+    (void)state;
+    const char *text = "---\n"
+                       "apiVersion: v1\n"
+                       "kind: ConfigMap\n"
+                       "metadata: {name: a}\n"
+                       "---\n"
+                       "# only a comment\n"
+                       "---\n"
+                       "apiVersion: v1\n"
+                       "kind: Service\n"
+                       "metadata:\n"
+                       "  name: b\n"
+                       "...\n";
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_doc_parse_yaml(text, strlen(text), NULL, &docs, &n, &err), 0);
+    /* The empty document is skipped, as kustomize does. */
+    assert_int_equal(n, 2);
+    assert_string_equal(ed_node_path_str(ed_doc_root(docs[0]), "/metadata/name"), "a");
+    assert_string_equal(ed_node_path_str(ed_doc_root(docs[1]), "/kind"), "Service");
+    assert_int_equal(ed_node_line(ed_node_path(ed_doc_root(docs[1]), "/metadata/name")), 11);
+    ed_doc_list_free(docs, n);
+
+    assert_int_equal(ed_doc_parse_yaml("", 0, NULL, &docs, &n, &err), 0);
+    assert_int_equal(n, 0);
+    ed_doc_list_free(docs, n);
+}
+
+static void test_anchors(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("base: &b {x: 1, y: [a]}\n"
+                      "copy: *b\n");
+    ed_node *r = ed_doc_root(d);
+    assert_true(ed_node_equal(ed_node_get(r, "base"), ed_node_get(r, "copy")));
+    /* A copy, not shared: changing one leaves the other. */
+    ed_node_set(d, ed_node_get(r, "copy"), "x", ed_node_new_int(d, 2));
+    assert_false(ed_node_equal(ed_node_get(r, "base"), ed_node_get(r, "copy")));
+    ed_doc_free(d);
+}
+
+static void expect_yaml_error(const char *text, const char *needle)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_doc_parse_yaml(text, strlen(text), "apps/deploy.yaml", &docs, &n, &err);
+    if (rc != ED_EINVALID)
+        fail_msg("accepted: %s", text);
+    assert_null(docs);
+    assert_true(ed_str_has_prefix(err.msg, "apps/deploy.yaml: "));
+    if (!strstr(err.msg, needle))
+        fail_msg("message '%s' lacks '%s'", err.msg, needle);
+}
+
+static void test_yaml_errors(void **state)
+{
+    (void)state;
+    expect_yaml_error("a: 1\na: 2\n", "line 2, column 1: duplicate mapping key a");
+    expect_yaml_error("a: [1, 2\n", "line ");
+    expect_yaml_error("a: b\n  c: d\n",
+                      "line 2, column 4: mapping values are not allowed in this context");
+    expect_yaml_error("a: *nope\n", "");
+    expect_yaml_error("n: -\n", "line 1");
+    expect_yaml_error("? [a]\n: b\n", "a mapping key must be a scalar");
+    expect_yaml_error("x: !!int abc\n", "invalid !!int value");
+    /* Text that is not printable UTF-8 is refused before it reaches the YAML scanner. */
+    expect_yaml_error("a: b\nc: \x16\n",
+                      "line 2, column 4: control character not allowed (byte 0x16)");
+    expect_yaml_error("%x \x85\n", "line 1, column 4: invalid UTF-8 (byte 0x85)");
+    expect_yaml_error("a: \xc0\xaf\n", "invalid UTF-8");
+    expect_yaml_error("a: \xed\xa0\x80\n", "invalid UTF-8");
+    expect_yaml_error("a: \xe2\x82\n", "invalid UTF-8");
+    /* An alias bomb is refused, not expanded. */
+    expect_yaml_error("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                      "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                      "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                      "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                      "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                      "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+                      "too many alias expansions");
+    /* Deep nesting is refused rather than recursing without bound. */
+    size_t depth = 1000;
+    char *deep = calloc(1, depth * 2 + 1);
+    memset(deep, '[', depth);
+    memset(deep + depth, ']', depth);
+    expect_yaml_error(deep, "nesting too deep");
+    free(deep);
+}
+
+static void test_json(void **state)
+{
+    (void)state;
+    const char *text = "{\"kind\":\"Status\",\"code\":404,\"details\":{\"causes\":"
+                       "[{\"field\":\"spec.replicas\",\"message\":\"must be \\\"ok\\\"\\n\"}]},"
+                       "\"ok\":false,\"n\":null,\"f\":-1.5e-3,\"u\":\"\\u00e9\\t\"}";
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_doc_parse_json(text, strlen(text), &d, &err), 0);
+    ed_node *r = ed_doc_root(d);
+    int64_t code = 0;
+    assert_true(ed_node_int(ed_node_get(r, "code"), &code));
+    assert_int_equal(code, 404);
+    assert_string_equal(ed_node_path_str(r, "/details/causes/0/field"), "spec.replicas");
+    assert_string_equal(ed_node_path_str(r, "/details/causes/0/message"), "must be \"ok\"\n");
+    assert_null(ed_node_path(r, "/details/causes/1"));
+    assert_null(ed_node_path(r, "/details/causes/-1"));
+    assert_null(ed_node_path(r, "/kind/x"));
+    assert_json(r, "{\"kind\":\"Status\",\"code\":404,\"details\":{\"causes\":"
+                   "[{\"field\":\"spec.replicas\",\"message\":\"must be \\\"ok\\\"\\n\"}]},"
+                   "\"ok\":false,\"n\":null,\"f\":-1.5e-3,\"u\":\"é\\t\"}");
+    ed_doc_free(d);
+
+    const char *bad[] = {"",
+                         "   ",
+                         "{",
+                         "{\"a\":}",
+                         "[1,]x",
+                         "{\"a\":1} {\"b\":2}",
+                         "nope",
+                         "{\"a\":1,\"a\":2}",
+                         "{\"a\"}",
+                         "{a: 1}",
+                         "['x']",
+                         "[1, &a 2]",
+                         "- 1",
+                         "x: 1",
+                         "{\"a\": !!str 1}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        d = NULL;
+        if (ed_doc_parse_json(bad[i], strlen(bad[i]), &d, &err) == 0)
+            fail_msg("accepted JSON '%s'", bad[i]);
+        assert_null(d);
+        assert_int_equal(err.code, ED_EINVALID);
+    }
+}
+
+static void test_build_and_mutate(void **state)
+{
+    (void)state;
+    ed_doc *d = ed_doc_new();
+    assert_null(ed_doc_root(d));
+    ed_node *obj = ed_node_new_map(d);
+    ed_doc_set_root(d, obj);
+    ed_node_set(d, obj, "apiVersion", ed_node_new_str(d, "apps/v1"));
+    ed_node_set(d, obj, "kind", ed_node_new_str(d, "Deployment"));
+    ed_node *labels = ed_node_ensure_map(d, obj, "/metadata/labels");
+    assert_non_null(labels);
+    ed_node_set(d, labels, "kustomize.toolkit.fluxcd.io/name", ed_node_new_str(d, "apps"));
+    ed_node_set(d, ed_node_ensure_map(d, obj, "/spec"), "replicas", ed_node_new_int(d, 3));
+    /* A string that looks like a number stays a string. */
+    ed_node_set(d, labels, "version", ed_node_new_str(d, "123"));
+    ed_node *ports = ed_node_new_seq(d);
+    for (int i = 0; i < 10; i++)
+        ed_node_append(d, ports, ed_node_new_int(d, 8000 + i));
+    ed_node_set(d, ed_node_get(obj, "spec"), "ports", ports);
+    assert_int_equal(ed_node_len(ports), 10);
+    assert_json(obj, "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":"
+                     "{\"labels\":{\"kustomize.toolkit.fluxcd.io/name\":\"apps\","
+                     "\"version\":\"123\"}},\"spec\":{\"replicas\":3,\"ports\":"
+                     "[8000,8001,8002,8003,8004,8005,8006,8007,8008,8009]}}");
+    /* Keys with '/' are reached with "~1" in paths. */
+    assert_string_equal(ed_node_path_str(obj, "/metadata/labels/kustomize.toolkit.fluxcd.io~1name"),
+                        "apps");
+    /* Replace keeps the key's position. */
+    ed_node_set(d, obj, "kind", ed_node_new_str(d, "StatefulSet"));
+    assert_string_equal(ed_node_key_at(obj, 1), "kind");
+    assert_string_equal(ed_node_str(ed_node_value_at(obj, 1)), "StatefulSet");
+    assert_true(ed_node_remove(obj, "kind"));
+    assert_false(ed_node_remove(obj, "kind"));
+    assert_string_equal(ed_node_key_at(obj, 1), "metadata");
+    /* ensure_map refuses to go through a non-mapping. */
+    assert_null(ed_node_ensure_map(d, obj, "/apiVersion/x"));
+
+    /* Copy into another document; equality ignores key order. */
+    ed_doc *d2 = ed_doc_new();
+    ed_node *c = ed_node_copy(d2, obj);
+    ed_doc_set_root(d2, c);
+    assert_true(ed_node_equal(obj, c));
+    ed_node *reordered = ed_node_new_map(d2);
+    for (size_t i = ed_node_len(c); i-- > 0;)
+        ed_node_set(d2, reordered, ed_node_key_at(c, i), ed_node_value_at(c, i));
+    assert_true(ed_node_equal(obj, reordered));
+    ed_node_set(d2, ed_node_get(c, "spec"), "replicas", ed_node_new_str(d2, "3"));
+    assert_false(ed_node_equal(obj, c));
+    ed_doc_free(d);
+    ed_doc_free(d2);
+}
+
+static void test_json_output_cap(void **state)
+{
+    (void)state;
+    ed_doc *inf = yaml1("a: .inf\nb: \"nul\\0byte\"\nc: [0., .5, +2.0]\n");
+    ed_buf out = ED_BUF_INIT(1024);
+    assert_int_equal(ed_node_to_json(ed_node_get(ed_doc_root(inf), "a"), &out), ED_EINVALID);
+    ed_buf_reset(&out);
+    assert_int_equal(ed_node_to_json(ed_node_get(ed_doc_root(inf), "b"), &out), 0);
+    assert_string_equal(out.data, "\"nul\\u0000byte\"");
+    /* YAML float spellings JSON lacks are printed as JSON floats, never as integers. */
+    ed_buf_reset(&out);
+    assert_int_equal(ed_node_to_json(ed_node_get(ed_doc_root(inf), "c"), &out), 0);
+    assert_string_equal(out.data, "[0.0,0.5,2.0]");
+    ed_buf_free(&out);
+    ed_doc_free(inf);
+    ed_doc *d = yaml1("a: [aaaaaaaaaa, bbbbbbbbbb, cccccccccc]\n");
+    ed_buf b = ED_BUF_INIT(16);
+    assert_int_equal(ed_node_to_json(ed_doc_root(d), &b), ED_ETOOBIG);
+    ed_buf_free(&b);
+    ed_doc_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scalar_typing),
+        cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_anchors),
+        cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_build_and_mutate),
+        cmocka_unit_test(test_json_output_cap),
+    };
+    return cmocka_run_group_tests_name("doc", tests, NULL, NULL);
+}
