@@ -41,15 +41,17 @@ char *ed_xasprintf(const char *fmt, ...) ED_PRINTF(1, 2);
 /* Return codes: 0 on success, one of these otherwise. Only codes a caller branches on exist. */
 enum {
     ED_OK = 0,
-    ED_ERROR = -1,     /* anything without a more specific code */
-    ED_ENOTFOUND = -2, /* the object or file does not exist */
-    ED_ECONFLICT = -3, /* already exists, or a write lost a race (HTTP 409) */
-    ED_EGONE = -4,     /* a watch's resourceVersion is too old (HTTP 410) */
-    ED_EINVALID = -5,  /* input rejected: bad YAML, bad field, API 422 */
-    ED_EAUTH = -6,     /* not authenticated or not allowed (HTTP 401, 403) */
-    ED_ETIMEOUT = -7,  /* a deadline passed */
-    ED_ERETRY = -8,    /* transient: try again later (HTTP 429, 5xx, broken connection) */
-    ED_ETOOBIG = -9,   /* a size cap was reached */
+    ED_ERROR = -1,       /* anything without a more specific code */
+    ED_ENOTFOUND = -2,   /* the object or file does not exist */
+    ED_ECONFLICT = -3,   /* already exists, or a write lost a race (HTTP 409) */
+    ED_EGONE = -4,       /* a watch's resourceVersion is too old (HTTP 410) */
+    ED_EINVALID = -5,    /* input rejected: bad YAML, bad field, API 422 */
+    ED_EAUTH = -6,       /* not authenticated (HTTP 401), wrong credentials */
+    ED_ETIMEOUT = -7,    /* a deadline passed */
+    ED_ERETRY = -8,      /* transient: try again later (HTTP 429, 5xx, broken connection) */
+    ED_ETOOBIG = -9,     /* a size cap was reached */
+    ED_EEXISTS = -10,    /* create of something that already exists (API AlreadyExists) */
+    ED_EFORBIDDEN = -11, /* authenticated but not allowed (HTTP 403) */
 };
 
 #define ED_ERR_MSG_MAX 2048

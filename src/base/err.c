@@ -79,6 +79,10 @@ const char *ed_err_code_name(int code)
         return "retry";
     case ED_ETOOBIG:
         return "too big";
+    case ED_EEXISTS:
+        return "already exists";
+    case ED_EFORBIDDEN:
+        return "forbidden";
     default:
         return "error";
     }

@@ -1,11 +1,196 @@
 /*
- * kube: the Kubernetes API client (libcurl): kubeconfig and in-cluster auth, discovery and REST
- * mapping, get/list/watch, apply/patch/delete, dry-run, impersonation, retries, typed API errors.
+ * kube: the Kubernetes API client every controller and CLI verb uses, on libcurl.
  *
- * Not built yet: this module has no functions, and nothing in eddy calls it. Issue #3 builds
- * it. Its place in the layering (STYLE.md): doc <- kube <- runtime.
+ * Configuration (config.c): kubeconfig files (KUBECONFIG with several files merged,
+ * --kubeconfig, --context), cluster CA (data or file), insecure-skip-tls-verify, bearer token
+ * or token file, client certificate and key (data or file), exec credential plugins
+ * (client.authentication.k8s.io/v1), and in-cluster configuration.
+ *
+ * Requests (client.c): one client per API server, safe to share between threads, reusing
+ * connections; a client-side rate limit (qps and burst, Flux's defaults 50 and 300); retries
+ * with backoff on 429, 5xx and broken connections for idempotent requests, honouring
+ * Retry-After; the API's Status decoded into typed errors (ED_ENOTFOUND, ED_EEXISTS,
+ * ED_ECONFLICT, ED_EINVALID with the field causes, ED_EFORBIDDEN, ED_EAUTH, ED_EGONE,
+ * ED_ERETRY, ED_ETIMEOUT) with the server's message kept for conditions.
+ *
+ * Resources (resource.c): discovery and REST mapping from apiVersion and kind to the resource
+ * path, cached and refreshed when a kind is unknown (a CRD that just appeared); get, list with
+ * paging, create, update, the four patch types, server-side apply, server-side dry-run, delete
+ * with propagation policy and preconditions, and the status subresource.
+ *
+ * Secrets (tokens, keys) are never logged and never appear in error messages.
  */
 #ifndef ED_KUBE_H
 #define ED_KUBE_H
+
+#include "../base/base.h"
+#include "../doc/doc.h"
+
+/* ---- configuration ---- */
+
+/* An exec credential plugin (kubeconfig users[].user.exec). */
+typedef struct ed_kube_exec {
+    char *command;
+    char **args; /* NULL-terminated */
+    char **env;  /* NULL-terminated "NAME=value" strings added to the plugin's environment */
+    char *api_version;
+    bool provide_cluster_info;
+} ed_kube_exec;
+
+/*
+ * Everything needed to talk to one API server as one identity. PEM data is held in memory:
+ * files named by a kubeconfig are read when it is loaded (relative paths resolve against the
+ * kubeconfig's folder, as kubectl does). The token file is the exception: it is re-read when it
+ * changes, because in-cluster service-account tokens rotate.
+ */
+typedef struct ed_kube_config {
+    char *server;          /* "https://127.0.0.1:6443", no trailing slash */
+    char *tls_server_name; /* or NULL */
+    char *ca_pem;          /* cluster CA bundle, or NULL for the system trust store */
+    bool insecure;         /* insecure-skip-tls-verify */
+    char *cert_pem;        /* client certificate and key, or NULL */
+    char *key_pem;
+    char *token;      /* static bearer token, or NULL */
+    char *token_file; /* bearer token read from this file, or NULL */
+    char *username;   /* basic auth, or NULL */
+    char *password;
+    ed_kube_exec *exec;        /* exec plugin, or NULL */
+    char *impersonate_user;    /* Impersonate-User, or NULL */
+    char **impersonate_groups; /* NULL-terminated, or NULL */
+    char *namespace;           /* the context's namespace, or NULL */
+    char *context;             /* the name of the context used, or NULL (in-cluster) */
+    double qps;                /* client-side rate limit; <= 0 for none */
+    int burst;
+    int64_t timeout_ms; /* per-request timeout; 0 for the default (30 s) */
+    char *user_agent;   /* or NULL for "eddy/<version>" */
+} ed_kube_config;
+
+typedef struct ed_kube_load_opts {
+    /* --kubeconfig: one file. NULL: the files in $KUBECONFIG (':'-separated, merged with the
+     * first file that sets a value winning, as kubectl does), or ~/.kube/config, or, when none
+     * exists, the in-cluster configuration. */
+    const char *kubeconfig;
+    /* --context; NULL for the current-context. */
+    const char *context;
+} ed_kube_load_opts;
+
+/*
+ * Load the configuration as kubectl would. On success *out is new; free with
+ * ed_kube_config_free. Errors: ED_ENOTFOUND (no kubeconfig and not in a cluster; unknown
+ * context, cluster or user), ED_EINVALID (malformed file: the message names the file and
+ * field).
+ */
+int ed_kube_config_load(const ed_kube_load_opts *opts, ed_kube_config **out, ed_err *err);
+/* The configuration of a kubeconfig held in memory (a Kustomization's spec.kubeConfig
+ * Secret); file references are refused there (ED_EINVALID), as Flux does. */
+int ed_kube_config_from_yaml(const char *data, size_t len, const char *context,
+                             ed_kube_config **out, ed_err *err);
+/* In-cluster configuration: KUBERNETES_SERVICE_HOST/PORT, the service account's token file,
+ * CA and namespace under /var/run/secrets/kubernetes.io/serviceaccount (or $ED_KUBE_SA_DIR,
+ * for tests). ED_ENOTFOUND when not running in a cluster. */
+int ed_kube_config_in_cluster(ed_kube_config **out, ed_err *err);
+/* A deep copy. */
+ed_kube_config *ed_kube_config_dup(const ed_kube_config *cfg);
+void ed_kube_config_free(ed_kube_config *cfg);
+
+/* ---- the client ---- */
+
+typedef struct ed_kube ed_kube;
+
+/*
+ * A client for cfg's server and identity (cfg is copied). Thread-safe. Free with
+ * ed_kube_free. Errors: ED_EINVALID (unusable configuration, such as a malformed PEM).
+ */
+int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err);
+void ed_kube_free(ed_kube *kube);
+/* The configuration the client was made from. Borrowed. */
+const ed_kube_config *ed_kube_get_config(const ed_kube *kube);
+
+typedef struct ed_kube_response {
+    long status;        /* HTTP status */
+    ed_buf body;        /* the reply body; free with ed_kube_response_free */
+    char *content_type; /* or NULL */
+} ed_kube_response;
+
+void ed_kube_response_free(ed_kube_response *resp);
+
+/*
+ * One HTTP request to the API server: method, path with query ("/api/v1/namespaces"), and an
+ * optional body with its content type. A 2xx reply returns 0 with resp filled. Any other reply
+ * returns the typed error decoded from the API's Status (resp is still filled, for callers
+ * that want the body). Idempotent methods (GET, HEAD, PUT with resourceVersion, DELETE) are
+ * retried on 429, 5xx and broken connections; POST and PATCH only when the request surely did
+ * not reach the server.
+ */
+int ed_kube_request(ed_kube *kube, const char *method, const char *path, const char *content_type,
+                    const char *body, size_t body_len, ed_kube_response *resp, ed_err *err);
+
+/* ---- resources ---- */
+
+/* A REST mapping: where objects of one apiVersion and kind live. */
+typedef struct ed_kube_resource {
+    char group[128]; /* "" for the core group */
+    char version[64];
+    char resource[128]; /* plural: "deployments" */
+    char kind[128];
+    bool namespaced;
+} ed_kube_resource;
+
+/*
+ * The REST mapping of apiVersion ("apps/v1", "v1") and kind, from discovery. Cached; an unknown
+ * kind refreshes the cache once (a CRD installed a moment ago). ED_ENOTFOUND when the server
+ * does not serve it ("no matches for kind X in version Y", as kubectl says).
+ */
+int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kind,
+                         ed_kube_resource *out, ed_err *err);
+/* Forget cached discovery (after CRDs changed). */
+void ed_kube_discovery_reset(ed_kube *kube);
+
+/* The path of a collection (name NULL) or an object, with an optional subresource. */
+char *ed_kube_path(const ed_kube_resource *res, const char *ns, const char *name,
+                   const char *subresource);
+
+typedef struct ed_kube_opts {
+    const char *field_manager; /* fieldManager for writes */
+    bool dry_run;              /* dryRun=All: validated and defaulted, not persisted */
+    bool force;                /* force=true for server-side apply conflicts */
+    const char *subresource;   /* "status", or NULL */
+    const char *label_selector;
+    const char *field_selector;
+    int64_t limit; /* list page size; 0 for 500 */
+    /* delete: "Background", "Foreground", "Orphan", or NULL for the server's default */
+    const char *propagation_policy;
+    const char *precondition_uid;              /* delete only this incarnation, or NULL */
+    const char *precondition_resource_version; /* or NULL */
+} ed_kube_opts;
+
+typedef enum {
+    ED_KUBE_PATCH_MERGE,     /* application/merge-patch+json */
+    ED_KUBE_PATCH_JSON,      /* application/json-patch+json */
+    ED_KUBE_PATCH_STRATEGIC, /* application/strategic-merge-patch+json */
+    ED_KUBE_PATCH_APPLY,     /* application/apply-patch+yaml (server-side apply) */
+} ed_kube_patch_type;
+
+/* In all of these, *out (when out is not NULL) receives the object the server returned, a new
+ * document the caller frees. ns is ignored for cluster-scoped kinds. */
+int ed_kube_get(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                const char *name, ed_doc **out, ed_err *err);
+/* List every page (limit/continue) into one document: a *List whose items hold all objects. */
+int ed_kube_list(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                 const ed_kube_opts *opts, ed_doc **out, ed_err *err);
+int ed_kube_create(ed_kube *kube, const ed_node *obj, const ed_kube_opts *opts, ed_doc **out,
+                   ed_err *err);
+int ed_kube_update(ed_kube *kube, const ed_node *obj, const ed_kube_opts *opts, ed_doc **out,
+                   ed_err *err);
+int ed_kube_patch(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                  const char *name, ed_kube_patch_type type, const char *patch, size_t len,
+                  const ed_kube_opts *opts, ed_doc **out, ed_err *err);
+/* Server-side apply of obj (its apiVersion, kind, metadata.namespace and metadata.name say
+ * where) with opts->field_manager (required), opts->force and opts->dry_run. */
+int ed_kube_apply(ed_kube *kube, const ed_node *obj, const ed_kube_opts *opts, ed_doc **out,
+                  ed_err *err);
+/* Delete; ED_ENOTFOUND when it is already gone. */
+int ed_kube_delete(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                   const char *name, const ed_kube_opts *opts, ed_err *err);
 
 #endif
