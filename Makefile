@@ -26,6 +26,7 @@ ASAN_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(SRC))
 UNIT_MODULES := $(notdir $(wildcard tests/unit/*))
 UNIT := $(addprefix build/tests/unit-,$(UNIT_MODULES))
 ASAN_UNIT := $(addprefix build/asan/tests/unit-,$(UNIT_MODULES))
+E2E_C := $(patsubst tests/e2e/c/%.c,build/tests/e2e-%,$(wildcard tests/e2e/c/*.c))
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
 FUZZ_SECONDS ?= 60
 
@@ -68,6 +69,12 @@ build/asan/tests/unit-%: $$(wildcard tests/unit/%/*.c) build/asan/libeddy.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SAN) -Isrc $(LDFLAGS_ALL) -o $@ $(filter %.c,$^) build/asan/libeddy.a $(LIBS) -lcmocka
 
+# C programs the end-to-end tests run against the real servers (tests/e2e/c/<name>.c), built
+# with ASan and UBSan so real traffic also checks memory safety.
+build/tests/e2e-%: tests/e2e/c/%.c build/asan/libeddy.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SAN) -Isrc $(LDFLAGS_ALL) -o $@ $< build/asan/libeddy.a $(LIBS) -lcmocka
+
 # Set-up is idempotent and quick once done (scripts/setup).
 setup:
 	scripts/setup
@@ -99,7 +106,7 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 		status=$${PIPESTATUS[0]}; rm -rf $$work; [ "$$status" = 0 ] || { echo "fuzz $$t failed: see build/fuzz/$$t-*"; exit 1; }; \
 	done
 
-e2e: build/eddy
+e2e: build/eddy $(E2E_C)
 	tests/e2e/run
 
 FORMAT_FILES = $(shell find src tests -name '*.[ch]' | sort)

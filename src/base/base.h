@@ -176,6 +176,28 @@ void ed_duration_format(int64_t ms, char out[32]);
 /* SHA-256 of data as 64 lowercase hex digits and a NUL. */
 void ed_sha256_hex(const void *data, size_t n, char out[65]);
 
+/* ---- string-keyed hash map ---- */
+
+/*
+ * A map from strings to pointers (open addressing, grows as needed). Keys are copied; values
+ * are borrowed (the map never frees them). Not thread-safe: guard it with the owner's lock.
+ */
+typedef struct ed_strmap ed_strmap;
+
+ed_strmap *ed_strmap_new(void);
+/* Free the map and its key copies (not the values). Accepts NULL. */
+void ed_strmap_free(ed_strmap *m);
+/* The value under key, or NULL. */
+void *ed_strmap_get(const ed_strmap *m, const char *key);
+bool ed_strmap_has(const ed_strmap *m, const char *key);
+/* Set key to value (NULL is a valid value); returns the previous value or NULL. */
+void *ed_strmap_put(ed_strmap *m, const char *key, void *value);
+/* Remove key; returns its value or NULL. */
+void *ed_strmap_del(ed_strmap *m, const char *key);
+size_t ed_strmap_len(const ed_strmap *m);
+/* Iterate: start with *pos = 0; returns false at the end. Do not change the map meanwhile. */
+bool ed_strmap_next(const ed_strmap *m, size_t *pos, const char **key, void **value);
+
 /* ---- strings ---- */
 
 bool ed_str_has_prefix(const char *s, const char *prefix);

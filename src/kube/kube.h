@@ -193,4 +193,37 @@ int ed_kube_apply(ed_kube *kube, const ed_node *obj, const ed_kube_opts *opts, e
 int ed_kube_delete(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
                    const char *name, const ed_kube_opts *opts, ed_err *err);
 
+/* ---- watch ---- */
+
+typedef enum {
+    ED_KUBE_ADDED,
+    ED_KUBE_MODIFIED,
+    ED_KUBE_DELETED,
+    ED_KUBE_BOOKMARK,
+} ed_kube_event_type;
+
+/*
+ * Called for each event of a watch with the event's object (borrowed: it lives until the
+ * callback returns; copy what you keep). Return 0 to go on, non-zero to stop the watch.
+ */
+typedef int (*ed_kube_watch_fn)(ed_kube_event_type type, const ed_node *obj, void *user);
+
+typedef struct ed_kube_watch_opts {
+    const char *resource_version; /* start after this version; NULL or "" for "now" */
+    const char *label_selector;
+    const char *field_selector;
+    int timeout_seconds; /* the server ends the watch after this long; 0 for 300 */
+    bool bookmarks;      /* allowWatchBookmarks */
+} ed_kube_watch_opts;
+
+/*
+ * Watch objects of one kind (in ns, or all namespaces when ns is NULL for a namespaced kind),
+ * calling fn for each event until the server ends the stream (returns 0), fn asks to stop
+ * (returns 0), or an error: ED_EGONE when resource_version is too old (the caller lists again,
+ * then watches from the list's version), or the request's typed error. Blocks; a watch uses a
+ * connection of its own for its whole life.
+ */
+int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                  const ed_kube_watch_opts *opts, ed_kube_watch_fn fn, void *user, ed_err *err);
+
 #endif

@@ -298,6 +298,77 @@ static void test_log_json_redacts(void **state)
     assert_false(ed_log_key_is_secret("namespace"));
 }
 
+static void test_strmap_basic(void **state)
+{
+    (void)state;
+    ed_strmap *m = ed_strmap_new();
+    int a = 1, b = 2;
+    assert_null(ed_strmap_put(m, "flux-system/apps", &a));
+    assert_ptr_equal(ed_strmap_put(m, "flux-system/apps", &b), &a);
+    assert_ptr_equal(ed_strmap_get(m, "flux-system/apps"), &b);
+    assert_null(ed_strmap_get(m, "flux-system/infra"));
+    assert_null(ed_strmap_put(m, "with-null", NULL));
+    assert_true(ed_strmap_has(m, "with-null"));
+    assert_int_equal(ed_strmap_len(m), 2);
+    assert_ptr_equal(ed_strmap_del(m, "flux-system/apps"), &b);
+    assert_null(ed_strmap_del(m, "flux-system/apps"));
+    assert_false(ed_strmap_has(m, "flux-system/apps"));
+    assert_int_equal(ed_strmap_len(m), 1);
+    ed_strmap_free(m);
+    ed_strmap_free(NULL);
+}
+
+/* Random puts and deletes checked against a plain array, through many grows and shifts. */
+static void test_strmap_model(void **state)
+{
+    (void)state;
+    enum {
+        N = 600
+    };
+    static bool present[N];
+    static intptr_t values[N];
+    memset(present, 0, sizeof(present));
+    ed_strmap *m = ed_strmap_new();
+    unsigned seed = 12345;
+    for (int step = 0; step < 20000; step++) {
+        seed = seed * 1103515245u + 12345u;
+        int k = (int)((seed >> 8) % N);
+        char key[32];
+        snprintf(key, sizeof(key), "ns-%d/obj", k);
+        if ((seed >> 4) % 3 == 0) {
+            void *v = ed_strmap_del(m, key);
+            assert_ptr_equal(v, present[k] ? (void *)values[k] : NULL);
+            present[k] = false;
+        } else {
+            values[k] = step + 1;
+            ed_strmap_put(m, key, (void *)values[k]);
+            present[k] = true;
+        }
+    }
+    size_t count = 0;
+    for (int k = 0; k < N; k++) {
+        char key[32];
+        snprintf(key, sizeof(key), "ns-%d/obj", k);
+        assert_int_equal(ed_strmap_has(m, key), present[k]);
+        if (present[k]) {
+            assert_ptr_equal(ed_strmap_get(m, key), (void *)values[k]);
+            count++;
+        }
+    }
+    assert_int_equal(ed_strmap_len(m), count);
+    size_t pos = 0, seen = 0;
+    const char *key;
+    void *value;
+    while (ed_strmap_next(m, &pos, &key, &value)) {
+        int k = (int)strtol(key + 3, NULL, 10);
+        assert_true(present[k]);
+        assert_ptr_equal(value, (void *)values[k]);
+        seen++;
+    }
+    assert_int_equal(seen, count);
+    ed_strmap_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +385,8 @@ int main(void)
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_log_json_redacts),
+        cmocka_unit_test(test_strmap_basic),
+        cmocka_unit_test(test_strmap_model),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }

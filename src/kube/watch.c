@@ -1,0 +1,162 @@
+/*
+ * Watches: a long GET with ?watch=1 whose reply is a stream of JSON watch events, one per line
+ * ({"type":"ADDED","object":{...}}). Each complete line is parsed and handed to the caller's
+ * callback as it arrives. An ERROR event carries a Status: 410 Gone (the resourceVersion was
+ * compacted away) becomes ED_EGONE so the informer relists, as client-go's reflector does.
+ */
+#include "client_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One watch event is one object; a line longer than this is refused. */
+#define MAX_EVENT ((size_t)16 << 20)
+
+struct watch_state {
+    ed_buf line; /* the partial line received so far */
+    ed_kube_watch_fn fn;
+    void *user;
+    ed_err *err;
+    int rc;       /* first error, or 0 */
+    bool stopped; /* the callback asked to stop */
+    long status;  /* HTTP status, once known */
+    CURL *h;
+};
+
+/* Handle one complete event line. Returns false to end the transfer. */
+static bool handle_line(struct watch_state *ws, const char *line, size_t len)
+{
+    if (len == 0)
+        return true;
+    ed_doc *doc = NULL;
+    ed_err perr = ED_ERR_INIT;
+    if (ed_doc_parse_json(line, len, &doc, &perr) != 0) {
+        ws->rc = ed_err_set(ws->err, ED_ERETRY, "watch: malformed event: %s", perr.msg);
+        return false;
+    }
+    ed_node *root = ed_doc_root(doc);
+    const char *type = ed_node_str(ed_node_get(root, "type"));
+    ed_node *obj = ed_node_get(root, "object");
+    bool go_on = true;
+    if (!type || !obj) {
+        ws->rc = ed_err_set(ws->err, ED_ERETRY, "watch: event without type or object");
+        go_on = false;
+    } else if (strcmp(type, "ERROR") == 0) {
+        int64_t code = 0;
+        ed_node_int(ed_node_get(obj, "code"), &code);
+        ed_buf body = ED_BUF_INIT(MAX_EVENT);
+        ed_node_to_json(obj, &body);
+        ws->rc = ed_kube_status_error(code ? code : 500, body.data, body.len, "WATCH", "", ws->err);
+        ed_buf_free(&body);
+        go_on = false;
+    } else {
+        ed_kube_event_type t;
+        if (strcmp(type, "ADDED") == 0)
+            t = ED_KUBE_ADDED;
+        else if (strcmp(type, "MODIFIED") == 0)
+            t = ED_KUBE_MODIFIED;
+        else if (strcmp(type, "DELETED") == 0)
+            t = ED_KUBE_DELETED;
+        else if (strcmp(type, "BOOKMARK") == 0)
+            t = ED_KUBE_BOOKMARK;
+        else
+            t = (ed_kube_event_type)-1;
+        if ((int)t >= 0 && ws->fn(t, obj, ws->user) != 0) {
+            ws->stopped = true;
+            go_on = false;
+        }
+    }
+    ed_doc_free(doc);
+    return go_on;
+}
+
+static size_t on_data(char *data, size_t size, size_t n, void *user)
+{
+    struct watch_state *ws = user;
+    size_t len = size * n;
+    if (ws->status == 0)
+        curl_easy_getinfo(ws->h, CURLINFO_RESPONSE_CODE, &ws->status);
+    if (ws->status != 200) {
+        /* An error reply: keep its body (a Status) for the error message. */
+        return ed_buf_append(&ws->line, data, len) == 0 ? len : 0;
+    }
+    const char *p = data, *end = data + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t chunk = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (ed_buf_append(&ws->line, p, chunk) != 0) {
+            ws->rc = ed_err_set(ws->err, ED_ETOOBIG, "watch: an event is larger than %zu MiB",
+                                MAX_EVENT >> 20);
+            return 0;
+        }
+        if (!nl)
+            break;
+        bool go_on = handle_line(ws, ws->line.data, ws->line.len);
+        ed_buf_reset(&ws->line);
+        if (!go_on)
+            return 0; /* ends the transfer */
+        p = nl + 1;
+    }
+    return len;
+}
+
+int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                  const ed_kube_watch_opts *opts, ed_kube_watch_fn fn, void *user, ed_err *err)
+{
+    ed_kube_resource res = {0};
+    int rc = ed_kube_resource_for(kube, api_version, kind, &res, err);
+    if (rc)
+        return rc;
+    int timeout = opts && opts->timeout_seconds > 0 ? opts->timeout_seconds : 300;
+    char *base = ed_kube_path(&res, ns, NULL, NULL);
+    ed_buf path = ED_BUF_INIT(64 * 1024);
+    ed_buf_printf(&path, "%s?watch=1&timeoutSeconds=%d", base, timeout);
+    free(base);
+    if (opts && opts->bookmarks)
+        ed_buf_append_str(&path, "&allowWatchBookmarks=true");
+    const char *params[][2] = {
+        {"resourceVersion", opts ? opts->resource_version : NULL},
+        {"labelSelector", opts ? opts->label_selector : NULL},
+        {"fieldSelector", opts ? opts->field_selector : NULL},
+    };
+    for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+        if (!params[i][1] || !*params[i][1])
+            continue;
+        char *esc = curl_easy_escape(NULL, params[i][1], 0);
+        ed_buf_printf(&path, "&%s=%s", params[i][0], esc ? esc : "");
+        curl_free(esc);
+    }
+
+    ed_kube_rate_wait(kube);
+    struct watch_state ws = {.line = ED_BUF_INIT(MAX_EVENT), .fn = fn, .user = user, .err = err};
+    struct curl_slist *headers = NULL;
+    /* The server ends the watch after `timeout` seconds; allow it some slack to do so. */
+    ws.h =
+        ed_kube_easy(kube, "GET", path.data, NULL, (int64_t)(timeout + 30) * 1000, &headers, err);
+    if (!ws.h) {
+        ed_buf_free(&path);
+        ed_buf_free(&ws.line);
+        return err ? err->code : ED_ERROR;
+    }
+    char curl_msg[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(ws.h, CURLOPT_ERRORBUFFER, curl_msg);
+    curl_easy_setopt(ws.h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(ws.h, CURLOPT_WRITEDATA, &ws);
+    CURLcode cc = curl_easy_perform(ws.h);
+    long status = 0;
+    curl_easy_getinfo(ws.h, CURLINFO_RESPONSE_CODE, &status);
+
+    /* Without an error, the callback stopped the watch or the server closed the stream at
+     * timeoutSeconds (the caller watches again): both return 0. */
+    rc = ws.rc;
+    if (!rc && !ws.stopped && cc != CURLE_OK)
+        rc = ed_kube_curl_error(kube, cc, curl_msg, "WATCH", path.data, err);
+    else if (!rc && !ws.stopped && status != 200)
+        rc = ed_kube_status_error(status, ws.line.data, ws.line.len, "WATCH", path.data, err);
+    curl_easy_cleanup(ws.h);
+    curl_slist_free_all(headers);
+    ed_buf_free(&ws.line);
+    ed_buf_free(&path);
+    return rc;
+}
