@@ -214,6 +214,9 @@ typedef struct ed_kube_watch_opts {
     const char *field_selector;
     int timeout_seconds; /* the server ends the watch after this long; 0 for 300 */
     bool bookmarks;      /* allowWatchBookmarks */
+    /* When not NULL, the watch ends (returning 0) within about a second of *cancel turning
+     * true: how a process stops its watches on shutdown. */
+    const volatile bool *cancel;
 } ed_kube_watch_opts;
 
 /*

@@ -71,6 +71,16 @@ static bool handle_line(struct watch_state *ws, const char *line, size_t len)
     return go_on;
 }
 
+/* libcurl calls this about once a second, also while no data flows: the place to notice a
+ * cancellation. Non-zero ends the transfer. */
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    const volatile bool *cancel = user;
+    return *cancel ? 1 : 0;
+}
+
 static size_t on_data(char *data, size_t size, size_t n, void *user)
 {
     struct watch_state *ws = user;
@@ -143,6 +153,11 @@ int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, cons
     curl_easy_setopt(ws.h, CURLOPT_ERRORBUFFER, curl_msg);
     curl_easy_setopt(ws.h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(ws.h, CURLOPT_WRITEDATA, &ws);
+    if (opts && opts->cancel) {
+        curl_easy_setopt(ws.h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(ws.h, CURLOPT_XFERINFODATA, (void *)opts->cancel);
+        curl_easy_setopt(ws.h, CURLOPT_NOPROGRESS, 0L);
+    }
     CURLcode cc = curl_easy_perform(ws.h);
     long status = 0;
     curl_easy_getinfo(ws.h, CURLINFO_RESPONSE_CODE, &status);
@@ -150,6 +165,8 @@ int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, cons
     /* Without an error, the callback stopped the watch or the server closed the stream at
      * timeoutSeconds (the caller watches again): both return 0. */
     rc = ws.rc;
+    if (opts && opts->cancel && *opts->cancel)
+        ws.stopped = true;
     if (!rc && !ws.stopped && cc != CURLE_OK)
         rc = ed_kube_curl_error(kube, cc, curl_msg, "WATCH", path.data, err);
     else if (!rc && !ws.stopped && status != 200)

@@ -42,8 +42,8 @@ ed_queue *ed_queue_new(const ed_queue_opts *opts)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&q->cond, &attr);
     pthread_condattr_destroy(&attr);
-    q->base_ms = opts && opts->base_delay_ms > 0 ? opts->base_delay_ms : 5;
-    q->max_ms = opts && opts->max_delay_ms > 0 ? opts->max_delay_ms : 1000 * 1000;
+    q->base_ms = opts && opts->base_delay_ms > 0 ? opts->base_delay_ms : 750;
+    q->max_ms = opts && opts->max_delay_ms > 0 ? opts->max_delay_ms : 15 * 60 * 1000;
     q->dirty = ed_strmap_new();
     q->processing = ed_strmap_new();
     q->failures = ed_strmap_new();

@@ -1,7 +1,7 @@
 /*
- * runtime: what every controller runs on. The work queue (queue.c) is built; informers and
- * caches, the worker pool, leader election (Lease), Events, metrics and health endpoints and
- * signal handling are not built yet (issue #3).
+ * runtime: what every controller runs on. Built: the work queue (queue.c) and informers
+ * (informer.c). Not built yet (issue #3): the worker pool, leader election (Lease), Events,
+ * metrics and health endpoints and signal handling.
  *
  * The work queue has client-go's semantics, which Flux's controllers rely on: a key is queued
  * at most once however often it is added; a key being processed is never handed to a second
@@ -13,12 +13,14 @@
 #define ED_RUNTIME_H
 
 #include "../base/base.h"
+#include "../doc/doc.h"
+#include "../kube/kube.h"
 
 typedef struct ed_queue ed_queue;
 
 typedef struct ed_queue_opts {
-    int64_t base_delay_ms; /* first failure backoff; 0 for 5 ms (controller-runtime's) */
-    int64_t max_delay_ms;  /* backoff cap; 0 for 1000 s (controller-runtime's) */
+    int64_t base_delay_ms; /* first failure backoff; 0 for 750 ms (Flux's) */
+    int64_t max_delay_ms;  /* backoff cap; 0 for 15 min (Flux's) */
 } ed_queue_opts;
 
 /* A new queue (opts may be NULL for the defaults). Thread-safe. Free with ed_queue_free once
@@ -47,5 +49,47 @@ void ed_queue_done(ed_queue *q, const char *key);
 void ed_queue_shutdown(ed_queue *q);
 /* Keys ready to be handed out (not counting delayed ones or those in process). */
 size_t ed_queue_len(ed_queue *q);
+
+/* ---- informers: a list+watch cache of one kind ---- */
+
+/*
+ * An informer keeps a cache of every object of one kind (optionally in one namespace and
+ * matching a label selector) in step with the API server, as client-go's reflector and store
+ * do: it lists, then watches from the list's resourceVersion with bookmarks, resumes the watch
+ * after the server ends it, lists again after 410 Gone, and backs off (1 s doubling to 30 s)
+ * after errors. Objects are cached as compact JSON (immutable, about their size on the wire);
+ * handlers are called, in the informer's thread, after the cache took each change.
+ */
+typedef struct ed_informer ed_informer;
+
+/* Called for each change: ADDED, MODIFIED or DELETED with the object (borrowed for the call). A
+ * relist reports what changed while the watch was down the same way. */
+typedef void (*ed_informer_fn)(ed_kube_event_type type, const ed_node *obj, void *user);
+
+typedef struct ed_informer_opts {
+    const char *api_version; /* "v1", "apps/v1", ... */
+    const char *kind;
+    const char *ns;             /* NULL for every namespace */
+    const char *label_selector; /* or NULL */
+    int watch_timeout_seconds;  /* length of one watch request; 0 for 300 */
+} ed_informer_opts;
+
+/* A new informer on kube (borrowed: it must outlive the informer). Not started. */
+ed_informer *ed_informer_new(ed_kube *kube, const ed_informer_opts *opts);
+/* Add a handler before ed_informer_start. */
+void ed_informer_add_handler(ed_informer *inf, ed_informer_fn fn, void *user);
+/* Start the informer's thread. Returns 0, or ED_ERROR when the thread cannot start. */
+int ed_informer_start(ed_informer *inf, ed_err *err);
+/* Wait until the first list is in the cache; false on timeout (timeout_ms -1: forever). */
+bool ed_informer_wait_synced(ed_informer *inf, int64_t timeout_ms);
+/* A copy of the cached object ns/name (ns NULL or "" for cluster-scoped kinds) as a new
+ * document, or NULL when the cache does not hold it. */
+ed_doc *ed_informer_get(ed_informer *inf, const char *ns, const char *name);
+/* The number of cached objects. */
+size_t ed_informer_len(ed_informer *inf);
+/* The resourceVersion the cache is at (a new string), or NULL before the first list. */
+char *ed_informer_resource_version(ed_informer *inf);
+/* Stop the thread (within about a second) and free everything. Accepts NULL. */
+void ed_informer_free(ed_informer *inf);
 
 #endif

@@ -13,6 +13,8 @@
 
 #include "kube/kube.h"
 
+#include <curl/curl.h>
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +36,22 @@ static ed_doc *yaml(const char *text)
     return d;
 }
 
-/* Build a manifest from a format with the test namespace substituted for every %s. */
-static ed_doc *manifest(const char *fmt)
+/* Build a manifest from a template with the test namespace substituted for every "%s". */
+static ed_doc *manifest(const char *tmpl)
 {
-    char text[4096];
-    snprintf(text, sizeof(text), fmt, ns, ns, ns, ns);
-    return yaml(text);
+    ed_buf text = ED_BUF_INIT(65536);
+    for (const char *p = tmpl; *p;) {
+        const char *hole = strstr(p, "%s");
+        size_t n = hole ? (size_t)(hole - p) : strlen(p);
+        ed_buf_append(&text, p, n);
+        if (!hole)
+            break;
+        ed_buf_append_str(&text, ns);
+        p = hole + 2;
+    }
+    ed_doc *d = yaml(text.data);
+    ed_buf_free(&text);
+    return d;
 }
 
 static ed_kube *client_from(const char *path, ed_kube_config **cfg_out)
@@ -435,11 +447,61 @@ static void test_watch(void **state)
     assert_string_equal(w.seen.events[2], "DELETED watched");
     ed_doc_free(cm);
     ed_doc_free(list);
+}
 
-    /* A resourceVersion from long ago: 410 Gone, so the caller knows to list again. */
-    struct watcher old = {.rv = "1"};
-    run_watch(&old);
-    assert_int_equal(old.rc, ED_EGONE);
+static size_t discard(char *data, size_t size, size_t n, void *user)
+{
+    (void)data, (void)user;
+    return size * n;
+}
+
+/* Compact etcd's history up to now, as a long-running cluster does every few minutes. */
+static void compact_etcd(const char *etcd_url, const char *revision)
+{
+    char url[256], body[128];
+    snprintf(url, sizeof(url), "%s/v3/kv/compaction", etcd_url);
+    snprintf(body, sizeof(body), "{\"revision\":\"%s\",\"physical\":true}", revision);
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    assert_int_equal(status, 200);
+    curl_easy_cleanup(h);
+}
+
+static int never_called(ed_kube_event_type type, const ed_node *obj, void *user)
+{
+    (void)type, (void)obj, (void)user;
+    return 0;
+}
+
+static void test_watch_gone(void **state)
+{
+    (void)state;
+    const char *etcd = getenv("EDDY_ETCD_URL");
+    assert_non_null(etcd);
+    ed_err err = ED_ERR_INIT;
+    /* PodTemplates bypass the apiserver's watch cache in the test cluster (scripts/cluster). */
+    ed_doc *pt =
+        manifest("apiVersion: v1\nkind: PodTemplate\nmetadata: {name: old, namespace: %s}\n"
+                 "template: {spec: {containers: [{name: c, image: x}]}}\n");
+    ed_doc *created = NULL;
+    assert_int_equal(ed_kube_create(admin, ed_doc_root(pt), NULL, &created, &err), 0);
+    const char *rv = ed_node_path_str(ed_doc_root(created), "/metadata/resourceVersion");
+    assert_int_equal(ed_kube_delete(admin, "v1", "PodTemplate", ns, "old", NULL, &err), 0);
+    ed_doc *after = NULL;
+    assert_int_equal(ed_kube_create(admin, ed_doc_root(pt), NULL, &after, &err), 0);
+    compact_etcd(etcd, ed_node_path_str(ed_doc_root(after), "/metadata/resourceVersion"));
+    /* A resourceVersion from before the compaction: 410 Gone, so the caller lists again. */
+    ed_kube_watch_opts wo = {.resource_version = rv, .timeout_seconds = 5};
+    assert_int_equal(ed_kube_watch(admin, "v1", "PodTemplate", ns, &wo, never_called, NULL, &err),
+                     ED_EGONE);
+    ed_doc_free(pt);
+    ed_doc_free(created);
+    ed_doc_free(after);
 }
 
 int main(void)
@@ -453,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_rbac_and_impersonation),
         cmocka_unit_test(test_tls_and_dead_server),
         cmocka_unit_test(test_watch),
+        cmocka_unit_test(test_watch_gone),
     };
     return cmocka_run_group_tests_name("kube client e2e", tests, setup, teardown);
 }

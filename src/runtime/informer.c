@@ -1,0 +1,342 @@
+/*
+ * Informers (see runtime.h). One thread per informer runs the reflector loop:
+ *
+ *   list (all pages) -> replace the cache, reporting what changed
+ *   watch from the list's resourceVersion (bookmarks on) -> apply each event
+ *   the server ended the watch -> watch again from the newest resourceVersion seen
+ *   410 Gone -> list again; another error -> back off, then watch (or list) again
+ *
+ * The cache maps "namespace/name" to the object's compact JSON. One mutex guards it; handlers
+ * run without it held, in the informer's thread, in the order the changes happened.
+ */
+#include "runtime.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_OBJECT ((size_t)16 << 20)
+
+struct handler {
+    ed_informer_fn fn;
+    void *user;
+};
+
+struct ed_informer {
+    ed_kube *kube;
+    char *api_version, *kind, *ns, *label_selector;
+    int watch_timeout;
+    struct handler *handlers;
+    size_t nhandlers;
+
+    pthread_t thread;
+    bool started;
+    volatile bool stop;
+
+    pthread_mutex_t lock;
+    pthread_cond_t synced_cond;
+    bool synced;
+    ed_strmap *cache; /* "ns/name" -> char* JSON */
+    char *rv;         /* newest resourceVersion seen */
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? ed_xstrdup(s) : NULL;
+}
+
+ed_informer *ed_informer_new(ed_kube *kube, const ed_informer_opts *opts)
+{
+    ed_informer *inf = ed_xcalloc(1, sizeof(*inf));
+    inf->kube = kube;
+    inf->api_version = ed_xstrdup(opts->api_version);
+    inf->kind = ed_xstrdup(opts->kind);
+    inf->ns = dup_or_null(opts->ns);
+    inf->label_selector = dup_or_null(opts->label_selector);
+    inf->watch_timeout = opts->watch_timeout_seconds > 0 ? opts->watch_timeout_seconds : 300;
+    pthread_mutex_init(&inf->lock, NULL);
+    pthread_cond_init(&inf->synced_cond, NULL);
+    inf->cache = ed_strmap_new();
+    return inf;
+}
+
+void ed_informer_add_handler(ed_informer *inf, ed_informer_fn fn, void *user)
+{
+    ED_ASSERT(!inf->started);
+    inf->handlers = ed_xrealloc(inf->handlers, (inf->nhandlers + 1) * sizeof(*inf->handlers));
+    inf->handlers[inf->nhandlers++] = (struct handler){fn, user};
+}
+
+static void notify(ed_informer *inf, ed_kube_event_type type, const ed_node *obj)
+{
+    for (size_t i = 0; i < inf->nhandlers; i++)
+        inf->handlers[i].fn(type, obj, inf->handlers[i].user);
+}
+
+/* "namespace/name", or "name" for cluster-scoped objects. */
+static void object_key(const ed_node *obj, char *buf, size_t cap)
+{
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    if (ns && *ns)
+        snprintf(buf, cap, "%s/%s", ns, name ? name : "");
+    else
+        snprintf(buf, cap, "%s", name ? name : "");
+}
+
+static char *to_json(const ed_node *obj)
+{
+    ed_buf b = ED_BUF_INIT(MAX_OBJECT);
+    if (ed_node_to_json(obj, &b) != 0) {
+        ed_buf_free(&b);
+        return NULL;
+    }
+    return ed_buf_take(&b);
+}
+
+static void set_rv(ed_informer *inf, const char *rv)
+{
+    if (!rv || !*rv)
+        return;
+    pthread_mutex_lock(&inf->lock);
+    free(inf->rv);
+    inf->rv = ed_xstrdup(rv);
+    pthread_mutex_unlock(&inf->lock);
+}
+
+/* Store one object; returns the event it amounts to (ADDED or MODIFIED), or -1 when the
+ * cached copy is identical (a relist of an unchanged object). */
+static int store(ed_informer *inf, const ed_node *obj)
+{
+    char key[512];
+    object_key(obj, key, sizeof(key));
+    char *json = to_json(obj);
+    if (!json)
+        return -1;
+    pthread_mutex_lock(&inf->lock);
+    char *old = ed_strmap_put(inf->cache, key, json);
+    pthread_mutex_unlock(&inf->lock);
+    int type = !old ? ED_KUBE_ADDED : strcmp(old, json) == 0 ? -1 : ED_KUBE_MODIFIED;
+    free(old);
+    return type;
+}
+
+static int on_watch_event(ed_kube_event_type type, const ed_node *obj, void *user)
+{
+    ed_informer *inf = user;
+    set_rv(inf, ed_node_path_str(obj, "/metadata/resourceVersion"));
+    if (type == ED_KUBE_BOOKMARK)
+        return inf->stop;
+    if (type == ED_KUBE_DELETED) {
+        char key[512];
+        object_key(obj, key, sizeof(key));
+        pthread_mutex_lock(&inf->lock);
+        free(ed_strmap_del(inf->cache, key));
+        pthread_mutex_unlock(&inf->lock);
+        notify(inf, ED_KUBE_DELETED, obj);
+    } else {
+        int t = store(inf, obj);
+        if (t >= 0)
+            notify(inf, (ed_kube_event_type)t, obj);
+    }
+    return inf->stop;
+}
+
+/* List everything and make the cache equal to it, reporting the differences. */
+static int relist(ed_informer *inf, ed_err *err)
+{
+    ed_kube_opts opts = {.label_selector = inf->label_selector};
+    ed_doc *list = NULL;
+    int rc = ed_kube_list(inf->kube, inf->api_version, inf->kind, inf->ns, &opts, &list, err);
+    if (rc)
+        return rc;
+    ed_node *root = ed_doc_root(list);
+    ed_node *items = ed_node_get(root, "items");
+    ed_strmap *listed = ed_strmap_new();
+    for (size_t i = 0; i < ed_node_len(items); i++) {
+        ed_node *obj = ed_node_at(items, i);
+        /* List items carry no apiVersion and kind; add them so every cached object and every
+         * handler sees complete objects, as watch events have them. */
+        ed_node_set(list, obj, "apiVersion", ed_node_new_str(list, inf->api_version));
+        ed_node_set(list, obj, "kind", ed_node_new_str(list, inf->kind));
+        char key[512];
+        object_key(obj, key, sizeof(key));
+        ed_strmap_put(listed, key, NULL);
+        int t = store(inf, obj);
+        if (t >= 0)
+            notify(inf, (ed_kube_event_type)t, obj);
+    }
+    /* Whatever the cache holds that the list lacks was deleted while we were not watching. */
+    for (;;) {
+        char *gone_key = NULL, *gone_json = NULL;
+        pthread_mutex_lock(&inf->lock);
+        size_t pos = 0;
+        const char *k;
+        void *v;
+        while (ed_strmap_next(inf->cache, &pos, &k, &v)) {
+            if (!ed_strmap_has(listed, k)) {
+                gone_key = ed_xstrdup(k);
+                gone_json = ed_strmap_del(inf->cache, gone_key);
+                break;
+            }
+        }
+        pthread_mutex_unlock(&inf->lock);
+        if (!gone_key)
+            break;
+        ed_doc *d = NULL;
+        if (ed_doc_parse_json(gone_json, strlen(gone_json), &d, NULL) == 0) {
+            notify(inf, ED_KUBE_DELETED, ed_doc_root(d));
+            ed_doc_free(d);
+        }
+        free(gone_key);
+        free(gone_json);
+    }
+    ed_strmap_free(listed);
+    set_rv(inf, ed_node_path_str(root, "/metadata/resourceVersion"));
+    ed_doc_free(list);
+    pthread_mutex_lock(&inf->lock);
+    inf->synced = true;
+    pthread_cond_broadcast(&inf->synced_cond);
+    pthread_mutex_unlock(&inf->lock);
+    return 0;
+}
+
+/* Sleep ms in small steps, so a stop is noticed quickly. */
+static void nap(ed_informer *inf, int64_t ms)
+{
+    for (int64_t slept = 0; slept < ms && !inf->stop; slept += 100)
+        usleep(100 * 1000);
+}
+
+static void *run(void *arg)
+{
+    ed_informer *inf = arg;
+    bool need_list = true;
+    int64_t backoff = 1000;
+    while (!inf->stop) {
+        ed_err err = ED_ERR_INIT;
+        int rc;
+        if (need_list) {
+            rc = relist(inf, &err);
+            if (rc == 0)
+                need_list = false;
+        } else {
+            char *rv = ed_informer_resource_version(inf);
+            ed_kube_watch_opts wo = {.resource_version = rv,
+                                     .label_selector = inf->label_selector,
+                                     .timeout_seconds = inf->watch_timeout,
+                                     .bookmarks = true,
+                                     .cancel = &inf->stop};
+            rc = ed_kube_watch(inf->kube, inf->api_version, inf->kind, inf->ns, &wo, on_watch_event,
+                               inf, &err);
+            free(rv);
+            if (rc == ED_EGONE)
+                need_list = true; /* history compacted: start over from a list */
+        }
+        if (rc == 0 || rc == ED_EGONE) {
+            backoff = 1000;
+            continue;
+        }
+        if (inf->stop)
+            break;
+        ed_log(ED_LOG_ERROR, "informer: list or watch failed, retrying", "kind", inf->kind, "error",
+               err.msg, NULL);
+        nap(inf, backoff);
+        backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+        /* After repeated failures the watch may have missed changes it cannot resume from. */
+        if (backoff >= 8000)
+            need_list = true;
+    }
+    return NULL;
+}
+
+int ed_informer_start(ed_informer *inf, ed_err *err)
+{
+    ED_ASSERT(!inf->started);
+    if (pthread_create(&inf->thread, NULL, run, inf) != 0)
+        return ed_err_set(err, ED_ERROR, "cannot start the %s informer", inf->kind);
+    inf->started = true;
+    return 0;
+}
+
+bool ed_informer_wait_synced(ed_informer *inf, int64_t timeout_ms)
+{
+    int64_t deadline = timeout_ms >= 0 ? ed_time_mono_ms() + timeout_ms : -1;
+    pthread_mutex_lock(&inf->lock);
+    while (!inf->synced) {
+        if (deadline >= 0) {
+            int64_t left = deadline - ed_time_mono_ms();
+            if (left <= 0)
+                break;
+            pthread_mutex_unlock(&inf->lock);
+            usleep((useconds_t)(left > 20 ? 20000 : left * 1000));
+            pthread_mutex_lock(&inf->lock);
+        } else {
+            pthread_cond_wait(&inf->synced_cond, &inf->lock);
+        }
+    }
+    bool synced = inf->synced;
+    pthread_mutex_unlock(&inf->lock);
+    return synced;
+}
+
+ed_doc *ed_informer_get(ed_informer *inf, const char *ns, const char *name)
+{
+    char key[512];
+    if (ns && *ns)
+        snprintf(key, sizeof(key), "%s/%s", ns, name);
+    else
+        snprintf(key, sizeof(key), "%s", name);
+    pthread_mutex_lock(&inf->lock);
+    const char *json = ed_strmap_get(inf->cache, key);
+    char *copy = json ? ed_xstrdup(json) : NULL;
+    pthread_mutex_unlock(&inf->lock);
+    if (!copy)
+        return NULL;
+    ed_doc *d = NULL;
+    ed_doc_parse_json(copy, strlen(copy), &d, NULL);
+    free(copy);
+    return d;
+}
+
+size_t ed_informer_len(ed_informer *inf)
+{
+    pthread_mutex_lock(&inf->lock);
+    size_t n = ed_strmap_len(inf->cache);
+    pthread_mutex_unlock(&inf->lock);
+    return n;
+}
+
+char *ed_informer_resource_version(ed_informer *inf)
+{
+    pthread_mutex_lock(&inf->lock);
+    char *rv = inf->rv ? ed_xstrdup(inf->rv) : NULL;
+    pthread_mutex_unlock(&inf->lock);
+    return rv;
+}
+
+void ed_informer_free(ed_informer *inf)
+{
+    if (!inf)
+        return;
+    inf->stop = true;
+    if (inf->started)
+        pthread_join(inf->thread, NULL);
+    size_t pos = 0;
+    const char *k;
+    void *v;
+    while (ed_strmap_next(inf->cache, &pos, &k, &v))
+        free(v);
+    ed_strmap_free(inf->cache);
+    pthread_cond_destroy(&inf->synced_cond);
+    pthread_mutex_destroy(&inf->lock);
+    free(inf->handlers);
+    free(inf->api_version);
+    free(inf->kind);
+    free(inf->ns);
+    free(inf->label_selector);
+    free(inf->rv);
+    free(inf);
+}
