@@ -1,7 +1,7 @@
 /*
- * runtime: what every controller runs on. Built: the work queue (queue.c) and informers
- * (informer.c). Not built yet (issue #3): the worker pool, leader election (Lease), Events,
- * metrics and health endpoints and signal handling.
+ * runtime: what every controller runs on. Built: the work queue (queue.c), informers
+ * (informer.c) and leader election (leader.c). Not built yet (issue #3): the worker pool,
+ * Events, metrics and health endpoints and signal handling.
  *
  * The work queue has client-go's semantics, which Flux's controllers rely on: a key is queued
  * at most once however often it is added; a key being processed is never handed to a second
@@ -91,5 +91,37 @@ size_t ed_informer_len(ed_informer *inf);
 char *ed_informer_resource_version(ed_informer *inf);
 /* Stop the thread (within about a second) and free everything. Accepts NULL. */
 void ed_informer_free(ed_informer *inf);
+
+/* ---- leader election with a coordination.k8s.io/v1 Lease ---- */
+
+/*
+ * client-go's leader election: a candidate takes the Lease when it is free or its holder has
+ * not renewed it for lease_ms (as observed on the candidate's own clock, so clock skew between
+ * machines does not matter), then renews it every retry_ms; if renewing fails for
+ * renew_deadline_ms it has lost the lease and must stop reconciling. On shutdown a leader
+ * releases the Lease (empty holder) so a successor takes over at once.
+ */
+typedef struct ed_leader ed_leader;
+
+typedef struct ed_leader_opts {
+    const char *ns;            /* the Lease's namespace */
+    const char *name;          /* the Lease's name */
+    const char *identity;      /* this candidate: unique per process (hostname_pid) */
+    int64_t lease_ms;          /* 0 for 35 s (Flux's) */
+    int64_t renew_deadline_ms; /* 0 for 30 s */
+    int64_t retry_ms;          /* 0 for 5 s */
+} ed_leader_opts;
+
+/* A candidate (not yet running); kube is borrowed and must outlive it. */
+ed_leader *ed_leader_new(ed_kube *kube, const ed_leader_opts *opts);
+/* Start campaigning in a thread of its own. */
+int ed_leader_start(ed_leader *l, ed_err *err);
+/* Wait until this candidate leads; false on timeout (-1: forever) or when stopped. */
+bool ed_leader_wait(ed_leader *l, int64_t timeout_ms);
+bool ed_leader_is_leader(ed_leader *l);
+/* True once this candidate led and then lost the lease: the process must stop reconciling. */
+bool ed_leader_lost(ed_leader *l);
+/* Stop campaigning, release the lease if held, and free. Accepts NULL. */
+void ed_leader_free(ed_leader *l);
 
 #endif
