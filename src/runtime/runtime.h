@@ -1,7 +1,7 @@
 /*
  * runtime: what every controller runs on. Built: the work queue (queue.c), informers
- * (informer.c) and leader election (leader.c). Not built yet (issue #3): the worker pool,
- * Events, metrics and health endpoints and signal handling.
+ * (informer.c), leader election (leader.c), the HTTP endpoints (http.c) and metrics
+ * (metrics.c). Not built yet (issue #3): the worker pool, Events and signal handling.
  *
  * The work queue has client-go's semantics, which Flux's controllers rely on: a key is queued
  * at most once however often it is added; a key being processed is never handed to a second
@@ -123,5 +123,51 @@ bool ed_leader_is_leader(ed_leader *l);
 bool ed_leader_lost(ed_leader *l);
 /* Stop campaigning, release the lease if held, and free. Accepts NULL. */
 void ed_leader_free(ed_leader *l);
+
+/* ---- HTTP endpoints: /healthz, /readyz, /metrics ---- */
+
+typedef struct ed_http_server ed_http_server;
+
+/* Write the body to out and return the HTTP status; *content_type may be changed. Called on
+ * the server's thread. */
+typedef int (*ed_http_handler)(ed_buf *out, const char **content_type, void *user);
+
+/*
+ * Listen on addr ("host:port", or ":port" for every interface; port 0 picks a free one) and
+ * serve the registered paths. Errors: ED_EINVALID (bad address), ED_ERROR (cannot listen).
+ */
+int ed_http_start(const char *addr, ed_http_server **out, ed_err *err);
+/* The port it listens on (useful after port 0). */
+int ed_http_port(const ed_http_server *srv);
+/* Serve GET path with fn. */
+void ed_http_handle(ed_http_server *srv, const char *path, ed_http_handler fn, void *user);
+/* Stop listening, wait for requests in progress, free. Accepts NULL. */
+void ed_http_stop(ed_http_server *srv);
+
+/* ---- metrics (Prometheus text format) ---- */
+
+typedef enum {
+    ED_METRIC_COUNTER,
+    ED_METRIC_GAUGE,
+    ED_METRIC_HISTOGRAM
+} ed_metric_type;
+typedef struct ed_metrics ed_metrics;
+
+ed_metrics *ed_metrics_new(void);
+void ed_metrics_free(ed_metrics *m);
+/* Declare a family before recording into it; recording into an undeclared family (or with the
+ * wrong type) is ignored. */
+void ed_metrics_describe(ed_metrics *m, const char *name, ed_metric_type type, const char *help);
+/* labels: the inside of {...} as ed_metrics_labels writes it, or NULL/"" for none. */
+void ed_metrics_counter_add(ed_metrics *m, const char *name, const char *labels, double v);
+void ed_metrics_gauge_set(ed_metrics *m, const char *name, const char *labels, double v);
+/* Observe a histogram value (Prometheus' default buckets, 5 ms to 10 s). */
+void ed_metrics_observe(ed_metrics *m, const char *name, const char *labels, double v);
+/* Drop one series (an object that was deleted). */
+void ed_metrics_delete(ed_metrics *m, const char *name, const char *labels);
+/* Append key="value" pairs (NULL-terminated), escaped, comma-separated. */
+void ed_metrics_labels(ed_buf *out, ...);
+/* Render every family, sorted, in the text exposition format. */
+int ed_metrics_render(ed_metrics *m, ed_buf *out);
 
 #endif

@@ -90,6 +90,14 @@ static void test_add_after(void **state)
 static void test_rate_limited(void **state)
 {
     (void)state;
+    /* Flux's defaults: 750 ms first, doubling, capped at 15 min. */
+    ed_queue *def = ed_queue_new(NULL);
+    assert_int_equal(ed_queue_add_rate_limited(def, "k"), 750);
+    assert_int_equal(ed_queue_add_rate_limited(def, "k"), 1500);
+    for (int i = 0; i < 20; i++)
+        ed_queue_add_rate_limited(def, "k");
+    assert_int_equal(ed_queue_add_rate_limited(def, "k"), 15 * 60 * 1000);
+    ed_queue_free(def);
     ed_queue_opts opts = {.base_delay_ms = 10, .max_delay_ms = 50};
     ed_queue *q = ed_queue_new(&opts);
     assert_int_equal(ed_queue_add_rate_limited(q, "k"), 10);
@@ -188,6 +196,9 @@ static void test_stress_one_worker_per_key(void **state)
     ed_queue_free(s.q);
 }
 
+void test_metrics_render(void **state);
+void test_http_server(void **state);
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +208,8 @@ int main(void)
         cmocka_unit_test(test_rate_limited),
         cmocka_unit_test(test_shutdown_wakes_workers),
         cmocka_unit_test(test_stress_one_worker_per_key),
+        cmocka_unit_test(test_metrics_render),
+        cmocka_unit_test(test_http_server),
     };
     return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
