@@ -5,15 +5,10 @@
  * build, ...) register here as their controllers land.
  */
 #include "cli.h"
-
-#include "../base/base.h"
+#include "cli_int.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#ifndef ED_VERSION
-#define ED_VERSION "0.0.0-unknown"
-#endif
 
 struct verb {
     const char *name;
@@ -26,6 +21,35 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct verb verbs[] = {
+    {"controller", "Run the agent: leader election, health and metrics (no reconcilers yet)",
+     "Usage: eddy controller [flags]\n"
+     "\n"
+     "Run the agent process against the cluster of --kubeconfig (in-cluster configuration when\n"
+     "absent). It serves /healthz and /readyz, and /metrics in the Prometheus format, and holds\n"
+     "a coordination.k8s.io Lease so that one replica works at a time. SIGTERM or SIGINT\n"
+     "releases the lease and exits 0. No reconciler is built yet: while leading, the process\n"
+     "reconciles nothing.\n"
+     "\n"
+     "Flags:\n"
+     "  --kubeconfig PATH                     kubeconfig file (default: $KUBECONFIG,\n"
+     "                                        ~/.kube/config, then in-cluster)\n"
+     "  --context NAME                        kubeconfig context\n"
+     "  --leader-elect[=true|false]           campaign for the lease (default true)\n"
+     "  --leader-election-namespace NS        the lease's namespace (default\n"
+     "                                        $RUNTIME_NAMESPACE or flux-system)\n"
+     "  --leader-election-id NAME             the lease's name (default eddy-leader-election)\n"
+     "  --leader-election-lease-duration D    default 35s\n"
+     "  --leader-election-renew-deadline D    default 30s\n"
+     "  --leader-election-retry-period D      default 5s\n"
+     "  --metrics-addr ADDR                   default :8080\n"
+     "  --health-addr ADDR                    default :9440\n"
+     "  --log-level debug|info|error          default info\n"
+     "  --log-encoding json|console           default json\n"
+     "\n"
+     "Example:\n"
+     "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"
+     "      --metrics-addr 127.0.0.1:8080 --health-addr 127.0.0.1:9440\n",
+     ed_cli_controller},
     {"version", "Print the version of eddy",
      "Usage: eddy version\n"
      "\n"

@@ -171,7 +171,7 @@ static void *campaign(void *arg)
     while (!l->stop) {
         ed_err err = ED_ERR_INIT;
         if (try_acquire_or_renew(l, &err) == 0) {
-            ed_log(ED_LOG_INFO, "acquired the leader lease", "lease", l->name, "identity",
+            ed_log(ED_LOG_INFO, "acquired the leader lease", "lease", l->name, "candidate",
                    l->identity, NULL);
             set_leading(l, true);
             break;

@@ -1,7 +1,7 @@
 /*
  * runtime: what every controller runs on. Built: the work queue (queue.c), informers
- * (informer.c), leader election (leader.c), the HTTP endpoints (http.c) and metrics
- * (metrics.c). Not built yet (issue #3): the worker pool, Events and signal handling.
+ * (informer.c), leader election (leader.c), the HTTP endpoints (http.c), metrics
+ * (metrics.c), the worker pool and signal handling (workers.c).
  *
  * The work queue has client-go's semantics, which Flux's controllers rely on: a key is queued
  * at most once however often it is added; a key being processed is never handed to a second
@@ -169,5 +169,31 @@ void ed_metrics_delete(ed_metrics *m, const char *name, const char *labels);
 void ed_metrics_labels(ed_buf *out, ...);
 /* Render every family, sorted, in the text exposition format. */
 int ed_metrics_render(ed_metrics *m, ed_buf *out);
+
+/* ---- workers ---- */
+
+/*
+ * Reconcile key. Return 0 on success, with *requeue_after_ms set (> 0) to be called again after
+ * that long (Flux's interval); any other return is a failure, retried after the key's backoff.
+ */
+typedef int (*ed_reconcile_fn)(const char *key, int64_t *requeue_after_ms, void *user);
+
+typedef struct ed_workers ed_workers;
+
+/* Start n threads that take keys from q and reconcile them (q is borrowed). */
+ed_workers *ed_workers_start(ed_queue *q, int n, ed_reconcile_fn fn, void *user);
+/* Shut the queue down and wait for reconciles in progress to finish, at most deadline_ms
+ * (-1: no limit). Returns true when all finished in time. Frees the pool either way once its
+ * threads are done; threads still busy at the deadline are detached. */
+bool ed_workers_stop(ed_workers *w, int64_t deadline_ms);
+
+/* ---- signals ---- */
+
+/* Block SIGTERM, SIGINT and SIGHUP in the calling thread and in every thread it starts later;
+ * call first thing in main, before any thread exists. */
+void ed_signals_block(void);
+/* Wait up to timeout_ms (-1: forever) for one of them. Returns the signal number, or 0 when
+ * the time ran out. */
+int ed_signals_wait(int64_t timeout_ms);
 
 #endif

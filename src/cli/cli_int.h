@@ -1,0 +1,17 @@
+/*
+ * Private to the cli module: the verbs implemented in other files of the folder.
+ */
+#ifndef ED_CLI_INT_H
+#define ED_CLI_INT_H
+
+#include "../base/base.h"
+
+#ifndef ED_VERSION
+#define ED_VERSION "0.0.0-unknown"
+#endif
+#define ED_CLI_VERSION ED_VERSION
+
+/* `eddy controller [flags]`: the agent process (controller.c). Returns the exit status. */
+int ed_cli_controller(int argc, char **argv);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * `eddy controller`: the agent process. It loads the cluster configuration (a kubeconfig, or
+ * in-cluster when none is given), serves /healthz and /readyz on --health-addr and /metrics on
+ * --metrics-addr, campaigns for a coordination.k8s.io Lease so that only one replica works at
+ * a time (--leader-elect, with Flux's durations), and on SIGTERM or SIGINT releases the lease
+ * and exits 0. Losing the lease exits 1, as controller-runtime does, so a restarted process
+ * campaigns afresh.
+ *
+ * No reconciler is built yet: while it leads, the process reconciles nothing and says so in its
+ * log. The GitRepository, Kustomization and image reconcilers join it as their issues land.
+ */
+#include "cli_int.h"
+
+#include "../kube/kube.h"
+#include "../runtime/runtime.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct controller_opts {
+    const char *kubeconfig;
+    const char *context;
+    bool leader_elect;
+    const char *lease_ns;
+    const char *lease_name;
+    int64_t lease_ms, renew_ms, retry_ms;
+    const char *metrics_addr;
+    const char *health_addr;
+    ed_log_level log_level;
+    ed_log_format log_format;
+};
+
+struct controller_state {
+    ed_kube *kube;
+    ed_metrics *metrics;
+    volatile bool api_ok; /* the API server answered at least once */
+};
+
+static int healthz(ed_buf *out, const char **content_type, void *user)
+{
+    (void)content_type, (void)user;
+    ed_buf_append_str(out, "ok");
+    return 200;
+}
+
+static int readyz(ed_buf *out, const char **content_type, void *user)
+{
+    (void)content_type;
+    struct controller_state *st = user;
+    ed_buf_append_str(out, st->api_ok ? "ok" : "the API server has not answered yet");
+    return st->api_ok ? 200 : 503;
+}
+
+static int metrics(ed_buf *out, const char **content_type, void *user)
+{
+    struct controller_state *st = user;
+    *content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return ed_metrics_render(st->metrics, out) == 0 ? 200 : 500;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+        *out = true;
+        return true;
+    }
+    if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+static int usage_error(const char *fmt, ...) ED_PRINTF(1, 2);
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "eddy controller: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nRun `eddy controller --help` for the flags.\n");
+    va_end(ap);
+    return 2;
+}
+
+static int parse_flags(int argc, char **argv, struct controller_opts *o)
+{
+    enum {
+        F_KUBECONFIG = 1000,
+        F_CONTEXT,
+        F_LEADER_ELECT,
+        F_LEASE_NS,
+        F_LEASE_ID,
+        F_LEASE_DURATION,
+        F_RENEW_DEADLINE,
+        F_RETRY_PERIOD,
+        F_METRICS,
+        F_HEALTH,
+        F_LOG_LEVEL,
+        F_LOG_ENCODING,
+    };
+    static const struct option flags[] = {
+        {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
+        {"context", required_argument, NULL, F_CONTEXT},
+        {"leader-elect", optional_argument, NULL, F_LEADER_ELECT},
+        {"leader-election-namespace", required_argument, NULL, F_LEASE_NS},
+        {"leader-election-id", required_argument, NULL, F_LEASE_ID},
+        {"leader-election-lease-duration", required_argument, NULL, F_LEASE_DURATION},
+        {"leader-election-renew-deadline", required_argument, NULL, F_RENEW_DEADLINE},
+        {"leader-election-retry-period", required_argument, NULL, F_RETRY_PERIOD},
+        {"metrics-addr", required_argument, NULL, F_METRICS},
+        {"health-addr", required_argument, NULL, F_HEALTH},
+        {"log-level", required_argument, NULL, F_LOG_LEVEL},
+        {"log-encoding", required_argument, NULL, F_LOG_ENCODING},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", flags, NULL)) != -1) {
+        ed_err err = ED_ERR_INIT;
+        int64_t *dur = NULL;
+        switch (c) {
+        case F_KUBECONFIG:
+            o->kubeconfig = optarg;
+            break;
+        case F_CONTEXT:
+            o->context = optarg;
+            break;
+        case F_LEADER_ELECT:
+            if (!parse_bool(optarg, &o->leader_elect))
+                return usage_error("--leader-elect takes true or false, not \"%s\"", optarg);
+            break;
+        case F_LEASE_NS:
+            o->lease_ns = optarg;
+            break;
+        case F_LEASE_ID:
+            o->lease_name = optarg;
+            break;
+        case F_LEASE_DURATION:
+            dur = &o->lease_ms;
+            break;
+        case F_RENEW_DEADLINE:
+            dur = &o->renew_ms;
+            break;
+        case F_RETRY_PERIOD:
+            dur = &o->retry_ms;
+            break;
+        case F_METRICS:
+            o->metrics_addr = optarg;
+            break;
+        case F_HEALTH:
+            o->health_addr = optarg;
+            break;
+        case F_LOG_LEVEL:
+            if (strcmp(optarg, "debug") == 0 || strcmp(optarg, "trace") == 0)
+                o->log_level = ED_LOG_DEBUG;
+            else if (strcmp(optarg, "info") == 0)
+                o->log_level = ED_LOG_INFO;
+            else if (strcmp(optarg, "error") == 0)
+                o->log_level = ED_LOG_ERROR;
+            else
+                return usage_error("--log-level is debug, info or error, not \"%s\"", optarg);
+            break;
+        case F_LOG_ENCODING:
+            if (strcmp(optarg, "json") == 0)
+                o->log_format = ED_LOG_JSON;
+            else if (strcmp(optarg, "console") == 0)
+                o->log_format = ED_LOG_CONSOLE;
+            else
+                return usage_error("--log-encoding is json or console, not \"%s\"", optarg);
+            break;
+        default:
+            return usage_error("unknown or incomplete flag %s", argv[optind - 1]);
+        }
+        if (dur && (ed_duration_parse(optarg, dur, &err) != 0 || *dur <= 0))
+            return usage_error("%s: a duration such as 35s is needed", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument \"%s\"", argv[optind]);
+    if (o->leader_elect && !(o->lease_ms > o->renew_ms && o->renew_ms > o->retry_ms))
+        return usage_error("leader election needs lease duration > renew deadline > "
+                           "retry period");
+    return 0;
+}
+
+/* client-go's identity: the host name and something unique to this process. */
+static void make_identity(char *out, size_t cap)
+{
+    char host[256] = "eddy";
+    gethostname(host, sizeof(host) - 1);
+    char seed[64];
+    snprintf(seed, sizeof(seed), "%d-%lld", (int)getpid(), (long long)ed_time_mono_ms());
+    char hex[65];
+    ed_sha256_hex(seed, strlen(seed), hex);
+    snprintf(out, cap, "%s_%.12s", host, hex);
+}
+
+int ed_cli_controller(int argc, char **argv)
+{
+    struct controller_opts o = {
+        .leader_elect = true,
+        .lease_ns = getenv("RUNTIME_NAMESPACE") ? getenv("RUNTIME_NAMESPACE") : "flux-system",
+        .lease_name = "eddy-leader-election",
+        .lease_ms = 35000,
+        .renew_ms = 30000,
+        .retry_ms = 5000,
+        .metrics_addr = ":8080",
+        .health_addr = ":9440",
+        .log_level = ED_LOG_INFO,
+        .log_format = ED_LOG_JSON,
+    };
+    int rc = parse_flags(argc, argv, &o);
+    if (rc)
+        return rc;
+    /* Before any thread exists: SIGTERM and SIGINT are taken by the main loop only. */
+    ed_signals_block();
+    ed_log_init(o.log_format, o.log_level);
+
+    struct controller_state st = {0};
+    ed_kube_config *cfg = NULL;
+    ed_http_server *health = NULL, *metrics_srv = NULL;
+    ed_leader *leader = NULL;
+    ed_err err = ED_ERR_INIT;
+    int exit_code = 1;
+
+    ed_kube_load_opts lo = {.kubeconfig = o.kubeconfig, .context = o.context};
+    if (ed_kube_config_load(&lo, &cfg, &err) != 0 || ed_kube_new(cfg, &st.kube, &err) != 0) {
+        ed_log(ED_LOG_ERROR, "cannot load the cluster configuration", "error", err.msg, NULL);
+        goto cleanup;
+    }
+    st.metrics = ed_metrics_new();
+    ed_metrics_describe(st.metrics, "leader_election_master_status", ED_METRIC_GAUGE,
+                        "Gauge of if the reporting system is master of the relevant lease, 0 "
+                        "indicates backup, 1 indicates master. 'name' is the string used to "
+                        "identify the lease. Please make sure to group by name.");
+    ed_metrics_describe(st.metrics, "eddy_build_info", ED_METRIC_GAUGE,
+                        "The version of the running eddy.");
+    ed_buf labels = ED_BUF_INIT(512);
+    ed_metrics_labels(&labels, "version", ED_CLI_VERSION, NULL);
+    ed_metrics_gauge_set(st.metrics, "eddy_build_info", labels.data, 1);
+    ed_buf_reset(&labels);
+    ed_metrics_labels(&labels, "name", o.lease_name, NULL);
+
+    if (ed_http_start(o.health_addr, &health, &err) != 0 ||
+        ed_http_start(o.metrics_addr, &metrics_srv, &err) != 0) {
+        ed_log(ED_LOG_ERROR, "cannot serve health or metrics", "error", err.msg, NULL);
+        ed_buf_free(&labels);
+        goto cleanup;
+    }
+    ed_http_handle(health, "/healthz", healthz, &st);
+    ed_http_handle(health, "/readyz", readyz, &st);
+    ed_http_handle(metrics_srv, "/metrics", metrics, &st);
+    char hport[16], mport[16];
+    snprintf(hport, sizeof(hport), "%d", ed_http_port(health));
+    snprintf(mport, sizeof(mport), "%d", ed_http_port(metrics_srv));
+    ed_log(ED_LOG_INFO, "starting eddy controller", "version", ED_CLI_VERSION, "server",
+           cfg->server, "healthPort", hport, "metricsPort", mport, NULL);
+
+    ed_kube_response resp;
+    if (ed_kube_request(st.kube, "GET", "/version", NULL, NULL, 0, &resp, &err) == 0)
+        st.api_ok = true;
+    else
+        ed_log(ED_LOG_ERROR, "the API server does not answer yet", "error", err.msg, NULL);
+    ed_kube_response_free(&resp);
+
+    char identity[320];
+    make_identity(identity, sizeof(identity));
+    if (o.leader_elect) {
+        ed_leader_opts lopts = {.ns = o.lease_ns,
+                                .name = o.lease_name,
+                                .identity = identity,
+                                .lease_ms = o.lease_ms,
+                                .renew_deadline_ms = o.renew_ms,
+                                .retry_ms = o.retry_ms};
+        leader = ed_leader_new(st.kube, &lopts);
+        if (ed_leader_start(leader, &err) != 0) {
+            ed_log(ED_LOG_ERROR, "cannot start leader election", "error", err.msg, NULL);
+            ed_buf_free(&labels);
+            goto cleanup;
+        }
+        ed_log(ED_LOG_INFO, "attempting to acquire leader lease", "lease", o.lease_name,
+               "namespace", o.lease_ns, "candidate", identity, NULL);
+    }
+
+    bool announced = false;
+    for (;;) {
+        int sig = ed_signals_wait(200);
+        if (sig) {
+            ed_log(ED_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                   NULL);
+            exit_code = 0;
+            break;
+        }
+        if (!st.api_ok) {
+            if (ed_kube_request(st.kube, "GET", "/version", NULL, NULL, 0, &resp, &err) == 0)
+                st.api_ok = true;
+            ed_kube_response_free(&resp);
+        }
+        bool leading = !leader || ed_leader_is_leader(leader);
+        if (leader) {
+            ed_metrics_gauge_set(st.metrics, "leader_election_master_status", labels.data,
+                                 leading ? 1 : 0);
+            if (ed_leader_lost(leader)) {
+                ed_log(ED_LOG_ERROR, "leader lease lost, exiting", "lease", o.lease_name, NULL);
+                exit_code = 1;
+                break;
+            }
+        }
+        if (leading && !announced) {
+            announced = true;
+            ed_log(ED_LOG_INFO, "leading: no reconcilers are built yet, nothing to reconcile",
+                   "candidate", identity, NULL);
+        }
+    }
+    ed_buf_free(&labels);
+
+cleanup:
+    ed_leader_free(leader); /* releases the lease when held */
+    ed_http_stop(health);
+    ed_http_stop(metrics_srv);
+    ed_metrics_free(st.metrics);
+    ed_kube_free(st.kube);
+    ed_kube_config_free(cfg);
+    if (exit_code == 0)
+        ed_log(ED_LOG_INFO, "stopped", NULL);
+    return exit_code;
+}

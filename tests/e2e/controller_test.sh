@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# tests/e2e/controller_test.sh: the agent process, `eddy controller`, against the real control
+# plane: /healthz answers within a second of start, /readyz and /metrics answer; of two
+# processes exactly one leads; the leader killed with SIGKILL is replaced once its lease runs
+# out; SIGTERM exits 0 promptly and releases the lease; a bad kubeconfig exits 1 with a message.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+
+eddy=$EDDY_ROOT/build/eddy
+lease=eddy-e2e-$$
+flags=(--kubeconfig "$KUBECONFIG" --leader-election-namespace default
+    --leader-election-id "$lease" --leader-election-lease-duration 4s
+    --leader-election-renew-deadline 3s --leader-election-retry-period 500ms)
+
+# (retry runs its command again each time: the checks below are functions, so that the state
+# is read anew on every try.)
+#
+# leading PORT: prints 1 when the process with metrics on PORT leads, 0 when not.
+leading() {
+    curl -fs "http://127.0.0.1:$1/metrics" |
+        sed -n "s/^leader_election_master_status{name=\"$lease\"} \([01]\)$/\1/p"
+}
+
+declare -A hport mport
+for p in a b; do
+    hport[$p]=$(free_port)
+    mport[$p]=$(free_port)
+done
+
+step "two controllers start; /healthz answers within a second"
+for p in a b; do
+    start_ms=$(date +%s%3N)
+    bg_start "ctl-$p" "$eddy" controller "${flags[@]}" \
+        --health-addr "127.0.0.1:${hport[$p]}" --metrics-addr "127.0.0.1:${mport[$p]}"
+    retry 5 curl -fs "http://127.0.0.1:${hport[$p]}/healthz"
+    took=$(($(date +%s%3N) - start_ms))
+    echo "controller $p: /healthz after ${took} ms"
+    [ "$took" -lt 1000 ] || fail "controller $p took ${took} ms to answer /healthz"
+    retry 5 curl -fs "http://127.0.0.1:${hport[$p]}/readyz"
+done
+assert_eq ok "$(curl -fs "http://127.0.0.1:${hport[a]}/healthz")" "/healthz body"
+assert_contains "$(curl -fs "http://127.0.0.1:${mport[a]}/metrics")" \
+    "# TYPE leader_election_master_status gauge" "/metrics"
+
+step "exactly one leads"
+# both_states: "10" when a leads, "01" when b leads ("" before a process reports).
+both_states() {
+    echo "$(leading "${mport[a]}")$(leading "${mport[b]}")"
+}
+one_leads() {
+    [[ "$(both_states)" =~ ^(10|01)$ ]]
+}
+retry 10 one_leads
+state=$(both_states)
+case "$state" in
+10) leader=a follower=b ;;
+01) leader=b follower=a ;;
+*) fail "leader states a,b: $state" ;;
+esac
+holder=$(kubectl -n default get lease "$lease" -o 'jsonpath={.spec.holderIdentity}')
+assert_ne "" "$holder" "lease holder"
+sleep 2
+assert_eq 0 "$(leading "${mport[$follower]}")" "the follower stays a follower while renewed"
+
+step "the leader is killed: the follower takes over after the lease runs out"
+kill -KILL "$(cat "$EDDY_E2E_SCRATCH/ctl-$leader.pid")"
+killed_ms=$(date +%s%3N)
+follower_leads() {
+    [ "$(leading "${mport[$follower]}")" = 1 ]
+}
+retry 10 follower_leads
+took=$(($(date +%s%3N) - killed_ms))
+echo "take-over after ${took} ms (lease 4s)"
+[ "$took" -lt 8000 ] || fail "take-over took ${took} ms"
+assert_ne "$holder" "$(kubectl -n default get lease "$lease" -o 'jsonpath={.spec.holderIdentity}')" \
+    "new lease holder"
+
+step "SIGTERM: exit 0 promptly, lease released"
+pid=$(cat "$EDDY_E2E_SCRATCH/ctl-$follower.pid")
+kill -TERM "$pid"
+for _ in $(seq 50); do
+    running "$pid" || break
+    sleep 0.1
+done
+running "$pid" && fail "the controller did not exit within 5 s of SIGTERM"
+assert_contains "$(cat "$EDDY_E2E_SCRATCH/ctl-$follower.log")" '"msg":"stopped"' "log"
+assert_eq "" "$(kubectl -n default get lease "$lease" -o 'jsonpath={.spec.holderIdentity}')" \
+    "lease holder after release"
+
+step "a kubeconfig that does not exist: exit 1 with the reason"
+set +e
+out=$("$eddy" controller --kubeconfig /nonexistent/config 2>&1)
+status=$?
+set -e
+assert_eq 1 "$status" "exit status"
+assert_contains "$out" "/nonexistent/config" "message"
