@@ -198,6 +198,8 @@ static void test_stress_one_worker_per_key(void **state)
 
 void test_metrics_render(void **state);
 void test_http_server(void **state);
+void test_workers_reconcile(void **state);
+void test_workers_stop_waits(void **state);
 
 int main(void)
 {
@@ -210,6 +212,8 @@ int main(void)
         cmocka_unit_test(test_stress_one_worker_per_key),
         cmocka_unit_test(test_metrics_render),
         cmocka_unit_test(test_http_server),
+        cmocka_unit_test(test_workers_reconcile),
+        cmocka_unit_test(test_workers_stop_waits),
     };
     return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
