@@ -312,6 +312,16 @@ static const char *key_text(const ed_node *key, char *buf, size_t cap)
     }
 }
 
+/* The length of key once written as a JSON string, quotes included. */
+static size_t json_key_len(const char *key)
+{
+    ed_buf b = ED_BUF_INIT(SIZE_MAX / 2);
+    ed_buf_append_json_str(&b, key);
+    size_t n = b.len;
+    ed_buf_free(&b);
+    return n;
+}
+
 /* Parse the node that starts with event ev; ev is deleted here. */
 static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev, int depth)
 {
@@ -400,6 +410,14 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
             const char *k = scalar_key ? key_text(key, numbuf, sizeof(numbuf)) : NULL;
             if (!k) {
                 fail_at(st, &kstart, "a mapping key must be a scalar", NULL);
+                return NULL;
+            }
+            /* YAML limits implicit keys to 1024 characters of source, so a key whose JSON
+             * form (quotes and escapes included) is longer could not be read back from the
+             * JSON eddy writes. Kubernetes keys are far shorter; refuse such keys here. */
+            if (json_key_len(k) > 1024) {
+                fail_at(st, &kstart, "a mapping key is too long (over 1024 characters as JSON)",
+                        NULL);
                 return NULL;
             }
             if (ed_node_get(node, k)) {

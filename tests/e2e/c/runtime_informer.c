@@ -12,7 +12,9 @@
 #include "runtime/runtime.h"
 
 #include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,7 +49,7 @@ static int count(struct log *log)
 
 static void wait_count(struct log *log, int want)
 {
-    for (int i = 0; i < 100 && count(log) < want; i++)
+    for (int i = 0; i < 400 && count(log) < want; i++)
         usleep(50 * 1000);
     if (count(log) != want) {
         for (int i = 0; i < log->n; i++)
@@ -121,6 +123,25 @@ static void test_informer(void **state)
     wait_count(&log, 4);
     assert_string_equal(log.lines[3], "DELETED before ConfigMap");
     assert_int_equal(ed_informer_len(inf), 1);
+
+    /* The API server restarts: the informer's watch breaks; it reconnects and resumes, and a
+     * change made right after the restart still arrives. */
+    const char *root = getenv("EDDY_ROOT"), *cluster = getenv("EDDY_CLUSTER");
+    assert_non_null(root);
+    assert_non_null(cluster);
+    char script[512];
+    snprintf(script, sizeof(script), "%s/scripts/cluster", root);
+    char *argv[] = {script, "restart-apiserver", (char *)cluster, NULL};
+    extern char **environ;
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, script, NULL, NULL, argv, environ), 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    create_cm("after-restart", "watched");
+    wait_count(&log, 5);
+    assert_string_equal(log.lines[4], "ADDED after-restart ConfigMap");
+    assert_int_equal(ed_informer_len(inf), 2);
 
     int64_t t0 = ed_time_mono_ms();
     ed_informer_free(inf); /* stops the thread promptly, even mid-watch */

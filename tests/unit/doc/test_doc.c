@@ -155,6 +155,12 @@ static void test_yaml_errors(void **state)
     expect_yaml_error("n: -\n", "line 1");
     expect_yaml_error("? [a]\n: b\n", "a mapping key must be a scalar");
     expect_yaml_error("x: !!int abc\n", "invalid !!int value");
+    /* 600 quotes are 1202 characters as JSON: more than a JSON reader takes as a key. */
+    char longkey[600 + 16];
+    longkey[0] = '\'';
+    memset(longkey + 1, '"', 600);
+    memcpy(longkey + 601, "': v\n", 6);
+    expect_yaml_error(longkey, "a mapping key is too long (over 1024 characters as JSON)");
     /* Text that is not printable UTF-8 is refused before it reaches the YAML scanner. */
     expect_yaml_error("a: b\nc: \x16\n",
                       "line 2, column 4: control character not allowed (byte 0x16)");
