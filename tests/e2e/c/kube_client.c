@@ -478,6 +478,67 @@ static int never_called(ed_kube_event_type type, const ed_node *obj, void *user)
     return 0;
 }
 
+struct bulk {
+    ed_kube *k;
+    int from, to;
+    int failed;
+};
+
+static void *create_range(void *arg)
+{
+    struct bulk *b = arg;
+    for (int i = b->from; i < b->to; i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                 "\"bulk-%04d\",\"namespace\":\"%s\",\"labels\":{\"set\":\"bulk\"}}}",
+                 i, ns);
+        ed_doc *d = NULL;
+        ed_err err = ED_ERR_INIT;
+        if (ed_doc_parse_json(text, strlen(text), &d, &err) != 0 ||
+            ed_kube_create(b->k, ed_doc_root(d), NULL, NULL, &err) != 0)
+            b->failed++;
+        ed_doc_free(d);
+    }
+    return NULL;
+}
+
+/* Paging over 2,000 objects: every object exactly once, in name order, across pages. */
+static void test_list_2000(void **state)
+{
+    (void)state;
+    ed_kube_config *cfg = ed_kube_config_dup(ed_kube_get_config(admin));
+    cfg->qps = 0; /* no client-side limit for the bulk load */
+    ed_kube *k = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_kube_new(cfg, &k, &err), 0);
+    pthread_t t[4];
+    struct bulk b[4];
+    for (int i = 0; i < 4; i++) {
+        b[i] = (struct bulk){k, i * 500, (i + 1) * 500, 0};
+        pthread_create(&t[i], NULL, create_range, &b[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(b[i].failed, 0);
+    }
+    ed_kube_opts opts = {.label_selector = "set=bulk", .limit = 300};
+    ed_doc *list = NULL;
+    assert_int_equal(ed_kube_list(k, "v1", "ConfigMap", ns, &opts, &list, &err), 0);
+    ed_node *items = ed_node_get(ed_doc_root(list), "items");
+    assert_int_equal(ed_node_len(items), 2000);
+    for (size_t i = 0; i < 2000; i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "bulk-%04zu", i);
+        const char *name = ed_node_path_str(ed_node_at(items, i), "/metadata/name");
+        if (!name || strcmp(name, want) != 0)
+            fail_msg("item %zu is %s, want %s", i, name ? name : "(none)", want);
+    }
+    ed_doc_free(list);
+    ed_kube_free(k);
+    ed_kube_config_free(cfg);
+}
+
 static void test_watch_gone(void **state)
 {
     (void)state;
@@ -516,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_tls_and_dead_server),
         cmocka_unit_test(test_watch),
         cmocka_unit_test(test_watch_gone),
+        cmocka_unit_test(test_list_2000),
     };
     return cmocka_run_group_tests_name("kube client e2e", tests, setup, teardown);
 }
