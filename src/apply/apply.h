@@ -1,11 +1,94 @@
 /*
- * apply: apply a set of objects: ordering, server-side dry-run, drift, server-side apply,
- * inventory, prune, health (kstatus).
+ * apply: bring the cluster to a set of objects the way Flux's kustomize-controller does
+ * (fluxcd/pkg/ssa), on the kube client:
  *
- * Not built yet: this module has no functions, and nothing in eddy calls it. Issue #6 builds
- * it. Its place in the layering (STYLE.md): runtime <- apply <- controllers.
+ *   - every object is first checked with a server-side dry-run; if any is refused, nothing is
+ *     written and the error names the object and the API's message;
+ *   - objects are applied in stages: CRDs, Namespaces and ClusterRoles first (then waited for),
+ *     `*Class` kinds next (waited for), everything else last, each stage in Flux's kind order;
+ *   - an object is written (server-side apply, field manager kustomize-controller, force) only
+ *     when the dry-run shows it differs from the live object: an unchanged object keeps its
+ *     resourceVersion;
+ *   - the result is Flux's change set (Created, Configured, Unchanged, Skipped), which is also
+ *     the new inventory (ids `<namespace>_<name>_<group>_<kind>`);
+ *   - prune deletes what left the set, only when the live object still carries the owner labels
+ *     and does not opt out;
+ *   - health follows kstatus: Deployments, StatefulSets, DaemonSets, Jobs, CRDs, PVCs, Pods, and
+ *     the generic Ready/Stalled conditions with observedGeneration for everything else.
+ *
+ * Not built yet (issue #6): managedFields take-over from kubectl managers, spec.ignore paths,
+ * immutable-field recreation (force), the ssa: Merge mode, custom stage kinds.
  */
 #ifndef ED_APPLY_H
 #define ED_APPLY_H
+
+#include "../base/base.h"
+#include "../doc/doc.h"
+#include "../kube/kube.h"
+
+typedef enum {
+    ED_APPLY_CREATED,
+    ED_APPLY_CONFIGURED,
+    ED_APPLY_UNCHANGED,
+    ED_APPLY_DELETED,
+    ED_APPLY_SKIPPED,
+} ed_apply_action;
+
+/* One entry of a change set. */
+typedef struct ed_apply_entry {
+    char *id;      /* inventory id: "<namespace>_<name>_<group>_<kind>" */
+    char *version; /* the API version ("v1"), the inventory's `v` */
+    char *subject; /* "Kind/namespace/name" or "Kind/name", as Flux prints it */
+    ed_apply_action action;
+} ed_apply_entry;
+
+typedef struct ed_apply_result {
+    ed_apply_entry *entries;
+    size_t n;
+} ed_apply_result;
+
+typedef struct ed_apply_opts {
+    const char *field_manager; /* NULL for "kustomize-controller" */
+    int64_t wait_timeout_ms;   /* readiness wait after stages 1 and 2; 0 for 60 s */
+} ed_apply_opts;
+
+/* "Created", "Configured", ... as in Flux's change set and events. */
+const char *ed_apply_action_name(ed_apply_action a);
+/* The inventory id of an object ("default_web_apps_Deployment"); a new string. */
+char *ed_apply_id(const ed_node *obj);
+
+/*
+ * Apply objects (each a mapping with apiVersion, kind, metadata.name) as described above. On
+ * success *out is the change set in apply order (free with ed_apply_result_free). Errors:
+ * ED_EINVALID when an object is malformed or refused by the dry-run (message
+ * "<subject> dry-run failed: <API message>"; nothing was written), or the first API error.
+ */
+int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_apply_opts *opts,
+                 ed_apply_result **out, ed_err *err);
+
+/*
+ * Delete the objects of the old inventory (ids and versions) that the new change set lacks,
+ * when the live object still has both owner labels with these values
+ * (kustomize.toolkit.fluxcd.io/name and /namespace) and none of the opt-outs
+ * (kustomize.toolkit.fluxcd.io/prune: disabled, /reconcile: disabled, /ssa: Ignore).
+ * *out lists the objects deleted (action Deleted). An object already gone counts as deleted.
+ */
+int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_old,
+                   const ed_apply_result *current, const char *owner_name,
+                   const char *owner_namespace, ed_apply_result **out, ed_err *err);
+
+/*
+ * Wait until every object of entries (except Skipped and Deleted ones) is healthy by kstatus
+ * rules, polling every poll_ms, for at most timeout_ms. Errors: ED_ETIMEOUT listing what is not
+ * ready ("timeout waiting for: [Deployment/default/web status: 'InProgress']"), or ED_ERROR
+ * at once when an object reports failure ("Job/default/migrate status: 'Failed'").
+ */
+int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t timeout_ms,
+                          int64_t poll_ms, ed_err *err);
+
+/* kstatus of one live object: "Current", "InProgress" or "Failed"; *why explains (static). */
+const char *ed_apply_status(const ed_node *obj, const char **why);
+
+void ed_apply_result_free(ed_apply_result *r);
 
 #endif

@@ -1,0 +1,435 @@
+/*
+ * Staged server-side apply with Flux's drift decision, and prune (see apply.h). The flow of
+ * ed_apply_all:
+ *
+ *   1. resolve, read and dry-run every object; an object that cannot be checked yet because the
+ *      same set creates what it needs (its CRD, or its Namespace) is checked in its stage;
+ *      any other refusal stops everything before a single write;
+ *   2. for each stage (CRDs, Namespaces, ClusterRoles / *Class kinds / the rest): decide each
+ *      object's action from the dry-run, write only the drifted ones, and after stages 1 and 2
+ *      wait until what was applied is ready (CRDs established, Namespaces active).
+ */
+#include "apply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LABEL_NAME           "kustomize.toolkit.fluxcd.io/name"
+#define LABEL_NAMESPACE      "kustomize.toolkit.fluxcd.io/namespace"
+#define ANNOTATION_RECONCILE "kustomize.toolkit.fluxcd.io/reconcile"
+#define ANNOTATION_SSA       "kustomize.toolkit.fluxcd.io/ssa"
+#define ANNOTATION_PRUNE     "kustomize.toolkit.fluxcd.io/prune"
+
+/* Flux's kind order within a stage; kinds not listed come after them, webhooks last. */
+static const char *const kind_order[] = {
+    "CustomResourceDefinition",
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ResourceQuota",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+};
+
+static int kind_rank(const char *kind)
+{
+    if (strcmp(kind, "MutatingWebhookConfiguration") == 0 ||
+        strcmp(kind, "ValidatingWebhookConfiguration") == 0)
+        return 1000;
+    for (size_t i = 0; i < sizeof(kind_order) / sizeof(kind_order[0]); i++)
+        if (strcmp(kind, kind_order[i]) == 0)
+            return (int)i;
+    return 500;
+}
+
+static int stage_of(const char *kind)
+{
+    if (strcmp(kind, "CustomResourceDefinition") == 0 || strcmp(kind, "Namespace") == 0 ||
+        strcmp(kind, "ClusterRole") == 0)
+        return 1;
+    return ed_str_has_suffix(kind, "Class") ? 2 : 3;
+}
+
+const char *ed_apply_action_name(ed_apply_action a)
+{
+    static const char *const names[] = {"Created", "Configured", "Unchanged", "Deleted", "Skipped"};
+    return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "Unknown";
+}
+
+static const char *str_at(const ed_node *obj, const char *path)
+{
+    const char *s = ed_node_path_str(obj, path);
+    return s ? s : "";
+}
+
+static void group_of(const char *api_version, char *out, size_t cap)
+{
+    const char *slash = strchr(api_version, '/');
+    snprintf(out, cap, "%.*s", slash ? (int)(slash - api_version) : 0, api_version);
+}
+
+char *ed_apply_id(const ed_node *obj)
+{
+    char group[128];
+    group_of(str_at(obj, "/apiVersion"), group, sizeof(group));
+    return ed_xasprintf("%s_%s_%s_%s", str_at(obj, "/metadata/namespace"),
+                        str_at(obj, "/metadata/name"), group, str_at(obj, "/kind"));
+}
+
+static char *subject_of(const ed_node *obj)
+{
+    const char *ns = str_at(obj, "/metadata/namespace");
+    if (*ns)
+        return ed_xasprintf("%s/%s/%s", str_at(obj, "/kind"), ns, str_at(obj, "/metadata/name"));
+    return ed_xasprintf("%s/%s", str_at(obj, "/kind"), str_at(obj, "/metadata/name"));
+}
+
+void ed_apply_result_free(ed_apply_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->entries[i].id);
+        free(r->entries[i].version);
+        free(r->entries[i].subject);
+    }
+    free(r->entries);
+    free(r);
+}
+
+static void add_entry(ed_apply_result *r, const ed_node *obj, ed_apply_action action)
+{
+    r->entries = ed_xrealloc(r->entries, (r->n + 1) * sizeof(*r->entries));
+    ed_apply_entry *e = &r->entries[r->n++];
+    e->id = ed_apply_id(obj);
+    const char *av = str_at(obj, "/apiVersion");
+    const char *slash = strchr(av, '/');
+    e->version = ed_xstrdup(slash ? slash + 1 : av);
+    e->subject = subject_of(obj);
+    e->action = action;
+}
+
+/* One object on its way through the apply. */
+struct item {
+    ed_node *desired; /* borrowed from the caller */
+    char *subject;
+    int stage, rank;
+    size_t index; /* position in the input, to keep the sort stable */
+    bool checked; /* dry-run done */
+    bool skip;    /* opted out */
+    ed_doc *live; /* the live object, or NULL when it does not exist */
+    ed_doc *dry;  /* the dry-run result */
+};
+
+static int cmp_items(const void *a, const void *b)
+{
+    const struct item *x = a, *y = b;
+    if (x->stage != y->stage)
+        return x->stage - y->stage;
+    if (x->rank != y->rank)
+        return x->rank - y->rank;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static bool has_value(const ed_node *obj, const char *section, const char *key, const char *value)
+{
+    const ed_node *map = ed_node_get(ed_node_get(obj, "metadata"), section);
+    const char *v = ed_node_str(ed_node_get(map, key));
+    return v && strcmp(v, value) == 0;
+}
+
+static bool opted_out(const ed_node *obj)
+{
+    return has_value(obj, "annotations", ANNOTATION_RECONCILE, "disabled") ||
+           has_value(obj, "labels", ANNOTATION_RECONCILE, "disabled") ||
+           has_value(obj, "annotations", ANNOTATION_SSA, "Ignore") ||
+           has_value(obj, "labels", ANNOTATION_SSA, "Ignore");
+}
+
+/* True when the set itself creates what obj needs: its CRD or its Namespace. */
+static bool set_provides(struct item *items, size_t n, const ed_node *obj, bool for_kind)
+{
+    char group[128];
+    group_of(str_at(obj, "/apiVersion"), group, sizeof(group));
+    const char *kind = str_at(obj, "/kind"), *ns = str_at(obj, "/metadata/namespace");
+    for (size_t i = 0; i < n; i++) {
+        const ed_node *d = items[i].desired;
+        const char *k = str_at(d, "/kind");
+        if (for_kind && strcmp(k, "CustomResourceDefinition") == 0 &&
+            strcmp(str_at(d, "/spec/group"), group) == 0 &&
+            strcmp(str_at(d, "/spec/names/kind"), kind) == 0)
+            return true;
+        if (!for_kind && *ns && strcmp(k, "Namespace") == 0 &&
+            strcmp(str_at(d, "/metadata/name"), ns) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Read the live object and dry-run the desired one. ED_ENOTFOUND when the kind or the
+ * namespace does not exist (yet). */
+static int check_item(ed_kube *kube, struct item *it, const char *manager, ed_err *err)
+{
+    const ed_node *d = it->desired;
+    const char *av = str_at(d, "/apiVersion"), *kind = str_at(d, "/kind");
+    const char *ns = str_at(d, "/metadata/namespace"), *name = str_at(d, "/metadata/name");
+    ed_doc_free(it->live);
+    ed_doc_free(it->dry);
+    it->live = it->dry = NULL;
+    int rc = ed_kube_get(kube, av, kind, ns, name, &it->live, err);
+    if (rc == ED_ENOTFOUND) {
+        it->live = NULL;
+        /* A missing kind (not a missing object) says so in the message. */
+        if (strstr(err->msg, "no matches for kind"))
+            return rc;
+        ed_err_clear(err);
+    } else if (rc) {
+        return rc;
+    }
+    it->skip = opted_out(d) || (it->live && opted_out(ed_doc_root(it->live))) ||
+               (it->live && has_value(d, "annotations", ANNOTATION_SSA, "IfNotPresent"));
+    if (it->skip) {
+        it->checked = true;
+        return 0;
+    }
+    ed_kube_opts o = {.field_manager = manager, .force = true, .dry_run = true};
+    rc = ed_kube_apply(kube, d, &o, &it->dry, err);
+    if (rc == 0)
+        it->checked = true;
+    return rc;
+}
+
+/* A copy of obj without metadata and status, for the semantic compare. */
+static ed_node *strip(ed_doc *scratch, const ed_node *obj)
+{
+    ed_node *c = ed_node_copy(scratch, obj);
+    ed_node_remove(c, "metadata");
+    ed_node_remove(c, "status");
+    return c;
+}
+
+/* Flux's drift decision between the live object and the dry-run result. */
+static bool drifted(const ed_node *live, const ed_node *dry)
+{
+    if (!ed_node_equal(ed_node_path(live, "/metadata/labels"),
+                       ed_node_path(dry, "/metadata/labels")) ||
+        !ed_node_equal(ed_node_path(live, "/metadata/annotations"),
+                       ed_node_path(dry, "/metadata/annotations")))
+        return true;
+    ed_doc *scratch = ed_doc_new();
+    bool differ = !ed_node_equal(strip(scratch, live), strip(scratch, dry));
+    ed_doc_free(scratch);
+    return differ;
+}
+
+/* Wait until the objects of stage (just applied) are ready: CRDs established and the like. */
+static int wait_stage(ed_kube *kube, struct item *items, size_t n, int stage, int64_t timeout_ms,
+                      ed_err *err)
+{
+    ed_apply_result r = {0};
+    for (size_t i = 0; i < n; i++)
+        if (items[i].stage == stage && !items[i].skip)
+            add_entry(&r, items[i].desired, ED_APPLY_CONFIGURED);
+    int rc = r.n ? ed_apply_wait_healthy(kube, &r, timeout_ms, 200, err) : 0;
+    for (size_t i = 0; i < r.n; i++) {
+        free(r.entries[i].id);
+        free(r.entries[i].version);
+        free(r.entries[i].subject);
+    }
+    free(r.entries);
+    if (rc == 0 && stage == 1)
+        ed_kube_discovery_reset(kube); /* new CRDs: their kinds must be found from now on */
+    return rc;
+}
+
+int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_apply_opts *opts,
+                 ed_apply_result **out, ed_err *err)
+{
+    const char *manager =
+        opts && opts->field_manager ? opts->field_manager : "kustomize-controller";
+    int64_t wait_ms = opts && opts->wait_timeout_ms > 0 ? opts->wait_timeout_ms : 60000;
+    *out = NULL;
+    int rc = 0;
+    struct item *items = ed_xcalloc(n ? n : 1, sizeof(*items));
+    ed_apply_result *res = ed_xcalloc(1, sizeof(*res));
+
+    for (size_t i = 0; i < n; i++) {
+        ed_node *o = objects[i];
+        const char *kind = ed_node_str(ed_node_get(o, "kind"));
+        if (!ed_node_str(ed_node_get(o, "apiVersion")) || !kind ||
+            !ed_node_path_str(o, "/metadata/name")) {
+            rc = ed_err_set(err, ED_EINVALID, "object %zu has no apiVersion, kind or metadata.name",
+                            i + 1);
+            goto cleanup;
+        }
+        items[i] = (struct item){.desired = o,
+                                 .subject = subject_of(o),
+                                 .stage = stage_of(kind),
+                                 .rank = kind_rank(kind),
+                                 .index = i};
+    }
+    qsort(items, n, sizeof(*items), cmp_items);
+
+    /* 1. Validate everything that can be validated before anything is written. */
+    for (size_t i = 0; i < n; i++) {
+        rc = check_item(kube, &items[i], manager, err);
+        if (rc == ED_ENOTFOUND && (set_provides(items, n, items[i].desired, true) ||
+                                   set_provides(items, n, items[i].desired, false))) {
+            ed_err_clear(err);
+            rc = 0; /* checked in its stage, once what it needs exists */
+            continue;
+        }
+        if (rc) {
+            ed_err_wrap(err, "%s dry-run failed", items[i].subject);
+            goto cleanup;
+        }
+    }
+
+    /* 2. Apply stage by stage. */
+    for (int stage = 1; stage <= 3; stage++) {
+        bool applied = false;
+        for (size_t i = 0; i < n; i++) {
+            struct item *it = &items[i];
+            if (it->stage != stage)
+                continue;
+            if (!it->checked && (rc = check_item(kube, it, manager, err)) != 0) {
+                ed_err_wrap(err, "%s dry-run failed", it->subject);
+                goto cleanup;
+            }
+            if (it->skip) {
+                add_entry(res, it->desired, ED_APPLY_SKIPPED);
+                continue;
+            }
+            ed_node *live = it->live ? ed_doc_root(it->live) : NULL;
+            ed_node *dry = ed_doc_root(it->dry);
+            if (live && !drifted(live, dry)) {
+                add_entry(res, it->desired, ED_APPLY_UNCHANGED);
+                continue;
+            }
+            ed_kube_opts o = {.field_manager = manager, .force = true};
+            rc = ed_kube_apply(kube, it->desired, &o, NULL, err);
+            if (rc) {
+                ed_err_wrap(err, "%s apply failed", it->subject);
+                goto cleanup;
+            }
+            add_entry(res, it->desired, live ? ED_APPLY_CONFIGURED : ED_APPLY_CREATED);
+            applied = true;
+        }
+        if (applied && stage < 3) {
+            rc = wait_stage(kube, items, n, stage, wait_ms, err);
+            if (rc)
+                goto cleanup;
+        }
+    }
+    *out = res;
+    res = NULL;
+
+cleanup:
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].subject);
+        ed_doc_free(items[i].live);
+        ed_doc_free(items[i].dry);
+    }
+    free(items);
+    ed_apply_result_free(res);
+    return rc;
+}
+
+/* Split an inventory id "<ns>_<name>_<group>_<kind>" (no part can hold '_'). */
+static bool split_id(const char *id, char parts[4][256])
+{
+    const char *p = id;
+    for (int i = 0; i < 4; i++) {
+        const char *end = i < 3 ? strchr(p, '_') : p + strlen(p);
+        if (!end || (size_t)(end - p) >= 256)
+            return false;
+        memcpy(parts[i], p, (size_t)(end - p));
+        parts[i][end - p] = '\0';
+        p = end + (i < 3);
+    }
+    return parts[1][0] && parts[3][0];
+}
+
+int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_old,
+                   const ed_apply_result *current, const char *owner_name,
+                   const char *owner_namespace, ed_apply_result **out, ed_err *err)
+{
+    *out = NULL;
+    ed_apply_result *res = ed_xcalloc(1, sizeof(*res));
+    int rc = 0;
+    for (size_t i = 0; i < n_old; i++) {
+        bool kept = false;
+        for (size_t j = 0; current && j < current->n && !kept; j++)
+            kept = strcmp(current->entries[j].id, old_inventory[i].id) == 0;
+        if (kept)
+            continue;
+        char parts[4][256];
+        if (!split_id(old_inventory[i].id, parts))
+            continue; /* not an id eddy or Flux wrote: leave it alone */
+        char *api_version = parts[2][0] ? ed_xasprintf("%s/%s", parts[2], old_inventory[i].version)
+                                        : ed_xstrdup(old_inventory[i].version);
+        ed_doc *live = NULL;
+        rc = ed_kube_get(kube, api_version, parts[3], parts[0], parts[1], &live, err);
+        bool gone = rc == ED_ENOTFOUND;
+        if (rc && !gone) {
+            free(api_version);
+            ed_err_wrap(err, "prune %s", old_inventory[i].id);
+            goto cleanup;
+        }
+        rc = 0;
+        ed_err_clear(err);
+        ed_node *obj = live ? ed_doc_root(live) : NULL;
+        bool ours = obj && has_value(obj, "labels", LABEL_NAME, owner_name) &&
+                    has_value(obj, "labels", LABEL_NAMESPACE, owner_namespace);
+        bool opt_out =
+            obj && (has_value(obj, "annotations", ANNOTATION_PRUNE, "disabled") ||
+                    has_value(obj, "labels", ANNOTATION_PRUNE, "disabled") || opted_out(obj));
+        if (obj && ours && !opt_out) {
+            ed_kube_opts o = {.propagation_policy = "Background"};
+            rc = ed_kube_delete(kube, api_version, parts[3], parts[0], parts[1], &o, err);
+            if (rc == ED_ENOTFOUND) {
+                rc = 0;
+                ed_err_clear(err);
+            }
+        }
+        if (rc) {
+            ed_err_wrap(err, "prune %s", old_inventory[i].id);
+            ed_doc_free(live);
+            free(api_version);
+            goto cleanup;
+        }
+        if (gone || (ours && !opt_out)) {
+            ed_doc *d = ed_doc_new();
+            ed_node *m = ed_node_new_map(d);
+            ed_node_set(d, m, "apiVersion", ed_node_new_str(d, api_version));
+            ed_node_set(d, m, "kind", ed_node_new_str(d, parts[3]));
+            ed_node *meta = ed_node_ensure_map(d, m, "/metadata");
+            ed_node_set(d, meta, "name", ed_node_new_str(d, parts[1]));
+            if (parts[0][0])
+                ed_node_set(d, meta, "namespace", ed_node_new_str(d, parts[0]));
+            add_entry(res, m, ED_APPLY_DELETED);
+            ed_doc_free(d);
+        }
+        ed_doc_free(live);
+        free(api_version);
+    }
+    *out = res;
+    res = NULL;
+cleanup:
+    ed_apply_result_free(res);
+    return rc;
+}

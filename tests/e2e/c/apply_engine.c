@@ -1,0 +1,317 @@
+/*
+ * End-to-end tests of the apply engine (src/apply) against the real control plane: staged
+ * apply of a set that creates its own Namespace and CRD, Flux's change set, no write when
+ * nothing changed, drift reverted, a refused object stops the whole set before any write,
+ * opt-outs, prune with owner labels, and health (ready, failed, timed out).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "apply/apply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static ed_kube *kube;
+static char ns[64], group[64];
+
+/* Parse a YAML stream with "NS" and "GROUP" replaced by the test's namespace and group. */
+static ed_doc **objects(const char *tmpl, size_t *n)
+{
+    ed_buf text = ED_BUF_INIT(1 << 20);
+    for (const char *p = tmpl; *p;) {
+        if (strncmp(p, "NS", 2) == 0) {
+            ed_buf_append_str(&text, ns);
+            p += 2;
+        } else if (strncmp(p, "GROUP", 5) == 0) {
+            ed_buf_append_str(&text, group);
+            p += 5;
+        } else {
+            ed_buf_append(&text, p, 1);
+            p++;
+        }
+    }
+    ed_doc **docs = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_doc_parse_yaml(text.data, text.len, "set.yaml", &docs, n, &err))
+        fail_msg("%s", err.msg);
+    ed_buf_free(&text);
+    return docs;
+}
+
+static ed_apply_result *apply(ed_doc **docs, size_t n, int want_rc, ed_err *err)
+{
+    ed_node **nodes = calloc(n, sizeof(*nodes));
+    for (size_t i = 0; i < n; i++)
+        nodes[i] = ed_doc_root(docs[i]);
+    ed_apply_result *r = NULL;
+    ed_apply_opts o = {.wait_timeout_ms = 30000};
+    int rc = ed_apply_all(kube, nodes, n, &o, &r, err);
+    free(nodes);
+    if (rc != want_rc)
+        fail_msg("apply returned %d (%s), want %d", rc, err->msg, want_rc);
+    return r;
+}
+
+/* The change set as "Action Subject" lines joined by '\n'. */
+static char *changes(const ed_apply_result *r)
+{
+    ed_buf b = ED_BUF_INIT(1 << 16);
+    for (size_t i = 0; i < r->n; i++)
+        ed_buf_printf(&b, "%s %s\n", ed_apply_action_name(r->entries[i].action),
+                      r->entries[i].subject);
+    return ed_buf_take(&b);
+}
+
+static void assert_changes(const ed_apply_result *r, const char *want_tmpl)
+{
+    size_t n = 0;
+    (void)n;
+    ed_buf want = ED_BUF_INIT(1 << 16);
+    for (const char *p = want_tmpl; *p;) {
+        if (strncmp(p, "NS", 2) == 0) {
+            ed_buf_append_str(&want, ns);
+            p += 2;
+        } else {
+            ed_buf_append(&want, p, 1);
+            p++;
+        }
+    }
+    char *got = changes(r);
+    if (strcmp(got, want.data) != 0)
+        fail_msg("change set:\n%s\nwant:\n%s", got, want.data);
+    free(got);
+    ed_buf_free(&want);
+}
+
+#define OWNER                                                                                      \
+    "labels: {kustomize.toolkit.fluxcd.io/name: apps, kustomize.toolkit.fluxcd.io/namespace: "     \
+    "flux-system}"
+
+static const char *base_set =
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: NS, " OWNER "}\n"
+    "spec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n"
+    "  template:\n    metadata: {labels: {app: web}}\n"
+    "    spec: {containers: [{name: web, image: nginx:1.27}]}\n"
+    "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS, " OWNER "}\n"
+    "data: {color: blue}\n"
+    "---\napiVersion: GROUP/v1\nkind: Widget\nmetadata: {name: w, namespace: NS, " OWNER "}\n"
+    "spec: {size: 3}\n"
+    "---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: NS, " OWNER "}\n"
+    "spec: {selector: {app: web}, ports: [{port: 80}]}\n"
+    "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+    "metadata: {name: widgets.GROUP, " OWNER "}\n"
+    "spec:\n  group: GROUP\n  scope: Namespaced\n"
+    "  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}\n"
+    "  versions:\n  - name: v1\n    served: true\n    storage: true\n"
+    "    schema:\n      openAPIV3Schema:\n        type: object\n"
+    "        x-kubernetes-preserve-unknown-fields: true\n"
+    "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: NS, " OWNER "}\n";
+
+static const char *rv_of(const char *kind, const char *name, ed_doc **keep)
+{
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, "v1", kind, ns, name, keep, &err))
+        fail_msg("get %s: %s", name, err.msg);
+    return ed_node_path_str(ed_doc_root(*keep), "/metadata/resourceVersion");
+}
+
+static void free_docs(ed_doc **docs, size_t n)
+{
+    ed_doc_list_free(docs, n);
+}
+
+static void test_apply_lifecycle(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    size_t n;
+    ed_doc **docs = objects(base_set, &n);
+
+    /* First apply: the CRD and the Namespace come first, in one pass with their users. */
+    ed_apply_result *r = apply(docs, n, 0, &err);
+    char crd[160];
+    snprintf(crd, sizeof(crd), "Created CustomResourceDefinition/widgets.%s\n", group);
+    char want[2048];
+    snprintf(want, sizeof(want),
+             "%sCreated Namespace/NS\nCreated ConfigMap/NS/settings\nCreated Service/NS/web\n"
+             "Created Deployment/NS/web\nCreated Widget/NS/w\n",
+             crd);
+    assert_changes(r, want);
+    char *id = ed_apply_id(ed_doc_root(docs[0]));
+    char want_id[128];
+    snprintf(want_id, sizeof(want_id), "%s_web_apps_Deployment", ns);
+    assert_string_equal(id, want_id);
+    free(id);
+
+    /* Health: the Deployment becomes available on the simulated node. */
+    assert_int_equal(ed_apply_wait_healthy(kube, r, 60000, 500, &err), 0);
+    ed_apply_result_free(r);
+
+    /* Nothing changed: nothing written, resourceVersions stay. */
+    ed_doc *before = NULL, *after = NULL;
+    char *rv = strdup(rv_of("ConfigMap", "settings", &before));
+    r = apply(docs, n, 0, &err);
+    for (size_t i = 0; i < r->n; i++)
+        assert_int_equal(r->entries[i].action, ED_APPLY_UNCHANGED);
+    assert_string_equal(rv_of("ConfigMap", "settings", &after), rv);
+    free(rv);
+    ed_doc_free(before);
+    ed_doc_free(after);
+    ed_apply_result_free(r);
+
+    /* Drift by hand (another field manager): reverted, and only that object written. */
+    const char *scale = "{\"spec\":{\"replicas\":5}}";
+    ed_kube_opts human = {.field_manager = "kubectl-edit"};
+    assert_int_equal(ed_kube_patch(kube, "apps/v1", "Deployment", ns, "web", ED_KUBE_PATCH_MERGE,
+                                   scale, strlen(scale), &human, NULL, &err),
+                     0);
+    r = apply(docs, n, 0, &err);
+    snprintf(want, sizeof(want),
+             "Unchanged CustomResourceDefinition/widgets.%s\nUnchanged Namespace/NS\n"
+             "Unchanged ConfigMap/NS/settings\nUnchanged Service/NS/web\n"
+             "Configured Deployment/NS/web\nUnchanged Widget/NS/w\n",
+             group);
+    assert_changes(r, want);
+    ed_doc *dep = NULL;
+    assert_int_equal(ed_kube_get(kube, "apps/v1", "Deployment", ns, "web", &dep, &err), 0);
+    int64_t replicas = 0;
+    assert_true(ed_node_int(ed_node_path(ed_doc_root(dep), "/spec/replicas"), &replicas));
+    assert_int_equal(replicas, 2);
+    ed_doc_free(dep);
+    ed_apply_result *inventory = r;
+
+    /* A refused object stops the whole set: the new ConfigMap is not created either. */
+    size_t nb;
+    ed_doc **bad =
+        objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: newer, namespace: NS}\n---\n"
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: broken, namespace: NS}\n"
+                "spec:\n  replicas: -1\n  selector: {matchLabels: {app: b}}\n"
+                "  template:\n    metadata: {labels: {app: b}}\n"
+                "    spec: {containers: [{name: b, image: b}]}\n",
+                &nb);
+    r = apply(bad, nb, ED_EINVALID, &err);
+    assert_null(r);
+    char prefix[128];
+    snprintf(prefix, sizeof(prefix), "Deployment/%s/broken dry-run failed: ", ns);
+    if (!ed_str_has_prefix(err.msg, prefix) || !strstr(err.msg, "spec.replicas"))
+        fail_msg("message: %s", err.msg);
+    assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", ns, "newer", NULL, &err), ED_ENOTFOUND);
+    free_docs(bad, nb);
+
+    /* Prune: the Service and the ConfigMap leave the set; the ConfigMap opts out. */
+    const char *optout = "{\"metadata\":{\"annotations\":{\"kustomize.toolkit.fluxcd.io/prune\":"
+                         "\"disabled\"}}}";
+    assert_int_equal(ed_kube_patch(kube, "v1", "ConfigMap", ns, "settings", ED_KUBE_PATCH_MERGE,
+                                   optout, strlen(optout), NULL, NULL, &err),
+                     0);
+    size_t ns2;
+    ed_doc **smaller = objects(base_set, &ns2);
+    /* Keep Deployment, Widget, CRD, Namespace: drop entries 1 (ConfigMap) and 3 (Service). */
+    ed_doc *keep[4] = {smaller[0], smaller[2], smaller[4], smaller[5]};
+    ed_apply_result *cur = apply(keep, 4, 0, &err);
+    ed_apply_result *pruned = NULL;
+    assert_int_equal(ed_apply_prune(kube, inventory->entries, inventory->n, cur, "apps",
+                                    "flux-system", &pruned, &err),
+                     0);
+    assert_changes(pruned, "Deleted Service/NS/web\n");
+    assert_int_equal(ed_kube_get(kube, "v1", "Service", ns, "web", NULL, &err), ED_ENOTFOUND);
+    assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", ns, "settings", NULL, &err), 0);
+    /* Pruning again finds nothing more to do. */
+    ed_apply_result_free(pruned);
+    assert_int_equal(ed_apply_prune(kube, inventory->entries, inventory->n, cur, "apps",
+                                    "flux-system", &pruned, &err),
+                     0);
+    assert_changes(pruned, "Deleted Service/NS/web\n"); /* already gone counts as deleted */
+    ed_apply_result_free(pruned);
+    ed_apply_result_free(cur);
+    ed_apply_result_free(inventory);
+    free_docs(smaller, ns2);
+    free_docs(docs, n);
+}
+
+static void test_opt_out_and_health_failures(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    size_t n;
+    ed_doc **docs =
+        objects("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hands-off\n  namespace: NS\n"
+                "  annotations: {kustomize.toolkit.fluxcd.io/reconcile: disabled}\n---\n"
+                "apiVersion: batch/v1\nkind: Job\nmetadata: {name: fails, namespace: NS}\n"
+                "spec:\n  backoffLimit: 0\n  template:\n"
+                "    metadata: {annotations: {fakenode.eddy.dev/state: fail}}\n"
+                "    spec: {restartPolicy: Never, containers: [{name: j, image: j}]}\n",
+                &n);
+    ed_apply_result *r = apply(docs, n, 0, &err);
+    assert_changes(r, "Skipped ConfigMap/NS/hands-off\nCreated Job/NS/fails\n");
+    assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", ns, "hands-off", NULL, &err),
+                     ED_ENOTFOUND);
+    /* The failing Job fails the health check at once, not at the timeout. */
+    int64_t t0 = ed_time_mono_ms();
+    assert_int_equal(ed_apply_wait_healthy(kube, r, 60000, 500, &err), ED_ERROR);
+    assert_true(ed_time_mono_ms() - t0 < 30000);
+    char want[128];
+    snprintf(want, sizeof(want), "Job/%s/fails status: 'Failed'", ns);
+    if (!ed_str_has_prefix(err.msg, want))
+        fail_msg("message: %s", err.msg);
+    ed_apply_result_free(r);
+    ed_doc_list_free(docs, n);
+
+    /* A Deployment that never becomes ready: the timeout names it. */
+    docs = objects("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: stuck, namespace: NS}\n"
+                   "spec:\n  selector: {matchLabels: {app: s}}\n  template:\n"
+                   "    metadata: {labels: {app: s}, annotations: {fakenode.eddy.dev/state: "
+                   "not-ready}}\n    spec: {containers: [{name: s, image: s}]}\n",
+                   &n);
+    r = apply(docs, n, 0, &err);
+    assert_int_equal(ed_apply_wait_healthy(kube, r, 3000, 500, &err), ED_ETIMEOUT);
+    snprintf(want, sizeof(want), "timeout waiting for: [Deployment/%s/stuck status: 'InProgress']",
+             ns);
+    assert_string_equal(err.msg, want);
+    ed_apply_result_free(r);
+    ed_doc_list_free(docs, n);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    ed_kube_load_opts lo = {.kubeconfig = getenv("KUBECONFIG")};
+    ed_kube_config *cfg = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (!lo.kubeconfig || ed_kube_config_load(&lo, &cfg, &err) || ed_kube_new(cfg, &kube, &err)) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return -1;
+    }
+    ed_kube_config_free(cfg);
+    snprintf(ns, sizeof(ns), "apply-%d", (int)getpid());
+    snprintf(group, sizeof(group), "apply%d.example.com", (int)getpid());
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    char crd[128];
+    snprintf(crd, sizeof(crd), "widgets.%s", group);
+    ed_kube_delete(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, crd, NULL,
+                   &err);
+    ed_kube_delete(kube, "v1", "Namespace", NULL, ns, NULL, &err);
+    ed_kube_free(kube);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_apply_lifecycle),
+        cmocka_unit_test(test_opt_out_and_health_failures),
+    };
+    return cmocka_run_group_tests_name("apply e2e", tests, setup, teardown);
+}

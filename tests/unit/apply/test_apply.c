@@ -1,0 +1,123 @@
+/*
+ * Unit tests of the apply module's pure parts: kstatus rules per kind, inventory ids and
+ * change-set names.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "apply/apply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *status_of(const char *json, const char **why)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_doc_parse_json(json, strlen(json), &d, &err))
+        fail_msg("%s", err.msg);
+    const char *s = ed_apply_status(ed_doc_root(d), why);
+    ed_doc_free(d);
+    return s;
+}
+
+static void expect(const char *json, const char *want)
+{
+    const char *why = NULL;
+    const char *got = status_of(json, &why);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s (%s), want %s for %s", got, why, want, json);
+}
+
+static void test_kstatus(void **state)
+{
+    (void)state;
+    /* Deployments: generation observed, replicas updated and available. */
+    expect("{\"kind\":\"Deployment\",\"metadata\":{\"generation\":2},\"spec\":{\"replicas\":2},"
+           "\"status\":{\"observedGeneration\":2,\"replicas\":2,\"updatedReplicas\":2,"
+           "\"readyReplicas\":2,\"availableReplicas\":2}}",
+           "Current");
+    expect("{\"kind\":\"Deployment\",\"metadata\":{\"generation\":3},\"spec\":{\"replicas\":2},"
+           "\"status\":{\"observedGeneration\":2,\"replicas\":2,\"updatedReplicas\":2,"
+           "\"readyReplicas\":2,\"availableReplicas\":2}}",
+           "InProgress");
+    expect("{\"kind\":\"Deployment\",\"metadata\":{\"generation\":1},\"spec\":{\"replicas\":3},"
+           "\"status\":{\"observedGeneration\":1,\"replicas\":4,\"updatedReplicas\":3,"
+           "\"readyReplicas\":3,\"availableReplicas\":3}}",
+           "InProgress"); /* an old pod still terminating */
+    expect("{\"kind\":\"Deployment\",\"metadata\":{\"generation\":1},\"status\":{"
+           "\"observedGeneration\":1,\"conditions\":[{\"type\":\"Progressing\",\"status\":"
+           "\"False\",\"reason\":\"ProgressDeadlineExceeded\"}]}}",
+           "Failed");
+    /* Jobs. */
+    expect("{\"kind\":\"Job\",\"status\":{\"conditions\":[{\"type\":\"Complete\",\"status\":"
+           "\"True\"}]}}",
+           "Current");
+    expect("{\"kind\":\"Job\",\"status\":{\"conditions\":[{\"type\":\"Failed\",\"status\":"
+           "\"True\"}]}}",
+           "Failed");
+    expect("{\"kind\":\"Job\",\"status\":{}}", "InProgress");
+    /* StatefulSets mid-rollout, DaemonSets, CRDs, PVCs. */
+    expect("{\"kind\":\"StatefulSet\",\"spec\":{\"replicas\":1},\"status\":{"
+           "\"observedGeneration\":1,\"readyReplicas\":1,\"currentReplicas\":1,"
+           "\"updatedReplicas\":1,\"currentRevision\":\"a\",\"updateRevision\":\"b\"}}",
+           "InProgress");
+    expect("{\"kind\":\"DaemonSet\",\"status\":{\"observedGeneration\":1,"
+           "\"desiredNumberScheduled\":1,\"updatedNumberScheduled\":1,\"numberAvailable\":1,"
+           "\"numberReady\":1}}",
+           "Current");
+    expect("{\"kind\":\"CustomResourceDefinition\",\"status\":{\"conditions\":[{\"type\":"
+           "\"Established\",\"status\":\"True\"}]}}",
+           "Current");
+    expect("{\"kind\":\"PersistentVolumeClaim\",\"status\":{\"phase\":\"Pending\"}}", "InProgress");
+    /* Generic: Flux kinds and anything with Ready/Stalled; no status at all is Current. */
+    expect("{\"kind\":\"Kustomization\",\"metadata\":{\"generation\":1},\"status\":{"
+           "\"observedGeneration\":1,\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
+           "Current");
+    expect("{\"kind\":\"Kustomization\",\"status\":{\"conditions\":[{\"type\":\"Stalled\","
+           "\"status\":\"True\"}]}}",
+           "Failed");
+    expect("{\"kind\":\"GitRepository\",\"status\":{\"conditions\":[{\"type\":\"Ready\","
+           "\"status\":\"False\"}]}}",
+           "InProgress");
+    expect("{\"kind\":\"ConfigMap\",\"data\":{}}", "Current");
+    expect("{\"kind\":\"ConfigMap\",\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"}}",
+           "InProgress");
+}
+
+static void test_ids(void **state)
+{
+    (void)state;
+    const char *objs[][2] = {
+        {"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
+         "\"namespace\":\"default\"}}",
+         "default_web_apps_Deployment"},
+        {"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"web\","
+         "\"namespace\":\"default\"}}",
+         "default_web__Service"},
+        {"{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"apps\"}}",
+         "_apps__Namespace"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        ed_doc *d = NULL;
+        assert_int_equal(ed_doc_parse_json(objs[i][0], strlen(objs[i][0]), &d, NULL), 0);
+        char *id = ed_apply_id(ed_doc_root(d));
+        assert_string_equal(id, objs[i][1]);
+        free(id);
+        ed_doc_free(d);
+    }
+    assert_string_equal(ed_apply_action_name(ED_APPLY_CONFIGURED), "Configured");
+    assert_string_equal(ed_apply_action_name(ED_APPLY_SKIPPED), "Skipped");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kstatus),
+        cmocka_unit_test(test_ids),
+    };
+    return cmocka_run_group_tests_name("apply", tests, NULL, NULL);
+}
