@@ -7,6 +7,12 @@
  *
  * Every request gets its own easy handle; connections, TLS sessions and DNS answers live in a
  * share object, so sequential requests from any thread reuse connections.
+ *
+ * Exec credential plugins (client-go's exec authenticator): when the configuration names a
+ * plugin and no static token or client certificate, the plugin's credential (token, or client
+ * certificate and key) is obtained on the first request and cached until its
+ * expirationTimestamp. A 401 drops it and the request is sent once more with a fresh one, in
+ * case the credential was revoked before it expired.
  */
 #include "client_int.h"
 
@@ -26,6 +32,11 @@
 #define MAX_REPLY          ((size_t)128 << 20)
 #define MAX_ATTEMPTS       6
 #define DEFAULT_TIMEOUT_MS 30000
+/* How long an exec plugin may run, and how many recent Events the client remembers for
+ * aggregation and for how long (client-go's EventCorrelator: 4096 entries, 10 minutes). */
+#define EXEC_TIMEOUT_MS  30000
+#define EVENT_CACHE_SIZE 4096
+#define EVENT_WINDOW_MS  (10 * 60 * 1000)
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *user)
 {
@@ -86,6 +97,9 @@ int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err)
     pthread_mutex_init(&kube->rate_lock, NULL);
     pthread_mutex_init(&kube->token_lock, NULL);
     pthread_mutex_init(&kube->discovery_lock, NULL);
+    pthread_mutex_init(&kube->exec_lock, NULL);
+    atomic_init(&kube->events_api, ED_KUBE_EVENTS_UNKNOWN);
+    kube->events = ed_kube_event_cache_new(EVENT_CACHE_SIZE, EVENT_WINDOW_MS);
     kube->tokens = cfg->burst > 0 ? cfg->burst : 1;
     kube->tokens_at_ms = ed_time_mono_ms();
 
@@ -156,6 +170,9 @@ void ed_kube_free(ed_kube *kube)
     pthread_mutex_destroy(&kube->rate_lock);
     pthread_mutex_destroy(&kube->token_lock);
     pthread_mutex_destroy(&kube->discovery_lock);
+    pthread_mutex_destroy(&kube->exec_lock);
+    ed_kube_exec_cred_clear(&kube->exec_cred);
+    ed_kube_event_cache_free(kube->events);
     curl_slist_free_all(kube->connect_to);
     free(kube->base_url);
     free(kube->file_token);
@@ -251,6 +268,60 @@ out:
     return tok;
 }
 
+/* True when requests authenticate with the exec plugin: one is configured and nothing static
+ * (a token, a token file, a client certificate) takes precedence. */
+static bool uses_exec(const ed_kube_config *cfg)
+{
+    return cfg->exec && !cfg->token && !cfg->token_file && !(cfg->cert_pem && cfg->key_pem);
+}
+
+/* Copies of the exec plugin's credential (run now when none is cached or it expired), and its
+ * generation. The plugin runs under the lock, so concurrent requests wait for one run instead of
+ * starting one each. */
+static int exec_credential(ed_kube *kube, ed_kube_exec_cred *out, uint64_t *gen, ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = 0;
+    pthread_mutex_lock(&kube->exec_lock);
+    /* client-go's isExpired: the credential is used up to its expiry, and a 401 after that
+     * point, or a clock skew, is covered by the retry in ed_kube_request. */
+    if (kube->exec_cached && kube->exec_cred.expiry != 0 && time(NULL) >= kube->exec_cred.expiry) {
+        ed_kube_exec_cred_clear(&kube->exec_cred);
+        kube->exec_cached = false;
+    }
+    if (!kube->exec_cached) {
+        rc = ed_kube_exec_run(kube->cfg, EXEC_TIMEOUT_MS, &kube->exec_cred, err);
+        if (rc) {
+            ed_err_wrap(err, "getting credentials");
+            goto out;
+        }
+        kube->exec_cached = true;
+        kube->exec_gen++;
+    }
+    out->token = kube->exec_cred.token ? ed_xstrdup(kube->exec_cred.token) : NULL;
+    out->cert_pem = kube->exec_cred.cert_pem ? ed_xstrdup(kube->exec_cred.cert_pem) : NULL;
+    out->key_pem = kube->exec_cred.key_pem ? ed_xstrdup(kube->exec_cred.key_pem) : NULL;
+    out->expiry = kube->exec_cred.expiry;
+    *gen = kube->exec_gen;
+out:
+    pthread_mutex_unlock(&kube->exec_lock);
+    return rc;
+}
+
+bool ed_kube_exec_invalidate(ed_kube *kube, uint64_t gen)
+{
+    if (gen == 0)
+        return false;
+    pthread_mutex_lock(&kube->exec_lock);
+    /* Another request may have replaced the credential already: keep the new one. */
+    if (kube->exec_cached && kube->exec_gen == gen) {
+        ed_kube_exec_cred_clear(&kube->exec_cred);
+        kube->exec_cached = false;
+    }
+    pthread_mutex_unlock(&kube->exec_lock);
+    return true;
+}
+
 static size_t write_body(char *data, size_t size, size_t n, void *user)
 {
     ed_kube_response *resp = user;
@@ -328,17 +399,29 @@ static bool not_sent(CURLcode cc)
 }
 
 CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const char *content_type,
-                   int64_t timeout_ms, struct curl_slist **headers, ed_err *err)
+                   int64_t timeout_ms, struct curl_slist **headers, uint64_t *cred_gen, ed_err *err)
 {
     const ed_kube_config *cfg = kube->cfg;
     *headers = NULL;
+    if (cred_gen)
+        *cred_gen = 0;
     int rc = 0;
-    char *token = bearer_token(kube, err, &rc);
-    if (rc)
-        return NULL;
+    ed_kube_exec_cred exec = {0}; /* the exec plugin's credential, when it is used */
+    uint64_t gen = 0;
+    char *token = NULL;
+    if (uses_exec(cfg)) {
+        if (exec_credential(kube, &exec, &gen, err) != 0)
+            return NULL;
+        token = exec.token ? ed_xstrdup(exec.token) : NULL;
+    } else {
+        token = bearer_token(kube, err, &rc);
+        if (rc)
+            return NULL;
+    }
     CURL *h = curl_easy_init();
     if (!h) {
         free(token);
+        ed_kube_exec_cred_clear(&exec);
         ed_err_set(err, ED_ERROR, "cannot create an HTTP request");
         return NULL;
     }
@@ -387,7 +470,18 @@ CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const ch
         curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
         curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
         curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    } else if (exec.cert_pem && exec.key_pem) {
+        /* libcurl copies these: the cached credential may be replaced while this request runs. */
+        struct curl_blob cert = {exec.cert_pem, strlen(exec.cert_pem), CURL_BLOB_COPY};
+        struct curl_blob key = {exec.key_pem, strlen(exec.key_pem), CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
     }
+    ed_kube_exec_cred_clear(&exec);
+    if (cred_gen)
+        *cred_gen = gen;
     if (cfg->username && cfg->password) {
         curl_easy_setopt(h, CURLOPT_USERNAME, cfg->username);
         curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password);
@@ -413,6 +507,7 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
     resp->body = (ed_buf)ED_BUF_INIT(MAX_REPLY);
     int64_t backoff_ms = 200;
     int rc = 0;
+    bool reauthenticated = false;
 
     for (int attempt = 1;; attempt++) {
         ed_kube_rate_wait(kube);
@@ -422,7 +517,8 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
         struct header_state hs = {0};
         char curl_msg[CURL_ERROR_SIZE] = "";
         struct curl_slist *headers = NULL;
-        CURL *h = ed_kube_easy(kube, method, path, content_type, 0, &headers, err);
+        uint64_t cred_gen = 0;
+        CURL *h = ed_kube_easy(kube, method, path, content_type, 0, &headers, &cred_gen, err);
         if (!h)
             return err ? err->code : ED_ERROR;
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
@@ -457,6 +553,14 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
             return 0;
         } else {
             rc = ed_kube_status_error(status, resp->body.data, resp->body.len, method, path, err);
+            /* A 401 to an exec credential: it may have been revoked before it expired. Run the
+             * plugin again and send the request once more (the server did not process it, so
+             * this is safe for any method), without counting it as an attempt. */
+            if (status == 401 && !reauthenticated && ed_kube_exec_invalidate(kube, cred_gen)) {
+                reauthenticated = true;
+                attempt--;
+                continue;
+            }
             /* 429 means the server did not process the request, whatever the method. */
             retryable = status == 429 || (rc == ED_ERETRY && idempotent(method));
         }

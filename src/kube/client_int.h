@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 /* The resources of one group-version, from discovery. */
@@ -25,6 +26,88 @@ struct gv_entry {
     bool missing; /* the server does not serve this group-version */
     int64_t fetched_ms;
 };
+
+/* ---- exec credential plugins (exec.c) ---- */
+
+/* A credential an exec plugin printed (ExecCredential status). The strings are secrets: clear
+ * them with ed_kube_exec_cred_clear, which wipes them before freeing. */
+typedef struct ed_kube_exec_cred {
+    char *token;    /* bearer token, or NULL */
+    char *cert_pem; /* client certificate and key (both or neither), or NULL */
+    char *key_pem;
+    time_t expiry; /* expirationTimestamp, or 0 for a credential that does not expire */
+} ed_kube_exec_cred;
+
+/*
+ * Parse a plugin's stdout: an ExecCredential of api_version with a status holding a token or a
+ * certificate and key (or both) and an optional expirationTimestamp, checked as client-go does.
+ * `command` names the plugin in messages. On success *out holds new strings. Errors: ED_EAUTH
+ * with a message that never quotes the output (it may hold a secret).
+ */
+int ed_kube_exec_cred_parse(const char *data, size_t len, const char *api_version,
+                            const char *command, ed_kube_exec_cred *out, ed_err *err);
+/* Wipe and free the strings of c and zero it. Accepts NULL. */
+void ed_kube_exec_cred_clear(ed_kube_exec_cred *c);
+/* The KUBERNETES_EXEC_INFO value for cfg's plugin: an ExecCredential with spec.interactive false
+ * and, when provideClusterInfo is set, spec.cluster (server, tls-server-name,
+ * insecure-skip-tls-verify, certificate-authority-data). A new string. */
+char *ed_kube_exec_info(const ed_kube_config *cfg);
+/*
+ * Run cfg->exec's plugin (posix_spawn, no shell) with the environment plus the plugin's env and
+ * KUBERNETES_EXEC_INFO, stdin from /dev/null, and read its ExecCredential from stdout (at most
+ * 1 MiB) within timeout_ms, killing it after that. Errors name the command and give the exit
+ * status and the first line of its stderr: ED_EAUTH (cannot run, failed, bad output),
+ * ED_ETIMEOUT, ED_ETOOBIG.
+ */
+int ed_kube_exec_run(const ed_kube_config *cfg, int64_t timeout_ms, ed_kube_exec_cred *out,
+                     ed_err *err);
+
+/* ---- event aggregation (event.c) ---- */
+
+/* Which Events API a client writes: decided once from discovery. */
+enum {
+    ED_KUBE_EVENTS_UNKNOWN = 0,
+    ED_KUBE_EVENTS_V1,   /* events.k8s.io/v1 */
+    ED_KUBE_EVENTS_CORE, /* core v1, where events.k8s.io/v1 is not served */
+};
+
+/* A cache of recent Events, as client-go's EventCorrelator keeps: a bounded LRU keyed by a
+ * digest of everything that makes two events identical. Thread-safe. */
+typedef struct ed_kube_event_cache ed_kube_event_cache;
+
+/* What one write to the API must do: a snapshot of a cache entry. */
+typedef struct ed_kube_event_write {
+    uint64_t id;    /* the cache entry's incarnation */
+    char key[65];   /* the entry's digest */
+    char name[320]; /* the Event object's name: "<object>.<hex nanoseconds>" */
+    char ns[256];
+    int64_t count;         /* occurrences so far */
+    struct timespec first; /* wall time of the first occurrence */
+    struct timespec last;  /* wall time of the latest */
+    bool created;          /* the Event object exists (as far as the client knows) */
+} ed_kube_event_write;
+
+ed_kube_event_cache *ed_kube_event_cache_new(size_t max_entries, int64_t window_ms);
+void ed_kube_event_cache_free(ed_kube_event_cache *c);
+size_t ed_kube_event_cache_len(ed_kube_event_cache *c);
+/*
+ * Note one occurrence of the event with digest key about the object named obj_name (in ns) at
+ * monotonic time now_ms and wall time now. A key seen less than window_ms ago counts as a
+ * repeat; otherwise a new entry (and Event name) starts, evicting the least recently seen entry
+ * beyond max_entries. Returns true when the caller must write *w to the API (and then call
+ * ed_kube_event_cache_written); false when another thread is writing this entry and will write
+ * the new count too.
+ */
+bool ed_kube_event_cache_observe(ed_kube_event_cache *c, const char *key, const char *obj_name,
+                                 const char *ns, int64_t now_ms, struct timespec now,
+                                 ed_kube_event_write *w);
+/* The write of *w finished with rc. Returns true, with *w refilled, when more occurrences came
+ * meanwhile and must be written too; false when the caller is done. */
+bool ed_kube_event_cache_written(ed_kube_event_cache *c, ed_kube_event_write *w, int rc);
+/* s cut to at most max bytes without splitting a UTF-8 character: the length to keep. */
+size_t ed_kube_utf8_prefix(const char *s, size_t max);
+/* t as a Kubernetes MicroTime: RFC 3339 in UTC with microseconds. */
+void ed_kube_micro_time(struct timespec t, char out[40]);
 
 struct ed_kube {
     ed_kube_config *cfg;
@@ -48,16 +131,34 @@ struct ed_kube {
     pthread_mutex_t discovery_lock;
     struct gv_entry *gvs;
     size_t ngvs;
+
+    /* The exec plugin's credential, cached until it expires; exec_gen counts the credentials
+     * obtained, so a 401 drops only the credential it was answered for. */
+    pthread_mutex_t exec_lock;
+    ed_kube_exec_cred exec_cred;
+    bool exec_cached;
+    uint64_t exec_gen;
+
+    /* Events: the API to write (ED_KUBE_EVENTS_*) and the cache of recent ones. */
+    atomic_int events_api;
+    ed_kube_event_cache *events;
 };
 
 /*
  * A libcurl handle ready for one request to path on kube's server: URL, TLS, credentials,
  * impersonation, user agent and timeout (timeout_ms, or the configuration's when 0). The
  * request headers go to *headers, which the caller frees with curl_slist_free_all after the
- * transfer. NULL with err set when the bearer token cannot be read.
+ * transfer. *cred_gen (when not NULL) receives the generation of the exec plugin's credential
+ * used (0 for none), for ed_kube_exec_invalidate. NULL with err set when the bearer token cannot
+ * be read or the exec plugin fails.
  */
 CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const char *content_type,
-                   int64_t timeout_ms, struct curl_slist **headers, ed_err *err);
+                   int64_t timeout_ms, struct curl_slist **headers, uint64_t *cred_gen,
+                   ed_err *err);
+/* After a 401 answered to a request made with the exec credential of generation gen: drop that
+ * credential, so the next request runs the plugin again. Returns true when it was dropped (a
+ * retry will use a new credential); false when there is no exec plugin or gen is 0. */
+bool ed_kube_exec_invalidate(ed_kube *kube, uint64_t gen);
 /* The typed error of a failed transfer (timeout, TLS refusal, broken connection). */
 int ed_kube_curl_error(ed_kube *kube, CURLcode cc, const char *curl_msg, const char *method,
                        const char *path, ed_err *err);

@@ -13,10 +13,16 @@
  * ED_ECONFLICT, ED_EINVALID with the field causes, ED_EFORBIDDEN, ED_EAUTH, ED_EGONE,
  * ED_ERETRY, ED_ETIMEOUT) with the server's message kept for conditions.
  *
+ * Authentication with an exec plugin (exec.c) runs the plugin on the first request and caches its
+ * credential until the credential's expirationTimestamp; a 401 runs it again once.
+ *
  * Resources (resource.c): discovery and REST mapping from apiVersion and kind to the resource
  * path, cached and refreshed when a kind is unknown (a CRD that just appeared); get, list with
  * paging, create, update, the four patch types, server-side apply, server-side dry-run, delete
  * with propagation policy and preconditions, and the status subresource.
+ *
+ * Events (event.c): Kubernetes Events about the objects a controller reconciles, aggregated
+ * as client-go's recorder does.
  *
  * Secrets (tokens, keys) are never logged and never appear in error messages.
  */
@@ -228,5 +234,61 @@ typedef struct ed_kube_watch_opts {
  */
 int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
                   const ed_kube_watch_opts *opts, ed_kube_watch_fn fn, void *user, ed_err *err);
+
+/* ---- events ---- */
+
+/* The two types of Event. */
+#define ED_KUBE_EVENT_NORMAL  "Normal"
+#define ED_KUBE_EVENT_WARNING "Warning"
+
+/* The longest note (message) an Event keeps, in bytes (the API's limit). Longer notes are cut
+ * there, on a UTF-8 character boundary. */
+#define ED_KUBE_EVENT_NOTE_MAX 1024
+
+/*
+ * One occurrence of something worth telling about an object: what `kubectl describe` and
+ * `flux events` show. Every string is borrowed for the duration of the call.
+ */
+typedef struct ed_kube_event {
+    /* The object the event is about (required): its apiVersion, kind, metadata.namespace,
+     * metadata.name, metadata.uid and metadata.resourceVersion are used. */
+    const ed_node *regarding;
+    const char *type; /* ED_KUBE_EVENT_NORMAL or ED_KUBE_EVENT_WARNING (required) */
+    const char
+        *reason;      /* "ReconciliationSucceeded": UpperCamelCase, at most 128 bytes (required) */
+    const char *note; /* the human-readable message, or NULL; no secrets in it */
+    const char *action; /* what was done or failed: "Reconcile", at most 128 bytes (required) */
+    const char *reporting_controller; /* "kustomize-controller" (required) */
+    const char *reporting_instance;   /* this replica's name; NULL for the host name */
+    /* Annotations of the Event, or NULL: "key", "value", "key", "value", ..., NULL. Flux puts
+     * the revision there ("kustomize.toolkit.fluxcd.io/revision"). */
+    const char *const *annotations;
+} ed_kube_event;
+
+#define ED_KUBE_EVENT_INIT                                                                         \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/*
+ * Record an Event about ev->regarding, as client-go's recorder does: an events.k8s.io/v1 Event
+ * (eventTime, regarding, note, reportingController, reportingInstance, action), or a core v1
+ * Event (involvedObject, message, source, firstTimestamp, lastTimestamp, count) where the
+ * server does not serve events.k8s.io/v1. It is named "<object name>.<hex nanoseconds>" and lives
+ * in the object's namespace ("default" for a cluster-scoped object).
+ *
+ * Repeats are aggregated: an event identical to one this client recorded less than 10 minutes
+ * before (same object, type, reason, action, note, reporter and annotations) updates that
+ * Event's series (events.k8s.io: series.count and series.lastObservedTime; core: count and
+ * lastTimestamp) instead of making a new Event, so a controller that fails every few seconds
+ * does not flood the cluster. The client remembers the last 4096 distinct events. When another
+ * thread is writing the same Event at that moment, the repeat is left to it and this call
+ * returns 0 at once.
+ *
+ * Returns 0, ED_EINVALID for an incomplete ev (no object is written), or the API's typed error
+ * (ED_EFORBIDDEN without RBAC permission to write Events, ED_ENOTFOUND when the namespace is
+ * gone, ...).
+ */
+int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err);
 
 #endif

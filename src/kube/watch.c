@@ -142,8 +142,9 @@ int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, cons
     struct watch_state ws = {.line = ED_BUF_INIT(MAX_EVENT), .fn = fn, .user = user, .err = err};
     struct curl_slist *headers = NULL;
     /* The server ends the watch after `timeout` seconds; allow it some slack to do so. */
-    ws.h =
-        ed_kube_easy(kube, "GET", path.data, NULL, (int64_t)(timeout + 30) * 1000, &headers, err);
+    uint64_t cred_gen = 0;
+    ws.h = ed_kube_easy(kube, "GET", path.data, NULL, (int64_t)(timeout + 30) * 1000, &headers,
+                        &cred_gen, err);
     if (!ws.h) {
         ed_buf_free(&path);
         ed_buf_free(&ws.line);
@@ -171,6 +172,9 @@ int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, cons
         rc = ed_kube_curl_error(kube, cc, curl_msg, "WATCH", path.data, err);
     else if (!rc && !ws.stopped && status != 200)
         rc = ed_kube_status_error(status, ws.line.data, ws.line.len, "WATCH", path.data, err);
+    /* A 401 to an exec credential: drop it, so the caller's next watch runs the plugin again. */
+    if (status == 401)
+        ed_kube_exec_invalidate(kube, cred_gen);
     curl_easy_cleanup(ws.h);
     curl_slist_free_all(headers);
     ed_buf_free(&ws.line);

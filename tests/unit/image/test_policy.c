@@ -168,12 +168,47 @@ static void test_policies(void **state)
     latest(&broken, dates, 3, ED_EINVALID);
 }
 
+static void test_image_refs(void **state)
+{
+    (void)state;
+    struct {
+        const char *in, *registry, *repository, *canonical;
+    } ok[] = {
+        {"nginx", "registry-1.docker.io", "library/nginx", "index.docker.io/library/nginx"},
+        {"docker.io/fluxcd/flux", "registry-1.docker.io", "fluxcd/flux",
+         "index.docker.io/fluxcd/flux"},
+        {"ghcr.io/stefanprodan/podinfo", "ghcr.io", "stefanprodan/podinfo",
+         "ghcr.io/stefanprodan/podinfo"},
+        {"127.0.0.1:5000/apps/web", "127.0.0.1:5000", "apps/web", "127.0.0.1:5000/apps/web"},
+        {"localhost/app", "localhost", "app", "localhost/app"},
+        {"team/app", "registry-1.docker.io", "team/app", "index.docker.io/team/app"},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        ed_image_ref r;
+        ed_err err = ED_ERR_INIT;
+        if (ed_image_ref_parse(ok[i].in, &r, &err) != 0)
+            fail_msg("%s: %s", ok[i].in, err.msg);
+        assert_string_equal(r.registry, ok[i].registry);
+        assert_string_equal(r.repository, ok[i].repository);
+        assert_string_equal(r.canonical, ok[i].canonical);
+    }
+    const char *bad[] = {"",    "nginx:1.27", "ghcr.io/Upper/app", "app@sha256:abc",
+                         "a b", "ghcr.io/"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ed_image_ref r;
+        ed_err err = ED_ERR_INIT;
+        if (ed_image_ref_parse(bad[i], &r, &err) != ED_EINVALID)
+            fail_msg("'%s' accepted", bad[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_semver_parse_and_order),
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_policies),
+        cmocka_unit_test(test_image_refs),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }

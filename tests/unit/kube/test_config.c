@@ -9,7 +9,8 @@
  * reads are saved, cleared (HOME pointing at an empty folder, ED_KUBE_SA_DIR at a missing one, so
  * the machine's own kubeconfig or service account never leaks in) and restored afterwards.
  *
- * This file holds the module's main(); other test files of tests/unit/kube/ add their tests to it.
+ * This file holds the module's main(); other test files of tests/unit/kube/ add their tests to it
+ * (declared in kube_tests.h): test_events.c (Events) and test_exec.c (exec credential plugins).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +28,8 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+
+#include "kube_tests.h"
 
 /* ---- fixture: a temp dir and a clean environment ---- */
 
@@ -1276,6 +1279,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_in_cluster, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_secret_in_errors, setup, teardown),
+        cmocka_unit_test(test_event_utf8_prefix),
+        cmocka_unit_test(test_event_micro_time),
+        cmocka_unit_test(test_event_cache_repeats),
+        cmocka_unit_test(test_event_cache_failed_writes),
+        cmocka_unit_test(test_event_cache_eviction),
+        cmocka_unit_test(test_event_cache_bound),
+        cmocka_unit_test(test_event_invalid),
+        cmocka_unit_test(test_exec_cred_parse),
+        cmocka_unit_test(test_exec_cred_parse_errors),
+        cmocka_unit_test(test_exec_info),
+        cmocka_unit_test(test_exec_run),
+        cmocka_unit_test(test_exec_run_failures),
     };
     return cmocka_run_group_tests_name("kube", tests, NULL, NULL);
 }

@@ -1,0 +1,352 @@
+/*
+ * The registry client: image references as Docker and Flux read them, and the tag listing of
+ * the OCI distribution API (GET /v2/<repository>/tags/list, pages linked by the Link header).
+ * Authentication follows the registry's WWW-Authenticate challenge: Basic sends the
+ * credentials; Bearer fetches a token from the challenge's realm for its service and scope
+ * (with the credentials, when given) and retries with it, as container tools do.
+ *
+ * Every reply goes through a capped buffer; credentials and tokens never appear in messages.
+ */
+#include "image.h"
+
+#include "../doc/doc.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_PAGE ((size_t)16 << 20)
+#define MAX_TAGS 100000
+
+int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!image || !*image || strchr(image, '@') || strpbrk(image, " \t\n") ||
+        ed_str_has_suffix(image, "/"))
+        return ed_err_set(err, ED_EINVALID, "invalid image name \"%s\"", image ? image : "");
+    const char *slash = strchr(image, '/');
+    const char *repo = image;
+    char host[256] = "";
+    if (slash) {
+        size_t hl = (size_t)(slash - image);
+        /* The first part names a registry when it looks like a host. */
+        if ((memchr(image, '.', hl) || memchr(image, ':', hl) ||
+             (hl == 9 && strncmp(image, "localhost", 9) == 0)) &&
+            hl < sizeof(host)) {
+            memcpy(host, image, hl);
+            host[hl] = '\0';
+            repo = slash + 1;
+        }
+    }
+    /* A tag is not part of the name ("nginx:1.27" is refused: the tag goes elsewhere). */
+    if (strchr(repo, ':'))
+        return ed_err_set(err, ED_EINVALID, "image name \"%s\" must not contain a tag", image);
+    for (const char *p = repo; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-/", *p)))
+            return ed_err_set(err, ED_EINVALID,
+                              "invalid image name \"%s\": repository names are lowercase", image);
+    bool docker =
+        !host[0] || strcmp(host, "docker.io") == 0 || strcmp(host, "index.docker.io") == 0;
+    if (docker) {
+        snprintf(out->registry, sizeof(out->registry), "registry-1.docker.io");
+        if (!strchr(repo, '/'))
+            snprintf(out->repository, sizeof(out->repository), "library/%s", repo);
+        else
+            snprintf(out->repository, sizeof(out->repository), "%s", repo);
+        snprintf(out->canonical, sizeof(out->canonical), "index.docker.io/%s", out->repository);
+    } else {
+        snprintf(out->registry, sizeof(out->registry), "%s", host);
+        snprintf(out->repository, sizeof(out->repository), "%s", repo);
+        snprintf(out->canonical, sizeof(out->canonical), "%s/%s", host, repo);
+    }
+    return 0;
+}
+
+struct reply {
+    ed_buf body;
+    char *challenge; /* WWW-Authenticate */
+    char *next;      /* the Link rel="next" target */
+    long retry_after_s;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+    struct reply *r = user;
+    return ed_buf_append(&r->body, data, size * n) == 0 ? size * n : 0;
+}
+
+/* A header's value without the trailing CR LF, or NULL when line is another header. */
+static char *header_value(const char *line, size_t len, const char *name)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+        return NULL;
+    const char *v = line + nl + 1;
+    size_t vl = len - nl - 1;
+    while (vl && (*v == ' ' || *v == '\t'))
+        v++, vl--;
+    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+        vl--;
+    return ed_xstrndup(v, vl);
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *user)
+{
+    struct reply *r = user;
+    size_t len = size * n;
+    char *v;
+    if ((v = header_value(data, len, "WWW-Authenticate"))) {
+        free(r->challenge);
+        r->challenge = v;
+    } else if ((v = header_value(data, len, "Link"))) {
+        /* <url>; rel="next" */
+        char *lt = strchr(v, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+        if (lt && gt && strstr(gt, "rel=\"next\"")) {
+            free(r->next);
+            r->next = ed_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+        }
+        free(v);
+    } else if ((v = header_value(data, len, "Retry-After"))) {
+        r->retry_after_s = strtol(v, NULL, 10);
+        free(v);
+    }
+    return len;
+}
+
+static void reply_free(struct reply *r)
+{
+    ed_buf_free(&r->body);
+    free(r->challenge);
+    free(r->next);
+    memset(r, 0, sizeof(*r));
+}
+
+/* GET url with an optional Authorization header value; fills r. Returns the HTTP status, or
+ * -1 with err set when no reply came. */
+static long get(const char *url, const char *authorization, const char *userpwd_user,
+                const char *userpwd_pass, const ed_registry_opts *o, struct reply *r, ed_err *err)
+{
+    reply_free(r);
+    r->body = (ed_buf)ED_BUF_INIT(MAX_PAGE);
+    CURL *h = curl_easy_init();
+    if (!h) {
+        ed_err_set(err, ED_ERROR, "cannot create an HTTP request");
+        return -1;
+    }
+    struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+    if (authorization) {
+        char *line = ed_xasprintf("Authorization: %s", authorization);
+        headers = curl_slist_append(headers, line);
+        memset(line, 0, strlen(line));
+        free(line);
+    }
+    char curl_msg[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ms > 0 ? o->timeout_ms : 60000));
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "eddy-image-reflector");
+    if (userpwd_user) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, userpwd_user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, userpwd_pass ? userpwd_pass : "");
+    }
+    if (o->ca_pem) {
+        struct curl_blob ca = {(void *)o->ca_pem, strlen(o->ca_pem), CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+    }
+    CURLcode cc = curl_easy_perform(h);
+    long status = -1;
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    else if (cc == CURLE_WRITE_ERROR)
+        ed_err_set(err, ED_ETOOBIG, "GET %s: the reply is larger than %zu MiB", url,
+                   MAX_PAGE >> 20);
+    else
+        ed_err_set(err, cc == CURLE_OPERATION_TIMEDOUT ? ED_ETIMEOUT : ED_ERETRY, "GET %s: %s", url,
+                   curl_msg[0] ? curl_msg : curl_easy_strerror(cc));
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(h);
+    return status;
+}
+
+/* The value of param in a challenge such as: Bearer realm="...",service="...",scope="..." */
+static char *challenge_param(const char *challenge, const char *param)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "%s=\"", param);
+    const char *p = strstr(challenge, key);
+    if (!p)
+        return NULL;
+    p += strlen(key);
+    const char *end = strchr(p, '"');
+    return end ? ed_xstrndup(p, (size_t)(end - p)) : NULL;
+}
+
+/* Escape a query value. */
+static char *escape(const char *s)
+{
+    char *e = curl_easy_escape(NULL, s, 0);
+    char *copy = ed_xstrdup(e ? e : "");
+    curl_free(e);
+    return copy;
+}
+
+/* Answer a Bearer challenge: fetch a token. Returns "Bearer <token>" (new) or NULL. */
+static char *bearer_token(const char *challenge, const ed_image_ref *ref, const ed_registry_opts *o,
+                          ed_err *err)
+{
+    char *realm = challenge_param(challenge, "realm");
+    char *service = challenge_param(challenge, "service");
+    char *scope = challenge_param(challenge, "scope");
+    char *auth = NULL;
+    if (!realm) {
+        ed_err_set(err, ED_EAUTH, "%s: the registry's Bearer challenge has no realm",
+                   ref->registry);
+        goto out;
+    }
+    char *default_scope = ed_xasprintf("repository:%s:pull", ref->repository);
+    char *esc_service = escape(service ? service : "");
+    char *esc_scope = escape(scope ? scope : default_scope);
+    char *url = ed_xasprintf("%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?",
+                             esc_service, esc_scope);
+    struct reply r = {0};
+    long status = get(url, NULL, o->username, o->password, o, &r, err);
+    if (status == 200) {
+        ed_doc *d = NULL;
+        if (ed_doc_parse_json(r.body.data, r.body.len, &d, NULL) == 0) {
+            const char *tok = ed_node_str(ed_node_get(ed_doc_root(d), "token"));
+            if (!tok)
+                tok = ed_node_str(ed_node_get(ed_doc_root(d), "access_token"));
+            if (tok)
+                auth = ed_xasprintf("Bearer %s", tok);
+            ed_doc_free(d);
+        }
+        if (!auth)
+            ed_err_set(err, ED_EAUTH, "%s: the token service gave no token", ref->registry);
+    } else if (status == 401 || status == 403) {
+        ed_err_set(err, ED_EAUTH, "%s: the token service refused the credentials (HTTP %ld)",
+                   ref->registry, status);
+    } else if (status >= 0) {
+        ed_err_set(err, status == 429 || status >= 500 ? ED_ERETRY : ED_ERROR,
+                   "%s: the token service answered HTTP %ld", ref->registry, status);
+    }
+    reply_free(&r);
+    free(url);
+    free(esc_service);
+    free(esc_scope);
+    free(default_scope);
+out:
+    free(realm);
+    free(service);
+    free(scope);
+    return auth;
+}
+
+void ed_registry_tags_free(char **tags)
+{
+    if (!tags)
+        return;
+    for (char **t = tags; *t; t++)
+        free(*t);
+    free(tags);
+}
+
+int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char ***tags, size_t *n,
+                     ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    *tags = NULL;
+    *n = 0;
+    const char *scheme = o->insecure ? "http" : "https";
+    char *url = ed_xasprintf("%s://%s/v2/%s/tags/list?n=%d", scheme, ref->registry, ref->repository,
+                             o->page_size > 0 ? o->page_size : 1000);
+    char *auth = NULL;  /* the Authorization value that worked */
+    bool basic = false; /* the registry asked for Basic */
+    char **list = ed_xcalloc(1, sizeof(*list));
+    size_t count = 0;
+    int rc = 0;
+    struct reply r = {0};
+    while (url) {
+        long status = get(url, auth, basic ? o->username : NULL, o->password, o, &r, err);
+        if (status == 401 && !auth && !basic && r.challenge) {
+            /* Answer the challenge once, then ask again. */
+            if (strncasecmp(r.challenge, "Basic", 5) == 0 && o->username) {
+                basic = true;
+                continue;
+            }
+            if (strncasecmp(r.challenge, "Bearer", 6) == 0) {
+                auth = bearer_token(r.challenge, ref, o, err);
+                if (!auth) {
+                    rc = err ? err->code : ED_EAUTH;
+                    break;
+                }
+                continue;
+            }
+        }
+        if (status < 0) {
+            rc = err ? err->code : ED_ERROR;
+            break;
+        }
+        if (status != 200) {
+            int code = status == 401 || status == 403   ? ED_EAUTH
+                       : status == 404                  ? ED_ENOTFOUND
+                       : status == 429 || status >= 500 ? ED_ERETRY
+                                                        : ED_ERROR;
+            rc = ed_err_set(err, code, "%s: listing tags of %s: HTTP %ld%s", ref->registry,
+                            ref->repository, status,
+                            code == ED_EAUTH ? " (authentication required or refused)" : "");
+            break;
+        }
+        ed_doc *d = NULL;
+        ed_err perr = ED_ERR_INIT;
+        if (ed_doc_parse_json(r.body.data, r.body.len, &d, &perr) != 0) {
+            rc = ed_err_set(err, ED_ERROR, "%s: malformed tag list: %s", ref->registry, perr.msg);
+            break;
+        }
+        ed_node *arr = ed_node_get(ed_doc_root(d), "tags");
+        for (size_t i = 0; i < ed_node_len(arr); i++) {
+            const char *t = ed_node_str(ed_node_at(arr, i));
+            if (!t)
+                continue;
+            if (count >= MAX_TAGS) {
+                rc = ed_err_set(err, ED_ETOOBIG, "%s: more than %d tags", ref->canonical, MAX_TAGS);
+                break;
+            }
+            list = ed_xrealloc(list, (count + 2) * sizeof(*list));
+            list[count++] = ed_xstrdup(t);
+            list[count] = NULL;
+        }
+        ed_doc_free(d);
+        if (rc)
+            break;
+        free(url);
+        url = NULL;
+        if (r.next) {
+            /* The next page: an absolute URL, or a path on the same registry. */
+            url = r.next[0] == '/' ? ed_xasprintf("%s://%s%s", scheme, ref->registry, r.next)
+                                   : ed_xstrdup(r.next);
+        }
+    }
+    reply_free(&r);
+    free(url);
+    if (auth) {
+        memset(auth, 0, strlen(auth));
+        free(auth);
+    }
+    if (rc) {
+        ed_registry_tags_free(list);
+        return rc;
+    }
+    *tags = list;
+    *n = count;
+    return 0;
+}

@@ -1,0 +1,469 @@
+/*
+ * Kubernetes Events, as Flux's controllers record them about the objects they reconcile (what
+ * `kubectl describe` and `flux events` show), with client-go's aggregation of repeats.
+ *
+ * An Event is written to events.k8s.io/v1 (eventTime as a MicroTime, regarding, note,
+ * reportingController, reportingInstance, action, type, reason), or to core v1 (involvedObject,
+ * message, source, firstTimestamp, lastTimestamp, count) on a server that does not serve
+ * events.k8s.io/v1; discovery decides once per client. Its name is client-go's:
+ * "<object name>.<hex of the nanoseconds of the first occurrence>".
+ *
+ * Aggregation follows client-go's EventCorrelator: the client keeps an LRU cache (4096
+ * entries) of the events it recorded, keyed by a digest of everything that makes two events
+ * the same. A repeat within 10 minutes of the previous occurrence patches the existing Event's
+ * count (series.count and series.lastObservedTime, or count and lastTimestamp) instead of
+ * creating another Event; an Event that has been deleted meanwhile (events expire after an hour)
+ * is created again. While one thread writes an Event, repeats from other threads only bump the
+ * count in the cache, and the writing thread writes the new count before it returns.
+ *
+ * Notes are cut to the API's 1024 bytes on a UTF-8 character boundary.
+ */
+#include "client_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The API's limits on reason, action and reportingInstance (bytes). */
+#define FIELD_MAX    128
+#define NAME_MAX_LEN 253
+
+/* ---- helpers ---- */
+
+size_t ed_kube_utf8_prefix(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    if (len <= max)
+        return len;
+    size_t n = max;
+    /* s[n] is the first byte left out: when it continues a character (10xxxxxx), that character
+     * started before n and must go too. A UTF-8 character has at most 3 continuation bytes;
+     * anything longer is not UTF-8, and is cut where it is. */
+    for (int i = 0; i < 3 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; i++)
+        n--;
+    if (((unsigned char)s[n] & 0xC0) == 0x80)
+        n = max;
+    return n;
+}
+
+void ed_kube_micro_time(struct timespec t, char out[40])
+{
+    struct tm tm;
+    char date[32];
+    gmtime_r(&t.tv_sec, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    /* metav1.MicroTime's format: "2006-01-02T15:04:05.000000Z07:00", always in UTC here. */
+    snprintf(out, 40, "%.26s.%06dZ", date, (int)(t.tv_nsec / 1000 % 1000000));
+}
+
+/* ---- the cache of recent events ---- */
+
+struct cache_entry {
+    ed_kube_event_write w;
+    int64_t last_ms; /* monotonic time of the latest occurrence */
+    bool writing;    /* a thread is writing this Event to the API */
+    struct cache_entry *newer, *older;
+};
+
+struct ed_kube_event_cache {
+    pthread_mutex_t lock;
+    ed_strmap *by_key; /* digest -> struct cache_entry */
+    struct cache_entry *newest, *oldest;
+    size_t max;
+    int64_t window_ms;
+    uint64_t next_id;
+};
+
+ed_kube_event_cache *ed_kube_event_cache_new(size_t max_entries, int64_t window_ms)
+{
+    ED_ASSERT(max_entries > 0);
+    ed_kube_event_cache *c = ed_xcalloc(1, sizeof(*c));
+    pthread_mutex_init(&c->lock, NULL);
+    c->by_key = ed_strmap_new();
+    c->max = max_entries;
+    c->window_ms = window_ms;
+    return c;
+}
+
+void ed_kube_event_cache_free(ed_kube_event_cache *c)
+{
+    if (!c)
+        return;
+    for (struct cache_entry *e = c->newest, *next; e; e = next) {
+        next = e->older;
+        free(e);
+    }
+    ed_strmap_free(c->by_key);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+size_t ed_kube_event_cache_len(ed_kube_event_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t n = ed_strmap_len(c->by_key);
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+static void unlink_entry(ed_kube_event_cache *c, struct cache_entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        c->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        c->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void push_newest(ed_kube_event_cache *c, struct cache_entry *e)
+{
+    e->older = c->newest;
+    e->newer = NULL;
+    if (c->newest)
+        c->newest->newer = e;
+    c->newest = e;
+    if (!c->oldest)
+        c->oldest = e;
+}
+
+static void drop_entry(ed_kube_event_cache *c, struct cache_entry *e)
+{
+    unlink_entry(c, e);
+    ed_strmap_del(c->by_key, e->w.key);
+    free(e);
+}
+
+bool ed_kube_event_cache_observe(ed_kube_event_cache *c, const char *key, const char *obj_name,
+                                 const char *ns, int64_t now_ms, struct timespec now,
+                                 ed_kube_event_write *w)
+{
+    pthread_mutex_lock(&c->lock);
+    struct cache_entry *e = ed_strmap_get(c->by_key, key);
+    /* Seen too long ago: this is a new Event. (A write in progress keeps its entry; it cannot
+     * take ten minutes, but it must not lose the entry under it either.) */
+    if (e && !e->writing && now_ms - e->last_ms >= c->window_ms) {
+        drop_entry(c, e);
+        e = NULL;
+    }
+    if (e) {
+        e->w.count++;
+        e->w.last = now;
+        unlink_entry(c, e);
+    } else {
+        /* Bounded: the least recently seen entry goes. An entry being written may go too; its
+         * writer then finds it gone and stops (ed_kube_event_cache_written). Entries come one
+         * at a time, so one eviction keeps the bound. */
+        if (ed_strmap_len(c->by_key) >= c->max && c->oldest)
+            drop_entry(c, c->oldest);
+        e = ed_xcalloc(1, sizeof(*e));
+        e->w.id = ++c->next_id;
+        snprintf(e->w.key, sizeof(e->w.key), "%s", key);
+        /* client-go: fmt.Sprintf("%v.%x", ref.Name, t.UnixNano()). */
+        unsigned long long nanos =
+            (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec;
+        snprintf(e->w.name, sizeof(e->w.name), "%s.%llx", obj_name, nanos);
+        snprintf(e->w.ns, sizeof(e->w.ns), "%s", ns);
+        e->w.count = 1;
+        e->w.first = e->w.last = now;
+        ed_strmap_put(c->by_key, key, e);
+    }
+    push_newest(c, e);
+    e->last_ms = now_ms;
+    bool mine = !e->writing;
+    if (mine) {
+        e->writing = true;
+        *w = e->w;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return mine;
+}
+
+bool ed_kube_event_cache_written(ed_kube_event_cache *c, ed_kube_event_write *w, int rc)
+{
+    pthread_mutex_lock(&c->lock);
+    struct cache_entry *e = ed_strmap_get(c->by_key, w->key);
+    bool again = false;
+    if (e && e->w.id == w->id) {
+        if (rc == 0)
+            e->w.created = true;
+        again = rc == 0 && e->w.count != w->count;
+        if (again)
+            *w = e->w;
+        else
+            e->writing = false;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return again;
+}
+
+/* ---- building and writing Events ---- */
+
+/* What an Event says, resolved from ed_kube_event. */
+struct event_fields {
+    const char *api_version, *kind, *ns, *name, *uid, *resource_version;
+    const char *event_ns;
+    char *note; /* truncated copy */
+    char instance[256];
+};
+
+static void set_str(ed_doc *d, ed_node *map, const char *key, const char *value)
+{
+    if (value && *value)
+        ed_node_set(d, map, key, ed_node_new_str(d, value));
+}
+
+static ed_node *object_reference(ed_doc *d, const struct event_fields *f)
+{
+    ed_node *ref = ed_node_new_map(d);
+    set_str(d, ref, "apiVersion", f->api_version);
+    set_str(d, ref, "kind", f->kind);
+    set_str(d, ref, "namespace", f->ns);
+    set_str(d, ref, "name", f->name);
+    set_str(d, ref, "uid", f->uid);
+    set_str(d, ref, "resourceVersion", f->resource_version);
+    return ref;
+}
+
+/* The whole Event, for a create. */
+static ed_doc *event_object(int api, const ed_kube_event *ev, const struct event_fields *f,
+                            const ed_kube_event_write *w)
+{
+    ed_doc *d = ed_doc_new();
+    ed_node *o = ed_node_new_map(d);
+    ed_doc_set_root(d, o);
+    bool v1 = api == ED_KUBE_EVENTS_V1;
+    ed_node_set(d, o, "apiVersion", ed_node_new_str(d, v1 ? "events.k8s.io/v1" : "v1"));
+    ed_node_set(d, o, "kind", ed_node_new_str(d, "Event"));
+    ed_node *meta = ed_node_ensure_map(d, o, "/metadata");
+    ed_node_set(d, meta, "name", ed_node_new_str(d, w->name));
+    ed_node_set(d, meta, "namespace", ed_node_new_str(d, w->ns));
+    if (ev->annotations && ev->annotations[0]) {
+        ed_node *ann = ed_node_ensure_map(d, meta, "/annotations");
+        for (const char *const *a = ev->annotations; a[0] && a[1]; a += 2)
+            ed_node_set(d, ann, a[0], ed_node_new_str(d, a[1]));
+    }
+    char first[40], last[40];
+    ed_kube_micro_time(w->first, first);
+    ed_kube_micro_time(w->last, last);
+    if (v1) {
+        ed_node_set(d, o, "eventTime", ed_node_new_str(d, first));
+        ed_node_set(d, o, "regarding", object_reference(d, f));
+        ed_node_set(d, o, "note", ed_node_new_str(d, f->note));
+        ed_node_set(d, o, "reportingController", ed_node_new_str(d, ev->reporting_controller));
+        if (w->count > 1) {
+            ed_node *series = ed_node_ensure_map(d, o, "/series");
+            ed_node_set(d, series, "count", ed_node_new_int(d, w->count));
+            ed_node_set(d, series, "lastObservedTime", ed_node_new_str(d, last));
+        }
+    } else {
+        /* metav1.Time: whole seconds. */
+        char t0[32], t1[32];
+        ed_time_rfc3339(w->first.tv_sec, t0);
+        ed_time_rfc3339(w->last.tv_sec, t1);
+        ed_node_set(d, o, "involvedObject", object_reference(d, f));
+        ed_node_set(d, o, "message", ed_node_new_str(d, f->note));
+        ed_node *source = ed_node_ensure_map(d, o, "/source");
+        ed_node_set(d, source, "component", ed_node_new_str(d, ev->reporting_controller));
+        ed_node_set(d, source, "host", ed_node_new_str(d, f->instance));
+        ed_node_set(d, o, "firstTimestamp", ed_node_new_str(d, t0));
+        ed_node_set(d, o, "lastTimestamp", ed_node_new_str(d, t1));
+        ed_node_set(d, o, "count", ed_node_new_int(d, w->count));
+        ed_node_set(d, o, "reportingComponent", ed_node_new_str(d, ev->reporting_controller));
+    }
+    ed_node_set(d, o, "reportingInstance", ed_node_new_str(d, f->instance));
+    ed_node_set(d, o, "action", ed_node_new_str(d, ev->action));
+    ed_node_set(d, o, "reason", ed_node_new_str(d, ev->reason));
+    ed_node_set(d, o, "type", ed_node_new_str(d, ev->type));
+    return d;
+}
+
+/* The merge patch of a repeat: the new count and time of the latest occurrence. */
+static char *series_patch(int api, const ed_kube_event_write *w)
+{
+    if (api == ED_KUBE_EVENTS_V1) {
+        char last[40];
+        ed_kube_micro_time(w->last, last);
+        return ed_xasprintf("{\"series\":{\"count\":%lld,\"lastObservedTime\":\"%s\"}}",
+                            (long long)w->count, last);
+    }
+    char last[32];
+    ed_time_rfc3339(w->last.tv_sec, last);
+    return ed_xasprintf("{\"count\":%lld,\"lastTimestamp\":\"%s\"}", (long long)w->count, last);
+}
+
+static int create_event(ed_kube *kube, int api, const ed_kube_event *ev,
+                        const struct event_fields *f, const ed_kube_event_write *w, ed_err *err)
+{
+    ed_doc *d = event_object(api, ev, f, w);
+    int rc = ed_kube_create(kube, ed_doc_root(d), NULL, NULL, err);
+    ed_doc_free(d);
+    return rc;
+}
+
+static int patch_event(ed_kube *kube, int api, const ed_kube_event_write *w, ed_err *err)
+{
+    char *patch = series_patch(api, w);
+    int rc =
+        ed_kube_patch(kube, api == ED_KUBE_EVENTS_V1 ? "events.k8s.io/v1" : "v1", "Event", w->ns,
+                      w->name, ED_KUBE_PATCH_MERGE, patch, strlen(patch), NULL, NULL, err);
+    free(patch);
+    return rc;
+}
+
+/* Write one snapshot: create the Event, or patch its count. */
+static int write_event(ed_kube *kube, int api, const ed_kube_event *ev,
+                       const struct event_fields *f, const ed_kube_event_write *w, ed_err *err)
+{
+    if (!w->created) {
+        int rc = create_event(kube, api, ev, f, w, err);
+        /* It exists: an earlier create reached the server but its reply was lost. */
+        if (rc != ED_EEXISTS)
+            return rc;
+        ed_err_clear(err);
+        return patch_event(kube, api, w, err);
+    }
+    int rc = patch_event(kube, api, w, err);
+    /* Deleted meanwhile (Events expire): create it again with the count so far, as client-go
+     * does. */
+    if (rc == ED_ENOTFOUND) {
+        ed_err_clear(err);
+        rc = create_event(kube, api, ev, f, w, err);
+    }
+    return rc;
+}
+
+/* Which API to write to: events.k8s.io/v1 where served, core v1 elsewhere. Decided once. */
+static int events_api(ed_kube *kube, ed_err *err)
+{
+    int api = atomic_load(&kube->events_api);
+    if (api != ED_KUBE_EVENTS_UNKNOWN)
+        return api;
+    ed_kube_resource res;
+    int rc = ed_kube_resource_for(kube, "events.k8s.io/v1", "Event", &res, err);
+    if (rc == ED_ENOTFOUND) {
+        ed_err_clear(err);
+        api = ED_KUBE_EVENTS_CORE;
+    } else if (rc) {
+        return rc;
+    } else {
+        api = ED_KUBE_EVENTS_V1;
+    }
+    atomic_store(&kube->events_api, api);
+    return api;
+}
+
+/* Append a field to the digest input, length first so that no two field lists run together. */
+static void key_field(ed_buf *b, const char *s)
+{
+    s = s ? s : "";
+    ed_buf_printf(b, "%zu:", strlen(s));
+    ed_buf_append_str(b, s);
+}
+
+static void event_key(const ed_kube_event *ev, const struct event_fields *f, char out[65])
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 30);
+    const char *fields[] = {
+        f->api_version, f->kind,    f->ns,      f->name, f->uid,
+        ev->type,       ev->reason, ev->action, f->note, ev->reporting_controller,
+        f->instance};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        key_field(&b, fields[i]);
+    for (const char *const *a = ev->annotations; a && a[0] && a[1]; a += 2) {
+        key_field(&b, a[0]);
+        key_field(&b, a[1]);
+    }
+    ed_sha256_hex(b.data, b.len, out);
+    ed_buf_free(&b);
+}
+
+static bool filled(const char *s)
+{
+    return s && *s;
+}
+
+/* Check ev and resolve what the Event says. */
+static int event_fields(const ed_kube_event *ev, struct event_fields *f, ed_err *err)
+{
+    memset(f, 0, sizeof(*f));
+    const ed_node *o = ev->regarding;
+    f->api_version = ed_node_str(ed_node_get(o, "apiVersion"));
+    f->kind = ed_node_str(ed_node_get(o, "kind"));
+    f->name = ed_node_path_str(o, "/metadata/name");
+    f->ns = ed_node_path_str(o, "/metadata/namespace");
+    f->uid = ed_node_path_str(o, "/metadata/uid");
+    f->resource_version = ed_node_path_str(o, "/metadata/resourceVersion");
+    if (!filled(f->api_version) || !filled(f->kind) || !filled(f->name))
+        return ed_err_set(err, ED_EINVALID,
+                          "an event's object needs apiVersion, kind and metadata.name");
+    if (strlen(f->name) > NAME_MAX_LEN || (f->ns && strlen(f->ns) > NAME_MAX_LEN))
+        return ed_err_set(err, ED_EINVALID, "an event's object has an overlong name");
+    if (!filled(ev->type) || (strcmp(ev->type, ED_KUBE_EVENT_NORMAL) != 0 &&
+                              strcmp(ev->type, ED_KUBE_EVENT_WARNING) != 0))
+        return ed_err_set(err, ED_EINVALID, "event type \"%s\" is neither Normal nor Warning",
+                          ev->type ? ev->type : "");
+    const struct {
+        const char *article, *name, *value;
+    } required[] = {
+        {"a", "reason", ev->reason},
+        {"an", "action", ev->action},
+        {"a", "reporting controller", ev->reporting_controller},
+    };
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        if (!filled(required[i].value))
+            return ed_err_set(err, ED_EINVALID, "an event needs %s %s", required[i].article,
+                              required[i].name);
+        if (strlen(required[i].value) > FIELD_MAX)
+            return ed_err_set(err, ED_EINVALID, "an event's %s is longer than %d bytes",
+                              required[i].name, FIELD_MAX);
+    }
+    if (ev->reporting_instance) {
+        snprintf(f->instance, sizeof(f->instance), "%s", ev->reporting_instance);
+    } else if (gethostname(f->instance, sizeof(f->instance)) != 0 || !f->instance[0]) {
+        snprintf(f->instance, sizeof(f->instance), "unknown");
+    }
+    f->instance[sizeof(f->instance) - 1] = '\0';
+    if (!f->instance[0] || strlen(f->instance) > FIELD_MAX)
+        return ed_err_set(err, ED_EINVALID, "an event's reporting instance must be 1 to %d bytes",
+                          FIELD_MAX);
+    /* Cluster-scoped objects have their Events in "default", as client-go does. */
+    f->event_ns = filled(f->ns) ? f->ns : "default";
+    const char *note = ev->note ? ev->note : "";
+    f->note = ed_xstrndup(note, ed_kube_utf8_prefix(note, ED_KUBE_EVENT_NOTE_MAX));
+    return 0;
+}
+
+int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err)
+{
+    struct event_fields f;
+    int rc = event_fields(ev, &f, err);
+    if (rc)
+        goto out;
+    int api = events_api(kube, err);
+    if (api < 0) {
+        rc = api;
+        goto out;
+    }
+    char key[65];
+    event_key(ev, &f, key);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    ed_kube_event_write w;
+    if (!ed_kube_event_cache_observe(kube->events, key, f.name, f.event_ns, ed_time_mono_ms(), now,
+                                     &w))
+        goto out; /* another thread is writing this Event and will write this repeat too */
+    do {
+        rc = write_event(kube, api, ev, &f, &w, err);
+    } while (ed_kube_event_cache_written(kube->events, &w, rc));
+out:
+    if (rc)
+        ed_err_wrap(err, "recording event %s about %s/%s", ev->reason ? ev->reason : "",
+                    f.kind ? f.kind : "", f.name ? f.name : "");
+    free(f.note);
+    return rc;
+}

@@ -1,0 +1,492 @@
+/*
+ * Exec credential plugins (kubeconfig users[].user.exec), as client-go's exec authenticator runs
+ * them: the plugin is started directly (posix_spawn, no shell) with the process's environment
+ * plus the plugin's `env` and KUBERNETES_EXEC_INFO (an ExecCredential whose spec says the
+ * session is not interactive and, with provideClusterInfo, describes the cluster), stdin from
+ * /dev/null, and must print an ExecCredential of the configured apiVersion whose status holds a
+ * bearer token or a client certificate and key, and optionally an expirationTimestamp.
+ *
+ * The plugin's output is capped (1 MiB) and it gets a deadline, after which it is killed: a
+ * plugin that hangs (waiting for a browser login, say) must not hang every request of a
+ * controller. Errors name the command, its exit status and the first line of its stderr; the
+ * output itself never appears in a message, because it holds the credential.
+ *
+ * The client (client.c) caches the credential and decides when to run the plugin again.
+ */
+#include "client_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+extern char **environ;
+
+#define MAX_STDOUT ((size_t)1 << 20)
+/* Of stderr only the first line goes into messages; the rest is read and dropped so that the
+ * plugin never blocks on a full pipe. */
+#define MAX_STDERR 4096
+
+void ed_kube_exec_cred_clear(ed_kube_exec_cred *c)
+{
+    if (!c)
+        return;
+    char *secrets[] = {c->token, c->cert_pem, c->key_pem};
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+        if (secrets[i]) {
+            memset(secrets[i], 0, strlen(secrets[i]));
+            free(secrets[i]);
+        }
+    }
+    memset(c, 0, sizeof(*c));
+}
+
+/* ---- KUBERNETES_EXEC_INFO ---- */
+
+char *ed_kube_exec_info(const ed_kube_config *cfg)
+{
+    ed_buf b = ED_BUF_INIT((size_t)16 << 20);
+    ed_buf_append_str(&b, "{\"apiVersion\":");
+    ed_buf_append_json_str(&b, cfg->exec && cfg->exec->api_version ? cfg->exec->api_version : "");
+    ed_buf_append_str(&b, ",\"kind\":\"ExecCredential\",\"spec\":{");
+    if (cfg->exec && cfg->exec->provide_cluster_info) {
+        /* clientauthentication's Cluster, with its JSON names. */
+        ed_buf_append_str(&b, "\"cluster\":{\"server\":");
+        ed_buf_append_json_str(&b, cfg->server ? cfg->server : "");
+        if (cfg->tls_server_name && *cfg->tls_server_name) {
+            ed_buf_append_str(&b, ",\"tls-server-name\":");
+            ed_buf_append_json_str(&b, cfg->tls_server_name);
+        }
+        if (cfg->insecure)
+            ed_buf_append_str(&b, ",\"insecure-skip-tls-verify\":true");
+        if (cfg->ca_pem && *cfg->ca_pem) {
+            size_t n = strlen(cfg->ca_pem);
+            /* A []byte in Go: standard base64, 4 output bytes for every 3 input bytes. */
+            char *enc = ed_xmalloc(4 * ((n + 2) / 3) + 1);
+            EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)cfg->ca_pem, (int)n);
+            ed_buf_append_str(&b, ",\"certificate-authority-data\":");
+            ed_buf_append_json_str(&b, enc);
+            free(enc);
+        }
+        ed_buf_append_str(&b, "},");
+    }
+    ed_buf_append_str(&b, "\"interactive\":false}}");
+    return ed_buf_take(&b);
+}
+
+/* ---- parsing the ExecCredential ---- */
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* Parse an RFC 3339 time ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123+02:00"), the format
+ * of metav1.Time, into seconds since the epoch (fractions dropped). */
+static bool parse_rfc3339(const char *s, time_t *out)
+{
+    struct tm tm = {0};
+    int year, mon, day, hour, min, sec;
+    if (strlen(s) < 20 || !digits(s, 4, &year) || s[4] != '-' || !digits(s + 5, 2, &mon) ||
+        s[7] != '-' || !digits(s + 8, 2, &day) || (s[10] != 'T' && s[10] != 't') ||
+        !digits(s + 11, 2, &hour) || s[13] != ':' || !digits(s + 14, 2, &min) || s[16] != ':' ||
+        !digits(s + 17, 2, &sec))
+        return false;
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+        return false;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    long offset = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 || om > 59)
+            return false;
+        offset = (oh * 60L + om) * 60L * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return false;
+    }
+    if (*p)
+        return false;
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = min;
+    tm.tm_sec = sec;
+    *out = timegm(&tm) - offset;
+    return true;
+}
+
+int ed_kube_exec_cred_parse(const char *data, size_t len, const char *api_version,
+                            const char *command, ed_kube_exec_cred *out, ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    ed_doc *doc = NULL;
+    ed_err perr = ED_ERR_INIT;
+    int rc = 0;
+    /* The parser's message may quote the output, which may hold the secret: say only where. */
+    if (ed_doc_parse_json(data, len, &doc, &perr) != 0) {
+        rc = ed_err_set(err, ED_EAUTH,
+                        "exec plugin \"%s\": its output is not a JSON "
+                        "ExecCredential",
+                        command);
+        goto out;
+    }
+    ed_node *root = ed_doc_root(doc);
+    if (ed_node_kind_of(root) != ED_NODE_MAP) {
+        rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\": its output is not an ExecCredential",
+                        command);
+        goto out;
+    }
+    const char *av = ed_node_str(ed_node_get(root, "apiVersion"));
+    const char *kind = ed_node_str(ed_node_get(root, "kind"));
+    if (!kind || strcmp(kind, "ExecCredential") != 0) {
+        rc = ed_err_set(err, ED_EAUTH,
+                        "exec plugin \"%s\": its output is not an ExecCredential "
+                        "(kind \"%.64s\")",
+                        command, kind ? kind : "");
+        goto out;
+    }
+    if (!av || !api_version || strcmp(av, api_version) != 0) {
+        rc = ed_err_set(err, ED_EAUTH,
+                        "exec plugin \"%s\" is configured to use API version %s, plugin returned "
+                        "version %.128s",
+                        command, api_version ? api_version : "", av ? av : "(none)");
+        goto out;
+    }
+    ed_node *status = ed_node_get(root, "status");
+    if (ed_node_kind_of(status) != ED_NODE_MAP) {
+        rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" didn't return a status field", command);
+        goto out;
+    }
+    const char *token = ed_node_str(ed_node_get(status, "token"));
+    const char *cert = ed_node_str(ed_node_get(status, "clientCertificateData"));
+    const char *key = ed_node_str(ed_node_get(status, "clientKeyData"));
+    const char *exp = ed_node_str(ed_node_get(status, "expirationTimestamp"));
+    token = token && *token ? token : NULL;
+    cert = cert && *cert ? cert : NULL;
+    key = key && *key ? key : NULL;
+    if (!token && !cert && !key) {
+        rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" didn't return a token or cert/key pair",
+                        command);
+        goto out;
+    }
+    if (!cert != !key) {
+        rc = ed_err_set(err, ED_EAUTH,
+                        "exec plugin \"%s\" returned only a client certificate or key, not both",
+                        command);
+        goto out;
+    }
+    if (exp && *exp && !parse_rfc3339(exp, &out->expiry)) {
+        rc = ed_err_set(err, ED_EAUTH,
+                        "exec plugin \"%s\": expirationTimestamp \"%.64s\" is not an RFC 3339 time",
+                        command, exp);
+        goto out;
+    }
+    out->token = token ? ed_xstrdup(token) : NULL;
+    out->cert_pem = cert ? ed_xstrdup(cert) : NULL;
+    out->key_pem = key ? ed_xstrdup(key) : NULL;
+out:
+    ed_doc_free(doc);
+    return rc;
+}
+
+/* ---- running the plugin ---- */
+
+/* The length of an environment entry's name ("NAME=value"). */
+static size_t env_name_len(const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
+/* True when list (NULL-terminated) sets the variable that entry names. */
+static bool env_overrides(char *const *list, const char *entry)
+{
+    size_t n = env_name_len(entry);
+    for (char *const *p = list; p && *p; p++)
+        if (env_name_len(*p) == n && strncmp(*p, entry, n) == 0)
+            return true;
+    return false;
+}
+
+/* The plugin's environment: ours, without what the plugin's env or KUBERNETES_EXEC_INFO set,
+ * then those. A new array of borrowed strings (except the last, exec_info, also borrowed). */
+static char **plugin_env(const ed_kube_exec *x, char *exec_info)
+{
+    size_t n = 0, m = 0;
+    for (char **p = environ; p && *p; p++)
+        n++;
+    for (char *const *p = x->env; p && *p; p++)
+        m++;
+    char **env = ed_xcalloc(n + m + 2, sizeof(*env));
+    char *const info[] = {exec_info, NULL};
+    size_t k = 0;
+    for (char **p = environ; p && *p; p++)
+        if (!env_overrides(x->env, *p) && !env_overrides(info, *p))
+            env[k++] = *p;
+    for (char *const *p = x->env; p && *p; p++)
+        env[k++] = *p;
+    env[k++] = exec_info;
+    env[k] = NULL;
+    return env;
+}
+
+/* The program to start, as Go's exec.LookPath finds it: a command with a slash is a path, a bare
+ * name is looked up in $PATH. Checking first (rather than leaving it to posix_spawn) gives one
+ * clear message whatever the C library reports for an exec that fails in the child. Returns a
+ * new string, or NULL with err set. */
+static char *resolve_command(const char *command, ed_err *err)
+{
+    struct stat st;
+    if (strchr(command, '/')) {
+        if (access(command, X_OK) != 0) {
+            ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" cannot be run: %s", command,
+                       strerror(errno));
+            return NULL;
+        }
+        return ed_xstrdup(command);
+    }
+    const char *p = getenv("PATH");
+    while (p && *p) {
+        size_t n = strcspn(p, ":");
+        /* An empty entry is the current folder, as in a shell. */
+        char *cand =
+            n ? ed_xasprintf("%.*s/%s", (int)n, p, command) : ed_xasprintf("./%s", command);
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+            return cand;
+        free(cand);
+        p = p[n] ? p + n + 1 : p + n;
+    }
+    ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" cannot be run: not found in $PATH", command);
+    return NULL;
+}
+
+/* The first line of the plugin's stderr, for messages: ": <line>", or "" when it said nothing. */
+static void first_line(const ed_buf *b, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!b->data)
+        return;
+    const char *s = b->data;
+    while (*s == '\n' || *s == '\r' || *s == ' ')
+        s++;
+    size_t n = strcspn(s, "\r\n");
+    if (n == 0)
+        return;
+    if (n > 200)
+        n = 200;
+    snprintf(out, cap, ": %.*s", (int)n, s);
+}
+
+/* Read from the plugin's stdout and stderr until both are closed or the deadline passes.
+ * Returns 0, ED_ETIMEOUT or ED_ETOOBIG. */
+static int read_output(int out_fd, int err_fd, int64_t deadline_ms, ed_buf *out, ed_buf *errb)
+{
+    struct pollfd fds[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}};
+    char chunk[8192];
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        int64_t left = deadline_ms - ed_time_mono_ms();
+        if (left <= 0)
+            return ED_ETIMEOUT;
+        int pr = poll(fds, 2, (int)(left > 1000 ? 1000 : left));
+        if (pr < 0 && errno != EINTR)
+            return ED_ERROR;
+        if (pr <= 0)
+            continue;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t r = read(fds[i].fd, chunk, sizeof(chunk));
+            if (r < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (r <= 0) {
+                fds[i].fd = -1; /* closed: poll ignores negative descriptors */
+                continue;
+            }
+            if (i == 0 && ed_buf_append(out, chunk, (size_t)r) != 0)
+                return ED_ETOOBIG;
+            if (i == 1 && errb->len < MAX_STDERR) {
+                size_t room = MAX_STDERR - errb->len;
+                ed_buf_append(errb, chunk, (size_t)r < room ? (size_t)r : room);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Wait for the plugin to exit until the deadline. true with *status set when it did. */
+static bool wait_exit(pid_t pid, int64_t deadline_ms, int *status)
+{
+    for (;;) {
+        pid_t w = waitpid(pid, status, WNOHANG);
+        if (w == pid)
+            return true;
+        if (w < 0 && errno != EINTR)
+            return false;
+        if (ed_time_mono_ms() >= deadline_ms)
+            return false;
+        usleep(5000);
+    }
+}
+
+int ed_kube_exec_run(const ed_kube_config *cfg, int64_t timeout_ms, ed_kube_exec_cred *out,
+                     ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    const ed_kube_exec *x = cfg->exec;
+    ED_ASSERT(x && x->command);
+    char *program = resolve_command(x->command, err);
+    if (!program)
+        return err ? err->code : ED_EAUTH;
+    int rc = 0;
+    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    ed_buf stdout_buf = ED_BUF_INIT(MAX_STDOUT);
+    ed_buf stderr_buf = ED_BUF_INIT(MAX_STDERR + 1);
+    char *info_json = ed_kube_exec_info(cfg);
+    char *info = ed_xasprintf("KUBERNETES_EXEC_INFO=%s", info_json);
+    free(info_json);
+    char **env = plugin_env(x, info);
+    size_t nargs = 0;
+    for (char **a = x->args; a && *a; a++)
+        nargs++;
+    char **argv = ed_xcalloc(nargs + 2, sizeof(*argv));
+    argv[0] = x->command;
+    for (size_t i = 0; i < nargs; i++)
+        argv[i + 1] = x->args[i];
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+        rc = ed_err_set(err, ED_ERROR, "exec plugin \"%s\": cannot make a pipe: %s", x->command,
+                        strerror(errno));
+        goto cleanup;
+    }
+    /* stdin: nothing (the session is not interactive); stdout and stderr: the pipes. dup2 clears
+     * close-on-exec on the copies; every other descriptor of this process (sockets of other
+     * requests) is closed in the plugin. */
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    /* The plugin starts with default signal handling and nothing blocked, whatever this
+     * process has set up for itself (an ignored SIGPIPE, a signal-handling thread's mask). */
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGCHLD);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    int se = posix_spawn(&pid, program, &fa, &attr, argv, env);
+    if (se != 0) {
+        pid = -1;
+        rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" cannot be run: %s", x->command,
+                        strerror(se));
+        goto cleanup;
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    out_pipe[1] = err_pipe[1] = -1;
+
+    int64_t deadline = ed_time_mono_ms() + timeout_ms;
+    int rr = read_output(out_pipe[0], err_pipe[0], deadline, &stdout_buf, &stderr_buf);
+    int read_errno = errno;
+    int status = 0;
+    bool exited = rr == 0 && wait_exit(pid, deadline, &status);
+    if (!exited) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        pid = -1;
+        char line[256];
+        first_line(&stderr_buf, line, sizeof(line));
+        if (rr == ED_ETOOBIG)
+            rc = ed_err_set(err, ED_ETOOBIG,
+                            "exec plugin \"%s\": its output is larger than %zu "
+                            "MiB",
+                            x->command, MAX_STDOUT >> 20);
+        else if (rr == ED_ERROR)
+            rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\": cannot read its output: %s",
+                            x->command, strerror(read_errno));
+        else {
+            char limit[32];
+            ed_duration_format(timeout_ms, limit);
+            rc = ed_err_set(err, ED_ETIMEOUT,
+                            "exec plugin \"%s\" did not finish within %s and "
+                            "was killed%s",
+                            x->command, limit, line);
+        }
+        goto cleanup;
+    }
+    pid = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char line[256];
+        first_line(&stderr_buf, line, sizeof(line));
+        if (WIFSIGNALED(status))
+            rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" was killed by signal %d%s",
+                            x->command, WTERMSIG(status), line);
+        else
+            rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" failed with exit status %d%s",
+                            x->command, WEXITSTATUS(status), line);
+        goto cleanup;
+    }
+    rc = ed_kube_exec_cred_parse(stdout_buf.data ? stdout_buf.data : "", stdout_buf.len,
+                                 x->api_version, x->command, out, err);
+
+cleanup:
+    if (pid > 0) { /* defensive: every path above reaps the plugin */
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (out_pipe[i] >= 0)
+            close(out_pipe[i]);
+        if (err_pipe[i] >= 0)
+            close(err_pipe[i]);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    /* The output holds the credential: wipe it. */
+    if (stdout_buf.data)
+        memset(stdout_buf.data, 0, stdout_buf.len);
+    ed_buf_free(&stdout_buf);
+    ed_buf_free(&stderr_buf);
+    free(argv);
+    free(env);
+    free(info);
+    free(program);
+    return rc;
+}
