@@ -30,7 +30,7 @@ E2E_C := $(patsubst tests/e2e/c/%.c,build/tests/e2e-%,$(wildcard tests/e2e/c/*.c
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all setup check unit unit-asan valgrind fuzz e2e format format-check lint layers bench demo clean
+.PHONY: all setup check unit unit-asan valgrind fuzz golden e2e format format-check lint layers bench demo clean
 all: build/eddy
 
 build/obj/%.o: src/%.c
@@ -74,6 +74,14 @@ build/asan/tests/unit-%: $$(wildcard tests/unit/%/*.c) build/asan/libeddy.a
 build/tests/e2e-%: tests/e2e/c/%.c build/asan/libeddy.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SAN) -Isrc $(LDFLAGS_ALL) -o $@ $< build/asan/libeddy.a $(LIBS) -lcmocka
+
+# Golden tests: cases compared with the oracle (`kubectl kustomize`), see tests/golden/run.
+build/tests/golden-kustomize: tests/golden/kustomize_build.c build/libeddy.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Isrc $(LDFLAGS_ALL) -o $@ $< build/libeddy.a $(LIBS)
+
+golden: build/tests/golden-kustomize
+	tests/golden/run
 
 # Set-up is idempotent and quick once done (scripts/setup).
 setup:
@@ -127,7 +135,7 @@ layers:
 # the end-to-end tests against a real control plane, Git servers and registry.
 check: setup
 	$(MAKE) all format-check layers lint
-	$(MAKE) unit unit-asan valgrind
+	$(MAKE) unit unit-asan valgrind golden
 	$(MAKE) fuzz FUZZ_SECONDS=15
 	$(MAKE) e2e
 

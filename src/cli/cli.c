@@ -50,6 +50,17 @@ static const struct verb verbs[] = {
      "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"
      "      --metrics-addr 127.0.0.1:8080 --health-addr 127.0.0.1:9440\n",
      ed_cli_controller},
+    {"kustomize", "Build a kustomization with eddy's native engine",
+     "Usage: eddy kustomize build DIR\n"
+     "\n"
+     "Render the kustomization in DIR and print the objects as a YAML stream, byte for byte as\n"
+     "`kubectl kustomize DIR` prints them. Nothing outside DIR is read. Supported today:\n"
+     "resources and bases, namespace, namePrefix/nameSuffix, commonLabels, labels,\n"
+     "commonAnnotations, images, replicas; other fields are refused with a clear message.\n"
+     "\n"
+     "Example:\n"
+     "  eddy kustomize build ./apps/overlays/production\n",
+     ed_cli_kustomize},
     {"version", "Print the version of eddy",
      "Usage: eddy version\n"
      "\n"

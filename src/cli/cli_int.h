@@ -13,5 +13,7 @@
 
 /* `eddy controller [flags]`: the agent process (controller.c). Returns the exit status. */
 int ed_cli_controller(int argc, char **argv);
+/* `eddy kustomize build DIR` (kustomize.c). */
+int ed_cli_kustomize(int argc, char **argv);
 
 #endif

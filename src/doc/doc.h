@@ -6,8 +6,8 @@
  * keep their order). Scalars are typed the way Kubernetes and kustomize (yaml.v3, the YAML 1.2
  * core schema) type them: `replicas: 3` is an int, `version: "3"` and `enabled: yes` are
  * strings, `~` and `null` are null. libfyaml does the parsing; the tree is eddy's own so that
- * types, key order and output format are under eddy's control (JSON here; kustomize's YAML
- * layout comes with the kustomize engine).
+ * types, key order and output format are under eddy's control (compact JSON, and YAML laid out
+ * byte for byte as kustomize prints it).
  *
  * Memory: each document owns an arena; every node, string and mutation of a document is
  * allocated in it and released by ed_doc_free. Nodes are borrowed pointers that live as long
@@ -129,5 +129,19 @@ ed_node *ed_node_ensure_map(ed_doc *doc, ed_node *node, const char *path);
 /* Append node as compact JSON. Returns 0, ED_ETOOBIG when out's cap is reached, or ED_EINVALID
  * for a value JSON cannot hold (.inf, .nan). */
 int ed_node_to_json(const ed_node *node, ed_buf *out);
+
+/*
+ * Append node as YAML exactly as `kubectl kustomize` prints an object (src/doc/emit.c says
+ * how): mapping keys sorted in go-yaml v2's order, two-space indent, sequences in mappings not
+ * indented, strings quoted only where they would read back as another type or where YAML
+ * forbids plain style, multi-line strings as literal blocks, long values folded at 80 columns,
+ * and numbers as they come out of a round trip through JSON. Ends with a newline.
+ * Returns 0, ED_ETOOBIG when out's cap is reached, or ED_EINVALID for .inf and .nan (which
+ * kustomize cannot print either).
+ */
+int ed_node_to_yaml(const ed_node *node, ed_buf *out);
+/* Append the documents as one YAML stream, separated by "---" lines, as kustomize prints a
+ * build; nothing for count 0. Errors as ed_node_to_yaml. */
+int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out);
 
 #endif

@@ -1,11 +1,58 @@
 /*
- * kustomize: kustomize build as a pure function from a directory to a list of objects, reading only
- * below its root, output-identical to kubectl kustomize.
+ * kustomize: `kustomize build` as a pure function from a directory to a list of objects, reading
+ * only below its root, output-identical to `kubectl kustomize` (kustomize v5.5).
  *
- * Not built yet: this module has no functions, and nothing in eddy calls it. Issue #4 builds
- * it. Its place in the layering (STYLE.md): doc <- kustomize.
+ * This first layer reads kustomization.yaml (or .yml, or Kustomization) and implements
+ * `resources` (files of one or more documents, and directories holding a kustomization,
+ * recursively, with cycle detection and duplicate-id checks), the legacy `bases`, `namespace`,
+ * `namePrefix`/`nameSuffix` (on metadata.name only: name references in other objects are not
+ * updated yet), `commonLabels`, `labels` (includeSelectors, includeTemplates), `commonAnnotations`,
+ * `images` and `replicas`, then sorts the result in kustomize's default (legacy) order. Every
+ * other kustomization field (patches, generators, components, replacements, ...) is refused
+ * with an error naming it, never ignored. Remote bases are refused.
+ *
+ * Its place in the layering (STYLE.md): base <- doc <- kustomize.
  */
 #ifndef ED_KUSTOMIZE_H
 #define ED_KUSTOMIZE_H
+
+#include "../doc/doc.h"
+
+/* Options of a build. Start from ED_KS_OPTIONS_INIT. */
+typedef struct ed_ks_options {
+    /* The directory no file of the build may lie outside of (after resolving symlinks): a
+     * path with `..`, an absolute path or a symlink leading out of it is refused. NULL means
+     * the directory being built. Messages name files relative to it. */
+    const char *root;
+    /* The largest file the build reads, in bytes; 0 means 64 MiB. */
+    size_t max_file_bytes;
+} ed_ks_options;
+
+#define ED_KS_OPTIONS_INIT                                                                         \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
+
+/*
+ * Build the kustomization in dir (opts may be NULL for the defaults). On success *out is a new
+ * array of *count documents in kustomize's output order; the caller frees it with
+ * ed_doc_list_free. On failure *out is NULL, *count 0, and err holds a message in kustomize's
+ * manner that names the file (and line, for YAML syntax errors):
+ *   ED_ENOTFOUND  dir has no kustomization file, or a listed resource does not exist;
+ *   ED_EINVALID   bad YAML, an unknown or unsupported kustomization field, a field of the
+ *                 wrong type, a resource without kind or name, a duplicate resource id, a
+ *                 cycle between kustomizations, or a path leading outside the root;
+ *   ED_ETOOBIG    a file larger than max_file_bytes;
+ *   ED_ERROR      a file that cannot be read.
+ */
+int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_t *count,
+                ed_err *err);
+
+/*
+ * ed_ks_build, then the result as one YAML stream laid out byte for byte as `kubectl kustomize
+ * dir` prints it, appended to out (nothing for an empty build). Errors as ed_ks_build, or
+ * ED_ETOOBIG when out's cap is reached.
+ */
+int ed_ks_build_yaml(const char *dir, const ed_ks_options *opts, ed_buf *out, ed_err *err);
 
 #endif

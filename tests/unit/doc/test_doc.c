@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doc_tests.h"
+
 /* Parse one YAML document (the test fails otherwise). */
 static ed_doc *yaml1(const char *text)
 {
@@ -317,6 +319,12 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_build_and_mutate),
         cmocka_unit_test(test_json_output_cap),
+        cmocka_unit_test(test_emit_key_order),
+        cmocka_unit_test(test_emit_quoting),
+        cmocka_unit_test(test_emit_literal_blocks),
+        cmocka_unit_test(test_emit_folding),
+        cmocka_unit_test(test_emit_numbers_and_collections),
+        cmocka_unit_test(test_emit_stream_and_errors),
     };
     return cmocka_run_group_tests_name("doc", tests, NULL, NULL);
 }

@@ -1,0 +1,713 @@
+/*
+ * kustomize build: find and validate a directory's kustomization file, accumulate its
+ * resources (files of YAML documents, and directories that hold a kustomization, built
+ * recursively), apply its transformers, and at the top sort the result in kustomize's legacy
+ * order.
+ *
+ * Every path is resolved (symlinks included) and must stay below the build root, so a build
+ * reads nothing outside the tree it was given, whatever `..` or symlinks the tree contains.
+ * Messages name files relative to the root, never by absolute path, and wrap the way
+ * kustomize's do ("accumulating resources from 'base': ...").
+ */
+#include "kustomize_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_FILE ((size_t)64 << 20)
+/* Nested kustomizations deeper than this are refused (a guard against runaway trees; real
+ * layouts nest a handful of levels). */
+#define MAX_DEPTH 64
+
+struct build {
+    char *root; /* realpath of the root */
+    size_t rootlen;
+    size_t max_file;
+    const char *stack[MAX_DEPTH]; /* realpaths of the kustomization dirs being built */
+    size_t depth;
+    ed_err *err;
+};
+
+/* ---- the resource list ---- */
+
+void ks_list_push(ks_list *l, ed_doc *doc)
+{
+    if (l->len == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->items = ed_xrealloc(l->items, l->cap * sizeof(*l->items));
+    }
+    l->items[l->len++] = (ks_res){.doc = doc};
+}
+
+void ks_list_take_all(ks_list *dst, ks_list *src)
+{
+    for (size_t i = 0; i < src->len; i++) {
+        ks_list_push(dst, src->items[i].doc);
+        dst->items[dst->len - 1] = src->items[i];
+    }
+    free(src->items);
+    *src = (ks_list){0};
+}
+
+void ks_list_free(ks_list *l)
+{
+    for (size_t i = 0; i < l->len; i++) {
+        ed_doc_free(l->items[i].doc);
+        for (size_t k = 0; k < l->items[i].n_old_names; k++)
+            free(l->items[i].old_names[k]);
+        free(l->items[i].old_names);
+    }
+    free(l->items);
+    *l = (ks_list){0};
+}
+
+/* ---- paths ---- */
+
+/* path relative to the root, for messages ("." for the root itself); borrowed from path. */
+static const char *rel(const struct build *b, const char *path)
+{
+    ED_ASSERT(path != NULL);
+    if (strncmp(path, b->root, b->rootlen) == 0) {
+        if (path[b->rootlen] == '\0')
+            return ".";
+        if (path[b->rootlen] == '/')
+            return path + b->rootlen + 1;
+    }
+    return path;
+}
+
+static bool below_root(const struct build *b, const char *real)
+{
+    return strncmp(real, b->root, b->rootlen) == 0 &&
+           (real[b->rootlen] == '\0' || real[b->rootlen] == '/' || b->rootlen == 1);
+}
+
+/* True when joining `entry` to a directory below the root stays below it lexically (no `..`
+ * climbing above the root, no absolute path elsewhere). dir_rel_depth is the depth of the
+ * directory below the root. */
+static bool lexically_inside(size_t dir_depth, const char *entry)
+{
+    if (entry[0] == '/')
+        return false;
+    long depth = (long)dir_depth;
+    const char *p = entry;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (--depth < 0)
+                return false;
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return true;
+}
+
+static size_t depth_below_root(const struct build *b, const char *dir)
+{
+    const char *r = rel(b, dir);
+    if (strcmp(r, ".") == 0)
+        return 0;
+    size_t d = 1;
+    for (; *r; r++)
+        if (*r == '/')
+            d++;
+    return d;
+}
+
+/*
+ * Resolve `entry` (as written in kfile, in directory dir) to a real path below the root.
+ * Returns 0 with *out malloc'd, ED_ENOTFOUND when it does not exist, ED_EINVALID when it leads
+ * outside the root.
+ */
+static int resolve_entry(struct build *b, const char *dir, const char *entry, const char *kfile,
+                         char **out)
+{
+    *out = NULL;
+    if (!lexically_inside(depth_below_root(b, dir), entry))
+        return ed_err_set(b->err, ED_EINVALID,
+                          "%s: resource '%s' is outside the build root (paths must stay below it)",
+                          kfile, entry);
+    char *joined = ed_xasprintf("%s/%s", dir, entry);
+    char *real = realpath(joined, NULL);
+    int saved = errno;
+    free(joined);
+    if (!real) {
+        if (saved == ENOENT || saved == ENOTDIR)
+            return ed_err_set(b->err, ED_ENOTFOUND, "%s: missing '%s'", kfile, entry);
+        return ed_err_set(b->err, ED_ERROR, "%s: cannot resolve '%s': %s", kfile, entry,
+                          strerror(saved));
+    }
+    if (!below_root(b, real)) {
+        free(real);
+        return ed_err_set(b->err, ED_EINVALID,
+                          "%s: resource '%s' is a symlink leading outside the build root", kfile,
+                          entry);
+    }
+    *out = real;
+    return 0;
+}
+
+/* Read a whole file (path is real and below the root). */
+static int read_file(struct build *b, const char *path, char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return ed_err_set(b->err, ED_ERROR, "cannot open '%s': %s", rel(b, path), strerror(errno));
+    ed_buf buf = ED_BUF_INIT(b->max_file);
+    int rc = 0;
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc =
+                ed_err_set(b->err, ED_ERROR, "cannot read '%s': %s", rel(b, path), strerror(errno));
+            goto cleanup;
+        }
+        if (n == 0)
+            break;
+        if (ed_buf_append(&buf, chunk, (size_t)n)) {
+            rc = ed_err_set(b->err, ED_ETOOBIG, "'%s' is larger than %zu bytes", rel(b, path),
+                            b->max_file);
+            goto cleanup;
+        }
+    }
+    *len = buf.len;
+    *data = ed_buf_take(&buf);
+
+cleanup:
+    ed_buf_free(&buf);
+    close(fd);
+    return rc;
+}
+
+/* ---- the kustomization file ---- */
+
+/* Every field of kustomize's Kustomization type. */
+static const char *const known_fields[] = {"apiVersion",
+                                           "kind",
+                                           "metadata",
+                                           "openapi",
+                                           "namePrefix",
+                                           "nameSuffix",
+                                           "namespace",
+                                           "commonLabels",
+                                           "labels",
+                                           "commonAnnotations",
+                                           "patchesStrategicMerge",
+                                           "patchesJson6902",
+                                           "patches",
+                                           "images",
+                                           "imageTags",
+                                           "replacements",
+                                           "replicas",
+                                           "vars",
+                                           "sortOptions",
+                                           "resources",
+                                           "components",
+                                           "crds",
+                                           "bases",
+                                           "configMapGenerator",
+                                           "secretGenerator",
+                                           "helmGlobals",
+                                           "helmCharts",
+                                           "helmChartInflationGenerator",
+                                           "generatorOptions",
+                                           "configurations",
+                                           "generators",
+                                           "transformers",
+                                           "validators",
+                                           "buildMetadata",
+                                           NULL};
+
+/* The fields this engine implements; the others are refused rather than ignored. */
+static const char *const supported_fields[] = {
+    "apiVersion",   "kind",   "metadata",          "namePrefix", "nameSuffix", "namespace",
+    "commonLabels", "labels", "commonAnnotations", "images",     "replicas",   "resources",
+    "bases",        NULL};
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+/* The kustomization file of dir (a real path), malloc'd; ED_ENOTFOUND when there is none. */
+static int find_kfile(struct build *b, const char *dir, char **out)
+{
+    static const char *const names[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};
+    *out = NULL;
+    char *found = NULL;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char *p = ed_xasprintf("%s/%s", dir, names[i]);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (found) {
+                free(p);
+                free(found);
+                return ed_err_set(b->err, ED_EINVALID,
+                                  "Found multiple kustomization files under: %s", rel(b, dir));
+            }
+            found = p;
+        } else {
+            free(p);
+        }
+    }
+    if (!found)
+        return ed_err_set(b->err, ED_ENOTFOUND,
+                          "unable to find one of 'kustomization.yaml', 'kustomization.yml' or "
+                          "'Kustomization' in directory '%s'",
+                          rel(b, dir));
+    *out = found;
+    return 0;
+}
+
+/* Go's json type names, for kustomize's "cannot unmarshal" messages. */
+static const char *json_type(const ed_node *n)
+{
+    switch (ed_node_kind_of(n)) {
+    case ED_NODE_STR:
+        return "string";
+    case ED_NODE_INT:
+    case ED_NODE_FLOAT:
+        return "number";
+    case ED_NODE_BOOL:
+        return "bool";
+    case ED_NODE_SEQ:
+        return "array";
+    case ED_NODE_MAP:
+        return "object";
+    default:
+        return "null";
+    }
+}
+
+static int type_error(struct build *b, const char *kfile, const ed_node *n, const char *field,
+                      const char *want)
+{
+    return ed_err_set(b->err, ED_EINVALID,
+                      "%s: invalid Kustomization: json: cannot unmarshal %s into Go struct field "
+                      "Kustomization.%s of type %s",
+                      kfile, json_type(n), field, want);
+}
+
+/* A mapping of strings to strings (labels, annotations, selectors); null is allowed. */
+static int check_string_map(struct build *b, const char *kfile, const ed_node *n, const char *field)
+{
+    if (!n || ed_node_kind_of(n) == ED_NODE_NULL)
+        return 0;
+    if (ed_node_kind_of(n) != ED_NODE_MAP)
+        return type_error(b, kfile, n, field, "map[string]string");
+    for (size_t i = 0; i < ed_node_len(n); i++)
+        if (ed_node_kind_of(ed_node_value_at(n, i)) != ED_NODE_STR)
+            return type_error(b, kfile, ed_node_value_at(n, i), field, "string");
+    return 0;
+}
+
+static int check_string(struct build *b, const char *kfile, const ed_node *n, const char *field)
+{
+    if (!n || ed_node_kind_of(n) == ED_NODE_NULL || ed_node_kind_of(n) == ED_NODE_STR)
+        return 0;
+    return type_error(b, kfile, n, field, "string");
+}
+
+static int check_string_seq(struct build *b, const char *kfile, const ed_node *n, const char *field)
+{
+    if (!n || ed_node_kind_of(n) == ED_NODE_NULL)
+        return 0;
+    if (ed_node_kind_of(n) != ED_NODE_SEQ)
+        return type_error(b, kfile, n, field, "[]string");
+    for (size_t i = 0; i < ed_node_len(n); i++)
+        if (ed_node_kind_of(ed_node_at(n, i)) != ED_NODE_STR)
+            return type_error(b, kfile, ed_node_at(n, i), field, "string");
+    return 0;
+}
+
+/* A sequence of mappings whose listed keys (if present) hold values of the given kinds. */
+struct key_kind {
+    const char *key;
+    ed_node_kind kind;
+    const char *go_type;
+};
+
+static int check_seq_of_maps(struct build *b, const char *kfile, const ed_node *n,
+                             const char *field, const char *elem_type, const struct key_kind *keys,
+                             size_t nkeys)
+{
+    if (!n || ed_node_kind_of(n) == ED_NODE_NULL)
+        return 0;
+    if (ed_node_kind_of(n) != ED_NODE_SEQ)
+        return type_error(b, kfile, n, field, elem_type);
+    for (size_t i = 0; i < ed_node_len(n); i++) {
+        const ed_node *item = ed_node_at(n, i);
+        if (ed_node_kind_of(item) != ED_NODE_MAP)
+            return type_error(b, kfile, item, field, elem_type + 2);
+        for (size_t k = 0; k < ed_node_len(item); k++) {
+            const char *key = ed_node_key_at(item, k);
+            const ed_node *v = ed_node_value_at(item, k);
+            size_t j = 0;
+            while (j < nkeys && strcmp(keys[j].key, key) != 0)
+                j++;
+            if (j == nkeys)
+                return ed_err_set(b->err, ED_EINVALID,
+                                  "%s: invalid Kustomization: json: unknown field \"%s\"", kfile,
+                                  key);
+            if (ed_node_kind_of(v) != keys[j].kind && ed_node_kind_of(v) != ED_NODE_NULL) {
+                char *f = ed_xasprintf("%s.%s", field, key);
+                int rc = type_error(b, kfile, v, f, keys[j].go_type);
+                free(f);
+                return rc;
+            }
+            if (keys[j].kind == ED_NODE_MAP && check_string_map(b, kfile, v, key))
+                return ED_EINVALID;
+        }
+    }
+    return 0;
+}
+
+/* Check every field of the kustomization kz (read from kfile) for name and type. */
+static int check_kustomization(struct build *b, const char *kfile, const ed_node *kz)
+{
+    static const struct key_kind label_keys[] = {
+        {"pairs", ED_NODE_MAP, "map[string]string"},
+        {"includeSelectors", ED_NODE_BOOL, "bool"},
+        {"includeTemplates", ED_NODE_BOOL, "bool"},
+        {"fields", ED_NODE_SEQ, "[]types.FieldSpec"},
+    };
+    static const struct key_kind image_keys[] = {
+        {"name", ED_NODE_STR, "string"},      {"newName", ED_NODE_STR, "string"},
+        {"newTag", ED_NODE_STR, "string"},    {"digest", ED_NODE_STR, "string"},
+        {"tagSuffix", ED_NODE_STR, "string"},
+    };
+    static const struct key_kind replica_keys[] = {
+        {"name", ED_NODE_STR, "string"},
+        {"count", ED_NODE_INT, "int64"},
+    };
+    for (size_t i = 0; i < ed_node_len(kz); i++) {
+        const char *key = ed_node_key_at(kz, i);
+        if (!in_list(known_fields, key))
+            return ed_err_set(b->err, ED_EINVALID,
+                              "%s: invalid Kustomization: json: unknown field \"%s\"", kfile, key);
+        if (!in_list(supported_fields, key))
+            return ed_err_set(b->err, ED_EINVALID,
+                              "%s: kustomization field '%s' is not supported by eddy yet", kfile,
+                              key);
+    }
+    const char *kind = ed_node_str(ed_node_get(kz, "kind"));
+    if (kind && strcmp(kind, "Kustomization") != 0)
+        return ed_err_set(b->err, ED_EINVALID, "%s: kind '%s' is not supported here", kfile, kind);
+    int rc = 0;
+    if (!rc)
+        rc = check_string(b, kfile, ed_node_get(kz, "apiVersion"), "apiVersion");
+    if (!rc)
+        rc = check_string(b, kfile, ed_node_get(kz, "namespace"), "namespace");
+    if (!rc)
+        rc = check_string(b, kfile, ed_node_get(kz, "namePrefix"), "namePrefix");
+    if (!rc)
+        rc = check_string(b, kfile, ed_node_get(kz, "nameSuffix"), "nameSuffix");
+    if (!rc)
+        rc = check_string_map(b, kfile, ed_node_get(kz, "commonLabels"), "commonLabels");
+    if (!rc)
+        rc = check_string_map(b, kfile, ed_node_get(kz, "commonAnnotations"), "commonAnnotations");
+    if (!rc)
+        rc = check_string_seq(b, kfile, ed_node_get(kz, "resources"), "resources");
+    if (!rc)
+        rc = check_string_seq(b, kfile, ed_node_get(kz, "bases"), "bases");
+    if (!rc)
+        rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "labels"), "labels", "[]types.Label",
+                               label_keys, 4);
+    if (!rc)
+        rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "images"), "images", "[]types.Image",
+                               image_keys, 5);
+    if (!rc)
+        rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "replicas"), "replicas", "[]types.Replica",
+                               replica_keys, 2);
+    const ed_node *labels = ed_node_get(kz, "labels");
+    for (size_t i = 0; !rc && i < ed_node_len(labels); i++)
+        if (ed_node_get(ed_node_at(labels, i), "fields"))
+            rc = ed_err_set(b->err, ED_EINVALID, "%s: labels[].fields is not supported by eddy yet",
+                            kfile);
+    const ed_node *images = ed_node_get(kz, "images");
+    for (size_t i = 0; !rc && i < ed_node_len(images); i++)
+        if (ed_node_get(ed_node_at(images, i), "tagSuffix"))
+            rc = ed_err_set(b->err, ED_EINVALID,
+                            "%s: images[].tagSuffix is not supported by eddy yet", kfile);
+    return rc;
+}
+
+/* ---- accumulation ---- */
+
+static int build_dir(struct build *b, const char *dir, ks_list *out);
+
+/* A resource file: every document must be an object with a kind and a name. */
+static int load_file(struct build *b, const char *path, ks_list *out)
+{
+    char *data = NULL;
+    size_t len = 0;
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    int rc = read_file(b, path, &data, &len);
+    if (rc)
+        goto cleanup;
+    rc = ed_doc_parse_yaml(data, len, rel(b, path), &docs, &n, b->err);
+    if (rc)
+        goto cleanup;
+    for (size_t i = 0; i < n; i++) {
+        ed_node *root = ed_doc_root(docs[i]);
+        if (ed_node_kind_of(root) != ED_NODE_MAP) {
+            rc = ed_err_set(b->err, ED_EINVALID,
+                            "%s: line %d: a resource must be a mapping, not a %s", rel(b, path),
+                            ed_node_line(root), ed_node_kind_name(ed_node_kind_of(root)));
+            goto cleanup;
+        }
+        if (!ed_node_path_str(root, "/kind") || !*ed_node_path_str(root, "/kind")) {
+            rc = ed_err_set(b->err, ED_EINVALID, "%s: line %d: missing kind in object",
+                            rel(b, path), ed_node_line(root));
+            goto cleanup;
+        }
+        if (!ed_node_path_str(root, "/metadata/name") ||
+            !*ed_node_path_str(root, "/metadata/name")) {
+            rc = ed_err_set(b->err, ED_EINVALID, "%s: line %d: missing metadata.name in object",
+                            rel(b, path), ed_node_line(root));
+            goto cleanup;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        ks_list_push(out, docs[i]);
+        docs[i] = NULL;
+    }
+
+cleanup:
+    ed_doc_list_free(docs, n);
+    free(data);
+    return rc;
+}
+
+static bool same_id(const ks_id *a, const ks_id *b)
+{
+    return a->group_len == b->group_len && strncmp(a->group, b->group, a->group_len) == 0 &&
+           strcmp(a->version, b->version) == 0 && strcmp(a->kind, b->kind) == 0 &&
+           strcmp(a->name, b->name) == 0 && strcmp(a->ns, b->ns) == 0;
+}
+
+/* Append add to acc, refusing an id acc already holds (kustomize's "already registered id"). */
+static int merge(struct build *b, ks_list *acc, ks_list *add, const char *entry)
+{
+    for (size_t i = 0; i < add->len; i++) {
+        ks_id id;
+        ks_id_of(ed_doc_root(add->items[i].doc), &id);
+        for (size_t j = 0; j < acc->len; j++) {
+            ks_id other;
+            ks_id_of(ed_doc_root(acc->items[j].doc), &other);
+            if (same_id(&id, &other)) {
+                char *s = ks_id_string(&id);
+                int rc = ed_err_set(b->err, ED_EINVALID,
+                                    "merging resources from '%s': may not add resource with an "
+                                    "already registered id: %s",
+                                    entry, s);
+                free(s);
+                return rc;
+            }
+        }
+    }
+    ks_list_take_all(acc, add);
+    return 0;
+}
+
+static bool looks_remote(const char *entry)
+{
+    return strstr(entry, "://") || ed_str_has_prefix(entry, "git@") ||
+           ed_str_has_prefix(entry, "github.com/") || ed_str_has_prefix(entry, "gitlab.com/") ||
+           ed_str_has_prefix(entry, "bitbucket.org/");
+}
+
+/* One entry of `resources` (or `bases`), written in kfile of directory dir. */
+static int accumulate(struct build *b, const char *dir, const char *kfile, const char *entry,
+                      ks_list *acc)
+{
+    char *real = NULL;
+    ks_list add = {0};
+    int rc;
+    if (looks_remote(entry)) {
+        rc = ed_err_set(b->err, ED_EINVALID,
+                        "%s: remote resource '%s' is not supported (eddy builds only from the "
+                        "source's files)",
+                        kfile, entry);
+        goto wrap;
+    }
+    rc = resolve_entry(b, dir, entry, kfile, &real);
+    if (rc)
+        goto wrap;
+    ED_ASSERT(real != NULL);
+    struct stat st;
+    if (stat(real, &st) != 0) {
+        rc =
+            ed_err_set(b->err, ED_ERROR, "%s: cannot stat '%s': %s", kfile, entry, strerror(errno));
+        goto wrap;
+    }
+    if (S_ISDIR(st.st_mode))
+        rc = build_dir(b, real, &add);
+    else
+        rc = load_file(b, real, &add);
+    if (!rc) {
+        rc = merge(b, acc, &add, entry); /* its message names the entry already */
+        goto cleanup;
+    }
+
+wrap:
+    ed_err_wrap(b->err, "accumulating resources from '%s'", entry);
+cleanup:
+    ks_list_free(&add);
+    free(real);
+    return rc;
+}
+
+/* Build the kustomization in dir (a real path below the root) into out. */
+static int build_dir(struct build *b, const char *dir, ks_list *out)
+{
+    char *kpath = NULL, *data = NULL;
+    ed_doc **docs = NULL;
+    size_t ndocs = 0, len = 0;
+    ks_list acc = {0};
+    int rc;
+
+    for (size_t i = 0; i < b->depth; i++)
+        if (strcmp(b->stack[i], dir) == 0)
+            return ed_err_set(b->err, ED_EINVALID,
+                              "cycle detected: '%s' includes itself through '%s'", rel(b, dir),
+                              rel(b, b->stack[b->depth - 1]));
+    if (b->depth == MAX_DEPTH)
+        return ed_err_set(b->err, ED_EINVALID,
+                          "kustomizations nested deeper than %d levels at '%s'", MAX_DEPTH,
+                          rel(b, dir));
+    b->stack[b->depth++] = dir;
+
+    rc = find_kfile(b, dir, &kpath);
+    if (rc)
+        goto cleanup;
+    const char *kfile = rel(b, kpath);
+    rc = read_file(b, kpath, &data, &len);
+    if (!rc)
+        rc = ed_doc_parse_yaml(data, len, kfile, &docs, &ndocs, b->err);
+    if (rc)
+        goto cleanup;
+    if (ndocs > 1) {
+        rc = ed_err_set(b->err, ED_EINVALID, "%s: a kustomization file holds one document, not %zu",
+                        kfile, ndocs);
+        goto cleanup;
+    }
+    if (ndocs == 0) {
+        rc = ed_err_set(b->err, ED_EINVALID, "%s is empty", kfile);
+        goto cleanup;
+    }
+    const ed_node *kz = ed_doc_root(docs[0]);
+    if (ed_node_kind_of(kz) != ED_NODE_MAP) {
+        rc = ed_err_set(b->err, ED_EINVALID,
+                        "%s: invalid Kustomization: json: cannot unmarshal %s into Go value of "
+                        "type types.Kustomization",
+                        kfile, json_type(kz));
+        goto cleanup;
+    }
+    rc = check_kustomization(b, kfile, kz);
+    if (rc)
+        goto cleanup;
+    /* kustomize appends the legacy `bases` to `resources`. */
+    const char *lists[] = {"resources", "bases"};
+    for (size_t l = 0; l < 2 && !rc; l++) {
+        const ed_node *seq = ed_node_get(kz, lists[l]);
+        for (size_t i = 0; i < ed_node_len(seq) && !rc; i++)
+            rc = accumulate(b, dir, kfile, ed_node_str(ed_node_at(seq, i)), &acc);
+    }
+    if (rc) {
+        ed_err_wrap(b->err, "accumulating resources");
+        goto cleanup;
+    }
+    rc = ks_transform(kz, &acc, kfile, b->err);
+    if (!rc)
+        ks_list_take_all(out, &acc);
+
+cleanup:
+    b->depth--;
+    ks_list_free(&acc);
+    ed_doc_list_free(docs, ndocs);
+    free(data);
+    free(kpath);
+    return rc;
+}
+
+int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_t *count,
+                ed_err *err)
+{
+    struct build b = {.err = err};
+    ks_list list = {0};
+    char *real = NULL;
+    int rc;
+
+    *out = NULL;
+    *count = 0;
+    b.max_file = opts && opts->max_file_bytes ? opts->max_file_bytes : DEFAULT_MAX_FILE;
+    const char *root = opts && opts->root ? opts->root : dir;
+    b.root = realpath(root, NULL);
+    if (!b.root) {
+        rc = ed_err_set(err, errno == ENOENT ? ED_ENOTFOUND : ED_ERROR,
+                        "cannot resolve root '%s': %s", root, strerror(errno));
+        goto cleanup;
+    }
+    b.rootlen = strlen(b.root);
+    real = realpath(dir, NULL);
+    if (!real) {
+        rc = ed_err_set(err, errno == ENOENT ? ED_ENOTFOUND : ED_ERROR, "cannot resolve '%s': %s",
+                        dir, strerror(errno));
+        goto cleanup;
+    }
+    if (!below_root(&b, real)) {
+        rc = ed_err_set(err, ED_EINVALID, "'%s' is outside the build root '%s'", dir, root);
+        goto cleanup;
+    }
+    rc = build_dir(&b, real, &list);
+    if (rc)
+        goto cleanup;
+    ks_sort_legacy(&list);
+    *out = ed_xcalloc(list.len ? list.len : 1, sizeof(ed_doc *));
+    for (size_t i = 0; i < list.len; i++) {
+        (*out)[i] = list.items[i].doc;
+        list.items[i].doc = NULL;
+    }
+    *count = list.len;
+
+cleanup:
+    ks_list_free(&list);
+    free(real);
+    free(b.root);
+    return rc;
+}
+
+int ed_ks_build_yaml(const char *dir, const ed_ks_options *opts, ed_buf *out, ed_err *err)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    int rc = ed_ks_build(dir, opts, &docs, &n, err);
+    if (rc)
+        return rc;
+    rc = ed_doc_list_to_yaml(docs, n, out);
+    if (rc)
+        ed_err_set(err, rc, "cannot print the build result: %s", ed_err_code_name(rc));
+    ed_doc_list_free(docs, n);
+    return rc;
+}

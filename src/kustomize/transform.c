@@ -1,0 +1,472 @@
+/*
+ * kustomize's built-in transformers for the fields of a kustomization, applied in kustomize's
+ * order: namespace, namePrefix, nameSuffix, labels (commonLabels, then labels), annotations,
+ * replicas, images.
+ *
+ * Where each one writes follows kustomize's field-spec tables (the "commonLabels",
+ * "commonAnnotations", "namePrefix", "replicas" and "namespace" configurations built into
+ * kustomize): a field spec names a kind (optionally its group and version), a path of mapping
+ * keys in which a sequence is walked element by element, and whether missing mappings are
+ * created. The tables are written out here as data.
+ */
+#include "kustomize_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- ids ---- */
+
+void ks_id_of(const ed_node *obj, ks_id *id)
+{
+    const char *av = ed_node_path_str(obj, "/apiVersion");
+    const char *kind = ed_node_path_str(obj, "/kind");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *slash = av ? strchr(av, '/') : NULL;
+    /* apiVersion is "group/version", or just "version" for the core group */
+    id->group = slash ? av : "";
+    id->group_len = slash ? (size_t)(slash - av) : 0;
+    id->version = slash ? slash + 1 : av ? av : "";
+    id->kind = kind ? kind : "";
+    id->name = name ? name : "";
+    id->ns = ns ? ns : "";
+}
+
+char *ks_id_string(const ks_id *id)
+{
+    return ed_xasprintf("%s.%s.%.*s%s/%s.%s", id->kind, id->version, (int)id->group_len, id->group,
+                        id->group_len ? "" : "[noGrp]", id->name, *id->ns ? id->ns : "[noNs]");
+}
+
+static bool group_is(const ks_id *id, const char *group)
+{
+    return strlen(group) == id->group_len && strncmp(id->group, group, id->group_len) == 0;
+}
+
+/* Built-in kinds kustomize's OpenAPI data marks cluster-scoped, by group ("" for the core
+ * group, which must also be version v1: kustomize looks the kind up by apiVersion, so a
+ * `v2 Namespace` is treated as namespaced). */
+static const struct {
+    const char *group, *kind;
+} cluster_scoped[] = {
+    {"", "Namespace"},
+    {"", "Node"},
+    {"", "PersistentVolume"},
+    {"", "ComponentStatus"},
+    {"rbac.authorization.k8s.io", "ClusterRole"},
+    {"rbac.authorization.k8s.io", "ClusterRoleBinding"},
+    {"apiextensions.k8s.io", "CustomResourceDefinition"},
+    {"apiregistration.k8s.io", "APIService"},
+    {"admissionregistration.k8s.io", "MutatingWebhookConfiguration"},
+    {"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"},
+    {"admissionregistration.k8s.io", "ValidatingAdmissionPolicy"},
+    {"admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"},
+    {"storage.k8s.io", "StorageClass"},
+    {"storage.k8s.io", "CSIDriver"},
+    {"storage.k8s.io", "CSINode"},
+    {"storage.k8s.io", "VolumeAttachment"},
+    {"scheduling.k8s.io", "PriorityClass"},
+    {"node.k8s.io", "RuntimeClass"},
+    {"networking.k8s.io", "IngressClass"},
+    {"policy", "PodSecurityPolicy"},
+    {"certificates.k8s.io", "CertificateSigningRequest"},
+    {"flowcontrol.apiserver.k8s.io", "FlowSchema"},
+    {"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"},
+    {"authentication.k8s.io", "TokenReview"},
+    {"authorization.k8s.io", "SelfSubjectAccessReview"},
+    {"authorization.k8s.io", "SelfSubjectRulesReview"},
+    {"authorization.k8s.io", "SubjectAccessReview"},
+};
+
+bool ks_is_cluster_scoped(const ks_id *id)
+{
+    for (size_t i = 0; i < sizeof(cluster_scoped) / sizeof(cluster_scoped[0]); i++) {
+        if (strcmp(cluster_scoped[i].kind, id->kind) != 0 || !group_is(id, cluster_scoped[i].group))
+            continue;
+        if (!*cluster_scoped[i].group && strcmp(id->version, "v1") != 0)
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* ---- field specs ---- */
+
+typedef struct field_spec {
+    const char *group; /* NULL: any */
+    const char *version;
+    const char *kind; /* NULL: every kind */
+    const char *path;
+    bool create;
+} field_spec;
+
+static bool spec_matches(const field_spec *fs, const ks_id *id)
+{
+    if (fs->kind && strcmp(fs->kind, id->kind) != 0)
+        return false;
+    if (fs->group && !group_is(id, fs->group))
+        return false;
+    if (fs->version && strcmp(fs->version, id->version) != 0)
+        return false;
+    return true;
+}
+
+/* The pod-template label places (kustomize's metadataLabels field specs, less metadata/labels). */
+#define TEMPLATE_SPECS(field)                                                                      \
+    {NULL, "v1", "ReplicationController", "spec/template/metadata/" field, true},                  \
+        {NULL, NULL, "Deployment", "spec/template/metadata/" field, true},                         \
+        {NULL, NULL, "ReplicaSet", "spec/template/metadata/" field, true},                         \
+        {NULL, NULL, "DaemonSet", "spec/template/metadata/" field, true},                          \
+        {"apps", NULL, "StatefulSet", "spec/template/metadata/" field, true},                      \
+        {"batch", NULL, "Job", "spec/template/metadata/" field, true},                             \
+        {"batch", NULL, "CronJob", "spec/jobTemplate/metadata/" field, true},                      \
+    {                                                                                              \
+        "batch", NULL, "CronJob", "spec/jobTemplate/spec/template/metadata/" field, true           \
+    }
+
+static const field_spec meta_labels[] = {{NULL, NULL, NULL, "metadata/labels", true}};
+static const field_spec template_labels[] = {TEMPLATE_SPECS("labels")};
+static const field_spec annotation_specs[] = {{NULL, NULL, NULL, "metadata/annotations", true},
+                                              TEMPLATE_SPECS("annotations")};
+
+#define AFFINITY(kind)                                                                             \
+    {"apps", NULL, kind,                                                                           \
+     "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/"    \
+     "podAffinityTerm/labelSelector/matchLabels",                                                  \
+     false},                                                                                       \
+        {"apps", NULL, kind,                                                                       \
+         "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/" \
+         "labelSelector/matchLabels",                                                              \
+         false},                                                                                   \
+        {"apps", NULL, kind,                                                                       \
+         "spec/template/spec/affinity/podAntiAffinity/"                                            \
+         "preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/"          \
+         "matchLabels",                                                                            \
+         false},                                                                                   \
+        {"apps", NULL, kind,                                                                       \
+         "spec/template/spec/affinity/podAntiAffinity/"                                            \
+         "requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",               \
+         false},                                                                                   \
+    {                                                                                              \
+        "apps", NULL, kind,                                                                        \
+            "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels", false        \
+    }
+
+/* Selectors and other places that must carry a label for the workload to keep selecting its
+ * pods (kustomize's commonLabels field specs beyond the metadata ones). */
+static const field_spec selector_labels[] = {
+    {NULL, "v1", "Service", "spec/selector", true},
+    {NULL, "v1", "ReplicationController", "spec/selector", true},
+    {NULL, NULL, "Deployment", "spec/selector/matchLabels", true},
+    AFFINITY("Deployment"),
+    {NULL, NULL, "ReplicaSet", "spec/selector/matchLabels", true},
+    {NULL, NULL, "DaemonSet", "spec/selector/matchLabels", true},
+    {"apps", NULL, "StatefulSet", "spec/selector/matchLabels", true},
+    {"apps", NULL, "StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true},
+    AFFINITY("StatefulSet"),
+    {"batch", NULL, "Job", "spec/selector/matchLabels", false},
+    {"batch", NULL, "CronJob", "spec/jobTemplate/spec/selector/matchLabels", false},
+    {"policy", NULL, "PodDisruptionBudget", "spec/selector/matchLabels", false},
+    {"networking.k8s.io", NULL, "NetworkPolicy", "spec/podSelector/matchLabels", false},
+    {"networking.k8s.io", NULL, "NetworkPolicy", "spec/ingress/from/podSelector/matchLabels",
+     false},
+    {"networking.k8s.io", NULL, "NetworkPolicy", "spec/egress/to/podSelector/matchLabels", false},
+};
+
+#define NSPECS(a) (sizeof(a) / sizeof((a)[0]))
+
+struct setter {
+    const ed_node *pairs; /* string map to merge into the target mapping */
+    const char *kfile;
+    const char *field;
+    ed_err *err;
+};
+
+/* Merge pairs into the mapping at path below node, walking sequences element by element and
+ * creating missing mappings when create is set. */
+static int apply_path(ed_doc *doc, ed_node *node, const char *path, bool create,
+                      const struct setter *st)
+{
+    if (ed_node_kind_of(node) == ED_NODE_SEQ) {
+        for (size_t i = 0; i < ed_node_len(node); i++) {
+            int rc = apply_path(doc, ed_node_at(node, i), path, create, st);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    if (ed_node_kind_of(node) != ED_NODE_MAP)
+        return 0;
+    const char *slash = strchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : strlen(path);
+    char key[128];
+    if (n >= sizeof(key))
+        return 0;
+    memcpy(key, path, n);
+    key[n] = '\0';
+    bool is_list = n > 2 && strcmp(key + n - 2, "[]") == 0;
+    if (is_list)
+        key[n - 2] = '\0';
+    ed_node *child = ed_node_get(node, key);
+    if (!slash) {
+        /* the target mapping */
+        if (!child || ed_node_kind_of(child) == ED_NODE_NULL) {
+            if (!create)
+                return 0;
+            child = ed_node_new_map(doc);
+            ed_node_set(doc, node, key, child);
+        }
+        if (ed_node_kind_of(child) != ED_NODE_MAP)
+            return ed_err_set(st->err, ED_EINVALID,
+                              "%s: %s: expected a mapping at '%s', found a %s", st->kfile,
+                              st->field, key, ed_node_kind_name(ed_node_kind_of(child)));
+        for (size_t i = 0; i < ed_node_len(st->pairs); i++)
+            ed_node_set(doc, child, ed_node_key_at(st->pairs, i),
+                        ed_node_copy(doc, ed_node_value_at(st->pairs, i)));
+        return 0;
+    }
+    if (!child || ed_node_kind_of(child) == ED_NODE_NULL) {
+        if (!create || is_list)
+            return 0;
+        child = ed_node_new_map(doc);
+        ed_node_set(doc, node, key, child);
+    }
+    return apply_path(doc, child, slash + 1, create, st);
+}
+
+static int apply_specs(ed_doc *doc, const ks_id *id, const field_spec *specs, size_t n,
+                       const struct setter *st)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!spec_matches(&specs[i], id))
+            continue;
+        int rc = apply_path(doc, ed_doc_root(doc), specs[i].path, specs[i].create, st);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- the transformers ---- */
+
+static void set_str(ed_doc *doc, ed_node *map, const char *key, const char *value)
+{
+    ed_node_set(doc, map, key, ed_node_new_str(doc, value));
+}
+
+static void namespace_one(ed_doc *doc, const char *ns)
+{
+    ed_node *root = ed_doc_root(doc);
+    ks_id id;
+    ks_id_of(root, &id);
+    /* kustomize renames a v1 Namespace object to the namespace itself. */
+    if (strcmp(id.kind, "Namespace") == 0 && id.group_len == 0 && strcmp(id.version, "v1") == 0)
+        set_str(doc, ed_node_ensure_map(doc, root, "metadata"), "name", ns);
+    if (!ks_is_cluster_scoped(&id))
+        set_str(doc, ed_node_ensure_map(doc, root, "metadata"), "namespace", ns);
+    /* RoleBinding and ClusterRoleBinding subjects named "default" follow the namespace. */
+    if (strcmp(id.kind, "RoleBinding") == 0 || strcmp(id.kind, "ClusterRoleBinding") == 0) {
+        ed_node *subjects = ed_node_get(root, "subjects");
+        for (size_t i = 0; i < ed_node_len(subjects); i++) {
+            ed_node *s = ed_node_at(subjects, i);
+            const char *name = ed_node_str(ed_node_get(s, "name"));
+            if (ed_node_kind_of(s) == ED_NODE_MAP && name && strcmp(name, "default") == 0)
+                set_str(doc, s, "namespace", ns);
+        }
+    }
+}
+
+static void rename_one(ks_res *r, const char *prefix, const char *suffix)
+{
+    ed_node *root = ed_doc_root(r->doc);
+    ks_id id;
+    ks_id_of(root, &id);
+    /* kustomize leaves the names of these alone: they are fixed by the API. */
+    if (strcmp(id.kind, "Namespace") == 0 || strcmp(id.kind, "CustomResourceDefinition") == 0 ||
+        (strcmp(id.kind, "APIService") == 0 && group_is(&id, "apiregistration.k8s.io")))
+        return;
+    char *newname = ed_xasprintf("%s%s%s", prefix, id.name, suffix);
+    r->old_names = ed_xrealloc(r->old_names, (r->n_old_names + 1) * sizeof(char *));
+    r->old_names[r->n_old_names++] = ed_xstrdup(id.name);
+    set_str(r->doc, ed_node_ensure_map(r->doc, root, "metadata"), "name", newname);
+    free(newname);
+}
+
+static bool kind_has_replicas(const ks_id *id)
+{
+    return strcmp(id->kind, "Deployment") == 0 || strcmp(id->kind, "ReplicationController") == 0 ||
+           strcmp(id->kind, "ReplicaSet") == 0 || strcmp(id->kind, "StatefulSet") == 0;
+}
+
+static bool res_has_name(const ks_res *r, const char *name)
+{
+    const char *cur = ed_node_path_str(ed_doc_root(r->doc), "/metadata/name");
+    if (cur && strcmp(cur, name) == 0)
+        return true;
+    for (size_t i = 0; i < r->n_old_names; i++)
+        if (strcmp(r->old_names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The part of an image reference that `images[].name` matches: without tag or digest. */
+static size_t image_name_len(const char *image)
+{
+    const char *at = strchr(image, '@');
+    size_t n = at ? (size_t)(at - image) : strlen(image);
+    const char *last_slash = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (image[i] == '/')
+            last_slash = image + i;
+    const char *start = last_slash ? last_slash : image;
+    const char *colon = memchr(start, ':', n - (size_t)(start - image));
+    return colon ? (size_t)(colon - image) : n;
+}
+
+static void image_one(ed_doc *doc, ed_node *container, const ed_node *images)
+{
+    const char *image = ed_node_str(ed_node_get(container, "image"));
+    if (!image)
+        return;
+    size_t nlen = image_name_len(image);
+    for (size_t i = 0; i < ed_node_len(images); i++) {
+        const ed_node *im = ed_node_at(images, i);
+        const char *name = ed_node_str(ed_node_get(im, "name"));
+        if (!name || strlen(name) != nlen || strncmp(name, image, nlen) != 0)
+            continue;
+        const char *new_name = ed_node_str(ed_node_get(im, "newName"));
+        const char *new_tag = ed_node_str(ed_node_get(im, "newTag"));
+        const char *digest = ed_node_str(ed_node_get(im, "digest"));
+        char *out;
+        if (digest)
+            out = ed_xasprintf("%s@%s", new_name ? new_name : name, digest);
+        else if (new_tag)
+            out = ed_xasprintf("%s:%s", new_name ? new_name : name, new_tag);
+        else
+            out = ed_xasprintf("%s%s", new_name ? new_name : name, image + nlen);
+        set_str(doc, container, "image", out);
+        free(out);
+        return;
+    }
+}
+
+/* kustomize's image transformer looks for `containers` and `initContainers` lists anywhere in
+ * an object (pods, templates, job templates, custom resources alike). */
+static void images_walk(ed_doc *doc, ed_node *node, const ed_node *images, int depth)
+{
+    if (depth > ED_DOC_MAX_DEPTH)
+        return;
+    if (ed_node_kind_of(node) == ED_NODE_SEQ) {
+        for (size_t i = 0; i < ed_node_len(node); i++)
+            images_walk(doc, ed_node_at(node, i), images, depth + 1);
+        return;
+    }
+    if (ed_node_kind_of(node) != ED_NODE_MAP)
+        return;
+    for (size_t i = 0; i < ed_node_len(node); i++) {
+        const char *key = ed_node_key_at(node, i);
+        ed_node *v = ed_node_value_at(node, i);
+        if ((strcmp(key, "containers") == 0 || strcmp(key, "initContainers") == 0) &&
+            ed_node_kind_of(v) == ED_NODE_SEQ) {
+            for (size_t k = 0; k < ed_node_len(v); k++)
+                if (ed_node_kind_of(ed_node_at(v, k)) == ED_NODE_MAP)
+                    image_one(doc, ed_node_at(v, k), images);
+        } else {
+            images_walk(doc, v, images, depth + 1);
+        }
+    }
+}
+
+int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err)
+{
+    const char *ns = ed_node_str(ed_node_get(kz, "namespace"));
+    const char *prefix = ed_node_str(ed_node_get(kz, "namePrefix"));
+    const char *suffix = ed_node_str(ed_node_get(kz, "nameSuffix"));
+    const ed_node *common_labels = ed_node_get(kz, "commonLabels");
+    const ed_node *labels = ed_node_get(kz, "labels");
+    const ed_node *annotations = ed_node_get(kz, "commonAnnotations");
+    const ed_node *replicas = ed_node_get(kz, "replicas");
+    const ed_node *images = ed_node_get(kz, "images");
+    int rc = 0;
+
+    if (ns && *ns)
+        for (size_t i = 0; i < l->len; i++)
+            namespace_one(l->items[i].doc, ns);
+    if ((prefix && *prefix) || (suffix && *suffix))
+        for (size_t i = 0; i < l->len; i++)
+            rename_one(&l->items[i], prefix ? prefix : "", suffix ? suffix : "");
+
+    if (ed_node_len(common_labels) > 0) {
+        struct setter st = {common_labels, kfile, "commonLabels", err};
+        for (size_t i = 0; i < l->len && !rc; i++) {
+            ks_id id;
+            ks_id_of(ed_doc_root(l->items[i].doc), &id);
+            rc = apply_specs(l->items[i].doc, &id, meta_labels, NSPECS(meta_labels), &st);
+            if (!rc)
+                rc = apply_specs(l->items[i].doc, &id, template_labels, NSPECS(template_labels),
+                                 &st);
+            if (!rc)
+                rc = apply_specs(l->items[i].doc, &id, selector_labels, NSPECS(selector_labels),
+                                 &st);
+        }
+    }
+    for (size_t k = 0; k < ed_node_len(labels) && !rc; k++) {
+        const ed_node *entry = ed_node_at(labels, k);
+        struct setter st = {ed_node_get(entry, "pairs"), kfile, "labels", err};
+        bool selectors = false, templates = false;
+        ed_node_bool(ed_node_get(entry, "includeSelectors"), &selectors);
+        ed_node_bool(ed_node_get(entry, "includeTemplates"), &templates);
+        if (ed_node_len(st.pairs) == 0)
+            continue;
+        for (size_t i = 0; i < l->len && !rc; i++) {
+            ks_id id;
+            ks_id_of(ed_doc_root(l->items[i].doc), &id);
+            rc = apply_specs(l->items[i].doc, &id, meta_labels, NSPECS(meta_labels), &st);
+            if (!rc && (selectors || templates))
+                rc = apply_specs(l->items[i].doc, &id, template_labels, NSPECS(template_labels),
+                                 &st);
+            if (!rc && selectors)
+                rc = apply_specs(l->items[i].doc, &id, selector_labels, NSPECS(selector_labels),
+                                 &st);
+        }
+    }
+    if (!rc && ed_node_len(annotations) > 0) {
+        struct setter st = {annotations, kfile, "commonAnnotations", err};
+        for (size_t i = 0; i < l->len && !rc; i++) {
+            ks_id id;
+            ks_id_of(ed_doc_root(l->items[i].doc), &id);
+            rc = apply_specs(l->items[i].doc, &id, annotation_specs, NSPECS(annotation_specs), &st);
+        }
+    }
+    for (size_t k = 0; k < ed_node_len(replicas) && !rc; k++) {
+        const ed_node *entry = ed_node_at(replicas, k);
+        const char *name = ed_node_str(ed_node_get(entry, "name"));
+        int64_t count = 0;
+        size_t matched = 0;
+        ed_node_int(ed_node_get(entry, "count"), &count);
+        for (size_t i = 0; name && i < l->len; i++) {
+            ks_id id;
+            ks_id_of(ed_doc_root(l->items[i].doc), &id);
+            if (!kind_has_replicas(&id) || !res_has_name(&l->items[i], name))
+                continue;
+            ed_doc *doc = l->items[i].doc;
+            ed_node *spec = ed_node_ensure_map(doc, ed_doc_root(doc), "spec");
+            if (!spec)
+                return ed_err_set(err, ED_EINVALID, "%s: replicas: 'spec' of %s is not a mapping",
+                                  kfile, id.name);
+            ed_node_set(doc, spec, "replicas", ed_node_new_int(doc, count));
+            matched++;
+        }
+        if (!matched)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: resource with name %s does not match a config with the "
+                              "following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer]."
+                              "[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer]."
+                              "[noGrp]]",
+                              kfile, name ? name : "");
+    }
+    if (!rc && ed_node_len(images) > 0)
+        for (size_t i = 0; i < l->len; i++)
+            images_walk(l->items[i].doc, ed_doc_root(l->items[i].doc), images, 0);
+    return rc;
+}

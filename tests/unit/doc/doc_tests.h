@@ -1,0 +1,15 @@
+/*
+ * The doc module's unit tests that live outside test_doc.c (which holds main()).
+ */
+#ifndef ED_DOC_TESTS_H
+#define ED_DOC_TESTS_H
+
+/* test_emit.c */
+void test_emit_key_order(void **state);
+void test_emit_quoting(void **state);
+void test_emit_literal_blocks(void **state);
+void test_emit_folding(void **state);
+void test_emit_numbers_and_collections(void **state);
+void test_emit_stream_and_errors(void **state);
+
+#endif

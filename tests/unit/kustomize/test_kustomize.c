@@ -1,0 +1,214 @@
+/*
+ * Unit tests of the kustomize engine: builds of small trees written to a temporary directory,
+ * checking the objects, the order and the errors (missing file, bad YAML with its line, a path
+ * or symlink leading outside the root, unknown and unsupported fields, cycles, duplicate ids).
+ * The golden cases in tests/golden/kustomize compare whole outputs with kubectl.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "kustomize/kustomize.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A temporary tree, removed by the test's teardown. */
+static char tree[64];
+
+static int make_tree(void **state)
+{
+    (void)state;
+    snprintf(tree, sizeof(tree), "/tmp/eddy-ks-XXXXXX");
+    return mkdtemp(tree) ? 0 : -1;
+}
+
+/* Remove a tree (recursion depth is the tree's, a few levels). */
+static void rm_rf(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char *sub = ed_xasprintf("%s/%s", path, e->d_name);
+            rm_rf(sub);
+            free(sub);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int remove_tree(void **state)
+{
+    (void)state;
+    rm_rf(tree);
+    return 0;
+}
+
+/* Write text to tree/rel, creating directories. */
+static void put(const char *rel, const char *text)
+{
+    char *path = ed_xasprintf("%s/%s", tree, rel);
+    for (char *p = path + strlen(tree) + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0755);
+            *p = '/';
+        }
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(path);
+}
+
+/* Build tree/rel (root: the tree) as YAML; returns the code, output in *yaml. */
+static int build(const char *rel, char **yaml, ed_err *err)
+{
+    char *dir = ed_xasprintf("%s/%s", tree, rel);
+    ed_ks_options opts = ED_KS_OPTIONS_INIT;
+    opts.root = tree;
+    ed_buf out = ED_BUF_INIT(1 << 20);
+    int rc = ed_ks_build_yaml(dir, &opts, &out, err);
+    *yaml = ed_buf_take(&out);
+    ed_buf_free(&out);
+    free(dir);
+    return rc;
+}
+
+static void assert_build(const char *rel, const char *want)
+{
+    char *yaml;
+    ed_err err = ED_ERR_INIT;
+    int rc = build(rel, &yaml, &err);
+    if (rc)
+        fail_msg("build failed: %s", err.msg);
+    if (strcmp(yaml, want) != 0)
+        fail_msg("--- got\n%s--- want\n%s", yaml, want);
+    free(yaml);
+}
+
+static void assert_build_fails(const char *rel, int code, const char *needle)
+{
+    char *yaml;
+    ed_err err = ED_ERR_INIT;
+    int rc = build(rel, &yaml, &err);
+    free(yaml);
+    if (rc != code || !strstr(err.msg, needle))
+        fail_msg("rc %d (want %d), message: %s (want it to contain: %s)", rc, code, err.msg,
+                 needle);
+}
+
+static const char cm[] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n";
+
+static void test_resources_and_order(void **state)
+{
+    (void)state;
+    put("kustomization.yaml", "resources:\n- base\n- ns.yaml\n");
+    put("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n");
+    put("base/kustomization.yml", "resources:\n- cm.yaml\n");
+    put("base/cm.yaml", cm);
+    assert_build(".", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"n\"\n---\n"
+                      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n");
+
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    ed_ks_options opts = ED_KS_OPTIONS_INIT;
+    assert_int_equal(ed_ks_build(tree, &opts, &docs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ed_node_path_str(ed_doc_root(docs[1]), "/metadata/name"), "cm");
+    ed_doc_list_free(docs, n);
+}
+
+static void test_transformers(void **state)
+{
+    (void)state;
+    put("kustomization.yaml", "namespace: prod\nnamePrefix: a-\nnameSuffix: -z\n"
+                              "commonLabels:\n  team: x\ncommonAnnotations:\n  note: \"1\"\n"
+                              "images:\n- name: nginx\n  newTag: \"2\"\n"
+                              "replicas:\n- name: web\n  count: 4\nresources:\n- d.yaml\n");
+    put("d.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+        "  template:\n    spec:\n      containers:\n      - name: w\n        image: nginx\n");
+    assert_build(".",
+                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  annotations:\n"
+                 "    note: \"1\"\n  labels:\n    team: x\n  name: a-web-z\n  namespace: prod\n"
+                 "spec:\n  replicas: 4\n  selector:\n    matchLabels:\n      team: x\n"
+                 "  template:\n    metadata:\n      annotations:\n        note: \"1\"\n"
+                 "      labels:\n        team: x\n    spec:\n      containers:\n"
+                 "      - image: nginx:2\n        name: w\n");
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    put("missing/kustomization.yaml", "resources:\n- nope.yaml\n");
+    assert_build_fails("missing", ED_ENOTFOUND, "missing 'nope.yaml'");
+
+    put("bad/kustomization.yaml", "resources:\n- x.yaml\n");
+    put("bad/x.yaml", "a: b\n c: [\n");
+    assert_build_fails("bad", ED_EINVALID, "bad/x.yaml: line 2");
+
+    put("unknown/kustomization.yaml", "resourcez: []\n");
+    assert_build_fails("unknown", ED_EINVALID,
+                       "invalid Kustomization: json: unknown field \"resourcez\"");
+    put("unsupported/kustomization.yaml", "configMapGenerator: []\n");
+    assert_build_fails("unsupported", ED_EINVALID,
+                       "field 'configMapGenerator' is not supported by eddy yet");
+    put("badtype/kustomization.yaml", "commonLabels:\n  n: 1\n");
+    assert_build_fails("badtype", ED_EINVALID, "cannot unmarshal number");
+
+    put("escape/kustomization.yaml", "resources:\n- ../../etc/passwd\n");
+    assert_build_fails("escape", ED_EINVALID, "outside the build root");
+    put("abs/kustomization.yaml", "resources:\n- /etc/passwd\n");
+    assert_build_fails("abs", ED_EINVALID, "outside the build root");
+    put("link/kustomization.yaml", "resources:\n- l.yaml\n");
+    char *link = ed_xasprintf("%s/link/l.yaml", tree);
+    assert_int_equal(symlink("/etc/hostname", link), 0);
+    free(link);
+    assert_build_fails("link", ED_EINVALID, "symlink leading outside the build root");
+
+    put("cyc/a/kustomization.yaml", "resources:\n- ../b\n");
+    put("cyc/b/kustomization.yaml", "resources:\n- ../a\n");
+    assert_build_fails("cyc/a", ED_EINVALID, "cycle detected");
+
+    put("dup/kustomization.yaml", "resources:\n- a.yaml\n- b.yaml\n");
+    put("dup/a.yaml", cm);
+    put("dup/b.yaml", cm);
+    assert_build_fails("dup", ED_EINVALID, "already registered id: ConfigMap.v1.[noGrp]/cm.[noNs]");
+
+    put("none/x.yaml", cm);
+    assert_build_fails("none", ED_ENOTFOUND, "unable to find one of 'kustomization.yaml'");
+    put("remote/kustomization.yaml", "resources:\n- https://github.com/x/y\n");
+    assert_build_fails("remote", ED_EINVALID, "not supported");
+    put("noname/kustomization.yaml", "resources:\n- a.yaml\n");
+    put("noname/a.yaml", "apiVersion: v1\nkind: ConfigMap\n");
+    assert_build_fails("noname", ED_EINVALID, "noname/a.yaml: line 1: missing metadata.name");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_resources_and_order, make_tree, remove_tree),
+        cmocka_unit_test_setup_teardown(test_transformers, make_tree, remove_tree),
+        cmocka_unit_test_setup_teardown(test_errors, make_tree, remove_tree),
+    };
+    return cmocka_run_group_tests_name("kustomize", tests, NULL, NULL);
+}
