@@ -1,7 +1,8 @@
 /*
  * runtime: what every controller runs on. Built: the work queue (queue.c), informers
  * (informer.c), leader election (leader.c), the HTTP endpoints (http.c), metrics
- * (metrics.c), the worker pool and signal handling (workers.c).
+ * (metrics.c), the worker pool and signal handling (workers.c), and the manager that ties them
+ * into controllers (manager.c).
  *
  * The work queue has client-go's semantics, which Flux's controllers rely on: a key is queued
  * at most once however often it is added; a key being processed is never handed to a second
@@ -195,5 +196,50 @@ void ed_signals_block(void);
 /* Wait up to timeout_ms (-1: forever) for one of them. Returns the signal number, or 0 when
  * the time ran out. */
 int ed_signals_wait(int64_t timeout_ms);
+
+/* ---- the controller manager ---- */
+
+/*
+ * The manager runs controllers as controller-runtime does for Flux: one informer per kind,
+ * shared by every controller that watches it (optionally restricted to one namespace and to a
+ * label selector: Flux's --watch-label-selector sharding); per controller a work queue fed by
+ * the informer's changes and a pool of workers; each reconcile timed into Flux's metric
+ * gotk_reconcile_duration_seconds and counted in controller_runtime_reconcile_total.
+ */
+typedef struct ed_manager ed_manager;
+
+typedef struct ed_manager_opts {
+    const char *ns;             /* watch one namespace; NULL for all */
+    const char *label_selector; /* or NULL */
+    ed_metrics *metrics;        /* where reconcile metrics go; NULL for none */
+} ed_manager_opts;
+
+typedef struct ed_controller_def {
+    const char *name;        /* "kustomization": metrics label and log key */
+    const char *api_version; /* the kind it reconciles */
+    const char *kind;
+    int workers;               /* --concurrent; 0 for 4 */
+    ed_reconcile_fn reconcile; /* called with "namespace/name" */
+    void *user;
+    /* Flux's predicates: react to a change only when metadata.generation or the
+     * reconcile.fluxcd.io/requestedAt annotation changed (so status writes do not loop).
+     * Creations and deletions always count. */
+    bool generation_changed_only;
+} ed_controller_def;
+
+/* kube and opts->metrics are borrowed and must outlive the manager. */
+ed_manager *ed_manager_new(ed_kube *kube, const ed_manager_opts *opts);
+/* Register a controller (before ed_manager_start). */
+void ed_manager_add(ed_manager *m, const ed_controller_def *def);
+/* The shared informer of a kind, created on first use (before ed_manager_start), for
+ * controllers that read other kinds from the cache. Borrowed. */
+ed_informer *ed_manager_informer(ed_manager *m, const char *api_version, const char *kind);
+/* Start the informers, wait until each has listed (up to timeout_ms), then the workers. */
+int ed_manager_start(ed_manager *m, int64_t timeout_ms, ed_err *err);
+/* The queue of controller name, to enqueue from elsewhere (a source's change). Borrowed. */
+ed_queue *ed_manager_queue(ed_manager *m, const char *controller);
+/* Stop the workers (letting reconciles in progress finish, up to deadline_ms), then the
+ * informers, and free everything. Accepts NULL. */
+void ed_manager_free(ed_manager *m, int64_t deadline_ms);
 
 #endif

@@ -1,0 +1,227 @@
+/*
+ * The controller manager (see runtime.h). Informers are shared by kind; each registered
+ * controller adds a handler to its kind's informer that queues "namespace/name" on every add,
+ * change and delete, and a worker pool that reconciles from its queue. The reconcile function
+ * is wrapped to record Flux's and controller-runtime's metrics.
+ */
+#include "runtime.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct controller {
+    ed_manager *m;
+    ed_controller_def def;
+    char *name, *kind;
+    ed_queue *queue;
+    ed_workers *workers;
+    pthread_mutex_t seen_lock;
+    ed_strmap *seen; /* key -> "generation|requestedAt" last queued for (owned strings) */
+};
+
+struct shared_informer {
+    char *api_version, *kind;
+    ed_informer *inf;
+};
+
+struct ed_manager {
+    ed_kube *kube;
+    char *ns, *label_selector;
+    ed_metrics *metrics;
+    struct controller **controllers;
+    size_t ncontrollers;
+    struct shared_informer *informers;
+    size_t ninformers;
+    bool started;
+};
+
+ed_manager *ed_manager_new(ed_kube *kube, const ed_manager_opts *opts)
+{
+    ed_manager *m = ed_xcalloc(1, sizeof(*m));
+    m->kube = kube;
+    if (opts && opts->ns && *opts->ns)
+        m->ns = ed_xstrdup(opts->ns);
+    if (opts && opts->label_selector && *opts->label_selector)
+        m->label_selector = ed_xstrdup(opts->label_selector);
+    m->metrics = opts ? opts->metrics : NULL;
+    if (m->metrics) {
+        ed_metrics_describe(m->metrics, "gotk_reconcile_duration_seconds", ED_METRIC_HISTOGRAM,
+                            "The duration in seconds of a GitOps Toolkit resource "
+                            "reconciliation.");
+        ed_metrics_describe(m->metrics, "controller_runtime_reconcile_total", ED_METRIC_COUNTER,
+                            "Total number of reconciliations per controller");
+    }
+    return m;
+}
+
+ed_informer *ed_manager_informer(ed_manager *m, const char *api_version, const char *kind)
+{
+    for (size_t i = 0; i < m->ninformers; i++)
+        if (strcmp(m->informers[i].api_version, api_version) == 0 &&
+            strcmp(m->informers[i].kind, kind) == 0)
+            return m->informers[i].inf;
+    ED_ASSERT(!m->started);
+    ed_informer_opts o = {
+        .api_version = api_version, .kind = kind, .ns = m->ns, .label_selector = m->label_selector};
+    m->informers = ed_xrealloc(m->informers, (m->ninformers + 1) * sizeof(*m->informers));
+    struct shared_informer *s = &m->informers[m->ninformers++];
+    s->api_version = ed_xstrdup(api_version);
+    s->kind = ed_xstrdup(kind);
+    s->inf = ed_informer_new(m->kube, &o);
+    return s->inf;
+}
+
+/* Every change of an object queues its key. */
+static void enqueue(ed_kube_event_type type, const ed_node *obj, void *user)
+{
+    struct controller *c = user;
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    if (!name)
+        return;
+    char key[512];
+    snprintf(key, sizeof(key), "%s/%s", ns ? ns : "", name);
+    if (c->def.generation_changed_only) {
+        int64_t gen = 0;
+        ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+        const char *req = ed_node_str(ed_node_get(ed_node_path(obj, "/metadata/annotations"),
+                                                  "reconcile.fluxcd.io/requestedAt"));
+        char *mark = ed_xasprintf("%lld|%s", (long long)gen, req ? req : "");
+        pthread_mutex_lock(&c->seen_lock);
+        bool same = false;
+        if (type == ED_KUBE_DELETED) {
+            free(ed_strmap_del(c->seen, key));
+        } else {
+            const char *prev = ed_strmap_get(c->seen, key);
+            same = prev && strcmp(prev, mark) == 0;
+            if (!same) {
+                free(ed_strmap_put(c->seen, key, mark));
+                mark = NULL;
+            }
+        }
+        pthread_mutex_unlock(&c->seen_lock);
+        free(mark);
+        if (same)
+            return;
+    }
+    ed_queue_add(c->queue, key);
+}
+
+/* The reconcile, timed and counted. */
+static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
+{
+    struct controller *c = user;
+    int64_t t0 = ed_time_mono_ms();
+    int rc = c->def.reconcile(key, requeue_after_ms, c->def.user);
+    double secs = (double)(ed_time_mono_ms() - t0) / 1000.0;
+    ed_metrics *mx = c->m->metrics;
+    if (mx) {
+        const char *slash = strchr(key, '/');
+        char ns[256] = "";
+        if (slash && (size_t)(slash - key) < sizeof(ns)) {
+            memcpy(ns, key, (size_t)(slash - key));
+            ns[slash - key] = '\0';
+        }
+        ed_buf labels = ED_BUF_INIT(1024);
+        ed_metrics_labels(&labels, "kind", c->kind, "name", slash ? slash + 1 : key, "namespace",
+                          ns, NULL);
+        ed_metrics_observe(mx, "gotk_reconcile_duration_seconds", labels.data, secs);
+        ed_buf_reset(&labels);
+        ed_metrics_labels(&labels, "controller", c->name, "result",
+                          rc ? "error" : (*requeue_after_ms > 0 ? "requeue_after" : "success"),
+                          NULL);
+        ed_metrics_counter_add(mx, "controller_runtime_reconcile_total", labels.data, 1);
+        ed_buf_free(&labels);
+    }
+    return rc;
+}
+
+void ed_manager_add(ed_manager *m, const ed_controller_def *def)
+{
+    ED_ASSERT(!m->started);
+    struct controller *c = ed_xcalloc(1, sizeof(*c));
+    c->m = m;
+    c->def = *def;
+    c->name = ed_xstrdup(def->name);
+    c->kind = ed_xstrdup(def->kind);
+    c->def.name = c->name;
+    c->def.kind = c->kind;
+    c->def.api_version = NULL; /* only needed here, for the informer */
+    c->queue = ed_queue_new(NULL);
+    pthread_mutex_init(&c->seen_lock, NULL);
+    c->seen = ed_strmap_new();
+    ed_informer_add_handler(ed_manager_informer(m, def->api_version, def->kind), enqueue, c);
+    m->controllers = ed_xrealloc(m->controllers, (m->ncontrollers + 1) * sizeof(*m->controllers));
+    m->controllers[m->ncontrollers++] = c;
+}
+
+ed_queue *ed_manager_queue(ed_manager *m, const char *controller)
+{
+    for (size_t i = 0; i < m->ncontrollers; i++)
+        if (strcmp(m->controllers[i]->name, controller) == 0)
+            return m->controllers[i]->queue;
+    return NULL;
+}
+
+int ed_manager_start(ed_manager *m, int64_t timeout_ms, ed_err *err)
+{
+    ED_ASSERT(!m->started);
+    m->started = true;
+    for (size_t i = 0; i < m->ninformers; i++) {
+        int rc = ed_informer_start(m->informers[i].inf, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < m->ninformers; i++)
+        if (!ed_informer_wait_synced(m->informers[i].inf, timeout_ms))
+            return ed_err_set(err, ED_ETIMEOUT, "timed out waiting for the %s cache to sync",
+                              m->informers[i].kind);
+    for (size_t i = 0; i < m->ncontrollers; i++) {
+        struct controller *c = m->controllers[i];
+        c->workers =
+            ed_workers_start(c->queue, c->def.workers > 0 ? c->def.workers : 4, reconcile, c);
+    }
+    return 0;
+}
+
+void ed_manager_free(ed_manager *m, int64_t deadline_ms)
+{
+    if (!m)
+        return;
+    bool all_done = true;
+    for (size_t i = 0; i < m->ncontrollers; i++)
+        if (m->controllers[i]->workers && !ed_workers_stop(m->controllers[i]->workers, deadline_ms))
+            all_done = false;
+        else if (!m->controllers[i]->workers)
+            ed_queue_shutdown(m->controllers[i]->queue);
+    for (size_t i = 0; i < m->ninformers; i++) {
+        ed_informer_free(m->informers[i].inf);
+        free(m->informers[i].api_version);
+        free(m->informers[i].kind);
+    }
+    free(m->informers);
+    for (size_t i = 0; i < m->ncontrollers; i++) {
+        struct controller *c = m->controllers[i];
+        /* A worker still busy past the deadline keeps its queue and controller: the process
+         * is exiting, and freeing them under it would be worse than leaving them. */
+        if (all_done) {
+            size_t pos = 0;
+            const char *k;
+            void *v;
+            while (ed_strmap_next(c->seen, &pos, &k, &v))
+                free(v);
+            ed_strmap_free(c->seen);
+            pthread_mutex_destroy(&c->seen_lock);
+            ed_queue_free(c->queue);
+            free(c->name);
+            free(c->kind);
+            free(c);
+        }
+    }
+    free(m->controllers);
+    free(m->ns);
+    free(m->label_selector);
+    free(m);
+}
