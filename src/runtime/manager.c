@@ -153,7 +153,8 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def)
     pthread_mutex_init(&c->seen_lock, NULL);
     c->seen = ed_strmap_new();
     ed_informer_add_handler(ed_manager_informer(m, def->api_version, def->kind), enqueue, c);
-    m->controllers = ed_xrealloc(m->controllers, (m->ncontrollers + 1) * sizeof(*m->controllers));
+    m->controllers =
+        ed_xrealloc(m->controllers, (m->ncontrollers + 1) * sizeof(struct controller *));
     m->controllers[m->ncontrollers++] = c;
 }
 
