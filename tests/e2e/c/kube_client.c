@@ -352,8 +352,31 @@ static void test_rbac_and_impersonation(void **state)
     cfg->impersonate_user = ed_xasprintf("system:serviceaccount:%s:deployer", ns);
     ed_kube *imp = NULL;
     assert_int_equal(ed_kube_new(cfg, &imp, &err), 0);
-    assert_int_equal(ed_kube_get(imp, "v1", "Namespace", NULL, ns, NULL, &err), ED_EFORBIDDEN);
+    assert_int_equal(ed_kube_get(imp, "v1", "ConfigMap", ns, "x", NULL, &err), ED_EFORBIDDEN);
     assert_non_null(strstr(err.msg, "system:serviceaccount:"));
+    /* Granted a Role, the same impersonated account may read: allowed, not only denied. */
+    ed_doc *rbac =
+        manifest("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n"
+                 "metadata: {name: reader, namespace: %s}\n"
+                 "rules: [{apiGroups: [\"\"], resources: [configmaps], verbs: [get, list]}]\n");
+    ed_doc *binding =
+        manifest("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n"
+                 "metadata: {name: deployer-reads, namespace: %s}\n"
+                 "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}\n"
+                 "subjects: [{kind: ServiceAccount, name: deployer, namespace: %s}]\n");
+    ed_kube_opts fm = {.field_manager = "kustomize-controller"};
+    assert_int_equal(ed_kube_apply(admin, ed_doc_root(rbac), &fm, NULL, &err), 0);
+    assert_int_equal(ed_kube_apply(admin, ed_doc_root(binding), &fm, NULL, &err), 0);
+    int rc = ED_EFORBIDDEN;
+    for (int i = 0; i < 50 && rc == ED_EFORBIDDEN; i++) {
+        rc = ed_kube_get(imp, "v1", "ConfigMap", ns, "kube-root-ca.crt", NULL, &err);
+        if (rc == ED_EFORBIDDEN)
+            usleep(100 * 1000); /* RBAC caches catch up */
+    }
+    if (rc)
+        fail_msg("impersonated get: %s", err.msg);
+    ed_doc_free(rbac);
+    ed_doc_free(binding);
     ed_kube_free(imp);
     ed_kube_config_free(cfg);
 }
