@@ -1,8 +1,8 @@
 /*
  * image: image update automation's pure parts. Built: tag policies as Flux's ImagePolicy
- * evaluates them (policy.c, semver.c): semver ranges with the constraint syntax Flux uses
- * (Masterminds semver v3), alphabetical and numerical ordering, and filterTags (a regular
- * expression with named groups, and `extract` to order by part of a tag).
+ * evaluates them (policy.c): semver ranges (base/semver.c, shared with Git sources), alphabetical
+ * and numerical ordering, and filterTags (a regular expression with named groups, and `extract`
+ * to order by part of a tag).
  *
  * Built too: the registry client (registry.c): an image reference's canonical name and the
  * tag listing of the OCI distribution API with Link pagination and Basic or Bearer-token auth.
@@ -13,33 +13,6 @@
 #define ED_IMAGE_H
 
 #include "../base/base.h"
-
-/* ---- semantic versions ---- */
-
-/* A parsed version. Versions are read leniently, as Flux does: an optional "v", one to three
- * numbers ("1.2" is 1.2.0), an optional pre-release ("-rc.1") and build ("+sha.5"). */
-typedef struct ed_semver {
-    uint64_t major, minor, patch;
-    char pre[128];   /* "" when none */
-    char build[128]; /* ignored in comparisons */
-} ed_semver;
-
-/* Parse s. Returns 0, or ED_EINVALID when s is not a version. */
-int ed_semver_parse(const char *s, ed_semver *out);
-/* <0, 0, >0 as a orders before, with or after b (semver 2.0 precedence). */
-int ed_semver_compare(const ed_semver *a, const ed_semver *b);
-
-typedef struct ed_semver_range ed_semver_range;
-
-/*
- * Parse a constraint: comparisons (= != > < >= <=), tilde (~1.2), caret (^1.2), wildcards
- * (1.2.x, *), hyphen ranges (1.2 - 1.4.5), terms joined by spaces or commas (and) and by "||"
- * (or). As in Masterminds semver, a pre-release version only matches a term whose own version
- * has a pre-release. Errors: ED_EINVALID naming the bad part.
- */
-int ed_semver_range_parse(const char *s, ed_semver_range **out, ed_err *err);
-bool ed_semver_range_match(const ed_semver_range *r, const ed_semver *v);
-void ed_semver_range_free(ed_semver_range *r);
 
 /* ---- ImagePolicy ---- */
 
