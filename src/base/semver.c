@@ -1,7 +1,8 @@
 /*
  * Semantic versions and ranges as Flux reads them for ImagePolicy ranges and GitRepository
- * ref.semver (the Masterminds semver v3 library): lenient versions ("v1.2" is 1.2.0), semver 2.0 precedence, and constraints made of
- * comparisons, tilde, caret, wildcards and hyphen ranges, joined by "," or spaces (and) and
+ * ref.semver (the Masterminds semver v3 library): lenient versions ("v1.2" is 1.2.0), semver 2.0
+ * precedence, and constraints made of comparisons, tilde, caret, wildcards and hyphen ranges,
+ * joined by "," or spaces (and) and
  * "||" (or). Every term is turned into a pair of bounds; a pre-release version matches a term
  * only when the term's own version carries a pre-release, as Masterminds does.
  */
