@@ -1,12 +1,155 @@
 /*
- * source: Git (libgit2): fetch, refs, semver tags, auth, the persistent bare-repository cache,
- * artifacts (tar.gz, digest, storage, GC), the artifact HTTP server, ignore rules, signature
- * verification.
+ * source: where eddy's desired state comes from. This header is the Git half of Flux's
+ * source-controller (GitRepository, source.toolkit.fluxcd.io/v1) as a library:
  *
- * Not built yet: this module has no functions, and nothing in eddy calls it. Issue #5 builds
- * it. Its place in the layering (STYLE.md): base <- source.
+ *   - a persistent cache of bare repositories, one per normalized URL, kept across calls and
+ *     restarts (DESIGN.md commitment 4): an unchanged remote costs one ref listing, a new commit
+ *     costs a fetch of the delta, a corrupt cache is detected and rebuilt;
+ *   - `ref` resolution with Flux's precedence (commit > name > semver > tag > branch, default
+ *     branch `master`) and Flux's revision strings (`main@sha1:<hex>`, `v1.0.0@sha1:<hex>`,
+ *     `refs/heads/main@sha1:<hex>`, `sha1:<hex>`);
+ *   - authentication from a Flux Secret's data: `username`/`password`, `bearerToken`, `ca.crt`,
+ *     `identity` + `known_hosts` (+ `password` for an encrypted key);
+ *   - artifacts: the tree of a commit written without `.git`, filtered by Flux's default
+ *     exclusions, `.sourceignore` files and `spec.ignore`, packed as a deterministic tar.gz with
+ *     Flux's header normalisation, and its digest `sha256:<hex>`; and the safe unpacking of
+ *     such an archive for in-process consumers.
+ *
+ * Not here yet: mTLS (`tls.crt`/`tls.key`), proxies, submodules, include,
+ * sparse checkout, verification, the artifact store with GC and its HTTP server.
+ *
+ * Thread safety: an ed_source_cache may be used from several threads at once; calls on one URL
+ * are serialised by a lock file (flock) per cache directory, which also guards against a second
+ * process sharing the storage path.
  */
 #ifndef ED_SOURCE_H
 #define ED_SOURCE_H
+
+#include "../base/base.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- the repository cache ---- */
+
+/* A set of bare repositories under `<storage>/git/`, one per normalized URL. */
+typedef struct ed_source_cache ed_source_cache;
+
+/*
+ * Open (creating the directories if needed) the cache under storage_path. *out belongs to the
+ * caller: free it with ed_source_cache_free. Errors: ED_ERROR when the directories cannot be
+ * created.
+ */
+int ed_source_cache_open(ed_source_cache **out, const char *storage_path, ed_err *err);
+/* Free the handle (the cache on disk stays). Accepts NULL. */
+void ed_source_cache_free(ed_source_cache *cache);
+
+/* ---- fetching ---- */
+
+/*
+ * GitRepository `spec.ref`. Unset fields are NULL; all NULL means branch `master`. Precedence:
+ * commit > name > semver > tag > branch. A commit with a branch must be in that branch's
+ * history; a commit alone is taken from any branch or tag.
+ */
+typedef struct ed_source_git_ref {
+    const char *branch;
+    const char *tag;
+    const char *semver; /* the highest tag matching a range: ">=1.0.0 <2.0.0", "^1.2", "~1.2.3" */
+    const char *name;   /* a full ref: refs/heads/main, refs/pull/420/head */
+    const char *commit; /* 40 lowercase hex digits */
+} ed_source_git_ref;
+
+/* One key of a Secret's data; values are bytes (not necessarily NUL-terminated). */
+typedef struct ed_source_secret_entry {
+    const char *key;
+    const char *value;
+    size_t len;
+} ed_source_secret_entry;
+
+typedef struct ed_source_git_fetch_opts {
+    const char *url; /* http://, https://, ssh:// (Flux's pattern) or git:// */
+    ed_source_git_ref ref;
+    /* The Secret named by spec.secretRef, or NULL/0. Borrowed for the call. */
+    const ed_source_secret_entry *secret;
+    size_t secret_len;
+} ed_source_git_fetch_opts;
+
+#define ED_SOURCE_GIT_FETCH_OPTS_INIT                                                              \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* What a fetch found and what it cost. */
+typedef struct ed_source_git_result {
+    char revision[320]; /* Flux's revision string, e.g. "main@sha1:<40 hex>" */
+    char commit[41];    /* the commit's hex id */
+    int ref_listings;   /* connections that listed the remote's refs (0 or 1) */
+    bool fetched;       /* false when the cache already had the commit: no objects transferred */
+    bool rebuilt;       /* the cache directory was corrupt and was recreated */
+    uint64_t received_objects;
+    uint64_t received_bytes;
+} ed_source_git_result;
+
+/*
+ * Resolve opts->ref on the remote at opts->url and make sure the cache holds its commit and
+ * tree, fetching only what is missing. *out is filled on success.
+ *
+ * Errors: ED_EAUTH (wrong or missing credentials, unknown SSH host key, untrusted certificate;
+ * the message never contains a secret), ED_ENOTFOUND (the branch, tag, ref or commit does not
+ * exist, or no tag matches the semver range), ED_EINVALID (bad URL, ref, range or secret),
+ * ED_ERETRY (the server could not be reached or the transfer broke), ED_ERROR otherwise.
+ */
+int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,
+                        ed_source_git_result *out, ed_err *err);
+
+/* ---- artifacts ---- */
+
+/* The file an archive was written to, with Flux's artifact fields. */
+typedef struct ed_source_artifact_info {
+    char digest[72]; /* "sha256:<64 hex>" of the .tar.gz bytes */
+    int64_t size;    /* bytes */
+} ed_source_artifact_info;
+
+/*
+ * Write the tree of commit (40 hex, already in the cache for url) into dest_dir, which must
+ * exist and be empty, leaving out what Flux leaves out: the paths matched by the default
+ * exclusions, `.sourceignore` files (gitignore syntax, each relative to its directory) and
+ * `ignore` (spec.ignore, may be NULL; applied last so it can re-include), plus every symlink and
+ * submodule (Flux's archives hold only files and directories; a symlink is never written, so
+ * nothing can point outside dest_dir). Files get mode 0600, or 0700 when executable.
+ *
+ * Errors: ED_ENOTFOUND (commit not in the cache), ED_EINVALID (a tree entry with an unsafe
+ * name), ED_ERROR (file system).
+ */
+int ed_source_git_checkout(ed_source_cache *cache, const char *url, const char *commit,
+                           const char *ignore, const char *dest_dir, ed_err *err);
+
+/*
+ * Pack dir as a deterministic tar.gz at out_path (written to a temp file and renamed): entries
+ * sorted by name, directories before their contents, only directories and regular files,
+ * uid/gid 0 without names, mtime 0, modes 0750 (directories), 0600 (files), 0700 (executable
+ * files), gzip without a timestamp. The same tree gives the same bytes. *info gets the digest
+ * and the size. Errors: ED_ERROR (file system).
+ */
+int ed_source_archive_create(const char *dir, const char *out_path, ed_source_artifact_info *info,
+                             ed_err *err);
+
+/*
+ * Checkout and archive in one: the tree of commit is written into a temp directory under the
+ * cache's storage path, filtered as ed_source_git_checkout does, packed to out_path as
+ * ed_source_archive_create does, and the temp directory removed. Errors as those two.
+ */
+int ed_source_git_artifact_build(ed_source_cache *cache, const char *url, const char *commit,
+                                 const char *ignore, const char *out_path,
+                                 ed_source_artifact_info *info, ed_err *err);
+
+/*
+ * Unpack the tar.gz at archive_path into dest_dir (which must exist). Refused with ED_EINVALID,
+ * before anything outside dest_dir can be touched: absolute paths, `..` components, hard links,
+ * symlinks whose target is absolute or leaves dest_dir, devices and FIFOs, and writing through a
+ * symlink. At most max_bytes of file content are written (0: no cap), else ED_ETOOBIG.
+ */
+int ed_source_archive_unpack(const char *archive_path, const char *dest_dir, int64_t max_bytes,
+                             ed_err *err);
 
 #endif

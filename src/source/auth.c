@@ -1,0 +1,489 @@
+/*
+ * Who the remote is and how eddy proves who it is: URL parsing and the cache key, Flux's
+ * revision strings, and the credential and certificate callbacks of a fetch, fed from a Flux
+ * Secret's data (source-controller's `secretRef`):
+ *
+ *   username + password   HTTP basic auth
+ *   bearerToken           an `Authorization: Bearer` header
+ *   ca.crt                the CA that must have signed the HTTPS server's certificate, checked
+ *                         here with OpenSSL: libgit2's own CA setting is process-wide, and every
+ *                         GitRepository has its own CA
+ *   identity, known_hosts SSH: the private key (from memory, optionally encrypted with
+ *   (+ password)          `password`) and the host keys to trust; an unknown host is refused
+ *
+ * Nothing from the Secret ever reaches an error message.
+ */
+#include "source_int.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- URLs ---- */
+
+static char *lower_ndup(const char *s, size_t n)
+{
+    char *out = ed_xstrndup(s, n);
+    for (char *p = out; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return out;
+}
+
+static int default_port(const char *scheme)
+{
+    if (strcmp(scheme, "http") == 0)
+        return 80;
+    if (strcmp(scheme, "https") == 0)
+        return 443;
+    if (strcmp(scheme, "ssh") == 0)
+        return 22;
+    if (strcmp(scheme, "git") == 0)
+        return 9418;
+    return 0;
+}
+
+void ed_source_url_clear(ed_source_url *u)
+{
+    free(u->scheme);
+    free(u->user);
+    free(u->host);
+    free(u->path);
+    memset(u, 0, sizeof(*u));
+}
+
+int ed_source_url_parse(const char *url, ed_source_url *out, ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *sep = strstr(url, "://");
+    if (!sep || sep == url)
+        return ed_err_set(err, ED_EINVALID,
+                          "invalid URL: a scheme (http, https, ssh, git) is required");
+    out->scheme = lower_ndup(url, (size_t)(sep - url));
+    if (strcmp(out->scheme, "file") == 0) {
+        out->host = ed_xstrdup("");
+        out->path = ed_xstrdup(sep + 3);
+        if (out->path[0] != '/')
+            goto bad;
+        return 0;
+    }
+    if (default_port(out->scheme) == 0) {
+        ed_err_set(err, ED_EINVALID, "invalid URL: unsupported scheme '%s'", out->scheme);
+        ed_source_url_clear(out);
+        return ED_EINVALID;
+    }
+    const char *auth = sep + 3;
+    const char *slash = strchr(auth, '/');
+    const char *end = slash ? slash : auth + strlen(auth);
+    /* userinfo is everything before the last '@' of the authority. */
+    const char *at = NULL;
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (at) {
+        const char *colon = memchr(auth, ':', (size_t)(at - auth));
+        size_t ulen = (size_t)((colon ? colon : at) - auth);
+        if (ulen > 0)
+            out->user = ed_xstrndup(auth, ulen);
+        auth = at + 1;
+    }
+    const char *hend;
+    if (*auth == '[') {
+        const char *rb = memchr(auth, ']', (size_t)(end - auth));
+        if (!rb)
+            goto bad;
+        out->host = lower_ndup(auth + 1, (size_t)(rb - auth - 1));
+        hend = rb + 1;
+    } else {
+        hend = memchr(auth, ':', (size_t)(end - auth));
+        if (!hend)
+            hend = end;
+        out->host = lower_ndup(auth, (size_t)(hend - auth));
+    }
+    if (out->host[0] == '\0')
+        goto bad;
+    out->port = default_port(out->scheme);
+    if (hend < end && *hend == ':' && hend + 1 < end) {
+        long port = 0;
+        for (const char *p = hend + 1; p < end; p++) {
+            if (!isdigit((unsigned char)*p) || port > 65535)
+                goto bad;
+            port = port * 10 + (*p - '0');
+        }
+        if (port < 1 || port > 65535)
+            goto bad;
+        out->port = (int)port;
+    } else if (hend < end && *hend != ':') {
+        goto bad;
+    }
+    out->path = ed_xstrdup(slash ? slash : "/");
+    return 0;
+bad:
+    ed_source_url_clear(out);
+    ed_err_set(err, ED_EINVALID, "invalid URL: cannot parse host, port or path");
+    return ED_EINVALID;
+}
+
+int ed_source_url_normalize(const char *url, char **out, ed_err *err)
+{
+    ed_source_url u;
+    int rc = ed_source_url_parse(url, &u, err);
+    if (rc != 0)
+        return rc;
+    size_t plen = strlen(u.path);
+    while (plen > 1 && u.path[plen - 1] == '/')
+        u.path[--plen] = '\0';
+    bool v6 = strchr(u.host, ':') != NULL;
+    char port[16] = "";
+    if (u.port != default_port(u.scheme))
+        snprintf(port, sizeof(port), ":%d", u.port);
+    *out = ed_xasprintf("%s://%s%s%s%s%s", u.scheme, v6 ? "[" : "", u.host, v6 ? "]" : "", port,
+                        u.path);
+    ed_source_url_clear(&u);
+    return 0;
+}
+
+/* ---- revisions ---- */
+
+void ed_source_revision_format(const char *ref, bool keep_full, const char *hex, char *out,
+                               size_t n)
+{
+    if (!ref) {
+        snprintf(out, n, "sha1:%s", hex);
+        return;
+    }
+    const char *shortref = ref;
+    if (!keep_full && ed_str_has_prefix(ref, "refs/")) {
+        const char *second = strchr(ref + 5, '/');
+        if (second)
+            shortref = second + 1;
+    }
+    snprintf(out, n, "%s@sha1:%s", shortref, hex);
+}
+
+/* ---- known_hosts ---- */
+
+/* Decode base64 (n chars) into out (capacity cap). Returns the length, or -1. */
+static int base64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+    if (n == 0 || n % 4 != 0 || n / 4 * 3 > cap || n > INT32_MAX)
+        return -1;
+    int len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
+    if (len < 0)
+        return -1;
+    /* EVP_DecodeBlock counts the padding as zero bytes. */
+    for (size_t i = n; i > 0 && in[i - 1] == '='; i--)
+        len--;
+    return len;
+}
+
+/* True when the hashed entry "|1|salt|hash" names host_pattern. */
+static bool hashed_host_matches(const char *entry, size_t n, const char *host_pattern)
+{
+    if (n < 3 || memcmp(entry, "|1|", 3) != 0)
+        return false;
+    const char *salt = entry + 3;
+    const char *bar = memchr(salt, '|', n - 3);
+    if (!bar)
+        return false;
+    unsigned char salt_raw[64], hash_raw[64], mac[EVP_MAX_MD_SIZE];
+    int salt_len = base64_decode(salt, (size_t)(bar - salt), salt_raw, sizeof(salt_raw));
+    int hash_len =
+        base64_decode(bar + 1, (size_t)(entry + n - bar - 1), hash_raw, sizeof(hash_raw));
+    if (salt_len <= 0 || hash_len != 20)
+        return false;
+    unsigned int mac_len = 0;
+    if (!HMAC(EVP_sha1(), salt_raw, salt_len, (const unsigned char *)host_pattern,
+              strlen(host_pattern), mac, &mac_len) ||
+        mac_len != 20)
+        return false;
+    return CRYPTO_memcmp(mac, hash_raw, 20) == 0;
+}
+
+/* True when the host field (comma-separated patterns or one hashed entry) names host_pattern. */
+static bool host_field_matches(const char *field, size_t n, const char *host_pattern)
+{
+    if (n >= 3 && memcmp(field, "|1|", 3) == 0)
+        return hashed_host_matches(field, n, host_pattern);
+    size_t i = 0;
+    bool matched = false;
+    while (i < n) {
+        const char *comma = memchr(field + i, ',', n - i);
+        size_t end = comma ? (size_t)(comma - field) : n;
+        const char *pat = field + i;
+        size_t plen = end - i;
+        bool negated = plen > 0 && pat[0] == '!';
+        if (negated) {
+            pat++;
+            plen--;
+        }
+        if (plen == strlen(host_pattern) && strncasecmp(pat, host_pattern, plen) == 0) {
+            if (negated)
+                return false;
+            matched = true;
+        }
+        i = end + 1;
+    }
+    return matched;
+}
+
+/* The next whitespace-separated field of the line [*p, end), or false at the end. */
+static bool next_field(const char **p, const char *end, const char **f, size_t *n)
+{
+    while (*p < end && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    if (*p >= end)
+        return false;
+    *f = *p;
+    while (*p < end && **p != ' ' && **p != '\t')
+        (*p)++;
+    *n = (size_t)(*p - *f);
+    return true;
+}
+
+int ed_source_known_hosts_check(const char *known_hosts, size_t len, const char *host, int port,
+                                const unsigned char *key, size_t key_len)
+{
+    char host_pattern[300];
+    if (port == 22 || port == 0)
+        snprintf(host_pattern, sizeof(host_pattern), "%s", host);
+    else
+        snprintf(host_pattern, sizeof(host_pattern), "[%s]:%d", host, port);
+    bool named = false, accepted = false;
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(known_hosts + i, '\n', len - i);
+        const char *end = nl ? nl : known_hosts + len;
+        const char *p = known_hosts + i;
+        i = (size_t)(end - known_hosts) + 1;
+        while (end > p && end[-1] == '\r')
+            end--;
+        const char *f;
+        size_t n;
+        if (!next_field(&p, end, &f, &n) || f[0] == '#')
+            continue;
+        bool revoked = false;
+        if (f[0] == '@') {
+            if (n != 8 || memcmp(f, "@revoked", 8) != 0)
+                continue; /* @cert-authority: host certificates are not supported */
+            revoked = true;
+            if (!next_field(&p, end, &f, &n))
+                continue;
+        }
+        if (!host_field_matches(f, n, host_pattern))
+            continue;
+        const char *type, *b64;
+        size_t type_len, b64_len;
+        if (!next_field(&p, end, &type, &type_len) || !next_field(&p, end, &b64, &b64_len))
+            continue;
+        named = true;
+        unsigned char blob[2048];
+        int blob_len = base64_decode(b64, b64_len, blob, sizeof(blob));
+        if (blob_len <= 0 || (size_t)blob_len != key_len || memcmp(blob, key, key_len) != 0)
+            continue;
+        if (revoked)
+            return ED_EAUTH;
+        accepted = true;
+    }
+    if (accepted)
+        return 0;
+    return named ? ED_EAUTH : ED_ENOTFOUND;
+}
+
+/* ---- secrets and callbacks ---- */
+
+const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n, const char *key,
+                                 size_t *len)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(secret[i].key, key) == 0) {
+            if (len)
+                *len = secret[i].len;
+            return secret[i].value;
+        }
+    }
+    return NULL;
+}
+
+static char *secret_dup(const ed_source_auth *auth, const char *key)
+{
+    size_t len = 0;
+    const char *v = ed_source_secret_get(auth->secret, auth->secret_len, key, &len);
+    return v ? ed_xstrndup(v, len) : NULL;
+}
+
+int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_secret_entry *secret,
+                        size_t secret_len, ed_err *err)
+{
+    memset(auth, 0, sizeof(*auth));
+    auth->secret = secret;
+    auth->secret_len = secret_len;
+    int rc = ed_source_url_parse(url, &auth->url, err);
+    if (rc != 0)
+        return rc;
+    size_t tlen = 0;
+    const char *token = ed_source_secret_get(secret, secret_len, "bearerToken", &tlen);
+    if (token) {
+        if (memchr(token, '\n', tlen) || memchr(token, '\r', tlen))
+            return ed_err_set(err, ED_EINVALID, "invalid 'bearerToken' in secret: line break");
+        auth->header_value = ed_xasprintf("Authorization: Bearer %.*s", (int)tlen, token);
+        auth->headers.strings = &auth->header_value;
+        auth->headers.count = 1;
+    }
+    if (strcmp(auth->url.scheme, "ssh") == 0 &&
+        (!ed_source_secret_get(secret, secret_len, "identity", NULL) ||
+         !ed_source_secret_get(secret, secret_len, "known_hosts", NULL)))
+        return ed_err_set(err, ED_EINVALID,
+                          "an ssh:// URL needs a secret with 'identity' and 'known_hosts'");
+    return 0;
+}
+
+void ed_source_auth_clear(ed_source_auth *auth)
+{
+    ed_source_url_clear(&auth->url);
+    free(auth->header_value);
+    memset(auth, 0, sizeof(*auth));
+}
+
+static int credentials_cb(git_credential **out, const char *url, const char *username_from_url,
+                          unsigned int allowed, void *payload)
+{
+    (void)url;
+    ed_source_auth *auth = payload;
+    const char *user = username_from_url && *username_from_url ? username_from_url : "git";
+    if (allowed == GIT_CREDENTIAL_USERNAME)
+        return git_credential_username_new(out, user);
+    /* A second request for credentials means the first ones were refused. */
+    if (++auth->cred_calls > 1) {
+        auth->failed = true;
+        snprintf(auth->reason, sizeof(auth->reason), "the server refused the credentials");
+        return GIT_EAUTH;
+    }
+    int rc = GIT_EAUTH;
+    char *a = NULL, *b = NULL, *c = NULL;
+    if ((allowed & GIT_CREDENTIAL_SSH_MEMORY) && (a = secret_dup(auth, "identity"))) {
+        c = secret_dup(auth, "password");
+        rc = git_credential_ssh_key_memory_new(out, user, NULL, a, c);
+    } else if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
+               (a = secret_dup(auth, "username")) && (b = secret_dup(auth, "password"))) {
+        rc = git_credential_userpass_plaintext_new(out, a, b);
+    } else {
+        auth->failed = true;
+        snprintf(auth->reason, sizeof(auth->reason),
+                 "the server requires credentials and the secret has none it accepts");
+    }
+    if (a)
+        OPENSSL_cleanse(a, strlen(a));
+    if (b)
+        OPENSSL_cleanse(b, strlen(b));
+    if (c)
+        OPENSSL_cleanse(c, strlen(c));
+    free(a);
+    free(b);
+    free(c);
+    return rc;
+}
+
+/* Verify the DER certificate against the PEM CA bundle and the host name. */
+static bool x509_trusted(const unsigned char *der, size_t der_len, const char *pem, size_t pem_len,
+                         const char *host, char *why, size_t why_len)
+{
+    bool ok = false;
+    X509 *leaf = d2i_X509(NULL, &der, (long)der_len);
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    BIO *bio = BIO_new_mem_buf(pem, (int)pem_len);
+    if (!leaf || !store || !ctx || !bio) {
+        snprintf(why, why_len, "cannot read the server certificate");
+        goto cleanup;
+    }
+    int cas = 0;
+    X509 *ca;
+    while ((ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (X509_STORE_add_cert(store, ca) == 1)
+            cas++;
+        X509_free(ca);
+    }
+    if (cas == 0) {
+        snprintf(why, why_len, "'ca.crt' in the secret holds no PEM certificate");
+        goto cleanup;
+    }
+    if (X509_STORE_CTX_init(ctx, store, leaf, NULL) != 1 || X509_verify_cert(ctx) != 1) {
+        snprintf(why, why_len, "certificate signed by unknown authority (%s)",
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        goto cleanup;
+    }
+    if (X509_check_ip_asc(leaf, host, 0) != 1 && X509_check_host(leaf, host, 0, 0, NULL) != 1) {
+        snprintf(why, why_len, "certificate is not valid for host '%s'", host);
+        goto cleanup;
+    }
+    ok = true;
+cleanup:
+    BIO_free(bio);
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    X509_free(leaf);
+    return ok;
+}
+
+static int certificate_cb(git_cert *cert, int valid, const char *host, void *payload)
+{
+    ed_source_auth *auth = payload;
+    if (cert->cert_type == GIT_CERT_X509) {
+        const git_cert_x509 *x = (const git_cert_x509 *)cert;
+        size_t ca_len = 0;
+        const char *ca = ed_source_secret_get(auth->secret, auth->secret_len, "ca.crt", &ca_len);
+        if (ca) {
+            if (x509_trusted(x->data, x->len, ca, ca_len, host, auth->reason, sizeof(auth->reason)))
+                return 0;
+        } else if (valid) {
+            return 0;
+        } else {
+            snprintf(auth->reason, sizeof(auth->reason), "certificate signed by unknown authority");
+        }
+        auth->host_refused = true;
+        return GIT_ECERTIFICATE;
+    }
+    if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
+        const git_cert_hostkey *hk = (const git_cert_hostkey *)cert;
+        size_t kh_len = 0;
+        const char *kh =
+            ed_source_secret_get(auth->secret, auth->secret_len, "known_hosts", &kh_len);
+        if (!(hk->type & GIT_CERT_SSH_RAW) || !kh) {
+            snprintf(auth->reason, sizeof(auth->reason), "cannot check the ssh host key");
+        } else {
+            int rc =
+                ed_source_known_hosts_check(kh, kh_len, auth->url.host, auth->url.port,
+                                            (const unsigned char *)hk->hostkey, hk->hostkey_len);
+            if (rc == 0)
+                return 0;
+            snprintf(auth->reason, sizeof(auth->reason),
+                     rc == ED_ENOTFOUND ? "ssh host '%s' is not in known_hosts"
+                                        : "ssh host key of '%s' does not match known_hosts",
+                     auth->url.host);
+        }
+        auth->host_refused = true;
+        return GIT_ECERTIFICATE;
+    }
+    snprintf(auth->reason, sizeof(auth->reason), "unknown certificate type");
+    auth->host_refused = true;
+    return GIT_ECERTIFICATE;
+}
+
+void ed_source_auth_callbacks(ed_source_auth *auth, git_remote_callbacks *cb)
+{
+    cb->credentials = credentials_cb;
+    cb->certificate_check = certificate_cb;
+    cb->payload = auth;
+}
+
+int ed_source_git_error(ed_err *err, int code, const char *what)
+{
+    const git_error *e = git_error_last();
+    return ed_err_set(err, code, "%s: %s", what, e && e->message ? e->message : "unknown error");
+}

@@ -1,0 +1,536 @@
+/*
+ * The persistent Git cache and the fetch (DESIGN.md commitment 4: "Git is fetched
+ * incrementally"). Flux's source-controller clones afresh into a temp dir on every new
+ * revision; eddy keeps one bare repository per normalized URL under `<storage>/git/`, named
+ * after the SHA-256 of the URL, across calls and restarts.
+ *
+ * A fetch connects once and lists the remote's refs (git_remote_ls). When the wanted ref
+ * points where the cache's copy of that ref already points, and the commit and its tree are
+ * readable, nothing more is sent: an unchanged remote costs one ref listing. Otherwise the same
+ * connection fetches that one ref into the same name in the cache (`+refs/heads/main:
+ * refs/heads/main`); the cache's refs are the "haves" of the negotiation, so only the delta
+ * travels. A cache that cannot be opened, or whose ref names an object it does not have, was
+ * damaged (a crash, a full disk): it is removed, re-initialised and fetched again, never used.
+ *
+ * Concurrency: a lock file next to each repository (`<hash>.lock`) is held with flock(2):
+ * exclusively while fetching, shared while reading a tree. flock locks belong to the open file
+ * description, so they also order threads of one process that each open the file.
+ *
+ * Ref precedence is Flux's: commit > name > semver > tag > branch; no ref means branch `master`.
+ */
+#include "source_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- the cache ---- */
+
+static int mkdir_p(const char *path)
+{
+    char *p = ed_xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1; *s && rc == 0; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0750) != 0 && errno != EEXIST)
+            rc = -1;
+        *s = '/';
+    }
+    if (rc == 0 && mkdir(p, 0750) != 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
+}
+
+int ed_source_cache_open(ed_source_cache **out, const char *storage_path, ed_err *err)
+{
+    *out = NULL;
+    ed_source_cache *c = ed_xcalloc(1, sizeof(*c));
+    c->storage = ed_xstrdup(storage_path);
+    c->git_dir = ed_xasprintf("%s/git", storage_path);
+    c->tmp_dir = ed_xasprintf("%s/tmp", storage_path);
+    if (mkdir_p(c->git_dir) != 0 || mkdir_p(c->tmp_dir) != 0) {
+        int rc = ed_err_set(err, ED_ERROR, "cannot create the git cache under '%s': %s",
+                            storage_path, strerror(errno));
+        free(c->storage);
+        free(c->git_dir);
+        free(c->tmp_dir);
+        free(c);
+        return rc;
+    }
+    /* libgit2 counts its initialisations; each cache holds one. */
+    git_libgit2_init();
+    *out = c;
+    return 0;
+}
+
+void ed_source_cache_free(ed_source_cache *cache)
+{
+    if (!cache)
+        return;
+    free(cache->storage);
+    free(cache->git_dir);
+    free(cache->tmp_dir);
+    free(cache);
+    git_libgit2_shutdown();
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void ed_source_rmtree(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The repository directory and lock file of url in the cache. */
+static int cache_paths(ed_source_cache *cache, const char *url, char **repo_dir, char **lock_path,
+                       ed_err *err)
+{
+    char *norm = NULL;
+    int rc = ed_source_url_normalize(url, &norm, err);
+    if (rc != 0)
+        return rc;
+    char hex[65];
+    ed_sha256_hex(norm, strlen(norm), hex);
+    free(norm);
+    *repo_dir = ed_xasprintf("%s/%s.git", cache->git_dir, hex);
+    *lock_path = ed_xasprintf("%s/%s.lock", cache->git_dir, hex);
+    return 0;
+}
+
+static int lock_open(const char *path, int op, int *fd_out, ed_err *err)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ed_err_set(err, ED_ERROR, "cannot open cache lock: %s", strerror(errno));
+    while (flock(fd, op) != 0) {
+        if (errno != EINTR) {
+            int rc = ed_err_set(err, ED_ERROR, "cannot lock the cache: %s", strerror(errno));
+            close(fd);
+            return rc;
+        }
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repository **out,
+                              int *lock_fd, ed_err *err)
+{
+    char *dir = NULL, *lock = NULL;
+    *out = NULL;
+    *lock_fd = -1;
+    int rc = cache_paths(cache, url, &dir, &lock, err);
+    if (rc != 0)
+        return rc;
+    rc = lock_open(lock, LOCK_SH, lock_fd, err);
+    if (rc == 0 && git_repository_open_bare(out, dir) != 0) {
+        rc = ed_err_set(err, ED_ENOTFOUND, "the repository is not in the cache: fetch it first");
+        close(*lock_fd);
+        *lock_fd = -1;
+    }
+    free(dir);
+    free(lock);
+    return rc;
+}
+
+/* Remove whatever is at dir and create an empty bare repository there. */
+static int cache_reinit(const char *dir, git_repository **repo, ed_err *err)
+{
+    ed_source_rmtree(dir);
+    if (git_repository_init(repo, dir, 1) != 0)
+        return ed_source_git_error(err, ED_ERROR, "cannot create the cache repository");
+    return 0;
+}
+
+/* ---- resolving and fetching a ref ---- */
+
+/* True when the commit and its tree can be read from repo. */
+static bool have_commit(git_repository *repo, const git_oid *oid)
+{
+    git_commit *c = NULL;
+    git_tree *t = NULL;
+    bool ok = git_commit_lookup(&c, repo, oid) == 0 && git_commit_tree(&t, c) == 0;
+    git_tree_free(t);
+    git_commit_free(c);
+    return ok;
+}
+
+/* Peel the local ref refname to a commit id. */
+static int local_commit(git_repository *repo, const char *refname, git_oid *out)
+{
+    git_reference *ref = NULL;
+    git_object *obj = NULL;
+    int rc = git_reference_lookup(&ref, repo, refname);
+    if (rc == 0)
+        rc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
+    if (rc == 0)
+        git_oid_cpy(out, git_object_id(obj));
+    git_object_free(obj);
+    git_reference_free(ref);
+    return rc;
+}
+
+/* What went wrong in a connect or fetch, as an ed_err code and message. */
+static int transfer_error(ed_err *err, const ed_source_auth *auth, int gitrc, const char *what,
+                          const char *url_safe)
+{
+    if (auth->failed || auth->host_refused)
+        return ed_err_set(err, ED_EAUTH, "%s '%s': authentication failed: %s", what, url_safe,
+                          auth->reason);
+    const git_error *e = git_error_last();
+    const char *msg = e && e->message ? e->message : "unknown error";
+    int code = ED_ERROR;
+    if (gitrc == GIT_EAUTH || gitrc == GIT_ECERTIFICATE)
+        code = ED_EAUTH;
+    else if (e &&
+             (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_SSH ||
+              e->klass == GIT_ERROR_HTTP || e->klass == GIT_ERROR_SSL || e->klass == GIT_ERROR_OS))
+        code = ED_ERETRY;
+    /* libgit2 reports an HTTP 401/403 with the URL it was given, which may hold a password:
+     * never repeat its text then. */
+    if (code == ED_EAUTH || strstr(msg, "authentication") || strstr(msg, "401") ||
+        strstr(msg, "403"))
+        return ed_err_set(err, ED_EAUTH, "%s '%s': authentication failed", what, url_safe);
+    if (strchr(msg, '@'))
+        msg = "transfer failed";
+    return ed_err_set(err, code, "%s '%s': %s", what, url_safe, msg);
+}
+
+typedef struct fetch_ctx {
+    ed_source_cache *cache;
+    const ed_source_git_fetch_opts *opts;
+    const char *url_safe;
+    ed_source_git_result *out;
+    ed_source_auth auth;
+    git_repository *repo;
+    git_remote *remote;
+    bool corrupt; /* set when the cache turned out to be damaged */
+} fetch_ctx;
+
+static int fetch_refspecs(fetch_ctx *fc, char **specs, size_t n, ed_err *err)
+{
+    git_fetch_options fo;
+    git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+    ed_source_auth_callbacks(&fc->auth, &fo.callbacks);
+    fo.custom_headers = fc->auth.headers;
+    fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    fo.update_fetchhead = 0;
+    git_strarray refspecs = {specs, n};
+    int rc = git_remote_fetch(fc->remote, &refspecs, &fo, "eddy fetch");
+    if (rc != 0) {
+        if (rc == GIT_ELOCKED)
+            fc->corrupt = true;
+        return transfer_error(err, &fc->auth, rc, "fetch", fc->url_safe);
+    }
+    const git_indexer_progress *st = git_remote_stats(fc->remote);
+    fc->out->fetched = true;
+    fc->out->received_objects += st->received_objects;
+    fc->out->received_bytes += st->received_bytes;
+    return 0;
+}
+
+/* Connect and list the remote's refs (once per fetch). */
+static int connect_remote(fetch_ctx *fc, ed_err *err)
+{
+    /* An in-memory remote. Skipping url.*.insteadOf also avoids a leak in libgit2 1.5's
+     * config regex matching (pcre2 match data not freed on a miss). */
+    git_remote_create_options ro;
+    git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+    ro.repository = fc->repo;
+    ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    if (git_remote_create_with_opts(&fc->remote, fc->opts->url, &ro) != 0)
+        return ed_source_git_error(err, ED_EINVALID, "invalid URL");
+    git_remote_callbacks cb;
+    git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
+    ed_source_auth_callbacks(&fc->auth, &cb);
+    int rc = git_remote_connect(fc->remote, GIT_DIRECTION_FETCH, &cb, NULL, &fc->auth.headers);
+    if (rc != 0)
+        return transfer_error(err, &fc->auth, rc, "connect to", fc->url_safe);
+    fc->out->ref_listings++;
+    return 0;
+}
+
+/* A commit alone (no branch): from the cache if present, else fetch every branch and tag. */
+static int fetch_commit(fetch_ctx *fc, const git_oid *want, ed_err *err)
+{
+    if (!have_commit(fc->repo, want)) {
+        int rc = connect_remote(fc, err);
+        if (rc == 0) {
+            char *specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
+            rc = fetch_refspecs(fc, specs, 2, err);
+        }
+        if (rc != 0)
+            return rc;
+        if (!have_commit(fc->repo, want))
+            return ed_err_set(err, ED_ENOTFOUND, "commit '%s' not found in '%s'",
+                              fc->opts->ref.commit, fc->url_safe);
+    }
+    ed_source_revision_format(NULL, false, fc->opts->ref.commit, fc->out->revision,
+                              sizeof(fc->out->revision));
+    git_oid_tostr(fc->out->commit, sizeof(fc->out->commit), want);
+    return 0;
+}
+
+/* Make the cache's refname match the remote's (listed in heads), fetching only when it moved;
+ * then resolve the commit and format the revision. */
+static int sync_ref(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
+                    const char *refname, const char *what, bool keep_full, ed_err *err)
+{
+    const git_remote_head *head = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < nheads; i++)
+        if (strcmp(heads[i]->name, refname) == 0)
+            head = heads[i];
+    if (!head)
+        return ed_err_set(err, ED_ENOTFOUND, "%s not found in '%s'", what, fc->url_safe);
+    git_oid local_ref_target;
+    git_reference *local = NULL;
+    bool same = false;
+    if (git_reference_lookup(&local, fc->repo, refname) == 0 &&
+        git_reference_type(local) == GIT_REFERENCE_DIRECT) {
+        git_oid_cpy(&local_ref_target, git_reference_target(local));
+        same = git_oid_equal(&local_ref_target, &head->oid);
+    }
+    git_reference_free(local);
+    git_oid commit;
+    if (same) {
+        /* The cache says it has this ref: it must also have its objects. */
+        if (local_commit(fc->repo, refname, &commit) != 0 || !have_commit(fc->repo, &commit)) {
+            fc->corrupt = true;
+            return ed_err_set(err, ED_ERROR, "cache of '%s' is missing objects", fc->url_safe);
+        }
+    } else {
+        char *spec = ed_xasprintf("+%s:%s", refname, refname);
+        rc = fetch_refspecs(fc, &spec, 1, err);
+        free(spec);
+        if (rc != 0)
+            return rc;
+        if (local_commit(fc->repo, refname, &commit) != 0 || !have_commit(fc->repo, &commit)) {
+            fc->corrupt = true;
+            return ed_err_set(err, ED_ERROR, "%s of '%s' does not point to a readable commit", what,
+                              fc->url_safe);
+        }
+    }
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof(hex), &commit);
+    const ed_source_git_ref *ref = &fc->opts->ref;
+    if (ref->commit) {
+        /* commit + branch: the commit must be the branch's tip or in its history. */
+        git_oid want;
+        if (git_oid_fromstr(&want, ref->commit) != 0)
+            return ed_err_set(err, ED_EINVALID, "invalid commit '%s'", ref->commit);
+        if (!git_oid_equal(&want, &commit) &&
+            (!have_commit(fc->repo, &want) ||
+             git_graph_descendant_of(fc->repo, &commit, &want) != 1))
+            return ed_err_set(err, ED_ENOTFOUND, "commit '%s' not found in %s of '%s'", ref->commit,
+                              what, fc->url_safe);
+        git_oid_tostr(hex, sizeof(hex), &want);
+    }
+    ed_source_revision_format(refname, keep_full, hex, fc->out->revision,
+                              sizeof(fc->out->revision));
+    memcpy(fc->out->commit, hex, sizeof(fc->out->commit));
+    return 0;
+}
+
+/* The tag (name without refs/tags/) of the highest version among the remote's tags that
+ * matches range, or NULL. The string is borrowed from heads. */
+static const char *pick_semver_tag(const git_remote_head **heads, size_t n,
+                                   const ed_semver_range *range)
+{
+    const char *best = NULL;
+    ed_semver best_v = {0};
+    for (size_t i = 0; i < n; i++) {
+        const char *name = heads[i]->name;
+        if (!ed_str_has_prefix(name, "refs/tags/") || ed_str_has_suffix(name, "^{}"))
+            continue;
+        const char *tag = name + strlen("refs/tags/");
+        ed_semver v;
+        if (ed_semver_parse(tag, &v) != 0 || !ed_semver_range_match(range, &v))
+            continue;
+        /* On equal versions ("v1.0.0" and "1.0.0") the smaller name wins, for stability. */
+        int c = best ? ed_semver_compare(&v, &best_v) : 1;
+        if (!best || c > 0 || (c == 0 && strcmp(tag, best) < 0)) {
+            best = tag;
+            best_v = v;
+        }
+    }
+    return best;
+}
+
+/* Connect, list the remote's refs once, pick the ref (refname_in, or the best tag for range)
+ * and sync it. what_in names the ref in messages ("branch 'main'"). */
+static int fetch_ref(fetch_ctx *fc, const char *refname_in, const char *what_in,
+                     const ed_semver_range *range, bool keep_full, ed_err *err)
+{
+    int rc = connect_remote(fc, err);
+    if (rc != 0)
+        return rc;
+    const git_remote_head **heads = NULL;
+    size_t nheads = 0;
+    if (git_remote_ls(&heads, &nheads, fc->remote) != 0)
+        return transfer_error(err, &fc->auth, -1, "list refs of", fc->url_safe);
+    char *refname_owned = NULL, *what_owned = NULL;
+    const char *refname = refname_in, *what = what_in;
+    if (range) {
+        const char *tag = pick_semver_tag(heads, nheads, range);
+        if (!tag)
+            return ed_err_set(err, ED_ENOTFOUND, "no tag in '%s' matches semver range '%s'",
+                              fc->url_safe, fc->opts->ref.semver);
+        refname = refname_owned = ed_xasprintf("refs/tags/%s", tag);
+        what = what_owned = ed_xasprintf("tag '%s'", tag);
+    }
+    ED_ASSERT(refname && what);
+    rc = sync_ref(fc, heads, nheads, refname, what, keep_full, err);
+    free(refname_owned);
+    free(what_owned);
+    return rc;
+}
+static bool valid_commit_hex(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != GIT_OID_HEXSZ)
+        return false;
+    return strspn(s, "0123456789abcdef") == n;
+}
+
+/* True when prefix + name is a valid reference name (or name is NULL). */
+static bool ref_is_valid(const char *prefix, const char *name)
+{
+    if (!name)
+        return true;
+    char *full = ed_xasprintf("%s%s", prefix, name);
+    int valid = 0;
+    int rc = git_reference_name_is_valid(&valid, full);
+    free(full);
+    return rc == 0 && valid;
+}
+
+/* One attempt at a fetch into the repository at dir. */
+static int fetch_once(fetch_ctx *fc, const char *dir, ed_err *err)
+{
+    const ed_source_git_ref *ref = &fc->opts->ref;
+    if (git_repository_open_bare(&fc->repo, dir) != 0) {
+        struct stat st;
+        if (stat(dir, &st) == 0)
+            fc->out->rebuilt = true;
+        int rc = cache_reinit(dir, &fc->repo, err);
+        if (rc != 0)
+            return rc;
+    }
+    /* Flux's precedence: commit (within branch when one is given) > name > semver > tag >
+     * branch. */
+    if (ref->commit && !ref->branch) {
+        git_oid want;
+        git_oid_fromstr(&want, ref->commit);
+        return fetch_commit(fc, &want, err);
+    }
+    ed_semver_range *range = NULL;
+    char *refname = NULL, *what = NULL;
+    bool keep_full = false;
+    int rc = 0;
+    if (ref->commit) {
+        refname = ed_xasprintf("refs/heads/%s", ref->branch);
+        what = ed_xasprintf("branch '%s'", ref->branch);
+    } else if (ref->name) {
+        keep_full = true;
+        refname = ed_xstrdup(ref->name);
+        what = ed_xasprintf("ref '%s'", ref->name);
+    } else if (ref->semver) {
+        rc = ed_semver_range_parse(ref->semver, &range, err);
+    } else if (ref->tag) {
+        refname = ed_xasprintf("refs/tags/%s", ref->tag);
+        what = ed_xasprintf("tag '%s'", ref->tag);
+    } else {
+        const char *branch = ref->branch ? ref->branch : "master";
+        refname = ed_xasprintf("refs/heads/%s", branch);
+        what = ed_xasprintf("branch '%s'", branch);
+    }
+    if (rc == 0)
+        rc = fetch_ref(fc, refname, what, range, keep_full, err);
+    ed_semver_range_free(range);
+    free(refname);
+    free(what);
+    return rc;
+}
+
+static void fetch_ctx_reset(fetch_ctx *fc)
+{
+    if (fc->remote) {
+        git_remote_disconnect(fc->remote);
+        git_remote_free(fc->remote);
+    }
+    git_repository_free(fc->repo);
+    fc->remote = NULL;
+    fc->repo = NULL;
+}
+
+int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,
+                        ed_source_git_result *out, ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    const ed_source_git_ref *ref = &opts->ref;
+    if (!opts->url)
+        return ed_err_set(err, ED_EINVALID, "no URL");
+    if (ref->commit && !valid_commit_hex(ref->commit))
+        return ed_err_set(err, ED_EINVALID, "invalid commit '%s': 40 lowercase hex digits",
+                          ref->commit);
+    if (ref->name && !ed_str_has_prefix(ref->name, "refs/"))
+        return ed_err_set(err, ED_EINVALID, "invalid ref name '%s': must start with 'refs/'",
+                          ref->name);
+    if (!ref_is_valid("", ref->name) || !ref_is_valid("refs/tags/", ref->tag) ||
+        !ref_is_valid("refs/heads/", ref->branch))
+        return ed_err_set(err, ED_EINVALID, "invalid ref: not a valid Git reference name");
+    char *dir = NULL, *lock = NULL, *url_safe = NULL;
+    int lock_fd = -1;
+    fetch_ctx fc = {.cache = cache, .opts = opts, .out = out};
+    int rc = cache_paths(cache, opts->url, &dir, &lock, err);
+    if (rc != 0)
+        return rc;
+    ed_source_url_normalize(opts->url, &url_safe, NULL);
+    fc.url_safe = url_safe;
+    rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, err);
+    if (rc == 0)
+        rc = lock_open(lock, LOCK_EX, &lock_fd, err);
+    if (rc != 0)
+        goto cleanup;
+    rc = fetch_once(&fc, dir, err);
+    if (rc != 0 && fc.corrupt) {
+        /* A damaged cache is never used: start again from an empty repository. */
+        fetch_ctx_reset(&fc);
+        ed_source_auth_clear(&fc.auth);
+        ed_err_clear(err);
+        rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, err);
+        if (rc == 0) {
+            ed_source_rmtree(dir);
+            memset(out, 0, sizeof(*out));
+            out->rebuilt = true;
+            fc.corrupt = false;
+            rc = fetch_once(&fc, dir, err);
+        }
+    }
+cleanup:
+    fetch_ctx_reset(&fc);
+    ed_source_auth_clear(&fc.auth);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    free(dir);
+    free(lock);
+    free(url_safe);
+    return rc;
+}

@@ -1,0 +1,113 @@
+/*
+ * source_int.h: private to src/source. The pure parts of the module (URL normalisation,
+ * revision strings, known_hosts matching, gitignore matching) are declared here so the unit
+ * tests can reach them, next to the libgit2 glue shared by the module's files.
+ */
+#ifndef ED_SOURCE_INT_H
+#define ED_SOURCE_INT_H
+
+#include "source.h"
+
+#include <git2.h>
+
+/* ---- URLs ---- */
+
+/* A parsed remote URL. Every string is owned by the struct. */
+typedef struct ed_source_url {
+    char *scheme; /* lowercase: http, https, ssh, git, file */
+    char *user;   /* NULL when absent (never the password) */
+    char *host;   /* lowercase, without brackets */
+    int port;     /* explicit port, or the scheme's default (0 for file) */
+    char *path;   /* starts with '/' */
+} ed_source_url;
+
+/* Parse url. Errors: ED_EINVALID naming the problem (never echoing a password). */
+int ed_source_url_parse(const char *url, ed_source_url *out, ed_err *err);
+void ed_source_url_clear(ed_source_url *u);
+/*
+ * The cache key of url: scheme and host lowercased, credentials and the default port dropped,
+ * trailing slashes removed ("https://Example.com:443/org/repo/" -> "https://example.com/org/repo").
+ * *out belongs to the caller (free). Errors as ed_source_url_parse.
+ */
+int ed_source_url_normalize(const char *url, char **out, ed_err *err);
+
+/* ---- revisions ---- */
+
+/*
+ * Flux's revision for a commit reached through ref (fluxcd/pkg/git): the ref with its first two
+ * segments removed ("refs/heads/main" -> "main@sha1:<hex>"), the whole ref when keep_full is set
+ * (spec.ref.name), or "sha1:<hex>" when ref is NULL. Writes at most n bytes to out.
+ */
+void ed_source_revision_format(const char *ref, bool keep_full, const char *hex, char *out,
+                               size_t n);
+
+/* ---- known_hosts ---- */
+
+/*
+ * Check the host key blob (SSH wire format: what the base64 field of known_hosts decodes to)
+ * presented by host:port against known_hosts text (OpenSSH format: plain and hashed `|1|`
+ * entries, comma-separated patterns, `[host]:port` for non-22 ports; `@cert-authority` lines are
+ * ignored, a `@revoked` key is refused). Returns 0 when a line for the host has this key,
+ * ED_ENOTFOUND when no line names the host, ED_EAUTH when lines name it but with other keys.
+ */
+int ed_source_known_hosts_check(const char *known_hosts, size_t len, const char *host, int port,
+                                const unsigned char *key, size_t key_len);
+
+/* Semantic versions (spec.ref.semver) are base/semver.c: ed_semver, ed_semver_range. */
+
+/* ---- ignore rules (gitignore syntax, as fluxcd/pkg/sourceignore applies them) ---- */
+
+typedef struct ed_source_ignore ed_source_ignore;
+
+ed_source_ignore *ed_source_ignore_new(void);
+void ed_source_ignore_free(ed_source_ignore *ig);
+/* Add the patterns of text (gitignore syntax), relative to dir ("" for the root, else "a/b"). */
+void ed_source_ignore_add(ed_source_ignore *ig, const char *text, size_t len, const char *dir);
+/* Add Flux's default exclusions (VCS, CI, tools and media files). */
+void ed_source_ignore_add_defaults(ed_source_ignore *ig);
+/* True when path ("a/b/c", relative to the root) is excluded; the last matching rule wins. */
+bool ed_source_ignore_match(const ed_source_ignore *ig, const char *path, bool is_dir);
+
+/* ---- libgit2 glue ---- */
+
+/* Set err from libgit2's last error, with code. Returns code. */
+int ed_source_git_error(ed_err *err, int code, const char *what);
+
+/* Connection state shared by the credential and certificate callbacks of one fetch. */
+typedef struct ed_source_auth {
+    const ed_source_secret_entry *secret;
+    size_t secret_len;
+    ed_source_url url;
+    int cred_calls;
+    bool failed;          /* credentials were refused or missing */
+    bool host_refused;    /* the certificate or host key was not trusted */
+    char reason[256];     /* why, for the error message (no secret in it) */
+    git_strarray headers; /* Authorization for bearerToken */
+    char *header_value;
+} ed_source_auth;
+
+/* Prepare auth for a fetch of url (parsed) with the secret. Errors: ED_EINVALID. */
+int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_secret_entry *secret,
+                        size_t secret_len, ed_err *err);
+void ed_source_auth_clear(ed_source_auth *auth);
+/* Install the credential and certificate callbacks (payload: auth) in cb. */
+void ed_source_auth_callbacks(ed_source_auth *auth, git_remote_callbacks *cb);
+/* The value of key in the secret, or NULL; *len gets its length. */
+const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n, const char *key,
+                                 size_t *len);
+
+/* The bare repository cache behind ed_source_cache, opened under its lock. */
+struct ed_source_cache {
+    char *storage;
+    char *git_dir; /* <storage>/git */
+    char *tmp_dir; /* <storage>/tmp */
+};
+
+/* Open the cached bare repository of url for reading (no fetch). Errors: ED_ENOTFOUND. */
+int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repository **out,
+                              int *lock_fd, ed_err *err);
+
+/* Remove dir and everything below it (no symlink is followed). */
+void ed_source_rmtree(const char *dir);
+
+#endif
