@@ -384,6 +384,22 @@ static struct curl_slist *request_headers(ed_kube *kube, const char *content_typ
     return h;
 }
 
+/* The body of a non-idempotent request, handed to libcurl piece by piece. */
+struct upload {
+    const char *data;
+    size_t len, off;
+};
+
+static size_t read_upload(char *buf, size_t size, size_t n, void *user)
+{
+    struct upload *up = user;
+    size_t room = size * n, left = up->len - up->off;
+    size_t take = left < room ? left : room;
+    memcpy(buf, up->data + up->off, take);
+    up->off += take;
+    return take;
+}
+
 /* True when a request with this method may be sent again after an unclear failure. */
 static bool idempotent(const char *method)
 {
@@ -450,6 +466,9 @@ CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const ch
                             : cfg->timeout_ms > 0 ? cfg->timeout_ms
                                                   : DEFAULT_TIMEOUT_MS));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    /* Keep enough idle connections for every worker: libcurl's default of 5 makes a busier
+     * client open a new TLS connection for most requests. */
+    curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 64L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -526,8 +545,18 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
         curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, read_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &hs);
-        if (body) {
+        struct upload up = {body, body_len, 0};
+        if (body && idempotent(method)) {
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        } else if (body) {
+            /* A write that is not idempotent is streamed from a read callback with no way to
+             * rewind: when a reused connection dies under it, libcurl must fail
+             * (CURLE_SEND_FAIL_REWIND) instead of silently sending it again, since the server
+             * may already have acted on it. */
+            curl_easy_setopt(h, CURLOPT_POST, 1L);
+            curl_easy_setopt(h, CURLOPT_READFUNCTION, read_upload);
+            curl_easy_setopt(h, CURLOPT_READDATA, &up);
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         }
 

@@ -6,8 +6,9 @@
  *   the server ended the watch -> watch again from the newest resourceVersion seen
  *   410 Gone -> list again; another error -> back off, then watch (or list) again
  *
- * The cache maps "namespace/name" to the object's compact JSON. One mutex guards it; handlers
- * run without it held, in the informer's thread, in the order the changes happened.
+ * The cache maps "namespace/name" to the object's compact JSON and resourceVersion (a relist
+ * reports an object as MODIFIED only when its resourceVersion moved). One mutex guards it;
+ * handlers run without it held, in the informer's thread, in the order the changes happened.
  */
 #include "runtime.h"
 
@@ -38,9 +39,26 @@ struct ed_informer {
     pthread_mutex_t lock;
     pthread_cond_t synced_cond;
     bool synced;
-    ed_strmap *cache; /* "ns/name" -> char* JSON */
+    ed_strmap *cache; /* "ns/name" -> struct entry */
     char *rv;         /* newest resourceVersion seen */
+    int watch_events; /* events delivered by the current watch */
 };
+
+/* A cached object: its resourceVersion and its JSON, in one allocation. */
+struct entry {
+    char *rv; /* points into json's allocation */
+    char json[];
+};
+
+static struct entry *entry_new(const char *rv, const char *json)
+{
+    size_t jl = strlen(json), rl = strlen(rv);
+    struct entry *e = ed_xmalloc(sizeof(*e) + jl + 1 + rl + 1);
+    memcpy(e->json, json, jl + 1);
+    e->rv = e->json + jl + 1;
+    memcpy(e->rv, rv, rl + 1);
+    return e;
+}
 
 static char *dup_or_null(const char *s)
 {
@@ -106,19 +124,22 @@ static void set_rv(ed_informer *inf, const char *rv)
     pthread_mutex_unlock(&inf->lock);
 }
 
-/* Store one object; returns the event it amounts to (ADDED or MODIFIED), or -1 when the
- * cached copy is identical (a relist of an unchanged object). */
+/* Store one object; returns the event it amounts to (ADDED or MODIFIED), or -1 when the cache
+ * already holds this resourceVersion (a relist of an unchanged object). */
 static int store(ed_informer *inf, const ed_node *obj)
 {
     char key[512];
     object_key(obj, key, sizeof(key));
+    const char *rv = ed_node_path_str(obj, "/metadata/resourceVersion");
     char *json = to_json(obj);
     if (!json)
         return -1;
+    struct entry *e = entry_new(rv ? rv : "", json);
+    free(json);
     pthread_mutex_lock(&inf->lock);
-    char *old = ed_strmap_put(inf->cache, key, json);
+    struct entry *old = ed_strmap_put(inf->cache, key, e);
     pthread_mutex_unlock(&inf->lock);
-    int type = !old ? ED_KUBE_ADDED : strcmp(old, json) == 0 ? -1 : ED_KUBE_MODIFIED;
+    int type = !old ? ED_KUBE_ADDED : (rv && strcmp(old->rv, rv) == 0) ? -1 : ED_KUBE_MODIFIED;
     free(old);
     return type;
 }
@@ -126,6 +147,7 @@ static int store(ed_informer *inf, const ed_node *obj)
 static int on_watch_event(ed_kube_event_type type, const ed_node *obj, void *user)
 {
     ed_informer *inf = user;
+    inf->watch_events++;
     set_rv(inf, ed_node_path_str(obj, "/metadata/resourceVersion"));
     if (type == ED_KUBE_BOOKMARK)
         return inf->stop;
@@ -170,7 +192,8 @@ static int relist(ed_informer *inf, ed_err *err)
     }
     /* Whatever the cache holds that the list lacks was deleted while we were not watching. */
     for (;;) {
-        char *gone_key = NULL, *gone_json = NULL;
+        char *gone_key = NULL;
+        struct entry *gone = NULL;
         pthread_mutex_lock(&inf->lock);
         size_t pos = 0;
         const char *k;
@@ -178,7 +201,7 @@ static int relist(ed_informer *inf, ed_err *err)
         while (ed_strmap_next(inf->cache, &pos, &k, &v)) {
             if (!ed_strmap_has(listed, k)) {
                 gone_key = ed_xstrdup(k);
-                gone_json = ed_strmap_del(inf->cache, gone_key);
+                gone = ed_strmap_del(inf->cache, gone_key);
                 break;
             }
         }
@@ -186,12 +209,12 @@ static int relist(ed_informer *inf, ed_err *err)
         if (!gone_key)
             break;
         ed_doc *d = NULL;
-        if (ed_doc_parse_json(gone_json, strlen(gone_json), &d, NULL) == 0) {
+        if (gone && ed_doc_parse_json(gone->json, strlen(gone->json), &d, NULL) == 0) {
             notify(inf, ED_KUBE_DELETED, ed_doc_root(d));
             ed_doc_free(d);
         }
         free(gone_key);
-        free(gone_json);
+        free(gone);
     }
     ed_strmap_free(listed);
     set_rv(inf, ed_node_path_str(root, "/metadata/resourceVersion"));
@@ -229,11 +252,14 @@ static void *run(void *arg)
                                      .timeout_seconds = inf->watch_timeout,
                                      .bookmarks = true,
                                      .cancel = &inf->stop};
+            inf->watch_events = 0;
             rc = ed_kube_watch(inf->kube, inf->api_version, inf->kind, inf->ns, &wo, on_watch_event,
                                inf, &err);
             free(rv);
             if (rc == ED_EGONE)
                 need_list = true; /* history compacted: start over from a list */
+            else if (rc == ED_ERETRY && inf->watch_events > 0)
+                rc = 0; /* a stream that broke after delivering events: resume at once */
         }
         if (rc == 0 || rc == ED_EGONE) {
             backoff = 1000;
@@ -290,8 +316,8 @@ ed_doc *ed_informer_get(ed_informer *inf, const char *ns, const char *name)
     else
         snprintf(key, sizeof(key), "%s", name);
     pthread_mutex_lock(&inf->lock);
-    const char *json = ed_strmap_get(inf->cache, key);
-    char *copy = json ? ed_xstrdup(json) : NULL;
+    const struct entry *e = ed_strmap_get(inf->cache, key);
+    char *copy = e ? ed_xstrdup(e->json) : NULL;
     pthread_mutex_unlock(&inf->lock);
     if (!copy)
         return NULL;
