@@ -184,6 +184,15 @@ int ed_kube_get(ed_kube *kube, const char *api_version, const char *kind, const 
 /* List every page (limit/continue) into one document: a *List whose items hold all objects. */
 int ed_kube_list(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
                  const ed_kube_opts *opts, ed_doc **out, ed_err *err);
+/*
+ * Called with each page of a list as it arrives (last is true for the final one). The page
+ * (a *List document) belongs to the callback, which frees it. A non-zero return stops the list
+ * and is returned.
+ */
+typedef int (*ed_kube_page_fn)(ed_doc *page, bool last, void *user, ed_err *err);
+/* List page by page, so that a large list never sits in memory whole (informers). */
+int ed_kube_list_pages(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                       const ed_kube_opts *opts, ed_kube_page_fn fn, void *user, ed_err *err);
 int ed_kube_create(ed_kube *kube, const ed_node *obj, const ed_kube_opts *opts, ed_doc **out,
                    ed_err *err);
 int ed_kube_update(ed_kube *kube, const ed_node *obj, const ed_kube_opts *opts, ed_doc **out,

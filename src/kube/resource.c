@@ -257,18 +257,15 @@ int ed_kube_get(ed_kube *kube, const char *api_version, const char *kind, const 
     return rc;
 }
 
-int ed_kube_list(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
-                 const ed_kube_opts *opts, ed_doc **out, ed_err *err)
+int ed_kube_list_pages(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                       const ed_kube_opts *opts, ed_kube_page_fn fn, void *user, ed_err *err)
 {
-    *out = NULL;
     ed_kube_resource res = {0};
     int rc = ed_kube_resource_for(kube, api_version, kind, &res, err);
     if (rc)
         return rc;
     char *base = ed_kube_path(&res, ns, NULL, NULL);
     int64_t limit = opts && opts->limit > 0 ? opts->limit : 500;
-    ed_doc *all = NULL;
-    ed_node *items = NULL;
     char *cont = NULL;
     do {
         ed_buf path = ED_BUF_INIT(64 * 1024);
@@ -292,32 +289,59 @@ int ed_kube_list(ed_kube *kube, const char *api_version, const char *kind, const
         if (next && *next)
             cont = ed_xstrdup(next);
         ed_node_remove(ed_node_get(root, "metadata"), "continue");
-        if (!all) {
-            /* The first page becomes the result; later pages add their items to it. */
-            all = page;
-            items = ed_node_get(root, "items");
-            if (!items || ed_node_kind_of(items) != ED_NODE_SEQ) {
-                items = ed_node_new_seq(all);
-                ed_node_set(all, root, "items", items);
-            }
-        } else {
-            ed_node *more = ed_node_get(root, "items");
-            for (size_t i = 0; i < ed_node_len(more); i++)
-                ed_node_append(all, items, ed_node_copy(all, ed_node_at(more, i)));
-            /* The last page's resourceVersion describes the whole list. */
-            ed_node *rv = ed_node_path(root, "/metadata/resourceVersion");
-            if (rv)
-                ed_node_set(all, ed_node_ensure_map(all, ed_doc_root(all), "/metadata"),
-                            "resourceVersion", ed_node_copy(all, rv));
-            ed_doc_free(page);
+        rc = fn(page, !cont, user, err);
+        if (rc) {
+            free(cont);
+            cont = NULL;
         }
     } while (cont);
     free(base);
+    return rc;
+}
+
+struct gather {
+    ed_doc *all;
+    ed_node *items;
+};
+
+/* Gather pages into one list: the first page becomes the result, later ones add items. */
+static int gather_page(ed_doc *page, bool last, void *user, ed_err *err)
+{
+    (void)last, (void)err;
+    struct gather *g = user;
+    ed_node *root = ed_doc_root(page);
+    if (!g->all) {
+        g->all = page;
+        g->items = ed_node_get(root, "items");
+        if (!g->items || ed_node_kind_of(g->items) != ED_NODE_SEQ) {
+            g->items = ed_node_new_seq(page);
+            ed_node_set(page, root, "items", g->items);
+        }
+        return 0;
+    }
+    ed_node *more = ed_node_get(root, "items");
+    for (size_t i = 0; i < ed_node_len(more); i++)
+        ed_node_append(g->all, g->items, ed_node_copy(g->all, ed_node_at(more, i)));
+    /* The last page's resourceVersion describes the whole list. */
+    ed_node *rv = ed_node_path(root, "/metadata/resourceVersion");
+    if (rv)
+        ed_node_set(g->all, ed_node_ensure_map(g->all, ed_doc_root(g->all), "/metadata"),
+                    "resourceVersion", ed_node_copy(g->all, rv));
+    ed_doc_free(page);
+    return 0;
+}
+
+int ed_kube_list(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                 const ed_kube_opts *opts, ed_doc **out, ed_err *err)
+{
+    *out = NULL;
+    struct gather g = {0};
+    int rc = ed_kube_list_pages(kube, api_version, kind, ns, opts, gather_page, &g, err);
     if (rc) {
-        ed_doc_free(all);
+        ed_doc_free(g.all);
         return rc;
     }
-    *out = all;
+    *out = g.all;
     return 0;
 }
 

@@ -166,59 +166,88 @@ static int on_watch_event(ed_kube_event_type type, const ed_node *obj, void *use
     return inf->stop;
 }
 
-/* List everything and make the cache equal to it, reporting the differences. */
-static int relist(ed_informer *inf, ed_err *err)
+struct relist_state {
+    ed_informer *inf;
+    ed_strmap *listed; /* keys the list holds */
+    char *rv;          /* the list's resourceVersion */
+};
+
+/* Take one page of the list into the cache (pages come one at a time, so a big list never sits
+ * in memory whole). */
+static int relist_page(ed_doc *page, bool last, void *user, ed_err *err)
 {
-    ed_kube_opts opts = {.label_selector = inf->label_selector};
-    ed_doc *list = NULL;
-    int rc = ed_kube_list(inf->kube, inf->api_version, inf->kind, inf->ns, &opts, &list, err);
-    if (rc)
-        return rc;
-    ed_node *root = ed_doc_root(list);
+    (void)last, (void)err;
+    struct relist_state *rs = user;
+    ed_informer *inf = rs->inf;
+    ed_node *root = ed_doc_root(page);
     ed_node *items = ed_node_get(root, "items");
-    ed_strmap *listed = ed_strmap_new();
     for (size_t i = 0; i < ed_node_len(items); i++) {
         ed_node *obj = ed_node_at(items, i);
         /* List items carry no apiVersion and kind; add them so every cached object and every
          * handler sees complete objects, as watch events have them. */
-        ed_node_set(list, obj, "apiVersion", ed_node_new_str(list, inf->api_version));
-        ed_node_set(list, obj, "kind", ed_node_new_str(list, inf->kind));
+        ed_node_set(page, obj, "apiVersion", ed_node_new_str(page, inf->api_version));
+        ed_node_set(page, obj, "kind", ed_node_new_str(page, inf->kind));
         char key[512];
         object_key(obj, key, sizeof(key));
-        ed_strmap_put(listed, key, NULL);
+        ed_strmap_put(rs->listed, key, NULL);
         int t = store(inf, obj);
         if (t >= 0)
             notify(inf, (ed_kube_event_type)t, obj);
     }
+    const char *rv = ed_node_path_str(root, "/metadata/resourceVersion");
+    if (rv) {
+        free(rs->rv);
+        rs->rv = ed_xstrdup(rv);
+    }
+    ed_doc_free(page);
+    return 0;
+}
+
+/* List everything and make the cache equal to it, reporting the differences. */
+static int relist(ed_informer *inf, ed_err *err)
+{
+    ed_kube_opts opts = {.label_selector = inf->label_selector};
+    struct relist_state rs = {.inf = inf, .listed = ed_strmap_new()};
+    int rc = ed_kube_list_pages(inf->kube, inf->api_version, inf->kind, inf->ns, &opts, relist_page,
+                                &rs, err);
+    if (rc) {
+        ed_strmap_free(rs.listed);
+        free(rs.rv);
+        return rc;
+    }
     /* Whatever the cache holds that the list lacks was deleted while we were not watching. */
-    for (;;) {
-        char *gone_key = NULL;
-        struct entry *gone = NULL;
-        pthread_mutex_lock(&inf->lock);
-        size_t pos = 0;
-        const char *k;
-        void *v;
-        while (ed_strmap_next(inf->cache, &pos, &k, &v)) {
-            if (!ed_strmap_has(listed, k)) {
-                gone_key = ed_xstrdup(k);
-                gone = ed_strmap_del(inf->cache, gone_key);
-                break;
-            }
-        }
-        pthread_mutex_unlock(&inf->lock);
-        if (!gone_key)
-            break;
+    size_t ngone = 0;
+    char **gone_keys = NULL;
+    struct entry **gone = NULL;
+    pthread_mutex_lock(&inf->lock);
+    size_t pos = 0;
+    const char *k;
+    void *v;
+    while (ed_strmap_next(inf->cache, &pos, &k, &v)) {
+        if (ed_strmap_has(rs.listed, k))
+            continue;
+        gone_keys = ed_xrealloc(gone_keys, (ngone + 1) * sizeof(char *));
+        gone = ed_xrealloc(gone, (ngone + 1) * sizeof(struct entry *));
+        gone_keys[ngone] = ed_xstrdup(k);
+        gone[ngone++] = v;
+    }
+    for (size_t i = 0; i < ngone; i++)
+        ed_strmap_del(inf->cache, gone_keys[i]);
+    pthread_mutex_unlock(&inf->lock);
+    for (size_t i = 0; i < ngone; i++) {
         ed_doc *d = NULL;
-        if (gone && ed_doc_parse_json(gone->json, strlen(gone->json), &d, NULL) == 0) {
+        if (ed_doc_parse_json(gone[i]->json, strlen(gone[i]->json), &d, NULL) == 0) {
             notify(inf, ED_KUBE_DELETED, ed_doc_root(d));
             ed_doc_free(d);
         }
-        free(gone_key);
-        free(gone);
+        free(gone_keys[i]);
+        free(gone[i]);
     }
-    ed_strmap_free(listed);
-    set_rv(inf, ed_node_path_str(root, "/metadata/resourceVersion"));
-    ed_doc_free(list);
+    free(gone_keys);
+    free(gone);
+    ed_strmap_free(rs.listed);
+    set_rv(inf, rs.rv);
+    free(rs.rv);
     pthread_mutex_lock(&inf->lock);
     inf->synced = true;
     pthread_cond_broadcast(&inf->synced_cond);
