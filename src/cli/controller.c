@@ -33,6 +33,11 @@ struct controller_opts {
     const char *health_addr;
     ed_log_level log_level;
     ed_log_format log_format;
+    int concurrent;
+    bool watch_all_namespaces;
+    const char *watch_label_selector;
+    double qps;
+    int burst;
 };
 
 struct controller_state {
@@ -104,6 +109,11 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_HEALTH,
         F_LOG_LEVEL,
         F_LOG_ENCODING,
+        F_CONCURRENT,
+        F_WATCH_ALL,
+        F_WATCH_SELECTOR,
+        F_QPS,
+        F_BURST,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -118,12 +128,18 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"health-addr", required_argument, NULL, F_HEALTH},
         {"log-level", required_argument, NULL, F_LOG_LEVEL},
         {"log-encoding", required_argument, NULL, F_LOG_ENCODING},
+        {"concurrent", required_argument, NULL, F_CONCURRENT},
+        {"watch-all-namespaces", optional_argument, NULL, F_WATCH_ALL},
+        {"watch-label-selector", required_argument, NULL, F_WATCH_SELECTOR},
+        {"kube-api-qps", required_argument, NULL, F_QPS},
+        {"kube-api-burst", required_argument, NULL, F_BURST},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
     opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", flags, NULL)) != -1) {
+    int c, li = 0;
+    while ((c = getopt_long(argc, argv, "", flags, &li)) != -1) {
+        const char *flag = c >= F_KUBECONFIG ? flags[li].name : "";
         ed_err err = ED_ERR_INIT;
         int64_t *dur = NULL;
         switch (c) {
@@ -176,17 +192,54 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             else
                 return usage_error("--log-encoding is json or console, not \"%s\"", optarg);
             break;
+        case F_CONCURRENT:
+        case F_BURST: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 10000)
+                return usage_error("--%s takes a number from 1 to 10000, not \"%s\"", flag, optarg);
+            if (c == F_CONCURRENT)
+                o->concurrent = (int)v;
+            else
+                o->burst = (int)v;
+            break;
+        }
+        case F_QPS: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (*end || v < 0)
+                return usage_error("--kube-api-qps takes a number, not \"%s\"", optarg);
+            o->qps = v;
+            break;
+        }
+        case F_WATCH_ALL:
+            if (!parse_bool(optarg, &o->watch_all_namespaces))
+                return usage_error("--watch-all-namespaces takes true or false, not \"%s\"",
+                                   optarg);
+            break;
+        case F_WATCH_SELECTOR:
+            o->watch_label_selector = optarg;
+            break;
         default:
             return usage_error("unknown or incomplete flag %s", argv[optind - 1]);
         }
         if (dur && (ed_duration_parse(optarg, dur, &err) != 0 || *dur <= 0))
-            return usage_error("%s: a duration such as 35s is needed", argv[optind - 1]);
+            return usage_error("--%s takes a duration such as 35s, not \"%s\"", flag, optarg);
     }
     if (optind < argc)
         return usage_error("unexpected argument \"%s\"", argv[optind]);
     if (o->leader_elect && !(o->lease_ms > o->renew_ms && o->renew_ms > o->retry_ms))
         return usage_error("leader election needs lease duration > renew deadline > "
                            "retry period");
+    return 0;
+}
+
+/* Register every reconciler with the manager; returns how many. None is built yet: the
+ * GitRepository, Kustomization and image reconcilers land here, each with o->concurrent
+ * workers. */
+static size_t register_controllers(ed_manager *m, const struct controller_opts *o)
+{
+    (void)m, (void)o;
     return 0;
 }
 
@@ -215,6 +268,10 @@ int ed_cli_controller(int argc, char **argv)
         .health_addr = ":9440",
         .log_level = ED_LOG_INFO,
         .log_format = ED_LOG_JSON,
+        .concurrent = 4,
+        .watch_all_namespaces = true,
+        .qps = 50,
+        .burst = 300,
     };
     int rc = parse_flags(argc, argv, &o);
     if (rc)
@@ -231,7 +288,11 @@ int ed_cli_controller(int argc, char **argv)
     int exit_code = 1;
 
     ed_kube_load_opts lo = {.kubeconfig = o.kubeconfig, .context = o.context};
-    if (ed_kube_config_load(&lo, &cfg, &err) != 0 || ed_kube_new(cfg, &st.kube, &err) != 0) {
+    if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
+        cfg->qps = o.qps;
+        cfg->burst = o.burst;
+    }
+    if (err.code != 0 || ed_kube_new(cfg, &st.kube, &err) != 0) {
         ed_log(ED_LOG_ERROR, "cannot load the cluster configuration", "error", err.msg, NULL);
         goto cleanup;
     }
@@ -289,7 +350,7 @@ int ed_cli_controller(int argc, char **argv)
                "namespace", o.lease_ns, "candidate", identity, NULL);
     }
 
-    bool announced = false;
+    ed_manager *manager = NULL;
     for (;;) {
         int sig = ed_signals_wait(200);
         if (sig) {
@@ -313,13 +374,28 @@ int ed_cli_controller(int argc, char **argv)
                 break;
             }
         }
-        if (leading && !announced) {
-            announced = true;
-            ed_log(ED_LOG_INFO, "leading: no reconcilers are built yet, nothing to reconcile",
-                   "candidate", identity, NULL);
+        if (leading && !manager) {
+            /* Only the leader watches and reconciles. */
+            ed_manager_opts mo = {
+                .ns = o.watch_all_namespaces ? NULL : o.lease_ns,
+                .label_selector = o.watch_label_selector,
+                .metrics = st.metrics,
+            };
+            manager = ed_manager_new(st.kube, &mo);
+            size_t n = register_controllers(manager, &o);
+            if (ed_manager_start(manager, 60000, &err) != 0) {
+                ed_log(ED_LOG_ERROR, "cannot start the controllers", "error", err.msg, NULL);
+                exit_code = 1;
+                break;
+            }
+            if (n == 0)
+                ed_log(ED_LOG_INFO, "leading: no reconcilers are built yet, nothing to reconcile",
+                       "candidate", identity, NULL);
         }
     }
     ed_buf_free(&labels);
+    /* Graceful: reconciles in progress finish (up to 30 s) before the lease is released. */
+    ed_manager_free(manager, 30000);
 
 cleanup:
     ed_leader_free(leader); /* releases the lease when held */

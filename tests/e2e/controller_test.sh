@@ -93,3 +93,11 @@ status=$?
 set -e
 assert_eq 1 "$status" "exit status"
 assert_contains "$out" "/nonexistent/config" "message"
+
+step "bad flags: exit 2 naming the flag"
+set +e
+out=$("$eddy" controller --concurrent 0 2>&1)
+status=$?
+set -e
+assert_eq 2 "$status" "exit status"
+assert_contains "$out" "--concurrent takes a number from 1 to 10000" "message"
