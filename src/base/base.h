@@ -226,6 +226,15 @@ int ed_semver_range_parse(const char *s, ed_semver_range **out, ed_err *err);
 bool ed_semver_range_match(const ed_semver_range *r, const ed_semver *v);
 void ed_semver_range_free(ed_semver_range *r);
 
+/* ---- paths ---- */
+
+/*
+ * True when the relative path rel, followed from a directory `depth` levels below a root, stays
+ * inside that root: no ".." climbs above it, and absolute paths are refused. Judged on the text
+ * alone (symlinks are the caller's business). Paths from Git and kustomizations go through this.
+ */
+bool ed_path_within(const char *rel, long depth);
+
 /* ---- strings ---- */
 
 bool ed_str_has_prefix(const char *s, const char *prefix);

@@ -1,6 +1,6 @@
 /*
- * Memory and string helpers. Out of memory aborts (as in redis): no caller in eddy has a useful
- * way to go on without memory, and checking every allocation hides the real error paths.
+ * Memory, string and path helpers. Out of memory aborts (as in redis): no caller in eddy has a
+ * useful way to go on without memory, and checking every allocation hides the real error paths.
  */
 #include "base.h"
 
@@ -82,4 +82,25 @@ bool ed_str_has_suffix(const char *s, const char *suffix)
 {
     size_t ls = strlen(s), lx = strlen(suffix);
     return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+bool ed_path_within(const char *rel, long depth)
+{
+    if (rel[0] == '/')
+        return false;
+    const char *p = rel;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (--depth < 0)
+                return false;
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return true;
 }

@@ -93,24 +93,7 @@ static bool below_root(const struct build *b, const char *real)
  * directory below the root. */
 static bool lexically_inside(size_t dir_depth, const char *entry)
 {
-    if (entry[0] == '/')
-        return false;
-    long depth = (long)dir_depth;
-    const char *p = entry;
-    while (*p) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (--depth < 0)
-                return false;
-        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-            depth++;
-        }
-        p += n;
-        if (*p == '/')
-            p++;
-    }
-    return true;
+    return ed_path_within(entry, (long)dir_depth);
 }
 
 static size_t depth_below_root(const struct build *b, const char *dir)

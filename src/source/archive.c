@@ -441,28 +441,14 @@ static bool rel_path_ok(const char *rel)
 /* True when a symlink at entry path with target stays below the root, judged lexically. */
 static bool link_target_ok(const char *path, const char *target)
 {
-    if (target[0] == '/' || target[0] == '\0')
+    if (target[0] == '\0')
         return false;
     /* Depth of the link's directory below the root. */
     long depth = 0;
     for (const char *p = path; *p; p++)
         if (*p == '/' && p[1] != '\0')
             depth++;
-    const char *p = target;
-    while (*p) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (--depth < 0)
-                return false;
-        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-            depth++;
-        }
-        p += n;
-        if (*p == '/')
-            p++;
-    }
-    return true;
+    return ed_path_within(target, depth);
 }
 
 int ed_source_archive_unpack(const char *archive_path, const char *dest_dir, int64_t max_bytes,

@@ -298,6 +298,20 @@ static void test_log_json_redacts(void **state)
     assert_false(ed_log_key_is_secret("namespace"));
 }
 
+static void test_path_within(void **state)
+{
+    (void)state;
+    assert_true(ed_path_within("apps/deploy.yaml", 0));
+    assert_true(ed_path_within("./a/../b", 0));
+    assert_true(ed_path_within("../x", 1));
+    assert_false(ed_path_within("../x", 0));
+    assert_false(ed_path_within("a/../../x", 0));
+    assert_false(ed_path_within("/etc/passwd", 3));
+    assert_true(ed_path_within("a//b/./c", 0));
+    assert_false(ed_path_within("a/b/../../..", 0));
+    assert_true(ed_path_within("", 0));
+}
+
 static void test_strmap_basic(void **state)
 {
     (void)state;
@@ -385,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_log_json_redacts),
+        cmocka_unit_test(test_path_within),
         cmocka_unit_test(test_strmap_basic),
         cmocka_unit_test(test_strmap_model),
     };
