@@ -152,4 +152,55 @@ int ed_source_git_artifact_build(ed_source_cache *cache, const char *url, const 
 int ed_source_archive_unpack(const char *archive_path, const char *dest_dir, int64_t max_bytes,
                              ed_err *err);
 
+/* ---- artifact storage and the artifact server ---- */
+
+/*
+ * Artifacts as source-controller keeps them: files under the storage path at
+ * `<lowercase kind>/<namespace>/<name>/<file>` (file named after the revision's commit, e.g.
+ * `<sha>.tar.gz`), served read-only over HTTP at `http://<advertised address>/<path>`.
+ */
+typedef struct ed_artifact_store ed_artifact_store;
+
+/*
+ * Open the store under storage_path (directories created as needed). adv_addr is the host[:port]
+ * put into artifact URLs (Flux's --storage-adv-addr); a value with a scheme is used as is.
+ * Errors: ED_ERROR (file system), ED_EINVALID (empty address).
+ */
+int ed_artifact_store_open(const char *storage_path, const char *adv_addr,
+                           ed_artifact_store **out, ed_err *err);
+void ed_artifact_store_free(ed_artifact_store *store);
+
+/*
+ * Move the finished archive at tmp_path (on the same file system, e.g. made under
+ * ed_artifact_store_tmpdir) to `<kind>/<ns>/<name>/<file>` atomically (rename; mode 0600), then
+ * remove older files of that object so that at most `keep` remain (newest kept; Flux keeps 2).
+ * *path (relative to the storage root) and *url are new strings the caller frees. kind is
+ * lowercased. Names must be plain (no '/', no "..": ED_EINVALID).
+ */
+int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char *ns,
+                          const char *name, const char *file, const char *tmp_path, int keep,
+                          char **path, char **url, ed_err *err);
+/* True when path (relative, as put returned it) names an existing artifact file. */
+bool ed_artifact_store_has(ed_artifact_store *store, const char *path);
+/* The absolute file name of path, a new string (for in-process readers: no download). */
+char *ed_artifact_store_file(ed_artifact_store *store, const char *path);
+/* Remove every artifact of one object (its directory): on deletion of the object. */
+int ed_artifact_store_remove_all(ed_artifact_store *store, const char *kind, const char *ns,
+                                 const char *name, ed_err *err);
+/* A directory for temp files on the store's file system (for archives before put). */
+const char *ed_artifact_store_tmpdir(ed_artifact_store *store);
+
+typedef struct ed_artifact_server ed_artifact_server;
+
+/*
+ * Serve the store's files over HTTP on listen_addr ("host:port", ":port"; port 0 picks one):
+ * GET and HEAD of `/<path>` stream the file (Content-Length, application/gzip for .tar.gz);
+ * anything outside the storage root, directories and missing files are 404. Errors:
+ * ED_EINVALID (address), ED_ERROR (cannot listen).
+ */
+int ed_artifact_server_start(ed_artifact_store *store, const char *listen_addr,
+                             ed_artifact_server **out, ed_err *err);
+int ed_artifact_server_port(const ed_artifact_server *srv);
+void ed_artifact_server_stop(ed_artifact_server *srv);
+
 #endif
