@@ -21,14 +21,15 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct verb verbs[] = {
-    {"controller", "Run the agent: leader election, health and metrics (no reconcilers yet)",
+    {"controller", "Run the agent: the GitRepository reconciler, leader election, health, metrics",
      "Usage: eddy controller [flags]\n"
      "\n"
      "Run the agent process against the cluster of --kubeconfig (in-cluster configuration when\n"
      "absent). It serves /healthz and /readyz, and /metrics in the Prometheus format, and holds\n"
      "a coordination.k8s.io Lease so that one replica works at a time. SIGTERM or SIGINT\n"
-     "releases the lease and exits 0. No reconciler is built yet: while leading, the process\n"
-     "reconciles nothing.\n"
+     "releases the lease and exits 0. While leading it reconciles GitRepositories: fetches into\n"
+     "a persistent cache and serves artifacts (the Kustomization and image reconcilers are not\n"
+     "built yet).\n"
      "\n"
      "Flags:\n"
      "  --kubeconfig PATH                     kubeconfig file (default: $KUBECONFIG,\n"
@@ -51,6 +52,10 @@ static const struct verb verbs[] = {
      "  --watch-label-selector SELECTOR       watch only objects matching it (sharding)\n"
      "  --kube-api-qps N                      client rate limit (default 50; 0: none)\n"
      "  --kube-api-burst N                    default 300\n"
+     "  --storage-path DIR                    Git cache and artifacts (default $STORAGE_PATH\n"
+     "                                        or /data)\n"
+     "  --storage-addr ADDR                   artifact server (default :9090)\n"
+     "  --storage-adv-addr HOST[:PORT]        host in artifact URLs (default: host name)\n"
      "\n"
      "Example:\n"
      "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"

@@ -6,13 +6,16 @@
  * and exits 0. Losing the lease exits 1, as controller-runtime does, so a restarted process
  * campaigns afresh.
  *
- * No reconciler is built yet: while it leads, the process reconciles nothing and says so in its
- * log. The GitRepository, Kustomization and image reconcilers join it as their issues land.
+ * While it leads, it runs the reconcilers that are built: GitRepository (fetching into a
+ * persistent cache under --storage-path and serving artifacts on --storage-addr). The
+ * Kustomization and image reconcilers join it as their issues land.
  */
 #include "cli_int.h"
 
+#include "../controllers/controllers.h"
 #include "../kube/kube.h"
 #include "../runtime/runtime.h"
+#include "../source/source.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -38,6 +41,9 @@ struct controller_opts {
     const char *watch_label_selector;
     double qps;
     int burst;
+    const char *storage_path;
+    const char *storage_addr;
+    const char *storage_adv_addr;
 };
 
 struct controller_state {
@@ -114,6 +120,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_WATCH_SELECTOR,
         F_QPS,
         F_BURST,
+        F_STORAGE_PATH,
+        F_STORAGE_ADDR,
+        F_STORAGE_ADV,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -133,6 +142,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"watch-label-selector", required_argument, NULL, F_WATCH_SELECTOR},
         {"kube-api-qps", required_argument, NULL, F_QPS},
         {"kube-api-burst", required_argument, NULL, F_BURST},
+        {"storage-path", required_argument, NULL, F_STORAGE_PATH},
+        {"storage-addr", required_argument, NULL, F_STORAGE_ADDR},
+        {"storage-adv-addr", required_argument, NULL, F_STORAGE_ADV},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -220,6 +232,15 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         case F_WATCH_SELECTOR:
             o->watch_label_selector = optarg;
             break;
+        case F_STORAGE_PATH:
+            o->storage_path = optarg;
+            break;
+        case F_STORAGE_ADDR:
+            o->storage_addr = optarg;
+            break;
+        case F_STORAGE_ADV:
+            o->storage_adv_addr = optarg;
+            break;
         default:
             return usage_error("unknown or incomplete flag %s", argv[optind - 1]);
         }
@@ -234,13 +255,52 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
     return 0;
 }
 
-/* Register every reconciler with the manager; returns how many. None is built yet: the
- * GitRepository, Kustomization and image reconcilers land here, each with o->concurrent
- * workers. */
-static size_t register_controllers(ed_manager *m, const struct controller_opts *o)
+/* What the reconcilers share: the Git cache, the artifact store and its server. */
+struct reconcilers {
+    ed_source_cache *cache;
+    ed_artifact_store *store;
+    ed_artifact_server *server;
+    ed_gitrepo_controller *gitrepo;
+};
+
+/* Open storage, serve artifacts, and register every reconciler with the manager. */
+static int register_controllers(ed_manager *m, const struct controller_opts *o, ed_kube *kube,
+                                struct reconcilers *r, ed_err *err)
 {
-    (void)m, (void)o;
+    int rc = ed_source_cache_open(&r->cache, o->storage_path, err);
+    if (rc)
+        return rc;
+    /* The advertised address defaults to the listen address with this host's name. */
+    char adv[512];
+    if (o->storage_adv_addr) {
+        snprintf(adv, sizeof(adv), "%s", o->storage_adv_addr);
+    } else {
+        char host[256] = "localhost";
+        gethostname(host, sizeof(host) - 1);
+        const char *colon = strrchr(o->storage_addr, ':');
+        snprintf(adv, sizeof(adv), "%s%s", host, colon ? colon : "");
+    }
+    rc = ed_artifact_store_open(o->storage_path, adv, &r->store, err);
+    if (!rc)
+        rc = ed_artifact_server_start(r->store, o->storage_addr, &r->server, err);
+    if (rc)
+        return rc;
+    ed_gitrepo_opts g = {
+        .kube = kube, .cache = r->cache, .store = r->store, .workers = o->concurrent};
+    r->gitrepo = ed_gitrepo_register(m, &g);
+    char port[16];
+    snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));
+    ed_log(ED_LOG_INFO, "serving artifacts", "path", o->storage_path, "port", port, "advertised",
+           adv, NULL);
     return 0;
+}
+
+static void free_reconcilers(struct reconcilers *r)
+{
+    ed_artifact_server_stop(r->server);
+    ed_gitrepo_free(r->gitrepo);
+    ed_artifact_store_free(r->store);
+    ed_source_cache_free(r->cache);
 }
 
 /* client-go's identity: the host name and something unique to this process. */
@@ -272,6 +332,9 @@ int ed_cli_controller(int argc, char **argv)
         .watch_all_namespaces = true,
         .qps = 50,
         .burst = 300,
+        .storage_path = getenv("STORAGE_PATH") ? getenv("STORAGE_PATH") : "/data",
+        .storage_addr = ":9090",
+        .storage_adv_addr = NULL,
     };
     int rc = parse_flags(argc, argv, &o);
     if (rc)
@@ -351,6 +414,7 @@ int ed_cli_controller(int argc, char **argv)
     }
 
     ed_manager *manager = NULL;
+    struct reconcilers recs = {0};
     for (;;) {
         int sig = ed_signals_wait(200);
         if (sig) {
@@ -382,20 +446,20 @@ int ed_cli_controller(int argc, char **argv)
                 .metrics = st.metrics,
             };
             manager = ed_manager_new(st.kube, &mo);
-            size_t n = register_controllers(manager, &o);
-            if (ed_manager_start(manager, 60000, &err) != 0) {
+            if (register_controllers(manager, &o, st.kube, &recs, &err) != 0 ||
+                ed_manager_start(manager, 60000, &err) != 0) {
                 ed_log(ED_LOG_ERROR, "cannot start the controllers", "error", err.msg, NULL);
                 exit_code = 1;
                 break;
             }
-            if (n == 0)
-                ed_log(ED_LOG_INFO, "leading: no reconcilers are built yet, nothing to reconcile",
-                       "candidate", identity, NULL);
+            ed_log(ED_LOG_INFO, "leading: reconciling GitRepositories", "candidate", identity,
+                   NULL);
         }
     }
     ed_buf_free(&labels);
     /* Graceful: reconciles in progress finish (up to 30 s) before the lease is released. */
     ed_manager_free(manager, 30000);
+    free_reconcilers(&recs);
 
 cleanup:
     ed_leader_free(leader); /* releases the lease when held */

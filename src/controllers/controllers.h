@@ -1,11 +1,47 @@
 /*
- * controllers: one reconciler per kind (GitRepository, Kustomization, ImageRepository, ImagePolicy,
- * ImageUpdateAutomation), each a flat list of phases mirroring Flux's.
+ * controllers: one reconciler per Flux kind, each a flat list of phases that mirrors Flux's
+ * controller, with one place that writes status on every exit.
  *
- * Not built yet: this module has no functions, and nothing in eddy calls it. Issue #6 builds
- * it. Its place in the layering (STYLE.md): apply, source, image <- controllers <- cli.
+ * Built: GitRepository (gitrepository.c), with the status conditions helpers (conditions.c).
+ * Not built yet: Kustomization (issue #6), ImageRepository, ImagePolicy and
+ * ImageUpdateAutomation (issue #8).
  */
 #ifndef ED_CONTROLLERS_H
 #define ED_CONTROLLERS_H
+
+#include "../base/base.h"
+#include "../doc/doc.h"
+#include "../kube/kube.h"
+#include "../runtime/runtime.h"
+#include "../source/source.h"
+
+/* ---- status conditions (metav1.Condition), as Flux's conditions package writes them ---- */
+
+/*
+ * Set condition type in the sequence `conditions` (a node of doc) to status/reason/message for
+ * generation. lastTransitionTime moves only when the status changes, as Kubernetes expects.
+ */
+void ed_cond_set(ed_doc *doc, ed_node *conditions, const char *type, const char *status,
+                 const char *reason, const char *message, int64_t generation);
+/* Remove condition type (Flux removes negative-polarity conditions once they are False). */
+void ed_cond_remove(ed_node *conditions, const char *type);
+/* The condition's status ("True", "False", "Unknown") or NULL. */
+const char *ed_cond_status(const ed_node *conditions, const char *type);
+
+/* ---- GitRepository ---- */
+
+typedef struct ed_gitrepo_controller ed_gitrepo_controller;
+
+typedef struct ed_gitrepo_opts {
+    ed_kube *kube;            /* borrowed */
+    ed_source_cache *cache;   /* borrowed: the Git cache */
+    ed_artifact_store *store; /* borrowed: where artifacts go */
+    int workers;              /* --concurrent */
+} ed_gitrepo_opts;
+
+/* Register the GitRepository reconciler with the manager. The controller lives until freed,
+ * after the manager. */
+ed_gitrepo_controller *ed_gitrepo_register(ed_manager *m, const ed_gitrepo_opts *opts);
+void ed_gitrepo_free(ed_gitrepo_controller *c);
 
 #endif

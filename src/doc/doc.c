@@ -348,6 +348,16 @@ void ed_node_append(ed_doc *doc, ed_node *seq, ed_node *value)
     p->value = value;
 }
 
+bool ed_node_remove_at(ed_node *seq, size_t i)
+{
+    if (!seq || seq->kind != ED_NODE_SEQ || i >= seq->u.c.len)
+        return false;
+    memmove(&seq->u.c.items[i], &seq->u.c.items[i + 1],
+            (seq->u.c.len - i - 1) * sizeof(seq->u.c.items[0]));
+    seq->u.c.len--;
+    return true;
+}
+
 ed_node *ed_node_ensure_map(ed_doc *doc, ed_node *node, const char *path)
 {
     const char *p = path;

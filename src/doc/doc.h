@@ -118,6 +118,8 @@ void ed_node_set(ed_doc *doc, ed_node *map, const char *key, ed_node *value);
 /* Remove key from a mapping; true when it was there. */
 bool ed_node_remove(ed_node *map, const char *key);
 void ed_node_append(ed_doc *doc, ed_node *seq, ed_node *value);
+/* Remove item i of a sequence (later items move up); true when there was one. */
+bool ed_node_remove_at(ed_node *seq, size_t i);
 /*
  * The mapping under each key of path (created as needed, like `mkdir -p`), starting at the
  * mapping node. Returns NULL when a step exists but is not a mapping.

@@ -166,8 +166,8 @@ typedef struct ed_artifact_store ed_artifact_store;
  * put into artifact URLs (Flux's --storage-adv-addr); a value with a scheme is used as is.
  * Errors: ED_ERROR (file system), ED_EINVALID (empty address).
  */
-int ed_artifact_store_open(const char *storage_path, const char *adv_addr,
-                           ed_artifact_store **out, ed_err *err);
+int ed_artifact_store_open(const char *storage_path, const char *adv_addr, ed_artifact_store **out,
+                           ed_err *err);
 void ed_artifact_store_free(ed_artifact_store *store);
 
 /*

@@ -26,11 +26,19 @@ for p in a b; do
     mport[$p]=$(free_port)
 done
 
+step "the CRDs the reconcilers watch"
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+kubectl wait --for=condition=Established --timeout=60s \
+    crd/gitrepositories.source.toolkit.fluxcd.io >/dev/null
+
 step "two controllers start; /healthz answers within a second"
 for p in a b; do
     start_ms=$(date +%s%3N)
+    sport=$(free_port)
     bg_start "ctl-$p" "$eddy" controller "${flags[@]}" \
-        --health-addr "127.0.0.1:${hport[$p]}" --metrics-addr "127.0.0.1:${mport[$p]}"
+        --health-addr "127.0.0.1:${hport[$p]}" --metrics-addr "127.0.0.1:${mport[$p]}" \
+        --storage-path "$EDDY_E2E_SCRATCH/storage-$p" --storage-addr "127.0.0.1:$sport" \
+        --storage-adv-addr "127.0.0.1:$sport"
     retry 5 curl -fs "http://127.0.0.1:${hport[$p]}/healthz"
     took=$(($(date +%s%3N) - start_ms))
     echo "controller $p: /healthz after ${took} ms"

@@ -266,6 +266,12 @@ static void test_build_and_mutate(void **state)
     ed_node_set(d, obj, "kind", ed_node_new_str(d, "StatefulSet"));
     assert_string_equal(ed_node_key_at(obj, 1), "kind");
     assert_string_equal(ed_node_str(ed_node_value_at(obj, 1)), "StatefulSet");
+    assert_true(ed_node_remove_at(ports, 0));
+    assert_false(ed_node_remove_at(ports, 99));
+    assert_int_equal(ed_node_len(ports), 9);
+    int64_t first = 0;
+    assert_true(ed_node_int(ed_node_at(ports, 0), &first));
+    assert_int_equal(first, 8001);
     assert_true(ed_node_remove(obj, "kind"));
     assert_false(ed_node_remove(obj, "kind"));
     assert_string_equal(ed_node_key_at(obj, 1), "metadata");

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "source/source_int.h"
+#include "source_tests.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -776,6 +777,10 @@ int main(void)
         cmocka_unit_test(test_fetch_concurrent),
         cmocka_unit_test(test_checkout_and_archive),
         cmocka_unit_test(test_unpack_refuses_hostile),
+        cmocka_unit_test(test_store_put_gc),
+        cmocka_unit_test(test_store_url),
+        cmocka_unit_test(test_store_invalid_names),
+        cmocka_unit_test(test_store_server),
     };
     return cmocka_run_group_tests_name("source", tests, setup_tmp, teardown_tmp);
 }

@@ -1,0 +1,58 @@
+/*
+ * Status conditions as Flux writes them (metav1.Condition: type, status, observedGeneration,
+ * lastTransitionTime, reason, message). lastTransitionTime only moves when the status flips, so
+ * `kubectl wait` and kstatus read them as Kubernetes intends.
+ */
+#include "controllers.h"
+
+#include <string.h>
+
+static ed_node *find(const ed_node *conditions, const char *type, size_t *index)
+{
+    for (size_t i = 0; i < ed_node_len(conditions); i++) {
+        ed_node *c = ed_node_at(conditions, i);
+        const char *t = ed_node_str(ed_node_get(c, "type"));
+        if (t && strcmp(t, type) == 0) {
+            if (index)
+                *index = i;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+const char *ed_cond_status(const ed_node *conditions, const char *type)
+{
+    return ed_node_str(ed_node_get(find(conditions, type, NULL), "status"));
+}
+
+void ed_cond_set(ed_doc *doc, ed_node *conditions, const char *type, const char *status,
+                 const char *reason, const char *message, int64_t generation)
+{
+    ed_node *c = find(conditions, type, NULL);
+    const char *old = c ? ed_node_str(ed_node_get(c, "status")) : NULL;
+    bool flipped = !old || strcmp(old, status) != 0;
+    if (!c) {
+        c = ed_node_new_map(doc);
+        ed_node_append(doc, conditions, c);
+    }
+    ed_node_set(doc, c, "type", ed_node_new_str(doc, type));
+    ed_node_set(doc, c, "status", ed_node_new_str(doc, status));
+    ed_node_set(doc, c, "observedGeneration", ed_node_new_int(doc, generation));
+    if (flipped || !ed_node_get(c, "lastTransitionTime")) {
+        char now[32];
+        ed_time_rfc3339(time(NULL), now);
+        ed_node_set(doc, c, "lastTransitionTime", ed_node_new_str(doc, now));
+    }
+    ed_node_set(doc, c, "reason", ed_node_new_str(doc, reason));
+    /* The API limits messages to 32768 bytes. */
+    size_t len = strlen(message);
+    ed_node_set(doc, c, "message", ed_node_new_strn(doc, message, len > 32768 ? 32768 : len));
+}
+
+void ed_cond_remove(ed_node *conditions, const char *type)
+{
+    size_t i;
+    if (find(conditions, type, &i))
+        ed_node_remove_at(conditions, i);
+}

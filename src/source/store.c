@@ -1,0 +1,362 @@
+/*
+ * The artifact store, as source-controller's storage keeps it: one directory per object at
+ * `<storage>/<lowercase kind>/<namespace>/<name>/`, holding the archives of its revisions
+ * (`<sha>.tar.gz`), each advertised at `http://<--storage-adv-addr>/<kind>/<ns>/<name>/<file>`.
+ *
+ * An archive is written to a temp file under `<storage>/tmp` (same file system) and renamed
+ * into place, so a reader (the artifact server, an in-process consumer) sees either the old set
+ * of files or the complete new one, never a half-written archive. After each put, Flux's
+ * garbage collection runs in that object's directory only: the newest `keep` files by
+ * modification time stay (the file just put always counts as the newest), older ones go.
+ *
+ * Every path that reaches the file system from outside (a put's names, a path asked of `has`,
+ * `file` or the server) is checked twice: on its text (exactly four plain components, none
+ * empty, ".", ".." or hidden, no reserved top directory), and after resolution (realpath must
+ * stay below the real storage root), so neither `..` nor a symlink can lead out of the root.
+ */
+#include "source_int.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ed_artifact_store {
+    char *root;     /* realpath of the storage path, without a trailing '/' */
+    char *tmp_dir;  /* <root>/tmp */
+    char *url_base; /* "http://host:port" or the advertised URL, without a trailing '/' */
+};
+
+/* Top-level directories of the storage path that hold no artifacts: the Git cache and temp
+ * files (source/git.c shares the storage path). Never a kind, never served. */
+static const char *const reserved_top[] = {"git", "tmp"};
+
+/* ---- names and paths ---- */
+
+/* True when s can be one component of an artifact path: not empty, not "." or "..", not hidden
+ * (dot files are the store's own), no '/', at most NAME_MAX bytes. */
+static bool name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > NAME_MAX || s[0] == '.')
+        return false;
+    return memchr(s, '/', n) == NULL;
+}
+
+static bool reserved(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof(reserved_top) / sizeof(reserved_top[0]); i++)
+        if (strlen(reserved_top[i]) == n && memcmp(reserved_top[i], s, n) == 0)
+            return true;
+    return false;
+}
+
+/* True when rel is an artifact path as put makes them: `<kind>/<ns>/<name>/<file>`. */
+static bool rel_ok(const char *rel)
+{
+    if (!ed_path_within(rel, 0))
+        return false;
+    const char *p = rel;
+    for (int i = 0; i < 4; i++) {
+        const char *slash = strchr(p, '/');
+        if ((slash != NULL) != (i < 3))
+            return false;
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (!name_ok(p, n) || (i == 0 && reserved(p, n)))
+            return false;
+        p += n + (slash ? 1 : 0);
+    }
+    return true;
+}
+
+/* Check the names of one object, with kind already lowercased. */
+static int names_check(const char *kind, const char *ns, const char *name, ed_err *err)
+{
+    if (!name_ok(kind, strlen(kind)) || reserved(kind, strlen(kind)))
+        return ed_err_set(err, ED_EINVALID, "invalid artifact kind '%s'", kind);
+    if (!name_ok(ns, strlen(ns)))
+        return ed_err_set(err, ED_EINVALID, "invalid artifact namespace '%s'", ns);
+    if (!name_ok(name, strlen(name)))
+        return ed_err_set(err, ED_EINVALID, "invalid artifact name '%s'", name);
+    return 0;
+}
+
+static char *lowercase(const char *s)
+{
+    char *l = ed_xstrdup(s);
+    for (char *p = l; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return l;
+}
+
+/* Create path and its parents (mode 0750). Returns 0 or -1 with errno set. */
+static int mkdir_p(const char *path)
+{
+    char *p = ed_xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1; *s && rc == 0; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0750) != 0 && errno != EEXIST)
+            rc = -1;
+        *s = '/';
+    }
+    if (rc == 0 && mkdir(p, 0750) != 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
+}
+
+/* True when the absolute, resolved path abs is root itself or below it. */
+static bool below_root(const ed_artifact_store *store, const char *abs)
+{
+    size_t n = strlen(store->root);
+    return strncmp(abs, store->root, n) == 0 && (abs[n] == '/' || abs[n] == '\0');
+}
+
+/* Append s to b percent-encoded, every byte but RFC 3986's unreserved ones. */
+static void url_escape(ed_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/') {
+            ed_buf_append(b, p, 1);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            ed_buf_append(b, e, 3);
+        }
+    }
+}
+
+/* ---- open and free ---- */
+
+int ed_artifact_store_open(const char *storage_path, const char *adv_addr, ed_artifact_store **out,
+                           ed_err *err)
+{
+    *out = NULL;
+    if (!adv_addr || !*adv_addr)
+        return ed_err_set(err, ED_EINVALID, "the storage advertised address is empty");
+    if (!storage_path || !*storage_path)
+        return ed_err_set(err, ED_EINVALID, "the storage path is empty");
+    if (mkdir_p(storage_path) != 0)
+        return ed_err_set(err, ED_ERROR, "cannot create the storage path '%s': %s", storage_path,
+                          strerror(errno));
+    char *root = realpath(storage_path, NULL);
+    if (!root)
+        return ed_err_set(err, ED_ERROR, "cannot resolve the storage path '%s': %s", storage_path,
+                          strerror(errno));
+    ed_artifact_store *s = ed_xcalloc(1, sizeof(*s));
+    /* realpath gives "/" for the file system root; keep the root without a trailing '/' so
+     * "<root>/<path>" is always well formed. */
+    if (strcmp(root, "/") == 0)
+        root[0] = '\0';
+    s->root = root;
+    s->tmp_dir = ed_xasprintf("%s/tmp", root);
+    if (mkdir(s->tmp_dir, 0700) != 0 && errno != EEXIST) {
+        int rc = ed_err_set(err, ED_ERROR, "cannot create '%s': %s", s->tmp_dir, strerror(errno));
+        ed_artifact_store_free(s);
+        return rc;
+    }
+    /* Flux's --storage-adv-addr is a host[:port]; a full URL is taken as is. */
+    size_t n = strlen(adv_addr);
+    while (n > 0 && adv_addr[n - 1] == '/')
+        n--;
+    if (n == 0) {
+        ed_artifact_store_free(s);
+        return ed_err_set(err, ED_EINVALID, "invalid storage advertised address '%s'", adv_addr);
+    }
+    if (strstr(adv_addr, "://"))
+        s->url_base = ed_xstrndup(adv_addr, n);
+    else
+        s->url_base = ed_xasprintf("http://%.*s", (int)n, adv_addr);
+    *out = s;
+    return 0;
+}
+
+void ed_artifact_store_free(ed_artifact_store *store)
+{
+    if (!store)
+        return;
+    free(store->root);
+    free(store->tmp_dir);
+    free(store->url_base);
+    free(store);
+}
+
+const char *ed_artifact_store_tmpdir(ed_artifact_store *store)
+{
+    return store->tmp_dir;
+}
+
+/* ---- garbage collection ---- */
+
+struct gc_entry {
+    char *name;
+    struct timespec mtime;
+    bool current;
+};
+
+/* Newest first: the file just put, then by modification time, then by name (for a stable
+ * order when the clock's granularity gives two files the same time). */
+static int gc_order(const void *pa, const void *pb)
+{
+    const struct gc_entry *a = pa, *b = pb;
+    if (a->current != b->current)
+        return a->current ? -1 : 1;
+    if (a->mtime.tv_sec != b->mtime.tv_sec)
+        return a->mtime.tv_sec > b->mtime.tv_sec ? -1 : 1;
+    if (a->mtime.tv_nsec != b->mtime.tv_nsec)
+        return a->mtime.tv_nsec > b->mtime.tv_nsec ? -1 : 1;
+    return -strcmp(a->name, b->name);
+}
+
+/* Remove the regular files of dir beyond the `keep` newest (current always stays). Only dir's
+ * own entries are looked at: no other object's files, no subdirectory. */
+static int gc(const char *dir, const char *current, int keep, ed_err *err)
+{
+    int rc = 0;
+    struct gc_entry *ents = NULL;
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return ed_err_set(err, ED_ERROR, "garbage collection of '%s': %s", dir, strerror(errno));
+    int dfd = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        struct stat st;
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        ents = ed_xrealloc(ents, (n + 1) * sizeof(*ents));
+        ents[n++] =
+            (struct gc_entry){ed_xstrdup(de->d_name), st.st_mtim, strcmp(de->d_name, current) == 0};
+    }
+    if (n > 1)
+        qsort(ents, n, sizeof(*ents), gc_order);
+    for (size_t i = (size_t)keep; i < n; i++) {
+        if (unlinkat(dfd, ents[i].name, 0) != 0 && errno != ENOENT && rc == 0)
+            rc = ed_err_set(err, ED_ERROR, "garbage collection: cannot remove '%s/%s': %s", dir,
+                            ents[i].name, strerror(errno));
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ents[i].name);
+    free(ents);
+    closedir(d);
+    return rc;
+}
+
+/* ---- put, has, file, remove ---- */
+
+int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char *ns,
+                          const char *name, const char *file, const char *tmp_path, int keep,
+                          char **path, char **url, ed_err *err)
+{
+    *path = NULL;
+    *url = NULL;
+    char *lkind = lowercase(kind);
+    char *dir = NULL, *dest = NULL, *real_dir = NULL, *rel = NULL;
+    int rc = names_check(lkind, ns, name, err);
+    if (rc != 0)
+        goto cleanup;
+    if (!name_ok(file, strlen(file))) {
+        rc = ed_err_set(err, ED_EINVALID, "invalid artifact file name '%s'", file);
+        goto cleanup;
+    }
+    struct stat st;
+    if (lstat(tmp_path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = ed_err_set(err, ED_ERROR, "artifact '%s' is not a regular file", tmp_path);
+        goto cleanup;
+    }
+    rel = ed_xasprintf("%s/%s/%s/%s", lkind, ns, name, file);
+    dir = ed_xasprintf("%s/%s/%s/%s", store->root, lkind, ns, name);
+    if (mkdir_p(dir) != 0) {
+        rc = ed_err_set(err, ED_ERROR, "cannot create '%s': %s", dir, strerror(errno));
+        goto cleanup;
+    }
+    /* The names are plain, so only a symlink planted in the storage could move the directory:
+     * refuse to write anywhere but where the names say. */
+    real_dir = realpath(dir, NULL);
+    if (!real_dir || strcmp(real_dir, dir) != 0) {
+        rc = ed_err_set(err, ED_ERROR, "artifact directory '%s' leads outside the storage", dir);
+        goto cleanup;
+    }
+    /* Mode and time are set before the rename so the file appears complete: the time is that of
+     * the put, which orders the garbage collection. */
+    if (chmod(tmp_path, 0600) != 0 || utimensat(AT_FDCWD, tmp_path, NULL, 0) != 0) {
+        rc = ed_err_set(err, ED_ERROR, "cannot prepare artifact '%s': %s", tmp_path,
+                        strerror(errno));
+        goto cleanup;
+    }
+    dest = ed_xasprintf("%s/%s", dir, file);
+    if (rename(tmp_path, dest) != 0) {
+        rc = ed_err_set(err, ED_ERROR, "cannot move artifact to '%s': %s%s", dest, strerror(errno),
+                        errno == EXDEV ? " (use the store's temp directory)" : "");
+        goto cleanup;
+    }
+    rc = gc(dir, file, keep < 1 ? 1 : keep, err);
+    if (rc != 0)
+        goto cleanup;
+    ed_buf u = ED_BUF_INIT((size_t)64 << 10);
+    ed_buf_append_str(&u, store->url_base);
+    ed_buf_append_str(&u, "/");
+    url_escape(&u, rel);
+    *url = ed_buf_take(&u);
+    *path = rel;
+    rel = NULL;
+cleanup:
+    free(lkind);
+    free(dir);
+    free(dest);
+    free(real_dir);
+    free(rel);
+    return rc;
+}
+
+char *ed_artifact_store_file(ed_artifact_store *store, const char *path)
+{
+    if (!path || !rel_ok(path))
+        return NULL;
+    char *joined = ed_xasprintf("%s/%s", store->root, path);
+    char *real = realpath(joined, NULL);
+    free(joined);
+    struct stat st;
+    if (!real || !below_root(store, real) || stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+        free(real);
+        return NULL;
+    }
+    return real;
+}
+
+bool ed_artifact_store_has(ed_artifact_store *store, const char *path)
+{
+    char *f = ed_artifact_store_file(store, path);
+    bool found = f != NULL;
+    free(f);
+    return found;
+}
+
+int ed_artifact_store_remove_all(ed_artifact_store *store, const char *kind, const char *ns,
+                                 const char *name, ed_err *err)
+{
+    char *lkind = lowercase(kind);
+    int rc = names_check(lkind, ns, name, err);
+    if (rc == 0) {
+        char *dir = ed_xasprintf("%s/%s/%s/%s", store->root, lkind, ns, name);
+        /* nftw without following symlinks: a link in place of the directory is removed, not
+         * what it points to. */
+        ed_source_rmtree(dir);
+        struct stat st;
+        if (lstat(dir, &st) == 0 || errno != ENOENT)
+            rc = ed_err_set(err, ED_ERROR, "cannot remove the artifacts in '%s'", dir);
+        free(dir);
+    }
+    free(lkind);
+    return rc;
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# tests/e2e/gitrepository_test.sh: the GitRepository reconciler in the real agent process
+# (`eddy controller`) against the real control plane and Git server: an artifact is stored and
+# served with Flux's revision, digest and URL; a new commit arrives on request
+# (reconcile.fluxcd.io/requestedAt, echoed in lastHandledReconcileAt); wrong credentials give
+# Ready=False with reason AuthenticationFailed; deletion removes the artifacts and the
+# finalizer; a suspended object is left alone.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+
+eddy=$EDDY_ROOT/build/eddy
+ns=gitrepo-e2e
+scratch=$EDDY_E2E_SCRATCH
+
+step "CRDs and namespace"
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+kubectl wait --for=condition=Established --timeout=60s \
+    crd/gitrepositories.source.toolkit.fluxcd.io >/dev/null
+new_namespace "$ns"
+
+step "a repository with one commit"
+new_repo fleet
+git clone -q "$(git_http_url fleet)" "$scratch/work" 2>/dev/null
+(
+    cd "$scratch/work"
+    mkdir -p apps
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n' >apps/one.yaml
+    git add -A && git commit -qm "one" && git push -q origin HEAD:main
+)
+first=$(git -C "$scratch/work" rev-parse HEAD)
+
+kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
+    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+kubectl -n "$ns" create secret generic wrong-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
+    --from-literal=password=not-the-password >/dev/null
+for spec in "fleet git-auth" "locked-out wrong-auth"; do
+    set -- $spec
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $1}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/fleet.git
+  ref: {branch: main}
+  secretRef: {name: $2}
+YAML
+done
+
+step "the agent"
+port=$(free_port)
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-gitrepo-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
+    --storage-addr "127.0.0.1:$port" --storage-adv-addr "127.0.0.1:$port" \
+    --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)"
+
+step "Ready, with Flux's artifact"
+kubectl -n "$ns" wait gitrepository/fleet --for=condition=Ready --timeout=60s >/dev/null
+get() { kubectl -n "$ns" get gitrepository "$1" -o "jsonpath=$2"; }
+assert_eq "main@sha1:$first" "$(get fleet '{.status.artifact.revision}')" "revision"
+assert_eq "gitrepository/$ns/fleet/$first.tar.gz" "$(get fleet '{.status.artifact.path}')" "path"
+url=$(get fleet '{.status.artifact.url}')
+assert_eq "http://127.0.0.1:$port/gitrepository/$ns/fleet/$first.tar.gz" "$url" "url"
+assert_eq "stored artifact for revision 'main@sha1:$first'" \
+    "$(get fleet '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message"
+assert_eq "True" "$(get fleet '{.status.conditions[?(@.type=="ArtifactInStorage")].status}')" \
+    "ArtifactInStorage"
+assert_eq "finalizers.fluxcd.io" "$(get fleet '{.metadata.finalizers[0]}')" "finalizer"
+curl -fs "$url" -o "$scratch/artifact.tar.gz"
+assert_eq "$(get fleet '{.status.artifact.digest}')" \
+    "sha256:$(sha256sum "$scratch/artifact.tar.gz" | cut -d' ' -f1)" "digest of the served file"
+assert_eq "$(get fleet '{.status.artifact.size}')" "$(stat -c %s "$scratch/artifact.tar.gz")" "size"
+assert_contains "$(tar tzf "$scratch/artifact.tar.gz")" "apps/one.yaml" "archive content"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=fleet \
+    -o jsonpath='{.items[*].reason}')" "NewArtifact" "event"
+
+step "wrong credentials"
+kubectl -n "$ns" wait gitrepository/locked-out --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+assert_eq "False" "$(get locked-out '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
+assert_not_contains "$(kubectl -n "$ns" get gitrepository locked-out -o yaml)" "not-the-password" \
+    "status never shows the secret"
+
+step "a new commit, on request"
+(
+    cd "$scratch/work"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}\n' >apps/two.yaml
+    git add -A && git commit -qm "two" && git push -q origin HEAD:main
+)
+second=$(git -C "$scratch/work" rev-parse HEAD)
+kubectl -n "$ns" annotate --overwrite gitrepository/fleet reconcile.fluxcd.io/requestedAt=first >/dev/null
+kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.lastHandledReconcileAt}'=first --timeout=60s >/dev/null
+assert_eq "main@sha1:$second" "$(get fleet '{.status.artifact.revision}')" "new revision"
+assert_ok "the new artifact file" test -f "$scratch/storage/gitrepository/$ns/fleet/$second.tar.gz"
+
+step "suspended: left alone"
+kubectl -n "$ns" patch gitrepository/fleet --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
+(
+    cd "$scratch/work"
+    echo 3 >apps/three.txt
+    git add -A && git commit -qm "three" && git push -q origin HEAD:main
+)
+kubectl -n "$ns" annotate --overwrite gitrepository/fleet reconcile.fluxcd.io/requestedAt=second >/dev/null
+sleep 3
+assert_eq "main@sha1:$second" "$(get fleet '{.status.artifact.revision}')" "revision while suspended"
+
+step "deletion removes the artifacts and the finalizer"
+kubectl -n "$ns" delete gitrepository/fleet --timeout=30s >/dev/null
+assert_fails "the artifacts directory after deletion" test -d "$scratch/storage/gitrepository/$ns/fleet"
+kubectl -n "$ns" delete gitrepository/locked-out --timeout=30s >/dev/null

@@ -1,0 +1,54 @@
+/*
+ * Unit tests of status conditions: set adds or updates in place, lastTransitionTime moves only
+ * when the status flips, remove drops one condition and keeps the others in order.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "controllers/controllers.h"
+
+#include <string.h>
+
+static void test_conditions(void **state)
+{
+    (void)state;
+    ed_doc *d = ed_doc_new();
+    ed_node *conds = ed_node_new_seq(d);
+    ed_cond_set(d, conds, "Ready", "False", "GitOperationFailed", "boom", 1);
+    ed_cond_set(d, conds, "FetchFailed", "True", "GitOperationFailed", "boom", 1);
+    assert_int_equal(ed_node_len(conds), 2);
+    assert_string_equal(ed_cond_status(conds, "Ready"), "False");
+    /* Force an old transition time, then update without a flip: it stays. */
+    ed_node *ready = ed_node_at(conds, 0);
+    ed_node_set(d, ready, "lastTransitionTime", ed_node_new_str(d, "2000-01-01T00:00:00Z"));
+    ed_cond_set(d, conds, "Ready", "False", "AuthenticationFailed", "denied", 2);
+    assert_string_equal(ed_node_path_str(conds, "/0/lastTransitionTime"), "2000-01-01T00:00:00Z");
+    assert_string_equal(ed_node_path_str(conds, "/0/reason"), "AuthenticationFailed");
+    int64_t gen = 0;
+    assert_true(ed_node_int(ed_node_path(conds, "/0/observedGeneration"), &gen));
+    assert_int_equal(gen, 2);
+    /* A flip moves it. */
+    ed_cond_set(d, conds, "Ready", "True", "Succeeded", "stored artifact", 2);
+    assert_string_not_equal(ed_node_path_str(conds, "/0/lastTransitionTime"),
+                            "2000-01-01T00:00:00Z");
+    assert_string_equal(ed_cond_status(conds, "Ready"), "True");
+    ed_cond_remove(conds, "FetchFailed");
+    ed_cond_remove(conds, "Stalled"); /* absent: no effect */
+    assert_int_equal(ed_node_len(conds), 1);
+    assert_null(ed_cond_status(conds, "FetchFailed"));
+    /* Messages are capped at the API's 32768 bytes. */
+    static char big[40000];
+    memset(big, 'x', sizeof(big) - 1);
+    ed_cond_set(d, conds, "Ready", "False", "BuildFailed", big, 3);
+    assert_int_equal(strlen(ed_node_path_str(conds, "/0/message")), 32768);
+    ed_doc_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_conditions)};
+    return cmocka_run_group_tests_name("controllers", tests, NULL, NULL);
+}

@@ -1,0 +1,13 @@
+/*
+ * The source module's tests that live outside test_source.c (whose main runs them all).
+ */
+#ifndef ED_SOURCE_TESTS_H
+#define ED_SOURCE_TESTS_H
+
+/* test_store.c: the artifact store and its HTTP server. */
+void test_store_put_gc(void **state);
+void test_store_url(void **state);
+void test_store_invalid_names(void **state);
+void test_store_server(void **state);
+
+#endif
