@@ -261,6 +261,7 @@ struct reconcilers {
     ed_artifact_store *store;
     ed_artifact_server *server;
     ed_gitrepo_controller *gitrepo;
+    ed_ks_controller *kustomization;
 };
 
 /* Open storage, serve artifacts, and register every reconciler with the manager. */
@@ -288,6 +289,8 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
     ed_gitrepo_opts g = {
         .kube = kube, .cache = r->cache, .store = r->store, .workers = o->concurrent};
     r->gitrepo = ed_gitrepo_register(m, &g);
+    ed_ks_controller_opts k = {.kube = kube, .store = r->store, .workers = o->concurrent};
+    r->kustomization = ed_kustomization_register(m, &k);
     char port[16];
     snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));
     ed_log(ED_LOG_INFO, "serving artifacts", "path", o->storage_path, "port", port, "advertised",
@@ -299,6 +302,7 @@ static void free_reconcilers(struct reconcilers *r)
 {
     ed_artifact_server_stop(r->server);
     ed_gitrepo_free(r->gitrepo);
+    ed_kustomization_free(r->kustomization);
     ed_artifact_store_free(r->store);
     ed_source_cache_free(r->cache);
 }
@@ -452,8 +456,8 @@ int ed_cli_controller(int argc, char **argv)
                 exit_code = 1;
                 break;
             }
-            ed_log(ED_LOG_INFO, "leading: reconciling GitRepositories", "candidate", identity,
-                   NULL);
+            ed_log(ED_LOG_INFO, "leading: reconciling GitRepositories and Kustomizations",
+                   "candidate", identity, NULL);
         }
     }
     ed_buf_free(&labels);

@@ -2,9 +2,9 @@
  * controllers: one reconciler per Flux kind, each a flat list of phases that mirrors Flux's
  * controller, with one place that writes status on every exit.
  *
- * Built: GitRepository (gitrepository.c), with the status conditions helpers (conditions.c).
- * Not built yet: Kustomization (issue #6), ImageRepository, ImagePolicy and
- * ImageUpdateAutomation (issue #8).
+ * Built: GitRepository (gitrepository.c), Kustomization (kustomization.c: its core; see the
+ * file for what is not built yet), and the status conditions helpers (conditions.c). Not built
+ * yet: ImageRepository, ImagePolicy and ImageUpdateAutomation (issue #8).
  */
 #ifndef ED_CONTROLLERS_H
 #define ED_CONTROLLERS_H
@@ -43,5 +43,19 @@ typedef struct ed_gitrepo_opts {
  * after the manager. */
 ed_gitrepo_controller *ed_gitrepo_register(ed_manager *m, const ed_gitrepo_opts *opts);
 void ed_gitrepo_free(ed_gitrepo_controller *c);
+
+/* ---- Kustomization ---- */
+
+typedef struct ed_ks_controller ed_ks_controller;
+
+typedef struct ed_ks_controller_opts {
+    ed_kube *kube;            /* borrowed */
+    ed_artifact_store *store; /* borrowed: artifacts are read from it in-process */
+    int workers;
+} ed_ks_controller_opts;
+
+/* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */
+ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controller_opts *opts);
+void ed_kustomization_free(ed_ks_controller *c);
 
 #endif

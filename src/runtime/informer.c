@@ -364,6 +364,19 @@ size_t ed_informer_len(ed_informer *inf)
     return n;
 }
 
+char **ed_informer_keys(ed_informer *inf, size_t *n)
+{
+    pthread_mutex_lock(&inf->lock);
+    *n = ed_strmap_len(inf->cache);
+    char **keys = ed_xcalloc(*n + 1, sizeof(char *));
+    size_t pos = 0, i = 0;
+    const char *k;
+    while (ed_strmap_next(inf->cache, &pos, &k, NULL))
+        keys[i++] = ed_xstrdup(k);
+    pthread_mutex_unlock(&inf->lock);
+    return keys;
+}
+
 char *ed_informer_resource_version(ed_informer *inf)
 {
     pthread_mutex_lock(&inf->lock);

@@ -88,6 +88,9 @@ bool ed_informer_wait_synced(ed_informer *inf, int64_t timeout_ms);
 ed_doc *ed_informer_get(ed_informer *inf, const char *ns, const char *name);
 /* The number of cached objects. */
 size_t ed_informer_len(ed_informer *inf);
+/* The keys ("namespace/name") of every cached object: a new NULL-terminated array of *n new
+ * strings; free each and the array. */
+char **ed_informer_keys(ed_informer *inf, size_t *n);
 /* The resourceVersion the cache is at (a new string), or NULL before the first list. */
 char *ed_informer_resource_version(ed_informer *inf);
 /* Stop the thread (within about a second) and free everything. Accepts NULL. */

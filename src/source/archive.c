@@ -413,7 +413,7 @@ int ed_source_git_artifact_build(ed_source_cache *cache, const char *url, const 
     rc = ed_source_git_checkout(cache, url, commit, ignore, tmp, err);
     if (rc == 0)
         rc = ed_source_archive_create(tmp, out_path, info, err);
-    ed_source_rmtree(tmp);
+    ed_path_remove_tree(tmp);
     free(tmp);
     return rc;
 }

@@ -83,20 +83,6 @@ void ed_source_cache_free(ed_source_cache *cache)
     git_libgit2_shutdown();
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-void ed_source_rmtree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* The repository directory and lock file of url in the cache. */
 static int cache_paths(ed_source_cache *cache, const char *url, char **repo_dir, char **lock_path,
                        ed_err *err)
@@ -152,7 +138,7 @@ int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repos
 /* Remove whatever is at dir and create an empty bare repository there. */
 static int cache_reinit(const char *dir, git_repository **repo, ed_err *err)
 {
-    ed_source_rmtree(dir);
+    ed_path_remove_tree(dir);
     if (git_repository_init(repo, dir, 1) != 0)
         return ed_source_git_error(err, ED_ERROR, "cannot create the cache repository");
     return 0;
@@ -517,7 +503,7 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
         ed_err_clear(err);
         rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, err);
         if (rc == 0) {
-            ed_source_rmtree(dir);
+            ed_path_remove_tree(dir);
             memset(out, 0, sizeof(*out));
             out->rebuilt = true;
             fc.corrupt = false;

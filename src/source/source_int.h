@@ -107,7 +107,4 @@ struct ed_source_cache {
 int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repository **out,
                               int *lock_fd, ed_err *err);
 
-/* Remove dir and everything below it (no symlink is followed). */
-void ed_source_rmtree(const char *dir);
-
 #endif

@@ -351,7 +351,7 @@ int ed_artifact_store_remove_all(ed_artifact_store *store, const char *kind, con
         char *dir = ed_xasprintf("%s/%s/%s/%s", store->root, lkind, ns, name);
         /* nftw without following symlinks: a link in place of the directory is removed, not
          * what it points to. */
-        ed_source_rmtree(dir);
+        ed_path_remove_tree(dir);
         struct stat st;
         if (lstat(dir, &st) == 0 || errno != ENOENT)
             rc = ed_err_set(err, ED_ERROR, "cannot remove the artifacts in '%s'", dir);

@@ -123,7 +123,7 @@ static int setup_tmp(void **state)
 static int teardown_tmp(void **state)
 {
     (void)state;
-    ed_source_rmtree(tmp_root);
+    ed_path_remove_tree(tmp_root);
     return 0;
 }
 

@@ -168,7 +168,7 @@ void test_store_put_gc(void **state)
     free(second);
     free(third);
     ed_artifact_store_free(store);
-    ed_source_rmtree(dir);
+    ed_path_remove_tree(dir);
 }
 
 /* The URL of one put with adv_addr, or NULL when put fails. */
@@ -208,7 +208,7 @@ void test_store_url(void **state)
     assert_int_equal(ed_artifact_store_open(dir, "", &store, &err), ED_EINVALID);
     assert_null(store);
     assert_int_equal(ed_artifact_store_open(dir, "///", &store, &err), ED_EINVALID);
-    ed_source_rmtree(dir);
+    ed_path_remove_tree(dir);
 }
 
 void test_store_invalid_names(void **state)
@@ -275,7 +275,7 @@ void test_store_invalid_names(void **state)
     free(outside);
     free(tmp);
     ed_artifact_store_free(store);
-    ed_source_rmtree(dir);
+    ed_path_remove_tree(dir);
 }
 
 /* ---- the server ---- */
@@ -436,5 +436,5 @@ void test_store_server(void **state)
     free(path);
     free(data);
     ed_artifact_store_free(store);
-    ed_source_rmtree(dir);
+    ed_path_remove_tree(dir);
 }

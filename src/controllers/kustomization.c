@@ -1,0 +1,567 @@
+/*
+ * The Kustomization reconciler (kustomize.toolkit.fluxcd.io/v1), a flat list of phases as in
+ * Flux's kustomize-controller:
+ *
+ *   1. read the object; on deletion prune its inventory (when spec.prune), drop the finalizer;
+ *   2. add the finalizer; a suspended object is left alone;
+ *   3. source: the GitRepository's artifact, unpacked in-process from the artifact store (no
+ *      download), into a temp directory;
+ *   4. build: spec.path inside the artifact (never outside it); a kustomization.yaml is
+ *      generated when there is none, listing the manifests found; the native kustomize engine
+ *      renders it; every object gets the owner labels;
+ *   5. apply: validation by dry-run before any write, staged server-side apply, then prune of
+ *      what left the inventory (spec.prune), then health (spec.wait) within spec.timeout;
+ *   6. status in one place: inventory, lastAppliedRevision, lastAttemptedRevision, conditions
+ *      (Ready, Reconciling) with Flux's reasons, observedGeneration, lastHandledReconcileAt; an
+ *      Event with the change set.
+ *
+ * A change of a GitRepository queues the Kustomizations that use it. Success requeues after
+ * spec.interval; failure after spec.retryInterval (default: the interval).
+ *
+ * Not built yet (issue #6): targetNamespace, namePrefix/nameSuffix, patches, images and
+ * components from the spec, postBuild substitution, dependsOn, healthChecks, serviceAccountName
+ * impersonation, kubeConfig, force, decryption, and drift healing between intervals.
+ */
+#include "controllers.h"
+
+#include "../apply/apply.h"
+#include "../kustomize/kustomize.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define API_VERSION "kustomize.toolkit.fluxcd.io/v1"
+#define KIND        "Kustomization"
+#define FINALIZER   "finalizers.fluxcd.io"
+#define MANAGER     "kustomize-controller"
+
+struct ed_ks_controller {
+    ed_ks_controller_opts o;
+    ed_informer *self; /* the Kustomization cache, to find users of a source */
+    ed_queue *queue;   /* our queue, fed from GitRepository changes */
+    ed_manager *manager;
+};
+
+struct outcome {
+    bool ok;
+    const char *reason;
+    char message[ED_ERR_MSG_MAX * 3];
+    const char *revision;
+    ed_apply_result *changes; /* applied */
+    ed_apply_result *pruned;
+};
+
+static const char *str_at(const ed_node *n, const char *path)
+{
+    return ed_node_path_str(n, path);
+}
+
+/* ---- kustomization.yaml generation (Flux's generator, for plain directories) ---- */
+
+static bool has_kustomization(const char *dir)
+{
+    static const char *const names[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = ed_xasprintf("%s/%s", dir, names[i]);
+        bool found = access(p, F_OK) == 0;
+        free(p);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List the manifests below dir (rel is its path relative to the kustomization): YAML files,
+ * and directories holding their own kustomization as one entry each. */
+static void collect(const char *dir, const char *rel, ed_buf *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        names = ed_xrealloc(names, (n + 1) * sizeof(char *));
+        names[n++] = ed_xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof(char *), cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        char *full = ed_xasprintf("%s/%s", dir, names[i]);
+        char *sub = ed_xasprintf("%s%s%s", rel, *rel ? "/" : "", names[i]);
+        struct stat st;
+        if (lstat(full, &st) != 0 || S_ISLNK(st.st_mode)) {
+            free(full);
+            free(sub);
+            free(names[i]);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (has_kustomization(full))
+                ed_buf_printf(out, "- %s\n", sub);
+            else
+                collect(full, sub, out);
+        } else if (ed_str_has_suffix(names[i], ".yaml") || ed_str_has_suffix(names[i], ".yml")) {
+            ed_buf_printf(out, "- %s\n", sub);
+        }
+        free(full);
+        free(sub);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* Write a kustomization.yaml into dir listing its manifests, when it has none. */
+static int generate_kustomization(const char *dir, ed_err *err)
+{
+    if (has_kustomization(dir))
+        return 0;
+    ed_buf list = ED_BUF_INIT((size_t)16 << 20);
+    collect(dir, "", &list);
+    char *path = ed_xasprintf("%s/kustomization.yaml", dir);
+    FILE *f = fopen(path, "w");
+    free(path);
+    if (!f) {
+        ed_buf_free(&list);
+        return ed_err_set(err, ED_ERROR, "cannot write the generated kustomization.yaml");
+    }
+    fprintf(f, "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+    if (list.len)
+        fprintf(f, "resources:\n%s", list.data);
+    fclose(f);
+    ed_buf_free(&list);
+    return 0;
+}
+
+/* ---- status ---- */
+
+static int cmp_entries(const void *a, const void *b)
+{
+    return strcmp(((const ed_apply_entry *)a)->id, ((const ed_apply_entry *)b)->id);
+}
+
+static int write_status(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
+{
+    int64_t gen = 0;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    ed_doc *d = ed_doc_new();
+    ed_node *patch = ed_node_new_map(d);
+    ed_doc_set_root(d, patch);
+    ed_node *status = ed_node_ensure_map(d, patch, "/status");
+    ed_node *conds = ed_node_copy(d, ed_node_path(obj, "/status/conditions"));
+    if (ed_node_kind_of(conds) != ED_NODE_SEQ)
+        conds = ed_node_new_seq(d);
+    if (out->revision)
+        ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
+    if (out->ok) {
+        ed_cond_set(d, conds, "Ready", "True", "ReconciliationSucceeded", out->message, gen);
+        ed_cond_remove(conds, "Reconciling");
+        ed_cond_remove(conds, "Stalled");
+        ed_node_set(d, status, "observedGeneration", ed_node_new_int(d, gen));
+        ed_node_set(d, status, "lastAppliedRevision", ed_node_new_str(d, out->revision));
+        /* The inventory: the change set less deletions, sorted by id as Flux keeps it. */
+        ed_node *entries = ed_node_new_seq(d);
+        size_t n = out->changes ? out->changes->n : 0;
+        ed_apply_entry *sorted = ed_xcalloc(n ? n : 1, sizeof(*sorted));
+        if (n)
+            memcpy(sorted, out->changes->entries, n * sizeof(*sorted));
+        qsort(sorted, n, sizeof(*sorted), cmp_entries);
+        for (size_t i = 0; i < n; i++) {
+            if (sorted[i].action == ED_APPLY_DELETED)
+                continue;
+            ed_node *e = ed_node_new_map(d);
+            ed_node_set(d, e, "id", ed_node_new_str(d, sorted[i].id));
+            ed_node_set(d, e, "v", ed_node_new_str(d, sorted[i].version));
+            ed_node_append(d, entries, e);
+        }
+        free(sorted);
+        ed_node_set(d, ed_node_ensure_map(d, status, "/inventory"), "entries", entries);
+    } else {
+        ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
+        ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", out->message, gen);
+    }
+    ed_node_set(d, status, "conditions", conds);
+    const char *req = ed_node_str(
+        ed_node_get(ed_node_path(obj, "/metadata/annotations"), "reconcile.fluxcd.io/requestedAt"));
+    if (req)
+        ed_node_set(d, status, "lastHandledReconcileAt", ed_node_new_str(d, req));
+    ed_buf body = ED_BUF_INIT((size_t)16 << 20);
+    ed_node_to_json(patch, &body);
+    ed_kube_opts o = {.subresource = "status", .field_manager = "gotk-kustomize-controller"};
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_patch(c->o.kube, API_VERSION, KIND, str_at(obj, "/metadata/namespace"),
+                           str_at(obj, "/metadata/name"), ED_KUBE_PATCH_MERGE, body.data, body.len,
+                           &o, NULL, &err);
+    if (rc && rc != ED_ENOTFOUND)
+        ed_log(ED_LOG_ERROR, "writing status failed", "controller", "kustomization", "name",
+               str_at(obj, "/metadata/name"), "error", err.msg, NULL);
+    ed_buf_free(&body);
+    ed_doc_free(d);
+    return rc == ED_ENOTFOUND ? 0 : rc;
+}
+
+static void record_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
+{
+    ed_buf note = ED_BUF_INIT(64 * 1024);
+    if (out->ok) {
+        /* Flux's change-set message: one line per object that changed. */
+        const ed_apply_result *sets[2] = {out->changes, out->pruned};
+        for (int s = 0; s < 2; s++)
+            for (size_t i = 0; sets[s] && i < sets[s]->n; i++) {
+                ed_apply_action a = sets[s]->entries[i].action;
+                if (a == ED_APPLY_CREATED || a == ED_APPLY_CONFIGURED || a == ED_APPLY_DELETED)
+                    ed_buf_printf(&note, "%s%s %s", note.len ? "\n" : "",
+                                  sets[s]->entries[i].subject,
+                                  a == ED_APPLY_CREATED      ? "created"
+                                  : a == ED_APPLY_CONFIGURED ? "configured"
+                                                             : "deleted");
+            }
+        if (note.len == 0) {
+            ed_buf_free(&note);
+            return; /* nothing changed: no event */
+        }
+    } else {
+        ed_buf_append_str(&note, out->message);
+    }
+    const char *annotations[] = {"kustomize.toolkit.fluxcd.io/revision", out->revision, NULL};
+    ed_kube_event ev = ED_KUBE_EVENT_INIT;
+    ev.regarding = obj;
+    ev.type = out->ok ? "Normal" : "Warning";
+    ev.reason = out->ok ? "ReconciliationSucceeded" : out->reason;
+    ev.note = note.data;
+    ev.action = "Reconcile";
+    ev.reporting_controller = MANAGER;
+    ev.annotations = out->revision ? annotations : NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_event_record(c->o.kube, &ev, &err))
+        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
+               err.msg, NULL);
+    ed_buf_free(&note);
+}
+
+/* ---- finalizer and inventory ---- */
+
+static bool has_finalizer(const ed_node *obj)
+{
+    ed_node *f = ed_node_path(obj, "/metadata/finalizers");
+    for (size_t i = 0; i < ed_node_len(f); i++)
+        if (ed_node_str(ed_node_at(f, i)) && strcmp(ed_node_str(ed_node_at(f, i)), FINALIZER) == 0)
+            return true;
+    return false;
+}
+
+static int set_finalizers(ed_ks_controller *c, const ed_node *obj, bool present, ed_err *err)
+{
+    ed_doc *d = ed_doc_new();
+    ed_node *list = ed_node_new_seq(d);
+    ed_node *f = ed_node_path(obj, "/metadata/finalizers");
+    for (size_t i = 0; i < ed_node_len(f); i++) {
+        const char *s = ed_node_str(ed_node_at(f, i));
+        if (s && strcmp(s, FINALIZER) != 0)
+            ed_node_append(d, list, ed_node_new_str(d, s));
+    }
+    if (present)
+        ed_node_append(d, list, ed_node_new_str(d, FINALIZER));
+    ed_node *patch = ed_node_new_map(d);
+    ed_node *meta = ed_node_ensure_map(d, patch, "/metadata");
+    ed_node_set(d, meta, "finalizers", list);
+    ed_node_set(d, meta, "resourceVersion",
+                ed_node_new_str(d, str_at(obj, "/metadata/resourceVersion")));
+    ed_buf body = ED_BUF_INIT(65536);
+    ed_node_to_json(patch, &body);
+    int rc = ed_kube_patch(c->o.kube, API_VERSION, KIND, str_at(obj, "/metadata/namespace"),
+                           str_at(obj, "/metadata/name"), ED_KUBE_PATCH_MERGE, body.data, body.len,
+                           NULL, NULL, err);
+    ed_buf_free(&body);
+    ed_doc_free(d);
+    return rc;
+}
+
+/* The inventory in status, as change-set entries (owned by the result). */
+static ed_apply_result *old_inventory(const ed_node *obj)
+{
+    ed_apply_result *r = ed_xcalloc(1, sizeof(*r));
+    ed_node *entries = ed_node_path(obj, "/status/inventory/entries");
+    size_t n = ed_node_len(entries);
+    r->entries = ed_xcalloc(n ? n : 1, sizeof(*r->entries));
+    for (size_t i = 0; i < n; i++) {
+        const char *id = str_at(ed_node_at(entries, i), "/id");
+        const char *v = str_at(ed_node_at(entries, i), "/v");
+        if (!id || !v)
+            continue;
+        r->entries[r->n++] =
+            (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), ed_xstrdup(id), ED_APPLY_UNCHANGED};
+    }
+    return r;
+}
+
+/* ---- the reconcile ---- */
+
+static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
+{
+    ed_ks_controller *c = user;
+    const char *slash = strchr(key, '/');
+    char ns[256];
+    snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - key) : 0, key);
+    const char *name = slash ? slash + 1 : key;
+    ed_err err = ED_ERR_INIT;
+    ed_doc *objdoc = NULL, *srcdoc = NULL, **objs = NULL;
+    size_t nobjs = 0;
+    char tmpdir[4096] = "";
+    char *archive = NULL, *dir = NULL;
+    ed_apply_result *inventory = NULL;
+    struct outcome out = {.reason = "ReconciliationFailed"};
+
+    int rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
+    if (rc == ED_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    ed_node *obj = ed_doc_root(objdoc);
+    bool prune = false;
+    ed_node_bool(ed_node_path(obj, "/spec/prune"), &prune);
+    inventory = old_inventory(obj);
+
+    /* 1. Deletion: prune the inventory (Flux's default deletionPolicy), then let go. */
+    if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
+        const char *policy = str_at(obj, "/spec/deletionPolicy");
+        bool delete_objects =
+            policy ? strcmp(policy, "Delete") == 0 || (strcmp(policy, "MirrorPrune") == 0 && prune)
+                   : prune;
+        if (delete_objects) {
+            ed_apply_result *gone = NULL;
+            rc = ed_apply_prune(c->o.kube, inventory->entries, inventory->n, NULL, name, ns, &gone,
+                                &err);
+            ed_apply_result_free(gone);
+        }
+        if (!rc && has_finalizer(obj))
+            rc = set_finalizers(c, obj, false, &err);
+        if (rc == ED_ENOTFOUND)
+            rc = 0;
+        goto done;
+    }
+    /* 2. Finalizer, suspension, interval. */
+    if (!has_finalizer(obj)) {
+        rc = set_finalizers(c, obj, true, &err);
+        goto done; /* the write queues us again */
+    }
+    bool suspended = false;
+    ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
+    if (suspended)
+        goto done;
+    int64_t interval = 600000, retry = 0, timeout = 0;
+    const char *v;
+    if ((v = str_at(obj, "/spec/interval")))
+        ed_duration_parse(v, &interval, NULL);
+    if ((v = str_at(obj, "/spec/retryInterval")))
+        ed_duration_parse(v, &retry, NULL);
+    if ((v = str_at(obj, "/spec/timeout")))
+        ed_duration_parse(v, &timeout, NULL);
+    if (retry <= 0)
+        retry = interval;
+    if (timeout <= 0)
+        timeout = interval;
+
+    /* 3. Source. */
+    const char *skind = str_at(obj, "/spec/sourceRef/kind");
+    const char *sname = str_at(obj, "/spec/sourceRef/name");
+    const char *sns = str_at(obj, "/spec/sourceRef/namespace");
+    if (!skind || strcmp(skind, "GitRepository") != 0) {
+        out.reason = "ArtifactFailed";
+        snprintf(out.message, sizeof(out.message),
+                 "source kind '%s' is not supported by eddy yet (only GitRepository)",
+                 skind ? skind : "");
+        rc = ED_EINVALID;
+        goto status;
+    }
+    rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns ? sns : ns,
+                     sname, &srcdoc, &err);
+    const char *apath = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/path");
+    out.revision = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/revision");
+    archive = apath ? ed_artifact_store_file(c->o.store, apath) : NULL;
+    if (!archive) {
+        /* Not ready yet: try again soon, as Flux does (requeue, not an error). */
+        out.reason = "ArtifactFailed";
+        snprintf(out.message, sizeof(out.message), "Source artifact not found, retrying in %llds",
+                 (long long)(retry / 1000));
+        write_status(c, obj, &out);
+        *requeue_after_ms = retry;
+        rc = 0;
+        goto done;
+    }
+    snprintf(tmpdir, sizeof(tmpdir), "%s/kustomization-XXXXXX",
+             ed_artifact_store_tmpdir(c->o.store));
+    if (!mkdtemp(tmpdir)) {
+        tmpdir[0] = '\0';
+        rc = ed_err_set(&err, ED_ERROR, "cannot create a temp directory");
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    }
+    rc = ed_source_archive_unpack(archive, tmpdir, 0, &err);
+    if (rc) {
+        out.reason = "ArtifactFailed";
+        snprintf(out.message, sizeof(out.message), "failed to extract artifact: %s", err.msg);
+        goto status;
+    }
+
+    /* 4. Build. */
+    const char *path = str_at(obj, "/spec/path");
+    if (!path || !*path)
+        path = "./";
+    struct stat st;
+    free(dir);
+    dir = ed_xasprintf("%s/%s", tmpdir, path[0] == '/' ? path + 1 : path);
+    if (!ed_path_within(path[0] == '/' ? path + 1 : path, 0) || stat(dir, &st) != 0 ||
+        !S_ISDIR(st.st_mode)) {
+        out.reason = "ArtifactFailed";
+        snprintf(out.message, sizeof(out.message), "kustomization path not found: %s", path);
+        rc = ED_ENOTFOUND;
+        goto status;
+    }
+    ed_ks_options ko = ED_KS_OPTIONS_INIT;
+    ko.root = tmpdir;
+    if ((rc = generate_kustomization(dir, &err)) == 0)
+        rc = ed_ks_build(dir, &ko, &objs, &nobjs, &err);
+    if (rc) {
+        out.reason = "BuildFailed";
+        snprintf(out.message, sizeof(out.message), "kustomize build failed: %s", err.msg);
+        goto status;
+    }
+    ed_node **nodes = ed_xcalloc(nobjs ? nobjs : 1, sizeof(ed_node *));
+    for (size_t i = 0; i < nobjs; i++) {
+        nodes[i] = ed_doc_root(objs[i]);
+        ed_node *labels = ed_node_ensure_map(objs[i], nodes[i], "/metadata/labels");
+        if (labels) {
+            ed_node_set(objs[i], labels, "kustomize.toolkit.fluxcd.io/name",
+                        ed_node_new_str(objs[i], name));
+            ed_node_set(objs[i], labels, "kustomize.toolkit.fluxcd.io/namespace",
+                        ed_node_new_str(objs[i], ns));
+        }
+    }
+
+    /* 5. Apply, prune, health. */
+    ed_apply_opts ao = {.field_manager = MANAGER};
+    rc = ed_apply_all(c->o.kube, nodes, nobjs, &ao, &out.changes, &err);
+    free(nodes);
+    if (rc) {
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    }
+    if (prune) {
+        rc = ed_apply_prune(c->o.kube, inventory->entries, inventory->n, out.changes, name, ns,
+                            &out.pruned, &err);
+        if (rc) {
+            out.reason = "PruneFailed";
+            snprintf(out.message, sizeof(out.message), "%s", err.msg);
+            goto status;
+        }
+    }
+    bool wait = false;
+    ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
+    if (wait) {
+        rc = ed_apply_wait_healthy(c->o.kube, out.changes, timeout, 2000, &err);
+        if (rc) {
+            out.reason = "HealthCheckFailed";
+            snprintf(out.message, sizeof(out.message), "%s", err.msg);
+            goto status;
+        }
+    }
+    out.ok = true;
+    snprintf(out.message, sizeof(out.message), "Applied revision: %s", out.revision);
+    *requeue_after_ms = interval;
+
+status:
+    /* 6. Status and event, on every exit past the source. */
+    if (write_status(c, obj, &out) != 0 && out.ok)
+        rc = ED_ERETRY;
+    record_event(c, obj, &out);
+    if (!out.ok) {
+        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "kustomization", "name", name,
+               "namespace", ns, "revision", out.revision ? out.revision : "", "error", out.message,
+               NULL);
+        /* Retry after retryInterval, as Flux does, rather than the short error backoff. */
+        *requeue_after_ms = retry;
+        rc = 0;
+    } else {
+        ed_log(ED_LOG_INFO, out.message, "controller", "kustomization", "name", name, "namespace",
+               ns, NULL);
+    }
+done:
+    if (tmpdir[0])
+        ed_path_remove_tree(tmpdir);
+    free(archive);
+    free(dir);
+    ed_doc_list_free(objs, nobjs);
+    ed_apply_result_free(out.changes);
+    ed_apply_result_free(out.pruned);
+    ed_apply_result_free(inventory);
+    ed_doc_free(srcdoc);
+    ed_doc_free(objdoc);
+    return rc;
+}
+
+/* A GitRepository changed: queue the Kustomizations that use it. */
+static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
+{
+    (void)type;
+    ed_ks_controller *c = user;
+    const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
+    size_t n = 0;
+    char **keys = ed_informer_keys(c->self, &n);
+    for (size_t i = 0; i < n; i++) {
+        /* Keys are "ns/name"; read the cached object to match its sourceRef. */
+        const char *slash = strchr(keys[i], '/');
+        char ns[256];
+        snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - keys[i]) : 0, keys[i]);
+        ed_doc *obj = slash ? ed_informer_get(c->self, ns, slash + 1) : NULL;
+        if (obj) {
+            ed_node *r = ed_doc_root(obj);
+            const char *rk = str_at(r, "/spec/sourceRef/kind");
+            const char *rn = str_at(r, "/spec/sourceRef/name");
+            const char *rns = str_at(r, "/spec/sourceRef/namespace");
+            if (rk && strcmp(rk, "GitRepository") == 0 && rn && sname && strcmp(rn, sname) == 0 &&
+                strcmp(rns ? rns : ns, sns ? sns : "") == 0)
+                ed_queue_add(c->queue, keys[i]);
+            ed_doc_free(obj);
+        }
+        free(keys[i]);
+    }
+    free(keys);
+}
+
+ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controller_opts *opts)
+{
+    ed_ks_controller *c = ed_xcalloc(1, sizeof(*c));
+    c->o = *opts;
+    c->manager = m;
+    ed_controller_def def = {.name = "kustomization",
+                             .api_version = API_VERSION,
+                             .kind = KIND,
+                             .workers = opts->workers,
+                             .reconcile = reconcile,
+                             .user = c,
+                             .generation_changed_only = true};
+    ed_manager_add(m, &def);
+    c->self = ed_manager_informer(m, API_VERSION, KIND);
+    c->queue = ed_manager_queue(m, "kustomization");
+    ed_informer_add_handler(ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "GitRepository"),
+                            on_source, c);
+    return c;
+}
+
+void ed_kustomization_free(ed_ks_controller *c)
+{
+    free(c);
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# tests/e2e/kustomization_test.sh: the GitOps loop end to end, in the real agent process
+# (`eddy controller`): a commit in Git is applied (Kustomization Ready, Flux's inventory and
+# revision, owner labels, the Deployment Available); a change in Git is applied and what left
+# Git is pruned; suspend lets a person scale by hand, and resume snaps the cluster back to Git; a
+# broken manifest applies nothing and says why; deleting the Kustomization prunes its objects.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+
+eddy=$EDDY_ROOT/build/eddy
+ns=ks-e2e
+apps=ks-e2e-apps
+scratch=$EDDY_E2E_SCRATCH
+work=$scratch/work
+
+step "CRDs, namespace, repository"
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+kubectl wait --for=condition=Established --timeout=60s \
+    crd/gitrepositories.source.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
+new_namespace "$ns"
+kubectl delete namespace "$apps" --ignore-not-found --wait=true >/dev/null
+new_repo apps
+git clone -q "$(git_http_url apps)" "$work" 2>/dev/null
+
+# commit MESSAGE: commit and push everything in the work tree; prints nothing.
+commit() {
+    (cd "$work" && git add -A && git commit -qm "$1" && git push -q origin HEAD:main)
+}
+# deployment REPLICAS: the web Deployment's manifest.
+deployment() {
+    cat <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: $apps}
+spec:
+  replicas: $1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx:1.27}]}
+YAML
+}
+mkdir -p "$work/deploy"
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$apps" >"$work/deploy/namespace.yaml"
+deployment 2 >"$work/deploy/web.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: blue}\n' \
+    "$apps" >"$work/deploy/settings.yaml"
+commit "first"
+
+kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
+    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: apps}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/apps.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps}
+spec:
+  interval: 10m
+  retryInterval: 5s
+  path: ./deploy
+  prune: true
+  wait: true
+  timeout: 1m
+  sourceRef: {kind: GitRepository, name: apps}
+YAML
+
+step "the agent"
+port=$(free_port)
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-ks-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
+    --storage-addr "127.0.0.1:$port" --storage-adv-addr "127.0.0.1:$port" \
+    --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)"
+
+ks() { kubectl -n "$ns" get kustomization apps -o "jsonpath=$1"; }
+rev() { echo "main@sha1:$(git -C "$work" rev-parse HEAD)"; }
+# applied REVISION: wait until the Kustomization applied REVISION.
+applied() {
+    kubectl -n "$ns" wait kustomization/apps --for=jsonpath='{.status.lastAppliedRevision}'="$1" \
+        --timeout=90s >/dev/null
+}
+# poke: ask the GitRepository to look at Git now.
+poke() {
+    kubectl -n "$ns" annotate --overwrite gitrepository/apps reconcile.fluxcd.io/requestedAt="$(date +%s%N)" >/dev/null
+}
+
+step "a commit is applied"
+applied "$(rev)"
+kubectl -n "$ns" wait kustomization/apps --for=condition=Ready --timeout=30s >/dev/null
+assert_eq "Applied revision: $(rev)" "$(ks '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message"
+assert_eq "_${apps}__Namespace ${apps}_settings__ConfigMap ${apps}_web_apps_Deployment" \
+    "$(ks '{.status.inventory.entries[*].id}')" "inventory ids"
+assert_eq "v1 v1 v1" "$(ks '{.status.inventory.entries[*].v}')" "inventory versions"
+assert_eq "apps" "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.metadata.labels.kustomize\.toolkit\.fluxcd\.io/name}')" "owner label"
+kubectl -n "$apps" wait deploy/web --for=condition=Available --timeout=30s >/dev/null
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=apps,involvedObject.kind=Kustomization -o jsonpath='{.items[*].message}')" \
+    "Deployment/$apps/web created" "change-set event"
+
+step "a change in Git: scaled, and what left Git is pruned"
+deployment 3 >"$work/deploy/web.yaml"
+rm "$work/deploy/settings.yaml"
+commit "scale, drop settings"
+poke
+applied "$(rev)"
+assert_eq 3 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "replicas from Git"
+retry 10 bash -c "! kubectl -n $apps get configmap settings >/dev/null 2>&1"
+assert_not_contains "$(ks '{.status.inventory.entries[*].id}')" "settings" "inventory after prune"
+
+step "suspend, change by hand, resume: back to Git"
+kubectl -n "$ns" patch kustomization/apps --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
+sleep 1
+kubectl -n "$apps" scale deploy/web --replicas=5 >/dev/null
+sleep 2
+assert_eq 5 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "hand-made change kept while suspended"
+kubectl -n "$ns" patch kustomization/apps --type=merge -p '{"spec":{"suspend":false}}' >/dev/null
+back_to_git() {
+    [ "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" = 3 ]
+}
+retry 30 back_to_git
+
+step "a broken manifest applies nothing"
+before=$(rev)
+deployment -1 >"$work/deploy/web.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: newer, namespace: %s}\n' "$apps" >"$work/deploy/newer.yaml"
+commit "broken"
+poke
+kubectl -n "$ns" wait kustomization/apps --for=jsonpath='{.status.lastAttemptedRevision}'="$(rev)" --timeout=60s >/dev/null
+assert_eq False "$(ks '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
+assert_contains "$(ks '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "Deployment/$apps/web dry-run failed" "Ready message names the object"
+assert_eq "$before" "$(ks '{.status.lastAppliedRevision}')" "last applied revision unchanged"
+assert_fails "the ConfigMap of the broken revision" kubectl -n "$apps" get configmap newer
+assert_eq 3 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "replicas unchanged"
+
+step "deleting the Kustomization prunes what it applied"
+kubectl -n "$ns" delete kustomization/apps --timeout=60s >/dev/null
+gone() { ! kubectl -n "$apps" get deploy web >/dev/null 2>&1; }
+retry 30 gone
