@@ -7,8 +7,8 @@
  * campaigns afresh.
  *
  * While it leads, it runs the reconcilers that are built: GitRepository (fetching into a
- * persistent cache under --storage-path and serving artifacts on --storage-addr). The
- * Kustomization and image reconcilers join it as their issues land.
+ * persistent cache under --storage-path and serving artifacts on --storage-addr) and
+ * Kustomization. The image reconcilers join it as their issue lands.
  */
 #include "cli_int.h"
 
