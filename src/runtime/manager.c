@@ -2,7 +2,8 @@
  * The controller manager (see runtime.h). Informers are shared by kind; each registered
  * controller adds a handler to its kind's informer that queues "namespace/name" on every add,
  * change and delete, and a worker pool that reconciles from its queue. The reconcile function
- * is wrapped to record Flux's and controller-runtime's metrics.
+ * is wrapped to record Flux's and controller-runtime's metrics, and to add Flux's +/-5% jitter
+ * to requeue intervals.
  */
 #include "runtime.h"
 
@@ -115,6 +116,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     struct controller *c = user;
     int64_t t0 = ed_time_mono_ms();
     int rc = c->def.reconcile(key, requeue_after_ms, c->def.user);
+    /* Flux's --interval-jitter-percentage (5): spread requeues by +/-5% so that objects with
+     * the same interval do not all come due at once. */
+    if (rc == 0 && *requeue_after_ms > 0) {
+        unsigned seed = (unsigned)ed_time_mono_ms() ^ (unsigned)(uintptr_t)key;
+        double r = (double)rand_r(&seed) / (double)RAND_MAX; /* 0..1 */
+        *requeue_after_ms += (int64_t)((double)*requeue_after_ms * 0.05 * (2.0 * r - 1.0));
+    }
     double secs = (double)(ed_time_mono_ms() - t0) / 1000.0;
     ed_metrics *mx = c->m->metrics;
     if (mx) {
