@@ -61,6 +61,46 @@ static const struct verb verbs[] = {
      "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"
      "      --metrics-addr 127.0.0.1:8080 --health-addr 127.0.0.1:9440\n",
      ed_cli_controller},
+    {"get", "Show GitRepositories or Kustomizations and their status",
+     "Usage: eddy get (sources git | kustomizations) [NAME] [-n NS | -A] [--no-header]\n"
+     "\n"
+     "Print NAME, REVISION, SUSPENDED, READY and MESSAGE, as flux get does.\n"
+     "Global flags: -n/--namespace (default flux-system), --kubeconfig, --context.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy get kustomizations -A\n"
+     "  eddy get sources git flux-system\n",
+     ed_cli_get},
+    {"suspend", "Suspend the reconciliation of an object",
+     "Usage: eddy suspend (source git | kustomization) (NAME | --all) [-n NS]\n"
+     "\n"
+     "Set spec.suspend: the controller leaves the object (and what it applied) alone until it\n"
+     "is resumed, so you can change the cluster by hand.\n"
+     "\n"
+     "Example:\n"
+     "  eddy suspend kustomization my-app -n my-namespace\n",
+     ed_cli_suspend},
+    {"resume", "Resume a suspended object and wait until it is reconciled",
+     "Usage: eddy resume (source git | kustomization) (NAME | --all) [-n NS] [--wait=false]\n"
+     "          [--timeout 5m]\n"
+     "\n"
+     "Clear spec.suspend, ask for a reconcile at once, and wait until the controller reports\n"
+     "it: the cluster is brought back to what Git says.\n"
+     "\n"
+     "Example:\n"
+     "  eddy resume kustomization my-app -n my-namespace\n",
+     ed_cli_resume},
+    {"reconcile", "Ask for a reconcile now and wait for its result",
+     "Usage: eddy reconcile (source git | kustomization) NAME [-n NS] [--with-source]\n"
+     "          [--timeout 5m]\n"
+     "\n"
+     "Set the reconcile.fluxcd.io/requestedAt annotation and wait until the controller handled\n"
+     "it; print the revision it fetched or applied, or why it failed. --with-source reconciles\n"
+     "a Kustomization's GitRepository first.\n"
+     "\n"
+     "Example:\n"
+     "  eddy reconcile kustomization apps --with-source\n",
+     ed_cli_reconcile},
     {"kustomize", "Build a kustomization with eddy's native engine",
      "Usage: eddy kustomize build DIR\n"
      "\n"

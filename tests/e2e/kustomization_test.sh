@@ -104,34 +104,44 @@ kubectl -n "$apps" wait deploy/web --for=condition=Available --timeout=30s >/dev
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=apps,involvedObject.kind=Kustomization -o jsonpath='{.items[*].message}')" \
     "Deployment/$apps/web created" "change-set event"
 
-step "a change in Git: scaled, and what left Git is pruned"
+step "eddy get"
+out=$("$eddy" get kustomizations -n "$ns")
+assert_match "^NAME[[:space:]]+REVISION[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "header"
+assert_match "apps[[:space:]]+$(rev)[[:space:]]+False[[:space:]]+True[[:space:]]+Applied revision: $(rev)" "$out" "row"
+assert_match "apps[[:space:]]+$(rev)[[:space:]]+False[[:space:]]+True" "$("$eddy" get sources git -n "$ns")" "source row"
+
+step "a change in Git: scaled, and what left Git is pruned (eddy reconcile --with-source)"
 deployment 3 >"$work/deploy/web.yaml"
 rm "$work/deploy/settings.yaml"
 commit "scale, drop settings"
-poke
+out=$("$eddy" reconcile kustomization apps -n "$ns" --with-source)
+assert_contains "$out" "✔ fetched revision $(rev)" "source reconciled first"
+assert_contains "$out" "✔ applied revision $(rev)" "reconcile result"
 applied "$(rev)"
 assert_eq 3 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "replicas from Git"
 retry 10 bash -c "! kubectl -n $apps get configmap settings >/dev/null 2>&1"
 assert_not_contains "$(ks '{.status.inventory.entries[*].id}')" "settings" "inventory after prune"
 
-step "suspend, change by hand, resume: back to Git"
-kubectl -n "$ns" patch kustomization/apps --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
+step "eddy suspend, change by hand, eddy resume: back to Git"
+assert_contains "$("$eddy" suspend kustomization apps -n "$ns")" "✔ kustomization suspended" "suspend"
+assert_eq true "$(ks '{.spec.suspend}')" "spec.suspend"
+assert_fails "reconcile while suspended" "$eddy" reconcile kustomization apps -n "$ns"
+assert_contains "$OUT" "resource is suspended" "reconcile refused"
 sleep 1
 kubectl -n "$apps" scale deploy/web --replicas=5 >/dev/null
 sleep 2
 assert_eq 5 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "hand-made change kept while suspended"
-kubectl -n "$ns" patch kustomization/apps --type=merge -p '{"spec":{"suspend":false}}' >/dev/null
-back_to_git() {
-    [ "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" = 3 ]
-}
-retry 30 back_to_git
+out=$("$eddy" resume kustomization apps -n "$ns")
+assert_contains "$out" "✔ applied revision $(rev)" "resume waits for the reconcile"
+assert_eq 3 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "replicas back to Git"
 
 step "a broken manifest applies nothing"
 before=$(rev)
 deployment -1 >"$work/deploy/web.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: newer, namespace: %s}\n' "$apps" >"$work/deploy/newer.yaml"
 commit "broken"
-poke
+assert_fails "reconcile of a broken revision" "$eddy" reconcile kustomization apps -n "$ns" --with-source
+assert_contains "$OUT" "dry-run failed" "reconcile reports the failure"
 kubectl -n "$ns" wait kustomization/apps --for=jsonpath='{.status.lastAttemptedRevision}'="$(rev)" --timeout=60s >/dev/null
 assert_eq False "$(ks '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
 assert_contains "$(ks '{.status.conditions[?(@.type=="Ready")].message}')" \
