@@ -185,6 +185,8 @@ static int cmd_help(int argc, char **argv)
 
 int ed_cli_main(int argc, char **argv)
 {
+    /* Progress lines go out as they happen, also into a pipe, in order with stderr's. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
         print_usage(stderr);
         return 2;
