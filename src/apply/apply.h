@@ -81,7 +81,8 @@ int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_
  * Wait until every object of entries (except Skipped and Deleted ones) is healthy by kstatus
  * rules, polling every poll_ms, for at most timeout_ms. Errors: ED_ETIMEOUT listing what is not
  * ready ("timeout waiting for: [Deployment/default/web status: 'InProgress']"), or ED_ERROR
- * at once when an object reports failure ("Job/default/migrate status: 'Failed'").
+ * at once when an object reports failure ("Job/default/migrate status: 'Failed'") or was
+ * deleted meanwhile ("ConfigMap/default/settings status: 'NotFound'").
  */
 int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t timeout_ms,
                           int64_t poll_ms, ed_err *err);

@@ -208,8 +208,10 @@ int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t
             } else {
                 status = ed_apply_status(ed_doc_root(live), &why);
             }
-            if (strcmp(status, "Failed") == 0) {
-                int code = ed_err_set(err, ED_ERROR, "%s status: 'Failed'%s%s", e->subject,
+            /* Gone while we wait (deleted by someone): waiting cannot bring it back, and the
+             * change queues a reconcile that will; stop here rather than at the timeout. */
+            if (strcmp(status, "Failed") == 0 || strcmp(status, "NotFound") == 0) {
+                int code = ed_err_set(err, ED_ERROR, "%s status: '%s'%s%s", e->subject, status,
                                       *why ? ": " : "", why);
                 ed_doc_free(live);
                 ed_buf_free(&pending);

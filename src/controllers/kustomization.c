@@ -15,12 +15,16 @@
  *      (Ready, Reconciling) with Flux's reasons, observedGeneration, lastHandledReconcileAt; an
  *      Event with the change set.
  *
- * A change of a GitRepository queues the Kustomizations that use it. Success requeues after
- * spec.interval; failure after spec.retryInterval (default: the interval).
+ * A change of a GitRepository queues the Kustomizations that use it. Drift is noticed at once
+ * (DESIGN.md, commitment 2): every kind eddy applied is watched (objects with the owner
+ * label), and when an object changes in anything but its status, or is deleted, its
+ * Kustomization is queued: the reconcile finds the drift and applies Git again, in seconds
+ * rather than at the next interval. Success requeues after spec.interval; failure after
+ * spec.retryInterval (default: the interval).
  *
  * Not built yet (issue #6): targetNamespace, namePrefix/nameSuffix, patches, images and
  * components from the spec, postBuild substitution, dependsOn, healthChecks, serviceAccountName
- * impersonation, kubeConfig, force, decryption, and drift healing between intervals.
+ * impersonation, kubeConfig, force, decryption, a grace period before healing, detect-only.
  */
 #include "controllers.h"
 
@@ -28,6 +32,7 @@
 #include "../kustomize/kustomize.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +44,22 @@
 #define FINALIZER   "finalizers.fluxcd.io"
 #define MANAGER     "kustomize-controller"
 
+/* A watch of one kind of applied object, to notice drift at once. */
+struct drift_watch {
+    char *api_version, *kind;
+    ed_informer *inf;
+};
+
 struct ed_ks_controller {
     ed_ks_controller_opts o;
     ed_informer *self; /* the Kustomization cache, to find users of a source */
-    ed_queue *queue;   /* our queue, fed from GitRepository changes */
+    ed_queue *queue;   /* our queue, fed from GitRepository changes and drift */
     ed_manager *manager;
+
+    pthread_mutex_t drift_lock;
+    struct drift_watch *watches;
+    size_t nwatches;
+    ed_strmap *fingerprints; /* object uid -> fingerprint of what eddy cares about (owned) */
 };
 
 struct outcome {
@@ -307,6 +323,102 @@ static ed_apply_result *old_inventory(const ed_node *obj)
     return r;
 }
 
+/* ---- drift: watch what was applied ---- */
+
+/* What of an object eddy cares about, as a digest: everything but status and the fields the
+ * server changes on every write. A status update leaves it unchanged; an edit changes it. */
+static void fingerprint(const ed_node *obj, char out[65])
+{
+    ed_doc *d = ed_doc_new();
+    ed_node *c = ed_node_copy(d, obj);
+    ed_node_remove(c, "status");
+    ed_node *meta = ed_node_get(c, "metadata");
+    static const char *const server_fields[] = {"resourceVersion", "managedFields", "generation",
+                                                "creationTimestamp", "uid"};
+    for (size_t i = 0; i < sizeof(server_fields) / sizeof(server_fields[0]); i++)
+        ed_node_remove(meta, server_fields[i]);
+    ed_buf b = ED_BUF_INIT((size_t)16 << 20);
+    ed_node_to_json(c, &b);
+    ed_sha256_hex(b.data ? b.data : "", b.len, out);
+    ed_buf_free(&b);
+    ed_doc_free(d);
+}
+
+static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
+{
+    ed_ks_controller *c = user;
+    const ed_node *labels = ed_node_path(obj, "/metadata/labels");
+    const char *ks = ed_node_str(ed_node_get(labels, "kustomize.toolkit.fluxcd.io/name"));
+    const char *ksns = ed_node_str(ed_node_get(labels, "kustomize.toolkit.fluxcd.io/namespace"));
+    const char *uid = str_at(obj, "/metadata/uid");
+    if (!ks || !ksns || !uid)
+        return;
+    char fp[65];
+    fingerprint(obj, fp);
+    bool changed;
+    pthread_mutex_lock(&c->drift_lock);
+    if (type == ED_KUBE_DELETED) {
+        free(ed_strmap_del(c->fingerprints, uid));
+        changed = true;
+    } else {
+        char *old = ed_strmap_get(c->fingerprints, uid);
+        changed = old && strcmp(old, fp) != 0;
+        if (!old || changed)
+            free(ed_strmap_put(c->fingerprints, uid, ed_xstrdup(fp)));
+    }
+    pthread_mutex_unlock(&c->drift_lock);
+    /* A new object (ADDED) is what an apply just did; only changes and deletions count. */
+    if (changed && type != ED_KUBE_ADDED) {
+        char key[512];
+        snprintf(key, sizeof(key), "%s/%s", ksns, ks);
+        ed_queue_add(c->queue, key);
+    }
+}
+
+/* Make sure every kind in the change set is watched (an informer per kind, on the owner
+ * label, started on first use). */
+static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
+{
+    for (size_t i = 0; changes && i < changes->n; i++) {
+        const ed_apply_entry *e = &changes->entries[i];
+        /* id: <ns>_<name>_<group>_<kind> */
+        const char *kind = strrchr(e->id, '_');
+        if (!kind)
+            continue;
+        kind++;
+        const char *gend = kind - 1, *gstart = gend;
+        while (gstart > e->id && gstart[-1] != '_')
+            gstart--;
+        char api_version[300];
+        if (gend > gstart)
+            snprintf(api_version, sizeof(api_version), "%.*s/%s", (int)(gend - gstart), gstart,
+                     e->version);
+        else
+            snprintf(api_version, sizeof(api_version), "%s", e->version);
+        pthread_mutex_lock(&c->drift_lock);
+        bool have = false;
+        for (size_t w = 0; w < c->nwatches && !have; w++)
+            have = strcmp(c->watches[w].api_version, api_version) == 0 &&
+                   strcmp(c->watches[w].kind, kind) == 0;
+        if (!have) {
+            ed_informer_opts io = {.api_version = api_version,
+                                   .kind = kind,
+                                   .label_selector = "kustomize.toolkit.fluxcd.io/name"};
+            ed_informer *inf = ed_informer_new(c->o.kube, &io);
+            ed_informer_add_handler(inf, on_drift, c);
+            ed_err err = ED_ERR_INIT;
+            if (ed_informer_start(inf, &err) == 0) {
+                c->watches = ed_xrealloc(c->watches, (c->nwatches + 1) * sizeof(*c->watches));
+                c->watches[c->nwatches++] =
+                    (struct drift_watch){ed_xstrdup(api_version), ed_xstrdup(kind), inf};
+            } else {
+                ed_informer_free(inf);
+            }
+        }
+        pthread_mutex_unlock(&c->drift_lock);
+    }
+}
+
 /* ---- the reconcile ---- */
 
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
@@ -324,6 +436,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_apply_result *inventory = NULL;
     struct outcome out = {.reason = "ReconciliationFailed"};
 
+    ed_log(ED_LOG_DEBUG, "reconciliation started", "controller", "kustomization", "name", name,
+           "namespace", ns, NULL);
     int rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
     if (rc == ED_ENOTFOUND)
         return 0;
@@ -471,6 +585,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     bool wait = false;
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
     if (wait) {
+        ed_log(ED_LOG_DEBUG, "waiting for health", "controller", "kustomization", "name", name,
+               "namespace", ns, NULL);
         rc = ed_apply_wait_healthy(c->o.kube, out.changes, timeout, 2000, &err);
         if (rc) {
             out.reason = "HealthCheckFailed";
@@ -480,6 +596,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     out.ok = true;
     snprintf(out.message, sizeof(out.message), "Applied revision: %s", out.revision);
+    watch_kinds(c, out.changes);
     *requeue_after_ms = interval;
 
 status:
@@ -546,6 +663,8 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     ed_ks_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
     c->manager = m;
+    pthread_mutex_init(&c->drift_lock, NULL);
+    c->fingerprints = ed_strmap_new();
     ed_controller_def def = {.name = "kustomization",
                              .api_version = API_VERSION,
                              .kind = KIND,
@@ -563,5 +682,20 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
 
 void ed_kustomization_free(ed_ks_controller *c)
 {
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nwatches; i++) {
+        ed_informer_free(c->watches[i].inf);
+        free(c->watches[i].api_version);
+        free(c->watches[i].kind);
+    }
+    free(c->watches);
+    size_t pos = 0;
+    const char *k;
+    void *v;
+    while (ed_strmap_next(c->fingerprints, &pos, &k, &v))
+        free(v);
+    ed_strmap_free(c->fingerprints);
+    pthread_mutex_destroy(&c->drift_lock);
     free(c);
 }

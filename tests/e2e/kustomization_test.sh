@@ -3,7 +3,8 @@
 # (`eddy controller`): a commit in Git is applied (Kustomization Ready, Flux's inventory and
 # revision, owner labels, the Deployment Available); a change in Git is applied and what left
 # Git is pruned; suspend lets a person scale by hand, and resume snaps the cluster back to Git; a
-# broken manifest applies nothing and says why; deleting the Kustomization prunes its objects.
+# broken manifest applies nothing and says why; deleting the Kustomization prunes its objects;
+# drift (a scale by hand, a deleted object) is healed within seconds.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_ROOT/build/eddy
@@ -74,7 +75,7 @@ YAML
 step "the agent"
 port=$(free_port)
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
-    --leader-election-namespace default --leader-election-id "eddy-ks-$$" \
+    --log-level debug --leader-election-namespace default --leader-election-id "eddy-ks-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
     --storage-addr "127.0.0.1:$port" --storage-adv-addr "127.0.0.1:$port" \
@@ -103,6 +104,18 @@ assert_eq "apps" "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.metadata.la
 kubectl -n "$apps" wait deploy/web --for=condition=Available --timeout=30s >/dev/null
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=apps,involvedObject.kind=Kustomization -o jsonpath='{.items[*].message}')" \
     "Deployment/$apps/web created" "change-set event"
+
+step "drift is healed in seconds, not at the next interval (10m)"
+kubectl -n "$apps" scale deploy/web --replicas=7 >/dev/null
+t0=$(date +%s%3N)
+healed() { [ "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" = 2 ]; }
+retry 15 healed
+echo "scale reverted after $(($(date +%s%3N) - t0)) ms"
+kubectl -n "$apps" delete configmap settings >/dev/null
+t0=$(date +%s%3N)
+recreated() { kubectl -n "$apps" get configmap settings >/dev/null 2>&1; }
+retry 15 recreated
+echo "deleted ConfigMap recreated after $(($(date +%s%3N) - t0)) ms"
 
 step "eddy get"
 out=$("$eddy" get kustomizations -n "$ns")
