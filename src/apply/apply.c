@@ -106,6 +106,7 @@ void ed_apply_result_free(ed_apply_result *r)
         free(r->entries[i].id);
         free(r->entries[i].version);
         free(r->entries[i].subject);
+        free(r->entries[i].resource_version);
     }
     free(r->entries);
     free(r);
@@ -121,6 +122,7 @@ static void add_entry(ed_apply_result *r, const ed_node *obj, ed_apply_action ac
     e->version = ed_xstrdup(slash ? slash + 1 : av);
     e->subject = subject_of(obj);
     e->action = action;
+    e->resource_version = NULL;
 }
 
 /* One object on its way through the apply. */
@@ -321,12 +323,16 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
                 continue;
             }
             ed_kube_opts o = {.field_manager = manager, .force = true};
-            rc = ed_kube_apply(kube, it->desired, &o, NULL, err);
+            ed_doc *written = NULL;
+            rc = ed_kube_apply(kube, it->desired, &o, &written, err);
             if (rc) {
                 ed_err_wrap(err, "%s apply failed", it->subject);
                 goto cleanup;
             }
             add_entry(res, it->desired, live ? ED_APPLY_CONFIGURED : ED_APPLY_CREATED);
+            const char *rv = ed_node_path_str(ed_doc_root(written), "/metadata/resourceVersion");
+            res->entries[res->n - 1].resource_version = rv ? ed_xstrdup(rv) : NULL;
+            ed_doc_free(written);
             applied = true;
         }
         if (applied && stage < 3) {

@@ -40,6 +40,9 @@ typedef struct ed_apply_entry {
     char *version; /* the API version ("v1"), the inventory's `v` */
     char *subject; /* "Kind/namespace/name" or "Kind/name", as Flux prints it */
     ed_apply_action action;
+    /* The resourceVersion the server gave the object when this apply wrote it (Created,
+     * Configured), else NULL: lets a watcher tell eddy's own writes from someone else's. */
+    char *resource_version;
 } ed_apply_entry;
 
 typedef struct ed_apply_result {

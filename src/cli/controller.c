@@ -44,6 +44,7 @@ struct controller_opts {
     const char *storage_path;
     const char *storage_addr;
     const char *storage_adv_addr;
+    int64_t drift_grace_ms;
 };
 
 struct controller_state {
@@ -123,6 +124,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_STORAGE_PATH,
         F_STORAGE_ADDR,
         F_STORAGE_ADV,
+        F_DRIFT_GRACE,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -145,6 +147,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"storage-path", required_argument, NULL, F_STORAGE_PATH},
         {"storage-addr", required_argument, NULL, F_STORAGE_ADDR},
         {"storage-adv-addr", required_argument, NULL, F_STORAGE_ADV},
+        {"drift-grace-period", required_argument, NULL, F_DRIFT_GRACE},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -241,6 +244,10 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         case F_STORAGE_ADV:
             o->storage_adv_addr = optarg;
             break;
+        case F_DRIFT_GRACE:
+            if (ed_duration_parse(optarg, &o->drift_grace_ms, &err) != 0 || o->drift_grace_ms < 0)
+                return usage_error("--%s takes a duration such as 5m, not \"%s\"", flag, optarg);
+            break;
         default:
             return usage_error("unknown or incomplete flag %s", argv[optind - 1]);
         }
@@ -289,7 +296,10 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
     ed_gitrepo_opts g = {
         .kube = kube, .cache = r->cache, .store = r->store, .workers = o->concurrent};
     r->gitrepo = ed_gitrepo_register(m, &g);
-    ed_ks_controller_opts k = {.kube = kube, .store = r->store, .workers = o->concurrent};
+    ed_ks_controller_opts k = {.kube = kube,
+                               .store = r->store,
+                               .workers = o->concurrent,
+                               .drift_grace_ms = o->drift_grace_ms};
     r->kustomization = ed_kustomization_register(m, &k);
     char port[16];
     snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));

@@ -48,10 +48,14 @@ void ed_gitrepo_free(ed_gitrepo_controller *c);
 
 typedef struct ed_ks_controller ed_ks_controller;
 
+/* The eddy-specific annotation that sets a Kustomization's drift grace period ("5m"). */
+#define ED_DRIFT_GRACE_ANNOTATION "eddy.dev/drift-grace-period"
+
 typedef struct ed_ks_controller_opts {
     ed_kube *kube;            /* borrowed */
     ed_artifact_store *store; /* borrowed: artifacts are read from it in-process */
     int workers;
+    int64_t drift_grace_ms; /* wait this long before healing drift (0: at once) */
 } ed_ks_controller_opts;
 
 /* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */

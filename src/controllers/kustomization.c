@@ -24,7 +24,11 @@
  *
  * Not built yet (issue #6): targetNamespace, namePrefix/nameSuffix, patches, images and
  * components from the spec, postBuild substitution, dependsOn, healthChecks, serviceAccountName
- * impersonation, kubeConfig, force, decryption, a grace period before healing, detect-only.
+ * impersonation, kubeConfig, force, decryption, detect-only mode.
+ *
+ * Drift healing leaves room to tinker: a grace period (--drift-grace-period, or the annotation
+ * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one
+ * Warning event (DriftDetected) naming the object, the fields and the field manager.
  */
 #include "controllers.h"
 
@@ -57,9 +61,12 @@ struct ed_ks_controller {
     ed_manager *manager;
 
     pthread_mutex_t drift_lock;
+    pthread_mutex_t watch_lock; /* guards watches */
     struct drift_watch *watches;
     size_t nwatches;
     ed_strmap *fingerprints; /* object uid -> fingerprint of what eddy cares about (owned) */
+    ed_strmap *drift_events; /* object uid -> monotonic ms of its last drift event (owned) */
+    ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
 };
 
 struct outcome {
@@ -317,8 +324,8 @@ static ed_apply_result *old_inventory(const ed_node *obj)
         const char *v = str_at(ed_node_at(entries, i), "/v");
         if (!id || !v)
             continue;
-        r->entries[r->n++] =
-            (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), ed_xstrdup(id), ED_APPLY_UNCHANGED};
+        r->entries[r->n++] = (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), ed_xstrdup(id),
+                                              ED_APPLY_UNCHANGED, NULL};
     }
     return r;
 }
@@ -342,6 +349,98 @@ static void fingerprint(const ed_node *obj, char out[65])
     ed_sha256_hex(b.data ? b.data : "", b.len, out);
     ed_buf_free(&b);
     ed_doc_free(d);
+}
+
+/* Append the field paths below a fieldsV1 node ("f:spec" -> "f:replicas" gives spec.replicas),
+ * at most *budget of them. */
+static void field_paths(const ed_node *fields, const char *prefix, ed_buf *out, int *budget)
+{
+    size_t n = ed_node_len(fields);
+    bool leaf = true;
+    for (size_t i = 0; i<n && * budget> 0; i++) {
+        const char *k = ed_node_key_at(fields, i);
+        if (!k || strcmp(k, ".") == 0)
+            continue;
+        leaf = false;
+        char *path;
+        if (ed_str_has_prefix(k, "f:"))
+            path = ed_xasprintf("%s%s%s", prefix, *prefix ? "." : "", k + 2);
+        else
+            path = ed_xasprintf("%s[%s]", prefix, k + 2); /* k:{...} or v:... items */
+        field_paths(ed_node_value_at(fields, i), path, out, budget);
+        free(path);
+    }
+    if (leaf && *prefix && *budget > 0) {
+        ed_buf_printf(out, "%s%s", out->len ? ", " : "", prefix);
+        (*budget)--;
+    }
+}
+
+/* The field manager other than eddy that wrote obj last (newest managedFields time, status
+ * writers aside) and the paths it owns: who to name in a drift event. */
+static const char *last_writer(const ed_node *obj, ed_buf *paths)
+{
+    const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
+    const ed_node *best = NULL;
+    const char *best_time = "";
+    for (size_t i = 0; i < ed_node_len(mf); i++) {
+        const ed_node *e = ed_node_at(mf, i);
+        const char *t = str_at(e, "/time");
+        const char *m = str_at(e, "/manager"), *sub = str_at(e, "/subresource");
+        /* Not eddy itself, and not a controller reporting status. */
+        if ((m && strcmp(m, MANAGER) == 0) || (sub && strcmp(sub, "status") == 0))
+            continue;
+        if (!t)
+            t = "9999"; /* the scale subresource records no time: the newest there is */
+        if (t && strcmp(t, best_time) >= 0) { /* RFC 3339 in UTC orders as text */
+            best = e;
+            best_time = t;
+        }
+    }
+    if (!best)
+        return NULL;
+    int budget = 5;
+    field_paths(ed_node_get(best, "fieldsV1"), "", paths, &budget);
+    return str_at(best, "/manager");
+}
+
+/* True when eddy's Apply entry in managedFields is strictly newer than every other entry
+ * (status writers aside): the object was last written by eddy. */
+static bool newest_is_ours(const ed_node *obj)
+{
+    const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
+    const char *ours = NULL, *other = "";
+    for (size_t i = 0; i < ed_node_len(mf); i++) {
+        const ed_node *e = ed_node_at(mf, i);
+        const char *t = str_at(e, "/time"), *m = str_at(e, "/manager");
+        const char *sub = str_at(e, "/subresource");
+        if (sub && strcmp(sub, "status") == 0)
+            continue;
+        /* Writes through the scale subresource record no time: count them as the newest. */
+        if (!t)
+            t = "9999";
+        if (m && strcmp(m, MANAGER) == 0)
+            ours = t;
+        else if (strcmp(t, other) > 0)
+            other = t;
+    }
+    return ours && strcmp(ours, other) > 0;
+}
+
+/* The grace period before drift of Kustomization ns/name is healed: its annotation, or the
+ * controller-wide default. */
+static int64_t grace_for(ed_ks_controller *c, const char *ns, const char *name, ed_doc **ks)
+{
+    int64_t grace = c->o.drift_grace_ms;
+    *ks = ed_informer_get(c->self, ns, name);
+    const char *v =
+        *ks ? ed_node_str(ed_node_get(ed_node_path(ed_doc_root(*ks), "/metadata/annotations"),
+                                      ED_DRIFT_GRACE_ANNOTATION))
+            : NULL;
+    int64_t parsed;
+    if (v && ed_duration_parse(v, &parsed, NULL) == 0 && parsed >= 0)
+        grace = parsed;
+    return grace;
 }
 
 static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
@@ -368,11 +467,93 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     }
     pthread_mutex_unlock(&c->drift_lock);
     /* A new object (ADDED) is what an apply just did; only changes and deletions count. */
-    if (changed && type != ED_KUBE_ADDED) {
-        char key[512];
-        snprintf(key, sizeof(key), "%s/%s", ksns, ks);
-        ed_queue_add(c->queue, key);
+    if (!changed || type == ED_KUBE_ADDED)
+        return;
+    char key[512];
+    snprintf(key, sizeof(key), "%s/%s", ksns, ks);
+    /* eddy's own write carries a resourceVersion an apply reported; anything else is drift. */
+    bool ours = false;
+    if (type != ED_KUBE_DELETED) {
+        char *id = ed_apply_id(obj);
+        const char *rv = str_at(obj, "/metadata/resourceVersion");
+        pthread_mutex_lock(&c->drift_lock);
+        const char *written = ed_strmap_get(c->written, id);
+        ours = written && rv && strcmp(written, rv) == 0;
+        pthread_mutex_unlock(&c->drift_lock);
+        free(id);
+        /* The event can beat the apply's reply: then eddy's Apply entry is the newest one. */
+        if (!ours)
+            ours = newest_is_ours(obj);
     }
+    ed_log(ED_LOG_DEBUG, "object changed", "controller", "kustomization", "object",
+           str_at(obj, "/metadata/name"), "ours", ours ? "true" : "false", "resourceVersion",
+           str_at(obj, "/metadata/resourceVersion"), NULL);
+    ed_buf paths = ED_BUF_INIT(4096);
+    const char *writer = type == ED_KUBE_DELETED || ours ? NULL : last_writer(obj, &paths);
+    if (ours) {
+        /* eddy's own write (a revert, or a new revision): not drift, and the end of a drift
+         * episode: the next drift of this object is announced again. */
+        pthread_mutex_lock(&c->drift_lock);
+        free(ed_strmap_del(c->drift_events, uid));
+        pthread_mutex_unlock(&c->drift_lock);
+        ed_buf_free(&paths);
+        return; /* the reconcile that wrote it is running: no need to queue another */
+    }
+    ed_doc *ksdoc = NULL;
+    int64_t grace = grace_for(c, ksns, ks, &ksdoc);
+    /* One event per drift episode (from the first change until eddy's revert), however often
+     * someone keeps changing the object meanwhile: no event storm when something fights eddy.
+     * Episodes that repeat with the same message add to one Event's series count. */
+    int64_t now = ed_time_mono_ms(), quiet = grace > 0 ? grace : 1000;
+    pthread_mutex_lock(&c->drift_lock);
+    int64_t *last = ed_strmap_get(c->drift_events, uid);
+    bool announce = !last || now - *last >= quiet;
+    if (announce) {
+        if (!last) {
+            last = ed_xmalloc(sizeof(*last));
+            ed_strmap_put(c->drift_events, uid, last);
+        }
+        *last = now;
+    }
+    pthread_mutex_unlock(&c->drift_lock);
+    if (announce && ksdoc) {
+        const char *kind = str_at(obj, "/kind"), *ons = str_at(obj, "/metadata/namespace");
+        char when[48] = "now";
+        if (grace > 0) {
+            char d[32];
+            ed_duration_format(grace, d);
+            snprintf(when, sizeof(when), "in %s", d);
+        }
+        ed_buf note = ED_BUF_INIT(8192);
+        ed_buf_printf(&note, "drift on %s/%s%s%s: ", kind ? kind : "", ons ? ons : "",
+                      ons ? "/" : "", str_at(obj, "/metadata/name"));
+        if (type == ED_KUBE_DELETED)
+            ed_buf_printf(&note, "deleted, recreating %s", when);
+        else
+            ed_buf_printf(&note, "%s changed by %s, reverting %s",
+                          paths.len ? paths.data : "fields", writer ? writer : "another manager",
+                          when);
+        ed_kube_event ev = ED_KUBE_EVENT_INIT;
+        ev.regarding = ed_doc_root(ksdoc);
+        ev.type = "Warning";
+        ev.reason = "DriftDetected";
+        ev.note = note.data;
+        ev.action = "Reconcile";
+        ev.reporting_controller = MANAGER;
+        ed_err err = ED_ERR_INIT;
+        if (ed_kube_event_record(c->o.kube, &ev, &err))
+            ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization",
+                   "error", err.msg, NULL);
+        ed_log(ED_LOG_INFO, note.data, "controller", "kustomization", "name", ks, "namespace", ksns,
+               NULL);
+        ed_buf_free(&note);
+    }
+    ed_doc_free(ksdoc);
+    ed_buf_free(&paths);
+    if (grace > 0)
+        ed_queue_add_after(c->queue, key, grace);
+    else
+        ed_queue_add(c->queue, key);
 }
 
 /* Make sure every kind in the change set is watched (an informer per kind, on the owner
@@ -395,7 +576,9 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
                      e->version);
         else
             snprintf(api_version, sizeof(api_version), "%s", e->version);
-        pthread_mutex_lock(&c->drift_lock);
+        /* watch_lock, not drift_lock: the new informer's first list calls on_drift, which takes
+         * drift_lock, while we wait for it here. */
+        pthread_mutex_lock(&c->watch_lock);
         bool have = false;
         for (size_t w = 0; w < c->nwatches && !have; w++)
             have = strcmp(c->watches[w].api_version, api_version) == 0 &&
@@ -407,7 +590,9 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
             ed_informer *inf = ed_informer_new(c->o.kube, &io);
             ed_informer_add_handler(inf, on_drift, c);
             ed_err err = ED_ERR_INIT;
-            if (ed_informer_start(inf, &err) == 0) {
+            /* Wait for the first list, so that a change made right after this reconcile is
+             * seen as a change and not as the starting state. */
+            if (ed_informer_start(inf, &err) == 0 && ed_informer_wait_synced(inf, 10000)) {
                 c->watches = ed_xrealloc(c->watches, (c->nwatches + 1) * sizeof(*c->watches));
                 c->watches[c->nwatches++] =
                     (struct drift_watch){ed_xstrdup(api_version), ed_xstrdup(kind), inf};
@@ -415,7 +600,7 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
                 ed_informer_free(inf);
             }
         }
-        pthread_mutex_unlock(&c->drift_lock);
+        pthread_mutex_unlock(&c->watch_lock);
     }
 }
 
@@ -569,6 +754,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_apply_opts ao = {.field_manager = MANAGER};
     rc = ed_apply_all(c->o.kube, nodes, nobjs, &ao, &out.changes, &err);
     free(nodes);
+    /* Remember the versions this apply wrote, so their watch events are not taken for drift. */
+    pthread_mutex_lock(&c->drift_lock);
+    for (size_t i = 0; out.changes && i < out.changes->n; i++)
+        if (out.changes->entries[i].resource_version)
+            free(ed_strmap_put(c->written, out.changes->entries[i].id,
+                               ed_xstrdup(out.changes->entries[i].resource_version)));
+    pthread_mutex_unlock(&c->drift_lock);
     if (rc) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
@@ -649,8 +841,11 @@ static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
             const char *rn = str_at(r, "/spec/sourceRef/name");
             const char *rns = str_at(r, "/spec/sourceRef/namespace");
             if (rk && strcmp(rk, "GitRepository") == 0 && rn && sname && strcmp(rn, sname) == 0 &&
-                strcmp(rns ? rns : ns, sns ? sns : "") == 0)
+                strcmp(rns ? rns : ns, sns ? sns : "") == 0) {
+                ed_log(ED_LOG_DEBUG, "queued by its source", "controller", "kustomization", "key",
+                       keys[i], NULL);
                 ed_queue_add(c->queue, keys[i]);
+            }
             ed_doc_free(obj);
         }
         free(keys[i]);
@@ -664,7 +859,10 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->o = *opts;
     c->manager = m;
     pthread_mutex_init(&c->drift_lock, NULL);
+    pthread_mutex_init(&c->watch_lock, NULL);
     c->fingerprints = ed_strmap_new();
+    c->drift_events = ed_strmap_new();
+    c->written = ed_strmap_new();
     ed_controller_def def = {.name = "kustomization",
                              .api_version = API_VERSION,
                              .kind = KIND,
@@ -696,6 +894,15 @@ void ed_kustomization_free(ed_ks_controller *c)
     while (ed_strmap_next(c->fingerprints, &pos, &k, &v))
         free(v);
     ed_strmap_free(c->fingerprints);
+    pos = 0;
+    while (ed_strmap_next(c->drift_events, &pos, &k, &v))
+        free(v);
+    ed_strmap_free(c->drift_events);
+    pos = 0;
+    while (ed_strmap_next(c->written, &pos, &k, &v))
+        free(v);
+    ed_strmap_free(c->written);
     pthread_mutex_destroy(&c->drift_lock);
+    pthread_mutex_destroy(&c->watch_lock);
     free(c);
 }

@@ -111,6 +111,27 @@ t0=$(date +%s%3N)
 healed() { [ "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" = 2 ]; }
 retry 15 healed
 echo "scale reverted after $(($(date +%s%3N) - t0)) ms"
+step "a grace period leaves room to tinker, and the drift is announced once"
+kubectl -n "$ns" annotate --overwrite kustomization/apps eddy.dev/drift-grace-period=6s >/dev/null
+# A reconcile already due for another reason (here the 5s retry left from the first attempt,
+# before the source had an artifact) applies Git as usual, grace or not: let it pass first.
+sleep 6
+kubectl -n "$apps" scale deploy/web --replicas=7 >/dev/null
+t0=$(date +%s%3N)
+sleep 3
+assert_eq 7 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "kept during the grace period"
+kubectl -n "$apps" scale deploy/web --replicas=8 >/dev/null # keeps fighting: no second event
+retry 20 healed
+echo "with a 6s grace period, reverted after $(($(date +%s%3N) - t0)) ms"
+events=$(kubectl -n "$ns" get events --field-selector reason=DriftDetected -o jsonpath='{range .items[*]}{.message}{"|"}{.count}{"\n"}{end}')
+assert_contains "$events" "drift on Deployment/$apps/web: spec.replicas changed by kubectl" "event names object, field, manager"
+assert_contains "$events" "reverting in 6s" "event says when"
+assert_eq 1 "$(grep -c 'reverting in 6s' <<<"$events")" "one event per grace period"
+assert_eq "" "$(kubectl -n "$ns" get events.events.k8s.io --field-selector reason=DriftDetected \
+    -o jsonpath='{.items[*].series.count}')" "not repeated while the fight goes on"
+kubectl -n "$ns" annotate kustomization/apps eddy.dev/drift-grace-period- >/dev/null
+
+step "a deleted object is recreated"
 kubectl -n "$apps" delete configmap settings >/dev/null
 t0=$(date +%s%3N)
 recreated() { kubectl -n "$apps" get configmap settings >/dev/null 2>&1; }
