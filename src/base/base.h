@@ -234,6 +234,8 @@ void ed_semver_range_free(ed_semver_range *r);
  * alone (symlinks are the caller's business). Paths from Git and kustomizations go through this.
  */
 bool ed_path_within(const char *rel, long depth);
+/* Create path and its missing parents (mode 0750). Returns 0, or -1 with errno set. */
+int ed_path_mkdir_all(const char *path);
 /* Remove dir and everything below it, without following symlinks. Errors are ignored (for
  * temp directories being cleaned up). */
 void ed_path_remove_tree(const char *dir);

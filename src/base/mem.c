@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <ftw.h>
 #include <sys/stat.h>
 
@@ -117,4 +118,26 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 void ed_path_remove_tree(const char *dir)
 {
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int ed_path_mkdir_all(const char *path)
+{
+    if (!*path) {
+        errno = ENOENT;
+        return -1;
+    }
+    char *p = ed_xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1; *s && rc == 0; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0750) != 0 && errno != EEXIST)
+            rc = -1;
+        *s = '/';
+    }
+    if (rc == 0 && mkdir(p, 0750) != 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
 }

@@ -1,7 +1,7 @@
 /*
- * Status conditions as Flux writes them (metav1.Condition: type, status, observedGeneration,
- * lastTransitionTime, reason, message). lastTransitionTime only moves when the status flips, so
- * `kubectl wait` and kstatus read them as Kubernetes intends.
+ * Status conditions and finalizers as Flux writes them. Conditions: (metav1.Condition: type,
+ * status, observedGeneration, lastTransitionTime, reason, message). lastTransitionTime only moves
+ * when the status flips, so `kubectl wait` and kstatus read them as Kubernetes intends.
  */
 #include "controllers.h"
 
@@ -55,4 +55,44 @@ void ed_cond_remove(ed_node *conditions, const char *type)
     size_t i;
     if (find(conditions, type, &i))
         ed_node_remove_at(conditions, i);
+}
+
+bool ed_ctrl_has_finalizer(const ed_node *obj)
+{
+    ed_node *f = ed_node_path(obj, "/metadata/finalizers");
+    for (size_t i = 0; i < ed_node_len(f); i++) {
+        const char *s = ed_node_str(ed_node_at(f, i));
+        if (s && strcmp(s, ED_FINALIZER) == 0)
+            return true;
+    }
+    return false;
+}
+
+int ed_ctrl_set_finalizer(ed_kube *kube, const char *api_version, const char *kind,
+                          const ed_node *obj, bool present, ed_err *err)
+{
+    ed_doc *d = ed_doc_new();
+    ed_node *list = ed_node_new_seq(d);
+    ed_node *f = ed_node_path(obj, "/metadata/finalizers");
+    for (size_t i = 0; i < ed_node_len(f); i++) {
+        const char *s = ed_node_str(ed_node_at(f, i));
+        if (s && strcmp(s, ED_FINALIZER) != 0)
+            ed_node_append(d, list, ed_node_new_str(d, s));
+    }
+    if (present)
+        ed_node_append(d, list, ed_node_new_str(d, ED_FINALIZER));
+    ed_node *patch = ed_node_new_map(d);
+    ed_node *meta = ed_node_ensure_map(d, patch, "/metadata");
+    ed_node_set(d, meta, "finalizers", list);
+    const char *rv = ed_node_path_str(obj, "/metadata/resourceVersion");
+    if (rv)
+        ed_node_set(d, meta, "resourceVersion", ed_node_new_str(d, rv));
+    ed_buf body = ED_BUF_INIT(65536);
+    ed_node_to_json(patch, &body);
+    int rc = ed_kube_patch(kube, api_version, kind, ed_node_path_str(obj, "/metadata/namespace"),
+                           ed_node_path_str(obj, "/metadata/name"), ED_KUBE_PATCH_MERGE, body.data,
+                           body.len, NULL, NULL, err);
+    ed_buf_free(&body);
+    ed_doc_free(d);
+    return rc;
 }

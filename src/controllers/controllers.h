@@ -28,6 +28,16 @@ void ed_cond_remove(ed_node *conditions, const char *type);
 /* The condition's status ("True", "False", "Unknown") or NULL. */
 const char *ed_cond_status(const ed_node *conditions, const char *type);
 
+/* ---- finalizers (finalizers.fluxcd.io), shared by the reconcilers ---- */
+
+#define ED_FINALIZER "finalizers.fluxcd.io"
+
+bool ed_ctrl_has_finalizer(const ed_node *obj);
+/* Add (present) or remove Flux's finalizer on obj, a merge patch that carries the
+ * resourceVersion read, so a concurrent change is not overwritten (ED_ECONFLICT then). */
+int ed_ctrl_set_finalizer(ed_kube *kube, const char *api_version, const char *kind,
+                          const ed_node *obj, bool present, ed_err *err);
+
 /* ---- GitRepository ---- */
 
 typedef struct ed_gitrepo_controller ed_gitrepo_controller;

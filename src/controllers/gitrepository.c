@@ -24,7 +24,6 @@
 
 #define API_VERSION "source.toolkit.fluxcd.io/v1"
 #define KIND        "GitRepository"
-#define FINALIZER   "finalizers.fluxcd.io"
 #define MANAGER     "source-controller"
 
 struct ed_gitrepo_controller {
@@ -160,34 +159,6 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
     return rc == ED_ENOTFOUND ? 0 : rc;
 }
 
-/* Set metadata.finalizers to finalizers (a sequence of strings), with the resourceVersion read
- * so that a concurrent change is not overwritten. */
-static int patch_finalizers(ed_gitrepo_controller *c, const ed_node *obj, ed_node *finalizers,
-                            ed_doc *d, ed_err *err)
-{
-    ed_node *patch = ed_node_new_map(d);
-    ed_node *meta = ed_node_ensure_map(d, patch, "/metadata");
-    ed_node_set(d, meta, "finalizers", finalizers);
-    ed_node_set(d, meta, "resourceVersion",
-                ed_node_new_str(d, str_at(obj, "/metadata/resourceVersion")));
-    ed_buf body = ED_BUF_INIT(65536);
-    ed_node_to_json(patch, &body);
-    int rc = ed_kube_patch(c->o.kube, API_VERSION, KIND, str_at(obj, "/metadata/namespace"),
-                           str_at(obj, "/metadata/name"), ED_KUBE_PATCH_MERGE, body.data, body.len,
-                           NULL, NULL, err);
-    ed_buf_free(&body);
-    return rc;
-}
-
-static bool has_finalizer(const ed_node *obj)
-{
-    ed_node *f = ed_node_path(obj, "/metadata/finalizers");
-    for (size_t i = 0; i < ed_node_len(f); i++)
-        if (ed_node_str(ed_node_at(f, i)) && strcmp(ed_node_str(ed_node_at(f, i)), FINALIZER) == 0)
-            return true;
-    return false;
-}
-
 /* Phase 1 on deletion: artifacts go, then the finalizer. */
 static int finalize(ed_gitrepo_controller *c, const ed_node *obj, ed_err *err)
 {
@@ -195,18 +166,9 @@ static int finalize(ed_gitrepo_controller *c, const ed_node *obj, ed_err *err)
     int rc = ed_artifact_store_remove_all(c->o.store, KIND, ns, name, err);
     if (rc)
         return rc;
-    if (!has_finalizer(obj))
+    if (!ed_ctrl_has_finalizer(obj))
         return 0;
-    ed_doc *d = ed_doc_new();
-    ed_node *keep = ed_node_new_seq(d);
-    ed_node *f = ed_node_path(obj, "/metadata/finalizers");
-    for (size_t i = 0; i < ed_node_len(f); i++) {
-        const char *s = ed_node_str(ed_node_at(f, i));
-        if (s && strcmp(s, FINALIZER) != 0)
-            ed_node_append(d, keep, ed_node_new_str(d, s));
-    }
-    rc = patch_finalizers(c, obj, keep, d, err);
-    ed_doc_free(d);
+    rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, err);
     return rc == ED_ENOTFOUND ? 0 : rc;
 }
 
@@ -238,14 +200,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                    "namespace", ns, "error", err.msg, NULL);
         goto done;
     }
-    if (!has_finalizer(obj)) {
-        ed_doc *d = ed_doc_new();
-        ed_node *f = ed_node_copy(d, ed_node_path(obj, "/metadata/finalizers"));
-        if (ed_node_kind_of(f) != ED_NODE_SEQ)
-            f = ed_node_new_seq(d);
-        ed_node_append(d, f, ed_node_new_str(d, FINALIZER));
-        rc = patch_finalizers(c, obj, f, d, &err);
-        ed_doc_free(d);
+    if (!ed_ctrl_has_finalizer(obj)) {
+        rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
         if (rc)
             goto done; /* a conflict: the change that caused it queues us again */
         ed_doc_free(objdoc);

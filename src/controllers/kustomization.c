@@ -45,7 +45,6 @@
 
 #define API_VERSION "kustomize.toolkit.fluxcd.io/v1"
 #define KIND        "Kustomization"
-#define FINALIZER   "finalizers.fluxcd.io"
 #define MANAGER     "kustomize-controller"
 
 /* A watch of one kind of applied object, to notice drift at once. */
@@ -275,42 +274,6 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
 }
 
 /* ---- finalizer and inventory ---- */
-
-static bool has_finalizer(const ed_node *obj)
-{
-    ed_node *f = ed_node_path(obj, "/metadata/finalizers");
-    for (size_t i = 0; i < ed_node_len(f); i++)
-        if (ed_node_str(ed_node_at(f, i)) && strcmp(ed_node_str(ed_node_at(f, i)), FINALIZER) == 0)
-            return true;
-    return false;
-}
-
-static int set_finalizers(ed_ks_controller *c, const ed_node *obj, bool present, ed_err *err)
-{
-    ed_doc *d = ed_doc_new();
-    ed_node *list = ed_node_new_seq(d);
-    ed_node *f = ed_node_path(obj, "/metadata/finalizers");
-    for (size_t i = 0; i < ed_node_len(f); i++) {
-        const char *s = ed_node_str(ed_node_at(f, i));
-        if (s && strcmp(s, FINALIZER) != 0)
-            ed_node_append(d, list, ed_node_new_str(d, s));
-    }
-    if (present)
-        ed_node_append(d, list, ed_node_new_str(d, FINALIZER));
-    ed_node *patch = ed_node_new_map(d);
-    ed_node *meta = ed_node_ensure_map(d, patch, "/metadata");
-    ed_node_set(d, meta, "finalizers", list);
-    ed_node_set(d, meta, "resourceVersion",
-                ed_node_new_str(d, str_at(obj, "/metadata/resourceVersion")));
-    ed_buf body = ED_BUF_INIT(65536);
-    ed_node_to_json(patch, &body);
-    int rc = ed_kube_patch(c->o.kube, API_VERSION, KIND, str_at(obj, "/metadata/namespace"),
-                           str_at(obj, "/metadata/name"), ED_KUBE_PATCH_MERGE, body.data, body.len,
-                           NULL, NULL, err);
-    ed_buf_free(&body);
-    ed_doc_free(d);
-    return rc;
-}
 
 /* The inventory in status, as change-set entries (owned by the result). */
 static ed_apply_result *old_inventory(const ed_node *obj)
@@ -645,15 +608,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                                 &err);
             ed_apply_result_free(gone);
         }
-        if (!rc && has_finalizer(obj))
-            rc = set_finalizers(c, obj, false, &err);
+        if (!rc && ed_ctrl_has_finalizer(obj))
+            rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, &err);
         if (rc == ED_ENOTFOUND)
             rc = 0;
         goto done;
     }
     /* 2. Finalizer, suspension, interval. */
-    if (!has_finalizer(obj)) {
-        rc = set_finalizers(c, obj, true, &err);
+    if (!ed_ctrl_has_finalizer(obj)) {
+        rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
         goto done; /* the write queues us again */
     }
     bool suspended = false;

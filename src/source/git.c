@@ -30,26 +30,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- the cache ---- */
-
-static int mkdir_p(const char *path)
-{
-    char *p = ed_xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1; *s && rc == 0; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0750) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = '/';
-    }
-    if (rc == 0 && mkdir(p, 0750) != 0 && errno != EEXIST)
-        rc = -1;
-    free(p);
-    return rc;
-}
-
 int ed_source_cache_open(ed_source_cache **out, const char *storage_path, ed_err *err)
 {
     *out = NULL;
@@ -57,7 +37,7 @@ int ed_source_cache_open(ed_source_cache **out, const char *storage_path, ed_err
     c->storage = ed_xstrdup(storage_path);
     c->git_dir = ed_xasprintf("%s/git", storage_path);
     c->tmp_dir = ed_xasprintf("%s/tmp", storage_path);
-    if (mkdir_p(c->git_dir) != 0 || mkdir_p(c->tmp_dir) != 0) {
+    if (ed_path_mkdir_all(c->git_dir) != 0 || ed_path_mkdir_all(c->tmp_dir) != 0) {
         int rc = ed_err_set(err, ED_ERROR, "cannot create the git cache under '%s': %s",
                             storage_path, strerror(errno));
         free(c->storage);

@@ -94,25 +94,6 @@ static char *lowercase(const char *s)
     return l;
 }
 
-/* Create path and its parents (mode 0750). Returns 0 or -1 with errno set. */
-static int mkdir_p(const char *path)
-{
-    char *p = ed_xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1; *s && rc == 0; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0750) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = '/';
-    }
-    if (rc == 0 && mkdir(p, 0750) != 0 && errno != EEXIST)
-        rc = -1;
-    free(p);
-    return rc;
-}
-
 /* True when the absolute, resolved path abs is root itself or below it. */
 static bool below_root(const ed_artifact_store *store, const char *abs)
 {
@@ -144,7 +125,7 @@ int ed_artifact_store_open(const char *storage_path, const char *adv_addr, ed_ar
         return ed_err_set(err, ED_EINVALID, "the storage advertised address is empty");
     if (!storage_path || !*storage_path)
         return ed_err_set(err, ED_EINVALID, "the storage path is empty");
-    if (mkdir_p(storage_path) != 0)
+    if (ed_path_mkdir_all(storage_path) != 0)
         return ed_err_set(err, ED_ERROR, "cannot create the storage path '%s': %s", storage_path,
                           strerror(errno));
     char *root = realpath(storage_path, NULL);
@@ -276,7 +257,7 @@ int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char
     }
     rel = ed_xasprintf("%s/%s/%s/%s", lkind, ns, name, file);
     dir = ed_xasprintf("%s/%s/%s/%s", store->root, lkind, ns, name);
-    if (mkdir_p(dir) != 0) {
+    if (ed_path_mkdir_all(dir) != 0) {
         rc = ed_err_set(err, ED_ERROR, "cannot create '%s': %s", dir, strerror(errno));
         goto cleanup;
     }
