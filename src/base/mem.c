@@ -126,18 +126,15 @@ int ed_path_mkdir_all(const char *path)
         errno = ENOENT;
         return -1;
     }
-    char *p = ed_xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1; *s && rc == 0; s++) {
-        if (*s != '/')
+    /* Each parent in turn: "/a", "/a/b", ..., then path itself. */
+    for (size_t i = 1; path[i]; i++) {
+        if (path[i] != '/')
             continue;
-        *s = '\0';
-        if (mkdir(p, 0750) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = '/';
+        char *parent = ed_xstrndup(path, i);
+        int failed = mkdir(parent, 0750) != 0 && errno != EEXIST;
+        free(parent);
+        if (failed)
+            return -1;
     }
-    if (rc == 0 && mkdir(p, 0750) != 0 && errno != EEXIST)
-        rc = -1;
-    free(p);
-    return rc;
+    return mkdir(path, 0750) != 0 && errno != EEXIST ? -1 : 0;
 }
