@@ -364,12 +364,16 @@ static void test_rbac_and_impersonation(void **state)
                  "metadata: {name: deployer-reads, namespace: %s}\n"
                  "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}\n"
                  "subjects: [{kind: ServiceAccount, name: deployer, namespace: %s}]\n");
+    ed_doc *readable = manifest("apiVersion: v1\nkind: ConfigMap\n"
+                                "metadata: {name: readable, namespace: %s}\n");
     ed_kube_opts fm = {.field_manager = "kustomize-controller"};
     assert_int_equal(ed_kube_apply(admin, ed_doc_root(rbac), &fm, NULL, &err), 0);
     assert_int_equal(ed_kube_apply(admin, ed_doc_root(binding), &fm, NULL, &err), 0);
+    assert_int_equal(ed_kube_apply(admin, ed_doc_root(readable), &fm, NULL, &err), 0);
+    ed_doc_free(readable);
     int rc = ED_EFORBIDDEN;
     for (int i = 0; i < 50 && rc == ED_EFORBIDDEN; i++) {
-        rc = ed_kube_get(imp, "v1", "ConfigMap", ns, "kube-root-ca.crt", NULL, &err);
+        rc = ed_kube_get(imp, "v1", "ConfigMap", ns, "readable", NULL, &err);
         if (rc == ED_EFORBIDDEN)
             usleep(100 * 1000); /* RBAC caches catch up */
     }
