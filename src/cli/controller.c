@@ -293,10 +293,14 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
         rc = ed_artifact_server_start(r->store, o->storage_addr, &r->server, err);
     if (rc)
         return rc;
-    ed_gitrepo_opts g = {
-        .kube = kube, .cache = r->cache, .store = r->store, .workers = o->concurrent};
+    ed_gitrepo_opts g = {.kube = kube,
+                         .metrics = ed_manager_metrics(m),
+                         .cache = r->cache,
+                         .store = r->store,
+                         .workers = o->concurrent};
     r->gitrepo = ed_gitrepo_register(m, &g);
     ed_ks_controller_opts k = {.kube = kube,
+                               .metrics = ed_manager_metrics(m),
                                .store = r->store,
                                .workers = o->concurrent,
                                .drift_grace_ms = o->drift_grace_ms};

@@ -96,3 +96,27 @@ int ed_ctrl_set_finalizer(ed_kube *kube, const char *api_version, const char *ki
     ed_doc_free(d);
     return rc;
 }
+
+void ed_ctrl_record_metrics(ed_metrics *m, const char *kind, const ed_node *obj,
+                            const char *ready_status, bool deleted)
+{
+    if (!m)
+        return;
+    static const char *const statuses[] = {"True", "False", "Unknown", "Deleted"};
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    for (size_t i = 0; i < 4; i++) {
+        ed_buf labels = ED_BUF_INIT(1024);
+        ed_metrics_labels(&labels, "kind", kind, "name", name, "namespace", ns ? ns : "", "status",
+                          statuses[i], "type", "Ready", NULL);
+        bool on = deleted ? i == 3 : (ready_status && strcmp(ready_status, statuses[i]) == 0);
+        ed_metrics_gauge_set(m, "gotk_reconcile_condition", labels.data, on ? 1 : 0);
+        ed_buf_free(&labels);
+    }
+    bool suspended = false;
+    ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
+    ed_buf labels = ED_BUF_INIT(1024);
+    ed_metrics_labels(&labels, "kind", kind, "name", name, "namespace", ns ? ns : "", NULL);
+    ed_metrics_gauge_set(m, "gotk_suspend_status", labels.data, suspended && !deleted ? 1 : 0);
+    ed_buf_free(&labels);
+}

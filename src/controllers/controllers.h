@@ -28,6 +28,17 @@ void ed_cond_remove(ed_node *conditions, const char *type);
 /* The condition's status ("True", "False", "Unknown") or NULL. */
 const char *ed_cond_status(const ed_node *conditions, const char *type);
 
+/* ---- metrics Flux exports per object ---- */
+
+/*
+ * Record obj's Ready condition and suspend flag as Flux does: gotk_reconcile_condition{kind,
+ * name, namespace, type="Ready", status} is 1 for the current status and 0 for the others
+ * (True, False, Unknown, Deleted), and gotk_suspend_status{kind, name, namespace} is 1 or 0.
+ * With deleted, the object is gone: status "Deleted" is 1. m may be NULL.
+ */
+void ed_ctrl_record_metrics(ed_metrics *m, const char *kind, const ed_node *obj,
+                            const char *ready_status, bool deleted);
+
 /* ---- finalizers (finalizers.fluxcd.io), shared by the reconcilers ---- */
 
 #define ED_FINALIZER "finalizers.fluxcd.io"
@@ -44,6 +55,7 @@ typedef struct ed_gitrepo_controller ed_gitrepo_controller;
 
 typedef struct ed_gitrepo_opts {
     ed_kube *kube;            /* borrowed */
+    ed_metrics *metrics;      /* borrowed, or NULL */
     ed_source_cache *cache;   /* borrowed: the Git cache */
     ed_artifact_store *store; /* borrowed: where artifacts go */
     int workers;              /* --concurrent */
@@ -63,6 +75,7 @@ typedef struct ed_ks_controller ed_ks_controller;
 
 typedef struct ed_ks_controller_opts {
     ed_kube *kube;            /* borrowed */
+    ed_metrics *metrics;      /* borrowed, or NULL */
     ed_artifact_store *store; /* borrowed: artifacts are read from it in-process */
     int workers;
     int64_t drift_grace_ms; /* wait this long before healing drift (0: at once) */

@@ -113,6 +113,7 @@ static const char *fetch_reason(int code)
 static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const struct outcome *out,
                         const ed_node *artifact)
 {
+    ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
     int64_t gen = 0;
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
     ed_doc *d = ed_doc_new();
@@ -194,6 +195,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 
     /* 1-2. Deletion, finalizer, suspension. */
     if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
+        ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
         rc = finalize(c, obj, &err);
         if (rc)
             ed_log(ED_LOG_ERROR, "finalizing failed", "controller", "gitrepository", "name", name,
@@ -213,6 +215,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     bool suspended = false;
     ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
     if (suspended) {
+        ed_ctrl_record_metrics(c->o.metrics, KIND, obj,
+                               ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"),
+                               false);
         ed_log(ED_LOG_INFO, "reconciliation is suspended for this object", "controller",
                "gitrepository", "name", name, "namespace", ns, NULL);
         goto done;

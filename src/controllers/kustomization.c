@@ -176,6 +176,7 @@ static int cmp_entries(const void *a, const void *b)
 
 static int write_status(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
 {
+    ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
     int64_t gen = 0;
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
     ed_doc *d = ed_doc_new();
@@ -598,6 +599,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 
     /* 1. Deletion: prune the inventory (Flux's default deletionPolicy), then let go. */
     if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
+        ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
         const char *policy = str_at(obj, "/spec/deletionPolicy");
         bool delete_objects =
             policy ? strcmp(policy, "Delete") == 0 || (strcmp(policy, "MirrorPrune") == 0 && prune)
@@ -621,8 +623,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     bool suspended = false;
     ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
-    if (suspended)
+    if (suspended) {
+        ed_ctrl_record_metrics(c->o.metrics, KIND, obj,
+                               ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"),
+                               false);
         goto done;
+    }
     int64_t interval = 600000, retry = 0, timeout = 0;
     const char *v;
     if ((v = str_at(obj, "/spec/interval")))

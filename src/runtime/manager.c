@@ -53,6 +53,11 @@ ed_manager *ed_manager_new(ed_kube *kube, const ed_manager_opts *opts)
                             "reconciliation.");
         ed_metrics_describe(m->metrics, "controller_runtime_reconcile_total", ED_METRIC_COUNTER,
                             "Total number of reconciliations per controller");
+        ed_metrics_describe(m->metrics, "gotk_reconcile_condition", ED_METRIC_GAUGE,
+                            "The current condition status of a GitOps Toolkit resource "
+                            "reconciliation.");
+        ed_metrics_describe(m->metrics, "gotk_suspend_status", ED_METRIC_GAUGE,
+                            "The current suspend status of a GitOps Toolkit resource.");
     }
     return m;
 }
@@ -165,6 +170,11 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def)
     m->controllers =
         ed_xrealloc(m->controllers, (m->ncontrollers + 1) * sizeof(struct controller *));
     m->controllers[m->ncontrollers++] = c;
+}
+
+ed_metrics *ed_manager_metrics(ed_manager *m)
+{
+    return m->metrics;
 }
 
 ed_queue *ed_manager_queue(ed_manager *m, const char *controller)

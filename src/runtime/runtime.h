@@ -239,6 +239,8 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def);
 ed_informer *ed_manager_informer(ed_manager *m, const char *api_version, const char *kind);
 /* Start the informers, wait until each has listed (up to timeout_ms), then the workers. */
 int ed_manager_start(ed_manager *m, int64_t timeout_ms, ed_err *err);
+/* The metrics the manager records into (NULL when none). Borrowed. */
+ed_metrics *ed_manager_metrics(ed_manager *m);
 /* The queue of controller name, to enqueue from elsewhere (a source's change). Borrowed. */
 ed_queue *ed_manager_queue(ed_manager *m, const char *controller);
 /* Stop the workers (letting reconciles in progress finish, up to deadline_ms), then the

@@ -48,12 +48,13 @@ done
 
 step "the agent"
 port=$(free_port)
+mport=$(free_port)
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-gitrepo-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
     --storage-addr "127.0.0.1:$port" --storage-adv-addr "127.0.0.1:$port" \
-    --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)"
+    --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$mport"
 
 step "Ready, with Flux's artifact"
 kubectl -n "$ns" wait gitrepository/fleet --for=condition=Ready --timeout=60s >/dev/null
@@ -81,6 +82,13 @@ assert_eq "False" "$(get locked-out '{.status.conditions[?(@.type=="Ready")].sta
 assert_not_contains "$(kubectl -n "$ns" get gitrepository locked-out -o yaml)" "not-the-password" \
     "status never shows the secret"
 
+step "Flux's metrics"
+metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
+assert_contains "$metrics" "gotk_reconcile_condition{kind=\"GitRepository\",name=\"fleet\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
+assert_contains "$metrics" "gotk_reconcile_condition{kind=\"GitRepository\",name=\"locked-out\",namespace=\"$ns\",status=\"False\",type=\"Ready\"} 1" "not-ready gauge"
+assert_contains "$metrics" "gotk_reconcile_duration_seconds_count{kind=\"GitRepository\",name=\"fleet\",namespace=\"$ns\"}" "duration histogram"
+assert_contains "$metrics" "gotk_suspend_status{kind=\"GitRepository\",name=\"fleet\",namespace=\"$ns\"} 0" "suspend gauge"
+
 step "a new commit, on request"
 (
     cd "$scratch/work"
@@ -103,6 +111,8 @@ kubectl -n "$ns" patch gitrepository/fleet --type=merge -p '{"spec":{"suspend":t
 kubectl -n "$ns" annotate --overwrite gitrepository/fleet reconcile.fluxcd.io/requestedAt=second >/dev/null
 sleep 3
 assert_eq "main@sha1:$second" "$(get fleet '{.status.artifact.revision}')" "revision while suspended"
+assert_contains "$(curl -fs "http://127.0.0.1:$mport/metrics")" \
+    "gotk_suspend_status{kind=\"GitRepository\",name=\"fleet\",namespace=\"$ns\"} 1" "suspended gauge"
 
 step "deletion removes the artifacts and the finalizer"
 kubectl -n "$ns" delete gitrepository/fleet --timeout=30s >/dev/null
