@@ -1,7 +1,8 @@
 /*
- * Status conditions and finalizers as Flux writes them. Conditions: (metav1.Condition: type,
- * status, observedGeneration, lastTransitionTime, reason, message). lastTransitionTime only moves
- * when the status flips, so `kubectl wait` and kstatus read them as Kubernetes intends.
+ * Status (one patch per reconcile), conditions and finalizers as Flux writes them. Conditions:
+ * (metav1.Condition: type, status, observedGeneration, lastTransitionTime, reason, message).
+ * lastTransitionTime only moves when the status flips, so `kubectl wait` and kstatus read them as
+ * Kubernetes intends.
  */
 #include "controllers.h"
 
@@ -119,4 +120,41 @@ void ed_ctrl_record_metrics(ed_metrics *m, const char *kind, const ed_node *obj,
     ed_metrics_labels(&labels, "kind", kind, "name", name, "namespace", ns ? ns : "", NULL);
     ed_metrics_gauge_set(m, "gotk_suspend_status", labels.data, suspended && !deleted ? 1 : 0);
     ed_buf_free(&labels);
+}
+
+void ed_status_begin(ed_status_patch *sp, const ed_node *obj)
+{
+    sp->generation = 0;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &sp->generation);
+    sp->doc = ed_doc_new();
+    ed_node *patch = ed_node_new_map(sp->doc);
+    ed_doc_set_root(sp->doc, patch);
+    sp->status = ed_node_ensure_map(sp->doc, patch, "/status");
+    sp->conditions = ed_node_copy(sp->doc, ed_node_path(obj, "/status/conditions"));
+    if (ed_node_kind_of(sp->conditions) != ED_NODE_SEQ)
+        sp->conditions = ed_node_new_seq(sp->doc);
+    const char *req = ed_node_str(
+        ed_node_get(ed_node_path(obj, "/metadata/annotations"), "reconcile.fluxcd.io/requestedAt"));
+    if (req)
+        ed_node_set(sp->doc, sp->status, "lastHandledReconcileAt", ed_node_new_str(sp->doc, req));
+}
+
+int ed_status_commit(ed_status_patch *sp, ed_kube *kube, const char *api_version, const char *kind,
+                     const ed_node *obj, const char *manager, const char *controller)
+{
+    ed_node_set(sp->doc, sp->status, "conditions", sp->conditions);
+    ed_buf body = ED_BUF_INIT((size_t)16 << 20);
+    ed_node_to_json(ed_doc_root(sp->doc), &body);
+    ed_kube_opts o = {.subresource = "status", .field_manager = manager};
+    ed_err err = ED_ERR_INIT;
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    int rc = ed_kube_patch(kube, api_version, kind, ed_node_path_str(obj, "/metadata/namespace"),
+                           name, ED_KUBE_PATCH_MERGE, body.data, body.len, &o, NULL, &err);
+    if (rc && rc != ED_ENOTFOUND)
+        ed_log(ED_LOG_ERROR, "writing status failed", "controller", controller, "name", name,
+               "error", err.msg, NULL);
+    ed_buf_free(&body);
+    ed_doc_free(sp->doc);
+    sp->doc = NULL;
+    return rc == ED_ENOTFOUND ? 0 : rc;
 }

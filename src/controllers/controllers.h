@@ -28,6 +28,23 @@ void ed_cond_remove(ed_node *conditions, const char *type);
 /* The condition's status ("True", "False", "Unknown") or NULL. */
 const char *ed_cond_status(const ed_node *conditions, const char *type);
 
+/* ---- status: one patch of the status subresource per reconcile ---- */
+
+/* A status patch being built: {"status": {...}} with a copy of the object's conditions. */
+typedef struct ed_status_patch {
+    ed_doc *doc;
+    ed_node *status;     /* fields go here */
+    ed_node *conditions; /* the object's conditions, to change with ed_cond_set/remove */
+    int64_t generation;  /* the object's metadata.generation */
+} ed_status_patch;
+
+/* Start a status patch for obj; lastHandledReconcileAt is set from the requestedAt annotation. */
+void ed_status_begin(ed_status_patch *sp, const ed_node *obj);
+/* Send it (merge patch of the status subresource, field manager `manager`) and free it. An
+ * object gone meanwhile is not an error. Failures are logged under `controller`. */
+int ed_status_commit(ed_status_patch *sp, ed_kube *kube, const char *api_version, const char *kind,
+                     const ed_node *obj, const char *manager, const char *controller);
+
 /* ---- metrics Flux exports per object ---- */
 
 /*

@@ -114,50 +114,30 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
                         const ed_node *artifact)
 {
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
-    int64_t gen = 0;
-    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
-    ed_doc *d = ed_doc_new();
-    ed_node *patch = ed_node_new_map(d);
-    ed_doc_set_root(d, patch);
-    ed_node *status = ed_node_ensure_map(d, patch, "/status");
-    ed_node *conds = ed_node_copy(d, ed_node_path(obj, "/status/conditions"));
-    if (ed_node_kind_of(conds) != ED_NODE_SEQ)
-        conds = ed_node_new_seq(d);
+    ed_status_patch sp;
+    ed_status_begin(&sp, obj);
+    ed_doc *d = sp.doc;
     if (out->ok) {
-        ed_cond_set(d, conds, "Ready", "True", "Succeeded", out->message, gen);
-        ed_cond_set(d, conds, "ArtifactInStorage", "True", "Succeeded", out->message, gen);
-        ed_cond_remove(conds, "FetchFailed");
-        ed_cond_remove(conds, "Reconciling");
-        ed_cond_remove(conds, "Stalled");
-        ed_node_set(d, status, "observedGeneration", ed_node_new_int(d, gen));
+        ed_cond_set(d, sp.conditions, "Ready", "True", "Succeeded", out->message, sp.generation);
+        ed_cond_set(d, sp.conditions, "ArtifactInStorage", "True", "Succeeded", out->message,
+                    sp.generation);
+        ed_cond_remove(sp.conditions, "FetchFailed");
+        ed_cond_remove(sp.conditions, "Reconciling");
+        ed_cond_remove(sp.conditions, "Stalled");
+        ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
         const char *ignore = str_at(obj, "/spec/ignore");
-        ed_node_set(d, status, "observedIgnore",
+        ed_node_set(d, sp.status, "observedIgnore",
                     ignore ? ed_node_new_str(d, ignore) : ed_node_new_null(d));
     } else {
-        ed_cond_set(d, conds, "FetchFailed", "True", out->reason, out->message, gen);
-        ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
-        ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", out->message, gen);
+        ed_cond_set(d, sp.conditions, "FetchFailed", "True", out->reason, out->message,
+                    sp.generation);
+        ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
+        ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", out->message,
+                    sp.generation);
     }
-    ed_node_set(d, status, "conditions", conds);
     if (artifact)
-        ed_node_set(d, status, "artifact", ed_node_copy(d, artifact));
-    const char *req = ed_node_str(
-        ed_node_get(ed_node_path(obj, "/metadata/annotations"), "reconcile.fluxcd.io/requestedAt"));
-    if (req)
-        ed_node_set(d, status, "lastHandledReconcileAt", ed_node_new_str(d, req));
-    ed_buf body = ED_BUF_INIT((size_t)4 << 20);
-    ed_node_to_json(patch, &body);
-    ed_kube_opts o = {.subresource = "status", .field_manager = MANAGER};
-    ed_err err = ED_ERR_INIT;
-    int rc = ed_kube_patch(c->o.kube, API_VERSION, KIND, str_at(obj, "/metadata/namespace"),
-                           str_at(obj, "/metadata/name"), ED_KUBE_PATCH_MERGE, body.data, body.len,
-                           &o, NULL, &err);
-    if (rc && rc != ED_ENOTFOUND)
-        ed_log(ED_LOG_ERROR, "writing status failed", "controller", "gitrepository", "name",
-               str_at(obj, "/metadata/name"), "error", err.msg, NULL);
-    ed_buf_free(&body);
-    ed_doc_free(d);
-    return rc == ED_ENOTFOUND ? 0 : rc;
+        ed_node_set(d, sp.status, "artifact", ed_node_copy(d, artifact));
+    return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, "gitrepository");
 }
 
 /* Phase 1 on deletion: artifacts go, then the finalizer. */

@@ -177,15 +177,11 @@ static int cmp_entries(const void *a, const void *b)
 static int write_status(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
 {
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
-    int64_t gen = 0;
-    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
-    ed_doc *d = ed_doc_new();
-    ed_node *patch = ed_node_new_map(d);
-    ed_doc_set_root(d, patch);
-    ed_node *status = ed_node_ensure_map(d, patch, "/status");
-    ed_node *conds = ed_node_copy(d, ed_node_path(obj, "/status/conditions"));
-    if (ed_node_kind_of(conds) != ED_NODE_SEQ)
-        conds = ed_node_new_seq(d);
+    ed_status_patch sp;
+    ed_status_begin(&sp, obj);
+    ed_doc *d = sp.doc;
+    ed_node *status = sp.status, *conds = sp.conditions;
+    int64_t gen = sp.generation;
     if (out->revision)
         ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
     if (out->ok) {
@@ -215,24 +211,8 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
         ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", out->message, gen);
     }
-    ed_node_set(d, status, "conditions", conds);
-    const char *req = ed_node_str(
-        ed_node_get(ed_node_path(obj, "/metadata/annotations"), "reconcile.fluxcd.io/requestedAt"));
-    if (req)
-        ed_node_set(d, status, "lastHandledReconcileAt", ed_node_new_str(d, req));
-    ed_buf body = ED_BUF_INIT((size_t)16 << 20);
-    ed_node_to_json(patch, &body);
-    ed_kube_opts o = {.subresource = "status", .field_manager = "gotk-kustomize-controller"};
-    ed_err err = ED_ERR_INIT;
-    int rc = ed_kube_patch(c->o.kube, API_VERSION, KIND, str_at(obj, "/metadata/namespace"),
-                           str_at(obj, "/metadata/name"), ED_KUBE_PATCH_MERGE, body.data, body.len,
-                           &o, NULL, &err);
-    if (rc && rc != ED_ENOTFOUND)
-        ed_log(ED_LOG_ERROR, "writing status failed", "controller", "kustomization", "name",
-               str_at(obj, "/metadata/name"), "error", err.msg, NULL);
-    ed_buf_free(&body);
-    ed_doc_free(d);
-    return rc == ED_ENOTFOUND ? 0 : rc;
+    return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
+                            "kustomization");
 }
 
 static void record_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
