@@ -156,10 +156,8 @@ static int finalize(ed_gitrepo_controller *c, const ed_node *obj, ed_err *err)
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_gitrepo_controller *c = user;
-    const char *slash = strchr(key, '/');
     char ns[256];
-    snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - key) : 0, key);
-    const char *name = slash ? slash + 1 : key;
+    const char *name = ed_key_split(key, ns, sizeof(ns));
     ed_err err = ED_ERR_INIT;
     ed_doc *objdoc = NULL, *secretdoc = NULL, *artdoc = NULL;
     ed_source_secret_entry *secret = NULL;

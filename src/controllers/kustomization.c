@@ -553,10 +553,8 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_ks_controller *c = user;
-    const char *slash = strchr(key, '/');
     char ns[256];
-    snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - key) : 0, key);
-    const char *name = slash ? slash + 1 : key;
+    const char *name = ed_key_split(key, ns, sizeof(ns));
     ed_err err = ED_ERR_INIT;
     ed_doc *objdoc = NULL, *srcdoc = NULL, **objs = NULL;
     size_t nobjs = 0;
@@ -780,10 +778,9 @@ static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
     char **keys = ed_informer_keys(c->self, &n);
     for (size_t i = 0; i < n; i++) {
         /* Keys are "ns/name"; read the cached object to match its sourceRef. */
-        const char *slash = strchr(keys[i], '/');
         char ns[256];
-        snprintf(ns, sizeof(ns), "%.*s", slash ? (int)(slash - keys[i]) : 0, keys[i]);
-        ed_doc *obj = slash ? ed_informer_get(c->self, ns, slash + 1) : NULL;
+        const char *kname = ed_key_split(keys[i], ns, sizeof(ns));
+        ed_doc *obj = ns[0] ? ed_informer_get(c->self, ns, kname) : NULL;
         if (obj) {
             ed_node *r = ed_doc_root(obj);
             const char *rk = str_at(r, "/spec/sourceRef/kind");

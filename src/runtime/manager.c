@@ -132,15 +132,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     double secs = (double)(ed_time_mono_ms() - t0) / 1000.0;
     ed_metrics *mx = c->m->metrics;
     if (mx) {
-        const char *slash = strchr(key, '/');
-        char ns[256] = "";
-        if (slash && (size_t)(slash - key) < sizeof(ns)) {
-            memcpy(ns, key, (size_t)(slash - key));
-            ns[slash - key] = '\0';
-        }
+        char ns[256];
+        const char *name = ed_key_split(key, ns, sizeof(ns));
         ed_buf labels = ED_BUF_INIT(1024);
-        ed_metrics_labels(&labels, "kind", c->kind, "name", slash ? slash + 1 : key, "namespace",
-                          ns, NULL);
+        ed_metrics_labels(&labels, "kind", c->kind, "name", name, "namespace", ns, NULL);
         ed_metrics_observe(mx, "gotk_reconcile_duration_seconds", labels.data, secs);
         ed_buf_reset(&labels);
         ed_metrics_labels(&labels, "controller", c->name, "result",

@@ -174,6 +174,12 @@ void ed_metrics_labels(ed_buf *out, ...);
 /* Render every family, sorted, in the text exposition format. */
 int ed_metrics_render(ed_metrics *m, ed_buf *out);
 
+/* ---- keys ---- */
+
+/* Split a work-queue key "namespace/name": the namespace goes to ns (cut to cap; "" when the
+ * key has no '/'), and the name is returned (borrowed from key). */
+const char *ed_key_split(const char *key, char *ns, size_t cap);
+
 /* ---- workers ---- */
 
 /*

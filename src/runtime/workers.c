@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -99,6 +100,13 @@ bool ed_workers_stop(ed_workers *w, int64_t deadline_ms)
     }
     /* Threads still running keep using w: it is left to the exiting process. */
     return all;
+}
+
+const char *ed_key_split(const char *key, char *ns, size_t cap)
+{
+    const char *slash = strchr(key, '/');
+    snprintf(ns, cap, "%.*s", slash ? (int)(slash - key) : 0, key);
+    return slash ? slash + 1 : key;
 }
 
 static sigset_t stop_signals(void)
