@@ -508,6 +508,30 @@ CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const ch
     return h;
 }
 
+void ed_kube_count(ed_kube *kube, CURL *h, bool watch)
+{
+    long version = 0, connects = 0;
+    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    atomic_fetch_add(&kube->n_requests, 1);
+    if (watch)
+        atomic_fetch_add(&kube->n_watches, 1);
+    if (version == CURL_HTTP_VERSION_2_0)
+        atomic_fetch_add(&kube->n_http2, 1);
+    if (connects > 0)
+        atomic_fetch_add(&kube->n_connections, (uint_fast64_t)connects);
+}
+
+void ed_kube_get_stats(const ed_kube *kube, ed_kube_stats *out)
+{
+    /* atomic_load takes a pointer to non-const in C17's generic definition. */
+    ed_kube *k = (ed_kube *)kube;
+    out->requests = atomic_load(&k->n_requests);
+    out->watches = atomic_load(&k->n_watches);
+    out->http2 = atomic_load(&k->n_http2);
+    out->connections = atomic_load(&k->n_connections);
+}
+
 int ed_kube_curl_error(ed_kube *kube, CURLcode cc, const char *curl_msg, const char *method,
                        const char *path, ed_err *err)
 {
@@ -567,6 +591,7 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
         curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
         if (ct)
             resp->content_type = ed_xstrdup(ct);
+        ed_kube_count(kube, h, false);
         curl_easy_cleanup(h);
         curl_slist_free_all(headers);
         resp->status = status;

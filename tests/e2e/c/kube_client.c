@@ -120,6 +120,28 @@ static void test_mapping(void **state)
                      ED_ENOTFOUND);
 }
 
+/* Every request goes over HTTP/2 (TLS with ALPN), and sequential requests reuse one
+ * connection instead of opening a TLS connection each. */
+static void test_http2_and_reuse(void **state)
+{
+    (void)state;
+    ed_kube *k = client_from(getenv("KUBECONFIG"), NULL);
+    ed_err err = ED_ERR_INIT;
+    for (int i = 0; i < 50; i++) {
+        ed_doc *d = NULL;
+        assert_int_equal(ed_kube_get(k, "v1", "Namespace", NULL, ns, &d, &err), 0);
+        ed_doc_free(d);
+    }
+    ed_kube_stats st;
+    ed_kube_get_stats(k, &st);
+    /* Discovery adds a request or two before the first GET. */
+    assert_true(st.requests >= 50);
+    assert_int_equal(st.http2, st.requests);
+    assert_int_equal(st.watches, 0);
+    assert_int_equal(st.connections, 1);
+    ed_kube_free(k);
+}
+
 static void test_crud_and_typed_errors(void **state)
 {
     (void)state;
@@ -596,6 +618,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mapping),
+        cmocka_unit_test(test_http2_and_reuse),
         cmocka_unit_test(test_crud_and_typed_errors),
         cmocka_unit_test(test_list_pages),
         cmocka_unit_test(test_server_side_apply),
