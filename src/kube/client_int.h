@@ -124,7 +124,9 @@ struct ed_kube {
     /* Bearer token from token_file, re-read when the file changes (rotation). */
     pthread_mutex_t token_lock;
     char *file_token;
-    time_t file_token_mtime;
+    dev_t file_token_dev; /* the file's identity when it was read: kubelet swaps a symlink */
+    ino_t file_token_ino;
+    struct timespec file_token_mtime;
     off_t file_token_size;
 
     /* Counters for ed_kube_get_stats. */
