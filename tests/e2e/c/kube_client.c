@@ -308,7 +308,20 @@ static void test_crud_and_typed_errors(void **state)
     assert_int_equal(ed_kube_create(admin, ed_doc_root(bad), NULL, NULL, &err), ED_EINVALID);
     assert_non_null(strstr(err.msg, "spec.replicas"));
 
-    assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", NULL, &err), 0);
+    /* Preconditions: a delete aimed at another incarnation (uid) or an older
+     * resourceVersion is refused with a conflict and deletes nothing. */
+    ed_kube_opts other_uid = {.precondition_uid = "00000000-0000-0000-0000-000000000000"};
+    assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", &other_uid, &err),
+                     ED_ECONFLICT);
+    assert_non_null(strstr(err.msg, "recondition"));
+    ed_kube_opts old_rv = {.precondition_resource_version = rv};
+    assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", &old_rv, &err),
+                     ED_ECONFLICT);
+    assert_int_equal(ed_kube_get(admin, "v1", "ConfigMap", ns, "settings", NULL, &err), 0);
+    ed_kube_opts this_uid = {.precondition_uid =
+                                 ed_node_path_str(ed_doc_root(created), "/metadata/uid"),
+                             .propagation_policy = "Foreground"};
+    assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", &this_uid, &err), 0);
     assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", NULL, &err),
                      ED_ENOTFOUND);
     assert_int_equal(ed_kube_get(admin, "v1", "ConfigMap", ns, "settings", NULL, &err),
