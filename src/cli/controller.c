@@ -50,7 +50,8 @@ struct controller_opts {
 struct controller_state {
     ed_kube *kube;
     ed_metrics *metrics;
-    volatile bool api_ok; /* the API server answered at least once */
+    volatile bool api_ok;   /* the API server answered at least once */
+    ed_kube_stats reported; /* the client's counters as /metrics last reported them */
 };
 
 static int healthz(ed_buf *out, const char **content_type, void *user)
@@ -72,6 +73,14 @@ static int metrics(ed_buf *out, const char **content_type, void *user)
 {
     struct controller_state *st = user;
     *content_type = "text/plain; version=0.0.4; charset=utf-8";
+    /* The API client's counters, brought up to date (the server answers one scrape at a time). */
+    ed_kube_stats now;
+    ed_kube_get_stats(st->kube, &now);
+    ed_metrics_counter_add(st->metrics, "eddy_kube_requests_total", NULL,
+                           (double)(now.requests - st->reported.requests));
+    ed_metrics_counter_add(st->metrics, "eddy_kube_connections_total", NULL,
+                           (double)(now.connections - st->reported.connections));
+    st->reported = now;
     return ed_metrics_render(st->metrics, out) == 0 ? 200 : 500;
 }
 
@@ -382,6 +391,11 @@ int ed_cli_controller(int argc, char **argv)
                         "Gauge of if the reporting system is master of the relevant lease, 0 "
                         "indicates backup, 1 indicates master. 'name' is the string used to "
                         "identify the lease. Please make sure to group by name.");
+    ed_metrics_describe(st.metrics, "eddy_kube_requests_total", ED_METRIC_COUNTER,
+                        "Requests the agent sent to the Kubernetes API server (watches and "
+                        "retries included).");
+    ed_metrics_describe(st.metrics, "eddy_kube_connections_total", ED_METRIC_COUNTER,
+                        "Connections the agent opened to the Kubernetes API server.");
     ed_metrics_describe(st.metrics, "eddy_build_info", ED_METRIC_GAUGE,
                         "The version of the running eddy.");
     ed_buf labels = ED_BUF_INIT(512);

@@ -40,8 +40,9 @@ typedef struct ed_status_patch {
 
 /* Start a status patch for obj; lastHandledReconcileAt is set from the requestedAt annotation. */
 void ed_status_begin(ed_status_patch *sp, const ed_node *obj);
-/* Send it (merge patch of the status subresource, field manager `manager`) and free it. An
- * object gone meanwhile is not an error. Failures are logged under `controller`. */
+/* Send it (merge patch of the status subresource, field manager `manager`) and free it; when
+ * every field it sets already has that value in obj's status, nothing is sent. An object gone
+ * meanwhile is not an error. Failures are logged under `controller`. */
 int ed_status_commit(ed_status_patch *sp, ed_kube *kube, const char *api_version, const char *kind,
                      const ed_node *obj, const char *manager, const char *controller);
 
@@ -89,6 +90,10 @@ typedef struct ed_ks_controller ed_ks_controller;
 
 /* The eddy-specific annotation that sets a Kustomization's drift grace period ("5m"). */
 #define ED_DRIFT_GRACE_ANNOTATION "eddy.dev/drift-grace-period"
+/* The eddy-specific annotation that selects what happens to drift: "heal" (the default) or
+ * "detect-only" (report it in an event and the Drifted condition, never revert it; a new
+ * revision from Git still applies). */
+#define ED_DRIFT_MODE_ANNOTATION "eddy.dev/drift-mode"
 
 typedef struct ed_ks_controller_opts {
     ed_kube *kube;            /* borrowed */

@@ -610,6 +610,12 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
         if (ct)
             resp->content_type = ed_xstrdup(ct);
         ed_kube_count(kube, h, false);
+        if (ed_log_enabled(ED_LOG_DEBUG)) {
+            char code[16];
+            snprintf(code, sizeof(code), "%ld", status);
+            ed_log(ED_LOG_DEBUG, "API request", "method", method, "path", path, "status", code,
+                   NULL);
+        }
         curl_easy_cleanup(h);
         curl_slist_free_all(headers);
         resp->status = status;
