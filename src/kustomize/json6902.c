@@ -19,7 +19,8 @@ struct pointer_target {
     char *token;     /* unescaped last token, malloc'd */
 };
 
-/* Unescape one reference token (RFC 6901 section 4); NULL when it holds a bad escape. */
+/* Unescape one reference token (RFC 6901 section 4). Like the library kustomize uses, a '~'
+ * not followed by 0 or 1 is kept as it is. Never NULL. */
 static char *unescape_token(const char *s, size_t n)
 {
     char *out = ed_xmalloc(n + 1);
@@ -34,8 +35,7 @@ static char *unescape_token(const char *s, size_t n)
             i++;
             continue;
         }
-        free(out);
-        return NULL;
+        out[o++] = '~';
     }
     out[o] = '\0';
     return out;
@@ -83,9 +83,6 @@ static int resolve(ed_node *root, const char *ptr, struct pointer_target *t, ed_
         const char *slash = strchr(p, '/');
         size_t n = slash ? (size_t)(slash - p) : strlen(p);
         char *tok = unescape_token(p, n);
-        if (!tok)
-            return ed_err_set(err, ED_EINVALID,
-                              "path '%s' has a bad escape ('~' must be followed by 0 or 1)", ptr);
         if (!slash) {
             t->parent = cur;
             t->token = tok;
@@ -178,7 +175,9 @@ static int op_replace(ed_doc *doc, const char *path, ed_node *value, ed_err *err
     int rc = resolve(ed_doc_root(doc), path, &t, err);
     if (rc)
         return rc;
-    if (!target_value(&t, ed_doc_root(doc))) {
+    /* As in kustomize's library, replacing a missing key of a mapping adds it. */
+    bool map_parent = t.parent && ed_node_kind_of(t.parent) == ED_NODE_MAP;
+    if (!map_parent && !target_value(&t, ed_doc_root(doc))) {
         rc = ed_err_set(err, ED_ENOTFOUND, "path '%s' does not exist in the object", path);
     } else if (!t.parent) {
         ed_doc_set_root(doc, value);
