@@ -219,9 +219,12 @@ static const char *const known_fields[] = {"apiVersion",
 
 /* The fields this engine implements; the others are refused rather than ignored. */
 static const char *const supported_fields[] = {
-    "apiVersion",   "kind",   "metadata",          "namePrefix", "nameSuffix", "namespace",
-    "commonLabels", "labels", "commonAnnotations", "images",     "replicas",   "resources",
-    "bases",        NULL};
+    "apiVersion",      "kind",       "metadata",
+    "namePrefix",      "nameSuffix", "namespace",
+    "commonLabels",    "labels",     "commonAnnotations",
+    "images",          "replicas",   "resources",
+    "bases",           "patches",    "patchesStrategicMerge",
+    "patchesJson6902", NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -434,6 +437,29 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
     return rc;
 }
 
+/* ---- files named by a kustomization (patch.c reads its patch files through this) ---- */
+
+struct ks_loader {
+    struct build *b;
+    const char *dir;   /* real path of the kustomization's directory */
+    const char *kfile; /* the kustomization file, for messages */
+};
+
+int ks_loader_read(ks_loader *ld, const char *entry, char **data, size_t *len, ed_err *err)
+{
+    ED_ASSERT(ld->b->err == err);
+    /* kustomize reads files a kustomization names only from its own directory and below. */
+    if (!lexically_inside(0, entry))
+        return ed_err_set(err, ED_EINVALID, "%s: security; file '%s' is not in or below '%s'",
+                          ld->kfile, entry, rel(ld->b, ld->dir));
+    char *real = NULL;
+    int rc = resolve_entry(ld->b, ld->dir, entry, ld->kfile, &real);
+    if (!rc)
+        rc = read_file(ld->b, real, data, len);
+    free(real);
+    return rc;
+}
+
 /* ---- accumulation ---- */
 
 static int build_dir(struct build *b, const char *dir, ks_list *out);
@@ -568,6 +594,7 @@ static int build_dir(struct build *b, const char *dir, ks_list *out)
     ed_doc **docs = NULL;
     size_t ndocs = 0, len = 0;
     ks_list acc = {0};
+    ks_patch_set *patches = NULL;
     int rc;
 
     for (size_t i = 0; i < b->depth; i++)
@@ -621,12 +648,18 @@ static int build_dir(struct build *b, const char *dir, ks_list *out)
         ed_err_wrap(b->err, "accumulating resources");
         goto cleanup;
     }
-    rc = ks_transform(kz, &acc, kfile, b->err);
+    ks_loader ld = {b, dir, kfile};
+    rc = ks_patches_load(kz, &ld, kfile, &patches, b->err);
+    if (!rc)
+        rc = ks_patches_apply_early(patches, &acc, kfile, b->err);
+    if (!rc)
+        rc = ks_transform(kz, &acc, kfile, patches, b->err);
     if (!rc)
         ks_list_take_all(out, &acc);
 
 cleanup:
     b->depth--;
+    ks_patch_set_free(patches);
     ks_list_free(&acc);
     ed_doc_list_free(docs, ndocs);
     free(data);

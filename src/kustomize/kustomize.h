@@ -7,8 +7,10 @@
  * recursively, with cycle detection and duplicate-id checks), the legacy `bases`, `namespace`,
  * `namePrefix`/`nameSuffix` (on metadata.name only: name references in other objects are not
  * updated yet), `commonLabels`, `labels` (includeSelectors, includeTemplates), `commonAnnotations`,
- * `images` and `replicas`, then sorts the result in kustomize's default (legacy) order. Every
- * other kustomization field (patches, generators, components, replacements, ...) is refused
+ * `images`, `replicas`, `patches` (strategic merge and JSON 6902, with targets), the legacy
+ * `patchesStrategicMerge` and `patchesJson6902`, then sorts the result in kustomize's default
+ * (legacy) order. Every other kustomization field (generators, components, replacements, ...) is
+ * refused
  * with an error naming it, never ignored. Remote bases are refused.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
@@ -54,5 +56,31 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
  * ED_ETOOBIG when out's cap is reached.
  */
 int ed_ks_build_yaml(const char *dir, const ed_ks_options *opts, ed_buf *out, ed_err *err);
+
+/* ---- patches, usable on any object (the Kustomization controller's spec.patches) ---- */
+
+/*
+ * Apply the strategic merge patch `patch` (a mapping, from any document) to the object that is
+ * doc's root, in place, as kustomize does (src/kustomize/smp.c): mappings merge, null deletes a
+ * key, lists of built-in kinds merge by the merge key of the API server's OpenAPI schema (lists
+ * of scalars with strategy "merge" as a union), other lists are replaced; `$patch:
+ * delete|replace|merge` in a mapping or list element. The object's apiVersion and kind choose
+ * the schema; a kind without one (a custom resource) merges mappings and replaces lists. The
+ * caller keeps name and namespace if it must (kustomize does). *deleted is set when the patch
+ * deletes the whole object (`$patch: delete` at the top); doc's root is then unchanged.
+ * Errors: ED_EINVALID when the object or patch is not a mapping, or for an unknown `$patch`
+ * value (the message names the field).
+ */
+int ed_ks_smp_apply(ed_doc *doc, const ed_node *patch, bool *deleted, ed_err *err);
+
+/*
+ * Apply the JSON patch `ops` (RFC 6902: a sequence of operations add, remove, replace, move,
+ * copy, test with RFC 6901 pointers) to doc's root, in place, in order. Values are copied into
+ * doc. On failure doc may hold the operations before the failing one applied.
+ * Errors: ED_EINVALID for a bad operation, pointer or index, or a failed test; ED_ENOTFOUND when
+ * a path (or the parent of an add's path) does not exist. The message names the operation's
+ * index, its op and its path.
+ */
+int ed_ks_json6902_apply(ed_doc *doc, const ed_node *ops, ed_err *err);
 
 #endif

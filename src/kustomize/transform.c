@@ -377,7 +377,8 @@ static void images_walk(ed_doc *doc, ed_node *node, const ed_node *images, int d
     }
 }
 
-int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err)
+int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patch_set *patches,
+                 ed_err *err)
 {
     const char *ns = ed_node_str(ed_node_get(kz, "namespace"));
     const char *prefix = ed_node_str(ed_node_get(kz, "namePrefix"));
@@ -438,6 +439,8 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err)
             rc = apply_specs(l->items[i].doc, &id, annotation_specs, NSPECS(annotation_specs), &st);
         }
     }
+    if (!rc)
+        rc = ks_patches_apply_late(patches, l, kfile, err);
     for (size_t k = 0; k < ed_node_len(replicas) && !rc; k++) {
         const ed_node *entry = ed_node_at(replicas, k);
         const char *name = ed_node_str(ed_node_get(entry, "name"));

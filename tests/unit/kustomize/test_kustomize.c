@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "kustomize/kustomize.h"
+#include "patch_tests.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resources_and_order, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_transformers, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_errors, make_tree, remove_tree),
+        cmocka_unit_test(test_smp_maps),
+        cmocka_unit_test(test_smp_keyed_lists),
+        cmocka_unit_test(test_smp_directives),
+        cmocka_unit_test(test_smp_custom_resources),
+        cmocka_unit_test(test_smp_errors),
+        cmocka_unit_test(test_json_operations),
+        cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_label_selectors),
     };
     return cmocka_run_group_tests_name("kustomize", tests, NULL, NULL);
 }
