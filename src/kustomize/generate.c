@@ -623,7 +623,8 @@ static int add_files(const struct gen_ctx *g, const ed_node *e, const char *name
             free(key);
             return ed_err_wrap(g->err, "%s %s: file sources", g->what, name);
         }
-        if (memchr(data, '\0', len)) {
+        /* kustomize would hold such text in data as it is; eddy's strings end at NUL */
+        if (strcmp(g->what, "secret") != 0 && memchr(data, '\0', len) && ks_utf8_valid(data, len)) {
             free(key);
             free(data);
             return ed_err_set(g->err, ED_EINVALID,
@@ -693,6 +694,11 @@ static ed_doc *make_object(const ed_node *e, bool secret, const struct kvs *kv,
     set_meta_map(doc, meta, "labels", o->labels);
     set_meta_map(doc, meta, "annotations", o->annotations);
     ed_node *data = NULL, *binary = NULL;
+    if (secret) {
+        /* a generated Secret always has its data mapping, even empty */
+        data = ed_node_new_map(doc);
+        ed_node_set(doc, root, "data", data);
+    }
     for (size_t i = 0; i < kv->len; i++) {
         const struct kv *p = &kv->items[i];
         bool text = !secret && ks_utf8_valid(p->value, p->len);
