@@ -829,6 +829,7 @@ static int place(const struct gen_ctx *g, const ed_node *e, ed_doc *gen, bool ne
     bool merge = strcmp(behavior, "merge") == 0, replace = strcmp(behavior, "replace") == 0;
     ks_res *match = NULL;
     size_t count = 0;
+    int rc = 0;
     for (size_t i = 0; i < acc->len; i++) {
         if (matches_any_id(&acc->items[i], kind, name, ns ? ns : "")) {
             match = &acc->items[i];
@@ -836,32 +837,30 @@ static int place(const struct gen_ctx *g, const ed_node *e, ed_doc *gen, bool ne
         }
     }
     if (count > 1) {
-        ed_doc_free(gen);
-        return ed_err_set(g->err, ED_EINVALID,
-                          "%s: %s %s: found multiple objects that could accept a merge of it",
-                          g->kfile, g->what, name);
-    }
-    if (!match) {
-        if (merge || replace) {
-            ed_doc_free(gen);
-            return ed_err_set(g->err, ED_ENOTFOUND,
-                              "%s: %s %s has behavior %s, but no %s named '%s' exists to %s "
-                              "(does not exist; cannot merge or replace)",
-                              g->kfile, g->what, name, behavior, kind, name, behavior);
-        }
+        rc = ed_err_set(g->err, ED_EINVALID,
+                        "%s: %s %s: found multiple objects that could accept a merge of it",
+                        g->kfile, g->what, name);
+    } else if (!match && (merge || replace)) {
+        rc = ed_err_set(g->err, ED_ENOTFOUND,
+                        "%s: %s %s has behavior %s, but no %s named '%s' exists to %s "
+                        "(does not exist; cannot merge or replace)",
+                        g->kfile, g->what, name, behavior, kind, name, behavior);
+    } else if (!match) {
+        /* create (kustomize treats an unknown behavior the same way) */
         ks_list_push(acc, gen);
         acc->items[acc->len - 1].needs_hash = needs_hash;
         return 0;
+    } else if (!merge && !replace) {
+        rc = ed_err_set(g->err, ED_EINVALID,
+                        "%s: %s %s: a %s of that name exists already; behavior must be merge "
+                        "or replace",
+                        g->kfile, g->what, name, kind);
+    } else {
+        absorb(match, gen, merge);
+        return 0;
     }
-    if (!merge && !replace) {
-        ed_doc_free(gen);
-        return ed_err_set(g->err, ED_EINVALID,
-                          "%s: %s %s: a %s of that name exists already; behavior must be merge "
-                          "or replace",
-                          g->kfile, g->what, name, kind);
-    }
-    absorb(match, gen, merge);
-    return 0;
+    ed_doc_free(gen);
+    return rc;
 }
 
 static int generate_one(const struct gen_ctx *g, const ed_node *e, const ed_node *global,
