@@ -422,6 +422,14 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
     const char *kind = ed_node_str(ed_node_get(kz, "kind"));
     if (kind && *kind && strcmp(kind, "Kustomization") != 0 && strcmp(kind, "Component") != 0)
         return ed_err_set(b->err, ED_EINVALID, "%s: kind '%s' is not supported here", kfile, kind);
+    /* kustomize's rule: an apiVersion, when given, is the one of the kind */
+    const char *api = ed_node_str(ed_node_get(kz, "apiVersion"));
+    bool component = kind && strcmp(kind, "Component") == 0;
+    const char *want_api =
+        component ? "kustomize.config.k8s.io/v1alpha1" : "kustomize.config.k8s.io/v1beta1";
+    if (api && *api && strcmp(api, want_api) != 0)
+        return ed_err_set(b->err, ED_EINVALID, "%s: apiVersion for %s should be %s", kfile,
+                          component ? "Component" : "Kustomization", want_api);
     int rc = ks_generators_check(kz, kfile, b->err);
     if (!rc)
         rc = check_string(b, kfile, ed_node_get(kz, "apiVersion"), "apiVersion");

@@ -13,7 +13,9 @@
  * an earlier generator): create (the default; an existing id is an error), merge (its data is
  * laid over the existing object's, whose name, namespace, labels and annotations it keeps and
  * extends) or replace (its data replaces the existing object's). Merge and replace need an
- * existing object.
+ * existing object; the result takes the hash suffix only when both the existing object and the
+ * new generator want one (what kubectl prints: an object from `resources`, or a generator with
+ * disableNameSuffixHash on either side, stays unhashed).
  *
  * The hash suffix is added at the very end of a build, after every transformer, as kustomize
  * does: the first ten hex digits of the SHA-256 of a JSON encoding (Go's encoding/json, keys
@@ -770,8 +772,10 @@ static void merge_data(ed_doc *dst, ed_node *droot, const ed_node *sroot, const 
 /* The generated object gen takes the place of old: kustomize keeps old's name, namespace,
  * build history and hash marker, merges the labels and annotations (the new ones win), and for
  * merge lays the new data over the old. */
-static void absorb(ks_res *old, ed_doc *gen, bool merge)
+static void absorb(ks_res *old, ed_doc *gen, bool merge, bool needs_hash)
 {
+    /* the hash suffix stays only when both the old object and the new generator want it */
+    old->needs_hash = old->needs_hash && needs_hash;
     ed_node *groot = ed_doc_root(gen);
     ed_node *oroot = ed_doc_root(old->doc);
     ed_node *gmeta = ed_node_get(groot, "metadata");
@@ -856,7 +860,7 @@ static int place(const struct gen_ctx *g, const ed_node *e, ed_doc *gen, bool ne
                         "or replace",
                         g->kfile, g->what, name, kind);
     } else {
-        absorb(match, gen, merge);
+        absorb(match, gen, merge, needs_hash);
         return 0;
     }
     ed_doc_free(gen);
