@@ -2,16 +2,22 @@
  * kustomize: `kustomize build` as a pure function from a directory to a list of objects, reading
  * only below its root, output-identical to `kubectl kustomize` (kustomize v5.5).
  *
- * This first layer reads kustomization.yaml (or .yml, or Kustomization) and implements
- * `resources` (files of one or more documents, and directories holding a kustomization,
- * recursively, with cycle detection and duplicate-id checks), the legacy `bases`, `namespace`,
- * `namePrefix`/`nameSuffix` (on metadata.name only: name references in other objects are not
- * updated yet), `commonLabels`, `labels` (includeSelectors, includeTemplates), `commonAnnotations`,
- * `images`, `replicas`, `patches` (strategic merge and JSON 6902, with targets), the legacy
- * `patchesStrategicMerge` and `patchesJson6902`, then sorts the result in kustomize's default
- * (legacy) order. Every other kustomization field (generators, components, replacements, ...) is
- * refused
- * with an error naming it, never ignored. Remote bases are refused.
+ * It reads kustomization.yaml (or .yml, or Kustomization) and implements `resources` (files of
+ * one or more documents, and directories holding a kustomization, recursively, with cycle
+ * detection and duplicate-id checks), the legacy `bases`, `configMapGenerator` and
+ * `secretGenerator` (with `generatorOptions`, behaviors and kustomize's name hash suffix),
+ * `components` (kind Component, applied to the resources of the kustomization listing them),
+ * `patches` (strategic merge and JSON 6902, with targets), the legacy `patchesStrategicMerge`
+ * and `patchesJson6902`, `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
+ * (includeSelectors, includeTemplates), `commonAnnotations`, `images` and `replicas`; then, at
+ * the top, it adds the hash suffixes, updates every name reference to a renamed object
+ * (kustomize's nameReference table) and sorts the result in kustomize's default (legacy) order.
+ * Every other kustomization field is refused with an error naming it, never ignored. Remote
+ * bases are refused.
+ *
+ * Files a generator reads must lie in or below its kustomization's directory (kustomize's
+ * default load restriction). An env-file line without '=' gets the empty value: kustomize
+ * would read eddy's own environment, which a build must never depend on or expose.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
  */

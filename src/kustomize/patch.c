@@ -355,10 +355,11 @@ static bool has_patch_id(const ks_res *r, const ed_node *patch)
 
 /* ---- applying ---- */
 
+/* Record the name r had before a patch renamed it (with its namespace, which patches keep). */
 static void remember_name(ks_res *r, const char *name)
 {
-    r->old_names = ed_xrealloc(r->old_names, (r->n_old_names + 1) * sizeof(char *));
-    r->old_names[r->n_old_names++] = ed_xstrdup(name);
+    const char *ns = ed_node_path_str(ed_doc_root(r->doc), "/metadata/namespace");
+    ks_res_push_prev(r, name, ns);
 }
 
 static void set_meta(ed_doc *doc, const char *key, const char *value)
@@ -407,9 +408,7 @@ static void drop_item(ks_list *l, size_t i)
 {
     ks_res *r = &l->items[i];
     ed_doc_free(r->doc);
-    for (size_t k = 0; k < r->n_old_names; k++)
-        free(r->old_names[k]);
-    free(r->old_names);
+    ks_res_free_history(r);
     memmove(&l->items[i], &l->items[i + 1], (l->len - i - 1) * sizeof(*l->items));
     l->len--;
 }
