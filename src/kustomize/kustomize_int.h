@@ -49,4 +49,7 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err);
 /* Sort l in kustomize's legacy order (order.c). */
 void ks_sort_legacy(ks_list *l);
 
+/* Merge Flux's overlay (ed_ks_options.overlay) into the top kustomization kdoc (flux.c). */
+int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay);
+
 #endif
