@@ -30,7 +30,7 @@
  * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one
  * Warning event (DriftDetected) naming the object, the fields and the field manager.
  */
-#include "controllers.h"
+#include "ks_int.h"
 
 #include "../apply/apply.h"
 #include "../kustomize/kustomize.h"
@@ -676,13 +676,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = ED_ENOTFOUND;
         goto status;
     }
-    ed_ks_options ko = ED_KS_OPTIONS_INIT;
-    ko.root = tmpdir;
     if ((rc = generate_kustomization(dir, &err)) == 0)
-        rc = ed_ks_build(dir, &ko, &objs, &nobjs, &err);
+        rc = ed_ks_render(c->o.kube, obj, dir, tmpdir, &objs, &nobjs, &out.reason, &err);
     if (rc) {
         out.reason = "BuildFailed";
-        snprintf(out.message, sizeof(out.message), "kustomize build failed: %s", err.msg);
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
     ed_node **nodes = ed_xcalloc(nobjs ? nobjs : 1, sizeof(ed_node *));

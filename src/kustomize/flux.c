@@ -182,13 +182,12 @@ static bool opted_out(const ed_node *obj)
     return (l && strcmp(l, "disabled") == 0) || (a && strcmp(a, "disabled") == 0);
 }
 
-/* kustomize's id of an object in Flux's messages: Kind.version.group/name[.namespace]. */
-static char *object_id(const ed_node *obj)
+char *ed_ks_flux_object_id(const ed_node *obj)
 {
     ks_id id;
     ks_id_of(obj, &id);
-    return ed_xasprintf("%s.%s.%.*s%s/%s%s%s", id.kind, id.version, (int)id.group_len, id.group,
-                        id.group_len ? "" : "[noGrp]", id.name, *id.ns ? "." : "", id.ns);
+    return ed_xasprintf("%s.%s.%.*s%s/%s", id.kind, id.version, (int)id.group_len, id.group,
+                        id.group_len ? "" : "[noGrp]", id.name);
 }
 
 /* The value of a plain scalar whose text changed: typed again as YAML would type it (`3` a
@@ -279,7 +278,7 @@ int ed_ks_flux_substitute(ed_doc *const *docs, size_t n, const ed_strmap *vars, 
         if (!rc && res != root)
             ed_doc_set_root(docs[i], res);
         if (rc) {
-            char *id = object_id(ed_doc_root(docs[i]));
+            char *id = ed_ks_flux_object_id(ed_doc_root(docs[i]));
             ed_err_wrap(err, "post build failed for '%s'", id);
             free(id);
             return rc;

@@ -92,6 +92,10 @@ int ed_ks_flux_common_metadata(ed_doc **docs, size_t n, const ed_node *meta, ed_
 int ed_ks_flux_substitute(ed_doc *const *docs, size_t n, const ed_strmap *vars, bool strict,
                           ed_err *err);
 
+/* An object's id as Flux's post-build messages print it, "ConfigMap.v1.[noGrp]/name" (kind,
+ * version, group, name); malloc'd. */
+char *ed_ks_flux_object_id(const ed_node *obj);
+
 /*
  * Flux's envsubst (the grammar is described in envsubst.c) of in[0..len) into out, with vars
  * mapping names to NUL-terminated values. Returns 0; ED_EINVALID for an unset variable in

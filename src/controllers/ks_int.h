@@ -1,0 +1,23 @@
+/*
+ * Private to the controllers module: the parts of the Kustomization reconciler that live in
+ * their own files (ks_render.c: Flux's build layer; dependson.c: dependencies; ks_client.c:
+ * the client a Kustomization applies with).
+ */
+#ifndef ED_KS_INT_H
+#define ED_KS_INT_H
+
+#include "controllers.h"
+
+/*
+ * Render a Kustomization (obj) from the directory dir (below root, the unpacked artifact), as
+ * kustomize-controller does after the fetch: Flux's overlay of the spec (targetNamespace,
+ * namePrefix/nameSuffix, images, patches, components) on dir's kustomization, the build,
+ * postBuild substitution (variables from spec.postBuild, read with kube, in obj's namespace;
+ * strict), then commonMetadata. On success *out holds *n documents (ed_doc_list_free). On
+ * failure *reason is Flux's (BuildFailed) and err holds Flux's message ("kustomize build
+ * failed: ...", "post build failed for '<id>': ...", or the spec field at fault).
+ */
+int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+                 ed_doc ***out, size_t *n, const char **reason, ed_err *err);
+
+#endif
