@@ -20,4 +20,18 @@
 int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
                  ed_doc ***out, size_t *n, const char **reason, ed_err *err);
 
+/*
+ * Flux's dependency rule for obj's spec.dependsOn, reading the dependencies from cache (the
+ * Kustomization informer). source_revision is the current revision of obj's source (a
+ * dependency on the same source must have applied it). Returns 0 when every dependency is
+ * ready; otherwise ED_ENOTFOUND, ED_ERETRY or ED_EINVALID with Flux's message in err
+ * ("dependency 'ns/name' is not ready", "... revision is not up to date", "... not found").
+ */
+int ed_ks_dependencies_ready(ed_informer *cache, const ed_node *obj, const char *source_revision,
+                             ed_err *err);
+
+/* changed (a Kustomization that changed) is Ready: queue every Kustomization in cache whose
+ * dependsOn lists it. */
+void ed_ks_queue_dependents(ed_informer *cache, ed_queue *queue, const ed_node *changed);
+
 #endif

@@ -184,7 +184,6 @@ int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char 
     ed_doc *overlay = NULL;
     *out = NULL;
     *n = 0;
-    *reason = "BuildFailed";
     const ed_node *spec = ed_node_get(obj, "spec");
     int rc = ed_ks_flux_overlay(spec, &overlay, err);
     if (!rc) {
@@ -200,6 +199,7 @@ int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char 
     if (!rc)
         rc = ed_ks_flux_common_metadata(*out, *n, ed_node_get(spec, "commonMetadata"), err);
     if (rc) {
+        *reason = "BuildFailed";
         ed_doc_list_free(*out, *n);
         *out = NULL;
         *n = 0;

@@ -254,6 +254,30 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
     ed_buf_free(&note);
 }
 
+/* Flux's Normal event while dependencies are not ready. */
+static void dependency_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out,
+                             int64_t wait_ms)
+{
+    char d[32], note[128];
+    ed_duration_format(wait_ms, d);
+    snprintf(note, sizeof(note), "Dependencies do not meet ready condition, retrying in %s", d);
+    ed_log(ED_LOG_INFO, note, "controller", "kustomization", "name", str_at(obj, "/metadata/name"),
+           "namespace", str_at(obj, "/metadata/namespace"), "error", out->message, NULL);
+    const char *annotations[] = {"kustomize.toolkit.fluxcd.io/revision", out->revision, NULL};
+    ed_kube_event ev = ED_KUBE_EVENT_INIT;
+    ev.regarding = obj;
+    ev.type = "Normal";
+    ev.reason = out->reason;
+    ev.note = note;
+    ev.action = "Reconcile";
+    ev.reporting_controller = MANAGER;
+    ev.annotations = out->revision ? annotations : NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_event_record(c->o.kube, &ev, &err))
+        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
+               err.msg, NULL);
+}
+
 /* ---- finalizer and inventory ---- */
 
 /* The inventory in status, as change-set entries (owned by the result). */
@@ -597,7 +621,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     /* 2. Finalizer, suspension, interval. */
     if (!ed_ctrl_has_finalizer(obj)) {
         rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
-        goto done; /* the write queues us again */
+        /* The write does not change the generation, so no watch event queues us: go again. */
+        *requeue_after_ms = 1;
+        goto done;
     }
     bool suspended = false;
     ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
@@ -644,6 +670,17 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                  (long long)(retry / 1000));
         write_status(c, obj, &out);
         *requeue_after_ms = retry;
+        rc = 0;
+        goto done;
+    }
+    /* 3b. Dependencies (Flux checks them once the source has an artifact). */
+    if (ed_ks_dependencies_ready(c->self, obj, out.revision, &err)) {
+        int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
+        out.reason = "DependencyNotReady";
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        write_status(c, obj, &out);
+        dependency_event(c, obj, &out, wait_ms);
+        *requeue_after_ms = wait_ms;
         rc = 0;
         goto done;
     }
@@ -766,6 +803,14 @@ done:
     return rc;
 }
 
+/* A Kustomization changed: when it is ready, queue those that depend on it. */
+static void on_self(ed_kube_event_type type, const ed_node *obj, void *user)
+{
+    ed_ks_controller *c = user;
+    if (type != ED_KUBE_DELETED)
+        ed_ks_queue_dependents(c->self, c->queue, obj);
+}
+
 /* A GitRepository changed: queue the Kustomizations that use it. */
 static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
 {
@@ -819,6 +864,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->queue = ed_manager_queue(m, "kustomization");
     ed_informer_add_handler(ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "GitRepository"),
                             on_source, c);
+    ed_informer_add_handler(c->self, on_self, c);
     return c;
 }
 

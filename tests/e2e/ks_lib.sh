@@ -11,8 +11,10 @@ ks_setup() {
     ns=$1
     repo=$2
     kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-    kubectl wait --for=condition=Established --timeout=60s \
-        crd/gitrepositories.source.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
+    # (retried: right after the create, a CRD may have no conditions yet, which kubectl wait
+    # reports as an error)
+    retry 60 kubectl wait --for=condition=Established --timeout=60s \
+        crd/gitrepositories.source.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io
     new_namespace "$ns"
     new_repo "$repo"
     git clone -q "$(git_http_url "$repo")" "$work" 2>/dev/null
