@@ -8,6 +8,8 @@
 
 #include "controllers.h"
 
+#include "../apply/apply.h"
+
 /*
  * Render a Kustomization (obj) from the directory dir (below root, the unpacked artifact), as
  * kustomize-controller does after the fetch: Flux's overlay of the spec (targetNamespace,
@@ -33,5 +35,15 @@ int ed_ks_dependencies_ready(ed_informer *cache, const ed_node *obj, const char 
 /* changed (a Kustomization that changed) is Ready: queue every Kustomization in cache whose
  * dependsOn lists it. */
 void ed_ks_queue_dependents(ed_informer *cache, ed_queue *queue, const ed_node *changed);
+
+/*
+ * Flux's health check of a Kustomization obj after its apply (changes: the change set): every
+ * applied object with spec.wait, else the spec.healthChecks objects, within timeout_ms.
+ * *checked says whether anything was to be checked (Flux then sets the Healthy condition);
+ * msg receives Flux's message ("Health check passed in D" or "health check failed after D:
+ * <why>"). Returns 0 when healthy (or nothing to check), else the error of the wait.
+ */
+int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_apply_result *changes,
+                       int64_t timeout_ms, bool *checked, char *msg, size_t msgcap);
 
 #endif

@@ -75,6 +75,8 @@ struct outcome {
     const char *revision;
     ed_apply_result *changes; /* applied */
     ed_apply_result *pruned;
+    const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
+    char health_message[ED_ERR_MSG_MAX * 2];
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -184,6 +186,15 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     int64_t gen = sp.generation;
     if (out->revision)
         ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
+    /* Healthy: only while wait or healthChecks ask for health (Flux). */
+    bool wait = false;
+    ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
+    if (out->healthy)
+        ed_cond_set(d, conds, "Healthy", out->healthy,
+                    strcmp(out->healthy, "True") == 0 ? "Succeeded" : "HealthCheckFailed",
+                    out->health_message, gen);
+    else if (!wait && ed_node_len(ed_node_path(obj, "/spec/healthChecks")) == 0)
+        ed_cond_remove(conds, "Healthy");
     if (out->ok) {
         ed_cond_set(d, conds, "Ready", "True", "ReconciliationSucceeded", out->message, gen);
         ed_cond_remove(conds, "Reconciling");
@@ -756,17 +767,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
             goto status;
         }
     }
-    bool wait = false;
-    ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
-    if (wait) {
-        ed_log(ED_LOG_DEBUG, "waiting for health", "controller", "kustomization", "name", name,
-               "namespace", ns, NULL);
-        rc = ed_apply_wait_healthy(c->o.kube, out.changes, timeout, 2000, &err);
-        if (rc) {
-            out.reason = "HealthCheckFailed";
-            snprintf(out.message, sizeof(out.message), "%s", err.msg);
-            goto status;
-        }
+    bool checked = false;
+    rc = ed_ks_check_health(c->o.kube, obj, out.changes, timeout, &checked, out.health_message,
+                            sizeof(out.health_message));
+    if (checked)
+        out.healthy = rc ? "False" : "True";
+    if (rc) {
+        out.reason = "HealthCheckFailed";
+        snprintf(out.message, sizeof(out.message), "%s", out.health_message);
+        goto status;
     }
     out.ok = true;
     snprintf(out.message, sizeof(out.message), "Applied revision: %s", out.revision);
