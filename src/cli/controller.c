@@ -45,6 +45,7 @@ struct controller_opts {
     const char *storage_addr;
     const char *storage_adv_addr;
     int64_t drift_grace_ms;
+    int64_t requeue_dependency_ms;
 };
 
 struct controller_state {
@@ -134,6 +135,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_STORAGE_ADDR,
         F_STORAGE_ADV,
         F_DRIFT_GRACE,
+        F_REQUEUE_DEPENDENCY,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -157,6 +159,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"storage-addr", required_argument, NULL, F_STORAGE_ADDR},
         {"storage-adv-addr", required_argument, NULL, F_STORAGE_ADV},
         {"drift-grace-period", required_argument, NULL, F_DRIFT_GRACE},
+        {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -257,6 +260,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             if (ed_duration_parse(optarg, &o->drift_grace_ms, &err) != 0 || o->drift_grace_ms < 0)
                 return usage_error("--%s takes a duration such as 5m, not \"%s\"", flag, optarg);
             break;
+        case F_REQUEUE_DEPENDENCY:
+            dur = &o->requeue_dependency_ms;
+            break;
         default:
             return usage_error("unknown or incomplete flag %s", argv[optind - 1]);
         }
@@ -312,7 +318,8 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .metrics = ed_manager_metrics(m),
                                .store = r->store,
                                .workers = o->concurrent,
-                               .drift_grace_ms = o->drift_grace_ms};
+                               .drift_grace_ms = o->drift_grace_ms,
+                               .requeue_dependency_ms = o->requeue_dependency_ms};
     r->kustomization = ed_kustomization_register(m, &k);
     char port[16];
     snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));

@@ -30,7 +30,7 @@
  * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one
  * Warning event (DriftDetected) naming the object, the fields and the field manager.
  */
-#include "controllers.h"
+#include "ks_int.h"
 
 #include "../apply/apply.h"
 #include "../kustomize/kustomize.h"
@@ -96,7 +96,9 @@ struct outcome {
     const char *revision;
     ed_apply_result *changes; /* applied */
     ed_apply_result *pruned;
-    char drift[1024]; /* the Drifted condition's message, or "" */
+    char drift[1024];    /* the Drifted condition's message, or "" */
+    const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
+    char health_message[ED_ERR_MSG_MAX * 2];
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -206,6 +208,15 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     int64_t gen = sp.generation;
     if (out->revision)
         ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
+    /* Healthy: only while wait or healthChecks ask for health (Flux). */
+    bool wait = false;
+    ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
+    if (out->healthy)
+        ed_cond_set(d, conds, "Healthy", out->healthy,
+                    strcmp(out->healthy, "True") == 0 ? "Succeeded" : "HealthCheckFailed",
+                    out->health_message, gen);
+    else if (!wait && ed_node_len(ed_node_path(obj, "/spec/healthChecks")) == 0)
+        ed_cond_remove(conds, "Healthy");
     if (out->ok) {
         ed_cond_set(d, conds, "Ready", "True", "ReconciliationSucceeded", out->message, gen);
         ed_cond_remove(conds, "Reconciling");
@@ -279,6 +290,30 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
         ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
                err.msg, NULL);
     ed_buf_free(&note);
+}
+
+/* Flux's Normal event while dependencies are not ready. */
+static void dependency_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out,
+                             int64_t wait_ms)
+{
+    char d[32], note[128];
+    ed_duration_format(wait_ms, d);
+    snprintf(note, sizeof(note), "Dependencies do not meet ready condition, retrying in %s", d);
+    ed_log(ED_LOG_INFO, note, "controller", "kustomization", "name", str_at(obj, "/metadata/name"),
+           "namespace", str_at(obj, "/metadata/namespace"), "error", out->message, NULL);
+    const char *annotations[] = {"kustomize.toolkit.fluxcd.io/revision", out->revision, NULL};
+    ed_kube_event ev = ED_KUBE_EVENT_INIT;
+    ev.regarding = obj;
+    ev.type = "Normal";
+    ev.reason = out->reason;
+    ev.note = note;
+    ev.action = "Reconcile";
+    ev.reporting_controller = MANAGER;
+    ev.annotations = out->revision ? annotations : NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_event_record(c->o.kube, &ev, &err))
+        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
+               err.msg, NULL);
 }
 
 /* ---- finalizer and inventory ---- */
@@ -916,6 +951,17 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
+    /* 3b. Dependencies (Flux checks them once the source has an artifact). */
+    if (ed_ks_dependencies_ready(c->self, obj, out.revision, &err)) {
+        int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
+        out.reason = "DependencyNotReady";
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        write_status(c, obj, &out);
+        dependency_event(c, obj, &out, wait_ms);
+        *requeue_after_ms = wait_ms;
+        rc = 0;
+        goto done;
+    }
     snprintf(tmpdir, sizeof(tmpdir), "%s/kustomization-XXXXXX",
              ed_artifact_store_tmpdir(c->o.store));
     if (!mkdtemp(tmpdir)) {
@@ -945,13 +991,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = ED_ENOTFOUND;
         goto status;
     }
-    ed_ks_options ko = ED_KS_OPTIONS_INIT;
-    ko.root = tmpdir;
     if ((rc = generate_kustomization(dir, &err)) == 0)
-        rc = ed_ks_build(dir, &ko, &objs, &nobjs, &err);
+        rc = ed_ks_render(c->o.kube, obj, dir, tmpdir, &objs, &nobjs, &out.reason, &err);
     if (rc) {
         out.reason = "BuildFailed";
-        snprintf(out.message, sizeof(out.message), "kustomize build failed: %s", err.msg);
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
     ed_node **nodes = ed_xcalloc(nobjs ? nobjs : 1, sizeof(ed_node *));
@@ -1011,17 +1055,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
             goto status;
         }
     }
-    bool wait = false;
-    ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
-    if (wait) {
-        ed_log(ED_LOG_DEBUG, "waiting for health", "controller", "kustomization", "name", name,
-               "namespace", ns, NULL);
-        rc = ed_apply_wait_healthy(c->o.kube, out.changes, timeout, 2000, &err);
-        if (rc) {
-            out.reason = "HealthCheckFailed";
-            snprintf(out.message, sizeof(out.message), "%s", err.msg);
-            goto status;
-        }
+    bool checked = false;
+    rc = ed_ks_check_health(c->o.kube, obj, out.changes, timeout, &checked, out.health_message,
+                            sizeof(out.health_message));
+    if (checked)
+        out.healthy = rc ? "False" : "True";
+    if (rc) {
+        out.reason = "HealthCheckFailed";
+        snprintf(out.message, sizeof(out.message), "%s", out.health_message);
+        goto status;
     }
     out.ok = true;
     snprintf(out.message, sizeof(out.message), "Applied revision: %s", out.revision);
@@ -1062,6 +1104,14 @@ done:
     ed_doc_free(srcdoc);
     ed_doc_free(objdoc);
     return rc;
+}
+
+/* A Kustomization changed: when it is ready, queue those that depend on it. */
+static void on_self(ed_kube_event_type type, const ed_node *obj, void *user)
+{
+    ed_ks_controller *c = user;
+    if (type != ED_KUBE_DELETED)
+        ed_ks_queue_dependents(c->self, c->queue, obj);
 }
 
 /* A GitRepository changed: queue the Kustomizations that use it. */
@@ -1123,6 +1173,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->queue = ed_manager_queue(m, "kustomization");
     c->source = ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "GitRepository");
     ed_informer_add_handler(c->source, on_source, c);
+    ed_informer_add_handler(c->self, on_self, c);
     return c;
 }
 

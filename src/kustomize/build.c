@@ -31,6 +31,7 @@ struct build {
     size_t max_file;
     const char *stack[MAX_DEPTH]; /* realpaths of the kustomization dirs being built */
     size_t depth;
+    const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
     ed_err *err;
 };
 
@@ -272,6 +273,11 @@ static bool in_list(const char *const *list, const char *s)
         if (strcmp(*list, s) == 0)
             return true;
     return false;
+}
+
+bool ed_ks_supports_field(const char *field)
+{
+    return in_list(supported_fields, field);
 }
 
 /* The kustomization file of dir (a real path), malloc'd; ED_ENOTFOUND when there is none. */
@@ -732,6 +738,8 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         goto cleanup;
     }
     const ed_node *kz = ed_doc_root(docs[0]);
+    if (b->depth == 1 && b->overlay && ed_node_kind_of(kz) == ED_NODE_MAP)
+        ks_overlay_merge(docs[0], b->overlay);
     if (ed_node_kind_of(kz) != ED_NODE_MAP) {
         rc = ed_err_set(b->err, ED_EINVALID,
                         "%s: invalid Kustomization: json: cannot unmarshal %s into Go value of "
@@ -793,6 +801,7 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     *out = NULL;
     *count = 0;
     b.max_file = opts && opts->max_file_bytes ? opts->max_file_bytes : DEFAULT_MAX_FILE;
+    b.overlay = opts ? opts->overlay : NULL;
     const char *root = opts && opts->root ? opts->root : dir;
     b.root = realpath(root, NULL);
     if (!b.root) {

@@ -138,4 +138,7 @@ int ks_fix_name_refs(ks_list *l, ed_err *err);
 size_t ks_nameref_table_len(void);
 bool ks_nameref_table_has(const char *target_kind, const char *referrer_kind, const char *path);
 
+/* Merge Flux's overlay (ed_ks_options.overlay) into the top kustomization kdoc (flux.c). */
+int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay);
+
 #endif

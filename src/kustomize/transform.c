@@ -349,7 +349,9 @@ static void image_one(ed_doc *doc, ed_node *container, const ed_node *images)
             out = ed_xasprintf("%s%s", new_name ? new_name : name, image + nlen);
         set_str(doc, container, "image", out);
         free(out);
-        return;
+        /* kustomize runs one transformer per entry: a later entry sees this one's result. */
+        image = ed_node_str(ed_node_get(container, "image"));
+        nlen = image_name_len(image);
     }
 }
 
