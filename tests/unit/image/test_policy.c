@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "image/image.h"
+#include "image_tests.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,8 @@ int main(void)
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_policies),
         cmocka_unit_test(test_image_refs),
+        cmocka_unit_test(test_setters_golden),
+        cmocka_unit_test(test_setters_errors),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }
