@@ -142,6 +142,22 @@ int ed_setters_apply(const char *file, const char *data, size_t len, ed_setter_l
 void ed_setter_change_clear(ed_setter_change *c);
 void ed_setter_changes_free(ed_setter_changes *ch);
 
+/* ---- commit message templates ---- */
+
+/* What a messageTemplate sees (all borrowed). */
+typedef struct ed_template_data {
+    const char *automation_ns, *automation_name; /* .AutomationObject */
+    const ed_setter_changes *changes;            /* .Changed */
+    const char *const *values; /* .Values: "key", "value", ..., NULL (messageTemplateValues) */
+} ed_template_data;
+
+/*
+ * Render tmpl (the subset of Go's text/template described in template.c) over data into *out
+ * (a new string). Errors: ED_EINVALID naming the line and the construct that is unsupported or
+ * wrong (a function, a pipe, an unknown field, a missing end), ED_ETOOBIG past 1 MiB.
+ */
+int ed_template_render(const char *tmpl, const ed_template_data *data, char **out, ed_err *err);
+
 /* ---- ImageRepository scans ---- */
 
 /*

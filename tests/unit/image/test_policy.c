@@ -212,6 +212,8 @@ int main(void)
         cmocka_unit_test(test_image_refs),
         cmocka_unit_test(test_setters_golden),
         cmocka_unit_test(test_setters_errors),
+        cmocka_unit_test(test_template_render),
+        cmocka_unit_test(test_template_errors),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }

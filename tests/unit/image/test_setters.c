@@ -135,6 +135,7 @@ void test_setters_errors(void **state)
         if (rc != cases[i].code || !strstr(err.msg, cases[i].msg))
             fail_msg("case %zu: rc %d, message '%s'", i, rc, err.msg);
         assert_int_equal(ch.n, 0);
+        ed_setter_changes_free(&ch);
         free(yaml);
     }
 }
