@@ -163,4 +163,20 @@ typedef struct ed_imagepolicy_opts {
 ed_imagepolicy_controller *ed_imagepolicy_register(ed_manager *m, const ed_imagepolicy_opts *opts);
 void ed_imagepolicy_free(ed_imagepolicy_controller *c);
 
+/* ---- ImageUpdateAutomation ---- */
+
+typedef struct ed_imageupdate_controller ed_imageupdate_controller;
+
+typedef struct ed_imageupdate_opts {
+    ed_kube *kube;          /* borrowed */
+    ed_metrics *metrics;    /* borrowed, or NULL */
+    ed_source_cache *cache; /* borrowed: the Git cache the checkout comes from */
+    int workers;
+} ed_imageupdate_opts;
+
+/* Register the ImageUpdateAutomation reconciler (and its watch of ImagePolicies, which runs the
+ * automations of a namespace as soon as one of its policies changes). */
+ed_imageupdate_controller *ed_imageupdate_register(ed_manager *m, const ed_imageupdate_opts *opts);
+void ed_imageupdate_free(ed_imageupdate_controller *c);
+
 #endif
