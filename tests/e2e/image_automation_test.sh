@@ -241,3 +241,13 @@ kubectl -n "$ns" annotate --overwrite imageupdateautomation/app reconcile.fluxcd
 kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.lastHandledReconcileAt}'=typo --timeout=60s >/dev/null
 assert_eq "False" "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
 assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "deploy/typo.yaml:5: marker \"$ns:nope:tag\" names ImagePolicy $ns/nope, which does not exist" "missing policy named"
+
+step "push races resolved in-process (tests/e2e/c/image_push.c)"
+new_repo pushrace
+git clone -q "$(git_http_url pushrace)" "$scratch/pushwork" 2>/dev/null
+(cd "$scratch/pushwork" && printf '# keep me\nv: 1 # the value\n' >race.yaml && git add -A &&
+    git commit -qm init && git push -q origin HEAD:main)
+prog="$EDDY_ROOT/build/tests/e2e-image_push"
+[ -x "$prog" ] || fail "$prog is missing: run make e2e"
+EDDY_PUSH_URL="$EDDY_GIT_HTTP_URL/pushrace.git" EDDY_PUSH_WORK="$scratch/pushwork" \
+    ASAN_OPTIONS=detect_leaks=1 "$prog"
