@@ -143,10 +143,21 @@ int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_imag
     }
     if (!rc && cert_name && (rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err)) == 0) {
         const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
+        const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
+        const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
         if (pem)
             auth->ca_pem = ed_xstrdup(pem);
-        else
-            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no ca.crt", ns, cert_name);
+        if (cert && key) {
+            auth->cert_pem = ed_xstrdup(cert);
+            auth->key_pem = ed_xstrdup(key);
+        }
+        if (!pem && !(cert && key))
+            rc = ed_err_set(err, ED_EINVALID,
+                            "secret '%s/%s' has neither ca.crt nor tls.crt and tls.key", ns,
+                            cert_name);
+        else if (!cert != !key)
+            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s': tls.crt and tls.key go together", ns,
+                            cert_name);
         ed_ctrl_secret_clear(&s);
     }
     if (rc) {
@@ -156,6 +167,8 @@ int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_imag
     ro->username = auth->username;
     ro->password = auth->password;
     ro->ca_pem = auth->ca_pem;
+    ro->cert_pem = auth->cert_pem;
+    ro->key_pem = auth->key_pem;
     return 0;
 }
 
@@ -167,6 +180,11 @@ void ed_ctrl_registry_auth_clear(ed_ctrl_registry_auth *auth)
     }
     free(auth->username);
     free(auth->ca_pem);
+    free(auth->cert_pem);
+    if (auth->key_pem) {
+        memset(auth->key_pem, 0, strlen(auth->key_pem));
+        free(auth->key_pem);
+    }
     memset(auth, 0, sizeof(*auth));
 }
 

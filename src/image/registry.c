@@ -178,6 +178,14 @@ static long get(const char *url, const char *authorization, const char *userpwd_
         struct curl_blob ca = {(void *)o->ca_pem, strlen(o->ca_pem), CURL_BLOB_COPY};
         curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
     }
+    if (o->cert_pem && o->key_pem) {
+        struct curl_blob cert = {(void *)o->cert_pem, strlen(o->cert_pem), CURL_BLOB_COPY};
+        struct curl_blob key = {(void *)o->key_pem, strlen(o->key_pem), CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+    }
     CURLcode cc = curl_easy_perform(h);
     long status = -1;
     if (cc == CURLE_OK)

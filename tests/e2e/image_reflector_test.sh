@@ -34,7 +34,14 @@ import http.server, json, sys, time
 log = open(sys.argv[2], "a")
 class H(http.server.BaseHTTPRequestHandler):
     n = 0
+    def reply(self, status, body):
+        self.send_response(status); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
     def do_GET(self):
+        if self.path.startswith("/v2/broken/"):
+            return self.reply(200, b'{"name": "broken/app", "tags": ["1.0", ')
+        if self.path.startswith("/v2/failing/"):
+            return self.reply(500, b'{"errors": [{"code": "UNKNOWN"}]}')
         H.n += 1
         log.write("%f %s\n" % (time.time(), self.path)); log.flush()
         if H.n == 1:
@@ -65,6 +72,54 @@ repo web "$EDDY_REGISTRY/reflector/web"
 repo api "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: regcred}"
 repo api-anonymous "$EDDY_REGISTRY_AUTH/reflector/api"
 repo limited "127.0.0.1:$rl_port/limited/app"
+repo broken "127.0.0.1:$rl_port/broken/app"
+repo failing "127.0.0.1:$rl_port/failing/app"
+repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
+repo down "127.0.0.1:$(free_port)/nobody/listens"
+
+# A registry over TLS that wants a client certificate (mutual TLS), sharing the storage of a
+# plain one the test pushes to. The serving certificate is the test servers' (their CA).
+servers=$EDDY_SERVERS_DIR
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/client.key" -out "$scratch/client.crt" -subj "/CN=eddy-client" \
+    -CA "$servers/ca/ca.crt" -CAkey "$servers/ca/ca.key" \
+    -addext extendedKeyUsage=clientAuth 2>/dev/null
+plain_port=$(free_port)
+tls_port=$(free_port)
+for mode in plain tls; do
+    port=$plain_port
+    [ "$mode" = tls ] && port=$tls_port
+    {
+        printf 'version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\n' "$scratch/tls-registry"
+        printf 'http:\n  addr: 127.0.0.1:%s\n  secret: s3cr3t\n' "$port"
+        if [ "$mode" = tls ]; then
+            printf '  tls:\n    certificate: %s\n    key: %s\n    clientcas: [%s]\n' \
+                "$servers/git-http/server.crt" "$servers/git-http/server.key" "$servers/ca/ca.crt"
+        fi
+    } >"$scratch/registry-$mode.yml"
+    bg_start "registry-$mode" docker-registry serve "$scratch/registry-$mode.yml"
+done
+retry 20 curl -fs -o /dev/null "http://127.0.0.1:$plain_port/v2/"
+"$EDDY_ROOT/scripts/push-image" "127.0.0.1:$plain_port" secure/app 3.0.0 >/dev/null
+retry 20 curl -fs -o /dev/null --cacert "$servers/ca/ca.crt" --cert "$scratch/client.crt" \
+    --key "$scratch/client.key" "https://127.0.0.1:$tls_port/v2/"
+kubectl -n "$ns" create secret generic registry-tls --from-file=ca.crt="$servers/ca/ca.crt" \
+    --from-file=tls.crt="$scratch/client.crt" --from-file=tls.key="$scratch/client.key" >/dev/null
+kubectl -n "$ns" create secret generic registry-ca --from-file=ca.crt="$servers/ca/ca.crt" >/dev/null
+tlsrepo() { # tlsrepo NAME [EXTRA YAML LINES]
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: $1}
+spec:
+  image: 127.0.0.1:$tls_port/secure/app
+  interval: 10m
+${2:-}
+YAML
+}
+tlsrepo mtls "  certSecretRef: {name: registry-tls}"
+tlsrepo ca-only "  certSecretRef: {name: registry-ca}"
+tlsrepo untrusted
 
 step "the agent"
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
@@ -103,6 +158,25 @@ echo "429 then retry after ${gap} ms"
 [ "$gap" -ge 3000 ] || fail "the rescan came ${gap} ms after the 429, before Retry-After (3 s)"
 [ "$gap" -lt 10000 ] || fail "the rescan came ${gap} ms after the 429, long after Retry-After"
 assert_eq "2" "$(get imagerepository/limited '{.status.lastScanResult.tagCount}')" "tags after the 429"
+
+step "faults: malformed JSON, HTTP 500, 404, nobody listening"
+for r in broken failing missing down; do
+    kubectl -n "$ns" wait imagerepository/$r --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
+    echo "$r: $(get imagerepository/$r '{.status.conditions[?(@.type=="Ready")].message}')"
+    assert_eq "True" "$(get imagerepository/$r '{.status.conditions[?(@.type=="Reconciling")].status}')" "$r: Reconciling (retried)"
+done
+assert_contains "$(get imagerepository/broken '{.status.conditions[?(@.type=="Ready")].message}')" "malformed tag list" "malformed JSON named"
+assert_contains "$(get imagerepository/failing '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 500" "500 named"
+assert_contains "$(get imagerepository/missing '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 404" "404 named"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=broken -o jsonpath='{.items[*].type}')" "Warning" "warning event"
+
+step "TLS: certSecretRef's CA and client certificate"
+kubectl -n "$ns" wait imagerepository/mtls --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "3.0.0" "$(get imagerepository/mtls '{.status.lastScanResult.latestTags[*]}')" "tags over mutual TLS"
+kubectl -n "$ns" wait imagerepository/ca-only imagerepository/untrusted --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
+echo "without a client certificate: $(get imagerepository/ca-only '{.status.conditions[?(@.type=="Ready")].message}')"
+echo "without the CA: $(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')"
+assert_not_contains "$(kubectl -n "$ns" get imagerepository mtls -o yaml)" "PRIVATE KEY" "no key in status"
 
 step "ImagePolicy: semver, digest"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
