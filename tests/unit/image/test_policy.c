@@ -214,6 +214,8 @@ int main(void)
         cmocka_unit_test(test_setters_errors),
         cmocka_unit_test(test_template_render),
         cmocka_unit_test(test_template_errors),
+        cmocka_unit_test(test_docker_credentials),
+        cmocka_unit_test(test_exclude_and_summary),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }
