@@ -284,6 +284,9 @@ struct reconcilers {
     ed_artifact_server *server;
     ed_gitrepo_controller *gitrepo;
     ed_ks_controller *kustomization;
+    ed_imagerepo_controller *imagerepo;
+    ed_imagepolicy_controller *imagepolicy;
+    ed_imageupdate_controller *imageupdate;
 };
 
 /* Open storage, serve artifacts, and register every reconciler with the manager. */
@@ -321,6 +324,21 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .drift_grace_ms = o->drift_grace_ms,
                                .requeue_dependency_ms = o->requeue_dependency_ms};
     r->kustomization = ed_kustomization_register(m, &k);
+    ed_imagerepo_opts ir = {.kube = kube,
+                            .metrics = ed_manager_metrics(m),
+                            .storage_path = o->storage_path,
+                            .workers = o->concurrent};
+    r->imagerepo = ed_imagerepo_register(m, &ir);
+    ed_imagepolicy_opts ip = {.kube = kube,
+                              .metrics = ed_manager_metrics(m),
+                              .storage_path = o->storage_path,
+                              .workers = o->concurrent};
+    r->imagepolicy = ed_imagepolicy_register(m, &ip);
+    ed_imageupdate_opts iu = {.kube = kube,
+                              .metrics = ed_manager_metrics(m),
+                              .cache = r->cache,
+                              .workers = o->concurrent};
+    r->imageupdate = ed_imageupdate_register(m, &iu);
     char port[16];
     snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));
     ed_log(ED_LOG_INFO, "serving artifacts", "path", o->storage_path, "port", port, "advertised",
@@ -333,6 +351,9 @@ static void free_reconcilers(struct reconcilers *r)
     ed_artifact_server_stop(r->server);
     ed_gitrepo_free(r->gitrepo);
     ed_kustomization_free(r->kustomization);
+    ed_imagerepo_free(r->imagerepo);
+    ed_imagepolicy_free(r->imagepolicy);
+    ed_imageupdate_free(r->imageupdate);
     ed_artifact_store_free(r->store);
     ed_source_cache_free(r->cache);
 }

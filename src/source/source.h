@@ -102,6 +102,56 @@ typedef struct ed_source_git_result {
 int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,
                         ed_source_git_result *out, ed_err *err);
 
+/* ---- commits pushed back (image update automation) ---- */
+
+/*
+ * Called with each YAML file (.yaml, .yml) under the update path of the checked-out commit:
+ * path is relative to the repository root, data its bytes. Set *changed and write the whole
+ * new content to out when the file changes. A non-zero return stops the update (nothing is
+ * committed) and is returned.
+ */
+typedef int (*ed_source_edit_fn)(const char *path, const char *data, size_t len, ed_buf *out,
+                                 bool *changed, void *user, ed_err *err);
+/* The commit message, once the edits are known: *message is a new string. */
+typedef int (*ed_source_message_fn)(void *user, char **message, ed_err *err);
+
+typedef struct ed_source_git_update_opts {
+    const char *url;
+    const ed_source_secret_entry *secret; /* credentials, as for a fetch */
+    size_t secret_len;
+    const char *checkout_branch; /* the branch the commit is made on top of (required) */
+    const char *push_branch;     /* where it goes; NULL: the checkout branch. Another branch is
+                                    force-pushed, as Flux does by default. */
+    const char *refspec;         /* git.push.refspec ("refs/heads/main:refs/heads/auto"), or NULL */
+    const char *path;            /* update.path, relative to the root; NULL or "" for all */
+    const char *author_name;
+    const char *author_email; /* required */
+    ed_source_edit_fn edit;
+    ed_source_message_fn message;
+    void (*begin)(void *user); /* called before each attempt's edits (to forget the last one's) */
+    void *user;
+    int max_attempts; /* on a rejected push; 0 for 3 */
+} ed_source_git_update_opts;
+
+typedef struct ed_source_git_update_result {
+    char source_revision[320]; /* the checkout branch's revision the edits started from */
+    bool committed;            /* a commit was made and pushed */
+    char commit[41];           /* its hex id */
+    int files_changed;
+    int attempts;
+} ed_source_git_update_result;
+
+/*
+ * Fetch checkout_branch into the cache, run edit over the YAML files under path, and when any
+ * changed, commit them (author and committer: author_name <author_email>, message from
+ * opts->message) on top of the branch's head and push it. A rejected push (the branch moved)
+ * is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH, ED_ENOTFOUND,
+ * ED_ERETRY ...), the callbacks', ED_EINVALID (bad path, refspec or author), ED_ECONFLICT (still
+ * rejected after every attempt).
+ */
+int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts *opts,
+                         ed_source_git_update_result *out, ed_err *err);
+
 /* ---- artifacts ---- */
 
 /* The file an archive was written to, with Flux's artifact fields. */
