@@ -73,7 +73,7 @@ typedef struct ed_source_git_fetch_opts {
     const ed_source_secret_entry *secret;
     size_t secret_len;
     /* The Secret named by spec.proxySecretRef (`address`, optional `username`, `password`),
-     * or NULL/0 (then libgit2 follows the usual proxy environment variables). HTTP(S) only. */
+     * or NULL/0 for no proxy. HTTP(S) URLs only (ssh:// and git:// connect directly). */
     const ed_source_secret_entry *proxy;
     size_t proxy_len;
 } ed_source_git_fetch_opts;
