@@ -339,11 +339,11 @@ int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_s
     bool crt = ed_source_secret_get(secret, secret_len, "tls.crt", NULL) != NULL;
     bool key = ed_source_secret_get(secret, secret_len, "tls.key", NULL) != NULL;
     if (crt != key)
-        return ed_err_set(err, ED_EINVALID,
+        return ed_err_set(err, ED_EAUTH,
                           "invalid secret: 'tls.crt' and 'tls.key' go together (found only '%s')",
                           crt ? "tls.crt" : "tls.key");
     if (proxy && !ed_source_secret_get(proxy, proxy_len, "address", NULL))
-        return ed_err_set(err, ED_EINVALID, "invalid proxy secret: 'address' is required");
+        return ed_err_set(err, ED_EAUTH, "invalid proxy secret: 'address' is required");
     size_t tlen = 0;
     const char *token = ed_source_secret_get(secret, secret_len, "bearerToken", &tlen);
     if (token) {

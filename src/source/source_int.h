@@ -89,8 +89,8 @@ typedef struct ed_source_auth {
 } ed_source_auth;
 
 /* Prepare auth for a fetch of url (parsed) with the secret and the proxy secret (both may be
- * NULL/0). Errors: ED_EINVALID (a bad URL, `tls.crt` without `tls.key` or the reverse, a proxy
- * secret without `address`, an ssh:// URL without `identity` and `known_hosts`). */
+ * NULL/0). Errors: ED_EINVALID (a bad URL, an ssh:// URL without `identity` and `known_hosts`),
+ * ED_EAUTH (`tls.crt` without `tls.key` or the reverse, a proxy secret without `address`). */
 int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_secret_entry *secret,
                         size_t secret_len, const ed_source_secret_entry *proxy, size_t proxy_len,
                         ed_err *err);

@@ -16,8 +16,9 @@ scratch=$EDDY_E2E_SCRATCH
 
 step "CRDs and namespace"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
-    crd/gitrepositories.source.toolkit.fluxcd.io >/dev/null
+# (retried: right after the apply the CRD may not have a status to wait on yet)
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
+    crd/gitrepositories.source.toolkit.fluxcd.io
 new_namespace "$ns"
 kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
     --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
@@ -145,3 +146,94 @@ assert_contains "$(files app-submodules)" "vendor/lib/lib.yaml" "submodule conte
 assert_not_contains "$(files app-plain)" "vendor/lib" "no submodule without recurseSubmodules"
 assert_eq "true" "$(get app-submodules '{.status.observedRecurseSubmodules}')" \
     "observedRecurseSubmodules"
+
+step "mutual TLS: a server that requires a client certificate (scripts/servers git-mtls)"
+"$EDDY_ROOT/scripts/servers" start "$EDDY_SERVERS_DIR" git-mtls >/dev/null
+. "$EDDY_SERVERS_DIR/env"
+kubectl -n "$ns" create secret generic mtls-auth --from-file=ca.crt="$EDDY_GIT_MTLS_CA" \
+    --from-file=tls.crt="$EDDY_GIT_MTLS_CLIENT_CERT" \
+    --from-file=tls.key="$EDDY_GIT_MTLS_CLIENT_KEY" >/dev/null
+kubectl -n "$ns" create secret generic mtls-nocert --from-file=ca.crt="$EDDY_GIT_MTLS_CA" >/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/stranger.key" -out "$scratch/stranger.crt" -subj "/CN=stranger" 2>/dev/null
+kubectl -n "$ns" create secret generic mtls-stranger --from-file=ca.crt="$EDDY_GIT_MTLS_CA" \
+    --from-file=tls.crt="$scratch/stranger.crt" --from-file=tls.key="$scratch/stranger.key" \
+    >/dev/null
+kubectl -n "$ns" create secret generic mtls-halfpair --from-file=ca.crt="$EDDY_GIT_MTLS_CA" \
+    --from-file=tls.crt="$EDDY_GIT_MTLS_CLIENT_CERT" >/dev/null
+# mtlsrepo NAME SECRET [SPEC-LINES]
+mtlsrepo() {
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $1}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_MTLS_URL/app.git
+  ref: {branch: main}
+  secretRef: {name: $2}
+${3:-}
+YAML
+}
+mtlsrepo app-mtls mtls-auth
+mtlsrepo app-mtls-nocert mtls-nocert
+mtlsrepo app-mtls-stranger mtls-stranger
+mtlsrepo app-mtls-halfpair mtls-halfpair
+kubectl -n "$ns" wait gitrepository/app-mtls --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "main@sha1:$app_head" "$(get app-mtls '{.status.artifact.revision}')" "revision over mTLS"
+assert_contains "$(files app-mtls)" "apps/web/web.yaml" "artifact over mTLS"
+for r in app-mtls-nocert app-mtls-stranger app-mtls-halfpair; do
+    kubectl -n "$ns" wait "gitrepository/$r" \
+        --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
+done
+assert_eq "AuthenticationFailed" \
+    "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].reason}')" \
+    "a certificate from another CA"
+assert_contains "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "client certificate" "message for a refused certificate"
+assert_eq "AuthenticationFailed" \
+    "$(get app-mtls-halfpair '{.status.conditions[?(@.type=="Ready")].reason}')" "tls.crt alone"
+assert_contains "$(get app-mtls-halfpair '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "'tls.crt' and 'tls.key' go together" "message for tls.crt alone"
+assert_not_contains "$(kubectl -n "$ns" get gitrepositories -o yaml)" "PRIVATE KEY" \
+    "no key material in status"
+
+step "proxySecretRef: plain HTTP and HTTPS (CONNECT) through a proxy with basic auth"
+bg_start proxy python3 "$EDDY_ROOT/tests/e2e/gitproxy.py" --ready-file "$scratch/proxy.ready" \
+    --log "$scratch/proxy-requests.log" --user pxuser --password pxpass
+retry 10 test -f "$scratch/proxy.ready"
+pport=$(sed -n 's/^port=//p' "$scratch/proxy.ready")
+kubectl -n "$ns" create secret generic proxy-auth --from-literal=address="http://127.0.0.1:$pport" \
+    --from-literal=username=pxuser --from-literal=password=pxpass >/dev/null
+kubectl -n "$ns" create secret generic proxy-wrong --from-literal=address="http://127.0.0.1:$pport" \
+    --from-literal=username=pxuser --from-literal=password=wrong-proxy-password >/dev/null
+# A repository nothing fetched yet, so the proxy sees the pack's POST as well.
+new_repo far
+git clone -q "$(git_http_url far)" "$scratch/far" 2>/dev/null
+echo "kind: Far" >"$scratch/far/far.yaml"
+commit_push "$scratch/far" "far one"
+far_head=$(git -C "$scratch/far" rev-parse HEAD)
+gitrepo app-proxied far "  proxySecretRef: {name: proxy-auth}"
+mtlsrepo app-proxied-mtls mtls-auth "  proxySecretRef: {name: proxy-auth}"
+gitrepo app-proxy-refused app "  proxySecretRef: {name: proxy-wrong}"
+for r in app-proxied app-proxied-mtls; do
+    kubectl -n "$ns" wait "gitrepository/$r" --for=condition=Ready --timeout=60s >/dev/null
+done
+assert_eq "main@sha1:$far_head" "$(get app-proxied '{.status.artifact.revision}')" "proxied revision"
+assert_eq "far.yaml " "$(files app-proxied)" "proxied artifact"
+assert_eq "main@sha1:$app_head" "$(get app-proxied-mtls '{.status.artifact.revision}')" \
+    "proxied mTLS revision"
+log=$(cat "$scratch/proxy-requests.log")
+assert_contains "$log" "GET $EDDY_GIT_HTTP_URL/far.git/info/refs?service=git-upload-pack 200" \
+    "ref listing through the proxy"
+assert_contains "$log" "POST $EDDY_GIT_HTTP_URL/far.git/git-upload-pack 200" \
+    "fetch through the proxy"
+mtls_hostport=${EDDY_GIT_MTLS_URL#https://}
+assert_contains "$log" "CONNECT ${mtls_hostport%%/*} 200" "HTTPS tunnelled through the proxy"
+kubectl -n "$ns" wait gitrepository/app-proxy-refused \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed \
+    --timeout=60s >/dev/null
+assert_contains "$(get app-proxy-refused '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "proxy refused the credentials" "message for refused proxy credentials"
+assert_not_contains "$(kubectl -n "$ns" get gitrepositories -o yaml; kubectl -n "$ns" get events -o yaml)" \
+    "wrong-proxy-password" "the proxy password is never shown"
