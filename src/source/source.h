@@ -106,6 +106,38 @@ typedef struct ed_source_git_result {
 int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,
                         ed_source_git_result *out, ed_err *err);
 
+/* ---- signature verification (spec.verify) ---- */
+
+typedef struct ed_source_verify_opts {
+    const char *url;     /* the repository, already fetched into the cache */
+    const char *commit;  /* 40 hex: the fetched commit */
+    bool head;           /* check the commit's signature (modes HEAD, TagAndHEAD) */
+    bool tag;            /* check the annotated tag's signature (modes Tag, TagAndHEAD) */
+    const char *tag_ref; /* "refs/tags/<name>" the commit was fetched through, or NULL */
+    /* The data of spec.verify.secretRef: armored OpenPGP public keys (any key but `.sshpub`). */
+    const ed_source_secret_entry *keys;
+    size_t nkeys;
+} ed_source_verify_opts;
+
+typedef struct ed_source_verify_result {
+    const char *reason; /* Flux's SourceVerified reason: Succeeded, InvalidCommitSignature,
+                           InvalidTagSignature, InvalidGitObject, InvalidVerificationMode,
+                           VerificationError (static strings) */
+    char message[1024]; /* on success, Flux's "verified signature of\n\t- commit '<sha>' with
+                           key '<key id>'" */
+} ed_source_verify_result;
+
+/*
+ * Verify the OpenPGP signatures opts asks for with gpgme (the gpg program must be installed),
+ * against only the keys in opts->keys (a temporary GnuPG home per call). On success *out has
+ * the message; on failure out->reason says which check failed and err says why, in Flux's
+ * words ("signature verification of commit '<sha>' failed: unable to verify commit with any of
+ * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key,
+ * a tag mode without a tag ref), ED_ENOTFOUND (not in the cache), ED_ERROR (GnuPG missing).
+ */
+int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *opts,
+                         ed_source_verify_result *out, ed_err *err);
+
 /* ---- artifacts ---- */
 
 /* The file an archive was written to, with Flux's artifact fields. */

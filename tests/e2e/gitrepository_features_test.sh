@@ -237,3 +237,97 @@ assert_contains "$(get app-proxy-refused '{.status.conditions[?(@.type=="Ready")
     "proxy refused the credentials" "message for refused proxy credentials"
 assert_not_contains "$(kubectl -n "$ns" get gitrepositories -o yaml; kubectl -n "$ns" get events -o yaml)" \
     "wrong-proxy-password" "the proxy password is never shown"
+
+step "verify: OpenPGP signatures of commits and tags (keys made here, in a temp GNUPGHOME)"
+export GNUPGHOME=$scratch/gnupg
+mkdir -m 700 "$GNUPGHOME"
+# gpg-agent (started by the signing below) runs detached: stop it however the test ends.
+trap 'gpgconf --kill all >/dev/null 2>&1 || true' EXIT
+gpg --batch --quiet --no-tty --passphrase '' --quick-gen-key "eddy signer <signer@eddy.invalid>" \
+    ed25519 sign never 2>/dev/null
+gpg --batch --quiet --no-tty --passphrase '' --quick-gen-key "stranger <stranger@eddy.invalid>" \
+    ed25519 sign never 2>/dev/null
+signer_fpr=$(gpg --list-keys --with-colons signer@eddy.invalid | awk -F: '/^fpr/ {print $10; exit}')
+gpg --armor --export signer@eddy.invalid >"$scratch/signer.asc"
+gpg --armor --export stranger@eddy.invalid >"$scratch/stranger.asc"
+kubectl -n "$ns" create secret generic pgp-signer --from-file=author.asc="$scratch/signer.asc" >/dev/null
+kubectl -n "$ns" create secret generic pgp-stranger --from-file=other.asc="$scratch/stranger.asc" \
+    >/dev/null
+new_repo signed
+git clone -q "$(git_http_url signed)" "$scratch/signed" 2>/dev/null
+sgit() { git -C "$scratch/signed" -c user.signingkey="$signer_fpr" -c gpg.program=gpg "$@" 2>/dev/null; }
+echo "kind: Signed" >"$scratch/signed/signed.yaml"
+sgit add -A
+sgit commit -qS -m "signed one"
+sgit tag -s v1.0.0 -m "signed tag"
+sgit tag -a v0.9.0 -m "unsigned tag"
+sgit push -q origin HEAD:main v1.0.0 v0.9.0
+signed_head=$(sgit rev-parse HEAD)
+sgit checkout -q -b unsigned
+echo "kind: Unsigned" >"$scratch/signed/unsigned.yaml"
+sgit add -A
+sgit commit -q -m "unsigned"
+sgit push -q origin unsigned
+# signedrepo NAME REF MODE SECRET
+signedrepo() {
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $1}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/signed.git
+  ref: $2
+  secretRef: {name: git-auth}
+  verify: {mode: $3, secretRef: {name: $4}}
+YAML
+}
+signedrepo verified-head '{"branch":"main"}' HEAD pgp-signer
+signedrepo verified-tag '{"tag":"v1.0.0"}' TagAndHEAD pgp-signer
+signedrepo wrong-key '{"branch":"main"}' HEAD pgp-stranger
+signedrepo unsigned-head '{"branch":"unsigned"}' HEAD pgp-signer
+signedrepo unsigned-tag '{"tag":"v0.9.0"}' Tag pgp-signer
+signedrepo tag-without-tag '{"branch":"main"}' Tag pgp-signer
+cond() { get "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
+for r in verified-head verified-tag; do
+    kubectl -n "$ns" wait "gitrepository/$r" --for=condition=Ready --timeout=60s >/dev/null
+    assert_eq "True" "$(cond "$r" SourceVerified status)" "SourceVerified of $r"
+done
+assert_eq "verified signature of
+	- commit '$signed_head' with key '${signer_fpr: -16}'" "$(cond verified-head SourceVerified message)" \
+    "SourceVerified message"
+assert_eq "HEAD" "$(get verified-head '{.status.sourceVerificationMode}')" "sourceVerificationMode"
+assert_contains "$(cond verified-tag SourceVerified message)" \
+    "tag 'v1.0.0@sha1:$signed_head' with key '${signer_fpr: -16}'" "tag verified"
+assert_contains "$(cond verified-tag SourceVerified message)" "- commit '$signed_head'" \
+    "TagAndHEAD verifies the commit too"
+for r in wrong-key unsigned-head unsigned-tag tag-without-tag; do
+    kubectl -n "$ns" wait "gitrepository/$r" \
+        --for=jsonpath='{.status.conditions[?(@.type=="SourceVerified")].status}'=False \
+        --timeout=60s >/dev/null
+    assert_eq "False" "$(cond "$r" Ready status)" "Ready of $r"
+    assert_eq "" "$(get "$r" '{.status.artifact.revision}')" "no artifact for $r"
+done
+assert_eq "InvalidCommitSignature" "$(cond wrong-key SourceVerified reason)" "wrong key reason"
+assert_eq "signature verification of commit '$signed_head' failed: unable to verify commit with any of the given key rings" \
+    "$(cond wrong-key Ready message)" "wrong key message"
+assert_eq "InvalidCommitSignature" "$(cond unsigned-head Ready reason)" "unsigned commit reason"
+assert_contains "$(cond unsigned-head SourceVerified message)" \
+    "commit does not have a PGP signature" "unsigned commit message"
+assert_eq "InvalidGitObject" "$(cond unsigned-tag SourceVerified reason)" "unsigned tag reason"
+assert_eq "InvalidVerificationMode" "$(cond tag-without-tag SourceVerified reason)" \
+    "Tag mode on a branch"
+
+step "verify: an unsigned commit on a verified branch is refused, the last artifact kept"
+sgit checkout -q main
+echo "kind: Sneaky" >"$scratch/signed/sneaky.yaml"
+sgit add -A
+sgit commit -q -m "not signed"
+sgit push -q origin HEAD:main
+kubectl -n "$ns" annotate --overwrite gitrepository/verified-head reconcile.fluxcd.io/requestedAt=unsigned >/dev/null
+kubectl -n "$ns" wait gitrepository/verified-head \
+    --for=jsonpath='{.status.conditions[?(@.type=="SourceVerified")].status}'=False --timeout=60s >/dev/null
+assert_eq "InvalidCommitSignature" "$(cond verified-head Ready reason)" "Ready after an unsigned commit"
+assert_eq "main@sha1:$signed_head" "$(get verified-head '{.status.artifact.revision}')" \
+    "the verified artifact stays"
+assert_not_contains "$(files verified-head)" "sneaky.yaml" "unverified content never served"
