@@ -196,7 +196,7 @@ static int push_commit(git_repository *repo, const ed_source_git_update_opts *o,
     ed_source_auth *auth_p = &pa.auth;
     char *url_safe = NULL;
     ed_source_url_normalize(o->url, &url_safe, NULL);
-    int rc = ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, err);
+    int rc = ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, NULL, 0, err);
     if (rc)
         goto out_noauth;
     if ((rc = push_refspecs(o, tmpref, specs, &nspecs, err)) != 0)
