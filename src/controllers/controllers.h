@@ -87,9 +87,6 @@ const char *ed_ctrl_secret_value(const ed_ctrl_secret *s, const char *key, size_
 void ed_ctrl_secret_clear(ed_ctrl_secret *s);
 
 /* ---- small shared helpers ---- */
-
-/* Seconds since the epoch of an RFC 3339 time ("2026-01-02T03:04:05Z"), or -1. */
-int64_t ed_ctrl_rfc3339_parse(const char *s);
 /* Record an Event (Action "Reconcile") about obj from controller (the reporting controller,
  * e.g. "image-reflector-controller"); annotations as ed_kube_event's, or NULL. Failures are
  * logged. */

@@ -56,17 +56,6 @@ static const char *str_at(const ed_node *n, const char *path)
     return ed_node_path_str(n, path);
 }
 
-int64_t ed_ctrl_rfc3339_parse(const char *s)
-{
-    struct tm tm = {0};
-    if (!s)
-        return -1;
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end)
-        return -1;
-    return (int64_t)timegm(&tm);
-}
-
 void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *controller,
                           const char *type, const char *reason, const char *note,
                           const char *const *annotations)
@@ -100,7 +89,8 @@ static bool scan_is_fresh(ed_imagerepo_controller *c, const ed_node *obj, int64_
     if (ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready") == NULL ||
         strcmp(ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"), "True") != 0)
         return false;
-    int64_t scanned = ed_ctrl_rfc3339_parse(str_at(obj, "/status/lastScanResult/scanTime"));
+    int64_t scanned =
+        (int64_t)ed_time_parse_rfc3339(str_at(obj, "/status/lastScanResult/scanTime"));
     if (scanned < 0)
         return false;
     char **tags = NULL;

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define API_VERSION "kustomize.toolkit.fluxcd.io/v1"
@@ -834,10 +835,11 @@ static int64_t drift_report(ed_ks_controller *c, const char *key, bool report_on
         left = until - ed_time_mono_ms();
         if (left < 0)
             left = 0;
-        char d[32];
-        ed_duration_format((left + 999) / 1000 * 1000, d);
-        snprintf(out->drift, sizeof(out->drift), "drift on %zu object%s (%s), reverting in %s", n,
-                 n == 1 ? "" : "s", subjects.data, d);
+        /* An absolute time: the status is read later (eddy get says "in 4m12s" then). */
+        char at[32];
+        ed_time_rfc3339(time(NULL) + (time_t)((left + 999) / 1000), at);
+        snprintf(out->drift, sizeof(out->drift), "drift on %zu object%s (%s), reverting at %s", n,
+                 n == 1 ? "" : "s", subjects.data, at);
     }
     ed_buf_free(&subjects);
     return left;

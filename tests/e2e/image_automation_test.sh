@@ -22,9 +22,9 @@ kubectl wait --for=condition=Established --timeout=60s \
 new_namespace "$ns"
 for tag in 1.0.0 1.1.0 2.0.0; do "$EDDY_ROOT/scripts/push-image" "$reg" auto/app "$tag" >/dev/null; done
 "$EDDY_ROOT/scripts/push-image" "$reg" auto/api 0.1.0 >/dev/null
-new_repo fleet
+new_repo image-fleet
 work=$scratch/work
-git clone -q "$(git_http_url fleet)" "$work" 2>/dev/null
+git clone -q "$(git_http_url image-fleet)" "$work" 2>/dev/null
 mkdir -p "$work/deploy" "$work/api" "$work/other"
 cat >"$work/deploy/app.yaml" <<YAML
 # The app, kept up to date by the automation.
@@ -80,7 +80,7 @@ kind: GitRepository
 metadata: {name: fleet}
 spec:
   interval: 10m
-  url: $EDDY_GIT_HTTP_URL/fleet.git
+  url: $EDDY_GIT_HTTP_URL/image-fleet.git
   ref: {branch: main}
   secretRef: {name: git-auth}
 ---

@@ -2,8 +2,7 @@
 # tests/e2e/ks_fields_test.sh: a Kustomization's kustomize fields in the real agent, as Flux
 # applies them on top of the path's own kustomization: targetNamespace, namePrefix/nameSuffix
 # (replacing the path's own), images (after the path's), commonMetadata (overwriting labels
-# and annotations); spec.patches and spec.components work when the engine implements them and
-# are refused with a clear Ready=False message until then, never ignored.
+# and annotations), spec.patches and spec.components.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -70,7 +69,7 @@ assert_eq fields "$(d '{.metadata.labels.kustomize\.toolkit\.fluxcd\.io/name}')"
 assert_eq flux-team "$(kubectl -n "$target" get configmap flux-settings-v2 -o 'jsonpath={.metadata.annotations.owner}')" "commonMetadata overwrites an annotation"
 assert_fails "the path's own prefix" kubectl -n "$target" get deploy own-web
 
-step "spec.patches: applied, or refused while the engine has no patches"
+step "spec.patches"
 kustomization fields ./app "  targetNamespace: $target
   namePrefix: flux-
   nameSuffix: -v2
@@ -81,18 +80,12 @@ kustomization fields ./app "  targetNamespace: $target
       metadata: {name: settings}
       data: {color: green}
     target: {kind: ConfigMap}"
-settled() { [ "$(ksget fields '{.status.observedGeneration}')" = "$(ksget fields '{.metadata.generation}')" ] ||
-    [ "$(ready_reason fields)" = BuildFailed ]; }
-retry 60 settled
-if [ "$(ready_reason fields)" = BuildFailed ]; then
-    assert_eq "spec.patches: kustomize patches are not supported by eddy yet" "$(ready_message fields)" "refused clearly"
-    assert_eq False "$(ready_status fields)" "Ready"
-    assert_eq blue "$(kubectl -n "$target" get configmap flux-settings-v2 -o 'jsonpath={.data.color}')" "nothing applied"
-else
-    retry 30 bash -c "[ \"\$(kubectl -n $target get configmap flux-settings-v2 -o 'jsonpath={.data.color}')\" = green ]"
-fi
+applied_spec() { [ "$(ksget fields '{.status.observedGeneration}')" = "$(ksget fields '{.metadata.generation}')" ]; }
+retry 60 applied_spec
+green() { [ "$(kubectl -n "$target" get configmap flux-settings-v2 -o 'jsonpath={.data.color}')" = green ]; }
+retry 30 green
 
-step "spec.components: used, or refused while the engine has no components"
+step "spec.components"
 put component/kustomization.yaml <<'YAML'
 apiVersion: kustomize.config.k8s.io/v1alpha1
 kind: Component
@@ -102,13 +95,12 @@ commit "component"
 kustomization fields ./app "  targetNamespace: $target
   components: [../component]"
 poke
-settled2() { [ "$(ready_reason fields)" = BuildFailed ] || [ "$(ksget fields '{.status.lastAppliedRevision}')" = "$(rev)" ]; }
-retry 60 settled2
-if [ "$(ready_reason fields)" = BuildFailed ]; then
-    assert_eq "spec.components: kustomize components are not supported by eddy yet" "$(ready_message fields)" "refused clearly"
-else
-    assert_eq yes "$(kubectl -n "$target" get deploy own-web -o 'jsonpath={.metadata.annotations.component}')" "component applied"
-fi
+component_applied() {
+    [ "$(ksget fields '{.status.lastAppliedRevision}')" = "$(rev)" ] &&
+        [ "$(ksget fields '{.status.observedGeneration}')" = "$(ksget fields '{.metadata.generation}')" ]
+}
+retry 60 component_applied
+assert_eq yes "$(kubectl -n "$target" get deploy own-web -o 'jsonpath={.metadata.annotations.component}')" "component applied"
 
 step "without namePrefix the path's own prefix is back, and the old names are pruned"
 kustomization fields ./app "  targetNamespace: $target"
