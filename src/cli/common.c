@@ -441,9 +441,14 @@ static void print_result(const ed_cli_kind *k, const ed_node *o)
 static int ready_state(const ed_node *o, const char *token)
 {
     if (token) {
+        /* As flux reconcile: once the request is handled, Ready says how it went (a failed
+         * attempt leaves observedGeneration and Reconciling as they were). */
         const char *handled = ed_node_path_str(o, "/status/lastHandledReconcileAt");
         if (!handled || strcmp(handled, token) != 0)
             return 0;
+        const char *r = ed_cli_cond(o, "Ready", "/status");
+        if (r && strcmp(r, "False") == 0)
+            return -1;
     }
     int64_t gen = 0, observed = -1;
     ed_node_int(ed_node_path(o, "/metadata/generation"), &gen);
