@@ -212,6 +212,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errors, make_tree, remove_tree),
         cmocka_unit_test(test_smp_maps),
         cmocka_unit_test(test_smp_keyed_lists),
+        cmocka_unit_test(test_smp_list_map_keys),
         cmocka_unit_test(test_smp_directives),
         cmocka_unit_test(test_smp_custom_resources),
         cmocka_unit_test(test_smp_errors),

@@ -132,6 +132,37 @@ void test_smp_keyed_lists(void **state)
              "      volumes: [{name: v1, emptyDir: {}}]\n");
 }
 
+void test_smp_list_map_keys(void **state)
+{
+    (void)state;
+    static const char pod[] = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                              "  containers:\n  - name: c\n    ports:\n";
+    char obj[512], patch[512], want[512];
+    /* Ports merge by (containerPort, protocol). With no protocol anywhere, by containerPort,
+     * the patch's elements first. */
+    snprintf(obj, sizeof(obj), "%s    - {containerPort: 1}\n    - {containerPort: 2}\n", pod);
+    snprintf(patch, sizeof(patch), "%s    - {containerPort: 2, name: b}\n", pod);
+    snprintf(want, sizeof(want), "%s    - {containerPort: 2, name: b}\n    - {containerPort: 1}\n",
+             pod);
+    smp_case(obj, patch, want);
+    /* With a protocol somewhere: new elements first, the target's keep their places; an element
+     * whose keys only partly agree with the target's is dropped, as kustomize does. */
+    snprintf(obj, sizeof(obj),
+             "%s    - {containerPort: 53, protocol: UDP}\n    - {containerPort: 53, protocol: "
+             "TCP}\n    - {containerPort: 80}\n",
+             pod);
+    snprintf(
+        patch, sizeof(patch),
+        "%s    - {containerPort: 53, protocol: TCP, hostPort: 53}\n    - {containerPort: 8080}\n"
+        "    - {containerPort: 80, protocol: TCP, name: dropped}\n",
+        pod);
+    snprintf(want, sizeof(want),
+             "%s    - {containerPort: 8080}\n    - {containerPort: 53, protocol: UDP}\n"
+             "    - {containerPort: 53, protocol: TCP, hostPort: 53}\n    - {containerPort: 80}\n",
+             pod);
+    smp_case(obj, patch, want);
+}
+
 void test_smp_directives(void **state)
 {
     (void)state;
