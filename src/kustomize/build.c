@@ -55,14 +55,36 @@ void ks_list_take_all(ks_list *dst, ks_list *src)
     *src = (ks_list){0};
 }
 
+void ks_res_remember_id(ks_res *r)
+{
+    const ed_node *root = ed_doc_root(r->doc);
+    const char *name = ed_node_path_str(root, "/metadata/name");
+    const char *ns = ed_node_path_str(root, "/metadata/namespace");
+    r->prev_names = ed_xrealloc(r->prev_names, (r->n_prev + 1) * sizeof(char *));
+    r->prev_ns = ed_xrealloc(r->prev_ns, (r->n_prev + 1) * sizeof(char *));
+    r->prev_names[r->n_prev] = ed_xstrdup(name ? name : "");
+    r->prev_ns[r->n_prev++] = ed_xstrdup(ns ? ns : "");
+}
+
+void ks_res_free(ks_res *r)
+{
+    ed_doc_free(r->doc);
+    for (size_t k = 0; k < r->n_old_names; k++)
+        free(r->old_names[k]);
+    free(r->old_names);
+    for (size_t k = 0; k < r->n_prev; k++) {
+        free(r->prev_names[k]);
+        free(r->prev_ns[k]);
+    }
+    free(r->prev_names);
+    free(r->prev_ns);
+    *r = (ks_res){0};
+}
+
 void ks_list_free(ks_list *l)
 {
-    for (size_t i = 0; i < l->len; i++) {
-        ed_doc_free(l->items[i].doc);
-        for (size_t k = 0; k < l->items[i].n_old_names; k++)
-            free(l->items[i].old_names[k]);
-        free(l->items[i].old_names);
-    }
+    for (size_t i = 0; i < l->len; i++)
+        ks_res_free(&l->items[i]);
     free(l->items);
     *l = (ks_list){0};
 }

@@ -13,6 +13,11 @@ typedef struct ks_res {
     ed_doc *doc;
     char **old_names; /* malloc'd, oldest first */
     size_t n_old_names;
+    /* kustomize's previous ids: every (name, namespace) the object had before a transformer or
+     * a patch changed them, oldest first (malloc'd; "" for no namespace). Patches find their
+     * target by any of them. */
+    char **prev_names, **prev_ns;
+    size_t n_prev;
 } ks_res;
 
 typedef struct ks_list {
@@ -24,6 +29,10 @@ void ks_list_push(ks_list *l, ed_doc *doc);
 /* Move every item of src to the end of dst and empty src. */
 void ks_list_take_all(ks_list *dst, ks_list *src);
 void ks_list_free(ks_list *l);
+/* Record r's current name and namespace among its previous ids, before they change. */
+void ks_res_remember_id(ks_res *r);
+/* Free what r owns (its document and names). */
+void ks_res_free(ks_res *r);
 
 /* A resource's identity parts, borrowed from its document ("" when absent). The group is the
  * first group_len bytes of `group` (it points into apiVersion). */

@@ -300,33 +300,52 @@ static int regex_match(const char *pattern, const char *s, bool *match, ed_err *
     return 0;
 }
 
-/* The namespace kustomize compares: "default" for none, a marker for cluster-scoped kinds. */
-static const char *effective_ns(const ks_id *id)
+/* The object's original id's name and namespace (its first previous id, or its current). */
+static void original_id(const ks_res *r, const ks_id *cur, const char **name, const char **ns)
+{
+    *name = r->n_prev ? r->prev_names[0] : cur->name;
+    *ns = r->n_prev ? r->prev_ns[0] : cur->ns;
+}
+
+/* A namespace as kustomize compares it, for an object of id's kind. */
+static const char *effective(const ks_id *id, const char *ns)
 {
     if (ks_is_cluster_scoped(id))
         return "_non_namespaceable_";
-    return *id->ns ? id->ns : "default";
+    return *ns ? ns : "default";
 }
 
+/* Does pattern match a or b? */
+static int regex_either(const char *pattern, const char *a, const char *b, bool *match, ed_err *err)
+{
+    int rc = regex_match(pattern, a, match, err);
+    if (!rc && !*match)
+        rc = regex_match(pattern, b, match, err);
+    return rc;
+}
+
+/* kustomize's selection: group, version and kind of the object, its original or current name,
+ * its original or current namespace, then the label and annotation selectors. */
 static int select_one(const ks_selector *sel, const ks_res *r, bool *match, ed_err *err)
 {
     ks_id id;
     const ed_node *obj = ed_doc_root(r->doc);
     ks_id_of(obj, &id);
     char *group = ed_xasprintf("%.*s", (int)id.group_len, id.group);
-    const char *fields[] = {group, id.version, id.kind, effective_ns(&id)};
-    const char *pats[] = {sel->group, sel->version, sel->kind, sel->ns};
+    const char *fields[] = {group, id.version, id.kind};
+    const char *pats[] = {sel->group, sel->version, sel->kind};
+    const char *org_name, *org_ns;
+    original_id(r, &id, &org_name, &org_ns);
     int rc = 0;
     *match = true;
-    for (size_t k = 0; k < 4 && *match && !rc; k++)
+    for (size_t k = 0; k < 3 && *match && !rc; k++)
         if (pats[k] && *pats[k])
             rc = regex_match(pats[k], fields[k], match, err);
     free(group);
-    if (!rc && *match && sel->name && *sel->name) {
-        rc = regex_match(sel->name, id.name, match, err);
-        for (size_t k = 0; !rc && !*match && k < r->n_old_names; k++)
-            rc = regex_match(sel->name, r->old_names[k], match, err);
-    }
+    if (!rc && *match && sel->ns && *sel->ns)
+        rc = regex_either(sel->ns, effective(&id, org_ns), effective(&id, id.ns), match, err);
+    if (!rc && *match && sel->name && *sel->name)
+        rc = regex_either(sel->name, org_name, id.name, match, err);
     if (!rc && *match && sel->labels && *sel->labels)
         rc = ks_selector_match(sel->labels, ed_node_path(obj, "/metadata/labels"), match, err);
     if (!rc && *match && sel->annotations && *sel->annotations)
@@ -335,30 +354,37 @@ static int select_one(const ks_selector *sel, const ks_res *r, bool *match, ed_e
     return rc;
 }
 
-/* Does r have the id of patch (group, version, kind, namespace, and any of its names)? */
+/* Does r have the id of patch: its group, version and kind, and the name and namespace of its
+ * current id or of any previous one? */
 static bool has_patch_id(const ks_res *r, const ed_node *patch)
 {
     ks_id a, b;
     ks_id_of(ed_doc_root(r->doc), &a);
     ks_id_of(patch, &b);
     if (a.group_len != b.group_len || strncmp(a.group, b.group, a.group_len) != 0 ||
-        strcmp(a.version, b.version) != 0 || strcmp(a.kind, b.kind) != 0 ||
-        strcmp(effective_ns(&a), effective_ns(&b)) != 0)
+        strcmp(a.version, b.version) != 0 || strcmp(a.kind, b.kind) != 0)
         return false;
-    if (strcmp(a.name, b.name) == 0)
+    const char *want_ns = effective(&a, b.ns);
+    if (strcmp(a.name, b.name) == 0 && strcmp(effective(&a, a.ns), want_ns) == 0)
         return true;
-    for (size_t k = 0; k < r->n_old_names; k++)
-        if (strcmp(r->old_names[k], b.name) == 0)
+    for (size_t k = 0; k < r->n_prev; k++)
+        if (strcmp(r->prev_names[k], b.name) == 0 &&
+            strcmp(effective(&a, r->prev_ns[k]), want_ns) == 0)
             return true;
     return false;
 }
 
 /* ---- applying ---- */
 
-static void remember_name(ks_res *r, const char *name)
+/* After a patch renamed r (or moved it to another namespace): record its former id. */
+static void remember_id(ks_res *r, const char *name, const char *ns)
 {
     r->old_names = ed_xrealloc(r->old_names, (r->n_old_names + 1) * sizeof(char *));
     r->old_names[r->n_old_names++] = ed_xstrdup(name);
+    r->prev_names = ed_xrealloc(r->prev_names, (r->n_prev + 1) * sizeof(char *));
+    r->prev_ns = ed_xrealloc(r->prev_ns, (r->n_prev + 1) * sizeof(char *));
+    r->prev_names[r->n_prev] = ed_xstrdup(name);
+    r->prev_ns[r->n_prev++] = ed_xstrdup(ns);
 }
 
 static void set_meta(ed_doc *doc, const char *key, const char *value)
@@ -393,7 +419,7 @@ static int smp_one(const ks_patch *p, ks_res *r, const ed_node *patch, bool *del
         if (!p->allow_name)
             set_meta(doc, "name", name);
         else if (strcmp(name, ed_node_path_str(ed_doc_root(doc), "/metadata/name") ?: "") != 0)
-            remember_name(r, name);
+            remember_id(r, name, ns);
         set_meta(doc, "namespace", ns);
     }
     free(api);
@@ -405,11 +431,7 @@ static int smp_one(const ks_patch *p, ks_res *r, const ed_node *patch, bool *del
 
 static void drop_item(ks_list *l, size_t i)
 {
-    ks_res *r = &l->items[i];
-    ed_doc_free(r->doc);
-    for (size_t k = 0; k < r->n_old_names; k++)
-        free(r->old_names[k]);
-    free(r->old_names);
+    ks_res_free(&l->items[i]);
     memmove(&l->items[i], &l->items[i + 1], (l->len - i - 1) * sizeof(*l->items));
     l->len--;
 }
@@ -423,13 +445,16 @@ static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed
         if (rc)
             return rc;
         if (match && p->json) {
-            const char *before = ed_node_path_str(ed_doc_root(l->items[i].doc), "/metadata/name");
-            char *name = ed_xstrdup(before ? before : "");
+            const ed_node *root = ed_doc_root(l->items[i].doc);
+            char *name = ed_xstrdup(ed_node_path_str(root, "/metadata/name") ?: "");
+            char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
             rc = ed_ks_json6902_apply(l->items[i].doc, body, err);
-            const char *after = ed_node_path_str(ed_doc_root(l->items[i].doc), "/metadata/name");
-            if (!rc && after && strcmp(after, name) != 0)
-                remember_name(&l->items[i], name);
+            root = ed_doc_root(l->items[i].doc);
+            if (!rc && (strcmp(ed_node_path_str(root, "/metadata/name") ?: "", name) != 0 ||
+                        strcmp(ed_node_path_str(root, "/metadata/namespace") ?: "", ns) != 0))
+                remember_id(&l->items[i], name, ns);
             free(name);
+            free(ns);
         } else if (match) {
             rc = smp_one(p, &l->items[i], body, &deleted, err);
         }

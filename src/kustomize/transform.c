@@ -286,6 +286,7 @@ static void rename_one(ks_res *r, const char *prefix, const char *suffix)
         (strcmp(id.kind, "APIService") == 0 && group_is(&id, "apiregistration.k8s.io")))
         return;
     char *newname = ed_xasprintf("%s%s%s", prefix, id.name, suffix);
+    ks_res_remember_id(r);
     r->old_names = ed_xrealloc(r->old_names, (r->n_old_names + 1) * sizeof(char *));
     r->old_names[r->n_old_names++] = ed_xstrdup(id.name);
     set_str(r->doc, ed_node_ensure_map(r->doc, root, "metadata"), "name", newname);
@@ -391,8 +392,10 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patc
     int rc = 0;
 
     if (ns && *ns)
-        for (size_t i = 0; i < l->len; i++)
+        for (size_t i = 0; i < l->len; i++) {
+            ks_res_remember_id(&l->items[i]);
             namespace_one(l->items[i].doc, ns);
+        }
     if ((prefix && *prefix) || (suffix && *suffix))
         for (size_t i = 0; i < l->len; i++)
             rename_one(&l->items[i], prefix ? prefix : "", suffix ? suffix : "");
