@@ -4,9 +4,10 @@
  * test, with RFC 6901 pointers (`~0` for '~', `~1` for '/', `-` for the end of an array).
  *
  * Like the library kustomize uses (evanphx/json-patch), `add` needs the parent of its path to
- * exist, `remove` and `replace` need the path itself, and an array index may equal the length
- * only for `add`. Operations apply in order; the first failure stops the patch and names the
- * operation, its index and its path.
+ * exist, `remove` needs the path itself, `replace` needs it too except that replacing a missing
+ * key of a mapping adds it, an array index may equal the length only for `add`, and a '~' not
+ * followed by 0 or 1 is kept literally. Operations apply in order; the first failure stops the
+ * patch and names the operation, its index and its path.
  */
 #include "kustomize_int.h"
 
