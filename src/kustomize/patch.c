@@ -80,6 +80,12 @@ static int parse_body(ks_patch *p, const char *text, size_t len, int want_json, 
         return ed_err_set(err, ED_EINVALID, "%s is empty", p->origin);
     if (p->ndocs == 1 && ed_node_kind_of(ed_doc_root(p->docs[0])) == ED_NODE_SEQ) {
         p->json = true;
+        /* kustomize reads an empty list as a (void) patch of either kind, and refuses it. */
+        if (ed_node_len(ed_doc_root(p->docs[0])) == 0)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s illegally qualifies as both an SM and JSON patch (an empty "
+                              "list)",
+                              p->origin);
         return 0;
     }
     if (want_json)
@@ -436,6 +442,19 @@ static void drop_item(ks_list *l, size_t i)
     l->len--;
 }
 
+/* After a patch, the object must still have a kind and a name, as kustomize checks. */
+static int check_identity(const ks_res *r, ed_err *err)
+{
+    const ed_node *root = ed_doc_root(r->doc);
+    const char *kind = ed_node_path_str(root, "/kind"),
+               *name = ed_node_path_str(root, "/metadata/name");
+    if (ed_node_kind_of(root) != ED_NODE_MAP || !kind || !*kind)
+        return ed_err_set(err, ED_EINVALID, "missing kind in the patched object");
+    if (!name || !*name)
+        return ed_err_set(err, ED_EINVALID, "missing metadata.name in the patched object");
+    return 0;
+}
+
 /* Apply p's document d to every object the target selects. */
 static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed_err *err)
 {
@@ -458,6 +477,8 @@ static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed
         } else if (match) {
             rc = smp_one(p, &l->items[i], body, &deleted, err);
         }
+        if (!rc && match && !deleted)
+            rc = check_identity(&l->items[i], err);
         if (rc) {
             ks_id id;
             ks_id_of(ed_doc_root(l->items[i].doc), &id);
@@ -505,6 +526,8 @@ static int apply_by_id(const ks_patch *p, const ed_node *body, ks_list *l, ed_er
     }
     bool deleted = false;
     int rc = smp_one(p, &l->items[found], body, &deleted, err);
+    if (!rc && !deleted)
+        rc = check_identity(&l->items[found], err);
     if (rc)
         return ed_err_wrap(err, "applying %s", p->origin);
     if (deleted)
