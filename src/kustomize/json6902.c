@@ -71,6 +71,7 @@ static ed_node *child(const ed_node *node, const char *tok)
 /* Walk pointer ptr from root down to the parent of its last token. */
 static int resolve(ed_node *root, const char *ptr, struct pointer_target *t, ed_err *err)
 {
+    ED_ASSERT(ptr != NULL);
     t->parent = NULL;
     t->token = NULL;
     if (*ptr == '\0')
@@ -222,7 +223,9 @@ static int apply_op(ed_doc *doc, const ed_node *op, ed_err *err)
         return ed_err_set(err, ED_EINVALID, "an operation must be a mapping, not a %s",
                           ed_node_kind_name(ed_node_kind_of(op)));
     const char *name = op_string(op, "op", err);
-    const char *path = name ? op_string(op, "path", err) : NULL;
+    if (!name)
+        return ED_EINVALID;
+    const char *path = op_string(op, "path", err);
     if (!path)
         return ED_EINVALID;
     const ed_node *value = ed_node_get(op, "value");
@@ -245,6 +248,7 @@ static int apply_op(ed_doc *doc, const ed_node *op, ed_err *err)
     if (strcmp(name, "replace") == 0)
         return op_replace(doc, path, ed_node_copy(doc, value), err);
     if (strcmp(name, "move") == 0) {
+        ED_ASSERT(from != NULL);
         if (strncmp(path, from, strlen(from)) == 0 && path[strlen(from)] == '/')
             return ed_err_set(err, ED_EINVALID, "cannot move '%s' into its own child '%s'", from,
                               path);
@@ -252,6 +256,7 @@ static int apply_op(ed_doc *doc, const ed_node *op, ed_err *err)
         return rc ? rc : op_add(doc, path, v, err);
     }
     if (strcmp(name, "copy") == 0) {
+        ED_ASSERT(from != NULL);
         rc = op_get(doc, from, &v, err);
         return rc ? rc : op_add(doc, path, ed_node_copy(doc, v), err);
     }

@@ -186,8 +186,8 @@ static int load_entry(ks_patch_set *set, const ed_node *e, ks_loader *ld, const 
         return field_error(kfile, field, i, "an entry must be a mapping", err);
     for (size_t k = 0; k < ed_node_len(e); k++) {
         const char *key = ed_node_key_at(e, k);
-        if (strcmp(key, "path") && strcmp(key, "patch") && strcmp(key, "target") &&
-            strcmp(key, "options")) {
+        if (strcmp(key, "path") != 0 && strcmp(key, "patch") != 0 && strcmp(key, "target") != 0 &&
+            strcmp(key, "options") != 0) {
             char *m = ed_xasprintf("unknown field \"%s\"", key);
             int rc = field_error(kfile, field, i, m, err);
             free(m);
@@ -214,7 +214,8 @@ static int load_entry(ks_patch_set *set, const ed_node *e, ks_loader *ld, const 
     if (!rc)
         rc = read_options(ed_node_get(e, "options"), p, kfile, i, err);
     if (!rc)
-        rc = ps && *ps ? load_path(p, ld, ps, json, err) : parse_body(p, is, strlen(is), json, err);
+        rc = ps && *ps ? load_path(p, ld, ps, json, err)
+                       : parse_body(p, is ? is : "", is ? strlen(is) : 0, json, err);
     if (!rc && p->json && !p->has_target)
         rc = ed_err_set(err, ED_EINVALID, "must specify a target for JSON patch %s", p->origin);
     if (!rc && !p->json && p->has_target && p->ndocs > 1)
