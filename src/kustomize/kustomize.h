@@ -67,7 +67,8 @@ int ed_ks_build_yaml(const char *dir, const ed_ks_options *opts, ed_buf *out, ed
  * delete|replace|merge` in a mapping or list element. The object's apiVersion and kind choose
  * the schema; a kind without one (a custom resource) merges mappings and replaces lists. The
  * caller keeps name and namespace if it must (kustomize does). *deleted is set when the patch
- * deletes the whole object (`$patch: delete` at the top); doc's root is then unchanged.
+ * deletes the whole object (`$patch: delete` at the top); doc's root is then unchanged. As in
+ * kustomize, `$patch: replace` at the top leaves the object unchanged.
  * Errors: ED_EINVALID when the object or patch is not a mapping, or for an unknown `$patch`
  * value (the message names the field).
  */

@@ -561,10 +561,6 @@ int ed_ks_smp_apply(ed_doc *doc, const ed_node *patch, bool *deleted, ed_err *er
                           ed_node_kind_name(ed_node_kind_of(patch)));
     struct merger m = {doc, err};
     ed_node *replacement = NULL;
-    int rc = merge_map(&m, root, patch, root_def(root), deleted, &replacement);
-    if (rc)
-        return rc;
-    if (replacement)
-        ed_doc_set_root(doc, replacement);
-    return 0;
+    /* `$patch: replace` at the top is ignored by kustomize: the object stays as it is. */
+    return merge_map(&m, root, patch, root_def(root), deleted, &replacement);
 }
