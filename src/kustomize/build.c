@@ -241,12 +241,10 @@ static const char *const known_fields[] = {"apiVersion",
 
 /* The fields this engine implements; the others are refused rather than ignored. */
 static const char *const supported_fields[] = {
-    "apiVersion",      "kind",       "metadata",
-    "namePrefix",      "nameSuffix", "namespace",
-    "commonLabels",    "labels",     "commonAnnotations",
-    "images",          "replicas",   "resources",
-    "bases",           "patches",    "patchesStrategicMerge",
-    "patchesJson6902", NULL};
+    "apiVersion",      "kind",         "metadata", "namePrefix",        "nameSuffix",
+    "namespace",       "commonLabels", "labels",   "commonAnnotations", "images",
+    "replicas",        "resources",    "bases",    "patches",           "patchesStrategicMerge",
+    "patchesJson6902", "openapi",      NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {

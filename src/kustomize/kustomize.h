@@ -8,10 +8,10 @@
  * `namePrefix`/`nameSuffix` (on metadata.name only: name references in other objects are not
  * updated yet), `commonLabels`, `labels` (includeSelectors, includeTemplates), `commonAnnotations`,
  * `images`, `replicas`, `patches` (strategic merge and JSON 6902, with targets), the legacy
- * `patchesStrategicMerge` and `patchesJson6902`, then sorts the result in kustomize's default
- * (legacy) order. Every other kustomization field (generators, components, replacements, ...) is
- * refused
- * with an error naming it, never ignored. Remote bases are refused.
+ * `patchesStrategicMerge` and `patchesJson6902`, `openapi: {path: ...}` (merge keys of custom
+ * resources for this kustomization's strategic merge patches), then sorts the result in kustomize's
+ * default (legacy) order. Every other kustomization field (generators, components, replacements,
+ * ...) is refused with an error naming it, never ignored. Remote bases are refused.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
  */
@@ -73,6 +73,17 @@ int ed_ks_build_yaml(const char *dir, const ed_ks_options *opts, ed_buf *out, ed
  * value (the message names the field).
  */
 int ed_ks_smp_apply(ed_doc *doc, const ed_node *patch, bool *deleted, ed_err *err);
+
+/*
+ * ed_ks_smp_apply with the schema of an OpenAPI (swagger 2) document instead of the built-in
+ * table: `definitions` is that document's "definitions" mapping (borrowed, read during the
+ * call), whose x-kubernetes-group-version-kind, properties, $ref, x-kubernetes-patch-strategy,
+ * x-kubernetes-patch-merge-key and x-kubernetes-list-map-keys say how lists merge. As with
+ * kustomize's `openapi: {path: ...}`, it replaces the built-in table: a kind it does not
+ * define has no schema. NULL means the built-in table. Errors as ed_ks_smp_apply.
+ */
+int ed_ks_smp_apply_schema(ed_doc *doc, const ed_node *patch, const ed_node *definitions,
+                           bool *deleted, ed_err *err);
 
 /*
  * Apply the JSON patch `ops` (RFC 6902: a sequence of operations add, remove, replace, move,

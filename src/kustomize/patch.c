@@ -30,12 +30,15 @@ typedef struct ks_patch {
     bool has_target;
     ks_selector target;
     bool allow_name, allow_kind;
+    const ed_node *definitions; /* the kustomization's own OpenAPI definitions, or NULL */
 } ks_patch;
 
 struct ks_patch_set {
     ks_patch *items;
     size_t len;
-    size_t n_early; /* items[0 .. n_early) run before namespace, the rest after annotations */
+    size_t n_early;   /* items[0 .. n_early) run before namespace, the rest after annotations */
+    ed_doc **openapi; /* the document of `openapi: {path: ...}` */
+    size_t n_openapi;
 };
 
 void ks_patch_set_free(ks_patch_set *set)
@@ -47,6 +50,7 @@ void ks_patch_set_free(ks_patch_set *set)
         ed_doc_list_free(set->items[i].docs, set->items[i].ndocs);
     }
     free(set->items);
+    ed_doc_list_free(set->openapi, set->n_openapi);
     free(set);
 }
 
@@ -255,6 +259,41 @@ static int check_seq(const ed_node *n, const char *kfile, const char *field, ed_
                       ed_node_kind_name(ed_node_kind_of(n)));
 }
 
+/* `openapi: {path: FILE}`: an OpenAPI (swagger 2) document whose definitions replace the
+ * built-in merge keys for this kustomization's strategic merge patches, as in kustomize. */
+static int load_openapi(ks_patch_set *set, const ed_node *oa, ks_loader *ld, const char *kfile,
+                        ed_err *err)
+{
+    if (!oa || ed_node_kind_of(oa) == ED_NODE_NULL)
+        return 0;
+    const char *path = ed_node_str(ed_node_get(oa, "path"));
+    if (ed_node_kind_of(oa) != ED_NODE_MAP || ed_node_len(oa) != 1 || !path)
+        return ed_err_set(err, ED_EINVALID,
+                          "%s: openapi: only `path: FILE` is supported by eddy (not `version`)",
+                          kfile);
+    char *data = NULL;
+    size_t len = 0;
+    int rc = ks_loader_read(ld, path, &data, &len, err);
+    if (!rc)
+        rc = ed_doc_parse_yaml(data, len, path, &set->openapi, &set->n_openapi, err);
+    free(data);
+    if (rc)
+        return ed_err_wrap(err, "%s: openapi", kfile);
+    const ed_node *defs =
+        set->n_openapi >= 1 ? ed_node_get(ed_doc_root(set->openapi[0]), "definitions") : NULL;
+    if (ed_node_kind_of(defs) != ED_NODE_MAP) {
+        /* kustomize then knows no kind at all: every list is replaced. */
+        ed_doc *empty = ed_doc_new();
+        ed_doc_set_root(empty, ed_node_new_map(empty));
+        set->openapi = ed_xrealloc(set->openapi, (set->n_openapi + 1) * sizeof(ed_doc *));
+        set->openapi[set->n_openapi++] = empty;
+        defs = ed_doc_root(empty);
+    }
+    for (size_t i = 0; i < set->len; i++)
+        set->items[i].definitions = defs;
+    return 0;
+}
+
 int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patch_set **out,
                     ed_err *err)
 {
@@ -275,6 +314,8 @@ int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patc
     for (size_t i = 0; !rc && i < ed_node_len(legacy_json); i++)
         rc =
             load_entry(set, ed_node_at(legacy_json, i), ld, kfile, "patchesJson6902", i, true, err);
+    if (!rc)
+        rc = load_openapi(set, ed_node_get(kz, "openapi"), ld, kfile, err);
     if (rc) {
         ks_patch_set_free(set);
         set = NULL;
@@ -415,7 +456,7 @@ static int smp_one(const ks_patch *p, ks_res *r, const ed_node *patch, bool *del
     char *kind = ed_xstrdup(ed_node_path_str(root, "/kind") ?: "");
     char *name = ed_xstrdup(ed_node_path_str(root, "/metadata/name") ?: "");
     char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
-    int rc = ed_ks_smp_apply(doc, patch, deleted, err);
+    int rc = ed_ks_smp_apply_schema(doc, patch, p->definitions, deleted, err);
     root = ed_doc_root(doc);
     if (!rc && !*deleted && ed_node_len(root) == 0)
         *deleted = true;

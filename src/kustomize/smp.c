@@ -12,6 +12,9 @@
  * The schema is the table generated from the API server's OpenAPI document
  * (smp_table.inc, see hack/openapi/gen-smp-table). A kind not in the table (a custom
  * resource) has no schema: its mappings merge and its lists are replaced, as in kustomize.
+ * A kustomization's own OpenAPI document (`openapi: {path: ...}`) replaces the table, as in
+ * kustomize: its definitions (with $ref, x-kubernetes-patch-strategy, -patch-merge-key and
+ * -list-map-keys) are read in place.
  * kustomize's merge does not interpret the API server's other directives
  * (`$setElementOrder/`, `$retainKeys`, `$deleteFromPrimitiveList/`): like it, this engine
  * copies them into the result as ordinary keys.
@@ -46,10 +49,17 @@ struct smp_kind {
 #define NDEFS  ((int)(sizeof(smp_defs) / sizeof(smp_defs[0])))
 #define NKINDS (sizeof(smp_kinds) / sizeof(smp_kinds[0]))
 
+/* A definition: of the built-in table (def, -1 for none), or of a kustomization's own OpenAPI
+ * document (cdef, a schema object in it, NULL for none). */
+typedef struct schema_ref {
+    int def;
+    const ed_node *cdef;
+} schema_ref;
+
 /* The schema of a field: the definition of its value (or of a list's elements) and whether it
  * merges as a list, with which keys ("a,b"; NULL for a list of scalars). */
 typedef struct field_schema {
-    int def;
+    schema_ref elem;
     bool merge;
     const char *key;
 } field_schema;
@@ -80,9 +90,9 @@ static bool has_merge_strategy(const char *strategy)
     return false;
 }
 
-static field_schema lookup_field(int def, const char *name)
+static field_schema builtin_field(int def, const char *name)
 {
-    field_schema fs = {-1, false, NULL};
+    field_schema fs = {{-1, NULL}, false, NULL};
     if (def < 0 || def >= NDEFS)
         return fs;
     /* The fields of a definition are sorted by name (the generator sorts them). */
@@ -91,7 +101,7 @@ static field_schema lookup_field(int def, const char *name)
         int mid = lo + (hi - lo) / 2;
         int c = strcmp(smp_fields[mid].name, name);
         if (c == 0) {
-            fs.def = smp_fields[mid].def;
+            fs.elem.def = smp_fields[mid].def;
             fs.merge = smp_fields[mid].list && has_merge_strategy(smp_fields[mid].strategy);
             fs.key = smp_fields[mid].merge_key;
             return fs;
@@ -115,7 +125,88 @@ typedef enum {
 struct merger {
     ed_doc *doc;
     ed_err *err;
+    const ed_node *custom; /* the `definitions` of a kustomization's OpenAPI document, or NULL */
 };
+
+/* ---- a kustomization's own OpenAPI document (`openapi: {path: ...}`) ---- */
+
+/* Follow `$ref: "#/definitions/NAME"` from a schema object; NULL when it leads nowhere. */
+static const ed_node *custom_resolve(const ed_node *defs, const ed_node *schema)
+{
+    for (int hops = 0; schema && hops < 32; hops++) {
+        const char *ref = ed_node_str(ed_node_get(schema, "$ref"));
+        if (!ref)
+            return ed_node_kind_of(schema) == ED_NODE_MAP ? schema : NULL;
+        if (!ed_str_has_prefix(ref, "#/definitions/"))
+            return NULL;
+        schema = ed_node_get(defs, ref + strlen("#/definitions/"));
+    }
+    return NULL;
+}
+
+/* The definition whose x-kubernetes-group-version-kind names obj's kind. */
+static const ed_node *custom_root(const ed_node *defs, const ed_node *obj)
+{
+    ks_id id;
+    ks_id_of(obj, &id);
+    for (size_t i = 0; i < ed_node_len(defs); i++) {
+        const ed_node *gvks =
+            ed_node_get(ed_node_value_at(defs, i), "x-kubernetes-group-version-kind");
+        for (size_t k = 0; k < ed_node_len(gvks); k++) {
+            const ed_node *g = ed_node_at(gvks, k);
+            const char *group = ed_node_str(ed_node_get(g, "group"));
+            const char *version = ed_node_str(ed_node_get(g, "version"));
+            const char *kind = ed_node_str(ed_node_get(g, "kind"));
+            if (group && version && kind && strlen(group) == id.group_len &&
+                strncmp(group, id.group, id.group_len) == 0 && strcmp(version, id.version) == 0 &&
+                strcmp(kind, id.kind) == 0)
+                return custom_resolve(defs, ed_node_value_at(defs, i));
+        }
+    }
+    return NULL;
+}
+
+/* A field of a custom definition: its schema (a map value of additionalProperties when the
+ * name is not a property), the definition of its value or its list's elements, and its
+ * strategy and keys (the list-map keys when it has a strategy and them, else the merge key). */
+static field_schema custom_field(struct merger *m, const ed_node *cdef, const char *name)
+{
+    field_schema fs = {{-1, NULL}, false, NULL};
+    const ed_node *prop = ed_node_get(ed_node_get(cdef, "properties"), name);
+    if (!prop)
+        prop = ed_node_get(cdef, "additionalProperties");
+    const ed_node *field = custom_resolve(m->custom, prop);
+    if (!field)
+        return fs;
+    const ed_node *items = ed_node_get(field, "items");
+    const char *type = ed_node_str(ed_node_get(field, "type"));
+    bool list = items || (type && strcmp(type, "array") == 0);
+    fs.elem.cdef = list ? custom_resolve(m->custom, items) : field;
+    const char *strategy = ed_node_str(ed_node_get(field, "x-kubernetes-patch-strategy"));
+    fs.merge = list && strategy && has_merge_strategy(strategy);
+    const ed_node *map_keys = ed_node_get(field, "x-kubernetes-list-map-keys");
+    if (strategy && ed_node_len(map_keys) > 0) {
+        ed_buf b = ED_BUF_INIT(4096);
+        for (size_t i = 0; i < ed_node_len(map_keys); i++)
+            if (ed_node_str(ed_node_at(map_keys, i)))
+                ed_buf_printf(&b, "%s%s", b.len ? "," : "", ed_node_str(ed_node_at(map_keys, i)));
+        ed_buf_append(&b, "", 1);
+        fs.key = ed_arena_strdup(ed_doc_arena(m->doc), b.data);
+        ed_buf_free(&b);
+    } else {
+        fs.key = ed_node_str(ed_node_get(field, "x-kubernetes-patch-merge-key"));
+    }
+    return fs;
+}
+
+static field_schema lookup_field(struct merger *m, schema_ref sr, const char *name)
+{
+    if (m->custom) {
+        field_schema none = {{-1, NULL}, false, NULL};
+        return sr.cdef ? custom_field(m, sr.cdef, name) : none;
+    }
+    return builtin_field(sr.def, name);
+}
 
 static int directive_of(struct merger *m, const ed_node *patch, directive *out)
 {
@@ -153,8 +244,8 @@ static ed_node *copy_without_directive(struct merger *m, const ed_node *src)
  * Merge mapping patch into mapping dst (of definition def). *deleted is set when the patch
  * says `$patch: delete`; on `$patch: replace`, *replacement is the mapping to use instead.
  */
-static int merge_map(struct merger *m, ed_node *dst, const ed_node *patch, int def, bool *deleted,
-                     ed_node **replacement)
+static int merge_map(struct merger *m, ed_node *dst, const ed_node *patch, schema_ref sr,
+                     bool *deleted, ed_node **replacement)
 {
     directive d;
     *deleted = false;
@@ -179,7 +270,7 @@ static int merge_map(struct merger *m, ed_node *dst, const ed_node *patch, int d
             ed_node_remove(dst, key);
             continue;
         }
-        rc = merge_value(m, dst, key, pv, lookup_field(def, key));
+        rc = merge_value(m, dst, key, pv, lookup_field(m, sr, key));
         if (rc)
             ed_err_wrap(m->err, "%s", key);
     }
@@ -321,7 +412,7 @@ static int merge_one(keyed_merge *km, const ed_node *de, const ed_node *pe, ed_n
     bool deleted;
     ed_node *replacement;
     *out = NULL;
-    int rc = merge_map(m, merged, pe, km->fs.def, &deleted, &replacement);
+    int rc = merge_map(m, merged, pe, km->fs.elem, &deleted, &replacement);
     if (rc || deleted)
         return rc;
     /* kustomize keeps the target's element as it was when a patch element that matches it says
@@ -516,7 +607,7 @@ static int merge_value(struct merger *m, ed_node *dst_map, const char *key, cons
         ed_node *target = fresh ? ed_node_new_map(m->doc) : dv;
         bool deleted;
         ed_node *replacement;
-        int rc = merge_map(m, target, pv, fs.def, &deleted, &replacement);
+        int rc = merge_map(m, target, pv, fs.elem, &deleted, &replacement);
         if (rc)
             return rc;
         if (deleted)
@@ -549,7 +640,8 @@ static int merge_value(struct merger *m, ed_node *dst_map, const char *key, cons
     }
 }
 
-int ed_ks_smp_apply(ed_doc *doc, const ed_node *patch, bool *deleted, ed_err *err)
+int ed_ks_smp_apply_schema(ed_doc *doc, const ed_node *patch, const ed_node *definitions,
+                           bool *deleted, ed_err *err)
 {
     ED_ASSERT(doc != NULL && deleted != NULL);
     *deleted = false;
@@ -559,8 +651,18 @@ int ed_ks_smp_apply(ed_doc *doc, const ed_node *patch, bool *deleted, ed_err *er
     if (ed_node_kind_of(patch) != ED_NODE_MAP)
         return ed_err_set(err, ED_EINVALID, "a strategic merge patch must be a mapping, not a %s",
                           ed_node_kind_name(ed_node_kind_of(patch)));
-    struct merger m = {doc, err};
+    struct merger m = {doc, err, definitions};
+    schema_ref sr = {-1, NULL};
+    if (definitions)
+        sr.cdef = custom_root(definitions, root);
+    else
+        sr.def = root_def(root);
     ed_node *replacement = NULL;
     /* `$patch: replace` at the top is ignored by kustomize: the object stays as it is. */
-    return merge_map(&m, root, patch, root_def(root), deleted, &replacement);
+    return merge_map(&m, root, patch, sr, deleted, &replacement);
+}
+
+int ed_ks_smp_apply(ed_doc *doc, const ed_node *patch, bool *deleted, ed_err *err)
+{
+    return ed_ks_smp_apply_schema(doc, patch, NULL, deleted, err);
 }

@@ -215,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_smp_list_map_keys),
         cmocka_unit_test(test_smp_directives),
         cmocka_unit_test(test_smp_custom_resources),
+        cmocka_unit_test(test_smp_custom_schema),
         cmocka_unit_test(test_smp_errors),
         cmocka_unit_test(test_json_operations),
         cmocka_unit_test(test_json_errors),

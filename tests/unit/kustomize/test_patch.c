@@ -203,6 +203,43 @@ void test_smp_custom_resources(void **state)
              "spec: {items: [{name: a, v: 9}], nested: {a: 1, b: {c: 2, d: 3}}}\n");
 }
 
+void test_smp_custom_schema(void **state)
+{
+    (void)state;
+    ed_doc *schema = parse_one(
+        "definitions:\n"
+        "  w:\n"
+        "    x-kubernetes-group-version-kind: [{group: example.com, version: v1, kind: Widget}]\n"
+        "    properties: {spec: {$ref: '#/definitions/spec'}}\n"
+        "  spec:\n"
+        "    properties:\n"
+        "      items: {type: array, items: {type: object}, x-kubernetes-patch-strategy: merge,\n"
+        "              x-kubernetes-patch-merge-key: name}\n");
+    const ed_node *defs = ed_node_get(ed_doc_root(schema), "definitions");
+    ed_doc *doc = parse_one("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+                            "spec: {items: [{name: a, v: 1}, {name: b, v: 2}]}\n");
+    ed_doc *patch = parse_one("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+                              "spec: {items: [{name: b, v: 9}]}\n");
+    ed_err err = ED_ERR_INIT;
+    bool deleted = false;
+    assert_int_equal(ed_ks_smp_apply_schema(doc, ed_doc_root(patch), defs, &deleted, &err), 0);
+    /* The schema's merge key: the lists merge, patch elements first. */
+    assert_tree(ed_doc_root(doc), "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+                                  "spec: {items: [{name: b, v: 9}, {name: a, v: 1}]}\n");
+    ed_doc_free(doc);
+    ed_doc_free(patch);
+    /* The schema replaces the built-in table: a Deployment's containers are now replaced. */
+    doc = parse_one(deploy);
+    patch = parse_one("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+                      "spec: {template: {spec: {containers: [{name: x, image: x}]}}}\n");
+    assert_int_equal(ed_ks_smp_apply_schema(doc, ed_doc_root(patch), defs, &deleted, &err), 0);
+    assert_int_equal(ed_node_len(ed_node_path(ed_doc_root(doc), "/spec/template/spec/containers")),
+                     1);
+    ed_doc_free(doc);
+    ed_doc_free(patch);
+    ed_doc_free(schema);
+}
+
 void test_smp_errors(void **state)
 {
     (void)state;
