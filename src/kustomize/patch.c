@@ -7,9 +7,12 @@
  *
  * A target selects objects by group, version, kind, name and namespace, each an anchored
  * regular expression (PCRE2), and by labelSelector and annotationSelector in Kubernetes'
- * selector syntax. A name matches the object's current name or any name it had before a prefix
- * or suffix. A strategic merge patch without a target applies to the one object with its id, and
- * fails when there is none; a target that matches nothing is not an error.
+ * selector syntax; name and namespace match the object's original id (before the namespace,
+ * prefix and suffix transformers of its bases) or its current one. A strategic merge patch
+ * without a target applies to the one object whose current or any previous id is the patch's,
+ * and fails when there is none; a target that matches nothing is not an error. A patch that
+ * renames an object (options.allowNameChange, or a JSON patch) records its previous id.
+ * `openapi: {path: ...}` gives this kustomization's strategic merge patches their schema.
  */
 #include "kustomize_int.h"
 
