@@ -290,8 +290,9 @@ typedef struct merge_keys {
 } merge_keys;
 
 typedef struct key_tuple {
-    char v[MAX_KEYS][KEY_TEXT];
-    size_t filled; /* how many values are not empty */
+    const char *v[MAX_KEYS]; /* the element's string, or num[i]; never NULL */
+    char num[MAX_KEYS][24];  /* numbers and booleans written out */
+    size_t filled;           /* how many values are not empty */
 } key_tuple;
 
 static void parse_keys(const char *spec, merge_keys *k)
@@ -304,26 +305,29 @@ static void parse_keys(const char *spec, merge_keys *k)
     }
 }
 
-static void scalar_text(const ed_node *n, char out[KEY_TEXT])
+/* A key's value as kustomize compares it: the scalar's text, "" for anything else. */
+static const char *scalar_text(const ed_node *n, char num[24])
 {
     int64_t i;
     bool b;
-    out[0] = '\0';
     if (ed_node_str(n))
-        snprintf(out, KEY_TEXT, "%s", ed_node_str(n));
-    else if (ed_node_int(n, &i))
-        snprintf(out, KEY_TEXT, "%lld", (long long)i);
-    else if (ed_node_bool(n, &b))
-        snprintf(out, KEY_TEXT, "%s", b ? "true" : "false");
+        return ed_node_str(n);
+    if (ed_node_int(n, &i)) {
+        snprintf(num, 24, "%lld", (long long)i);
+        return num;
+    }
+    if (ed_node_bool(n, &b))
+        return b ? "true" : "false";
+    return "";
 }
 
 static void tuple_of(const ed_node *elem, const merge_keys *k, key_tuple *t)
 {
     t->filled = 0;
     for (size_t i = 0; i < k->n; i++) {
-        t->v[i][0] = '\0';
-        if (ed_node_kind_of(elem) == ED_NODE_MAP)
-            scalar_text(ed_node_get(elem, k->names[i]), t->v[i]);
+        const ed_node *v =
+            ed_node_kind_of(elem) == ED_NODE_MAP ? ed_node_get(elem, k->names[i]) : NULL;
+        t->v[i] = scalar_text(v, t->num[i]);
         if (t->v[i][0])
             t->filled++;
     }
