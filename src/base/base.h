@@ -153,6 +153,8 @@ void ed_log_init(ed_log_format format, ed_log_level min_level);
  * Thread-safe: a line is written with one write(2).
  */
 void ed_log(ed_log_level level, const char *msg, ...);
+/* True when messages of this level are written (to skip building costly ones). */
+bool ed_log_enabled(ed_log_level level);
 /* True when a key's value must never be logged. */
 bool ed_log_key_is_secret(const char *key);
 

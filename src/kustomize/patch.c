@@ -354,8 +354,8 @@ static int regex_match(const char *pattern, const char *s, bool *match, ed_err *
 /* The object's original id's name and namespace (its first previous id, or its current). */
 static void original_id(const ks_res *r, const ks_id *cur, const char **name, const char **ns)
 {
-    *name = r->n_prev ? r->prev_names[0] : cur->name;
-    *ns = r->n_prev ? r->prev_ns[0] : cur->ns;
+    *name = r->n_old_names ? r->old_names[0] : cur->name;
+    *ns = r->n_old_names ? r->old_ns[0] : cur->ns;
 }
 
 /* A namespace as kustomize compares it, for an object of id's kind. */
@@ -418,9 +418,9 @@ static bool has_patch_id(const ks_res *r, const ed_node *patch)
     const char *want_ns = effective(&a, b.ns);
     if (strcmp(a.name, b.name) == 0 && strcmp(effective(&a, a.ns), want_ns) == 0)
         return true;
-    for (size_t k = 0; k < r->n_prev; k++)
-        if (strcmp(r->prev_names[k], b.name) == 0 &&
-            strcmp(effective(&a, r->prev_ns[k]), want_ns) == 0)
+    for (size_t k = 0; k < r->n_old_names; k++)
+        if (strcmp(r->old_names[k], b.name) == 0 &&
+            strcmp(effective(&a, r->old_ns[k]), want_ns) == 0)
             return true;
     return false;
 }
@@ -430,12 +430,7 @@ static bool has_patch_id(const ks_res *r, const ed_node *patch)
 /* After a patch renamed r (or moved it to another namespace): record its former id. */
 static void remember_id(ks_res *r, const char *name, const char *ns)
 {
-    r->old_names = ed_xrealloc(r->old_names, (r->n_old_names + 1) * sizeof(char *));
-    r->old_names[r->n_old_names++] = ed_xstrdup(name);
-    r->prev_names = ed_xrealloc(r->prev_names, (r->n_prev + 1) * sizeof(char *));
-    r->prev_ns = ed_xrealloc(r->prev_ns, (r->n_prev + 1) * sizeof(char *));
-    r->prev_names[r->n_prev] = ed_xstrdup(name);
-    r->prev_ns[r->n_prev++] = ed_xstrdup(ns);
+    ks_res_push_prev(r, name, ns);
 }
 
 static void set_meta(ed_doc *doc, const char *key, const char *value)
@@ -482,7 +477,9 @@ static int smp_one(const ks_patch *p, ks_res *r, const ed_node *patch, bool *del
 
 static void drop_item(ks_list *l, size_t i)
 {
-    ks_res_free(&l->items[i]);
+    ks_res *r = &l->items[i];
+    ed_doc_free(r->doc);
+    ks_res_free_history(r);
     memmove(&l->items[i], &l->items[i + 1], (l->len - i - 1) * sizeof(*l->items));
     l->len--;
 }
