@@ -18,11 +18,29 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The selector's regular expressions, compiled on first use (slots: group, version, kind,
+ * namespace, name). */
+enum {
+    RE_GROUP,
+    RE_VERSION,
+    RE_KIND,
+    RE_NS,
+    RE_NAME,
+    RE_SLOTS
+};
+
+typedef struct regex_cache {
+    pcre2_code *re[RE_SLOTS];
+    pcre2_match_data *md[RE_SLOTS];
+} regex_cache;
+
 typedef struct ks_selector {
     const char *group, *version, *kind, *name, *ns, *labels, *annotations;
+    regex_cache *cache; /* malloc'd with the selector */
 } ks_selector;
 
 typedef struct ks_patch {
@@ -51,6 +69,12 @@ void ks_patch_set_free(ks_patch_set *set)
     for (size_t i = 0; i < set->len; i++) {
         free(set->items[i].origin);
         ed_doc_list_free(set->items[i].docs, set->items[i].ndocs);
+        regex_cache *c = set->items[i].target.cache;
+        for (size_t k = 0; c && k < RE_SLOTS; k++) {
+            pcre2_match_data_free(c->md[k]);
+            pcre2_code_free(c->re[k]);
+        }
+        free(c);
     }
     free(set->items);
     ed_doc_list_free(set->openapi, set->n_openapi);
@@ -139,6 +163,7 @@ static int read_selector(const ed_node *t, ks_selector *sel, const char *kfile, 
     const char **slots[] = {&sel->group, &sel->version, &sel->kind,       &sel->name,
                             &sel->ns,    &sel->labels,  &sel->annotations};
     *sel = (ks_selector){0};
+    sel->cache = ed_xcalloc(1, sizeof(*sel->cache));
     if (ed_node_kind_of(t) != ED_NODE_MAP)
         return field_error(kfile, field, i, "target must be a mapping", err);
     for (size_t k = 0; k < ed_node_len(t); k++) {
@@ -329,25 +354,35 @@ int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patc
 
 /* ---- selecting objects ---- */
 
-/* Does s match pattern, anchored at both ends? Errors name the bad expression. */
-static int regex_match(const char *pattern, const char *s, bool *match, ed_err *err)
+/* Does s match the selector's pattern in slot, anchored at both ends? The expression is compiled
+ * once per patch. Errors name the bad expression. */
+static int regex_match(const ks_selector *sel, int slot, const char *pattern, const char *s,
+                       bool *match, ed_err *err)
 {
-    char *anchored = ed_xasprintf("^(?:%s)$", pattern);
-    int code;
-    PCRE2_SIZE off;
-    pcre2_code *re =
-        pcre2_compile((PCRE2_SPTR)anchored, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
-    free(anchored);
-    if (!re) {
-        PCRE2_UCHAR msg[128];
-        pcre2_get_error_message(code, msg, sizeof(msg));
-        return ed_err_set(err, ED_EINVALID, "bad regular expression '%s': %s", pattern,
-                          (const char *)msg);
+    /* Most targets name a kind or an object literally: letters, digits, '-' and '_' match only
+     * themselves, so a comparison is the same as the anchored expression, and much cheaper. */
+    if (pattern[strspn(
+            pattern, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")] == '\0') {
+        *match = strcmp(pattern, s) == 0;
+        return 0;
     }
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    *match = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL) >= 0;
-    pcre2_match_data_free(md);
-    pcre2_code_free(re);
+    regex_cache *c = sel->cache;
+    if (!c->re[slot]) {
+        char *anchored = ed_xasprintf("^(?:%s)$", pattern);
+        int code;
+        PCRE2_SIZE off;
+        c->re[slot] = pcre2_compile((PCRE2_SPTR)anchored, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code,
+                                    &off, NULL);
+        free(anchored);
+        if (!c->re[slot]) {
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(code, msg, sizeof(msg));
+            return ed_err_set(err, ED_EINVALID, "bad regular expression '%s': %s", pattern,
+                              (const char *)msg);
+        }
+        c->md[slot] = pcre2_match_data_create_from_pattern(c->re[slot], NULL);
+    }
+    *match = pcre2_match(c->re[slot], (PCRE2_SPTR)s, strlen(s), 0, 0, c->md[slot], NULL) >= 0;
     return 0;
 }
 
@@ -366,12 +401,13 @@ static const char *effective(const ks_id *id, const char *ns)
     return *ns ? ns : "default";
 }
 
-/* Does pattern match a or b? */
-static int regex_either(const char *pattern, const char *a, const char *b, bool *match, ed_err *err)
+/* Does the pattern in slot match a or b? */
+static int regex_either(const ks_selector *sel, int slot, const char *pattern, const char *a,
+                        const char *b, bool *match, ed_err *err)
 {
-    int rc = regex_match(pattern, a, match, err);
+    int rc = regex_match(sel, slot, pattern, a, match, err);
     if (!rc && !*match)
-        rc = regex_match(pattern, b, match, err);
+        rc = regex_match(sel, slot, pattern, b, match, err);
     return rc;
 }
 
@@ -382,7 +418,8 @@ static int select_one(const ks_selector *sel, const ks_res *r, bool *match, ed_e
     ks_id id;
     const ed_node *obj = ed_doc_root(r->doc);
     ks_id_of(obj, &id);
-    char *group = ed_xasprintf("%.*s", (int)id.group_len, id.group);
+    char group[256];
+    snprintf(group, sizeof(group), "%.*s", (int)id.group_len, id.group);
     const char *fields[] = {group, id.version, id.kind};
     const char *pats[] = {sel->group, sel->version, sel->kind};
     const char *org_name, *org_ns;
@@ -391,12 +428,12 @@ static int select_one(const ks_selector *sel, const ks_res *r, bool *match, ed_e
     *match = true;
     for (size_t k = 0; k < 3 && *match && !rc; k++)
         if (pats[k] && *pats[k])
-            rc = regex_match(pats[k], fields[k], match, err);
-    free(group);
+            rc = regex_match(sel, (int)k, pats[k], fields[k], match, err);
     if (!rc && *match && sel->ns && *sel->ns)
-        rc = regex_either(sel->ns, effective(&id, org_ns), effective(&id, id.ns), match, err);
+        rc = regex_either(sel, RE_NS, sel->ns, effective(&id, org_ns), effective(&id, id.ns), match,
+                          err);
     if (!rc && *match && sel->name && *sel->name)
-        rc = regex_either(sel->name, org_name, id.name, match, err);
+        rc = regex_either(sel, RE_NAME, sel->name, org_name, id.name, match, err);
     if (!rc && *match && sel->labels && *sel->labels)
         rc = ks_selector_match(sel->labels, ed_node_path(obj, "/metadata/labels"), match, err);
     if (!rc && *match && sel->annotations && *sel->annotations)
