@@ -638,3 +638,14 @@ int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile
 {
     return set ? apply_range(set, set->n_early, set->len, l, kfile, err) : 0;
 }
+
+void ks_drop_empty_annotations(ks_list *l)
+{
+    for (size_t i = 0; i < l->len; i++) {
+        ed_node *meta = ed_node_get(ed_doc_root(l->items[i].doc), "metadata");
+        ed_node *ann = ed_node_get(meta, "annotations");
+        if (ann && (ed_node_kind_of(ann) == ED_NODE_NULL ||
+                    (ed_node_kind_of(ann) == ED_NODE_MAP && ed_node_len(ann) == 0)))
+            ed_node_remove(meta, "annotations");
+    }
+}
