@@ -136,13 +136,15 @@ static bool looks_like_path(const char *s)
     return !strchr(s, '\n') && !strchr(s, ':');
 }
 
-static int load_path(ks_patch *p, ks_loader *ld, const char *path, int want_json, ed_err *err)
+/* Read and parse a patch file; errors name kfile (the loader's name it already). */
+static int load_path(ks_patch *p, ks_loader *ld, const char *kfile, const char *path, int want_json,
+                     ed_err *err)
 {
     char *data = NULL;
     size_t len = 0;
     int rc = ks_loader_read(ld, path, &data, &len, err);
-    if (!rc)
-        rc = parse_body(p, data, len, want_json, err);
+    if (!rc && (rc = parse_body(p, data, len, want_json, err)) != 0)
+        ed_err_wrap(err, "%s", kfile);
     free(data);
     return rc;
 }
@@ -245,9 +247,12 @@ static int load_entry(ks_patch_set *set, const ed_node *e, ks_loader *ld, const 
     }
     if (!rc)
         rc = read_options(ed_node_get(e, "options"), p, kfile, i, err);
-    if (!rc)
-        rc = ps && *ps ? load_path(p, ld, ps, json, err)
-                       : parse_body(p, is ? is : "", is ? strlen(is) : 0, json, err);
+    if (!rc && ps && *ps)
+        rc = load_path(p, ld, kfile, ps, json, err);
+    if (rc) /* the messages name kfile already */
+        return rc;
+    if (!(ps && *ps))
+        rc = parse_body(p, is ? is : "", is ? strlen(is) : 0, json, err);
     if (!rc && p->json && !p->has_target)
         rc = ed_err_set(err, ED_EINVALID, "must specify a target for JSON patch %s", p->origin);
     if (!rc && !p->json && p->has_target && p->ndocs > 1)
@@ -268,14 +273,16 @@ static int load_legacy_smp(ks_patch_set *set, const ed_node *e, ks_loader *ld, c
         return field_error(kfile, "patchesStrategicMerge", i, "an entry must be a string", err);
     ks_patch *p = set_push(set);
     bool path = looks_like_path(s);
+    int rc;
     p->origin = path ? ed_xasprintf("patchesStrategicMerge[%zu] '%s'", i, s)
                      : ed_xasprintf("patchesStrategicMerge[%zu] (inline patch)", i);
-    int rc = path ? load_path(p, ld, s, 0, err) : parse_body(p, s, strlen(s), 0, err);
-    if (!rc && p->json)
-        rc = ed_err_set(err, ED_EINVALID, "%s is a JSON patch, not a strategic merge patch",
-                        p->origin);
-    if (rc)
+    if (path)
+        rc = load_path(p, ld, kfile, s, 0, err);
+    else if ((rc = parse_body(p, s, strlen(s), 0, err)) != 0)
         ed_err_wrap(err, "%s", kfile);
+    if (!rc && p->json)
+        rc = ed_err_set(err, ED_EINVALID, "%s: %s is a JSON patch, not a strategic merge patch",
+                        kfile, p->origin);
     return rc;
 }
 
