@@ -111,7 +111,9 @@ static bool parse_int(const char *s, size_t len, bool go_syntax, int64_t *out)
         neg = *p == '-';
         p++;
     }
-    char prefix = p[0] == '0' ? p[1] : '\0';
+    char prefix = '\0';
+    if (p[0] == '0')
+        prefix = p[1];
     if (go_syntax && (prefix == 'x' || prefix == 'X' || prefix == 'o' || prefix == 'O' ||
                       prefix == 'b' || prefix == 'B')) {
         base = prefix == 'x' || prefix == 'X' ? 16 : prefix == 'b' || prefix == 'B' ? 2 : 8;
