@@ -297,6 +297,15 @@ void test_json_operations(void **state)
               "spec: {list: [c, a, b, c], moved: {k: v}}}");
     /* Replacing a missing key of a mapping adds it, as kustomize's library does. */
     json_case("{a: {}}", "[{op: replace, path: /a/b, value: 1}]", "{a: {b: 1}}");
+    /* Negative indexes count from the end (an add at -1 appends); a missing member tests equal
+     * to null; indexes read as Go's Atoi reads them. */
+    json_case("{l: [a, b]}",
+              "[{op: add, path: /l/-1, value: c}, {op: add, path: /l/-2, value: x}, "
+              "{op: remove, path: /l/-4}, {op: replace, path: /l/-1, value: z}]",
+              "{l: [b, x, z]}");
+    json_case("{l: [a, b], m: {}}",
+              "[{op: test, path: /m/absent, value: null}, {op: add, path: /l/01, value: c}]",
+              "{l: [a, c, b], m: {}}");
     /* The whole document. */
     json_case("{a: 1}", "[{op: replace, path: '', value: {b: 2}}]", "{b: 2}");
 }
@@ -309,7 +318,11 @@ void test_json_errors(void **state)
     json_fails(obj, "[{op: add, path: /spec/missing/x, value: 1}]", ED_ENOTFOUND,
                "'/spec/missing/x' does not exist");
     json_fails(obj, "[{op: add, path: /spec/list/4, value: 1}]", ED_EINVALID, "out of range");
-    json_fails(obj, "[{op: add, path: /spec/list/01, value: 1}]", ED_EINVALID, "out of range");
+    json_fails(obj, "[{op: add, path: /spec/list/-5, value: 1}]", ED_EINVALID, "out of range");
+    json_fails(obj, "[{op: remove, path: /spec/list/-4}]", ED_ENOTFOUND, "does not exist");
+    json_fails(obj, "[{op: test, path: /spec/nothing, value: 1}]", ED_ENOTFOUND, "does not exist");
+    json_fails(obj, "[{op: test, path: /spec/list/7, value: null}]", ED_ENOTFOUND,
+               "does not exist");
     json_fails(obj, "[{op: test, path: /spec/list/0, value: z}]", ED_EINVALID,
                "test of '/spec/list/0' failed");
     json_fails(obj, "[{op: frob, path: /spec}]", ED_EINVALID, "unknown operation 'frob'");
