@@ -126,7 +126,32 @@ struct merger {
     ed_doc *doc;
     ed_err *err;
     const ed_node *custom; /* the `definitions` of a kustomization's OpenAPI document, or NULL */
+    char path[512];        /* where the merge is, for messages: ".spec.containers[0]" */
+    size_t plen;
 };
+
+/* Descend into a key or index (for messages); returns the mark to give to path_pop. */
+static size_t path_push(struct merger *m, const char *key, size_t index)
+{
+    size_t mark = m->plen;
+    int n = key ? snprintf(m->path + mark, sizeof(m->path) - mark, ".%s", key)
+                : snprintf(m->path + mark, sizeof(m->path) - mark, "[%zu]", index);
+    if (n > 0)
+        m->plen = mark + (size_t)n < sizeof(m->path) ? mark + (size_t)n : sizeof(m->path) - 1;
+    return mark;
+}
+
+static void path_pop(struct merger *m, size_t mark)
+{
+    m->plen = mark;
+    m->path[mark] = '\0';
+}
+
+/* The path for messages, without its leading dot ("the top" at the top). */
+static const char *path_text(const struct merger *m)
+{
+    return m->plen ? m->path + (m->path[0] == '.') : "the top";
+}
 
 /* ---- a kustomization's own OpenAPI document (`openapi: {path: ...}`) ---- */
 
@@ -220,9 +245,10 @@ static int directive_of(struct merger *m, const ed_node *patch, directive *out)
     else if (s && strcmp(s, "replace") == 0)
         *out = DIRECTIVE_REPLACE;
     else if (!s || strcmp(s, "merge") != 0)
-        return ed_err_set(m->err, ED_EINVALID,
-                          "unknown patch directive '$patch: %s' (want delete, replace or merge)",
-                          s ? s : ed_node_kind_name(ed_node_kind_of(d)));
+        return ed_err_set(
+            m->err, ED_EINVALID,
+            "%s: unknown patch directive '$patch: %s' (want delete, replace or merge)",
+            path_text(m), s ? s : ed_node_kind_name(ed_node_kind_of(d)));
     return 0;
 }
 
@@ -270,9 +296,9 @@ static int merge_map(struct merger *m, ed_node *dst, const ed_node *patch, schem
             ed_node_remove(dst, key);
             continue;
         }
+        size_t mark = path_push(m, key, 0);
         rc = merge_value(m, dst, key, pv, lookup_field(m, sr, key));
-        if (rc)
-            ed_err_wrap(m->err, "%s", key);
+        path_pop(m, mark);
     }
     return rc;
 }
@@ -445,12 +471,14 @@ static int assemble(keyed_merge *km, ed_node *result)
         const ed_node *pe = ed_node_at(km->patch, p);
         ed_node *v = NULL;
         int rc = 0;
+        size_t mark = path_push(m, NULL, p);
         if (km->fate[p] == ELEM_NEW)
             rc = merge_one(km, NULL, pe, &v);
         else if (km->fate[p] == ELEM_MATCH && !km->several_keys)
             rc = merge_one(km, ed_node_at(km->dst, km->match[p]), pe, &v);
+        path_pop(m, mark);
         if (rc)
-            return ed_err_wrap(m->err, "[%zu]", p);
+            return rc;
         if (v)
             ed_node_append(m->doc, result, v);
     }
@@ -461,9 +489,11 @@ static int assemble(keyed_merge *km, ed_node *result)
             continue;
         ed_node *v = ed_node_copy(m->doc, de);
         if (p != SIZE_MAX) {
+            size_t mark = path_push(m, NULL, p);
             int rc = merge_one(km, de, ed_node_at(km->patch, p), &v);
+            path_pop(m, mark);
             if (rc)
-                return ed_err_wrap(m->err, "[%zu]", p);
+                return rc;
             if (!v && km->pt[p].filled < km->keys.n)
                 v = ed_node_copy(m->doc, de);
         }
@@ -603,7 +633,7 @@ static int merge_value(struct merger *m, ed_node *dst_map, const char *key, cons
     ed_node *dv = ed_node_get(dst_map, key);
     if (shape_of(dv) != SHAPE_NONE && shape_of(pv) != SHAPE_NONE && shape_of(dv) != shape_of(pv))
         return ed_err_set(m->err, ED_EINVALID,
-                          "wrong node kind: the object has a %s, the patch a %s",
+                          "%s: wrong node kind: the object has a %s, the patch a %s", path_text(m),
                           shape_name(shape_of(dv)), shape_name(shape_of(pv)));
     switch (ed_node_kind_of(pv)) {
     case ED_NODE_MAP: {
@@ -655,7 +685,7 @@ int ed_ks_smp_apply_schema(ed_doc *doc, const ed_node *patch, const ed_node *def
     if (ed_node_kind_of(patch) != ED_NODE_MAP)
         return ed_err_set(err, ED_EINVALID, "a strategic merge patch must be a mapping, not a %s",
                           ed_node_kind_name(ed_node_kind_of(patch)));
-    struct merger m = {doc, err, definitions};
+    struct merger m = {.doc = doc, .err = err, .custom = definitions};
     schema_ref sr = {-1, NULL};
     if (definitions)
         sr.cdef = custom_root(definitions, root);
