@@ -255,17 +255,6 @@ static int directive_of(struct merger *m, const ed_node *patch, directive *out)
 static int merge_value(struct merger *m, ed_node *dst_map, const char *key, const ed_node *pv,
                        field_schema fs);
 
-/* A copy of mapping src without its `$patch` key. */
-static ed_node *copy_without_directive(struct merger *m, const ed_node *src)
-{
-    ed_node *out = ed_node_new_map(m->doc);
-    for (size_t i = 0; i < ed_node_len(src); i++)
-        if (strcmp(ed_node_key_at(src, i), "$patch") != 0)
-            ed_node_set(m->doc, out, ed_node_key_at(src, i),
-                        ed_node_copy(m->doc, ed_node_value_at(src, i)));
-    return out;
-}
-
 /*
  * Merge mapping patch into mapping dst (of definition def). *deleted is set when the patch
  * says `$patch: delete`; on `$patch: replace`, *replacement is the mapping to use instead.
@@ -284,8 +273,10 @@ static int merge_map(struct merger *m, ed_node *dst, const ed_node *patch, schem
         return 0;
     }
     if (d == DIRECTIVE_REPLACE) {
-        *replacement = copy_without_directive(m, patch);
-        return 0;
+        /* The patch's content alone, read as if merged into nothing (its nulls dropped, its
+         * own directives applied). */
+        *replacement = ed_node_new_map(m->doc);
+        dst = *replacement;
     }
     for (size_t i = 0; i < ed_node_len(patch) && !rc; i++) {
         const char *key = ed_node_key_at(patch, i);
@@ -561,17 +552,30 @@ static bool list_says(const ed_node *patch, const char *word)
     return false;
 }
 
-/* The patch list without `$patch` marker elements, copied. */
-static ed_node *copy_list_without_markers(struct merger *m, const ed_node *patch)
+/* The patch list without `$patch` marker elements, each mapping read as if merged into
+ * nothing (nulls dropped, deleted elements left out), for a list that replaces the target's. */
+static int replacement_list(struct merger *m, const ed_node *patch, field_schema fs, ed_node **out)
 {
-    ed_node *out = ed_node_new_seq(m->doc);
+    *out = ed_node_new_seq(m->doc);
     for (size_t i = 0; i < ed_node_len(patch); i++) {
         const ed_node *e = ed_node_at(patch, i);
-        if (ed_node_kind_of(e) == ED_NODE_MAP && ed_node_len(e) == 1 && ed_node_get(e, "$patch"))
+        if (ed_node_kind_of(e) != ED_NODE_MAP) {
+            ed_node_append(m->doc, *out, ed_node_copy(m->doc, e));
             continue;
-        ed_node_append(m->doc, out, ed_node_copy(m->doc, e));
+        }
+        if (ed_node_len(e) == 1 && ed_node_get(e, "$patch"))
+            continue;
+        ed_node *fresh = ed_node_new_map(m->doc), *replacement;
+        bool deleted;
+        size_t mark = path_push(m, NULL, i);
+        int rc = merge_map(m, fresh, e, fs.elem, &deleted, &replacement);
+        path_pop(m, mark);
+        if (rc)
+            return rc;
+        if (!deleted)
+            ed_node_append(m->doc, *out, replacement ? replacement : fresh);
     }
-    return out;
+    return 0;
 }
 
 /* Merge list patch into list dst (NULL when the target has none); *out is the new list, or
@@ -582,10 +586,8 @@ static int merge_list(struct merger *m, const ed_node *dst, const ed_node *patch
     *out = NULL;
     if (list_says(patch, "delete"))
         return 0;
-    if (list_says(patch, "replace")) {
-        *out = copy_list_without_markers(m, patch);
-        return 0;
-    }
+    if (list_says(patch, "replace"))
+        return replacement_list(m, patch, fs, out);
     ed_node *result = ed_node_new_seq(m->doc);
     if (fs.key) {
         int rc = merge_keyed(m, dst, patch, fs, result);
