@@ -265,6 +265,7 @@ static const char *const supported_fields[] = {"apiVersion",
                                                "patches",
                                                "patchesStrategicMerge",
                                                "patchesJson6902",
+                                               "openapi",
                                                NULL};
 
 static bool in_list(const char *const *list, const char *s)
@@ -829,6 +830,7 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     rc = ks_fix_name_refs(&list, err);
     if (rc)
         goto cleanup;
+    ks_drop_empty_annotations(&list);
     ks_sort_legacy(&list);
     *out = ed_xcalloc(list.len ? list.len : 1, sizeof(ed_doc *));
     for (size_t i = 0; i < list.len; i++) {

@@ -65,6 +65,9 @@ void ks_patch_set_free(ks_patch_set *set);
  * commonAnnotations) to l. set may be NULL. Errors name kfile, the patch and the object. */
 int ks_patches_apply_early(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
 int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
+/* Remove metadata.annotations where it is empty or null, as kustomize's output does (its own
+ * build annotations leave an object with none; a patch may empty them). */
+void ks_drop_empty_annotations(ks_list *l);
 /* Does the string map labels (may be NULL) satisfy the Kubernetes label selector? Returns 0 or
  * ED_EINVALID for a selector that does not parse. */
 int ks_selector_match(const char *selector, const ed_node *labels, bool *match, ed_err *err);

@@ -34,8 +34,9 @@ void ks_id_of(const ed_node *obj, ks_id *id)
 
 char *ks_id_string(const ks_id *id)
 {
-    return ed_xasprintf("%s.%s.%.*s%s/%s.%s", id->kind, id->version, (int)id->group_len, id->group,
-                        id->group_len ? "" : "[noGrp]", id->name, *id->ns ? id->ns : "[noNs]");
+    return ed_xasprintf("%s.%s.%.*s%s/%s.%s", id->kind, *id->version ? id->version : "[noVer]",
+                        (int)id->group_len, id->group, id->group_len ? "" : "[noGrp]", id->name,
+                        *id->ns ? id->ns : "[noNs]");
 }
 
 static bool group_is(const ks_id *id, const char *group)
