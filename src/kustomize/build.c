@@ -244,11 +244,25 @@ static const char *const known_fields[] = {"apiVersion",
                                            NULL};
 
 /* The fields this engine implements; the others are refused rather than ignored. */
-static const char *const supported_fields[] = {
-    "apiVersion",       "kind",         "metadata", "namePrefix",         "nameSuffix",
-    "namespace",        "commonLabels", "labels",   "commonAnnotations",  "images",
-    "replicas",         "resources",    "bases",    "configMapGenerator", "secretGenerator",
-    "generatorOptions", "components",   NULL};
+static const char *const supported_fields[] = {"apiVersion",
+                                               "kind",
+                                               "metadata",
+                                               "namePrefix",
+                                               "nameSuffix",
+                                               "namespace",
+                                               "commonLabels",
+                                               "labels",
+                                               "commonAnnotations",
+                                               "images",
+                                               "replicas",
+                                               "resources",
+                                               "bases",
+                                               "configMapGenerator",
+                                               "secretGenerator",
+                                               "generatorOptions",
+                                               "components",
+                                               "replacements",
+                                               NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -449,6 +463,14 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         rc = check_string_seq(b, kfile, ed_node_get(kz, "bases"), "bases");
     if (!rc)
         rc = check_string_seq(b, kfile, ed_node_get(kz, "components"), "components");
+    const ed_node *repls = ed_node_get(kz, "replacements");
+    if (!rc && repls && ed_node_kind_of(repls) != ED_NODE_SEQ &&
+        ed_node_kind_of(repls) != ED_NODE_NULL)
+        rc = type_error(b, kfile, repls, "replacements", "[]types.ReplacementField");
+    for (size_t i = 0; !rc && i < ed_node_len(repls); i++)
+        if (ed_node_kind_of(ed_node_at(repls, i)) != ED_NODE_MAP)
+            rc = type_error(b, kfile, ed_node_at(repls, i), "replacements",
+                            "types.ReplacementField");
     if (!rc)
         rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "labels"), "labels", "[]types.Label",
                                label_keys, 4);
@@ -723,6 +745,8 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         rc = accumulate_component(b, dir, kfile, ed_node_str(ed_node_at(components, i)), target);
     if (!rc)
         rc = ks_transform(kz, target, kfile, b->err);
+    if (!rc)
+        rc = ks_replace(b, kz, dir, kfile, target, b->err);
     if (!rc && role != ROLE_COMPONENT)
         ks_list_take_all(out, &acc);
 

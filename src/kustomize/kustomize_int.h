@@ -101,6 +101,14 @@ void ks_hash_object(const ed_node *obj, char out[11]);
  * before name references are fixed). */
 void ks_hash_names(ks_list *l);
 
+/* ---- replacements (replace.c) ---- */
+
+/* Run kz's `replacements` (kz read from kfile in directory dir) over l. Errors: ED_EINVALID (a
+ * selector matching several sources, a target field that cannot be found or created, a bad
+ * option), ED_ENOTFOUND (no source, a missing replacements file). */
+int ks_replace(struct build *b, const ed_node *kz, const char *dir, const char *kfile, ks_list *l,
+               ed_err *err);
+
 /* ---- name references (nameref.c) ---- */
 
 /* Update every reference to a renamed object (kustomize's nameReference table) across l.
