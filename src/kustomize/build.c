@@ -30,6 +30,8 @@ struct build {
     size_t rootlen;
     size_t max_file;
     const char *stack[MAX_DEPTH]; /* realpaths of the kustomization dirs being built */
+    ed_doc *top;                  /* a copy of the top kustomization, for its final options */
+    char *top_kfile;
     size_t depth;
     ed_err *err;
 };
@@ -244,25 +246,11 @@ static const char *const known_fields[] = {"apiVersion",
                                            NULL};
 
 /* The fields this engine implements; the others are refused rather than ignored. */
-static const char *const supported_fields[] = {"apiVersion",
-                                               "kind",
-                                               "metadata",
-                                               "namePrefix",
-                                               "nameSuffix",
-                                               "namespace",
-                                               "commonLabels",
-                                               "labels",
-                                               "commonAnnotations",
-                                               "images",
-                                               "replicas",
-                                               "resources",
-                                               "bases",
-                                               "configMapGenerator",
-                                               "secretGenerator",
-                                               "generatorOptions",
-                                               "components",
-                                               "replacements",
-                                               NULL};
+static const char *const supported_fields[] = {
+    "apiVersion",       "kind",         "metadata",     "namePrefix",         "nameSuffix",
+    "namespace",        "commonLabels", "labels",       "commonAnnotations",  "images",
+    "replicas",         "resources",    "bases",        "configMapGenerator", "secretGenerator",
+    "generatorOptions", "components",   "replacements", "sortOptions",        NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -727,6 +715,12 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     if (rc)
         goto cleanup;
     ks_list *target = role == ROLE_COMPONENT ? out : &acc;
+    if (role == ROLE_TOP) {
+        /* options that act on the whole result, at the end of the build */
+        b->top = ed_doc_new();
+        ed_doc_set_root(b->top, ed_node_copy(b->top, kz));
+        b->top_kfile = ed_xstrdup(kfile);
+    }
     /* kustomize appends the legacy `bases` to `resources`. */
     const char *lists[] = {"resources", "bases"};
     for (size_t l = 0; l < 2 && !rc; l++) {
@@ -797,7 +791,9 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     rc = ks_fix_name_refs(&list, err);
     if (rc)
         goto cleanup;
-    ks_sort_legacy(&list);
+    rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
+    if (rc)
+        goto cleanup;
     *out = ed_xcalloc(list.len ? list.len : 1, sizeof(ed_doc *));
     for (size_t i = 0; i < list.len; i++) {
         (*out)[i] = list.items[i].doc;
@@ -809,6 +805,8 @@ cleanup:
     ks_list_free(&list);
     free(real);
     free(b.root);
+    ed_doc_free(b.top);
+    free(b.top_kfile);
     return rc;
 }
 

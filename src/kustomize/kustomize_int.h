@@ -55,6 +55,13 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err);
 
 /* Sort l in kustomize's legacy order (order.c). */
 void ks_sort_legacy(ks_list *l);
+/* The same with the kinds ranked first and last given (a kustomization's legacySortOptions). */
+void ks_sort_legacy_lists(ks_list *l, const char *const *first, size_t nfirst,
+                          const char *const *last, size_t nlast);
+/* Order l as the top kustomization's `sortOptions` (opts, may be NULL) say: legacy (the default,
+ * with optional orderFirst/orderLast kinds) or fifo (the order of accumulation). Returns 0 or
+ * ED_EINVALID for bad options (kfile names the kustomization in the message). */
+int ks_sort(ks_list *l, const ed_node *opts, const char *kfile, ed_err *err);
 
 /* ---- history of a resource (resource.c) ---- */
 
