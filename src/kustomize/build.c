@@ -206,6 +206,15 @@ int ks_read_source(struct build *b, const char *dir, const char *entry, const ch
     return rc;
 }
 
+char *ks_origin_path(struct build *b, const char *path)
+{
+    const char *top = b->depth > 0 ? b->stack[0] : b->root;
+    size_t n = strlen(top);
+    if (strncmp(path, top, n) == 0 && path[n] == '/')
+        return ed_xstrdup(path + n + 1);
+    return ed_xstrdup(rel(b, path));
+}
+
 /* ---- the kustomization file ---- */
 
 /* Every field of kustomize's Kustomization type. */
@@ -246,11 +255,27 @@ static const char *const known_fields[] = {"apiVersion",
                                            NULL};
 
 /* The fields this engine implements; the others are refused rather than ignored. */
-static const char *const supported_fields[] = {
-    "apiVersion",       "kind",         "metadata",     "namePrefix",         "nameSuffix",
-    "namespace",        "commonLabels", "labels",       "commonAnnotations",  "images",
-    "replicas",         "resources",    "bases",        "configMapGenerator", "secretGenerator",
-    "generatorOptions", "components",   "replacements", "sortOptions",        NULL};
+static const char *const supported_fields[] = {"apiVersion",
+                                               "kind",
+                                               "metadata",
+                                               "namePrefix",
+                                               "nameSuffix",
+                                               "namespace",
+                                               "commonLabels",
+                                               "labels",
+                                               "commonAnnotations",
+                                               "images",
+                                               "replicas",
+                                               "resources",
+                                               "bases",
+                                               "configMapGenerator",
+                                               "secretGenerator",
+                                               "generatorOptions",
+                                               "components",
+                                               "replacements",
+                                               "sortOptions",
+                                               "buildMetadata",
+                                               NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -529,6 +554,9 @@ static int load_file(struct build *b, const char *path, ks_list *out)
     for (size_t i = 0; i < n; i++) {
         ks_list_push(out, docs[i]);
         docs[i] = NULL;
+        char *op = ks_origin_path(b, path);
+        out->items[out->len - 1].origin = ed_xasprintf("path: %s\n", op);
+        free(op);
     }
 
 cleanup:
@@ -791,7 +819,9 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     rc = ks_fix_name_refs(&list, err);
     if (rc)
         goto cleanup;
-    rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
+    rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
+    if (!rc)
+        rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
     if (rc)
         goto cleanup;
     *out = ed_xcalloc(list.len ? list.len : 1, sizeof(ed_doc *));

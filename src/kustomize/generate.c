@@ -823,6 +823,22 @@ static const char *behavior_of(const ed_node *e)
     return b && *b ? b : "create";
 }
 
+/* kustomize's origin annotation of a generated object: the kustomization and the generator. */
+static char *origin_of(const struct gen_ctx *g)
+{
+    /* kfile names the kustomization file relative to the build root; the origin wants it
+     * relative to the top kustomization's directory */
+    const char *base = strrchr(g->kfile, '/');
+    char *kpath = ed_xasprintf("%s/%s", g->dir, base ? base + 1 : g->kfile);
+    char *in = ks_origin_path(g->b, kpath);
+    char *out =
+        ed_xasprintf("configuredIn: %s\nconfiguredBy:\n  apiVersion: builtin\n  kind: %s\n", in,
+                     strcmp(g->what, "secret") == 0 ? "SecretGenerator" : "ConfigMapGenerator");
+    free(in);
+    free(kpath);
+    return out;
+}
+
 static int place(const struct gen_ctx *g, const ed_node *e, ed_doc *gen, bool needs_hash,
                  ks_list *acc)
 {
@@ -853,6 +869,7 @@ static int place(const struct gen_ctx *g, const ed_node *e, ed_doc *gen, bool ne
         /* create (kustomize treats an unknown behavior the same way) */
         ks_list_push(acc, gen);
         acc->items[acc->len - 1].needs_hash = needs_hash;
+        acc->items[acc->len - 1].origin = origin_of(g);
         return 0;
     } else if (!merge && !replace) {
         rc = ed_err_set(g->err, ED_EINVALID,

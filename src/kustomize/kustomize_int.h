@@ -20,6 +20,9 @@ typedef struct ks_res {
     char **prefixes, **suffixes;
     size_t n_prefixes, n_suffixes;
     bool needs_hash; /* a generated object that takes the hash suffix at the end */
+    /* Where it came from, as kustomize's config.kubernetes.io/origin annotation says it
+     * (buildMetadata: [originAnnotations]); malloc'd, NULL when unknown. */
+    char *origin;
 } ks_res;
 
 typedef struct ks_list {
@@ -75,6 +78,11 @@ void ks_res_free_history(ks_res *r);
 /* r's namespace before its first change ("" for none): kustomize's original id. */
 const char *ks_res_orig_ns(const ks_res *r);
 
+/* Add the buildMetadata of the top kustomization kz (originAnnotations, managedByLabel) to
+ * every resource of l (other values are ignored, as kustomize does). Returns 0, or ED_EINVALID
+ * for transformerAnnotations, which eddy does not implement. */
+int ks_build_metadata(const ed_node *kz, const char *kfile, ks_list *l, ed_err *err);
+
 /* ---- reading files for generators (build.c) ---- */
 
 struct build;
@@ -98,6 +106,9 @@ int ks_generators_check(const ed_node *kz, const char *kfile, ed_err *err);
  * id with behavior create, ...), ED_ENOTFOUND (missing file, nothing to merge or replace). */
 int ks_generate(struct build *b, const ed_node *kz, const char *dir, const char *kfile,
                 ks_list *acc, ed_err *err);
+/* The path of `path` (a real path) relative to the top kustomization's directory, for origin
+ * annotations; malloc'd. */
+char *ks_origin_path(struct build *b, const char *path);
 /* True when the n bytes at s are valid UTF-8. */
 bool ks_utf8_valid(const char *s, size_t n);
 /* Append the JSON text kustomize hashes for a ConfigMap or Secret object. */

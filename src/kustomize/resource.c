@@ -51,6 +51,8 @@ void ks_res_free_history(ks_res *r)
     free_list(r->old_ns, r->n_old_names);
     free_list(r->prefixes, r->n_prefixes);
     free_list(r->suffixes, r->n_suffixes);
+    free(r->origin);
+    r->origin = NULL;
     r->old_names = r->old_ns = r->prefixes = r->suffixes = NULL;
     r->n_old_names = r->n_prefixes = r->n_suffixes = 0;
 }
@@ -61,4 +63,43 @@ const char *ks_res_orig_ns(const ks_res *r)
         return r->old_ns[0];
     const char *ns = ed_node_path_str(ed_doc_root(r->doc), "/metadata/namespace");
     return ns ? ns : "";
+}
+
+/* kustomize's managed-by label value: the version kubectl's kustomize reports for itself */
+#define MANAGED_BY "kustomize-(devel)"
+
+static void set_meta(ks_res *r, const char *map, const char *key, const char *value)
+{
+    ed_node *m = ed_node_ensure_map(r->doc, ed_doc_root(r->doc), map);
+    if (m)
+        ed_node_set(r->doc, m, key, ed_node_new_str(r->doc, value));
+}
+
+int ks_build_metadata(const ed_node *kz, const char *kfile, ks_list *l, ed_err *err)
+{
+    const ed_node *bm = ed_node_get(kz, "buildMetadata");
+    bool origin = false, managed = false;
+    if (bm && ed_node_kind_of(bm) != ED_NODE_SEQ && ed_node_kind_of(bm) != ED_NODE_NULL)
+        return ed_err_set(err, ED_EINVALID, "%s: buildMetadata must be a list", kfile);
+    for (size_t i = 0; i < ed_node_len(bm); i++) {
+        const char *v = ed_node_str(ed_node_at(bm, i));
+        if (v && strcmp(v, "originAnnotations") == 0)
+            origin = true;
+        else if (v && strcmp(v, "managedByLabel") == 0)
+            managed = true;
+        else if (v && strcmp(v, "transformerAnnotations") == 0)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: buildMetadata 'transformerAnnotations' is not supported by "
+                              "eddy yet",
+                              kfile);
+        /* other values are ignored, as kustomize does */
+    }
+    for (size_t i = 0; i < l->len; i++) {
+        ks_res *r = &l->items[i];
+        if (origin && r->origin)
+            set_meta(r, "metadata/annotations", "config.kubernetes.io/origin", r->origin);
+        if (managed)
+            set_meta(r, "metadata/labels", "app.kubernetes.io/managed-by", MANAGED_BY);
+    }
+    return 0;
 }
