@@ -31,6 +31,7 @@ struct build {
     size_t max_file;
     const char *stack[MAX_DEPTH]; /* realpaths of the kustomization dirs being built */
     ed_doc *top;                  /* a copy of the top kustomization, for its final options */
+    ed_doc *vars;                 /* the legacy vars declared so far (a sequence) */
     char *top_kfile;
     size_t depth;
     ed_err *err;
@@ -275,6 +276,7 @@ static const char *const supported_fields[] = {"apiVersion",
                                                "replacements",
                                                "sortOptions",
                                                "buildMetadata",
+                                               "vars",
                                                NULL};
 
 static bool in_list(const char *const *list, const char *s)
@@ -769,6 +771,8 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         rc = ks_transform(kz, target, kfile, b->err);
     if (!rc)
         rc = ks_replace(b, kz, dir, kfile, target, b->err);
+    if (!rc)
+        rc = ks_vars_declare(b->vars, kz, kfile, target, b->err);
     if (!rc && role != ROLE_COMPONENT)
         ks_list_take_all(out, &acc);
 
@@ -810,6 +814,8 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
         rc = ed_err_set(err, ED_EINVALID, "'%s' is outside the build root '%s'", dir, root);
         goto cleanup;
     }
+    b.vars = ed_doc_new();
+    ed_doc_set_root(b.vars, ed_node_new_seq(b.vars));
     rc = build_dir(&b, real, ROLE_TOP, &list);
     if (rc)
         goto cleanup;
@@ -817,6 +823,8 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
      * references to everything renamed */
     ks_hash_names(&list);
     rc = ks_fix_name_refs(&list, err);
+    if (!rc)
+        rc = ks_vars_resolve(b.vars, &list, err);
     if (rc)
         goto cleanup;
     rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
@@ -836,6 +844,7 @@ cleanup:
     free(real);
     free(b.root);
     ed_doc_free(b.top);
+    ed_doc_free(b.vars);
     free(b.top_kfile);
     return rc;
 }

@@ -23,6 +23,9 @@ typedef struct ks_res {
     /* Where it came from, as kustomize's config.kubernetes.io/origin annotation says it
      * (buildMetadata: [originAnnotations]); malloc'd, NULL when unknown. */
     char *origin;
+    /* The legacy vars bound to this object (its fields give their values). */
+    char **var_names;
+    size_t n_var_names;
 } ks_res;
 
 typedef struct ks_list {
@@ -126,6 +129,18 @@ void ks_hash_names(ks_list *l);
  * option), ED_ENOTFOUND (no source, a missing replacements file). */
 int ks_replace(struct build *b, const ed_node *kz, const char *dir, const char *kfile, ks_list *l,
                ed_err *err);
+
+/* ---- legacy vars (vars.c) ---- */
+
+/* Check kz's `vars`, bind each to the one object of l its objref names, and append copies of
+ * them to the sequence at the root of declared. Errors: ED_EINVALID (a bad var, a name declared
+ * before, an objref matching several objects). */
+int ks_vars_declare(ed_doc *declared, const ed_node *kz, const char *kfile, ks_list *l,
+                    ed_err *err);
+/* Replace $(NAME) of every declared var in kustomize's varReference fields across l. Errors:
+ * ED_ENOTFOUND (a var whose object is not in the build), ED_EINVALID (a value that is not a
+ * scalar, a list of references holding a non-string). */
+int ks_vars_resolve(const ed_doc *declared, ks_list *l, ed_err *err);
 
 /* ---- name references (nameref.c) ---- */
 

@@ -53,6 +53,9 @@ void ks_res_free_history(ks_res *r)
     free_list(r->suffixes, r->n_suffixes);
     free(r->origin);
     r->origin = NULL;
+    free_list(r->var_names, r->n_var_names);
+    r->var_names = NULL;
+    r->n_var_names = 0;
     r->old_names = r->old_ns = r->prefixes = r->suffixes = NULL;
     r->n_old_names = r->n_prefixes = r->n_suffixes = 0;
 }
