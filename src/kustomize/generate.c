@@ -742,9 +742,12 @@ static bool ns_equal(const char *a, const char *b)
 /* True when r has, or had, the id (kind, name, namespace) of the generated object. */
 static bool matches_any_id(const ks_res *r, const char *kind, const char *name, const char *ns)
 {
+    const char *rkind = ed_node_path_str(ed_doc_root(r->doc), "/kind");
+    if (!rkind || strcmp(rkind, kind) != 0)
+        return false;
     ks_id id;
     ks_id_of(ed_doc_root(r->doc), &id);
-    if (strcmp(id.kind, kind) != 0 || id.group_len != 0 || strcmp(id.version, "v1") != 0)
+    if (id.group_len != 0 || strcmp(id.version, "v1") != 0)
         return false;
     if (strcmp(id.name, name) == 0 && ns_equal(id.ns, ns))
         return true;
