@@ -193,6 +193,7 @@ int ks_read_source(struct build *b, const char *dir, const char *entry, const ch
     int rc = resolve_entry(b, dir, entry, kfile, &real);
     if (rc)
         return rc;
+    ED_ASSERT(real != NULL);
     size_t dlen = strlen(dir);
     struct stat st;
     if (strncmp(real, dir, dlen) != 0 || real[dlen] != '/')
@@ -663,6 +664,7 @@ static int accumulate_component(struct build *b, const char *dir, const char *kf
     rc = resolve_entry(b, dir, entry, kfile, &real);
     if (rc)
         goto cleanup;
+    ED_ASSERT(real != NULL);
     struct stat st;
     if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
         rc = ed_err_set(b->err, ED_EINVALID, "%s: component '%s' is not a directory", kfile, entry);

@@ -303,7 +303,9 @@ static char *base64(const unsigned char *p, size_t n)
         unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
         out[o++] = tab[v >> 18];
         out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+        if (i + 1 < n)
+            out[o - 1] = tab[(v >> 6) & 63];
         out[o++] = '=';
     }
     out[o] = '\0';

@@ -340,8 +340,8 @@ static int select_referral(struct ctx *c, const char *old_name, ks_res **cand, s
 static int new_scalar(struct ctx *c, const char *old, const char **out)
 {
     *out = NULL;
-    ks_res **cand = ed_xcalloc(c->ncand ? c->ncand : 1, sizeof(*cand));
-    memcpy(cand, c->cand, c->ncand * sizeof(*cand));
+    ks_res **cand = ed_xcalloc(c->ncand ? c->ncand : 1, sizeof(ks_res *));
+    memcpy(cand, c->cand, c->ncand * sizeof(ks_res *));
     ks_res *ref = NULL;
     int rc = select_referral(c, old, cand, c->ncand, false, &ref);
     if (!rc && ref && strcmp(name_of(c, ref), old) != 0)
@@ -380,14 +380,14 @@ static int set_mapping(struct ctx *c, ed_doc *doc, ed_node *map)
     }
     if (!old)
         return 0;
-    ks_res **cand = ed_xcalloc(c->ncand ? c->ncand : 1, sizeof(*cand));
+    ks_res **cand = ed_xcalloc(c->ncand ? c->ncand : 1, sizeof(ks_res *));
     size_t n;
     const ed_node *nsn = ed_node_get(map, "namespace");
     if (nsn) {
         const char *ns = ed_node_str(nsn);
         n = by_namespace(c, ns ? ns : "", cand);
     } else {
-        memcpy(cand, c->cand, c->ncand * sizeof(*cand));
+        memcpy(cand, c->cand, c->ncand * sizeof(ks_res *));
         n = c->ncand;
     }
     ks_res *ref = NULL;
@@ -528,7 +528,7 @@ int ks_fix_name_refs(ks_list *l, ed_err *err)
     /* only renamed objects can be referral targets: nothing to do without any */
     if (!anything_renamed(l))
         return 0;
-    ks_res **cand = ed_xcalloc(l->len, sizeof(*cand));
+    ks_res **cand = ed_xcalloc(l->len, sizeof(ks_res *));
     ks_id *ids = ed_xcalloc(l->len, sizeof(*ids));
     bool *cluster = ed_xcalloc(l->len, sizeof(*cluster));
     for (size_t i = 0; i < l->len; i++) {

@@ -206,7 +206,7 @@ static void slot_set(ed_doc *doc, const struct slot *s, ed_node *value)
         return;
     }
     size_t n = ed_node_len(s->parent);
-    ed_node **rest = ed_xcalloc(n + 1, sizeof(*rest));
+    ed_node **rest = ed_xcalloc(n + 1, sizeof(ed_node *));
     size_t k = 0;
     for (size_t i = s->index + 1; i < n; i++)
         rest[k++] = ed_node_at(s->parent, i);

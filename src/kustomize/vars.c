@@ -354,7 +354,7 @@ int ks_vars_resolve(const ed_doc *declared, ks_list *l, ed_err *err)
     if (n == 0)
         return 0;
     ed_doc *vals = ed_doc_new();
-    ed_node **values = ed_xcalloc(n, sizeof(*values));
+    ed_node **values = ed_xcalloc(n, sizeof(ed_node *));
     int rc = var_values(all, l, vals, values, err);
     struct expand x = {all, values};
     for (size_t i = 0; i < l->len && !rc; i++) {
