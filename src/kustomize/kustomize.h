@@ -13,9 +13,10 @@
  * table) and sorts the result in kustomize's default (legacy) order. Every other kustomization
  * field is refused with an error naming it, never ignored. Remote bases are refused.
  *
- * Files a generator reads must lie in or below its kustomization's directory (kustomize's
- * default load restriction). An env-file line without '=' gets the empty value: kustomize
- * would read eddy's own environment, which a build must never depend on or expose.
+ * Files a generator reads, like resources, may lie anywhere below the build root (Flux builds
+ * with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse a file outside
+ * the kustomization's own directory). An env-file line without '=' gets the empty value:
+ * kustomize would read eddy's own environment, which a build must never depend on or expose.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
  */

@@ -91,10 +91,11 @@ int ks_build_metadata(const ed_node *kz, const char *kfile, ks_list *l, ed_err *
 struct build;
 
 /*
- * Read `entry` (a path written in kfile) for a generator: it must be a regular file in or below
- * the kustomization's directory dir, as kustomize's loader requires. *data (NUL-terminated) is
- * malloc'd. Errors: ED_ENOTFOUND (missing), ED_EINVALID (outside dir, or a directory),
- * ED_ETOOBIG, ED_ERROR.
+ * Read `entry` (a path written in kfile, relative to the kustomization's directory dir) for a
+ * generator or a replacements file: it must be a regular file below the build root, the rule
+ * resources follow too (Flux's LoadRestrictionsNone, bounded by the source's tree). *data
+ * (NUL-terminated) is malloc'd. Errors: ED_ENOTFOUND (missing), ED_EINVALID (outside the root,
+ * or not a regular file), ED_ETOOBIG, ED_ERROR.
  */
 int ks_read_source(struct build *b, const char *dir, const char *entry, const char *kfile,
                    char **data, size_t *len, ed_err *err);
