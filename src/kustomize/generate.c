@@ -139,9 +139,15 @@ static void go_json_str(ed_buf *out, const char *s)
     (void)ed_buf_append(out, "\"", 1);
 }
 
-static int cmp_str_ptr(const void *a, const void *b)
+/* A mapping's pair, for sorting by key without looking each key up again afterwards. */
+struct kv_ref {
+    const char *key;
+    const ed_node *value;
+};
+
+static int cmp_kv_ref(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const struct kv_ref *)a)->key, ((const struct kv_ref *)b)->key);
 }
 
 /* A node as Go writes a value it unmarshalled into interface{}: mappings with sorted keys. */
@@ -164,20 +170,20 @@ static void go_json_node(ed_buf *out, const ed_node *n, int depth)
         return;
     case ED_NODE_MAP: {
         size_t len = ed_node_len(n);
-        const char **keys = ed_xcalloc(len ? len : 1, sizeof(*keys));
+        struct kv_ref *pairs = ed_xcalloc(len ? len : 1, sizeof(*pairs));
         for (size_t i = 0; i < len; i++)
-            keys[i] = ed_node_key_at(n, i);
-        qsort(keys, len, sizeof(*keys), cmp_str_ptr);
+            pairs[i] = (struct kv_ref){ed_node_key_at(n, i), ed_node_value_at(n, i)};
+        qsort(pairs, len, sizeof(*pairs), cmp_kv_ref);
         (void)ed_buf_append(out, "{", 1);
         for (size_t i = 0; i < len; i++) {
             if (i)
                 (void)ed_buf_append(out, ",", 1);
-            go_json_str(out, keys[i]);
+            go_json_str(out, pairs[i].key);
             (void)ed_buf_append(out, ":", 1);
-            go_json_node(out, ed_node_get(n, keys[i]), depth + 1);
+            go_json_node(out, pairs[i].value, depth + 1);
         }
         (void)ed_buf_append(out, "}", 1);
-        free(keys);
+        free(pairs);
         return;
     }
     default:
@@ -463,6 +469,7 @@ struct kv {
 struct kvs {
     struct kv *items;
     size_t len, cap;
+    ed_strmap *seen; /* the keys so far: a linear search would be quadratic in hostile input */
 };
 
 static void kvs_free(struct kvs *k)
@@ -472,6 +479,7 @@ static void kvs_free(struct kvs *k)
         free(k->items[i].value);
     }
     free(k->items);
+    ed_strmap_free(k->seen);
     *k = (struct kvs){0};
 }
 
@@ -479,15 +487,16 @@ static void kvs_free(struct kvs *k)
 static int kvs_add(const struct gen_ctx *g, const char *name, struct kvs *k, char *key, char *value,
                    size_t len)
 {
-    for (size_t i = 0; i < k->len; i++) {
-        if (strcmp(k->items[i].key, key) == 0) {
-            int rc = ed_err_set(g->err, ED_EINVALID, "%s: %s %s illegally repeats the key `%s`",
-                                g->kfile, g->what, name, key);
-            free(key);
-            free(value);
-            return rc;
-        }
+    if (!k->seen)
+        k->seen = ed_strmap_new();
+    if (ed_strmap_has(k->seen, key)) {
+        int rc = ed_err_set(g->err, ED_EINVALID, "%s: %s %s illegally repeats the key `%s`",
+                            g->kfile, g->what, name, key);
+        free(key);
+        free(value);
+        return rc;
     }
+    ed_strmap_put(k->seen, key, NULL);
     if (k->len == k->cap) {
         k->cap = k->cap ? k->cap * 2 : 8;
         k->items = ed_xrealloc(k->items, k->cap * sizeof(*k->items));
@@ -713,11 +722,12 @@ static ed_doc *make_object(const ed_node *e, bool secret, const struct kvs *kv,
             *target = ed_node_new_map(doc);
             ed_node_set(doc, root, target == &data ? "data" : "binaryData", *target);
         }
+        /* keys are unique (kvs_add saw to it): append in linear time */
         if (text) {
-            ed_node_set(doc, *target, p->key, ed_node_new_strn(doc, p->value, p->len));
+            ed_node_append_pair(doc, *target, p->key, ed_node_new_strn(doc, p->value, p->len));
         } else {
             char *b64 = base64((const unsigned char *)p->value, p->len);
-            ed_node_set(doc, *target, p->key, ed_node_new_str(doc, b64));
+            ed_node_append_pair(doc, *target, p->key, ed_node_new_str(doc, b64));
             free(b64);
         }
     }

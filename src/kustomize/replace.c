@@ -155,6 +155,15 @@ static char **split_path(const char *path)
     return parts;
 }
 
+/* Paths are walked recursively, one level per part: a guard against a hostile path. */
+static bool too_deep(char **parts)
+{
+    size_t n = 0;
+    while (parts[n])
+        n++;
+    return n > ED_DOC_MAX_DEPTH;
+}
+
 static void free_parts(char **parts)
 {
     for (size_t i = 0; parts && parts[i]; i++)
@@ -419,6 +428,11 @@ static int source_value(struct repl_ctx *c, const ed_node *source, ed_doc *tmp, 
     if (!fp || !*fp)
         fp = "metadata.name";
     char **parts = split_path(fp);
+    if (too_deep(parts)) {
+        free_parts(parts);
+        return ed_err_set(c->err, ED_EINVALID, "%s: replacements: fieldPath `%.64s...` is too deep",
+                          c->kfile, fp);
+    }
     struct slots got = {0};
     ed_doc *doc = found->doc;
     struct slot root = {NULL, NULL, 0};
@@ -550,6 +564,12 @@ static int apply_target(struct repl_ctx *c, const ed_node *target, const ed_node
             if (!fp)
                 fp = "metadata.name";
             char **parts = split_path(fp);
+            if (too_deep(parts)) {
+                free_parts(parts);
+                return ed_err_set(c->err, ED_EINVALID,
+                                  "%s: replacements: fieldPath `%.64s...` is too deep", c->kfile,
+                                  fp);
+            }
             struct slots got = {0};
             ed_node *wrap = ed_node_new_seq(r->doc);
             ed_node_append(r->doc, wrap, ed_doc_root(r->doc));
