@@ -766,8 +766,12 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         rc = ks_transform(kz, target, kfile, b->err);
     if (!rc)
         rc = ks_replace(b, kz, dir, kfile, target, b->err);
-    if (!rc)
+    if (!rc) {
+        char *in = ks_origin_path(b, kpath);
+        ks_record_transformers(kz, in, target);
+        free(in);
         rc = ks_vars_declare(b->vars, kz, kfile, target, b->err);
+    }
     if (!rc && role != ROLE_COMPONENT)
         ks_list_take_all(out, &acc);
 

@@ -23,6 +23,9 @@ typedef struct ks_res {
     /* Where it came from, as kustomize's config.kubernetes.io/origin annotation says it
      * (buildMetadata: [originAnnotations]); malloc'd, NULL when unknown. */
     char *origin;
+    /* The builtin transformers run over it, as kustomize's transformations annotation lists
+     * them (buildMetadata: [transformerAnnotations]); malloc'd YAML text, NULL when none. */
+    char *transformations;
     /* The legacy vars bound to this object (its fields give their values). */
     char **var_names;
     size_t n_var_names;
@@ -81,9 +84,12 @@ void ks_res_free_history(ks_res *r);
 /* r's namespace before its first change ("" for none): kustomize's original id. */
 const char *ks_res_orig_ns(const ks_res *r);
 
+/* Record on every resource of l the builtin transformers kz (whose file is configured_in,
+ * relative to the top kustomization's directory) runs, in kustomize's order and number. */
+void ks_record_transformers(const ed_node *kz, const char *configured_in, ks_list *l);
 /* Add the buildMetadata of the top kustomization kz (originAnnotations, managedByLabel) to
  * every resource of l (other values are ignored, as kustomize does). Returns 0, or ED_EINVALID
- * for transformerAnnotations, which eddy does not implement. */
+ * when buildMetadata is not a list. */
 int ks_build_metadata(const ed_node *kz, const char *kfile, ks_list *l, ed_err *err);
 
 /* ---- reading files for generators (build.c) ---- */
