@@ -396,6 +396,77 @@ static void free_split(char **parts, size_t n)
     free(parts);
 }
 
+/* ---- checking the fields ---- */
+
+static const char *const repl_keys[] = {"path", "source", "targets", NULL};
+static const char *const source_keys[] = {"group",     "version",   "kind",    "name",
+                                          "namespace", "fieldPath", "options", NULL};
+static const char *const target_keys[] = {"select", "reject", "fieldPaths", "options", NULL};
+static const char *const select_keys[] = {
+    "group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector", NULL};
+static const char *const option_keys[] = {"delimiter", "index", "create", NULL};
+
+/* Every key of map is one of keys (kustomize decodes strictly). */
+static int check_keys(const ed_node *map, const char *const *keys, const char *kfile, ed_err *err)
+{
+    for (size_t i = 0; i < ed_node_len(map); i++) {
+        const char *k = ed_node_key_at(map, i);
+        size_t j = 0;
+        while (keys[j] && strcmp(keys[j], k) != 0)
+            j++;
+        if (!keys[j])
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: invalid Kustomization: json: unknown field \"%s\"", kfile, k);
+    }
+    return 0;
+}
+
+static int check_map(const ed_node *n, const char *const *keys, const char *what, const char *kfile,
+                     ed_err *err)
+{
+    if (!n || ed_node_kind_of(n) == ED_NODE_NULL)
+        return 0;
+    if (ed_node_kind_of(n) != ED_NODE_MAP)
+        return ed_err_set(err, ED_EINVALID, "%s: replacements: %s must be a mapping", kfile, what);
+    return check_keys(n, keys, kfile, err);
+}
+
+static int check_target(const ed_node *t, const char *kfile, ed_err *err)
+{
+    int rc = check_map(t, target_keys, "a target", kfile, err);
+    if (!rc)
+        rc = check_map(ed_node_get(t, "select"), select_keys, "select", kfile, err);
+    if (!rc)
+        rc = check_map(ed_node_get(t, "options"), option_keys, "options", kfile, err);
+    const ed_node *rejects = ed_node_get(t, "reject");
+    for (size_t i = 0; !rc && i < ed_node_len(rejects); i++)
+        rc = check_map(ed_node_at(rejects, i), select_keys, "reject", kfile, err);
+    const ed_node *paths = ed_node_get(t, "fieldPaths");
+    if (!rc && paths && ed_node_kind_of(paths) != ED_NODE_SEQ)
+        rc = ed_err_set(err, ED_EINVALID, "%s: replacements: fieldPaths must be a list", kfile);
+    for (size_t i = 0; !rc && i < ed_node_len(paths); i++)
+        if (!ed_node_str(ed_node_at(paths, i)))
+            rc = ed_err_set(err, ED_EINVALID,
+                            "%s: replacements: fieldPaths must be a list of strings", kfile);
+    return rc;
+}
+
+static int check_replacement(const ed_node *r, const char *kfile, ed_err *err)
+{
+    int rc = check_map(r, repl_keys, "a replacement", kfile, err);
+    const ed_node *source = ed_node_get(r, "source");
+    if (!rc)
+        rc = check_map(source, source_keys, "source", kfile, err);
+    if (!rc)
+        rc = check_map(ed_node_get(source, "options"), option_keys, "options", kfile, err);
+    const ed_node *targets = ed_node_get(r, "targets");
+    if (!rc && targets && ed_node_kind_of(targets) != ED_NODE_SEQ)
+        rc = ed_err_set(err, ED_EINVALID, "%s: replacements: targets must be a list", kfile);
+    for (size_t i = 0; !rc && i < ed_node_len(targets); i++)
+        rc = check_target(ed_node_at(targets, i), kfile, err);
+    return rc;
+}
+
 /* ---- one replacement ---- */
 
 static int get_index(const ed_node *opts, int64_t *index)
@@ -625,10 +696,15 @@ static int run_file(struct repl_ctx *c, struct build *b, const char *dir, const 
     for (size_t d = 0; !rc && d < n; d++) {
         const ed_node *root = ed_doc_root(docs[d]);
         if (ed_node_kind_of(root) == ED_NODE_SEQ) {
-            for (size_t i = 0; !rc && i < ed_node_len(root); i++)
-                rc = run_one(c, ed_node_at(root, i));
+            for (size_t i = 0; !rc && i < ed_node_len(root); i++) {
+                rc = check_replacement(ed_node_at(root, i), path, c->err);
+                if (!rc)
+                    rc = run_one(c, ed_node_at(root, i));
+            }
         } else {
-            rc = run_one(c, root);
+            rc = check_replacement(root, path, c->err);
+            if (!rc)
+                rc = run_one(c, root);
         }
     }
     ed_doc_list_free(docs, n);
@@ -640,6 +716,12 @@ int ks_replace(struct build *b, const ed_node *kz, const char *dir, const char *
                ed_err *err)
 {
     struct repl_ctx c = {l, kfile, err};
+    const ed_node *all = ed_node_get(kz, "replacements");
+    for (size_t i = 0; i < ed_node_len(all); i++) {
+        int rc = check_replacement(ed_node_at(all, i), kfile, err);
+        if (rc)
+            return rc;
+    }
     const ed_node *repls = ed_node_get(kz, "replacements");
     for (size_t i = 0; i < ed_node_len(repls); i++) {
         const ed_node *r = ed_node_at(repls, i);

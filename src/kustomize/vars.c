@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct var_spec {
     const char *kind; /* NULL: every kind */
@@ -184,7 +185,12 @@ static int var_values(const ed_node *all, const ks_list *l, ed_doc *vals, ed_nod
     for (size_t i = 0; i < ed_node_len(all); i++) {
         const ed_node *v = ed_node_at(all, i);
         const char *name = ed_node_path_str(v, "/name");
-        const char *fp = ed_node_path_str(v, "/fieldref/fieldpath");
+        /* Go's JSON decoding matches field names without regard to case: "fieldPath" works */
+        const char *fp = NULL;
+        const ed_node *fr = ed_node_get(v, "fieldref");
+        for (size_t k = 0; k < ed_node_len(fr) && !fp; k++)
+            if (strcasecmp(ed_node_key_at(fr, k), "fieldpath") == 0)
+                fp = ed_node_str(ed_node_value_at(fr, k));
         if (!fp || !*fp)
             fp = "metadata.name";
         const ks_res *owner = NULL;
