@@ -588,10 +588,12 @@ static int add_literals(const struct gen_ctx *g, const ed_node *e, const char *n
     for (size_t i = 0; i < ed_node_len(lits); i++) {
         const char *lit = ed_node_str(ed_node_at(lits, i));
         const char *eq = strchr(lit, '=');
+        /* a Secret's literal is never echoed: it may be the secret itself */
+        bool secret = strcmp(g->what, "secret") == 0;
         if (!eq || eq == lit)
             return ed_err_set(g->err, ED_EINVALID,
                               "%s: %s %s: invalid literal source %s, expected key=value", g->kfile,
-                              g->what, name, lit);
+                              g->what, name, secret ? "(not shown)" : lit);
         char *value = strip_quotes(eq + 1);
         int rc = kvs_add(g, name, out, ed_xstrndup(lit, (size_t)(eq - lit)), value, strlen(value));
         if (rc)

@@ -536,10 +536,14 @@ static int source_value(struct repl_ctx *c, const ed_node *source, ed_doc *tmp, 
         size_t n;
         char **split = split_on(text, delim, &n);
         int rc = 0;
+        /* a value read from a Secret is never echoed */
+        const char *skind = ed_node_path_str(ed_doc_root(found->doc), "/kind");
+        bool secret = skind && strcmp(skind, "Secret") == 0;
         if (index < 0 || (uint64_t)index >= n)
             rc = ed_err_set(c->err, ED_EINVALID,
                             "%s: replacements: options.index %lld is out of bounds for value %s",
-                            c->kfile, (long long)index, text);
+                            c->kfile, (long long)index,
+                            secret ? "(from a Secret, not shown)" : text);
         else
             v = ed_node_new_str(tmp, split[index]);
         free_split(split, n);

@@ -225,6 +225,25 @@ static void test_generator_files(void **state)
     assert_build_fails("genlink", ED_EINVALID, "symlink leading outside the build root");
     put("genmissing/kustomization.yaml", "configMapGenerator:\n- name: cfg\n  envs:\n  - no.env\n");
     assert_build_fails("genmissing", ED_ENOTFOUND, "missing 'no.env'");
+
+    /* a secret never shows in a message */
+    put("leak/kustomization.yaml", "secretGenerator:\n- name: s\n  literals:\n  - =hunter2\n");
+    char *yaml;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(build("leak", &yaml, &err), ED_EINVALID);
+    free(yaml);
+    assert_non_null(strstr(err.msg, "invalid literal source (not shown)"));
+    assert_null(strstr(err.msg, "hunter2"));
+    put("leak2/kustomization.yaml",
+        "resources:\n- s.yaml\nreplacements:\n- source:\n    kind: Secret\n    fieldPath: data.k\n"
+        "    options:\n      delimiter: '-'\n      index: 3\n  targets: []\n");
+    put("leak2/s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  k: aHVudGVyMg==\n");
+    ed_err_clear(&err);
+    assert_int_equal(build("leak2", &yaml, &err), ED_EINVALID);
+    free(yaml);
+    assert_non_null(strstr(err.msg, "out of bounds"));
+    assert_null(strstr(err.msg, "aHVudGVyMg=="));
 }
 
 int main(void)
