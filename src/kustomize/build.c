@@ -32,6 +32,7 @@ struct build {
     const char *stack[MAX_DEPTH]; /* realpaths of the kustomization dirs being built */
     ed_doc *top;                  /* a copy of the top kustomization, for its final options */
     ed_doc *vars;                 /* the legacy vars declared so far (a sequence) */
+    ed_doc *config;               /* the entries of `configurations` read so far (a mapping) */
     char *top_kfile;
     size_t depth;
     ed_err *err;
@@ -271,6 +272,7 @@ static const char *const supported_fields[] = {"apiVersion",
                                                "sortOptions",
                                                "buildMetadata",
                                                "vars",
+                                               "configurations",
                                                NULL};
 
 static bool in_list(const char *const *list, const char *s)
@@ -757,13 +759,18 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         ed_err_wrap(b->err, "accumulating resources");
         goto cleanup;
     }
-    /* kustomize's order: resources, generators, components, then the transformers */
-    rc = ks_generate(b, kz, dir, kfile, target, b->err);
+    /* kustomize's order: resources, configurations, generators, components, then the
+     * transformers */
+    rc = ks_config_load(b, b->config, kz, dir, kfile, b->err);
+    if (!rc)
+        rc = ks_generate(b, kz, dir, kfile, target, b->err);
     const ed_node *components = ed_node_get(kz, "components");
     for (size_t i = 0; i < ed_node_len(components) && !rc; i++)
         rc = accumulate_component(b, dir, kfile, ed_node_str(ed_node_at(components, i)), target);
     if (!rc)
         rc = ks_transform(kz, target, kfile, b->err);
+    if (!rc)
+        ks_config_namespace(b->config, kz, target);
     if (!rc)
         rc = ks_replace(b, kz, dir, kfile, target, b->err);
     if (!rc) {
@@ -815,15 +822,17 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     }
     b.vars = ed_doc_new();
     ed_doc_set_root(b.vars, ed_node_new_seq(b.vars));
+    b.config = ed_doc_new();
+    ed_doc_set_root(b.config, ed_node_new_map(b.config));
     rc = build_dir(&b, real, ROLE_TOP, &list);
     if (rc)
         goto cleanup;
     /* kustomize's last steps, once every transformer has run: hash suffixes, then the name
      * references to everything renamed */
     ks_hash_names(&list);
-    rc = ks_fix_name_refs(&list, err);
+    rc = ks_fix_name_refs(&list, b.config, err);
     if (!rc)
-        rc = ks_vars_resolve(b.vars, &list, err);
+        rc = ks_vars_resolve(b.vars, &list, b.config, err);
     if (rc)
         goto cleanup;
     rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
@@ -844,6 +853,7 @@ cleanup:
     free(b.root);
     ed_doc_free(b.top);
     ed_doc_free(b.vars);
+    ed_doc_free(b.config);
     free(b.top_kfile);
     return rc;
 }

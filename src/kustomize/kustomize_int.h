@@ -144,16 +144,28 @@ int ks_replace(struct build *b, const ed_node *kz, const char *dir, const char *
  * before, an objref matching several objects). */
 int ks_vars_declare(ed_doc *declared, const ed_node *kz, const char *kfile, ks_list *l,
                     ed_err *err);
-/* Replace $(NAME) of every declared var in kustomize's varReference fields across l. Errors:
+/* Replace $(NAME) of every declared var in kustomize's varReference fields (and those of
+ * `configurations` in config, which may be NULL) across l. Errors:
  * ED_ENOTFOUND (a var whose object is not in the build), ED_EINVALID (a value that is not a
  * scalar, a list of references holding a non-string). */
-int ks_vars_resolve(const ed_doc *declared, ks_list *l, ed_err *err);
+int ks_vars_resolve(const ed_doc *declared, ks_list *l, const ed_doc *config, ed_err *err);
+
+/* ---- transformer configurations (config.c) ---- */
+
+/* Read the files of kz's `configurations` (kz read from kfile in dir) and append their
+ * nameReference, varReference and namespace entries to the mapping at config's root. Errors:
+ * ED_EINVALID (a bad entry, or one of a transformer eddy does not configure), ED_ENOTFOUND. */
+int ks_config_load(struct build *b, ed_doc *config, const ed_node *kz, const char *dir,
+                   const char *kfile, ed_err *err);
+/* Give the fields named by config's namespace entries kz's namespace, if it sets one. */
+void ks_config_namespace(const ed_doc *config, const ed_node *kz, ks_list *l);
 
 /* ---- name references (nameref.c) ---- */
 
-/* Update every reference to a renamed object (kustomize's nameReference table) across l.
+/* Update every reference to a renamed object (kustomize's nameReference table, and the
+ * nameReference entries of `configurations` in config, which may be NULL) across l.
  * Returns 0 or ED_EINVALID (an ambiguous reference, or a reference field that is not a name). */
-int ks_fix_name_refs(ks_list *l, ed_err *err);
+int ks_fix_name_refs(ks_list *l, const ed_doc *config, ed_err *err);
 /* For tests: the number of entries of the name-reference table, and whether it holds the
  * reference from referrer_kind at path to target_kind. */
 size_t ks_nameref_table_len(void);

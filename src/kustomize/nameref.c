@@ -523,11 +523,42 @@ static bool anything_renamed(const ks_list *l)
     return false;
 }
 
-int ks_fix_name_refs(ks_list *l, ed_err *err)
+/* The built-in table followed by the nameReference entries of `configurations` (their strings
+ * borrowed from config). *n is set; the caller frees the array. */
+static nameref_spec *all_specs(const ed_doc *config, size_t *n)
+{
+    const ed_node *extra = config ? ed_node_get(ed_doc_root(config), "nameReference") : NULL;
+    size_t cap = NTABLE;
+    for (size_t i = 0; i < ed_node_len(extra); i++)
+        cap += ed_node_len(ed_node_get(ed_node_at(extra, i), "fieldSpecs"));
+    nameref_spec *specs = ed_xcalloc(cap, sizeof(*specs));
+    memcpy(specs, table, sizeof(table));
+    *n = NTABLE;
+    for (size_t i = 0; i < ed_node_len(extra); i++) {
+        const ed_node *e = ed_node_at(extra, i);
+        gvk_sel target = {ed_node_str(ed_node_get(e, "group")),
+                          ed_node_str(ed_node_get(e, "version")),
+                          ed_node_str(ed_node_get(e, "kind"))};
+        const ed_node *fss = ed_node_get(e, "fieldSpecs");
+        for (size_t k = 0; k < ed_node_len(fss); k++) {
+            const ed_node *fs = ed_node_at(fss, k);
+            specs[(*n)++] = (nameref_spec){target,
+                                           {ed_node_str(ed_node_get(fs, "group")),
+                                            ed_node_str(ed_node_get(fs, "version")),
+                                            ed_node_str(ed_node_get(fs, "kind"))},
+                                           ed_node_str(ed_node_get(fs, "path"))};
+        }
+    }
+    return specs;
+}
+
+int ks_fix_name_refs(ks_list *l, const ed_doc *config, ed_err *err)
 {
     /* only renamed objects can be referral targets: nothing to do without any */
     if (!anything_renamed(l))
         return 0;
+    size_t nspecs;
+    nameref_spec *specs = all_specs(config, &nspecs);
     ks_res **cand = ed_xcalloc(l->len, sizeof(ks_res *));
     ks_id *ids = ed_xcalloc(l->len, sizeof(*ids));
     bool *cluster = ed_xcalloc(l->len, sizeof(*cluster));
@@ -545,16 +576,17 @@ int ks_fix_name_refs(ks_list *l, ed_err *err)
                         .err = err};
         c.rid = ids[i];
         c.ncand = visible(&c, cand);
-        for (size_t t = 0; t < NTABLE && !rc; t++) {
-            if (!selected(&table[t].referrer, &c.rid))
+        for (size_t t = 0; t < nspecs && !rc; t++) {
+            if (!selected(&specs[t].referrer, &c.rid))
                 continue;
-            c.spec = &table[t];
-            rc = walk(&c, c.referrer->doc, ed_doc_root(c.referrer->doc), table[t].path);
+            c.spec = &specs[t];
+            rc = walk(&c, c.referrer->doc, ed_doc_root(c.referrer->doc), specs[t].path);
         }
     }
     free(cand);
     free(ids);
     free(cluster);
+    free(specs);
     return rc;
 }
 

@@ -77,12 +77,23 @@ static bool objref_matches(const ed_node *ref, const ks_res *r)
 {
     ks_id id;
     ks_id_of(ed_doc_root(r->doc), &id);
+    /* the objref names its apiVersion, or its group and version apart */
     const char *api = ed_node_str(ed_node_get(ref, "apiVersion"));
+    const char *group = ed_node_str(ed_node_get(ref, "group"));
+    const char *version = ed_node_str(ed_node_get(ref, "version"));
+    char *composed = NULL;
+    if (!api || !*api) {
+        composed = group && *group ? ed_xasprintf("%s/%s", group, version ? version : "")
+                                   : ed_xstrdup(version ? version : "");
+        api = composed;
+    }
     const char *kind = ed_node_str(ed_node_get(ref, "kind"));
     const char *name = ed_node_str(ed_node_get(ref, "name"));
     const char *ns = ed_node_str(ed_node_get(ref, "namespace"));
     const char *av = ed_node_path_str(ed_doc_root(r->doc), "/apiVersion");
-    if (strcmp(api ? api : "", av ? av : "") != 0 || strcmp(kind ? kind : "", id.kind) != 0)
+    bool same_gvk = strcmp(api, av ? av : "") == 0 && strcmp(kind ? kind : "", id.kind) == 0;
+    free(composed);
+    if (!same_gvk)
         return false;
     bool with_ns = (ns && *ns) || ks_is_cluster_scoped(&id);
     if (strcmp(name ? name : "", id.name) == 0 && (!with_ns || ns_eq(ns ? ns : "", id.ns)))
@@ -353,8 +364,20 @@ static int walk(const struct expand *x, ed_doc *doc, ed_node *node, const char *
     return 0;
 }
 
-int ks_vars_resolve(const ed_doc *declared, ks_list *l, ed_err *err)
+/* A varReference field spec of `configurations` selects the object. */
+static bool extra_selects(const ed_node *fs, const ks_id *id)
 {
+    const char *g = ed_node_str(ed_node_get(fs, "group"));
+    const char *v = ed_node_str(ed_node_get(fs, "version"));
+    const char *k = ed_node_str(ed_node_get(fs, "kind"));
+    return (!g || !*g ||
+            (strlen(g) == id->group_len && strncmp(g, id->group, id->group_len) == 0)) &&
+           (!v || !*v || strcmp(v, id->version) == 0) && (!k || !*k || strcmp(k, id->kind) == 0);
+}
+
+int ks_vars_resolve(const ed_doc *declared, ks_list *l, const ed_doc *config, ed_err *err)
+{
+    const ed_node *extra = config ? ed_node_get(ed_doc_root(config), "varReference") : NULL;
     const ed_node *all = ed_doc_root(declared);
     size_t n = ed_node_len(all);
     if (n == 0)
@@ -372,6 +395,12 @@ int ks_vars_resolve(const ed_doc *declared, ks_list *l, ed_err *err)
             rc = walk(&x, l->items[i].doc, ed_doc_root(l->items[i].doc), var_table[t].path,
                       var_table[t].path, err);
             ks_id_of(ed_doc_root(l->items[i].doc), &id);
+        }
+        for (size_t t = 0; t < ed_node_len(extra) && !rc; t++) {
+            const ed_node *fs = ed_node_at(extra, t);
+            const char *path = ed_node_str(ed_node_get(fs, "path"));
+            if (path && extra_selects(fs, &id))
+                rc = walk(&x, l->items[i].doc, ed_doc_root(l->items[i].doc), path, path, err);
         }
     }
     free(values);
