@@ -674,6 +674,39 @@ cleanup:
     return rc;
 }
 
+/* kustomize refuses a kustomization that decodes to nothing: every field other than apiVersion
+ * and kind absent, null or a zero scalar (an empty list or mapping counts as content). */
+static bool kustomization_empty(const ed_node *kz)
+{
+    for (size_t i = 0; i < ed_node_len(kz); i++) {
+        const char *key = ed_node_key_at(kz, i);
+        const ed_node *v = ed_node_value_at(kz, i);
+        if (strcmp(key, "apiVersion") == 0 || strcmp(key, "kind") == 0)
+            continue;
+        bool b = false;
+        int64_t n = 0;
+        switch (ed_node_kind_of(v)) {
+        case ED_NODE_NULL:
+            continue;
+        case ED_NODE_STR:
+            if (!*ed_node_str(v))
+                continue;
+            return false;
+        case ED_NODE_BOOL:
+            if (ed_node_bool(v, &b) && !b)
+                continue;
+            return false;
+        case ED_NODE_INT:
+            if (ed_node_int(v, &n) && n == 0)
+                continue;
+            return false;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
 /* kustomize's rule: a component is kind Component, and nothing else is. */
 static int check_role(struct build *b, const char *dir, const ed_node *kz, enum role role)
 {
@@ -737,6 +770,8 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         goto cleanup;
     }
     rc = check_kustomization(b, kfile, kz);
+    if (!rc && kustomization_empty(kz))
+        rc = ed_err_set(b->err, ED_EINVALID, "%s is empty", kfile);
     if (!rc)
         rc = check_role(b, dir, kz, role);
     if (rc)

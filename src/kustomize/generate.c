@@ -789,8 +789,15 @@ static void merge_data(ed_doc *dst, ed_node *droot, const ed_node *sroot, const 
 /* The generated object gen takes the place of old: kustomize keeps old's name, namespace,
  * build history and hash marker, merges the labels and annotations (the new ones win), and for
  * merge lays the new data over the old. */
-static void absorb(ks_res *old, ed_doc *gen, bool merge, bool needs_hash)
+static void absorb(ks_res *old, ed_doc *gen, bool merge, bool needs_hash, char *origin)
 {
+    /* a merge keeps where the object came from; a replacement comes from the new generator */
+    if (!merge) {
+        free(old->origin);
+        old->origin = origin;
+        origin = NULL;
+    }
+    free(origin);
     /* the hash suffix stays only when both the old object and the new generator want it */
     old->needs_hash = old->needs_hash && needs_hash;
     ed_node *groot = ed_doc_root(gen);
@@ -894,7 +901,7 @@ static int place(const struct gen_ctx *g, const ed_node *e, ed_doc *gen, bool ne
                         "or replace",
                         g->kfile, g->what, name, kind);
     } else {
-        absorb(match, gen, merge, needs_hash);
+        absorb(match, gen, merge, needs_hash, origin_of(g));
         return 0;
     }
     ed_doc_free(gen);
