@@ -10,15 +10,18 @@
  * `patches` (strategic merge and JSON 6902, with targets), the legacy `patchesStrategicMerge`
  * and `patchesJson6902`, `openapi: {path: ...}` (the merge keys of this kustomization's strategic
  * merge patches), `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
- * (includeSelectors, includeTemplates), `commonAnnotations`, `images` and `replicas`; then, at
- * the top, it adds the hash suffixes, updates every name reference to a renamed object
- * (kustomize's nameReference table) and sorts the result in kustomize's default (legacy) order.
- * Every other kustomization field is refused with an error naming it, never ignored. Remote
- * bases are refused.
+ * (includeSelectors, includeTemplates), `commonAnnotations`, `images`, `replicas`,
+ * `replacements` and the legacy `vars`; then, at the top, it adds the hash suffixes, updates
+ * every name reference to a renamed object (kustomize's nameReference table), expands vars,
+ * adds `buildMetadata` (origin and transformer annotations, the managed-by label) and orders
+ * the result as `sortOptions` say (kustomize's legacy order by default). Every other
+ * kustomization field is refused with an error naming it, never ignored. Remote bases are
+ * refused.
  *
- * Files a generator reads must lie in or below its kustomization's directory (kustomize's
- * default load restriction). An env-file line without '=' gets the empty value: kustomize
- * would read eddy's own environment, which a build must never depend on or expose.
+ * Files a generator reads, like resources, may lie anywhere below the build root (Flux builds
+ * with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse a file outside
+ * the kustomization's own directory). An env-file line without '=' gets the empty value:
+ * kustomize would read eddy's own environment, which a build must never depend on or expose.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
  */
