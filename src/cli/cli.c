@@ -61,6 +61,8 @@ static const struct verb verbs[] = {
      "                                        annotation overrides it\n"
      "  --requeue-dependency D                retry a Kustomization whose dependencies are not\n"
      "                                        ready after D (default 30s)\n"
+     "  --default-service-account NAME        impersonate this service account for the\n"
+     "                                        Kustomizations that name none\n"
      "\n"
      "Example:\n"
      "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"

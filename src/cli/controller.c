@@ -46,6 +46,7 @@ struct controller_opts {
     const char *storage_adv_addr;
     int64_t drift_grace_ms;
     int64_t requeue_dependency_ms;
+    const char *default_service_account;
 };
 
 struct controller_state {
@@ -127,6 +128,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_STORAGE_ADV,
         F_DRIFT_GRACE,
         F_REQUEUE_DEPENDENCY,
+        F_DEFAULT_SA,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -151,6 +153,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"storage-adv-addr", required_argument, NULL, F_STORAGE_ADV},
         {"drift-grace-period", required_argument, NULL, F_DRIFT_GRACE},
         {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
+        {"default-service-account", required_argument, NULL, F_DEFAULT_SA},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -251,6 +254,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             if (ed_duration_parse(optarg, &o->drift_grace_ms, &err) != 0 || o->drift_grace_ms < 0)
                 return usage_error("--%s takes a duration such as 5m, not \"%s\"", flag, optarg);
             break;
+        case F_DEFAULT_SA:
+            o->default_service_account = optarg;
+            break;
         case F_REQUEUE_DEPENDENCY:
             dur = &o->requeue_dependency_ms;
             break;
@@ -310,7 +316,8 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .store = r->store,
                                .workers = o->concurrent,
                                .drift_grace_ms = o->drift_grace_ms,
-                               .requeue_dependency_ms = o->requeue_dependency_ms};
+                               .requeue_dependency_ms = o->requeue_dependency_ms,
+                               .default_service_account = o->default_service_account};
     r->kustomization = ed_kustomization_register(m, &k);
     char port[16];
     snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));

@@ -46,4 +46,14 @@ void ed_ks_queue_dependents(ed_informer *cache, ed_queue *queue, const ed_node *
 int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_apply_result *changes,
                        int64_t timeout_ms, bool *checked, char *msg, size_t msgcap);
 
+/*
+ * The client to apply obj with: *out is a new client (ed_kube_free) for spec.kubeConfig's
+ * cluster and/or impersonating spec.serviceAccountName (default_sa when the spec names none,
+ * NULL for no default), or NULL when the controller's own client (kube) is to be used.
+ * Errors: the Secret or its key missing, an unusable kubeconfig (message names the Secret,
+ * never its content).
+ */
+int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_kube **out,
+                 ed_err *err);
+
 #endif

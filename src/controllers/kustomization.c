@@ -596,6 +596,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     char tmpdir[4096] = "";
     char *archive = NULL, *dir = NULL;
     ed_apply_result *inventory = NULL;
+    ed_kube *kc = NULL; /* the client to apply with (impersonation, kubeConfig), or NULL */
     struct outcome out = {.reason = "ReconciliationFailed"};
 
     ed_log(ED_LOG_DEBUG, "reconciliation started", "controller", "kustomization", "name", name,
@@ -617,10 +618,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         bool delete_objects =
             policy ? strcmp(policy, "Delete") == 0 || (strcmp(policy, "MirrorPrune") == 0 && prune)
                    : prune;
-        if (delete_objects) {
+        if (delete_objects)
+            rc = ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err);
+        if (delete_objects && !rc) {
             ed_apply_result *gone = NULL;
-            rc = ed_apply_prune(c->o.kube, inventory->entries, inventory->n, NULL, name, ns, &gone,
-                                &err);
+            rc = ed_apply_prune(kc ? kc : c->o.kube, inventory->entries, inventory->n, NULL, name,
+                                ns, &gone, &err);
             ed_apply_result_free(gone);
         }
         if (!rc && ed_ctrl_has_finalizer(obj))
@@ -695,6 +698,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
+    /* 3c. The client: impersonation and kubeConfig. */
+    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    }
+    ed_kube *target = kc ? kc : c->o.kube;
     snprintf(tmpdir, sizeof(tmpdir), "%s/kustomization-XXXXXX",
              ed_artifact_store_tmpdir(c->o.store));
     if (!mkdtemp(tmpdir)) {
@@ -745,7 +754,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 
     /* 5. Apply, prune, health. */
     ed_apply_opts ao = {.field_manager = MANAGER};
-    rc = ed_apply_all(c->o.kube, nodes, nobjs, &ao, &out.changes, &err);
+    rc = ed_apply_all(target, nodes, nobjs, &ao, &out.changes, &err);
     free(nodes);
     /* Remember the versions this apply wrote, so their watch events are not taken for drift. */
     pthread_mutex_lock(&c->drift_lock);
@@ -759,7 +768,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto status;
     }
     if (prune) {
-        rc = ed_apply_prune(c->o.kube, inventory->entries, inventory->n, out.changes, name, ns,
+        rc = ed_apply_prune(target, inventory->entries, inventory->n, out.changes, name, ns,
                             &out.pruned, &err);
         if (rc) {
             out.reason = "PruneFailed";
@@ -768,7 +777,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         }
     }
     bool checked = false;
-    rc = ed_ks_check_health(c->o.kube, obj, out.changes, timeout, &checked, out.health_message,
+    rc = ed_ks_check_health(target, obj, out.changes, timeout, &checked, out.health_message,
                             sizeof(out.health_message));
     if (checked)
         out.healthy = rc ? "False" : "True";
@@ -779,7 +788,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     out.ok = true;
     snprintf(out.message, sizeof(out.message), "Applied revision: %s", out.revision);
-    watch_kinds(c, out.changes);
+    if (!ed_node_path(obj, "/spec/kubeConfig"))
+        watch_kinds(c, out.changes); /* drift watches are on this cluster only */
     *requeue_after_ms = interval;
 
 status:
@@ -807,6 +817,7 @@ done:
     ed_apply_result_free(out.changes);
     ed_apply_result_free(out.pruned);
     ed_apply_result_free(inventory);
+    ed_kube_free(kc);
     ed_doc_free(srcdoc);
     ed_doc_free(objdoc);
     return rc;
