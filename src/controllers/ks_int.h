@@ -56,4 +56,12 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_apply_result 
 int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_kube **out,
                  ed_err *err);
 
+/*
+ * Carry out obj's spec.deletionPolicy on its inventory (the objects of status.inventory) with
+ * kube, as described in ks_delete.c; WaitForTermination waits at most timeout_ms. Returns 0
+ * or the prune's error (a wait that times out is logged, not returned).
+ */
+int ed_ks_finalize(ed_kube *kube, const ed_node *obj, const ed_apply_result *inventory,
+                   int64_t timeout_ms, ed_err *err);
+
 #endif

@@ -611,21 +611,22 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_node_bool(ed_node_path(obj, "/spec/prune"), &prune);
     inventory = old_inventory(obj);
 
-    /* 1. Deletion: prune the inventory (Flux's default deletionPolicy), then let go. */
+    /* 1. Deletion: spec.deletionPolicy (ks_delete.c), then let go. A suspended Kustomization
+     * leaves its objects, as Flux's does. */
     if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
         ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
-        const char *policy = str_at(obj, "/spec/deletionPolicy");
-        bool delete_objects =
-            policy ? strcmp(policy, "Delete") == 0 || (strcmp(policy, "MirrorPrune") == 0 && prune)
-                   : prune;
-        if (delete_objects)
+        bool held = false;
+        ed_node_bool(ed_node_path(obj, "/spec/suspend"), &held);
+        int64_t wait_ms = 600000;
+        const char *t = str_at(obj, "/spec/timeout");
+        if (!t)
+            t = str_at(obj, "/spec/interval");
+        if (t)
+            ed_duration_parse(t, &wait_ms, NULL);
+        if (!held)
             rc = ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err);
-        if (delete_objects && !rc) {
-            ed_apply_result *gone = NULL;
-            rc = ed_apply_prune(kc ? kc : c->o.kube, inventory->entries, inventory->n, NULL, name,
-                                ns, &gone, &err);
-            ed_apply_result_free(gone);
-        }
+        if (!held && !rc)
+            rc = ed_ks_finalize(kc ? kc : c->o.kube, obj, inventory, wait_ms, &err);
         if (!rc && ed_ctrl_has_finalizer(obj))
             rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, &err);
         if (rc == ED_ENOTFOUND)
@@ -754,6 +755,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 
     /* 5. Apply, prune, health. */
     ed_apply_opts ao = {.field_manager = MANAGER};
+    ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
     rc = ed_apply_all(target, nodes, nobjs, &ao, &out.changes, &err);
     free(nodes);
     /* Remember the versions this apply wrote, so their watch events are not taken for drift. */
