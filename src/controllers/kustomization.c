@@ -226,6 +226,36 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
                             "kustomization");
 }
 
+/* Flux's progress marks before a build that may change something (a new revision or
+ * generation, or not ready): Reconciling=True/Progressing "Fetching manifests for revision R
+ * with a timeout of T" and Ready=Unknown/Progressing "Reconciliation in progress", so that
+ * dependents and `get` see the work in flight. A reconcile with nothing new writes nothing. */
+static void write_progressing(ed_ks_controller *c, const ed_node *obj, const char *revision,
+                              int64_t timeout_ms)
+{
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
+    const char *applied = str_at(obj, "/status/lastAppliedRevision");
+    const char *ready = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
+    if (gen == observed && applied && revision && strcmp(applied, revision) == 0 && ready &&
+        strcmp(ready, "True") == 0)
+        return;
+    ed_status_patch sp;
+    ed_status_begin(&sp, obj);
+    /* lastHandledReconcileAt waits for the outcome: `eddy reconcile` reads it as "done". */
+    ed_node_remove(sp.status, "lastHandledReconcileAt");
+    char t[32], msg[ED_ERR_MSG_MAX];
+    ed_duration_format(timeout_ms, t);
+    snprintf(msg, sizeof(msg), "Fetching manifests for revision %s with a timeout of %s",
+             revision ? revision : "", t);
+    ed_cond_set(sp.doc, sp.conditions, "Reconciling", "True", "Progressing", msg, sp.generation);
+    ed_cond_set(sp.doc, sp.conditions, "Ready", "Unknown", "Progressing",
+                "Reconciliation in progress", sp.generation);
+    ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
+                     "kustomization");
+}
+
 static void record_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
 {
     ed_buf note = ED_BUF_INIT(64 * 1024);
@@ -658,8 +688,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         ed_duration_parse(v, &timeout, NULL);
     if (retry <= 0)
         retry = interval;
+    /* Flux's GetTimeout: spec.timeout, else the interval less 30 s; never under 30 s. */
     if (timeout <= 0)
-        timeout = interval;
+        timeout = interval - 30000;
+    if (timeout < 30000)
+        timeout = 30000;
 
     /* 3. Source. */
     const char *skind = str_at(obj, "/spec/sourceRef/kind");
@@ -699,6 +732,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
+    write_progressing(c, obj, out.revision, timeout);
     /* 3c. The client: impersonation and kubeConfig. */
     if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
