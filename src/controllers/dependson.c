@@ -37,9 +37,8 @@ static bool same_source(const ed_node *a, const ed_node *b)
     return same_str(ak, bk) && same_str(an, bn) && same_str(ans, bns);
 }
 
-/* Flux's rule for one dependency dep of obj; 0 when ready, else err holds Flux's message. */
-static int check_one(const ed_node *obj, const ed_node *dep, const char *key,
-                     const char *source_revision, ed_err *err)
+int ed_ks_dependency_check(const ed_node *obj, const ed_node *dep, const char *key,
+                           const char *source_revision, ed_err *err)
 {
     if (!dep)
         return ed_err_set(err, ED_ENOTFOUND,
@@ -76,7 +75,8 @@ int ed_ks_dependencies_ready(ed_informer *cache, const ed_node *obj, const char 
             dns = own_ns;
         char *key = ed_xasprintf("%s/%s", dns, name);
         ed_doc *dep = ed_informer_get(cache, dns, name);
-        int rc = check_one(obj, dep ? ed_doc_root(dep) : NULL, key, source_revision, err);
+        int rc =
+            ed_ks_dependency_check(obj, dep ? ed_doc_root(dep) : NULL, key, source_revision, err);
         ed_doc_free(dep);
         free(key);
         if (rc)

@@ -32,6 +32,12 @@ int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char 
 int ed_ks_dependencies_ready(ed_informer *cache, const ed_node *obj, const char *source_revision,
                              ed_err *err);
 
+/* Flux's rule for one dependency: dep (the dependency as read, NULL when it does not exist,
+ * key its "namespace/name") of obj, with obj's source at source_revision. 0 when ready,
+ * else an error with Flux's message (as ed_ks_dependencies_ready). */
+int ed_ks_dependency_check(const ed_node *obj, const ed_node *dep, const char *key,
+                           const char *source_revision, ed_err *err);
+
 /* changed (a Kustomization that changed) is Ready: queue every Kustomization in cache whose
  * dependsOn lists it. */
 void ed_ks_queue_dependents(ed_informer *cache, ed_queue *queue, const ed_node *changed);

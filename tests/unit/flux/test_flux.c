@@ -6,7 +6,8 @@
  *     objects after substitution, as eddy prints them) or expected-error (a line the error
  *     must contain); run from the repository root, as `make unit` does;
  *   - the overlay (targetNamespace, namePrefix/nameSuffix, images) built by the engine on top
- *     of a path's own kustomization, and commonMetadata.
+ *     of a path's own kustomization, and commonMetadata;
+ *   - in test_dependson.c, the dependsOn readiness rule of the Kustomization controller.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "flux_tests.h"
 
 /* ---- envsubst grammar ---- */
 
@@ -427,7 +430,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envsubst_table),      cmocka_unit_test(test_envsubst_nesting_bounded),
         cmocka_unit_test(test_golden_substitution), cmocka_unit_test(test_overlay),
-        cmocka_unit_test(test_common_metadata),
+        cmocka_unit_test(test_common_metadata),     cmocka_unit_test(test_dependency_rule),
     };
     return cmocka_run_group_tests_name("flux", tests, NULL, NULL);
 }
