@@ -2,18 +2,22 @@
  * The Kustomization reconciler (kustomize.toolkit.fluxcd.io/v1), a flat list of phases as in
  * Flux's kustomize-controller:
  *
- *   1. read the object; on deletion prune its inventory (when spec.prune), drop the finalizer;
+ *   1. read the object; on deletion apply spec.deletionPolicy to its inventory, drop the
+ *      finalizer;
  *   2. add the finalizer; a suspended object is left alone;
- *   3. source: the GitRepository's artifact, unpacked in-process from the artifact store (no
+ *   3. source: the GitRepository's artifact; then dependsOn; then the progress marks and the
+ *      client to apply with; the artifact is unpacked in-process from the artifact store (no
  *      download), into a temp directory;
  *   4. build: spec.path inside the artifact (never outside it); a kustomization.yaml is
  *      generated when there is none, listing the manifests found; the native kustomize engine
- *      renders it; every object gets the owner labels;
- *   5. apply: validation by dry-run before any write, staged server-side apply, then prune of
- *      what left the inventory (spec.prune), then health (spec.wait) within spec.timeout;
+ *      renders it with the spec's fields, postBuild and commonMetadata; every object gets the
+ *      owner labels;
+ *   5. apply: validation by dry-run before any write, staged server-side apply (spec.force),
+ *      then prune of what left the inventory (spec.prune), then health (spec.wait or
+ *      spec.healthChecks) within spec.timeout;
  *   6. status in one place: inventory, lastAppliedRevision, lastAttemptedRevision, conditions
- *      (Ready, Reconciling) with Flux's reasons, observedGeneration, lastHandledReconcileAt; an
- *      Event with the change set.
+ *      (Ready, Reconciling, Healthy) with Flux's reasons, observedGeneration,
+ * lastHandledReconcileAt; an Event with the change set.
  *
  * A change of a GitRepository queues the Kustomizations that use it. Drift is noticed at once
  * (DESIGN.md, commitment 2): every kind eddy applied is watched (objects with the owner
@@ -22,9 +26,12 @@
  * rather than at the next interval. Success requeues after spec.interval; failure after
  * spec.retryInterval (default: the interval).
  *
- * Not built yet (issue #6): targetNamespace, namePrefix/nameSuffix, patches, images and
- * components from the spec, postBuild substitution, dependsOn, healthChecks, serviceAccountName
- * impersonation, kubeConfig, force, decryption, detect-only mode.
+ * Flux's layer lives in files of its own: ks_render.c (the spec's kustomize fields, postBuild,
+ * commonMetadata), dependson.c (dependsOn), ks_client.c (serviceAccountName impersonation and
+ * kubeConfig), ks_health.c (healthChecks, the Healthy condition) and ks_delete.c
+ * (deletionPolicy); spec.force goes to the apply module.
+ *
+ * Not built yet (issue #6): ignore, healthCheckExprs, decryption, detect-only mode.
  *
  * Drift healing leaves room to tinker: a grace period (--drift-grace-period, or the annotation
  * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one
