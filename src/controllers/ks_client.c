@@ -91,8 +91,8 @@ int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_k
         rc = remote_config(kube, obj, &cfg, err);
     else
         cfg = ed_kube_config_dup(ed_kube_get_config(kube));
-    if (rc)
-        return rc;
+    if (rc || !cfg)
+        return rc ? rc : ed_err_set(err, ED_ERROR, "no client configuration");
     if (sa) {
         free(cfg->impersonate_user);
         cfg->impersonate_user = ed_xasprintf("system:serviceaccount:%s:%s",

@@ -247,7 +247,7 @@ static int substitute_node(ed_doc *d, ed_node *v, const ed_strmap *vars, bool st
     if (k != ED_NODE_MAP && k != ED_NODE_SEQ)
         return 0;
     size_t n = ed_node_len(v);
-    ed_node **items = ed_xcalloc(n ? n : 1, sizeof(*items));
+    ed_node **items = ed_xcalloc(n ? n : 1, sizeof(ed_node *));
     bool changed = false;
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
