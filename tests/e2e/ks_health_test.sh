@@ -42,7 +42,8 @@ assert_match "^Health check passed in [0-9.]+(ms|s)$" "$(cond Healthy message)" 
 assert_eq "Applied revision: $(rev)" "$(ready_message health)" "Ready"
 
 step "a listed object that never becomes ready: HealthCheckFailed at the timeout (6s: Flux's 30s minimum)"
-kustomization health ./app "  targetNamespace: $ns
+# (a long retryInterval: a retry marks Ready=Unknown again while it runs, as Flux does)
+KS_RETRY=5m kustomization health ./app "  targetNamespace: $ns
   timeout: 6s
   healthChecks:
   - {apiVersion: apps/v1, kind: Deployment, name: web}

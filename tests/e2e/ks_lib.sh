@@ -60,7 +60,7 @@ agent() {
 }
 
 # kustomization NAME PATH [SPEC-YAML]: create or update a Kustomization of $repo (prune:
-# $KS_PRUNE, default true) with more
+# $KS_PRUNE, default true; retryInterval: $KS_RETRY, default 3s) with more
 # spec fields (YAML lines, indented by two spaces).
 kustomization() {
     kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -69,7 +69,7 @@ kind: Kustomization
 metadata: {name: $1}
 spec:
   interval: 10m
-  retryInterval: 3s
+  retryInterval: ${KS_RETRY:-3s}
   path: $2
   prune: ${KS_PRUNE:-true}
   timeout: 40s
