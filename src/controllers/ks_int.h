@@ -70,4 +70,14 @@ int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_k
 int ed_ks_finalize(ed_kube *kube, const ed_node *obj, const ed_apply_result *inventory,
                    int64_t timeout_ms, ed_err *err);
 
+/* Watched configuration objects (ks_configwatch.c): ConfigMaps and Secrets labelled
+ * reconcile.fluxcd.io/watch=Enabled queue the Kustomizations (in ks_cache) that read them. */
+typedef struct ed_ks_config_watch ed_ks_config_watch;
+/* A new watch (not started); kube, ks_cache and queue are borrowed and must outlive it. */
+ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache, ed_queue *queue);
+/* Start the informers on first use (from a reconcile, so only the leader watches); then a
+ * no-op. Waits (up to 10 s each) for their first lists. */
+void ed_ks_config_watch_ensure(ed_ks_config_watch *w);
+void ed_ks_config_watch_free(ed_ks_config_watch *w);
+
 #endif

@@ -73,6 +73,7 @@ struct ed_ks_controller {
     ed_strmap *fingerprints; /* object uid -> fingerprint of what eddy cares about (owned) */
     ed_strmap *drift_events; /* object uid -> monotonic ms of its last drift event (owned) */
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
+    ed_ks_config_watch *config_watch; /* labelled ConfigMaps and Secrets (ks_configwatch.c) */
 };
 
 struct outcome {
@@ -685,6 +686,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                                false);
         goto done;
     }
+    ed_ks_config_watch_ensure(c->config_watch);
     int64_t interval = 600000, retry = 0, timeout = 0;
     const char *v;
     if ((v = str_at(obj, "/spec/interval")))
@@ -928,6 +930,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     ed_informer_add_handler(ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "GitRepository"),
                             on_source, c);
     ed_informer_add_handler(c->self, on_self, c);
+    c->config_watch = ed_ks_config_watch_new(c->o.kube, c->self, c->queue);
     return c;
 }
 
@@ -941,6 +944,7 @@ void ed_kustomization_free(ed_ks_controller *c)
         free(c->watches[i].kind);
     }
     free(c->watches);
+    ed_ks_config_watch_free(c->config_watch);
     size_t pos = 0;
     const char *k;
     void *v;
