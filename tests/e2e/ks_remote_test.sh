@@ -2,7 +2,7 @@
 # tests/e2e/ks_remote_test.sh: spec.kubeConfig.secretRef in the real agent, with a second real
 # control plane started by this test (scripts/cluster up): the Kustomization's objects are
 # applied to, pruned from and (on deletion) removed from the remote cluster, never the local
-# one; a missing Secret or key is reported on Ready=False without the kubeconfig's content.
+# one; with serviceAccountName that account is impersonated there; a missing Secret or key is reported on Ready=False without the kubeconfig's content.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -44,6 +44,14 @@ kustomization other ./app "  kubeConfig: {secretRef: {name: other-key, key: conf
   nameSuffix: -other"
 applied other "$(rev)"
 rk -n default get configmap far-away-other >/dev/null
+
+step "with serviceAccountName: impersonated on the remote cluster (no rights there: denied)"
+kustomization as-sa ./app "  kubeConfig: {secretRef: {name: remote-kubeconfig}}
+  serviceAccountName: deployer
+  nameSuffix: -sa"
+ready_is as-sa False ReconciliationFailed
+assert_contains "$(ready_message as-sa)" "User \"system:serviceaccount:$ns:deployer\" cannot" "impersonated remotely"
+assert_fails "nothing applied" rk -n default get configmap far-away-sa
 
 step "a missing Secret, a missing key"
 kustomization broken ./app "  kubeConfig: {secretRef: {name: nowhere}}"
