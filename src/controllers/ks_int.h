@@ -22,14 +22,22 @@
 int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
                  ed_doc ***out, size_t *n, const char **reason, ed_err *err);
 
+/* dependsOn (dependson.c): the Kustomization cache to read dependencies from, and who waits
+ * for whom. */
+typedef struct ed_ks_deps ed_ks_deps;
+/* cache and queue are borrowed and must outlive the result. */
+ed_ks_deps *ed_ks_deps_new(ed_informer *cache, ed_queue *queue);
+void ed_ks_deps_free(ed_ks_deps *d);
+
 /*
- * Flux's dependency rule for obj's spec.dependsOn, reading the dependencies from cache (the
- * Kustomization informer). source_revision is the current revision of obj's source (a
- * dependency on the same source must have applied it). Returns 0 when every dependency is
- * ready; otherwise ED_ENOTFOUND, ED_ERETRY or ED_EINVALID with Flux's message in err
- * ("dependency 'ns/name' is not ready", "... revision is not up to date", "... not found").
+ * Flux's dependency rule for obj's spec.dependsOn, reading the dependencies from the cache.
+ * source_revision is the current revision of obj's source (a dependency on the same source
+ * must have applied it). Returns 0 when every dependency is ready; otherwise ED_ENOTFOUND,
+ * ED_ERETRY or ED_EINVALID with Flux's message in err ("dependency 'ns/name' is not ready",
+ * "... revision is not up to date", "... not found"), and obj waits for its dependencies:
+ * ed_ks_queue_dependents queues it when one becomes ready.
  */
-int ed_ks_dependencies_ready(ed_informer *cache, const ed_node *obj, const char *source_revision,
+int ed_ks_dependencies_ready(ed_ks_deps *d, const ed_node *obj, const char *source_revision,
                              ed_err *err);
 
 /* Flux's rule for one dependency: dep (the dependency as read, NULL when it does not exist,
@@ -38,9 +46,8 @@ int ed_ks_dependencies_ready(ed_informer *cache, const ed_node *obj, const char 
 int ed_ks_dependency_check(const ed_node *obj, const ed_node *dep, const char *key,
                            const char *source_revision, ed_err *err);
 
-/* changed (a Kustomization that changed) is Ready: queue every Kustomization in cache whose
- * dependsOn lists it. */
-void ed_ks_queue_dependents(ed_informer *cache, ed_queue *queue, const ed_node *changed);
+/* changed (a Kustomization that changed) is Ready: queue the Kustomizations waiting for it. */
+void ed_ks_queue_dependents(ed_ks_deps *d, const ed_node *changed);
 
 /*
  * Flux's health check of a Kustomization obj after its apply (changes: the change set): every

@@ -74,6 +74,7 @@ struct ed_ks_controller {
     ed_strmap *drift_events; /* object uid -> monotonic ms of its last drift event (owned) */
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
     ed_ks_config_watch *config_watch; /* labelled ConfigMaps and Secrets (ks_configwatch.c) */
+    ed_ks_deps *deps;                 /* who waits for which dependency (dependson.c) */
 };
 
 struct outcome {
@@ -731,7 +732,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto done;
     }
     /* 3b. Dependencies (Flux checks them once the source has an artifact). */
-    if (ed_ks_dependencies_ready(c->self, obj, out.revision, &err)) {
+    if (ed_ks_dependencies_ready(c->deps, obj, out.revision, &err)) {
         int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
         out.reason = "DependencyNotReady";
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -873,7 +874,7 @@ static void on_self(ed_kube_event_type type, const ed_node *obj, void *user)
 {
     ed_ks_controller *c = user;
     if (type != ED_KUBE_DELETED)
-        ed_ks_queue_dependents(c->self, c->queue, obj);
+        ed_ks_queue_dependents(c->deps, obj);
 }
 
 /* A GitRepository changed: queue the Kustomizations that use it. */
@@ -931,6 +932,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
                             on_source, c);
     ed_informer_add_handler(c->self, on_self, c);
     c->config_watch = ed_ks_config_watch_new(c->o.kube, c->self, c->queue);
+    c->deps = ed_ks_deps_new(c->self, c->queue);
     return c;
 }
 
@@ -945,6 +947,7 @@ void ed_kustomization_free(ed_ks_controller *c)
     }
     free(c->watches);
     ed_ks_config_watch_free(c->config_watch);
+    ed_ks_deps_free(c->deps);
     size_t pos = 0;
     const char *k;
     void *v;
