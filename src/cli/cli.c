@@ -63,6 +63,8 @@ static const struct verb verbs[] = {
      "                                        ready after D (default 30s)\n"
      "  --default-service-account NAME        impersonate this service account for the\n"
      "                                        Kustomizations that name none\n"
+     "  --no-cross-namespace-refs             refuse a Kustomization's source in another\n"
+     "                                        namespace (Ready=False, Stalled: AccessDenied)\n"
      "\n"
      "Example:\n"
      "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"

@@ -99,6 +99,7 @@ typedef struct ed_ks_controller_opts {
     int64_t requeue_dependency_ms;       /* --requeue-dependency: retry after a dependency was not
                                             ready (0: Flux's 30 s) */
     const char *default_service_account; /* --default-service-account, or NULL */
+    bool no_cross_namespace_refs;        /* --no-cross-namespace-refs */
 } ed_ks_controller_opts;
 
 /* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */

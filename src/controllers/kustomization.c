@@ -85,6 +85,7 @@ struct outcome {
     ed_apply_result *changes; /* applied */
     ed_apply_result *pruned;
     const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
+    bool stalled;        /* a terminal error (Flux's Stalled): no retry until the spec changes */
     char health_message[ED_ERR_MSG_MAX * 2];
 };
 
@@ -227,9 +228,15 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         }
         free(sorted);
         ed_node_set(d, ed_node_ensure_map(d, status, "/inventory"), "entries", entries);
+    } else if (out->stalled) {
+        ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
+        ed_cond_set(d, conds, "Stalled", "True", out->reason, out->message, gen);
+        ed_cond_remove(conds, "Reconciling");
+        ed_node_set(d, status, "observedGeneration", ed_node_new_int(d, gen));
     } else {
         ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
         ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", out->message, gen);
+        ed_cond_remove(conds, "Stalled");
     }
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
                             "kustomization");
@@ -716,6 +723,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = ED_EINVALID;
         goto status;
     }
+    if (c->o.no_cross_namespace_refs && sns && *sns && strcmp(sns, ns) != 0) {
+        /* Flux's AccessDenied, terminal until the spec changes. */
+        out.reason = "AccessDenied";
+        out.stalled = true;
+        snprintf(out.message, sizeof(out.message),
+                 "can't access '%s/%s/%s', cross-namespace references have been blocked", skind,
+                 sns, sname ? sname : "");
+        goto status;
+    }
     rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns ? sns : ns,
                      sname, &srcdoc, &err);
     const char *apath = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/path");
@@ -847,8 +863,9 @@ status:
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "kustomization", "name", name,
                "namespace", ns, "revision", out.revision ? out.revision : "", "error", out.message,
                NULL);
-        /* Retry after retryInterval, as Flux does, rather than the short error backoff. */
-        *requeue_after_ms = retry;
+        /* Retry after retryInterval, as Flux does, rather than the short error backoff; a
+         * stalled object waits for its spec to change. */
+        *requeue_after_ms = out.stalled ? 0 : retry;
         rc = 0;
     } else {
         ed_log(ED_LOG_INFO, out.message, "controller", "kustomization", "name", name, "namespace",

@@ -4,7 +4,8 @@
 # revision that holds an object the account may not write is refused by the dry-run,
 # Ready=False names the denial, and nothing of it is applied; within its rights it applies.
 # A Kustomization that names no account uses --default-service-account (here one without any
-# rights): denied too.
+# rights): denied too. With --no-cross-namespace-refs a source in another namespace is refused
+# (Ready=False and Stalled, AccessDenied).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -25,7 +26,7 @@ cm theirs "$other" | put app/theirs.yaml
 commit "two namespaces"
 gitrepository
 kustomization app ./app "  serviceAccountName: deployer"
-agent --default-service-account restricted
+agent --default-service-account restricted --no-cross-namespace-refs
 
 step "an object outside the account's rights: refused, nothing applied"
 ready_is app False ReconciliationFailed
@@ -49,3 +50,24 @@ kustomization fallback ./app ""
 ready_is fallback False ReconciliationFailed
 assert_contains "$(ready_message fallback)" "system:serviceaccount:$ns:restricted" "the default account"
 assert_contains "$(ready_message fallback)" "forbidden" "denied"
+
+step "--no-cross-namespace-refs: a source in another namespace is refused, terminally"
+kubectl -n "$other" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: cross}
+spec:
+  interval: 10m
+  path: ./app
+  prune: true
+  sourceRef: {kind: GitRepository, name: $repo, namespace: $ns}
+YAML
+cross() { kubectl -n "$other" get kustomization cross -o "jsonpath={.status.conditions[?(@.type==\"$1\")].$2}"; }
+denied() { [ "$(cross Ready reason)" = AccessDenied ]; }
+retry 30 denied
+assert_eq "can't access 'GitRepository/$ns/$repo', cross-namespace references have been blocked" \
+    "$(cross Ready message)" "Flux's message"
+assert_eq False "$(cross Ready status)" "Ready"
+assert_eq True "$(cross Stalled status)" "Stalled"
+assert_eq AccessDenied "$(cross Stalled reason)" "Stalled reason"
+assert_eq "" "$(cross Reconciling status)" "not Reconciling"
