@@ -3,7 +3,8 @@
 # applies them on top of the path's own kustomization: targetNamespace, namePrefix/nameSuffix
 # (replacing the path's own), images (after the path's), commonMetadata (overwriting labels
 # and annotations); spec.patches and spec.components work when the engine implements them and
-# are refused with a clear Ready=False message until then, never ignored.
+# are refused with a clear Ready=False message until then, never ignored;
+# ignoreMissingComponents drops missing components.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -109,6 +110,17 @@ if [ "$(ready_reason fields)" = BuildFailed ]; then
 else
     assert_eq yes "$(kubectl -n "$target" get deploy own-web -o 'jsonpath={.metadata.annotations.component}')" "component applied"
 fi
+
+step "ignoreMissingComponents: a missing component is dropped, not an error"
+kustomization fields ./app "  targetNamespace: $target
+  components: [../no-such-component]
+  ignoreMissingComponents: true"
+applied fields "$(rev)"
+retry 30 bash -c "[ \"\$(kubectl -n $ns get kustomization fields -o 'jsonpath={.status.observedGeneration}')\" = \"\$(kubectl -n $ns get kustomization fields -o 'jsonpath={.metadata.generation}')\" ]"
+assert_eq True "$(ready_status fields)" "Ready"
+kustomization fields ./app "  targetNamespace: $target
+  components: [../no-such-component]"
+ready_is fields False BuildFailed
 
 step "without namePrefix the path's own prefix is back, and the old names are pruned"
 kustomization fields ./app "  targetNamespace: $target"
