@@ -393,6 +393,12 @@ static void test_overlay(void **state)
         assert_non_null(strstr(err.msg, "spec.components"));
         free(out);
     }
+    if (!ed_ks_supports_field("buildMetadata")) {
+        out = build_with("{buildMetadata: [originAnnotations]}", &err, &rc);
+        assert_int_equal(rc, ED_EINVALID);
+        assert_non_null(strstr(err.msg, "spec.buildMetadata"));
+        free(out);
+    }
     out = build_with("{images: [{newTag: x}]}", &err, &rc);
     assert_int_equal(rc, ED_EINVALID);
     assert_string_equal(err.msg, "spec.images[0]: name is required");
