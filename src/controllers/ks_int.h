@@ -87,4 +87,12 @@ ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache,
 void ed_ks_config_watch_ensure(ed_ks_config_watch *w);
 void ed_ks_config_watch_free(ed_ks_config_watch *w);
 
+/*
+ * Record a reconcile in status.history (ks_history.c): old is the object's current history (or
+ * NULL), digest the build's "sha256:<hex>", result the Ready reason, revision the source
+ * revision, duration_ms how long the reconcile took. Sets status.history in d.
+ */
+void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const char *digest,
+                          const char *result, const char *revision, int64_t duration_ms);
+
 #endif

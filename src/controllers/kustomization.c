@@ -86,6 +86,8 @@ struct outcome {
     ed_apply_result *pruned;
     const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
     bool stalled;        /* a terminal error (Flux's Stalled): no retry until the spec changes */
+    char digest[80];     /* "sha256:<hex>" of the built YAML, once built ("" before) */
+    int64_t started_ms;  /* when the reconcile started (monotonic), for the history */
     char health_message[ED_ERR_MSG_MAX * 2];
 };
 
@@ -181,6 +183,17 @@ static int generate_kustomization(const char *dir, ed_err *err)
 
 /* ---- status ---- */
 
+/* Flux's history digest: sha256 of the built objects as one YAML stream. */
+static void build_digest(ed_doc *const *objs, size_t n, char out[80])
+{
+    ed_buf yaml = ED_BUF_INIT((size_t)256 << 20);
+    char hex[65];
+    ed_doc_list_to_yaml(objs, n, &yaml);
+    ed_sha256_hex(yaml.data ? yaml.data : "", yaml.len, hex);
+    snprintf(out, 80, "sha256:%s", hex);
+    ed_buf_free(&yaml);
+}
+
 static int cmp_entries(const void *a, const void *b)
 {
     return strcmp(((const ed_apply_entry *)a)->id, ((const ed_apply_entry *)b)->id);
@@ -196,6 +209,10 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     int64_t gen = sp.generation;
     if (out->revision)
         ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
+    if (out->digest[0])
+        ed_ks_history_record(d, status, ed_node_path(obj, "/status/history"), out->digest,
+                             out->ok ? "ReconciliationSucceeded" : out->reason, out->revision,
+                             ed_time_mono_ms() - out->started_ms);
     /* Healthy: only while wait or healthChecks ask for health (Flux). */
     bool wait = false;
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
@@ -643,7 +660,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     char *archive = NULL, *dir = NULL;
     ed_apply_result *inventory = NULL;
     ed_kube *kc = NULL; /* the client to apply with (impersonation, kubeConfig), or NULL */
-    struct outcome out = {.reason = "ReconciliationFailed"};
+    struct outcome out = {.reason = "ReconciliationFailed", .started_ms = ed_time_mono_ms()};
 
     ed_log(ED_LOG_DEBUG, "reconciliation started", "controller", "kustomization", "name", name,
            "namespace", ns, NULL);
@@ -801,6 +818,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
+    build_digest(objs, nobjs, out.digest);
     ed_node **nodes = ed_xcalloc(nobjs ? nobjs : 1, sizeof(ed_node *));
     for (size_t i = 0; i < nobjs; i++) {
         nodes[i] = ed_doc_root(objs[i]);

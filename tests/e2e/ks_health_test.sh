@@ -40,6 +40,9 @@ assert_eq True "$(cond Healthy status)" "Healthy"
 assert_eq Succeeded "$(cond Healthy reason)" "Healthy reason"
 assert_match "^Health check passed in [0-9.]+(ms|s)$" "$(cond Healthy message)" "Healthy message"
 assert_eq "Applied revision: $(rev)" "$(ready_message health)" "Ready"
+assert_eq ReconciliationSucceeded "$(ksget health '{.status.history[0].lastReconciledStatus}')" "history"
+assert_match "^sha256:[0-9a-f]{64}$" "$(ksget health '{.status.history[0].digest}')" "history digest"
+assert_eq "$(rev)" "$(ksget health '{.status.history[0].metadata.revision}')" "history revision"
 
 step "a listed object that never becomes ready: HealthCheckFailed at the timeout (6s: Flux's 30s minimum)"
 # (a long retryInterval: a retry marks Ready=Unknown again while it runs, as Flux does)
@@ -58,6 +61,8 @@ assert_match "^health check failed after [0-9.]+s: timeout waiting for: \[Deploy
 assert_eq False "$(cond Healthy status)" "Healthy"
 assert_eq HealthCheckFailed "$(cond Healthy reason)" "Healthy reason"
 assert_eq "$(ready_message health)" "$(cond Healthy message)" "same message"
+assert_eq "HealthCheckFailed ReconciliationSucceeded" \
+    "$(ksget health '{.status.history[0].lastReconciledStatus} {.status.history[1].lastReconciledStatus}')" "history, newest first"
 
 step "a failed Job fails at once"
 put app/migrate.yaml <<'YAML'

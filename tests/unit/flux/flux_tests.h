@@ -7,4 +7,7 @@
 /* test_dependson.c */
 void test_dependency_rule(void **state);
 
+/* test_history.c */
+void test_history(void **state);
+
 #endif

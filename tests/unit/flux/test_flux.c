@@ -7,7 +7,8 @@
  *     must contain); run from the repository root, as `make unit` does;
  *   - the overlay (targetNamespace, namePrefix/nameSuffix, images) built by the engine on top
  *     of a path's own kustomization, and commonMetadata;
- *   - in test_dependson.c, the dependsOn readiness rule of the Kustomization controller.
+ *   - in test_dependson.c, the dependsOn readiness rule of the Kustomization controller, and
+ *     in test_history.c its status.history.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -434,9 +435,13 @@ static void test_common_metadata(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_envsubst_table),      cmocka_unit_test(test_envsubst_nesting_bounded),
-        cmocka_unit_test(test_golden_substitution), cmocka_unit_test(test_overlay),
-        cmocka_unit_test(test_common_metadata),     cmocka_unit_test(test_dependency_rule),
+        cmocka_unit_test(test_envsubst_table),
+        cmocka_unit_test(test_envsubst_nesting_bounded),
+        cmocka_unit_test(test_golden_substitution),
+        cmocka_unit_test(test_overlay),
+        cmocka_unit_test(test_common_metadata),
+        cmocka_unit_test(test_dependency_rule),
+        cmocka_unit_test(test_history),
     };
     return cmocka_run_group_tests_name("flux", tests, NULL, NULL);
 }
