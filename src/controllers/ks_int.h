@@ -95,4 +95,11 @@ void ed_ks_config_watch_free(ed_ks_config_watch *w);
 void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const char *digest,
                           const char *result, const char *revision, int64_t duration_ms);
 
+/*
+ * spec.ignore (ks_ignore.c): in each of docs (the objects about to be applied) that a rule
+ * covers and that exists (read with kube), the rule's paths take the live values, so that
+ * what others changed there is not reverted. ED_EINVALID for a bad regular expression.
+ */
+int ed_ks_apply_ignore(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, ed_err *err);
+
 #endif

@@ -28,10 +28,10 @@
  *
  * Flux's layer lives in files of its own: ks_render.c (the spec's kustomize fields, postBuild,
  * commonMetadata), dependson.c (dependsOn), ks_client.c (serviceAccountName impersonation and
- * kubeConfig), ks_health.c (healthChecks, the Healthy condition) and ks_delete.c
- * (deletionPolicy); spec.force goes to the apply module.
+ * kubeConfig), ks_health.c (healthChecks, the Healthy condition), ks_delete.c
+ * (deletionPolicy), ks_ignore.c (spec.ignore), ks_history.c (status.history).
  *
- * Not built yet (issue #6): ignore, healthCheckExprs, decryption, detect-only mode.
+ * Not built yet (issue #6): healthCheckExprs, decryption, detect-only mode.
  *
  * Drift healing leaves room to tinker: a grace period (--drift-grace-period, or the annotation
  * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one
@@ -831,7 +831,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         }
     }
 
-    /* 5. Apply, prune, health. */
+    /* 5. spec.ignore, then apply, prune, health. */
+    if ((rc = ed_ks_apply_ignore(target, obj, objs, nobjs, &err)) != 0) {
+        free(nodes);
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    }
     ed_apply_opts ao = {.field_manager = MANAGER};
     ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
     rc = ed_apply_all(target, nodes, nobjs, &ao, &out.changes, &err);
