@@ -14,6 +14,9 @@
  *      are no variables at all; Always substitutes in any case;
  *   4. spec.commonMetadata on every object.
  *
+ * decryption, healthCheckExprs and dependsOn[].readyExpr are refused (BuildFailed, naming the
+ * field) until eddy implements them.
+ *
  * Secret values are read into memory only for the substitution and wiped afterwards; they never
  * appear in messages (a message names the variable, never its value).
  */
@@ -206,6 +209,29 @@ static const ed_node *drop_missing_components(const ed_node *spec, const char *d
     return copy;
 }
 
+/* Spec fields eddy does not implement yet that would change what is applied or how it is
+ * judged: refused, naming the field, rather than ignored. */
+static int refuse_unsupported(const ed_node *spec, ed_err *err)
+{
+    if (ed_node_get(spec, "decryption"))
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.decryption: SOPS decryption is not supported by eddy yet");
+    bool wait = false;
+    ed_node_bool(ed_node_get(spec, "wait"), &wait);
+    bool health = wait || ed_node_len(ed_node_get(spec, "healthChecks")) > 0;
+    if (health && ed_node_len(ed_node_get(spec, "healthCheckExprs")) > 0)
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.healthCheckExprs: CEL health checks are not supported by eddy yet");
+    const ed_node *deps = ed_node_get(spec, "dependsOn");
+    for (size_t i = 0; i < ed_node_len(deps); i++)
+        if (ed_node_get(ed_node_at(deps, i), "readyExpr"))
+            return ed_err_set(err, ED_EINVALID,
+                              "spec.dependsOn[%zu].readyExpr: CEL expressions are not supported "
+                              "by eddy yet",
+                              i);
+    return 0;
+}
+
 int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
                  ed_doc ***out, size_t *n, const char **reason, ed_err *err)
 {
@@ -214,7 +240,9 @@ int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char 
     *out = NULL;
     *n = 0;
     const ed_node *spec = drop_missing_components(ed_node_get(obj, "spec"), dir, &filtered);
-    int rc = ed_ks_flux_overlay(spec, &overlay, err);
+    int rc = refuse_unsupported(spec, err);
+    if (!rc)
+        rc = ed_ks_flux_overlay(spec, &overlay, err);
     if (!rc) {
         ed_ks_options ko = ED_KS_OPTIONS_INIT;
         ko.root = root;
