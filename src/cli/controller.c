@@ -46,6 +46,8 @@ struct controller_opts {
     const char *storage_adv_addr;
     int64_t drift_grace_ms;
     int64_t requeue_dependency_ms;
+    const char *default_service_account;
+    bool no_cross_namespace_refs;
 };
 
 struct controller_state {
@@ -136,6 +138,8 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_STORAGE_ADV,
         F_DRIFT_GRACE,
         F_REQUEUE_DEPENDENCY,
+        F_DEFAULT_SA,
+        F_NO_CROSS_NS,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -160,6 +164,8 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"storage-adv-addr", required_argument, NULL, F_STORAGE_ADV},
         {"drift-grace-period", required_argument, NULL, F_DRIFT_GRACE},
         {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
+        {"default-service-account", required_argument, NULL, F_DEFAULT_SA},
+        {"no-cross-namespace-refs", optional_argument, NULL, F_NO_CROSS_NS},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -260,6 +266,14 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             if (ed_duration_parse(optarg, &o->drift_grace_ms, &err) != 0 || o->drift_grace_ms < 0)
                 return usage_error("--%s takes a duration such as 5m, not \"%s\"", flag, optarg);
             break;
+        case F_NO_CROSS_NS:
+            if (!parse_bool(optarg, &o->no_cross_namespace_refs))
+                return usage_error("--no-cross-namespace-refs takes true or false, not \"%s\"",
+                                   optarg);
+            break;
+        case F_DEFAULT_SA:
+            o->default_service_account = optarg;
+            break;
         case F_REQUEUE_DEPENDENCY:
             dur = &o->requeue_dependency_ms;
             break;
@@ -322,7 +336,9 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .store = r->store,
                                .workers = o->concurrent,
                                .drift_grace_ms = o->drift_grace_ms,
-                               .requeue_dependency_ms = o->requeue_dependency_ms};
+                               .requeue_dependency_ms = o->requeue_dependency_ms,
+                               .default_service_account = o->default_service_account,
+                               .no_cross_namespace_refs = o->no_cross_namespace_refs};
     r->kustomization = ed_kustomization_register(m, &k);
     ed_imagerepo_opts ir = {.kube = kube,
                             .metrics = ed_manager_metrics(m),

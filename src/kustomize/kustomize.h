@@ -117,10 +117,10 @@ bool ed_ks_supports_field(const char *field);
 
 /*
  * The overlay of a Flux Kustomization's spec (a kustomize.toolkit.fluxcd.io/v1 spec mapping):
- * targetNamespace as `namespace`, namePrefix, nameSuffix, images, patches and components, for
- * ed_ks_options.overlay. On success *out is a new document the caller frees (ed_doc_free).
- * ED_EINVALID, naming the spec field, for a malformed field or for patches or components
- * while the engine does not support them yet (never silently ignored).
+ * targetNamespace as `namespace`, namePrefix, nameSuffix, images, patches, components and
+ * buildMetadata, for ed_ks_options.overlay. On success *out is a new document the caller frees
+ * (ed_doc_free). ED_EINVALID, naming the spec field, for a malformed field or for patches,
+ * components or buildMetadata while the engine does not support them yet (never silently ignored).
  */
 int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err);
 
