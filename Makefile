@@ -7,7 +7,7 @@ COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 CC ?= gcc
 # Every library eddy's modules build on, all from Debian's -dev packages.
-PKGS := libgit2 yaml-0.1 libcurl openssl libpcre2-8 libmicrohttpd libarchive zlib
+PKGS := libgit2 yaml-0.1 libcurl openssl libpcre2-8 libmicrohttpd libarchive zlib gpgme
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
@@ -21,8 +21,11 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 
 SRC := $(sort $(wildcard src/*/*.c))
-OBJ := $(patsubst src/%.c,build/obj/%.o,$(SRC))
-ASAN_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(SRC))
+# The files `eddy install` embeds (deploy/), turned into C at build time by scripts/embed-files.
+MANIFESTS := $(sort $(wildcard deploy/crds/*.yaml)) $(sort $(wildcard deploy/install/*.yaml))
+GEN := build/gen/manifests.c
+OBJ := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/gen/manifests.o
+ASAN_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(SRC)) build/asan/obj/gen/manifests.o
 UNIT_MODULES := $(notdir $(wildcard tests/unit/*))
 UNIT := $(addprefix build/tests/unit-,$(UNIT_MODULES))
 ASAN_UNIT := $(addprefix build/asan/tests/unit-,$(UNIT_MODULES))
@@ -42,6 +45,21 @@ build/asan/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	@echo "  CC asan $<"
 	@$(CC) $(CFLAGS_ALL) $(SAN) -MMD -MP -c $< -o $@
+
+$(GEN): $(MANIFESTS) scripts/embed-files
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	@scripts/embed-files $(MANIFESTS) >$@.tmp && mv $@.tmp $@
+
+build/obj/gen/manifests.o: $(GEN)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -Isrc -c $< -o $@
+
+build/asan/obj/gen/manifests.o: $(GEN)
+	@mkdir -p $(@D)
+	@echo "  CC asan $<"
+	@$(CC) $(CFLAGS_ALL) $(SAN) -Isrc -c $< -o $@
 
 build/libeddy.a: $(OBJ)
 	@rm -f $@
@@ -100,10 +118,10 @@ valgrind: $(UNIT)
 
 # One libFuzzer target per parser of untrusted input (tests/fuzz/<name>.c), built with clang,
 # ASan and UBSan, run for FUZZ_SECONDS each from its committed corpus (tests/fuzz/corpus/<name>).
-build/fuzz/%: tests/fuzz/%.c $(SRC)
+build/fuzz/%: tests/fuzz/%.c $(SRC) $(GEN)
 	@mkdir -p $(@D)
 	clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		$(CPPFLAGS_ALL) -Isrc -o $@ $< $(SRC) $(LIBS)
+		$(CPPFLAGS_ALL) -Isrc -o $@ $< $(SRC) $(GEN) $(LIBS)
 
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -1,8 +1,8 @@
 /*
  * The verb table and the global behaviour of the command line: `eddy --help` lists the verbs
  * that exist (and only those), `eddy help VERB` and `eddy VERB --help` show a verb's help,
- * `eddy version` prints the build's version. Later verbs (get, suspend, resume, reconcile,
- * build, ...) register here as their controllers land.
+ * `eddy version` prints the build's version. Each verb lives in a file of its family (get.c,
+ * flux.c, create.c, install.c, events.c, completion.c); what they share is in common.c.
  */
 #include "cli.h"
 #include "cli_int.h"
@@ -59,51 +59,243 @@ static const struct verb verbs[] = {
      "  --drift-grace-period D                wait D before healing drift (default 0s); a\n"
      "                                        Kustomization's eddy.dev/drift-grace-period\n"
      "                                        annotation overrides it\n"
+     "  --requeue-dependency D                retry a Kustomization whose dependencies are not\n"
+     "                                        ready after D (default 30s)\n"
      "\n"
      "Example:\n"
      "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"
      "      --metrics-addr 127.0.0.1:8080 --health-addr 127.0.0.1:9440\n",
      ed_cli_controller},
-    {"get", "Show GitRepositories or Kustomizations and their status",
-     "Usage: eddy get (sources git | kustomizations) [NAME] [-n NS | -A] [--no-header]\n"
+    {"install", "Install eddy: the Flux CRDs, RBAC and the agent's Deployment",
+     "Usage: eddy install [--export] [--components LIST] [--components-extra LIST]\n"
+     "          [--registry REGISTRY] [--image-pull-secret NAME] [-n NS]\n"
      "\n"
-     "Print NAME, REVISION, SUSPENDED, READY and MESSAGE, as flux get does.\n"
-     "Global flags: -n/--namespace (default flux-system), --kubeconfig, --context.\n"
+     "Apply the manifests embedded in this binary with server-side apply (field manager flux): "
+     "the\n"
+     "Namespace, the Flux CRDs of the components (with OpenAPI validation schemas), a\n"
+     "ServiceAccount and its RBAC, the Deployment running `eddy controller` and the Service of\n"
+     "its artifact server; then wait until the Deployment is ready. --export prints the\n"
+     "manifests instead of applying them.\n"
+     "\n"
+     "Flags:\n"
+     "  --export                  print the manifests as a YAML stream, apply nothing\n"
+     "  --components LIST         source-controller,kustomize-controller (default), the\n"
+     "                            controllers whose CRDs are installed\n"
+     "  --components-extra LIST   image-reflector-controller,image-automation-controller\n"
+     "  --registry REGISTRY       where the eddy image comes from (default ghcr.io/eddy-gitops)\n"
+     "  --image-pull-secret NAME  a Secret of type docker-registry the Deployment pulls with\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy install\n"
+     "  eddy install --components-extra image-reflector-controller,image-automation-controller\n"
+     "  eddy install --export > gotk-components.yaml\n",
+     ed_cli_install},
+    {"uninstall", "Remove eddy, the Flux CRDs and the custom resources from the cluster",
+     "Usage: eddy uninstall [--keep-namespace] [--silent] [--dry-run] [-n NS]\n"
+     "\n"
+     "Delete the agent's Deployment, Service and RBAC; remove the finalizers of every Flux\n"
+     "object (so that deleting the CRDs does not hang on a controller that is gone; the workloads\n"
+     "those objects applied stay in place), delete the Flux CRDs, then the namespace unless\n"
+     "--keep-namespace. Asks for confirmation unless --silent.\n"
+     "\n"
+     "Flags:\n"
+     "  --keep-namespace   leave the namespace in place\n"
+     "  -s, --silent       do not ask for confirmation\n"
+     "  --dry-run          print what would be deleted\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy uninstall\n"
+     "  eddy uninstall --keep-namespace --silent\n",
+     ed_cli_uninstall},
+    {"check", "Check the prerequisites, or that eddy is installed and running",
+     "Usage: eddy check [--pre] [--lease NAME] [-n NS]\n"
+     "\n"
+     "With --pre: the Kubernetes version (>=1.33.0) and the permissions eddy install needs.\n"
+     "Otherwise also: the Flux CRDs are established, and the agent holds its leader-election\n"
+     "Lease (NAME in the namespace, default eddy-leader-election), renewed within its duration.\n"
+     "Exits 1 when a check fails.\n"
+     "\n"
+     "Flags:\n"
+     "  --pre           check only the prerequisites\n"
+     "  --lease NAME    the agent's Lease (default eddy-leader-election)\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy check --pre\n"
+     "  eddy check\n",
+     ed_cli_check},
+    {"create", "Create or update Flux objects and secrets",
+     "Usage: eddy create source git NAME --url URL [--branch B | --tag T | --tag-semver R |\n"
+     "                                       --commit SHA] [flags]\n"
+     "       eddy create kustomization NAME --source [GitRepository/]NAME [--path P] [flags]\n"
+     "       eddy create image repository NAME --image IMAGE [flags]\n"
+     "       eddy create image policy NAME --image-ref REPO (--select-semver R |\n"
+     "                                    --select-alpha asc|desc | --select-numeric asc|desc)\n"
+     "       eddy create image update NAME --git-repo-ref NAME [flags]\n"
+     "       eddy create secret git NAME --url URL (-u USER -p PASSWORD | --private-key-file F)\n"
+     "\n"
+     "Generate the object, then apply it with server-side apply (field manager flux) and wait\n"
+     "until its controller reports it Ready, as flux create does; with --export print its YAML\n"
+     "instead. Every create takes --interval (default 1m), --label K=V[,...] and --export.\n"
+     "\n"
+     "source git: --url, --branch (default master unless another ref is set), --tag,\n"
+     "  --tag-semver, --commit, --secret-ref, -u/--username and -p/--password (create a Secret\n"
+     "  named as the source), --ignore-paths, --recurse-submodules.\n"
+     "kustomization: --source, --path (default ./), --prune, --target-namespace,\n"
+     "  --depends-on [NS/]NAME, --wait, --health-check Kind/name.ns, --health-check-timeout,\n"
+     "  --service-account, --retry-interval.\n"
+     "image repository: --image, --secret-ref, --exclusion-list.\n"
+     "image policy: --image-ref, --select-semver, --select-alpha, --select-numeric,\n"
+     "  --filter-regex, --filter-extract.\n"
+     "image update: --git-repo-ref, --git-repo-namespace, --checkout-branch, --push-branch,\n"
+     "  --author-name, --author-email, --commit-template, --update-path (default ./).\n"
+     "secret git: --url, -u/--username, -p/--password, --private-key-file, --ca-file.\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy create source git podinfo --url https://github.com/stefanprodan/podinfo \\\n"
+     "      --branch master --interval 5m\n"
+     "  eddy create kustomization podinfo --source podinfo --path ./kustomize --prune \\\n"
+     "      --target-namespace default --interval 10m\n"
+     "  eddy create image repository podinfo --image ghcr.io/stefanprodan/podinfo --export\n"
+     "  eddy create secret git auth --url https://git.example.com/repo -u git -p token\n",
+     ed_cli_create},
+    {"delete", "Delete Flux objects",
+     "Usage: eddy delete (source git | kustomization | image repository|policy|update) NAME\n"
+     "          [-s|--silent] [-n NS]\n"
+     "\n"
+     "Delete the object, after asking for confirmation unless --silent. Deleting a Kustomization\n"
+     "prunes what it applied (when spec.prune is true), as with Flux.\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy delete kustomization podinfo\n"
+     "  eddy delete source git podinfo --silent\n",
+     ed_cli_delete},
+    {"get", "Show Flux objects and their status",
+     "Usage: eddy get (sources git | kustomizations | images repository|policy|update |\n"
+     "                 images all | sources all | all) [NAME] [-A] [--watch]\n"
+     "                 [--status-selector TYPE=STATUS] [-l SELECTOR] [--no-header]\n"
+     "\n"
+     "Print NAME, REVISION, SUSPENDED, READY and MESSAGE as flux get does (image repositories\n"
+     "show LAST SCAN, image policies IMAGE and TAG, image updates LAST RUN); NAMESPACE comes\n"
+     "first with -A.\n"
+     "\n"
+     "Flags:\n"
+     "  -A, --all-namespaces        every namespace\n"
+     "  -w, --watch                 print a row each time an object changes (until --timeout)\n"
+     "  --status-selector T=S       only objects with condition T at status S, e.g. ready=false\n"
+     "  -l, --label-selector SEL    only objects with these labels, e.g. team=a\n"
+     "  --no-header                 no header line\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
      "\n"
      "Examples:\n"
      "  eddy get kustomizations -A\n"
-     "  eddy get sources git flux-system\n",
+     "  eddy get sources git flux-system\n"
+     "  eddy get all --status-selector ready=false\n"
+     "  eddy get images all -n apps\n",
      ed_cli_get},
-    {"suspend", "Suspend the reconciliation of an object",
-     "Usage: eddy suspend (source git | kustomization) (NAME | --all) [-n NS]\n"
+    {"suspend", "Suspend the reconciliation of Flux objects",
+     "Usage: eddy suspend (source git | kustomization | image repository|policy|update)\n"
+     "          (NAME | --all) [-n NS]\n"
      "\n"
      "Set spec.suspend: the controller leaves the object (and what it applied) alone until it\n"
      "is resumed, so you can change the cluster by hand.\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
      "\n"
-     "Example:\n"
-     "  eddy suspend kustomization my-app -n my-namespace\n",
+     "Examples:\n"
+     "  eddy suspend kustomization my-app -n my-namespace\n"
+     "  eddy suspend image update --all\n",
      ed_cli_suspend},
-    {"resume", "Resume a suspended object and wait until it is reconciled",
-     "Usage: eddy resume (source git | kustomization) (NAME | --all) [-n NS] [--wait=false]\n"
-     "          [--timeout 5m]\n"
+    {"resume", "Resume suspended Flux objects and wait until they are reconciled",
+     "Usage: eddy resume (source git | kustomization | image repository|policy|update)\n"
+     "          (NAME | --all) [-n NS] [--wait=false]\n"
      "\n"
      "Clear spec.suspend, ask for a reconcile at once, and wait until the controller reports\n"
-     "it: the cluster is brought back to what Git says.\n"
+     "it: the cluster is brought back to what Git says. With --all, wait only with --wait.\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
      "\n"
-     "Example:\n"
-     "  eddy resume kustomization my-app -n my-namespace\n",
+     "Examples:\n"
+     "  eddy resume kustomization my-app -n my-namespace\n"
+     "  eddy resume source git --all --wait\n",
      ed_cli_resume},
     {"reconcile", "Ask for a reconcile now and wait for its result",
-     "Usage: eddy reconcile (source git | kustomization) NAME [-n NS] [--with-source]\n"
-     "          [--timeout 5m]\n"
+     "Usage: eddy reconcile (source git | kustomization | image repository | image update) NAME\n"
+     "          [-n NS] [--with-source]\n"
      "\n"
      "Set the reconcile.fluxcd.io/requestedAt annotation and wait until the controller handled\n"
-     "it; print the revision it fetched or applied, or why it failed. --with-source reconciles\n"
-     "a Kustomization's GitRepository first.\n"
+     "it; print the revision it fetched or applied, or why it failed (exit 1). --with-source\n"
+     "reconciles a Kustomization's GitRepository first.\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy reconcile kustomization apps --with-source\n"
+     "  eddy reconcile source git flux-system\n",
+     ed_cli_reconcile},
+    {"export", "Print Flux objects as YAML, without status or server fields",
+     "Usage: eddy export (source git | kustomization | image repository|policy|update)\n"
+     "          (NAME | --all) [-n NS]\n"
+     "\n"
+     "Print the objects as a YAML stream that can be applied to another cluster: apiVersion,\n"
+     "kind, metadata (name, namespace, labels, annotations) and spec; status and the fields the\n"
+     "server sets are left out. For backup and migration.\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy export source git --all > sources.yaml\n"
+     "  eddy export kustomization apps -n apps\n",
+     ed_cli_export},
+    {"events", "Show the Kubernetes events of Flux objects",
+     "Usage: eddy events [--for Kind/NAME] [-A] [-w] [--types Normal,Warning] [-n NS]\n"
+     "\n"
+     "Print LAST SEEN, TYPE, REASON, OBJECT and MESSAGE of the events in the namespace, oldest\n"
+     "first (NAMESPACE first with -A).\n"
+     "\n"
+     "Flags:\n"
+     "  --for Kind/NAME   only the events of that object, e.g. Kustomization/apps\n"
+     "  -A, --all-namespaces\n"
+     "  -w, --watch       keep printing events as they come (until --timeout)\n"
+     "  --types LIST      only these types (Normal, Warning)\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy events --for Kustomization/apps\n"
+     "  eddy events -A --types Warning\n",
+     ed_cli_events},
+    {"tree", "Show the objects a Kustomization manages, as a tree",
+     "Usage: eddy tree kustomization NAME [--compact] [-n NS]\n"
+     "\n"
+     "Print the Kustomization's inventory as a tree, recursing into the Kustomizations it\n"
+     "manages. --compact shows only the Flux objects.\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
      "\n"
      "Example:\n"
-     "  eddy reconcile kustomization apps --with-source\n",
-     ed_cli_reconcile},
+     "  eddy tree kustomization flux-system\n",
+     ed_cli_tree},
+    {"completion", "Print a shell completion script",
+     "Usage: eddy completion (bash | zsh | fish)\n"
+     "\n"
+     "Print a script that completes eddy's verbs, kinds and flags.\n"
+     "\n"
+     "Examples:\n"
+     "  source <(eddy completion bash)\n"
+     "  eddy completion zsh > \"${fpath[1]}/_eddy\"\n"
+     "  eddy completion fish > ~/.config/fish/completions/eddy.fish\n",
+     ed_cli_completion},
     {"kustomize", "Build a kustomization with eddy's native engine",
      "Usage: eddy kustomize build DIR\n"
      "\n"
@@ -134,6 +326,15 @@ static const struct verb verbs[] = {
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+const char *ed_cli_verb_at(size_t i, const char **summary)
+{
+    if (i >= NVERBS)
+        return NULL;
+    if (summary)
+        *summary = verbs[i].summary;
+    return verbs[i].name;
+}
 
 static const struct verb *find_verb(const char *name)
 {
@@ -202,8 +403,8 @@ int ed_cli_main(int argc, char **argv)
         return cmd_version(1, argv + 1);
     const struct verb *v = find_verb(argv[1]);
     if (!v) {
-        fprintf(stderr, "eddy: unknown verb '%s'\n\n", argv[1]);
-        print_usage(stderr);
+        fprintf(stderr, "✗ unknown command \"%s\" for \"eddy\"\n", argv[1]);
+        fprintf(stderr, "Run 'eddy --help' for the list of verbs.\n");
         return 2;
     }
     for (int i = 2; i < argc; i++) {
@@ -214,5 +415,7 @@ int ed_cli_main(int argc, char **argv)
             return 0;
         }
     }
-    return v->run(argc - 1, argv + 1);
+    int rc = v->run(argc - 1, argv + 1);
+    ed_cli_parse_cleanup();
+    return rc;
 }

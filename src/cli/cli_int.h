@@ -1,24 +1,177 @@
 /*
- * Private to the cli module: the verbs implemented in other files of the folder.
+ * Private to the cli module: the verbs implemented in the files of the folder, and what they
+ * share (common.c): the Flux kinds and how flux names them on the command line, flag parsing
+ * with flux's global flags, flux's progress lines, aligned tables and the waits on a
+ * controller's Ready condition.
  */
 #ifndef ED_CLI_INT_H
 #define ED_CLI_INT_H
 
 #include "../base/base.h"
+#include "../doc/doc.h"
+#include "../kube/kube.h"
+
+#include <stdio.h>
 
 #ifndef ED_VERSION
 #define ED_VERSION "0.0.0-unknown"
 #endif
 #define ED_CLI_VERSION ED_VERSION
 
-/* `eddy controller [flags]`: the agent process (controller.c). Returns the exit status. */
+/* ---- verbs ---- */
+
+/* `eddy controller [flags]`: the agent process (controller.c). Each returns the exit status. */
 int ed_cli_controller(int argc, char **argv);
-/* flux's everyday verbs for GitRepository and Kustomization (flux.c). */
+/* get.c */
 int ed_cli_get(int argc, char **argv);
+/* flux.c: suspend, resume, reconcile */
 int ed_cli_suspend(int argc, char **argv);
 int ed_cli_resume(int argc, char **argv);
 int ed_cli_reconcile(int argc, char **argv);
+/* create.c: create, delete, export */
+int ed_cli_create(int argc, char **argv);
+int ed_cli_delete(int argc, char **argv);
+int ed_cli_export(int argc, char **argv);
+/* install.c: install, uninstall, check */
+int ed_cli_install(int argc, char **argv);
+int ed_cli_uninstall(int argc, char **argv);
+int ed_cli_check(int argc, char **argv);
+/* events.c: events, tree */
+int ed_cli_events(int argc, char **argv);
+int ed_cli_tree(int argc, char **argv);
+/* completion.c */
+int ed_cli_completion(int argc, char **argv);
 /* `eddy kustomize build DIR` (kustomize.c). */
 int ed_cli_kustomize(int argc, char **argv);
+
+/* The name of verb i (and its one-line summary in *summary when not NULL), or NULL past the
+ * last: for completion (cli.c). */
+const char *ed_cli_verb_at(size_t i, const char **summary);
+
+/* ---- the manifests embedded in the binary (generated from deploy/ by scripts/embed-files) ---- */
+
+typedef struct ed_cli_manifest {
+    const char *path; /* "deploy/crds/source.toolkit.fluxcd.io_gitrepositories.yaml" */
+    const char *data; /* the file's bytes, NUL-terminated */
+    size_t len;
+} ed_cli_manifest;
+
+/* Every embedded file, ending with an entry whose path is NULL. */
+extern const ed_cli_manifest ed_cli_manifests[];
+
+/* ---- the Flux kinds ---- */
+
+typedef struct ed_cli_kind {
+    const char *api_version; /* "source.toolkit.fluxcd.io/v1" */
+    const char *kind;        /* "GitRepository" */
+    const char *label;       /* how flux names it in messages and arguments: "source git" */
+    const char *crd;         /* "gitrepositories.source.toolkit.fluxcd.io" */
+    const char *component;   /* the Flux controller serving it: "source-controller" */
+    bool has_suspend;        /* spec.suspend exists */
+} ed_cli_kind;
+
+extern const ed_cli_kind ed_cli_gitrepository, ed_cli_kustomization, ed_cli_imagerepository,
+    ed_cli_imagepolicy, ed_cli_imageupdate;
+/* The five kinds, in flux's order, NULL-terminated. */
+extern const ed_cli_kind *const ed_cli_kinds[];
+
+/*
+ * The kind named by the words at the start of pos ("source git", "sources git", "kustomization",
+ * "ks", "image repository", "images policy", "image update", ...): returns it and sets *used to
+ * the number of words; NULL when the words name no kind.
+ */
+const ed_cli_kind *ed_cli_kind_parse(char **pos, int npos, int *used);
+/* The kind of a Kind name ("GitRepository", case-insensitive), or NULL. */
+const ed_cli_kind *ed_cli_kind_by_name(const char *kind);
+
+/* ---- flags ---- */
+
+typedef enum {
+    ED_CLI_FLAG_BOOL,     /* bool *: --x, --x=true, --x=false */
+    ED_CLI_FLAG_STR,      /* const char **: --x V, --x=V */
+    ED_CLI_FLAG_DURATION, /* int64_t * milliseconds: 1m30s */
+    ED_CLI_FLAG_LIST,     /* ed_cli_list *: comma-separated, repeatable */
+} ed_cli_flag_type;
+
+typedef struct ed_cli_list {
+    const char *items[64];
+    int n;
+} ed_cli_list;
+
+typedef struct ed_cli_flag {
+    const char *name; /* long name without "--" */
+    char shorthand;   /* 'n' for -n, or 0 */
+    ed_cli_flag_type type;
+    void *dst;
+} ed_cli_flag;
+
+/* flux's global flags, on every verb. */
+typedef struct ed_cli_global {
+    const char *ns;         /* -n/--namespace, default flux-system */
+    const char *kubeconfig; /* --kubeconfig */
+    const char *context;    /* --context */
+    int64_t timeout_ms;     /* --timeout, default 5m */
+    bool verbose;           /* --verbose */
+} ed_cli_global;
+
+#define ED_CLI_GLOBAL_INIT                                                                         \
+    {                                                                                              \
+        "flux-system", NULL, NULL, 300000, false                                                   \
+    }
+
+/*
+ * Parse argv[1..argc) (argv[0] is the verb) with the global flags and the verb's flags
+ * (terminated by an entry with a NULL name). Arguments that are not flags are collected in
+ * pos (which has room for argc entries), their number in *npos. Returns 0, or 2 after printing
+ * flux's message for an unknown flag or a malformed value.
+ */
+int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
+                 int *npos);
+/* Free what parsing allocated (the lists' copies); called once by ed_cli_main. */
+void ed_cli_parse_cleanup(void);
+
+/* ---- output: flux's progress lines ---- */
+
+void ed_cli_action(const char *fmt, ...) ED_PRINTF(1, 2);   /* "► ..." on stdout */
+void ed_cli_generate(const char *fmt, ...) ED_PRINTF(1, 2); /* "✚ ..." on stdout */
+void ed_cli_waiting(const char *fmt, ...) ED_PRINTF(1, 2);  /* "◎ ..." on stdout */
+void ed_cli_success(const char *fmt, ...) ED_PRINTF(1, 2);  /* "✔ ..." on stdout */
+void ed_cli_failure(const char *fmt, ...) ED_PRINTF(1, 2);  /* "✗ ..." on stderr */
+void ed_cli_warning(const char *fmt, ...) ED_PRINTF(1, 2);  /* "⚠️ ..." on stderr */
+
+/* A table printed as flux prints them: every cell but the last padded to its column's width
+ * and followed by a tab. Cells are copied. */
+typedef struct ed_cli_table ed_cli_table;
+ed_cli_table *ed_cli_table_new(int ncols);
+/* Append a row of ncols cells (NULL prints as ""). */
+void ed_cli_table_row(ed_cli_table *t, const char *const *cells);
+size_t ed_cli_table_rows(const ed_cli_table *t);
+/* Print the rows from first_row on; the skip_cols first columns are left out (widths count
+ * every row). */
+void ed_cli_table_print(const ed_cli_table *t, FILE *out, size_t first_row, int skip_cols);
+void ed_cli_table_free(ed_cli_table *t);
+
+/* ---- the cluster ---- */
+
+/* A client for the global flags' kubeconfig and context; NULL after printing the error. */
+ed_kube *ed_cli_connect(const ed_cli_global *g);
+/* The field `field` ("/status", "/message", "/reason") of condition `type`, or NULL. */
+const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field);
+/* A string field of the status that says where the object stands for flux's REVISION-like
+ * column and success lines (a GitRepository's artifact revision, ...); "" when absent. */
+const char *ed_cli_revision(const ed_cli_kind *k, const ed_node *obj);
+/* An RFC3339 timestamp with nanoseconds, the value flux writes in requestedAt. */
+void ed_cli_now_token(char *out, size_t cap);
+/*
+ * Wait until obj ns/name has a Ready condition the controller set for the current generation
+ * (and, when token is not NULL, status.lastHandledReconcileAt == token), polling every
+ * 500 ms until timeout_ms. Prints flux's lines: "◎ waiting for <Kind> reconciliation" first
+ * (unless quiet_start), then "✔ <Kind> <name> reconciliation completed" and the kind's result
+ * line, or "✗ ..." with the Ready message. Returns 0 when Ready is True, 1 otherwise.
+ */
+int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                      const char *token, int64_t timeout_ms);
+/* Ask stdin "question [y/N]"; true on y/yes. */
+bool ed_cli_confirm(const char *question);
 
 #endif

@@ -35,6 +35,7 @@ struct build {
     ed_doc *config;               /* the entries of `configurations` read so far (a mapping) */
     char *top_kfile;
     size_t depth;
+    const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
     ed_err *err;
 };
 
@@ -268,6 +269,10 @@ static const char *const supported_fields[] = {"apiVersion",
                                                "secretGenerator",
                                                "generatorOptions",
                                                "components",
+                                               "patches",
+                                               "patchesStrategicMerge",
+                                               "patchesJson6902",
+                                               "openapi",
                                                "replacements",
                                                "sortOptions",
                                                "buildMetadata",
@@ -281,6 +286,11 @@ static bool in_list(const char *const *list, const char *s)
         if (strcmp(*list, s) == 0)
             return true;
     return false;
+}
+
+bool ed_ks_supports_field(const char *field)
+{
+    return in_list(supported_fields, field);
 }
 
 /* The kustomization file of dir (a real path), malloc'd; ED_ENOTFOUND when there is none. */
@@ -501,6 +511,29 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         if (ed_node_get(ed_node_at(images, i), "tagSuffix"))
             rc = ed_err_set(b->err, ED_EINVALID,
                             "%s: images[].tagSuffix is not supported by eddy yet", kfile);
+    return rc;
+}
+
+/* ---- files named by a kustomization (patch.c reads its patch files through this) ---- */
+
+struct ks_loader {
+    struct build *b;
+    const char *dir;   /* real path of the kustomization's directory */
+    const char *kfile; /* the kustomization file, for messages */
+};
+
+int ks_loader_read(ks_loader *ld, const char *entry, char **data, size_t *len, ed_err *err)
+{
+    ED_ASSERT(ld->b->err == err);
+    /* kustomize reads files a kustomization names only from its own directory and below. */
+    if (!lexically_inside(0, entry))
+        return ed_err_set(err, ED_EINVALID, "%s: security; file '%s' is not in or below '%s'",
+                          ld->kfile, entry, rel(ld->b, ld->dir));
+    char *real = NULL;
+    int rc = resolve_entry(ld->b, ld->dir, entry, ld->kfile, &real);
+    if (!rc)
+        rc = read_file(ld->b, real, data, len);
+    free(real);
     return rc;
 }
 
@@ -730,6 +763,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     ed_doc **docs = NULL;
     size_t ndocs = 0, len = 0;
     ks_list acc = {0};
+    ks_patch_set *patches = NULL;
     int rc;
 
     for (size_t i = 0; i < b->depth; i++)
@@ -762,6 +796,8 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         goto cleanup;
     }
     const ed_node *kz = ed_doc_root(docs[0]);
+    if (b->depth == 1 && b->overlay && ed_node_kind_of(kz) == ED_NODE_MAP)
+        ks_overlay_merge(docs[0], b->overlay);
     if (ed_node_kind_of(kz) != ED_NODE_MAP) {
         rc = ed_err_set(b->err, ED_EINVALID,
                         "%s: invalid Kustomization: json: cannot unmarshal %s into Go value of "
@@ -795,15 +831,20 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         goto cleanup;
     }
     /* kustomize's order: resources, configurations, generators, components, then the
-     * transformers */
+     * transformers (patches first) */
     rc = ks_config_load(b, b->config, kz, dir, kfile, b->err);
     if (!rc)
         rc = ks_generate(b, kz, dir, kfile, target, b->err);
     const ed_node *components = ed_node_get(kz, "components");
     for (size_t i = 0; i < ed_node_len(components) && !rc; i++)
         rc = accumulate_component(b, dir, kfile, ed_node_str(ed_node_at(components, i)), target);
+    ks_loader ld = {b, dir, kfile};
     if (!rc)
-        rc = ks_transform(kz, target, kfile, b->err);
+        rc = ks_patches_load(kz, &ld, kfile, &patches, b->err);
+    if (!rc)
+        rc = ks_patches_apply_early(patches, target, kfile, b->err);
+    if (!rc)
+        rc = ks_transform(kz, target, kfile, patches, b->err);
     if (!rc)
         ks_config_namespace(b->config, kz, target);
     if (!rc)
@@ -819,6 +860,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
 
 cleanup:
     b->depth--;
+    ks_patch_set_free(patches);
     ks_list_free(&acc);
     ed_doc_list_free(docs, ndocs);
     free(data);
@@ -837,6 +879,7 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     *out = NULL;
     *count = 0;
     b.max_file = opts && opts->max_file_bytes ? opts->max_file_bytes : DEFAULT_MAX_FILE;
+    b.overlay = opts ? opts->overlay : NULL;
     const char *root = opts && opts->root ? opts->root : dir;
     b.root = realpath(root, NULL);
     if (!b.root) {
@@ -871,6 +914,8 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     if (rc)
         goto cleanup;
     rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
+    if (!rc)
+        ks_drop_empty_annotations(&list);
     if (!rc)
         rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
     if (rc)

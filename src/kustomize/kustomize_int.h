@@ -55,12 +55,40 @@ char *ks_id_string(const ks_id *id);
 /* True when kustomize knows the kind as cluster-scoped (so it takes no namespace). */
 bool ks_is_cluster_scoped(const ks_id *id);
 
+/* ---- patches (patch.c, selector.c) ---- */
+
+/* Reads the files a kustomization names (patch files) below the build root (build.c). */
+typedef struct ks_loader ks_loader;
+/* Read entry (relative to the kustomization's directory) into *data (malloc'd, *len bytes).
+ * Errors as the build's: ED_ENOTFOUND, ED_EINVALID (outside the root), ED_ETOOBIG, ED_ERROR. */
+int ks_loader_read(ks_loader *ld, const char *entry, char **data, size_t *len, ed_err *err);
+
+/* The patches of one kustomization, loaded and parsed. */
+typedef struct ks_patch_set ks_patch_set;
+/* Check and load patchesStrategicMerge, patches and patchesJson6902 of kz. *out (NULL when
+ * the call fails) is freed with ks_patch_set_free. Errors name kfile and the entry. */
+int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patch_set **out,
+                    ed_err *err);
+void ks_patch_set_free(ks_patch_set *set);
+/* Apply patchesStrategicMerge and patches (run before namespace), or patchesJson6902 (run after
+ * commonAnnotations) to l. set may be NULL. Errors name kfile, the patch and the object. */
+int ks_patches_apply_early(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
+int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
+/* Remove metadata.annotations where it is empty or null, as kustomize's output does (its own
+ * build annotations leave an object with none; a patch may empty them). */
+void ks_drop_empty_annotations(ks_list *l);
+/* Does the string map labels (may be NULL) satisfy the Kubernetes label selector? Returns 0 or
+ * ED_EINVALID for a selector that does not parse. */
+int ks_selector_match(const char *selector, const ed_node *labels, bool *match, ed_err *err);
+
 /* ---- transformers (transform.c); kz is the kustomization's root mapping ---- */
 
-/* Apply namespace, namePrefix/nameSuffix, commonLabels/labels, commonAnnotations, replicas and
- * images of kz to every resource of l, in kustomize's order. Fields were validated before.
- * Returns 0 or ED_EINVALID (a field spec that meets a value of the wrong kind). */
-int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err);
+/* Apply namespace, namePrefix/nameSuffix, commonLabels/labels, commonAnnotations, the legacy
+ * patchesJson6902 of patches (may be NULL), replicas and images of kz to every resource of l,
+ * in kustomize's order. Fields were validated before. Returns 0 or ED_EINVALID (a field spec
+ * that meets a value of the wrong kind, a patch that fails). */
+int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patch_set *patches,
+                 ed_err *err);
 
 /* Sort l in kustomize's legacy order (order.c). */
 void ks_sort_legacy(ks_list *l);
@@ -76,6 +104,8 @@ int ks_sort(ks_list *l, const ed_node *opts, const char *kfile, ed_err *err);
 
 /* Record r's current name and namespace as a previous id (before a change to either). */
 void ks_res_store_prev(ks_res *r);
+/* Record name and namespace (NULL for none) as an id r had before. */
+void ks_res_push_prev(ks_res *r, const char *name, const char *ns);
 /* Record a name prefix or suffix applied to r ("" is not recorded). */
 void ks_res_add_prefix(ks_res *r, const char *prefix);
 void ks_res_add_suffix(ks_res *r, const char *suffix);
@@ -170,5 +200,8 @@ int ks_fix_name_refs(ks_list *l, const ed_doc *config, ed_err *err);
  * reference from referrer_kind at path to target_kind. */
 size_t ks_nameref_table_len(void);
 bool ks_nameref_table_has(const char *target_kind, const char *referrer_kind, const char *path);
+
+/* Merge Flux's overlay (ed_ks_options.overlay) into the top kustomization kdoc (flux.c). */
+int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay);
 
 #endif

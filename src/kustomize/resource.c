@@ -11,8 +11,12 @@
 void ks_res_store_prev(ks_res *r)
 {
     const ed_node *root = ed_doc_root(r->doc);
-    const char *name = ed_node_path_str(root, "/metadata/name");
-    const char *ns = ed_node_path_str(root, "/metadata/namespace");
+    ks_res_push_prev(r, ed_node_path_str(root, "/metadata/name"),
+                     ed_node_path_str(root, "/metadata/namespace"));
+}
+
+void ks_res_push_prev(ks_res *r, const char *name, const char *ns)
+{
     r->old_names = ed_xrealloc(r->old_names, (r->n_old_names + 1) * sizeof(char *));
     r->old_ns = ed_xrealloc(r->old_ns, (r->n_old_names + 1) * sizeof(char *));
     r->old_names[r->n_old_names] = ed_xstrdup(name ? name : "");

@@ -34,8 +34,9 @@ void ks_id_of(const ed_node *obj, ks_id *id)
 
 char *ks_id_string(const ks_id *id)
 {
-    return ed_xasprintf("%s.%s.%.*s%s/%s.%s", id->kind, id->version, (int)id->group_len, id->group,
-                        id->group_len ? "" : "[noGrp]", id->name, *id->ns ? id->ns : "[noNs]");
+    return ed_xasprintf("%s.%s.%.*s%s/%s.%s", id->kind, *id->version ? id->version : "[noVer]",
+                        (int)id->group_len, id->group, id->group_len ? "" : "[noGrp]", id->name,
+                        *id->ns ? id->ns : "[noNs]");
 }
 
 static bool group_is(const ks_id *id, const char *group)
@@ -356,7 +357,9 @@ static void image_one(ed_doc *doc, ed_node *container, const ed_node *images)
             out = ed_xasprintf("%s%s", new_name ? new_name : name, image + nlen);
         set_str(doc, container, "image", out);
         free(out);
-        return;
+        /* kustomize runs one transformer per entry: a later entry sees this one's result. */
+        image = ed_node_str(ed_node_get(container, "image"));
+        nlen = image_name_len(image);
     }
 }
 
@@ -387,7 +390,8 @@ static void images_walk(ed_doc *doc, ed_node *node, const ed_node *images, int d
     }
 }
 
-int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err)
+int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patch_set *patches,
+                 ed_err *err)
 {
     const char *ns = ed_node_str(ed_node_get(kz, "namespace"));
     const char *prefix = ed_node_str(ed_node_get(kz, "namePrefix"));
@@ -448,6 +452,8 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err)
             rc = apply_specs(l->items[i].doc, &id, annotation_specs, NSPECS(annotation_specs), &st);
         }
     }
+    if (!rc)
+        rc = ks_patches_apply_late(patches, l, kfile, err);
     for (size_t k = 0; k < ed_node_len(replicas) && !rc; k++) {
         const ed_node *entry = ed_node_at(replicas, k);
         const char *name = ed_node_str(ed_node_get(entry, "name"));

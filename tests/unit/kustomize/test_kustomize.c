@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "kustomize/kustomize.h"
+#include "patch_tests.h"
 #include "kustomize_tests.h"
 
 #include <stdio.h>
@@ -252,6 +253,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resources_and_order, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_transformers, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_errors, make_tree, remove_tree),
+        cmocka_unit_test(test_smp_maps),
+        cmocka_unit_test(test_smp_keyed_lists),
+        cmocka_unit_test(test_smp_list_map_keys),
+        cmocka_unit_test(test_smp_directives),
+        cmocka_unit_test(test_smp_custom_resources),
+        cmocka_unit_test(test_smp_custom_schema),
+        cmocka_unit_test(test_smp_errors),
+        cmocka_unit_test(test_json_operations),
+        cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_label_selectors),
         cmocka_unit_test_setup_teardown(test_generator_files, make_tree, remove_tree),
         cmocka_unit_test(test_hash_vectors),
         cmocka_unit_test(test_hash_encoding),

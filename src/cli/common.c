@@ -1,0 +1,507 @@
+/*
+ * What every verb of the command line shares, so that they all behave as `flux` does: the
+ * five Flux kinds and the words that name them ("source git", "kustomization" or "ks",
+ * "image repository|policy|update"), flag parsing in cobra's manner (--x V, --x=V, -x V,
+ * booleans as --x or --x=false, comma-separated repeatable lists) with flux's global flags
+ * on every verb (-n/--namespace flux-system, --kubeconfig, --context, --timeout 5m,
+ * --verbose) and flux's message for an unknown flag, flux's progress lines (► ✚ ◎ ✔ ✗),
+ * aligned tables, and the wait on a controller's Ready condition that create, resume and
+ * reconcile end with.
+ */
+#include "cli_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* ---- kinds ---- */
+
+const ed_cli_kind ed_cli_gitrepository = {"source.toolkit.fluxcd.io/v1",
+                                          "GitRepository",
+                                          "source git",
+                                          "gitrepositories.source.toolkit.fluxcd.io",
+                                          "source-controller",
+                                          true};
+const ed_cli_kind ed_cli_kustomization = {"kustomize.toolkit.fluxcd.io/v1",
+                                          "Kustomization",
+                                          "kustomization",
+                                          "kustomizations.kustomize.toolkit.fluxcd.io",
+                                          "kustomize-controller",
+                                          true};
+const ed_cli_kind ed_cli_imagerepository = {
+    "image.toolkit.fluxcd.io/v1", "ImageRepository",
+    "image repository",           "imagerepositories.image.toolkit.fluxcd.io",
+    "image-reflector-controller", true};
+const ed_cli_kind ed_cli_imagepolicy = {"image.toolkit.fluxcd.io/v1",
+                                        "ImagePolicy",
+                                        "image policy",
+                                        "imagepolicies.image.toolkit.fluxcd.io",
+                                        "image-reflector-controller",
+                                        true};
+const ed_cli_kind ed_cli_imageupdate = {"image.toolkit.fluxcd.io/v1",
+                                        "ImageUpdateAutomation",
+                                        "image update",
+                                        "imageupdateautomations.image.toolkit.fluxcd.io",
+                                        "image-automation-controller",
+                                        true};
+
+const ed_cli_kind *const ed_cli_kinds[] = {&ed_cli_gitrepository,   &ed_cli_kustomization,
+                                           &ed_cli_imagerepository, &ed_cli_imagepolicy,
+                                           &ed_cli_imageupdate,     NULL};
+
+static bool word_is(const char *w, const char *a, const char *b)
+{
+    return strcmp(w, a) == 0 || (b && strcmp(w, b) == 0);
+}
+
+const ed_cli_kind *ed_cli_kind_parse(char **pos, int npos, int *used)
+{
+    *used = 0;
+    if (npos < 1)
+        return NULL;
+    if (word_is(pos[0], "kustomization", "kustomizations") || strcmp(pos[0], "ks") == 0) {
+        *used = 1;
+        return &ed_cli_kustomization;
+    }
+    if (npos < 2)
+        return NULL;
+    if (word_is(pos[0], "source", "sources") && strcmp(pos[1], "git") == 0) {
+        *used = 2;
+        return &ed_cli_gitrepository;
+    }
+    if (!word_is(pos[0], "image", "images"))
+        return NULL;
+    *used = 2;
+    if (word_is(pos[1], "repository", "repositories"))
+        return &ed_cli_imagerepository;
+    if (word_is(pos[1], "policy", "policies"))
+        return &ed_cli_imagepolicy;
+    if (word_is(pos[1], "update", "updates"))
+        return &ed_cli_imageupdate;
+    *used = 0;
+    return NULL;
+}
+
+const ed_cli_kind *ed_cli_kind_by_name(const char *kind)
+{
+    for (int i = 0; ed_cli_kinds[i]; i++)
+        if (strcasecmp(ed_cli_kinds[i]->kind, kind) == 0)
+            return ed_cli_kinds[i];
+    return NULL;
+}
+
+/* ---- flags ---- */
+
+/* Copies of list values live until the process ends (ed_cli_parse_cleanup). */
+static ed_arena *parse_arena;
+
+static const ed_cli_flag *find_flag(const ed_cli_flag *const *sets, const char *name, size_t len,
+                                    char shorthand)
+{
+    for (int s = 0; sets[s]; s++)
+        for (const ed_cli_flag *f = sets[s]; f->name; f++) {
+            if (shorthand ? f->shorthand == shorthand
+                          : strlen(f->name) == len && strncmp(f->name, name, len) == 0)
+                return f;
+        }
+    return NULL;
+}
+
+static int set_bool(const ed_cli_flag *f, const char *value)
+{
+    bool *dst = f->dst;
+    if (!value || strcmp(value, "true") == 0)
+        *dst = true;
+    else if (strcmp(value, "false") == 0)
+        *dst = false;
+    else {
+        ed_cli_failure("invalid argument \"%s\" for \"--%s\" flag: want true or false", value,
+                       f->name);
+        return 2;
+    }
+    return 0;
+}
+
+static int set_value(const ed_cli_flag *f, const char *value)
+{
+    switch (f->type) {
+    case ED_CLI_FLAG_BOOL:
+        return set_bool(f, value);
+    case ED_CLI_FLAG_STR:
+        *(const char **)f->dst = value;
+        return 0;
+    case ED_CLI_FLAG_DURATION: {
+        ed_err err = ED_ERR_INIT;
+        if (ed_duration_parse(value, f->dst, &err) != 0 || *(int64_t *)f->dst < 0) {
+            ed_cli_failure("invalid argument \"%s\" for \"--%s\" flag: a duration such as 30s "
+                           "or 1m30s is expected",
+                           value, f->name);
+            return 2;
+        }
+        return 0;
+    }
+    case ED_CLI_FLAG_LIST: {
+        ed_cli_list *l = f->dst;
+        if (!parse_arena)
+            parse_arena = ed_arena_new();
+        char *item = ed_arena_strdup(parse_arena, value);
+        while (item) {
+            char *comma = strchr(item, ',');
+            if (comma)
+                *comma = '\0';
+            if (l->n >= (int)(sizeof(l->items) / sizeof(l->items[0]))) {
+                ed_cli_failure("too many values for --%s", f->name);
+                return 2;
+            }
+            if (*item)
+                l->items[l->n++] = item;
+            item = comma ? comma + 1 : NULL;
+        }
+        return 0;
+    }
+    }
+    return 2;
+}
+
+/* One flag at argv[*i]; moves *i past its value. */
+static int parse_one(int argc, char **argv, int *i, const ed_cli_flag *const *sets)
+{
+    const char *arg = argv[*i];
+    const ed_cli_flag *f;
+    const char *value = NULL;
+    if (arg[1] == '-') {
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        f = find_flag(sets, name, len, 0);
+        if (!f) {
+            ed_cli_failure("unknown flag: --%.*s", (int)len, name);
+            return 2;
+        }
+        value = eq ? eq + 1 : NULL;
+    } else {
+        f = find_flag(sets, NULL, 0, arg[1]);
+        if (!f || arg[2] == '=') {
+            ed_cli_failure("unknown shorthand flag: '%c' in %s", arg[1], arg);
+            return 2;
+        }
+        value = arg[2] ? arg + 2 : NULL;
+    }
+    if (!value && f->type != ED_CLI_FLAG_BOOL) {
+        if (*i + 1 >= argc) {
+            ed_cli_failure("flag needs an argument: --%s", f->name);
+            return 2;
+        }
+        value = argv[++*i];
+    }
+    return set_value(f, value);
+}
+
+int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
+                 int *npos)
+{
+    const ed_cli_flag global[] = {
+        {"namespace", 'n', ED_CLI_FLAG_STR, &g->ns},
+        {"kubeconfig", 0, ED_CLI_FLAG_STR, &g->kubeconfig},
+        {"context", 0, ED_CLI_FLAG_STR, &g->context},
+        {"timeout", 0, ED_CLI_FLAG_DURATION, &g->timeout_ms},
+        {"verbose", 0, ED_CLI_FLAG_BOOL, &g->verbose},
+        {NULL, 0, 0, NULL},
+    };
+    static const ed_cli_flag none[] = {{NULL, 0, 0, NULL}};
+    const ed_cli_flag *const sets[] = {global, flags ? flags : none, NULL};
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (++i < argc)
+                pos[(*npos)++] = argv[i];
+            break;
+        }
+        if (argv[i][0] != '-' || argv[i][1] == '\0') {
+            pos[(*npos)++] = argv[i];
+            continue;
+        }
+        int rc = parse_one(argc, argv, &i, sets);
+        if (rc)
+            return rc;
+    }
+    if (g->timeout_ms <= 0) {
+        ed_cli_failure("--timeout must be greater than 0");
+        return 2;
+    }
+    return 0;
+}
+
+void ed_cli_parse_cleanup(void)
+{
+    ed_arena_free(parse_arena);
+    parse_arena = NULL;
+}
+
+/* ---- output ---- */
+
+static void line(FILE *out, const char *mark, const char *fmt, va_list ap)
+{
+    fputs(mark, out);
+    vfprintf(out, fmt, ap);
+    fputc('\n', out);
+}
+
+#define LINE(out, mark)                                                                            \
+    do {                                                                                           \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        line(out, mark, fmt, ap);                                                                  \
+        va_end(ap);                                                                                \
+    } while (0)
+
+void ed_cli_action(const char *fmt, ...)
+{
+    LINE(stdout, "► ");
+}
+
+void ed_cli_generate(const char *fmt, ...)
+{
+    LINE(stdout, "✚ ");
+}
+
+void ed_cli_waiting(const char *fmt, ...)
+{
+    LINE(stdout, "◎ ");
+}
+
+void ed_cli_success(const char *fmt, ...)
+{
+    LINE(stdout, "✔ ");
+}
+
+void ed_cli_failure(const char *fmt, ...)
+{
+    fflush(stdout);
+    LINE(stderr, "✗ ");
+}
+
+void ed_cli_warning(const char *fmt, ...)
+{
+    fflush(stdout);
+    LINE(stderr, "⚠️ ");
+}
+
+struct ed_cli_table {
+    int ncols;
+    size_t nrows;
+    char **cells;
+};
+
+ed_cli_table *ed_cli_table_new(int ncols)
+{
+    ed_cli_table *t = ed_xcalloc(1, sizeof(*t));
+    t->ncols = ncols;
+    return t;
+}
+
+void ed_cli_table_row(ed_cli_table *t, const char *const *cells)
+{
+    t->cells = ed_xrealloc(t->cells, (t->nrows + 1) * (size_t)t->ncols * sizeof(char *));
+    for (int c = 0; c < t->ncols; c++)
+        t->cells[t->nrows * (size_t)t->ncols + (size_t)c] = ed_xstrdup(cells[c] ? cells[c] : "");
+    t->nrows++;
+}
+
+size_t ed_cli_table_rows(const ed_cli_table *t)
+{
+    return t->nrows;
+}
+
+/* The width of a cell in terminal columns: UTF-8 continuation bytes take none. */
+static size_t display_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            w++;
+    return w;
+}
+
+void ed_cli_table_print(const ed_cli_table *t, FILE *out, size_t first_row, int skip_cols)
+{
+    size_t *width = ed_xcalloc((size_t)t->ncols, sizeof(size_t));
+    for (size_t r = 0; r < t->nrows; r++)
+        for (int c = 0; c < t->ncols; c++) {
+            size_t w = display_width(t->cells[r * (size_t)t->ncols + (size_t)c]);
+            if (w > width[c])
+                width[c] = w;
+        }
+    for (size_t r = first_row; r < t->nrows; r++) {
+        for (int c = skip_cols; c < t->ncols; c++) {
+            const char *cell = t->cells[r * (size_t)t->ncols + (size_t)c];
+            if (c == t->ncols - 1) {
+                fprintf(out, "%s\n", cell);
+                continue;
+            }
+            fputs(cell, out);
+            for (size_t w = display_width(cell); w < width[c]; w++)
+                fputc(' ', out);
+            fputc('\t', out);
+        }
+    }
+    free(width);
+}
+
+void ed_cli_table_free(ed_cli_table *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t);
+}
+
+/* ---- the cluster ---- */
+
+ed_kube *ed_cli_connect(const ed_cli_global *g)
+{
+    ed_kube_load_opts lo = {.kubeconfig = g->kubeconfig, .context = g->context};
+    ed_kube_config *cfg = NULL;
+    ed_kube *kube = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
+        /* A request never outlives the command's --timeout. */
+        if (cfg->timeout_ms == 0 || cfg->timeout_ms > g->timeout_ms)
+            cfg->timeout_ms = g->timeout_ms;
+        ed_kube_new(cfg, &kube, &err);
+    }
+    ed_kube_config_free(cfg);
+    if (!kube)
+        ed_cli_failure("%s", err.msg);
+    return kube;
+}
+
+const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field)
+{
+    ed_node *conds = ed_node_path(obj, "/status/conditions");
+    for (size_t i = 0; i < ed_node_len(conds); i++) {
+        const char *t = ed_node_path_str(ed_node_at(conds, i), "/type");
+        if (t && strcmp(t, type) == 0)
+            return ed_node_path_str(ed_node_at(conds, i), field);
+    }
+    return NULL;
+}
+
+const char *ed_cli_revision(const ed_cli_kind *k, const ed_node *obj)
+{
+    const char *r = NULL;
+    if (k == &ed_cli_gitrepository)
+        r = ed_node_path_str(obj, "/status/artifact/revision");
+    else if (k == &ed_cli_kustomization)
+        r = ed_node_path_str(obj, "/status/lastAppliedRevision");
+    else if (k == &ed_cli_imagerepository)
+        r = ed_node_path_str(obj, "/status/lastScanResult/scanTime");
+    else if (k == &ed_cli_imagepolicy)
+        r = ed_node_path_str(obj, "/status/latestRef/tag");
+    else if (k == &ed_cli_imageupdate)
+        r = ed_node_path_str(obj, "/status/lastAutomationRunTime");
+    return r ? r : "";
+}
+
+void ed_cli_now_token(char *out, size_t cap)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    char base[32];
+    ed_time_rfc3339(tv.tv_sec, base);
+    snprintf(out, cap, "%.19s.%06ldZ", base, (long)tv.tv_usec);
+}
+
+/* The line flux prints once a kind's object is Ready. */
+static void print_result(const ed_cli_kind *k, const ed_node *o)
+{
+    if (k == &ed_cli_gitrepository)
+        ed_cli_success("fetched revision %s", ed_cli_revision(k, o));
+    else if (k == &ed_cli_kustomization)
+        ed_cli_success("applied revision %s", ed_cli_revision(k, o));
+    else if (k == &ed_cli_imagerepository) {
+        int64_t tags = 0;
+        ed_node_int(ed_node_path(o, "/status/lastScanResult/tagCount"), &tags);
+        ed_cli_success("scan fetched %lld tags", (long long)tags);
+    } else if (k == &ed_cli_imagepolicy) {
+        const char *img = ed_node_path_str(o, "/status/latestRef/name");
+        ed_cli_success("selected image %s:%s", img ? img : "", ed_cli_revision(k, o));
+    } else {
+        const char *msg = ed_cli_cond(o, "Ready", "/message");
+        ed_cli_success("%s", msg ? msg : "ready");
+    }
+}
+
+/* Where obj stands: 1 Ready, -1 failed, 0 still in progress. */
+static int ready_state(const ed_node *o, const char *token)
+{
+    if (token) {
+        /* As flux reconcile: once the request is handled, Ready says how it went (a failed
+         * attempt leaves observedGeneration and Reconciling as they were). */
+        const char *handled = ed_node_path_str(o, "/status/lastHandledReconcileAt");
+        if (!handled || strcmp(handled, token) != 0)
+            return 0;
+        const char *r = ed_cli_cond(o, "Ready", "/status");
+        if (r && strcmp(r, "False") == 0)
+            return -1;
+    }
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(o, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(o, "/status/observedGeneration"), &observed);
+    const char *ready = ed_cli_cond(o, "Ready", "/status");
+    if (!ready || strcmp(ready, "Unknown") == 0 || observed < gen)
+        return 0;
+    if (strcmp(ready, "True") == 0)
+        return 1;
+    /* kstatus: Ready False while Reconciling is True is still in progress. */
+    const char *reconciling = ed_cli_cond(o, "Reconciling", "/status");
+    return reconciling && strcmp(reconciling, "True") == 0 ? 0 : -1;
+}
+
+int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                      const char *token, int64_t timeout_ms)
+{
+    ed_cli_waiting("waiting for %s reconciliation", k->kind);
+    int64_t deadline = ed_time_mono_ms() + timeout_ms;
+    for (;;) {
+        ed_doc *d = NULL;
+        ed_err err = ED_ERR_INIT;
+        if (ed_kube_get(kube, k->api_version, k->kind, ns, name, &d, &err) != 0) {
+            ed_cli_failure("%s", err.msg);
+            return 1;
+        }
+        ed_node *o = ed_doc_root(d);
+        int state = ready_state(o, token);
+        if (state > 0) {
+            ed_cli_success("%s %s reconciliation completed", k->kind, name);
+            print_result(k, o);
+        } else if (state < 0) {
+            const char *msg = ed_cli_cond(o, "Ready", "/message");
+            ed_cli_failure("%s reconciliation failed: %s", k->kind, msg ? msg : "");
+        }
+        ed_doc_free(d);
+        if (state)
+            return state > 0 ? 0 : 1;
+        if (ed_time_mono_ms() >= deadline) {
+            ed_cli_failure("timeout waiting for %s %s/%s to be reconciled", k->kind, ns, name);
+            return 1;
+        }
+        usleep(500 * 1000);
+    }
+}
+
+bool ed_cli_confirm(const char *question)
+{
+    printf("%s [y/N]: ", question);
+    fflush(stdout);
+    char answer[16] = "";
+    if (!fgets(answer, sizeof(answer), stdin))
+        return false;
+    answer[strcspn(answer, "\r\n")] = '\0';
+    return strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0;
+}

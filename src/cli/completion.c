@@ -1,0 +1,157 @@
+/*
+ * `eddy completion bash|zsh|fish`: a completion script for the shell, generated from the verb
+ * table (so a new verb is completed without touching this file): verbs, the kind words each
+ * verb takes (source git, kustomization, image repository|policy|update, ...) and the global
+ * flags.
+ */
+#include "cli_int.h"
+
+#include <string.h>
+
+static const char global_flags[] = "--namespace --kubeconfig --context --timeout --verbose --help";
+
+/* The words that may follow a verb. */
+static const char *kind_words(const char *verb)
+{
+    if (strcmp(verb, "get") == 0)
+        return "sources kustomizations images all";
+    if (strcmp(verb, "create") == 0)
+        return "source kustomization image secret";
+    if (strcmp(verb, "tree") == 0)
+        return "kustomization";
+    if (strcmp(verb, "completion") == 0)
+        return "bash zsh fish";
+    if (strcmp(verb, "kustomize") == 0)
+        return "build";
+    if (strcmp(verb, "help") == 0)
+        return "";
+    if (strcmp(verb, "suspend") == 0 || strcmp(verb, "resume") == 0 ||
+        strcmp(verb, "reconcile") == 0 || strcmp(verb, "delete") == 0 ||
+        strcmp(verb, "export") == 0)
+        return "source kustomization image";
+    return NULL;
+}
+
+static void verbs_line(void)
+{
+    const char *v;
+    for (size_t i = 0; (v = ed_cli_verb_at(i, NULL)) != NULL; i++)
+        printf("%s%s", i ? " " : "", v);
+}
+
+static void bash(void)
+{
+    printf("# bash completion for eddy: source <(eddy completion bash)\n"
+           "_eddy() {\n"
+           "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} words\n"
+           "    if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
+           "        words=\"");
+    verbs_line();
+    printf("\"\n"
+           "    elif [[ $cur == -* ]]; then\n"
+           "        words=\"%s\"\n"
+           "    else\n"
+           "        case $prev in\n"
+           "        source|sources) words=\"git\" ;;\n"
+           "        image|images) words=\"repository policy update all\" ;;\n"
+           "        secret) words=\"git\" ;;\n"
+           "        *)\n"
+           "            case ${COMP_WORDS[1]} in\n",
+           global_flags);
+    const char *v;
+    for (size_t i = 0; (v = ed_cli_verb_at(i, NULL)) != NULL; i++) {
+        const char *k = kind_words(v);
+        if (k)
+            printf("            %s) [ \"$COMP_CWORD\" -eq 2 ] && words=\"%s\" ;;\n", v, k);
+    }
+    printf("            esac ;;\n"
+           "        esac\n"
+           "    fi\n"
+           "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+           "}\n"
+           "complete -F _eddy eddy\n");
+}
+
+static void zsh(void)
+{
+    printf("#compdef eddy\n"
+           "# zsh completion for eddy: eddy completion zsh > \"${fpath[1]}/_eddy\"\n"
+           "_eddy() {\n"
+           "    local -a verbs\n"
+           "    verbs=(\n");
+    const char *v, *summary;
+    for (size_t i = 0; (v = ed_cli_verb_at(i, &summary)) != NULL; i++) {
+        printf("        '%s:", v);
+        for (const char *s = summary; *s; s++)
+            fputs(*s == '\'' ? "'\\''" : (char[]){*s, 0}, stdout);
+        printf("'\n");
+    }
+    printf("    )\n"
+           "    if (( CURRENT == 2 )); then\n"
+           "        _describe 'verb' verbs\n"
+           "        return\n"
+           "    fi\n"
+           "    if [[ $words[CURRENT] == -* ]]; then\n"
+           "        compadd -- %s\n"
+           "        return\n"
+           "    fi\n"
+           "    case $words[CURRENT-1] in\n"
+           "    source|sources|secret) compadd git; return ;;\n"
+           "    image|images) compadd repository policy update all; return ;;\n"
+           "    esac\n"
+           "    (( CURRENT == 3 )) || return\n"
+           "    case $words[2] in\n",
+           global_flags);
+    for (size_t i = 0; (v = ed_cli_verb_at(i, NULL)) != NULL; i++) {
+        const char *k = kind_words(v);
+        if (k && *k)
+            printf("    %s) compadd %s ;;\n", v, k);
+    }
+    printf("    esac\n"
+           "}\n"
+           "compdef _eddy eddy\n");
+}
+
+static void fish(void)
+{
+    printf("# fish completion for eddy: eddy completion fish > "
+           "~/.config/fish/completions/eddy.fish\n"
+           "complete -c eddy -f\n");
+    const char *v, *summary;
+    for (size_t i = 0; (v = ed_cli_verb_at(i, &summary)) != NULL; i++) {
+        printf("complete -c eddy -n __fish_use_subcommand -a %s -d '", v);
+        for (const char *s = summary; *s; s++)
+            fputs(*s == '\'' ? "\\'" : (char[]){*s, 0}, stdout);
+        printf("'\n");
+        const char *k = kind_words(v);
+        if (k && *k)
+            printf("complete -c eddy -n '__fish_seen_subcommand_from %s' -a '%s'\n", v, k);
+    }
+    printf("complete -c eddy -n '__fish_seen_subcommand_from source sources secret' -a git\n"
+           "complete -c eddy -n '__fish_seen_subcommand_from image images' "
+           "-a 'repository policy update all'\n"
+           "complete -c eddy -s n -l namespace -r -d 'namespace (default flux-system)'\n"
+           "complete -c eddy -l kubeconfig -r -F -d 'kubeconfig file'\n"
+           "complete -c eddy -l context -r -d 'kubeconfig context'\n"
+           "complete -c eddy -l timeout -r -d 'how long to wait (default 5m)'\n"
+           "complete -c eddy -l verbose -d 'print more'\n");
+}
+
+int ed_cli_completion(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        ed_cli_failure("usage: eddy completion (bash | zsh | fish)");
+        return 2;
+    }
+    if (strcmp(argv[1], "bash") == 0)
+        bash();
+    else if (strcmp(argv[1], "zsh") == 0)
+        zsh();
+    else if (strcmp(argv[1], "fish") == 0)
+        fish();
+    else {
+        ed_cli_failure("unsupported shell \"%s\": bash, zsh or fish", argv[1]);
+        return 2;
+    }
+    return 0;
+}

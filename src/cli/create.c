@@ -1,0 +1,807 @@
+/*
+ * `eddy create`, `eddy delete` and `eddy export`, as flux has them.
+ *
+ * create generates the object from flux's flags (`source git`, `kustomization`, `image
+ * repository|policy|update`, `secret git`), then either prints it (--export: a YAML document
+ * after "---", keys sorted as sigs.k8s.io/yaml sorts them) or applies it with server-side
+ * apply under the field manager `flux` and waits until its controller reports it Ready,
+ * printing flux's lines (✚ generating, ► applying, ✔ created, ◎ waiting, ✔ the result).
+ * `create source git -u/-p` also applies a Secret of the same name with the credentials.
+ * delete asks for confirmation (unless --silent), as flux does; export prints objects without
+ * status or server-set fields.
+ */
+#include "cli_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- building objects ---- */
+
+/* Set the string at path ("/spec/ref/branch") when value is set and not empty. */
+static void put_str(ed_doc *d, const char *path, const char *value)
+{
+    if (!value || !*value)
+        return;
+    const char *slash = strrchr(path, '/');
+    char *parent = ed_xstrndup(path, (size_t)(slash - path));
+    ed_node *map = ed_node_ensure_map(d, ed_doc_root(d), parent);
+    ed_node_set(d, map, slash + 1, ed_node_new_str(d, value));
+    free(parent);
+}
+
+static void put_bool(ed_doc *d, const char *path, bool value)
+{
+    const char *slash = strrchr(path, '/');
+    char *parent = ed_xstrndup(path, (size_t)(slash - path));
+    ed_node *map = ed_node_ensure_map(d, ed_doc_root(d), parent);
+    ed_node_set(d, map, slash + 1, ed_node_new_bool(d, value));
+    free(parent);
+}
+
+static void put_duration(ed_doc *d, const char *path, int64_t ms)
+{
+    char text[32];
+    ed_duration_format(ms, text);
+    put_str(d, path, text);
+}
+
+/* A new object of apiVersion and kind named ns/name, with --label K=V pairs. NULL after
+ * printing the error for a malformed label. */
+static ed_doc *new_object(const char *api_version, const char *kind, const char *ns,
+                          const char *name, const ed_cli_list *labels)
+{
+    ed_doc *d = ed_doc_new();
+    ed_doc_set_root(d, ed_node_new_map(d));
+    put_str(d, "/apiVersion", api_version);
+    put_str(d, "/kind", kind);
+    put_str(d, "/metadata/name", name);
+    put_str(d, "/metadata/namespace", ns);
+    for (int i = 0; labels && i < labels->n; i++) {
+        const char *eq = strchr(labels->items[i], '=');
+        if (!eq || eq == labels->items[i]) {
+            ed_cli_failure("invalid label \"%s\": expected KEY=VALUE", labels->items[i]);
+            ed_doc_free(d);
+            return NULL;
+        }
+        char *key = ed_xstrndup(labels->items[i], (size_t)(eq - labels->items[i]));
+        ed_node *map = ed_node_ensure_map(d, ed_doc_root(d), "/metadata/labels");
+        ed_node_set(d, map, key, ed_node_new_str(d, eq + 1));
+        free(key);
+    }
+    return d;
+}
+
+/* ---- printing and applying ---- */
+
+/* Print obj as flux's --export does: "---" then the YAML. */
+static int print_yaml(const ed_node *obj)
+{
+    ed_buf out = ED_BUF_INIT((size_t)64 << 20);
+    int rc = ed_node_to_yaml(obj, &out);
+    if (rc == 0) {
+        fputs("---\n", stdout);
+        fwrite(out.data, 1, out.len, stdout);
+    } else {
+        ed_cli_failure("cannot print the object as YAML");
+    }
+    ed_buf_free(&out);
+    return rc ? 1 : 0;
+}
+
+/* Server-side apply with flux's field manager; *created tells whether it is new. */
+static int apply(ed_kube *kube, const ed_node *obj, bool *created)
+{
+    ed_err err = ED_ERR_INIT;
+    const char *api = ed_node_path_str(obj, "/apiVersion");
+    const char *kind = ed_node_path_str(obj, "/kind");
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    int rc = ed_kube_get(kube, api, kind, ns, name, NULL, &err);
+    if (rc && rc != ED_ENOTFOUND) {
+        ed_cli_failure("%s", err.msg);
+        return 1;
+    }
+    *created = rc == ED_ENOTFOUND;
+    ed_kube_opts o = {.field_manager = "flux", .force = true};
+    if (ed_kube_apply(kube, obj, &o, NULL, &err) != 0) {
+        ed_cli_failure("%s %s/%s: %s", kind, ns, name, err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* What every create shares: --export, or apply (with an optional secret first) and wait. */
+struct create_run {
+    ed_cli_global g;
+    bool export_only;
+    const ed_cli_kind *k;
+    const char *what; /* "GitRepository source", "Kustomization", ... */
+    ed_doc *obj;
+    ed_doc *secret; /* or NULL */
+};
+
+static int finish_create(struct create_run *r)
+{
+    int rc = 0;
+    if (r->export_only) {
+        if (r->secret)
+            rc = print_yaml(ed_doc_root(r->secret));
+        return rc ? rc : print_yaml(ed_doc_root(r->obj));
+    }
+    ed_kube *kube = ed_cli_connect(&r->g);
+    if (!kube)
+        return 1;
+    bool created = false;
+    if (r->secret) {
+        ed_cli_action("applying secret with repository credentials");
+        rc = apply(kube, ed_doc_root(r->secret), &created);
+        if (!rc)
+            ed_cli_success("authentication configured");
+    }
+    const char *name = ed_node_path_str(ed_doc_root(r->obj), "/metadata/name");
+    if (!rc) {
+        ed_cli_action("applying %s", r->what);
+        rc = apply(kube, ed_doc_root(r->obj), &created);
+    }
+    if (!rc) {
+        ed_cli_success("%s %s", r->what, created ? "created" : "updated");
+        rc = ed_cli_wait_ready(kube, r->k, r->g.ns, name, NULL, r->g.timeout_ms);
+    }
+    ed_kube_free(kube);
+    return rc;
+}
+
+/* Parse a create's flags; the name is argv[0], and nothing else may stand alone. */
+static int parse_create(struct create_run *r, int argc, char **argv, const ed_cli_flag *flags)
+{
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &r->g, pos, &npos);
+    if (!rc && npos > 0) {
+        ed_cli_failure("unexpected argument '%s'", pos[0]);
+        rc = 2;
+    }
+    free(pos);
+    return rc;
+}
+
+/* ---- create source git ---- */
+
+struct git_flags {
+    const char *url, *branch, *tag, *semver, *commit, *ref_name, *secret_ref, *username, *password;
+    int64_t interval_ms;
+    ed_cli_list ignore_paths, labels;
+    bool recurse_submodules;
+};
+
+static int check_git_url(const char *url, bool basic_auth)
+{
+    if (!url) {
+        ed_cli_failure("--url is required");
+        return 2;
+    }
+    bool ssh = ed_str_has_prefix(url, "ssh://");
+    if (!ssh && !ed_str_has_prefix(url, "http://") && !ed_str_has_prefix(url, "https://")) {
+        const char *colon = strstr(url, "://");
+        ed_cli_failure("git URL scheme '%.*s' not supported, can be: ssh, http and https",
+                       colon ? (int)(colon - url) : 0, url);
+        return 2;
+    }
+    if (ssh && basic_auth) {
+        ed_cli_failure("--username and --password are for http(s) URLs; an ssh URL needs a "
+                       "secret with a private key (eddy create secret git --private-key-file)");
+        return 2;
+    }
+    return 0;
+}
+
+static ed_doc *git_source(struct create_run *r, const char *name, const struct git_flags *f)
+{
+    ed_doc *d =
+        new_object(ed_cli_gitrepository.api_version, "GitRepository", r->g.ns, name, &f->labels);
+    if (!d)
+        return NULL;
+    put_str(d, "/spec/url", f->url);
+    put_duration(d, "/spec/interval", f->interval_ms);
+    bool any_ref = f->tag || f->semver || f->commit || f->ref_name;
+    put_str(d, "/spec/ref/branch", f->branch ? f->branch : any_ref ? NULL : "master");
+    put_str(d, "/spec/ref/tag", f->tag);
+    put_str(d, "/spec/ref/semver", f->semver);
+    put_str(d, "/spec/ref/commit", f->commit);
+    put_str(d, "/spec/ref/name", f->ref_name);
+    const char *secret = f->username && f->password ? name : f->secret_ref;
+    put_str(d, "/spec/secretRef/name", secret);
+    if (f->recurse_submodules)
+        put_bool(d, "/spec/recurseSubmodules", true);
+    if (f->ignore_paths.n) {
+        ed_buf ignore = ED_BUF_INIT(1 << 20);
+        for (int i = 0; i < f->ignore_paths.n; i++)
+            ed_buf_printf(&ignore, "%s%s", i ? "\n" : "", f->ignore_paths.items[i]);
+        put_str(d, "/spec/ignore", ignore.data);
+        ed_buf_free(&ignore);
+    }
+    return d;
+}
+
+static ed_doc *git_secret(const char *ns, const char *name, const char *username,
+                          const char *password, const char *identity, const char *ca)
+{
+    ed_doc *d = new_object("v1", "Secret", ns, name, NULL);
+    put_str(d, "/type", "Opaque");
+    put_str(d, "/stringData/username", username);
+    put_str(d, "/stringData/password", password);
+    put_str(d, "/stringData/identity", identity);
+    put_str(d, "/stringData/ca.crt", ca);
+    return d;
+}
+
+static int create_source_git(struct create_run *r, const char *name, int argc, char **argv)
+{
+    struct git_flags f = {.interval_ms = 60000};
+    const ed_cli_flag flags[] = {
+        {"url", 0, ED_CLI_FLAG_STR, &f.url},
+        {"branch", 0, ED_CLI_FLAG_STR, &f.branch},
+        {"tag", 0, ED_CLI_FLAG_STR, &f.tag},
+        {"tag-semver", 0, ED_CLI_FLAG_STR, &f.semver},
+        {"semver", 0, ED_CLI_FLAG_STR, &f.semver},
+        {"commit", 0, ED_CLI_FLAG_STR, &f.commit},
+        {"ref-name", 0, ED_CLI_FLAG_STR, &f.ref_name},
+        {"interval", 0, ED_CLI_FLAG_DURATION, &f.interval_ms},
+        {"secret-ref", 0, ED_CLI_FLAG_STR, &f.secret_ref},
+        {"username", 'u', ED_CLI_FLAG_STR, &f.username},
+        {"password", 'p', ED_CLI_FLAG_STR, &f.password},
+        {"ignore-paths", 0, ED_CLI_FLAG_LIST, &f.ignore_paths},
+        {"recurse-submodules", 0, ED_CLI_FLAG_BOOL, &f.recurse_submodules},
+        {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
+        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags);
+    if (rc)
+        return rc;
+    if ((f.username != NULL) != (f.password != NULL)) {
+        ed_cli_failure("--username and --password go together");
+        return 2;
+    }
+    if ((rc = check_git_url(f.url, f.username != NULL)) != 0)
+        return rc;
+    if (!r->export_only)
+        ed_cli_generate("generating GitRepository source");
+    r->k = &ed_cli_gitrepository;
+    r->what = "GitRepository source";
+    r->obj = git_source(r, name, &f);
+    if (!r->obj)
+        return 2;
+    if (f.username)
+        r->secret = git_secret(r->g.ns, name, f.username, f.password, NULL, NULL);
+    return finish_create(r);
+}
+
+/* ---- create kustomization ---- */
+
+struct ks_flags {
+    const char *source, *path, *target_ns, *service_account;
+    bool prune, wait;
+    int64_t interval_ms, retry_ms, hc_timeout_ms;
+    ed_cli_list depends_on, health_checks, labels;
+};
+
+/* --source [Kind/]name[.namespace] into spec.sourceRef. */
+static int put_source_ref(ed_doc *d, const char *source)
+{
+    const char *slash = strchr(source, '/');
+    const char *name = slash ? slash + 1 : source;
+    if (slash && strncmp(source, "GitRepository/", 14) != 0) {
+        ed_cli_failure("--source %s: eddy serves GitRepository sources only", source);
+        return 2;
+    }
+    if (!*name) {
+        ed_cli_failure("--source %s: the source name is missing", source);
+        return 2;
+    }
+    put_str(d, "/spec/sourceRef/kind", "GitRepository");
+    const char *dot = strchr(name, '.');
+    char *n = ed_xstrndup(name, dot ? (size_t)(dot - name) : strlen(name));
+    put_str(d, "/spec/sourceRef/name", n);
+    put_str(d, "/spec/sourceRef/namespace", dot ? dot + 1 : NULL);
+    free(n);
+    return 0;
+}
+
+/* --health-check Kind/name.namespace into spec.healthChecks. */
+static int put_health_checks(ed_doc *d, const ed_cli_list *checks)
+{
+    ed_node *seq = ed_node_new_seq(d);
+    for (int i = 0; i < checks->n; i++) {
+        const char *c = checks->items[i];
+        const char *slash = strchr(c, '/');
+        const char *dot = slash ? strchr(slash, '.') : NULL;
+        if (!slash || !dot || slash == c || dot == slash + 1 || !dot[1]) {
+            ed_cli_failure("invalid health check \"%s\": expected Kind/name.namespace", c);
+            return 2;
+        }
+        ed_node *m = ed_node_new_map(d);
+        char *kind = ed_xstrndup(c, (size_t)(slash - c));
+        const ed_cli_kind *fk = ed_cli_kind_by_name(kind);
+        if (fk)
+            ed_node_set(d, m, "apiVersion", ed_node_new_str(d, fk->api_version));
+        ed_node_set(d, m, "kind", ed_node_new_str(d, kind));
+        ed_node_set(d, m, "name", ed_node_new_strn(d, slash + 1, (size_t)(dot - slash - 1)));
+        ed_node_set(d, m, "namespace", ed_node_new_str(d, dot + 1));
+        ed_node_append(d, seq, m);
+        free(kind);
+    }
+    ed_node_set(d, ed_node_ensure_map(d, ed_doc_root(d), "/spec"), "healthChecks", seq);
+    return 0;
+}
+
+static void put_depends_on(ed_doc *d, const ed_cli_list *deps)
+{
+    ed_node *seq = ed_node_new_seq(d);
+    for (int i = 0; i < deps->n; i++) {
+        const char *slash = strchr(deps->items[i], '/');
+        ed_node *m = ed_node_new_map(d);
+        ed_node_set(d, m, "name", ed_node_new_str(d, slash ? slash + 1 : deps->items[i]));
+        if (slash)
+            ed_node_set(d, m, "namespace",
+                        ed_node_new_strn(d, deps->items[i], (size_t)(slash - deps->items[i])));
+        ed_node_append(d, seq, m);
+    }
+    ed_node_set(d, ed_node_ensure_map(d, ed_doc_root(d), "/spec"), "dependsOn", seq);
+}
+
+static ed_doc *kustomization(struct create_run *r, const char *name, const struct ks_flags *f)
+{
+    ed_doc *d =
+        new_object(ed_cli_kustomization.api_version, "Kustomization", r->g.ns, name, &f->labels);
+    if (!d)
+        return NULL;
+    int rc = put_source_ref(d, f->source);
+    put_str(d, "/spec/path", f->path);
+    put_bool(d, "/spec/prune", f->prune);
+    put_duration(d, "/spec/interval", f->interval_ms);
+    put_str(d, "/spec/targetNamespace", f->target_ns);
+    put_str(d, "/spec/serviceAccountName", f->service_account);
+    if (f->wait)
+        put_bool(d, "/spec/wait", true);
+    if (f->retry_ms)
+        put_duration(d, "/spec/retryInterval", f->retry_ms);
+    if (f->hc_timeout_ms)
+        put_duration(d, "/spec/timeout", f->hc_timeout_ms);
+    if (f->depends_on.n)
+        put_depends_on(d, &f->depends_on);
+    if (!rc && f->health_checks.n)
+        rc = put_health_checks(d, &f->health_checks);
+    if (rc) {
+        ed_doc_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static int create_kustomization(struct create_run *r, const char *name, int argc, char **argv)
+{
+    struct ks_flags f = {.path = "./", .interval_ms = 60000};
+    const ed_cli_flag flags[] = {
+        {"source", 0, ED_CLI_FLAG_STR, &f.source},
+        {"path", 0, ED_CLI_FLAG_STR, &f.path},
+        {"prune", 0, ED_CLI_FLAG_BOOL, &f.prune},
+        {"wait", 0, ED_CLI_FLAG_BOOL, &f.wait},
+        {"interval", 0, ED_CLI_FLAG_DURATION, &f.interval_ms},
+        {"retry-interval", 0, ED_CLI_FLAG_DURATION, &f.retry_ms},
+        {"health-check-timeout", 0, ED_CLI_FLAG_DURATION, &f.hc_timeout_ms},
+        {"target-namespace", 0, ED_CLI_FLAG_STR, &f.target_ns},
+        {"service-account", 0, ED_CLI_FLAG_STR, &f.service_account},
+        {"depends-on", 0, ED_CLI_FLAG_LIST, &f.depends_on},
+        {"health-check", 0, ED_CLI_FLAG_LIST, &f.health_checks},
+        {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
+        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags);
+    if (rc)
+        return rc;
+    if (!f.source) {
+        ed_cli_failure("--source is required");
+        return 2;
+    }
+    if (!ed_str_has_prefix(f.path, "./") && strcmp(f.path, ".") != 0) {
+        ed_cli_failure("--path \"%s\": a path relative to the source's root, starting with ./",
+                       f.path);
+        return 2;
+    }
+    if (!r->export_only)
+        ed_cli_generate("generating Kustomization");
+    r->k = &ed_cli_kustomization;
+    r->what = "Kustomization";
+    r->obj = kustomization(r, name, &f);
+    return r->obj ? finish_create(r) : 2;
+}
+
+/* ---- create image repository|policy|update ---- */
+
+static int create_image_repository(struct create_run *r, const char *name, int argc, char **argv)
+{
+    const char *image = NULL, *secret = NULL;
+    int64_t interval = 60000;
+    ed_cli_list exclusions = {0}, labels = {0};
+    const ed_cli_flag flags[] = {
+        {"image", 0, ED_CLI_FLAG_STR, &image},
+        {"secret-ref", 0, ED_CLI_FLAG_STR, &secret},
+        {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
+        {"exclusion-list", 0, ED_CLI_FLAG_LIST, &exclusions},
+        {"label", 0, ED_CLI_FLAG_LIST, &labels},
+        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags);
+    if (rc)
+        return rc;
+    if (!image) {
+        ed_cli_failure("--image is required");
+        return 2;
+    }
+    if (strchr(image, '@') || (strrchr(image, ':') && !strchr(strrchr(image, ':'), '/'))) {
+        ed_cli_failure("--image %s: give the repository without a tag or digest", image);
+        return 2;
+    }
+    ed_doc *d =
+        new_object(ed_cli_imagerepository.api_version, "ImageRepository", r->g.ns, name, &labels);
+    if (!d)
+        return 2;
+    put_str(d, "/spec/image", image);
+    put_duration(d, "/spec/interval", interval);
+    put_str(d, "/spec/secretRef/name", secret);
+    if (exclusions.n) {
+        ed_node *seq = ed_node_new_seq(d);
+        for (int i = 0; i < exclusions.n; i++)
+            ed_node_append(d, seq, ed_node_new_str(d, exclusions.items[i]));
+        ed_node_set(d, ed_node_get(ed_doc_root(d), "spec"), "exclusionList", seq);
+    }
+    if (!r->export_only)
+        ed_cli_generate("generating ImageRepository");
+    r->k = &ed_cli_imagerepository;
+    r->what = "ImageRepository";
+    r->obj = d;
+    return finish_create(r);
+}
+
+static int check_order(const char *flag, const char *order)
+{
+    if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
+        ed_cli_failure("--%s %s: expected asc or desc", flag, order);
+        return 2;
+    }
+    return 0;
+}
+
+static int create_image_policy(struct create_run *r, const char *name, int argc, char **argv)
+{
+    const char *ref = NULL, *semver = NULL, *alpha = NULL, *numeric = NULL, *regex = NULL,
+               *extract = NULL;
+    ed_cli_list labels = {0};
+    const ed_cli_flag flags[] = {
+        {"image-ref", 0, ED_CLI_FLAG_STR, &ref},
+        {"select-semver", 0, ED_CLI_FLAG_STR, &semver},
+        {"select-alpha", 0, ED_CLI_FLAG_STR, &alpha},
+        {"select-numeric", 0, ED_CLI_FLAG_STR, &numeric},
+        {"filter-regex", 0, ED_CLI_FLAG_STR, &regex},
+        {"filter-extract", 0, ED_CLI_FLAG_STR, &extract},
+        {"label", 0, ED_CLI_FLAG_LIST, &labels},
+        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags);
+    if (rc)
+        return rc;
+    if (!ref) {
+        ed_cli_failure("--image-ref (the ImageRepository) is required");
+        return 2;
+    }
+    if ((semver != NULL) + (alpha != NULL) + (numeric != NULL) != 1) {
+        ed_cli_failure("give exactly one of --select-semver, --select-alpha, --select-numeric");
+        return 2;
+    }
+    if (extract && !regex) {
+        ed_cli_failure("--filter-extract needs --filter-regex");
+        return 2;
+    }
+    if (check_order("select-alpha", alpha) || check_order("select-numeric", numeric))
+        return 2;
+    ed_doc *d = new_object(ed_cli_imagepolicy.api_version, "ImagePolicy", r->g.ns, name, &labels);
+    if (!d)
+        return 2;
+    put_str(d, "/spec/imageRepositoryRef/name", ref);
+    put_str(d, "/spec/policy/semver/range", semver);
+    put_str(d, "/spec/policy/alphabetical/order", alpha);
+    put_str(d, "/spec/policy/numerical/order", numeric);
+    put_str(d, "/spec/filterTags/pattern", regex);
+    put_str(d, "/spec/filterTags/extract", extract);
+    if (!r->export_only)
+        ed_cli_generate("generating ImagePolicy");
+    r->k = &ed_cli_imagepolicy;
+    r->what = "ImagePolicy";
+    r->obj = d;
+    return finish_create(r);
+}
+
+static int create_image_update(struct create_run *r, const char *name, int argc, char **argv)
+{
+    const char *repo = NULL, *repo_ns = NULL, *checkout = NULL, *push = NULL, *author_name = "Flux",
+               *author_email = NULL, *tmpl = NULL, *path = "./";
+    int64_t interval = 60000;
+    ed_cli_list labels = {0};
+    const ed_cli_flag flags[] = {
+        {"git-repo-ref", 0, ED_CLI_FLAG_STR, &repo},
+        {"git-repo-namespace", 0, ED_CLI_FLAG_STR, &repo_ns},
+        {"checkout-branch", 0, ED_CLI_FLAG_STR, &checkout},
+        {"push-branch", 0, ED_CLI_FLAG_STR, &push},
+        {"author-name", 0, ED_CLI_FLAG_STR, &author_name},
+        {"author-email", 0, ED_CLI_FLAG_STR, &author_email},
+        {"commit-template", 0, ED_CLI_FLAG_STR, &tmpl},
+        {"update-path", 0, ED_CLI_FLAG_STR, &path},
+        {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
+        {"label", 0, ED_CLI_FLAG_LIST, &labels},
+        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags);
+    if (rc)
+        return rc;
+    if (!repo || !author_email) {
+        ed_cli_failure("--git-repo-ref and --author-email are required");
+        return 2;
+    }
+    ed_doc *d =
+        new_object(ed_cli_imageupdate.api_version, "ImageUpdateAutomation", r->g.ns, name, &labels);
+    if (!d)
+        return 2;
+    put_str(d, "/spec/sourceRef/kind", "GitRepository");
+    put_str(d, "/spec/sourceRef/name", repo);
+    put_str(d, "/spec/sourceRef/namespace", repo_ns);
+    put_str(d, "/spec/git/checkout/ref/branch", checkout);
+    put_str(d, "/spec/git/commit/author/name", author_name);
+    put_str(d, "/spec/git/commit/author/email", author_email);
+    put_str(d, "/spec/git/commit/messageTemplate", tmpl);
+    put_str(d, "/spec/git/push/branch", push);
+    put_duration(d, "/spec/interval", interval);
+    put_str(d, "/spec/update/path", path);
+    put_str(d, "/spec/update/strategy", "Setters");
+    if (!r->export_only)
+        ed_cli_generate("generating ImageUpdateAutomation");
+    r->k = &ed_cli_imageupdate;
+    r->what = "ImageUpdateAutomation";
+    r->obj = d;
+    return finish_create(r);
+}
+
+/* ---- create secret git ---- */
+
+static char *read_small_file(const char *flag, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ed_cli_failure("--%s %s: cannot read the file", flag, path);
+        return NULL;
+    }
+    ed_buf b = ED_BUF_INIT(1 << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = ed_buf_append(&b, chunk, n);
+    fclose(f);
+    if (rc) {
+        ed_cli_failure("--%s %s: larger than 1 MiB", flag, path);
+        ed_buf_free(&b);
+        return NULL;
+    }
+    ed_buf_append(&b, "", 0);
+    return ed_buf_take(&b);
+}
+
+static int create_secret_git(struct create_run *r, const char *name, int argc, char **argv)
+{
+    const char *url = NULL, *user = NULL, *password = NULL, *key_file = NULL, *ca_file = NULL;
+    const ed_cli_flag flags[] = {
+        {"url", 0, ED_CLI_FLAG_STR, &url},
+        {"username", 'u', ED_CLI_FLAG_STR, &user},
+        {"password", 'p', ED_CLI_FLAG_STR, &password},
+        {"private-key-file", 0, ED_CLI_FLAG_STR, &key_file},
+        {"ca-file", 0, ED_CLI_FLAG_STR, &ca_file},
+        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags);
+    if (rc || (rc = check_git_url(url, false)) != 0)
+        return rc;
+    bool ssh = ed_str_has_prefix(url, "ssh://");
+    if (ssh ? !key_file : !(user && password)) {
+        ed_cli_failure(ssh ? "an ssh URL needs --private-key-file"
+                           : "an http(s) URL needs --username and --password");
+        return 2;
+    }
+    char *key = key_file ? read_small_file("private-key-file", key_file) : NULL;
+    char *ca = ca_file ? read_small_file("ca-file", ca_file) : NULL;
+    if ((key_file && !key) || (ca_file && !ca)) {
+        free(key);
+        free(ca);
+        return 2;
+    }
+    ed_doc *d = git_secret(r->g.ns, name, ssh ? NULL : user, ssh ? NULL : password, key, ca);
+    free(key);
+    free(ca);
+    if (r->export_only) {
+        rc = print_yaml(ed_doc_root(d));
+    } else {
+        ed_kube *kube = ed_cli_connect(&r->g);
+        bool created = false;
+        rc = kube ? apply(kube, ed_doc_root(d), &created) : 1;
+        if (!rc)
+            ed_cli_action("git secret '%s' %s in '%s' namespace", name,
+                          created ? "created" : "updated", r->g.ns);
+        ed_kube_free(kube);
+    }
+    ed_doc_free(d);
+    return rc;
+}
+
+/* ---- the verbs ---- */
+
+int ed_cli_create(int argc, char **argv)
+{
+    struct create_run r = {.g = ED_CLI_GLOBAL_INIT};
+    /* The kind and name come first: "create source git NAME --url ...". */
+    int nwords = 0;
+    while (1 + nwords < argc && argv[1 + nwords][0] != '-' && nwords < 3)
+        nwords++;
+    int used = 0;
+    const ed_cli_kind *k = ed_cli_kind_parse(argv + 1, nwords, &used);
+    bool secret = nwords >= 2 && strcmp(argv[1], "secret") == 0 && strcmp(argv[2], "git") == 0;
+    if (secret)
+        used = 2;
+    if (!k && !secret) {
+        ed_cli_failure("%s: unknown kind; eddy create (source git | kustomization | image "
+                       "repository|policy|update | secret git) NAME [flags]",
+                       argc > 1 ? argv[1] : "missing kind");
+        return 2;
+    }
+    if (nwords <= used) {
+        ed_cli_failure("%s name is required", secret ? "secret" : k->label);
+        return 2;
+    }
+    const char *name = argv[1 + used];
+    int sub_argc = argc - used - 1;
+    char **sub_argv = argv + used + 1; /* sub_argv[0] is the name, skipped like a verb */
+    int rc;
+    if (secret)
+        rc = create_secret_git(&r, name, sub_argc, sub_argv);
+    else if (k == &ed_cli_gitrepository)
+        rc = create_source_git(&r, name, sub_argc, sub_argv);
+    else if (k == &ed_cli_kustomization)
+        rc = create_kustomization(&r, name, sub_argc, sub_argv);
+    else if (k == &ed_cli_imagerepository)
+        rc = create_image_repository(&r, name, sub_argc, sub_argv);
+    else if (k == &ed_cli_imagepolicy)
+        rc = create_image_policy(&r, name, sub_argc, sub_argv);
+    else
+        rc = create_image_update(&r, name, sub_argc, sub_argv);
+    ed_doc_free(r.obj);
+    ed_doc_free(r.secret);
+    return rc;
+}
+
+int ed_cli_delete(int argc, char **argv)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    bool silent = false;
+    const ed_cli_flag flags[] = {{"silent", 's', ED_CLI_FLAG_BOOL, &silent}, {NULL, 0, 0, NULL}};
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
+    const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
+    const char *name = k && npos == used + 1 ? pos[used] : NULL;
+    free(pos);
+    if (rc)
+        return rc;
+    if (!k || !name) {
+        ed_cli_failure("usage: eddy delete (source git | kustomization | image "
+                       "repository|policy|update) NAME");
+        return 2;
+    }
+    ed_kube *kube = ed_cli_connect(&g);
+    if (!kube)
+        return 1;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, k->api_version, k->kind, g.ns, name, NULL, &err) != 0) {
+        ed_cli_failure("%s", err.msg);
+        rc = 1;
+    } else if (!silent) {
+        char *q = ed_xasprintf("Are you sure you want to delete this %s", k->label);
+        if (!ed_cli_confirm(q)) {
+            ed_cli_failure("aborting");
+            rc = 1;
+        }
+        free(q);
+    }
+    if (!rc) {
+        ed_cli_action("deleting %s %s in %s namespace", k->label, name, g.ns);
+        if (ed_kube_delete(kube, k->api_version, k->kind, g.ns, name, NULL, &err) != 0) {
+            ed_cli_failure("%s", err.msg);
+            rc = 1;
+        } else {
+            ed_cli_success("%s deleted", k->label);
+        }
+    }
+    ed_kube_free(kube);
+    return rc;
+}
+
+/* ---- export ---- */
+
+/* A copy of obj with only what flux exports: apiVersion, kind, metadata name, namespace,
+ * labels and annotations, and spec. */
+static ed_doc *exported(const ed_cli_kind *k, const ed_node *obj)
+{
+    ed_doc *d = ed_doc_new();
+    ed_node *root = ed_node_new_map(d);
+    ed_doc_set_root(d, root);
+    ed_node_set(d, root, "apiVersion", ed_node_new_str(d, k->api_version));
+    ed_node_set(d, root, "kind", ed_node_new_str(d, k->kind));
+    ed_node *meta = ed_node_new_map(d);
+    static const char *const keep[] = {"name", "namespace", "labels", "annotations"};
+    for (size_t i = 0; i < 4; i++) {
+        ed_node *v = ed_node_get(ed_node_get(obj, "metadata"), keep[i]);
+        if (v)
+            ed_node_set(d, meta, keep[i], ed_node_copy(d, v));
+    }
+    ed_node_set(d, root, "metadata", meta);
+    ed_node *spec = ed_node_get(obj, "spec");
+    if (spec)
+        ed_node_set(d, root, "spec", ed_node_copy(d, spec));
+    return d;
+}
+
+int ed_cli_export(int argc, char **argv)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    bool all = false;
+    const ed_cli_flag flags[] = {{"all", 0, ED_CLI_FLAG_BOOL, &all}, {NULL, 0, 0, NULL}};
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
+    const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
+    const char *name = k && npos == used + 1 ? pos[used] : NULL;
+    bool bad = !k || npos > used + 1 || (!name && !all) || (name && all);
+    free(pos);
+    if (rc)
+        return rc;
+    if (bad) {
+        ed_cli_failure("usage: eddy export (source git | kustomization | image "
+                       "repository|policy|update) (NAME | --all)");
+        return 2;
+    }
+    ed_kube *kube = ed_cli_connect(&g);
+    if (!kube)
+        return 1;
+    ed_doc *got = NULL;
+    ed_err err = ED_ERR_INIT;
+    char *field = name ? ed_xasprintf("metadata.name=%s", name) : NULL;
+    ed_kube_opts lo = {.field_selector = field};
+    if (ed_kube_list(kube, k->api_version, k->kind, g.ns, &lo, &got, &err) != 0) {
+        ed_cli_failure("%s", err.msg);
+        rc = 1;
+    }
+    ed_node *items = got ? ed_node_get(ed_doc_root(got), "items") : NULL;
+    if (!rc && name && ed_node_len(items) == 0) {
+        ed_cli_failure("%s '%s' not found in \"%s\" namespace", k->kind, name, g.ns);
+        rc = 1;
+    }
+    for (size_t i = 0; !rc && i < ed_node_len(items); i++) {
+        /* The items of a list carry no apiVersion and kind: the kind says them. */
+        ed_doc *d = exported(k, ed_node_at(items, i));
+        rc = print_yaml(ed_doc_root(d));
+        ed_doc_free(d);
+    }
+    free(field);
+    ed_doc_free(got);
+    ed_kube_free(kube);
+    return rc;
+}

@@ -1,0 +1,304 @@
+/*
+ * `eddy events` and `eddy tree`, as flux has them.
+ *
+ * events prints the Kubernetes Events of Flux objects (the five kinds eddy serves): LAST SEEN,
+ * TYPE, REASON, OBJECT, MESSAGE, oldest first, NAMESPACE first with -A; --for Kind[/name]
+ * narrows them to one object or kind (a field selector on involvedObject), --types to Normal
+ * or Warning, and --watch keeps printing new ones until --timeout.
+ *
+ * tree prints a Kustomization's inventory (status.inventory.entries, ids
+ * "<namespace>_<name>_<group>_<kind>") as a tree, recursing into the Kustomizations it
+ * manages; --compact keeps only the Flux objects.
+ */
+#include "cli_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ---- events ---- */
+
+struct events_opts {
+    ed_cli_global g;
+    bool all_namespaces, watch;
+    const char *for_obj;
+    ed_cli_list types;
+    char *field_selector;
+};
+
+/* When the event last happened, as RFC3339 text ("" when unknown). */
+static const char *last_seen(const ed_node *e)
+{
+    static const char *const paths[] = {"/series/lastObservedTime", "/lastTimestamp", "/eventTime",
+                                        "/firstTimestamp", "/metadata/creationTimestamp"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        const char *t = ed_node_path_str(e, paths[i]);
+        if (t && *t)
+            return t;
+    }
+    return "";
+}
+
+/* The age of an RFC3339 time as kubectl prints it: 45s, 3m12s, 25m, 5h, 3d. */
+static void age(const char *t, char *out, size_t cap)
+{
+    time_t then = ed_time_parse_rfc3339(t);
+    if (then == (time_t)-1) {
+        snprintf(out, cap, "<unknown>");
+        return;
+    }
+    long long s = (long long)(time(NULL) - then);
+    if (s < 0)
+        s = 0;
+    if (s < 120)
+        snprintf(out, cap, "%llds", s);
+    else if (s < 600)
+        snprintf(out, cap, "%lldm%llds", s / 60, s % 60);
+    else if (s < 3 * 3600)
+        snprintf(out, cap, "%lldm", s / 60);
+    else if (s < 48 * 3600)
+        snprintf(out, cap, "%lldh", s / 3600);
+    else
+        snprintf(out, cap, "%lldd", s / 86400);
+}
+
+static bool wanted(const struct events_opts *o, const ed_node *e)
+{
+    const char *kind = ed_node_path_str(e, "/involvedObject/kind");
+    if (!kind || !ed_cli_kind_by_name(kind))
+        return false;
+    if (o->types.n == 0)
+        return true;
+    const char *type = ed_node_path_str(e, "/type");
+    for (int i = 0; i < o->types.n; i++)
+        if (type && strcasecmp(type, o->types.items[i]) == 0)
+            return true;
+    return false;
+}
+
+static void event_row(ed_cli_table *t, const ed_node *e)
+{
+    char seen[32];
+    age(last_seen(e), seen, sizeof(seen));
+    char *obj = ed_xasprintf("%s/%s", ed_node_path_str(e, "/involvedObject/kind"),
+                             ed_node_path_str(e, "/involvedObject/name"));
+    const char *msg = ed_node_path_str(e, "/message");
+    char *flat = ed_xstrdup(msg ? msg : "");
+    for (char *p = flat; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    const char *row[] = {ed_node_path_str(e, "/metadata/namespace"),
+                         seen,
+                         ed_node_path_str(e, "/type"),
+                         ed_node_path_str(e, "/reason"),
+                         obj,
+                         flat};
+    ed_cli_table_row(t, row);
+    free(obj);
+    free(flat);
+}
+
+static const char *const events_head[] = {"NAMESPACE", "LAST SEEN", "TYPE",
+                                          "REASON",    "OBJECT",    "MESSAGE"};
+
+static int by_time(const void *a, const void *b)
+{
+    return strcmp(last_seen(*(const ed_node *const *)a), last_seen(*(const ed_node *const *)b));
+}
+
+static int list_events(ed_kube *kube, const struct events_opts *o)
+{
+    ed_kube_opts lo = {.field_selector = o->field_selector};
+    ed_doc *list = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_list(kube, "v1", "Event", o->all_namespaces ? NULL : o->g.ns, &lo, &list, &err)) {
+        ed_cli_failure("%s", err.msg);
+        return 1;
+    }
+    ed_node *items = ed_node_get(ed_doc_root(list), "items");
+    size_t n = 0;
+    const ed_node **sorted = ed_xcalloc(ed_node_len(items) + 1, sizeof(*sorted));
+    for (size_t i = 0; i < ed_node_len(items); i++)
+        if (wanted(o, ed_node_at(items, i)))
+            sorted[n++] = ed_node_at(items, i);
+    qsort(sorted, n, sizeof(*sorted), by_time);
+    ed_cli_table *t = ed_cli_table_new(6);
+    ed_cli_table_row(t, events_head);
+    for (size_t i = 0; i < n; i++)
+        event_row(t, sorted[i]);
+    if (n == 0 && !o->watch)
+        printf("No events found in %s namespace.\n", o->all_namespaces ? "any" : o->g.ns);
+    else
+        ed_cli_table_print(t, stdout, 0, o->all_namespaces ? 0 : 1);
+    ed_cli_table_free(t);
+    free(sorted);
+    ed_doc_free(list);
+    return 0;
+}
+
+static int on_event(ed_kube_event_type type, const ed_node *e, void *user)
+{
+    const struct events_opts *o = user;
+    if (type == ED_KUBE_DELETED || type == ED_KUBE_BOOKMARK || !wanted(o, e))
+        return 0;
+    ed_cli_table *t = ed_cli_table_new(6);
+    event_row(t, e);
+    ed_cli_table_print(t, stdout, 0, o->all_namespaces ? 0 : 1);
+    ed_cli_table_free(t);
+    fflush(stdout);
+    return 0;
+}
+
+static int watch_events(ed_kube *kube, const struct events_opts *o)
+{
+    int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
+    /* A watch from "now" starts with the current events: print them as they come. */
+    while (ed_time_mono_ms() < deadline) {
+        ed_kube_watch_opts wo = {.field_selector = o->field_selector,
+                                 .timeout_seconds =
+                                     (int)((deadline - ed_time_mono_ms() + 999) / 1000)};
+        ed_err err = ED_ERR_INIT;
+        if (ed_kube_watch(kube, "v1", "Event", o->all_namespaces ? NULL : o->g.ns, &wo, on_event,
+                          (void *)o, &err) != 0) {
+            ed_cli_failure("%s", err.msg);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* --for Kind[/name] into a field selector on involvedObject. */
+static int for_selector(struct events_opts *o)
+{
+    if (!o->for_obj)
+        return 0;
+    const char *slash = strchr(o->for_obj, '/');
+    char *kind = ed_xstrndup(o->for_obj, slash ? (size_t)(slash - o->for_obj) : strlen(o->for_obj));
+    const ed_cli_kind *k = ed_cli_kind_by_name(kind);
+    free(kind);
+    if (!k || (slash && !slash[1])) {
+        ed_cli_failure("--for %s: expected Kind/name of a Flux object, such as "
+                       "Kustomization/apps",
+                       o->for_obj);
+        return 2;
+    }
+    o->field_selector =
+        slash ? ed_xasprintf("involvedObject.kind=%s,involvedObject.name=%s", k->kind, slash + 1)
+              : ed_xasprintf("involvedObject.kind=%s", k->kind);
+    return 0;
+}
+
+int ed_cli_events(int argc, char **argv)
+{
+    struct events_opts o = {.g = ED_CLI_GLOBAL_INIT};
+    const ed_cli_flag flags[] = {
+        {"all-namespaces", 'A', ED_CLI_FLAG_BOOL, &o.all_namespaces},
+        {"watch", 'w', ED_CLI_FLAG_BOOL, &o.watch},
+        {"for", 0, ED_CLI_FLAG_STR, &o.for_obj},
+        {"types", 0, ED_CLI_FLAG_LIST, &o.types},
+        {NULL, 0, 0, NULL},
+    };
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o.g, pos, &npos);
+    if (!rc && npos) {
+        ed_cli_failure("unexpected argument '%s'", pos[0]);
+        rc = 2;
+    }
+    free(pos);
+    for (int i = 0; !rc && i < o.types.n; i++)
+        if (strcasecmp(o.types.items[i], "Normal") != 0 &&
+            strcasecmp(o.types.items[i], "Warning") != 0) {
+            ed_cli_failure("--types %s: valid types are Normal and Warning", o.types.items[i]);
+            rc = 2;
+        }
+    if (rc || (rc = for_selector(&o)) != 0)
+        return rc;
+    ed_kube *kube = ed_cli_connect(&o.g);
+    if (kube)
+        rc = o.watch ? watch_events(kube, &o) : list_events(kube, &o);
+    else
+        rc = 1;
+    free(o.field_selector);
+    ed_kube_free(kube);
+    return rc;
+}
+
+/* ---- tree ---- */
+
+#define TREE_MAX_DEPTH 16
+
+/* Print the inventory of Kustomization ns/name below prefix; recurse into Kustomizations. */
+static int print_inventory(ed_kube *kube, const char *ns, const char *name, const char *prefix,
+                           bool compact, int depth)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ns, name, &d, &err) !=
+        0) {
+        ed_cli_failure("%s", err.msg);
+        return 1;
+    }
+    ed_node *entries = ed_node_path(ed_doc_root(d), "/status/inventory/entries");
+    size_t n = ed_node_len(entries), last = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = ed_node_path_str(ed_node_at(entries, i), "/id");
+        if (!compact || (id && strstr(id, "toolkit.fluxcd.io_")))
+            last = i;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *id = ed_node_path_str(ed_node_at(entries, i), "/id");
+        /* <namespace>_<name>_<group>_<kind>: none of the parts may hold an underscore. */
+        char part[4][256] = {{0}};
+        int p = 0;
+        for (const char *s = id ? id : ""; *s && p < 4; s++) {
+            if (*s == '_') {
+                p++;
+                continue;
+            }
+            size_t len = strlen(part[p]);
+            if (len + 1 < sizeof(part[p]))
+                part[p][len] = *s;
+        }
+        bool flux = strstr(part[2], "toolkit.fluxcd.io") != NULL;
+        if (compact && !flux)
+            continue;
+        bool end = i == last;
+        printf("%s%s %s/%s%s%s\n", prefix, end ? "└──" : "├──", part[3], part[0],
+               *part[0] ? "/" : "", part[1]);
+        if (flux && strcmp(part[3], "Kustomization") == 0 && depth < TREE_MAX_DEPTH &&
+            !(strcmp(part[0], ns) == 0 && strcmp(part[1], name) == 0)) {
+            char *sub = ed_xasprintf("%s%s", prefix, end ? "    " : "│   ");
+            rc = print_inventory(kube, part[0], part[1], sub, compact, depth + 1);
+            free(sub);
+        }
+    }
+    ed_doc_free(d);
+    return rc;
+}
+
+int ed_cli_tree(int argc, char **argv)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    bool compact = false;
+    const ed_cli_flag flags[] = {{"compact", 0, ED_CLI_FLAG_BOOL, &compact}, {NULL, 0, 0, NULL}};
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
+    const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
+    const char *name = npos == used + 1 ? pos[used] : NULL;
+    free(pos);
+    if (rc)
+        return rc;
+    if (k != &ed_cli_kustomization || !name) {
+        ed_cli_failure("usage: eddy tree kustomization NAME");
+        return 2;
+    }
+    ed_kube *kube = ed_cli_connect(&g);
+    if (!kube)
+        return 1;
+    printf("Kustomization/%s/%s\n", g.ns, name);
+    rc = print_inventory(kube, g.ns, name, "", compact, 0);
+    ed_kube_free(kube);
+    return rc;
+}

@@ -1,0 +1,338 @@
+/*
+ * `eddy get`: flux's tables of Flux objects. `get sources git`, `get kustomizations`,
+ * `get images repository|policy|update`, `get images all`, `get sources all` and `get all`,
+ * with flux's columns (NAME, REVISION, SUSPENDED, READY, MESSAGE for sources and
+ * Kustomizations; LAST SCAN / IMAGE, TAG / LAST RUN for the image kinds; NAMESPACE first with
+ * -A), --label-selector (sent to the API server), --status-selector (a condition type=status,
+ * case-insensitive, as flux matches it), --no-header and --watch (a row per change, as the
+ * watch reports it, until --timeout).
+ */
+#include "cli_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <strings.h>
+
+#define NCOLS 6
+
+struct get_opts {
+    ed_cli_global g;
+    bool all_namespaces;
+    bool watch;
+    bool no_header;
+    const char *status_selector;
+    const char *label_selector;
+    const char *name;
+    bool prefix_kind; /* get all: "gitrepository/NAME" */
+};
+
+static void header_of(const ed_cli_kind *k, const char **h)
+{
+    h[0] = "NAMESPACE";
+    h[1] = "NAME";
+    h[2] = "REVISION";
+    h[3] = "SUSPENDED";
+    h[4] = "READY";
+    h[5] = "MESSAGE";
+    if (k == &ed_cli_imagerepository)
+        h[2] = "LAST SCAN";
+    else if (k == &ed_cli_imageupdate)
+        h[2] = "LAST RUN";
+    else if (k == &ed_cli_imagepolicy) {
+        h[2] = "IMAGE";
+        h[3] = "TAG";
+    }
+}
+
+/* True when obj passes --status-selector TYPE=STATUS. */
+static bool status_matches(const ed_node *o, const char *selector)
+{
+    if (!selector)
+        return true;
+    const char *eq = strchr(selector, '=');
+    ed_node *conds = ed_node_path(o, "/status/conditions");
+    for (size_t i = 0; i < ed_node_len(conds); i++) {
+        const char *t = ed_node_path_str(ed_node_at(conds, i), "/type");
+        const char *s = ed_node_path_str(ed_node_at(conds, i), "/status");
+        if (t && s && strlen(t) == (size_t)(eq - selector) &&
+            strncasecmp(t, selector, (size_t)(eq - selector)) == 0 && strcasecmp(s, eq + 1) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The MESSAGE cell of an object with eddy's Drifted condition: the Ready message, then the
+ * drift, with "reverting at <time>" told as "reverting in 4m12s". A new string. */
+static char *with_drift(const char *ready_msg, const char *drift)
+{
+    ed_buf b = ED_BUF_INIT(64 * 1024);
+    ed_buf_printf(&b, "%s%s", ready_msg && *ready_msg ? ready_msg : "",
+                  ready_msg && *ready_msg ? "; " : "");
+    const char *at = strstr(drift, "reverting at ");
+    time_t when = at ? ed_time_parse_rfc3339(at + strlen("reverting at ")) : (time_t)-1;
+    if (when != (time_t)-1) {
+        int64_t left = ((int64_t)when - (int64_t)time(NULL)) * 1000;
+        char d[32];
+        ed_duration_format(left > 0 ? left : 0, d);
+        ed_buf_printf(&b, "%.*sreverting in %s", (int)(at - drift), drift, d);
+    } else {
+        ed_buf_append_str(&b, drift);
+    }
+    char *s = ed_xstrdup(b.data);
+    ed_buf_free(&b);
+    return s;
+}
+
+/* The cells of obj's row; name is the NAME cell (the caller's buffer). *owned receives a
+ * string the caller frees (or NULL). */
+static void row_of(const ed_cli_kind *k, const ed_node *o, const char *name, const char **row,
+                   char **owned)
+{
+    *owned = NULL;
+    bool suspended = false;
+    ed_node_bool(ed_node_path(o, "/spec/suspend"), &suspended);
+    const char *ready = ed_cli_cond(o, "Ready", "/status");
+    const char *msg = ed_cli_cond(o, "Ready", "/message");
+    row[0] = ed_node_path_str(o, "/metadata/namespace");
+    row[1] = name;
+    row[2] = ed_cli_revision(k, o);
+    row[3] = suspended ? "True" : "False";
+    row[4] = ready ? ready : "Unknown";
+    row[5] = msg ? msg : "";
+    const char *drifted = ed_cli_cond(o, "Drifted", "/status");
+    const char *drift = ed_cli_cond(o, "Drifted", "/message");
+    if (drifted && strcmp(drifted, "True") == 0 && drift)
+        row[5] = *owned = with_drift(msg, drift);
+    if (k == &ed_cli_imagepolicy) {
+        const char *img = ed_node_path_str(o, "/status/latestRef/name");
+        row[2] = img ? img : "";
+        row[3] = ed_cli_revision(k, o);
+    }
+}
+
+static void add_row(ed_cli_table *t, const ed_cli_kind *k, const ed_node *o, bool prefix_kind)
+{
+    const char *name = ed_node_path_str(o, "/metadata/name");
+    char *shown = prefix_kind ? ed_xasprintf("%s/%s", k->kind, name ? name : "")
+                              : ed_xstrdup(name ? name : "");
+    if (prefix_kind)
+        for (char *p = shown; *p != '/'; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    const char *row[NCOLS];
+    char *owned;
+    row_of(k, o, shown, row, &owned);
+    ed_cli_table_row(t, row);
+    free(owned);
+    free(shown);
+}
+
+/* List the objects of k the options ask for into a table (header row first). Returns 0, or
+ * the list's error (ED_ENOTFOUND when the kind is not served). */
+static int table_of(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o,
+                    ed_cli_table **out, ed_err *err)
+{
+    char *field = o->name ? ed_xasprintf("metadata.name=%s", o->name) : NULL;
+    ed_kube_opts lo = {.label_selector = o->label_selector, .field_selector = field};
+    ed_doc *list = NULL;
+    int rc = ed_kube_list(kube, k->api_version, k->kind, o->all_namespaces ? NULL : o->g.ns, &lo,
+                          &list, err);
+    free(field);
+    if (rc)
+        return rc;
+    ed_cli_table *t = ed_cli_table_new(NCOLS);
+    const char *head[NCOLS];
+    header_of(k, head);
+    ed_cli_table_row(t, head);
+    ed_node *items = ed_node_get(ed_doc_root(list), "items");
+    for (size_t i = 0; i < ed_node_len(items); i++) {
+        ed_node *item = ed_node_at(items, i);
+        if (status_matches(item, o->status_selector))
+            add_row(t, k, item, o->prefix_kind);
+    }
+    ed_doc_free(list);
+    *out = t;
+    return 0;
+}
+
+static int print_one(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
+{
+    ed_cli_table *t = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (table_of(kube, k, o, &t, &err) != 0) {
+        ed_cli_failure("%s", err.msg);
+        return 1;
+    }
+    int rc = 0;
+    if (ed_cli_table_rows(t) == 1 && o->name) {
+        ed_cli_failure("%s object '%s' not found in \"%s\" namespace", k->kind, o->name, o->g.ns);
+        rc = 1;
+    } else if (ed_cli_table_rows(t) == 1) {
+        if (o->all_namespaces)
+            ed_cli_failure("no %s objects found in any namespace", k->kind);
+        else
+            ed_cli_failure("no %s objects found in %s namespace", k->kind, o->g.ns);
+    } else {
+        /* The header is row 0, left out with --no-header. */
+        ed_cli_table_print(t, stdout, o->no_header ? 1 : 0, o->all_namespaces ? 0 : 1);
+    }
+    ed_cli_table_free(t);
+    return rc;
+}
+
+/* get all (or sources all, images all): a table per kind that has objects, blank lines
+ * between. A kind the cluster does not serve is left out. */
+static int print_all(ed_kube *kube, const ed_cli_kind *const *kinds, struct get_opts *o)
+{
+    o->prefix_kind = true;
+    bool first = true;
+    for (int i = 0; kinds[i]; i++) {
+        ed_cli_table *t = NULL;
+        ed_err err = ED_ERR_INIT;
+        int rc = table_of(kube, kinds[i], o, &t, &err);
+        if (rc == ED_ENOTFOUND)
+            continue;
+        if (rc) {
+            ed_cli_failure("%s", err.msg);
+            return 1;
+        }
+        if (ed_cli_table_rows(t) > 1) {
+            if (!first)
+                putchar('\n');
+            first = false;
+            ed_cli_table_print(t, stdout, o->no_header ? 1 : 0, o->all_namespaces ? 0 : 1);
+        }
+        ed_cli_table_free(t);
+    }
+    return 0;
+}
+
+/* ---- --watch ---- */
+
+struct watch_ctx {
+    const ed_cli_kind *k;
+    const struct get_opts *o;
+};
+
+static int on_event(ed_kube_event_type type, const ed_node *obj, void *user)
+{
+    struct watch_ctx *w = user;
+    if (type == ED_KUBE_BOOKMARK || !status_matches(obj, w->o->status_selector))
+        return 0;
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    if (w->o->name && (!name || strcmp(name, w->o->name) != 0))
+        return 0;
+    ed_cli_table *t = ed_cli_table_new(NCOLS);
+    add_row(t, w->k, obj, false);
+    ed_cli_table_print(t, stdout, 0, w->o->all_namespaces ? 0 : 1);
+    ed_cli_table_free(t);
+    fflush(stdout);
+    return 0;
+}
+
+static int watch(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
+{
+    if (!o->no_header) {
+        ed_cli_table *t = ed_cli_table_new(NCOLS);
+        const char *head[NCOLS];
+        header_of(k, head);
+        ed_cli_table_row(t, head);
+        ed_cli_table_print(t, stdout, o->no_header ? 1 : 0, o->all_namespaces ? 0 : 1);
+        ed_cli_table_free(t);
+    }
+    struct watch_ctx w = {k, o};
+    int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
+    /* The server ends a watch now and then: watch again (the state is sent anew) until the
+     * --timeout is over. */
+    while (ed_time_mono_ms() < deadline) {
+        int left = (int)((deadline - ed_time_mono_ms() + 999) / 1000);
+        ed_kube_watch_opts wo = {.label_selector = o->label_selector, .timeout_seconds = left};
+        ed_err err = ED_ERR_INIT;
+        if (ed_kube_watch(kube, k->api_version, k->kind, o->all_namespaces ? NULL : o->g.ns, &wo,
+                          on_event, &w, &err) != 0) {
+            ed_cli_failure("%s", err.msg);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- the verb ---- */
+
+static const ed_cli_kind *const all_kinds[] = {&ed_cli_gitrepository,   &ed_cli_kustomization,
+                                               &ed_cli_imagerepository, &ed_cli_imagepolicy,
+                                               &ed_cli_imageupdate,     NULL};
+static const ed_cli_kind *const image_kinds[] = {&ed_cli_imagerepository, &ed_cli_imagepolicy,
+                                                 &ed_cli_imageupdate, NULL};
+static const ed_cli_kind *const source_kinds[] = {&ed_cli_gitrepository, NULL};
+
+/* "all", "sources all", "images all": the kinds; NULL otherwise. */
+static const ed_cli_kind *const *group_of(char **pos, int npos, int *used)
+{
+    if (npos >= 1 && strcmp(pos[0], "all") == 0) {
+        *used = 1;
+        return all_kinds;
+    }
+    if (npos >= 2 && strcmp(pos[1], "all") == 0) {
+        *used = 2;
+        if (strcmp(pos[0], "images") == 0 || strcmp(pos[0], "image") == 0)
+            return image_kinds;
+        if (strcmp(pos[0], "sources") == 0 || strcmp(pos[0], "source") == 0)
+            return source_kinds;
+    }
+    return NULL;
+}
+
+int ed_cli_get(int argc, char **argv)
+{
+    struct get_opts o = {.g = ED_CLI_GLOBAL_INIT};
+    const ed_cli_flag flags[] = {
+        {"all-namespaces", 'A', ED_CLI_FLAG_BOOL, &o.all_namespaces},
+        {"watch", 'w', ED_CLI_FLAG_BOOL, &o.watch},
+        {"no-header", 0, ED_CLI_FLAG_BOOL, &o.no_header},
+        {"status-selector", 0, ED_CLI_FLAG_STR, &o.status_selector},
+        {"label-selector", 'l', ED_CLI_FLAG_STR, &o.label_selector},
+        {NULL, 0, 0, NULL},
+    };
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &o.g, pos, &npos);
+    const ed_cli_kind *k = NULL;
+    const ed_cli_kind *const *group = NULL;
+    if (!rc) {
+        group = group_of(pos, npos, &used);
+        k = group ? NULL : ed_cli_kind_parse(pos, npos, &used);
+        if (!group && !k) {
+            ed_cli_failure("%s: unknown kind; eddy get (sources git | kustomizations | images "
+                           "repository|policy|update | images all | all) [NAME]",
+                           npos ? pos[0] : "missing kind");
+            rc = 2;
+        } else if (npos > used + 1) {
+            ed_cli_failure("unexpected argument '%s'", pos[used + 1]);
+            rc = 2;
+        }
+    }
+    if (!rc && o.status_selector && !strchr(o.status_selector, '=')) {
+        ed_cli_failure("--status-selector \"%s\": expected TYPE=STATUS, such as ready=false",
+                       o.status_selector);
+        rc = 2;
+    }
+    if (!rc && o.watch && group) {
+        ed_cli_failure("--watch needs one kind, not %s", pos[0]);
+        rc = 2;
+    }
+    o.name = npos > used ? pos[used] : NULL;
+    free(pos);
+    if (rc)
+        return rc;
+    ed_kube *kube = ed_cli_connect(&o.g);
+    if (!kube)
+        return 1;
+    if (group)
+        rc = print_all(kube, group, &o);
+    else if (o.watch)
+        rc = watch(kube, k, &o);
+    else
+        rc = print_one(kube, k, &o);
+    ed_kube_free(kube);
+    return rc;
+}

@@ -1,0 +1,629 @@
+/*
+ * `eddy install`, `eddy uninstall` and `eddy check`, as flux has them.
+ *
+ * install reads the manifests embedded in the binary (deploy/crds and deploy/install, turned
+ * into C by scripts/embed-files at build time): the Flux CRDs of the chosen components, the
+ * Namespace, the ServiceAccount and RBAC, the Deployment running `eddy controller` and the
+ * Service of its artifact server. It renames the namespace (-n), points the Deployment at
+ * <--registry>/eddy:v<this version>, then prints them (--export) or applies them with
+ * server-side apply (field manager flux; the Namespace and CRDs first) and waits until the
+ * Deployment is ready. uninstall deletes the components, removes the finalizers of every Flux
+ * object (the controller that would clear them is gone; what they applied stays), deletes the
+ * CRDs and the namespace (unless --keep-namespace). check verifies the Kubernetes version and
+ * the permissions install needs (--pre), then the CRDs (Established) and the agent's
+ * leader-election Lease (held and renewed within its duration).
+ */
+#include "cli_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The components eddy serves, as flux names them. */
+static const char *const served[] = {"source-controller", "kustomize-controller",
+                                     "image-reflector-controller", "image-automation-controller",
+                                     NULL};
+/* Flux components eddy does not serve: accepted, left out with a warning. */
+static const char *const not_served[] = {"helm-controller", "notification-controller",
+                                         "source-watcher", NULL};
+
+static bool in(const char *const *set, const char *s)
+{
+    for (int i = 0; set[i]; i++)
+        if (strcmp(set[i], s) == 0)
+            return true;
+    return false;
+}
+
+struct install_opts {
+    ed_cli_global g;
+    bool export_only;
+    ed_cli_list components, extra;
+    const char *registry;
+    const char *pull_secret;
+};
+
+/* Check --components and --components-extra; the chosen set goes to *chosen. */
+static int choose_components(const struct install_opts *o, ed_cli_list *chosen)
+{
+    chosen->n = 0;
+    const ed_cli_list *lists[] = {&o->components, &o->extra};
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < lists[l]->n; i++) {
+            const char *c = lists[l]->items[i];
+            if (in(not_served, c)) {
+                ed_cli_warning("%s is not served by eddy: left out", c);
+                continue;
+            }
+            if (!in(served, c)) {
+                ed_cli_failure("unknown component \"%s\"; eddy serves source-controller, "
+                               "kustomize-controller, image-reflector-controller and "
+                               "image-automation-controller",
+                               c);
+                return 2;
+            }
+            chosen->items[chosen->n++] = c;
+        }
+    return 0;
+}
+
+/* ---- the manifests ---- */
+
+static bool crd_wanted(const ed_node *obj, const ed_cli_list *components)
+{
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    for (int i = 0; ed_cli_kinds[i]; i++) {
+        if (!name || strcmp(ed_cli_kinds[i]->crd, name) != 0)
+            continue;
+        for (int c = 0; c < components->n; c++)
+            if (strcmp(components->items[c], ed_cli_kinds[i]->component) == 0)
+                return true;
+        return false;
+    }
+    return true;
+}
+
+static void set_str(ed_doc *d, ed_node *map, const char *key, const char *value)
+{
+    if (map)
+        ed_node_set(d, map, key, ed_node_new_str(d, value));
+}
+
+/* "crd-controller-flux-system" -> "crd-controller-<ns>". */
+static void rename_suffix(ed_doc *d, ed_node *map, const char *key, const char *ns)
+{
+    const char *v = ed_node_str(ed_node_get(map, key));
+    if (!v || !ed_str_has_suffix(v, "-flux-system"))
+        return;
+    char *renamed = ed_xasprintf("%.*s-%s", (int)(strlen(v) - strlen("-flux-system")), v, ns);
+    set_str(d, map, key, renamed);
+    free(renamed);
+}
+
+/* The image tag of this binary: "v0.1.0-dev" from "0.1.0-dev+commit". */
+static char *image_of(const char *registry)
+{
+    const char *plus = strchr(ED_CLI_VERSION, '+');
+    int len = plus ? (int)(plus - ED_CLI_VERSION) : (int)strlen(ED_CLI_VERSION);
+    return ed_xasprintf("%s/eddy:v%.*s", registry, len, ED_CLI_VERSION);
+}
+
+/* Adapt one object to the options: namespace, names, image. */
+static void customize(ed_doc *d, const struct install_opts *o)
+{
+    ed_node *obj = ed_doc_root(d);
+    ed_node *meta = ed_node_get(obj, "metadata");
+    const char *kind = ed_node_path_str(obj, "/kind");
+    const char *ns = o->g.ns;
+    if (ed_node_get(meta, "namespace"))
+        set_str(d, meta, "namespace", ns);
+    if (ed_node_path(obj, "/metadata/labels/app.kubernetes.io~1instance"))
+        set_str(d, ed_node_get(meta, "labels"), "app.kubernetes.io/instance", ns);
+    if (strcmp(kind, "Namespace") == 0)
+        set_str(d, meta, "name", ns);
+    if (strcmp(kind, "ClusterRole") == 0 || strcmp(kind, "ClusterRoleBinding") == 0)
+        rename_suffix(d, meta, "name", ns);
+    if (strcmp(kind, "ClusterRoleBinding") == 0) {
+        rename_suffix(d, ed_node_get(obj, "roleRef"), "name", ns);
+        ed_node *subjects = ed_node_get(obj, "subjects");
+        for (size_t i = 0; i < ed_node_len(subjects); i++)
+            set_str(d, ed_node_at(subjects, i), "namespace", ns);
+    }
+    if (strcmp(kind, "Deployment") == 0) {
+        char *image = image_of(o->registry);
+        set_str(d, ed_node_path(obj, "/spec/template/spec/containers/0"), "image", image);
+        free(image);
+        if (o->pull_secret) {
+            ed_node *seq = ed_node_new_seq(d);
+            ed_node *ref = ed_node_new_map(d);
+            set_str(d, ref, "name", o->pull_secret);
+            ed_node_append(d, seq, ref);
+            ed_node_set(d, ed_node_path(obj, "/spec/template/spec"), "imagePullSecrets", seq);
+        }
+    }
+}
+
+/* When a kind is applied: the Namespace (0), then the CRDs (1), then the rest (2). */
+static int stage_of(const char *kind)
+{
+    if (strcmp(kind, "Namespace") == 0)
+        return 0;
+    return strcmp(kind, "CustomResourceDefinition") == 0 ? 1 : 2;
+}
+
+/* The objects to install, in apply order (Namespace, CRDs, the rest). Returns 0 or 1. */
+static int load_manifests(const struct install_opts *o, const ed_cli_list *components,
+                          ed_doc ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    ed_doc **all = NULL;
+    size_t count = 0;
+    for (int stage = 0; stage < 3; stage++)
+        for (const ed_cli_manifest *m = ed_cli_manifests; m->path; m++) {
+            if (!ed_str_has_suffix(m->path, ".yaml"))
+                continue;
+            ed_doc **docs = NULL;
+            size_t ndocs = 0;
+            ed_err err = ED_ERR_INIT;
+            if (ed_doc_parse_yaml(m->data, m->len, m->path, &docs, &ndocs, &err) != 0) {
+                ed_cli_failure("embedded %s: %s", m->path, err.msg);
+                return 1;
+            }
+            for (size_t i = 0; i < ndocs; i++) {
+                const char *kind = ed_node_path_str(ed_doc_root(docs[i]), "/kind");
+                if (!kind || stage_of(kind) != stage ||
+                    (strcmp(kind, "CustomResourceDefinition") == 0 &&
+                     !crd_wanted(ed_doc_root(docs[i]), components))) {
+                    ed_doc_free(docs[i]);
+                    continue;
+                }
+                customize(docs[i], o);
+                all = ed_xrealloc(all, (count + 1) * sizeof(*all));
+                all[count++] = docs[i];
+            }
+            free(docs);
+        }
+    *out = all;
+    *n = count;
+    return 0;
+}
+
+/* "Kind/ns/name" or "Kind/name". */
+static char *object_id(const ed_node *obj)
+{
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *kind = ed_node_path_str(obj, "/kind");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    return ns ? ed_xasprintf("%s/%s/%s", kind, ns, name) : ed_xasprintf("%s/%s", kind, name);
+}
+
+/* Apply obj and print "Kind/ns/name created|configured|unchanged" as flux does. */
+static int apply_one(ed_kube *kube, const ed_node *obj)
+{
+    ed_err err = ED_ERR_INIT;
+    const char *api = ed_node_path_str(obj, "/apiVersion");
+    const char *kind = ed_node_path_str(obj, "/kind");
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    ed_doc *before = NULL, *after = NULL;
+    int got = ed_kube_get(kube, api, kind, ns, name, &before, &err);
+    ed_kube_opts ko = {.field_manager = "flux", .force = true};
+    char *id = object_id(obj);
+    int rc = 0;
+    if (got && got != ED_ENOTFOUND) {
+        ed_cli_failure("%s: %s", id, err.msg);
+        rc = 1;
+    } else if (ed_kube_apply(kube, obj, &ko, &after, &err) != 0) {
+        ed_cli_failure("%s apply failed: %s", id, err.msg);
+        rc = 1;
+    } else {
+        const char *v0 =
+            before ? ed_node_path_str(ed_doc_root(before), "/metadata/resourceVersion") : NULL;
+        const char *v1 = ed_node_path_str(ed_doc_root(after), "/metadata/resourceVersion");
+        printf("%s %s\n", id,
+               !before                           ? "created"
+               : v0 && v1 && strcmp(v0, v1) == 0 ? "unchanged"
+                                                 : "configured");
+    }
+    free(id);
+    ed_doc_free(before);
+    ed_doc_free(after);
+    return rc;
+}
+
+/* True when the Deployment rolled out: every replica updated and available. */
+static bool deployment_ready(const ed_node *d)
+{
+    int64_t gen = 0, observed = -1, want = 1, updated = 0, available = 0;
+    ed_node_int(ed_node_path(d, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(d, "/status/observedGeneration"), &observed);
+    ed_node_int(ed_node_path(d, "/spec/replicas"), &want);
+    ed_node_int(ed_node_path(d, "/status/updatedReplicas"), &updated);
+    ed_node_int(ed_node_path(d, "/status/availableReplicas"), &available);
+    return observed >= gen && updated >= want && available >= want;
+}
+
+static int wait_deployment(ed_kube *kube, const char *ns, const char *name, int64_t timeout_ms)
+{
+    int64_t deadline = ed_time_mono_ms() + timeout_ms;
+    for (;;) {
+        ed_doc *d = NULL;
+        ed_err err = ED_ERR_INIT;
+        bool ready = false;
+        if (ed_kube_get(kube, "apps/v1", "Deployment", ns, name, &d, &err) == 0)
+            ready = deployment_ready(ed_doc_root(d));
+        ed_doc_free(d);
+        if (ready) {
+            ed_cli_success("%s: deployment ready", name);
+            return 0;
+        }
+        if (ed_time_mono_ms() >= deadline) {
+            ed_cli_failure("%s: deployment not ready after the --timeout", name);
+            return 1;
+        }
+        usleep(500 * 1000);
+    }
+}
+
+static void free_docs(ed_doc **docs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ed_doc_free(docs[i]);
+    free(docs);
+}
+
+static int print_manifests(ed_doc **docs, size_t n, const ed_cli_list *components)
+{
+    printf("# eddy version: v%s\n# Components: ", ED_CLI_VERSION);
+    for (int i = 0; i < components->n; i++)
+        printf("%s%s", i ? "," : "", components->items[i]);
+    putchar('\n');
+    for (size_t i = 0; i < n; i++) {
+        ed_buf out = ED_BUF_INIT((size_t)64 << 20);
+        if (ed_node_to_yaml(ed_doc_root(docs[i]), &out) != 0) {
+            ed_buf_free(&out);
+            ed_cli_failure("cannot print the manifests");
+            return 1;
+        }
+        fputs("---\n", stdout);
+        fwrite(out.data, 1, out.len, stdout);
+        ed_buf_free(&out);
+    }
+    return 0;
+}
+
+int ed_cli_install(int argc, char **argv)
+{
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .registry = "ghcr.io/eddy-gitops"};
+    const ed_cli_flag flags[] = {
+        {"export", 0, ED_CLI_FLAG_BOOL, &o.export_only},
+        {"components", 0, ED_CLI_FLAG_LIST, &o.components},
+        {"components-extra", 0, ED_CLI_FLAG_LIST, &o.extra},
+        {"registry", 0, ED_CLI_FLAG_STR, &o.registry},
+        {"image-pull-secret", 0, ED_CLI_FLAG_STR, &o.pull_secret},
+        {NULL, 0, 0, NULL},
+    };
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o.g, pos, &npos);
+    if (!rc && npos) {
+        ed_cli_failure("unexpected argument '%s'", pos[0]);
+        rc = 2;
+    }
+    free(pos);
+    if (rc)
+        return rc;
+    if (o.components.n == 0) {
+        o.components.items[0] = "source-controller";
+        o.components.items[1] = "kustomize-controller";
+        o.components.n = 2;
+    }
+    ed_cli_list chosen = {0};
+    if ((rc = choose_components(&o, &chosen)) != 0)
+        return rc;
+    if (!o.export_only)
+        ed_cli_generate("generating manifests");
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    if (load_manifests(&o, &chosen, &docs, &n) != 0)
+        return 1;
+    if (o.export_only) {
+        rc = print_manifests(docs, n, &chosen);
+        free_docs(docs, n);
+        return rc;
+    }
+    ed_cli_success("manifests build completed");
+    ed_kube *kube = ed_cli_connect(&o.g);
+    if (!kube) {
+        free_docs(docs, n);
+        return 1;
+    }
+    ed_cli_action("installing components in %s namespace", o.g.ns);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = apply_one(kube, ed_doc_root(docs[i]));
+    if (!rc) {
+        ed_cli_waiting("verifying installation");
+        rc = wait_deployment(kube, o.g.ns, "eddy", o.g.timeout_ms);
+    }
+    if (!rc)
+        ed_cli_success("install finished");
+    free_docs(docs, n);
+    ed_kube_free(kube);
+    return rc;
+}
+
+/* ---- uninstall ---- */
+
+/* Remove the finalizers of every object of kind k, in every namespace. */
+static int drop_finalizers(ed_kube *kube, const ed_cli_kind *k, bool dry_run)
+{
+    ed_doc *list = NULL;
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_list(kube, k->api_version, k->kind, NULL, NULL, &list, &err);
+    if (rc == ED_ENOTFOUND)
+        return 0; /* the CRD is not installed */
+    if (rc) {
+        ed_cli_failure("%s", err.msg);
+        return 1;
+    }
+    ed_node *items = ed_node_get(ed_doc_root(list), "items");
+    static const char body[] = "{\"metadata\":{\"finalizers\":null}}";
+    ed_kube_opts ko = {.field_manager = "flux", .dry_run = dry_run};
+    for (size_t i = 0; i < ed_node_len(items) && !rc; i++) {
+        const ed_node *item = ed_node_at(items, i);
+        if (ed_node_len(ed_node_path(item, "/metadata/finalizers")) == 0)
+            continue;
+        const char *ns = ed_node_path_str(item, "/metadata/namespace");
+        const char *name = ed_node_path_str(item, "/metadata/name");
+        rc = ed_kube_patch(kube, k->api_version, k->kind, ns, name, ED_KUBE_PATCH_MERGE, body,
+                           strlen(body), &ko, NULL, &err);
+        if (rc && rc != ED_ENOTFOUND) {
+            ed_cli_failure("%s/%s/%s: %s", k->kind, ns, name, err.msg);
+            rc = 1;
+        } else {
+            rc = 0;
+            ed_cli_success("%s/%s/%s finalizers deleted%s", k->kind, ns, name,
+                           dry_run ? " (dry run)" : "");
+        }
+    }
+    ed_doc_free(list);
+    return rc;
+}
+
+static int delete_object(ed_kube *kube, const ed_node *obj, bool dry_run)
+{
+    ed_err err = ED_ERR_INIT;
+    ed_kube_opts ko = {.dry_run = dry_run, .propagation_policy = "Background"};
+    int rc =
+        ed_kube_delete(kube, ed_node_path_str(obj, "/apiVersion"), ed_node_path_str(obj, "/kind"),
+                       ed_node_path_str(obj, "/metadata/namespace"),
+                       ed_node_path_str(obj, "/metadata/name"), &ko, &err);
+    char *id = object_id(obj);
+    if (rc == 0)
+        ed_cli_success("%s deleted%s", id, dry_run ? " (dry run)" : "");
+    else if (rc != ED_ENOTFOUND)
+        ed_cli_failure("%s: %s", id, err.msg);
+    free(id);
+    return rc && rc != ED_ENOTFOUND ? 1 : 0;
+}
+
+int ed_cli_uninstall(int argc, char **argv)
+{
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .registry = "ghcr.io/eddy-gitops"};
+    bool keep_ns = false, silent = false, dry_run = false;
+    const ed_cli_flag flags[] = {
+        {"keep-namespace", 0, ED_CLI_FLAG_BOOL, &keep_ns},
+        {"silent", 's', ED_CLI_FLAG_BOOL, &silent},
+        {"dry-run", 0, ED_CLI_FLAG_BOOL, &dry_run},
+        {NULL, 0, 0, NULL},
+    };
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o.g, pos, &npos);
+    free(pos);
+    if (rc)
+        return rc;
+    if (!silent && !dry_run &&
+        !ed_cli_confirm("Are you sure you want to delete eddy and its custom resource "
+                        "definitions?")) {
+        ed_cli_failure("aborting");
+        return 1;
+    }
+    /* Every component, so that all CRDs are found. */
+    ed_cli_list all = {0};
+    for (int i = 0; served[i]; i++)
+        all.items[all.n++] = served[i];
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    if (load_manifests(&o, &all, &docs, &n) != 0)
+        return 1;
+    ed_kube *kube = ed_cli_connect(&o.g);
+    if (!kube) {
+        free_docs(docs, n);
+        return 1;
+    }
+    ed_cli_action("deleting components in %s namespace", o.g.ns);
+    for (size_t i = n; i-- > 0;) {
+        const char *kind = ed_node_path_str(ed_doc_root(docs[i]), "/kind");
+        if (strcmp(kind, "Namespace") != 0 && strcmp(kind, "CustomResourceDefinition") != 0)
+            rc |= delete_object(kube, ed_doc_root(docs[i]), dry_run);
+    }
+    ed_cli_action("deleting toolkit.fluxcd.io finalizers in all namespaces");
+    for (int i = 0; ed_cli_kinds[i]; i++)
+        rc |= drop_finalizers(kube, ed_cli_kinds[i], dry_run);
+    ed_cli_action("deleting toolkit.fluxcd.io custom resource definitions");
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ed_node_path_str(ed_doc_root(docs[i]), "/kind"), "CustomResourceDefinition") ==
+            0)
+            rc |= delete_object(kube, ed_doc_root(docs[i]), dry_run);
+    for (size_t i = 0; i < n && !keep_ns; i++)
+        if (strcmp(ed_node_path_str(ed_doc_root(docs[i]), "/kind"), "Namespace") == 0)
+            rc |= delete_object(kube, ed_doc_root(docs[i]), dry_run);
+    if (!rc)
+        ed_cli_success("uninstall finished");
+    free_docs(docs, n);
+    ed_kube_free(kube);
+    return rc ? 1 : 0;
+}
+
+/* ---- check ---- */
+
+static int check_version(ed_kube *kube)
+{
+    ed_kube_response resp = {0};
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_request(kube, "GET", "/version", NULL, NULL, 0, &resp, &err) != 0) {
+        ed_kube_response_free(&resp);
+        ed_cli_failure("cannot read the Kubernetes version: %s", err.msg);
+        return 1;
+    }
+    ed_doc *d = NULL;
+    ed_semver v, min;
+    int rc = ed_doc_parse_json(resp.body.data, resp.body.len, &d, &err);
+    const char *git = rc ? NULL : ed_node_path_str(ed_doc_root(d), "/gitVersion");
+    ed_semver_parse("1.33.0", &min);
+    if (!git || ed_semver_parse(git, &v) != 0) {
+        ed_cli_failure("cannot read the Kubernetes version from /version");
+        rc = 1;
+    } else if (ed_semver_compare(&v, &min) < 0) {
+        ed_cli_failure("Kubernetes version %s does not match >=1.33.0-0", git);
+        rc = 1;
+    } else {
+        ed_cli_success("Kubernetes %s >=1.33.0-0", git[0] == 'v' ? git + 1 : git);
+    }
+    ed_doc_free(d);
+    ed_kube_response_free(&resp);
+    return rc;
+}
+
+/* Ask the API server whether we may do verb on resource (SelfSubjectAccessReview). */
+static int check_permission(ed_kube *kube, const char *verb, const char *group,
+                            const char *resource)
+{
+    char *body = ed_xasprintf(
+        "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectAccessReview\","
+        "\"spec\":{\"resourceAttributes\":{\"verb\":\"%s\",\"group\":\"%s\",\"resource\":\"%s\"}}}",
+        verb, group, resource);
+    ed_kube_response resp = {0};
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_request(kube, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                             "application/json", body, strlen(body), &resp, &err);
+    free(body);
+    ed_doc *d = NULL;
+    bool allowed = false;
+    if (!rc && ed_doc_parse_json(resp.body.data, resp.body.len, &d, &err) == 0)
+        ed_node_bool(ed_node_path(ed_doc_root(d), "/status/allowed"), &allowed);
+    ed_doc_free(d);
+    ed_kube_response_free(&resp);
+    const char *what = *group ? ed_xasprintf("%s.%s", resource, group) : ed_xstrdup(resource);
+    if (rc)
+        ed_cli_failure("cannot check the permission to %s %s: %s", verb, what, err.msg);
+    else if (!allowed)
+        ed_cli_failure("no permission to %s %s", verb, what);
+    else
+        ed_cli_success("permission to %s %s", verb, what);
+    free((char *)what);
+    return rc || !allowed ? 1 : 0;
+}
+
+static int check_crds(ed_kube *kube)
+{
+    int rc = 0;
+    for (int i = 0; ed_cli_kinds[i]; i++) {
+        const ed_cli_kind *k = ed_cli_kinds[i];
+        ed_doc *d = NULL;
+        ed_err err = ED_ERR_INIT;
+        int got = ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
+                              k->crd, &d, &err);
+        const char *est = got ? NULL : ed_cli_cond(ed_doc_root(d), "Established", "/status");
+        const char *version = strrchr(k->api_version, '/') + 1;
+        if (got == ED_ENOTFOUND)
+            ed_cli_warning("%s not installed (%s)", k->crd, k->component);
+        else if (got) {
+            ed_cli_failure("%s: %s", k->crd, err.msg);
+            rc = 1;
+        } else if (!est || strcmp(est, "True") != 0) {
+            ed_cli_failure("%s/%s not established", k->crd, version);
+            rc = 1;
+        } else {
+            ed_cli_success("%s/%s", k->crd, version);
+        }
+        ed_doc_free(d);
+    }
+    return rc;
+}
+
+static int check_lease(ed_kube *kube, const char *ns, const char *name)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, "coordination.k8s.io/v1", "Lease", ns, name, &d, &err) != 0) {
+        ed_cli_failure("no agent: Lease %s/%s: %s (is `eddy controller` running?)", ns, name,
+                       err.msg);
+        return 1;
+    }
+    const ed_node *l = ed_doc_root(d);
+    const char *holder = ed_node_path_str(l, "/spec/holderIdentity");
+    int64_t duration = 0;
+    ed_node_int(ed_node_path(l, "/spec/leaseDurationSeconds"), &duration);
+    time_t renewed = ed_time_parse_rfc3339(ed_node_path_str(l, "/spec/renewTime"));
+    time_t age = time(NULL) - renewed;
+    int rc = 0;
+    if (!holder || !*holder || renewed < 0) {
+        ed_cli_failure("no agent holds the Lease %s/%s", ns, name);
+        rc = 1;
+    } else if (age > duration) {
+        ed_cli_failure("the agent %s stopped renewing the Lease %s/%s %llds ago", holder, ns, name,
+                       (long long)(age - duration));
+        rc = 1;
+    } else {
+        ed_cli_success("agent %s leads (Lease %s/%s renewed %llds ago)", holder, ns, name,
+                       (long long)(age < 0 ? 0 : age));
+    }
+    ed_doc_free(d);
+    return rc;
+}
+
+int ed_cli_check(int argc, char **argv)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    bool pre = false;
+    const char *lease = "eddy-leader-election";
+    const ed_cli_flag flags[] = {
+        {"pre", 0, ED_CLI_FLAG_BOOL, &pre},
+        {"lease", 0, ED_CLI_FLAG_STR, &lease},
+        {NULL, 0, 0, NULL},
+    };
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
+    free(pos);
+    if (rc)
+        return rc;
+    ed_kube *kube = ed_cli_connect(&g);
+    if (!kube)
+        return 1;
+    ed_cli_action("checking prerequisites");
+    rc = check_version(kube);
+    if (pre) {
+        rc |= check_permission(kube, "create", "apiextensions.k8s.io", "customresourcedefinitions");
+        rc |= check_permission(kube, "create", "rbac.authorization.k8s.io", "clusterrolebindings");
+        rc |= check_permission(kube, "create", "", "namespaces");
+        rc |= check_permission(kube, "create", "apps", "deployments");
+        if (rc)
+            ed_cli_failure("prerequisites checks failed");
+        else
+            ed_cli_success("prerequisites checks passed");
+        ed_kube_free(kube);
+        return rc ? 1 : 0;
+    }
+    ed_cli_action("checking the agent");
+    rc |= check_lease(kube, g.ns, lease);
+    ed_cli_action("checking crds");
+    rc |= check_crds(kube);
+    if (rc)
+        ed_cli_failure("check failed");
+    else
+        ed_cli_success("all checks passed");
+    ed_kube_free(kube);
+    return rc ? 1 : 0;
+}
