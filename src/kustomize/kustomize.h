@@ -11,12 +11,12 @@
  * and `patchesJson6902`, `openapi: {path: ...}` (the merge keys of this kustomization's strategic
  * merge patches), `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
  * (includeSelectors, includeTemplates), `commonAnnotations`, `images`, `replicas`,
- * `replacements` and the legacy `vars`; then, at the top, it adds the hash suffixes, updates
- * every name reference to a renamed object (kustomize's nameReference table), expands vars,
- * adds `buildMetadata` (origin and transformer annotations, the managed-by label) and orders
- * the result as `sortOptions` say (kustomize's legacy order by default). Every other
- * kustomization field is refused with an error naming it, never ignored. Remote bases are
- * refused.
+ * `replacements`, the legacy `vars` and `configurations` (nameReference, varReference and
+ * namespace entries); then, at the top, it adds the hash suffixes, updates every name reference
+ * to a renamed object (kustomize's nameReference table), expands vars, adds `buildMetadata`
+ * (origin and transformer annotations, the managed-by label) and orders the result as
+ * `sortOptions` say (kustomize's legacy order by default). Every other kustomization field is
+ * refused with an error naming it, never ignored. Remote bases are refused.
  *
  * Files a generator reads, like resources, may lie anywhere below the build root (Flux builds
  * with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse a file outside
