@@ -107,8 +107,8 @@ static int selector_valid(const ed_node *sel, ed_err *err)
     const ed_node *me = ed_node_get(sel, "matchExpressions");
     for (size_t i = 0; i < ed_node_len(me); i++) {
         const char *op = str_at(ed_node_at(me, i), "/operator");
-        if (!op || (strcmp(op, "In") && strcmp(op, "NotIn") && strcmp(op, "Exists") &&
-                    strcmp(op, "DoesNotExist")))
+        if (!op || (strcmp(op, "In") != 0 && strcmp(op, "NotIn") != 0 &&
+                    strcmp(op, "Exists") != 0 && strcmp(op, "DoesNotExist") != 0))
             return ed_err_set(err, ED_EINVALID,
                               "spec.policySelector.matchExpressions[%zu]: invalid operator '%s'", i,
                               op ? op : "");
