@@ -229,6 +229,7 @@ struct source {
     const char *url;
     char branch[256];
     ed_ctrl_secret secret;
+    ed_ctrl_secret signing; /* signingKey's Secret: git.asc, passphrase */
 };
 
 static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct source *src,
@@ -276,10 +277,23 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
         return rc;
     }
-    if (ed_node_path(obj, "/spec/git/commit/signingKey")) {
+    const char *key_secret = str_at(obj, "/spec/git/commit/signingKey/secretRef/name");
+    const char *key_type = str_at(obj, "/spec/git/commit/signingKey/type");
+    if (key_type && strcmp(key_type, "gpg") != 0) {
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "spec.git.commit.signingKey: signing commits is not supported by eddy yet");
+                 "spec.git.commit.signingKey.type '%s' is not supported: only gpg", key_type);
+        return ED_EINVALID;
+    }
+    if (key_secret &&
+        (rc = ed_ctrl_secret_read(c->o.kube, ns, key_secret, &src->signing, &err)) != 0) {
+        snprintf(out->message, sizeof(out->message), "spec.git.commit.signingKey: %s", err.msg);
+        return rc;
+    }
+    if (key_secret && !ed_ctrl_secret_value(&src->signing, "git.asc", NULL)) {
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "spec.git.commit.signingKey: secret '%s/%s' has no git.asc", ns, key_secret);
         return ED_EINVALID;
     }
     if (ed_node_len(ed_node_path(obj, "/spec/git/push/options")) > 0) {
@@ -294,6 +308,7 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
 static void source_clear(struct source *src)
 {
     ed_ctrl_secret_clear(&src->secret);
+    ed_ctrl_secret_clear(&src->signing);
     ed_doc_free(src->doc);
 }
 
@@ -387,6 +402,8 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         .begin = run_begin,
         .user = r,
     };
+    uo.signing_key = ed_ctrl_secret_value(&src.signing, "git.asc", &uo.signing_key_len);
+    uo.signing_passphrase = ed_ctrl_secret_value(&src.signing, "passphrase", NULL);
     int rc = ed_source_git_update(c->o.cache, &uo, res, &err);
     if (rc) {
         bool update_error = r->template_error[0] || strstr(err.msg, "update failed") != NULL;

@@ -261,6 +261,31 @@ static int signature(const ed_source_git_update_opts *o, git_signature **out, ed
     return 0;
 }
 
+/* Write the commit (signed when a key is given) without moving any ref. */
+static int create_commit(ed_source_cache *cache, const ed_source_git_update_opts *o,
+                         git_repository *repo, const git_signature *sig, const char *message,
+                         const git_tree *tree, const git_commit *parent, git_oid *out, ed_err *err)
+{
+    const git_commit *parents[] = {parent};
+    if (!o->signing_key) {
+        if (git_commit_create(out, repo, NULL, sig, sig, NULL, message, tree, 1, parents) != 0)
+            return ed_source_git_error(err, ED_ERROR, "cannot create the commit");
+        return 0;
+    }
+    git_buf content = {0};
+    char *signature = NULL;
+    int rc = 0;
+    if (git_commit_create_buffer(&content, repo, sig, sig, NULL, message, tree, 1, parents) != 0)
+        return ed_source_git_error(err, ED_ERROR, "cannot create the commit");
+    rc = ed_source_sign_openpgp(cache->tmp_dir, o->signing_key, o->signing_key_len,
+                                o->signing_passphrase, content.ptr, content.size, &signature, err);
+    if (!rc && git_commit_create_with_signature(out, repo, content.ptr, signature, "gpgsig") != 0)
+        rc = ed_source_git_error(err, ED_ERROR, "cannot create the signed commit");
+    free(signature);
+    git_buf_dispose(&content);
+    return rc;
+}
+
 /* One attempt: fetch, edit, commit, push. */
 static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *o,
                        ed_source_git_update_result *res, ed_err *err)
@@ -323,12 +348,8 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     }
     if ((rc = o->message(o->user, &message, err)) != 0 || (rc = signature(o, &sig, err)) != 0)
         goto out;
-    const git_commit *parents[] = {parent};
-    if (git_commit_create(&commit_id, repo, NULL, sig, sig, NULL, message, new_tree, 1, parents) !=
-        0) {
-        rc = ed_source_git_error(err, ED_ERROR, "cannot create the commit");
+    if ((rc = create_commit(cache, o, repo, sig, message, new_tree, parent, &commit_id, err)) != 0)
         goto out;
-    }
     git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
     res->files_changed = (int)w.nfiles;
     rc = push_commit(repo, o, &commit_id, err);

@@ -126,6 +126,11 @@ typedef struct ed_source_git_update_opts {
     const char *path;            /* update.path, relative to the root; NULL or "" for all */
     const char *author_name;
     const char *author_email; /* required */
+    /* An armoured OpenPGP secret key to sign the commit with (signingKey's git.asc), or NULL;
+     * its passphrase, or NULL. */
+    const char *signing_key;
+    size_t signing_key_len;
+    const char *signing_passphrase;
     ed_source_edit_fn edit;
     ed_source_message_fn message;
     void (*begin)(void *user); /* called before each attempt's edits (to forget the last one's) */
