@@ -220,6 +220,26 @@ kubectl -n "$ns" wait imagepolicy/bad-range --for=jsonpath='{.status.conditions[
 assert_contains "$(get imagepolicy/bad-range '{.status.conditions[?(@.type=="Ready")].message}')" "not a range" "bad range named"
 kubectl -n "$ns" wait imagepolicy/orphan --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=DependencyNotReady --timeout=30s >/dev/null
 
+step "cross-namespace: spec.accessFrom"
+for n in image-e2e-friend image-e2e-stranger; do new_namespace "$n"; done
+kubectl label namespace image-e2e-friend team=web >/dev/null
+repo shared "$EDDY_REGISTRY/reflector/web" "  accessFrom: {namespaceSelectors: [{matchLabels: {team: web}}]}"
+for n in image-e2e-friend image-e2e-stranger; do
+    kubectl -n "$n" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: web}
+spec:
+  imageRepositoryRef: {name: shared, namespace: $ns}
+  policy: {semver: {range: ^1.x}}
+YAML
+done
+kubectl -n image-e2e-friend wait imagepolicy/web --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "1.2.0" "$(kubectl -n image-e2e-friend get imagepolicy web -o 'jsonpath={.status.latestRef.tag}')" "admitted namespace"
+kubectl -n image-e2e-stranger wait imagepolicy/web --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AccessDenied --timeout=60s >/dev/null
+kubectl -n "$ns" delete imagerepository/shared --timeout=30s >/dev/null
+kubectl delete namespace image-e2e-friend image-e2e-stranger --wait=false >/dev/null
+
 step "a new tag: rescan on request, the policy follows at once"
 "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" reflector/web 1.3.0 >/dev/null
 t0=$(date +%s%N)
