@@ -60,9 +60,12 @@ typedef struct ed_registry_opts {
     const char *ca_pem;   /* extra CA for the registry's TLS, or NULL */
     const char *cert_pem; /* client certificate for mutual TLS (certSecretRef tls.crt), or NULL */
     const char *key_pem;  /* its key (tls.key), or NULL */
-    bool insecure;        /* plain HTTP (ImageRepository spec.insecure) */
-    int page_size;        /* tags per page; 0 for 1000 */
-    int64_t timeout_ms;   /* per request; 0 for 60 s */
+    const char *proxy;    /* proxy URL (proxySecretRef address), or NULL */
+    const char *proxy_username;
+    const char *proxy_password;
+    bool insecure;      /* plain HTTP (ImageRepository spec.insecure) */
+    int page_size;      /* tags per page; 0 for 1000 */
+    int64_t timeout_ms; /* per request; 0 for 60 s */
     /* Out, or NULL: on HTTP 429, the wait the registry asked for with Retry-After (seconds,
      * in ms; 0 when it gave none). Reset to 0 by each call. */
     int64_t *retry_after_ms;

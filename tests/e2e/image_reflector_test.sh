@@ -53,6 +53,38 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
+# A forward HTTP proxy that wants Basic credentials (proxySecretRef), logging what it forwards.
+cat >"$scratch/proxy.py" <<'PY'
+import base64, http.server, sys, urllib.error, urllib.request
+log = open(sys.argv[2], "a")
+want = "Basic " + base64.b64encode(b"proxy-user:proxy-pass").decode()
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+class P(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.headers.get("Proxy-Authorization") != want:
+            self.send_response(407); self.send_header("Proxy-Authenticate", 'Basic realm="p"')
+            self.send_header("Content-Length", "0"); self.end_headers(); return
+        log.write(self.path + "\n"); log.flush()
+        req = urllib.request.Request(self.path, headers={k: v for k, v in self.headers.items()
+                                     if k.lower() in ("accept", "authorization")})
+        try:
+            r = opener.open(req); status, body, hdrs = r.status, r.read(), r.headers
+        except urllib.error.HTTPError as e:
+            status, body, hdrs = e.code, e.read(), e.headers
+        self.send_response(status)
+        for k in ("Content-Type", "Link", "WWW-Authenticate", "Docker-Content-Digest"):
+            if hdrs.get(k): self.send_header(k, hdrs.get(k))
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), P).serve_forever()
+PY
+proxy_port=$(free_port)
+bg_start proxy python3 "$scratch/proxy.py" "$proxy_port" "$scratch/proxy.requests"
+kubectl -n "$ns" create secret generic proxy --from-literal=address="http://127.0.0.1:$proxy_port" \
+    --from-literal=username=proxy-user --from-literal=password=proxy-pass >/dev/null
+kubectl -n "$ns" create secret generic bad-proxy --from-literal=address="http://127.0.0.1:$proxy_port" \
+    --from-literal=username=proxy-user --from-literal=password=wrong >/dev/null
+
 rl_port=$(free_port)
 bg_start ratelimited python3 "$scratch/ratelimited.py" "$rl_port" "$scratch/ratelimited.requests"
 
@@ -75,6 +107,8 @@ repo limited "127.0.0.1:$rl_port/limited/app"
 repo broken "127.0.0.1:$rl_port/broken/app"
 repo failing "127.0.0.1:$rl_port/failing/app"
 repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
+repo proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: proxy}"
+repo bad-proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: bad-proxy}"
 repo down "127.0.0.1:$(free_port)/nobody/listens"
 
 # A registry over TLS that wants a client certificate (mutual TLS), sharing the storage of a
@@ -169,6 +203,13 @@ assert_contains "$(get imagerepository/broken '{.status.conditions[?(@.type=="Re
 assert_contains "$(get imagerepository/failing '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 500" "500 named"
 assert_contains "$(get imagerepository/missing '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 404" "404 named"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=broken -o jsonpath='{.items[*].type}')" "Warning" "warning event"
+
+step "through a proxy (proxySecretRef)"
+kubectl -n "$ns" wait imagerepository/proxied --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "4" "$(get imagerepository/proxied '{.status.lastScanResult.tagCount}')" "tags through the proxy"
+assert_contains "$(cat "$scratch/proxy.requests")" "http://$EDDY_REGISTRY/v2/reflector/web/tags/list" "the proxy forwarded the listing"
+kubectl -n "$ns" wait imagerepository/bad-proxied --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+assert_contains "$(get imagerepository/bad-proxied '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 407" "407 named"
 
 step "TLS: certSecretRef's CA and client certificate"
 kubectl -n "$ns" wait imagerepository/mtls --for=condition=Ready --timeout=60s >/dev/null
