@@ -7,8 +7,9 @@
  * campaigns afresh.
  *
  * While it leads, it runs the reconcilers that are built: GitRepository (fetching into a
- * persistent cache under --storage-path and serving artifacts on --storage-addr) and
- * Kustomization. The image reconcilers join it as their issue lands.
+ * persistent cache under --storage-path and serving artifacts on --storage-addr),
+ * Kustomization, and image update automation: ImageRepository (tags kept under --storage-path),
+ * ImagePolicy and ImageUpdateAutomation (commits pushed from the same Git cache).
  */
 #include "cli_int.h"
 
