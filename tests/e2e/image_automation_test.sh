@@ -276,3 +276,22 @@ prog="$EDDY_ROOT/build/tests/e2e-image_push"
 [ -x "$prog" ] || fail "$prog is missing: run make e2e"
 EDDY_PUSH_URL="$EDDY_GIT_HTTP_URL/pushrace.git" EDDY_PUSH_WORK="$scratch/pushwork" \
     ASAN_OPTIONS=detect_leaks=1 "$prog"
+
+step "without the ImageUpdateAutomation CRD the agent runs the rest"
+kubectl -n "$ns" delete imageupdateautomation --all --timeout=30s >/dev/null
+bg_stop ctl
+kubectl delete crd imageupdateautomations.image.toolkit.fluxcd.io --timeout=60s >/dev/null
+bg_start ctl2 "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-imgauto2-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$scratch/storage2" \
+    --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+    --metrics-addr "127.0.0.1:$(free_port)"
+kubectl -n "$ns" annotate --overwrite gitrepository/fleet reconcile.fluxcd.io/requestedAt=nocrd >/dev/null
+kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.lastHandledReconcileAt}'=nocrd --timeout=30s >/dev/null
+kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=nocrd >/dev/null
+kubectl -n "$ns" wait imagerepository/app --for=jsonpath='{.status.lastHandledReconcileAt}'=nocrd --timeout=30s >/dev/null
+assert_contains "$(cat "$scratch/ctl2.log")" "automation=not started: ImageUpdateAutomation CRD not installed" "the automation is not started"
+assert_contains "$(cat "$scratch/ctl2.log")" "reflector=running" "the reflector runs"
+bg_stop ctl2
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
