@@ -139,8 +139,8 @@ typedef struct ed_setter_changes {
  * out gets the whole new content, byte-identical to data except for the marked scalars whose
  * value changed (quotes kept); each change is appended to *changes. Files without the token
  * "$imagepolicy" come out unchanged. Errors (nothing appended then): ED_EINVALID (malformed
- * marker, marker without a value, :digest without a reflected digest), ED_ENOTFOUND (a marker
- * naming a policy that does not exist), ED_ETOOBIG (out's cap).
+ * marker, marker without a value, :digest without a reflected digest, a NUL byte), ED_ENOTFOUND (a
+ * marker naming a policy that does not exist), ED_ETOOBIG (out's cap).
  */
 int ed_setters_apply(const char *file, const char *data, size_t len, ed_setter_lookup_fn lookup,
                      void *user, ed_buf *out, ed_setter_changes *changes, ed_err *err);
