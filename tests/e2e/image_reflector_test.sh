@@ -193,6 +193,18 @@ echo "429 then retry after ${gap} ms"
 [ "$gap" -lt 10000 ] || fail "the rescan came ${gap} ms after the 429, long after Retry-After"
 assert_eq "2" "$(get imagerepository/limited '{.status.lastScanResult.tagCount}')" "tags after the 429"
 
+step "a restart does not rescan what is fresh (the tags are on disk)"
+bg_stop ctl
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-image-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$storage" \
+    --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+    --metrics-addr "127.0.0.1:$(free_port)"
+retry 30 grep -q "image automation" "$scratch/ctl.log"
+sleep 3
+assert_eq "2" "$(wc -l <"$scratch/ratelimited.requests")" "no new listing after the restart"
+
 step "faults: malformed JSON, HTTP 500, 404, nobody listening"
 for r in broken failing missing down; do
     kubectl -n "$ns" wait imagerepository/$r --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
