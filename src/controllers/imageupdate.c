@@ -377,6 +377,14 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     struct source src = {0};
     if (read_source(c, obj, &src, out) != 0)
         goto out;
+    const char *strategy = str_at(obj, "/spec/update/strategy");
+    if (strategy && strcmp(strategy, "Setters") != 0) {
+        out->reason = "InvalidUpdateStrategy";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "spec.update.strategy '%s' is not supported: only Setters", strategy);
+        goto out;
+    }
     const ed_node *sel = ed_node_path(obj, "/spec/policySelector");
     if (selector_valid(sel, &err) != 0) {
         out->reason = "InvalidPolicySelector";
@@ -408,6 +416,8 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     if (rc) {
         bool update_error = r->template_error[0] || strstr(err.msg, "update failed") != NULL;
         out->reason = update_error ? "UpdateFailed" : "GitOperationFailed";
+        if (strstr(r->template_error, ".Updated was removed"))
+            out->reason = "RemovedTemplateField"; /* Flux's reason for the old field */
         out->stalled = r->template_error[0] != 0 || rc == ED_EINVALID;
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
         goto out;

@@ -231,6 +231,10 @@ kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
 kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=bad >/dev/null
 kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=UpdateFailed --timeout=60s >/dev/null
 assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "pipelines are not supported" "template error named"
+kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
+    -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ range .Updated.Images }}{{ . }}{{ end }}"}}}}' >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=RemovedTemplateField --timeout=60s >/dev/null
+assert_eq "True" "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Stalled")].status}')" "Stalled on the removed field"
 before=$(git -C "$work" rev-parse HEAD)
 fetch
 assert_eq "$before" "$(git -C "$work" rev-parse HEAD)" "nothing pushed"
