@@ -261,6 +261,17 @@ static int signature(const ed_source_git_update_opts *o, git_signature **out, ed
     return 0;
 }
 
+/* Does commit hex have the tree tree_id? */
+static bool same_tree(git_repository *repo, const char *hex, const git_oid *tree_id)
+{
+    git_oid id;
+    git_commit *c = NULL;
+    bool same = git_oid_fromstr(&id, hex) == 0 && git_commit_lookup(&c, repo, &id) == 0 &&
+                git_oid_equal(git_commit_tree_id(c), tree_id);
+    git_commit_free(c);
+    return same;
+}
+
 /* Write the commit (signed when a key is given) without moving any ref. */
 static int create_commit(ed_source_cache *cache, const ed_source_git_update_opts *o,
                          git_repository *repo, const git_signature *sig, const char *message,
@@ -300,6 +311,19 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     if (rc)
         return ed_err_wrap(err, "failed to fetch branch '%s'", o->checkout_branch);
     snprintf(res->source_revision, sizeof(res->source_revision), "%s", fr.revision);
+    /* Pushing to another branch: its head, to push nothing when it already has the result. */
+    char push_head[GIT_OID_HEXSZ + 1] = "";
+    if (o->push_branch && strcmp(o->push_branch, o->checkout_branch) != 0) {
+        ed_source_git_result pr;
+        fo.ref.branch = o->push_branch;
+        ed_err perr = ED_ERR_INIT;
+        rc = ed_source_git_fetch(cache, &fo, &pr, &perr);
+        if (rc == 0)
+            memcpy(push_head, pr.commit, sizeof(push_head));
+        else if (rc != ED_ENOTFOUND)
+            return ed_err_set(err, rc, "failed to fetch branch '%s': %s", o->push_branch, perr.msg);
+        rc = 0;
+    }
     git_repository *repo = NULL;
     int lock_fd = -1;
     git_commit *parent = NULL;
@@ -344,6 +368,10 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         goto out;
     if (git_tree_lookup(&new_tree, repo, &tree_id) != 0) {
         rc = ed_source_git_error(err, ED_ERROR, "cannot read the new tree");
+        goto out;
+    }
+    if (push_head[0] && same_tree(repo, push_head, &tree_id)) {
+        res->committed = false; /* the push branch has these files already */
         goto out;
     }
     if ((rc = o->message(o->user, &message, err)) != 0 || (rc = signature(o, &sig, err)) != 0)

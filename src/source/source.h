@@ -121,7 +121,8 @@ typedef struct ed_source_git_update_opts {
     size_t secret_len;
     const char *checkout_branch; /* the branch the commit is made on top of (required) */
     const char *push_branch;     /* where it goes; NULL: the checkout branch. Another branch is
-                                    force-pushed, as Flux does by default. */
+                                    force-pushed, as Flux does by default, unless it already
+                                    holds the same files (then nothing is pushed). */
     const char *refspec;         /* git.push.refspec ("refs/heads/main:refs/heads/auto"), or NULL */
     const char *path;            /* update.path, relative to the root; NULL or "" for all */
     const char *author_name;

@@ -2,7 +2,8 @@
  * End-to-end tests of commits pushed back to Git (src/source/push.c) against the real Git HTTP
  * server: a push rejected because another writer moved the branch meanwhile is retried from the
  * new head in-process (the other writer's commit is kept, ours lands on top); nothing changed
- * means no commit; a refspec pushes to another branch only; wrong credentials give ED_EAUTH
+ * means no commit; a refspec pushes to another branch only; a push branch that already holds
+ * the result gets nothing; wrong credentials give ED_EAUTH
  * without the password in the message.
  *
  * Environment (tests/e2e/image_automation_test.sh sets it): EDDY_PUSH_URL (the repository,
@@ -197,6 +198,29 @@ static void test_refspec_other_branch(void **state)
     assert_non_null(strstr(err.msg, "git.push.refspec"));
 }
 
+static void test_push_branch_once(void **state)
+{
+    (void)state;
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    o.push_branch = "automation";
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_git_update(cache, &o, &res, &err) != 0)
+        fail_msg("update: %s", err.msg);
+    assert_true(res.committed);
+    char head[64], first[41];
+    sh("git ls-remote origin refs/heads/automation | cut -f1", head, sizeof(head));
+    assert_string_equal(head, res.commit);
+    snprintf(first, sizeof(first), "%s", res.commit);
+    /* main has not changed, so the same edit is due again: the branch has it, nothing pushed. */
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), 0);
+    assert_false(res.committed);
+    sh("git ls-remote origin refs/heads/automation | cut -f1", head, sizeof(head));
+    assert_string_equal(head, first);
+}
+
 static void test_wrong_password(void **state)
 {
     (void)state;
@@ -233,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_rejected_push_retried),
         cmocka_unit_test(test_nothing_changed_no_commit),
         cmocka_unit_test(test_refspec_other_branch),
+        cmocka_unit_test(test_push_branch_once),
         cmocka_unit_test(test_wrong_password),
     };
     return cmocka_run_group_tests_name("image_push", tests, setup, teardown);
