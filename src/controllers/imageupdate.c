@@ -3,9 +3,10 @@
  * Flux's image-automation-controller:
  *
  *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
- *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef), the checkout branch
- *      (git.checkout.ref.branch, else the GitRepository's branch), and the features this build
- *      refuses clearly (signingKey, push options);
+ *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef), the checkout ref
+ *      (git.checkout.ref, else the GitRepository's ref; a tag, semver range or commit needs
+ *      git.push.branch), the signing key, and what this build refuses clearly (push options,
+ *      ssh signing);
  *   3. the policies: the ImagePolicies of the namespace that match spec.policySelector, each
  *      with its status.latestRef;
  *   4. update: fetch the branch into the persistent Git cache, apply the setters to the YAML
@@ -228,6 +229,8 @@ struct source {
     ed_doc *doc;
     const char *url;
     char branch[256];
+    ed_source_git_ref ref; /* the checkout ref (strings borrowed from the objects) */
+    bool is_branch;        /* the checkout ref is a branch */
     ed_ctrl_secret secret;
     ed_ctrl_secret signing; /* signingKey's Secret: git.asc, passphrase */
 };
@@ -262,15 +265,20 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
     if (!ref)
         ref = ed_node_path(repo, "/spec/ref");
     const char *branch = str_at(ref, "/branch");
-    if (ref && (ed_node_get(ref, "tag") || ed_node_get(ref, "semver") || ed_node_get(ref, "name") ||
-                ed_node_get(ref, "commit"))) {
+    src->ref.branch = branch;
+    src->ref.tag = str_at(ref, "/tag");
+    src->ref.semver = str_at(ref, "/semver");
+    src->ref.name = str_at(ref, "/name");
+    src->ref.commit = str_at(ref, "/commit");
+    src->is_branch = !src->ref.tag && !src->ref.semver && !src->ref.name && !src->ref.commit;
+    snprintf(src->branch, sizeof(src->branch), "%s", branch ? branch : "master");
+    if (!src->is_branch && !str_at(obj, "/spec/git/push/branch") &&
+        !str_at(obj, "/spec/git/push/refspec")) {
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "git.checkout.ref: only a branch can be checked out for updates (tag, semver, "
-                 "name and commit are not supported)");
+                 "git.checkout.ref is not a branch: spec.git.push.branch is required");
         return ED_EINVALID;
     }
-    snprintf(src->branch, sizeof(src->branch), "%s", branch ? branch : "master");
     const char *secret = str_at(repo, "/spec/secretRef/name");
     if (secret && (rc = ed_ctrl_secret_read(c->o.kube, sns, secret, &src->secret, &err)) != 0) {
         out->reason = "AuthenticationFailed";
@@ -399,7 +407,8 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         .url = src.url,
         .secret = src.secret.entries,
         .secret_len = src.secret.n,
-        .checkout_branch = src.branch,
+        .checkout_branch = src.is_branch ? src.branch : NULL,
+        .checkout = src.is_branch ? NULL : &src.ref,
         .push_branch = pb,
         .refspec = str_at(obj, "/spec/git/push/refspec"),
         .path = str_at(obj, "/spec/update/path"),

@@ -150,7 +150,7 @@ static int push_refspecs(const ed_source_git_update_opts *o, const char *tmpref,
                          size_t *n, ed_err *err)
 {
     const char *branch = o->push_branch ? o->push_branch : o->checkout_branch;
-    bool force = strcmp(branch, o->checkout_branch) != 0;
+    bool force = !o->checkout_branch || strcmp(branch, o->checkout_branch) != 0;
     *n = 0;
     if (!o->refspec || o->push_branch)
         specs[(*n)++] = ed_xasprintf("%s%s:refs/heads/%s", force ? "+" : "", tmpref, branch);
@@ -164,16 +164,16 @@ static int push_refspecs(const ed_source_git_update_opts *o, const char *tmpref,
             return ed_err_set(err, ED_EINVALID, "git.push.refspec '%s': expected <src>:<dst>",
                               o->refspec);
         char *src = ed_xstrndup(spec, (size_t)(colon - spec));
-        char *local = ed_xasprintf("refs/heads/%s", o->checkout_branch);
-        bool ours = strcmp(src, "HEAD") == 0 || strcmp(src, local) == 0 ||
-                    strcmp(src, o->checkout_branch) == 0;
+        const char *cb = o->checkout_branch ? o->checkout_branch : "HEAD";
+        char *local = ed_xasprintf("refs/heads/%s", cb);
+        bool ours = strcmp(src, "HEAD") == 0 || strcmp(src, local) == 0 || strcmp(src, cb) == 0;
         free(src);
         free(local);
         if (!ours)
             return ed_err_set(err, ED_EINVALID,
                               "git.push.refspec '%s': the source must be the checkout branch "
                               "('%s') or HEAD",
-                              o->refspec, o->checkout_branch);
+                              o->refspec, cb);
         specs[(*n)++] = ed_xasprintf("%s%s:%s", plus ? "+" : "", tmpref, colon + 1);
     }
     return 0;
@@ -303,18 +303,23 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
 {
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = o->url;
-    fo.ref.branch = o->checkout_branch;
+    if (o->checkout)
+        fo.ref = *o->checkout;
+    else
+        fo.ref.branch = o->checkout_branch;
     fo.secret = o->secret;
     fo.secret_len = o->secret_len;
     ed_source_git_result fr;
     int rc = ed_source_git_fetch(cache, &fo, &fr, err);
     if (rc)
-        return ed_err_wrap(err, "failed to fetch branch '%s'", o->checkout_branch);
+        return ed_err_wrap(err, "failed to fetch the checkout ref");
     snprintf(res->source_revision, sizeof(res->source_revision), "%s", fr.revision);
     /* Pushing to another branch: its head, to push nothing when it already has the result. */
     char push_head[GIT_OID_HEXSZ + 1] = "";
-    if (o->push_branch && strcmp(o->push_branch, o->checkout_branch) != 0) {
+    if (o->push_branch &&
+        (!o->checkout_branch || strcmp(o->push_branch, o->checkout_branch) != 0)) {
         ed_source_git_result pr;
+        memset(&fo.ref, 0, sizeof(fo.ref));
         fo.ref.branch = o->push_branch;
         ed_err perr = ED_ERR_INIT;
         rc = ed_source_git_fetch(cache, &fo, &pr, &perr);
@@ -400,9 +405,13 @@ int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts
                          ed_source_git_update_result *out, ed_err *err)
 {
     memset(out, 0, sizeof(*out));
-    if (!opts->url || !opts->checkout_branch || !opts->edit || !opts->message ||
-        !opts->author_email)
+    if (!opts->url || (!opts->checkout_branch && !opts->checkout) || !opts->edit ||
+        !opts->message || !opts->author_email)
         return ed_err_set(err, ED_EINVALID, "incomplete update options");
+    if (!opts->checkout_branch && !opts->push_branch && !opts->refspec)
+        return ed_err_set(err, ED_EINVALID,
+                          "the checkout ref is not a branch: git.push.branch (or refspec) is "
+                          "required");
     int attempts = opts->max_attempts > 0 ? opts->max_attempts : 3;
     int rc = 0;
     for (int i = 0; i < attempts; i++) {
