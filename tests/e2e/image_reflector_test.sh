@@ -156,12 +156,13 @@ tlsrepo ca-only "  certSecretRef: {name: registry-ca}"
 tlsrepo untrusted
 
 step "the agent"
+mport=$(free_port)
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-image-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$storage" \
     --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
-    --metrics-addr "127.0.0.1:$(free_port)"
+    --metrics-addr "127.0.0.1:$mport"
 
 get() { kubectl -n "$ns" get "$1" -o "jsonpath=$2"; }
 ready_reason() { get "$1" '{.status.conditions[?(@.type=="Ready")].reason}'; }
@@ -177,6 +178,10 @@ assert_eq "finalizers.fluxcd.io" "$(get imagerepository/web '{.metadata.finalize
 tags_file=$storage/imagerepository/$ns/web/tags.txt
 assert_eq "$(printf '1.0.0\n1.2.0\n2.0.0-rc.1\nlatest')" "$(sort "$tags_file")" "tags on disk"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web -o jsonpath='{.items[*].reason}')" "Succeeded" "event"
+
+metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
+assert_contains "$metrics" "gotk_reconcile_condition{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
+assert_contains "$metrics" "gotk_reconcile_duration_seconds_count{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\"}" "duration histogram"
 
 step "dockerconfigjson credentials; none: AuthenticationFailed"
 kubectl -n "$ns" wait imagerepository/api --for=condition=Ready --timeout=60s >/dev/null
@@ -305,6 +310,30 @@ assert_match '^sha256:[0-9a-f]{64}$' "$(get imagepolicy/web '{.status.latestRef.
 assert_ne "$digest_120" "$(get imagepolicy/web '{.status.latestRef.digest}')" "digest of the new tag"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web,involvedObject.kind=ImagePolicy -o jsonpath='{.items[*].message}')" \
     "updated from 1.2.0 to 1.3.0" "policy event"
+
+step "digestReflectionPolicy Always: a tag moved to another manifest is seen at the interval"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: web-always}
+spec:
+  imageRepositoryRef: {name: web}
+  policy: {semver: {range: ^1.x}}
+  digestReflectionPolicy: Always
+  interval: 1s
+YAML
+kubectl -n "$ns" wait imagepolicy/web-always --for=condition=Ready --timeout=60s >/dev/null
+old_digest=$(get imagepolicy/web-always '{.status.latestRef.digest}')
+# Re-point tag 1.3.0 at a new manifest (same blobs, another annotation).
+accept=application/vnd.oci.image.manifest.v1+json
+curl -fs -H "Accept: $accept" "http://$EDDY_REGISTRY/v2/reflector/web/manifests/1.3.0" |
+    python3 -c 'import json,sys; m=json.load(sys.stdin); m.setdefault("annotations",{})["moved"]="yes"; sys.stdout.write(json.dumps(m))' >"$scratch/moved.json"
+curl -fs -X PUT -H "Content-Type: $accept" --data-binary @"$scratch/moved.json" \
+    "http://$EDDY_REGISTRY/v2/reflector/web/manifests/1.3.0" >/dev/null
+new_digest="sha256:$(sha256sum "$scratch/moved.json" | cut -d' ' -f1)"
+assert_ne "$old_digest" "$new_digest" "the tag moved"
+kubectl -n "$ns" wait imagepolicy/web-always --for=jsonpath='{.status.latestRef.digest}'="$new_digest" --timeout=30s >/dev/null
+assert_eq "$old_digest" "$(get imagepolicy/web '{.status.latestRef.digest}')" "IfNotPresent keeps the digest it had"
 
 step "bad input: invalid exclusion regex, invalid image"
 repo bad-regex "$EDDY_REGISTRY/reflector/web" "  exclusionList: ['(unclosed']"
