@@ -322,12 +322,12 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         memset(&fo.ref, 0, sizeof(fo.ref));
         fo.ref.branch = o->push_branch;
         ed_err perr = ED_ERR_INIT;
-        rc = ed_source_git_fetch(cache, &fo, &pr, &perr);
-        if (rc == 0)
+        int prc = ed_source_git_fetch(cache, &fo, &pr, &perr);
+        if (prc == 0)
             memcpy(push_head, pr.commit, sizeof(push_head));
-        else if (rc != ED_ENOTFOUND)
-            return ed_err_set(err, rc, "failed to fetch branch '%s': %s", o->push_branch, perr.msg);
-        rc = 0;
+        else if (prc != ED_ENOTFOUND) /* a branch that does not exist yet is created */
+            return ed_err_set(err, prc, "failed to fetch branch '%s': %s", o->push_branch,
+                              perr.msg);
     }
     git_repository *repo = NULL;
     int lock_fd = -1;
