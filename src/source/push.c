@@ -235,7 +235,12 @@ static int push_commit(git_repository *repo, const ed_source_git_update_opts *o,
             rc = ed_err_set(err, ED_ERETRY, "push to '%s' failed: %s", url_safe,
                             strchr(msg, '@') ? "transfer failed" : msg);
     } else if (pa.rejected[0]) {
-        rc = ed_err_set(err, ED_ECONFLICT, "push to '%s' rejected: %s", url_safe, pa.rejected);
+        /* A hook or a protected branch says no for good; anything else is taken for a branch
+         * that moved, and retried from its new head. */
+        bool refused = strstr(pa.rejected, "declined") || strstr(pa.rejected, "hook") ||
+                       strstr(pa.rejected, "protected");
+        rc = ed_err_set(err, refused ? ED_EFORBIDDEN : ED_ECONFLICT,
+                        "push to '%s' rejected by the server: %s", url_safe, pa.rejected);
     }
 out:
     ed_source_auth_clear(auth_p);

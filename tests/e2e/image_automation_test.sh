@@ -273,6 +273,9 @@ unset GNUPGHOME
 
 step "push races resolved in-process (tests/e2e/c/image_push.c)"
 new_repo pushrace
+hook=$EDDY_SERVERS_DIR/git/pushrace.git/hooks/pre-receive
+printf '#!/bin/sh\nwhile read -r old new ref; do\n  [ "$ref" = refs/heads/protected ] && { echo "protected branch" >&2; exit 1; }\ndone\nexit 0\n' >"$hook"
+chmod +x "$hook"
 git clone -q "$(git_http_url pushrace)" "$scratch/pushwork" 2>/dev/null
 (cd "$scratch/pushwork" && printf '# keep me\nv: 1 # the value\n' >race.yaml && git add -A &&
     git commit -qm init && git push -q origin HEAD:main)

@@ -3,8 +3,9 @@
  * server: a push rejected because another writer moved the branch meanwhile is retried from the
  * new head in-process (the other writer's commit is kept, ours lands on top); nothing changed
  * means no commit; a refspec pushes to another branch only; a push branch that already holds
- * the result gets nothing; a tag can be the checkout when a push branch is given; wrong credentials
- * give ED_EAUTH without the password in the message.
+ * the result gets nothing; a tag can be the checkout when a push branch is given; a push a server
+ * hook refuses is reported at once, not retried; wrong credentials give ED_EAUTH without the
+ * password in the message.
  *
  * Environment (tests/e2e/image_automation_test.sh sets it): EDDY_PUSH_URL (the repository,
  * without credentials), EDDY_PUSH_WORK (a clone to push the competing commit from), and the
@@ -247,6 +248,23 @@ static void test_checkout_tag(void **state)
     assert_string_equal(parent, tagged);
 }
 
+static void test_refused_by_hook(void **state)
+{
+    (void)state;
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    o.push_branch = "protected"; /* the server's pre-receive hook refuses it */
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), ED_EFORBIDDEN);
+    assert_int_equal(res.attempts, 1); /* not retried */
+    assert_non_null(strstr(err.msg, "rejected by the server"));
+    char head[64];
+    sh("git ls-remote origin refs/heads/protected | cut -f1", head, sizeof(head));
+    assert_string_equal(head, ""); /* nothing half-written */
+}
+
 static void test_wrong_password(void **state)
 {
     (void)state;
@@ -285,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_refspec_other_branch),
         cmocka_unit_test(test_push_branch_once),
         cmocka_unit_test(test_checkout_tag),
+        cmocka_unit_test(test_refused_by_hook),
         cmocka_unit_test(test_wrong_password),
     };
     return cmocka_run_group_tests_name("image_push", tests, setup, teardown);
