@@ -284,6 +284,8 @@ prog="$EDDY_ROOT/build/tests/e2e-image_push"
 EDDY_PUSH_URL="$EDDY_GIT_HTTP_URL/pushrace.git" EDDY_PUSH_WORK="$scratch/pushwork" \
     ASAN_OPTIONS=detect_leaks=1 "$prog"
 
+echo "agent memory after the flow: $(grep -E 'VmHWM|VmRSS' /proc/$(cat "$scratch/ctl.pid")/status | tr -s ' \t' ' ' | tr '\n' ' ')"
+
 step "without the ImageUpdateAutomation CRD the agent runs the rest"
 kubectl -n "$ns" delete imageupdateautomation --all --timeout=30s >/dev/null
 bg_stop ctl
