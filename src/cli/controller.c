@@ -7,8 +7,9 @@
  * campaigns afresh.
  *
  * While it leads, it runs the reconcilers that are built: GitRepository (fetching into a
- * persistent cache under --storage-path and serving artifacts on --storage-addr) and
- * Kustomization. The image reconcilers join it as their issue lands.
+ * persistent cache under --storage-path and serving artifacts on --storage-addr),
+ * Kustomization, and image update automation: ImageRepository (tags kept under --storage-path),
+ * ImagePolicy and ImageUpdateAutomation (commits pushed from the same Git cache).
  */
 #include "cli_int.h"
 
@@ -303,6 +304,49 @@ struct reconcilers {
     ed_imageupdate_controller *imageupdate;
 };
 
+/* False when the API server says it does not serve kind of image.toolkit.fluxcd.io/v1 (its CRD
+ * is not installed); another failure counts as served, and the informer's sync will tell. */
+static bool image_kind_served(ed_kube *kube, const char *kind)
+{
+    ed_kube_resource res;
+    return ed_kube_resource_for(kube, "image.toolkit.fluxcd.io/v1", kind, &res, NULL) !=
+           ED_ENOTFOUND;
+}
+
+/* The image reconcilers, as Flux's optional image-reflector-controller (ImageRepository,
+ * ImagePolicy) and image-automation-controller (ImageUpdateAutomation): each runs only when its
+ * CRDs are installed, so a cluster without them runs the rest unchanged. */
+static void register_image_controllers(ed_manager *m, const struct controller_opts *o,
+                                       ed_kube *kube, struct reconcilers *r)
+{
+    bool policies = image_kind_served(kube, "ImagePolicy");
+    bool reflector = policies && image_kind_served(kube, "ImageRepository");
+    bool automation = policies && image_kind_served(kube, "ImageUpdateAutomation");
+    if (reflector) {
+        ed_imagerepo_opts ir = {.kube = kube,
+                                .metrics = ed_manager_metrics(m),
+                                .storage_path = o->storage_path,
+                                .workers = o->concurrent};
+        r->imagerepo = ed_imagerepo_register(m, &ir);
+        ed_imagepolicy_opts ip = {.kube = kube,
+                                  .metrics = ed_manager_metrics(m),
+                                  .storage_path = o->storage_path,
+                                  .workers = o->concurrent};
+        r->imagepolicy = ed_imagepolicy_register(m, &ip);
+    }
+    if (automation) {
+        ed_imageupdate_opts iu = {.kube = kube,
+                                  .metrics = ed_manager_metrics(m),
+                                  .cache = r->cache,
+                                  .workers = o->concurrent};
+        r->imageupdate = ed_imageupdate_register(m, &iu);
+    }
+    ed_log(ED_LOG_INFO, "image automation", "reflector",
+           reflector ? "running" : "not started: ImageRepository/ImagePolicy CRDs not installed",
+           "automation",
+           automation ? "running" : "not started: ImageUpdateAutomation CRD not installed", NULL);
+}
+
 /* Open storage, serve artifacts, and register every reconciler with the manager. */
 static int register_controllers(ed_manager *m, const struct controller_opts *o, ed_kube *kube,
                                 struct reconcilers *r, ed_err *err)
@@ -340,21 +384,7 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .default_service_account = o->default_service_account,
                                .no_cross_namespace_refs = o->no_cross_namespace_refs};
     r->kustomization = ed_kustomization_register(m, &k);
-    ed_imagerepo_opts ir = {.kube = kube,
-                            .metrics = ed_manager_metrics(m),
-                            .storage_path = o->storage_path,
-                            .workers = o->concurrent};
-    r->imagerepo = ed_imagerepo_register(m, &ir);
-    ed_imagepolicy_opts ip = {.kube = kube,
-                              .metrics = ed_manager_metrics(m),
-                              .storage_path = o->storage_path,
-                              .workers = o->concurrent};
-    r->imagepolicy = ed_imagepolicy_register(m, &ip);
-    ed_imageupdate_opts iu = {.kube = kube,
-                              .metrics = ed_manager_metrics(m),
-                              .cache = r->cache,
-                              .workers = o->concurrent};
-    r->imageupdate = ed_imageupdate_register(m, &iu);
+    register_image_controllers(m, o, kube, r);
     char port[16];
     snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));
     ed_log(ED_LOG_INFO, "serving artifacts", "path", o->storage_path, "port", port, "advertised",

@@ -123,13 +123,22 @@ typedef struct ed_source_git_update_opts {
     const char *url;
     const ed_source_secret_entry *secret; /* credentials, as for a fetch */
     size_t secret_len;
-    const char *checkout_branch; /* the branch the commit is made on top of (required) */
-    const char *push_branch;     /* where it goes; NULL: the checkout branch. Another branch is
-                                    force-pushed, as Flux does by default. */
-    const char *refspec;         /* git.push.refspec ("refs/heads/main:refs/heads/auto"), or NULL */
-    const char *path;            /* update.path, relative to the root; NULL or "" for all */
+    const char *checkout_branch; /* the branch the commit is made on top of */
+    /* Or any ref (tag, semver, name, commit; checkout_branch NULL then, and push_branch or
+     * refspec required); NULL to check out checkout_branch. */
+    const ed_source_git_ref *checkout;
+    const char *push_branch; /* where it goes; NULL: the checkout branch. Another branch is
+                                force-pushed, as Flux does by default, unless it already
+                                holds the same files (then nothing is pushed). */
+    const char *refspec;     /* git.push.refspec ("refs/heads/main:refs/heads/auto"), or NULL */
+    const char *path;        /* update.path, relative to the root; NULL or "" for all */
     const char *author_name;
     const char *author_email; /* required */
+    /* An armoured OpenPGP secret key to sign the commit with (signingKey's git.asc), or NULL;
+     * its passphrase, or NULL. */
+    const char *signing_key;
+    size_t signing_key_len;
+    const char *signing_passphrase;
     ed_source_edit_fn edit;
     ed_source_message_fn message;
     void (*begin)(void *user); /* called before each attempt's edits (to forget the last one's) */
@@ -146,12 +155,12 @@ typedef struct ed_source_git_update_result {
 } ed_source_git_update_result;
 
 /*
- * Fetch checkout_branch into the cache, run edit over the YAML files under path, and when any
- * changed, commit them (author and committer: author_name <author_email>, message from
- * opts->message) on top of the branch's head and push it. A rejected push (the branch moved)
- * is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH, ED_ENOTFOUND,
- * ED_ERETRY ...), the callbacks', ED_EINVALID (bad path, refspec or author), ED_ECONFLICT (still
- * rejected after every attempt).
+ * Fetch checkout_branch (or the checkout ref) into the cache, run edit over the YAML files under
+ * path, and when any changed, commit them (author and committer: author_name <author_email>,
+ * message from opts->message) on top of the branch's head and push it. A rejected push (the branch
+ * moved) is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH,
+ * ED_ENOTFOUND, ED_ERETRY ...), the callbacks', ED_EINVALID (bad path, refspec or author),
+ * ED_ECONFLICT (still rejected after every attempt).
  */
 int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts *opts,
                          ed_source_git_update_result *out, ed_err *err);

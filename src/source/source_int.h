@@ -126,4 +126,15 @@ struct ed_source_cache {
 int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repository **out,
                               int *lock_fd, ed_err *err);
 
+/* ---- OpenPGP commit signatures (sign.c) ---- */
+
+/*
+ * Sign data (a commit's content) with the armoured OpenPGP secret key (git.asc; passphrase may
+ * be NULL), in a throw-away GnuPG home under tmp_dir: *sig is a new armoured detached
+ * signature. Errors: ED_EINVALID (no secret key, wrong passphrase), ED_ERROR.
+ */
+int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len,
+                           const char *passphrase, const char *data, size_t len, char **sig,
+                           ed_err *err);
+
 #endif
