@@ -437,23 +437,28 @@ static void print_result(const ed_cli_kind *k, const ed_node *o)
     }
 }
 
-/* Where obj stands: 1 Ready, -1 failed, 0 still in progress. */
+/*
+ * Where obj stands: 1 Ready, -1 failed, 0 still in progress. After a requested reconcile
+ * (token), the controller's answer is final once it echoed the token: Ready True or not.
+ * Otherwise (a new object), kstatus's rule: Ready False while Reconciling is True (a retry) is
+ * still in progress, and the condition counts only for the current generation.
+ */
 static int ready_state(const ed_node *o, const char *token)
 {
+    const char *ready = ed_cli_cond(o, "Ready", "/status");
     if (token) {
         const char *handled = ed_node_path_str(o, "/status/lastHandledReconcileAt");
-        if (!handled || strcmp(handled, token) != 0)
+        if (!handled || strcmp(handled, token) != 0 || !ready || strcmp(ready, "Unknown") == 0)
             return 0;
+        return strcmp(ready, "True") == 0 ? 1 : -1;
     }
     int64_t gen = 0, observed = -1;
     ed_node_int(ed_node_path(o, "/metadata/generation"), &gen);
     ed_node_int(ed_node_path(o, "/status/observedGeneration"), &observed);
-    const char *ready = ed_cli_cond(o, "Ready", "/status");
-    if (!ready || strcmp(ready, "Unknown") == 0 || observed < gen)
+    if (!ready || strcmp(ready, "Unknown") == 0)
         return 0;
     if (strcmp(ready, "True") == 0)
-        return 1;
-    /* kstatus: Ready False while Reconciling is True is still in progress. */
+        return observed >= gen ? 1 : 0;
     const char *reconciling = ed_cli_cond(o, "Reconciling", "/status");
     return reconciling && strcmp(reconciling, "True") == 0 ? 0 : -1;
 }
@@ -462,28 +467,37 @@ int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
                       const char *token, int64_t timeout_ms)
 {
     ed_cli_waiting("waiting for %s reconciliation", k->kind);
+    char *last = NULL; /* the last Ready message seen */
     int64_t deadline = ed_time_mono_ms() + timeout_ms;
     for (;;) {
         ed_doc *d = NULL;
         ed_err err = ED_ERR_INIT;
         if (ed_kube_get(kube, k->api_version, k->kind, ns, name, &d, &err) != 0) {
             ed_cli_failure("%s", err.msg);
+            free(last);
             return 1;
         }
         ed_node *o = ed_doc_root(d);
         int state = ready_state(o, token);
+        const char *msg = ed_cli_cond(o, "Ready", "/message");
+        free(last);
+        last = msg ? ed_xstrdup(msg) : NULL;
         if (state > 0) {
             ed_cli_success("%s %s reconciliation completed", k->kind, name);
             print_result(k, o);
         } else if (state < 0) {
-            const char *msg = ed_cli_cond(o, "Ready", "/message");
             ed_cli_failure("%s reconciliation failed: %s", k->kind, msg ? msg : "");
         }
         ed_doc_free(d);
-        if (state)
+        if (state) {
+            free(last);
             return state > 0 ? 0 : 1;
+        }
         if (ed_time_mono_ms() >= deadline) {
-            ed_cli_failure("timeout waiting for %s %s/%s to be reconciled", k->kind, ns, name);
+            /* Say where it stands: the controller's last word, or that none answered. */
+            ed_cli_failure("timeout waiting for %s %s/%s to be reconciled: %s", k->kind, ns, name,
+                           last ? last : "no controller reported on it");
+            free(last);
             return 1;
         }
         usleep(500 * 1000);

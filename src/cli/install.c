@@ -144,12 +144,18 @@ static void customize(ed_doc *d, const struct install_opts *o)
     }
 }
 
-/* When a kind is applied: the Namespace (0), then the CRDs (1), then the rest (2). */
+/* When a kind is applied: the Namespace (0), the CRDs (1), the identity and its RBAC (2), so
+ * that the Deployment's Pods can be created at once, then the rest (3). */
 static int stage_of(const char *kind)
 {
     if (strcmp(kind, "Namespace") == 0)
         return 0;
-    return strcmp(kind, "CustomResourceDefinition") == 0 ? 1 : 2;
+    if (strcmp(kind, "CustomResourceDefinition") == 0)
+        return 1;
+    if (strcmp(kind, "ServiceAccount") == 0 || strcmp(kind, "ClusterRole") == 0 ||
+        strcmp(kind, "ClusterRoleBinding") == 0)
+        return 2;
+    return 3;
 }
 
 /* The objects to install, in apply order (Namespace, CRDs, the rest). Returns 0 or 1. */
@@ -160,7 +166,7 @@ static int load_manifests(const struct install_opts *o, const ed_cli_list *compo
     *n = 0;
     ed_doc **all = NULL;
     size_t count = 0;
-    for (int stage = 0; stage < 3; stage++)
+    for (int stage = 0; stage < 4; stage++)
         for (const ed_cli_manifest *m = ed_cli_manifests; m->path; m++) {
             if (!ed_str_has_suffix(m->path, ".yaml"))
                 continue;
@@ -199,6 +205,19 @@ static char *object_id(const ed_node *obj)
     return ns ? ed_xasprintf("%s/%s/%s", kind, ns, name) : ed_xasprintf("%s/%s", kind, name);
 }
 
+/* True when an apply changed nothing: the same generation (the spec; a controller may have
+ * written the status meanwhile), or the same resourceVersion for kinds without one. */
+static bool same_version(const ed_node *before, const ed_node *after)
+{
+    int64_t g0 = 0, g1 = 0;
+    if (ed_node_int(ed_node_path(before, "/metadata/generation"), &g0) &&
+        ed_node_int(ed_node_path(after, "/metadata/generation"), &g1))
+        return g0 == g1;
+    const char *v0 = ed_node_path_str(before, "/metadata/resourceVersion");
+    const char *v1 = ed_node_path_str(after, "/metadata/resourceVersion");
+    return v0 && v1 && strcmp(v0, v1) == 0;
+}
+
 /* Apply obj and print "Kind/ns/name created|configured|unchanged" as flux does. */
 static int apply_one(ed_kube *kube, const ed_node *obj)
 {
@@ -219,13 +238,10 @@ static int apply_one(ed_kube *kube, const ed_node *obj)
         ed_cli_failure("%s apply failed: %s", id, err.msg);
         rc = 1;
     } else {
-        const char *v0 =
-            before ? ed_node_path_str(ed_doc_root(before), "/metadata/resourceVersion") : NULL;
-        const char *v1 = ed_node_path_str(ed_doc_root(after), "/metadata/resourceVersion");
         printf("%s %s\n", id,
-               !before                           ? "created"
-               : v0 && v1 && strcmp(v0, v1) == 0 ? "unchanged"
-                                                 : "configured");
+               !before                                                 ? "created"
+               : same_version(ed_doc_root(before), ed_doc_root(after)) ? "unchanged"
+                                                                       : "configured");
     }
     free(id);
     ed_doc_free(before);
@@ -391,14 +407,18 @@ static int drop_finalizers(ed_kube *kube, const ed_cli_kind *k, bool dry_run)
     return rc;
 }
 
+/* Delete obj (with dry_run, only say whether it would be: a GET, since the API server reads
+ * dryRun from the query only when a DELETE has no body, and ed_kube_delete sends one). */
 static int delete_object(ed_kube *kube, const ed_node *obj, bool dry_run)
 {
     ed_err err = ED_ERR_INIT;
-    ed_kube_opts ko = {.dry_run = dry_run, .propagation_policy = "Background"};
-    int rc =
-        ed_kube_delete(kube, ed_node_path_str(obj, "/apiVersion"), ed_node_path_str(obj, "/kind"),
-                       ed_node_path_str(obj, "/metadata/namespace"),
-                       ed_node_path_str(obj, "/metadata/name"), &ko, &err);
+    const char *api = ed_node_path_str(obj, "/apiVersion");
+    const char *kind = ed_node_path_str(obj, "/kind");
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    ed_kube_opts ko = {.propagation_policy = "Background"};
+    int rc = dry_run ? ed_kube_get(kube, api, kind, ns, name, NULL, &err)
+                     : ed_kube_delete(kube, api, kind, ns, name, &ko, &err);
     char *id = object_id(obj);
     if (rc == 0)
         ed_cli_success("%s deleted%s", id, dry_run ? " (dry run)" : "");
