@@ -241,6 +241,35 @@ static const struct verb verbs[] = {
      "  eddy reconcile kustomization apps --with-source\n"
      "  eddy reconcile source git flux-system\n",
      ed_cli_reconcile},
+    {"build", "Render a Kustomization's local directory as the cluster would",
+     "Usage: eddy build kustomization NAME --path DIR [--dry-run] [-n NS]\n"
+     "\n"
+     "Render DIR as the Kustomization NAME renders its source: a kustomization.yaml is generated\n"
+     "when DIR has none, eddy's kustomize engine builds it, and every object gets the\n"
+     "Kustomization's owner labels; print the objects as a YAML stream. DIR is not written to.\n"
+     "The Kustomization must exist in the cluster, unless --dry-run (no cluster needed).\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy build kustomization apps --path ./apps/production\n"
+     "  eddy build kustomization apps --path ./apps/production --dry-run\n",
+     ed_cli_build},
+    {"diff", "Show what applying a local directory would change in the cluster",
+     "Usage: eddy diff kustomization NAME --path DIR [-n NS]\n"
+     "\n"
+     "Render DIR as eddy build does, ask the API server what each object would become (a\n"
+     "server-side dry-run apply) and compare it with the live object: print each object that\n"
+     "would be created or changed (with the fields that change, Secret values masked), and the\n"
+     "objects of the Kustomization's inventory that would be pruned. The Kustomization need not\n"
+     "exist yet. Exit status: 0 nothing differs, 1 something does, 2 an error.\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy diff kustomization apps --path ./apps/production\n"
+     "  eddy diff ks apps --path ./apps && echo \"in sync\"\n",
+     ed_cli_diff},
     {"export", "Print Flux objects as YAML, without status or server fields",
      "Usage: eddy export (source git | kustomization | image repository|policy|update)\n"
      "          (NAME | --all) [-n NS]\n"

@@ -39,6 +39,9 @@ int ed_cli_check(int argc, char **argv);
 /* events.c: events, tree */
 int ed_cli_events(int argc, char **argv);
 int ed_cli_tree(int argc, char **argv);
+/* diff.c: build and diff of a Kustomization's local directory */
+int ed_cli_build(int argc, char **argv);
+int ed_cli_diff(int argc, char **argv);
 /* completion.c */
 int ed_cli_completion(int argc, char **argv);
 /* `eddy kustomize build DIR` (kustomize.c). */

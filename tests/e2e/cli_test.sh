@@ -376,6 +376,58 @@ assert_eq "Kustomization/$ns/cli
 assert_fails "reconcile image policy" "$eddy" reconcile image policy x -n "$ns"
 assert_contains "$OUT" "reconcile image repository" "image policy is reconciled through its repository"
 
+step "build and diff a local directory against the cluster"
+out=$("$eddy" build kustomization cli -n "$ns" --path "$work/deploy")
+assert_contains "$out" "kustomize.toolkit.fluxcd.io/name: cli" "owner labels"
+assert_contains "$out" "color: green" "rendered"
+assert_eq "$out" "$("$eddy" build ks cli -n "$ns" --path "$work/deploy" --dry-run --kubeconfig /nonexistent)" \
+    "--dry-run needs no cluster"
+assert_fails "build of a missing Kustomization" "$eddy" build ks nope -n "$ns" --path "$work/deploy"
+assert_contains "$OUT" "Kustomization $ns/nope not found" "build needs the Kustomization"
+assert_eq "" "$(git -C "$work" status --porcelain)" "build writes nothing into the directory"
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$work/deploy")
+assert_eq "" "$out" "in sync: no output"
+mkdir -p "$scratch/local"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: red}\n' "$apps" >"$scratch/local/settings.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: %s}\n' "$apps" >"$scratch/local/extra.yaml"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: %s}\nstringData: {token: s3cr3t}\n' "$apps" >"$scratch/local/creds.yaml"
+set +e
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$scratch/local" 2>&1)
+rc=$?
+set -e
+assert_eq 1 "$rc" "diff exit status when something differs"
+assert_contains "$out" "► ConfigMap/$apps/settings drifted
+
+data.color
+  ± value change
+    - green
+    + red" "drifted field"
+assert_contains "$out" "► ConfigMap/$apps/extra created" "new object"
+assert_contains "$out" "identified at least one change" "summary"
+assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "diff changed nothing"
+kubectl -n "$apps" create secret generic creds --from-literal=token=old >/dev/null
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$scratch/local" 2>&1 || true)
+assert_contains "$out" "data.token
+  ± value change
+    - *****
+    + ****** (changed)" "secret values masked"
+assert_not_contains "$out" "s3cr3t" "no secret in the output"
+assert_not_contains "$out" "$(printf s3cr3t | base64)" "no encoded secret in the output"
+rm "$scratch/local/settings.yaml"
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$scratch/local" 2>&1 || true)
+assert_contains "$out" "► ConfigMap/$apps/settings deleted" "pruned object"
+set +e
+out=$("$eddy" diff kustomization future -n "$ns" --path "$work/deploy" 2>&1)
+rc=$?
+set -e
+assert_eq 1 "$rc" "diff of a Kustomization that does not exist yet"
+assert_contains "$out" "► ConfigMap/$apps/settings drifted" "future: owner labels differ"
+set +e
+"$eddy" diff kustomization cli -n "$ns" --path "$scratch/missing" >/dev/null 2>&1
+rc=$?
+set -e
+assert_eq 2 "$rc" "diff exit status on error"
+
 step "image kinds: create, get, suspend, resume --wait=false (no image reconciler on this branch)"
 assert_fails "create image repository waits for a reconciler" "$eddy" create image repository podinfo \
     -n "$ns" --image ghcr.io/stefanprodan/podinfo --timeout 2s
