@@ -174,6 +174,13 @@ void ed_cli_now_token(char *out, size_t cap);
  */
 int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
                       const char *token, int64_t timeout_ms);
+/*
+ * Where obj stands: 1 Ready, -1 failed, 0 still in progress. After a requested reconcile
+ * (token), the controller's answer is final once it echoed the token: Ready True or not.
+ * Otherwise (a new object), kstatus's rule: Ready False while Reconciling is True (a retry) is
+ * still in progress, and the condition counts only for the current generation.
+ */
+int ed_cli_ready_state(const ed_node *obj, const char *token);
 /* Ask stdin "question [y/N]"; true on y/yes. */
 bool ed_cli_confirm(const char *question);
 

@@ -437,13 +437,7 @@ static void print_result(const ed_cli_kind *k, const ed_node *o)
     }
 }
 
-/*
- * Where obj stands: 1 Ready, -1 failed, 0 still in progress. After a requested reconcile
- * (token), the controller's answer is final once it echoed the token: Ready True or not.
- * Otherwise (a new object), kstatus's rule: Ready False while Reconciling is True (a retry) is
- * still in progress, and the condition counts only for the current generation.
- */
-static int ready_state(const ed_node *o, const char *token)
+int ed_cli_ready_state(const ed_node *o, const char *token)
 {
     const char *ready = ed_cli_cond(o, "Ready", "/status");
     if (token) {
@@ -478,7 +472,7 @@ int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
             return 1;
         }
         ed_node *o = ed_doc_root(d);
-        int state = ready_state(o, token);
+        int state = ed_cli_ready_state(o, token);
         const char *msg = ed_cli_cond(o, "Ready", "/message");
         free(last);
         last = msg ? ed_xstrdup(msg) : NULL;
