@@ -2,12 +2,13 @@
  * The verb table and the global behaviour of the command line: `eddy --help` lists the verbs
  * that exist (and only those), `eddy help VERB` and `eddy VERB --help` show a verb's help,
  * `eddy version` prints the build's version. Each verb lives in a file of its family (get.c,
- * flux.c, create.c, install.c, events.c, completion.c); what they share is in common.c.
+ * flux.c, create.c, install.c, events.c, diff.c, completion.c); what they share is in common.c.
  */
 #include "cli.h"
 #include "cli_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct verb {
@@ -17,7 +18,6 @@ struct verb {
     int (*run)(int argc, char **argv);
 };
 
-static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct verb verbs[] = {
@@ -313,6 +313,21 @@ static const struct verb verbs[] = {
      "Example:\n"
      "  eddy tree kustomization flux-system\n",
      ed_cli_tree},
+    {"trace", "Show which Kustomization and source manage an object",
+     "Usage: eddy trace KIND/NAME [--api-version V] [-n NS]\n"
+     "       eddy trace NAME --kind KIND [--api-version V] [-n NS]\n"
+     "\n"
+     "Follow an object's owner labels (kustomize.toolkit.fluxcd.io/name and /namespace) to\n"
+     "the Kustomization that applied it and on to its GitRepository, and print each with its\n"
+     "revision and Ready status. Common kinds need no --api-version.\n"
+     "\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy trace deployment/podinfo -n apps\n"
+     "  eddy trace podinfo --kind HelmRelease --api-version helm.toolkit.fluxcd.io/v2 -n apps\n",
+     ed_cli_trace},
     {"completion", "Print a shell completion script",
      "Usage: eddy completion (bash | zsh | fish)\n"
      "\n"
@@ -334,14 +349,17 @@ static const struct verb verbs[] = {
      "Example:\n"
      "  eddy kustomize build ./apps/overlays/production\n",
      ed_cli_kustomize},
-    {"version", "Print the version of eddy",
-     "Usage: eddy version\n"
+    {"version", "Print the version of eddy and of the agent in the cluster",
+     "Usage: eddy version [--client] [-n NS]\n"
      "\n"
-     "Print the version of this eddy binary.\n"
+     "Print the version of this eddy binary and, unless --client, the version of the agent\n"
+     "installed in the namespace (the tag of the eddy Deployment's image), when the cluster is\n"
+     "reachable.\n"
      "\n"
-     "Example:\n"
-     "  eddy version\n",
-     cmd_version},
+     "Examples:\n"
+     "  eddy version\n"
+     "  eddy version --client\n",
+     ed_cli_version},
     {"help", "Show help for eddy or for one verb",
      "Usage: eddy help [VERB]\n"
      "\n"
@@ -388,17 +406,6 @@ static bool wants_help(const char *arg)
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
-static int cmd_version(int argc, char **argv)
-{
-    (void)argv;
-    if (argc > 1) {
-        fprintf(stderr, "eddy version: unexpected argument '%s'\n", argv[1]);
-        return 2;
-    }
-    printf("eddy: v%s\n", ED_VERSION);
-    return 0;
-}
-
 static int cmd_help(int argc, char **argv)
 {
     if (argc < 2) {
@@ -414,6 +421,61 @@ static int cmd_help(int argc, char **argv)
     return 0;
 }
 
+/* The global flags that take a value. */
+static bool takes_value(const char *flag)
+{
+    static const char *const with_value[] = {"-n", "--namespace", "--kubeconfig", "--context",
+                                             "--timeout"};
+    for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+        if (strcmp(flag, with_value[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_global(const char *flag)
+{
+    static const char *const globals[] = {"--namespace", "--kubeconfig", "--context", "--timeout",
+                                          "--verbose"};
+    if (strncmp(flag, "-n", 2) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
+        size_t len = strlen(globals[i]);
+        if (strncmp(flag, globals[i], len) == 0 && (flag[len] == '\0' || flag[len] == '='))
+            return true;
+    }
+    return false;
+}
+
+/* A new argv with the global flags that stand before the verb moved after it (the caller
+ * frees the array, not the strings); NULL after printing the error for another flag. */
+static char **leading_flags_last(int argc, char **argv)
+{
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        if (wants_help(argv[i]))
+            break;
+        if (!is_global(argv[i])) {
+            fprintf(stderr, "✗ unknown flag before the verb: %s\n", argv[i]);
+            return NULL;
+        }
+        i += takes_value(argv[i]) && i + 1 < argc ? 2 : 1;
+    }
+    if (i >= argc) {
+        fprintf(stderr, "✗ a verb is required after the flags\n");
+        return NULL;
+    }
+    char **out = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int n = 0;
+    out[n++] = argv[0];
+    for (int j = i; j < argc; j++)
+        out[n++] = argv[j];
+    for (int j = 1; j < i; j++)
+        out[n++] = argv[j];
+    return out;
+}
+
+static int run_verb(int argc, char **argv);
+
 int ed_cli_main(int argc, char **argv)
 {
     /* Progress lines go out as they happen, also into a pipe, in order with stderr's. */
@@ -422,12 +484,28 @@ int ed_cli_main(int argc, char **argv)
         print_usage(stderr);
         return 2;
     }
+    char **moved = NULL;
+    if (argv[1][0] == '-' && strcmp(argv[1], "--version") != 0) {
+        /* Global flags before the verb (eddy -n apps get ks): move them after it. */
+        moved = leading_flags_last(argc, argv);
+        if (!moved)
+            return 2;
+        argv = moved;
+    }
+    int rc = run_verb(argc, argv);
+    free(moved);
+    ed_cli_parse_cleanup();
+    return rc;
+}
+
+static int run_verb(int argc, char **argv)
+{
     if (wants_help(argv[1])) {
         print_usage(stdout);
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0)
-        return cmd_version(1, argv + 1);
+        return ed_cli_version(1, argv + 1);
     const struct verb *v = find_verb(argv[1]);
     if (!v) {
         fprintf(stderr, "✗ unknown command \"%s\" for \"eddy\"\n", argv[1]);
@@ -442,7 +520,5 @@ int ed_cli_main(int argc, char **argv)
             return 0;
         }
     }
-    int rc = v->run(argc - 1, argv + 1);
-    ed_cli_parse_cleanup();
-    return rc;
+    return v->run(argc - 1, argv + 1);
 }

@@ -32,12 +32,14 @@ int ed_cli_reconcile(int argc, char **argv);
 int ed_cli_create(int argc, char **argv);
 int ed_cli_delete(int argc, char **argv);
 int ed_cli_export(int argc, char **argv);
-/* install.c: install, uninstall, check */
+/* install.c: install, uninstall, check, version */
+int ed_cli_version(int argc, char **argv);
 int ed_cli_install(int argc, char **argv);
 int ed_cli_uninstall(int argc, char **argv);
 int ed_cli_check(int argc, char **argv);
-/* events.c: events, tree */
+/* events.c: events, tree, trace */
 int ed_cli_events(int argc, char **argv);
+int ed_cli_trace(int argc, char **argv);
 int ed_cli_tree(int argc, char **argv);
 /* diff.c: build and diff of a Kustomization's local directory */
 int ed_cli_build(int argc, char **argv);

@@ -243,9 +243,28 @@ void ed_cli_parse_cleanup(void)
 
 /* ---- output ---- */
 
+/* The mark's colour on a terminal, unless NO_COLOR is set (https://no-color.org). */
+static const char *colour_of(FILE *out, const char *mark)
+{
+    const char *no = getenv("NO_COLOR");
+    if ((no && *no) || !isatty(fileno(out)))
+        return NULL;
+    if (strncmp(mark, "✔", strlen("✔")) == 0)
+        return "\033[32m";
+    if (strncmp(mark, "✗", strlen("✗")) == 0)
+        return "\033[31m";
+    if (strncmp(mark, "⚠", strlen("⚠")) == 0)
+        return "\033[33m";
+    return NULL;
+}
+
 static void line(FILE *out, const char *mark, const char *fmt, va_list ap)
 {
-    fputs(mark, out);
+    const char *colour = colour_of(out, mark);
+    if (colour)
+        fprintf(out, "%s%s\033[0m", colour, mark);
+    else
+        fputs(mark, out);
     vfprintf(out, fmt, ap);
     fputc('\n', out);
 }
@@ -375,6 +394,9 @@ ed_kube *ed_cli_connect(const ed_cli_global *g)
             cfg->timeout_ms = g->timeout_ms;
         ed_kube_new(cfg, &kube, &err);
     }
+    if (kube && g->verbose)
+        fprintf(stderr, "► using context %s, server %s, namespace %s\n",
+                cfg->context ? cfg->context : "(in-cluster)", cfg->server, g->ns);
     ed_kube_config_free(cfg);
     if (!kube)
         ed_cli_failure("%s", err.msg);

@@ -655,3 +655,46 @@ int ed_cli_check(int argc, char **argv)
     ed_kube_free(kube);
     return rc ? 1 : 0;
 }
+
+/* ---- version ---- */
+
+int ed_cli_version(int argc, char **argv)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    g.timeout_ms = 5000; /* the agent's version is a bonus: do not hang on a far cluster */
+    bool client = false;
+    const ed_cli_flag flags[] = {{"client", 0, ED_CLI_FLAG_BOOL, &client}, {NULL, 0, 0, NULL}};
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
+    if (!rc && npos) {
+        ed_cli_failure("unexpected argument '%s'", pos[0]);
+        rc = 2;
+    }
+    free(pos);
+    if (rc)
+        return rc;
+    printf("eddy: v%s\n", ED_CLI_VERSION);
+    if (client)
+        return 0;
+    /* Quietly: an unreachable cluster or no agent just means no second line. */
+    ed_kube_load_opts lo = {.kubeconfig = g.kubeconfig, .context = g.context};
+    ed_kube_config *cfg = NULL;
+    ed_kube *kube = NULL;
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
+        cfg->timeout_ms = g.timeout_ms;
+        ed_kube_new(cfg, &kube, &err);
+    }
+    if (kube && ed_kube_get(kube, "apps/v1", "Deployment", g.ns, "eddy", &d, &err) == 0) {
+        const char *image =
+            ed_node_path_str(ed_doc_root(d), "/spec/template/spec/containers/0/image");
+        const char *tag = image ? strrchr(image, ':') : NULL;
+        if (tag && !strchr(tag, '/'))
+            printf("agent: %s (Deployment %s/eddy)\n", tag + 1, g.ns);
+    }
+    ed_doc_free(d);
+    ed_kube_free(kube);
+    ed_kube_config_free(cfg);
+    return 0;
+}

@@ -20,7 +20,7 @@ work=$scratch/work
 step "--help on every verb, with usage and an example"
 verbs=$("$eddy" --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
 for v in install uninstall check create delete get suspend resume reconcile export events tree \
-    completion; do
+    trace build diff completion version; do
     assert_contains "$verbs" "$v" "eddy --help lists $v"
 done
 for v in $verbs; do
@@ -205,6 +205,10 @@ assert_contains "$(kubectl -n "$ns" get deploy eddy -o 'jsonpath={.metadata.mana
 assert_eq "$ns" "$(kubectl get clusterrolebinding "crd-controller-$ns" -o 'jsonpath={.subjects[0].namespace}')" "subject namespace"
 out=$("$eddy" install -n "$ns" --components-extra image-reflector-controller,image-automation-controller)
 assert_contains "$out" "Deployment/$ns/eddy unchanged" "second install changes nothing"
+out=$("$eddy" version -n "$ns")
+assert_match "^eddy: v[0-9]" "$out" "client version"
+assert_match "agent: v[0-9][^ ]* \(Deployment $ns/eddy\)" "$out" "agent version"
+assert_eq 1 "$("$eddy" version --client -n "$ns" | wc -l)" "version --client"
 assert_fails "unknown component" "$eddy" install --components source-controller,frob-controller --export
 assert_contains "$OUT" 'unknown component "frob-controller"' "component"
 assert_eq 2 "$("$eddy" install --export | grep -c '^kind: CustomResourceDefinition')" "default components: two CRDs"
@@ -278,6 +282,9 @@ assert_contains "$OUT" "✗ Kustomization reconciliation failed:" "failure repor
 assert_contains "$OUT" "missing" "names the path"
 
 step "get: tables, -A, --no-header, --status-selector, -l, get all"
+out=$("$eddy" -n "$ns" --verbose get sources git 2>&1)
+assert_contains "$out" "► using context" "--verbose, global flags before the verb"
+assert_not_contains "$out" $'\033' "no colour into a pipe"
 out=$("$eddy" get sources git -n "$ns")
 assert_match "^NAME[[:space:]]+REVISION[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "header"
 assert_match "cli[[:space:]]+$(rev)[[:space:]]+False[[:space:]]+True" "$out" "row"
@@ -375,6 +382,30 @@ assert_eq "Kustomization/$ns/cli
 └── ConfigMap/$apps/settings" "$("$eddy" tree ks cli -n "$ns")" "tree after prune"
 assert_fails "reconcile image policy" "$eddy" reconcile image policy x -n "$ns"
 assert_contains "$OUT" "reconcile image repository" "image policy is reconciled through its repository"
+
+step "trace: from an object to its Kustomization and source"
+out=$("$eddy" trace configmap/settings -n "$apps")
+assert_contains "$out" "Object:         ConfigMap/settings
+Namespace:      $apps
+Status:         Managed by Flux
+---
+Kustomization:  cli
+Namespace:      $ns
+Path:           ./deploy
+Revision:       $(rev)" "trace: the Kustomization"
+assert_contains "$out" "---
+GitRepository:  cli
+Namespace:      $ns
+URL:            $EDDY_GIT_HTTP_URL/cli.git
+Branch:         main
+Revision:       $(rev)
+Status:         Last reconciled at" "trace: the source"
+assert_eq "$out" "$("$eddy" trace settings --kind ConfigMap --api-version v1 -n "$apps")" "NAME --kind"
+kubectl -n "$apps" create configmap by-hand >/dev/null
+assert_fails "trace an object nobody applied" "$eddy" trace configmap/by-hand -n "$apps"
+assert_contains "$OUT" "not managed by a Kustomization" "not managed"
+assert_fails "trace an unknown kind" "$eddy" trace widget/x -n "$apps"
+assert_contains "$OUT" "give --api-version" "unknown kind"
 
 step "build and diff a local directory against the cluster"
 out=$("$eddy" build kustomization cli -n "$ns" --path "$work/deploy")
