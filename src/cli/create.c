@@ -760,11 +760,38 @@ static ed_doc *exported(const ed_cli_kind *k, const ed_node *obj)
     return d;
 }
 
+/* --with-credentials: the Secret a source refers to, printed before it. */
+static int export_secret(ed_kube *kube, const char *ns, const char *name)
+{
+    ed_doc *live = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, "v1", "Secret", ns, name, &live, &err) != 0) {
+        ed_cli_failure("Secret %s/%s: %s", ns, name, err.msg);
+        return 1;
+    }
+    static const ed_cli_kind secret = {"v1", "Secret", "secret", NULL, NULL, false};
+    ed_doc *d = exported(&secret, ed_doc_root(live));
+    static const char *const keep[] = {"type", "data"};
+    for (size_t i = 0; i < 2; i++) {
+        ed_node *v = ed_node_get(ed_doc_root(live), keep[i]);
+        if (v)
+            ed_node_set(d, ed_doc_root(d), keep[i], ed_node_copy(d, v));
+    }
+    int rc = print_yaml(ed_doc_root(d));
+    ed_doc_free(d);
+    ed_doc_free(live);
+    return rc;
+}
+
 int ed_cli_export(int argc, char **argv)
 {
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
-    bool all = false;
-    const ed_cli_flag flags[] = {{"all", 0, ED_CLI_FLAG_BOOL, &all}, {NULL, 0, 0, NULL}};
+    bool all = false, credentials = false;
+    const ed_cli_flag flags[] = {
+        {"all", 0, ED_CLI_FLAG_BOOL, &all},
+        {"with-credentials", 0, ED_CLI_FLAG_BOOL, &credentials},
+        {NULL, 0, 0, NULL},
+    };
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
@@ -795,6 +822,11 @@ int ed_cli_export(int argc, char **argv)
         rc = 1;
     }
     for (size_t i = 0; !rc && i < ed_node_len(items); i++) {
+        const char *secret = ed_node_path_str(ed_node_at(items, i), "/spec/secretRef/name");
+        if (credentials && secret)
+            rc = export_secret(kube, g.ns, secret);
+        if (rc)
+            break;
         /* The items of a list carry no apiVersion and kind: the kind says them. */
         ed_doc *d = exported(k, ed_node_at(items, i));
         rc = print_yaml(ed_doc_root(d));

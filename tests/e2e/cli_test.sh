@@ -209,6 +209,10 @@ out=$("$eddy" version -n "$ns")
 assert_match "^eddy: v[0-9]" "$out" "client version"
 assert_match "agent: v[0-9][^ ]* \(Deployment $ns/eddy\)" "$out" "agent version"
 assert_eq 1 "$("$eddy" version --client -n "$ns" | wc -l)" "version --client"
+out=$("$eddy" install --export --registry registry.example.com/mirror --image-pull-secret regcred)
+assert_contains "$out" "image: registry.example.com/mirror/eddy:v" "--registry"
+assert_contains "$out" "imagePullSecrets:
+      - name: regcred" "--image-pull-secret"
 assert_fails "unknown component" "$eddy" install --components source-controller,frob-controller --export
 assert_contains "$OUT" 'unknown component "frob-controller"' "component"
 assert_eq 2 "$("$eddy" install --export | grep -c '^kind: CustomResourceDefinition')" "default components: two CRDs"
@@ -347,6 +351,9 @@ assert_not_contains "$out" "Kustomization/broken" "--for one object"
 out=$("$eddy" events -A --types Warning)
 assert_match "$ns[[:space:]]+[0-9a-z]+[[:space:]]+Warning[[:space:]]+[A-Za-z]+[[:space:]]+Kustomization/broken" "$out" "warnings of all namespaces"
 assert_not_contains "$out" "Normal" "--types Warning"
+# --watch: the events so far at once, then new ones as they come (checked after the next commit).
+bg_start events "$eddy" events -n "$ns" --for GitRepository/cli --watch --timeout 120s
+retry 10 grep -q "NewArtifact[[:space:]]*GitRepository/cli" "$scratch/events.log"
 assert_fails "bad --for" "$eddy" events --for Pod/x
 assert_contains "$OUT" "expected Kind/name of a Flux object" "--for"
 
@@ -364,6 +371,19 @@ spec:" "export"
 assert_not_contains "$out" "status:" "no status"
 assert_not_contains "$out" "resourceVersion" "no server fields"
 assert_not_contains "$out" "managedFields" "no managed fields"
+out=$("$eddy" export source git cli -n "$ns" --with-credentials)
+assert_match "^---
+apiVersion: v1
+data:
+  password: [A-Za-z0-9+/=]+
+  username: [A-Za-z0-9+/=]+
+kind: Secret
+metadata:
+  name: cli
+  namespace: $ns
+type: Opaque
+---
+apiVersion: source.toolkit.fluxcd.io/v1" "$out" "--with-credentials: the Secret first"
 "$eddy" export ks cli -n "$ns" >"$scratch/ks.yaml"
 assert_ok "export re-applies" kubectl apply --server-side --dry-run=server -f "$scratch/ks.yaml"
 assert_fails "export a missing object" "$eddy" export ks nope -n "$ns"
@@ -375,6 +395,8 @@ rm "$work/deploy/more.yaml"
 out=$("$eddy" reconcile source git cli -n "$ns")
 assert_contains "$out" "► annotating GitRepository cli in $ns namespace" "annotating"
 assert_contains "$out" "✔ fetched revision $(rev)" "fetched the new commit"
+retry 10 grep -q "stored artifact for revision '$(rev)'" "$scratch/events.log"
+bg_stop events
 out=$("$eddy" reconcile kustomization cli -n "$ns" --with-source)
 assert_contains "$out" "✔ applied revision $(rev)" "applied the new commit"
 assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"
