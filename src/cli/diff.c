@@ -407,7 +407,7 @@ static int diff_object(ed_kube *kube, ed_doc *want)
         goto done;
     }
     ed_kube_opts o = {.field_manager = "kustomize-controller", .force = true, .dry_run = true};
-    if ((rc = ed_kube_apply(kube, obj, &o, &dry, &err)) != 0) {
+    if (ed_kube_apply(kube, obj, &o, &dry, &err) != 0) {
         ed_cli_failure("%s dry-run failed: %s", subject, err.msg);
         rc = 2;
         goto done;

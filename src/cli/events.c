@@ -121,11 +121,11 @@ static int list_events(ed_kube *kube, const struct events_opts *o)
     }
     ed_node *items = ed_node_get(ed_doc_root(list), "items");
     size_t n = 0;
-    const ed_node **sorted = ed_xcalloc(ed_node_len(items) + 1, sizeof(*sorted));
+    const ed_node **sorted = ed_xcalloc(ed_node_len(items) + 1, sizeof(const ed_node *));
     for (size_t i = 0; i < ed_node_len(items); i++)
         if (wanted(o, ed_node_at(items, i)))
             sorted[n++] = ed_node_at(items, i);
-    qsort(sorted, n, sizeof(*sorted), by_time);
+    qsort(sorted, n, sizeof(const ed_node *), by_time);
     ed_cli_table *t = ed_cli_table_new(6);
     ed_cli_table_row(t, events_head);
     for (size_t i = 0; i < n; i++)

@@ -122,7 +122,10 @@ static int toggle(int argc, char **argv, bool suspend)
         return 1;
     size_t n = 0;
     char **names = targets(kube, k, g.ns, all, name, &n);
-    rc = names ? 0 : 1;
+    if (!names) {
+        ed_kube_free(kube);
+        return 1;
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         ed_cli_action("%s %s %s in %s namespace", suspend ? "suspending" : "resuming", k->label,
                       names[i], g.ns);

@@ -186,7 +186,7 @@ static int load_manifests(const struct install_opts *o, const ed_cli_list *compo
                     continue;
                 }
                 customize(docs[i], o);
-                all = ed_xrealloc(all, (count + 1) * sizeof(*all));
+                all = ed_xrealloc(all, (count + 1) * sizeof(ed_doc *));
                 all[count++] = docs[i];
             }
             free(docs);
