@@ -77,9 +77,12 @@ static const struct verb verbs[] = {
      "\n"
      "Flags:\n"
      "  --export                  print the manifests as a YAML stream, apply nothing\n"
-     "  --components LIST         source-controller,kustomize-controller (default), the\n"
-     "                            controllers whose CRDs are installed\n"
-     "  --components-extra LIST   image-reflector-controller,image-automation-controller\n"
+     "  --components LIST         the controllers whose CRDs are installed; default: all\n"
+     "                            four eddy serves in one process (source-controller,\n"
+     "                            kustomize-controller, image-reflector-controller,\n"
+     "                            image-automation-controller); helm-controller and\n"
+     "                            notification-controller are left out with a warning\n"
+     "  --components-extra LIST   more components, added to --components\n"
      "  --registry REGISTRY       where the eddy image comes from (default ghcr.io/eddy-gitops)\n"
      "  --image-pull-secret NAME  a Secret of type docker-registry the Deployment pulls with\n"
      "\n"
@@ -88,7 +91,7 @@ static const struct verb verbs[] = {
      "\n"
      "Examples:\n"
      "  eddy install\n"
-     "  eddy install --components-extra image-reflector-controller,image-automation-controller\n"
+     "  eddy install --components source-controller,kustomize-controller\n"
      "  eddy install --export > gotk-components.yaml\n",
      ed_cli_install},
     {"uninstall", "Remove eddy, the Flux CRDs and the custom resources from the cluster",

@@ -330,11 +330,10 @@ int ed_cli_install(int argc, char **argv)
     free(pos);
     if (rc)
         return rc;
-    if (o.components.n == 0) {
-        o.components.items[0] = "source-controller";
-        o.components.items[1] = "kustomize-controller";
-        o.components.n = 2;
-    }
+    /* One process runs every controller: all of them unless told otherwise. */
+    if (o.components.n == 0)
+        for (int i = 0; served[i]; i++)
+            o.components.items[o.components.n++] = served[i];
     ed_cli_list chosen = {0};
     if ((rc = choose_components(&o, &chosen)) != 0)
         return rc;

@@ -215,9 +215,14 @@ assert_contains "$out" "imagePullSecrets:
       - name: regcred" "--image-pull-secret"
 assert_fails "unknown component" "$eddy" install --components source-controller,frob-controller --export
 assert_contains "$OUT" 'unknown component "frob-controller"' "component"
-assert_eq 2 "$("$eddy" install --export | grep -c '^kind: CustomResourceDefinition')" "default components: two CRDs"
-assert_eq 5 "$("$eddy" install --export --components-extra image-reflector-controller,image-automation-controller \
-    | grep -c '^kind: CustomResourceDefinition')" "extra components: five CRDs"
+assert_eq 5 "$("$eddy" install --export | grep -c '^kind: CustomResourceDefinition')" "default: every component, five CRDs"
+assert_eq 2 "$("$eddy" install --export --components source-controller,kustomize-controller \
+    | grep -c '^kind: CustomResourceDefinition')" "--components: two CRDs"
+assert_eq 3 "$("$eddy" install --export --components source-controller,kustomize-controller \
+    --components-extra image-automation-controller | grep -c '^kind: CustomResourceDefinition')" \
+    "--components-extra adds"
+out=$("$eddy" install --export --components source-controller,helm-controller 2>&1 >/dev/null)
+assert_contains "$out" "helm-controller is not served by eddy: left out" "a Flux component eddy lacks"
 # The exported manifests are what install applied: the same objects, and valid.
 "$eddy" install --export -n "$ns" >"$scratch/install.yaml"
 assert_ok "install --export is valid" kubectl apply --server-side --field-manager flux --dry-run=server -f "$scratch/install.yaml"
