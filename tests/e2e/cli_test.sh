@@ -317,6 +317,13 @@ assert_contains "$OUT" "Kustomization object 'nope' not found in \"$ns\" namespa
 out=$("$eddy" get all -n "$ns")
 assert_match "gitrepository/cli[[:space:]]+$(rev)" "$out" "get all: source"
 assert_match "kustomization/cli[[:space:]]+$(rev)" "$out" "get all: kustomization"
+# The whole table, exactly (golden): cells padded to the widest, a tab after each but the last.
+r=$(rev)
+w=${#r}
+expected=$(printf "%-6s\t%-${w}s\t%-9s\t%-5s\t%s\n" NAME REVISION SUSPENDED READY MESSAGE \
+    broken "" False False "kustomization path not found: ./missing" \
+    cli "$r" False True "Applied revision: $r")
+assert_eq "$expected" "$("$eddy" get kustomizations -n "$ns")" "get kustomizations, golden"
 # Columns line up: every row has its REVISION at the same offset as the header.
 out=$("$eddy" get ks -n "$ns")
 hdr=$(sed -n 1p <<<"$out")
