@@ -272,6 +272,13 @@ assert_not_contains "$out" "$EDDY_GIT_HTTP_PASSWORD" "the password is not printe
 assert_eq "$EDDY_GIT_HTTP_USER" "$(kubectl -n "$ns" get secret cli -o 'jsonpath={.data.username}' | base64 -d)" "secret username"
 assert_eq cli "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.spec.secretRef.name}')" "secretRef"
 assert_contains "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.metadata.managedFields[*].manager}')" "flux" "manager"
+out=$("$eddy" create source git cli-ssh -n "$ns" --url "$(git_ssh_url cli)" --branch main \
+    --private-key-file "$EDDY_GIT_SSH_KEY" --known-hosts-file "$EDDY_GIT_SSH_KNOWN_HOSTS" --timeout 1m)
+assert_contains "$out" "✔ fetched revision $(rev)" "over SSH with a key and known_hosts"
+assert_not_contains "$out" "PRIVATE KEY" "the key is not printed"
+assert_eq "$(cat "$EDDY_GIT_SSH_KNOWN_HOSTS")" \
+    "$(kubectl -n "$ns" get secret cli-ssh -o 'jsonpath={.data.known_hosts}' | base64 -d)" "known_hosts"
+kubectl -n "$ns" delete gitrepository cli-ssh >/dev/null
 retry 60 grep -q "applied revision" "$scratch/create-ks.log"
 out=$(cat "$scratch/create-ks.log")
 assert_contains "$out" "✚ generating Kustomization" "generating"
