@@ -611,6 +611,25 @@ static int check_lease(ed_kube *kube, const char *ns, const char *name)
     return rc;
 }
 
+/* The installed Deployment, when there is one (an agent may also run outside the cluster). */
+static int check_deployment(ed_kube *kube, const char *ns)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_get(kube, "apps/v1", "Deployment", ns, "eddy", &d, &err);
+    if (rc == ED_ENOTFOUND)
+        return 0;
+    bool ready = !rc && deployment_ready(ed_doc_root(d));
+    if (rc)
+        ed_cli_failure("Deployment %s/eddy: %s", ns, err.msg);
+    else if (ready)
+        ed_cli_success("eddy: deployment ready");
+    else
+        ed_cli_failure("eddy: deployment not ready");
+    ed_doc_free(d);
+    return ready ? 0 : 1;
+}
+
 int ed_cli_check(int argc, char **argv)
 {
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
@@ -644,6 +663,7 @@ int ed_cli_check(int argc, char **argv)
         return rc ? 1 : 0;
     }
     ed_cli_action("checking the agent");
+    rc |= check_deployment(kube, g.ns);
     rc |= check_lease(kube, g.ns, lease);
     ed_cli_action("checking crds");
     rc |= check_crds(kube);

@@ -246,6 +246,7 @@ retry 30 "$eddy" check -n "$ns"
 out=$("$eddy" check -n "$ns")
 assert_match "✔ agent .* leads \(Lease $ns/eddy-leader-election renewed [0-9]+s ago\)" "$out" "lease"
 assert_contains "$out" "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1" "CRD established"
+assert_contains "$out" "✔ eddy: deployment ready" "the installed Deployment"
 assert_contains "$out" "✔ all checks passed" "check"
 
 step "a repository"
@@ -571,6 +572,15 @@ retry 60 bash -c "! kubectl get crd gitrepositories.source.toolkit.fluxcd.io >/d
 retry 60 bash -c "! kubectl get namespace $ns >/dev/null 2>&1"
 assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "workloads stay"
 assert_fails "cluster role gone" kubectl get clusterrolebinding "cluster-reconciler-$ns"
+
+step "uninstall --keep-namespace"
+out=$("$eddy" install -n "$ns-keep" --components source-controller --timeout 2m)
+assert_contains "$out" "✔ install finished" "second install"
+out=$("$eddy" uninstall -n "$ns-keep" --keep-namespace --silent)
+assert_contains "$out" "✔ Deployment/$ns-keep/eddy deleted" "components deleted"
+assert_not_contains "$out" "Namespace/$ns-keep deleted" "namespace kept"
+assert_ok "the namespace stays" kubectl get namespace "$ns-keep"
+kubectl delete namespace "$ns-keep" --wait=false >/dev/null
 
 step "the CRDs back for the tests that follow"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
