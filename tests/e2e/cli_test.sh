@@ -501,6 +501,27 @@ rc=$?
 set -e
 assert_eq 2 "$rc" "diff exit status on error"
 
+step "tree recurses into the Kustomizations a Kustomization applies"
+mkdir -p "$work/nest" "$work/nest-apps"
+cat >"$work/nest/child.yaml" <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: child, namespace: $ns}
+spec: {interval: 10m, path: ./nest-apps, prune: true, sourceRef: {kind: GitRepository, name: cli}}
+YAML
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leaf, namespace: %s}\n' "$apps" >"$work/nest-apps/leaf.yaml"
+(cd "$work" && git add -A && git commit -qm nest && git push -q origin HEAD:main)
+"$eddy" reconcile source git cli -n "$ns" >/dev/null
+"$eddy" create kustomization nest -n "$ns" --source cli --path ./nest --interval 10m --export |
+    kubectl apply -f - >/dev/null
+assert_contains "$("$eddy" reconcile ks nest -n "$ns")" "✔ applied revision $(rev)" "parent applied"
+assert_contains "$("$eddy" reconcile ks child -n "$ns")" "✔ applied revision $(rev)" "child applied"
+assert_eq "Kustomization/$ns/nest
+└── Kustomization/$ns/child
+    └── ConfigMap/$apps/leaf" "$("$eddy" tree kustomization nest -n "$ns")" "nested tree"
+assert_eq "Kustomization/$ns/nest
+└── Kustomization/$ns/child" "$("$eddy" tree kustomization nest -n "$ns" --compact)" "nested --compact"
+
 step "image kinds: create, get, suspend, resume --wait=false (no image reconciler on this branch)"
 assert_fails "create image repository waits for a reconciler" "$eddy" create image repository podinfo \
     -n "$ns" --image ghcr.io/stefanprodan/podinfo --timeout 2s
