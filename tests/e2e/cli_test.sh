@@ -544,6 +544,29 @@ assert_contains "$out" "✔ image repository resumed" "resume --wait=false"
 assert_not_contains "$out" "waiting" "no wait"
 assert_eq false "$(kubectl -n "$ns" get imagerepository podinfo -o 'jsonpath={.spec.suspend}')" "resumed"
 assert_contains "$("$eddy" get all -n "$ns")" "imagerepository/podinfo" "get all has the image kinds"
+# reconcile image repository waits for the controller's answer. The image reflector is not on
+# this branch: a stand-in answers through the status subresource, as the controller would.
+requested() {
+    kubectl -n "$ns" get imagerepository podinfo \
+        -o 'jsonpath={.metadata.annotations.reconcile\.fluxcd\.io/requestedAt}'
+}
+old=$(requested)
+bg_start reconcile-image "$eddy" reconcile image repository podinfo -n "$ns" --timeout 30s
+retry 10 bash -c "[ \"\$(kubectl -n $ns get imagerepository podinfo -o 'jsonpath={.metadata.annotations.reconcile\.fluxcd\.io/requestedAt}')\" != '$old' ]"
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+kubectl -n "$ns" patch imagerepository podinfo --subresource=status --type=merge -p "{\"status\":{
+    \"observedGeneration\": $(kubectl -n "$ns" get imagerepository podinfo -o 'jsonpath={.metadata.generation}'),
+    \"lastHandledReconcileAt\": \"$(requested)\",
+    \"lastScanResult\": {\"tagCount\": 4, \"scanTime\": \"$now\"},
+    \"conditions\": [{\"type\": \"Ready\", \"status\": \"True\", \"reason\": \"Succeeded\",
+        \"message\": \"successful scan: found 4 tags\", \"lastTransitionTime\": \"$now\"}]}}" >/dev/null
+retry 10 grep -q "scan fetched" "$scratch/reconcile-image.log"
+out=$(cat "$scratch/reconcile-image.log")
+assert_contains "$out" "► annotating ImageRepository podinfo in $ns namespace" "annotating"
+assert_contains "$out" "✔ ImageRepository podinfo reconciliation completed" "completed"
+assert_contains "$out" "✔ scan fetched 4 tags" "flux's result line"
+assert_match "podinfo[[:space:]]+$now[[:space:]]+False[[:space:]]+True[[:space:]]+successful scan: found 4 tags" \
+    "$("$eddy" get images repository -n "$ns")" "LAST SCAN column"
 
 step "delete: confirmation, --silent"
 assert_fails "delete answered no" bash -c "echo n | '$eddy' delete ks broken -n '$ns'"
