@@ -389,8 +389,10 @@ ed_kube *ed_cli_connect(const ed_cli_global *g)
     ed_kube *kube = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
-        /* A request never outlives the command's --timeout. */
-        if (cfg->timeout_ms == 0 || cfg->timeout_ms > g->timeout_ms)
+        /* A request never outlives the command's --timeout (nor the client's 30 s). */
+        if (cfg->timeout_ms == 0)
+            cfg->timeout_ms = 30000;
+        if (cfg->timeout_ms > g->timeout_ms)
             cfg->timeout_ms = g->timeout_ms;
         ed_kube_new(cfg, &kube, &err);
     }
