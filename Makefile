@@ -7,7 +7,7 @@ COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 CC ?= gcc
 # Every library eddy's modules build on, all from Debian's -dev packages.
-PKGS := libgit2 yaml-0.1 libcurl openssl libpcre2-8 libmicrohttpd libarchive zlib
+PKGS := libgit2 yaml-0.1 libcurl openssl libpcre2-8 libmicrohttpd libarchive zlib gpgme
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 

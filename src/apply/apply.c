@@ -133,6 +133,7 @@ struct item {
     size_t index; /* position in the input, to keep the sort stable */
     bool checked; /* dry-run done */
     bool skip;    /* opted out */
+    bool held;    /* the caller asked to leave it alone this time */
     ed_doc *live; /* the live object, or NULL when it does not exist */
     ed_doc *dry;  /* the dry-run result */
 };
@@ -244,7 +245,7 @@ static int wait_stage(ed_kube *kube, struct item *items, size_t n, int stage, in
 {
     ed_apply_result r = {0};
     for (size_t i = 0; i < n; i++)
-        if (items[i].stage == stage && !items[i].skip)
+        if (items[i].stage == stage && !items[i].skip && !items[i].held)
             add_entry(&r, items[i].desired, ED_APPLY_CONFIGURED);
     int rc = r.n ? ed_apply_wait_healthy(kube, &r, timeout_ms, 200, err) : 0;
     for (size_t i = 0; i < r.n; i++) {
@@ -286,8 +287,18 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     }
     qsort(items, n, sizeof(*items), cmp_items);
 
+    /* Objects the caller holds back (drift in its grace period) are neither checked nor
+     * written, and stay in the change set as Unchanged. */
+    for (size_t i = 0; opts && opts->hold && i < n; i++) {
+        char *id = ed_apply_id(items[i].desired);
+        items[i].held = items[i].checked = opts->hold(id, opts->hold_user);
+        free(id);
+    }
+
     /* 1. Validate everything that can be validated before anything is written. */
     for (size_t i = 0; i < n; i++) {
+        if (items[i].held)
+            continue;
         rc = check_item(kube, &items[i], manager, err);
         if (rc == ED_ENOTFOUND && (set_provides(items, n, items[i].desired, true) ||
                                    set_provides(items, n, items[i].desired, false))) {
@@ -311,6 +322,10 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
             if (!it->checked && (rc = check_item(kube, it, manager, err)) != 0) {
                 ed_err_wrap(err, "%s dry-run failed", it->subject);
                 goto cleanup;
+            }
+            if (it->held) {
+                add_entry(res, it->desired, ED_APPLY_UNCHANGED);
+                continue;
             }
             if (it->skip) {
                 add_entry(res, it->desired, ED_APPLY_SKIPPED);

@@ -53,6 +53,11 @@ typedef struct ed_apply_result {
 typedef struct ed_apply_opts {
     const char *field_manager; /* NULL for "kustomize-controller" */
     int64_t wait_timeout_ms;   /* readiness wait after stages 1 and 2; 0 for 60 s */
+    /* When set and true for an object's inventory id, that object is left alone: no dry-run,
+     * no write, listed as Unchanged (the Kustomization controller holds drifted objects back
+     * during their grace period). */
+    bool (*hold)(const char *id, void *user);
+    void *hold_user;
 } ed_apply_opts;
 
 /* "Created", "Configured", ... as in Flux's change set and events. */

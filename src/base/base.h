@@ -153,6 +153,8 @@ void ed_log_init(ed_log_format format, ed_log_level min_level);
  * Thread-safe: a line is written with one write(2).
  */
 void ed_log(ed_log_level level, const char *msg, ...);
+/* True when messages of this level are written (to skip building costly ones). */
+bool ed_log_enabled(ed_log_level level);
 /* True when a key's value must never be logged. */
 bool ed_log_key_is_secret(const char *key);
 
@@ -162,6 +164,9 @@ bool ed_log_key_is_secret(const char *key);
 int64_t ed_time_mono_ms(void);
 /* t formatted as RFC 3339 in UTC ("2026-11-27T23:19:52Z"), as Kubernetes writes metav1.Time. */
 void ed_time_rfc3339(time_t t, char out[32]);
+/* Seconds since the epoch of an RFC 3339 time in UTC ("2026-11-28T02:30:00Z", fractional
+ * seconds ignored), or -1 when s is NULL or not one. */
+time_t ed_time_parse_rfc3339(const char *s);
 /*
  * Parse a Go duration ("1m30s", "10m", "1h", "500ms", "1.5h"; units ns us µs ms s m h), the
  * format of Flux's interval and timeout fields, into milliseconds (sub-millisecond parts are

@@ -34,6 +34,11 @@ bool ed_log_key_is_secret(const char *key)
     return false;
 }
 
+bool ed_log_enabled(ed_log_level level)
+{
+    return level >= log_min;
+}
+
 static const char *level_name(ed_log_level level)
 {
     switch (level) {

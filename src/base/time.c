@@ -23,6 +23,13 @@ void ed_time_rfc3339(time_t t, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+time_t ed_time_parse_rfc3339(const char *s)
+{
+    struct tm tm = {0};
+    const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    return rest ? timegm(&tm) : (time_t)-1;
+}
+
 /* Units of a Go duration, in nanoseconds. Longest names first so "ms" wins over "m". */
 static const struct {
     const char *name;

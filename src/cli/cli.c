@@ -59,6 +59,8 @@ static const struct verb verbs[] = {
      "  --drift-grace-period D                wait D before healing drift (default 0s); a\n"
      "                                        Kustomization's eddy.dev/drift-grace-period\n"
      "                                        annotation overrides it\n"
+     "  --requeue-dependency D                retry a Kustomization whose dependencies are not\n"
+     "                                        ready after D (default 30s)\n"
      "\n"
      "Example:\n"
      "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"

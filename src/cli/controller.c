@@ -45,12 +45,14 @@ struct controller_opts {
     const char *storage_addr;
     const char *storage_adv_addr;
     int64_t drift_grace_ms;
+    int64_t requeue_dependency_ms;
 };
 
 struct controller_state {
     ed_kube *kube;
     ed_metrics *metrics;
-    volatile bool api_ok; /* the API server answered at least once */
+    volatile bool api_ok;   /* the API server answered at least once */
+    ed_kube_stats reported; /* the client's counters as /metrics last reported them */
 };
 
 static int healthz(ed_buf *out, const char **content_type, void *user)
@@ -72,6 +74,14 @@ static int metrics(ed_buf *out, const char **content_type, void *user)
 {
     struct controller_state *st = user;
     *content_type = "text/plain; version=0.0.4; charset=utf-8";
+    /* The API client's counters, brought up to date (the server answers one scrape at a time). */
+    ed_kube_stats now;
+    ed_kube_get_stats(st->kube, &now);
+    ed_metrics_counter_add(st->metrics, "eddy_kube_requests_total", NULL,
+                           (double)(now.requests - st->reported.requests));
+    ed_metrics_counter_add(st->metrics, "eddy_kube_connections_total", NULL,
+                           (double)(now.connections - st->reported.connections));
+    st->reported = now;
     return ed_metrics_render(st->metrics, out) == 0 ? 200 : 500;
 }
 
@@ -125,6 +135,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_STORAGE_ADDR,
         F_STORAGE_ADV,
         F_DRIFT_GRACE,
+        F_REQUEUE_DEPENDENCY,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -148,6 +159,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"storage-addr", required_argument, NULL, F_STORAGE_ADDR},
         {"storage-adv-addr", required_argument, NULL, F_STORAGE_ADV},
         {"drift-grace-period", required_argument, NULL, F_DRIFT_GRACE},
+        {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -248,6 +260,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             if (ed_duration_parse(optarg, &o->drift_grace_ms, &err) != 0 || o->drift_grace_ms < 0)
                 return usage_error("--%s takes a duration such as 5m, not \"%s\"", flag, optarg);
             break;
+        case F_REQUEUE_DEPENDENCY:
+            dur = &o->requeue_dependency_ms;
+            break;
         default:
             return usage_error("unknown or incomplete flag %s", argv[optind - 1]);
         }
@@ -269,6 +284,9 @@ struct reconcilers {
     ed_artifact_server *server;
     ed_gitrepo_controller *gitrepo;
     ed_ks_controller *kustomization;
+    ed_imagerepo_controller *imagerepo;
+    ed_imagepolicy_controller *imagepolicy;
+    ed_imageupdate_controller *imageupdate;
 };
 
 /* Open storage, serve artifacts, and register every reconciler with the manager. */
@@ -303,8 +321,24 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .metrics = ed_manager_metrics(m),
                                .store = r->store,
                                .workers = o->concurrent,
-                               .drift_grace_ms = o->drift_grace_ms};
+                               .drift_grace_ms = o->drift_grace_ms,
+                               .requeue_dependency_ms = o->requeue_dependency_ms};
     r->kustomization = ed_kustomization_register(m, &k);
+    ed_imagerepo_opts ir = {.kube = kube,
+                            .metrics = ed_manager_metrics(m),
+                            .storage_path = o->storage_path,
+                            .workers = o->concurrent};
+    r->imagerepo = ed_imagerepo_register(m, &ir);
+    ed_imagepolicy_opts ip = {.kube = kube,
+                              .metrics = ed_manager_metrics(m),
+                              .storage_path = o->storage_path,
+                              .workers = o->concurrent};
+    r->imagepolicy = ed_imagepolicy_register(m, &ip);
+    ed_imageupdate_opts iu = {.kube = kube,
+                              .metrics = ed_manager_metrics(m),
+                              .cache = r->cache,
+                              .workers = o->concurrent};
+    r->imageupdate = ed_imageupdate_register(m, &iu);
     char port[16];
     snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));
     ed_log(ED_LOG_INFO, "serving artifacts", "path", o->storage_path, "port", port, "advertised",
@@ -317,6 +351,9 @@ static void free_reconcilers(struct reconcilers *r)
     ed_artifact_server_stop(r->server);
     ed_gitrepo_free(r->gitrepo);
     ed_kustomization_free(r->kustomization);
+    ed_imagerepo_free(r->imagerepo);
+    ed_imagepolicy_free(r->imagepolicy);
+    ed_imageupdate_free(r->imageupdate);
     ed_artifact_store_free(r->store);
     ed_source_cache_free(r->cache);
 }
@@ -382,6 +419,11 @@ int ed_cli_controller(int argc, char **argv)
                         "Gauge of if the reporting system is master of the relevant lease, 0 "
                         "indicates backup, 1 indicates master. 'name' is the string used to "
                         "identify the lease. Please make sure to group by name.");
+    ed_metrics_describe(st.metrics, "eddy_kube_requests_total", ED_METRIC_COUNTER,
+                        "Requests the agent sent to the Kubernetes API server (watches and "
+                        "retries included).");
+    ed_metrics_describe(st.metrics, "eddy_kube_connections_total", ED_METRIC_COUNTER,
+                        "Connections the agent opened to the Kubernetes API server.");
     ed_metrics_describe(st.metrics, "eddy_build_info", ED_METRIC_GAUGE,
                         "The version of the running eddy.");
     ed_buf labels = ED_BUF_INIT(512);

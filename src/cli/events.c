@@ -46,12 +46,12 @@ static const char *last_seen(const ed_node *e)
 /* The age of an RFC3339 time as kubectl prints it: 45s, 3m12s, 25m, 5h, 3d. */
 static void age(const char *t, char *out, size_t cap)
 {
-    struct tm tm = {0};
-    if (!*t || !strptime(t, "%Y-%m-%dT%H:%M:%S", &tm)) {
+    time_t then = ed_time_parse_rfc3339(t);
+    if (then == (time_t)-1) {
         snprintf(out, cap, "<unknown>");
         return;
     }
-    long long s = (long long)(time(NULL) - timegm(&tm));
+    long long s = (long long)(time(NULL) - then);
     if (s < 0)
         s = 0;
     if (s < 120)

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #define NCOLS 6
@@ -61,9 +62,34 @@ static bool status_matches(const ed_node *o, const char *selector)
     return false;
 }
 
-/* The cells of obj's row; name is the NAME cell (the caller's buffer). */
-static void row_of(const ed_cli_kind *k, const ed_node *o, const char *name, const char **row)
+/* The MESSAGE cell of an object with eddy's Drifted condition: the Ready message, then the
+ * drift, with "reverting at <time>" told as "reverting in 4m12s". A new string. */
+static char *with_drift(const char *ready_msg, const char *drift)
 {
+    ed_buf b = ED_BUF_INIT(64 * 1024);
+    ed_buf_printf(&b, "%s%s", ready_msg && *ready_msg ? ready_msg : "",
+                  ready_msg && *ready_msg ? "; " : "");
+    const char *at = strstr(drift, "reverting at ");
+    time_t when = at ? ed_time_parse_rfc3339(at + strlen("reverting at ")) : (time_t)-1;
+    if (when != (time_t)-1) {
+        int64_t left = ((int64_t)when - (int64_t)time(NULL)) * 1000;
+        char d[32];
+        ed_duration_format(left > 0 ? left : 0, d);
+        ed_buf_printf(&b, "%.*sreverting in %s", (int)(at - drift), drift, d);
+    } else {
+        ed_buf_append_str(&b, drift);
+    }
+    char *s = ed_xstrdup(b.data);
+    ed_buf_free(&b);
+    return s;
+}
+
+/* The cells of obj's row; name is the NAME cell (the caller's buffer). *owned receives a
+ * string the caller frees (or NULL). */
+static void row_of(const ed_cli_kind *k, const ed_node *o, const char *name, const char **row,
+                   char **owned)
+{
+    *owned = NULL;
     bool suspended = false;
     ed_node_bool(ed_node_path(o, "/spec/suspend"), &suspended);
     const char *ready = ed_cli_cond(o, "Ready", "/status");
@@ -74,6 +100,10 @@ static void row_of(const ed_cli_kind *k, const ed_node *o, const char *name, con
     row[3] = suspended ? "True" : "False";
     row[4] = ready ? ready : "Unknown";
     row[5] = msg ? msg : "";
+    const char *drifted = ed_cli_cond(o, "Drifted", "/status");
+    const char *drift = ed_cli_cond(o, "Drifted", "/message");
+    if (drifted && strcmp(drifted, "True") == 0 && drift)
+        row[5] = *owned = with_drift(msg, drift);
     if (k == &ed_cli_imagepolicy) {
         const char *img = ed_node_path_str(o, "/status/latestRef/name");
         row[2] = img ? img : "";
@@ -90,8 +120,10 @@ static void add_row(ed_cli_table *t, const ed_cli_kind *k, const ed_node *o, boo
         for (char *p = shown; *p != '/'; p++)
             *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
     const char *row[NCOLS];
-    row_of(k, o, shown, row);
+    char *owned;
+    row_of(k, o, shown, row, &owned);
     ed_cli_table_row(t, row);
+    free(owned);
     free(shown);
 }
 

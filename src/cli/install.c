@@ -572,14 +572,6 @@ static int check_crds(ed_kube *kube)
     return rc;
 }
 
-/* Seconds since the epoch of an RFC3339 time ("2026-11-28T02:30:00.123456Z"), or -1. */
-static time_t parse_time(const char *s)
-{
-    struct tm tm = {0};
-    const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    return rest ? timegm(&tm) : (time_t)-1;
-}
-
 static int check_lease(ed_kube *kube, const char *ns, const char *name)
 {
     ed_doc *d = NULL;
@@ -593,7 +585,7 @@ static int check_lease(ed_kube *kube, const char *ns, const char *name)
     const char *holder = ed_node_path_str(l, "/spec/holderIdentity");
     int64_t duration = 0;
     ed_node_int(ed_node_path(l, "/spec/leaseDurationSeconds"), &duration);
-    time_t renewed = parse_time(ed_node_path_str(l, "/spec/renewTime"));
+    time_t renewed = ed_time_parse_rfc3339(ed_node_path_str(l, "/spec/renewTime"));
     time_t age = time(NULL) - renewed;
     int rc = 0;
     if (!holder || !*holder || renewed < 0) {

@@ -139,10 +139,28 @@ void ed_status_begin(ed_status_patch *sp, const ed_node *obj)
         ed_node_set(sp->doc, sp->status, "lastHandledReconcileAt", ed_node_new_str(sp->doc, req));
 }
 
+/* True when every field of the patch's status already has that value in obj's status. */
+static bool status_unchanged(const ed_node *patch_status, const ed_node *obj)
+{
+    const ed_node *live = ed_node_path(obj, "/status");
+    for (size_t i = 0; i < ed_node_len(patch_status); i++) {
+        const ed_node *have = ed_node_get(live, ed_node_key_at(patch_status, i));
+        if (!have || !ed_node_equal(have, ed_node_value_at(patch_status, i)))
+            return false;
+    }
+    return true;
+}
+
 int ed_status_commit(ed_status_patch *sp, ed_kube *kube, const char *api_version, const char *kind,
                      const ed_node *obj, const char *manager, const char *controller)
 {
     ed_node_set(sp->doc, sp->status, "conditions", sp->conditions);
+    if (status_unchanged(sp->status, obj)) {
+        /* A reconcile that changed nothing costs no write. */
+        ed_doc_free(sp->doc);
+        sp->doc = NULL;
+        return 0;
+    }
     ed_buf body = ED_BUF_INIT((size_t)16 << 20);
     ed_node_to_json(ed_doc_root(sp->doc), &body);
     ed_kube_opts o = {.subresource = "status", .field_manager = manager};

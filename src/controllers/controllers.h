@@ -3,8 +3,9 @@
  * controller, with one place that writes status on every exit.
  *
  * Built: GitRepository (gitrepository.c), Kustomization (kustomization.c: its core; see the
- * file for what is not built yet), and the status conditions helpers (conditions.c). Not built
- * yet: ImageRepository, ImagePolicy and ImageUpdateAutomation (issue #8).
+ * file for what is not built yet), the status conditions helpers (conditions.c), and the image
+ * automation: ImageRepository (imagerepository.c), ImagePolicy (imagepolicy.c) and
+ * ImageUpdateAutomation (imageupdate.c), with Secrets read by secrets.c.
  */
 #ifndef ED_CONTROLLERS_H
 #define ED_CONTROLLERS_H
@@ -40,8 +41,9 @@ typedef struct ed_status_patch {
 
 /* Start a status patch for obj; lastHandledReconcileAt is set from the requestedAt annotation. */
 void ed_status_begin(ed_status_patch *sp, const ed_node *obj);
-/* Send it (merge patch of the status subresource, field manager `manager`) and free it. An
- * object gone meanwhile is not an error. Failures are logged under `controller`. */
+/* Send it (merge patch of the status subresource, field manager `manager`) and free it; when
+ * every field it sets already has that value in obj's status, nothing is sent. An object gone
+ * meanwhile is not an error. Failures are logged under `controller`. */
 int ed_status_commit(ed_status_patch *sp, ed_kube *kube, const char *api_version, const char *kind,
                      const ed_node *obj, const char *manager, const char *controller);
 
@@ -66,6 +68,32 @@ bool ed_ctrl_has_finalizer(const ed_node *obj);
 int ed_ctrl_set_finalizer(ed_kube *kube, const char *api_version, const char *kind,
                           const ed_node *obj, bool present, ed_err *err);
 
+/* ---- Secrets ---- */
+
+/* A Secret's data, decoded: each value NUL-terminated (len excludes the NUL). */
+typedef struct ed_ctrl_secret {
+    ed_source_secret_entry *entries;
+    size_t n;
+    char **keys;
+} ed_ctrl_secret;
+
+/* Read Secret ns/name and decode its data into *out (clear with ed_ctrl_secret_clear, which
+ * wipes the values). Errors: the API's (ED_ENOTFOUND ...), ED_EINVALID for bad base64; the
+ * message names the Secret, never a value. */
+int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl_secret *out,
+                        ed_err *err);
+/* The value of key (borrowed), or NULL; *len (may be NULL) gets its length. */
+const char *ed_ctrl_secret_value(const ed_ctrl_secret *s, const char *key, size_t *len);
+void ed_ctrl_secret_clear(ed_ctrl_secret *s);
+
+/* ---- small shared helpers ---- */
+/* Record an Event (Action "Reconcile") about obj from controller (the reporting controller,
+ * e.g. "image-reflector-controller"); annotations as ed_kube_event's, or NULL. Failures are
+ * logged. */
+void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *controller,
+                          const char *type, const char *reason, const char *note,
+                          const char *const *annotations);
+
 /* ---- GitRepository ---- */
 
 typedef struct ed_gitrepo_controller ed_gitrepo_controller;
@@ -89,17 +117,70 @@ typedef struct ed_ks_controller ed_ks_controller;
 
 /* The eddy-specific annotation that sets a Kustomization's drift grace period ("5m"). */
 #define ED_DRIFT_GRACE_ANNOTATION "eddy.dev/drift-grace-period"
+/* The eddy-specific annotation that selects what happens to drift: "heal" (the default) or
+ * "detect-only" (report it in an event and the Drifted condition, never revert it; a new
+ * revision from Git still applies). */
+#define ED_DRIFT_MODE_ANNOTATION "eddy.dev/drift-mode"
 
 typedef struct ed_ks_controller_opts {
     ed_kube *kube;            /* borrowed */
     ed_metrics *metrics;      /* borrowed, or NULL */
     ed_artifact_store *store; /* borrowed: artifacts are read from it in-process */
     int workers;
-    int64_t drift_grace_ms; /* wait this long before healing drift (0: at once) */
+    int64_t drift_grace_ms;        /* wait this long before healing drift (0: at once) */
+    int64_t requeue_dependency_ms; /* --requeue-dependency: retry after a dependency was not
+                                      ready (0: Flux's 30 s) */
 } ed_ks_controller_opts;
 
 /* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */
 ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controller_opts *opts);
 void ed_kustomization_free(ed_ks_controller *c);
+
+/* ---- ImageRepository ---- */
+
+typedef struct ed_imagerepo_controller ed_imagerepo_controller;
+
+typedef struct ed_imagerepo_opts {
+    ed_kube *kube;            /* borrowed */
+    ed_metrics *metrics;      /* borrowed, or NULL */
+    const char *storage_path; /* borrowed: tags go to <storage>/imagerepository/<ns>/<name> */
+    int workers;
+} ed_imagerepo_opts;
+
+/* Register the ImageRepository reconciler (tag scans) with the manager. */
+ed_imagerepo_controller *ed_imagerepo_register(ed_manager *m, const ed_imagerepo_opts *opts);
+void ed_imagerepo_free(ed_imagerepo_controller *c);
+
+/* ---- ImagePolicy ---- */
+
+typedef struct ed_imagepolicy_controller ed_imagepolicy_controller;
+
+typedef struct ed_imagepolicy_opts {
+    ed_kube *kube;            /* borrowed */
+    ed_metrics *metrics;      /* borrowed, or NULL */
+    const char *storage_path; /* borrowed: where the ImageRepository reconciler keeps tags */
+    int workers;
+} ed_imagepolicy_opts;
+
+/* Register the ImagePolicy reconciler (and its watch of ImageRepositories, which re-evaluates
+ * a policy as soon as its repository's scan changes). */
+ed_imagepolicy_controller *ed_imagepolicy_register(ed_manager *m, const ed_imagepolicy_opts *opts);
+void ed_imagepolicy_free(ed_imagepolicy_controller *c);
+
+/* ---- ImageUpdateAutomation ---- */
+
+typedef struct ed_imageupdate_controller ed_imageupdate_controller;
+
+typedef struct ed_imageupdate_opts {
+    ed_kube *kube;          /* borrowed */
+    ed_metrics *metrics;    /* borrowed, or NULL */
+    ed_source_cache *cache; /* borrowed: the Git cache the checkout comes from */
+    int workers;
+} ed_imageupdate_opts;
+
+/* Register the ImageUpdateAutomation reconciler (and its watch of ImagePolicies, which runs the
+ * automations of a namespace as soon as one of its policies changes). */
+ed_imageupdate_controller *ed_imageupdate_register(ed_manager *m, const ed_imageupdate_opts *opts);
+void ed_imageupdate_free(ed_imageupdate_controller *c);
 
 #endif

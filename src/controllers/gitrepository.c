@@ -4,18 +4,27 @@
  *
  *   1. read the object; on deletion remove its artifacts and the finalizer, and stop;
  *   2. add the finalizer finalizers.fluxcd.io; a suspended object is left alone;
- *   3. read spec.secretRef's Secret;
- *   4. fetch: the persistent cache lists the remote's refs and fetches only what it lacks;
- *   5. artifact: when the revision (or spec.ignore) changed, or the file is gone, check out,
- *      archive deterministically and store it under gitrepository/<ns>/<name>/<sha>.tar.gz;
- *   6. status, written in one place on every exit: artifact, conditions Ready /
- *      ArtifactInStorage / FetchFailed / Reconciling with Flux's reasons, observedGeneration,
- *      observedIgnore, lastHandledReconcileAt; and an Event (NewArtifact, or a warning).
+ *   3. read spec.secretRef's and spec.proxySecretRef's Secrets;
+ *   4. includes: every spec.include names a GitRepository of the namespace that must have an
+ *      artifact (else IncludeUnavailable, reason NotFound or NoArtifact, and a retry in 30 s);
+ *   5. fetch: the persistent cache lists the remote's refs and fetches only what it lacks;
+ *   6. artifact: when the revision, or anything that shapes the tree (spec.ignore, include,
+ *      sparseCheckout, recurseSubmodules, an included artifact's digest) changed, or the file is
+ *      gone: check out, copy the included artifacts in (fromPath -> toPath), archive
+ *      deterministically and store it under gitrepository/<ns>/<name>/<sha>.tar.gz. The
+ *      revision stays this repository's commit, as Flux's;
+ *   7. status, written in one place on every exit: artifact, includedArtifacts, the observed*
+ *      fields, conditions Ready / ArtifactInStorage / FetchFailed / IncludeUnavailable /
+ *      StorageOperationFailed / Reconciling with Flux's reasons, observedGeneration,
+ *      lastHandledReconcileAt; and an Event (NewArtifact, or a warning).
  *
+ * A GitRepository whose artifact changes queues every GitRepository of its namespace that
+ * includes it and recorded another digest for it (Flux's watch on included repositories).
  * Success requeues after spec.interval; failure returns an error so the key backs off.
  */
 #include "controllers.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,16 +35,38 @@
 #define KIND        "GitRepository"
 #define MANAGER     "source-controller"
 
+/* Flux's --requeue-dependency: how soon an includer looks again for a missing include. */
+#define REQUEUE_DEPENDENCY_MS 30000
+
 struct ed_gitrepo_controller {
     ed_gitrepo_opts o;
+    ed_informer *self; /* the GitRepository cache, to find the includers of a repository */
+    ed_queue *queue;
 };
 
 /* What one reconcile found, for the status and the event. */
 struct outcome {
     bool ok;
+    const char *cond;   /* on failure, the negative condition that says why (FetchFailed) */
     const char *reason; /* Flux's reason */
     char message[ED_ERR_MSG_MAX * 3];
     bool new_artifact;
+    int64_t requeue_ms; /* on failure: retry after this long without an error (0: back off) */
+    enum {
+        VERIFY_UNTOUCHED,
+        VERIFY_NONE,
+        VERIFY_OK,
+        VERIFY_FAILED
+    } verify;
+    char verify_message[1024]; /* SourceVerified's message when VERIFY_OK */
+    const char *verify_mode;   /* spec.verify.mode, normalised ("head" is "HEAD") */
+};
+
+/* The artifacts of the included repositories, in spec.include order. */
+struct includes {
+    size_t n;
+    ed_doc *doc;     /* a sequence of copies of their status.artifact */
+    char **archives; /* their files in the store */
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -109,10 +140,26 @@ static const char *fetch_reason(int code)
                                  : "GitOperationFailed";
 }
 
-/* Phase 6: write status (merge patch of the status subresource) from the outcome. */
-static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const struct outcome *out,
-                        const ed_node *artifact)
+/* The observed* fields: the spec fields the stored artifact was built with. */
+static void set_observed(ed_doc *d, ed_node *status, const ed_node *obj)
 {
+    static const char *const fields[][2] = {{"ignore", "observedIgnore"},
+                                            {"include", "observedInclude"},
+                                            {"sparseCheckout", "observedSparseCheckout"},
+                                            {"recurseSubmodules", "observedRecurseSubmodules"}};
+    const ed_node *spec = ed_node_get(obj, "spec");
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const ed_node *v = ed_node_get(spec, fields[i][0]);
+        ed_node_set(d, status, fields[i][1], v ? ed_node_copy(d, v) : ed_node_new_null(d));
+    }
+}
+
+/* Phase 7: write status (merge patch of the status subresource) from the outcome. */
+static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const struct outcome *out,
+                        const ed_node *artifact, const struct includes *inc)
+{
+    static const char *const negative[] = {"FetchFailed", "IncludeUnavailable",
+                                           "StorageOperationFailed"};
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
     ed_status_patch sp;
     ed_status_begin(&sp, obj);
@@ -121,18 +168,33 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
         ed_cond_set(d, sp.conditions, "Ready", "True", "Succeeded", out->message, sp.generation);
         ed_cond_set(d, sp.conditions, "ArtifactInStorage", "True", "Succeeded", out->message,
                     sp.generation);
-        ed_cond_remove(sp.conditions, "FetchFailed");
+        for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
+            ed_cond_remove(sp.conditions, negative[i]);
         ed_cond_remove(sp.conditions, "Reconciling");
         ed_cond_remove(sp.conditions, "Stalled");
         ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
-        const char *ignore = str_at(obj, "/spec/ignore");
-        ed_node_set(d, sp.status, "observedIgnore",
-                    ignore ? ed_node_new_str(d, ignore) : ed_node_new_null(d));
+        set_observed(d, sp.status, obj);
+        ed_node_set(d, sp.status, "includedArtifacts",
+                    inc && inc->n ? ed_node_copy(d, ed_doc_root(inc->doc)) : ed_node_new_null(d));
     } else {
-        ed_cond_set(d, sp.conditions, "FetchFailed", "True", out->reason, out->message,
-                    sp.generation);
+        /* One negative condition at a time says why: the others are from earlier failures. */
+        for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
+            if (strcmp(negative[i], out->cond) != 0)
+                ed_cond_remove(sp.conditions, negative[i]);
+        ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message, sp.generation);
         ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
         ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", out->message,
+                    sp.generation);
+    }
+    if (out->verify == VERIFY_NONE) {
+        ed_cond_remove(sp.conditions, "SourceVerified");
+        ed_node_set(d, sp.status, "sourceVerificationMode", ed_node_new_null(d));
+    } else if (out->verify == VERIFY_OK) {
+        ed_cond_set(d, sp.conditions, "SourceVerified", "True", "Succeeded", out->verify_message,
+                    sp.generation);
+        ed_node_set(d, sp.status, "sourceVerificationMode", ed_node_new_str(d, out->verify_mode));
+    } else if (out->verify == VERIFY_FAILED) {
+        ed_cond_set(d, sp.conditions, "SourceVerified", "False", out->reason, out->message,
                     sp.generation);
     }
     if (artifact)
@@ -153,17 +215,296 @@ static int finalize(ed_gitrepo_controller *c, const ed_node *obj, ed_err *err)
     return rc == ED_ENOTFOUND ? 0 : rc;
 }
 
+/* Read the Secret ns/name into entries (*n of them). On failure out says why. */
+static int read_secret(ed_gitrepo_controller *c, const char *ns, const char *name, ed_doc **doc,
+                       ed_source_secret_entry **entries, char ***bufs, int *n, struct outcome *out)
+{
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_get(c->o.kube, "v1", "Secret", ns, name, doc, &err);
+    if (rc) {
+        out->reason = "AuthenticationFailed";
+        snprintf(out->message, sizeof(out->message), "failed to get secret '%s/%s': %s", ns, name,
+                 err.msg);
+        return rc;
+    }
+    *n = secret_entries(ed_doc_root(*doc), entries, bufs);
+    if (*n < 0) {
+        out->reason = "AuthenticationFailed";
+        snprintf(out->message, sizeof(out->message), "secret '%s/%s' holds invalid data", ns, name);
+        return ED_EINVALID;
+    }
+    return 0;
+}
+
+static void includes_free(struct includes *inc)
+{
+    for (size_t i = 0; i < inc->n; i++)
+        free(inc->archives[i]);
+    free(inc->archives);
+    ed_doc_free(inc->doc);
+    memset(inc, 0, sizeof(*inc));
+}
+
+/* Phase 4: the artifact of every included GitRepository, or out says which is missing. */
+static int read_includes(ed_gitrepo_controller *c, const ed_node *obj, const char *ns,
+                         struct includes *inc, struct outcome *out)
+{
+    const ed_node *list = ed_node_path(obj, "/spec/include");
+    size_t n = ed_node_len(list);
+    inc->doc = ed_doc_new();
+    ed_node *seq = ed_node_new_seq(inc->doc);
+    ed_doc_set_root(inc->doc, seq);
+    inc->archives = ed_xcalloc(n ? n : 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        const char *dep = str_at(ed_node_at(list, i), "/repository/name");
+        ed_doc *depdoc = NULL;
+        ed_err err = ED_ERR_INIT;
+        int rc =
+            dep ? ed_kube_get(c->o.kube, API_VERSION, KIND, ns, dep, &depdoc, &err)
+                : ed_err_set(&err, ED_EINVALID, "spec.include[%zu].repository.name is empty", i);
+        out->cond = "IncludeUnavailable";
+        out->requeue_ms = REQUEUE_DEPENDENCY_MS;
+        if (rc) {
+            out->reason = "NotFound";
+            snprintf(out->message, sizeof(out->message),
+                     "could not get resource for include '%s': %s", dep ? dep : "", err.msg);
+            return rc;
+        }
+        const ed_node *art = ed_node_path(ed_doc_root(depdoc), "/status/artifact");
+        const char *path = str_at(art, "/path");
+        if (!art || !path || !ed_artifact_store_has(c->o.store, path)) {
+            out->reason = "NoArtifact";
+            snprintf(out->message, sizeof(out->message), "no artifact available for include '%s'",
+                     dep);
+            ed_doc_free(depdoc);
+            return ED_ENOTFOUND;
+        }
+        ed_node_append(inc->doc, seq, ed_node_copy(inc->doc, art));
+        inc->archives[i] = ed_artifact_store_file(c->o.store, path);
+        inc->n = i + 1;
+        ed_doc_free(depdoc);
+    }
+    out->cond = "FetchFailed";
+    out->requeue_ms = 0;
+    return 0;
+}
+
+/* True when the stored artifact was built from revision with today's spec and includes. */
+static bool artifact_current(ed_gitrepo_controller *c, const ed_node *obj, const char *revision,
+                             const struct includes *inc)
+{
+    const ed_node *cur = ed_node_path(obj, "/status/artifact");
+    const char *cur_rev = str_at(cur, "/revision"), *cur_path = str_at(cur, "/path");
+    if (!cur_rev || strcmp(cur_rev, revision) != 0 || !cur_path ||
+        !ed_artifact_store_has(c->o.store, cur_path))
+        return false;
+    const ed_node *spec = ed_node_path(obj, "/spec"), *st = ed_node_path(obj, "/status");
+    static const char *const fields[][2] = {{"ignore", "observedIgnore"},
+                                            {"include", "observedInclude"},
+                                            {"sparseCheckout", "observedSparseCheckout"}};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const ed_node *want = ed_node_get(spec, fields[i][0]), *had = ed_node_get(st, fields[i][1]);
+        if (want && ed_node_kind_of(want) == ED_NODE_NULL)
+            want = NULL;
+        if (had && ed_node_kind_of(had) == ED_NODE_NULL)
+            had = NULL;
+        if (!ed_node_equal(want, had))
+            return false;
+    }
+    bool want_sub = false, had_sub = false;
+    ed_node_bool(ed_node_get(spec, "recurseSubmodules"), &want_sub);
+    ed_node_bool(ed_node_get(st, "observedRecurseSubmodules"), &had_sub);
+    if (want_sub != had_sub)
+        return false;
+    /* An included repository with a new artifact makes this one outdated. */
+    const ed_node *had_inc = ed_node_get(st, "includedArtifacts");
+    if (ed_node_len(had_inc) != inc->n)
+        return false;
+    for (size_t i = 0; i < inc->n; i++) {
+        const char *a = str_at(ed_node_at(had_inc, i), "/digest");
+        const char *b = str_at(ed_node_at(ed_doc_root(inc->doc), i), "/digest");
+        if (!a || !b || strcmp(a, b) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Phase 6: check out, copy the includes in, archive and store. *path and *url are new. */
+static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
+                          const ed_source_checkout_opts *co, const struct includes *inc,
+                          ed_source_artifact_info *info, char **path, char **url,
+                          struct outcome *out)
+{
+    const char *ns = str_at(obj, "/metadata/namespace"), *name = str_at(obj, "/metadata/name");
+    const char *tmpdir = ed_artifact_store_tmpdir(c->o.store);
+    char *dir = ed_xasprintf("%s/build-XXXXXX", tmpdir);
+    char *tar = ed_xasprintf("%s/%s.%d.%lld.tar.gz", tmpdir, co->commit, (int)getpid(),
+                             (long long)ed_time_mono_ms());
+    ed_err err = ED_ERR_INIT;
+    int rc = 0;
+    if (!mkdtemp(dir)) {
+        rc = ed_err_set(&err, ED_ERROR, "create temp dir: %s", strerror(errno));
+        out->cond = "StorageOperationFailed";
+        out->reason = "StorageOperationFailed";
+        snprintf(out->message, sizeof(out->message), "failed to create temp dir: %s", err.msg);
+        free(dir);
+        free(tar);
+        return rc;
+    }
+    rc = ed_source_git_checkout_with(c->o.cache, co, dir, &err);
+    if (rc) {
+        out->reason = "GitOperationFailed";
+        snprintf(out->message, sizeof(out->message), "failed to checkout: %s", err.msg);
+        goto cleanup;
+    }
+    const ed_node *list = ed_node_path(obj, "/spec/include");
+    for (size_t i = 0; i < inc->n && rc == 0; i++) {
+        const ed_node *item = ed_node_at(list, i);
+        const char *dep = str_at(item, "/repository/name"), *from = str_at(item, "/fromPath");
+        const char *to = str_at(item, "/toPath");
+        rc = ed_source_include_copy(inc->archives[i], from, to ? to : dep, dir, tmpdir, &err);
+        if (rc) {
+            out->cond = "IncludeUnavailable";
+            out->reason = "CopyFailure";
+            snprintf(out->message, sizeof(out->message),
+                     "failed to copy '%s' include from %s to %s: %s", dep, from ? from : "./",
+                     to ? to : dep, err.msg);
+        }
+    }
+    if (rc)
+        goto cleanup;
+    char file[64];
+    snprintf(file, sizeof(file), "%s.tar.gz", co->commit);
+    rc = ed_source_archive_create(dir, tar, info, &err);
+    if (!rc)
+        rc = ed_artifact_store_put(c->o.store, KIND, ns, name, file, tar, 2, path, url, &err);
+    if (rc) {
+        out->cond = "StorageOperationFailed";
+        out->reason = "StorageOperationFailed";
+        snprintf(out->message, sizeof(out->message), "failed to store artifact: %s", err.msg);
+    }
+cleanup:
+    unlink(tar);
+    ed_path_remove_tree(dir);
+    free(dir);
+    free(tar);
+    return rc;
+}
+
+/* The artifact node for a new file. */
+static ed_doc *artifact_doc(const ed_source_artifact_info *info, const char *path, const char *url,
+                            const char *revision)
+{
+    ed_doc *doc = ed_doc_new();
+    ed_node *a = ed_node_new_map(doc);
+    ed_doc_set_root(doc, a);
+    char now[32];
+    ed_time_rfc3339(time(NULL), now);
+    ed_node_set(doc, a, "digest", ed_node_new_str(doc, info->digest));
+    ed_node_set(doc, a, "lastUpdateTime", ed_node_new_str(doc, now));
+    ed_node_set(doc, a, "path", ed_node_new_str(doc, path));
+    ed_node_set(doc, a, "revision", ed_node_new_str(doc, revision));
+    ed_node_set(doc, a, "size", ed_node_new_int(doc, info->size));
+    ed_node_set(doc, a, "url", ed_node_new_str(doc, url));
+    return doc;
+}
+
+/* spec.sparseCheckout as strings (borrowed from obj); *n gets the count. */
+static const char **sparse_list(const ed_node *obj, size_t *n)
+{
+    const ed_node *list = ed_node_path(obj, "/spec/sparseCheckout");
+    *n = ed_node_len(list);
+    const char **out = ed_xcalloc(*n ? *n : 1, sizeof(char *));
+    for (size_t i = 0; i < *n; i++)
+        out[i] = ed_node_str(ed_node_at(list, i)) ? ed_node_str(ed_node_at(list, i)) : "";
+    return out;
+}
+
+/* The tag the commit was fetched through ("refs/tags/<name>", new string), or NULL: a tag or
+ * semver ref, unless a commit or a full ref name takes precedence. */
+static char *fetched_tag_ref(const ed_node *obj, const char *revision)
+{
+    if (str_at(obj, "/spec/ref/commit") || str_at(obj, "/spec/ref/name"))
+        return NULL;
+    if (str_at(obj, "/spec/ref/semver")) {
+        const char *at = strstr(revision, "@sha1:");
+        return at ? ed_xasprintf("refs/tags/%.*s", (int)(at - revision), revision) : NULL;
+    }
+    const char *tag = str_at(obj, "/spec/ref/tag");
+    return tag ? ed_xasprintf("refs/tags/%s", tag) : NULL;
+}
+
+/* Phase 5b: spec.verify. Skipped (the condition kept) when the artifact is current and was
+ * verified in this mode, as Flux re-verifies only what it has not verified yet. */
+static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const char *url,
+                         const ed_source_git_result *res, bool current, struct outcome *out)
+{
+    if (!ed_node_path(obj, "/spec/verify")) {
+        out->verify = VERIFY_NONE;
+        return 0;
+    }
+    const char *mode = str_at(obj, "/spec/verify/mode");
+    out->verify_mode = !mode || strcasecmp(mode, "head") == 0 ? "HEAD" : mode;
+    const char *seen = str_at(obj, "/status/sourceVerificationMode");
+    const ed_node *conds = ed_node_path(obj, "/status/conditions");
+    if (current && seen && strcmp(seen, out->verify_mode) == 0 &&
+        ed_cond_status(conds, "SourceVerified") &&
+        strcmp(ed_cond_status(conds, "SourceVerified"), "True") == 0)
+        return 0;
+    const char *ns = str_at(obj, "/metadata/namespace");
+    const char *secret_name = str_at(obj, "/spec/verify/secretRef/name");
+    ed_doc *secretdoc = NULL;
+    ed_source_secret_entry *keys = NULL;
+    char **bufs = NULL;
+    int nkeys = 0;
+    ed_err err = ED_ERR_INIT;
+    int rc = secret_name ? ed_kube_get(c->o.kube, "v1", "Secret", ns, secret_name, &secretdoc, &err)
+                         : ed_err_set(&err, ED_EINVALID, "spec.verify.secretRef.name is empty");
+    if (rc == 0 && (nkeys = secret_entries(ed_doc_root(secretdoc), &keys, &bufs)) < 0)
+        rc = ed_err_set(&err, ED_EINVALID, "secret '%s/%s' holds invalid data", ns, secret_name);
+    ed_source_verify_result vr = {.reason = "VerificationError"};
+    if (rc) {
+        ed_err_wrap(&err, "PGP public keys secret error");
+    } else {
+        ed_source_verify_opts vo = {.url = url,
+                                    .commit = res->commit,
+                                    .head = strcmp(out->verify_mode, "Tag") != 0,
+                                    .tag = strcmp(out->verify_mode, "Tag") == 0 ||
+                                           strcmp(out->verify_mode, "TagAndHEAD") == 0,
+                                    .keys = keys,
+                                    .nkeys = (size_t)nkeys};
+        char *tag_ref = fetched_tag_ref(obj, res->revision);
+        vo.tag_ref = tag_ref;
+        rc = ed_source_git_verify(c->o.cache, &vo, &vr, &err);
+        free(tag_ref);
+    }
+    if (rc) {
+        out->verify = VERIFY_FAILED;
+        out->cond = "SourceVerified";
+        out->reason = vr.reason;
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+    } else {
+        out->verify = VERIFY_OK;
+        snprintf(out->verify_message, sizeof(out->verify_message), "%s", vr.message);
+    }
+    free_secret(keys, bufs, nkeys > 0 ? nkeys : 0);
+    ed_doc_free(secretdoc);
+    return rc;
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_gitrepo_controller *c = user;
     char ns[256];
     const char *name = ed_key_split(key, ns, sizeof(ns));
     ed_err err = ED_ERR_INIT;
-    ed_doc *objdoc = NULL, *secretdoc = NULL, *artdoc = NULL;
-    ed_source_secret_entry *secret = NULL;
-    char **secret_bufs = NULL;
-    int nsecret = 0;
-    struct outcome out = {.ok = false, .reason = "GitOperationFailed"};
+    ed_doc *objdoc = NULL, *secretdoc = NULL, *proxydoc = NULL, *artdoc = NULL;
+    ed_source_secret_entry *secret = NULL, *proxy = NULL;
+    char **secret_bufs = NULL, **proxy_bufs = NULL;
+    const char **sparse = NULL;
+    int nsecret = 0, nproxy = 0;
+    struct includes inc = {0};
+    struct outcome out = {.ok = false, .cond = "FetchFailed", .reason = "GitOperationFailed"};
     int rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
     if (rc == ED_ENOTFOUND)
         return 0; /* gone: nothing to do */
@@ -205,27 +546,21 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)
         interval = 60000; /* the CRD requires a valid interval; defensive only */
 
-    /* 3. Credentials. */
+    /* 3. Credentials and proxy. */
     const char *secret_name = str_at(obj, "/spec/secretRef/name");
-    if (secret_name) {
-        rc = ed_kube_get(c->o.kube, "v1", "Secret", ns, secret_name, &secretdoc, &err);
-        if (rc) {
-            out.reason = "AuthenticationFailed";
-            snprintf(out.message, sizeof(out.message), "failed to get secret '%s/%s': %s", ns,
-                     secret_name, err.msg);
-            goto status;
-        }
-        nsecret = secret_entries(ed_doc_root(secretdoc), &secret, &secret_bufs);
-        if (nsecret < 0) {
-            out.reason = "AuthenticationFailed";
-            snprintf(out.message, sizeof(out.message), "secret '%s/%s' holds invalid data", ns,
-                     secret_name);
-            rc = ED_EINVALID;
-            goto status;
-        }
-    }
+    if (secret_name && (rc = read_secret(c, ns, secret_name, &secretdoc, &secret, &secret_bufs,
+                                         &nsecret, &out)) != 0)
+        goto status;
+    const char *proxy_name = str_at(obj, "/spec/proxySecretRef/name");
+    if (proxy_name &&
+        (rc = read_secret(c, ns, proxy_name, &proxydoc, &proxy, &proxy_bufs, &nproxy, &out)) != 0)
+        goto status;
 
-    /* 4. Fetch. */
+    /* 4. Includes. */
+    if ((rc = read_includes(c, obj, ns, &inc, &out)) != 0)
+        goto status;
+
+    /* 5. Fetch. */
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = str_at(obj, "/spec/url");
     fo.ref.branch = str_at(obj, "/spec/ref/branch");
@@ -235,6 +570,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     fo.ref.commit = str_at(obj, "/spec/ref/commit");
     fo.secret = secret;
     fo.secret_len = nsecret > 0 ? (size_t)nsecret : 0;
+    fo.proxy = proxy;
+    fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
     ed_source_git_result res;
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);
     if (rc) {
@@ -244,49 +581,36 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto status;
     }
 
-    /* 5. Artifact: reuse the stored one when nothing that shapes it changed. */
-    const ed_node *cur = ed_node_path(obj, "/status/artifact");
-    const char *cur_rev = str_at(cur, "/revision"), *cur_path = str_at(cur, "/path");
-    const char *ignore = str_at(obj, "/spec/ignore");
-    const char *observed_ignore = str_at(obj, "/status/observedIgnore");
-    bool same_ignore = (!ignore && !observed_ignore) ||
-                       (ignore && observed_ignore && strcmp(ignore, observed_ignore) == 0);
-    if (cur_rev && strcmp(cur_rev, res.revision) == 0 && same_ignore && cur_path &&
-        ed_artifact_store_has(c->o.store, cur_path)) {
+    /* 5b. Signatures. */
+    bool current = artifact_current(c, obj, res.revision, &inc);
+    if ((rc = verify_source(c, obj, fo.url, &res, current, &out)) != 0)
+        goto status;
+
+    /* 6. Artifact: reuse the stored one when nothing that shapes it changed. */
+    if (current) {
         artdoc = ed_doc_new();
-        ed_doc_set_root(artdoc, ed_node_copy(artdoc, cur));
+        ed_doc_set_root(artdoc, ed_node_copy(artdoc, ed_node_path(obj, "/status/artifact")));
     } else {
-        char tmp[4096];
-        snprintf(tmp, sizeof(tmp), "%s/%s.%d.%lld.tar.gz", ed_artifact_store_tmpdir(c->o.store),
-                 res.commit, (int)getpid(), (long long)ed_time_mono_ms());
+        ed_source_checkout_opts co = ED_SOURCE_CHECKOUT_OPTS_INIT;
+        co.url = fo.url;
+        co.commit = res.commit;
+        co.ignore = str_at(obj, "/spec/ignore");
+        sparse = sparse_list(obj, &co.sparse_len);
+        co.sparse = sparse;
+        ed_node_bool(ed_node_path(obj, "/spec/recurseSubmodules"), &co.recurse_submodules);
+        co.secret = fo.secret;
+        co.secret_len = fo.secret_len;
+        co.proxy = fo.proxy;
+        co.proxy_len = fo.proxy_len;
         ed_source_artifact_info info;
-        rc = ed_source_git_artifact_build(c->o.cache, fo.url, res.commit, ignore, tmp, &info, &err);
         char *path = NULL, *url = NULL;
-        char file[64];
-        snprintf(file, sizeof(file), "%s.tar.gz", res.commit);
+        rc = build_artifact(c, obj, &co, &inc, &info, &path, &url, &out);
         if (!rc)
-            rc = ed_artifact_store_put(c->o.store, KIND, ns, name, file, tmp, 2, &path, &url, &err);
-        unlink(tmp);
-        if (rc) {
-            out.reason = "StorageOperationFailed";
-            snprintf(out.message, sizeof(out.message), "failed to store artifact: %s", err.msg);
-            free(path);
-            free(url);
-            goto status;
-        }
-        artdoc = ed_doc_new();
-        ed_node *a = ed_node_new_map(artdoc);
-        ed_doc_set_root(artdoc, a);
-        char now[32];
-        ed_time_rfc3339(time(NULL), now);
-        ed_node_set(artdoc, a, "digest", ed_node_new_str(artdoc, info.digest));
-        ed_node_set(artdoc, a, "lastUpdateTime", ed_node_new_str(artdoc, now));
-        ed_node_set(artdoc, a, "path", ed_node_new_str(artdoc, path));
-        ed_node_set(artdoc, a, "revision", ed_node_new_str(artdoc, res.revision));
-        ed_node_set(artdoc, a, "size", ed_node_new_int(artdoc, info.size));
-        ed_node_set(artdoc, a, "url", ed_node_new_str(artdoc, url));
+            artdoc = artifact_doc(&info, path, url, res.revision);
         free(path);
         free(url);
+        if (rc)
+            goto status;
         out.new_artifact = true;
     }
     out.ok = true;
@@ -295,8 +619,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     *requeue_after_ms = interval;
 
 status:
-    /* 6. One place writes status, and tells what happened. */
-    if (write_status(c, obj, &out, artdoc ? ed_doc_root(artdoc) : NULL) != 0 && out.ok)
+    /* 7. One place writes status, and tells what happened. */
+    if (write_status(c, obj, &out, artdoc ? ed_doc_root(artdoc) : NULL, &inc) != 0 && out.ok)
         rc = ED_ERETRY;
     if (out.ok && out.new_artifact)
         record_event(c, obj, "Normal", "NewArtifact", out.message,
@@ -306,18 +630,64 @@ status:
     if (!out.ok) {
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "gitrepository", "name", name,
                "namespace", ns, "error", out.message, NULL);
-        if (!rc)
+        if (out.requeue_ms > 0) {
+            /* Waiting for a dependency is not an error: look again later. */
+            *requeue_after_ms = out.requeue_ms;
+            rc = 0;
+        } else if (!rc) {
             rc = ED_ERROR;
+        }
     } else {
         ed_log(ED_LOG_INFO, out.message, "controller", "gitrepository", "name", name, "namespace",
                ns, NULL);
     }
 done:
     free_secret(secret, secret_bufs, nsecret > 0 ? nsecret : 0);
+    free_secret(proxy, proxy_bufs, nproxy > 0 ? nproxy : 0);
+    includes_free(&inc);
+    free(sparse);
     ed_doc_free(secretdoc);
+    ed_doc_free(proxydoc);
     ed_doc_free(artdoc);
     ed_doc_free(objdoc);
     return rc;
+}
+
+/* A GitRepository changed: queue the repositories of its namespace that include it and
+ * recorded another artifact for it than it has now. */
+static void on_change(ed_kube_event_type type, const ed_node *src, void *user)
+{
+    (void)type;
+    ed_gitrepo_controller *c = user;
+    const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
+    const char *digest = str_at(src, "/status/artifact/digest");
+    if (!sns || !sname || !digest)
+        return;
+    size_t n = 0;
+    char **keys = ed_informer_keys(c->self, &n);
+    for (size_t i = 0; i < n; i++) {
+        char ns[256];
+        const char *name = ed_key_split(keys[i], ns, sizeof(ns));
+        ed_doc *doc = strcmp(ns, sns) == 0 ? ed_informer_get(c->self, ns, name) : NULL;
+        const ed_node *r = doc ? ed_doc_root(doc) : NULL;
+        const ed_node *list = ed_node_path(r, "/spec/include");
+        const ed_node *had = ed_node_path(r, "/status/includedArtifacts");
+        bool queue = false;
+        for (size_t j = 0; r && j < ed_node_len(list); j++) {
+            const char *dep = str_at(ed_node_at(list, j), "/repository/name");
+            const char *seen = str_at(ed_node_at(had, j), "/digest");
+            if (dep && strcmp(dep, sname) == 0 && (!seen || strcmp(seen, digest) != 0))
+                queue = true;
+        }
+        if (queue) {
+            ed_log(ED_LOG_DEBUG, "queued by an included repository", "controller", "gitrepository",
+                   "key", keys[i], NULL);
+            ed_queue_add(c->queue, keys[i]);
+        }
+        ed_doc_free(doc);
+        free(keys[i]);
+    }
+    free(keys);
 }
 
 ed_gitrepo_controller *ed_gitrepo_register(ed_manager *m, const ed_gitrepo_opts *opts)
@@ -332,6 +702,9 @@ ed_gitrepo_controller *ed_gitrepo_register(ed_manager *m, const ed_gitrepo_opts 
                              .user = c,
                              .generation_changed_only = true};
     ed_manager_add(m, &def);
+    c->self = ed_manager_informer(m, API_VERSION, KIND);
+    c->queue = ed_manager_queue(m, "gitrepository");
+    ed_informer_add_handler(c->self, on_change, c);
     return c;
 }
 

@@ -30,7 +30,7 @@
  * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one
  * Warning event (DriftDetected) naming the object, the fields and the field manager.
  */
-#include "controllers.h"
+#include "ks_int.h"
 
 #include "../apply/apply.h"
 #include "../kustomize/kustomize.h"
@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define API_VERSION "kustomize.toolkit.fluxcd.io/v1"
@@ -55,8 +56,9 @@ struct drift_watch {
 
 struct ed_ks_controller {
     ed_ks_controller_opts o;
-    ed_informer *self; /* the Kustomization cache, to find users of a source */
-    ed_queue *queue;   /* our queue, fed from GitRepository changes and drift */
+    ed_informer *self;   /* the Kustomization cache, to find users of a source */
+    ed_informer *source; /* the GitRepository cache */
+    ed_queue *queue;     /* our queue, fed from GitRepository changes and drift */
     ed_manager *manager;
 
     pthread_mutex_t drift_lock;
@@ -66,6 +68,26 @@ struct ed_ks_controller {
     ed_strmap *fingerprints; /* object uid -> fingerprint of what eddy cares about (owned) */
     ed_strmap *drift_events; /* object uid -> monotonic ms of its last drift event (owned) */
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
+    ed_strmap *holds;        /* inventory id -> struct hold: drift left alone for now */
+    ed_strmap *memos;        /* "ns/name" -> struct memo: the last successful apply */
+};
+
+/* A drifted object left alone until `until` (monotonic ms; INT64_MAX in detect-only mode). */
+struct hold {
+    int64_t until;
+    char ks[512]; /* its Kustomization, "ns/name" */
+    char subject[300];
+};
+
+/* What the last successful apply of a Kustomization was made from. When a reconcile finds the
+ * same revision, generation and rendered objects, and no drift was seen since (dirty), the
+ * cluster provably holds what Git says: no dry-run and no write are needed. */
+struct memo {
+    char revision[300];
+    char digest[65];
+    int64_t generation;
+    uint64_t drifts;   /* drift seen on its objects, counted */
+    uint64_t clean_at; /* the count when the cluster last matched: dirty while they differ */
 };
 
 struct outcome {
@@ -75,6 +97,9 @@ struct outcome {
     const char *revision;
     ed_apply_result *changes; /* applied */
     ed_apply_result *pruned;
+    char drift[1024];    /* the Drifted condition's message, or "" */
+    const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
+    char health_message[ED_ERR_MSG_MAX * 2];
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -184,6 +209,15 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     int64_t gen = sp.generation;
     if (out->revision)
         ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
+    /* Healthy: only while wait or healthChecks ask for health (Flux). */
+    bool wait = false;
+    ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
+    if (out->healthy)
+        ed_cond_set(d, conds, "Healthy", out->healthy,
+                    strcmp(out->healthy, "True") == 0 ? "Succeeded" : "HealthCheckFailed",
+                    out->health_message, gen);
+    else if (!wait && ed_node_len(ed_node_path(obj, "/spec/healthChecks")) == 0)
+        ed_cond_remove(conds, "Healthy");
     if (out->ok) {
         ed_cond_set(d, conds, "Ready", "True", "ReconciliationSucceeded", out->message, gen);
         ed_cond_remove(conds, "Reconciling");
@@ -211,6 +245,11 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
         ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", out->message, gen);
     }
+    /* eddy's own condition (kstatus and Flux tools ignore types they do not know). */
+    if (out->drift[0])
+        ed_cond_set(d, conds, "Drifted", "True", "DriftDetected", out->drift, gen);
+    else
+        ed_cond_remove(conds, "Drifted");
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
                             "kustomization");
 }
@@ -252,6 +291,30 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
         ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
                err.msg, NULL);
     ed_buf_free(&note);
+}
+
+/* Flux's Normal event while dependencies are not ready. */
+static void dependency_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out,
+                             int64_t wait_ms)
+{
+    char d[32], note[128];
+    ed_duration_format(wait_ms, d);
+    snprintf(note, sizeof(note), "Dependencies do not meet ready condition, retrying in %s", d);
+    ed_log(ED_LOG_INFO, note, "controller", "kustomization", "name", str_at(obj, "/metadata/name"),
+           "namespace", str_at(obj, "/metadata/namespace"), "error", out->message, NULL);
+    const char *annotations[] = {"kustomize.toolkit.fluxcd.io/revision", out->revision, NULL};
+    ed_kube_event ev = ED_KUBE_EVENT_INIT;
+    ev.regarding = obj;
+    ev.type = "Normal";
+    ev.reason = out->reason;
+    ev.note = note;
+    ev.action = "Reconcile";
+    ev.reporting_controller = MANAGER;
+    ev.annotations = out->revision ? annotations : NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_event_record(c->o.kube, &ev, &err))
+        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
+               err.msg, NULL);
 }
 
 /* ---- finalizer and inventory ---- */
@@ -387,6 +450,105 @@ static int64_t grace_for(ed_ks_controller *c, const char *ns, const char *name, 
     return grace;
 }
 
+/* True when Kustomization ks (a cached copy, may be NULL) only reports drift. */
+static bool detect_only(const ed_doc *ks)
+{
+    const char *v =
+        ks ? ed_node_str(ed_node_get(ed_node_path(ed_doc_root(ks), "/metadata/annotations"),
+                                     ED_DRIFT_MODE_ANNOTATION))
+           : NULL;
+    return v && strcmp(v, "detect-only") == 0;
+}
+
+/* Hold obj (drifted) back until now + grace, unless a hold of the same episode runs already;
+ * mark its Kustomization's memo dirty. Called with drift_lock held. */
+static void hold_locked(ed_ks_controller *c, const ed_node *obj, const char *key, int64_t grace,
+                        bool forever)
+{
+    struct memo *m = ed_strmap_get(c->memos, key);
+    if (m)
+        m->drifts++;
+    if (grace <= 0 && !forever)
+        return;
+    char *id = ed_apply_id(obj);
+    int64_t now = ed_time_mono_ms();
+    struct hold *h = ed_strmap_get(c->holds, id);
+    if (!h || h->until <= now) {
+        if (!h) {
+            h = ed_xcalloc(1, sizeof(*h));
+            ed_strmap_put(c->holds, id, h);
+        }
+        h->until = forever ? INT64_MAX : now + grace;
+        snprintf(h->ks, sizeof(h->ks), "%s", key);
+        const char *kind = str_at(obj, "/kind"), *ons = str_at(obj, "/metadata/namespace");
+        snprintf(h->subject, sizeof(h->subject), "%s/%s%s%s", kind ? kind : "", ons ? ons : "",
+                 ons ? "/" : "", str_at(obj, "/metadata/name"));
+    }
+    free(id);
+}
+
+/* The apply engine's question: is this object held back now? */
+static bool is_held(const char *id, void *user)
+{
+    ed_ks_controller *c = user;
+    pthread_mutex_lock(&c->drift_lock);
+    struct hold *h = ed_strmap_get(c->holds, id);
+    bool held = h && h->until > ed_time_mono_ms();
+    pthread_mutex_unlock(&c->drift_lock);
+    return held;
+}
+
+/* Drop the holds of Kustomization key (a new revision applies everything), or only the
+ * expired ones (all == false). */
+static void release_holds(ed_ks_controller *c, const char *key, bool all)
+{
+    int64_t now = ed_time_mono_ms();
+    pthread_mutex_lock(&c->drift_lock);
+    size_t pos = 0, n = 0;
+    const char *id;
+    void *v;
+    char **drop = NULL;
+    while (ed_strmap_next(c->holds, &pos, &id, &v)) {
+        struct hold *h = v;
+        if (strcmp(h->ks, key) == 0 && (all || h->until <= now)) {
+            drop = ed_xrealloc(drop, (n + 1) * sizeof(*drop));
+            drop[n++] = ed_xstrdup(id);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(ed_strmap_del(c->holds, drop[i]));
+        free(drop[i]);
+    }
+    free(drop);
+    pthread_mutex_unlock(&c->drift_lock);
+}
+
+/* The active holds of Kustomization key: how many, the first subjects, and the earliest end. */
+static size_t active_holds(ed_ks_controller *c, const char *key, ed_buf *subjects, int64_t *until)
+{
+    int64_t now = ed_time_mono_ms();
+    size_t n = 0;
+    *until = INT64_MAX;
+    pthread_mutex_lock(&c->drift_lock);
+    size_t pos = 0;
+    const char *id;
+    void *v;
+    while (ed_strmap_next(c->holds, &pos, &id, &v)) {
+        struct hold *h = v;
+        if (strcmp(h->ks, key) != 0 || h->until <= now)
+            continue;
+        if (n < 3)
+            ed_buf_printf(subjects, "%s%s", n ? ", " : "", h->subject);
+        n++;
+        if (h->until < *until)
+            *until = h->until;
+    }
+    pthread_mutex_unlock(&c->drift_lock);
+    if (n > 3)
+        ed_buf_printf(subjects, " and %zu more", n - 3);
+    return n;
+}
+
 static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
 {
     ed_ks_controller *c = user;
@@ -439,16 +601,32 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
          * episode: the next drift of this object is announced again. */
         pthread_mutex_lock(&c->drift_lock);
         free(ed_strmap_del(c->drift_events, uid));
+        char *id = ed_apply_id(obj);
+        free(ed_strmap_del(c->holds, id));
+        free(id);
         pthread_mutex_unlock(&c->drift_lock);
         ed_buf_free(&paths);
         return; /* the reconcile that wrote it is running: no need to queue another */
     }
     ed_doc *ksdoc = NULL;
     int64_t grace = grace_for(c, ksns, ks, &ksdoc);
+    bool report_only = detect_only(ksdoc);
+    pthread_mutex_lock(&c->drift_lock);
+    hold_locked(c, obj, key, grace, report_only);
+    pthread_mutex_unlock(&c->drift_lock);
+    if (c->o.metrics) {
+        /* Every drift counts, announced or not: a steady rise shows something fighting eddy. */
+        ed_buf mlabels = ED_BUF_INIT(1024);
+        ed_metrics_labels(&mlabels, "kind", KIND, "name", ks, "namespace", ksns, NULL);
+        ed_metrics_counter_add(c->o.metrics, "eddy_drift_detected_total", mlabels.data, 1);
+        ed_buf_free(&mlabels);
+    }
     /* One event per drift episode (from the first change until eddy's revert), however often
      * someone keeps changing the object meanwhile: no event storm when something fights eddy.
      * Episodes that repeat with the same message add to one Event's series count. */
-    int64_t now = ed_time_mono_ms(), quiet = grace > 0 ? grace : 1000;
+    /* In detect-only mode drift is never reverted, so an episode never ends: repeat the news
+     * at most every five minutes. */
+    int64_t now = ed_time_mono_ms(), quiet = report_only ? 300000 : grace > 0 ? grace : 1000;
     pthread_mutex_lock(&c->drift_lock);
     int64_t *last = ed_strmap_get(c->drift_events, uid);
     bool announce = !last || now - *last >= quiet;
@@ -462,21 +640,28 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     pthread_mutex_unlock(&c->drift_lock);
     if (announce && ksdoc) {
         const char *kind = str_at(obj, "/kind"), *ons = str_at(obj, "/metadata/namespace");
-        char when[48] = "now";
-        if (grace > 0) {
-            char d[32];
-            ed_duration_format(grace, d);
-            snprintf(when, sizeof(when), "in %s", d);
+        bool deleted = type == ED_KUBE_DELETED;
+        char then[64];
+        if (report_only) {
+            snprintf(then, sizeof(then), "not %s (detect-only)",
+                     deleted ? "recreated" : "reverted");
+        } else {
+            char when[48] = "now";
+            if (grace > 0) {
+                char d[32];
+                ed_duration_format(grace, d);
+                snprintf(when, sizeof(when), "in %s", d);
+            }
+            snprintf(then, sizeof(then), "%s %s", deleted ? "recreating" : "reverting", when);
         }
         ed_buf note = ED_BUF_INIT(8192);
         ed_buf_printf(&note, "drift on %s/%s%s%s: ", kind ? kind : "", ons ? ons : "",
                       ons ? "/" : "", str_at(obj, "/metadata/name"));
-        if (type == ED_KUBE_DELETED)
-            ed_buf_printf(&note, "deleted, recreating %s", when);
+        if (deleted)
+            ed_buf_printf(&note, "deleted, %s", then);
         else
-            ed_buf_printf(&note, "%s changed by %s, reverting %s",
-                          paths.len ? paths.data : "fields", writer ? writer : "another manager",
-                          when);
+            ed_buf_printf(&note, "%s changed by %s, %s", paths.len ? paths.data : "fields",
+                          writer ? writer : "another manager", then);
         ed_kube_event ev = ED_KUBE_EVENT_INIT;
         ev.regarding = ed_doc_root(ksdoc);
         ev.type = "Warning";
@@ -494,10 +679,10 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     }
     ed_doc_free(ksdoc);
     ed_buf_free(&paths);
-    if (grace > 0)
-        ed_queue_add_after(c->queue, key, grace);
-    else
-        ed_queue_add(c->queue, key);
+    /* Now: the reconcile holds the object back and reports the drift in the Drifted
+     * condition (or, without a grace period, reverts it); it requeues itself for the end of
+     * the grace period. */
+    ed_queue_add(c->queue, key);
 }
 
 /* Make sure every kind in the change set is watched (an informer per kind, on the owner
@@ -550,6 +735,116 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
 
 /* ---- the reconcile ---- */
 
+/* True when obj's status says its last reconcile succeeded with this revision and generation
+ * (what a detect-only Kustomization trusts after a restart instead of applying again). */
+static bool adopt_last_apply(const ed_node *obj, const char *revision, int64_t gen)
+{
+    const char *applied = str_at(obj, "/status/lastAppliedRevision");
+    const char *ready = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
+    int64_t observed = -1;
+    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
+    return revision && applied && strcmp(applied, revision) == 0 && observed == gen && ready &&
+           strcmp(ready, "True") == 0;
+}
+
+/* A digest of the rendered objects, in order. */
+static void rendered_digest(ed_node *const *nodes, size_t n, char out[65])
+{
+    ed_buf b = ED_BUF_INIT((size_t)256 << 20);
+    for (size_t i = 0; i < n; i++) {
+        ed_node_to_json(nodes[i], &b);
+        ed_buf_append(&b, "\n", 1);
+    }
+    ed_sha256_hex(b.data ? b.data : "", b.len, out);
+    ed_buf_free(&b);
+}
+
+/* Compare this reconcile's input with the memo of key's last success. *same: the revision,
+ * generation and rendered objects are those of the last success; *clean: and no drift was seen
+ * since. *drifts receives the drift count now, for memo_store. */
+static void memo_check(ed_ks_controller *c, const char *key, const char *revision,
+                       const char *digest, int64_t gen, bool *same, bool *clean, uint64_t *drifts)
+{
+    pthread_mutex_lock(&c->drift_lock);
+    struct memo *m = ed_strmap_get(c->memos, key);
+    *same = m && revision && strcmp(m->revision, revision) == 0 && strcmp(m->digest, digest) == 0 &&
+            m->generation == gen;
+    *clean = *same && m->drifts == m->clean_at;
+    *drifts = m ? m->drifts : 0;
+    pthread_mutex_unlock(&c->drift_lock);
+}
+
+/* After a success: remember what was applied. The cluster matches it as of drift count
+ * `drifts`, unless drifted objects are still held back. */
+static void memo_store(ed_ks_controller *c, const char *key, const char *revision,
+                       const char *digest, int64_t gen, uint64_t drifts, bool holding)
+{
+    pthread_mutex_lock(&c->drift_lock);
+    struct memo *m = ed_strmap_get(c->memos, key);
+    bool fresh = !m;
+    if (fresh) {
+        m = ed_xcalloc(1, sizeof(*m));
+        ed_strmap_put(c->memos, key, m);
+    }
+    snprintf(m->revision, sizeof(m->revision), "%s", revision ? revision : "");
+    snprintf(m->digest, sizeof(m->digest), "%s", digest);
+    m->generation = gen;
+    if (fresh)
+        m->drifts = drifts;
+    m->clean_at = holding ? m->drifts - 1 : drifts;
+    pthread_mutex_unlock(&c->drift_lock);
+}
+
+static void memo_forget(ed_ks_controller *c, const char *key)
+{
+    pthread_mutex_lock(&c->drift_lock);
+    free(ed_strmap_del(c->memos, key));
+    pthread_mutex_unlock(&c->drift_lock);
+}
+
+/* The inventory as an all-Unchanged change set: what a reconcile with nothing to do reports. */
+static ed_apply_result *unchanged(const ed_apply_result *inventory)
+{
+    ed_apply_result *r = ed_xcalloc(1, sizeof(*r));
+    r->entries = ed_xcalloc(inventory->n ? inventory->n : 1, sizeof(*r->entries));
+    for (size_t i = 0; i < inventory->n; i++) {
+        const ed_apply_entry *e = &inventory->entries[i];
+        r->entries[r->n++] = (ed_apply_entry){ed_xstrdup(e->id), ed_xstrdup(e->version),
+                                              ed_xstrdup(e->subject), ED_APPLY_UNCHANGED, NULL};
+    }
+    return r;
+}
+
+/* Fill out->drift from the active holds of key; returns the ms until the earliest one ends
+ * (INT64_MAX when none ends). */
+static int64_t drift_report(ed_ks_controller *c, const char *key, bool report_only,
+                            struct outcome *out)
+{
+    ed_buf subjects = ED_BUF_INIT(4096);
+    int64_t until;
+    size_t n = active_holds(c, key, &subjects, &until);
+    int64_t left = INT64_MAX;
+    if (n == 0) {
+        out->drift[0] = '\0';
+    } else if (report_only || until == INT64_MAX) {
+        snprintf(out->drift, sizeof(out->drift),
+                 "drift on %zu object%s (%s), not reverted "
+                 "(detect-only)",
+                 n, n == 1 ? "" : "s", subjects.data);
+    } else {
+        left = until - ed_time_mono_ms();
+        if (left < 0)
+            left = 0;
+        /* An absolute time: the status is read later (eddy get says "in 4m12s" then). */
+        char at[32];
+        ed_time_rfc3339(time(NULL) + (time_t)((left + 999) / 1000), at);
+        snprintf(out->drift, sizeof(out->drift), "drift on %zu object%s (%s), reverting at %s", n,
+                 n == 1 ? "" : "s", subjects.data, at);
+    }
+    ed_buf_free(&subjects);
+    return left;
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_ks_controller *c = user;
@@ -565,9 +860,17 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 
     ed_log(ED_LOG_DEBUG, "reconciliation started", "controller", "kustomization", "name", name,
            "namespace", ns, NULL);
-    int rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
-    if (rc == ED_ENOTFOUND)
+    /* From the shared cache (a no-op reconcile costs no request); the API when it is not
+     * there yet. */
+    int rc = 0;
+    objdoc = ed_informer_get(c->self, ns, name);
+    if (!objdoc)
+        rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
+    if (rc == ED_ENOTFOUND) {
+        memo_forget(c, key);
+        release_holds(c, key, true);
         return 0;
+    }
     if (rc)
         return rc;
     ed_node *obj = ed_doc_root(objdoc);
@@ -597,7 +900,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     /* 2. Finalizer, suspension, interval. */
     if (!ed_ctrl_has_finalizer(obj)) {
         rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
-        goto done; /* the write queues us again */
+        if (rc)
+            goto done; /* a conflict: the change that caused it queues us again */
     }
     bool suspended = false;
     ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
@@ -632,8 +936,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = ED_EINVALID;
         goto status;
     }
-    rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns ? sns : ns,
-                     sname, &srcdoc, &err);
+    srcdoc = sname ? ed_informer_get(c->source, sns ? sns : ns, sname) : NULL;
+    if (!srcdoc)
+        rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns ? sns : ns,
+                         sname, &srcdoc, &err);
     const char *apath = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/path");
     out.revision = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/revision");
     archive = apath ? ed_artifact_store_file(c->o.store, apath) : NULL;
@@ -644,6 +950,17 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                  (long long)(retry / 1000));
         write_status(c, obj, &out);
         *requeue_after_ms = retry;
+        rc = 0;
+        goto done;
+    }
+    /* 3b. Dependencies (Flux checks them once the source has an artifact). */
+    if (ed_ks_dependencies_ready(c->self, obj, out.revision, &err)) {
+        int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
+        out.reason = "DependencyNotReady";
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        write_status(c, obj, &out);
+        dependency_event(c, obj, &out, wait_ms);
+        *requeue_after_ms = wait_ms;
         rc = 0;
         goto done;
     }
@@ -676,13 +993,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = ED_ENOTFOUND;
         goto status;
     }
-    ed_ks_options ko = ED_KS_OPTIONS_INIT;
-    ko.root = tmpdir;
     if ((rc = generate_kustomization(dir, &err)) == 0)
-        rc = ed_ks_build(dir, &ko, &objs, &nobjs, &err);
+        rc = ed_ks_render(c->o.kube, obj, dir, tmpdir, &objs, &nobjs, &out.reason, &err);
     if (rc) {
         out.reason = "BuildFailed";
-        snprintf(out.message, sizeof(out.message), "kustomize build failed: %s", err.msg);
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
     ed_node **nodes = ed_xcalloc(nobjs ? nobjs : 1, sizeof(ed_node *));
@@ -697,9 +1012,30 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         }
     }
 
-    /* 5. Apply, prune, health. */
-    ed_apply_opts ao = {.field_manager = MANAGER};
-    rc = ed_apply_all(c->o.kube, nodes, nobjs, &ao, &out.changes, &err);
+    /* 5. Apply, prune, health; or nothing, when the last success applied exactly this and
+     * no drift was seen since (in detect-only mode, drift does not count). */
+    char digest[65];
+    rendered_digest(nodes, nobjs, digest);
+    int64_t gen = 0;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    bool report_only = detect_only(objdoc), same, clean;
+    uint64_t drifts;
+    memo_check(c, key, out.revision, digest, gen, &same, &clean, &drifts);
+    if (!same && report_only && adopt_last_apply(obj, out.revision, gen)) {
+        /* Detect-only after a restart: what the status says was applied stays as it is. */
+        memo_store(c, key, out.revision, digest, gen, drifts, false);
+        same = clean = true;
+    }
+    /* A new revision (or spec) applies everything; the same one leaves held objects alone. */
+    release_holds(c, key, !same);
+    bool noop = same && (clean || report_only);
+    ed_apply_opts ao = {.field_manager = MANAGER, .hold = is_held, .hold_user = c};
+    if (noop) {
+        out.changes = unchanged(inventory);
+        prune = false;
+    } else {
+        rc = ed_apply_all(c->o.kube, nodes, nobjs, &ao, &out.changes, &err);
+    }
     free(nodes);
     /* Remember the versions this apply wrote, so their watch events are not taken for drift. */
     pthread_mutex_lock(&c->drift_lock);
@@ -721,22 +1057,25 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
             goto status;
         }
     }
-    bool wait = false;
-    ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
-    if (wait) {
-        ed_log(ED_LOG_DEBUG, "waiting for health", "controller", "kustomization", "name", name,
-               "namespace", ns, NULL);
-        rc = ed_apply_wait_healthy(c->o.kube, out.changes, timeout, 2000, &err);
-        if (rc) {
-            out.reason = "HealthCheckFailed";
-            snprintf(out.message, sizeof(out.message), "%s", err.msg);
-            goto status;
-        }
+    bool checked = false;
+    rc = ed_ks_check_health(c->o.kube, obj, out.changes, timeout, &checked, out.health_message,
+                            sizeof(out.health_message));
+    if (checked)
+        out.healthy = rc ? "False" : "True";
+    if (rc) {
+        out.reason = "HealthCheckFailed";
+        snprintf(out.message, sizeof(out.message), "%s", out.health_message);
+        goto status;
     }
     out.ok = true;
     snprintf(out.message, sizeof(out.message), "Applied revision: %s", out.revision);
     watch_kinds(c, out.changes);
     *requeue_after_ms = interval;
+    /* Drift held back: report it, and come back when its grace period ends. */
+    int64_t left = drift_report(c, key, report_only, &out);
+    if (left < *requeue_after_ms)
+        *requeue_after_ms = left + 50;
+    memo_store(c, key, out.revision, digest, gen, drifts, out.drift[0] != '\0');
 
 status:
     /* 6. Status and event, on every exit past the source. */
@@ -744,6 +1083,7 @@ status:
         rc = ED_ERETRY;
     record_event(c, obj, &out);
     if (!out.ok) {
+        memo_forget(c, key);
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "kustomization", "name", name,
                "namespace", ns, "revision", out.revision ? out.revision : "", "error", out.message,
                NULL);
@@ -766,6 +1106,14 @@ done:
     ed_doc_free(srcdoc);
     ed_doc_free(objdoc);
     return rc;
+}
+
+/* A Kustomization changed: when it is ready, queue those that depend on it. */
+static void on_self(ed_kube_event_type type, const ed_node *obj, void *user)
+{
+    ed_ks_controller *c = user;
+    if (type != ED_KUBE_DELETED)
+        ed_ks_queue_dependents(c->self, c->queue, obj);
 }
 
 /* A GitRepository changed: queue the Kustomizations that use it. */
@@ -809,6 +1157,12 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->fingerprints = ed_strmap_new();
     c->drift_events = ed_strmap_new();
     c->written = ed_strmap_new();
+    c->holds = ed_strmap_new();
+    c->memos = ed_strmap_new();
+    if (opts->metrics)
+        ed_metrics_describe(opts->metrics, "eddy_drift_detected_total", ED_METRIC_COUNTER,
+                            "Changes by others to objects a Kustomization applied (drift), "
+                            "counted whether or not they were announced.");
     ed_controller_def def = {.name = "kustomization",
                              .api_version = API_VERSION,
                              .kind = KIND,
@@ -819,8 +1173,9 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     ed_manager_add(m, &def);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     c->queue = ed_manager_queue(m, "kustomization");
-    ed_informer_add_handler(ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "GitRepository"),
-                            on_source, c);
+    c->source = ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "GitRepository");
+    ed_informer_add_handler(c->source, on_source, c);
+    ed_informer_add_handler(c->self, on_self, c);
     return c;
 }
 
@@ -848,6 +1203,13 @@ void ed_kustomization_free(ed_ks_controller *c)
     while (ed_strmap_next(c->written, &pos, &k, &v))
         free(v);
     ed_strmap_free(c->written);
+    ed_strmap *owned[] = {c->holds, c->memos};
+    for (size_t i = 0; i < 2; i++) {
+        pos = 0;
+        while (ed_strmap_next(owned[i], &pos, &k, &v))
+            free(v);
+        ed_strmap_free(owned[i]);
+    }
     pthread_mutex_destroy(&c->drift_lock);
     pthread_mutex_destroy(&c->watch_lock);
     free(c);

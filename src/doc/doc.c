@@ -52,6 +52,7 @@ ed_node *ed_doc_node_alloc(ed_doc *doc, ed_node_kind kind)
 {
     ed_node *n = ed_arena_alloc(doc->arena, sizeof(*n));
     n->kind = kind;
+    n->plain = false;
     return n;
 }
 
@@ -138,6 +139,7 @@ ed_node *ed_node_copy(ed_doc *dst, const ed_node *src)
         break;
     }
     n->line = src->line;
+    n->plain = src->plain;
     return n;
 }
 
@@ -151,6 +153,11 @@ const char *ed_node_kind_name(ed_node_kind kind)
     static const char *const names[] = {"null",   "boolean",  "integer", "number",
                                         "string", "sequence", "mapping"};
     return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
+}
+
+bool ed_node_str_plain(const ed_node *node)
+{
+    return node && node->kind == ED_NODE_STR && node->plain;
 }
 
 const char *ed_node_str(const ed_node *node)

@@ -103,6 +103,10 @@ ed_node *ed_node_get(const ed_node *map, const char *key);
 ed_node *ed_node_path(const ed_node *node, const char *path);
 /* ed_node_str(ed_node_path(node, path)). */
 const char *ed_node_path_str(const ed_node *node, const char *path);
+/* True when node is a string that was parsed from a plain scalar (not quoted, no tag, no
+ * block style): a text that YAML would type again if it changed (Flux's substitution needs it:
+ * `replicas: ${n}` becomes a number, `"${n}"` stays a string). False for built nodes. */
+bool ed_node_str_plain(const ed_node *node);
 /* Integer and boolean values: true and *out set when node has that type. */
 bool ed_node_int(const ed_node *node, int64_t *out);
 bool ed_node_bool(const ed_node *node, bool *out);

@@ -13,7 +13,8 @@ typedef struct ed_pair {
 
 struct ed_node {
     ed_node_kind kind;
-    int line; /* where a parsed node started, 1-based; 0 when built */
+    int line;   /* where a parsed node started, 1-based; 0 when built */
+    bool plain; /* a string written as a plain (unquoted, untagged) scalar */
     union {
         bool b;
         int64_t i;

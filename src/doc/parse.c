@@ -251,7 +251,9 @@ static ed_node *make_scalar(struct parse_state *st, ed_doc *doc, const yaml_even
         fail_at(st, m, "not JSON: unquoted value ", text);
         return NULL;
     }
-    return ed_node_new_strn(doc, text, len);
+    ed_node *n = ed_node_new_strn(doc, text, len);
+    n->plain = true;
+    return n;
 }
 
 static void remember_anchor(struct parse_state *st, const yaml_char_t *anchor, ed_node *node)

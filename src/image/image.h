@@ -7,7 +7,8 @@
  * Built too: the registry client (registry.c): an image reference's canonical name and the
  * tag listing of the OCI distribution API with Link pagination and Basic or Bearer-token auth.
  *
- * Not built yet (issue #8): the ImageRepository scan controller and in-place setter edits.
+ * Built too: a scan's helpers (scan.c: exclusionList, dockerconfigjson credentials, tags kept on
+ * disk), in-place setter edits (setters.c) and the commit message templates (template.c).
  */
 #ifndef ED_IMAGE_H
 #define ED_IMAGE_H
@@ -56,10 +57,15 @@ int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err);
 typedef struct ed_registry_opts {
     const char *username; /* credentials (from a dockerconfigjson Secret), or NULL */
     const char *password;
-    const char *ca_pem; /* extra CA for the registry's TLS, or NULL */
-    bool insecure;      /* plain HTTP (ImageRepository spec.insecure) */
-    int page_size;      /* tags per page; 0 for 1000 */
-    int64_t timeout_ms; /* per request; 0 for 60 s */
+    const char *ca_pem;   /* extra CA for the registry's TLS, or NULL */
+    const char *cert_pem; /* client certificate for mutual TLS (certSecretRef tls.crt), or NULL */
+    const char *key_pem;  /* its key (tls.key), or NULL */
+    bool insecure;        /* plain HTTP (ImageRepository spec.insecure) */
+    int page_size;        /* tags per page; 0 for 1000 */
+    int64_t timeout_ms;   /* per request; 0 for 60 s */
+    /* Out, or NULL: on HTTP 429, the wait the registry asked for with Retry-After (seconds,
+     * in ms; 0 when it gave none). Reset to 0 by each call. */
+    int64_t *retry_after_ms;
 } ed_registry_opts;
 
 /*
@@ -73,5 +79,124 @@ typedef struct ed_registry_opts {
 int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char ***tags, size_t *n,
                      ed_err *err);
 void ed_registry_tags_free(char **tags);
+
+#define ED_DIGEST_MAX 80
+
+/*
+ * The digest ("sha256:<hex>") of tag's manifest (or index), from a HEAD of the manifest and its
+ * Docker-Content-Digest header, with the same auth flow as ed_registry_tags. Errors as there,
+ * and ED_ERROR when the registry gives no digest.
+ */
+int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, const char *tag,
+                       char out[ED_DIGEST_MAX], ed_err *err);
+
+/* ---- setters: in-place edits of marked image fields ---- */
+
+/* A parsed `# {"$imagepolicy": "<ns>:<name>[:tag|:name|:digest]"}` marker. */
+typedef struct ed_setter_marker {
+    char ns[256];
+    char name[256];
+    char field[16];   /* "", "tag", "name" or "digest" */
+    char setter[600]; /* the marker's value as written ("flux-system:app:tag") */
+} ed_setter_marker;
+
+/* What a policy says the image is (strings borrowed). */
+typedef struct ed_setter_image {
+    const char *name;   /* "ghcr.io/org/app" */
+    const char *tag;    /* "1.2.0" */
+    const char *digest; /* "sha256:..." or NULL */
+} ed_setter_image;
+
+/*
+ * Look up policy ns/name: fill *out and return 0 to apply it; return 1 to leave the marker
+ * alone (a policy this automation does not select, or one without a latest image yet), or
+ * ED_ENOTFOUND when no such policy exists (an error naming the file and line).
+ */
+typedef int (*ed_setter_lookup_fn)(const char *ns, const char *name, ed_setter_image *out,
+                                   void *user);
+
+/* One value changed, with Flux's template fields: the file, the object (its document's
+ * apiVersion, kind, metadata.name and .namespace, each NULL when absent) and old/new values. */
+typedef struct ed_setter_change {
+    char *file;
+    char *api_version, *kind, *obj_name, *obj_namespace;
+    char *old_value, *new_value;
+    char *setter; /* the marker's value */
+    int line;     /* 1-based */
+    int doc_index;
+} ed_setter_change;
+
+typedef struct ed_setter_changes {
+    ed_setter_change *items;
+    size_t n;
+} ed_setter_changes;
+
+/*
+ * Apply the markers of one YAML file (data, len; file names it in messages and changes):
+ * out gets the whole new content, byte-identical to data except for the marked scalars whose
+ * value changed (quotes kept); each change is appended to *changes. Files without the token
+ * "$imagepolicy" come out unchanged. Errors (nothing appended then): ED_EINVALID (malformed
+ * marker, marker without a value, :digest without a reflected digest), ED_ENOTFOUND (a marker
+ * naming a policy that does not exist), ED_ETOOBIG (out's cap).
+ */
+int ed_setters_apply(const char *file, const char *data, size_t len, ed_setter_lookup_fn lookup,
+                     void *user, ed_buf *out, ed_setter_changes *changes, ed_err *err);
+void ed_setter_change_clear(ed_setter_change *c);
+void ed_setter_changes_free(ed_setter_changes *ch);
+
+/* ---- commit message templates ---- */
+
+/* What a messageTemplate sees (all borrowed). */
+typedef struct ed_template_data {
+    const char *automation_ns, *automation_name; /* .AutomationObject */
+    const ed_setter_changes *changes;            /* .Changed */
+    const char *const *values; /* .Values: "key", "value", ..., NULL (messageTemplateValues) */
+} ed_template_data;
+
+/*
+ * Render tmpl (the subset of Go's text/template described in template.c) over data into *out
+ * (a new string). Errors: ED_EINVALID naming the line and the construct that is unsupported or
+ * wrong (a function, a pipe, an unknown field, a missing end), ED_ETOOBIG past 1 MiB.
+ */
+int ed_template_render(const char *tmpl, const ed_template_data *data, char **out, ed_err *err);
+
+/* ---- ImageRepository scans ---- */
+
+/*
+ * Drop the tags (an array of n strings owned by the array, as ed_registry_tags gives) that match
+ * any of the regular expressions (spec.exclusionList): they are freed and the rest moved up;
+ * *n is updated. ED_EINVALID names the invalid pattern (the tags are untouched then).
+ */
+int ed_image_exclude(char **tags, size_t *n, const char *const *patterns, size_t npatterns,
+                     ed_err *err);
+
+/*
+ * The credentials for registry (host[:port]) in a dockerconfigjson document (the Secret's
+ * `.dockerconfigjson`): `auths` keys are matched by host (a scheme and path are ignored;
+ * docker.io, index.docker.io and registry-1.docker.io are one), and either username/password or
+ * auth (base64 "user:password") is read. *user and *password are new strings. Errors:
+ * ED_EINVALID (malformed), ED_ENOTFOUND (no entry for the host).
+ */
+int ed_image_docker_credentials(const char *config, size_t len, const char *registry, char **user,
+                                char **password, ed_err *err);
+
+/*
+ * Sort tags in reverse lexical order (the order of Flux's status.lastScanResult.latestTags)
+ * and write the revision of the list (sha256 hex of the sorted tags, one a line) to revision.
+ */
+void ed_image_tags_summary(char **tags, size_t n, char revision[65]);
+
+/*
+ * Keep a scan's tags on disk, not in etcd: `<storage>/imagerepository/<ns>/<name>/tags.txt`, one
+ * tag a line, written atomically. Errors: ED_EINVALID (a name with '/'), ED_ERROR (file system).
+ */
+int ed_image_tags_save(const char *storage, const char *ns, const char *name,
+                       const char *const *tags, size_t n, ed_err *err);
+/* Read them back: *tags as ed_registry_tags gives them (free with ed_registry_tags_free).
+ * Errors: ED_ENOTFOUND (never scanned), ED_ERROR. */
+int ed_image_tags_load(const char *storage, const char *ns, const char *name, char ***tags,
+                       size_t *n, ed_err *err);
+/* Remove an ImageRepository's stored tags (on deletion). */
+void ed_image_tags_remove(const char *storage, const char *ns, const char *name);
 
 #endif

@@ -68,7 +68,11 @@ struct reply {
     ed_buf body;
     char *challenge; /* WWW-Authenticate */
     char *next;      /* the Link rel="next" target */
+    char *digest;    /* Docker-Content-Digest */
     long retry_after_s;
+    /* Request settings, kept across reply_free: */
+    const char *accept; /* Accept header value, NULL for JSON */
+    bool head;          /* HEAD instead of GET */
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
@@ -108,6 +112,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
             r->next = ed_xstrndup(lt + 1, (size_t)(gt - lt - 1));
         }
         free(v);
+    } else if ((v = header_value(data, len, "Docker-Content-Digest"))) {
+        free(r->digest);
+        r->digest = v;
     } else if ((v = header_value(data, len, "Retry-After"))) {
         r->retry_after_s = strtol(v, NULL, 10);
         free(v);
@@ -117,10 +124,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 
 static void reply_free(struct reply *r)
 {
+    const char *accept = r->accept;
+    bool head = r->head;
     ed_buf_free(&r->body);
     free(r->challenge);
     free(r->next);
+    free(r->digest);
     memset(r, 0, sizeof(*r));
+    r->accept = accept;
+    r->head = head;
 }
 
 /* GET url with an optional Authorization header value; fills r. Returns the HTTP status, or
@@ -135,7 +147,9 @@ static long get(const char *url, const char *authorization, const char *userpwd_
         ed_err_set(err, ED_ERROR, "cannot create an HTTP request");
         return -1;
     }
-    struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+    char *accept = ed_xasprintf("Accept: %s", r->accept ? r->accept : "application/json");
+    struct curl_slist *headers = curl_slist_append(NULL, accept);
+    free(accept);
     if (authorization) {
         char *line = ed_xasprintf("Authorization: %s", authorization);
         headers = curl_slist_append(headers, line);
@@ -144,6 +158,8 @@ static long get(const char *url, const char *authorization, const char *userpwd_
     }
     char curl_msg[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_URL, url);
+    if (r->head)
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -161,6 +177,14 @@ static long get(const char *url, const char *authorization, const char *userpwd_
     if (o->ca_pem) {
         struct curl_blob ca = {(void *)o->ca_pem, strlen(o->ca_pem), CURL_BLOB_COPY};
         curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+    }
+    if (o->cert_pem && o->key_pem) {
+        struct curl_blob cert = {(void *)o->cert_pem, strlen(o->cert_pem), CURL_BLOB_COPY};
+        struct curl_blob key = {(void *)o->key_pem, strlen(o->key_pem), CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
     }
     CURLcode cc = curl_easy_perform(h);
     long status = -1;
@@ -259,6 +283,59 @@ void ed_registry_tags_free(char **tags)
     free(tags);
 }
 
+/* The answer to the registry's auth challenge, kept across the requests of one call. */
+struct session {
+    const ed_image_ref *ref;
+    const ed_registry_opts *o;
+    char *auth; /* the Authorization value that worked */
+    bool basic; /* the registry asked for Basic */
+};
+
+static void session_clear(struct session *s)
+{
+    if (s->auth) {
+        memset(s->auth, 0, strlen(s->auth));
+        free(s->auth);
+    }
+    s->auth = NULL;
+}
+
+/* GET (or HEAD) url, answering a 401 challenge once. Returns the HTTP status, or -1 with err
+ * set when no reply came or the challenge could not be answered. */
+static long session_get(struct session *s, const char *url, struct reply *r, ed_err *err)
+{
+    for (;;) {
+        long status =
+            get(url, s->auth, s->basic ? s->o->username : NULL, s->o->password, s->o, r, err);
+        if (status != 401 || s->auth || s->basic || !r->challenge)
+            return status;
+        if (strncasecmp(r->challenge, "Basic", 5) == 0 && s->o->username) {
+            s->basic = true;
+            continue;
+        }
+        if (strncasecmp(r->challenge, "Bearer", 6) != 0)
+            return status;
+        s->auth = bearer_token(r->challenge, s->ref, s->o, err);
+        if (!s->auth)
+            return -1;
+    }
+}
+
+/* The error code and message for a failed status. */
+static int status_error(const ed_image_ref *ref, long status, const struct reply *r,
+                        const ed_registry_opts *o, const char *what, ed_err *err)
+{
+    int code = status == 401 || status == 403   ? ED_EAUTH
+               : status == 404                  ? ED_ENOTFOUND
+               : status == 429 || status >= 500 ? ED_ERETRY
+                                                : ED_ERROR;
+    if (status == 429 && o->retry_after_ms)
+        *o->retry_after_ms = r->retry_after_s > 0 ? (int64_t)r->retry_after_s * 1000 : 0;
+    return ed_err_set(err, code, "%s: %s %s: HTTP %ld%s%s", ref->registry, what, ref->repository,
+                      status, code == ED_EAUTH ? " (authentication required or refused)" : "",
+                      status == 429 ? " (rate limited)" : "");
+}
+
 int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char ***tags, size_t *n,
                      ed_err *err)
 {
@@ -266,44 +343,24 @@ int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char
     const ed_registry_opts *o = opts ? opts : &none;
     *tags = NULL;
     *n = 0;
+    if (o->retry_after_ms)
+        *o->retry_after_ms = 0;
     const char *scheme = o->insecure ? "http" : "https";
     char *url = ed_xasprintf("%s://%s/v2/%s/tags/list?n=%d", scheme, ref->registry, ref->repository,
                              o->page_size > 0 ? o->page_size : 1000);
-    char *auth = NULL;  /* the Authorization value that worked */
-    bool basic = false; /* the registry asked for Basic */
+    struct session sess = {.ref = ref, .o = o};
     char **list = ed_xcalloc(1, sizeof(*list));
     size_t count = 0;
     int rc = 0;
     struct reply r = {0};
     while (url) {
-        long status = get(url, auth, basic ? o->username : NULL, o->password, o, &r, err);
-        if (status == 401 && !auth && !basic && r.challenge) {
-            /* Answer the challenge once, then ask again. */
-            if (strncasecmp(r.challenge, "Basic", 5) == 0 && o->username) {
-                basic = true;
-                continue;
-            }
-            if (strncasecmp(r.challenge, "Bearer", 6) == 0) {
-                auth = bearer_token(r.challenge, ref, o, err);
-                if (!auth) {
-                    rc = err ? err->code : ED_EAUTH;
-                    break;
-                }
-                continue;
-            }
-        }
+        long status = session_get(&sess, url, &r, err);
         if (status < 0) {
             rc = err ? err->code : ED_ERROR;
             break;
         }
         if (status != 200) {
-            int code = status == 401 || status == 403   ? ED_EAUTH
-                       : status == 404                  ? ED_ENOTFOUND
-                       : status == 429 || status >= 500 ? ED_ERETRY
-                                                        : ED_ERROR;
-            rc = ed_err_set(err, code, "%s: listing tags of %s: HTTP %ld%s", ref->registry,
-                            ref->repository, status,
-                            code == ED_EAUTH ? " (authentication required or refused)" : "");
+            rc = status_error(ref, status, &r, o, "listing tags of", err);
             break;
         }
         ed_doc *d = NULL;
@@ -338,10 +395,7 @@ int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char
     }
     reply_free(&r);
     free(url);
-    if (auth) {
-        memset(auth, 0, strlen(auth));
-        free(auth);
-    }
+    session_clear(&sess);
     if (rc) {
         ed_registry_tags_free(list);
         return rc;
@@ -349,4 +403,37 @@ int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char
     *tags = list;
     *n = count;
     return 0;
+}
+
+int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, const char *tag,
+                       char out[ED_DIGEST_MAX], ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    out[0] = '\0';
+    if (o->retry_after_ms)
+        *o->retry_after_ms = 0;
+    char *url = ed_xasprintf("%s://%s/v2/%s/manifests/%s", o->insecure ? "http" : "https",
+                             ref->registry, ref->repository, tag);
+    struct session sess = {.ref = ref, .o = o};
+    struct reply r = {.head = true,
+                      .accept = "application/vnd.oci.image.index.v1+json, "
+                                "application/vnd.oci.image.manifest.v1+json, "
+                                "application/vnd.docker.distribution.manifest.list.v2+json, "
+                                "application/vnd.docker.distribution.manifest.v2+json"};
+    int rc = 0;
+    long status = session_get(&sess, url, &r, err);
+    if (status < 0)
+        rc = err ? err->code : ED_ERROR;
+    else if (status != 200)
+        rc = status_error(ref, status, &r, o, "reading the manifest of", err);
+    else if (!r.digest || strncmp(r.digest, "sha256:", 7) != 0 || strlen(r.digest) >= ED_DIGEST_MAX)
+        rc = ed_err_set(err, ED_ERROR, "%s: no valid Docker-Content-Digest for %s:%s",
+                        ref->registry, ref->repository, tag);
+    else
+        snprintf(out, ED_DIGEST_MAX, "%s", r.digest);
+    reply_free(&r);
+    free(url);
+    session_clear(&sess);
+    return rc;
 }

@@ -243,7 +243,9 @@ static char *bearer_token(ed_kube *kube, ed_err *err, int *rc)
         *rc = ed_err_set(err, ED_EAUTH, "cannot read the token file %s", kube->cfg->token_file);
         goto out;
     }
-    if (!kube->file_token || st.st_mtime != kube->file_token_mtime ||
+    if (!kube->file_token || st.st_dev != kube->file_token_dev ||
+        st.st_ino != kube->file_token_ino || st.st_mtim.tv_sec != kube->file_token_mtime.tv_sec ||
+        st.st_mtim.tv_nsec != kube->file_token_mtime.tv_nsec ||
         st.st_size != kube->file_token_size) {
         FILE *f = fopen(kube->cfg->token_file, "r");
         char buf[16384];
@@ -259,13 +261,29 @@ static char *bearer_token(ed_kube *kube, ed_err *err, int *rc)
             buf[--n] = '\0';
         free(kube->file_token);
         kube->file_token = ed_xstrdup(buf);
-        kube->file_token_mtime = st.st_mtime;
+        kube->file_token_dev = st.st_dev;
+        kube->file_token_ino = st.st_ino;
+        kube->file_token_mtime = st.st_mtim;
         kube->file_token_size = st.st_size;
     }
     tok = ed_xstrdup(kube->file_token);
 out:
     pthread_mutex_unlock(&kube->token_lock);
     return tok;
+}
+
+/* Forget the token read from the token file, so the next request reads the file again (after a
+ * 401: the token may have been rotated within the same clock tick). True when there was one. */
+static bool token_file_invalidate(ed_kube *kube)
+{
+    if (kube->cfg->token || !kube->cfg->token_file)
+        return false;
+    pthread_mutex_lock(&kube->token_lock);
+    bool had = kube->file_token != NULL;
+    free(kube->file_token);
+    kube->file_token = NULL;
+    pthread_mutex_unlock(&kube->token_lock);
+    return had;
 }
 
 /* True when requests authenticate with the exec plugin: one is configured and nothing static
@@ -508,6 +526,30 @@ CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const ch
     return h;
 }
 
+void ed_kube_count(ed_kube *kube, CURL *h, bool watch)
+{
+    long version = 0, connects = 0;
+    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    atomic_fetch_add(&kube->n_requests, 1);
+    if (watch)
+        atomic_fetch_add(&kube->n_watches, 1);
+    if (version == CURL_HTTP_VERSION_2_0)
+        atomic_fetch_add(&kube->n_http2, 1);
+    if (connects > 0)
+        atomic_fetch_add(&kube->n_connections, (uint_fast64_t)connects);
+}
+
+void ed_kube_get_stats(const ed_kube *kube, ed_kube_stats *out)
+{
+    /* atomic_load takes a pointer to non-const in C17's generic definition. */
+    ed_kube *k = (ed_kube *)kube;
+    out->requests = atomic_load(&k->n_requests);
+    out->watches = atomic_load(&k->n_watches);
+    out->http2 = atomic_load(&k->n_http2);
+    out->connections = atomic_load(&k->n_connections);
+}
+
 int ed_kube_curl_error(ed_kube *kube, CURLcode cc, const char *curl_msg, const char *method,
                        const char *path, ed_err *err)
 {
@@ -567,6 +609,13 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
         curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
         if (ct)
             resp->content_type = ed_xstrdup(ct);
+        ed_kube_count(kube, h, false);
+        if (ed_log_enabled(ED_LOG_DEBUG)) {
+            char code[16];
+            snprintf(code, sizeof(code), "%ld", status);
+            ed_log(ED_LOG_DEBUG, "API request", "method", method, "path", path, "status", code,
+                   NULL);
+        }
         curl_easy_cleanup(h);
         curl_slist_free_all(headers);
         resp->status = status;
@@ -583,9 +632,11 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
         } else {
             rc = ed_kube_status_error(status, resp->body.data, resp->body.len, method, path, err);
             /* A 401 to an exec credential: it may have been revoked before it expired. Run the
-             * plugin again and send the request once more (the server did not process it, so
-             * this is safe for any method), without counting it as an attempt. */
-            if (status == 401 && !reauthenticated && ed_kube_exec_invalidate(kube, cred_gen)) {
+             * plugin again (or read the token file again) and send the request once more (the
+             * server did not process it, so this is safe for any method), without counting it as an
+             * attempt. */
+            if (status == 401 && !reauthenticated &&
+                (ed_kube_exec_invalidate(kube, cred_gen) || token_file_invalidate(kube))) {
                 reauthenticated = true;
                 attempt--;
                 continue;

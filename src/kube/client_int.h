@@ -124,8 +124,13 @@ struct ed_kube {
     /* Bearer token from token_file, re-read when the file changes (rotation). */
     pthread_mutex_t token_lock;
     char *file_token;
-    time_t file_token_mtime;
+    dev_t file_token_dev; /* the file's identity when it was read: kubelet swaps a symlink */
+    ino_t file_token_ino;
+    struct timespec file_token_mtime;
     off_t file_token_size;
+
+    /* Counters for ed_kube_get_stats. */
+    atomic_uint_fast64_t n_requests, n_watches, n_http2, n_connections;
 
     /* Discovery cache. */
     pthread_mutex_t discovery_lock;
@@ -168,5 +173,8 @@ void ed_kube_rate_wait(ed_kube *kube);
 /* Decode a failed reply (HTTP status and body) into a typed error. Returns the code. */
 int ed_kube_status_error(long http_status, const char *body, size_t len, const char *method,
                          const char *path, ed_err *err);
+
+/* Count one finished request (or watch) on handle h in kube's statistics. */
+void ed_kube_count(ed_kube *kube, CURL *h, bool watch);
 
 #endif

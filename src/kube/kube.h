@@ -131,6 +131,17 @@ void ed_kube_response_free(ed_kube_response *resp);
 int ed_kube_request(ed_kube *kube, const char *method, const char *path, const char *content_type,
                     const char *body, size_t body_len, ed_kube_response *resp, ed_err *err);
 
+/* What a client has sent since it was made: for tests, benchmarks and metrics. */
+typedef struct ed_kube_stats {
+    uint64_t requests;    /* HTTP requests that got an answer or failed (retries count) */
+    uint64_t watches;     /* of which watch streams */
+    uint64_t http2;       /* requests answered over HTTP/2 */
+    uint64_t connections; /* new connections opened (the rest reused one) */
+} ed_kube_stats;
+
+/* A consistent-enough snapshot of kube's counters (each is read atomically). */
+void ed_kube_get_stats(const ed_kube *kube, ed_kube_stats *out);
+
 /* ---- resources ---- */
 
 /* A REST mapping: where objects of one apiVersion and kind live. */

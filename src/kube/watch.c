@@ -162,6 +162,7 @@ int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, cons
     CURLcode cc = curl_easy_perform(ws.h);
     long status = 0;
     curl_easy_getinfo(ws.h, CURLINFO_RESPONSE_CODE, &status);
+    ed_kube_count(kube, ws.h, true);
 
     /* Without an error, the callback stopped the watch or the server closed the stream at
      * timeoutSeconds (the caller watches again): both return 0. */

@@ -31,6 +31,7 @@ struct build {
     size_t max_file;
     const char *stack[MAX_DEPTH]; /* realpaths of the kustomization dirs being built */
     size_t depth;
+    const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
     ed_err *err;
 };
 
@@ -59,9 +60,7 @@ void ks_list_free(ks_list *l)
 {
     for (size_t i = 0; i < l->len; i++) {
         ed_doc_free(l->items[i].doc);
-        for (size_t k = 0; k < l->items[i].n_old_names; k++)
-            free(l->items[i].old_names[k]);
-        free(l->items[i].old_names);
+        ks_res_free_history(&l->items[i]);
     }
     free(l->items);
     *l = (ks_list){0};
@@ -178,6 +177,34 @@ cleanup:
     return rc;
 }
 
+int ks_read_source(struct build *b, const char *dir, const char *entry, const char *kfile,
+                   char **data, size_t *len, ed_err *err)
+{
+    ED_ASSERT(err == b->err);
+    *data = NULL;
+    *len = 0;
+    if (!ed_path_within(entry, 0))
+        return ed_err_set(err, ED_EINVALID,
+                          "%s: file '%s' is not in or below the kustomization's directory", kfile,
+                          entry);
+    char *real = NULL;
+    int rc = resolve_entry(b, dir, entry, kfile, &real);
+    if (rc)
+        return rc;
+    size_t dlen = strlen(dir);
+    struct stat st;
+    if (strncmp(real, dir, dlen) != 0 || real[dlen] != '/')
+        rc = ed_err_set(err, ED_EINVALID,
+                        "%s: file '%s' is a symlink leading out of the kustomization's directory",
+                        kfile, entry);
+    else if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
+        rc = ed_err_set(err, ED_EINVALID, "%s: '%s' must resolve to a file", kfile, entry);
+    else
+        rc = read_file(b, real, data, len);
+    free(real);
+    return rc;
+}
+
 /* ---- the kustomization file ---- */
 
 /* Every field of kustomize's Kustomization type. */
@@ -218,10 +245,27 @@ static const char *const known_fields[] = {"apiVersion",
                                            NULL};
 
 /* The fields this engine implements; the others are refused rather than ignored. */
-static const char *const supported_fields[] = {
-    "apiVersion",   "kind",   "metadata",          "namePrefix", "nameSuffix", "namespace",
-    "commonLabels", "labels", "commonAnnotations", "images",     "replicas",   "resources",
-    "bases",        NULL};
+static const char *const supported_fields[] = {"apiVersion",
+                                               "kind",
+                                               "metadata",
+                                               "namePrefix",
+                                               "nameSuffix",
+                                               "namespace",
+                                               "commonLabels",
+                                               "labels",
+                                               "commonAnnotations",
+                                               "images",
+                                               "replicas",
+                                               "resources",
+                                               "bases",
+                                               "configMapGenerator",
+                                               "secretGenerator",
+                                               "generatorOptions",
+                                               "components",
+                                               "patches",
+                                               "patchesStrategicMerge",
+                                               "patchesJson6902",
+                                               NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -229,6 +273,11 @@ static bool in_list(const char *const *list, const char *s)
         if (strcmp(*list, s) == 0)
             return true;
     return false;
+}
+
+bool ed_ks_supports_field(const char *field)
+{
+    return in_list(supported_fields, field);
 }
 
 /* The kustomization file of dir (a real path), malloc'd; ED_ENOTFOUND when there is none. */
@@ -393,9 +442,17 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
                               key);
     }
     const char *kind = ed_node_str(ed_node_get(kz, "kind"));
-    if (kind && strcmp(kind, "Kustomization") != 0)
+    if (kind && *kind && strcmp(kind, "Kustomization") != 0 && strcmp(kind, "Component") != 0)
         return ed_err_set(b->err, ED_EINVALID, "%s: kind '%s' is not supported here", kfile, kind);
-    int rc = 0;
+    /* kustomize's rule: an apiVersion, when given, is the one of the kind */
+    const char *api = ed_node_str(ed_node_get(kz, "apiVersion"));
+    bool component = kind && strcmp(kind, "Component") == 0;
+    const char *want_api =
+        component ? "kustomize.config.k8s.io/v1alpha1" : "kustomize.config.k8s.io/v1beta1";
+    if (api && *api && strcmp(api, want_api) != 0)
+        return ed_err_set(b->err, ED_EINVALID, "%s: apiVersion for %s should be %s", kfile,
+                          component ? "Component" : "Kustomization", want_api);
+    int rc = ks_generators_check(kz, kfile, b->err);
     if (!rc)
         rc = check_string(b, kfile, ed_node_get(kz, "apiVersion"), "apiVersion");
     if (!rc)
@@ -412,6 +469,8 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         rc = check_string_seq(b, kfile, ed_node_get(kz, "resources"), "resources");
     if (!rc)
         rc = check_string_seq(b, kfile, ed_node_get(kz, "bases"), "bases");
+    if (!rc)
+        rc = check_string_seq(b, kfile, ed_node_get(kz, "components"), "components");
     if (!rc)
         rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "labels"), "labels", "[]types.Label",
                                label_keys, 4);
@@ -434,9 +493,40 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
     return rc;
 }
 
+/* ---- files named by a kustomization (patch.c reads its patch files through this) ---- */
+
+struct ks_loader {
+    struct build *b;
+    const char *dir;   /* real path of the kustomization's directory */
+    const char *kfile; /* the kustomization file, for messages */
+};
+
+int ks_loader_read(ks_loader *ld, const char *entry, char **data, size_t *len, ed_err *err)
+{
+    ED_ASSERT(ld->b->err == err);
+    /* kustomize reads files a kustomization names only from its own directory and below. */
+    if (!lexically_inside(0, entry))
+        return ed_err_set(err, ED_EINVALID, "%s: security; file '%s' is not in or below '%s'",
+                          ld->kfile, entry, rel(ld->b, ld->dir));
+    char *real = NULL;
+    int rc = resolve_entry(ld->b, ld->dir, entry, ld->kfile, &real);
+    if (!rc)
+        rc = read_file(ld->b, real, data, len);
+    free(real);
+    return rc;
+}
+
 /* ---- accumulation ---- */
 
-static int build_dir(struct build *b, const char *dir, ks_list *out);
+/* What a kustomization directory is built as: the root of the build, a resource of another
+ * kustomization, or a component (kind Component) applied to its parent's resources. */
+enum role {
+    ROLE_TOP,
+    ROLE_RESOURCE,
+    ROLE_COMPONENT
+};
+
+static int build_dir(struct build *b, const char *dir, enum role role, ks_list *out);
 
 /* A resource file: every document must be an object with a kind and a name. */
 static int load_file(struct build *b, const char *path, ks_list *out)
@@ -545,7 +635,7 @@ static int accumulate(struct build *b, const char *dir, const char *kfile, const
         goto wrap;
     }
     if (S_ISDIR(st.st_mode))
-        rc = build_dir(b, real, &add);
+        rc = build_dir(b, real, ROLE_RESOURCE, &add);
     else
         rc = load_file(b, real, &add);
     if (!rc) {
@@ -561,13 +651,61 @@ cleanup:
     return rc;
 }
 
-/* Build the kustomization in dir (a real path below the root) into out. */
-static int build_dir(struct build *b, const char *dir, ks_list *out)
+/* One entry of `components`: a directory whose kustomization (kind Component) adds its
+ * resources and generators to acc and applies its transformers to all of acc. */
+static int accumulate_component(struct build *b, const char *dir, const char *kfile,
+                                const char *entry, ks_list *acc)
+{
+    char *real = NULL;
+    int rc;
+    if (looks_remote(entry)) {
+        rc = ed_err_set(b->err, ED_EINVALID,
+                        "%s: remote component '%s' is not supported (eddy builds only from the "
+                        "source's files)",
+                        kfile, entry);
+        goto cleanup;
+    }
+    rc = resolve_entry(b, dir, entry, kfile, &real);
+    if (rc)
+        goto cleanup;
+    struct stat st;
+    if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rc = ed_err_set(b->err, ED_EINVALID, "%s: component '%s' is not a directory", kfile, entry);
+        goto cleanup;
+    }
+    rc = build_dir(b, real, ROLE_COMPONENT, acc);
+
+cleanup:
+    if (rc)
+        ed_err_wrap(b->err, "accumulating components");
+    free(real);
+    return rc;
+}
+
+/* kustomize's rule: a component is kind Component, and nothing else is. */
+static int check_role(struct build *b, const char *dir, const ed_node *kz, enum role role)
+{
+    const char *kind = ed_node_str(ed_node_get(kz, "kind"));
+    bool component = kind && strcmp(kind, "Component") == 0;
+    if (role == ROLE_COMPONENT && !component)
+        return ed_err_set(b->err, ED_EINVALID,
+                          "expected kind 'Component' for path '%s' but got '%s'", rel(b, dir),
+                          kind && *kind ? kind : "Kustomization");
+    if (role == ROLE_RESOURCE && component)
+        return ed_err_set(b->err, ED_EINVALID, "expected kind != 'Component' for path '%s'",
+                          rel(b, dir));
+    return 0;
+}
+
+/* Build the kustomization in dir (a real path below the root) into out; a component works on
+ * out (its parent's resources) directly. */
+static int build_dir(struct build *b, const char *dir, enum role role, ks_list *out)
 {
     char *kpath = NULL, *data = NULL;
     ed_doc **docs = NULL;
     size_t ndocs = 0, len = 0;
     ks_list acc = {0};
+    ks_patch_set *patches = NULL;
     int rc;
 
     for (size_t i = 0; i < b->depth; i++)
@@ -600,6 +738,8 @@ static int build_dir(struct build *b, const char *dir, ks_list *out)
         goto cleanup;
     }
     const ed_node *kz = ed_doc_root(docs[0]);
+    if (b->depth == 1 && b->overlay && ed_node_kind_of(kz) == ED_NODE_MAP)
+        ks_overlay_merge(docs[0], b->overlay);
     if (ed_node_kind_of(kz) != ED_NODE_MAP) {
         rc = ed_err_set(b->err, ED_EINVALID,
                         "%s: invalid Kustomization: json: cannot unmarshal %s into Go value of "
@@ -608,25 +748,41 @@ static int build_dir(struct build *b, const char *dir, ks_list *out)
         goto cleanup;
     }
     rc = check_kustomization(b, kfile, kz);
+    if (!rc)
+        rc = check_role(b, dir, kz, role);
     if (rc)
         goto cleanup;
+    ks_list *target = role == ROLE_COMPONENT ? out : &acc;
     /* kustomize appends the legacy `bases` to `resources`. */
     const char *lists[] = {"resources", "bases"};
     for (size_t l = 0; l < 2 && !rc; l++) {
         const ed_node *seq = ed_node_get(kz, lists[l]);
         for (size_t i = 0; i < ed_node_len(seq) && !rc; i++)
-            rc = accumulate(b, dir, kfile, ed_node_str(ed_node_at(seq, i)), &acc);
+            rc = accumulate(b, dir, kfile, ed_node_str(ed_node_at(seq, i)), target);
     }
     if (rc) {
         ed_err_wrap(b->err, "accumulating resources");
         goto cleanup;
     }
-    rc = ks_transform(kz, &acc, kfile, b->err);
+    /* kustomize's order: resources, generators, components, then the transformers (patches
+     * first) */
+    rc = ks_generate(b, kz, dir, kfile, target, b->err);
+    const ed_node *components = ed_node_get(kz, "components");
+    for (size_t i = 0; i < ed_node_len(components) && !rc; i++)
+        rc = accumulate_component(b, dir, kfile, ed_node_str(ed_node_at(components, i)), target);
+    ks_loader ld = {b, dir, kfile};
     if (!rc)
+        rc = ks_patches_load(kz, &ld, kfile, &patches, b->err);
+    if (!rc)
+        rc = ks_patches_apply_early(patches, target, kfile, b->err);
+    if (!rc)
+        rc = ks_transform(kz, target, kfile, patches, b->err);
+    if (!rc && role != ROLE_COMPONENT)
         ks_list_take_all(out, &acc);
 
 cleanup:
     b->depth--;
+    ks_patch_set_free(patches);
     ks_list_free(&acc);
     ed_doc_list_free(docs, ndocs);
     free(data);
@@ -645,6 +801,7 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     *out = NULL;
     *count = 0;
     b.max_file = opts && opts->max_file_bytes ? opts->max_file_bytes : DEFAULT_MAX_FILE;
+    b.overlay = opts ? opts->overlay : NULL;
     const char *root = opts && opts->root ? opts->root : dir;
     b.root = realpath(root, NULL);
     if (!b.root) {
@@ -663,7 +820,13 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
         rc = ed_err_set(err, ED_EINVALID, "'%s' is outside the build root '%s'", dir, root);
         goto cleanup;
     }
-    rc = build_dir(&b, real, &list);
+    rc = build_dir(&b, real, ROLE_TOP, &list);
+    if (rc)
+        goto cleanup;
+    /* kustomize's last steps, once every transformer has run: hash suffixes, then the name
+     * references to everything renamed */
+    ks_hash_names(&list);
+    rc = ks_fix_name_refs(&list, err);
     if (rc)
         goto cleanup;
     ks_sort_legacy(&list);

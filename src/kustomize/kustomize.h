@@ -2,14 +2,22 @@
  * kustomize: `kustomize build` as a pure function from a directory to a list of objects, reading
  * only below its root, output-identical to `kubectl kustomize` (kustomize v5.5).
  *
- * This first layer reads kustomization.yaml (or .yml, or Kustomization) and implements
- * `resources` (files of one or more documents, and directories holding a kustomization,
- * recursively, with cycle detection and duplicate-id checks), the legacy `bases`, `namespace`,
- * `namePrefix`/`nameSuffix` (on metadata.name only: name references in other objects are not
- * updated yet), `commonLabels`, `labels` (includeSelectors, includeTemplates), `commonAnnotations`,
- * `images` and `replicas`, then sorts the result in kustomize's default (legacy) order. Every
- * other kustomization field (patches, generators, components, replacements, ...) is refused
- * with an error naming it, never ignored. Remote bases are refused.
+ * It reads kustomization.yaml (or .yml, or Kustomization) and implements `resources` (files of
+ * one or more documents, and directories holding a kustomization, recursively, with cycle
+ * detection and duplicate-id checks), the legacy `bases`, `configMapGenerator` and
+ * `secretGenerator` (with `generatorOptions`, behaviors and kustomize's name hash suffix),
+ * `components` (kind Component, applied to the resources of the kustomization listing them),
+ * `patches` (strategic merge and JSON 6902, with targets), the legacy `patchesStrategicMerge`
+ * and `patchesJson6902`, `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
+ * (includeSelectors, includeTemplates), `commonAnnotations`, `images` and `replicas`; then, at
+ * the top, it adds the hash suffixes, updates every name reference to a renamed object
+ * (kustomize's nameReference table) and sorts the result in kustomize's default (legacy) order.
+ * Every other kustomization field is refused with an error naming it, never ignored. Remote
+ * bases are refused.
+ *
+ * Files a generator reads must lie in or below its kustomization's directory (kustomize's
+ * default load restriction). An env-file line without '=' gets the empty value: kustomize
+ * would read eddy's own environment, which a build must never depend on or expose.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
  */
@@ -26,11 +34,15 @@ typedef struct ed_ks_options {
     const char *root;
     /* The largest file the build reads, in bytes; 0 means 64 MiB. */
     size_t max_file_bytes;
+    /* Flux's overlay (ed_ks_flux_overlay), or NULL: a kustomization mapping merged into the
+     * top kustomization before it is built, as Flux's generator edits kustomization.yaml:
+     * its scalar fields replace the top's, its lists are appended to the top's. Borrowed. */
+    const ed_node *overlay;
 } ed_ks_options;
 
 #define ED_KS_OPTIONS_INIT                                                                         \
     {                                                                                              \
-        NULL, 0                                                                                    \
+        NULL, 0, NULL                                                                              \
     }
 
 /*
@@ -54,5 +66,77 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
  * ED_ETOOBIG when out's cap is reached.
  */
 int ed_ks_build_yaml(const char *dir, const ed_ks_options *opts, ed_buf *out, ed_err *err);
+
+/* ---- patches, usable on any object (the Kustomization controller's spec.patches) ---- */
+
+/*
+ * Apply the strategic merge patch `patch` (a mapping, from any document) to the object that is
+ * doc's root, in place, as kustomize does (src/kustomize/smp.c): mappings merge, null deletes a
+ * key, lists of built-in kinds merge by the merge key of the API server's OpenAPI schema (lists
+ * of scalars with strategy "merge" as a union), other lists are replaced; `$patch:
+ * delete|replace|merge` in a mapping or list element. The object's apiVersion and kind choose
+ * the schema; a kind without one (a custom resource) merges mappings and replaces lists. The
+ * caller keeps name and namespace if it must (kustomize does). *deleted is set when the patch
+ * deletes the whole object (`$patch: delete` at the top); doc's root is then unchanged.
+ * Errors: ED_EINVALID when the object or patch is not a mapping, or for an unknown `$patch`
+ * value (the message names the field).
+ */
+int ed_ks_smp_apply(ed_doc *doc, const ed_node *patch, bool *deleted, ed_err *err);
+
+/*
+ * Apply the JSON patch `ops` (RFC 6902: a sequence of operations add, remove, replace, move,
+ * copy, test with RFC 6901 pointers) to doc's root, in place, in order. Values are copied into
+ * doc. On failure doc may hold the operations before the failing one applied.
+ * Errors: ED_EINVALID for a bad operation, pointer or index, or a failed test; ED_ENOTFOUND when
+ * a path (or the parent of an add's path) does not exist. The message names the operation's
+ * index, its op and its path.
+ */
+int ed_ks_json6902_apply(ed_doc *doc, const ed_node *ops, ed_err *err);
+
+/* True when the engine implements the kustomization field `field` (fields it does not are
+ * refused with an error naming them). */
+bool ed_ks_supports_field(const char *field);
+
+/* ---- Flux's layer (flux.c, envsubst.c) ---- */
+
+/*
+ * The overlay of a Flux Kustomization's spec (a kustomize.toolkit.fluxcd.io/v1 spec mapping):
+ * targetNamespace as `namespace`, namePrefix, nameSuffix, images, patches and components, for
+ * ed_ks_options.overlay. On success *out is a new document the caller frees (ed_doc_free).
+ * ED_EINVALID, naming the spec field, for a malformed field or for patches or components
+ * while the engine does not support them yet (never silently ignored).
+ */
+int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err);
+
+/*
+ * Flux's spec.commonMetadata ({labels, annotations}, meta may be NULL): set every pair on
+ * every object of docs, overwriting existing keys. ED_EINVALID names a malformed field.
+ */
+int ed_ks_flux_common_metadata(ed_doc **docs, size_t n, const ed_node *meta, ed_err *err);
+
+/*
+ * Flux's postBuild substitution on the string values of each of docs (changed in place; keys
+ * are not substituted), except objects labelled or annotated
+ * `kustomize.toolkit.fluxcd.io/substitute: disabled`. vars maps names to NUL-terminated values
+ * (borrowed). strict: an unset variable without a default is an error. ED_EINVALID with Flux's
+ * message: "post build failed for 'Kind.version.group/name.namespace': envsubst error: variable
+ * substitution failed: variable not set (strict mode): \"var\"" (or a bad substitution, or a result
+ * that is not YAML).
+ */
+int ed_ks_flux_substitute(ed_doc *const *docs, size_t n, const ed_strmap *vars, bool strict,
+                          ed_err *err);
+
+/* An object's id as Flux's post-build messages print it, "ConfigMap.v1.[noGrp]/name" (kind,
+ * version, group, name); malloc'd. */
+char *ed_ks_flux_object_id(const ed_node *obj);
+
+/*
+ * Flux's envsubst (the grammar is described in envsubst.c) of in[0..len) into out, with vars
+ * mapping names to NUL-terminated values. Returns 0; ED_EINVALID for an unset variable in
+ * strict mode (`variable not set (strict mode): "name"`) or a malformed `${...}`; ED_ETOOBIG
+ * when out's cap is reached.
+ */
+int ed_ks_envsubst(const char *in, size_t len, const ed_strmap *vars, bool strict, ed_buf *out,
+                   ed_err *err);
 
 #endif

@@ -254,9 +254,11 @@ static void set_str(ed_doc *doc, ed_node *map, const char *key, const char *valu
     ed_node_set(doc, map, key, ed_node_new_str(doc, value));
 }
 
-static void namespace_one(ed_doc *doc, const char *ns)
+static void namespace_one(ks_res *r, const char *ns)
 {
+    ed_doc *doc = r->doc;
     ed_node *root = ed_doc_root(doc);
+    ks_res_store_prev(r);
     ks_id id;
     ks_id_of(root, &id);
     /* kustomize renames a v1 Namespace object to the namespace itself. */
@@ -286,8 +288,9 @@ static void rename_one(ks_res *r, const char *prefix, const char *suffix)
         (strcmp(id.kind, "APIService") == 0 && group_is(&id, "apiregistration.k8s.io")))
         return;
     char *newname = ed_xasprintf("%s%s%s", prefix, id.name, suffix);
-    r->old_names = ed_xrealloc(r->old_names, (r->n_old_names + 1) * sizeof(char *));
-    r->old_names[r->n_old_names++] = ed_xstrdup(id.name);
+    ks_res_store_prev(r);
+    ks_res_add_prefix(r, prefix);
+    ks_res_add_suffix(r, suffix);
     set_str(r->doc, ed_node_ensure_map(r->doc, root, "metadata"), "name", newname);
     free(newname);
 }
@@ -346,7 +349,9 @@ static void image_one(ed_doc *doc, ed_node *container, const ed_node *images)
             out = ed_xasprintf("%s%s", new_name ? new_name : name, image + nlen);
         set_str(doc, container, "image", out);
         free(out);
-        return;
+        /* kustomize runs one transformer per entry: a later entry sees this one's result. */
+        image = ed_node_str(ed_node_get(container, "image"));
+        nlen = image_name_len(image);
     }
 }
 
@@ -377,7 +382,8 @@ static void images_walk(ed_doc *doc, ed_node *node, const ed_node *images, int d
     }
 }
 
-int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err)
+int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patch_set *patches,
+                 ed_err *err)
 {
     const char *ns = ed_node_str(ed_node_get(kz, "namespace"));
     const char *prefix = ed_node_str(ed_node_get(kz, "namePrefix"));
@@ -391,7 +397,7 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err)
 
     if (ns && *ns)
         for (size_t i = 0; i < l->len; i++)
-            namespace_one(l->items[i].doc, ns);
+            namespace_one(&l->items[i], ns);
     if ((prefix && *prefix) || (suffix && *suffix))
         for (size_t i = 0; i < l->len; i++)
             rename_one(&l->items[i], prefix ? prefix : "", suffix ? suffix : "");
@@ -438,6 +444,8 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, ed_err *err)
             rc = apply_specs(l->items[i].doc, &id, annotation_specs, NSPECS(annotation_specs), &st);
         }
     }
+    if (!rc)
+        rc = ks_patches_apply_late(patches, l, kfile, err);
     for (size_t k = 0; k < ed_node_len(replicas) && !rc; k++) {
         const ed_node *entry = ed_node_at(replicas, k);
         const char *name = ed_node_str(ed_node_get(entry, "name"));

@@ -115,8 +115,89 @@ cleanup:
     return rc;
 }
 
-static int write_tree(git_repository *repo, git_tree *tree, int dirfd, const char *dir,
-                      const ed_source_ignore *ig, ed_err *err)
+/* One repository being written: the top one, or a submodule at prefix. */
+typedef struct checkout_ctx {
+    ed_source_cache *cache;
+    const ed_source_checkout_opts *opts;
+    ed_source_ignore *ig; /* shared by the submodules: paths are from the artifact's root */
+    git_repository *repo;
+    git_tree *root;     /* the repository's root tree, for .gitmodules */
+    const char *url;    /* the repository's URL, for relative submodule URLs */
+    const char *prefix; /* where the repository's root is in the artifact ("" at the top) */
+    int depth;          /* submodule nesting */
+} checkout_ctx;
+
+/* Submodules nested deeper than this are refused (a cycle between two repositories). */
+#define MAX_SUBMODULE_DEPTH 8
+
+/* A sparse-checkout directory without "./" in front and '/' at the end, or NULL when it is
+ * empty or climbs out with "..". */
+static char *sparse_clean(const char *dir)
+{
+    while (dir[0] == '.' && dir[1] == '/')
+        dir += 2;
+    size_t n = strlen(dir);
+    while (n > 0 && dir[n - 1] == '/')
+        n--;
+    char *out = ed_xstrndup(dir, n);
+    if (n == 0 || strcmp(out, ".") == 0 || !ed_path_within(out, 0)) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+enum sparse_verdict {
+    SPARSE_SKIP,
+    SPARSE_DESCEND,
+    SPARSE_ALL
+};
+
+/* How the sparse-checkout list treats path (from the artifact's root). */
+static enum sparse_verdict sparse_judge(const ed_source_checkout_opts *o, const char *path,
+                                        bool is_dir)
+{
+    enum sparse_verdict v = SPARSE_SKIP;
+    for (size_t i = 0; i < o->sparse_len && v != SPARSE_ALL; i++) {
+        char *d = sparse_clean(o->sparse[i]);
+        if (!d)
+            continue;
+        size_t dl = strlen(d), pl = strlen(path);
+        if (pl >= dl && strncmp(path, d, dl) == 0 && (path[dl] == '\0' || path[dl] == '/'))
+            v = SPARSE_ALL; /* the directory itself or below it */
+        else if (is_dir && dl > pl && strncmp(d, path, pl) == 0 && d[pl] == '/')
+            v = SPARSE_DESCEND; /* a parent of a listed directory */
+        free(d);
+    }
+    return v;
+}
+
+static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *dir, bool all,
+                      ed_err *err);
+static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd, const char *path,
+                           ed_err *err);
+
+/* Create directory name in dirfd and write tree into it. */
+static int write_subdir(checkout_ctx *cx, git_repository *repo, const git_oid *id, int dirfd,
+                        const char *name, const char *path, bool all, ed_err *err)
+{
+    git_tree *sub = NULL;
+    int subfd = -1, rc = 0;
+    if (git_tree_lookup(&sub, repo, id) != 0)
+        rc = ed_source_git_error(err, ED_ERROR, "read tree");
+    else if (mkdirat(dirfd, name, 0750) != 0 ||
+             (subfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        rc = ed_err_set(err, ED_ERROR, "create '%s': %s", path, strerror(errno));
+    else
+        rc = write_tree(cx, sub, subfd, path, all, err);
+    if (subfd >= 0)
+        close(subfd);
+    git_tree_free(sub);
+    return rc;
+}
+
+static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *dir, bool all,
+                      ed_err *err)
 {
     size_t n = git_tree_entrycount(tree);
     int rc = 0;
@@ -126,82 +207,259 @@ static int write_tree(git_repository *repo, git_tree *tree, int dirfd, const cha
         if (!safe_name(name))
             return ed_err_set(err, ED_EINVALID, "unsafe path in tree: '%s/%s'", dir, name);
         git_filemode_t mode = git_tree_entry_filemode(e);
-        /* Symlinks and submodules are never written (see the top of the file). */
+        bool submodule = mode == GIT_FILEMODE_COMMIT && cx->opts->recurse_submodules;
+        /* Symlinks are never written (see the top of the file); submodules only on request. */
         if (strcasecmp(name, ".git") == 0 ||
             (mode != GIT_FILEMODE_TREE && mode != GIT_FILEMODE_BLOB &&
-             mode != GIT_FILEMODE_BLOB_EXECUTABLE))
+             mode != GIT_FILEMODE_BLOB_EXECUTABLE && !submodule))
             continue;
         char *path = join(dir, name);
-        bool is_dir = mode == GIT_FILEMODE_TREE;
-        if (ed_source_ignore_match(ig, path, is_dir)) {
+        bool is_dir = mode == GIT_FILEMODE_TREE || submodule;
+        enum sparse_verdict sv = all ? SPARSE_ALL : sparse_judge(cx->opts, path, is_dir);
+        if (sv == SPARSE_SKIP || ed_source_ignore_match(cx->ig, path, is_dir)) {
             free(path);
             continue;
         }
-        if (!is_dir) {
-            rc = write_blob(repo, e, dirfd, path, err);
-        } else {
-            git_tree *sub = NULL;
-            int subfd = -1;
-            if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) != 0)
-                rc = ed_source_git_error(err, ED_ERROR, "read tree");
-            else if (mkdirat(dirfd, name, 0750) != 0 ||
-                     (subfd =
-                          openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-                rc = ed_err_set(err, ED_ERROR, "create '%s': %s", path, strerror(errno));
-            else
-                rc = write_tree(repo, sub, subfd, path, ig, err);
-            if (subfd >= 0)
-                close(subfd);
-            git_tree_free(sub);
-        }
+        if (submodule)
+            rc = write_submodule(cx, e, dirfd, path, err);
+        else if (!is_dir)
+            rc = write_blob(cx->repo, e, dirfd, path, err);
+        else
+            rc = write_subdir(cx, cx->repo, git_tree_entry_id(e), dirfd, name, path,
+                              sv == SPARSE_ALL, err);
         free(path);
     }
+    return rc;
+}
+
+/* ---- submodules ---- */
+
+typedef struct gitmodules_find {
+    const char *path; /* relative to the repository's root */
+    char *name;       /* the submodule's name in .gitmodules, when found */
+} gitmodules_find;
+
+static int find_by_path(const git_config_entry *e, void *payload)
+{
+    gitmodules_find *f = payload;
+    if (strcmp(e->value, f->path) != 0 || f->name)
+        return 0;
+    /* "submodule.<name>.path" */
+    const char *start = e->name + strlen("submodule.");
+    const char *end = e->name + strlen(e->name) - strlen(".path");
+    if (end > start)
+        f->name = ed_xstrndup(start, (size_t)(end - start));
+    return 0;
+}
+
+/* The URL .gitmodules (in the root tree of cx's repository) gives for the submodule at rel. */
+static int gitmodules_url(checkout_ctx *cx, const char *rel, char **url, ed_err *err)
+{
+    *url = NULL;
+    const git_tree_entry *gm = git_tree_entry_byname(cx->root, ".gitmodules");
+    if (!gm || git_tree_entry_type(gm) != GIT_OBJECT_BLOB)
+        return ed_err_set(err, ED_EINVALID, "submodule '%s' has no entry in .gitmodules", rel);
+    git_blob *blob = NULL;
+    git_config *cfg = NULL;
+    int rc = 0, fd = -1;
+    char *tmp = ed_xasprintf("%s/gitmodules-XXXXXX", cx->cache->tmp_dir);
+    gitmodules_find f = {.path = rel};
+    /* libgit2 reads configuration from files only. */
+    if (git_blob_lookup(&blob, cx->repo, git_tree_entry_id(gm)) != 0) {
+        rc = ed_source_git_error(err, ED_ERROR, "read .gitmodules");
+        goto cleanup;
+    }
+    fd = mkstemp(tmp);
+    if (fd < 0 || write(fd, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) !=
+                      (ssize_t)git_blob_rawsize(blob)) {
+        rc = ed_err_set(err, ED_ERROR, "write .gitmodules copy: %s", strerror(errno));
+        goto cleanup;
+    }
+    if (git_config_open_ondisk(&cfg, tmp) != 0 ||
+        git_config_foreach_match(cfg, "^submodule\\..*\\.path$", find_by_path, &f) < 0) {
+        rc = ed_err_set(err, ED_EINVALID, "cannot parse .gitmodules");
+        goto cleanup;
+    }
+    git_buf value = GIT_BUF_INIT;
+    char *key = f.name ? ed_xasprintf("submodule.%s.url", f.name) : NULL;
+    if (!key || git_config_get_string_buf(&value, cfg, key) != 0 || !value.ptr || !*value.ptr)
+        rc = ed_err_set(err, ED_EINVALID, "submodule '%s' has no URL in .gitmodules", rel);
+    else
+        *url = ed_xstrdup(value.ptr);
+    git_buf_dispose(&value);
+    free(key);
+cleanup:
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    free(tmp);
+    free(f.name);
+    git_config_free(cfg);
+    git_blob_free(blob);
+    return rc;
+}
+
+/* A relative submodule URL ("../lib.git", "./x") resolved against the parent's URL, as git
+ * does: each "../" drops one path component of the parent. Absolute URLs are kept. */
+static char *resolve_submodule_url(const char *parent, const char *url)
+{
+    if (strncmp(url, "./", 2) != 0 && strncmp(url, "../", 3) != 0)
+        return ed_xstrdup(url);
+    char *base = ed_xstrdup(parent);
+    size_t n = strlen(base);
+    while (n > 0 && base[n - 1] == '/')
+        base[--n] = '\0';
+    const char *rest = url;
+    for (;;) {
+        if (strncmp(rest, "./", 2) == 0) {
+            rest += 2;
+        } else if (strncmp(rest, "../", 3) == 0) {
+            char *slash = strrchr(base, '/');
+            if (slash && slash > strstr(base, "://") + 2)
+                *slash = '\0';
+            rest += 3;
+        } else {
+            break;
+        }
+    }
+    char *out = ed_xasprintf("%s/%s", base, rest);
+    free(base);
+    return out;
+}
+
+static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err *err);
+
+static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd, const char *path,
+                           ed_err *err)
+{
+    if (cx->depth >= MAX_SUBMODULE_DEPTH)
+        return ed_err_set(err, ED_EINVALID, "submodule '%s': nested more than %d levels", path,
+                          MAX_SUBMODULE_DEPTH);
+    const char *rel = path + strlen(cx->prefix) + (cx->prefix[0] ? 1 : 0);
+    char *raw = NULL, *url = NULL, *norm_sub = NULL, *norm_parent = NULL;
+    int rc = gitmodules_url(cx, rel, &raw, err);
+    if (rc != 0)
+        return rc;
+    url = resolve_submodule_url(cx->url, raw);
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof(hex), git_tree_entry_id(e));
+    /* The parent's cache lock is held (shared) while it is written: a submodule on the same
+     * URL would wait for itself. */
+    if ((rc = ed_source_url_normalize(url, &norm_sub, err)) != 0 ||
+        (rc = ed_source_url_normalize(cx->url, &norm_parent, err)) != 0)
+        goto cleanup;
+    if (strcmp(norm_sub, norm_parent) == 0) {
+        rc = ed_err_set(err, ED_EINVALID, "submodule '%s' points to its own repository", path);
+        goto cleanup;
+    }
+    ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
+    fo.url = url;
+    fo.ref.commit = hex;
+    fo.secret = cx->opts->secret;
+    fo.secret_len = cx->opts->secret_len;
+    fo.proxy = cx->opts->proxy;
+    fo.proxy_len = cx->opts->proxy_len;
+    ed_source_git_result res;
+    rc = ed_source_git_fetch(cx->cache, &fo, &res, err);
+    if (rc == 0) {
+        if (mkdirat(dirfd, git_tree_entry_name(e), 0750) != 0) {
+            rc = ed_err_set(err, ED_ERROR, "create '%s': %s", path, strerror(errno));
+            goto cleanup;
+        }
+        int subfd =
+            openat(dirfd, git_tree_entry_name(e), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (subfd < 0) {
+            rc = ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
+            goto cleanup;
+        }
+        checkout_ctx sub = {.cache = cx->cache,
+                            .opts = cx->opts,
+                            .ig = cx->ig,
+                            .url = url,
+                            .prefix = path,
+                            .depth = cx->depth + 1};
+        rc = checkout_repo(&sub, subfd, hex, err);
+        close(subfd);
+    }
+cleanup:
+    if (rc != 0)
+        ed_err_wrap(err, "submodule '%s' (%s)", path, norm_sub ? norm_sub : "invalid URL");
+    free(raw);
+    free(url);
+    free(norm_sub);
+    free(norm_parent);
+    return rc;
+}
+
+/* Write the tree of commit (hex) of cx->url into dirfd: load the .sourceignore files of the
+ * repository (at cx->prefix) into the shared rules, then write. */
+static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err *err)
+{
+    git_commit *c = NULL;
+    int lock_fd = -1;
+    git_oid oid;
+    if (git_oid_fromstr(&oid, commit) != 0)
+        return ed_err_set(err, ED_EINVALID, "invalid commit '%s'", commit);
+    int rc = ed_source_cache_repo_open(cx->cache, cx->url, &cx->repo, &lock_fd, err);
+    if (rc != 0)
+        goto cleanup;
+    if (git_commit_lookup(&c, cx->repo, &oid) != 0 || git_commit_tree(&cx->root, c) != 0) {
+        rc = ed_err_set(err, ED_ENOTFOUND, "commit '%s' is not in the cache", commit);
+        goto cleanup;
+    }
+    rc = load_sourceignore(cx->repo, cx->root, cx->prefix, cx->ig, err);
+    if (rc == 0 && cx->depth == 0 && cx->opts->ignore)
+        ed_source_ignore_add(cx->ig, cx->opts->ignore, strlen(cx->opts->ignore), "");
+    /* Below a submodule the sparse verdict was already ALL or it would not be written. */
+    if (rc == 0)
+        rc = write_tree(cx, cx->root, dirfd, cx->prefix, cx->depth > 0 || cx->opts->sparse_len == 0,
+                        err);
+cleanup:
+    git_tree_free(cx->root);
+    git_commit_free(c);
+    git_repository_free(cx->repo);
+    cx->root = NULL;
+    cx->repo = NULL;
+    if (lock_fd >= 0)
+        close(lock_fd);
+    return rc;
+}
+
+int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout_opts *opts,
+                                const char *dest_dir, ed_err *err)
+{
+    for (size_t i = 0; i < opts->sparse_len; i++) {
+        char *d = sparse_clean(opts->sparse[i]);
+        if (!d)
+            return ed_err_set(err, ED_EINVALID,
+                              "invalid sparseCheckout path '%s': a directory inside the "
+                              "repository is required",
+                              opts->sparse[i]);
+        free(d);
+    }
+    int dirfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return ed_err_set(err, ED_ERROR, "open '%s': %s", dest_dir, strerror(errno));
+    checkout_ctx cx = {.cache = cache, .opts = opts, .url = opts->url, .prefix = ""};
+    cx.ig = ed_source_ignore_new();
+    ed_source_ignore_add_defaults(cx.ig);
+    int rc = checkout_repo(&cx, dirfd, opts->commit, err);
+    if (rc != 0)
+        ed_err_wrap(err, "checkout of '%s' failed", opts->commit);
+    close(dirfd);
+    ed_source_ignore_free(cx.ig);
     return rc;
 }
 
 int ed_source_git_checkout(ed_source_cache *cache, const char *url, const char *commit,
                            const char *ignore, const char *dest_dir, ed_err *err)
 {
-    git_repository *repo = NULL;
-    git_commit *c = NULL;
-    git_tree *tree = NULL;
-    ed_source_ignore *ig = NULL;
-    int lock_fd = -1, dirfd = -1;
-    git_oid oid;
-    if (git_oid_fromstr(&oid, commit) != 0)
-        return ed_err_set(err, ED_EINVALID, "invalid commit '%s'", commit);
-    int rc = ed_source_cache_repo_open(cache, url, &repo, &lock_fd, err);
-    if (rc != 0)
-        goto cleanup;
-    if (git_commit_lookup(&c, repo, &oid) != 0 || git_commit_tree(&tree, c) != 0) {
-        rc = ed_err_set(err, ED_ENOTFOUND, "commit '%s' is not in the cache", commit);
-        goto cleanup;
-    }
-    dirfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) {
-        rc = ed_err_set(err, ED_ERROR, "open '%s': %s", dest_dir, strerror(errno));
-        goto cleanup;
-    }
-    ig = ed_source_ignore_new();
-    ed_source_ignore_add_defaults(ig);
-    rc = load_sourceignore(repo, tree, "", ig, err);
-    if (rc != 0)
-        goto cleanup;
-    if (ignore)
-        ed_source_ignore_add(ig, ignore, strlen(ignore), "");
-    rc = write_tree(repo, tree, dirfd, "", ig, err);
-cleanup:
-    if (rc != 0)
-        ed_err_wrap(err, "checkout of '%s' failed", commit);
-    if (dirfd >= 0)
-        close(dirfd);
-    ed_source_ignore_free(ig);
-    git_tree_free(tree);
-    git_commit_free(c);
-    git_repository_free(repo);
-    if (lock_fd >= 0)
-        close(lock_fd);
-    return rc;
+    ed_source_checkout_opts o = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    o.url = url;
+    o.commit = commit;
+    o.ignore = ignore;
+    return ed_source_git_checkout_with(cache, &o, dest_dir, err);
 }
 
 /* ---- archive ---- */
@@ -541,5 +799,85 @@ cleanup:
     free(rel);
     archive_read_free(in);
     archive_write_free(out);
+    return rc;
+}
+
+/* ---- include ---- */
+
+/* path without "./" in front and '/' at the end ("" for the root), or NULL when it leaves the
+ * root. */
+static char *include_clean(const char *path)
+{
+    if (!path)
+        return ed_xstrdup("");
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    size_t n = strlen(path);
+    while (n > 0 && path[n - 1] == '/')
+        n--;
+    char *out = ed_xstrndup(path, n);
+    if (strcmp(out, ".") == 0)
+        out[0] = '\0';
+    if (out[0] && !ed_path_within(out, 0)) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+int ed_source_include_copy(const char *archive_path, const char *from_path, const char *to_path,
+                           const char *dest_dir, const char *tmp_dir, ed_err *err)
+{
+    char *from = include_clean(from_path), *to = include_clean(to_path);
+    char *tmp = ed_xasprintf("%s/include-XXXXXX", tmp_dir);
+    char *src = NULL, *dst = NULL;
+    bool made = false;
+    int rc = 0;
+    if (!from || !to || !to[0]) {
+        rc = ed_err_set(err, ED_EINVALID, "invalid include path '%s': must stay inside the %s",
+                        !from ? from_path : to_path,
+                        !from ? "included artifact" : "artifact (and not be its root)");
+        goto cleanup;
+    }
+    if (!mkdtemp(tmp)) {
+        rc = ed_err_set(err, ED_ERROR, "create temp dir: %s", strerror(errno));
+        goto cleanup;
+    }
+    made = true;
+    if ((rc = ed_source_archive_unpack(archive_path, tmp, 0, err)) != 0)
+        goto cleanup;
+    src = from[0] ? ed_xasprintf("%s/%s", tmp, from) : ed_xstrdup(tmp);
+    dst = ed_xasprintf("%s/%s", dest_dir, to);
+    struct stat st;
+    if (lstat(src, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rc = ed_err_set(err, ED_ENOTFOUND, "no directory '%s' in the included artifact", from);
+        goto cleanup;
+    }
+    char *slash = strrchr(dst, '/');
+    *slash = '\0';
+    int mk = ed_path_mkdir_all(dst);
+    *slash = '/';
+    if (mk != 0) {
+        rc = ed_err_set(err, ED_ERROR, "create the parents of '%s': %s", to, strerror(errno));
+        goto cleanup;
+    }
+    /* A rename, as Flux moves the unpacked tree: an empty directory is replaced, a non-empty
+     * one is an error rather than a silent merge of two trees. */
+    if (rename(src, dst) != 0) {
+        rc = errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR
+                 ? ed_err_set(err, ED_ECONFLICT, "'%s' already exists in the artifact", to)
+                 : ed_err_set(err, ED_ERROR, "move to '%s': %s", to, strerror(errno));
+        goto cleanup;
+    }
+    if (chmod(dst, 0750) != 0)
+        rc = ed_err_set(err, ED_ERROR, "chmod '%s': %s", to, strerror(errno));
+cleanup:
+    if (made)
+        ed_path_remove_tree(tmp);
+    free(src);
+    free(dst);
+    free(tmp);
+    free(from);
+    free(to);
     return rc;
 }

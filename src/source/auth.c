@@ -310,6 +310,13 @@ const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n,
     return NULL;
 }
 
+void ed_source_secret_free_str(char *s)
+{
+    if (s)
+        OPENSSL_cleanse(s, strlen(s));
+    free(s);
+}
+
 static char *secret_dup(const ed_source_auth *auth, const char *key)
 {
     size_t len = 0;
@@ -318,14 +325,25 @@ static char *secret_dup(const ed_source_auth *auth, const char *key)
 }
 
 int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_secret_entry *secret,
-                        size_t secret_len, ed_err *err)
+                        size_t secret_len, const ed_source_secret_entry *proxy, size_t proxy_len,
+                        ed_err *err)
 {
     memset(auth, 0, sizeof(*auth));
     auth->secret = secret;
     auth->secret_len = secret_len;
+    auth->proxy = proxy;
+    auth->proxy_len = proxy_len;
     int rc = ed_source_url_parse(url, &auth->url, err);
     if (rc != 0)
         return rc;
+    bool crt = ed_source_secret_get(secret, secret_len, "tls.crt", NULL) != NULL;
+    bool key = ed_source_secret_get(secret, secret_len, "tls.key", NULL) != NULL;
+    if (crt != key)
+        return ed_err_set(err, ED_EAUTH,
+                          "invalid secret: 'tls.crt' and 'tls.key' go together (found only '%s')",
+                          crt ? "tls.crt" : "tls.key");
+    if (proxy && !ed_source_secret_get(proxy, proxy_len, "address", NULL))
+        return ed_err_set(err, ED_EAUTH, "invalid proxy secret: 'address' is required");
     size_t tlen = 0;
     const char *token = ed_source_secret_get(secret, secret_len, "bearerToken", &tlen);
     if (token) {

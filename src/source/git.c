@@ -194,6 +194,7 @@ static int fetch_refspecs(fetch_ctx *fc, char **specs, size_t n, ed_err *err)
     git_fetch_options fo;
     git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
     ed_source_auth_callbacks(&fc->auth, &fo.callbacks);
+    ed_source_transport_install(&fc->auth, &fo.callbacks);
     fo.custom_headers = fc->auth.headers;
     fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     fo.update_fetchhead = 0;
@@ -225,6 +226,7 @@ static int connect_remote(fetch_ctx *fc, ed_err *err)
     git_remote_callbacks cb;
     git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
     ed_source_auth_callbacks(&fc->auth, &cb);
+    ed_source_transport_install(&fc->auth, &cb);
     int rc = git_remote_connect(fc->remote, GIT_DIRECTION_FETCH, &cb, NULL, &fc->auth.headers);
     if (rc != 0)
         return transfer_error(err, &fc->auth, rc, "connect to", fc->url_safe);
@@ -470,7 +472,8 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
         return rc;
     ed_source_url_normalize(opts->url, &url_safe, NULL);
     fc.url_safe = url_safe;
-    rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, err);
+    rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
+                             opts->proxy_len, err);
     if (rc == 0)
         rc = lock_open(lock, LOCK_EX, &lock_fd, err);
     if (rc != 0)
@@ -481,7 +484,8 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
         fetch_ctx_reset(&fc);
         ed_source_auth_clear(&fc.auth);
         ed_err_clear(err);
-        rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, err);
+        rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
+                                 opts->proxy_len, err);
         if (rc == 0) {
             ed_path_remove_tree(dir);
             memset(out, 0, sizeof(*out));

@@ -72,6 +72,10 @@ typedef struct ed_source_git_fetch_opts {
     /* The Secret named by spec.secretRef, or NULL/0. Borrowed for the call. */
     const ed_source_secret_entry *secret;
     size_t secret_len;
+    /* The Secret named by spec.proxySecretRef (`address`, optional `username`, `password`),
+     * or NULL/0 for no proxy. HTTP(S) URLs only (ssh:// and git:// connect directly). */
+    const ed_source_secret_entry *proxy;
+    size_t proxy_len;
 } ed_source_git_fetch_opts;
 
 #define ED_SOURCE_GIT_FETCH_OPTS_INIT                                                              \
@@ -102,6 +106,88 @@ typedef struct ed_source_git_result {
 int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,
                         ed_source_git_result *out, ed_err *err);
 
+/* ---- commits pushed back (image update automation) ---- */
+
+/*
+ * Called with each YAML file (.yaml, .yml) under the update path of the checked-out commit:
+ * path is relative to the repository root, data its bytes. Set *changed and write the whole
+ * new content to out when the file changes. A non-zero return stops the update (nothing is
+ * committed) and is returned.
+ */
+typedef int (*ed_source_edit_fn)(const char *path, const char *data, size_t len, ed_buf *out,
+                                 bool *changed, void *user, ed_err *err);
+/* The commit message, once the edits are known: *message is a new string. */
+typedef int (*ed_source_message_fn)(void *user, char **message, ed_err *err);
+
+typedef struct ed_source_git_update_opts {
+    const char *url;
+    const ed_source_secret_entry *secret; /* credentials, as for a fetch */
+    size_t secret_len;
+    const char *checkout_branch; /* the branch the commit is made on top of (required) */
+    const char *push_branch;     /* where it goes; NULL: the checkout branch. Another branch is
+                                    force-pushed, as Flux does by default. */
+    const char *refspec;         /* git.push.refspec ("refs/heads/main:refs/heads/auto"), or NULL */
+    const char *path;            /* update.path, relative to the root; NULL or "" for all */
+    const char *author_name;
+    const char *author_email; /* required */
+    ed_source_edit_fn edit;
+    ed_source_message_fn message;
+    void (*begin)(void *user); /* called before each attempt's edits (to forget the last one's) */
+    void *user;
+    int max_attempts; /* on a rejected push; 0 for 3 */
+} ed_source_git_update_opts;
+
+typedef struct ed_source_git_update_result {
+    char source_revision[320]; /* the checkout branch's revision the edits started from */
+    bool committed;            /* a commit was made and pushed */
+    char commit[41];           /* its hex id */
+    int files_changed;
+    int attempts;
+} ed_source_git_update_result;
+
+/*
+ * Fetch checkout_branch into the cache, run edit over the YAML files under path, and when any
+ * changed, commit them (author and committer: author_name <author_email>, message from
+ * opts->message) on top of the branch's head and push it. A rejected push (the branch moved)
+ * is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH, ED_ENOTFOUND,
+ * ED_ERETRY ...), the callbacks', ED_EINVALID (bad path, refspec or author), ED_ECONFLICT (still
+ * rejected after every attempt).
+ */
+int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts *opts,
+                         ed_source_git_update_result *out, ed_err *err);
+
+/* ---- signature verification (spec.verify) ---- */
+
+typedef struct ed_source_verify_opts {
+    const char *url;     /* the repository, already fetched into the cache */
+    const char *commit;  /* 40 hex: the fetched commit */
+    bool head;           /* check the commit's signature (modes HEAD, TagAndHEAD) */
+    bool tag;            /* check the annotated tag's signature (modes Tag, TagAndHEAD) */
+    const char *tag_ref; /* "refs/tags/<name>" the commit was fetched through, or NULL */
+    /* The data of spec.verify.secretRef: armored OpenPGP public keys (any key but `.sshpub`). */
+    const ed_source_secret_entry *keys;
+    size_t nkeys;
+} ed_source_verify_opts;
+
+typedef struct ed_source_verify_result {
+    const char *reason; /* Flux's SourceVerified reason: Succeeded, InvalidCommitSignature,
+                           InvalidTagSignature, InvalidGitObject, InvalidVerificationMode,
+                           VerificationError (static strings) */
+    char message[1024]; /* on success, Flux's "verified signature of\n\t- commit '<sha>' with
+                           key '<key id>'" */
+} ed_source_verify_result;
+
+/*
+ * Verify the OpenPGP signatures opts asks for with gpgme (the gpg program must be installed),
+ * against only the keys in opts->keys (a temporary GnuPG home per call). On success *out has
+ * the message; on failure out->reason says which check failed and err says why, in Flux's
+ * words ("signature verification of commit '<sha>' failed: unable to verify commit with any of
+ * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key,
+ * a tag mode without a tag ref), ED_ENOTFOUND (not in the cache), ED_ERROR (GnuPG missing).
+ */
+int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *opts,
+                         ed_source_verify_result *out, ed_err *err);
+
 /* ---- artifacts ---- */
 
 /* The file an archive was written to, with Flux's artifact fields. */
@@ -123,6 +209,52 @@ typedef struct ed_source_artifact_info {
  */
 int ed_source_git_checkout(ed_source_cache *cache, const char *url, const char *commit,
                            const char *ignore, const char *dest_dir, ed_err *err);
+
+/* What shapes an artifact's tree beyond the commit (GitRepository spec fields). */
+typedef struct ed_source_checkout_opts {
+    const char *url;    /* the repository, already fetched into the cache */
+    const char *commit; /* 40 hex */
+    const char *ignore; /* spec.ignore, or NULL */
+    /* spec.sparseCheckout: directories ("apps", "./apps/", "a/b"); only files below them are
+     * written (Flux's semantics: files in the root are left out too). NULL/0: everything. */
+    const char *const *sparse;
+    size_t sparse_len;
+    /* spec.recurseSubmodules: each submodule (gitlink with its .gitmodules entry) is fetched
+     * into the cache with the parent's credentials and proxy, at the commit the parent
+     * records, and written in place, recursively (at most 8 levels). A relative submodule URL
+     * ("../lib.git") is resolved against the parent's. Off: submodules are left out. */
+    bool recurse_submodules;
+    const ed_source_secret_entry *secret; /* the parent's spec.secretRef, or NULL */
+    size_t secret_len;
+    const ed_source_secret_entry *proxy; /* spec.proxySecretRef's data, or NULL */
+    size_t proxy_len;
+} ed_source_checkout_opts;
+
+#define ED_SOURCE_CHECKOUT_OPTS_INIT                                                               \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/*
+ * ed_source_git_checkout with every option: sparse checkout and submodules as opts says. The
+ * ignore rules (defaults, `.sourceignore` files, including those inside submodules, and
+ * opts->ignore) are judged on paths from the root of the artifact. Errors as
+ * ed_source_git_checkout, plus those of ed_source_git_fetch for a submodule (wrapped with the
+ * submodule's path), ED_EINVALID for a sparse path with `..` or a submodule without a URL.
+ */
+int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout_opts *opts,
+                                const char *dest_dir, ed_err *err);
+
+/*
+ * GitRepository `spec.include`: unpack the artifact at archive_path (safely, as
+ * ed_source_archive_unpack does) into a temp directory under tmp_dir, and move its from_path
+ * (NULL or "" for the whole tree) to to_path below dest_dir, creating the parents of to_path as
+ * Flux does. An existing non-empty directory at to_path is not merged into: ED_ECONFLICT.
+ * Errors: ED_EINVALID (from_path or to_path leaves its root), ED_ENOTFOUND (from_path is not
+ * in the artifact), ED_ECONFLICT, ED_ERROR (file system, broken archive).
+ */
+int ed_source_include_copy(const char *archive_path, const char *from_path, const char *to_path,
+                           const char *dest_dir, const char *tmp_dir, ed_err *err);
 
 /*
  * Pack dir as a deterministic tar.gz at out_path (written to a temp file and renamed): entries

@@ -77,6 +77,8 @@ int ed_source_git_error(ed_err *err, int code, const char *what);
 typedef struct ed_source_auth {
     const ed_source_secret_entry *secret;
     size_t secret_len;
+    const ed_source_secret_entry *proxy; /* spec.proxySecretRef's data, or NULL */
+    size_t proxy_len;
     ed_source_url url;
     int cred_calls;
     bool failed;          /* credentials were refused or missing */
@@ -86,15 +88,32 @@ typedef struct ed_source_auth {
     char *header_value;
 } ed_source_auth;
 
-/* Prepare auth for a fetch of url (parsed) with the secret. Errors: ED_EINVALID. */
+/* Prepare auth for a fetch of url (parsed) with the secret and the proxy secret (both may be
+ * NULL/0). Errors: ED_EINVALID (a bad URL, an ssh:// URL without `identity` and `known_hosts`),
+ * ED_EAUTH (`tls.crt` without `tls.key` or the reverse, a proxy secret without `address`). */
 int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_secret_entry *secret,
-                        size_t secret_len, ed_err *err);
+                        size_t secret_len, const ed_source_secret_entry *proxy, size_t proxy_len,
+                        ed_err *err);
 void ed_source_auth_clear(ed_source_auth *auth);
 /* Install the credential and certificate callbacks (payload: auth) in cb. */
 void ed_source_auth_callbacks(ed_source_auth *auth, git_remote_callbacks *cb);
 /* The value of key in the secret, or NULL; *len gets its length. */
 const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n, const char *key,
                                  size_t *len);
+/* Wipe and free a string copied from a secret. Accepts NULL. */
+void ed_source_secret_free_str(char *s);
+
+/* ---- the libcurl transport (transport.c) ---- */
+
+/*
+ * True when a fetch with auth needs eddy's libcurl transport instead of libgit2's HTTP one: an
+ * HTTPS URL with a client certificate (`tls.crt`), or an HTTP(S) URL with a proxy secret
+ * (libgit2 1.5 has neither client certificates nor SOCKS proxies).
+ */
+bool ed_source_transport_wanted(const ed_source_auth *auth);
+/* Make the fetch whose callbacks are cb use the libcurl transport when it is wanted (payload:
+ * auth, which must outlive the remote's connection). */
+void ed_source_transport_install(ed_source_auth *auth, git_remote_callbacks *cb);
 
 /* The bare repository cache behind ed_source_cache, opened under its lock. */
 struct ed_source_cache {

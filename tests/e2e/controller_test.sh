@@ -2,7 +2,9 @@
 # tests/e2e/controller_test.sh: the agent process, `eddy controller`, against the real control
 # plane: /healthz answers within a second of start, /readyz and /metrics answer; of two
 # processes exactly one leads; the leader killed with SIGKILL is replaced once its lease runs
-# out; SIGTERM exits 0 promptly and releases the lease; a bad kubeconfig exits 1 with a message.
+# out, and no GitRepository is reconciled by both (the follower reconciles nothing before it
+# leads, and its first reconcile comes after the kill); SIGTERM exits 0 promptly and releases the
+# lease; a bad kubeconfig exits 1 with a message.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_ROOT/build/eddy
@@ -30,6 +32,35 @@ step "the CRDs the reconcilers watch"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
 kubectl wait --for=condition=Established --timeout=60s \
     crd/gitrepositories.source.toolkit.fluxcd.io >/dev/null
+
+step "a GitRepository reconciled every second, to see who reconciles"
+ns=leader-e2e
+new_namespace "$ns"
+new_repo leader
+git clone -q "$(git_http_url leader)" "$EDDY_E2E_SCRATCH/work" 2>/dev/null
+(
+    cd "$EDDY_E2E_SCRATCH/work"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n' >one.yaml
+    git add -A && git commit -qm one && git push -q origin HEAD:main
+)
+kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
+    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: leader}
+spec:
+  interval: 1s
+  url: $EDDY_GIT_HTTP_URL/leader.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+YAML
+
+# reconciles P: the timestamps (ms since the epoch) of process P's GitRepository reconciles.
+reconciles() {
+    grep '"controller":"gitrepository"' "$EDDY_E2E_SCRATCH/ctl-$1.log" | grep '"level":"info"' |
+        jq -r '.ts' | while read -r ts; do date -d "$ts" +%s%3N; done
+}
 
 step "two controllers start; /healthz answers within a second"
 for p in a b; do
@@ -68,6 +99,11 @@ holder=$(kubectl -n default get lease "$lease" -o 'jsonpath={.spec.holderIdentit
 assert_ne "" "$holder" "lease holder"
 sleep 2
 assert_eq 0 "$(leading "${mport[$follower]}")" "the follower stays a follower while renewed"
+leader_reconciles() {
+    [ "$(reconciles "$leader" | wc -l)" -ge 2 ]
+}
+retry 10 leader_reconciles
+assert_eq 0 "$(reconciles "$follower" | wc -l)" "reconciles by the follower"
 
 step "the leader is killed: the follower takes over after the lease runs out"
 kill -KILL "$(cat "$EDDY_E2E_SCRATCH/ctl-$leader.pid")"
@@ -81,6 +117,15 @@ echo "take-over after ${took} ms (lease 4s)"
 [ "$took" -lt 8000 ] || fail "take-over took ${took} ms"
 assert_ne "$holder" "$(kubectl -n default get lease "$lease" -o 'jsonpath={.spec.holderIdentity}')" \
     "new lease holder"
+follower_reconciles() {
+    [ "$(reconciles "$follower" | wc -l)" -ge 1 ]
+}
+retry 10 follower_reconciles
+first=$(reconciles "$follower" | head -1)
+last=$(reconciles "$leader" | tail -1)
+echo "old leader's last reconcile at $last, new leader's first at $first, killed at $killed_ms"
+[ "$first" -ge "$killed_ms" ] || fail "the follower reconciled before the leader was killed"
+[ "$last" -le "$killed_ms" ] || fail "the old leader logged a reconcile after it was killed"
 
 step "SIGTERM: exit 0 promptly, lease released"
 pid=$(cat "$EDDY_E2E_SCRATCH/ctl-$follower.pid")

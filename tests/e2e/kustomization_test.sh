@@ -113,9 +113,8 @@ retry 15 healed
 echo "scale reverted after $(($(date +%s%3N) - t0)) ms"
 step "a grace period leaves room to tinker, and the drift is announced once"
 kubectl -n "$ns" annotate --overwrite kustomization/apps eddy.dev/drift-grace-period=6s >/dev/null
-# A reconcile already due for another reason (here the 5s retry left from the first attempt,
-# before the source had an artifact) applies Git as usual, grace or not: let it pass first.
-sleep 6
+# (A reconcile due meanwhile for another reason, such as the 5s retry left from the first
+# attempt, leaves the drifted object alone until the grace period ends.)
 kubectl -n "$apps" scale deploy/web --replicas=7 >/dev/null
 t0=$(date +%s%3N)
 sleep 3

@@ -120,6 +120,141 @@ static void test_mapping(void **state)
                      ED_ENOTFOUND);
 }
 
+/* Every request goes over HTTP/2 (TLS with ALPN), and sequential requests reuse one
+ * connection instead of opening a TLS connection each. */
+static void test_http2_and_reuse(void **state)
+{
+    (void)state;
+    ed_kube *k = client_from(getenv("KUBECONFIG"), NULL);
+    ed_err err = ED_ERR_INIT;
+    for (int i = 0; i < 50; i++) {
+        ed_doc *d = NULL;
+        assert_int_equal(ed_kube_get(k, "v1", "Namespace", NULL, ns, &d, &err), 0);
+        ed_doc_free(d);
+    }
+    ed_kube_stats st;
+    ed_kube_get_stats(k, &st);
+    /* Discovery adds a request or two before the first GET. */
+    assert_true(st.requests >= 50);
+    assert_int_equal(st.http2, st.requests);
+    assert_int_equal(st.watches, 0);
+    assert_int_equal(st.connections, 1);
+    ed_kube_free(k);
+}
+
+/* A token for service account `name` of the test namespace, from the TokenRequest API. */
+static char *sa_token(const char *name)
+{
+    ed_err err = ED_ERR_INIT;
+    char *sa = ed_xasprintf("apiVersion: v1\nkind: ServiceAccount\n"
+                            "metadata: {name: %s, namespace: %%s}\n",
+                            name);
+    ed_doc *d = manifest(sa);
+    free(sa);
+    assert_int_equal(ed_kube_create(admin, ed_doc_root(d), NULL, NULL, &err), 0);
+    ed_doc_free(d);
+    char *path = ed_xasprintf("/api/v1/namespaces/%s/serviceaccounts/%s/token", ns, name);
+    const char *body = "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenRequest\","
+                       "\"spec\":{\"expirationSeconds\":3600}}";
+    ed_kube_response resp;
+    assert_int_equal(
+        ed_kube_request(admin, "POST", path, "application/json", body, strlen(body), &resp, &err),
+        0);
+    free(path);
+    ed_doc *reply = NULL;
+    assert_int_equal(ed_doc_parse_json(resp.body.data, resp.body.len, &reply, &err), 0);
+    char *token = ed_xstrdup(ed_node_path_str(ed_doc_root(reply), "/status/token"));
+    ed_doc_free(reply);
+    ed_kube_response_free(&resp);
+    return token;
+}
+
+/* The user the API server sees for client k (a SelfSubjectReview). */
+static char *whoami(ed_kube *k)
+{
+    const char *body =
+        "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"SelfSubjectReview\"}";
+    ed_kube_response resp;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_request(k, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                        "application/json", body, strlen(body), &resp, &err) != 0)
+        fail_msg("SelfSubjectReview: %s", err.msg);
+    ed_doc *reply = NULL;
+    assert_int_equal(ed_doc_parse_json(resp.body.data, resp.body.len, &reply, &err), 0);
+    char *user = ed_xstrdup(ed_node_path_str(ed_doc_root(reply), "/status/userInfo/username"));
+    ed_doc_free(reply);
+    ed_kube_response_free(&resp);
+    return user;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* In-cluster configuration: the service account's token file is read again when the kubelet
+ * rotates it (a new file moved into place), also within the same second, so the client goes on
+ * as the new token's identity without a restart. */
+static void test_in_cluster_token_rotation(void **state)
+{
+    (void)state;
+    char *tok_a = sa_token("rotate-a");
+    char *tok_b = sa_token("rotate-b");
+    char dir[] = "/tmp/eddy-sa.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *token = ed_xasprintf("%s/token", dir), *next = ed_xasprintf("%s/token.next", dir);
+    char *ca = ed_xasprintf("%s/ca.crt", dir), *nsfile = ed_xasprintf("%s/namespace", dir);
+    write_file(token, tok_a);
+    write_file(ca, ed_kube_get_config(admin)->ca_pem);
+    write_file(nsfile, ns);
+    /* "https://127.0.0.1:PORT" */
+    const char *server = ed_kube_get_config(admin)->server;
+    const char *port = strrchr(server, ':') + 1;
+    setenv("ED_KUBE_SA_DIR", dir, 1);
+    setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", port, 1);
+
+    ed_kube_config *cfg = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_config_in_cluster(&cfg, &err) != 0)
+        fail_msg("in-cluster configuration: %s", err.msg);
+    ed_kube *k = NULL;
+    assert_int_equal(ed_kube_new(cfg, &k, &err), 0);
+    char *user = whoami(k);
+    char *want = ed_xasprintf("system:serviceaccount:%s:rotate-a", ns);
+    assert_string_equal(user, want);
+    free(user);
+    free(want);
+
+    /* Rotate as the kubelet does: write the new token aside, then rename it over the old. */
+    write_file(next, tok_b);
+    assert_int_equal(rename(next, token), 0);
+    user = whoami(k);
+    want = ed_xasprintf("system:serviceaccount:%s:rotate-b", ns);
+    assert_string_equal(user, want);
+    free(user);
+    free(want);
+
+    ed_kube_free(k);
+    ed_kube_config_free(cfg);
+    unsetenv("ED_KUBE_SA_DIR");
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    unsetenv("KUBERNETES_SERVICE_PORT");
+    unlink(token);
+    unlink(ca);
+    unlink(nsfile);
+    rmdir(dir);
+    free(token);
+    free(next);
+    free(ca);
+    free(nsfile);
+    free(tok_a);
+    free(tok_b);
+}
+
 static void test_crud_and_typed_errors(void **state)
 {
     (void)state;
@@ -173,10 +308,29 @@ static void test_crud_and_typed_errors(void **state)
     assert_int_equal(ed_kube_create(admin, ed_doc_root(bad), NULL, NULL, &err), ED_EINVALID);
     assert_non_null(strstr(err.msg, "spec.replicas"));
 
-    assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", NULL, &err), 0);
+    /* Preconditions: a delete aimed at another incarnation (uid) or an older
+     * resourceVersion is refused with a conflict and deletes nothing. */
+    ed_kube_opts other_uid = {.precondition_uid = "00000000-0000-0000-0000-000000000000"};
+    assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", &other_uid, &err),
+                     ED_ECONFLICT);
+    assert_non_null(strstr(err.msg, "recondition"));
+    ed_kube_opts old_rv = {.precondition_resource_version = rv};
+    assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", &old_rv, &err),
+                     ED_ECONFLICT);
+    assert_int_equal(ed_kube_get(admin, "v1", "ConfigMap", ns, "settings", NULL, &err), 0);
+    ed_kube_opts this_uid = {.precondition_uid =
+                                 ed_node_path_str(ed_doc_root(created), "/metadata/uid"),
+                             .propagation_policy = "Foreground"};
+    assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", &this_uid, &err), 0);
+    /* Foreground: the garbage collector removes the object once it has no dependents. */
+    int gone = 0;
+    for (int i = 0; i < 100 && !gone; i++) {
+        gone = ed_kube_get(admin, "v1", "ConfigMap", ns, "settings", NULL, &err) == ED_ENOTFOUND;
+        if (!gone)
+            usleep(100 * 1000);
+    }
+    assert_true(gone);
     assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", NULL, &err),
-                     ED_ENOTFOUND);
-    assert_int_equal(ed_kube_get(admin, "v1", "ConfigMap", ns, "settings", NULL, &err),
                      ED_ENOTFOUND);
     ed_doc_free(cm);
     ed_doc_free(created);
@@ -596,6 +750,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mapping),
+        cmocka_unit_test(test_http2_and_reuse),
+        cmocka_unit_test(test_in_cluster_token_rotation),
         cmocka_unit_test(test_crud_and_typed_errors),
         cmocka_unit_test(test_list_pages),
         cmocka_unit_test(test_server_side_apply),

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "image/image.h"
+#include "image_tests.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,12 @@ int main(void)
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_policies),
         cmocka_unit_test(test_image_refs),
+        cmocka_unit_test(test_setters_golden),
+        cmocka_unit_test(test_setters_errors),
+        cmocka_unit_test(test_template_render),
+        cmocka_unit_test(test_template_errors),
+        cmocka_unit_test(test_docker_credentials),
+        cmocka_unit_test(test_exclude_and_summary),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
 }

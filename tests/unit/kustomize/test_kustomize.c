@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include "kustomize/kustomize.h"
+#include "patch_tests.h"
+#include "kustomize_tests.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,9 +171,9 @@ static void test_errors(void **state)
     put("unknown/kustomization.yaml", "resourcez: []\n");
     assert_build_fails("unknown", ED_EINVALID,
                        "invalid Kustomization: json: unknown field \"resourcez\"");
-    put("unsupported/kustomization.yaml", "configMapGenerator: []\n");
+    put("unsupported/kustomization.yaml", "helmCharts: []\n");
     assert_build_fails("unsupported", ED_EINVALID,
-                       "field 'configMapGenerator' is not supported by eddy yet");
+                       "field 'helmCharts' is not supported by eddy yet");
     put("badtype/kustomization.yaml", "commonLabels:\n  n: 1\n");
     assert_build_fails("badtype", ED_EINVALID, "cannot unmarshal number");
 
@@ -209,6 +211,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resources_and_order, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_transformers, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_errors, make_tree, remove_tree),
+        cmocka_unit_test(test_smp_maps),
+        cmocka_unit_test(test_smp_keyed_lists),
+        cmocka_unit_test(test_smp_directives),
+        cmocka_unit_test(test_smp_custom_resources),
+        cmocka_unit_test(test_smp_errors),
+        cmocka_unit_test(test_json_operations),
+        cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_label_selectors),
+        cmocka_unit_test(test_hash_vectors),
+        cmocka_unit_test(test_hash_encoding),
+        cmocka_unit_test(test_utf8_validity),
+        cmocka_unit_test(test_nameref_table),
+        cmocka_unit_test(test_nameref_fix),
     };
     return cmocka_run_group_tests_name("kustomize", tests, NULL, NULL);
 }

@@ -1,0 +1,357 @@
+/*
+ * The ImagePolicy reconciler (image.toolkit.fluxcd.io/v1), as Flux's image-reflector-controller
+ * runs it:
+ *
+ *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
+ *   2. find spec.imageRepositoryRef (same namespace, or another one when the repository's
+ *      spec.accessFrom lets it) and check that it has scanned (Ready=True, lastScanResult);
+ *   3. read the repository's tags from disk and choose with the policy (src/image/policy.c);
+ *   4. reflect the digest when spec.digestReflectionPolicy asks (Always; IfNotPresent when the
+ *      tag changed or no digest is known);
+ *   5. status in one place: latestRef {name, tag, digest}, observedPreviousRef when it moved,
+ *      conditions and an Event when the choice changed.
+ *
+ * A policy is evaluated again as soon as its repository's scan changes: a handler on the
+ * ImageRepository informer queues the policies that reference it.
+ */
+#include "image_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API_VERSION "image.toolkit.fluxcd.io/v1"
+#define KIND        "ImagePolicy"
+#define MANAGER     "image-reflector-controller"
+#define NAME        "imagepolicy"
+
+struct ed_imagepolicy_controller {
+    ed_imagepolicy_opts o;
+    ed_informer *self;  /* ImagePolicies, to find those that use a repository */
+    ed_informer *repos; /* ImageRepositories */
+    ed_queue *queue;
+};
+
+struct outcome {
+    bool ok;
+    bool stalled;
+    const char *reason;
+    char message[ED_ERR_MSG_MAX * 2];
+    char image[1024];
+    char tag[256];
+    char digest[ED_DIGEST_MAX];
+};
+
+static const char *str_at(const ed_node *n, const char *path)
+{
+    return ed_node_path_str(n, path);
+}
+
+/* Phase 2: the repository (a new document) when it is usable; else out says why. */
+static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
+                               struct outcome *out)
+{
+    const char *ns = str_at(obj, "/metadata/namespace");
+    const char *rname = str_at(obj, "/spec/imageRepositoryRef/name");
+    const char *rns = str_at(obj, "/spec/imageRepositoryRef/namespace");
+    if (!rns || !*rns)
+        rns = ns;
+    ed_doc *repo = ed_informer_get(c->repos, rns, rname);
+    out->reason = "DependencyNotReady";
+    if (!repo) {
+        snprintf(out->message, sizeof(out->message), "referenced ImageRepository '%s/%s' not found",
+                 rns, rname);
+        return NULL;
+    }
+    const ed_node *r = ed_doc_root(repo);
+    if (strcmp(rns, ns) != 0 && !ed_node_path(r, "/spec/accessFrom")) {
+        out->reason = "AccessDenied";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "cannot access ImageRepository '%s/%s': cross-namespace references need its "
+                 "spec.accessFrom",
+                 rns, rname);
+        ed_doc_free(repo);
+        return NULL;
+    }
+    const char *ready = ed_cond_status(ed_node_path(r, "/status/conditions"), "Ready");
+    if (!ed_node_path(r, "/status/lastScanResult") || !ready || strcmp(ready, "True") != 0) {
+        snprintf(out->message, sizeof(out->message),
+                 "referenced ImageRepository '%s/%s' is not ready: no successful scan yet", rns,
+                 rname);
+        ed_doc_free(repo);
+        return NULL;
+    }
+    return repo;
+}
+
+/* The policy spec from the object; ED_EINVALID when none of the three is set. */
+static int policy_spec(const ed_node *obj, ed_policy_spec *spec, ed_err *err)
+{
+    memset(spec, 0, sizeof(*spec));
+    const ed_node *p = ed_node_path(obj, "/spec/policy");
+    if (ed_node_get(p, "semver")) {
+        spec->kind = ED_POLICY_SEMVER;
+        spec->range = str_at(p, "/semver/range");
+    } else if (ed_node_get(p, "alphabetical")) {
+        spec->kind = ED_POLICY_ALPHABETICAL;
+        const char *o = str_at(p, "/alphabetical/order");
+        spec->descending = o && strcmp(o, "desc") == 0;
+    } else if (ed_node_get(p, "numerical")) {
+        spec->kind = ED_POLICY_NUMERICAL;
+        const char *o = str_at(p, "/numerical/order");
+        spec->descending = o && strcmp(o, "desc") == 0;
+    } else {
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.policy: one of semver, alphabetical or numerical is required");
+    }
+    spec->filter = str_at(obj, "/spec/filterTags/pattern");
+    spec->extract = str_at(obj, "/spec/filterTags/extract");
+    return 0;
+}
+
+/* Phase 4: the digest, when the policy asks for it. */
+static int reflect_digest(ed_imagepolicy_controller *c, const ed_node *obj, const ed_node *repo,
+                          struct outcome *out, ed_err *err)
+{
+    const char *mode = str_at(obj, "/spec/digestReflectionPolicy");
+    if (!mode || strcmp(mode, "Never") == 0)
+        return 0;
+    const char *old_tag = str_at(obj, "/status/latestRef/tag");
+    const char *old_digest = str_at(obj, "/status/latestRef/digest");
+    if (strcmp(mode, "IfNotPresent") == 0 && old_tag && old_digest &&
+        strcmp(old_tag, out->tag) == 0) {
+        snprintf(out->digest, sizeof(out->digest), "%s", old_digest);
+        return 0;
+    }
+    ed_image_ref ref;
+    int rc = ed_image_ref_parse(str_at(repo, "/spec/image"), &ref, err);
+    if (rc)
+        return rc;
+    ed_registry_opts ro = {0};
+    ed_node_bool(ed_node_path(repo, "/spec/insecure"), &ro.insecure);
+    ed_ctrl_registry_auth auth;
+    rc = ed_ctrl_registry_auth_read(c->o.kube, repo, &ref, &auth, &ro, err);
+    if (!rc)
+        rc = ed_registry_digest(&ref, &ro, out->tag, out->digest, err);
+    ed_ctrl_registry_auth_clear(&auth);
+    return rc;
+}
+
+/* Phases 2-4. */
+static void evaluate(ed_imagepolicy_controller *c, const ed_node *obj, struct outcome *out)
+{
+    ed_err err = ED_ERR_INIT;
+    ed_doc *repo = find_repository(c, obj, out);
+    if (!repo)
+        return;
+    const ed_node *r = ed_doc_root(repo);
+    char **tags = NULL;
+    size_t n = 0;
+    ed_policy_spec spec;
+    const char *chosen = NULL;
+    snprintf(out->image, sizeof(out->image), "%s", str_at(r, "/spec/image"));
+    int rc = policy_spec(obj, &spec, &err);
+    if (rc) {
+        out->reason = "InvalidPolicy";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        goto out;
+    }
+    rc = ed_image_tags_load(c->o.storage_path, str_at(r, "/metadata/namespace"),
+                            str_at(r, "/metadata/name"), &tags, &n, &err);
+    if (rc) {
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        goto out;
+    }
+    rc = ed_policy_latest(&spec, (const char *const *)tags, n, &chosen, &err);
+    if (rc) {
+        out->reason = rc == ED_ENOTFOUND ? "ReconciliationFailed" : "InvalidPolicy";
+        out->stalled = rc != ED_ENOTFOUND;
+        snprintf(out->message, sizeof(out->message), "failed to evaluate the policy: %s", err.msg);
+        goto out;
+    }
+    snprintf(out->tag, sizeof(out->tag), "%s", chosen);
+    if (reflect_digest(c, obj, r, out, &err) != 0) {
+        out->reason = "ReconciliationFailed";
+        snprintf(out->message, sizeof(out->message), "failed to get the digest of %s:%s: %s",
+                 out->image, out->tag, err.msg);
+        goto out;
+    }
+    out->ok = true;
+    out->reason = "Succeeded";
+    snprintf(out->message, sizeof(out->message), "Latest image tag for %s resolved to %s",
+             out->image, out->tag);
+out:
+    ed_registry_tags_free(tags);
+    ed_doc_free(repo);
+}
+
+static ed_node *ref_node(ed_doc *d, const char *name, const char *tag, const char *digest)
+{
+    ed_node *ref = ed_node_new_map(d);
+    ed_node_set(d, ref, "name", ed_node_new_str(d, name));
+    ed_node_set(d, ref, "tag", ed_node_new_str(d, tag));
+    if (digest && *digest)
+        ed_node_set(d, ref, "digest", ed_node_new_str(d, digest));
+    return ref;
+}
+
+/* Phase 5. Returns true when latestRef changed. */
+static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj,
+                         const struct outcome *out)
+{
+    ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
+    ed_status_patch sp;
+    ed_status_begin(&sp, obj);
+    ed_doc *d = sp.doc;
+    const ed_node *old = ed_node_path(obj, "/status/latestRef");
+    const char *old_name = str_at(old, "/name"), *old_tag = str_at(old, "/tag");
+    const char *old_digest = str_at(old, "/digest");
+    bool changed = false;
+    if (out->ok) {
+        changed = !old_tag || strcmp(old_tag, out->tag) != 0 || !old_name ||
+                  strcmp(old_name, out->image) != 0 ||
+                  strcmp(old_digest ? old_digest : "", out->digest) != 0;
+        ed_node_set(d, sp.status, "latestRef", ref_node(d, out->image, out->tag, out->digest));
+        if (changed && old_tag && old_name)
+            ed_node_set(d, sp.status, "observedPreviousRef",
+                        ref_node(d, old_name, old_tag, old_digest));
+        ed_cond_set(d, sp.conditions, "Ready", "True", out->reason, out->message, sp.generation);
+        ed_cond_remove(sp.conditions, "Reconciling");
+        ed_cond_remove(sp.conditions, "Stalled");
+        ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
+    } else {
+        ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
+        if (out->stalled) {
+            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
+                        sp.generation);
+            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
+        } else {
+            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
+                        out->message, sp.generation);
+        }
+    }
+    ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
+    if (out->ok && changed) {
+        char note[ED_ERR_MSG_MAX * 3];
+        if (old_tag)
+            snprintf(note, sizeof(note), "Latest image tag for %s updated from %s to %s",
+                     out->image, old_tag, out->tag);
+        else
+            snprintf(note, sizeof(note), "%s", out->message);
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, NULL);
+    } else if (!out->ok) {
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out->reason, out->message, NULL);
+    }
+    return changed;
+}
+
+static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
+{
+    ed_imagepolicy_controller *c = user;
+    char ns[256];
+    const char *name = ed_key_split(key, ns, sizeof(ns));
+    ed_err err = ED_ERR_INIT;
+    ed_doc *objdoc = NULL;
+    int rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
+    if (rc == ED_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    ed_node *obj = ed_doc_root(objdoc);
+    if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
+        ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
+        if (ed_ctrl_has_finalizer(obj)) {
+            rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, &err);
+            rc = rc == ED_ENOTFOUND ? 0 : rc;
+        }
+        goto done;
+    }
+    if (!ed_ctrl_has_finalizer(obj)) {
+        rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
+        if (rc)
+            goto done;
+        ed_doc_free(objdoc);
+        objdoc = NULL;
+        if ((rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err)) != 0)
+            goto done;
+        obj = ed_doc_root(objdoc);
+    }
+    bool suspended = false;
+    ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
+    if (suspended) {
+        ed_log(ED_LOG_INFO, "reconciliation is suspended for this object", "controller", NAME,
+               "name", name, "namespace", ns, NULL);
+        goto done;
+    }
+    struct outcome out = {0};
+    evaluate(c, obj, &out);
+    write_status(c, obj, &out);
+    if (out.ok) {
+        ed_log(ED_LOG_INFO, out.message, "controller", NAME, "name", name, "namespace", ns, NULL);
+        int64_t interval = 0;
+        const char *iv = str_at(obj, "/spec/interval");
+        if (iv && ed_duration_parse(iv, &interval, NULL) == 0 && interval > 0)
+            *requeue_after_ms = interval;
+    } else {
+        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", NAME, "name", name, "namespace",
+               ns, "error", out.message, NULL);
+        /* A repository that is not ready queues us when it becomes ready; a stalled spec waits
+         * for a new generation. Other failures back off. */
+        rc = out.stalled || strcmp(out.reason, "DependencyNotReady") == 0 ? 0 : ED_ERROR;
+    }
+done:
+    ed_doc_free(objdoc);
+    return rc;
+}
+
+/* An ImageRepository changed: queue the policies that reference it. */
+static void on_repository(ed_kube_event_type type, const ed_node *repo, void *user)
+{
+    (void)type;
+    ed_imagepolicy_controller *c = user;
+    const char *rns = str_at(repo, "/metadata/namespace");
+    const char *rname = str_at(repo, "/metadata/name");
+    size_t n = 0;
+    char **keys = ed_informer_keys(c->self, &n);
+    for (size_t i = 0; i < n; i++) {
+        char ns[256];
+        const char *name = ed_key_split(keys[i], ns, sizeof(ns));
+        ed_doc *p = ed_informer_get(c->self, ns, name);
+        const ed_node *pol = ed_doc_root(p);
+        const char *ref_ns = str_at(pol, "/spec/imageRepositoryRef/namespace");
+        const char *ref_name = str_at(pol, "/spec/imageRepositoryRef/name");
+        if (!ref_ns || !*ref_ns)
+            ref_ns = ns;
+        if (ref_name && rname && rns && strcmp(ref_name, rname) == 0 && strcmp(ref_ns, rns) == 0)
+            ed_queue_add(c->queue, keys[i]);
+        ed_doc_free(p);
+        free(keys[i]);
+    }
+    free(keys);
+}
+
+ed_imagepolicy_controller *ed_imagepolicy_register(ed_manager *m, const ed_imagepolicy_opts *opts)
+{
+    ed_imagepolicy_controller *c = ed_xcalloc(1, sizeof(*c));
+    c->o = *opts;
+    ed_controller_def def = {.name = NAME,
+                             .api_version = API_VERSION,
+                             .kind = KIND,
+                             .workers = opts->workers,
+                             .reconcile = reconcile,
+                             .user = c,
+                             .generation_changed_only = true};
+    ed_manager_add(m, &def);
+    c->self = ed_manager_informer(m, API_VERSION, KIND);
+    c->repos = ed_manager_informer(m, API_VERSION, "ImageRepository");
+    c->queue = ed_manager_queue(m, NAME);
+    ed_informer_add_handler(c->repos, on_repository, c);
+    return c;
+}
+
+void ed_imagepolicy_free(ed_imagepolicy_controller *c)
+{
+    free(c);
+}

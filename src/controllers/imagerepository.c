@@ -1,0 +1,431 @@
+/*
+ * The ImageRepository reconciler (image.toolkit.fluxcd.io/v1), a flat list of phases as in
+ * Flux's image-reflector-controller:
+ *
+ *   1. read the object; on deletion remove its stored tags and the finalizer, and stop;
+ *   2. add the finalizer; a suspended object is left alone;
+ *   3. skip the scan while the last one is younger than spec.interval and nothing asked for a
+ *      new one (a new generation, a reconcile.fluxcd.io/requestedAt token, lost tags);
+ *   4. parse spec.image into the canonical name; read spec.secretRef (dockerconfigjson) and
+ *      spec.certSecretRef (ca.crt);
+ *   5. scan: list the tags (spec.timeout per request, spec.insecure for plain HTTP), drop
+ *      spec.exclusionList's matches, keep the list on disk under the storage path;
+ *   6. status, written in one place: canonicalImageName, lastScanResult (revision, tagCount,
+ *      scanTime, latestTags), observedExclusionList, conditions with Flux's reasons; an Event.
+ *
+ * A registry answering 429 is asked again after its Retry-After (not after the interval, and
+ * not with a growing backoff); other failures back off.
+ */
+#include "image_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define API_VERSION "image.toolkit.fluxcd.io/v1"
+#define KIND        "ImageRepository"
+#define MANAGER     "image-reflector-controller"
+#define NAME        "imagerepository"
+#define LATEST_TAGS 10
+
+struct ed_imagerepo_controller {
+    ed_imagerepo_opts o;
+};
+
+/* What one reconcile found, for the status and the event. */
+struct outcome {
+    bool ok;
+    bool stalled;       /* the spec itself is wrong: retrying will not help */
+    const char *reason; /* Flux's reason */
+    char message[ED_ERR_MSG_MAX * 2];
+    int64_t retry_after; /* the registry asked us to wait (429) */
+    bool new_revision;
+};
+
+/* The scan's results, for the status. */
+struct scan {
+    char canonical[800];
+    char revision[65];
+    char **tags;
+    size_t ntags;
+};
+
+static const char *str_at(const ed_node *n, const char *path)
+{
+    return ed_node_path_str(n, path);
+}
+
+void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *controller,
+                          const char *type, const char *reason, const char *note,
+                          const char *const *annotations)
+{
+    ed_kube_event ev = ED_KUBE_EVENT_INIT;
+    ev.regarding = obj;
+    ev.type = type;
+    ev.reason = reason;
+    ev.note = note;
+    ev.action = "Reconcile";
+    ev.reporting_controller = controller;
+    ev.annotations = annotations;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_event_record(kube, &ev, &err))
+        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", controller, "error",
+               err.msg, NULL);
+}
+
+/* Phase 3: true when the last scan is recent enough; *wait_ms is what is left of the interval. */
+static bool scan_is_fresh(ed_imagerepo_controller *c, const ed_node *obj, int64_t interval,
+                          int64_t *wait_ms)
+{
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
+    const char *req = ed_node_str(
+        ed_node_get(ed_node_path(obj, "/metadata/annotations"), "reconcile.fluxcd.io/requestedAt"));
+    const char *handled = str_at(obj, "/status/lastHandledReconcileAt");
+    if (gen != observed || (req && (!handled || strcmp(req, handled) != 0)))
+        return false;
+    if (ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready") == NULL ||
+        strcmp(ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"), "True") != 0)
+        return false;
+    int64_t scanned =
+        (int64_t)ed_time_parse_rfc3339(str_at(obj, "/status/lastScanResult/scanTime"));
+    if (scanned < 0)
+        return false;
+    char **tags = NULL;
+    size_t n = 0;
+    if (ed_image_tags_load(c->o.storage_path, str_at(obj, "/metadata/namespace"),
+                           str_at(obj, "/metadata/name"), &tags, &n, NULL) != 0)
+        return false;
+    ed_registry_tags_free(tags);
+    int64_t age = ((int64_t)time(NULL) - scanned) * 1000;
+    if (age >= interval || age < 0)
+        return false;
+    *wait_ms = interval - age;
+    return true;
+}
+
+int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
+                               ed_ctrl_registry_auth *auth, ed_registry_opts *ro, ed_err *err)
+{
+    memset(auth, 0, sizeof(*auth));
+    const char *ns = str_at(repo, "/metadata/namespace");
+    const char *secret_name = str_at(repo, "/spec/secretRef/name");
+    const char *cert_name = str_at(repo, "/spec/certSecretRef/name");
+    ed_ctrl_secret s;
+    int rc = 0;
+    if (secret_name && (rc = ed_ctrl_secret_read(kube, ns, secret_name, &s, err)) == 0) {
+        size_t len = 0;
+        const char *cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
+        if (!cfg)
+            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no .dockerconfigjson", ns,
+                            secret_name);
+        else
+            rc = ed_image_docker_credentials(cfg, len, ref->registry, &auth->username,
+                                             &auth->password, err);
+        /* No entry for this registry: scan anonymously, as Flux does. */
+        if (rc == ED_ENOTFOUND) {
+            ed_err_clear(err);
+            rc = 0;
+        }
+        ed_ctrl_secret_clear(&s);
+    }
+    if (!rc && cert_name && (rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err)) == 0) {
+        const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
+        const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
+        const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
+        if (pem)
+            auth->ca_pem = ed_xstrdup(pem);
+        if (cert && key) {
+            auth->cert_pem = ed_xstrdup(cert);
+            auth->key_pem = ed_xstrdup(key);
+        }
+        if (!pem && !(cert && key))
+            rc = ed_err_set(err, ED_EINVALID,
+                            "secret '%s/%s' has neither ca.crt nor tls.crt and tls.key", ns,
+                            cert_name);
+        else if (!cert != !key)
+            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s': tls.crt and tls.key go together", ns,
+                            cert_name);
+        ed_ctrl_secret_clear(&s);
+    }
+    if (rc) {
+        ed_ctrl_registry_auth_clear(auth);
+        return rc;
+    }
+    ro->username = auth->username;
+    ro->password = auth->password;
+    ro->ca_pem = auth->ca_pem;
+    ro->cert_pem = auth->cert_pem;
+    ro->key_pem = auth->key_pem;
+    return 0;
+}
+
+void ed_ctrl_registry_auth_clear(ed_ctrl_registry_auth *auth)
+{
+    if (auth->password) {
+        memset(auth->password, 0, strlen(auth->password));
+        free(auth->password);
+    }
+    free(auth->username);
+    free(auth->ca_pem);
+    free(auth->cert_pem);
+    if (auth->key_pem) {
+        memset(auth->key_pem, 0, strlen(auth->key_pem));
+        free(auth->key_pem);
+    }
+    memset(auth, 0, sizeof(*auth));
+}
+
+/* spec.exclusionList, or Flux's default. Returns the count; the strings are borrowed. */
+static size_t exclusions(const ed_node *obj, const char ***out)
+{
+    static const char *const dflt[] = {"^.*\\.sig$"};
+    ed_node *list = ed_node_path(obj, "/spec/exclusionList");
+    if (ed_node_kind_of(list) != ED_NODE_SEQ) {
+        *out = ed_xmalloc(sizeof(**out));
+        (*out)[0] = dflt[0];
+        return 1;
+    }
+    size_t n = ed_node_len(list);
+    *out = ed_xcalloc(n ? n : 1, sizeof(**out));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ed_node_str(ed_node_at(list, i)))
+            (*out)[k++] = ed_node_str(ed_node_at(list, i));
+    return k;
+}
+
+/* Phase 5: list, filter, store. */
+static int scan(ed_imagerepo_controller *c, const ed_node *obj, const ed_image_ref *ref,
+                const ed_registry_opts *ro, struct scan *sc, struct outcome *out)
+{
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_registry_tags(ref, ro, &sc->tags, &sc->ntags, &err);
+    if (rc) {
+        out->reason = rc == ED_EAUTH ? "AuthenticationFailed" : "ReadOperationFailed";
+        out->retry_after = *ro->retry_after_ms;
+        snprintf(out->message, sizeof(out->message), "failed to scan image repository: %s",
+                 err.msg);
+        return rc;
+    }
+    const char **pats = NULL;
+    size_t npats = exclusions(obj, &pats);
+    rc = ed_image_exclude(sc->tags, &sc->ntags, pats, npats, &err);
+    free(pats);
+    if (rc) {
+        out->reason = "InvalidExclusionList";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        return rc;
+    }
+    ed_image_tags_summary(sc->tags, sc->ntags, sc->revision);
+    rc = ed_image_tags_save(c->o.storage_path, str_at(obj, "/metadata/namespace"),
+                            str_at(obj, "/metadata/name"), (const char *const *)sc->tags, sc->ntags,
+                            &err);
+    if (rc) {
+        out->reason = "StorageOperationFailed";
+        snprintf(out->message, sizeof(out->message), "failed to store the tags: %s", err.msg);
+        return rc;
+    }
+    const char *old = str_at(obj, "/status/lastScanResult/revision");
+    out->new_revision = !old || strcmp(old, sc->revision) != 0;
+    out->ok = true;
+    out->reason = "Succeeded";
+    snprintf(out->message, sizeof(out->message), "successful scan: found %zu tags", sc->ntags);
+    return 0;
+}
+
+/* Phase 6: write status from the outcome. */
+static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const struct outcome *out,
+                        const struct scan *sc)
+{
+    ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
+    ed_status_patch sp;
+    ed_status_begin(&sp, obj);
+    ed_doc *d = sp.doc;
+    if (sc->canonical[0])
+        ed_node_set(d, sp.status, "canonicalImageName", ed_node_new_str(d, sc->canonical));
+    if (out->ok) {
+        ed_cond_set(d, sp.conditions, "Ready", "True", out->reason, out->message, sp.generation);
+        ed_cond_remove(sp.conditions, "Reconciling");
+        ed_cond_remove(sp.conditions, "Stalled");
+        ed_node *res = ed_node_new_map(d);
+        char now[32];
+        ed_time_rfc3339(time(NULL), now);
+        ed_node_set(d, res, "revision", ed_node_new_str(d, sc->revision));
+        ed_node_set(d, res, "scanTime", ed_node_new_str(d, now));
+        ed_node_set(d, res, "tagCount", ed_node_new_int(d, (int64_t)sc->ntags));
+        ed_node *latest = ed_node_new_seq(d);
+        for (size_t i = 0; i < sc->ntags && i < LATEST_TAGS; i++)
+            ed_node_append(d, latest, ed_node_new_str(d, sc->tags[i]));
+        ed_node_set(d, res, "latestTags", latest);
+        ed_node_set(d, sp.status, "lastScanResult", res);
+        ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
+        ed_node *excl = ed_node_path(obj, "/spec/exclusionList");
+        if (excl)
+            ed_node_set(d, sp.status, "observedExclusionList", ed_node_copy(d, excl));
+    } else {
+        ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
+        if (out->stalled) {
+            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
+                        sp.generation);
+            ed_cond_remove(sp.conditions, "Reconciling");
+            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
+        } else {
+            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
+                        out->message, sp.generation);
+            ed_cond_remove(sp.conditions, "Stalled");
+        }
+    }
+    return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
+}
+
+/* Phases 4-6 for a live, unsuspended object. Returns the reconcile's result. */
+static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64_t interval,
+                           int64_t *requeue_after_ms)
+{
+    struct outcome out = {.reason = "ReadOperationFailed"};
+    struct scan sc = {0};
+    ed_ctrl_registry_auth auth = {0};
+    int64_t retry_after = 0;
+    ed_err err = ED_ERR_INIT;
+    ed_image_ref ref;
+    int64_t timeout = interval;
+    const char *to = str_at(obj, "/spec/timeout");
+    if (to && (ed_duration_parse(to, &timeout, &err) != 0 || timeout <= 0))
+        timeout = interval;
+    ed_registry_opts ro = {.timeout_ms = timeout, .retry_after_ms = &retry_after};
+    ed_node_bool(ed_node_path(obj, "/spec/insecure"), &ro.insecure);
+    int rc = ed_image_ref_parse(str_at(obj, "/spec/image"), &ref, &err);
+    if (rc) {
+        out.reason = "ImageURLInvalid";
+        out.stalled = true;
+        snprintf(out.message, sizeof(out.message), "spec.image: %s", err.msg);
+        goto status;
+    }
+    snprintf(sc.canonical, sizeof(sc.canonical), "%s", ref.canonical);
+    rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, &auth, &ro, &err);
+    if (rc) {
+        out.reason = "AuthenticationFailed";
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+    } else {
+        rc = scan(c, obj, &ref, &ro, &sc, &out);
+    }
+status:
+    if (write_status(c, obj, &out, &sc) != 0 && out.ok)
+        rc = ED_ERETRY;
+    if (out.ok && out.new_revision) {
+        const char *ann[] = {"image.toolkit.fluxcd.io/revision", sc.revision, NULL};
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", out.message, ann);
+    } else if (!out.ok) {
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out.reason, out.message, NULL);
+    }
+    const char *name = str_at(obj, "/metadata/name"), *ns = str_at(obj, "/metadata/namespace");
+    if (out.ok) {
+        ed_log(ED_LOG_INFO, out.message, "controller", NAME, "name", name, "namespace", ns, NULL);
+        *requeue_after_ms = interval;
+    } else {
+        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", NAME, "name", name, "namespace",
+               ns, "error", out.message, NULL);
+        if (out.retry_after > 0) {
+            /* The registry said when to come back: do so, without counting a failure. */
+            /* The manager jitters requeues by +/-5%: never come back before the time. */
+            *requeue_after_ms = out.retry_after + out.retry_after / 16;
+            rc = 0;
+        } else if (out.stalled) {
+            rc = 0; /* only a new generation helps: the watch brings it */
+            *requeue_after_ms = 0;
+        } else if (!rc) {
+            rc = ED_ERROR;
+        }
+    }
+    ed_ctrl_registry_auth_clear(&auth);
+    ed_registry_tags_free(sc.tags);
+    return rc;
+}
+
+static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
+{
+    ed_imagerepo_controller *c = user;
+    char ns[256];
+    const char *name = ed_key_split(key, ns, sizeof(ns));
+    ed_err err = ED_ERR_INIT;
+    ed_doc *objdoc = NULL;
+    int rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
+    if (rc == ED_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    ed_node *obj = ed_doc_root(objdoc);
+
+    /* 1-2. Deletion, finalizer, suspension. */
+    if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
+        ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
+        ed_image_tags_remove(c->o.storage_path, ns, name);
+        if (ed_ctrl_has_finalizer(obj)) {
+            rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, &err);
+            rc = rc == ED_ENOTFOUND ? 0 : rc;
+        }
+        goto done;
+    }
+    if (!ed_ctrl_has_finalizer(obj)) {
+        rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
+        if (rc)
+            goto done;
+        ed_doc_free(objdoc);
+        objdoc = NULL;
+        if ((rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err)) != 0)
+            goto done;
+        obj = ed_doc_root(objdoc);
+    }
+    bool suspended = false;
+    ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
+    if (suspended) {
+        ed_ctrl_record_metrics(c->o.metrics, KIND, obj,
+                               ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"),
+                               false);
+        ed_log(ED_LOG_INFO, "reconciliation is suspended for this object", "controller", NAME,
+               "name", name, "namespace", ns, NULL);
+        goto done;
+    }
+    int64_t interval = 0;
+    const char *iv = str_at(obj, "/spec/interval");
+    if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)
+        interval = 60000; /* the CRD requires a valid interval; defensive only */
+
+    /* 3. A recent scan is not repeated (a restart, or a status write that queued us). */
+    int64_t wait_ms = 0;
+    if (scan_is_fresh(c, obj, interval, &wait_ms)) {
+        *requeue_after_ms = wait_ms;
+        goto done;
+    }
+    rc = scan_and_report(c, obj, interval, requeue_after_ms);
+done:
+    if (rc && err.msg[0])
+        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", NAME, "name", name, "namespace",
+               ns, "error", err.msg, NULL);
+    ed_doc_free(objdoc);
+    return rc;
+}
+
+ed_imagerepo_controller *ed_imagerepo_register(ed_manager *m, const ed_imagerepo_opts *opts)
+{
+    ed_imagerepo_controller *c = ed_xcalloc(1, sizeof(*c));
+    c->o = *opts;
+    ed_controller_def def = {.name = NAME,
+                             .api_version = API_VERSION,
+                             .kind = KIND,
+                             .workers = opts->workers,
+                             .reconcile = reconcile,
+                             .user = c,
+                             .generation_changed_only = true};
+    ed_manager_add(m, &def);
+    return c;
+}
+
+void ed_imagerepo_free(ed_imagerepo_controller *c)
+{
+    free(c);
+}

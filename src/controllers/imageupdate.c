@@ -1,0 +1,525 @@
+/*
+ * The ImageUpdateAutomation reconciler (image.toolkit.fluxcd.io/v1), a flat list of phases as in
+ * Flux's image-automation-controller:
+ *
+ *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
+ *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef), the checkout branch
+ *      (git.checkout.ref.branch, else the GitRepository's branch), and the features this build
+ *      refuses clearly (signingKey, push options);
+ *   3. the policies: the ImagePolicies of the namespace that match spec.policySelector, each
+ *      with its status.latestRef;
+ *   4. update: fetch the branch into the persistent Git cache, apply the setters to the YAML
+ *      files under spec.update.path (src/image/setters.c), and when a file changed, commit with
+ *      git.commit.author and the messageTemplate (src/image/template.c) and push to
+ *      git.push.branch / refspec (src/source/push.c: a rejected push is retried from the new
+ *      head in-process);
+ *   5. status in one place: lastAutomationRunTime, lastPushCommit, lastPushTime,
+ *      observedPolicies, observedSourceRevision, conditions; an Event for a push or a failure.
+ *
+ * Runs every spec.interval, and at once when an ImagePolicy of its namespace changes.
+ */
+#include "image_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define API_VERSION     "image.toolkit.fluxcd.io/v1"
+#define KIND            "ImageUpdateAutomation"
+#define MANAGER         "image-automation-controller"
+#define NAME            "imageupdateautomation"
+#define DEFAULT_MESSAGE "Update from image update automation"
+
+struct ed_imageupdate_controller {
+    ed_imageupdate_opts o;
+    ed_informer *policies;
+    ed_informer *self;
+    ed_queue *queue;
+};
+
+struct outcome {
+    bool ok;
+    bool stalled;
+    const char *reason;
+    char message[ED_ERR_MSG_MAX * 3];
+};
+
+/* What the setters and the message need during one update. */
+struct run {
+    ed_imageupdate_controller *c;
+    const ed_node *obj;
+    ed_doc *selected; /* a map: policy name -> the policy object */
+    ed_setter_changes changes;
+    char template_error[ED_ERR_MSG_MAX];
+};
+
+static const char *str_at(const ed_node *n, const char *path)
+{
+    return ed_node_path_str(n, path);
+}
+
+/* One matchExpressions requirement against labels. */
+static bool expression_matches(const ed_node *labels, const ed_node *req)
+{
+    const char *key = str_at(req, "/key"), *op = str_at(req, "/operator");
+    const char *v = key ? ed_node_str(ed_node_get(labels, key)) : NULL;
+    const ed_node *values = ed_node_get(req, "values");
+    bool in = false;
+    for (size_t i = 0; v && i < ed_node_len(values); i++)
+        in = in ||
+             strcmp(ed_node_str(ed_node_at(values, i)) ? ed_node_str(ed_node_at(values, i)) : "",
+                    v) == 0;
+    if (!op)
+        return false;
+    if (strcmp(op, "In") == 0)
+        return in;
+    if (strcmp(op, "NotIn") == 0)
+        return !in;
+    if (strcmp(op, "Exists") == 0)
+        return v != NULL;
+    if (strcmp(op, "DoesNotExist") == 0)
+        return v == NULL;
+    return false;
+}
+
+/* Does the LabelSelector sel (NULL: everything) match obj's labels? */
+static bool selector_matches(const ed_node *sel, const ed_node *obj)
+{
+    const ed_node *labels = ed_node_path(obj, "/metadata/labels");
+    const ed_node *ml = ed_node_get(sel, "matchLabels");
+    for (size_t i = 0; i < ed_node_len(ml); i++) {
+        const char *want = ed_node_str(ed_node_value_at(ml, i));
+        const char *have = ed_node_str(ed_node_get(labels, ed_node_key_at(ml, i)));
+        if (!want || !have || strcmp(want, have) != 0)
+            return false;
+    }
+    const ed_node *me = ed_node_get(sel, "matchExpressions");
+    for (size_t i = 0; i < ed_node_len(me); i++)
+        if (!expression_matches(labels, ed_node_at(me, i)))
+            return false;
+    return true;
+}
+
+/* Check the selector's operators (InvalidPolicySelector otherwise). */
+static int selector_valid(const ed_node *sel, ed_err *err)
+{
+    const ed_node *me = ed_node_get(sel, "matchExpressions");
+    for (size_t i = 0; i < ed_node_len(me); i++) {
+        const char *op = str_at(ed_node_at(me, i), "/operator");
+        if (!op || (strcmp(op, "In") && strcmp(op, "NotIn") && strcmp(op, "Exists") &&
+                    strcmp(op, "DoesNotExist")))
+            return ed_err_set(err, ED_EINVALID,
+                              "spec.policySelector.matchExpressions[%zu]: invalid operator '%s'", i,
+                              op ? op : "");
+    }
+    return 0;
+}
+
+/* Phase 3: the selected policies of the namespace, into a map name -> object. */
+static ed_doc *select_policies(ed_imageupdate_controller *c, const ed_node *obj)
+{
+    const char *ns = str_at(obj, "/metadata/namespace");
+    const ed_node *sel = ed_node_path(obj, "/spec/policySelector");
+    ed_doc *d = ed_doc_new();
+    ed_node *map = ed_node_new_map(d);
+    ed_doc_set_root(d, map);
+    size_t n = 0;
+    char **keys = ed_informer_keys(c->policies, &n);
+    for (size_t i = 0; i < n; i++) {
+        char pns[256];
+        const char *pname = ed_key_split(keys[i], pns, sizeof(pns));
+        if (strcmp(pns, ns) == 0) {
+            ed_doc *p = ed_informer_get(c->policies, pns, pname);
+            if (p && selector_matches(sel, ed_doc_root(p)))
+                ed_node_set(d, map, pname, ed_node_copy(d, ed_doc_root(p)));
+            ed_doc_free(p);
+        }
+        free(keys[i]);
+    }
+    free(keys);
+    return d;
+}
+
+/* The setters' view of the policies: selected ones with a latestRef apply; others are left
+ * alone; a policy that exists nowhere is an error. */
+static int lookup_policy(const char *ns, const char *name, ed_setter_image *out, void *user)
+{
+    struct run *r = user;
+    const char *own_ns = str_at(r->obj, "/metadata/namespace");
+    if (strcmp(ns, own_ns) == 0) {
+        const ed_node *p = ed_node_get(ed_doc_root(r->selected), name);
+        if (p && str_at(p, "/status/latestRef/tag") && str_at(p, "/status/latestRef/name")) {
+            out->name = str_at(p, "/status/latestRef/name");
+            out->tag = str_at(p, "/status/latestRef/tag");
+            out->digest = str_at(p, "/status/latestRef/digest");
+            return 0;
+        }
+        if (p)
+            return 1; /* selected, but no latest image yet */
+    }
+    ed_doc *p = ed_informer_get(r->c->policies, ns, name);
+    if (!p)
+        return ED_ENOTFOUND;
+    ed_doc_free(p);
+    return 1; /* another automation's policy */
+}
+
+static void run_begin(void *user)
+{
+    struct run *r = user;
+    ed_setter_changes_free(&r->changes);
+}
+
+static int run_edit(const char *path, const char *data, size_t len, ed_buf *out, bool *changed,
+                    void *user, ed_err *err)
+{
+    struct run *r = user;
+    size_t before = r->changes.n;
+    *changed = false;
+    if (!memmem(data, len, "\"$imagepolicy\"", 14))
+        return 0; /* Flux's pre-screen: no marker, nothing to read */
+    int rc = ed_setters_apply(path, data, len, lookup_policy, r, out, &r->changes, err);
+    if (rc)
+        return ed_err_wrap(err, "update failed");
+    *changed = r->changes.n > before;
+    return 0;
+}
+
+/* The messageTemplateValues as "key", "value", ..., NULL (borrowed strings). */
+static const char **template_values(const ed_node *obj)
+{
+    const ed_node *m = ed_node_path(obj, "/spec/git/commit/messageTemplateValues");
+    size_t n = ed_node_len(m);
+    const char **kv = ed_xcalloc(2 * n + 1, sizeof(*kv));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = ed_node_str(ed_node_value_at(m, i));
+        if (!v)
+            continue;
+        kv[k++] = ed_node_key_at(m, i);
+        kv[k++] = v;
+    }
+    return kv;
+}
+
+static int run_message(void *user, char **message, ed_err *err)
+{
+    struct run *r = user;
+    const char *tmpl = str_at(r->obj, "/spec/git/commit/messageTemplate");
+    if (!tmpl || !*tmpl) {
+        *message = ed_xstrdup(DEFAULT_MESSAGE);
+        return 0;
+    }
+    const char **values = template_values(r->obj);
+    ed_template_data d = {str_at(r->obj, "/metadata/namespace"), str_at(r->obj, "/metadata/name"),
+                          &r->changes, values};
+    int rc = ed_template_render(tmpl, &d, message, err);
+    free(values);
+    if (rc) {
+        snprintf(r->template_error, sizeof(r->template_error), "%s", err->msg);
+        return ed_err_wrap(err, "spec.git.commit");
+    }
+    return 0;
+}
+
+/* Phase 2: the source's URL, credentials and branch. Fills fo-like fields; out says why not. */
+struct source {
+    ed_doc *doc;
+    const char *url;
+    char branch[256];
+    ed_ctrl_secret secret;
+};
+
+static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct source *src,
+                       struct outcome *out)
+{
+    ed_err err = ED_ERR_INIT;
+    const char *ns = str_at(obj, "/metadata/namespace");
+    const char *kind = str_at(obj, "/spec/sourceRef/kind");
+    const char *name = str_at(obj, "/spec/sourceRef/name");
+    const char *sns = str_at(obj, "/spec/sourceRef/namespace");
+    out->reason = "InvalidSourceConfiguration";
+    if (kind && strcmp(kind, "GitRepository") != 0) {
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "spec.sourceRef.kind '%s' is not supported: only GitRepository", kind);
+        return ED_EINVALID;
+    }
+    if (!sns || !*sns)
+        sns = ns;
+    int rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns, name,
+                         &src->doc, &err);
+    if (rc) {
+        snprintf(out->message, sizeof(out->message),
+                 "failed to get source GitRepository '%s/%s': %s", sns, name ? name : "", err.msg);
+        return rc;
+    }
+    const ed_node *repo = ed_doc_root(src->doc);
+    src->url = str_at(repo, "/spec/url");
+    const ed_node *ref = ed_node_path(obj, "/spec/git/checkout/ref");
+    if (!ref)
+        ref = ed_node_path(repo, "/spec/ref");
+    const char *branch = str_at(ref, "/branch");
+    if (ref && (ed_node_get(ref, "tag") || ed_node_get(ref, "semver") || ed_node_get(ref, "name") ||
+                ed_node_get(ref, "commit"))) {
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "git.checkout.ref: only a branch can be checked out for updates (tag, semver, "
+                 "name and commit are not supported)");
+        return ED_EINVALID;
+    }
+    snprintf(src->branch, sizeof(src->branch), "%s", branch ? branch : "master");
+    const char *secret = str_at(repo, "/spec/secretRef/name");
+    if (secret && (rc = ed_ctrl_secret_read(c->o.kube, sns, secret, &src->secret, &err)) != 0) {
+        out->reason = "AuthenticationFailed";
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        return rc;
+    }
+    if (ed_node_path(obj, "/spec/git/commit/signingKey")) {
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "spec.git.commit.signingKey: signing commits is not supported by eddy yet");
+        return ED_EINVALID;
+    }
+    if (ed_node_len(ed_node_path(obj, "/spec/git/push/options")) > 0) {
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "spec.git.push.options: push options are not supported by eddy (libgit2 1.5)");
+        return ED_EINVALID;
+    }
+    return 0;
+}
+
+static void source_clear(struct source *src)
+{
+    ed_ctrl_secret_clear(&src->secret);
+    ed_doc_free(src->doc);
+}
+
+/* Phase 5. */
+static void write_status(ed_imageupdate_controller *c, const ed_node *obj,
+                         const struct outcome *out, const struct run *r,
+                         const ed_source_git_update_result *res, const char *push_branch)
+{
+    ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
+    ed_status_patch sp;
+    ed_status_begin(&sp, obj);
+    ed_doc *d = sp.doc;
+    char now[32];
+    ed_time_rfc3339(time(NULL), now);
+    ed_node_set(d, sp.status, "lastAutomationRunTime", ed_node_new_str(d, now));
+    if (out->ok) {
+        ed_cond_set(d, sp.conditions, "Ready", "True", "Succeeded", out->message, sp.generation);
+        ed_cond_remove(sp.conditions, "Reconciling");
+        ed_cond_remove(sp.conditions, "Stalled");
+        ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
+        if (res->committed) {
+            ed_node_set(d, sp.status, "lastPushCommit", ed_node_new_str(d, res->commit));
+            ed_node_set(d, sp.status, "lastPushTime", ed_node_new_str(d, now));
+        }
+        if (res->source_revision[0]) {
+            char rev[400];
+            if (res->committed)
+                snprintf(rev, sizeof(rev), "%s@sha1:%s", push_branch, res->commit);
+            else
+                snprintf(rev, sizeof(rev), "%s", res->source_revision);
+            ed_node_set(d, sp.status, "observedSourceRevision", ed_node_new_str(d, rev));
+        }
+        ed_node *observed = ed_node_new_map(d);
+        const ed_node *sel = ed_doc_root(r->selected);
+        for (size_t i = 0; i < ed_node_len(sel); i++) {
+            const ed_node *ref = ed_node_path(ed_node_value_at(sel, i), "/status/latestRef");
+            if (ref)
+                ed_node_set(d, observed, ed_node_key_at(sel, i), ed_node_copy(d, ref));
+        }
+        /* A merge patch merges maps: policies no longer selected are removed with null. */
+        const ed_node *old = ed_node_path(obj, "/status/observedPolicies");
+        for (size_t i = 0; i < ed_node_len(old); i++)
+            if (!ed_node_get(observed, ed_node_key_at(old, i)))
+                ed_node_set(d, observed, ed_node_key_at(old, i), ed_node_new_null(d));
+        ed_node_set(d, sp.status, "observedPolicies", observed);
+    } else {
+        ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
+        if (out->stalled) {
+            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
+                        sp.generation);
+            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
+        } else {
+            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
+                        out->message, sp.generation);
+        }
+    }
+    ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
+}
+
+/* Phases 2-4; fills out, res. */
+static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct run *r,
+                     struct outcome *out, ed_source_git_update_result *res, char *push_branch,
+                     size_t pb_cap)
+{
+    ed_err err = ED_ERR_INIT;
+    struct source src = {0};
+    if (read_source(c, obj, &src, out) != 0)
+        goto out;
+    const ed_node *sel = ed_node_path(obj, "/spec/policySelector");
+    if (selector_valid(sel, &err) != 0) {
+        out->reason = "InvalidPolicySelector";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        goto out;
+    }
+    r->selected = select_policies(c, obj);
+    const char *pb = str_at(obj, "/spec/git/push/branch");
+    snprintf(push_branch, pb_cap, "%s", pb ? pb : src.branch);
+    ed_source_git_update_opts uo = {
+        .url = src.url,
+        .secret = src.secret.entries,
+        .secret_len = src.secret.n,
+        .checkout_branch = src.branch,
+        .push_branch = pb,
+        .refspec = str_at(obj, "/spec/git/push/refspec"),
+        .path = str_at(obj, "/spec/update/path"),
+        .author_name = str_at(obj, "/spec/git/commit/author/name"),
+        .author_email = str_at(obj, "/spec/git/commit/author/email"),
+        .edit = run_edit,
+        .message = run_message,
+        .begin = run_begin,
+        .user = r,
+    };
+    int rc = ed_source_git_update(c->o.cache, &uo, res, &err);
+    if (rc) {
+        bool update_error = r->template_error[0] || strstr(err.msg, "update failed") != NULL;
+        out->reason = update_error ? "UpdateFailed" : "GitOperationFailed";
+        out->stalled = r->template_error[0] != 0 || rc == ED_EINVALID;
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        goto out;
+    }
+    out->ok = true;
+    if (res->committed)
+        snprintf(out->message, sizeof(out->message),
+                 "committed and pushed commit '%s' to branch '%s'", res->commit, push_branch);
+    else
+        snprintf(out->message, sizeof(out->message), "repository up-to-date");
+out:
+    source_clear(&src);
+}
+
+static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
+{
+    ed_imageupdate_controller *c = user;
+    char ns[256];
+    const char *name = ed_key_split(key, ns, sizeof(ns));
+    ed_err err = ED_ERR_INIT;
+    ed_doc *objdoc = NULL;
+    int rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
+    if (rc == ED_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    ed_node *obj = ed_doc_root(objdoc);
+    if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
+        ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
+        if (ed_ctrl_has_finalizer(obj)) {
+            rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, &err);
+            rc = rc == ED_ENOTFOUND ? 0 : rc;
+        }
+        goto done;
+    }
+    if (!ed_ctrl_has_finalizer(obj)) {
+        rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
+        if (rc)
+            goto done;
+        ed_doc_free(objdoc);
+        objdoc = NULL;
+        if ((rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err)) != 0)
+            goto done;
+        obj = ed_doc_root(objdoc);
+    }
+    bool suspended = false;
+    ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
+    if (suspended) {
+        ed_log(ED_LOG_INFO, "reconciliation is suspended for this object", "controller", NAME,
+               "name", name, "namespace", ns, NULL);
+        goto done;
+    }
+    int64_t interval = 0;
+    const char *iv = str_at(obj, "/spec/interval");
+    if (!iv || ed_duration_parse(iv, &interval, NULL) != 0 || interval <= 0)
+        interval = 60000;
+    struct outcome out = {.reason = "GitOperationFailed"};
+    struct run r = {.c = c, .obj = obj};
+    ed_source_git_update_result res;
+    memset(&res, 0, sizeof(res));
+    char push_branch[256] = "";
+    automate(c, obj, &r, &out, &res, push_branch, sizeof(push_branch));
+    write_status(c, obj, &out, &r, &res, push_branch);
+    if (out.ok && res.committed) {
+        const char *ann[] = {"image.toolkit.fluxcd.io/revision", res.commit, NULL};
+        char note[sizeof(out.message) + 64];
+        snprintf(note, sizeof(note), "%s (%zu change%s)", out.message, r.changes.n,
+                 r.changes.n == 1 ? "" : "s");
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, ann);
+    } else if (!out.ok) {
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out.reason, out.message, NULL);
+    }
+    if (out.ok) {
+        ed_log(ED_LOG_INFO, out.message, "controller", NAME, "name", name, "namespace", ns, NULL);
+        *requeue_after_ms = interval;
+    } else {
+        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", NAME, "name", name, "namespace",
+               ns, "error", out.message, NULL);
+        rc = ED_ERROR;
+        if (out.stalled) {
+            rc = 0; /* only a new generation (or a policy change) helps */
+            *requeue_after_ms = interval;
+        }
+    }
+    ed_setter_changes_free(&r.changes);
+    ed_doc_free(r.selected);
+done:
+    ed_doc_free(objdoc);
+    return rc;
+}
+
+/* An ImagePolicy changed: queue the automations of its namespace. */
+static void on_policy(ed_kube_event_type type, const ed_node *pol, void *user)
+{
+    (void)type;
+    ed_imageupdate_controller *c = user;
+    const char *pns = str_at(pol, "/metadata/namespace");
+    size_t n = 0;
+    char **keys = ed_informer_keys(c->self, &n);
+    for (size_t i = 0; i < n; i++) {
+        char ns[256];
+        ed_key_split(keys[i], ns, sizeof(ns));
+        if (pns && strcmp(ns, pns) == 0)
+            ed_queue_add(c->queue, keys[i]);
+        free(keys[i]);
+    }
+    free(keys);
+}
+
+ed_imageupdate_controller *ed_imageupdate_register(ed_manager *m, const ed_imageupdate_opts *opts)
+{
+    ed_imageupdate_controller *c = ed_xcalloc(1, sizeof(*c));
+    c->o = *opts;
+    ed_controller_def def = {.name = NAME,
+                             .api_version = API_VERSION,
+                             .kind = KIND,
+                             .workers = opts->workers,
+                             .reconcile = reconcile,
+                             .user = c,
+                             .generation_changed_only = true};
+    ed_manager_add(m, &def);
+    c->self = ed_manager_informer(m, API_VERSION, KIND);
+    c->policies = ed_manager_informer(m, API_VERSION, "ImagePolicy");
+    c->queue = ed_manager_queue(m, NAME);
+    ed_informer_add_handler(c->policies, on_policy, c);
+    return c;
+}
+
+void ed_imageupdate_free(ed_imageupdate_controller *c)
+{
+    free(c);
+}

@@ -1,0 +1,209 @@
+/*
+ * Flux's build layer of the Kustomization reconciler (kustomize-controller's generate, build
+ * and post-build steps):
+ *
+ *   1. the overlay: spec.targetNamespace, namePrefix/nameSuffix, images, patches and components
+ *      merged into the path's kustomization (ed_ks_flux_overlay);
+ *   2. the native kustomize build;
+ *   3. postBuild: the variables of spec.postBuild.substituteFrom (ConfigMaps and Secrets of the
+ *      Kustomization's namespace, in order, later ones winning; a missing one is an error
+ *      unless `optional`) and then spec.postBuild.substitute (winning over all), substituted
+ *      in every object in strict mode (Flux's StrictPostBuildSubstitutions, on by default).
+ *      With substituteStrategy WithVariables (the default) nothing is substituted when there
+ *      are no variables at all; Always substitutes in any case;
+ *   4. spec.commonMetadata on every object.
+ *
+ * Secret values are read into memory only for the substitution and wiped afterwards; they never
+ * appear in messages (a message names the variable, never its value).
+ */
+#include "ks_int.h"
+
+#include "../kustomize/kustomize.h"
+
+#include <openssl/evp.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The variables of a postBuild: name -> malloc'd value. */
+struct vars {
+    ed_strmap *map;
+};
+
+static void vars_free(struct vars *v)
+{
+    if (!v->map)
+        return;
+    size_t pos = 0;
+    const char *k;
+    void *val;
+    while (ed_strmap_next(v->map, &pos, &k, &val)) {
+        memset(val, 0, strlen(val)); /* Secret values do not linger in freed memory */
+        free(val);
+    }
+    ed_strmap_free(v->map);
+    v->map = NULL;
+}
+
+static void vars_put(struct vars *v, const char *name, char *value)
+{
+    char *old = ed_strmap_put(v->map, name, value);
+    if (old) {
+        memset(old, 0, strlen(old));
+        free(old);
+    }
+}
+
+/* A Secret's base64 value, decoded into a new string; NULL when it is not valid base64. */
+static char *decode_b64(const char *b64)
+{
+    size_t len = strlen(b64);
+    unsigned char *dec = ed_xmalloc(len * 3 / 4 + 4);
+    int dl = len ? EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len) : 0;
+    if (dl < 0) {
+        free(dec);
+        return NULL;
+    }
+    /* EVP_DecodeBlock counts the padding as data: take it back off. */
+    if (len >= 1 && b64[len - 1] == '=')
+        dl--;
+    if (len >= 2 && b64[len - 2] == '=')
+        dl--;
+    dec[dl] = '\0';
+    return (char *)dec;
+}
+
+/* One substituteFrom entry (ref, item i) into v. */
+static int load_ref(ed_kube *kube, const char *ns, const ed_node *ref, struct vars *v, ed_err *err)
+{
+    const char *kind = ed_node_str(ed_node_get(ref, "kind"));
+    const char *name = ed_node_str(ed_node_get(ref, "name"));
+    bool optional = false;
+    ed_node_bool(ed_node_get(ref, "optional"), &optional);
+    if (!kind || !name || (strcmp(kind, "ConfigMap") != 0 && strcmp(kind, "Secret") != 0))
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.postBuild.substituteFrom: kind must be ConfigMap or Secret, with "
+                          "a name");
+    ed_doc *doc = NULL;
+    ed_err gerr = ED_ERR_INIT;
+    int rc = ed_kube_get(kube, "v1", kind, ns, name, &doc, &gerr);
+    if (rc == ED_ENOTFOUND && optional)
+        return 0;
+    if (rc)
+        return ed_err_set(err, rc, "substitute from '%s/%s' failed: %s", kind, name, gerr.msg);
+    bool secret = strcmp(kind, "Secret") == 0;
+    const ed_node *data = ed_node_get(ed_doc_root(doc), "data");
+    for (size_t i = 0; i < ed_node_len(data); i++) {
+        const char *raw = ed_node_str(ed_node_value_at(data, i));
+        char *value = !raw ? NULL : secret ? decode_b64(raw) : ed_xstrdup(raw);
+        if (!value) {
+            rc = ed_err_set(err, ED_EINVALID,
+                            "substitute from '%s/%s' failed: key '%s' is not "
+                            "valid",
+                            kind, name, ed_node_key_at(data, i));
+            break;
+        }
+        vars_put(v, ed_node_key_at(data, i), value);
+    }
+    ed_doc_free(doc);
+    return rc;
+}
+
+/* Flux's rule for variable names: ^[_[:alpha:]][_[:alpha:][:digit:]]*$ */
+static int check_names(const struct vars *v, ed_err *err)
+{
+    regex_t re;
+    if (regcomp(&re, "^[_[:alpha:]][_[:alpha:][:digit:]]*$", REG_EXTENDED | REG_NOSUB) != 0)
+        return ed_err_set(err, ED_ERROR, "cannot compile the variable name rule");
+    size_t pos = 0;
+    const char *k;
+    void *val;
+    int rc = 0;
+    while (!rc && ed_strmap_next(v->map, &pos, &k, &val))
+        if (regexec(&re, k, 0, NULL, 0) != 0)
+            rc = ed_err_set(err, ED_EINVALID,
+                            "'%s' var name is invalid, must match "
+                            "'^[_[:alpha:]][_[:alpha:][:digit:]]*$'",
+                            k);
+    regfree(&re);
+    return rc;
+}
+
+static int load_vars(ed_kube *kube, const ed_node *obj, struct vars *v, ed_err *err)
+{
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const ed_node *pb = ed_node_path(obj, "/spec/postBuild");
+    v->map = ed_strmap_new();
+    const ed_node *from = ed_node_get(pb, "substituteFrom");
+    for (size_t i = 0; i < ed_node_len(from); i++) {
+        int rc = load_ref(kube, ns, ed_node_at(from, i), v, err);
+        if (rc)
+            return rc;
+    }
+    const ed_node *inline_vars = ed_node_get(pb, "substitute");
+    for (size_t i = 0; i < ed_node_len(inline_vars); i++) {
+        const char *val = ed_node_str(ed_node_value_at(inline_vars, i));
+        if (!val)
+            return ed_err_set(err, ED_EINVALID,
+                              "spec.postBuild.substitute.%s: must be a string (quote numbers "
+                              "and booleans)",
+                              ed_node_key_at(inline_vars, i));
+        vars_put(v, ed_node_key_at(inline_vars, i), ed_xstrdup(val));
+    }
+    return check_names(v, err);
+}
+
+/* Step 3: postBuild substitution of docs. */
+static int post_build(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, ed_err *err)
+{
+    const ed_node *pb = ed_node_path(obj, "/spec/postBuild");
+    if (!pb || n == 0)
+        return 0;
+    struct vars v = {0};
+    int rc = load_vars(kube, obj, &v, err);
+    if (rc) {
+        /* Flux reads the variables for each object: its message names the first one. */
+        char *id = ed_ks_flux_object_id(ed_doc_root(docs[0]));
+        ed_err_wrap(err, "post build failed for '%s'", id);
+        free(id);
+        goto cleanup;
+    }
+    const char *strategy = ed_node_str(ed_node_get(pb, "substituteStrategy"));
+    bool always = strategy && strcmp(strategy, "Always") == 0;
+    if (ed_strmap_len(v.map) > 0 || always)
+        rc = ed_ks_flux_substitute(docs, n, v.map, true, err);
+
+cleanup:
+    vars_free(&v);
+    return rc;
+}
+
+int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+                 ed_doc ***out, size_t *n, const char **reason, ed_err *err)
+{
+    ed_doc *overlay = NULL;
+    *out = NULL;
+    *n = 0;
+    const ed_node *spec = ed_node_get(obj, "spec");
+    int rc = ed_ks_flux_overlay(spec, &overlay, err);
+    if (!rc) {
+        ed_ks_options ko = ED_KS_OPTIONS_INIT;
+        ko.root = root;
+        ko.overlay = ed_doc_root(overlay);
+        rc = ed_ks_build(dir, &ko, out, n, err);
+        if (rc)
+            ed_err_wrap(err, "kustomize build failed");
+    }
+    if (!rc)
+        rc = post_build(kube, obj, *out, *n, err);
+    if (!rc)
+        rc = ed_ks_flux_common_metadata(*out, *n, ed_node_get(spec, "commonMetadata"), err);
+    if (rc) {
+        *reason = "BuildFailed";
+        ed_doc_list_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    ed_doc_free(overlay);
+    return rc;
+}

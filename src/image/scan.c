@@ -1,0 +1,262 @@
+/*
+ * What an ImageRepository scan needs besides the registry client: the tags Flux drops
+ * (spec.exclusionList, regular expressions, default `^.*\.sig$`), the credentials of a
+ * dockerconfigjson Secret for one registry host, and the tag list kept on disk as Flux's
+ * FluxStorage gate keeps it (`imagerepository/<ns>/<name>/tags.txt`, one tag a line) so that tags
+ * never travel through etcd. The summary Flux writes into status (revision, the ten latest tags)
+ * is computed here too.
+ */
+#include "image.h"
+
+#include "../doc/doc.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int ed_image_exclude(char **tags, size_t *n, const char *const *patterns, size_t npatterns,
+                     ed_err *err)
+{
+    pcre2_code **re = ed_xcalloc(npatterns ? npatterns : 1, sizeof(*re));
+    int rc = 0;
+    for (size_t i = 0; i < npatterns; i++) {
+        int ecode;
+        PCRE2_SIZE eoff;
+        re[i] = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ecode,
+                              &eoff, NULL);
+        if (!re[i]) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(ecode, msg, sizeof(msg));
+            rc = ed_err_set(err, ED_EINVALID, "spec.exclusionList[%zu]: invalid regex \"%s\": %s",
+                            i, patterns[i], (const char *)msg);
+            goto out;
+        }
+    }
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    size_t kept = 0;
+    for (size_t t = 0; t < *n; t++) {
+        bool drop = false;
+        for (size_t i = 0; i < npatterns && !drop; i++)
+            drop = pcre2_match(re[i], (PCRE2_SPTR)tags[t], strlen(tags[t]), 0, 0, md, NULL) >= 0;
+        if (drop)
+            free(tags[t]);
+        else
+            tags[kept++] = tags[t];
+    }
+    for (size_t t = kept; t < *n; t++)
+        tags[t] = NULL;
+    *n = kept;
+    pcre2_match_data_free(md);
+out:
+    for (size_t i = 0; i < npatterns; i++)
+        pcre2_code_free(re[i]);
+    free(re);
+    return rc;
+}
+
+/* The host of a dockerconfigjson key: "https://index.docker.io/v1/" -> "index.docker.io". */
+static void key_host(const char *key, char *out, size_t cap)
+{
+    const char *p = strstr(key, "://");
+    p = p ? p + 3 : key;
+    size_t len = strcspn(p, "/");
+    snprintf(out, cap, "%.*s", (int)len, p);
+}
+
+static bool is_docker_hub(const char *host)
+{
+    return strcmp(host, "docker.io") == 0 || strcmp(host, "index.docker.io") == 0 ||
+           strcmp(host, "registry-1.docker.io") == 0;
+}
+
+/* Decode base64 "user:password" into the two strings. */
+static int decode_auth(const char *b64, char **user, char **password)
+{
+    size_t len = strlen(b64);
+    unsigned char *dec = ed_xmalloc(len * 3 / 4 + 4);
+    int dl = len ? EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len) : -1;
+    if (dl < 0) {
+        free(dec);
+        return -1;
+    }
+    if (len >= 1 && b64[len - 1] == '=')
+        dl--;
+    if (len >= 2 && b64[len - 2] == '=')
+        dl--;
+    dec[dl] = '\0';
+    char *colon = strchr((char *)dec, ':');
+    if (!colon) {
+        memset(dec, 0, (size_t)dl);
+        free(dec);
+        return -1;
+    }
+    *user = ed_xstrndup((char *)dec, (size_t)(colon - (char *)dec));
+    *password = ed_xstrdup(colon + 1);
+    memset(dec, 0, (size_t)dl);
+    free(dec);
+    return 0;
+}
+
+int ed_image_docker_credentials(const char *config, size_t len, const char *registry, char **user,
+                                char **password, ed_err *err)
+{
+    *user = *password = NULL;
+    ed_doc *d = NULL;
+    ed_err perr = ED_ERR_INIT;
+    if (ed_doc_parse_json(config, len, &d, &perr) != 0)
+        return ed_err_set(err, ED_EINVALID, ".dockerconfigjson is not valid JSON: %s", perr.msg);
+    ed_node *auths = ed_node_get(ed_doc_root(d), "auths");
+    int rc = ED_ENOTFOUND;
+    for (size_t i = 0; i < ed_node_len(auths) && rc == ED_ENOTFOUND; i++) {
+        char host[256];
+        key_host(ed_node_key_at(auths, i), host, sizeof(host));
+        if (strcmp(host, registry) != 0 && !(is_docker_hub(host) && is_docker_hub(registry)))
+            continue;
+        ed_node *e = ed_node_value_at(auths, i);
+        const char *u = ed_node_str(ed_node_get(e, "username"));
+        const char *p = ed_node_str(ed_node_get(e, "password"));
+        const char *a = ed_node_str(ed_node_get(e, "auth"));
+        if (u && p) {
+            *user = ed_xstrdup(u);
+            *password = ed_xstrdup(p);
+            rc = 0;
+        } else if (a && decode_auth(a, user, password) == 0) {
+            rc = 0;
+        } else {
+            rc = ed_err_set(err, ED_EINVALID,
+                            ".dockerconfigjson: the entry for '%s' has neither username and "
+                            "password nor a valid auth",
+                            host);
+        }
+    }
+    ed_doc_free(d);
+    if (rc == ED_ENOTFOUND)
+        ed_err_set(err, ED_ENOTFOUND, ".dockerconfigjson has no credentials for '%s'", registry);
+    return rc;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)b, *(const char *const *)a);
+}
+
+void ed_image_tags_summary(char **tags, size_t n, char revision[65])
+{
+    qsort(tags, n, sizeof(*tags), cmp_desc);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    for (size_t i = 0; i < n; i++) {
+        EVP_DigestUpdate(ctx, tags[i], strlen(tags[i]));
+        EVP_DigestUpdate(ctx, "\n", 1);
+    }
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    for (unsigned int i = 0; i < mdlen; i++)
+        snprintf(revision + 2 * i, 3, "%02x", md[i]);
+}
+
+static char *tags_path(const char *storage, const char *ns, const char *name)
+{
+    return ed_xasprintf("%s/imagerepository/%s/%s/tags.txt", storage, ns, name);
+}
+
+static bool plain_name(const char *s)
+{
+    return s && *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+int ed_image_tags_save(const char *storage, const char *ns, const char *name,
+                       const char *const *tags, size_t n, ed_err *err)
+{
+    if (!plain_name(ns) || !plain_name(name))
+        return ed_err_set(err, ED_EINVALID, "invalid object name '%s/%s'", ns, name);
+    char *path = tags_path(storage, ns, name);
+    char *dir = ed_xstrndup(path, (size_t)(strrchr(path, '/') - path));
+    char *tmp = ed_xasprintf("%s.%d.tmp", path, (int)getpid());
+    int rc = 0;
+    FILE *f = NULL;
+    if (ed_path_mkdir_all(dir) != 0 || !(f = fopen(tmp, "w"))) {
+        rc = ed_err_set(err, ED_ERROR, "cannot write %s: %s", path, strerror(errno));
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s\n", tags[i]);
+    /* Written whole and renamed: a reader never sees half a list. */
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0) {
+        f = NULL;
+        rc = ed_err_set(err, ED_ERROR, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    f = NULL;
+    if (rename(tmp, path) != 0) {
+        rc = ed_err_set(err, ED_ERROR, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+out:
+    if (f)
+        fclose(f);
+    free(tmp);
+    free(dir);
+    free(path);
+    return rc;
+}
+
+int ed_image_tags_load(const char *storage, const char *ns, const char *name, char ***tags,
+                       size_t *n, ed_err *err)
+{
+    *tags = NULL;
+    *n = 0;
+    if (!plain_name(ns) || !plain_name(name))
+        return ed_err_set(err, ED_EINVALID, "invalid object name '%s/%s'", ns, name);
+    char *path = tags_path(storage, ns, name);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        int code = errno == ENOENT ? ED_ENOTFOUND : ED_ERROR;
+        ed_err_set(err, code, "cannot read the tags of ImageRepository %s/%s: %s", ns, name,
+                   strerror(errno));
+        free(path);
+        return code;
+    }
+    free(path);
+    char **list = ed_xcalloc(1, sizeof(*list));
+    size_t count = 0, cap = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &lcap, f)) > 0) {
+        if (line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        if (count + 2 > cap) {
+            cap = cap ? cap * 2 : 64;
+            list = ed_xrealloc(list, cap * sizeof(*list));
+        }
+        list[count++] = ed_xstrndup(line, (size_t)len);
+        list[count] = NULL;
+    }
+    free(line);
+    fclose(f);
+    *tags = list;
+    *n = count;
+    return 0;
+}
+
+void ed_image_tags_remove(const char *storage, const char *ns, const char *name)
+{
+    if (!plain_name(ns) || !plain_name(name))
+        return;
+    char *dir = ed_xasprintf("%s/imagerepository/%s/%s", storage, ns, name);
+    ed_path_remove_tree(dir);
+    free(dir);
+}

@@ -1,0 +1,288 @@
+/*
+ * Flux's layer on top of kustomize (fluxcd/pkg/kustomize, as kustomize-controller uses it):
+ *
+ *   - the overlay: a Kustomization's targetNamespace, namePrefix/nameSuffix, images, patches
+ *     and components become kustomization fields merged into the top kustomization of the
+ *     path, exactly where Flux's generator writes them (scalars replace the path's own value,
+ *     lists are appended), so the engine applies them with its own transformers;
+ *   - commonMetadata: labels and annotations set on every built object, overwriting;
+ *   - postBuild substitution: Flux's envsubst grammar (envsubst.c) run on the string values of
+ *     each object (a plain scalar is typed again after it, a quoted one stays a string, as
+ *     when Flux substitutes the YAML text); objects labelled or annotated
+ *     `kustomize.toolkit.fluxcd.io/substitute: disabled` are left alone.
+ */
+#include "kustomize_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SUBSTITUTE_KEY "kustomize.toolkit.fluxcd.io/substitute"
+
+/* ---- the overlay ---- */
+
+static void copy_str(ed_doc *d, ed_node *kz, const ed_node *spec, const char *from, const char *to)
+{
+    const char *v = ed_node_str(ed_node_get(spec, from));
+    if (v && *v)
+        ed_node_set(d, kz, to, ed_node_new_str(d, v));
+}
+
+/* spec.images[] ({name, newName, newTag, digest}) as kustomize images. */
+static int copy_images(ed_doc *d, ed_node *kz, const ed_node *images, ed_err *err)
+{
+    if (!images || ed_node_kind_of(images) == ED_NODE_NULL)
+        return 0;
+    ed_node *seq = ed_node_new_seq(d);
+    static const char *const keys[] = {"name", "newName", "newTag", "digest"};
+    for (size_t i = 0; i < ed_node_len(images); i++) {
+        const ed_node *img = ed_node_at(images, i);
+        if (!ed_node_str(ed_node_get(img, "name")))
+            return ed_err_set(err, ED_EINVALID, "spec.images[%zu]: name is required", i);
+        ed_node *m = ed_node_new_map(d);
+        for (size_t k = 0; k < 4; k++) {
+            const ed_node *v = ed_node_get(img, keys[k]);
+            if (v && ed_node_kind_of(v) != ED_NODE_STR)
+                return ed_err_set(err, ED_EINVALID, "spec.images[%zu].%s: must be a string", i,
+                                  keys[k]);
+            if (v && *ed_node_str(v))
+                ed_node_set(d, m, keys[k], ed_node_copy(d, v));
+        }
+        ed_node_append(d, seq, m);
+    }
+    if (ed_node_len(seq))
+        ed_node_set(d, kz, "images", seq);
+    return 0;
+}
+
+/* spec.patches[] ({patch, target}) as kustomize patches. */
+static int copy_patches(ed_doc *d, ed_node *kz, const ed_node *patches, ed_err *err)
+{
+    if (!patches || ed_node_len(patches) == 0)
+        return 0;
+    if (!ed_ks_supports_field("patches"))
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.patches: kustomize patches are not supported by eddy yet");
+    ed_node *seq = ed_node_new_seq(d);
+    for (size_t i = 0; i < ed_node_len(patches); i++) {
+        const ed_node *p = ed_node_at(patches, i);
+        if (!ed_node_str(ed_node_get(p, "patch")))
+            return ed_err_set(err, ED_EINVALID, "spec.patches[%zu]: patch is required", i);
+        ed_node *m = ed_node_new_map(d);
+        ed_node_set(d, m, "patch", ed_node_copy(d, ed_node_get(p, "patch")));
+        if (ed_node_get(p, "target"))
+            ed_node_set(d, m, "target", ed_node_copy(d, ed_node_get(p, "target")));
+        ed_node_append(d, seq, m);
+    }
+    ed_node_set(d, kz, "patches", seq);
+    return 0;
+}
+
+static int copy_components(ed_doc *d, ed_node *kz, const ed_node *components, ed_err *err)
+{
+    if (!components || ed_node_len(components) == 0)
+        return 0;
+    if (!ed_ks_supports_field("components"))
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.components: kustomize components are not supported by eddy yet");
+    for (size_t i = 0; i < ed_node_len(components); i++)
+        if (!ed_node_str(ed_node_at(components, i)))
+            return ed_err_set(err, ED_EINVALID, "spec.components[%zu]: must be a string", i);
+    ed_node_set(d, kz, "components", ed_node_copy(d, components));
+    return 0;
+}
+
+int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err)
+{
+    ed_doc *d = ed_doc_new();
+    ed_node *kz = ed_node_new_map(d);
+    ed_doc_set_root(d, kz);
+    copy_str(d, kz, spec, "targetNamespace", "namespace");
+    copy_str(d, kz, spec, "namePrefix", "namePrefix");
+    copy_str(d, kz, spec, "nameSuffix", "nameSuffix");
+    int rc = copy_images(d, kz, ed_node_get(spec, "images"), err);
+    if (!rc)
+        rc = copy_patches(d, kz, ed_node_get(spec, "patches"), err);
+    if (!rc)
+        rc = copy_components(d, kz, ed_node_get(spec, "components"), err);
+    if (rc) {
+        ed_doc_free(d);
+        d = NULL;
+    }
+    *out = d;
+    return rc;
+}
+
+int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay)
+{
+    ed_node *kz = ed_doc_root(kdoc);
+    for (size_t i = 0; i < ed_node_len(overlay); i++) {
+        const char *key = ed_node_key_at(overlay, i);
+        const ed_node *v = ed_node_value_at(overlay, i);
+        ed_node *have = ed_node_get(kz, key);
+        if (ed_node_kind_of(v) == ED_NODE_SEQ && have && ed_node_kind_of(have) == ED_NODE_SEQ) {
+            for (size_t k = 0; k < ed_node_len(v); k++)
+                ed_node_append(kdoc, have, ed_node_copy(kdoc, ed_node_at(v, k)));
+        } else {
+            ed_node_set(kdoc, kz, key, ed_node_copy(kdoc, v));
+        }
+    }
+    return 0;
+}
+
+/* ---- commonMetadata ---- */
+
+static int set_all(ed_doc *d, ed_node *obj, const char *path, const ed_node *pairs)
+{
+    if (ed_node_len(pairs) == 0)
+        return 0;
+    ed_node *m = ed_node_ensure_map(d, obj, path);
+    if (!m)
+        return ED_EINVALID;
+    for (size_t i = 0; i < ed_node_len(pairs); i++)
+        ed_node_set(d, m, ed_node_key_at(pairs, i), ed_node_copy(d, ed_node_value_at(pairs, i)));
+    return 0;
+}
+
+static int check_pairs(const ed_node *pairs, const char *field, ed_err *err)
+{
+    if (!pairs || ed_node_kind_of(pairs) == ED_NODE_NULL)
+        return 0;
+    if (ed_node_kind_of(pairs) != ED_NODE_MAP)
+        return ed_err_set(err, ED_EINVALID, "spec.commonMetadata.%s: must be a mapping", field);
+    for (size_t i = 0; i < ed_node_len(pairs); i++)
+        if (ed_node_kind_of(ed_node_value_at(pairs, i)) != ED_NODE_STR)
+            return ed_err_set(err, ED_EINVALID, "spec.commonMetadata.%s.%s: must be a string",
+                              field, ed_node_key_at(pairs, i));
+    return 0;
+}
+
+int ed_ks_flux_common_metadata(ed_doc **docs, size_t n, const ed_node *meta, ed_err *err)
+{
+    const ed_node *labels = ed_node_get(meta, "labels");
+    const ed_node *annotations = ed_node_get(meta, "annotations");
+    int rc = check_pairs(labels, "labels", err);
+    if (!rc)
+        rc = check_pairs(annotations, "annotations", err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        ed_node *obj = ed_doc_root(docs[i]);
+        if (set_all(docs[i], obj, "/metadata/labels", labels) ||
+            set_all(docs[i], obj, "/metadata/annotations", annotations))
+            rc = ed_err_set(err, ED_EINVALID, "object %zu: metadata is not a mapping", i);
+    }
+    return rc;
+}
+
+/* ---- postBuild substitution ---- */
+
+static bool opted_out(const ed_node *obj)
+{
+    const char *l = ed_node_str(ed_node_get(ed_node_path(obj, "/metadata/labels"), SUBSTITUTE_KEY));
+    const char *a =
+        ed_node_str(ed_node_get(ed_node_path(obj, "/metadata/annotations"), SUBSTITUTE_KEY));
+    return (l && strcmp(l, "disabled") == 0) || (a && strcmp(a, "disabled") == 0);
+}
+
+char *ed_ks_flux_object_id(const ed_node *obj)
+{
+    ks_id id;
+    ks_id_of(obj, &id);
+    return ed_xasprintf("%s.%s.%.*s%s/%s", id.kind, id.version, (int)id.group_len, id.group,
+                        id.group_len ? "" : "[noGrp]", id.name);
+}
+
+/* The value of a plain scalar whose text changed: typed again as YAML would type it (`3` a
+ * number, `true` a boolean), or a string when the text is not one scalar. */
+static ed_node *retype(ed_doc *d, const char *text, size_t len)
+{
+    ed_doc **parsed = NULL;
+    size_t np = 0;
+    ed_err err = ED_ERR_INIT;
+    ed_node *n = NULL;
+    if (len == 0)
+        return ed_node_new_null(d); /* `key: ` */
+    if (ed_doc_parse_yaml(text, len, NULL, &parsed, &np, &err) == 0 && np == 1) {
+        ed_node *root = ed_doc_root(parsed[0]);
+        ed_node_kind k = ed_node_kind_of(root);
+        if (k != ED_NODE_SEQ && k != ED_NODE_MAP && !(k == ED_NODE_NULL && len > 0))
+            n = ed_node_copy(d, root);
+    }
+    ed_doc_list_free(parsed, np);
+    return n ? n : ed_node_new_strn(d, text, len);
+}
+
+/* The substitution of one string scalar v into *out (v itself when it holds no `$`). */
+static int substitute_str(ed_doc *d, ed_node *v, const ed_strmap *vars, bool strict, ed_node **out,
+                          ed_err *err)
+{
+    const char *text = ed_node_str(v);
+    *out = v;
+    if (!strchr(text, '$'))
+        return 0;
+    ed_buf res = ED_BUF_INIT((size_t)64 << 20);
+    int rc = ed_ks_envsubst(text, strlen(text), vars, strict, &res, err);
+    if (rc) {
+        ed_buf_free(&res);
+        return ed_err_wrap(err, "envsubst error: variable substitution failed");
+    }
+    const char *t = res.data ? res.data : "";
+    *out = ed_node_str_plain(v) && strcmp(t, text) != 0 ? retype(d, t, res.len)
+                                                        : ed_node_new_strn(d, t, res.len);
+    ed_buf_free(&res);
+    return 0;
+}
+
+/*
+ * Substitute every string value below v (keys are left as they are); *out is v, changed in
+ * place, or its replacement. Flux substitutes the object's YAML text; walking the values gives
+ * the same result while keeping each scalar's type as written: a plain `${n}` is typed again
+ * after substitution, a quoted "${n}" stays a string.
+ */
+static int substitute_node(ed_doc *d, ed_node *v, const ed_strmap *vars, bool strict, ed_node **out,
+                           ed_err *err)
+{
+    *out = v;
+    ed_node_kind k = ed_node_kind_of(v);
+    if (k == ED_NODE_STR)
+        return substitute_str(d, v, vars, strict, out, err);
+    if (k != ED_NODE_MAP && k != ED_NODE_SEQ)
+        return 0;
+    size_t n = ed_node_len(v);
+    ed_node **items = ed_xcalloc(n ? n : 1, sizeof(*items));
+    bool changed = false;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        ed_node *item = k == ED_NODE_MAP ? ed_node_value_at(v, i) : ed_node_at(v, i);
+        rc = substitute_node(d, item, vars, strict, &items[i], err);
+        changed |= items[i] != item;
+    }
+    if (!rc && changed && k == ED_NODE_MAP) {
+        for (size_t i = 0; i < n; i++)
+            ed_node_set(d, v, ed_node_key_at(v, i), items[i]);
+    } else if (!rc && changed) {
+        *out = ed_node_new_seq(d);
+        for (size_t i = 0; i < n; i++)
+            ed_node_append(d, *out, items[i]);
+    }
+    free(items);
+    return rc;
+}
+
+int ed_ks_flux_substitute(ed_doc *const *docs, size_t n, const ed_strmap *vars, bool strict,
+                          ed_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (opted_out(ed_doc_root(docs[i])))
+            continue;
+        ed_node *root = ed_doc_root(docs[i]), *res = NULL;
+        int rc = substitute_node(docs[i], root, vars, strict, &res, err);
+        if (!rc && res != root)
+            ed_doc_set_root(docs[i], res);
+        if (rc) {
+            char *id = ed_ks_flux_object_id(ed_doc_root(docs[i]));
+            ed_err_wrap(err, "post build failed for '%s'", id);
+            free(id);
+            return rc;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,512 @@
+/*
+ * The patch fields of a kustomization, as kustomize v5 runs them: `patchesStrategicMerge`
+ * (file paths or inline patches) and `patches` (a `path` or an inline `patch`, each a
+ * strategic merge patch or a JSON 6902 patch, told apart by their shape as kustomize does,
+ * with an optional `target` and `options`) run before the namespace transformer; the legacy
+ * `patchesJson6902` runs after commonAnnotations (ks_transform calls it there).
+ *
+ * A target selects objects by group, version, kind, name and namespace, each an anchored
+ * regular expression (PCRE2), and by labelSelector and annotationSelector in Kubernetes'
+ * selector syntax. A name matches the object's current name or any name it had before a prefix
+ * or suffix. A strategic merge patch without a target applies to the one object with its id, and
+ * fails when there is none; a target that matches nothing is not an error.
+ */
+#include "kustomize_int.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ks_selector {
+    const char *group, *version, *kind, *name, *ns, *labels, *annotations;
+} ks_selector;
+
+typedef struct ks_patch {
+    char *origin;  /* for messages: "patches[1] 'patch.yaml'" */
+    ed_doc **docs; /* the strategic merge patches, or one document holding the operations */
+    size_t ndocs;
+    bool json;
+    bool has_target;
+    ks_selector target;
+    bool allow_name, allow_kind;
+} ks_patch;
+
+struct ks_patch_set {
+    ks_patch *items;
+    size_t len;
+    size_t n_early; /* items[0 .. n_early) run before namespace, the rest after annotations */
+};
+
+void ks_patch_set_free(ks_patch_set *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->len; i++) {
+        free(set->items[i].origin);
+        ed_doc_list_free(set->items[i].docs, set->items[i].ndocs);
+    }
+    free(set->items);
+    free(set);
+}
+
+static ks_patch *set_push(ks_patch_set *set)
+{
+    set->items = ed_xrealloc(set->items, (set->len + 1) * sizeof(*set->items));
+    ks_patch *p = &set->items[set->len++];
+    *p = (ks_patch){0};
+    return p;
+}
+
+/* ---- reading patch bodies ---- */
+
+static bool is_object_patch(const ed_node *root)
+{
+    return ed_node_kind_of(root) == ED_NODE_MAP && ed_node_path_str(root, "/kind") &&
+           ed_node_path_str(root, "/metadata/name");
+}
+
+/*
+ * Parse a patch body and decide, as kustomize does, whether it is a list of JSON 6902
+ * operations (one document holding a list) or strategic merge patches (documents that are
+ * objects with a kind and a name). want_json: 1 to require operations, 0 either.
+ */
+static int parse_body(ks_patch *p, const char *text, size_t len, int want_json, ed_err *err)
+{
+    int rc = ed_doc_parse_yaml(text, len, p->origin, &p->docs, &p->ndocs, err);
+    if (rc)
+        return rc;
+    if (p->ndocs == 0)
+        return ed_err_set(err, ED_EINVALID, "%s is empty", p->origin);
+    if (p->ndocs == 1 && ed_node_kind_of(ed_doc_root(p->docs[0])) == ED_NODE_SEQ) {
+        p->json = true;
+        return 0;
+    }
+    if (want_json)
+        return ed_err_set(err, ED_EINVALID, "%s is not a list of JSON patch operations", p->origin);
+    for (size_t i = 0; i < p->ndocs; i++)
+        if (!is_object_patch(ed_doc_root(p->docs[i])))
+            return ed_err_set(err, ED_EINVALID,
+                              "unable to parse SM or JSON patch from %s: a strategic merge patch "
+                              "needs kind and metadata.name, a JSON patch is a list of operations",
+                              p->origin);
+    return 0;
+}
+
+/* A relative file path rather than an inline patch (kustomize loads it when it exists). */
+static bool looks_like_path(const char *s)
+{
+    return !strchr(s, '\n') && !strchr(s, ':');
+}
+
+static int load_path(ks_patch *p, ks_loader *ld, const char *path, int want_json, ed_err *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = ks_loader_read(ld, path, &data, &len, err);
+    if (!rc)
+        rc = parse_body(p, data, len, want_json, err);
+    free(data);
+    return rc;
+}
+
+/* ---- checking the fields ---- */
+
+static int field_error(const char *kfile, const char *field, size_t i, const char *what,
+                       ed_err *err)
+{
+    return ed_err_set(err, ED_EINVALID, "%s: %s[%zu]: %s", kfile, field, i, what);
+}
+
+static int read_selector(const ed_node *t, ks_selector *sel, const char *kfile, const char *field,
+                         size_t i, ed_err *err)
+{
+    static const char *const keys[] = {
+        "group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"};
+    const char **slots[] = {&sel->group, &sel->version, &sel->kind,       &sel->name,
+                            &sel->ns,    &sel->labels,  &sel->annotations};
+    *sel = (ks_selector){0};
+    if (ed_node_kind_of(t) != ED_NODE_MAP)
+        return field_error(kfile, field, i, "target must be a mapping", err);
+    for (size_t k = 0; k < ed_node_len(t); k++) {
+        const char *key = ed_node_key_at(t, k);
+        size_t j = 0;
+        while (j < 7 && strcmp(keys[j], key) != 0)
+            j++;
+        if (j == 7) {
+            char *m = ed_xasprintf("target: unknown field \"%s\"", key);
+            int rc = field_error(kfile, field, i, m, err);
+            free(m);
+            return rc;
+        }
+        const ed_node *v = ed_node_value_at(t, k);
+        if (ed_node_kind_of(v) == ED_NODE_NULL)
+            continue;
+        if (ed_node_kind_of(v) != ED_NODE_STR) {
+            char *m = ed_xasprintf("target.%s must be a string", key);
+            int rc = field_error(kfile, field, i, m, err);
+            free(m);
+            return rc;
+        }
+        *slots[j] = ed_node_str(v);
+    }
+    return 0;
+}
+
+static int read_options(const ed_node *o, ks_patch *p, const char *kfile, size_t i, ed_err *err)
+{
+    if (!o || ed_node_kind_of(o) == ED_NODE_NULL)
+        return 0;
+    if (ed_node_kind_of(o) != ED_NODE_MAP)
+        return field_error(kfile, "patches", i, "options must be a mapping", err);
+    for (size_t k = 0; k < ed_node_len(o); k++) {
+        const char *key = ed_node_key_at(o, k);
+        bool v = false;
+        if (!ed_node_bool(ed_node_value_at(o, k), &v))
+            return field_error(kfile, "patches", i, "options values must be booleans", err);
+        if (strcmp(key, "allowNameChange") == 0)
+            p->allow_name = v;
+        else if (strcmp(key, "allowKindChange") == 0)
+            p->allow_kind = v;
+    }
+    return 0;
+}
+
+/* One entry of `patches` or `patchesJson6902` (json: the legacy field, operations only). */
+static int load_entry(ks_patch_set *set, const ed_node *e, ks_loader *ld, const char *kfile,
+                      const char *field, size_t i, bool json, ed_err *err)
+{
+    if (ed_node_kind_of(e) != ED_NODE_MAP)
+        return field_error(kfile, field, i, "an entry must be a mapping", err);
+    for (size_t k = 0; k < ed_node_len(e); k++) {
+        const char *key = ed_node_key_at(e, k);
+        if (strcmp(key, "path") && strcmp(key, "patch") && strcmp(key, "target") &&
+            strcmp(key, "options")) {
+            char *m = ed_xasprintf("unknown field \"%s\"", key);
+            int rc = field_error(kfile, field, i, m, err);
+            free(m);
+            return rc;
+        }
+    }
+    const ed_node *path = ed_node_get(e, "path"), *inline_patch = ed_node_get(e, "patch");
+    if ((path && !ed_node_str(path)) || (inline_patch && !ed_node_str(inline_patch)))
+        return field_error(kfile, field, i, "path and patch must be strings", err);
+    const char *ps = ed_node_str(path), *is = ed_node_str(inline_patch);
+    if (ps && *ps && is && *is)
+        return field_error(kfile, field, i, "patch and path can't be set at the same time", err);
+    if (!(ps && *ps) && !(is && *is))
+        return field_error(kfile, field, i, "must specify one of patch and path", err);
+    ks_patch *p = set_push(set);
+    p->origin = ps && *ps ? ed_xasprintf("%s[%zu] '%s'", field, i, ps)
+                          : ed_xasprintf("%s[%zu] (inline patch)", field, i);
+    const ed_node *target = ed_node_get(e, "target");
+    int rc = 0;
+    if (target && ed_node_kind_of(target) != ED_NODE_NULL) {
+        p->has_target = true;
+        rc = read_selector(target, &p->target, kfile, field, i, err);
+    }
+    if (!rc)
+        rc = read_options(ed_node_get(e, "options"), p, kfile, i, err);
+    if (!rc)
+        rc = ps && *ps ? load_path(p, ld, ps, json, err) : parse_body(p, is, strlen(is), json, err);
+    if (!rc && p->json && !p->has_target)
+        rc = ed_err_set(err, ED_EINVALID, "must specify a target for JSON patch %s", p->origin);
+    if (!rc && !p->json && p->has_target && p->ndocs > 1)
+        rc = ed_err_set(err, ED_EINVALID,
+                        "%s: multiple strategic merge patches in one entry may not set a target",
+                        p->origin);
+    if (rc)
+        ed_err_wrap(err, "%s", kfile);
+    return rc;
+}
+
+/* One entry of `patchesStrategicMerge`: a file path, or an inline patch. */
+static int load_legacy_smp(ks_patch_set *set, const ed_node *e, ks_loader *ld, const char *kfile,
+                           size_t i, ed_err *err)
+{
+    const char *s = ed_node_str(e);
+    if (!s)
+        return field_error(kfile, "patchesStrategicMerge", i, "an entry must be a string", err);
+    ks_patch *p = set_push(set);
+    bool path = looks_like_path(s);
+    p->origin = path ? ed_xasprintf("patchesStrategicMerge[%zu] '%s'", i, s)
+                     : ed_xasprintf("patchesStrategicMerge[%zu] (inline patch)", i);
+    int rc = path ? load_path(p, ld, s, 0, err) : parse_body(p, s, strlen(s), 0, err);
+    if (!rc && p->json)
+        rc = ed_err_set(err, ED_EINVALID, "%s is a JSON patch, not a strategic merge patch",
+                        p->origin);
+    if (rc)
+        ed_err_wrap(err, "%s", kfile);
+    return rc;
+}
+
+static int check_seq(const ed_node *n, const char *kfile, const char *field, ed_err *err)
+{
+    if (!n || ed_node_kind_of(n) == ED_NODE_NULL || ed_node_kind_of(n) == ED_NODE_SEQ)
+        return 0;
+    return ed_err_set(err, ED_EINVALID, "%s: %s must be a list, not a %s", kfile, field,
+                      ed_node_kind_name(ed_node_kind_of(n)));
+}
+
+int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patch_set **out,
+                    ed_err *err)
+{
+    const ed_node *legacy_smp = ed_node_get(kz, "patchesStrategicMerge");
+    const ed_node *patches = ed_node_get(kz, "patches");
+    const ed_node *legacy_json = ed_node_get(kz, "patchesJson6902");
+    ks_patch_set *set = ed_xcalloc(1, sizeof(*set));
+    int rc = check_seq(legacy_smp, kfile, "patchesStrategicMerge", err);
+    if (!rc)
+        rc = check_seq(patches, kfile, "patches", err);
+    if (!rc)
+        rc = check_seq(legacy_json, kfile, "patchesJson6902", err);
+    for (size_t i = 0; !rc && i < ed_node_len(legacy_smp); i++)
+        rc = load_legacy_smp(set, ed_node_at(legacy_smp, i), ld, kfile, i, err);
+    for (size_t i = 0; !rc && i < ed_node_len(patches); i++)
+        rc = load_entry(set, ed_node_at(patches, i), ld, kfile, "patches", i, false, err);
+    set->n_early = set->len;
+    for (size_t i = 0; !rc && i < ed_node_len(legacy_json); i++)
+        rc =
+            load_entry(set, ed_node_at(legacy_json, i), ld, kfile, "patchesJson6902", i, true, err);
+    if (rc) {
+        ks_patch_set_free(set);
+        set = NULL;
+    }
+    *out = set;
+    return rc;
+}
+
+/* ---- selecting objects ---- */
+
+/* Does s match pattern, anchored at both ends? Errors name the bad expression. */
+static int regex_match(const char *pattern, const char *s, bool *match, ed_err *err)
+{
+    char *anchored = ed_xasprintf("^(?:%s)$", pattern);
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)anchored, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
+    free(anchored);
+    if (!re) {
+        PCRE2_UCHAR msg[128];
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        return ed_err_set(err, ED_EINVALID, "bad regular expression '%s': %s", pattern,
+                          (const char *)msg);
+    }
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    *match = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL) >= 0;
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    return 0;
+}
+
+/* The namespace kustomize compares: "default" for none, a marker for cluster-scoped kinds. */
+static const char *effective_ns(const ks_id *id)
+{
+    if (ks_is_cluster_scoped(id))
+        return "_non_namespaceable_";
+    return *id->ns ? id->ns : "default";
+}
+
+static int select_one(const ks_selector *sel, const ks_res *r, bool *match, ed_err *err)
+{
+    ks_id id;
+    const ed_node *obj = ed_doc_root(r->doc);
+    ks_id_of(obj, &id);
+    char *group = ed_xasprintf("%.*s", (int)id.group_len, id.group);
+    const char *fields[] = {group, id.version, id.kind, effective_ns(&id)};
+    const char *pats[] = {sel->group, sel->version, sel->kind, sel->ns};
+    int rc = 0;
+    *match = true;
+    for (size_t k = 0; k < 4 && *match && !rc; k++)
+        if (pats[k] && *pats[k])
+            rc = regex_match(pats[k], fields[k], match, err);
+    free(group);
+    if (!rc && *match && sel->name && *sel->name) {
+        rc = regex_match(sel->name, id.name, match, err);
+        for (size_t k = 0; !rc && !*match && k < r->n_old_names; k++)
+            rc = regex_match(sel->name, r->old_names[k], match, err);
+    }
+    if (!rc && *match && sel->labels && *sel->labels)
+        rc = ks_selector_match(sel->labels, ed_node_path(obj, "/metadata/labels"), match, err);
+    if (!rc && *match && sel->annotations && *sel->annotations)
+        rc = ks_selector_match(sel->annotations, ed_node_path(obj, "/metadata/annotations"), match,
+                               err);
+    return rc;
+}
+
+/* Does r have the id of patch (group, version, kind, namespace, and any of its names)? */
+static bool has_patch_id(const ks_res *r, const ed_node *patch)
+{
+    ks_id a, b;
+    ks_id_of(ed_doc_root(r->doc), &a);
+    ks_id_of(patch, &b);
+    if (a.group_len != b.group_len || strncmp(a.group, b.group, a.group_len) != 0 ||
+        strcmp(a.version, b.version) != 0 || strcmp(a.kind, b.kind) != 0 ||
+        strcmp(effective_ns(&a), effective_ns(&b)) != 0)
+        return false;
+    if (strcmp(a.name, b.name) == 0)
+        return true;
+    for (size_t k = 0; k < r->n_old_names; k++)
+        if (strcmp(r->old_names[k], b.name) == 0)
+            return true;
+    return false;
+}
+
+/* ---- applying ---- */
+
+/* Record the name r had before a patch renamed it (with its namespace, which patches keep). */
+static void remember_name(ks_res *r, const char *name)
+{
+    const char *ns = ed_node_path_str(ed_doc_root(r->doc), "/metadata/namespace");
+    ks_res_push_prev(r, name, ns);
+}
+
+static void set_meta(ed_doc *doc, const char *key, const char *value)
+{
+    ed_node *meta = ed_node_ensure_map(doc, ed_doc_root(doc), "metadata");
+    if (!meta)
+        return;
+    if (value && *value)
+        ed_node_set(doc, meta, key, ed_node_new_str(doc, value));
+    else
+        ed_node_remove(meta, key);
+}
+
+/* Apply one strategic merge patch to r, keeping apiVersion, namespace, and the kind and name
+ * unless the options allow changing them. *deleted: the patch removed the object. */
+static int smp_one(const ks_patch *p, ks_res *r, const ed_node *patch, bool *deleted, ed_err *err)
+{
+    ed_doc *doc = r->doc;
+    const ed_node *root = ed_doc_root(doc);
+    char *api = ed_xstrdup(ed_node_path_str(root, "/apiVersion") ?: "");
+    char *kind = ed_xstrdup(ed_node_path_str(root, "/kind") ?: "");
+    char *name = ed_xstrdup(ed_node_path_str(root, "/metadata/name") ?: "");
+    char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
+    int rc = ed_ks_smp_apply(doc, patch, deleted, err);
+    root = ed_doc_root(doc);
+    if (!rc && !*deleted && ed_node_len(root) == 0)
+        *deleted = true;
+    if (!rc && !*deleted) {
+        ed_node_set(doc, ed_doc_root(doc), "apiVersion", ed_node_new_str(doc, api));
+        if (!p->allow_kind)
+            ed_node_set(doc, ed_doc_root(doc), "kind", ed_node_new_str(doc, kind));
+        if (!p->allow_name)
+            set_meta(doc, "name", name);
+        else if (strcmp(name, ed_node_path_str(ed_doc_root(doc), "/metadata/name") ?: "") != 0)
+            remember_name(r, name);
+        set_meta(doc, "namespace", ns);
+    }
+    free(api);
+    free(kind);
+    free(name);
+    free(ns);
+    return rc;
+}
+
+static void drop_item(ks_list *l, size_t i)
+{
+    ks_res *r = &l->items[i];
+    ed_doc_free(r->doc);
+    ks_res_free_history(r);
+    memmove(&l->items[i], &l->items[i + 1], (l->len - i - 1) * sizeof(*l->items));
+    l->len--;
+}
+
+/* Apply p's document d to every object the target selects. */
+static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed_err *err)
+{
+    for (size_t i = 0; i < l->len;) {
+        bool match, deleted = false;
+        int rc = select_one(&p->target, &l->items[i], &match, err);
+        if (rc)
+            return rc;
+        if (match && p->json) {
+            const char *before = ed_node_path_str(ed_doc_root(l->items[i].doc), "/metadata/name");
+            char *name = ed_xstrdup(before ? before : "");
+            rc = ed_ks_json6902_apply(l->items[i].doc, body, err);
+            const char *after = ed_node_path_str(ed_doc_root(l->items[i].doc), "/metadata/name");
+            if (!rc && after && strcmp(after, name) != 0)
+                remember_name(&l->items[i], name);
+            free(name);
+        } else if (match) {
+            rc = smp_one(p, &l->items[i], body, &deleted, err);
+        }
+        if (rc) {
+            ks_id id;
+            ks_id_of(ed_doc_root(l->items[i].doc), &id);
+            char *s = ks_id_string(&id);
+            ed_err_wrap(err, "applying %s to %s", p->origin, s);
+            free(s);
+            return rc;
+        }
+        if (deleted)
+            drop_item(l, i);
+        else
+            i++;
+    }
+    return 0;
+}
+
+/* A strategic merge patch without a target: the object with the patch's id. */
+static int apply_by_id(const ks_patch *p, const ed_node *body, ks_list *l, ed_err *err)
+{
+    size_t found = l->len;
+    for (size_t i = 0; i < l->len; i++) {
+        if (!has_patch_id(&l->items[i], body))
+            continue;
+        if (found != l->len) {
+            ks_id id;
+            ks_id_of(body, &id);
+            char *s = ks_id_string(&id);
+            int rc =
+                ed_err_set(err, ED_EINVALID, "%s: multiple objects match the id %s", p->origin, s);
+            free(s);
+            return rc;
+        }
+        found = i;
+    }
+    if (found == l->len) {
+        ks_id id;
+        ks_id_of(body, &id);
+        char *s = ks_id_string(&id);
+        int rc = ed_err_set(err, ED_ENOTFOUND,
+                            "no resource matches strategic merge patch %s (%s): no object with "
+                            "that id among the resources",
+                            s, p->origin);
+        free(s);
+        return rc;
+    }
+    bool deleted = false;
+    int rc = smp_one(p, &l->items[found], body, &deleted, err);
+    if (rc)
+        return ed_err_wrap(err, "applying %s", p->origin);
+    if (deleted)
+        drop_item(l, found);
+    return 0;
+}
+
+static int apply_range(const ks_patch_set *set, size_t from, size_t to, ks_list *l,
+                       const char *kfile, ed_err *err)
+{
+    for (size_t i = from; i < to; i++) {
+        const ks_patch *p = &set->items[i];
+        for (size_t d = 0; d < p->ndocs; d++) {
+            const ed_node *body = ed_doc_root(p->docs[d]);
+            int rc = p->has_target ? apply_selected(p, body, l, err) : apply_by_id(p, body, l, err);
+            if (rc)
+                return ed_err_wrap(err, "%s", kfile);
+        }
+    }
+    return 0;
+}
+
+int ks_patches_apply_early(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err)
+{
+    return set ? apply_range(set, 0, set->n_early, l, kfile, err) : 0;
+}
+
+int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err)
+{
+    return set ? apply_range(set, set->n_early, set->len, l, kfile, err) : 0;
+}

@@ -1,0 +1,370 @@
+/*
+ * Commits made by eddy and pushed back: what ImageUpdateAutomation needs from Git. The update
+ * starts from the persistent cache (DESIGN.md: the checkout comes from the cache; Flux clones
+ * afresh on every run): the checkout branch is fetched incrementally, the files under a path are
+ * handed to an edit callback straight from the commit's tree (no working tree is written), the
+ * changed blobs are put into a new tree and committed on top, and the commit is pushed from a
+ * temporary ref of the cache repository.
+ *
+ * A push the server rejects because the branch moved (another automation, a human) is not a
+ * failure into a long backoff, as with Flux: the branch is fetched again, the edits are made
+ * again on the new head, and the push retried, a bounded number of times. Nothing is pushed
+ * unless a whole attempt succeeded, and a commit is made only when some file changed.
+ */
+#include "source_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FILE_BYTES ((size_t)32 << 20)
+
+/* One changed file: its path and the new blob. */
+struct changed_file {
+    char *path;
+    git_oid blob;
+    git_filemode_t mode;
+};
+
+struct walk_ctx {
+    const ed_source_git_update_opts *opts;
+    git_repository *repo;
+    const char *prefix; /* update.path without "./" and trailing '/', or "" */
+    struct changed_file *files;
+    size_t nfiles;
+    int rc;
+    ed_err *err;
+};
+
+static bool is_yaml(const char *name)
+{
+    return ed_str_has_suffix(name, ".yaml") || ed_str_has_suffix(name, ".yml");
+}
+
+/* Under the prefix? ("" is the whole tree.) */
+static bool under(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return n == 0 || (strncmp(path, prefix, n) == 0 && path[n] == '/');
+}
+
+static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
+{
+    struct walk_ctx *w = payload;
+    if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
+        git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK || !is_yaml(git_tree_entry_name(entry)))
+        return 0;
+    char *path = ed_xasprintf("%s%s", root, git_tree_entry_name(entry));
+    if (!under(path, w->prefix)) {
+        free(path);
+        return 0;
+    }
+    git_blob *blob = NULL;
+    if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(entry)) != 0) {
+        w->rc = ed_source_git_error(w->err, ED_ERROR, "cannot read a file of the commit");
+        free(path);
+        return -1;
+    }
+    ed_buf out = ED_BUF_INIT(MAX_FILE_BYTES);
+    bool changed = false;
+    int rc = w->opts->edit(path, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), &out,
+                           &changed, w->opts->user, w->err);
+    if (rc == 0 && changed) {
+        git_oid id;
+        if (git_blob_create_from_buffer(&id, w->repo, out.data, out.len) != 0) {
+            rc = ed_source_git_error(w->err, ED_ERROR, "cannot write a blob");
+        } else {
+            w->files = ed_xrealloc(w->files, (w->nfiles + 1) * sizeof(*w->files));
+            w->files[w->nfiles++] = (struct changed_file){path, id, git_tree_entry_filemode(entry)};
+            path = NULL;
+        }
+    }
+    ed_buf_free(&out);
+    git_blob_free(blob);
+    free(path);
+    if (rc) {
+        w->rc = rc;
+        return -1;
+    }
+    return 0;
+}
+
+static void free_files(struct walk_ctx *w)
+{
+    for (size_t i = 0; i < w->nfiles; i++)
+        free(w->files[i].path);
+    free(w->files);
+    w->files = NULL;
+    w->nfiles = 0;
+}
+
+/* The new tree: base's with the changed blobs. */
+static int build_tree(git_repository *repo, git_tree *base, const struct walk_ctx *w, git_oid *out,
+                      ed_err *err)
+{
+    git_index *index = NULL;
+    int rc = 0;
+    if (git_index_new(&index) != 0 || git_index_read_tree(index, base) != 0) {
+        rc = ed_source_git_error(err, ED_ERROR, "cannot read the tree");
+        goto out;
+    }
+    for (size_t i = 0; i < w->nfiles; i++) {
+        git_index_entry e;
+        memset(&e, 0, sizeof(e));
+        e.mode = w->files[i].mode;
+        e.id = w->files[i].blob;
+        e.path = w->files[i].path;
+        if (git_index_add(index, &e) != 0) {
+            rc = ed_source_git_error(err, ED_ERROR, "cannot stage a changed file");
+            goto out;
+        }
+    }
+    if (git_index_write_tree_to(out, index, repo) != 0)
+        rc = ed_source_git_error(err, ED_ERROR, "cannot write the tree");
+out:
+    git_index_free(index);
+    return rc;
+}
+
+/* The credential callbacks take the auth state as their payload, and libgit2 has one payload
+ * for every callback: the push's own state sits after it (auth first, so a pointer to this
+ * struct is a pointer to auth). */
+struct push_auth {
+    ed_source_auth auth;
+    char rejected[512]; /* the server's reason for a rejected ref, or "" */
+};
+
+static int push_update_cb(const char *refname, const char *status, void *payload)
+{
+    struct push_auth *p = payload;
+    if (status && !p->rejected[0])
+        snprintf(p->rejected, sizeof(p->rejected), "%s: %s", refname, status);
+    return 0;
+}
+
+/* The refspecs to push: the temporary ref to the push branch (forced when it is not the
+ * checkout branch: Flux's default), and opts->refspec with its source mapped to our commit. */
+static int push_refspecs(const ed_source_git_update_opts *o, const char *tmpref, char **specs,
+                         size_t *n, ed_err *err)
+{
+    const char *branch = o->push_branch ? o->push_branch : o->checkout_branch;
+    bool force = strcmp(branch, o->checkout_branch) != 0;
+    *n = 0;
+    if (!o->refspec || o->push_branch)
+        specs[(*n)++] = ed_xasprintf("%s%s:refs/heads/%s", force ? "+" : "", tmpref, branch);
+    if (o->refspec) {
+        const char *spec = o->refspec;
+        bool plus = spec[0] == '+';
+        if (plus)
+            spec++;
+        const char *colon = strchr(spec, ':');
+        if (!colon || colon == spec || !colon[1])
+            return ed_err_set(err, ED_EINVALID, "git.push.refspec '%s': expected <src>:<dst>",
+                              o->refspec);
+        char *src = ed_xstrndup(spec, (size_t)(colon - spec));
+        char *local = ed_xasprintf("refs/heads/%s", o->checkout_branch);
+        bool ours = strcmp(src, "HEAD") == 0 || strcmp(src, local) == 0 ||
+                    strcmp(src, o->checkout_branch) == 0;
+        free(src);
+        free(local);
+        if (!ours)
+            return ed_err_set(err, ED_EINVALID,
+                              "git.push.refspec '%s': the source must be the checkout branch "
+                              "('%s') or HEAD",
+                              o->refspec, o->checkout_branch);
+        specs[(*n)++] = ed_xasprintf("%s%s:%s", plus ? "+" : "", tmpref, colon + 1);
+    }
+    return 0;
+}
+
+/* Push commit from the cache repository. ED_ECONFLICT when the server rejected it (the branch
+ * moved); other errors as a fetch's. */
+static int push_commit(git_repository *repo, const ed_source_git_update_opts *o,
+                       const git_oid *commit, ed_err *err)
+{
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof(hex), commit);
+    char *tmpref = ed_xasprintf("refs/eddy/push/%s", hex);
+    char *specs[2] = {NULL, NULL};
+    size_t nspecs = 0;
+    git_reference *ref = NULL;
+    git_remote *remote = NULL;
+    struct push_auth pa;
+    memset(&pa, 0, sizeof(pa));
+    ed_source_auth *auth_p = &pa.auth;
+    char *url_safe = NULL;
+    ed_source_url_normalize(o->url, &url_safe, NULL);
+    int rc = ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, NULL, 0, err);
+    if (rc)
+        goto out_noauth;
+    if ((rc = push_refspecs(o, tmpref, specs, &nspecs, err)) != 0)
+        goto out;
+    if (git_reference_create(&ref, repo, tmpref, commit, 1, "eddy push") != 0) {
+        rc = ed_source_git_error(err, ED_ERROR, "cannot create the ref to push");
+        goto out;
+    }
+    git_remote_create_options ro;
+    git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+    ro.repository = repo;
+    ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    if (git_remote_create_with_opts(&remote, o->url, &ro) != 0) {
+        rc = ed_source_git_error(err, ED_EINVALID, "invalid URL");
+        goto out;
+    }
+    git_push_options po;
+    git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+    ed_source_auth_callbacks(auth_p, &po.callbacks);
+    po.callbacks.push_update_reference = push_update_cb;
+    po.callbacks.payload = &pa;
+    po.custom_headers = pa.auth.headers;
+    git_strarray refspecs = {specs, nspecs};
+    int grc = git_remote_push(remote, &refspecs, &po);
+    if (grc != 0) {
+        const git_error *e = git_error_last();
+        const char *msg = e && e->message ? e->message : "unknown error";
+        if (pa.auth.failed || pa.auth.host_refused || grc == GIT_EAUTH || strstr(msg, "401") ||
+            strstr(msg, "403") || strstr(msg, "authentication"))
+            rc = ed_err_set(err, ED_EAUTH, "push to '%s': authentication failed%s%s", url_safe,
+                            pa.auth.reason[0] ? ": " : "", pa.auth.reason);
+        else if (strstr(msg, "non-fast-forward") || strstr(msg, "rejected") ||
+                 grc == GIT_ENONFASTFORWARD)
+            rc = ed_err_set(err, ED_ECONFLICT, "push to '%s' rejected: %s", url_safe, msg);
+        else
+            rc = ed_err_set(err, ED_ERETRY, "push to '%s' failed: %s", url_safe,
+                            strchr(msg, '@') ? "transfer failed" : msg);
+    } else if (pa.rejected[0]) {
+        rc = ed_err_set(err, ED_ECONFLICT, "push to '%s' rejected: %s", url_safe, pa.rejected);
+    }
+out:
+    ed_source_auth_clear(auth_p);
+out_noauth:
+    if (ref) {
+        git_reference_delete(ref);
+        git_reference_free(ref);
+    }
+    git_remote_free(remote);
+    for (size_t i = 0; i < nspecs; i++)
+        free(specs[i]);
+    free(tmpref);
+    free(url_safe);
+    return rc;
+}
+
+/* The signature of the commit's author (and committer): name and email, now. */
+static int signature(const ed_source_git_update_opts *o, git_signature **out, ed_err *err)
+{
+    if (git_signature_now(out, o->author_name && *o->author_name ? o->author_name : o->author_email,
+                          o->author_email) != 0)
+        return ed_source_git_error(err, ED_EINVALID, "invalid git.commit.author");
+    return 0;
+}
+
+/* One attempt: fetch, edit, commit, push. */
+static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *o,
+                       ed_source_git_update_result *res, ed_err *err)
+{
+    ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
+    fo.url = o->url;
+    fo.ref.branch = o->checkout_branch;
+    fo.secret = o->secret;
+    fo.secret_len = o->secret_len;
+    ed_source_git_result fr;
+    int rc = ed_source_git_fetch(cache, &fo, &fr, err);
+    if (rc)
+        return ed_err_wrap(err, "failed to fetch branch '%s'", o->checkout_branch);
+    snprintf(res->source_revision, sizeof(res->source_revision), "%s", fr.revision);
+    git_repository *repo = NULL;
+    int lock_fd = -1;
+    git_commit *parent = NULL;
+    git_tree *tree = NULL, *new_tree = NULL;
+    git_signature *sig = NULL;
+    char *message = NULL;
+    struct walk_ctx w = {.opts = o, .err = err};
+    char *prefix = NULL;
+    if ((rc = ed_source_cache_repo_open(cache, o->url, &repo, &lock_fd, err)) != 0)
+        return rc;
+    git_oid base;
+    git_oid_fromstr(&base, fr.commit);
+    if (git_commit_lookup(&parent, repo, &base) != 0 || git_commit_tree(&tree, parent) != 0) {
+        rc = ed_source_git_error(err, ED_ERROR, "cannot read the checked out commit");
+        goto out;
+    }
+    /* update.path: "./deploy/" -> "deploy". */
+    const char *path = o->path ? o->path : "";
+    while (ed_str_has_prefix(path, "./"))
+        path += 2;
+    prefix = ed_xstrdup(strcmp(path, ".") == 0 ? "" : path);
+    for (size_t n = strlen(prefix); n > 0 && prefix[n - 1] == '/'; n--)
+        prefix[n - 1] = '\0';
+    if (prefix[0] && !ed_path_within(prefix, 0)) {
+        rc = ed_err_set(err, ED_EINVALID, "update.path '%s' leaves the repository", o->path);
+        goto out;
+    }
+    w.repo = repo;
+    w.prefix = prefix;
+    if (o->begin)
+        o->begin(o->user);
+    if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &w) != 0) {
+        rc = w.rc ? w.rc : ed_source_git_error(err, ED_ERROR, "cannot walk the tree");
+        goto out;
+    }
+    if (w.nfiles == 0) {
+        res->committed = false;
+        goto out; /* nothing changed: no commit */
+    }
+    git_oid tree_id, commit_id;
+    if ((rc = build_tree(repo, tree, &w, &tree_id, err)) != 0)
+        goto out;
+    if (git_tree_lookup(&new_tree, repo, &tree_id) != 0) {
+        rc = ed_source_git_error(err, ED_ERROR, "cannot read the new tree");
+        goto out;
+    }
+    if ((rc = o->message(o->user, &message, err)) != 0 || (rc = signature(o, &sig, err)) != 0)
+        goto out;
+    const git_commit *parents[] = {parent};
+    if (git_commit_create(&commit_id, repo, NULL, sig, sig, NULL, message, new_tree, 1, parents) !=
+        0) {
+        rc = ed_source_git_error(err, ED_ERROR, "cannot create the commit");
+        goto out;
+    }
+    git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
+    res->files_changed = (int)w.nfiles;
+    rc = push_commit(repo, o, &commit_id, err);
+    res->committed = rc == 0;
+out:
+    free_files(&w);
+    free(prefix);
+    free(message);
+    git_signature_free(sig);
+    git_tree_free(new_tree);
+    git_tree_free(tree);
+    git_commit_free(parent);
+    git_repository_free(repo);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    return rc;
+}
+
+int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts *opts,
+                         ed_source_git_update_result *out, ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!opts->url || !opts->checkout_branch || !opts->edit || !opts->message ||
+        !opts->author_email)
+        return ed_err_set(err, ED_EINVALID, "incomplete update options");
+    int attempts = opts->max_attempts > 0 ? opts->max_attempts : 3;
+    int rc = 0;
+    for (int i = 0; i < attempts; i++) {
+        out->attempts = i + 1;
+        ed_err_clear(err);
+        rc = update_once(cache, opts, out, err);
+        /* Rejected because the branch moved: start again from its new head. */
+        if (rc != ED_ECONFLICT)
+            break;
+    }
+    if (rc == ED_ECONFLICT)
+        ed_err_wrap(err, "gave up after %d attempts", attempts);
+    return rc;
+}

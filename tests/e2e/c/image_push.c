@@ -1,0 +1,239 @@
+/*
+ * End-to-end tests of commits pushed back to Git (src/source/push.c) against the real Git HTTP
+ * server: a push rejected because another writer moved the branch meanwhile is retried from the
+ * new head in-process (the other writer's commit is kept, ours lands on top); nothing changed
+ * means no commit; a refspec pushes to another branch only; wrong credentials give ED_EAUTH
+ * without the password in the message.
+ *
+ * Environment (tests/e2e/image_automation_test.sh sets it): EDDY_PUSH_URL (the repository,
+ * without credentials), EDDY_PUSH_WORK (a clone to push the competing commit from), and the
+ * Git server's EDDY_GIT_HTTP_USER / EDDY_GIT_HTTP_PASSWORD.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "source/source.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char storage[512];
+static ed_source_cache *cache;
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        fail_msg("%s is not set: run with tests/e2e/run image_automation", name);
+    return v;
+}
+
+/* Run cmd with sh in the work clone; its trimmed stdout into out (may be NULL). */
+static void sh(const char *cmd, char *out, size_t n)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/sh.out", storage);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, 1);
+    posix_spawn_file_actions_addchdir_np(&fa, env("EDDY_PUSH_WORK"));
+    char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("command failed: %s", cmd);
+    if (out) {
+        FILE *f = fopen(path, "r");
+        size_t len = f ? fread(out, 1, n - 1, f) : 0;
+        if (f)
+            fclose(f);
+        out[len] = '\0';
+        while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
+            out[--len] = '\0';
+    }
+}
+
+/* The edit: "v: 1" becomes "v: 2" in race.yaml; on the first attempt another writer pushes. */
+struct edit_state {
+    int calls;
+    bool race;
+    int begins;
+};
+
+static int edit(const char *path, const char *data, size_t len, ed_buf *out, bool *changed,
+                void *user, ed_err *err)
+{
+    (void)err;
+    struct edit_state *st = user;
+    *changed = false;
+    if (strcmp(path, "race.yaml") != 0)
+        return 0;
+    if (st->race && st->calls++ == 0)
+        sh("git pull -q origin main && echo other >other.txt && git add -A && "
+           "git commit -qm other && git push -q origin HEAD:main",
+           NULL, 0);
+    const char *at = memmem(data, len, "v: 1", 4);
+    if (!at)
+        return 0;
+    ed_buf_append(out, data, (size_t)(at - data));
+    ed_buf_append_str(out, "v: 2");
+    ed_buf_append(out, at + 4, len - (size_t)(at - data) - 4);
+    *changed = true;
+    return 0;
+}
+
+static int message(void *user, char **msg, ed_err *err)
+{
+    (void)user;
+    (void)err;
+    *msg = ed_xstrdup("bump v");
+    return 0;
+}
+
+static void begin(void *user)
+{
+    ((struct edit_state *)user)->begins++;
+}
+
+static ed_source_git_update_opts opts(struct edit_state *st, ed_source_secret_entry *secret)
+{
+    secret[0] = (ed_source_secret_entry){"username", env("EDDY_GIT_HTTP_USER"),
+                                         strlen(env("EDDY_GIT_HTTP_USER"))};
+    secret[1] = (ed_source_secret_entry){"password", env("EDDY_GIT_HTTP_PASSWORD"),
+                                         strlen(env("EDDY_GIT_HTTP_PASSWORD"))};
+    ed_source_git_update_opts o = {.url = env("EDDY_PUSH_URL"),
+                                   .secret = secret,
+                                   .secret_len = 2,
+                                   .checkout_branch = "main",
+                                   .author_name = "bot",
+                                   .author_email = "bot@eddy.dev",
+                                   .edit = edit,
+                                   .message = message,
+                                   .begin = begin,
+                                   .user = st};
+    return o;
+}
+
+static void test_rejected_push_retried(void **state)
+{
+    (void)state;
+    struct edit_state st = {.race = true};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_source_git_update(cache, &o, &res, &err);
+    if (rc)
+        fail_msg("update: %s", err.msg);
+    assert_true(res.committed);
+    assert_int_equal(res.attempts, 2); /* the first push was rejected */
+    assert_int_equal(st.begins, 2);
+    char head[64], parent_subject[256], content[256];
+    sh("git fetch -q origin && git reset -q --hard origin/main && git rev-parse HEAD", head,
+       sizeof(head));
+    assert_string_equal(head, res.commit);
+    sh("git log -1 --format=%s HEAD~1", parent_subject, sizeof(parent_subject));
+    assert_string_equal(parent_subject, "other"); /* the other writer's commit is kept */
+    sh("cat race.yaml other.txt", content, sizeof(content));
+    assert_string_equal(content, "# keep me\nv: 2 # the value\nother");
+    printf("rejected push retried: %d attempts\n", res.attempts);
+}
+
+static void test_nothing_changed_no_commit(void **state)
+{
+    (void)state;
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    char before[64], after[64];
+    sh("git ls-remote origin refs/heads/main | cut -f1", before, sizeof(before));
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), 0);
+    assert_false(res.committed);
+    sh("git ls-remote origin refs/heads/main | cut -f1", after, sizeof(after));
+    assert_string_equal(before, after);
+}
+
+static void test_refspec_other_branch(void **state)
+{
+    (void)state;
+    sh("sed -i 's/v: 2/v: 1/' race.yaml && git commit -qam back && git push -q origin HEAD:main",
+       NULL, 0);
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    o.refspec = "refs/heads/main:refs/heads/auto";
+    char main_before[64], main_after[64], autob[64];
+    sh("git ls-remote origin refs/heads/main | cut -f1", main_before, sizeof(main_before));
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_git_update(cache, &o, &res, &err) != 0)
+        fail_msg("update: %s", err.msg);
+    assert_true(res.committed);
+    sh("git ls-remote origin refs/heads/main | cut -f1", main_after, sizeof(main_after));
+    sh("git ls-remote origin refs/heads/auto | cut -f1", autob, sizeof(autob));
+    assert_string_equal(main_before, main_after);
+    assert_string_equal(autob, res.commit);
+    o.refspec = "refs/heads/other:refs/heads/auto";
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "git.push.refspec"));
+}
+
+static void test_wrong_password(void **state)
+{
+    (void)state;
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    secret[1] = (ed_source_secret_entry){"password", "not-the-password", 16};
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), ED_EAUTH);
+    assert_null(strstr(err.msg, "not-the-password"));
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(storage, sizeof(storage), "%s/../push-storage", env("EDDY_PUSH_WORK"));
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_cache_open(&cache, storage, &err) != 0)
+        fail_msg("cache: %s", err.msg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ed_source_cache_free(cache);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rejected_push_retried),
+        cmocka_unit_test(test_nothing_changed_no_commit),
+        cmocka_unit_test(test_refspec_other_branch),
+        cmocka_unit_test(test_wrong_password),
+    };
+    return cmocka_run_group_tests_name("image_push", tests, setup, teardown);
+}

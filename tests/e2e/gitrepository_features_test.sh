@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# tests/e2e/gitrepository_features_test.sh: the GitRepository spec fields beyond url/ref/secret,
+# in the real agent against the real Git servers:
+#   include            another repository's artifact copied in (fromPath -> toPath); the
+#                      includer's revision stays its own commit; a new commit in the included
+#                      repository gives the includer a new artifact; IncludeUnavailable while
+#                      the included repository does not exist;
+#   sparseCheckout     only the listed directories end up in the artifact;
+#   recurseSubmodules  a submodule (relative URL, same server) fetched with the parent's
+#                      credentials and written into the artifact; left out without the flag.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+
+eddy=$EDDY_ROOT/build/eddy
+ns=gitrepo-features
+scratch=$EDDY_E2E_SCRATCH
+
+step "CRDs and namespace"
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+# (retried: right after the apply the CRD may not have a status to wait on yet)
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
+    crd/gitrepositories.source.toolkit.fluxcd.io
+new_namespace "$ns"
+kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
+    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+
+# commit_push DIR MESSAGE: commit everything in DIR and push it to main.
+commit_push() {
+    git -C "$1" add -A && git -C "$1" commit -qm "$2" && git -C "$1" push -q origin HEAD:main
+}
+
+step "repositories: shared, lib (a submodule of app), app"
+for r in shared lib app; do
+    new_repo "$r"
+    git clone -q "$(git_http_url "$r")" "$scratch/$r" 2>/dev/null
+done
+mkdir -p "$scratch/shared/base" "$scratch/shared/other"
+echo "kind: Base" >"$scratch/shared/base/base.yaml"
+echo "kind: Other" >"$scratch/shared/other/other.yaml"
+commit_push "$scratch/shared" "shared one"
+echo "kind: Lib" >"$scratch/lib/lib.yaml"
+commit_push "$scratch/lib" "lib one"
+mkdir -p "$scratch/app/apps/web" "$scratch/app/docs"
+echo "kind: Web" >"$scratch/app/apps/web/web.yaml"
+echo "notes" >"$scratch/app/docs/notes.txt"
+echo "kind: Root" >"$scratch/app/root.yaml"
+(
+    cd "$scratch/app"
+    git -c protocol.file.allow=never submodule add -q ../lib.git vendor/lib 2>/dev/null
+)
+assert_eq "../lib.git" "$(git -C "$scratch/app" config -f .gitmodules submodule.vendor/lib.url)" \
+    "relative submodule URL"
+commit_push "$scratch/app" "app one"
+app_head=$(git -C "$scratch/app" rev-parse HEAD)
+
+# gitrepo NAME REPO [SPEC-LINES]: a GitRepository of REPO over HTTP with the credentials.
+gitrepo() {
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $1}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/$2.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+${3:-}
+YAML
+}
+gitrepo shared shared
+gitrepo app-include app "  include:
+  - repository: {name: shared}
+    fromPath: base
+    toPath: deps/base
+  - repository: {name: shared}"
+gitrepo app-sparse app "  sparseCheckout: [apps, ./docs/]"
+gitrepo app-submodules app "  recurseSubmodules: true"
+gitrepo app-plain app
+gitrepo app-waiting app "  include:
+  - repository: {name: later}"
+
+step "the agent"
+port=$(free_port)
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-gitfeat-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
+    --storage-addr "127.0.0.1:$port" --storage-adv-addr "127.0.0.1:$port" \
+    --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)"
+
+get() { kubectl -n "$ns" get gitrepository "$1" -o "jsonpath=$2"; }
+# files NAME: the sorted file list of NAME's artifact, downloaded from the artifact server.
+files() {
+    curl -fs "$(get "$1" '{.status.artifact.url}')" -o "$scratch/$1.tar.gz"
+    tar tzf "$scratch/$1.tar.gz" | grep -v '/$' | sort | tr '\n' ' '
+}
+for r in shared app-include app-sparse app-submodules app-plain; do
+    kubectl -n "$ns" wait "gitrepository/$r" --for=condition=Ready --timeout=90s >/dev/null
+done
+
+step "include: fromPath and toPath; the revision is the includer's commit"
+got=$(files app-include)
+for f in deps/base/base.yaml shared/base/base.yaml shared/other/other.yaml apps/web/web.yaml root.yaml; do
+    assert_contains "$got" "$f" "included artifact"
+done
+assert_not_contains "$got" "deps/base/other" "fromPath copies only base/"
+assert_eq "main@sha1:$app_head" "$(get app-include '{.status.artifact.revision}')" "revision"
+shared_rev=$(get shared '{.status.artifact.revision}')
+assert_eq "$shared_rev $shared_rev" \
+    "$(get app-include '{.status.includedArtifacts[*].revision}')" "includedArtifacts"
+assert_eq "base" "$(get app-include '{.status.observedInclude[0].fromPath}')" "observedInclude"
+digest1=$(get app-include '{.status.artifact.digest}')
+
+step "include: a new commit in the included repository gives a new artifact"
+echo "kind: Base2" >"$scratch/shared/base/two.yaml"
+commit_push "$scratch/shared" "shared two"
+shared_head=$(git -C "$scratch/shared" rev-parse HEAD)
+kubectl -n "$ns" annotate --overwrite gitrepository/shared reconcile.fluxcd.io/requestedAt=one >/dev/null
+kubectl -n "$ns" wait gitrepository/app-include \
+    --for=jsonpath="{.status.includedArtifacts[0].revision}=main@sha1:$shared_head" \
+    --timeout=60s >/dev/null
+assert_ne "$digest1" "$(get app-include '{.status.artifact.digest}')" "digest after the include changed"
+assert_eq "main@sha1:$app_head" "$(get app-include '{.status.artifact.revision}')" \
+    "revision after the include changed"
+assert_contains "$(files app-include)" "deps/base/two.yaml" "new included file"
+
+step "include: IncludeUnavailable until the included repository exists"
+kubectl -n "$ns" wait gitrepository/app-waiting \
+    --for=jsonpath='{.status.conditions[?(@.type=="IncludeUnavailable")].reason}'=NotFound \
+    --timeout=60s >/dev/null
+assert_eq "False" "$(get app-waiting '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
+assert_contains "$(get app-waiting '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "could not get resource for include 'later'" "message"
+gitrepo later shared
+kubectl -n "$ns" wait gitrepository/app-waiting --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "" "$(get app-waiting '{.status.conditions[?(@.type=="IncludeUnavailable")].status}')" \
+    "IncludeUnavailable removed"
+assert_contains "$(files app-waiting)" "later/base/two.yaml" "toPath defaults to the name"
+
+step "sparseCheckout: only the listed directories"
+assert_eq "apps/web/web.yaml docs/notes.txt " "$(files app-sparse)" "sparse files"
+assert_eq "apps ./docs/" "$(get app-sparse '{.status.observedSparseCheckout[*]}')" \
+    "observedSparseCheckout"
+
+step "recurseSubmodules: the submodule's files, fetched with the parent's credentials"
+assert_contains "$(files app-submodules)" "vendor/lib/lib.yaml" "submodule content"
+assert_not_contains "$(files app-plain)" "vendor/lib" "no submodule without recurseSubmodules"
+assert_eq "true" "$(get app-submodules '{.status.observedRecurseSubmodules}')" \
+    "observedRecurseSubmodules"
+
+step "mutual TLS: a server that requires a client certificate (scripts/servers git-mtls)"
+"$EDDY_ROOT/scripts/servers" start "$EDDY_SERVERS_DIR" git-mtls >/dev/null
+. "$EDDY_SERVERS_DIR/env"
+kubectl -n "$ns" create secret generic mtls-auth --from-file=ca.crt="$EDDY_GIT_MTLS_CA" \
+    --from-file=tls.crt="$EDDY_GIT_MTLS_CLIENT_CERT" \
+    --from-file=tls.key="$EDDY_GIT_MTLS_CLIENT_KEY" >/dev/null
+kubectl -n "$ns" create secret generic mtls-nocert --from-file=ca.crt="$EDDY_GIT_MTLS_CA" >/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/stranger.key" -out "$scratch/stranger.crt" -subj "/CN=stranger" 2>/dev/null
+kubectl -n "$ns" create secret generic mtls-stranger --from-file=ca.crt="$EDDY_GIT_MTLS_CA" \
+    --from-file=tls.crt="$scratch/stranger.crt" --from-file=tls.key="$scratch/stranger.key" \
+    >/dev/null
+kubectl -n "$ns" create secret generic mtls-halfpair --from-file=ca.crt="$EDDY_GIT_MTLS_CA" \
+    --from-file=tls.crt="$EDDY_GIT_MTLS_CLIENT_CERT" >/dev/null
+# mtlsrepo NAME SECRET [SPEC-LINES]
+mtlsrepo() {
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $1}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_MTLS_URL/app.git
+  ref: {branch: main}
+  secretRef: {name: $2}
+${3:-}
+YAML
+}
+mtlsrepo app-mtls mtls-auth
+mtlsrepo app-mtls-nocert mtls-nocert
+mtlsrepo app-mtls-stranger mtls-stranger
+mtlsrepo app-mtls-halfpair mtls-halfpair
+kubectl -n "$ns" wait gitrepository/app-mtls --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "main@sha1:$app_head" "$(get app-mtls '{.status.artifact.revision}')" "revision over mTLS"
+assert_contains "$(files app-mtls)" "apps/web/web.yaml" "artifact over mTLS"
+for r in app-mtls-nocert app-mtls-stranger app-mtls-halfpair; do
+    kubectl -n "$ns" wait "gitrepository/$r" \
+        --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
+done
+assert_eq "AuthenticationFailed" \
+    "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].reason}')" \
+    "a certificate from another CA"
+assert_contains "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "client certificate" "message for a refused certificate"
+assert_eq "AuthenticationFailed" \
+    "$(get app-mtls-halfpair '{.status.conditions[?(@.type=="Ready")].reason}')" "tls.crt alone"
+assert_contains "$(get app-mtls-halfpair '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "'tls.crt' and 'tls.key' go together" "message for tls.crt alone"
+assert_not_contains "$(kubectl -n "$ns" get gitrepositories -o yaml)" "PRIVATE KEY" \
+    "no key material in status"
+
+step "proxySecretRef: plain HTTP and HTTPS (CONNECT) through a proxy with basic auth"
+bg_start proxy python3 "$EDDY_ROOT/tests/e2e/gitproxy.py" --ready-file "$scratch/proxy.ready" \
+    --log "$scratch/proxy-requests.log" --user pxuser --password pxpass
+retry 10 test -f "$scratch/proxy.ready"
+pport=$(sed -n 's/^port=//p' "$scratch/proxy.ready")
+kubectl -n "$ns" create secret generic proxy-auth --from-literal=address="http://127.0.0.1:$pport" \
+    --from-literal=username=pxuser --from-literal=password=pxpass >/dev/null
+kubectl -n "$ns" create secret generic proxy-wrong --from-literal=address="http://127.0.0.1:$pport" \
+    --from-literal=username=pxuser --from-literal=password=wrong-proxy-password >/dev/null
+# A repository nothing fetched yet, so the proxy sees the pack's POST as well.
+new_repo far
+git clone -q "$(git_http_url far)" "$scratch/far" 2>/dev/null
+echo "kind: Far" >"$scratch/far/far.yaml"
+commit_push "$scratch/far" "far one"
+far_head=$(git -C "$scratch/far" rev-parse HEAD)
+gitrepo app-proxied far "  proxySecretRef: {name: proxy-auth}"
+mtlsrepo app-proxied-mtls mtls-auth "  proxySecretRef: {name: proxy-auth}"
+gitrepo app-proxy-refused app "  proxySecretRef: {name: proxy-wrong}"
+for r in app-proxied app-proxied-mtls; do
+    kubectl -n "$ns" wait "gitrepository/$r" --for=condition=Ready --timeout=60s >/dev/null
+done
+assert_eq "main@sha1:$far_head" "$(get app-proxied '{.status.artifact.revision}')" "proxied revision"
+assert_eq "far.yaml " "$(files app-proxied)" "proxied artifact"
+assert_eq "main@sha1:$app_head" "$(get app-proxied-mtls '{.status.artifact.revision}')" \
+    "proxied mTLS revision"
+log=$(cat "$scratch/proxy-requests.log")
+assert_contains "$log" "GET $EDDY_GIT_HTTP_URL/far.git/info/refs?service=git-upload-pack 200" \
+    "ref listing through the proxy"
+assert_contains "$log" "POST $EDDY_GIT_HTTP_URL/far.git/git-upload-pack 200" \
+    "fetch through the proxy"
+mtls_hostport=${EDDY_GIT_MTLS_URL#https://}
+assert_contains "$log" "CONNECT ${mtls_hostport%%/*} 200" "HTTPS tunnelled through the proxy"
+kubectl -n "$ns" wait gitrepository/app-proxy-refused \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed \
+    --timeout=60s >/dev/null
+assert_contains "$(get app-proxy-refused '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "proxy refused the credentials" "message for refused proxy credentials"
+assert_not_contains "$(kubectl -n "$ns" get gitrepositories -o yaml; kubectl -n "$ns" get events -o yaml)" \
+    "wrong-proxy-password" "the proxy password is never shown"
+
+step "verify: OpenPGP signatures of commits and tags (keys made here, in a temp GNUPGHOME)"
+export GNUPGHOME=$scratch/gnupg
+mkdir -m 700 "$GNUPGHOME"
+# gpg-agent (started by the signing below) runs detached: stop it however the test ends.
+trap 'gpgconf --kill all >/dev/null 2>&1 || true' EXIT
+gpg --batch --quiet --no-tty --passphrase '' --quick-gen-key "eddy signer <signer@eddy.invalid>" \
+    ed25519 sign never 2>/dev/null
+gpg --batch --quiet --no-tty --passphrase '' --quick-gen-key "stranger <stranger@eddy.invalid>" \
+    ed25519 sign never 2>/dev/null
+signer_fpr=$(gpg --list-keys --with-colons signer@eddy.invalid | awk -F: '/^fpr/ {print $10; exit}')
+gpg --armor --export signer@eddy.invalid >"$scratch/signer.asc"
+gpg --armor --export stranger@eddy.invalid >"$scratch/stranger.asc"
+kubectl -n "$ns" create secret generic pgp-signer --from-file=author.asc="$scratch/signer.asc" >/dev/null
+kubectl -n "$ns" create secret generic pgp-stranger --from-file=other.asc="$scratch/stranger.asc" \
+    >/dev/null
+new_repo signed
+git clone -q "$(git_http_url signed)" "$scratch/signed" 2>/dev/null
+sgit() { git -C "$scratch/signed" -c user.signingkey="$signer_fpr" -c gpg.program=gpg "$@" 2>/dev/null; }
+echo "kind: Signed" >"$scratch/signed/signed.yaml"
+sgit add -A
+sgit commit -qS -m "signed one"
+sgit tag -s v1.0.0 -m "signed tag"
+sgit tag -a v0.9.0 -m "unsigned tag"
+sgit push -q origin HEAD:main v1.0.0 v0.9.0
+signed_head=$(sgit rev-parse HEAD)
+sgit checkout -q -b unsigned
+echo "kind: Unsigned" >"$scratch/signed/unsigned.yaml"
+sgit add -A
+sgit commit -q -m "unsigned"
+sgit push -q origin unsigned
+# signedrepo NAME REF MODE SECRET
+signedrepo() {
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $1}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/signed.git
+  ref: $2
+  secretRef: {name: git-auth}
+  verify: {mode: $3, secretRef: {name: $4}}
+YAML
+}
+signedrepo verified-head '{"branch":"main"}' HEAD pgp-signer
+signedrepo verified-tag '{"tag":"v1.0.0"}' TagAndHEAD pgp-signer
+signedrepo wrong-key '{"branch":"main"}' HEAD pgp-stranger
+signedrepo unsigned-head '{"branch":"unsigned"}' HEAD pgp-signer
+signedrepo unsigned-tag '{"tag":"v0.9.0"}' Tag pgp-signer
+signedrepo tag-without-tag '{"branch":"main"}' Tag pgp-signer
+cond() { get "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
+for r in verified-head verified-tag; do
+    kubectl -n "$ns" wait "gitrepository/$r" --for=condition=Ready --timeout=60s >/dev/null
+    assert_eq "True" "$(cond "$r" SourceVerified status)" "SourceVerified of $r"
+done
+assert_eq "verified signature of
+	- commit '$signed_head' with key '${signer_fpr: -16}'" "$(cond verified-head SourceVerified message)" \
+    "SourceVerified message"
+assert_eq "HEAD" "$(get verified-head '{.status.sourceVerificationMode}')" "sourceVerificationMode"
+assert_contains "$(cond verified-tag SourceVerified message)" \
+    "tag 'v1.0.0@sha1:$signed_head' with key '${signer_fpr: -16}'" "tag verified"
+assert_contains "$(cond verified-tag SourceVerified message)" "- commit '$signed_head'" \
+    "TagAndHEAD verifies the commit too"
+for r in wrong-key unsigned-head unsigned-tag tag-without-tag; do
+    kubectl -n "$ns" wait "gitrepository/$r" \
+        --for=jsonpath='{.status.conditions[?(@.type=="SourceVerified")].status}'=False \
+        --timeout=60s >/dev/null
+    assert_eq "False" "$(cond "$r" Ready status)" "Ready of $r"
+    assert_eq "" "$(get "$r" '{.status.artifact.revision}')" "no artifact for $r"
+done
+assert_eq "InvalidCommitSignature" "$(cond wrong-key SourceVerified reason)" "wrong key reason"
+assert_eq "signature verification of commit '$signed_head' failed: unable to verify commit with any of the given key rings" \
+    "$(cond wrong-key Ready message)" "wrong key message"
+assert_eq "InvalidCommitSignature" "$(cond unsigned-head Ready reason)" "unsigned commit reason"
+assert_contains "$(cond unsigned-head SourceVerified message)" \
+    "commit does not have a PGP signature" "unsigned commit message"
+assert_eq "InvalidGitObject" "$(cond unsigned-tag SourceVerified reason)" "unsigned tag reason"
+assert_eq "InvalidVerificationMode" "$(cond tag-without-tag SourceVerified reason)" \
+    "Tag mode on a branch"
+
+step "verify: an unsigned commit on a verified branch is refused, the last artifact kept"
+sgit checkout -q main
+echo "kind: Sneaky" >"$scratch/signed/sneaky.yaml"
+sgit add -A
+sgit commit -q -m "not signed"
+sgit push -q origin HEAD:main
+kubectl -n "$ns" annotate --overwrite gitrepository/verified-head reconcile.fluxcd.io/requestedAt=unsigned >/dev/null
+kubectl -n "$ns" wait gitrepository/verified-head \
+    --for=jsonpath='{.status.conditions[?(@.type=="SourceVerified")].status}'=False --timeout=60s >/dev/null
+assert_eq "InvalidCommitSignature" "$(cond verified-head Ready reason)" "Ready after an unsigned commit"
+assert_eq "main@sha1:$signed_head" "$(get verified-head '{.status.artifact.revision}')" \
+    "the verified artifact stays"
+assert_not_contains "$(files verified-head)" "sneaky.yaml" "unverified content never served"

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# tests/e2e/image_automation_test.sh: the whole image update flow in the real agent against the
+# real control plane, Git server and registry: an app's CI pushes a new tag to the registry, the
+# ImageRepository sees it, the ImagePolicy (semver ^1.x) selects it, the ImageUpdateAutomation
+# commits the new tag into the deployment repository (only the marked values change, every
+# other byte identical, messageTemplate rendered, Flux's status), the GitRepository picks the
+# commit up and the Kustomization applies it: the Deployment runs the new tag. Also: no commit
+# when nothing changed, files outside update.path untouched, two automations pushing to one
+# branch at once, an unsupported template construct and a marker naming a missing policy
+# refused with clear conditions.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+
+eddy=$EDDY_ROOT/build/eddy
+ns=imgauto-e2e
+scratch=$EDDY_E2E_SCRATCH
+reg=$EDDY_REGISTRY
+
+step "CRDs, namespace, images, the deployment repository"
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+kubectl wait --for=condition=Established --timeout=60s \
+    crd/imageupdateautomations.image.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
+new_namespace "$ns"
+for tag in 1.0.0 1.1.0 2.0.0; do "$EDDY_ROOT/scripts/push-image" "$reg" auto/app "$tag" >/dev/null; done
+"$EDDY_ROOT/scripts/push-image" "$reg" auto/api 0.1.0 >/dev/null
+new_repo image-fleet
+work=$scratch/work
+git clone -q "$(git_http_url image-fleet)" "$work" 2>/dev/null
+mkdir -p "$work/deploy" "$work/api" "$work/other"
+cat >"$work/deploy/app.yaml" <<YAML
+# The app, kept up to date by the automation.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  namespace: $ns   # same namespace as the test
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+
+        - name: app
+          image: "$reg/auto/app:1.0.0" # {"\$imagepolicy": "$ns:app"}
+          env:
+            - {name: MODE, value: "prod"}   # unchanged
+YAML
+cat >"$work/deploy/values.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-values, namespace: $ns}
+data:
+  tag: 1.0.0 # {"\$imagepolicy": "$ns:app:tag"}
+  repo: 'x' # {"\$imagepolicy": "$ns:app:name"}
+YAML
+cat >"$work/api/api.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: api, namespace: $ns}
+data:
+  image: $reg/auto/api:0.0.1 # {"\$imagepolicy": "$ns:api"}
+YAML
+cat >"$work/other/outside.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: outside, namespace: $ns}
+data:
+  tag: 1.0.0 # {"\$imagepolicy": "$ns:app:tag"}
+YAML
+(cd "$work" && git add -A && git commit -qm "initial" && git push -q origin HEAD:main)
+cp "$work/deploy/app.yaml" "$scratch/app.before.yaml"
+
+kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
+    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: fleet}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/image-fleet.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: app}
+spec:
+  interval: 10m
+  retryInterval: 5s
+  path: ./deploy
+  prune: true
+  sourceRef: {kind: GitRepository, name: fleet}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: app}
+spec: {image: $reg/auto/app, interval: 10m, insecure: true}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: app, labels: {team: apps}}
+spec:
+  imageRepositoryRef: {name: app}
+  policy: {semver: {range: ^1.x}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: api}
+spec: {image: $reg/auto/api, interval: 10m, insecure: true}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: api, labels: {team: api}}
+spec:
+  imageRepositoryRef: {name: api}
+  policy: {semver: {range: ">=0.1.0"}}
+YAML
+
+step "the agent"
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-imgauto-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
+    --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+    --metrics-addr "127.0.0.1:$(free_port)"
+kubectl -n "$ns" wait imagepolicy/app imagepolicy/api --for=condition=Ready --timeout=60s >/dev/null
+kubectl -n "$ns" wait kustomization/app --for=condition=Ready --timeout=90s >/dev/null
+assert_eq "$reg/auto/app:1.0.0" "$(kubectl -n "$ns" get deploy app -o 'jsonpath={.spec.template.spec.containers[0].image}')" "the first image"
+
+get() { kubectl -n "$ns" get "$1" -o "jsonpath=$2"; }
+fetch() { git -C "$work" fetch -q origin 2>/dev/null && git -C "$work" reset -q --hard origin/main; }
+
+step "the automation commits the policy's tag"
+kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: app}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet}
+  policySelector: {matchLabels: {team: apps}}
+  update: {path: ./deploy, strategy: Setters}
+  git:
+    checkout: {ref: {branch: main}}
+    commit:
+      author: {name: eddy-bot, email: bot@eddy.dev}
+      messageTemplate: |-
+        {{ .Values.prefix }} by {{ .AutomationObject }}
+        {{ range $file, $objs := .Changed.FileChanges -}}
+        {{ $file }}:{{ range $obj, $changes := $objs }} {{ $obj.Kind }}/{{ $obj.Name }}{{ range $changes }} {{ .OldValue }}->{{ .NewValue }}{{ end }}{{ end }}
+        {{ end -}}
+      messageTemplateValues: {prefix: "chore(images): update"}
+    push: {branch: main}
+YAML
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.lastPushCommit}' --timeout=60s >/dev/null 2>&1 ||
+    kubectl -n "$ns" wait imageupdateautomation/app --for=condition=Ready --timeout=60s >/dev/null
+first=$(get imageupdateautomation/app '{.status.lastPushCommit}')
+assert_match '^[0-9a-f]{40}$' "$first" "lastPushCommit"
+fetch
+assert_eq "$first" "$(git -C "$work" rev-parse HEAD)" "the pushed commit is the branch's head"
+assert_eq "eddy-bot <bot@eddy.dev>" "$(git -C "$work" log -1 --format='%an <%ae>')" "author"
+msg=$(git -C "$work" log -1 --format=%B)
+assert_contains "$msg" "chore(images): update by $ns/app" "template: values and automation object"
+assert_contains "$msg" "deploy/app.yaml: Deployment/app $reg/auto/app:1.0.0->$reg/auto/app:1.1.0" "template: file changes"
+assert_contains "$msg" "deploy/values.yaml: ConfigMap/app-values 1.0.0->1.1.0 x->$reg/auto/app" "template: second file"
+sed "s|$reg/auto/app:1.0.0|$reg/auto/app:1.1.0|" "$scratch/app.before.yaml" >"$scratch/app.expected.yaml"
+assert_ok "every other byte of app.yaml identical" cmp "$scratch/app.expected.yaml" "$work/deploy/app.yaml"
+assert_eq "$(git -C "$work" diff --stat HEAD~1 HEAD | tail -1)" " 2 files changed, 3 insertions(+), 3 deletions(-)" "only the marked lines"
+assert_contains "$(cat "$work/other/outside.yaml")" "tag: 1.0.0 #" "outside update.path untouched"
+assert_contains "$(cat "$work/api/api.yaml")" "api:0.0.1 #" "unselected policy untouched"
+assert_eq "main@sha1:$first" "$(get imageupdateautomation/app '{.status.observedSourceRevision}')" "observedSourceRevision"
+assert_eq "1.1.0" "$(get imageupdateautomation/app '{.status.observedPolicies.app.tag}')" "observedPolicies"
+assert_eq "" "$(get imageupdateautomation/app '{.status.observedPolicies.api.tag}')" "only selected policies observed"
+assert_match '^20[0-9-]+T' "$(get imageupdateautomation/app '{.status.lastPushTime}')" "lastPushTime"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.kind=ImageUpdateAutomation -o jsonpath='{.items[*].message}')" \
+    "committed and pushed commit '$first' to branch 'main'" "event"
+
+step "nothing changed: no commit"
+kubectl -n "$ns" annotate --overwrite imageupdateautomation/app reconcile.fluxcd.io/requestedAt=noop >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.lastHandledReconcileAt}'=noop --timeout=30s >/dev/null
+assert_eq "repository up-to-date" "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message"
+fetch
+assert_eq "$first" "$(git -C "$work" rev-parse HEAD)" "no new commit"
+
+step "CI pushes app:1.2.0: a commit, then the cluster runs it"
+t0=$(date +%s%N)
+"$EDDY_ROOT/scripts/push-image" "$reg" auto/app 1.2.0 >/dev/null
+kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=ci >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.observedPolicies.app.tag}'=1.2.0 --timeout=60s >/dev/null
+echo "tag pushed -> commit pushed in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+second=$(get imageupdateautomation/app '{.status.lastPushCommit}')
+assert_ne "$first" "$second" "a new commit"
+fetch
+assert_contains "$(cat "$work/deploy/app.yaml")" "image: \"$reg/auto/app:1.2.0\" # {\"\$imagepolicy\": \"$ns:app\"}" "the new tag, quotes and marker kept"
+kubectl -n "$ns" annotate --overwrite gitrepository/fleet reconcile.fluxcd.io/requestedAt=ci >/dev/null
+kubectl -n "$ns" wait deploy/app --for=jsonpath='{.spec.template.spec.containers[0].image}'="$reg/auto/app:1.2.0" --timeout=60s >/dev/null
+echo "tag pushed -> Deployment runs it in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+
+step "two automations pushing to one branch at once"
+kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: api}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet}
+  policySelector: {matchLabels: {team: api}}
+  update: {path: ./api}
+  git:
+    commit: {author: {email: api-bot@eddy.dev}}
+    push: {branch: main}
+YAML
+kubectl -n "$ns" wait imageupdateautomation/api --for=jsonpath='{.status.observedPolicies.api.tag}'=0.1.0 --timeout=60s >/dev/null
+"$EDDY_ROOT/scripts/push-image" "$reg" auto/app 1.3.0 >/dev/null
+"$EDDY_ROOT/scripts/push-image" "$reg" auto/api 0.2.0 >/dev/null
+kubectl -n "$ns" annotate --overwrite imagerepository/app imagerepository/api reconcile.fluxcd.io/requestedAt=race >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.observedPolicies.app.tag}'=1.3.0 --timeout=60s >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/api --for=jsonpath='{.status.observedPolicies.api.tag}'=0.2.0 --timeout=60s >/dev/null
+fetch
+assert_contains "$(cat "$work/deploy/app.yaml")" "app:1.3.0\"" "app's change landed"
+assert_contains "$(cat "$work/api/api.yaml")" "api:0.2.0 #" "api's change landed"
+assert_eq "Update from image update automation" "$(git -C "$work" log -1 --format=%s -- api)" "default message"
+
+step "bad input: an unsupported template construct, a marker naming a missing policy"
+kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
+    -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ .Changed.Changes | len }} images"}}}}' >/dev/null
+"$EDDY_ROOT/scripts/push-image" "$reg" auto/app 1.4.0 >/dev/null
+kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=bad >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=UpdateFailed --timeout=60s >/dev/null
+assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "pipelines are not supported" "template error named"
+before=$(git -C "$work" rev-parse HEAD)
+fetch
+assert_eq "$before" "$(git -C "$work" rev-parse HEAD)" "nothing pushed"
+kubectl -n "$ns" patch imageupdateautomation/app --type=json -p '[{"op":"remove","path":"/spec/git/commit/messageTemplate"}]' >/dev/null
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo}\ndata:\n  tag: x # {"$imagepolicy": "%s:nope:tag"}\n' "$ns" >"$work/deploy/typo.yaml"
+(cd "$work" && git add -A && git commit -qm "typo" && git push -q origin HEAD:main)
+kubectl -n "$ns" annotate --overwrite imageupdateautomation/app reconcile.fluxcd.io/requestedAt=typo >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.lastHandledReconcileAt}'=typo --timeout=60s >/dev/null
+assert_eq "False" "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
+assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "deploy/typo.yaml:5: marker \"$ns:nope:tag\" names ImagePolicy $ns/nope, which does not exist" "missing policy named"
+
+step "push races resolved in-process (tests/e2e/c/image_push.c)"
+new_repo pushrace
+git clone -q "$(git_http_url pushrace)" "$scratch/pushwork" 2>/dev/null
+(cd "$scratch/pushwork" && printf '# keep me\nv: 1 # the value\n' >race.yaml && git add -A &&
+    git commit -qm init && git push -q origin HEAD:main)
+prog="$EDDY_ROOT/build/tests/e2e-image_push"
+[ -x "$prog" ] || fail "$prog is missing: run make e2e"
+EDDY_PUSH_URL="$EDDY_GIT_HTTP_URL/pushrace.git" EDDY_PUSH_WORK="$scratch/pushwork" \
+    ASAN_OPTIONS=detect_leaks=1 "$prog"

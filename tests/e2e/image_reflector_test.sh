@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# tests/e2e/image_reflector_test.sh: the ImageRepository and ImagePolicy reconcilers in the real
+# agent (`eddy controller`) against the real control plane and registries: a scan finds the
+# pushed tags (signature tags excluded), keeps them on disk and reports Flux's lastScanResult;
+# dockerconfigjson credentials open the htpasswd registry and their absence gives
+# AuthenticationFailed; a registry answering 429 is asked again only after its Retry-After; an
+# ImagePolicy picks the semver-latest tag, follows a newly pushed tag at once after the rescan
+# (observedPreviousRef), reflects the manifest digest; bad input stalls with a clear reason;
+# deletion removes the stored tags and the finalizer.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+
+eddy=$EDDY_ROOT/build/eddy
+ns=image-e2e
+scratch=$EDDY_E2E_SCRATCH
+storage=$scratch/storage
+
+step "CRDs, namespace, images"
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+kubectl wait --for=condition=Established --timeout=60s \
+    crd/imagerepositories.image.toolkit.fluxcd.io crd/imagepolicies.image.toolkit.fluxcd.io >/dev/null
+new_namespace "$ns"
+for tag in 1.0.0 1.2.0 2.0.0-rc.1 1.9.0.sig latest; do
+    "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" reflector/web "$tag" >/dev/null
+done
+digest_120=$("$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" reflector/web 1.2.0)
+"$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY_AUTH" reflector/api v1.1.0 \
+    "$EDDY_REGISTRY_USER:$EDDY_REGISTRY_PASSWORD" >/dev/null
+kubectl -n "$ns" create secret docker-registry regcred --docker-server="$EDDY_REGISTRY_AUTH" \
+    --docker-username="$EDDY_REGISTRY_USER" --docker-password="$EDDY_REGISTRY_PASSWORD" >/dev/null
+
+# A registry that answers the first tag listing with 429 and Retry-After: 3, then the tags.
+cat >"$scratch/ratelimited.py" <<'PY'
+import http.server, json, sys, time
+log = open(sys.argv[2], "a")
+class H(http.server.BaseHTTPRequestHandler):
+    n = 0
+    def reply(self, status, body):
+        self.send_response(status); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_GET(self):
+        if self.path.startswith("/v2/broken/"):
+            return self.reply(200, b'{"name": "broken/app", "tags": ["1.0", ')
+        if self.path.startswith("/v2/failing/"):
+            return self.reply(500, b'{"errors": [{"code": "UNKNOWN"}]}')
+        H.n += 1
+        log.write("%f %s\n" % (time.time(), self.path)); log.flush()
+        if H.n == 1:
+            self.send_response(429); self.send_header("Retry-After", "3")
+            self.send_header("Content-Length", "0"); self.end_headers(); return
+        body = json.dumps({"name": "limited/app", "tags": ["0.1.0", "0.2.0"]}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+rl_port=$(free_port)
+bg_start ratelimited python3 "$scratch/ratelimited.py" "$rl_port" "$scratch/ratelimited.requests"
+
+repo() { # repo NAME IMAGE [EXTRA YAML LINES]
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: $1}
+spec:
+  image: $2
+  interval: 10m
+  insecure: true
+${3:-}
+YAML
+}
+repo web "$EDDY_REGISTRY/reflector/web"
+repo api "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: regcred}"
+repo api-anonymous "$EDDY_REGISTRY_AUTH/reflector/api"
+repo limited "127.0.0.1:$rl_port/limited/app"
+repo broken "127.0.0.1:$rl_port/broken/app"
+repo failing "127.0.0.1:$rl_port/failing/app"
+repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
+repo down "127.0.0.1:$(free_port)/nobody/listens"
+
+# A registry over TLS that wants a client certificate (mutual TLS), sharing the storage of a
+# plain one the test pushes to. The serving certificate is the test servers' (their CA).
+servers=$EDDY_SERVERS_DIR
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/client.key" -out "$scratch/client.crt" -subj "/CN=eddy-client" \
+    -CA "$servers/ca/ca.crt" -CAkey "$servers/ca/ca.key" \
+    -addext extendedKeyUsage=clientAuth 2>/dev/null
+plain_port=$(free_port)
+tls_port=$(free_port)
+for mode in plain tls; do
+    port=$plain_port
+    [ "$mode" = tls ] && port=$tls_port
+    {
+        printf 'version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\n' "$scratch/tls-registry"
+        printf 'http:\n  addr: 127.0.0.1:%s\n  secret: s3cr3t\n' "$port"
+        if [ "$mode" = tls ]; then
+            printf '  tls:\n    certificate: %s\n    key: %s\n    clientcas: [%s]\n' \
+                "$servers/git-http/server.crt" "$servers/git-http/server.key" "$servers/ca/ca.crt"
+        fi
+    } >"$scratch/registry-$mode.yml"
+    bg_start "registry-$mode" docker-registry serve "$scratch/registry-$mode.yml"
+done
+retry 20 curl -fs -o /dev/null "http://127.0.0.1:$plain_port/v2/"
+"$EDDY_ROOT/scripts/push-image" "127.0.0.1:$plain_port" secure/app 3.0.0 >/dev/null
+retry 20 curl -fs -o /dev/null --cacert "$servers/ca/ca.crt" --cert "$scratch/client.crt" \
+    --key "$scratch/client.key" "https://127.0.0.1:$tls_port/v2/"
+kubectl -n "$ns" create secret generic registry-tls --from-file=ca.crt="$servers/ca/ca.crt" \
+    --from-file=tls.crt="$scratch/client.crt" --from-file=tls.key="$scratch/client.key" >/dev/null
+kubectl -n "$ns" create secret generic registry-ca --from-file=ca.crt="$servers/ca/ca.crt" >/dev/null
+tlsrepo() { # tlsrepo NAME [EXTRA YAML LINES]
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: $1}
+spec:
+  image: 127.0.0.1:$tls_port/secure/app
+  interval: 10m
+${2:-}
+YAML
+}
+tlsrepo mtls "  certSecretRef: {name: registry-tls}"
+tlsrepo ca-only "  certSecretRef: {name: registry-ca}"
+tlsrepo untrusted
+
+step "the agent"
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-image-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$storage" \
+    --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+    --metrics-addr "127.0.0.1:$(free_port)"
+
+get() { kubectl -n "$ns" get "$1" -o "jsonpath=$2"; }
+ready_reason() { get "$1" '{.status.conditions[?(@.type=="Ready")].reason}'; }
+
+step "a scan: tags, exclusions, Flux's status, tags on disk"
+kubectl -n "$ns" wait imagerepository/web --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "4" "$(get imagerepository/web '{.status.lastScanResult.tagCount}')" "tagCount (.sig excluded)"
+assert_eq "latest 2.0.0-rc.1 1.2.0 1.0.0" "$(get imagerepository/web '{.status.lastScanResult.latestTags[*]}')" "latestTags"
+assert_eq "$EDDY_REGISTRY/reflector/web" "$(get imagerepository/web '{.status.canonicalImageName}')" "canonicalImageName"
+assert_eq "successful scan: found 4 tags" "$(get imagerepository/web '{.status.conditions[?(@.type=="Ready")].message}')" "message"
+assert_match '^[0-9a-f]{64}$' "$(get imagerepository/web '{.status.lastScanResult.revision}')" "revision"
+assert_eq "finalizers.fluxcd.io" "$(get imagerepository/web '{.metadata.finalizers[0]}')" "finalizer"
+tags_file=$storage/imagerepository/$ns/web/tags.txt
+assert_eq "$(printf '1.0.0\n1.2.0\n2.0.0-rc.1\nlatest')" "$(sort "$tags_file")" "tags on disk"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web -o jsonpath='{.items[*].reason}')" "Succeeded" "event"
+
+step "dockerconfigjson credentials; none: AuthenticationFailed"
+kubectl -n "$ns" wait imagerepository/api --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "v1.1.0" "$(get imagerepository/api '{.status.lastScanResult.latestTags[*]}')" "tags behind auth"
+kubectl -n "$ns" wait imagerepository/api-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+assert_not_contains "$(kubectl -n "$ns" get imagerepository api -o yaml)" "$EDDY_REGISTRY_PASSWORD" "no secret in status"
+
+step "429: asked again after Retry-After"
+kubectl -n "$ns" wait imagerepository/limited --for=condition=Ready --timeout=60s >/dev/null
+times=$(awk '{print $1}' "$scratch/ratelimited.requests")
+gap=$(echo "$times" | awk 'NR==1{a=$1} NR==2{printf "%d", ($1-a)*1000}')
+echo "429 then retry after ${gap} ms"
+[ "$gap" -ge 3000 ] || fail "the rescan came ${gap} ms after the 429, before Retry-After (3 s)"
+[ "$gap" -lt 10000 ] || fail "the rescan came ${gap} ms after the 429, long after Retry-After"
+assert_eq "2" "$(get imagerepository/limited '{.status.lastScanResult.tagCount}')" "tags after the 429"
+
+step "faults: malformed JSON, HTTP 500, 404, nobody listening"
+for r in broken failing missing down; do
+    kubectl -n "$ns" wait imagerepository/$r --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
+    echo "$r: $(get imagerepository/$r '{.status.conditions[?(@.type=="Ready")].message}')"
+    assert_eq "True" "$(get imagerepository/$r '{.status.conditions[?(@.type=="Reconciling")].status}')" "$r: Reconciling (retried)"
+done
+assert_contains "$(get imagerepository/broken '{.status.conditions[?(@.type=="Ready")].message}')" "malformed tag list" "malformed JSON named"
+assert_contains "$(get imagerepository/failing '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 500" "500 named"
+assert_contains "$(get imagerepository/missing '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 404" "404 named"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=broken -o jsonpath='{.items[*].type}')" "Warning" "warning event"
+
+step "TLS: certSecretRef's CA and client certificate"
+kubectl -n "$ns" wait imagerepository/mtls --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "3.0.0" "$(get imagerepository/mtls '{.status.lastScanResult.latestTags[*]}')" "tags over mutual TLS"
+kubectl -n "$ns" wait imagerepository/ca-only imagerepository/untrusted --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
+echo "without a client certificate: $(get imagerepository/ca-only '{.status.conditions[?(@.type=="Ready")].message}')"
+echo "without the CA: $(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')"
+assert_not_contains "$(kubectl -n "$ns" get imagerepository mtls -o yaml)" "PRIVATE KEY" "no key in status"
+
+step "ImagePolicy: semver, digest"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: web}
+spec:
+  imageRepositoryRef: {name: web}
+  policy: {semver: {range: ^1.x}}
+  digestReflectionPolicy: IfNotPresent
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: web-alpha}
+spec:
+  imageRepositoryRef: {name: web}
+  filterTags: {pattern: '^(?P<v>[0-9.]+)$', extract: '\$v'}
+  policy: {alphabetical: {order: asc}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: bad-range}
+spec:
+  imageRepositoryRef: {name: web}
+  policy: {semver: {range: "not a range"}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: orphan}
+spec:
+  imageRepositoryRef: {name: missing}
+  policy: {semver: {range: ">=0"}}
+YAML
+kubectl -n "$ns" wait imagepolicy/web imagepolicy/web-alpha --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "1.2.0" "$(get imagepolicy/web '{.status.latestRef.tag}')" "semver ^1.x"
+assert_eq "$EDDY_REGISTRY/reflector/web" "$(get imagepolicy/web '{.status.latestRef.name}')" "latestRef.name"
+assert_eq "$digest_120" "$(get imagepolicy/web '{.status.latestRef.digest}')" "digest reflected"
+assert_eq "1.2.0" "$(get imagepolicy/web-alpha '{.status.latestRef.tag}')" "filterTags + alphabetical"
+assert_eq "" "$(get imagepolicy/web-alpha '{.status.latestRef.digest}')" "no digest by default"
+kubectl -n "$ns" wait imagepolicy/bad-range --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
+assert_contains "$(get imagepolicy/bad-range '{.status.conditions[?(@.type=="Ready")].message}')" "not a range" "bad range named"
+kubectl -n "$ns" wait imagepolicy/orphan --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=DependencyNotReady --timeout=30s >/dev/null
+
+step "a new tag: rescan on request, the policy follows at once"
+"$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" reflector/web 1.3.0 >/dev/null
+t0=$(date +%s%N)
+kubectl -n "$ns" annotate --overwrite imagerepository/web reconcile.fluxcd.io/requestedAt=one >/dev/null
+kubectl -n "$ns" wait imagepolicy/web --for=jsonpath='{.status.latestRef.tag}'=1.3.0 --timeout=30s >/dev/null
+echo "new tag reflected in the policy $(( ($(date +%s%N) - t0) / 1000000 )) ms after the request"
+assert_eq "one" "$(get imagerepository/web '{.status.lastHandledReconcileAt}')" "lastHandledReconcileAt"
+assert_eq "1.2.0" "$(get imagepolicy/web '{.status.observedPreviousRef.tag}')" "observedPreviousRef"
+assert_match '^sha256:[0-9a-f]{64}$' "$(get imagepolicy/web '{.status.latestRef.digest}')" "new digest"
+assert_ne "$digest_120" "$(get imagepolicy/web '{.status.latestRef.digest}')" "digest of the new tag"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web,involvedObject.kind=ImagePolicy -o jsonpath='{.items[*].message}')" \
+    "updated from 1.2.0 to 1.3.0" "policy event"
+
+step "bad input: invalid exclusion regex, invalid image"
+repo bad-regex "$EDDY_REGISTRY/reflector/web" "  exclusionList: ['(unclosed']"
+repo bad-image "$EDDY_REGISTRY/Reflector/Web:1.0"
+kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
+assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "exclusionList[0]" "regex named"
+kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+
+step "deletion removes the stored tags and the finalizer"
+kubectl -n "$ns" delete imagerepository/web --timeout=30s >/dev/null
+assert_fails "the tags after deletion" test -e "$tags_file"

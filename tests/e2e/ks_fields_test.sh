@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# tests/e2e/ks_fields_test.sh: a Kustomization's kustomize fields in the real agent, as Flux
+# applies them on top of the path's own kustomization: targetNamespace, namePrefix/nameSuffix
+# (replacing the path's own), images (after the path's), commonMetadata (overwriting labels
+# and annotations), spec.patches and spec.components.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+
+ks_setup ks-fields fields
+target=ks-fields-target
+new_namespace "$target"
+
+step "a path with its own kustomization"
+put app/kustomization.yaml <<'YAML'
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namePrefix: own-
+namespace: somewhere-else
+resources: [web.yaml, settings.yaml]
+images:
+- {name: nginx, newTag: "1.25"}
+YAML
+put app/web.yaml <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {team: from-git, app: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: nginx}
+      - {name: cache, image: redis:7}
+YAML
+put app/settings.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  annotations: {owner: git}
+data: {color: blue}
+YAML
+commit "app"
+gitrepository
+kustomization fields ./app "  targetNamespace: $target
+  namePrefix: flux-
+  nameSuffix: -v2
+  images:
+  - {name: nginx, newTag: 1.27-alpine}
+  - {name: redis, newName: valkey/valkey, newTag: '8'}
+  commonMetadata:
+    labels: {team: platform, env: test}
+    annotations: {owner: flux-team}"
+agent
+
+step "applied with Flux's fields"
+applied fields "$(rev)"
+assert_eq "${target}_flux-settings-v2__ConfigMap ${target}_flux-web-v2_apps_Deployment" \
+    "$(ksget fields '{.status.inventory.entries[*].id}')" "names and namespace in the inventory"
+d() { kubectl -n "$target" get deploy flux-web-v2 -o "jsonpath=$1"; }
+assert_eq "nginx:1.27-alpine valkey/valkey:8" "$(d '{.spec.template.spec.containers[*].image}')" "images"
+assert_eq platform "$(d '{.metadata.labels.team}')" "commonMetadata overwrites a label"
+assert_eq web "$(d '{.metadata.labels.app}')" "other labels kept"
+assert_eq test "$(d '{.metadata.labels.env}')" "commonMetadata adds a label"
+assert_eq fields "$(d '{.metadata.labels.kustomize\.toolkit\.fluxcd\.io/name}')" "owner label"
+assert_eq flux-team "$(kubectl -n "$target" get configmap flux-settings-v2 -o 'jsonpath={.metadata.annotations.owner}')" "commonMetadata overwrites an annotation"
+assert_fails "the path's own prefix" kubectl -n "$target" get deploy own-web
+
+step "spec.patches"
+kustomization fields ./app "  targetNamespace: $target
+  namePrefix: flux-
+  nameSuffix: -v2
+  patches:
+  - patch: |
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: settings}
+      data: {color: green}
+    target: {kind: ConfigMap}"
+applied_spec() { [ "$(ksget fields '{.status.observedGeneration}')" = "$(ksget fields '{.metadata.generation}')" ]; }
+retry 60 applied_spec
+green() { [ "$(kubectl -n "$target" get configmap flux-settings-v2 -o 'jsonpath={.data.color}')" = green ]; }
+retry 30 green
+
+step "spec.components"
+put component/kustomization.yaml <<'YAML'
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+commonAnnotations: {component: "yes"}
+YAML
+commit "component"
+kustomization fields ./app "  targetNamespace: $target
+  components: [../component]"
+poke
+component_applied() {
+    [ "$(ksget fields '{.status.lastAppliedRevision}')" = "$(rev)" ] &&
+        [ "$(ksget fields '{.status.observedGeneration}')" = "$(ksget fields '{.metadata.generation}')" ]
+}
+retry 60 component_applied
+assert_eq yes "$(kubectl -n "$target" get deploy own-web -o 'jsonpath={.metadata.annotations.component}')" "component applied"
+
+step "without namePrefix the path's own prefix is back, and the old names are pruned"
+kustomization fields ./app "  targetNamespace: $target"
+retry 60 kubectl -n "$target" get deploy own-web
+retry 30 bash -c "! kubectl -n $target get deploy flux-web-v2 >/dev/null 2>&1"
+assert_eq "nginx:1.25" "$(kubectl -n "$target" get deploy own-web -o 'jsonpath={.spec.template.spec.containers[0].image}')" "the path's image tag"

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# tests/e2e/ks_health_test.sh: spec.healthChecks in the real agent, as Flux: only the listed
+# objects are checked (kstatus rules of the apply module), the Healthy condition says
+# "Health check passed in D"; an object that never becomes ready fails at the timeout with
+# Ready=False/HealthCheckFailed and Flux's message; a failed Job fails at once, not at the
+# timeout; without wait and healthChecks there is no Healthy condition.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+
+ks_setup ks-health health
+
+deployment() { # NAME [STATE]
+    cat <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $1}
+spec:
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata:
+      labels: {app: $1}
+      annotations: {fakenode.eddy.dev/state: "${2:-ready}"}
+    spec: {containers: [{name: c, image: nginx}]}
+YAML
+}
+deployment web | put app/web.yaml
+deployment slow not-ready | put app/slow.yaml
+commit "web and slow"
+gitrepository
+kustomization health ./app "  targetNamespace: $ns
+  healthChecks:
+  - {apiVersion: apps/v1, kind: Deployment, name: web}"
+agent
+cond() { ksget health "{.status.conditions[?(@.type==\"$1\")].$2}"; }
+
+step "only the listed objects are checked"
+applied health "$(rev)"
+assert_eq True "$(cond Healthy status)" "Healthy"
+assert_eq Succeeded "$(cond Healthy reason)" "Healthy reason"
+assert_match "^Health check passed in [0-9.]+(ms|s)$" "$(cond Healthy message)" "Healthy message"
+assert_eq "Applied revision: $(rev)" "$(ready_message health)" "Ready"
+
+step "a listed object that never becomes ready: HealthCheckFailed at the timeout"
+kustomization health ./app "  targetNamespace: $ns
+  timeout: 6s
+  healthChecks:
+  - {apiVersion: apps/v1, kind: Deployment, name: web}
+  - {apiVersion: apps/v1, kind: Deployment, name: slow, namespace: $ns}"
+ready_is health False HealthCheckFailed
+assert_match "^health check failed after [0-9.]+s: timeout waiting for: \[Deployment/$ns/slow status: 'InProgress'\]$" \
+    "$(ready_message health)" "Flux's message names the object"
+assert_eq False "$(cond Healthy status)" "Healthy"
+assert_eq HealthCheckFailed "$(cond Healthy reason)" "Healthy reason"
+assert_eq "$(ready_message health)" "$(cond Healthy message)" "same message"
+
+step "a failed Job fails at once"
+put app/migrate.yaml <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {annotations: {fakenode.eddy.dev/state: fail}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: busybox}]
+YAML
+commit "failing job"
+t0=$SECONDS
+kustomization health ./app "  targetNamespace: $ns
+  timeout: 5m
+  healthChecks:
+  - {apiVersion: batch/v1, kind: Job, name: migrate}"
+poke
+job_failed() { [[ "$(ready_message health)" == *"Job/$ns/migrate status: 'Failed'"* ]]; }
+retry 90 job_failed
+assert_eq HealthCheckFailed "$(ready_reason health)" "reason"
+took=$((SECONDS - t0))
+echo "failed Job reported after ${took}s (timeout 5m)"
+[ "$took" -lt 120 ] || fail "not at once: ${took}s"
+
+step "no wait, no healthChecks: no Healthy condition"
+rm "$work/app/migrate.yaml"
+commit "no job"
+kustomization health ./app "  targetNamespace: $ns"
+poke
+applied health "$(rev)"
+assert_eq "" "$(cond Healthy status)" "no Healthy condition"

@@ -1,0 +1,104 @@
+# tests/e2e/ks_lib.sh: shared set-up of the Kustomization feature tests (sourced after lib.sh):
+# Flux's CRDs, a test namespace $ns, a Git repository $repo cloned in $work with commit(), a
+# GitRepository named $repo in $ns, and helpers to start the agent and read and wait on
+# Kustomizations.
+eddy=$EDDY_ROOT/build/eddy
+scratch=$EDDY_E2E_SCRATCH
+work=$scratch/work
+
+# ks_setup NS REPO: the CRDs, namespace NS (fresh), repository REPO and its GitRepository.
+ks_setup() {
+    ns=$1
+    repo=$2
+    kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+    # (retried: right after the create, a CRD may have no conditions yet, which kubectl wait
+    # reports as an error)
+    retry 60 kubectl wait --for=condition=Established --timeout=60s \
+        crd/gitrepositories.source.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io
+    new_namespace "$ns"
+    new_repo "$repo"
+    git clone -q "$(git_http_url "$repo")" "$work" 2>/dev/null
+    kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
+        --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+}
+
+# gitrepository: create the GitRepository (after the first commit, so it has an artifact soon).
+gitrepository() {
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $repo}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/$repo.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+YAML
+}
+
+# commit MESSAGE: commit and push everything in the work tree.
+commit() {
+    (cd "$work" && git add -A && git commit -qm "$1" && git push -q origin HEAD:main)
+}
+
+# put FILE: write stdin to $work/FILE (directories created).
+put() {
+    mkdir -p "$(dirname "$work/$1")"
+    cat >"$work/$1"
+}
+
+# agent [ARGS...]: start `eddy controller` (name ctl) with extra ARGS.
+agent() {
+    local port
+    port=$(free_port)
+    bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+        --log-level debug --leader-election-namespace default --leader-election-id "eddy-$ns-$$" \
+        --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+        --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
+        --storage-addr "127.0.0.1:$port" --storage-adv-addr "127.0.0.1:$port" \
+        --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)" "$@"
+}
+
+# kustomization NAME PATH [SPEC-YAML]: create or update a Kustomization of $repo with more
+# spec fields (YAML lines, indented by two spaces).
+kustomization() {
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: $1}
+spec:
+  interval: 10m
+  retryInterval: 3s
+  path: $2
+  prune: true
+  timeout: 40s
+  sourceRef: {kind: GitRepository, name: $repo}
+${3:-}
+YAML
+}
+
+# ksget NAME JSONPATH
+ksget() { kubectl -n "$ns" get kustomization "$1" -o "jsonpath=$2"; }
+ready_status() { ksget "$1" '{.status.conditions[?(@.type=="Ready")].status}'; }
+ready_reason() { ksget "$1" '{.status.conditions[?(@.type=="Ready")].reason}'; }
+ready_message() { ksget "$1" '{.status.conditions[?(@.type=="Ready")].message}'; }
+rev() { echo "main@sha1:$(git -C "$work" rev-parse HEAD)"; }
+
+# applied NAME REVISION: wait until NAME applied REVISION.
+applied() {
+    kubectl -n "$ns" wait "kustomization/$1" --for=jsonpath='{.status.lastAppliedRevision}'="$2" \
+        --timeout=90s >/dev/null
+}
+
+# ready_is NAME STATUS REASON: wait until NAME's Ready condition has STATUS and REASON.
+ready_is() {
+    local want="$2 $3"
+    _ready_is() { [ "$(ready_status "$1") $(ready_reason "$1")" = "$2" ]; }
+    retry 60 _ready_is "$1" "$want"
+}
+
+# poke: make the GitRepository look at Git now.
+poke() {
+    kubectl -n "$ns" annotate --overwrite "gitrepository/$repo" \
+        reconcile.fluxcd.io/requestedAt="$(date +%s%N)" >/dev/null
+}

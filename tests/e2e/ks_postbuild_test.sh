@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# tests/e2e/ks_postbuild_test.sh: Flux's postBuild substitution in the real agent: variables
+# from substitute and substituteFrom (ConfigMap and Secret, later entries winning, inline
+# winning over all, optional references), the envsubst operators, the $${} escape, the opt-out
+# label, plain numbers typed again; strict mode: an undefined variable fails the build naming
+# it and nothing of that revision is applied; a missing non-optional ConfigMap is reported.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+
+ks_setup ks-postbuild postbuild
+
+step "a repository with variables"
+put app/settings.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings-${env}
+data:
+  region: ${region}
+  color: ${color}
+  tier: ${tier}
+  token_len: "${#token}"
+  upper: ${region^^}
+  fallback: ${missing_var:=fallback-value}
+  script: echo $${HOME} $HOME
+YAML
+put app/dashboard.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: dashboard
+  labels:
+    kustomize.toolkit.fluxcd.io/substitute: disabled
+data:
+  panel: ${DS_PROMETHEUS}
+YAML
+put app/web.yaml <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web}
+      annotations: {replicas: "${replicas}"}
+    spec: {containers: [{name: web, image: "nginx:${nginx_tag:-1.27}"}]}
+YAML
+commit "variables"
+gitrepository
+kubectl -n "$ns" create configmap vars-cm --from-literal=region=eu-west-1 \
+    --from-literal=color=blue --from-literal=tier=from-configmap >/dev/null
+kubectl -n "$ns" create secret generic vars-secret --from-literal=color=red \
+    --from-literal=token=s3cr3t-token >/dev/null
+kustomization vars ./app "  targetNamespace: $ns
+  postBuild:
+    substitute: {env: prod, tier: inline, replicas: '2'}
+    substituteFrom:
+    - {kind: ConfigMap, name: vars-cm}
+    - {kind: Secret, name: vars-secret}
+    - {kind: ConfigMap, name: not-there, optional: true}"
+agent
+
+step "variables substituted"
+applied vars "$(rev)"
+cm() { kubectl -n "$ns" get configmap settings-prod -o "jsonpath={.data.$1}"; }
+assert_eq eu-west-1 "$(cm region)" "from the ConfigMap"
+assert_eq red "$(cm color)" "a later substituteFrom entry wins"
+assert_eq inline "$(cm tier)" "inline substitute wins over substituteFrom"
+assert_eq 12 "$(cm token_len)" "from the Secret, through \${#var}"
+assert_eq EU-WEST-1 "$(cm upper)" "\${var^^}"
+assert_eq fallback-value "$(cm fallback)" "default"
+assert_eq 'echo ${HOME} $HOME' "$(cm script)" "escape and unbraced"
+assert_eq '${DS_PROMETHEUS}' "$(kubectl -n "$ns" get configmap dashboard -o 'jsonpath={.data.panel}')" "opt-out label"
+assert_eq 2 "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.replicas}')" "a plain number"
+assert_eq '"2"' "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.template.metadata.annotations}' | sed 's/.*"replicas":\("[^"]*"\).*/\1/')" "a quoted one stays a string"
+assert_eq nginx:1.27 "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.template.spec.containers[0].image}')" "default"
+assert_not_contains "$(kubectl -n "$ns" get kustomization vars -o yaml) $(cat "$scratch/ctl.log")" "s3cr3t-token" "the Secret's value is in no status or log"
+
+step "a variable that changes in its ConfigMap is picked up by the next reconcile"
+kubectl -n "$ns" patch configmap vars-cm --type merge -p '{"data":{"region":"us-east-2"}}' >/dev/null
+"$eddy" reconcile kustomization vars -n "$ns" >/dev/null
+assert_eq us-east-2 "$(cm region)" "new value"
+
+step "strict mode: an undefined variable fails the build and applies nothing"
+before=$(rev)
+put app/extra.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+data:
+  cluster: ${cluster_name}
+YAML
+commit "undefined variable"
+poke
+ready_is vars False BuildFailed
+assert_eq "post build failed for 'ConfigMap.v1.[noGrp]/extra': envsubst error: variable substitution failed: variable not set (strict mode): \"cluster_name\"" \
+    "$(ready_message vars)" "Flux's message names the variable"
+assert_eq "$(rev)" "$(ksget vars '{.status.lastAttemptedRevision}')" "attempted"
+assert_eq "$before" "$(ksget vars '{.status.lastAppliedRevision}')" "not applied"
+assert_fails "the object of the failed revision" kubectl -n "$ns" get configmap extra
+assert_eq True "$(ksget vars '{.status.conditions[?(@.type=="Reconciling")].status}')" "Reconciling"
+assert_eq ProgressingWithRetry "$(ksget vars '{.status.conditions[?(@.type=="Reconciling")].reason}')" "Reconciling reason"
+
+step "the variable defined: applied"
+kustomization vars ./app "  targetNamespace: $ns
+  postBuild:
+    substitute: {env: prod, tier: inline, replicas: '2', cluster_name: blue-cluster}
+    substituteFrom:
+    - {kind: ConfigMap, name: vars-cm}
+    - {kind: Secret, name: vars-secret}"
+applied vars "$(rev)"
+assert_eq blue-cluster "$(kubectl -n "$ns" get configmap extra -o 'jsonpath={.data.cluster}')" "defined now"
+
+step "a missing ConfigMap that is not optional"
+kustomization vars ./app "  targetNamespace: $ns
+  postBuild:
+    substitute: {env: prod, cluster_name: x}
+    substituteFrom:
+    - {kind: ConfigMap, name: not-there}"
+ready_is vars False BuildFailed
+assert_contains "$(ready_message vars)" "substitute from 'ConfigMap/not-there' failed" "names the reference"
+assert_contains "$(ready_message vars)" "not found" "says why"
+
+step "an invalid variable name"
+kubectl -n "$ns" create configmap bad-names --from-literal=my-var=x >/dev/null
+kustomization vars ./app "  targetNamespace: $ns
+  postBuild:
+    substituteFrom:
+    - {kind: ConfigMap, name: bad-names}"
+ready_is vars False BuildFailed
+assert_contains "$(ready_message vars)" "'my-var' var name is invalid" "Flux's rule"

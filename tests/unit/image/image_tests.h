@@ -1,0 +1,12 @@
+/* Tests of the image module defined in other files of this executable. */
+#ifndef IMAGE_TESTS_H
+#define IMAGE_TESTS_H
+
+void test_setters_golden(void **state);
+void test_setters_errors(void **state);
+void test_template_render(void **state);
+void test_template_errors(void **state);
+void test_docker_credentials(void **state);
+void test_exclude_and_summary(void **state);
+
+#endif

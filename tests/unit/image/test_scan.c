@@ -1,0 +1,94 @@
+/*
+ * Unit tests of a scan's helpers (src/image/scan.c): dockerconfigjson credentials (username/
+ * password or auth, host matching with schemes, paths and Docker Hub's aliases), exclusionList
+ * filtering and its invalid patterns, the summary's order and revision, and the tag list kept
+ * on disk.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "image/image.h"
+#include "image_tests.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void test_docker_credentials(void **state)
+{
+    (void)state;
+    /* "dXNlcjpwYXNzOndvcmQ=" is base64 of "user:pass:word". */
+    const char *cfg = "{\"auths\": {"
+                      "\"https://index.docker.io/v1/\": {\"auth\": \"dXNlcjpwYXNzOndvcmQ=\"},"
+                      "\"127.0.0.1:5000\": {\"username\": \"u\", \"password\": \"p\"},"
+                      "\"https://ghcr.io/v2/\": {\"auth\": \"!!\"}}}";
+    char *u = NULL, *p = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(
+        ed_image_docker_credentials(cfg, strlen(cfg), "registry-1.docker.io", &u, &p, &err), 0);
+    assert_string_equal(u, "user");
+    assert_string_equal(p, "pass:word");
+    free(u);
+    free(p);
+    assert_int_equal(ed_image_docker_credentials(cfg, strlen(cfg), "127.0.0.1:5000", &u, &p, &err),
+                     0);
+    assert_string_equal(u, "u");
+    assert_string_equal(p, "p");
+    free(u);
+    free(p);
+    assert_int_equal(ed_image_docker_credentials(cfg, strlen(cfg), "quay.io", &u, &p, &err),
+                     ED_ENOTFOUND);
+    assert_int_equal(ed_image_docker_credentials(cfg, strlen(cfg), "ghcr.io", &u, &p, &err),
+                     ED_EINVALID);
+    assert_non_null(strstr(err.msg, "ghcr.io"));
+    assert_int_equal(ed_image_docker_credentials("{nope", 5, "ghcr.io", &u, &p, &err), ED_EINVALID);
+}
+
+void test_exclude_and_summary(void **state)
+{
+    (void)state;
+    const char *in[] = {"1.0.0", "sha256-abc.sig", "1.10.0", "latest", "1.2.0", "x.sig"};
+    size_t n = 6;
+    char **tags = ed_xcalloc(n + 1, sizeof(*tags));
+    for (size_t i = 0; i < n; i++)
+        tags[i] = ed_xstrdup(in[i]);
+    const char *pats[] = {"^.*\\.sig$", "^latest$"};
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_image_exclude(tags, &n, pats, 2, &err), 0);
+    assert_int_equal(n, 3);
+    char rev[65], rev2[65];
+    ed_image_tags_summary(tags, n, rev);
+    /* Reverse lexical order, as Flux lists latestTags. */
+    assert_string_equal(tags[0], "1.2.0");
+    assert_string_equal(tags[1], "1.10.0");
+    assert_string_equal(tags[2], "1.0.0");
+    assert_int_equal(strlen(rev), 64);
+    ed_image_tags_summary(tags, n, rev2);
+    assert_string_equal(rev, rev2);
+    const char *bad[] = {"(unclosed"};
+    assert_int_equal(ed_image_exclude(tags, &n, bad, 1, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "exclusionList[0]"));
+    assert_int_equal(n, 3);
+
+    /* Kept on disk and read back. */
+    char dir[] = "/tmp/eddy-scan-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(ed_image_tags_save(dir, "ns", "repo", (const char *const *)tags, n, &err), 0);
+    char **back = NULL;
+    size_t nb = 0;
+    assert_int_equal(ed_image_tags_load(dir, "ns", "repo", &back, &nb, &err), 0);
+    assert_int_equal(nb, 3);
+    assert_string_equal(back[1], "1.10.0");
+    assert_null(back[3]);
+    ed_registry_tags_free(back);
+    assert_int_equal(ed_image_tags_save(dir, "ns", "../x", (const char *const *)tags, n, &err),
+                     ED_EINVALID);
+    ed_image_tags_remove(dir, "ns", "repo");
+    assert_int_equal(ed_image_tags_load(dir, "ns", "repo", &back, &nb, &err), ED_ENOTFOUND);
+    ed_path_remove_tree(dir);
+    ed_registry_tags_free(tags);
+}

@@ -1,0 +1,14 @@
+/*
+ * The kustomize module's unit tests that live outside test_kustomize.c (which holds main()).
+ */
+#ifndef ED_KUSTOMIZE_TESTS_H
+#define ED_KUSTOMIZE_TESTS_H
+
+/* test_generate.c */
+void test_hash_vectors(void **state);
+void test_hash_encoding(void **state);
+void test_utf8_validity(void **state);
+void test_nameref_table(void **state);
+void test_nameref_fix(void **state);
+
+#endif
