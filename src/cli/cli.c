@@ -157,7 +157,7 @@ static const struct verb verbs[] = {
      "kustomization: --source, --path (default ./), --prune, --target-namespace,\n"
      "  --depends-on [NS/]NAME, --wait, --health-check Kind/name.ns, --health-check-timeout,\n"
      "  --service-account, --retry-interval.\n"
-     "image repository: --image, --secret-ref, --exclusion-list.\n"
+     "image repository: --image, --secret-ref, --exclusion-list, --insecure (plain HTTP).\n"
      "image policy: --image-ref, --select-semver, --select-alpha, --select-numeric,\n"
      "  --filter-regex, --filter-extract.\n"
      "image update: --git-repo-ref, --git-repo-namespace, --checkout-branch, --push-branch,\n"

@@ -487,6 +487,7 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
 static int create_image_repository(struct create_run *r, const char *name, int argc, char **argv)
 {
     const char *image = NULL, *secret = NULL;
+    bool insecure = false;
     int64_t interval = 60000;
     ed_cli_list exclusions = {0}, labels = {0};
     const ed_cli_flag flags[] = {
@@ -494,6 +495,7 @@ static int create_image_repository(struct create_run *r, const char *name, int a
         {"secret-ref", 0, ED_CLI_FLAG_STR, &secret},
         {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
         {"exclusion-list", 0, ED_CLI_FLAG_LIST, &exclusions},
+        {"insecure", 0, ED_CLI_FLAG_BOOL, &insecure},
         {"label", 0, ED_CLI_FLAG_LIST, &labels},
         {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
@@ -516,6 +518,8 @@ static int create_image_repository(struct create_run *r, const char *name, int a
     put_str(d, "/spec/image", image);
     put_duration(d, "/spec/interval", interval);
     put_str(d, "/spec/secretRef/name", secret);
+    if (insecure)
+        put_bool(d, "/spec/insecure", true);
     if (exclusions.n) {
         ed_node *seq = ed_node_new_seq(d);
         for (int i = 0; i < exclusions.n; i++)

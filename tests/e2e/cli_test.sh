@@ -7,7 +7,8 @@
 # create source git with credentials and create kustomization, waiting for Ready; get with
 # -A, --no-header, --status-selector, -l, get all and --watch; tree; events; export (re-applied
 # with a server-side dry run); suspend, resume and reconcile for Git, Kustomization and image
-# kinds; delete with and without confirmation; bad input (missing object, malformed flag,
+# kinds (with the agent's image reconcilers and the test registry); delete with and without
+# confirmation; bad input (missing object, malformed flag,
 # unreachable cluster, forbidden); uninstall (finalizers removed, CRDs and namespace gone).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
@@ -522,51 +523,54 @@ assert_eq "Kustomization/$ns/nest
 assert_eq "Kustomization/$ns/nest
 └── Kustomization/$ns/child" "$("$eddy" tree kustomization nest -n "$ns" --compact)" "nested --compact"
 
-step "image kinds: create, get, suspend, resume --wait=false (no image reconciler on this branch)"
-assert_fails "create image repository waits for a reconciler" "$eddy" create image repository podinfo \
-    -n "$ns" --image ghcr.io/stefanprodan/podinfo --timeout 2s
-assert_contains "$OUT" "✔ ImageRepository created" "created"
-assert_contains "$OUT" "✗ timeout waiting for ImageRepository $ns/podinfo" "timed out waiting"
-"$eddy" create image policy podinfo -n "$ns" --image-ref podinfo --select-semver '>=1.0.0' --export |
-    kubectl apply -f - >/dev/null
+step "image kinds with the agent's image reconcilers: create, get, suspend, resume, reconcile"
+for tag in 1.0.0 1.2.0; do
+    "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web "$tag" >/dev/null
+done
+out=$("$eddy" create image repository web -n "$ns" --image "$EDDY_REGISTRY/cli/web" --insecure \
+    --interval 10m --timeout 1m)
+assert_contains "$out" "✚ generating ImageRepository" "generating"
+assert_contains "$out" "✔ ImageRepository created" "created"
+assert_contains "$out" "✔ scan fetched 2 tags" "flux's result line"
+assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.insecure}')" "--insecure"
+out=$("$eddy" create image policy web -n "$ns" --image-ref web --select-semver '>=1.0.0' --timeout 1m)
+assert_contains "$out" "✔ selected image $EDDY_REGISTRY/cli/web:1.2.0" "policy result line"
 out=$("$eddy" get images repository -n "$ns")
 assert_match "^NAME[[:space:]]+LAST SCAN[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "image repository header"
-assert_match "podinfo[[:space:]]+False[[:space:]]+Unknown" "$out" "image repository row"
-assert_match "^NAME[[:space:]]+IMAGE[[:space:]]+TAG[[:space:]]+READY" "$("$eddy" get images policy -n "$ns")" "image policy header"
+assert_match "web[[:space:]]+20[0-9-]+T[0-9:.]+Z[[:space:]]+False[[:space:]]+True[[:space:]]+successful scan: found 2 tags" \
+    "$out" "image repository row with LAST SCAN"
+out=$("$eddy" get images policy -n "$ns")
+assert_match "^NAME[[:space:]]+IMAGE[[:space:]]+TAG[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "image policy header"
+assert_match "web[[:space:]]+$EDDY_REGISTRY/cli/web[[:space:]]+1\.2\.0[[:space:]]+True" "$out" "image policy row"
 out=$("$eddy" suspend image repository --all -n "$ns")
 assert_contains "$out" "✔ image repository suspended" "suspend --all"
-assert_eq true "$(kubectl -n "$ns" get imagerepository podinfo -o 'jsonpath={.spec.suspend}')" "spec.suspend"
+assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.suspend}')" "spec.suspend"
 out=$("$eddy" get images all -n "$ns")
-assert_match "imagerepository/podinfo[[:space:]]+True" "$out" "get images all"
-assert_match "imagepolicy/podinfo" "$out" "get images all: policy"
-out=$("$eddy" resume image repository podinfo -n "$ns" --wait=false)
-assert_contains "$out" "✔ image repository resumed" "resume --wait=false"
+assert_match "imagerepository/web[[:space:]]+[^[:space:]]+[[:space:]]+True" "$out" "get images all: suspended"
+assert_match "imagepolicy/web[[:space:]]+$EDDY_REGISTRY/cli/web" "$out" "get images all: policy"
+assert_contains "$("$eddy" get all -n "$ns")" "imagerepository/web" "get all has the image kinds"
+"$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web 1.3.0 >/dev/null
+out=$("$eddy" resume image repository web -n "$ns" --timeout 1m)
+assert_contains "$out" "◎ waiting for ImageRepository reconciliation" "resume waits"
+assert_contains "$out" "✔ scan fetched 3 tags" "resumed and rescanned"
+retry 30 bash -c "[ \"\$(kubectl -n $ns get imagepolicy web -o 'jsonpath={.status.latestRef.tag}')\" = 1.3.0 ]"
+"$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web 1.4.0 >/dev/null
+out=$("$eddy" reconcile image repository web -n "$ns" --timeout 1m)
+assert_contains "$out" "► annotating ImageRepository web in $ns namespace" "annotating"
+assert_contains "$out" "✔ scan fetched 4 tags" "reconcile image repository"
+out=$("$eddy" suspend image policy web -n "$ns")
+assert_contains "$out" "✔ image policy suspended" "suspend image policy"
+out=$("$eddy" resume image policy web -n "$ns" --wait=false)
+assert_contains "$out" "✔ image policy resumed" "resume --wait=false"
 assert_not_contains "$out" "waiting" "no wait"
-assert_eq false "$(kubectl -n "$ns" get imagerepository podinfo -o 'jsonpath={.spec.suspend}')" "resumed"
-assert_contains "$("$eddy" get all -n "$ns")" "imagerepository/podinfo" "get all has the image kinds"
-# reconcile image repository waits for the controller's answer. The image reflector is not on
-# this branch: a stand-in answers through the status subresource, as the controller would.
-requested() {
-    kubectl -n "$ns" get imagerepository podinfo \
-        -o 'jsonpath={.metadata.annotations.reconcile\.fluxcd\.io/requestedAt}'
-}
-old=$(requested)
-bg_start reconcile-image "$eddy" reconcile image repository podinfo -n "$ns" --timeout 30s
-retry 10 bash -c "[ \"\$(kubectl -n $ns get imagerepository podinfo -o 'jsonpath={.metadata.annotations.reconcile\.fluxcd\.io/requestedAt}')\" != '$old' ]"
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-kubectl -n "$ns" patch imagerepository podinfo --subresource=status --type=merge -p "{\"status\":{
-    \"observedGeneration\": $(kubectl -n "$ns" get imagerepository podinfo -o 'jsonpath={.metadata.generation}'),
-    \"lastHandledReconcileAt\": \"$(requested)\",
-    \"lastScanResult\": {\"tagCount\": 4, \"scanTime\": \"$now\"},
-    \"conditions\": [{\"type\": \"Ready\", \"status\": \"True\", \"reason\": \"Succeeded\",
-        \"message\": \"successful scan: found 4 tags\", \"lastTransitionTime\": \"$now\"}]}}" >/dev/null
-retry 10 grep -q "scan fetched" "$scratch/reconcile-image.log"
-out=$(cat "$scratch/reconcile-image.log")
-assert_contains "$out" "► annotating ImageRepository podinfo in $ns namespace" "annotating"
-assert_contains "$out" "✔ ImageRepository podinfo reconciliation completed" "completed"
-assert_contains "$out" "✔ scan fetched 4 tags" "flux's result line"
-assert_match "podinfo[[:space:]]+$now[[:space:]]+False[[:space:]]+True[[:space:]]+successful scan: found 4 tags" \
-    "$("$eddy" get images repository -n "$ns")" "LAST SCAN column"
+out=$("$eddy" create image update auto -n "$ns" --git-repo-ref cli --checkout-branch main \
+    --push-branch main --author-email bot@e2e.invalid --update-path ./deploy --interval 10m --timeout 1m)
+assert_contains "$out" "✔ ImageUpdateAutomation created" "image update created"
+assert_contains "$out" "✔ ImageUpdateAutomation auto reconciliation completed" "image update Ready"
+out=$("$eddy" reconcile image update auto -n "$ns" --timeout 1m)
+assert_contains "$out" "✔ ImageUpdateAutomation auto reconciliation completed" "reconcile image update"
+assert_match "^auto[[:space:]]+20[0-9-]+T[0-9:.]+Z[[:space:]]+False[[:space:]]+True" \
+    "$("$eddy" get images update -n "$ns" --no-header)" "LAST RUN column"
 
 step "delete: confirmation, --silent"
 assert_fails "delete answered no" bash -c "echo n | '$eddy' delete ks broken -n '$ns'"
@@ -576,9 +580,9 @@ assert_ok "still there" kubectl -n "$ns" get kustomization broken
 out=$(echo y | "$eddy" delete ks broken -n "$ns")
 assert_contains "$out" "✔ kustomization deleted" "deleted after yes"
 retry 30 bash -c "! kubectl -n $ns get kustomization broken >/dev/null 2>&1"
-out=$("$eddy" delete image policy podinfo -n "$ns" --silent)
-assert_contains "$out" "► deleting image policy podinfo in $ns namespace" "deleting"
-assert_fails "policy gone" kubectl -n "$ns" get imagepolicy podinfo
+out=$("$eddy" delete image policy web -n "$ns" --silent)
+assert_contains "$out" "► deleting image policy web in $ns namespace" "deleting"
+retry 30 bash -c "! kubectl -n $ns get imagepolicy web >/dev/null 2>&1"
 assert_fails "delete a missing object" "$eddy" delete ks nope -n "$ns" -s
 assert_contains "$OUT" "not found" "missing"
 
