@@ -21,15 +21,16 @@ struct verb {
 static int cmd_help(int argc, char **argv);
 
 static const struct verb verbs[] = {
-    {"controller", "Run the agent: GitRepository and Kustomization reconcilers",
+    {"controller", "Run the agent: the reconcilers of every Flux kind eddy serves",
      "Usage: eddy controller [flags]\n"
      "\n"
      "Run the agent process against the cluster of --kubeconfig (in-cluster configuration when\n"
      "absent). It serves /healthz and /readyz, and /metrics in the Prometheus format, and holds\n"
      "a coordination.k8s.io Lease so that one replica works at a time. SIGTERM or SIGINT\n"
      "releases the lease and exits 0. While leading it reconciles GitRepositories (a persistent\n"
-     "Git cache, artifacts served over HTTP) and Kustomizations (build, validate, staged\n"
-     "server-side apply, prune, health); the image reconcilers are not built yet.\n"
+     "Git cache, artifacts served over HTTP), Kustomizations (build, validate, staged\n"
+     "server-side apply, prune, health), ImageRepositories and ImagePolicies (registry scans,\n"
+     "tag policies) and ImageUpdateAutomations (setters committed and pushed to Git).\n"
      "\n"
      "Flags:\n"
      "  --kubeconfig PATH                     kubeconfig file (default: $KUBECONFIG,\n"
