@@ -3,11 +3,14 @@
  * flux has them: render a local directory as the Kustomization NAME would render it in the
  * cluster, and print it (build) or compare it with the cluster (diff).
  *
- * The render is the controller's today: the directory is copied to a scratch directory (so
- * nothing is written into the user's tree), a kustomization.yaml listing its manifests is
- * generated when it has none, eddy's kustomize engine builds it, and every object gets the
+ * The render is the controller's (ed_ks_render): the Git work tree holding the directory is
+ * copied to a scratch directory (so nothing is written into the user's tree, and ../base
+ * references resolve as in the repository), a kustomization.yaml listing the manifests is
+ * generated when the directory has none, then Flux's overlay of the Kustomization's spec
+ * (targetNamespace, namePrefix/nameSuffix, images, patches, components), the kustomize build,
+ * postBuild substitution with the cluster's ConfigMaps and Secrets, commonMetadata, and the
  * owner labels (kustomize.toolkit.fluxcd.io/name and /namespace). build --dry-run needs no
- * cluster (the Kustomization need not exist anywhere).
+ * cluster (the Kustomization need not exist anywhere; its spec is then not applied).
  *
  * diff asks the API server what each object would become (a server-side dry-run apply with
  * the kustomize-controller field manager) and compares that with the live object, without the
@@ -20,7 +23,7 @@
 #include "cli_int.h"
 
 #include "../apply/apply.h"
-#include "../kustomize/kustomize.h"
+#include "../controllers/controllers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -162,31 +165,93 @@ static void render_free(struct render *r)
     r->n = 0;
 }
 
-/* Render dir as Kustomization ns/name would: copy, generate, build, owner labels. */
-static int render(const char *dir, const char *ns, const char *name, struct render *out,
-                  ed_err *err)
+/* The root to copy for path (a directory): the Git work tree it lies in, so that a
+ * kustomization may refer to ../base as in the repository, or path itself outside Git.
+ * *rel receives path relative to the root ("" for the root). Both are new strings. */
+static int find_root(const char *path, char **root, char **rel, ed_err *err)
 {
+    char *real = realpath(path, NULL);
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ed_err_set(err, ED_ENOTFOUND, "--path %s: no such directory", dir);
+    if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        free(real);
+        return ed_err_set(err, ED_ENOTFOUND, "--path %s: no such directory", path);
+    }
+    size_t len = strlen(real);
+    for (;;) {
+        char *git = ed_xasprintf("%.*s/.git", (int)len, real);
+        bool found = access(git, F_OK) == 0;
+        free(git);
+        if (found)
+            break;
+        while (len > 0 && real[len - 1] != '/')
+            len--;
+        if (len <= 1) { /* no work tree: the directory alone */
+            len = strlen(real);
+            break;
+        }
+        len--; /* the slash */
+    }
+    *root = ed_xstrndup(real, len);
+    *rel = ed_xstrdup(real[len] == '/' ? real + len + 1 : real + len);
+    free(real);
+    return 0;
+}
+
+/* The Kustomization to render as: the live one, or a bare one named ns/name. */
+static ed_doc *render_as(const ed_doc *ks, const char *ns, const char *name)
+{
+    ed_doc *d = ed_doc_new();
+    if (ks) {
+        ed_doc_set_root(d, ed_node_copy(d, ed_doc_root(ks)));
+        return d;
+    }
+    ed_node *root = ed_node_new_map(d), *meta = ed_node_new_map(d);
+    ed_doc_set_root(d, root);
+    ed_node_set(d, meta, "name", ed_node_new_str(d, name));
+    ed_node_set(d, meta, "namespace", ed_node_new_str(d, ns));
+    ed_node_set(d, root, "metadata", meta);
+    ed_node_set(d, root, "spec", ed_node_new_map(d));
+    return d;
+}
+
+/*
+ * Render dir as Kustomization ns/name (ks, when it exists; kube may be NULL without one) would:
+ * a copy of the work tree, kustomization.yaml generated when missing, the controller's render
+ * (Flux's overlay of the spec, build, postBuild substitution, commonMetadata), owner labels.
+ */
+static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *ns,
+                  const char *name, struct render *out, ed_err *err)
+{
+    char *root = NULL, *rel = NULL;
+    int rc = find_root(dir, &root, &rel, err);
+    if (rc)
+        return rc;
     const char *tmpdir = getenv("TMPDIR");
     char *scratch = ed_xasprintf("%s/eddy-build.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(scratch)) {
-        ed_err_set(err, ED_ERROR, "cannot make a scratch directory %s: %s", scratch,
-                   strerror(errno));
+        rc = ed_err_set(err, ED_ERROR, "cannot make a scratch directory %s: %s", scratch,
+                        strerror(errno));
         free(scratch);
-        return ED_ERROR;
+        free(root);
+        free(rel);
+        return rc;
     }
     size_t budget = COPY_MAX_BYTES;
-    int rc = copy_tree(dir, scratch, &budget, 0, err);
+    char *build_dir = ed_xasprintf("%s%s%s", scratch, *rel ? "/" : "", rel);
+    rc = copy_tree(root, scratch, &budget, 0, err);
     if (!rc)
-        rc = generate_kustomization(scratch, err);
-    ed_ks_options ko = ED_KS_OPTIONS_INIT;
-    ko.root = scratch;
-    if (!rc && (rc = ed_ks_build(scratch, &ko, &out->objs, &out->n, err)) != 0)
-        ed_err_wrap(err, "kustomize build failed");
+        rc = generate_kustomization(build_dir, err);
+    ed_doc *as = render_as(ks, ns, name);
+    const char *reason = NULL;
+    if (!rc)
+        rc = ed_ks_render(kube, ed_doc_root(as), build_dir, scratch, &out->objs, &out->n, &reason,
+                          err);
+    ed_doc_free(as);
     ed_path_remove_tree(scratch);
+    free(build_dir);
     free(scratch);
+    free(root);
+    free(rel);
     for (size_t i = 0; !rc && i < out->n; i++) {
         ed_node *labels =
             ed_node_ensure_map(out->objs[i], ed_doc_root(out->objs[i]), "/metadata/labels");
@@ -258,27 +323,29 @@ int ed_cli_build(int argc, char **argv)
     int rc = parse_ks_args("build", argc, argv, &a, true);
     if (rc)
         return rc;
+    /* The Kustomization must exist, as flux build requires; --dry-run does without it (and
+     * without the cluster): the spec's fields are then not applied. */
+    ed_kube *kube = NULL;
+    ed_doc *ks = NULL;
     if (!a.dry_run) {
-        /* The Kustomization must exist, as flux build requires (--dry-run does without). */
-        ed_kube *kube = ed_cli_connect(&a.g);
-        ed_doc *ks = NULL;
+        kube = ed_cli_connect(&a.g);
         rc = kube ? get_kustomization(kube, a.g.ns, a.name, &ks) : 1;
         if (!rc && !ks) {
             ed_cli_failure("Kustomization %s/%s not found (--dry-run builds without the cluster)",
                            a.g.ns, a.name);
             rc = 1;
         }
-        ed_doc_free(ks);
-        ed_kube_free(kube);
-        if (rc)
-            return rc;
     }
     struct render r = {0};
     ed_err err = ED_ERR_INIT;
-    if (render(a.path, a.g.ns, a.name, &r, &err) != 0) {
+    if (!rc && render(kube, ks, a.path, a.g.ns, a.name, &r, &err) != 0) {
         ed_cli_failure("%s", err.msg);
-        return 1;
+        rc = 1;
     }
+    ed_doc_free(ks);
+    ed_kube_free(kube);
+    if (rc)
+        return rc;
     ed_buf out = ED_BUF_INIT((size_t)1 << 30);
     rc = ed_doc_list_to_yaml(r.objs, r.n, &out);
     if (rc == 0 && out.len)
@@ -480,7 +547,7 @@ int ed_cli_diff(int argc, char **argv)
     ed_err err = ED_ERR_INIT;
     if (get_kustomization(kube, a.g.ns, a.name, &ks) != 0) {
         rc = 2;
-    } else if (render(a.path, a.g.ns, a.name, &r, &err) != 0) {
+    } else if (render(kube, ks, a.path, a.g.ns, a.name, &r, &err) != 0) {
         ed_cli_failure("%s", err.msg);
         rc = 2;
     }

@@ -459,6 +459,35 @@ assert_eq "$out" "$("$eddy" build ks cli -n "$ns" --path "$work/deploy" --dry-ru
 assert_fails "build of a missing Kustomization" "$eddy" build ks nope -n "$ns" --path "$work/deploy"
 assert_contains "$OUT" "Kustomization $ns/nope not found" "build needs the Kustomization"
 assert_eq "" "$(git -C "$work" status --porcelain)" "build writes nothing into the directory"
+# The render is the controller's: the Kustomization's spec shapes it (suspended: the agent
+# leaves it alone).
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: shaped, namespace: $ns}
+spec:
+  suspend: true
+  interval: 10m
+  path: ./
+  prune: false
+  sourceRef: {kind: GitRepository, name: cli}
+  targetNamespace: shaped-ns
+  namePrefix: p-
+  postBuild: {substitute: {color: purple}}
+YAML
+mkdir -p "$scratch/shape"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: paint}\ndata: {color: "${color}"}\n' >"$scratch/shape/paint.yaml"
+out=$("$eddy" build kustomization shaped -n "$ns" --path "$scratch/shape")
+assert_contains "$out" "name: p-paint" "namePrefix"
+assert_contains "$out" "namespace: shaped-ns" "targetNamespace"
+assert_contains "$out" "color: purple" "postBuild substitution"
+# ../ references resolve as in the repository: the whole work tree is rendered from.
+mkdir -p "$work/base" "$work/overlay"
+printf 'resources:\n- cm.yaml\n' >"$work/base/kustomization.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: based}\n' >"$work/base/cm.yaml"
+printf 'resources:\n- ../base\nnamePrefix: o-\n' >"$work/overlay/kustomization.yaml"
+assert_contains "$("$eddy" build ks cli -n "$ns" --path "$work/overlay")" "name: o-based" "../base"
+rm -r "$work/base" "$work/overlay"
 out=$("$eddy" diff kustomization cli -n "$ns" --path "$work/deploy")
 assert_eq "" "$out" "in sync: no output"
 mkdir -p "$scratch/local"
@@ -632,5 +661,4 @@ kubectl delete namespace "$ns-keep" --wait=false >/dev/null
 
 step "the CRDs back for the tests that follow"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
-    crd/gitrepositories.source.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
+retry 60 kubectl wait --for=condition=Established --timeout=5s "${crds[@]/#/crd/}"
