@@ -260,12 +260,17 @@ static const struct verb verbs[] = {
      "  eddy reconcile source git flux-system\n",
      ed_cli_reconcile},
     {"build", "Render a Kustomization's local directory as the cluster would",
-     "Usage: eddy build kustomization NAME --path DIR [--dry-run] [-n NS]\n"
+     "Usage: eddy build kustomization NAME --path DIR [--kustomization-file F] [--dry-run]\n"
+     "          [-n NS]\n"
      "\n"
-     "Render DIR as the Kustomization NAME renders its source: a kustomization.yaml is generated\n"
-     "when DIR has none, eddy's kustomize engine builds it, and every object gets the\n"
-     "Kustomization's owner labels; print the objects as a YAML stream. DIR is not written to.\n"
+     "Render DIR exactly as the controller renders the Kustomization NAME: a kustomization.yaml\n"
+     "is generated when DIR has none, Flux's overlay of the spec (targetNamespace, namePrefix,\n"
+     "images, patches, ...), the kustomize build, postBuild substitution, commonMetadata and\n"
+     "the owner labels; print the objects as a YAML stream. The Git work tree holding DIR is\n"
+     "copied aside first (../base resolves; nothing is written to DIR).\n"
      "The Kustomization must exist in the cluster, unless --dry-run (no cluster needed).\n"
+     "--kustomization-file reads the Kustomization from a local YAML file instead (with\n"
+     "--dry-run, its postBuild.substituteFrom is skipped: those variables live in the cluster).\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
@@ -275,13 +280,14 @@ static const struct verb verbs[] = {
      "  eddy build kustomization apps --path ./apps/production --dry-run\n",
      ed_cli_build},
     {"diff", "Show what applying a local directory would change in the cluster",
-     "Usage: eddy diff kustomization NAME --path DIR [-n NS]\n"
+     "Usage: eddy diff kustomization NAME --path DIR [--kustomization-file F] [-n NS]\n"
      "\n"
      "Render DIR as eddy build does, ask the API server what each object would become (a\n"
      "server-side dry-run apply) and compare it with the live object: print each object that\n"
      "would be created or changed (with the fields that change, Secret values masked), and the\n"
      "objects of the Kustomization's inventory that would be pruned. The Kustomization need not\n"
-     "exist yet. Exit status: 0 nothing differs, 1 something does, 2 an error.\n"
+     "exist yet; --kustomization-file renders with a local Kustomization's spec. Exit status:\n"
+     "0 nothing differs, 1 something does, 2 an error.\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"

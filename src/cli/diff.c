@@ -270,6 +270,7 @@ static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *
 struct ks_args {
     ed_cli_global g;
     const char *path;
+    const char *ks_file; /* --kustomization-file */
     bool dry_run;
     const char *name;
 };
@@ -280,11 +281,12 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
 {
     ed_cli_flag flags[] = {
         {"path", 0, ED_CLI_FLAG_STR, &a->path},
+        {"kustomization-file", 0, ED_CLI_FLAG_STR, &a->ks_file},
         {"dry-run", 0, ED_CLI_FLAG_BOOL, &a->dry_run},
         {NULL, 0, 0, NULL},
     };
     if (!allow_dry_run)
-        flags[1] = flags[2];
+        flags[2] = flags[3];
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &a->g, pos, &npos);
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
@@ -301,6 +303,52 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
         return 2;
     }
     return 0;
+}
+
+/*
+ * --kustomization-file: the Kustomization named name (or the only one) in a local YAML file,
+ * instead of the cluster's. Without a cluster (dry_run), substituteFrom is dropped: its
+ * ConfigMaps and Secrets live in the cluster (flux build --dry-run skips them too).
+ */
+static int read_kustomization_file(const char *file, const char *name, bool dry_run, ed_doc **ks)
+{
+    *ks = NULL;
+    ed_buf data = ED_BUF_INIT((size_t)16 << 20);
+    FILE *f = fopen(file, "rb");
+    char chunk[65536];
+    size_t got;
+    int rc = f ? 0 : ED_ENOTFOUND;
+    while (f && !rc && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = ed_buf_append(&data, chunk, got);
+    if (f)
+        fclose(f);
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    if (rc) {
+        ed_cli_failure("--kustomization-file %s: cannot read it", file);
+    } else if ((rc = ed_doc_parse_yaml(data.data ? data.data : "", data.len, file, &docs, &n,
+                                       &err)) != 0) {
+        ed_cli_failure("--kustomization-file %s", err.msg);
+    }
+    for (size_t i = 0; !rc && i < n && !*ks; i++) {
+        const ed_node *o = ed_doc_root(docs[i]);
+        const char *kind = ed_node_path_str(o, "/kind");
+        const char *nm = ed_node_path_str(o, "/metadata/name");
+        if (kind && strcmp(kind, "Kustomization") == 0 && (n == 1 || (nm && !strcmp(nm, name)))) {
+            *ks = docs[i];
+            docs[i] = NULL;
+        }
+    }
+    if (!rc && !*ks) {
+        ed_cli_failure("--kustomization-file %s: no Kustomization named %s in it", file, name);
+        rc = 1;
+    }
+    if (*ks && dry_run)
+        ed_node_remove(ed_node_path(ed_doc_root(*ks), "/spec/postBuild"), "substituteFrom");
+    ed_doc_list_free(docs, n);
+    ed_buf_free(&data);
+    return rc ? 1 : 0;
 }
 
 /* The Kustomization ns/name when it exists (*ks NULL when it does not). */
@@ -327,9 +375,14 @@ int ed_cli_build(int argc, char **argv)
      * without the cluster): the spec's fields are then not applied. */
     ed_kube *kube = NULL;
     ed_doc *ks = NULL;
-    if (!a.dry_run) {
+    if (a.ks_file)
+        rc = read_kustomization_file(a.ks_file, a.name, a.dry_run, &ks);
+    if (!rc && !a.dry_run) {
         kube = ed_cli_connect(&a.g);
-        rc = kube ? get_kustomization(kube, a.g.ns, a.name, &ks) : 1;
+        rc = kube ? 0 : 1;
+    }
+    if (!rc && !a.dry_run && !ks) {
+        rc = get_kustomization(kube, a.g.ns, a.name, &ks);
         if (!rc && !ks) {
             ed_cli_failure("Kustomization %s/%s not found (--dry-run builds without the cluster)",
                            a.g.ns, a.name);
@@ -542,12 +595,15 @@ int ed_cli_diff(int argc, char **argv)
     ed_kube *kube = ed_cli_connect(&a.g);
     if (!kube)
         return 2;
-    ed_doc *ks = NULL;
+    /* ks: the live Kustomization (its inventory says what would be pruned); spec: the one to
+     * render as (--kustomization-file, else the live one). */
+    ed_doc *ks = NULL, *file_ks = NULL;
     struct render r = {0};
     ed_err err = ED_ERR_INIT;
-    if (get_kustomization(kube, a.g.ns, a.name, &ks) != 0) {
+    if (get_kustomization(kube, a.g.ns, a.name, &ks) != 0 ||
+        (a.ks_file && read_kustomization_file(a.ks_file, a.name, false, &file_ks) != 0)) {
         rc = 2;
-    } else if (render(kube, ks, a.path, a.g.ns, a.name, &r, &err) != 0) {
+    } else if (render(kube, file_ks ? file_ks : ks, a.path, a.g.ns, a.name, &r, &err) != 0) {
         ed_cli_failure("%s", err.msg);
         rc = 2;
     }
@@ -566,6 +622,7 @@ int ed_cli_diff(int argc, char **argv)
     }
     render_free(&r);
     ed_doc_free(ks);
+    ed_doc_free(file_ks);
     ed_kube_free(kube);
     return rc;
 }

@@ -481,6 +481,13 @@ out=$("$eddy" build kustomization shaped -n "$ns" --path "$scratch/shape")
 assert_contains "$out" "name: p-paint" "namePrefix"
 assert_contains "$out" "namespace: shaped-ns" "targetNamespace"
 assert_contains "$out" "color: purple" "postBuild substitution"
+kubectl -n "$ns" get kustomization shaped -o yaml >"$scratch/shaped.yaml"
+assert_eq "$out" "$("$eddy" build ks shaped -n "$ns" --path "$scratch/shape" --dry-run \
+    --kustomization-file "$scratch/shaped.yaml" --kubeconfig /nonexistent)" \
+    "--kustomization-file --dry-run: the same render without the cluster"
+assert_fails "a file without it" "$eddy" build ks nope -n "$ns" --path "$scratch/shape" --dry-run \
+    --kustomization-file "$work/deploy/settings.yaml"
+assert_contains "$OUT" "no Kustomization named nope" "--kustomization-file names what is missing"
 # ../ references resolve as in the repository: the whole work tree is rendered from.
 mkdir -p "$work/base" "$work/overlay"
 printf 'resources:\n- cm.yaml\n' >"$work/base/kustomization.yaml"
