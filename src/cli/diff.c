@@ -224,8 +224,11 @@ static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *
 {
     char *root = NULL, *rel = NULL;
     int rc = find_root(dir, &root, &rel, err);
-    if (rc)
-        return rc;
+    if (rc || !root || !rel) { /* find_root sets both on success */
+        free(root);
+        free(rel);
+        return rc ? rc : ED_ERROR;
+    }
     const char *tmpdir = getenv("TMPDIR");
     char *scratch = ed_xasprintf("%s/eddy-build.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(scratch)) {
