@@ -216,6 +216,19 @@ static const struct verb verbs[] = {
      "  eddy get all --status-selector ready=false\n"
      "  eddy get images all -n apps\n",
      ed_cli_get},
+    {"stats", "Count the Flux objects that run, fail or are suspended",
+     "Usage: eddy stats [-A] [-n NS]\n"
+     "\n"
+     "Print, for each Flux kind, how many objects are running, failing (Ready False) and\n"
+     "suspended, and the storage their artifacts take, as flux stats does.\n"
+     "\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy stats\n"
+     "  eddy stats -A\n",
+     ed_cli_stats},
     {"suspend", "Suspend the reconciliation of Flux objects",
      "Usage: eddy suspend (source git | kustomization | image repository|policy|update)\n"
      "          (NAME | --all) [-n NS]\n"

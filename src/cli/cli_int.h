@@ -22,8 +22,9 @@
 
 /* `eddy controller [flags]`: the agent process (controller.c). Each returns the exit status. */
 int ed_cli_controller(int argc, char **argv);
-/* get.c */
+/* get.c: get, stats */
 int ed_cli_get(int argc, char **argv);
+int ed_cli_stats(int argc, char **argv);
 /* flux.c: suspend, resume, reconcile */
 int ed_cli_suspend(int argc, char **argv);
 int ed_cli_resume(int argc, char **argv);

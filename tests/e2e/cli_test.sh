@@ -21,7 +21,7 @@ work=$scratch/work
 step "--help on every verb, with usage and an example"
 verbs=$("$eddy" --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
 for v in install uninstall check create delete get suspend resume reconcile export events tree \
-    trace build diff completion version; do
+    trace build diff stats completion version; do
     assert_contains "$verbs" "$v" "eddy --help lists $v"
 done
 for v in $verbs; do
@@ -333,6 +333,10 @@ expected=$(printf "%-6s\t%-${w}s\t%-9s\t%-5s\t%s\n" NAME REVISION SUSPENDED READ
     broken "" False False "kustomization path not found: ./missing" \
     cli "$r" False True "Applied revision: $r")
 assert_eq "$expected" "$("$eddy" get kustomizations -n "$ns")" "get kustomizations, golden"
+out=$("$eddy" stats -n "$ns")
+assert_match "^RECONCILERS[[:space:]]+RUNNING[[:space:]]+FAILING[[:space:]]+SUSPENDED[[:space:]]+STORAGE" "$out" "stats header"
+assert_match "GitRepository[[:space:]]+[12][[:space:]]+0[[:space:]]+0[[:space:]]+[0-9.]+ (B|KiB|MiB)" "$out" "stats: sources and storage"
+assert_match "Kustomization[[:space:]]+1[[:space:]]+1[[:space:]]+0[[:space:]]+-" "$out" "stats: one running, one failing"
 # Columns line up: every row has its REVISION at the same offset as the header.
 out=$("$eddy" get ks -n "$ns")
 hdr=$(sed -n 1p <<<"$out")
