@@ -563,5 +563,13 @@ static int run_verb(int argc, char **argv)
             return 0;
         }
     }
+    if (v->run != ed_cli_controller) {
+        /* The library's own logs (a TLS warning, a retry) are for --verbose, in plain text; the
+         * agent sets up its logging from its flags. */
+        bool verbose = false;
+        for (int i = 2; i < argc; i++)
+            verbose |= strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "--verbose=true") == 0;
+        ed_log_init(ED_LOG_CONSOLE, verbose ? ED_LOG_INFO : ED_LOG_ERROR);
+    }
     return v->run(argc - 1, argv + 1);
 }

@@ -159,6 +159,10 @@ void ed_cli_table_free(ed_cli_table *t);
 
 /* ---- the cluster ---- */
 
+/* Print an API error ("✗ <message>") with what to do next when the code suggests it: the
+ * cluster unreachable, the credentials refused, the permission missing. */
+void ed_cli_api_failure(const ed_err *err);
+
 /* A client for the global flags' kubeconfig and context; NULL after printing the error. */
 ed_kube *ed_cli_connect(const ed_cli_global *g);
 /* The field `field` ("/status", "/message", "/reason") of condition `type`, or NULL. */

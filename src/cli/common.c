@@ -400,9 +400,36 @@ ed_kube *ed_cli_connect(const ed_cli_global *g)
         fprintf(stderr, "► using context %s, server %s, namespace %s\n",
                 cfg->context ? cfg->context : "(in-cluster)", cfg->server, g->ns);
     ed_kube_config_free(cfg);
-    if (!kube)
+    if (!kube && err.code == ED_ENOTFOUND)
+        ed_cli_failure("%s (set KUBECONFIG, or pass --kubeconfig and --context)", err.msg);
+    else if (!kube)
         ed_cli_failure("%s", err.msg);
     return kube;
+}
+
+void ed_cli_api_failure(const ed_err *err)
+{
+    const char *hint = NULL;
+    switch (err->code) {
+    case ED_ERETRY:
+    case ED_ETIMEOUT:
+        hint = "is the cluster reachable? check --kubeconfig and --context, or a longer --timeout";
+        break;
+    case ED_EAUTH:
+        hint = "the cluster refused the credentials of the kubeconfig's user: log in again or "
+               "choose another --context";
+        break;
+    case ED_EFORBIDDEN:
+        hint = "the kubeconfig's user lacks this permission (RBAC): use another --context or "
+               "ask for it";
+        break;
+    default:
+        break;
+    }
+    if (hint)
+        ed_cli_failure("%s (%s)", err->msg, hint);
+    else
+        ed_cli_failure("%s", err->msg);
 }
 
 const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field)
@@ -491,7 +518,7 @@ int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
         ed_doc *d = NULL;
         ed_err err = ED_ERR_INIT;
         if (ed_kube_get(kube, k->api_version, k->kind, ns, name, &d, &err) != 0) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             free(last);
             return 1;
         }

@@ -98,7 +98,7 @@ static int apply(ed_kube *kube, const ed_node *obj, bool *created)
     const char *name = ed_node_path_str(obj, "/metadata/name");
     int rc = ed_kube_get(kube, api, kind, ns, name, NULL, &err);
     if (rc && rc != ED_ENOTFOUND) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     *created = rc == ED_ENOTFOUND;
@@ -751,7 +751,7 @@ int ed_cli_delete(int argc, char **argv)
         return 1;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, k->api_version, k->kind, g.ns, name, NULL, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         rc = 1;
     } else if (!silent) {
         char *q = ed_xasprintf("Are you sure you want to delete this %s", k->label);
@@ -764,7 +764,7 @@ int ed_cli_delete(int argc, char **argv)
     if (!rc) {
         ed_cli_action("deleting %s %s in %s namespace", k->label, name, g.ns);
         if (ed_kube_delete(kube, k->api_version, k->kind, g.ns, name, NULL, &err) != 0) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             rc = 1;
         } else {
             ed_cli_success("%s deleted", k->label);
@@ -852,7 +852,7 @@ int ed_cli_export(int argc, char **argv)
     char *field = name ? ed_xasprintf("metadata.name=%s", name) : NULL;
     ed_kube_opts lo = {.field_selector = field};
     if (ed_kube_list(kube, k->api_version, k->kind, g.ns, &lo, &got, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         rc = 1;
     }
     ed_node *items = got ? ed_node_get(ed_doc_root(got), "items") : NULL;

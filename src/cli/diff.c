@@ -362,7 +362,7 @@ static int get_kustomization(ed_kube *kube, const char *ns, const char *name, ed
     int rc =
         ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ns, name, ks, &err);
     if (rc && rc != ED_ENOTFOUND) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     return 0;
@@ -395,7 +395,7 @@ int ed_cli_build(int argc, char **argv)
     struct render r = {0};
     ed_err err = ED_ERR_INIT;
     if (!rc && render(kube, ks, a.path, a.g.ns, a.name, &r, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         rc = 1;
     }
     ed_doc_free(ks);
@@ -607,7 +607,7 @@ int ed_cli_diff(int argc, char **argv)
         (a.ks_file && read_kustomization_file(a.ks_file, a.name, false, &file_ks) != 0)) {
         rc = 2;
     } else if (render(kube, file_ks ? file_ks : ks, a.path, a.g.ns, a.name, &r, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         rc = 2;
     }
     int differs = 0;

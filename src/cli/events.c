@@ -116,7 +116,7 @@ static int list_events(ed_kube *kube, const struct events_opts *o)
     ed_doc *list = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_list(kube, "v1", "Event", o->all_namespaces ? NULL : o->g.ns, &lo, &list, &err)) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     ed_node *items = ed_node_get(ed_doc_root(list), "items");
@@ -164,7 +164,7 @@ static int watch_events(ed_kube *kube, const struct events_opts *o)
         ed_err err = ED_ERR_INIT;
         if (ed_kube_watch(kube, "v1", "Event", o->all_namespaces ? NULL : o->g.ns, &wo, on_event,
                           (void *)o, &err) != 0) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             return 1;
         }
     }
@@ -239,7 +239,7 @@ static int print_inventory(ed_kube *kube, const char *ns, const char *name, cons
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ns, name, &d, &err) !=
         0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     ed_node *entries = ed_node_path(ed_doc_root(d), "/status/inventory/entries");
@@ -400,7 +400,7 @@ static int trace_source(ed_kube *kube, const ed_node *ks, const char *ks_ns)
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, ed_cli_gitrepository.api_version, kind, ns ? ns : ks_ns, name, &d,
                     &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     const ed_node *o = ed_doc_root(d);
@@ -423,7 +423,7 @@ static int trace(ed_kube *kube, const char *api, const char *kind, const char *n
     ed_doc *obj = NULL, *ks = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, api, kind, ns, name, &obj, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     const ed_node *labels = ed_node_path(ed_doc_root(obj), "/metadata/labels");

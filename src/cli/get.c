@@ -163,7 +163,7 @@ static int print_one(ed_kube *kube, const ed_cli_kind *k, const struct get_opts 
     ed_cli_table *t = NULL;
     ed_err err = ED_ERR_INIT;
     if (table_of(kube, k, o, &t, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     int rc = 0;
@@ -196,7 +196,7 @@ static int print_all(ed_kube *kube, const ed_cli_kind *const *kinds, struct get_
         if (rc == ED_ENOTFOUND)
             continue;
         if (rc) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             return 1;
         }
         if (ed_cli_table_rows(t) > 1) {
@@ -253,7 +253,7 @@ static int watch(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
         ed_err err = ED_ERR_INIT;
         if (ed_kube_watch(kube, k->api_version, k->kind, o->all_namespaces ? NULL : o->g.ns, &wo,
                           on_event, &w, &err) != 0) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             return 1;
         }
     }
@@ -367,7 +367,7 @@ static int stats_row(ed_kube *kube, const ed_cli_kind *k, const char *ns, ed_cli
     if (rc == ED_ENOTFOUND)
         return 0; /* not installed */
     if (rc) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     ed_node *items = ed_node_get(ed_doc_root(list), "items");

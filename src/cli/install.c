@@ -379,7 +379,7 @@ static int drop_finalizers(ed_kube *kube, const ed_cli_kind *k, bool dry_run)
     if (rc == ED_ENOTFOUND)
         return 0; /* the CRD is not installed */
     if (rc) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     ed_node *items = ed_node_get(ed_doc_root(list), "items");

@@ -637,10 +637,16 @@ current-context: c
 YAML
 assert_fails "unreachable" "$eddy" get ks --kubeconfig "$scratch/unreachable.kubeconfig" --timeout 5s
 assert_match "✗ .*(connect|Connection refused|Could not)" "$OUT" "unreachable cluster named"
+assert_contains "$OUT" "is the cluster reachable? check --kubeconfig and --context" "what to do next"
+assert_not_contains "$OUT" '"level"' "no JSON log lines from the CLI"
 assert_fails "forbidden" "$eddy" get ks -n "$ns" --kubeconfig "$EDDY_USER_KUBECONFIG"
 assert_contains "$OUT" "forbidden" "forbidden"
+assert_contains "$OUT" "lacks this permission (RBAC)" "forbidden: what to do next"
 assert_fails "missing kubeconfig" "$eddy" get ks --kubeconfig "$scratch/nope.kubeconfig"
 assert_contains "$OUT" "nope.kubeconfig" "names the file"
+assert_fails "suspend a missing object" "$eddy" suspend ks nope -n "$ns"
+assert_contains "$OUT" '"nope" not found' "missing object"
+assert_not_contains "$OUT" "► suspending" "checked before acting"
 
 step "uninstall: finalizers removed, CRDs and namespace deleted"
 bg_stop ctl
