@@ -88,6 +88,8 @@ static const struct verb verbs[] = {
      "  --components-extra LIST   more components, added to --components\n"
      "  --registry REGISTRY       where the eddy image comes from (default ghcr.io/eddy-gitops)\n"
      "  --image-pull-secret NAME  a Secret of type docker-registry the Deployment pulls with\n"
+     "  --log-level LEVEL         the agent's: debug, info (default) or error\n"
+     "  --watch-all-namespaces    default true; false: the agent watches its namespace only\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"

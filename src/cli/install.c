@@ -42,6 +42,8 @@ struct install_opts {
     ed_cli_list components, extra;
     const char *registry;
     const char *pull_secret;
+    const char *log_level;     /* --log-level: the agent's */
+    bool watch_all_namespaces; /* --watch-all-namespaces (default true) */
 };
 
 /* Check --components and --components-extra; the chosen set goes to *chosen. */
@@ -109,7 +111,24 @@ static char *image_of(const char *registry)
     return ed_xasprintf("%s/eddy:v%.*s", registry, len, ED_CLI_VERSION);
 }
 
-/* Adapt one object to the options: namespace, names, image. */
+/* Set the value of "--flag=value" in a container's args (moved to the end: after the verb,
+ * the agent's flags may come in any order). */
+static void set_arg(ed_doc *d, ed_node *args, const char *flag, const char *value)
+{
+    size_t len = strlen(flag);
+    for (size_t i = 0; i < ed_node_len(args); i++) {
+        const char *a = ed_node_str(ed_node_at(args, i));
+        if (a && strncmp(a, flag, len) == 0 && a[len] == '=') {
+            char *arg = ed_xasprintf("%s=%s", flag, value);
+            ed_node_remove_at(args, i);
+            ed_node_append(d, args, ed_node_new_str(d, arg));
+            free(arg);
+            return;
+        }
+    }
+}
+
+/* Adapt one object to the options: namespace, names, image, the agent's flags. */
 static void customize(ed_doc *d, const struct install_opts *o)
 {
     ed_node *obj = ed_doc_root(d);
@@ -131,6 +150,10 @@ static void customize(ed_doc *d, const struct install_opts *o)
             set_str(d, ed_node_at(subjects, i), "namespace", ns);
     }
     if (strcmp(kind, "Deployment") == 0) {
+        set_arg(d, ed_node_path(obj, "/spec/template/spec/containers/0/args"), "--log-level",
+                o->log_level);
+        set_arg(d, ed_node_path(obj, "/spec/template/spec/containers/0/args"),
+                "--watch-all-namespaces", o->watch_all_namespaces ? "true" : "false");
         char *image = image_of(o->registry);
         set_str(d, ed_node_path(obj, "/spec/template/spec/containers/0"), "image", image);
         free(image);
@@ -312,9 +335,14 @@ static int print_manifests(ed_doc **docs, size_t n, const ed_cli_list *component
 
 int ed_cli_install(int argc, char **argv)
 {
-    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .registry = "ghcr.io/eddy-gitops"};
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT,
+                             .registry = "ghcr.io/eddy-gitops",
+                             .log_level = "info",
+                             .watch_all_namespaces = true};
     const ed_cli_flag flags[] = {
         {"export", 0, ED_CLI_FLAG_BOOL, &o.export_only},
+        {"log-level", 0, ED_CLI_FLAG_STR, &o.log_level},
+        {"watch-all-namespaces", 0, ED_CLI_FLAG_BOOL, &o.watch_all_namespaces},
         {"components", 0, ED_CLI_FLAG_LIST, &o.components},
         {"components-extra", 0, ED_CLI_FLAG_LIST, &o.extra},
         {"registry", 0, ED_CLI_FLAG_STR, &o.registry},
@@ -331,6 +359,11 @@ int ed_cli_install(int argc, char **argv)
     if (rc)
         return rc;
     /* One process runs every controller: all of them unless told otherwise. */
+    if (strcmp(o.log_level, "debug") != 0 && strcmp(o.log_level, "info") != 0 &&
+        strcmp(o.log_level, "error") != 0) {
+        ed_cli_failure("--log-level %s: debug, info or error", o.log_level);
+        return 2;
+    }
     if (o.components.n == 0)
         for (int i = 0; served[i]; i++)
             o.components.items[o.components.n++] = served[i];

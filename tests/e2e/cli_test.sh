@@ -214,6 +214,12 @@ out=$("$eddy" install --export --registry registry.example.com/mirror --image-pu
 assert_contains "$out" "image: registry.example.com/mirror/eddy:v" "--registry"
 assert_contains "$out" "imagePullSecrets:
       - name: regcred" "--image-pull-secret"
+out=$("$eddy" install --export --log-level debug --watch-all-namespaces=false)
+assert_contains "$out" "- --log-level=debug" "--log-level"
+assert_contains "$out" "- --watch-all-namespaces=false" "--watch-all-namespaces"
+assert_contains "$out" "        - controller" "the verb stays first"
+assert_fails "bad log level" "$eddy" install --export --log-level loud
+assert_contains "$OUT" "debug, info or error" "--log-level values"
 assert_fails "unknown component" "$eddy" install --components source-controller,frob-controller --export
 assert_contains "$OUT" 'unknown component "frob-controller"' "component"
 assert_eq 5 "$("$eddy" install --export | grep -c '^kind: CustomResourceDefinition')" "default: every component, five CRDs"
