@@ -492,6 +492,8 @@ int ed_cli_ready_state(const ed_node *o, const char *token)
 {
     const char *ready = ed_cli_cond(o, "Ready", "/status");
     if (token) {
+        /* As flux reconcile: once the request is handled, Ready says how it went (a failed
+         * attempt leaves observedGeneration and Reconciling as they were). */
         const char *handled = ed_node_path_str(o, "/status/lastHandledReconcileAt");
         if (!handled || strcmp(handled, token) != 0 || !ready || strcmp(ready, "Unknown") == 0)
             return 0;

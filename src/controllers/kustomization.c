@@ -80,10 +80,9 @@ struct hold {
 };
 
 /* What the last successful apply of a Kustomization was made from. When a reconcile finds the
- * same revision, generation and rendered objects, and no drift was seen since (dirty), the
- * cluster provably holds what Git says: no dry-run and no write are needed. */
+ * same generation and rendered objects (of this revision or another), and no drift was seen
+ * since, the cluster provably holds what Git says: no dry-run and no write are needed. */
 struct memo {
-    char revision[300];
     char digest[65];
     int64_t generation;
     uint64_t drifts;   /* drift seen on its objects, counted */
@@ -759,16 +758,16 @@ static void rendered_digest(ed_node *const *nodes, size_t n, char out[65])
     ed_buf_free(&b);
 }
 
-/* Compare this reconcile's input with the memo of key's last success. *same: the revision,
- * generation and rendered objects are those of the last success; *clean: and no drift was seen
- * since. *drifts receives the drift count now, for memo_store. */
-static void memo_check(ed_ks_controller *c, const char *key, const char *revision,
-                       const char *digest, int64_t gen, bool *same, bool *clean, uint64_t *drifts)
+/* Compare this reconcile's input with the memo of key's last success. *same: the generation
+ * and the rendered objects are those of the last success (a new revision that does not change
+ * them counts as the same: it is applied by saying so, without a request); *clean: and no
+ * drift was seen since. *drifts receives the drift count now, for memo_store. */
+static void memo_check(ed_ks_controller *c, const char *key, const char *digest, int64_t gen,
+                       bool *same, bool *clean, uint64_t *drifts)
 {
     pthread_mutex_lock(&c->drift_lock);
     struct memo *m = ed_strmap_get(c->memos, key);
-    *same = m && revision && strcmp(m->revision, revision) == 0 && strcmp(m->digest, digest) == 0 &&
-            m->generation == gen;
+    *same = m && strcmp(m->digest, digest) == 0 && m->generation == gen;
     *clean = *same && m->drifts == m->clean_at;
     *drifts = m ? m->drifts : 0;
     pthread_mutex_unlock(&c->drift_lock);
@@ -776,8 +775,8 @@ static void memo_check(ed_ks_controller *c, const char *key, const char *revisio
 
 /* After a success: remember what was applied. The cluster matches it as of drift count
  * `drifts`, unless drifted objects are still held back. */
-static void memo_store(ed_ks_controller *c, const char *key, const char *revision,
-                       const char *digest, int64_t gen, uint64_t drifts, bool holding)
+static void memo_store(ed_ks_controller *c, const char *key, const char *digest, int64_t gen,
+                       uint64_t drifts, bool holding)
 {
     pthread_mutex_lock(&c->drift_lock);
     struct memo *m = ed_strmap_get(c->memos, key);
@@ -786,7 +785,6 @@ static void memo_store(ed_ks_controller *c, const char *key, const char *revisio
         m = ed_xcalloc(1, sizeof(*m));
         ed_strmap_put(c->memos, key, m);
     }
-    snprintf(m->revision, sizeof(m->revision), "%s", revision ? revision : "");
     snprintf(m->digest, sizeof(m->digest), "%s", digest);
     m->generation = gen;
     if (fresh)
@@ -1020,13 +1018,14 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
     bool report_only = detect_only(objdoc), same, clean;
     uint64_t drifts;
-    memo_check(c, key, out.revision, digest, gen, &same, &clean, &drifts);
+    memo_check(c, key, digest, gen, &same, &clean, &drifts);
     if (!same && report_only && adopt_last_apply(obj, out.revision, gen)) {
         /* Detect-only after a restart: what the status says was applied stays as it is. */
-        memo_store(c, key, out.revision, digest, gen, drifts, false);
+        memo_store(c, key, digest, gen, drifts, false);
         same = clean = true;
     }
-    /* A new revision (or spec) applies everything; the same one leaves held objects alone. */
+    /* New objects (a revision or spec that changes them) apply everything; the same ones leave
+     * held objects alone. */
     release_holds(c, key, !same);
     bool noop = same && (clean || report_only);
     ed_apply_opts ao = {.field_manager = MANAGER, .hold = is_held, .hold_user = c};
@@ -1075,7 +1074,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     int64_t left = drift_report(c, key, report_only, &out);
     if (left < *requeue_after_ms)
         *requeue_after_ms = left + 50;
-    memo_store(c, key, out.revision, digest, gen, drifts, out.drift[0] != '\0');
+    memo_store(c, key, digest, gen, drifts, out.drift[0] != '\0');
 
 status:
     /* 6. Status and event, on every exit past the source. */
