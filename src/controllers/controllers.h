@@ -138,6 +138,20 @@ typedef struct ed_ks_controller_opts {
 ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controller_opts *opts);
 void ed_kustomization_free(ed_ks_controller *c);
 
+/*
+ * Render a Kustomization (obj) from the directory dir (below root, the unpacked artifact), as
+ * kustomize-controller does after the fetch: Flux's overlay of the spec (targetNamespace,
+ * namePrefix/nameSuffix, images, patches, components) on dir's kustomization, the build,
+ * postBuild substitution (variables from spec.postBuild, read with kube, in obj's namespace;
+ * strict), then commonMetadata. On success *out holds *n documents (ed_doc_list_free). On
+ * failure *reason is Flux's (BuildFailed) and err holds Flux's message ("kustomize build
+ * failed: ...", "post build failed for '<id>': ...", or the spec field at fault). kube may be
+ * NULL when obj has no spec.postBuild.substituteFrom (`eddy build --dry-run`). Public for the
+ * CLI's build and diff, which render a local directory exactly as the controller would.
+ */
+int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+                 ed_doc ***out, size_t *n, const char **reason, ed_err *err);
+
 /* ---- ImageRepository ---- */
 
 typedef struct ed_imagerepo_controller ed_imagerepo_controller;

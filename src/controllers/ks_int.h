@@ -10,18 +10,6 @@
 
 #include "../apply/apply.h"
 
-/*
- * Render a Kustomization (obj) from the directory dir (below root, the unpacked artifact), as
- * kustomize-controller does after the fetch: Flux's overlay of the spec (targetNamespace,
- * namePrefix/nameSuffix, images, patches, components) on dir's kustomization, the build,
- * postBuild substitution (variables from spec.postBuild, read with kube, in obj's namespace;
- * strict), then commonMetadata. On success *out holds *n documents (ed_doc_list_free). On
- * failure *reason is Flux's (BuildFailed) and err holds Flux's message ("kustomize build
- * failed: ...", "post build failed for '<id>': ...", or the spec field at fault).
- */
-int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                 ed_doc ***out, size_t *n, const char **reason, ed_err *err);
-
 /* dependsOn (dependson.c): the Kustomization cache to read dependencies from, and who waits
  * for whom. */
 typedef struct ed_ks_deps ed_ks_deps;
