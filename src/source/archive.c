@@ -392,6 +392,24 @@ cleanup:
     return rc;
 }
 
+/* Every sparse-checkout directory must be a directory of the commit (Flux refuses the others). */
+static int sparse_check(checkout_ctx *cx, ed_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < cx->opts->sparse_len && rc == 0; i++) {
+        char *d = sparse_clean(cx->opts->sparse[i]);
+        git_tree_entry *e = NULL;
+        if (!d || git_tree_entry_bypath(&e, cx->root, d) != 0 ||
+            git_tree_entry_type(e) != GIT_OBJECT_TREE)
+            rc = ed_err_set(err, ED_ENOTFOUND,
+                            "sparse checkout dir '%s' does not exist in repository",
+                            cx->opts->sparse[i]);
+        git_tree_entry_free(e);
+        free(d);
+    }
+    return rc;
+}
+
 /* Write the tree of commit (hex) of cx->url into dirfd: load the .sourceignore files of the
  * repository (at cx->prefix) into the shared rules, then write. */
 static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err *err)
@@ -408,7 +426,10 @@ static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err
         rc = ed_err_set(err, ED_ENOTFOUND, "commit '%s' is not in the cache", commit);
         goto cleanup;
     }
-    rc = load_sourceignore(cx->repo, cx->root, cx->prefix, cx->ig, err);
+    if (cx->depth == 0)
+        rc = sparse_check(cx, err);
+    if (rc == 0)
+        rc = load_sourceignore(cx->repo, cx->root, cx->prefix, cx->ig, err);
     if (rc == 0 && cx->depth == 0 && cx->opts->ignore)
         ed_source_ignore_add(cx->ig, cx->opts->ignore, strlen(cx->opts->ignore), "");
     /* Below a submodule the sparse verdict was already ALL or it would not be written. */

@@ -75,6 +75,7 @@ gitrepo app-include app "  include:
 gitrepo app-sparse app "  sparseCheckout: [apps, ./docs/]"
 gitrepo app-submodules app "  recurseSubmodules: true"
 gitrepo app-plain app
+gitrepo app-sparse-missing app "  sparseCheckout: [apps, nope]"
 gitrepo app-waiting app "  include:
   - repository: {name: later}"
 
@@ -140,6 +141,10 @@ step "sparseCheckout: only the listed directories"
 assert_eq "apps/web/web.yaml docs/notes.txt " "$(files app-sparse)" "sparse files"
 assert_eq "apps ./docs/" "$(get app-sparse '{.status.observedSparseCheckout[*]}')" \
     "observedSparseCheckout"
+kubectl -n "$ns" wait gitrepository/app-sparse-missing \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
+assert_contains "$(get app-sparse-missing '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "sparse checkout dir 'nope' does not exist in repository" "a missing sparse directory"
 
 step "recurseSubmodules: the submodule's files, fetched with the parent's credentials"
 assert_contains "$(files app-submodules)" "vendor/lib/lib.yaml" "submodule content"
