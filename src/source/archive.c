@@ -12,7 +12,15 @@
  * 0750, files 0600, executables 0700. Entries are sorted by name, a directory before its
  * contents (Go's filepath.Walk order), and gzip gets no timestamp, so one tree always gives one
  * digest. The bytes are not Go's: gzip and tar writers differ, so the digest of eddy's archive
- * is not that of Flux's for the same commit; consumers verify the digest the status names.
+ * is not that of Flux's for the same commit; consumers verify the digest the status names (the
+ * reasons are in source.h).
+ *
+ * The checkout also does what GitRepository asks beyond the commit: `sparseCheckout` (only
+ * files below the listed directories; Flux's go-git leaves the root's files out too),
+ * `recurseSubmodules` (each gitlink fetched into the cache with the parent's credentials and
+ * written where it sits, ignore rules judged from the artifact's root), and `include` (another
+ * artifact unpacked and moved to `toPath`, as Flux renames it into place). Included trees are
+ * already filtered by their own repository's rules and are not filtered again.
  *
  * Unpacking (the in-process hand-off to the Kustomization) trusts nothing in the archive.
  */

@@ -9,14 +9,32 @@
  *     branch `master`) and Flux's revision strings (`main@sha1:<hex>`, `v1.0.0@sha1:<hex>`,
  *     `refs/heads/main@sha1:<hex>`, `sha1:<hex>`);
  *   - authentication from a Flux Secret's data: `username`/`password`, `bearerToken`, `ca.crt`,
- *     `identity` + `known_hosts` (+ `password` for an encrypted key);
+ *     `tls.crt` + `tls.key` (mutual TLS), `identity` + `known_hosts` (+ `password` for an
+ *     encrypted key), and a proxy Secret (`address`, `username`, `password`); client
+ *     certificates and proxies go through a libcurl transport (transport.c), the rest through
+ *     libgit2's own;
  *   - artifacts: the tree of a commit written without `.git`, filtered by Flux's default
- *     exclusions, `.sourceignore` files and `spec.ignore`, packed as a deterministic tar.gz with
- *     Flux's header normalisation, and its digest `sha256:<hex>`; and the safe unpacking of
- *     such an archive for in-process consumers.
+ *     exclusions, `.sourceignore` files and `spec.ignore`, optionally limited to sparse-checkout
+ *     directories and with submodules fetched and written in place, other repositories'
+ *     artifacts copied in (`include`), packed as a deterministic tar.gz with Flux's header
+ *     normalisation, and its digest `sha256:<hex>`; and the safe unpacking of such an archive
+ *     for in-process consumers;
+ *   - OpenPGP verification of the fetched commit and tag (gpgme), as `spec.verify`;
+ *   - the artifact store (atomic writes, GC keeping the last 2) and its HTTP server.
  *
- * Not here yet: mTLS (`tls.crt`/`tls.key`), proxies, submodules, include,
- * sparse checkout, verification, the artifact store with GC and its HTTP server.
+ * Artifact digests are not Flux's, by decision. Flux's digest is the sha256 of the bytes Go's
+ * archive/tar and compress/gzip (default level) write. The tar part could be reproduced (Go's
+ * header layout, a "." entry for the root, directory names without a trailing '/'), but not
+ * the gzip part: Go's DEFLATE encoder has its own match finder and block splitting, unlike
+ * zlib's at any level, and it has changed between Go releases, so the same tree gives other
+ * bytes with each Go version Flux is built with. Nothing needs the two to agree: every
+ * consumer (kustomize-controller, eddy's Kustomization reconciler) checks `artifact.digest`
+ * against the bytes the same controller stored and serves. eddy's archive is deterministic on
+ * its own terms (one tree, one digest, across runs and machines), and a cluster handed from
+ * Flux to eddy gets a rebuilt artifact with the same revision on the first reconcile.
+ *
+ * Not here yet: SSH signature verification (`.sshpub` keys are skipped), GitHub App and cloud
+ * provider authentication, proxies for ssh:// and git:// URLs.
  *
  * Thread safety: an ed_source_cache may be used from several threads at once; calls on one URL
  * are serialised by a lock file (flock) per cache directory, which also guards against a second
