@@ -250,7 +250,8 @@ typedef struct gitmodules_find {
 static int find_by_path(const git_config_entry *e, void *payload)
 {
     gitmodules_find *f = payload;
-    if (strcmp(e->value, f->path) != 0 || f->name)
+    if (f->name || !ed_str_has_prefix(e->name, "submodule.") ||
+        !ed_str_has_suffix(e->name, ".path") || strcmp(e->value, f->path) != 0)
         return 0;
     /* "submodule.<name>.path" */
     const char *start = e->name + strlen("submodule.");
@@ -272,7 +273,8 @@ static int gitmodules_url(checkout_ctx *cx, const char *rel, char **url, ed_err 
     int rc = 0, fd = -1;
     char *tmp = ed_xasprintf("%s/gitmodules-XXXXXX", cx->cache->tmp_dir);
     gitmodules_find f = {.path = rel};
-    /* libgit2 reads configuration from files only. */
+    /* libgit2 reads configuration from files only. (No git_config_foreach_match: libgit2 1.5
+     * leaks its regex match data.) */
     if (git_blob_lookup(&blob, cx->repo, git_tree_entry_id(gm)) != 0) {
         rc = ed_source_git_error(err, ED_ERROR, "read .gitmodules");
         goto cleanup;
@@ -283,8 +285,7 @@ static int gitmodules_url(checkout_ctx *cx, const char *rel, char **url, ed_err 
         rc = ed_err_set(err, ED_ERROR, "write .gitmodules copy: %s", strerror(errno));
         goto cleanup;
     }
-    if (git_config_open_ondisk(&cfg, tmp) != 0 ||
-        git_config_foreach_match(cfg, "^submodule\\..*\\.path$", find_by_path, &f) < 0) {
+    if (git_config_open_ondisk(&cfg, tmp) != 0 || git_config_foreach(cfg, find_by_path, &f) < 0) {
         rc = ed_err_set(err, ED_EINVALID, "cannot parse .gitmodules");
         goto cleanup;
     }

@@ -782,5 +782,6 @@ int main(void)
         cmocka_unit_test(test_store_invalid_names),
         cmocka_unit_test(test_store_server),
     };
-    return cmocka_run_group_tests_name("source", tests, setup_tmp, teardown_tmp);
+    int failed = cmocka_run_group_tests_name("source", tests, setup_tmp, teardown_tmp);
+    return failed + test_checkout_main();
 }
