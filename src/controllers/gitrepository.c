@@ -602,7 +602,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         co.secret_len = fo.secret_len;
         co.proxy = fo.proxy;
         co.proxy_len = fo.proxy_len;
-        ed_source_artifact_info info;
+        ed_source_artifact_info info = {0};
         char *path = NULL, *url = NULL;
         rc = build_artifact(c, obj, &co, &inc, &info, &path, &url, &out);
         if (!rc)
