@@ -653,15 +653,21 @@ done:
     return rc;
 }
 
-/* A GitRepository changed: queue the repositories of its namespace that include it and
- * recorded another artifact for it than it has now. */
+/*
+ * A GitRepository changed: queue the repositories of its namespace that include it and recorded
+ * another artifact for it than it has now. Another revision always counts (Flux's watch);
+ * another digest at the same revision counts only for a repository that includes nothing
+ * itself, so two repositories that include each other cannot rebuild each other in a loop.
+ */
 static void on_change(ed_kube_event_type type, const ed_node *src, void *user)
 {
     (void)type;
     ed_gitrepo_controller *c = user;
     const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
     const char *digest = str_at(src, "/status/artifact/digest");
-    if (!sns || !sname || !digest)
+    const char *revision = str_at(src, "/status/artifact/revision");
+    bool leaf = ed_node_len(ed_node_path(src, "/spec/include")) == 0;
+    if (!sns || !sname || !digest || !revision)
         return;
     size_t n = 0;
     char **keys = ed_informer_keys(c->self, &n);
@@ -675,8 +681,12 @@ static void on_change(ed_kube_event_type type, const ed_node *src, void *user)
         bool queue = false;
         for (size_t j = 0; r && j < ed_node_len(list); j++) {
             const char *dep = str_at(ed_node_at(list, j), "/repository/name");
-            const char *seen = str_at(ed_node_at(had, j), "/digest");
-            if (dep && strcmp(dep, sname) == 0 && (!seen || strcmp(seen, digest) != 0))
+            const char *seen_rev = str_at(ed_node_at(had, j), "/revision");
+            const char *seen_digest = str_at(ed_node_at(had, j), "/digest");
+            if (!dep || strcmp(dep, sname) != 0)
+                continue;
+            if (!seen_rev || strcmp(seen_rev, revision) != 0 ||
+                (leaf && (!seen_digest || strcmp(seen_digest, digest) != 0)))
                 queue = true;
         }
         if (queue) {

@@ -137,6 +137,23 @@ assert_eq "" "$(get app-waiting '{.status.conditions[?(@.type=="IncludeUnavailab
     "IncludeUnavailable removed"
 assert_contains "$(files app-waiting)" "later/base/two.yaml" "toPath defaults to the name"
 
+step "include: two repositories that include each other do not rebuild each other in a loop"
+gitrepo ping shared
+kubectl -n "$ns" wait gitrepository/ping --for=condition=Ready --timeout=60s >/dev/null
+gitrepo pong app "  include:
+  - repository: {name: ping}"
+kubectl -n "$ns" wait gitrepository/pong --for=condition=Ready --timeout=60s >/dev/null
+gitrepo ping shared "  include:
+  - repository: {name: pong}"
+kubectl -n "$ns" wait gitrepository/ping --for=jsonpath='{.status.observedInclude[0].repository.name}'=pong \
+    --timeout=60s >/dev/null
+sleep 2
+pong_digest=$(get pong '{.status.artifact.digest}')
+ping_digest=$(get ping '{.status.artifact.digest}')
+sleep 3
+assert_eq "$pong_digest" "$(get pong '{.status.artifact.digest}')" "pong settled"
+assert_eq "$ping_digest" "$(get ping '{.status.artifact.digest}')" "ping settled"
+
 step "sparseCheckout: only the listed directories"
 assert_eq "apps/web/web.yaml docs/notes.txt " "$(files app-sparse)" "sparse files"
 assert_eq "apps ./docs/" "$(get app-sparse '{.status.observedSparseCheckout[*]}')" \
