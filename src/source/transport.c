@@ -129,6 +129,9 @@ static int stream_start(curl_stream *s)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+    /* A server that stops sending is given up on after a minute without a byte. */
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "git/2.0 (eddy)");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
