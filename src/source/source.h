@@ -19,7 +19,8 @@
  *     artifacts copied in (`include`), packed as a deterministic tar.gz with Flux's header
  *     normalisation, and its digest `sha256:<hex>`; and the safe unpacking of such an archive
  *     for in-process consumers;
- *   - OpenPGP verification of the fetched commit and tag (gpgme), as `spec.verify`;
+ *   - OpenPGP (gpgme) and SSH (OpenSSL) signature verification of the fetched commit and tag,
+ *     as `spec.verify`;
  *   - the artifact store (atomic writes, GC keeping the last 2) and its HTTP server.
  *
  * Artifact digests are not Flux's, by decision. Flux's digest is the sha256 of the bytes Go's
@@ -33,8 +34,8 @@
  * its own terms (one tree, one digest, across runs and machines), and a cluster handed from
  * Flux to eddy gets a rebuilt artifact with the same revision on the first reconcile.
  *
- * Not here yet: SSH signature verification (`.sshpub` keys are skipped), GitHub App and cloud
- * provider authentication, proxies for ssh:// and git:// URLs.
+ * Not here yet: GitHub App and cloud provider authentication, proxies for ssh:// and git://
+ * URLs.
  *
  * Thread safety: an ed_source_cache may be used from several threads at once; calls on one URL
  * are serialised by a lock file (flock) per cache directory, which also guards against a second
@@ -132,7 +133,8 @@ typedef struct ed_source_verify_opts {
     bool head;           /* check the commit's signature (modes HEAD, TagAndHEAD) */
     bool tag;            /* check the annotated tag's signature (modes Tag, TagAndHEAD) */
     const char *tag_ref; /* "refs/tags/<name>" the commit was fetched through, or NULL */
-    /* The data of spec.verify.secretRef: armored OpenPGP public keys (any key but `.sshpub`). */
+    /* The data of spec.verify.secretRef: armored OpenPGP public keys (any key but `.sshpub`) and
+     * SSH public keys in authorized_keys format (keys ending in `.sshpub`). */
     const ed_source_secret_entry *keys;
     size_t nkeys;
 } ed_source_verify_opts;
@@ -147,7 +149,8 @@ typedef struct ed_source_verify_result {
 
 /*
  * Verify the OpenPGP signatures opts asks for with gpgme (the gpg program must be installed),
- * against only the keys in opts->keys (a temporary GnuPG home per call). On success *out has
+ * against only the keys in opts->keys (a temporary GnuPG home per call), and SSH signatures
+ * (git's gpg.format=ssh) against the `.sshpub` entries (OpenSSL). On success *out has
  * the message; on failure out->reason says which check failed and err says why, in Flux's
  * words ("signature verification of commit '<sha>' failed: unable to verify commit with any of
  * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key,

@@ -103,6 +103,20 @@ const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n,
 /* Wipe and free a string copied from a secret. Accepts NULL. */
 void ed_source_secret_free_str(char *s);
 
+/* ---- SSH signatures (sshsig.c) ---- */
+
+/* True when sig is an armored SSH signature ("-----BEGIN SSH SIGNATURE-----"). */
+bool ed_source_sshsig_is_armored(const char *sig, size_t n);
+/*
+ * Verify the armored SSH signature sig over data (namespace "git") with one of the public keys
+ * in the `.sshpub` entries of keys (authorized_keys format). On success fpr gets the key's
+ * "SHA256:<base64>" fingerprint. what ("commit", "tag") names the object in messages.
+ * Errors: ED_EAUTH (malformed, another namespace, no matching key, bad signature).
+ */
+int ed_source_sshsig_verify(const char *data, size_t len, const char *sig, size_t sig_len,
+                            const ed_source_secret_entry *keys, size_t nkeys, char *fpr,
+                            size_t fpr_len, const char *what, ed_err *err);
+
 /* ---- the libcurl transport (transport.c) ---- */
 
 /*

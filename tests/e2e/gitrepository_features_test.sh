@@ -340,6 +340,27 @@ assert_eq "InvalidGitObject" "$(cond unsigned-tag SourceVerified reason)" "unsig
 assert_eq "InvalidVerificationMode" "$(cond tag-without-tag SourceVerified reason)" \
     "Tag mode on a branch"
 
+step "verify: an SSH-signed commit (gpg.format=ssh) with the key under a .sshpub entry"
+ssh-keygen -q -t ed25519 -N '' -C ssh-signer -f "$scratch/ssh-signer"
+ssh_fpr=$(ssh-keygen -lf "$scratch/ssh-signer.pub" | cut -d' ' -f2)
+kubectl -n "$ns" create secret generic ssh-signer \
+    --from-file=signer.sshpub="$scratch/ssh-signer.pub" >/dev/null
+sgit checkout -q -b sshsigned main
+echo "kind: SSHSigned" >"$scratch/signed/ssh.yaml"
+sgit add -A
+sgit -c gpg.format=ssh -c user.signingkey="$scratch/ssh-signer.pub" commit -qS -m "ssh signed"
+sgit push -q origin sshsigned
+ssh_head=$(sgit rev-parse HEAD)
+signedrepo ssh-verified '{branch: sshsigned}' HEAD ssh-signer
+signedrepo ssh-wrong '{branch: sshsigned}' HEAD pgp-signer
+kubectl -n "$ns" wait gitrepository/ssh-verified --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "verified signature of
+	- commit '$ssh_head' with key '$ssh_fpr'" "$(cond ssh-verified SourceVerified message)" \
+    "SSH signature verified"
+kubectl -n "$ns" wait gitrepository/ssh-wrong \
+    --for=jsonpath='{.status.conditions[?(@.type=="SourceVerified")].reason}'=InvalidCommitSignature \
+    --timeout=60s >/dev/null
+
 step "verify: an unsigned commit on a verified branch is refused, the last artifact kept"
 sgit checkout -q main
 echo "kind: Sneaky" >"$scratch/signed/sneaky.yaml"

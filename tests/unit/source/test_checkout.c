@@ -366,21 +366,96 @@ static void test_verify_signatures(void **state)
     vo.head = true;
     vo.keys = junk;
     vo.nkeys = 1;
+    /* As Flux: the key ring is read when the commit is checked, so it is the commit that fails. */
     assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EINVALID);
-    assert_string_equal(vr.reason, "VerificationError");
+    assert_string_equal(vr.reason, "InvalidCommitSignature");
+    assert_non_null(strstr(err.msg, "unable to read armored key ring"));
     /* The throwaway GnuPG homes are gone. */
     snprintf(path, sizeof(path), "%s/verify-storage/tmp", root);
     sh("test -z \"$(ls -A %s)\"", path);
     ed_source_cache_free(c);
 }
 
+/* SSH signatures (git's gpg.format=ssh) with ed25519, RSA and ECDSA keys. */
+static void test_verify_ssh_signatures(void **state)
+{
+    (void)state;
+    static const char *const types[][2] = {
+        {"ed25519", "-t ed25519"}, {"rsa", "-t rsa -b 2048"}, {"ecdsa", "-t ecdsa -b 256"}};
+    sh("cd %s && git init -q -b main sshsigned && cd sshsigned && echo 0 > f && git add -A && "
+       "git commit -qm base && ssh-keygen -q -t ed25519 -N '' -C stranger -f %s/stranger",
+       root, root);
+    char url[512], dest[512], path[700];
+    snprintf(url, sizeof(url), "file://%s/sshsigned", root);
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        const char *t = types[i][0];
+        sh("cd %s && ssh-keygen -q %s -N '' -C %s -f key-%s && "
+           "ssh-keygen -lf key-%s.pub | cut -d' ' -f2 > fpr-%s && cd sshsigned && "
+           "git checkout -q -b %s main && echo %s > f && git add -A && "
+           "git -c gpg.format=ssh -c user.signingkey=%s/key-%s.pub commit -qS -m %s && "
+           "git -c gpg.format=ssh -c user.signingkey=%s/key-%s.pub tag -s v-%s -m %s",
+           root, types[i][1], t, t, t, t, t, t, root, t, t, root, t, t, t);
+    }
+    ed_source_cache *c = fresh("sshsig", dest, sizeof(dest));
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        const char *t = types[i][0];
+        ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
+        char tag[32];
+        snprintf(tag, sizeof(tag), "v-%s", t);
+        fo.url = url;
+        fo.ref.tag = tag;
+        ed_source_git_result res;
+        ed_err err = ED_ERR_INIT;
+        if (ed_source_git_fetch(c, &fo, &res, &err) != 0)
+            fail_msg("fetch %s: %s", tag, err.msg);
+        char pub[2048], fpr[128], stranger[2048];
+        snprintf(path, sizeof(path), "%s/key-%s.pub", root, t);
+        first_line(path, pub, sizeof(pub));
+        snprintf(path, sizeof(path), "%s/fpr-%s", root, t);
+        first_line(path, fpr, sizeof(fpr));
+        snprintf(path, sizeof(path), "%s/stranger.pub", root);
+        first_line(path, stranger, sizeof(stranger));
+        /* authorized_keys lines: a comment, another key, options before ours. */
+        char authorized[4200];
+        snprintf(authorized, sizeof(authorized), "# keys\n%s\nno-pty %s\n", stranger, pub);
+        ed_source_secret_entry good[] = {{"keys.sshpub", authorized, strlen(authorized)}};
+        ed_source_secret_entry wrong[] = {{"keys.sshpub", stranger, strlen(stranger)}};
+        ed_source_verify_opts vo = {.url = url,
+                                    .commit = res.commit,
+                                    .head = true,
+                                    .tag = true,
+                                    .tag_ref = "refs/tags/",
+                                    .keys = good,
+                                    .nkeys = 1};
+        char tag_ref[64];
+        snprintf(tag_ref, sizeof(tag_ref), "refs/tags/%s", tag);
+        vo.tag_ref = tag_ref;
+        ed_source_verify_result vr;
+        if (ed_source_git_verify(c, &vo, &vr, &err) != 0)
+            fail_msg("verify %s: %s", t, err.msg);
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "verified signature of\n\t- tag '%s@sha1:%s' with key '%s'\n\t- commit '%s' "
+                 "with key '%s'",
+                 tag, res.commit, fpr, res.commit, fpr);
+        assert_string_equal(vr.message, want);
+        vo.keys = wrong;
+        assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
+        assert_string_equal(vr.reason, "InvalidTagSignature");
+        vo.tag = false;
+        assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
+        assert_string_equal(vr.reason, "InvalidCommitSignature");
+        assert_non_null(strstr(err.msg, "unable to verify commit with any of the given SSH keys"));
+    }
+    ed_source_cache_free(c);
+}
+
 int test_checkout_main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sparse_checkout),
-        cmocka_unit_test(test_submodules),
-        cmocka_unit_test(test_include_copy),
-        cmocka_unit_test(test_verify_signatures),
+        cmocka_unit_test(test_sparse_checkout),       cmocka_unit_test(test_submodules),
+        cmocka_unit_test(test_include_copy),          cmocka_unit_test(test_verify_signatures),
+        cmocka_unit_test(test_verify_ssh_signatures),
     };
     return cmocka_run_group_tests_name("source checkout", tests, setup, teardown);
 }
