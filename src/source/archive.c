@@ -53,8 +53,8 @@ static char *join(const char *dir, const char *name)
     return dir[0] ? ed_xasprintf("%s/%s", dir, name) : ed_xstrdup(name);
 }
 
-/* Add every .sourceignore below tree (at relative dir), parents before children, skipping
- * directories that the rules so far exclude (as fluxcd/pkg/sourceignore loads them). */
+/* Add every .sourceignore below tree (at relative dir), parents before children, in every
+ * directory but .git (as fluxcd/pkg/sourceignore's LoadIgnorePatterns loads them). */
 static int load_sourceignore(git_repository *repo, git_tree *tree, const char *dir,
                              ed_source_ignore *ig, ed_err *err)
 {
@@ -73,15 +73,15 @@ static int load_sourceignore(git_repository *repo, git_tree *tree, const char *d
         const char *name = git_tree_entry_name(e);
         if (git_tree_entry_type(e) != GIT_OBJECT_TREE || !safe_name(name))
             continue;
+        if (strcmp(name, ".git") == 0)
+            continue;
         char *path = join(dir, name);
-        if (!ed_source_ignore_match(ig, path, true)) {
-            git_tree *sub = NULL;
-            if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) != 0)
-                rc = ed_source_git_error(err, ED_ERROR, "read tree");
-            else
-                rc = load_sourceignore(repo, sub, path, ig, err);
-            git_tree_free(sub);
-        }
+        git_tree *sub = NULL;
+        if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) != 0)
+            rc = ed_source_git_error(err, ED_ERROR, "read tree");
+        else
+            rc = load_sourceignore(repo, sub, path, ig, err);
+        git_tree_free(sub);
         free(path);
     }
     return rc;
@@ -133,6 +133,7 @@ typedef struct checkout_ctx {
     const char *url;    /* the repository's URL, for relative submodule URLs */
     const char *prefix; /* where the repository's root is in the artifact ("" at the top) */
     int depth;          /* submodule nesting */
+    size_t vcs_rules;   /* rules in ig before any .sourceignore or spec.ignore */
 } checkout_ctx;
 
 /* Submodules nested deeper than this are refused (a cycle between two repositories). */
@@ -441,6 +442,9 @@ static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err
         rc = load_sourceignore(cx->repo, cx->root, cx->prefix, cx->ig, err);
     if (rc == 0 && cx->depth == 0 && cx->opts->ignore)
         ed_source_ignore_add(cx->ig, cx->opts->ignore, strlen(cx->opts->ignore), "");
+    /* Flux's other default exclusions only when the repository gave no pattern at all. */
+    if (rc == 0 && cx->depth == 0 && ed_source_ignore_len(cx->ig) == cx->vcs_rules)
+        ed_source_ignore_add_extra(cx->ig);
     /* Below a submodule the sparse verdict was already ALL or it would not be written. */
     if (rc == 0)
         rc = write_tree(cx, cx->root, dirfd, cx->prefix, cx->depth > 0 || cx->opts->sparse_len == 0,
@@ -473,7 +477,8 @@ int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout
         return ed_err_set(err, ED_ERROR, "open '%s': %s", dest_dir, strerror(errno));
     checkout_ctx cx = {.cache = cache, .opts = opts, .url = opts->url, .prefix = ""};
     cx.ig = ed_source_ignore_new();
-    ed_source_ignore_add_defaults(cx.ig);
+    ed_source_ignore_add_vcs(cx.ig);
+    cx.vcs_rules = ed_source_ignore_len(cx.ig);
     int rc = checkout_repo(&cx, dirfd, opts->commit, err);
     if (rc != 0)
         ed_err_wrap(err, "checkout of '%s' failed", opts->commit);

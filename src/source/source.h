@@ -169,9 +169,11 @@ typedef struct ed_source_artifact_info {
 
 /*
  * Write the tree of commit (40 hex, already in the cache for url) into dest_dir, which must
- * exist and be empty, leaving out what Flux leaves out: the paths matched by the default
- * exclusions, `.sourceignore` files (gitignore syntax, each relative to its directory) and
- * `ignore` (spec.ignore, may be NULL; applied last so it can re-include), plus every symlink and
+ * exist and be empty, leaving out what Flux leaves out: the VCS files, the paths matched by
+ * `.sourceignore` files (gitignore syntax, each relative to its directory) and `ignore`
+ * (spec.ignore, may be NULL; applied last so it can re-include), Flux's other default
+ * exclusions (media, archives, CI and tool files) only when neither gave a pattern, plus every
+ * symlink and
  * submodule (Flux's archives hold only files and directories; a symlink is never written, so
  * nothing can point outside dest_dir). Files get mode 0600, or 0700 when executable.
  *

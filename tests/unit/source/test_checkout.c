@@ -155,6 +155,58 @@ static void test_sparse_checkout(void **state)
     ed_source_cache_free(c);
 }
 
+/* ---- Flux's default exclusions ---- */
+
+static void test_default_exclusions(void **state)
+{
+    (void)state;
+    sh("cd %s && git init -q -b main defaults && cd defaults && mkdir -p .github/workflows app && "
+       "echo w > .github/workflows/ci.yml && echo p > logo.png && echo a > app/a.yaml && "
+       "echo g > .gitignore && echo c > codeship-steps.yml && echo s > app/.sops.yaml && "
+       "git add -A && git commit -qm one",
+       root);
+    char url[512], dest[512], dest2[600], dest3[600];
+    snprintf(url, sizeof(url), "file://%s/defaults", root);
+    ed_source_cache *c = fresh("defaults", dest, sizeof(dest));
+    ed_source_git_result res;
+    fetch_main(c, url, &res);
+    ed_source_checkout_opts o = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    o.url = url;
+    o.commit = res.commit;
+    ed_err err = ED_ERR_INIT;
+    /* No pattern anywhere: every default exclusion applies. */
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest, &err), 0);
+    assert_true(present(dest, "app/a.yaml"));
+    assert_false(present(dest, ".github"));
+    assert_false(present(dest, "logo.png"));
+    assert_false(present(dest, "codeship-steps.yml"));
+    assert_false(present(dest, "app/.sops.yaml"));
+    assert_false(present(dest, ".gitignore"));
+    /* spec.ignore replaces them; the VCS ones stay. */
+    snprintf(dest2, sizeof(dest2), "%s-ignore", dest);
+    assert_int_equal(mkdir(dest2, 0700), 0);
+    o.ignore = "app/\n";
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest2, &err), 0);
+    assert_true(present(dest2, ".github/workflows/ci.yml"));
+    assert_true(present(dest2, "logo.png"));
+    assert_false(present(dest2, "app"));
+    assert_false(present(dest2, ".gitignore"));
+    /* So does any .sourceignore file, wherever it is. */
+    sh("cd %s/defaults && mkdir -p deep/er && echo '*.txt' > deep/er/.sourceignore && "
+       "git add -A && git commit -qm sourceignore",
+       root);
+    fetch_main(c, url, &res);
+    snprintf(dest3, sizeof(dest3), "%s-sourceignore", dest);
+    assert_int_equal(mkdir(dest3, 0700), 0);
+    o.ignore = NULL;
+    o.commit = res.commit;
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest3, &err), 0);
+    assert_true(present(dest3, ".github/workflows/ci.yml"));
+    assert_true(present(dest3, "logo.png"));
+    assert_true(present(dest3, "deep/er/.sourceignore"));
+    ed_source_cache_free(c);
+}
+
 /* ---- submodules ---- */
 
 static void test_submodules(void **state)
@@ -453,9 +505,9 @@ static void test_verify_ssh_signatures(void **state)
 int test_checkout_main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sparse_checkout),       cmocka_unit_test(test_submodules),
-        cmocka_unit_test(test_include_copy),          cmocka_unit_test(test_verify_signatures),
-        cmocka_unit_test(test_verify_ssh_signatures),
+        cmocka_unit_test(test_sparse_checkout),   cmocka_unit_test(test_default_exclusions),
+        cmocka_unit_test(test_submodules),        cmocka_unit_test(test_include_copy),
+        cmocka_unit_test(test_verify_signatures), cmocka_unit_test(test_verify_ssh_signatures),
     };
     return cmocka_run_group_tests_name("source checkout", tests, setup, teardown);
 }
