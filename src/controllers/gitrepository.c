@@ -351,7 +351,11 @@ static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
         free(tar);
         return rc;
     }
-    rc = ed_source_git_checkout_with(c->o.cache, co, dir, &err);
+    /* With includes, Flux's ignore rules apply to the whole tree, included parts too: check
+     * out everything, copy the includes in, then filter. */
+    ed_source_checkout_opts cow = *co;
+    cow.unfiltered = inc->n > 0;
+    rc = ed_source_git_checkout_with(c->o.cache, &cow, dir, &err);
     if (rc) {
         out->reason = "GitOperationFailed";
         snprintf(out->message, sizeof(out->message), "failed to checkout: %s", err.msg);
@@ -370,6 +374,11 @@ static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
                      "failed to copy '%s' include from %s to %s: %s", dep, from ? from : "./",
                      to ? to : dep, err.msg);
         }
+    }
+    if (!rc && inc->n > 0 && (rc = ed_source_dir_filter(dir, co->ignore, &err)) != 0) {
+        out->cond = "StorageOperationFailed";
+        out->reason = "StorageOperationFailed";
+        snprintf(out->message, sizeof(out->message), "failed to apply ignore rules: %s", err.msg);
     }
     if (rc)
         goto cleanup;

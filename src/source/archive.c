@@ -19,8 +19,9 @@
  * files below the listed directories; Flux's go-git leaves the root's files out too),
  * `recurseSubmodules` (each gitlink fetched into the cache with the parent's credentials and
  * written where it sits, ignore rules judged from the artifact's root), and `include` (another
- * artifact unpacked and moved to `toPath`, as Flux renames it into place). Included trees are
- * already filtered by their own repository's rules and are not filtered again.
+ * artifact unpacked and moved to `toPath`, as Flux renames it into place). With includes the
+ * ignore rules are Flux's over the whole finished tree (ed_source_dir_filter), so spec.ignore
+ * and the included `.sourceignore` files reach the included files as they do in Flux.
  *
  * Unpacking (the in-process hand-off to the Kustomization) trusts nothing in the archive.
  */
@@ -225,7 +226,8 @@ static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *d
         char *path = join(dir, name);
         bool is_dir = mode == GIT_FILEMODE_TREE || submodule;
         enum sparse_verdict sv = all ? SPARSE_ALL : sparse_judge(cx->opts, path, is_dir);
-        if (sv == SPARSE_SKIP || ed_source_ignore_match(cx->ig, path, is_dir)) {
+        if (sv == SPARSE_SKIP ||
+            (!cx->opts->unfiltered && ed_source_ignore_match(cx->ig, path, is_dir))) {
             free(path);
             continue;
         }
@@ -708,6 +710,110 @@ int ed_source_git_artifact_build(ed_source_cache *cache, const char *url, const 
         rc = ed_source_archive_create(tmp, out_path, info, err);
     ed_path_remove_tree(tmp);
     free(tmp);
+    return rc;
+}
+
+/* ---- ignore rules on a directory (for artifacts with includes) ---- */
+
+/* Read the .sourceignore in dirfd (if any) into ig, relative to rel. */
+static int load_disk_sourceignore(int dirfd, const char *rel, ed_source_ignore *ig, ed_err *err)
+{
+    int fd = openat(dirfd, ".sourceignore", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 20);
+    char chunk[4096];
+    ssize_t r;
+    int rc = 0;
+    while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+        if (ed_buf_append(&b, chunk, (size_t)r) != 0) {
+            rc = ed_err_set(err, ED_ETOOBIG, "'%s/.sourceignore' is larger than 1 MiB", rel);
+            break;
+        }
+    close(fd);
+    if (rc == 0)
+        ed_source_ignore_add(ig, b.data ? b.data : "", b.len, rel);
+    ed_buf_free(&b);
+    return rc;
+}
+
+/* Every .sourceignore below dirfd (at rel), parents first, .git skipped. */
+static int load_disk_rules(int dirfd, const char *rel, ed_source_ignore *ig, ed_err *err)
+{
+    int rc = load_disk_sourceignore(dirfd, rel, ig, err);
+    size_t n = 0;
+    char **names = sorted_names(dirfd, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (rc == 0 && strcmp(names[i], ".git") != 0 &&
+            fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            char *path = join(rel, names[i]);
+            rc = sub >= 0 ? load_disk_rules(sub, path, ig, err)
+                          : ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
+            if (sub >= 0)
+                close(sub);
+            free(path);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* Remove what ig excludes below dirfd (at rel); anything but files and directories goes too. */
+static int prune_dir(int dirfd, const char *dir_path, const char *rel, const ed_source_ignore *ig,
+                     ed_err *err)
+{
+    size_t n = 0;
+    char **names = sorted_names(dirfd, &n);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        char *path = join(rel, names[i]);
+        if (rc == 0 && fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            bool is_dir = S_ISDIR(st.st_mode);
+            if (is_dir && !ed_source_ignore_match(ig, path, true)) {
+                int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                char *sub_path = ed_xasprintf("%s/%s", dir_path, names[i]);
+                rc = sub >= 0 ? prune_dir(sub, sub_path, path, ig, err)
+                              : ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
+                if (sub >= 0)
+                    close(sub);
+                free(sub_path);
+            } else if (is_dir) {
+                char *full = ed_xasprintf("%s/%s", dir_path, names[i]);
+                ed_path_remove_tree(full);
+                free(full);
+            } else if (!S_ISREG(st.st_mode) || ed_source_ignore_match(ig, path, false)) {
+                if (unlinkat(dirfd, names[i], 0) != 0)
+                    rc = ed_err_set(err, ED_ERROR, "remove '%s': %s", path, strerror(errno));
+            }
+        }
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int ed_source_dir_filter(const char *dir, const char *ignore, ed_err *err)
+{
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return ed_err_set(err, ED_ERROR, "open '%s': %s", dir, strerror(errno));
+    ed_source_ignore *ig = ed_source_ignore_new();
+    ed_source_ignore_add_vcs(ig);
+    size_t vcs = ed_source_ignore_len(ig);
+    int rc = load_disk_rules(dirfd, "", ig, err);
+    if (rc == 0 && ignore)
+        ed_source_ignore_add(ig, ignore, strlen(ignore), "");
+    if (rc == 0 && ed_source_ignore_len(ig) == vcs)
+        ed_source_ignore_add_extra(ig);
+    if (rc == 0)
+        rc = prune_dir(dirfd, dir, "", ig, err);
+    ed_source_ignore_free(ig);
+    close(dirfd);
     return rc;
 }
 

@@ -201,6 +201,10 @@ typedef struct ed_source_checkout_opts {
     size_t secret_len;
     const ed_source_secret_entry *proxy; /* spec.proxySecretRef's data, or NULL */
     size_t proxy_len;
+    /* Write every file and directory (still no .git, symlinks or, without recurse_submodules,
+     * submodules): the caller filters the finished tree with ed_source_dir_filter, as for an
+     * artifact with includes, whose rules are Flux's over the whole tree. */
+    bool unfiltered;
 } ed_source_checkout_opts;
 
 #define ED_SOURCE_CHECKOUT_OPTS_INIT                                                               \
@@ -217,6 +221,16 @@ typedef struct ed_source_checkout_opts {
  */
 int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout_opts *opts,
                                 const char *dest_dir, ed_err *err);
+
+/*
+ * Apply Flux's ignore rules to the tree at dir, on disk, as source-controller filters the
+ * directory it archives: the VCS exclusions, every `.sourceignore` file below dir (also those
+ * that came in with included artifacts), then ignore (spec.ignore, may be NULL); Flux's other
+ * default exclusions only when there is no pattern at all. What the rules exclude is removed,
+ * with anything that is neither a file nor a directory. Errors: ED_ERROR (file system),
+ * ED_ETOOBIG (a .sourceignore over 1 MiB).
+ */
+int ed_source_dir_filter(const char *dir, const char *ignore, ed_err *err);
 
 /*
  * GitRepository `spec.include`: unpack the artifact at archive_path (safely, as

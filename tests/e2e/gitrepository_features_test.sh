@@ -72,6 +72,11 @@ gitrepo app-include app "  include:
     fromPath: base
     toPath: deps/base
   - repository: {name: shared}"
+gitrepo app-include-ignore app "  ignore: |
+    shared/other/
+    docs/
+  include:
+  - repository: {name: shared}"
 gitrepo app-sparse app "  sparseCheckout: [apps, ./docs/]"
 gitrepo app-submodules app "  recurseSubmodules: true"
 gitrepo app-plain app
@@ -110,6 +115,14 @@ assert_eq "$shared_rev $shared_rev" \
     "$(get app-include '{.status.includedArtifacts[*].revision}')" "includedArtifacts"
 assert_eq "base" "$(get app-include '{.status.observedInclude[0].fromPath}')" "observedInclude"
 digest1=$(get app-include '{.status.artifact.digest}')
+
+step "include: spec.ignore applies to the included files too, as Flux's archive filter does"
+kubectl -n "$ns" wait gitrepository/app-include-ignore --for=condition=Ready --timeout=60s >/dev/null
+got=$(files app-include-ignore)
+assert_contains "$got" "shared/base/base.yaml" "included file kept"
+assert_not_contains "$got" "shared/other" "included file ignored"
+assert_not_contains "$got" "docs/notes.txt" "own file ignored"
+assert_contains "$got" "apps/web/web.yaml" "own file kept"
 
 step "include: a new commit in the included repository gives a new artifact"
 echo "kind: Base2" >"$scratch/shared/base/two.yaml"

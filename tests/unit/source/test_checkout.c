@@ -301,6 +301,64 @@ static void test_include_copy(void **state)
     sh("test -z \"$(ls -d %s/include-* 2>/dev/null)\"", root);
 }
 
+/* Flux's rules over a whole tree on disk: a checkout without filtering, an include, then
+ * ed_source_dir_filter, so spec.ignore and the included .sourceignore files reach the
+ * included files. */
+static void test_filter_with_includes(void **state)
+{
+    (void)state;
+    char src[512], tar[600], dest[512];
+    snprintf(src, sizeof(src), "%s/flt-src", root);
+    snprintf(tar, sizeof(tar), "%s/flt.tar.gz", root);
+    sh("mkdir -p %s/base && echo k > %s/base/keep.yaml && echo d > %s/base/drop.md && "
+       "echo '*.tmp' > %s/base/.sourceignore && echo t > %s/base/x.tmp",
+       src, src, src, src, src);
+    ed_source_artifact_info info;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_archive_create(src, tar, &info, &err), 0);
+    sh("cd %s && git init -q -b main withinc && cd withinc && mkdir -p .github && "
+       "echo c > .github/ci.yml && echo p > logo.png && echo a > a.yaml && echo m > notes.md && "
+       "git add -A && git commit -qm one",
+       root);
+    char url[512];
+    snprintf(url, sizeof(url), "file://%s/withinc", root);
+    ed_source_cache *c = fresh("withinc", dest, sizeof(dest));
+    ed_source_git_result res;
+    fetch_main(c, url, &res);
+    ed_source_checkout_opts o = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    o.url = url;
+    o.commit = res.commit;
+    o.unfiltered = true;
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest, &err), 0);
+    assert_true(present(dest, ".github/ci.yml"));
+    assert_int_equal(ed_source_include_copy(tar, "base", "deps", dest, root, &err), 0);
+    assert_true(present(dest, "deps/x.tmp"));
+    assert_int_equal(ed_source_dir_filter(dest, "*.md\n", &err), 0);
+    assert_true(present(dest, "a.yaml"));
+    assert_true(present(dest, "deps/keep.yaml"));
+    assert_true(present(dest, "deps/.sourceignore"));
+    assert_false(present(dest, "notes.md"));
+    assert_false(present(dest, "deps/drop.md"));
+    assert_false(present(dest, "deps/x.tmp"));
+    /* Patterns were given: Flux's other defaults do not apply. */
+    assert_true(present(dest, ".github/ci.yml"));
+    assert_true(present(dest, "logo.png"));
+    ed_source_cache_free(c);
+
+    /* No pattern at all: the defaults do. */
+    char bare[512];
+    snprintf(bare, sizeof(bare), "%s/flt-bare", root);
+    sh("mkdir -p %s/.github %s/app && echo c > %s/.github/ci.yml && echo p > %s/logo.png && "
+       "echo a > %s/app/a.yaml && echo g > %s/.gitattributes && ln -s app %s/link",
+       bare, bare, bare, bare, bare, bare, bare);
+    assert_int_equal(ed_source_dir_filter(bare, NULL, &err), 0);
+    assert_true(present(bare, "app/a.yaml"));
+    assert_false(present(bare, ".github"));
+    assert_false(present(bare, "logo.png"));
+    assert_false(present(bare, ".gitattributes"));
+    assert_false(present(bare, "link"));
+}
+
 /* ---- verification ---- */
 
 static void test_verify_signatures(void **state)
@@ -505,9 +563,13 @@ static void test_verify_ssh_signatures(void **state)
 int test_checkout_main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sparse_checkout),   cmocka_unit_test(test_default_exclusions),
-        cmocka_unit_test(test_submodules),        cmocka_unit_test(test_include_copy),
-        cmocka_unit_test(test_verify_signatures), cmocka_unit_test(test_verify_ssh_signatures),
+        cmocka_unit_test(test_sparse_checkout),
+        cmocka_unit_test(test_default_exclusions),
+        cmocka_unit_test(test_submodules),
+        cmocka_unit_test(test_include_copy),
+        cmocka_unit_test(test_filter_with_includes),
+        cmocka_unit_test(test_verify_signatures),
+        cmocka_unit_test(test_verify_ssh_signatures),
     };
     return cmocka_run_group_tests_name("source checkout", tests, setup, teardown);
 }
