@@ -661,6 +661,9 @@ int ed_source_archive_create(const char *dir, const char *out_path, ed_source_ar
     if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
         archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
         archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
+        /* No zero padding after the gzip member (libarchive pads the compressed stream to
+         * 10240-byte blocks by default): the file ends where the gzip stream ends, as Flux's. */
+        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
         archive_write_open(a, &o, NULL, archive_out_write, NULL) != ARCHIVE_OK) {
         rc = ed_err_set(err, ED_ERROR, "archive: %s", archive_error_string(a));
         goto cleanup;

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* ---- helpers ---- */
 
@@ -601,6 +602,21 @@ static void test_checkout_and_archive(void **state)
     assert_memory_equal(b1, b2, l1);
     assert_true(l1 > 10 && (unsigned char)b1[0] == 0x1f && (unsigned char)b1[1] == 0x8b);
     assert_true(b1[4] == 0 && b1[5] == 0 && b1[6] == 0 && b1[7] == 0);
+    /* One gzip member and nothing after it (no block padding). */
+    z_stream zs = {0};
+    assert_int_equal(inflateInit2(&zs, 16 + 15), Z_OK);
+    unsigned char sink[65536];
+    zs.next_in = (unsigned char *)b1;
+    zs.avail_in = (unsigned)l1;
+    int zrc;
+    do {
+        zs.next_out = sink;
+        zs.avail_out = sizeof(sink);
+        zrc = inflate(&zs, Z_NO_FLUSH);
+    } while (zrc == Z_OK);
+    assert_int_equal(zrc, Z_STREAM_END);
+    assert_int_equal(zs.avail_in, 0);
+    inflateEnd(&zs);
     char digest[65], want[80];
     ed_sha256_hex(b1, l1, digest);
     snprintf(want, sizeof(want), "sha256:%s", digest);
