@@ -181,7 +181,10 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
         for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
             if (strcmp(negative[i], out->cond) != 0)
                 ed_cond_remove(sp.conditions, negative[i]);
-        ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message, sp.generation);
+        /* SourceVerified has positive polarity: its False is written below. */
+        if (out->verify != VERIFY_FAILED)
+            ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message,
+                        sp.generation);
         ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
         ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", out->message,
                     sp.generation);
