@@ -7,7 +7,10 @@
  *   3. read spec.secretRef's and spec.proxySecretRef's Secrets;
  *   4. includes: every spec.include names a GitRepository of the namespace that must have an
  *      artifact (else IncludeUnavailable, reason NotFound or NoArtifact, and a retry in 30 s);
- *   5. fetch: the persistent cache lists the remote's refs and fetches only what it lacks;
+ *   5. fetch: the persistent cache lists the remote's refs and fetches only what it lacks
+ *      (through the proxy of spec.proxySecretRef, with the client certificate of tls.crt);
+ *      then spec.verify: the OpenPGP or SSH signature of the commit and/or its tag
+ *      (SourceVerified, sourceVerificationMode; a failure keeps the last artifact);
  *   6. artifact: when the revision, or anything that shapes the tree (spec.ignore, include,
  *      sparseCheckout, recurseSubmodules, an included artifact's digest) changed, or the file is
  *      gone: check out, copy the included artifacts in (fromPath -> toPath), archive
@@ -15,7 +18,8 @@
  *      revision stays this repository's commit, as Flux's;
  *   7. status, written in one place on every exit: artifact, includedArtifacts, the observed*
  *      fields, conditions Ready / ArtifactInStorage / FetchFailed / IncludeUnavailable /
- *      StorageOperationFailed / Reconciling with Flux's reasons, observedGeneration,
+ *      StorageOperationFailed / SourceVerified / Reconciling with Flux's reasons,
+ *      observedGeneration,
  *      lastHandledReconcileAt; and an Event (NewArtifact, or a warning).
  *
  * A GitRepository whose artifact changes queues every GitRepository of its namespace that
