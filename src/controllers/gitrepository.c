@@ -19,11 +19,10 @@
  *   7. status, written in one place on every exit: artifact, includedArtifacts, the observed*
  *      fields, conditions Ready / ArtifactInStorage / FetchFailed / IncludeUnavailable /
  *      StorageOperationFailed / SourceVerified / Reconciling with Flux's reasons,
- *      observedGeneration,
- *      lastHandledReconcileAt; and an Event (NewArtifact, or a warning).
+ *      observedGeneration, lastHandledReconcileAt; and an Event (NewArtifact, or a warning).
  *
- * A GitRepository whose artifact changes queues every GitRepository of its namespace that
- * includes it and recorded another digest for it (Flux's watch on included repositories).
+ * A GitRepository with a new artifact revision queues every GitRepository of its namespace
+ * that includes it (Flux's watch on included repositories; see on_change for digests).
  * Success requeues after spec.interval; failure returns an error so the key backs off.
  */
 #include "controllers.h"
