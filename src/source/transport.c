@@ -158,9 +158,17 @@ static int stream_start(curl_stream *s)
 static int transfer_failed(curl_stream *s, CURLcode code)
 {
     ed_source_auth *auth = s->owner->auth;
-    long status = 0;
+    long status = 0, connect_status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (code == CURLE_HTTP_RETURNED_ERROR && (status == 401 || status == 403)) {
+    /* The proxy's answer to CONNECT (HTTPS through a proxy). */
+    curl_easy_getinfo(s->easy, CURLINFO_HTTP_CONNECTCODE, &connect_status);
+    if (connect_status == 407) {
+        auth->failed = true;
+        snprintf(auth->reason, sizeof(auth->reason), "the proxy refused the credentials (407)");
+    } else if (connect_status >= 300) {
+        git_error_set(GIT_ERROR_NET, "the proxy refused the tunnel (%ld)", connect_status);
+        return -1;
+    } else if (code == CURLE_HTTP_RETURNED_ERROR && (status == 401 || status == 403)) {
         auth->failed = true;
         snprintf(auth->reason, sizeof(auth->reason), "the server refused the credentials (%ld)",
                  status);

@@ -355,6 +355,21 @@ static void test_proxy(void **state)
     assert_int_equal(fetch(url, &s, &res, &err), ED_EAUTH);
     assert_non_null(strstr(err.msg, "proxy refused the credentials"));
     assert_null(strstr(err.msg, "proxy-secret-x7"));
+    /* The same over CONNECT, with a client certificate that must not be blamed. */
+    char *mtls_url = repo_url("EDDY_GIT_MTLS_URL");
+    secret m = {0};
+    secret_add_file(&m, "ca.crt", env("EDDY_GIT_MTLS_CA"));
+    secret_add_file(&m, "tls.crt", env("EDDY_GIT_MTLS_CLIENT_CERT"));
+    secret_add_file(&m, "tls.key", env("EDDY_GIT_MTLS_CLIENT_KEY"));
+    assert_int_equal(fetch(mtls_url, &m, &res, &err), ED_EAUTH);
+    assert_non_null(strstr(err.msg, "proxy refused the credentials"));
+    proxy = &p;
+    if (fetch(mtls_url, &m, &res, &err) != 0)
+        fail_msg("mTLS through the proxy: %s", err.msg);
+    expect_head(&res);
+    proxy = &wrong;
+    secret_free(&m);
+    free(mtls_url);
     /* A proxy secret without an address. */
     secret noaddr = {0};
     secret_add(&noaddr, "username", "pxuser");
