@@ -225,7 +225,7 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
     if ((rc = ed_source_cache_repo_open(cache, opts->url, &repo, &lock_fd, err)) != 0)
         goto cleanup;
     if (opts->tag) {
-        if (!opts->tag_ref) {
+        if (!opts->tag_ref || !ed_str_has_prefix(opts->tag_ref, "refs/tags/")) {
             out->reason = "InvalidVerificationMode";
             rc = ed_err_set(err, ED_EINVALID,
                             "cannot verify tag object's signature if a tag "
