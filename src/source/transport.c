@@ -162,7 +162,8 @@ static int transfer_failed(curl_stream *s, CURLcode code)
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     /* The proxy's answer to CONNECT (HTTPS through a proxy). */
     curl_easy_getinfo(s->easy, CURLINFO_HTTP_CONNECTCODE, &connect_status);
-    if (connect_status == 407) {
+    bool proxy_auth = connect_status == 407 || (code == CURLE_HTTP_RETURNED_ERROR && status == 407);
+    if (proxy_auth) {
         auth->failed = true;
         snprintf(auth->reason, sizeof(auth->reason), "the proxy refused the credentials (407)");
     } else if (connect_status >= 300) {
@@ -172,9 +173,6 @@ static int transfer_failed(curl_stream *s, CURLcode code)
         auth->failed = true;
         snprintf(auth->reason, sizeof(auth->reason), "the server refused the credentials (%ld)",
                  status);
-    } else if (code == CURLE_HTTP_RETURNED_ERROR && status == 407) {
-        auth->failed = true;
-        snprintf(auth->reason, sizeof(auth->reason), "the proxy refused the credentials (407)");
     } else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE) {
         auth->host_refused = true;
         snprintf(auth->reason, sizeof(auth->reason), "certificate signed by unknown authority");
