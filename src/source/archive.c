@@ -342,6 +342,34 @@ static char *resolve_submodule_url(const char *parent, const char *url)
 
 static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err *err);
 
+/*
+ * A submodule URL comes from the repository's content, so whoever can push to it chooses it.
+ * Two guards: a file:// URL (which would read repositories on the agent's disk, other
+ * GitRepositories' caches included) only below a file:// parent; and *same_origin is set when
+ * the submodule is on the parent's scheme, host and port, the only place the parent's
+ * credentials are sent (Flux sends them anywhere; eddy does not hand a token to a host that a
+ * commit named). Submodules elsewhere are fetched without credentials.
+ */
+static int submodule_origin_check(const char *parent, const char *sub, const char *path,
+                                  bool *same_origin, ed_err *err)
+{
+    ed_source_url p, s;
+    int rc = ed_source_url_parse(parent, &p, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = ed_source_url_parse(sub, &s, err)) != 0) {
+        ed_source_url_clear(&p);
+        return rc;
+    }
+    if (strcmp(s.scheme, "file") == 0 && strcmp(p.scheme, "file") != 0)
+        rc = ed_err_set(err, ED_EINVALID, "submodule '%s': a file:// URL is not allowed", path);
+    *same_origin =
+        strcmp(p.scheme, s.scheme) == 0 && strcmp(p.host, s.host) == 0 && p.port == s.port;
+    ed_source_url_clear(&p);
+    ed_source_url_clear(&s);
+    return rc;
+}
+
 static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd, const char *path,
                            ed_err *err)
 {
@@ -365,11 +393,15 @@ static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd,
         rc = ed_err_set(err, ED_EINVALID, "submodule '%s' points to its own repository", path);
         goto cleanup;
     }
+    bool same_origin = false;
+    if ((rc = submodule_origin_check(cx->url, url, path, &same_origin, err)) != 0)
+        goto cleanup;
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = url;
     fo.ref.commit = hex;
-    fo.secret = cx->opts->secret;
-    fo.secret_len = cx->opts->secret_len;
+    /* The parent's credentials go only where the parent's go (see submodule_origin_check). */
+    fo.secret = same_origin ? cx->opts->secret : NULL;
+    fo.secret_len = same_origin ? cx->opts->secret_len : 0;
     fo.proxy = cx->opts->proxy;
     fo.proxy_len = cx->opts->proxy_len;
     ed_source_git_result res;

@@ -193,9 +193,11 @@ typedef struct ed_source_checkout_opts {
     const char *const *sparse;
     size_t sparse_len;
     /* spec.recurseSubmodules: each submodule (gitlink with its .gitmodules entry) is fetched
-     * into the cache with the parent's credentials and proxy, at the commit the parent
-     * records, and written in place, recursively (at most 8 levels). A relative submodule URL
-     * ("../lib.git") is resolved against the parent's. Off: submodules are left out. */
+     * into the cache with the parent's proxy, and with the parent's credentials when it is on
+     * the parent's scheme, host and port, at the commit the parent records, and written in
+     * place, recursively (at most 8 levels). A relative submodule URL ("../lib.git") is
+     * resolved against the parent's; a file:// one is refused unless the parent is file://.
+     * Off: submodules are left out. */
     bool recurse_submodules;
     const ed_source_secret_entry *secret; /* the parent's spec.secretRef, or NULL */
     size_t secret_len;

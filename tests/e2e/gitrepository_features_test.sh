@@ -182,6 +182,32 @@ assert_not_contains "$(files app-plain)" "vendor/lib" "no submodule without recu
 assert_eq "true" "$(get app-submodules '{.status.observedRecurseSubmodules}')" \
     "observedRecurseSubmodules"
 
+step "recurseSubmodules: a file:// submodule URL is refused; another server's is fetched without the parent's credentials"
+lib_head=$(git -C "$scratch/lib" rev-parse HEAD)
+for r in evil mixed; do
+    new_repo "$r"
+    git clone -q "$(git_http_url "$r")" "$scratch/$r" 2>/dev/null
+done
+printf '[submodule "x"]\n\tpath = x\n\turl = file://%s/lib.git\n' "$EDDY_GIT_ROOT" \
+    >"$scratch/evil/.gitmodules"
+printf '[submodule "x"]\n\tpath = x\n\turl = %s/lib.git\n' "$EDDY_GIT_DAEMON_URL" \
+    >"$scratch/mixed/.gitmodules"
+for r in evil mixed; do
+    echo "kind: $r" >"$scratch/$r/$r.yaml"
+    # The gitlink without a checked-out submodule: staged after `add -A`, which would drop it.
+    git -C "$scratch/$r" add -A
+    git -C "$scratch/$r" update-index --add --cacheinfo "160000,$lib_head,x"
+    git -C "$scratch/$r" commit -qm "$r"
+    git -C "$scratch/$r" push -q origin HEAD:main
+    gitrepo "sub-$r" "$r" "  recurseSubmodules: true"
+done
+kubectl -n "$ns" wait gitrepository/sub-evil \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
+assert_contains "$(get sub-evil '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "a file:// URL is not allowed" "file:// submodule refused"
+kubectl -n "$ns" wait gitrepository/sub-mixed --for=condition=Ready --timeout=60s >/dev/null
+assert_contains "$(files sub-mixed)" "x/lib.yaml" "submodule from the git daemon"
+
 step "mutual TLS: a server that requires a client certificate (scripts/servers git-mtls)"
 "$EDDY_ROOT/scripts/servers" start "$EDDY_SERVERS_DIR" git-mtls >/dev/null
 . "$EDDY_SERVERS_DIR/env"
