@@ -182,7 +182,7 @@ assert_not_contains "$(files app-plain)" "vendor/lib" "no submodule without recu
 assert_eq "true" "$(get app-submodules '{.status.observedRecurseSubmodules}')" \
     "observedRecurseSubmodules"
 
-step "recurseSubmodules: a file:// submodule URL is refused; another server's is fetched without the parent's credentials"
+step "recurseSubmodules: a file:// submodule URL is refused; one on another server (git daemon) is fetched"
 lib_head=$(git -C "$scratch/lib" rev-parse HEAD)
 for r in evil mixed; do
     new_repo "$r"
