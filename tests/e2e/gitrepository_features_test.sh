@@ -2,12 +2,21 @@
 # tests/e2e/gitrepository_features_test.sh: the GitRepository spec fields beyond url/ref/secret,
 # in the real agent against the real Git servers:
 #   include            another repository's artifact copied in (fromPath -> toPath); the
-#                      includer's revision stays its own commit; a new commit in the included
-#                      repository gives the includer a new artifact; IncludeUnavailable while
-#                      the included repository does not exist;
+#                      includer's revision stays its own commit; spec.ignore reaches included
+#                      files; a new commit in the included repository gives the includer a
+#                      new artifact; IncludeUnavailable while the included repository does not
+#                      exist; two repositories including each other settle;
 #   sparseCheckout     only the listed directories end up in the artifact;
 #   recurseSubmodules  a submodule (relative URL, same server) fetched with the parent's
-#                      credentials and written into the artifact; left out without the flag.
+#                      credentials and written into the artifact; left out without the flag;
+#                      a file:// submodule URL refused;
+#   secretRef mTLS     tls.crt/tls.key against scripts/servers git-mtls; foreign, missing and
+#                      half-pair certificates refused;
+#   proxySecretRef     through tests/e2e/gitproxy.py (HTTP forwarded, HTTPS over CONNECT,
+#                      basic auth; wrong proxy password refused, never shown);
+#   verify             OpenPGP (keys generated here) and SSH signatures of commits and tags;
+#                      wrong keys, unsigned commits and tags refused with Flux's reasons, the
+#                      last verified artifact kept.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_ROOT/build/eddy
