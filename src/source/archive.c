@@ -1025,8 +1025,9 @@ int ed_source_include_copy(const char *archive_path, const char *from_path, cons
     src = from[0] ? ed_xasprintf("%s/%s", tmp, from) : ed_xstrdup(tmp);
     dst = ed_xasprintf("%s/%s", dest_dir, to);
     struct stat st;
-    if (lstat(src, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        rc = ed_err_set(err, ED_ENOTFOUND, "no directory '%s' in the included artifact", from);
+    /* A directory, or a single file (Flux renames whatever fromPath names). */
+    if (lstat(src, &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+        rc = ed_err_set(err, ED_ENOTFOUND, "no '%s' in the included artifact", from);
         goto cleanup;
     }
     char *slash = strrchr(dst, '/');
@@ -1045,7 +1046,7 @@ int ed_source_include_copy(const char *archive_path, const char *from_path, cons
                  : ed_err_set(err, ED_ERROR, "move to '%s': %s", to, strerror(errno));
         goto cleanup;
     }
-    if (chmod(dst, 0750) != 0)
+    if (S_ISDIR(st.st_mode) && chmod(dst, 0750) != 0)
         rc = ed_err_set(err, ED_ERROR, "chmod '%s': %s", to, strerror(errno));
 cleanup:
     if (made)

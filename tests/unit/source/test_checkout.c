@@ -289,6 +289,10 @@ static void test_include_copy(void **state)
     assert_int_equal(ed_source_include_copy(tar, "other", "empty", dest, root, &err), 0);
     assert_true(present(dest, "empty/o.yaml"));
 
+    /* A single file. */
+    assert_int_equal(ed_source_include_copy(tar, "other/o.yaml", "one/o.yaml", dest, root, &err),
+                     0);
+    assert_true(present(dest, "one/o.yaml"));
     assert_int_equal(ed_source_include_copy(tar, "base", "taken", dest, root, &err), ED_ECONFLICT);
     assert_true(present(dest, "taken/t.yaml"));
     assert_int_equal(ed_source_include_copy(tar, "nope", "x", dest, root, &err), ED_ENOTFOUND);
