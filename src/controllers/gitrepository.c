@@ -6,7 +6,8 @@
  *   2. add the finalizer finalizers.fluxcd.io; a suspended object is left alone;
  *   3. read spec.secretRef's and spec.proxySecretRef's Secrets;
  *   4. includes: every spec.include names a GitRepository of the namespace that must have an
- *      artifact (else IncludeUnavailable, reason NotFound or NoArtifact, and a retry in 30 s);
+ *      artifact (else IncludeUnavailable, reason NotFound or NoArtifact, and a retry in 30 s;
+ *      a copy that fails later is StorageOperationFailed, CopyFailure or IllegalPath);
  *   5. fetch: the persistent cache lists the remote's refs and fetches only what it lacks
  *      (through the proxy of spec.proxySecretRef, with the client certificate of tls.crt);
  *      then spec.verify: the OpenPGP or SSH signature of the commit and/or its tag
@@ -373,11 +374,17 @@ static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
         const char *dep = str_at(item, "/repository/name"), *from = str_at(item, "/fromPath");
         const char *to = str_at(item, "/toPath");
         rc = ed_source_include_copy(inc->archives[i], from, to ? to : dep, dir, tmpdir, &err);
-        if (rc) {
-            out->cond = "IncludeUnavailable";
+        /* As Flux: a copy that fails is a storage failure, an escaping path an IllegalPath. */
+        if (rc == ED_EINVALID) {
+            out->cond = "StorageOperationFailed";
+            out->reason = "IllegalPath";
+            snprintf(out->message, sizeof(out->message),
+                     "path calculation for include '%s' failed: %s", dep, err.msg);
+        } else if (rc) {
+            out->cond = "StorageOperationFailed";
             out->reason = "CopyFailure";
             snprintf(out->message, sizeof(out->message),
-                     "failed to copy '%s' include from %s to %s: %s", dep, from ? from : "./",
+                     "failed to copy '%s' include from %s to %s: %s", dep, from ? from : "",
                      to ? to : dep, err.msg);
         }
     }

@@ -86,6 +86,12 @@ gitrepo app-include-ignore app "  ignore: |
     docs/
   include:
   - repository: {name: shared}"
+gitrepo app-include-collide app "  include:
+  - repository: {name: shared}
+    toPath: apps"
+gitrepo app-include-escape app "  include:
+  - repository: {name: shared}
+    toPath: ../../outside"
 gitrepo app-sparse app "  sparseCheckout: [apps, ./docs/]"
 gitrepo app-submodules app "  recurseSubmodules: true"
 gitrepo app-plain app
@@ -132,6 +138,24 @@ assert_contains "$got" "shared/base/base.yaml" "included file kept"
 assert_not_contains "$got" "shared/other" "included file ignored"
 assert_not_contains "$got" "docs/notes.txt" "own file ignored"
 assert_contains "$got" "apps/web/web.yaml" "own file kept"
+
+step "include: a toPath that is taken or leaves the artifact: StorageOperationFailed"
+for r in app-include-collide app-include-escape; do
+    kubectl -n "$ns" wait "gitrepository/$r" \
+        --for=jsonpath='{.status.conditions[?(@.type=="StorageOperationFailed")].status}'=True \
+        --timeout=60s >/dev/null
+    assert_eq "False" "$(get "$r" '{.status.conditions[?(@.type=="Ready")].status}')" "Ready of $r"
+done
+assert_eq "CopyFailure" \
+    "$(get app-include-collide '{.status.conditions[?(@.type=="StorageOperationFailed")].reason}')" \
+    "taken toPath"
+assert_contains "$(get app-include-collide '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "failed to copy 'shared' include from  to apps: 'apps' already exists in the artifact" \
+    "taken toPath message"
+assert_eq "IllegalPath" \
+    "$(get app-include-escape '{.status.conditions[?(@.type=="StorageOperationFailed")].reason}')" \
+    "escaping toPath"
+assert_fails "nothing written outside" test -e "$scratch/storage/outside"
 
 step "include: a new commit in the included repository gives a new artifact"
 echo "kind: Base2" >"$scratch/shared/base/two.yaml"
