@@ -365,7 +365,7 @@ static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
     rc = ed_source_git_checkout_with(c->o.cache, &cow, dir, &err);
     if (rc) {
         out->reason = "GitOperationFailed";
-        snprintf(out->message, sizeof(out->message), "failed to checkout: %s", err.msg);
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
         goto cleanup;
     }
     const ed_node *list = ed_node_path(obj, "/spec/include");

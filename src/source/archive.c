@@ -135,6 +135,7 @@ typedef struct checkout_ctx {
     const char *prefix; /* where the repository's root is in the artifact ("" at the top) */
     int depth;          /* submodule nesting */
     size_t vcs_rules;   /* rules in ig before any .sourceignore or spec.ignore */
+    bool sparse_failed; /* a sparse-checkout directory is missing (its own message) */
 } checkout_ctx;
 
 /* Submodules nested deeper than this are refused (a cycle between two repositories). */
@@ -470,8 +471,8 @@ static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err
         rc = ed_err_set(err, ED_ENOTFOUND, "commit '%s' is not in the cache", commit);
         goto cleanup;
     }
-    if (cx->depth == 0)
-        rc = sparse_check(cx, err);
+    if (cx->depth == 0 && (rc = sparse_check(cx, err)) != 0)
+        cx->sparse_failed = true;
     if (rc == 0)
         rc = load_sourceignore(cx->repo, cx->root, cx->prefix, cx->ig, err);
     if (rc == 0 && cx->depth == 0 && cx->opts->ignore)
@@ -514,7 +515,10 @@ int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout
     ed_source_ignore_add_vcs(cx.ig);
     cx.vcs_rules = ed_source_ignore_len(cx.ig);
     int rc = checkout_repo(&cx, dirfd, opts->commit, err);
-    if (rc != 0)
+    /* Flux's words for a missing sparse directory (the space before ':' included). */
+    if (rc != 0 && cx.sparse_failed)
+        ed_err_wrap(err, "failed to sparse checkout directories ");
+    else if (rc != 0)
         ed_err_wrap(err, "checkout of '%s' failed", opts->commit);
     close(dirfd);
     ed_source_ignore_free(cx.ig);

@@ -207,7 +207,8 @@ assert_eq "apps ./docs/" "$(get app-sparse '{.status.observedSparseCheckout[*]}'
 kubectl -n "$ns" wait gitrepository/app-sparse-missing \
     --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
 assert_contains "$(get app-sparse-missing '{.status.conditions[?(@.type=="Ready")].message}')" \
-    "sparse checkout dir 'nope' does not exist in repository" "a missing sparse directory"
+    "failed to sparse checkout directories : sparse checkout dir 'nope' does not exist in repository" \
+    "a missing sparse directory"
 
 step "recurseSubmodules: the submodule's files, fetched with the parent's credentials"
 assert_contains "$(files app-submodules)" "vendor/lib/lib.yaml" "submodule content"
