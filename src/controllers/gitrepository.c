@@ -595,6 +595,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     fo.proxy = proxy;
     fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
     ed_source_git_result res;
+    if ((rc = ed_source_git_auth_check(&fo, &err)) == ED_EAUTH) {
+        out.reason = "AuthenticationFailed";
+        snprintf(out.message, sizeof(out.message), "failed to configure authentication options: %s",
+                 err.msg);
+        goto status;
+    }
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);
     if (rc) {
         out.reason = fetch_reason(rc);

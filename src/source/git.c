@@ -448,6 +448,17 @@ static void fetch_ctx_reset(fetch_ctx *fc)
     fc->repo = NULL;
 }
 
+int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err)
+{
+    if (!opts->url)
+        return ed_err_set(err, ED_EINVALID, "no URL");
+    ed_source_auth auth;
+    int rc = ed_source_auth_init(&auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
+                                 opts->proxy_len, err);
+    ed_source_auth_clear(&auth);
+    return rc;
+}
+
 int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,
                         ed_source_git_result *out, ed_err *err)
 {

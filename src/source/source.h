@@ -114,6 +114,14 @@ typedef struct ed_source_git_result {
 } ed_source_git_result;
 
 /*
+ * Check, without connecting, that opts->secret and opts->proxy can be used for opts->url
+ * (`tls.crt` with `tls.key`, a proxy `address`, `identity` and `known_hosts` for ssh://), as
+ * ed_source_git_fetch would first. Errors: ED_EAUTH or ED_EINVALID naming the key, never a
+ * value.
+ */
+int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err);
+
+/*
  * Resolve opts->ref on the remote at opts->url and make sure the cache holds its commit and
  * tree, fetching only what is missing. *out is filled on success.
  *

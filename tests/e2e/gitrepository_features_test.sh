@@ -289,7 +289,8 @@ assert_contains "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")
 assert_eq "AuthenticationFailed" \
     "$(get app-mtls-halfpair '{.status.conditions[?(@.type=="Ready")].reason}')" "tls.crt alone"
 assert_contains "$(get app-mtls-halfpair '{.status.conditions[?(@.type=="Ready")].message}')" \
-    "'tls.crt' and 'tls.key' go together" "message for tls.crt alone"
+    "failed to configure authentication options: invalid secret: 'tls.crt' and 'tls.key' go together" \
+    "message for tls.crt alone"
 assert_not_contains "$(kubectl -n "$ns" get gitrepositories -o yaml)" "PRIVATE KEY" \
     "no key material in status"
 
