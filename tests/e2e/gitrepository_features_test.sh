@@ -282,6 +282,10 @@ for r in app-mtls-nocert app-mtls-stranger app-mtls-halfpair; do
         --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
 done
 assert_eq "AuthenticationFailed" \
+    "$(get app-mtls-nocert '{.status.conditions[?(@.type=="Ready")].reason}')" "no certificate"
+assert_contains "$(get app-mtls-nocert '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "it may require a client certificate" "message without a certificate"
+assert_eq "AuthenticationFailed" \
     "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].reason}')" \
     "a certificate from another CA"
 assert_contains "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].message}')" \
