@@ -36,8 +36,11 @@ agent
 applied app "$(rev)"
 
 step "changes by hand on ignored fields stay; elsewhere they are reverted"
-kubectl -n "$ns" scale deploy/web-frontend --replicas=5 >/dev/null
-kubectl -n "$ns" annotate --overwrite deploy/web-frontend example.com/note=by-hand >/dev/null
+# One write for both fields (as kubectl edit would): a reconcile that reads the object between
+# two writes would take the first change for the live state and apply Git's value of the other.
+kubectl -n "$ns" patch deploy/web-frontend --type merge \
+    -p '{"metadata":{"annotations":{"example.com/note":"by-hand"}},"spec":{"replicas":5}}' >/dev/null
+sleep 1
 kubectl -n "$ns" scale deploy/api --replicas=5 >/dev/null
 reverted() { [ "$(kubectl -n "$ns" get deploy api -o 'jsonpath={.spec.replicas}')" = 2 ]; }
 retry 20 reverted
