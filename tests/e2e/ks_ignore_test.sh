@@ -2,7 +2,8 @@
 # tests/e2e/ks_ignore_test.sh: spec.ignore in the real agent: fields a rule covers keep what
 # others set there (a replica count scaled by hand, an annotation with '/' in its key written
 # as ~1), on the objects its target selects (kind, name regex, label selector); the same
-# change on an object outside the target is reverted as drift.
+# change on an object outside the target is reverted as drift (and announced; the ignored one
+# is not).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -49,6 +50,9 @@ assert_eq 5 "$(kubectl -n "$ns" get deploy web-frontend -o 'jsonpath={.spec.repl
 assert_eq by-hand "$(kubectl -n "$ns" get deploy web-frontend -o 'jsonpath={.metadata.annotations.example\.com/note}')" "ignored annotation kept"
 assert_eq 2 "$(kubectl -n "$ns" get deploy api -o 'jsonpath={.spec.replicas}')" "outside the target: reverted"
 assert_eq True "$(ready_status app)" "Ready"
+drift=$(kubectl -n "$ns" get events --field-selector reason=DriftDetected -o 'jsonpath={.items[*].message}')
+assert_contains "$drift" "drift on Deployment/$ns/api" "drift outside the target announced"
+assert_not_contains "$drift" "Deployment/$ns/web-frontend" "ignored fields are not drift"
 
 step "without the rule, Git wins again"
 kustomization app ./app "  targetNamespace: $ns"
