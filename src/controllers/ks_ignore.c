@@ -11,6 +11,9 @@
  * owner; eddy always adopts, which leaves the value where it is in both cases. A new object is
  * created whole.
  *
+ * The same rules keep those fields out of drift detection (ed_ks_ignore_strip): a change there
+ * does not queue a reconcile or announce drift.
+ *
  * Label and annotation selectors take Kubernetes' equality forms: `k=v`, `k==v`, `k!=v`, `k`,
  * `!k`, separated by commas.
  */
@@ -203,4 +206,21 @@ int ed_ks_apply_ignore(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t 
         ed_doc_free(live);
     }
     return 0;
+}
+
+void ed_ks_ignore_strip(ed_doc *doc, ed_node *obj, const ed_node *rules)
+{
+    for (size_t r = 0; r < ed_node_len(rules); r++) {
+        const ed_node *rule = ed_node_at(rules, r);
+        bool match = false;
+        ed_err err = ED_ERR_INIT;
+        if (target_matches(ed_node_get(rule, "target"), obj, &match, &err) != 0 || !match)
+            continue;
+        const ed_node *paths = ed_node_get(rule, "paths");
+        for (size_t p = 0; p < ed_node_len(paths); p++) {
+            const char *path = ed_node_str(ed_node_at(paths, p));
+            if (path)
+                put_at(doc, obj, path, NULL);
+        }
+    }
 }

@@ -90,4 +90,7 @@ void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const 
  */
 int ed_ks_apply_ignore(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, ed_err *err);
 
+/* Remove from obj (a copy in doc) the fields that the spec.ignore rules covering it name. */
+void ed_ks_ignore_strip(ed_doc *doc, ed_node *obj, const ed_node *rules);
+
 #endif

@@ -77,8 +77,9 @@ struct ed_ks_controller {
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
     ed_ks_config_watch *config_watch; /* labelled ConfigMaps and Secrets (ks_configwatch.c) */
     ed_ks_deps *deps;                 /* who waits for which dependency (dependson.c) */
-    ed_strmap *holds;                 /* inventory id -> struct hold: drift left alone for now */
-    ed_strmap *memos;                 /* "ns/name" -> struct memo: the last successful apply */
+    ed_strmap *ignore_rules; /* Kustomization key -> ed_doc of its spec.ignore (drift_lock) */
+    ed_strmap *holds;        /* inventory id -> struct hold: drift left alone for now */
+    ed_strmap *memos;        /* "ns/name" -> struct memo: the last successful apply */
 };
 
 /* A drifted object left alone until `until` (monotonic ms; INT64_MAX in detect-only mode). */
@@ -406,11 +407,13 @@ static ed_apply_result *old_inventory(const ed_node *obj)
 
 /* What of an object eddy cares about, as a digest: everything but status and the fields the
  * server changes on every write. A status update leaves it unchanged; an edit changes it. */
-static void fingerprint(const ed_node *obj, char out[65])
+static void fingerprint(const ed_node *obj, const ed_node *ignore, char out[65])
 {
     ed_doc *d = ed_doc_new();
     ed_node *c = ed_node_copy(d, obj);
     ed_node_remove(c, "status");
+    if (ignore)
+        ed_ks_ignore_strip(d, c, ignore); /* spec.ignore: not drift */
     ed_node *meta = ed_node_get(c, "metadata");
     static const char *const server_fields[] = {"resourceVersion", "managedFields", "generation",
                                                 "creationTimestamp", "uid"};
@@ -623,10 +626,12 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     const char *uid = str_at(obj, "/metadata/uid");
     if (!ks || !ksns || !uid)
         return;
-    char fp[65];
-    fingerprint(obj, fp);
+    char fp[65], ikey[512];
+    snprintf(ikey, sizeof(ikey), "%s/%s", ksns, ks);
     bool changed;
     pthread_mutex_lock(&c->drift_lock);
+    ed_doc *rules = ed_strmap_get(c->ignore_rules, ikey);
+    fingerprint(obj, rules ? ed_doc_root(rules) : NULL, fp);
     if (type == ED_KUBE_DELETED) {
         free(ed_strmap_del(c->fingerprints, uid));
         changed = true;
@@ -748,6 +753,21 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
      * condition (or, without a grace period, reverts it); it requeues itself for the end of
      * the grace period. */
     ed_queue_add(c->queue, key);
+}
+
+/* Keep obj's spec.ignore for the drift watch (key: its "namespace/name"). */
+static void remember_ignore_rules(ed_ks_controller *c, const char *key, const ed_node *obj)
+{
+    const ed_node *rules = ed_node_path(obj, "/spec/ignore");
+    ed_doc *copy = NULL;
+    if (ed_node_len(rules) > 0) {
+        copy = ed_doc_new();
+        ed_doc_set_root(copy, ed_node_copy(copy, rules));
+    }
+    pthread_mutex_lock(&c->drift_lock);
+    ed_doc_free(copy ? ed_strmap_put(c->ignore_rules, key, copy)
+                     : ed_strmap_del(c->ignore_rules, key));
+    pthread_mutex_unlock(&c->drift_lock);
 }
 
 /* Make sure every kind in the change set is watched (an informer per kind, on the owner
@@ -1167,6 +1187,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     out.ok = true;
     snprintf(out.message, sizeof(out.message), "Applied revision: %s", out.revision);
+    remember_ignore_rules(c, key, obj);
     if (!ed_node_path(obj, "/spec/kubeConfig"))
         watch_kinds(c, out.changes); /* drift watches are on this cluster only */
     *requeue_after_ms = interval;
@@ -1264,6 +1285,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
         ed_metrics_describe(opts->metrics, "eddy_drift_detected_total", ED_METRIC_COUNTER,
                             "Changes by others to objects a Kustomization applied (drift), "
                             "counted whether or not they were announced.");
+    c->ignore_rules = ed_strmap_new();
     ed_controller_def def = {.name = "kustomization",
                              .api_version = API_VERSION,
                              .kind = KIND,
@@ -1315,6 +1337,10 @@ void ed_kustomization_free(ed_ks_controller *c)
             free(v);
         ed_strmap_free(owned[i]);
     }
+    pos = 0;
+    while (ed_strmap_next(c->ignore_rules, &pos, &k, &v))
+        ed_doc_free(v);
+    ed_strmap_free(c->ignore_rules);
     pthread_mutex_destroy(&c->drift_lock);
     pthread_mutex_destroy(&c->watch_lock);
     free(c);
