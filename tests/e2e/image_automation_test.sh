@@ -17,7 +17,7 @@ reg=$EDDY_REGISTRY
 
 step "CRDs, namespace, images, the deployment repository"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/imageupdateautomations.image.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
 new_namespace "$ns"
 for tag in 1.0.0 1.1.0 2.0.0; do "$EDDY_ROOT/scripts/push-image" "$reg" auto/app "$tag" >/dev/null; done

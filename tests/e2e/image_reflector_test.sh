@@ -16,7 +16,7 @@ storage=$scratch/storage
 
 step "CRDs, namespace, images"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/imagerepositories.image.toolkit.fluxcd.io crd/imagepolicies.image.toolkit.fluxcd.io >/dev/null
 new_namespace "$ns"
 for tag in 1.0.0 1.2.0 2.0.0-rc.1 1.9.0.sig latest; do

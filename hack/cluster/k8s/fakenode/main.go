@@ -279,7 +279,10 @@ func (fn *fakeNode) startedPod(key string, pod *corev1.Pod) *corev1.Pod {
 	st.PodIP = fn.podIP(key)
 	st.PodIPs = []corev1.PodIP{{IP: st.PodIP}}
 	st.StartTime = &now
-	st.QOSClass = corev1.PodQOSBestEffort
+	// The API server computes the QoS class when the pod is created and refuses a change.
+	if st.QOSClass == "" {
+		st.QOSClass = corev1.PodQOSBestEffort
+	}
 	cond := func(t corev1.PodConditionType, ok bool, reason string) corev1.PodCondition {
 		s := corev1.ConditionTrue
 		if !ok {
