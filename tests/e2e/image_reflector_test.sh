@@ -157,11 +157,12 @@ tlsrepo untrusted
 
 step "the agent"
 mport=$(free_port)
+sport=$(free_port)
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-image-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$storage" \
-    --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+    --storage-addr "127.0.0.1:$sport" --health-addr "127.0.0.1:$(free_port)" \
     --metrics-addr "127.0.0.1:$mport"
 
 get() { kubectl -n "$ns" get "$1" -o "jsonpath=$2"; }
@@ -177,6 +178,8 @@ assert_match '^[0-9a-f]{64}$' "$(get imagerepository/web '{.status.lastScanResul
 assert_eq "finalizers.fluxcd.io" "$(get imagerepository/web '{.metadata.finalizers[0]}')" "finalizer"
 tags_file=$storage/imagerepository/$ns/web/tags.txt
 assert_eq "$(printf '1.0.0\n1.2.0\n2.0.0-rc.1\nlatest')" "$(sort "$tags_file")" "tags on disk"
+assert_eq "404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sport/imagerepository/$ns/web/tags.txt")" \
+    "the tags are not served by the artifact server"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web -o jsonpath='{.items[*].reason}')" "Succeeded" "event"
 
 metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
