@@ -103,6 +103,9 @@ YAML
 repo web "$EDDY_REGISTRY/reflector/web"
 repo api "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: regcred}"
 repo api-anonymous "$EDDY_REGISTRY_AUTH/reflector/api"
+kubectl -n "$ns" create serviceaccount puller >/dev/null
+kubectl -n "$ns" patch serviceaccount puller -p '{"imagePullSecrets":[{"name":"regcred"}]}' >/dev/null
+repo api-sa "$EDDY_REGISTRY_AUTH/reflector/api" "  serviceAccountName: puller"
 repo limited "127.0.0.1:$rl_port/limited/app"
 repo broken "127.0.0.1:$rl_port/broken/app"
 repo failing "127.0.0.1:$rl_port/failing/app"
@@ -186,9 +189,11 @@ metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
 assert_contains "$metrics" "gotk_reconcile_condition{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
 assert_contains "$metrics" "gotk_reconcile_duration_seconds_count{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\"}" "duration histogram"
 
-step "dockerconfigjson credentials; none: AuthenticationFailed"
+step "dockerconfigjson credentials (secretRef, serviceAccountName); none: AuthenticationFailed"
 kubectl -n "$ns" wait imagerepository/api --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "v1.1.0" "$(get imagerepository/api '{.status.lastScanResult.latestTags[*]}')" "tags behind auth"
+kubectl -n "$ns" wait imagerepository/api-sa --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "v1.1.0" "$(get imagerepository/api-sa '{.status.lastScanResult.latestTags[*]}')" "the service account's imagePullSecrets"
 kubectl -n "$ns" wait imagerepository/api-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
 assert_not_contains "$(kubectl -n "$ns" get imagerepository api -o yaml)" "$EDDY_REGISTRY_PASSWORD" "no secret in status"
 
