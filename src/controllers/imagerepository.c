@@ -374,6 +374,17 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
         goto status;
     }
     snprintf(sc.canonical, sizeof(sc.canonical), "%s", ref.canonical);
+    const char *provider = str_at(obj, "/spec/provider");
+    if (provider && strcmp(provider, "generic") != 0) {
+        /* Cloud workload identity is not built: say so rather than scan anonymously. */
+        out.reason = "AuthenticationFailed";
+        out.stalled = true;
+        rc = ED_EINVALID;
+        snprintf(out.message, sizeof(out.message),
+                 "spec.provider '%s' is not supported by eddy: use generic with secretRef",
+                 provider);
+        goto status;
+    }
     rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, &auth, &ro, &err);
     if (rc) {
         out.reason = "AuthenticationFailed";

@@ -343,12 +343,15 @@ assert_ne "$old_digest" "$new_digest" "the tag moved"
 kubectl -n "$ns" wait imagepolicy/web-always --for=jsonpath='{.status.latestRef.digest}'="$new_digest" --timeout=30s >/dev/null
 assert_eq "$old_digest" "$(get imagepolicy/web '{.status.latestRef.digest}')" "IfNotPresent keeps the digest it had"
 
-step "bad input: invalid exclusion regex, invalid image"
+step "bad input: invalid exclusion regex, invalid image, a cloud provider"
 repo bad-regex "$EDDY_REGISTRY/reflector/web" "  exclusionList: ['(unclosed']"
 repo bad-image "$EDDY_REGISTRY/Reflector/Web:1.0"
+repo cloud "$EDDY_REGISTRY/reflector/web" "  provider: aws"
 kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "exclusionList[0]" "regex named"
 kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+kubectl -n "$ns" wait imagerepository/cloud --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
+assert_contains "$(get imagerepository/cloud '{.status.conditions[?(@.type=="Ready")].message}')" "spec.provider 'aws' is not supported" "provider refused clearly"
 
 step "deletion removes the stored tags and the finalizer"
 kubectl -n "$ns" delete imagerepository/web --timeout=30s >/dev/null
