@@ -208,12 +208,13 @@ assert_eq "2" "$(get imagerepository/limited '{.status.lastScanResult.tagCount}'
 
 step "a restart does not rescan what is fresh (the tags are on disk)"
 bg_stop ctl
+mport=$(free_port)
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-image-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$storage" \
     --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
-    --metrics-addr "127.0.0.1:$(free_port)"
+    --metrics-addr "127.0.0.1:$mport"
 retry 30 grep -q "image automation" "$scratch/ctl.log"
 sleep 3
 assert_eq "2" "$(wc -l <"$scratch/ratelimited.requests")" "no new listing after the restart"
@@ -352,6 +353,14 @@ assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type==
 kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
 kubectl -n "$ns" wait imagerepository/cloud --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagerepository/cloud '{.status.conditions[?(@.type=="Ready")].message}')" "spec.provider 'aws' is not supported" "provider refused clearly"
+
+step "suspended: left alone"
+kubectl -n "$ns" patch imagerepository/api --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
+kubectl -n "$ns" annotate --overwrite imagerepository/api reconcile.fluxcd.io/requestedAt=suspended >/dev/null
+sleep 2
+assert_ne "suspended" "$(get imagerepository/api '{.status.lastHandledReconcileAt}')" "no reconcile while suspended"
+assert_contains "$(curl -fs "http://127.0.0.1:$mport/metrics")" \
+    "gotk_suspend_status{kind=\"ImageRepository\",name=\"api\",namespace=\"$ns\"} 1" "suspended gauge"
 
 step "deletion removes the stored tags and the finalizer"
 kubectl -n "$ns" delete imagerepository/web --timeout=30s >/dev/null
