@@ -279,6 +279,8 @@ spec:
 YAML
 kubectl -n "$ns" wait imagepolicy/web imagepolicy/web-alpha --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "1.2.0" "$(get imagepolicy/web '{.status.latestRef.tag}')" "semver ^1.x"
+assert_eq "Latest image tag for '$EDDY_REGISTRY/reflector/web' resolved to 1.2.0" \
+    "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's Ready message"
 assert_eq "$EDDY_REGISTRY/reflector/web" "$(get imagepolicy/web '{.status.latestRef.name}')" "latestRef.name"
 assert_eq "$digest_120" "$(get imagepolicy/web '{.status.latestRef.digest}')" "digest reflected"
 assert_eq "1.2.0" "$(get imagepolicy/web-alpha '{.status.latestRef.tag}')" "filterTags + alphabetical"
