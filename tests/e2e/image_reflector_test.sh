@@ -42,6 +42,17 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.reply(200, b'{"name": "broken/app", "tags": ["1.0", ')
         if self.path.startswith("/v2/failing/"):
             return self.reply(500, b'{"errors": [{"code": "UNKNOWN"}]}')
+        if self.path.startswith("/token"):
+            # The token service: Basic bearer:s3cret for the pull scope gives a token.
+            ok = self.headers.get("Authorization") == "Basic YmVhcmVyOnMzY3JldA=="
+            ok = ok and "scope=repository%3Abearer%2Fapp%3Apull" in self.path and "service=fake" in self.path
+            return self.reply(200, b'{"token": "t0k3n"}') if ok else self.reply(401, b'{}')
+        if self.path.startswith("/v2/bearer/"):
+            if self.headers.get("Authorization") != "Bearer t0k3n":
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Bearer realm="http://%s/token",service="fake",scope="repository:bearer/app:pull"' % self.headers.get("Host"))
+                self.send_header("Content-Length", "0"); self.end_headers(); return
+            return self.reply(200, b'{"name": "bearer/app", "tags": ["5.0.0"]}')
         H.n += 1
         log.write("%f %s\n" % (time.time(), self.path)); log.flush()
         if H.n == 1:
@@ -108,6 +119,10 @@ kubectl -n "$ns" patch serviceaccount puller -p '{"imagePullSecrets":[{"name":"r
 repo api-sa "$EDDY_REGISTRY_AUTH/reflector/api" "  serviceAccountName: puller"
 repo limited "127.0.0.1:$rl_port/limited/app"
 repo broken "127.0.0.1:$rl_port/broken/app"
+kubectl -n "$ns" create secret docker-registry bearercred --docker-server="127.0.0.1:$rl_port" \
+    --docker-username=bearer --docker-password=s3cret >/dev/null
+repo bearer "127.0.0.1:$rl_port/bearer/app" "  secretRef: {name: bearercred}"
+repo bearer-anonymous "127.0.0.1:$rl_port/bearer/app"
 repo failing "127.0.0.1:$rl_port/failing/app"
 repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
 repo proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: proxy}"
@@ -196,6 +211,11 @@ kubectl -n "$ns" wait imagerepository/api-sa --for=condition=Ready --timeout=60s
 assert_eq "v1.1.0" "$(get imagerepository/api-sa '{.status.lastScanResult.latestTags[*]}')" "the service account's imagePullSecrets"
 kubectl -n "$ns" wait imagerepository/api-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
 assert_not_contains "$(kubectl -n "$ns" get imagerepository api -o yaml)" "$EDDY_REGISTRY_PASSWORD" "no secret in status"
+
+step "Bearer tokens: the challenge's realm, service and scope"
+kubectl -n "$ns" wait imagerepository/bearer --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "5.0.0" "$(get imagerepository/bearer '{.status.lastScanResult.latestTags[*]}')" "tags behind a token"
+kubectl -n "$ns" wait imagerepository/bearer-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
 
 step "429: asked again after Retry-After"
 kubectl -n "$ns" wait imagerepository/limited --for=condition=Ready --timeout=60s >/dev/null
