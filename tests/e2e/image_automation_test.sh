@@ -175,8 +175,10 @@ assert_eq "main@sha1:$first" "$(get imageupdateautomation/app '{.status.observed
 assert_eq "1.1.0" "$(get imageupdateautomation/app '{.status.observedPolicies.app.tag}')" "observedPolicies"
 assert_eq "" "$(get imageupdateautomation/app '{.status.observedPolicies.api.tag}')" "only selected policies observed"
 assert_match '^20[0-9-]+T' "$(get imageupdateautomation/app '{.status.lastPushTime}')" "lastPushTime"
+assert_eq "committed and pushed commit '${first:0:7}' to branch 'main'" \
+    "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's Ready message"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.kind=ImageUpdateAutomation -o jsonpath='{.items[*].message}')" \
-    "committed and pushed commit '$first' to branch 'main'" "event"
+    "committed and pushed commit '${first:0:7}' to branch 'main'" "event"
 
 step "nothing changed: no commit"
 kubectl -n "$ns" annotate --overwrite imageupdateautomation/app reconcile.fluxcd.io/requestedAt=noop >/dev/null
