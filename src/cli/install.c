@@ -1,17 +1,19 @@
 /*
- * `eddy install`, `eddy uninstall` and `eddy check`, as flux has them.
+ * `eddy install`, `eddy uninstall`, `eddy check` and `eddy version`, as flux has them.
  *
  * install reads the manifests embedded in the binary (deploy/crds and deploy/install, turned
  * into C by scripts/embed-files at build time): the Flux CRDs of the chosen components, the
  * Namespace, the ServiceAccount and RBAC, the Deployment running `eddy controller` and the
  * Service of its artifact server. It renames the namespace (-n), points the Deployment at
- * <--registry>/eddy:v<this version>, then prints them (--export) or applies them with
- * server-side apply (field manager flux; the Namespace and CRDs first) and waits until the
- * Deployment is ready. uninstall deletes the components, removes the finalizers of every Flux
+ * <--registry>/eddy:v<this version> with the agent's --log-level and
+ * --watch-all-namespaces, then prints them (--export) or applies them with server-side apply
+ * (field manager flux; the Namespace, the CRDs, the identity and RBAC first) and waits until
+ * the Deployment is ready. uninstall deletes the components, removes the finalizers of every Flux
  * object (the controller that would clear them is gone; what they applied stays), deletes the
  * CRDs and the namespace (unless --keep-namespace). check verifies the Kubernetes version and
- * the permissions install needs (--pre), then the CRDs (Established) and the agent's
- * leader-election Lease (held and renewed within its duration).
+ * the permissions install needs (--pre), then the installed Deployment (when there is one),
+ * the agent's leader-election Lease (held and renewed within its duration) and the CRDs
+ * (Established). version prints this binary's version and the installed agent's.
  */
 #include "cli_int.h"
 
