@@ -46,6 +46,7 @@ struct install_opts {
     const char *pull_secret;
     const char *log_level;     /* --log-level: the agent's */
     bool watch_all_namespaces; /* --watch-all-namespaces (default true) */
+    bool network_policy;       /* --network-policy (default true) */
 };
 
 /* Check --components and --components-extra; the chosen set goes to *chosen. */
@@ -205,6 +206,7 @@ static int load_manifests(const struct install_opts *o, const ed_cli_list *compo
             for (size_t i = 0; i < ndocs; i++) {
                 const char *kind = ed_node_path_str(ed_doc_root(docs[i]), "/kind");
                 if (!kind || stage_of(kind) != stage ||
+                    (strcmp(kind, "NetworkPolicy") == 0 && !o->network_policy) ||
                     (strcmp(kind, "CustomResourceDefinition") == 0 &&
                      !crd_wanted(ed_doc_root(docs[i]), components))) {
                     ed_doc_free(docs[i]);
@@ -340,9 +342,11 @@ int ed_cli_install(int argc, char **argv)
     struct install_opts o = {.g = ED_CLI_GLOBAL_INIT,
                              .registry = "ghcr.io/eddy-gitops",
                              .log_level = "info",
-                             .watch_all_namespaces = true};
+                             .watch_all_namespaces = true,
+                             .network_policy = true};
     const ed_cli_flag flags[] = {
         {"export", 0, ED_CLI_FLAG_BOOL, &o.export_only},
+        {"network-policy", 0, ED_CLI_FLAG_BOOL, &o.network_policy},
         {"log-level", 0, ED_CLI_FLAG_STR, &o.log_level},
         {"watch-all-namespaces", 0, ED_CLI_FLAG_BOOL, &o.watch_all_namespaces},
         {"components", 0, ED_CLI_FLAG_LIST, &o.components},
@@ -464,7 +468,9 @@ static int delete_object(ed_kube *kube, const ed_node *obj, bool dry_run)
 
 int ed_cli_uninstall(int argc, char **argv)
 {
-    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .registry = "ghcr.io/eddy-gitops"};
+    /* Every object install may have made (a missing one is skipped). */
+    struct install_opts o = {
+        .g = ED_CLI_GLOBAL_INIT, .registry = "ghcr.io/eddy-gitops", .network_policy = true};
     bool keep_ns = false, silent = false, dry_run = false;
     const ed_cli_flag flags[] = {
         {"keep-namespace", 0, ED_CLI_FLAG_BOOL, &keep_ns},
