@@ -127,9 +127,11 @@ typedef struct ed_ks_controller_opts {
     ed_metrics *metrics;      /* borrowed, or NULL */
     ed_artifact_store *store; /* borrowed: artifacts are read from it in-process */
     int workers;
-    int64_t drift_grace_ms;        /* wait this long before healing drift (0: at once) */
-    int64_t requeue_dependency_ms; /* --requeue-dependency: retry after a dependency was not
-                                      ready (0: Flux's 30 s) */
+    int64_t drift_grace_ms;              /* wait this long before healing drift (0: at once) */
+    int64_t requeue_dependency_ms;       /* --requeue-dependency: retry after a dependency was not
+                                            ready (0: Flux's 30 s) */
+    const char *default_service_account; /* --default-service-account, or NULL */
+    bool no_cross_namespace_refs;        /* --no-cross-namespace-refs */
 } ed_ks_controller_opts;
 
 /* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */

@@ -11,12 +11,12 @@
  * and `patchesJson6902`, `openapi: {path: ...}` (the merge keys of this kustomization's strategic
  * merge patches), `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
  * (includeSelectors, includeTemplates), `commonAnnotations`, `images`, `replicas`,
- * `replacements` and the legacy `vars`; then, at the top, it adds the hash suffixes, updates
- * every name reference to a renamed object (kustomize's nameReference table), expands vars,
- * adds `buildMetadata` (origin and transformer annotations, the managed-by label) and orders
- * the result as `sortOptions` say (kustomize's legacy order by default). Every other
- * kustomization field is refused with an error naming it, never ignored. Remote bases are
- * refused.
+ * `replacements`, the legacy `vars` and `configurations` (nameReference, varReference and
+ * namespace entries); then, at the top, it adds the hash suffixes, updates every name reference
+ * to a renamed object (kustomize's nameReference table), expands vars, adds `buildMetadata`
+ * (origin and transformer annotations, the managed-by label) and orders the result as
+ * `sortOptions` say (kustomize's legacy order by default). Every other kustomization field is
+ * refused with an error naming it, never ignored. Remote bases are refused.
  *
  * Files a generator reads, like resources, may lie anywhere below the build root (Flux builds
  * with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse a file outside
@@ -117,10 +117,10 @@ bool ed_ks_supports_field(const char *field);
 
 /*
  * The overlay of a Flux Kustomization's spec (a kustomize.toolkit.fluxcd.io/v1 spec mapping):
- * targetNamespace as `namespace`, namePrefix, nameSuffix, images, patches and components, for
- * ed_ks_options.overlay. On success *out is a new document the caller frees (ed_doc_free).
- * ED_EINVALID, naming the spec field, for a malformed field or for patches or components
- * while the engine does not support them yet (never silently ignored).
+ * targetNamespace as `namespace`, namePrefix, nameSuffix, images, patches, components and
+ * buildMetadata, for ed_ks_options.overlay. On success *out is a new document the caller frees
+ * (ed_doc_free). ED_EINVALID, naming the spec field, for a malformed field or for patches,
+ * components or buildMetadata while the engine does not support them yet (never silently ignored).
  */
 int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err);
 

@@ -10,4 +10,7 @@ void test_store_url(void **state);
 void test_store_invalid_names(void **state);
 void test_store_server(void **state);
 
+/* test_checkout.c: sparse checkout, submodules, include and verification (its own group). */
+int test_checkout_main(void);
+
 #endif
