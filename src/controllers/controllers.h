@@ -47,6 +47,36 @@ void ed_status_begin(ed_status_patch *sp, const ed_node *obj);
 int ed_status_commit(ed_status_patch *sp, ed_kube *kube, const char *api_version, const char *kind,
                      const ed_node *obj, const char *manager, const char *controller);
 
+/* ---- the start of every reconcile (lifecycle.c) ---- */
+
+/* A reconciler's kind, for ed_ctrl_begin. */
+typedef struct ed_ctrl_kind {
+    ed_kube *kube;
+    ed_metrics *metrics; /* or NULL */
+    const char *api_version, *kind;
+    const char *controller; /* its name in logs ("gitrepository") */
+    /* Called for an object being deleted, before its finalizer is dropped (NULL: nothing to
+     * clean up); a non-zero return keeps the finalizer, and the reconcile fails (retried). */
+    int (*finalize)(const ed_node *obj, void *user, ed_err *err);
+    void *user;
+} ed_ctrl_kind;
+
+typedef enum {
+    ED_CTRL_GO,   /* reconcile *objdoc: it exists, is not being deleted, holds the finalizer
+                     and is not suspended */
+    ED_CTRL_STOP, /* done: return *rc (the object is gone, was finalized, is suspended, or the
+                     API failed) */
+} ed_ctrl_step;
+
+/*
+ * Flux's first steps of a reconcile of ns/name: read it (*objdoc, freed by the caller in
+ * either case); when it is being deleted, run k->finalize and drop the finalizer; add the
+ * finalizer when it is missing (and read the object again); leave a suspended object alone.
+ * Records the per-object metrics on deletion and suspension, and logs what it did.
+ */
+ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *name, ed_doc **objdoc,
+                           int *rc, ed_err *err);
+
 /* ---- metrics Flux exports per object ---- */
 
 /*

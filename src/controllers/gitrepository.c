@@ -210,16 +210,12 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
 }
 
 /* Phase 1 on deletion: artifacts go, then the finalizer. */
-static int finalize(ed_gitrepo_controller *c, const ed_node *obj, ed_err *err)
+/* On deletion: the object's artifacts go. */
+static int finalize(const ed_node *obj, void *user, ed_err *err)
 {
-    const char *ns = str_at(obj, "/metadata/namespace"), *name = str_at(obj, "/metadata/name");
-    int rc = ed_artifact_store_remove_all(c->o.store, KIND, ns, name, err);
-    if (rc)
-        return rc;
-    if (!ed_ctrl_has_finalizer(obj))
-        return 0;
-    rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, err);
-    return rc == ED_ENOTFOUND ? 0 : rc;
+    ed_gitrepo_controller *c = user;
+    return ed_artifact_store_remove_all(c->o.store, KIND, str_at(obj, "/metadata/namespace"),
+                                        str_at(obj, "/metadata/name"), err);
 }
 
 /* Read the Secret ns/name into entries (*n of them). On failure out says why. */
@@ -527,42 +523,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     int nsecret = 0, nproxy = 0;
     struct includes inc = {0};
     struct outcome out = {.ok = false, .cond = "FetchFailed", .reason = "GitOperationFailed"};
-    int rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
-    if (rc == ED_ENOTFOUND)
-        return 0; /* gone: nothing to do */
-    if (rc)
-        return rc;
+    ed_ctrl_kind k = {c->o.kube, c->o.metrics, API_VERSION, KIND, "gitrepository", finalize, c};
+    int rc;
+    if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
+        goto done;
     ed_node *obj = ed_doc_root(objdoc);
-
-    /* 1-2. Deletion, finalizer, suspension. */
-    if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
-        ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
-        rc = finalize(c, obj, &err);
-        if (rc)
-            ed_log(ED_LOG_ERROR, "finalizing failed", "controller", "gitrepository", "name", name,
-                   "namespace", ns, "error", err.msg, NULL);
-        goto done;
-    }
-    if (!ed_ctrl_has_finalizer(obj)) {
-        rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
-        if (rc)
-            goto done; /* a conflict: the change that caused it queues us again */
-        ed_doc_free(objdoc);
-        objdoc = NULL;
-        if ((rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err)) != 0)
-            goto done;
-        obj = ed_doc_root(objdoc);
-    }
-    bool suspended = false;
-    ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
-    if (suspended) {
-        ed_ctrl_record_metrics(c->o.metrics, KIND, obj,
-                               ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"),
-                               false);
-        ed_log(ED_LOG_INFO, "reconciliation is suspended for this object", "controller",
-               "gitrepository", "name", name, "namespace", ns, NULL);
-        goto done;
-    }
     int64_t interval = 0;
     const char *iv = str_at(obj, "/spec/interval");
     if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)

@@ -448,37 +448,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *name = ed_key_split(key, ns, sizeof(ns));
     ed_err err = ED_ERR_INIT;
     ed_doc *objdoc = NULL;
-    int rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
-    if (rc == ED_ENOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
+    ed_ctrl_kind k = {c->o.kube, c->o.metrics, API_VERSION, KIND, NAME, NULL, c};
+    int rc;
+    if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
+        goto done;
     ed_node *obj = ed_doc_root(objdoc);
-    if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
-        ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
-        if (ed_ctrl_has_finalizer(obj)) {
-            rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, &err);
-            rc = rc == ED_ENOTFOUND ? 0 : rc;
-        }
-        goto done;
-    }
-    if (!ed_ctrl_has_finalizer(obj)) {
-        rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
-        if (rc)
-            goto done;
-        ed_doc_free(objdoc);
-        objdoc = NULL;
-        if ((rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err)) != 0)
-            goto done;
-        obj = ed_doc_root(objdoc);
-    }
-    bool suspended = false;
-    ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
-    if (suspended) {
-        ed_log(ED_LOG_INFO, "reconciliation is suspended for this object", "controller", NAME,
-               "name", name, "namespace", ns, NULL);
-        goto done;
-    }
     int64_t interval = 0;
     const char *iv = str_at(obj, "/spec/interval");
     if (!iv || ed_duration_parse(iv, &interval, NULL) != 0 || interval <= 0)

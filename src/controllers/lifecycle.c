@@ -1,0 +1,59 @@
+/*
+ * The start every reconciler shares (Flux's order): read the object, finalize it when it is
+ * being deleted, make sure it carries the finalizer, and leave it alone while suspended.
+ */
+#include "controllers.h"
+
+ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *name, ed_doc **objdoc,
+                           int *rc, ed_err *err)
+{
+    *objdoc = NULL;
+    *rc = ed_kube_get(k->kube, k->api_version, k->kind, ns, name, objdoc, err);
+    if (*rc) {
+        if (*rc == ED_ENOTFOUND)
+            *rc = 0; /* gone: nothing to do */
+        return ED_CTRL_STOP;
+    }
+    ed_node *obj = ed_doc_root(*objdoc);
+
+    if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
+        ed_ctrl_record_metrics(k->metrics, k->kind, obj, NULL, true);
+        if (k->finalize)
+            *rc = k->finalize(obj, k->user, err);
+        if (!*rc && ed_ctrl_has_finalizer(obj)) {
+            *rc = ed_ctrl_set_finalizer(k->kube, k->api_version, k->kind, obj, false, err);
+            if (*rc == ED_ENOTFOUND)
+                *rc = 0;
+        }
+        if (*rc)
+            ed_log(ED_LOG_ERROR, "finalizing failed", "controller", k->controller, "name", name,
+                   "namespace", ns, "error", err->msg, NULL);
+        return ED_CTRL_STOP;
+    }
+    if (!ed_ctrl_has_finalizer(obj)) {
+        /* A conflict: the change that caused it queues the object again. */
+        if ((*rc = ed_ctrl_set_finalizer(k->kube, k->api_version, k->kind, obj, true, err)) != 0)
+            return ED_CTRL_STOP;
+        /* The write changes no generation, so no event queues the object again: go on with
+         * the object as it is now. */
+        ed_doc_free(*objdoc);
+        *objdoc = NULL;
+        if ((*rc = ed_kube_get(k->kube, k->api_version, k->kind, ns, name, objdoc, err)) != 0) {
+            if (*rc == ED_ENOTFOUND)
+                *rc = 0;
+            return ED_CTRL_STOP;
+        }
+        obj = ed_doc_root(*objdoc);
+    }
+    bool suspended = false;
+    ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
+    if (suspended) {
+        ed_ctrl_record_metrics(k->metrics, k->kind, obj,
+                               ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"),
+                               false);
+        ed_log(ED_LOG_INFO, "reconciliation is suspended for this object", "controller",
+               k->controller, "name", name, "namespace", ns, NULL);
+        return ED_CTRL_STOP;
+    }
+    return ED_CTRL_GO;
+}
