@@ -15,6 +15,26 @@
 
 #ifndef ED_VERSION
 #define ED_VERSION "0.0.0-unknown"
+/* ---- install and bootstrap ---- */
+
+/*
+ * What bootstrap shares with install (install.c): the manifests `eddy install` applies in
+ * namespace ns with the image from registry, for components (flux's names; NULL or empty for
+ * source-controller and kustomize-controller) and extra, appended to out as a YAML stream in
+ * apply order after a header naming the version and components (gotk-components.yaml).
+ * Returns 0, or 1 (2 for an unknown component) after printing the error.
+ */
+int ed_cli_install_render(const char *ns, const char *registry, const ed_cli_list *components,
+                          const ed_cli_list *extra, ed_buf *out);
+/* Server-side apply obj (field manager flux), printing "Kind/ns/name created|configured|
+ * unchanged" as flux does. Returns 0, or 1 after printing the error. */
+int ed_cli_apply_print(ed_kube *kube, const ed_node *obj);
+/* Wait until the agent's Deployment "eddy" in ns is rolled out. Returns 0, or 1 after
+ * printing why. */
+int ed_cli_install_wait(ed_kube *kube, const char *ns, int64_t timeout_ms);
+/* bootstrap.c: `eddy bootstrap git` */
+int ed_cli_bootstrap(int argc, char **argv);
+
 #endif
 #define ED_CLI_VERSION ED_VERSION
 
@@ -173,5 +193,25 @@ int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
                       const char *token, int64_t timeout_ms);
 /* Ask stdin "question [y/N]"; true on y/yes. */
 bool ed_cli_confirm(const char *question);
+
+/* ---- install and bootstrap ---- */
+
+/*
+ * What bootstrap shares with install (install.c): the manifests `eddy install` applies in
+ * namespace ns with the image from registry, for components (flux's names; NULL or empty for
+ * source-controller and kustomize-controller) and extra, appended to out as a YAML stream in
+ * apply order after a header naming the version and components (gotk-components.yaml).
+ * Returns 0, or 1 (2 for an unknown component) after printing the error.
+ */
+int ed_cli_install_render(const char *ns, const char *registry, const ed_cli_list *components,
+                          const ed_cli_list *extra, ed_buf *out);
+/* Server-side apply obj (field manager flux), printing "Kind/ns/name created|configured|
+ * unchanged" as flux does. Returns 0, or 1 after printing the error. */
+int ed_cli_apply_print(ed_kube *kube, const ed_node *obj);
+/* Wait until the agent's Deployment "eddy" in ns is rolled out. Returns 0, or 1 after
+ * printing why. */
+int ed_cli_install_wait(ed_kube *kube, const char *ns, int64_t timeout_ms);
+/* bootstrap.c: `eddy bootstrap git` */
+int ed_cli_bootstrap(int argc, char **argv);
 
 #endif

@@ -324,21 +324,31 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .drift_grace_ms = o->drift_grace_ms,
                                .requeue_dependency_ms = o->requeue_dependency_ms};
     r->kustomization = ed_kustomization_register(m, &k);
-    ed_imagerepo_opts ir = {.kube = kube,
-                            .metrics = ed_manager_metrics(m),
-                            .storage_path = o->storage_path,
-                            .workers = o->concurrent};
-    r->imagerepo = ed_imagerepo_register(m, &ir);
-    ed_imagepolicy_opts ip = {.kube = kube,
-                              .metrics = ed_manager_metrics(m),
-                              .storage_path = o->storage_path,
-                              .workers = o->concurrent};
-    r->imagepolicy = ed_imagepolicy_register(m, &ip);
-    ed_imageupdate_opts iu = {.kube = kube,
-                              .metrics = ed_manager_metrics(m),
-                              .cache = r->cache,
-                              .workers = o->concurrent};
-    r->imageupdate = ed_imageupdate_register(m, &iu);
+    /* The image kinds are optional (eddy install and bootstrap leave their CRDs out unless
+     * --components-extra asks, as flux does): without them those reconcilers do not start,
+     * instead of failing the start on caches that cannot sync. */
+    ed_kube_resource res;
+    ed_err probe = ED_ERR_INIT;
+    if (ed_kube_resource_for(kube, "image.toolkit.fluxcd.io/v1", "ImageRepository", &res, &probe) ==
+        ED_ENOTFOUND) {
+        ed_log(ED_LOG_INFO, "image CRDs not installed: image reconcilers not started", NULL);
+    } else {
+        ed_imagerepo_opts ir = {.kube = kube,
+                                .metrics = ed_manager_metrics(m),
+                                .storage_path = o->storage_path,
+                                .workers = o->concurrent};
+        r->imagerepo = ed_imagerepo_register(m, &ir);
+        ed_imagepolicy_opts ip = {.kube = kube,
+                                  .metrics = ed_manager_metrics(m),
+                                  .storage_path = o->storage_path,
+                                  .workers = o->concurrent};
+        r->imagepolicy = ed_imagepolicy_register(m, &ip);
+        ed_imageupdate_opts iu = {.kube = kube,
+                                  .metrics = ed_manager_metrics(m),
+                                  .cache = r->cache,
+                                  .workers = o->concurrent};
+        r->imageupdate = ed_imageupdate_register(m, &iu);
+    }
     char port[16];
     snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));
     ed_log(ED_LOG_INFO, "serving artifacts", "path", o->storage_path, "port", port, "advertised",
