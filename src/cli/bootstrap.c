@@ -235,8 +235,9 @@ static char *clean_path(const char *path)
 
 /* ---- Git ---- */
 
+/* Write the three files and push; head (41 bytes) gets the branch's head afterwards. */
 static int push_manifests(const struct boot_opts *o, const struct creds *c, const char *dir,
-                          const ed_buf *components, const ed_buf *sync)
+                          const ed_buf *components, const ed_buf *sync, char *head)
 {
     char tmpl[PATH_MAX];
     const char *tmp = getenv("TMPDIR");
@@ -268,14 +269,17 @@ static int push_manifests(const struct boot_opts *o, const struct creds *c, cons
     int rc = ed_source_cache_open(&cache, tmpl, &err);
     if (!rc)
         rc = ed_source_git_write(cache, &wo, &res, &err);
-    if (rc)
+    if (rc) {
         ed_cli_failure("%s", err.msg);
-    else if (res.committed)
-        ed_cli_success("committed %s to \"%s\" (\"%s\")%s", dir, o->branch, res.commit,
-                       res.created_branch ? ", a new branch" : "");
-    else
-        ed_cli_success("components and sync manifests are up to date in \"%s\" (\"%s\")", o->branch,
-                       res.commit);
+    } else {
+        memcpy(head, res.commit, sizeof(res.commit));
+        if (res.committed)
+            ed_cli_success("committed %s to \"%s\" (\"%s\")%s", dir, o->branch, res.commit,
+                           res.created_branch ? ", a new branch" : "");
+        else
+            ed_cli_success("components and sync manifests are up to date in \"%s\" (\"%s\")",
+                           o->branch, res.commit);
+    }
     ed_source_cache_free(cache);
     ed_path_remove_tree(tmpl);
     free(f_comp);
@@ -553,6 +557,84 @@ out:
     return rc;
 }
 
+/* Ask the flux-system GitRepository to fetch now (reconcile.fluxcd.io/requestedAt), rather
+ * than at its interval. */
+static int request_fetch(ed_kube *kube, const char *ns)
+{
+    char token[64], body[160];
+    ed_cli_now_token(token, sizeof(token));
+    snprintf(body, sizeof(body),
+             "{\"metadata\":{\"annotations\":{\"reconcile.fluxcd.io/requestedAt\":\"%s\"}}}",
+             token);
+    ed_kube_opts ko = {.field_manager = "flux"};
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_patch(kube, ed_cli_gitrepository.api_version, "GitRepository", ns, "flux-system",
+                      ED_KUBE_PATCH_MERGE, body, strlen(body), &ko, NULL, &err) != 0) {
+        ed_cli_failure("GitRepository %s/flux-system: %s", ns, err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* True when the flux-system Kustomization is Ready at want for its current generation; *msg
+ * gets its Ready message (a new string) either way. */
+static bool applied(ed_kube *kube, const char *ns, const char *want, char **msg)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    bool ok = false;
+    free(*msg);
+    *msg = NULL;
+    if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ns, "flux-system", &d,
+                    &err) == 0) {
+        const ed_node *ks = ed_doc_root(d);
+        const char *ready = ed_cli_cond(ks, "Ready", "/status");
+        const char *rev = ed_node_path_str(ks, "/status/lastAppliedRevision");
+        const char *m = ed_cli_cond(ks, "Ready", "/message");
+        int64_t gen = 0, seen = -1;
+        ed_node_int(ed_node_path(ks, "/metadata/generation"), &gen);
+        ed_node_int(ed_node_path(ks, "/status/observedGeneration"), &seen);
+        ok = ready && strcmp(ready, "True") == 0 && rev && strcmp(rev, want) == 0 && seen >= gen;
+        *msg = ed_xstrdup(m ? m : "not reconciled yet");
+    } else {
+        *msg = ed_xstrdup(err.msg);
+    }
+    ed_doc_free(d);
+    return ok;
+}
+
+/*
+ * Wait until the flux-system Kustomization applied the pushed commit. Its Ready alone is not
+ * enough: when the sync objects changed (another URL), the agent may first put back what the
+ * previous revision said, and reach the new one only after the next fetch.
+ */
+static int wait_synced(ed_kube *kube, const struct boot_opts *o, const char *head)
+{
+    char *want = ed_xasprintf("%s@sha1:%s", o->branch, head);
+    char *msg = NULL;
+    int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
+    int64_t next_fetch = 0;
+    int rc = 0;
+    ed_cli_waiting("waiting for Kustomization flux-system to apply %s", want);
+    while (!applied(kube, o->g.ns, want, &msg)) {
+        if (ed_time_mono_ms() >= deadline) {
+            ed_cli_failure("Kustomization flux-system did not apply %s in time: %s", want, msg);
+            rc = 1;
+            break;
+        }
+        if (ed_time_mono_ms() >= next_fetch) {
+            request_fetch(kube, o->g.ns); /* again every 10 s, in case a revert undid it */
+            next_fetch = ed_time_mono_ms() + 10000;
+        }
+        usleep(200 * 1000);
+    }
+    if (!rc)
+        ed_cli_success("applied revision %s", want);
+    free(msg);
+    free(want);
+    return rc;
+}
+
 /* ---- the verb ---- */
 
 static int parse_boot(struct boot_opts *o, int argc, char **argv)
@@ -619,6 +701,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
     ed_buf components = ED_BUF_INIT((size_t)64 << 20), sync = ED_BUF_INIT(1 << 20);
     char *dir = path[0] ? ed_xasprintf("%s/flux-system", path) : ed_xstrdup("flux-system");
     ed_kube *kube = NULL;
+    char head[41] = "";
     int rc = 0;
     ed_cli_generate("generating component manifests");
     if ((rc = ed_cli_install_render(o->g.ns, o->registry, &o->components, &o->extra,
@@ -635,7 +718,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
         goto out;
     }
     ed_cli_action("pushing %s to \"%s\"", dir, o->url);
-    if ((rc = push_manifests(o, c, dir, &components, &sync)) != 0)
+    if ((rc = push_manifests(o, c, dir, &components, &sync, head)) != 0)
         goto out;
     ed_cli_action("installing components in \"%s\" namespace", o->g.ns);
     if ((rc = apply_stream(kube, &components, "gotk-components.yaml")) != 0 ||
@@ -655,11 +738,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
     ed_cli_action("applying sync manifests");
     if ((rc = apply_stream(kube, &sync, "gotk-sync.yaml")) != 0)
         goto out;
-    rc = ed_cli_wait_ready(kube, &ed_cli_gitrepository, o->g.ns, "flux-system", NULL,
-                           o->g.timeout_ms);
-    if (!rc)
-        rc = ed_cli_wait_ready(kube, &ed_cli_kustomization, o->g.ns, "flux-system", NULL,
-                               o->g.timeout_ms);
+    rc = wait_synced(kube, o, head);
     if (!rc)
         ed_cli_success("bootstrap finished");
 out:

@@ -109,3 +109,34 @@ assert_fails "wrong password" "$eddy" bootstrap git --url="$url" --path=clusters
 assert_contains "$OUT" "authentication" "wrong password refused"
 assert_not_contains "$OUT" "wrong-Secret-123" "the wrong password is not printed"
 assert_eq 2 "$(commits)" "a failed bootstrap commits nothing"
+
+step "the same repository over HTTPS with --ca-file: the sync objects follow, one commit"
+https_url=$EDDY_GIT_HTTPS_URL/boot.git
+assert_fails "HTTPS without the CA" "$eddy" bootstrap git --url="$https_url" --path=clusters/one \
+    -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent --local-agent \
+    --local-agent-dir "$agent" --timeout 30s
+assert_eq 2 "$(commits)" "an untrusted server gets no commit"
+out=$("$eddy" bootstrap git --url="$https_url" --path=clusters/one --ca-file="$EDDY_GIT_HTTPS_CA" \
+    -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent --local-agent \
+    --local-agent-dir "$agent" --timeout 2m 2>&1) || fail "bootstrap over HTTPS failed:
+$out"
+assert_eq 3 "$(commits)" "the new URL in gotk-sync.yaml is one commit"
+assert_eq "$https_url" "$(kubectl -n flux-system get gitrepository flux-system -o jsonpath='{.spec.url}')" "GitRepository url"
+assert_eq "$(cat "$EDDY_GIT_HTTPS_CA")" "$(kubectl -n flux-system get secret flux-system -o jsonpath='{.data.ca\.crt}' | base64 -d)" \
+    "the CA in the Secret"
+assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
+    "synced over HTTPS"
+
+step "over SSH with --private-key-file and --known-hosts-file"
+ssh_url=$EDDY_GIT_SSH_URL/boot.git
+out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
+    --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
+    --timeout 2m 2>&1) || fail "bootstrap over SSH failed:
+$out"
+assert_eq 4 "$(commits)" "the SSH URL is one commit"
+keys=$(kubectl -n flux-system get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')
+assert_eq "identity identity.pub known_hosts " "$keys" "the Secret holds the SSH credentials only"
+assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
+    "synced over SSH"
+assert_fails "ssh without a key" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --silent
+assert_contains "$OUT" "needs --private-key-file" "ssh key required"
