@@ -613,7 +613,9 @@ static int wait_synced(ed_kube *kube, const struct boot_opts *o, const char *hea
     char *want = ed_xasprintf("%s@sha1:%s", o->branch, head);
     char *msg = NULL;
     int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
-    int64_t next_fetch = 0;
+    /* A new or changed GitRepository fetches at once; one that did not change would wait for
+     * its interval: ask it to fetch when the commit is not applied after 2 s. */
+    int64_t next_fetch = ed_time_mono_ms() + 2000;
     int rc = 0;
     ed_cli_waiting("waiting for Kustomization flux-system to apply %s", want);
     while (!applied(kube, o->g.ns, want, &msg)) {

@@ -4,8 +4,9 @@
 #     that already holds apps there; a second control plane B, bootstrapped from the same
 #     repository and path, makes no commit and converges to the same objects: the live objects
 #     (less the fields the server sets) and `eddy export` of the Flux objects are identical.
-#   - Another cluster on the same repository: C, bootstrapped from clusters/staging, adds only
-#     its own files in one commit, and gets nothing of clusters/prod.
+#   - Another cluster on the same repository: C, bootstrapped from clusters/staging with the
+#     default (Deployment) agent, adds only its own files in one commit, and gets nothing of
+#     clusters/prod.
 #   - Recovery: B's control plane is destroyed with its data (scripts/cluster down), a fresh one
 #     comes up under the same name, bootstrap: every object comes back, identical to A's.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -47,10 +48,14 @@ snapshot() {
                    .spec.clusterIPs, .metadata.annotations["deployment.kubernetes.io/revision"])]
                | sort_by(.kind, .metadata.namespace, .metadata.name)'
 }
-# exported KUBECONFIG: the Flux objects as `eddy export` prints them.
+# exported KUBECONFIG: the Flux objects as `eddy export` prints them, less the request for a
+# reconcile (a time stamp that `eddy bootstrap` or `eddy reconcile` may have left).
 exported() {
-    KUBECONFIG=$1 "$eddy" export source git --all
-    KUBECONFIG=$1 "$eddy" export kustomization --all
+    {
+        KUBECONFIG=$1 "$eddy" export source git --all
+        KUBECONFIG=$1 "$eddy" export kustomization --all
+    } | yq -y 'del(.metadata.annotations["reconcile.fluxcd.io/requestedAt"])
+               | if .metadata.annotations == {} then del(.metadata.annotations) else . end'
 }
 cluster_up() {
     "$EDDY_ROOT/scripts/cluster" up "$1" >"$scratch/$1.log" 2>&1 || fail "cluster $1 did not start: $(tail -5 "$scratch/$1.log")"
@@ -99,6 +104,7 @@ assert_eq 2 "$(kubectl -n "$apps" get deployment web -o jsonpath='{.spec.replica
 kubectl -n "$apps" rollout status deployment/web --timeout=60s >/dev/null
 snap_a=$(snapshot "$kc_a")
 exp_a=$(exported "$kc_a")
+assert_contains "$exp_a" "path: ./clusters/prod" "the export holds the Kustomization"
 assert_contains "$snap_a" '"name": "web-config"' "the snapshot holds the apps"
 assert_contains "$snap_a" '"name": "gitrepositories.source.toolkit.fluxcd.io"' "the snapshot holds the CRDs"
 
@@ -115,10 +121,27 @@ snap_b=$(snapshot "$kc_b")
 assert_eq "$snap_a" "$snap_b" "B's objects are A's"
 assert_eq "$exp_a" "$(exported "$kc_b")" "B's exported Flux objects are A's"
 
-step "another cluster C on the same repository, at clusters/staging"
+step "another cluster C on the same repository, at clusters/staging, with the default agent"
 kc_c=$(cluster_up "$c")
-out=$(boot "$kc_c" clusters/staging "$scratch/agent-c" 2>&1) || fail "bootstrap C failed:
+# Without --local-agent, bootstrap waits for the agent's Deployment (the fake node reports its
+# pod ready) and for flux-system to sync: the agent is started here as the pod would be, before
+# the CRDs and the namespace exist. A fake node built before its QoS fix (.bin/fakenode older
+# than its source) never starts a pod with resource requests: then C uses --local-agent.
+if [ "$EDDY_ROOT/.bin/fakenode" -nt "$EDDY_ROOT/hack/cluster/k8s/fakenode/main.go" ]; then
+    bg_start agent-c "$eddy" controller --kubeconfig "$kc_c" --leader-election-namespace flux-system \
+        --storage-path "$scratch/storage-c" --storage-addr "127.0.0.1:$(free_port)" \
+        --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)"
+    out=$(KUBECONFIG=$kc_c "$eddy" bootstrap git --url="$url" --branch=main --path=clusters/staging \
+        --silent -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --timeout 2m 2>&1) ||
+        fail "bootstrap C failed:
 $out"
+    assert_contains "$out" "eddy: deployment ready" "C waited for the Deployment"
+    assert_not_contains "$out" "local agent" "C started no local agent"
+else
+    echo "note: .bin/fakenode predates its source (rebuild with scripts/setup): C uses --local-agent"
+    out=$(boot "$kc_c" clusters/staging "$scratch/agent-c" 2>&1) || fail "bootstrap C failed:
+$out"
+fi
 assert_eq 3 "$(commits)" "C's bootstrap added one commit"
 assert_eq "clusters/staging/flux-system/gotk-components.yaml
 clusters/staging/flux-system/gotk-sync.yaml
@@ -127,6 +150,7 @@ clusters/staging/flux-system/kustomization.yaml" "$(git -C "$repo" diff --name-o
 assert_fails "C gets nothing of clusters/prod" env KUBECONFIG="$kc_c" kubectl get namespace "$apps"
 assert_eq "./clusters/staging" \
     "$(KUBECONFIG=$kc_c kubectl -n flux-system get kustomization flux-system -o jsonpath='{.spec.path}')" "C's path"
+bg_stop agent-c
 stop_pidfile "$scratch/agent-c/agent.pid"
 "$EDDY_ROOT/scripts/cluster" down "$c" >/dev/null
 

@@ -279,7 +279,11 @@ func (fn *fakeNode) startedPod(key string, pod *corev1.Pod) *corev1.Pod {
 	st.PodIP = fn.podIP(key)
 	st.PodIPs = []corev1.PodIP{{IP: st.PodIP}}
 	st.StartTime = &now
-	st.QOSClass = corev1.PodQOSBestEffort
+	// The API server sets the QoS class at creation and refuses to change it (a pod with resource
+	// requests is Burstable): keep it, and fill it only when absent.
+	if st.QOSClass == "" {
+		st.QOSClass = corev1.PodQOSBestEffort
+	}
 	cond := func(t corev1.PodConditionType, ok bool, reason string) corev1.PodCondition {
 		s := corev1.ConditionTrue
 		if !ok {
