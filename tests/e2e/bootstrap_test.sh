@@ -18,6 +18,8 @@ url=$EDDY_GIT_HTTP_URL/boot.git
 cleanup() {
     stop_pidfile "$agent/agent.pid"
     "$eddy" uninstall --silent >/dev/null 2>&1 || true
+    # the next test may bootstrap again: wait until the namespace is really gone
+    kubectl wait --for=delete namespace/flux-system --timeout=90s >/dev/null 2>&1 || true
     kubectl delete namespace "$apps" --ignore-not-found --wait=false >/dev/null 2>&1 || true
 }
 trap cleanup EXIT

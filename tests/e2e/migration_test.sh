@@ -28,6 +28,8 @@ cleanup() {
     "$EDDY_ROOT/scripts/cluster" down "$b" >/dev/null 2>&1 || true
     "$EDDY_ROOT/scripts/cluster" down "$c" >/dev/null 2>&1 || true
     KUBECONFIG=$kc_a "$eddy" uninstall --silent >/dev/null 2>&1 || true
+    # the next test may bootstrap again: wait until the namespace is really gone
+    KUBECONFIG=$kc_a kubectl wait --for=delete namespace/flux-system --timeout=90s >/dev/null 2>&1 || true
     KUBECONFIG=$kc_a kubectl delete namespace "$apps" --ignore-not-found --wait=false >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
