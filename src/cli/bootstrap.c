@@ -170,12 +170,6 @@ static ed_doc *new_object(const char *api_version, const char *kind, const char 
     return d;
 }
 
-/* "clusters/a" -> "./clusters/a"; "" -> "./". */
-static char *ks_path(const char *path)
-{
-    return ed_xasprintf("./%s", path);
-}
-
 /* gotk-sync.yaml: the GitRepository and the Kustomization named flux-system, as flux writes
  * them (fields in sigs.k8s.io/yaml's sorted order). */
 static int render_sync(const struct boot_opts *o, const char *path, bool with_secret, ed_buf *out)
@@ -191,7 +185,7 @@ static int render_sync(const struct boot_opts *o, const char *path, bool with_se
     put_str(repo, "/spec/url", o->url);
     ed_doc *ks =
         new_object("kustomize.toolkit.fluxcd.io/v1", "Kustomization", o->g.ns, "flux-system");
-    char *p = ks_path(path);
+    char *p = ed_xasprintf("./%s", path); /* "" -> "./" */
     put_str(ks, "/spec/interval", "10m0s");
     put_str(ks, "/spec/path", p);
     ed_node_set(ks, ed_node_ensure_map(ks, ed_doc_root(ks), "/spec"), "prune",
@@ -357,7 +351,8 @@ static int wait_crds(ed_kube *kube, const ed_buf *yaml, int64_t timeout_ms)
     return rc;
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/* The base64 alphabet, and the padding at index 64. */
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
 
 static char *base64(const char *data, size_t len)
 {
@@ -370,8 +365,8 @@ static char *base64(const char *data, size_t len)
             v |= (unsigned char)data[i + 2];
         *p++ = b64[(v >> 18) & 63];
         *p++ = b64[(v >> 12) & 63];
-        *p++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-        *p++ = i + 2 < len ? b64[v & 63] : '=';
+        *p++ = b64[i + 1 < len ? (v >> 6) & 63 : 64];
+        *p++ = b64[i + 2 < len ? v & 63 : 64];
     }
     *p = '\0';
     return out;
@@ -454,20 +449,15 @@ static pid_t running_agent(const char *pidfile)
 }
 
 /* The directory of the local agent: --local-agent-dir, or <state>/eddy/agents/<cluster>. */
-static char *agent_dir(const struct boot_opts *o, ed_kube *kube)
+static char *agent_dir(const struct boot_opts *o, const char *cluster)
 {
     if (o->agent_dir)
         return ed_xstrdup(o->agent_dir);
-    char *id = cluster_id(kube);
-    if (!id)
-        return NULL;
     const char *state = getenv("XDG_STATE_HOME");
     const char *home = getenv("HOME");
-    char *dir = state && *state ? ed_xasprintf("%s/eddy/agents/%s", state, id)
-                                : ed_xasprintf("%s/.local/state/eddy/agents/%s",
-                                               home && *home ? home : "/tmp", id);
-    free(id);
-    return dir;
+    return state && *state ? ed_xasprintf("%s/eddy/agents/%s", state, cluster)
+                           : ed_xasprintf("%s/.local/state/eddy/agents/%s",
+                                          home && *home ? home : "/tmp", cluster);
 }
 
 /* Start `eddy controller` in its own session, detached, with its output in log. */
@@ -516,18 +506,78 @@ static pid_t spawn_agent(const struct boot_opts *o, const char *dir, const char 
     return pid;
 }
 
+/* The cluster the agent of dir serves (its `cluster` file: the kube-system uid), or NULL. */
+static char *agent_cluster(const char *dir)
+{
+    char *path = ed_xasprintf("%s/cluster", dir);
+    FILE *f = fopen(path, "r");
+    free(path);
+    char uid[128] = "";
+    if (f) {
+        if (!fgets(uid, sizeof(uid), f))
+            uid[0] = '\0';
+        fclose(f);
+    }
+    uid[strcspn(uid, "\n")] = '\0';
+    return uid[0] ? ed_xstrdup(uid) : NULL;
+}
+
+/* Record pid and the cluster in dir. Returns 0, or -1 when a file cannot be written. */
+static int agent_record(const char *dir, pid_t pid, const char *cluster)
+{
+    const char *names[] = {"agent.pid", "cluster"};
+    int rc = 0;
+    for (int i = 0; i < 2; i++) {
+        char *path = ed_xasprintf("%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "w");
+        free(path);
+        if (!f) {
+            rc = -1;
+            continue;
+        }
+        if (i == 0)
+            fprintf(f, "%ld\n", (long)pid);
+        else
+            fprintf(f, "%s\n", cluster);
+        if (fclose(f) != 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+/* The agent of dir runs: keep it when it serves this cluster, else refuse (it is not ours to
+ * stop: it may serve a cluster that still exists). */
+static int keep_running_agent(const char *dir, pid_t pid, const char *cluster, const char *log)
+{
+    char *serves = agent_cluster(dir);
+    int rc = 0;
+    if (serves && strcmp(serves, cluster) != 0) {
+        ed_cli_failure("the agent in %s (pid %ld) serves another cluster (kube-system uid %s): "
+                       "stop it first (kill %ld) or choose another --local-agent-dir",
+                       dir, (long)pid, serves, (long)pid);
+        rc = 1;
+    } else {
+        ed_cli_success("local agent already running (pid %ld, log %s)", (long)pid, log);
+    }
+    free(serves);
+    return rc;
+}
+
 /* Start the local agent unless one runs for this cluster already. */
 static int start_local_agent(const struct boot_opts *o, ed_kube *kube)
 {
-    char *dir = agent_dir(o, kube);
-    if (!dir)
+    char *cluster = cluster_id(kube);
+    char *dir = cluster ? agent_dir(o, cluster) : NULL;
+    if (!dir) {
+        free(cluster);
         return 1;
+    }
     char *pidfile = ed_xasprintf("%s/agent.pid", dir);
     char *log = ed_xasprintf("%s/agent.log", dir);
     int rc = 0;
     pid_t pid = running_agent(pidfile);
     if (pid) {
-        ed_cli_success("local agent already running (pid %ld, log %s)", (long)pid, log);
+        rc = keep_running_agent(dir, pid, cluster, log);
         goto out;
     }
     if (ed_path_mkdir_all(dir) != 0) {
@@ -536,21 +586,18 @@ static int start_local_agent(const struct boot_opts *o, ed_kube *kube)
         goto out;
     }
     pid = spawn_agent(o, dir, log);
-    FILE *f = pid > 0 ? fopen(pidfile, "w") : NULL;
-    if (f) {
-        fprintf(f, "%ld\n", (long)pid);
-        fclose(f);
-    }
+    bool recorded = pid > 0 && agent_record(dir, pid, cluster) == 0;
     /* A bad flag or an unreadable kubeconfig ends it at once: say so now, not at the timeout. */
     usleep(300 * 1000);
     int status = 0;
-    if (pid <= 0 || !f || waitpid(pid, &status, WNOHANG) != 0) {
+    if (!recorded || waitpid(pid, &status, WNOHANG) != 0) {
         ed_cli_failure("the local agent did not start; see %s", log);
         rc = 1;
     } else {
         ed_cli_success("local agent started (pid %ld, log %s)", (long)pid, log);
     }
 out:
+    free(cluster);
     free(dir);
     free(pidfile);
     free(log);

@@ -103,7 +103,7 @@ static const struct verb verbs[] = {
      "in-cluster Deployment; --local-agent also runs it here, as a detached `eddy controller`\n"
      "(pid, log and storage in --local-agent-dir, default\n"
      "${XDG_STATE_HOME:-~/.local/state}/eddy/agents/<uid of namespace kube-system>; an agent\n"
-     "already running there is kept; stop it with kill $(cat DIR/agent.pid)).\n"
+     "already running there for this cluster is kept; stop it with kill $(cat DIR/agent.pid)).\n"
      "\n"
      "Flags:\n"
      "  --url URL                 http(s):// or ssh:// URL of the repository (required)\n"

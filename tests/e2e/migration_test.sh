@@ -158,7 +158,7 @@ stop_pidfile "$scratch/agent-c/agent.pid"
 
 step "recovery: B's control plane and data destroyed, a fresh one, bootstrap"
 uid_before=$(KUBECONFIG=$kc_b kubectl get namespace kube-system -o jsonpath='{.metadata.uid}')
-stop_pidfile "$scratch/agent-b/agent.pid"
+assert_eq "$uid_before" "$(cat "$scratch/agent-b/cluster")" "the agent's directory names its cluster"
 "$EDDY_ROOT/scripts/cluster" down "$b" >/dev/null
 assert_fails "B is gone" "$EDDY_ROOT/scripts/cluster" status "$b"
 [ ! -e "$EDDY_CLUSTERS_DIR/$b" ] || fail "B's data is still on disk"
@@ -166,6 +166,10 @@ kc_b=$(cluster_up "$b")
 assert_ne "$uid_before" "$(KUBECONFIG=$kc_b kubectl get namespace kube-system -o jsonpath='{.metadata.uid}')" \
     "a fresh control plane"
 assert_fails "the fresh B is empty" env KUBECONFIG="$kc_b" kubectl get namespace "$apps"
+# The old agent still runs in agent-b, for the destroyed cluster: not taken for the new one.
+assert_fails "an agent of another cluster" boot "$kc_b" clusters/prod "$scratch/agent-b"
+assert_contains "$OUT" "serves another cluster (kube-system uid $uid_before)" "the old agent is refused"
+stop_pidfile "$scratch/agent-b/agent.pid"
 head=$(git -C "$repo" rev-parse main)
 out=$(boot "$kc_b" clusters/prod "$scratch/agent-b2" 2>&1) || fail "bootstrap of the fresh B failed:
 $out"
