@@ -21,6 +21,7 @@
 #define ANNOTATION_RECONCILE "kustomize.toolkit.fluxcd.io/reconcile"
 #define ANNOTATION_SSA       "kustomize.toolkit.fluxcd.io/ssa"
 #define ANNOTATION_PRUNE     "kustomize.toolkit.fluxcd.io/prune"
+#define ANNOTATION_FORCE     "kustomize.toolkit.fluxcd.io/force"
 
 /* Flux's kind order within a stage; kinds not listed come after them, webhooks last. */
 static const char *const kind_order[] = {
@@ -130,12 +131,13 @@ struct item {
     ed_node *desired; /* borrowed from the caller */
     char *subject;
     int stage, rank;
-    size_t index; /* position in the input, to keep the sort stable */
-    bool checked; /* dry-run done */
-    bool skip;    /* opted out */
-    bool held;    /* the caller asked to leave it alone this time */
-    ed_doc *live; /* the live object, or NULL when it does not exist */
-    ed_doc *dry;  /* the dry-run result */
+    size_t index;  /* position in the input, to keep the sort stable */
+    bool checked;  /* dry-run done */
+    bool skip;     /* opted out */
+    bool held;     /* the caller asked to leave it alone this time */
+    bool recreate; /* immutable fields changed and force allowed: delete, then create */
+    ed_doc *live;  /* the live object, or NULL when it does not exist */
+    ed_doc *dry;   /* the dry-run result */
 };
 
 static int cmp_items(const void *a, const void *b)
@@ -216,6 +218,64 @@ static int check_item(ed_kube *kube, struct item *it, const char *manager, ed_er
     return rc;
 }
 
+/* An API error saying that a field cannot change (a Job's template, a Service's clusterIP, a
+ * selector, or an admission rule's "immutable"): what force recreates the object for. */
+static bool immutable_error(const ed_err *err)
+{
+    return err->code == ED_EINVALID &&
+           (strstr(err->msg, "immutable") || strstr(err->msg, "Immutable") ||
+            strstr(err->msg, "may not change once set") || strstr(err->msg, "cannot change"));
+}
+
+/* Force allowed for obj: spec.force, or its own force label or annotation. */
+static bool force_allowed(const ed_node *obj, bool force)
+{
+    return force || has_value(obj, "annotations", ANNOTATION_FORCE, "enabled") ||
+           has_value(obj, "labels", ANNOTATION_FORCE, "enabled");
+}
+
+/* check_item, and when the dry-run fails on an immutable field while force is allowed, mark
+ * the object for recreation (Flux deletes and recreates it; eddy does that in the apply phase,
+ * after everything else was validated). */
+static int check_item_forced(ed_kube *kube, struct item *it, const char *manager, bool force,
+                             ed_err *err)
+{
+    int rc = check_item(kube, it, manager, err);
+    if (rc && it->live && immutable_error(err) && force_allowed(it->desired, force)) {
+        ed_err_clear(err);
+        it->recreate = it->checked = true;
+        return 0;
+    }
+    return rc;
+}
+
+/* Delete the live object of it and wait (up to timeout_ms) until it is gone. */
+static int delete_for_recreate(ed_kube *kube, const struct item *it, int64_t timeout_ms,
+                               ed_err *err)
+{
+    const ed_node *d = it->desired;
+    const char *av = str_at(d, "/apiVersion"), *kind = str_at(d, "/kind");
+    const char *ns = str_at(d, "/metadata/namespace"), *name = str_at(d, "/metadata/name");
+    ed_kube_opts o = {.propagation_policy = "Background"};
+    int rc = ed_kube_delete(kube, av, kind, ns, name, &o, err);
+    if (rc == ED_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    int64_t deadline = ed_time_mono_ms() + timeout_ms;
+    while (ed_time_mono_ms() < deadline) {
+        ed_doc *live = NULL;
+        rc = ed_kube_get(kube, av, kind, ns, name, &live, err);
+        ed_doc_free(live);
+        if (rc == ED_ENOTFOUND) {
+            ed_err_clear(err);
+            return 0;
+        }
+        usleep(200 * 1000);
+    }
+    return ed_err_set(err, ED_ETIMEOUT, "%s: timeout waiting for its deletion", it->subject);
+}
+
 /* A copy of obj without metadata and status, for the semantic compare. */
 static ed_node *strip(ed_doc *scratch, const ed_node *obj)
 {
@@ -265,6 +325,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     const char *manager =
         opts && opts->field_manager ? opts->field_manager : "kustomize-controller";
     int64_t wait_ms = opts && opts->wait_timeout_ms > 0 ? opts->wait_timeout_ms : 60000;
+    bool force = opts && opts->force;
     *out = NULL;
     int rc = 0;
     struct item *items = ed_xcalloc(n ? n : 1, sizeof(*items));
@@ -299,7 +360,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     for (size_t i = 0; i < n; i++) {
         if (items[i].held)
             continue;
-        rc = check_item(kube, &items[i], manager, err);
+        rc = check_item_forced(kube, &items[i], manager, force, err);
         if (rc == ED_ENOTFOUND && (set_provides(items, n, items[i].desired, true) ||
                                    set_provides(items, n, items[i].desired, false))) {
             ed_err_clear(err);
@@ -319,7 +380,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
             struct item *it = &items[i];
             if (it->stage != stage)
                 continue;
-            if (!it->checked && (rc = check_item(kube, it, manager, err)) != 0) {
+            if (!it->checked && (rc = check_item_forced(kube, it, manager, force, err)) != 0) {
                 ed_err_wrap(err, "%s dry-run failed", it->subject);
                 goto cleanup;
             }
@@ -331,8 +392,12 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
                 add_entry(res, it->desired, ED_APPLY_SKIPPED);
                 continue;
             }
-            ed_node *live = it->live ? ed_doc_root(it->live) : NULL;
-            ed_node *dry = ed_doc_root(it->dry);
+            if (it->recreate && (rc = delete_for_recreate(kube, it, wait_ms, err)) != 0) {
+                ed_err_wrap(err, "%s recreate failed", it->subject);
+                goto cleanup;
+            }
+            ed_node *live = it->live && !it->recreate ? ed_doc_root(it->live) : NULL;
+            ed_node *dry = it->dry ? ed_doc_root(it->dry) : NULL;
             if (live && !drifted(live, dry)) {
                 add_entry(res, it->desired, ED_APPLY_UNCHANGED);
                 continue;

@@ -16,8 +16,11 @@
  *   - health follows kstatus: Deployments, StatefulSets, DaemonSets, Jobs, CRDs, PVCs, Pods, and
  *     the generic Ready/Stalled conditions with observedGeneration for everything else.
  *
+ *   - with force (spec.force, or the object's force label or annotation), an object whose
+ *     dry-run fails on an immutable field is deleted and created again.
+ *
  * Not built yet (issue #6): managedFields take-over from kubectl managers, spec.ignore paths,
- * immutable-field recreation (force), the ssa: Merge mode, custom stage kinds.
+ * the ssa: Merge mode, custom stage kinds.
  */
 #ifndef ED_APPLY_H
 #define ED_APPLY_H
@@ -58,6 +61,11 @@ typedef struct ed_apply_opts {
      * during their grace period). */
     bool (*hold)(const char *id, void *user);
     void *hold_user;
+    /* Flux's spec.force: an object whose dry-run fails on an immutable field is deleted and
+     * created again (also per object with kustomize.toolkit.fluxcd.io/force: enabled, as a
+     * label or annotation). The deletion happens in the apply phase, once every other object
+     * passed its dry-run. */
+    bool force;
 } ed_apply_opts;
 
 /* "Created", "Configured", ... as in Flux's change set and events. */

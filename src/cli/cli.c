@@ -2,12 +2,13 @@
  * The verb table and the global behaviour of the command line: `eddy --help` lists the verbs
  * that exist (and only those), `eddy help VERB` and `eddy VERB --help` show a verb's help,
  * `eddy version` prints the build's version. Each verb lives in a file of its family (get.c,
- * flux.c, create.c, install.c, events.c, completion.c); what they share is in common.c.
+ * flux.c, create.c, install.c, events.c, diff.c, completion.c); what they share is in common.c.
  */
 #include "cli.h"
 #include "cli_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct verb {
@@ -17,19 +18,19 @@ struct verb {
     int (*run)(int argc, char **argv);
 };
 
-static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct verb verbs[] = {
-    {"controller", "Run the agent: GitRepository and Kustomization reconcilers",
+    {"controller", "Run the agent: the reconcilers of every Flux kind eddy serves",
      "Usage: eddy controller [flags]\n"
      "\n"
      "Run the agent process against the cluster of --kubeconfig (in-cluster configuration when\n"
      "absent). It serves /healthz and /readyz, and /metrics in the Prometheus format, and holds\n"
      "a coordination.k8s.io Lease so that one replica works at a time. SIGTERM or SIGINT\n"
      "releases the lease and exits 0. While leading it reconciles GitRepositories (a persistent\n"
-     "Git cache, artifacts served over HTTP) and Kustomizations (build, validate, staged\n"
-     "server-side apply, prune, health); the image reconcilers are not built yet.\n"
+     "Git cache, artifacts served over HTTP), Kustomizations (build, validate, staged\n"
+     "server-side apply, prune, health), ImageRepositories and ImagePolicies (registry scans,\n"
+     "tag policies) and ImageUpdateAutomations (setters committed and pushed to Git).\n"
      "\n"
      "Flags:\n"
      "  --kubeconfig PATH                     kubeconfig file (default: $KUBECONFIG,\n"
@@ -61,6 +62,10 @@ static const struct verb verbs[] = {
      "                                        annotation overrides it\n"
      "  --requeue-dependency D                retry a Kustomization whose dependencies are not\n"
      "                                        ready after D (default 30s)\n"
+     "  --default-service-account NAME        impersonate this service account for the\n"
+     "                                        Kustomizations that name none\n"
+     "  --no-cross-namespace-refs             refuse a Kustomization's source in another\n"
+     "                                        namespace (Ready=False, Stalled: AccessDenied)\n"
      "\n"
      "Example:\n"
      "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"
@@ -79,17 +84,23 @@ static const struct verb verbs[] = {
      "\n"
      "Flags:\n"
      "  --export                  print the manifests as a YAML stream, apply nothing\n"
-     "  --components LIST         source-controller,kustomize-controller (default), the\n"
-     "                            controllers whose CRDs are installed\n"
-     "  --components-extra LIST   image-reflector-controller,image-automation-controller\n"
+     "  --components LIST         the controllers whose CRDs are installed; default: all\n"
+     "                            four eddy serves in one process (source-controller,\n"
+     "                            kustomize-controller, image-reflector-controller,\n"
+     "                            image-automation-controller); helm-controller and\n"
+     "                            notification-controller are left out with a warning\n"
+     "  --components-extra LIST   more components, added to --components\n"
      "  --registry REGISTRY       where the eddy image comes from (default ghcr.io/eddy-gitops)\n"
      "  --image-pull-secret NAME  a Secret of type docker-registry the Deployment pulls with\n"
+     "  --log-level LEVEL         the agent's: debug, info (default) or error\n"
+     "  --watch-all-namespaces    default true; false: the agent watches its namespace only\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
      "Examples:\n"
      "  eddy install\n"
-     "  eddy install --components-extra image-reflector-controller,image-automation-controller\n"
+     "  eddy install --components source-controller,kustomize-controller\n"
      "  eddy install --export > gotk-components.yaml\n",
      ed_cli_install},
     {"bootstrap", "Make the cluster sync itself from a Git repository (Flux's layout)",
@@ -144,6 +155,7 @@ static const struct verb verbs[] = {
      "  --keep-namespace   leave the namespace in place\n"
      "  -s, --silent       do not ask for confirmation\n"
      "  --dry-run          print what would be deleted\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -162,6 +174,7 @@ static const struct verb verbs[] = {
      "Flags:\n"
      "  --pre           check only the prerequisites\n"
      "  --lease NAME    the agent's Lease (default eddy-leader-election)\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -184,17 +197,21 @@ static const struct verb verbs[] = {
      "instead. Every create takes --interval (default 1m), --label K=V[,...] and --export.\n"
      "\n"
      "source git: --url, --branch (default master unless another ref is set), --tag,\n"
-     "  --tag-semver, --commit, --secret-ref, -u/--username and -p/--password (create a Secret\n"
-     "  named as the source), --ignore-paths, --recurse-submodules.\n"
+     "  --tag-semver, --commit, --secret-ref; or credentials in a Secret named as the source:\n"
+     "  -u/--username and -p/--password, --ca-file (https), --private-key-file and\n"
+     "  --known-hosts-file (ssh; flux scans the host, eddy takes the file); --ignore-paths,\n"
+     "  --recurse-submodules.\n"
      "kustomization: --source, --path (default ./), --prune, --target-namespace,\n"
      "  --depends-on [NS/]NAME, --wait, --health-check Kind/name.ns, --health-check-timeout,\n"
      "  --service-account, --retry-interval.\n"
-     "image repository: --image, --secret-ref, --exclusion-list.\n"
+     "image repository: --image, --secret-ref, --exclusion-list, --insecure (plain HTTP).\n"
      "image policy: --image-ref, --select-semver, --select-alpha, --select-numeric,\n"
      "  --filter-regex, --filter-extract.\n"
      "image update: --git-repo-ref, --git-repo-namespace, --checkout-branch, --push-branch,\n"
      "  --author-name, --author-email, --commit-template, --update-path (default ./).\n"
-     "secret git: --url, -u/--username, -p/--password, --private-key-file, --ca-file.\n"
+     "secret git: --url, -u/--username, -p/--password, --ca-file, --private-key-file,\n"
+     "  --known-hosts-file.\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -212,6 +229,7 @@ static const struct verb verbs[] = {
      "\n"
      "Delete the object, after asking for confirmation unless --silent. Deleting a Kustomization\n"
      "prunes what it applied (when spec.prune is true), as with Flux.\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -234,6 +252,7 @@ static const struct verb verbs[] = {
      "  --status-selector T=S       only objects with condition T at status S, e.g. ready=false\n"
      "  -l, --label-selector SEL    only objects with these labels, e.g. team=a\n"
      "  --no-header                 no header line\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -243,12 +262,26 @@ static const struct verb verbs[] = {
      "  eddy get all --status-selector ready=false\n"
      "  eddy get images all -n apps\n",
      ed_cli_get},
+    {"stats", "Count the Flux objects that run, fail or are suspended",
+     "Usage: eddy stats [-A] [-n NS]\n"
+     "\n"
+     "Print, for each Flux kind, how many objects are running, failing (Ready False) and\n"
+     "suspended, and the storage their artifacts take, as flux stats does.\n"
+     "\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy stats\n"
+     "  eddy stats -A\n",
+     ed_cli_stats},
     {"suspend", "Suspend the reconciliation of Flux objects",
      "Usage: eddy suspend (source git | kustomization | image repository|policy|update)\n"
      "          (NAME | --all) [-n NS]\n"
      "\n"
      "Set spec.suspend: the controller leaves the object (and what it applied) alone until it\n"
      "is resumed, so you can change the cluster by hand.\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -262,6 +295,7 @@ static const struct verb verbs[] = {
      "\n"
      "Clear spec.suspend, ask for a reconcile at once, and wait until the controller reports\n"
      "it: the cluster is brought back to what Git says. With --all, wait only with --wait.\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -276,6 +310,7 @@ static const struct verb verbs[] = {
      "Set the reconcile.fluxcd.io/requestedAt annotation and wait until the controller handled\n"
      "it; print the revision it fetched or applied, or why it failed (exit 1). --with-source\n"
      "reconciles a Kustomization's GitRepository first.\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -283,13 +318,52 @@ static const struct verb verbs[] = {
      "  eddy reconcile kustomization apps --with-source\n"
      "  eddy reconcile source git flux-system\n",
      ed_cli_reconcile},
+    {"build", "Render a Kustomization's local directory as the cluster would",
+     "Usage: eddy build kustomization NAME --path DIR [--kustomization-file F] [--dry-run]\n"
+     "          [-n NS]\n"
+     "\n"
+     "Render DIR exactly as the controller renders the Kustomization NAME: a kustomization.yaml\n"
+     "is generated when DIR has none, Flux's overlay of the spec (targetNamespace, namePrefix,\n"
+     "images, patches, ...), the kustomize build, postBuild substitution, commonMetadata and\n"
+     "the owner labels; print the objects as a YAML stream. The Git work tree holding DIR is\n"
+     "copied aside first (../base resolves; nothing is written to DIR).\n"
+     "The Kustomization must exist in the cluster, unless --dry-run (no cluster needed).\n"
+     "--kustomization-file reads the Kustomization from a local YAML file instead (with\n"
+     "--dry-run, its postBuild.substituteFrom is skipped: those variables live in the cluster).\n"
+     "\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy build kustomization apps --path ./apps/production\n"
+     "  eddy build kustomization apps --path ./apps/production --dry-run\n",
+     ed_cli_build},
+    {"diff", "Show what applying a local directory would change in the cluster",
+     "Usage: eddy diff kustomization NAME --path DIR [--kustomization-file F] [-n NS]\n"
+     "\n"
+     "Render DIR as eddy build does, ask the API server what each object would become (a\n"
+     "server-side dry-run apply) and compare it with the live object: print each object that\n"
+     "would be created or changed (with the fields that change, Secret values masked), and the\n"
+     "objects of the Kustomization's inventory that would be pruned. The Kustomization need not\n"
+     "exist yet; --kustomization-file renders with a local Kustomization's spec. Exit status:\n"
+     "0 nothing differs, 1 something does, 2 an error.\n"
+     "\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy diff kustomization apps --path ./apps/production\n"
+     "  eddy diff ks apps --path ./apps && echo \"in sync\"\n",
+     ed_cli_diff},
     {"export", "Print Flux objects as YAML, without status or server fields",
      "Usage: eddy export (source git | kustomization | image repository|policy|update)\n"
-     "          (NAME | --all) [-n NS]\n"
+     "          (NAME | --all) [--with-credentials] [-n NS]\n"
      "\n"
      "Print the objects as a YAML stream that can be applied to another cluster: apiVersion,\n"
      "kind, metadata (name, namespace, labels, annotations) and spec; status and the fields the\n"
-     "server sets are left out. For backup and migration.\n"
+     "server sets are left out. For backup and migration. --with-credentials also prints\n"
+     "the Secret each source refers to (its data in the clear, as flux does).\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -308,6 +382,7 @@ static const struct verb verbs[] = {
      "  -A, --all-namespaces\n"
      "  -w, --watch       keep printing events as they come (until --timeout)\n"
      "  --types LIST      only these types (Normal, Warning)\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
@@ -320,12 +395,28 @@ static const struct verb verbs[] = {
      "\n"
      "Print the Kustomization's inventory as a tree, recursing into the Kustomizations it\n"
      "manages. --compact shows only the Flux objects.\n"
+     "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
      "Example:\n"
      "  eddy tree kustomization flux-system\n",
      ed_cli_tree},
+    {"trace", "Show which Kustomization and source manage an object",
+     "Usage: eddy trace KIND/NAME [--api-version V] [-n NS]\n"
+     "       eddy trace NAME --kind KIND [--api-version V] [-n NS]\n"
+     "\n"
+     "Follow an object's owner labels (kustomize.toolkit.fluxcd.io/name and /namespace) to\n"
+     "the Kustomization that applied it and on to its GitRepository, and print each with its\n"
+     "revision and Ready status. Common kinds need no --api-version.\n"
+     "\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy trace deployment/podinfo -n apps\n"
+     "  eddy trace podinfo --kind HelmRelease --api-version helm.toolkit.fluxcd.io/v2 -n apps\n",
+     ed_cli_trace},
     {"completion", "Print a shell completion script",
      "Usage: eddy completion (bash | zsh | fish)\n"
      "\n"
@@ -347,14 +438,17 @@ static const struct verb verbs[] = {
      "Example:\n"
      "  eddy kustomize build ./apps/overlays/production\n",
      ed_cli_kustomize},
-    {"version", "Print the version of eddy",
-     "Usage: eddy version\n"
+    {"version", "Print the version of eddy and of the agent in the cluster",
+     "Usage: eddy version [--client] [-n NS]\n"
      "\n"
-     "Print the version of this eddy binary.\n"
+     "Print the version of this eddy binary and, unless --client, the version of the agent\n"
+     "installed in the namespace (the tag of the eddy Deployment's image), when the cluster is\n"
+     "reachable.\n"
      "\n"
-     "Example:\n"
-     "  eddy version\n",
-     cmd_version},
+     "Examples:\n"
+     "  eddy version\n"
+     "  eddy version --client\n",
+     ed_cli_version},
     {"help", "Show help for eddy or for one verb",
      "Usage: eddy help [VERB]\n"
      "\n"
@@ -401,17 +495,6 @@ static bool wants_help(const char *arg)
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
-static int cmd_version(int argc, char **argv)
-{
-    (void)argv;
-    if (argc > 1) {
-        fprintf(stderr, "eddy version: unexpected argument '%s'\n", argv[1]);
-        return 2;
-    }
-    printf("eddy: v%s\n", ED_VERSION);
-    return 0;
-}
-
 static int cmd_help(int argc, char **argv)
 {
     if (argc < 2) {
@@ -427,6 +510,61 @@ static int cmd_help(int argc, char **argv)
     return 0;
 }
 
+/* The global flags that take a value. */
+static bool takes_value(const char *flag)
+{
+    static const char *const with_value[] = {"-n", "--namespace", "--kubeconfig", "--context",
+                                             "--timeout"};
+    for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+        if (strcmp(flag, with_value[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_global(const char *flag)
+{
+    static const char *const globals[] = {"--namespace", "--kubeconfig", "--context", "--timeout",
+                                          "--verbose"};
+    if (strncmp(flag, "-n", 2) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
+        size_t len = strlen(globals[i]);
+        if (strncmp(flag, globals[i], len) == 0 && (flag[len] == '\0' || flag[len] == '='))
+            return true;
+    }
+    return false;
+}
+
+/* A new argv with the global flags that stand before the verb moved after it (the caller
+ * frees the array, not the strings); NULL after printing the error for another flag. */
+static char **leading_flags_last(int argc, char **argv)
+{
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        if (wants_help(argv[i]))
+            break;
+        if (!is_global(argv[i])) {
+            fprintf(stderr, "✗ unknown flag before the verb: %s\n", argv[i]);
+            return NULL;
+        }
+        i += takes_value(argv[i]) && i + 1 < argc ? 2 : 1;
+    }
+    if (i >= argc) {
+        fprintf(stderr, "✗ a verb is required after the flags\n");
+        return NULL;
+    }
+    char **out = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int n = 0;
+    out[n++] = argv[0];
+    for (int j = i; j < argc; j++)
+        out[n++] = argv[j];
+    for (int j = 1; j < i; j++)
+        out[n++] = argv[j];
+    return out;
+}
+
+static int run_verb(int argc, char **argv);
+
 int ed_cli_main(int argc, char **argv)
 {
     /* Progress lines go out as they happen, also into a pipe, in order with stderr's. */
@@ -435,12 +573,28 @@ int ed_cli_main(int argc, char **argv)
         print_usage(stderr);
         return 2;
     }
+    char **moved = NULL;
+    if (argv[1][0] == '-' && strcmp(argv[1], "--version") != 0) {
+        /* Global flags before the verb (eddy -n apps get ks): move them after it. */
+        moved = leading_flags_last(argc, argv);
+        if (!moved)
+            return 2;
+        argv = moved;
+    }
+    int rc = run_verb(argc, argv);
+    free(moved);
+    ed_cli_parse_cleanup();
+    return rc;
+}
+
+static int run_verb(int argc, char **argv)
+{
     if (wants_help(argv[1])) {
         print_usage(stdout);
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0)
-        return cmd_version(1, argv + 1);
+        return ed_cli_version(1, argv + 1);
     const struct verb *v = find_verb(argv[1]);
     if (!v) {
         fprintf(stderr, "✗ unknown command \"%s\" for \"eddy\"\n", argv[1]);
@@ -455,7 +609,13 @@ int ed_cli_main(int argc, char **argv)
             return 0;
         }
     }
-    int rc = v->run(argc - 1, argv + 1);
-    ed_cli_parse_cleanup();
-    return rc;
+    if (v->run != ed_cli_controller) {
+        /* The library's own logs (a TLS warning, a retry) are for --verbose, in plain text; the
+         * agent sets up its logging from its flags. */
+        bool verbose = false;
+        for (int i = 2; i < argc; i++)
+            verbose |= strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "--verbose=true") == 0;
+        ed_log_init(ED_LOG_CONSOLE, verbose ? ED_LOG_INFO : ED_LOG_ERROR);
+    }
+    return v->run(argc - 1, argv + 1);
 }

@@ -15,26 +15,6 @@
 
 #ifndef ED_VERSION
 #define ED_VERSION "0.0.0-unknown"
-/* ---- install and bootstrap ---- */
-
-/*
- * What bootstrap shares with install (install.c): the manifests `eddy install` applies in
- * namespace ns with the image from registry, for components (flux's names; NULL or empty for
- * source-controller and kustomize-controller) and extra, appended to out as a YAML stream in
- * apply order after a header naming the version and components (gotk-components.yaml).
- * Returns 0, or 1 (2 for an unknown component) after printing the error.
- */
-int ed_cli_install_render(const char *ns, const char *registry, const ed_cli_list *components,
-                          const ed_cli_list *extra, ed_buf *out);
-/* Server-side apply obj (field manager flux), printing "Kind/ns/name created|configured|
- * unchanged" as flux does. Returns 0, or 1 after printing the error. */
-int ed_cli_apply_print(ed_kube *kube, const ed_node *obj);
-/* Wait until the agent's Deployment "eddy" in ns is rolled out. Returns 0, or 1 after
- * printing why. */
-int ed_cli_install_wait(ed_kube *kube, const char *ns, int64_t timeout_ms);
-/* bootstrap.c: `eddy bootstrap git` */
-int ed_cli_bootstrap(int argc, char **argv);
-
 #endif
 #define ED_CLI_VERSION ED_VERSION
 
@@ -42,8 +22,9 @@ int ed_cli_bootstrap(int argc, char **argv);
 
 /* `eddy controller [flags]`: the agent process (controller.c). Each returns the exit status. */
 int ed_cli_controller(int argc, char **argv);
-/* get.c */
+/* get.c: get, stats */
 int ed_cli_get(int argc, char **argv);
+int ed_cli_stats(int argc, char **argv);
 /* flux.c: suspend, resume, reconcile */
 int ed_cli_suspend(int argc, char **argv);
 int ed_cli_resume(int argc, char **argv);
@@ -52,13 +33,18 @@ int ed_cli_reconcile(int argc, char **argv);
 int ed_cli_create(int argc, char **argv);
 int ed_cli_delete(int argc, char **argv);
 int ed_cli_export(int argc, char **argv);
-/* install.c: install, uninstall, check */
+/* install.c: install, uninstall, check, version */
+int ed_cli_version(int argc, char **argv);
 int ed_cli_install(int argc, char **argv);
 int ed_cli_uninstall(int argc, char **argv);
 int ed_cli_check(int argc, char **argv);
-/* events.c: events, tree */
+/* events.c: events, tree, trace */
 int ed_cli_events(int argc, char **argv);
+int ed_cli_trace(int argc, char **argv);
 int ed_cli_tree(int argc, char **argv);
+/* diff.c: build and diff of a Kustomization's local directory */
+int ed_cli_build(int argc, char **argv);
+int ed_cli_diff(int argc, char **argv);
 /* completion.c */
 int ed_cli_completion(int argc, char **argv);
 /* `eddy kustomize build DIR` (kustomize.c). */
@@ -173,6 +159,10 @@ void ed_cli_table_free(ed_cli_table *t);
 
 /* ---- the cluster ---- */
 
+/* Print an API error ("✗ <message>") with what to do next when the code suggests it: the
+ * cluster unreachable, the credentials refused, the permission missing. */
+void ed_cli_api_failure(const ed_err *err);
+
 /* A client for the global flags' kubeconfig and context; NULL after printing the error. */
 ed_kube *ed_cli_connect(const ed_cli_global *g);
 /* The field `field` ("/status", "/message", "/reason") of condition `type`, or NULL. */
@@ -191,6 +181,13 @@ void ed_cli_now_token(char *out, size_t cap);
  */
 int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
                       const char *token, int64_t timeout_ms);
+/*
+ * Where obj stands: 1 Ready, -1 failed, 0 still in progress. After a requested reconcile
+ * (token), the controller's answer is final once it echoed the token: Ready True or not.
+ * Otherwise (a new object), kstatus's rule: Ready False while Reconciling is True (a retry) is
+ * still in progress, and the condition counts only for the current generation.
+ */
+int ed_cli_ready_state(const ed_node *obj, const char *token);
 /* Ask stdin "question [y/N]"; true on y/yes. */
 bool ed_cli_confirm(const char *question);
 
@@ -199,7 +196,7 @@ bool ed_cli_confirm(const char *question);
 /*
  * What bootstrap shares with install (install.c): the manifests `eddy install` applies in
  * namespace ns with the image from registry, for components (flux's names; NULL or empty for
- * source-controller and kustomize-controller) and extra, appended to out as a YAML stream in
+ * install's default: all four the agent serves) and extra, appended to out as a YAML stream in
  * apply order after a header naming the version and components (gotk-components.yaml).
  * Returns 0, or 1 (2 for an unknown component) after printing the error.
  */

@@ -243,9 +243,28 @@ void ed_cli_parse_cleanup(void)
 
 /* ---- output ---- */
 
+/* The mark's colour on a terminal, unless NO_COLOR is set (https://no-color.org). */
+static const char *colour_of(FILE *out, const char *mark)
+{
+    const char *no = getenv("NO_COLOR");
+    if ((no && *no) || !isatty(fileno(out)))
+        return NULL;
+    if (strncmp(mark, "✔", strlen("✔")) == 0)
+        return "\033[32m";
+    if (strncmp(mark, "✗", strlen("✗")) == 0)
+        return "\033[31m";
+    if (strncmp(mark, "⚠", strlen("⚠")) == 0)
+        return "\033[33m";
+    return NULL;
+}
+
 static void line(FILE *out, const char *mark, const char *fmt, va_list ap)
 {
-    fputs(mark, out);
+    const char *colour = colour_of(out, mark);
+    if (colour)
+        fprintf(out, "%s%s\033[0m", colour, mark);
+    else
+        fputs(mark, out);
     vfprintf(out, fmt, ap);
     fputc('\n', out);
 }
@@ -370,15 +389,47 @@ ed_kube *ed_cli_connect(const ed_cli_global *g)
     ed_kube *kube = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
-        /* A request never outlives the command's --timeout. */
-        if (cfg->timeout_ms == 0 || cfg->timeout_ms > g->timeout_ms)
+        /* A request never outlives the command's --timeout (nor the client's 30 s). */
+        if (cfg->timeout_ms == 0)
+            cfg->timeout_ms = 30000;
+        if (cfg->timeout_ms > g->timeout_ms)
             cfg->timeout_ms = g->timeout_ms;
         ed_kube_new(cfg, &kube, &err);
     }
+    if (kube && g->verbose)
+        fprintf(stderr, "► using context %s, server %s, namespace %s\n",
+                cfg->context ? cfg->context : "(in-cluster)", cfg->server, g->ns);
     ed_kube_config_free(cfg);
-    if (!kube)
+    if (!kube && err.code == ED_ENOTFOUND)
+        ed_cli_failure("%s (set KUBECONFIG, or pass --kubeconfig and --context)", err.msg);
+    else if (!kube)
         ed_cli_failure("%s", err.msg);
     return kube;
+}
+
+void ed_cli_api_failure(const ed_err *err)
+{
+    const char *hint = NULL;
+    switch (err->code) {
+    case ED_ERETRY:
+    case ED_ETIMEOUT:
+        hint = "is the cluster reachable? check --kubeconfig and --context, or a longer --timeout";
+        break;
+    case ED_EAUTH:
+        hint = "the cluster refused the credentials of the kubeconfig's user: log in again or "
+               "choose another --context";
+        break;
+    case ED_EFORBIDDEN:
+        hint = "the kubeconfig's user lacks this permission (RBAC): use another --context or "
+               "ask for it";
+        break;
+    default:
+        break;
+    }
+    if (hint)
+        ed_cli_failure("%s (%s)", err->msg, hint);
+    else
+        ed_cli_failure("%s", err->msg);
 }
 
 const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field)
@@ -437,23 +488,24 @@ static void print_result(const ed_cli_kind *k, const ed_node *o)
     }
 }
 
-/* Where obj stands: 1 Ready, -1 failed, 0 still in progress. */
-static int ready_state(const ed_node *o, const char *token)
+int ed_cli_ready_state(const ed_node *o, const char *token)
 {
+    const char *ready = ed_cli_cond(o, "Ready", "/status");
     if (token) {
+        /* As flux reconcile: once the request is handled, Ready says how it went (a failed
+         * attempt leaves observedGeneration and Reconciling as they were). */
         const char *handled = ed_node_path_str(o, "/status/lastHandledReconcileAt");
-        if (!handled || strcmp(handled, token) != 0)
+        if (!handled || strcmp(handled, token) != 0 || !ready || strcmp(ready, "Unknown") == 0)
             return 0;
+        return strcmp(ready, "True") == 0 ? 1 : -1;
     }
     int64_t gen = 0, observed = -1;
     ed_node_int(ed_node_path(o, "/metadata/generation"), &gen);
     ed_node_int(ed_node_path(o, "/status/observedGeneration"), &observed);
-    const char *ready = ed_cli_cond(o, "Ready", "/status");
-    if (!ready || strcmp(ready, "Unknown") == 0 || observed < gen)
+    if (!ready || strcmp(ready, "Unknown") == 0)
         return 0;
     if (strcmp(ready, "True") == 0)
-        return 1;
-    /* kstatus: Ready False while Reconciling is True is still in progress. */
+        return observed >= gen ? 1 : 0;
     const char *reconciling = ed_cli_cond(o, "Reconciling", "/status");
     return reconciling && strcmp(reconciling, "True") == 0 ? 0 : -1;
 }
@@ -462,28 +514,37 @@ int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
                       const char *token, int64_t timeout_ms)
 {
     ed_cli_waiting("waiting for %s reconciliation", k->kind);
+    char *last = NULL; /* the last Ready message seen */
     int64_t deadline = ed_time_mono_ms() + timeout_ms;
     for (;;) {
         ed_doc *d = NULL;
         ed_err err = ED_ERR_INIT;
         if (ed_kube_get(kube, k->api_version, k->kind, ns, name, &d, &err) != 0) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
+            free(last);
             return 1;
         }
         ed_node *o = ed_doc_root(d);
-        int state = ready_state(o, token);
+        int state = ed_cli_ready_state(o, token);
+        const char *msg = ed_cli_cond(o, "Ready", "/message");
+        free(last);
+        last = msg ? ed_xstrdup(msg) : NULL;
         if (state > 0) {
             ed_cli_success("%s %s reconciliation completed", k->kind, name);
             print_result(k, o);
         } else if (state < 0) {
-            const char *msg = ed_cli_cond(o, "Ready", "/message");
             ed_cli_failure("%s reconciliation failed: %s", k->kind, msg ? msg : "");
         }
         ed_doc_free(d);
-        if (state)
+        if (state) {
+            free(last);
             return state > 0 ? 0 : 1;
+        }
         if (ed_time_mono_ms() >= deadline) {
-            ed_cli_failure("timeout waiting for %s %s/%s to be reconciled", k->kind, ns, name);
+            /* Say where it stands: the controller's last word, or that none answered. */
+            ed_cli_failure("timeout waiting for %s %s/%s to be reconciled: %s", k->kind, ns, name,
+                           last ? last : "no controller reported on it");
+            free(last);
             return 1;
         }
         usleep(500 * 1000);

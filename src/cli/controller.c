@@ -7,8 +7,9 @@
  * campaigns afresh.
  *
  * While it leads, it runs the reconcilers that are built: GitRepository (fetching into a
- * persistent cache under --storage-path and serving artifacts on --storage-addr) and
- * Kustomization. The image reconcilers join it as their issue lands.
+ * persistent cache under --storage-path and serving artifacts on --storage-addr),
+ * Kustomization, and image update automation: ImageRepository (tags kept under --storage-path),
+ * ImagePolicy and ImageUpdateAutomation (commits pushed from the same Git cache).
  */
 #include "cli_int.h"
 
@@ -46,6 +47,8 @@ struct controller_opts {
     const char *storage_adv_addr;
     int64_t drift_grace_ms;
     int64_t requeue_dependency_ms;
+    const char *default_service_account;
+    bool no_cross_namespace_refs;
 };
 
 struct controller_state {
@@ -136,6 +139,8 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_STORAGE_ADV,
         F_DRIFT_GRACE,
         F_REQUEUE_DEPENDENCY,
+        F_DEFAULT_SA,
+        F_NO_CROSS_NS,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -160,6 +165,8 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"storage-adv-addr", required_argument, NULL, F_STORAGE_ADV},
         {"drift-grace-period", required_argument, NULL, F_DRIFT_GRACE},
         {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
+        {"default-service-account", required_argument, NULL, F_DEFAULT_SA},
+        {"no-cross-namespace-refs", optional_argument, NULL, F_NO_CROSS_NS},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -260,6 +267,14 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             if (ed_duration_parse(optarg, &o->drift_grace_ms, &err) != 0 || o->drift_grace_ms < 0)
                 return usage_error("--%s takes a duration such as 5m, not \"%s\"", flag, optarg);
             break;
+        case F_NO_CROSS_NS:
+            if (!parse_bool(optarg, &o->no_cross_namespace_refs))
+                return usage_error("--no-cross-namespace-refs takes true or false, not \"%s\"",
+                                   optarg);
+            break;
+        case F_DEFAULT_SA:
+            o->default_service_account = optarg;
+            break;
         case F_REQUEUE_DEPENDENCY:
             dur = &o->requeue_dependency_ms;
             break;
@@ -288,6 +303,49 @@ struct reconcilers {
     ed_imagepolicy_controller *imagepolicy;
     ed_imageupdate_controller *imageupdate;
 };
+
+/* False when the API server says it does not serve kind of image.toolkit.fluxcd.io/v1 (its CRD
+ * is not installed); another failure counts as served, and the informer's sync will tell. */
+static bool image_kind_served(ed_kube *kube, const char *kind)
+{
+    ed_kube_resource res;
+    return ed_kube_resource_for(kube, "image.toolkit.fluxcd.io/v1", kind, &res, NULL) !=
+           ED_ENOTFOUND;
+}
+
+/* The image reconcilers, as Flux's optional image-reflector-controller (ImageRepository,
+ * ImagePolicy) and image-automation-controller (ImageUpdateAutomation): each runs only when its
+ * CRDs are installed, so a cluster without them runs the rest unchanged. */
+static void register_image_controllers(ed_manager *m, const struct controller_opts *o,
+                                       ed_kube *kube, struct reconcilers *r)
+{
+    bool policies = image_kind_served(kube, "ImagePolicy");
+    bool reflector = policies && image_kind_served(kube, "ImageRepository");
+    bool automation = policies && image_kind_served(kube, "ImageUpdateAutomation");
+    if (reflector) {
+        ed_imagerepo_opts ir = {.kube = kube,
+                                .metrics = ed_manager_metrics(m),
+                                .storage_path = o->storage_path,
+                                .workers = o->concurrent};
+        r->imagerepo = ed_imagerepo_register(m, &ir);
+        ed_imagepolicy_opts ip = {.kube = kube,
+                                  .metrics = ed_manager_metrics(m),
+                                  .storage_path = o->storage_path,
+                                  .workers = o->concurrent};
+        r->imagepolicy = ed_imagepolicy_register(m, &ip);
+    }
+    if (automation) {
+        ed_imageupdate_opts iu = {.kube = kube,
+                                  .metrics = ed_manager_metrics(m),
+                                  .cache = r->cache,
+                                  .workers = o->concurrent};
+        r->imageupdate = ed_imageupdate_register(m, &iu);
+    }
+    ed_log(ED_LOG_INFO, "image automation", "reflector",
+           reflector ? "running" : "not started: ImageRepository/ImagePolicy CRDs not installed",
+           "automation",
+           automation ? "running" : "not started: ImageUpdateAutomation CRD not installed", NULL);
+}
 
 /* Open storage, serve artifacts, and register every reconciler with the manager. */
 static int register_controllers(ed_manager *m, const struct controller_opts *o, ed_kube *kube,
@@ -322,33 +380,11 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .store = r->store,
                                .workers = o->concurrent,
                                .drift_grace_ms = o->drift_grace_ms,
-                               .requeue_dependency_ms = o->requeue_dependency_ms};
+                               .requeue_dependency_ms = o->requeue_dependency_ms,
+                               .default_service_account = o->default_service_account,
+                               .no_cross_namespace_refs = o->no_cross_namespace_refs};
     r->kustomization = ed_kustomization_register(m, &k);
-    /* The image kinds are optional (eddy install and bootstrap leave their CRDs out unless
-     * --components-extra asks, as flux does): without them those reconcilers do not start,
-     * instead of failing the start on caches that cannot sync. */
-    ed_kube_resource res;
-    ed_err probe = ED_ERR_INIT;
-    if (ed_kube_resource_for(kube, "image.toolkit.fluxcd.io/v1", "ImageRepository", &res, &probe) ==
-        ED_ENOTFOUND) {
-        ed_log(ED_LOG_INFO, "image CRDs not installed: image reconcilers not started", NULL);
-    } else {
-        ed_imagerepo_opts ir = {.kube = kube,
-                                .metrics = ed_manager_metrics(m),
-                                .storage_path = o->storage_path,
-                                .workers = o->concurrent};
-        r->imagerepo = ed_imagerepo_register(m, &ir);
-        ed_imagepolicy_opts ip = {.kube = kube,
-                                  .metrics = ed_manager_metrics(m),
-                                  .storage_path = o->storage_path,
-                                  .workers = o->concurrent};
-        r->imagepolicy = ed_imagepolicy_register(m, &ip);
-        ed_imageupdate_opts iu = {.kube = kube,
-                                  .metrics = ed_manager_metrics(m),
-                                  .cache = r->cache,
-                                  .workers = o->concurrent};
-        r->imageupdate = ed_imageupdate_register(m, &iu);
-    }
+    register_image_controllers(m, o, kube, r);
     char port[16];
     snprintf(port, sizeof(port), "%d", ed_artifact_server_port(r->server));
     ed_log(ED_LOG_INFO, "serving artifacts", "path", o->storage_path, "port", port, "advertised",

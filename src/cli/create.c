@@ -98,7 +98,7 @@ static int apply(ed_kube *kube, const ed_node *obj, bool *created)
     const char *name = ed_node_path_str(obj, "/metadata/name");
     int rc = ed_kube_get(kube, api, kind, ns, name, NULL, &err);
     if (rc && rc != ED_ENOTFOUND) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     *created = rc == ED_ENOTFOUND;
@@ -166,29 +166,104 @@ static int parse_create(struct create_run *r, int argc, char **argv, const ed_cl
 
 /* ---- create source git ---- */
 
+static char *read_small_file(const char *flag, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ed_cli_failure("--%s %s: cannot read the file", flag, path);
+        return NULL;
+    }
+    ed_buf b = ED_BUF_INIT(1 << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = ed_buf_append(&b, chunk, n);
+    fclose(f);
+    if (rc) {
+        ed_cli_failure("--%s %s: larger than 1 MiB", flag, path);
+        ed_buf_free(&b);
+        return NULL;
+    }
+    ed_buf_append(&b, "", 0);
+    return ed_buf_take(&b);
+}
+
+/* Git credentials from flags, as flux's create secret git and create source git take them. */
+struct git_creds {
+    const char *username, *password; /* http(s) basic auth */
+    const char *key_file;            /* ssh: --private-key-file */
+    const char *known_hosts_file;    /* ssh: --known-hosts-file (flux scans the host instead) */
+    const char *ca_file;             /* https: --ca-file */
+};
+
+static bool creds_given(const struct git_creds *c)
+{
+    return c->username || c->password || c->key_file || c->known_hosts_file || c->ca_file;
+}
+
+/* The Secret ns/name holding the credentials for url, in the keys the source controller reads
+ * (username, password, identity, known_hosts, ca.crt); NULL after printing what is wrong. */
+static ed_doc *git_secret(const char *ns, const char *name, const char *url,
+                          const struct git_creds *c)
+{
+    bool ssh = ed_str_has_prefix(url, "ssh://");
+    if ((c->username != NULL) != (c->password != NULL)) {
+        ed_cli_failure("--username and --password go together");
+        return NULL;
+    }
+    if (ssh && (c->username || c->ca_file)) {
+        ed_cli_failure("--username, --password and --ca-file are for http(s) URLs; an ssh URL "
+                       "takes --private-key-file and --known-hosts-file");
+        return NULL;
+    }
+    if (!ssh && (c->key_file || c->known_hosts_file)) {
+        ed_cli_failure("--private-key-file and --known-hosts-file are for ssh:// URLs");
+        return NULL;
+    }
+    if (ssh && !c->key_file) {
+        ed_cli_failure("an ssh URL needs --private-key-file");
+        return NULL;
+    }
+    char *key = c->key_file ? read_small_file("private-key-file", c->key_file) : NULL;
+    char *hosts =
+        c->known_hosts_file ? read_small_file("known-hosts-file", c->known_hosts_file) : NULL;
+    char *ca = c->ca_file ? read_small_file("ca-file", c->ca_file) : NULL;
+    ed_doc *d = NULL;
+    if ((!c->key_file || key) && (!c->known_hosts_file || hosts) && (!c->ca_file || ca)) {
+        d = new_object("v1", "Secret", ns, name, NULL);
+        put_str(d, "/type", "Opaque");
+        put_str(d, "/stringData/username", c->username);
+        put_str(d, "/stringData/password", c->password);
+        put_str(d, "/stringData/identity", key);
+        put_str(d, "/stringData/known_hosts", hosts);
+        put_str(d, "/stringData/ca.crt", ca);
+    }
+    free(key);
+    free(hosts);
+    free(ca);
+    return d;
+}
+
 struct git_flags {
-    const char *url, *branch, *tag, *semver, *commit, *ref_name, *secret_ref, *username, *password;
+    const char *url, *branch, *tag, *semver, *commit, *ref_name, *secret_ref;
+    struct git_creds creds;
     int64_t interval_ms;
     ed_cli_list ignore_paths, labels;
     bool recurse_submodules;
 };
 
-static int check_git_url(const char *url, bool basic_auth)
+static int check_git_url(const char *url)
 {
     if (!url) {
         ed_cli_failure("--url is required");
         return 2;
     }
-    bool ssh = ed_str_has_prefix(url, "ssh://");
-    if (!ssh && !ed_str_has_prefix(url, "http://") && !ed_str_has_prefix(url, "https://")) {
+    if (!ed_str_has_prefix(url, "ssh://") && !ed_str_has_prefix(url, "http://") &&
+        !ed_str_has_prefix(url, "https://")) {
         const char *colon = strstr(url, "://");
         ed_cli_failure("git URL scheme '%.*s' not supported, can be: ssh, http and https",
                        colon ? (int)(colon - url) : 0, url);
-        return 2;
-    }
-    if (ssh && basic_auth) {
-        ed_cli_failure("--username and --password are for http(s) URLs; an ssh URL needs a "
-                       "secret with a private key (eddy create secret git --private-key-file)");
         return 2;
     }
     return 0;
@@ -208,7 +283,7 @@ static ed_doc *git_source(struct create_run *r, const char *name, const struct g
     put_str(d, "/spec/ref/semver", f->semver);
     put_str(d, "/spec/ref/commit", f->commit);
     put_str(d, "/spec/ref/name", f->ref_name);
-    const char *secret = f->username && f->password ? name : f->secret_ref;
+    const char *secret = creds_given(&f->creds) ? name : f->secret_ref;
     put_str(d, "/spec/secretRef/name", secret);
     if (f->recurse_submodules)
         put_bool(d, "/spec/recurseSubmodules", true);
@@ -219,18 +294,6 @@ static ed_doc *git_source(struct create_run *r, const char *name, const struct g
         put_str(d, "/spec/ignore", ignore.data);
         ed_buf_free(&ignore);
     }
-    return d;
-}
-
-static ed_doc *git_secret(const char *ns, const char *name, const char *username,
-                          const char *password, const char *identity, const char *ca)
-{
-    ed_doc *d = new_object("v1", "Secret", ns, name, NULL);
-    put_str(d, "/type", "Opaque");
-    put_str(d, "/stringData/username", username);
-    put_str(d, "/stringData/password", password);
-    put_str(d, "/stringData/identity", identity);
-    put_str(d, "/stringData/ca.crt", ca);
     return d;
 }
 
@@ -247,8 +310,11 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
         {"ref-name", 0, ED_CLI_FLAG_STR, &f.ref_name},
         {"interval", 0, ED_CLI_FLAG_DURATION, &f.interval_ms},
         {"secret-ref", 0, ED_CLI_FLAG_STR, &f.secret_ref},
-        {"username", 'u', ED_CLI_FLAG_STR, &f.username},
-        {"password", 'p', ED_CLI_FLAG_STR, &f.password},
+        {"username", 'u', ED_CLI_FLAG_STR, &f.creds.username},
+        {"password", 'p', ED_CLI_FLAG_STR, &f.creds.password},
+        {"private-key-file", 0, ED_CLI_FLAG_STR, &f.creds.key_file},
+        {"known-hosts-file", 0, ED_CLI_FLAG_STR, &f.creds.known_hosts_file},
+        {"ca-file", 0, ED_CLI_FLAG_STR, &f.creds.ca_file},
         {"ignore-paths", 0, ED_CLI_FLAG_LIST, &f.ignore_paths},
         {"recurse-submodules", 0, ED_CLI_FLAG_BOOL, &f.recurse_submodules},
         {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
@@ -258,22 +324,21 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
     int rc = parse_create(r, argc, argv, flags);
     if (rc)
         return rc;
-    if ((f.username != NULL) != (f.password != NULL)) {
-        ed_cli_failure("--username and --password go together");
+    if ((rc = check_git_url(f.url)) != 0)
+        return rc;
+    if (creds_given(&f.creds) && f.secret_ref) {
+        ed_cli_failure("--secret-ref names an existing Secret: give it or the credentials, "
+                       "not both");
         return 2;
     }
-    if ((rc = check_git_url(f.url, f.username != NULL)) != 0)
-        return rc;
+    if (creds_given(&f.creds) && !(r->secret = git_secret(r->g.ns, name, f.url, &f.creds)))
+        return 2;
     if (!r->export_only)
         ed_cli_generate("generating GitRepository source");
     r->k = &ed_cli_gitrepository;
     r->what = "GitRepository source";
     r->obj = git_source(r, name, &f);
-    if (!r->obj)
-        return 2;
-    if (f.username)
-        r->secret = git_secret(r->g.ns, name, f.username, f.password, NULL, NULL);
-    return finish_create(r);
+    return r->obj ? finish_create(r) : 2;
 }
 
 /* ---- create kustomization ---- */
@@ -422,6 +487,7 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
 static int create_image_repository(struct create_run *r, const char *name, int argc, char **argv)
 {
     const char *image = NULL, *secret = NULL;
+    bool insecure = false;
     int64_t interval = 60000;
     ed_cli_list exclusions = {0}, labels = {0};
     const ed_cli_flag flags[] = {
@@ -429,6 +495,7 @@ static int create_image_repository(struct create_run *r, const char *name, int a
         {"secret-ref", 0, ED_CLI_FLAG_STR, &secret},
         {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
         {"exclusion-list", 0, ED_CLI_FLAG_LIST, &exclusions},
+        {"insecure", 0, ED_CLI_FLAG_BOOL, &insecure},
         {"label", 0, ED_CLI_FLAG_LIST, &labels},
         {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
@@ -451,6 +518,8 @@ static int create_image_repository(struct create_run *r, const char *name, int a
     put_str(d, "/spec/image", image);
     put_duration(d, "/spec/interval", interval);
     put_str(d, "/spec/secretRef/name", secret);
+    if (insecure)
+        put_bool(d, "/spec/insecure", true);
     if (exclusions.n) {
         ed_node *seq = ed_node_new_seq(d);
         for (int i = 0; i < exclusions.n; i++)
@@ -576,60 +645,30 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
 
 /* ---- create secret git ---- */
 
-static char *read_small_file(const char *flag, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ed_cli_failure("--%s %s: cannot read the file", flag, path);
-        return NULL;
-    }
-    ed_buf b = ED_BUF_INIT(1 << 20);
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = ed_buf_append(&b, chunk, n);
-    fclose(f);
-    if (rc) {
-        ed_cli_failure("--%s %s: larger than 1 MiB", flag, path);
-        ed_buf_free(&b);
-        return NULL;
-    }
-    ed_buf_append(&b, "", 0);
-    return ed_buf_take(&b);
-}
-
 static int create_secret_git(struct create_run *r, const char *name, int argc, char **argv)
 {
-    const char *url = NULL, *user = NULL, *password = NULL, *key_file = NULL, *ca_file = NULL;
+    const char *url = NULL;
+    struct git_creds c = {0};
     const ed_cli_flag flags[] = {
         {"url", 0, ED_CLI_FLAG_STR, &url},
-        {"username", 'u', ED_CLI_FLAG_STR, &user},
-        {"password", 'p', ED_CLI_FLAG_STR, &password},
-        {"private-key-file", 0, ED_CLI_FLAG_STR, &key_file},
-        {"ca-file", 0, ED_CLI_FLAG_STR, &ca_file},
+        {"username", 'u', ED_CLI_FLAG_STR, &c.username},
+        {"password", 'p', ED_CLI_FLAG_STR, &c.password},
+        {"private-key-file", 0, ED_CLI_FLAG_STR, &c.key_file},
+        {"known-hosts-file", 0, ED_CLI_FLAG_STR, &c.known_hosts_file},
+        {"ca-file", 0, ED_CLI_FLAG_STR, &c.ca_file},
         {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
     int rc = parse_create(r, argc, argv, flags);
-    if (rc || (rc = check_git_url(url, false)) != 0)
+    if (rc || (rc = check_git_url(url)) != 0)
         return rc;
-    bool ssh = ed_str_has_prefix(url, "ssh://");
-    if (ssh ? !key_file : !(user && password)) {
-        ed_cli_failure(ssh ? "an ssh URL needs --private-key-file"
-                           : "an http(s) URL needs --username and --password");
+    if (!ed_str_has_prefix(url, "ssh://") && !c.username) {
+        ed_cli_failure("an http(s) URL needs --username and --password");
         return 2;
     }
-    char *key = key_file ? read_small_file("private-key-file", key_file) : NULL;
-    char *ca = ca_file ? read_small_file("ca-file", ca_file) : NULL;
-    if ((key_file && !key) || (ca_file && !ca)) {
-        free(key);
-        free(ca);
+    ed_doc *d = git_secret(r->g.ns, name, url, &c);
+    if (!d)
         return 2;
-    }
-    ed_doc *d = git_secret(r->g.ns, name, ssh ? NULL : user, ssh ? NULL : password, key, ca);
-    free(key);
-    free(ca);
     if (r->export_only) {
         rc = print_yaml(ed_doc_root(d));
     } else {
@@ -712,7 +751,7 @@ int ed_cli_delete(int argc, char **argv)
         return 1;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, k->api_version, k->kind, g.ns, name, NULL, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         rc = 1;
     } else if (!silent) {
         char *q = ed_xasprintf("Are you sure you want to delete this %s", k->label);
@@ -725,7 +764,7 @@ int ed_cli_delete(int argc, char **argv)
     if (!rc) {
         ed_cli_action("deleting %s %s in %s namespace", k->label, name, g.ns);
         if (ed_kube_delete(kube, k->api_version, k->kind, g.ns, name, NULL, &err) != 0) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             rc = 1;
         } else {
             ed_cli_success("%s deleted", k->label);
@@ -760,11 +799,38 @@ static ed_doc *exported(const ed_cli_kind *k, const ed_node *obj)
     return d;
 }
 
+/* --with-credentials: the Secret a source refers to, printed before it. */
+static int export_secret(ed_kube *kube, const char *ns, const char *name)
+{
+    ed_doc *live = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, "v1", "Secret", ns, name, &live, &err) != 0) {
+        ed_cli_failure("Secret %s/%s: %s", ns, name, err.msg);
+        return 1;
+    }
+    static const ed_cli_kind secret = {"v1", "Secret", "secret", NULL, NULL, false};
+    ed_doc *d = exported(&secret, ed_doc_root(live));
+    static const char *const keep[] = {"type", "data"};
+    for (size_t i = 0; i < 2; i++) {
+        ed_node *v = ed_node_get(ed_doc_root(live), keep[i]);
+        if (v)
+            ed_node_set(d, ed_doc_root(d), keep[i], ed_node_copy(d, v));
+    }
+    int rc = print_yaml(ed_doc_root(d));
+    ed_doc_free(d);
+    ed_doc_free(live);
+    return rc;
+}
+
 int ed_cli_export(int argc, char **argv)
 {
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
-    bool all = false;
-    const ed_cli_flag flags[] = {{"all", 0, ED_CLI_FLAG_BOOL, &all}, {NULL, 0, 0, NULL}};
+    bool all = false, credentials = false;
+    const ed_cli_flag flags[] = {
+        {"all", 0, ED_CLI_FLAG_BOOL, &all},
+        {"with-credentials", 0, ED_CLI_FLAG_BOOL, &credentials},
+        {NULL, 0, 0, NULL},
+    };
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
@@ -786,7 +852,7 @@ int ed_cli_export(int argc, char **argv)
     char *field = name ? ed_xasprintf("metadata.name=%s", name) : NULL;
     ed_kube_opts lo = {.field_selector = field};
     if (ed_kube_list(kube, k->api_version, k->kind, g.ns, &lo, &got, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         rc = 1;
     }
     ed_node *items = got ? ed_node_get(ed_doc_root(got), "items") : NULL;
@@ -795,6 +861,11 @@ int ed_cli_export(int argc, char **argv)
         rc = 1;
     }
     for (size_t i = 0; !rc && i < ed_node_len(items); i++) {
+        const char *secret = ed_node_path_str(ed_node_at(items, i), "/spec/secretRef/name");
+        if (credentials && secret)
+            rc = export_secret(kube, g.ns, secret);
+        if (rc)
+            break;
         /* The items of a list carry no apiVersion and kind: the kind says them. */
         ed_doc *d = exported(k, ed_node_at(items, i));
         rc = print_yaml(ed_doc_root(d));

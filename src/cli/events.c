@@ -1,5 +1,5 @@
 /*
- * `eddy events` and `eddy tree`, as flux has them.
+ * `eddy events`, `eddy tree` and `eddy trace`, as flux has them.
  *
  * events prints the Kubernetes Events of Flux objects (the five kinds eddy serves): LAST SEEN,
  * TYPE, REASON, OBJECT, MESSAGE, oldest first, NAMESPACE first with -A; --for Kind[/name]
@@ -9,6 +9,9 @@
  * tree prints a Kustomization's inventory (status.inventory.entries, ids
  * "<namespace>_<name>_<group>_<kind>") as a tree, recursing into the Kustomizations it
  * manages; --compact keeps only the Flux objects.
+ *
+ * trace follows an object's owner labels to the Kustomization that applied it, and on to the
+ * Kustomization's GitRepository, printing each with its revision and Ready status.
  */
 #include "cli_int.h"
 
@@ -113,16 +116,16 @@ static int list_events(ed_kube *kube, const struct events_opts *o)
     ed_doc *list = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_list(kube, "v1", "Event", o->all_namespaces ? NULL : o->g.ns, &lo, &list, &err)) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     ed_node *items = ed_node_get(ed_doc_root(list), "items");
     size_t n = 0;
-    const ed_node **sorted = ed_xcalloc(ed_node_len(items) + 1, sizeof(*sorted));
+    const ed_node **sorted = ed_xcalloc(ed_node_len(items) + 1, sizeof(const ed_node *));
     for (size_t i = 0; i < ed_node_len(items); i++)
         if (wanted(o, ed_node_at(items, i)))
             sorted[n++] = ed_node_at(items, i);
-    qsort(sorted, n, sizeof(*sorted), by_time);
+    qsort(sorted, n, sizeof(const ed_node *), by_time);
     ed_cli_table *t = ed_cli_table_new(6);
     ed_cli_table_row(t, events_head);
     for (size_t i = 0; i < n; i++)
@@ -161,7 +164,7 @@ static int watch_events(ed_kube *kube, const struct events_opts *o)
         ed_err err = ED_ERR_INIT;
         if (ed_kube_watch(kube, "v1", "Event", o->all_namespaces ? NULL : o->g.ns, &wo, on_event,
                           (void *)o, &err) != 0) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             return 1;
         }
     }
@@ -236,7 +239,7 @@ static int print_inventory(ed_kube *kube, const char *ns, const char *name, cons
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ns, name, &d, &err) !=
         0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     ed_node *entries = ed_node_path(ed_doc_root(d), "/status/inventory/entries");
@@ -300,5 +303,203 @@ int ed_cli_tree(int argc, char **argv)
     printf("Kustomization/%s/%s\n", g.ns, name);
     rc = print_inventory(kube, g.ns, name, "", compact, 0);
     ed_kube_free(kube);
+    return rc;
+}
+
+/* ---- trace ---- */
+
+/* The apiVersion of common kinds, so that `eddy trace deployment/web` needs no --api-version. */
+static const char *api_version_of(const char *kind)
+{
+    static const char *const table[][2] = {
+        {"Deployment", "apps/v1"},
+        {"StatefulSet", "apps/v1"},
+        {"DaemonSet", "apps/v1"},
+        {"ReplicaSet", "apps/v1"},
+        {"ConfigMap", "v1"},
+        {"Secret", "v1"},
+        {"Service", "v1"},
+        {"ServiceAccount", "v1"},
+        {"Namespace", "v1"},
+        {"Pod", "v1"},
+        {"PersistentVolumeClaim", "v1"},
+        {"Job", "batch/v1"},
+        {"CronJob", "batch/v1"},
+        {"Ingress", "networking.k8s.io/v1"},
+        {"Role", "rbac.authorization.k8s.io/v1"},
+        {"RoleBinding", "rbac.authorization.k8s.io/v1"},
+        {"ClusterRole", "rbac.authorization.k8s.io/v1"},
+        {"ClusterRoleBinding", "rbac.authorization.k8s.io/v1"},
+        {"CustomResourceDefinition", "apiextensions.k8s.io/v1"},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcasecmp(table[i][0], kind) == 0)
+            return table[i][1];
+    const ed_cli_kind *k = ed_cli_kind_by_name(kind);
+    return k ? k->api_version : NULL;
+}
+
+/* "Deployment" from "deployment" or "deployments" as typed: the table's spelling. */
+static const char *kind_spelling(const char *kind)
+{
+    static const char *const kinds[] = {"Deployment",
+                                        "StatefulSet",
+                                        "DaemonSet",
+                                        "ReplicaSet",
+                                        "ConfigMap",
+                                        "Secret",
+                                        "Service",
+                                        "ServiceAccount",
+                                        "Namespace",
+                                        "Pod",
+                                        "PersistentVolumeClaim",
+                                        "Job",
+                                        "CronJob",
+                                        "Ingress",
+                                        "Role",
+                                        "RoleBinding",
+                                        "ClusterRole",
+                                        "ClusterRoleBinding",
+                                        "CustomResourceDefinition",
+                                        NULL};
+    for (int i = 0; kinds[i]; i++)
+        if (strcasecmp(kinds[i], kind) == 0)
+            return kinds[i];
+    const ed_cli_kind *k = ed_cli_kind_by_name(kind);
+    return k ? k->kind : kind;
+}
+
+static void trace_line(const char *key, const char *value)
+{
+    if (value && *value)
+        printf("%-15s %s\n", key, value);
+}
+
+/* The lines about a Flux object: its revision, when it was last reconciled, its message. */
+static void trace_status(const ed_cli_kind *k, const ed_node *o)
+{
+    trace_line("Revision:", ed_cli_revision(k, o));
+    const char *ready = ed_cli_cond(o, "Ready", "/status");
+    const char *when = ed_cli_cond(o, "Ready", "/lastTransitionTime");
+    char *status = ready && strcmp(ready, "True") == 0
+                       ? ed_xasprintf("Last reconciled at %s", when ? when : "")
+                       : ed_xasprintf("Not ready (%s)", ready ? ready : "no status yet");
+    trace_line("Status:", status);
+    free(status);
+    trace_line("Message:", ed_cli_cond(o, "Ready", "/message"));
+}
+
+static int trace_source(ed_kube *kube, const ed_node *ks, const char *ks_ns)
+{
+    const char *kind = ed_node_path_str(ks, "/spec/sourceRef/kind");
+    const char *name = ed_node_path_str(ks, "/spec/sourceRef/name");
+    const char *ns = ed_node_path_str(ks, "/spec/sourceRef/namespace");
+    if (!kind || strcmp(kind, "GitRepository") != 0 || !name)
+        return 0;
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, ed_cli_gitrepository.api_version, kind, ns ? ns : ks_ns, name, &d,
+                    &err) != 0) {
+        ed_cli_api_failure(&err);
+        return 1;
+    }
+    const ed_node *o = ed_doc_root(d);
+    printf("---\n");
+    trace_line("GitRepository:", name);
+    trace_line("Namespace:", ns ? ns : ks_ns);
+    trace_line("URL:", ed_node_path_str(o, "/spec/url"));
+    trace_line("Branch:", ed_node_path_str(o, "/spec/ref/branch"));
+    trace_line("Tag:", ed_node_path_str(o, "/spec/ref/tag"));
+    trace_line("Semver:", ed_node_path_str(o, "/spec/ref/semver"));
+    trace_line("Commit:", ed_node_path_str(o, "/spec/ref/commit"));
+    trace_status(&ed_cli_gitrepository, o);
+    ed_doc_free(d);
+    return 0;
+}
+
+/* Print the object and the Kustomization and source that manage it. */
+static int trace(ed_kube *kube, const char *api, const char *kind, const char *ns, const char *name)
+{
+    ed_doc *obj = NULL, *ks = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, api, kind, ns, name, &obj, &err) != 0) {
+        ed_cli_api_failure(&err);
+        return 1;
+    }
+    const ed_node *labels = ed_node_path(ed_doc_root(obj), "/metadata/labels");
+    const char *ks_name = ed_node_str(ed_node_get(labels, "kustomize.toolkit.fluxcd.io/name"));
+    const char *ks_ns = ed_node_str(ed_node_get(labels, "kustomize.toolkit.fluxcd.io/namespace"));
+    const char *obj_ns = ed_node_path_str(ed_doc_root(obj), "/metadata/namespace");
+    int rc = 0;
+    if (!ks_name || !ks_ns) {
+        ed_cli_failure("%s/%s is not managed by a Kustomization (no kustomize.toolkit.fluxcd.io "
+                       "labels)",
+                       kind, name);
+        rc = 1;
+    } else if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ks_ns, ks_name,
+                           &ks, &err) != 0) {
+        ed_cli_failure("Kustomization %s/%s, which applied %s/%s: %s", ks_ns, ks_name, kind, name,
+                       err.msg);
+        rc = 1;
+    } else {
+        char *object = ed_xasprintf("%s/%s", kind, name);
+        trace_line("Object:", object);
+        free(object);
+        trace_line("Namespace:", obj_ns);
+        trace_line("Status:", "Managed by Flux");
+        const ed_node *k = ed_doc_root(ks);
+        printf("---\n");
+        trace_line("Kustomization:", ks_name);
+        trace_line("Namespace:", ks_ns);
+        trace_line("Target:", ed_node_path_str(k, "/spec/targetNamespace"));
+        trace_line("Path:", ed_node_path_str(k, "/spec/path"));
+        trace_status(&ed_cli_kustomization, k);
+        rc = trace_source(kube, k, ks_ns);
+    }
+    ed_doc_free(obj);
+    ed_doc_free(ks);
+    return rc;
+}
+
+int ed_cli_trace(int argc, char **argv)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    const char *kind = NULL, *api = NULL;
+    const ed_cli_flag flags[] = {
+        {"kind", 0, ED_CLI_FLAG_STR, &kind},
+        {"api-version", 0, ED_CLI_FLAG_STR, &api},
+        {NULL, 0, 0, NULL},
+    };
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
+    char *arg = !rc && npos == 1 ? ed_xstrdup(pos[0]) : NULL;
+    free(pos);
+    if (rc)
+        return rc;
+    /* KIND/NAME, or NAME with --kind. */
+    char *slash = arg ? strchr(arg, '/') : NULL;
+    if (slash) {
+        *slash = '\0';
+        kind = arg;
+    }
+    const char *name = slash ? slash + 1 : arg;
+    if (!name || !*name || !kind || !*kind) {
+        ed_cli_failure("usage: eddy trace KIND/NAME [--api-version V] [-n NS], e.g. "
+                       "eddy trace deployment/web -n apps");
+        free(arg);
+        return 2;
+    }
+    kind = kind_spelling(kind);
+    if (!api)
+        api = api_version_of(kind);
+    if (!api) {
+        ed_cli_failure("the apiVersion of kind %s is not known: give --api-version", kind);
+        free(arg);
+        return 2;
+    }
+    ed_kube *kube = ed_cli_connect(&g);
+    rc = kube ? trace(kube, api, kind, g.ns, name) : 1;
+    ed_kube_free(kube);
+    free(arg);
     return rc;
 }

@@ -46,7 +46,7 @@ static char **targets(ed_kube *kube, const ed_cli_kind *k, const char *ns, bool 
     ed_doc *list = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_list(kube, k->api_version, k->kind, ns, NULL, &list, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         free(names);
         return NULL;
     }
@@ -122,15 +122,24 @@ static int toggle(int argc, char **argv, bool suspend)
         return 1;
     size_t n = 0;
     char **names = targets(kube, k, g.ns, all, name, &n);
-    rc = names ? 0 : 1;
+    if (!names) {
+        ed_kube_free(kube);
+        return 1;
+    }
     for (size_t i = 0; i < n && !rc; i++) {
+        ed_err gerr = ED_ERR_INIT;
+        if (ed_kube_get(kube, k->api_version, k->kind, g.ns, names[i], NULL, &gerr) != 0) {
+            ed_cli_api_failure(&gerr);
+            rc = 1;
+            break;
+        }
         ed_cli_action("%s %s %s in %s namespace", suspend ? "suspending" : "resuming", k->label,
                       names[i], g.ns);
         char token[64];
         ed_cli_now_token(token, sizeof(token));
         ed_err err = ED_ERR_INIT;
         if (patch(kube, k, g.ns, names[i], suspend ? 1 : 0, suspend ? NULL : token, &err)) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             rc = 1;
             break;
         }
@@ -161,7 +170,7 @@ static int reconcile_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, co
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, k->api_version, k->kind, ns, name, &d, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     bool suspended = false;
@@ -175,7 +184,7 @@ static int reconcile_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, co
     char token[64];
     ed_cli_now_token(token, sizeof(token));
     if (patch(kube, k, ns, name, -1, token, &err)) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     ed_cli_success("%s annotated", k->kind);
@@ -189,7 +198,7 @@ static int reconcile_source(ed_kube *kube, const char *ns, const char *name, int
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ns, name, &d, &err) !=
         0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     const ed_node *root = ed_doc_root(d);

@@ -6,6 +6,9 @@
  * -A), --label-selector (sent to the API server), --status-selector (a condition type=status,
  * case-insensitive, as flux matches it), --no-header and --watch (a row per change, as the
  * watch reports it, until --timeout).
+ *
+ * `eddy stats`, as flux stats: per kind, how many objects run, fail (Ready False) or are
+ * suspended, and the storage their artifacts take.
  */
 #include "cli_int.h"
 
@@ -160,7 +163,7 @@ static int print_one(ed_kube *kube, const ed_cli_kind *k, const struct get_opts 
     ed_cli_table *t = NULL;
     ed_err err = ED_ERR_INIT;
     if (table_of(kube, k, o, &t, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     int rc = 0;
@@ -193,7 +196,7 @@ static int print_all(ed_kube *kube, const ed_cli_kind *const *kinds, struct get_
         if (rc == ED_ENOTFOUND)
             continue;
         if (rc) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             return 1;
         }
         if (ed_cli_table_rows(t) > 1) {
@@ -250,7 +253,7 @@ static int watch(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
         ed_err err = ED_ERR_INIT;
         if (ed_kube_watch(kube, k->api_version, k->kind, o->all_namespaces ? NULL : o->g.ns, &wo,
                           on_event, &w, &err) != 0) {
-            ed_cli_failure("%s", err.msg);
+            ed_cli_api_failure(&err);
             return 1;
         }
     }
@@ -333,6 +336,99 @@ int ed_cli_get(int argc, char **argv)
         rc = watch(kube, k, &o);
     else
         rc = print_one(kube, k, &o);
+    ed_kube_free(kube);
+    return rc;
+}
+
+/* ---- stats ---- */
+
+/* "1.2 KiB" as flux prints sizes (binary units, one decimal). */
+static void human_size(int64_t bytes, char *out, size_t cap)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, cap, "%lld B", (long long)bytes);
+    else
+        snprintf(out, cap, "%.1f %s", v, units[u]);
+}
+
+/* One row of stats: how many objects of k run, fail, are suspended, and their artifacts' size. */
+static int stats_row(ed_kube *kube, const ed_cli_kind *k, const char *ns, ed_cli_table *t)
+{
+    ed_doc *list = NULL;
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_list(kube, k->api_version, k->kind, ns, NULL, &list, &err);
+    if (rc == ED_ENOTFOUND)
+        return 0; /* not installed */
+    if (rc) {
+        ed_cli_api_failure(&err);
+        return 1;
+    }
+    ed_node *items = ed_node_get(ed_doc_root(list), "items");
+    int64_t running = 0, failing = 0, suspended = 0, size = 0;
+    for (size_t i = 0; i < ed_node_len(items); i++) {
+        const ed_node *o = ed_node_at(items, i);
+        bool susp = false;
+        ed_node_bool(ed_node_path(o, "/spec/suspend"), &susp);
+        const char *ready = ed_cli_cond(o, "Ready", "/status");
+        if (susp)
+            suspended++;
+        else if (ready && strcmp(ready, "False") == 0)
+            failing++;
+        else
+            running++;
+        int64_t s = 0;
+        if (ed_node_int(ed_node_path(o, "/status/artifact/size"), &s))
+            size += s;
+    }
+    char cells[4][32];
+    snprintf(cells[0], sizeof(cells[0]), "%lld", (long long)running);
+    snprintf(cells[1], sizeof(cells[1]), "%lld", (long long)failing);
+    snprintf(cells[2], sizeof(cells[2]), "%lld", (long long)suspended);
+    if (k == &ed_cli_gitrepository)
+        human_size(size, cells[3], sizeof(cells[3]));
+    else
+        snprintf(cells[3], sizeof(cells[3]), "-");
+    const char *row[] = {k->kind, cells[0], cells[1], cells[2], cells[3]};
+    ed_cli_table_row(t, row);
+    ed_doc_free(list);
+    return 0;
+}
+
+int ed_cli_stats(int argc, char **argv)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    bool all_namespaces = false;
+    const ed_cli_flag flags[] = {
+        {"all-namespaces", 'A', ED_CLI_FLAG_BOOL, &all_namespaces},
+        {NULL, 0, 0, NULL},
+    };
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
+    if (!rc && npos) {
+        ed_cli_failure("unexpected argument '%s'", pos[0]);
+        rc = 2;
+    }
+    free(pos);
+    if (rc)
+        return rc;
+    ed_kube *kube = ed_cli_connect(&g);
+    if (!kube)
+        return 1;
+    ed_cli_table *t = ed_cli_table_new(5);
+    const char *head[] = {"RECONCILERS", "RUNNING", "FAILING", "SUSPENDED", "STORAGE"};
+    ed_cli_table_row(t, head);
+    for (int i = 0; !rc && ed_cli_kinds[i]; i++)
+        rc = stats_row(kube, ed_cli_kinds[i], all_namespaces ? NULL : g.ns, t);
+    if (!rc)
+        ed_cli_table_print(t, stdout, 0, 0);
+    ed_cli_table_free(t);
     ed_kube_free(kube);
     return rc;
 }

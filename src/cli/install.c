@@ -42,6 +42,8 @@ struct install_opts {
     ed_cli_list components, extra;
     const char *registry;
     const char *pull_secret;
+    const char *log_level;     /* --log-level: the agent's */
+    bool watch_all_namespaces; /* --watch-all-namespaces (default true) */
 };
 
 /* Check --components and --components-extra; the chosen set goes to *chosen. */
@@ -109,7 +111,24 @@ static char *image_of(const char *registry)
     return ed_xasprintf("%s/eddy:v%.*s", registry, len, ED_CLI_VERSION);
 }
 
-/* Adapt one object to the options: namespace, names, image. */
+/* Set the value of "--flag=value" in a container's args (moved to the end: after the verb,
+ * the agent's flags may come in any order). */
+static void set_arg(ed_doc *d, ed_node *args, const char *flag, const char *value)
+{
+    size_t len = strlen(flag);
+    for (size_t i = 0; i < ed_node_len(args); i++) {
+        const char *a = ed_node_str(ed_node_at(args, i));
+        if (a && strncmp(a, flag, len) == 0 && a[len] == '=') {
+            char *arg = ed_xasprintf("%s=%s", flag, value);
+            ed_node_remove_at(args, i);
+            ed_node_append(d, args, ed_node_new_str(d, arg));
+            free(arg);
+            return;
+        }
+    }
+}
+
+/* Adapt one object to the options: namespace, names, image, the agent's flags. */
 static void customize(ed_doc *d, const struct install_opts *o)
 {
     ed_node *obj = ed_doc_root(d);
@@ -131,6 +150,10 @@ static void customize(ed_doc *d, const struct install_opts *o)
             set_str(d, ed_node_at(subjects, i), "namespace", ns);
     }
     if (strcmp(kind, "Deployment") == 0) {
+        set_arg(d, ed_node_path(obj, "/spec/template/spec/containers/0/args"), "--log-level",
+                o->log_level);
+        set_arg(d, ed_node_path(obj, "/spec/template/spec/containers/0/args"),
+                "--watch-all-namespaces", o->watch_all_namespaces ? "true" : "false");
         char *image = image_of(o->registry);
         set_str(d, ed_node_path(obj, "/spec/template/spec/containers/0"), "image", image);
         free(image);
@@ -144,12 +167,18 @@ static void customize(ed_doc *d, const struct install_opts *o)
     }
 }
 
-/* When a kind is applied: the Namespace (0), then the CRDs (1), then the rest (2). */
+/* When a kind is applied: the Namespace (0), the CRDs (1), the identity and its RBAC (2), so
+ * that the Deployment's Pods can be created at once, then the rest (3). */
 static int stage_of(const char *kind)
 {
     if (strcmp(kind, "Namespace") == 0)
         return 0;
-    return strcmp(kind, "CustomResourceDefinition") == 0 ? 1 : 2;
+    if (strcmp(kind, "CustomResourceDefinition") == 0)
+        return 1;
+    if (strcmp(kind, "ServiceAccount") == 0 || strcmp(kind, "ClusterRole") == 0 ||
+        strcmp(kind, "ClusterRoleBinding") == 0)
+        return 2;
+    return 3;
 }
 
 /* The objects to install, in apply order (Namespace, CRDs, the rest). Returns 0 or 1. */
@@ -160,7 +189,7 @@ static int load_manifests(const struct install_opts *o, const ed_cli_list *compo
     *n = 0;
     ed_doc **all = NULL;
     size_t count = 0;
-    for (int stage = 0; stage < 3; stage++)
+    for (int stage = 0; stage < 4; stage++)
         for (const ed_cli_manifest *m = ed_cli_manifests; m->path; m++) {
             if (!ed_str_has_suffix(m->path, ".yaml"))
                 continue;
@@ -180,7 +209,7 @@ static int load_manifests(const struct install_opts *o, const ed_cli_list *compo
                     continue;
                 }
                 customize(docs[i], o);
-                all = ed_xrealloc(all, (count + 1) * sizeof(*all));
+                all = ed_xrealloc(all, (count + 1) * sizeof(ed_doc *));
                 all[count++] = docs[i];
             }
             free(docs);
@@ -197,6 +226,19 @@ static char *object_id(const ed_node *obj)
     const char *kind = ed_node_path_str(obj, "/kind");
     const char *name = ed_node_path_str(obj, "/metadata/name");
     return ns ? ed_xasprintf("%s/%s/%s", kind, ns, name) : ed_xasprintf("%s/%s", kind, name);
+}
+
+/* True when an apply changed nothing: the same generation (the spec; a controller may have
+ * written the status meanwhile), or the same resourceVersion for kinds without one. */
+static bool same_version(const ed_node *before, const ed_node *after)
+{
+    int64_t g0 = 0, g1 = 0;
+    if (ed_node_int(ed_node_path(before, "/metadata/generation"), &g0) &&
+        ed_node_int(ed_node_path(after, "/metadata/generation"), &g1))
+        return g0 == g1;
+    const char *v0 = ed_node_path_str(before, "/metadata/resourceVersion");
+    const char *v1 = ed_node_path_str(after, "/metadata/resourceVersion");
+    return v0 && v1 && strcmp(v0, v1) == 0;
 }
 
 /* Apply obj and print "Kind/ns/name created|configured|unchanged" as flux does. */
@@ -219,13 +261,10 @@ static int apply_one(ed_kube *kube, const ed_node *obj)
         ed_cli_failure("%s apply failed: %s", id, err.msg);
         rc = 1;
     } else {
-        const char *v0 =
-            before ? ed_node_path_str(ed_doc_root(before), "/metadata/resourceVersion") : NULL;
-        const char *v1 = ed_node_path_str(ed_doc_root(after), "/metadata/resourceVersion");
         printf("%s %s\n", id,
-               !before                           ? "created"
-               : v0 && v1 && strcmp(v0, v1) == 0 ? "unchanged"
-                                                 : "configured");
+               !before                                                 ? "created"
+               : same_version(ed_doc_root(before), ed_doc_root(after)) ? "unchanged"
+                                                                       : "configured");
     }
     free(id);
     ed_doc_free(before);
@@ -296,9 +335,14 @@ static int print_manifests(ed_doc **docs, size_t n, const ed_cli_list *component
 
 int ed_cli_install(int argc, char **argv)
 {
-    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .registry = "ghcr.io/eddy-gitops"};
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT,
+                             .registry = "ghcr.io/eddy-gitops",
+                             .log_level = "info",
+                             .watch_all_namespaces = true};
     const ed_cli_flag flags[] = {
         {"export", 0, ED_CLI_FLAG_BOOL, &o.export_only},
+        {"log-level", 0, ED_CLI_FLAG_STR, &o.log_level},
+        {"watch-all-namespaces", 0, ED_CLI_FLAG_BOOL, &o.watch_all_namespaces},
         {"components", 0, ED_CLI_FLAG_LIST, &o.components},
         {"components-extra", 0, ED_CLI_FLAG_LIST, &o.extra},
         {"registry", 0, ED_CLI_FLAG_STR, &o.registry},
@@ -314,11 +358,15 @@ int ed_cli_install(int argc, char **argv)
     free(pos);
     if (rc)
         return rc;
-    if (o.components.n == 0) {
-        o.components.items[0] = "source-controller";
-        o.components.items[1] = "kustomize-controller";
-        o.components.n = 2;
+    /* One process runs every controller: all of them unless told otherwise. */
+    if (strcmp(o.log_level, "debug") != 0 && strcmp(o.log_level, "info") != 0 &&
+        strcmp(o.log_level, "error") != 0) {
+        ed_cli_failure("--log-level %s: debug, info or error", o.log_level);
+        return 2;
     }
+    if (o.components.n == 0)
+        for (int i = 0; served[i]; i++)
+            o.components.items[o.components.n++] = served[i];
     ed_cli_list chosen = {0};
     if ((rc = choose_components(&o, &chosen)) != 0)
         return rc;
@@ -364,7 +412,7 @@ static int drop_finalizers(ed_kube *kube, const ed_cli_kind *k, bool dry_run)
     if (rc == ED_ENOTFOUND)
         return 0; /* the CRD is not installed */
     if (rc) {
-        ed_cli_failure("%s", err.msg);
+        ed_cli_api_failure(&err);
         return 1;
     }
     ed_node *items = ed_node_get(ed_doc_root(list), "items");
@@ -391,14 +439,18 @@ static int drop_finalizers(ed_kube *kube, const ed_cli_kind *k, bool dry_run)
     return rc;
 }
 
+/* Delete obj (with dry_run, only say whether it would be: a GET, since the API server reads
+ * dryRun from the query only when a DELETE has no body, and ed_kube_delete sends one). */
 static int delete_object(ed_kube *kube, const ed_node *obj, bool dry_run)
 {
     ed_err err = ED_ERR_INIT;
-    ed_kube_opts ko = {.dry_run = dry_run, .propagation_policy = "Background"};
-    int rc =
-        ed_kube_delete(kube, ed_node_path_str(obj, "/apiVersion"), ed_node_path_str(obj, "/kind"),
-                       ed_node_path_str(obj, "/metadata/namespace"),
-                       ed_node_path_str(obj, "/metadata/name"), &ko, &err);
+    const char *api = ed_node_path_str(obj, "/apiVersion");
+    const char *kind = ed_node_path_str(obj, "/kind");
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    ed_kube_opts ko = {.propagation_policy = "Background"};
+    int rc = dry_run ? ed_kube_get(kube, api, kind, ns, name, NULL, &err)
+                     : ed_kube_delete(kube, api, kind, ns, name, &ko, &err);
     char *id = object_id(obj);
     if (rc == 0)
         ed_cli_success("%s deleted%s", id, dry_run ? " (dry run)" : "");
@@ -584,6 +636,25 @@ static int check_lease(ed_kube *kube, const char *ns, const char *name)
     return rc;
 }
 
+/* The installed Deployment, when there is one (an agent may also run outside the cluster). */
+static int check_deployment(ed_kube *kube, const char *ns)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_get(kube, "apps/v1", "Deployment", ns, "eddy", &d, &err);
+    if (rc == ED_ENOTFOUND)
+        return 0;
+    bool ready = !rc && deployment_ready(ed_doc_root(d));
+    if (rc)
+        ed_cli_failure("Deployment %s/eddy: %s", ns, err.msg);
+    else if (ready)
+        ed_cli_success("eddy: deployment ready");
+    else
+        ed_cli_failure("eddy: deployment not ready");
+    ed_doc_free(d);
+    return ready ? 0 : 1;
+}
+
 int ed_cli_check(int argc, char **argv)
 {
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
@@ -617,6 +688,7 @@ int ed_cli_check(int argc, char **argv)
         return rc ? 1 : 0;
     }
     ed_cli_action("checking the agent");
+    rc |= check_deployment(kube, g.ns);
     rc |= check_lease(kube, g.ns, lease);
     ed_cli_action("checking crds");
     rc |= check_crds(kube);
@@ -628,7 +700,58 @@ int ed_cli_check(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
+/* ---- version ---- */
+
+int ed_cli_version(int argc, char **argv)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    g.timeout_ms = 5000; /* the agent's version is a bonus: do not hang on a far cluster */
+    bool client = false;
+    const ed_cli_flag flags[] = {{"client", 0, ED_CLI_FLAG_BOOL, &client}, {NULL, 0, 0, NULL}};
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
+    if (!rc && npos) {
+        ed_cli_failure("unexpected argument '%s'", pos[0]);
+        rc = 2;
+    }
+    free(pos);
+    if (rc)
+        return rc;
+    printf("eddy: v%s\n", ED_CLI_VERSION);
+    if (client)
+        return 0;
+    /* Quietly: an unreachable cluster or no agent just means no second line. */
+    ed_kube_load_opts lo = {.kubeconfig = g.kubeconfig, .context = g.context};
+    ed_kube_config *cfg = NULL;
+    ed_kube *kube = NULL;
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
+        cfg->timeout_ms = g.timeout_ms;
+        ed_kube_new(cfg, &kube, &err);
+    }
+    if (kube && ed_kube_get(kube, "apps/v1", "Deployment", g.ns, "eddy", &d, &err) == 0) {
+        const char *image =
+            ed_node_path_str(ed_doc_root(d), "/spec/template/spec/containers/0/image");
+        const char *tag = image ? strrchr(image, ':') : NULL;
+        if (tag && !strchr(tag, '/'))
+            printf("agent: %s (Deployment %s/eddy)\n", tag + 1, g.ns);
+    }
+    ed_doc_free(d);
+    ed_kube_free(kube);
+    ed_kube_config_free(cfg);
+    return 0;
+}
+
 /* ---- what bootstrap shares (bootstrap.c) ---- */
+
+static bool in_list(const ed_cli_list *l, const char *s)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->items[i], s) == 0)
+            return true;
+    return false;
+}
 
 int ed_cli_install_render(const char *ns, const char *registry, const ed_cli_list *components,
                           const ed_cli_list *extra, ed_buf *out)
@@ -637,13 +760,13 @@ int ed_cli_install_render(const char *ns, const char *registry, const ed_cli_lis
     o.g.ns = ns;
     if (components && components->n)
         o.components = *components;
-    else {
-        o.components.items[0] = "source-controller";
-        o.components.items[1] = "kustomize-controller";
-        o.components.n = 2;
-    }
-    if (extra)
-        o.extra = *extra;
+    else /* install's default: every component the agent serves */
+        for (int i = 0; served[i]; i++)
+            o.components.items[o.components.n++] = served[i];
+    /* An extra component already chosen (the default has them all) is not listed twice. */
+    for (int i = 0; extra && i < extra->n; i++)
+        if (!in_list(&o.components, extra->items[i]))
+            o.extra.items[o.extra.n++] = extra->items[i];
     ed_cli_list chosen = {0};
     int rc = choose_components(&o, &chosen);
     ed_doc **docs = NULL;

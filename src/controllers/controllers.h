@@ -127,14 +127,30 @@ typedef struct ed_ks_controller_opts {
     ed_metrics *metrics;      /* borrowed, or NULL */
     ed_artifact_store *store; /* borrowed: artifacts are read from it in-process */
     int workers;
-    int64_t drift_grace_ms;        /* wait this long before healing drift (0: at once) */
-    int64_t requeue_dependency_ms; /* --requeue-dependency: retry after a dependency was not
-                                      ready (0: Flux's 30 s) */
+    int64_t drift_grace_ms;              /* wait this long before healing drift (0: at once) */
+    int64_t requeue_dependency_ms;       /* --requeue-dependency: retry after a dependency was not
+                                            ready (0: Flux's 30 s) */
+    const char *default_service_account; /* --default-service-account, or NULL */
+    bool no_cross_namespace_refs;        /* --no-cross-namespace-refs */
 } ed_ks_controller_opts;
 
 /* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */
 ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controller_opts *opts);
 void ed_kustomization_free(ed_ks_controller *c);
+
+/*
+ * Render a Kustomization (obj) from the directory dir (below root, the unpacked artifact), as
+ * kustomize-controller does after the fetch: Flux's overlay of the spec (targetNamespace,
+ * namePrefix/nameSuffix, images, patches, components) on dir's kustomization, the build,
+ * postBuild substitution (variables from spec.postBuild, read with kube, in obj's namespace;
+ * strict), then commonMetadata. On success *out holds *n documents (ed_doc_list_free). On
+ * failure *reason is Flux's (BuildFailed) and err holds Flux's message ("kustomize build
+ * failed: ...", "post build failed for '<id>': ...", or the spec field at fault). kube may be
+ * NULL when obj has no spec.postBuild.substituteFrom (`eddy build --dry-run`). Public for the
+ * CLI's build and diff, which render a local directory exactly as the controller would.
+ */
+int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+                 ed_doc ***out, size_t *n, const char **reason, ed_err *err);
 
 /* ---- ImageRepository ---- */
 

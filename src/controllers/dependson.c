@@ -7,10 +7,13 @@
  * after --requeue-dependency.
  *
  * A dependency that becomes ready queues its dependents at once (eddy does not wait for the
- * requeue): the Kustomization informer's handler looks for Kustomizations that list it.
+ * requeue): a dependent registers as waiting on its dependencies while it checks them (and
+ * stays registered while one is not ready); the Kustomization informer's handler queues the
+ * waiters of a Kustomization that is Ready, a lookup, not a scan of every Kustomization.
  */
 #include "ks_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +40,8 @@ static bool same_source(const ed_node *a, const ed_node *b)
     return same_str(ak, bk) && same_str(an, bn) && same_str(ans, bns);
 }
 
-/* Flux's rule for one dependency dep of obj; 0 when ready, else err holds Flux's message. */
-static int check_one(const ed_node *obj, const ed_node *dep, const char *key,
-                     const char *source_revision, ed_err *err)
+int ed_ks_dependency_check(const ed_node *obj, const ed_node *dep, const char *key,
+                           const char *source_revision, ed_err *err)
 {
     if (!dep)
         return ed_err_set(err, ED_ENOTFOUND,
@@ -61,47 +63,108 @@ static int check_one(const ed_node *obj, const ed_node *dep, const char *key,
     return 0;
 }
 
-int ed_ks_dependencies_ready(ed_informer *cache, const ed_node *obj, const char *source_revision,
+/* ---- waiting dependents ---- */
+
+struct ed_ks_deps {
+    ed_informer *cache;
+    ed_queue *queue;
+    pthread_mutex_t lock;
+    ed_strmap *waiters; /* dependency key -> ed_strmap of dependent keys (values unused) */
+};
+
+ed_ks_deps *ed_ks_deps_new(ed_informer *cache, ed_queue *queue)
+{
+    ed_ks_deps *d = ed_xcalloc(1, sizeof(*d));
+    d->cache = cache;
+    d->queue = queue;
+    pthread_mutex_init(&d->lock, NULL);
+    d->waiters = ed_strmap_new();
+    return d;
+}
+
+void ed_ks_deps_free(ed_ks_deps *d)
+{
+    if (!d)
+        return;
+    size_t pos = 0;
+    const char *k;
+    void *v;
+    while (ed_strmap_next(d->waiters, &pos, &k, &v))
+        ed_strmap_free(v);
+    ed_strmap_free(d->waiters);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}
+
+/* Register (or, with wait false, unregister) dependent as waiting for dep. */
+static void set_waiting(ed_ks_deps *d, const char *dep, const char *dependent, bool wait)
+{
+    pthread_mutex_lock(&d->lock);
+    ed_strmap *set = ed_strmap_get(d->waiters, dep);
+    if (wait) {
+        if (!set) {
+            set = ed_strmap_new();
+            ed_strmap_put(d->waiters, dep, set);
+        }
+        ed_strmap_put(set, dependent, set); /* any non-NULL value marks membership */
+    } else if (set) {
+        ed_strmap_del(set, dependent);
+        if (ed_strmap_len(set) == 0)
+            ed_strmap_free(ed_strmap_del(d->waiters, dep));
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* The "namespace/name" of dependency i of obj, malloc'd; NULL when it has no name. */
+static char *dep_key(const ed_node *obj, size_t i)
+{
+    const ed_node *dep = ed_node_at(ed_node_path(obj, "/spec/dependsOn"), i);
+    const char *name = ed_node_str(ed_node_get(dep, "name"));
+    const char *dns = ed_node_str(ed_node_get(dep, "namespace"));
+    if (!dns || !*dns)
+        dns = ed_node_path_str(obj, "/metadata/namespace");
+    return name ? ed_xasprintf("%s/%s", dns ? dns : "", name) : NULL;
+}
+
+int ed_ks_dependencies_ready(ed_ks_deps *d, const ed_node *obj, const char *source_revision,
                              ed_err *err)
 {
-    const ed_node *deps = ed_node_path(obj, "/spec/dependsOn");
-    const char *own_ns = ed_node_path_str(obj, "/metadata/namespace");
-    for (size_t i = 0; i < ed_node_len(deps); i++) {
-        const ed_node *d = ed_node_at(deps, i);
-        const char *name = ed_node_str(ed_node_get(d, "name"));
-        const char *dns = ed_node_str(ed_node_get(d, "namespace"));
-        if (!name)
-            return ed_err_set(err, ED_EINVALID, "spec.dependsOn[%zu].name is required", i);
-        if (!dns || !*dns)
-            dns = own_ns;
-        char *key = ed_xasprintf("%s/%s", dns, name);
-        ed_doc *dep = ed_informer_get(cache, dns, name);
-        int rc = check_one(obj, dep ? ed_doc_root(dep) : NULL, key, source_revision, err);
+    size_t n = ed_node_len(ed_node_path(obj, "/spec/dependsOn"));
+    char *self = ed_xasprintf("%s/%s", ed_node_path_str(obj, "/metadata/namespace"),
+                              ed_node_path_str(obj, "/metadata/name"));
+    /* Wait on every dependency before reading them, so that one becoming ready right after
+     * the read still queues us; let go of them all when they are ready. */
+    for (size_t i = 0; i < n; i++) {
+        char *key = dep_key(obj, i);
+        if (key)
+            set_waiting(d, key, self, true);
+        free(key);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *key = dep_key(obj, i);
+        if (!key) {
+            rc = ed_err_set(err, ED_EINVALID, "spec.dependsOn[%zu].name is required", i);
+            break;
+        }
+        char dns[256];
+        const char *dname = ed_key_split(key, dns, sizeof(dns));
+        ed_doc *dep = ed_informer_get(d->cache, dns, dname);
+        rc = ed_ks_dependency_check(obj, dep ? ed_doc_root(dep) : NULL, key, source_revision, err);
         ed_doc_free(dep);
         free(key);
-        if (rc)
-            return rc;
     }
-    return 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *key = dep_key(obj, i);
+        if (key)
+            set_waiting(d, key, self, false);
+        free(key);
+    }
+    free(self);
+    return rc;
 }
 
-/* True when obj lists ns/name in spec.dependsOn. */
-static bool depends_on(const ed_node *obj, const char *ns, const char *name)
-{
-    const ed_node *deps = ed_node_path(obj, "/spec/dependsOn");
-    const char *own_ns = ed_node_path_str(obj, "/metadata/namespace");
-    for (size_t i = 0; i < ed_node_len(deps); i++) {
-        const ed_node *d = ed_node_at(deps, i);
-        const char *dns = ed_node_str(ed_node_get(d, "namespace"));
-        if (!dns || !*dns)
-            dns = own_ns;
-        if (same_str(ed_node_str(ed_node_get(d, "name")), name) && same_str(dns, ns))
-            return true;
-    }
-    return false;
-}
-
-void ed_ks_queue_dependents(ed_informer *cache, ed_queue *queue, const ed_node *changed)
+void ed_ks_queue_dependents(ed_ks_deps *d, const ed_node *changed)
 {
     const char *ready = ed_cond_status(ed_node_path(changed, "/status/conditions"), "Ready");
     if (!ready || strcmp(ready, "True") != 0)
@@ -110,19 +173,18 @@ void ed_ks_queue_dependents(ed_informer *cache, ed_queue *queue, const ed_node *
     const char *name = ed_node_path_str(changed, "/metadata/name");
     if (!ns || !name)
         return;
-    size_t n = 0;
-    char **keys = ed_informer_keys(cache, &n);
-    for (size_t i = 0; i < n; i++) {
-        char kns[256];
-        const char *kname = ed_key_split(keys[i], kns, sizeof(kns));
-        ed_doc *doc = kns[0] ? ed_informer_get(cache, kns, kname) : NULL;
-        if (doc && depends_on(ed_doc_root(doc), ns, name)) {
-            ed_log(ED_LOG_DEBUG, "queued by its dependency", "controller", "kustomization", "key",
-                   keys[i], "dependency", name, NULL);
-            ed_queue_add(queue, keys[i]);
-        }
-        ed_doc_free(doc);
-        free(keys[i]);
+    char *key = ed_xasprintf("%s/%s", ns, name);
+    pthread_mutex_lock(&d->lock);
+    ed_strmap *set = ed_strmap_del(d->waiters, key);
+    pthread_mutex_unlock(&d->lock);
+    size_t pos = 0;
+    const char *dependent;
+    void *v;
+    while (set && ed_strmap_next(set, &pos, &dependent, &v)) {
+        ed_log(ED_LOG_DEBUG, "queued by its dependency", "controller", "kustomization", "dependent",
+               dependent, "dependency", key, NULL);
+        ed_queue_add(d->queue, dependent);
     }
-    free(keys);
+    ed_strmap_free(set);
+    free(key);
 }

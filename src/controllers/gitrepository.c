@@ -6,8 +6,12 @@
  *   2. add the finalizer finalizers.fluxcd.io; a suspended object is left alone;
  *   3. read spec.secretRef's and spec.proxySecretRef's Secrets;
  *   4. includes: every spec.include names a GitRepository of the namespace that must have an
- *      artifact (else IncludeUnavailable, reason NotFound or NoArtifact, and a retry in 30 s);
- *   5. fetch: the persistent cache lists the remote's refs and fetches only what it lacks;
+ *      artifact (else IncludeUnavailable, reason NotFound or NoArtifact, and a retry in 30 s;
+ *      a copy that fails later is StorageOperationFailed, CopyFailure or IllegalPath);
+ *   5. fetch: the persistent cache lists the remote's refs and fetches only what it lacks
+ *      (through the proxy of spec.proxySecretRef, with the client certificate of tls.crt);
+ *      then spec.verify: the OpenPGP or SSH signature of the commit and/or its tag
+ *      (SourceVerified, sourceVerificationMode; a failure keeps the last artifact);
  *   6. artifact: when the revision, or anything that shapes the tree (spec.ignore, include,
  *      sparseCheckout, recurseSubmodules, an included artifact's digest) changed, or the file is
  *      gone: check out, copy the included artifacts in (fromPath -> toPath), archive
@@ -15,11 +19,11 @@
  *      revision stays this repository's commit, as Flux's;
  *   7. status, written in one place on every exit: artifact, includedArtifacts, the observed*
  *      fields, conditions Ready / ArtifactInStorage / FetchFailed / IncludeUnavailable /
- *      StorageOperationFailed / Reconciling with Flux's reasons, observedGeneration,
- *      lastHandledReconcileAt; and an Event (NewArtifact, or a warning).
+ *      StorageOperationFailed / SourceVerified / Reconciling with Flux's reasons,
+ *      observedGeneration, lastHandledReconcileAt; and an Event (NewArtifact, or a warning).
  *
- * A GitRepository whose artifact changes queues every GitRepository of its namespace that
- * includes it and recorded another digest for it (Flux's watch on included repositories).
+ * A GitRepository with a new artifact revision queues every GitRepository of its namespace
+ * that includes it (Flux's watch on included repositories; see on_change for digests).
  * Success requeues after spec.interval; failure returns an error so the key backs off.
  */
 #include "controllers.h"
@@ -181,7 +185,10 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
         for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
             if (strcmp(negative[i], out->cond) != 0)
                 ed_cond_remove(sp.conditions, negative[i]);
-        ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message, sp.generation);
+        /* SourceVerified has positive polarity: its False is written below. */
+        if (out->verify != VERIFY_FAILED)
+            ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message,
+                        sp.generation);
         ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
         ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", out->message,
                     sp.generation);
@@ -351,10 +358,14 @@ static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
         free(tar);
         return rc;
     }
-    rc = ed_source_git_checkout_with(c->o.cache, co, dir, &err);
+    /* With includes, Flux's ignore rules apply to the whole tree, included parts too: check
+     * out everything, copy the includes in, then filter. */
+    ed_source_checkout_opts cow = *co;
+    cow.unfiltered = inc->n > 0;
+    rc = ed_source_git_checkout_with(c->o.cache, &cow, dir, &err);
     if (rc) {
         out->reason = "GitOperationFailed";
-        snprintf(out->message, sizeof(out->message), "failed to checkout: %s", err.msg);
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
         goto cleanup;
     }
     const ed_node *list = ed_node_path(obj, "/spec/include");
@@ -363,13 +374,24 @@ static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
         const char *dep = str_at(item, "/repository/name"), *from = str_at(item, "/fromPath");
         const char *to = str_at(item, "/toPath");
         rc = ed_source_include_copy(inc->archives[i], from, to ? to : dep, dir, tmpdir, &err);
-        if (rc) {
-            out->cond = "IncludeUnavailable";
+        /* As Flux: a copy that fails is a storage failure, an escaping path an IllegalPath. */
+        if (rc == ED_EINVALID) {
+            out->cond = "StorageOperationFailed";
+            out->reason = "IllegalPath";
+            snprintf(out->message, sizeof(out->message),
+                     "path calculation for include '%s' failed: %s", dep, err.msg);
+        } else if (rc) {
+            out->cond = "StorageOperationFailed";
             out->reason = "CopyFailure";
             snprintf(out->message, sizeof(out->message),
-                     "failed to copy '%s' include from %s to %s: %s", dep, from ? from : "./",
+                     "failed to copy '%s' include from %s to %s: %s", dep, from ? from : "",
                      to ? to : dep, err.msg);
         }
+    }
+    if (!rc && inc->n > 0 && (rc = ed_source_dir_filter(dir, co->ignore, &err)) != 0) {
+        out->cond = "StorageOperationFailed";
+        out->reason = "StorageOperationFailed";
+        snprintf(out->message, sizeof(out->message), "failed to apply ignore rules: %s", err.msg);
     }
     if (rc)
         goto cleanup;
@@ -573,6 +595,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     fo.proxy = proxy;
     fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
     ed_source_git_result res;
+    if ((rc = ed_source_git_auth_check(&fo, &err)) == ED_EAUTH) {
+        out.reason = "AuthenticationFailed";
+        snprintf(out.message, sizeof(out.message), "failed to configure authentication options: %s",
+                 err.msg);
+        goto status;
+    }
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);
     if (rc) {
         out.reason = fetch_reason(rc);
@@ -602,7 +630,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         co.secret_len = fo.secret_len;
         co.proxy = fo.proxy;
         co.proxy_len = fo.proxy_len;
-        ed_source_artifact_info info;
+        ed_source_artifact_info info = {0};
         char *path = NULL, *url = NULL;
         rc = build_artifact(c, obj, &co, &inc, &info, &path, &url, &out);
         if (!rc)
@@ -653,15 +681,21 @@ done:
     return rc;
 }
 
-/* A GitRepository changed: queue the repositories of its namespace that include it and
- * recorded another artifact for it than it has now. */
+/*
+ * A GitRepository changed: queue the repositories of its namespace that include it and recorded
+ * another artifact for it than it has now. Another revision always counts (Flux's watch);
+ * another digest at the same revision counts only for a repository that includes nothing
+ * itself, so two repositories that include each other cannot rebuild each other in a loop.
+ */
 static void on_change(ed_kube_event_type type, const ed_node *src, void *user)
 {
     (void)type;
     ed_gitrepo_controller *c = user;
     const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
     const char *digest = str_at(src, "/status/artifact/digest");
-    if (!sns || !sname || !digest)
+    const char *revision = str_at(src, "/status/artifact/revision");
+    bool leaf = ed_node_len(ed_node_path(src, "/spec/include")) == 0;
+    if (!sns || !sname || !digest || !revision)
         return;
     size_t n = 0;
     char **keys = ed_informer_keys(c->self, &n);
@@ -675,8 +709,12 @@ static void on_change(ed_kube_event_type type, const ed_node *src, void *user)
         bool queue = false;
         for (size_t j = 0; r && j < ed_node_len(list); j++) {
             const char *dep = str_at(ed_node_at(list, j), "/repository/name");
-            const char *seen = str_at(ed_node_at(had, j), "/digest");
-            if (dep && strcmp(dep, sname) == 0 && (!seen || strcmp(seen, digest) != 0))
+            const char *seen_rev = str_at(ed_node_at(had, j), "/revision");
+            const char *seen_digest = str_at(ed_node_at(had, j), "/digest");
+            if (!dep || strcmp(dep, sname) != 0)
+                continue;
+            if (!seen_rev || strcmp(seen_rev, revision) != 0 ||
+                (leaf && (!seen_digest || strcmp(seen_digest, digest) != 0)))
                 queue = true;
         }
         if (queue) {

@@ -4,7 +4,8 @@
  *
  *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
  *   2. find spec.imageRepositoryRef (same namespace, or another one when the repository's
- *      spec.accessFrom lets it) and check that it has scanned (Ready=True, lastScanResult);
+ *      spec.accessFrom.namespaceSelectors match the policy's namespace) and check that it has
+ * scanned (Ready=True, lastScanResult);
  *   3. read the repository's tags from disk and choose with the policy (src/image/policy.c);
  *   4. reflect the digest when spec.digestReflectionPolicy asks (Always; IfNotPresent when the
  *      tag changed or no digest is known);
@@ -47,6 +48,33 @@ static const char *str_at(const ed_node *n, const char *path)
     return ed_node_path_str(n, path);
 }
 
+/* Flux's ACL: a repository is used from another namespace only when one of its
+ * spec.accessFrom.namespaceSelectors matches that namespace's labels (an empty matchLabels
+ * matches every namespace). */
+static bool access_allowed(ed_imagepolicy_controller *c, const ed_node *repo, const char *ns)
+{
+    const ed_node *sels = ed_node_path(repo, "/spec/accessFrom/namespaceSelectors");
+    if (ed_node_len(sels) == 0)
+        return false;
+    ed_doc *nsdoc = NULL;
+    if (ed_kube_get(c->o.kube, "v1", "Namespace", NULL, ns, &nsdoc, NULL) != 0)
+        return false;
+    const ed_node *labels = ed_node_path(ed_doc_root(nsdoc), "/metadata/labels");
+    bool allowed = false;
+    for (size_t i = 0; i < ed_node_len(sels) && !allowed; i++) {
+        const ed_node *ml = ed_node_get(ed_node_at(sels, i), "matchLabels");
+        bool all = true;
+        for (size_t k = 0; k < ed_node_len(ml) && all; k++) {
+            const char *want = ed_node_str(ed_node_value_at(ml, k));
+            const char *have = ed_node_str(ed_node_get(labels, ed_node_key_at(ml, k)));
+            all = want && have && strcmp(want, have) == 0;
+        }
+        allowed = all;
+    }
+    ed_doc_free(nsdoc);
+    return allowed;
+}
+
 /* Phase 2: the repository (a new document) when it is usable; else out says why. */
 static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
                                struct outcome *out)
@@ -64,13 +92,13 @@ static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
         return NULL;
     }
     const ed_node *r = ed_doc_root(repo);
-    if (strcmp(rns, ns) != 0 && !ed_node_path(r, "/spec/accessFrom")) {
+    if (strcmp(rns, ns) != 0 && !access_allowed(c, r, ns)) {
         out->reason = "AccessDenied";
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "cannot access ImageRepository '%s/%s': cross-namespace references need its "
-                 "spec.accessFrom",
-                 rns, rname);
+                 "cannot access ImageRepository '%s/%s': its spec.accessFrom does not admit "
+                 "namespace '%s'",
+                 rns, rname, ns);
         ed_doc_free(repo);
         return NULL;
     }

@@ -7,7 +7,7 @@
  *   3. skip the scan while the last one is younger than spec.interval and nothing asked for a
  *      new one (a new generation, a reconcile.fluxcd.io/requestedAt token, lost tags);
  *   4. parse spec.image into the canonical name; read spec.secretRef (dockerconfigjson) and
- *      spec.certSecretRef (ca.crt);
+ *      spec.certSecretRef (ca.crt, tls.crt, tls.key) and spec.proxySecretRef;
  *   5. scan: list the tags (spec.timeout per request, spec.insecure for plain HTTP), drop
  *      spec.exclusionList's matches, keep the list on disk under the storage path;
  *   6. status, written in one place: canonicalImageName, lastScanResult (revision, tagCount,
@@ -150,10 +150,27 @@ int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_imag
                             cert_name);
         ed_ctrl_secret_clear(&s);
     }
+    const char *proxy_name = str_at(repo, "/spec/proxySecretRef/name");
+    if (!rc && proxy_name && (rc = ed_ctrl_secret_read(kube, ns, proxy_name, &s, err)) == 0) {
+        const char *addr = ed_ctrl_secret_value(&s, "address", NULL);
+        const char *pu = ed_ctrl_secret_value(&s, "username", NULL);
+        const char *pp = ed_ctrl_secret_value(&s, "password", NULL);
+        if (!addr)
+            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no address", ns, proxy_name);
+        else {
+            auth->proxy = ed_xstrdup(addr);
+            auth->proxy_username = pu ? ed_xstrdup(pu) : NULL;
+            auth->proxy_password = pp ? ed_xstrdup(pp) : NULL;
+        }
+        ed_ctrl_secret_clear(&s);
+    }
     if (rc) {
         ed_ctrl_registry_auth_clear(auth);
         return rc;
     }
+    ro->proxy = auth->proxy;
+    ro->proxy_username = auth->proxy_username;
+    ro->proxy_password = auth->proxy_password;
     ro->username = auth->username;
     ro->password = auth->password;
     ro->ca_pem = auth->ca_pem;
@@ -171,6 +188,12 @@ void ed_ctrl_registry_auth_clear(ed_ctrl_registry_auth *auth)
     free(auth->username);
     free(auth->ca_pem);
     free(auth->cert_pem);
+    free(auth->proxy);
+    free(auth->proxy_username);
+    if (auth->proxy_password) {
+        memset(auth->proxy_password, 0, strlen(auth->proxy_password));
+        free(auth->proxy_password);
+    }
     if (auth->key_pem) {
         memset(auth->key_pem, 0, strlen(auth->key_pem));
         free(auth->key_pem);

@@ -3,9 +3,10 @@
  * Flux's image-automation-controller:
  *
  *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
- *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef), the checkout branch
- *      (git.checkout.ref.branch, else the GitRepository's branch), and the features this build
- *      refuses clearly (signingKey, push options);
+ *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef), the checkout ref
+ *      (git.checkout.ref, else the GitRepository's ref; a tag, semver range or commit needs
+ *      git.push.branch), the signing key, and what this build refuses clearly (push options,
+ *      ssh signing);
  *   3. the policies: the ImagePolicies of the namespace that match spec.policySelector, each
  *      with its status.latestRef;
  *   4. update: fetch the branch into the persistent Git cache, apply the setters to the YAML
@@ -107,8 +108,8 @@ static int selector_valid(const ed_node *sel, ed_err *err)
     const ed_node *me = ed_node_get(sel, "matchExpressions");
     for (size_t i = 0; i < ed_node_len(me); i++) {
         const char *op = str_at(ed_node_at(me, i), "/operator");
-        if (!op || (strcmp(op, "In") && strcmp(op, "NotIn") && strcmp(op, "Exists") &&
-                    strcmp(op, "DoesNotExist")))
+        if (!op || (strcmp(op, "In") != 0 && strcmp(op, "NotIn") != 0 &&
+                    strcmp(op, "Exists") != 0 && strcmp(op, "DoesNotExist") != 0))
             return ed_err_set(err, ED_EINVALID,
                               "spec.policySelector.matchExpressions[%zu]: invalid operator '%s'", i,
                               op ? op : "");
@@ -228,7 +229,10 @@ struct source {
     ed_doc *doc;
     const char *url;
     char branch[256];
+    ed_source_git_ref ref; /* the checkout ref (strings borrowed from the objects) */
+    bool is_branch;        /* the checkout ref is a branch */
     ed_ctrl_secret secret;
+    ed_ctrl_secret signing; /* signingKey's Secret: git.asc, passphrase */
 };
 
 static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct source *src,
@@ -261,25 +265,43 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
     if (!ref)
         ref = ed_node_path(repo, "/spec/ref");
     const char *branch = str_at(ref, "/branch");
-    if (ref && (ed_node_get(ref, "tag") || ed_node_get(ref, "semver") || ed_node_get(ref, "name") ||
-                ed_node_get(ref, "commit"))) {
+    src->ref.branch = branch;
+    src->ref.tag = str_at(ref, "/tag");
+    src->ref.semver = str_at(ref, "/semver");
+    src->ref.name = str_at(ref, "/name");
+    src->ref.commit = str_at(ref, "/commit");
+    src->is_branch = !src->ref.tag && !src->ref.semver && !src->ref.name && !src->ref.commit;
+    snprintf(src->branch, sizeof(src->branch), "%s", branch ? branch : "master");
+    if (!src->is_branch && !str_at(obj, "/spec/git/push/branch") &&
+        !str_at(obj, "/spec/git/push/refspec")) {
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "git.checkout.ref: only a branch can be checked out for updates (tag, semver, "
-                 "name and commit are not supported)");
+                 "git.checkout.ref is not a branch: spec.git.push.branch is required");
         return ED_EINVALID;
     }
-    snprintf(src->branch, sizeof(src->branch), "%s", branch ? branch : "master");
     const char *secret = str_at(repo, "/spec/secretRef/name");
     if (secret && (rc = ed_ctrl_secret_read(c->o.kube, sns, secret, &src->secret, &err)) != 0) {
         out->reason = "AuthenticationFailed";
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
         return rc;
     }
-    if (ed_node_path(obj, "/spec/git/commit/signingKey")) {
+    const char *key_secret = str_at(obj, "/spec/git/commit/signingKey/secretRef/name");
+    const char *key_type = str_at(obj, "/spec/git/commit/signingKey/type");
+    if (key_type && strcmp(key_type, "gpg") != 0) {
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "spec.git.commit.signingKey: signing commits is not supported by eddy yet");
+                 "spec.git.commit.signingKey.type '%s' is not supported: only gpg", key_type);
+        return ED_EINVALID;
+    }
+    if (key_secret &&
+        (rc = ed_ctrl_secret_read(c->o.kube, ns, key_secret, &src->signing, &err)) != 0) {
+        snprintf(out->message, sizeof(out->message), "spec.git.commit.signingKey: %s", err.msg);
+        return rc;
+    }
+    if (key_secret && !ed_ctrl_secret_value(&src->signing, "git.asc", NULL)) {
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "spec.git.commit.signingKey: secret '%s/%s' has no git.asc", ns, key_secret);
         return ED_EINVALID;
     }
     if (ed_node_len(ed_node_path(obj, "/spec/git/push/options")) > 0) {
@@ -294,6 +316,7 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
 static void source_clear(struct source *src)
 {
     ed_ctrl_secret_clear(&src->secret);
+    ed_ctrl_secret_clear(&src->signing);
     ed_doc_free(src->doc);
 }
 
@@ -362,6 +385,14 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     struct source src = {0};
     if (read_source(c, obj, &src, out) != 0)
         goto out;
+    const char *strategy = str_at(obj, "/spec/update/strategy");
+    if (strategy && strcmp(strategy, "Setters") != 0) {
+        out->reason = "InvalidUpdateStrategy";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "spec.update.strategy '%s' is not supported: only Setters", strategy);
+        goto out;
+    }
     const ed_node *sel = ed_node_path(obj, "/spec/policySelector");
     if (selector_valid(sel, &err) != 0) {
         out->reason = "InvalidPolicySelector";
@@ -376,7 +407,8 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         .url = src.url,
         .secret = src.secret.entries,
         .secret_len = src.secret.n,
-        .checkout_branch = src.branch,
+        .checkout_branch = src.is_branch ? src.branch : NULL,
+        .checkout = src.is_branch ? NULL : &src.ref,
         .push_branch = pb,
         .refspec = str_at(obj, "/spec/git/push/refspec"),
         .path = str_at(obj, "/spec/update/path"),
@@ -387,10 +419,14 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         .begin = run_begin,
         .user = r,
     };
+    uo.signing_key = ed_ctrl_secret_value(&src.signing, "git.asc", &uo.signing_key_len);
+    uo.signing_passphrase = ed_ctrl_secret_value(&src.signing, "passphrase", NULL);
     int rc = ed_source_git_update(c->o.cache, &uo, res, &err);
     if (rc) {
         bool update_error = r->template_error[0] || strstr(err.msg, "update failed") != NULL;
         out->reason = update_error ? "UpdateFailed" : "GitOperationFailed";
+        if (strstr(r->template_error, ".Updated was removed"))
+            out->reason = "RemovedTemplateField"; /* Flux's reason for the old field */
         out->stalled = r->template_error[0] != 0 || rc == ED_EINVALID;
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
         goto out;

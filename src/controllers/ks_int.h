@@ -10,31 +10,32 @@
 
 #include "../apply/apply.h"
 
-/*
- * Render a Kustomization (obj) from the directory dir (below root, the unpacked artifact), as
- * kustomize-controller does after the fetch: Flux's overlay of the spec (targetNamespace,
- * namePrefix/nameSuffix, images, patches, components) on dir's kustomization, the build,
- * postBuild substitution (variables from spec.postBuild, read with kube, in obj's namespace;
- * strict), then commonMetadata. On success *out holds *n documents (ed_doc_list_free). On
- * failure *reason is Flux's (BuildFailed) and err holds Flux's message ("kustomize build
- * failed: ...", "post build failed for '<id>': ...", or the spec field at fault).
- */
-int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                 ed_doc ***out, size_t *n, const char **reason, ed_err *err);
+/* dependsOn (dependson.c): the Kustomization cache to read dependencies from, and who waits
+ * for whom. */
+typedef struct ed_ks_deps ed_ks_deps;
+/* cache and queue are borrowed and must outlive the result. */
+ed_ks_deps *ed_ks_deps_new(ed_informer *cache, ed_queue *queue);
+void ed_ks_deps_free(ed_ks_deps *d);
 
 /*
- * Flux's dependency rule for obj's spec.dependsOn, reading the dependencies from cache (the
- * Kustomization informer). source_revision is the current revision of obj's source (a
- * dependency on the same source must have applied it). Returns 0 when every dependency is
- * ready; otherwise ED_ENOTFOUND, ED_ERETRY or ED_EINVALID with Flux's message in err
- * ("dependency 'ns/name' is not ready", "... revision is not up to date", "... not found").
+ * Flux's dependency rule for obj's spec.dependsOn, reading the dependencies from the cache.
+ * source_revision is the current revision of obj's source (a dependency on the same source
+ * must have applied it). Returns 0 when every dependency is ready; otherwise ED_ENOTFOUND,
+ * ED_ERETRY or ED_EINVALID with Flux's message in err ("dependency 'ns/name' is not ready",
+ * "... revision is not up to date", "... not found"), and obj waits for its dependencies:
+ * ed_ks_queue_dependents queues it when one becomes ready.
  */
-int ed_ks_dependencies_ready(ed_informer *cache, const ed_node *obj, const char *source_revision,
+int ed_ks_dependencies_ready(ed_ks_deps *d, const ed_node *obj, const char *source_revision,
                              ed_err *err);
 
-/* changed (a Kustomization that changed) is Ready: queue every Kustomization in cache whose
- * dependsOn lists it. */
-void ed_ks_queue_dependents(ed_informer *cache, ed_queue *queue, const ed_node *changed);
+/* Flux's rule for one dependency: dep (the dependency as read, NULL when it does not exist,
+ * key its "namespace/name") of obj, with obj's source at source_revision. 0 when ready,
+ * else an error with Flux's message (as ed_ks_dependencies_ready). */
+int ed_ks_dependency_check(const ed_node *obj, const ed_node *dep, const char *key,
+                           const char *source_revision, ed_err *err);
+
+/* changed (a Kustomization that changed) is Ready: queue the Kustomizations waiting for it. */
+void ed_ks_queue_dependents(ed_ks_deps *d, const ed_node *changed);
 
 /*
  * Flux's health check of a Kustomization obj after its apply (changes: the change set): every
@@ -45,5 +46,51 @@ void ed_ks_queue_dependents(ed_informer *cache, ed_queue *queue, const ed_node *
  */
 int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_apply_result *changes,
                        int64_t timeout_ms, bool *checked, char *msg, size_t msgcap);
+
+/*
+ * The client to apply obj with: *out is a new client (ed_kube_free) for spec.kubeConfig's
+ * cluster and/or impersonating spec.serviceAccountName (default_sa when the spec names none,
+ * NULL for no default), or NULL when the controller's own client (kube) is to be used.
+ * Errors: the Secret or its key missing, an unusable kubeconfig (message names the Secret,
+ * never its content).
+ */
+int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_kube **out,
+                 ed_err *err);
+
+/*
+ * Carry out obj's spec.deletionPolicy on its inventory (the objects of status.inventory) with
+ * kube, as described in ks_delete.c; WaitForTermination waits at most timeout_ms. Returns 0
+ * or the prune's error (a wait that times out is logged, not returned).
+ */
+int ed_ks_finalize(ed_kube *kube, const ed_node *obj, const ed_apply_result *inventory,
+                   int64_t timeout_ms, ed_err *err);
+
+/* Watched configuration objects (ks_configwatch.c): ConfigMaps and Secrets labelled
+ * reconcile.fluxcd.io/watch=Enabled queue the Kustomizations (in ks_cache) that read them. */
+typedef struct ed_ks_config_watch ed_ks_config_watch;
+/* A new watch (not started); kube, ks_cache and queue are borrowed and must outlive it. */
+ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache, ed_queue *queue);
+/* Start the informers on first use (from a reconcile, so only the leader watches); then a
+ * no-op. Waits (up to 10 s each) for their first lists. */
+void ed_ks_config_watch_ensure(ed_ks_config_watch *w);
+void ed_ks_config_watch_free(ed_ks_config_watch *w);
+
+/*
+ * Record a reconcile in status.history (ks_history.c): old is the object's current history (or
+ * NULL), digest the build's "sha256:<hex>", result the Ready reason, revision the source
+ * revision, duration_ms how long the reconcile took. Sets status.history in d.
+ */
+void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const char *digest,
+                          const char *result, const char *revision, int64_t duration_ms);
+
+/*
+ * spec.ignore (ks_ignore.c): in each of docs (the objects about to be applied) that a rule
+ * covers and that exists (read with kube), the rule's paths take the live values, so that
+ * what others changed there is not reverted. ED_EINVALID for a bad regular expression.
+ */
+int ed_ks_apply_ignore(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, ed_err *err);
+
+/* Remove from obj (a copy in doc) the fields that the spec.ignore rules covering it name. */
+void ed_ks_ignore_strip(ed_doc *doc, ed_node *obj, const ed_node *rules);
 
 #endif

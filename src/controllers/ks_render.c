@@ -3,7 +3,8 @@
  * and post-build steps):
  *
  *   1. the overlay: spec.targetNamespace, namePrefix/nameSuffix, images, patches and components
- *      merged into the path's kustomization (ed_ks_flux_overlay);
+ *      (without the missing ones when ignoreMissingComponents) merged into the path's
+ *      kustomization (ed_ks_flux_overlay);
  *   2. the native kustomize build;
  *   3. postBuild: the variables of spec.postBuild.substituteFrom (ConfigMaps and Secrets of the
  *      Kustomization's namespace, in order, later ones winning; a missing one is an error
@@ -12,6 +13,9 @@
  *      With substituteStrategy WithVariables (the default) nothing is substituted when there
  *      are no variables at all; Always substitutes in any case;
  *   4. spec.commonMetadata on every object.
+ *
+ * decryption, healthCheckExprs and dependsOn[].readyExpr are refused (BuildFailed, naming the
+ * field) until eddy implements them.
  *
  * Secret values are read into memory only for the substitution and wiped afterwards; they never
  * appear in messages (a message names the variable, never its value).
@@ -24,6 +28,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The variables of a postBuild: name -> malloc'd value. */
 struct vars {
@@ -178,14 +183,66 @@ cleanup:
     return rc;
 }
 
+/* spec with ignoreMissingComponents applied: a copy in *tmp (freed by the caller) that lists
+ * only the components that exist relative to dir, or spec itself. */
+static const ed_node *drop_missing_components(const ed_node *spec, const char *dir, ed_doc **tmp)
+{
+    bool ignore = false;
+    ed_node_bool(ed_node_get(spec, "ignoreMissingComponents"), &ignore);
+    const ed_node *comps = ed_node_get(spec, "components");
+    *tmp = NULL;
+    if (!ignore || ed_node_len(comps) == 0)
+        return spec;
+    *tmp = ed_doc_new();
+    ed_node *copy = ed_node_copy(*tmp, spec);
+    ed_doc_set_root(*tmp, copy);
+    ed_node *kept = ed_node_new_seq(*tmp);
+    for (size_t i = 0; i < ed_node_len(comps); i++) {
+        const char *c = ed_node_str(ed_node_at(comps, i));
+        char *p = c ? ed_xasprintf("%s/%s", dir, c) : NULL;
+        struct stat st;
+        if (p && stat(p, &st) == 0)
+            ed_node_append(*tmp, kept, ed_node_new_str(*tmp, c));
+        free(p);
+    }
+    ed_node_set(*tmp, copy, "components", kept);
+    return copy;
+}
+
+/* Spec fields eddy does not implement yet that would change what is applied or how it is
+ * judged: refused, naming the field, rather than ignored. */
+static int refuse_unsupported(const ed_node *spec, ed_err *err)
+{
+    if (ed_node_get(spec, "decryption"))
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.decryption: SOPS decryption is not supported by eddy yet");
+    bool wait = false;
+    ed_node_bool(ed_node_get(spec, "wait"), &wait);
+    bool health = wait || ed_node_len(ed_node_get(spec, "healthChecks")) > 0;
+    if (health && ed_node_len(ed_node_get(spec, "healthCheckExprs")) > 0)
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.healthCheckExprs: CEL health checks are not supported by eddy yet");
+    const ed_node *deps = ed_node_get(spec, "dependsOn");
+    for (size_t i = 0; i < ed_node_len(deps); i++)
+        if (ed_node_get(ed_node_at(deps, i), "readyExpr"))
+            return ed_err_set(err, ED_EINVALID,
+                              "spec.dependsOn[%zu].readyExpr: CEL expressions are not supported "
+                              "by eddy yet",
+                              i);
+    return 0;
+}
+
 int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
                  ed_doc ***out, size_t *n, const char **reason, ed_err *err)
 {
+    ed_doc *filtered = NULL;
     ed_doc *overlay = NULL;
     *out = NULL;
     *n = 0;
-    const ed_node *spec = ed_node_get(obj, "spec");
-    int rc = ed_ks_flux_overlay(spec, &overlay, err);
+    const ed_node *spec = drop_missing_components(ed_node_get(obj, "spec"), dir, &filtered);
+    int rc = refuse_unsupported(spec, err);
+    if (!rc)
+        rc = ed_ks_flux_overlay(spec, &overlay, err);
     if (!rc) {
         ed_ks_options ko = ED_KS_OPTIONS_INIT;
         ko.root = root;
@@ -205,5 +262,6 @@ int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char 
         *n = 0;
     }
     ed_doc_free(overlay);
+    ed_doc_free(filtered);
     return rc;
 }

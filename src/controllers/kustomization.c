@@ -2,18 +2,22 @@
  * The Kustomization reconciler (kustomize.toolkit.fluxcd.io/v1), a flat list of phases as in
  * Flux's kustomize-controller:
  *
- *   1. read the object; on deletion prune its inventory (when spec.prune), drop the finalizer;
+ *   1. read the object; on deletion apply spec.deletionPolicy to its inventory, drop the
+ *      finalizer;
  *   2. add the finalizer; a suspended object is left alone;
- *   3. source: the GitRepository's artifact, unpacked in-process from the artifact store (no
+ *   3. source: the GitRepository's artifact; then dependsOn; then the progress marks and the
+ *      client to apply with; the artifact is unpacked in-process from the artifact store (no
  *      download), into a temp directory;
  *   4. build: spec.path inside the artifact (never outside it); a kustomization.yaml is
  *      generated when there is none, listing the manifests found; the native kustomize engine
- *      renders it; every object gets the owner labels;
- *   5. apply: validation by dry-run before any write, staged server-side apply, then prune of
- *      what left the inventory (spec.prune), then health (spec.wait) within spec.timeout;
+ *      renders it with the spec's fields, postBuild and commonMetadata; every object gets the
+ *      owner labels;
+ *   5. apply: validation by dry-run before any write, staged server-side apply (spec.force),
+ *      then prune of what left the inventory (spec.prune), then health (spec.wait or
+ *      spec.healthChecks) within spec.timeout;
  *   6. status in one place: inventory, lastAppliedRevision, lastAttemptedRevision, conditions
- *      (Ready, Reconciling) with Flux's reasons, observedGeneration, lastHandledReconcileAt; an
- *      Event with the change set.
+ *      (Ready, Reconciling, Healthy) with Flux's reasons, observedGeneration,
+ * lastHandledReconcileAt; an Event with the change set.
  *
  * A change of a GitRepository queues the Kustomizations that use it. Drift is noticed at once
  * (DESIGN.md, commitment 2): every kind eddy applied is watched (objects with the owner
@@ -22,9 +26,12 @@
  * rather than at the next interval. Success requeues after spec.interval; failure after
  * spec.retryInterval (default: the interval).
  *
- * Not built yet (issue #6): targetNamespace, namePrefix/nameSuffix, patches, images and
- * components from the spec, postBuild substitution, dependsOn, healthChecks, serviceAccountName
- * impersonation, kubeConfig, force, decryption, detect-only mode.
+ * Flux's layer lives in files of its own: ks_render.c (the spec's kustomize fields, postBuild,
+ * commonMetadata), dependson.c (dependsOn), ks_client.c (serviceAccountName impersonation and
+ * kubeConfig), ks_health.c (healthChecks, the Healthy condition), ks_delete.c
+ * (deletionPolicy), ks_ignore.c (spec.ignore), ks_history.c (status.history).
+ *
+ * Not built yet (issue #6): healthCheckExprs, decryption, detect-only mode.
  *
  * Drift healing leaves room to tinker: a grace period (--drift-grace-period, or the annotation
  * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one
@@ -68,6 +75,9 @@ struct ed_ks_controller {
     ed_strmap *fingerprints; /* object uid -> fingerprint of what eddy cares about (owned) */
     ed_strmap *drift_events; /* object uid -> monotonic ms of its last drift event (owned) */
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
+    ed_ks_config_watch *config_watch; /* labelled ConfigMaps and Secrets (ks_configwatch.c) */
+    ed_ks_deps *deps;                 /* who waits for which dependency (dependson.c) */
+    ed_strmap *ignore_rules; /* Kustomization key -> ed_doc of its spec.ignore (drift_lock) */
     ed_strmap *holds;        /* inventory id -> struct hold: drift left alone for now */
     ed_strmap *memos;        /* "ns/name" -> struct memo: the last successful apply */
 };
@@ -80,10 +90,9 @@ struct hold {
 };
 
 /* What the last successful apply of a Kustomization was made from. When a reconcile finds the
- * same revision, generation and rendered objects, and no drift was seen since (dirty), the
- * cluster provably holds what Git says: no dry-run and no write are needed. */
+ * same generation and rendered objects (of this revision or another), and no drift was seen
+ * since, the cluster provably holds what Git says: no dry-run and no write are needed. */
 struct memo {
-    char revision[300];
     char digest[65];
     int64_t generation;
     uint64_t drifts;   /* drift seen on its objects, counted */
@@ -99,6 +108,10 @@ struct outcome {
     ed_apply_result *pruned;
     char drift[1024];    /* the Drifted condition's message, or "" */
     const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
+    bool stalled;        /* a terminal error (Flux's Stalled): no retry until the spec changes */
+    char digest[80];     /* "sha256:<hex>" of the built YAML, once built ("" before) */
+    int64_t started_ms;  /* when the reconcile started (monotonic), for the history */
+    bool noop;           /* nothing was sent: the cluster already held these objects */
     char health_message[ED_ERR_MSG_MAX * 2];
 };
 
@@ -194,6 +207,17 @@ static int generate_kustomization(const char *dir, ed_err *err)
 
 /* ---- status ---- */
 
+/* Flux's history digest: sha256 of the built objects as one YAML stream. */
+static void build_digest(ed_doc *const *objs, size_t n, char out[80])
+{
+    ed_buf yaml = ED_BUF_INIT((size_t)256 << 20);
+    char hex[65];
+    ed_doc_list_to_yaml(objs, n, &yaml);
+    ed_sha256_hex(yaml.data ? yaml.data : "", yaml.len, hex);
+    snprintf(out, 80, "sha256:%s", hex);
+    ed_buf_free(&yaml);
+}
+
 static int cmp_entries(const void *a, const void *b)
 {
     return strcmp(((const ed_apply_entry *)a)->id, ((const ed_apply_entry *)b)->id);
@@ -209,6 +233,12 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     int64_t gen = sp.generation;
     if (out->revision)
         ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
+    /* A reconcile that had nothing to do is not history (Flux counts it in
+     * totalReconciliations; eddy leaves status unwritten so that it costs no request). */
+    if (out->digest[0] && !out->noop)
+        ed_ks_history_record(d, status, ed_node_path(obj, "/status/history"), out->digest,
+                             out->ok ? "ReconciliationSucceeded" : out->reason, out->revision,
+                             ed_time_mono_ms() - out->started_ms);
     /* Healthy: only while wait or healthChecks ask for health (Flux). */
     bool wait = false;
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
@@ -241,9 +271,15 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         }
         free(sorted);
         ed_node_set(d, ed_node_ensure_map(d, status, "/inventory"), "entries", entries);
+    } else if (out->stalled) {
+        ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
+        ed_cond_set(d, conds, "Stalled", "True", out->reason, out->message, gen);
+        ed_cond_remove(conds, "Reconciling");
+        ed_node_set(d, status, "observedGeneration", ed_node_new_int(d, gen));
     } else {
         ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
         ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", out->message, gen);
+        ed_cond_remove(conds, "Stalled");
     }
     /* eddy's own condition (kstatus and Flux tools ignore types they do not know). */
     if (out->drift[0])
@@ -252,6 +288,36 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_remove(conds, "Drifted");
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
                             "kustomization");
+}
+
+/* Flux's progress marks before a build that may change something (a new revision or
+ * generation, or not ready): Reconciling=True/Progressing "Fetching manifests for revision R
+ * with a timeout of T" and Ready=Unknown/Progressing "Reconciliation in progress", so that
+ * dependents and `get` see the work in flight. A reconcile with nothing new writes nothing. */
+static void write_progressing(ed_ks_controller *c, const ed_node *obj, const char *revision,
+                              int64_t timeout_ms)
+{
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
+    const char *applied = str_at(obj, "/status/lastAppliedRevision");
+    const char *ready = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
+    if (gen == observed && applied && revision && strcmp(applied, revision) == 0 && ready &&
+        strcmp(ready, "True") == 0)
+        return;
+    ed_status_patch sp;
+    ed_status_begin(&sp, obj);
+    /* lastHandledReconcileAt waits for the outcome: `eddy reconcile` reads it as "done". */
+    ed_node_remove(sp.status, "lastHandledReconcileAt");
+    char t[32], msg[ED_ERR_MSG_MAX];
+    ed_duration_format(timeout_ms, t);
+    snprintf(msg, sizeof(msg), "Fetching manifests for revision %s with a timeout of %s",
+             revision ? revision : "", t);
+    ed_cond_set(sp.doc, sp.conditions, "Reconciling", "True", "Progressing", msg, sp.generation);
+    ed_cond_set(sp.doc, sp.conditions, "Ready", "Unknown", "Progressing",
+                "Reconciliation in progress", sp.generation);
+    ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
+                     "kustomization");
 }
 
 static void record_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
@@ -341,11 +407,13 @@ static ed_apply_result *old_inventory(const ed_node *obj)
 
 /* What of an object eddy cares about, as a digest: everything but status and the fields the
  * server changes on every write. A status update leaves it unchanged; an edit changes it. */
-static void fingerprint(const ed_node *obj, char out[65])
+static void fingerprint(const ed_node *obj, const ed_node *ignore, char out[65])
 {
     ed_doc *d = ed_doc_new();
     ed_node *c = ed_node_copy(d, obj);
     ed_node_remove(c, "status");
+    if (ignore)
+        ed_ks_ignore_strip(d, c, ignore); /* spec.ignore: not drift */
     ed_node *meta = ed_node_get(c, "metadata");
     static const char *const server_fields[] = {"resourceVersion", "managedFields", "generation",
                                                 "creationTimestamp", "uid"};
@@ -558,10 +626,12 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     const char *uid = str_at(obj, "/metadata/uid");
     if (!ks || !ksns || !uid)
         return;
-    char fp[65];
-    fingerprint(obj, fp);
+    char fp[65], ikey[512];
+    snprintf(ikey, sizeof(ikey), "%s/%s", ksns, ks);
     bool changed;
     pthread_mutex_lock(&c->drift_lock);
+    ed_doc *rules = ed_strmap_get(c->ignore_rules, ikey);
+    fingerprint(obj, rules ? ed_doc_root(rules) : NULL, fp);
     if (type == ED_KUBE_DELETED) {
         free(ed_strmap_del(c->fingerprints, uid));
         changed = true;
@@ -685,6 +755,21 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     ed_queue_add(c->queue, key);
 }
 
+/* Keep obj's spec.ignore for the drift watch (key: its "namespace/name"). */
+static void remember_ignore_rules(ed_ks_controller *c, const char *key, const ed_node *obj)
+{
+    const ed_node *rules = ed_node_path(obj, "/spec/ignore");
+    ed_doc *copy = NULL;
+    if (ed_node_len(rules) > 0) {
+        copy = ed_doc_new();
+        ed_doc_set_root(copy, ed_node_copy(copy, rules));
+    }
+    pthread_mutex_lock(&c->drift_lock);
+    ed_doc_free(copy ? ed_strmap_put(c->ignore_rules, key, copy)
+                     : ed_strmap_del(c->ignore_rules, key));
+    pthread_mutex_unlock(&c->drift_lock);
+}
+
 /* Make sure every kind in the change set is watched (an informer per kind, on the owner
  * label, started on first use). */
 static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
@@ -759,16 +844,16 @@ static void rendered_digest(ed_node *const *nodes, size_t n, char out[65])
     ed_buf_free(&b);
 }
 
-/* Compare this reconcile's input with the memo of key's last success. *same: the revision,
- * generation and rendered objects are those of the last success; *clean: and no drift was seen
- * since. *drifts receives the drift count now, for memo_store. */
-static void memo_check(ed_ks_controller *c, const char *key, const char *revision,
-                       const char *digest, int64_t gen, bool *same, bool *clean, uint64_t *drifts)
+/* Compare this reconcile's input with the memo of key's last success. *same: the generation
+ * and the rendered objects are those of the last success (a new revision that does not change
+ * them counts as the same: it is applied by saying so, without a request); *clean: and no
+ * drift was seen since. *drifts receives the drift count now, for memo_store. */
+static void memo_check(ed_ks_controller *c, const char *key, const char *digest, int64_t gen,
+                       bool *same, bool *clean, uint64_t *drifts)
 {
     pthread_mutex_lock(&c->drift_lock);
     struct memo *m = ed_strmap_get(c->memos, key);
-    *same = m && revision && strcmp(m->revision, revision) == 0 && strcmp(m->digest, digest) == 0 &&
-            m->generation == gen;
+    *same = m && strcmp(m->digest, digest) == 0 && m->generation == gen;
     *clean = *same && m->drifts == m->clean_at;
     *drifts = m ? m->drifts : 0;
     pthread_mutex_unlock(&c->drift_lock);
@@ -776,8 +861,8 @@ static void memo_check(ed_ks_controller *c, const char *key, const char *revisio
 
 /* After a success: remember what was applied. The cluster matches it as of drift count
  * `drifts`, unless drifted objects are still held back. */
-static void memo_store(ed_ks_controller *c, const char *key, const char *revision,
-                       const char *digest, int64_t gen, uint64_t drifts, bool holding)
+static void memo_store(ed_ks_controller *c, const char *key, const char *digest, int64_t gen,
+                       uint64_t drifts, bool holding)
 {
     pthread_mutex_lock(&c->drift_lock);
     struct memo *m = ed_strmap_get(c->memos, key);
@@ -786,7 +871,6 @@ static void memo_store(ed_ks_controller *c, const char *key, const char *revisio
         m = ed_xcalloc(1, sizeof(*m));
         ed_strmap_put(c->memos, key, m);
     }
-    snprintf(m->revision, sizeof(m->revision), "%s", revision ? revision : "");
     snprintf(m->digest, sizeof(m->digest), "%s", digest);
     m->generation = gen;
     if (fresh)
@@ -856,7 +940,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     char tmpdir[4096] = "";
     char *archive = NULL, *dir = NULL;
     ed_apply_result *inventory = NULL;
-    struct outcome out = {.reason = "ReconciliationFailed"};
+    ed_kube *kc = NULL; /* the client to apply with (impersonation, kubeConfig), or NULL */
+    struct outcome out = {.reason = "ReconciliationFailed", .started_ms = ed_time_mono_ms()};
 
     ed_log(ED_LOG_DEBUG, "reconciliation started", "controller", "kustomization", "name", name,
            "namespace", ns, NULL);
@@ -878,19 +963,22 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_node_bool(ed_node_path(obj, "/spec/prune"), &prune);
     inventory = old_inventory(obj);
 
-    /* 1. Deletion: prune the inventory (Flux's default deletionPolicy), then let go. */
+    /* 1. Deletion: spec.deletionPolicy (ks_delete.c), then let go. A suspended Kustomization
+     * leaves its objects, as Flux's does. */
     if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
         ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
-        const char *policy = str_at(obj, "/spec/deletionPolicy");
-        bool delete_objects =
-            policy ? strcmp(policy, "Delete") == 0 || (strcmp(policy, "MirrorPrune") == 0 && prune)
-                   : prune;
-        if (delete_objects) {
-            ed_apply_result *gone = NULL;
-            rc = ed_apply_prune(c->o.kube, inventory->entries, inventory->n, NULL, name, ns, &gone,
-                                &err);
-            ed_apply_result_free(gone);
-        }
+        bool held = false;
+        ed_node_bool(ed_node_path(obj, "/spec/suspend"), &held);
+        int64_t wait_ms = 600000;
+        const char *t = str_at(obj, "/spec/timeout");
+        if (!t)
+            t = str_at(obj, "/spec/interval");
+        if (t)
+            ed_duration_parse(t, &wait_ms, NULL);
+        if (!held)
+            rc = ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err);
+        if (!held && !rc)
+            rc = ed_ks_finalize(kc ? kc : c->o.kube, obj, inventory, wait_ms, &err);
         if (!rc && ed_ctrl_has_finalizer(obj))
             rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, &err);
         if (rc == ED_ENOTFOUND)
@@ -911,6 +999,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                                false);
         goto done;
     }
+    ed_ks_config_watch_ensure(c->config_watch);
     int64_t interval = 600000, retry = 0, timeout = 0;
     const char *v;
     if ((v = str_at(obj, "/spec/interval")))
@@ -921,8 +1010,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         ed_duration_parse(v, &timeout, NULL);
     if (retry <= 0)
         retry = interval;
+    /* Flux's GetTimeout: spec.timeout, else the interval less 30 s; never under 30 s. */
     if (timeout <= 0)
-        timeout = interval;
+        timeout = interval - 30000;
+    if (timeout < 30000)
+        timeout = 30000;
 
     /* 3. Source. */
     const char *skind = str_at(obj, "/spec/sourceRef/kind");
@@ -934,6 +1026,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                  "source kind '%s' is not supported by eddy yet (only GitRepository)",
                  skind ? skind : "");
         rc = ED_EINVALID;
+        goto status;
+    }
+    if (c->o.no_cross_namespace_refs && sns && *sns && strcmp(sns, ns) != 0) {
+        /* Flux's AccessDenied, terminal until the spec changes. */
+        out.reason = "AccessDenied";
+        out.stalled = true;
+        snprintf(out.message, sizeof(out.message),
+                 "can't access '%s/%s/%s', cross-namespace references have been blocked", skind,
+                 sns, sname ? sname : "");
         goto status;
     }
     srcdoc = sname ? ed_informer_get(c->source, sns ? sns : ns, sname) : NULL;
@@ -954,7 +1055,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto done;
     }
     /* 3b. Dependencies (Flux checks them once the source has an artifact). */
-    if (ed_ks_dependencies_ready(c->self, obj, out.revision, &err)) {
+    if (ed_ks_dependencies_ready(c->deps, obj, out.revision, &err)) {
         int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
         out.reason = "DependencyNotReady";
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -964,6 +1065,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
+    write_progressing(c, obj, out.revision, timeout);
+    /* 3c. The client: impersonation and kubeConfig. */
+    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    }
+    ed_kube *target = kc ? kc : c->o.kube;
     snprintf(tmpdir, sizeof(tmpdir), "%s/kustomization-XXXXXX",
              ed_artifact_store_tmpdir(c->o.store));
     if (!mkdtemp(tmpdir)) {
@@ -1000,6 +1108,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
+    build_digest(objs, nobjs, out.digest);
     ed_node **nodes = ed_xcalloc(nobjs ? nobjs : 1, sizeof(ed_node *));
     for (size_t i = 0; i < nobjs; i++) {
         nodes[i] = ed_doc_root(objs[i]);
@@ -1012,29 +1121,38 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         }
     }
 
-    /* 5. Apply, prune, health; or nothing, when the last success applied exactly this and
-     * no drift was seen since (in detect-only mode, drift does not count). */
+    /* 5. spec.ignore, then apply, prune, health; or nothing, when the last success applied
+     * exactly these objects and no drift was seen since (in detect-only mode, drift does not
+     * count). */
+    if ((rc = ed_ks_apply_ignore(target, obj, objs, nobjs, &err)) != 0) {
+        free(nodes);
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    }
     char digest[65];
     rendered_digest(nodes, nobjs, digest);
     int64_t gen = 0;
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
     bool report_only = detect_only(objdoc), same, clean;
     uint64_t drifts;
-    memo_check(c, key, out.revision, digest, gen, &same, &clean, &drifts);
+    memo_check(c, key, digest, gen, &same, &clean, &drifts);
     if (!same && report_only && adopt_last_apply(obj, out.revision, gen)) {
         /* Detect-only after a restart: what the status says was applied stays as it is. */
-        memo_store(c, key, out.revision, digest, gen, drifts, false);
+        memo_store(c, key, digest, gen, drifts, false);
         same = clean = true;
     }
-    /* A new revision (or spec) applies everything; the same one leaves held objects alone. */
+    /* New objects (a revision or spec that changes them) apply everything; the same ones leave
+     * held objects alone. */
     release_holds(c, key, !same);
     bool noop = same && (clean || report_only);
     ed_apply_opts ao = {.field_manager = MANAGER, .hold = is_held, .hold_user = c};
+    ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
+    out.noop = noop;
     if (noop) {
         out.changes = unchanged(inventory);
         prune = false;
     } else {
-        rc = ed_apply_all(c->o.kube, nodes, nobjs, &ao, &out.changes, &err);
+        rc = ed_apply_all(target, nodes, nobjs, &ao, &out.changes, &err);
     }
     free(nodes);
     /* Remember the versions this apply wrote, so their watch events are not taken for drift. */
@@ -1049,7 +1167,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto status;
     }
     if (prune) {
-        rc = ed_apply_prune(c->o.kube, inventory->entries, inventory->n, out.changes, name, ns,
+        rc = ed_apply_prune(target, inventory->entries, inventory->n, out.changes, name, ns,
                             &out.pruned, &err);
         if (rc) {
             out.reason = "PruneFailed";
@@ -1058,7 +1176,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         }
     }
     bool checked = false;
-    rc = ed_ks_check_health(c->o.kube, obj, out.changes, timeout, &checked, out.health_message,
+    rc = ed_ks_check_health(target, obj, out.changes, timeout, &checked, out.health_message,
                             sizeof(out.health_message));
     if (checked)
         out.healthy = rc ? "False" : "True";
@@ -1069,13 +1187,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     out.ok = true;
     snprintf(out.message, sizeof(out.message), "Applied revision: %s", out.revision);
-    watch_kinds(c, out.changes);
+    remember_ignore_rules(c, key, obj);
+    if (!ed_node_path(obj, "/spec/kubeConfig"))
+        watch_kinds(c, out.changes); /* drift watches are on this cluster only */
     *requeue_after_ms = interval;
     /* Drift held back: report it, and come back when its grace period ends. */
     int64_t left = drift_report(c, key, report_only, &out);
     if (left < *requeue_after_ms)
         *requeue_after_ms = left + 50;
-    memo_store(c, key, out.revision, digest, gen, drifts, out.drift[0] != '\0');
+    memo_store(c, key, digest, gen, drifts, out.drift[0] != '\0');
 
 status:
     /* 6. Status and event, on every exit past the source. */
@@ -1087,8 +1207,9 @@ status:
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "kustomization", "name", name,
                "namespace", ns, "revision", out.revision ? out.revision : "", "error", out.message,
                NULL);
-        /* Retry after retryInterval, as Flux does, rather than the short error backoff. */
-        *requeue_after_ms = retry;
+        /* Retry after retryInterval, as Flux does, rather than the short error backoff; a
+         * stalled object waits for its spec to change. */
+        *requeue_after_ms = out.stalled ? 0 : retry;
         rc = 0;
     } else {
         ed_log(ED_LOG_INFO, out.message, "controller", "kustomization", "name", name, "namespace",
@@ -1103,6 +1224,7 @@ done:
     ed_apply_result_free(out.changes);
     ed_apply_result_free(out.pruned);
     ed_apply_result_free(inventory);
+    ed_kube_free(kc);
     ed_doc_free(srcdoc);
     ed_doc_free(objdoc);
     return rc;
@@ -1113,7 +1235,7 @@ static void on_self(ed_kube_event_type type, const ed_node *obj, void *user)
 {
     ed_ks_controller *c = user;
     if (type != ED_KUBE_DELETED)
-        ed_ks_queue_dependents(c->self, c->queue, obj);
+        ed_ks_queue_dependents(c->deps, obj);
 }
 
 /* A GitRepository changed: queue the Kustomizations that use it. */
@@ -1163,6 +1285,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
         ed_metrics_describe(opts->metrics, "eddy_drift_detected_total", ED_METRIC_COUNTER,
                             "Changes by others to objects a Kustomization applied (drift), "
                             "counted whether or not they were announced.");
+    c->ignore_rules = ed_strmap_new();
     ed_controller_def def = {.name = "kustomization",
                              .api_version = API_VERSION,
                              .kind = KIND,
@@ -1176,6 +1299,8 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->source = ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "GitRepository");
     ed_informer_add_handler(c->source, on_source, c);
     ed_informer_add_handler(c->self, on_self, c);
+    c->config_watch = ed_ks_config_watch_new(c->o.kube, c->self, c->queue);
+    c->deps = ed_ks_deps_new(c->self, c->queue);
     return c;
 }
 
@@ -1189,6 +1314,8 @@ void ed_kustomization_free(ed_ks_controller *c)
         free(c->watches[i].kind);
     }
     free(c->watches);
+    ed_ks_config_watch_free(c->config_watch);
+    ed_ks_deps_free(c->deps);
     size_t pos = 0;
     const char *k;
     void *v;
@@ -1210,6 +1337,10 @@ void ed_kustomization_free(ed_ks_controller *c)
             free(v);
         ed_strmap_free(owned[i]);
     }
+    pos = 0;
+    while (ed_strmap_next(c->ignore_rules, &pos, &k, &v))
+        ed_doc_free(v);
+    ed_strmap_free(c->ignore_rules);
     pthread_mutex_destroy(&c->drift_lock);
     pthread_mutex_destroy(&c->watch_lock);
     free(c);

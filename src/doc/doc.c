@@ -335,6 +335,15 @@ void ed_node_set(ed_doc *doc, ed_node *map, const char *key, ed_node *value)
     p->value = value;
 }
 
+void ed_node_append_pair(ed_doc *doc, ed_node *map, const char *key, ed_node *value)
+{
+    ED_DOC_ASSERT(map && map->kind == ED_NODE_MAP);
+    grow(doc, map);
+    ed_pair *p = &map->u.c.items[map->u.c.len++];
+    p->key = ed_arena_strdup(doc->arena, key);
+    p->value = value;
+}
+
 bool ed_node_remove(ed_node *map, const char *key)
 {
     ed_pair *p = find_pair(map, key, strlen(key));

@@ -119,6 +119,10 @@ bool ed_node_equal(const ed_node *a, const ed_node *b);
 
 /* Set key to value in a mapping, replacing an existing value in place or appending. */
 void ed_node_set(ed_doc *doc, ed_node *map, const char *key, ed_node *value);
+/* Append key and value to a mapping without looking for the key first: for building large
+ * mappings in linear time when the caller knows every key is new (a repeated key would make a
+ * mapping kustomize refuses). */
+void ed_node_append_pair(ed_doc *doc, ed_node *map, const char *key, ed_node *value);
 /* Remove key from a mapping; true when it was there. */
 bool ed_node_remove(ed_node *map, const char *key);
 void ed_node_append(ed_doc *doc, ed_node *seq, ed_node *value);

@@ -2,8 +2,9 @@
  * Parsing YAML streams and JSON texts into documents with libyaml's event API. Scalars are
  * typed by the YAML 1.2 core schema, the way yaml.v3 (and so kustomize and kubectl) types
  * them: quoted scalars are strings; plain `~`, `null` and the empty scalar are null; `true` and
- * `false` (any case form of the spec) are booleans; decimal, 0x and 0o integers are ints;
- * other numbers are floats; everything else is a string. Explicit tags (!!str, !!int, ...)
+ * `false` (any case form of the spec) are booleans; decimal, 0x and 0o integers are ints (and,
+ * as yaml.v3 reads them, 0b, leading-zero octal and numbers with '_' separators); other
+ * numbers are floats; everything else is a string. Explicit tags (!!str, !!int, ...)
  * win. Aliases are expanded into copies of their anchor's node. Duplicate mapping keys are
  * errors, as in kustomize. Errors carry the line and column of the fault.
  *
@@ -90,8 +91,13 @@ static const char *const null_words[] = {"~", "null", "Null", "NULL", NULL};
 static const char *const true_words[] = {"true", "True", "TRUE", NULL};
 static const char *const false_words[] = {"false", "False", "FALSE", NULL};
 
-/* Parse an integer of the YAML 1.2 core schema: [-+]?[0-9]+, 0o[0-7]+, 0x[0-9a-fA-F]+. */
-static bool parse_int(const char *s, size_t len, int64_t *out)
+/*
+ * Parse an integer of the YAML 1.2 core schema: [-+]?[0-9]+, 0o[0-7]+, 0x[0-9a-fA-F]+. With
+ * go_syntax (YAML, not JSON), as yaml.v3 reads them through Go's strconv.ParseInt(s, 0, 64): the
+ * prefixes in either case and after a sign, 0b for binary, and YAML 1.1's leading-zero octal
+ * (`defaultMode: 0644` is 420).
+ */
+static bool parse_int(const char *s, size_t len, bool go_syntax, int64_t *out)
 {
     char buf[72];
     if (len == 0 || len >= sizeof(buf))
@@ -105,15 +111,26 @@ static bool parse_int(const char *s, size_t len, int64_t *out)
         neg = *p == '-';
         p++;
     }
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o') && p == buf) {
-        base = p[1] == 'x' ? 16 : 8;
+    char prefix = '\0';
+    if (p[0] == '0')
+        prefix = p[1];
+    if (go_syntax && (prefix == 'x' || prefix == 'X' || prefix == 'o' || prefix == 'O' ||
+                      prefix == 'b' || prefix == 'B')) {
+        base = prefix == 'x' || prefix == 'X' ? 16 : prefix == 'b' || prefix == 'B' ? 2 : 8;
+        p += 2;
+    } else if (go_syntax && p[0] == '0' && p[1] >= '0' && p[1] <= '9') {
+        base = 8;
+        p++;
+    } else if ((prefix == 'x' || prefix == 'o') && p == buf) {
+        base = prefix == 'x' ? 16 : 8;
         p += 2;
     }
     if (!*p)
         return false;
     for (const char *q = p; *q; q++) {
-        bool ok = base == 16 ? strchr("0123456789abcdefABCDEF", *q) != NULL
-                             : (*q >= '0' && *q < (base == 8 ? '8' : ':'));
+        bool ok = base == 16  ? strchr("0123456789abcdefABCDEF", *q) != NULL
+                  : base == 2 ? (*q == '0' || *q == '1')
+                              : (*q >= '0' && *q < (base == 8 ? '8' : ':'));
         if (!ok)
             return false;
     }
@@ -126,6 +143,22 @@ static bool parse_int(const char *s, size_t len, int64_t *out)
         return false;
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return true;
+}
+
+/* yaml.v3 reads a plain scalar that starts like a number with every '_' removed ("1_000" is
+ * 1000). The text without them is put in buf (of cap bytes); returns its length, or len and s
+ * untouched when there is nothing to remove or it does not fit. */
+static const char *without_underscores(const char *s, size_t *len, char *buf, size_t cap)
+{
+    if (*len == 0 || !strchr("-+.0123456789", s[0]) || !memchr(s, '_', *len) || *len >= cap)
+        return s;
+    size_t o = 0;
+    for (size_t i = 0; i < *len; i++)
+        if (s[i] != '_')
+            buf[o++] = s[i];
+    buf[o] = '\0';
+    *len = o;
+    return buf;
 }
 
 /* A float of the core schema: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, .inf, .nan */
@@ -215,7 +248,7 @@ static ed_node *make_scalar(struct parse_state *st, ed_doc *doc, const yaml_even
             return NULL;
         }
         if (strcmp(tagname, "int") == 0) {
-            if (parse_int(text, len, &iv))
+            if (parse_int(text, len, !st->json, &iv))
                 return ed_node_new_int(doc, iv);
             fail_at(st, m, "invalid !!int value", NULL);
             return NULL;
@@ -242,10 +275,13 @@ static ed_node *make_scalar(struct parse_state *st, ed_doc *doc, const yaml_even
         return ed_node_new_bool(doc, true);
     if (is_one_of(text, len, false_words))
         return ed_node_new_bool(doc, false);
-    if (parse_int(text, len, &iv))
+    char digits[72];
+    size_t nlen = len;
+    const char *num = st->json ? text : without_underscores(text, &nlen, digits, sizeof(digits));
+    if (parse_int(num, nlen, !st->json, &iv))
         return ed_node_new_int(doc, iv);
-    if (parse_float(text, len, &fv))
-        return ed_doc_node_new_float(doc, fv, text, len);
+    if (parse_float(num, nlen, &fv))
+        return ed_doc_node_new_float(doc, fv, num, nlen);
     if (st->json) {
         /* JSON has no plain strings: a bare word is a syntax error. */
         fail_at(st, m, "not JSON: unquoted value ", text);

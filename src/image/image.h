@@ -60,9 +60,12 @@ typedef struct ed_registry_opts {
     const char *ca_pem;   /* extra CA for the registry's TLS, or NULL */
     const char *cert_pem; /* client certificate for mutual TLS (certSecretRef tls.crt), or NULL */
     const char *key_pem;  /* its key (tls.key), or NULL */
-    bool insecure;        /* plain HTTP (ImageRepository spec.insecure) */
-    int page_size;        /* tags per page; 0 for 1000 */
-    int64_t timeout_ms;   /* per request; 0 for 60 s */
+    const char *proxy;    /* proxy URL (proxySecretRef address), or NULL */
+    const char *proxy_username;
+    const char *proxy_password;
+    bool insecure;      /* plain HTTP (ImageRepository spec.insecure) */
+    int page_size;      /* tags per page; 0 for 1000 */
+    int64_t timeout_ms; /* per request; 0 for 60 s */
     /* Out, or NULL: on HTTP 429, the wait the registry asked for with Retry-After (seconds,
      * in ms; 0 when it gave none). Reset to 0 by each call. */
     int64_t *retry_after_ms;
@@ -136,8 +139,8 @@ typedef struct ed_setter_changes {
  * out gets the whole new content, byte-identical to data except for the marked scalars whose
  * value changed (quotes kept); each change is appended to *changes. Files without the token
  * "$imagepolicy" come out unchanged. Errors (nothing appended then): ED_EINVALID (malformed
- * marker, marker without a value, :digest without a reflected digest), ED_ENOTFOUND (a marker
- * naming a policy that does not exist), ED_ETOOBIG (out's cap).
+ * marker, marker without a value, :digest without a reflected digest, a NUL byte), ED_ENOTFOUND (a
+ * marker naming a policy that does not exist), ED_ETOOBIG (out's cap).
  */
 int ed_setters_apply(const char *file, const char *data, size_t len, ed_setter_lookup_fn lookup,
                      void *user, ed_buf *out, ed_setter_changes *changes, ed_err *err);

@@ -178,6 +178,13 @@ static long get(const char *url, const char *authorization, const char *userpwd_
         struct curl_blob ca = {(void *)o->ca_pem, strlen(o->ca_pem), CURL_BLOB_COPY};
         curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
     }
+    if (o->proxy) {
+        curl_easy_setopt(h, CURLOPT_PROXY, o->proxy);
+        if (o->proxy_username) {
+            curl_easy_setopt(h, CURLOPT_PROXYUSERNAME, o->proxy_username);
+            curl_easy_setopt(h, CURLOPT_PROXYPASSWORD, o->proxy_password ? o->proxy_password : "");
+        }
+    }
     if (o->cert_pem && o->key_pem) {
         struct curl_blob cert = {(void *)o->cert_pem, strlen(o->cert_pem), CURL_BLOB_COPY};
         struct curl_blob key = {(void *)o->key_pem, strlen(o->key_pem), CURL_BLOB_COPY};
@@ -325,10 +332,10 @@ static long session_get(struct session *s, const char *url, struct reply *r, ed_
 static int status_error(const ed_image_ref *ref, long status, const struct reply *r,
                         const ed_registry_opts *o, const char *what, ed_err *err)
 {
-    int code = status == 401 || status == 403   ? ED_EAUTH
-               : status == 404                  ? ED_ENOTFOUND
-               : status == 429 || status >= 500 ? ED_ERETRY
-                                                : ED_ERROR;
+    int code = status == 401 || status == 403 || status == 407 ? ED_EAUTH
+               : status == 404                                 ? ED_ENOTFOUND
+               : status == 429 || status >= 500                ? ED_ERETRY
+                                                               : ED_ERROR;
     if (status == 429 && o->retry_after_ms)
         *o->retry_after_ms = r->retry_after_s > 0 ? (int64_t)r->retry_after_s * 1000 : 0;
     return ed_err_set(err, code, "%s: %s %s: HTTP %ld%s%s", ref->registry, what, ref->repository,

@@ -24,7 +24,7 @@
 int ed_image_exclude(char **tags, size_t *n, const char *const *patterns, size_t npatterns,
                      ed_err *err)
 {
-    pcre2_code **re = ed_xcalloc(npatterns ? npatterns : 1, sizeof(*re));
+    pcre2_code **re = ed_xcalloc(npatterns ? npatterns : 1, sizeof(pcre2_code *));
     int rc = 0;
     for (size_t i = 0; i < npatterns; i++) {
         int ecode;

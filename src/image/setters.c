@@ -24,25 +24,19 @@
 
 #define MARKER_KEY "$imagepolicy"
 
-/* The start of the line comment of line [p, end): a '#' at the line's start or after a blank,
- * outside quotes; NULL when there is none. */
-static const char *comment_start(const char *p, const char *end)
+/* The marker comment of line [p, end): the last '#' that follows a blank (or starts the line)
+ * and opens a JSON object naming $imagepolicy. Taking the last one keeps a '#' inside a quoted
+ * value (or an earlier comment) out of it. NULL when the line has none. */
+static const char *marker_start(const char *p, const char *end)
 {
-    char quote = 0;
-    for (const char *s = p; s < end; s++) {
-        if (quote == '"') {
-            if (*s == '\\' && s + 1 < end)
-                s++;
-            else if (*s == '"')
-                quote = 0;
-        } else if (quote == '\'') {
-            if (*s == '\'')
-                quote = 0; /* '' is an escaped quote: the next char reopens */
-        } else if (*s == '#' && (s == p || s[-1] == ' ' || s[-1] == '\t')) {
+    for (const char *s = end; s-- > p;) {
+        if (*s != '#' || (s > p && s[-1] != ' ' && s[-1] != '\t'))
+            continue;
+        const char *t = s + 1;
+        while (t < end && (*t == ' ' || *t == '\t'))
+            t++;
+        if (t < end && *t == '{' && memmem(t, (size_t)(end - t), MARKER_KEY, 12))
             return s;
-        } else if ((*s == '"' || *s == '\'') && (s == p || strchr(" \t:-[{,", s[-1]) != NULL)) {
-            quote = *s;
-        }
     }
     return NULL;
 }
@@ -98,7 +92,11 @@ static int parse_marker(const char *c, size_t n, const char *file, int line, ed_
     ed_doc *d = NULL;
     ed_err perr = ED_ERR_INIT;
     int rc = 0;
-    if (ed_doc_parse_json(c, n, &d, &perr) != 0 || ed_node_kind_of(ed_doc_root(d)) != ED_NODE_MAP) {
+    /* The comment is the object and nothing else (the JSON reader would skip a YAML comment). */
+    while (n > 0 && (c[n - 1] == ' ' || c[n - 1] == '\t'))
+        n--;
+    if (n == 0 || c[n - 1] != '}' || ed_doc_parse_json(c, n, &d, &perr) != 0 ||
+        ed_node_kind_of(ed_doc_root(d)) != ED_NODE_MAP) {
         rc = ed_err_set(err, ED_EINVALID, "%s:%d: malformed $imagepolicy marker: not a JSON object",
                         file, line);
         goto out;
@@ -231,6 +229,10 @@ int ed_setters_apply(const char *file, const char *data, size_t len, ed_setter_l
 {
     size_t first = changes->n;
     ed_buf_reset(out);
+    if (len == 0)
+        return 0; /* an empty file (data may be NULL then) */
+    if (memchr(data, '\0', len))
+        return ed_err_set(err, ED_EINVALID, "%s: not a YAML file (it holds a NUL byte)", file);
     ed_buf want = ED_BUF_INIT(4096);
     int rc = 0, line = 0, doc_index = 0;
     bool doc_has_content = false;
@@ -248,8 +250,8 @@ int ed_setters_apply(const char *file, const char *data, size_t len, ed_setter_l
             doc_has_content = true;
         }
         const char *hash =
-            memmem(p, (size_t)(le - p), "\"" MARKER_KEY "\"", 14) ? comment_start(p, le) : NULL;
-        if (!hash || !memmem(hash, (size_t)(le - hash), MARKER_KEY, 12)) {
+            memmem(p, (size_t)(le - p), "\"" MARKER_KEY "\"", 14) ? marker_start(p, le) : NULL;
+        if (!hash) {
             rc = ed_buf_append(out, p, (size_t)(next - p));
             p = next;
             continue;

@@ -60,8 +60,8 @@ static val *v_new(pool *p, vkind k, const char *s)
 
 static void v_add(val *v, val *key, val *item)
 {
-    v->keys = ed_xrealloc(v->keys, (v->n + 1) * sizeof(*v->keys));
-    v->items = ed_xrealloc(v->items, (v->n + 1) * sizeof(*v->items));
+    v->keys = ed_xrealloc(v->keys, (v->n + 1) * sizeof(val *));
+    v->items = ed_xrealloc(v->items, (v->n + 1) * sizeof(val *));
     v->keys[v->n] = key;
     v->items[v->n++] = item;
 }
@@ -139,12 +139,12 @@ static int key_cmp(const void *a, const void *b)
 static void sort_map(val *m)
 {
     size_t n = m->n;
-    val **pairs = ed_xcalloc(n ? n * 2 : 1, sizeof(*pairs));
+    val **pairs = ed_xcalloc(n ? n * 2 : 1, sizeof(val *));
     for (size_t i = 0; i < n; i++) {
         pairs[2 * i] = m->keys[i];
         pairs[2 * i + 1] = m->items[i];
     }
-    qsort(pairs, n, 2 * sizeof(*pairs), key_cmp);
+    qsort(pairs, n, 2 * sizeof(val *), key_cmp);
     for (size_t i = 0; i < n; i++) {
         m->keys[i] = pairs[2 * i];
         m->items[i] = pairs[2 * i + 1];
@@ -414,6 +414,8 @@ static bool truthy(const val *v)
 
 static void print(exec *x, const val *v)
 {
+    if (!v)
+        return; /* defensive: eval always gives a value on success */
     if (v->kind == V_STR || v->kind == V_OBJ) {
         if (v->kind == V_OBJ && strchr(v->s, '\x1f')) {
             /* An object identifier: Kind/namespace/name, readable. */
@@ -504,7 +506,7 @@ static int do_range(exec *x, const action *a, val *dot, bool emit)
         return fail(x, a->at, "range over a value that is not a list or map", NULL);
     const char *body = x->p;
     size_t n = emit && coll ? coll->n : 0;
-    block_end ended;
+    block_end ended = END_EOF;
     action last;
     bool saved_trim = x->trim_next;
     for (size_t i = 0; i < n; i++) {

@@ -30,6 +30,10 @@ struct build {
     size_t rootlen;
     size_t max_file;
     const char *stack[MAX_DEPTH]; /* realpaths of the kustomization dirs being built */
+    ed_doc *top;                  /* a copy of the top kustomization, for its final options */
+    ed_doc *vars;                 /* the legacy vars declared so far (a sequence) */
+    ed_doc *config;               /* the entries of `configurations` read so far (a mapping) */
+    char *top_kfile;
     size_t depth;
     const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
     ed_err *err;
@@ -183,26 +187,29 @@ int ks_read_source(struct build *b, const char *dir, const char *entry, const ch
     ED_ASSERT(err == b->err);
     *data = NULL;
     *len = 0;
-    if (!ed_path_within(entry, 0))
-        return ed_err_set(err, ED_EINVALID,
-                          "%s: file '%s' is not in or below the kustomization's directory", kfile,
-                          entry);
+    /* the same rule as for resources: anywhere below the build root (Flux builds with
+     * kustomize's LoadRestrictionsNone, inside the source's tree) */
     char *real = NULL;
     int rc = resolve_entry(b, dir, entry, kfile, &real);
     if (rc)
         return rc;
-    size_t dlen = strlen(dir);
+    ED_ASSERT(real != NULL);
     struct stat st;
-    if (strncmp(real, dir, dlen) != 0 || real[dlen] != '/')
-        rc = ed_err_set(err, ED_EINVALID,
-                        "%s: file '%s' is a symlink leading out of the kustomization's directory",
-                        kfile, entry);
-    else if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
+    if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
         rc = ed_err_set(err, ED_EINVALID, "%s: '%s' must resolve to a file", kfile, entry);
     else
         rc = read_file(b, real, data, len);
     free(real);
     return rc;
+}
+
+char *ks_origin_path(struct build *b, const char *path)
+{
+    const char *top = b->depth > 0 ? b->stack[0] : b->root;
+    size_t n = strlen(top);
+    if (strncmp(path, top, n) == 0 && path[n] == '/')
+        return ed_xstrdup(path + n + 1);
+    return ed_xstrdup(rel(b, path));
 }
 
 /* ---- the kustomization file ---- */
@@ -265,6 +272,12 @@ static const char *const supported_fields[] = {"apiVersion",
                                                "patches",
                                                "patchesStrategicMerge",
                                                "patchesJson6902",
+                                               "openapi",
+                                               "replacements",
+                                               "sortOptions",
+                                               "buildMetadata",
+                                               "vars",
+                                               "configurations",
                                                NULL};
 
 static bool in_list(const char *const *list, const char *s)
@@ -471,6 +484,14 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         rc = check_string_seq(b, kfile, ed_node_get(kz, "bases"), "bases");
     if (!rc)
         rc = check_string_seq(b, kfile, ed_node_get(kz, "components"), "components");
+    const ed_node *repls = ed_node_get(kz, "replacements");
+    if (!rc && repls && ed_node_kind_of(repls) != ED_NODE_SEQ &&
+        ed_node_kind_of(repls) != ED_NODE_NULL)
+        rc = type_error(b, kfile, repls, "replacements", "[]types.ReplacementField");
+    for (size_t i = 0; !rc && i < ed_node_len(repls); i++)
+        if (ed_node_kind_of(ed_node_at(repls, i)) != ED_NODE_MAP)
+            rc = type_error(b, kfile, ed_node_at(repls, i), "replacements",
+                            "types.ReplacementField");
     if (!rc)
         rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "labels"), "labels", "[]types.Label",
                                label_keys, 4);
@@ -564,6 +585,9 @@ static int load_file(struct build *b, const char *path, ks_list *out)
     for (size_t i = 0; i < n; i++) {
         ks_list_push(out, docs[i]);
         docs[i] = NULL;
+        char *op = ks_origin_path(b, path);
+        out->items[out->len - 1].origin = ed_xasprintf("path: %s\n", op);
+        free(op);
     }
 
 cleanup:
@@ -668,6 +692,7 @@ static int accumulate_component(struct build *b, const char *dir, const char *kf
     rc = resolve_entry(b, dir, entry, kfile, &real);
     if (rc)
         goto cleanup;
+    ED_ASSERT(real != NULL);
     struct stat st;
     if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
         rc = ed_err_set(b->err, ED_EINVALID, "%s: component '%s' is not a directory", kfile, entry);
@@ -680,6 +705,39 @@ cleanup:
         ed_err_wrap(b->err, "accumulating components");
     free(real);
     return rc;
+}
+
+/* kustomize refuses a kustomization that decodes to nothing: every field other than apiVersion
+ * and kind absent, null or a zero scalar (an empty list or mapping counts as content). */
+static bool kustomization_empty(const ed_node *kz)
+{
+    for (size_t i = 0; i < ed_node_len(kz); i++) {
+        const char *key = ed_node_key_at(kz, i);
+        const ed_node *v = ed_node_value_at(kz, i);
+        if (strcmp(key, "apiVersion") == 0 || strcmp(key, "kind") == 0)
+            continue;
+        bool b = false;
+        int64_t n = 0;
+        switch (ed_node_kind_of(v)) {
+        case ED_NODE_NULL:
+            continue;
+        case ED_NODE_STR:
+            if (!*ed_node_str(v))
+                continue;
+            return false;
+        case ED_NODE_BOOL:
+            if (ed_node_bool(v, &b) && !b)
+                continue;
+            return false;
+        case ED_NODE_INT:
+            if (ed_node_int(v, &n) && n == 0)
+                continue;
+            return false;
+        default:
+            return false;
+        }
+    }
+    return true;
 }
 
 /* kustomize's rule: a component is kind Component, and nothing else is. */
@@ -748,11 +806,19 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         goto cleanup;
     }
     rc = check_kustomization(b, kfile, kz);
+    if (!rc && kustomization_empty(kz))
+        rc = ed_err_set(b->err, ED_EINVALID, "%s is empty", kfile);
     if (!rc)
         rc = check_role(b, dir, kz, role);
     if (rc)
         goto cleanup;
     ks_list *target = role == ROLE_COMPONENT ? out : &acc;
+    if (role == ROLE_TOP) {
+        /* options that act on the whole result, at the end of the build */
+        b->top = ed_doc_new();
+        ed_doc_set_root(b->top, ed_node_copy(b->top, kz));
+        b->top_kfile = ed_xstrdup(kfile);
+    }
     /* kustomize appends the legacy `bases` to `resources`. */
     const char *lists[] = {"resources", "bases"};
     for (size_t l = 0; l < 2 && !rc; l++) {
@@ -764,9 +830,11 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         ed_err_wrap(b->err, "accumulating resources");
         goto cleanup;
     }
-    /* kustomize's order: resources, generators, components, then the transformers (patches
-     * first) */
-    rc = ks_generate(b, kz, dir, kfile, target, b->err);
+    /* kustomize's order: resources, configurations, generators, components, then the
+     * transformers (patches first) */
+    rc = ks_config_load(b, b->config, kz, dir, kfile, b->err);
+    if (!rc)
+        rc = ks_generate(b, kz, dir, kfile, target, b->err);
     const ed_node *components = ed_node_get(kz, "components");
     for (size_t i = 0; i < ed_node_len(components) && !rc; i++)
         rc = accumulate_component(b, dir, kfile, ed_node_str(ed_node_at(components, i)), target);
@@ -777,6 +845,16 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         rc = ks_patches_apply_early(patches, target, kfile, b->err);
     if (!rc)
         rc = ks_transform(kz, target, kfile, patches, b->err);
+    if (!rc)
+        ks_config_namespace(b->config, kz, target);
+    if (!rc)
+        rc = ks_replace(b, kz, dir, kfile, target, b->err);
+    if (!rc) {
+        char *in = ks_origin_path(b, kpath);
+        ks_record_transformers(kz, in, target);
+        free(in);
+        rc = ks_vars_declare(b->vars, kz, kfile, target, b->err);
+    }
     if (!rc && role != ROLE_COMPONENT)
         ks_list_take_all(out, &acc);
 
@@ -820,16 +898,28 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
         rc = ed_err_set(err, ED_EINVALID, "'%s' is outside the build root '%s'", dir, root);
         goto cleanup;
     }
+    b.vars = ed_doc_new();
+    ed_doc_set_root(b.vars, ed_node_new_seq(b.vars));
+    b.config = ed_doc_new();
+    ed_doc_set_root(b.config, ed_node_new_map(b.config));
     rc = build_dir(&b, real, ROLE_TOP, &list);
     if (rc)
         goto cleanup;
     /* kustomize's last steps, once every transformer has run: hash suffixes, then the name
      * references to everything renamed */
     ks_hash_names(&list);
-    rc = ks_fix_name_refs(&list, err);
+    rc = ks_fix_name_refs(&list, b.config, err);
+    if (!rc)
+        rc = ks_vars_resolve(b.vars, &list, b.config, err);
     if (rc)
         goto cleanup;
-    ks_sort_legacy(&list);
+    rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
+    if (!rc)
+        ks_drop_empty_annotations(&list);
+    if (!rc)
+        rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
+    if (rc)
+        goto cleanup;
     *out = ed_xcalloc(list.len ? list.len : 1, sizeof(ed_doc *));
     for (size_t i = 0; i < list.len; i++) {
         (*out)[i] = list.items[i].doc;
@@ -841,6 +931,10 @@ cleanup:
     ks_list_free(&list);
     free(real);
     free(b.root);
+    ed_doc_free(b.top);
+    ed_doc_free(b.vars);
+    ed_doc_free(b.config);
+    free(b.top_kfile);
     return rc;
 }
 

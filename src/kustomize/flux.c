@@ -1,10 +1,10 @@
 /*
  * Flux's layer on top of kustomize (fluxcd/pkg/kustomize, as kustomize-controller uses it):
  *
- *   - the overlay: a Kustomization's targetNamespace, namePrefix/nameSuffix, images, patches
- *     and components become kustomization fields merged into the top kustomization of the
- *     path, exactly where Flux's generator writes them (scalars replace the path's own value,
- *     lists are appended), so the engine applies them with its own transformers;
+ *   - the overlay: a Kustomization's targetNamespace, namePrefix/nameSuffix, images, patches,
+ *     components and buildMetadata become kustomization fields merged into the top kustomization of
+ * the path, exactly where Flux's generator writes them (scalars replace the path's own value, lists
+ * are appended), so the engine applies them with its own transformers;
  *   - commonMetadata: labels and annotations set on every built object, overwriting;
  *   - postBuild substitution: Flux's envsubst grammar (envsubst.c) run on the string values of
  *     each object (a plain scalar is typed again after it, a quoted one stays a string, as
@@ -91,6 +91,19 @@ static int copy_components(ed_doc *d, ed_node *kz, const ed_node *components, ed
     return 0;
 }
 
+/* spec.buildMetadata (originAnnotations, transformerAnnotations) as kustomize's. */
+static int copy_build_metadata(ed_doc *d, ed_node *kz, const ed_node *bm, ed_err *err)
+{
+    if (!bm || ed_node_len(bm) == 0)
+        return 0;
+    if (!ed_ks_supports_field("buildMetadata"))
+        return ed_err_set(
+            err, ED_EINVALID,
+            "spec.buildMetadata: kustomize buildMetadata is not supported by eddy yet");
+    ed_node_set(d, kz, "buildMetadata", ed_node_copy(d, bm));
+    return 0;
+}
+
 int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err)
 {
     ed_doc *d = ed_doc_new();
@@ -104,6 +117,8 @@ int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err)
         rc = copy_patches(d, kz, ed_node_get(spec, "patches"), err);
     if (!rc)
         rc = copy_components(d, kz, ed_node_get(spec, "components"), err);
+    if (!rc)
+        rc = copy_build_metadata(d, kz, ed_node_get(spec, "buildMetadata"), err);
     if (rc) {
         ed_doc_free(d);
         d = NULL;
@@ -247,7 +262,7 @@ static int substitute_node(ed_doc *d, ed_node *v, const ed_strmap *vars, bool st
     if (k != ED_NODE_MAP && k != ED_NODE_SEQ)
         return 0;
     size_t n = ed_node_len(v);
-    ed_node **items = ed_xcalloc(n ? n : 1, sizeof(*items));
+    ed_node **items = ed_xcalloc(n ? n : 1, sizeof(ed_node *));
     bool changed = false;
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {

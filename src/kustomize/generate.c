@@ -139,9 +139,15 @@ static void go_json_str(ed_buf *out, const char *s)
     (void)ed_buf_append(out, "\"", 1);
 }
 
-static int cmp_str_ptr(const void *a, const void *b)
+/* A mapping's pair, for sorting by key without looking each key up again afterwards. */
+struct kv_ref {
+    const char *key;
+    const ed_node *value;
+};
+
+static int cmp_kv_ref(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const struct kv_ref *)a)->key, ((const struct kv_ref *)b)->key);
 }
 
 /* A node as Go writes a value it unmarshalled into interface{}: mappings with sorted keys. */
@@ -164,20 +170,20 @@ static void go_json_node(ed_buf *out, const ed_node *n, int depth)
         return;
     case ED_NODE_MAP: {
         size_t len = ed_node_len(n);
-        const char **keys = ed_xcalloc(len ? len : 1, sizeof(*keys));
+        struct kv_ref *pairs = ed_xcalloc(len ? len : 1, sizeof(*pairs));
         for (size_t i = 0; i < len; i++)
-            keys[i] = ed_node_key_at(n, i);
-        qsort(keys, len, sizeof(*keys), cmp_str_ptr);
+            pairs[i] = (struct kv_ref){ed_node_key_at(n, i), ed_node_value_at(n, i)};
+        qsort(pairs, len, sizeof(*pairs), cmp_kv_ref);
         (void)ed_buf_append(out, "{", 1);
         for (size_t i = 0; i < len; i++) {
             if (i)
                 (void)ed_buf_append(out, ",", 1);
-            go_json_str(out, keys[i]);
+            go_json_str(out, pairs[i].key);
             (void)ed_buf_append(out, ":", 1);
-            go_json_node(out, ed_node_get(n, keys[i]), depth + 1);
+            go_json_node(out, pairs[i].value, depth + 1);
         }
         (void)ed_buf_append(out, "}", 1);
-        free(keys);
+        free(pairs);
         return;
     }
     default:
@@ -303,7 +309,9 @@ static char *base64(const unsigned char *p, size_t n)
         unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
         out[o++] = tab[v >> 18];
         out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+        if (i + 1 < n)
+            out[o - 1] = tab[(v >> 6) & 63];
         out[o++] = '=';
     }
     out[o] = '\0';
@@ -461,6 +469,7 @@ struct kv {
 struct kvs {
     struct kv *items;
     size_t len, cap;
+    ed_strmap *seen; /* the keys so far: a linear search would be quadratic in hostile input */
 };
 
 static void kvs_free(struct kvs *k)
@@ -470,6 +479,7 @@ static void kvs_free(struct kvs *k)
         free(k->items[i].value);
     }
     free(k->items);
+    ed_strmap_free(k->seen);
     *k = (struct kvs){0};
 }
 
@@ -477,15 +487,16 @@ static void kvs_free(struct kvs *k)
 static int kvs_add(const struct gen_ctx *g, const char *name, struct kvs *k, char *key, char *value,
                    size_t len)
 {
-    for (size_t i = 0; i < k->len; i++) {
-        if (strcmp(k->items[i].key, key) == 0) {
-            int rc = ed_err_set(g->err, ED_EINVALID, "%s: %s %s illegally repeats the key `%s`",
-                                g->kfile, g->what, name, key);
-            free(key);
-            free(value);
-            return rc;
-        }
+    if (!k->seen)
+        k->seen = ed_strmap_new();
+    if (ed_strmap_has(k->seen, key)) {
+        int rc = ed_err_set(g->err, ED_EINVALID, "%s: %s %s illegally repeats the key `%s`",
+                            g->kfile, g->what, name, key);
+        free(key);
+        free(value);
+        return rc;
     }
+    ed_strmap_put(k->seen, key, NULL);
     if (k->len == k->cap) {
         k->cap = k->cap ? k->cap * 2 : 8;
         k->items = ed_xrealloc(k->items, k->cap * sizeof(*k->items));
@@ -577,10 +588,12 @@ static int add_literals(const struct gen_ctx *g, const ed_node *e, const char *n
     for (size_t i = 0; i < ed_node_len(lits); i++) {
         const char *lit = ed_node_str(ed_node_at(lits, i));
         const char *eq = strchr(lit, '=');
+        /* a Secret's literal is never echoed: it may be the secret itself */
+        bool secret = strcmp(g->what, "secret") == 0;
         if (!eq || eq == lit)
             return ed_err_set(g->err, ED_EINVALID,
                               "%s: %s %s: invalid literal source %s, expected key=value", g->kfile,
-                              g->what, name, lit);
+                              g->what, name, secret ? "(not shown)" : lit);
         char *value = strip_quotes(eq + 1);
         int rc = kvs_add(g, name, out, ed_xstrndup(lit, (size_t)(eq - lit)), value, strlen(value));
         if (rc)
@@ -711,11 +724,12 @@ static ed_doc *make_object(const ed_node *e, bool secret, const struct kvs *kv,
             *target = ed_node_new_map(doc);
             ed_node_set(doc, root, target == &data ? "data" : "binaryData", *target);
         }
+        /* keys are unique (kvs_add saw to it): append in linear time */
         if (text) {
-            ed_node_set(doc, *target, p->key, ed_node_new_strn(doc, p->value, p->len));
+            ed_node_append_pair(doc, *target, p->key, ed_node_new_strn(doc, p->value, p->len));
         } else {
             char *b64 = base64((const unsigned char *)p->value, p->len);
-            ed_node_set(doc, *target, p->key, ed_node_new_str(doc, b64));
+            ed_node_append_pair(doc, *target, p->key, ed_node_new_str(doc, b64));
             free(b64);
         }
     }
@@ -742,9 +756,12 @@ static bool ns_equal(const char *a, const char *b)
 /* True when r has, or had, the id (kind, name, namespace) of the generated object. */
 static bool matches_any_id(const ks_res *r, const char *kind, const char *name, const char *ns)
 {
+    const char *rkind = ed_node_path_str(ed_doc_root(r->doc), "/kind");
+    if (!rkind || strcmp(rkind, kind) != 0)
+        return false;
     ks_id id;
     ks_id_of(ed_doc_root(r->doc), &id);
-    if (strcmp(id.kind, kind) != 0 || id.group_len != 0 || strcmp(id.version, "v1") != 0)
+    if (id.group_len != 0 || strcmp(id.version, "v1") != 0)
         return false;
     if (strcmp(id.name, name) == 0 && ns_equal(id.ns, ns))
         return true;
@@ -772,8 +789,15 @@ static void merge_data(ed_doc *dst, ed_node *droot, const ed_node *sroot, const 
 /* The generated object gen takes the place of old: kustomize keeps old's name, namespace,
  * build history and hash marker, merges the labels and annotations (the new ones win), and for
  * merge lays the new data over the old. */
-static void absorb(ks_res *old, ed_doc *gen, bool merge, bool needs_hash)
+static void absorb(ks_res *old, ed_doc *gen, bool merge, bool needs_hash, char *origin)
 {
+    /* a merge keeps where the object came from; a replacement comes from the new generator */
+    if (!merge) {
+        free(old->origin);
+        old->origin = origin;
+        origin = NULL;
+    }
+    free(origin);
     /* the hash suffix stays only when both the old object and the new generator want it */
     old->needs_hash = old->needs_hash && needs_hash;
     ed_node *groot = ed_doc_root(gen);
@@ -823,6 +847,22 @@ static const char *behavior_of(const ed_node *e)
     return b && *b ? b : "create";
 }
 
+/* kustomize's origin annotation of a generated object: the kustomization and the generator. */
+static char *origin_of(const struct gen_ctx *g)
+{
+    /* kfile names the kustomization file relative to the build root; the origin wants it
+     * relative to the top kustomization's directory */
+    const char *base = strrchr(g->kfile, '/');
+    char *kpath = ed_xasprintf("%s/%s", g->dir, base ? base + 1 : g->kfile);
+    char *in = ks_origin_path(g->b, kpath);
+    char *out =
+        ed_xasprintf("configuredIn: %s\nconfiguredBy:\n  apiVersion: builtin\n  kind: %s\n", in,
+                     strcmp(g->what, "secret") == 0 ? "SecretGenerator" : "ConfigMapGenerator");
+    free(in);
+    free(kpath);
+    return out;
+}
+
 static int place(const struct gen_ctx *g, const ed_node *e, ed_doc *gen, bool needs_hash,
                  ks_list *acc)
 {
@@ -853,6 +893,7 @@ static int place(const struct gen_ctx *g, const ed_node *e, ed_doc *gen, bool ne
         /* create (kustomize treats an unknown behavior the same way) */
         ks_list_push(acc, gen);
         acc->items[acc->len - 1].needs_hash = needs_hash;
+        acc->items[acc->len - 1].origin = origin_of(g);
         return 0;
     } else if (!merge && !replace) {
         rc = ed_err_set(g->err, ED_EINVALID,
@@ -860,7 +901,7 @@ static int place(const struct gen_ctx *g, const ed_node *e, ed_doc *gen, bool ne
                         "or replace",
                         g->kfile, g->what, name, kind);
     } else {
-        absorb(match, gen, merge, needs_hash);
+        absorb(match, gen, merge, needs_hash, origin_of(g));
         return 0;
     }
     ed_doc_free(gen);

@@ -4,9 +4,11 @@
  * test, with RFC 6901 pointers (`~0` for '~', `~1` for '/', `-` for the end of an array).
  *
  * Like the library kustomize uses (evanphx/json-patch), `add` needs the parent of its path to
- * exist, `remove` and `replace` need the path itself, and an array index may equal the length
- * only for `add`. Operations apply in order; the first failure stops the patch and names the
- * operation, its index and its path.
+ * exist, `remove` needs the path itself, `replace` needs it too except that replacing a missing
+ * key of a mapping adds it, an array index may equal the length only for `add`, a negative index
+ * counts from the end, `test` of a missing mapping member against null passes, and a '~' not
+ * followed by 0 or 1 is kept literally. Operations apply in order; the first failure stops the
+ * patch and names the operation, its index and its path.
  */
 #include "kustomize_int.h"
 
@@ -41,18 +43,57 @@ static char *unescape_token(const char *s, size_t n)
     return out;
 }
 
-/* An array index token: digits only, no leading zero (RFC 6901); false otherwise. */
-static bool parse_index(const char *tok, size_t *out)
+/* An array index token read as kustomize's library reads it (Go's strconv.Atoi): an optional
+ * sign and digits; false otherwise. */
+static bool parse_signed(const char *tok, long *out)
 {
-    if (!*tok || (tok[0] == '0' && tok[1]) || strlen(tok) > 9)
+    const char *p = tok;
+    bool neg = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    if (!*p || strlen(p) > 9)
         return false;
-    size_t v = 0;
-    for (const char *p = tok; *p; p++) {
+    long v = 0;
+    for (; *p; p++) {
         if (*p < '0' || *p > '9')
             return false;
-        v = v * 10 + (size_t)(*p - '0');
+        v = v * 10 + (*p - '0');
     }
-    *out = v;
+    *out = neg ? -v : v;
+    return true;
+}
+
+/* The element index tok names in seq: negative counts from the end (-1 is the last, as the
+ * library's negative-index support has it); false when out of range. */
+static bool elem_index(const ed_node *seq, const char *tok, size_t *out)
+{
+    long v, len = (long)ed_node_len(seq);
+    if (!parse_signed(tok, &v))
+        return false;
+    if (v < 0)
+        v += len;
+    if (v < 0 || v >= len)
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+/* Where an add at tok inserts into seq: "-" and the length append, -1 appends too, -2 goes
+ * before the last element; false when out of range. */
+static bool insert_index(const ed_node *seq, const char *tok, size_t *out)
+{
+    long v, len = (long)ed_node_len(seq);
+    if (strcmp(tok, "-") == 0) {
+        *out = (size_t)len;
+        return true;
+    }
+    if (!parse_signed(tok, &v))
+        return false;
+    if (v < 0)
+        v += len + 1;
+    if (v < 0 || v > len)
+        return false;
+    *out = (size_t)v;
     return true;
 }
 
@@ -62,7 +103,7 @@ static ed_node *child(const ed_node *node, const char *tok)
     size_t idx;
     if (ed_node_kind_of(node) == ED_NODE_MAP)
         return ed_node_get(node, tok);
-    if (ed_node_kind_of(node) == ED_NODE_SEQ && parse_index(tok, &idx))
+    if (ed_node_kind_of(node) == ED_NODE_SEQ && elem_index(node, tok, &idx))
         return ed_node_at(node, idx);
     return NULL;
 }
@@ -70,6 +111,7 @@ static ed_node *child(const ed_node *node, const char *tok)
 /* Walk pointer ptr from root down to the parent of its last token. */
 static int resolve(ed_node *root, const char *ptr, struct pointer_target *t, ed_err *err)
 {
+    ED_ASSERT(ptr != NULL);
     t->parent = NULL;
     t->token = NULL;
     if (*ptr == '\0')
@@ -127,9 +169,8 @@ static int op_add(ed_doc *doc, const char *path, ed_node *value, ed_err *err)
     } else if (ed_node_kind_of(t.parent) == ED_NODE_MAP) {
         ed_node_set(doc, t.parent, t.token, value);
     } else if (ed_node_kind_of(t.parent) == ED_NODE_SEQ) {
-        size_t idx = ed_node_len(t.parent);
-        if (strcmp(t.token, "-") != 0 &&
-            (!parse_index(t.token, &idx) || idx > ed_node_len(t.parent)))
+        size_t idx = 0;
+        if (!insert_index(t.parent, t.token, &idx))
             rc = ed_err_set(err, ED_EINVALID,
                             "index '%s' of path '%s' is out of range (the array has %zu items)",
                             t.token, path, ed_node_len(t.parent));
@@ -160,7 +201,7 @@ static int op_remove(ed_doc *doc, const char *path, ed_node **removed, ed_err *e
         ed_node_remove(t.parent, t.token);
     } else {
         size_t idx = 0;
-        parse_index(t.token, &idx);
+        elem_index(t.parent, t.token, &idx);
         ed_node_remove_at(t.parent, idx);
     }
     if (!rc && removed)
@@ -185,7 +226,7 @@ static int op_replace(ed_doc *doc, const char *path, ed_node *value, ed_err *err
         ed_node_set(doc, t.parent, t.token, value);
     } else {
         size_t idx = 0;
-        parse_index(t.token, &idx);
+        elem_index(t.parent, t.token, &idx);
         ed_node_remove_at(t.parent, idx);
         seq_insert(doc, t.parent, idx, value);
     }
@@ -206,6 +247,17 @@ static int op_get(ed_doc *doc, const char *path, ed_node **out, ed_err *err)
     return 0;
 }
 
+/* Is the parent of path an existing mapping? */
+static bool parent_is_map(ed_doc *doc, const char *path)
+{
+    struct pointer_target t;
+    ed_err ignored = ED_ERR_INIT;
+    if (resolve(ed_doc_root(doc), path, &t, &ignored) != 0)
+        return false;
+    free(t.token);
+    return ed_node_kind_of(t.parent) == ED_NODE_MAP;
+}
+
 /* The string field `name` of operation op; NULL (and err set) when missing. */
 static const char *op_string(const ed_node *op, const char *name, ed_err *err)
 {
@@ -221,7 +273,9 @@ static int apply_op(ed_doc *doc, const ed_node *op, ed_err *err)
         return ed_err_set(err, ED_EINVALID, "an operation must be a mapping, not a %s",
                           ed_node_kind_name(ed_node_kind_of(op)));
     const char *name = op_string(op, "op", err);
-    const char *path = name ? op_string(op, "path", err) : NULL;
+    if (!name)
+        return ED_EINVALID;
+    const char *path = op_string(op, "path", err);
     if (!path)
         return ED_EINVALID;
     const ed_node *value = ed_node_get(op, "value");
@@ -244,6 +298,7 @@ static int apply_op(ed_doc *doc, const ed_node *op, ed_err *err)
     if (strcmp(name, "replace") == 0)
         return op_replace(doc, path, ed_node_copy(doc, value), err);
     if (strcmp(name, "move") == 0) {
+        ED_ASSERT(from != NULL);
         if (strncmp(path, from, strlen(from)) == 0 && path[strlen(from)] == '/')
             return ed_err_set(err, ED_EINVALID, "cannot move '%s' into its own child '%s'", from,
                               path);
@@ -251,11 +306,16 @@ static int apply_op(ed_doc *doc, const ed_node *op, ed_err *err)
         return rc ? rc : op_add(doc, path, v, err);
     }
     if (strcmp(name, "copy") == 0) {
+        ED_ASSERT(from != NULL);
         rc = op_get(doc, from, &v, err);
         return rc ? rc : op_add(doc, path, ed_node_copy(doc, v), err);
     }
     if (strcmp(name, "test") == 0) {
         rc = op_get(doc, path, &v, err);
+        /* The library finds a missing member of an existing mapping equal to null. */
+        if (rc == ED_ENOTFOUND && ed_node_kind_of(value) == ED_NODE_NULL &&
+            parent_is_map(doc, path))
+            return 0;
         if (!rc && !ed_node_equal(v, value))
             rc = ed_err_set(err, ED_EINVALID, "test of '%s' failed: the value differs", path);
         return rc;

@@ -8,16 +8,20 @@
  * `secretGenerator` (with `generatorOptions`, behaviors and kustomize's name hash suffix),
  * `components` (kind Component, applied to the resources of the kustomization listing them),
  * `patches` (strategic merge and JSON 6902, with targets), the legacy `patchesStrategicMerge`
- * and `patchesJson6902`, `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
- * (includeSelectors, includeTemplates), `commonAnnotations`, `images` and `replicas`; then, at
- * the top, it adds the hash suffixes, updates every name reference to a renamed object
- * (kustomize's nameReference table) and sorts the result in kustomize's default (legacy) order.
- * Every other kustomization field is refused with an error naming it, never ignored. Remote
- * bases are refused.
+ * and `patchesJson6902`, `openapi: {path: ...}` (the merge keys of this kustomization's strategic
+ * merge patches), `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
+ * (includeSelectors, includeTemplates), `commonAnnotations`, `images`, `replicas`,
+ * `replacements`, the legacy `vars` and `configurations` (nameReference, varReference and
+ * namespace entries); then, at the top, it adds the hash suffixes, updates every name reference
+ * to a renamed object (kustomize's nameReference table), expands vars, adds `buildMetadata`
+ * (origin and transformer annotations, the managed-by label) and orders the result as
+ * `sortOptions` say (kustomize's legacy order by default). Every other kustomization field is
+ * refused with an error naming it, never ignored. Remote bases are refused.
  *
- * Files a generator reads must lie in or below its kustomization's directory (kustomize's
- * default load restriction). An env-file line without '=' gets the empty value: kustomize
- * would read eddy's own environment, which a build must never depend on or expose.
+ * Files a generator reads, like resources, may lie anywhere below the build root (Flux builds
+ * with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse a file outside
+ * the kustomization's own directory). An env-file line without '=' gets the empty value:
+ * kustomize would read eddy's own environment, which a build must never depend on or expose.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
  */
@@ -77,11 +81,23 @@ int ed_ks_build_yaml(const char *dir, const ed_ks_options *opts, ed_buf *out, ed
  * delete|replace|merge` in a mapping or list element. The object's apiVersion and kind choose
  * the schema; a kind without one (a custom resource) merges mappings and replaces lists. The
  * caller keeps name and namespace if it must (kustomize does). *deleted is set when the patch
- * deletes the whole object (`$patch: delete` at the top); doc's root is then unchanged.
+ * deletes the whole object (`$patch: delete` at the top); doc's root is then unchanged. As in
+ * kustomize, `$patch: replace` at the top leaves the object unchanged.
  * Errors: ED_EINVALID when the object or patch is not a mapping, or for an unknown `$patch`
  * value (the message names the field).
  */
 int ed_ks_smp_apply(ed_doc *doc, const ed_node *patch, bool *deleted, ed_err *err);
+
+/*
+ * ed_ks_smp_apply with the schema of an OpenAPI (swagger 2) document instead of the built-in
+ * table: `definitions` is that document's "definitions" mapping (borrowed, read during the
+ * call), whose x-kubernetes-group-version-kind, properties, $ref, x-kubernetes-patch-strategy,
+ * x-kubernetes-patch-merge-key and x-kubernetes-list-map-keys say how lists merge. As with
+ * kustomize's `openapi: {path: ...}`, it replaces the built-in table: a kind it does not
+ * define has no schema. NULL means the built-in table. Errors as ed_ks_smp_apply.
+ */
+int ed_ks_smp_apply_schema(ed_doc *doc, const ed_node *patch, const ed_node *definitions,
+                           bool *deleted, ed_err *err);
 
 /*
  * Apply the JSON patch `ops` (RFC 6902: a sequence of operations add, remove, replace, move,
@@ -101,10 +117,10 @@ bool ed_ks_supports_field(const char *field);
 
 /*
  * The overlay of a Flux Kustomization's spec (a kustomize.toolkit.fluxcd.io/v1 spec mapping):
- * targetNamespace as `namespace`, namePrefix, nameSuffix, images, patches and components, for
- * ed_ks_options.overlay. On success *out is a new document the caller frees (ed_doc_free).
- * ED_EINVALID, naming the spec field, for a malformed field or for patches or components
- * while the engine does not support them yet (never silently ignored).
+ * targetNamespace as `namespace`, namePrefix, nameSuffix, images, patches, components and
+ * buildMetadata, for ed_ks_options.overlay. On success *out is a new document the caller frees
+ * (ed_doc_free). ED_EINVALID, naming the spec field, for a malformed field or for patches,
+ * components or buildMetadata while the engine does not support them yet (never silently ignored).
  */
 int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err);
 

@@ -20,6 +20,15 @@ typedef struct ks_res {
     char **prefixes, **suffixes;
     size_t n_prefixes, n_suffixes;
     bool needs_hash; /* a generated object that takes the hash suffix at the end */
+    /* Where it came from, as kustomize's config.kubernetes.io/origin annotation says it
+     * (buildMetadata: [originAnnotations]); malloc'd, NULL when unknown. */
+    char *origin;
+    /* The builtin transformers run over it, as kustomize's transformations annotation lists
+     * them (buildMetadata: [transformerAnnotations]); malloc'd YAML text, NULL when none. */
+    char *transformations;
+    /* The legacy vars bound to this object (its fields give their values). */
+    char **var_names;
+    size_t n_var_names;
 } ks_res;
 
 typedef struct ks_list {
@@ -65,6 +74,9 @@ void ks_patch_set_free(ks_patch_set *set);
  * commonAnnotations) to l. set may be NULL. Errors name kfile, the patch and the object. */
 int ks_patches_apply_early(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
 int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
+/* Remove metadata.annotations where it is empty or null, as kustomize's output does (its own
+ * build annotations leave an object with none; a patch may empty them). */
+void ks_drop_empty_annotations(ks_list *l);
 /* Does the string map labels (may be NULL) satisfy the Kubernetes label selector? Returns 0 or
  * ED_EINVALID for a selector that does not parse. */
 int ks_selector_match(const char *selector, const ed_node *labels, bool *match, ed_err *err);
@@ -80,6 +92,13 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patc
 
 /* Sort l in kustomize's legacy order (order.c). */
 void ks_sort_legacy(ks_list *l);
+/* The same with the kinds ranked first and last given (a kustomization's legacySortOptions). */
+void ks_sort_legacy_lists(ks_list *l, const char *const *first, size_t nfirst,
+                          const char *const *last, size_t nlast);
+/* Order l as the top kustomization's `sortOptions` (opts, may be NULL) say: legacy (the default,
+ * with optional orderFirst/orderLast kinds) or fifo (the order of accumulation). Returns 0 or
+ * ED_EINVALID for bad options (kfile names the kustomization in the message). */
+int ks_sort(ks_list *l, const ed_node *opts, const char *kfile, ed_err *err);
 
 /* ---- history of a resource (resource.c) ---- */
 
@@ -95,15 +114,24 @@ void ks_res_free_history(ks_res *r);
 /* r's namespace before its first change ("" for none): kustomize's original id. */
 const char *ks_res_orig_ns(const ks_res *r);
 
+/* Record on every resource of l the builtin transformers kz (whose file is configured_in,
+ * relative to the top kustomization's directory) runs, in kustomize's order and number. */
+void ks_record_transformers(const ed_node *kz, const char *configured_in, ks_list *l);
+/* Add the buildMetadata of the top kustomization kz (originAnnotations, managedByLabel) to
+ * every resource of l (other values are ignored, as kustomize does). Returns 0, or ED_EINVALID
+ * when buildMetadata is not a list. */
+int ks_build_metadata(const ed_node *kz, const char *kfile, ks_list *l, ed_err *err);
+
 /* ---- reading files for generators (build.c) ---- */
 
 struct build;
 
 /*
- * Read `entry` (a path written in kfile) for a generator: it must be a regular file in or below
- * the kustomization's directory dir, as kustomize's loader requires. *data (NUL-terminated) is
- * malloc'd. Errors: ED_ENOTFOUND (missing), ED_EINVALID (outside dir, or a directory),
- * ED_ETOOBIG, ED_ERROR.
+ * Read `entry` (a path written in kfile, relative to the kustomization's directory dir) for a
+ * generator or a replacements file: it must be a regular file below the build root, the rule
+ * resources follow too (Flux's LoadRestrictionsNone, bounded by the source's tree). *data
+ * (NUL-terminated) is malloc'd. Errors: ED_ENOTFOUND (missing), ED_EINVALID (outside the root,
+ * or not a regular file), ED_ETOOBIG, ED_ERROR.
  */
 int ks_read_source(struct build *b, const char *dir, const char *entry, const char *kfile,
                    char **data, size_t *len, ed_err *err);
@@ -118,6 +146,9 @@ int ks_generators_check(const ed_node *kz, const char *kfile, ed_err *err);
  * id with behavior create, ...), ED_ENOTFOUND (missing file, nothing to merge or replace). */
 int ks_generate(struct build *b, const ed_node *kz, const char *dir, const char *kfile,
                 ks_list *acc, ed_err *err);
+/* The path of `path` (a real path) relative to the top kustomization's directory, for origin
+ * annotations; malloc'd. */
+char *ks_origin_path(struct build *b, const char *path);
 /* True when the n bytes at s are valid UTF-8. */
 bool ks_utf8_valid(const char *s, size_t n);
 /* Append the JSON text kustomize hashes for a ConfigMap or Secret object. */
@@ -128,11 +159,43 @@ void ks_hash_object(const ed_node *obj, char out[11]);
  * before name references are fixed). */
 void ks_hash_names(ks_list *l);
 
+/* ---- replacements (replace.c) ---- */
+
+/* Run kz's `replacements` (kz read from kfile in directory dir) over l. Errors: ED_EINVALID (a
+ * selector matching several sources, a target field that cannot be found or created, a bad
+ * option), ED_ENOTFOUND (no source, a missing replacements file). */
+int ks_replace(struct build *b, const ed_node *kz, const char *dir, const char *kfile, ks_list *l,
+               ed_err *err);
+
+/* ---- legacy vars (vars.c) ---- */
+
+/* Check kz's `vars`, bind each to the one object of l its objref names, and append copies of
+ * them to the sequence at the root of declared. Errors: ED_EINVALID (a bad var, a name declared
+ * before, an objref matching several objects). */
+int ks_vars_declare(ed_doc *declared, const ed_node *kz, const char *kfile, ks_list *l,
+                    ed_err *err);
+/* Replace $(NAME) of every declared var in kustomize's varReference fields (and those of
+ * `configurations` in config, which may be NULL) across l. Errors:
+ * ED_ENOTFOUND (a var whose object is not in the build), ED_EINVALID (a value that is not a
+ * scalar, a list of references holding a non-string). */
+int ks_vars_resolve(const ed_doc *declared, ks_list *l, const ed_doc *config, ed_err *err);
+
+/* ---- transformer configurations (config.c) ---- */
+
+/* Read the files of kz's `configurations` (kz read from kfile in dir) and append their
+ * nameReference, varReference and namespace entries to the mapping at config's root. Errors:
+ * ED_EINVALID (a bad entry, or one of a transformer eddy does not configure), ED_ENOTFOUND. */
+int ks_config_load(struct build *b, ed_doc *config, const ed_node *kz, const char *dir,
+                   const char *kfile, ed_err *err);
+/* Give the fields named by config's namespace entries kz's namespace, if it sets one. */
+void ks_config_namespace(const ed_doc *config, const ed_node *kz, ks_list *l);
+
 /* ---- name references (nameref.c) ---- */
 
-/* Update every reference to a renamed object (kustomize's nameReference table) across l.
+/* Update every reference to a renamed object (kustomize's nameReference table, and the
+ * nameReference entries of `configurations` in config, which may be NULL) across l.
  * Returns 0 or ED_EINVALID (an ambiguous reference, or a reference field that is not a name). */
-int ks_fix_name_refs(ks_list *l, ed_err *err);
+int ks_fix_name_refs(ks_list *l, const ed_doc *config, ed_err *err);
 /* For tests: the number of entries of the name-reference table, and whether it holds the
  * reference from referrer_kind at path to target_kind. */
 size_t ks_nameref_table_len(void);

@@ -210,6 +210,9 @@ struct ctx {
     const nameref_spec *spec;
     ks_res **cand; /* the candidates the referrer can see */
     size_t ncand;
+    /* every object's id and scope, computed once: nameref changes no object's own id */
+    const ks_id *ids;
+    const bool *cluster;
     ed_err *err;
 };
 
@@ -235,9 +238,19 @@ static bool roleref_ok(const struct ctx *c, const ks_id *cid)
     return selected(&s, cid);
 }
 
-static bool same_ns_as_referrer(const struct ctx *c, const ks_id *cid)
+static const ks_id *id_at(const struct ctx *c, const ks_res *r)
 {
-    if (ks_is_cluster_scoped(&c->rid) || ks_is_cluster_scoped(cid))
+    return &c->ids[r - c->l->items];
+}
+
+static bool cluster_at(const struct ctx *c, const ks_res *r)
+{
+    return c->cluster[r - c->l->items];
+}
+
+static bool same_ns_as_referrer(const struct ctx *c, const ks_res *r, const ks_id *cid)
+{
+    if (cluster_at(c, c->referrer) || cluster_at(c, r))
         return true;
     if (strcmp(cid->kind, "ServiceAccount") == 0)
         return true;
@@ -269,16 +282,14 @@ static bool affixes_equal(const ks_res *a, const ks_res *b)
            same_ending(a->suffixes, a->n_suffixes, b->suffixes, b->n_suffixes);
 }
 
-static const char *name_of(const ks_res *r)
+static const char *name_of(const struct ctx *c, const ks_res *r)
 {
-    const char *n = ed_node_path_str(ed_doc_root(r->doc), "/metadata/name");
-    return n ? n : "";
+    return id_at(c, r)->name;
 }
 
-static const char *ns_of(const ks_res *r)
+static const char *ns_of(const struct ctx *c, const ks_res *r)
 {
-    const char *n = ed_node_path_str(ed_doc_root(r->doc), "/metadata/namespace");
-    return n ? n : "";
+    return id_at(c, r)->ns;
 }
 
 /*
@@ -291,10 +302,10 @@ static int select_referral(struct ctx *c, const char *old_name, ks_res **cand, s
     size_t k = 0;
     *out = NULL;
     for (size_t i = 0; i < n; i++) {
-        ks_id cid;
-        ks_id_of(ed_doc_root(cand[i]->doc), &cid);
-        if (had_name(cand[i], old_name) && selected(&c->spec->target, &cid) &&
-            roleref_ok(c, &cid) && same_ns_as_referrer(c, &cid))
+        const ks_id *cid = id_at(c, cand[i]);
+        /* the kind first: it rules out most candidates at the cost of one comparison */
+        if (selected(&c->spec->target, cid) && had_name(cand[i], old_name) && roleref_ok(c, cid) &&
+            same_ns_as_referrer(c, cand[i], cid))
             cand[k++] = cand[i];
     }
     if (k == 1) {
@@ -309,8 +320,8 @@ static int select_referral(struct ctx *c, const char *old_name, ks_res **cand, s
         return 0;
     bool identical = true;
     for (size_t i = 1; i < m; i++)
-        if (strcmp(name_of(cand[i]), name_of(cand[0])) != 0 ||
-            (with_ns && strcmp(ns_of(cand[i]), ns_of(cand[0])) != 0))
+        if (strcmp(name_of(c, cand[i]), name_of(c, cand[0])) != 0 ||
+            (with_ns && strcmp(ns_of(c, cand[i]), ns_of(c, cand[0])) != 0))
             identical = false;
     if (m == 1 || identical) {
         *out = cand[0];
@@ -320,7 +331,7 @@ static int select_referral(struct ctx *c, const char *old_name, ks_res **cand, s
     int rc = ed_err_set(c->err, ED_EINVALID,
                         "updating name reference in '%s' field of '%s': found multiple possible "
                         "referrals for '%s' (%s and %s)",
-                        c->spec->path, rs, old_name, name_of(cand[0]), name_of(cand[1]));
+                        c->spec->path, rs, old_name, name_of(c, cand[0]), name_of(c, cand[1]));
     free(rs);
     return rc;
 }
@@ -329,12 +340,12 @@ static int select_referral(struct ctx *c, const char *old_name, ks_res **cand, s
 static int new_scalar(struct ctx *c, const char *old, const char **out)
 {
     *out = NULL;
-    ks_res **cand = ed_xcalloc(c->ncand ? c->ncand : 1, sizeof(*cand));
-    memcpy(cand, c->cand, c->ncand * sizeof(*cand));
+    ks_res **cand = ed_xcalloc(c->ncand ? c->ncand : 1, sizeof(ks_res *));
+    memcpy(cand, c->cand, c->ncand * sizeof(ks_res *));
     ks_res *ref = NULL;
     int rc = select_referral(c, old, cand, c->ncand, false, &ref);
-    if (!rc && ref && strcmp(name_of(ref), old) != 0)
-        *out = name_of(ref);
+    if (!rc && ref && strcmp(name_of(c, ref), old) != 0)
+        *out = name_of(c, ref);
     free(cand);
     return rc;
 }
@@ -345,11 +356,9 @@ static size_t by_namespace(const struct ctx *c, const char *ns, ks_res **out)
     size_t k = 0;
     for (int pass = 0; pass < 2 && k == 0; pass++) {
         for (size_t i = 0; i < c->ncand; i++) {
-            ks_id cid;
-            ks_id_of(ed_doc_root(c->cand[i]->doc), &cid);
-            if (ks_is_cluster_scoped(&cid))
+            if (cluster_at(c, c->cand[i]))
                 continue;
-            const char *cns = pass == 0 ? ks_res_orig_ns(c->cand[i]) : cid.ns;
+            const char *cns = pass == 0 ? ks_res_orig_ns(c->cand[i]) : id_at(c, c->cand[i])->ns;
             if (strcmp(*cns ? cns : "default", ns) == 0)
                 out[k++] = c->cand[i];
         }
@@ -371,22 +380,22 @@ static int set_mapping(struct ctx *c, ed_doc *doc, ed_node *map)
     }
     if (!old)
         return 0;
-    ks_res **cand = ed_xcalloc(c->ncand ? c->ncand : 1, sizeof(*cand));
+    ks_res **cand = ed_xcalloc(c->ncand ? c->ncand : 1, sizeof(ks_res *));
     size_t n;
     const ed_node *nsn = ed_node_get(map, "namespace");
     if (nsn) {
         const char *ns = ed_node_str(nsn);
         n = by_namespace(c, ns ? ns : "", cand);
     } else {
-        memcpy(cand, c->cand, c->ncand * sizeof(*cand));
+        memcpy(cand, c->cand, c->ncand * sizeof(ks_res *));
         n = c->ncand;
     }
     ks_res *ref = NULL;
     int rc = select_referral(c, old, cand, n, true, &ref);
-    if (!rc && ref && !(strcmp(name_of(ref), old) == 0 && !*ns_of(ref))) {
-        ed_node_set(doc, map, "name", ed_node_new_str(doc, name_of(ref)));
-        if (*ns_of(ref))
-            ed_node_set(doc, map, "namespace", ed_node_new_str(doc, ns_of(ref)));
+    if (!rc && ref && !(strcmp(name_of(c, ref), old) == 0 && !*ns_of(c, ref))) {
+        ed_node_set(doc, map, "name", ed_node_new_str(doc, name_of(c, ref)));
+        if (*ns_of(c, ref))
+            ed_node_set(doc, map, "namespace", ed_node_new_str(doc, ns_of(c, ref)));
     }
     free(cand);
     return rc;
@@ -493,16 +502,15 @@ static bool in_subject_namespaces(const ks_res *referrer, const ks_id *rid, cons
     return false;
 }
 
-static size_t visible(const ks_list *l, const ks_res *referrer, const ks_id *rid, ks_res **out)
+static size_t visible(const struct ctx *c, ks_res **out)
 {
     size_t k = 0;
-    bool all = ks_is_cluster_scoped(rid);
-    for (size_t i = 0; i < l->len; i++) {
-        ks_id id;
-        ks_id_of(ed_doc_root(l->items[i].doc), &id);
-        if (all || ks_is_cluster_scoped(&id) || ns_equal(id.ns, rid->ns) ||
-            in_subject_namespaces(referrer, rid, id.ns))
-            out[k++] = &l->items[i];
+    bool all = cluster_at(c, c->referrer);
+    for (size_t i = 0; i < c->l->len; i++) {
+        const ks_id *id = &c->ids[i];
+        if (all || c->cluster[i] || ns_equal(id->ns, c->rid.ns) ||
+            in_subject_namespaces(c->referrer, &c->rid, id->ns))
+            out[k++] = &c->l->items[i];
     }
     return k;
 }
@@ -515,27 +523,70 @@ static bool anything_renamed(const ks_list *l)
     return false;
 }
 
-int ks_fix_name_refs(ks_list *l, ed_err *err)
+/* The built-in table followed by the nameReference entries of `configurations` (their strings
+ * borrowed from config). *n is set; the caller frees the array. */
+static nameref_spec *all_specs(const ed_doc *config, size_t *n)
+{
+    const ed_node *extra = config ? ed_node_get(ed_doc_root(config), "nameReference") : NULL;
+    size_t cap = NTABLE;
+    for (size_t i = 0; i < ed_node_len(extra); i++)
+        cap += ed_node_len(ed_node_get(ed_node_at(extra, i), "fieldSpecs"));
+    nameref_spec *specs = ed_xcalloc(cap, sizeof(*specs));
+    memcpy(specs, table, sizeof(table));
+    *n = NTABLE;
+    for (size_t i = 0; i < ed_node_len(extra); i++) {
+        const ed_node *e = ed_node_at(extra, i);
+        gvk_sel target = {ed_node_str(ed_node_get(e, "group")),
+                          ed_node_str(ed_node_get(e, "version")),
+                          ed_node_str(ed_node_get(e, "kind"))};
+        const ed_node *fss = ed_node_get(e, "fieldSpecs");
+        for (size_t k = 0; k < ed_node_len(fss); k++) {
+            const ed_node *fs = ed_node_at(fss, k);
+            specs[(*n)++] = (nameref_spec){target,
+                                           {ed_node_str(ed_node_get(fs, "group")),
+                                            ed_node_str(ed_node_get(fs, "version")),
+                                            ed_node_str(ed_node_get(fs, "kind"))},
+                                           ed_node_str(ed_node_get(fs, "path"))};
+        }
+    }
+    return specs;
+}
+
+int ks_fix_name_refs(ks_list *l, const ed_doc *config, ed_err *err)
 {
     /* only renamed objects can be referral targets: nothing to do without any */
     if (!anything_renamed(l))
         return 0;
-    ks_res **cand = ed_xcalloc(l->len, sizeof(*cand));
+    size_t nspecs;
+    nameref_spec *specs = all_specs(config, &nspecs);
+    ks_res **cand = ed_xcalloc(l->len, sizeof(ks_res *));
+    ks_id *ids = ed_xcalloc(l->len, sizeof(*ids));
+    bool *cluster = ed_xcalloc(l->len, sizeof(*cluster));
+    for (size_t i = 0; i < l->len; i++) {
+        ks_id_of(ed_doc_root(l->items[i].doc), &ids[i]);
+        cluster[i] = ks_is_cluster_scoped(&ids[i]);
+    }
     int rc = 0;
     for (size_t i = 0; i < l->len && !rc; i++) {
-        struct ctx c = {.l = l, .referrer = &l->items[i], .cand = cand, .err = err};
-        ks_id_of(ed_doc_root(c.referrer->doc), &c.rid);
-        c.ncand = visible(l, c.referrer, &c.rid, cand);
-        for (size_t t = 0; t < NTABLE && !rc; t++) {
-            if (!selected(&table[t].referrer, &c.rid))
+        struct ctx c = {.l = l,
+                        .referrer = &l->items[i],
+                        .cand = cand,
+                        .ids = ids,
+                        .cluster = cluster,
+                        .err = err};
+        c.rid = ids[i];
+        c.ncand = visible(&c, cand);
+        for (size_t t = 0; t < nspecs && !rc; t++) {
+            if (!selected(&specs[t].referrer, &c.rid))
                 continue;
-            c.spec = &table[t];
-            rc = walk(&c, c.referrer->doc, ed_doc_root(c.referrer->doc), table[t].path);
-            /* the referrer's own id may have been part of the path walked: refresh it */
-            ks_id_of(ed_doc_root(c.referrer->doc), &c.rid);
+            c.spec = &specs[t];
+            rc = walk(&c, c.referrer->doc, ed_doc_root(c.referrer->doc), specs[t].path);
         }
     }
     free(cand);
+    free(ids);
+    free(cluster);
+    free(specs);
     return rc;
 }
 

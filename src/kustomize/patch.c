@@ -7,19 +7,40 @@
  *
  * A target selects objects by group, version, kind, name and namespace, each an anchored
  * regular expression (PCRE2), and by labelSelector and annotationSelector in Kubernetes'
- * selector syntax. A name matches the object's current name or any name it had before a prefix
- * or suffix. A strategic merge patch without a target applies to the one object with its id, and
- * fails when there is none; a target that matches nothing is not an error.
+ * selector syntax; name and namespace match the object's original id (before the namespace,
+ * prefix and suffix transformers of its bases) or its current one. A strategic merge patch
+ * without a target applies to the one object whose current or any previous id is the patch's,
+ * and fails when there is none; a target that matches nothing is not an error. A patch that
+ * renames an object (options.allowNameChange, or a JSON patch) records its previous id.
+ * `openapi: {path: ...}` gives this kustomization's strategic merge patches their schema.
  */
 #include "kustomize_int.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The selector's regular expressions, compiled on first use (slots: group, version, kind,
+ * namespace, name). */
+enum {
+    RE_GROUP,
+    RE_VERSION,
+    RE_KIND,
+    RE_NS,
+    RE_NAME,
+    RE_SLOTS
+};
+
+typedef struct regex_cache {
+    pcre2_code *re[RE_SLOTS];
+    pcre2_match_data *md[RE_SLOTS];
+} regex_cache;
+
 typedef struct ks_selector {
     const char *group, *version, *kind, *name, *ns, *labels, *annotations;
+    regex_cache *cache; /* malloc'd with the selector */
 } ks_selector;
 
 typedef struct ks_patch {
@@ -30,12 +51,15 @@ typedef struct ks_patch {
     bool has_target;
     ks_selector target;
     bool allow_name, allow_kind;
+    const ed_node *definitions; /* the kustomization's own OpenAPI definitions, or NULL */
 } ks_patch;
 
 struct ks_patch_set {
     ks_patch *items;
     size_t len;
-    size_t n_early; /* items[0 .. n_early) run before namespace, the rest after annotations */
+    size_t n_early;   /* items[0 .. n_early) run before namespace, the rest after annotations */
+    ed_doc **openapi; /* the document of `openapi: {path: ...}` */
+    size_t n_openapi;
 };
 
 void ks_patch_set_free(ks_patch_set *set)
@@ -45,8 +69,15 @@ void ks_patch_set_free(ks_patch_set *set)
     for (size_t i = 0; i < set->len; i++) {
         free(set->items[i].origin);
         ed_doc_list_free(set->items[i].docs, set->items[i].ndocs);
+        regex_cache *c = set->items[i].target.cache;
+        for (size_t k = 0; c && k < RE_SLOTS; k++) {
+            pcre2_match_data_free(c->md[k]);
+            pcre2_code_free(c->re[k]);
+        }
+        free(c);
     }
     free(set->items);
+    ed_doc_list_free(set->openapi, set->n_openapi);
     free(set);
 }
 
@@ -80,6 +111,12 @@ static int parse_body(ks_patch *p, const char *text, size_t len, int want_json, 
         return ed_err_set(err, ED_EINVALID, "%s is empty", p->origin);
     if (p->ndocs == 1 && ed_node_kind_of(ed_doc_root(p->docs[0])) == ED_NODE_SEQ) {
         p->json = true;
+        /* kustomize reads an empty list as a (void) patch of either kind, and refuses it. */
+        if (ed_node_len(ed_doc_root(p->docs[0])) == 0)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s illegally qualifies as both an SM and JSON patch (an empty "
+                              "list)",
+                              p->origin);
         return 0;
     }
     if (want_json)
@@ -99,13 +136,15 @@ static bool looks_like_path(const char *s)
     return !strchr(s, '\n') && !strchr(s, ':');
 }
 
-static int load_path(ks_patch *p, ks_loader *ld, const char *path, int want_json, ed_err *err)
+/* Read and parse a patch file; errors name kfile (the loader's name it already). */
+static int load_path(ks_patch *p, ks_loader *ld, const char *kfile, const char *path, int want_json,
+                     ed_err *err)
 {
     char *data = NULL;
     size_t len = 0;
     int rc = ks_loader_read(ld, path, &data, &len, err);
-    if (!rc)
-        rc = parse_body(p, data, len, want_json, err);
+    if (!rc && (rc = parse_body(p, data, len, want_json, err)) != 0)
+        ed_err_wrap(err, "%s", kfile);
     free(data);
     return rc;
 }
@@ -126,6 +165,7 @@ static int read_selector(const ed_node *t, ks_selector *sel, const char *kfile, 
     const char **slots[] = {&sel->group, &sel->version, &sel->kind,       &sel->name,
                             &sel->ns,    &sel->labels,  &sel->annotations};
     *sel = (ks_selector){0};
+    sel->cache = ed_xcalloc(1, sizeof(*sel->cache));
     if (ed_node_kind_of(t) != ED_NODE_MAP)
         return field_error(kfile, field, i, "target must be a mapping", err);
     for (size_t k = 0; k < ed_node_len(t); k++) {
@@ -180,8 +220,8 @@ static int load_entry(ks_patch_set *set, const ed_node *e, ks_loader *ld, const 
         return field_error(kfile, field, i, "an entry must be a mapping", err);
     for (size_t k = 0; k < ed_node_len(e); k++) {
         const char *key = ed_node_key_at(e, k);
-        if (strcmp(key, "path") && strcmp(key, "patch") && strcmp(key, "target") &&
-            strcmp(key, "options")) {
+        if (strcmp(key, "path") != 0 && strcmp(key, "patch") != 0 && strcmp(key, "target") != 0 &&
+            strcmp(key, "options") != 0) {
             char *m = ed_xasprintf("unknown field \"%s\"", key);
             int rc = field_error(kfile, field, i, m, err);
             free(m);
@@ -207,8 +247,12 @@ static int load_entry(ks_patch_set *set, const ed_node *e, ks_loader *ld, const 
     }
     if (!rc)
         rc = read_options(ed_node_get(e, "options"), p, kfile, i, err);
-    if (!rc)
-        rc = ps && *ps ? load_path(p, ld, ps, json, err) : parse_body(p, is, strlen(is), json, err);
+    if (!rc && ps && *ps)
+        rc = load_path(p, ld, kfile, ps, json, err);
+    if (rc) /* the messages name kfile already */
+        return rc;
+    if (!(ps && *ps))
+        rc = parse_body(p, is ? is : "", is ? strlen(is) : 0, json, err);
     if (!rc && p->json && !p->has_target)
         rc = ed_err_set(err, ED_EINVALID, "must specify a target for JSON patch %s", p->origin);
     if (!rc && !p->json && p->has_target && p->ndocs > 1)
@@ -229,14 +273,16 @@ static int load_legacy_smp(ks_patch_set *set, const ed_node *e, ks_loader *ld, c
         return field_error(kfile, "patchesStrategicMerge", i, "an entry must be a string", err);
     ks_patch *p = set_push(set);
     bool path = looks_like_path(s);
+    int rc;
     p->origin = path ? ed_xasprintf("patchesStrategicMerge[%zu] '%s'", i, s)
                      : ed_xasprintf("patchesStrategicMerge[%zu] (inline patch)", i);
-    int rc = path ? load_path(p, ld, s, 0, err) : parse_body(p, s, strlen(s), 0, err);
-    if (!rc && p->json)
-        rc = ed_err_set(err, ED_EINVALID, "%s is a JSON patch, not a strategic merge patch",
-                        p->origin);
-    if (rc)
+    if (path)
+        rc = load_path(p, ld, kfile, s, 0, err);
+    else if ((rc = parse_body(p, s, strlen(s), 0, err)) != 0)
         ed_err_wrap(err, "%s", kfile);
+    if (!rc && p->json)
+        rc = ed_err_set(err, ED_EINVALID, "%s: %s is a JSON patch, not a strategic merge patch",
+                        kfile, p->origin);
     return rc;
 }
 
@@ -246,6 +292,41 @@ static int check_seq(const ed_node *n, const char *kfile, const char *field, ed_
         return 0;
     return ed_err_set(err, ED_EINVALID, "%s: %s must be a list, not a %s", kfile, field,
                       ed_node_kind_name(ed_node_kind_of(n)));
+}
+
+/* `openapi: {path: FILE}`: an OpenAPI (swagger 2) document whose definitions replace the
+ * built-in merge keys for this kustomization's strategic merge patches, as in kustomize. */
+static int load_openapi(ks_patch_set *set, const ed_node *oa, ks_loader *ld, const char *kfile,
+                        ed_err *err)
+{
+    if (!oa || ed_node_kind_of(oa) == ED_NODE_NULL)
+        return 0;
+    const char *path = ed_node_str(ed_node_get(oa, "path"));
+    if (ed_node_kind_of(oa) != ED_NODE_MAP || ed_node_len(oa) != 1 || !path)
+        return ed_err_set(err, ED_EINVALID,
+                          "%s: openapi: only `path: FILE` is supported by eddy (not `version`)",
+                          kfile);
+    char *data = NULL;
+    size_t len = 0;
+    int rc = ks_loader_read(ld, path, &data, &len, err);
+    if (!rc)
+        rc = ed_doc_parse_yaml(data, len, path, &set->openapi, &set->n_openapi, err);
+    free(data);
+    if (rc)
+        return ed_err_wrap(err, "%s: openapi", kfile);
+    const ed_node *defs =
+        set->n_openapi >= 1 ? ed_node_get(ed_doc_root(set->openapi[0]), "definitions") : NULL;
+    if (ed_node_kind_of(defs) != ED_NODE_MAP) {
+        /* kustomize then knows no kind at all: every list is replaced. */
+        ed_doc *empty = ed_doc_new();
+        ed_doc_set_root(empty, ed_node_new_map(empty));
+        set->openapi = ed_xrealloc(set->openapi, (set->n_openapi + 1) * sizeof(ed_doc *));
+        set->openapi[set->n_openapi++] = empty;
+        defs = ed_doc_root(empty);
+    }
+    for (size_t i = 0; i < set->len; i++)
+        set->items[i].definitions = defs;
+    return 0;
 }
 
 int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patch_set **out,
@@ -268,6 +349,8 @@ int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patc
     for (size_t i = 0; !rc && i < ed_node_len(legacy_json); i++)
         rc =
             load_entry(set, ed_node_at(legacy_json, i), ld, kfile, "patchesJson6902", i, true, err);
+    if (!rc)
+        rc = load_openapi(set, ed_node_get(kz, "openapi"), ld, kfile, err);
     if (rc) {
         ks_patch_set_free(set);
         set = NULL;
@@ -278,55 +361,86 @@ int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patc
 
 /* ---- selecting objects ---- */
 
-/* Does s match pattern, anchored at both ends? Errors name the bad expression. */
-static int regex_match(const char *pattern, const char *s, bool *match, ed_err *err)
+/* Does s match the selector's pattern in slot, anchored at both ends? The expression is compiled
+ * once per patch. Errors name the bad expression. */
+static int regex_match(const ks_selector *sel, int slot, const char *pattern, const char *s,
+                       bool *match, ed_err *err)
 {
-    char *anchored = ed_xasprintf("^(?:%s)$", pattern);
-    int code;
-    PCRE2_SIZE off;
-    pcre2_code *re =
-        pcre2_compile((PCRE2_SPTR)anchored, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
-    free(anchored);
-    if (!re) {
-        PCRE2_UCHAR msg[128];
-        pcre2_get_error_message(code, msg, sizeof(msg));
-        return ed_err_set(err, ED_EINVALID, "bad regular expression '%s': %s", pattern,
-                          (const char *)msg);
+    /* Most targets name a kind or an object literally: letters, digits, '-' and '_' match only
+     * themselves, so a comparison is the same as the anchored expression, and much cheaper. */
+    if (pattern[strspn(
+            pattern, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")] == '\0') {
+        *match = strcmp(pattern, s) == 0;
+        return 0;
     }
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    *match = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL) >= 0;
-    pcre2_match_data_free(md);
-    pcre2_code_free(re);
+    regex_cache *c = sel->cache;
+    if (!c->re[slot]) {
+        char *anchored = ed_xasprintf("^(?:%s)$", pattern);
+        int code;
+        PCRE2_SIZE off;
+        c->re[slot] = pcre2_compile((PCRE2_SPTR)anchored, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code,
+                                    &off, NULL);
+        free(anchored);
+        if (!c->re[slot]) {
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(code, msg, sizeof(msg));
+            return ed_err_set(err, ED_EINVALID, "bad regular expression '%s': %s", pattern,
+                              (const char *)msg);
+        }
+        c->md[slot] = pcre2_match_data_create_from_pattern(c->re[slot], NULL);
+    }
+    *match = pcre2_match(c->re[slot], (PCRE2_SPTR)s, strlen(s), 0, 0, c->md[slot], NULL) >= 0;
     return 0;
 }
 
-/* The namespace kustomize compares: "default" for none, a marker for cluster-scoped kinds. */
-static const char *effective_ns(const ks_id *id)
+/* The object's original id's name and namespace (its first previous id, or its current). */
+static void original_id(const ks_res *r, const ks_id *cur, const char **name, const char **ns)
+{
+    *name = r->n_old_names ? r->old_names[0] : cur->name;
+    *ns = r->n_old_names ? r->old_ns[0] : cur->ns;
+}
+
+/* A namespace as kustomize compares it, for an object of id's kind. */
+static const char *effective(const ks_id *id, const char *ns)
 {
     if (ks_is_cluster_scoped(id))
         return "_non_namespaceable_";
-    return *id->ns ? id->ns : "default";
+    return *ns ? ns : "default";
 }
 
+/* Does the pattern in slot match a or b? */
+static int regex_either(const ks_selector *sel, int slot, const char *pattern, const char *a,
+                        const char *b, bool *match, ed_err *err)
+{
+    int rc = regex_match(sel, slot, pattern, a, match, err);
+    if (!rc && !*match)
+        rc = regex_match(sel, slot, pattern, b, match, err);
+    return rc;
+}
+
+/* kustomize's selection: group, version and kind of the object, its original or current name,
+ * its original or current namespace, then the label and annotation selectors. */
 static int select_one(const ks_selector *sel, const ks_res *r, bool *match, ed_err *err)
 {
     ks_id id;
     const ed_node *obj = ed_doc_root(r->doc);
     ks_id_of(obj, &id);
-    char *group = ed_xasprintf("%.*s", (int)id.group_len, id.group);
-    const char *fields[] = {group, id.version, id.kind, effective_ns(&id)};
-    const char *pats[] = {sel->group, sel->version, sel->kind, sel->ns};
+    char group[256];
+    snprintf(group, sizeof(group), "%.*s", (int)id.group_len, id.group);
+    const char *fields[] = {group, id.version, id.kind};
+    const char *pats[] = {sel->group, sel->version, sel->kind};
+    const char *org_name, *org_ns;
+    original_id(r, &id, &org_name, &org_ns);
     int rc = 0;
     *match = true;
-    for (size_t k = 0; k < 4 && *match && !rc; k++)
+    for (size_t k = 0; k < 3 && *match && !rc; k++)
         if (pats[k] && *pats[k])
-            rc = regex_match(pats[k], fields[k], match, err);
-    free(group);
-    if (!rc && *match && sel->name && *sel->name) {
-        rc = regex_match(sel->name, id.name, match, err);
-        for (size_t k = 0; !rc && !*match && k < r->n_old_names; k++)
-            rc = regex_match(sel->name, r->old_names[k], match, err);
-    }
+            rc = regex_match(sel, (int)k, pats[k], fields[k], match, err);
+    if (!rc && *match && sel->ns && *sel->ns)
+        rc = regex_either(sel, RE_NS, sel->ns, effective(&id, org_ns), effective(&id, id.ns), match,
+                          err);
+    if (!rc && *match && sel->name && *sel->name)
+        rc = regex_either(sel, RE_NAME, sel->name, org_name, id.name, match, err);
     if (!rc && *match && sel->labels && *sel->labels)
         rc = ks_selector_match(sel->labels, ed_node_path(obj, "/metadata/labels"), match, err);
     if (!rc && *match && sel->annotations && *sel->annotations)
@@ -335,30 +449,31 @@ static int select_one(const ks_selector *sel, const ks_res *r, bool *match, ed_e
     return rc;
 }
 
-/* Does r have the id of patch (group, version, kind, namespace, and any of its names)? */
+/* Does r have the id of patch: its group, version and kind, and the name and namespace of its
+ * current id or of any previous one? */
 static bool has_patch_id(const ks_res *r, const ed_node *patch)
 {
     ks_id a, b;
     ks_id_of(ed_doc_root(r->doc), &a);
     ks_id_of(patch, &b);
     if (a.group_len != b.group_len || strncmp(a.group, b.group, a.group_len) != 0 ||
-        strcmp(a.version, b.version) != 0 || strcmp(a.kind, b.kind) != 0 ||
-        strcmp(effective_ns(&a), effective_ns(&b)) != 0)
+        strcmp(a.version, b.version) != 0 || strcmp(a.kind, b.kind) != 0)
         return false;
-    if (strcmp(a.name, b.name) == 0)
+    const char *want_ns = effective(&a, b.ns);
+    if (strcmp(a.name, b.name) == 0 && strcmp(effective(&a, a.ns), want_ns) == 0)
         return true;
     for (size_t k = 0; k < r->n_old_names; k++)
-        if (strcmp(r->old_names[k], b.name) == 0)
+        if (strcmp(r->old_names[k], b.name) == 0 &&
+            strcmp(effective(&a, r->old_ns[k]), want_ns) == 0)
             return true;
     return false;
 }
 
 /* ---- applying ---- */
 
-/* Record the name r had before a patch renamed it (with its namespace, which patches keep). */
-static void remember_name(ks_res *r, const char *name)
+/* After a patch renamed r (or moved it to another namespace): record its former id. */
+static void remember_id(ks_res *r, const char *name, const char *ns)
 {
-    const char *ns = ed_node_path_str(ed_doc_root(r->doc), "/metadata/namespace");
     ks_res_push_prev(r, name, ns);
 }
 
@@ -383,7 +498,7 @@ static int smp_one(const ks_patch *p, ks_res *r, const ed_node *patch, bool *del
     char *kind = ed_xstrdup(ed_node_path_str(root, "/kind") ?: "");
     char *name = ed_xstrdup(ed_node_path_str(root, "/metadata/name") ?: "");
     char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
-    int rc = ed_ks_smp_apply(doc, patch, deleted, err);
+    int rc = ed_ks_smp_apply_schema(doc, patch, p->definitions, deleted, err);
     root = ed_doc_root(doc);
     if (!rc && !*deleted && ed_node_len(root) == 0)
         *deleted = true;
@@ -394,7 +509,7 @@ static int smp_one(const ks_patch *p, ks_res *r, const ed_node *patch, bool *del
         if (!p->allow_name)
             set_meta(doc, "name", name);
         else if (strcmp(name, ed_node_path_str(ed_doc_root(doc), "/metadata/name") ?: "") != 0)
-            remember_name(r, name);
+            remember_id(r, name, ns);
         set_meta(doc, "namespace", ns);
     }
     free(api);
@@ -413,6 +528,19 @@ static void drop_item(ks_list *l, size_t i)
     l->len--;
 }
 
+/* After a patch, the object must still have a kind and a name, as kustomize checks. */
+static int check_identity(const ks_res *r, ed_err *err)
+{
+    const ed_node *root = ed_doc_root(r->doc);
+    const char *kind = ed_node_path_str(root, "/kind"),
+               *name = ed_node_path_str(root, "/metadata/name");
+    if (ed_node_kind_of(root) != ED_NODE_MAP || !kind || !*kind)
+        return ed_err_set(err, ED_EINVALID, "missing kind in the patched object");
+    if (!name || !*name)
+        return ed_err_set(err, ED_EINVALID, "missing metadata.name in the patched object");
+    return 0;
+}
+
 /* Apply p's document d to every object the target selects. */
 static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed_err *err)
 {
@@ -422,16 +550,21 @@ static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed
         if (rc)
             return rc;
         if (match && p->json) {
-            const char *before = ed_node_path_str(ed_doc_root(l->items[i].doc), "/metadata/name");
-            char *name = ed_xstrdup(before ? before : "");
+            const ed_node *root = ed_doc_root(l->items[i].doc);
+            char *name = ed_xstrdup(ed_node_path_str(root, "/metadata/name") ?: "");
+            char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
             rc = ed_ks_json6902_apply(l->items[i].doc, body, err);
-            const char *after = ed_node_path_str(ed_doc_root(l->items[i].doc), "/metadata/name");
-            if (!rc && after && strcmp(after, name) != 0)
-                remember_name(&l->items[i], name);
+            root = ed_doc_root(l->items[i].doc);
+            if (!rc && (strcmp(ed_node_path_str(root, "/metadata/name") ?: "", name) != 0 ||
+                        strcmp(ed_node_path_str(root, "/metadata/namespace") ?: "", ns) != 0))
+                remember_id(&l->items[i], name, ns);
             free(name);
+            free(ns);
         } else if (match) {
             rc = smp_one(p, &l->items[i], body, &deleted, err);
         }
+        if (!rc && match && !deleted)
+            rc = check_identity(&l->items[i], err);
         if (rc) {
             ks_id id;
             ks_id_of(ed_doc_root(l->items[i].doc), &id);
@@ -479,6 +612,8 @@ static int apply_by_id(const ks_patch *p, const ed_node *body, ks_list *l, ed_er
     }
     bool deleted = false;
     int rc = smp_one(p, &l->items[found], body, &deleted, err);
+    if (!rc && !deleted)
+        rc = check_identity(&l->items[found], err);
     if (rc)
         return ed_err_wrap(err, "applying %s", p->origin);
     if (deleted)
@@ -509,4 +644,15 @@ int ks_patches_apply_early(const ks_patch_set *set, ks_list *l, const char *kfil
 int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err)
 {
     return set ? apply_range(set, set->n_early, set->len, l, kfile, err) : 0;
+}
+
+void ks_drop_empty_annotations(ks_list *l)
+{
+    for (size_t i = 0; i < l->len; i++) {
+        ed_node *meta = ed_node_get(ed_doc_root(l->items[i].doc), "metadata");
+        ed_node *ann = ed_node_get(meta, "annotations");
+        if (ann && (ed_node_kind_of(ann) == ED_NODE_NULL ||
+                    (ed_node_kind_of(ann) == ED_NODE_MAP && ed_node_len(ann) == 0)))
+            ed_node_remove(meta, "annotations");
+    }
 }

@@ -34,8 +34,9 @@ void ks_id_of(const ed_node *obj, ks_id *id)
 
 char *ks_id_string(const ks_id *id)
 {
-    return ed_xasprintf("%s.%s.%.*s%s/%s.%s", id->kind, id->version, (int)id->group_len, id->group,
-                        id->group_len ? "" : "[noGrp]", id->name, *id->ns ? id->ns : "[noNs]");
+    return ed_xasprintf("%s.%s.%.*s%s/%s.%s", id->kind, *id->version ? id->version : "[noVer]",
+                        (int)id->group_len, id->group, id->group_len ? "" : "[noGrp]", id->name,
+                        *id->ns ? id->ns : "[noNs]");
 }
 
 static bool group_is(const ks_id *id, const char *group)
@@ -266,6 +267,13 @@ static void namespace_one(ks_res *r, const char *ns)
         set_str(doc, ed_node_ensure_map(doc, root, "metadata"), "name", ns);
     if (!ks_is_cluster_scoped(&id))
         set_str(doc, ed_node_ensure_map(doc, root, "metadata"), "namespace", ns);
+    /* kustomize's namespace field specs also give an APIService's service the namespace,
+     * creating the field. */
+    if (strcmp(id.kind, "APIService") == 0 && group_is(&id, "apiregistration.k8s.io")) {
+        ed_node *svc = ed_node_ensure_map(doc, root, "spec/service");
+        if (svc)
+            set_str(doc, svc, "namespace", ns);
+    }
     /* RoleBinding and ClusterRoleBinding subjects named "default" follow the namespace. */
     if (strcmp(id.kind, "RoleBinding") == 0 || strcmp(id.kind, "ClusterRoleBinding") == 0) {
         ed_node *subjects = ed_node_get(root, "subjects");

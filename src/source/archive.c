@@ -12,7 +12,16 @@
  * 0750, files 0600, executables 0700. Entries are sorted by name, a directory before its
  * contents (Go's filepath.Walk order), and gzip gets no timestamp, so one tree always gives one
  * digest. The bytes are not Go's: gzip and tar writers differ, so the digest of eddy's archive
- * is not that of Flux's for the same commit; consumers verify the digest the status names.
+ * is not that of Flux's for the same commit; consumers verify the digest the status names (the
+ * reasons are in source.h).
+ *
+ * The checkout also does what GitRepository asks beyond the commit: `sparseCheckout` (only
+ * files below the listed directories; Flux's go-git leaves the root's files out too),
+ * `recurseSubmodules` (each gitlink fetched into the cache with the parent's credentials and
+ * written where it sits, ignore rules judged from the artifact's root), and `include` (another
+ * artifact unpacked and moved to `toPath`, as Flux renames it into place). With includes the
+ * ignore rules are Flux's over the whole finished tree (ed_source_dir_filter), so spec.ignore
+ * and the included `.sourceignore` files reach the included files as they do in Flux.
  *
  * Unpacking (the in-process hand-off to the Kustomization) trusts nothing in the archive.
  */
@@ -45,8 +54,8 @@ static char *join(const char *dir, const char *name)
     return dir[0] ? ed_xasprintf("%s/%s", dir, name) : ed_xstrdup(name);
 }
 
-/* Add every .sourceignore below tree (at relative dir), parents before children, skipping
- * directories that the rules so far exclude (as fluxcd/pkg/sourceignore loads them). */
+/* Add every .sourceignore below tree (at relative dir), parents before children, in every
+ * directory but .git (as fluxcd/pkg/sourceignore's LoadIgnorePatterns loads them). */
 static int load_sourceignore(git_repository *repo, git_tree *tree, const char *dir,
                              ed_source_ignore *ig, ed_err *err)
 {
@@ -65,15 +74,15 @@ static int load_sourceignore(git_repository *repo, git_tree *tree, const char *d
         const char *name = git_tree_entry_name(e);
         if (git_tree_entry_type(e) != GIT_OBJECT_TREE || !safe_name(name))
             continue;
+        if (strcmp(name, ".git") == 0)
+            continue;
         char *path = join(dir, name);
-        if (!ed_source_ignore_match(ig, path, true)) {
-            git_tree *sub = NULL;
-            if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) != 0)
-                rc = ed_source_git_error(err, ED_ERROR, "read tree");
-            else
-                rc = load_sourceignore(repo, sub, path, ig, err);
-            git_tree_free(sub);
-        }
+        git_tree *sub = NULL;
+        if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) != 0)
+            rc = ed_source_git_error(err, ED_ERROR, "read tree");
+        else
+            rc = load_sourceignore(repo, sub, path, ig, err);
+        git_tree_free(sub);
         free(path);
     }
     return rc;
@@ -125,6 +134,8 @@ typedef struct checkout_ctx {
     const char *url;    /* the repository's URL, for relative submodule URLs */
     const char *prefix; /* where the repository's root is in the artifact ("" at the top) */
     int depth;          /* submodule nesting */
+    size_t vcs_rules;   /* rules in ig before any .sourceignore or spec.ignore */
+    bool sparse_failed; /* a sparse-checkout directory is missing (its own message) */
 } checkout_ctx;
 
 /* Submodules nested deeper than this are refused (a cycle between two repositories). */
@@ -216,7 +227,8 @@ static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *d
         char *path = join(dir, name);
         bool is_dir = mode == GIT_FILEMODE_TREE || submodule;
         enum sparse_verdict sv = all ? SPARSE_ALL : sparse_judge(cx->opts, path, is_dir);
-        if (sv == SPARSE_SKIP || ed_source_ignore_match(cx->ig, path, is_dir)) {
+        if (sv == SPARSE_SKIP ||
+            (!cx->opts->unfiltered && ed_source_ignore_match(cx->ig, path, is_dir))) {
             free(path);
             continue;
         }
@@ -242,7 +254,8 @@ typedef struct gitmodules_find {
 static int find_by_path(const git_config_entry *e, void *payload)
 {
     gitmodules_find *f = payload;
-    if (strcmp(e->value, f->path) != 0 || f->name)
+    if (f->name || !ed_str_has_prefix(e->name, "submodule.") ||
+        !ed_str_has_suffix(e->name, ".path") || strcmp(e->value, f->path) != 0)
         return 0;
     /* "submodule.<name>.path" */
     const char *start = e->name + strlen("submodule.");
@@ -264,7 +277,8 @@ static int gitmodules_url(checkout_ctx *cx, const char *rel, char **url, ed_err 
     int rc = 0, fd = -1;
     char *tmp = ed_xasprintf("%s/gitmodules-XXXXXX", cx->cache->tmp_dir);
     gitmodules_find f = {.path = rel};
-    /* libgit2 reads configuration from files only. */
+    /* libgit2 reads configuration from files only. (No git_config_foreach_match: libgit2 1.5
+     * leaks its regex match data.) */
     if (git_blob_lookup(&blob, cx->repo, git_tree_entry_id(gm)) != 0) {
         rc = ed_source_git_error(err, ED_ERROR, "read .gitmodules");
         goto cleanup;
@@ -275,8 +289,7 @@ static int gitmodules_url(checkout_ctx *cx, const char *rel, char **url, ed_err 
         rc = ed_err_set(err, ED_ERROR, "write .gitmodules copy: %s", strerror(errno));
         goto cleanup;
     }
-    if (git_config_open_ondisk(&cfg, tmp) != 0 ||
-        git_config_foreach_match(cfg, "^submodule\\..*\\.path$", find_by_path, &f) < 0) {
+    if (git_config_open_ondisk(&cfg, tmp) != 0 || git_config_foreach(cfg, find_by_path, &f) < 0) {
         rc = ed_err_set(err, ED_EINVALID, "cannot parse .gitmodules");
         goto cleanup;
     }
@@ -330,6 +343,34 @@ static char *resolve_submodule_url(const char *parent, const char *url)
 
 static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err *err);
 
+/*
+ * A submodule URL comes from the repository's content, so whoever can push to it chooses it.
+ * Two guards: a file:// URL (which would read repositories on the agent's disk, other
+ * GitRepositories' caches included) only below a file:// parent; and *same_origin is set when
+ * the submodule is on the parent's scheme, host and port, the only place the parent's
+ * credentials are sent (Flux sends them anywhere; eddy does not hand a token to a host that a
+ * commit named). Submodules elsewhere are fetched without credentials.
+ */
+static int submodule_origin_check(const char *parent, const char *sub, const char *path,
+                                  bool *same_origin, ed_err *err)
+{
+    ed_source_url p, s;
+    int rc = ed_source_url_parse(parent, &p, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = ed_source_url_parse(sub, &s, err)) != 0) {
+        ed_source_url_clear(&p);
+        return rc;
+    }
+    if (strcmp(s.scheme, "file") == 0 && strcmp(p.scheme, "file") != 0)
+        rc = ed_err_set(err, ED_EINVALID, "submodule '%s': a file:// URL is not allowed", path);
+    *same_origin =
+        strcmp(p.scheme, s.scheme) == 0 && strcmp(p.host, s.host) == 0 && p.port == s.port;
+    ed_source_url_clear(&p);
+    ed_source_url_clear(&s);
+    return rc;
+}
+
 static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd, const char *path,
                            ed_err *err)
 {
@@ -353,11 +394,15 @@ static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd,
         rc = ed_err_set(err, ED_EINVALID, "submodule '%s' points to its own repository", path);
         goto cleanup;
     }
+    bool same_origin = false;
+    if ((rc = submodule_origin_check(cx->url, url, path, &same_origin, err)) != 0)
+        goto cleanup;
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = url;
     fo.ref.commit = hex;
-    fo.secret = cx->opts->secret;
-    fo.secret_len = cx->opts->secret_len;
+    /* The parent's credentials go only where the parent's go (see submodule_origin_check). */
+    fo.secret = same_origin ? cx->opts->secret : NULL;
+    fo.secret_len = same_origin ? cx->opts->secret_len : 0;
     fo.proxy = cx->opts->proxy;
     fo.proxy_len = cx->opts->proxy_len;
     ed_source_git_result res;
@@ -392,6 +437,24 @@ cleanup:
     return rc;
 }
 
+/* Every sparse-checkout directory must be a directory of the commit (Flux refuses the others). */
+static int sparse_check(checkout_ctx *cx, ed_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < cx->opts->sparse_len && rc == 0; i++) {
+        char *d = sparse_clean(cx->opts->sparse[i]);
+        git_tree_entry *e = NULL;
+        if (!d || git_tree_entry_bypath(&e, cx->root, d) != 0 ||
+            git_tree_entry_type(e) != GIT_OBJECT_TREE)
+            rc = ed_err_set(err, ED_ENOTFOUND,
+                            "sparse checkout dir '%s' does not exist in repository",
+                            cx->opts->sparse[i]);
+        git_tree_entry_free(e);
+        free(d);
+    }
+    return rc;
+}
+
 /* Write the tree of commit (hex) of cx->url into dirfd: load the .sourceignore files of the
  * repository (at cx->prefix) into the shared rules, then write. */
 static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err *err)
@@ -408,9 +471,15 @@ static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err
         rc = ed_err_set(err, ED_ENOTFOUND, "commit '%s' is not in the cache", commit);
         goto cleanup;
     }
-    rc = load_sourceignore(cx->repo, cx->root, cx->prefix, cx->ig, err);
+    if (cx->depth == 0 && (rc = sparse_check(cx, err)) != 0)
+        cx->sparse_failed = true;
+    if (rc == 0)
+        rc = load_sourceignore(cx->repo, cx->root, cx->prefix, cx->ig, err);
     if (rc == 0 && cx->depth == 0 && cx->opts->ignore)
         ed_source_ignore_add(cx->ig, cx->opts->ignore, strlen(cx->opts->ignore), "");
+    /* Flux's other default exclusions only when the repository gave no pattern at all. */
+    if (rc == 0 && cx->depth == 0 && ed_source_ignore_len(cx->ig) == cx->vcs_rules)
+        ed_source_ignore_add_extra(cx->ig);
     /* Below a submodule the sparse verdict was already ALL or it would not be written. */
     if (rc == 0)
         rc = write_tree(cx, cx->root, dirfd, cx->prefix, cx->depth > 0 || cx->opts->sparse_len == 0,
@@ -443,9 +512,13 @@ int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout
         return ed_err_set(err, ED_ERROR, "open '%s': %s", dest_dir, strerror(errno));
     checkout_ctx cx = {.cache = cache, .opts = opts, .url = opts->url, .prefix = ""};
     cx.ig = ed_source_ignore_new();
-    ed_source_ignore_add_defaults(cx.ig);
+    ed_source_ignore_add_vcs(cx.ig);
+    cx.vcs_rules = ed_source_ignore_len(cx.ig);
     int rc = checkout_repo(&cx, dirfd, opts->commit, err);
-    if (rc != 0)
+    /* Flux's words for a missing sparse directory (the space before ':' included). */
+    if (rc != 0 && cx.sparse_failed)
+        ed_err_wrap(err, "failed to sparse checkout directories ");
+    else if (rc != 0)
         ed_err_wrap(err, "checkout of '%s' failed", opts->commit);
     close(dirfd);
     ed_source_ignore_free(cx.ig);
@@ -624,6 +697,9 @@ int ed_source_archive_create(const char *dir, const char *out_path, ed_source_ar
     if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
         archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
         archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
+        /* No zero padding after the gzip member (libarchive pads the compressed stream to
+         * 10240-byte blocks by default): the file ends where the gzip stream ends, as Flux's. */
+        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
         archive_write_open(a, &o, NULL, archive_out_write, NULL) != ARCHIVE_OK) {
         rc = ed_err_set(err, ED_ERROR, "archive: %s", archive_error_string(a));
         goto cleanup;
@@ -673,6 +749,110 @@ int ed_source_git_artifact_build(ed_source_cache *cache, const char *url, const 
         rc = ed_source_archive_create(tmp, out_path, info, err);
     ed_path_remove_tree(tmp);
     free(tmp);
+    return rc;
+}
+
+/* ---- ignore rules on a directory (for artifacts with includes) ---- */
+
+/* Read the .sourceignore in dirfd (if any) into ig, relative to rel. */
+static int load_disk_sourceignore(int dirfd, const char *rel, ed_source_ignore *ig, ed_err *err)
+{
+    int fd = openat(dirfd, ".sourceignore", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 20);
+    char chunk[4096];
+    ssize_t r;
+    int rc = 0;
+    while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+        if (ed_buf_append(&b, chunk, (size_t)r) != 0) {
+            rc = ed_err_set(err, ED_ETOOBIG, "'%s/.sourceignore' is larger than 1 MiB", rel);
+            break;
+        }
+    close(fd);
+    if (rc == 0)
+        ed_source_ignore_add(ig, b.data ? b.data : "", b.len, rel);
+    ed_buf_free(&b);
+    return rc;
+}
+
+/* Every .sourceignore below dirfd (at rel), parents first, .git skipped. */
+static int load_disk_rules(int dirfd, const char *rel, ed_source_ignore *ig, ed_err *err)
+{
+    int rc = load_disk_sourceignore(dirfd, rel, ig, err);
+    size_t n = 0;
+    char **names = sorted_names(dirfd, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (rc == 0 && strcmp(names[i], ".git") != 0 &&
+            fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            char *path = join(rel, names[i]);
+            rc = sub >= 0 ? load_disk_rules(sub, path, ig, err)
+                          : ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
+            if (sub >= 0)
+                close(sub);
+            free(path);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* Remove what ig excludes below dirfd (at rel); anything but files and directories goes too. */
+static int prune_dir(int dirfd, const char *dir_path, const char *rel, const ed_source_ignore *ig,
+                     ed_err *err)
+{
+    size_t n = 0;
+    char **names = sorted_names(dirfd, &n);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        char *path = join(rel, names[i]);
+        if (rc == 0 && fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            bool is_dir = S_ISDIR(st.st_mode);
+            if (is_dir && !ed_source_ignore_match(ig, path, true)) {
+                int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                char *sub_path = ed_xasprintf("%s/%s", dir_path, names[i]);
+                rc = sub >= 0 ? prune_dir(sub, sub_path, path, ig, err)
+                              : ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
+                if (sub >= 0)
+                    close(sub);
+                free(sub_path);
+            } else if (is_dir) {
+                char *full = ed_xasprintf("%s/%s", dir_path, names[i]);
+                ed_path_remove_tree(full);
+                free(full);
+            } else if (!S_ISREG(st.st_mode) || ed_source_ignore_match(ig, path, false)) {
+                if (unlinkat(dirfd, names[i], 0) != 0)
+                    rc = ed_err_set(err, ED_ERROR, "remove '%s': %s", path, strerror(errno));
+            }
+        }
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int ed_source_dir_filter(const char *dir, const char *ignore, ed_err *err)
+{
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return ed_err_set(err, ED_ERROR, "open '%s': %s", dir, strerror(errno));
+    ed_source_ignore *ig = ed_source_ignore_new();
+    ed_source_ignore_add_vcs(ig);
+    size_t vcs = ed_source_ignore_len(ig);
+    int rc = load_disk_rules(dirfd, "", ig, err);
+    if (rc == 0 && ignore)
+        ed_source_ignore_add(ig, ignore, strlen(ignore), "");
+    if (rc == 0 && ed_source_ignore_len(ig) == vcs)
+        ed_source_ignore_add_extra(ig);
+    if (rc == 0)
+        rc = prune_dir(dirfd, dir, "", ig, err);
+    ed_source_ignore_free(ig);
+    close(dirfd);
     return rc;
 }
 
@@ -849,8 +1029,9 @@ int ed_source_include_copy(const char *archive_path, const char *from_path, cons
     src = from[0] ? ed_xasprintf("%s/%s", tmp, from) : ed_xstrdup(tmp);
     dst = ed_xasprintf("%s/%s", dest_dir, to);
     struct stat st;
-    if (lstat(src, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        rc = ed_err_set(err, ED_ENOTFOUND, "no directory '%s' in the included artifact", from);
+    /* A directory, or a single file (Flux renames whatever fromPath names). */
+    if (lstat(src, &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+        rc = ed_err_set(err, ED_ENOTFOUND, "no '%s' in the included artifact", from);
         goto cleanup;
     }
     char *slash = strrchr(dst, '/');
@@ -869,7 +1050,7 @@ int ed_source_include_copy(const char *archive_path, const char *from_path, cons
                  : ed_err_set(err, ED_ERROR, "move to '%s': %s", to, strerror(errno));
         goto cleanup;
     }
-    if (chmod(dst, 0750) != 0)
+    if (S_ISDIR(st.st_mode) && chmod(dst, 0750) != 0)
         rc = ed_err_set(err, ED_ERROR, "chmod '%s': %s", to, strerror(errno));
 cleanup:
     if (made)

@@ -168,6 +168,14 @@ static int transfer_error(ed_err *err, const ed_source_auth *auth, int gitrc, co
              (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_SSH ||
               e->klass == GIT_ERROR_HTTP || e->klass == GIT_ERROR_SSL || e->klass == GIT_ERROR_OS))
         code = ED_ERETRY;
+    /* A TLS server that ends the handshake with an alert, to a client without a certificate,
+     * most often wants one (mutual TLS): say so rather than repeat the TLS library's code. */
+    if (e && e->klass == GIT_ERROR_SSL && strstr(msg, "alert") &&
+        !ed_source_secret_get(auth->secret, auth->secret_len, "tls.crt", NULL))
+        return ed_err_set(err, ED_EAUTH,
+                          "%s '%s': the server refused the TLS handshake; it may require a client "
+                          "certificate ('tls.crt' and 'tls.key' in the secret)",
+                          what, url_safe);
     /* libgit2 reports an HTTP 401/403 with the URL it was given, which may hold a password:
      * never repeat its text then. */
     if (code == ED_EAUTH || strstr(msg, "authentication") || strstr(msg, "401") ||
@@ -446,6 +454,17 @@ static void fetch_ctx_reset(fetch_ctx *fc)
     git_repository_free(fc->repo);
     fc->remote = NULL;
     fc->repo = NULL;
+}
+
+int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err)
+{
+    if (!opts->url)
+        return ed_err_set(err, ED_EINVALID, "no URL");
+    ed_source_auth auth;
+    int rc = ed_source_auth_init(&auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
+                                 opts->proxy_len, err);
+    ed_source_auth_clear(&auth);
+    return rc;
 }
 
 int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,

@@ -1,9 +1,12 @@
 /*
- * Ignore rules in gitignore syntax, applied the way fluxcd/pkg/sourceignore applies them to a
- * GitRepository artifact: Flux's default exclusions first, then every `.sourceignore` file
- * (patterns relative to the directory that holds it), then `spec.ignore`; the last rule that
- * matches a path decides, so a later `!pattern` re-includes. A path under an excluded
- * directory is never looked at (the walk does not descend), as in git.
+ * Ignore rules in gitignore syntax, applied the way fluxcd/pkg/sourceignore and Flux's artifact
+ * storage apply them to a GitRepository artifact: the VCS exclusions (.git/, .gitignore,
+ * .gitmodules, .gitattributes) always, then every `.sourceignore` file (patterns relative to
+ * the directory that holds it), then `spec.ignore`; Flux's other default exclusions (media,
+ * archives, CI files, tool configs) only when there is no pattern at all, neither from a
+ * `.sourceignore` file nor from `spec.ignore` (a repository that says what to ignore replaces
+ * them). The last rule that matches a path decides, so a later `!pattern` re-includes. A path
+ * under an excluded directory is never looked at (the walk does not descend), as in git.
  *
  * Matching is segment-wise: a pattern is split at '/', each segment is a glob for fnmatch(3)
  * and `**` matches any number of segments. A pattern without a '/' (other than a trailing one)
@@ -29,14 +32,14 @@ struct ed_source_ignore {
     size_t len, cap;
 };
 
-/* fluxcd/pkg/sourceignore: VCSPatterns and DefaultPatterns. */
-static const char default_patterns[] = ".git/\n.gitignore\n.gitmodules\n.gitattributes\n"
-                                       "*.jpg\n*.jpeg\n*.gif\n*.png\n*.wmv\n*.flv\n*.tar.gz\n"
+/* fluxcd/pkg/sourceignore: VCSPatterns, and DefaultPatterns (extensions, CI, extra). */
+static const char vcs_patterns[] = ".git/\n.gitignore\n.gitmodules\n.gitattributes\n";
+static const char default_patterns[] = "*.jpg\n*.jpeg\n*.gif\n*.png\n*.wmv\n*.flv\n*.tar.gz\n"
                                        "*.zip\n"
                                        ".github/\n.circleci/\n.travis.yml\n.gitlab-ci.yml\n"
                                        "appveyor.yml\n.drone.yml\ncloudbuild.yaml\n"
-                                       "codeship-*.yml\n"
-                                       ".goreleaser.yml\n.sops.yaml\n.flux.yaml\n";
+                                       "codeship-services.yml\ncodeship-steps.yml\n"
+                                       "**/.goreleaser.yml\n**/.sops.yaml\n**/.flux.yaml\n";
 
 ed_source_ignore *ed_source_ignore_new(void)
 {
@@ -120,9 +123,25 @@ void ed_source_ignore_add(ed_source_ignore *ig, const char *text, size_t len, co
     }
 }
 
+void ed_source_ignore_add_vcs(ed_source_ignore *ig)
+{
+    ed_source_ignore_add(ig, vcs_patterns, sizeof(vcs_patterns) - 1, "");
+}
+
 void ed_source_ignore_add_defaults(ed_source_ignore *ig)
 {
+    ed_source_ignore_add_vcs(ig);
+    ed_source_ignore_add_extra(ig);
+}
+
+void ed_source_ignore_add_extra(ed_source_ignore *ig)
+{
     ed_source_ignore_add(ig, default_patterns, sizeof(default_patterns) - 1, "");
+}
+
+size_t ed_source_ignore_len(const ed_source_ignore *ig)
+{
+    return ig->len;
 }
 
 /* Match pattern segments pat[0..np) against path segments path[0..nq), `**` spanning any. */

@@ -150,7 +150,7 @@ static int push_refspecs(const ed_source_git_update_opts *o, const char *tmpref,
                          size_t *n, ed_err *err)
 {
     const char *branch = o->push_branch ? o->push_branch : o->checkout_branch;
-    bool force = strcmp(branch, o->checkout_branch) != 0;
+    bool force = !o->checkout_branch || strcmp(branch, o->checkout_branch) != 0;
     *n = 0;
     if (!o->refspec || o->push_branch)
         specs[(*n)++] = ed_xasprintf("%s%s:refs/heads/%s", force ? "+" : "", tmpref, branch);
@@ -164,16 +164,16 @@ static int push_refspecs(const ed_source_git_update_opts *o, const char *tmpref,
             return ed_err_set(err, ED_EINVALID, "git.push.refspec '%s': expected <src>:<dst>",
                               o->refspec);
         char *src = ed_xstrndup(spec, (size_t)(colon - spec));
-        char *local = ed_xasprintf("refs/heads/%s", o->checkout_branch);
-        bool ours = strcmp(src, "HEAD") == 0 || strcmp(src, local) == 0 ||
-                    strcmp(src, o->checkout_branch) == 0;
+        const char *cb = o->checkout_branch ? o->checkout_branch : "HEAD";
+        char *local = ed_xasprintf("refs/heads/%s", cb);
+        bool ours = strcmp(src, "HEAD") == 0 || strcmp(src, local) == 0 || strcmp(src, cb) == 0;
         free(src);
         free(local);
         if (!ours)
             return ed_err_set(err, ED_EINVALID,
                               "git.push.refspec '%s': the source must be the checkout branch "
                               "('%s') or HEAD",
-                              o->refspec, o->checkout_branch);
+                              o->refspec, cb);
         specs[(*n)++] = ed_xasprintf("%s%s:%s", plus ? "+" : "", tmpref, colon + 1);
     }
     return 0;
@@ -233,7 +233,12 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
             rc = ed_err_set(err, ED_ERETRY, "push to '%s' failed: %s", url_safe,
                             strchr(msg, '@') ? "transfer failed" : msg);
     } else if (pa.rejected[0]) {
-        rc = ed_err_set(err, ED_ECONFLICT, "push to '%s' rejected: %s", url_safe, pa.rejected);
+        /* A hook or a protected branch says no for good; anything else is taken for a branch
+         * that moved, and retried from its new head. */
+        bool refused = strstr(pa.rejected, "declined") || strstr(pa.rejected, "hook") ||
+                       strstr(pa.rejected, "protected");
+        rc = ed_err_set(err, refused ? ED_EFORBIDDEN : ED_ECONFLICT,
+                        "push to '%s' rejected by the server: %s", url_safe, pa.rejected);
     }
 out:
     ed_source_auth_clear(auth_p);
@@ -259,20 +264,74 @@ static int signature(const ed_source_git_update_opts *o, git_signature **out, ed
     return 0;
 }
 
+/* Does commit hex have the tree tree_id? */
+static bool same_tree(git_repository *repo, const char *hex, const git_oid *tree_id)
+{
+    git_oid id;
+    git_commit *c = NULL;
+    bool same = git_oid_fromstr(&id, hex) == 0 && git_commit_lookup(&c, repo, &id) == 0 &&
+                git_oid_equal(git_commit_tree_id(c), tree_id);
+    git_commit_free(c);
+    return same;
+}
+
+/* Write the commit (signed when a key is given) without moving any ref. */
+static int create_commit(ed_source_cache *cache, const ed_source_git_update_opts *o,
+                         git_repository *repo, const git_signature *sig, const char *message,
+                         const git_tree *tree, const git_commit *parent, git_oid *out, ed_err *err)
+{
+    const git_commit *parents[] = {parent};
+    if (!o->signing_key) {
+        if (git_commit_create(out, repo, NULL, sig, sig, NULL, message, tree, 1, parents) != 0)
+            return ed_source_git_error(err, ED_ERROR, "cannot create the commit");
+        return 0;
+    }
+    git_buf content = {0};
+    char *signature = NULL;
+    int rc = 0;
+    if (git_commit_create_buffer(&content, repo, sig, sig, NULL, message, tree, 1, parents) != 0)
+        return ed_source_git_error(err, ED_ERROR, "cannot create the commit");
+    rc = ed_source_sign_openpgp(cache->tmp_dir, o->signing_key, o->signing_key_len,
+                                o->signing_passphrase, content.ptr, content.size, &signature, err);
+    if (!rc && git_commit_create_with_signature(out, repo, content.ptr, signature, "gpgsig") != 0)
+        rc = ed_source_git_error(err, ED_ERROR, "cannot create the signed commit");
+    free(signature);
+    git_buf_dispose(&content);
+    return rc;
+}
+
 /* One attempt: fetch, edit, commit, push. */
 static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *o,
                        ed_source_git_update_result *res, ed_err *err)
 {
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = o->url;
-    fo.ref.branch = o->checkout_branch;
+    if (o->checkout)
+        fo.ref = *o->checkout;
+    else
+        fo.ref.branch = o->checkout_branch;
     fo.secret = o->secret;
     fo.secret_len = o->secret_len;
     ed_source_git_result fr;
     int rc = ed_source_git_fetch(cache, &fo, &fr, err);
     if (rc)
-        return ed_err_wrap(err, "failed to fetch branch '%s'", o->checkout_branch);
+        return ed_err_wrap(err, "failed to fetch the checkout ref");
     snprintf(res->source_revision, sizeof(res->source_revision), "%s", fr.revision);
+    /* Pushing to another branch: its head, to push nothing when it already has the result. */
+    char push_head[GIT_OID_HEXSZ + 1] = "";
+    if (o->push_branch &&
+        (!o->checkout_branch || strcmp(o->push_branch, o->checkout_branch) != 0)) {
+        ed_source_git_result pr;
+        memset(&fo.ref, 0, sizeof(fo.ref));
+        fo.ref.branch = o->push_branch;
+        ed_err perr = ED_ERR_INIT;
+        int prc = ed_source_git_fetch(cache, &fo, &pr, &perr);
+        if (prc == 0)
+            memcpy(push_head, pr.commit, sizeof(push_head));
+        else if (prc != ED_ENOTFOUND) /* a branch that does not exist yet is created */
+            return ed_err_set(err, prc, "failed to fetch branch '%s': %s", o->push_branch,
+                              perr.msg);
+    }
     git_repository *repo = NULL;
     int lock_fd = -1;
     git_commit *parent = NULL;
@@ -319,14 +378,14 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         rc = ed_source_git_error(err, ED_ERROR, "cannot read the new tree");
         goto out;
     }
-    if ((rc = o->message(o->user, &message, err)) != 0 || (rc = signature(o, &sig, err)) != 0)
-        goto out;
-    const git_commit *parents[] = {parent};
-    if (git_commit_create(&commit_id, repo, NULL, sig, sig, NULL, message, new_tree, 1, parents) !=
-        0) {
-        rc = ed_source_git_error(err, ED_ERROR, "cannot create the commit");
+    if (push_head[0] && same_tree(repo, push_head, &tree_id)) {
+        res->committed = false; /* the push branch has these files already */
         goto out;
     }
+    if ((rc = o->message(o->user, &message, err)) != 0 || (rc = signature(o, &sig, err)) != 0)
+        goto out;
+    if ((rc = create_commit(cache, o, repo, sig, message, new_tree, parent, &commit_id, err)) != 0)
+        goto out;
     git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
     res->files_changed = (int)w.nfiles;
     rc = ed_source_git_push_commit(repo, o, &commit_id, err);
@@ -349,9 +408,13 @@ int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts
                          ed_source_git_update_result *out, ed_err *err)
 {
     memset(out, 0, sizeof(*out));
-    if (!opts->url || !opts->checkout_branch || !opts->edit || !opts->message ||
-        !opts->author_email)
+    if (!opts->url || (!opts->checkout_branch && !opts->checkout) || !opts->edit ||
+        !opts->message || !opts->author_email)
         return ed_err_set(err, ED_EINVALID, "incomplete update options");
+    if (!opts->checkout_branch && !opts->push_branch && !opts->refspec)
+        return ed_err_set(err, ED_EINVALID,
+                          "the checkout ref is not a branch: git.push.branch (or refspec) is "
+                          "required");
     int attempts = opts->max_attempts > 0 ? opts->max_attempts : 3;
     int rc = 0;
     for (int i = 0; i < attempts; i++) {

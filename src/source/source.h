@@ -9,14 +9,33 @@
  *     branch `master`) and Flux's revision strings (`main@sha1:<hex>`, `v1.0.0@sha1:<hex>`,
  *     `refs/heads/main@sha1:<hex>`, `sha1:<hex>`);
  *   - authentication from a Flux Secret's data: `username`/`password`, `bearerToken`, `ca.crt`,
- *     `identity` + `known_hosts` (+ `password` for an encrypted key);
+ *     `tls.crt` + `tls.key` (mutual TLS), `identity` + `known_hosts` (+ `password` for an
+ *     encrypted key), and a proxy Secret (`address`, `username`, `password`); client
+ *     certificates and proxies go through a libcurl transport (transport.c), the rest through
+ *     libgit2's own;
  *   - artifacts: the tree of a commit written without `.git`, filtered by Flux's default
- *     exclusions, `.sourceignore` files and `spec.ignore`, packed as a deterministic tar.gz with
- *     Flux's header normalisation, and its digest `sha256:<hex>`; and the safe unpacking of
- *     such an archive for in-process consumers.
+ *     exclusions, `.sourceignore` files and `spec.ignore`, optionally limited to sparse-checkout
+ *     directories and with submodules fetched and written in place, other repositories'
+ *     artifacts copied in (`include`), packed as a deterministic tar.gz with Flux's header
+ *     normalisation, and its digest `sha256:<hex>`; and the safe unpacking of such an archive
+ *     for in-process consumers;
+ *   - OpenPGP (gpgme) and SSH (OpenSSL) signature verification of the fetched commit and tag,
+ *     as `spec.verify`;
+ *   - the artifact store (atomic writes, GC keeping the last 2) and its HTTP server.
  *
- * Not here yet: mTLS (`tls.crt`/`tls.key`), proxies, submodules, include,
- * sparse checkout, verification, the artifact store with GC and its HTTP server.
+ * Artifact digests are not Flux's, by decision. Flux's digest is the sha256 of the bytes Go's
+ * archive/tar and compress/gzip (default level) write. The tar part could be reproduced (Go's
+ * header layout, a "." entry for the root, directory names without a trailing '/'), but not
+ * the gzip part: Go's DEFLATE encoder has its own match finder and block splitting, unlike
+ * zlib's at any level, and it has changed between Go releases, so the same tree gives other
+ * bytes with each Go version Flux is built with. Nothing needs the two to agree: every
+ * consumer (kustomize-controller, eddy's Kustomization reconciler) checks `artifact.digest`
+ * against the bytes the same controller stored and serves. eddy's archive is deterministic on
+ * its own terms (one tree, one digest, across runs and machines), and a cluster handed from
+ * Flux to eddy gets a rebuilt artifact with the same revision on the first reconcile.
+ *
+ * Not here yet: GitHub App and cloud provider authentication, proxies for ssh:// and git://
+ * URLs.
  *
  * Thread safety: an ed_source_cache may be used from several threads at once; calls on one URL
  * are serialised by a lock file (flock) per cache directory, which also guards against a second
@@ -95,6 +114,14 @@ typedef struct ed_source_git_result {
 } ed_source_git_result;
 
 /*
+ * Check, without connecting, that opts->secret and opts->proxy can be used for opts->url
+ * (`tls.crt` with `tls.key`, a proxy `address`, `identity` and `known_hosts` for ssh://), as
+ * ed_source_git_fetch would first. Errors: ED_EAUTH or ED_EINVALID naming the key, never a
+ * value.
+ */
+int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err);
+
+/*
  * Resolve opts->ref on the remote at opts->url and make sure the cache holds its commit and
  * tree, fetching only what is missing. *out is filled on success.
  *
@@ -123,13 +150,22 @@ typedef struct ed_source_git_update_opts {
     const char *url;
     const ed_source_secret_entry *secret; /* credentials, as for a fetch */
     size_t secret_len;
-    const char *checkout_branch; /* the branch the commit is made on top of (required) */
-    const char *push_branch;     /* where it goes; NULL: the checkout branch. Another branch is
-                                    force-pushed, as Flux does by default. */
-    const char *refspec;         /* git.push.refspec ("refs/heads/main:refs/heads/auto"), or NULL */
-    const char *path;            /* update.path, relative to the root; NULL or "" for all */
+    const char *checkout_branch; /* the branch the commit is made on top of */
+    /* Or any ref (tag, semver, name, commit; checkout_branch NULL then, and push_branch or
+     * refspec required); NULL to check out checkout_branch. */
+    const ed_source_git_ref *checkout;
+    const char *push_branch; /* where it goes; NULL: the checkout branch. Another branch is
+                                force-pushed, as Flux does by default, unless it already
+                                holds the same files (then nothing is pushed). */
+    const char *refspec;     /* git.push.refspec ("refs/heads/main:refs/heads/auto"), or NULL */
+    const char *path;        /* update.path, relative to the root; NULL or "" for all */
     const char *author_name;
     const char *author_email; /* required */
+    /* An armoured OpenPGP secret key to sign the commit with (signingKey's git.asc), or NULL;
+     * its passphrase, or NULL. */
+    const char *signing_key;
+    size_t signing_key_len;
+    const char *signing_passphrase;
     ed_source_edit_fn edit;
     ed_source_message_fn message;
     void (*begin)(void *user); /* called before each attempt's edits (to forget the last one's) */
@@ -146,12 +182,12 @@ typedef struct ed_source_git_update_result {
 } ed_source_git_update_result;
 
 /*
- * Fetch checkout_branch into the cache, run edit over the YAML files under path, and when any
- * changed, commit them (author and committer: author_name <author_email>, message from
- * opts->message) on top of the branch's head and push it. A rejected push (the branch moved)
- * is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH, ED_ENOTFOUND,
- * ED_ERETRY ...), the callbacks', ED_EINVALID (bad path, refspec or author), ED_ECONFLICT (still
- * rejected after every attempt).
+ * Fetch checkout_branch (or the checkout ref) into the cache, run edit over the YAML files under
+ * path, and when any changed, commit them (author and committer: author_name <author_email>,
+ * message from opts->message) on top of the branch's head and push it. A rejected push (the branch
+ * moved) is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH,
+ * ED_ENOTFOUND, ED_ERETRY ...), the callbacks', ED_EINVALID (bad path, refspec or author),
+ * ED_ECONFLICT (still rejected after every attempt).
  */
 int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts *opts,
                          ed_source_git_update_result *out, ed_err *err);
@@ -204,7 +240,8 @@ typedef struct ed_source_verify_opts {
     bool head;           /* check the commit's signature (modes HEAD, TagAndHEAD) */
     bool tag;            /* check the annotated tag's signature (modes Tag, TagAndHEAD) */
     const char *tag_ref; /* "refs/tags/<name>" the commit was fetched through, or NULL */
-    /* The data of spec.verify.secretRef: armored OpenPGP public keys (any key but `.sshpub`). */
+    /* The data of spec.verify.secretRef: armored OpenPGP public keys (any key but `.sshpub`) and
+     * SSH public keys in authorized_keys format (keys ending in `.sshpub`). */
     const ed_source_secret_entry *keys;
     size_t nkeys;
 } ed_source_verify_opts;
@@ -219,7 +256,8 @@ typedef struct ed_source_verify_result {
 
 /*
  * Verify the OpenPGP signatures opts asks for with gpgme (the gpg program must be installed),
- * against only the keys in opts->keys (a temporary GnuPG home per call). On success *out has
+ * against only the keys in opts->keys (a temporary GnuPG home per call), and SSH signatures
+ * (git's gpg.format=ssh) against the `.sshpub` entries (OpenSSL). On success *out has
  * the message; on failure out->reason says which check failed and err says why, in Flux's
  * words ("signature verification of commit '<sha>' failed: unable to verify commit with any of
  * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key,
@@ -238,9 +276,11 @@ typedef struct ed_source_artifact_info {
 
 /*
  * Write the tree of commit (40 hex, already in the cache for url) into dest_dir, which must
- * exist and be empty, leaving out what Flux leaves out: the paths matched by the default
- * exclusions, `.sourceignore` files (gitignore syntax, each relative to its directory) and
- * `ignore` (spec.ignore, may be NULL; applied last so it can re-include), plus every symlink and
+ * exist and be empty, leaving out what Flux leaves out: the VCS files, the paths matched by
+ * `.sourceignore` files (gitignore syntax, each relative to its directory) and `ignore`
+ * (spec.ignore, may be NULL; applied last so it can re-include), Flux's other default
+ * exclusions (media, archives, CI and tool files) only when neither gave a pattern, plus every
+ * symlink and
  * submodule (Flux's archives hold only files and directories; a symlink is never written, so
  * nothing can point outside dest_dir). Files get mode 0600, or 0700 when executable.
  *
@@ -260,14 +300,20 @@ typedef struct ed_source_checkout_opts {
     const char *const *sparse;
     size_t sparse_len;
     /* spec.recurseSubmodules: each submodule (gitlink with its .gitmodules entry) is fetched
-     * into the cache with the parent's credentials and proxy, at the commit the parent
-     * records, and written in place, recursively (at most 8 levels). A relative submodule URL
-     * ("../lib.git") is resolved against the parent's. Off: submodules are left out. */
+     * into the cache with the parent's proxy, and with the parent's credentials when it is on
+     * the parent's scheme, host and port, at the commit the parent records, and written in
+     * place, recursively (at most 8 levels). A relative submodule URL ("../lib.git") is
+     * resolved against the parent's; a file:// one is refused unless the parent is file://.
+     * Off: submodules are left out. */
     bool recurse_submodules;
     const ed_source_secret_entry *secret; /* the parent's spec.secretRef, or NULL */
     size_t secret_len;
     const ed_source_secret_entry *proxy; /* spec.proxySecretRef's data, or NULL */
     size_t proxy_len;
+    /* Write every file and directory (still no .git, symlinks or, without recurse_submodules,
+     * submodules): the caller filters the finished tree with ed_source_dir_filter, as for an
+     * artifact with includes, whose rules are Flux's over the whole tree. */
+    bool unfiltered;
 } ed_source_checkout_opts;
 
 #define ED_SOURCE_CHECKOUT_OPTS_INIT                                                               \
@@ -286,12 +332,23 @@ int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout
                                 const char *dest_dir, ed_err *err);
 
 /*
+ * Apply Flux's ignore rules to the tree at dir, on disk, as source-controller filters the
+ * directory it archives: the VCS exclusions, every `.sourceignore` file below dir (also those
+ * that came in with included artifacts), then ignore (spec.ignore, may be NULL); Flux's other
+ * default exclusions only when there is no pattern at all. What the rules exclude is removed,
+ * with anything that is neither a file nor a directory. Errors: ED_ERROR (file system),
+ * ED_ETOOBIG (a .sourceignore over 1 MiB).
+ */
+int ed_source_dir_filter(const char *dir, const char *ignore, ed_err *err);
+
+/*
  * GitRepository `spec.include`: unpack the artifact at archive_path (safely, as
  * ed_source_archive_unpack does) into a temp directory under tmp_dir, and move its from_path
  * (NULL or "" for the whole tree) to to_path below dest_dir, creating the parents of to_path as
  * Flux does. An existing non-empty directory at to_path is not merged into: ED_ECONFLICT.
- * Errors: ED_EINVALID (from_path or to_path leaves its root), ED_ENOTFOUND (from_path is not
- * in the artifact), ED_ECONFLICT, ED_ERROR (file system, broken archive).
+ * from_path may also name a single file. Errors: ED_EINVALID (from_path or to_path leaves its
+ * root), ED_ENOTFOUND (from_path is not in the artifact), ED_ECONFLICT, ED_ERROR (file system,
+ * broken archive).
  */
 int ed_source_include_copy(const char *archive_path, const char *from_path, const char *to_path,
                            const char *dest_dir, const char *tmp_dir, ed_err *err);

@@ -63,8 +63,14 @@ ed_source_ignore *ed_source_ignore_new(void);
 void ed_source_ignore_free(ed_source_ignore *ig);
 /* Add the patterns of text (gitignore syntax), relative to dir ("" for the root, else "a/b"). */
 void ed_source_ignore_add(ed_source_ignore *ig, const char *text, size_t len, const char *dir);
-/* Add Flux's default exclusions (VCS, CI, tools and media files). */
+/* Add Flux's default exclusions: the VCS ones and the others (CI, tools, media files). */
 void ed_source_ignore_add_defaults(ed_source_ignore *ig);
+/* Add only the VCS exclusions (.git/, .gitignore, .gitmodules, .gitattributes): always applied. */
+void ed_source_ignore_add_vcs(ed_source_ignore *ig);
+/* Add only the non-VCS default exclusions (Flux applies them when there is no other pattern). */
+void ed_source_ignore_add_extra(ed_source_ignore *ig);
+/* The number of rules added so far. */
+size_t ed_source_ignore_len(const ed_source_ignore *ig);
 /* True when path ("a/b/c", relative to the root) is excluded; the last matching rule wins. */
 bool ed_source_ignore_match(const ed_source_ignore *ig, const char *path, bool is_dir);
 
@@ -103,6 +109,20 @@ const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n,
 /* Wipe and free a string copied from a secret. Accepts NULL. */
 void ed_source_secret_free_str(char *s);
 
+/* ---- SSH signatures (sshsig.c) ---- */
+
+/* True when sig is an armored SSH signature ("-----BEGIN SSH SIGNATURE-----"). */
+bool ed_source_sshsig_is_armored(const char *sig, size_t n);
+/*
+ * Verify the armored SSH signature sig over data (namespace "git") with one of the public keys
+ * in the `.sshpub` entries of keys (authorized_keys format). On success fpr gets the key's
+ * "SHA256:<base64>" fingerprint. what ("commit", "tag") names the object in messages.
+ * Errors: ED_EAUTH (malformed, another namespace, no matching key, bad signature).
+ */
+int ed_source_sshsig_verify(const char *data, size_t len, const char *sig, size_t sig_len,
+                            const ed_source_secret_entry *keys, size_t nkeys, char *fpr,
+                            size_t fpr_len, const char *what, ed_err *err);
+
 /* ---- the libcurl transport (transport.c) ---- */
 
 /*
@@ -133,5 +153,16 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
 /* Open the cached bare repository of url for reading (no fetch). Errors: ED_ENOTFOUND. */
 int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repository **out,
                               int *lock_fd, ed_err *err);
+
+/* ---- OpenPGP commit signatures (sign.c) ---- */
+
+/*
+ * Sign data (a commit's content) with the armoured OpenPGP secret key (git.asc; passphrase may
+ * be NULL), in a throw-away GnuPG home under tmp_dir: *sig is a new armoured detached
+ * signature. Errors: ED_EINVALID (no secret key, wrong passphrase), ED_ERROR.
+ */
+int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len,
+                           const char *passphrase, const char *data, size_t len, char **sig,
+                           ed_err *err);
 
 #endif

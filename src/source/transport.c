@@ -129,6 +129,9 @@ static int stream_start(curl_stream *s)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+    /* A server that stops sending is given up on after a minute without a byte. */
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "git/2.0 (eddy)");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
@@ -155,15 +158,21 @@ static int stream_start(curl_stream *s)
 static int transfer_failed(curl_stream *s, CURLcode code)
 {
     ed_source_auth *auth = s->owner->auth;
-    long status = 0;
+    long status = 0, connect_status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (code == CURLE_HTTP_RETURNED_ERROR && (status == 401 || status == 403)) {
+    /* The proxy's answer to CONNECT (HTTPS through a proxy). */
+    curl_easy_getinfo(s->easy, CURLINFO_HTTP_CONNECTCODE, &connect_status);
+    bool proxy_auth = connect_status == 407 || (code == CURLE_HTTP_RETURNED_ERROR && status == 407);
+    if (proxy_auth) {
+        auth->failed = true;
+        snprintf(auth->reason, sizeof(auth->reason), "the proxy refused the credentials (407)");
+    } else if (connect_status >= 300) {
+        git_error_set(GIT_ERROR_NET, "the proxy refused the tunnel (%ld)", connect_status);
+        return -1;
+    } else if (code == CURLE_HTTP_RETURNED_ERROR && (status == 401 || status == 403)) {
         auth->failed = true;
         snprintf(auth->reason, sizeof(auth->reason), "the server refused the credentials (%ld)",
                  status);
-    } else if (code == CURLE_HTTP_RETURNED_ERROR && status == 407) {
-        auth->failed = true;
-        snprintf(auth->reason, sizeof(auth->reason), "the proxy refused the credentials (407)");
     } else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE) {
         auth->host_refused = true;
         snprintf(auth->reason, sizeof(auth->reason), "certificate signed by unknown authority");

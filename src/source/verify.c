@@ -2,15 +2,17 @@
  * OpenPGP signature verification of a fetched commit and of the annotated tag that points to
  * it: GitRepository `spec.verify` (modes HEAD, Tag, TagAndHEAD) as Flux's source-controller
  * does it. The public keys come from a Secret: every value is read as an armored key ring
- * (Flux reads keys ending in `.asc` and any other key the same way; `.sshpub` entries hold SSH
- * keys, which eddy does not verify yet and skips).
+ * (Flux reads keys ending in `.asc` and any other key the same way), except entries ending in
+ * `.sshpub`: SSH public keys in authorized_keys format, for commits and tags signed with SSH
+ * (git's gpg.format=ssh; sshsig.c checks those).
  *
  * A commit's signature is its `gpgsig` header (git_commit_extract_signature gives the signed
- * bytes); a tag's is the armored block at the end of the tag object. Verification runs gpgme
- * against a throwaway GnuPG home under the cache's temp directory, made for the call and
- * removed after it, so no key ever lands in a shared keyring and two reconciles never see
- * each other's keys. A signature counts when it is cryptographically good and made by one of
- * the Secret's keys (no web of trust, as Flux); the key is reported by its 16-hex key ID.
+ * bytes); a tag's is the armored block at the end of the tag object. OpenPGP signatures are
+ * checked by gpgme against a throwaway GnuPG home under the cache's temp directory, made when
+ * the first OpenPGP signature needs it and removed after the call, so no key ever lands in a
+ * shared keyring and two reconciles never see each other's keys. A signature counts when it is
+ * cryptographically good and made by one of the Secret's keys (no web of trust, as Flux); an
+ * OpenPGP key is reported by its 16-hex key ID, an SSH key by its SHA256 fingerprint.
  */
 #include "source_int.h"
 
@@ -31,24 +33,44 @@ static void gpgme_init(void)
                   gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) == GPG_ERR_NO_ERROR;
 }
 
-/* A gpgme context on a fresh GnuPG home (home, which the caller removes) holding the
- * Secret's public keys. */
-static int keyring_open(const char *home, const ed_source_secret_entry *keys, size_t nkeys,
-                        gpgme_ctx_t *out, ed_err *err)
+/* What one call checks signatures with: the Secret's keys and, once an OpenPGP signature
+ * needs it, a gpgme context on a fresh GnuPG home holding the OpenPGP keys. */
+typedef struct verifier {
+    ed_source_cache *cache;
+    const ed_source_secret_entry *keys;
+    size_t nkeys;
+    char *home; /* the GnuPG home, removed at the end of the call */
+    gpgme_ctx_t ctx;
+} verifier;
+
+#define KEY_ID_MAX 64
+
+static int keyring_open(verifier *v, ed_err *err)
 {
+    if (v->ctx)
+        return 0;
+    pthread_once(&gpgme_once, gpgme_init);
+    if (!gpgme_ready)
+        return ed_err_set(err, ED_ERROR, "GnuPG (gpg) is not available for signature checks");
+    v->home = ed_xasprintf("%s/gnupg-XXXXXX", v->cache->tmp_dir);
+    if (!mkdtemp(v->home)) {
+        free(v->home);
+        v->home = NULL;
+        return ed_err_set(err, ED_ERROR, "create GnuPG home: %s", strerror(errno));
+    }
     gpgme_ctx_t ctx = NULL;
     if (gpgme_new(&ctx) != GPG_ERR_NO_ERROR ||
-        gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, home) != GPG_ERR_NO_ERROR) {
+        gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, v->home) != GPG_ERR_NO_ERROR) {
         gpgme_release(ctx);
         return ed_err_set(err, ED_ERROR, "cannot start GnuPG");
     }
     gpgme_set_armor(ctx, 1);
     int imported = 0;
-    for (size_t i = 0; i < nkeys; i++) {
-        if (ed_str_has_suffix(keys[i].key, ".sshpub"))
+    for (size_t i = 0; i < v->nkeys; i++) {
+        if (ed_str_has_suffix(v->keys[i].key, ".sshpub"))
             continue;
         gpgme_data_t data = NULL;
-        if (gpgme_data_new_from_mem(&data, keys[i].value, keys[i].len, 0) != GPG_ERR_NO_ERROR)
+        if (gpgme_data_new_from_mem(&data, v->keys[i].value, v->keys[i].len, 0) != GPG_ERR_NO_ERROR)
             continue;
         if (gpgme_op_import(ctx, data) == GPG_ERR_NO_ERROR) {
             gpgme_import_result_t r = gpgme_op_import_result(ctx);
@@ -61,13 +83,21 @@ static int keyring_open(const char *home, const ed_source_secret_entry *keys, si
         gpgme_release(ctx);
         return ed_err_set(err, ED_EINVALID, "unable to read armored key ring: no public key");
     }
-    *out = ctx;
+    v->ctx = ctx;
     return 0;
 }
 
+static void verifier_clear(verifier *v)
+{
+    gpgme_release(v->ctx);
+    if (v->home)
+        ed_path_remove_tree(v->home);
+    free(v->home);
+}
+
 /* Verify the detached armored signature sig over data. *keyid gets the signer's key ID. */
-static int check_signature(gpgme_ctx_t ctx, const char *data, size_t data_len, const char *sig,
-                           size_t sig_len, char keyid[17], const char *what, ed_err *err)
+static int check_pgp(gpgme_ctx_t ctx, const char *data, size_t data_len, const char *sig,
+                     size_t sig_len, char keyid[KEY_ID_MAX], const char *what, ed_err *err)
 {
     gpgme_data_t d = NULL, s = NULL;
     int rc = ed_err_set(err, ED_EAUTH, "unable to verify %s with any of the given key rings", what);
@@ -81,7 +111,7 @@ static int check_signature(gpgme_ctx_t ctx, const char *data, size_t data_len, c
         /* Good and made by an imported key; trust levels do not matter (no web of trust). */
         if (gpgme_err_code(g->status) == GPG_ERR_NO_ERROR && g->fpr) {
             size_t n = strlen(g->fpr);
-            snprintf(keyid, 17, "%s", n > 16 ? g->fpr + n - 16 : g->fpr);
+            snprintf(keyid, KEY_ID_MAX, "%s", n > 16 ? g->fpr + n - 16 : g->fpr);
             ed_err_clear(err);
             rc = 0;
             break;
@@ -93,29 +123,42 @@ cleanup:
     return rc;
 }
 
+/* Check sig (OpenPGP or SSH, by its armor) over data. */
+static int check_signature(verifier *v, const char *data, size_t data_len, const char *sig,
+                           size_t sig_len, char keyid[KEY_ID_MAX], const char *what, ed_err *err)
+{
+    if (ed_source_sshsig_is_armored(sig, sig_len))
+        return ed_source_sshsig_verify(data, data_len, sig, sig_len, v->keys, v->nkeys, keyid,
+                                       KEY_ID_MAX, what, err);
+    int rc = keyring_open(v, err);
+    return rc ? rc : check_pgp(v->ctx, data, data_len, sig, sig_len, keyid, what, err);
+}
+
 /* The commit's gpgsig and signed bytes, checked. */
-static int verify_commit(git_repository *repo, const git_oid *oid, gpgme_ctx_t ctx, char keyid[17],
-                         ed_err *err)
+static int verify_commit(git_repository *repo, const git_oid *oid, verifier *v,
+                         char keyid[KEY_ID_MAX], ed_err *err)
 {
     git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
     int rc;
     if (git_commit_extract_signature(&sig, &data, repo, (git_oid *)oid, NULL) != 0)
         rc = ed_err_set(err, ED_EAUTH, "commit does not have a PGP signature");
     else
-        rc = check_signature(ctx, data.ptr, data.size, sig.ptr, sig.size, keyid, "commit", err);
+        rc = check_signature(v, data.ptr, data.size, sig.ptr, sig.size, keyid, "commit", err);
     git_buf_dispose(&sig);
     git_buf_dispose(&data);
     return rc;
 }
 
-/* Start of the armored signature in a raw tag object, or NULL. */
+/* Start of the armored signature (OpenPGP or SSH) in a raw tag object, or NULL. */
 static const char *tag_signature(const char *raw, size_t n)
 {
-    static const char marker[] = "-----BEGIN PGP SIGNATURE-----";
+    static const char pgp[] = "-----BEGIN PGP SIGNATURE-----";
+    static const char ssh[] = "-----BEGIN SSH SIGNATURE-----";
     const char *found = NULL;
     for (const char *p = raw; p && p < raw + n;) {
-        if ((size_t)(raw + n - p) >= sizeof(marker) - 1 &&
-            memcmp(p, marker, sizeof(marker) - 1) == 0)
+        size_t left = (size_t)(raw + n - p);
+        if ((left >= sizeof(pgp) - 1 && memcmp(p, pgp, sizeof(pgp) - 1) == 0) ||
+            (left >= sizeof(ssh) - 1 && memcmp(p, ssh, sizeof(ssh) - 1) == 0))
             found = p; /* the last one: a message may quote a signature */
         const char *nl = memchr(p, '\n', (size_t)(raw + n - p));
         p = nl ? nl + 1 : NULL;
@@ -124,8 +167,8 @@ static const char *tag_signature(const char *raw, size_t n)
 }
 
 /* The annotated tag refname, which must point (peeled) at commit: signature checked. */
-static int verify_tag(git_repository *repo, const char *refname, const git_oid *commit,
-                      gpgme_ctx_t ctx, char keyid[17], int *kind, ed_err *err)
+static int verify_tag(git_repository *repo, const char *refname, const git_oid *commit, verifier *v,
+                      char keyid[KEY_ID_MAX], int *kind, ed_err *err)
 {
     git_reference *ref = NULL;
     git_odb *odb = NULL;
@@ -154,8 +197,8 @@ static int verify_tag(git_repository *repo, const char *refname, const git_oid *
         rc = ed_err_set(err, ED_EAUTH, "tag does not have a PGP signature");
         goto cleanup;
     }
-    rc = check_signature(ctx, data, (size_t)(sig - data), sig, n - (size_t)(sig - data), keyid,
-                         "tag", err);
+    rc = check_signature(v, data, (size_t)(sig - data), sig, n - (size_t)(sig - data), keyid, "tag",
+                         err);
 cleanup:
     git_object_free(peeled);
     git_odb_object_free(raw);
@@ -169,30 +212,20 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
 {
     memset(out, 0, sizeof(*out));
     out->reason = "VerificationError";
-    pthread_once(&gpgme_once, gpgme_init);
-    if (!gpgme_ready)
-        return ed_err_set(err, ED_ERROR, "GnuPG (gpg) is not available for signature checks");
     git_repository *repo = NULL;
-    gpgme_ctx_t ctx = NULL;
+    verifier v = {.cache = cache, .keys = opts->keys, .nkeys = opts->nkeys};
     int lock_fd = -1;
-    char *home = ed_xasprintf("%s/gnupg-XXXXXX", cache->tmp_dir);
-    bool made = mkdtemp(home) != NULL;
     git_oid oid;
-    char tag_id[17] = "", head_id[17] = "";
+    char tag_id[KEY_ID_MAX] = "", head_id[KEY_ID_MAX] = "";
     int rc;
-    if (!made) {
-        rc = ed_err_set(err, ED_ERROR, "create GnuPG home: %s", strerror(errno));
-        goto cleanup;
-    }
     if (git_oid_fromstr(&oid, opts->commit) != 0) {
         rc = ed_err_set(err, ED_EINVALID, "invalid commit '%s'", opts->commit);
         goto cleanup;
     }
-    if ((rc = keyring_open(home, opts->keys, opts->nkeys, &ctx, err)) != 0 ||
-        (rc = ed_source_cache_repo_open(cache, opts->url, &repo, &lock_fd, err)) != 0)
+    if ((rc = ed_source_cache_repo_open(cache, opts->url, &repo, &lock_fd, err)) != 0)
         goto cleanup;
     if (opts->tag) {
-        if (!opts->tag_ref) {
+        if (!opts->tag_ref || !ed_str_has_prefix(opts->tag_ref, "refs/tags/")) {
             out->reason = "InvalidVerificationMode";
             rc = ed_err_set(err, ED_EINVALID,
                             "cannot verify tag object's signature if a tag "
@@ -200,7 +233,7 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
             goto cleanup;
         }
         int kind = 0;
-        rc = verify_tag(repo, opts->tag_ref, &oid, ctx, tag_id, &kind, err);
+        rc = verify_tag(repo, opts->tag_ref, &oid, &v, tag_id, &kind, err);
         if (rc) {
             const char *short_tag = opts->tag_ref + strlen("refs/tags/");
             if (kind == 1) {
@@ -218,7 +251,7 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
         }
     }
     if (opts->head) {
-        rc = verify_commit(repo, &oid, ctx, head_id, err);
+        rc = verify_commit(repo, &oid, &v, head_id, err);
         if (rc) {
             out->reason = "InvalidCommitSignature";
             ed_err_wrap(err, "signature verification of commit '%s' failed", opts->commit);
@@ -236,12 +269,9 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
                  "\n\t- commit '%s' with key '%s'", opts->commit, head_id);
     out->reason = "Succeeded";
 cleanup:
-    gpgme_release(ctx);
+    verifier_clear(&v);
     git_repository_free(repo);
     if (lock_fd >= 0)
         close(lock_fd);
-    if (made)
-        ed_path_remove_tree(home);
-    free(home);
     return rc;
 }

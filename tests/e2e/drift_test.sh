@@ -135,6 +135,18 @@ echo "idle: $reconciles reconciles in 10 s; API requests: $((q1 - q0)) for this 
 assert_eq 0 "$((q1 - q0))" "API requests of no-op reconciles"
 [ "$((l1 - l0))" -gt 0 ] || fail "eddy_kube_requests_total did not count the lease renewals"
 
+step "a commit that changes other paths: applied without a request for idle's objects"
+before=$(grep '"msg":"API request"' "$EDDY_E2E_SCRATCH/ctl.log" | grep -c "/configmaps/idle" || true)
+printf '# a comment\n' >>"$work/grace/web.yaml"
+commit "grace only"
+kubectl -n "$ns" annotate --overwrite gitrepository/drift reconcile.fluxcd.io/requestedAt="$(date +%s%N)" >/dev/null
+kubectl -n "$ns" wait kustomization/idle --for=jsonpath='{.status.lastAppliedRevision}'="$(rev)" \
+    --timeout=60s >/dev/null
+after=$(grep '"msg":"API request"' "$EDDY_E2E_SCRATCH/ctl.log" | grep -c "/configmaps/idle" || true)
+assert_eq 0 "$((after - before))" "requests about idle's ConfigMap for a revision that does not change it"
+kubectl -n "$ns" wait kustomization/grace --for=jsonpath='{.status.lastAppliedRevision}'="$(rev)" \
+    --timeout=60s >/dev/null
+
 step "a 20s grace period keeps a hand-made change, through a requested reconcile"
 kubectl -n "$apps" scale deploy/web --replicas=5 >/dev/null
 t0=$(date +%s%3N)

@@ -2,12 +2,21 @@
 # tests/e2e/gitrepository_features_test.sh: the GitRepository spec fields beyond url/ref/secret,
 # in the real agent against the real Git servers:
 #   include            another repository's artifact copied in (fromPath -> toPath); the
-#                      includer's revision stays its own commit; a new commit in the included
-#                      repository gives the includer a new artifact; IncludeUnavailable while
-#                      the included repository does not exist;
+#                      includer's revision stays its own commit; spec.ignore reaches included
+#                      files; a new commit in the included repository gives the includer a
+#                      new artifact; IncludeUnavailable while the included repository does not
+#                      exist; two repositories including each other settle;
 #   sparseCheckout     only the listed directories end up in the artifact;
 #   recurseSubmodules  a submodule (relative URL, same server) fetched with the parent's
-#                      credentials and written into the artifact; left out without the flag.
+#                      credentials and written into the artifact; left out without the flag;
+#                      a file:// submodule URL refused;
+#   secretRef mTLS     tls.crt/tls.key against scripts/servers git-mtls; foreign, missing and
+#                      half-pair certificates refused;
+#   proxySecretRef     through tests/e2e/gitproxy.py (HTTP forwarded, HTTPS over CONNECT,
+#                      basic auth; wrong proxy password refused, never shown);
+#   verify             OpenPGP (keys generated here) and SSH signatures of commits and tags;
+#                      wrong keys, unsigned commits and tags refused with Flux's reasons, the
+#                      last verified artifact kept.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_ROOT/build/eddy
@@ -72,9 +81,21 @@ gitrepo app-include app "  include:
     fromPath: base
     toPath: deps/base
   - repository: {name: shared}"
+gitrepo app-include-ignore app "  ignore: |
+    shared/other/
+    docs/
+  include:
+  - repository: {name: shared}"
+gitrepo app-include-collide app "  include:
+  - repository: {name: shared}
+    toPath: apps"
+gitrepo app-include-escape app "  include:
+  - repository: {name: shared}
+    toPath: ../../outside"
 gitrepo app-sparse app "  sparseCheckout: [apps, ./docs/]"
 gitrepo app-submodules app "  recurseSubmodules: true"
 gitrepo app-plain app
+gitrepo app-sparse-missing app "  sparseCheckout: [apps, nope]"
 gitrepo app-waiting app "  include:
   - repository: {name: later}"
 
@@ -110,6 +131,32 @@ assert_eq "$shared_rev $shared_rev" \
 assert_eq "base" "$(get app-include '{.status.observedInclude[0].fromPath}')" "observedInclude"
 digest1=$(get app-include '{.status.artifact.digest}')
 
+step "include: spec.ignore applies to the included files too, as Flux's archive filter does"
+kubectl -n "$ns" wait gitrepository/app-include-ignore --for=condition=Ready --timeout=60s >/dev/null
+got=$(files app-include-ignore)
+assert_contains "$got" "shared/base/base.yaml" "included file kept"
+assert_not_contains "$got" "shared/other" "included file ignored"
+assert_not_contains "$got" "docs/notes.txt" "own file ignored"
+assert_contains "$got" "apps/web/web.yaml" "own file kept"
+
+step "include: a toPath that is taken or leaves the artifact: StorageOperationFailed"
+for r in app-include-collide app-include-escape; do
+    kubectl -n "$ns" wait "gitrepository/$r" \
+        --for=jsonpath='{.status.conditions[?(@.type=="StorageOperationFailed")].status}'=True \
+        --timeout=60s >/dev/null
+    assert_eq "False" "$(get "$r" '{.status.conditions[?(@.type=="Ready")].status}')" "Ready of $r"
+done
+assert_eq "CopyFailure" \
+    "$(get app-include-collide '{.status.conditions[?(@.type=="StorageOperationFailed")].reason}')" \
+    "taken toPath"
+assert_contains "$(get app-include-collide '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "failed to copy 'shared' include from  to apps: 'apps' already exists in the artifact" \
+    "taken toPath message"
+assert_eq "IllegalPath" \
+    "$(get app-include-escape '{.status.conditions[?(@.type=="StorageOperationFailed")].reason}')" \
+    "escaping toPath"
+assert_fails "nothing written outside" test -e "$scratch/storage/outside"
+
 step "include: a new commit in the included repository gives a new artifact"
 echo "kind: Base2" >"$scratch/shared/base/two.yaml"
 commit_push "$scratch/shared" "shared two"
@@ -136,16 +183,64 @@ assert_eq "" "$(get app-waiting '{.status.conditions[?(@.type=="IncludeUnavailab
     "IncludeUnavailable removed"
 assert_contains "$(files app-waiting)" "later/base/two.yaml" "toPath defaults to the name"
 
+step "include: two repositories that include each other do not rebuild each other in a loop"
+gitrepo ping shared
+kubectl -n "$ns" wait gitrepository/ping --for=condition=Ready --timeout=60s >/dev/null
+gitrepo pong app "  include:
+  - repository: {name: ping}"
+kubectl -n "$ns" wait gitrepository/pong --for=condition=Ready --timeout=60s >/dev/null
+gitrepo ping shared "  include:
+  - repository: {name: pong}"
+kubectl -n "$ns" wait gitrepository/ping --for=jsonpath='{.status.observedInclude[0].repository.name}'=pong \
+    --timeout=60s >/dev/null
+sleep 2
+pong_digest=$(get pong '{.status.artifact.digest}')
+ping_digest=$(get ping '{.status.artifact.digest}')
+sleep 3
+assert_eq "$pong_digest" "$(get pong '{.status.artifact.digest}')" "pong settled"
+assert_eq "$ping_digest" "$(get ping '{.status.artifact.digest}')" "ping settled"
+
 step "sparseCheckout: only the listed directories"
 assert_eq "apps/web/web.yaml docs/notes.txt " "$(files app-sparse)" "sparse files"
 assert_eq "apps ./docs/" "$(get app-sparse '{.status.observedSparseCheckout[*]}')" \
     "observedSparseCheckout"
+kubectl -n "$ns" wait gitrepository/app-sparse-missing \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
+assert_contains "$(get app-sparse-missing '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "failed to sparse checkout directories : sparse checkout dir 'nope' does not exist in repository" \
+    "a missing sparse directory"
 
 step "recurseSubmodules: the submodule's files, fetched with the parent's credentials"
 assert_contains "$(files app-submodules)" "vendor/lib/lib.yaml" "submodule content"
 assert_not_contains "$(files app-plain)" "vendor/lib" "no submodule without recurseSubmodules"
 assert_eq "true" "$(get app-submodules '{.status.observedRecurseSubmodules}')" \
     "observedRecurseSubmodules"
+
+step "recurseSubmodules: a file:// submodule URL is refused; one on another server (git daemon) is fetched"
+lib_head=$(git -C "$scratch/lib" rev-parse HEAD)
+for r in evil mixed; do
+    new_repo "$r"
+    git clone -q "$(git_http_url "$r")" "$scratch/$r" 2>/dev/null
+done
+printf '[submodule "x"]\n\tpath = x\n\turl = file://%s/lib.git\n' "$EDDY_GIT_ROOT" \
+    >"$scratch/evil/.gitmodules"
+printf '[submodule "x"]\n\tpath = x\n\turl = %s/lib.git\n' "$EDDY_GIT_DAEMON_URL" \
+    >"$scratch/mixed/.gitmodules"
+for r in evil mixed; do
+    echo "kind: $r" >"$scratch/$r/$r.yaml"
+    # The gitlink without a checked-out submodule: staged after `add -A`, which would drop it.
+    git -C "$scratch/$r" add -A
+    git -C "$scratch/$r" update-index --add --cacheinfo "160000,$lib_head,x"
+    git -C "$scratch/$r" commit -qm "$r"
+    git -C "$scratch/$r" push -q origin HEAD:main
+    gitrepo "sub-$r" "$r" "  recurseSubmodules: true"
+done
+kubectl -n "$ns" wait gitrepository/sub-evil \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
+assert_contains "$(get sub-evil '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "a file:// URL is not allowed" "file:// submodule refused"
+kubectl -n "$ns" wait gitrepository/sub-mixed --for=condition=Ready --timeout=60s >/dev/null
+assert_contains "$(files sub-mixed)" "x/lib.yaml" "submodule from the git daemon"
 
 step "mutual TLS: a server that requires a client certificate (scripts/servers git-mtls)"
 "$EDDY_ROOT/scripts/servers" start "$EDDY_SERVERS_DIR" git-mtls >/dev/null
@@ -187,6 +282,10 @@ for r in app-mtls-nocert app-mtls-stranger app-mtls-halfpair; do
         --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
 done
 assert_eq "AuthenticationFailed" \
+    "$(get app-mtls-nocert '{.status.conditions[?(@.type=="Ready")].reason}')" "no certificate"
+assert_contains "$(get app-mtls-nocert '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "it may require a client certificate" "message without a certificate"
+assert_eq "AuthenticationFailed" \
     "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].reason}')" \
     "a certificate from another CA"
 assert_contains "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].message}')" \
@@ -194,7 +293,8 @@ assert_contains "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")
 assert_eq "AuthenticationFailed" \
     "$(get app-mtls-halfpair '{.status.conditions[?(@.type=="Ready")].reason}')" "tls.crt alone"
 assert_contains "$(get app-mtls-halfpair '{.status.conditions[?(@.type=="Ready")].message}')" \
-    "'tls.crt' and 'tls.key' go together" "message for tls.crt alone"
+    "failed to configure authentication options: invalid secret: 'tls.crt' and 'tls.key' go together" \
+    "message for tls.crt alone"
 assert_not_contains "$(kubectl -n "$ns" get gitrepositories -o yaml)" "PRIVATE KEY" \
     "no key material in status"
 
@@ -317,6 +417,27 @@ assert_contains "$(cond unsigned-head SourceVerified message)" \
 assert_eq "InvalidGitObject" "$(cond unsigned-tag SourceVerified reason)" "unsigned tag reason"
 assert_eq "InvalidVerificationMode" "$(cond tag-without-tag SourceVerified reason)" \
     "Tag mode on a branch"
+
+step "verify: an SSH-signed commit (gpg.format=ssh) with the key under a .sshpub entry"
+ssh-keygen -q -t ed25519 -N '' -C ssh-signer -f "$scratch/ssh-signer"
+ssh_fpr=$(ssh-keygen -lf "$scratch/ssh-signer.pub" | cut -d' ' -f2)
+kubectl -n "$ns" create secret generic ssh-signer \
+    --from-file=signer.sshpub="$scratch/ssh-signer.pub" >/dev/null
+sgit checkout -q -b sshsigned main
+echo "kind: SSHSigned" >"$scratch/signed/ssh.yaml"
+sgit add -A
+sgit -c gpg.format=ssh -c user.signingkey="$scratch/ssh-signer.pub" commit -qS -m "ssh signed"
+sgit push -q origin sshsigned
+ssh_head=$(sgit rev-parse HEAD)
+signedrepo ssh-verified '{branch: sshsigned}' HEAD ssh-signer
+signedrepo ssh-wrong '{branch: sshsigned}' HEAD pgp-signer
+kubectl -n "$ns" wait gitrepository/ssh-verified --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "verified signature of
+	- commit '$ssh_head' with key '$ssh_fpr'" "$(cond ssh-verified SourceVerified message)" \
+    "SSH signature verified"
+kubectl -n "$ns" wait gitrepository/ssh-wrong \
+    --for=jsonpath='{.status.conditions[?(@.type=="SourceVerified")].reason}'=InvalidCommitSignature \
+    --timeout=60s >/dev/null
 
 step "verify: an unsigned commit on a verified branch is refused, the last artifact kept"
 sgit checkout -q main

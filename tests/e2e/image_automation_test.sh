@@ -7,7 +7,7 @@
 # commit up and the Kustomization applies it: the Deployment runs the new tag. Also: no commit
 # when nothing changed, files outside update.path untouched, two automations pushing to one
 # branch at once, an unsupported template construct and a marker naming a missing policy
-# refused with clear conditions.
+# refused with clear conditions; commits signed with an OpenPGP key (signingKey).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_ROOT/build/eddy
@@ -231,19 +231,51 @@ kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
 kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=bad >/dev/null
 kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=UpdateFailed --timeout=60s >/dev/null
 assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "pipelines are not supported" "template error named"
+kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
+    -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ range .Updated.Images }}{{ . }}{{ end }}"}}}}' >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=RemovedTemplateField --timeout=60s >/dev/null
+assert_eq "True" "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Stalled")].status}')" "Stalled on the removed field"
 before=$(git -C "$work" rev-parse HEAD)
 fetch
 assert_eq "$before" "$(git -C "$work" rev-parse HEAD)" "nothing pushed"
-kubectl -n "$ns" patch imageupdateautomation/app --type=json -p '[{"op":"remove","path":"/spec/git/commit/messageTemplate"}]' >/dev/null
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo}\ndata:\n  tag: x # {"$imagepolicy": "%s:nope:tag"}\n' "$ns" >"$work/deploy/typo.yaml"
 (cd "$work" && git add -A && git commit -qm "typo" && git push -q origin HEAD:main)
+# Only now (the change would run the automation at once, racing the push above):
+kubectl -n "$ns" patch imageupdateautomation/app --type=json -p '[{"op":"remove","path":"/spec/git/commit/messageTemplate"}]' >/dev/null
 kubectl -n "$ns" annotate --overwrite imageupdateautomation/app reconcile.fluxcd.io/requestedAt=typo >/dev/null
 kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.lastHandledReconcileAt}'=typo --timeout=60s >/dev/null
 assert_eq "False" "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
 assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "deploy/typo.yaml:5: marker \"$ns:nope:tag\" names ImagePolicy $ns/nope, which does not exist" "missing policy named"
 
+step "signed commits (signingKey: OpenPGP key with a passphrase)"
+gnupg=$(mktemp -d /tmp/eddy-gpg.XXXXXX)
+trap 'gpgconf --homedir "$gnupg" --kill all 2>/dev/null; rm -rf "$gnupg"' EXIT
+export GNUPGHOME=$gnupg
+gpg --batch --pinentry-mode loopback --passphrase s3cret --quick-gen-key "eddy bot <bot@eddy.dev>" ed25519 sign never 2>/dev/null
+gpg --batch --pinentry-mode loopback --passphrase s3cret --armor --export-secret-keys bot@eddy.dev >"$gnupg/git.asc"
+kubectl -n "$ns" create secret generic signing-key --from-file=git.asc="$gnupg/git.asc" \
+    --from-literal=passphrase=s3cret >/dev/null
+(cd "$work" && git rm -q deploy/typo.yaml && git commit -qm "no typo" && git push -q origin HEAD:main)
+kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
+    -p '{"spec":{"git":{"commit":{"signingKey":{"secretRef":{"name":"signing-key"}}}}}}' >/dev/null
+"$EDDY_ROOT/scripts/push-image" "$reg" auto/app 1.5.0 >/dev/null
+kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=signed >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.observedPolicies.app.tag}'=1.5.0 --timeout=60s >/dev/null
+fetch
+assert_contains "$(cat "$work/deploy/app.yaml")" "app:1.5.0\"" "the signed update"
+assert_ok "the commit's signature verifies" git -C "$work" verify-commit HEAD
+assert_eq "$(get imageupdateautomation/app '{.status.lastPushCommit}')" "$(git -C "$work" rev-parse HEAD)" "signed commit pushed"
+assert_not_contains "$(kubectl -n "$ns" get imageupdateautomation app -o yaml)" "PGP" "no key in status"
+assert_not_contains "$(cat "$scratch/ctl.log")" "s3cret" "no passphrase in logs"
+sleep 1
+assert_eq "" "$(pgrep -af 'gpg-agent --homedir [^ ]*/gnupg\.[A-Za-z0-9]{6}( |$)' || true)" "no gpg-agent left behind"
+unset GNUPGHOME
+
 step "push races resolved in-process (tests/e2e/c/image_push.c)"
 new_repo pushrace
+hook=$EDDY_SERVERS_DIR/git/pushrace.git/hooks/pre-receive
+printf '#!/bin/sh\nwhile read -r old new ref; do\n  [ "$ref" = refs/heads/protected ] && { echo "protected branch" >&2; exit 1; }\ndone\nexit 0\n' >"$hook"
+chmod +x "$hook"
 git clone -q "$(git_http_url pushrace)" "$scratch/pushwork" 2>/dev/null
 (cd "$scratch/pushwork" && printf '# keep me\nv: 1 # the value\n' >race.yaml && git add -A &&
     git commit -qm init && git push -q origin HEAD:main)
@@ -251,3 +283,24 @@ prog="$EDDY_ROOT/build/tests/e2e-image_push"
 [ -x "$prog" ] || fail "$prog is missing: run make e2e"
 EDDY_PUSH_URL="$EDDY_GIT_HTTP_URL/pushrace.git" EDDY_PUSH_WORK="$scratch/pushwork" \
     ASAN_OPTIONS=detect_leaks=1 "$prog"
+
+echo "agent memory after the flow: $(grep -E 'VmHWM|VmRSS' /proc/$(cat "$scratch/ctl.pid")/status | tr -s ' \t' ' ' | tr '\n' ' ')"
+
+step "without the ImageUpdateAutomation CRD the agent runs the rest"
+kubectl -n "$ns" delete imageupdateautomation --all --timeout=30s >/dev/null
+bg_stop ctl
+kubectl delete crd imageupdateautomations.image.toolkit.fluxcd.io --timeout=60s >/dev/null
+bg_start ctl2 "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-imgauto2-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$scratch/storage2" \
+    --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+    --metrics-addr "127.0.0.1:$(free_port)"
+kubectl -n "$ns" annotate --overwrite gitrepository/fleet reconcile.fluxcd.io/requestedAt=nocrd >/dev/null
+kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.lastHandledReconcileAt}'=nocrd --timeout=30s >/dev/null
+kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=nocrd >/dev/null
+kubectl -n "$ns" wait imagerepository/app --for=jsonpath='{.status.lastHandledReconcileAt}'=nocrd --timeout=30s >/dev/null
+assert_contains "$(cat "$scratch/ctl2.log")" "automation=not started: ImageUpdateAutomation CRD not installed" "the automation is not started"
+assert_contains "$(cat "$scratch/ctl2.log")" "reflector=running" "the reflector runs"
+bg_stop ctl2
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null

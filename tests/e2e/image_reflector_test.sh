@@ -53,6 +53,38 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
+# A forward HTTP proxy that wants Basic credentials (proxySecretRef), logging what it forwards.
+cat >"$scratch/proxy.py" <<'PY'
+import base64, http.server, sys, urllib.error, urllib.request
+log = open(sys.argv[2], "a")
+want = "Basic " + base64.b64encode(b"proxy-user:proxy-pass").decode()
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+class P(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.headers.get("Proxy-Authorization") != want:
+            self.send_response(407); self.send_header("Proxy-Authenticate", 'Basic realm="p"')
+            self.send_header("Content-Length", "0"); self.end_headers(); return
+        log.write(self.path + "\n"); log.flush()
+        req = urllib.request.Request(self.path, headers={k: v for k, v in self.headers.items()
+                                     if k.lower() in ("accept", "authorization")})
+        try:
+            r = opener.open(req); status, body, hdrs = r.status, r.read(), r.headers
+        except urllib.error.HTTPError as e:
+            status, body, hdrs = e.code, e.read(), e.headers
+        self.send_response(status)
+        for k in ("Content-Type", "Link", "WWW-Authenticate", "Docker-Content-Digest"):
+            if hdrs.get(k): self.send_header(k, hdrs.get(k))
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), P).serve_forever()
+PY
+proxy_port=$(free_port)
+bg_start proxy python3 "$scratch/proxy.py" "$proxy_port" "$scratch/proxy.requests"
+kubectl -n "$ns" create secret generic proxy --from-literal=address="http://127.0.0.1:$proxy_port" \
+    --from-literal=username=proxy-user --from-literal=password=proxy-pass >/dev/null
+kubectl -n "$ns" create secret generic bad-proxy --from-literal=address="http://127.0.0.1:$proxy_port" \
+    --from-literal=username=proxy-user --from-literal=password=wrong >/dev/null
+
 rl_port=$(free_port)
 bg_start ratelimited python3 "$scratch/ratelimited.py" "$rl_port" "$scratch/ratelimited.requests"
 
@@ -75,6 +107,8 @@ repo limited "127.0.0.1:$rl_port/limited/app"
 repo broken "127.0.0.1:$rl_port/broken/app"
 repo failing "127.0.0.1:$rl_port/failing/app"
 repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
+repo proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: proxy}"
+repo bad-proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: bad-proxy}"
 repo down "127.0.0.1:$(free_port)/nobody/listens"
 
 # A registry over TLS that wants a client certificate (mutual TLS), sharing the storage of a
@@ -122,12 +156,13 @@ tlsrepo ca-only "  certSecretRef: {name: registry-ca}"
 tlsrepo untrusted
 
 step "the agent"
+mport=$(free_port)
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-image-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$storage" \
     --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
-    --metrics-addr "127.0.0.1:$(free_port)"
+    --metrics-addr "127.0.0.1:$mport"
 
 get() { kubectl -n "$ns" get "$1" -o "jsonpath=$2"; }
 ready_reason() { get "$1" '{.status.conditions[?(@.type=="Ready")].reason}'; }
@@ -144,6 +179,10 @@ tags_file=$storage/imagerepository/$ns/web/tags.txt
 assert_eq "$(printf '1.0.0\n1.2.0\n2.0.0-rc.1\nlatest')" "$(sort "$tags_file")" "tags on disk"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web -o jsonpath='{.items[*].reason}')" "Succeeded" "event"
 
+metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
+assert_contains "$metrics" "gotk_reconcile_condition{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
+assert_contains "$metrics" "gotk_reconcile_duration_seconds_count{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\"}" "duration histogram"
+
 step "dockerconfigjson credentials; none: AuthenticationFailed"
 kubectl -n "$ns" wait imagerepository/api --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "v1.1.0" "$(get imagerepository/api '{.status.lastScanResult.latestTags[*]}')" "tags behind auth"
@@ -159,6 +198,18 @@ echo "429 then retry after ${gap} ms"
 [ "$gap" -lt 10000 ] || fail "the rescan came ${gap} ms after the 429, long after Retry-After"
 assert_eq "2" "$(get imagerepository/limited '{.status.lastScanResult.tagCount}')" "tags after the 429"
 
+step "a restart does not rescan what is fresh (the tags are on disk)"
+bg_stop ctl
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-image-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$storage" \
+    --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+    --metrics-addr "127.0.0.1:$(free_port)"
+retry 30 grep -q "image automation" "$scratch/ctl.log"
+sleep 3
+assert_eq "2" "$(wc -l <"$scratch/ratelimited.requests")" "no new listing after the restart"
+
 step "faults: malformed JSON, HTTP 500, 404, nobody listening"
 for r in broken failing missing down; do
     kubectl -n "$ns" wait imagerepository/$r --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
@@ -169,6 +220,13 @@ assert_contains "$(get imagerepository/broken '{.status.conditions[?(@.type=="Re
 assert_contains "$(get imagerepository/failing '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 500" "500 named"
 assert_contains "$(get imagerepository/missing '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 404" "404 named"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=broken -o jsonpath='{.items[*].type}')" "Warning" "warning event"
+
+step "through a proxy (proxySecretRef)"
+kubectl -n "$ns" wait imagerepository/proxied --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "4" "$(get imagerepository/proxied '{.status.lastScanResult.tagCount}')" "tags through the proxy"
+assert_contains "$(cat "$scratch/proxy.requests")" "http://$EDDY_REGISTRY/v2/reflector/web/tags/list" "the proxy forwarded the listing"
+kubectl -n "$ns" wait imagerepository/bad-proxied --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+assert_contains "$(get imagerepository/bad-proxied '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 407" "407 named"
 
 step "TLS: certSecretRef's CA and client certificate"
 kubectl -n "$ns" wait imagerepository/mtls --for=condition=Ready --timeout=60s >/dev/null
@@ -220,6 +278,26 @@ kubectl -n "$ns" wait imagepolicy/bad-range --for=jsonpath='{.status.conditions[
 assert_contains "$(get imagepolicy/bad-range '{.status.conditions[?(@.type=="Ready")].message}')" "not a range" "bad range named"
 kubectl -n "$ns" wait imagepolicy/orphan --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=DependencyNotReady --timeout=30s >/dev/null
 
+step "cross-namespace: spec.accessFrom"
+for n in image-e2e-friend image-e2e-stranger; do new_namespace "$n"; done
+kubectl label namespace image-e2e-friend team=web >/dev/null
+repo shared "$EDDY_REGISTRY/reflector/web" "  accessFrom: {namespaceSelectors: [{matchLabels: {team: web}}]}"
+for n in image-e2e-friend image-e2e-stranger; do
+    kubectl -n "$n" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: web}
+spec:
+  imageRepositoryRef: {name: shared, namespace: $ns}
+  policy: {semver: {range: ^1.x}}
+YAML
+done
+kubectl -n image-e2e-friend wait imagepolicy/web --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "1.2.0" "$(kubectl -n image-e2e-friend get imagepolicy web -o 'jsonpath={.status.latestRef.tag}')" "admitted namespace"
+kubectl -n image-e2e-stranger wait imagepolicy/web --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AccessDenied --timeout=60s >/dev/null
+kubectl -n "$ns" delete imagerepository/shared --timeout=30s >/dev/null
+kubectl delete namespace image-e2e-friend image-e2e-stranger --wait=false >/dev/null
+
 step "a new tag: rescan on request, the policy follows at once"
 "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" reflector/web 1.3.0 >/dev/null
 t0=$(date +%s%N)
@@ -232,6 +310,30 @@ assert_match '^sha256:[0-9a-f]{64}$' "$(get imagepolicy/web '{.status.latestRef.
 assert_ne "$digest_120" "$(get imagepolicy/web '{.status.latestRef.digest}')" "digest of the new tag"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web,involvedObject.kind=ImagePolicy -o jsonpath='{.items[*].message}')" \
     "updated from 1.2.0 to 1.3.0" "policy event"
+
+step "digestReflectionPolicy Always: a tag moved to another manifest is seen at the interval"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: web-always}
+spec:
+  imageRepositoryRef: {name: web}
+  policy: {semver: {range: ^1.x}}
+  digestReflectionPolicy: Always
+  interval: 1s
+YAML
+kubectl -n "$ns" wait imagepolicy/web-always --for=condition=Ready --timeout=60s >/dev/null
+old_digest=$(get imagepolicy/web-always '{.status.latestRef.digest}')
+# Re-point tag 1.3.0 at a new manifest (same blobs, another annotation).
+accept=application/vnd.oci.image.manifest.v1+json
+curl -fs -H "Accept: $accept" "http://$EDDY_REGISTRY/v2/reflector/web/manifests/1.3.0" |
+    python3 -c 'import json,sys; m=json.load(sys.stdin); m.setdefault("annotations",{})["moved"]="yes"; sys.stdout.write(json.dumps(m))' >"$scratch/moved.json"
+curl -fs -X PUT -H "Content-Type: $accept" --data-binary @"$scratch/moved.json" \
+    "http://$EDDY_REGISTRY/v2/reflector/web/manifests/1.3.0" >/dev/null
+new_digest="sha256:$(sha256sum "$scratch/moved.json" | cut -d' ' -f1)"
+assert_ne "$old_digest" "$new_digest" "the tag moved"
+kubectl -n "$ns" wait imagepolicy/web-always --for=jsonpath='{.status.latestRef.digest}'="$new_digest" --timeout=30s >/dev/null
+assert_eq "$old_digest" "$(get imagepolicy/web '{.status.latestRef.digest}')" "IfNotPresent keeps the digest it had"
 
 step "bad input: invalid exclusion regex, invalid image"
 repo bad-regex "$EDDY_REGISTRY/reflector/web" "  exclusionList: ['(unclosed']"

@@ -2,9 +2,13 @@
 # tests/e2e/ks_fields_test.sh: a Kustomization's kustomize fields in the real agent, as Flux
 # applies them on top of the path's own kustomization: targetNamespace, namePrefix/nameSuffix
 # (replacing the path's own), images (after the path's), commonMetadata (overwriting labels
-# and annotations), spec.patches and spec.components.
+# and annotations), spec.patches and spec.components; ignoreMissingComponents drops missing
+# components; fields eddy does not implement yet are refused, naming them.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+# Failures here are fixed by a change (spec or commit), which reconciles at once: a long
+# retryInterval keeps a retry from flipping Ready to Unknown while the test reads a failure.
+export KS_RETRY=1m
 
 ks_setup ks-fields fields
 target=ks-fields-target
@@ -101,6 +105,27 @@ component_applied() {
 }
 retry 60 component_applied
 assert_eq yes "$(kubectl -n "$target" get deploy own-web -o 'jsonpath={.metadata.annotations.component}')" "component applied"
+
+step "ignoreMissingComponents: a missing component is dropped, not an error"
+kustomization fields ./app "  targetNamespace: $target
+  components: [../no-such-component]
+  ignoreMissingComponents: true"
+applied fields "$(rev)"
+retry 30 bash -c "[ \"\$(kubectl -n $ns get kustomization fields -o 'jsonpath={.status.observedGeneration}')\" = \"\$(kubectl -n $ns get kustomization fields -o 'jsonpath={.metadata.generation}')\" ]"
+assert_eq True "$(ready_status fields)" "Ready"
+kustomization fields ./app "  targetNamespace: $target
+  components: [../no-such-component]"
+ready_is fields False BuildFailed
+
+step "fields eddy does not implement yet are refused, naming them"
+kustomization fields ./app "  targetNamespace: $target
+  decryption: {provider: sops}"
+ready_is fields False BuildFailed
+assert_eq "spec.decryption: SOPS decryption is not supported by eddy yet" "$(ready_message fields)" "decryption"
+kustomization fields ./app "  targetNamespace: $target
+  wait: true
+  healthCheckExprs: [{apiVersion: example.com/v1, kind: Thing, current: 'true'}]"
+retry 30 bash -c "kubectl -n $ns get kustomization fields -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q '^spec.healthCheckExprs: CEL health checks are not supported by eddy yet$'"
 
 step "without namePrefix the path's own prefix is back, and the old names are pruned"
 kustomization fields ./app "  targetNamespace: $target"

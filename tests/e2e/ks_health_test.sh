@@ -2,7 +2,8 @@
 # tests/e2e/ks_health_test.sh: spec.healthChecks in the real agent, as Flux: only the listed
 # objects are checked (kstatus rules of the apply module), the Healthy condition says
 # "Health check passed in D"; an object that never becomes ready fails at the timeout with
-# Ready=False/HealthCheckFailed and Flux's message; a failed Job fails at once, not at the
+# Ready=False/HealthCheckFailed and Flux's message (while it runs, Ready=Unknown/Progressing and
+# Reconciling say so); a failed Job fails at once, not at the
 # timeout; without wait and healthChecks there is no Healthy condition.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
@@ -39,19 +40,29 @@ assert_eq True "$(cond Healthy status)" "Healthy"
 assert_eq Succeeded "$(cond Healthy reason)" "Healthy reason"
 assert_match "^Health check passed in [0-9.]+(ms|s)$" "$(cond Healthy message)" "Healthy message"
 assert_eq "Applied revision: $(rev)" "$(ready_message health)" "Ready"
+assert_eq ReconciliationSucceeded "$(ksget health '{.status.history[0].lastReconciledStatus}')" "history"
+assert_match "^sha256:[0-9a-f]{64}$" "$(ksget health '{.status.history[0].digest}')" "history digest"
+assert_eq "$(rev)" "$(ksget health '{.status.history[0].metadata.revision}')" "history revision"
 
-step "a listed object that never becomes ready: HealthCheckFailed at the timeout"
-kustomization health ./app "  targetNamespace: $ns
+step "a listed object that never becomes ready: HealthCheckFailed at the timeout (6s: Flux's 30s minimum)"
+# (a long retryInterval: a retry marks Ready=Unknown again while it runs, as Flux does)
+KS_RETRY=5m kustomization health ./app "  targetNamespace: $ns
   timeout: 6s
   healthChecks:
   - {apiVersion: apps/v1, kind: Deployment, name: web}
   - {apiVersion: apps/v1, kind: Deployment, name: slow, namespace: $ns}"
+# While the health check runs (the timeout is Flux's minimum, 30s): Flux's progress marks.
+ready_is health Unknown Progressing
+assert_eq "Reconciliation in progress" "$(ready_message health)" "Ready while reconciling"
+assert_eq "Fetching manifests for revision $(rev) with a timeout of 30s" "$(cond Reconciling message)" "Reconciling"
 ready_is health False HealthCheckFailed
 assert_match "^health check failed after [0-9.]+s: timeout waiting for: \[Deployment/$ns/slow status: 'InProgress'\]$" \
     "$(ready_message health)" "Flux's message names the object"
 assert_eq False "$(cond Healthy status)" "Healthy"
 assert_eq HealthCheckFailed "$(cond Healthy reason)" "Healthy reason"
 assert_eq "$(ready_message health)" "$(cond Healthy message)" "same message"
+assert_eq "HealthCheckFailed ReconciliationSucceeded" \
+    "$(ksget health '{.status.history[0].lastReconciledStatus} {.status.history[1].lastReconciledStatus}')" "history, newest first"
 
 step "a failed Job fails at once"
 put app/migrate.yaml <<'YAML'

@@ -59,7 +59,8 @@ agent() {
         --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)" "$@"
 }
 
-# kustomization NAME PATH [SPEC-YAML]: create or update a Kustomization of $repo with more
+# kustomization NAME PATH [SPEC-YAML]: create or update a Kustomization of $repo (prune:
+# $KS_PRUNE, default true; retryInterval: $KS_RETRY, default 3s) with more
 # spec fields (YAML lines, indented by two spaces).
 kustomization() {
     kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -68,9 +69,9 @@ kind: Kustomization
 metadata: {name: $1}
 spec:
   interval: 10m
-  retryInterval: 3s
+  retryInterval: ${KS_RETRY:-3s}
   path: $2
-  prune: true
+  prune: ${KS_PRUNE:-true}
   timeout: 40s
   sourceRef: {kind: GitRepository, name: $repo}
 ${3:-}

@@ -3,9 +3,13 @@
 # from substitute and substituteFrom (ConfigMap and Secret, later entries winning, inline
 # winning over all, optional references), the envsubst operators, the $${} escape, the opt-out
 # label, plain numbers typed again; strict mode: an undefined variable fails the build naming
-# it and nothing of that revision is applied; a missing non-optional ConfigMap is reported.
+# it and nothing of that revision is applied; a missing non-optional ConfigMap is reported; a
+# ConfigMap labelled reconcile.fluxcd.io/watch: Enabled is applied as soon as it changes.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+# Failures here are fixed by a change (spec or commit), which reconciles at once: a long
+# retryInterval keeps a retry from flipping Ready to Unknown while the test reads a failure.
+export KS_RETRY=1m
 
 ks_setup ks-postbuild postbuild
 
@@ -83,6 +87,18 @@ step "a variable that changes in its ConfigMap is picked up by the next reconcil
 kubectl -n "$ns" patch configmap vars-cm --type merge -p '{"data":{"region":"us-east-2"}}' >/dev/null
 "$eddy" reconcile kustomization vars -n "$ns" >/dev/null
 assert_eq us-east-2 "$(cm region)" "new value"
+
+step "a watched ConfigMap (reconcile.fluxcd.io/watch: Enabled) applies its change at once"
+kubectl -n "$ns" label configmap vars-cm reconcile.fluxcd.io/watch=Enabled >/dev/null
+sleep 1
+kubectl -n "$ns" patch configmap vars-cm --type merge -p '{"data":{"region":"ap-south-1"}}' >/dev/null
+t0=$(date +%s%3N)
+retry 20 bash -c "[ \"\$(kubectl -n $ns get configmap settings-prod -o 'jsonpath={.data.region}')\" = ap-south-1 ]"
+echo "watched ConfigMap change applied after $(($(date +%s%3N) - t0)) ms (interval 10m)"
+sleep 3 # let the reconciles of the label and the patch finish
+kubectl -n "$ns" patch secret vars-secret --type merge -p '{"stringData":{"color":"violet"}}' >/dev/null
+sleep 3
+assert_eq red "$(cm color)" "an unlabelled Secret's change waits for the next reconcile"
 
 step "strict mode: an undefined variable fails the build and applies nothing"
 before=$(rev)

@@ -24,7 +24,6 @@ cleanup() {
     stop_pidfile "$scratch/agent-a/agent.pid"
     stop_pidfile "$scratch/agent-b/agent.pid"
     stop_pidfile "$scratch/agent-b2/agent.pid"
-    stop_pidfile "$scratch/agent-c/agent.pid"
     "$EDDY_ROOT/scripts/cluster" down "$b" >/dev/null 2>&1 || true
     "$EDDY_ROOT/scripts/cluster" down "$c" >/dev/null 2>&1 || true
     KUBECONFIG=$kc_a "$eddy" uninstall --silent >/dev/null 2>&1 || true
@@ -127,23 +126,16 @@ step "another cluster C on the same repository, at clusters/staging, with the de
 kc_c=$(cluster_up "$c")
 # Without --local-agent, bootstrap waits for the agent's Deployment (the fake node reports its
 # pod ready) and for flux-system to sync: the agent is started here as the pod would be, before
-# the CRDs and the namespace exist. A fake node built before its QoS fix (.bin/fakenode older
-# than its source) never starts a pod with resource requests: then C uses --local-agent.
-if [ "$EDDY_ROOT/.bin/fakenode" -nt "$EDDY_ROOT/hack/cluster/k8s/fakenode/main.go" ]; then
-    bg_start agent-c "$eddy" controller --kubeconfig "$kc_c" --leader-election-namespace flux-system \
-        --storage-path "$scratch/storage-c" --storage-addr "127.0.0.1:$(free_port)" \
-        --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)"
-    out=$(KUBECONFIG=$kc_c "$eddy" bootstrap git --url="$url" --branch=main --path=clusters/staging \
-        --silent -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --timeout 2m 2>&1) ||
-        fail "bootstrap C failed:
+# the CRDs and the namespace exist.
+bg_start agent-c "$eddy" controller --kubeconfig "$kc_c" --leader-election-namespace flux-system \
+    --storage-path "$scratch/storage-c" --storage-addr "127.0.0.1:$(free_port)" \
+    --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)"
+out=$(KUBECONFIG=$kc_c "$eddy" bootstrap git --url="$url" --branch=main --path=clusters/staging \
+    --silent -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --timeout 2m 2>&1) ||
+    fail "bootstrap C failed:
 $out"
-    assert_contains "$out" "eddy: deployment ready" "C waited for the Deployment"
-    assert_not_contains "$out" "local agent" "C started no local agent"
-else
-    echo "note: .bin/fakenode predates its source (rebuild with scripts/setup): C uses --local-agent"
-    out=$(boot "$kc_c" clusters/staging "$scratch/agent-c" 2>&1) || fail "bootstrap C failed:
-$out"
-fi
+assert_contains "$out" "eddy: deployment ready" "C waited for the Deployment"
+assert_not_contains "$out" "local agent" "C started no local agent"
 assert_eq 3 "$(commits)" "C's bootstrap added one commit"
 assert_eq "clusters/staging/flux-system/gotk-components.yaml
 clusters/staging/flux-system/gotk-sync.yaml
@@ -153,7 +145,6 @@ assert_fails "C gets nothing of clusters/prod" env KUBECONFIG="$kc_c" kubectl ge
 assert_eq "./clusters/staging" \
     "$(KUBECONFIG=$kc_c kubectl -n flux-system get kustomization flux-system -o jsonpath='{.spec.path}')" "C's path"
 bg_stop agent-c
-stop_pidfile "$scratch/agent-c/agent.pid"
 "$EDDY_ROOT/scripts/cluster" down "$c" >/dev/null
 
 step "recovery: B's control plane and data destroyed, a fresh one, bootstrap"

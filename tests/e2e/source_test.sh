@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/e2e/source_test.sh: the Git half of the source module (src/source) against the real Git
-# servers: HTTP basic auth, HTTPS with a CA from the secret, SSH with key and known_hosts, git
-# daemon; refused credentials and host keys; an unchanged remote costs one ref listing; a new
-# commit arrives as a delta; artifact digests are stable. The checks live in
+# servers: HTTP basic auth, HTTPS with a CA from the secret, mutual TLS (git-mtls), a forward
+# proxy with basic auth (tests/e2e/gitproxy.py), SSH with key and known_hosts, git daemon;
+# refused credentials, client certificates and host keys; an unchanged remote costs one ref
+# listing; a new commit arrives as a delta; artifact digests are stable. The checks live in
 # tests/e2e/c/source_git.c (cmocka, built with ASan+UBSan); this script prepares the repository
 # and the wrong credentials.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -44,12 +45,21 @@ echo "$host $(cut -d' ' -f1,2 "$scratch/other_key.pub")" >"$scratch/bad_known_ho
 key=$(cut -d' ' -f2,3 "$EDDY_GIT_SSH_KNOWN_HOSTS")
 echo "[other.invalid]:22 $key" >"$scratch/other_known_hosts"
 
+step "the mutual-TLS server and a forward proxy (user pxuser, password pxpass)"
+"$EDDY_ROOT/scripts/servers" start "$EDDY_SERVERS_DIR" git-mtls >/dev/null
+. "$EDDY_SERVERS_DIR/env"
+bg_start proxy python3 "$EDDY_ROOT/tests/e2e/gitproxy.py" --ready-file "$scratch/proxy.ready" \
+    --log "$scratch/proxy-requests.log" --user pxuser --password pxpass
+retry 10 test -f "$scratch/proxy.ready"
+export EDDY_SOURCE_PROXY="http://127.0.0.1:$(sed -n 's/^port=//p' "$scratch/proxy.ready")"
+export EDDY_SOURCE_PROXY_LOG=$scratch/proxy-requests.log EDDY_SOURCE_OTHER_CA_KEY=$scratch/other-ca.key
+
 export EDDY_SOURCE_REPO=$repo EDDY_SOURCE_WORK=$work EDDY_SOURCE_OTHER_CA=$scratch/other-ca.crt
 export EDDY_SOURCE_BAD_KNOWN_HOSTS=$scratch/bad_known_hosts
 export EDDY_SOURCE_OTHER_KNOWN_HOSTS=$scratch/other_known_hosts
 export EDDY_SOURCE_OTHER_KEY=$scratch/other_key
 
-step "HTTP, HTTPS, git daemon, artifacts (tests/e2e/c/source_git.c)"
+step "HTTP, HTTPS, mutual TLS, proxy, git daemon, artifacts (tests/e2e/c/source_git.c)"
 EDDY_SOURCE_SKIP='*ssh*' ASAN_OPTIONS=detect_leaks=1 "$prog"
 
 # libgit2 1.5.1 leaks a few bytes per SSH connection inside its transport: see the file.

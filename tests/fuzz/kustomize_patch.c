@@ -28,6 +28,18 @@ static void write_part(const char *name, const char *data, size_t len)
     fclose(f);
 }
 
+/* Remove the working directory and its three files when the fuzzer exits. */
+static void remove_dir(void)
+{
+    static const char *const names[] = {"kustomization.yaml", "resources.yaml", "patch.yaml"};
+    char path[128];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 /* Apply every patch document to a copy of every resource document. */
 static void apply_direct(ed_doc **res, size_t nres, ed_doc **patches, size_t npatches)
 {
@@ -66,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(dir, sizeof(dir), "/tmp/eddy-fuzz-patch-XXXXXX");
         if (!mkdtemp(dir))
             abort();
+        atexit(remove_dir);
     }
     write_part("kustomization.yaml", parts[0], lens[0]);
     write_part("resources.yaml", parts[1], lens[1]);

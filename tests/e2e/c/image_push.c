@@ -2,8 +2,10 @@
  * End-to-end tests of commits pushed back to Git (src/source/push.c) against the real Git HTTP
  * server: a push rejected because another writer moved the branch meanwhile is retried from the
  * new head in-process (the other writer's commit is kept, ours lands on top); nothing changed
- * means no commit; a refspec pushes to another branch only; wrong credentials give ED_EAUTH
- * without the password in the message.
+ * means no commit; a refspec pushes to another branch only; a push branch that already holds
+ * the result gets nothing; a tag can be the checkout when a push branch is given; a push a server
+ * hook refuses is reported at once, not retried; wrong credentials give ED_EAUTH without the
+ * password in the message.
  *
  * Environment (tests/e2e/image_automation_test.sh sets it): EDDY_PUSH_URL (the repository,
  * without credentials), EDDY_PUSH_WORK (a clone to push the competing commit from), and the
@@ -197,6 +199,72 @@ static void test_refspec_other_branch(void **state)
     assert_non_null(strstr(err.msg, "git.push.refspec"));
 }
 
+static void test_push_branch_once(void **state)
+{
+    (void)state;
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    o.push_branch = "automation";
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_git_update(cache, &o, &res, &err) != 0)
+        fail_msg("update: %s", err.msg);
+    assert_true(res.committed);
+    char head[64], first[41];
+    sh("git ls-remote origin refs/heads/automation | cut -f1", head, sizeof(head));
+    assert_string_equal(head, res.commit);
+    snprintf(first, sizeof(first), "%s", res.commit);
+    /* main has not changed, so the same edit is due again: the branch has it, nothing pushed. */
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), 0);
+    assert_false(res.committed);
+    sh("git ls-remote origin refs/heads/automation | cut -f1", head, sizeof(head));
+    assert_string_equal(head, first);
+}
+
+static void test_checkout_tag(void **state)
+{
+    (void)state;
+    sh("git tag -f v1 && git push -q -f origin v1", NULL, 0);
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    ed_source_git_ref tag = {.tag = "v1"};
+    o.checkout_branch = NULL;
+    o.checkout = &tag;
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    /* Nowhere to push a change made on a tag. */
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "git.push.branch"));
+    o.push_branch = "from-tag";
+    if (ed_source_git_update(cache, &o, &res, &err) != 0)
+        fail_msg("update: %s", err.msg);
+    assert_true(res.committed);
+    assert_non_null(strstr(res.source_revision, "v1@sha1:"));
+    char parent[64], tagged[64];
+    sh("git fetch -q origin from-tag && git rev-parse FETCH_HEAD~1", parent, sizeof(parent));
+    sh("git rev-parse v1^{commit}", tagged, sizeof(tagged));
+    assert_string_equal(parent, tagged);
+}
+
+static void test_refused_by_hook(void **state)
+{
+    (void)state;
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    o.push_branch = "protected"; /* the server's pre-receive hook refuses it */
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), ED_EFORBIDDEN);
+    assert_int_equal(res.attempts, 1); /* not retried */
+    assert_non_null(strstr(err.msg, "rejected by the server"));
+    char head[64];
+    sh("git ls-remote origin refs/heads/protected | cut -f1", head, sizeof(head));
+    assert_string_equal(head, ""); /* nothing half-written */
+}
+
 static void test_wrong_password(void **state)
 {
     (void)state;
@@ -233,6 +301,9 @@ int main(void)
         cmocka_unit_test(test_rejected_push_retried),
         cmocka_unit_test(test_nothing_changed_no_commit),
         cmocka_unit_test(test_refspec_other_branch),
+        cmocka_unit_test(test_push_branch_once),
+        cmocka_unit_test(test_checkout_tag),
+        cmocka_unit_test(test_refused_by_hook),
         cmocka_unit_test(test_wrong_password),
     };
     return cmocka_run_group_tests_name("image_push", tests, setup, teardown);

@@ -11,7 +11,10 @@
  * EDDY_SOURCE_WORK (a clone to push new commits from), EDDY_SOURCE_OTHER_CA (a CA that did not
  * sign the server), EDDY_SOURCE_BAD_KNOWN_HOSTS (the server's host with another key),
  * EDDY_SOURCE_OTHER_KNOWN_HOSTS (another host only), EDDY_SOURCE_OTHER_KEY (a key the server
- * does not know); EDDY_SOURCE_ONLY / EDDY_SOURCE_SKIP (cmocka test name patterns).
+ * does not know), EDDY_SOURCE_OTHER_CA_KEY (the other CA's key, used as a stranger's client
+ * certificate against git-mtls), EDDY_SOURCE_PROXY and EDDY_SOURCE_PROXY_LOG (the test proxy,
+ * user pxuser, password pxpass, and its request log); EDDY_SOURCE_ONLY / EDDY_SOURCE_SKIP
+ * (cmocka test name patterns).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,12 +125,19 @@ static char *repo_url(const char *base_var)
     return ed_xasprintf("%s/%s.git", env(base_var), env("EDDY_SOURCE_REPO"));
 }
 
+/* The proxy secret every fetch uses (test_proxy sets it), or NULL. */
+static const secret *proxy;
+
 static int fetch(const char *url, const secret *s, ed_source_git_result *res, ed_err *err)
 {
     ed_source_git_fetch_opts o = {.url = url, .ref = {.branch = "main"}};
     if (s) {
         o.secret = s->e;
         o.secret_len = s->n;
+    }
+    if (proxy) {
+        o.proxy = proxy->e;
+        o.proxy_len = proxy->n;
     }
     ed_err_clear(err);
     return ed_source_git_fetch(cache, &o, res, err);
@@ -262,6 +272,117 @@ static void test_https_ca(void **state)
     free(url);
 }
 
+/* Mutual TLS through the libcurl transport: the same no-op and delta costs as libgit2's own. */
+static void test_mtls(void **state)
+{
+    (void)state;
+    char *url = repo_url("EDDY_GIT_MTLS_URL");
+    secret s = {0};
+    secret_add_file(&s, "ca.crt", env("EDDY_GIT_MTLS_CA"));
+    secret_add_file(&s, "tls.crt", env("EDDY_GIT_MTLS_CLIENT_CERT"));
+    secret_add_file(&s, "tls.key", env("EDDY_GIT_MTLS_CLIENT_KEY"));
+    incremental("mtls", url, &s);
+
+    ed_source_git_result res;
+    ed_err err = ED_ERR_INIT;
+    /* A certificate the server's CA did not sign. */
+    secret stranger = {0};
+    secret_add_file(&stranger, "ca.crt", env("EDDY_GIT_MTLS_CA"));
+    secret_add_file(&stranger, "tls.crt", env("EDDY_SOURCE_OTHER_CA"));
+    secret_add_file(&stranger, "tls.key", env("EDDY_SOURCE_OTHER_CA_KEY"));
+    assert_int_equal(fetch(url, &stranger, &res, &err), ED_EAUTH);
+    assert_non_null(strstr(err.msg, "client certificate"));
+    assert_null(strstr(err.msg, "PRIVATE KEY"));
+    /* The server's certificate checked against another CA. */
+    secret wrong_ca = {0};
+    secret_add_file(&wrong_ca, "ca.crt", env("EDDY_SOURCE_OTHER_CA"));
+    secret_add_file(&wrong_ca, "tls.crt", env("EDDY_GIT_MTLS_CLIENT_CERT"));
+    secret_add_file(&wrong_ca, "tls.key", env("EDDY_GIT_MTLS_CLIENT_KEY"));
+    assert_int_equal(fetch(url, &wrong_ca, &res, &err), ED_EAUTH);
+    assert_non_null(strstr(err.msg, "unknown authority"));
+    /* tls.key alone. */
+    secret half = {0};
+    secret_add_file(&half, "tls.key", env("EDDY_GIT_MTLS_CLIENT_KEY"));
+    assert_int_equal(fetch(url, &half, &res, &err), ED_EAUTH);
+    assert_non_null(strstr(err.msg, "'tls.crt' and 'tls.key' go together"));
+    secret_free(&half);
+    secret_free(&wrong_ca);
+    secret_free(&stranger);
+    secret_free(&s);
+    free(url);
+}
+
+/* A forward proxy with basic auth (tests/e2e/gitproxy.py): HTTP forwarded, HTTPS tunnelled. */
+static void test_proxy(void **state)
+{
+    (void)state;
+    secret p = {0};
+    secret_add(&p, "address", env("EDDY_SOURCE_PROXY"));
+    secret_add(&p, "username", "pxuser");
+    secret_add(&p, "password", "pxpass");
+    proxy = &p;
+    char *url = repo_url("EDDY_GIT_HTTP_URL");
+    secret s = {0};
+    secret_add(&s, "username", env("EDDY_GIT_HTTP_USER"));
+    secret_add(&s, "password", env("EDDY_GIT_HTTP_PASSWORD"));
+    incremental("proxy", url, &s);
+    char *tls_url = repo_url("EDDY_GIT_HTTPS_URL");
+    secret t = {0};
+    secret_add(&t, "username", env("EDDY_GIT_HTTP_USER"));
+    secret_add(&t, "password", env("EDDY_GIT_HTTP_PASSWORD"));
+    secret_add_file(&t, "ca.crt", env("EDDY_GIT_HTTPS_CA"));
+    ed_source_git_result res;
+    ed_err err = ED_ERR_INIT;
+    if (fetch(tls_url, &t, &res, &err) != 0)
+        fail_msg("https through the proxy: %s", err.msg);
+    expect_head(&res);
+    size_t len = 0;
+    char *log = slurp(env("EDDY_SOURCE_PROXY_LOG"), &len);
+    char want[600];
+    snprintf(want, sizeof(want), "POST %s/git-upload-pack 200", url);
+    assert_non_null(strstr(log, want));
+    const char *hostport = env("EDDY_GIT_HTTPS_URL") + strlen("https://");
+    snprintf(want, sizeof(want), "CONNECT %.*s 200", (int)strcspn(hostport, "/"), hostport);
+    assert_non_null(strstr(log, want));
+    free(log);
+
+    /* Wrong proxy credentials: refused, and the password is not told. */
+    secret wrong = {0};
+    secret_add(&wrong, "address", env("EDDY_SOURCE_PROXY"));
+    secret_add(&wrong, "username", "pxuser");
+    secret_add(&wrong, "password", "proxy-secret-x7");
+    proxy = &wrong;
+    assert_int_equal(fetch(url, &s, &res, &err), ED_EAUTH);
+    assert_non_null(strstr(err.msg, "proxy refused the credentials"));
+    assert_null(strstr(err.msg, "proxy-secret-x7"));
+    /* The same over CONNECT, with a client certificate that must not be blamed. */
+    char *mtls_url = repo_url("EDDY_GIT_MTLS_URL");
+    secret m = {0};
+    secret_add_file(&m, "ca.crt", env("EDDY_GIT_MTLS_CA"));
+    secret_add_file(&m, "tls.crt", env("EDDY_GIT_MTLS_CLIENT_CERT"));
+    secret_add_file(&m, "tls.key", env("EDDY_GIT_MTLS_CLIENT_KEY"));
+    assert_int_equal(fetch(mtls_url, &m, &res, &err), ED_EAUTH);
+    assert_non_null(strstr(err.msg, "proxy refused the credentials"));
+    proxy = &p;
+    if (fetch(mtls_url, &m, &res, &err) != 0)
+        fail_msg("mTLS through the proxy: %s", err.msg);
+    expect_head(&res);
+    proxy = &wrong;
+    secret_free(&m);
+    free(mtls_url);
+    /* A proxy secret without an address. */
+    secret noaddr = {0};
+    secret_add(&noaddr, "username", "pxuser");
+    proxy = &noaddr;
+    assert_int_equal(fetch(url, &s, &res, &err), ED_EAUTH);
+    assert_non_null(strstr(err.msg, "'address' is required"));
+    proxy = NULL;
+    secret_free(&t);
+    secret_free(&s);
+    free(tls_url);
+    free(url);
+}
+
 static void test_ssh_known_hosts(void **state)
 {
     (void)state;
@@ -338,6 +459,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_http_basic_auth, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_https_ca, fresh_cache, close_cache),
+        cmocka_unit_test_setup_teardown(test_mtls, fresh_cache, close_cache),
+        cmocka_unit_test_setup_teardown(test_proxy, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_ssh_known_hosts, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_git_daemon_and_artifacts, fresh_cache, close_cache),
     };

@@ -69,13 +69,18 @@ static void test_scalar_typing(void **state)
                       "r: !!int \"7\"\n"
                       "s: 1e3\n"
                       "t: 010\n"
-                      "u: 12abc\n");
+                      "u: 12abc\n"
+                      "v: 0o17\n"
+                      "w: 1_000\n"
+                      "x: -0x1F\n"
+                      "y: 0b101\n"
+                      "z: 1_x\n");
     ed_node *r = ed_doc_root(d);
     assert_json(r, "{\"a\":\"1\",\"b\":1,\"c\":\"yes\",\"d\":\"true\",\"e\":null,"
                    "\"f\":[1,\"x\",{\"g\":\"h\"}],\"h\":31,\"i\":15,\"j\":1.50,"
                    "\"k\":\"multi\\nline\\n\",\"l\":2.5,\"m\":\"2026-01-01\",\"n\":true,"
-                   "\"o\":null,\"p\":-12,\"q\":\"42\",\"r\":7,\"s\":1e3,\"t\":10,"
-                   "\"u\":\"12abc\"}");
+                   "\"o\":null,\"p\":-12,\"q\":\"42\",\"r\":7,\"s\":1e3,\"t\":8,"
+                   "\"u\":\"12abc\",\"v\":15,\"w\":1000,\"x\":-31,\"y\":5,\"z\":\"1_x\"}");
     assert_int_equal(ed_node_kind_of(ed_node_get(r, "l")), ED_NODE_FLOAT);
     assert_int_equal(ed_node_kind_of(ed_node_get(r, "m")), ED_NODE_STR);
     int64_t v = 0;

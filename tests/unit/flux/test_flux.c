@@ -6,7 +6,9 @@
  *     objects after substitution, as eddy prints them) or expected-error (a line the error
  *     must contain); run from the repository root, as `make unit` does;
  *   - the overlay (targetNamespace, namePrefix/nameSuffix, images) built by the engine on top
- *     of a path's own kustomization, and commonMetadata.
+ *     of a path's own kustomization, and commonMetadata;
+ *   - in test_dependson.c, the dependsOn readiness rule of the Kustomization controller, and
+ *     in test_history.c its status.history.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "flux_tests.h"
 
 /* ---- envsubst grammar ---- */
 
@@ -390,6 +394,12 @@ static void test_overlay(void **state)
         assert_non_null(strstr(err.msg, "spec.components"));
         free(out);
     }
+    if (!ed_ks_supports_field("buildMetadata")) {
+        out = build_with("{buildMetadata: [originAnnotations]}", &err, &rc);
+        assert_int_equal(rc, ED_EINVALID);
+        assert_non_null(strstr(err.msg, "spec.buildMetadata"));
+        free(out);
+    }
     out = build_with("{images: [{newTag: x}]}", &err, &rc);
     assert_int_equal(rc, ED_EINVALID);
     assert_string_equal(err.msg, "spec.images[0]: name is required");
@@ -425,9 +435,13 @@ static void test_common_metadata(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_envsubst_table),      cmocka_unit_test(test_envsubst_nesting_bounded),
-        cmocka_unit_test(test_golden_substitution), cmocka_unit_test(test_overlay),
+        cmocka_unit_test(test_envsubst_table),
+        cmocka_unit_test(test_envsubst_nesting_bounded),
+        cmocka_unit_test(test_golden_substitution),
+        cmocka_unit_test(test_overlay),
         cmocka_unit_test(test_common_metadata),
+        cmocka_unit_test(test_dependency_rule),
+        cmocka_unit_test(test_history),
     };
     return cmocka_run_group_tests_name("flux", tests, NULL, NULL);
 }

@@ -7,8 +7,10 @@
 
 void test_smp_maps(void **state);
 void test_smp_keyed_lists(void **state);
+void test_smp_list_map_keys(void **state);
 void test_smp_directives(void **state);
 void test_smp_custom_resources(void **state);
+void test_smp_custom_schema(void **state);
 void test_smp_errors(void **state);
 void test_json_operations(void **state);
 void test_json_errors(void **state);

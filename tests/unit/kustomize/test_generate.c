@@ -172,7 +172,7 @@ void test_nameref_fix(void **state)
                  "        - configMapRef:\n            name: elsewhere\n"
                  "        - configMapRef:\n            name: unknown\n",
                  NULL);
-    assert_int_equal(ks_fix_name_refs(&l, &err), 0);
+    assert_int_equal(ks_fix_name_refs(&l, NULL, &err), 0);
     const ed_node *from =
         ed_node_path(ed_doc_root(l.items[2].doc), "/spec/template/spec/containers/0/envFrom");
     /* renamed in the same namespace: follows */

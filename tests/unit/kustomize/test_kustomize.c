@@ -205,6 +205,48 @@ static void test_errors(void **state)
     assert_build_fails("noname", ED_EINVALID, "noname/a.yaml: line 1: missing metadata.name");
 }
 
+/* Generator files follow the rule of resources: anywhere below the build root (Flux's
+ * LoadRestrictionsNone), never outside it, not even through a symlink. */
+static void test_generator_files(void **state)
+{
+    (void)state;
+    put("shared/app.env", "MODE=prod\n");
+    put("gen/kustomization.yaml",
+        "configMapGenerator:\n- name: cfg\n  envs:\n  - ../shared/app.env\n"
+        "  options:\n    disableNameSuffixHash: true\n");
+    assert_build("gen", "apiVersion: v1\ndata:\n  MODE: prod\nkind: ConfigMap\nmetadata:\n"
+                        "  name: cfg\n");
+    put("genout/kustomization.yaml", "configMapGenerator:\n- name: cfg\n  files:\n"
+                                     "  - ../../etc/hostname\n");
+    assert_build_fails("genout", ED_EINVALID, "outside the build root");
+    put("genlink/kustomization.yaml", "secretGenerator:\n- name: s\n  files:\n  - key\n");
+    char *link = ed_xasprintf("%s/genlink/key", tree);
+    assert_int_equal(symlink("/etc/hostname", link), 0);
+    free(link);
+    assert_build_fails("genlink", ED_EINVALID, "symlink leading outside the build root");
+    put("genmissing/kustomization.yaml", "configMapGenerator:\n- name: cfg\n  envs:\n  - no.env\n");
+    assert_build_fails("genmissing", ED_ENOTFOUND, "missing 'no.env'");
+
+    /* a secret never shows in a message */
+    put("leak/kustomization.yaml", "secretGenerator:\n- name: s\n  literals:\n  - =hunter2\n");
+    char *yaml;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(build("leak", &yaml, &err), ED_EINVALID);
+    free(yaml);
+    assert_non_null(strstr(err.msg, "invalid literal source (not shown)"));
+    assert_null(strstr(err.msg, "hunter2"));
+    put("leak2/kustomization.yaml",
+        "resources:\n- s.yaml\nreplacements:\n- source:\n    kind: Secret\n    fieldPath: data.k\n"
+        "    options:\n      delimiter: '-'\n      index: 3\n  targets: []\n");
+    put("leak2/s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  k: aHVudGVyMg==\n");
+    ed_err_clear(&err);
+    assert_int_equal(build("leak2", &yaml, &err), ED_EINVALID);
+    free(yaml);
+    assert_non_null(strstr(err.msg, "out of bounds"));
+    assert_null(strstr(err.msg, "aHVudGVyMg=="));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,12 +255,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errors, make_tree, remove_tree),
         cmocka_unit_test(test_smp_maps),
         cmocka_unit_test(test_smp_keyed_lists),
+        cmocka_unit_test(test_smp_list_map_keys),
         cmocka_unit_test(test_smp_directives),
         cmocka_unit_test(test_smp_custom_resources),
+        cmocka_unit_test(test_smp_custom_schema),
         cmocka_unit_test(test_smp_errors),
         cmocka_unit_test(test_json_operations),
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_label_selectors),
+        cmocka_unit_test_setup_teardown(test_generator_files, make_tree, remove_tree),
         cmocka_unit_test(test_hash_vectors),
         cmocka_unit_test(test_hash_encoding),
         cmocka_unit_test(test_utf8_validity),

@@ -132,6 +132,37 @@ void test_smp_keyed_lists(void **state)
              "      volumes: [{name: v1, emptyDir: {}}]\n");
 }
 
+void test_smp_list_map_keys(void **state)
+{
+    (void)state;
+    static const char pod[] = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                              "  containers:\n  - name: c\n    ports:\n";
+    char obj[512], patch[512], want[512];
+    /* Ports merge by (containerPort, protocol). With no protocol anywhere, by containerPort,
+     * the patch's elements first. */
+    snprintf(obj, sizeof(obj), "%s    - {containerPort: 1}\n    - {containerPort: 2}\n", pod);
+    snprintf(patch, sizeof(patch), "%s    - {containerPort: 2, name: b}\n", pod);
+    snprintf(want, sizeof(want), "%s    - {containerPort: 2, name: b}\n    - {containerPort: 1}\n",
+             pod);
+    smp_case(obj, patch, want);
+    /* With a protocol somewhere: new elements first, the target's keep their places; an element
+     * whose keys only partly agree with the target's is dropped, as kustomize does. */
+    snprintf(obj, sizeof(obj),
+             "%s    - {containerPort: 53, protocol: UDP}\n    - {containerPort: 53, protocol: "
+             "TCP}\n    - {containerPort: 80}\n",
+             pod);
+    snprintf(
+        patch, sizeof(patch),
+        "%s    - {containerPort: 53, protocol: TCP, hostPort: 53}\n    - {containerPort: 8080}\n"
+        "    - {containerPort: 80, protocol: TCP, name: dropped}\n",
+        pod);
+    snprintf(want, sizeof(want),
+             "%s    - {containerPort: 8080}\n    - {containerPort: 53, protocol: UDP}\n"
+             "    - {containerPort: 53, protocol: TCP, hostPort: 53}\n    - {containerPort: 80}\n",
+             pod);
+    smp_case(obj, patch, want);
+}
+
 void test_smp_directives(void **state)
 {
     (void)state;
@@ -170,6 +201,43 @@ void test_smp_custom_resources(void **state)
              "spec: {items: [{name: a, v: 9}], nested: {b: {d: 3}}}\n",
              "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
              "spec: {items: [{name: a, v: 9}], nested: {a: 1, b: {c: 2, d: 3}}}\n");
+}
+
+void test_smp_custom_schema(void **state)
+{
+    (void)state;
+    ed_doc *schema = parse_one(
+        "definitions:\n"
+        "  w:\n"
+        "    x-kubernetes-group-version-kind: [{group: example.com, version: v1, kind: Widget}]\n"
+        "    properties: {spec: {$ref: '#/definitions/spec'}}\n"
+        "  spec:\n"
+        "    properties:\n"
+        "      items: {type: array, items: {type: object}, x-kubernetes-patch-strategy: merge,\n"
+        "              x-kubernetes-patch-merge-key: name}\n");
+    const ed_node *defs = ed_node_get(ed_doc_root(schema), "definitions");
+    ed_doc *doc = parse_one("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+                            "spec: {items: [{name: a, v: 1}, {name: b, v: 2}]}\n");
+    ed_doc *patch = parse_one("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+                              "spec: {items: [{name: b, v: 9}]}\n");
+    ed_err err = ED_ERR_INIT;
+    bool deleted = false;
+    assert_int_equal(ed_ks_smp_apply_schema(doc, ed_doc_root(patch), defs, &deleted, &err), 0);
+    /* The schema's merge key: the lists merge, patch elements first. */
+    assert_tree(ed_doc_root(doc), "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+                                  "spec: {items: [{name: b, v: 9}, {name: a, v: 1}]}\n");
+    ed_doc_free(doc);
+    ed_doc_free(patch);
+    /* The schema replaces the built-in table: a Deployment's containers are now replaced. */
+    doc = parse_one(deploy);
+    patch = parse_one("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+                      "spec: {template: {spec: {containers: [{name: x, image: x}]}}}\n");
+    assert_int_equal(ed_ks_smp_apply_schema(doc, ed_doc_root(patch), defs, &deleted, &err), 0);
+    assert_int_equal(ed_node_len(ed_node_path(ed_doc_root(doc), "/spec/template/spec/containers")),
+                     1);
+    ed_doc_free(doc);
+    ed_doc_free(patch);
+    ed_doc_free(schema);
 }
 
 void test_smp_errors(void **state)
@@ -229,6 +297,15 @@ void test_json_operations(void **state)
               "spec: {list: [c, a, b, c], moved: {k: v}}}");
     /* Replacing a missing key of a mapping adds it, as kustomize's library does. */
     json_case("{a: {}}", "[{op: replace, path: /a/b, value: 1}]", "{a: {b: 1}}");
+    /* Negative indexes count from the end (an add at -1 appends); a missing member tests equal
+     * to null; indexes read as Go's Atoi reads them. */
+    json_case("{l: [a, b]}",
+              "[{op: add, path: /l/-1, value: c}, {op: add, path: /l/-2, value: x}, "
+              "{op: remove, path: /l/-4}, {op: replace, path: /l/-1, value: z}]",
+              "{l: [b, x, z]}");
+    json_case("{l: [a, b], m: {}}",
+              "[{op: test, path: /m/absent, value: null}, {op: add, path: /l/01, value: c}]",
+              "{l: [a, c, b], m: {}}");
     /* The whole document. */
     json_case("{a: 1}", "[{op: replace, path: '', value: {b: 2}}]", "{b: 2}");
 }
@@ -241,7 +318,11 @@ void test_json_errors(void **state)
     json_fails(obj, "[{op: add, path: /spec/missing/x, value: 1}]", ED_ENOTFOUND,
                "'/spec/missing/x' does not exist");
     json_fails(obj, "[{op: add, path: /spec/list/4, value: 1}]", ED_EINVALID, "out of range");
-    json_fails(obj, "[{op: add, path: /spec/list/01, value: 1}]", ED_EINVALID, "out of range");
+    json_fails(obj, "[{op: add, path: /spec/list/-5, value: 1}]", ED_EINVALID, "out of range");
+    json_fails(obj, "[{op: remove, path: /spec/list/-4}]", ED_ENOTFOUND, "does not exist");
+    json_fails(obj, "[{op: test, path: /spec/nothing, value: 1}]", ED_ENOTFOUND, "does not exist");
+    json_fails(obj, "[{op: test, path: /spec/list/7, value: null}]", ED_ENOTFOUND,
+               "does not exist");
     json_fails(obj, "[{op: test, path: /spec/list/0, value: z}]", ED_EINVALID,
                "test of '/spec/list/0' failed");
     json_fails(obj, "[{op: frob, path: /spec}]", ED_EINVALID, "unknown operation 'frob'");

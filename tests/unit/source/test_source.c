@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* ---- helpers ---- */
 
@@ -560,8 +561,11 @@ static void test_checkout_and_archive(void **state)
     int rc = ed_source_git_checkout(c, url, head, "drop.txt\n", dest, &err);
     if (rc != 0)
         fail_msg("checkout: %s", err.msg);
-    const char *present[] = {"a.txt", "apps/x/deploy.yaml", "apps/.sourceignore", "run.sh"};
-    const char *absent[] = {".git",   ".gitignore", ".github", "img/logo.png", "apps/x/secret.yaml",
+    /* A .sourceignore and spec.ignore replace Flux's non-VCS default exclusions, so .github and
+     * the image stay (test_checkout.c has the repository without patterns). */
+    const char *present[] = {"a.txt",  "apps/x/deploy.yaml",       "apps/.sourceignore",
+                             "run.sh", ".github/workflows/ci.yml", "img/logo.png"};
+    const char *absent[] = {".git",   ".gitignore", "apps/x/secret.yaml",
                             "escape", "inside",     "drop.txt"};
     for (size_t i = 0; i < sizeof(present) / sizeof(*present); i++) {
         snprintf(path, sizeof(path), "%s/%s", dest, present[i]);
@@ -598,6 +602,21 @@ static void test_checkout_and_archive(void **state)
     assert_memory_equal(b1, b2, l1);
     assert_true(l1 > 10 && (unsigned char)b1[0] == 0x1f && (unsigned char)b1[1] == 0x8b);
     assert_true(b1[4] == 0 && b1[5] == 0 && b1[6] == 0 && b1[7] == 0);
+    /* One gzip member and nothing after it (no block padding). */
+    z_stream zs = {0};
+    assert_int_equal(inflateInit2(&zs, 16 + 15), Z_OK);
+    unsigned char sink[65536];
+    zs.next_in = (unsigned char *)b1;
+    zs.avail_in = (unsigned)l1;
+    int zrc;
+    do {
+        zs.next_out = sink;
+        zs.avail_out = sizeof(sink);
+        zrc = inflate(&zs, Z_NO_FLUSH);
+    } while (zrc == Z_OK);
+    assert_int_equal(zrc, Z_STREAM_END);
+    assert_int_equal(zs.avail_in, 0);
+    inflateEnd(&zs);
     char digest[65], want[80];
     ed_sha256_hex(b1, l1, digest);
     snprintf(want, sizeof(want), "sha256:%s", digest);
@@ -612,18 +631,21 @@ static void test_checkout_and_archive(void **state)
     sh_out(listing, sizeof(listing), cmd);
     assert_string_equal(listing, "0");
 
-    /* The listing: sorted, normalised headers, only files and directories (img/ stays, empty,
-     * as in Flux: the directory is walked, its only file ignored). */
+    /* The listing: sorted, normalised headers, only files and directories (no symlinks). */
     snprintf(cmd, sizeof(cmd), "tar --numeric-owner -tvzf %s | awk '{print $1, $2, $6}'", out1);
     char tv[4096];
     sh_out(tv, sizeof(tv), cmd);
-    assert_string_equal(tv, "-rw------- 0/0 a.txt\n"
+    assert_string_equal(tv, "drwxr-x--- 0/0 .github/\n"
+                            "drwxr-x--- 0/0 .github/workflows/\n"
+                            "-rw------- 0/0 .github/workflows/ci.yml\n"
+                            "-rw------- 0/0 a.txt\n"
                             "drwxr-x--- 0/0 apps/\n"
                             "-rw------- 0/0 apps/.sourceignore\n"
                             "drwxr-x--- 0/0 apps/x/\n"
                             "-rw------- 0/0 apps/x/deploy.yaml\n"
                             "-rw------- 0/0 drop.txt\n"
                             "drwxr-x--- 0/0 img/\n"
+                            "-rw------- 0/0 img/logo.png\n"
                             "-rwx------ 0/0 run.sh");
     snprintf(cmd, sizeof(cmd), "tar -tvzf %s --full-time | awk '{print $4}' | sort -u", out1);
     sh_out(tv, sizeof(tv), cmd);
@@ -648,8 +670,9 @@ static void test_checkout_and_archive(void **state)
         fail_msg("unpack: %s", err.msg);
     snprintf(cmd, sizeof(cmd), "cd %s && find . | sort | tr '\\n' ' '", un);
     sh_out(tv, sizeof(tv), cmd);
-    assert_string_equal(tv, ". ./a.txt ./apps ./apps/.sourceignore ./apps/x ./apps/x/deploy.yaml "
-                            "./drop.txt ./img ./run.sh");
+    assert_string_equal(tv, ". ./.github ./.github/workflows ./.github/workflows/ci.yml ./a.txt "
+                            "./apps ./apps/.sourceignore ./apps/x ./apps/x/deploy.yaml "
+                            "./drop.txt ./img ./img/logo.png ./run.sh");
     snprintf(path, sizeof(path), "%s/apps/x/deploy.yaml", un);
     size_t dl;
     char *data = read_file(path, &dl);
@@ -785,5 +808,6 @@ int main(void)
         cmocka_unit_test(test_write_on_top_keeps_other_files),
         cmocka_unit_test(test_write_refuses_bad_paths),
     };
-    return cmocka_run_group_tests_name("source", tests, setup_tmp, teardown_tmp);
+    int failed = cmocka_run_group_tests_name("source", tests, setup_tmp, teardown_tmp);
+    return failed + test_checkout_main();
 }

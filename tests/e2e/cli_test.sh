@@ -1,0 +1,687 @@
+#!/usr/bin/env bash
+# tests/e2e/cli_test.sh: eddy's command line, verb by verb, against the real control plane,
+# the real Git server and the agent (`eddy controller`) running: --help on every verb, flux's
+# errors for unknown verbs, flags and kinds; completion scripts; create --export (golden
+# YAML); check --pre (admin and an unprivileged user); install (the embedded manifests
+# applied, the Deployment ready, a second run unchanged); check (CRDs and the agent's Lease);
+# create source git with credentials and create kustomization, waiting for Ready; get with
+# -A, --no-header, --status-selector, -l, get all and --watch; tree; events; export (re-applied
+# with a server-side dry run); suspend, resume and reconcile for Git, Kustomization and image
+# kinds (with the agent's image reconcilers and the test registry); delete with and without
+# confirmation; bad input (missing object, malformed flag,
+# unreachable cluster, forbidden); uninstall (finalizers removed, CRDs and namespace gone).
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+
+eddy=$EDDY_ROOT/build/eddy
+ns=cli-e2e
+apps=cli-e2e-apps
+scratch=$EDDY_E2E_SCRATCH
+work=$scratch/work
+
+step "--help on every verb, with usage and an example"
+verbs=$("$eddy" --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
+for v in install uninstall check create delete get suspend resume reconcile export events tree \
+    trace build diff stats completion version; do
+    assert_contains "$verbs" "$v" "eddy --help lists $v"
+done
+for v in $verbs; do
+    out=$("$eddy" "$v" --help)
+    assert_contains "$out" "Usage: eddy $v" "$v --help"
+    assert_match "Examples?:" "$out" "$v --help has examples"
+    assert_eq "$out" "$("$eddy" help "$v")" "eddy help $v"
+done
+assert_contains "$("$eddy" get sources git --help)" "--status-selector" "help after the kind"
+
+step "unknown verbs, flags and kinds: flux's messages, exit 2"
+assert_fails "unknown verb" "$eddy" frobnicate
+assert_contains "$OUT" '✗ unknown command "frobnicate" for "eddy"' "unknown verb"
+set +e
+"$eddy" get kustomizations --frobnicate >/dev/null 2>&1
+rc=$?
+set -e
+assert_eq 2 "$rc" "exit status of an unknown flag"
+assert_fails "unknown flag" "$eddy" get kustomizations --frobnicate
+assert_contains "$OUT" "✗ unknown flag: --frobnicate" "unknown flag"
+assert_fails "unknown shorthand" "$eddy" suspend ks apps -z
+assert_contains "$OUT" "unknown shorthand flag: 'z' in -z" "unknown shorthand"
+assert_fails "unknown kind" "$eddy" get helmreleases
+assert_contains "$OUT" "helmreleases: unknown kind" "unknown kind"
+assert_fails "malformed duration" "$eddy" get ks --timeout soon
+assert_contains "$OUT" 'invalid argument "soon" for "--timeout" flag' "malformed --timeout"
+assert_fails "malformed boolean" "$eddy" resume ks apps --wait=maybe
+assert_contains "$OUT" 'invalid argument "maybe" for "--wait" flag' "malformed --wait"
+assert_fails "missing name" "$eddy" suspend kustomization
+assert_contains "$OUT" "kustomization name is required" "missing name"
+assert_fails "bad status selector" "$eddy" get ks --status-selector ready
+assert_contains "$OUT" "expected TYPE=STATUS" "status selector without ="
+
+step "completion scripts"
+bash_script=$("$eddy" completion bash)
+bash -n <(echo "$bash_script") || fail "bash completion does not parse"
+# Complete "eddy sus" and "eddy get sou" in a real bash.
+got=$(bash -c "$bash_script"'
+COMP_WORDS=(eddy sus); COMP_CWORD=1; _eddy; echo "${COMPREPLY[*]}"
+COMP_WORDS=(eddy get sou); COMP_CWORD=2; _eddy; echo "${COMPREPLY[*]}"
+COMP_WORDS=(eddy get sources g); COMP_CWORD=3; _eddy; echo "${COMPREPLY[*]}"')
+assert_eq "suspend
+sources
+git" "$got" "bash completes verbs and kinds"
+assert_contains "$("$eddy" completion zsh)" "compdef _eddy eddy" "zsh script"
+assert_contains "$("$eddy" completion zsh)" "'reconcile:Ask for a reconcile now" "zsh verbs"
+assert_contains "$("$eddy" completion fish)" "complete -c eddy -n __fish_use_subcommand -a tree" "fish"
+assert_fails "unknown shell" "$eddy" completion tcsh
+assert_contains "$OUT" 'unsupported shell "tcsh"' "unknown shell"
+
+step "create --export prints flux's YAML (golden)"
+out=$("$eddy" create source git podinfo -n apps --url https://github.com/stefanprodan/podinfo \
+    --tag 6.7.0 --interval 5m --ignore-paths '/*,!/kustomize' --label team=a --export)
+assert_eq "---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  labels:
+    team: a
+  name: podinfo
+  namespace: apps
+spec:
+  ignore: |-
+    /*
+    !/kustomize
+  interval: 5m0s
+  ref:
+    tag: 6.7.0
+  url: https://github.com/stefanprodan/podinfo" "$out" "create source git --export"
+out=$("$eddy" create kustomization podinfo --source GitRepository/podinfo.apps --path ./kustomize \
+    --prune --wait --interval 10m --target-namespace web --depends-on infra,base/crds \
+    --health-check Deployment/podinfo.web --health-check-timeout 2m --service-account deployer \
+    --retry-interval 1m --export)
+assert_eq "---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  dependsOn:
+  - name: infra
+  - name: crds
+    namespace: base
+  healthChecks:
+  - kind: Deployment
+    name: podinfo
+    namespace: web
+  interval: 10m0s
+  path: ./kustomize
+  prune: true
+  retryInterval: 1m0s
+  serviceAccountName: deployer
+  sourceRef:
+    kind: GitRepository
+    name: podinfo
+    namespace: apps
+  targetNamespace: web
+  timeout: 2m0s
+  wait: true" "$out" "create kustomization --export"
+out=$("$eddy" create image update podinfo --git-repo-ref fleet --checkout-branch main \
+    --push-branch main --author-email bot@example.com --update-path ./apps --export)
+assert_eq "---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  git:
+    checkout:
+      ref:
+        branch: main
+    commit:
+      author:
+        email: bot@example.com
+        name: Flux
+    push:
+      branch: main
+  interval: 1m0s
+  sourceRef:
+    kind: GitRepository
+    name: fleet
+  update:
+    path: ./apps
+    strategy: Setters" "$out" "create image update --export"
+assert_contains "$("$eddy" create image policy podinfo --image-ref podinfo --select-semver '>=6.0.0' \
+    --filter-regex '^v(?P<v>.*)' --filter-extract '$v' --export)" "    semver:
+      range: '>=6.0.0'" "create image policy --export"
+assert_contains "$("$eddy" create secret git auth --url https://git.example.com/x -u me -p pw --export)" \
+    "stringData:
+  password: pw
+  username: me" "create secret git --export"
+assert_fails "an ssh URL with a password" "$eddy" create source git x --url ssh://git@h/r -u a -p b --export
+assert_contains "$OUT" "are for http(s) URLs" "ssh and basic auth"
+assert_fails "ftp URL" "$eddy" create source git x --url ftp://h/r --export
+assert_contains "$OUT" "git URL scheme 'ftp' not supported" "URL scheme"
+assert_fails "health check" "$eddy" create ks x --source s --health-check Deployment --export
+assert_contains "$OUT" 'invalid health check "Deployment": expected Kind/name.namespace' "health check"
+assert_fails "policy without a rule" "$eddy" create image policy x --image-ref r --export
+assert_contains "$OUT" "exactly one of --select-semver" "image policy rule"
+# Every generated object is valid for the API server (server-side dry run).
+crds=(gitrepositories.source.toolkit.fluxcd.io kustomizations.kustomize.toolkit.fluxcd.io
+    imagerepositories.image.toolkit.fluxcd.io imagepolicies.image.toolkit.fluxcd.io
+    imageupdateautomations.image.toolkit.fluxcd.io)
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+retry 60 kubectl wait --for=condition=Established --timeout=5s "${crds[@]/#/crd/}"
+kubectl create namespace flux-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+{
+    "$eddy" create source git podinfo --url https://github.com/stefanprodan/podinfo --tag 6.7.0 --export
+    "$eddy" create kustomization podinfo --source podinfo --path ./kustomize --prune --export
+    "$eddy" create image repository podinfo --image ghcr.io/stefanprodan/podinfo --export
+    "$eddy" create image policy podinfo --image-ref podinfo --select-alpha desc --export
+    "$eddy" create image update podinfo --git-repo-ref fleet --author-email a@b.c --export
+} >"$scratch/exported.yaml"
+assert_ok "generated objects pass the API server's validation" \
+    kubectl apply --server-side --dry-run=server -f "$scratch/exported.yaml"
+
+step "check --pre: the version, and the permissions install needs"
+out=$("$eddy" check --pre)
+assert_match "✔ Kubernetes 1\.[0-9]+\.[0-9]+ >=1\.33\.0-0" "$out" "version"
+assert_contains "$out" "✔ permission to create customresourcedefinitions.apiextensions.k8s.io" "permission"
+assert_contains "$out" "✔ prerequisites checks passed" "passed"
+assert_fails "check --pre as a user without permissions" "$eddy" check --pre --kubeconfig "$EDDY_USER_KUBECONFIG"
+assert_contains "$OUT" "✗ no permission to create customresourcedefinitions.apiextensions.k8s.io" "no permission"
+assert_contains "$OUT" "✗ prerequisites checks failed" "failed"
+
+step "install: the embedded manifests applied and the Deployment ready"
+kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+out=$("$eddy" install -n "$ns" --components-extra image-reflector-controller,image-automation-controller --timeout 2m)
+assert_contains "$out" "► installing components in $ns namespace" "install"
+assert_contains "$out" "Namespace/$ns created" "namespace"
+assert_match "CustomResourceDefinition/gitrepositories.source.toolkit.fluxcd.io (created|configured|unchanged)" "$out" "CRD"
+assert_contains "$out" "Deployment/$ns/eddy created" "Deployment"
+assert_contains "$out" "Service/$ns/source-controller created" "Service"
+assert_contains "$out" "ClusterRoleBinding/cluster-reconciler-$ns created" "binding"
+assert_contains "$out" "✔ eddy: deployment ready" "rolled out"
+assert_contains "$out" "✔ install finished" "finished"
+assert_eq "eddy" "$(kubectl -n "$ns" get deploy eddy -o 'jsonpath={.spec.template.spec.serviceAccountName}')" "service account"
+assert_match "^ghcr.io/eddy-gitops/eddy:v" "$(kubectl -n "$ns" get deploy eddy -o 'jsonpath={.spec.template.spec.containers[0].image}')" "image"
+assert_contains "$(kubectl -n "$ns" get deploy eddy -o 'jsonpath={.metadata.managedFields[*].manager}')" "flux" "field manager"
+assert_eq "$ns" "$(kubectl get clusterrolebinding "crd-controller-$ns" -o 'jsonpath={.subjects[0].namespace}')" "subject namespace"
+out=$("$eddy" install -n "$ns" --components-extra image-reflector-controller,image-automation-controller)
+assert_contains "$out" "Deployment/$ns/eddy unchanged" "second install changes nothing"
+out=$("$eddy" version -n "$ns")
+assert_match "^eddy: v[0-9]" "$out" "client version"
+assert_match "agent: v[0-9][^ ]* \(Deployment $ns/eddy\)" "$out" "agent version"
+assert_eq 1 "$("$eddy" version --client -n "$ns" | wc -l)" "version --client"
+out=$("$eddy" install --export --registry registry.example.com/mirror --image-pull-secret regcred)
+assert_contains "$out" "image: registry.example.com/mirror/eddy:v" "--registry"
+assert_contains "$out" "imagePullSecrets:
+      - name: regcred" "--image-pull-secret"
+out=$("$eddy" install --export --log-level debug --watch-all-namespaces=false)
+assert_contains "$out" "- --log-level=debug" "--log-level"
+assert_contains "$out" "- --watch-all-namespaces=false" "--watch-all-namespaces"
+assert_contains "$out" "        - controller" "the verb stays first"
+assert_fails "bad log level" "$eddy" install --export --log-level loud
+assert_contains "$OUT" "debug, info or error" "--log-level values"
+assert_fails "unknown component" "$eddy" install --components source-controller,frob-controller --export
+assert_contains "$OUT" 'unknown component "frob-controller"' "component"
+assert_eq 5 "$("$eddy" install --export | grep -c '^kind: CustomResourceDefinition')" "default: every component, five CRDs"
+assert_eq 2 "$("$eddy" install --export --components source-controller,kustomize-controller \
+    | grep -c '^kind: CustomResourceDefinition')" "--components: two CRDs"
+assert_eq 3 "$("$eddy" install --export --components source-controller,kustomize-controller \
+    --components-extra image-automation-controller | grep -c '^kind: CustomResourceDefinition')" \
+    "--components-extra adds"
+out=$("$eddy" install --export --components source-controller,helm-controller 2>&1 >/dev/null)
+assert_contains "$out" "helm-controller is not served by eddy: left out" "a Flux component eddy lacks"
+# The exported manifests are what install applied: the same objects, and valid.
+"$eddy" install --export -n "$ns" >"$scratch/install.yaml"
+assert_ok "install --export is valid" kubectl apply --server-side --field-manager flux --dry-run=server -f "$scratch/install.yaml"
+for f in "$EDDY_ROOT"/deploy/crds/*.yaml; do
+    name=$(sed -n 's/^  name: //p' "$f" | head -1)
+    assert_contains "$("$eddy" install --export --components-extra image-reflector-controller,image-automation-controller)" \
+        "name: $name" "embedded $f"
+done
+
+step "check: no agent yet, then the agent leads"
+assert_fails "check without an agent" "$eddy" check -n "$ns"
+assert_contains "$OUT" "✗ no agent" "no agent"
+port=$(free_port)
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace "$ns" --leader-election-lease-duration 4s \
+    --leader-election-renew-deadline 3s --leader-election-retry-period 500ms \
+    --storage-path "$scratch/storage" --storage-addr "127.0.0.1:$port" \
+    --storage-adv-addr "127.0.0.1:$port" --health-addr "127.0.0.1:$(free_port)" \
+    --metrics-addr "127.0.0.1:$(free_port)"
+retry 30 "$eddy" check -n "$ns"
+out=$("$eddy" check -n "$ns")
+assert_match "✔ agent .* leads \(Lease $ns/eddy-leader-election renewed [0-9]+s ago\)" "$out" "lease"
+assert_contains "$out" "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1" "CRD established"
+assert_contains "$out" "✔ eddy: deployment ready" "the installed Deployment"
+assert_contains "$out" "✔ all checks passed" "check"
+
+step "a repository"
+new_repo cli
+git clone -q "$(git_http_url cli)" "$work" 2>/dev/null
+mkdir -p "$work/deploy"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: blue}\n' "$apps" >"$work/deploy/settings.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: more, namespace: %s}\ndata: {size: big}\n' "$apps" >"$work/deploy/more.yaml"
+(cd "$work" && git add -A && git commit -qm first && git push -q origin HEAD:main)
+rev() { echo "main@sha1:$(git -C "$work" rev-parse HEAD)"; }
+new_namespace "$apps"
+
+step "create kustomization, then its source with credentials: both Ready"
+# The Kustomization first, as bootstrap does: it waits until its source has an artifact.
+bg_start create-ks "$eddy" create kustomization cli -n "$ns" --source cli --path ./deploy --prune \
+    --interval 10m --timeout 1m
+out=$("$eddy" create source git cli -n "$ns" --url "$EDDY_GIT_HTTP_URL/cli.git" --branch main \
+    -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --interval 10m --label team=a --timeout 1m)
+assert_contains "$out" "✚ generating GitRepository source" "generating"
+assert_contains "$out" "✔ authentication configured" "secret"
+assert_contains "$out" "✔ GitRepository source created" "created"
+assert_contains "$out" "✔ fetched revision $(rev)" "fetched"
+assert_not_contains "$out" "$EDDY_GIT_HTTP_PASSWORD" "the password is not printed"
+assert_eq "$EDDY_GIT_HTTP_USER" "$(kubectl -n "$ns" get secret cli -o 'jsonpath={.data.username}' | base64 -d)" "secret username"
+assert_eq cli "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.spec.secretRef.name}')" "secretRef"
+assert_contains "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.metadata.managedFields[*].manager}')" "flux" "manager"
+out=$("$eddy" create source git cli-ssh -n "$ns" --url "$(git_ssh_url cli)" --branch main \
+    --private-key-file "$EDDY_GIT_SSH_KEY" --known-hosts-file "$EDDY_GIT_SSH_KNOWN_HOSTS" --timeout 1m)
+assert_contains "$out" "✔ fetched revision $(rev)" "over SSH with a key and known_hosts"
+assert_not_contains "$out" "PRIVATE KEY" "the key is not printed"
+assert_eq "$(cat "$EDDY_GIT_SSH_KNOWN_HOSTS")" \
+    "$(kubectl -n "$ns" get secret cli-ssh -o 'jsonpath={.data.known_hosts}' | base64 -d)" "known_hosts"
+kubectl -n "$ns" delete gitrepository cli-ssh >/dev/null
+retry 60 grep -q "applied revision" "$scratch/create-ks.log"
+out=$(cat "$scratch/create-ks.log")
+assert_contains "$out" "✚ generating Kustomization" "generating"
+assert_contains "$out" "✔ Kustomization created" "created"
+assert_contains "$out" "◎ waiting for Kustomization reconciliation" "waiting"
+assert_contains "$out" "✔ applied revision $(rev)" "applied"
+assert_eq blue "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"
+out=$("$eddy" create kustomization cli -n "$ns" --source cli --path ./deploy --prune \
+    --interval 20m --timeout 1m)
+assert_contains "$out" "✔ Kustomization updated" "a second create updates"
+assert_contains "$out" "✔ applied revision $(rev)" "and waits for the new generation"
+assert_eq 20m0s "$(kubectl -n "$ns" get kustomization cli -o 'jsonpath={.spec.interval}')" "updated interval"
+# A broken one: reconcile reports the failure.
+"$eddy" create kustomization broken -n "$ns" --source cli --path ./missing --timeout 2s >/dev/null 2>&1 || true
+assert_fails "reconcile of a broken Kustomization" "$eddy" reconcile ks broken -n "$ns" --timeout 1m
+assert_contains "$OUT" "✗ Kustomization reconciliation failed:" "failure reported"
+assert_contains "$OUT" "missing" "names the path"
+
+step "get: tables, -A, --no-header, --status-selector, -l, get all"
+out=$("$eddy" -n "$ns" --verbose get sources git 2>&1)
+assert_contains "$out" "► using context" "--verbose, global flags before the verb"
+assert_not_contains "$out" $'\033' "no colour into a pipe"
+out=$("$eddy" get sources git -n "$ns")
+assert_match "^NAME[[:space:]]+REVISION[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "header"
+assert_match "cli[[:space:]]+$(rev)[[:space:]]+False[[:space:]]+True" "$out" "row"
+out=$("$eddy" get kustomizations -A)
+assert_match "^NAMESPACE[[:space:]]+NAME" "$out" "NAMESPACE with -A"
+assert_match "$ns[[:space:]]+cli[[:space:]]+$(rev)[[:space:]]+False[[:space:]]+True[[:space:]]+Applied revision: $(rev)" "$out" "-A row"
+out=$("$eddy" get ks -n "$ns" --no-header)
+assert_not_contains "$out" "NAME" "--no-header"
+assert_eq 2 "$(wc -l <<<"$out")" "two Kustomizations"
+out=$("$eddy" get ks -n "$ns" --status-selector ready=false --no-header)
+assert_match "^broken[[:space:]]" "$out" "ready=false"
+assert_not_contains "$out" "cli" "ready=false leaves out the ready one"
+assert_match "^cli[[:space:]]" "$("$eddy" get ks -n "$ns" --status-selector Ready=True --no-header)" "Ready=True"
+assert_eq "cli" "$("$eddy" get sources git -n "$ns" -l team=a --no-header | awk '{print $1}')" "-l team=a"
+out=$("$eddy" get sources git -n "$ns" -l team=b 2>&1)
+assert_contains "$out" "no GitRepository objects found in $ns namespace" "-l team=b"
+out=$("$eddy" get ks cli -n "$ns" --no-header)
+assert_match "^cli[[:space:]]" "$out" "get by name"
+assert_fails "get a missing object" "$eddy" get ks nope -n "$ns"
+assert_contains "$OUT" "Kustomization object 'nope' not found in \"$ns\" namespace" "missing"
+out=$("$eddy" get all -n "$ns")
+assert_match "gitrepository/cli[[:space:]]+$(rev)" "$out" "get all: source"
+assert_match "kustomization/cli[[:space:]]+$(rev)" "$out" "get all: kustomization"
+# The whole table, exactly (golden): cells padded to the widest, a tab after each but the last.
+r=$(rev)
+w=${#r}
+expected=$(printf "%-6s\t%-${w}s\t%-9s\t%-5s\t%s\n" NAME REVISION SUSPENDED READY MESSAGE \
+    broken "" False False "kustomization path not found: ./missing" \
+    cli "$r" False True "Applied revision: $r")
+assert_eq "$expected" "$("$eddy" get kustomizations -n "$ns")" "get kustomizations, golden"
+out=$("$eddy" stats -n "$ns")
+assert_match "^RECONCILERS[[:space:]]+RUNNING[[:space:]]+FAILING[[:space:]]+SUSPENDED[[:space:]]+STORAGE" "$out" "stats header"
+assert_match "GitRepository[[:space:]]+[12][[:space:]]+0[[:space:]]+0[[:space:]]+[0-9.]+ (B|KiB|MiB)" "$out" "stats: sources and storage"
+assert_match "Kustomization[[:space:]]+1[[:space:]]+1[[:space:]]+0[[:space:]]+-" "$out" "stats: one running, one failing"
+# Columns line up: every row has its REVISION at the same offset as the header.
+out=$("$eddy" get ks -n "$ns")
+hdr=$(sed -n 1p <<<"$out")
+row=$(grep '^cli' <<<"$out")
+assert_eq "$(awk -v s="$hdr" 'BEGIN{print index(s,"REVISION")}')" \
+    "$(awk -v s="$row" -v r="$(rev)" 'BEGIN{print index(s,r)}')" "aligned columns"
+
+step "get --watch prints a row for each change"
+bg_start watch "$eddy" get ks cli -n "$ns" --watch --timeout 20s
+retry 10 grep -q "^cli" "$scratch/watch.log"
+assert_contains "$("$eddy" suspend kustomization cli -n "$ns")" "✔ kustomization suspended" "suspend"
+retry 10 grep -qE "^cli[[:space:]]+main@sha1:[0-9a-f]+[[:space:]]+True" "$scratch/watch.log"
+assert_match "^NAME[[:space:]]+REVISION" "$(head -1 "$scratch/watch.log")" "watch header"
+bg_stop watch
+assert_match "^cli[[:space:]]+$(rev)[[:space:]]+True" "$("$eddy" get ks cli -n "$ns" --no-header)" "SUSPENDED True"
+assert_fails "reconcile while suspended" "$eddy" reconcile ks cli -n "$ns"
+assert_contains "$OUT" "✗ resource is suspended" "suspended"
+out=$("$eddy" resume kustomization cli -n "$ns")
+assert_contains "$out" "► resuming kustomization cli in $ns namespace" "resuming"
+assert_contains "$out" "◎ waiting for Kustomization reconciliation" "waits"
+assert_contains "$out" "✔ applied revision $(rev)" "resumed and applied"
+
+step "tree: the inventory"
+out=$("$eddy" tree kustomization cli -n "$ns")
+assert_eq "Kustomization/$ns/cli
+├── ConfigMap/$apps/more
+└── ConfigMap/$apps/settings" "$out" "tree"
+assert_eq "Kustomization/$ns/cli" "$("$eddy" tree ks cli -n "$ns" --compact)" "tree --compact"
+assert_fails "tree of a missing Kustomization" "$eddy" tree ks nope -n "$ns"
+assert_contains "$OUT" "not found" "tree missing"
+
+step "events of Flux objects"
+out=$("$eddy" events -n "$ns" --for Kustomization/cli)
+assert_match "^LAST SEEN[[:space:]]+TYPE[[:space:]]+REASON[[:space:]]+OBJECT[[:space:]]+MESSAGE" "$out" "events header"
+assert_match "Normal[[:space:]]+ReconciliationSucceeded[[:space:]]+Kustomization/cli" "$out" "event row"
+assert_not_contains "$out" "Kustomization/broken" "--for one object"
+out=$("$eddy" events -A --types Warning)
+assert_match "$ns[[:space:]]+[0-9a-z]+[[:space:]]+Warning[[:space:]]+[A-Za-z]+[[:space:]]+Kustomization/broken" "$out" "warnings of all namespaces"
+assert_not_contains "$out" "Normal" "--types Warning"
+# --watch: the events so far at once, then new ones as they come (checked after the next commit).
+bg_start events "$eddy" events -n "$ns" --for GitRepository/cli --watch --timeout 120s
+retry 10 grep -q "NewArtifact[[:space:]]*GitRepository/cli" "$scratch/events.log"
+assert_fails "bad --for" "$eddy" events --for Pod/x
+assert_contains "$OUT" "expected Kind/name of a Flux object" "--for"
+
+step "export: objects without status, re-appliable"
+out=$("$eddy" export source git --all -n "$ns")
+assert_contains "$out" "---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  labels:
+    team: a
+  name: cli
+  namespace: $ns
+spec:" "export"
+assert_not_contains "$out" "status:" "no status"
+assert_not_contains "$out" "resourceVersion" "no server fields"
+assert_not_contains "$out" "managedFields" "no managed fields"
+out=$("$eddy" export source git cli -n "$ns" --with-credentials)
+assert_match "^---
+apiVersion: v1
+data:
+  password: [A-Za-z0-9+/=]+
+  username: [A-Za-z0-9+/=]+
+kind: Secret
+metadata:
+  name: cli
+  namespace: $ns
+type: Opaque
+---
+apiVersion: source.toolkit.fluxcd.io/v1" "$out" "--with-credentials: the Secret first"
+"$eddy" export ks cli -n "$ns" >"$scratch/ks.yaml"
+assert_ok "export re-applies" kubectl apply --server-side --dry-run=server -f "$scratch/ks.yaml"
+assert_fails "export a missing object" "$eddy" export ks nope -n "$ns"
+
+step "reconcile: source git, kustomization --with-source"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: green}\n' "$apps" >"$work/deploy/settings.yaml"
+rm "$work/deploy/more.yaml"
+(cd "$work" && git add -A && git commit -qm second && git push -q origin HEAD:main)
+out=$("$eddy" reconcile source git cli -n "$ns")
+assert_contains "$out" "► annotating GitRepository cli in $ns namespace" "annotating"
+assert_contains "$out" "✔ fetched revision $(rev)" "fetched the new commit"
+retry 10 grep -q "stored artifact for revision '$(rev)'" "$scratch/events.log"
+bg_stop events
+out=$("$eddy" reconcile kustomization cli -n "$ns" --with-source)
+assert_contains "$out" "✔ applied revision $(rev)" "applied the new commit"
+assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"
+assert_eq "Kustomization/$ns/cli
+└── ConfigMap/$apps/settings" "$("$eddy" tree ks cli -n "$ns")" "tree after prune"
+assert_fails "reconcile image policy" "$eddy" reconcile image policy x -n "$ns"
+assert_contains "$OUT" "reconcile image repository" "image policy is reconciled through its repository"
+
+step "trace: from an object to its Kustomization and source"
+out=$("$eddy" trace configmap/settings -n "$apps")
+assert_contains "$out" "Object:         ConfigMap/settings
+Namespace:      $apps
+Status:         Managed by Flux
+---
+Kustomization:  cli
+Namespace:      $ns
+Path:           ./deploy
+Revision:       $(rev)" "trace: the Kustomization"
+assert_contains "$out" "---
+GitRepository:  cli
+Namespace:      $ns
+URL:            $EDDY_GIT_HTTP_URL/cli.git
+Branch:         main
+Revision:       $(rev)
+Status:         Last reconciled at" "trace: the source"
+assert_eq "$out" "$("$eddy" trace settings --kind ConfigMap --api-version v1 -n "$apps")" "NAME --kind"
+kubectl -n "$apps" create configmap by-hand >/dev/null
+assert_fails "trace an object nobody applied" "$eddy" trace configmap/by-hand -n "$apps"
+assert_contains "$OUT" "not managed by a Kustomization" "not managed"
+assert_fails "trace an unknown kind" "$eddy" trace widget/x -n "$apps"
+assert_contains "$OUT" "give --api-version" "unknown kind"
+
+step "build and diff a local directory against the cluster"
+out=$("$eddy" build kustomization cli -n "$ns" --path "$work/deploy")
+assert_contains "$out" "kustomize.toolkit.fluxcd.io/name: cli" "owner labels"
+assert_contains "$out" "color: green" "rendered"
+assert_eq "$out" "$("$eddy" build ks cli -n "$ns" --path "$work/deploy" --dry-run --kubeconfig /nonexistent)" \
+    "--dry-run needs no cluster"
+assert_fails "build of a missing Kustomization" "$eddy" build ks nope -n "$ns" --path "$work/deploy"
+assert_contains "$OUT" "Kustomization $ns/nope not found" "build needs the Kustomization"
+assert_eq "" "$(git -C "$work" status --porcelain)" "build writes nothing into the directory"
+# The render is the controller's: the Kustomization's spec shapes it (suspended: the agent
+# leaves it alone).
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: shaped, namespace: $ns}
+spec:
+  suspend: true
+  interval: 10m
+  path: ./
+  prune: false
+  sourceRef: {kind: GitRepository, name: cli}
+  targetNamespace: shaped-ns
+  namePrefix: p-
+  postBuild: {substitute: {color: purple}}
+YAML
+mkdir -p "$scratch/shape"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: paint}\ndata: {color: "${color}"}\n' >"$scratch/shape/paint.yaml"
+out=$("$eddy" build kustomization shaped -n "$ns" --path "$scratch/shape")
+assert_contains "$out" "name: p-paint" "namePrefix"
+assert_contains "$out" "namespace: shaped-ns" "targetNamespace"
+assert_contains "$out" "color: purple" "postBuild substitution"
+kubectl -n "$ns" get kustomization shaped -o yaml >"$scratch/shaped.yaml"
+assert_eq "$out" "$("$eddy" build ks shaped -n "$ns" --path "$scratch/shape" --dry-run \
+    --kustomization-file "$scratch/shaped.yaml" --kubeconfig /nonexistent)" \
+    "--kustomization-file --dry-run: the same render without the cluster"
+assert_fails "a file without it" "$eddy" build ks nope -n "$ns" --path "$scratch/shape" --dry-run \
+    --kustomization-file "$work/deploy/settings.yaml"
+assert_contains "$OUT" "no Kustomization named nope" "--kustomization-file names what is missing"
+# ../ references resolve as in the repository: the whole work tree is rendered from.
+mkdir -p "$work/base" "$work/overlay"
+printf 'resources:\n- cm.yaml\n' >"$work/base/kustomization.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: based}\n' >"$work/base/cm.yaml"
+printf 'resources:\n- ../base\nnamePrefix: o-\n' >"$work/overlay/kustomization.yaml"
+assert_contains "$("$eddy" build ks cli -n "$ns" --path "$work/overlay")" "name: o-based" "../base"
+rm -r "$work/base" "$work/overlay"
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$work/deploy")
+assert_eq "" "$out" "in sync: no output"
+mkdir -p "$scratch/local"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: red}\n' "$apps" >"$scratch/local/settings.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: %s}\n' "$apps" >"$scratch/local/extra.yaml"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: %s}\nstringData: {token: s3cr3t}\n' "$apps" >"$scratch/local/creds.yaml"
+set +e
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$scratch/local" 2>&1)
+rc=$?
+set -e
+assert_eq 1 "$rc" "diff exit status when something differs"
+assert_contains "$out" "► ConfigMap/$apps/settings drifted
+
+data.color
+  ± value change
+    - green
+    + red" "drifted field"
+assert_contains "$out" "► ConfigMap/$apps/extra created" "new object"
+assert_contains "$out" "identified at least one change" "summary"
+assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "diff changed nothing"
+kubectl -n "$apps" create secret generic creds --from-literal=token=old >/dev/null
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$scratch/local" 2>&1 || true)
+assert_contains "$out" "data.token
+  ± value change
+    - *****
+    + ****** (changed)" "secret values masked"
+assert_not_contains "$out" "s3cr3t" "no secret in the output"
+assert_not_contains "$out" "$(printf s3cr3t | base64)" "no encoded secret in the output"
+rm "$scratch/local/settings.yaml"
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$scratch/local" 2>&1 || true)
+assert_contains "$out" "► ConfigMap/$apps/settings deleted" "pruned object"
+set +e
+out=$("$eddy" diff kustomization future -n "$ns" --path "$work/deploy" 2>&1)
+rc=$?
+set -e
+assert_eq 1 "$rc" "diff of a Kustomization that does not exist yet"
+assert_contains "$out" "► ConfigMap/$apps/settings drifted" "future: owner labels differ"
+set +e
+"$eddy" diff kustomization cli -n "$ns" --path "$scratch/missing" >/dev/null 2>&1
+rc=$?
+set -e
+assert_eq 2 "$rc" "diff exit status on error"
+
+step "tree recurses into the Kustomizations a Kustomization applies"
+mkdir -p "$work/nest" "$work/nest-apps"
+cat >"$work/nest/child.yaml" <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: child, namespace: $ns}
+spec: {interval: 10m, path: ./nest-apps, prune: true, sourceRef: {kind: GitRepository, name: cli}}
+YAML
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leaf, namespace: %s}\n' "$apps" >"$work/nest-apps/leaf.yaml"
+(cd "$work" && git add -A && git commit -qm nest && git push -q origin HEAD:main)
+"$eddy" reconcile source git cli -n "$ns" >/dev/null
+"$eddy" create kustomization nest -n "$ns" --source cli --path ./nest --interval 10m --export |
+    kubectl apply -f - >/dev/null
+assert_contains "$("$eddy" reconcile ks nest -n "$ns")" "✔ applied revision $(rev)" "parent applied"
+assert_contains "$("$eddy" reconcile ks child -n "$ns")" "✔ applied revision $(rev)" "child applied"
+assert_eq "Kustomization/$ns/nest
+└── Kustomization/$ns/child
+    └── ConfigMap/$apps/leaf" "$("$eddy" tree kustomization nest -n "$ns")" "nested tree"
+assert_eq "Kustomization/$ns/nest
+└── Kustomization/$ns/child" "$("$eddy" tree kustomization nest -n "$ns" --compact)" "nested --compact"
+
+step "image kinds with the agent's image reconcilers: create, get, suspend, resume, reconcile"
+for tag in 1.0.0 1.2.0; do
+    "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web "$tag" >/dev/null
+done
+out=$("$eddy" create image repository web -n "$ns" --image "$EDDY_REGISTRY/cli/web" --insecure \
+    --interval 10m --timeout 1m)
+assert_contains "$out" "✚ generating ImageRepository" "generating"
+assert_contains "$out" "✔ ImageRepository created" "created"
+assert_contains "$out" "✔ scan fetched 2 tags" "flux's result line"
+assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.insecure}')" "--insecure"
+out=$("$eddy" create image policy web -n "$ns" --image-ref web --select-semver '>=1.0.0' --timeout 1m)
+assert_contains "$out" "✔ selected image $EDDY_REGISTRY/cli/web:1.2.0" "policy result line"
+out=$("$eddy" get images repository -n "$ns")
+assert_match "^NAME[[:space:]]+LAST SCAN[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "image repository header"
+assert_match "web[[:space:]]+20[0-9-]+T[0-9:.]+Z[[:space:]]+False[[:space:]]+True[[:space:]]+successful scan: found 2 tags" \
+    "$out" "image repository row with LAST SCAN"
+out=$("$eddy" get images policy -n "$ns")
+assert_match "^NAME[[:space:]]+IMAGE[[:space:]]+TAG[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "image policy header"
+assert_match "web[[:space:]]+$EDDY_REGISTRY/cli/web[[:space:]]+1\.2\.0[[:space:]]+True" "$out" "image policy row"
+out=$("$eddy" suspend image repository --all -n "$ns")
+assert_contains "$out" "✔ image repository suspended" "suspend --all"
+assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.suspend}')" "spec.suspend"
+out=$("$eddy" get images all -n "$ns")
+assert_match "imagerepository/web[[:space:]]+[^[:space:]]+[[:space:]]+True" "$out" "get images all: suspended"
+assert_match "imagepolicy/web[[:space:]]+$EDDY_REGISTRY/cli/web" "$out" "get images all: policy"
+assert_contains "$("$eddy" get all -n "$ns")" "imagerepository/web" "get all has the image kinds"
+"$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web 1.3.0 >/dev/null
+out=$("$eddy" resume image repository web -n "$ns" --timeout 1m)
+assert_contains "$out" "◎ waiting for ImageRepository reconciliation" "resume waits"
+assert_contains "$out" "✔ scan fetched 3 tags" "resumed and rescanned"
+retry 30 bash -c "[ \"\$(kubectl -n $ns get imagepolicy web -o 'jsonpath={.status.latestRef.tag}')\" = 1.3.0 ]"
+"$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web 1.4.0 >/dev/null
+out=$("$eddy" reconcile image repository web -n "$ns" --timeout 1m)
+assert_contains "$out" "► annotating ImageRepository web in $ns namespace" "annotating"
+assert_contains "$out" "✔ scan fetched 4 tags" "reconcile image repository"
+out=$("$eddy" suspend image policy web -n "$ns")
+assert_contains "$out" "✔ image policy suspended" "suspend image policy"
+out=$("$eddy" resume image policy web -n "$ns" --wait=false)
+assert_contains "$out" "✔ image policy resumed" "resume --wait=false"
+assert_not_contains "$out" "waiting" "no wait"
+out=$("$eddy" create image update auto -n "$ns" --git-repo-ref cli --checkout-branch main \
+    --push-branch main --author-email bot@e2e.invalid --update-path ./deploy --interval 10m --timeout 1m)
+assert_contains "$out" "✔ ImageUpdateAutomation created" "image update created"
+assert_contains "$out" "✔ ImageUpdateAutomation auto reconciliation completed" "image update Ready"
+out=$("$eddy" reconcile image update auto -n "$ns" --timeout 1m)
+assert_contains "$out" "✔ ImageUpdateAutomation auto reconciliation completed" "reconcile image update"
+assert_match "^auto[[:space:]]+20[0-9-]+T[0-9:.]+Z[[:space:]]+False[[:space:]]+True" \
+    "$("$eddy" get images update -n "$ns" --no-header)" "LAST RUN column"
+
+step "delete: confirmation, --silent"
+assert_fails "delete answered no" bash -c "echo n | '$eddy' delete ks broken -n '$ns'"
+assert_contains "$OUT" "Are you sure you want to delete this kustomization" "prompt"
+assert_contains "$OUT" "✗ aborting" "aborting"
+assert_ok "still there" kubectl -n "$ns" get kustomization broken
+out=$(echo y | "$eddy" delete ks broken -n "$ns")
+assert_contains "$out" "✔ kustomization deleted" "deleted after yes"
+retry 30 bash -c "! kubectl -n $ns get kustomization broken >/dev/null 2>&1"
+out=$("$eddy" delete image policy web -n "$ns" --silent)
+assert_contains "$out" "► deleting image policy web in $ns namespace" "deleting"
+retry 30 bash -c "! kubectl -n $ns get imagepolicy web >/dev/null 2>&1"
+assert_fails "delete a missing object" "$eddy" delete ks nope -n "$ns" -s
+assert_contains "$OUT" "not found" "missing"
+
+step "bad input: unreachable cluster, forbidden"
+cat >"$scratch/unreachable.kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:$(free_port)", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+YAML
+assert_fails "unreachable" "$eddy" get ks --kubeconfig "$scratch/unreachable.kubeconfig" --timeout 5s
+assert_match "✗ .*(connect|Connection refused|Could not)" "$OUT" "unreachable cluster named"
+assert_contains "$OUT" "is the cluster reachable? check --kubeconfig and --context" "what to do next"
+assert_not_contains "$OUT" '"level"' "no JSON log lines from the CLI"
+assert_fails "forbidden" "$eddy" get ks -n "$ns" --kubeconfig "$EDDY_USER_KUBECONFIG"
+assert_contains "$OUT" "forbidden" "forbidden"
+assert_contains "$OUT" "lacks this permission (RBAC)" "forbidden: what to do next"
+assert_fails "missing kubeconfig" "$eddy" get ks --kubeconfig "$scratch/nope.kubeconfig"
+assert_contains "$OUT" "nope.kubeconfig" "names the file"
+assert_fails "suspend a missing object" "$eddy" suspend ks nope -n "$ns"
+assert_contains "$OUT" '"nope" not found' "missing object"
+assert_not_contains "$OUT" "► suspending" "checked before acting"
+
+step "uninstall: finalizers removed, CRDs and namespace deleted"
+bg_stop ctl
+assert_ne "" "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.metadata.finalizers}')" "a finalizer before"
+assert_fails "uninstall answered no" bash -c "echo n | '$eddy' uninstall -n '$ns'"
+assert_ok "CRDs still there" kubectl get crd gitrepositories.source.toolkit.fluxcd.io
+out=$("$eddy" uninstall -n "$ns" --silent --dry-run)
+assert_contains "$out" "Deployment/$ns/eddy deleted (dry run)" "dry run"
+assert_ok "dry run deleted nothing" kubectl -n "$ns" get deploy eddy
+out=$("$eddy" uninstall -n "$ns" --silent --timeout 1m)
+assert_contains "$out" "✔ Deployment/$ns/eddy deleted" "Deployment"
+assert_contains "$out" "✔ GitRepository/$ns/cli finalizers deleted" "finalizers"
+assert_contains "$out" "✔ CustomResourceDefinition/kustomizations.kustomize.toolkit.fluxcd.io deleted" "CRD"
+assert_contains "$out" "✔ Namespace/$ns deleted" "namespace"
+assert_contains "$out" "✔ uninstall finished" "finished"
+retry 60 bash -c "! kubectl get crd gitrepositories.source.toolkit.fluxcd.io >/dev/null 2>&1"
+retry 60 bash -c "! kubectl get namespace $ns >/dev/null 2>&1"
+assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "workloads stay"
+assert_fails "cluster role gone" kubectl get clusterrolebinding "cluster-reconciler-$ns"
+
+step "uninstall --keep-namespace"
+out=$("$eddy" install -n "$ns-keep" --components source-controller --timeout 2m)
+assert_contains "$out" "✔ install finished" "second install"
+out=$("$eddy" uninstall -n "$ns-keep" --keep-namespace --silent)
+assert_contains "$out" "✔ Deployment/$ns-keep/eddy deleted" "components deleted"
+assert_not_contains "$out" "Namespace/$ns-keep deleted" "namespace kept"
+assert_ok "the namespace stays" kubectl get namespace "$ns-keep"
+kubectl delete namespace "$ns-keep" --wait=false >/dev/null
+
+step "the CRDs back for the tests that follow"
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+retry 60 kubectl wait --for=condition=Established --timeout=5s "${crds[@]/#/crd/}"

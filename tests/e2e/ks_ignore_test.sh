@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# tests/e2e/ks_ignore_test.sh: spec.ignore in the real agent: fields a rule covers keep what
+# others set there (a replica count scaled by hand, an annotation with '/' in its key written
+# as ~1), on the objects its target selects (kind, name regex, label selector); the same
+# change on an object outside the target is reverted as drift (and announced; the ignored one
+# is not).
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+
+ks_setup ks-ignore ignore
+
+deployment() { # NAME TIER
+    cat <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: $1
+  labels: {tier: $2}
+  annotations: {example.com/note: from-git}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec: {containers: [{name: c, image: nginx}]}
+YAML
+}
+deployment web-frontend front | put app/web.yaml
+deployment api back | put app/api.yaml
+commit "two Deployments"
+gitrepository
+kustomization app ./app "  targetNamespace: $ns
+  ignore:
+  - paths: [/spec/replicas, /metadata/annotations/example.com~1note]
+    target: {kind: Deployment, name: 'web-.*', labelSelector: 'tier=front'}"
+agent
+applied app "$(rev)"
+
+step "changes by hand on ignored fields stay; elsewhere they are reverted"
+# One write for both fields (as kubectl edit would): a reconcile that reads the object between
+# two writes would take the first change for the live state and apply Git's value of the other.
+kubectl -n "$ns" patch deploy/web-frontend --type merge \
+    -p '{"metadata":{"annotations":{"example.com/note":"by-hand"}},"spec":{"replicas":5}}' >/dev/null
+sleep 1
+kubectl -n "$ns" scale deploy/api --replicas=5 >/dev/null
+reverted() { [ "$(kubectl -n "$ns" get deploy api -o 'jsonpath={.spec.replicas}')" = 2 ]; }
+retry 20 reverted
+"$eddy" reconcile kustomization app -n "$ns" >/dev/null
+assert_eq 5 "$(kubectl -n "$ns" get deploy web-frontend -o 'jsonpath={.spec.replicas}')" "ignored replicas kept"
+assert_eq by-hand "$(kubectl -n "$ns" get deploy web-frontend -o 'jsonpath={.metadata.annotations.example\.com/note}')" "ignored annotation kept"
+assert_eq 2 "$(kubectl -n "$ns" get deploy api -o 'jsonpath={.spec.replicas}')" "outside the target: reverted"
+assert_eq True "$(ready_status app)" "Ready"
+drift=$(kubectl -n "$ns" get events --field-selector reason=DriftDetected -o 'jsonpath={.items[*].message}')
+assert_contains "$drift" "drift on Deployment/$ns/api" "drift outside the target announced"
+assert_not_contains "$drift" "Deployment/$ns/web-frontend" "ignored fields are not drift"
+
+step "without the rule, Git wins again"
+kustomization app ./app "  targetNamespace: $ns"
+back() { [ "$(kubectl -n "$ns" get deploy web-frontend -o 'jsonpath={.spec.replicas}')" = 2 ]; }
+retry 30 back
+assert_eq from-git "$(kubectl -n "$ns" get deploy web-frontend -o 'jsonpath={.metadata.annotations.example\.com/note}')" "annotation back"

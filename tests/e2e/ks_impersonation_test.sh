@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# tests/e2e/ks_impersonation_test.sh: spec.serviceAccountName and --default-service-account in
+# the real agent. The agent applies as system:serviceaccount:<ns>:<name>, so RBAC decides: a
+# revision that holds an object the account may not write is refused by the dry-run,
+# Ready=False names the denial, and nothing of it is applied; within its rights it applies.
+# A Kustomization that names no account uses --default-service-account (here one without any
+# rights): denied too. With --no-cross-namespace-refs a source in another namespace is refused
+# (Ready=False and Stalled, AccessDenied).
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+# Failures here are fixed by a change (spec or commit), which reconciles at once: a long
+# retryInterval keeps a retry from flipping Ready to Unknown while the test reads a failure.
+export KS_RETRY=1m
+
+ks_setup ks-imp imp
+other=ks-imp-other
+new_namespace "$other"
+
+step "a service account that may write ConfigMaps in its namespace only"
+kubectl -n "$ns" create serviceaccount deployer >/dev/null
+kubectl -n "$ns" create serviceaccount restricted >/dev/null
+kubectl -n "$ns" create role configmaps --verb=get,list,watch,create,update,patch,delete \
+    --resource=configmaps >/dev/null
+kubectl -n "$ns" create rolebinding deployer --role=configmaps --serviceaccount="$ns:deployer" >/dev/null
+
+cm() { printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: %s}\ndata: {v: "1"}\n' "$1" "$2"; }
+cm mine "$ns" | put app/mine.yaml
+cm theirs "$other" | put app/theirs.yaml
+commit "two namespaces"
+gitrepository
+kustomization app ./app "  serviceAccountName: deployer"
+agent --default-service-account restricted --no-cross-namespace-refs
+
+step "an object outside the account's rights: refused, nothing applied"
+ready_is app False ReconciliationFailed
+msg=$(ready_message app)
+assert_contains "$msg" "ConfigMap/$other/theirs dry-run failed" "names the object"
+assert_contains "$msg" "forbidden" "RBAC denial"
+assert_contains "$msg" "system:serviceaccount:$ns:deployer" "as the service account"
+assert_fails "nothing applied, not even what was allowed" kubectl -n "$ns" get configmap mine
+assert_fails "nothing applied elsewhere" kubectl -n "$other" get configmap theirs
+
+step "within its rights: applied"
+rm "$work/app/theirs.yaml"
+commit "own namespace only"
+poke
+applied app "$(rev)"
+assert_eq 1 "$(kubectl -n "$ns" get configmap mine -o 'jsonpath={.data.v}')" "applied"
+assert_eq "kustomize-controller" "$(kubectl -n "$ns" get configmap mine -o 'jsonpath={.metadata.managedFields[0].manager}')" "field manager"
+
+step "no serviceAccountName: --default-service-account is impersonated"
+kustomization fallback ./app ""
+ready_is fallback False ReconciliationFailed
+assert_contains "$(ready_message fallback)" "system:serviceaccount:$ns:restricted" "the default account"
+assert_contains "$(ready_message fallback)" "forbidden" "denied"
+
+step "--no-cross-namespace-refs: a source in another namespace is refused, terminally"
+kubectl -n "$other" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: cross}
+spec:
+  interval: 10m
+  path: ./app
+  prune: true
+  sourceRef: {kind: GitRepository, name: $repo, namespace: $ns}
+YAML
+cross() { kubectl -n "$other" get kustomization cross -o "jsonpath={.status.conditions[?(@.type==\"$1\")].$2}"; }
+denied() { [ "$(cross Ready reason)" = AccessDenied ]; }
+retry 30 denied
+assert_eq "can't access 'GitRepository/$ns/$repo', cross-namespace references have been blocked" \
+    "$(cross Ready message)" "Flux's message"
+assert_eq False "$(cross Ready status)" "Ready"
+assert_eq True "$(cross Stalled status)" "Stalled"
+assert_eq AccessDenied "$(cross Stalled reason)" "Stalled reason"
+assert_eq "" "$(cross Reconciling status)" "not Reconciling"

@@ -1,0 +1,176 @@
+/*
+ * Unit tests of what the CLI's verbs share (src/cli/common.c): flag parsing in cobra's manner
+ * with flux's global flags, the words that name Flux kinds, aligned tables, and when a waited-on
+ * object counts as Ready, failed or still in progress.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cli/cli_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void test_parse_flags(void **state)
+{
+    (void)state;
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    bool all = false, wait = true;
+    const char *sel = NULL;
+    ed_cli_list deps = {0};
+    const ed_cli_flag flags[] = {
+        {"all-namespaces", 'A', ED_CLI_FLAG_BOOL, &all},
+        {"wait", 0, ED_CLI_FLAG_BOOL, &wait},
+        {"label-selector", 'l', ED_CLI_FLAG_STR, &sel},
+        {"depends-on", 0, ED_CLI_FLAG_LIST, &deps},
+        {NULL, 0, 0, NULL},
+    };
+    char *argv[] = {"get",           "kustomizations", "-n",       "apps", "-A",
+                    "--timeout=90s", "--wait=false",   "-lteam=a", "NAME", "--depends-on",
+                    "a,b",           "--depends-on=c", "--",       "-x"};
+    int argc = (int)(sizeof(argv) / sizeof(argv[0]));
+    char *pos[16];
+    int npos = 0;
+    assert_int_equal(ed_cli_parse(argc, argv, flags, &g, pos, &npos), 0);
+    assert_string_equal(g.ns, "apps");
+    assert_int_equal(g.timeout_ms, 90000);
+    assert_true(all);
+    assert_false(wait);
+    assert_string_equal(sel, "team=a");
+    assert_int_equal(deps.n, 3);
+    assert_string_equal(deps.items[1], "b");
+    assert_string_equal(deps.items[2], "c");
+    assert_int_equal(npos, 3);
+    assert_string_equal(pos[0], "kustomizations");
+    assert_string_equal(pos[1], "NAME");
+    assert_string_equal(pos[2], "-x"); /* after "--", not a flag */
+    ed_cli_parse_cleanup();
+}
+
+static int parse_one(char *arg, const char *value)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    bool b = false;
+    const ed_cli_flag flags[] = {{"prune", 0, ED_CLI_FLAG_BOOL, &b}, {NULL, 0, 0, NULL}};
+    char *argv[] = {"verb", arg, (char *)value};
+    char *pos[3];
+    int npos = 0;
+    return ed_cli_parse(value ? 3 : 2, argv, flags, &g, pos, &npos);
+}
+
+static void test_parse_errors(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_one("--frob", NULL), 2);          /* unknown flag */
+    assert_int_equal(parse_one("-z", NULL), 2);              /* unknown shorthand */
+    assert_int_equal(parse_one("--prune=maybe", NULL), 2);   /* not a boolean */
+    assert_int_equal(parse_one("--timeout", "soon"), 2);     /* not a duration */
+    assert_int_equal(parse_one("--timeout", "0s"), 2);       /* must be positive */
+    assert_int_equal(parse_one("--namespace", NULL), 2);     /* value missing */
+    assert_int_equal(parse_one("--prune", "positional"), 0); /* a boolean takes no value */
+    assert_int_equal(parse_one("--namespace", "x"), 0);
+}
+
+static void test_kinds(void **state)
+{
+    (void)state;
+    char *w1[] = {"source", "git", "NAME"};
+    char *w2[] = {"ks", "NAME"};
+    char *w3[] = {"images", "policy"};
+    char *w4[] = {"image", "update", "NAME"};
+    char *w5[] = {"image", "frob"};
+    char *w6[] = {"source"};
+    int used = 0;
+    assert_ptr_equal(ed_cli_kind_parse(w1, 3, &used), &ed_cli_gitrepository);
+    assert_int_equal(used, 2);
+    assert_ptr_equal(ed_cli_kind_parse(w2, 2, &used), &ed_cli_kustomization);
+    assert_int_equal(used, 1);
+    assert_ptr_equal(ed_cli_kind_parse(w3, 2, &used), &ed_cli_imagepolicy);
+    assert_ptr_equal(ed_cli_kind_parse(w4, 3, &used), &ed_cli_imageupdate);
+    assert_null(ed_cli_kind_parse(w5, 2, &used));
+    assert_int_equal(used, 0);
+    assert_null(ed_cli_kind_parse(w6, 1, &used));
+    assert_ptr_equal(ed_cli_kind_by_name("imagerepository"), &ed_cli_imagerepository);
+    assert_null(ed_cli_kind_by_name("HelmRelease"));
+}
+
+static void test_table(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    ed_cli_table *t = ed_cli_table_new(3);
+    const char *head[] = {"NAMESPACE", "NAME", "MESSAGE"};
+    const char *row1[] = {"a", "ünïcode", "ok"};
+    const char *row2[] = {"bb", NULL, "the last column is not padded"};
+    ed_cli_table_row(t, head);
+    ed_cli_table_row(t, row1);
+    ed_cli_table_row(t, row2);
+    assert_int_equal(ed_cli_table_rows(t), 3);
+    ed_cli_table_print(t, out, 0, 1); /* without the first column */
+    ed_cli_table_print(t, out, 1, 0); /* without the header */
+    fclose(out);
+    assert_string_equal(text, "NAME   \tMESSAGE\n"
+                              "ünïcode\tok\n"
+                              "       \tthe last column is not padded\n"
+                              "a        \tünïcode\tok\n"
+                              "bb       \t       \tthe last column is not padded\n");
+    free(text);
+    ed_cli_table_free(t);
+}
+
+/* An object with generation gen, observedGeneration obs, Ready and Reconciling statuses. */
+static ed_doc *object(int gen, int obs, const char *ready, const char *reconciling,
+                      const char *handled)
+{
+    char *json = ed_xasprintf(
+        "{\"metadata\":{\"generation\":%d},\"status\":{\"observedGeneration\":%d,%s%s%s"
+        "\"conditions\":[{\"type\":\"Ready\",\"status\":\"%s\"}%s%s%s]}}",
+        gen, obs, handled ? "\"lastHandledReconcileAt\":\"" : "", handled ? handled : "",
+        handled ? "\"," : "", ready, reconciling ? ",{\"type\":\"Reconciling\",\"status\":\"" : "",
+        reconciling ? reconciling : "", reconciling ? "\"}" : "");
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_doc_parse_json(json, strlen(json), &d, &err), 0);
+    free(json);
+    return d;
+}
+
+static void test_ready_state(void **state)
+{
+    (void)state;
+    struct {
+        int gen, obs;
+        const char *ready, *reconciling, *handled, *token;
+        int want;
+    } cases[] = {
+        {1, 1, "True", NULL, NULL, NULL, 1},
+        {2, 1, "True", NULL, NULL, NULL, 0},     /* an older generation's answer */
+        {1, 1, "False", NULL, NULL, NULL, -1},   /* failed */
+        {1, 1, "False", "True", NULL, NULL, 0},  /* retrying: still in progress */
+        {1, 1, "Unknown", NULL, NULL, NULL, 0},  /* not decided */
+        {1, 1, "True", NULL, "t1", "t2", 0},     /* the request not handled yet */
+        {1, 1, "True", NULL, "t2", "t2", 1},     /* handled and Ready */
+        {1, 1, "False", "True", "t2", "t2", -1}, /* handled: a failure is final */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_doc *d = object(cases[i].gen, cases[i].obs, cases[i].ready, cases[i].reconciling,
+                           cases[i].handled);
+        assert_int_equal(ed_cli_ready_state(ed_doc_root(d), cases[i].token), cases[i].want);
+        ed_doc_free(d);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_flags), cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_kinds),       cmocka_unit_test(test_table),
+        cmocka_unit_test(test_ready_state),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

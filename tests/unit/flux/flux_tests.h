@@ -1,0 +1,13 @@
+/*
+ * Unit tests of the flux executable that live outside test_flux.c (which holds main()).
+ */
+#ifndef ED_FLUX_TESTS_H
+#define ED_FLUX_TESTS_H
+
+/* test_dependson.c */
+void test_dependency_rule(void **state);
+
+/* test_history.c */
+void test_history(void **state);
+
+#endif

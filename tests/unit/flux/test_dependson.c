@@ -1,0 +1,71 @@
+/*
+ * Flux's readiness rule for spec.dependsOn (src/controllers/dependson.c), table driven: a
+ * dependency is ready when it exists, has conditions, observedGeneration == generation,
+ * Ready=True, and (same source only) lastAppliedRevision == the source's revision.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "controllers/ks_int.h"
+
+#include <string.h>
+
+#include "flux_tests.h"
+
+static ed_doc *parse(const char *yaml)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_doc_parse_yaml(yaml, strlen(yaml), "t", &docs, &n, &err), 0);
+    ed_doc *d = docs[0];
+    docs[0] = NULL;
+    ed_doc_list_free(docs, n);
+    return d;
+}
+
+#define DEP(gen, observed, ready, src, applied)                                                    \
+    "metadata: {name: infra, namespace: apps, generation: " gen "}\n"                              \
+    "spec: {sourceRef: {kind: GitRepository, name: " src "}}\n"                                    \
+    "status:\n  observedGeneration: " observed "\n  lastAppliedRevision: " applied "\n"            \
+    "  conditions: [{type: Ready, status: '" ready "', reason: x, message: x}]\n"
+
+static const struct {
+    const char *dep;  /* NULL: does not exist */
+    const char *want; /* NULL: ready */
+} cases[] = {
+    {DEP("2", "2", "True", "repo", "main@sha1:new"), NULL},
+    {NULL, "dependency 'apps/infra' not found: kustomizations.kustomize.toolkit.fluxcd.io "
+           "\"infra\" not found"},
+    {DEP("3", "2", "True", "repo", "main@sha1:new"), "dependency 'apps/infra' is not ready"},
+    {DEP("2", "2", "False", "repo", "main@sha1:new"), "dependency 'apps/infra' is not ready"},
+    {DEP("2", "2", "Unknown", "repo", "main@sha1:new"), "dependency 'apps/infra' is not ready"},
+    {"metadata: {name: infra, namespace: apps, generation: 1}\nstatus: {observedGeneration: 1}\n",
+     "dependency 'apps/infra' is not ready"},
+    {DEP("2", "2", "True", "repo", "main@sha1:old"),
+     "dependency 'apps/infra' revision is not up to date"},
+    /* Another source: its revision is not compared. */
+    {DEP("2", "2", "True", "other", "main@sha1:old"), NULL},
+};
+
+void test_dependency_rule(void **state)
+{
+    (void)state;
+    ed_doc *obj = parse("metadata: {name: app, namespace: apps}\n"
+                        "spec: {sourceRef: {kind: GitRepository, name: repo}}\n");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_doc *dep = cases[i].dep ? parse(cases[i].dep) : NULL;
+        ed_err err = ED_ERR_INIT;
+        int rc = ed_ks_dependency_check(ed_doc_root(obj), dep ? ed_doc_root(dep) : NULL,
+                                        "apps/infra", "main@sha1:new", &err);
+        if (cases[i].want == NULL && rc != 0)
+            fail_msg("case %zu: want ready, got '%s'", i, err.msg);
+        if (cases[i].want && (rc == 0 || strcmp(err.msg, cases[i].want) != 0))
+            fail_msg("case %zu: want '%s', got rc %d '%s'", i, cases[i].want, rc, err.msg);
+        ed_doc_free(dep);
+    }
+    ed_doc_free(obj);
+}

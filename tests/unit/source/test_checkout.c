@@ -1,0 +1,579 @@
+/*
+ * The checkout options of the source module on local (file://) repositories: sparse checkout
+ * (only the listed directories; a missing or escaping one refused), submodules (relative URLs,
+ * written in place only with recurse_submodules, a submodule on its own URL refused), include
+ * (an artifact's subtree moved into place; escaping paths, missing directories and occupied
+ * targets refused) and OpenPGP verification with keys made for the test in a temp GNUPGHOME
+ * (good, wrong-key and unsigned commits; signed and unsigned tags).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "source/source_int.h"
+#include "source_tests.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char root[256];
+
+/* Run a shell command (tests only); fail the test when it fails. */
+static void sh(const char *fmt, ...) ED_PRINTF(1, 2);
+static void sh(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char cmd[4096];
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ), 0);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("command failed: %s", cmd);
+}
+
+/* The trimmed first line of a file. */
+static void first_line(const char *path, char *out, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    if (!fgets(out, (int)n, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+}
+
+static bool present(const char *dir, const char *rel)
+{
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    return lstat(path, &st) == 0;
+}
+
+/* A fresh storage, cache and empty destination directory under root/<name>. */
+static ed_source_cache *fresh(const char *name, char *dest, size_t n)
+{
+    char storage[512];
+    snprintf(storage, sizeof(storage), "%s/%s-storage", root, name);
+    snprintf(dest, n, "%s/%s-dest", root, name);
+    assert_int_equal(mkdir(dest, 0700), 0);
+    ed_source_cache *c = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_cache_open(&c, storage, &err), 0);
+    return c;
+}
+
+static void fetch_main(ed_source_cache *c, const char *url, ed_source_git_result *res)
+{
+    ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
+    fo.url = url;
+    fo.ref.branch = "main";
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_git_fetch(c, &fo, res, &err) != 0)
+        fail_msg("fetch %s: %s", url, err.msg);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof(root), "/tmp/eddy-checkout-test.XXXXXX");
+    assert_non_null(mkdtemp(root));
+    setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+    setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+    setenv("GIT_AUTHOR_NAME", "t", 1);
+    setenv("GIT_AUTHOR_EMAIL", "t@t.invalid", 1);
+    setenv("GIT_COMMITTER_NAME", "t", 1);
+    setenv("GIT_COMMITTER_EMAIL", "t@t.invalid", 1);
+    char gnupg[300];
+    snprintf(gnupg, sizeof(gnupg), "%s/gnupg", root);
+    setenv("GNUPGHOME", gnupg, 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    /* The agent that signing started runs detached. */
+    sh("gpgconf --kill all >/dev/null 2>&1 || true");
+    ed_path_remove_tree(root);
+    return 0;
+}
+
+/* ---- sparse checkout ---- */
+
+static void test_sparse_checkout(void **state)
+{
+    (void)state;
+    sh("cd %s && git init -q -b main sparse && cd sparse && mkdir -p apps/x apps/y docs && "
+       "echo x > apps/x/a.yaml && echo y > apps/y/b.yaml && echo d > docs/d.txt && "
+       "echo r > root.yaml && git add -A && git commit -qm one",
+       root);
+    char url[512], dest[512];
+    snprintf(url, sizeof(url), "file://%s/sparse", root);
+    ed_source_cache *c = fresh("sparse", dest, sizeof(dest));
+    ed_source_git_result res;
+    fetch_main(c, url, &res);
+    const char *dirs[] = {"./apps/x/", "docs"};
+    ed_source_checkout_opts o = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    o.url = url;
+    o.commit = res.commit;
+    o.sparse = dirs;
+    o.sparse_len = 2;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_git_checkout_with(c, &o, dest, &err) != 0)
+        fail_msg("checkout: %s", err.msg);
+    assert_true(present(dest, "apps/x/a.yaml"));
+    assert_true(present(dest, "docs/d.txt"));
+    assert_false(present(dest, "apps/y"));
+    assert_false(present(dest, "root.yaml"));
+
+    const char *missing[] = {"apps/z"};
+    o.sparse = missing;
+    o.sparse_len = 1;
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest, &err), ED_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "sparse checkout dir 'apps/z' does not exist in repository"));
+    const char *escaping[] = {"../outside"};
+    o.sparse = escaping;
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "'../outside'"));
+    ed_source_cache_free(c);
+}
+
+/* ---- Flux's default exclusions ---- */
+
+static void test_default_exclusions(void **state)
+{
+    (void)state;
+    sh("cd %s && git init -q -b main defaults && cd defaults && mkdir -p .github/workflows app && "
+       "echo w > .github/workflows/ci.yml && echo p > logo.png && echo a > app/a.yaml && "
+       "echo g > .gitignore && echo c > codeship-steps.yml && echo s > app/.sops.yaml && "
+       "git add -A && git commit -qm one",
+       root);
+    char url[512], dest[512], dest2[600], dest3[600];
+    snprintf(url, sizeof(url), "file://%s/defaults", root);
+    ed_source_cache *c = fresh("defaults", dest, sizeof(dest));
+    ed_source_git_result res;
+    fetch_main(c, url, &res);
+    ed_source_checkout_opts o = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    o.url = url;
+    o.commit = res.commit;
+    ed_err err = ED_ERR_INIT;
+    /* No pattern anywhere: every default exclusion applies. */
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest, &err), 0);
+    assert_true(present(dest, "app/a.yaml"));
+    assert_false(present(dest, ".github"));
+    assert_false(present(dest, "logo.png"));
+    assert_false(present(dest, "codeship-steps.yml"));
+    assert_false(present(dest, "app/.sops.yaml"));
+    assert_false(present(dest, ".gitignore"));
+    /* spec.ignore replaces them; the VCS ones stay. */
+    snprintf(dest2, sizeof(dest2), "%s-ignore", dest);
+    assert_int_equal(mkdir(dest2, 0700), 0);
+    o.ignore = "app/\n";
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest2, &err), 0);
+    assert_true(present(dest2, ".github/workflows/ci.yml"));
+    assert_true(present(dest2, "logo.png"));
+    assert_false(present(dest2, "app"));
+    assert_false(present(dest2, ".gitignore"));
+    /* So does any .sourceignore file, wherever it is. */
+    sh("cd %s/defaults && mkdir -p deep/er && echo '*.txt' > deep/er/.sourceignore && "
+       "git add -A && git commit -qm sourceignore",
+       root);
+    fetch_main(c, url, &res);
+    snprintf(dest3, sizeof(dest3), "%s-sourceignore", dest);
+    assert_int_equal(mkdir(dest3, 0700), 0);
+    o.ignore = NULL;
+    o.commit = res.commit;
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest3, &err), 0);
+    assert_true(present(dest3, ".github/workflows/ci.yml"));
+    assert_true(present(dest3, "logo.png"));
+    assert_true(present(dest3, "deep/er/.sourceignore"));
+    ed_source_cache_free(c);
+}
+
+/* ---- submodules ---- */
+
+static void test_submodules(void **state)
+{
+    (void)state;
+    sh("cd %s && git init -q -b main lib && cd lib && mkdir deep && echo l > deep/lib.yaml && "
+       "echo s > .sourceignore-me && git add -A && git commit -qm lib",
+       root);
+    sh("cd %s && git init -q -b main app && cd app && echo a > app.yaml && "
+       "git -c protocol.file.allow=always submodule add -q ../lib vendor/lib >/dev/null 2>&1 && "
+       "git add -A && "
+       "git commit -qm app",
+       root);
+    char url[512], dest[512], dest2[600];
+    snprintf(url, sizeof(url), "file://%s/app", root);
+    ed_source_cache *c = fresh("sub", dest, sizeof(dest));
+    ed_source_git_result res;
+    fetch_main(c, url, &res);
+    ed_source_checkout_opts o = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    o.url = url;
+    o.commit = res.commit;
+    o.ignore = "vendor/lib/.sourceignore-me\n";
+    ed_err err = ED_ERR_INIT;
+    /* Without the flag the gitlink is left out. */
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest, &err), 0);
+    assert_true(present(dest, "app.yaml"));
+    assert_false(present(dest, "vendor/lib"));
+    assert_false(present(dest, ".gitmodules"));
+
+    snprintf(dest2, sizeof(dest2), "%s-recursive", dest);
+    assert_int_equal(mkdir(dest2, 0700), 0);
+    o.recurse_submodules = true;
+    if (ed_source_git_checkout_with(c, &o, dest2, &err) != 0)
+        fail_msg("checkout with submodules: %s", err.msg);
+    assert_true(present(dest2, "vendor/lib/deep/lib.yaml"));
+    /* spec.ignore is judged from the artifact's root, also inside a submodule. */
+    assert_false(present(dest2, "vendor/lib/.sourceignore-me"));
+    ed_source_cache_free(c);
+
+    /* A submodule that points back at its own repository. */
+    sh("cd %s && git init -q -b main selfref && cd selfref && echo s > s.yaml && "
+       "git add -A && git commit -qm one && "
+       "git -c protocol.file.allow=always submodule add -q ../selfref me >/dev/null 2>&1 && "
+       "git commit -qm self",
+       root);
+    snprintf(url, sizeof(url), "file://%s/selfref", root);
+    c = fresh("selfref", dest, sizeof(dest));
+    fetch_main(c, url, &res);
+    o.url = url;
+    o.commit = res.commit;
+    o.ignore = NULL;
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "points to its own repository"));
+    ed_source_cache_free(c);
+}
+
+/* ---- include ---- */
+
+static void test_include_copy(void **state)
+{
+    (void)state;
+    char src[512], tar[600], dest[512];
+    snprintf(src, sizeof(src), "%s/inc-src", root);
+    snprintf(tar, sizeof(tar), "%s/inc.tar.gz", root);
+    snprintf(dest, sizeof(dest), "%s/inc-dest", root);
+    sh("mkdir -p %s/base/sub %s/other && echo b > %s/base/sub/b.yaml && echo o > %s/other/o.yaml "
+       "&& mkdir -p %s/taken && echo t > %s/taken/t.yaml && mkdir -p %s/empty",
+       src, src, src, src, dest, dest, dest);
+    ed_source_artifact_info info;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_archive_create(src, tar, &info, &err), 0);
+
+    assert_int_equal(ed_source_include_copy(tar, "./base/", "deps/base", dest, root, &err), 0);
+    assert_true(present(dest, "deps/base/sub/b.yaml"));
+    assert_false(present(dest, "deps/base/other"));
+    assert_int_equal(ed_source_include_copy(tar, NULL, "all", dest, root, &err), 0);
+    assert_true(present(dest, "all/base/sub/b.yaml"));
+    assert_true(present(dest, "all/other/o.yaml"));
+    /* An empty directory is replaced, as a rename does. */
+    assert_int_equal(ed_source_include_copy(tar, "other", "empty", dest, root, &err), 0);
+    assert_true(present(dest, "empty/o.yaml"));
+
+    /* A single file. */
+    assert_int_equal(ed_source_include_copy(tar, "other/o.yaml", "one/o.yaml", dest, root, &err),
+                     0);
+    assert_true(present(dest, "one/o.yaml"));
+    assert_int_equal(ed_source_include_copy(tar, "base", "taken", dest, root, &err), ED_ECONFLICT);
+    assert_true(present(dest, "taken/t.yaml"));
+    assert_int_equal(ed_source_include_copy(tar, "nope", "x", dest, root, &err), ED_ENOTFOUND);
+    assert_int_equal(ed_source_include_copy(tar, "base", "../escape", dest, root, &err),
+                     ED_EINVALID);
+    assert_int_equal(ed_source_include_copy(tar, "../..", "x", dest, root, &err), ED_EINVALID);
+    assert_int_equal(ed_source_include_copy(tar, "base", "./", dest, root, &err), ED_EINVALID);
+    assert_false(present(root, "escape"));
+    /* No unpacked artifact is left in the temp directory. */
+    sh("test -z \"$(ls -d %s/include-* 2>/dev/null)\"", root);
+}
+
+/* Flux's rules over a whole tree on disk: a checkout without filtering, an include, then
+ * ed_source_dir_filter, so spec.ignore and the included .sourceignore files reach the
+ * included files. */
+static void test_filter_with_includes(void **state)
+{
+    (void)state;
+    char src[512], tar[600], dest[512];
+    snprintf(src, sizeof(src), "%s/flt-src", root);
+    snprintf(tar, sizeof(tar), "%s/flt.tar.gz", root);
+    sh("mkdir -p %s/base && echo k > %s/base/keep.yaml && echo d > %s/base/drop.md && "
+       "echo '*.tmp' > %s/base/.sourceignore && echo t > %s/base/x.tmp",
+       src, src, src, src, src);
+    ed_source_artifact_info info;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_archive_create(src, tar, &info, &err), 0);
+    sh("cd %s && git init -q -b main withinc && cd withinc && mkdir -p .github && "
+       "echo c > .github/ci.yml && echo p > logo.png && echo a > a.yaml && echo m > notes.md && "
+       "git add -A && git commit -qm one",
+       root);
+    char url[512];
+    snprintf(url, sizeof(url), "file://%s/withinc", root);
+    ed_source_cache *c = fresh("withinc", dest, sizeof(dest));
+    ed_source_git_result res;
+    fetch_main(c, url, &res);
+    ed_source_checkout_opts o = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    o.url = url;
+    o.commit = res.commit;
+    o.unfiltered = true;
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest, &err), 0);
+    assert_true(present(dest, ".github/ci.yml"));
+    assert_int_equal(ed_source_include_copy(tar, "base", "deps", dest, root, &err), 0);
+    assert_true(present(dest, "deps/x.tmp"));
+    assert_int_equal(ed_source_dir_filter(dest, "*.md\n", &err), 0);
+    assert_true(present(dest, "a.yaml"));
+    assert_true(present(dest, "deps/keep.yaml"));
+    assert_true(present(dest, "deps/.sourceignore"));
+    assert_false(present(dest, "notes.md"));
+    assert_false(present(dest, "deps/drop.md"));
+    assert_false(present(dest, "deps/x.tmp"));
+    /* Patterns were given: Flux's other defaults do not apply. */
+    assert_true(present(dest, ".github/ci.yml"));
+    assert_true(present(dest, "logo.png"));
+    ed_source_cache_free(c);
+
+    /* No pattern at all: the defaults do. */
+    char bare[512];
+    snprintf(bare, sizeof(bare), "%s/flt-bare", root);
+    sh("mkdir -p %s/.github %s/app && echo c > %s/.github/ci.yml && echo p > %s/logo.png && "
+       "echo a > %s/app/a.yaml && echo g > %s/.gitattributes && ln -s app %s/link",
+       bare, bare, bare, bare, bare, bare, bare);
+    assert_int_equal(ed_source_dir_filter(bare, NULL, &err), 0);
+    assert_true(present(bare, "app/a.yaml"));
+    assert_false(present(bare, ".github"));
+    assert_false(present(bare, "logo.png"));
+    assert_false(present(bare, ".gitattributes"));
+    assert_false(present(bare, "link"));
+}
+
+/* ---- verification ---- */
+
+static void test_verify_signatures(void **state)
+{
+    (void)state;
+    sh("mkdir -m 700 \"$GNUPGHOME\" && "
+       "gpg --batch --quiet --no-tty --passphrase '' --quick-gen-key 'signer <s@t.invalid>' "
+       "ed25519 sign never 2>/dev/null && "
+       "gpg --batch --quiet --no-tty --passphrase '' --quick-gen-key 'other <o@t.invalid>' "
+       "ed25519 sign never 2>/dev/null && "
+       "gpg --list-keys --with-colons s@t.invalid 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}' "
+       "> %s/fpr "
+       "&& gpg --armor --export s@t.invalid > %s/signer.asc && "
+       "gpg --armor --export o@t.invalid > %s/other.asc",
+       root, root, root);
+    char fpr[128], fpr_path[300];
+    snprintf(fpr_path, sizeof(fpr_path), "%s/fpr", root);
+    first_line(fpr_path, fpr, sizeof(fpr));
+    sh("cd %s && git init -q -b main signed && cd signed && echo s > s.yaml && git add -A && "
+       "git -c user.signingkey=%s commit -qS -m signed 2>/dev/null && "
+       "git -c user.signingkey=%s tag -s v1 -m v1 2>/dev/null && git tag -a v0 -m v0 && "
+       "git tag light && git checkout -q -b unsigned && echo u > u.yaml && git add -A && "
+       "git commit -qm unsigned && git checkout -q main",
+       root, fpr, fpr);
+    char url[512], dest[512], path[600];
+    snprintf(url, sizeof(url), "file://%s/signed", root);
+    ed_source_cache *c = fresh("verify", dest, sizeof(dest));
+    ed_source_git_result res;
+    ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
+    fo.url = url;
+    fo.ref.tag = "v1";
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_git_fetch(c, &fo, &res, &err), 0);
+    fo.ref.tag = "v0";
+    ed_source_git_result res_v0;
+    assert_int_equal(ed_source_git_fetch(c, &fo, &res_v0, &err), 0);
+    fo.ref.tag = "light";
+    assert_int_equal(ed_source_git_fetch(c, &fo, &res_v0, &err), 0);
+    fo.ref.tag = NULL;
+    fo.ref.branch = "unsigned";
+    ed_source_git_result res_unsigned;
+    assert_int_equal(ed_source_git_fetch(c, &fo, &res_unsigned, &err), 0);
+
+    size_t signer_len = 0, other_len = 0;
+    snprintf(path, sizeof(path), "%s/signer.asc", root);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char signer[8192], other[8192];
+    signer_len = fread(signer, 1, sizeof(signer), f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/other.asc", root);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    other_len = fread(other, 1, sizeof(other), f);
+    fclose(f);
+    ed_source_secret_entry good[] = {{"ssh.sshpub", "ssh-ed25519 AAAA", 16},
+                                     {"author.asc", signer, signer_len}};
+    ed_source_secret_entry wrong[] = {{"author.asc", other, other_len}};
+
+    ed_source_verify_opts vo = {.url = url,
+                                .commit = res.commit,
+                                .head = true,
+                                .tag = true,
+                                .tag_ref = "refs/tags/v1",
+                                .keys = good,
+                                .nkeys = 2};
+    ed_source_verify_result vr;
+    if (ed_source_git_verify(c, &vo, &vr, &err) != 0)
+        fail_msg("verify: %s", err.msg);
+    assert_string_equal(vr.reason, "Succeeded");
+    char want[512];
+    snprintf(want, sizeof(want),
+             "verified signature of\n\t- tag 'v1@sha1:%s' with key '%s'\n\t- commit '%s' with "
+             "key '%s'",
+             res.commit, fpr + strlen(fpr) - 16, res.commit, fpr + strlen(fpr) - 16);
+    assert_string_equal(vr.message, want);
+
+    vo.keys = wrong;
+    vo.nkeys = 1;
+    assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
+    assert_string_equal(vr.reason, "InvalidTagSignature");
+    vo.tag = false;
+    assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
+    assert_string_equal(vr.reason, "InvalidCommitSignature");
+    snprintf(want, sizeof(want),
+             "signature verification of commit '%s' failed: unable to verify commit with any of "
+             "the given key rings",
+             res.commit);
+    assert_string_equal(err.msg, want);
+
+    vo.keys = good;
+    vo.nkeys = 2;
+    vo.commit = res_unsigned.commit;
+    assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
+    assert_string_equal(vr.reason, "InvalidCommitSignature");
+    assert_non_null(strstr(err.msg, "commit does not have a PGP signature"));
+
+    /* Tags: an unsigned annotated tag and a lightweight one are not signed objects. */
+    vo.commit = res.commit;
+    vo.head = false;
+    vo.tag = true;
+    vo.tag_ref = "refs/tags/v0";
+    assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
+    assert_string_equal(vr.reason, "InvalidGitObject");
+    vo.tag_ref = "refs/tags/light";
+    assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
+    assert_string_equal(vr.reason, "InvalidGitObject");
+    vo.tag_ref = NULL;
+    assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EINVALID);
+    assert_string_equal(vr.reason, "InvalidVerificationMode");
+
+    /* Keys that are not keys. */
+    ed_source_secret_entry junk[] = {{"a.asc", "not a key", 9}};
+    vo.tag = false;
+    vo.head = true;
+    vo.keys = junk;
+    vo.nkeys = 1;
+    /* As Flux: the key ring is read when the commit is checked, so it is the commit that fails. */
+    assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EINVALID);
+    assert_string_equal(vr.reason, "InvalidCommitSignature");
+    assert_non_null(strstr(err.msg, "unable to read armored key ring"));
+    /* The throwaway GnuPG homes are gone. */
+    snprintf(path, sizeof(path), "%s/verify-storage/tmp", root);
+    sh("test -z \"$(ls -A %s)\"", path);
+    ed_source_cache_free(c);
+}
+
+/* SSH signatures (git's gpg.format=ssh) with ed25519, RSA and ECDSA keys. */
+static void test_verify_ssh_signatures(void **state)
+{
+    (void)state;
+    static const char *const types[][2] = {
+        {"ed25519", "-t ed25519"}, {"rsa", "-t rsa -b 2048"}, {"ecdsa", "-t ecdsa -b 256"}};
+    sh("cd %s && git init -q -b main sshsigned && cd sshsigned && echo 0 > f && git add -A && "
+       "git commit -qm base && ssh-keygen -q -t ed25519 -N '' -C stranger -f %s/stranger",
+       root, root);
+    char url[512], dest[512], path[700];
+    snprintf(url, sizeof(url), "file://%s/sshsigned", root);
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        const char *t = types[i][0];
+        sh("cd %s && ssh-keygen -q %s -N '' -C %s -f key-%s && "
+           "ssh-keygen -lf key-%s.pub | cut -d' ' -f2 > fpr-%s && cd sshsigned && "
+           "git checkout -q -b %s main && echo %s > f && git add -A && "
+           "git -c gpg.format=ssh -c user.signingkey=%s/key-%s.pub commit -qS -m %s && "
+           "git -c gpg.format=ssh -c user.signingkey=%s/key-%s.pub tag -s v-%s -m %s",
+           root, types[i][1], t, t, t, t, t, t, root, t, t, root, t, t, t);
+    }
+    ed_source_cache *c = fresh("sshsig", dest, sizeof(dest));
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        const char *t = types[i][0];
+        ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
+        char tag[32];
+        snprintf(tag, sizeof(tag), "v-%s", t);
+        fo.url = url;
+        fo.ref.tag = tag;
+        ed_source_git_result res;
+        ed_err err = ED_ERR_INIT;
+        if (ed_source_git_fetch(c, &fo, &res, &err) != 0)
+            fail_msg("fetch %s: %s", tag, err.msg);
+        char pub[2048], fpr[128], stranger[2048];
+        snprintf(path, sizeof(path), "%s/key-%s.pub", root, t);
+        first_line(path, pub, sizeof(pub));
+        snprintf(path, sizeof(path), "%s/fpr-%s", root, t);
+        first_line(path, fpr, sizeof(fpr));
+        snprintf(path, sizeof(path), "%s/stranger.pub", root);
+        first_line(path, stranger, sizeof(stranger));
+        /* authorized_keys lines: a comment, another key, options before ours. */
+        char authorized[4200];
+        snprintf(authorized, sizeof(authorized), "# keys\n%s\nno-pty %s\n", stranger, pub);
+        ed_source_secret_entry good[] = {{"keys.sshpub", authorized, strlen(authorized)}};
+        ed_source_secret_entry wrong[] = {{"keys.sshpub", stranger, strlen(stranger)}};
+        ed_source_verify_opts vo = {.url = url,
+                                    .commit = res.commit,
+                                    .head = true,
+                                    .tag = true,
+                                    .tag_ref = "refs/tags/",
+                                    .keys = good,
+                                    .nkeys = 1};
+        char tag_ref[64];
+        snprintf(tag_ref, sizeof(tag_ref), "refs/tags/%s", tag);
+        vo.tag_ref = tag_ref;
+        ed_source_verify_result vr;
+        if (ed_source_git_verify(c, &vo, &vr, &err) != 0)
+            fail_msg("verify %s: %s", t, err.msg);
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "verified signature of\n\t- tag '%s@sha1:%s' with key '%s'\n\t- commit '%s' "
+                 "with key '%s'",
+                 tag, res.commit, fpr, res.commit, fpr);
+        assert_string_equal(vr.message, want);
+        vo.keys = wrong;
+        assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
+        assert_string_equal(vr.reason, "InvalidTagSignature");
+        vo.tag = false;
+        assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
+        assert_string_equal(vr.reason, "InvalidCommitSignature");
+        assert_non_null(strstr(err.msg, "unable to verify commit with any of the given SSH keys"));
+    }
+    ed_source_cache_free(c);
+}
+
+int test_checkout_main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sparse_checkout),
+        cmocka_unit_test(test_default_exclusions),
+        cmocka_unit_test(test_submodules),
+        cmocka_unit_test(test_include_copy),
+        cmocka_unit_test(test_filter_with_includes),
+        cmocka_unit_test(test_verify_signatures),
+        cmocka_unit_test(test_verify_ssh_signatures),
+    };
+    return cmocka_run_group_tests_name("source checkout", tests, setup, teardown);
+}
