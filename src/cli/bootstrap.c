@@ -44,6 +44,7 @@ struct boot_opts {
     const char *author_name, *author_email;
     ed_cli_list components, extra;
     const char *registry;
+    bool network_policy;
     bool local_agent;
     const char *agent_dir;
 };
@@ -706,6 +707,7 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         {"components", 0, ED_CLI_FLAG_LIST, &o->components},
         {"components-extra", 0, ED_CLI_FLAG_LIST, &o->extra},
         {"registry", 0, ED_CLI_FLAG_STR, &o->registry},
+        {"network-policy", 0, ED_CLI_FLAG_BOOL, &o->network_policy},
         {"local-agent", 0, ED_CLI_FLAG_BOOL, &o->local_agent},
         {"local-agent-dir", 0, ED_CLI_FLAG_STR, &o->agent_dir},
         {NULL, 0, 0, NULL},
@@ -754,7 +756,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
     int rc = 0;
     ed_cli_generate("generating component manifests");
     if ((rc = ed_cli_install_render(o->g.ns, o->registry, &o->components, &o->extra,
-                                    &components)) != 0 ||
+                                    o->network_policy, &components)) != 0 ||
         (rc = render_sync(o, path, c->n > 0, &sync)) != 0)
         goto out;
     if (!(kube = ed_cli_connect(&o->g))) {
@@ -807,7 +809,8 @@ int ed_cli_bootstrap(int argc, char **argv)
                           .secret_name = "flux-system",
                           .author_name = "Flux",
                           .author_email = "flux@eddy.invalid",
-                          .registry = "ghcr.io/eddy-gitops"};
+                          .registry = "ghcr.io/eddy-gitops",
+                          .network_policy = true};
     int rc = parse_boot(&o, argc, argv);
     if (rc)
         return rc;

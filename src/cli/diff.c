@@ -10,7 +10,8 @@
  * (targetNamespace, namePrefix/nameSuffix, images, patches, components), the kustomize build,
  * postBuild substitution with the cluster's ConfigMaps and Secrets, commonMetadata, and the
  * owner labels (kustomize.toolkit.fluxcd.io/name and /namespace). build --dry-run needs no
- * cluster (the Kustomization need not exist anywhere; its spec is then not applied).
+ * cluster (the Kustomization need not exist anywhere; its spec is then not applied), and
+ * --kustomization-file takes the Kustomization from a local file instead of the cluster.
  *
  * diff asks the API server what each object would become (a server-side dry-run apply with
  * the kustomize-controller field manager) and compares that with the live object, without the

@@ -1,17 +1,19 @@
 /*
- * `eddy install`, `eddy uninstall` and `eddy check`, as flux has them.
+ * `eddy install`, `eddy uninstall`, `eddy check` and `eddy version`, as flux has them.
  *
  * install reads the manifests embedded in the binary (deploy/crds and deploy/install, turned
  * into C by scripts/embed-files at build time): the Flux CRDs of the chosen components, the
  * Namespace, the ServiceAccount and RBAC, the Deployment running `eddy controller` and the
  * Service of its artifact server. It renames the namespace (-n), points the Deployment at
- * <--registry>/eddy:v<this version>, then prints them (--export) or applies them with
- * server-side apply (field manager flux; the Namespace and CRDs first) and waits until the
- * Deployment is ready. uninstall deletes the components, removes the finalizers of every Flux
+ * <--registry>/eddy:v<this version> with the agent's --log-level and
+ * --watch-all-namespaces, then prints them (--export) or applies them with server-side apply
+ * (field manager flux; the Namespace, the CRDs, the identity and RBAC first) and waits until
+ * the Deployment is ready. uninstall deletes the components, removes the finalizers of every Flux
  * object (the controller that would clear them is gone; what they applied stays), deletes the
  * CRDs and the namespace (unless --keep-namespace). check verifies the Kubernetes version and
- * the permissions install needs (--pre), then the CRDs (Established) and the agent's
- * leader-election Lease (held and renewed within its duration).
+ * the permissions install needs (--pre), then the installed Deployment (when there is one),
+ * the agent's leader-election Lease (held and renewed within its duration) and the CRDs
+ * (Established). version prints this binary's version and the installed agent's.
  */
 #include "cli_int.h"
 
@@ -44,6 +46,7 @@ struct install_opts {
     const char *pull_secret;
     const char *log_level;     /* --log-level: the agent's */
     bool watch_all_namespaces; /* --watch-all-namespaces (default true) */
+    bool network_policy;       /* --network-policy (default true) */
 };
 
 /* Check --components and --components-extra; the chosen set goes to *chosen. */
@@ -203,6 +206,7 @@ static int load_manifests(const struct install_opts *o, const ed_cli_list *compo
             for (size_t i = 0; i < ndocs; i++) {
                 const char *kind = ed_node_path_str(ed_doc_root(docs[i]), "/kind");
                 if (!kind || stage_of(kind) != stage ||
+                    (strcmp(kind, "NetworkPolicy") == 0 && !o->network_policy) ||
                     (strcmp(kind, "CustomResourceDefinition") == 0 &&
                      !crd_wanted(ed_doc_root(docs[i]), components))) {
                     ed_doc_free(docs[i]);
@@ -338,9 +342,11 @@ int ed_cli_install(int argc, char **argv)
     struct install_opts o = {.g = ED_CLI_GLOBAL_INIT,
                              .registry = "ghcr.io/eddy-gitops",
                              .log_level = "info",
-                             .watch_all_namespaces = true};
+                             .watch_all_namespaces = true,
+                             .network_policy = true};
     const ed_cli_flag flags[] = {
         {"export", 0, ED_CLI_FLAG_BOOL, &o.export_only},
+        {"network-policy", 0, ED_CLI_FLAG_BOOL, &o.network_policy},
         {"log-level", 0, ED_CLI_FLAG_STR, &o.log_level},
         {"watch-all-namespaces", 0, ED_CLI_FLAG_BOOL, &o.watch_all_namespaces},
         {"components", 0, ED_CLI_FLAG_LIST, &o.components},
@@ -462,7 +468,9 @@ static int delete_object(ed_kube *kube, const ed_node *obj, bool dry_run)
 
 int ed_cli_uninstall(int argc, char **argv)
 {
-    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .registry = "ghcr.io/eddy-gitops"};
+    /* Every object install may have made (a missing one is skipped). */
+    struct install_opts o = {
+        .g = ED_CLI_GLOBAL_INIT, .registry = "ghcr.io/eddy-gitops", .network_policy = true};
     bool keep_ns = false, silent = false, dry_run = false;
     const ed_cli_flag flags[] = {
         {"keep-namespace", 0, ED_CLI_FLAG_BOOL, &keep_ns},
@@ -754,9 +762,10 @@ static bool in_list(const ed_cli_list *l, const char *s)
 }
 
 int ed_cli_install_render(const char *ns, const char *registry, const ed_cli_list *components,
-                          const ed_cli_list *extra, ed_buf *out)
+                          const ed_cli_list *extra, bool network_policy, ed_buf *out)
 {
-    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .registry = registry};
+    struct install_opts o = {
+        .g = ED_CLI_GLOBAL_INIT, .registry = registry, .network_policy = network_policy};
     o.g.ns = ns;
     if (components && components->n)
         o.components = *components;

@@ -22,9 +22,10 @@ typedef struct ed_ctrl_registry_auth {
 
 /*
  * Read repo's spec.secretRef (dockerconfigjson: the entry for ref's registry; none means
- * anonymous) and spec.certSecretRef (ca.crt; tls.crt and tls.key for mutual TLS) and
- * spec.proxySecretRef (address, username, password) into *auth, and point ro's credentials at them.
- * Errors name the Secret and the missing key (never a value).
+ * anonymous), else the imagePullSecrets of spec.serviceAccountName, and spec.certSecretRef (ca.crt;
+ * tls.crt and tls.key for mutual TLS) and spec.proxySecretRef (address, username, password) into
+ * *auth, and point ro's credentials at them. Errors name the Secret and the missing key (never a
+ * value).
  */
 int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
                                ed_ctrl_registry_auth *auth, ed_registry_opts *ro, ed_err *err);

@@ -208,7 +208,7 @@ static void evaluate(ed_imagepolicy_controller *c, const ed_node *obj, struct ou
     }
     out->ok = true;
     out->reason = "Succeeded";
-    snprintf(out->message, sizeof(out->message), "Latest image tag for %s resolved to %s",
+    snprintf(out->message, sizeof(out->message), "Latest image tag for '%s' resolved to %s",
              out->image, out->tag);
 out:
     ed_registry_tags_free(tags);
@@ -264,7 +264,7 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj,
     if (out->ok && changed) {
         char note[ED_ERR_MSG_MAX * 3];
         if (old_tag)
-            snprintf(note, sizeof(note), "Latest image tag for %s updated from %s to %s",
+            snprintf(note, sizeof(note), "Latest image tag for '%s' updated from %s to %s",
                      out->image, old_tag, out->tag);
         else
             snprintf(note, sizeof(note), "%s", out->message);

@@ -7,7 +7,8 @@
  *   3. skip the scan while the last one is younger than spec.interval and nothing asked for a
  *      new one (a new generation, a reconcile.fluxcd.io/requestedAt token, lost tags);
  *   4. parse spec.image into the canonical name; read spec.secretRef (dockerconfigjson) and
- *      spec.certSecretRef (ca.crt, tls.crt, tls.key) and spec.proxySecretRef;
+ *      spec.serviceAccountName's imagePullSecrets, spec.certSecretRef (ca.crt, tls.crt, tls.key)
+ *      and spec.proxySecretRef;
  *   5. scan: list the tags (spec.timeout per request, spec.insecure for plain HTTP), drop
  *      spec.exclusionList's matches, keep the list on disk under the storage path;
  *   6. status, written in one place: canonicalImageName, lastScanResult (revision, tagCount,
@@ -106,31 +107,65 @@ static bool scan_is_fresh(ed_imagerepo_controller *c, const ed_node *obj, int64_
     return true;
 }
 
+/* The credentials for ref's registry in the dockerconfigjson Secret ns/name, into auth (left
+ * empty when the Secret has no entry for the registry). */
+static int docker_secret(ed_kube *kube, const char *ns, const char *name, const ed_image_ref *ref,
+                         ed_ctrl_registry_auth *auth, ed_err *err)
+{
+    ed_ctrl_secret s;
+    int rc = ed_ctrl_secret_read(kube, ns, name, &s, err);
+    if (rc)
+        return rc;
+    size_t len = 0;
+    const char *cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
+    if (!cfg)
+        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no .dockerconfigjson", ns, name);
+    else
+        rc = ed_image_docker_credentials(cfg, len, ref->registry, &auth->username, &auth->password,
+                                         err);
+    /* No entry for this registry: scan anonymously, as Flux does. */
+    if (rc == ED_ENOTFOUND) {
+        ed_err_clear(err);
+        rc = 0;
+    }
+    ed_ctrl_secret_clear(&s);
+    return rc;
+}
+
+/* spec.serviceAccountName: the first of its imagePullSecrets with credentials for the
+ * registry. */
+static int service_account_secrets(ed_kube *kube, const char *ns, const char *sa,
+                                   const ed_image_ref *ref, ed_ctrl_registry_auth *auth,
+                                   ed_err *err)
+{
+    ed_doc *doc = NULL;
+    int rc = ed_kube_get(kube, "v1", "ServiceAccount", ns, sa, &doc, err);
+    if (rc)
+        return ed_err_wrap(err, "failed to get serviceaccount '%s/%s'", ns, sa);
+    const ed_node *pulls = ed_node_path(ed_doc_root(doc), "/imagePullSecrets");
+    for (size_t i = 0; i < ed_node_len(pulls) && !rc && !auth->username; i++) {
+        const char *name = ed_node_path_str(ed_node_at(pulls, i), "/name");
+        if (name)
+            rc = docker_secret(kube, ns, name, ref, auth, err);
+    }
+    ed_doc_free(doc);
+    return rc;
+}
+
 int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
                                ed_ctrl_registry_auth *auth, ed_registry_opts *ro, ed_err *err)
 {
     memset(auth, 0, sizeof(*auth));
     const char *ns = str_at(repo, "/metadata/namespace");
     const char *secret_name = str_at(repo, "/spec/secretRef/name");
+    const char *sa_name = str_at(repo, "/spec/serviceAccountName");
     const char *cert_name = str_at(repo, "/spec/certSecretRef/name");
     ed_ctrl_secret s;
     int rc = 0;
-    if (secret_name && (rc = ed_ctrl_secret_read(kube, ns, secret_name, &s, err)) == 0) {
-        size_t len = 0;
-        const char *cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
-        if (!cfg)
-            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no .dockerconfigjson", ns,
-                            secret_name);
-        else
-            rc = ed_image_docker_credentials(cfg, len, ref->registry, &auth->username,
-                                             &auth->password, err);
-        /* No entry for this registry: scan anonymously, as Flux does. */
-        if (rc == ED_ENOTFOUND) {
-            ed_err_clear(err);
-            rc = 0;
-        }
-        ed_ctrl_secret_clear(&s);
-    }
+    if (secret_name)
+        rc = docker_secret(kube, ns, secret_name, ref, auth, err);
+    if (!rc && !auth->username && sa_name)
+        rc = service_account_secrets(kube, ns, sa_name, ref, auth, err);
     if (!rc && cert_name && (rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err)) == 0) {
         const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
         const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
@@ -329,6 +364,17 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
         goto status;
     }
     snprintf(sc.canonical, sizeof(sc.canonical), "%s", ref.canonical);
+    const char *provider = str_at(obj, "/spec/provider");
+    if (provider && strcmp(provider, "generic") != 0) {
+        /* Cloud workload identity is not built: say so rather than scan anonymously. */
+        out.reason = "AuthenticationFailed";
+        out.stalled = true;
+        rc = ED_EINVALID;
+        snprintf(out.message, sizeof(out.message),
+                 "spec.provider '%s' is not supported by eddy: use generic with secretRef",
+                 provider);
+        goto status;
+    }
     rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, &auth, &ro, &err);
     if (rc) {
         out.reason = "AuthenticationFailed";

@@ -434,7 +434,7 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     out->ok = true;
     if (res->committed)
         snprintf(out->message, sizeof(out->message),
-                 "committed and pushed commit '%s' to branch '%s'", res->commit, push_branch);
+                 "committed and pushed commit '%.7s' to branch '%s'", res->commit, push_branch);
     else
         snprintf(out->message, sizeof(out->message), "repository up-to-date");
 out:

@@ -445,6 +445,12 @@ int ed_kube_delete(ed_kube *kube, const char *api_version, const char *kind, con
     ed_node_set(d, o, "kind", ed_node_new_str(d, "DeleteOptions"));
     if (opts && opts->propagation_policy)
         ed_node_set(d, o, "propagationPolicy", ed_node_new_str(d, opts->propagation_policy));
+    /* With a body, the API server reads dryRun from it and ignores the query's. */
+    if (opts && opts->dry_run) {
+        ed_node *dry = ed_node_new_seq(d);
+        ed_node_append(d, dry, ed_node_new_str(d, "All"));
+        ed_node_set(d, o, "dryRun", dry);
+    }
     if (opts && (opts->precondition_uid || opts->precondition_resource_version)) {
         ed_node *pre = ed_node_ensure_map(d, o, "/preconditions");
         if (opts->precondition_uid)

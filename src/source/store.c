@@ -33,9 +33,10 @@ struct ed_artifact_store {
     char *url_base; /* "http://host:port" or the advertised URL, without a trailing '/' */
 };
 
-/* Top-level directories of the storage path that hold no artifacts: the Git cache and temp
- * files (source/git.c shares the storage path). Never a kind, never served. */
-static const char *const reserved_top[] = {"git", "tmp"};
+/* Top-level directories of the storage path that hold no artifacts: the Git cache, temp files
+ * (source/git.c shares the storage path) and the tags ImageRepositories keep on disk
+ * (image/scan.c). Never a kind, never served. */
+static const char *const reserved_top[] = {"git", "tmp", "imagerepository"};
 
 /* ---- names and paths ---- */
 

@@ -198,6 +198,7 @@ assert_match "CustomResourceDefinition/gitrepositories.source.toolkit.fluxcd.io 
 assert_contains "$out" "Deployment/$ns/eddy created" "Deployment"
 assert_contains "$out" "Service/$ns/source-controller created" "Service"
 assert_contains "$out" "ClusterRoleBinding/cluster-reconciler-$ns created" "binding"
+assert_contains "$out" "NetworkPolicy/$ns/allow-egress created" "network policy"
 assert_contains "$out" "✔ eddy: deployment ready" "rolled out"
 assert_contains "$out" "✔ install finished" "finished"
 assert_eq "eddy" "$(kubectl -n "$ns" get deploy eddy -o 'jsonpath={.spec.template.spec.serviceAccountName}')" "service account"
@@ -214,6 +215,9 @@ out=$("$eddy" install --export --registry registry.example.com/mirror --image-pu
 assert_contains "$out" "image: registry.example.com/mirror/eddy:v" "--registry"
 assert_contains "$out" "imagePullSecrets:
       - name: regcred" "--image-pull-secret"
+assert_eq 2 "$("$eddy" install --export | grep -c '^kind: NetworkPolicy')" "network policies by default"
+assert_eq 0 "$("$eddy" install --export --network-policy=false | grep -c '^kind: NetworkPolicy')" \
+    "--network-policy=false"
 out=$("$eddy" install --export --log-level debug --watch-all-namespaces=false)
 assert_contains "$out" "- --log-level=debug" "--log-level"
 assert_contains "$out" "- --watch-all-namespaces=false" "--watch-all-namespaces"
@@ -664,6 +668,7 @@ assert_contains "$out" "Deployment/$ns/eddy deleted (dry run)" "dry run"
 assert_ok "dry run deleted nothing" kubectl -n "$ns" get deploy eddy
 out=$("$eddy" uninstall -n "$ns" --silent --timeout 1m)
 assert_contains "$out" "✔ Deployment/$ns/eddy deleted" "Deployment"
+assert_contains "$out" "✔ NetworkPolicy/$ns/allow-scraping deleted" "network policy"
 assert_contains "$out" "✔ GitRepository/$ns/cli finalizers deleted" "finalizers"
 assert_contains "$out" "✔ CustomResourceDefinition/kustomizations.kustomize.toolkit.fluxcd.io deleted" "CRD"
 assert_contains "$out" "✔ Namespace/$ns deleted" "namespace"

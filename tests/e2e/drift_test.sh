@@ -17,7 +17,7 @@ work=$EDDY_E2E_SCRATCH/work
 
 step "CRDs, namespaces, repository"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/gitrepositories.source.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
 new_namespace "$ns"
 new_namespace "$apps"

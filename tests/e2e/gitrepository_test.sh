@@ -13,7 +13,7 @@ scratch=$EDDY_E2E_SCRATCH
 
 step "CRDs and namespace"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/gitrepositories.source.toolkit.fluxcd.io >/dev/null
 new_namespace "$ns"
 

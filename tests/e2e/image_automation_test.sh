@@ -17,7 +17,7 @@ reg=$EDDY_REGISTRY
 
 step "CRDs, namespace, images, the deployment repository"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/imageupdateautomations.image.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
 new_namespace "$ns"
 for tag in 1.0.0 1.1.0 2.0.0; do "$EDDY_ROOT/scripts/push-image" "$reg" auto/app "$tag" >/dev/null; done
@@ -175,8 +175,10 @@ assert_eq "main@sha1:$first" "$(get imageupdateautomation/app '{.status.observed
 assert_eq "1.1.0" "$(get imageupdateautomation/app '{.status.observedPolicies.app.tag}')" "observedPolicies"
 assert_eq "" "$(get imageupdateautomation/app '{.status.observedPolicies.api.tag}')" "only selected policies observed"
 assert_match '^20[0-9-]+T' "$(get imageupdateautomation/app '{.status.lastPushTime}')" "lastPushTime"
+assert_eq "committed and pushed commit '${first:0:7}' to branch 'main'" \
+    "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's Ready message"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.kind=ImageUpdateAutomation -o jsonpath='{.items[*].message}')" \
-    "committed and pushed commit '$first' to branch 'main'" "event"
+    "committed and pushed commit '${first:0:7}' to branch 'main'" "event"
 
 step "nothing changed: no commit"
 kubectl -n "$ns" annotate --overwrite imageupdateautomation/app reconcile.fluxcd.io/requestedAt=noop >/dev/null

@@ -16,7 +16,7 @@ storage=$scratch/storage
 
 step "CRDs, namespace, images"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/imagerepositories.image.toolkit.fluxcd.io crd/imagepolicies.image.toolkit.fluxcd.io >/dev/null
 new_namespace "$ns"
 for tag in 1.0.0 1.2.0 2.0.0-rc.1 1.9.0.sig latest; do
@@ -42,6 +42,17 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.reply(200, b'{"name": "broken/app", "tags": ["1.0", ')
         if self.path.startswith("/v2/failing/"):
             return self.reply(500, b'{"errors": [{"code": "UNKNOWN"}]}')
+        if self.path.startswith("/token"):
+            # The token service: Basic bearer:s3cret for the pull scope gives a token.
+            ok = self.headers.get("Authorization") == "Basic YmVhcmVyOnMzY3JldA=="
+            ok = ok and "scope=repository%3Abearer%2Fapp%3Apull" in self.path and "service=fake" in self.path
+            return self.reply(200, b'{"token": "t0k3n"}') if ok else self.reply(401, b'{}')
+        if self.path.startswith("/v2/bearer/"):
+            if self.headers.get("Authorization") != "Bearer t0k3n":
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Bearer realm="http://%s/token",service="fake",scope="repository:bearer/app:pull"' % self.headers.get("Host"))
+                self.send_header("Content-Length", "0"); self.end_headers(); return
+            return self.reply(200, b'{"name": "bearer/app", "tags": ["5.0.0"]}')
         H.n += 1
         log.write("%f %s\n" % (time.time(), self.path)); log.flush()
         if H.n == 1:
@@ -103,8 +114,15 @@ YAML
 repo web "$EDDY_REGISTRY/reflector/web"
 repo api "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: regcred}"
 repo api-anonymous "$EDDY_REGISTRY_AUTH/reflector/api"
+kubectl -n "$ns" create serviceaccount puller >/dev/null
+kubectl -n "$ns" patch serviceaccount puller -p '{"imagePullSecrets":[{"name":"regcred"}]}' >/dev/null
+repo api-sa "$EDDY_REGISTRY_AUTH/reflector/api" "  serviceAccountName: puller"
 repo limited "127.0.0.1:$rl_port/limited/app"
 repo broken "127.0.0.1:$rl_port/broken/app"
+kubectl -n "$ns" create secret docker-registry bearercred --docker-server="127.0.0.1:$rl_port" \
+    --docker-username=bearer --docker-password=s3cret >/dev/null
+repo bearer "127.0.0.1:$rl_port/bearer/app" "  secretRef: {name: bearercred}"
+repo bearer-anonymous "127.0.0.1:$rl_port/bearer/app"
 repo failing "127.0.0.1:$rl_port/failing/app"
 repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
 repo proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: proxy}"
@@ -157,11 +175,12 @@ tlsrepo untrusted
 
 step "the agent"
 mport=$(free_port)
+sport=$(free_port)
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-image-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$storage" \
-    --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+    --storage-addr "127.0.0.1:$sport" --health-addr "127.0.0.1:$(free_port)" \
     --metrics-addr "127.0.0.1:$mport"
 
 get() { kubectl -n "$ns" get "$1" -o "jsonpath=$2"; }
@@ -177,17 +196,26 @@ assert_match '^[0-9a-f]{64}$' "$(get imagerepository/web '{.status.lastScanResul
 assert_eq "finalizers.fluxcd.io" "$(get imagerepository/web '{.metadata.finalizers[0]}')" "finalizer"
 tags_file=$storage/imagerepository/$ns/web/tags.txt
 assert_eq "$(printf '1.0.0\n1.2.0\n2.0.0-rc.1\nlatest')" "$(sort "$tags_file")" "tags on disk"
+assert_eq "404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sport/imagerepository/$ns/web/tags.txt")" \
+    "the tags are not served by the artifact server"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web -o jsonpath='{.items[*].reason}')" "Succeeded" "event"
 
 metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
 assert_contains "$metrics" "gotk_reconcile_condition{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
 assert_contains "$metrics" "gotk_reconcile_duration_seconds_count{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\"}" "duration histogram"
 
-step "dockerconfigjson credentials; none: AuthenticationFailed"
+step "dockerconfigjson credentials (secretRef, serviceAccountName); none: AuthenticationFailed"
 kubectl -n "$ns" wait imagerepository/api --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "v1.1.0" "$(get imagerepository/api '{.status.lastScanResult.latestTags[*]}')" "tags behind auth"
+kubectl -n "$ns" wait imagerepository/api-sa --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "v1.1.0" "$(get imagerepository/api-sa '{.status.lastScanResult.latestTags[*]}')" "the service account's imagePullSecrets"
 kubectl -n "$ns" wait imagerepository/api-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
 assert_not_contains "$(kubectl -n "$ns" get imagerepository api -o yaml)" "$EDDY_REGISTRY_PASSWORD" "no secret in status"
+
+step "Bearer tokens: the challenge's realm, service and scope"
+kubectl -n "$ns" wait imagerepository/bearer --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "5.0.0" "$(get imagerepository/bearer '{.status.lastScanResult.latestTags[*]}')" "tags behind a token"
+kubectl -n "$ns" wait imagerepository/bearer-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
 
 step "429: asked again after Retry-After"
 kubectl -n "$ns" wait imagerepository/limited --for=condition=Ready --timeout=60s >/dev/null
@@ -200,12 +228,13 @@ assert_eq "2" "$(get imagerepository/limited '{.status.lastScanResult.tagCount}'
 
 step "a restart does not rescan what is fresh (the tags are on disk)"
 bg_stop ctl
+mport=$(free_port)
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-image-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$storage" \
     --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
-    --metrics-addr "127.0.0.1:$(free_port)"
+    --metrics-addr "127.0.0.1:$mport"
 retry 30 grep -q "image automation" "$scratch/ctl.log"
 sleep 3
 assert_eq "2" "$(wc -l <"$scratch/ratelimited.requests")" "no new listing after the restart"
@@ -270,6 +299,8 @@ spec:
 YAML
 kubectl -n "$ns" wait imagepolicy/web imagepolicy/web-alpha --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "1.2.0" "$(get imagepolicy/web '{.status.latestRef.tag}')" "semver ^1.x"
+assert_eq "Latest image tag for '$EDDY_REGISTRY/reflector/web' resolved to 1.2.0" \
+    "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's Ready message"
 assert_eq "$EDDY_REGISTRY/reflector/web" "$(get imagepolicy/web '{.status.latestRef.name}')" "latestRef.name"
 assert_eq "$digest_120" "$(get imagepolicy/web '{.status.latestRef.digest}')" "digest reflected"
 assert_eq "1.2.0" "$(get imagepolicy/web-alpha '{.status.latestRef.tag}')" "filterTags + alphabetical"
@@ -335,12 +366,23 @@ assert_ne "$old_digest" "$new_digest" "the tag moved"
 kubectl -n "$ns" wait imagepolicy/web-always --for=jsonpath='{.status.latestRef.digest}'="$new_digest" --timeout=30s >/dev/null
 assert_eq "$old_digest" "$(get imagepolicy/web '{.status.latestRef.digest}')" "IfNotPresent keeps the digest it had"
 
-step "bad input: invalid exclusion regex, invalid image"
+step "bad input: invalid exclusion regex, invalid image, a cloud provider"
 repo bad-regex "$EDDY_REGISTRY/reflector/web" "  exclusionList: ['(unclosed']"
 repo bad-image "$EDDY_REGISTRY/Reflector/Web:1.0"
+repo cloud "$EDDY_REGISTRY/reflector/web" "  provider: aws"
 kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "exclusionList[0]" "regex named"
 kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+kubectl -n "$ns" wait imagerepository/cloud --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
+assert_contains "$(get imagerepository/cloud '{.status.conditions[?(@.type=="Ready")].message}')" "spec.provider 'aws' is not supported" "provider refused clearly"
+
+step "suspended: left alone"
+kubectl -n "$ns" patch imagerepository/api --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
+kubectl -n "$ns" annotate --overwrite imagerepository/api reconcile.fluxcd.io/requestedAt=suspended >/dev/null
+sleep 2
+assert_ne "suspended" "$(get imagerepository/api '{.status.lastHandledReconcileAt}')" "no reconcile while suspended"
+assert_contains "$(curl -fs "http://127.0.0.1:$mport/metrics")" \
+    "gotk_suspend_status{kind=\"ImageRepository\",name=\"api\",namespace=\"$ns\"} 1" "suspended gauge"
 
 step "deletion removes the stored tags and the finalizer"
 kubectl -n "$ns" delete imagerepository/web --timeout=30s >/dev/null

@@ -15,7 +15,7 @@ work=$scratch/work
 
 step "CRDs, namespace, repository"
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/gitrepositories.source.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
 new_namespace "$ns"
 kubectl delete namespace "$apps" --ignore-not-found --wait=true >/dev/null

@@ -308,6 +308,11 @@ static void test_crud_and_typed_errors(void **state)
     assert_int_equal(ed_kube_create(admin, ed_doc_root(bad), NULL, NULL, &err), ED_EINVALID);
     assert_non_null(strstr(err.msg, "spec.replicas"));
 
+    /* A dry-run delete deletes nothing. */
+    ed_kube_opts dry = {.dry_run = true};
+    assert_int_equal(ed_kube_delete(admin, "v1", "ConfigMap", ns, "settings", &dry, &err), 0);
+    assert_int_equal(ed_kube_get(admin, "v1", "ConfigMap", ns, "settings", NULL, &err), 0);
+
     /* Preconditions: a delete aimed at another incarnation (uid) or an older
      * resourceVersion is refused with a conflict and deletes nothing. */
     ed_kube_opts other_uid = {.precondition_uid = "00000000-0000-0000-0000-000000000000"};

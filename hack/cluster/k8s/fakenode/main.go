@@ -279,8 +279,7 @@ func (fn *fakeNode) startedPod(key string, pod *corev1.Pod) *corev1.Pod {
 	st.PodIP = fn.podIP(key)
 	st.PodIPs = []corev1.PodIP{{IP: st.PodIP}}
 	st.StartTime = &now
-	// The API server sets the QoS class at creation and refuses to change it (a pod with resource
-	// requests is Burstable): keep it, and fill it only when absent.
+	// The API server computes the QoS class when the pod is created and refuses a change.
 	if st.QOSClass == "" {
 		st.QOSClass = corev1.PodQOSBestEffort
 	}
