@@ -191,4 +191,25 @@ int ed_cli_ready_state(const ed_node *obj, const char *token);
 /* Ask stdin "question [y/N]"; true on y/yes. */
 bool ed_cli_confirm(const char *question);
 
+/* ---- install and bootstrap ---- */
+
+/*
+ * What bootstrap shares with install (install.c): the manifests `eddy install` applies in
+ * namespace ns with the image from registry, for components (flux's names; NULL or empty for
+ * install's default: all four the agent serves) and extra, with Flux's NetworkPolicies when
+ * network_policy, appended to out as a YAML stream in apply order after a header naming the
+ * version and components (gotk-components.yaml). Returns 0, or 1 (2 for an unknown component)
+ * after printing the error.
+ */
+int ed_cli_install_render(const char *ns, const char *registry, const ed_cli_list *components,
+                          const ed_cli_list *extra, bool network_policy, ed_buf *out);
+/* Server-side apply obj (field manager flux), printing "Kind/ns/name created|configured|
+ * unchanged" as flux does. Returns 0, or 1 after printing the error. */
+int ed_cli_apply_print(ed_kube *kube, const ed_node *obj);
+/* Wait until the agent's Deployment "eddy" in ns is rolled out. Returns 0, or 1 after
+ * printing why. */
+int ed_cli_install_wait(ed_kube *kube, const char *ns, int64_t timeout_ms);
+/* bootstrap.c: `eddy bootstrap git` */
+int ed_cli_bootstrap(int argc, char **argv);
+
 #endif

@@ -179,10 +179,8 @@ static int push_refspecs(const ed_source_git_update_opts *o, const char *tmpref,
     return 0;
 }
 
-/* Push commit from the cache repository. ED_ECONFLICT when the server rejected it (the branch
- * moved); other errors as a fetch's. */
-static int push_commit(git_repository *repo, const ed_source_git_update_opts *o,
-                       const git_oid *commit, ed_err *err)
+int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_opts *o,
+                              const git_oid *commit, ed_err *err)
 {
     char hex[GIT_OID_HEXSZ + 1];
     git_oid_tostr(hex, sizeof(hex), commit);
@@ -390,7 +388,7 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         goto out;
     git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
     res->files_changed = (int)w.nfiles;
-    rc = push_commit(repo, o, &commit_id, err);
+    rc = ed_source_git_push_commit(repo, o, &commit_id, err);
     res->committed = rc == 0;
 out:
     free_files(&w);

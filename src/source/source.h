@@ -192,6 +192,46 @@ typedef struct ed_source_git_update_result {
 int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts *opts,
                          ed_source_git_update_result *out, ed_err *err);
 
+/* ---- files written by eddy bootstrap ---- */
+
+/* One file to write: path relative to the repository root ("clusters/a/flux-system/x.yaml"). */
+typedef struct ed_source_file {
+    const char *path;
+    const char *data;
+    size_t len;
+} ed_source_file;
+
+typedef struct ed_source_git_write_opts {
+    const char *url;
+    const ed_source_secret_entry *secret; /* credentials, as for a fetch */
+    size_t secret_len;
+    const char *branch; /* created (root commit) when the repository does not have it */
+    const char *author_name;
+    const char *author_email; /* required */
+    const char *message;      /* the commit message (required) */
+    const ed_source_file *files;
+    size_t nfiles;
+    int max_attempts; /* on a rejected push; 0 for 3 */
+} ed_source_git_write_opts;
+
+typedef struct ed_source_git_write_result {
+    bool committed;      /* a commit was made and pushed */
+    bool created_branch; /* the branch did not exist (an empty repository) */
+    char commit[41];     /* the branch's head afterwards: the new commit, or the unchanged head */
+    int attempts;
+} ed_source_git_write_result;
+
+/*
+ * Write opts->files over the head of opts->branch (fetched into the cache) and, when the tree
+ * changes, commit them and push the branch (never forced). Files not named are left as they
+ * are. Nothing is committed when every file already has these bytes (out->committed false). A
+ * rejected push is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH,
+ * ED_ERETRY ...), ED_EINVALID (a path leaving the repository, bad author), ED_ECONFLICT (still
+ * rejected after every attempt).
+ */
+int ed_source_git_write(ed_source_cache *cache, const ed_source_git_write_opts *opts,
+                        ed_source_git_write_result *out, ed_err *err);
+
 /* ---- signature verification (spec.verify) ---- */
 
 typedef struct ed_source_verify_opts {

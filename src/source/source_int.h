@@ -142,6 +142,14 @@ struct ed_source_cache {
     char *tmp_dir; /* <storage>/tmp */
 };
 
+/*
+ * Push commit (in repo, the cache repository of o->url) to o's push branch, refspec or checkout
+ * branch, with o's credentials (push.c; also used by commit.c). ED_ECONFLICT when the server
+ * rejected it (the branch moved), ED_EAUTH, ED_ERETRY otherwise.
+ */
+int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_opts *o,
+                              const git_oid *commit, ed_err *err);
+
 /* Open the cached bare repository of url for reading (no fetch). Errors: ED_ENOTFOUND. */
 int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repository **out,
                               int *lock_fd, ed_err *err);

@@ -1,0 +1,827 @@
+/*
+ * `eddy bootstrap git`, as `flux bootstrap git` does it: the cluster is made to sync itself
+ * from a path of a Git repository.
+ *
+ *   1. the files of Flux's layout are generated: clusters/<name>/flux-system/gotk-components.yaml
+ *      (what `eddy install` applies), gotk-sync.yaml (the GitRepository and Kustomization named
+ *      flux-system that sync the repository itself) and the kustomization.yaml listing both;
+ *   2. they are written over the branch's head and pushed (source module, libgit2): a commit is
+ *      made only when some file changed, so a second run, or a second cluster bootstrapped from
+ *      the same path, changes nothing; an empty repository gets a root commit;
+ *   3. the components are applied, then the auth Secret (flux-system: username/password,
+ *      bearerToken, identity/known_hosts, ca.crt) and the sync objects;
+ *   4. the flux-system GitRepository and Kustomization are awaited until Ready.
+ *
+ * The agent is the in-cluster Deployment by default. With --local-agent (no container can run
+ * on a local control plane) it is also started here as a detached local process, `eddy
+ * controller` against the same kubeconfig, its pid, log and storage in a directory of the
+ * cluster (<state>/eddy/agents/<kube-system namespace uid>, or --local-agent-dir); an agent
+ * already running there is kept.
+ */
+#include "cli_int.h"
+
+#include "../source/source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct boot_opts {
+    ed_cli_global g;
+    const char *url, *branch, *path;
+    const char *username, *password, *key_file, *ca_file, *known_hosts_file;
+    bool bearer, silent;
+    int64_t interval_ms;
+    const char *secret_name;
+    const char *author_name, *author_email;
+    ed_cli_list components, extra;
+    const char *registry;
+    bool network_policy;
+    bool local_agent;
+    const char *agent_dir;
+};
+
+/* The credentials, both as Secret data (keys as Flux names them) and for libgit2. */
+struct creds {
+    ed_source_secret_entry e[6];
+    size_t n;
+    char *owned[6];
+};
+
+static void creds_add(struct creds *c, const char *key, char *value_owned)
+{
+    c->e[c->n] = (ed_source_secret_entry){key, value_owned, strlen(value_owned)};
+    c->owned[c->n++] = value_owned;
+}
+
+static void creds_free(struct creds *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        memset(c->owned[i], 0, strlen(c->owned[i])); /* secrets do not linger in memory */
+        free(c->owned[i]);
+    }
+    c->n = 0;
+}
+
+static char *read_file(const char *flag, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ed_cli_failure("--%s %s: cannot read the file: %s", flag, path, strerror(errno));
+        return NULL;
+    }
+    ed_buf b = ED_BUF_INIT(1 << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = ed_buf_append(&b, chunk, n);
+    fclose(f);
+    if (rc) {
+        ed_cli_failure("--%s %s: larger than 1 MiB", flag, path);
+        ed_buf_free(&b);
+        return NULL;
+    }
+    ed_buf_append(&b, "", 0);
+    return ed_buf_take(&b);
+}
+
+/* Collect the credentials the flags give. Returns 0, or 2 after printing the error. */
+static int collect_creds(const struct boot_opts *o, struct creds *c)
+{
+    bool ssh = ed_str_has_prefix(o->url, "ssh://");
+    if (ssh) {
+        if (!o->key_file) {
+            ed_cli_failure("an ssh:// URL needs --private-key-file");
+            return 2;
+        }
+        char *key = read_file("private-key-file", o->key_file);
+        char *pubname = ed_xasprintf("%s.pub", o->key_file);
+        char *pub = access(pubname, R_OK) == 0 ? read_file("private-key-file", pubname) : NULL;
+        free(pubname);
+        const char *kh_file = o->known_hosts_file;
+        char *home_kh = NULL;
+        if (!kh_file && getenv("HOME"))
+            kh_file = home_kh = ed_xasprintf("%s/.ssh/known_hosts", getenv("HOME"));
+        char *kh = kh_file ? read_file("known-hosts-file", kh_file) : NULL;
+        free(home_kh);
+        if (!key || !kh) {
+            free(key);
+            free(pub);
+            free(kh);
+            return 2;
+        }
+        creds_add(c, "identity", key);
+        if (pub)
+            creds_add(c, "identity.pub", pub);
+        creds_add(c, "known_hosts", kh);
+        if (o->password)
+            creds_add(c, "password", ed_xstrdup(o->password));
+    } else if (o->bearer) {
+        if (!o->password) {
+            ed_cli_failure("--with-bearer-token needs the token in --password");
+            return 2;
+        }
+        creds_add(c, "bearerToken", ed_xstrdup(o->password));
+    } else if (o->username || o->password) {
+        if (!o->username || !o->password) {
+            ed_cli_failure("--username and --password go together");
+            return 2;
+        }
+        creds_add(c, "username", ed_xstrdup(o->username));
+        creds_add(c, "password", ed_xstrdup(o->password));
+    }
+    if (o->ca_file) {
+        char *ca = read_file("ca-file", o->ca_file);
+        if (!ca)
+            return 2;
+        creds_add(c, "ca.crt", ca);
+    }
+    return 0;
+}
+
+/* ---- the files of Flux's layout ---- */
+
+static void put_str(ed_doc *d, const char *path, const char *value)
+{
+    const char *slash = strrchr(path, '/');
+    char *parent = ed_xstrndup(path, (size_t)(slash - path));
+    ed_node *map = ed_node_ensure_map(d, ed_doc_root(d), parent);
+    ed_node_set(d, map, slash + 1, ed_node_new_str(d, value));
+    free(parent);
+}
+
+static ed_doc *new_object(const char *api_version, const char *kind, const char *ns,
+                          const char *name)
+{
+    ed_doc *d = ed_doc_new();
+    ed_doc_set_root(d, ed_node_new_map(d));
+    put_str(d, "/apiVersion", api_version);
+    put_str(d, "/kind", kind);
+    put_str(d, "/metadata/name", name);
+    put_str(d, "/metadata/namespace", ns);
+    return d;
+}
+
+/* gotk-sync.yaml: the GitRepository and the Kustomization named flux-system, as flux writes
+ * them (fields in sigs.k8s.io/yaml's sorted order). */
+static int render_sync(const struct boot_opts *o, const char *path, bool with_secret, ed_buf *out)
+{
+    char interval[32];
+    ed_duration_format(o->interval_ms, interval);
+    ed_doc *repo =
+        new_object("source.toolkit.fluxcd.io/v1", "GitRepository", o->g.ns, "flux-system");
+    put_str(repo, "/spec/interval", interval);
+    put_str(repo, "/spec/ref/branch", o->branch);
+    if (with_secret)
+        put_str(repo, "/spec/secretRef/name", o->secret_name);
+    put_str(repo, "/spec/url", o->url);
+    ed_doc *ks =
+        new_object("kustomize.toolkit.fluxcd.io/v1", "Kustomization", o->g.ns, "flux-system");
+    char *p = ed_xasprintf("./%s", path); /* "" -> "./" */
+    put_str(ks, "/spec/interval", "10m0s");
+    put_str(ks, "/spec/path", p);
+    ed_node_set(ks, ed_node_ensure_map(ks, ed_doc_root(ks), "/spec"), "prune",
+                ed_node_new_bool(ks, true));
+    put_str(ks, "/spec/sourceRef/kind", "GitRepository");
+    put_str(ks, "/spec/sourceRef/name", "flux-system");
+    free(p);
+    ed_buf_append_str(out, "# This manifest was generated by eddy. DO NOT EDIT.\n---\n");
+    int rc = ed_node_to_yaml(ed_doc_root(repo), out);
+    ed_buf_append_str(out, "---\n");
+    rc |= ed_node_to_yaml(ed_doc_root(ks), out);
+    ed_doc_free(repo);
+    ed_doc_free(ks);
+    if (rc)
+        ed_cli_failure("cannot print the sync manifests");
+    return rc ? 1 : 0;
+}
+
+static const char kustomization_yaml[] = "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+                                         "kind: Kustomization\n"
+                                         "resources:\n"
+                                         "- gotk-components.yaml\n"
+                                         "- gotk-sync.yaml\n";
+
+/* --path without "./" and trailing slashes; NULL (after the message) when it leaves the
+ * repository. */
+static char *clean_path(const char *path)
+{
+    while (ed_str_has_prefix(path, "./"))
+        path += 2;
+    char *p = ed_xstrdup(path);
+    for (size_t n = strlen(p); n > 0 && p[n - 1] == '/'; n--)
+        p[n - 1] = '\0';
+    if (p[0] == '/' || (p[0] && !ed_path_within(p, 0))) {
+        ed_cli_failure("--path '%s' must be relative and stay inside the repository", path);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- Git ---- */
+
+/* Write the three files and push; head (41 bytes) gets the branch's head afterwards. */
+static int push_manifests(const struct boot_opts *o, const struct creds *c, const char *dir,
+                          const ed_buf *components, const ed_buf *sync, char *head)
+{
+    char tmpl[PATH_MAX];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(tmpl, sizeof(tmpl), "%s/eddy-bootstrap-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(tmpl)) {
+        ed_cli_failure("cannot create a temporary directory: %s", strerror(errno));
+        return 1;
+    }
+    char *f_comp = ed_xasprintf("%s/gotk-components.yaml", dir);
+    char *f_sync = ed_xasprintf("%s/gotk-sync.yaml", dir);
+    char *f_ks = ed_xasprintf("%s/kustomization.yaml", dir);
+    const ed_source_file files[] = {
+        {f_comp, components->data, components->len},
+        {f_sync, sync->data, sync->len},
+        {f_ks, kustomization_yaml, strlen(kustomization_yaml)},
+    };
+    ed_source_git_write_opts wo = {.url = o->url,
+                                   .secret = c->e,
+                                   .secret_len = c->n,
+                                   .branch = o->branch,
+                                   .author_name = o->author_name,
+                                   .author_email = o->author_email,
+                                   .message = "Add eddy (Flux) components and sync manifests",
+                                   .files = files,
+                                   .nfiles = 3};
+    ed_source_cache *cache = NULL;
+    ed_source_git_write_result res;
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_source_cache_open(&cache, tmpl, &err);
+    if (!rc)
+        rc = ed_source_git_write(cache, &wo, &res, &err);
+    if (rc) {
+        ed_cli_failure("%s", err.msg);
+    } else {
+        memcpy(head, res.commit, sizeof(res.commit));
+        if (res.committed)
+            ed_cli_success("committed %s to \"%s\" (\"%s\")%s", dir, o->branch, res.commit,
+                           res.created_branch ? ", a new branch" : "");
+        else
+            ed_cli_success("components and sync manifests are up to date in \"%s\" (\"%s\")",
+                           o->branch, res.commit);
+    }
+    ed_source_cache_free(cache);
+    ed_path_remove_tree(tmpl);
+    free(f_comp);
+    free(f_sync);
+    free(f_ks);
+    return rc ? 1 : 0;
+}
+
+/* ---- the cluster ---- */
+
+/* Apply every object of a YAML stream, in order. */
+static int apply_stream(ed_kube *kube, const ed_buf *yaml, const char *what)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    if (ed_doc_parse_yaml(yaml->data, yaml->len, what, &docs, &n, &err) != 0) {
+        ed_cli_failure("%s", err.msg);
+        return 1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rc && ed_doc_root(docs[i]))
+            rc = ed_cli_apply_print(kube, ed_doc_root(docs[i]));
+        ed_doc_free(docs[i]);
+    }
+    free(docs);
+    return rc;
+}
+
+/* True when the CRD named name is Established. */
+static bool crd_established(ed_kube *kube, const char *name)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    bool ok = false;
+    if (ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, name, &d,
+                    &err) == 0) {
+        const char *st = ed_cli_cond(ed_doc_root(d), "Established", "/status");
+        ok = st && strcmp(st, "True") == 0;
+    }
+    ed_doc_free(d);
+    return ok;
+}
+
+/* Wait until every CRD of the stream is Established: the agent started next discovers the
+ * kinds it serves once, at its start. */
+static int wait_crds(ed_kube *kube, const ed_buf *yaml, int64_t timeout_ms)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    if (ed_doc_parse_yaml(yaml->data, yaml->len, "gotk-components.yaml", &docs, &n, &err) != 0) {
+        ed_cli_failure("%s", err.msg);
+        return 1;
+    }
+    int64_t deadline = ed_time_mono_ms() + timeout_ms;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ed_node *obj = ed_doc_root(docs[i]);
+        const char *kind = ed_node_path_str(obj, "/kind");
+        const char *name = ed_node_path_str(obj, "/metadata/name");
+        while (!rc && kind && name && strcmp(kind, "CustomResourceDefinition") == 0 &&
+               !crd_established(kube, name)) {
+            if (ed_time_mono_ms() >= deadline) {
+                ed_cli_failure("CustomResourceDefinition %s not established after the --timeout",
+                               name);
+                rc = 1;
+            }
+            usleep(100 * 1000);
+        }
+        ed_doc_free(docs[i]);
+    }
+    free(docs);
+    return rc;
+}
+
+/* The base64 alphabet, and the padding at index 64. */
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
+static char *base64(const char *data, size_t len)
+{
+    char *out = ed_xmalloc((len + 2) / 3 * 4 + 1), *p = out;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned char)data[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned char)data[i + 1] << 8;
+        if (i + 2 < len)
+            v |= (unsigned char)data[i + 2];
+        *p++ = b64[(v >> 18) & 63];
+        *p++ = b64[(v >> 12) & 63];
+        *p++ = b64[i + 1 < len ? (v >> 6) & 63 : 64];
+        *p++ = b64[i + 2 < len ? v & 63 : 64];
+    }
+    *p = '\0';
+    return out;
+}
+
+/* The Secret the GitRepository reads. Its values are never printed. */
+static int apply_secret(ed_kube *kube, const struct boot_opts *o, const struct creds *c)
+{
+    ed_doc *d = new_object("v1", "Secret", o->g.ns, o->secret_name);
+    put_str(d, "/type", "Opaque");
+    ed_node *data = ed_node_ensure_map(d, ed_doc_root(d), "/data");
+    for (size_t i = 0; i < c->n; i++) {
+        char *v = base64(c->e[i].value, c->e[i].len);
+        ed_node_set(d, data, c->e[i].key, ed_node_new_str(d, v));
+        free(v);
+    }
+    int rc = ed_cli_apply_print(kube, ed_doc_root(d));
+    ed_doc_free(d);
+    return rc;
+}
+
+/* The uid of the kube-system namespace: what tells one cluster from another. */
+static char *cluster_id(ed_kube *kube)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    char *id = NULL;
+    if (ed_kube_get(kube, "v1", "Namespace", NULL, "kube-system", &d, &err) == 0) {
+        const char *uid = ed_node_path_str(ed_doc_root(d), "/metadata/uid");
+        if (uid)
+            id = ed_xstrdup(uid);
+    } else {
+        ed_cli_failure("cannot read namespace kube-system: %s", err.msg);
+    }
+    ed_doc_free(d);
+    return id;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* The pid recorded in file when that process is still an eddy controller, else 0. */
+static pid_t running_agent(const char *pidfile)
+{
+    char *text = NULL;
+    FILE *f = fopen(pidfile, "r");
+    long pid = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    if (pid <= 0 || kill((pid_t)pid, 0) != 0)
+        return 0;
+    char *cmdline = ed_xasprintf("/proc/%ld/cmdline", pid);
+    f = fopen(cmdline, "r");
+    free(cmdline);
+    bool ours = false;
+    if (f) {
+        char buf[256] = {0};
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        /* argv[1] follows argv[0]'s NUL */
+        size_t first = strnlen(buf, n);
+        text = first + 1 < n ? buf + first + 1 : NULL;
+        ours = text && strcmp(text, "controller") == 0;
+    }
+    return ours ? (pid_t)pid : 0;
+}
+
+/* The directory of the local agent: --local-agent-dir, or <state>/eddy/agents/<cluster>. */
+static char *agent_dir(const struct boot_opts *o, const char *cluster)
+{
+    if (o->agent_dir)
+        return ed_xstrdup(o->agent_dir);
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    return state && *state ? ed_xasprintf("%s/eddy/agents/%s", state, cluster)
+                           : ed_xasprintf("%s/.local/state/eddy/agents/%s",
+                                          home && *home ? home : "/tmp", cluster);
+}
+
+/* Start `eddy controller` in its own session, detached, with its output in log. */
+static pid_t spawn_agent(const struct boot_opts *o, const char *dir, const char *log)
+{
+    char kubeconfig[PATH_MAX] = "";
+    if (o->g.kubeconfig && !realpath(o->g.kubeconfig, kubeconfig))
+        snprintf(kubeconfig, sizeof(kubeconfig), "%s", o->g.kubeconfig);
+    int sport = free_port(), hport = free_port(), mport = free_port();
+    char *storage = ed_xasprintf("--storage-path=%s/storage", dir);
+    char *saddr = ed_xasprintf("--storage-addr=127.0.0.1:%d", sport);
+    char *sadv = ed_xasprintf("--storage-adv-addr=127.0.0.1:%d", sport);
+    char *haddr = ed_xasprintf("--health-addr=127.0.0.1:%d", hport);
+    char *maddr = ed_xasprintf("--metrics-addr=127.0.0.1:%d", mport);
+    char *lns = ed_xasprintf("--leader-election-namespace=%s", o->g.ns);
+    char *kc = kubeconfig[0] ? ed_xasprintf("--kubeconfig=%s", kubeconfig) : NULL;
+    char *ctx = o->g.context ? ed_xasprintf("--context=%s", o->g.context) : NULL;
+    char *argv[12] = {"eddy", "controller", storage, saddr, sadv, haddr, maddr, lns};
+    int argc = 8;
+    if (kc)
+        argv[argc++] = kc;
+    if (ctx)
+        argv[argc++] = ctx;
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (in < 0 || out < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        execv("/proc/self/exe", argv);
+        _exit(127);
+    }
+    free(storage);
+    free(saddr);
+    free(sadv);
+    free(haddr);
+    free(maddr);
+    free(lns);
+    free(kc);
+    free(ctx);
+    return pid;
+}
+
+/* The cluster the agent of dir serves (its `cluster` file: the kube-system uid), or NULL. */
+static char *agent_cluster(const char *dir)
+{
+    char *path = ed_xasprintf("%s/cluster", dir);
+    FILE *f = fopen(path, "r");
+    free(path);
+    char uid[128] = "";
+    if (f) {
+        if (!fgets(uid, sizeof(uid), f))
+            uid[0] = '\0';
+        fclose(f);
+    }
+    uid[strcspn(uid, "\n")] = '\0';
+    return uid[0] ? ed_xstrdup(uid) : NULL;
+}
+
+/* Record pid and the cluster in dir. Returns 0, or -1 when a file cannot be written. */
+static int agent_record(const char *dir, pid_t pid, const char *cluster)
+{
+    const char *names[] = {"agent.pid", "cluster"};
+    int rc = 0;
+    for (int i = 0; i < 2; i++) {
+        char *path = ed_xasprintf("%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "w");
+        free(path);
+        if (!f) {
+            rc = -1;
+            continue;
+        }
+        if (i == 0)
+            fprintf(f, "%ld\n", (long)pid);
+        else
+            fprintf(f, "%s\n", cluster);
+        if (fclose(f) != 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+/* The agent of dir runs: keep it when it serves this cluster, else refuse (it is not ours to
+ * stop: it may serve a cluster that still exists). */
+static int keep_running_agent(const char *dir, pid_t pid, const char *cluster, const char *log)
+{
+    char *serves = agent_cluster(dir);
+    int rc = 0;
+    if (serves && strcmp(serves, cluster) != 0) {
+        ed_cli_failure("the agent in %s (pid %ld) serves another cluster (kube-system uid %s): "
+                       "stop it first (kill %ld) or choose another --local-agent-dir",
+                       dir, (long)pid, serves, (long)pid);
+        rc = 1;
+    } else {
+        ed_cli_success("local agent already running (pid %ld, log %s)", (long)pid, log);
+    }
+    free(serves);
+    return rc;
+}
+
+/* Start the local agent unless one runs for this cluster already. */
+static int start_local_agent(const struct boot_opts *o, ed_kube *kube)
+{
+    char *cluster = cluster_id(kube);
+    char *dir = cluster ? agent_dir(o, cluster) : NULL;
+    if (!dir) {
+        free(cluster);
+        return 1;
+    }
+    char *pidfile = ed_xasprintf("%s/agent.pid", dir);
+    char *log = ed_xasprintf("%s/agent.log", dir);
+    int rc = 0;
+    pid_t pid = running_agent(pidfile);
+    if (pid) {
+        rc = keep_running_agent(dir, pid, cluster, log);
+        goto out;
+    }
+    if (ed_path_mkdir_all(dir) != 0) {
+        ed_cli_failure("cannot create %s: %s", dir, strerror(errno));
+        rc = 1;
+        goto out;
+    }
+    pid = spawn_agent(o, dir, log);
+    bool recorded = pid > 0 && agent_record(dir, pid, cluster) == 0;
+    /* A bad flag or an unreadable kubeconfig ends it at once: say so now, not at the timeout. */
+    usleep(300 * 1000);
+    int status = 0;
+    if (!recorded || waitpid(pid, &status, WNOHANG) != 0) {
+        ed_cli_failure("the local agent did not start; see %s", log);
+        rc = 1;
+    } else {
+        ed_cli_success("local agent started (pid %ld, log %s)", (long)pid, log);
+    }
+out:
+    free(cluster);
+    free(dir);
+    free(pidfile);
+    free(log);
+    return rc;
+}
+
+/* Ask the flux-system GitRepository to fetch now (reconcile.fluxcd.io/requestedAt), rather
+ * than at its interval. */
+static int request_fetch(ed_kube *kube, const char *ns)
+{
+    char token[64], body[160];
+    ed_cli_now_token(token, sizeof(token));
+    snprintf(body, sizeof(body),
+             "{\"metadata\":{\"annotations\":{\"reconcile.fluxcd.io/requestedAt\":\"%s\"}}}",
+             token);
+    ed_kube_opts ko = {.field_manager = "flux"};
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_patch(kube, ed_cli_gitrepository.api_version, "GitRepository", ns, "flux-system",
+                      ED_KUBE_PATCH_MERGE, body, strlen(body), &ko, NULL, &err) != 0) {
+        ed_cli_failure("GitRepository %s/flux-system: %s", ns, err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* True when the flux-system Kustomization is Ready at want for its current generation; *msg
+ * gets its Ready message (a new string) either way. */
+static bool applied(ed_kube *kube, const char *ns, const char *want, char **msg)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    bool ok = false;
+    free(*msg);
+    *msg = NULL;
+    if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ns, "flux-system", &d,
+                    &err) == 0) {
+        const ed_node *ks = ed_doc_root(d);
+        const char *ready = ed_cli_cond(ks, "Ready", "/status");
+        const char *rev = ed_node_path_str(ks, "/status/lastAppliedRevision");
+        const char *m = ed_cli_cond(ks, "Ready", "/message");
+        int64_t gen = 0, seen = -1;
+        ed_node_int(ed_node_path(ks, "/metadata/generation"), &gen);
+        ed_node_int(ed_node_path(ks, "/status/observedGeneration"), &seen);
+        ok = ready && strcmp(ready, "True") == 0 && rev && strcmp(rev, want) == 0 && seen >= gen;
+        *msg = ed_xstrdup(m ? m : "not reconciled yet");
+    } else {
+        *msg = ed_xstrdup(err.msg);
+    }
+    ed_doc_free(d);
+    return ok;
+}
+
+/*
+ * Wait until the flux-system Kustomization applied the pushed commit. Its Ready alone is not
+ * enough: when the sync objects changed (another URL), the agent may first put back what the
+ * previous revision said, and reach the new one only after the next fetch.
+ */
+static int wait_synced(ed_kube *kube, const struct boot_opts *o, const char *head)
+{
+    char *want = ed_xasprintf("%s@sha1:%s", o->branch, head);
+    char *msg = NULL;
+    int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
+    /* A new or changed GitRepository fetches at once; one that did not change would wait for
+     * its interval: ask it to fetch when the commit is not applied after 2 s. */
+    int64_t next_fetch = ed_time_mono_ms() + 2000;
+    int rc = 0;
+    ed_cli_waiting("waiting for Kustomization flux-system to apply %s", want);
+    while (!applied(kube, o->g.ns, want, &msg)) {
+        if (ed_time_mono_ms() >= deadline) {
+            ed_cli_failure("Kustomization flux-system did not apply %s in time: %s", want, msg);
+            rc = 1;
+            break;
+        }
+        if (ed_time_mono_ms() >= next_fetch) {
+            request_fetch(kube, o->g.ns); /* again every 10 s, in case a revert undid it */
+            next_fetch = ed_time_mono_ms() + 10000;
+        }
+        usleep(200 * 1000);
+    }
+    if (!rc)
+        ed_cli_success("applied revision %s", want);
+    free(msg);
+    free(want);
+    return rc;
+}
+
+/* ---- the verb ---- */
+
+static int parse_boot(struct boot_opts *o, int argc, char **argv)
+{
+    const ed_cli_flag flags[] = {
+        {"url", 0, ED_CLI_FLAG_STR, &o->url},
+        {"branch", 0, ED_CLI_FLAG_STR, &o->branch},
+        {"path", 0, ED_CLI_FLAG_STR, &o->path},
+        {"username", 'u', ED_CLI_FLAG_STR, &o->username},
+        {"password", 'p', ED_CLI_FLAG_STR, &o->password},
+        {"private-key-file", 0, ED_CLI_FLAG_STR, &o->key_file},
+        {"known-hosts-file", 0, ED_CLI_FLAG_STR, &o->known_hosts_file},
+        {"ca-file", 0, ED_CLI_FLAG_STR, &o->ca_file},
+        {"with-bearer-token", 0, ED_CLI_FLAG_BOOL, &o->bearer},
+        {"silent", 's', ED_CLI_FLAG_BOOL, &o->silent},
+        {"interval", 0, ED_CLI_FLAG_DURATION, &o->interval_ms},
+        {"secret-name", 0, ED_CLI_FLAG_STR, &o->secret_name},
+        {"author-name", 0, ED_CLI_FLAG_STR, &o->author_name},
+        {"author-email", 0, ED_CLI_FLAG_STR, &o->author_email},
+        {"components", 0, ED_CLI_FLAG_LIST, &o->components},
+        {"components-extra", 0, ED_CLI_FLAG_LIST, &o->extra},
+        {"registry", 0, ED_CLI_FLAG_STR, &o->registry},
+        {"network-policy", 0, ED_CLI_FLAG_BOOL, &o->network_policy},
+        {"local-agent", 0, ED_CLI_FLAG_BOOL, &o->local_agent},
+        {"local-agent-dir", 0, ED_CLI_FLAG_STR, &o->agent_dir},
+        {NULL, 0, 0, NULL},
+    };
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o->g, pos, &npos);
+    if (!rc && (npos != 1 || strcmp(pos[0], "git") != 0)) {
+        ed_cli_failure("eddy bootstrap supports one provider: git (eddy bootstrap git --url ...)");
+        rc = 2;
+    }
+    free(pos);
+    if (!rc && !o->url) {
+        ed_cli_failure("--url is required");
+        rc = 2;
+    }
+    if (!rc && !(ed_str_has_prefix(o->url, "http://") || ed_str_has_prefix(o->url, "https://") ||
+                 ed_str_has_prefix(o->url, "ssh://"))) {
+        ed_cli_failure("--url '%s': the scheme must be http, https or ssh", o->url);
+        rc = 2;
+    }
+    if (!rc && o->bearer && ed_str_has_prefix(o->url, "ssh://")) {
+        ed_cli_failure("--with-bearer-token is for http(s) URLs");
+        rc = 2;
+    }
+    return rc;
+}
+
+/* Ask before pushing with an SSH key, as flux asks to confirm the deploy key (--silent: no). */
+static bool confirm_key(const struct boot_opts *o, const struct creds *c)
+{
+    if (o->silent || !ed_str_has_prefix(o->url, "ssh://"))
+        return true;
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->e[i].key, "identity.pub") == 0)
+            printf("Please give the key access to your repository: %.*s", (int)c->e[i].len,
+                   c->e[i].value);
+    return ed_cli_confirm("Please give the key access to your repository");
+}
+
+static int bootstrap(struct boot_opts *o, const struct creds *c, const char *path)
+{
+    ed_buf components = ED_BUF_INIT((size_t)64 << 20), sync = ED_BUF_INIT(1 << 20);
+    char *dir = path[0] ? ed_xasprintf("%s/flux-system", path) : ed_xstrdup("flux-system");
+    ed_kube *kube = NULL;
+    char head[41] = "";
+    int rc = 0;
+    ed_cli_generate("generating component manifests");
+    if ((rc = ed_cli_install_render(o->g.ns, o->registry, &o->components, &o->extra,
+                                    o->network_policy, &components)) != 0 ||
+        (rc = render_sync(o, path, c->n > 0, &sync)) != 0)
+        goto out;
+    if (!(kube = ed_cli_connect(&o->g))) {
+        rc = 1;
+        goto out;
+    }
+    if (!confirm_key(o, c)) {
+        ed_cli_failure("aborting");
+        rc = 1;
+        goto out;
+    }
+    ed_cli_action("pushing %s to \"%s\"", dir, o->url);
+    if ((rc = push_manifests(o, c, dir, &components, &sync, head)) != 0)
+        goto out;
+    ed_cli_action("installing components in \"%s\" namespace", o->g.ns);
+    if ((rc = apply_stream(kube, &components, "gotk-components.yaml")) != 0 ||
+        (rc = wait_crds(kube, &components, o->g.timeout_ms)) != 0)
+        goto out;
+    if (o->local_agent)
+        rc = start_local_agent(o, kube);
+    else
+        rc = ed_cli_install_wait(kube, o->g.ns, o->g.timeout_ms);
+    if (rc)
+        goto out;
+    if (c->n) {
+        ed_cli_action("applying the auth secret \"%s\"", o->secret_name);
+        if ((rc = apply_secret(kube, o, c)) != 0)
+            goto out;
+    }
+    ed_cli_action("applying sync manifests");
+    if ((rc = apply_stream(kube, &sync, "gotk-sync.yaml")) != 0)
+        goto out;
+    rc = wait_synced(kube, o, head);
+    if (!rc)
+        ed_cli_success("bootstrap finished");
+out:
+    ed_kube_free(kube);
+    ed_buf_free(&components);
+    ed_buf_free(&sync);
+    free(dir);
+    return rc;
+}
+
+int ed_cli_bootstrap(int argc, char **argv)
+{
+    struct boot_opts o = {.g = ED_CLI_GLOBAL_INIT,
+                          .branch = "main",
+                          .path = "",
+                          .interval_ms = 60000,
+                          .secret_name = "flux-system",
+                          .author_name = "Flux",
+                          .author_email = "flux@eddy.invalid",
+                          .registry = "ghcr.io/eddy-gitops",
+                          .network_policy = true};
+    int rc = parse_boot(&o, argc, argv);
+    if (rc)
+        return rc;
+    char *path = clean_path(o.path);
+    if (!path)
+        return 2;
+    struct creds c = {0};
+    rc = collect_creds(&o, &c);
+    if (!rc)
+        rc = bootstrap(&o, &c, path);
+    creds_free(&c);
+    free(path);
+    return rc;
+}

@@ -1,0 +1,174 @@
+/*
+ * ed_source_git_write (commit.c), what eddy bootstrap commits with, against bare repositories
+ * made with the git CLI in a temp dir (file:// URLs): the root commit of an empty repository,
+ * no commit when every file already holds the bytes, a changed file committed on top of the
+ * head with the other files kept, and paths leaving the repository refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "source/source_int.h"
+#include "source_tests.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The trimmed output of a shell command (tests only; src/ never shells out); fails the test
+ * when it fails. */
+static void out_of(char *out, size_t n, const char *fmt, ...) ED_PRINTF(3, 4);
+static void out_of(char *out, size_t n, const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = fread(out, 1, n - 1, p);
+    out[len] = '\0';
+    if (pclose(p) != 0)
+        fail_msg("command failed: %s", cmd);
+    while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
+        out[--len] = '\0';
+}
+
+struct fixture {
+    char dir[64];
+    char url[128];
+    char bare[96];
+    ed_source_cache *cache;
+};
+
+static void fixture_open(struct fixture *f)
+{
+    snprintf(f->dir, sizeof(f->dir), "/tmp/eddy-write-test.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->bare, sizeof(f->bare), "%s/fleet.git", f->dir);
+    snprintf(f->url, sizeof(f->url), "file://%s", f->bare);
+    char ignored[64];
+    out_of(ignored, sizeof(ignored), "git init -q --bare -b main %s", f->bare);
+    char storage[sizeof(f->dir) + 16];
+    snprintf(storage, sizeof(storage), "%s/storage", f->dir);
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_cache_open(&f->cache, storage, &err), 0);
+}
+
+static void fixture_close(struct fixture *f)
+{
+    ed_source_cache_free(f->cache);
+    ed_path_remove_tree(f->dir);
+}
+
+static int write_files(struct fixture *f, const ed_source_file *files, size_t n,
+                       ed_source_git_write_result *res, ed_err *err)
+{
+    ed_source_git_write_opts o = {.url = f->url,
+                                  .branch = "main",
+                                  .author_name = "Flux",
+                                  .author_email = "flux@eddy.invalid",
+                                  .message = "Add sync manifests",
+                                  .files = files,
+                                  .nfiles = n};
+    return ed_source_git_write(f->cache, &o, res, err);
+}
+
+void test_write_root_commit_then_nothing(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_open(&f);
+    const ed_source_file files[] = {
+        {"clusters/a/flux-system/gotk-sync.yaml", "kind: GitRepository\n", 20},
+        {"./clusters/a//flux-system/kustomization.yaml", "resources: []\n", 14},
+    };
+    ed_source_git_write_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(write_files(&f, files, 2, &res, &err), 0);
+    assert_true(res.committed);
+    assert_true(res.created_branch);
+    char out[512];
+    out_of(out, sizeof(out), "git -C %s rev-parse main", f.bare);
+    assert_string_equal(out, res.commit);
+    out_of(out, sizeof(out), "git -C %s ls-tree -r --name-only main", f.bare);
+    assert_string_equal(out, "clusters/a/flux-system/gotk-sync.yaml\n"
+                             "clusters/a/flux-system/kustomization.yaml");
+    out_of(out, sizeof(out), "git -C %s show main:clusters/a/flux-system/gotk-sync.yaml", f.bare);
+    assert_string_equal(out, "kind: GitRepository");
+    out_of(out, sizeof(out), "git -C %s log -1 --format='%%an <%%ae> %%s|%%P' main", f.bare);
+    assert_string_equal(out, "Flux <flux@eddy.invalid> Add sync manifests|");
+
+    /* The same bytes again: no commit, the head reported. */
+    char first[41];
+    memcpy(first, res.commit, sizeof(first));
+    assert_int_equal(write_files(&f, files, 2, &res, &err), 0);
+    assert_false(res.committed);
+    assert_false(res.created_branch);
+    assert_string_equal(res.commit, first);
+    out_of(out, sizeof(out), "git -C %s rev-list --count main", f.bare);
+    assert_string_equal(out, "1");
+    fixture_close(&f);
+}
+
+void test_write_on_top_keeps_other_files(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_open(&f);
+    char out[512];
+    /* Another cluster's files, committed by someone else. */
+    out_of(out, sizeof(out),
+           "cd %s && git clone -q %s work 2>/dev/null && cd work && mkdir -p clusters/b && "
+           "echo b > clusters/b/app.yaml && git add . && git -c user.name=h -c "
+           "user.email=h@h.invalid commit -qm b && git push -q origin HEAD:main 2>/dev/null && "
+           "git rev-parse HEAD",
+           f.dir, f.url);
+    char base[41];
+    snprintf(base, sizeof(base), "%.40s", out);
+    const ed_source_file v1[] = {{"clusters/a/x.yaml", "one\n", 4}};
+    ed_source_git_write_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(write_files(&f, v1, 1, &res, &err), 0);
+    assert_true(res.committed);
+    assert_false(res.created_branch);
+    out_of(out, sizeof(out), "git -C %s log -1 --format=%%P main", f.bare);
+    assert_string_equal(out, base);
+    const ed_source_file v2[] = {{"clusters/a/x.yaml", "two\n", 4}};
+    assert_int_equal(write_files(&f, v2, 1, &res, &err), 0);
+    assert_true(res.committed);
+    out_of(out, sizeof(out), "git -C %s ls-tree -r --name-only main", f.bare);
+    assert_string_equal(out, "clusters/a/x.yaml\nclusters/b/app.yaml");
+    out_of(out, sizeof(out), "git -C %s show main:clusters/a/x.yaml", f.bare);
+    assert_string_equal(out, "two");
+    out_of(out, sizeof(out), "git -C %s rev-list --count main", f.bare);
+    assert_string_equal(out, "3");
+    fixture_close(&f);
+}
+
+void test_write_refuses_bad_paths(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_open(&f);
+    const char *bad[] = {"../escape.yaml", "a/../../b.yaml", "", "./"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const ed_source_file files[] = {{bad[i], "x\n", 2}};
+        ed_source_git_write_result res;
+        ed_err err = ED_ERR_INIT;
+        assert_int_equal(write_files(&f, files, 1, &res, &err), ED_EINVALID);
+        assert_false(res.committed);
+        assert_non_null(strstr(err.msg, "leaves the repository"));
+    }
+    char out[64];
+    out_of(out, sizeof(out), "git -C %s rev-list --all | wc -l", f.bare);
+    assert_string_equal(out, "0");
+    ed_source_git_write_result res;
+    ed_err err = ED_ERR_INIT;
+    ed_source_git_write_opts none = {.url = f.url, .branch = "main"};
+    assert_int_equal(ed_source_git_write(f.cache, &none, &res, &err), ED_EINVALID);
+    fixture_close(&f);
+}
