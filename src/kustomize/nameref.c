@@ -291,10 +291,12 @@ static int select_referral(struct ctx *c, const char *old_name, ks_res **cand, s
     size_t k = 0;
     *out = NULL;
     for (size_t i = 0; i < n; i++) {
+        /* the name first: it rules out nearly every candidate, without computing its id */
+        if (!had_name(cand[i], old_name))
+            continue;
         ks_id cid;
         ks_id_of(ed_doc_root(cand[i]->doc), &cid);
-        if (had_name(cand[i], old_name) && selected(&c->spec->target, &cid) &&
-            roleref_ok(c, &cid) && same_ns_as_referrer(c, &cid))
+        if (selected(&c->spec->target, &cid) && roleref_ok(c, &cid) && same_ns_as_referrer(c, &cid))
             cand[k++] = cand[i];
     }
     if (k == 1) {
@@ -493,15 +495,28 @@ static bool in_subject_namespaces(const ks_res *referrer, const ks_id *rid, cons
     return false;
 }
 
-static size_t visible(const ks_list *l, const ks_res *referrer, const ks_id *rid, ks_res **out)
+/* The ids of a list's items and whether each is cluster-scoped, computed once for a whole
+ * pass over the referrers (per referrer, they would make the pass quadratic in ks_id_of). */
+struct ids {
+    ks_id *id;
+    bool *cluster;
+};
+
+static void ids_set(struct ids *ids, size_t i, const ks_id *id)
+{
+    ids->id[i] = *id;
+    ids->cluster[i] = ks_is_cluster_scoped(id);
+}
+
+static size_t visible(const ks_list *l, const struct ids *ids, const ks_res *referrer,
+                      const ks_id *rid, ks_res **out)
 {
     size_t k = 0;
     bool all = ks_is_cluster_scoped(rid);
     for (size_t i = 0; i < l->len; i++) {
-        ks_id id;
-        ks_id_of(ed_doc_root(l->items[i].doc), &id);
-        if (all || ks_is_cluster_scoped(&id) || ns_equal(id.ns, rid->ns) ||
-            in_subject_namespaces(referrer, rid, id.ns))
+        const ks_id *id = &ids->id[i];
+        if (all || ids->cluster[i] || ns_equal(id->ns, rid->ns) ||
+            in_subject_namespaces(referrer, rid, id->ns))
             out[k++] = &l->items[i];
     }
     return k;
@@ -521,11 +536,18 @@ int ks_fix_name_refs(ks_list *l, ed_err *err)
     if (!anything_renamed(l))
         return 0;
     ks_res **cand = ed_xcalloc(l->len, sizeof(*cand));
+    struct ids ids = {ed_xcalloc(l->len, sizeof(ks_id)), ed_xcalloc(l->len, sizeof(bool))};
+    for (size_t i = 0; i < l->len; i++) {
+        ks_id id;
+        ks_id_of(ed_doc_root(l->items[i].doc), &id);
+        ids_set(&ids, i, &id);
+    }
     int rc = 0;
     for (size_t i = 0; i < l->len && !rc; i++) {
+        /* Walks change only their referrer's document: the other ids stay as computed. */
         struct ctx c = {.l = l, .referrer = &l->items[i], .cand = cand, .err = err};
-        ks_id_of(ed_doc_root(c.referrer->doc), &c.rid);
-        c.ncand = visible(l, c.referrer, &c.rid, cand);
+        c.rid = ids.id[i];
+        c.ncand = visible(l, &ids, c.referrer, &c.rid, cand);
         for (size_t t = 0; t < NTABLE && !rc; t++) {
             if (!selected(&table[t].referrer, &c.rid))
                 continue;
@@ -534,7 +556,10 @@ int ks_fix_name_refs(ks_list *l, ed_err *err)
             /* the referrer's own id may have been part of the path walked: refresh it */
             ks_id_of(ed_doc_root(c.referrer->doc), &c.rid);
         }
+        ids_set(&ids, i, &c.rid);
     }
+    free(ids.id);
+    free(ids.cluster);
     free(cand);
     return rc;
 }
