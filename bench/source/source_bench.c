@@ -69,8 +69,8 @@ int main(int argc, char **argv)
     struct stat st;
     ed_source_artifact_info info = {0};
     bool build = res.fetched || stat(artifact, &st) != 0;
-    if (build && ed_source_git_artifact_build(cache, url, res.commit, NULL, artifact, &info,
-                                              &err) != 0)
+    if (build &&
+        ed_source_git_artifact_build(cache, url, res.commit, NULL, artifact, &info, &err) != 0)
         return fail("artifact", &err);
     int64_t t2 = ed_time_mono_ms();
     printf("fetch_ms %lld\n", (long long)(t1 - t0));
