@@ -603,28 +603,34 @@ static bool same_id(const ks_id *a, const ks_id *b)
            strcmp(a->name, b->name) == 0 && strcmp(a->ns, b->ns) == 0;
 }
 
-/* Append add to acc, refusing an id acc already holds (kustomize's "already registered id"). */
+/* Append add to acc, refusing an id acc already holds (kustomize's "already registered id").
+ * The ids of add are computed once and each of acc's once (not once per pair). */
 static int merge(struct build *b, ks_list *acc, ks_list *add, const char *entry)
 {
-    for (size_t i = 0; i < add->len; i++) {
-        ks_id id;
-        ks_id_of(ed_doc_root(add->items[i].doc), &id);
-        for (size_t j = 0; j < acc->len; j++) {
-            ks_id other;
-            ks_id_of(ed_doc_root(acc->items[j].doc), &other);
-            if (same_id(&id, &other)) {
-                char *s = ks_id_string(&id);
-                int rc = ed_err_set(b->err, ED_EINVALID,
-                                    "merging resources from '%s': may not add resource with an "
-                                    "already registered id: %s",
-                                    entry, s);
-                free(s);
-                return rc;
-            }
-        }
+    ks_id *ids = ed_xcalloc(add->len ? add->len : 1, sizeof(*ids));
+    for (size_t i = 0; i < add->len; i++)
+        ks_id_of(ed_doc_root(add->items[i].doc), &ids[i]);
+    size_t first = add->len; /* the first of add already registered, reported as kustomize does */
+    for (size_t j = 0; j < acc->len; j++) {
+        ks_id other;
+        ks_id_of(ed_doc_root(acc->items[j].doc), &other);
+        for (size_t i = 0; i < first; i++)
+            if (same_id(&ids[i], &other))
+                first = i;
     }
-    ks_list_take_all(acc, add);
-    return 0;
+    int rc = 0;
+    if (first < add->len) {
+        char *s = ks_id_string(&ids[first]);
+        rc = ed_err_set(b->err, ED_EINVALID,
+                        "merging resources from '%s': may not add resource with an already "
+                        "registered id: %s",
+                        entry, s);
+        free(s);
+    }
+    free(ids);
+    if (!rc)
+        ks_list_take_all(acc, add);
+    return rc;
 }
 
 static bool looks_remote(const char *entry)

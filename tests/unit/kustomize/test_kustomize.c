@@ -196,6 +196,15 @@ static void test_errors(void **state)
     put("dup/b.yaml", cm);
     assert_build_fails("dup", ED_EINVALID, "already registered id: ConfigMap.v1.[noGrp]/cm.[noNs]");
 
+    /* Several ids already registered: the first of the added file is named, as kustomize does. */
+    put("dup2/kustomization.yaml", "resources:\n- a.yaml\n- b.yaml\n");
+    put("dup2/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\n"
+                       "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n");
+    put("dup2/b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\n---\n"
+                       "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n---\n"
+                       "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
+    assert_build_fails("dup2", ED_EINVALID, "already registered id: ConfigMap.v1.[noGrp]/y.[noNs]");
+
     put("none/x.yaml", cm);
     assert_build_fails("none", ED_ENOTFOUND, "unable to find one of 'kustomization.yaml'");
     put("remote/kustomization.yaml", "resources:\n- https://github.com/x/y\n");
@@ -247,12 +256,87 @@ static void test_generator_files(void **state)
     assert_null(strstr(err.msg, "aHVudGVyMg=="));
 }
 
+/* count of needle in hay */
+static size_t occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Two overlays (prefixes a- and b-) of a base of many ConfigMaps and Deployments, each overlay
+ * with a generated ConfigMap: every reference follows its own overlay's rename, among many
+ * candidates of the same old name. */
+static void test_many_name_references(void **state)
+{
+    (void)state;
+    enum {
+        APPS = 60
+    };
+    ed_buf res = ED_BUF_INIT(1 << 20);
+    ed_buf_append_str(&res, "resources:\n");
+    for (int i = 0; i < APPS; i++) {
+        char *rel = ed_xasprintf("many/base/app%02d.yaml", i);
+        char *text = ed_xasprintf(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm%02d\n---\n"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app%02d\nspec:\n"
+            "  template:\n    spec:\n      containers:\n      - name: c\n        envFrom:\n"
+            "        - configMapRef:\n            name: cm%02d\n        - configMapRef:\n"
+            "            name: env\n",
+            i, i, i);
+        put(rel, text);
+        free(rel);
+        free(text);
+        char *line = ed_xasprintf("- app%02d.yaml\n", i);
+        ed_buf_append_str(&res, line);
+        free(line);
+    }
+    char *k = ed_buf_take(&res);
+    ed_buf_free(&res);
+    put("many/base/kustomization.yaml", k);
+    free(k);
+    put("many/a/kustomization.yaml", "namePrefix: a-\nresources:\n- ../base\n"
+                                     "configMapGenerator:\n- name: env\n  literals:\n  - E=a\n");
+    put("many/b/kustomization.yaml", "namePrefix: b-\nresources:\n- ../base\n"
+                                     "configMapGenerator:\n- name: env\n  literals:\n  - E=b\n");
+    put("many/kustomization.yaml", "resources:\n- a\n- b\n");
+    char *yaml;
+    ed_err err = ED_ERR_INIT;
+    if (build("many", &yaml, &err))
+        fail_msg("build failed: %s", err.msg);
+    for (int i = 0; i < APPS; i++) {
+        char want[64];
+        /* the ConfigMap's own name and the Deployment's reference */
+        snprintf(want, sizeof(want), "name: a-cm%02d\n", i);
+        assert_int_equal(occurrences(yaml, want), 2);
+        snprintf(want, sizeof(want), "name: b-cm%02d\n", i);
+        assert_int_equal(occurrences(yaml, want), 2);
+    }
+    /* each generated ConfigMap (name + hash) once as an object, then from its overlay's apps */
+    const char *a_env = strstr(yaml, "name: a-env-");
+    const char *b_env = strstr(yaml, "name: b-env-");
+    assert_non_null(a_env);
+    assert_non_null(b_env);
+    char a_name[64], b_name[64];
+    assert_int_equal(sscanf(a_env, "name: %63s", a_name), 1);
+    assert_int_equal(sscanf(b_env, "name: %63s", b_name), 1);
+    char want[80];
+    snprintf(want, sizeof(want), "name: %s\n", a_name);
+    assert_int_equal(occurrences(yaml, want), APPS + 1);
+    snprintf(want, sizeof(want), "name: %s\n", b_name);
+    assert_int_equal(occurrences(yaml, want), APPS + 1);
+    assert_int_equal(occurrences(yaml, "name: env\n"), 0);
+    free(yaml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resources_and_order, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_transformers, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_errors, make_tree, remove_tree),
+        cmocka_unit_test_setup_teardown(test_many_name_references, make_tree, remove_tree),
         cmocka_unit_test(test_smp_maps),
         cmocka_unit_test(test_smp_keyed_lists),
         cmocka_unit_test(test_smp_list_map_keys),

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""bench/kustomization/gen.py: the inputs of bench/kustomization/run.
+
+  gen.py repo DIR N APPS_NS          N app directories DIR/apps/app-NNNN, each a kustomization.yaml
+                                     and 4 objects (ServiceAccount, ConfigMap, Service, Deployment)
+                                     in namespace APPS_NS
+  gen.py ks FILE N KS_NS REPO_URL    the GitRepository "bench" (secretRef git-auth) and the N
+                                     Kustomizations app-NNNN (path ./apps/app-NNNN) in KS_NS
+  gen.py curl OUT N NS SERVER CDIR LOOPS KS_NS
+                                     curl config files OUT0.cfg... (LOOPS of them): server-side
+                                     applies (field manager kustomize-controller) of the same 4N
+                                     objects in namespace NS, with the labels eddy adds; the apps
+                                     are dealt round-robin, each app's 4 objects in order
+"""
+import json
+import sys
+
+
+def objects(i, ns):
+    """The 4 objects of app i, as dicts, in kustomize's apply order."""
+    name = "app-%04d" % i
+    labels = {"app": name}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": {"name": name, "namespace": ns}},
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": name, "namespace": ns},
+         "data": {"app.properties": "name=%s\nreplicas=1\nlog.level=info\n" % name,
+                  "index": str(i)}},
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": name, "namespace": ns},
+         "spec": {"selector": labels,
+                  "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}},
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": name, "namespace": ns},
+         "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                  "template": {"metadata": {"labels": labels},
+                               "spec": {"serviceAccountName": name,
+                                        "containers": [{
+                                            "name": "app", "image": "nginx:1.27",
+                                            "ports": [{"containerPort": 8080}],
+                                            "envFrom": [{"configMapRef": {"name": name}}],
+                                            "resources": {"requests": {"cpu": "10m",
+                                                                       "memory": "16Mi"}}}]}}}},
+    ]
+
+
+FILES = ["serviceaccount.yaml", "configmap.yaml", "service.yaml", "deployment.yaml"]
+
+
+def gen_repo(d, n, ns):
+    import os
+    for i in range(n):
+        app = os.path.join(d, "apps", "app-%04d" % i)
+        os.makedirs(app, exist_ok=True)
+        for f, o in zip(FILES, objects(i, ns)):
+            with open(os.path.join(app, f), "w") as out:
+                json.dump(o, out, indent=1)  # JSON is YAML
+                out.write("\n")
+        with open(os.path.join(app, "kustomization.yaml"), "w") as out:
+            out.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                      "resources:\n" + "".join("- %s\n" % f for f in FILES))
+
+
+def gen_ks(path, n, ns, url):
+    with open(path, "w") as out:
+        out.write("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+                  "metadata: {name: bench, namespace: %s}\n"
+                  "spec: {interval: 1h, url: '%s', ref: {branch: main}, secretRef: {name: git-auth}}\n"
+                  % (ns, url))
+        for i in range(n):
+            out.write("---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+                      "metadata: {name: app-%04d, namespace: %s}\n"
+                      "spec: {interval: 1h, path: ./apps/app-%04d, prune: true,"
+                      " sourceRef: {kind: GitRepository, name: bench}}\n" % (i, ns, i))
+
+
+def url_of(server, o):
+    kind = o["kind"]
+    ns = o["metadata"]["namespace"]
+    name = o["metadata"]["name"]
+    group = "/apis/apps/v1" if kind == "Deployment" else "/api/v1"
+    plural = {"ServiceAccount": "serviceaccounts", "ConfigMap": "configmaps",
+              "Service": "services", "Deployment": "deployments"}[kind]
+    return "%s%s/namespaces/%s/%s/%s?fieldManager=kustomize-controller" % (
+        server, group, ns, plural, name)
+
+
+def gen_curl(out, n, ns, server, cdir, loops, ks_ns):
+    files = [open("%s%d.cfg" % (out, k), "w") for k in range(loops)]
+    first = [True] * loops
+    for i in range(n):
+        k = i % loops
+        for o in objects(i, ns):
+            o["metadata"]["labels"] = {
+                "kustomize.toolkit.fluxcd.io/name": "app-%04d" % i,
+                "kustomize.toolkit.fluxcd.io/namespace": ks_ns}
+            f = files[k]
+            if not first[k]:
+                f.write("next\n")
+            first[k] = False
+            f.write('url = "%s"\nrequest = "PATCH"\n'
+                    'header = "Content-Type: application/apply-patch+yaml"\n'
+                    'header = "Accept: application/json"\n'
+                    "data-binary = %s\n"
+                    'cacert = "%s/ca.crt"\ncert = "%s/admin.crt"\nkey = "%s/admin.key"\n'
+                    'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
+                    % (url_of(server, o), json.dumps(json.dumps(o, separators=(",", ":"))),
+                       cdir, cdir, cdir))
+    for f in files:
+        f.close()
+
+
+def main():
+    what, args = sys.argv[1], sys.argv[2:]
+    if what == "repo":
+        gen_repo(args[0], int(args[1]), args[2])
+    elif what == "ks":
+        gen_ks(args[0], int(args[1]), args[2], args[3])
+    elif what == "curl":
+        gen_curl(args[0], int(args[1]), args[2], args[3], args[4], int(args[5]), args[6])
+    else:
+        sys.exit("gen.py: unknown command %s" % what)
+
+
+if __name__ == "__main__":
+    main()
