@@ -9,11 +9,12 @@
  *      object's action from the dry-run, write only the drifted ones, and after stages 1 and 2
  *      wait until what was applied is ready (CRDs established, Namespaces active).
  */
-#include "apply.h"
+#include "apply_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define LABEL_NAME           "kustomize.toolkit.fluxcd.io/name"
@@ -155,6 +156,19 @@ static bool has_value(const ed_node *obj, const char *section, const char *key, 
     const ed_node *map = ed_node_get(ed_node_get(obj, "metadata"), section);
     const char *v = ed_node_str(ed_node_get(map, key));
     return v && strcmp(v, value) == 0;
+}
+
+/* kustomize.toolkit.fluxcd.io/ssa: Merge: fields others own are left to them. */
+static bool merge_mode(const ed_node *obj)
+{
+    const char *sections[] = {"annotations", "labels"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = ed_node_str(
+            ed_node_get(ed_node_get(ed_node_get(obj, "metadata"), sections[i]), ANNOTATION_SSA));
+        if (v && strcasecmp(v, "merge") == 0)
+            return true;
+    }
+    return false;
 }
 
 static bool opted_out(const ed_node *obj)
@@ -398,7 +412,25 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
             }
             ed_node *live = it->live && !it->recreate ? ed_doc_root(it->live) : NULL;
             ed_node *dry = it->dry ? ed_doc_root(it->dry) : NULL;
-            if (live && !drifted(live, dry)) {
+            /* Fields kubectl owns become ours first (not with ssa: Merge), so that the apply
+             * removes what Git does not have. */
+            bool took = false;
+            if (live && !merge_mode(it->desired) && !merge_mode(live)) {
+                ed_buf patch = ED_BUF_INIT((size_t)16 << 20);
+                if (ed_apply_takeover_patch(live, manager, &patch)) {
+                    rc = ed_kube_patch(kube, str_at(live, "/apiVersion"), str_at(live, "/kind"),
+                                       str_at(live, "/metadata/namespace"),
+                                       str_at(live, "/metadata/name"), ED_KUBE_PATCH_JSON,
+                                       patch.data, patch.len, NULL, NULL, err);
+                    took = true;
+                }
+                ed_buf_free(&patch);
+                if (rc) {
+                    ed_err_wrap(err, "%s field ownership take-over failed", it->subject);
+                    goto cleanup;
+                }
+            }
+            if (live && !took && !drifted(live, dry)) {
                 add_entry(res, it->desired, ED_APPLY_UNCHANGED);
                 continue;
             }

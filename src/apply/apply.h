@@ -19,8 +19,11 @@
  *   - with force (spec.force, or the object's force label or annotation), an object whose
  *     dry-run fails on an immutable field is deleted and created again.
  *
- * Not built yet (issue #6): managedFields take-over from kubectl managers, spec.ignore paths,
- * the ssa: Merge mode, custom stage kinds.
+ *   - fields kubectl owns (client-side and server-side `kubectl apply`, `kubectl edit`, ...)
+ *     are taken over before the apply (takeover.c), so what left Git is removed, unless the
+ *     object says `kustomize.toolkit.fluxcd.io/ssa: Merge`.
+ *
+ * Not built yet: custom stage kinds.
  */
 #ifndef ED_APPLY_H
 #define ED_APPLY_H

@@ -278,6 +278,74 @@ static void test_opt_out_and_health_failures(void **state)
     ed_doc_list_free(docs, n);
 }
 
+/* Run kubectl with stdin text (the test's KUBECONFIG); fails the test when it fails. */
+static void kubectl(const char *args, const char *text)
+{
+    char *cmd = ed_xasprintf("kubectl %s >/dev/null", args);
+    FILE *p = popen(cmd, "w");
+    assert_non_null(p);
+    fputs(text, p);
+    if (pclose(p) != 0)
+        fail_msg("%s failed", cmd);
+    free(cmd);
+}
+
+/* What kubectl set (with a client-side `kubectl apply`, and a `kubectl edit`-like update) is
+ * taken over: fields that left Git are removed, kubectl's annotation goes, and no kubectl
+ * manager is left. With ssa: Merge, the other managers' fields stay. */
+static void test_kubectl_takeover(void **state)
+{
+    (void)state;
+    char *nsk = ed_xasprintf("%s-k", ns);
+    char *text = ed_xasprintf("apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
+                              "apiVersion: v1\nkind: ConfigMap\n"
+                              "metadata: {name: hand, namespace: %s}\n"
+                              "data: {color: blue, extra: from-kubectl}\n---\n"
+                              "apiVersion: v1\nkind: ConfigMap\n"
+                              "metadata: {name: merged, namespace: %s}\n"
+                              "data: {color: blue, extra: from-kubectl}\n",
+                              nsk, nsk, nsk);
+    kubectl("apply -f -", text);
+    free(text);
+    char *set = ed_xasprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hand, "
+                             "namespace: %s, " OWNER "}\ndata: {color: green}\n---\n"
+                             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: merged, "
+                             "namespace: %s, annotations: {kustomize.toolkit.fluxcd.io/ssa: "
+                             "Merge}, " OWNER "}\ndata: {color: green}\n",
+                             nsk, nsk);
+    size_t n = 0;
+    ed_doc **docs = objects(set, &n);
+    free(set);
+    ed_err err = ED_ERR_INIT;
+    ed_apply_result *r = apply(docs, n, 0, &err);
+    ed_apply_result_free(r);
+
+    ed_doc *hand = NULL, *merged = NULL;
+    assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", nsk, "hand", &hand, &err), 0);
+    const ed_node *h = ed_doc_root(hand);
+    assert_string_equal(ed_node_path_str(h, "/data/color"), "green");
+    assert_null(ed_node_path(h, "/data/extra"));
+    assert_null(
+        ed_node_path(h, "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration"));
+    const ed_node *mf = ed_node_path(h, "/metadata/managedFields");
+    for (size_t i = 0; i < ed_node_len(mf); i++)
+        assert_string_equal(ed_node_path_str(ed_node_at(mf, i), "/manager"),
+                            "kustomize-controller");
+    assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", nsk, "merged", &merged, &err), 0);
+    assert_string_equal(ed_node_path_str(ed_doc_root(merged), "/data/color"), "green");
+    assert_string_equal(ed_node_path_str(ed_doc_root(merged), "/data/extra"), "from-kubectl");
+
+    /* A second apply has nothing to take over and nothing to write. */
+    r = apply(docs, n, 0, &err);
+    assert_changes(r, "Unchanged ConfigMap/NS-k/hand\nUnchanged ConfigMap/NS-k/merged\n");
+    ed_apply_result_free(r);
+    ed_doc_free(hand);
+    ed_doc_free(merged);
+    free_docs(docs, n);
+    ed_kube_delete(kube, "v1", "Namespace", NULL, nsk, NULL, &err);
+    free(nsk);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -312,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_lifecycle),
         cmocka_unit_test(test_opt_out_and_health_failures),
+        cmocka_unit_test(test_kubectl_takeover),
     };
     return cmocka_run_group_tests_name("apply e2e", tests, setup, teardown);
 }
