@@ -278,6 +278,7 @@ static const char *const supported_fields[] = {"apiVersion",
                                                "buildMetadata",
                                                "vars",
                                                "configurations",
+                                               "crds",
                                                NULL};
 
 static bool in_list(const char *const *list, const char *s)
@@ -836,9 +837,11 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         ed_err_wrap(b->err, "accumulating resources");
         goto cleanup;
     }
-    /* kustomize's order: resources, configurations, generators, components, then the
+    /* kustomize's order: resources, configurations, crds, generators, components, then the
      * transformers (patches first) */
     rc = ks_config_load(b, b->config, kz, dir, kfile, b->err);
+    if (!rc)
+        rc = ks_crds_load(b, b->config, kz, dir, kfile, b->err);
     if (!rc)
         rc = ks_generate(b, kz, dir, kfile, target, b->err);
     const ed_node *components = ed_node_get(kz, "components");

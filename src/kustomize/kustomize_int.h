@@ -190,6 +190,15 @@ int ks_config_load(struct build *b, ed_doc *config, const ed_node *kz, const cha
 /* Give the fields named by config's namespace entries kz's namespace, if it sets one. */
 void ks_config_namespace(const ed_doc *config, const ed_node *kz, ks_list *l);
 
+/* ---- custom resource definitions (crds.c) ---- */
+
+/* Read the OpenAPI definition files of kz's `crds` (kz read from kfile in dir) and append a
+ * nameReference entry to the mapping at config's root for each property annotated with
+ * x-kubernetes-object-ref-kind and -api-version. Errors: ED_EINVALID (a file that is not a
+ * mapping of definitions, an annotation eddy does not implement), ED_ENOTFOUND. */
+int ks_crds_load(struct build *b, ed_doc *config, const ed_node *kz, const char *dir,
+                 const char *kfile, ed_err *err);
+
 /* ---- name references (nameref.c) ---- */
 
 /* Update every reference to a renamed object (kustomize's nameReference table, and the
