@@ -12,7 +12,11 @@
  * As in kustomize, the roots are the definitions whose properties hold kind, apiVersion and
  * metadata; the kind is the last dot-separated part of the type name (group and version are
  * left open); "$ref" properties are followed into the definitions of the same file, their
- * names joining the path. The other annotations kustomize reads (x-kubernetes-annotation,
+ * names joining the path (a list's "items" are not followed: an annotation on the list
+ * property itself reaches every element, as the path walks lists). x-kubernetes-group-version-
+ * kind and the patch merge keys are not read: kustomize v5.5 gives custom kinds no merge keys
+ * from `crds`. A cycle of "$ref" (kustomize overflows its stack) is refused past
+ * ED_DOC_MAX_DEPTH levels. The other annotations kustomize reads (x-kubernetes-annotation,
  * x-kubernetes-label-selector, x-kubernetes-identity) configure transformers eddy does not
  * configure yet, and are refused with an error naming the file, definition and property.
  */

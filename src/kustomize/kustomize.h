@@ -11,8 +11,9 @@
  * and `patchesJson6902`, `openapi: {path: ...}` (the merge keys of this kustomization's strategic
  * merge patches), `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
  * (includeSelectors, includeTemplates), `commonAnnotations`, `images`, `replicas`,
- * `replacements`, the legacy `vars` and `configurations` (nameReference, varReference and
- * namespace entries); then, at the top, it adds the hash suffixes, updates every name reference
+ * `replacements`, the legacy `vars`, `configurations` (nameReference, varReference and
+ * namespace entries) and `crds` (OpenAPI definitions whose x-kubernetes-object-ref properties
+ * add name references); then, at the top, it adds the hash suffixes, updates every name reference
  * to a renamed object (kustomize's nameReference table), expands vars, adds `buildMetadata`
  * (origin and transformer annotations, the managed-by label) and orders the result as
  * `sortOptions` say (kustomize's legacy order by default). Every other kustomization field is
