@@ -8,7 +8,8 @@
  * PASSWORD, as a Secret's data), then, when the fetch brought something new or ARTIFACT does
  * not exist yet, ed_source_git_artifact_build of the commit to ARTIFACT (the tar.gz a
  * GitRepository serves). Prints "name value" lines: fetch_ms, artifact_ms, total_ms, cpu_ms
- * (user + system), peak_rss_kib (and rss_before_kib, at the start), ref_listings, fetched,
+ * (user + system), peak_rss_kib (fetch_peak_rss_kib: the peak before the artifact; rss_before_kib:
+ * at the start), ref_listings, fetched,
  * received_objects, received_bytes, artifact_bytes, revision.
  */
 #include "source/source.h"
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
     if (ed_source_git_fetch(cache, &fo, &res, &err) != 0)
         return fail("fetch", &err);
     int64_t t1 = ed_time_mono_ms();
+    long fetch_peak = peak_kib();
     struct stat st;
     ed_source_artifact_info info = {0};
     bool build = res.fetched || stat(artifact, &st) != 0;
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
     printf("total_ms %lld\n", (long long)(t2 - t0));
     printf("cpu_ms %ld\n", cpu_ms());
     printf("peak_rss_kib %ld\n", peak_kib());
+    printf("fetch_peak_rss_kib %ld\n", fetch_peak);
     printf("rss_before_kib %ld\n", before);
     printf("ref_listings %d\n", res.ref_listings);
     printf("fetched %d\n", res.fetched ? 1 : 0);
