@@ -247,7 +247,11 @@ int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char 
         ed_ks_options ko = ED_KS_OPTIONS_INIT;
         ko.root = root;
         ko.overlay = ed_doc_root(overlay);
+        ed_buf generated = ED_BUF_INIT((size_t)16 << 20);
+        if (ed_ks_flux_generate(dir, &generated))
+            ko.generated = generated.data;
         rc = ed_ks_build(dir, &ko, out, n, err);
+        ed_buf_free(&generated);
         if (rc)
             ed_err_wrap(err, "kustomize build failed");
     }

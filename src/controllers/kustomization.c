@@ -77,9 +77,11 @@ struct ed_ks_controller {
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
     ed_ks_config_watch *config_watch; /* labelled ConfigMaps and Secrets (ks_configwatch.c) */
     ed_ks_deps *deps;                 /* who waits for which dependency (dependson.c) */
-    ed_strmap *ignore_rules; /* Kustomization key -> ed_doc of its spec.ignore (drift_lock) */
-    ed_strmap *holds;        /* inventory id -> struct hold: drift left alone for now */
-    ed_strmap *memos;        /* "ns/name" -> struct memo: the last successful apply */
+    ed_strmap *ignore_rules;   /* Kustomization key -> ed_doc of its spec.ignore (drift_lock) */
+    pthread_mutex_t tree_lock; /* guards trees */
+    struct tree *trees;        /* artifacts unpacked, shared by the reconciles of a revision */
+    ed_strmap *holds;          /* inventory id -> struct hold: drift left alone for now */
+    ed_strmap *memos;          /* "ns/name" -> struct memo: the last successful apply */
 };
 
 /* A drifted object left alone until `until` (monotonic ms; INT64_MAX in detect-only mode). */
@@ -121,89 +123,6 @@ static const char *str_at(const ed_node *n, const char *path)
 }
 
 /* ---- kustomization.yaml generation (Flux's generator, for plain directories) ---- */
-
-static bool has_kustomization(const char *dir)
-{
-    static const char *const names[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};
-    for (size_t i = 0; i < 3; i++) {
-        char *p = ed_xasprintf("%s/%s", dir, names[i]);
-        bool found = access(p, F_OK) == 0;
-        free(p);
-        if (found)
-            return true;
-    }
-    return false;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* List the manifests below dir (rel is its path relative to the kustomization): YAML files,
- * and directories holding their own kustomization as one entry each. */
-static void collect(const char *dir, const char *rel, ed_buf *out)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    char **names = NULL;
-    size_t n = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        names = ed_xrealloc(names, (n + 1) * sizeof(char *));
-        names[n++] = ed_xstrdup(e->d_name);
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof(char *), cmp_names);
-    for (size_t i = 0; i < n; i++) {
-        char *full = ed_xasprintf("%s/%s", dir, names[i]);
-        char *sub = ed_xasprintf("%s%s%s", rel, *rel ? "/" : "", names[i]);
-        struct stat st;
-        if (lstat(full, &st) != 0 || S_ISLNK(st.st_mode)) {
-            free(full);
-            free(sub);
-            free(names[i]);
-            continue;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            if (has_kustomization(full))
-                ed_buf_printf(out, "- %s\n", sub);
-            else
-                collect(full, sub, out);
-        } else if (ed_str_has_suffix(names[i], ".yaml") || ed_str_has_suffix(names[i], ".yml")) {
-            ed_buf_printf(out, "- %s\n", sub);
-        }
-        free(full);
-        free(sub);
-        free(names[i]);
-    }
-    free(names);
-}
-
-/* Write a kustomization.yaml into dir listing its manifests, when it has none. */
-static int generate_kustomization(const char *dir, ed_err *err)
-{
-    if (has_kustomization(dir))
-        return 0;
-    ed_buf list = ED_BUF_INIT((size_t)16 << 20);
-    collect(dir, "", &list);
-    char *path = ed_xasprintf("%s/kustomization.yaml", dir);
-    FILE *f = fopen(path, "w");
-    free(path);
-    if (!f) {
-        ed_buf_free(&list);
-        return ed_err_set(err, ED_ERROR, "cannot write the generated kustomization.yaml");
-    }
-    fprintf(f, "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
-    if (list.len)
-        fprintf(f, "resources:\n%s", list.data);
-    fclose(f);
-    ed_buf_free(&list);
-    return 0;
-}
 
 /* ---- status ---- */
 
@@ -818,6 +737,93 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
     }
 }
 
+/* ---- artifacts unpacked once per revision ---- */
+
+/* An artifact unpacked once and shared, read-only, by every reconcile of its revision: with
+ * many Kustomizations on one repository, each reconcile would otherwise unpack the whole
+ * repository again (the build never writes into the tree: Flux's generated kustomization is
+ * kept in memory). */
+struct tree {
+    char *archive; /* the artifact file it was unpacked from */
+    char *digest;  /* and its digest (an include can change the file of the same commit) */
+    char dir[4096];
+    int refs;
+    bool stale; /* a newer artifact of the same source replaced it: removed once unused */
+    struct tree *next;
+};
+
+/* Remove the stale trees nobody uses. Called with tree_lock held. */
+static void trees_sweep(ed_ks_controller *c)
+{
+    for (struct tree **p = &c->trees; *p;) {
+        struct tree *t = *p;
+        if ((t->stale && t->refs == 0) || !t->dir[0]) {
+            *p = t->next;
+            if (t->dir[0])
+                ed_path_remove_tree(t->dir);
+            free(t->archive);
+            free(t->digest);
+            free(t);
+        } else {
+            p = &t->next;
+        }
+    }
+}
+
+/* True when a and b are files of the same directory (one source's artifacts). */
+static bool same_source(const char *a, const char *b)
+{
+    const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+    return sa && sb && sa - a == sb - b && strncmp(a, b, (size_t)(sa - a)) == 0;
+}
+
+/* The unpacked tree of archive (with digest), unpacked now if needed; release it with
+ * tree_release. NULL with err set when it cannot be unpacked. */
+static struct tree *tree_acquire(ed_ks_controller *c, const char *archive, const char *digest,
+                                 ed_err *err)
+{
+    pthread_mutex_lock(&c->tree_lock);
+    struct tree *t;
+    for (t = c->trees; t; t = t->next)
+        if (!t->stale && strcmp(t->archive, archive) == 0 && strcmp(t->digest, digest) == 0)
+            break;
+    if (!t) {
+        for (struct tree *o = c->trees; o; o = o->next)
+            if (same_source(o->archive, archive))
+                o->stale = true;
+        t = ed_xcalloc(1, sizeof(*t));
+        t->archive = ed_xstrdup(archive);
+        t->digest = ed_xstrdup(digest);
+        snprintf(t->dir, sizeof(t->dir), "%s/kustomization-XXXXXX",
+                 ed_artifact_store_tmpdir(c->o.store));
+        t->next = c->trees;
+        c->trees = t;
+        if (!mkdtemp(t->dir)) {
+            t->dir[0] = '\0';
+            ed_err_set(err, ED_ERROR, "cannot create a temp directory");
+            t = NULL;
+        } else if (ed_source_archive_unpack(archive, t->dir, 0, err) != 0) {
+            t->stale = true;
+            t = NULL;
+        }
+    }
+    if (t)
+        t->refs++;
+    trees_sweep(c);
+    pthread_mutex_unlock(&c->tree_lock);
+    return t;
+}
+
+static void tree_release(ed_ks_controller *c, struct tree *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&c->tree_lock);
+    t->refs--;
+    trees_sweep(c);
+    pthread_mutex_unlock(&c->tree_lock);
+}
+
 /* ---- the reconcile ---- */
 
 /* True when obj's status says its last reconcile succeeded with this revision and generation
@@ -937,7 +943,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_err err = ED_ERR_INIT;
     ed_doc *objdoc = NULL, *srcdoc = NULL, **objs = NULL;
     size_t nobjs = 0;
-    char tmpdir[4096] = "";
+    char tmpdir[4096] = ""; /* the unpacked artifact (shared: read only) */
+    struct tree *tree = NULL;
     char *archive = NULL, *dir = NULL;
     ed_apply_result *inventory = NULL;
     ed_kube *kc = NULL; /* the client to apply with (impersonation, kubeConfig), or NULL */
@@ -1072,20 +1079,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto status;
     }
     ed_kube *target = kc ? kc : c->o.kube;
-    snprintf(tmpdir, sizeof(tmpdir), "%s/kustomization-XXXXXX",
-             ed_artifact_store_tmpdir(c->o.store));
-    if (!mkdtemp(tmpdir)) {
-        tmpdir[0] = '\0';
-        rc = ed_err_set(&err, ED_ERROR, "cannot create a temp directory");
-        snprintf(out.message, sizeof(out.message), "%s", err.msg);
-        goto status;
-    }
-    rc = ed_source_archive_unpack(archive, tmpdir, 0, &err);
-    if (rc) {
+    const char *adigest = str_at(ed_doc_root(srcdoc), "/status/artifact/digest");
+    tree = tree_acquire(c, archive, adigest ? adigest : "", &err);
+    if (!tree) {
+        rc = err.code ? err.code : ED_ERROR;
         out.reason = "ArtifactFailed";
         snprintf(out.message, sizeof(out.message), "failed to extract artifact: %s", err.msg);
         goto status;
     }
+    snprintf(tmpdir, sizeof(tmpdir), "%s", tree->dir);
 
     /* 4. Build. */
     const char *path = str_at(obj, "/spec/path");
@@ -1101,8 +1103,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = ED_ENOTFOUND;
         goto status;
     }
-    if ((rc = generate_kustomization(dir, &err)) == 0)
-        rc = ed_ks_render(c->o.kube, obj, dir, tmpdir, &objs, &nobjs, &out.reason, &err);
+    rc = ed_ks_render(c->o.kube, obj, dir, tmpdir, &objs, &nobjs, &out.reason, &err);
     if (rc) {
         out.reason = "BuildFailed";
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -1216,8 +1217,7 @@ status:
                ns, NULL);
     }
 done:
-    if (tmpdir[0])
-        ed_path_remove_tree(tmpdir);
+    tree_release(c, tree);
     free(archive);
     free(dir);
     ed_doc_list_free(objs, nobjs);
@@ -1279,6 +1279,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->fingerprints = ed_strmap_new();
     c->drift_events = ed_strmap_new();
     c->written = ed_strmap_new();
+    pthread_mutex_init(&c->tree_lock, NULL);
     c->holds = ed_strmap_new();
     c->memos = ed_strmap_new();
     if (opts->metrics)
@@ -1341,6 +1342,10 @@ void ed_kustomization_free(ed_ks_controller *c)
     while (ed_strmap_next(c->ignore_rules, &pos, &k, &v))
         ed_doc_free(v);
     ed_strmap_free(c->ignore_rules);
+    for (struct tree *t = c->trees; t; t = t->next)
+        t->stale = true, t->refs = 0;
+    trees_sweep(c);
+    pthread_mutex_destroy(&c->tree_lock);
     pthread_mutex_destroy(&c->drift_lock);
     pthread_mutex_destroy(&c->watch_lock);
     free(c);

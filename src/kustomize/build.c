@@ -36,6 +36,7 @@ struct build {
     char *top_kfile;
     size_t depth;
     const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
+    const char *generated;  /* the top kustomization's text when it has no file, or NULL */
     ed_err *err;
 };
 
@@ -785,10 +786,20 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     b->stack[b->depth++] = dir;
 
     rc = find_kfile(b, dir, &kpath);
+    bool generated = rc == ED_ENOTFOUND && b->depth == 1 && b->generated;
+    if (generated) {
+        /* Flux's generated kustomization, in memory: the tree stays as it was. */
+        ed_err_clear(b->err);
+        kpath = ed_xasprintf("%s/kustomization.yaml", dir);
+        data = ed_xstrdup(b->generated);
+        len = strlen(data);
+        rc = 0;
+    }
     if (rc)
         goto cleanup;
     const char *kfile = rel(b, kpath);
-    rc = read_file(b, kpath, &data, &len);
+    if (!generated)
+        rc = read_file(b, kpath, &data, &len);
     if (!rc)
         rc = ed_doc_parse_yaml(data, len, kfile, &docs, &ndocs, b->err);
     if (rc)
@@ -889,6 +900,7 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     *count = 0;
     b.max_file = opts && opts->max_file_bytes ? opts->max_file_bytes : DEFAULT_MAX_FILE;
     b.overlay = opts ? opts->overlay : NULL;
+    b.generated = opts ? opts->generated : NULL;
     const char *root = opts && opts->root ? opts->root : dir;
     b.root = realpath(root, NULL);
     if (!b.root) {

@@ -13,6 +13,10 @@
  */
 #include "kustomize_int.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,4 +304,81 @@ int ed_ks_flux_substitute(ed_doc *const *docs, size_t n, const ed_strmap *vars, 
         }
     }
     return 0;
+}
+
+/* ---- Flux's generated kustomization ---- */
+
+static bool has_kustomization(const char *dir)
+{
+    static const char *const names[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = ed_xasprintf("%s/%s", dir, names[i]);
+        bool found = access(p, F_OK) == 0;
+        free(p);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List the manifests below dir (rel is its path relative to the kustomization): YAML files,
+ * and directories holding their own kustomization as one entry each. */
+static void collect(const char *dir, const char *rel, ed_buf *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        names = ed_xrealloc(names, (n + 1) * sizeof(char *));
+        names[n++] = ed_xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof(char *), cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        char *full = ed_xasprintf("%s/%s", dir, names[i]);
+        char *sub = ed_xasprintf("%s%s%s", rel, *rel ? "/" : "", names[i]);
+        struct stat st;
+        if (lstat(full, &st) != 0 || S_ISLNK(st.st_mode)) {
+            free(full);
+            free(sub);
+            free(names[i]);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (has_kustomization(full))
+                ed_buf_printf(out, "- %s\n", sub);
+            else
+                collect(full, sub, out);
+        } else if (ed_str_has_suffix(names[i], ".yaml") || ed_str_has_suffix(names[i], ".yml")) {
+            ed_buf_printf(out, "- %s\n", sub);
+        }
+        free(full);
+        free(sub);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* Write a kustomization.yaml into dir listing its manifests, when it has none. */
+bool ed_ks_flux_generate(const char *dir, ed_buf *out)
+{
+    if (has_kustomization(dir))
+        return false;
+    ed_buf list = ED_BUF_INIT((size_t)16 << 20);
+    collect(dir, "", &list);
+    ed_buf_append_str(out, "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+    if (list.len)
+        ed_buf_printf(out, "resources:\n%s", list.data);
+    ed_buf_free(&list);
+    return true;
 }

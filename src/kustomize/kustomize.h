@@ -43,11 +43,15 @@ typedef struct ed_ks_options {
      * top kustomization before it is built, as Flux's generator edits kustomization.yaml:
      * its scalar fields replace the top's, its lists are appended to the top's. Borrowed. */
     const ed_node *overlay;
+    /* The text of the kustomization to build the top directory with when it has no
+     * kustomization file (Flux's generated one), or NULL: the directory is then only read,
+     * never written. Borrowed. */
+    const char *generated;
 } ed_ks_options;
 
 #define ED_KS_OPTIONS_INIT                                                                         \
     {                                                                                              \
-        NULL, 0, NULL                                                                              \
+        NULL, 0, NULL, NULL                                                                        \
     }
 
 /*
@@ -115,6 +119,14 @@ int ed_ks_json6902_apply(ed_doc *doc, const ed_node *ops, ed_err *err);
 bool ed_ks_supports_field(const char *field);
 
 /* ---- Flux's layer (flux.c, envsubst.c) ---- */
+
+/*
+ * Flux's generator: when dir has no kustomization file, append to out the text of the one
+ * Flux would write (every YAML file below dir, recursively, and each subdirectory that holds
+ * its own kustomization as one entry; dot files and symlinks skipped; in name order), for
+ * ed_ks_options.generated, and return true. False (out untouched) when dir has one.
+ */
+bool ed_ks_flux_generate(const char *dir, ed_buf *out);
 
 /*
  * The overlay of a Flux Kustomization's spec (a kustomize.toolkit.fluxcd.io/v1 spec mapping):
