@@ -9,11 +9,12 @@
  *  - a server that accepts the connection and then says nothing never reaches a callback, and
  *    libgit2's sockets and libssh2 block in recv(2) or poll(2) without a timeout. For that, a
  *    per-thread POSIX timer sends ED_DEADLINE_SIGNAL to the fetching thread when the deadline
- *    passes, and again every 200 ms until the operation returns. The handler does nothing and
- *    is installed without SA_RESTART, so the blocked system call fails with EINTR, which
- *    libgit2's socket stream and libssh2 report as an error. The signal is unblocked only in
- *    that thread and only while the operation runs; a stray one is consumed before the thread's
- *    signal mask is restored, so no later system call of the thread is interrupted.
+ *    passes, and again every 200 ms until the operation returns. The handler shuts down the
+ *    thread's connection (socket.c) and is installed without SA_RESTART, so a blocked system
+ *    call fails with EINTR or sees the end of the stream, which libgit2 and libssh2 report. The
+ * signal is unblocked only in that thread and only while the operation runs; a stray one is
+ * consumed before the thread's signal mask is restored, so no later system call of the thread is
+ * interrupted.
  */
 #include "source_int.h"
 
@@ -28,7 +29,10 @@
 
 static void on_signal(int sig)
 {
-    (void)sig; /* only there to interrupt a blocked system call */
+    (void)sig;
+    /* Returning interrupts a blocked system call; libssh2 retries its poll, so the
+     * connection itself is ended too. */
+    ed_source_socket_interrupt();
 }
 
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;

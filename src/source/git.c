@@ -48,6 +48,7 @@ int ed_source_cache_open(ed_source_cache **out, const char *storage_path, ed_err
     }
     /* libgit2 counts its initialisations; each cache holds one. */
     git_libgit2_init();
+    ed_source_socket_register();
     *out = c;
     return 0;
 }

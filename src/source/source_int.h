@@ -34,6 +34,11 @@ bool ed_source_deadline_passed(const ed_source_deadline *d);
 int64_t ed_source_deadline_left_ms(const ed_source_deadline *d);
 /* Stop interrupting the thread and restore its signal mask. */
 void ed_source_deadline_stop(ed_source_deadline *d);
+/* Register eddy's TCP stream with libgit2 (once per process; socket.c). */
+void ed_source_socket_register(void);
+/* Shut down the socket of the calling thread's latest libgit2 connection, if any. Async-signal
+ * safe: called by the deadline's signal handler. */
+void ed_source_socket_interrupt(void);
 
 /* ---- URLs ---- */
 
