@@ -104,11 +104,6 @@ assert_contains "$(ready_of stalled-fetch message)" \
     "the stalled fetch stopped after the ref listing"
 [ -s "$scratch/stall/http.count" ] || fail "the advertising server was never reached"
 
-step "they are retried, and time out again"
-n=$(wc -l <"$scratch/stall/silent.count")
-retry 30 test "$(wc -l <"$scratch/stall/silent.count")" -gt "$n" ||
-    fail "no new connection to the silent server after a timeout"
-
 step "the agent keeps working: a new commit on the healthy repository arrives"
 commit two
 second=$(git -C "$scratch/work" rev-parse HEAD)
@@ -117,6 +112,21 @@ kubectl -n "$ns" annotate --overwrite gitrepository/fleet \
 kubectl -n "$ns" wait gitrepository/fleet --timeout=30s \
     --for=jsonpath="{.status.artifact.revision}=main@sha1:$second" >/dev/null ||
     fail "the new commit did not arrive: $(get fleet '{.status}')"
+
+step "a stalled one asked to reconcile again times out again, in about 2 s"
+before=$(ready_of silent-ssh lastTransitionTime)
+token=again-$(date +%s%N)
+t0=$(date +%s%N)
+kubectl -n "$ns" annotate --overwrite gitrepository/silent-ssh \
+    "reconcile.fluxcd.io/requestedAt=$token" >/dev/null
+kubectl -n "$ns" wait gitrepository/silent-ssh --timeout=30s \
+    --for=jsonpath="{.status.lastHandledReconcileAt}=$token" >/dev/null
+took_ms=$((($(date +%s%N) - t0) / 1000000))
+echo "    the second ssh attempt was handled after ${took_ms} ms"
+assert_contains "$(ready_of silent-ssh message)" "timed out after 2s" "silent-ssh message"
+[ "$took_ms" -ge 1500 ] || fail "handled after ${took_ms} ms: the fetch cannot have waited 2 s"
+[ "$took_ms" -le 15000 ] || fail "handled after ${took_ms} ms"
+assert_eq "$before" "$(ready_of silent-ssh lastTransitionTime)" "Ready stayed False"
 
 step "a GitRepository whose timeout is raised past a fast server's answer works"
 gitrepo healthy-fast "$EDDY_GIT_HTTP_URL/fleet.git" 2s git-auth
