@@ -1,9 +1,11 @@
 /*
  * A fetch's timeout (GitRepository spec.timeout) against a server that accepts the TCP
  * connection and never answers: a listening socket that is never accept(2)ed, whose backlog
- * completes the handshake. Over http://, git:// and ssh:// the fetch fails with ED_ETIMEOUT
- * and "timed out after 500ms" about half a second later, and leaves the thread as it was (a
- * sleep afterwards is not interrupted).
+ * completes the handshake. Over http:// and git:// (the plain socket libssh2 also gets) the
+ * fetch fails with ED_ETIMEOUT and "timed out after 500ms" about half a second later, and
+ * leaves the thread as it was (a sleep afterwards is not interrupted). ssh:// is tested end to
+ * end (tests/e2e/gitrepository_timeout_test.sh): libgit2 1.5 leaks per SSH connection, which
+ * would fail the ASan run here.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,17 +37,6 @@ static int silent_listener(int *port)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     *port = ntohs(a.sin_port);
     return fd;
-}
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    char *buf = calloc(1, 8192);
-    size_t n = fread(buf, 1, 8191, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
 }
 
 static void expect_timeout(ed_source_cache *c, const char *url, const ed_source_secret_entry *s,
@@ -87,22 +78,6 @@ void test_fetch_timeout_silent_server(void **state)
     snprintf(url, sizeof(url), "git://127.0.0.1:%d/x.git", port);
     expect_timeout(c, url, NULL, 0);
 
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd),
-             "ssh-keygen -q -t ed25519 -N '' -f %s/id && "
-             "echo \"[127.0.0.1]:%d $(cut -d' ' -f1,2 %s/id.pub)\" >%s/kh",
-             dir, port, dir, dir);
-    assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof(cmd), "%s/id", dir);
-    char *id = read_all(cmd);
-    snprintf(cmd, sizeof(cmd), "%s/kh", dir);
-    char *kh = read_all(cmd);
-    ed_source_secret_entry s[] = {{"identity", id, strlen(id)}, {"known_hosts", kh, strlen(kh)}};
-    snprintf(url, sizeof(url), "ssh://git@127.0.0.1:%d/x.git", port);
-    expect_timeout(c, url, s, 2);
-
-    free(id);
-    free(kh);
     close(fd);
     ed_source_cache_free(c);
     ed_path_remove_tree(dir);
