@@ -48,7 +48,11 @@ out=$(timeout 5 git ls-remote "http://127.0.0.1:$http/stalled.git" 2>&1) ||
     fail "the stalling server's advertisement is not valid: $out"
 assert_contains "$out" "refs/heads/main" "the advertisement"
 
-gitrepo() { # NAME URL TIMEOUT SECRET
+# The silent server as an HTTP proxy: the fetch goes through eddy's libcurl transport.
+kubectl -n "$ns" create secret generic silent-proxy \
+    --from-literal=address="http://127.0.0.1:$silent" >/dev/null
+
+gitrepo() { # NAME URL TIMEOUT SECRET [PROXY-SECRET]
     kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
@@ -59,11 +63,14 @@ spec:
   ref: {branch: main}
   ${3:+timeout: $3}
   secretRef: {name: $4}
+  ${5:+proxySecretRef:}
+  ${5:+  name: $5}
 YAML
 }
 gitrepo silent-http "http://127.0.0.1:$silent/x.git" 2s git-auth
 gitrepo silent-ssh "ssh://git@127.0.0.1:$silent/x.git" 2s ssh-auth
 gitrepo stalled-fetch "http://127.0.0.1:$http/stalled.git" 2s git-auth
+gitrepo silent-proxy "$EDDY_GIT_HTTP_URL/fleet.git" 2s git-auth silent-proxy
 gitrepo fleet "$EDDY_GIT_HTTP_URL/fleet.git" "" git-auth
 
 step "the agent"
@@ -84,7 +91,7 @@ first=$(git -C "$scratch/work" rev-parse HEAD)
 assert_eq "main@sha1:$first" "$(get fleet '{.status.artifact.revision}')" "revision"
 
 step "each stalling repository: Ready=False, GitOperationFailed, timed out after 2s"
-for name in silent-http silent-ssh stalled-fetch; do
+for name in silent-http silent-ssh stalled-fetch silent-proxy; do
     kubectl -n "$ns" wait "gitrepository/$name" --timeout=30s \
         --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False >/dev/null ||
         fail "$name: no Ready=False: $(get "$name" '{.status.conditions}')"
@@ -92,8 +99,8 @@ for name in silent-http silent-ssh stalled-fetch; do
     assert_contains "$(ready_of "$name" message)" "timed out after 2s" "$name message"
 done
 elapsed=$(($(date +%s) - started))
-echo "    all three timed out within ${elapsed}s of the agent's start"
-# Each fetch is cut at 2 s; with four workers the three run side by side, so well under the
+echo "    all four timed out within ${elapsed}s of the agent's start"
+# Each fetch is cut at 2 s; with four workers the four run side by side, so well under the
 # 60 s of the default timeout even counting the agent's start-up and leader election.
 [ "$elapsed" -le 30 ] || fail "the timeouts took ${elapsed}s"
 assert_contains "$(ready_of silent-http message)" \
