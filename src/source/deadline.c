@@ -74,6 +74,7 @@ void ed_source_deadline_start(ed_source_deadline *d, int64_t timeout_ms)
         return;
     d->timeout_ms = timeout_ms;
     d->at_ms = ed_time_mono_ms() + timeout_ms;
+    ed_source_socket_forget();
     pthread_once(&handler_once, install_handler);
     sigset_t set;
     sigemptyset(&set);
@@ -112,4 +113,5 @@ void ed_source_deadline_stop(ed_source_deadline *d)
         ; /* a signal queued before the timer was deleted */
     pthread_sigmask(SIG_SETMASK, &d->old_mask, NULL);
     d->mask_saved = false;
+    ed_source_socket_forget();
 }

@@ -41,6 +41,11 @@ void ed_source_socket_interrupt(void)
         shutdown(fd, SHUT_RDWR);
 }
 
+void ed_source_socket_forget(void)
+{
+    current_fd = -1;
+}
+
 static int tcp_connect(git_stream *stream)
 {
     tcp_stream *t = (tcp_stream *)stream;

@@ -39,6 +39,9 @@ void ed_source_socket_register(void);
 /* Shut down the socket of the calling thread's latest libgit2 connection, if any. Async-signal
  * safe: called by the deadline's signal handler. */
 void ed_source_socket_interrupt(void);
+/* Forget the calling thread's latest connection (at the start and end of a deadline, so a
+ * descriptor number reused by other code is never shut down). */
+void ed_source_socket_forget(void);
 
 /* ---- URLs ---- */
 
