@@ -604,6 +604,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         co.secret_len = fo.secret_len;
         co.proxy = fo.proxy;
         co.proxy_len = fo.proxy_len;
+        co.timeout_ms = fo.timeout_ms;
         ed_source_artifact_info info = {0};
         char *path = NULL, *url = NULL;
         rc = build_artifact(c, obj, &co, &inc, &info, &path, &url, &out);

@@ -315,6 +315,8 @@ typedef struct ed_source_checkout_opts {
     size_t secret_len;
     const ed_source_secret_entry *proxy; /* spec.proxySecretRef's data, or NULL */
     size_t proxy_len;
+    /* spec.timeout for each submodule's fetch (as ed_source_git_fetch_opts); 0: none. */
+    int64_t timeout_ms;
     /* Write every file and directory (still no .git, symlinks or, without recurse_submodules,
      * submodules): the caller filters the finished tree with ed_source_dir_filter, as for an
      * artifact with includes, whose rules are Flux's over the whole tree. */
