@@ -17,8 +17,8 @@ retry 60 kubectl wait --for=condition=Established --timeout=60s \
 new_namespace "$ns"
 
 step "a healthy repository, and a local one the stalling server advertises"
-new_repo fleet
-git clone -q "$(git_http_url fleet)" "$scratch/work" 2>/dev/null
+new_repo timeout-fleet
+git clone -q "$(git_http_url timeout-fleet)" "$scratch/work" 2>/dev/null
 commit() {
     echo "$1" >"$scratch/work/file.txt"
     git -C "$scratch/work" add -A && git -C "$scratch/work" commit -qm "$1" &&
@@ -70,8 +70,8 @@ YAML
 gitrepo silent-http "http://127.0.0.1:$silent/x.git" 2s git-auth
 gitrepo silent-ssh "ssh://git@127.0.0.1:$silent/x.git" 2s ssh-auth
 gitrepo stalled-fetch "http://127.0.0.1:$http/stalled.git" 2s git-auth
-gitrepo silent-proxy "$EDDY_GIT_HTTP_URL/fleet.git" 2s git-auth silent-proxy
-gitrepo fleet "$EDDY_GIT_HTTP_URL/fleet.git" "" git-auth
+gitrepo silent-proxy "$EDDY_GIT_HTTP_URL/timeout-fleet.git" 2s git-auth silent-proxy
+gitrepo fleet "$EDDY_GIT_HTTP_URL/timeout-fleet.git" "" git-auth
 
 step "the agent"
 started=$(date +%s)
@@ -135,8 +135,8 @@ assert_contains "$(ready_of silent-ssh message)" "timed out after 2s" "silent-ss
 [ "$took_ms" -le 15000 ] || fail "handled after ${took_ms} ms"
 assert_eq "$before" "$(ready_of silent-ssh lastTransitionTime)" "Ready stayed False"
 
-step "a GitRepository whose timeout is raised past a fast server's answer works"
-gitrepo healthy-fast "$EDDY_GIT_HTTP_URL/fleet.git" 2s git-auth
+step "a 2s timeout does not get in the way of a server that answers"
+gitrepo healthy-fast "$EDDY_GIT_HTTP_URL/timeout-fleet.git" 2s git-auth
 kubectl -n "$ns" wait gitrepository/healthy-fast --for=condition=Ready --timeout=30s >/dev/null
 assert_eq "main@sha1:$second" "$(get healthy-fast '{.status.artifact.revision}')" "revision"
 
