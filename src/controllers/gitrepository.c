@@ -559,6 +559,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     fo.secret_len = nsecret > 0 ? (size_t)nsecret : 0;
     fo.proxy = proxy;
     fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
+    fo.timeout_ms = 60000; /* Flux's default */
+    const char *tmo = str_at(obj, "/spec/timeout");
+    if (tmo && (ed_duration_parse(tmo, &fo.timeout_ms, &err) != 0 || fo.timeout_ms <= 0)) {
+        rc = ED_EINVALID;
+        out.reason = "InvalidTimeout";
+        snprintf(out.message, sizeof(out.message),
+                 "invalid spec.timeout '%s': a positive duration such as '60s' is required", tmo);
+        goto status;
+    }
     ed_source_git_result res;
     if ((rc = ed_source_git_auth_check(&fo, &err)) == ED_EAUTH) {
         out.reason = "AuthenticationFailed";
@@ -595,6 +604,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         co.secret_len = fo.secret_len;
         co.proxy = fo.proxy;
         co.proxy_len = fo.proxy_len;
+        co.timeout_ms = fo.timeout_ms;
         ed_source_artifact_info info = {0};
         char *path = NULL, *url = NULL;
         rc = build_artifact(c, obj, &co, &inc, &info, &path, &url, &out);

@@ -405,6 +405,7 @@ static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd,
     fo.secret_len = same_origin ? cx->opts->secret_len : 0;
     fo.proxy = cx->opts->proxy;
     fo.proxy_len = cx->opts->proxy_len;
+    fo.timeout_ms = cx->opts->timeout_ms;
     ed_source_git_result res;
     rc = ed_source_git_fetch(cx->cache, &fo, &res, err);
     if (rc == 0) {

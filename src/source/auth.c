@@ -368,11 +368,44 @@ void ed_source_auth_clear(ed_source_auth *auth)
     memset(auth, 0, sizeof(*auth));
 }
 
+/* Non-zero (and libgit2's error set) once the operation's deadline has passed: returned from a
+ * callback, it aborts the operation. */
+static int deadline_check(const ed_source_auth *auth)
+{
+    if (!ed_source_deadline_passed(auth->deadline))
+        return 0;
+    git_error_set_str(GIT_ERROR_NET, "operation timed out");
+    return GIT_EUSER;
+}
+
+static int progress_cb(const git_indexer_progress *stats, void *payload)
+{
+    (void)stats;
+    return deadline_check(payload);
+}
+
+static int sideband_cb(const char *str, int len, void *payload)
+{
+    (void)str;
+    (void)len;
+    return deadline_check(payload);
+}
+
+static int update_tips_cb(const char *refname, const git_oid *a, const git_oid *b, void *payload)
+{
+    (void)refname;
+    (void)a;
+    (void)b;
+    return deadline_check(payload);
+}
+
 static int credentials_cb(git_credential **out, const char *url, const char *username_from_url,
                           unsigned int allowed, void *payload)
 {
     (void)url;
     ed_source_auth *auth = payload;
+    if (deadline_check(auth) != 0)
+        return GIT_EUSER;
     const char *user = username_from_url && *username_from_url ? username_from_url : "git";
     if (allowed == GIT_CREDENTIAL_USERNAME)
         return git_credential_username_new(out, user);
@@ -452,6 +485,8 @@ cleanup:
 static int certificate_cb(git_cert *cert, int valid, const char *host, void *payload)
 {
     ed_source_auth *auth = payload;
+    if (deadline_check(auth) != 0)
+        return GIT_EUSER;
     if (cert->cert_type == GIT_CERT_X509) {
         const git_cert_x509 *x = (const git_cert_x509 *)cert;
         size_t ca_len = 0;
@@ -497,6 +532,9 @@ void ed_source_auth_callbacks(ed_source_auth *auth, git_remote_callbacks *cb)
 {
     cb->credentials = credentials_cb;
     cb->certificate_check = certificate_cb;
+    cb->transfer_progress = progress_cb;
+    cb->sideband_progress = sideband_cb;
+    cb->update_tips = update_tips_cb;
     cb->payload = auth;
 }
 

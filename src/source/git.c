@@ -48,6 +48,7 @@ int ed_source_cache_open(ed_source_cache **out, const char *storage_path, ed_err
     }
     /* libgit2 counts its initialisations; each cache holds one. */
     git_libgit2_init();
+    ed_source_socket_register();
     *out = c;
     return 0;
 }
@@ -156,6 +157,11 @@ static int local_commit(git_repository *repo, const char *refname, git_oid *out)
 static int transfer_error(ed_err *err, const ed_source_auth *auth, int gitrc, const char *what,
                           const char *url_safe)
 {
+    if (ed_source_deadline_passed(auth->deadline)) {
+        char took[32];
+        ed_duration_format(auth->deadline->timeout_ms, took);
+        return ed_err_set(err, ED_ETIMEOUT, "%s '%s': timed out after %s", what, url_safe, took);
+    }
     if (auth->failed || auth->host_refused)
         return ed_err_set(err, ED_EAUTH, "%s '%s': authentication failed: %s", what, url_safe,
                           auth->reason);
@@ -486,6 +492,7 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
     char *dir = NULL, *lock = NULL, *url_safe = NULL;
     int lock_fd = -1;
     fetch_ctx fc = {.cache = cache, .opts = opts, .out = out};
+    ed_source_deadline deadline = {0};
     int rc = cache_paths(cache, opts->url, &dir, &lock, err);
     if (rc != 0)
         return rc;
@@ -497,8 +504,11 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
         rc = lock_open(lock, LOCK_EX, &lock_fd, err);
     if (rc != 0)
         goto cleanup;
+    /* The timeout counts from here: waiting for another fetch of the URL is bounded by its. */
+    ed_source_deadline_start(&deadline, opts->timeout_ms);
+    fc.auth.deadline = &deadline;
     rc = fetch_once(&fc, dir, err);
-    if (rc != 0 && fc.corrupt) {
+    if (rc != 0 && fc.corrupt && !ed_source_deadline_passed(&deadline)) {
         /* A damaged cache is never used: start again from an empty repository. */
         fetch_ctx_reset(&fc);
         ed_source_auth_clear(&fc.auth);
@@ -510,11 +520,13 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
             memset(out, 0, sizeof(*out));
             out->rebuilt = true;
             fc.corrupt = false;
+            fc.auth.deadline = &deadline;
             rc = fetch_once(&fc, dir, err);
         }
     }
 cleanup:
     fetch_ctx_reset(&fc);
+    ed_source_deadline_stop(&deadline);
     ed_source_auth_clear(&fc.auth);
     if (lock_fd >= 0)
         close(lock_fd);

@@ -95,6 +95,9 @@ typedef struct ed_source_git_fetch_opts {
      * or NULL/0 for no proxy. HTTP(S) URLs only (ssh:// and git:// connect directly). */
     const ed_source_secret_entry *proxy;
     size_t proxy_len;
+    /* spec.timeout: the fetch (connection, ref listing, transfer) fails with ED_ETIMEOUT once
+     * this many milliseconds have passed; 0 for no limit. */
+    int64_t timeout_ms;
 } ed_source_git_fetch_opts;
 
 #define ED_SOURCE_GIT_FETCH_OPTS_INIT                                                              \
@@ -128,7 +131,9 @@ int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err);
  * Errors: ED_EAUTH (wrong or missing credentials, unknown SSH host key, untrusted certificate;
  * the message never contains a secret), ED_ENOTFOUND (the branch, tag, ref or commit does not
  * exist, or no tag matches the semver range), ED_EINVALID (bad URL, ref, range or secret),
- * ED_ERETRY (the server could not be reached or the transfer broke), ED_ERROR otherwise.
+ * ED_ERETRY (the server could not be reached or the transfer broke), ED_ETIMEOUT (opts->timeout_ms
+ * passed; the message says "timed out after <timeout>"), ED_ERROR otherwise. The calling thread's
+ * blocking system calls are interrupted (EINTR) once the timeout passes, until the call returns.
  */
 int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,
                         ed_source_git_result *out, ed_err *err);
@@ -310,6 +315,8 @@ typedef struct ed_source_checkout_opts {
     size_t secret_len;
     const ed_source_secret_entry *proxy; /* spec.proxySecretRef's data, or NULL */
     size_t proxy_len;
+    /* spec.timeout for each submodule's fetch (as ed_source_git_fetch_opts); 0: none. */
+    int64_t timeout_ms;
     /* Write every file and directory (still no .git, symlinks or, without recurse_submodules,
      * submodules): the caller filters the finished tree with ed_source_dir_filter, as for an
      * artifact with includes, whose rules are Flux's over the whole tree. */

@@ -9,6 +9,39 @@
 #include "source.h"
 
 #include <git2.h>
+#include <signal.h>
+#include <time.h>
+
+/* ---- deadlines (deadline.c) ---- */
+
+/* The deadline of one Git operation, on the thread that runs it (see deadline.c). */
+typedef struct ed_source_deadline {
+    int64_t at_ms;      /* on the monotonic clock; 0: none */
+    int64_t timeout_ms; /* as given, for messages */
+    timer_t timer;
+    bool armed;
+    bool mask_saved;
+    sigset_t old_mask;
+} ed_source_deadline;
+
+/* Start a deadline timeout_ms from now for the calling thread (timeout_ms <= 0: none). When it
+ * passes, blocking system calls of this thread are interrupted until ed_source_deadline_stop,
+ * which the same thread must call. */
+void ed_source_deadline_start(ed_source_deadline *d, int64_t timeout_ms);
+/* True once d (which may be NULL) has passed. */
+bool ed_source_deadline_passed(const ed_source_deadline *d);
+/* Milliseconds left before d (0 once passed), or -1 when there is no deadline. */
+int64_t ed_source_deadline_left_ms(const ed_source_deadline *d);
+/* Stop interrupting the thread and restore its signal mask. */
+void ed_source_deadline_stop(ed_source_deadline *d);
+/* Register eddy's TCP stream with libgit2 (once per process; socket.c). */
+void ed_source_socket_register(void);
+/* Shut down the socket of the calling thread's latest libgit2 connection, if any. Async-signal
+ * safe: called by the deadline's signal handler. */
+void ed_source_socket_interrupt(void);
+/* Forget the calling thread's latest connection (at the start and end of a deadline, so a
+ * descriptor number reused by other code is never shut down). */
+void ed_source_socket_forget(void);
 
 /* ---- URLs ---- */
 
@@ -92,6 +125,8 @@ typedef struct ed_source_auth {
     char reason[256];     /* why, for the error message (no secret in it) */
     git_strarray headers; /* Authorization for bearerToken */
     char *header_value;
+    /* The operation's deadline, or NULL: every callback fails once it has passed. */
+    const ed_source_deadline *deadline;
 } ed_source_auth;
 
 /* Prepare auth for a fetch of url (parsed) with the secret and the proxy secret (both may be
@@ -101,7 +136,9 @@ int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_s
                         size_t secret_len, const ed_source_secret_entry *proxy, size_t proxy_len,
                         ed_err *err);
 void ed_source_auth_clear(ed_source_auth *auth);
-/* Install the credential and certificate callbacks (payload: auth) in cb. */
+/* Install the credential, certificate, progress, sideband and update-tips callbacks (payload:
+ * auth, which must be the first member of any other payload set later) in cb; each fails once
+ * auth->deadline has passed. */
 void ed_source_auth_callbacks(ed_source_auth *auth, git_remote_callbacks *cb);
 /* The value of key in the secret, or NULL; *len gets its length. */
 const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n, const char *key,

@@ -129,9 +129,16 @@ static int stream_start(curl_stream *s)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
-    /* A server that stops sending is given up on after a minute without a byte. */
+    /* A server that stops sending is given up on after a minute without a byte, and no request
+     * outlives the fetch's deadline (spec.timeout). */
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+    int64_t left = ed_source_deadline_left_ms(s->owner->auth->deadline);
+    if (left >= 0) {
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left : 1));
+        if (left < 30000)
+            curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(left > 0 ? left : 1));
+    }
     curl_easy_setopt(e, CURLOPT_USERAGENT, "git/2.0 (eddy)");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
@@ -201,6 +208,10 @@ static int transfer_failed(curl_stream *s, CURLcode code)
 static int stream_pump(curl_stream *s)
 {
     while (s->response.len == s->response_pos && !s->done) {
+        if (ed_source_deadline_passed(s->owner->auth->deadline)) {
+            git_error_set_str(GIT_ERROR_NET, "operation timed out");
+            return -1;
+        }
         int running = 0;
         CURLMcode mc = curl_multi_perform(s->multi, &running);
         if (mc != CURLM_OK) {

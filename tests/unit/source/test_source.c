@@ -798,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_semver),
         cmocka_unit_test(test_fetch_cache),
         cmocka_unit_test(test_fetch_concurrent),
+        cmocka_unit_test(test_fetch_timeout_silent_server),
         cmocka_unit_test(test_checkout_and_archive),
         cmocka_unit_test(test_unpack_refuses_hostile),
         cmocka_unit_test(test_store_put_gc),
