@@ -757,10 +757,9 @@ static void trees_sweep(ed_ks_controller *c)
 {
     for (struct tree **p = &c->trees; *p;) {
         struct tree *t = *p;
-        if ((t->stale && t->refs == 0) || !t->dir[0]) {
+        if (t->stale && t->refs == 0) {
             *p = t->next;
-            if (t->dir[0])
-                ed_path_remove_tree(t->dir);
+            ed_path_remove_tree(t->dir);
             free(t->archive);
             free(t->digest);
             free(t);
@@ -783,43 +782,47 @@ static struct tree *tree_acquire(ed_ks_controller *c, const char *archive, const
                                  ed_err *err)
 {
     pthread_mutex_lock(&c->tree_lock);
+    trees_sweep(c);
     struct tree *t;
     for (t = c->trees; t; t = t->next)
         if (!t->stale && strcmp(t->archive, archive) == 0 && strcmp(t->digest, digest) == 0)
             break;
     if (!t) {
+        t = ed_xcalloc(1, sizeof(*t));
+        snprintf(t->dir, sizeof(t->dir), "%s/kustomization-XXXXXX",
+                 ed_artifact_store_tmpdir(c->o.store));
+        bool made = mkdtemp(t->dir) != NULL;
+        int rc = made ? ed_source_archive_unpack(archive, t->dir, 0, err)
+                      : ed_err_set(err, ED_ERROR, "cannot create a temp directory");
+        if (rc) {
+            if (made)
+                ed_path_remove_tree(t->dir);
+            free(t);
+            pthread_mutex_unlock(&c->tree_lock);
+            return NULL;
+        }
+        /* The source's older revisions go once their reconciles are done. */
         for (struct tree *o = c->trees; o; o = o->next)
             if (same_source(o->archive, archive))
                 o->stale = true;
-        t = ed_xcalloc(1, sizeof(*t));
         t->archive = ed_xstrdup(archive);
         t->digest = ed_xstrdup(digest);
-        snprintf(t->dir, sizeof(t->dir), "%s/kustomization-XXXXXX",
-                 ed_artifact_store_tmpdir(c->o.store));
         t->next = c->trees;
         c->trees = t;
-        if (!mkdtemp(t->dir)) {
-            t->dir[0] = '\0';
-            ed_err_set(err, ED_ERROR, "cannot create a temp directory");
-            t = NULL;
-        } else if (ed_source_archive_unpack(archive, t->dir, 0, err) != 0) {
-            t->stale = true;
-            t = NULL;
-        }
     }
-    if (t)
-        t->refs++;
-    trees_sweep(c);
+    t->refs++;
     pthread_mutex_unlock(&c->tree_lock);
     return t;
 }
 
-static void tree_release(ed_ks_controller *c, struct tree *t)
+static void tree_release(ed_ks_controller *c, const struct tree *done)
 {
-    if (!t)
+    if (!done)
         return;
     pthread_mutex_lock(&c->tree_lock);
-    t->refs--;
+    for (struct tree *t = c->trees; t; t = t->next)
+        if (t == done)
+            t->refs--;
     trees_sweep(c);
     pthread_mutex_unlock(&c->tree_lock);
 }
