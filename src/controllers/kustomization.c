@@ -1148,7 +1148,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     /* New objects (a revision or spec that changes them) apply everything; the same ones leave
      * held objects alone. */
     release_holds(c, key, !same);
-    bool noop = same && (clean || report_only);
+    /* Only objects the drift watch sees can be known unchanged: those of a remote cluster
+     * (spec.kubeConfig) are compared on every reconcile, as Flux does. */
+    bool watched = ed_node_path(obj, "/spec/kubeConfig") == NULL;
+    bool noop = watched && same && (clean || report_only);
     ed_apply_opts ao = {.field_manager = MANAGER, .hold = is_held, .hold_user = c};
     ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
     out.noop = noop;

@@ -2,7 +2,7 @@
 # tests/e2e/ks_remote_test.sh: spec.kubeConfig.secretRef in the real agent, with a second real
 # control plane started by this test (scripts/cluster up): the Kustomization's objects are
 # applied to, pruned from and (on deletion) removed from the remote cluster, never the local
-# one; with serviceAccountName that account is impersonated there; a missing Secret or key is reported on Ready=False without the kubeconfig's content.
+# one; a hand edit there is reverted by the next reconcile; with serviceAccountName that account is impersonated there; a missing Secret or key is reported on Ready=False without the kubeconfig's content.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -41,6 +41,12 @@ commit "drop second"
 poke
 applied app "$(rev)"
 retry 20 bash -c "! KUBECONFIG=$remote_kc kubectl -n default get configmap second >/dev/null 2>&1"
+
+step "drift on the remote cluster is reverted at the next reconcile (no instant watch there)"
+rk -n default patch configmap far-away --type=merge -p '{"data":{"v":"2"}}' >/dev/null
+kubectl -n "$ns" annotate --overwrite kustomization/app reconcile.fluxcd.io/requestedAt="$(date +%s%N)" >/dev/null
+reverted() { [ "$(rk -n default get configmap far-away -o 'jsonpath={.data.v}')" = 1 ]; }
+retry 30 reverted
 
 step "the kubeconfig under another key"
 kustomization other ./app "  kubeConfig: {secretRef: {name: other-key, key: config}}
