@@ -91,11 +91,12 @@ applied() {
         --timeout=90s >/dev/null
 }
 
-# ready_is NAME STATUS REASON: wait until NAME's Ready condition has STATUS and REASON.
+# ready_is NAME STATUS REASON [SECONDS]: wait (60 s unless told) until NAME's Ready condition
+# has STATUS and REASON.
 ready_is() {
     local want="$2 $3"
     _ready_is() { [ "$(ready_status "$1") $(ready_reason "$1")" = "$2" ]; }
-    retry 60 _ready_is "$1" "$want"
+    retry "${4:-60}" _ready_is "$1" "$want"
 }
 
 # poke: make the GitRepository look at Git now.
