@@ -9,6 +9,7 @@
 #include "source.h"
 
 #include <git2.h>
+#include <git2/sys/errors.h>
 #include <signal.h>
 #include <time.h>
 
