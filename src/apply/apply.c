@@ -199,9 +199,13 @@ static bool set_provides(struct item *items, size_t n, const ed_node *obj, bool 
     return false;
 }
 
-/* Read the live object and dry-run the desired one. ED_ENOTFOUND when the kind or the
- * namespace does not exist (yet). */
-static int check_item(ed_kube *kube, struct item *it, const char *manager, ed_err *err)
+/* Dry-run the desired object, and read the live one when there is one. A dry-run that creates
+ * (no resourceVersion in its result) says the object does not exist, so a new object costs one
+ * request here, not two. A refused dry-run reads the live object too: a live object that opts
+ * out is skipped whatever the dry-run said, and force needs it. ED_ENOTFOUND when the kind or
+ * the namespace does not exist (yet). */
+static int check_item(ed_kube *kube, struct item *it, const ed_apply_opts *opts,
+                      const char *manager, ed_err *err)
 {
     const ed_node *d = it->desired;
     const char *av = str_at(d, "/apiVersion"), *kind = str_at(d, "/kind");
@@ -209,24 +213,46 @@ static int check_item(ed_kube *kube, struct item *it, const char *manager, ed_er
     ed_doc_free(it->live);
     ed_doc_free(it->dry);
     it->live = it->dry = NULL;
-    int rc = ed_kube_get(kube, av, kind, ns, name, &it->live, err);
-    if (rc == ED_ENOTFOUND) {
-        it->live = NULL;
-        /* A missing kind (not a missing object) says so in the message. */
-        if (strstr(err->msg, "no matches for kind"))
-            return rc;
-        ed_err_clear(err);
-    } else if (rc) {
-        return rc;
-    }
-    it->skip = opted_out(d) || (it->live && opted_out(ed_doc_root(it->live))) ||
-               (it->live && has_value(d, "annotations", ANNOTATION_SSA, "IfNotPresent"));
-    if (it->skip) {
-        it->checked = true;
+    if (opted_out(d)) {
+        it->skip = it->checked = true;
         return 0;
     }
     ed_kube_opts o = {.field_manager = manager, .force = true, .dry_run = true};
-    rc = ed_kube_apply(kube, d, &o, &it->dry, err);
+    int rc = ed_kube_apply(kube, d, &o, &it->dry, err);
+    if (rc == 0 && !ed_node_path_str(ed_doc_root(it->dry), "/metadata/resourceVersion")) {
+        it->checked = true;
+        return 0;
+    }
+    if (rc == ED_ENOTFOUND)
+        return rc;
+    if (rc == 0 && has_value(d, "annotations", ANNOTATION_SSA, "IfNotPresent")) {
+        it->skip = it->checked = true; /* it exists (the dry-run updated it) */
+        return 0;
+    }
+    const char *rv = rc ? NULL : ed_node_path_str(ed_doc_root(it->dry), "/metadata/resourceVersion");
+    if (rv && opts && opts->cached) {
+        it->live = opts->cached(av, kind, ns, name, opts->cached_user);
+        const char *crv =
+            it->live ? ed_node_path_str(ed_doc_root(it->live), "/metadata/resourceVersion") : NULL;
+        if (!crv || strcmp(crv, rv) != 0) {
+            ed_doc_free(it->live);
+            it->live = NULL;
+        }
+    }
+    ed_err gerr = ED_ERR_INIT;
+    int grc = it->live ? 0 : ed_kube_get(kube, av, kind, ns, name, &it->live, &gerr);
+    if (grc == ED_ENOTFOUND) {
+        it->live = NULL;
+    } else if (grc) {
+        return rc ? rc : ed_err_set(err, grc, "%s", gerr.msg);
+    }
+    it->skip = it->live && (opted_out(ed_doc_root(it->live)) ||
+                            has_value(d, "annotations", ANNOTATION_SSA, "IfNotPresent"));
+    if (it->skip) {
+        ed_err_clear(err);
+        it->checked = true;
+        return 0;
+    }
     if (rc == 0)
         it->checked = true;
     return rc;
@@ -251,10 +277,10 @@ static bool force_allowed(const ed_node *obj, bool force)
 /* check_item, and when the dry-run fails on an immutable field while force is allowed, mark
  * the object for recreation (Flux deletes and recreates it; eddy does that in the apply phase,
  * after everything else was validated). */
-static int check_item_forced(ed_kube *kube, struct item *it, const char *manager, bool force,
-                             ed_err *err)
+static int check_item_forced(ed_kube *kube, struct item *it, const ed_apply_opts *opts,
+                             const char *manager, bool force, ed_err *err)
 {
-    int rc = check_item(kube, it, manager, err);
+    int rc = check_item(kube, it, opts, manager, err);
     if (rc && it->live && immutable_error(err) && force_allowed(it->desired, force)) {
         ed_err_clear(err);
         it->recreate = it->checked = true;
@@ -374,7 +400,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     for (size_t i = 0; i < n; i++) {
         if (items[i].held)
             continue;
-        rc = check_item_forced(kube, &items[i], manager, force, err);
+        rc = check_item_forced(kube, &items[i], opts, manager, force, err);
         if (rc == ED_ENOTFOUND && (set_provides(items, n, items[i].desired, true) ||
                                    set_provides(items, n, items[i].desired, false))) {
             ed_err_clear(err);
@@ -394,7 +420,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
             struct item *it = &items[i];
             if (it->stage != stage)
                 continue;
-            if (!it->checked && (rc = check_item_forced(kube, it, manager, force, err)) != 0) {
+            if (!it->checked && (rc = check_item_forced(kube, it, opts, manager, force, err)) != 0) {
                 ed_err_wrap(err, "%s dry-run failed", it->subject);
                 goto cleanup;
             }

@@ -82,7 +82,11 @@ struct ed_ks_controller {
     struct tree *trees;        /* artifacts unpacked, shared by the reconciles of a revision */
     ed_strmap *holds;          /* inventory id -> struct hold: drift left alone for now */
     ed_strmap *memos;          /* "ns/name" -> struct memo: the last successful apply */
+    ed_strmap *source_waits;   /* "ns/name" -> int64_t: when it began waiting (drift_lock) */
 };
+
+/* How long a Kustomization waits, writing nothing, for a source's first fetch. */
+#define SOURCE_WAIT_MS 10000
 
 /* A drifted object left alone until `until` (monotonic ms; INT64_MAX in detect-only mode). */
 struct hold {
@@ -475,6 +479,22 @@ static void hold_locked(ed_ks_controller *c, const ed_node *obj, const char *key
 }
 
 /* The apply engine's question: is this object held back now? */
+/* ed_apply_opts.cached: the drift watch's copy of an object, when its kind is watched. */
+static ed_doc *cached_live(const char *api_version, const char *kind, const char *ns,
+                           const char *name, void *user)
+{
+    ed_ks_controller *c = user;
+    ed_informer *inf = NULL;
+    pthread_mutex_lock(&c->watch_lock);
+    for (size_t w = 0; w < c->nwatches && !inf; w++)
+        if (strcmp(c->watches[w].api_version, api_version) == 0 &&
+            strcmp(c->watches[w].kind, kind) == 0)
+            inf = c->watches[w].inf;
+    pthread_mutex_unlock(&c->watch_lock);
+    /* Watches live as long as the controller. */
+    return inf ? ed_informer_get(inf, ns ? ns : "", name) : NULL;
+}
+
 static bool is_held(const char *id, void *user)
 {
     ed_ks_controller *c = user;
@@ -938,6 +958,34 @@ static int64_t drift_report(ed_ks_controller *c, const char *key, bool report_on
     return left;
 }
 
+/* A source that has never reported (no Ready condition, not suspended) is on its first fetch,
+ * which queues its Kustomizations when it ends (on_source). Until then, for SOURCE_WAIT_MS at
+ * most, a Kustomization waits without writing "artifact not found" into its status: at
+ * start-up with many Kustomizations on one new source, that saves a status write each. True
+ * while it should wait; *left_ms is how long it still may. */
+static bool wait_for_source(ed_ks_controller *c, const char *key, const ed_doc *src,
+                            int64_t *left_ms)
+{
+    const ed_node *s = src ? ed_doc_root(src) : NULL;
+    bool suspended = false;
+    ed_node_bool(ed_node_path(s, "/spec/suspend"), &suspended);
+    bool first = s && !suspended && !ed_cond_status(ed_node_path(s, "/status/conditions"), "Ready");
+    int64_t now = ed_time_mono_ms();
+    pthread_mutex_lock(&c->drift_lock);
+    int64_t *since = ed_strmap_get(c->source_waits, key);
+    if (!first) {
+        free(ed_strmap_del(c->source_waits, key));
+        since = NULL;
+    } else if (!since) {
+        since = ed_xmalloc(sizeof(*since));
+        *since = now;
+        ed_strmap_put(c->source_waits, key, since);
+    }
+    *left_ms = since ? *since + SOURCE_WAIT_MS - now : 0;
+    pthread_mutex_unlock(&c->drift_lock);
+    return first && *left_ms > 0;
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_ks_controller *c = user;
@@ -964,6 +1012,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (rc == ED_ENOTFOUND) {
         memo_forget(c, key);
         release_holds(c, key, true);
+        pthread_mutex_lock(&c->drift_lock);
+        free(ed_strmap_del(c->source_waits, key));
+        pthread_mutex_unlock(&c->drift_lock);
         return 0;
     }
     if (rc)
@@ -1054,6 +1105,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *apath = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/path");
     out.revision = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/revision");
     archive = apath ? ed_artifact_store_file(c->o.store, apath) : NULL;
+    int64_t wait_left = 0;
+    if (!archive && wait_for_source(c, key, srcdoc, &wait_left)) {
+        *requeue_after_ms = wait_left < retry ? wait_left : retry;
+        goto done;
+    }
     if (!archive) {
         /* Not ready yet: try again soon, as Flux does (requeue, not an error). */
         out.reason = "ArtifactFailed";
@@ -1075,7 +1131,14 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
-    write_progressing(c, obj, out.revision, timeout);
+    /* A first reconcile (no condition yet) that waits for no health writes its outcome
+     * alone: it has no earlier state for the marks to replace, and at start-up with many
+     * new Kustomizations that saves a status write each. */
+    bool waits = false;
+    ed_node_bool(ed_node_path(obj, "/spec/wait"), &waits);
+    waits = waits || ed_node_len(ed_node_path(obj, "/spec/healthChecks")) > 0;
+    if (waits || ed_node_len(ed_node_path(obj, "/status/conditions")) > 0)
+        write_progressing(c, obj, out.revision, timeout);
     /* 3c. The client: impersonation and kubeConfig. */
     if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -1153,6 +1216,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     bool watched = ed_node_path(obj, "/spec/kubeConfig") == NULL;
     bool noop = watched && same && (clean || report_only);
     ed_apply_opts ao = {.field_manager = MANAGER, .hold = is_held, .hold_user = c};
+    if (watched) {
+        ao.cached = cached_live;
+        ao.cached_user = c;
+    }
     ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
     out.noop = noop;
     if (noop) {
@@ -1288,6 +1355,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     pthread_mutex_init(&c->tree_lock, NULL);
     c->holds = ed_strmap_new();
     c->memos = ed_strmap_new();
+    c->source_waits = ed_strmap_new();
     if (opts->metrics)
         ed_metrics_describe(opts->metrics, "eddy_drift_detected_total", ED_METRIC_COUNTER,
                             "Changes by others to objects a Kustomization applied (drift), "
@@ -1337,8 +1405,8 @@ void ed_kustomization_free(ed_ks_controller *c)
     while (ed_strmap_next(c->written, &pos, &k, &v))
         free(v);
     ed_strmap_free(c->written);
-    ed_strmap *owned[] = {c->holds, c->memos};
-    for (size_t i = 0; i < 2; i++) {
+    ed_strmap *owned[] = {c->holds, c->memos, c->source_waits};
+    for (size_t i = 0; i < 3; i++) {
         pos = 0;
         while (ed_strmap_next(owned[i], &pos, &k, &v))
             free(v);
