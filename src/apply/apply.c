@@ -229,7 +229,8 @@ static int check_item(ed_kube *kube, struct item *it, const ed_apply_opts *opts,
         it->skip = it->checked = true; /* it exists (the dry-run updated it) */
         return 0;
     }
-    const char *rv = rc ? NULL : ed_node_path_str(ed_doc_root(it->dry), "/metadata/resourceVersion");
+    const char *rv =
+        rc ? NULL : ed_node_path_str(ed_doc_root(it->dry), "/metadata/resourceVersion");
     if (rv && opts && opts->cached) {
         it->live = opts->cached(av, kind, ns, name, opts->cached_user);
         const char *crv =
@@ -420,7 +421,8 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
             struct item *it = &items[i];
             if (it->stage != stage)
                 continue;
-            if (!it->checked && (rc = check_item_forced(kube, it, opts, manager, force, err)) != 0) {
+            if (!it->checked &&
+                (rc = check_item_forced(kube, it, opts, manager, force, err)) != 0) {
                 ed_err_wrap(err, "%s dry-run failed", it->subject);
                 goto cleanup;
             }

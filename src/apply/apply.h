@@ -72,8 +72,8 @@ typedef struct ed_apply_opts {
     /* When set: the caller's cached copy of a live object (a new document), or NULL. A copy
      * stands for the live object only when its resourceVersion is the one the object's
      * dry-run reports, so a stale one is never used; else the object is read. */
-    ed_doc *(*cached)(const char *api_version, const char *kind, const char *ns,
-                      const char *name, void *user);
+    ed_doc *(*cached)(const char *api_version, const char *kind, const char *ns, const char *name,
+                      void *user);
     void *cached_user;
 } ed_apply_opts;
 

@@ -125,6 +125,7 @@ void ed_ctrl_record_metrics(ed_metrics *m, const char *kind, const ed_node *obj,
 void ed_status_begin(ed_status_patch *sp, const ed_node *obj)
 {
     sp->generation = 0;
+    sp->always = false;
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &sp->generation);
     sp->doc = ed_doc_new();
     ed_node *patch = ed_node_new_map(sp->doc);
@@ -155,7 +156,7 @@ int ed_status_commit(ed_status_patch *sp, ed_kube *kube, const char *api_version
                      const ed_node *obj, const char *manager, const char *controller)
 {
     ed_node_set(sp->doc, sp->status, "conditions", sp->conditions);
-    if (status_unchanged(sp->status, obj)) {
+    if (!sp->always && status_unchanged(sp->status, obj)) {
         /* A reconcile that changed nothing costs no write. */
         ed_doc_free(sp->doc);
         sp->doc = NULL;

@@ -37,6 +37,8 @@ typedef struct ed_status_patch {
     ed_node *status;     /* fields go here */
     ed_node *conditions; /* the object's conditions, to change with ed_cond_set/remove */
     int64_t generation;  /* the object's metadata.generation */
+    bool always;         /* send even when obj's status has every value: an earlier patch of
+                          * this reconcile changed the status since obj was read */
 } ed_status_patch;
 
 /* Start a status patch for obj; lastHandledReconcileAt is set from the requestedAt annotation. */

@@ -118,6 +118,7 @@ struct outcome {
     char digest[80];     /* "sha256:<hex>" of the built YAML, once built ("" before) */
     int64_t started_ms;  /* when the reconcile started (monotonic), for the history */
     bool noop;           /* nothing was sent: the cluster already held these objects */
+    bool marked;         /* the progress marks were written: the status is not obj's any more */
     char health_message[ED_ERR_MSG_MAX * 2];
 };
 
@@ -151,6 +152,7 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
     ed_status_patch sp;
     ed_status_begin(&sp, obj);
+    sp.always = out->marked;
     ed_doc *d = sp.doc;
     ed_node *status = sp.status, *conds = sp.conditions;
     int64_t gen = sp.generation;
@@ -216,8 +218,9 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
 /* Flux's progress marks before a build that may change something (a new revision or
  * generation, or not ready): Reconciling=True/Progressing "Fetching manifests for revision R
  * with a timeout of T" and Ready=Unknown/Progressing "Reconciliation in progress", so that
- * dependents and `get` see the work in flight. A reconcile with nothing new writes nothing. */
-static void write_progressing(ed_ks_controller *c, const ed_node *obj, const char *revision,
+ * dependents and `get` see the work in flight. A reconcile with nothing new writes nothing.
+ * True when the marks were sent: the outcome must then be written whatever obj says. */
+static bool write_progressing(ed_ks_controller *c, const ed_node *obj, const char *revision,
                               int64_t timeout_ms)
 {
     int64_t gen = 0, observed = -1;
@@ -227,7 +230,7 @@ static void write_progressing(ed_ks_controller *c, const ed_node *obj, const cha
     const char *ready = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
     if (gen == observed && applied && revision && strcmp(applied, revision) == 0 && ready &&
         strcmp(ready, "True") == 0)
-        return;
+        return false;
     ed_status_patch sp;
     ed_status_begin(&sp, obj);
     /* lastHandledReconcileAt waits for the outcome: `eddy reconcile` reads it as "done". */
@@ -241,6 +244,7 @@ static void write_progressing(ed_ks_controller *c, const ed_node *obj, const cha
                 "Reconciliation in progress", sp.generation);
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
                      "kustomization");
+    return true;
 }
 
 static void record_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
@@ -1138,7 +1142,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &waits);
     waits = waits || ed_node_len(ed_node_path(obj, "/spec/healthChecks")) > 0;
     if (waits || ed_node_len(ed_node_path(obj, "/status/conditions")) > 0)
-        write_progressing(c, obj, out.revision, timeout);
+        out.marked = write_progressing(c, obj, out.revision, timeout);
     /* 3c. The client: impersonation and kubeConfig. */
     if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);

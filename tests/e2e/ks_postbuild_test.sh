@@ -95,7 +95,16 @@ kubectl -n "$ns" patch configmap vars-cm --type merge -p '{"data":{"region":"ap-
 t0=$(date +%s%3N)
 retry 20 bash -c "[ \"\$(kubectl -n $ns get configmap settings-prod -o 'jsonpath={.data.region}')\" = ap-south-1 ]"
 echo "watched ConfigMap change applied after $(($(date +%s%3N) - t0)) ms (interval 10m)"
-sleep 3 # let the reconciles of the label and the patch finish
+# Let the reconciles of the label and the patch finish: the last one started has ended (on a
+# busy machine they can take longer than a fixed sleep).
+settled() {
+    grep -E 'reconciliation started|Applied revision|reconciliation failed' "$scratch/ctl.log" |
+        tail -1 | grep -qv 'reconciliation started'
+}
+sleep 1
+retry 30 settled
+sleep 1
+retry 30 settled
 kubectl -n "$ns" patch secret vars-secret --type merge -p '{"stringData":{"color":"violet"}}' >/dev/null
 sleep 3
 assert_eq red "$(cm color)" "an unlabelled Secret's change waits for the next reconcile"
