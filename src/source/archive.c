@@ -240,10 +240,10 @@ static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *d
                       ed_err *err)
 {
     size_t n = git_tree_entrycount(tree);
-    const git_tree_entry **sorted = ed_xcalloc(n ? n : 1, sizeof(*sorted));
+    const git_tree_entry **sorted = ed_xcalloc(n ? n : 1, sizeof(const git_tree_entry *));
     for (size_t i = 0; i < n; i++)
         sorted[i] = git_tree_entry_byindex(tree, i);
-    qsort(sorted, n, sizeof(*sorted), cmp_entry_names);
+    qsort(sorted, n, sizeof(const git_tree_entry *), cmp_entry_names);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const git_tree_entry *e = sorted[i];

@@ -491,8 +491,8 @@ static void test_shallow_history(void **state)
     sh(head, sizeof(head), "git rev-parse HEAD");
 
     /* A branch: the tip's commit, trees and blobs only, and the cache is shallow. */
-    ed_source_git_fetch_opts o = {.url = url, .ref = {.branch = "main"}, .secret = s.e,
-                                  .secret_len = s.n};
+    ed_source_git_fetch_opts o = {
+        .url = url, .ref = {.branch = "main"}, .secret = s.e, .secret_len = s.n};
     ed_source_git_result res;
     if (ed_source_git_fetch(c, &o, &res, &err) != 0)
         fail_msg("shallow fetch: %s", err.msg);
@@ -521,8 +521,9 @@ static void test_shallow_history(void **state)
     assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), 0);
     assert_false(res.fetched);
     assert_int_equal(res.ref_listings, 1);
-    sh(NULL, 0, "echo shallow-$$ >> changes.txt && git add changes.txt && git commit -qm shallow && "
-                "git push -q origin HEAD:main");
+    sh(NULL, 0,
+       "echo shallow-$$ >> changes.txt && git add changes.txt && git commit -qm shallow && "
+       "git push -q origin HEAD:main");
     if (ed_source_git_fetch(c, &o, &res, &err) != 0)
         fail_msg("shallow fetch into a deepened cache: %s", err.msg);
     assert_true(res.fetched);
@@ -543,8 +544,9 @@ static void test_shallow_history(void **state)
      * round of haves is full). */
     snprintf(dir, sizeof(dir), "%s/shallow-tags-storage", env("EDDY_E2E_SCRATCH"));
     assert_int_equal(ed_source_cache_open(&c, dir, &err), 0);
-    sh(NULL, 0, "for i in $(seq 1 20); do git tag -f st$i HEAD~$i >/dev/null; done && "
-                "git push -q -f origin 'refs/tags/st*'");
+    sh(NULL, 0,
+       "for i in $(seq 1 20); do git tag -f st$i HEAD~$i >/dev/null; done && "
+       "git push -q -f origin 'refs/tags/st*'");
     o.ref.branch = NULL;
     o.ref.commit = NULL;
     char tag[16];
@@ -558,7 +560,8 @@ static void test_shallow_history(void **state)
     }
     o.ref.tag = NULL;
     o.ref.branch = "main";
-    sh(NULL, 0, "echo tags-$$ >> changes.txt && git commit -qam tags && git push -q origin HEAD:main");
+    sh(NULL, 0,
+       "echo tags-$$ >> changes.txt && git commit -qam tags && git push -q origin HEAD:main");
     if (ed_source_git_fetch(c, &o, &res, &err) != 0)
         fail_msg("branch after many tags: %s", err.msg);
     /* Two commits the cache lacks (st1 is HEAD~2 now), each with its root tree and blob. */

@@ -346,8 +346,7 @@ static void test_stream_same_bytes(void **state)
     const char *bad[] = {"../x"};
     o.sparse = bad;
     o.sparse_len = 1;
-    assert_int_equal(ed_source_git_artifact_build_with(c, &o, out, &info, NULL, &err),
-                     ED_EINVALID);
+    assert_int_equal(ed_source_git_artifact_build_with(c, &o, out, &info, NULL, &err), ED_EINVALID);
     /* A directory that cannot be written to is the storage's failure. */
     o.sparse_len = 0;
     snprintf(out, sizeof(out), "%s/no-such-dir/a.tar.gz", root);
@@ -661,14 +660,10 @@ static void test_verify_ssh_signatures(void **state)
 int test_checkout_main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sparse_checkout),
-        cmocka_unit_test(test_default_exclusions),
-        cmocka_unit_test(test_submodules),
-        cmocka_unit_test(test_stream_same_bytes),
-        cmocka_unit_test(test_include_copy),
-        cmocka_unit_test(test_filter_with_includes),
-        cmocka_unit_test(test_verify_signatures),
-        cmocka_unit_test(test_verify_ssh_signatures),
+        cmocka_unit_test(test_sparse_checkout),   cmocka_unit_test(test_default_exclusions),
+        cmocka_unit_test(test_submodules),        cmocka_unit_test(test_stream_same_bytes),
+        cmocka_unit_test(test_include_copy),      cmocka_unit_test(test_filter_with_includes),
+        cmocka_unit_test(test_verify_signatures), cmocka_unit_test(test_verify_ssh_signatures),
     };
     return cmocka_run_group_tests_name("source checkout", tests, setup, teardown);
 }
