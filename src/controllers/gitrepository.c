@@ -332,36 +332,31 @@ static bool artifact_current(ed_gitrepo_controller *c, const ed_node *obj, const
     return true;
 }
 
-/* Phase 6: check out, copy the includes in, archive and store. *path and *url are new. */
-static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
-                          const ed_source_checkout_opts *co, const struct includes *inc,
-                          ed_source_artifact_info *info, char **path, char **url,
-                          struct outcome *out)
+/* With includes, Flux's ignore rules apply to the whole tree, included parts too: check out
+ * everything into a temp directory, copy the includes in, filter, then archive to tar. Sets
+ * out's reason on failure, but for a failed archive (rc with *archive_failed). */
+static int build_on_disk(ed_gitrepo_controller *c, const ed_node *obj,
+                         const ed_source_checkout_opts *co, const struct includes *inc,
+                         const char *tar, ed_source_artifact_info *info, bool *archive_failed,
+                         struct outcome *out, ed_err *err)
 {
-    const char *ns = str_at(obj, "/metadata/namespace"), *name = str_at(obj, "/metadata/name");
     const char *tmpdir = ed_artifact_store_tmpdir(c->o.store);
     char *dir = ed_xasprintf("%s/build-XXXXXX", tmpdir);
-    char *tar = ed_xasprintf("%s/%s.%d.%lld.tar.gz", tmpdir, co->commit, (int)getpid(),
-                             (long long)ed_time_mono_ms());
-    ed_err err = ED_ERR_INIT;
     int rc = 0;
     if (!mkdtemp(dir)) {
-        rc = ed_err_set(&err, ED_ERROR, "create temp dir: %s", strerror(errno));
+        rc = ed_err_set(err, ED_ERROR, "create temp dir: %s", strerror(errno));
         out->cond = "StorageOperationFailed";
         out->reason = "StorageOperationFailed";
-        snprintf(out->message, sizeof(out->message), "failed to create temp dir: %s", err.msg);
+        snprintf(out->message, sizeof(out->message), "failed to create temp dir: %s", err->msg);
         free(dir);
-        free(tar);
         return rc;
     }
-    /* With includes, Flux's ignore rules apply to the whole tree, included parts too: check
-     * out everything, copy the includes in, then filter. */
     ed_source_checkout_opts cow = *co;
-    cow.unfiltered = inc->n > 0;
-    rc = ed_source_git_checkout_with(c->o.cache, &cow, dir, &err);
+    cow.unfiltered = true;
+    rc = ed_source_git_checkout_with(c->o.cache, &cow, dir, err);
     if (rc) {
         out->reason = "GitOperationFailed";
-        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        snprintf(out->message, sizeof(out->message), "%s", err->msg);
         goto cleanup;
     }
     const ed_node *list = ed_node_path(obj, "/spec/include");
@@ -369,42 +364,71 @@ static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
         const ed_node *item = ed_node_at(list, i);
         const char *dep = str_at(item, "/repository/name"), *from = str_at(item, "/fromPath");
         const char *to = str_at(item, "/toPath");
-        rc = ed_source_include_copy(inc->archives[i], from, to ? to : dep, dir, tmpdir, &err);
+        rc = ed_source_include_copy(inc->archives[i], from, to ? to : dep, dir, tmpdir, err);
         /* As Flux: a copy that fails is a storage failure, an escaping path an IllegalPath. */
         if (rc == ED_EINVALID) {
             out->cond = "StorageOperationFailed";
             out->reason = "IllegalPath";
             snprintf(out->message, sizeof(out->message),
-                     "path calculation for include '%s' failed: %s", dep, err.msg);
+                     "path calculation for include '%s' failed: %s", dep, err->msg);
         } else if (rc) {
             out->cond = "StorageOperationFailed";
             out->reason = "CopyFailure";
             snprintf(out->message, sizeof(out->message),
                      "failed to copy '%s' include from %s to %s: %s", dep, from ? from : "",
-                     to ? to : dep, err.msg);
+                     to ? to : dep, err->msg);
         }
     }
-    if (!rc && inc->n > 0 && (rc = ed_source_dir_filter(dir, co->ignore, &err)) != 0) {
+    if (!rc && (rc = ed_source_dir_filter(dir, co->ignore, err)) != 0) {
         out->cond = "StorageOperationFailed";
         out->reason = "StorageOperationFailed";
-        snprintf(out->message, sizeof(out->message), "failed to apply ignore rules: %s", err.msg);
+        snprintf(out->message, sizeof(out->message), "failed to apply ignore rules: %s", err->msg);
     }
-    if (rc)
-        goto cleanup;
-    char file[64];
-    snprintf(file, sizeof(file), "%s.tar.gz", co->commit);
-    rc = ed_source_archive_create(dir, tar, info, &err);
-    if (!rc)
+    if (!rc) {
+        rc = ed_source_archive_create(dir, tar, info, err);
+        *archive_failed = rc != 0;
+    }
+cleanup:
+    ed_path_remove_tree(dir);
+    free(dir);
+    return rc;
+}
+
+/* Phase 6: the artifact, archived and stored. Without includes the tree goes from the Git cache
+ * straight into the archive; with includes it is assembled on disk. *path and *url are new. */
+static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
+                          const ed_source_checkout_opts *co, const struct includes *inc,
+                          ed_source_artifact_info *info, char **path, char **url,
+                          struct outcome *out)
+{
+    const char *ns = str_at(obj, "/metadata/namespace"), *name = str_at(obj, "/metadata/name");
+    const char *tmpdir = ed_artifact_store_tmpdir(c->o.store);
+    char *tar = ed_xasprintf("%s/%s.%d.%lld.tar.gz", tmpdir, co->commit, (int)getpid(),
+                             (long long)ed_time_mono_ms());
+    ed_err err = ED_ERR_INIT;
+    bool archive_failed = false;
+    int rc = 0;
+    if (inc->n > 0) {
+        rc = build_on_disk(c, obj, co, inc, tar, info, &archive_failed, out, &err);
+    } else {
+        rc = ed_source_git_artifact_build_with(c->o.cache, co, tar, info, &archive_failed, &err);
+        if (rc && !archive_failed) {
+            out->reason = "GitOperationFailed";
+            snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        }
+    }
+    if (!rc) {
+        char file[64];
+        snprintf(file, sizeof(file), "%s.tar.gz", co->commit);
         rc = ed_artifact_store_put(c->o.store, KIND, ns, name, file, tar, 2, path, url, &err);
-    if (rc) {
+        archive_failed = rc != 0;
+    }
+    if (rc && archive_failed) {
         out->cond = "StorageOperationFailed";
         out->reason = "StorageOperationFailed";
         snprintf(out->message, sizeof(out->message), "failed to store artifact: %s", err.msg);
     }
-cleanup:
     unlink(tar);
-    ed_path_remove_tree(dir);
-    free(dir);
     free(tar);
     return rc;
 }

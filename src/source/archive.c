@@ -7,6 +7,10 @@
  * come from Git, so each is checked (no '/', not `.` or `..`, not empty), every file is created
  * with O_EXCL|O_NOFOLLOW below a directory descriptor, and symlinks and submodules are not
  * written at all (Flux's archive skips every non-regular file, so the artifact is the same).
+ * The same walk can instead write each entry into an archive (ed_source_git_artifact_build_with):
+ * the blobs go from the object database straight into the tar.gz, in the order and with the
+ * headers that archiving the checked-out directory gives, so the bytes and the digest are the
+ * same, without writing, reading back and removing a directory of files.
  *
  * The archive normalises headers as Flux does: uid/gid 0 without names, mtime 0, directories
  * 0750, files 0600, executables 0700. Entries are sorted by name, a directory before its
@@ -41,6 +45,11 @@
 #include <unistd.h>
 
 /* ---- checkout ---- */
+
+static int write_header(struct archive *a, const char *path, bool is_dir, mode_t perm, int64_t size,
+                        ed_err *err);
+static int archive_blob(struct archive *a, git_blob *blob, mode_t perm, const char *path,
+                        ed_err *err);
 
 /* A tree entry name that is safe to create in a directory. */
 static bool safe_name(const char *name)
@@ -88,13 +97,19 @@ static int load_sourceignore(git_repository *repo, git_tree *tree, const char *d
     return rc;
 }
 
-static int write_blob(git_repository *repo, const git_tree_entry *e, int dirfd, const char *path,
-                      ed_err *err)
+/* Write the blob of e as the file path: below dirfd, or into the archive a when there is one. */
+static int write_blob(git_repository *repo, struct archive *a, const git_tree_entry *e, int dirfd,
+                      const char *path, ed_err *err)
 {
     git_blob *blob = NULL;
     if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) != 0)
         return ed_source_git_error(err, ED_ERROR, "read blob");
     mode_t mode = git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE ? 0700 : 0600;
+    if (a) {
+        int arc = archive_blob(a, blob, mode, path, err);
+        git_blob_free(blob);
+        return arc;
+    }
     int rc = 0;
     int fd = openat(dirfd, git_tree_entry_name(e),
                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -127,6 +142,7 @@ cleanup:
 /* One repository being written: the top one, or a submodule at prefix. */
 typedef struct checkout_ctx {
     ed_source_cache *cache;
+    struct archive *ar; /* entries go into this archive, or (NULL) to files below a dirfd */
     const ed_source_checkout_opts *opts;
     ed_source_ignore *ig; /* shared by the submodules: paths are from the artifact's root */
     git_repository *repo;
@@ -188,7 +204,7 @@ static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *d
 static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd, const char *path,
                            ed_err *err);
 
-/* Create directory name in dirfd and write tree into it. */
+/* Create directory name in dirfd (or its entry in the archive) and write tree into it. */
 static int write_subdir(checkout_ctx *cx, git_repository *repo, const git_oid *id, int dirfd,
                         const char *name, const char *path, bool all, ed_err *err)
 {
@@ -196,6 +212,10 @@ static int write_subdir(checkout_ctx *cx, git_repository *repo, const git_oid *i
     int subfd = -1, rc = 0;
     if (git_tree_lookup(&sub, repo, id) != 0)
         rc = ed_source_git_error(err, ED_ERROR, "read tree");
+    else if (cx->ar && (rc = write_header(cx->ar, path, true, 0750, 0, err)) == 0)
+        rc = write_tree(cx, sub, -1, path, all, err);
+    else if (cx->ar)
+        ; /* the header failed: rc and err are set */
     else if (mkdirat(dirfd, name, 0750) != 0 ||
              (subfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
         rc = ed_err_set(err, ED_ERROR, "create '%s': %s", path, strerror(errno));
@@ -207,16 +227,37 @@ static int write_subdir(checkout_ctx *cx, git_repository *repo, const git_oid *i
     return rc;
 }
 
+static int cmp_entry_names(const void *a, const void *b)
+{
+    return strcmp(git_tree_entry_name(*(const git_tree_entry *const *)a),
+                  git_tree_entry_name(*(const git_tree_entry *const *)b));
+}
+
+/* Write tree's entries in the order of their names (strcmp, as the archive of a directory lists
+ * them: Git's own order puts a directory "a" after "a-b"), so that an archive written from the
+ * tree is the archive of its checkout. */
 static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *dir, bool all,
                       ed_err *err)
 {
     size_t n = git_tree_entrycount(tree);
+    const git_tree_entry **sorted = ed_xcalloc(n ? n : 1, sizeof(const git_tree_entry *));
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = git_tree_entry_byindex(tree, i);
+    qsort(sorted, n, sizeof(const git_tree_entry *), cmp_entry_names);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        const git_tree_entry *e = sorted[i];
         const char *name = git_tree_entry_name(e);
-        if (!safe_name(name))
-            return ed_err_set(err, ED_EINVALID, "unsafe path in tree: '%s/%s'", dir, name);
+        if (!safe_name(name)) {
+            rc = ed_err_set(err, ED_EINVALID, "unsafe path in tree: '%s/%s'", dir, name);
+            break;
+        }
+        /* Two entries of one name: the second would fail to be created on disk; an archive
+         * must not hold it twice either. */
+        if (i > 0 && strcmp(name, git_tree_entry_name(sorted[i - 1])) == 0) {
+            rc = ed_err_set(err, ED_EINVALID, "duplicate path in tree: '%s/%s'", dir, name);
+            break;
+        }
         git_filemode_t mode = git_tree_entry_filemode(e);
         bool submodule = mode == GIT_FILEMODE_COMMIT && cx->opts->recurse_submodules;
         /* Symlinks are never written (see the top of the file); submodules only on request. */
@@ -235,12 +276,13 @@ static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *d
         if (submodule)
             rc = write_submodule(cx, e, dirfd, path, err);
         else if (!is_dir)
-            rc = write_blob(cx->repo, e, dirfd, path, err);
+            rc = write_blob(cx->repo, cx->ar, e, dirfd, path, err);
         else
             rc = write_subdir(cx, cx->repo, git_tree_entry_id(e), dirfd, name, path,
                               sv == SPARSE_ALL, err);
         free(path);
     }
+    free(sorted);
     return rc;
 }
 
@@ -408,7 +450,18 @@ static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd,
     fo.timeout_ms = cx->opts->timeout_ms;
     ed_source_git_result res;
     rc = ed_source_git_fetch(cx->cache, &fo, &res, err);
-    if (rc == 0) {
+    checkout_ctx sub = {.cache = cx->cache,
+                        .ar = cx->ar,
+                        .opts = cx->opts,
+                        .ig = cx->ig,
+                        .url = url,
+                        .prefix = path,
+                        .depth = cx->depth + 1};
+    if (rc == 0 && cx->ar) {
+        rc = write_header(cx->ar, path, true, 0750, 0, err);
+        if (rc == 0)
+            rc = checkout_repo(&sub, -1, hex, err);
+    } else if (rc == 0) {
         if (mkdirat(dirfd, git_tree_entry_name(e), 0750) != 0) {
             rc = ed_err_set(err, ED_ERROR, "create '%s': %s", path, strerror(errno));
             goto cleanup;
@@ -419,12 +472,6 @@ static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd,
             rc = ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
             goto cleanup;
         }
-        checkout_ctx sub = {.cache = cx->cache,
-                            .opts = cx->opts,
-                            .ig = cx->ig,
-                            .url = url,
-                            .prefix = path,
-                            .depth = cx->depth + 1};
         rc = checkout_repo(&sub, subfd, hex, err);
         close(subfd);
     }
@@ -496,8 +543,26 @@ cleanup:
     return rc;
 }
 
-int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout_opts *opts,
-                                const char *dest_dir, ed_err *err)
+/* The tree of opts->commit into the directory dirfd, or into the archive ar when it is not NULL. */
+static int checkout_top(ed_source_cache *cache, const ed_source_checkout_opts *opts, int dirfd,
+                        struct archive *ar, ed_err *err)
+{
+    checkout_ctx cx = {.cache = cache, .ar = ar, .opts = opts, .url = opts->url, .prefix = ""};
+    cx.ig = ed_source_ignore_new();
+    ed_source_ignore_add_vcs(cx.ig);
+    cx.vcs_rules = ed_source_ignore_len(cx.ig);
+    int rc = checkout_repo(&cx, dirfd, opts->commit, err);
+    /* Flux's words for a missing sparse directory (the space before ':' included). */
+    if (rc != 0 && cx.sparse_failed)
+        ed_err_wrap(err, "failed to sparse checkout directories ");
+    else if (rc != 0)
+        ed_err_wrap(err, "checkout of '%s' failed", opts->commit);
+    ed_source_ignore_free(cx.ig);
+    return rc;
+}
+
+/* ED_EINVALID unless every sparse-checkout path stays inside the repository. */
+static int sparse_validate(const ed_source_checkout_opts *opts, ed_err *err)
 {
     for (size_t i = 0; i < opts->sparse_len; i++) {
         char *d = sparse_clean(opts->sparse[i]);
@@ -508,21 +573,20 @@ int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout
                               opts->sparse[i]);
         free(d);
     }
+    return 0;
+}
+
+int ed_source_git_checkout_with(ed_source_cache *cache, const ed_source_checkout_opts *opts,
+                                const char *dest_dir, ed_err *err)
+{
+    int rc = sparse_validate(opts, err);
+    if (rc != 0)
+        return rc;
     int dirfd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         return ed_err_set(err, ED_ERROR, "open '%s': %s", dest_dir, strerror(errno));
-    checkout_ctx cx = {.cache = cache, .opts = opts, .url = opts->url, .prefix = ""};
-    cx.ig = ed_source_ignore_new();
-    ed_source_ignore_add_vcs(cx.ig);
-    cx.vcs_rules = ed_source_ignore_len(cx.ig);
-    int rc = checkout_repo(&cx, dirfd, opts->commit, err);
-    /* Flux's words for a missing sparse directory (the space before ':' included). */
-    if (rc != 0 && cx.sparse_failed)
-        ed_err_wrap(err, "failed to sparse checkout directories ");
-    else if (rc != 0)
-        ed_err_wrap(err, "checkout of '%s' failed", opts->commit);
+    rc = checkout_top(cache, opts, dirfd, NULL, err);
     close(dirfd);
-    ed_source_ignore_free(cx.ig);
     return rc;
 }
 
@@ -542,6 +606,7 @@ typedef struct archive_out {
     int fd;
     EVP_MD_CTX *md;
     int64_t size;
+    bool failed; /* a write to the file failed (the storage, not the source) */
 } archive_out;
 
 static la_ssize_t archive_out_write(struct archive *a, void *ctx, const void *buf, size_t n)
@@ -555,6 +620,7 @@ static la_ssize_t archive_out_write(struct archive *a, void *ctx, const void *bu
             continue;
         if (w <= 0) {
             archive_set_error(a, errno, "write failed");
+            o->failed = true;
             return -1;
         }
         p += w;
@@ -642,6 +708,24 @@ static int archive_file(struct archive *a, int dirfd, const char *name, const ch
     return rc;
 }
 
+/* A file entry with the blob's bytes, written in the chunks archive_file writes (the gzip
+ * stream, and so the digest, must not depend on where the bytes came from). */
+static int archive_blob(struct archive *a, git_blob *blob, mode_t perm, const char *path,
+                        ed_err *err)
+{
+    const char *p = git_blob_rawcontent(blob);
+    int64_t left = (int64_t)git_blob_rawsize(blob);
+    int rc = write_header(a, path, false, perm, left, err);
+    while (rc == 0 && left > 0) {
+        size_t chunk = left > 65536 ? 65536 : (size_t)left;
+        if (archive_write_data(a, p, chunk) != (la_ssize_t)chunk)
+            rc = ed_err_set(err, ED_ERROR, "archive '%s': %s", path, archive_error_string(a));
+        p += chunk;
+        left -= (int64_t)chunk;
+    }
+    return rc;
+}
+
 static int archive_dir(struct archive *a, int dirfd, const char *dir, ed_err *err)
 {
     size_t n = 0;
@@ -675,62 +759,108 @@ static int archive_dir(struct archive *a, int dirfd, const char *dir, ed_err *er
     return rc;
 }
 
+/* An archive being written to a temp file next to its final path. */
+typedef struct archive_sink {
+    char *tmp;
+    archive_out o;
+    struct archive *a;
+} archive_sink;
+
+/* Open a deterministic tar.gz writer on a temp file next to out_path. */
+static int sink_open(archive_sink *s, const char *out_path, ed_err *err)
+{
+    s->tmp = ed_xasprintf("%s.tmp-XXXXXX", out_path);
+    s->o = (archive_out){.fd = -1, .md = EVP_MD_CTX_new()};
+    s->a = archive_write_new();
+    s->o.fd = mkostemp(s->tmp, O_CLOEXEC);
+    if (s->o.fd < 0) {
+        s->o.failed = true;
+        return ed_err_set(err, ED_ERROR, "create '%s': %s", s->tmp, strerror(errno));
+    }
+    if (!s->o.md || EVP_DigestInit_ex(s->o.md, EVP_sha256(), NULL) != 1)
+        abort(); /* Defensive: SHA-256 is always in the default provider. */
+    if (archive_write_add_filter_gzip(s->a) != ARCHIVE_OK ||
+        archive_write_set_format_pax_restricted(s->a) != ARCHIVE_OK ||
+        archive_write_set_options(s->a, "gzip:!timestamp") != ARCHIVE_OK ||
+        /* No zero padding after the gzip member (libarchive pads the compressed stream to
+         * 10240-byte blocks by default): the file ends where the gzip stream ends, as Flux's. */
+        archive_write_set_bytes_in_last_block(s->a, 1) != ARCHIVE_OK ||
+        archive_write_open(s->a, &s->o, NULL, archive_out_write, NULL) != ARCHIVE_OK)
+        return ed_err_set(err, ED_ERROR, "archive: %s", archive_error_string(s->a));
+    return 0;
+}
+
+/* Finish the archive (when rc is 0), sync it and rename it to out_path, with its digest and size
+ * in *info; on failure (rc or here) the temp file goes. Frees s. Returns rc or the new error. */
+static int sink_close(archive_sink *s, int rc, const char *out_path, ed_source_artifact_info *info,
+                      ed_err *err)
+{
+    if (rc == 0 && archive_write_close(s->a) != ARCHIVE_OK)
+        rc = ed_err_set(err, ED_ERROR, "archive: %s", archive_error_string(s->a));
+    if (rc == 0 && (fchmod(s->o.fd, 0600) != 0 || fsync(s->o.fd) != 0)) {
+        s->o.failed = true;
+        rc = ed_err_set(err, ED_ERROR, "write '%s': %s", s->tmp, strerror(errno));
+    }
+    if (rc == 0) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(s->o.md, md, &len);
+        memcpy(info->digest, "sha256:", 7);
+        for (unsigned int i = 0; i < len && i < 32; i++)
+            snprintf(info->digest + 7 + 2 * i, 3, "%02x", md[i]);
+        info->size = s->o.size;
+    }
+    archive_write_free(s->a);
+    if (s->o.fd >= 0 && close(s->o.fd) != 0 && rc == 0) {
+        s->o.failed = true;
+        rc = ed_err_set(err, ED_ERROR, "write '%s': %s", s->tmp, strerror(errno));
+    }
+    if (rc == 0 && rename(s->tmp, out_path) != 0) {
+        s->o.failed = true;
+        rc = ed_err_set(err, ED_ERROR, "rename to '%s': %s", out_path, strerror(errno));
+    }
+    if (rc != 0 && s->o.fd >= 0)
+        unlink(s->tmp);
+    EVP_MD_CTX_free(s->o.md);
+    free(s->tmp);
+    return rc;
+}
+
 int ed_source_archive_create(const char *dir, const char *out_path, ed_source_artifact_info *info,
                              ed_err *err)
 {
     memset(info, 0, sizeof(*info));
-    char *tmp = ed_xasprintf("%s.tmp-XXXXXX", out_path);
-    archive_out o = {.fd = -1, .md = EVP_MD_CTX_new()};
-    struct archive *a = archive_write_new();
-    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-    if (dirfd < 0) {
+    archive_sink s;
+    int rc = sink_open(&s, out_path, err);
+    int dirfd = -1;
+    if (rc == 0 && (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         rc = ed_err_set(err, ED_ERROR, "open '%s': %s", dir, strerror(errno));
-        goto cleanup;
-    }
-    o.fd = mkostemp(tmp, O_CLOEXEC);
-    if (o.fd < 0) {
-        rc = ed_err_set(err, ED_ERROR, "create '%s': %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    if (!o.md || EVP_DigestInit_ex(o.md, EVP_sha256(), NULL) != 1)
-        abort(); /* Defensive: SHA-256 is always in the default provider. */
-    if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-        archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
-        /* No zero padding after the gzip member (libarchive pads the compressed stream to
-         * 10240-byte blocks by default): the file ends where the gzip stream ends, as Flux's. */
-        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-        archive_write_open(a, &o, NULL, archive_out_write, NULL) != ARCHIVE_OK) {
-        rc = ed_err_set(err, ED_ERROR, "archive: %s", archive_error_string(a));
-        goto cleanup;
-    }
-    rc = archive_dir(a, dirfd, "", err);
-    if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
-        rc = ed_err_set(err, ED_ERROR, "archive: %s", archive_error_string(a));
-    if (rc == 0 && (fchmod(o.fd, 0600) != 0 || fsync(o.fd) != 0))
-        rc = ed_err_set(err, ED_ERROR, "write '%s': %s", tmp, strerror(errno));
-    if (rc == 0) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        EVP_DigestFinal_ex(o.md, md, &len);
-        memcpy(info->digest, "sha256:", 7);
-        for (unsigned int i = 0; i < len && i < 32; i++)
-            snprintf(info->digest + 7 + 2 * i, 3, "%02x", md[i]);
-        info->size = o.size;
-    }
-cleanup:
-    archive_write_free(a);
-    if (o.fd >= 0 && close(o.fd) != 0 && rc == 0)
-        rc = ed_err_set(err, ED_ERROR, "write '%s': %s", tmp, strerror(errno));
-    if (rc == 0 && rename(tmp, out_path) != 0)
-        rc = ed_err_set(err, ED_ERROR, "rename to '%s': %s", out_path, strerror(errno));
-    if (rc != 0 && o.fd >= 0)
-        unlink(tmp);
+    if (rc == 0)
+        rc = archive_dir(s.a, dirfd, "", err);
     if (dirfd >= 0)
         close(dirfd);
-    EVP_MD_CTX_free(o.md);
-    free(tmp);
+    return sink_close(&s, rc, out_path, info, err);
+}
+
+int ed_source_git_artifact_build_with(ed_source_cache *cache, const ed_source_checkout_opts *opts,
+                                      const char *out_path, ed_source_artifact_info *info,
+                                      bool *write_failed, ed_err *err)
+{
+    memset(info, 0, sizeof(*info));
+    bool failed_ignored;
+    if (!write_failed)
+        write_failed = &failed_ignored;
+    *write_failed = false;
+    int rc = sparse_validate(opts, err);
+    if (rc != 0)
+        return rc;
+    archive_sink s;
+    rc = sink_open(&s, out_path, err);
+    if (rc == 0)
+        rc = checkout_top(cache, opts, -1, s.a, err);
+    rc = sink_close(&s, rc, out_path, info, err);
+    /* A write that failed inside libarchive surfaces as an error of the entry being written. */
+    *write_failed = rc != 0 && s.o.failed;
     return rc;
 }
 
@@ -738,19 +868,11 @@ int ed_source_git_artifact_build(ed_source_cache *cache, const char *url, const 
                                  const char *ignore, const char *out_path,
                                  ed_source_artifact_info *info, ed_err *err)
 {
-    char *tmp = ed_xasprintf("%s/checkout-XXXXXX", cache->tmp_dir);
-    int rc = 0;
-    if (!mkdtemp(tmp)) {
-        rc = ed_err_set(err, ED_ERROR, "create temp dir: %s", strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    rc = ed_source_git_checkout(cache, url, commit, ignore, tmp, err);
-    if (rc == 0)
-        rc = ed_source_archive_create(tmp, out_path, info, err);
-    ed_path_remove_tree(tmp);
-    free(tmp);
-    return rc;
+    ed_source_checkout_opts o = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    o.url = url;
+    o.commit = commit;
+    o.ignore = ignore;
+    return ed_source_git_artifact_build_with(cache, &o, out_path, info, NULL, err);
 }
 
 /* ---- ignore rules on a directory (for artifacts with includes) ---- */

@@ -12,6 +12,15 @@
  * travels. A cache that cannot be opened, or whose ref names an object it does not have, was
  * damaged (a crash, a full disk): it is removed, re-initialised and fetched again, never used.
  *
+ * Over HTTP(S), a branch, tag, semver or name ref is fetched shallow (depth 1), as Flux clones
+ * it: the first fetch of a long history brings the tip's tree only (a small pack, a small index
+ * in memory), and each later one the new tip's objects that the cache lacks. A commit ref needs
+ * history (a commit alone is looked up among every branch and tag; commit + branch must be in
+ * the branch's history): those fetches are full, and deepen a shallow cache to the whole
+ * history, which it keeps. Every fetch into a shallow cache says its depth: libgit2 forgets a
+ * repository's shallow boundary on a fetch without one, and would then look for parents it
+ * never had. When shallow fetches are made, and when not, is in fetch_refspecs.
+ *
  * Concurrency: a lock file next to each repository (`<hash>.lock`) is held with flock(2):
  * exclusively while fetching, shared while reading a tree. flock locks belong to the open file
  * description, so they also order threads of one process that each open the file.
@@ -203,10 +212,46 @@ typedef struct fetch_ctx {
     bool corrupt; /* set when the cache turned out to be damaged */
 } fetch_ctx;
 
-static int fetch_refspecs(fetch_ctx *fc, char **specs, size_t n, ed_err *err)
+/* A cache with more refs than this is not fetched shallow (see shallow_fetch_safe). */
+#define MAX_SHALLOW_REFS 16
+
+/*
+ * Whether a depth-1 fetch into repo works with libgit2 1.8: its negotiation sends "haves" in
+ * rounds of 20, and when the first round goes out with the deepen request, it misreads the
+ * server's second shallow list as the pack ("incomplete pack header"). The haves are the
+ * commits walked from every local ref, so the walk must stay under 20: an empty cache, or a
+ * shallow one (each ref's walk stops at its shallow tip) with a few refs. A cache with history
+ * (fetched whole before, or deepened for a commit ref) stays whole.
+ */
+static bool shallow_fetch_safe(git_repository *repo)
+{
+    git_reference_iterator *it = NULL;
+    if (git_reference_iterator_new(&it, repo) != 0)
+        return false;
+    size_t refs = 0;
+    git_reference *ref = NULL;
+    while (refs <= MAX_SHALLOW_REFS && git_reference_next(&ref, it) == 0) {
+        refs++;
+        git_reference_free(ref);
+    }
+    git_reference_iterator_free(it);
+    return refs == 0 || (git_repository_is_shallow(repo) == 1 && refs <= MAX_SHALLOW_REFS);
+}
+
+/* Fetch specs; shallow: at depth 1 where that works, else the whole history (deepening a
+ * shallow cache). Shallow over HTTP(S) only: libgit2's transport for file:// has no shallow
+ * fetch, and over git:// and ssh:// (one stream, not request and response) libgit2 1.8's
+ * shallow negotiation breaks the connection. */
+static int fetch_refspecs(fetch_ctx *fc, char **specs, size_t n, bool shallow, ed_err *err)
 {
     git_fetch_options fo;
     git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+    const char *scheme = fc->auth.url.scheme;
+    if (shallow && (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
+        shallow_fetch_safe(fc->repo))
+        fo.depth = 1;
+    else if (git_repository_is_shallow(fc->repo) == 1)
+        fo.depth = GIT_FETCH_DEPTH_UNSHALLOW;
     ed_source_auth_callbacks(&fc->auth, &fo.callbacks);
     ed_source_transport_install(&fc->auth, &fo.callbacks);
     fo.custom_headers = fc->auth.headers;
@@ -255,7 +300,7 @@ static int fetch_commit(fetch_ctx *fc, const git_oid *want, ed_err *err)
         int rc = connect_remote(fc, err);
         if (rc == 0) {
             char *specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
-            rc = fetch_refspecs(fc, specs, 2, err);
+            rc = fetch_refspecs(fc, specs, 2, false, err);
         }
         if (rc != 0)
             return rc;
@@ -267,6 +312,13 @@ static int fetch_commit(fetch_ctx *fc, const git_oid *want, ed_err *err)
                               sizeof(fc->out->revision));
     git_oid_tostr(fc->out->commit, sizeof(fc->out->commit), want);
     return 0;
+}
+
+/* True when want is tip or in its history, as far as the cache has it. */
+static bool in_history(git_repository *repo, const git_oid *tip, const git_oid *want)
+{
+    return git_oid_equal(want, tip) ||
+           (have_commit(repo, want) && git_graph_descendant_of(repo, tip, want) == 1);
 }
 
 /* Make the cache's refname match the remote's (listed in heads), fetching only when it moved;
@@ -299,7 +351,7 @@ static int sync_ref(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
         }
     } else {
         char *spec = ed_xasprintf("+%s:%s", refname, refname);
-        rc = fetch_refspecs(fc, &spec, 1, err);
+        rc = fetch_refspecs(fc, &spec, 1, !fc->opts->ref.commit, err);
         free(spec);
         if (rc != 0)
             return rc;
@@ -317,9 +369,16 @@ static int sync_ref(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
         git_oid want;
         if (git_oid_fromstr(&want, ref->commit) != 0)
             return ed_err_set(err, ED_EINVALID, "invalid commit '%s'", ref->commit);
-        if (!git_oid_equal(&want, &commit) &&
-            (!have_commit(fc->repo, &want) ||
-             git_graph_descendant_of(fc->repo, &commit, &want) != 1))
+        /* The branch's history may be cut where another GitRepository of the URL last fetched
+         * shallow: deepen it once before deciding. */
+        if (!in_history(fc->repo, &commit, &want) && git_repository_is_shallow(fc->repo) == 1) {
+            char *spec = ed_xasprintf("+%s:%s", refname, refname);
+            rc = fetch_refspecs(fc, &spec, 1, false, err);
+            free(spec);
+            if (rc != 0)
+                return rc;
+        }
+        if (!in_history(fc->repo, &commit, &want))
             return ed_err_set(err, ED_ENOTFOUND, "commit '%s' not found in %s of '%s'", ref->commit,
                               what, fc->url_safe);
         git_oid_tostr(hex, sizeof(hex), &want);

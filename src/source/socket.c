@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <git2/sys/stream.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,11 @@ static int tcp_connect(git_stream *stream)
         git_error_set(GIT_ERROR_NET, "failed to connect to %s: %s", t->host, strerror(saved));
         return -1;
     }
+    /* No Nagle: libgit2 writes an HTTP request's headers and body in two sends, and the body
+     * would wait for the server's delayed ACK of the headers (40 ms on Linux) on every
+     * negotiation round. curl and git set the same option. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     t->fd = fd;
     return 0;
 }

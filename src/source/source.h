@@ -371,10 +371,22 @@ int ed_source_archive_create(const char *dir, const char *out_path, ed_source_ar
                              ed_err *err);
 
 /*
- * Checkout and archive in one: the tree of commit is written into a temp directory under the
- * cache's storage path, filtered as ed_source_git_checkout does, packed to out_path as
- * ed_source_archive_create does, and the temp directory removed. Errors as those two.
+ * Checkout and archive in one pass, without a directory: the tree that
+ * ed_source_git_checkout_with(cache, opts, ...) would write (sparse checkout, submodules and
+ * ignore rules as opts says; opts->unfiltered as there) goes from the cache's object database
+ * straight into the tar.gz at out_path, written to a temp file and renamed. The bytes, and so
+ * the digest, are those of ed_source_archive_create on that checkout. *info gets the digest and
+ * size. For an artifact with includes, whose tree is assembled on disk, use the two calls.
+ *
+ * Errors as ed_source_git_checkout_with, and ED_ERROR when out_path cannot be written; then
+ * *write_failed (may be NULL) is set, so a caller can tell a storage failure from a Git one.
  */
+int ed_source_git_artifact_build_with(ed_source_cache *cache, const ed_source_checkout_opts *opts,
+                                      const char *out_path, ed_source_artifact_info *info,
+                                      bool *write_failed, ed_err *err);
+
+/* ed_source_git_artifact_build_with of commit with spec.ignore = ignore (may be NULL) and no
+ * other option. */
 int ed_source_git_artifact_build(ed_source_cache *cache, const char *url, const char *commit,
                                  const char *ignore, const char *out_path,
                                  ed_source_artifact_info *info, ed_err *err);

@@ -5,7 +5,9 @@
  * key and known_hosts, and git daemon. Wrong passwords, untrusted CAs, unknown or changed host
  * keys are refused with ED_EAUTH and a message without secrets; an unchanged remote costs one
  * ref listing and no objects; a new commit arrives as a small delta; artifacts are stable
- * across builds and change with the content. Timings are printed for the record.
+ * across builds and change with the content. A branch is fetched shallow over the network (the
+ * tip's objects only); a commit ref deepens the cache to the history it needs. Timings are
+ * printed for the record.
  *
  * Environment: the servers' variables (EDDY_GIT_*), EDDY_SOURCE_REPO (repository name),
  * EDDY_SOURCE_WORK (a clone to push new commits from), EDDY_SOURCE_OTHER_CA (a CA that did not
@@ -22,7 +24,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "source/source.h"
+#include "source/source_int.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -454,6 +456,123 @@ static void test_git_daemon_and_artifacts(void **state)
     free(url);
 }
 
+/* True when the cache's repository of url is shallow. */
+static bool cache_shallow(ed_source_cache *c, const char *url)
+{
+    git_repository *repo = NULL;
+    int lock_fd = -1;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_cache_repo_open(c, url, &repo, &lock_fd, &err) != 0)
+        fail_msg("open cache: %s", err.msg);
+    bool shallow = git_repository_is_shallow(repo) == 1;
+    git_repository_free(repo);
+    close(lock_fd);
+    return shallow;
+}
+
+static void test_shallow_history(void **state)
+{
+    (void)state;
+    char *url = repo_url("EDDY_GIT_HTTP_URL");
+    secret s = {0};
+    secret_add(&s, "username", env("EDDY_GIT_HTTP_USER"));
+    secret_add(&s, "password", env("EDDY_GIT_HTTP_PASSWORD"));
+    /* A cache of its own: the other tests fetched this URL already. */
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s/shallow-storage", env("EDDY_E2E_SCRATCH"));
+    ed_source_cache *c = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_cache_open(&c, dir, &err), 0);
+    char tip_objects[32], all_objects[32], old[64], head[64];
+    /* The commit, its root tree, and every tree and blob below. */
+    sh(tip_objects, sizeof(tip_objects), "echo $(( $(git ls-tree -rt HEAD | wc -l) + 2 ))");
+    sh(all_objects, sizeof(all_objects), "git rev-list --objects HEAD | wc -l");
+    sh(old, sizeof(old), "git rev-parse HEAD~5");
+    sh(head, sizeof(head), "git rev-parse HEAD");
+
+    /* A branch: the tip's commit, trees and blobs only, and the cache is shallow. */
+    ed_source_git_fetch_opts o = {
+        .url = url, .ref = {.branch = "main"}, .secret = s.e, .secret_len = s.n};
+    ed_source_git_result res;
+    if (ed_source_git_fetch(c, &o, &res, &err) != 0)
+        fail_msg("shallow fetch: %s", err.msg);
+    assert_int_equal(res.received_objects, strtoull(tip_objects, NULL, 10));
+    assert_true(res.received_objects < strtoull(all_objects, NULL, 10));
+    assert_true(cache_shallow(c, url));
+    assert_string_equal(res.commit, head);
+
+    /* A commit of the branch's history below the shallow tip: the cache is deepened. */
+    o.ref.commit = old;
+    if (ed_source_git_fetch(c, &o, &res, &err) != 0)
+        fail_msg("commit in branch: %s", err.msg);
+    assert_string_equal(res.commit, old);
+    assert_false(cache_shallow(c, url));
+    /* A commit alone, now in the cache: no transfer. */
+    o.ref.branch = NULL;
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), 0);
+    assert_false(res.fetched);
+    assert_string_equal(res.commit, old);
+
+    /* The branch again: unchanged, one ref listing; then a new commit arrives as a delta, and
+     * the cache keeps its history (libgit2 1.8 cannot fetch shallow into it), so the pinned
+     * commit is still found without a transfer. */
+    o.ref.branch = "main";
+    o.ref.commit = NULL;
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), 0);
+    assert_false(res.fetched);
+    assert_int_equal(res.ref_listings, 1);
+    sh(NULL, 0,
+       "echo shallow-$$ >> changes.txt && git add changes.txt && git commit -qm shallow && "
+       "git push -q origin HEAD:main");
+    if (ed_source_git_fetch(c, &o, &res, &err) != 0)
+        fail_msg("shallow fetch into a deepened cache: %s", err.msg);
+    assert_true(res.fetched);
+    assert_true(res.received_objects <= 3);
+    assert_false(cache_shallow(c, url));
+    o.ref.commit = old;
+    if (ed_source_git_fetch(c, &o, &res, &err) != 0)
+        fail_msg("commit in branch after a shallow fetch: %s", err.msg);
+    assert_false(res.fetched);
+    assert_string_equal(res.commit, old);
+    /* A commit that is not in the branch stays not found. */
+    o.ref.commit = "0123456789012345678901234567890123456789";
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    ed_source_cache_free(c);
+
+    /* Many tags into one shallow cache: past 16 refs the cache is deepened once and fetched
+     * whole from then on; every fetch works (libgit2 1.8 breaks on a shallow fetch whose first
+     * round of haves is full). */
+    snprintf(dir, sizeof(dir), "%s/shallow-tags-storage", env("EDDY_E2E_SCRATCH"));
+    assert_int_equal(ed_source_cache_open(&c, dir, &err), 0);
+    sh(NULL, 0,
+       "for i in $(seq 1 20); do git tag -f st$i HEAD~$i >/dev/null; done && "
+       "git push -q -f origin 'refs/tags/st*'");
+    o.ref.branch = NULL;
+    o.ref.commit = NULL;
+    char tag[16];
+    for (int i = 1; i <= 20; i++) {
+        snprintf(tag, sizeof(tag), "st%d", i);
+        o.ref.tag = tag;
+        if (ed_source_git_fetch(c, &o, &res, &err) != 0)
+            fail_msg("tag %s: %s", tag, err.msg);
+        /* A fetch into a cache of up to 16 refs is shallow. */
+        assert_int_equal(cache_shallow(c, url), i <= 17);
+    }
+    o.ref.tag = NULL;
+    o.ref.branch = "main";
+    sh(NULL, 0,
+       "echo tags-$$ >> changes.txt && git commit -qam tags && git push -q origin HEAD:main");
+    if (ed_source_git_fetch(c, &o, &res, &err) != 0)
+        fail_msg("branch after many tags: %s", err.msg);
+    /* Two commits the cache lacks (st1 is HEAD~2 now), each with its root tree and blob. */
+    assert_true(res.received_objects <= 6);
+    sh(head, sizeof(head), "git rev-parse HEAD");
+    assert_string_equal(res.commit, head);
+    ed_source_cache_free(c);
+    secret_free(&s);
+    free(url);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +582,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_proxy, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_ssh_known_hosts, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_git_daemon_and_artifacts, fresh_cache, close_cache),
+        cmocka_unit_test_setup_teardown(test_shallow_history, fresh_cache, close_cache),
     };
     /* source_test.sh runs the ssh test on its own, with libgit2 1.5.1's ssh leaks suppressed. */
     const char *only = getenv("EDDY_SOURCE_ONLY"), *skip = getenv("EDDY_SOURCE_SKIP");

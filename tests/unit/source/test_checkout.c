@@ -263,6 +263,99 @@ static void test_submodules(void **state)
     ed_source_cache_free(c);
 }
 
+/* ---- artifacts streamed from the object database ---- */
+
+/* ed_source_git_artifact_build_with of o must give the bytes of checkout_with + archive_create. */
+static void assert_stream_same(ed_source_cache *c, const ed_source_checkout_opts *o,
+                               const char *name)
+{
+    char dir[600], a1[600], a2[600];
+    snprintf(dir, sizeof(dir), "%s/%s-tree", root, name);
+    snprintf(a1, sizeof(a1), "%s/%s-disk.tar.gz", root, name);
+    snprintf(a2, sizeof(a2), "%s/%s-stream.tar.gz", root, name);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    ed_err err = ED_ERR_INIT;
+    ed_source_artifact_info i1, i2;
+    if (ed_source_git_checkout_with(c, o, dir, &err) != 0)
+        fail_msg("%s: checkout: %s", name, err.msg);
+    assert_int_equal(ed_source_archive_create(dir, a1, &i1, &err), 0);
+    bool write_failed = true;
+    if (ed_source_git_artifact_build_with(c, o, a2, &i2, &write_failed, &err) != 0)
+        fail_msg("%s: stream: %s", name, err.msg);
+    assert_false(write_failed);
+    assert_string_equal(i1.digest, i2.digest);
+    assert_int_equal(i1.size, i2.size);
+    sh("cmp -s %s %s", a1, a2);
+}
+
+static void test_stream_same_bytes(void **state)
+{
+    (void)state;
+    /* Names whose Git order differs from a directory's ("a-b" < "a/" in Git), an executable, a
+     * file over one 64 KiB chunk, a symlink (left out), a directory whose files are all ignored
+     * (kept, empty), a spec.ignore re-include, and a submodule. */
+    sh("cd %s && git init -q -b main slib && cd slib && mkdir -p z/y && echo l > z/y/l.yaml && "
+       "echo x > x.md && git add -A && git commit -qm lib",
+       root);
+    sh("cd %s && git init -q -b main stream && cd stream && mkdir -p a b/c empty/sub d && "
+       "echo 1 > a-b && echo 2 > a/f && echo 3 > a.txt && echo 4 > b/c/g.yaml && "
+       "printf '#!/bin/sh\\n' > run.sh && chmod +x run.sh && ln -s a/f link && "
+       "head -c 200000 /dev/urandom | od -An -x > d/big.txt && echo e > empty/sub/e.log && "
+       "printf '*.log\\n' > .sourceignore && echo k > empty/keep.tmp && "
+       "git -c protocol.file.allow=always submodule add -q ../slib vendor/slib >/dev/null 2>&1 && "
+       "git add -A && git commit -qm one",
+       root);
+    char url[512], dest[512];
+    snprintf(url, sizeof(url), "file://%s/stream", root);
+    ed_source_cache *c = fresh("stream", dest, sizeof(dest));
+    ed_source_git_result res;
+    fetch_main(c, url, &res);
+    ed_source_checkout_opts o = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    o.url = url;
+    o.commit = res.commit;
+    assert_stream_same(c, &o, "stream-plain");
+    o.ignore = "*.tmp\n!empty/keep.tmp\na.txt\n";
+    assert_stream_same(c, &o, "stream-ignore");
+    o.recurse_submodules = true;
+    assert_stream_same(c, &o, "stream-submodule");
+    const char *dirs[] = {"b/c", "vendor"};
+    o.sparse = dirs;
+    o.sparse_len = 2;
+    assert_stream_same(c, &o, "stream-sparse");
+    o.sparse_len = 0;
+    o.unfiltered = true;
+    assert_stream_same(c, &o, "stream-unfiltered");
+
+    /* The archive of the plain tree holds the entries in the directory's order. */
+    char list[600];
+    snprintf(list, sizeof(list), "%s/stream-plain-stream.tar.gz", root);
+    sh("tar tzf %s | grep -v '^[.]' | head -4 | tr '\\n' ' ' | grep -qx 'a/ a/f a-b a.txt '", list);
+
+    /* Errors: a missing commit, a sparse path that leaves the repository; nothing is left. */
+    char out[600];
+    snprintf(out, sizeof(out), "%s/stream-missing.tar.gz", root);
+    ed_source_artifact_info info;
+    ed_err err = ED_ERR_INIT;
+    bool write_failed = true;
+    o.commit = "0000000000000000000000000000000000000001";
+    assert_int_equal(ed_source_git_artifact_build_with(c, &o, out, &info, &write_failed, &err),
+                     ED_ENOTFOUND);
+    assert_false(write_failed);
+    assert_false(present(root, "stream-missing.tar.gz"));
+    o.commit = res.commit;
+    const char *bad[] = {"../x"};
+    o.sparse = bad;
+    o.sparse_len = 1;
+    assert_int_equal(ed_source_git_artifact_build_with(c, &o, out, &info, NULL, &err), ED_EINVALID);
+    /* A directory that cannot be written to is the storage's failure. */
+    o.sparse_len = 0;
+    snprintf(out, sizeof(out), "%s/no-such-dir/a.tar.gz", root);
+    assert_int_equal(ed_source_git_artifact_build_with(c, &o, out, &info, &write_failed, &err),
+                     ED_ERROR);
+    assert_true(write_failed);
+    ed_source_cache_free(c);
+}
+
 /* ---- include ---- */
 
 static void test_include_copy(void **state)
@@ -567,13 +660,10 @@ static void test_verify_ssh_signatures(void **state)
 int test_checkout_main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sparse_checkout),
-        cmocka_unit_test(test_default_exclusions),
-        cmocka_unit_test(test_submodules),
-        cmocka_unit_test(test_include_copy),
-        cmocka_unit_test(test_filter_with_includes),
-        cmocka_unit_test(test_verify_signatures),
-        cmocka_unit_test(test_verify_ssh_signatures),
+        cmocka_unit_test(test_sparse_checkout),   cmocka_unit_test(test_default_exclusions),
+        cmocka_unit_test(test_submodules),        cmocka_unit_test(test_stream_same_bytes),
+        cmocka_unit_test(test_include_copy),      cmocka_unit_test(test_filter_with_includes),
+        cmocka_unit_test(test_verify_signatures), cmocka_unit_test(test_verify_ssh_signatures),
     };
     return cmocka_run_group_tests_name("source checkout", tests, setup, teardown);
 }
