@@ -10,6 +10,11 @@
  * failure into a long backoff, as with Flux: the branch is fetched again, the edits are made
  * again on the new head, and the push retried, a bounded number of times. Nothing is pushed
  * unless a whole attempt succeeded, and a commit is made only when some file changed.
+ *
+ * The push carries git.push.options (libgit2 1.8's remote_push_options) and, like each fetch,
+ * is bounded by the GitRepository's spec.timeout (deadline.c), as Flux bounds its clone and
+ * push. A server that does not advertise push-options gets no push at all: libgit2 refuses,
+ * as `git push -o` does (Flux's go-git would push and drop the options silently).
  */
 #include "source_int.h"
 
