@@ -5,8 +5,9 @@
  *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
  *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef), the checkout ref
  *      (git.checkout.ref, else the GitRepository's ref; a tag, semver range or commit needs
- *      git.push.branch), the signing key, and what this build refuses clearly (push options,
- *      ssh signing);
+ *      git.push.branch), the signing key, the push options, the GitRepository's spec.timeout
+ *      (each fetch and push; Flux's default of a minute), and what this build refuses clearly
+ *      (ssh signing);
  *   3. the policies: the ImagePolicies of the namespace that match spec.policySelector, each
  *      with its status.latestRef;
  *   4. update: fetch the branch into the persistent Git cache, apply the setters to the YAML
@@ -233,7 +234,24 @@ struct source {
     bool is_branch;        /* the checkout ref is a branch */
     ed_ctrl_secret secret;
     ed_ctrl_secret signing; /* signingKey's Secret: git.asc, passphrase */
+    int64_t timeout_ms;     /* the GitRepository's spec.timeout */
+    char **push_options;    /* git.push.options as option strings */
+    size_t npush_options;
 };
+
+/* git.push.options, a map, as Flux sends it: one "key=value" option a key (go-git's encoding,
+ * which keeps the '=' when the value is empty), in the object's key order. */
+static void read_push_options(const ed_node *obj, struct source *src)
+{
+    const ed_node *m = ed_node_path(obj, "/spec/git/push/options");
+    size_t n = ed_node_len(m);
+    src->push_options = ed_xcalloc(n + 1, sizeof(*src->push_options));
+    for (size_t i = 0; i < n; i++) {
+        const char *v = ed_node_str(ed_node_value_at(m, i));
+        src->push_options[src->npush_options++] =
+            ed_xasprintf("%s=%s", ed_node_key_at(m, i), v ? v : "");
+    }
+}
 
 static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct source *src,
                        struct outcome *out)
@@ -304,12 +322,16 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
                  "spec.git.commit.signingKey: secret '%s/%s' has no git.asc", ns, key_secret);
         return ED_EINVALID;
     }
-    if (ed_node_len(ed_node_path(obj, "/spec/git/push/options")) > 0) {
+    /* Flux bounds the clone and the push by the GitRepository's timeout, a minute by default. */
+    src->timeout_ms = 60000;
+    const char *tmo = str_at(repo, "/spec/timeout");
+    if (tmo && (ed_duration_parse(tmo, &src->timeout_ms, &err) != 0 || src->timeout_ms <= 0)) {
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "spec.git.push.options: push options are not supported by eddy (libgit2 1.5)");
+                 "GitRepository '%s/%s': invalid spec.timeout '%s'", sns, name ? name : "", tmo);
         return ED_EINVALID;
     }
+    read_push_options(obj, src);
     return 0;
 }
 
@@ -318,6 +340,9 @@ static void source_clear(struct source *src)
     ed_ctrl_secret_clear(&src->secret);
     ed_ctrl_secret_clear(&src->signing);
     ed_doc_free(src->doc);
+    for (size_t i = 0; i < src->npush_options; i++)
+        free(src->push_options[i]);
+    free(src->push_options);
 }
 
 /* Phase 5. */
@@ -411,6 +436,9 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         .checkout = src.is_branch ? NULL : &src.ref,
         .push_branch = pb,
         .refspec = str_at(obj, "/spec/git/push/refspec"),
+        .push_options = (const char *const *)src.push_options,
+        .npush_options = src.npush_options,
+        .timeout_ms = src.timeout_ms,
         .path = str_at(obj, "/spec/update/path"),
         .author_name = str_at(obj, "/spec/git/commit/author/name"),
         .author_email = str_at(obj, "/spec/git/commit/author/email"),

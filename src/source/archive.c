@@ -320,7 +320,7 @@ static int gitmodules_url(checkout_ctx *cx, const char *rel, char **url, ed_err 
     char *tmp = ed_xasprintf("%s/gitmodules-XXXXXX", cx->cache->tmp_dir);
     gitmodules_find f = {.path = rel};
     /* libgit2 reads configuration from files only. (No git_config_foreach_match: libgit2 1.5
-     * leaks its regex match data.) */
+     * leaked its regex match data there, and a plain walk costs nothing.) */
     if (git_blob_lookup(&blob, cx->repo, git_tree_entry_id(gm)) != 0) {
         rc = ed_source_git_error(err, ED_ERROR, "read .gitmodules");
         goto cleanup;

@@ -399,6 +399,23 @@ static int update_tips_cb(const char *refname, const git_oid *a, const git_oid *
     return deadline_check(payload);
 }
 
+/* A push's progress: writing the pack, sending it. */
+static int pack_progress_cb(int stage, uint32_t current, uint32_t total, void *payload)
+{
+    (void)stage;
+    (void)current;
+    (void)total;
+    return deadline_check(payload);
+}
+
+static int push_progress_cb(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+    (void)current;
+    (void)total;
+    (void)bytes;
+    return deadline_check(payload);
+}
+
 static int credentials_cb(git_credential **out, const char *url, const char *username_from_url,
                           unsigned int allowed, void *payload)
 {
@@ -535,6 +552,8 @@ void ed_source_auth_callbacks(ed_source_auth *auth, git_remote_callbacks *cb)
     cb->transfer_progress = progress_cb;
     cb->sideband_progress = sideband_cb;
     cb->update_tips = update_tips_cb;
+    cb->pack_progress = pack_progress_cb;
+    cb->push_transfer_progress = push_progress_cb;
     cb->payload = auth;
 }
 

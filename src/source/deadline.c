@@ -1,11 +1,13 @@
 /*
  * The deadline of one Git operation (GitRepository spec.timeout; Flux: "the timeout for Git
- * operations like cloning"). libgit2 1.5 has no timeout of its own, so a fetch is bounded in
- * two ways:
+ * operations like cloning"): a fetch, and an ImageUpdateAutomation's push. libgit2 has no
+ * per-operation timeout (1.7 added GIT_OPT_SET_SERVER_TIMEOUT, one process-wide limit on each
+ * read, which bounds neither a whole operation nor libssh2), so an operation is bounded in two
+ * ways:
  *
  *  - every remote callback (credentials, certificate, transfer progress, sideband, update
- *    tips) and eddy's libcurl transport check the deadline and fail once it has passed, which
- *    aborts the operation at its next step;
+ *    tips, push progress) and eddy's libcurl transport check the deadline and fail once it has
+ *    passed, which aborts the operation at its next step;
  *  - a server that accepts the connection and then says nothing never reaches a callback, and
  *    libgit2's sockets and libssh2 block in recv(2) or poll(2) without a timeout. For that, a
  *    per-thread POSIX timer sends ED_DEADLINE_SIGNAL to the fetching thread when the deadline

@@ -274,8 +274,8 @@ static int fetch_refspecs(fetch_ctx *fc, char **specs, size_t n, bool shallow, e
 /* Connect and list the remote's refs (once per fetch). */
 static int connect_remote(fetch_ctx *fc, ed_err *err)
 {
-    /* An in-memory remote. Skipping url.*.insteadOf also avoids a leak in libgit2 1.5's
-     * config regex matching (pcre2 match data not freed on a miss). */
+    /* An in-memory remote. Skipping url.*.insteadOf also keeps clear of libgit2's config regex
+     * matching, which leaked its pcre2 match data on a miss in 1.5. */
     git_remote_create_options ro;
     git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
     ro.repository = fc->repo;

@@ -10,6 +10,11 @@
  * failure into a long backoff, as with Flux: the branch is fetched again, the edits are made
  * again on the new head, and the push retried, a bounded number of times. Nothing is pushed
  * unless a whole attempt succeeded, and a commit is made only when some file changed.
+ *
+ * The push carries git.push.options (libgit2 1.8's remote_push_options) and, like each fetch,
+ * is bounded by the GitRepository's spec.timeout (deadline.c), as Flux bounds its clone and
+ * push. A server that does not advertise push-options gets no push at all: libgit2 refuses,
+ * as `git push -o` does (Flux's go-git would push and drop the options silently).
  */
 #include "source_int.h"
 
@@ -179,6 +184,48 @@ static int push_refspecs(const ed_source_git_update_opts *o, const char *tmpref,
     return 0;
 }
 
+/* git.push.options: each is sent as one pkt-line, so none may be empty or hold a line break
+ * (git itself refuses those too). Never checked against a list: servers define their own. */
+static int push_options_check(const ed_source_git_update_opts *o, ed_err *err)
+{
+    for (size_t i = 0; i < o->npush_options; i++) {
+        const char *opt = o->push_options[i];
+        if (!opt || !*opt || strpbrk(opt, "\r\n"))
+            return ed_err_set(err, ED_EINVALID,
+                              "git.push.options: an option must be one non-empty line");
+    }
+    return 0;
+}
+
+/* What went wrong in git_remote_push (grc), as an ed_err code and message. */
+static int push_error(ed_err *err, const struct push_auth *pa, const ed_source_deadline *deadline,
+                      int grc, const char *url_safe)
+{
+    if (ed_source_deadline_passed(deadline)) {
+        char took[32];
+        ed_duration_format(deadline->timeout_ms, took);
+        return ed_err_set(err, ED_ETIMEOUT, "push to '%s': timed out after %s", url_safe, took);
+    }
+    const git_error *e = git_error_last();
+    const char *msg = e && e->message ? e->message : "unknown error";
+    if (pa->auth.failed || pa->auth.host_refused || grc == GIT_EAUTH || strstr(msg, "401") ||
+        strstr(msg, "403") || strstr(msg, "authentication"))
+        return ed_err_set(err, ED_EAUTH, "push to '%s': authentication failed%s%s", url_safe,
+                          pa->auth.reason[0] ? ": " : "", pa->auth.reason);
+    /* libgit2 refuses before sending anything when the server did not advertise the
+     * capability (git push -o does the same): the push would otherwise lose the options. */
+    if (strstr(msg, "push-options not supported"))
+        return ed_err_set(err, ED_ERROR,
+                          "push to '%s' failed: the server does not accept push options "
+                          "(git.push.options); a Git server needs receive.advertisePushOptions "
+                          "set to true",
+                          url_safe);
+    if (strstr(msg, "non-fast-forward") || strstr(msg, "rejected") || grc == GIT_ENONFASTFORWARD)
+        return ed_err_set(err, ED_ECONFLICT, "push to '%s' rejected: %s", url_safe, msg);
+    return ed_err_set(err, ED_ERETRY, "push to '%s' failed: %s", url_safe,
+                      strchr(msg, '@') ? "transfer failed" : msg);
+}
+
 int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_opts *o,
                               const git_oid *commit, ed_err *err)
 {
@@ -194,10 +241,12 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
     ed_source_auth *auth_p = &pa.auth;
     char *url_safe = NULL;
     ed_source_url_normalize(o->url, &url_safe, NULL);
+    ed_source_deadline deadline = {0};
     int rc = ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, NULL, 0, err);
     if (rc)
         goto out_noauth;
-    if ((rc = push_refspecs(o, tmpref, specs, &nspecs, err)) != 0)
+    if ((rc = push_options_check(o, err)) != 0 ||
+        (rc = push_refspecs(o, tmpref, specs, &nspecs, err)) != 0)
         goto out;
     if (git_reference_create(&ref, repo, tmpref, commit, 1, "eddy push") != 0) {
         rc = ed_source_git_error(err, ED_ERROR, "cannot create the ref to push");
@@ -217,21 +266,17 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
     po.callbacks.push_update_reference = push_update_cb;
     po.callbacks.payload = &pa;
     po.custom_headers = pa.auth.headers;
+    /* libgit2 only reads the strings. */
+    po.remote_push_options.strings = (char **)o->push_options;
+    po.remote_push_options.count = o->npush_options;
     git_strarray refspecs = {specs, nspecs};
+    /* The same deadline as a fetch (deadline.c): the callbacks fail once it has passed, and a
+     * server that stops answering mid-push has its connection cut. */
+    ed_source_deadline_start(&deadline, o->timeout_ms);
+    pa.auth.deadline = &deadline;
     int grc = git_remote_push(remote, &refspecs, &po);
     if (grc != 0) {
-        const git_error *e = git_error_last();
-        const char *msg = e && e->message ? e->message : "unknown error";
-        if (pa.auth.failed || pa.auth.host_refused || grc == GIT_EAUTH || strstr(msg, "401") ||
-            strstr(msg, "403") || strstr(msg, "authentication"))
-            rc = ed_err_set(err, ED_EAUTH, "push to '%s': authentication failed%s%s", url_safe,
-                            pa.auth.reason[0] ? ": " : "", pa.auth.reason);
-        else if (strstr(msg, "non-fast-forward") || strstr(msg, "rejected") ||
-                 grc == GIT_ENONFASTFORWARD)
-            rc = ed_err_set(err, ED_ECONFLICT, "push to '%s' rejected: %s", url_safe, msg);
-        else
-            rc = ed_err_set(err, ED_ERETRY, "push to '%s' failed: %s", url_safe,
-                            strchr(msg, '@') ? "transfer failed" : msg);
+        rc = push_error(err, &pa, &deadline, grc, url_safe);
     } else if (pa.rejected[0]) {
         /* A hook or a protected branch says no for good; anything else is taken for a branch
          * that moved, and retried from its new head. */
@@ -241,6 +286,7 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
                         "push to '%s' rejected by the server: %s", url_safe, pa.rejected);
     }
 out:
+    ed_source_deadline_stop(&deadline);
     ed_source_auth_clear(auth_p);
 out_noauth:
     if (ref) {
@@ -312,6 +358,7 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         fo.ref.branch = o->checkout_branch;
     fo.secret = o->secret;
     fo.secret_len = o->secret_len;
+    fo.timeout_ms = o->timeout_ms;
     ed_source_git_result fr;
     int rc = ed_source_git_fetch(cache, &fo, &fr, err);
     if (rc)

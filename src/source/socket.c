@@ -2,7 +2,8 @@
  * eddy's plain TCP stream for libgit2, registered once as its GIT_STREAM_STANDARD stream, so
  * that a fetch's deadline (deadline.c) can cut a connection that says nothing.
  *
- * libgit2 1.5 blocks in recv(2) with no timeout, and libssh2, which libgit2 hands the socket
+ * libgit2's socket stream blocks in recv(2) with no per-operation timeout (its only one,
+ * GIT_OPT_SET_SERVER_TIMEOUT, is process-wide), and libssh2, which libgit2 hands the socket
  * to for ssh://, retries its poll(2) after a signal: a stalled SSH server (one that accepts and
  * never sends its banner) would hold the fetch for ever. This stream records the socket of the
  * thread's latest connection; when the deadline's signal arrives, the handler shuts that socket

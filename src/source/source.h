@@ -163,7 +163,15 @@ typedef struct ed_source_git_update_opts {
                                 force-pushed, as Flux does by default, unless it already
                                 holds the same files (then nothing is pushed). */
     const char *refspec;     /* git.push.refspec ("refs/heads/main:refs/heads/auto"), or NULL */
-    const char *path;        /* update.path, relative to the root; NULL or "" for all */
+    /* git.push.options: the push options sent with every push, each a whole option string
+     * ("ci.skip", "merge_request.create", "topic=x"); NULL/0 for none. With any, a server that
+     * does not advertise push-options fails the push (ED_EINVALID) rather than push without. */
+    const char *const *push_options;
+    size_t npush_options;
+    /* The GitRepository's spec.timeout: bounds each fetch and each push (ED_ETIMEOUT, "timed
+     * out after <timeout>"); 0 for no limit. */
+    int64_t timeout_ms;
+    const char *path; /* update.path, relative to the root; NULL or "" for all */
     const char *author_name;
     const char *author_email; /* required */
     /* An armoured OpenPGP secret key to sign the commit with (signingKey's git.asc), or NULL;
@@ -191,8 +199,9 @@ typedef struct ed_source_git_update_result {
  * path, and when any changed, commit them (author and committer: author_name <author_email>,
  * message from opts->message) on top of the branch's head and push it. A rejected push (the branch
  * moved) is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH,
- * ED_ENOTFOUND, ED_ERETRY ...), the callbacks', ED_EINVALID (bad path, refspec or author),
- * ED_ECONFLICT (still rejected after every attempt).
+ * ED_ENOTFOUND, ED_ERETRY, ED_ETIMEOUT ...), the callbacks', ED_EINVALID (bad path, refspec,
+ * author or push option; push options the server does not accept), ED_ETIMEOUT (a push longer
+ * than timeout_ms), ED_ECONFLICT (still rejected after every attempt).
  */
 int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts *opts,
                          ed_source_git_update_result *out, ed_err *err);

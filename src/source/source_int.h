@@ -137,9 +137,9 @@ int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_s
                         size_t secret_len, const ed_source_secret_entry *proxy, size_t proxy_len,
                         ed_err *err);
 void ed_source_auth_clear(ed_source_auth *auth);
-/* Install the credential, certificate, progress, sideband and update-tips callbacks (payload:
- * auth, which must be the first member of any other payload set later) in cb; each fails once
- * auth->deadline has passed. */
+/* Install the credential, certificate, progress (fetch and push), sideband and update-tips
+ * callbacks (payload: auth, which must be the first member of any other payload set later) in
+ * cb; each fails once auth->deadline has passed. */
 void ed_source_auth_callbacks(ed_source_auth *auth, git_remote_callbacks *cb);
 /* The value of key in the secret, or NULL; *len gets its length. */
 const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n, const char *key,
@@ -166,7 +166,7 @@ int ed_source_sshsig_verify(const char *data, size_t len, const char *sig, size_
 /*
  * True when a fetch with auth needs eddy's libcurl transport instead of libgit2's HTTP one: an
  * HTTPS URL with a client certificate (`tls.crt`), or an HTTP(S) URL with a proxy secret
- * (libgit2 1.5 has neither client certificates nor SOCKS proxies).
+ * (libgit2's HTTP transport, 1.8 included, has neither client certificates nor SOCKS proxies).
  */
 bool ed_source_transport_wanted(const ed_source_auth *auth);
 /* Make the fetch whose callbacks are cb use the libcurl transport when it is wanted (payload:

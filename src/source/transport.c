@@ -1,9 +1,9 @@
 /*
- * Git's smart HTTP protocol over libcurl, for what libgit2 1.5's own HTTP transport cannot do:
- * present a client certificate (mutual TLS, the `tls.crt` + `tls.key` keys of a GitRepository
- * Secret, as Flux accepts them). libgit2 keeps the protocol (ref advertisement, negotiation,
- * the pack); this file only carries its requests, as a "smart subtransport" that a fetch
- * installs through git_remote_callbacks.transport, so it applies to that fetch alone and no
+ * Git's smart HTTP protocol over libcurl, for what libgit2's own HTTP transport (1.8 included)
+ * cannot do: present a client certificate (mutual TLS, the `tls.crt` + `tls.key` keys of a
+ * GitRepository Secret, as Flux accepts them). libgit2 keeps the protocol (ref advertisement,
+ * negotiation, the pack); this file only carries its requests, as a "smart subtransport" that a
+ * fetch installs through git_remote_callbacks.transport, so it applies to that fetch alone and no
  * process-wide TLS setting changes.
  *
  * The requests are git's stateless-RPC ones: `GET <url>/info/refs?service=git-upload-pack` for

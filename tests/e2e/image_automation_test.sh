@@ -7,7 +7,9 @@
 # commit up and the Kustomization applies it: the Deployment runs the new tag. Also: no commit
 # when nothing changed, files outside update.path untouched, two automations pushing to one
 # branch at once, an unsupported template construct and a marker naming a missing policy
-# refused with clear conditions; commits signed with an OpenPGP key (signingKey).
+# refused with clear conditions; commits signed with an OpenPGP key (signingKey); push options
+# (git.push.options) seen by the server's hook, a server that does not advertise them giving a
+# clear Ready=False, and a push that stalls failing after the GitRepository's spec.timeout.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_ROOT/build/eddy
@@ -273,18 +275,133 @@ sleep 1
 assert_eq "" "$(pgrep -af 'gpg-agent --homedir [^ ]*/gnupg\.[A-Za-z0-9]{6}( |$)' || true)" "no gpg-agent left behind"
 unset GNUPGHOME
 
-step "push races resolved in-process (tests/e2e/c/image_push.c)"
+step "push races, push options, stalled servers (tests/e2e/c/image_push.c)"
 new_repo pushrace
 hook=$EDDY_SERVERS_DIR/git/pushrace.git/hooks/pre-receive
-printf '#!/bin/sh\nwhile read -r old new ref; do\n  [ "$ref" = refs/heads/protected ] && { echo "protected branch" >&2; exit 1; }\ndone\nexit 0\n' >"$hook"
+# The hook refuses branch 'protected' and records the push options it was given (git sets
+# GIT_PUSH_OPTION_COUNT only when the client sent some).
+cat >"$hook" <<HOOK
+#!/bin/sh
+while read -r old new ref; do
+  [ "\$ref" = refs/heads/protected ] && { echo "protected branch" >&2; exit 1; }
+done
+if [ -n "\${GIT_PUSH_OPTION_COUNT:-}" ]; then
+  { echo "count=\$GIT_PUSH_OPTION_COUNT"; i=0
+    while [ \$i -lt \$GIT_PUSH_OPTION_COUNT ]; do eval "echo \\"\\\$GIT_PUSH_OPTION_\$i\\""; i=\$((i+1)); done
+  } >"$scratch/push-options.log"
+fi
+exit 0
+HOOK
 chmod +x "$hook"
 git clone -q "$(git_http_url pushrace)" "$scratch/pushwork" 2>/dev/null
 (cd "$scratch/pushwork" && printf '# keep me\nv: 1 # the value\n' >race.yaml && git add -A &&
     git commit -qm init && git push -q origin HEAD:main)
+# gitstall.py serves a copy: its http listener stalls a fetch, its push listener a push.
+git clone -q --bare "$scratch/pushwork" "$scratch/stalled.git"
+mkdir -p "$scratch/stall"
+bg_start gitstall python3 -u "$EDDY_ROOT/tests/e2e/gitstall.py" --ready-file "$scratch/stall/ports" \
+    --repo "$scratch/stalled.git"
+wait_ready "$scratch/gitstall.pid" 30 "the stalling server" test -s "$scratch/stall/ports" ||
+    fail "the stalling server did not start: $(cat "$scratch/gitstall.log")"
+stall_http=$(sed -n 's/^http=//p' "$scratch/stall/ports")
+stall_push=$(sed -n 's/^push=//p' "$scratch/stall/ports")
 prog="$EDDY_ROOT/build/tests/e2e-image_push"
 [ -x "$prog" ] || fail "$prog is missing: run make e2e"
 EDDY_PUSH_URL="$EDDY_GIT_HTTP_URL/pushrace.git" EDDY_PUSH_WORK="$scratch/pushwork" \
+    EDDY_PUSH_SERVER_REPO="$EDDY_SERVERS_DIR/git/pushrace.git" \
+    EDDY_PUSH_OPTIONS_LOG="$scratch/push-options.log" \
+    EDDY_PUSH_SSH_URL="$EDDY_GIT_SSH_URL/pushrace.git" \
+    EDDY_PUSH_STALL_FETCH_URL="http://127.0.0.1:$stall_http/stalled.git" \
+    EDDY_PUSH_STALL_PUSH_URL="http://127.0.0.1:$stall_push/stalled.git" \
     ASAN_OPTIONS=detect_leaks=1 "$prog"
+[ -s "$scratch/stall/receive-pack.count" ] || fail "the stalled push never reached receive-pack"
+
+step "the agent: push options reach the server; a server without them, a stalled push"
+# Three deployment repositories holding the app at 1.0.0, so each automation has a commit to
+# push: one whose server advertises push options, one whose server does not, and a copy served
+# by gitstall.py's push listener (its fetch works, its push never gets an answer).
+fleet_at_1_0() { # NAME: a repository on the Git server; its clone in $scratch/NAME
+    new_repo "$1"
+    git clone -q "$(git_http_url "$1")" "$scratch/$1" 2>/dev/null
+    mkdir -p "$scratch/$1/deploy"
+    cp "$scratch/app.before.yaml" "$scratch/$1/deploy/app.yaml"
+    (cd "$scratch/$1" && git add -A && git commit -qm init && git push -q origin HEAD:main)
+}
+fleet_at_1_0 optfleet
+fleet_at_1_0 nooptfleet
+git -C "$EDDY_SERVERS_DIR/git/optfleet.git" config receive.advertisePushOptions true
+sed "s|$scratch/push-options.log|$scratch/optfleet-options.log|" "$hook" \
+    >"$EDDY_SERVERS_DIR/git/optfleet.git/hooks/pre-receive"
+chmod +x "$EDDY_SERVERS_DIR/git/optfleet.git/hooks/pre-receive"
+git clone -q --bare "$scratch/nooptfleet" "$scratch/stalled-fleet.git"
+git -C "$scratch/stalled-fleet.git" config receive.advertisePushOptions true
+mkdir -p "$scratch/stall2"
+bg_start gitstall2 python3 -u "$EDDY_ROOT/tests/e2e/gitstall.py" \
+    --ready-file "$scratch/stall2/ports" --repo "$scratch/stalled-fleet.git"
+wait_ready "$scratch/gitstall2.pid" 30 "the second stalling server" test -s "$scratch/stall2/ports" ||
+    fail "the stalling server did not start: $(cat "$scratch/gitstall2.log")"
+stall2=$(sed -n 's/^push=//p' "$scratch/stall2/ports")
+automation() { # NAME URL TIMEOUT: a GitRepository and an ImageUpdateAutomation with push options
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $1}
+spec:
+  interval: 10m
+  url: $2
+  ref: {branch: main}
+  ${3:+timeout: $3}
+  secretRef: {name: git-auth}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: $1}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: $1}
+  policySelector: {matchLabels: {team: apps}}
+  update: {path: ./deploy, strategy: Setters}
+  git:
+    commit:
+      author: {name: eddy-bot, email: bot@eddy.dev}
+    push:
+      options: {ci.skip: "", merge_request.create: "", merge_request.title: "image updates"}
+YAML
+}
+t0=$(date +%s)
+automation optfleet "$EDDY_GIT_HTTP_URL/optfleet.git"
+automation nooptfleet "$EDDY_GIT_HTTP_URL/nooptfleet.git"
+automation stalled "http://127.0.0.1:$stall2/stalled-fleet.git" 2s
+kubectl -n "$ns" wait imageupdateautomation/optfleet --for=jsonpath='{.status.lastPushCommit}' \
+    --timeout=60s >/dev/null || fail "no push: $(get imageupdateautomation/optfleet '{.status}')"
+pushed=$(get imageupdateautomation/optfleet '{.status.lastPushCommit}')
+assert_eq "$pushed" "$(git ls-remote "$(git_http_url optfleet)" refs/heads/main | cut -f1)" "optfleet head"
+assert_eq "count=3
+ci.skip=
+merge_request.create=
+merge_request.title=image updates" "$(cat "$scratch/optfleet-options.log")" "the push options the hook saw"
+not_ready() { # NAME: wait for Ready=False; its message
+    kubectl -n "$ns" wait "imageupdateautomation/$1" --timeout=60s \
+        --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False >/dev/null ||
+        fail "$1: no Ready=False: $(get "imageupdateautomation/$1" '{.status.conditions}')"
+    assert_eq "GitOperationFailed" \
+        "$(get "imageupdateautomation/$1" '{.status.conditions[?(@.type=="Ready")].reason}')" "$1 reason"
+    get "imageupdateautomation/$1" '{.status.conditions[?(@.type=="Ready")].message}'
+}
+msg=$(not_ready nooptfleet)
+echo "    nooptfleet: $msg"
+assert_contains "$msg" "push to '$EDDY_GIT_HTTP_URL/nooptfleet.git' failed: the server does not accept push options (git.push.options)" "nooptfleet message"
+assert_eq "$(git -C "$scratch/nooptfleet" rev-parse HEAD)" \
+    "$(git ls-remote "$(git_http_url nooptfleet)" refs/heads/main | cut -f1)" "nothing pushed to nooptfleet"
+msg=$(not_ready stalled)
+elapsed=$(($(date +%s) - t0))
+echo "    stalled: $msg (${elapsed}s after the automations were created)"
+assert_contains "$msg" "push to 'http://127.0.0.1:$stall2/stalled-fleet.git': timed out after 2s" "stalled message"
+[ -s "$scratch/stall2/receive-pack.count" ] || fail "the stalled push never reached receive-pack"
+[ "$elapsed" -le 30 ] || fail "the stalled push took ${elapsed}s to fail"
+kill -0 "$(cat "$scratch/ctl.pid")" || fail "the agent exited: $(tail -20 "$scratch/ctl.log")"
+bg_stop gitstall2
+bg_stop gitstall
 
 echo "agent memory after the flow: $(grep -E 'VmHWM|VmRSS' /proc/$(cat "$scratch/ctl.pid")/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 

@@ -5,11 +5,18 @@
  * means no commit; a refspec pushes to another branch only; a push branch that already holds
  * the result gets nothing; a tag can be the checkout when a push branch is given; a push a server
  * hook refuses is reported at once, not retried; wrong credentials give ED_EAUTH without the
- * password in the message.
+ * password in the message. Push options (git.push.options) reach the server's hooks over HTTP
+ * and SSH, a server that does not advertise them fails the push with a clear message and
+ * nothing pushed, and an option that is not one line is refused. A fetch or a push that stalls
+ * fails with ED_ETIMEOUT once timeout_ms has passed (tests/e2e/gitstall.py).
  *
  * Environment (tests/e2e/image_automation_test.sh sets it): EDDY_PUSH_URL (the repository,
- * without credentials), EDDY_PUSH_WORK (a clone to push the competing commit from), and the
- * Git server's EDDY_GIT_HTTP_USER / EDDY_GIT_HTTP_PASSWORD.
+ * without credentials), EDDY_PUSH_WORK (a clone to push the competing commit from),
+ * EDDY_PUSH_SERVER_REPO (the server's bare repository), EDDY_PUSH_OPTIONS_LOG (where its
+ * pre-receive hook writes GIT_PUSH_OPTION_COUNT and each option), EDDY_PUSH_SSH_URL (the same
+ * repository over SSH), EDDY_PUSH_STALL_FETCH_URL and EDDY_PUSH_STALL_PUSH_URL (gitstall.py's
+ * http and push listeners), and the servers' EDDY_GIT_HTTP_USER / EDDY_GIT_HTTP_PASSWORD,
+ * EDDY_GIT_SSH_KEY / EDDY_GIT_SSH_KNOWN_HOSTS.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -278,6 +286,181 @@ static void test_wrong_password(void **state)
     assert_null(strstr(err.msg, "not-the-password"));
 }
 
+/* The whole of file path, NUL-terminated, into buf; its length. */
+static size_t slurp(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    size_t len = fread(buf, 1, n - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    return len;
+}
+
+/* Put race.yaml back to "v: 1" on main, so the next update has something to commit. */
+static void reset_value(void)
+{
+    sh("git fetch -q origin && git reset -q --hard origin/main && "
+       "sed -i 's/v: 2/v: 1/' race.yaml && { git diff --quiet || git commit -qam back; } && "
+       "git push -q origin HEAD:main",
+       NULL, 0);
+}
+
+static void advertise_push_options(bool on)
+{
+    sh(on ? "git -C \"$EDDY_PUSH_SERVER_REPO\" config receive.advertisePushOptions true"
+          : "git -C \"$EDDY_PUSH_SERVER_REPO\" config receive.advertisePushOptions false",
+       NULL, 0);
+}
+
+static const char *const push_opts[] = {"ci.skip=", "merge_request.create=", "topic=image updates"};
+
+static const char expected_log[] =
+    "count=3\nci.skip=\nmerge_request.create=\ntopic=image updates\n";
+
+static void test_push_options_http(void **state)
+{
+    (void)state;
+    reset_value();
+    advertise_push_options(true);
+    unlink(env("EDDY_PUSH_OPTIONS_LOG"));
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    o.push_options = push_opts;
+    o.npush_options = 3;
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_git_update(cache, &o, &res, &err) != 0)
+        fail_msg("update: %s", err.msg);
+    assert_true(res.committed);
+    char log[512];
+    slurp(env("EDDY_PUSH_OPTIONS_LOG"), log, sizeof(log));
+    assert_string_equal(log, expected_log);
+    printf("push options over HTTP: %s", log);
+}
+
+static void test_push_options_ssh(void **state)
+{
+    (void)state;
+    reset_value();
+    advertise_push_options(true);
+    unlink(env("EDDY_PUSH_OPTIONS_LOG"));
+    static char key[8192], known[4096];
+    size_t key_len = slurp(env("EDDY_GIT_SSH_KEY"), key, sizeof(key));
+    size_t known_len = slurp(env("EDDY_GIT_SSH_KNOWN_HOSTS"), known, sizeof(known));
+    struct edit_state st = {0};
+    ed_source_secret_entry unused[2];
+    ed_source_git_update_opts o = opts(&st, unused);
+    ed_source_secret_entry secret[2] = {{"identity", key, key_len},
+                                        {"known_hosts", known, known_len}};
+    o.url = env("EDDY_PUSH_SSH_URL");
+    o.secret = secret;
+    o.secret_len = 2;
+    o.push_options = push_opts;
+    o.npush_options = 3;
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_git_update(cache, &o, &res, &err) != 0)
+        fail_msg("update over ssh: %s", err.msg);
+    assert_true(res.committed);
+    char log[512], head[64];
+    slurp(env("EDDY_PUSH_OPTIONS_LOG"), log, sizeof(log));
+    assert_string_equal(log, expected_log);
+    sh("git ls-remote origin refs/heads/main | cut -f1", head, sizeof(head));
+    assert_string_equal(head, res.commit);
+    printf("push options over SSH: %s", log);
+}
+
+static void test_push_options_not_advertised(void **state)
+{
+    (void)state;
+    reset_value();
+    advertise_push_options(false);
+    unlink(env("EDDY_PUSH_OPTIONS_LOG"));
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    o.push_options = push_opts;
+    o.npush_options = 3;
+    char before[64], after[64];
+    sh("git ls-remote origin refs/heads/main | cut -f1", before, sizeof(before));
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), ED_ERROR);
+    assert_false(res.committed);
+    assert_int_equal(res.attempts, 1);
+    assert_non_null(strstr(err.msg, "the server does not accept push options (git.push.options)"));
+    assert_non_null(strstr(err.msg, "receive.advertisePushOptions"));
+    printf("not advertised: %s\n", err.msg);
+    sh("git ls-remote origin refs/heads/main | cut -f1", after, sizeof(after));
+    assert_string_equal(before, after); /* nothing pushed without the options */
+    assert_int_equal(access(env("EDDY_PUSH_OPTIONS_LOG"), F_OK), -1); /* the hook never ran */
+    /* Without push options the same server takes the push. */
+    o.npush_options = 0;
+    if (ed_source_git_update(cache, &o, &res, &err) != 0)
+        fail_msg("update: %s", err.msg);
+    assert_true(res.committed);
+    advertise_push_options(true);
+}
+
+static void test_push_option_invalid(void **state)
+{
+    (void)state;
+    reset_value();
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    const char *bad[] = {"ci.skip=", "two=lines\nthree"};
+    o.push_options = bad;
+    o.npush_options = 2;
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_git_update(cache, &o, &res, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "git.push.options"));
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An update against a stalling server with a 2 s timeout: ED_ETIMEOUT, in about 2 s. */
+static void stalled(const char *url, const char *what)
+{
+    struct edit_state st = {0};
+    ed_source_secret_entry secret[2];
+    ed_source_git_update_opts o = opts(&st, secret);
+    o.url = url;
+    o.timeout_ms = 2000;
+    ed_source_git_update_result res;
+    ed_err err = ED_ERR_INIT;
+    int64_t t0 = now_ms();
+    int rc = ed_source_git_update(cache, &o, &res, &err);
+    int64_t took = now_ms() - t0;
+    printf("%s: %s (after %lld ms)\n", what, err.msg, (long long)took);
+    assert_int_equal(rc, ED_ETIMEOUT);
+    assert_non_null(strstr(err.msg, "timed out after 2s"));
+    assert_non_null(strstr(err.msg, what));
+    assert_false(res.committed);
+    assert_true(took >= 1900 && took < 6000);
+}
+
+static void test_fetch_timeout(void **state)
+{
+    (void)state;
+    stalled(env("EDDY_PUSH_STALL_FETCH_URL"), "failed to fetch the checkout ref: fetch");
+}
+
+static void test_push_timeout(void **state)
+{
+    (void)state;
+    stalled(env("EDDY_PUSH_STALL_PUSH_URL"), "push to");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -305,6 +488,12 @@ int main(void)
         cmocka_unit_test(test_checkout_tag),
         cmocka_unit_test(test_refused_by_hook),
         cmocka_unit_test(test_wrong_password),
+        cmocka_unit_test(test_push_options_http),
+        cmocka_unit_test(test_push_options_ssh),
+        cmocka_unit_test(test_push_options_not_advertised),
+        cmocka_unit_test(test_push_option_invalid),
+        cmocka_unit_test(test_fetch_timeout),
+        cmocka_unit_test(test_push_timeout),
     };
     return cmocka_run_group_tests_name("image_push", tests, setup, teardown);
 }
