@@ -111,6 +111,7 @@ static int write_once(ed_source_cache *cache, const ed_source_git_write_opts *o,
     fo.ref.branch = o->branch;
     fo.secret = o->secret;
     fo.secret_len = o->secret_len;
+    fo.full_history = true;
     ed_source_git_result fr;
     int rc = ed_source_git_fetch(cache, &fo, &fr, err);
     bool empty = rc == ED_ENOTFOUND;

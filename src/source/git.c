@@ -342,6 +342,8 @@ static int sync_ref(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
         same = git_oid_equal(&local_ref_target, &head->oid);
     }
     git_reference_free(local);
+    if (same && fc->opts->full_history && git_repository_is_shallow(fc->repo) == 1)
+        same = false; /* deepen it */
     git_oid commit;
     if (same) {
         /* The cache says it has this ref: it must also have its objects. */
@@ -351,7 +353,7 @@ static int sync_ref(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
         }
     } else {
         char *spec = ed_xasprintf("+%s:%s", refname, refname);
-        rc = fetch_refspecs(fc, &spec, 1, !fc->opts->ref.commit, err);
+        rc = fetch_refspecs(fc, &spec, 1, !fc->opts->ref.commit && !fc->opts->full_history, err);
         free(spec);
         if (rc != 0)
             return rc;

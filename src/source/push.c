@@ -359,6 +359,7 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     fo.secret = o->secret;
     fo.secret_len = o->secret_len;
     fo.timeout_ms = o->timeout_ms;
+    fo.full_history = true;
     ed_source_git_result fr;
     int rc = ed_source_git_fetch(cache, &fo, &fr, err);
     if (rc)

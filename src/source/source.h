@@ -98,6 +98,9 @@ typedef struct ed_source_git_fetch_opts {
     /* spec.timeout: the fetch (connection, ref listing, transfer) fails with ED_ETIMEOUT once
      * this many milliseconds have passed; 0 for no limit. */
     int64_t timeout_ms;
+    /* The caller commits and pushes from the cache: fetch the whole history (deepening a
+     * shallow cache), since libgit2 cannot build a push pack in a shallow repository. */
+    bool full_history;
 } ed_source_git_fetch_opts;
 
 #define ED_SOURCE_GIT_FETCH_OPTS_INIT                                                              \
