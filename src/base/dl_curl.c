@@ -90,17 +90,25 @@ CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)
     need();
     va_list ap;
     va_start(ap, option);
+    /* One typed variable per argument type: libcurl's own reading of the same option. */
+    long number = 0;
+    void *pointer = NULL; /* strings, lists, callback data, blobs */
+    any_function callback = NULL;
+    curl_off_t offset = 0;
     CURLcode rc;
-    if (option < CURLOPTTYPE_OBJECTPOINT)
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, long));
-    else if (option < CURLOPTTYPE_FUNCTIONPOINT) /* strings, lists, callback data */
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, void *));
-    else if (option < CURLOPTTYPE_OFF_T)
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, any_function));
-    else if (option < CURLOPTTYPE_BLOB)
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, curl_off_t));
-    else
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, struct curl_blob *));
+    if (option < CURLOPTTYPE_OBJECTPOINT) {
+        number = va_arg(ap, long);
+        rc = fn.curl_easy_setopt(curl, option, number);
+    } else if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB) {
+        pointer = va_arg(ap, void *);
+        rc = fn.curl_easy_setopt(curl, option, pointer);
+    } else if (option < CURLOPTTYPE_OFF_T) {
+        callback = va_arg(ap, any_function);
+        rc = fn.curl_easy_setopt(curl, option, callback);
+    } else {
+        offset = va_arg(ap, curl_off_t);
+        rc = fn.curl_easy_setopt(curl, option, offset);
+    }
     va_end(ap);
     return rc;
 }
@@ -218,22 +226,19 @@ CURLSHcode curl_share_setopt(CURLSH *share, CURLSHoption option, ...)
     need();
     va_list ap;
     va_start(ap, option);
-    CURLSHcode rc;
-    switch (option) {
-    case CURLSHOPT_SHARE:
-    case CURLSHOPT_UNSHARE:
-        rc = fn.curl_share_setopt(share, option, va_arg(ap, int));
-        break;
-    case CURLSHOPT_LOCKFUNC:
-    case CURLSHOPT_UNLOCKFUNC:
-        rc = fn.curl_share_setopt(share, option, va_arg(ap, any_function));
-        break;
-    case CURLSHOPT_USERDATA:
-        rc = fn.curl_share_setopt(share, option, va_arg(ap, void *));
-        break;
-    default:
-        rc = CURLSHE_BAD_OPTION;
-        break;
+    int data = 0;
+    any_function callback = NULL;
+    void *pointer = NULL;
+    CURLSHcode rc = CURLSHE_BAD_OPTION;
+    if (option == CURLSHOPT_SHARE || option == CURLSHOPT_UNSHARE) {
+        data = va_arg(ap, int); /* a curl_lock_data */
+        rc = fn.curl_share_setopt(share, option, data);
+    } else if (option == CURLSHOPT_LOCKFUNC || option == CURLSHOPT_UNLOCKFUNC) {
+        callback = va_arg(ap, any_function);
+        rc = fn.curl_share_setopt(share, option, callback);
+    } else if (option == CURLSHOPT_USERDATA) {
+        pointer = va_arg(ap, void *);
+        rc = fn.curl_share_setopt(share, option, pointer);
     }
     va_end(ap);
     return rc;
