@@ -41,7 +41,7 @@ E2E_C := $(patsubst tests/e2e/c/%.c,build/tests/e2e-%,$(wildcard tests/e2e/c/*.c
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all setup check unit unit-asan valgrind fuzz golden e2e format format-check lint layers bench demo clean
+.PHONY: all setup check unit unit-asan valgrind fuzz golden e2e format format-check lint layers bench demo clean print-libs
 all: build/eddy
 
 build/obj/%.o: src/%.c
@@ -155,6 +155,11 @@ lint:
 
 layers:
 	scripts/check-layers
+
+# The libraries a program built on build/libeddy.a links (the benchmarks' own programs): those
+# eddy loads on first use are not among them.
+print-libs:
+	@echo $(LIBS)
 
 # Every test tier: static checks, unit tests plain, under ASan+UBSan and under valgrind, a short
 # run of every fuzz target, then
