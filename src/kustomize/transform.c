@@ -363,8 +363,9 @@ static void namespace_one(ks_res *r, const char *ns)
     }
 }
 
-/* Rename r with prefix and suffix, and prefix the fields of identity (the namePrefix field
- * specs of config, n of them) that select it. */
+/* Rename r with prefix and suffix, then prefix the fields of identity (the namePrefix field
+ * specs of config, n of them) that select it. As in kustomize, a spec of metadata/name prefixes
+ * the name once more, and counts as one more prefix of the object's. */
 static int rename_one(ks_res *r, const char *prefix, const char *suffix, const field_spec *identity,
                       size_t n, const char *kfile, ed_err *err)
 {
@@ -375,19 +376,21 @@ static int rename_one(ks_res *r, const char *prefix, const char *suffix, const f
     if (strcmp(id.kind, "Namespace") == 0 || strcmp(id.kind, "CustomResourceDefinition") == 0 ||
         (strcmp(id.kind, "APIService") == 0 && group_is(&id, "apiregistration.k8s.io")))
         return 0;
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc && *prefix; i++)
-        if (spec_matches(&identity[i], &id))
-            rc = prefix_path(r->doc, root, identity[i].path, prefix, kfile, err);
-    if (rc)
-        return rc;
     char *newname = ed_xasprintf("%s%s%s", prefix, id.name, suffix);
     ks_res_store_prev(r);
     ks_res_add_prefix(r, prefix);
     ks_res_add_suffix(r, suffix);
     set_str(r->doc, ed_node_ensure_map(r->doc, root, "metadata"), "name", newname);
     free(newname);
-    return 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc && *prefix; i++) {
+        if (!spec_matches(&identity[i], &id))
+            continue;
+        rc = prefix_path(r->doc, root, identity[i].path, prefix, kfile, err);
+        if (strcmp(identity[i].path, "metadata/name") == 0)
+            ks_res_add_prefix(r, prefix);
+    }
+    return rc;
 }
 
 static bool kind_has_replicas(const ks_id *id)
