@@ -12,6 +12,8 @@
 #ifndef ED_SONAME_ARCHIVE
 #error "ED_SONAME_ARCHIVE (libarchive's SONAME) comes from the Makefile"
 #endif
+_Static_assert(sizeof(ED_SONAME_ARCHIVE) > 1,
+               "ED_SONAME_ARCHIVE is empty: is libarchive's -dev package installed?");
 
 #define ARCHIVE_FUNCTIONS(X)                                                                       \
     X(archive_read_new)                                                                            \

@@ -17,6 +17,8 @@
 #ifndef ED_SONAME_CURL
 #error "ED_SONAME_CURL (libcurl's SONAME) comes from the Makefile"
 #endif
+_Static_assert(sizeof(ED_SONAME_CURL) > 1,
+               "ED_SONAME_CURL is empty: is libcurl's -dev package installed?");
 
 #define CURL_FUNCTIONS(X)                                                                          \
     X(curl_global_init)                                                                            \

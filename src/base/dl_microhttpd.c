@@ -11,6 +11,8 @@
 #ifndef ED_SONAME_MICROHTTPD
 #error "ED_SONAME_MICROHTTPD (libmicrohttpd's SONAME) comes from the Makefile"
 #endif
+_Static_assert(sizeof(ED_SONAME_MICROHTTPD) > 1,
+               "ED_SONAME_MICROHTTPD is empty: is libmicrohttpd's -dev package installed?");
 
 #define MHD_FUNCTIONS(X)                                                                           \
     X(MHD_start_daemon_va)                                                                         \
