@@ -1,4 +1,5 @@
-# eddy's container image: the one binary, on Debian 12 with the shared libraries it links.
+# eddy's container image: the one binary, on Debian 12 with the shared libraries it links (and
+# libcurl, libmicrohttpd and libarchive, which it loads when first used: src/base/dl.h).
 #   docker build -t ghcr.io/eddy-gitops/eddy:v$(cat VERSION) .
 # The Deployment that `eddy install` and `eddy bootstrap` apply runs `eddy controller` from it,
 # as user 65534 with a read-only root file system (/data and /tmp are emptyDir volumes).

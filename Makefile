@@ -6,18 +6,26 @@ VERSION := $(shell cat VERSION)
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 CC ?= gcc
-# Every library eddy's modules build on, all from Debian's -dev packages.
-PKGS := libgit2 yaml-0.1 libcurl openssl libpcre2-8 libmicrohttpd libarchive zlib gpgme
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+# Every library eddy's modules build on, all from Debian's -dev packages. Those of LAZY_PKGS are
+# not linked: eddy loads them when first used (src/base/dl.h), with the SONAME the -dev package's
+# library has here, so that a command which needs none of them (`eddy kustomize build`) does not
+# map them and their dependencies.
+PKGS := libgit2 yaml-0.1 openssl libpcre2-8 zlib gpgme
+LAZY_PKGS := libcurl libmicrohttpd libarchive
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+# soname NAME: the SONAME of libNAME.so, the file the linker would have recorded.
+soname = $(shell readelf -d $$($(CC) -print-file-name=lib$(1).so) | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+SONAMES := -DED_SONAME_CURL='"$(call soname,curl)"' -DED_SONAME_MICROHTTPD='"$(call soname,microhttpd)"' \
+	-DED_SONAME_ARCHIVE='"$(call soname,archive)"'
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 WERROR ?= -Werror
 OPT ?= -O2 -g
-CPPFLAGS_ALL := -D_GNU_SOURCE -DED_VERSION='"$(VERSION)+$(COMMIT)"' $(PKG_CFLAGS)
+CPPFLAGS_ALL := -D_GNU_SOURCE -DED_VERSION='"$(VERSION)+$(COMMIT)"' $(SONAMES) $(PKG_CFLAGS)
 CFLAGS_ALL := -std=c17 $(OPT) $(WARN) $(WERROR) -fno-omit-frame-pointer $(CPPFLAGS_ALL) $(CFLAGS)
 LDFLAGS_ALL := -Wl,--as-needed $(LDFLAGS)
-LIBS := $(PKG_LIBS) -lpthread -lm
+LIBS := $(PKG_LIBS) -ldl -lpthread -lm
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 
 SRC := $(sort $(wildcard src/*/*.c))
@@ -33,7 +41,7 @@ E2E_C := $(patsubst tests/e2e/c/%.c,build/tests/e2e-%,$(wildcard tests/e2e/c/*.c
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all setup check unit unit-asan valgrind fuzz golden e2e format format-check lint layers bench demo clean
+.PHONY: all setup check unit unit-asan valgrind fuzz golden e2e format format-check lint layers bench demo clean print-libs
 all: build/eddy
 
 build/obj/%.o: src/%.c
@@ -147,6 +155,11 @@ lint:
 
 layers:
 	scripts/check-layers
+
+# The libraries a program built on build/libeddy.a links (the benchmarks' own programs): those
+# eddy loads on first use are not among them.
+print-libs:
+	@echo $(LIBS)
 
 # Every test tier: static checks, unit tests plain, under ASan+UBSan and under valgrind, a short
 # run of every fuzz target, then

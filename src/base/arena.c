@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_BLOCK 16384
-#define ARENA_ALIGN 16
+/* Blocks grow from ARENA_FIRST_BLOCK to ARENA_BLOCK, doubling: a parsed Kubernetes object
+ * (one arena per document) needs a few KiB, and a build holds thousands of them at once. */
+#define ARENA_FIRST_BLOCK 1024
+#define ARENA_BLOCK       16384
+#define ARENA_ALIGN       16
 
 struct block {
     struct block *next;
@@ -28,6 +31,7 @@ struct cleanup {
 struct ed_arena {
     struct block *blocks;
     struct cleanup *cleanups;
+    size_t next_block; /* size of the next regular block; 0 before the first */
 };
 
 ed_arena *ed_arena_new(void)
@@ -42,16 +46,23 @@ void *ed_arena_alloc(ed_arena *a, size_t n)
     if (!b || b->size - b->used < n) {
         /* Large requests get a block of their own, placed behind the current one so the
          * current block's free space stays in use. */
-        size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+        bool own = n > ARENA_BLOCK / 4;
+        size_t size = a->next_block ? a->next_block : ARENA_FIRST_BLOCK;
+        while (size < n)
+            size *= 2;
+        if (own)
+            size = n;
         struct block *nb = ed_xmalloc(sizeof(*nb) + size);
         nb->used = 0;
         nb->size = size;
-        if (b && size != ARENA_BLOCK) {
+        if (b && own) {
             nb->next = b->next;
             b->next = nb;
         } else {
             nb->next = b;
             a->blocks = nb;
+            if (!own)
+                a->next_block = size < ARENA_BLOCK ? size * 2 : ARENA_BLOCK;
         }
         b = nb;
     }

@@ -33,6 +33,10 @@ struct build {
     ed_doc *top;                  /* a copy of the top kustomization, for its final options */
     ed_doc *vars;                 /* the legacy vars declared so far (a sequence) */
     ed_doc *config;               /* the entries of `configurations` read so far (a mapping) */
+    /* The field specs of `crds` the kustomization being built sees (a mapping): its own, its
+     * components' and those of the kustomizations it accumulated, not its siblings' (kustomize
+     * merges a target's transformer configuration into its parent's once built). */
+    ed_doc *fields;
     char *top_kfile;
     size_t depth;
     const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
@@ -772,6 +776,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     size_t ndocs = 0, len = 0;
     ks_list acc = {0};
     ks_patch_set *patches = NULL;
+    ed_doc *outer_fields = b->fields, *fields = NULL;
     int rc;
 
     for (size_t i = 0; i < b->depth; i++)
@@ -784,6 +789,12 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
                           "kustomizations nested deeper than %d levels at '%s'", MAX_DEPTH,
                           rel(b, dir));
     b->stack[b->depth++] = dir;
+    if (role != ROLE_COMPONENT) {
+        /* a component works in its parent's configuration, as on its parent's resources */
+        fields = ed_doc_new();
+        ed_doc_set_root(fields, ed_node_new_map(fields));
+        b->fields = fields;
+    }
 
     rc = find_kfile(b, dir, &kpath);
     bool generated = rc == ED_ENOTFOUND && b->depth == 1 && b->generated;
@@ -852,7 +863,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
      * transformers (patches first) */
     rc = ks_config_load(b, b->config, kz, dir, kfile, b->err);
     if (!rc)
-        rc = ks_crds_load(b, b->config, kz, dir, kfile, b->err);
+        rc = ks_crds_load(b, b->config, b->fields, kz, dir, kfile, b->err);
     if (!rc)
         rc = ks_generate(b, kz, dir, kfile, target, b->err);
     const ed_node *components = ed_node_get(kz, "components");
@@ -864,7 +875,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     if (!rc)
         rc = ks_patches_apply_early(patches, target, kfile, b->err);
     if (!rc)
-        rc = ks_transform(kz, target, kfile, patches, b->err);
+        rc = ks_transform(kz, b->fields, target, kfile, patches, b->err);
     if (!rc)
         ks_config_namespace(b->config, kz, target);
     if (!rc)
@@ -880,6 +891,12 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
 
 cleanup:
     b->depth--;
+    if (fields) {
+        if (!rc && outer_fields)
+            ks_crds_merge(outer_fields, fields);
+        ed_doc_free(fields);
+        b->fields = outer_fields;
+    }
     ks_patch_set_free(patches);
     ks_list_free(&acc);
     ed_doc_list_free(docs, ndocs);

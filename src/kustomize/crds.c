@@ -16,9 +16,15 @@
  * property itself reaches every element, as the path walks lists). x-kubernetes-group-version-
  * kind and the patch merge keys are not read: kustomize v5.5 gives custom kinds no merge keys
  * from `crds`. A cycle of "$ref" (kustomize overflows its stack) is refused past
- * ED_DOC_MAX_DEPTH levels. The other annotations kustomize reads (x-kubernetes-annotation,
- * x-kubernetes-label-selector, x-kubernetes-identity) configure transformers eddy does not
- * configure yet, and are refused with an error naming the file, definition and property.
+ * ED_DOC_MAX_DEPTH levels.
+ *
+ * The three other annotations kustomize reads add a field spec (this kind, this property's path,
+ * never created) to a transformer's configuration: x-kubernetes-annotation to commonAnnotations'
+ * (the property is a mapping that takes the annotations), x-kubernetes-label-selector to
+ * commonLabels' (a mapping that takes commonLabels, and the labels of `labels` entries with
+ * includeSelectors), x-kubernetes-identity to namePrefix's (a string that takes the namePrefix,
+ * not the suffix). As with every annotation, only a string value counts ("" by convention).
+ * Specs are kept once, as kustomize merges them: a file listed twice does not prefix twice.
  */
 #include "kustomize_int.h"
 
@@ -31,8 +37,14 @@
 #define X_KIND     "x-kubernetes-object-ref-kind"
 #define X_NAME_KEY "x-kubernetes-object-ref-name-key"
 
-static const char *const unsupported[] = {"x-kubernetes-annotation", "x-kubernetes-label-selector",
-                                          "x-kubernetes-identity", NULL};
+/* Each annotation that adds a field spec, and the transformer configuration it goes to. */
+static const struct {
+    const char *annotation, *section;
+} spec_annotations[] = {
+    {"x-kubernetes-annotation", "commonAnnotations"},
+    {"x-kubernetes-label-selector", "commonLabels"},
+    {"x-kubernetes-identity", "namePrefix"},
+};
 
 /* One file being read: its definitions, and where its entries go. */
 struct crd_file {
@@ -40,6 +52,7 @@ struct crd_file {
     const char *file;    /* the entry of `crds`, for messages */
     ed_doc *config;
     ed_node *names; /* config's nameReference sequence */
+    ed_doc *fields; /* where field specs go */
     ed_err *err;
 };
 
@@ -139,20 +152,39 @@ static void add_ref(const struct crd_file *f, const char *target, const char *ve
     ed_node_append(c, f->names, e);
 }
 
+/* Append {kind, path} to the section of c unless it is there already. */
+static void add_spec(ed_doc *c, const char *section, const char *kind, const char *path)
+{
+    ed_node *specs = ed_node_get(ed_doc_root(c), section);
+    if (!specs) {
+        specs = ed_node_new_seq(c);
+        ed_node_set(c, ed_doc_root(c), section, specs);
+    }
+    for (size_t i = 0; i < ed_node_len(specs); i++) {
+        const ed_node *fs = ed_node_at(specs, i);
+        const char *k = ed_node_str(ed_node_get(fs, "kind"));
+        const char *p = ed_node_str(ed_node_get(fs, "path"));
+        if (k && p && strcmp(k, kind) == 0 && strcmp(p, path) == 0)
+            return;
+    }
+    ed_node *fs = ed_node_new_map(c);
+    ed_node_set(c, fs, "kind", ed_node_new_str(c, kind));
+    ed_node_set(c, fs, "path", ed_node_new_str(c, path));
+    ed_node_append(c, specs, fs);
+}
+
 static int walk_type(const struct crd_file *f, const char *kind, const char *type, const char *path,
                      int depth);
 
 /* One property of a type reached at path: its reference, if annotated, and its $ref. */
-static int walk_property(const struct crd_file *f, const char *kind, const char *type,
-                         const char *name, const ed_node *prop, const char *path, int depth)
+static int walk_property(const struct crd_file *f, const char *kind, const char *name,
+                         const ed_node *prop, const char *path, int depth)
 {
-    for (const char *const *x = unsupported; *x; x++)
-        if (ed_node_str(ed_node_get(prop, *x)))
-            return ed_err_set(f->err, ED_EINVALID,
-                              "%s: \"%s\": property \"%s\": %s is not supported by eddy yet",
-                              f->file, type, name, *x);
     char *at = join(path, name);
     int rc = 0;
+    for (size_t i = 0; i < sizeof(spec_annotations) / sizeof(spec_annotations[0]); i++)
+        if (ed_node_str(ed_node_get(prop, spec_annotations[i].annotation)))
+            add_spec(f->fields, spec_annotations[i].section, kind, at);
     const char *version = ed_node_str(ed_node_get(prop, X_VERSION));
     const char *target = ed_node_str(ed_node_get(prop, X_KIND));
     if (version && target) {
@@ -178,8 +210,8 @@ static int walk_type(const struct crd_file *f, const char *kind, const char *typ
                           f->file, type, ED_DOC_MAX_DEPTH);
     int rc = 0;
     for (size_t i = 0; i < ed_node_len(props) && !rc; i++)
-        rc = walk_property(f, kind, type, ed_node_key_at(props, i), ed_node_value_at(props, i),
-                           path, depth);
+        rc = walk_property(f, kind, ed_node_key_at(props, i), ed_node_value_at(props, i), path,
+                           depth);
     return rc;
 }
 
@@ -211,8 +243,8 @@ static ed_node *name_refs(ed_doc *config)
     return dst;
 }
 
-static int load_file(struct build *b, ed_doc *config, const char *dir, const char *kfile,
-                     const char *file, ed_err *err)
+static int load_file(struct build *b, ed_doc *config, ed_doc *fields, const char *dir,
+                     const char *kfile, const char *file, ed_err *err)
 {
     char *data = NULL;
     size_t len = 0;
@@ -225,7 +257,7 @@ static int load_file(struct build *b, ed_doc *config, const char *dir, const cha
             ed_err_wrap(err, "unable to parse open API definition from '%s'", file);
     }
     if (!rc && n > 0) {
-        struct crd_file f = {ed_doc_root(docs[0]), file, config, name_refs(config), err};
+        struct crd_file f = {ed_doc_root(docs[0]), file, config, name_refs(config), fields, err};
         rc = load_defs(&f);
     }
     ed_doc_list_free(docs, n);
@@ -233,8 +265,8 @@ static int load_file(struct build *b, ed_doc *config, const char *dir, const cha
     return rc;
 }
 
-int ks_crds_load(struct build *b, ed_doc *config, const ed_node *kz, const char *dir,
-                 const char *kfile, ed_err *err)
+int ks_crds_load(struct build *b, ed_doc *config, ed_doc *fields, const ed_node *kz,
+                 const char *dir, const char *kfile, ed_err *err)
 {
     const ed_node *files = ed_node_get(kz, "crds");
     if (!files || ed_node_kind_of(files) == ED_NODE_NULL)
@@ -246,9 +278,22 @@ int ks_crds_load(struct build *b, ed_doc *config, const ed_node *kz, const char 
         const char *file = ed_node_str(ed_node_at(files, i));
         if (!file)
             return ed_err_set(err, ED_EINVALID, "%s: crds must be a list of files", kfile);
-        rc = load_file(b, config, dir, kfile, file, err);
+        rc = load_file(b, config, fields, dir, kfile, file, err);
     }
     if (rc)
         ed_err_wrap(err, "%s: loading CRDs", kfile);
     return rc;
+}
+
+void ks_crds_merge(ed_doc *dst, const ed_doc *src)
+{
+    for (size_t i = 0; i < sizeof(spec_annotations) / sizeof(spec_annotations[0]); i++) {
+        const char *section = spec_annotations[i].section;
+        const ed_node *specs = ed_node_get(ed_doc_root(src), section);
+        for (size_t k = 0; k < ed_node_len(specs); k++) {
+            const ed_node *fs = ed_node_at(specs, k);
+            add_spec(dst, section, ed_node_str(ed_node_get(fs, "kind")),
+                     ed_node_str(ed_node_get(fs, "path")));
+        }
+    }
 }

@@ -85,10 +85,11 @@ int ks_selector_match(const char *selector, const ed_node *labels, bool *match, 
 
 /* Apply namespace, namePrefix/nameSuffix, commonLabels/labels, commonAnnotations, the legacy
  * patchesJson6902 of patches (may be NULL), replicas and images of kz to every resource of l,
- * in kustomize's order. Fields were validated before. Returns 0 or ED_EINVALID (a field spec
- * that meets a value of the wrong kind, a patch that fails). */
-int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patch_set *patches,
-                 ed_err *err);
+ * in kustomize's order, with the commonLabels, commonAnnotations and namePrefix field specs of
+ * config (may be NULL) besides kustomize's own. Fields were validated before. Returns 0 or
+ * ED_EINVALID (a field spec that meets a value of the wrong kind, a patch that fails). */
+int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char *kfile,
+                 const ks_patch_set *patches, ed_err *err);
 
 /* Sort l in kustomize's legacy order (order.c). */
 void ks_sort_legacy(ks_list *l);
@@ -192,12 +193,16 @@ void ks_config_namespace(const ed_doc *config, const ed_node *kz, ks_list *l);
 
 /* ---- custom resource definitions (crds.c) ---- */
 
-/* Read the OpenAPI definition files of kz's `crds` (kz read from kfile in dir) and append a
- * nameReference entry to the mapping at config's root for each property annotated with
- * x-kubernetes-object-ref-kind and -api-version. Errors: ED_EINVALID (a file that is not a
- * mapping of definitions, an annotation eddy does not implement), ED_ENOTFOUND. */
-int ks_crds_load(struct build *b, ed_doc *config, const ed_node *kz, const char *dir,
-                 const char *kfile, ed_err *err);
+/* Read the OpenAPI definition files of kz's `crds` (kz read from kfile in dir); append to the
+ * mapping at config's root a nameReference entry for each property annotated with
+ * x-kubernetes-object-ref-kind and -api-version, and to the mapping at fields' root a
+ * commonAnnotations, commonLabels or namePrefix field spec for each one annotated
+ * x-kubernetes-annotation, -label-selector or -identity. Errors: ED_EINVALID (a file that is
+ * not a mapping of definitions, a cycle of $ref), ED_ENOTFOUND. */
+int ks_crds_load(struct build *b, ed_doc *config, ed_doc *fields, const ed_node *kz,
+                 const char *dir, const char *kfile, ed_err *err);
+/* Add the field specs of src (as ks_crds_load wrote them) to dst, each once. */
+void ks_crds_merge(ed_doc *dst, const ed_doc *src);
 
 /* ---- name references (nameref.c) ---- */
 

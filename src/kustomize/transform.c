@@ -7,7 +7,10 @@
  * "commonAnnotations", "namePrefix", "replicas" and "namespace" configurations built into
  * kustomize): a field spec names a kind (optionally its group and version), a path of mapping
  * keys in which a sequence is walked element by element, and whether missing mappings are
- * created. The tables are written out here as data.
+ * created. The tables are written out here as data; the build's transformer configuration
+ * (config) adds the field specs that `crds` declare (crds.c): more places for commonLabels and
+ * selector labels, for commonAnnotations, and string fields that take the namePrefix (kustomize's
+ * x-kubernetes-identity: the prefix only, never the suffix).
  */
 #include "kustomize_int.h"
 
@@ -183,6 +186,17 @@ struct setter {
     ed_err *err;
 };
 
+/* kustomize walks a field spec's path through mappings and sequences only: a scalar on the
+ * way is an error (a null ends the walk quietly). */
+static int not_walkable(const ed_node *node, const char *path, const char *kfile, const char *field,
+                        ed_err *err)
+{
+    const char *kind = ed_node_kind_name(ed_node_kind_of(node));
+    return ed_err_set(err, ED_EINVALID,
+                      "%s: %s: expected a sequence or mapping before '%s', found %s %s", kfile,
+                      field, path, strchr("aeiou", kind[0]) ? "an" : "a", kind);
+}
+
 /* Merge pairs into the mapping at path below node, walking sequences element by element and
  * creating missing mappings when create is set. */
 static int apply_path(ed_doc *doc, ed_node *node, const char *path, bool create,
@@ -196,8 +210,10 @@ static int apply_path(ed_doc *doc, ed_node *node, const char *path, bool create,
         }
         return 0;
     }
-    if (ed_node_kind_of(node) != ED_NODE_MAP)
+    if (ed_node_kind_of(node) == ED_NODE_NULL)
         return 0;
+    if (ed_node_kind_of(node) != ED_NODE_MAP)
+        return not_walkable(node, path, st->kfile, st->field, st->err);
     const char *slash = strchr(path, '/');
     size_t n = slash ? (size_t)(slash - path) : strlen(path);
     char key[128];
@@ -248,6 +264,67 @@ static int apply_specs(ed_doc *doc, const ks_id *id, const field_spec *specs, si
     return 0;
 }
 
+/* The field specs of config's section (commonLabels, commonAnnotations, namePrefix), as a new
+ * array the caller frees (NULL when there are none); strings borrowed from config. */
+static field_spec *config_specs(const ed_doc *config, const char *section, size_t *n)
+{
+    const ed_node *list = config ? ed_node_get(ed_doc_root(config), section) : NULL;
+    *n = ed_node_len(list);
+    if (*n == 0)
+        return NULL;
+    field_spec *specs = ed_xcalloc(*n, sizeof(*specs));
+    for (size_t i = 0; i < *n; i++) {
+        const ed_node *fs = ed_node_at(list, i);
+        const char *group = ed_node_str(ed_node_get(fs, "group"));
+        const char *version = ed_node_str(ed_node_get(fs, "version"));
+        const char *kind = ed_node_str(ed_node_get(fs, "kind"));
+        specs[i].group = group && *group ? group : NULL;
+        specs[i].version = version && *version ? version : NULL;
+        specs[i].kind = kind && *kind ? kind : NULL;
+        specs[i].path = ed_node_str(ed_node_get(fs, "path"));
+        ed_node_bool(ed_node_get(fs, "create"), &specs[i].create);
+    }
+    return specs;
+}
+
+/* Prefix the string at path below node (sequences walked element by element; nothing is
+ * created): a field that holds another object's name, which takes the namePrefix with it. */
+static int prefix_path(ed_doc *doc, ed_node *node, const char *path, const char *prefix,
+                       const char *kfile, ed_err *err)
+{
+    if (ed_node_kind_of(node) == ED_NODE_SEQ) {
+        for (size_t i = 0; i < ed_node_len(node); i++) {
+            int rc = prefix_path(doc, ed_node_at(node, i), path, prefix, kfile, err);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    if (ed_node_kind_of(node) == ED_NODE_NULL)
+        return 0;
+    if (ed_node_kind_of(node) != ED_NODE_MAP)
+        return not_walkable(node, path, kfile, "namePrefix", err);
+    const char *slash = strchr(path, '/');
+    char *key = slash ? ed_xstrndup(path, (size_t)(slash - path)) : ed_xstrdup(path);
+    ed_node *child = ed_node_get(node, key);
+    int rc = 0;
+    if (child && slash) {
+        rc = prefix_path(doc, child, slash + 1, prefix, kfile, err);
+    } else if (child && ed_node_kind_of(child) == ED_NODE_STR) {
+        char *name = ed_xasprintf("%s%s", prefix, ed_node_str(child));
+        ed_node_set(doc, node, key, ed_node_new_str(doc, name));
+        free(name);
+    } else if (child) {
+        /* kustomize prefixes any scalar as it was written (`null`, `~`, `0x10`), a spelling
+         * eddy's document model does not keep: refused rather than guessed. */
+        const char *kind = ed_node_kind_name(ed_node_kind_of(child));
+        rc = ed_err_set(err, ED_EINVALID, "%s: namePrefix: expected a string at '%s', found %s %s",
+                        kfile, key, strchr("aeiou", kind[0]) ? "an" : "a", kind);
+    }
+    free(key);
+    return rc;
+}
+
 /* ---- the transformers ---- */
 
 static void set_str(ed_doc *doc, ed_node *map, const char *key, const char *value)
@@ -286,7 +363,11 @@ static void namespace_one(ks_res *r, const char *ns)
     }
 }
 
-static void rename_one(ks_res *r, const char *prefix, const char *suffix)
+/* Rename r with prefix and suffix, then prefix the fields of identity (the namePrefix field
+ * specs of config, n of them) that select it. As in kustomize, a spec of metadata/name prefixes
+ * the name once more, and counts as one more prefix of the object's. */
+static int rename_one(ks_res *r, const char *prefix, const char *suffix, const field_spec *identity,
+                      size_t n, const char *kfile, ed_err *err)
 {
     ed_node *root = ed_doc_root(r->doc);
     ks_id id;
@@ -294,13 +375,22 @@ static void rename_one(ks_res *r, const char *prefix, const char *suffix)
     /* kustomize leaves the names of these alone: they are fixed by the API. */
     if (strcmp(id.kind, "Namespace") == 0 || strcmp(id.kind, "CustomResourceDefinition") == 0 ||
         (strcmp(id.kind, "APIService") == 0 && group_is(&id, "apiregistration.k8s.io")))
-        return;
+        return 0;
     char *newname = ed_xasprintf("%s%s%s", prefix, id.name, suffix);
     ks_res_store_prev(r);
     ks_res_add_prefix(r, prefix);
     ks_res_add_suffix(r, suffix);
     set_str(r->doc, ed_node_ensure_map(r->doc, root, "metadata"), "name", newname);
     free(newname);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc && *prefix; i++) {
+        if (!spec_matches(&identity[i], &id))
+            continue;
+        rc = prefix_path(r->doc, root, identity[i].path, prefix, kfile, err);
+        if (strcmp(identity[i].path, "metadata/name") == 0)
+            ks_res_add_prefix(r, prefix);
+    }
+    return rc;
 }
 
 static bool kind_has_replicas(const ks_id *id)
@@ -390,8 +480,8 @@ static void images_walk(ed_doc *doc, ed_node *node, const ed_node *images, int d
     }
 }
 
-int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patch_set *patches,
-                 ed_err *err)
+int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char *kfile,
+                 const ks_patch_set *patches, ed_err *err)
 {
     const char *ns = ed_node_str(ed_node_get(kz, "namespace"));
     const char *prefix = ed_node_str(ed_node_get(kz, "namePrefix"));
@@ -401,16 +491,21 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patc
     const ed_node *annotations = ed_node_get(kz, "commonAnnotations");
     const ed_node *replicas = ed_node_get(kz, "replicas");
     const ed_node *images = ed_node_get(kz, "images");
+    size_t n_identity = 0, n_label = 0, n_annotation = 0;
+    field_spec *identity = config_specs(config, "namePrefix", &n_identity);
+    field_spec *crd_labels = config_specs(config, "commonLabels", &n_label);
+    field_spec *crd_annotations = config_specs(config, "commonAnnotations", &n_annotation);
     int rc = 0;
 
     if (ns && *ns)
         for (size_t i = 0; i < l->len; i++)
             namespace_one(&l->items[i], ns);
     if ((prefix && *prefix) || (suffix && *suffix))
-        for (size_t i = 0; i < l->len; i++)
-            rename_one(&l->items[i], prefix ? prefix : "", suffix ? suffix : "");
+        for (size_t i = 0; i < l->len && !rc; i++)
+            rc = rename_one(&l->items[i], prefix ? prefix : "", suffix ? suffix : "", identity,
+                            n_identity, kfile, err);
 
-    if (ed_node_len(common_labels) > 0) {
+    if (!rc && ed_node_len(common_labels) > 0) {
         struct setter st = {common_labels, kfile, "commonLabels", err};
         for (size_t i = 0; i < l->len && !rc; i++) {
             ks_id id;
@@ -422,6 +517,8 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patc
             if (!rc)
                 rc = apply_specs(l->items[i].doc, &id, selector_labels, NSPECS(selector_labels),
                                  &st);
+            if (!rc)
+                rc = apply_specs(l->items[i].doc, &id, crd_labels, n_label, &st);
         }
     }
     for (size_t k = 0; k < ed_node_len(labels) && !rc; k++) {
@@ -442,6 +539,8 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patc
             if (!rc && selectors)
                 rc = apply_specs(l->items[i].doc, &id, selector_labels, NSPECS(selector_labels),
                                  &st);
+            if (!rc && selectors)
+                rc = apply_specs(l->items[i].doc, &id, crd_labels, n_label, &st);
         }
     }
     if (!rc && ed_node_len(annotations) > 0) {
@@ -450,6 +549,8 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patc
             ks_id id;
             ks_id_of(ed_doc_root(l->items[i].doc), &id);
             rc = apply_specs(l->items[i].doc, &id, annotation_specs, NSPECS(annotation_specs), &st);
+            if (!rc)
+                rc = apply_specs(l->items[i].doc, &id, crd_annotations, n_annotation, &st);
         }
     }
     if (!rc)
@@ -467,22 +568,28 @@ int ks_transform(const ed_node *kz, ks_list *l, const char *kfile, const ks_patc
                 continue;
             ed_doc *doc = l->items[i].doc;
             ed_node *spec = ed_node_ensure_map(doc, ed_doc_root(doc), "spec");
-            if (!spec)
-                return ed_err_set(err, ED_EINVALID, "%s: replicas: 'spec' of %s is not a mapping",
-                                  kfile, id.name);
+            if (!spec) {
+                rc = ed_err_set(err, ED_EINVALID, "%s: replicas: 'spec' of %s is not a mapping",
+                                kfile, id.name);
+                goto cleanup;
+            }
             ed_node_set(doc, spec, "replicas", ed_node_new_int(doc, count));
             matched++;
         }
         if (!matched)
-            return ed_err_set(err, ED_EINVALID,
-                              "%s: resource with name %s does not match a config with the "
-                              "following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer]."
-                              "[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer]."
-                              "[noGrp]]",
-                              kfile, name ? name : "");
+            rc = ed_err_set(err, ED_EINVALID,
+                            "%s: resource with name %s does not match a config with the "
+                            "following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer]."
+                            "[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer]."
+                            "[noGrp]]",
+                            kfile, name ? name : "");
     }
     if (!rc && ed_node_len(images) > 0)
         for (size_t i = 0; i < l->len; i++)
             images_walk(l->items[i].doc, ed_doc_root(l->items[i].doc), images, 0);
+cleanup:
+    free(identity);
+    free(crd_labels);
+    free(crd_annotations);
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the base module: errors and their context chain, capped buffers, JSON string
  * escaping, the arena and its cleanup hooks, Go durations, RFC 3339 time, SHA-256 and secret
- * redaction in logs.
+ * redaction in logs, and libraries loaded on first use (dl.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,10 @@
 #include <cmocka.h>
 
 #include "base/base.h"
+#include "base/dl.h"
+
+#include <curl/curl.h>
+#include <sys/wait.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -139,6 +143,13 @@ static void test_arena(void **state)
         assert_int_equal(p[0], 0);
         assert_int_equal((uintptr_t)p % 16, 0);
         memset(p, 0xab, (size_t)(i % 97) + 1);
+    }
+    /* Sizes around the growing blocks' boundaries (1 KiB doubling to 16 KiB, 4 KiB and more
+     * in a block of their own). */
+    for (size_t n = 1000; n < 20000; n += 997) {
+        unsigned char *p = ed_arena_alloc(a, n);
+        assert_int_equal(p[n - 1], 0);
+        memset(p, 0xcd, n);
     }
     unsigned char *big = ed_arena_alloc(a, 100000);
     assert_int_equal(big[99999], 0);
@@ -383,6 +394,85 @@ static void test_strmap_model(void **state)
     ed_strmap_free(m);
 }
 
+/* Whether this process has mapped a file whose name contains NAME. */
+static bool mapped(const char *name)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    assert_non_null(f);
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, name) != NULL;
+    fclose(f);
+    return found;
+}
+
+static void test_dl_lazy_curl(void **state)
+{
+    (void)state;
+    /* libcurl is not linked: the first curl_* call maps it, and the call reaches it. */
+    assert_false(mapped("libcurl"));
+    assert_string_equal(curl_easy_strerror(CURLE_OK), "No error");
+    assert_true(mapped("libcurl"));
+    CURL *h = curl_easy_init();
+    assert_non_null(h);
+    /* One option of each argument type passes through the shim's `...` unchanged. */
+    assert_int_equal(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L), CURLE_OK);
+    assert_int_equal(curl_easy_setopt(h, CURLOPT_URL, "http://127.0.0.1:1/"), CURLE_OK);
+    assert_int_equal(curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)1 << 40), CURLE_OK);
+    assert_int_equal(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L), CURLE_OK);
+    /* A refused connection, and the URL read back through curl_easy_getinfo's `...`. */
+    assert_int_equal(curl_easy_perform(h), CURLE_COULDNT_CONNECT);
+    char *url = NULL;
+    assert_int_equal(curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url), CURLE_OK);
+    assert_string_equal(url, "http://127.0.0.1:1/");
+    curl_easy_cleanup(h);
+    CURLSH *share = curl_share_init();
+    assert_int_equal(curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS), CURLSHE_OK);
+    assert_int_equal(curl_share_setopt(share, CURLSHOPT_LAST, 0), CURLSHE_BAD_OPTION);
+    assert_int_equal(curl_share_cleanup(share), CURLSHE_OK);
+}
+
+static void test_dl_errors(void **state)
+{
+    (void)state;
+    ed_dl_lib missing = ED_DL_LIB_INIT("libeddy-no-such-library.so.1");
+    assert_int_equal(ed_dl_open(&missing), -1);
+    assert_null(missing.handle);
+    assert_non_null(strstr(missing.error, "cannot load libeddy-no-such-library.so.1: "));
+
+    ed_dl_lib curl = ED_DL_LIB_INIT(ED_SONAME_CURL);
+    assert_int_equal(ed_dl_open(&curl), 0);
+    assert_non_null(ed_dl_sym(&curl, "curl_easy_init"));
+    assert_null(ed_dl_sym(&curl, "curl_no_such_function"));
+    assert_null(curl.handle);
+    assert_string_equal(curl.error, "cannot load " ED_SONAME_CURL ": it has no function "
+                                    "curl_no_such_function");
+
+    /* A library that cannot be loaded ends the process with status 127 and says why. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        ed_dl_fail(&missing);
+    }
+    close(fds[1]);
+    char out[1024] = {0};
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(fds[0], out + n, sizeof out - 1 - n)) > 0)
+        n += (size_t)r;
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 127);
+    assert_non_null(strstr(out, "eddy: cannot load libeddy-no-such-library.so.1: "));
+    assert_non_null(strstr(out, "(install the package that provides it)\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +492,8 @@ int main(void)
         cmocka_unit_test(test_path_within),
         cmocka_unit_test(test_strmap_basic),
         cmocka_unit_test(test_strmap_model),
+        cmocka_unit_test(test_dl_lazy_curl),
+        cmocka_unit_test(test_dl_errors),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
