@@ -5,9 +5,15 @@
 # as user 65534 with a read-only root file system (/data and /tmp are emptyDir volumes).
 
 FROM debian:12 AS build
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+# libgit2 1.8 (push options) comes from bookworm-backports, as in scripts/setup.
+RUN echo 'deb http://deb.debian.org/debian bookworm-backports main' \
+        >/etc/apt/sources.list.d/backports.list \
+    && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential pkg-config git ca-certificates \
-        libgit2-dev libyaml-dev libcurl4-openssl-dev libssl-dev libpcre2-dev libmicrohttpd-dev \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        -t bookworm-backports libgit2-dev \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        libyaml-dev libcurl4-openssl-dev libssl-dev libpcre2-dev libmicrohttpd-dev \
         libarchive-dev zlib1g-dev libgpgme-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -15,8 +21,12 @@ COPY . .
 RUN make build/eddy
 
 FROM debian:12-slim
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libgit2-1.5 libyaml-0-2 libcurl4 libssl3 libpcre2-8-0 libmicrohttpd12 libarchive13 \
+RUN echo 'deb http://deb.debian.org/debian bookworm-backports main' \
+        >/etc/apt/sources.list.d/backports.list \
+    && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        -t bookworm-backports libgit2-1.8 \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        libyaml-0-2 libcurl4 libssl3 libpcre2-8-0 libmicrohttpd12 libarchive13 \
         zlib1g libgpgme11 gpg ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/eddy /usr/local/bin/eddy
