@@ -98,6 +98,13 @@ YAML
 (cd "$work" && git add -A && git commit -qm "prod apps" && git push -q origin HEAD:main)
 
 step "cluster A: bootstrap from clusters/prod"
+# A is the shared cluster: let namespaces an earlier test's flux-system left behind finish
+# terminating, so that the snapshot holds this test's objects only.
+no_terminating() {
+    ! kubectl get namespace -l kustomize.toolkit.fluxcd.io/name=flux-system \
+        -o jsonpath='{.items[*].status.phase}' | grep -q Terminating
+}
+retry 120 no_terminating
 out=$(boot "$kc_a" clusters/prod "$scratch/agent-a" 2>&1) || fail "bootstrap A failed:
 $out"
 assert_eq 2 "$(commits)" "A's bootstrap added one commit"
