@@ -11,6 +11,7 @@
  */
 #include "apply_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,8 @@ struct item {
     bool recreate; /* immutable fields changed and force allowed: delete, then create */
     ed_doc *live;  /* the live object, or NULL when it does not exist */
     ed_doc *dry;   /* the dry-run result */
+    int check_rc;  /* the first check's outcome (check_all), with its message */
+    char *check_msg;
 };
 
 static int cmp_items(const void *a, const void *b)
@@ -360,6 +363,58 @@ static int wait_stage(ed_kube *kube, struct item *items, size_t n, int stage, in
     return rc;
 }
 
+/* Dry-runs have no effect, so those of one apply go out CHECK_THREADS at a time: a set of many
+ * objects is validated in a fraction of the time one request after the other would take. */
+#define CHECK_THREADS 4
+
+struct check_all {
+    ed_kube *kube;
+    struct item *items;
+    size_t n;
+    const ed_apply_opts *opts;
+    const char *manager;
+    bool force;
+    pthread_mutex_t lock;
+    size_t next; /* the next item to check (lock) */
+};
+
+static void *check_worker(void *arg)
+{
+    struct check_all *ca = arg;
+    for (;;) {
+        pthread_mutex_lock(&ca->lock);
+        size_t i = ca->next++;
+        pthread_mutex_unlock(&ca->lock);
+        if (i >= ca->n)
+            return NULL;
+        struct item *it = &ca->items[i];
+        if (it->held)
+            continue;
+        ed_err err = ED_ERR_INIT;
+        it->check_rc = check_item_forced(ca->kube, it, ca->opts, ca->manager, ca->force, &err);
+        if (it->check_rc)
+            it->check_msg = ed_xstrdup(err.msg);
+    }
+}
+
+/* Check every item (check_item_forced), several at once; each keeps its outcome. */
+static void check_all(ed_kube *kube, struct item *items, size_t n, const ed_apply_opts *opts,
+                      const char *manager, bool force)
+{
+    struct check_all ca = {
+        .kube = kube, .items = items, .n = n, .opts = opts, .manager = manager, .force = force};
+    pthread_mutex_init(&ca.lock, NULL);
+    pthread_t threads[CHECK_THREADS];
+    size_t started = 0;
+    for (; n > 1 && started < CHECK_THREADS && started < n; started++)
+        if (pthread_create(&threads[started], NULL, check_worker, &ca) != 0)
+            break;
+    check_worker(&ca); /* the calling thread works too (and alone for one item) */
+    for (size_t t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    pthread_mutex_destroy(&ca.lock);
+}
+
 int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_apply_opts *opts,
                  ed_apply_result **out, ed_err *err)
 {
@@ -398,10 +453,13 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     }
 
     /* 1. Validate everything that can be validated before anything is written. */
+    check_all(kube, items, n, opts, manager, force);
     for (size_t i = 0; i < n; i++) {
         if (items[i].held)
             continue;
-        rc = check_item_forced(kube, &items[i], opts, manager, force, err);
+        rc = items[i].check_rc;
+        if (rc)
+            ed_err_set(err, rc, "%s", items[i].check_msg);
         if (rc == ED_ENOTFOUND && (set_provides(items, n, items[i].desired, true) ||
                                    set_provides(items, n, items[i].desired, false))) {
             ed_err_clear(err);
@@ -487,6 +545,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
 cleanup:
     for (size_t i = 0; i < n; i++) {
         free(items[i].subject);
+        free(items[i].check_msg);
         ed_doc_free(items[i].live);
         ed_doc_free(items[i].dry);
     }

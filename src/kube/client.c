@@ -611,10 +611,13 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
             resp->content_type = ed_xstrdup(ct);
         ed_kube_count(kube, h, false);
         if (ed_log_enabled(ED_LOG_DEBUG)) {
-            char code[16];
+            char code[16], took[32];
             snprintf(code, sizeof(code), "%ld", status);
+            curl_off_t us = 0;
+            curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us);
+            snprintf(took, sizeof(took), "%.1f", (double)us / 1000.0);
             ed_log(ED_LOG_DEBUG, "API request", "method", method, "path", path, "status", code,
-                   NULL);
+                   "ms", took, NULL);
         }
         curl_easy_cleanup(h);
         curl_slist_free_all(headers);
