@@ -257,7 +257,8 @@ static int push_manifests(const struct boot_opts *o, const struct creds *c, cons
                                    .author_email = o->author_email,
                                    .message = "Add eddy (Flux) components and sync manifests",
                                    .files = files,
-                                   .nfiles = 3};
+                                   .nfiles = 3,
+                                   .timeout_ms = o->g.timeout_ms};
     ed_source_cache *cache = NULL;
     ed_source_git_write_result res;
     ed_err err = ED_ERR_INIT;

@@ -228,7 +228,8 @@ typedef struct ed_source_git_write_opts {
     const char *message;      /* the commit message (required) */
     const ed_source_file *files;
     size_t nfiles;
-    int max_attempts; /* on a rejected push; 0 for 3 */
+    int max_attempts;   /* on a rejected push; 0 for 3 */
+    int64_t timeout_ms; /* bounds each fetch and push (deadline.c); 0 for no limit */
 } ed_source_git_write_opts;
 
 typedef struct ed_source_git_write_result {

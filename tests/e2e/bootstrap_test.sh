@@ -111,6 +111,19 @@ assert_fails "wrong password" "$eddy" bootstrap git --url="$url" --path=clusters
 assert_contains "$OUT" "authentication" "wrong password refused"
 assert_not_contains "$OUT" "wrong-Secret-123" "the wrong password is not printed"
 assert_eq 2 "$(commits)" "a failed bootstrap commits nothing"
+# A server that takes the push and never answers (tests/e2e/gitstall.py): --timeout bounds it.
+git clone -q --bare "$EDDY_GIT_ROOT/boot.git" "$scratch/stalled.git"
+bg_start gitstall python3 -u "$EDDY_ROOT/tests/e2e/gitstall.py" --ready-file "$scratch/stall-ports" \
+    --repo "$scratch/stalled.git"
+wait_ready "$scratch/gitstall.pid" 30 "the stalling server" test -s "$scratch/stall-ports" ||
+    fail "the stalling server did not start: $(cat "$scratch/gitstall.log")"
+stall=$(sed -n 's/^push=//p' "$scratch/stall-ports")
+t0=$SECONDS
+assert_fails "a push that stalls" "$eddy" bootstrap git --url="http://127.0.0.1:$stall/stalled.git" \
+    --path=clusters/two --silent --local-agent --local-agent-dir "$scratch/agent-stall" --timeout 3s
+assert_contains "$OUT" "timed out after 3s" "the push is cut at --timeout"
+[ $((SECONDS - t0)) -lt 30 ] || fail "the stalled bootstrap took $((SECONDS - t0)) s with --timeout 3s"
+bg_stop gitstall
 
 step "the same repository over HTTPS with --ca-file: the sync objects follow, one commit"
 https_url=$EDDY_GIT_HTTPS_URL/boot.git
