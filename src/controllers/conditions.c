@@ -6,6 +6,7 @@
  */
 #include "controllers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static ed_node *find(const ed_node *conditions, const char *type, size_t *index)
@@ -126,6 +127,7 @@ void ed_status_begin(ed_status_patch *sp, const ed_node *obj)
 {
     sp->generation = 0;
     sp->always = false;
+    sp->written_rv[0] = '\0';
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &sp->generation);
     sp->doc = ed_doc_new();
     ed_node *patch = ed_node_new_map(sp->doc);
@@ -167,8 +169,14 @@ int ed_status_commit(ed_status_patch *sp, ed_kube *kube, const char *api_version
     ed_kube_opts o = {.subresource = "status", .field_manager = manager};
     ed_err err = ED_ERR_INIT;
     const char *name = ed_node_path_str(obj, "/metadata/name");
+    ed_doc *written = NULL;
     int rc = ed_kube_patch(kube, api_version, kind, ed_node_path_str(obj, "/metadata/namespace"),
-                           name, ED_KUBE_PATCH_MERGE, body.data, body.len, &o, NULL, &err);
+                           name, ED_KUBE_PATCH_MERGE, body.data, body.len, &o, &written, &err);
+    const char *rv =
+        written ? ed_node_path_str(ed_doc_root(written), "/metadata/resourceVersion") : NULL;
+    if (rc == 0 && rv)
+        snprintf(sp->written_rv, sizeof(sp->written_rv), "%s", rv);
+    ed_doc_free(written);
     if (rc && rc != ED_ENOTFOUND)
         ed_log(ED_LOG_ERROR, "writing status failed", "controller", controller, "name", name,
                "error", err.msg, NULL);

@@ -39,6 +39,8 @@ typedef struct ed_status_patch {
     int64_t generation;  /* the object's metadata.generation */
     bool always;         /* send even when obj's status has every value: an earlier patch of
                           * this reconcile changed the status since obj was read */
+    char written_rv[32]; /* after ed_status_commit: the object's resourceVersion that the
+                          * write gave it, or "" when nothing was written */
 } ed_status_patch;
 
 /* Start a status patch for obj; lastHandledReconcileAt is set from the requestedAt annotation. */

@@ -83,6 +83,7 @@ struct ed_ks_controller {
     ed_strmap *holds;          /* inventory id -> struct hold: drift left alone for now */
     ed_strmap *memos;          /* "ns/name" -> struct memo: the last successful apply */
     ed_strmap *source_waits;   /* "ns/name" -> int64_t: when it began waiting (drift_lock) */
+    ed_strmap *status_rv;      /* "ns/name" -> resourceVersion our last status write gave it */
 };
 
 /* How long a Kustomization waits, writing nothing, for a source's first fetch. */
@@ -145,6 +146,38 @@ static void build_digest(ed_doc *const *objs, size_t n, char out[80])
 static int cmp_entries(const void *a, const void *b)
 {
     return strcmp(((const ed_apply_entry *)a)->id, ((const ed_apply_entry *)b)->id);
+}
+
+/* Remember the resourceVersion a status write of ours gave obj (none: nothing was sent). */
+static void remember_status_rv(ed_ks_controller *c, const ed_node *obj, const char *rv)
+{
+    if (!rv[0])
+        return;
+    char key[600];
+    snprintf(key, sizeof(key), "%s/%s", str_at(obj, "/metadata/namespace"),
+             str_at(obj, "/metadata/name"));
+    pthread_mutex_lock(&c->drift_lock);
+    free(ed_strmap_put(c->status_rv, key, ed_xstrdup(rv)));
+    pthread_mutex_unlock(&c->drift_lock);
+}
+
+/* True when the cached copy of a Kustomization is older than our last status write to it: the
+ * watch has not delivered that write yet, and a reconcile must not work from (nor compare its
+ * status with) what came before. resourceVersions are compared as the numbers the API server
+ * gives; one that is not a number is taken as current. */
+static bool older_than_our_write(ed_ks_controller *c, const char *key, const ed_node *obj)
+{
+    const char *have = str_at(obj, "/metadata/resourceVersion");
+    pthread_mutex_lock(&c->drift_lock);
+    const char *ours = ed_strmap_get(c->status_rv, key);
+    bool older = false;
+    if (have && ours) {
+        char *e1, *e2;
+        unsigned long long h = strtoull(have, &e1, 10), o = strtoull(ours, &e2, 10);
+        older = !*e1 && !*e2 && h < o;
+    }
+    pthread_mutex_unlock(&c->drift_lock);
+    return older;
 }
 
 static int write_status(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
@@ -211,8 +244,10 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_set(d, conds, "Drifted", "True", "DriftDetected", out->drift, gen);
     else
         ed_cond_remove(conds, "Drifted");
-    return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
-                            "kustomization");
+    int rc = ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
+                              "kustomization");
+    remember_status_rv(c, obj, sp.written_rv);
+    return rc;
 }
 
 /* Flux's progress marks before a build that may change something (a new revision or
@@ -244,6 +279,7 @@ static bool write_progressing(ed_ks_controller *c, const ed_node *obj, const cha
                 "Reconciliation in progress", sp.generation);
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
                      "kustomization");
+    remember_status_rv(c, obj, sp.written_rv);
     return true;
 }
 
@@ -1011,6 +1047,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
      * there yet. */
     int rc = 0;
     objdoc = ed_informer_get(c->self, ns, name);
+    if (objdoc && older_than_our_write(c, key, ed_doc_root(objdoc))) {
+        ed_doc_free(objdoc);
+        objdoc = NULL;
+    }
     if (!objdoc)
         rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
     if (rc == ED_ENOTFOUND) {
@@ -1018,6 +1058,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         release_holds(c, key, true);
         pthread_mutex_lock(&c->drift_lock);
         free(ed_strmap_del(c->source_waits, key));
+        free(ed_strmap_del(c->status_rv, key));
         pthread_mutex_unlock(&c->drift_lock);
         return 0;
     }
@@ -1360,6 +1401,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->holds = ed_strmap_new();
     c->memos = ed_strmap_new();
     c->source_waits = ed_strmap_new();
+    c->status_rv = ed_strmap_new();
     if (opts->metrics)
         ed_metrics_describe(opts->metrics, "eddy_drift_detected_total", ED_METRIC_COUNTER,
                             "Changes by others to objects a Kustomization applied (drift), "
@@ -1409,8 +1451,8 @@ void ed_kustomization_free(ed_ks_controller *c)
     while (ed_strmap_next(c->written, &pos, &k, &v))
         free(v);
     ed_strmap_free(c->written);
-    ed_strmap *owned[] = {c->holds, c->memos, c->source_waits};
-    for (size_t i = 0; i < 3; i++) {
+    ed_strmap *owned[] = {c->holds, c->memos, c->source_waits, c->status_rv};
+    for (size_t i = 0; i < 4; i++) {
         pos = 0;
         while (ed_strmap_next(owned[i], &pos, &k, &v))
             free(v);
