@@ -999,10 +999,11 @@ static int64_t drift_report(ed_ks_controller *c, const char *key, bool report_on
 }
 
 /* A source that has never reported (no Ready condition, not suspended) is on its first fetch,
- * which queues its Kustomizations when it ends (on_source). Until then, for SOURCE_WAIT_MS at
- * most, a Kustomization waits without writing "artifact not found" into its status: at
- * start-up with many Kustomizations on one new source, that saves a status write each. True
- * while it should wait; *left_ms is how long it still may. */
+ * which queues its Kustomizations when it ends (on_source). Until then a Kustomization waits
+ * without writing "artifact not found" into its status: at start-up with many Kustomizations
+ * on one new source, that saves a status write each. A reconcile more than SOURCE_WAIT_MS
+ * after the first wait writes it all the same. True while it should wait; *left_ms is how
+ * long it still may. */
 static bool wait_for_source(ed_ks_controller *c, const char *key, const ed_doc *src,
                             int64_t *left_ms)
 {
@@ -1152,7 +1153,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     archive = apath ? ed_artifact_store_file(c->o.store, apath) : NULL;
     int64_t wait_left = 0;
     if (!archive && wait_for_source(c, key, srcdoc, &wait_left)) {
-        *requeue_after_ms = wait_left < retry ? wait_left : retry;
+        /* The source's first status queues us (on_source); a requeue sooner would come as
+         * an extra reconcile after that one. */
+        *requeue_after_ms = retry;
         goto done;
     }
     if (!archive) {
