@@ -209,8 +209,8 @@ int ed_ks_vars_digest(ed_kube *kube, const ed_node *obj, char out[65], ed_err *e
 
 /* Step 3: postBuild substitution of docs; vars_digest (may be NULL) receives the variables'
  * hash when they were read. */
-static int post_build(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n,
-                      char *vars_digest, ed_err *err)
+static int post_build(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, char *vars_digest,
+                      ed_err *err)
 {
     const ed_node *pb = ed_node_path(obj, "/spec/postBuild");
     if (!pb || n == 0)

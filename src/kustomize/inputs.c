@@ -128,7 +128,11 @@ static int cmp_str(const void *a, const void *b)
 
 static char type_char(mode_t mode)
 {
-    return S_ISREG(mode) ? 'f' : S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : 'o';
+    if (S_ISREG(mode))
+        return 'f';
+    if (S_ISDIR(mode))
+        return 'd';
+    return S_ISLNK(mode) ? 'l' : 'o';
 }
 
 /* The sha256 of the file at real (a regular file) into hex. */
@@ -188,7 +192,9 @@ static int hash_listing(const char *real, const char *rel, char hex[65], ed_err 
     for (size_t i = 0; i < n; i++) {
         char *full = ed_xasprintf("%s/%s", real, names[i]);
         struct stat st;
-        char t = lstat(full, &st) == 0 ? type_char(st.st_mode) : '?';
+        char t = '?';
+        if (lstat(full, &st) == 0)
+            t = type_char(st.st_mode);
         free(full);
         if (!rc && ed_buf_printf(&text, "%c %s\n", t, names[i]))
             rc = ed_err_set(err, ED_ETOOBIG, "directory '%s' lists too many names", rel);
