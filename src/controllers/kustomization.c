@@ -1203,14 +1203,6 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
-    /* A first reconcile (no condition yet) that waits for no health writes its outcome
-     * alone: it has no earlier state for the marks to replace, and at start-up with many
-     * new Kustomizations that saves a status write each. */
-    bool waits = false;
-    ed_node_bool(ed_node_path(obj, "/spec/wait"), &waits);
-    waits = waits || ed_node_len(ed_node_path(obj, "/spec/healthChecks")) > 0;
-    if (waits || ed_node_len(ed_node_path(obj, "/status/conditions")) > 0)
-        out.marked = write_progressing(c, obj, out.revision, timeout);
     /* 3c. The client: impersonation and kubeConfig. */
     if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -1253,6 +1245,16 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
      * clean memo that is a no-op, decided without building. */
     bool skipped =
         watched && inputs_unchanged(c, key, obj, gen, tmpdir, digest, out.digest, &drifts);
+    /* A first reconcile (no condition yet) that waits for no health writes its outcome
+     * alone: it has no earlier state for the marks to replace, and at start-up with many
+     * new Kustomizations that saves a status write each. So does one that skips its build
+     * and waits for no health: it has no progress to show (a new commit that changes one of
+     * many Kustomizations costs the others one status write, not two). */
+    bool waits = false;
+    ed_node_bool(ed_node_path(obj, "/spec/wait"), &waits);
+    waits = waits || ed_node_len(ed_node_path(obj, "/spec/healthChecks")) > 0;
+    if (waits || (!skipped && ed_node_len(ed_node_path(obj, "/status/conditions")) > 0))
+        out.marked = write_progressing(c, obj, out.revision, timeout);
     ed_node **nodes = NULL;
     if (skipped) {
         ed_log(ED_LOG_DEBUG, "inputs unchanged, build skipped", "controller", "kustomization",

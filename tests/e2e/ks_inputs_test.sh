@@ -65,6 +65,10 @@ outcome() {
 }
 # requests NAME-PREFIX: the agent's API requests so far for ConfigMaps named NAME-PREFIX*.
 requests() { grep 'API request' "$log" | grep -c "/namespaces/$ns/configmaps/$1" || true; }
+# status_writes NAME MARK: the agent's writes of NAME's status after MARK.
+status_writes() {
+    tail -n +"$(($2 + 1))" "$log" | grep 'API request' | grep -c "/kustomizations/$1/status" || true
+}
 data() { kubectl -n "$ns" get configmap "$1" -o 'jsonpath={.data.v}'; }
 # settled: the last reconcile started has ended.
 settled() {
@@ -85,6 +89,8 @@ assert_eq 2 "$(data a-app)" "a applied the change"
 assert_eq built "$(outcome a "$r2" "$m")" "a"
 assert_eq skipped "$(outcome b "$r2" "$m")" "b"
 assert_eq skipped "$(outcome c "$r2" "$m")" "c"
+retry 30 settled
+assert_eq 1 "$(status_writes b "$m")" "b: one status write (no progress marks)"
 assert_eq "$b0" "$(requests b-)" "no request for b's objects"
 assert_eq "$c0" "$(requests plain-)" "no request for c's objects"
 for k in a b c; do
