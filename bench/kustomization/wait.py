@@ -2,7 +2,8 @@
 """bench/kustomization/wait.py SERVER CDIR NS N TIMEOUT [TOKEN]
 
 Polls the Kustomizations of NS (one list a second, admin client certificate) until N of them are
-Ready=True (and, with TOKEN, have status.lastHandledReconcileAt == TOKEN). Prints the seconds
+Ready=True (and, with TOKEN, have status.lastHandledReconcileAt == TOKEN; with TOKEN "rev:R",
+status.lastAppliedRevision == R). Prints the seconds
 from start to the poll that saw them all, and exits 1 with the count reached on timeout.
 """
 import json
@@ -14,7 +15,10 @@ import urllib.request
 
 def done(item, token):
     st = item.get("status", {})
-    if token and st.get("lastHandledReconcileAt") != token:
+    if token.startswith("rev:"):
+        if st.get("lastAppliedRevision") != token[4:]:
+            return False
+    elif token and st.get("lastHandledReconcileAt") != token:
         return False
     if st.get("observedGeneration") != item["metadata"].get("generation"):
         return False

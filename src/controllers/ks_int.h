@@ -9,6 +9,30 @@
 #include "controllers.h"
 
 #include "../apply/apply.h"
+#include "../kustomize/kustomize.h"
+
+/* What a render read besides the spec (ed_ks_render_traced), for the controller's memo. */
+typedef struct ed_ks_render_trace {
+    /* in: where to record the paths of the tree the build reads (its root: the render's
+     * root), or NULL */
+    ed_ks_inputs *files;
+    /* out: the hash of the postBuild variables substituted (ed_ks_vars_digest), "" when the
+     * render read none */
+    char vars[65];
+} ed_ks_render_trace;
+
+/* ed_ks_render, recording into trace (may be NULL) what the render read. */
+int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+                        ed_ks_render_trace *trace, ed_doc ***out, size_t *n, const char **reason,
+                        ed_err *err);
+
+/*
+ * The sha256 (hex) of obj's postBuild variables (substituteFrom read with kube, then
+ * substitute), names and values, "" when obj has no postBuild. Only the hash leaves: values can
+ * be Secrets. Errors: those of reading the variables (a missing ConfigMap or Secret, a bad
+ * value or name).
+ */
+int ed_ks_vars_digest(ed_kube *kube, const ed_node *obj, char out[65], ed_err *err);
 
 /* dependsOn (dependson.c): the Kustomization cache to read dependencies from, and who waits
  * for whom. */

@@ -158,14 +158,67 @@ static int load_vars(ed_kube *kube, const ed_node *obj, struct vars *v, ed_err *
     return check_names(v, err);
 }
 
-/* Step 3: postBuild substitution of docs. */
-static int post_build(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, ed_err *err)
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sha256 of v's names and values in name order. The text hashed holds Secret values: it is
+ * wiped before it is freed, and only the hash leaves. */
+static void vars_hash(const struct vars *v, char out[65])
+{
+    size_t n = ed_strmap_len(v->map), k = 0, pos = 0;
+    const char **names = ed_xcalloc(n ? n : 1, sizeof(*names));
+    const char *name;
+    void *val;
+    while (ed_strmap_next(v->map, &pos, &name, &val))
+        names[k++] = name;
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_names);
+    /* sized first and allocated once: no reallocation leaves a copy of a value behind */
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(names[i]) + 1 + strlen(ed_strmap_get(v->map, names[i])) + 1;
+    char *text = ed_xmalloc(len ? len : 1), *p = text;
+    for (size_t i = 0; i < n; i++) {
+        /* NUL-separated: two different sets never give the same text */
+        const char *value = ed_strmap_get(v->map, names[i]);
+        size_t nl = strlen(names[i]) + 1, vl = strlen(value) + 1;
+        memcpy(p, names[i], nl);
+        memcpy(p + nl, value, vl);
+        p += nl + vl;
+    }
+    ed_sha256_hex(text, len, out);
+    memset(text, 0, len);
+    free(text);
+    free(names);
+}
+
+int ed_ks_vars_digest(ed_kube *kube, const ed_node *obj, char out[65], ed_err *err)
+{
+    out[0] = '\0';
+    if (!ed_node_path(obj, "/spec/postBuild"))
+        return 0;
+    struct vars v = {0};
+    int rc = load_vars(kube, obj, &v, err);
+    if (!rc)
+        vars_hash(&v, out);
+    vars_free(&v);
+    return rc;
+}
+
+/* Step 3: postBuild substitution of docs; vars_digest (may be NULL) receives the variables'
+ * hash when they were read. */
+static int post_build(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, char *vars_digest,
+                      ed_err *err)
 {
     const ed_node *pb = ed_node_path(obj, "/spec/postBuild");
     if (!pb || n == 0)
         return 0;
     struct vars v = {0};
     int rc = load_vars(kube, obj, &v, err);
+    if (!rc && vars_digest)
+        vars_hash(&v, vars_digest);
     if (rc) {
         /* Flux reads the variables for each object: its message names the first one. */
         char *id = ed_ks_flux_object_id(ed_doc_root(docs[0]));
@@ -185,7 +238,8 @@ cleanup:
 
 /* spec with ignoreMissingComponents applied: a copy in *tmp (freed by the caller) that lists
  * only the components that exist relative to dir, or spec itself. */
-static const ed_node *drop_missing_components(const ed_node *spec, const char *dir, ed_doc **tmp)
+static const ed_node *drop_missing_components(const ed_node *spec, const char *dir, ed_doc **tmp,
+                                              ed_ks_inputs *rec)
 {
     bool ignore = false;
     ed_node_bool(ed_node_get(spec, "ignoreMissingComponents"), &ignore);
@@ -201,6 +255,8 @@ static const ed_node *drop_missing_components(const ed_node *spec, const char *d
         const char *c = ed_node_str(ed_node_at(comps, i));
         char *p = c ? ed_xasprintf("%s/%s", dir, c) : NULL;
         struct stat st;
+        if (p)
+            ed_ks_inputs_add(rec, ED_KS_INPUT_PROBE, p);
         if (p && stat(p, &st) == 0)
             ed_node_append(*tmp, kept, ed_node_new_str(*tmp, c));
         free(p);
@@ -235,11 +291,21 @@ static int refuse_unsupported(const ed_node *spec, ed_err *err)
 int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
                  ed_doc ***out, size_t *n, const char **reason, ed_err *err)
 {
+    return ed_ks_render_traced(kube, obj, dir, root, NULL, out, n, reason, err);
+}
+
+int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+                        ed_ks_render_trace *trace, ed_doc ***out, size_t *n, const char **reason,
+                        ed_err *err)
+{
     ed_doc *filtered = NULL;
     ed_doc *overlay = NULL;
+    ed_ks_inputs *rec = trace ? trace->files : NULL;
     *out = NULL;
     *n = 0;
-    const ed_node *spec = drop_missing_components(ed_node_get(obj, "spec"), dir, &filtered);
+    if (trace)
+        trace->vars[0] = '\0';
+    const ed_node *spec = drop_missing_components(ed_node_get(obj, "spec"), dir, &filtered, rec);
     int rc = refuse_unsupported(spec, err);
     if (!rc)
         rc = ed_ks_flux_overlay(spec, &overlay, err);
@@ -247,8 +313,9 @@ int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char 
         ed_ks_options ko = ED_KS_OPTIONS_INIT;
         ko.root = root;
         ko.overlay = ed_doc_root(overlay);
+        ko.inputs = rec;
         ed_buf generated = ED_BUF_INIT((size_t)16 << 20);
-        if (ed_ks_flux_generate(dir, &generated))
+        if (ed_ks_flux_generate(dir, &generated, rec))
             ko.generated = generated.data;
         rc = ed_ks_build(dir, &ko, out, n, err);
         ed_buf_free(&generated);
@@ -256,7 +323,7 @@ int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char 
             ed_err_wrap(err, "kustomize build failed");
     }
     if (!rc)
-        rc = post_build(kube, obj, *out, *n, err);
+        rc = post_build(kube, obj, *out, *n, trace ? trace->vars : NULL, err);
     if (!rc)
         rc = ed_ks_flux_common_metadata(*out, *n, ed_node_get(spec, "commonMetadata"), err);
     if (rc) {

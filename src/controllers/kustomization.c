@@ -96,6 +96,16 @@ struct hold {
     char subject[300];
 };
 
+/* What a build read, besides the spec: with the same generation, the same states of these
+ * paths in a tree and the same postBuild variables give the same objects, so a later revision
+ * that changed none of them need not be built again. */
+struct memo_build {
+    ed_ks_inputs *inputs; /* the paths of the tree it read (owned), NULL when unknown */
+    char inputs_fp[65];   /* their fingerprint in the tree it was built from */
+    char vars[65];        /* the postBuild variables' hash, "" when none were read */
+    char built[80];       /* Flux's history digest of the output ("sha256:<hex>") */
+};
+
 /* What the last successful apply of a Kustomization was made from. When a reconcile finds the
  * same generation and rendered objects (of this revision or another), and no drift was seen
  * since, the cluster provably holds what Git says: no dry-run and no write are needed. */
@@ -104,6 +114,7 @@ struct memo {
     int64_t generation;
     uint64_t drifts;   /* drift seen on its objects, counted */
     uint64_t clean_at; /* the count when the cluster last matched: dirty while they differ */
+    struct memo_build build;
 };
 
 struct outcome {
@@ -929,9 +940,10 @@ static void memo_check(ed_ks_controller *c, const char *key, const char *digest,
 }
 
 /* After a success: remember what was applied. The cluster matches it as of drift count
- * `drifts`, unless drifted objects are still held back. */
+ * `drifts`, unless drifted objects are still held back. build (taken, its inputs then NULL) is
+ * what the objects were built from; NULL keeps the memo's (a reconcile that skipped the build). */
 static void memo_store(ed_ks_controller *c, const char *key, const char *digest, int64_t gen,
-                       uint64_t drifts, bool holding)
+                       uint64_t drifts, bool holding, struct memo_build *build)
 {
     pthread_mutex_lock(&c->drift_lock);
     struct memo *m = ed_strmap_get(c->memos, key);
@@ -942,17 +954,71 @@ static void memo_store(ed_ks_controller *c, const char *key, const char *digest,
     }
     snprintf(m->digest, sizeof(m->digest), "%s", digest);
     m->generation = gen;
+    if (build) {
+        ed_ks_inputs_free(m->build.inputs);
+        m->build = *build;
+        build->inputs = NULL;
+    }
     if (fresh)
         m->drifts = drifts;
     m->clean_at = holding ? m->drifts - 1 : drifts;
     pthread_mutex_unlock(&c->drift_lock);
 }
 
+static void memo_build_reset(struct memo_build *b)
+{
+    ed_ks_inputs_free(b->inputs);
+    *b = (struct memo_build){0};
+}
+
+static void memo_free(struct memo *m)
+{
+    if (m)
+        ed_ks_inputs_free(m->build.inputs);
+    free(m);
+}
+
 static void memo_forget(ed_ks_controller *c, const char *key)
 {
     pthread_mutex_lock(&c->drift_lock);
-    free(ed_strmap_del(c->memos, key));
+    memo_free(ed_strmap_del(c->memos, key));
     pthread_mutex_unlock(&c->drift_lock);
+}
+
+/*
+ * True when obj's build can be skipped for the tree at root: the memo of its last success is
+ * clean (no drift seen since) and of this generation, and every path that build read is in
+ * the same state in this tree, with the same postBuild variables. Then *digest, built and
+ * *drifts take the memo's (the objects are provably those it applied). Any doubt (no memo, a
+ * path that cannot be read, variables that cannot be) says false: the caller builds.
+ * The memo's inputs are read outside the lock: only this Kustomization's reconcile replaces
+ * them, and the queue never runs two of those at once.
+ */
+static bool inputs_unchanged(ed_ks_controller *c, const char *key, const ed_node *obj, int64_t gen,
+                             const char *root, char digest[65], char built[80], uint64_t *drifts)
+{
+    struct memo_build mb = {0};
+    pthread_mutex_lock(&c->drift_lock);
+    struct memo *m = ed_strmap_get(c->memos, key);
+    bool usable = m && m->build.inputs && m->generation == gen && m->drifts == m->clean_at;
+    if (usable) {
+        mb = m->build;
+        snprintf(digest, 65, "%s", m->digest);
+        *drifts = m->drifts;
+    }
+    pthread_mutex_unlock(&c->drift_lock);
+    /* spec.ignore mixes live values into the objects: those are compared by building */
+    if (!usable || ed_node_len(ed_node_path(obj, "/spec/ignore")) > 0)
+        return false;
+    ed_err err = ED_ERR_INIT;
+    char fp[65], vars[65];
+    if (ed_ks_inputs_fingerprint(mb.inputs, root, 0, fp, &err) != 0 ||
+        strcmp(fp, mb.inputs_fp) != 0)
+        return false;
+    if (ed_ks_vars_digest(c->o.kube, obj, vars, &err) != 0 || strcmp(vars, mb.vars) != 0)
+        return false;
+    snprintf(built, 80, "%s", mb.built);
+    return true;
 }
 
 /* The inventory as an all-Unchanged change set: what a reconcile with nothing to do reports. */
@@ -1041,6 +1107,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_apply_result *inventory = NULL;
     ed_kube *kc = NULL; /* the client to apply with (impersonation, kubeConfig), or NULL */
     struct outcome out = {.reason = "ReconciliationFailed", .started_ms = ed_time_mono_ms()};
+    struct memo_build built = {0}; /* what this reconcile's build read, for memo_store */
+    bool keep_build = false;       /* the memo's build stays (no build, or stored already) */
 
     ed_log(ED_LOG_DEBUG, "reconciliation started", "controller", "kustomization", "name", name,
            "namespace", ns, NULL);
@@ -1179,14 +1247,6 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
-    /* A first reconcile (no condition yet) that waits for no health writes its outcome
-     * alone: it has no earlier state for the marks to replace, and at start-up with many
-     * new Kustomizations that saves a status write each. */
-    bool waits = false;
-    ed_node_bool(ed_node_path(obj, "/spec/wait"), &waits);
-    waits = waits || ed_node_len(ed_node_path(obj, "/spec/healthChecks")) > 0;
-    if (waits || ed_node_len(ed_node_path(obj, "/status/conditions")) > 0)
-        out.marked = write_progressing(c, obj, out.revision, timeout);
     /* 3c. The client: impersonation and kubeConfig. */
     if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -1217,14 +1277,58 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = ED_ENOTFOUND;
         goto status;
     }
-    rc = ed_ks_render(c->o.kube, obj, dir, tmpdir, &objs, &nobjs, &out.reason, &err);
+    int64_t gen = 0;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    bool report_only = detect_only(objdoc), same, clean;
+    uint64_t drifts;
+    char digest[65];
+    /* Only objects the drift watch sees can be known unchanged: those of a remote cluster
+     * (spec.kubeConfig) are compared on every reconcile, as Flux does. */
+    bool watched = ed_node_path(obj, "/spec/kubeConfig") == NULL;
+    /* A revision that changed nothing this build reads gives the objects last applied: with a
+     * clean memo that is a no-op, decided without building. */
+    bool skipped =
+        watched && inputs_unchanged(c, key, obj, gen, tmpdir, digest, out.digest, &drifts);
+    /* A first reconcile (no condition yet) that waits for no health writes its outcome
+     * alone: it has no earlier state for the marks to replace, and at start-up with many
+     * new Kustomizations that saves a status write each. So does one that skips its build
+     * and waits for no health: it has no progress to show (a new commit that changes one of
+     * many Kustomizations costs the others one status write, not two). */
+    bool waits = false;
+    ed_node_bool(ed_node_path(obj, "/spec/wait"), &waits);
+    waits = waits || ed_node_len(ed_node_path(obj, "/spec/healthChecks")) > 0;
+    if (waits || (!skipped && ed_node_len(ed_node_path(obj, "/status/conditions")) > 0))
+        out.marked = write_progressing(c, obj, out.revision, timeout);
+    ed_node **nodes = NULL;
+    if (skipped) {
+        ed_log(ED_LOG_DEBUG, "inputs unchanged, build skipped", "controller", "kustomization",
+               "name", name, "namespace", ns, "revision", out.revision ? out.revision : "", NULL);
+        same = clean = keep_build = true;
+        goto apply;
+    }
+    ed_ks_render_trace trace = {.files = ed_ks_inputs_new(tmpdir)};
+    rc = ed_ks_render_traced(c->o.kube, obj, dir, tmpdir, &trace, &objs, &nobjs, &out.reason, &err);
     if (rc) {
+        ed_ks_inputs_free(trace.files);
         out.reason = "BuildFailed";
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
     build_digest(objs, nobjs, out.digest);
-    ed_node **nodes = ed_xcalloc(nobjs ? nobjs : 1, sizeof(ed_node *));
+    /* What the build read, fingerprinted in its own tree for the next revision's; when that
+     * fails, the memo knows no inputs and the next revision is built. */
+    memo_build_reset(&built);
+    built.inputs = trace.files;
+    snprintf(built.vars, sizeof(built.vars), "%s", trace.vars);
+    snprintf(built.built, sizeof(built.built), "%s", out.digest);
+    ed_err fperr = ED_ERR_INIT;
+    if (ed_ks_inputs_fingerprint(built.inputs, tmpdir, 0, built.inputs_fp, &fperr) != 0) {
+        ed_log(ED_LOG_DEBUG, "build inputs not fingerprinted", "controller", "kustomization",
+               "name", name, "namespace", ns, "error", fperr.msg, NULL);
+        ed_ks_inputs_free(built.inputs);
+        built.inputs = NULL;
+    }
+    nodes = ed_xcalloc(nobjs ? nobjs : 1, sizeof(ed_node *));
     for (size_t i = 0; i < nobjs; i++) {
         nodes[i] = ed_doc_root(objs[i]);
         ed_node *labels = ed_node_ensure_map(objs[i], nodes[i], "/metadata/labels");
@@ -1244,24 +1348,19 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
-    char digest[65];
     rendered_digest(nodes, nobjs, digest);
-    int64_t gen = 0;
-    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
-    bool report_only = detect_only(objdoc), same, clean;
-    uint64_t drifts;
     memo_check(c, key, digest, gen, &same, &clean, &drifts);
     if (!same && report_only && adopt_last_apply(obj, out.revision, gen)) {
         /* Detect-only after a restart: what the status says was applied stays as it is. */
-        memo_store(c, key, digest, gen, drifts, false);
+        memo_store(c, key, digest, gen, drifts, false, &built);
         same = clean = true;
+        keep_build = true;
     }
+
+apply:
     /* New objects (a revision or spec that changes them) apply everything; the same ones leave
      * held objects alone. */
     release_holds(c, key, !same);
-    /* Only objects the drift watch sees can be known unchanged: those of a remote cluster
-     * (spec.kubeConfig) are compared on every reconcile, as Flux does. */
-    bool watched = ed_node_path(obj, "/spec/kubeConfig") == NULL;
     bool noop = watched && same && (clean || report_only);
     ed_apply_opts ao = {.field_manager = MANAGER, .hold = is_held, .hold_user = c};
     if (watched) {
@@ -1317,7 +1416,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     int64_t left = drift_report(c, key, report_only, &out);
     if (left < *requeue_after_ms)
         *requeue_after_ms = left + 50;
-    memo_store(c, key, digest, gen, drifts, out.drift[0] != '\0');
+    memo_store(c, key, digest, gen, drifts, out.drift[0] != '\0', keep_build ? NULL : &built);
 
 status:
     /* 6. Status and event, on every exit past the source. */
@@ -1338,6 +1437,7 @@ status:
                ns, NULL);
     }
 done:
+    memo_build_reset(&built);
     tree_release(c, tree);
     free(archive);
     free(dir);
@@ -1454,6 +1554,12 @@ void ed_kustomization_free(ed_ks_controller *c)
     while (ed_strmap_next(c->written, &pos, &k, &v))
         free(v);
     ed_strmap_free(c->written);
+    pos = 0;
+    while (ed_strmap_next(c->memos, &pos, &k, &v)) {
+        struct memo *m = v;
+        ed_ks_inputs_free(m->build.inputs);
+        m->build.inputs = NULL;
+    }
     ed_strmap *owned[] = {c->holds, c->memos, c->source_waits, c->status_rv};
     for (size_t i = 0; i < 4; i++) {
         pos = 0;

@@ -41,6 +41,7 @@ struct build {
     size_t depth;
     const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
     const char *generated;  /* the top kustomization's text when it has no file, or NULL */
+    ed_ks_inputs *inputs;   /* where to record what the build reads, or NULL */
     ed_err *err;
 };
 
@@ -130,6 +131,8 @@ static int resolve_entry(struct build *b, const char *dir, const char *entry, co
                           "%s: resource '%s' is outside the build root (paths must stay below it)",
                           kfile, entry);
     char *joined = ed_xasprintf("%s/%s", dir, entry);
+    /* as written: where it resolves to is part of the input, as is its absence */
+    ed_ks_inputs_add(b->inputs, ED_KS_INPUT_PROBE, joined);
     char *real = realpath(joined, NULL);
     int saved = errno;
     free(joined);
@@ -154,6 +157,7 @@ static int read_file(struct build *b, const char *path, char **data, size_t *len
 {
     *data = NULL;
     *len = 0;
+    ed_ks_inputs_add(b->inputs, ED_KS_INPUT_FILE, path);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return ed_err_set(b->err, ED_ERROR, "cannot open '%s': %s", rel(b, path), strerror(errno));
@@ -307,6 +311,7 @@ static int find_kfile(struct build *b, const char *dir, char **out)
     char *found = NULL;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char *p = ed_xasprintf("%s/%s", dir, names[i]);
+        ed_ks_inputs_add(b->inputs, ED_KS_INPUT_PROBE, p); /* the ones missing count too */
         struct stat st;
         if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
             if (found) {
@@ -918,6 +923,8 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     b.max_file = opts && opts->max_file_bytes ? opts->max_file_bytes : DEFAULT_MAX_FILE;
     b.overlay = opts ? opts->overlay : NULL;
     b.generated = opts ? opts->generated : NULL;
+    b.inputs = opts ? opts->inputs : NULL;
+    ed_ks_inputs_add(b.inputs, ED_KS_INPUT_PROBE, dir);
     const char *root = opts && opts->root ? opts->root : dir;
     b.root = realpath(root, NULL);
     if (!b.root) {

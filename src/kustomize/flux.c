@@ -308,11 +308,12 @@ int ed_ks_flux_substitute(ed_doc *const *docs, size_t n, const ed_strmap *vars, 
 
 /* ---- Flux's generated kustomization ---- */
 
-static bool has_kustomization(const char *dir)
+static bool has_kustomization(const char *dir, ed_ks_inputs *rec)
 {
     static const char *const names[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};
     for (size_t i = 0; i < 3; i++) {
         char *p = ed_xasprintf("%s/%s", dir, names[i]);
+        ed_ks_inputs_add(rec, ED_KS_INPUT_PROBE, p);
         bool found = access(p, F_OK) == 0;
         free(p);
         if (found)
@@ -328,8 +329,10 @@ static int cmp_names(const void *a, const void *b)
 
 /* List the manifests below dir (rel is its path relative to the kustomization): YAML files,
  * and directories holding their own kustomization as one entry each. */
-static void collect(const char *dir, const char *rel, ed_buf *out)
+static void collect(const char *dir, const char *rel, ed_buf *out, ed_ks_inputs *rec)
 {
+    /* the names and their types: the files' contents are the build's inputs */
+    ed_ks_inputs_add(rec, ED_KS_INPUT_DIR, dir);
     DIR *d = opendir(dir);
     if (!d)
         return;
@@ -355,10 +358,10 @@ static void collect(const char *dir, const char *rel, ed_buf *out)
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
-            if (has_kustomization(full))
+            if (has_kustomization(full, rec))
                 ed_buf_printf(out, "- %s\n", sub);
             else
-                collect(full, sub, out);
+                collect(full, sub, out, rec);
         } else if (ed_str_has_suffix(names[i], ".yaml") || ed_str_has_suffix(names[i], ".yml")) {
             ed_buf_printf(out, "- %s\n", sub);
         }
@@ -370,12 +373,12 @@ static void collect(const char *dir, const char *rel, ed_buf *out)
 }
 
 /* Write a kustomization.yaml into dir listing its manifests, when it has none. */
-bool ed_ks_flux_generate(const char *dir, ed_buf *out)
+bool ed_ks_flux_generate(const char *dir, ed_buf *out, ed_ks_inputs *rec)
 {
-    if (has_kustomization(dir))
+    if (has_kustomization(dir, rec))
         return false;
     ed_buf list = ED_BUF_INIT((size_t)16 << 20);
-    collect(dir, "", &list);
+    collect(dir, "", &list, rec);
     ed_buf_append_str(out, "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
     if (list.len)
         ed_buf_printf(out, "resources:\n%s", list.data);

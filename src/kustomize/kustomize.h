@@ -31,6 +31,50 @@
 
 #include "../doc/doc.h"
 
+/* ---- the inputs of a build (inputs.c) ---- */
+
+/*
+ * A recorder of what a build read: every file, every directory listed and every path probed
+ * (found or not), relative to a root. The Kustomization controller keeps one with its memo and,
+ * for a later revision, fingerprints the same paths in the new tree: when nothing changed, the
+ * output cannot have changed either, and the build is skipped. Recording costs one map insert
+ * per path; contents are hashed only by ed_ks_inputs_fingerprint.
+ */
+typedef struct ed_ks_inputs ed_ks_inputs;
+
+/* What a build took from a path, which is what its fingerprint covers. */
+typedef enum ed_ks_input_kind {
+    ED_KS_INPUT_PROBE = 'p', /* existence and type (after symlinks) and where it resolves to */
+    ED_KS_INPUT_FILE = 'f',  /* the content too */
+    ED_KS_INPUT_DIR = 'd'    /* the names in it (but dot names) with their types, unfollowed */
+} ed_ks_input_kind;
+
+/* A new, empty recorder for the tree at root (paths outside it make the record incomplete);
+ * free it with ed_ks_inputs_free (accepts NULL). */
+ed_ks_inputs *ed_ks_inputs_new(const char *root);
+void ed_ks_inputs_free(ed_ks_inputs *in);
+/* Record path (below the recorder's root, as given or after resolving the root's symlinks;
+ * `..` and symlinks inside are kept as written). rec may be NULL: nothing is done. */
+void ed_ks_inputs_add(ed_ks_inputs *rec, ed_ks_input_kind kind, const char *path);
+/* The number of distinct (kind, path) records. */
+size_t ed_ks_inputs_count(const ed_ks_inputs *in);
+/* True when kind and rel (relative to the root, "." for the root) were recorded. */
+bool ed_ks_inputs_has(const ed_ks_inputs *in, ed_ks_input_kind kind, const char *rel);
+/* True when a path outside the root was recorded: such a record cannot be fingerprinted. */
+bool ed_ks_inputs_incomplete(const ed_ks_inputs *in);
+
+/*
+ * The fingerprint of in's paths in the tree at root (another revision's tree, or the same):
+ * sha256 (hex, NUL-terminated) over each path in name order with its state: "missing", where it
+ * resolves to and its type, and for a file the sha256 of its content (at most max_file bytes,
+ * 0 for 64 MiB), for a directory that of its sorted names and types. Two fingerprints are equal
+ * exactly when every recorded path is in the same state. Errors (the caller then builds):
+ * ED_EINVALID for an incomplete record, ED_ETOOBIG for a larger file, ED_ERROR for a path that
+ * cannot be read (other than missing).
+ */
+int ed_ks_inputs_fingerprint(const ed_ks_inputs *in, const char *root, size_t max_file,
+                             char out[65], ed_err *err);
+
 /* Options of a build. Start from ED_KS_OPTIONS_INIT. */
 typedef struct ed_ks_options {
     /* The directory no file of the build may lie outside of (after resolving symlinks): a
@@ -47,11 +91,14 @@ typedef struct ed_ks_options {
      * kustomization file (Flux's generated one), or NULL: the directory is then only read,
      * never written. Borrowed. */
     const char *generated;
+    /* Where to record every path the build reads, lists or probes, or NULL (the default: a
+     * build then records nothing). Borrowed; its root should be this build's root. */
+    ed_ks_inputs *inputs;
 } ed_ks_options;
 
 #define ED_KS_OPTIONS_INIT                                                                         \
     {                                                                                              \
-        NULL, 0, NULL, NULL                                                                        \
+        NULL, 0, NULL, NULL, NULL                                                                  \
     }
 
 /*
@@ -124,9 +171,10 @@ bool ed_ks_supports_field(const char *field);
  * Flux's generator: when dir has no kustomization file, append to out the text of the one
  * Flux would write (every YAML file below dir, recursively, and each subdirectory that holds
  * its own kustomization as one entry; dot files and symlinks skipped; in name order), for
- * ed_ks_options.generated, and return true. False (out untouched) when dir has one.
+ * ed_ks_options.generated, and return true. False (out untouched) when dir has one. rec (may
+ * be NULL) records the kustomization files probed and the directories listed.
  */
-bool ed_ks_flux_generate(const char *dir, ed_buf *out);
+bool ed_ks_flux_generate(const char *dir, ed_buf *out, ed_ks_inputs *rec);
 
 /*
  * The overlay of a Flux Kustomization's spec (a kustomize.toolkit.fluxcd.io/v1 spec mapping):

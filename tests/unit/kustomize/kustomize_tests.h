@@ -11,4 +11,10 @@ void test_utf8_validity(void **state);
 void test_nameref_table(void **state);
 void test_nameref_fix(void **state);
 
+/* test_inputs.c */
+void test_inputs_kustomization(void **state);
+void test_inputs_generated(void **state);
+void test_inputs_symlinks_and_limits(void **state);
+void test_inputs_other_tree(void **state);
+
 #endif

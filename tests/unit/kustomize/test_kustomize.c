@@ -353,6 +353,10 @@ int main(void)
         cmocka_unit_test(test_utf8_validity),
         cmocka_unit_test(test_nameref_table),
         cmocka_unit_test(test_nameref_fix),
+        cmocka_unit_test(test_inputs_kustomization),
+        cmocka_unit_test(test_inputs_generated),
+        cmocka_unit_test(test_inputs_symlinks_and_limits),
+        cmocka_unit_test(test_inputs_other_tree),
     };
     return cmocka_run_group_tests_name("kustomize", tests, NULL, NULL);
 }
