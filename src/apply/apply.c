@@ -142,6 +142,10 @@ struct item {
     ed_doc *dry;   /* the dry-run result */
     int check_rc;  /* the first check's outcome (check_all), with its message */
     char *check_msg;
+    ed_apply_action action; /* what write_item did */
+    int write_rc;           /* its outcome, with its message */
+    char *write_msg;
+    char *written_rv; /* the resourceVersion the apply gave the object */
 };
 
 static int cmp_items(const void *a, const void *b)
@@ -363,56 +367,120 @@ static int wait_stage(ed_kube *kube, struct item *items, size_t n, int stage, in
     return rc;
 }
 
-/* Dry-runs have no effect, so those of one apply go out CHECK_THREADS at a time: a set of many
- * objects is validated in a fraction of the time one request after the other would take. */
-#define CHECK_THREADS 4
+/* The dry-runs of one apply go out APPLY_THREADS at a time: they change nothing, so a set of
+ * many objects is validated in a fraction of the time one request after the other takes. */
+#define APPLY_THREADS 4
 
-struct check_all {
+struct apply_ctx {
     ed_kube *kube;
-    struct item *items;
-    size_t n;
     const ed_apply_opts *opts;
     const char *manager;
     bool force;
-    pthread_mutex_t lock;
-    size_t next; /* the next item to check (lock) */
+    int64_t wait_ms;
+    int stage; /* for write_item: the stage being written */
 };
 
-static void *check_worker(void *arg)
+struct parallel {
+    struct item *items;
+    size_t n;
+    const struct apply_ctx *ctx;
+    void (*fn)(const struct apply_ctx *ctx, struct item *it);
+    pthread_mutex_t lock;
+    size_t next; /* the next item (lock) */
+};
+
+static void *parallel_worker(void *arg)
 {
-    struct check_all *ca = arg;
+    struct parallel *p = arg;
     for (;;) {
-        pthread_mutex_lock(&ca->lock);
-        size_t i = ca->next++;
-        pthread_mutex_unlock(&ca->lock);
-        if (i >= ca->n)
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (i >= p->n)
             return NULL;
-        struct item *it = &ca->items[i];
-        if (it->held)
-            continue;
-        ed_err err = ED_ERR_INIT;
-        it->check_rc = check_item_forced(ca->kube, it, ca->opts, ca->manager, ca->force, &err);
-        if (it->check_rc)
-            it->check_msg = ed_xstrdup(err.msg);
+        p->fn(p->ctx, &p->items[i]);
     }
 }
 
-/* Check every item (check_item_forced), several at once; each keeps its outcome. */
-static void check_all(ed_kube *kube, struct item *items, size_t n, const ed_apply_opts *opts,
-                      const char *manager, bool force)
+/* fn on every item, APPLY_THREADS at a time (the calling thread is one of them). */
+static void for_each_parallel(struct item *items, size_t n, const struct apply_ctx *ctx,
+                              void (*fn)(const struct apply_ctx *ctx, struct item *it))
 {
-    struct check_all ca = {
-        .kube = kube, .items = items, .n = n, .opts = opts, .manager = manager, .force = force};
-    pthread_mutex_init(&ca.lock, NULL);
-    pthread_t threads[CHECK_THREADS];
+    struct parallel p = {.items = items, .n = n, .ctx = ctx, .fn = fn};
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_t threads[APPLY_THREADS - 1];
     size_t started = 0;
-    for (; n > 1 && started < CHECK_THREADS && started < n; started++)
-        if (pthread_create(&threads[started], NULL, check_worker, &ca) != 0)
+    for (; n > 1 && started < APPLY_THREADS - 1 && started + 1 < n; started++)
+        if (pthread_create(&threads[started], NULL, parallel_worker, &p) != 0)
             break;
-    check_worker(&ca); /* the calling thread works too (and alone for one item) */
+    parallel_worker(&p);
     for (size_t t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
-    pthread_mutex_destroy(&ca.lock);
+    pthread_mutex_destroy(&p.lock);
+}
+
+/* Phase 1 for one item: check it (check_item_forced); the outcome stays in the item. */
+static void check_one(const struct apply_ctx *ctx, struct item *it)
+{
+    if (it->held)
+        return;
+    ed_err err = ED_ERR_INIT;
+    it->check_rc = check_item_forced(ctx->kube, it, ctx->opts, ctx->manager, ctx->force, &err);
+    if (it->check_rc)
+        it->check_msg = ed_xstrdup(err.msg);
+}
+
+/* Phase 2 for one checked item of ctx->stage: recreate it when forced, take kubectl's fields
+ * over, and apply it unless the dry-run shows no drift. The action or the error stays in the
+ * item. */
+static void write_item(const struct apply_ctx *ctx, struct item *it)
+{
+    if (it->stage != ctx->stage || it->held || it->skip || it->check_rc)
+        return;
+    ed_err err = ED_ERR_INIT;
+    int rc = 0;
+    const char *failed = "apply failed";
+    if (it->recreate && (rc = delete_for_recreate(ctx->kube, it, ctx->wait_ms, &err)) != 0) {
+        failed = "recreate failed";
+        goto out;
+    }
+    ed_node *live = it->live && !it->recreate ? ed_doc_root(it->live) : NULL;
+    ed_node *dry = it->dry ? ed_doc_root(it->dry) : NULL;
+    /* Fields kubectl owns become ours first (not with ssa: Merge), so that the apply removes
+     * what Git does not have. */
+    bool took = false;
+    if (live && !merge_mode(it->desired) && !merge_mode(live)) {
+        ed_buf patch = ED_BUF_INIT((size_t)16 << 20);
+        if (ed_apply_takeover_patch(live, ctx->manager, &patch)) {
+            rc = ed_kube_patch(ctx->kube, str_at(live, "/apiVersion"), str_at(live, "/kind"),
+                               str_at(live, "/metadata/namespace"), str_at(live, "/metadata/name"),
+                               ED_KUBE_PATCH_JSON, patch.data, patch.len, NULL, NULL, &err);
+            took = true;
+        }
+        ed_buf_free(&patch);
+        if (rc) {
+            failed = "field ownership take-over failed";
+            goto out;
+        }
+    }
+    if (live && !took && !drifted(live, dry)) {
+        it->action = ED_APPLY_UNCHANGED;
+        return;
+    }
+    ed_kube_opts o = {.field_manager = ctx->manager, .force = true};
+    ed_doc *written = NULL;
+    rc = ed_kube_apply(ctx->kube, it->desired, &o, &written, &err);
+    if (rc == 0) {
+        it->action = live ? ED_APPLY_CONFIGURED : ED_APPLY_CREATED;
+        const char *rv = ed_node_path_str(ed_doc_root(written), "/metadata/resourceVersion");
+        it->written_rv = rv ? ed_xstrdup(rv) : NULL;
+    }
+    ed_doc_free(written);
+out:
+    if (rc) {
+        it->write_rc = rc;
+        it->write_msg = ed_xasprintf("%s %s: %s", it->subject, failed, err.msg);
+    }
 }
 
 int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_apply_opts *opts,
@@ -453,7 +521,9 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     }
 
     /* 1. Validate everything that can be validated before anything is written. */
-    check_all(kube, items, n, opts, manager, force);
+    struct apply_ctx ctx = {
+        .kube = kube, .opts = opts, .manager = manager, .force = force, .wait_ms = wait_ms};
+    for_each_parallel(items, n, &ctx, check_one);
     for (size_t i = 0; i < n; i++) {
         if (items[i].held)
             continue;
@@ -472,66 +542,43 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
         }
     }
 
-    /* 2. Apply stage by stage. */
+    /* 2. Apply stage by stage: what the dry-runs could not check yet first, then the stage's
+     * writes, then their outcomes in order. */
     for (int stage = 1; stage <= 3; stage++) {
         bool applied = false;
         for (size_t i = 0; i < n; i++) {
             struct item *it = &items[i];
-            if (it->stage != stage)
+            if (it->stage != stage || it->checked)
                 continue;
-            if (!it->checked &&
-                (rc = check_item_forced(kube, it, opts, manager, force, err)) != 0) {
+            if ((it->check_rc = check_item_forced(kube, it, opts, manager, force, err)) != 0) {
+                rc = it->check_rc;
                 ed_err_wrap(err, "%s dry-run failed", it->subject);
                 goto cleanup;
             }
-            if (it->held) {
-                add_entry(res, it->desired, ED_APPLY_UNCHANGED);
+        }
+        /* The writes go one after the other, in Flux's order (a ConfigMap before the
+         * Deployment that mounts it), and stop at the first failure. */
+        ctx.stage = stage;
+        for (size_t i = 0; i < n; i++) {
+            write_item(&ctx, &items[i]);
+            if (items[i].write_rc)
+                break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            struct item *it = &items[i];
+            if (it->stage != stage)
                 continue;
-            }
-            if (it->skip) {
-                add_entry(res, it->desired, ED_APPLY_SKIPPED);
-                continue;
-            }
-            if (it->recreate && (rc = delete_for_recreate(kube, it, wait_ms, err)) != 0) {
-                ed_err_wrap(err, "%s recreate failed", it->subject);
+            if (it->write_rc) {
+                rc = ed_err_set(err, it->write_rc, "%s", it->write_msg);
                 goto cleanup;
             }
-            ed_node *live = it->live && !it->recreate ? ed_doc_root(it->live) : NULL;
-            ed_node *dry = it->dry ? ed_doc_root(it->dry) : NULL;
-            /* Fields kubectl owns become ours first (not with ssa: Merge), so that the apply
-             * removes what Git does not have. */
-            bool took = false;
-            if (live && !merge_mode(it->desired) && !merge_mode(live)) {
-                ed_buf patch = ED_BUF_INIT((size_t)16 << 20);
-                if (ed_apply_takeover_patch(live, manager, &patch)) {
-                    rc = ed_kube_patch(kube, str_at(live, "/apiVersion"), str_at(live, "/kind"),
-                                       str_at(live, "/metadata/namespace"),
-                                       str_at(live, "/metadata/name"), ED_KUBE_PATCH_JSON,
-                                       patch.data, patch.len, NULL, NULL, err);
-                    took = true;
-                }
-                ed_buf_free(&patch);
-                if (rc) {
-                    ed_err_wrap(err, "%s field ownership take-over failed", it->subject);
-                    goto cleanup;
-                }
-            }
-            if (live && !took && !drifted(live, dry)) {
-                add_entry(res, it->desired, ED_APPLY_UNCHANGED);
-                continue;
-            }
-            ed_kube_opts o = {.field_manager = manager, .force = true};
-            ed_doc *written = NULL;
-            rc = ed_kube_apply(kube, it->desired, &o, &written, err);
-            if (rc) {
-                ed_err_wrap(err, "%s apply failed", it->subject);
-                goto cleanup;
-            }
-            add_entry(res, it->desired, live ? ED_APPLY_CONFIGURED : ED_APPLY_CREATED);
-            const char *rv = ed_node_path_str(ed_doc_root(written), "/metadata/resourceVersion");
-            res->entries[res->n - 1].resource_version = rv ? ed_xstrdup(rv) : NULL;
-            ed_doc_free(written);
-            applied = true;
+            ed_apply_action action = it->held   ? ED_APPLY_UNCHANGED
+                                     : it->skip ? ED_APPLY_SKIPPED
+                                                : it->action;
+            add_entry(res, it->desired, action);
+            if (it->written_rv)
+                res->entries[res->n - 1].resource_version = ed_xstrdup(it->written_rv);
+            applied = applied || action == ED_APPLY_CREATED || action == ED_APPLY_CONFIGURED;
         }
         if (applied && stage < 3) {
             rc = wait_stage(kube, items, n, stage, wait_ms, err);
@@ -546,6 +593,8 @@ cleanup:
     for (size_t i = 0; i < n; i++) {
         free(items[i].subject);
         free(items[i].check_msg);
+        free(items[i].write_msg);
+        free(items[i].written_rv);
         ed_doc_free(items[i].live);
         ed_doc_free(items[i].dry);
     }
