@@ -380,44 +380,13 @@ struct apply_ctx {
     int stage; /* for write_item: the stage being written */
 };
 
-struct parallel {
+struct check_all {
     struct item *items;
     size_t n;
     const struct apply_ctx *ctx;
-    void (*fn)(const struct apply_ctx *ctx, struct item *it);
     pthread_mutex_t lock;
     size_t next; /* the next item (lock) */
 };
-
-static void *parallel_worker(void *arg)
-{
-    struct parallel *p = arg;
-    for (;;) {
-        pthread_mutex_lock(&p->lock);
-        size_t i = p->next++;
-        pthread_mutex_unlock(&p->lock);
-        if (i >= p->n)
-            return NULL;
-        p->fn(p->ctx, &p->items[i]);
-    }
-}
-
-/* fn on every item, APPLY_THREADS at a time (the calling thread is one of them). */
-static void for_each_parallel(struct item *items, size_t n, const struct apply_ctx *ctx,
-                              void (*fn)(const struct apply_ctx *ctx, struct item *it))
-{
-    struct parallel p = {.items = items, .n = n, .ctx = ctx, .fn = fn};
-    pthread_mutex_init(&p.lock, NULL);
-    pthread_t threads[APPLY_THREADS - 1];
-    size_t started = 0;
-    for (; n > 1 && started < APPLY_THREADS - 1 && started + 1 < n; started++)
-        if (pthread_create(&threads[started], NULL, parallel_worker, &p) != 0)
-            break;
-    parallel_worker(&p);
-    for (size_t t = 0; t < started; t++)
-        pthread_join(threads[t], NULL);
-    pthread_mutex_destroy(&p.lock);
-}
 
 /* Phase 1 for one item: check it (check_item_forced); the outcome stays in the item. */
 static void check_one(const struct apply_ctx *ctx, struct item *it)
@@ -428,6 +397,35 @@ static void check_one(const struct apply_ctx *ctx, struct item *it)
     it->check_rc = check_item_forced(ctx->kube, it, ctx->opts, ctx->manager, ctx->force, &err);
     if (it->check_rc)
         it->check_msg = ed_xstrdup(err.msg);
+}
+
+static void *check_worker(void *arg)
+{
+    struct check_all *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (i >= p->n)
+            return NULL;
+        check_one(p->ctx, &p->items[i]);
+    }
+}
+
+/* check_one on every item, APPLY_THREADS at a time (the calling thread is one of them). */
+static void check_all(struct item *items, size_t n, const struct apply_ctx *ctx)
+{
+    struct check_all p = {.items = items, .n = n, .ctx = ctx};
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_t threads[APPLY_THREADS - 1];
+    size_t started = 0;
+    for (; n > 1 && started < APPLY_THREADS - 1 && started + 1 < n; started++)
+        if (pthread_create(&threads[started], NULL, check_worker, &p) != 0)
+            break;
+    check_worker(&p);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    pthread_mutex_destroy(&p.lock);
 }
 
 /* Phase 2 for one checked item of ctx->stage: recreate it when forced, take kubectl's fields
@@ -523,7 +521,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     /* 1. Validate everything that can be validated before anything is written. */
     struct apply_ctx ctx = {
         .kube = kube, .opts = opts, .manager = manager, .force = force, .wait_ms = wait_ms};
-    for_each_parallel(items, n, &ctx, check_one);
+    check_all(items, n, &ctx);
     for (size_t i = 0; i < n; i++) {
         if (items[i].held)
             continue;

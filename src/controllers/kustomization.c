@@ -1068,10 +1068,8 @@ static int64_t drift_report(ed_ks_controller *c, const char *key, bool report_on
  * which queues its Kustomizations when it ends (on_source). Until then a Kustomization waits
  * without writing "artifact not found" into its status: at start-up with many Kustomizations
  * on one new source, that saves a status write each. A reconcile more than SOURCE_WAIT_MS
- * after the first wait writes it all the same. True while it should wait; *left_ms is how
- * long it still may. */
-static bool wait_for_source(ed_ks_controller *c, const char *key, const ed_doc *src,
-                            int64_t *left_ms)
+ * after the first wait writes it all the same. True while it should wait. */
+static bool wait_for_source(ed_ks_controller *c, const char *key, const ed_doc *src)
 {
     const ed_node *s = src ? ed_doc_root(src) : NULL;
     bool suspended = false;
@@ -1088,9 +1086,9 @@ static bool wait_for_source(ed_ks_controller *c, const char *key, const ed_doc *
         *since = now;
         ed_strmap_put(c->source_waits, key, since);
     }
-    *left_ms = since ? *since + SOURCE_WAIT_MS - now : 0;
+    bool wait = since && now - *since < SOURCE_WAIT_MS;
     pthread_mutex_unlock(&c->drift_lock);
-    return first && *left_ms > 0;
+    return wait;
 }
 
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
@@ -1219,8 +1217,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *apath = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/path");
     out.revision = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/revision");
     archive = apath ? ed_artifact_store_file(c->o.store, apath) : NULL;
-    int64_t wait_left = 0;
-    if (!archive && wait_for_source(c, key, srcdoc, &wait_left)) {
+    if (!archive && wait_for_source(c, key, srcdoc)) {
         /* The source's first status queues us (on_source); a requeue sooner would come as
          * an extra reconcile after that one. */
         *requeue_after_ms = retry;
