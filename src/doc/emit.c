@@ -816,11 +816,16 @@ static bool key_less(const char *as, const char *bs)
                 }
             }
         }
+        /* Go's int64 arithmetic wraps on overflow, and the order of long digit runs follows it:
+         * accumulate in unsigned arithmetic (defined wrap) and read the result as signed. */
+        uint64_t au = (uint64_t)an, bu = (uint64_t)bn;
         size_t ai = i, bi = i;
         for (; ai < na && is_digit(a[ai]); ai++)
-            an = an * 10 + (int64_t)(a[ai] - '0');
+            au = au * 10 + (uint64_t)(a[ai] - '0');
         for (; bi < nb && is_digit(b[bi]); bi++)
-            bn = bn * 10 + (int64_t)(b[bi] - '0');
+            bu = bu * 10 + (uint64_t)(b[bi] - '0');
+        an = (int64_t)au;
+        bn = (int64_t)bu;
         if (an != bn)
             result = an < bn;
         else if (ai != bi)

@@ -331,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_build_and_mutate),
         cmocka_unit_test(test_json_output_cap),
         cmocka_unit_test(test_emit_key_order),
+        cmocka_unit_test(test_emit_key_order_long_digit_runs),
         cmocka_unit_test(test_emit_quoting),
         cmocka_unit_test(test_emit_literal_blocks),
         cmocka_unit_test(test_emit_folding),

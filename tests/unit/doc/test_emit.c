@@ -41,6 +41,17 @@ void test_emit_key_order(void **state)
         "kind: A\n");
 }
 
+/* Digit runs longer than int64 wrap as Go's arithmetic does (kubectl put "c9223372036854775808",
+ * read as a negative number, before "c1"); UBSan checks that the wrap is defined behaviour. */
+void test_emit_key_order_long_digit_runs(void **state)
+{
+    (void)state;
+    assert_yaml("a99999999999999999999: x\na1: x\nb1: x\nb18446744073709551617: x\n"
+                "c9223372036854775808: x\nc1: x\n",
+                "a1: x\na99999999999999999999: x\nb1: x\nb18446744073709551617: x\n"
+                "c9223372036854775808: x\nc1: x\n");
+}
+
 void test_emit_quoting(void **state)
 {
     (void)state;
