@@ -41,9 +41,12 @@ static bool word_is(const char *w, size_t n, const char *lit)
     return n == strlen(lit) && strncmp(w, lit, n) == 0;
 }
 
-/* The value of key (n bytes) in the string map m, or NULL. */
+/* The value of key (n bytes) in the string map m, or NULL (also when m is no map: labels
+ * written as a list match no selector). */
 static const char *lookup(const ed_node *m, const char *key, size_t n)
 {
+    if (ed_node_kind_of(m) != ED_NODE_MAP)
+        return NULL;
     for (size_t i = 0; i < ed_node_len(m); i++) {
         const char *k = ed_node_key_at(m, i);
         if (strlen(k) == n && strncmp(k, key, n) == 0) {
