@@ -540,6 +540,9 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
         }
     }
 
+    if (opts && opts->before_writes && (rc = opts->before_writes(opts->before_writes_user, err)))
+        goto cleanup;
+
     /* 2. Apply stage by stage: what the dry-runs could not check yet first, then the stage's
      * writes, then their outcomes in order. */
     for (int stage = 1; stage <= 3; stage++) {

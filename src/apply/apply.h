@@ -75,6 +75,11 @@ typedef struct ed_apply_opts {
     ed_doc *(*cached)(const char *api_version, const char *kind, const char *ns, const char *name,
                       void *user);
     void *cached_user;
+    /* When set: called once every object was validated, before the first write; nonzero
+     * stops the apply there, nothing written, with the callback's error (the Kustomization
+     * controller joins its finalizer's patch here). */
+    int (*before_writes)(void *user, ed_err *err);
+    void *before_writes_user;
 } ed_apply_opts;
 
 /* "Created", "Configured", ... as in Flux's change set and events. */

@@ -6,7 +6,9 @@
  */
 #include "controllers.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static ed_node *find(const ed_node *conditions, const char *type, size_t *index)
@@ -70,8 +72,9 @@ bool ed_ctrl_has_finalizer(const ed_node *obj)
     return false;
 }
 
-int ed_ctrl_set_finalizer(ed_kube *kube, const char *api_version, const char *kind,
-                          const ed_node *obj, bool present, ed_err *err)
+/* The merge patch that adds (present) or removes Flux's finalizer on obj, with the
+ * resourceVersion read. */
+static void finalizer_patch(const ed_node *obj, bool present, ed_buf *body)
 {
     ed_doc *d = ed_doc_new();
     ed_node *list = ed_node_new_seq(d);
@@ -89,14 +92,84 @@ int ed_ctrl_set_finalizer(ed_kube *kube, const char *api_version, const char *ki
     const char *rv = ed_node_path_str(obj, "/metadata/resourceVersion");
     if (rv)
         ed_node_set(d, meta, "resourceVersion", ed_node_new_str(d, rv));
+    ed_node_to_json(patch, body);
+    ed_doc_free(d);
+}
+
+int ed_ctrl_set_finalizer(ed_kube *kube, const char *api_version, const char *kind,
+                          const ed_node *obj, bool present, ed_err *err)
+{
     ed_buf body = ED_BUF_INIT(65536);
-    ed_node_to_json(patch, &body);
+    finalizer_patch(obj, present, &body);
     int rc = ed_kube_patch(kube, api_version, kind, ed_node_path_str(obj, "/metadata/namespace"),
                            ed_node_path_str(obj, "/metadata/name"), ED_KUBE_PATCH_MERGE, body.data,
                            body.len, NULL, NULL, err);
     ed_buf_free(&body);
-    ed_doc_free(d);
     return rc;
+}
+
+struct ed_ctrl_finalizer_job {
+    ed_kube *kube;
+    char *api_version, *kind, *ns, *name;
+    ed_buf body;
+    pthread_t thread;
+    bool running; /* the thread was started and not joined yet */
+    int rc;
+    ed_err err;
+};
+
+static void *finalizer_send(void *arg)
+{
+    ed_ctrl_finalizer_job *j = arg;
+    j->rc = ed_kube_patch(j->kube, j->api_version, j->kind, j->ns, j->name, ED_KUBE_PATCH_MERGE,
+                          j->body.data, j->body.len, NULL, NULL, &j->err);
+    return NULL;
+}
+
+ed_ctrl_finalizer_job *ed_ctrl_finalizer_add_start(ed_kube *kube, const char *api_version,
+                                                   const char *kind, const ed_node *obj)
+{
+    ed_ctrl_finalizer_job *j = ed_xcalloc(1, sizeof(*j));
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    j->kube = kube;
+    j->api_version = ed_xstrdup(api_version);
+    j->kind = ed_xstrdup(kind);
+    j->ns = ns ? ed_xstrdup(ns) : NULL;
+    j->name = ed_xstrdup(name ? name : "");
+    j->body.max = 65536; /* (j->err is zeroed: ED_ERR_INIT) */
+    finalizer_patch(obj, true, &j->body);
+    if (pthread_create(&j->thread, NULL, finalizer_send, j) == 0)
+        j->running = true;
+    else
+        finalizer_send(j); /* no thread: the patch now, in this one */
+    return j;
+}
+
+int ed_ctrl_finalizer_join(ed_ctrl_finalizer_job *job, ed_err *err)
+{
+    if (!job)
+        return 0;
+    if (job->running) {
+        pthread_join(job->thread, NULL);
+        job->running = false;
+    }
+    if (job->rc && err)
+        ed_err_set(err, job->rc, "adding the finalizer %s: %s", ED_FINALIZER, job->err.msg);
+    return job->rc;
+}
+
+void ed_ctrl_finalizer_job_free(ed_ctrl_finalizer_job *job)
+{
+    if (!job)
+        return;
+    ed_ctrl_finalizer_join(job, NULL);
+    free(job->api_version);
+    free(job->kind);
+    free(job->ns);
+    free(job->name);
+    ed_buf_free(&job->body);
+    free(job);
 }
 
 void ed_ctrl_record_metrics(ed_metrics *m, const char *kind, const ed_node *obj,

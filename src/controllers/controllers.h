@@ -101,6 +101,16 @@ bool ed_ctrl_has_finalizer(const ed_node *obj);
  * resourceVersion read, so a concurrent change is not overwritten (ED_ECONFLICT then). */
 int ed_ctrl_set_finalizer(ed_kube *kube, const char *api_version, const char *kind,
                           const ed_node *obj, bool present, ed_err *err);
+/* Adding the finalizer to obj in the background (the same patch, on a thread of its own), so
+ * that a reconcile's first round trip overlaps with work that writes nothing (render,
+ * dry-runs). The reconcile joins it before its first write: ed_ctrl_finalizer_join returns the
+ * patch's outcome (the same one on every call; 0 for a NULL job), with the error in err. */
+typedef struct ed_ctrl_finalizer_job ed_ctrl_finalizer_job;
+ed_ctrl_finalizer_job *ed_ctrl_finalizer_add_start(ed_kube *kube, const char *api_version,
+                                                   const char *kind, const ed_node *obj);
+int ed_ctrl_finalizer_join(ed_ctrl_finalizer_job *job, ed_err *err);
+/* Joins it when still running, then frees it. NULL is fine. */
+void ed_ctrl_finalizer_job_free(ed_ctrl_finalizer_job *job);
 
 /* ---- Secrets ---- */
 

@@ -1091,6 +1091,25 @@ static bool wait_for_source(ed_ks_controller *c, const char *key, const ed_doc *
     return wait;
 }
 
+/* The finalizer's patch in flight (step 2) settles before any other write: a status write
+ * first would fail its resourceVersion precondition, and nothing may reach the cluster
+ * before the finalizer is on. True, with rc and err set, when the patch failed: the
+ * reconcile ends there, as it did when the patch went first (a conflict: the change that
+ * caused it queues the object again). */
+static bool finalizer_failed(ed_ctrl_finalizer_job *fin, int *rc, ed_err *err)
+{
+    if (!ed_ctrl_finalizer_join(fin, err))
+        return false;
+    *rc = err->code;
+    return true;
+}
+
+/* ed_apply_opts.before_writes: the finalizer is on before the first write. */
+static int finalizer_before_writes(void *user, ed_err *err)
+{
+    return ed_ctrl_finalizer_join(user, err);
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_ks_controller *c = user;
@@ -1107,6 +1126,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     struct outcome out = {.reason = "ReconciliationFailed", .started_ms = ed_time_mono_ms()};
     struct memo_build built = {0}; /* what this reconcile's build read, for memo_store */
     bool keep_build = false;       /* the memo's build stays (no build, or stored already) */
+    ed_ctrl_finalizer_job *fin = NULL; /* adding the finalizer, in flight (step 2) */
 
     ed_log(ED_LOG_DEBUG, "reconciliation started", "controller", "kustomization", "name", name,
            "namespace", ns, NULL);
@@ -1158,18 +1178,18 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
             rc = 0;
         goto done;
     }
-    /* 2. Finalizer, suspension, interval. */
-    if (!ed_ctrl_has_finalizer(obj)) {
-        rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, true, &err);
-        if (rc)
-            goto done; /* a conflict: the change that caused it queues us again */
-    }
+    /* 2. Finalizer, suspension, interval. The finalizer's patch goes out in the background:
+     * its round trip overlaps with what writes nothing (source, render, dry-runs), and
+     * finalizer_failed settles it before the first write. */
+    if (!ed_ctrl_has_finalizer(obj))
+        fin = ed_ctrl_finalizer_add_start(c->o.kube, API_VERSION, KIND, obj);
     bool suspended = false;
     ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
     if (suspended) {
         ed_ctrl_record_metrics(c->o.metrics, KIND, obj,
                                ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"),
                                false);
+        finalizer_failed(fin, &rc, &err);
         goto done;
     }
     ed_ks_config_watch_ensure(c->config_watch);
@@ -1221,9 +1241,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         /* The source's first status queues us (on_source); a requeue sooner would come as
          * an extra reconcile after that one. */
         *requeue_after_ms = retry;
+        finalizer_failed(fin, &rc, &err);
         goto done;
     }
     if (!archive) {
+        if (finalizer_failed(fin, &rc, &err))
+            goto done;
         /* Not ready yet: try again soon, as Flux does (requeue, not an error). */
         out.reason = "ArtifactFailed";
         snprintf(out.message, sizeof(out.message), "Source artifact not found, retrying in %llds",
@@ -1235,6 +1258,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     /* 3b. Dependencies (Flux checks them once the source has an artifact). */
     if (ed_ks_dependencies_ready(c->deps, obj, out.revision, &err)) {
+        if (finalizer_failed(fin, &rc, &err))
+            goto done;
         int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
         out.reason = "DependencyNotReady";
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -1294,8 +1319,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     bool waits = false;
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &waits);
     waits = waits || ed_node_len(ed_node_path(obj, "/spec/healthChecks")) > 0;
-    if (waits || (!skipped && ed_node_len(ed_node_path(obj, "/status/conditions")) > 0))
+    if (waits || (!skipped && ed_node_len(ed_node_path(obj, "/status/conditions")) > 0)) {
+        if (finalizer_failed(fin, &rc, &err))
+            goto done;
         out.marked = write_progressing(c, obj, out.revision, timeout);
+    }
     ed_node **nodes = NULL;
     if (skipped) {
         ed_log(ED_LOG_DEBUG, "inputs unchanged, build skipped", "controller", "kustomization",
@@ -1359,7 +1387,11 @@ apply:
      * held objects alone. */
     release_holds(c, key, !same);
     bool noop = watched && same && (clean || report_only);
-    ed_apply_opts ao = {.field_manager = MANAGER, .hold = is_held, .hold_user = c};
+    ed_apply_opts ao = {.field_manager = MANAGER,
+                        .hold = is_held,
+                        .hold_user = c,
+                        .before_writes = fin ? finalizer_before_writes : NULL,
+                        .before_writes_user = fin};
     if (watched) {
         ao.cached = cached_live;
         ao.cached_user = c;
@@ -1416,7 +1448,10 @@ apply:
     memo_store(c, key, digest, gen, drifts, out.drift[0] != '\0', keep_build ? NULL : &built);
 
 status:
-    /* 6. Status and event, on every exit past the source. */
+    /* 6. Status and event, on every exit past the source (a finalizer that failed ends the
+     * reconcile before them). */
+    if (finalizer_failed(fin, &rc, &err))
+        goto done;
     if (write_status(c, obj, &out) != 0 && out.ok)
         rc = ED_ERETRY;
     record_event(c, obj, &out);
@@ -1434,6 +1469,7 @@ status:
                ns, NULL);
     }
 done:
+    ed_ctrl_finalizer_job_free(fin);
     memo_build_reset(&built);
     tree_release(c, tree);
     free(archive);
