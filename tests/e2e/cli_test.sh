@@ -238,7 +238,7 @@ assert_contains "$out" "helm-controller is not served by eddy: left out" "a Flux
 "$eddy" install --export -n "$ns" >"$scratch/install.yaml"
 assert_ok "install --export is valid" kubectl apply --server-side --field-manager flux --dry-run=server -f "$scratch/install.yaml"
 for f in "$EDDY_ROOT"/deploy/crds/*.yaml; do
-    name=$(sed -n 's/^  name: //p' "$f" | head -1)
+    name=$(sed -n 's/^  name: //p' "$f" | sed -n 1p)
     assert_contains "$("$eddy" install --export --components-extra image-reflector-controller,image-automation-controller)" \
         "name: $name" "embedded $f"
 done

@@ -123,7 +123,7 @@ follower_reconciles() {
     [ "$(reconciles "$follower" | wc -l)" -ge 1 ]
 }
 retry 10 follower_reconciles
-first=$(reconciles "$follower" | head -1)
+first=$(reconciles "$follower" | sed -n 1p)  # (sed reads it all: head would end the pipe early, SIGPIPE)
 last=$(reconciles "$leader" | tail -1)
 echo "old leader's last reconcile at $last, new leader's first at $first, killed at $killed_ms"
 [ "$first" -ge "$killed_ms" ] || fail "the follower reconciled before the leader was killed"
