@@ -84,6 +84,7 @@ struct ed_ks_controller {
     ed_strmap *memos;          /* "ns/name" -> struct memo: the last successful apply */
     ed_strmap *source_waits;   /* "ns/name" -> int64_t: when it began waiting (drift_lock) */
     ed_strmap *status_rv;      /* "ns/name" -> resourceVersion our last status write gave it */
+    ed_strmap *source_seen;    /* source "ns/name" -> its artifact "revision digest" (on_source) */
 };
 
 /* How long a Kustomization waits, writing nothing, for a source's first fetch. */
@@ -1493,10 +1494,49 @@ static void on_self(ed_kube_event_type type, const ed_node *obj, void *user)
 }
 
 /* A GitRepository changed: queue the Kustomizations that use it. */
+/* A source as its users see it (a new string): its artifact's revision and digest; without an
+ * artifact, its Ready status (a failed first fetch is reported by its Kustomizations at once,
+ * not at their retryInterval). */
+static char *artifact_of(const ed_node *src)
+{
+    const char *rev = str_at(src, "/status/artifact/revision");
+    const char *digest = str_at(src, "/status/artifact/digest");
+    if (rev || digest)
+        return ed_xasprintf("artifact %s %s", rev ? rev : "", digest ? digest : "");
+    const char *ready = ed_cond_status(ed_node_path(src, "/status/conditions"), "Ready");
+    return ed_xasprintf("none %s", ready ? ready : "");
+}
+
+/* True when the source changed as its users see it (artifact_of) since its last event, or it
+ * came or went, and records it: what its Kustomizations are queued for, as Flux's predicate on
+ * the artifact's revision does. Its other changes (a finalizer, progress marks, an annotation)
+ * would queue every user for a reconcile that finds the same artifact. Called in the source
+ * informer's thread only. */
+static bool artifact_changed(ed_ks_controller *c, ed_kube_event_type type, const ed_node *src)
+{
+    const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
+    char *key = ed_xasprintf("%s/%s", sns ? sns : "", sname ? sname : "");
+    if (type == ED_KUBE_DELETED) {
+        free(ed_strmap_del(c->source_seen, key));
+        free(key);
+        return true;
+    }
+    char *now = artifact_of(src);
+    const char *seen = ed_strmap_get(c->source_seen, key);
+    bool changed = !seen || strcmp(seen, now) != 0;
+    if (changed)
+        free(ed_strmap_put(c->source_seen, key, now));
+    else
+        free(now);
+    free(key);
+    return changed;
+}
+
 static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
 {
-    (void)type;
     ed_ks_controller *c = user;
+    if (!artifact_changed(c, type, src))
+        return;
     const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
     size_t n = 0;
     char **keys = ed_informer_keys(c->self, &n);
@@ -1538,6 +1578,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->memos = ed_strmap_new();
     c->source_waits = ed_strmap_new();
     c->status_rv = ed_strmap_new();
+    c->source_seen = ed_strmap_new();
     if (opts->metrics)
         ed_metrics_describe(opts->metrics, "eddy_drift_detected_total", ED_METRIC_COUNTER,
                             "Changes by others to objects a Kustomization applied (drift), "
@@ -1593,8 +1634,8 @@ void ed_kustomization_free(ed_ks_controller *c)
         ed_ks_inputs_free(m->build.inputs);
         m->build.inputs = NULL;
     }
-    ed_strmap *owned[] = {c->holds, c->memos, c->source_waits, c->status_rv};
-    for (size_t i = 0; i < 4; i++) {
+    ed_strmap *owned[] = {c->holds, c->memos, c->source_waits, c->status_rv, c->source_seen};
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
         pos = 0;
         while (ed_strmap_next(owned[i], &pos, &k, &v))
             free(v);
