@@ -84,7 +84,7 @@ struct ed_ks_controller {
     ed_strmap *memos;          /* "ns/name" -> struct memo: the last successful apply */
     ed_strmap *source_waits;   /* "ns/name" -> int64_t: when it began waiting (drift_lock) */
     ed_strmap *status_rv;      /* "ns/name" -> resourceVersion our last status write gave it */
-    ed_strmap *source_seen;    /* source "ns/name" -> its artifact "revision digest" (on_source) */
+    ed_strmap *source_seen;    /* source "ns/name" -> artifact_of it, last seen (on_source) */
 };
 
 /* How long a Kustomization waits, writing nothing, for a source's first fetch. */
@@ -1493,7 +1493,6 @@ static void on_self(ed_kube_event_type type, const ed_node *obj, void *user)
         ed_ks_queue_dependents(c->deps, obj);
 }
 
-/* A GitRepository changed: queue the Kustomizations that use it. */
 /* A source as its users see it (a new string): its artifact's revision and digest; without an
  * artifact, its Ready status (a failed first fetch is reported by its Kustomizations at once,
  * not at their retryInterval). */
@@ -1532,6 +1531,8 @@ static bool artifact_changed(ed_ks_controller *c, ed_kube_event_type type, const
     return changed;
 }
 
+/* A GitRepository changed: queue the Kustomizations that use it, when the change matters to
+ * them. */
 static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
 {
     ed_ks_controller *c = user;
