@@ -1125,8 +1125,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_apply_result *inventory = NULL;
     ed_kube *kc = NULL; /* the client to apply with (impersonation, kubeConfig), or NULL */
     struct outcome out = {.reason = "ReconciliationFailed", .started_ms = ed_time_mono_ms()};
-    struct memo_build built = {0}; /* what this reconcile's build read, for memo_store */
-    bool keep_build = false;       /* the memo's build stays (no build, or stored already) */
+    struct memo_build built = {0};     /* what this reconcile's build read, for memo_store */
+    bool keep_build = false;           /* the memo's build stays (no build, or stored already) */
     ed_ctrl_finalizer_job *fin = NULL; /* adding the finalizer, in flight (step 2) */
 
     ed_log(ED_LOG_DEBUG, "reconciliation started", "controller", "kustomization", "name", name,
