@@ -6,7 +6,7 @@
 # send no request for their objects, and still report the new revision as applied. A commit to
 # the shared base rebuilds a and b; a new file dropped below plain/ rebuilds c. A change of
 # the spec (generation) or of a postBuild variable builds again; the variables' values never
-# reach the log.
+# reach the log. A change of the source that leaves its artifact as it was queues none of them.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -146,3 +146,22 @@ retry 60 bash -c "[ \"\$(kubectl -n $ns get configmap b-app -o 'jsonpath={.metad
 retry 30 settled
 assert_eq built "$(outcome b "$r4" "$m")" "a new generation"
 assert_not_contains "$(cat "$log")" "s3cr3t-tier" "no variable's value in the log"
+
+step "a source reconciled without a new commit queues none of its Kustomizations"
+retry 30 settled
+m=$(mark)
+token=$(date +%s%N)
+kubectl -n "$ns" annotate --overwrite "gitrepository/$repo" reconcile.fluxcd.io/requestedAt="$token" \
+    team=blue >/dev/null
+kubectl -n "$ns" wait "gitrepository/$repo" --for=jsonpath='{.status.lastHandledReconcileAt}'="$token" \
+    --timeout=60s >/dev/null
+sleep 1 # the status write's event reaches the Kustomization controller's handler
+queued=$(tail -n +"$((m + 1))" "$log" | grep -c 'queued by its source' || true)
+assert_eq 0 "$queued" "Kustomizations queued by the source's annotation and status"
+m=$(mark)
+cm app 5 | put apps/a/app.yaml
+commit "a again"
+poke
+applied a "$(rev)"
+queued=$(tail -n +"$((m + 1))" "$log" | grep -c 'queued by its source' || true)
+assert_eq 3 "$queued" "a new artifact queues each of its 3 Kustomizations once"
