@@ -718,7 +718,7 @@ static void on_change(ed_kube_event_type type, const ed_node *src, void *user)
         }
         if (queue) {
             ed_log(ED_LOG_DEBUG, "queued by an included repository", "controller", "gitrepository",
-                   "key", keys[i], NULL);
+                   "object", keys[i], NULL);
             ed_queue_add(c->queue, keys[i]);
         }
         ed_doc_free(doc);

@@ -1553,8 +1553,8 @@ static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
             const char *rns = str_at(r, "/spec/sourceRef/namespace");
             if (rk && strcmp(rk, "GitRepository") == 0 && rn && sname && strcmp(rn, sname) == 0 &&
                 strcmp(rns ? rns : ns, sns ? sns : "") == 0) {
-                ed_log(ED_LOG_DEBUG, "queued by its source", "controller", "kustomization", "key",
-                       keys[i], NULL);
+                ed_log(ED_LOG_DEBUG, "queued by its source", "controller", "kustomization",
+                       "object", keys[i], NULL);
                 ed_queue_add(c->queue, keys[i]);
             }
             ed_doc_free(obj);

@@ -112,7 +112,7 @@ static void enqueue(ed_kube_event_type type, const ed_node *obj, void *user)
         if (same)
             return;
     }
-    ed_log(ED_LOG_DEBUG, "queued by a change", "controller", c->name, "key", key, NULL);
+    ed_log(ED_LOG_DEBUG, "queued by a change", "controller", c->name, "object", key, NULL);
     ed_queue_add(c->queue, key);
 }
 

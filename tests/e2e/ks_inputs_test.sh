@@ -156,12 +156,12 @@ kubectl -n "$ns" annotate --overwrite "gitrepository/$repo" reconcile.fluxcd.io/
 kubectl -n "$ns" wait "gitrepository/$repo" --for=jsonpath='{.status.lastHandledReconcileAt}'="$token" \
     --timeout=60s >/dev/null
 sleep 1 # the status write's event reaches the Kustomization controller's handler
-queued=$(tail -n +"$((m + 1))" "$log" | grep -c 'queued by its source' || true)
+queued=$(tail -n +"$((m + 1))" "$log" | grep 'queued by its source' | grep -c "object=$ns/" || true)
 assert_eq 0 "$queued" "Kustomizations queued by the source's annotation and status"
 m=$(mark)
 cm app 5 | put apps/a/app.yaml
 commit "a again"
 poke
 applied a "$(rev)"
-queued=$(tail -n +"$((m + 1))" "$log" | grep -c 'queued by its source' || true)
+queued=$(tail -n +"$((m + 1))" "$log" | grep 'queued by its source' | grep -c "object=$ns/" || true)
 assert_eq 3 "$queued" "a new artifact queues each of its 3 Kustomizations once"
