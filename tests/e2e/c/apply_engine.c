@@ -2,7 +2,9 @@
  * End-to-end tests of the apply engine (src/apply) against the real control plane: staged
  * apply of a set that creates its own Namespace and CRD, Flux's change set, no write when
  * nothing changed, drift reverted, a refused object stops the whole set before any write,
- * opt-outs, prune with owner labels, and health (ready, failed, timed out).
+ * opt-outs, prune with owner labels, and health (ready, failed, timed out); the hook called
+ * between validation and the first write, and the Kustomization controller's finalizer patch
+ * in the background that it joins there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include "apply/apply.h"
+#include "controllers/controllers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +349,113 @@ static void test_kubectl_takeover(void **state)
     free(nsk);
 }
 
+struct hook {
+    int calls;
+    int rc;         /* what the hook returns */
+    int configmaps; /* ConfigMaps of the set that existed when it was called */
+};
+
+static int count_configmap(const char *name)
+{
+    ed_err err = ED_ERR_INIT;
+    return ed_kube_get(kube, "v1", "ConfigMap", ns, name, NULL, &err) == 0;
+}
+
+static int hook_fn(void *user, ed_err *err)
+{
+    struct hook *h = user;
+    h->calls++;
+    h->configmaps = count_configmap("hook-a") + count_configmap("hook-b");
+    return h->rc ? ed_err_set(err, h->rc, "held by the hook") : 0;
+}
+
+/* ed_apply_opts.before_writes: called once, after every dry-run and before any write; its
+ * failure stops the set with nothing written; not called when validation fails. */
+static void test_before_writes(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    const char *set = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hook-a, namespace: NS}\n"
+                      "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: hook-b, namespace: "
+                      "NS}\n";
+    size_t n;
+    ed_doc **docs = objects(set, &n);
+    ed_node *nodes[2] = {ed_doc_root(docs[0]), ed_doc_root(docs[1])};
+    ed_apply_result *r = NULL;
+
+    struct hook h = {.rc = ED_ECONFLICT};
+    ed_apply_opts o = {.before_writes = hook_fn, .before_writes_user = &h};
+    assert_int_equal(ed_apply_all(kube, nodes, 2, &o, &r, &err), ED_ECONFLICT);
+    assert_null(r);
+    assert_string_equal(err.msg, "held by the hook");
+    assert_int_equal(h.calls, 1);
+    assert_int_equal(count_configmap("hook-a") + count_configmap("hook-b"), 0);
+
+    h = (struct hook){0};
+    ed_err_clear(&err);
+    assert_int_equal(ed_apply_all(kube, nodes, 2, &o, &r, &err), 0);
+    assert_int_equal(h.calls, 1);
+    assert_int_equal(h.configmaps, 0); /* called before the first write */
+    assert_int_equal(count_configmap("hook-a") + count_configmap("hook-b"), 2);
+    ed_apply_result_free(r);
+    free_docs(docs, n);
+
+    /* A refused object: validation stops the set before the hook. */
+    docs = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hook-c, namespace: NS}\n"
+                   "data: {k: [not, a, string]}\n",
+                   &n);
+    nodes[0] = ed_doc_root(docs[0]);
+    h = (struct hook){0};
+    r = NULL;
+    assert_int_not_equal(ed_apply_all(kube, nodes, 1, &o, &r, &err), 0);
+    assert_int_equal(h.calls, 0);
+    free_docs(docs, n);
+}
+
+/* The finalizer's patch in the background (ed_ctrl_finalizer_add_start), on a custom resource
+ * (the API refuses an unqualified finalizer name on built-in kinds): joined, it is on the
+ * object; a second patch from the same (now stale) read fails on its resourceVersion, and the
+ * join says so, every time it is asked. */
+static void test_finalizer_job(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    char av[96];
+    snprintf(av, sizeof(av), "%s/v1", group);
+    size_t n;
+    ed_doc **docs =
+        objects("apiVersion: GROUP/v1\nkind: Widget\nmetadata: {name: fin, namespace: NS}\n", &n);
+    ed_doc *live = NULL;
+    if (ed_kube_create(kube, ed_doc_root(docs[0]), NULL, &live, &err))
+        fail_msg("create: %s", err.msg);
+    ed_node *obj = ed_doc_root(live);
+    assert_false(ed_ctrl_has_finalizer(obj));
+
+    ed_ctrl_finalizer_job *job = ed_ctrl_finalizer_add_start(kube, av, "Widget", obj);
+    if (ed_ctrl_finalizer_join(job, &err))
+        fail_msg("join: %s", err.msg);
+    ed_ctrl_finalizer_job_free(job);
+    ed_doc *now = NULL;
+    assert_int_equal(ed_kube_get(kube, av, "Widget", ns, "fin", &now, &err), 0);
+    assert_true(ed_ctrl_has_finalizer(ed_doc_root(now)));
+
+    job = ed_ctrl_finalizer_add_start(kube, av, "Widget", obj); /* a stale read */
+    assert_int_equal(ed_ctrl_finalizer_join(job, &err), ED_ECONFLICT);
+    if (!ed_str_has_prefix(err.msg, "adding the finalizer finalizers.fluxcd.io: "))
+        fail_msg("message: %s", err.msg);
+    assert_int_equal(ed_ctrl_finalizer_join(job, NULL), ED_ECONFLICT);
+    ed_ctrl_finalizer_job_free(job);
+    ed_ctrl_finalizer_job_free(NULL);
+    assert_int_equal(ed_ctrl_finalizer_join(NULL, &err), 0);
+
+    /* Let the namespace go. */
+    if (ed_ctrl_set_finalizer(kube, av, "Widget", ed_doc_root(now), false, &err))
+        fail_msg("removing the finalizer: %s", err.msg);
+    ed_doc_free(now);
+    ed_doc_free(live);
+    free_docs(docs, n);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -378,9 +488,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_apply_lifecycle),
-        cmocka_unit_test(test_opt_out_and_health_failures),
-        cmocka_unit_test(test_kubectl_takeover),
+        cmocka_unit_test(test_apply_lifecycle),  cmocka_unit_test(test_opt_out_and_health_failures),
+        cmocka_unit_test(test_kubectl_takeover), cmocka_unit_test(test_before_writes),
+        cmocka_unit_test(test_finalizer_job),
     };
     return cmocka_run_group_tests_name("apply e2e", tests, setup, teardown);
 }
