@@ -52,11 +52,17 @@ mark() { wc -l <"$log"; }
 # outcome NAME REVISION MARK: what the first reconcile of NAME that applied REVISION after
 # MARK did: "skipped" (the build) or "built". (Later reconciles of the same revision, which
 # status and source events cause, skip the build, rightly.)
+# The agent logs the outcome after its status write (which applied() waits for), and after
+# the Event: the line may come a moment later, so this looks for up to 10 s.
 outcome() {
-    local first
-    first=$(tail -n +"$(($3 + 1))" "$log" |
-        grep -E "(inputs unchanged, build skipped .*name=$1 .*revision=$2|Applied revision: $2 .*name=$1 )" |
-        head -1)
+    local first i
+    for ((i = 0; i < 50; i++)); do
+        first=$(tail -n +"$(($3 + 1))" "$log" |
+            grep -E "(inputs unchanged, build skipped .*name=$1 .*revision=$2|Applied revision: $2 .*name=$1 )" |
+            sed -n 1p)
+        [ -n "$first" ] && break
+        sleep 0.2
+    done
     case "$first" in
     *"build skipped"*) echo skipped ;;
     "") echo none ;;
