@@ -115,10 +115,21 @@ void ed_ks_config_watch_ensure(ed_ks_config_watch *w)
     pthread_mutex_unlock(&w->lock);
 }
 
+void ed_ks_config_watch_stop(ed_ks_config_watch *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    ed_informer_stop(w->configmaps);
+    ed_informer_stop(w->secrets);
+    pthread_mutex_unlock(&w->lock);
+}
+
 void ed_ks_config_watch_free(ed_ks_config_watch *w)
 {
     if (!w)
         return;
+    ed_ks_config_watch_stop(w);
     ed_informer_free(w->configmaps);
     ed_informer_free(w->secrets);
     pthread_mutex_destroy(&w->lock);

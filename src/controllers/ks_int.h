@@ -97,6 +97,8 @@ ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache,
 /* Start the informers on first use (from a reconcile, so only the leader watches); then a
  * no-op. Waits (up to 10 s each) for their first lists. */
 void ed_ks_config_watch_ensure(ed_ks_config_watch *w);
+/* Ask both watches to stop, without waiting (ed_informer_stop). */
+void ed_ks_config_watch_stop(ed_ks_config_watch *w);
 void ed_ks_config_watch_free(ed_ks_config_watch *w);
 
 /*

@@ -1607,6 +1607,10 @@ void ed_kustomization_free(ed_ks_controller *c)
 {
     if (!c)
         return;
+    /* Every watch ends at once, then each is freed. */
+    for (size_t i = 0; i < c->nwatches; i++)
+        ed_informer_stop(c->watches[i].inf);
+    ed_ks_config_watch_stop(c->config_watch);
     for (size_t i = 0; i < c->nwatches; i++) {
         ed_informer_free(c->watches[i].inf);
         free(c->watches[i].api_version);

@@ -385,6 +385,12 @@ char *ed_informer_resource_version(ed_informer *inf)
     return rv;
 }
 
+void ed_informer_stop(ed_informer *inf)
+{
+    if (inf)
+        inf->stop = true;
+}
+
 void ed_informer_free(ed_informer *inf)
 {
     if (!inf)

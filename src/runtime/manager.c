@@ -205,6 +205,9 @@ void ed_manager_free(ed_manager *m, int64_t deadline_ms)
 {
     if (!m)
         return;
+    /* The watches end meanwhile (reconciles in flight still read the caches). */
+    for (size_t i = 0; i < m->ninformers; i++)
+        ed_informer_stop(m->informers[i].inf);
     bool all_done = true;
     for (size_t i = 0; i < m->ncontrollers; i++)
         if (m->controllers[i]->workers && !ed_workers_stop(m->controllers[i]->workers, deadline_ms))
