@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """bench/kustomization/apimetrics.py: what the API server served in a window of the bench.
 
-  apimetrics.py snap SERVER CDIR FILE     saves the API server's request counters (from its
-                                          /metrics, admin client certificate) to FILE
+  apimetrics.py snap SERVER CDIR FILE [KCM]
+                                          saves the API server's request counters (from its
+                                          /metrics, admin client certificate) to FILE, and with
+                                          KCM (the controller manager's https://host:port) the
+                                          items its controllers' work queues took
   apimetrics.py diff FILE0 FILE1 [MIN]    prints, for each verb and resource with at least MIN
                                           (default 50) requests between the two snapshots,
                                           "verb resource[/subresource] count", largest first
@@ -11,7 +14,8 @@
 
 The counters are apiserver_request_total (by verb, resource, subresource; dry-runs counted
 apart) and apiserver_watch_events_total (events sent to watchers, by kind): the floor's window
-and eddy's can then be compared request by request, rollout included.
+and eddy's can then be compared request by request, rollout included. The controller manager's
+workqueue_adds_total (by queue) tells which of its controllers had more to do.
 """
 import json
 import re
@@ -23,11 +27,15 @@ SAMPLE = re.compile(r'^(\w+)\{(.*)\} ([0-9.e+]+)$')
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
-def snap(server, cdir, path):
+def snap(server, cdir, path, kcm=None):
     ctx = ssl.create_default_context(cafile=cdir + "/ca.crt")
     ctx.load_cert_chain(cdir + "/admin.crt", cdir + "/admin.key")
     with urllib.request.urlopen(server + "/metrics", context=ctx, timeout=30) as r:
         text = r.read().decode()
+    if kcm:  # its own serving certificate; /metrics is open to all (scripts/cluster)
+        kctx = ssl._create_unverified_context()
+        with urllib.request.urlopen(kcm + "/metrics", context=kctx, timeout=30) as r:
+            text += "\n" + r.read().decode()
     counts = {}
     for line in text.splitlines():
         m = SAMPLE.match(line)
@@ -44,6 +52,8 @@ def snap(server, cdir, path):
             key = "%s %s" % (verb, res)
         elif name == "apiserver_watch_events_total":
             key = "watch-event %s" % labels.get("kind", labels.get("resource", ""))
+        elif name == "workqueue_adds_total":
+            key = "kcm-queue %s" % labels.get("name", "")
         else:
             continue
         counts[key] = counts.get(key, 0) + value
@@ -78,7 +88,7 @@ def compare(a0, a1, b0, b1, least):
 def main():
     what, args = sys.argv[1], sys.argv[2:]
     if what == "snap":
-        snap(args[0], args[1], args[2])
+        snap(args[0], args[1], args[2], args[3] if len(args) > 3 else None)
     elif what == "diff":
         diff(args[0], args[1], int(args[2]) if len(args) > 2 else 50)
     elif what == "compare":
