@@ -79,6 +79,7 @@ struct ed_ks_controller {
     ed_ks_deps *deps;                 /* who waits for which dependency (dependson.c) */
     ed_strmap *ignore_rules;   /* Kustomization key -> ed_doc of its spec.ignore (drift_lock) */
     pthread_mutex_t tree_lock; /* guards trees */
+    pthread_cond_t tree_ready; /* a tree was unpacked (or failed to be) */
     struct tree *trees;        /* artifacts unpacked, shared by the reconciles of a revision */
     ed_strmap *holds;          /* inventory id -> struct hold: drift left alone for now */
     ed_strmap *memos;          /* "ns/name" -> struct memo: the last successful apply */
@@ -814,30 +815,48 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
 /* An artifact unpacked once and shared, read-only, by every reconcile of its revision: with
  * many Kustomizations on one repository, each reconcile would otherwise unpack the whole
  * repository again (the build never writes into the tree: Flux's generated kustomization is
- * kept in memory). */
+ * kept in memory). The unpack and the removal of old trees run outside tree_lock: at 1,000
+ * apps either takes up to a second, and reconciles of other sources (or of a tree already
+ * there) need not wait for it; the reconciles of the tree being unpacked wait on tree_ready. */
 struct tree {
     char *archive; /* the artifact file it was unpacked from */
     char *digest;  /* and its digest (an include can change the file of the same commit) */
     char dir[4096];
     int refs;
-    bool stale; /* a newer artifact of the same source replaced it: removed once unused */
+    bool ready;  /* unpacked (or failed): until then its users wait on tree_ready */
+    bool failed; /* the unpack failed: code and msg say why (the tree is stale, too) */
+    bool stale;  /* a newer artifact of the same source replaced it: removed once unused */
+    int code;
+    char msg[ED_ERR_MSG_MAX];
     struct tree *next;
 };
 
-/* Remove the stale trees nobody uses. Called with tree_lock held. */
-static void trees_sweep(ed_ks_controller *c)
+/* Take the stale trees nobody uses off the list, into *out (removed by trees_free, outside
+ * the lock). Called with tree_lock held. */
+static void trees_sweep(ed_ks_controller *c, struct tree **out)
 {
     for (struct tree **p = &c->trees; *p;) {
         struct tree *t = *p;
-        if (t->stale && t->refs == 0) {
+        if (t->stale && t->refs == 0 && t->ready) {
             *p = t->next;
-            ed_path_remove_tree(t->dir);
-            free(t->archive);
-            free(t->digest);
-            free(t);
+            t->next = *out;
+            *out = t;
         } else {
             p = &t->next;
         }
+    }
+}
+
+static void trees_free(struct tree *t)
+{
+    while (t) {
+        struct tree *next = t->next;
+        if (!t->failed) /* a failed unpack removed its directory */
+            ed_path_remove_tree(t->dir);
+        free(t->archive);
+        free(t->digest);
+        free(t);
+        t = next;
     }
 }
 
@@ -853,50 +872,72 @@ static bool same_source(const char *a, const char *b)
 static struct tree *tree_acquire(ed_ks_controller *c, const char *archive, const char *digest,
                                  ed_err *err)
 {
+    struct tree *gone = NULL, *t;
     pthread_mutex_lock(&c->tree_lock);
-    trees_sweep(c);
-    struct tree *t;
+    trees_sweep(c, &gone);
     for (t = c->trees; t; t = t->next)
         if (!t->stale && strcmp(t->archive, archive) == 0 && strcmp(t->digest, digest) == 0)
             break;
-    if (!t) {
+    bool mine = t == NULL; /* this reconcile unpacks it */
+    if (mine) {
         t = ed_xcalloc(1, sizeof(*t));
-        snprintf(t->dir, sizeof(t->dir), "%s/kustomization-XXXXXX",
-                 ed_artifact_store_tmpdir(c->o.store));
-        bool made = mkdtemp(t->dir) != NULL;
-        int rc = made ? ed_source_archive_unpack(archive, t->dir, 0, err)
-                      : ed_err_set(err, ED_ERROR, "cannot create a temp directory");
-        if (rc) {
-            if (made)
-                ed_path_remove_tree(t->dir);
-            free(t);
-            pthread_mutex_unlock(&c->tree_lock);
-            return NULL;
-        }
-        /* The source's older revisions go once their reconciles are done. */
-        for (struct tree *o = c->trees; o; o = o->next)
-            if (same_source(o->archive, archive))
-                o->stale = true;
         t->archive = ed_xstrdup(archive);
         t->digest = ed_xstrdup(digest);
+        snprintf(t->dir, sizeof(t->dir), "%s/kustomization-XXXXXX",
+                 ed_artifact_store_tmpdir(c->o.store));
         t->next = c->trees;
         c->trees = t;
     }
     t->refs++;
     pthread_mutex_unlock(&c->tree_lock);
-    return t;
+    trees_free(gone);
+
+    if (mine) {
+        ed_err uerr = ED_ERR_INIT;
+        bool made = mkdtemp(t->dir) != NULL;
+        int rc = made ? ed_source_archive_unpack(archive, t->dir, 0, &uerr)
+                      : ed_err_set(&uerr, ED_ERROR, "cannot create a temp directory");
+        if (rc && made)
+            ed_path_remove_tree(t->dir);
+        pthread_mutex_lock(&c->tree_lock);
+        if (rc) {
+            t->failed = t->stale = true;
+            t->code = rc;
+            snprintf(t->msg, sizeof(t->msg), "%s", uerr.msg);
+        } else {
+            /* The source's older revisions go once their reconciles are done. */
+            for (struct tree *o = c->trees; o; o = o->next)
+                if (o != t && same_source(o->archive, archive))
+                    o->stale = true;
+        }
+        t->ready = true;
+        pthread_cond_broadcast(&c->tree_ready);
+    } else {
+        pthread_mutex_lock(&c->tree_lock);
+        while (!t->ready)
+            pthread_cond_wait(&c->tree_ready, &c->tree_lock);
+    }
+    bool failed = t->failed;
+    if (failed) {
+        ed_err_set(err, t->code, "%s", t->msg);
+        t->refs--;
+    }
+    pthread_mutex_unlock(&c->tree_lock);
+    return failed ? NULL : t;
 }
 
 static void tree_release(ed_ks_controller *c, const struct tree *done)
 {
     if (!done)
         return;
+    struct tree *gone = NULL;
     pthread_mutex_lock(&c->tree_lock);
     for (struct tree *t = c->trees; t; t = t->next)
         if (t == done)
             t->refs--;
-    trees_sweep(c);
+    trees_sweep(c, &gone);
     pthread_mutex_unlock(&c->tree_lock);
+    trees_free(gone);
 }
 
 /* ---- the reconcile ---- */
@@ -1575,6 +1616,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->drift_events = ed_strmap_new();
     c->written = ed_strmap_new();
     pthread_mutex_init(&c->tree_lock, NULL);
+    pthread_cond_init(&c->tree_ready, NULL);
     c->holds = ed_strmap_new();
     c->memos = ed_strmap_new();
     c->source_waits = ed_strmap_new();
@@ -1650,9 +1692,12 @@ void ed_kustomization_free(ed_ks_controller *c)
     while (ed_strmap_next(c->ignore_rules, &pos, &k, &v))
         ed_doc_free(v);
     ed_strmap_free(c->ignore_rules);
+    struct tree *gone = NULL;
     for (struct tree *t = c->trees; t; t = t->next)
-        t->stale = true, t->refs = 0;
-    trees_sweep(c);
+        t->stale = t->ready = true, t->refs = 0;
+    trees_sweep(c, &gone);
+    trees_free(gone);
+    pthread_cond_destroy(&c->tree_ready);
     pthread_mutex_destroy(&c->tree_lock);
     pthread_mutex_destroy(&c->drift_lock);
     pthread_mutex_destroy(&c->watch_lock);
