@@ -73,13 +73,15 @@ outcome() {
 requests() { grep 'API request' "$log" | grep -c "/namespaces/$ns/configmaps/$1" || true; }
 # status_writes NAME MARK: the agent's writes of NAME's status after MARK.
 status_writes() {
-    tail -n +"$(($2 + 1))" "$log" | grep 'API request' | grep -c "/kustomizations/$1/status" || true
+    tail -n +"$(($2 + 1))" "$log" | grep 'API request' | grep -c "/namespaces/$ns/kustomizations/$1/status" || true
 }
 data() { kubectl -n "$ns" get configmap "$1" -o 'jsonpath={.data.v}'; }
-# settled: the last reconcile started has ended.
+# settled: the last reconcile started here has ended. (Only this namespace's: the agent also
+# sees what earlier tests leave while their namespaces go, and a reconcile that finds its
+# Kustomization gone logs no end.)
 settled() {
     grep -E 'reconciliation started|Applied revision|reconciliation failed' "$log" |
-        tail -1 | grep -qv 'reconciliation started'
+        grep -E "namespace=$ns( |\$)" | tail -1 | grep -qv 'reconciliation started'
 }
 
 step "a commit changing only apps/a: a rebuilt and applied, b and c not built"

@@ -96,10 +96,11 @@ t0=$(date +%s%3N)
 retry 20 bash -c "[ \"\$(kubectl -n $ns get configmap settings-prod -o 'jsonpath={.data.region}')\" = ap-south-1 ]"
 echo "watched ConfigMap change applied after $(($(date +%s%3N) - t0)) ms (interval 10m)"
 # Let the reconciles of the label and the patch finish: the last one started has ended (on a
-# busy machine they can take longer than a fixed sleep).
+# busy machine they can take longer than a fixed sleep). Only this namespace's: the agent also
+# sees what earlier tests leave while their namespaces go.
 settled() {
     grep -E 'reconciliation started|Applied revision|reconciliation failed' "$scratch/ctl.log" |
-        tail -1 | grep -qv 'reconciliation started'
+        grep -E "namespace=$ns( |\$)" | tail -1 | grep -qv 'reconciliation started'
 }
 sleep 1
 retry 30 settled

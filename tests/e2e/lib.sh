@@ -119,9 +119,11 @@ bg_stop() {
 # --- Kubernetes --------------------------------------------------------------------------------
 
 # new_namespace NAME: creates namespace NAME, after deleting a leftover of an earlier test.
+# The runner deletes it once the test is over (tests/e2e/run, drop_namespaces).
 new_namespace() {
     kubectl delete namespace "$1" --ignore-not-found --wait=true >/dev/null
     kubectl create namespace "$1" >/dev/null
+    echo "$1" >>"$EDDY_E2E_SCRATCH/namespaces"
 }
 
 # --- Git servers ---------------------------------------------------------------------------------
