@@ -2,6 +2,7 @@
  * End-to-end tests of informers against the real control plane: the first list fills the
  * cache, then every create, update and delete reaches the cache and the handlers in order,
  * filtered by label selector; a cached object reads back whole (apiVersion and kind included).
+ * Informers stopped together (ed_informer_stop) end together, their caches readable meanwhile.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -148,6 +149,45 @@ static void test_informer(void **state)
     assert_true(ed_time_mono_ms() - t0 < 3000);
 }
 
+/* Informers told to stop together end together: stopping 8 takes about the second one watch
+ * needs to notice, not 8 of them one after another; meanwhile their caches stay readable. */
+static void test_stop_together(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    create_cm("stop-together", "stopping");
+    enum { N = 8 };
+    ed_informer *infs[N];
+    char selectors[N][32];
+    /* The same objects through 8 watches (8 requests, 8 threads), started last to first 1/8 s
+     * apart: an idle watch looks at its stop flag once a second, from its start, so freed
+     * first to last one after another, each would wait most of a second for its turn. */
+    for (int i = N - 1; i >= 0; i--) {
+        snprintf(selectors[i], sizeof(selectors[i]), "set=stopping,n!=%d", i);
+        ed_informer_opts opts = {
+            .api_version = "v1", .kind = "ConfigMap", .ns = ns, .label_selector = selectors[i]};
+        infs[i] = ed_informer_new(kube, &opts);
+        assert_int_equal(ed_informer_start(infs[i], &err), 0);
+        assert_true(ed_informer_wait_synced(infs[i], 10000));
+        usleep(125 * 1000);
+    }
+    sleep(1); /* every watch is established and idle */
+    int64_t t0 = ed_time_mono_ms();
+    for (int i = 0; i < N; i++)
+        ed_informer_stop(infs[i]);
+    assert_true(ed_time_mono_ms() - t0 < 100); /* asks, does not wait */
+    for (int i = 0; i < N; i++) {
+        ed_doc *d = ed_informer_get(infs[i], ns, "stop-together");
+        assert_non_null(d);
+        ed_doc_free(d);
+    }
+    for (int i = 0; i < N; i++)
+        ed_informer_free(infs[i]);
+    int64_t took = ed_time_mono_ms() - t0;
+    printf("8 informers stopped in %lld ms\n", (long long)took);
+    assert_true(took < 2500); /* one after another: about 7 s */
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -184,6 +224,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_informer),
+        cmocka_unit_test(test_stop_together),
     };
     return cmocka_run_group_tests_name("informer e2e", tests, setup, teardown);
 }
