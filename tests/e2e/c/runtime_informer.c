@@ -156,7 +156,9 @@ static void test_stop_together(void **state)
     (void)state;
     ed_err err = ED_ERR_INIT;
     create_cm("stop-together", "stopping");
-    enum { N = 8 };
+    enum {
+        N = 8
+    };
     ed_informer *infs[N];
     char selectors[N][32];
     /* The same objects through 8 watches (8 requests, 8 threads), started last to first 1/8 s
