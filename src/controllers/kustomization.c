@@ -823,10 +823,9 @@ struct tree {
     char *digest;  /* and its digest (an include can change the file of the same commit) */
     char dir[4096];
     int refs;
-    bool ready;  /* unpacked (or failed): until then its users wait on tree_ready */
-    bool failed; /* the unpack failed: code and msg say why (the tree is stale, too) */
-    bool stale;  /* a newer artifact of the same source replaced it: removed once unused */
-    int code;
+    bool ready; /* unpacked (or failed): until then its users wait on tree_ready */
+    bool stale; /* a newer artifact of the same source replaced it: removed once unused */
+    int code;   /* not 0: the unpack failed (msg says why), and the tree is stale */
     char msg[ED_ERR_MSG_MAX];
     struct tree *next;
 };
@@ -851,7 +850,7 @@ static void trees_free(struct tree *t)
 {
     while (t) {
         struct tree *next = t->next;
-        if (!t->failed) /* a failed unpack removed its directory */
+        if (t->code == 0) /* a failed unpack removed its directory */
             ed_path_remove_tree(t->dir);
         free(t->archive);
         free(t->digest);
@@ -901,7 +900,7 @@ static struct tree *tree_acquire(ed_ks_controller *c, const char *archive, const
             ed_path_remove_tree(t->dir);
         pthread_mutex_lock(&c->tree_lock);
         if (rc) {
-            t->failed = t->stale = true;
+            t->stale = true;
             t->code = rc;
             snprintf(t->msg, sizeof(t->msg), "%s", uerr.msg);
         } else {
@@ -917,7 +916,7 @@ static struct tree *tree_acquire(ed_ks_controller *c, const char *archive, const
         while (!t->ready)
             pthread_cond_wait(&c->tree_ready, &c->tree_lock);
     }
-    bool failed = t->failed;
+    bool failed = t->code != 0;
     if (failed) {
         ed_err_set(err, t->code, "%s", t->msg);
         t->refs--;

@@ -121,7 +121,7 @@ step "fields eddy does not implement yet are refused, naming them"
 kustomization fields ./app "  targetNamespace: $target
   decryption: {provider: sops}"
 # (The previous step left Ready False BuildFailed too: wait for this spec's message.)
-retry 30 bash -c "kubectl -n $ns get kustomization fields -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q '^spec.decryption: SOPS decryption is not supported by eddy yet$'"
+retry 30 ready_message_matches fields "spec.decryption: SOPS decryption is not supported by eddy yet"
 ready_is fields False BuildFailed
 kustomization fields ./app "  targetNamespace: $target
   wait: true

@@ -76,13 +76,6 @@ status_writes() {
     tail -n +"$(($2 + 1))" "$log" | grep 'API request' | grep -c "/namespaces/$ns/kustomizations/$1/status" || true
 }
 data() { kubectl -n "$ns" get configmap "$1" -o 'jsonpath={.data.v}'; }
-# settled: the last reconcile started here has ended. (Only this namespace's: the agent also
-# sees what earlier tests leave while their namespaces go, and a reconcile that finds its
-# Kustomization gone logs no end.)
-settled() {
-    grep -E 'reconciliation started|Applied revision|reconciliation failed' "$log" |
-        grep -E "namespace=$ns( |\$)" | tail -1 | grep -qv 'reconciliation started'
-}
 
 step "a commit changing only apps/a: a rebuilt and applied, b and c not built"
 b0=$(requests b-)

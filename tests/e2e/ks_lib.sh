@@ -83,6 +83,10 @@ ksget() { kubectl -n "$ns" get kustomization "$1" -o "jsonpath=$2"; }
 ready_status() { ksget "$1" '{.status.conditions[?(@.type=="Ready")].status}'; }
 ready_reason() { ksget "$1" '{.status.conditions[?(@.type=="Ready")].reason}'; }
 ready_message() { ksget "$1" '{.status.conditions[?(@.type=="Ready")].message}'; }
+# ready_message_matches NAME PATTERN: true when NAME's Ready message matches the glob PATTERN
+# (for retry: a step that leaves Ready as the previous one did is told apart by its message).
+# shellcheck disable=SC2053 # a glob, on purpose
+ready_message_matches() { [[ "$(ready_message "$1")" == $2 ]]; }
 rev() { echo "main@sha1:$(git -C "$work" rev-parse HEAD)"; }
 
 # applied NAME REVISION: wait until NAME applied REVISION.
@@ -97,6 +101,15 @@ ready_is() {
     local want="$2 $3"
     _ready_is() { [ "$(ready_status "$1") $(ready_reason "$1")" = "$2" ]; }
     retry "${4:-60}" _ready_is "$1" "$want"
+}
+
+# settled: the last reconcile of this namespace's Kustomizations that the agent (agent, log
+# $scratch/ctl.log) started has ended. Only this namespace's: the agent also sees what earlier
+# tests leave while their namespaces go, and a reconcile that finds its Kustomization gone logs
+# no end.
+settled() {
+    grep -E 'reconciliation started|Applied revision|reconciliation failed' "$scratch/ctl.log" |
+        grep -E "namespace=$ns( |\$)" | tail -1 | grep -qv 'reconciliation started'
 }
 
 # poke: make the GitRepository look at Git now.

@@ -96,12 +96,7 @@ t0=$(date +%s%3N)
 retry 20 bash -c "[ \"\$(kubectl -n $ns get configmap settings-prod -o 'jsonpath={.data.region}')\" = ap-south-1 ]"
 echo "watched ConfigMap change applied after $(($(date +%s%3N) - t0)) ms (interval 10m)"
 # Let the reconciles of the label and the patch finish: the last one started has ended (on a
-# busy machine they can take longer than a fixed sleep). Only this namespace's: the agent also
-# sees what earlier tests leave while their namespaces go.
-settled() {
-    grep -E 'reconciliation started|Applied revision|reconciliation failed' "$scratch/ctl.log" |
-        grep -E "namespace=$ns( |\$)" | tail -1 | grep -qv 'reconciliation started'
-}
+# busy machine they can take longer than a fixed sleep).
 sleep 1
 retry 30 settled
 sleep 1
@@ -158,5 +153,5 @@ kustomization vars ./app "  targetNamespace: $ns
     substituteFrom:
     - {kind: ConfigMap, name: bad-names}"
 # (The previous step left Ready False BuildFailed too: wait for this spec's message.)
-retry 30 bash -c "kubectl -n $ns get kustomization vars -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q \"'my-var' var name is invalid\""
+retry 30 ready_message_matches vars "*'my-var' var name is invalid*"
 ready_is vars False BuildFailed
