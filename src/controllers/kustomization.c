@@ -583,10 +583,11 @@ static void release_holds(ed_ks_controller *c, const char *key, bool all)
     pthread_mutex_unlock(&c->drift_lock);
 }
 
-/* The active holds of Kustomization key: how many, the first subjects, and the earliest end. */
-static size_t active_holds(ed_ks_controller *c, const char *key, ed_buf *subjects, int64_t *until)
+/* The holds of Kustomization key active at now: how many, the first subjects, and the earliest
+ * end. */
+static size_t active_holds(ed_ks_controller *c, const char *key, int64_t now, ed_buf *subjects,
+                           int64_t *until)
 {
-    int64_t now = ed_time_mono_ms();
     size_t n = 0;
     *until = INT64_MAX;
     pthread_mutex_lock(&c->drift_lock);
@@ -1075,14 +1076,15 @@ static ed_apply_result *unchanged(const ed_apply_result *inventory)
     return r;
 }
 
-/* Fill out->drift from the active holds of key; returns the ms until the earliest one ends
+/* Fill out->drift from the holds of key active at now (when the apply looked at them); returns
+ * the ms from this moment until the earliest one ends, 0 when it has ended since
  * (INT64_MAX when none ends). */
-static int64_t drift_report(ed_ks_controller *c, const char *key, bool report_only,
+static int64_t drift_report(ed_ks_controller *c, const char *key, int64_t now, bool report_only,
                             struct outcome *out)
 {
     ed_buf subjects = ED_BUF_INIT(4096);
     int64_t until;
-    size_t n = active_holds(c, key, &subjects, &until);
+    size_t n = active_holds(c, key, now, &subjects, &until);
     int64_t left = INT64_MAX;
     if (n == 0) {
         out->drift[0] = '\0';
@@ -1427,6 +1429,10 @@ apply:
     /* New objects (a revision or spec that changes them) apply everything; the same ones leave
      * held objects alone. */
     release_holds(c, key, !same);
+    /* The holds the apply honours are those of this instant: one that ends while the apply
+     * runs is still reported, with a requeue at once, or the object it kept back would wait
+     * for the interval. */
+    int64_t holds_at = ed_time_mono_ms();
     bool noop = watched && same && (clean || report_only);
     ed_apply_opts ao = {.field_manager = MANAGER,
                         .hold = is_held,
@@ -1483,7 +1489,7 @@ apply:
         watch_kinds(c, out.changes); /* drift watches are on this cluster only */
     *requeue_after_ms = interval;
     /* Drift held back: report it, and come back when its grace period ends. */
-    int64_t left = drift_report(c, key, report_only, &out);
+    int64_t left = drift_report(c, key, holds_at, report_only, &out);
     if (left < *requeue_after_ms)
         *requeue_after_ms = left + 50;
     memo_store(c, key, digest, gen, drifts, out.drift[0] != '\0', keep_build ? NULL : &built);
