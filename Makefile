@@ -44,7 +44,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
 FUZZ_RUNS ?= -1
 
-.PHONY: all setup check unit unit-asan valgrind fuzz golden e2e format format-check lint layers bench demo clean print-libs
+.PHONY: all setup check unit unit-asan valgrind fuzz golden e2e e2e-asan format format-check lint layers bench demo clean print-libs
 all: build/eddy
 
 build/obj/%.o: src/%.c
@@ -82,6 +82,15 @@ build/asan/libeddy.a: $(ASAN_OBJ)
 
 build/eddy: build/obj/main.o build/libeddy.a
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+# The agent under ASan+UBSan, for the e2e suite (make e2e-asan).
+build/asan/eddy: build/asan/obj/main.o build/asan/libeddy.a
+	$(CC) $(CFLAGS_ALL) $(SAN) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+build/asan/obj/main.o: src/main.c
+	@mkdir -p $(@D)
+	@echo "  CC asan $<"
+	@$(CC) $(CFLAGS_ALL) $(SAN) -MMD -MP -c $< -o $@
 
 build/obj/main.o: src/main.c
 	@mkdir -p $(@D)
@@ -149,6 +158,10 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 
 e2e: build/eddy $(E2E_C)
 	tests/e2e/run
+
+# The same suite with the agent and every CLI verb under ASan+UBSan (slower; not in check).
+e2e-asan: build/asan/eddy build/eddy $(E2E_C)
+	EDDY_BIN=$(CURDIR)/build/asan/eddy tests/e2e/run
 
 FORMAT_FILES = $(shell find src tests -name '*.[ch]' | sort)
 format:

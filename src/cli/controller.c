@@ -570,8 +570,10 @@ int ed_cli_controller(int argc, char **argv)
     }
     ed_buf_free(&labels);
     /* Graceful: reconciles in progress finish (up to 30 s) before the lease is released. */
-    ed_manager_free(manager, 30000);
-    free_reconcilers(&recs);
+    if (ed_manager_free(manager, 30000))
+        free_reconcilers(&recs);
+    else /* a reconcile still runs: it may read them; the process exits anyway */
+        ed_log(ED_LOG_ERROR, "reconciles still running after 30 s, exiting", NULL);
 
 cleanup:
     ed_leader_free(leader); /* releases the lease when held */

@@ -125,13 +125,28 @@ void ed_ks_config_watch_stop(ed_ks_config_watch *w)
     pthread_mutex_unlock(&w->lock);
 }
 
+void ed_ks_config_watch_end(ed_ks_config_watch *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->started = true; /* no start after the end */
+    ed_informer *watches[] = {w->configmaps, w->secrets};
+    w->configmaps = w->secrets = NULL;
+    pthread_mutex_unlock(&w->lock);
+    /* Unlocked: a handler running now does not take the lock, but joining under it would
+     * still be needless. */
+    for (size_t i = 0; i < 2; i++)
+        ed_informer_stop(watches[i]);
+    for (size_t i = 0; i < 2; i++)
+        ed_informer_free(watches[i]);
+}
+
 void ed_ks_config_watch_free(ed_ks_config_watch *w)
 {
     if (!w)
         return;
-    ed_ks_config_watch_stop(w);
-    ed_informer_free(w->configmaps);
-    ed_informer_free(w->secrets);
+    ed_ks_config_watch_end(w);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }

@@ -99,6 +99,10 @@ ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache,
 void ed_ks_config_watch_ensure(ed_ks_config_watch *w);
 /* Ask both watches to stop, without waiting (ed_informer_stop). */
 void ed_ks_config_watch_stop(ed_ks_config_watch *w);
+/* End both watches (stop, wait for them, free them): no handler runs after; ensure is a no-op
+ * from now on. Before ks_cache or queue go. */
+void ed_ks_config_watch_end(ed_ks_config_watch *w);
+/* End, and free w. Accepts NULL. */
 void ed_ks_config_watch_free(ed_ks_config_watch *w);
 
 /*

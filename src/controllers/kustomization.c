@@ -69,9 +69,10 @@ struct ed_ks_controller {
     ed_manager *manager;
 
     pthread_mutex_t drift_lock;
-    pthread_mutex_t watch_lock; /* guards watches */
+    pthread_mutex_t watch_lock; /* guards watches and watches_ended */
     struct drift_watch *watches;
     size_t nwatches;
+    bool watches_ended;      /* ks_stop ran: no new watch */
     ed_strmap *fingerprints; /* object uid -> fingerprint of what eddy cares about (owned) */
     ed_strmap *drift_events; /* object uid -> monotonic ms of its last drift event (owned) */
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
@@ -544,7 +545,7 @@ static ed_doc *cached_live(const char *api_version, const char *kind, const char
             strcmp(c->watches[w].kind, kind) == 0)
             inf = c->watches[w].inf;
     pthread_mutex_unlock(&c->watch_lock);
-    /* Watches live as long as the controller. */
+    /* Watches live until ks_stop, which runs after the last reconcile. */
     return inf ? ed_informer_get(inf, ns ? ns : "", name) : NULL;
 }
 
@@ -790,7 +791,7 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
         for (size_t w = 0; w < c->nwatches && !have; w++)
             have = strcmp(c->watches[w].api_version, api_version) == 0 &&
                    strcmp(c->watches[w].kind, kind) == 0;
-        if (!have) {
+        if (!have && !c->watches_ended) {
             ed_informer_opts io = {.api_version = api_version,
                                    .kind = kind,
                                    .label_selector = "kustomize.toolkit.fluxcd.io/name"};
@@ -1610,6 +1611,31 @@ static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
     free(keys);
 }
 
+/* ed_controller_def.stop: the drift and configuration watches end (every one is told at once,
+ * then each is waited for): their handlers read the Kustomization cache and feed the queue,
+ * which the manager frees next. */
+static void ks_stop(void *user)
+{
+    ed_ks_controller *c = user;
+    pthread_mutex_lock(&c->watch_lock);
+    c->watches_ended = true;
+    struct drift_watch *watches = c->watches;
+    size_t n = c->nwatches;
+    c->watches = NULL;
+    c->nwatches = 0;
+    pthread_mutex_unlock(&c->watch_lock);
+    for (size_t i = 0; i < n; i++)
+        ed_informer_stop(watches[i].inf);
+    ed_ks_config_watch_stop(c->config_watch);
+    for (size_t i = 0; i < n; i++) {
+        ed_informer_free(watches[i].inf);
+        free(watches[i].api_version);
+        free(watches[i].kind);
+    }
+    free(watches);
+    ed_ks_config_watch_end(c->config_watch);
+}
+
 ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controller_opts *opts)
 {
     ed_ks_controller *c = ed_xcalloc(1, sizeof(*c));
@@ -1638,7 +1664,8 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
                              .workers = opts->workers,
                              .reconcile = reconcile,
                              .user = c,
-                             .generation_changed_only = true};
+                             .generation_changed_only = true,
+                             .stop = ks_stop};
     ed_manager_add(m, &def);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     c->queue = ed_manager_queue(m, "kustomization");
@@ -1654,16 +1681,7 @@ void ed_kustomization_free(ed_ks_controller *c)
 {
     if (!c)
         return;
-    /* Every watch ends at once, then each is freed. */
-    for (size_t i = 0; i < c->nwatches; i++)
-        ed_informer_stop(c->watches[i].inf);
-    ed_ks_config_watch_stop(c->config_watch);
-    for (size_t i = 0; i < c->nwatches; i++) {
-        ed_informer_free(c->watches[i].inf);
-        free(c->watches[i].api_version);
-        free(c->watches[i].kind);
-    }
-    free(c->watches);
+    ks_stop(c); /* (done already when the manager was freed first) */
     ed_ks_config_watch_free(c->config_watch);
     ed_ks_deps_free(c->deps);
     size_t pos = 0;

@@ -201,10 +201,10 @@ int ed_manager_start(ed_manager *m, int64_t timeout_ms, ed_err *err)
     return 0;
 }
 
-void ed_manager_free(ed_manager *m, int64_t deadline_ms)
+bool ed_manager_free(ed_manager *m, int64_t deadline_ms)
 {
     if (!m)
-        return;
+        return true;
     /* The watches end meanwhile (reconciles in flight still read the caches). */
     for (size_t i = 0; i < m->ninformers; i++)
         ed_informer_stop(m->informers[i].inf);
@@ -214,6 +214,14 @@ void ed_manager_free(ed_manager *m, int64_t deadline_ms)
             all_done = false;
         else if (!m->controllers[i]->workers)
             ed_queue_shutdown(m->controllers[i]->queue);
+    /* A worker still busy past the deadline may read any of it: the process is exiting, and
+     * freeing under it would be worse than leaving it. */
+    if (!all_done)
+        return false;
+    /* The controllers' own watches may read the caches and feed the queues: they end first. */
+    for (size_t i = 0; i < m->ncontrollers; i++)
+        if (m->controllers[i]->def.stop)
+            m->controllers[i]->def.stop(m->controllers[i]->def.user);
     for (size_t i = 0; i < m->ninformers; i++) {
         ed_informer_free(m->informers[i].inf);
         free(m->informers[i].api_version);
@@ -222,24 +230,21 @@ void ed_manager_free(ed_manager *m, int64_t deadline_ms)
     free(m->informers);
     for (size_t i = 0; i < m->ncontrollers; i++) {
         struct controller *c = m->controllers[i];
-        /* A worker still busy past the deadline keeps its queue and controller: the process
-         * is exiting, and freeing them under it would be worse than leaving them. */
-        if (all_done) {
-            size_t pos = 0;
-            const char *k;
-            void *v;
-            while (ed_strmap_next(c->seen, &pos, &k, &v))
-                free(v);
-            ed_strmap_free(c->seen);
-            pthread_mutex_destroy(&c->seen_lock);
-            ed_queue_free(c->queue);
-            free(c->name);
-            free(c->kind);
-            free(c);
-        }
+        size_t pos = 0;
+        const char *k;
+        void *v;
+        while (ed_strmap_next(c->seen, &pos, &k, &v))
+            free(v);
+        ed_strmap_free(c->seen);
+        pthread_mutex_destroy(&c->seen_lock);
+        ed_queue_free(c->queue);
+        free(c->name);
+        free(c->kind);
+        free(c);
     }
     free(m->controllers);
     free(m->ns);
     free(m->label_selector);
     free(m);
+    return true;
 }

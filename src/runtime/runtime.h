@@ -238,6 +238,10 @@ typedef struct ed_controller_def {
      * reconcile.fluxcd.io/requestedAt annotation changed (so status writes do not loop).
      * Creations and deletions always count. */
     bool generation_changed_only;
+    /* Called by ed_manager_free once the workers have stopped, before the shared informers and
+     * queues are freed: the controller ends what of its own still reads them (watches it
+     * started itself). NULL when there is none. */
+    void (*stop)(void *user);
 } ed_controller_def;
 
 /* kube and opts->metrics are borrowed and must outlive the manager. */
@@ -253,8 +257,10 @@ int ed_manager_start(ed_manager *m, int64_t timeout_ms, ed_err *err);
 ed_metrics *ed_manager_metrics(ed_manager *m);
 /* The queue of controller name, to enqueue from elsewhere (a source's change). Borrowed. */
 ed_queue *ed_manager_queue(ed_manager *m, const char *controller);
-/* Stop the workers (letting reconciles in progress finish, up to deadline_ms), then the
- * informers, and free everything. Accepts NULL. */
-void ed_manager_free(ed_manager *m, int64_t deadline_ms);
+/* Stop the workers (letting reconciles in progress finish, up to deadline_ms), then each
+ * controller's own watches (its stop), then the informers, and free everything. A worker still
+ * busy past the deadline keeps everything it may read: nothing is freed then (the process is
+ * exiting), and false tells the caller to leave what the controllers use too. Accepts NULL. */
+bool ed_manager_free(ed_manager *m, int64_t deadline_ms);
 
 #endif

@@ -9,7 +9,7 @@
 # (scheme, path, wrong password) fails with a clear message and never prints the password.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 scratch=$EDDY_E2E_SCRATCH
 agent=$scratch/agent
 apps=boot-e2e-apps

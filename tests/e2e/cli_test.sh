@@ -12,7 +12,7 @@
 # unreachable cluster, forbidden); uninstall (finalizers removed, CRDs and namespace gone).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 ns=cli-e2e
 apps=cli-e2e-apps
 scratch=$EDDY_E2E_SCRATCH

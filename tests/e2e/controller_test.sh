@@ -7,7 +7,7 @@
 # lease; a bad kubeconfig exits 1 with a message.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 lease=eddy-e2e-$$
 flags=(--kubeconfig "$KUBECONFIG" --leader-election-namespace default
     --leader-election-id "$lease" --leader-election-lease-duration 4s

@@ -10,7 +10,7 @@
 #   - a no-op reconcile (same revision, same objects, no drift) sends no request at all.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 ns=drift-e2e
 apps=drift-e2e-apps
 work=$EDDY_E2E_SCRATCH/work

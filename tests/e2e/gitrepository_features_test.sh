@@ -19,7 +19,7 @@
 #                      last verified artifact kept.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 ns=gitrepo-features
 scratch=$EDDY_E2E_SCRATCH
 

@@ -7,7 +7,7 @@
 # finalizer; a suspended object is left alone.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 ns=gitrepo-e2e
 scratch=$EDDY_E2E_SCRATCH
 

@@ -6,7 +6,7 @@
 # 2s", within a few seconds; meanwhile the agent keeps reconciling a healthy repository.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 ns=gitrepo-timeout-e2e
 scratch=$EDDY_E2E_SCRATCH
 

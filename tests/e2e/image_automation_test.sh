@@ -12,7 +12,7 @@
 # clear Ready=False, and a push that stalls failing after the GitRepository's spec.timeout.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 ns=imgauto-e2e
 scratch=$EDDY_E2E_SCRATCH
 reg=$EDDY_REGISTRY

@@ -9,7 +9,7 @@
 # deletion removes the stored tags and the finalizer.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 ns=image-e2e
 scratch=$EDDY_E2E_SCRATCH
 storage=$scratch/storage

@@ -2,7 +2,7 @@
 # Flux's CRDs, a test namespace $ns, a Git repository $repo cloned in $work with commit(), a
 # GitRepository named $repo in $ns, and helpers to start the agent and read and wait on
 # Kustomizations.
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 scratch=$EDDY_E2E_SCRATCH
 work=$scratch/work
 

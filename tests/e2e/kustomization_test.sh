@@ -7,7 +7,7 @@
 # drift (a scale by hand, a deleted object) is healed within seconds.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 ns=ks-e2e
 apps=ks-e2e-apps
 scratch=$EDDY_E2E_SCRATCH

@@ -2,7 +2,7 @@
 #
 # tests/e2e/run starts one cluster and every test server, then runs each test with:
 #   KUBECONFIG            admin kubeconfig of the cluster (EDDY_USER_KUBECONFIG: an unprivileged user)
-#   EDDY_ROOT             the repository; EDDY_BIN is $EDDY_ROOT/build/eddy
+#   EDDY_ROOT             the repository; EDDY_BIN the eddy under test (build/eddy by default)
 #   EDDY_E2E_TEST         the test's name ("smoke" for smoke_test.sh)
 #   EDDY_E2E_SCRATCH      a directory of its own (also the working directory; TMPDIR is in it)
 #   the servers' variables (see scripts/servers: EDDY_GIT_HTTP_URL, EDDY_REGISTRY, ...)

@@ -11,7 +11,7 @@
 #     comes up under the same name, bootstrap: every object comes back, identical to A's.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
-eddy=$EDDY_ROOT/build/eddy
+eddy=$EDDY_BIN
 scratch=$EDDY_E2E_SCRATCH
 repo=$EDDY_GIT_ROOT/fleet-mig.git
 url=$EDDY_GIT_HTTP_URL/fleet-mig.git
