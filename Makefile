@@ -27,6 +27,7 @@ CFLAGS_ALL := -std=c17 $(OPT) $(WARN) $(WERROR) -fno-omit-frame-pointer $(CPPFLA
 LDFLAGS_ALL := -Wl,--as-needed $(LDFLAGS)
 LIBS := $(PKG_LIBS) -ldl -lpthread -lm
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+TSAN := -fsanitize=thread
 
 SRC := $(sort $(wildcard src/*/*.c))
 # The files `eddy install` embeds (deploy/), turned into C at build time by scripts/embed-files.
@@ -34,6 +35,8 @@ MANIFESTS := $(sort $(wildcard deploy/crds/*.yaml)) $(sort $(wildcard deploy/ins
 GEN := build/gen/manifests.c
 OBJ := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/gen/manifests.o
 ASAN_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(SRC)) build/asan/obj/gen/manifests.o
+TSAN_OBJ := $(patsubst src/%.c,build/tsan/obj/%.o,$(SRC)) build/tsan/obj/gen/manifests.o \
+	build/tsan/obj/main.o
 UNIT_MODULES := $(notdir $(wildcard tests/unit/*))
 UNIT := $(addprefix build/tests/unit-,$(UNIT_MODULES))
 ASAN_UNIT := $(addprefix build/asan/tests/unit-,$(UNIT_MODULES))
@@ -44,7 +47,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SEED ?= 0
 FUZZ_RUNS ?= -1
 
-.PHONY: all setup check unit unit-asan valgrind fuzz golden e2e e2e-asan format format-check lint layers bench demo clean print-libs
+.PHONY: all setup check unit unit-asan valgrind fuzz golden e2e e2e-asan e2e-tsan format format-check lint layers bench demo clean print-libs
 all: build/eddy
 
 build/obj/%.o: src/%.c
@@ -91,6 +94,20 @@ build/asan/obj/main.o: src/main.c
 	@mkdir -p $(@D)
 	@echo "  CC asan $<"
 	@$(CC) $(CFLAGS_ALL) $(SAN) -MMD -MP -c $< -o $@
+
+# The agent under ThreadSanitizer, for data races in the e2e suite (make e2e-tsan).
+build/tsan/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@echo "  CC tsan $<"
+	@$(CC) $(CFLAGS_ALL) $(TSAN) -MMD -MP -c $< -o $@
+
+build/tsan/obj/gen/manifests.o: $(GEN)
+	@mkdir -p $(@D)
+	@echo "  CC tsan $<"
+	@$(CC) $(CFLAGS_ALL) $(TSAN) -Isrc -c $< -o $@
+
+build/tsan/eddy: $(TSAN_OBJ)
+	$(CC) $(CFLAGS_ALL) $(TSAN) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 build/obj/main.o: src/main.c
 	@mkdir -p $(@D)
@@ -159,9 +176,13 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 e2e: build/eddy $(E2E_C)
 	tests/e2e/run
 
-# The same suite with the agent and every CLI verb under ASan+UBSan (slower; not in check).
+# The same suite with the agent and every CLI verb under ASan+UBSan.
 e2e-asan: build/asan/eddy build/eddy $(E2E_C)
 	EDDY_BIN=$(CURDIR)/build/asan/eddy tests/e2e/run
+
+# And under ThreadSanitizer (slower still, and not in check: a race report fails the test).
+e2e-tsan: build/tsan/eddy build/eddy $(E2E_C)
+	EDDY_BIN=$(CURDIR)/build/tsan/eddy tests/e2e/run
 
 FORMAT_FILES = $(shell find src tests -name '*.[ch]' | sort)
 format:
@@ -183,12 +204,14 @@ print-libs:
 
 # Every test tier: static checks, unit tests plain, under ASan+UBSan and under valgrind, a short
 # run of every fuzz target, then
-# the end-to-end tests against a real control plane, Git servers and registry.
+# the end-to-end tests against a real control plane, Git servers and registry: with the agent
+# as built, then under ASan+UBSan.
 check: setup
 	$(MAKE) all format-check layers lint
 	$(MAKE) unit unit-asan valgrind golden
 	$(MAKE) fuzz FUZZ_SECONDS=120 FUZZ_SEED=1 FUZZ_RUNS=30000
 	$(MAKE) e2e
+	$(MAKE) e2e-asan
 
 bench: build/eddy
 	bench/run
@@ -200,4 +223,4 @@ demo: setup
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/obj/main.d
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) build/obj/main.d build/asan/obj/main.d

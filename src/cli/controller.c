@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ struct controller_opts {
 struct controller_state {
     ed_kube *kube;
     ed_metrics *metrics;
-    volatile bool api_ok;   /* the API server answered at least once */
+    atomic_bool api_ok;     /* the API server answered at least once */
     ed_kube_stats reported; /* the client's counters as /metrics last reported them */
 };
 
@@ -70,8 +71,9 @@ static int readyz(ed_buf *out, const char **content_type, void *user)
 {
     (void)content_type;
     struct controller_state *st = user;
-    ed_buf_append_str(out, st->api_ok ? "ok" : "the API server has not answered yet");
-    return st->api_ok ? 200 : 503;
+    bool ok = atomic_load(&st->api_ok);
+    ed_buf_append_str(out, ok ? "ok" : "the API server has not answered yet");
+    return ok ? 200 : 503;
 }
 
 static int metrics(ed_buf *out, const char **content_type, void *user)
@@ -501,7 +503,7 @@ int ed_cli_controller(int argc, char **argv)
 
     ed_kube_response resp;
     if (ed_kube_request(st.kube, "GET", "/version", NULL, NULL, 0, &resp, &err) == 0)
-        st.api_ok = true;
+        atomic_store(&st.api_ok, true);
     else
         ed_log(ED_LOG_ERROR, "the API server does not answer yet", "error", err.msg, NULL);
     ed_kube_response_free(&resp);
@@ -535,9 +537,9 @@ int ed_cli_controller(int argc, char **argv)
             exit_code = 0;
             break;
         }
-        if (!st.api_ok) {
+        if (!atomic_load(&st.api_ok)) {
             if (ed_kube_request(st.kube, "GET", "/version", NULL, NULL, 0, &resp, &err) == 0)
-                st.api_ok = true;
+                atomic_store(&st.api_ok, true);
             ed_kube_response_free(&resp);
         }
         bool leading = !leader || ed_leader_is_leader(leader);

@@ -32,6 +32,8 @@
 #include "../base/base.h"
 #include "../doc/doc.h"
 
+#include <stdatomic.h>
+
 /* ---- configuration ---- */
 
 /* An exec credential plugin (kubeconfig users[].user.exec). */
@@ -242,7 +244,7 @@ typedef struct ed_kube_watch_opts {
     bool bookmarks;      /* allowWatchBookmarks */
     /* When not NULL, the watch ends (returning 0) within about a second of *cancel turning
      * true: how a process stops its watches on shutdown. */
-    const volatile bool *cancel;
+    const atomic_bool *cancel;
 } ed_kube_watch_opts;
 
 /*

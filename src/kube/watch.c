@@ -77,8 +77,8 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
                        curl_off_t ulnow)
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    const volatile bool *cancel = user;
-    return *cancel ? 1 : 0;
+    const atomic_bool *cancel = user;
+    return atomic_load(cancel) ? 1 : 0;
 }
 
 static size_t on_data(char *data, size_t size, size_t n, void *user)
@@ -167,7 +167,7 @@ int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, cons
     /* Without an error, the callback stopped the watch or the server closed the stream at
      * timeoutSeconds (the caller watches again): both return 0. */
     rc = ws.rc;
-    if (opts && opts->cancel && *opts->cancel)
+    if (opts && opts->cancel && atomic_load(opts->cancel))
         ws.stopped = true;
     if (!rc && !ws.stopped && cc != CURLE_OK)
         rc = ed_kube_curl_error(kube, cc, curl_msg, "WATCH", path.data, err);

@@ -13,6 +13,7 @@
 #include "runtime.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ struct ed_informer {
 
     pthread_t thread;
     bool started;
-    volatile bool stop;
+    atomic_bool stop;
 
     pthread_mutex_t lock;
     pthread_cond_t synced_cond;
@@ -150,7 +151,7 @@ static int on_watch_event(ed_kube_event_type type, const ed_node *obj, void *use
     inf->watch_events++;
     set_rv(inf, ed_node_path_str(obj, "/metadata/resourceVersion"));
     if (type == ED_KUBE_BOOKMARK)
-        return inf->stop;
+        return atomic_load(&inf->stop);
     if (type == ED_KUBE_DELETED) {
         char key[512];
         object_key(obj, key, sizeof(key));
@@ -163,7 +164,7 @@ static int on_watch_event(ed_kube_event_type type, const ed_node *obj, void *use
         if (t >= 0)
             notify(inf, (ed_kube_event_type)t, obj);
     }
-    return inf->stop;
+    return atomic_load(&inf->stop);
 }
 
 struct relist_state {
@@ -258,7 +259,7 @@ static int relist(ed_informer *inf, ed_err *err)
 /* Sleep ms in small steps, so a stop is noticed quickly. */
 static void nap(ed_informer *inf, int64_t ms)
 {
-    for (int64_t slept = 0; slept < ms && !inf->stop; slept += 100)
+    for (int64_t slept = 0; slept < ms && !atomic_load(&inf->stop); slept += 100)
         usleep(100 * 1000);
 }
 
@@ -267,7 +268,7 @@ static void *run(void *arg)
     ed_informer *inf = arg;
     bool need_list = true;
     int64_t backoff = 1000;
-    while (!inf->stop) {
+    while (!atomic_load(&inf->stop)) {
         ed_err err = ED_ERR_INIT;
         int rc;
         if (need_list) {
@@ -294,7 +295,7 @@ static void *run(void *arg)
             backoff = 1000;
             continue;
         }
-        if (inf->stop)
+        if (atomic_load(&inf->stop))
             break;
         ed_log(ED_LOG_ERROR, "informer: list or watch failed, retrying", "kind", inf->kind, "error",
                err.msg, NULL);
@@ -388,14 +389,14 @@ char *ed_informer_resource_version(ed_informer *inf)
 void ed_informer_stop(ed_informer *inf)
 {
     if (inf)
-        inf->stop = true;
+        atomic_store(&inf->stop, true);
 }
 
 void ed_informer_free(ed_informer *inf)
 {
     if (!inf)
         return;
-    inf->stop = true;
+    atomic_store(&inf->stop, true);
     if (inf->started)
         pthread_join(inf->thread, NULL);
     size_t pos = 0;

@@ -6,6 +6,7 @@
 #include "runtime.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ struct ed_leader {
 
     pthread_t thread;
     bool started;
-    volatile bool stop;
+    atomic_bool stop;
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -160,7 +161,7 @@ static void release(ed_leader *l)
 
 static void nap(ed_leader *l, int64_t ms)
 {
-    for (int64_t slept = 0; slept < ms && !l->stop; slept += 50)
+    for (int64_t slept = 0; slept < ms && !atomic_load(&l->stop); slept += 50)
         usleep(50 * 1000);
 }
 
@@ -168,7 +169,7 @@ static void *campaign(void *arg)
 {
     ed_leader *l = arg;
     /* Acquire. */
-    while (!l->stop) {
+    while (!atomic_load(&l->stop)) {
         ed_err err = ED_ERR_INIT;
         if (try_acquire_or_renew(l, &err) == 0) {
             ed_log(ED_LOG_INFO, "acquired the leader lease", "lease", l->name, "candidate",
@@ -180,9 +181,9 @@ static void *campaign(void *arg)
     }
     /* Renew until stopped, or until renewing fails for longer than the deadline. */
     int64_t last_renew = ed_time_mono_ms();
-    while (!l->stop) {
+    while (!atomic_load(&l->stop)) {
         nap(l, l->retry_ms);
-        if (l->stop)
+        if (atomic_load(&l->stop))
             break;
         ed_err err = ED_ERR_INIT;
         if (try_acquire_or_renew(l, &err) == 0) {
@@ -211,7 +212,8 @@ bool ed_leader_wait(ed_leader *l, int64_t timeout_ms)
 {
     int64_t deadline = timeout_ms >= 0 ? ed_time_mono_ms() + timeout_ms : -1;
     pthread_mutex_lock(&l->lock);
-    while (!l->leading && !l->stop && !l->lost && (deadline < 0 || ed_time_mono_ms() < deadline)) {
+    while (!l->leading && !atomic_load(&l->stop) && !l->lost &&
+           (deadline < 0 || ed_time_mono_ms() < deadline)) {
         pthread_mutex_unlock(&l->lock);
         usleep(20 * 1000);
         pthread_mutex_lock(&l->lock);
@@ -241,7 +243,7 @@ void ed_leader_free(ed_leader *l)
 {
     if (!l)
         return;
-    l->stop = true;
+    atomic_store(&l->stop, true);
     if (l->started)
         pthread_join(l->thread, NULL);
     pthread_cond_destroy(&l->cond);
