@@ -90,11 +90,6 @@ build/eddy: build/obj/main.o build/libeddy.a
 build/asan/eddy: build/asan/obj/main.o build/asan/libeddy.a
 	$(CC) $(CFLAGS_ALL) $(SAN) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
-build/asan/obj/main.o: src/main.c
-	@mkdir -p $(@D)
-	@echo "  CC asan $<"
-	@$(CC) $(CFLAGS_ALL) $(SAN) -MMD -MP -c $< -o $@
-
 # The agent under ThreadSanitizer, for data races in the e2e suite (make e2e-tsan).
 build/tsan/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -177,11 +172,11 @@ e2e: build/eddy $(E2E_C)
 	tests/e2e/run
 
 # The same suite with the agent and every CLI verb under ASan+UBSan.
-e2e-asan: build/asan/eddy build/eddy $(E2E_C)
+e2e-asan: build/asan/eddy $(E2E_C)
 	EDDY_BIN=$(CURDIR)/build/asan/eddy tests/e2e/run
 
 # And under ThreadSanitizer (slower still, and not in check: a race report fails the test).
-e2e-tsan: build/tsan/eddy build/eddy $(E2E_C)
+e2e-tsan: build/tsan/eddy $(E2E_C)
 	EDDY_BIN=$(CURDIR)/build/tsan/eddy tests/e2e/run
 
 FORMAT_FILES = $(shell find src tests -name '*.[ch]' | sort)

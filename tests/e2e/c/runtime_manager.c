@@ -157,8 +157,7 @@ static void own_stop(void *user)
         free(keys[i]);
     free(keys);
     atomic_store(&w->shared_keys_at_stop, (int)n);
-    ed_informer_stop(w->own);
-    ed_informer_free(w->own);
+    ed_informer_free(w->own); /* stops it, and waits for its thread */
     w->own = NULL;
 }
 
