@@ -10,7 +10,7 @@ CC ?= gcc
 # not linked: eddy loads them when first used (src/base/dl.h), with the SONAME the -dev package's
 # library has here, so that a command which needs none of them (`eddy kustomize build`) does not
 # map them and their dependencies.
-PKGS := libgit2 yaml-0.1 openssl libpcre2-8 zlib gpgme
+PKGS := libgit2 yaml-0.1 json-c openssl libpcre2-8 zlib gpgme
 LAZY_PKGS := libcurl libmicrohttpd libarchive
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))

@@ -43,4 +43,11 @@ struct ed_doc {
 ed_node *ed_doc_node_alloc(ed_doc *doc, ed_node_kind kind);
 ed_node *ed_doc_node_new_float(ed_doc *doc, double value, const char *text, size_t len);
 
+/* The byte offset of the first character of s that YAML does not allow in a stream (invalid
+ * UTF-8, a surrogate, a control character other than tab and line breaks), or len when every
+ * one is allowed; *what says why. */
+size_t ed_doc_check_text(const unsigned char *s, size_t len, const char **what);
+/* The length of key once written as a JSON string, quotes included. */
+size_t ed_doc_json_key_len(const char *key);
+
 #endif

@@ -350,8 +350,7 @@ static const char *key_text(const ed_node *key, char *buf, size_t cap)
     }
 }
 
-/* The length of key once written as a JSON string, quotes included. */
-static size_t json_key_len(const char *key)
+size_t ed_doc_json_key_len(const char *key)
 {
     ed_buf b = ED_BUF_INIT(SIZE_MAX / 2);
     ed_buf_append_json_str(&b, key);
@@ -453,7 +452,7 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
             /* YAML limits implicit keys to 1024 characters of source, so a key whose JSON
              * form (quotes and escapes included) is longer could not be read back from the
              * JSON eddy writes. Kubernetes keys are far shorter; refuse such keys here. */
-            if (json_key_len(k) > 1024) {
+            if (ed_doc_json_key_len(k) > 1024) {
                 fail_at(st, &kstart, "a mapping key is too long (over 1024 characters as JSON)",
                         NULL);
                 return NULL;
@@ -486,7 +485,7 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
  * its scanner (libfyaml 0.7.12 loops forever on some invalid UTF-8 inside a directive).
  * Returns the byte offset of the first bad character, or len when all are good; *what says why.
  */
-static size_t check_text(const unsigned char *s, size_t len, const char **what)
+size_t ed_doc_check_text(const unsigned char *s, size_t len, const char **what)
 {
     size_t i = 0;
     while (i < len) {
@@ -556,7 +555,7 @@ static int parse_stream(const char *data, size_t len, const char *name, bool jso
                           "%s%sinput of %zu bytes is larger than the %zu MiB limit",
                           name ? name : "", name ? ": " : "", len, MAX_INPUT >> 20);
     const char *what = NULL;
-    size_t bad = check_text((const unsigned char *)data, len, &what);
+    size_t bad = ed_doc_check_text((const unsigned char *)data, len, &what);
     if (bad < len) {
         yaml_mark_t m = {bad, 0, 0};
         for (size_t i = 0; i < bad; i++) {

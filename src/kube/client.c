@@ -707,7 +707,7 @@ int ed_kube_status_error(long http_status, const char *body, size_t len, const c
     ed_doc *doc = NULL;
     ed_err perr = ED_ERR_INIT;
     const char *reason = NULL, *message = NULL;
-    if (body && len && ed_doc_parse_json(body, len, &doc, &perr) == 0) {
+    if (body && len && ed_doc_parse_api_json(body, len, &doc, &perr) == 0) {
         ed_node *root = ed_doc_root(doc);
         if (root && ed_node_str(ed_node_get(root, "kind")) &&
             strcmp(ed_node_str(ed_node_get(root, "kind")), "Status") == 0) {

@@ -54,7 +54,7 @@ static int fetch_gv(ed_kube *kube, const char *api_version, struct gv_entry *ent
         ed_err_wrap(err, "discovery of %s", api_version);
         goto out;
     }
-    rc = ed_doc_parse_json(resp.body.data, resp.body.len, &doc, err);
+    rc = ed_doc_parse_api_json(resp.body.data, resp.body.len, &doc, err);
     if (rc) {
         ed_err_wrap(err, "discovery of %s", api_version);
         goto out;
@@ -234,7 +234,7 @@ static int call(ed_kube *kube, const char *method, const char *path, const char 
     ed_kube_response resp;
     int rc = ed_kube_request(kube, method, path, content_type, body, len, &resp, err);
     if (rc == 0 && out) {
-        rc = ed_doc_parse_json(resp.body.data, resp.body.len, out, err);
+        rc = ed_doc_parse_api_json(resp.body.data, resp.body.len, out, err);
         if (rc)
             ed_err_wrap(err, "%s %s: reply", method, path);
     }

@@ -31,7 +31,7 @@ static bool handle_line(struct watch_state *ws, const char *line, size_t len)
         return true;
     ed_doc *doc = NULL;
     ed_err perr = ED_ERR_INIT;
-    if (ed_doc_parse_json(line, len, &doc, &perr) != 0) {
+    if (ed_doc_parse_api_json(line, len, &doc, &perr) != 0) {
         ws->rc = ed_err_set(ws->err, ED_ERETRY, "watch: malformed event: %s", perr.msg);
         return false;
     }

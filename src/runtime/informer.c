@@ -237,7 +237,7 @@ static int relist(ed_informer *inf, ed_err *err)
     pthread_mutex_unlock(&inf->lock);
     for (size_t i = 0; i < ngone; i++) {
         ed_doc *d = NULL;
-        if (ed_doc_parse_json(gone[i]->json, strlen(gone[i]->json), &d, NULL) == 0) {
+        if (ed_doc_parse_api_json(gone[i]->json, strlen(gone[i]->json), &d, NULL) == 0) {
             notify(inf, ED_KUBE_DELETED, ed_doc_root(d));
             ed_doc_free(d);
         }
@@ -352,7 +352,7 @@ ed_doc *ed_informer_get(ed_informer *inf, const char *ns, const char *name)
     if (!copy)
         return NULL;
     ed_doc *d = NULL;
-    ed_doc_parse_json(copy, strlen(copy), &d, NULL);
+    ed_doc_parse_api_json(copy, strlen(copy), &d, NULL);
     free(copy);
     return d;
 }

@@ -1,11 +1,13 @@
 /*
  * libFuzzer target for the doc parsers, which read untrusted input (manifests from Git, replies
- * from API servers and registries). For any input: parsing as YAML and as JSON never crashes,
- * leaks or overflows; and whatever parses round-trips: its JSON output parses back as JSON into
- * an equal tree.
+ * from API servers and registries). For any input: parsing as YAML, as JSON and as API JSON
+ * (json-c) never crashes, leaks or overflows; whatever parses round-trips: its JSON output
+ * parses back as JSON into an equal tree; and what both JSON parsers accept, they read into
+ * equal trees.
  */
 #include "doc/doc.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -41,11 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             round_trip(ed_doc_root(docs[i]));
         ed_doc_list_free(docs, n);
     }
-    ed_doc *doc = NULL;
-    if (ed_doc_parse_json((const char *)data, size, &doc, &err) == 0) {
-        if (ed_doc_root(doc))
-            round_trip(ed_doc_root(doc));
-        ed_doc_free(doc);
+    ed_doc *doc = NULL, *api = NULL;
+    bool json_ok = ed_doc_parse_json((const char *)data, size, &doc, &err) == 0;
+    if (json_ok && ed_doc_root(doc))
+        round_trip(ed_doc_root(doc));
+    if (ed_doc_parse_api_json((const char *)data, size, &api, &err) == 0) {
+        if (ed_doc_root(api))
+            round_trip(ed_doc_root(api));
+        if (json_ok && !ed_node_equal(ed_doc_root(doc), ed_doc_root(api)))
+            abort();
+        ed_doc_free(api);
     }
+    ed_doc_free(doc);
     return 0;
 }

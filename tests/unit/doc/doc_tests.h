@@ -13,4 +13,9 @@ void test_emit_folding(void **state);
 void test_emit_numbers_and_collections(void **state);
 void test_emit_stream_and_errors(void **state);
 
+/* test_json.c */
+void test_api_json_same_trees(void **state);
+void test_api_json_differences(void **state);
+void test_api_json_refused(void **state);
+
 #endif

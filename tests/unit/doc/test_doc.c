@@ -337,6 +337,9 @@ int main(void)
         cmocka_unit_test(test_emit_folding),
         cmocka_unit_test(test_emit_numbers_and_collections),
         cmocka_unit_test(test_emit_stream_and_errors),
+        cmocka_unit_test(test_api_json_same_trees),
+        cmocka_unit_test(test_api_json_differences),
+        cmocka_unit_test(test_api_json_refused),
     };
     return cmocka_run_group_tests_name("doc", tests, NULL, NULL);
 }
