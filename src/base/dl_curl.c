@@ -28,6 +28,7 @@ _Static_assert(sizeof(ED_SONAME_CURL) > 1,
     X(curl_easy_perform)                                                                           \
     X(curl_easy_getinfo)                                                                           \
     X(curl_easy_cleanup)                                                                           \
+    X(curl_easy_reset)                                                                             \
     X(curl_easy_strerror)                                                                          \
     X(curl_easy_escape)                                                                            \
     X(curl_free)                                                                                   \
@@ -136,6 +137,12 @@ void curl_easy_cleanup(CURL *curl)
 {
     need();
     fn.curl_easy_cleanup(curl);
+}
+
+void curl_easy_reset(CURL *curl)
+{
+    need();
+    fn.curl_easy_reset(curl);
 }
 
 const char *curl_easy_strerror(CURLcode code)

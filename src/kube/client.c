@@ -5,8 +5,9 @@
  * burst), retries with exponential backoff and Retry-After on 429, 5xx and broken connections,
  * and the API's Status decoded into typed errors, as client-go's apierrors does.
  *
- * Every request gets its own easy handle; connections, TLS sessions and DNS answers live in a
- * share object, so sequential requests from any thread reuse connections.
+ * Every request has an easy handle of its own while it runs (handles done with are reset and
+ * reused); connections, TLS sessions and DNS answers live in a share object, so sequential
+ * requests from any thread reuse connections.
  *
  * Exec credential plugins (client-go's exec authenticator): when the configuration names a
  * plugin and no static token or client certificate, the plugin's credential (token, or client
@@ -98,6 +99,7 @@ int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err)
     pthread_mutex_init(&kube->token_lock, NULL);
     pthread_mutex_init(&kube->discovery_lock, NULL);
     pthread_mutex_init(&kube->exec_lock, NULL);
+    pthread_mutex_init(&kube->pool_lock, NULL);
     atomic_init(&kube->events_api, ED_KUBE_EVENTS_UNKNOWN);
     kube->events = ed_kube_event_cache_new(EVENT_CACHE_SIZE, EVENT_WINDOW_MS);
     kube->tokens = cfg->burst > 0 ? cfg->burst : 1;
@@ -163,6 +165,10 @@ void ed_kube_free(ed_kube *kube)
 {
     if (!kube)
         return;
+    /* The handles first: a share still used by a handle is not freed. */
+    for (size_t i = 0; i < kube->npool; i++)
+        curl_easy_cleanup(kube->pool[i]);
+    pthread_mutex_destroy(&kube->pool_lock);
     if (kube->share)
         curl_share_cleanup(kube->share);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -452,7 +458,15 @@ CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const ch
         if (rc)
             return NULL;
     }
-    CURL *h = curl_easy_init();
+    CURL *h = NULL;
+    pthread_mutex_lock(&kube->pool_lock);
+    if (kube->npool > 0)
+        h = kube->pool[--kube->npool];
+    pthread_mutex_unlock(&kube->pool_lock);
+    if (h)
+        curl_easy_reset(h);
+    else
+        h = curl_easy_init();
     if (!h) {
         free(token);
         ed_kube_exec_cred_clear(&exec);
@@ -524,6 +538,18 @@ CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const ch
         curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password);
     }
     return h;
+}
+
+void ed_kube_easy_done(ed_kube *kube, CURL *h)
+{
+    pthread_mutex_lock(&kube->pool_lock);
+    if (kube->npool < ED_KUBE_POOL) {
+        kube->pool[kube->npool++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&kube->pool_lock);
+    if (h)
+        curl_easy_cleanup(h);
 }
 
 void ed_kube_count(ed_kube *kube, CURL *h, bool watch)
@@ -619,7 +645,7 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
             ed_log(ED_LOG_DEBUG, "API request", "method", method, "path", path, "status", code,
                    "ms", took, NULL);
         }
-        curl_easy_cleanup(h);
+        ed_kube_easy_done(kube, h);
         curl_slist_free_all(headers);
         resp->status = status;
 

@@ -109,6 +109,10 @@ size_t ed_kube_utf8_prefix(const char *s, size_t max);
 /* t as a Kubernetes MicroTime: RFC 3339 in UTC with microseconds. */
 void ed_kube_micro_time(struct timespec t, char out[40]);
 
+/* Idle easy handles kept for reuse: a few more than the workers and apply threads that send
+ * requests at once. */
+#define ED_KUBE_POOL 16
+
 struct ed_kube {
     ed_kube_config *cfg;
     CURLSH *share; /* connections, TLS sessions and DNS shared by every request */
@@ -147,6 +151,13 @@ struct ed_kube {
     /* Events: the API to write (ED_KUBE_EVENTS_*) and the cache of recent ones. */
     atomic_int events_api;
     ed_kube_event_cache *events;
+
+    /* Easy handles done with, for the next requests (ed_kube_easy_done): a handle reused
+     * keeps its internal multi handle, which libcurl otherwise makes and tears down (with a
+     * socket pair) for every request. */
+    pthread_mutex_t pool_lock;
+    CURL *pool[ED_KUBE_POOL];
+    size_t npool;
 };
 
 /*
@@ -155,11 +166,13 @@ struct ed_kube {
  * request headers go to *headers, which the caller frees with curl_slist_free_all after the
  * transfer. *cred_gen (when not NULL) receives the generation of the exec plugin's credential
  * used (0 for none), for ed_kube_exec_invalidate. NULL with err set when the bearer token cannot
- * be read or the exec plugin fails.
+ * be read or the exec plugin fails. The handle may be one used before (reset to defaults).
  */
 CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const char *content_type,
                    int64_t timeout_ms, struct curl_slist **headers, uint64_t *cred_gen,
                    ed_err *err);
+/* The request on h is over: keep h for a next request (or clean it up when enough are kept). */
+void ed_kube_easy_done(ed_kube *kube, CURL *h);
 /* After a 401 answered to a request made with the exec credential of generation gen: drop that
  * credential, so the next request runs the plugin again. Returns true when it was dropped (a
  * retry will use a new credential); false when there is no exec plugin or gen is 0. */
