@@ -391,6 +391,12 @@ static void fingerprint(const ed_node *obj, const ed_node *ignore, char out[65])
     ed_node_remove(c, "status");
     if (ignore)
         ed_ks_ignore_strip(d, c, ignore); /* spec.ignore: not drift */
+    /* apiVersion and kind never change for a uid, and their place differs: first in a watch
+     * event, last in an object of the informer's list (which adds them). Keeping them made the
+     * first event after a list "changed" whatever it changed: a hand edit of an ignored field
+     * right after the drift watch started was announced as drift. */
+    ed_node_remove(c, "apiVersion");
+    ed_node_remove(c, "kind");
     ed_node *meta = ed_node_get(c, "metadata");
     static const char *const server_fields[] = {"resourceVersion", "managedFields", "generation",
                                                 "creationTimestamp", "uid"};
