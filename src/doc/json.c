@@ -8,10 +8,11 @@
  * characters), then json-c's tree is copied into a document.
  *
  * For the same valid JSON text the nodes are those of ed_doc_parse_json (differential unit
- * test), but for two things that a program's encoder never writes: a duplicate key keeps its
- * last value (as Go's decoder does) instead of failing, and an integer past 64 bits becomes a
- * number with the digits as text. Nodes carry no line. Text a person wrote (manifests, setter
- * comments) goes through ed_doc_parse_json, which reports duplicates and positions.
+ * test and fuzz target), but a duplicate key keeps its last value (as Go's decoder does)
+ * instead of failing, and a surrogate pair escape is read where libyaml refuses it. An integer
+ * json-c may have clamped sends the text to the libyaml parser. Nodes carry no line. Text a
+ * person wrote (manifests, setter comments) goes through ed_doc_parse_json, which reports
+ * duplicates and positions.
  */
 #include "doc_int.h"
 
