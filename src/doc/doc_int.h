@@ -43,11 +43,21 @@ struct ed_doc {
 ed_node *ed_doc_node_alloc(ed_doc *doc, ed_node_kind kind);
 ed_node *ed_doc_node_new_float(ed_doc *doc, double value, const char *text, size_t len);
 
+/* The largest input accepted in one parse. Manifests and API replies are far smaller; the cap
+ * keeps a hostile input from turning into gigabytes of nodes. */
+#define ED_DOC_MAX_INPUT ((size_t)256 << 20)
+/* The longest number read: longer ones are no number a person or program meant. */
+#define ED_DOC_MAX_NUMBER 127
+
 /* The byte offset of the first character of s that YAML does not allow in a stream (invalid
  * UTF-8, a surrogate, a control character other than tab and line breaks), or len when every
  * one is allowed; *what says why. */
 size_t ed_doc_check_text(const unsigned char *s, size_t len, const char **what);
-/* The length of key once written as a JSON string, quotes included. */
-size_t ed_doc_json_key_len(const char *key);
+/* YAML limits implicit keys to 1024 characters of source, so a key whose JSON form (quotes
+ * and escapes included) is longer could not be read back from the JSON eddy writes: both
+ * parsers refuse such keys. */
+bool ed_doc_key_too_long(const char *key);
+/* The 1-based line and column (in characters) of byte offset off in data. */
+void ed_doc_text_position(const char *data, size_t off, size_t *line, size_t *column);
 
 #endif

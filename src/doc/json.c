@@ -21,17 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* As ed_doc_parse_json: the largest input accepted in one parse. */
-#define MAX_INPUT ((size_t)256 << 20)
-
-/* The longest number read, as parse.c's parse_float. */
-#define MAX_NUMBER 127
-
-/* The longest key a JSON text eddy writes can carry back through a YAML reader is 1024
- * characters once quoted and escaped (see parse.c); a key of at most this many bytes is
- * within that whatever its escapes (\u00XX is 6 characters per byte, plus the quotes). */
-#define SHORT_KEY 169
-
 struct copy_state {
     ed_err *err;
     bool fallback; /* the text holds what json-c may have misread: parse it with libyaml */
@@ -71,9 +60,8 @@ static ed_node *copy(struct copy_state *st, ed_doc *doc, struct json_object *v)
             ed_err_set(st->err, ED_EINVALID, "not JSON: %s", text);
             return NULL;
         }
-        /* As the libyaml path: a number that long is no number a program meant. */
         size_t n = strlen(text);
-        if (n > MAX_NUMBER) {
+        if (n > ED_DOC_MAX_NUMBER) {
             ed_err_set(st->err, ED_EINVALID, "a number of %zu characters", n);
             return NULL;
         }
@@ -97,7 +85,7 @@ static ed_node *copy(struct copy_state *st, ed_doc *doc, struct json_object *v)
         ed_node *map = ed_node_new_map(doc);
         json_object_object_foreach(v, key, val)
         {
-            if (strlen(key) > SHORT_KEY && ed_doc_json_key_len(key) > 1024) {
+            if (ed_doc_key_too_long(key)) {
                 ed_err_set(st->err, ED_EINVALID,
                            "a mapping key is too long (over 1024 characters as JSON)");
                 return NULL;
@@ -157,27 +145,12 @@ static size_t scan(const char *data, size_t len, const char **what)
     return len;
 }
 
-/* "line L, column C" of byte offset off in data (1-based, columns in characters). */
-static void position(const char *data, size_t off, size_t *line, size_t *column)
-{
-    *line = 1;
-    *column = 1;
-    for (size_t i = 0; i < off; i++) {
-        if (data[i] == '\n') {
-            ++*line;
-            *column = 1;
-        } else if (((unsigned char)data[i] & 0xc0) != 0x80) {
-            ++*column;
-        }
-    }
-}
-
 int ed_doc_parse_api_json(const char *data, size_t len, ed_doc **out, ed_err *err)
 {
     *out = NULL;
-    if (len > MAX_INPUT)
+    if (len > ED_DOC_MAX_INPUT)
         return ed_err_set(err, ED_ETOOBIG, "input of %zu bytes is larger than the %zu MiB limit",
-                          len, MAX_INPUT >> 20);
+                          len, ED_DOC_MAX_INPUT >> 20);
     size_t start = 0;
     while (start < len && strchr(" \t\r\n", data[start]))
         start++;
@@ -191,7 +164,7 @@ int ed_doc_parse_api_json(const char *data, size_t len, ed_doc **out, ed_err *er
         bad = scan(data, len, &what);
     if (bad < len) {
         size_t line, column;
-        position(data, bad, &line, &column);
+        ed_doc_text_position(data, bad, &line, &column);
         return ed_err_set(err, ED_EINVALID, "line %zu, column %zu: not JSON: %s", line, column,
                           what);
     }
@@ -200,7 +173,7 @@ int ed_doc_parse_api_json(const char *data, size_t len, ed_doc **out, ed_err *er
     if (!tok)
         return ed_err_set(err, ED_ERROR, "cannot create the JSON parser");
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT); /* UTF-8 checked above */
-    /* json-c takes an int length: MAX_INPUT is well under INT_MAX. */
+    /* json-c takes an int length: ED_DOC_MAX_INPUT is well under INT_MAX. */
     struct json_object *root = json_tokener_parse_ex(tok, data, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
@@ -215,7 +188,7 @@ int ed_doc_parse_api_json(const char *data, size_t len, ed_doc **out, ed_err *er
         rc = ed_err_set(err, ED_EINVALID, "not JSON: the text ends inside a value");
     } else if (jerr != json_tokener_success) {
         size_t line, column;
-        position(data, end, &line, &column);
+        ed_doc_text_position(data, end, &line, &column);
         rc = ed_err_set(err, ED_EINVALID, "line %zu, column %zu: not JSON: %s", line, column,
                         jerr == json_tokener_error_depth ? "nesting too deep"
                                                          : json_tokener_error_desc(jerr));
@@ -224,7 +197,7 @@ int ed_doc_parse_api_json(const char *data, size_t len, ed_doc **out, ed_err *er
             end++;
         if (end < len) {
             size_t line, column;
-            position(data, end, &line, &column);
+            ed_doc_text_position(data, end, &line, &column);
             rc = ed_err_set(err, ED_EINVALID,
                             "line %zu, column %zu: not JSON: more after the value", line, column);
         }

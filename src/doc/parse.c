@@ -22,10 +22,6 @@
 #include <string.h>
 #include <yaml.h>
 
-/* The largest input accepted in one parse. Manifests and API replies are far smaller; the cap
- * keeps a hostile input from turning into gigabytes of nodes. */
-#define MAX_INPUT ((size_t)256 << 20)
-
 /* Aliases are expanded into copies; this many copied nodes in one stream at most, so that an
  * alias bomb ("billion laughs") is refused instead of expanding exponentially. */
 #define MAX_ALIAS_NODES ((size_t)1 << 20)
@@ -203,7 +199,7 @@ static bool parse_float(const char *s, size_t len, double *out)
     }
     if (i != len)
         return false;
-    char buf[128];
+    char buf[ED_DOC_MAX_NUMBER + 1];
     if (len >= sizeof(buf))
         return false;
     memcpy(buf, s, len);
@@ -350,13 +346,31 @@ static const char *key_text(const ed_node *key, char *buf, size_t cap)
     }
 }
 
-size_t ed_doc_json_key_len(const char *key)
+bool ed_doc_key_too_long(const char *key)
 {
+    /* A key of at most 169 bytes is within 1024 characters whatever its escapes (\u00XX is 6
+     * characters per byte, plus the quotes): no need to write it out. */
+    if (strlen(key) <= 169)
+        return false;
     ed_buf b = ED_BUF_INIT(SIZE_MAX / 2);
     ed_buf_append_json_str(&b, key);
     size_t n = b.len;
     ed_buf_free(&b);
-    return n;
+    return n > 1024;
+}
+
+void ed_doc_text_position(const char *data, size_t off, size_t *line, size_t *column)
+{
+    *line = 1;
+    *column = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (data[i] == '\n') {
+            ++*line;
+            *column = 1;
+        } else if (((unsigned char)data[i] & 0xc0) != 0x80) {
+            ++*column;
+        }
+    }
 }
 
 /* Parse the node that starts with event ev; ev is deleted here. */
@@ -449,10 +463,7 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
                 fail_at(st, &kstart, "a mapping key must be a scalar", NULL);
                 return NULL;
             }
-            /* YAML limits implicit keys to 1024 characters of source, so a key whose JSON
-             * form (quotes and escapes included) is longer could not be read back from the
-             * JSON eddy writes. Kubernetes keys are far shorter; refuse such keys here. */
-            if (ed_doc_json_key_len(k) > 1024) {
+            if (ed_doc_key_too_long(k)) {
                 fail_at(st, &kstart, "a mapping key is too long (over 1024 characters as JSON)",
                         NULL);
                 return NULL;
@@ -550,22 +561,16 @@ static int parse_stream(const char *data, size_t len, const char *name, bool jso
 
     *out = NULL;
     *count = 0;
-    if (len > MAX_INPUT)
+    if (len > ED_DOC_MAX_INPUT)
         return ed_err_set(err, ED_ETOOBIG,
                           "%s%sinput of %zu bytes is larger than the %zu MiB limit",
-                          name ? name : "", name ? ": " : "", len, MAX_INPUT >> 20);
+                          name ? name : "", name ? ": " : "", len, ED_DOC_MAX_INPUT >> 20);
     const char *what = NULL;
     size_t bad = ed_doc_check_text((const unsigned char *)data, len, &what);
     if (bad < len) {
-        yaml_mark_t m = {bad, 0, 0};
-        for (size_t i = 0; i < bad; i++) {
-            if (data[i] == '\n') {
-                m.line++;
-                m.column = 0;
-            } else if (((unsigned char)data[i] & 0xc0) != 0x80) {
-                m.column++;
-            }
-        }
+        size_t line, column;
+        ed_doc_text_position(data, bad, &line, &column);
+        yaml_mark_t m = {bad, line - 1, column - 1};
         char detail[32];
         snprintf(detail, sizeof(detail), " (byte 0x%02x)", (unsigned char)data[bad]);
         return fail_at(&st, &m, what, detail);
