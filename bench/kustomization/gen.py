@@ -11,6 +11,13 @@
                                      applies (field manager kustomize-controller) of the same 4N
                                      objects in namespace NS, with the labels eddy adds; the apps
                                      are dealt round-robin, each app's 4 objects in order
+  gen.py contract OUT N NS SERVER CDIR LOOPS KS_NS
+                                     the same, with every request a reconcile of Flux's contract
+                                     makes, in eddy's order: per app, the finalizer of
+                                     Kustomization KS_NS/app-NNNN (merge patch), the 4 dry-runs,
+                                     the 4 applies, the status (merge patch, eddy's fields) and
+                                     an Event (events.k8s.io/v1); and OUTunfinalize.cfg, which
+                                     takes the N finalizers off again
 """
 import json
 import sys
@@ -86,6 +93,22 @@ def url_of(server, o):
         server, group, ns, plural, name)
 
 
+REV = "main@sha1:" + "0" * 40
+
+
+def curl_entry(f, first, url, method, ctype, body, cdir):
+    if not first:
+        f.write("next\n")
+    f.write('url = "%s"\nrequest = "%s"\n'
+            'header = "Content-Type: %s"\n'
+            'header = "Accept: application/json"\n'
+            "data-binary = %s\n"
+            'cacert = "%s/ca.crt"\ncert = "%s/admin.crt"\nkey = "%s/admin.key"\n'
+            'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
+            % (url, method, ctype, json.dumps(json.dumps(body, separators=(",", ":"))),
+               cdir, cdir, cdir))
+
+
 def gen_curl(out, n, ns, server, cdir, loops, ks_ns):
     files = [open("%s%d.cfg" % (out, k), "w") for k in range(loops)]
     first = [True] * loops
@@ -95,20 +118,71 @@ def gen_curl(out, n, ns, server, cdir, loops, ks_ns):
             o["metadata"]["labels"] = {
                 "kustomize.toolkit.fluxcd.io/name": "app-%04d" % i,
                 "kustomize.toolkit.fluxcd.io/namespace": ks_ns}
-            f = files[k]
-            if not first[k]:
-                f.write("next\n")
+            curl_entry(files[k], first[k], url_of(server, o), "PATCH",
+                       "application/apply-patch+yaml", o, cdir)
             first[k] = False
-            f.write('url = "%s"\nrequest = "PATCH"\n'
-                    'header = "Content-Type: application/apply-patch+yaml"\n'
-                    'header = "Accept: application/json"\n'
-                    "data-binary = %s\n"
-                    'cacert = "%s/ca.crt"\ncert = "%s/admin.crt"\nkey = "%s/admin.key"\n'
-                    'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n'
-                    % (url_of(server, o), json.dumps(json.dumps(o, separators=(",", ":"))),
-                       cdir, cdir, cdir))
     for f in files:
         f.close()
+
+
+def gen_contract(out, n, ns, server, cdir, loops, ks_ns):
+    """The floor with the requests Flux's contract adds (see the module's comment)."""
+    ks_url = "%s/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/%s/kustomizations/" % (
+        server, ks_ns)
+    files = [open("%s%d.cfg" % (out, k), "w") for k in range(loops)]
+    first = [True] * loops
+    for i in range(n):
+        k = i % loops
+        f = files[k]
+        name = "app-%04d" % i
+
+        def req(url, method, ctype, body):
+            curl_entry(f, first[k], url, method, ctype, body, cdir)
+            first[k] = False
+
+        req(ks_url + name, "PATCH", "application/merge-patch+json",
+            {"metadata": {"finalizers": ["finalizers.fluxcd.io"]}})
+        objs = objects(i, ns)
+        for o in objs:
+            o["metadata"]["labels"] = {"kustomize.toolkit.fluxcd.io/name": name,
+                                       "kustomize.toolkit.fluxcd.io/namespace": ks_ns}
+        for dry in (True, False):
+            for o in objs:
+                req(url_of(server, o) + "&force=true" + ("&dryRun=All" if dry else ""), "PATCH",
+                    "application/apply-patch+yaml", o)
+        group = {"Deployment": "apps"}
+        entries = [{"id": "%s_%s_%s_%s" % (ns, name, group.get(o["kind"], ""), o["kind"]),
+                    "v": "v1"} for o in objs]
+        now = "2026-01-01T00:00:00Z"
+        req(ks_url + name + "/status?fieldManager=gotk-kustomize-controller", "PATCH",
+            "application/merge-patch+json", {"status": {
+                "observedGeneration": 1, "lastAppliedRevision": REV,
+                "lastAttemptedRevision": REV, "inventory": {"entries": entries},
+                "history": [{"digest": "sha256:" + "1" * 64, "firstReconciled": now,
+                             "lastReconciled": now, "lastReconciledDuration": "120.5ms",
+                             "lastReconciledStatus": "ReconciliationSucceeded",
+                             "totalReconciliations": 1, "metadata": {"revision": REV}}],
+                "conditions": [{"type": "Ready", "status": "True", "observedGeneration": 1,
+                                "reason": "ReconciliationSucceeded",
+                                "message": "Applied revision: " + REV,
+                                "lastTransitionTime": now}]}})
+        req("%s/apis/events.k8s.io/v1/namespaces/%s/events" % (server, ks_ns), "POST",
+            "application/json", {
+                "apiVersion": "events.k8s.io/v1", "kind": "Event",
+                "metadata": {"name": "%s.%016x" % (name, i), "namespace": ks_ns},
+                "eventTime": "2026-01-01T00:00:00.000000Z",
+                "reportingController": "kustomize-controller", "reportingInstance": "bench",
+                "action": "ReconciliationSucceeded", "reason": "ReconciliationSucceeded",
+                "type": "Normal",
+                "note": "\n".join("%s/%s/%s created" % (o["kind"], ns, name) for o in objs),
+                "regarding": {"apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                              "kind": "Kustomization", "name": name, "namespace": ks_ns}})
+    for f in files:
+        f.close()
+    with open("%sunfinalize.cfg" % out, "w") as f:
+        for i in range(n):
+            curl_entry(f, i == 0, ks_url + "app-%04d" % i, "PATCH", "application/merge-patch+json",
+                       {"metadata": {"finalizers": None}}, cdir)
 
 
 def main():
@@ -119,6 +193,8 @@ def main():
         gen_ks(args[0], int(args[1]), args[2], args[3])
     elif what == "curl":
         gen_curl(args[0], int(args[1]), args[2], args[3], args[4], int(args[5]), args[6])
+    elif what == "contract":
+        gen_contract(args[0], int(args[1]), args[2], args[3], args[4], int(args[5]), args[6])
     else:
         sys.exit("gen.py: unknown command %s" % what)
 
