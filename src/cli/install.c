@@ -539,7 +539,7 @@ static int check_version(ed_kube *kube)
     }
     ed_doc *d = NULL;
     ed_semver v, min;
-    int rc = ed_doc_parse_json(resp.body.data, resp.body.len, &d, &err);
+    int rc = ed_doc_parse_api_json(resp.body.data, resp.body.len, &d, &err);
     const char *git = rc ? NULL : ed_node_path_str(ed_doc_root(d), "/gitVersion");
     ed_semver_parse("1.33.0", &min);
     if (!git || ed_semver_parse(git, &v) != 0) {
@@ -571,7 +571,7 @@ static int check_permission(ed_kube *kube, const char *verb, const char *group,
     free(body);
     ed_doc *d = NULL;
     bool allowed = false;
-    if (!rc && ed_doc_parse_json(resp.body.data, resp.body.len, &d, &err) == 0)
+    if (!rc && ed_doc_parse_api_json(resp.body.data, resp.body.len, &d, &err) == 0)
         ed_node_bool(ed_node_path(ed_doc_root(d), "/status/allowed"), &allowed);
     ed_doc_free(d);
     ed_kube_response_free(&resp);

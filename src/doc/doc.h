@@ -45,11 +45,12 @@ typedef enum {
 int ed_doc_parse_json(const char *data, size_t len, ed_doc **out, ed_err *err);
 
 /*
- * ed_doc_parse_json for JSON a program wrote (the API server's replies, watch events): twice
- * as fast (json-c). The same nodes for the same valid text, but a duplicate key keeps its last
- * value (as Go's decoder does) instead of failing, a surrogate pair escape (an emoji) is read
- * where libyaml refuses it, and nodes carry no line. Text a person wrote goes through
- * ed_doc_parse_json.
+ * ed_doc_parse_json for JSON a program wrote (the API server's replies and watch events, a
+ * registry's, an exec plugin's ExecCredential, a .dockerconfigjson): twice as fast (json-c).
+ * The same nodes for the same valid text, but a duplicate key keeps its last value (as Go's
+ * decoder, which Flux reads them with, does) instead of failing, a surrogate pair escape (an
+ * emoji, as Python writes it) is read where libyaml refuses it, and nodes carry no line. Text
+ * a person wrote (a setter's comment) goes through ed_doc_parse_json.
  */
 int ed_doc_parse_api_json(const char *data, size_t len, ed_doc **out, ed_err *err);
 

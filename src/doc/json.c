@@ -1,11 +1,11 @@
 /*
- * JSON written by a program (the API server's replies and watch events) parsed with json-c:
- * twice as fast as the libyaml path of ed_doc_parse_json (28 against 56 us for a 3 KB watch
- * event of a Deployment), which was a fifth of the agent's CPU at 1,000 Kustomizations
- * (bench/kustomization, perf). json-c's tokener runs
- * strict (RFC 8259: no comments, no single quotes, no trailing commas, nothing after the
- * value); the text is checked first as the libyaml path checks it (UTF-8, control
- * characters), then json-c's tree is copied into a document.
+ * JSON written by a program (the API server's replies and watch events, registries' replies,
+ * exec plugins' credentials, .dockerconfigjson) parsed with json-c: twice as fast as the
+ * libyaml path of ed_doc_parse_json (28 against 56 us for a 3 KB watch event of a Deployment),
+ * which was a fifth of the agent's CPU at 1,000 Kustomizations (bench/kustomization, perf).
+ * json-c's tokener runs strict (RFC 8259: no comments, no single quotes, no trailing commas,
+ * nothing after the value); the text is checked first as the libyaml path checks it (UTF-8,
+ * control characters), then json-c's tree is copied into a document.
  *
  * For the same valid JSON text the nodes are those of ed_doc_parse_json (differential unit
  * test and fuzz target), but a duplicate key keeps its last value (as Go's decoder does)

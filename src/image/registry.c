@@ -252,7 +252,7 @@ static char *bearer_token(const char *challenge, const ed_image_ref *ref, const 
     long status = get(url, NULL, o->username, o->password, o, &r, err);
     if (status == 200) {
         ed_doc *d = NULL;
-        if (ed_doc_parse_json(r.body.data, r.body.len, &d, NULL) == 0) {
+        if (ed_doc_parse_api_json(r.body.data, r.body.len, &d, NULL) == 0) {
             const char *tok = ed_node_str(ed_node_get(ed_doc_root(d), "token"));
             if (!tok)
                 tok = ed_node_str(ed_node_get(ed_doc_root(d), "access_token"));
@@ -372,7 +372,7 @@ int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char
         }
         ed_doc *d = NULL;
         ed_err perr = ED_ERR_INIT;
-        if (ed_doc_parse_json(r.body.data, r.body.len, &d, &perr) != 0) {
+        if (ed_doc_parse_api_json(r.body.data, r.body.len, &d, &perr) != 0) {
             rc = ed_err_set(err, ED_ERROR, "%s: malformed tag list: %s", ref->registry, perr.msg);
             break;
         }

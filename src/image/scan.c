@@ -110,7 +110,7 @@ int ed_image_docker_credentials(const char *config, size_t len, const char *regi
     *user = *password = NULL;
     ed_doc *d = NULL;
     ed_err perr = ED_ERR_INIT;
-    if (ed_doc_parse_json(config, len, &d, &perr) != 0)
+    if (ed_doc_parse_api_json(config, len, &d, &perr) != 0)
         return ed_err_set(err, ED_EINVALID, ".dockerconfigjson is not valid JSON: %s", perr.msg);
     ed_node *auths = ed_node_get(ed_doc_root(d), "auths");
     int rc = ED_ENOTFOUND;

@@ -150,7 +150,7 @@ int ed_kube_exec_cred_parse(const char *data, size_t len, const char *api_versio
     ed_err perr = ED_ERR_INIT;
     int rc = 0;
     /* The parser's message may quote the output, which may hold the secret: say only where. */
-    if (ed_doc_parse_json(data, len, &doc, &perr) != 0) {
+    if (ed_doc_parse_api_json(data, len, &doc, &perr) != 0) {
         rc = ed_err_set(err, ED_EAUTH,
                         "exec plugin \"%s\": its output is not a JSON "
                         "ExecCredential",

@@ -46,6 +46,17 @@ void test_docker_credentials(void **state)
                      ED_EINVALID);
     assert_non_null(strstr(err.msg, "ghcr.io"));
     assert_int_equal(ed_image_docker_credentials("{nope", 5, "ghcr.io", &u, &p, &err), ED_EINVALID);
+
+    /* As Go reads it (image-reflector-controller): a registry given twice keeps its last
+     * entry, and a password may hold a surrogate pair escape (Python's json.dumps writes one
+     * for a character past U+FFFF). */
+    const char *twice = "{\"auths\": {\"ghcr.io\": {\"username\": \"a\", \"password\": \"b\"}, "
+                        "\"ghcr.io\": {\"username\": \"bot\", \"password\": \"p\\ud83d\\udd11\"}}}";
+    assert_int_equal(ed_image_docker_credentials(twice, strlen(twice), "ghcr.io", &u, &p, &err), 0);
+    assert_string_equal(u, "bot");
+    assert_string_equal(p, "p\xf0\x9f\x94\x91");
+    free(u);
+    free(p);
 }
 
 void test_exclude_and_summary(void **state)

@@ -78,6 +78,17 @@ void test_exec_cred_parse(void **state)
                      0);
     assert_int_equal(c.expiry, 1767323045);
     ed_kube_exec_cred_clear(&c);
+
+    /* Read as client-go reads it: a plugin written in Python escapes what is not ASCII
+     * (json.dumps), a character past U+FFFF as a surrogate pair; a key given twice keeps its
+     * last value. */
+    assert_int_equal(parse("{\"apiVersion\": \"" V1 "\", \"kind\": \"ExecCredential\", "
+                           "\"spec\": {\"note\": \"\\ud83d\\ude80 \\u00e9\"}, "
+                           "\"status\": {\"token\": \"old\", \"token\": \"new\"}}",
+                           &c, &err),
+                     0);
+    assert_string_equal(c.token, "new");
+    ed_kube_exec_cred_clear(&c);
 }
 
 void test_exec_cred_parse_errors(void **state)
