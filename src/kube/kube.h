@@ -257,6 +257,22 @@ typedef struct ed_kube_watch_opts {
 int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
                   const ed_kube_watch_opts *opts, ed_kube_watch_fn fn, void *user, ed_err *err);
 
+/*
+ * Called for each line of a streamed reply (without its newline; borrowed). Return 0 to go on,
+ * non-zero to stop.
+ */
+typedef int (*ed_kube_line_fn)(const char *line, size_t len, void *user);
+
+/*
+ * GET path (with its query) and hand each line of the reply to fn as it arrives (a Pod's log
+ * with follow=true), the last one even without a newline. Returns 0 when the server ended the
+ * reply, fn stopped it or *cancel (may be NULL) turned true; the request's typed error
+ * otherwise. timeout_ms bounds the whole transfer (0: the client's timeout). Blocks, on a
+ * connection of its own.
+ */
+int ed_kube_stream(ed_kube *kube, const char *path, int64_t timeout_ms, const atomic_bool *cancel,
+                   ed_kube_line_fn fn, void *user, ed_err *err);
+
 /* ---- events ---- */
 
 /* The two types of Event. */

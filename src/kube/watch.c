@@ -1,7 +1,8 @@
 /*
  * Watches: a long GET with ?watch=1 whose reply is a stream of JSON watch events, one per line
  * ({"type":"ADDED","object":{...}}). Each complete line is parsed and handed to the caller's
- * callback as it arrives. An ERROR event carries a Status: 410 Gone (the resourceVersion was
+ * callback as it arrives (the same line stream serves other long replies: a followed log,
+ * ed_kube_stream). An ERROR event carries a Status: 410 Gone (the resourceVersion was
  * compacted away) becomes ED_EGONE so the informer relists, as client-go's reflector does.
  */
 #include "client_int.h"
@@ -13,26 +14,36 @@
 /* One watch event is one object; a line longer than this is refused. */
 #define MAX_EVENT ((size_t)16 << 20)
 
-struct watch_state {
+/* A reply read line by line as it arrives: a watch's events, a followed log. */
+struct stream {
     ed_buf line; /* the partial line received so far */
-    ed_kube_watch_fn fn;
+    /* One complete line (without its newline). Returns false to end the transfer, with rc
+     * set for an error or stopped for the caller's wish. */
+    bool (*on_line)(struct stream *st, const char *line, size_t len);
     void *user;
     ed_err *err;
-    int rc;       /* first error, or 0 */
-    bool stopped; /* the callback asked to stop */
-    long status;  /* HTTP status, once known */
+    const char *what; /* "watch", "stream": in messages */
+    int rc;           /* first error, or 0 */
+    bool stopped;     /* the callback asked to stop */
+    long status;      /* HTTP status, once known */
     CURL *h;
 };
 
+struct watch_user {
+    ed_kube_watch_fn fn;
+    void *user;
+};
+
 /* Handle one complete event line. Returns false to end the transfer. */
-static bool handle_line(struct watch_state *ws, const char *line, size_t len)
+static bool handle_event(struct stream *st, const char *line, size_t len)
 {
     if (len == 0)
         return true;
+    struct watch_user *wu = st->user;
     ed_doc *doc = NULL;
     ed_err perr = ED_ERR_INIT;
     if (ed_doc_parse_api_json(line, len, &doc, &perr) != 0) {
-        ws->rc = ed_err_set(ws->err, ED_ERETRY, "watch: malformed event: %s", perr.msg);
+        st->rc = ed_err_set(st->err, ED_ERETRY, "watch: malformed event: %s", perr.msg);
         return false;
     }
     ed_node *root = ed_doc_root(doc);
@@ -40,14 +51,14 @@ static bool handle_line(struct watch_state *ws, const char *line, size_t len)
     ed_node *obj = ed_node_get(root, "object");
     bool go_on = true;
     if (!type || !obj) {
-        ws->rc = ed_err_set(ws->err, ED_ERETRY, "watch: event without type or object");
+        st->rc = ed_err_set(st->err, ED_ERETRY, "watch: event without type or object");
         go_on = false;
     } else if (strcmp(type, "ERROR") == 0) {
         int64_t code = 0;
         ed_node_int(ed_node_get(obj, "code"), &code);
         ed_buf body = ED_BUF_INIT(MAX_EVENT);
         ed_node_to_json(obj, &body);
-        ws->rc = ed_kube_status_error(code ? code : 500, body.data, body.len, "WATCH", "", ws->err);
+        st->rc = ed_kube_status_error(code ? code : 500, body.data, body.len, "WATCH", "", st->err);
         ed_buf_free(&body);
         go_on = false;
     } else {
@@ -62,8 +73,8 @@ static bool handle_line(struct watch_state *ws, const char *line, size_t len)
             t = ED_KUBE_BOOKMARK;
         else
             t = (ed_kube_event_type)-1;
-        if ((int)t >= 0 && ws->fn(t, obj, ws->user) != 0) {
-            ws->stopped = true;
+        if ((int)t >= 0 && wu->fn(t, obj, wu->user) != 0) {
+            st->stopped = true;
             go_on = false;
         }
     }
@@ -83,32 +94,109 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
 
 static size_t on_data(char *data, size_t size, size_t n, void *user)
 {
-    struct watch_state *ws = user;
+    struct stream *st = user;
     size_t len = size * n;
-    if (ws->status == 0)
-        curl_easy_getinfo(ws->h, CURLINFO_RESPONSE_CODE, &ws->status);
-    if (ws->status != 200) {
+    if (st->status == 0)
+        curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &st->status);
+    if (st->status != 200) {
         /* An error reply: keep its body (a Status) for the error message. */
-        return ed_buf_append(&ws->line, data, len) == 0 ? len : 0;
+        return ed_buf_append(&st->line, data, len) == 0 ? len : 0;
     }
     const char *p = data, *end = data + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t chunk = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (ed_buf_append(&ws->line, p, chunk) != 0) {
-            ws->rc = ed_err_set(ws->err, ED_ETOOBIG, "watch: an event is larger than %zu MiB",
+        if (ed_buf_append(&st->line, p, chunk) != 0) {
+            st->rc = ed_err_set(st->err, ED_ETOOBIG, "%s: a line is larger than %zu MiB", st->what,
                                 MAX_EVENT >> 20);
             return 0;
         }
         if (!nl)
             break;
-        bool go_on = handle_line(ws, ws->line.data, ws->line.len);
-        ed_buf_reset(&ws->line);
+        bool go_on = st->on_line(st, st->line.data, st->line.len);
+        ed_buf_reset(&st->line);
         if (!go_on)
             return 0; /* ends the transfer */
         p = nl + 1;
     }
     return len;
+}
+
+/* GET path and hand each line of the reply to st->on_line as it arrives, until the server
+ * ends the reply (0), the callback stops it (0), *cancel turns true (0) or an error. A last
+ * line without a newline is handed over too when flush_last. verb names the request in
+ * errors ("WATCH"). */
+static int stream_run(ed_kube *kube, const char *verb, const char *path, int64_t timeout_ms,
+                      const atomic_bool *cancel, bool flush_last, struct stream *st)
+{
+    ed_kube_rate_wait(kube);
+    struct curl_slist *headers = NULL;
+    uint64_t cred_gen = 0;
+    st->h = ed_kube_easy(kube, "GET", path, NULL, timeout_ms, &headers, &cred_gen, st->err);
+    if (!st->h)
+        return st->err ? st->err->code : ED_ERROR;
+    char curl_msg[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(st->h, CURLOPT_ERRORBUFFER, curl_msg);
+    curl_easy_setopt(st->h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(st->h, CURLOPT_WRITEDATA, st);
+    if (cancel) {
+        curl_easy_setopt(st->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(st->h, CURLOPT_XFERINFODATA, (void *)cancel);
+        curl_easy_setopt(st->h, CURLOPT_NOPROGRESS, 0L);
+    }
+    CURLcode cc = curl_easy_perform(st->h);
+    long status = 0;
+    curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &status);
+    ed_kube_count(kube, st->h, true);
+
+    /* Without an error, the callback stopped the stream or the server closed it (a watch at
+     * timeoutSeconds: the caller watches again): both return 0. */
+    int rc = st->rc;
+    if (cancel && atomic_load(cancel))
+        st->stopped = true;
+    if (!rc && !st->stopped && cc != CURLE_OK)
+        rc = ed_kube_curl_error(kube, cc, curl_msg, verb, path, st->err);
+    else if (!rc && !st->stopped && status != 200)
+        rc = ed_kube_status_error(status, st->line.data, st->line.len, verb, path, st->err);
+    else if (!rc && !st->stopped && flush_last && st->line.len > 0 &&
+             !st->on_line(st, st->line.data, st->line.len))
+        rc = st->rc;
+    /* A 401 to an exec credential: drop it, so the caller's next request runs the plugin
+     * again. */
+    if (status == 401)
+        ed_kube_exec_invalidate(kube, cred_gen);
+    curl_easy_cleanup(st->h);
+    curl_slist_free_all(headers);
+    return rc;
+}
+
+struct lines_user {
+    ed_kube_line_fn fn;
+    void *user;
+};
+
+static bool handle_line(struct stream *st, const char *line, size_t len)
+{
+    struct lines_user *lu = st->user;
+    if (lu->fn(line, len, lu->user) != 0) {
+        st->stopped = true;
+        return false;
+    }
+    return true;
+}
+
+int ed_kube_stream(ed_kube *kube, const char *path, int64_t timeout_ms, const atomic_bool *cancel,
+                   ed_kube_line_fn fn, void *user, ed_err *err)
+{
+    struct lines_user lu = {.fn = fn, .user = user};
+    struct stream st = {.line = ED_BUF_INIT(MAX_EVENT),
+                        .on_line = handle_line,
+                        .user = &lu,
+                        .err = err,
+                        .what = "stream"};
+    int rc = stream_run(kube, "GET", path, timeout_ms, cancel, true, &st);
+    ed_buf_free(&st.line);
+    return rc;
 }
 
 int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
@@ -138,47 +226,16 @@ int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, cons
         curl_free(esc);
     }
 
-    ed_kube_rate_wait(kube);
-    struct watch_state ws = {.line = ED_BUF_INIT(MAX_EVENT), .fn = fn, .user = user, .err = err};
-    struct curl_slist *headers = NULL;
+    struct watch_user wu = {.fn = fn, .user = user};
+    struct stream st = {.line = ED_BUF_INIT(MAX_EVENT),
+                        .on_line = handle_event,
+                        .user = &wu,
+                        .err = err,
+                        .what = "watch"};
     /* The server ends the watch after `timeout` seconds; allow it some slack to do so. */
-    uint64_t cred_gen = 0;
-    ws.h = ed_kube_easy(kube, "GET", path.data, NULL, (int64_t)(timeout + 30) * 1000, &headers,
-                        &cred_gen, err);
-    if (!ws.h) {
-        ed_buf_free(&path);
-        ed_buf_free(&ws.line);
-        return err ? err->code : ED_ERROR;
-    }
-    char curl_msg[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(ws.h, CURLOPT_ERRORBUFFER, curl_msg);
-    curl_easy_setopt(ws.h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(ws.h, CURLOPT_WRITEDATA, &ws);
-    if (opts && opts->cancel) {
-        curl_easy_setopt(ws.h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(ws.h, CURLOPT_XFERINFODATA, (void *)opts->cancel);
-        curl_easy_setopt(ws.h, CURLOPT_NOPROGRESS, 0L);
-    }
-    CURLcode cc = curl_easy_perform(ws.h);
-    long status = 0;
-    curl_easy_getinfo(ws.h, CURLINFO_RESPONSE_CODE, &status);
-    ed_kube_count(kube, ws.h, true);
-
-    /* Without an error, the callback stopped the watch or the server closed the stream at
-     * timeoutSeconds (the caller watches again): both return 0. */
-    rc = ws.rc;
-    if (opts && opts->cancel && atomic_load(opts->cancel))
-        ws.stopped = true;
-    if (!rc && !ws.stopped && cc != CURLE_OK)
-        rc = ed_kube_curl_error(kube, cc, curl_msg, "WATCH", path.data, err);
-    else if (!rc && !ws.stopped && status != 200)
-        rc = ed_kube_status_error(status, ws.line.data, ws.line.len, "WATCH", path.data, err);
-    /* A 401 to an exec credential: drop it, so the caller's next watch runs the plugin again. */
-    if (status == 401)
-        ed_kube_exec_invalidate(kube, cred_gen);
-    curl_easy_cleanup(ws.h);
-    curl_slist_free_all(headers);
-    ed_buf_free(&ws.line);
+    rc = stream_run(kube, "WATCH", path.data, (int64_t)(timeout + 30) * 1000,
+                    opts ? opts->cancel : NULL, false, &st);
+    ed_buf_free(&st.line);
     ed_buf_free(&path);
     return rc;
 }

@@ -11,7 +11,7 @@
 //
 // Tests can ask for unhealthy workloads through a Pod annotation, usually set in a pod template:
 // fakenode.eddy.dev/state: "not-ready" keeps containers running but never ready, and "fail" makes
-// the Pod fail with exit code 1.
+// the Pod fail with exit code 1. With --kubelet-port it also serves container logs (logs.go).
 //
 // It only uses the public API, so everything the controllers see is real API behaviour. The node
 // lifecycle controller must be disabled in kube-controller-manager: this node sends no heartbeat.
@@ -21,6 +21,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"sync"
@@ -45,8 +46,10 @@ type fakeNode struct {
 	client   kubernetes.Interface
 	nodeName string
 	nodeIP   string
-	pods     cache.Indexer
-	queue    workqueue.TypedRateLimitingInterface[string]
+	// kubeletPort serves container logs on 127.0.0.1 (logs.go), 0 when it does not.
+	kubeletPort int
+	pods        cache.Indexer
+	queue       workqueue.TypedRateLimitingInterface[string]
 
 	mu     sync.Mutex
 	nextIP uint32
@@ -57,6 +60,8 @@ func main() {
 	kubeconfig := flag.String("kubeconfig", "", "path to an admin kubeconfig")
 	nodeName := flag.String("node-name", "fake-0", "name of the simulated node")
 	nodeIP := flag.String("node-ip", "10.0.0.1", "InternalIP the node reports")
+	kubeletPort := flag.Int("kubelet-port", -1,
+		"serve container logs on 127.0.0.1 at this port (0: any free port; -1: not at all)")
 	flag.Parse()
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
@@ -82,6 +87,15 @@ func main() {
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](20*time.Millisecond, 2*time.Second)),
 		nextIP: 2,
 		ips:    map[string]string{},
+	}
+	var logs net.Listener
+	if *kubeletPort >= 0 {
+		// Listen now, for the port the Node reports; serve once the pod cache is synced.
+		if logs, err = listenLogs(*kubeletPort); err != nil {
+			fmt.Fprintf(os.Stderr, "fakenode: serving container logs: %v\n", err)
+			os.Exit(1)
+		}
+		fn.kubeletPort = logs.Addr().(*net.TCPAddr).Port
 	}
 	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true,
 		func(ctx context.Context) (bool, error) {
@@ -125,6 +139,9 @@ func main() {
 	})
 	factory.Start(ctx.Done())
 	factory.WaitForCacheSync(ctx.Done())
+	if logs != nil {
+		fn.serveLogs(ctx, logs)
+	}
 	fmt.Fprintf(os.Stderr, "fakenode: node %s ready\n", fn.nodeName)
 
 	for i := 0; i < 4; i++ {
@@ -177,10 +194,18 @@ func (fn *fakeNode) registerNode(ctx context.Context) error {
 			{Type: corev1.NodeInternalIP, Address: fn.nodeIP},
 			{Type: corev1.NodeHostName, Address: fn.nodeName},
 		},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{
+			KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(fn.kubeletPort)},
+		},
 		NodeInfo: corev1.NodeSystemInfo{
 			KubeletVersion: "v0.0.0-fakenode", OperatingSystem: "linux", Architecture: "amd64",
 			ContainerRuntimeVersion: "fakenode://0",
 		},
+	}
+	if fn.kubeletPort > 0 {
+		// Where the API server finds the log server (scripts/cluster makes it prefer this type).
+		node.Status.Addresses = append(node.Status.Addresses,
+			corev1.NodeAddress{Type: corev1.NodeInternalDNS, Address: "127.0.0.1"})
 	}
 	node, err = nodes.UpdateStatus(ctx, node, metav1.UpdateOptions{})
 	if err != nil || len(node.Spec.Taints) == 0 {
