@@ -392,6 +392,34 @@ static const struct verb verbs[] = {
      "  eddy events --for Kustomization/apps\n"
      "  eddy events -A --types Warning\n",
      ed_cli_events},
+    {"logs", "Show the agent's log, formatted and filtered",
+     "Usage: eddy logs [--kind KIND] [--name NAME] [-n NS | -A] [--level LEVEL] [-f]\n"
+     "                 [--tail N] [--since D | --since-time T] [--flux-namespace NS]\n"
+     "\n"
+     "Read the log of the eddy Pods (label app=eddy, container manager) through the API\n"
+     "server and print one line per entry: time, level, Kind/name.namespace of the object it\n"
+     "is about, message. Only the entries about objects in the namespace are shown; -A shows\n"
+     "all of them, the agent's own too.\n"
+     "\n"
+     "Flags:\n"
+     "  --kind KIND            only entries about this kind, e.g. Kustomization\n"
+     "  --name NAME            only entries about objects of this name\n"
+     "  -A, --all-namespaces   entries about any namespace, and the agent's own\n"
+     "  --level LEVEL          only entries of this level: debug, info or error\n"
+     "  -f, --follow           keep printing new entries until interrupted (or --timeout)\n"
+     "  --tail N               only the last N lines of each Pod's log\n"
+     "  --since D              only entries newer than D, e.g. 10m\n"
+     "  --since-time T         only entries from the RFC 3339 time T on\n"
+     "  --flux-namespace NS    where eddy runs (default flux-system)\n"
+     "\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m; none with -f), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy logs --kind Kustomization --name apps -n apps\n"
+     "  eddy logs -A --level error --since 1h\n"
+     "  eddy logs -f -A\n",
+     ed_cli_logs},
     {"tree", "Show the objects a Kustomization manages, as a tree",
      "Usage: eddy tree kustomization NAME [--compact] [-n NS]\n"
      "\n"

@@ -12,6 +12,7 @@
 #include "../kube/kube.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #ifndef ED_VERSION
 #define ED_VERSION "0.0.0-unknown"
@@ -42,6 +43,24 @@ int ed_cli_check(int argc, char **argv);
 int ed_cli_events(int argc, char **argv);
 int ed_cli_trace(int argc, char **argv);
 int ed_cli_tree(int argc, char **argv);
+/* logs.c: the agent's log */
+int ed_cli_logs(int argc, char **argv);
+
+/* Which log entries `eddy logs` shows. */
+typedef struct ed_cli_log_filter {
+    const char *ns;      /* the objects' namespace (-n), unless all_namespaces */
+    bool all_namespaces; /* -A: every entry, the agent's own too */
+    const char *kind;    /* --kind, any case */
+    const char *name;    /* --name */
+    const char *level;   /* --level: debug, info or error */
+    time_t since;        /* entries from this time on (0: all) */
+} ed_cli_log_filter;
+
+/* One line of the agent's log as `eddy logs` prints it ("<ts> <level> <Kind>/<name>.<ns> -
+ * <msg>[: <error>]\n"), appended to out. Returns 1 when the filter keeps it, 0 when not (out
+ * unchanged). */
+int ed_cli_log_format(const char *line, size_t len, const ed_cli_log_filter *f, ed_buf *out);
+
 /* diff.c: build and diff of a Kustomization's local directory */
 int ed_cli_build(int argc, char **argv);
 int ed_cli_diff(int argc, char **argv);

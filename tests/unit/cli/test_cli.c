@@ -1,7 +1,8 @@
 /*
  * Unit tests of what the CLI's verbs share (src/cli/common.c): flag parsing in cobra's manner
- * with flux's global flags, the words that name Flux kinds, aligned tables, and when a waited-on
- * object counts as Ready, failed or still in progress.
+ * with flux's global flags, the words that name Flux kinds, aligned tables, when a waited-on
+ * object counts as Ready, failed or still in progress, and how `eddy logs` prints and filters
+ * the agent's log entries (logs.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,12 +166,92 @@ static void test_ready_state(void **state)
     }
 }
 
+/* One line through ed_cli_log_format: what it prints ("" when filtered out). */
+static char *fmt(const char *line, const ed_cli_log_filter *f)
+{
+    ed_buf out = ED_BUF_INIT(1 << 20);
+    int shown = ed_cli_log_format(line, strlen(line), f, &out);
+    assert_int_equal(shown, out.len > 0);
+    return ed_buf_take(&out);
+}
+
+static void expect(const char *line, const ed_cli_log_filter *f, const char *want)
+{
+    char *got = fmt(line, f);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s\n  printed: \"%s\"\n  wanted:  \"%s\"", line, got, want);
+    free(got);
+}
+
+static void test_log_format(void **state)
+{
+    (void)state;
+    const char *applied = "{\"level\":\"info\",\"ts\":\"2026-11-28T22:22:03.440Z\","
+                          "\"msg\":\"Applied revision: main@sha1:abc\",\"controller\":"
+                          "\"kustomization\",\"name\":\"apps\",\"namespace\":\"team\"}";
+    const char *failed = "{\"level\":\"error\",\"ts\":\"2026-11-28T22:23:00.000Z\","
+                         "\"msg\":\"reconciliation failed\",\"controller\":\"gitrepository\","
+                         "\"name\":\"repo\",\"namespace\":\"flux-system\",\"error\":\"auth\"}";
+    const char *queued = "{\"level\":\"debug\",\"ts\":\"2026-11-28T22:22:02.404Z\","
+                         "\"msg\":\"queued by a change\",\"controller\":\"kustomization\","
+                         "\"object\":\"team/apps\"}";
+    const char *agent = "{\"level\":\"info\",\"ts\":\"2026-11-28T22:22:02.187Z\","
+                        "\"msg\":\"starting eddy controller\"}";
+
+    ed_cli_log_filter team = {.ns = "team"};
+    expect(applied, &team,
+           "2026-11-28T22:22:03.440Z info Kustomization/apps.team - Applied revision: "
+           "main@sha1:abc\n");
+    /* "object": "namespace/name" names the object too */
+    expect(queued, &team,
+           "2026-11-28T22:22:02.404Z debug Kustomization/apps.team - queued by a change\n");
+    expect(failed, &team, "");     /* another namespace */
+    expect(agent, &team, "");      /* about no object: only with -A */
+    expect("panic: x", &team, ""); /* not an entry: only with -A and nothing else asked */
+
+    ed_cli_log_filter all = {.ns = "flux-system", .all_namespaces = true};
+    expect(failed, &all,
+           "2026-11-28T22:23:00.000Z error GitRepository/repo.flux-system - reconciliation "
+           "failed: auth\n");
+    expect(agent, &all, "2026-11-28T22:22:02.187Z info eddy - starting eddy controller\n");
+    expect("panic: x", &all, "panic: x\n");
+
+    ed_cli_log_filter kind = {.all_namespaces = true, .kind = "gitrepository"};
+    expect(failed, &kind,
+           "2026-11-28T22:23:00.000Z error GitRepository/repo.flux-system - reconciliation "
+           "failed: auth\n");
+    expect(applied, &kind, "");
+    expect(agent, &kind, "");
+    expect("panic: x", &kind, "");
+
+    ed_cli_log_filter name = {.all_namespaces = true, .name = "apps"};
+    expect(queued, &name,
+           "2026-11-28T22:22:02.404Z debug Kustomization/apps.team - queued by a change\n");
+    expect(failed, &name, "");
+
+    ed_cli_log_filter level = {.all_namespaces = true, .level = "error"};
+    expect(failed, &level,
+           "2026-11-28T22:23:00.000Z error GitRepository/repo.flux-system - reconciliation "
+           "failed: auth\n");
+    expect(applied, &level, "");
+
+    /* since: at the second (the entry at 22:22:03.440 is from 22:22:03 on) */
+    ed_cli_log_filter since = {.all_namespaces = true,
+                               .since = ed_time_parse_rfc3339("2026-11-28T22:22:03Z")};
+    expect(applied, &since,
+           "2026-11-28T22:22:03.440Z info Kustomization/apps.team - Applied revision: "
+           "main@sha1:abc\n");
+    expect(queued, &since, "");
+    expect("{\"level\":\"info\",\"msg\":\"no time\"}", &since, "");
+    expect("panic: x", &since, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_flags), cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_kinds),       cmocka_unit_test(test_table),
-        cmocka_unit_test(test_ready_state),
+        cmocka_unit_test(test_ready_state), cmocka_unit_test(test_log_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# tests/e2e/logs_test.sh: `eddy logs` (src/cli/logs.c) reading a real agent's log through the
+# API server. The agent runs here and logs JSON, as in a cluster; the simulated node serves
+# that log as the container log of a Pod labelled app=eddy (its annotation
+# fakenode.eddy.dev/log-file), which the API server proxies as it would a kubelet's. Checked:
+# the entries about -n's objects, --kind, --name, --level, -A (the agent's own entries), --tail,
+# --since-time, -f while the agent works, and the errors (no agent Pod, bad flags, a user who
+# may not read Pods' logs).
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+
+ks_setup e2e-logs logs
+fns=e2e-logs-agent
+new_namespace "$fns"
+put app/configmap.yaml <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: $ns}
+data: {mode: blue}
+YAML
+commit "app"
+agent --log-encoding json
+kubectl -n "$fns" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: eddy-7d9f8-x2x4q
+  labels: {app: eddy}
+  annotations: {fakenode.eddy.dev/log-file: "$scratch/ctl.log"}
+spec:
+  containers: [{name: manager, image: ghcr.io/eddy-gitops/eddy:latest}]
+YAML
+gitrepository
+kustomization app ./app
+kustomization broken ./missing
+applied app "$(rev)"
+ready_is broken False ArtifactFailed
+logs() { "$eddy" logs --flux-namespace "$fns" "$@"; }
+# has_line OUTPUT REGEX WHAT: a line of OUTPUT matches REGEX (extended, anchored by the caller).
+has_line() { grep -qE "$2" <<<"$1" || fail "$3: no line matches /$2/ in:
+$1"; }
+# fails_with CODE TEXT CMD...: CMD exits with CODE and its output holds TEXT.
+fails_with() {
+    local code=$1 text=$2 rc=0
+    shift 2
+    OUT=$("$@" 2>&1) || rc=$?
+    assert_eq "$code" "$rc" "exit code of '$*' (output: $OUT)"
+    assert_contains "$OUT" "$text" "'$*'"
+}
+revision=$(rev)
+
+step "the entries about the objects of -n's namespace, one a line"
+out=$(logs -n "$ns")
+has_line "$out" "^20[0-9-]+T[0-9:.]+Z info Kustomization/app\.$ns - Applied revision: $revision\$" "applied"
+has_line "$out" "^[^ ]+ info GitRepository/logs\.$ns - stored artifact for revision" "artifact"
+has_line "$out" "^[^ ]+ error Kustomization/broken\.$ns - reconciliation failed: kustomization path not found" "failure"
+assert_not_contains "$out" "starting eddy controller" "the agent's own entries without -A"
+assert_not_contains "$out" '{"level"' "raw entries"
+
+step "--kind, --name, --level"
+out=$(logs -n "$ns" --kind gitrepository)
+assert_contains "$out" "GitRepository/logs.$ns" "--kind gitrepository"
+assert_not_contains "$out" "Kustomization/" "--kind gitrepository"
+out=$(logs -n "$ns" --kind Kustomization --name app)
+assert_contains "$out" "Kustomization/app.$ns - Applied revision" "--name app"
+assert_not_contains "$out" "broken" "--name app"
+assert_not_contains "$out" "GitRepository/" "--kind Kustomization"
+out=$(logs -n "$ns" --level error)
+assert_contains "$out" "error Kustomization/broken.$ns - reconciliation failed" "--level error"
+assert_not_contains "$out" " info " "--level error"
+assert_eq "" "$(logs -n default --kind Kustomization)" "another namespace's entries"
+
+step "-A: every namespace, and the agent's own entries"
+out=$(logs -A)
+has_line "$out" "^[^ ]+ info eddy - starting eddy controller\$" "-A"
+assert_contains "$out" "Kustomization/app.$ns - Applied revision" "-A"
+
+step "--tail: the last lines; --since and --since-time"
+assert_eq 1 "$(logs -A --tail 1 | wc -l)" "--tail 1"
+assert_eq "$(logs -A | tail -1)" "$(logs -A --tail 1)" "--tail 1"
+assert_eq "" "$(logs -A --since-time 2099-01-01T00:00:00Z)" "--since-time in the future"
+assert_contains "$(logs -n "$ns" --since 1h)" "Kustomization/app.$ns" "--since 1h"
+
+step "-f: entries as the agent writes them"
+bg_start follow "$eddy" logs --flux-namespace "$fns" -n "$ns" --kind Kustomization --name later -f
+kustomization later ./app
+applied later "$revision"
+_followed() { grep -q "info Kustomization/later.$ns - Applied revision: $revision" "$scratch/follow.log"; }
+retry 30 _followed
+assert_not_contains "$(cat "$scratch/follow.log")" "Kustomization/app." "-f --name later"
+bg_stop follow
+
+step "errors: no agent there, bad flags, no permission"
+fails_with 1 "no eddy Pods (label app=eddy) in namespace $ns" "$eddy" logs --flux-namespace "$ns"
+fails_with 2 "--level loud: expected debug, info or error" logs --level loud
+fails_with 2 "--kind Deployment: expected a kind eddy serves" logs --kind Deployment
+fails_with 2 "--tail many: expected a number of lines" logs --tail many
+fails_with 2 "--since and --since-time: give only one" logs --since 1h --since-time 2026-01-01T00:00:00Z
+fails_with 2 "--since-time yesterday: expected an RFC 3339 time" logs --since-time yesterday
+fails_with 1 "forbidden" "$eddy" logs --flux-namespace "$fns" --kubeconfig "$EDDY_USER_KUBECONFIG"
