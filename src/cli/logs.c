@@ -15,7 +15,6 @@
 #include "cli_int.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +233,14 @@ int ed_cli_logs(int argc, char **argv)
     if (o.follow && !timeout_given)
         o.g.timeout_ms = (int64_t)366 * 24 * 3600 * 1000;
     o.f.ns = o.g.ns;
+    /* It goes into the log's path: a namespace's name (a DNS label) or nothing. */
+    size_t nlen = strlen(o.flux_ns);
+    if (nlen == 0 || nlen > 63 ||
+        strspn(o.flux_ns, "abcdefghijklmnopqrstuvwxyz0123456789-") != nlen || o.flux_ns[0] == '-' ||
+        o.flux_ns[nlen - 1] == '-') {
+        ed_cli_failure("--flux-namespace %s: expected the name of a namespace", o.flux_ns);
+        return 2;
+    }
     int64_t tail = -1;
     if (o.tail) {
         char *end = NULL;
