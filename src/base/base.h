@@ -155,6 +155,9 @@ void ed_log_init(ed_log_format format, ed_log_level min_level);
 void ed_log(ed_log_level level, const char *msg, ...);
 /* True when messages of this level are written (to skip building costly ones). */
 bool ed_log_enabled(ed_log_level level);
+/* From now on, a JSON entry whose "controller" is `controller` also carries Flux's
+ * "controllerGroup" and "controllerKind" (group, kind). Up to 16 controllers. */
+void ed_log_controller_kind(const char *controller, const char *group, const char *kind);
 /* True when a key's value must never be logged. */
 bool ed_log_key_is_secret(const char *key);
 

@@ -1,11 +1,15 @@
 /*
  * Logging. The agent writes one JSON object a line on stderr with the keys Flux's controllers
- * use (level, ts, msg, controller, name, namespace, reconcileID, revision, error), so existing
- * log pipelines keep working; the CLI uses a plain console format. Values under keys that name
- * secrets are replaced by "***": a token must never reach a log.
+ * use (level, ts, msg, controller, controllerGroup, controllerKind, name, namespace, revision,
+ * error), so existing log pipelines keep working: an entry with a "controller" gets its
+ * group and kind too, once the controller is known (ed_log_controller_kind). The CLI uses a
+ * plain console format. Values under keys that name secrets are replaced by "***": a token
+ * must never reach a log.
  */
 #include "base.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +18,41 @@
 
 static ed_log_format log_format = ED_LOG_JSON;
 static ed_log_level log_min = ED_LOG_INFO;
+
+/* The controllers' groups and kinds: appended to, never changed, so a reader needs only the
+ * count (published after its entry is written). */
+#define LOG_KINDS 16
+static struct {
+    char name[64], group[128], kind[64];
+} log_kinds[LOG_KINDS];
+static atomic_size_t log_nkinds;
+static pthread_mutex_t log_kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ed_log_controller_kind(const char *controller, const char *group, const char *kind)
+{
+    pthread_mutex_lock(&log_kinds_lock);
+    size_t n = atomic_load(&log_nkinds);
+    bool known = false;
+    for (size_t i = 0; i < n; i++)
+        known |= strcmp(log_kinds[i].name, controller) == 0;
+    if (!known && n < LOG_KINDS) {
+        snprintf(log_kinds[n].name, sizeof(log_kinds[n].name), "%s", controller);
+        snprintf(log_kinds[n].group, sizeof(log_kinds[n].group), "%s", group);
+        snprintf(log_kinds[n].kind, sizeof(log_kinds[n].kind), "%s", kind);
+        atomic_store(&log_nkinds, n + 1);
+    }
+    pthread_mutex_unlock(&log_kinds_lock);
+}
+
+/* The registered entry of a controller, or -1. */
+static int controller_kind(const char *controller)
+{
+    size_t n = atomic_load(&log_nkinds);
+    for (size_t i = 0; controller && i < n; i++)
+        if (strcmp(log_kinds[i].name, controller) == 0)
+            return (int)i;
+    return -1;
+}
 
 void ed_log_init(ed_log_format format, ed_log_level min_level)
 {
@@ -75,6 +114,13 @@ void ed_log(ed_log_level level, const char *msg, ...)
             ed_buf_append_json_str(&line, k);
             ed_buf_append(&line, ":", 1);
             ed_buf_append_json_str(&line, ed_log_key_is_secret(k) ? "***" : (v ? v : ""));
+            int c = strcmp(k, "controller") == 0 ? controller_kind(v) : -1;
+            if (c >= 0) {
+                ed_buf_append_str(&line, ",\"controllerGroup\":");
+                ed_buf_append_json_str(&line, log_kinds[c].group);
+                ed_buf_append_str(&line, ",\"controllerKind\":");
+                ed_buf_append_json_str(&line, log_kinds[c].kind);
+            }
         }
         ed_buf_append(&line, "}\n", 2);
     } else {

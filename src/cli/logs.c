@@ -59,7 +59,11 @@ int ed_cli_log_format(const char *line, size_t len, const ed_cli_log_filter *f, 
         if (slash && !ns)
             ns = obj_ns = ed_xstrndup(object, (size_t)(slash - object));
     }
-    const char *kind = kind_of_controller(controller);
+    /* The agent names the kind (as Flux's controllers do); older entries only the
+     * controller. */
+    const char *kind = kind_of_controller(ed_node_str(ed_node_get(e, "controllerKind")));
+    if (!kind)
+        kind = kind_of_controller(controller);
     bool shown = true;
     if (f->level && (!level || strcasecmp(level, f->level) != 0))
         shown = false;

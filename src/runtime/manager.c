@@ -157,6 +157,12 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def)
     c->kind = ed_xstrdup(def->kind);
     c->def.name = c->name;
     c->def.kind = c->kind;
+    /* Its entries in the log name the group and kind, as Flux's do. */
+    const char *slash = strchr(def->api_version, '/');
+    char *group =
+        slash ? ed_xstrndup(def->api_version, (size_t)(slash - def->api_version)) : ed_xstrdup("");
+    ed_log_controller_kind(def->name, group, def->kind);
+    free(group);
     c->def.api_version = NULL; /* only needed here, for the informer */
     c->queue = ed_queue_new(NULL);
     pthread_mutex_init(&c->seen_lock, NULL);

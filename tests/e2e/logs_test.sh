@@ -49,6 +49,9 @@ fails_with() {
 }
 revision=$(rev)
 
+step "the agent's entries carry Flux's keys"
+has_line "$(cat "$scratch/ctl.log")" '"controller":"kustomization","controllerGroup":"kustomize.toolkit.fluxcd.io","controllerKind":"Kustomization","name":"app"' "controllerKind"
+
 step "the entries about the objects of -n's namespace, one a line"
 out=$(logs -n "$ns")
 has_line "$out" "^20[0-9-]+T[0-9:.]+Z info Kustomization/app\.$ns - Applied revision: $revision\$" "applied"

@@ -299,6 +299,14 @@ static void test_log_json_redacts(void **state)
     assert_true(ed_str_has_suffix(out, "}\n"));
     /* Exactly one line. */
     assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+
+    /* A known controller's entries carry its group and kind, as Flux's do. */
+    ed_log_controller_kind("gitrepository", "source.toolkit.fluxcd.io", "GitRepository");
+    free(out);
+    out = capture_log(ED_LOG_JSON, emit_sample);
+    assert_non_null(strstr(out, "\"controller\":\"gitrepository\",\"controllerGroup\":"
+                                "\"source.toolkit.fluxcd.io\",\"controllerKind\":\"GitRepository\","
+                                "\"name\":\"podinfo\""));
     free(out);
 
     out = capture_log(ED_LOG_CONSOLE, emit_sample);
