@@ -158,6 +158,11 @@ bool ed_log_enabled(ed_log_level level);
 /* From now on, a JSON entry whose "controller" is `controller` also carries Flux's
  * "controllerGroup" and "controllerKind" (group, kind). Up to 16 controllers. */
 void ed_log_controller_kind(const char *controller, const char *group, const char *kind);
+/* The id of the reconcile the calling thread runs (NULL: none): JSON entries it writes carry it
+ * as "reconcileID", as controller-runtime's do. */
+void ed_log_set_reconcile_id(const char *id);
+/* A random UUID (version 4), as text. */
+void ed_uuid4(char out[37]);
 /* True when a key's value must never be logged. */
 bool ed_log_key_is_secret(const char *key);
 

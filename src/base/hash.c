@@ -1,11 +1,15 @@
 /*
  * SHA-256 through OpenSSL: artifact digests (Flux's "sha256:<hex>"), content hashes of rendered
- * output, generator name suffixes.
+ * output, generator name suffixes. And random UUIDs (a reconcile's id in the log), from
+ * OpenSSL's generator.
  */
 #include "base.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void ed_sha256_hex(const void *data, size_t n, char out[65])
 {
@@ -21,4 +25,17 @@ void ed_sha256_hex(const void *data, size_t n, char out[65])
         out[2 * i + 1] = hex[md[i] & 0xf];
     }
     out[64] = '\0';
+}
+
+void ed_uuid4(char out[37])
+{
+    unsigned char b[16] = {0};
+    /* (RAND_bytes fails only without entropy; the id then is not random, which harms no one.) */
+    if (RAND_bytes(b, sizeof(b)) != 1)
+        memset(b, 0, sizeof(b));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 1 */
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }

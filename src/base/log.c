@@ -1,10 +1,11 @@
 /*
  * Logging. The agent writes one JSON object a line on stderr with the keys Flux's controllers
- * use (level, ts, msg, controller, controllerGroup, controllerKind, name, namespace, revision,
- * error), so existing log pipelines keep working: an entry with a "controller" gets its
- * group and kind too, once the controller is known (ed_log_controller_kind). The CLI uses a
- * plain console format. Values under keys that name secrets are replaced by "***": a token
- * must never reach a log.
+ * use (level, ts, msg, controller, controllerGroup, controllerKind, name, namespace,
+ * reconcileID, revision, error), so existing log pipelines keep working: an entry with a
+ * "controller" gets its group and kind too, once the controller is known
+ * (ed_log_controller_kind), and an entry written during a reconcile the id of that reconcile
+ * (ed_log_set_reconcile_id, per thread). The CLI uses a plain console format. Values under keys
+ * that name secrets are replaced by "***": a token must never reach a log.
  */
 #include "base.h"
 
@@ -42,6 +43,14 @@ void ed_log_controller_kind(const char *controller, const char *group, const cha
         atomic_store(&log_nkinds, n + 1);
     }
     pthread_mutex_unlock(&log_kinds_lock);
+}
+
+/* The reconcile this thread runs ("" for none). */
+static _Thread_local char log_reconcile_id[64];
+
+void ed_log_set_reconcile_id(const char *id)
+{
+    snprintf(log_reconcile_id, sizeof(log_reconcile_id), "%s", id ? id : "");
 }
 
 /* The registered entry of a controller, or -1. */
@@ -121,6 +130,10 @@ void ed_log(ed_log_level level, const char *msg, ...)
                 ed_buf_append_str(&line, ",\"controllerKind\":");
                 ed_buf_append_json_str(&line, log_kinds[c].kind);
             }
+        }
+        if (log_reconcile_id[0]) {
+            ed_buf_append_str(&line, ",\"reconcileID\":");
+            ed_buf_append_json_str(&line, log_reconcile_id);
         }
         ed_buf_append(&line, "}\n", 2);
     } else {

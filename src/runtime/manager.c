@@ -121,7 +121,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     struct controller *c = user;
     int64_t t0 = ed_time_mono_ms();
+    char id[37];
+    ed_uuid4(id);
+    ed_log_set_reconcile_id(id); /* in every entry of this reconcile's thread */
     int rc = c->def.reconcile(key, requeue_after_ms, c->def.user);
+    ed_log_set_reconcile_id(NULL);
     /* Flux's --interval-jitter-percentage (5): spread requeues by +/-5% so that objects with
      * the same interval do not all come due at once. */
     if (rc == 0 && *requeue_after_ms > 0) {

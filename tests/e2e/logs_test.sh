@@ -51,6 +51,7 @@ revision=$(rev)
 
 step "the agent's entries carry Flux's keys"
 has_line "$(cat "$scratch/ctl.log")" '"controller":"kustomization","controllerGroup":"kustomize.toolkit.fluxcd.io","controllerKind":"Kustomization","name":"app"' "controllerKind"
+has_line "$(cat "$scratch/ctl.log")" '"msg":"Applied revision: [^"]*".*"reconcileID":"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"\}$' "reconcileID"
 
 step "the entries about the objects of -n's namespace, one a line"
 out=$(logs -n "$ns")

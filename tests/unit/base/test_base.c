@@ -309,6 +309,26 @@ static void test_log_json_redacts(void **state)
                                 "\"name\":\"podinfo\""));
     free(out);
 
+    /* During a reconcile, its id. */
+    char id[37];
+    ed_uuid4(id);
+    assert_int_equal(strlen(id), 36);
+    assert_int_equal(id[14], '4');
+    assert_non_null(strchr("89ab", id[19]));
+    char other[37];
+    ed_uuid4(other);
+    assert_string_not_equal(id, other);
+    ed_log_set_reconcile_id(id);
+    out = capture_log(ED_LOG_JSON, emit_sample);
+    char *want = ed_xasprintf(",\"reconcileID\":\"%s\"}\n", id);
+    assert_true(ed_str_has_suffix(out, want));
+    free(want);
+    free(out);
+    ed_log_set_reconcile_id(NULL);
+    out = capture_log(ED_LOG_JSON, emit_sample);
+    assert_null(strstr(out, "reconcileID"));
+    free(out);
+
     out = capture_log(ED_LOG_CONSOLE, emit_sample);
     assert_string_equal(out, "fetched \"main\" controller=gitrepository name=podinfo "
                              "password=*** bearerToken=***\n");
