@@ -137,11 +137,12 @@ typedef struct ed_cli_global {
     const char *context;    /* --context */
     int64_t timeout_ms;     /* --timeout, default 5m */
     bool verbose;           /* --verbose */
+    bool timeout_set;       /* --timeout was given (timeout_ms is the default otherwise) */
 } ed_cli_global;
 
 #define ED_CLI_GLOBAL_INIT                                                                         \
     {                                                                                              \
-        "flux-system", NULL, NULL, 300000, false                                                   \
+        "flux-system", NULL, NULL, 300000, false, false                                            \
     }
 
 /*
@@ -152,6 +153,9 @@ typedef struct ed_cli_global {
  */
 int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
                  int *npos);
+/* ed_cli_parse for a verb that takes no argument but flags: 2, with flux's message, when
+ * one is given. */
+int ed_cli_parse_flags(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g);
 /* Free what parsing allocated (the lists' copies); called once by ed_cli_main. */
 void ed_cli_parse_cleanup(void);
 

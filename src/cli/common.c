@@ -214,6 +214,8 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
     static const ed_cli_flag none[] = {{NULL, 0, 0, NULL}};
     const ed_cli_flag *const sets[] = {global, flags ? flags : none, NULL};
     *npos = 0;
+    int64_t default_timeout = g->timeout_ms;
+    g->timeout_ms = INT64_MIN; /* still so after the loop: --timeout was not given */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             while (++i < argc)
@@ -225,14 +227,32 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
             continue;
         }
         int rc = parse_one(argc, argv, &i, sets);
-        if (rc)
+        if (rc) {
+            if (g->timeout_ms == INT64_MIN)
+                g->timeout_ms = default_timeout;
             return rc;
+        }
     }
+    g->timeout_set = g->timeout_ms != INT64_MIN;
+    if (!g->timeout_set)
+        g->timeout_ms = default_timeout;
     if (g->timeout_ms <= 0) {
         ed_cli_failure("--timeout must be greater than 0");
         return 2;
     }
     return 0;
+}
+
+int ed_cli_parse_flags(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g)
+{
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, g, pos, &npos);
+    if (!rc && npos) {
+        ed_cli_failure("unexpected argument '%s'", pos[0]);
+        rc = 2;
+    }
+    free(pos);
+    return rc;
 }
 
 void ed_cli_parse_cleanup(void)

@@ -154,14 +154,7 @@ static int finish_create(struct create_run *r)
 /* Parse a create's flags; the name is argv[0], and nothing else may stand alone. */
 static int parse_create(struct create_run *r, int argc, char **argv, const ed_cli_flag *flags)
 {
-    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &r->g, pos, &npos);
-    if (!rc && npos > 0) {
-        ed_cli_failure("unexpected argument '%s'", pos[0]);
-        rc = 2;
-    }
-    free(pos);
-    return rc;
+    return ed_cli_parse_flags(argc, argv, flags, &r->g);
 }
 
 /* ---- create source git ---- */

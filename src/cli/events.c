@@ -202,13 +202,7 @@ int ed_cli_events(int argc, char **argv)
         {"types", 0, ED_CLI_FLAG_LIST, &o.types},
         {NULL, 0, 0, NULL},
     };
-    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o.g, pos, &npos);
-    if (!rc && npos) {
-        ed_cli_failure("unexpected argument '%s'", pos[0]);
-        rc = 2;
-    }
-    free(pos);
+    int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
     for (int i = 0; !rc && i < o.types.n; i++)
         if (strcasecmp(o.types.items[i], "Normal") != 0 &&
             strcasecmp(o.types.items[i], "Warning") != 0) {

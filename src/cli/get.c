@@ -409,13 +409,7 @@ int ed_cli_stats(int argc, char **argv)
         {"all-namespaces", 'A', ED_CLI_FLAG_BOOL, &all_namespaces},
         {NULL, 0, 0, NULL},
     };
-    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
-    if (!rc && npos) {
-        ed_cli_failure("unexpected argument '%s'", pos[0]);
-        rc = 2;
-    }
-    free(pos);
+    int rc = ed_cli_parse_flags(argc, argv, flags, &g);
     if (rc)
         return rc;
     ed_kube *kube = ed_cli_connect(&g);

@@ -355,13 +355,7 @@ int ed_cli_install(int argc, char **argv)
         {"image-pull-secret", 0, ED_CLI_FLAG_STR, &o.pull_secret},
         {NULL, 0, 0, NULL},
     };
-    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o.g, pos, &npos);
-    if (!rc && npos) {
-        ed_cli_failure("unexpected argument '%s'", pos[0]);
-        rc = 2;
-    }
-    free(pos);
+    int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
     if (rc)
         return rc;
     /* One process runs every controller: all of them unless told otherwise. */
@@ -716,13 +710,7 @@ int ed_cli_version(int argc, char **argv)
     g.timeout_ms = 5000; /* the agent's version is a bonus: do not hang on a far cluster */
     bool client = false;
     const ed_cli_flag flags[] = {{"client", 0, ED_CLI_FLAG_BOOL, &client}, {NULL, 0, 0, NULL}};
-    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
-    if (!rc && npos) {
-        ed_cli_failure("unexpected argument '%s'", pos[0]);
-        rc = 2;
-    }
-    free(pos);
+    int rc = ed_cli_parse_flags(argc, argv, flags, &g);
     if (rc)
         return rc;
     printf("eddy: v%s\n", ED_CLI_VERSION);

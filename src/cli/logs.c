@@ -220,21 +220,12 @@ int ed_cli_logs(int argc, char **argv)
         {"since-time", 0, ED_CLI_FLAG_STR, &o.since_at},
         {NULL, 0, 0, NULL},
     };
-    bool timeout_given = false;
-    for (int i = 1; i < argc; i++)
-        timeout_given |= strncmp(argv[i], "--timeout", 9) == 0;
-    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o.g, pos, &npos);
-    if (!rc && npos) {
-        ed_cli_failure("unexpected argument '%s'", pos[0]);
-        rc = 2;
-    }
-    free(pos);
+    int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
     if (rc)
         return rc;
     /* A followed log goes on until interrupted unless --timeout says otherwise (a year); a
      * plain read is bounded by the usual 5 minutes. */
-    if (o.follow && !timeout_given)
+    if (o.follow && !o.g.timeout_set)
         o.g.timeout_ms = (int64_t)366 * 24 * 3600 * 1000;
     o.f.ns = o.g.ns;
     /* It goes into the log's path: a namespace's name (a DNS label) or nothing. */

@@ -126,8 +126,8 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
  * ends the reply (0), the callback stops it (0), *cancel turns true (0) or an error. A last
  * line without a newline is handed over too when flush_last. verb names the request in
  * errors ("WATCH"). */
-static int stream_run(ed_kube *kube, const char *verb, const char *path, int64_t timeout_ms,
-                      const atomic_bool *cancel, bool flush_last, struct stream *st)
+static int stream_lines(ed_kube *kube, const char *verb, const char *path, int64_t timeout_ms,
+                        const atomic_bool *cancel, bool flush_last, struct stream *st)
 {
     ed_kube_rate_wait(kube);
     struct curl_slist *headers = NULL;
@@ -170,6 +170,19 @@ static int stream_run(ed_kube *kube, const char *verb, const char *path, int64_t
     return rc;
 }
 
+/* stream_lines with the stream's state made here: on_line gets user as st->user. */
+static int stream_run(ed_kube *kube, const char *verb, const char *path, int64_t timeout_ms,
+                      const atomic_bool *cancel, bool flush_last,
+                      bool (*on_line)(struct stream *, const char *, size_t), void *user,
+                      const char *what, ed_err *err)
+{
+    struct stream st = {
+        .line = ED_BUF_INIT(MAX_EVENT), .on_line = on_line, .user = user, .err = err, .what = what};
+    int rc = stream_lines(kube, verb, path, timeout_ms, cancel, flush_last, &st);
+    ed_buf_free(&st.line);
+    return rc;
+}
+
 struct lines_user {
     ed_kube_line_fn fn;
     void *user;
@@ -189,14 +202,7 @@ int ed_kube_stream(ed_kube *kube, const char *path, int64_t timeout_ms, const at
                    ed_kube_line_fn fn, void *user, ed_err *err)
 {
     struct lines_user lu = {.fn = fn, .user = user};
-    struct stream st = {.line = ED_BUF_INIT(MAX_EVENT),
-                        .on_line = handle_line,
-                        .user = &lu,
-                        .err = err,
-                        .what = "stream"};
-    int rc = stream_run(kube, "GET", path, timeout_ms, cancel, true, &st);
-    ed_buf_free(&st.line);
-    return rc;
+    return stream_run(kube, "GET", path, timeout_ms, cancel, true, handle_line, &lu, "stream", err);
 }
 
 int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
@@ -227,15 +233,9 @@ int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, cons
     }
 
     struct watch_user wu = {.fn = fn, .user = user};
-    struct stream st = {.line = ED_BUF_INIT(MAX_EVENT),
-                        .on_line = handle_event,
-                        .user = &wu,
-                        .err = err,
-                        .what = "watch"};
     /* The server ends the watch after `timeout` seconds; allow it some slack to do so. */
     rc = stream_run(kube, "WATCH", path.data, (int64_t)(timeout + 30) * 1000,
-                    opts ? opts->cancel : NULL, false, &st);
-    ed_buf_free(&st.line);
+                    opts ? opts->cancel : NULL, false, handle_event, &wu, "watch", err);
     ed_buf_free(&path);
     return rc;
 }
