@@ -2,7 +2,8 @@
  * The verb table and the global behaviour of the command line: `eddy --help` lists the verbs
  * that exist (and only those), `eddy help VERB` and `eddy VERB --help` show a verb's help,
  * `eddy version` prints the build's version. Each verb lives in a file of its family (get.c,
- * flux.c, create.c, install.c, events.c, diff.c, completion.c); what they share is in common.c.
+ * flux.c, create.c, install.c, events.c, diff.c, logs.c, debug.c, completion.c); what they share
+ * is in common.c.
  */
 #include "cli.h"
 #include "cli_int.h"
@@ -447,6 +448,40 @@ static const struct verb verbs[] = {
      "  eddy trace deployment/podinfo -n apps\n"
      "  eddy trace podinfo --kind HelmRelease --api-version helm.toolkit.fluxcd.io/v2 -n apps\n",
      ed_cli_trace},
+    {"debug", "Show a Kustomization's status, history or postBuild variables",
+     "Usage: eddy debug kustomization NAME [--show-status | --show-vars | --show-history]\n"
+     "                  [-n NS]\n"
+     "\n"
+     "Troubleshoot a Kustomization, as flux debug does. --show-status (the default) prints its\n"
+     "status as YAML; --show-history its reconcile history (status.history); --show-vars the\n"
+     "variables its postBuild substitutes, read from the cluster as the agent reads them\n"
+     "(substituteFrom's ConfigMaps and Secrets, then substitute), one NAME=value line each,\n"
+     "sorted: a dot-env file. Warning: --show-vars prints the values of the Secrets it reads.\n"
+     "\n"
+     "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
+     "--timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy debug ks apps -n apps\n"
+     "  eddy debug ks apps -n apps --show-vars > vars.env\n"
+     "  eddy debug kustomization apps -n apps --show-history\n",
+     ed_cli_debug},
+    {"envsubst", "Substitute environment variables in standard input, as postBuild does",
+     "Usage: eddy envsubst [--strict]\n"
+     "\n"
+     "Read standard input, substitute the environment's variables in each line with Flux's\n"
+     "envsubst grammar (${var}, ${var:-default}, ${var:=default}, ${#var}, ${var^^}, ...; $${\n"
+     "escapes) and write the result to standard output: a Kustomization's postBuild\n"
+     "substitution replayed by hand.\n"
+     "\n"
+     "Flags:\n"
+     "  --strict   fail on a variable without a default that the environment does not set\n"
+     "\n"
+     "Examples:\n"
+     "  export cluster_region=eu-central-1\n"
+     "  eddy kustomize build ./apps | eddy envsubst --strict\n"
+     "  (set -a; . ./vars.env; eddy kustomize build ./apps | eddy envsubst)\n",
+     ed_cli_envsubst},
     {"completion", "Print a shell completion script",
      "Usage: eddy completion (bash | zsh | fish)\n"
      "\n"

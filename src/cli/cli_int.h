@@ -64,6 +64,9 @@ int ed_cli_log_format(const char *line, size_t len, const ed_cli_log_filter *f, 
 /* diff.c: build and diff of a Kustomization's local directory */
 int ed_cli_build(int argc, char **argv);
 int ed_cli_diff(int argc, char **argv);
+/* debug.c: debug kustomization, envsubst */
+int ed_cli_debug(int argc, char **argv);
+int ed_cli_envsubst(int argc, char **argv);
 /* completion.c */
 int ed_cli_completion(int argc, char **argv);
 /* `eddy kustomize build DIR` (kustomize.c). */

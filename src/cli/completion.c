@@ -17,7 +17,8 @@ static const char *kind_words(const char *verb)
         return "sources kustomizations images all";
     if (strcmp(verb, "create") == 0)
         return "source kustomization image secret";
-    if (strcmp(verb, "tree") == 0 || strcmp(verb, "build") == 0 || strcmp(verb, "diff") == 0)
+    if (strcmp(verb, "tree") == 0 || strcmp(verb, "build") == 0 || strcmp(verb, "diff") == 0 ||
+        strcmp(verb, "debug") == 0)
         return "kustomization";
     if (strcmp(verb, "completion") == 0)
         return "bash zsh fish";

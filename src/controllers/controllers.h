@@ -196,6 +196,17 @@ void ed_kustomization_free(ed_ks_controller *c);
 int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
                  ed_doc ***out, size_t *n, const char **reason, ed_err *err);
 
+/*
+ * The postBuild variables of Kustomization obj, as its build substitutes them: those of
+ * spec.postBuild.substituteFrom (read with kube in obj's namespace, later entries winning, a
+ * missing optional one skipped), then spec.postBuild.substitute winning over all, every value
+ * without its line feeds. *out maps each name to its value (an empty map without postBuild);
+ * free it with ed_ks_vars_free, which wipes the values (they may come from Secrets). Names
+ * are not checked. For `eddy debug kustomization --show-vars`.
+ */
+int ed_ks_vars_load(ed_kube *kube, const ed_node *obj, ed_strmap **out, ed_err *err);
+void ed_ks_vars_free(ed_strmap *vars);
+
 /* ---- ImageRepository ---- */
 
 typedef struct ed_imagerepo_controller ed_imagerepo_controller;

@@ -8,7 +8,8 @@
  *   2. the native kustomize build;
  *   3. postBuild: the variables of spec.postBuild.substituteFrom (ConfigMaps and Secrets of the
  *      Kustomization's namespace, in order, later ones winning; a missing one is an error
- *      unless `optional`) and then spec.postBuild.substitute (winning over all), substituted
+ *      unless `optional`) and then spec.postBuild.substitute (winning over all), every value
+ *      without its line feeds (as Flux: a value from a file keeps no final newline), substituted
  *      in every object in strict mode (Flux's StrictPostBuildSubstitutions, on by default).
  *      With substituteStrategy WithVariables (the default) nothing is substituted when there
  *      are no variables at all; Always substitutes in any case;
@@ -50,8 +51,16 @@ static void vars_free(struct vars *v)
     v->map = NULL;
 }
 
+/* Put name = value (taken), without its line feeds as Flux does: a value read from a file with
+ * a final newline substitutes as the bare value. */
 static void vars_put(struct vars *v, const char *name, char *value)
 {
+    char *w = value;
+    const char *r = value;
+    for (; *r; r++)
+        if (*r != '\n')
+            *w++ = *r;
+    memset(w, 0, (size_t)(r - w) + 1); /* the tail a Secret's value left behind, too */
     char *old = ed_strmap_put(v->map, name, value);
     if (old) {
         memset(old, 0, strlen(old));
@@ -134,7 +143,8 @@ static int check_names(const struct vars *v, ed_err *err)
     return rc;
 }
 
-static int load_vars(ed_kube *kube, const ed_node *obj, struct vars *v, ed_err *err)
+/* The variables of obj's postBuild into v (names unchecked). */
+static int read_vars(ed_kube *kube, const ed_node *obj, struct vars *v, ed_err *err)
 {
     const char *ns = ed_node_path_str(obj, "/metadata/namespace");
     const ed_node *pb = ed_node_path(obj, "/spec/postBuild");
@@ -155,7 +165,29 @@ static int load_vars(ed_kube *kube, const ed_node *obj, struct vars *v, ed_err *
                               ed_node_key_at(inline_vars, i));
         vars_put(v, ed_node_key_at(inline_vars, i), ed_xstrdup(val));
     }
-    return check_names(v, err);
+    return 0;
+}
+
+static int load_vars(ed_kube *kube, const ed_node *obj, struct vars *v, ed_err *err)
+{
+    int rc = read_vars(kube, obj, v, err);
+    return rc ? rc : check_names(v, err);
+}
+
+int ed_ks_vars_load(ed_kube *kube, const ed_node *obj, ed_strmap **out, ed_err *err)
+{
+    struct vars v = {0};
+    int rc = read_vars(kube, obj, &v, err);
+    if (rc)
+        vars_free(&v);
+    *out = v.map;
+    return rc;
+}
+
+void ed_ks_vars_free(ed_strmap *vars)
+{
+    struct vars v = {vars};
+    vars_free(&v);
 }
 
 static int cmp_names(const void *a, const void *b)

@@ -21,7 +21,7 @@ work=$scratch/work
 step "--help on every verb, with usage and an example"
 verbs=$("$eddy" --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
 for v in install uninstall check create delete get suspend resume reconcile export events tree \
-    trace build diff stats completion version; do
+    trace build diff stats completion version logs debug envsubst; do
     assert_contains "$verbs" "$v" "eddy --help lists $v"
 done
 for v in $verbs; do
@@ -54,6 +54,20 @@ assert_fails "missing name" "$eddy" suspend kustomization
 assert_contains "$OUT" "kustomization name is required" "missing name"
 assert_fails "bad status selector" "$eddy" get ks --status-selector ready
 assert_contains "$OUT" "expected TYPE=STATUS" "status selector without ="
+
+step "envsubst: the environment substituted line by line, Flux's grammar"
+got=$(printf 'region: ${region}\nname: ${app:-web}-${region^^}\nkeep: $${region}\nlen: ${#region}\nlast' |
+    region=eu-west-1 "$eddy" envsubst)
+assert_eq 'region: eu-west-1
+name: web-EU-WEST-1
+keep: ${region}
+len: 9
+last' "$got" "values, defaults, escape, operators"
+assert_eq "a:  ." "$(echo 'a: ${unset_var} .' | env -u unset_var "$eddy" envsubst)" "unset: empty"
+assert_eq "a: ." "$(echo 'a: ${empty_var}.' | empty_var= "$eddy" envsubst --strict)" "set but empty is set"
+assert_fails "strict, unset" sh -c "echo 'a: \${unset_var}' | env -u unset_var '$eddy' envsubst --strict"
+assert_contains "$OUT" 'variable not set (strict mode): "unset_var"' "strict names the variable"
+assert_fails "an argument" "$eddy" envsubst file.yaml
 
 step "completion scripts"
 bash_script=$("$eddy" completion bash)

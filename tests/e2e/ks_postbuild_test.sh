@@ -2,9 +2,10 @@
 # tests/e2e/ks_postbuild_test.sh: Flux's postBuild substitution in the real agent: variables
 # from substitute and substituteFrom (ConfigMap and Secret, later entries winning, inline
 # winning over all, optional references), the envsubst operators, the $${} escape, the opt-out
-# label, plain numbers typed again; strict mode: an undefined variable fails the build naming
-# it and nothing of that revision is applied; a missing non-optional ConfigMap is reported; a
-# ConfigMap labelled reconcile.fluxcd.io/watch: Enabled is applied as soon as it changes.
+# label, plain numbers typed again, line feeds taken out of values; strict mode: an undefined
+# variable fails the build naming it and nothing of that revision is applied; a missing
+# non-optional ConfigMap is reported; a ConfigMap labelled reconcile.fluxcd.io/watch: Enabled is
+# applied as soon as it changes.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -27,6 +28,7 @@ data:
   upper: ${region^^}
   fallback: ${missing_var:=fallback-value}
   script: echo $${HOME} $HOME
+  pem: ${pem}
 YAML
 put app/dashboard.yaml <<'YAML'
 apiVersion: v1
@@ -56,8 +58,9 @@ commit "variables"
 gitrepository
 kubectl -n "$ns" create configmap vars-cm --from-literal=region=eu-west-1 \
     --from-literal=color=blue --from-literal=tier=from-configmap >/dev/null
+printf 'line-one\nline-two\n' > "$scratch/pem"
 kubectl -n "$ns" create secret generic vars-secret --from-literal=color=red \
-    --from-literal=token=s3cr3t-token >/dev/null
+    --from-literal=token=s3cr3t-token --from-file=pem="$scratch/pem" >/dev/null
 kustomization vars ./app "  targetNamespace: $ns
   postBuild:
     substitute: {env: prod, tier: inline, replicas: '2'}
@@ -77,11 +80,53 @@ assert_eq 12 "$(cm token_len)" "from the Secret, through \${#var}"
 assert_eq EU-WEST-1 "$(cm upper)" "\${var^^}"
 assert_eq fallback-value "$(cm fallback)" "default"
 assert_eq 'echo ${HOME} $HOME' "$(cm script)" "escape and unbraced"
+assert_eq line-oneline-two "$(cm pem)" "a value without its line feeds, as Flux"
 assert_eq '${DS_PROMETHEUS}' "$(kubectl -n "$ns" get configmap dashboard -o 'jsonpath={.data.panel}')" "opt-out label"
 assert_eq 2 "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.replicas}')" "a plain number"
 assert_eq '"2"' "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.template.metadata.annotations}' | sed 's/.*"replicas":\("[^"]*"\).*/\1/')" "a quoted one stays a string"
 assert_eq nginx:1.27 "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.template.spec.containers[0].image}')" "default"
 assert_not_contains "$(kubectl -n "$ns" get kustomization vars -o yaml) $(cat "$scratch/ctl.log")" "s3cr3t-token" "the Secret's value is in no status or log"
+
+step "eddy debug kustomization: the final variables, the status, the history"
+assert_eq "color=red
+env=prod
+pem=line-oneline-two
+region=eu-west-1
+replicas=2
+tier=inline
+token=s3cr3t-token" "$("$eddy" debug ks vars -n "$ns" --show-vars)" "dot-env lines, sorted; inline wins"
+out=$("$eddy" debug kustomization vars -n "$ns")
+assert_eq "# Status documentation: https://fluxcd.io/flux/components/kustomize/kustomizations/#kustomization-status" \
+    "$(head -1 <<<"$out")" "the status, after Flux's comment"
+assert_contains "$out" "lastAppliedRevision: $(rev)" "the applied revision"
+assert_contains "$out" "observedGeneration: $(ksget vars '{.metadata.generation}')" "observedGeneration"
+out=$("$eddy" debug kustomization vars -n "$ns" --show-history --show-status=false)
+assert_eq "# History documentation: https://fluxcd.io/flux/components/kustomize/kustomizations/#history" \
+    "$(head -1 <<<"$out")" "the history, after Flux's comment"
+assert_contains "$out" "- digest: sha256:$(ksget vars '{.status.history[0].digest}' | sed 's/^sha256://')" "the history's entry"
+assert_contains "$out" "    revision: $(rev)" "its revision"
+assert_contains "$out" "  lastReconciledStatus: ReconciliationSucceeded" "its result"
+assert_fails "two of the flags" "$eddy" debug ks vars -n "$ns" --show-vars --show-history
+assert_contains "$("$eddy" debug ks absent -n "$ns" 2>&1)" "Kustomization 'absent' not found" "a missing one"
+kubectl -n "$ns" create configmap debug-only --from-literal=x=1 >/dev/null
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: debug-only}
+spec:
+  suspend: true
+  interval: 10m
+  path: ./app
+  prune: false
+  sourceRef: {kind: GitRepository, name: $repo}
+  postBuild:
+    substituteFrom:
+    - {kind: ConfigMap, name: not-there}
+YAML
+assert_contains "$("$eddy" debug ks debug-only -n "$ns" --show-vars 2>&1)" "substitute from 'ConfigMap/not-there' failed" \
+    "a missing substituteFrom ConfigMap is named"
+assert_eq "[]" "$("$eddy" debug ks debug-only -n "$ns" --show-history | tail -1)" "no history yet"
+kubectl -n "$ns" delete kustomization debug-only --wait=false >/dev/null
 
 step "a variable that changes in its ConfigMap is picked up by the next reconcile"
 kubectl -n "$ns" patch configmap vars-cm --type merge -p '{"data":{"region":"us-east-2"}}' >/dev/null
