@@ -293,15 +293,17 @@ static int connect_remote(fetch_ctx *fc, ed_err *err)
     return 0;
 }
 
-/* A commit alone (no branch): from the cache if present, else fetch every branch and tag. */
+/* A commit alone (no branch): from the cache if present, else fetch every branch and tag.
+ * The remote is connected to in any case: the cache is shared by every object of the URL, and
+ * only a connection with this object's credentials shows that it may read the repository. */
 static int fetch_commit(fetch_ctx *fc, const git_oid *want, ed_err *err)
 {
+    int rc = connect_remote(fc, err);
+    if (rc != 0)
+        return rc;
     if (!have_commit(fc->repo, want)) {
-        int rc = connect_remote(fc, err);
-        if (rc == 0) {
-            char *specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
-            rc = fetch_refspecs(fc, specs, 2, false, err);
-        }
+        char *specs[] = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"};
+        rc = fetch_refspecs(fc, specs, 2, false, err);
         if (rc != 0)
             return rc;
         if (!have_commit(fc->repo, want))

@@ -130,9 +130,10 @@ static char *repo_url(const char *base_var)
 /* The proxy secret every fetch uses (test_proxy sets it), or NULL. */
 static const secret *proxy;
 
-static int fetch(const char *url, const secret *s, ed_source_git_result *res, ed_err *err)
+static int fetch_ref(const char *url, const secret *s, ed_source_git_ref ref,
+                     ed_source_git_result *res, ed_err *err)
 {
-    ed_source_git_fetch_opts o = {.url = url, .ref = {.branch = "main"}};
+    ed_source_git_fetch_opts o = {.url = url, .ref = ref};
     if (s) {
         o.secret = s->e;
         o.secret_len = s->n;
@@ -143,6 +144,11 @@ static int fetch(const char *url, const secret *s, ed_source_git_result *res, ed
     }
     ed_err_clear(err);
     return ed_source_git_fetch(cache, &o, res, err);
+}
+
+static int fetch(const char *url, const secret *s, ed_source_git_result *res, ed_err *err)
+{
+    return fetch_ref(url, s, (ed_source_git_ref){.branch = "main"}, res, err);
 }
 
 static void expect_head(const ed_source_git_result *res)
@@ -240,6 +246,17 @@ static void test_http_basic_auth(void **state)
     secret_add(&bearer, "bearerToken", "tok-abc");
     assert_int_equal(fetch(url, &bearer, &res, &err), ED_EAUTH);
     assert_null(strstr(err.msg, "tok-abc"));
+    /* A commit the shared cache already holds is still read with the fetcher's own
+     * credentials: without them (another tenant's GitRepository of the same URL), refused. */
+    char head[64];
+    sh(head, sizeof(head), "git rev-parse HEAD");
+    ed_source_git_ref pinned = {.commit = head};
+    assert_int_equal(fetch_ref(url, NULL, pinned, &res, &err), ED_EAUTH);
+    assert_int_equal(fetch_ref(url, &bad, pinned, &res, &err), ED_EAUTH);
+    if (fetch_ref(url, &s, pinned, &res, &err) != 0)
+        fail_msg("pinned commit: %s", err.msg);
+    assert_int_equal(res.ref_listings, 1);
+    assert_false(res.fetched);
     secret_free(&s);
     free(url);
 }

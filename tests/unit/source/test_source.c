@@ -459,7 +459,9 @@ static void test_fetch_cache(void **state)
     fetch_ok(c, url, (ed_source_git_ref){.commit = first}, &res);
     snprintf(want, sizeof(want), "sha1:%s", first);
     assert_string_equal(res.revision, want);
-    assert_int_equal(res.ref_listings, 0); /* already cached: no network at all */
+    /* already cached: no transfer, but a connection (the fetcher's credentials checked) */
+    assert_int_equal(res.ref_listings, 1);
+    assert_false(res.fetched);
     fetch_ok(c, url, (ed_source_git_ref){.commit = first, .branch = "main"}, &res);
     snprintf(want, sizeof(want), "main@sha1:%s", first);
     assert_string_equal(res.revision, want);
