@@ -67,6 +67,9 @@ static const struct verb verbs[] = {
      "                                        Kustomizations that name none\n"
      "  --no-cross-namespace-refs             refuse a Kustomization's source in another\n"
      "                                        namespace (Ready=False, Stalled: AccessDenied)\n"
+     "  --feature-gates G=true|false[,...]    Flux's feature gates eddy has:\n"
+     "                                        StrictPostBuildSubstitutions (default true: an\n"
+     "                                        unset variable fails the build; false: it is \"\")\n"
      "\n"
      "Example:\n"
      "  eddy controller --kubeconfig ~/.kube/config --leader-election-namespace default \\\n"
@@ -323,7 +326,7 @@ static const struct verb verbs[] = {
      ed_cli_reconcile},
     {"build", "Render a Kustomization's local directory as the cluster would",
      "Usage: eddy build kustomization NAME --path DIR [--kustomization-file F] [--dry-run]\n"
-     "          [-n NS]\n"
+     "          [--strict-substitute] [-n NS]\n"
      "\n"
      "Render DIR exactly as the controller renders the Kustomization NAME: a kustomization.yaml\n"
      "is generated when DIR has none, Flux's overlay of the spec (targetNamespace, namePrefix,\n"
@@ -333,6 +336,7 @@ static const struct verb verbs[] = {
      "The Kustomization must exist in the cluster, unless --dry-run (no cluster needed).\n"
      "--kustomization-file reads the Kustomization from a local YAML file instead (with\n"
      "--dry-run, its postBuild.substituteFrom is skipped: those variables live in the cluster).\n"
+     "An unset variable substitutes as \"\" unless --strict-substitute (the agent's default).\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
@@ -342,14 +346,16 @@ static const struct verb verbs[] = {
      "  eddy build kustomization apps --path ./apps/production --dry-run\n",
      ed_cli_build},
     {"diff", "Show what applying a local directory would change in the cluster",
-     "Usage: eddy diff kustomization NAME --path DIR [--kustomization-file F] [-n NS]\n"
+     "Usage: eddy diff kustomization NAME --path DIR [--kustomization-file F]\n"
+     "                 [--strict-substitute] [-n NS]\n"
      "\n"
      "Render DIR as eddy build does, ask the API server what each object would become (a\n"
      "server-side dry-run apply) and compare it with the live object: print each object that\n"
      "would be created or changed (with the fields that change, Secret values masked), and the\n"
      "objects of the Kustomization's inventory that would be pruned. The Kustomization need not\n"
-     "exist yet; --kustomization-file renders with a local Kustomization's spec. Exit status:\n"
-     "0 nothing differs, 1 something does, 2 an error.\n"
+     "exist yet; --kustomization-file renders with a local Kustomization's spec;\n"
+     "--strict-substitute fails on an unset variable. Exit status: 0 nothing differs, 1\n"
+     "something does, 2 an error.\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"

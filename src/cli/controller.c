@@ -51,6 +51,7 @@ struct controller_opts {
     int64_t requeue_dependency_ms;
     const char *default_service_account;
     bool no_cross_namespace_refs;
+    bool strict_substitutions; /* feature gate StrictPostBuildSubstitutions (default true) */
 };
 
 struct controller_state {
@@ -117,6 +118,30 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
+/* --feature-gates=Name=bool[,...]: the Flux feature gates eddy has (StrictPostBuildSubstitutions);
+ * another name is an error rather than silently ignored. */
+static int parse_feature_gates(const char *arg, struct controller_opts *o)
+{
+    char *copy = ed_xstrdup(arg), *save = NULL;
+    int rc = 0;
+    for (char *g = strtok_r(copy, ",", &save); g && !rc; g = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(g, '=');
+        bool on = true;
+        if (eq)
+            *eq = '\0';
+        if (eq && !parse_bool(eq + 1, &on))
+            rc = usage_error("--feature-gates: %s takes true or false, not \"%s\"", g, eq + 1);
+        else if (strcmp(g, "StrictPostBuildSubstitutions") == 0)
+            o->strict_substitutions = on;
+        else
+            rc = usage_error("--feature-gates: unknown feature gate \"%s\" (eddy has "
+                             "StrictPostBuildSubstitutions)",
+                             g);
+    }
+    free(copy);
+    return rc;
+}
+
 static int parse_flags(int argc, char **argv, struct controller_opts *o)
 {
     enum {
@@ -144,6 +169,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_REQUEUE_DEPENDENCY,
         F_DEFAULT_SA,
         F_NO_CROSS_NS,
+        F_FEATURE_GATES,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -170,6 +196,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
         {"default-service-account", required_argument, NULL, F_DEFAULT_SA},
         {"no-cross-namespace-refs", optional_argument, NULL, F_NO_CROSS_NS},
+        {"feature-gates", required_argument, NULL, F_FEATURE_GATES},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -278,6 +305,10 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         case F_DEFAULT_SA:
             o->default_service_account = optarg;
             break;
+        case F_FEATURE_GATES:
+            if (parse_feature_gates(optarg, o) != 0)
+                return 2;
+            break;
         case F_REQUEUE_DEPENDENCY:
             dur = &o->requeue_dependency_ms;
             break;
@@ -385,7 +416,8 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .drift_grace_ms = o->drift_grace_ms,
                                .requeue_dependency_ms = o->requeue_dependency_ms,
                                .default_service_account = o->default_service_account,
-                               .no_cross_namespace_refs = o->no_cross_namespace_refs};
+                               .no_cross_namespace_refs = o->no_cross_namespace_refs,
+                               .lenient_substitutions = !o->strict_substitutions};
     r->kustomization = ed_kustomization_register(m, &k);
     register_image_controllers(m, o, kube, r);
     char port[16];
@@ -444,6 +476,7 @@ int ed_cli_controller(int argc, char **argv)
         .storage_path = getenv("STORAGE_PATH") ? getenv("STORAGE_PATH") : "/data",
         .storage_addr = ":9090",
         .storage_adv_addr = NULL,
+        .strict_substitutions = true,
     };
     int rc = parse_flags(argc, argv, &o);
     if (rc)

@@ -221,7 +221,7 @@ static ed_doc *render_as(const ed_doc *ks, const char *ns, const char *name)
  * (Flux's overlay of the spec, build, postBuild substitution, commonMetadata), owner labels.
  */
 static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *ns,
-                  const char *name, struct render *out, ed_err *err)
+                  const char *name, bool strict, struct render *out, ed_err *err)
 {
     char *root = NULL, *rel = NULL;
     int rc = find_root(dir, &root, &rel, err);
@@ -248,8 +248,8 @@ static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *
     ed_doc *as = render_as(ks, ns, name);
     const char *reason = NULL;
     if (!rc)
-        rc = ed_ks_render(kube, ed_doc_root(as), build_dir, scratch, &out->objs, &out->n, &reason,
-                          err);
+        rc = ed_ks_render(kube, ed_doc_root(as), build_dir, scratch, strict, &out->objs, &out->n,
+                          &reason, err);
     ed_doc_free(as);
     ed_path_remove_tree(scratch);
     free(build_dir);
@@ -276,6 +276,7 @@ struct ks_args {
     const char *path;
     const char *ks_file; /* --kustomization-file */
     bool dry_run;
+    bool strict; /* --strict-substitute */
     const char *name;
 };
 
@@ -286,11 +287,12 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
     ed_cli_flag flags[] = {
         {"path", 0, ED_CLI_FLAG_STR, &a->path},
         {"kustomization-file", 0, ED_CLI_FLAG_STR, &a->ks_file},
+        {"strict-substitute", 0, ED_CLI_FLAG_BOOL, &a->strict},
         {"dry-run", 0, ED_CLI_FLAG_BOOL, &a->dry_run},
         {NULL, 0, 0, NULL},
     };
     if (!allow_dry_run)
-        flags[2] = flags[3];
+        flags[3] = flags[4];
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &a->g, pos, &npos);
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
@@ -395,7 +397,7 @@ int ed_cli_build(int argc, char **argv)
     }
     struct render r = {0};
     ed_err err = ED_ERR_INIT;
-    if (!rc && render(kube, ks, a.path, a.g.ns, a.name, &r, &err) != 0) {
+    if (!rc && render(kube, ks, a.path, a.g.ns, a.name, a.strict, &r, &err) != 0) {
         ed_cli_api_failure(&err);
         rc = 1;
     }
@@ -607,7 +609,8 @@ int ed_cli_diff(int argc, char **argv)
     if (get_kustomization(kube, a.g.ns, a.name, &ks) != 0 ||
         (a.ks_file && read_kustomization_file(a.ks_file, a.name, false, &file_ks) != 0)) {
         rc = 2;
-    } else if (render(kube, file_ks ? file_ks : ks, a.path, a.g.ns, a.name, &r, &err) != 0) {
+    } else if (render(kube, file_ks ? file_ks : ks, a.path, a.g.ns, a.name, a.strict, &r, &err) !=
+               0) {
         ed_cli_api_failure(&err);
         rc = 2;
     }

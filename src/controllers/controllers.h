@@ -176,6 +176,8 @@ typedef struct ed_ks_controller_opts {
                                             ready (0: Flux's 30 s) */
     const char *default_service_account; /* --default-service-account, or NULL */
     bool no_cross_namespace_refs;        /* --no-cross-namespace-refs */
+    bool lenient_substitutions; /* --feature-gates=StrictPostBuildSubstitutions=false: an unset
+                                   variable substitutes as "" instead of failing the build */
 } ed_ks_controller_opts;
 
 /* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */
@@ -187,13 +189,14 @@ void ed_kustomization_free(ed_ks_controller *c);
  * kustomize-controller does after the fetch: Flux's overlay of the spec (targetNamespace,
  * namePrefix/nameSuffix, images, patches, components) on dir's kustomization, the build,
  * postBuild substitution (variables from spec.postBuild, read with kube, in obj's namespace;
- * strict), then commonMetadata. On success *out holds *n documents (ed_doc_list_free). On
+ * strict: an unset variable without a default fails the build, else it is ""), then
+ * commonMetadata. On success *out holds *n documents (ed_doc_list_free). On
  * failure *reason is Flux's (BuildFailed) and err holds Flux's message ("kustomize build
  * failed: ...", "post build failed for '<id>': ...", or the spec field at fault). kube may be
  * NULL when obj has no spec.postBuild.substituteFrom (`eddy build --dry-run`). Public for the
  * CLI's build and diff, which render a local directory exactly as the controller would.
  */
-int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root, bool strict,
                  ed_doc ***out, size_t *n, const char **reason, ed_err *err);
 
 /*

@@ -10,7 +10,8 @@
  *      Kustomization's namespace, in order, later ones winning; a missing one is an error
  *      unless `optional`) and then spec.postBuild.substitute (winning over all), every value
  *      without its line feeds (as Flux: a value from a file keeps no final newline), substituted
- *      in every object in strict mode (Flux's StrictPostBuildSubstitutions, on by default).
+ *      in every object in strict mode (Flux's StrictPostBuildSubstitutions, on by default since
+ *      kustomize-controller 1.9; the agent's --feature-gates turns it off).
  *      With substituteStrategy WithVariables (the default) nothing is substituted when there
  *      are no variables at all; Always substitutes in any case;
  *   4. spec.commonMetadata on every object.
@@ -241,8 +242,8 @@ int ed_ks_vars_digest(ed_kube *kube, const ed_node *obj, char out[65], ed_err *e
 
 /* Step 3: postBuild substitution of docs; vars_digest (may be NULL) receives the variables'
  * hash when they were read. */
-static int post_build(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, char *vars_digest,
-                      ed_err *err)
+static int post_build(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, bool strict,
+                      char *vars_digest, ed_err *err)
 {
     const ed_node *pb = ed_node_path(obj, "/spec/postBuild");
     if (!pb || n == 0)
@@ -261,7 +262,7 @@ static int post_build(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n
     const char *strategy = ed_node_str(ed_node_get(pb, "substituteStrategy"));
     bool always = strategy && strcmp(strategy, "Always") == 0;
     if (ed_strmap_len(v.map) > 0 || always)
-        rc = ed_ks_flux_substitute(docs, n, v.map, true, err);
+        rc = ed_ks_flux_substitute(docs, n, v.map, strict, err);
 
 cleanup:
     vars_free(&v);
@@ -320,15 +321,15 @@ static int refuse_unsupported(const ed_node *spec, ed_err *err)
     return 0;
 }
 
-int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root, bool strict,
                  ed_doc ***out, size_t *n, const char **reason, ed_err *err)
 {
-    return ed_ks_render_traced(kube, obj, dir, root, NULL, out, n, reason, err);
+    return ed_ks_render_traced(kube, obj, dir, root, strict, NULL, out, n, reason, err);
 }
 
 int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                        ed_ks_render_trace *trace, ed_doc ***out, size_t *n, const char **reason,
-                        ed_err *err)
+                        bool strict, ed_ks_render_trace *trace, ed_doc ***out, size_t *n,
+                        const char **reason, ed_err *err)
 {
     ed_doc *filtered = NULL;
     ed_doc *overlay = NULL;
@@ -355,7 +356,7 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
             ed_err_wrap(err, "kustomize build failed");
     }
     if (!rc)
-        rc = post_build(kube, obj, *out, *n, trace ? trace->vars : NULL, err);
+        rc = post_build(kube, obj, *out, *n, strict, trace ? trace->vars : NULL, err);
     if (!rc)
         rc = ed_ks_flux_common_metadata(*out, *n, ed_node_get(spec, "commonMetadata"), err);
     if (rc) {

@@ -1382,7 +1382,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto apply;
     }
     ed_ks_render_trace trace = {.files = ed_ks_inputs_new(tmpdir)};
-    rc = ed_ks_render_traced(c->o.kube, obj, dir, tmpdir, &trace, &objs, &nobjs, &out.reason, &err);
+    rc = ed_ks_render_traced(c->o.kube, obj, dir, tmpdir, !c->o.lenient_substitutions, &trace,
+                             &objs, &nobjs, &out.reason, &err);
     if (rc) {
         ed_ks_inputs_free(trace.files);
         out.reason = "BuildFailed";

@@ -3,7 +3,8 @@
  * fork of drone/envsubst), applied to text.
  *
  * Only the braced form is substituted: `${name}` and `${name<op><args>}`; `$name` without
- * braces is left as it is, and `$${` is an escape for a literal `${`. Names match
+ * braces is left as it is, and `$$` is an escape for `$` (`$${x}` is a literal `${x}`), except
+ * inside an operator's arguments. Names match
  * `[_A-Za-z][_A-Za-z0-9]*`; a `${` not followed by such a name (or by `#name`) is left as text.
  * The operators are bash's, with Flux's meanings:
  *
@@ -17,8 +18,9 @@
  *   ${v^} ${v^^} ${v,} ${v,,}   upper/lower case of the first/every character
  *
  * Arguments may hold substitutions themselves (`${a:=${b}}`); they are expanded only when used.
- * In strict mode (Flux's StrictPostBuildSubstitutions, on by default since Flux 2.3) a variable
- * that is not set is an error naming it, unless the operator supplies a default.
+ * In strict mode (Flux's StrictPostBuildSubstitutions, on by default since kustomize-controller
+ * 1.9) a variable that is not set is an error naming it, unless the operator supplies a
+ * default.
  */
 #include "kustomize.h"
 
@@ -318,10 +320,11 @@ static int expand(struct subst *s, const char *in, size_t len, ed_buf *out)
         i = at;
         if (rc || i >= len)
             break;
-        /* $${ is the escape for a literal ${ */
-        if (i + 2 < len && in[i + 1] == '$' && in[i + 2] == '{') {
-            rc = ed_buf_append(out, "${", 2);
-            i += 3;
+        /* Outside an operator's arguments `$$` is an escape for `$` (so `$${x}` is a
+         * literal `${x}`); inside them it is not (`${a:-$${b}}` is `$` and b's value). */
+        if (s->depth == 1 && i + 1 < len && in[i + 1] == '$') {
+            rc = ed_buf_append(out, "$", 1);
+            i += 2;
             continue;
         }
         bool param =

@@ -6,9 +6,9 @@
  * the path, exactly where Flux's generator writes them (scalars replace the path's own value, lists
  * are appended), so the engine applies them with its own transformers;
  *   - commonMetadata: labels and annotations set on every built object, overwriting;
- *   - postBuild substitution: Flux's envsubst grammar (envsubst.c) run on the string values of
- *     each object (a plain scalar is typed again after it, a quoted one stays a string, as
- *     when Flux substitutes the YAML text); objects labelled or annotated
+ *   - postBuild substitution: Flux's envsubst grammar (envsubst.c) run on each object's YAML
+ *     text and the result read back as YAML 1.1, as Flux does (keys are substituted too, and
+ *     a value's quotes in the source do not keep it a string); objects labelled or annotated
  *     `kustomize.toolkit.fluxcd.io/substitute: disabled` are left alone.
  */
 #include "kustomize_int.h"
@@ -209,80 +209,93 @@ char *ed_ks_flux_object_id(const ed_node *obj)
                         id.group_len ? "" : "[noGrp]", id.name);
 }
 
-/* The value of a plain scalar whose text changed: typed again as YAML would type it (`3` a
- * number, `true` a boolean), or a string when the text is not one scalar. */
-static ed_node *retype(ed_doc *d, const char *text, size_t len)
+/* True for the words YAML 1.1 reads as booleans and YAML 1.2 (eddy's parser, as kustomize's)
+ * as strings. */
+static bool yaml11_bool(const char *s, bool *value)
 {
-    ed_doc **parsed = NULL;
-    size_t np = 0;
-    ed_err err = ED_ERR_INIT;
-    ed_node *n = NULL;
-    if (len == 0)
-        return ed_node_new_null(d); /* `key: ` */
-    if (ed_doc_parse_yaml(text, len, NULL, &parsed, &np, &err) == 0 && np == 1) {
-        ed_node *root = ed_doc_root(parsed[0]);
-        ed_node_kind k = ed_node_kind_of(root);
-        if (k != ED_NODE_SEQ && k != ED_NODE_MAP && !(k == ED_NODE_NULL && len > 0))
-            n = ed_node_copy(d, root);
-    }
-    ed_doc_list_free(parsed, np);
-    return n ? n : ed_node_new_strn(d, text, len);
+    static const char *const yes[] = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", NULL};
+    static const char *const no[] = {"n", "N", "no", "No", "NO", "off", "Off", "OFF", NULL};
+    for (size_t i = 0; yes[i]; i++)
+        if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
+            *value = strcmp(s, yes[i]) == 0;
+            return true;
+        }
+    return false;
 }
 
-/* The substitution of one string scalar v into *out (v itself when it holds no `$`). */
-static int substitute_str(ed_doc *d, ed_node *v, const ed_strmap *vars, bool strict, ed_node **out,
-                          ed_err *err)
-{
-    const char *text = ed_node_str(v);
-    *out = v;
-    if (!strchr(text, '$'))
-        return 0;
-    ed_buf res = ED_BUF_INIT((size_t)64 << 20);
-    int rc = ed_ks_envsubst(text, strlen(text), vars, strict, &res, err);
-    if (rc) {
-        ed_buf_free(&res);
-        return ed_err_wrap(err, "envsubst error: variable substitution failed");
-    }
-    const char *t = res.data ? res.data : "";
-    *out = ed_node_str_plain(v) && strcmp(t, text) != 0 ? retype(d, t, res.len)
-                                                        : ed_node_new_strn(d, t, res.len);
-    ed_buf_free(&res);
-    return 0;
-}
-
-/*
- * Substitute every string value below v (keys are left as they are); *out is v, changed in
- * place, or its replacement. Flux substitutes the object's YAML text; walking the values gives
- * the same result while keeping each scalar's type as written: a plain `${n}` is typed again
- * after substitution, a quoted "${n}" stays a string.
- */
-static int substitute_node(ed_doc *d, ed_node *v, const ed_strmap *vars, bool strict, ed_node **out,
-                           ed_err *err)
+/* Type v as Flux's YAMLToJSON (go-yaml v2, YAML 1.1) does where that differs from the parser:
+ * plain y/yes/on/n/no/off are booleans. Strings the object held were printed quoted when they
+ * read as anything else, so only substituted text is plain here. *out is v or its
+ * replacement. */
+static void retype_yaml11(ed_doc *d, ed_node *v, ed_node **out)
 {
     *out = v;
     ed_node_kind k = ed_node_kind_of(v);
-    if (k == ED_NODE_STR)
-        return substitute_str(d, v, vars, strict, out, err);
+    bool b;
+    if (k == ED_NODE_STR && ed_node_str_plain(v) && yaml11_bool(ed_node_str(v), &b)) {
+        *out = ed_node_new_bool(d, b);
+        return;
+    }
     if (k != ED_NODE_MAP && k != ED_NODE_SEQ)
-        return 0;
+        return;
     size_t n = ed_node_len(v);
     ed_node **items = ed_xcalloc(n ? n : 1, sizeof(ed_node *));
     bool changed = false;
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
+    for (size_t i = 0; i < n; i++) {
         ed_node *item = k == ED_NODE_MAP ? ed_node_value_at(v, i) : ed_node_at(v, i);
-        rc = substitute_node(d, item, vars, strict, &items[i], err);
+        retype_yaml11(d, item, &items[i]);
         changed |= items[i] != item;
     }
-    if (!rc && changed && k == ED_NODE_MAP) {
+    if (changed && k == ED_NODE_MAP) {
         for (size_t i = 0; i < n; i++)
             ed_node_set(d, v, ed_node_key_at(v, i), items[i]);
-    } else if (!rc && changed) {
+    } else if (changed) {
         *out = ed_node_new_seq(d);
         for (size_t i = 0; i < n; i++)
             ed_node_append(d, *out, items[i]);
     }
     free(items);
+}
+
+/*
+ * Substitute in one object as Flux does: on its YAML text as kustomize prints it (the same
+ * text: keys included, quotes the source had gone, a string that must be quoted quoted), read
+ * back as YAML 1.1. So a number or boolean substituted into `"${n}"` is a number or boolean,
+ * as in Flux (its documented way to keep a string is `${quote}${n}${quote}` with quote: '"').
+ */
+static int substitute_doc(ed_doc *doc, const ed_strmap *vars, bool strict, ed_err *err)
+{
+    ed_buf text = ED_BUF_INIT((size_t)64 << 20), res = ED_BUF_INIT((size_t)64 << 20);
+    int rc = ed_node_to_yaml(ed_doc_root(doc), &text);
+    if (rc) {
+        rc = ed_err_set(err, rc, "YAMLToJSON: the object cannot be printed as YAML");
+        goto done;
+    }
+    if (!memchr(text.data, '$', text.len))
+        goto done;
+    rc = ed_ks_envsubst(text.data, text.len, vars, strict, &res, err);
+    if (rc) {
+        ed_err_wrap(err, "envsubst error: variable substitution failed");
+        goto done;
+    }
+    if (res.len == text.len && memcmp(res.data, text.data, text.len) == 0)
+        goto done;
+    ed_doc **parsed = NULL;
+    size_t np = 0;
+    rc = ed_doc_parse_yaml(res.data, res.len, NULL, &parsed, &np, err);
+    if (!rc && np != 1)
+        rc = ed_err_set(err, ED_EINVALID, "the substituted object is %zu YAML documents", np);
+    if (rc) {
+        ed_err_wrap(err, "YAMLToJSON");
+    } else {
+        ed_node *root = ed_node_copy(doc, ed_doc_root(parsed[0])), *typed = NULL;
+        retype_yaml11(doc, root, &typed);
+        ed_doc_set_root(doc, typed);
+    }
+    ed_doc_list_free(parsed, np);
+done:
+    ed_buf_free(&text);
+    ed_buf_free(&res);
     return rc;
 }
 
@@ -292,10 +305,7 @@ int ed_ks_flux_substitute(ed_doc *const *docs, size_t n, const ed_strmap *vars, 
     for (size_t i = 0; i < n; i++) {
         if (opted_out(ed_doc_root(docs[i])))
             continue;
-        ed_node *root = ed_doc_root(docs[i]), *res = NULL;
-        int rc = substitute_node(docs[i], root, vars, strict, &res, err);
-        if (!rc && res != root)
-            ed_doc_set_root(docs[i], res);
+        int rc = substitute_doc(docs[i], vars, strict, err);
         if (rc) {
             char *id = ed_ks_flux_object_id(ed_doc_root(docs[i]));
             ed_err_wrap(err, "post build failed for '%s'", id);

@@ -192,13 +192,14 @@ int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err);
 int ed_ks_flux_common_metadata(ed_doc **docs, size_t n, const ed_node *meta, ed_err *err);
 
 /*
- * Flux's postBuild substitution on the string values of each of docs (changed in place; keys
- * are not substituted), except objects labelled or annotated
- * `kustomize.toolkit.fluxcd.io/substitute: disabled`. vars maps names to NUL-terminated values
- * (borrowed). strict: an unset variable without a default is an error. ED_EINVALID with Flux's
- * message: "post build failed for 'Kind.version.group/name.namespace': envsubst error: variable
- * substitution failed: variable not set (strict mode): \"var\"" (or a bad substitution, or a result
- * that is not YAML).
+ * Flux's postBuild substitution in each of docs (changed in place), except objects labelled or
+ * annotated `kustomize.toolkit.fluxcd.io/substitute: disabled`: on the object's YAML text as
+ * kustomize prints it, keys included, the result read back as YAML 1.1 (so `"${n}"` with n=3
+ * is the number 3, and yes/on/off booleans, as in Flux). vars maps names to NUL-terminated
+ * values (borrowed). strict: an unset variable without a default is an error. ED_EINVALID with
+ * Flux's message: "post build failed for 'Kind.version.group/name': envsubst error: variable
+ * substitution failed: variable not set (strict mode): \"var\"" (or a bad substitution), or
+ * "post build failed for '...': YAMLToJSON: ..." for a result that is not YAML.
  */
 int ed_ks_flux_substitute(ed_doc *const *docs, size_t n, const ed_strmap *vars, bool strict,
                           ed_err *err);

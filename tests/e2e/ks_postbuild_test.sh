@@ -2,10 +2,12 @@
 # tests/e2e/ks_postbuild_test.sh: Flux's postBuild substitution in the real agent: variables
 # from substitute and substituteFrom (ConfigMap and Secret, later entries winning, inline
 # winning over all, optional references), the envsubst operators, the $${} escape, the opt-out
-# label, plain numbers typed again, line feeds taken out of values; strict mode: an undefined
-# variable fails the build naming it and nothing of that revision is applied; a missing
-# non-optional ConfigMap is reported; a ConfigMap labelled reconcile.fluxcd.io/watch: Enabled is
-# applied as soon as it changes.
+# label, numbers typed again (quoted in Git or not, as Flux; ${quote} keeps a string), line
+# feeds taken out of values; eddy debug kustomization; strict mode: an undefined variable fails
+# the build naming it and nothing of that revision is applied (not with the feature gate off,
+# nor in eddy build without --strict-substitute); a missing non-optional ConfigMap
+# is reported; a ConfigMap labelled reconcile.fluxcd.io/watch: Enabled is applied as soon as it
+# changes.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -24,7 +26,7 @@ data:
   region: ${region}
   color: ${color}
   tier: ${tier}
-  token_len: "${#token}"
+  token_len: ${quote}${#token}${quote}
   upper: ${region^^}
   fallback: ${missing_var:=fallback-value}
   script: echo $${HOME} $HOME
@@ -46,12 +48,12 @@ kind: Deployment
 metadata:
   name: web
 spec:
-  replicas: ${replicas}
+  replicas: "${replicas}"
   selector: {matchLabels: {app: web}}
   template:
     metadata:
       labels: {app: web}
-      annotations: {replicas: "${replicas}"}
+      annotations: {replicas: "${quote}${replicas}${quote}"}
     spec: {containers: [{name: web, image: "nginx:${nginx_tag:-1.27}"}]}
 YAML
 commit "variables"
@@ -63,7 +65,7 @@ kubectl -n "$ns" create secret generic vars-secret --from-literal=color=red \
     --from-literal=token=s3cr3t-token --from-file=pem="$scratch/pem" >/dev/null
 kustomization vars ./app "  targetNamespace: $ns
   postBuild:
-    substitute: {env: prod, tier: inline, replicas: '2'}
+    substitute: {env: prod, tier: inline, replicas: '2', quote: '\"'}
     substituteFrom:
     - {kind: ConfigMap, name: vars-cm}
     - {kind: Secret, name: vars-secret}
@@ -82,8 +84,8 @@ assert_eq fallback-value "$(cm fallback)" "default"
 assert_eq 'echo ${HOME} $HOME' "$(cm script)" "escape and unbraced"
 assert_eq line-oneline-two "$(cm pem)" "a value without its line feeds, as Flux"
 assert_eq '${DS_PROMETHEUS}' "$(kubectl -n "$ns" get configmap dashboard -o 'jsonpath={.data.panel}')" "opt-out label"
-assert_eq 2 "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.replicas}')" "a plain number"
-assert_eq '"2"' "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.template.metadata.annotations}' | sed 's/.*"replicas":\("[^"]*"\).*/\1/')" "a quoted one stays a string"
+assert_eq 2 "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.replicas}')" "a number, quoted in Git or not (as Flux)"
+assert_eq '"2"' "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.template.metadata.annotations}' | sed 's/.*"replicas":\("[^"]*"\).*/\1/')" "\${quote} keeps a string"
 assert_eq nginx:1.27 "$(kubectl -n "$ns" get deploy web -o 'jsonpath={.spec.template.spec.containers[0].image}')" "default"
 assert_not_contains "$(kubectl -n "$ns" get kustomization vars -o yaml) $(cat "$scratch/ctl.log")" "s3cr3t-token" "the Secret's value is in no status or log"
 
@@ -91,6 +93,7 @@ step "eddy debug kustomization: the final variables, the status, the history"
 assert_eq "color=red
 env=prod
 pem=line-oneline-two
+quote=\"
 region=eu-west-1
 replicas=2
 tier=inline
@@ -158,7 +161,7 @@ kind: ConfigMap
 metadata:
   name: extra
 data:
-  cluster: ${cluster_name}
+  cluster: name-${cluster_name}
 YAML
 commit "undefined variable"
 poke
@@ -171,15 +174,32 @@ assert_fails "the object of the failed revision" kubectl -n "$ns" get configmap 
 assert_eq True "$(ksget vars '{.status.conditions[?(@.type=="Reconciling")].status}')" "Reconciling"
 assert_eq ProgressingWithRetry "$(ksget vars '{.status.conditions[?(@.type=="Reconciling")].reason}')" "Reconciling reason"
 
+step "eddy build: an unset variable is empty, unless --strict-substitute"
+out=$("$eddy" build kustomization vars -n "$ns" --path "$work/app")
+assert_contains "$out" "cluster: name-" "flux build's default: not strict"
+assert_fails "--strict-substitute" "$eddy" build kustomization vars -n "$ns" --path "$work/app" --strict-substitute
+assert_contains "$OUT" 'variable not set (strict mode): "cluster_name"' "strict names it"
+
+step "--feature-gates=StrictPostBuildSubstitutions=false: the agent substitutes it as empty"
+bg_stop ctl
+agent --feature-gates=StrictPostBuildSubstitutions=false
+poke
+applied vars "$(rev)"
+assert_eq name- "$(kubectl -n "$ns" get configmap extra -o 'jsonpath={.data.cluster}')" "empty"
+bg_stop ctl
+assert_fails "an unknown gate" "$eddy" controller --feature-gates=NoSuchGate=true
+assert_contains "$OUT" 'unknown feature gate "NoSuchGate"' "named"
+agent
+
 step "the variable defined: applied"
 kustomization vars ./app "  targetNamespace: $ns
   postBuild:
-    substitute: {env: prod, tier: inline, replicas: '2', cluster_name: blue-cluster}
+    substitute: {env: prod, tier: inline, replicas: '2', quote: '\"', cluster_name: blue-cluster}
     substituteFrom:
     - {kind: ConfigMap, name: vars-cm}
     - {kind: Secret, name: vars-secret}"
 applied vars "$(rev)"
-assert_eq blue-cluster "$(kubectl -n "$ns" get configmap extra -o 'jsonpath={.data.cluster}')" "defined now"
+assert_eq name-blue-cluster "$(kubectl -n "$ns" get configmap extra -o 'jsonpath={.data.cluster}')" "defined now"
 
 step "a missing ConfigMap that is not optional"
 kustomization vars ./app "  targetNamespace: $ns

@@ -57,7 +57,9 @@ static const struct subst_case subst_cases[] = {
     {"$name ${name}", "$name podinfo", NULL, true}, /* unbraced: never substituted */
     {"cost: $5 $ {name} $", "cost: $5 $ {name} $", NULL, true},
     {"$${name} and $${missing}", "${name} and ${missing}", NULL, true}, /* the escape */
-    {"$$ stays", "$$ stays", NULL, true},
+    {"$$ is $; $$$$ is $$", "$ is $; $$ is $", NULL, true},
+    {"pid $$, $$${name}, $ alone", "pid $, $podinfo, $ alone", NULL, true},
+    {"${missing:-$${name}}", "$podinfo", NULL, true},       /* no escape inside an argument */
     {"${1abc} ${} ${.x}", "${1abc} ${} ${.x}", NULL, true}, /* not names: left as text */
     /* defaults */
     {"${missing:=def}", "def", NULL, true},
