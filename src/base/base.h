@@ -224,6 +224,14 @@ typedef struct ed_semver {
 
 /* Parse s. Returns 0, or ED_EINVALID when s is not a version. */
 int ed_semver_parse(const char *s, ed_semver *out);
+/*
+ * Parse a tag as Flux reads the tags a semver range chooses from (GitRepository ref.semver,
+ * ImagePolicy semver; fluxcd/pkg's ParseVersion, Masterminds' StrictNewVersion after an
+ * optional lowercase "v"): exactly three numbers without leading zeros, pre-release
+ * identifiers non-empty and numeric ones without leading zeros. "v1.2", "1", "V1.2.3",
+ * "01.2.3" and "20240101" are not versions. Returns 0 or ED_EINVALID.
+ */
+int ed_semver_parse_tag(const char *s, ed_semver *out);
 /* <0, 0, >0 as a orders before, with or after b (semver 2.0 precedence). */
 int ed_semver_compare(const ed_semver *a, const ed_semver *b);
 

@@ -1,6 +1,7 @@
 /*
  * Semantic versions and ranges as Flux reads them for ImagePolicy ranges and GitRepository
- * ref.semver (the Masterminds semver v3 library): lenient versions ("v1.2" is 1.2.0), semver 2.0
+ * ref.semver (the Masterminds semver v3 library): lenient versions in ranges ("v1.2" is 1.2.0),
+ * strict ones for the tags a range chooses from (fluxcd/pkg's ParseVersion), semver 2.0
  * precedence, and constraints made of comparisons, tilde, caret, wildcards and hyphen ranges,
  * joined by "," or spaces (and) and
  * "||" (or). Every term is turned into a pair of bounds; a pre-release version matches a term
@@ -97,6 +98,45 @@ static bool all_digits(const char *s, size_t n)
         if (!isdigit((unsigned char)s[i]))
             return false;
     return n > 0;
+}
+
+/* A number of a strict version: digits without a leading zero ("0" itself is one). */
+static bool strict_number(const char *s, size_t n)
+{
+    return all_digits(s, n) && (n == 1 || s[0] != '0');
+}
+
+/* Every dot-separated identifier of ids is non-empty, and (numeric_strict) a numeric one has
+ * no leading zero. */
+static bool strict_identifiers(const char *ids, bool numeric_strict)
+{
+    if (!*ids)
+        return true;
+    for (;;) {
+        size_t n = strcspn(ids, ".");
+        if (n == 0 || (numeric_strict && all_digits(ids, n) && !strict_number(ids, n)))
+            return false;
+        if (!ids[n])
+            return true;
+        ids += n + 1;
+    }
+}
+
+int ed_semver_parse_tag(const char *s, ed_semver *out)
+{
+    const char *p = s[0] == 'v' ? s + 1 : s;
+    for (int i = 0; i < 3; i++) {
+        size_t n = strspn(p, "0123456789");
+        if (!strict_number(p, n))
+            return ED_EINVALID;
+        p += n;
+        if (i < 2 && *p++ != '.')
+            return ED_EINVALID;
+    }
+    if (ed_semver_parse(s, out) != 0 || !strict_identifiers(out->pre, true) ||
+        !strict_identifiers(out->build, false))
+        return ED_EINVALID;
+    return 0;
 }
 
 /* Compare pre-release strings by semver 2.0 rule 11 (no pre-release ranks higher). */

@@ -164,7 +164,7 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
         ed_semver best_v;
         for (size_t i = 0; i < nc; i++) {
             ed_semver v;
-            if (ed_semver_parse(c[i].value, &v) != 0 || !ed_semver_range_match(range, &v))
+            if (ed_semver_parse_tag(c[i].value, &v) != 0 || !ed_semver_range_match(range, &v))
                 continue;
             if (!best || ed_semver_compare(&v, &best_v) > 0) {
                 best = c[i].tag;

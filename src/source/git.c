@@ -406,7 +406,7 @@ static const char *pick_semver_tag(const git_remote_head **heads, size_t n,
             continue;
         const char *tag = name + strlen("refs/tags/");
         ed_semver v;
-        if (ed_semver_parse(tag, &v) != 0 || !ed_semver_range_match(range, &v))
+        if (ed_semver_parse_tag(tag, &v) != 0 || !ed_semver_range_match(range, &v))
             continue;
         /* On equal versions ("v1.0.0" and "1.0.0") the smaller name wins, for stability. */
         int c = best ? ed_semver_compare(&v, &best_v) : 1;

@@ -134,6 +134,20 @@ static void test_policies(void **state)
     assert_string_equal(latest(&semver, tags, 7, 0), "v1.2.0");
     semver.range = ">=3.0.0";
     latest(&semver, tags, 7, ED_ENOTFOUND);
+    /* Tags are read strictly, as Flux does: dates, short and zero-padded versions, a capital
+     * V are not versions, however high they would rank. */
+    const char *loose[] = {"20240101", "7", "v1.3", "V1.9.9", "01.5.0", "1.4.0-rc.01", "1.2.5"};
+    semver.range = ">=1.0.0";
+    assert_string_equal(latest(&semver, loose, 7, 0), "1.2.5");
+    ed_semver v;
+    assert_int_equal(ed_semver_parse_tag("v1.2.3-rc.1+build.01", &v), 0);
+    assert_string_equal(v.pre, "rc.1");
+    assert_int_equal(ed_semver_parse_tag("0.0.0", &v), 0);
+    const char *bad_tags[] = {"", "v", "1.2", "1.2.3.4", "1.2.3-", "1.2.3+", "1.2.3-a..b",
+                              "1.02.3", "1.2.3-00", "v01.2.3", "1.2.3-rc+a..b"};
+    for (size_t i = 0; i < sizeof(bad_tags) / sizeof(bad_tags[0]); i++)
+        if (ed_semver_parse_tag(bad_tags[i], &v) == 0)
+            fail_msg("tag '%s' read as a version", bad_tags[i]);
 
     /* The example of Flux's docs: main-<sha>-<timestamp>, newest timestamp wins. */
     const char *builds[] = {"main-a1b2c3d-1700000300", "main-ffffff0-1700000100",
