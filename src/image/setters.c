@@ -11,8 +11,9 @@
  * (comments, key order, quoting, indentation, blank lines, document separators) stays as it was.
  * A quoted scalar keeps its quotes.
  *
- * A malformed marker, or one naming a policy that does not exist, is an error naming the file
- * and line: nothing of the file is changed then.
+ * As in Flux, a comment that is not a well-formed marker, a marker naming a policy that does
+ * not exist (say, one only another cluster has) and a marker on a line without a value are
+ * left alone: the line stays as it is, and the other markers of the file are applied.
  */
 #include "image.h"
 
@@ -139,9 +140,8 @@ out:
     return rc;
 }
 
-/* The value a marker asks for. */
-static int wanted_value(const ed_setter_marker *m, const ed_setter_image *img, const char *file,
-                        int line, ed_buf *out, ed_err *err)
+/* The value a marker asks for (a digest the policy does not reflect is "", as in Flux). */
+static void wanted_value(const ed_setter_marker *m, const ed_setter_image *img, ed_buf *out)
 {
     ed_buf_reset(out);
     if (!m->field[0]) {
@@ -152,15 +152,9 @@ static int wanted_value(const ed_setter_marker *m, const ed_setter_image *img, c
         ed_buf_append_str(out, img->tag);
     } else if (strcmp(m->field, "name") == 0) {
         ed_buf_append_str(out, img->name);
-    } else {
-        if (!img->digest || !*img->digest)
-            return ed_err_set(err, ED_EINVALID,
-                              "%s:%d: marker \"%s\" asks for a digest, but ImagePolicy %s/%s "
-                              "reflects none (spec.digestReflectionPolicy)",
-                              file, line, m->setter, m->ns, m->name);
+    } else if (img->digest) {
         ed_buf_append_str(out, img->digest);
     }
-    return 0;
 }
 
 /* The current scalar's text (quotes removed; escapes are not expected in image refs). */
@@ -258,37 +252,33 @@ int ed_setters_apply(const char *file, const char *data, size_t len, ed_setter_l
         }
         ed_setter_marker m;
         const char *ce = le > hash && le[-1] == '\r' ? le - 1 : le;
-        rc = parse_marker(hash + 1, (size_t)(ce - hash - 1), file, line, &m, err);
-        if (rc)
-            break;
-        const char *vs, *ve;
-        if (!value_span(p, hash, &vs, &ve)) {
-            rc = ed_err_set(err, ED_EINVALID, "%s:%d: marker \"%s\" is on a line without a value",
-                            file, line, m.setter);
-            break;
-        }
+        ed_err merr = ED_ERR_INIT;
+        const char *vs = NULL, *ve = NULL;
+        int found = parse_marker(hash + 1, (size_t)(ce - hash - 1), file, line, &m, &merr);
+        if (found == 0 && !value_span(p, hash, &vs, &ve))
+            found = ED_EINVALID;
         ed_setter_image img = {0};
-        int found = lookup(m.ns, m.name, &img, user);
-        if (found == ED_ENOTFOUND) {
-            rc = ed_err_set(err, ED_ENOTFOUND,
-                            "%s:%d: marker \"%s\" names ImagePolicy %s/%s, "
-                            "which does not exist",
-                            file, line, m.setter, m.ns, m.name);
-            break;
+        if (found == 0)
+            found = lookup(m.ns, m.name, &img, user);
+        const char *ts = NULL, *te = NULL;
+        if (found == 0) {
+            scalar_text(vs, ve, &ts, &te);
+            wanted_value(&m, &img, &want);
         }
-        const char *ts, *te;
-        scalar_text(vs, ve, &ts, &te);
-        if (found == 0 && (rc = wanted_value(&m, &img, file, line, &want, err)) != 0)
-            break;
-        if (found != 0 || ((size_t)(te - ts) == want.len && memcmp(ts, want.data, want.len) == 0)) {
-            /* Another automation's policy, or already up to date: the line stays. */
+        if (found != 0 || ((size_t)(te - ts) == want.len &&
+                           (!want.len || memcmp(ts, want.data, want.len) == 0))) {
+            /* Not a marker, no such policy, another automation's policy, or already up to
+             * date: the line stays. */
             rc = ed_buf_append(out, p, (size_t)(next - p));
             p = next;
             continue;
         }
-        add_change(changes, &m, ts, (size_t)(te - ts), want.data, line, doc_index);
+        add_change(changes, &m, ts, (size_t)(te - ts), want.data ? want.data : "", line, doc_index);
         ed_buf_append(out, p, (size_t)(ts - p));
-        ed_buf_append(out, want.data, want.len);
+        if (want.len == 0 && ts == vs)
+            ed_buf_append_str(out, "\"\""); /* an empty value, as a string */
+        else
+            ed_buf_append(out, want.data, want.len);
         rc = ed_buf_append(out, te, (size_t)(next - te));
         p = next;
     }

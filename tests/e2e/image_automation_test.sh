@@ -6,8 +6,8 @@
 # other byte identical, messageTemplate rendered, Flux's status), the GitRepository picks the
 # commit up and the Kustomization applies it: the Deployment runs the new tag. Also: no commit
 # when nothing changed, files outside update.path untouched, two automations pushing to one
-# branch at once, an unsupported template construct and a marker naming a missing policy
-# refused with clear conditions; commits signed with an OpenPGP key (signingKey); push options
+# branch at once, an unsupported template construct refused with a clear condition, a marker
+# naming a missing policy left alone (as Flux); commits signed with an OpenPGP key (signingKey); push options
 # (git.push.options) seen by the server's hook, a server that does not advertise them giving a
 # clear Ready=False, and a push that stalls failing after the GitRepository's spec.timeout.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -228,7 +228,7 @@ assert_contains "$(cat "$work/deploy/app.yaml")" "app:1.3.0\"" "app's change lan
 assert_contains "$(cat "$work/api/api.yaml")" "api:0.2.0 #" "api's change landed"
 assert_eq "Update from image update automation" "$(git -C "$work" log -1 --format=%s -- api)" "default message"
 
-step "bad input: an unsupported template construct, a marker naming a missing policy"
+step "bad input: an unsupported template construct; a marker naming a missing policy left alone"
 kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
     -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ .Changed.Changes | len }} images"}}}}' >/dev/null
 "$EDDY_ROOT/scripts/push-image" "$reg" auto/app 1.4.0 >/dev/null
@@ -248,8 +248,11 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo}\ndata:\n  tag: x
 kubectl -n "$ns" patch imageupdateautomation/app --type=json -p '[{"op":"remove","path":"/spec/git/commit/messageTemplate"}]' >/dev/null
 kubectl -n "$ns" annotate --overwrite imageupdateautomation/app reconcile.fluxcd.io/requestedAt=typo >/dev/null
 kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.lastHandledReconcileAt}'=typo --timeout=60s >/dev/null
-assert_eq "False" "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
-assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "deploy/typo.yaml:5: marker \"$ns:nope:tag\" names ImagePolicy $ns/nope, which does not exist" "missing policy named"
+# As in Flux, a marker naming a policy that does not exist (another cluster's) is left alone.
+assert_eq "True" "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
+fetch
+assert_contains "$(cat "$work/deploy/typo.yaml")" 'tag: x # {"$imagepolicy"' "the unknown policy's line stays"
+assert_contains "$(cat "$work/deploy/app.yaml")" "app:1.4.0\"" "the other markers applied"
 
 step "signed commits (signingKey: OpenPGP key with a passphrase)"
 gnupg=$(mktemp -d /tmp/eddy-gpg.XXXXXX)
