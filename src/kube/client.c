@@ -100,7 +100,6 @@ int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err)
     pthread_mutex_init(&kube->discovery_lock, NULL);
     pthread_mutex_init(&kube->exec_lock, NULL);
     pthread_mutex_init(&kube->pool_lock, NULL);
-    atomic_init(&kube->events_api, ED_KUBE_EVENTS_UNKNOWN);
     kube->events = ed_kube_event_cache_new(EVENT_CACHE_SIZE, EVENT_WINDOW_MS);
     kube->tokens = cfg->burst > 0 ? cfg->burst : 1;
     kube->tokens_at_ms = ed_time_mono_ms();

@@ -64,13 +64,6 @@ int ed_kube_exec_run(const ed_kube_config *cfg, int64_t timeout_ms, ed_kube_exec
 
 /* ---- event aggregation (event.c) ---- */
 
-/* Which Events API a client writes: decided once from discovery. */
-enum {
-    ED_KUBE_EVENTS_UNKNOWN = 0,
-    ED_KUBE_EVENTS_V1,   /* events.k8s.io/v1 */
-    ED_KUBE_EVENTS_CORE, /* core v1, where events.k8s.io/v1 is not served */
-};
-
 /* A cache of recent Events, as client-go's EventCorrelator keeps: a bounded LRU keyed by a
  * digest of everything that makes two events identical. Thread-safe. */
 typedef struct ed_kube_event_cache ed_kube_event_cache;
@@ -106,8 +99,6 @@ bool ed_kube_event_cache_observe(ed_kube_event_cache *c, const char *key, const 
 bool ed_kube_event_cache_written(ed_kube_event_cache *c, ed_kube_event_write *w, int rc);
 /* s cut to at most max bytes without splitting a UTF-8 character: the length to keep. */
 size_t ed_kube_utf8_prefix(const char *s, size_t max);
-/* t as a Kubernetes MicroTime: RFC 3339 in UTC with microseconds. */
-void ed_kube_micro_time(struct timespec t, char out[40]);
 
 /* Idle easy handles kept for reuse: a few more than the workers and apply threads that send
  * requests at once. */
@@ -148,8 +139,7 @@ struct ed_kube {
     bool exec_cached;
     uint64_t exec_gen;
 
-    /* Events: the API to write (ED_KUBE_EVENTS_*) and the cache of recent ones. */
-    atomic_int events_api;
+    /* Events: the cache of recent ones. */
     ed_kube_event_cache *events;
 
     /* Easy handles done with, for the next requests (ed_kube_easy_done): a handle reused

@@ -2,21 +2,22 @@
  * Kubernetes Events, as Flux's controllers record them about the objects they reconcile (what
  * `kubectl describe` and `flux events` show), with client-go's aggregation of repeats.
  *
- * An Event is written to events.k8s.io/v1 (eventTime as a MicroTime, regarding, note,
- * reportingController, reportingInstance, action, type, reason), or to core v1 (involvedObject,
- * message, source, firstTimestamp, lastTimestamp, count) on a server that does not serve
- * events.k8s.io/v1; discovery decides once per client. Its name is client-go's:
- * "<object name>.<hex of the nanoseconds of the first occurrence>".
+ * An Event is written to core v1 (involvedObject, reason, message, type, source.component,
+ * firstTimestamp, lastTimestamp, count, reportingComponent, reportingInstance, action), as
+ * Flux's recorder does by default: events.k8s.io/v1 refuses notes longer than 1024 bytes, and
+ * Flux's messages (a change set of many objects, a dry-run error) are often longer. The Event
+ * is visible through both APIs all the same. Its name is client-go's: "<object name>.<hex of
+ * the nanoseconds of the first occurrence>".
  *
  * Aggregation follows client-go's EventCorrelator: the client keeps an LRU cache (4096
  * entries) of the events it recorded, keyed by a digest of everything that makes two events
  * the same. A repeat within 10 minutes of the previous occurrence patches the existing Event's
- * count (series.count and series.lastObservedTime, or count and lastTimestamp) instead of
- * creating another Event; an Event that has been deleted meanwhile (events expire after an hour)
- * is created again. While one thread writes an Event, repeats from other threads only bump the
- * count in the cache, and the writing thread writes the new count before it returns.
+ * count (count and lastTimestamp) instead of creating another Event; an Event that has been deleted
+ * meanwhile (events expire after an hour) is created again. While one thread writes an Event,
+ * repeats from other threads only bump the count in the cache, and the writing thread writes the
+ * new count before it returns.
  *
- * Notes are cut to the API's 1024 bytes on a UTF-8 character boundary.
+ * Messages longer than ED_KUBE_EVENT_NOTE_MAX are cut on a UTF-8 character boundary.
  */
 #include "client_int.h"
 
@@ -45,16 +46,6 @@ size_t ed_kube_utf8_prefix(const char *s, size_t max)
     if (((unsigned char)s[n] & 0xC0) == 0x80)
         n = max;
     return n;
-}
-
-void ed_kube_micro_time(struct timespec t, char out[40])
-{
-    struct tm tm;
-    char date[32];
-    gmtime_r(&t.tv_sec, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    /* metav1.MicroTime's format: "2006-01-02T15:04:05.000000Z07:00", always in UTC here. */
-    snprintf(out, 40, "%.26s.%06dZ", date, (int)(t.tv_nsec / 1000 % 1000000));
 }
 
 /* ---- the cache of recent events ---- */
@@ -230,14 +221,13 @@ static ed_node *object_reference(ed_doc *d, const struct event_fields *f)
 }
 
 /* The whole Event, for a create. */
-static ed_doc *event_object(int api, const ed_kube_event *ev, const struct event_fields *f,
+static ed_doc *event_object(const ed_kube_event *ev, const struct event_fields *f,
                             const ed_kube_event_write *w)
 {
     ed_doc *d = ed_doc_new();
     ed_node *o = ed_node_new_map(d);
     ed_doc_set_root(d, o);
-    bool v1 = api == ED_KUBE_EVENTS_V1;
-    ed_node_set(d, o, "apiVersion", ed_node_new_str(d, v1 ? "events.k8s.io/v1" : "v1"));
+    ed_node_set(d, o, "apiVersion", ed_node_new_str(d, "v1"));
     ed_node_set(d, o, "kind", ed_node_new_str(d, "Event"));
     ed_node *meta = ed_node_ensure_map(d, o, "/metadata");
     ed_node_set(d, meta, "name", ed_node_new_str(d, w->name));
@@ -247,34 +237,19 @@ static ed_doc *event_object(int api, const ed_kube_event *ev, const struct event
         for (const char *const *a = ev->annotations; a[0] && a[1]; a += 2)
             ed_node_set(d, ann, a[0], ed_node_new_str(d, a[1]));
     }
-    char first[40], last[40];
-    ed_kube_micro_time(w->first, first);
-    ed_kube_micro_time(w->last, last);
-    if (v1) {
-        ed_node_set(d, o, "eventTime", ed_node_new_str(d, first));
-        ed_node_set(d, o, "regarding", object_reference(d, f));
-        ed_node_set(d, o, "note", ed_node_new_str(d, f->note));
-        ed_node_set(d, o, "reportingController", ed_node_new_str(d, ev->reporting_controller));
-        if (w->count > 1) {
-            ed_node *series = ed_node_ensure_map(d, o, "/series");
-            ed_node_set(d, series, "count", ed_node_new_int(d, w->count));
-            ed_node_set(d, series, "lastObservedTime", ed_node_new_str(d, last));
-        }
-    } else {
-        /* metav1.Time: whole seconds. */
-        char t0[32], t1[32];
-        ed_time_rfc3339(w->first.tv_sec, t0);
-        ed_time_rfc3339(w->last.tv_sec, t1);
-        ed_node_set(d, o, "involvedObject", object_reference(d, f));
-        ed_node_set(d, o, "message", ed_node_new_str(d, f->note));
-        ed_node *source = ed_node_ensure_map(d, o, "/source");
-        ed_node_set(d, source, "component", ed_node_new_str(d, ev->reporting_controller));
-        ed_node_set(d, source, "host", ed_node_new_str(d, f->instance));
-        ed_node_set(d, o, "firstTimestamp", ed_node_new_str(d, t0));
-        ed_node_set(d, o, "lastTimestamp", ed_node_new_str(d, t1));
-        ed_node_set(d, o, "count", ed_node_new_int(d, w->count));
-        ed_node_set(d, o, "reportingComponent", ed_node_new_str(d, ev->reporting_controller));
-    }
+    /* metav1.Time: whole seconds. */
+    char t0[32], t1[32];
+    ed_time_rfc3339(w->first.tv_sec, t0);
+    ed_time_rfc3339(w->last.tv_sec, t1);
+    ed_node_set(d, o, "involvedObject", object_reference(d, f));
+    ed_node_set(d, o, "message", ed_node_new_str(d, f->note));
+    ed_node *source = ed_node_ensure_map(d, o, "/source");
+    ed_node_set(d, source, "component", ed_node_new_str(d, ev->reporting_controller));
+    ed_node_set(d, source, "host", ed_node_new_str(d, f->instance));
+    ed_node_set(d, o, "firstTimestamp", ed_node_new_str(d, t0));
+    ed_node_set(d, o, "lastTimestamp", ed_node_new_str(d, t1));
+    ed_node_set(d, o, "count", ed_node_new_int(d, w->count));
+    ed_node_set(d, o, "reportingComponent", ed_node_new_str(d, ev->reporting_controller));
     ed_node_set(d, o, "reportingInstance", ed_node_new_str(d, f->instance));
     ed_node_set(d, o, "action", ed_node_new_str(d, ev->action));
     ed_node_set(d, o, "reason", ed_node_new_str(d, ev->reason));
@@ -283,78 +258,51 @@ static ed_doc *event_object(int api, const ed_kube_event *ev, const struct event
 }
 
 /* The merge patch of a repeat: the new count and time of the latest occurrence. */
-static char *series_patch(int api, const ed_kube_event_write *w)
+static char *series_patch(const ed_kube_event_write *w)
 {
-    if (api == ED_KUBE_EVENTS_V1) {
-        char last[40];
-        ed_kube_micro_time(w->last, last);
-        return ed_xasprintf("{\"series\":{\"count\":%lld,\"lastObservedTime\":\"%s\"}}",
-                            (long long)w->count, last);
-    }
     char last[32];
     ed_time_rfc3339(w->last.tv_sec, last);
     return ed_xasprintf("{\"count\":%lld,\"lastTimestamp\":\"%s\"}", (long long)w->count, last);
 }
 
-static int create_event(ed_kube *kube, int api, const ed_kube_event *ev,
-                        const struct event_fields *f, const ed_kube_event_write *w, ed_err *err)
+static int create_event(ed_kube *kube, const ed_kube_event *ev, const struct event_fields *f,
+                        const ed_kube_event_write *w, ed_err *err)
 {
-    ed_doc *d = event_object(api, ev, f, w);
+    ed_doc *d = event_object(ev, f, w);
     int rc = ed_kube_create(kube, ed_doc_root(d), NULL, NULL, err);
     ed_doc_free(d);
     return rc;
 }
 
-static int patch_event(ed_kube *kube, int api, const ed_kube_event_write *w, ed_err *err)
+static int patch_event(ed_kube *kube, const ed_kube_event_write *w, ed_err *err)
 {
-    char *patch = series_patch(api, w);
-    int rc =
-        ed_kube_patch(kube, api == ED_KUBE_EVENTS_V1 ? "events.k8s.io/v1" : "v1", "Event", w->ns,
-                      w->name, ED_KUBE_PATCH_MERGE, patch, strlen(patch), NULL, NULL, err);
+    char *patch = series_patch(w);
+    int rc = ed_kube_patch(kube, "v1", "Event", w->ns, w->name, ED_KUBE_PATCH_MERGE, patch,
+                           strlen(patch), NULL, NULL, err);
     free(patch);
     return rc;
 }
 
 /* Write one snapshot: create the Event, or patch its count. */
-static int write_event(ed_kube *kube, int api, const ed_kube_event *ev,
-                       const struct event_fields *f, const ed_kube_event_write *w, ed_err *err)
+static int write_event(ed_kube *kube, const ed_kube_event *ev, const struct event_fields *f,
+                       const ed_kube_event_write *w, ed_err *err)
 {
     if (!w->created) {
-        int rc = create_event(kube, api, ev, f, w, err);
+        int rc = create_event(kube, ev, f, w, err);
         /* It exists: an earlier create reached the server but its reply was lost. */
         if (rc != ED_EEXISTS)
             return rc;
         ed_err_clear(err);
-        return patch_event(kube, api, w, err);
+        return patch_event(kube, w, err);
     }
-    int rc = patch_event(kube, api, w, err);
+    int rc = patch_event(kube, w, err);
     /* Deleted meanwhile (Events expire): create it again with the count so far, as client-go
      * does. */
     if (rc == ED_ENOTFOUND) {
         ed_err_clear(err);
-        rc = create_event(kube, api, ev, f, w, err);
+        rc = create_event(kube, ev, f, w, err);
     }
     return rc;
-}
-
-/* Which API to write to: events.k8s.io/v1 where served, core v1 elsewhere. Decided once. */
-static int events_api(ed_kube *kube, ed_err *err)
-{
-    int api = atomic_load(&kube->events_api);
-    if (api != ED_KUBE_EVENTS_UNKNOWN)
-        return api;
-    ed_kube_resource res;
-    int rc = ed_kube_resource_for(kube, "events.k8s.io/v1", "Event", &res, err);
-    if (rc == ED_ENOTFOUND) {
-        ed_err_clear(err);
-        api = ED_KUBE_EVENTS_CORE;
-    } else if (rc) {
-        return rc;
-    } else {
-        api = ED_KUBE_EVENTS_V1;
-    }
-    atomic_store(&kube->events_api, api);
-    return api;
 }
 
 /* Append a field to the digest input, length first so that no two field lists run together. */
@@ -444,11 +392,6 @@ int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err)
     int rc = event_fields(ev, &f, err);
     if (rc)
         goto out;
-    int api = events_api(kube, err);
-    if (api < 0) {
-        rc = api;
-        goto out;
-    }
     char key[65];
     event_key(ev, &f, key);
     struct timespec now;
@@ -458,7 +401,7 @@ int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err)
                                      &w))
         goto out; /* another thread is writing this Event and will write this repeat too */
     do {
-        rc = write_event(kube, api, ev, &f, &w, err);
+        rc = write_event(kube, ev, &f, &w, err);
     } while (ed_kube_event_cache_written(kube->events, &w, rc));
 out:
     if (rc)

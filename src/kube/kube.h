@@ -279,9 +279,10 @@ int ed_kube_stream(ed_kube *kube, const char *path, int64_t timeout_ms, const at
 #define ED_KUBE_EVENT_NORMAL  "Normal"
 #define ED_KUBE_EVENT_WARNING "Warning"
 
-/* The longest note (message) an Event keeps, in bytes (the API's limit). Longer notes are cut
- * there, on a UTF-8 character boundary. */
-#define ED_KUBE_EVENT_NOTE_MAX 1024
+/* The longest note (message) an Event keeps, in bytes: core v1 Events have no limit of their
+ * own (events.k8s.io/v1 has 1024), this one keeps an Event far below etcd's object size. Longer
+ * notes are cut there, on a UTF-8 character boundary. */
+#define ED_KUBE_EVENT_NOTE_MAX (256 * 1024)
 
 /*
  * One occurrence of something worth telling about an object: what `kubectl describe` and
@@ -309,18 +310,17 @@ typedef struct ed_kube_event {
     }
 
 /*
- * Record an Event about ev->regarding, as client-go's recorder does: an events.k8s.io/v1 Event
- * (eventTime, regarding, note, reportingController, reportingInstance, action), or a core v1
- * Event (involvedObject, message, source, firstTimestamp, lastTimestamp, count) where the
- * server does not serve events.k8s.io/v1. It is named "<object name>.<hex nanoseconds>" and lives
+ * Record an Event about ev->regarding, as Flux's recorder does by default: a core v1 Event
+ * (involvedObject, reason, message, type, source, firstTimestamp, lastTimestamp, count,
+ * reportingComponent, reportingInstance, action), whose message may be longer than the
+ * 1024 bytes events.k8s.io/v1 allows. It is named "<object name>.<hex nanoseconds>" and lives
  * in the object's namespace ("default" for a cluster-scoped object).
  *
  * Repeats are aggregated: an event identical to one this client recorded less than 10 minutes
  * before (same object, type, reason, action, note, reporter and annotations) updates that
- * Event's series (events.k8s.io: series.count and series.lastObservedTime; core: count and
- * lastTimestamp) instead of making a new Event, so a controller that fails every few seconds
- * does not flood the cluster. The client remembers the last 4096 distinct events. When another
- * thread is writing the same Event at that moment, the repeat is left to it and this call
+ * Event's count and lastTimestamp instead of making a new Event, so a controller that fails every
+ * few seconds does not flood the cluster. The client remembers the last 4096 distinct events. When
+ * another thread is writing the same Event at that moment, the repeat is left to it and this call
  * returns 0 at once.
  *
  * Returns 0, ED_EINVALID for an incomplete ev (no object is written), or the API's typed error

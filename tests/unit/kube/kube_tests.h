@@ -6,7 +6,6 @@
 
 /* test_events.c */
 void test_event_utf8_prefix(void **state);
-void test_event_micro_time(void **state);
 void test_event_cache_repeats(void **state);
 void test_event_cache_failed_writes(void **state);
 void test_event_cache_eviction(void **state);

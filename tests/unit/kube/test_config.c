@@ -1280,7 +1280,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_secret_in_errors, setup, teardown),
         cmocka_unit_test(test_event_utf8_prefix),
-        cmocka_unit_test(test_event_micro_time),
         cmocka_unit_test(test_event_cache_repeats),
         cmocka_unit_test(test_event_cache_failed_writes),
         cmocka_unit_test(test_event_cache_eviction),
