@@ -106,18 +106,20 @@ def main():
                                     "lastTransitionTime": "2026-01-01T00:00:00Z"}]}}))
 
     def event(i):
-        return ("POST", "/apis/events.k8s.io/v1/namespaces/%s/events" % ns, "application/json",
+        return ("POST", "/api/v1/namespaces/%s/events" % ns, "application/json",
                 json.dumps({
-                    "apiVersion": "events.k8s.io/v1", "kind": "Event",
+                    "apiVersion": "v1", "kind": "Event",
                     "metadata": {"name": "cost-%04d.%x" % (i, time.time_ns()), "namespace": ns},
-                    "eventTime": "2026-01-01T00:00:00.000000Z",
-                    "reportingController": "kustomize-controller",
-                    "reportingInstance": "bench", "action": "ApplySucceeded",
-                    "reason": "ReconciliationSucceeded", "type": "Normal",
-                    "note": "ServiceAccount/%s/app-%04d created" % (ns, i),
-                    "regarding": {"apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-                                  "kind": "Kustomization", "name": "cost-%04d" % i,
-                                  "namespace": ns}}))
+                    "involvedObject": {"apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                                       "kind": "Kustomization", "name": "cost-%04d" % i,
+                                       "namespace": ns},
+                    "reason": "Progressing", "type": "Normal",
+                    "message": "ServiceAccount/%s/app-%04d created" % (ns, i),
+                    "source": {"component": "kustomize-controller"},
+                    "firstTimestamp": "2026-01-01T00:00:00Z",
+                    "lastTimestamp": "2026-01-01T00:00:00Z", "count": 1,
+                    "reportingComponent": "kustomize-controller", "reportingInstance": "bench",
+                    "action": "Reconcile"}))
 
     run(ks, n)
     for name, make in (("serviceaccount-apply", sa("cost", False)),

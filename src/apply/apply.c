@@ -355,7 +355,7 @@ static int wait_stage(ed_kube *kube, struct item *items, size_t n, int stage, in
     for (size_t i = 0; i < n; i++)
         if (items[i].stage == stage && !items[i].skip && !items[i].held)
             add_entry(&r, items[i].desired, ED_APPLY_CONFIGURED);
-    int rc = r.n ? ed_apply_wait_healthy(kube, &r, timeout_ms, 200, err) : 0;
+    int rc = r.n ? ed_apply_wait_healthy(kube, &r, timeout_ms, 200, true, err) : 0;
     for (size_t i = 0; i < r.n; i++) {
         free(r.entries[i].id);
         free(r.entries[i].version);
@@ -682,9 +682,7 @@ int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_
         ed_doc_free(live);
         free(api_version);
     }
-    *out = res;
-    res = NULL;
 cleanup:
-    ed_apply_result_free(res);
+    *out = res; /* on failure too: what was deleted before it */
     return rc;
 }

@@ -101,7 +101,8 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
  * when the live object still has both owner labels with these values
  * (kustomize.toolkit.fluxcd.io/name and /namespace) and none of the opt-outs
  * (kustomize.toolkit.fluxcd.io/prune: disabled, /reconcile: disabled, /ssa: Ignore).
- * *out lists the objects deleted (action Deleted). An object already gone counts as deleted.
+ * *out lists the objects deleted (action Deleted), also when an error stops the prune (those
+ * deleted before it). An object already gone counts as deleted.
  */
 int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_old,
                    const ed_apply_result *current, const char *owner_name,
@@ -110,12 +111,14 @@ int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_
 /*
  * Wait until every object of entries (except Skipped and Deleted ones) is healthy by kstatus
  * rules, polling every poll_ms, for at most timeout_ms. Errors: ED_ETIMEOUT listing what is not
- * ready ("timeout waiting for: [Deployment/default/web status: 'InProgress']"), or ED_ERROR
- * at once when an object reports failure ("Job/default/migrate status: 'Failed'") or was
- * deleted meanwhile ("ConfigMap/default/settings status: 'NotFound'").
+ * ready ("timeout waiting for: [Deployment/default/web status: 'InProgress']", an object that
+ * does not exist 'NotFound'), or ED_ERROR at once when objects report failure, as Flux's
+ * fail-fast ("failed early due to stalled resources: [Job/default/migrate status: 'Failed']"),
+ * or, with missing_fails (objects just applied), when one is gone ("ConfigMap/default/settings
+ * status: 'NotFound'").
  */
 int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t timeout_ms,
-                          int64_t poll_ms, ed_err *err);
+                          int64_t poll_ms, bool missing_fails, ed_err *err);
 
 /* kstatus of one live object: "Current", "InProgress" or "Failed"; *why explains (static). */
 const char *ed_apply_status(const ed_node *obj, const char **why);

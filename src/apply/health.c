@@ -184,11 +184,11 @@ static bool entry_target(const ed_apply_entry *e, char *api_version, size_t avca
 }
 
 int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t timeout_ms,
-                          int64_t poll_ms, ed_err *err)
+                          int64_t poll_ms, bool missing_fails, ed_err *err)
 {
     int64_t deadline = ed_time_mono_ms() + timeout_ms;
     for (;;) {
-        ed_buf pending = ED_BUF_INIT(64 * 1024);
+        ed_buf pending = ED_BUF_INIT(64 * 1024), failed = ED_BUF_INIT(64 * 1024);
         for (size_t i = 0; i < entries->n; i++) {
             const ed_apply_entry *e = &entries->entries[i];
             if (e->action == ED_APPLY_SKIPPED || e->action == ED_APPLY_DELETED)
@@ -208,20 +208,32 @@ int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t
             } else {
                 status = ed_apply_status(ed_doc_root(live), &why);
             }
-            /* Gone while we wait (deleted by someone): waiting cannot bring it back, and the
-             * change queues a reconcile that will; stop here rather than at the timeout. */
-            if (strcmp(status, "Failed") == 0 || strcmp(status, "NotFound") == 0) {
-                int code = ed_err_set(err, ED_ERROR, "%s status: '%s'%s%s", e->subject, status,
-                                      *why ? ": " : "", why);
+            /* Deleted while we wait, when the objects were just applied: waiting cannot bring
+             * it back, and the deletion queues a reconcile that will. */
+            if (missing_fails && strcmp(status, "NotFound") == 0) {
+                int code = ed_err_set(err, ED_ERROR, "%s status: 'NotFound'", e->subject);
                 ed_doc_free(live);
                 ed_buf_free(&pending);
+                ed_buf_free(&failed);
                 return code;
             }
-            if (strcmp(status, "Current") != 0)
+            /* Failed is final (Flux's fail-fast); an object not found may still come. */
+            if (strcmp(status, "Failed") == 0)
+                ed_buf_printf(&failed, "%s%s status: '%s'", failed.len ? ", " : "", e->subject,
+                              status);
+            else if (strcmp(status, "Current") != 0)
                 ed_buf_printf(&pending, "%s%s status: '%s'", pending.len ? ", " : "", e->subject,
                               status);
             ed_doc_free(live);
         }
+        if (failed.len) {
+            int code = ed_err_set(err, ED_ERROR, "failed early due to stalled resources: [%s]",
+                                  failed.data);
+            ed_buf_free(&pending);
+            ed_buf_free(&failed);
+            return code;
+        }
+        ed_buf_free(&failed);
         if (pending.len == 0) {
             ed_buf_free(&pending);
             return 0;

@@ -1,8 +1,9 @@
 /*
  * Status (one patch per reconcile), conditions and finalizers as Flux writes them. Conditions:
- * (metav1.Condition: type, status, observedGeneration, lastTransitionTime, reason, message).
- * lastTransitionTime only moves when the status flips, so `kubectl wait` and kstatus read them as
- * Kubernetes intends.
+ * (metav1.Condition: type, status, observedGeneration, lastTransitionTime, reason, message), as
+ * fluxcd/pkg's conditions.Set: lastTransitionTime moves when the status, reason or message
+ * changes, and the list is kept in Flux's order (Stalled, Reconciling, Ready, then the others
+ * by type) for kubectl's convenience.
  */
 #include "controllers.h"
 
@@ -30,12 +31,55 @@ const char *ed_cond_status(const ed_node *conditions, const char *type)
     return ed_node_str(ed_node_get(find(conditions, type, NULL), "status"));
 }
 
+static bool same_str(const ed_node *c, const char *key, const char *value)
+{
+    const char *old = ed_node_str(ed_node_get(c, key));
+    return old && strcmp(old, value) == 0;
+}
+
+/* Flux's order: Stalled, Reconciling, Ready first, then the rest by type. */
+static int cond_weight(const char *type)
+{
+    static const char *const first[] = {"Stalled", "Reconciling", "Ready"};
+    for (int i = 0; i < 3; i++)
+        if (type && strcmp(type, first[i]) == 0)
+            return i;
+    return 3;
+}
+
+static int cond_less(const void *a, const void *b)
+{
+    const char *ta = ed_node_str(ed_node_get(*(ed_node *const *)a, "type"));
+    const char *tb = ed_node_str(ed_node_get(*(ed_node *const *)b, "type"));
+    int wa = cond_weight(ta), wb = cond_weight(tb);
+    if (wa != wb)
+        return wa < wb ? -1 : 1;
+    return wa < 3 ? 0 : strcmp(ta ? ta : "", tb ? tb : "");
+}
+
+static void sort_conditions(ed_doc *doc, ed_node *conditions)
+{
+    size_t n = ed_node_len(conditions);
+    ed_node **items = ed_xcalloc(n ? n : 1, sizeof(*items));
+    for (size_t i = 0; i < n; i++)
+        items[i] = ed_node_at(conditions, i);
+    qsort(items, n, sizeof(*items), cond_less);
+    while (ed_node_len(conditions) > 0)
+        ed_node_remove_at(conditions, ed_node_len(conditions) - 1);
+    for (size_t i = 0; i < n; i++)
+        ed_node_append(doc, conditions, items[i]);
+    free(items);
+}
+
 void ed_cond_set(ed_doc *doc, ed_node *conditions, const char *type, const char *status,
                  const char *reason, const char *message, int64_t generation)
 {
     ed_node *c = find(conditions, type, NULL);
-    const char *old = c ? ed_node_str(ed_node_get(c, "status")) : NULL;
-    bool flipped = !old || strcmp(old, status) != 0;
+    /* The API limits messages to 32768 bytes. */
+    size_t len = strlen(message);
+    char *msg = ed_xstrndup(message, len > 32768 ? 32768 : len);
+    bool flipped = !c || !same_str(c, "status", status) || !same_str(c, "reason", reason) ||
+                   !same_str(c, "message", msg);
     if (!c) {
         c = ed_node_new_map(doc);
         ed_node_append(doc, conditions, c);
@@ -49,9 +93,9 @@ void ed_cond_set(ed_doc *doc, ed_node *conditions, const char *type, const char 
         ed_node_set(doc, c, "lastTransitionTime", ed_node_new_str(doc, now));
     }
     ed_node_set(doc, c, "reason", ed_node_new_str(doc, reason));
-    /* The API limits messages to 32768 bytes. */
-    size_t len = strlen(message);
-    ed_node_set(doc, c, "message", ed_node_new_strn(doc, message, len > 32768 ? 32768 : len));
+    ed_node_set(doc, c, "message", ed_node_new_str(doc, msg));
+    free(msg);
+    sort_conditions(doc, conditions);
 }
 
 void ed_cond_remove(ed_node *conditions, const char *type)

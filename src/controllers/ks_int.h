@@ -63,13 +63,16 @@ void ed_ks_queue_dependents(ed_ks_deps *d, const ed_node *changed);
 
 /*
  * Flux's health check of a Kustomization obj after its apply (changes: the change set): every
- * applied object with spec.wait, else the spec.healthChecks objects, within timeout_ms.
- * *checked says whether anything was to be checked (Flux then sets the Healthy condition);
- * msg receives Flux's message ("Health check passed in D" or "health check failed after D:
- * <why>"). Returns 0 when healthy (or nothing to check), else the error of the wait.
+ * applied object with spec.wait, else the spec.healthChecks objects (apiVersion defaulting to
+ * apps/v1, namespace to obj's), within timeout_ms; the Kustomization itself is never waited
+ * for. *checked says whether anything was to be checked (Flux then sets the Healthy condition;
+ * it removes it when the set is empty); msg receives the Healthy condition's message ("Health
+ * check passed in D", or the wait's error), ready_msg on failure Ready's ("health check failed
+ * after D: <error>"). Returns 0 when healthy (or nothing to check), else the error of the wait.
  */
 int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_apply_result *changes,
-                       int64_t timeout_ms, bool *checked, char *msg, size_t msgcap);
+                       int64_t timeout_ms, bool *checked, char *msg, size_t msgcap, char *ready_msg,
+                       size_t ready_cap);
 
 /*
  * The client to apply obj with: *out is a new client (ed_kube_free) for spec.kubeConfig's

@@ -125,10 +125,13 @@ struct outcome {
     const char *reason;
     char message[ED_ERR_MSG_MAX * 3];
     const char *revision;
-    ed_apply_result *changes; /* applied */
-    ed_apply_result *pruned;
-    char drift[1024];    /* the Drifted condition's message, or "" */
+    ed_apply_result *changes;             /* applied */
+    bool applied;                         /* the apply succeeded: changes is the new inventory */
+    ed_apply_result *pruned;              /* deleted (before a failure too) */
+    const ed_apply_result *old_inventory; /* borrowed: status.inventory before this reconcile */
+    char drift[1024];                     /* the Drifted condition's message, or "" */
     const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
+    bool no_health;      /* health was reached with nothing to check: no Healthy condition */
     bool stalled;        /* a terminal error (Flux's Stalled): no retry until the spec changes */
     char digest[80];     /* "sha256:<hex>" of the built YAML, once built ("" before) */
     int64_t started_ms;  /* when the reconcile started (monotonic), for the history */
@@ -155,11 +158,6 @@ static void build_digest(ed_doc *const *objs, size_t n, char out[80])
     ed_sha256_hex(yaml.data ? yaml.data : "", yaml.len, hex);
     snprintf(out, 80, "sha256:%s", hex);
     ed_buf_free(&yaml);
-}
-
-static int cmp_entries(const void *a, const void *b)
-{
-    return strcmp(((const ed_apply_entry *)a)->id, ((const ed_apply_entry *)b)->id);
 }
 
 /* Remember the resourceVersion a status write of ours gave obj (none: nothing was sent). */
@@ -194,6 +192,44 @@ static bool older_than_our_write(ed_ks_controller *c, const char *key, const ed_
     return older;
 }
 
+static bool has_entry(const ed_apply_result *set, const char *id, bool deleted)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        if ((set->entries[i].action == ED_APPLY_DELETED) == deleted &&
+            strcmp(set->entries[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+static void add_inventory_entry(ed_doc *d, ed_node *entries, const ed_apply_entry *e)
+{
+    ed_node *m = ed_node_new_map(d);
+    ed_node_set(d, m, "id", ed_node_new_str(d, e->id));
+    ed_node_set(d, m, "v", ed_node_new_str(d, e->version));
+    ed_node_append(d, entries, m);
+}
+
+/*
+ * The inventory, as Flux writes it once the apply succeeded (before prune and health, so that
+ * what a failed health check or prune leaves applied is still owned and pruned later): the
+ * change set in apply order; after a failed prune, the old entries it did not delete too, so
+ * that the next reconcile tries again (Flux's inventory.Merge).
+ */
+static void write_inventory(ed_doc *d, ed_node *status, const struct outcome *out)
+{
+    ed_node *entries = ed_node_new_seq(d);
+    for (size_t i = 0; out->changes && i < out->changes->n; i++)
+        if (out->changes->entries[i].action != ED_APPLY_DELETED)
+            add_inventory_entry(d, entries, &out->changes->entries[i]);
+    const ed_apply_result *old = out->old_inventory;
+    bool prune_failed = out->reason && strcmp(out->reason, "PruneFailed") == 0;
+    for (size_t i = 0; prune_failed && old && i < old->n; i++)
+        if (!has_entry(out->changes, old->entries[i].id, false) &&
+            !has_entry(out->pruned, old->entries[i].id, true))
+            add_inventory_entry(d, entries, &old->entries[i]);
+    ed_node_set(d, ed_node_ensure_map(d, status, "/inventory"), "entries", entries);
+}
+
 static int write_status(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
 {
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
@@ -218,7 +254,7 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_set(d, conds, "Healthy", out->healthy,
                     strcmp(out->healthy, "True") == 0 ? "Succeeded" : "HealthCheckFailed",
                     out->health_message, gen);
-    else if (!wait && ed_node_len(ed_node_path(obj, "/spec/healthChecks")) == 0)
+    else if (out->no_health || (!wait && ed_node_len(ed_node_path(obj, "/spec/healthChecks")) == 0))
         ed_cond_remove(conds, "Healthy");
     if (out->ok) {
         ed_cond_set(d, conds, "Ready", "True", "ReconciliationSucceeded", out->message, gen);
@@ -226,23 +262,6 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_remove(conds, "Stalled");
         ed_node_set(d, status, "observedGeneration", ed_node_new_int(d, gen));
         ed_node_set(d, status, "lastAppliedRevision", ed_node_new_str(d, out->revision));
-        /* The inventory: the change set less deletions, sorted by id as Flux keeps it. */
-        ed_node *entries = ed_node_new_seq(d);
-        size_t n = out->changes ? out->changes->n : 0;
-        ed_apply_entry *sorted = ed_xcalloc(n ? n : 1, sizeof(*sorted));
-        if (n)
-            memcpy(sorted, out->changes->entries, n * sizeof(*sorted));
-        qsort(sorted, n, sizeof(*sorted), cmp_entries);
-        for (size_t i = 0; i < n; i++) {
-            if (sorted[i].action == ED_APPLY_DELETED)
-                continue;
-            ed_node *e = ed_node_new_map(d);
-            ed_node_set(d, e, "id", ed_node_new_str(d, sorted[i].id));
-            ed_node_set(d, e, "v", ed_node_new_str(d, sorted[i].version));
-            ed_node_append(d, entries, e);
-        }
-        free(sorted);
-        ed_node_set(d, ed_node_ensure_map(d, status, "/inventory"), "entries", entries);
     } else if (out->stalled) {
         ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
         ed_cond_set(d, conds, "Stalled", "True", out->reason, out->message, gen);
@@ -253,6 +272,8 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", out->message, gen);
         ed_cond_remove(conds, "Stalled");
     }
+    if (out->applied)
+        write_inventory(d, status, out);
     /* eddy's own condition (kstatus and Flux tools ignore types they do not know). */
     if (out->drift[0])
         ed_cond_set(d, conds, "Drifted", "True", "DriftDetected", out->drift, gen);
@@ -297,43 +318,74 @@ static bool write_progressing(ed_ks_controller *c, const ed_node *obj, const cha
     return true;
 }
 
-static void record_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
+/* An Event about obj, with Flux's revision annotation (and commit_status: update when asked). */
+static void ks_event(ed_ks_controller *c, const ed_node *obj, const char *type, const char *reason,
+                     const char *note, const char *revision, bool commit_status)
 {
-    ed_buf note = ED_BUF_INIT(64 * 1024);
-    if (out->ok) {
-        /* Flux's change-set message: one line per object that changed. */
-        const ed_apply_result *sets[2] = {out->changes, out->pruned};
-        for (int s = 0; s < 2; s++)
-            for (size_t i = 0; sets[s] && i < sets[s]->n; i++) {
-                ed_apply_action a = sets[s]->entries[i].action;
-                if (a == ED_APPLY_CREATED || a == ED_APPLY_CONFIGURED || a == ED_APPLY_DELETED)
-                    ed_buf_printf(&note, "%s%s %s", note.len ? "\n" : "",
-                                  sets[s]->entries[i].subject,
-                                  a == ED_APPLY_CREATED      ? "created"
-                                  : a == ED_APPLY_CONFIGURED ? "configured"
-                                                             : "deleted");
-            }
-        if (note.len == 0) {
-            ed_buf_free(&note);
-            return; /* nothing changed: no event */
-        }
-    } else {
-        ed_buf_append_str(&note, out->message);
+    const char *annotations[5] = {NULL};
+    int n = 0;
+    if (revision) {
+        annotations[n++] = "kustomize.toolkit.fluxcd.io/revision";
+        annotations[n++] = revision;
     }
-    const char *annotations[] = {"kustomize.toolkit.fluxcd.io/revision", out->revision, NULL};
+    if (commit_status) {
+        annotations[n++] = "kustomize.toolkit.fluxcd.io/commit_status";
+        annotations[n++] = "update";
+    }
     ed_kube_event ev = ED_KUBE_EVENT_INIT;
     ev.regarding = obj;
-    ev.type = out->ok ? "Normal" : "Warning";
-    ev.reason = out->ok ? "ReconciliationSucceeded" : out->reason;
-    ev.note = note.data;
+    ev.type = type;
+    ev.reason = reason;
+    ev.note = note;
     ev.action = "Reconcile";
     ev.reporting_controller = MANAGER;
-    ev.annotations = out->revision ? annotations : NULL;
+    ev.annotations = n ? annotations : NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_event_record(c->o.kube, &ev, &err))
         ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
                err.msg, NULL);
+}
+
+/*
+ * Flux's change-set Event, sent as soon as the apply (or the prune) is done, whatever comes
+ * after: one line per object created, configured or deleted ("Deployment/apps/web
+ * configured"); none when nothing changed. Its reason is Ready's at that moment, Progressing,
+ * as Flux's.
+ */
+static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply_result *set,
+                         const char *revision)
+{
+    ed_buf note = ED_BUF_INIT((size_t)1 << 20);
+    for (size_t i = 0; set && i < set->n; i++) {
+        ed_apply_action a = set->entries[i].action;
+        if (a == ED_APPLY_CREATED || a == ED_APPLY_CONFIGURED || a == ED_APPLY_DELETED)
+            ed_buf_printf(&note, "%s%s %s", note.len ? "\n" : "", set->entries[i].subject,
+                          a == ED_APPLY_CREATED      ? "created"
+                          : a == ED_APPLY_CONFIGURED ? "configured"
+                                                     : "deleted");
+    }
+    if (note.len)
+        ks_event(c, obj, "Normal", "Progressing", note.data, revision, false);
     ed_buf_free(&note);
+}
+
+/* The outcome's Event: Flux's "Reconciliation finished in D, next run in I" after a
+ * reconcile that did its work (a no-op resync sends none, so that it costs no request), or
+ * the Warning with Ready's reason and message. */
+static void record_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out,
+                         int64_t interval_ms)
+{
+    if (!out->ok) {
+        ks_event(c, obj, "Warning", out->reason, out->message, out->revision, false);
+        return;
+    }
+    if (out->noop)
+        return;
+    char took[32], next[32], msg[128];
+    ed_duration_format(ed_time_mono_ms() - out->started_ms, took);
+    ed_duration_format(interval_ms, next);
+    snprintf(msg, sizeof(msg), "Reconciliation finished in %s, next run in %s", took, next);
+    ks_event(c, obj, "Normal", "ReconciliationSucceeded", msg, out->revision, true);
 }
 
 /* Flux's Normal event while dependencies are not ready. */
@@ -1453,12 +1505,16 @@ apply:
     }
     ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
     out.noop = noop;
+    out.old_inventory = inventory;
     if (noop) {
         out.changes = unchanged(inventory);
         prune = false;
     } else {
         rc = ed_apply_all(target, nodes, nobjs, &ao, &out.changes, &err);
     }
+    out.applied = rc == 0;
+    if (out.applied && !noop)
+        change_event(c, obj, out.changes, out.revision);
     free(nodes);
     /* Remember the versions this apply wrote, so their watch events are not taken for drift. */
     pthread_mutex_lock(&c->drift_lock);
@@ -1479,15 +1535,16 @@ apply:
             snprintf(out.message, sizeof(out.message), "%s", err.msg);
             goto status;
         }
+        change_event(c, obj, out.pruned, out.revision);
     }
     bool checked = false;
     rc = ed_ks_check_health(target, obj, out.changes, timeout, &checked, out.health_message,
-                            sizeof(out.health_message));
+                            sizeof(out.health_message), out.message, sizeof(out.message));
     if (checked)
         out.healthy = rc ? "False" : "True";
+    out.no_health = !checked;
     if (rc) {
         out.reason = "HealthCheckFailed";
-        snprintf(out.message, sizeof(out.message), "%s", out.health_message);
         goto status;
     }
     out.ok = true;
@@ -1509,7 +1566,7 @@ status:
         goto done;
     if (write_status(c, obj, &out) != 0 && out.ok)
         rc = ED_ERETRY;
-    record_event(c, obj, &out);
+    record_event(c, obj, &out, interval);
     if (!out.ok) {
         memo_forget(c, key);
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "kustomization", "name", name,

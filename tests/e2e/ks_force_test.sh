@@ -78,7 +78,7 @@ assert_ne "$uid0" "$(kubectl -n "$ns" get job migrate -o 'jsonpath={.metadata.ui
 assert_eq "$net.178" "$(kubectl -n "$ns" get svc db -o 'jsonpath={.spec.clusterIP}')" "new clusterIP"
 assert_ne "$suid0" "$(kubectl -n "$ns" get svc db -o 'jsonpath={.metadata.uid}')" "a new Service"
 assert_eq 2 "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.v}')" "the rest applied"
-events=$(kubectl -n "$ns" get events --field-selector involvedObject.name=app,reason=ReconciliationSucceeded -o 'jsonpath={.items[*].message}')
+events=$(kubectl -n "$ns" get events --field-selector involvedObject.name=app,reason=Progressing -o 'jsonpath={.items[*].message}')
 assert_contains "$events" "Job/$ns/migrate created" "change set"
 
 step "force off again: the object's own force annotation allows the recreate"

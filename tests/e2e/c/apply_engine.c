@@ -153,7 +153,7 @@ static void test_apply_lifecycle(void **state)
     free(id);
 
     /* Health: the Deployment becomes available on the simulated node. */
-    assert_int_equal(ed_apply_wait_healthy(kube, r, 60000, 500, &err), 0);
+    assert_int_equal(ed_apply_wait_healthy(kube, r, 60000, 500, true, &err), 0);
     ed_apply_result_free(r);
 
     /* Nothing changed: nothing written, resourceVersions stay. */
@@ -257,10 +257,11 @@ static void test_opt_out_and_health_failures(void **state)
                      ED_ENOTFOUND);
     /* The failing Job fails the health check at once, not at the timeout. */
     int64_t t0 = ed_time_mono_ms();
-    assert_int_equal(ed_apply_wait_healthy(kube, r, 60000, 500, &err), ED_ERROR);
+    assert_int_equal(ed_apply_wait_healthy(kube, r, 60000, 500, true, &err), ED_ERROR);
     assert_true(ed_time_mono_ms() - t0 < 30000);
-    char want[128];
-    snprintf(want, sizeof(want), "Job/%s/fails status: 'Failed'", ns);
+    char want[256];
+    snprintf(want, sizeof(want),
+             "failed early due to stalled resources: [Job/%s/fails status: 'Failed']", ns);
     if (!ed_str_has_prefix(err.msg, want))
         fail_msg("message: %s", err.msg);
     ed_apply_result_free(r);
@@ -273,7 +274,7 @@ static void test_opt_out_and_health_failures(void **state)
                    "not-ready}}\n    spec: {containers: [{name: s, image: s}]}\n",
                    &n);
     r = apply(docs, n, 0, &err);
-    assert_int_equal(ed_apply_wait_healthy(kube, r, 3000, 500, &err), ED_ETIMEOUT);
+    assert_int_equal(ed_apply_wait_healthy(kube, r, 3000, 500, true, &err), ED_ETIMEOUT);
     snprintf(want, sizeof(want), "timeout waiting for: [Deployment/%s/stuck status: 'InProgress']",
              ns);
     assert_string_equal(err.msg, want);

@@ -1,6 +1,7 @@
 /*
- * Unit tests of status conditions: set adds or updates in place, lastTransitionTime moves only
- * when the status flips, remove drops one condition and keeps the others in order.
+ * Unit tests of status conditions: set adds or updates in place, lastTransitionTime moves when
+ * the status, reason or message changes (Flux's conditions.Set), the list in Flux's order,
+ * remove drops one condition and keeps the others in order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,20 +18,37 @@ static void test_conditions(void **state)
     (void)state;
     ed_doc *d = ed_doc_new();
     ed_node *conds = ed_node_new_seq(d);
-    ed_cond_set(d, conds, "Ready", "False", "GitOperationFailed", "boom", 1);
     ed_cond_set(d, conds, "FetchFailed", "True", "GitOperationFailed", "boom", 1);
+    ed_cond_set(d, conds, "Ready", "False", "GitOperationFailed", "boom", 1);
     assert_int_equal(ed_node_len(conds), 2);
     assert_string_equal(ed_cond_status(conds, "Ready"), "False");
-    /* Force an old transition time, then update without a flip: it stays. */
+    assert_string_equal(ed_node_path_str(conds, "/0/type"), "Ready"); /* Flux's order */
+    /* Force an old transition time, then set the same state: it stays. */
     ed_node *ready = ed_node_at(conds, 0);
     ed_node_set(d, ready, "lastTransitionTime", ed_node_new_str(d, "2000-01-01T00:00:00Z"));
-    ed_cond_set(d, conds, "Ready", "False", "AuthenticationFailed", "denied", 2);
+    ed_cond_set(d, conds, "Ready", "False", "GitOperationFailed", "boom", 2);
     assert_string_equal(ed_node_path_str(conds, "/0/lastTransitionTime"), "2000-01-01T00:00:00Z");
+    /* Another reason (or message) moves it, as Flux's conditions.Set does. */
+    ed_cond_set(d, conds, "Ready", "False", "AuthenticationFailed", "denied", 2);
+    assert_string_not_equal(ed_node_path_str(conds, "/0/lastTransitionTime"),
+                            "2000-01-01T00:00:00Z");
     assert_string_equal(ed_node_path_str(conds, "/0/reason"), "AuthenticationFailed");
+    ed_cond_set(d, conds, "Stalled", "True", "AuthenticationFailed", "denied", 2);
+    ed_cond_set(d, conds, "Artifact", "True", "X", "y", 2);
+    ed_cond_set(d, conds, "Reconciling", "True", "Progressing", "z", 2);
+    const char *order[] = {"Stalled", "Reconciling", "Ready", "Artifact", "FetchFailed"};
+    assert_int_equal(ed_node_len(conds), 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(ed_node_str(ed_node_get(ed_node_at(conds, i), "type")), order[i]);
+    ed_cond_remove(conds, "Stalled");
+    ed_cond_remove(conds, "Reconciling");
+    ed_cond_remove(conds, "Artifact");
+    ready = ed_node_at(conds, 0);
     int64_t gen = 0;
     assert_true(ed_node_int(ed_node_path(conds, "/0/observedGeneration"), &gen));
     assert_int_equal(gen, 2);
     /* A flip moves it. */
+    ed_node_set(d, ready, "lastTransitionTime", ed_node_new_str(d, "2000-01-01T00:00:00Z"));
     ed_cond_set(d, conds, "Ready", "True", "Succeeded", "stored artifact", 2);
     assert_string_not_equal(ed_node_path_str(conds, "/0/lastTransitionTime"),
                             "2000-01-01T00:00:00Z");

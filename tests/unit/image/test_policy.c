@@ -143,8 +143,9 @@ static void test_policies(void **state)
     assert_int_equal(ed_semver_parse_tag("v1.2.3-rc.1+build.01", &v), 0);
     assert_string_equal(v.pre, "rc.1");
     assert_int_equal(ed_semver_parse_tag("0.0.0", &v), 0);
-    const char *bad_tags[] = {"", "v", "1.2", "1.2.3.4", "1.2.3-", "1.2.3+", "1.2.3-a..b",
-                              "1.02.3", "1.2.3-00", "v01.2.3", "1.2.3-rc+a..b"};
+    const char *bad_tags[] = {"",         "v",       "1.2",          "1.2.3.4",
+                              "1.2.3-",   "1.2.3+",  "1.2.3-a..b",   "1.02.3",
+                              "1.2.3-00", "v01.2.3", "1.2.3-rc+a..b"};
     for (size_t i = 0; i < sizeof(bad_tags) / sizeof(bad_tags[0]); i++)
         if (ed_semver_parse_tag(bad_tags[i], &v) == 0)
             fail_msg("tag '%s' read as a version", bad_tags[i]);
