@@ -102,8 +102,9 @@ static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
         ed_doc_free(repo);
         return NULL;
     }
-    const char *ready = ed_cond_status(ed_node_path(r, "/status/conditions"), "Ready");
-    if (!ed_node_path(r, "/status/lastScanResult") || !ready || strcmp(ready, "True") != 0) {
+    /* Flux needs the tags of a scan, not a repository that is Ready now: a registry that fails
+     * a later scan leaves the policies on the tags of the last good one. */
+    if (!ed_node_path(r, "/status/lastScanResult")) {
         snprintf(out->message, sizeof(out->message),
                  "referenced ImageRepository '%s/%s' is not ready: no successful scan yet", rns,
                  rname);

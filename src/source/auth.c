@@ -3,13 +3,17 @@
  * revision strings, and the credential and certificate callbacks of a fetch, fed from a Flux
  * Secret's data (source-controller's `secretRef`):
  *
- *   username + password   HTTP basic auth
- *   bearerToken           an `Authorization: Bearer` header
- *   ca.crt                the CA that must have signed the HTTPS server's certificate, checked
+ *   username (+ password) HTTP basic auth (an empty password when there is none; a password
+ *                         without a username is refused, as Flux does)
+ *   bearerToken           an `Authorization: Bearer` header (username and password are then
+ *                         not used, as in Flux)
+ *   ca.crt (or caFile)    the CA that must have signed the HTTPS server's certificate, checked
  *                         here with OpenSSL: libgit2's own CA setting is process-wide, and every
- *                         GitRepository has its own CA
- *   identity, known_hosts SSH: the private key (from memory, optionally encrypted with
- *   (+ password)          `password`) and the host keys to trust; an unknown host is refused
+ *                         GitRepository has its own CA; Flux's older key caFile is read when
+ *                         ca.crt is absent
+ *   identity, known_hosts SSH, both required: the private key (from memory, optionally
+ *   (+ password)          encrypted with `password`) and the host keys to trust; an unknown
+ *                         host is refused
  *
  * Nothing from the Secret ever reaches an error message.
  */
@@ -353,12 +357,28 @@ int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_s
         auth->headers.strings = &auth->header_value;
         auth->headers.count = 1;
     }
-    if (strcmp(auth->url.scheme, "ssh") == 0 &&
-        (!ed_source_secret_get(secret, secret_len, "identity", NULL) ||
-         !ed_source_secret_get(secret, secret_len, "known_hosts", NULL)))
-        return ed_err_set(err, ED_EINVALID,
-                          "an ssh:// URL needs a secret with 'identity' and 'known_hosts'");
+    /* Flux's AuthOptions.Validate, with its messages. */
+    if (strcmp(auth->url.scheme, "ssh") == 0) {
+        const char *keys[] = {"identity", "known_hosts"};
+        for (int i = 0; i < 2; i++)
+            if (!ed_source_secret_get(secret, secret_len, keys[i], NULL))
+                return ed_err_set(err, ED_EAUTH, "invalid 'ssh' auth option: '%s' is required",
+                                  keys[i]);
+    } else if (secret_len && !token && ed_source_secret_get(secret, secret_len, "password", NULL) &&
+               !ed_source_secret_get(secret, secret_len, "username", NULL)) {
+        return ed_err_set(err, ED_EAUTH,
+                          "invalid '%s' auth option: 'password' requires 'username' to be set",
+                          auth->url.scheme);
+    }
     return 0;
+}
+
+const char *ed_source_secret_ca(const ed_source_auth *auth, size_t *len)
+{
+    const char *ca = ed_source_secret_get(auth->secret, auth->secret_len, "ca.crt", len);
+    return ca && (!len || *len)
+               ? ca
+               : ed_source_secret_get(auth->secret, auth->secret_len, "caFile", len);
 }
 
 void ed_source_auth_clear(ed_source_auth *auth)
@@ -437,9 +457,10 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
     if ((allowed & GIT_CREDENTIAL_SSH_MEMORY) && (a = secret_dup(auth, "identity"))) {
         c = secret_dup(auth, "password");
         rc = git_credential_ssh_key_memory_new(out, user, NULL, a, c);
-    } else if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
-               (a = secret_dup(auth, "username")) && (b = secret_dup(auth, "password"))) {
-        rc = git_credential_userpass_plaintext_new(out, a, b);
+    } else if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && !auth->header_value &&
+               (a = secret_dup(auth, "username"))) {
+        b = secret_dup(auth, "password");
+        rc = git_credential_userpass_plaintext_new(out, a, b ? b : "");
     } else {
         auth->failed = true;
         snprintf(auth->reason, sizeof(auth->reason),
@@ -507,7 +528,7 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
     if (cert->cert_type == GIT_CERT_X509) {
         const git_cert_x509 *x = (const git_cert_x509 *)cert;
         size_t ca_len = 0;
-        const char *ca = ed_source_secret_get(auth->secret, auth->secret_len, "ca.crt", &ca_len);
+        const char *ca = ed_source_secret_ca(auth, &ca_len);
         if (ca) {
             if (x509_trusted(x->data, x->len, ca, ca_len, host, auth->reason, sizeof(auth->reason)))
                 return 0;

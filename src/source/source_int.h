@@ -144,6 +144,9 @@ void ed_source_auth_callbacks(ed_source_auth *auth, git_remote_callbacks *cb);
 /* The value of key in the secret, or NULL; *len gets its length. */
 const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n, const char *key,
                                  size_t *len);
+/* The CA of the fetch's secret: `ca.crt`, else Flux's older key `caFile`; NULL when neither.
+ * *len (may be NULL) gets its length. */
+const char *ed_source_secret_ca(const ed_source_auth *auth, size_t *len);
 /* Wipe and free a string copied from a secret. Accepts NULL. */
 void ed_source_secret_free_str(char *s);
 

@@ -84,12 +84,19 @@ static void apply_auth(curl_stream *s, const ed_source_auth *auth)
     set_blob(e, CURLOPT_SSLKEY_BLOB, auth, "tls.key");
     curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
     curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-    set_blob(e, CURLOPT_CAINFO_BLOB, auth, "ca.crt");
-    char *user = secret_str(auth->secret, auth->secret_len, "username");
-    char *pass = secret_str(auth->secret, auth->secret_len, "password");
-    if (user && pass) {
+    size_t ca_len = 0;
+    const char *ca = ed_source_secret_ca(auth, &ca_len);
+    if (ca) {
+        /* CURL_BLOB_COPY: curl keeps its own copy, so the Secret can be wiped after the fetch. */
+        struct curl_blob blob = {.data = (void *)ca, .len = ca_len, .flags = CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    /* Basic auth unless a bearer token is given (Flux: the token wins); no password is "". */
+    char *user = auth->header_value ? NULL : secret_str(auth->secret, auth->secret_len, "username");
+    char *pass = user ? secret_str(auth->secret, auth->secret_len, "password") : NULL;
+    if (user) {
         curl_easy_setopt(e, CURLOPT_USERNAME, user);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, pass);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, pass ? pass : "");
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
     }
     ed_source_secret_free_str(user);

@@ -309,6 +309,15 @@ kubectl -n "$ns" wait imagepolicy/bad-range --for=jsonpath='{.status.conditions[
 assert_contains "$(get imagepolicy/bad-range '{.status.conditions[?(@.type=="Ready")].message}')" "not a range" "bad range named"
 kubectl -n "$ns" wait imagepolicy/orphan --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=DependencyNotReady --timeout=30s >/dev/null
 
+step "a repository whose scan fails keeps its policies on the tags of its last scan (Flux)"
+kubectl -n "$ns" patch imagerepository/web --type=merge -p '{"spec":{"secretRef":{"name":"no-such-secret"}}}' >/dev/null
+kubectl -n "$ns" wait imagerepository/web --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=30s >/dev/null
+sleep 2 # the repository's change queued the policy at once
+assert_eq True "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready")].status}')" "policy still Ready"
+assert_eq "1.2.0" "$(get imagepolicy/web '{.status.latestRef.tag}')" "same tag"
+kubectl -n "$ns" patch imagerepository/web --type=json -p '[{"op":"remove","path":"/spec/secretRef"}]' >/dev/null
+kubectl -n "$ns" wait imagerepository/web --for=condition=Ready --timeout=30s >/dev/null
+
 step "cross-namespace: spec.accessFrom"
 for n in image-e2e-friend image-e2e-stranger; do new_namespace "$n"; done
 kubectl label namespace image-e2e-friend team=web >/dev/null

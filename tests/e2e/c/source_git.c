@@ -286,6 +286,22 @@ static void test_https_ca(void **state)
     assert_int_equal(fetch(url, &other, &res, &err), ED_EAUTH);
     assert_non_null(strstr(err.msg, "unknown authority"));
     assert_null(strstr(err.msg, env("EDDY_GIT_HTTP_PASSWORD")));
+    /* Flux's older key for the CA, caFile, when ca.crt is absent. */
+    secret legacy = {0};
+    secret_add(&legacy, "username", env("EDDY_GIT_HTTP_USER"));
+    secret_add(&legacy, "password", env("EDDY_GIT_HTTP_PASSWORD"));
+    secret_add_file(&legacy, "caFile", env("EDDY_GIT_HTTPS_CA"));
+    if (fetch(url, &legacy, &res, &err) != 0)
+        fail_msg("caFile: %s", err.msg);
+    /* A password without a username: refused before any connection, as Flux does. */
+    secret nouser = {0};
+    secret_add(&nouser, "password", env("EDDY_GIT_HTTP_PASSWORD"));
+    secret_add_file(&nouser, "ca.crt", env("EDDY_GIT_HTTPS_CA"));
+    assert_int_equal(fetch(url, &nouser, &res, &err), ED_EAUTH);
+    assert_string_equal(err.msg,
+                        "invalid 'https' auth option: 'password' requires 'username' to be set");
+    secret_free(&legacy);
+    secret_free(&nouser);
     secret_free(&other);
     secret_free(&s);
     free(url);
@@ -430,10 +446,11 @@ static void test_ssh_known_hosts(void **state)
     secret_add_file(&wrongkey, "known_hosts", env("EDDY_GIT_SSH_KNOWN_HOSTS"));
     assert_int_equal(fetch(url, &wrongkey, &res, &err), ED_EAUTH);
     assert_null(strstr(err.msg, "PRIVATE KEY"));
-    /* No known_hosts at all is a configuration error. */
+    /* No known_hosts at all is a configuration error, with Flux's message. */
     secret nokh = {0};
     secret_add_file(&nokh, "identity", env("EDDY_GIT_SSH_KEY"));
-    assert_int_equal(fetch(url, &nokh, &res, &err), ED_EINVALID);
+    assert_int_equal(fetch(url, &nokh, &res, &err), ED_EAUTH);
+    assert_string_equal(err.msg, "invalid 'ssh' auth option: 'known_hosts' is required");
     secret_free(&bad);
     secret_free(&unknown);
     secret_free(&wrongkey);
