@@ -85,12 +85,84 @@ static void group_of(const char *api_version, char *out, size_t cap)
     snprintf(out, cap, "%.*s", slash ? (int)(slash - api_version) : 0, api_version);
 }
 
+/* The RBAC kinds whose names may hold ':', which an id writes as "__" (cli-utils). */
+static bool rbac_kind(const char *group, const char *kind)
+{
+    static const char *const kinds[] = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"};
+    if (strcmp(group, "rbac.authorization.k8s.io") != 0)
+        return false;
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            return true;
+    return false;
+}
+
+/* s with every `from` replaced by `to`, appended to out. */
+static void replace_all(ed_buf *out, const char *s, size_t n, const char *from, const char *to)
+{
+    size_t fl = strlen(from);
+    for (size_t i = 0; i < n;) {
+        if (i + fl <= n && memcmp(s + i, from, fl) == 0) {
+            ed_buf_append_str(out, to);
+            i += fl;
+        } else {
+            ed_buf_append(out, s + i, 1);
+            i++;
+        }
+    }
+}
+
 char *ed_apply_id(const ed_node *obj)
 {
     char group[128];
     group_of(str_at(obj, "/apiVersion"), group, sizeof(group));
-    return ed_xasprintf("%s_%s_%s_%s", str_at(obj, "/metadata/namespace"),
-                        str_at(obj, "/metadata/name"), group, str_at(obj, "/kind"));
+    const char *name = str_at(obj, "/metadata/name"), *kind = str_at(obj, "/kind");
+    ed_buf out = ED_BUF_INIT((size_t)1 << 20);
+    ed_buf_printf(&out, "%s_", str_at(obj, "/metadata/namespace"));
+    if (rbac_kind(group, kind))
+        replace_all(&out, name, strlen(name), ":", "__");
+    else
+        ed_buf_append_str(&out, name);
+    ed_buf_printf(&out, "_%s_%s", group, kind);
+    return ed_buf_take(&out);
+}
+
+bool ed_apply_id_parse(const char *id, ed_apply_id_parts *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *first = strchr(id, '_'), *last = strrchr(id, '_');
+    if (!first || last == first)
+        return false;
+    const char *group_end = last, *group = last;
+    while (group > first + 1 && group[-1] != '_')
+        group--;
+    if (group <= first + 1)
+        return false; /* no name between the namespace and the group */
+    const char *name = first + 1, *name_end = group - 1;
+    size_t nl = (size_t)(first - id), gl = (size_t)(group_end - group), kl = strlen(last + 1);
+    if (nl >= sizeof(out->ns) || gl >= sizeof(out->group) || kl >= sizeof(out->kind) || !kl)
+        return false;
+    memcpy(out->ns, id, nl);
+    memcpy(out->group, group, gl);
+    memcpy(out->kind, last + 1, kl + 1);
+    ed_buf b = ED_BUF_INIT(sizeof(out->name));
+    if (rbac_kind(out->group, out->kind))
+        replace_all(&b, name, (size_t)(name_end - name), "__", ":");
+    else
+        ed_buf_append(&b, name, (size_t)(name_end - name));
+    bool ok = b.len > 0 && b.len < sizeof(out->name) && !memchr(b.data, '_', b.len);
+    if (ok)
+        memcpy(out->name, b.data, b.len + 1);
+    ed_buf_free(&b);
+    return ok;
+}
+
+void ed_apply_id_api_version(const ed_apply_id_parts *p, const char *version, char *out, size_t cap)
+{
+    if (p->group[0])
+        snprintf(out, cap, "%s/%s", p->group, version);
+    else
+        snprintf(out, cap, "%s", version);
 }
 
 static char *subject_of(const ed_node *obj)
@@ -605,20 +677,6 @@ cleanup:
 }
 
 /* Split an inventory id "<ns>_<name>_<group>_<kind>" (no part can hold '_'). */
-static bool split_id(const char *id, char parts[4][256])
-{
-    const char *p = id;
-    for (int i = 0; i < 4; i++) {
-        const char *end = i < 3 ? strchr(p, '_') : p + strlen(p);
-        if (!end || (size_t)(end - p) >= 256)
-            return false;
-        memcpy(parts[i], p, (size_t)(end - p));
-        parts[i][end - p] = '\0';
-        p = end + (i < 3);
-    }
-    return parts[1][0] && parts[3][0];
-}
-
 int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_old,
                    const ed_apply_result *current, const char *owner_name,
                    const char *owner_namespace, ed_apply_result **out, ed_err *err)
@@ -632,11 +690,13 @@ int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_
             kept = strcmp(current->entries[j].id, old_inventory[i].id) == 0;
         if (kept)
             continue;
-        char parts[4][256];
-        if (!split_id(old_inventory[i].id, parts))
+        ed_apply_id_parts id;
+        if (!ed_apply_id_parse(old_inventory[i].id, &id))
             continue; /* not an id eddy or Flux wrote: leave it alone */
-        char *api_version = parts[2][0] ? ed_xasprintf("%s/%s", parts[2], old_inventory[i].version)
-                                        : ed_xstrdup(old_inventory[i].version);
+        char av[400];
+        ed_apply_id_api_version(&id, old_inventory[i].version, av, sizeof(av));
+        char *api_version = ed_xstrdup(av);
+        const char *parts[4] = {id.ns, id.name, id.group, id.kind};
         ed_doc *live = NULL;
         rc = ed_kube_get(kube, api_version, parts[3], parts[0], parts[1], &live, err);
         bool gone = rc == ED_ENOTFOUND;

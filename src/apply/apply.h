@@ -84,8 +84,25 @@ typedef struct ed_apply_opts {
 
 /* "Created", "Configured", ... as in Flux's change set and events. */
 const char *ed_apply_action_name(ed_apply_action a);
-/* The inventory id of an object ("default_web_apps_Deployment"); a new string. */
+/* The inventory id of an object ("default_web_apps_Deployment"), as cli-utils writes it: the
+ * ':' of an RBAC object's name ("system:reader") as "__"; a new string. */
 char *ed_apply_id(const ed_node *obj);
+
+/* An inventory id taken apart. */
+typedef struct ed_apply_id_parts {
+    char ns[256];    /* "" for a cluster-scoped object */
+    char name[256];  /* with the ':' of RBAC names back */
+    char group[256]; /* "" for the core group */
+    char kind[256];
+} ed_apply_id_parts;
+
+/* Parse an id as cli-utils does (the namespace before the first '_', the kind after the last,
+ * the group before that, the name between: "__" in an RBAC name is ':'). False for a string
+ * that is not an id. */
+bool ed_apply_id_parse(const char *id, ed_apply_id_parts *out);
+/* The apiVersion of a parsed id's object at version ("apps/v1", "v1"). */
+void ed_apply_id_api_version(const ed_apply_id_parts *p, const char *version, char *out,
+                             size_t cap);
 
 /*
  * Apply objects (each a mapping with apiVersion, kind, metadata.name) as described above. On

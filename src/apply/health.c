@@ -161,28 +161,6 @@ const char *ed_apply_status(const ed_node *obj, const char **why)
     return current;
 }
 
-/* Parse a change-set entry back into where its object lives. */
-static bool entry_target(const ed_apply_entry *e, char *api_version, size_t avcap, char *kind,
-                         char *ns, char *name)
-{
-    char group[256];
-    const char *p = e->id;
-    char *outs[4] = {ns, name, group, kind};
-    for (int i = 0; i < 4; i++) {
-        const char *end = i < 3 ? strchr(p, '_') : p + strlen(p);
-        if (!end || end - p >= 256)
-            return false;
-        memcpy(outs[i], p, (size_t)(end - p));
-        outs[i][end - p] = '\0';
-        p = end + (i < 3);
-    }
-    if (group[0])
-        snprintf(api_version, avcap, "%s/%s", group, e->version);
-    else
-        snprintf(api_version, avcap, "%s", e->version);
-    return true;
-}
-
 int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t timeout_ms,
                           int64_t poll_ms, bool missing_fails, ed_err *err)
 {
@@ -193,9 +171,12 @@ int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t
             const ed_apply_entry *e = &entries->entries[i];
             if (e->action == ED_APPLY_SKIPPED || e->action == ED_APPLY_DELETED)
                 continue;
-            char av[300], kind[256], ns[256], name[256];
-            if (!entry_target(e, av, sizeof(av), kind, ns, name))
+            ed_apply_id_parts id;
+            char av[400];
+            if (!ed_apply_id_parse(e->id, &id))
                 continue;
+            ed_apply_id_api_version(&id, e->version, av, sizeof(av));
+            const char *kind = id.kind, *ns = id.ns, *name = id.name;
             ed_doc *live = NULL;
             ed_err gerr = ED_ERR_INIT;
             const char *status, *why = "";

@@ -574,19 +574,9 @@ static int diff_pruned(const ed_doc *ks, const struct render *r)
         }
         if (kept || !id)
             continue;
-        /* <namespace>_<name>_<group>_<kind> */
-        char *copy = ed_xstrdup(id);
-        char *parts[4] = {copy, NULL, NULL, NULL};
-        for (int p = 1; p < 4 && parts[p - 1]; p++) {
-            char *u = strchr(parts[p - 1], '_');
-            if (u) {
-                *u = '\0';
-                parts[p] = u + 1;
-            }
-        }
-        if (parts[3])
-            ed_cli_action("%s/%s%s%s deleted", parts[3], parts[0], *parts[0] ? "/" : "", parts[1]);
-        free(copy);
+        ed_apply_id_parts p;
+        if (ed_apply_id_parse(id, &p))
+            ed_cli_action("%s/%s%s%s deleted", p.kind, p.ns, *p.ns ? "/" : "", p.name);
         n++;
     }
     return n;

@@ -15,6 +15,8 @@
  */
 #include "cli_int.h"
 
+#include "../apply/apply.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -246,18 +248,10 @@ static int print_inventory(ed_kube *kube, const char *ns, const char *name, cons
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         const char *id = ed_node_path_str(ed_node_at(entries, i), "/id");
-        /* <namespace>_<name>_<group>_<kind>: none of the parts may hold an underscore. */
-        char part[4][256] = {{0}};
-        int p = 0;
-        for (const char *s = id ? id : ""; *s && p < 4; s++) {
-            if (*s == '_') {
-                p++;
-                continue;
-            }
-            size_t len = strlen(part[p]);
-            if (len + 1 < sizeof(part[p]))
-                part[p][len] = *s;
-        }
+        ed_apply_id_parts parsed;
+        if (!ed_apply_id_parse(id ? id : "", &parsed))
+            continue;
+        const char *part[4] = {parsed.ns, parsed.name, parsed.group, parsed.kind};
         bool flux = strstr(part[2], "toolkit.fluxcd.io") != NULL;
         if (compact && !flux)
             continue;

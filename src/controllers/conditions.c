@@ -60,10 +60,10 @@ static int cond_less(const void *a, const void *b)
 static void sort_conditions(ed_doc *doc, ed_node *conditions)
 {
     size_t n = ed_node_len(conditions);
-    ed_node **items = ed_xcalloc(n ? n : 1, sizeof(*items));
+    ed_node **items = ed_xcalloc(n ? n : 1, sizeof(ed_node *));
     for (size_t i = 0; i < n; i++)
         items[i] = ed_node_at(conditions, i);
-    qsort(items, n, sizeof(*items), cond_less);
+    qsort(items, n, sizeof(ed_node *), cond_less);
     while (ed_node_len(conditions) > 0)
         ed_node_remove_at(conditions, ed_node_len(conditions) - 1);
     for (size_t i = 0; i < n; i++)

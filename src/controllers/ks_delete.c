@@ -19,25 +19,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Split an inventory id "<ns>_<name>_<group>_<kind>" and its version into where it lives. */
-static bool id_target(const ed_apply_entry *e, char av[300], char kind[256], char ns[256],
+/* Split an inventory id and its version into where it lives. */
+static bool id_target(const ed_apply_entry *e, char av[400], char kind[256], char ns[256],
                       char name[256])
 {
-    char group[256];
-    char *outs[4] = {ns, name, group, kind};
-    const char *p = e->id;
-    for (int i = 0; i < 4; i++) {
-        const char *end = i < 3 ? strchr(p, '_') : p + strlen(p);
-        if (!end || end - p >= 256)
-            return false;
-        memcpy(outs[i], p, (size_t)(end - p));
-        outs[i][end - p] = '\0';
-        p = end + (i < 3);
-    }
-    if (group[0])
-        snprintf(av, 300, "%s/%s", group, e->version);
-    else
-        snprintf(av, 300, "%s", e->version);
+    ed_apply_id_parts id;
+    if (!ed_apply_id_parse(e->id, &id))
+        return false;
+    ed_apply_id_api_version(&id, e->version, av, 400);
+    memcpy(kind, id.kind, sizeof(id.kind));
+    memcpy(ns, id.ns, sizeof(id.ns));
+    memcpy(name, id.name, sizeof(id.name));
     return true;
 }
 
@@ -49,7 +41,7 @@ static int wait_terminated(ed_kube *kube, const ed_apply_result *gone, int64_t t
     for (;;) {
         const char *left = NULL;
         for (size_t i = 0; gone && i < gone->n && !left; i++) {
-            char av[300], kind[256], ns[256], name[256];
+            char av[400], kind[256], ns[256], name[256];
             if (!id_target(&gone->entries[i], av, kind, ns, name))
                 continue;
             ed_doc *live = NULL;

@@ -828,20 +828,12 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
 {
     for (size_t i = 0; changes && i < changes->n; i++) {
         const ed_apply_entry *e = &changes->entries[i];
-        /* id: <ns>_<name>_<group>_<kind> */
-        const char *kind = strrchr(e->id, '_');
-        if (!kind)
+        ed_apply_id_parts id;
+        if (!ed_apply_id_parse(e->id, &id))
             continue;
-        kind++;
-        const char *gend = kind - 1, *gstart = gend;
-        while (gstart > e->id && gstart[-1] != '_')
-            gstart--;
-        char api_version[300];
-        if (gend > gstart)
-            snprintf(api_version, sizeof(api_version), "%.*s/%s", (int)(gend - gstart), gstart,
-                     e->version);
-        else
-            snprintf(api_version, sizeof(api_version), "%s", e->version);
+        const char *kind = id.kind;
+        char api_version[400];
+        ed_apply_id_api_version(&id, e->version, api_version, sizeof(api_version));
         /* watch_lock, not drift_lock: the new informer's first list calls on_drift, which takes
          * drift_lock, while we wait for it here. */
         pthread_mutex_lock(&c->watch_lock);

@@ -2,7 +2,7 @@
 # tests/e2e/kustomization_test.sh: the GitOps loop end to end, in the real agent process
 # (`eddy controller`): a commit in Git is applied (Kustomization Ready, Flux's inventory and
 # revision, owner labels, the Deployment Available); a change in Git is applied and what left
-# Git is pruned; suspend lets a person scale by hand, and resume snaps the cluster back to Git; a
+# Git is pruned (an RBAC name with ':' too, its id as cli-utils writes it); suspend lets a person scale by hand, and resume snaps the cluster back to Git; a
 # broken manifest applies nothing and says why; deleting the Kustomization prunes its objects;
 # drift (a scale by hand, a deleted object) is healed within seconds.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -154,6 +154,19 @@ applied "$(rev)"
 assert_eq 3 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "replicas from Git"
 retry 10 bash -c "! kubectl -n $apps get configmap settings >/dev/null 2>&1"
 assert_not_contains "$(ks '{.status.inventory.entries[*].id}')" "settings" "inventory after prune"
+
+step "an RBAC name with ':' (its id as cli-utils writes it), pruned when it leaves Git"
+printf 'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: "web:reader", namespace: %s}\nrules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]\n' \
+    "$apps" >"$work/deploy/role.yaml"
+commit "a role"
+"$eddy" reconcile kustomization apps -n "$ns" --with-source >/dev/null
+applied "$(rev)"
+assert_contains "$(ks '{.status.inventory.entries[*].id}')" "${apps}_web__reader_rbac.authorization.k8s.io_Role" "inventory id"
+rm "$work/deploy/role.yaml"
+commit "no role"
+"$eddy" reconcile kustomization apps -n "$ns" --with-source >/dev/null
+applied "$(rev)"
+retry 10 bash -c "! kubectl -n $apps get role web:reader >/dev/null 2>&1"
 
 step "eddy suspend, change by hand, eddy resume: back to Git"
 assert_contains "$("$eddy" suspend kustomization apps -n "$ns")" "✔ kustomization suspended" "suspend"

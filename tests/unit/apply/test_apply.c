@@ -100,15 +100,43 @@ static void test_ids(void **state)
          "default_web__Service"},
         {"{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"apps\"}}",
          "_apps__Namespace"},
+        /* cli-utils writes the ':' of RBAC names as "__" */
+        {"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRole\","
+         "\"metadata\":{\"name\":\"system:metrics:reader\"}}",
+         "_system__metrics__reader_rbac.authorization.k8s.io_ClusterRole"},
+        {"{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"RoleBinding\","
+         "\"metadata\":{\"name\":\"app:view\",\"namespace\":\"apps\"}}",
+         "apps_app__view_rbac.authorization.k8s.io_RoleBinding"},
     };
-    for (size_t i = 0; i < 3; i++) {
+    const char *want[][4] = {
+        {"default", "web", "apps", "Deployment"},
+        {"default", "web", "", "Service"},
+        {"", "apps", "", "Namespace"},
+        {"", "system:metrics:reader", "rbac.authorization.k8s.io", "ClusterRole"},
+        {"apps", "app:view", "rbac.authorization.k8s.io", "RoleBinding"}};
+    for (size_t i = 0; i < 5; i++) {
         ed_doc *d = NULL;
         assert_int_equal(ed_doc_parse_json(objs[i][0], strlen(objs[i][0]), &d, NULL), 0);
         char *id = ed_apply_id(ed_doc_root(d));
         assert_string_equal(id, objs[i][1]);
+        ed_apply_id_parts p;
+        assert_true(ed_apply_id_parse(id, &p));
+        assert_string_equal(p.ns, want[i][0]);
+        assert_string_equal(p.name, want[i][1]);
+        assert_string_equal(p.group, want[i][2]);
+        assert_string_equal(p.kind, want[i][3]);
         free(id);
         ed_doc_free(d);
     }
+    char av[64];
+    ed_apply_id_parts p;
+    assert_true(ed_apply_id_parse("default_web_apps_Deployment", &p));
+    ed_apply_id_api_version(&p, "v1", av, sizeof(av));
+    assert_string_equal(av, "apps/v1");
+    const char *bad[] = {"", "a", "a_b", "a_b_c", "ns__g_Kind", "ns_a_b_g_Kind", "ns_n_g_"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (ed_apply_id_parse(bad[i], &p))
+            fail_msg("'%s' parsed as an id", bad[i]);
     assert_string_equal(ed_apply_action_name(ED_APPLY_CONFIGURED), "Configured");
     assert_string_equal(ed_apply_action_name(ED_APPLY_SKIPPED), "Skipped");
 }
