@@ -54,7 +54,7 @@ struct outcome {
     const char *cond;   /* on failure, the negative condition that says why (FetchFailed) */
     const char *reason; /* Flux's reason */
     char message[ED_ERR_MSG_MAX * 3];
-    bool new_artifact;
+    char subject[256];  /* the fetched commit's, for the event (Flux's ShortMessage) */
     int64_t requeue_ms; /* on failure: retry after this long without an error (0: back off) */
     enum {
         VERIFY_UNTOUCHED,
@@ -119,9 +119,11 @@ static void free_secret(ed_source_secret_entry *e, char **bufs, int n)
 }
 
 static void record_event(ed_gitrepo_controller *c, const ed_node *obj, const char *type,
-                         const char *reason, const char *note, const char *revision)
+                         const char *reason, const char *note, const char *revision,
+                         const char *digest)
 {
-    const char *annotations[] = {"source.toolkit.fluxcd.io/revision", revision, NULL};
+    const char *annotations[] = {"source.toolkit.fluxcd.io/revision", revision,
+                                 digest ? "source.toolkit.fluxcd.io/digest" : NULL, digest, NULL};
     ed_kube_event ev = ED_KUBE_EVENT_INIT;
     ev.regarding = obj;
     ev.type = type;
@@ -600,6 +602,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto status;
     }
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);
+    if (rc == 0)
+        snprintf(out.subject, sizeof(out.subject), "%s", res.subject);
     if (rc) {
         out.reason = fetch_reason(rc);
         snprintf(out.message, sizeof(out.message), "failed to checkout and determine revision: %s",
@@ -638,7 +642,6 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         free(url);
         if (rc)
             goto status;
-        out.new_artifact = true;
     }
     out.ok = true;
     out.reason = "Succeeded";
@@ -649,11 +652,25 @@ status:
     /* 7. One place writes status, and tells what happened. */
     if (write_status(c, obj, &out, artdoc ? ed_doc_root(artdoc) : NULL, &inc) != 0 && out.ok)
         rc = ED_ERETRY;
-    if (out.ok && out.new_artifact)
-        record_event(c, obj, "Normal", "NewArtifact", out.message,
-                     str_at(ed_doc_root(artdoc), "/revision"));
-    else if (!out.ok)
-        record_event(c, obj, "Warning", out.reason, out.message, NULL);
+    if (out.ok) {
+        /* Flux's notice: NewArtifact when the artifact's digest changed, Succeeded when it is
+         * the same but the last reconcile had failed; "stored artifact for commit '<the
+         * commit's subject>'", with the revision and digest as annotations. */
+        const char *digest = str_at(ed_doc_root(artdoc), "/digest");
+        const char *old_digest = str_at(obj, "/status/artifact/digest");
+        const char *ready = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
+        bool changed = !old_digest || !digest || strcmp(old_digest, digest) != 0;
+        bool recovered = ready && strcmp(ready, "False") == 0;
+        if (changed || recovered) {
+            char note[ED_ERR_MSG_MAX];
+            snprintf(note, sizeof(note), "stored artifact for commit '%s'",
+                     out.subject[0] ? out.subject : str_at(ed_doc_root(artdoc), "/revision"));
+            record_event(c, obj, "Normal", changed ? "NewArtifact" : "Succeeded", note,
+                         str_at(ed_doc_root(artdoc), "/revision"), digest);
+        }
+    } else {
+        record_event(c, obj, "Warning", out.reason, out.message, NULL, NULL);
+    }
     if (!out.ok) {
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "gitrepository", "name", name,
                "namespace", ns, "error", out.message, NULL);

@@ -514,6 +514,24 @@ static int fetch_once(fetch_ctx *fc, const char *dir, ed_err *err)
     return rc;
 }
 
+/* The fetched commit's subject as Flux's Commit.ShortMessage gives it. */
+static void commit_subject(git_repository *repo, ed_source_git_result *out)
+{
+    git_oid oid;
+    git_commit *c = NULL;
+    out->subject[0] = '\0';
+    if (git_oid_fromstr(&oid, out->commit) != 0 || git_commit_lookup(&c, repo, &oid) != 0)
+        return;
+    const char *m = git_commit_message(c);
+    size_t n = m ? strcspn(m, "\n") : 0, i = 0;
+    /* i: where the 51st character starts (UTF-8), or the line's end */
+    for (int chars = 0; i < n; i++)
+        if (((unsigned char)m[i] & 0xC0) != 0x80 && chars++ == 50)
+            break;
+    snprintf(out->subject, sizeof(out->subject), "%.*s%s", (int)i, m ? m : "", i < n ? "..." : "");
+    git_commit_free(c);
+}
+
 static void fetch_ctx_reset(fetch_ctx *fc)
 {
     if (fc->remote) {
@@ -587,6 +605,8 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
             rc = fetch_once(&fc, dir, err);
         }
     }
+    if (rc == 0)
+        commit_subject(fc.repo, out);
 cleanup:
     fetch_ctx_reset(&fc);
     ed_source_deadline_stop(&deadline);

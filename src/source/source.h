@@ -112,9 +112,12 @@ typedef struct ed_source_git_fetch_opts {
 typedef struct ed_source_git_result {
     char revision[320]; /* Flux's revision string, e.g. "main@sha1:<40 hex>" */
     char commit[41];    /* the commit's hex id */
-    int ref_listings;   /* connections that listed the remote's refs (0 or 1) */
-    bool fetched;       /* false when the cache already had the commit: no objects transferred */
-    bool rebuilt;       /* the cache directory was corrupt and was recreated */
+    /* Flux's ShortMessage of the commit: its first line, cut after 50 characters with "..."
+     * ("" when it could not be read) */
+    char subject[256];
+    int ref_listings; /* connections that listed the remote's refs (0 or 1) */
+    bool fetched;     /* false when the cache already had the commit: no objects transferred */
+    bool rebuilt;     /* the cache directory was corrupt and was recreated */
     uint64_t received_objects;
     uint64_t received_bytes;
 } ed_source_git_result;

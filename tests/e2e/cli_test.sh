@@ -444,7 +444,7 @@ rm "$work/deploy/more.yaml"
 out=$("$eddy" reconcile source git cli -n "$ns")
 assert_contains "$out" "► annotating GitRepository cli in $ns namespace" "annotating"
 assert_contains "$out" "✔ fetched revision $(rev)" "fetched the new commit"
-retry 10 grep -q "stored artifact for revision '$(rev)'" "$scratch/events.log"
+retry 10 grep -q "stored artifact for commit 'second'" "$scratch/events.log"
 bg_stop events
 out=$("$eddy" reconcile kustomization cli -n "$ns" --with-source)
 assert_contains "$out" "✔ applied revision $(rev)" "applied the new commit"

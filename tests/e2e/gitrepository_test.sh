@@ -20,11 +20,13 @@ new_namespace "$ns"
 step "a repository with one commit"
 new_repo fleet
 git clone -q "$(git_http_url fleet)" "$scratch/work" 2>/dev/null
+subject="Add the first ConfigMap of the fleet, with a subject of more than fifty characters"
 (
     cd "$scratch/work"
     mkdir -p apps
     printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n' >apps/one.yaml
-    git add -A && git commit -qm "one" && git push -q origin HEAD:main
+    git add -A && git commit -qm "$subject" -m "The body is not part of the notice." &&
+        git push -q origin HEAD:main
 )
 first=$(git -C "$scratch/work" rev-parse HEAD)
 
@@ -73,8 +75,10 @@ assert_eq "$(get fleet '{.status.artifact.digest}')" \
     "sha256:$(sha256sum "$scratch/artifact.tar.gz" | cut -d' ' -f1)" "digest of the served file"
 assert_eq "$(get fleet '{.status.artifact.size}')" "$(stat -c %s "$scratch/artifact.tar.gz")" "size"
 assert_contains "$(tar tzf "$scratch/artifact.tar.gz")" "apps/one.yaml" "archive content"
-assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=fleet \
-    -o jsonpath='{.items[*].reason}')" "NewArtifact" "event"
+event=$(kubectl -n "$ns" get events --field-selector involvedObject.name=fleet,reason=NewArtifact \
+    -o jsonpath='{.items[0].message}|{.items[0].metadata.annotations.source\.toolkit\.fluxcd\.io/digest}')
+assert_eq "stored artifact for commit '${subject:0:50}...'|$(get fleet '{.status.artifact.digest}')" \
+    "$event" "NewArtifact: the commit's subject cut at 50 characters (Flux's), the digest"
 
 step "wrong credentials"
 kubectl -n "$ns" wait gitrepository/locked-out --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
