@@ -54,6 +54,7 @@ struct run {
     ed_doc *selected; /* a map: policy name -> the policy object */
     ed_setter_changes changes;
     char template_error[ED_ERR_MSG_MAX];
+    char *message; /* the commit message of the last update, for the event */
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -209,8 +210,11 @@ static int run_message(void *user, char **message, ed_err *err)
 {
     struct run *r = user;
     const char *tmpl = str_at(r->obj, "/spec/git/commit/messageTemplate");
+    free(r->message);
+    r->message = NULL;
     if (!tmpl || !*tmpl) {
         *message = ed_xstrdup(DEFAULT_MESSAGE);
+        r->message = ed_xstrdup(*message);
         return 0;
     }
     const char **values = template_values(r->obj);
@@ -222,6 +226,7 @@ static int run_message(void *user, char **message, ed_err *err)
         snprintf(r->template_error, sizeof(r->template_error), "%s", err->msg);
         return ed_err_wrap(err, "spec.git.commit");
     }
+    r->message = ed_xstrdup(*message);
     return 0;
 }
 
@@ -493,11 +498,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     automate(c, obj, &r, &out, &res, push_branch, sizeof(push_branch));
     write_status(c, obj, &out, &r, &res, push_branch);
     if (out.ok && res.committed) {
+        /* Flux's: what was pushed, then the commit message. */
         const char *ann[] = {"image.toolkit.fluxcd.io/revision", res.commit, NULL};
-        char note[sizeof(out.message) + 64];
-        snprintf(note, sizeof(note), "%s (%zu change%s)", out.message, r.changes.n,
-                 r.changes.n == 1 ? "" : "s");
+        char *note = ed_xasprintf("%s\n%s", out.message, r.message ? r.message : "");
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, ann);
+        free(note);
     } else if (!out.ok) {
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out.reason, out.message, NULL);
     }
@@ -515,6 +520,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     ed_setter_changes_free(&r.changes);
     ed_doc_free(r.selected);
+    free(r.message);
 done:
     ed_doc_free(objdoc);
     return rc;

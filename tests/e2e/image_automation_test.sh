@@ -181,6 +181,8 @@ assert_eq "committed and pushed commit '${first:0:7}' to branch 'main'" \
     "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's Ready message"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.kind=ImageUpdateAutomation -o jsonpath='{.items[*].message}')" \
     "committed and pushed commit '${first:0:7}' to branch 'main'" "event"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.kind=ImageUpdateAutomation -o jsonpath='{.items[*].message}')" \
+    "$(git -C "$work" log -1 --format=%B "$first")" "the event carries the commit message (Flux)"
 
 step "nothing changed: no commit"
 kubectl -n "$ns" annotate --overwrite imageupdateautomation/app reconcile.fluxcd.io/requestedAt=noop >/dev/null

@@ -99,14 +99,6 @@ void test_setters_golden(void **state)
     ed_setter_changes_free(&ch);
 }
 
-static int apply_str(const char *yaml, ed_setter_changes *ch, ed_err *err)
-{
-    ed_buf out = ED_BUF_INIT((size_t)1 << 20);
-    int rc = ed_setters_apply("bad.yaml", yaml, strlen(yaml), lookup, NULL, &out, ch, err);
-    ed_buf_free(&out);
-    return rc;
-}
-
 void test_setters_errors(void **state)
 {
     (void)state;
