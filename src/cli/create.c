@@ -239,10 +239,10 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
 }
 
 struct git_flags {
-    const char *url, *branch, *tag, *semver, *commit, *ref_name, *secret_ref;
+    const char *url, *branch, *tag, *semver, *commit, *ref_name, *secret_ref, *proxy_secret_ref;
     struct git_creds creds;
     int64_t interval_ms;
-    ed_cli_list ignore_paths, labels;
+    ed_cli_list ignore_paths, sparse_paths, labels;
     bool recurse_submodules;
 };
 
@@ -278,6 +278,13 @@ static ed_doc *git_source(struct create_run *r, const char *name, const struct g
     put_str(d, "/spec/ref/name", f->ref_name);
     const char *secret = creds_given(&f->creds) ? name : f->secret_ref;
     put_str(d, "/spec/secretRef/name", secret);
+    put_str(d, "/spec/proxySecretRef/name", f->proxy_secret_ref);
+    if (f->sparse_paths.n) {
+        ed_node *seq = ed_node_new_seq(d);
+        for (int i = 0; i < f->sparse_paths.n; i++)
+            ed_node_append(d, seq, ed_node_new_str(d, f->sparse_paths.items[i]));
+        ed_node_set(d, ed_node_ensure_map(d, ed_doc_root(d), "/spec"), "sparseCheckout", seq);
+    }
     if (f->recurse_submodules)
         put_bool(d, "/spec/recurseSubmodules", true);
     if (f->ignore_paths.n) {
@@ -309,6 +316,8 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
         {"known-hosts-file", 0, ED_CLI_FLAG_STR, &f.creds.known_hosts_file},
         {"ca-file", 0, ED_CLI_FLAG_STR, &f.creds.ca_file},
         {"ignore-paths", 0, ED_CLI_FLAG_LIST, &f.ignore_paths},
+        {"sparse-checkout-paths", 0, ED_CLI_FLAG_LIST, &f.sparse_paths},
+        {"proxy-secret-ref", 0, ED_CLI_FLAG_STR, &f.proxy_secret_ref},
         {"recurse-submodules", 0, ED_CLI_FLAG_BOOL, &f.recurse_submodules},
         {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
         {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
@@ -337,7 +346,7 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
 /* ---- create kustomization ---- */
 
 struct ks_flags {
-    const char *source, *path, *target_ns, *service_account;
+    const char *source, *path, *target_ns, *service_account, *kubeconfig_secret_ref;
     bool prune, wait;
     int64_t interval_ms, retry_ms, hc_timeout_ms;
     ed_cli_list depends_on, health_checks, labels;
@@ -419,6 +428,7 @@ static ed_doc *kustomization(struct create_run *r, const char *name, const struc
     put_duration(d, "/spec/interval", f->interval_ms);
     put_str(d, "/spec/targetNamespace", f->target_ns);
     put_str(d, "/spec/serviceAccountName", f->service_account);
+    put_str(d, "/spec/kubeConfig/secretRef/name", f->kubeconfig_secret_ref);
     if (f->wait)
         put_bool(d, "/spec/wait", true);
     if (f->retry_ms)
@@ -449,6 +459,7 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
         {"health-check-timeout", 0, ED_CLI_FLAG_DURATION, &f.hc_timeout_ms},
         {"target-namespace", 0, ED_CLI_FLAG_STR, &f.target_ns},
         {"service-account", 0, ED_CLI_FLAG_STR, &f.service_account},
+        {"kubeconfig-secret-ref", 0, ED_CLI_FLAG_STR, &f.kubeconfig_secret_ref},
         {"depends-on", 0, ED_CLI_FLAG_LIST, &f.depends_on},
         {"health-check", 0, ED_CLI_FLAG_LIST, &f.health_checks},
         {"label", 0, ED_CLI_FLAG_LIST, &f.labels},

@@ -105,6 +105,27 @@ spec:
   ref:
     tag: 6.7.0
   url: https://github.com/stefanprodan/podinfo" "$out" "create source git --export"
+out=$("$eddy" create source git fleet --url https://git.example.com/fleet.git --branch main \
+    --sparse-checkout-paths apps,infra --proxy-secret-ref corp-proxy --export)
+assert_eq "---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: fleet
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  proxySecretRef:
+    name: corp-proxy
+  ref:
+    branch: main
+  sparseCheckout:
+  - apps
+  - infra
+  url: https://git.example.com/fleet.git" "$out" "create source git --sparse-checkout-paths --proxy-secret-ref"
+assert_contains "$("$eddy" create kustomization edge --source fleet --kubeconfig-secret-ref edge-kubeconfig --export)" "  kubeConfig:
+    secretRef:
+      name: edge-kubeconfig" "create kustomization --kubeconfig-secret-ref"
 out=$("$eddy" create kustomization podinfo --source GitRepository/podinfo.apps --path ./kustomize \
     --prune --wait --interval 10m --target-namespace web --depends-on infra,base/crds \
     --health-check Deployment/podinfo.web --health-check-timeout 2m --service-account deployer \
