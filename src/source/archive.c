@@ -227,6 +227,28 @@ static int write_subdir(checkout_ctx *cx, git_repository *repo, const git_oid *i
     return rc;
 }
 
+/* True when some file below the excluded directory path (the tree id) is included again by
+ * a later `!pattern` (Flux walks into excluded directories; git does not). */
+static bool tree_keeps(checkout_ctx *cx, const git_oid *id, const char *path, int depth)
+{
+    git_tree *tree = NULL;
+    if (depth > 64 || git_tree_lookup(&tree, cx->repo, id) != 0)
+        return false;
+    bool keeps = false;
+    for (size_t i = 0; i < git_tree_entrycount(tree) && !keeps; i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        git_filemode_t mode = git_tree_entry_filemode(e);
+        char *child = join(path, git_tree_entry_name(e));
+        if (mode == GIT_FILEMODE_TREE)
+            keeps = tree_keeps(cx, git_tree_entry_id(e), child, depth + 1);
+        else if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE)
+            keeps = !ed_source_ignore_match(cx->ig, child, false);
+        free(child);
+    }
+    git_tree_free(tree);
+    return keeps;
+}
+
 static int cmp_entry_names(const void *a, const void *b)
 {
     return strcmp(git_tree_entry_name(*(const git_tree_entry *const *)a),
@@ -268,8 +290,13 @@ static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *d
         char *path = join(dir, name);
         bool is_dir = mode == GIT_FILEMODE_TREE || submodule;
         enum sparse_verdict sv = all ? SPARSE_ALL : sparse_judge(cx->opts, path, is_dir);
-        if (sv == SPARSE_SKIP ||
-            (!cx->opts->unfiltered && ed_source_ignore_match(cx->ig, path, is_dir))) {
+        bool skip = sv == SPARSE_SKIP;
+        if (!skip && !cx->opts->unfiltered && ed_source_ignore_match(cx->ig, path, is_dir))
+            /* An excluded directory is still entered when a `!pattern` brings back a file in
+             * it, as Flux's walk does; its other entries stay out one by one. */
+            skip = !(is_dir && !submodule && ed_source_ignore_has_negation(cx->ig) &&
+                     tree_keeps(cx, git_tree_entry_id(e), path, 0));
+        if (skip) {
             free(path);
             continue;
         }
@@ -935,7 +962,10 @@ static int prune_dir(int dirfd, const char *dir_path, const char *rel, const ed_
         char *path = join(rel, names[i]);
         if (rc == 0 && fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
             bool is_dir = S_ISDIR(st.st_mode);
-            if (is_dir && !ed_source_ignore_match(ig, path, true)) {
+            bool excluded = is_dir && ed_source_ignore_match(ig, path, true);
+            /* An excluded directory is entered too when a `!pattern` may bring a file in it
+             * back (Flux's walk), and removed if nothing in it stayed. */
+            if (is_dir && (!excluded || ed_source_ignore_has_negation(ig))) {
                 int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 char *sub_path = ed_xasprintf("%s/%s", dir_path, names[i]);
                 rc = sub >= 0 ? prune_dir(sub, sub_path, path, ig, err)
@@ -943,6 +973,8 @@ static int prune_dir(int dirfd, const char *dir_path, const char *rel, const ed_
                 if (sub >= 0)
                     close(sub);
                 free(sub_path);
+                if (rc == 0 && excluded)
+                    unlinkat(dirfd, names[i], AT_REMOVEDIR); /* fails when not empty: kept */
             } else if (is_dir) {
                 char *full = ed_xasprintf("%s/%s", dir_path, names[i]);
                 ed_path_remove_tree(full);

@@ -5,8 +5,10 @@
  * the directory that holds it), then `spec.ignore`; Flux's other default exclusions (media,
  * archives, CI files, tool configs) only when there is no pattern at all, neither from a
  * `.sourceignore` file nor from `spec.ignore` (a repository that says what to ignore replaces
- * them). The last rule that matches a path decides, so a later `!pattern` re-includes. A path
- * under an excluded directory is never looked at (the walk does not descend), as in git.
+ * them). The last rule that matches a path decides, so a later `!pattern` re-includes. As in
+ * Flux (go-git's matcher, over a walk that goes into excluded directories too), a rule that
+ * matches a directory matches everything below it, and a later `!pattern` can bring back a
+ * file below an excluded directory (`charts/` then `!charts/app/values.yaml`), unlike git.
  *
  * Matching is segment-wise: a pattern is split at '/', each segment is a glob for fnmatch(3)
  * and `**` matches any number of segments. A pattern without a '/' (other than a trailing one)
@@ -180,6 +182,23 @@ static bool rule_matches(const ignore_rule *r, char *const *path, size_t nq, boo
     return np == 1 && fnmatch(pat[0], path[nq - 1], 0) == 0;
 }
 
+/* The rule matches the path or one of the directories it lies in (go-git's matching). */
+static bool rule_matches_path(const ignore_rule *r, char *const *path, size_t nq, bool is_dir)
+{
+    for (size_t k = 1; k <= nq; k++)
+        if (rule_matches(r, path, k, k < nq || is_dir))
+            return true;
+    return false;
+}
+
+bool ed_source_ignore_has_negation(const ed_source_ignore *ig)
+{
+    for (size_t i = 0; i < ig->len; i++)
+        if (ig->rules[i].negate)
+            return true;
+    return false;
+}
+
 bool ed_source_ignore_match(const ed_source_ignore *ig, const char *path, bool is_dir)
 {
     char **segs = NULL;
@@ -187,7 +206,7 @@ bool ed_source_ignore_match(const ed_source_ignore *ig, const char *path, bool i
     split_segments(path, strlen(path), &segs, &nsegs);
     bool ignored = false;
     for (size_t i = 0; i < ig->len; i++)
-        if (rule_matches(&ig->rules[i], segs, nsegs, is_dir))
+        if (rule_matches_path(&ig->rules[i], segs, nsegs, is_dir))
             ignored = !ig->rules[i].negate;
     for (size_t i = 0; i < nsegs; i++)
         free(segs[i]);

@@ -105,8 +105,12 @@ void ed_source_ignore_add_vcs(ed_source_ignore *ig);
 void ed_source_ignore_add_extra(ed_source_ignore *ig);
 /* The number of rules added so far. */
 size_t ed_source_ignore_len(const ed_source_ignore *ig);
-/* True when path ("a/b/c", relative to the root) is excluded; the last matching rule wins. */
+/* True when path ("a/b/c", relative to the root) is excluded: the last rule that matches it or
+ * a directory it lies in wins. */
 bool ed_source_ignore_match(const ed_source_ignore *ig, const char *path, bool is_dir);
+/* True when some rule is a `!pattern`: only then can a path below an excluded directory be
+ * included again, and the walk must look below it. */
+bool ed_source_ignore_has_negation(const ed_source_ignore *ig);
 
 /* ---- libgit2 glue ---- */
 

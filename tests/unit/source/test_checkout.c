@@ -204,6 +204,23 @@ static void test_default_exclusions(void **state)
     assert_true(present(dest3, ".github/workflows/ci.yml"));
     assert_true(present(dest3, "logo.png"));
     assert_true(present(dest3, "deep/er/.sourceignore"));
+    /* As in Flux (not git), a `!pattern` brings back a file below an excluded directory, and
+     * the directory's other files stay out. */
+    sh("cd %s/defaults && mkdir -p charts/app && echo v > charts/app/values.yaml && "
+       "echo o > charts/app/other.yaml && echo r > charts/README && "
+       "git add -A && git commit -qm charts",
+       root);
+    fetch_main(c, url, &res);
+    char dest4[600];
+    snprintf(dest4, sizeof(dest4), "%s-negation", dest);
+    assert_int_equal(mkdir(dest4, 0700), 0);
+    o.ignore = "charts/\n!charts/app/values.yaml\n";
+    o.commit = res.commit;
+    assert_int_equal(ed_source_git_checkout_with(c, &o, dest4, &err), 0);
+    assert_true(present(dest4, "charts/app/values.yaml"));
+    assert_false(present(dest4, "charts/app/other.yaml"));
+    assert_false(present(dest4, "charts/README"));
+    assert_true(present(dest4, "app/a.yaml"));
     ed_source_cache_free(c);
 }
 

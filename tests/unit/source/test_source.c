@@ -296,7 +296,26 @@ static void test_ignore_rules(void **state)
     ed_source_ignore_add(ig, spec, strlen(spec), "");
     assert_false(ed_source_ignore_match(ig, "deep/dir/logo.png", false));
     assert_true(ed_source_ignore_match(ig, "deep/dir/other.png", false));
+    assert_true(ed_source_ignore_has_negation(ig));
     ed_source_ignore_free(ig);
+    /* go-git's matching, as Flux applies it: a rule on a directory covers what lies below it,
+     * and a later `!pattern` brings a file below it back. */
+    ig = ed_source_ignore_new();
+    const char *neg = "/*\n!/kustomize\ncharts/\n!charts/app/values.yaml\n";
+    ed_source_ignore_add(ig, neg, strlen(neg), "");
+    assert_false(ed_source_ignore_match(ig, "kustomize/base/a.yaml", false));
+    assert_true(ed_source_ignore_match(ig, "other/a.yaml", false));
+    assert_true(ed_source_ignore_match(ig, "top.yaml", false));
+    assert_true(ed_source_ignore_match(ig, "kustomize/charts", true));
+    assert_true(ed_source_ignore_match(ig, "kustomize/charts/app/other.yaml", false));
+    assert_true(ed_source_ignore_match(ig, "charts/app/other.yaml", false));
+    assert_false(ed_source_ignore_match(ig, "charts/app/values.yaml", false));
+    assert_true(
+        ed_source_ignore_match(ig, "kustomize/charts/app/values.yaml", false)); /* anchored */
+    ed_source_ignore_free(ig);
+    ig = ed_source_ignore_new();
+    ed_source_ignore_add_defaults(ig);
+    assert_false(ed_source_ignore_has_negation(ig));
 }
 
 static bool satisfies(const char *range, const char *version)
