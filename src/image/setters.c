@@ -140,7 +140,7 @@ out:
     return rc;
 }
 
-/* The value a marker asks for (a digest the policy does not reflect is "", as in Flux). */
+/* The value a marker asks for ("" for a digest the policy does not reflect). */
 static void wanted_value(const ed_setter_marker *m, const ed_setter_image *img, ed_buf *out)
 {
     ed_buf_reset(out);
@@ -264,6 +264,8 @@ int ed_setters_apply(const char *file, const char *data, size_t len, ed_setter_l
         if (found == 0) {
             scalar_text(vs, ve, &ts, &te);
             wanted_value(&m, &img, &want);
+            if (want.len == 0)
+                found = 1; /* a :digest the policy does not reflect: nothing to write */
         }
         if (found != 0 || ((size_t)(te - ts) == want.len &&
                            (!want.len || memcmp(ts, want.data, want.len) == 0))) {
@@ -275,10 +277,7 @@ int ed_setters_apply(const char *file, const char *data, size_t len, ed_setter_l
         }
         add_change(changes, &m, ts, (size_t)(te - ts), want.data ? want.data : "", line, doc_index);
         ed_buf_append(out, p, (size_t)(ts - p));
-        if (want.len == 0 && ts == vs)
-            ed_buf_append_str(out, "\"\""); /* an empty value, as a string */
-        else
-            ed_buf_append(out, want.data, want.len);
+        ed_buf_append(out, want.data, want.len);
         rc = ed_buf_append(out, te, (size_t)(next - te));
         p = next;
     }
