@@ -620,6 +620,14 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (current) {
         artdoc = ed_doc_new();
         ed_doc_set_root(artdoc, ed_node_copy(artdoc, ed_node_path(obj, "/status/artifact")));
+        /* The URL as the store advertises it now (Flux rewrites it on every reconcile): a new
+         * --storage-adv-addr or host name reaches status without a new commit. */
+        const char *apath = str_at(ed_doc_root(artdoc), "/path");
+        if (apath) {
+            char *u = ed_artifact_store_url(c->o.store, apath);
+            ed_node_set(artdoc, ed_doc_root(artdoc), "url", ed_node_new_str(artdoc, u));
+            free(u);
+        }
     } else {
         ed_source_checkout_opts co = ED_SOURCE_CHECKOUT_OPTS_INIT;
         co.url = fo.url;

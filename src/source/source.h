@@ -444,6 +444,8 @@ void ed_artifact_store_free(ed_artifact_store *store);
 int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char *ns,
                           const char *name, const char *file, const char *tmp_path, int keep,
                           char **path, char **url, ed_err *err);
+/* The URL the store advertises for path (relative, as put returned it): a new string. */
+char *ed_artifact_store_url(ed_artifact_store *store, const char *path);
 /* True when path (relative, as put returned it) names an existing artifact file. */
 bool ed_artifact_store_has(ed_artifact_store *store, const char *path);
 /* The absolute file name of path, a new string (for in-process readers: no download). */

@@ -236,6 +236,15 @@ static int gc(const char *dir, const char *current, int keep, ed_err *err)
 
 /* ---- put, has, file, remove ---- */
 
+char *ed_artifact_store_url(ed_artifact_store *store, const char *path)
+{
+    ed_buf u = ED_BUF_INIT((size_t)64 << 10);
+    ed_buf_append_str(&u, store->url_base);
+    ed_buf_append_str(&u, "/");
+    url_escape(&u, path);
+    return ed_buf_take(&u);
+}
+
 int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char *ns,
                           const char *name, const char *file, const char *tmp_path, int keep,
                           char **path, char **url, ed_err *err)
@@ -285,11 +294,7 @@ int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char
     rc = gc(dir, file, keep < 1 ? 1 : keep, err);
     if (rc != 0)
         goto cleanup;
-    ed_buf u = ED_BUF_INIT((size_t)64 << 10);
-    ed_buf_append_str(&u, store->url_base);
-    ed_buf_append_str(&u, "/");
-    url_escape(&u, rel);
-    *url = ed_buf_take(&u);
+    *url = ed_artifact_store_url(store, rel);
     *path = rel;
     rel = NULL;
 cleanup:

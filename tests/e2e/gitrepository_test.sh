@@ -105,6 +105,19 @@ kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.lastHandledRe
 assert_eq "main@sha1:$second" "$(get fleet '{.status.artifact.revision}')" "new revision"
 assert_ok "the new artifact file" test -f "$scratch/storage/gitrepository/$ns/fleet/$second.tar.gz"
 
+step "a new --storage-adv-addr reaches the artifact URL without a new commit"
+bg_stop ctl
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --leader-election-namespace default --leader-election-id "eddy-gitrepo-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
+    --storage-addr "127.0.0.1:$port" --storage-adv-addr "localhost:$port" \
+    --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$mport"
+kubectl -n "$ns" annotate --overwrite gitrepository/fleet reconcile.fluxcd.io/requestedAt=moved >/dev/null
+kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.lastHandledReconcileAt}'=moved --timeout=60s >/dev/null
+assert_eq "http://localhost:$port/gitrepository/$ns/fleet/$second.tar.gz" "$(get fleet '{.status.artifact.url}')" "url"
+assert_eq "main@sha1:$second" "$(get fleet '{.status.artifact.revision}')" "same artifact"
+
 step "suspended: left alone"
 kubectl -n "$ns" patch gitrepository/fleet --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
 (
