@@ -125,6 +125,7 @@ struct outcome {
     const char *reason;
     char message[ED_ERR_MSG_MAX * 3];
     const char *revision;
+    bool attempted; /* past the source and dependency checks: lastAttemptedRevision moves */
     ed_apply_result *changes;             /* applied */
     bool applied;                         /* the apply succeeded: changes is the new inventory */
     ed_apply_result *pruned;              /* deleted (before a failure too) */
@@ -239,7 +240,7 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     ed_doc *d = sp.doc;
     ed_node *status = sp.status, *conds = sp.conditions;
     int64_t gen = sp.generation;
-    if (out->revision)
+    if (out->revision && out->attempted)
         ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
     /* A reconcile that had nothing to do is not history (Flux counts it in
      * totalReconciliations; eddy leaves status unwritten so that it costs no request). */
@@ -1341,12 +1342,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (!archive) {
         if (finalizer_failed(fin, &rc, &err))
             goto done;
-        /* Not ready yet: try again soon, as Flux does (requeue, not an error). */
+        /* Not ready yet: try again after --requeue-dependency, as Flux does (not an error). */
+        int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
+        char wait[32];
+        ed_duration_format(wait_ms, wait);
         out.reason = "ArtifactFailed";
-        snprintf(out.message, sizeof(out.message), "Source artifact not found, retrying in %llds",
-                 (long long)(retry / 1000));
+        snprintf(out.message, sizeof(out.message), "Source artifact not found, retrying in %s",
+                 wait);
         write_status(c, obj, &out);
-        *requeue_after_ms = retry;
+        *requeue_after_ms = wait_ms;
         rc = 0;
         goto done;
     }
@@ -1363,6 +1367,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
+    out.attempted = true; /* Flux records the attempt from here on */
     /* 3c. The client: impersonation and kubeConfig. */
     if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);

@@ -36,6 +36,7 @@ ready_is apps False DependencyNotReady
 assert_eq "dependency '$ns/infra' not found: kustomizations.kustomize.toolkit.fluxcd.io \"infra\" not found" \
     "$(ready_message apps)" "Flux's message"
 assert_fails "nothing applied" kubectl -n "$ns" get configmap app
+assert_eq "" "$(ksget apps '{.status.lastAttemptedRevision}')" "not attempted yet (Flux)"
 events() { kubectl -n "$ns" get events --field-selector involvedObject.name=apps,reason=DependencyNotReady -o 'jsonpath={range .items[*]}{.type} {.message}{"\n"}{end}'; }
 retry 10 bash -c "[ -n \"\$(kubectl -n $ns get events --field-selector involvedObject.name=apps,reason=DependencyNotReady -o name)\" ]"
 assert_contains "$(events)" "Normal Dependencies do not meet ready condition, retrying in 1h0m0s" "Flux's event"
