@@ -121,24 +121,24 @@ struct memo {
 };
 
 struct outcome {
-    bool ok;
     const char *reason;
     char message[ED_ERR_MSG_MAX * 3];
     const char *revision;
-    bool attempted; /* past the source and dependency checks: lastAttemptedRevision moves */
     ed_apply_result *changes;             /* applied */
-    bool applied;                         /* the apply succeeded: changes is the new inventory */
     ed_apply_result *pruned;              /* deleted (before a failure too) */
     const ed_apply_result *old_inventory; /* borrowed: status.inventory before this reconcile */
     char drift[1024];                     /* the Drifted condition's message, or "" */
     const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
-    bool no_health;      /* health was reached with nothing to check: no Healthy condition */
-    bool stalled;        /* a terminal error (Flux's Stalled): no retry until the spec changes */
     char digest[80];     /* "sha256:<hex>" of the built YAML, once built ("" before) */
     int64_t started_ms;  /* when the reconcile started (monotonic), for the history */
-    bool noop;           /* nothing was sent: the cluster already held these objects */
-    bool marked;         /* the progress marks were written: the status is not obj's any more */
     char health_message[ED_ERR_MSG_MAX * 2];
+    bool ok;
+    bool attempted; /* past the source and dependency checks: lastAttemptedRevision moves */
+    bool applied;   /* the apply succeeded: changes is the new inventory */
+    bool no_health; /* health was reached with nothing to check: no Healthy condition */
+    bool stalled;   /* a terminal error (Flux's Stalled): no retry until the spec changes */
+    bool noop;      /* nothing was sent: the cluster already held these objects */
+    bool marked;    /* the progress marks were written: the status is not obj's any more */
 };
 
 static const char *str_at(const ed_node *n, const char *path)

@@ -316,6 +316,7 @@ static void test_ignore_rules(void **state)
     ig = ed_source_ignore_new();
     ed_source_ignore_add_defaults(ig);
     assert_false(ed_source_ignore_has_negation(ig));
+    ed_source_ignore_free(ig);
 }
 
 static bool satisfies(const char *range, const char *version)
