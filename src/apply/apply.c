@@ -11,6 +11,7 @@
  */
 #include "apply_int.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,15 +206,16 @@ struct item {
     ed_node *desired; /* borrowed from the caller */
     char *subject;
     int stage, rank;
-    size_t index;  /* position in the input, to keep the sort stable */
-    bool checked;  /* dry-run done */
-    bool skip;     /* opted out */
-    bool held;     /* the caller asked to leave it alone this time */
-    bool recreate; /* immutable fields changed and force allowed: delete, then create */
-    ed_doc *live;  /* the live object, or NULL when it does not exist */
-    ed_doc *dry;   /* the dry-run result */
-    int check_rc;  /* the first check's outcome (check_all), with its message */
-    char *check_msg;
+    size_t index;    /* position in the input, to keep the sort stable */
+    bool checked;    /* dry-run done */
+    bool skip;       /* opted out */
+    bool held;       /* the caller asked to leave it alone this time */
+    bool recreate;   /* immutable fields changed and force allowed: delete, then create */
+    ed_doc *live;    /* the live object, or NULL when it does not exist */
+    ed_doc *dry;     /* the dry-run result */
+    int check_rc;    /* the first check's outcome (check_all), with its message and the API's */
+    char *check_msg; /* Status reason */
+    char check_reason[32];
     ed_apply_action action; /* what write_item did */
     int write_rc;           /* its outcome, with its message */
     char *write_msg;
@@ -460,6 +462,34 @@ struct check_all {
     size_t next; /* the next item (lock) */
 };
 
+int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, int code,
+                           const char *reason, const char *msg)
+{
+    if (code == ED_ENOTFOUND && strcmp(reason, "NotFound") == 0) /* not: kind unknown */
+        return ed_err_set(err, code, "%s namespace not specified, error: %s", subject, msg);
+    if (kind && strcmp(kind, "Secret") == 0) {
+        char lower[32];
+        size_t i = 0;
+        for (; reason[i] && i < sizeof(lower) - 1; i++)
+            lower[i] = (char)tolower((unsigned char)reason[i]);
+        lower[i] = '\0';
+        return ed_err_set(err, code, "%s %s, error: %s", subject, i ? lower : "invalid",
+                          strstr(msg, "immutable") ? "secret is immutable"
+                                                   : "data values must be of type string");
+    }
+    if (*reason)
+        return ed_err_set(err, code, "%s dry-run failed, reason: %s, error: %s", subject, reason,
+                          msg);
+    return ed_err_set(err, code, "%s dry-run failed, error: %s", subject, msg);
+}
+
+static int dry_run_error(ed_err *err, const struct item *it, int code, const char *reason,
+                         const char *msg)
+{
+    return ed_apply_dry_run_error(err, it->subject, str_at(it->desired, "/kind"), code, reason,
+                                  msg);
+}
+
 /* Phase 1 for one item: check it (check_item_forced); the outcome stays in the item. */
 static void check_one(const struct apply_ctx *ctx, struct item *it)
 {
@@ -467,8 +497,10 @@ static void check_one(const struct apply_ctx *ctx, struct item *it)
         return;
     ed_err err = ED_ERR_INIT;
     it->check_rc = check_item_forced(ctx->kube, it, ctx->opts, ctx->manager, ctx->force, &err);
-    if (it->check_rc)
+    if (it->check_rc) {
         it->check_msg = ed_xstrdup(err.msg);
+        memcpy(it->check_reason, err.reason, sizeof(it->check_reason));
+    }
 }
 
 static void *check_worker(void *arg)
@@ -598,16 +630,13 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
         if (items[i].held)
             continue;
         rc = items[i].check_rc;
-        if (rc)
-            ed_err_set(err, rc, "%s", items[i].check_msg);
         if (rc == ED_ENOTFOUND && (set_provides(items, n, items[i].desired, true) ||
                                    set_provides(items, n, items[i].desired, false))) {
-            ed_err_clear(err);
             rc = 0; /* checked in its stage, once what it needs exists */
             continue;
         }
         if (rc) {
-            ed_err_wrap(err, "%s dry-run failed", items[i].subject);
+            dry_run_error(err, &items[i], rc, items[i].check_reason, items[i].check_msg);
             goto cleanup;
         }
     }
@@ -623,9 +652,9 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
             struct item *it = &items[i];
             if (it->stage != stage || it->checked)
                 continue;
-            if ((it->check_rc = check_item_forced(kube, it, opts, manager, force, err)) != 0) {
-                rc = it->check_rc;
-                ed_err_wrap(err, "%s dry-run failed", it->subject);
+            ed_err cerr = ED_ERR_INIT;
+            if ((it->check_rc = check_item_forced(kube, it, opts, manager, force, &cerr)) != 0) {
+                rc = dry_run_error(err, it, it->check_rc, cerr.reason, cerr.msg);
                 goto cleanup;
             }
         }

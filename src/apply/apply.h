@@ -107,11 +107,22 @@ void ed_apply_id_api_version(const ed_apply_id_parts *p, const char *version, ch
 /*
  * Apply objects (each a mapping with apiVersion, kind, metadata.name) as described above. On
  * success *out is the change set in apply order (free with ed_apply_result_free). Errors:
- * ED_EINVALID when an object is malformed or refused by the dry-run (message
- * "<subject> dry-run failed: <API message>"; nothing was written), or the first API error.
+ * ED_EINVALID when an object is malformed or refused by the dry-run (message as
+ * ed_apply_dry_run_error's; nothing was written), or the first API error.
  */
 int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_apply_opts *opts,
                  ed_apply_result **out, ed_err *err);
+
+/*
+ * Set err to Flux's message for an object (subject "Kind/namespace/name", kind) whose dry-run
+ * failed with code, the API's Status reason (or "") and message msg (fluxcd/pkg ssa's
+ * validationError): "<subject> dry-run failed, reason: Invalid, error: <msg>"; an API
+ * NotFound (its namespace missing) "<subject> namespace not specified, error: <msg>"; a Secret
+ * "<subject> invalid, error: data values must be of type string" (or "secret is immutable"):
+ * no text of the API's, which could quote its data. msg must not be err's own. Returns code.
+ */
+int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, int code,
+                           const char *reason, const char *msg);
 
 /*
  * Delete the objects of the old inventory (ids and versions) that the new change set lacks,

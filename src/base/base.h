@@ -54,7 +54,7 @@ enum {
     ED_EFORBIDDEN = -11, /* authenticated but not allowed (HTTP 403) */
 };
 
-#define ED_ERR_MSG_MAX 2048
+#define ED_ERR_MSG_MAX 4096
 
 /*
  * An error's code and message, passed explicitly down the call chain (never thread-local: work
@@ -65,11 +65,14 @@ enum {
 typedef struct ed_err {
     int code;
     char msg[ED_ERR_MSG_MAX];
+    /* The Kubernetes API's Status reason ("Invalid", "Forbidden") when the error is an API
+     * response, else "". ed_err_set clears it, ed_err_wrap keeps it. */
+    char reason[32];
 } ed_err;
 
 #define ED_ERR_INIT                                                                                \
     {                                                                                              \
-        0,                                                                                         \
+        0, {0},                                                                                    \
         {                                                                                          \
             0                                                                                      \
         }                                                                                          \
@@ -82,6 +85,8 @@ int ed_err_set(ed_err *err, int code, const char *fmt, ...) ED_PRINTF(3, 4);
  * holds no code). */
 int ed_err_wrap(ed_err *err, const char *fmt, ...) ED_PRINTF(2, 3);
 void ed_err_clear(ed_err *err);
+/* Record the API's Status reason in err (cut to fit). */
+void ed_err_set_reason(ed_err *err, const char *reason);
 /* A short stable name for a code ("not found", "conflict", ...). */
 const char *ed_err_code_name(int code);
 

@@ -12,6 +12,7 @@ int ed_err_set(ed_err *err, int code, const char *fmt, ...)
     if (!err)
         return code;
     err->code = code;
+    err->reason[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -55,7 +56,14 @@ void ed_err_clear(ed_err *err)
     if (err) {
         err->code = 0;
         err->msg[0] = '\0';
+        err->reason[0] = '\0';
     }
+}
+
+void ed_err_set_reason(ed_err *err, const char *reason)
+{
+    if (err)
+        snprintf(err->reason, sizeof(err->reason), "%s", reason ? reason : "");
 }
 
 const char *ed_err_code_name(int code)

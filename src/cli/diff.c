@@ -534,7 +534,9 @@ static int diff_object(ed_kube *kube, ed_doc *want)
     }
     ed_kube_opts o = {.field_manager = "kustomize-controller", .force = true, .dry_run = true};
     if (ed_kube_apply(kube, obj, &o, &dry, &err) != 0) {
-        ed_cli_failure("%s dry-run failed: %s", subject, err.msg);
+        ed_err msg = ED_ERR_INIT;
+        ed_apply_dry_run_error(&msg, subject, kind, err.code, err.reason, err.msg);
+        ed_cli_failure("%s", msg.msg);
         rc = 2;
         goto done;
     }

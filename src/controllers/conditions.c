@@ -31,6 +31,11 @@ const char *ed_cond_status(const ed_node *conditions, const char *type)
     return ed_node_str(ed_node_get(find(conditions, type, NULL), "status"));
 }
 
+const char *ed_cond_reason(const ed_node *conditions, const char *type)
+{
+    return ed_node_str(ed_node_get(find(conditions, type, NULL), "reason"));
+}
+
 static bool same_str(const ed_node *c, const char *key, const char *value)
 {
     const char *old = ed_node_str(ed_node_get(c, key));

@@ -28,6 +28,8 @@ void ed_cond_set(ed_doc *doc, ed_node *conditions, const char *type, const char 
 void ed_cond_remove(ed_node *conditions, const char *type);
 /* The condition's status ("True", "False", "Unknown") or NULL. */
 const char *ed_cond_status(const ed_node *conditions, const char *type);
+/* The condition's reason, or NULL. */
+const char *ed_cond_reason(const ed_node *conditions, const char *type);
 
 /* ---- status: one patch of the status subresource per reconcile ---- */
 

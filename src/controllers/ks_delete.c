@@ -6,8 +6,14 @@
  *   Delete                 delete them whatever spec.prune says;
  *   WaitForTermination     delete them and wait until they are gone (finalizers done), at most
  *                          spec.timeout; past it the Kustomization is let go all the same,
- *                          with an error logged;
+ *                          with an error logged and a Warning Event;
  *   Orphan                 leave them.
+ *
+ * A suspended Kustomization, or one with an empty inventory, leaves everything. When the
+ * service account to impersonate is gone (a namespace being deleted takes it along), nothing
+ * can be deleted in its name: the objects are named in a Warning Event and left, and the
+ * Kustomization goes all the same (kustomize-controller's rule; otherwise the finalizer would
+ * hold the namespace in Terminating for ever).
  *
  * Deletion goes through the apply module's prune, so its safety rules hold: only objects that
  * still carry this Kustomization's owner labels and do not opt out are deleted.
@@ -59,32 +65,32 @@ static int wait_terminated(ed_kube *kube, const ed_apply_result *gone, int64_t t
     }
 }
 
-int ed_ks_finalize(ed_kube *kube, const ed_node *obj, const ed_apply_result *inventory,
-                   int64_t timeout_ms, ed_err *err)
+bool ed_ks_deletes_objects(const ed_node *obj, const ed_apply_result *inventory)
 {
-    const char *policy = ed_node_path_str(obj, "/spec/deletionPolicy");
-    bool prune = false;
+    bool prune = false, suspended = false;
     ed_node_bool(ed_node_path(obj, "/spec/prune"), &prune);
-    if (!policy || !*policy)
-        policy = "MirrorPrune";
-    bool wait = strcmp(policy, "WaitForTermination") == 0;
-    bool delete_objects =
-        strcmp(policy, "Delete") == 0 || wait || (strcmp(policy, "MirrorPrune") == 0 && prune);
-    if (!delete_objects)
-        return 0; /* Orphan, or MirrorPrune without prune */
+    ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
+    if (suspended || !inventory || inventory->n == 0)
+        return false;
+    const char *policy = ed_node_path_str(obj, "/spec/deletionPolicy");
+    if (!policy || !*policy || strcmp(policy, "MirrorPrune") == 0)
+        return prune;
+    return strcmp(policy, "Delete") == 0 || strcmp(policy, "WaitForTermination") == 0;
+}
+
+int ed_ks_finalize(ed_kube *kube, const ed_node *obj, const ed_apply_result *inventory,
+                   ed_apply_result **gone, ed_err *err)
+{
     const char *name = ed_node_path_str(obj, "/metadata/name");
     const char *ns = ed_node_path_str(obj, "/metadata/namespace");
-    ed_apply_result *gone = NULL;
-    int rc = ed_apply_prune(kube, inventory->entries, inventory->n, NULL, name, ns, &gone, err);
-    if (!rc && wait) {
-        rc = wait_terminated(kube, gone, timeout_ms, err);
-        if (rc) {
-            /* Flux lets the Kustomization go all the same: say so, do not block forever. */
-            ed_log(ED_LOG_ERROR, "deletion policy WaitForTermination timed out", "controller",
-                   "kustomization", "name", name, "namespace", ns, "error", err->msg, NULL);
-            rc = 0;
-        }
-    }
-    ed_apply_result_free(gone);
-    return rc;
+    return ed_apply_prune(kube, inventory->entries, inventory->n, NULL, name, ns, gone, err);
+}
+
+int ed_ks_wait_terminated(ed_kube *kube, const ed_node *obj, const ed_apply_result *gone,
+                          int64_t timeout_ms, ed_err *err)
+{
+    const char *policy = ed_node_path_str(obj, "/spec/deletionPolicy");
+    if (!policy || strcmp(policy, "WaitForTermination") != 0)
+        return 0;
+    return wait_terminated(kube, gone, timeout_ms, err);
 }

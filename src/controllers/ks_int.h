@@ -84,13 +84,20 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_apply_result 
 int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_kube **out,
                  ed_err *err);
 
+/* True when deleting obj deletes its objects: not suspended, an inventory, and
+ * spec.deletionPolicy (with spec.prune for MirrorPrune) says so (ks_delete.c). */
+bool ed_ks_deletes_objects(const ed_node *obj, const ed_apply_result *inventory);
 /*
- * Carry out obj's spec.deletionPolicy on its inventory (the objects of status.inventory) with
- * kube, as described in ks_delete.c; WaitForTermination waits at most timeout_ms. Returns 0
- * or the prune's error (a wait that times out is logged, not returned).
+ * Delete obj's inventory (the objects of status.inventory) with kube, through the apply
+ * module's prune and its safety rules; *gone gets what was deleted (free it with
+ * ed_apply_result_free). Returns 0 or the prune's error.
  */
 int ed_ks_finalize(ed_kube *kube, const ed_node *obj, const ed_apply_result *inventory,
-                   int64_t timeout_ms, ed_err *err);
+                   ed_apply_result **gone, ed_err *err);
+/* For spec.deletionPolicy WaitForTermination: wait at most timeout_ms until every object of
+ * gone no longer exists (ED_ETIMEOUT naming one still there); 0 at once for other policies. */
+int ed_ks_wait_terminated(ed_kube *kube, const ed_node *obj, const ed_apply_result *gone,
+                          int64_t timeout_ms, ed_err *err);
 
 /* Watched configuration objects (ks_configwatch.c): ConfigMaps and Secrets labelled
  * reconcile.fluxcd.io/watch=Enabled queue the Kustomizations (in ks_cache) that read them. */

@@ -425,10 +425,14 @@ static ed_apply_result *old_inventory(const ed_node *obj)
     for (size_t i = 0; i < n; i++) {
         const char *id = str_at(ed_node_at(entries, i), "/id");
         const char *v = str_at(ed_node_at(entries, i), "/v");
-        if (!id || !v)
+        ed_apply_id_parts p;
+        if (!id || !v || !ed_apply_id_parse(id, &p))
             continue;
-        r->entries[r->n++] = (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), ed_xstrdup(id),
-                                              ED_APPLY_UNCHANGED, NULL};
+        /* Flux's way to name an object: Kind/namespace/name, Kind/name when cluster-scoped */
+        char *subject = p.ns[0] ? ed_xasprintf("%s/%s/%s", p.kind, p.ns, p.name)
+                                : ed_xasprintf("%s/%s", p.kind, p.name);
+        r->entries[r->n++] =
+            (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), subject, ED_APPLY_UNCHANGED, NULL};
     }
     return r;
 }
@@ -1199,6 +1203,85 @@ static bool finalizer_failed(ed_ctrl_finalizer_job *fin, int *rc, ed_err *err)
     return true;
 }
 
+/* An Event of the deletion, as kustomize-controller's: its reason is Ready's (or the
+ * severity, "info" or "error"), with the last applied revision. */
+static void deletion_event(ed_ks_controller *c, const ed_node *obj, bool warning, const char *note)
+{
+    const char *reason = ed_cond_reason(ed_node_path(obj, "/status/conditions"), "Ready");
+    ks_event(c, obj, warning ? "Warning" : "Normal",
+             reason && *reason ? reason
+             : warning         ? "error"
+                               : "info",
+             note, str_at(obj, "/status/lastAppliedRevision"), false);
+}
+
+/*
+ * Step 1 of a reconcile: obj is being deleted. Carry out spec.deletionPolicy on the inventory
+ * (ks_delete.c) in the name of the account it applied with; 0 when the finalizer may go.
+ * The deleted objects are announced in an Event; a failed prune is retried. When the service
+ * account to impersonate no longer exists the objects are left, named in a Warning Event.
+ */
+static int finalize(ed_ks_controller *c, const ed_node *obj, const ed_apply_result *inventory,
+                    ed_kube **kc, ed_err *err)
+{
+    if (!ed_ks_deletes_objects(obj, inventory))
+        return 0;
+    const char *ns = str_at(obj, "/metadata/namespace"), *name = str_at(obj, "/metadata/name");
+    const char *sa = str_at(obj, "/spec/serviceAccountName");
+    if (!sa || !*sa)
+        sa = c->o.default_service_account;
+    if (sa && *sa) {
+        ed_doc *account = NULL;
+        ed_err gerr = ED_ERR_INIT;
+        int grc = ed_kube_get(c->o.kube, "v1", "ServiceAccount", ns, sa, &account, &gerr);
+        ed_doc_free(account);
+        if (grc && grc != ED_ENOTFOUND) /* not known to be gone: ask again later */
+            return ed_err_set(err, grc, "checking service account '%s': %s", sa, gerr.msg);
+        if (grc == ED_ENOTFOUND) {
+            ed_buf note = ED_BUF_INIT((size_t)1 << 20);
+            ed_buf_printf(&note, "unable to prune objects: \n");
+            for (size_t i = 0; i < inventory->n; i++)
+                ed_buf_printf(&note, "%s%s", i ? "\n" : "", inventory->entries[i].subject);
+            ed_log(ED_LOG_ERROR, "skipping pruning, failed to find account to impersonate",
+                   "controller", "kustomization", "name", name, "namespace", ns, "serviceAccount",
+                   sa, "objects", note.data, NULL);
+            deletion_event(c, obj, true, note.data);
+            ed_buf_free(&note);
+            return 0;
+        }
+    }
+    int rc = ed_ks_client(c->o.kube, obj, c->o.default_service_account, kc, err);
+    if (rc)
+        return rc;
+    ed_kube *kube = *kc ? *kc : c->o.kube;
+    ed_apply_result *gone = NULL;
+    rc = ed_ks_finalize(kube, obj, inventory, &gone, err);
+    if (rc) {
+        deletion_event(c, obj, true, "pruning for deleted resource failed");
+    } else if (gone && gone->n) {
+        ed_buf note = ED_BUF_INIT((size_t)1 << 20);
+        for (size_t i = 0; i < gone->n; i++)
+            ed_buf_printf(&note, "%s%s deleted", i ? "\n" : "", gone->entries[i].subject);
+        deletion_event(c, obj, false, note.data);
+        ed_buf_free(&note);
+        int64_t wait_ms = 600000;
+        const char *t = str_at(obj, "/spec/timeout");
+        if (!t)
+            t = str_at(obj, "/spec/interval");
+        if (t)
+            ed_duration_parse(t, &wait_ms, NULL);
+        ed_err werr = ED_ERR_INIT;
+        if (ed_ks_wait_terminated(kube, obj, gone, wait_ms, &werr)) {
+            /* Flux lets the Kustomization go all the same: say so, do not block forever. */
+            ed_log(ED_LOG_ERROR, "failed to wait for resources termination", "controller",
+                   "kustomization", "name", name, "namespace", ns, "error", werr.msg, NULL);
+            deletion_event(c, obj, true, "failed to wait for resources termination");
+        }
+    }
+    ed_apply_result_free(gone);
+    return rc;
+}
+
 /* ed_apply_opts.before_writes: the finalizer is on before the first write. */
 static int finalizer_before_writes(void *user, ed_err *err)
 {
@@ -1255,18 +1338,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
      * leaves its objects, as Flux's does. */
     if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
         ed_ctrl_record_metrics(c->o.metrics, KIND, obj, NULL, true);
-        bool held = false;
-        ed_node_bool(ed_node_path(obj, "/spec/suspend"), &held);
-        int64_t wait_ms = 600000;
-        const char *t = str_at(obj, "/spec/timeout");
-        if (!t)
-            t = str_at(obj, "/spec/interval");
-        if (t)
-            ed_duration_parse(t, &wait_ms, NULL);
-        if (!held)
-            rc = ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err);
-        if (!held && !rc)
-            rc = ed_ks_finalize(kc ? kc : c->o.kube, obj, inventory, wait_ms, &err);
+        rc = finalize(c, obj, inventory, &kc, &err);
         if (!rc && ed_ctrl_has_finalizer(obj))
             rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, &err);
         if (rc == ED_ENOTFOUND)

@@ -757,6 +757,7 @@ int ed_kube_status_error(long http_status, const char *body, size_t len, const c
         ed_err_set(err, code, "%s %s: HTTP %ld%s%s", method, path, http_status,
                    excerpt[0] ? ": " : "", excerpt);
     }
+    ed_err_set_reason(err, reason);
     ed_doc_free(doc);
     return code;
 }

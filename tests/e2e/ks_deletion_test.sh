@@ -3,7 +3,7 @@
 # Kustomization is deleted: MirrorPrune deletes its objects if prune is true and leaves them if
 # not; Delete deletes them whatever prune says; Orphan leaves them; WaitForTermination deletes
 # them and holds the Kustomization until they are gone (an object's finalizer is honoured); a
-# suspended Kustomization leaves its objects.
+# suspended Kustomization leaves its objects. What was deleted is told in an Event.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -51,6 +51,13 @@ assert_eq " present" "$(exists mirror-keep)" "MirrorPrune without prune: kept"
 assert_fails "Delete without prune: deleted" kubectl -n "$ns" get configmap delete
 assert_eq " present" "$(exists orphan)" "Orphan: kept"
 assert_eq " present" "$(exists suspended)" "suspended: kept"
+kevents() {
+    kubectl -n "$ns" get events --field-selector "involvedObject.kind=Kustomization,involvedObject.name=$1" \
+        -o 'jsonpath={range .items[*]}{.type} {.reason} {.message}{"\n"}{end}'
+}
+assert_contains "$(kevents mirror-prune)" "Normal ReconciliationSucceeded ConfigMap/$ns/mirror-prune deleted" \
+    "the deleted objects in an Event, as Flux"
+assert_not_contains "$(kevents orphan)" "deleted" "Orphan: no deletion Event"
 
 step "WaitForTermination holds the Kustomization until its objects are gone"
 retry 20 bash -c "[ -n \"\$(kubectl -n $ns get configmap wait -o 'jsonpath={.metadata.deletionTimestamp}')\" ]"

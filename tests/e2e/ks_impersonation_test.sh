@@ -74,3 +74,17 @@ assert_eq False "$(cross Ready status)" "Ready"
 assert_eq True "$(cross Stalled status)" "Stalled"
 assert_eq AccessDenied "$(cross Stalled reason)" "Stalled reason"
 assert_eq "" "$(cross Reconciling status)" "not Reconciling"
+
+step "the service account gone: deleting the Kustomization leaves its objects and says so"
+# A namespace being deleted takes the account along: nothing can be pruned in its name, and
+# holding the finalizer would hold the namespace in Terminating for ever (Flux lets it go).
+kubectl -n "$ns" delete serviceaccount deployer >/dev/null
+kubectl -n "$ns" delete kustomization app --wait=false >/dev/null
+retry 30 bash -c "! kubectl -n $ns get kustomization app >/dev/null 2>&1"
+assert_eq 1 "$(kubectl -n "$ns" get configmap mine -o 'jsonpath={.data.v}')" "its object left"
+kevents() {
+    kubectl -n "$ns" get events --field-selector "involvedObject.kind=Kustomization,involvedObject.name=$1" \
+        -o 'jsonpath={range .items[*]}{.type} {.reason} {.message}{"\n"}{end}'
+}
+assert_contains "$(kevents app)" "Warning ReconciliationSucceeded unable to prune objects: 
+ConfigMap/$ns/mine" "a Warning Event names what was left"

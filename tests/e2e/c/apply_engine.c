@@ -201,10 +201,38 @@ static void test_apply_lifecycle(void **state)
     r = apply(bad, nb, ED_EINVALID, &err);
     assert_null(r);
     char prefix[128];
-    snprintf(prefix, sizeof(prefix), "Deployment/%s/broken dry-run failed: ", ns);
+    snprintf(prefix, sizeof(prefix),
+             "Deployment/%s/broken dry-run failed, reason: Invalid, error: ", ns);
     if (!ed_str_has_prefix(err.msg, prefix) || !strstr(err.msg, "spec.replicas"))
         fail_msg("message: %s", err.msg);
     assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", ns, "newer", NULL, &err), ED_ENOTFOUND);
+    free_docs(bad, nb);
+
+    /* A refused Secret: Flux's words, none of the API's (they could quote its data). */
+    bad = objects("apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: NS}\n"
+                  "data: {token: \"s3cr3t-n0t-base64!\"}\n",
+                  &nb);
+    /* (The API server answers 500 to data that is not base64: whatever the code, it fails.) */
+    ed_node *secret = ed_doc_root(bad[0]);
+    ed_apply_opts so = {.wait_timeout_ms = 30000};
+    assert_int_not_equal(ed_apply_all(kube, &secret, 1, &so, &r, &err), 0);
+    assert_null(r);
+    snprintf(prefix, sizeof(prefix), "Secret/%s/creds ", ns);
+    if (!ed_str_has_prefix(err.msg, prefix) ||
+        !strstr(err.msg, ", error: data values must be of type string") ||
+        strstr(err.msg, "s3cr3t"))
+        fail_msg("message: %s", err.msg);
+    free_docs(bad, nb);
+
+    /* An object in a namespace that does not exist (nor is in the set). */
+    bad = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lost, namespace: "
+                  "no-such-namespace-here}\n",
+                  &nb);
+    r = apply(bad, nb, ED_ENOTFOUND, &err);
+    assert_null(r);
+    if (!ed_str_has_prefix(err.msg, "ConfigMap/no-such-namespace-here/lost namespace not "
+                                    "specified, error: namespaces \"no-such-namespace-here\""))
+        fail_msg("message: %s", err.msg);
     free_docs(bad, nb);
 
     /* Prune: the Service and the ConfigMap leave the set; the ConfigMap opts out. */

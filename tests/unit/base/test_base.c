@@ -45,7 +45,7 @@ static void test_err_wrap_truncates_inner_end(void **state)
 {
     (void)state;
     ed_err err = ED_ERR_INIT;
-    char long_msg[3000];
+    char long_msg[ED_ERR_MSG_MAX + 1000];
     memset(long_msg, 'x', sizeof(long_msg) - 1);
     long_msg[sizeof(long_msg) - 1] = '\0';
     ed_err_set(&err, ED_EINVALID, "%s", long_msg);
