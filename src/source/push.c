@@ -265,6 +265,9 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
     ed_source_auth_callbacks(auth_p, &po.callbacks);
     po.callbacks.push_update_reference = push_update_cb;
     po.callbacks.payload = &pa;
+    /* An HTTPS proxy from the environment (libgit2 tunnels through it; plain HTTP goes
+     * straight to the server). */
+    po.proxy_opts.type = GIT_PROXY_AUTO;
     po.custom_headers = pa.auth.headers;
     /* libgit2 only reads the strings. */
     po.remote_push_options.strings = (char **)o->push_options;

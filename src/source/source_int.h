@@ -172,8 +172,10 @@ int ed_source_sshsig_verify(const char *data, size_t len, const char *sig, size_
 
 /*
  * True when a fetch with auth needs eddy's libcurl transport instead of libgit2's HTTP one: an
- * HTTPS URL with a client certificate (`tls.crt`), or an HTTP(S) URL with a proxy secret
- * (libgit2's HTTP transport, 1.8 included, has neither client certificates nor SOCKS proxies).
+ * HTTPS URL with a client certificate (`tls.crt`), an HTTP(S) URL with a proxy secret or while
+ * the environment names a proxy for its scheme (https_proxy, http_proxy, either case, as
+ * Flux's controllers honour them; no_proxy applies). libgit2's HTTP transport, 1.8 included,
+ * has neither client certificates nor SOCKS proxies, and sends plain HTTP past its proxy.
  */
 bool ed_source_transport_wanted(const ed_source_auth *auth);
 /* Make the fetch whose callbacks are cb use the libcurl transport when it is wanted (payload:

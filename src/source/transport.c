@@ -76,6 +76,17 @@ static void set_blob(CURL *easy, CURLoption opt, const ed_source_auth *auth, con
     curl_easy_setopt(easy, opt, &blob);
 }
 
+/* The environment's proxy for a URL of scheme ("http": http_proxy, else HTTP_PROXY; "https":
+ * https_proxy, else HTTPS_PROXY, as Go reads them), or NULL. no_proxy is libcurl's to apply. */
+static const char *env_proxy(const char *scheme)
+{
+    bool tls = strcmp(scheme, "https") == 0;
+    const char *v = getenv(tls ? "https_proxy" : "http_proxy");
+    if (!v || !*v)
+        v = getenv(tls ? "HTTPS_PROXY" : "HTTP_PROXY");
+    return v && *v ? v : NULL;
+}
+
 /* Apply the fetch's Secret and proxy Secret to the request. */
 static void apply_auth(curl_stream *s, const ed_source_auth *auth)
 {
@@ -114,9 +125,10 @@ static void apply_auth(curl_stream *s, const ed_source_auth *auth)
         }
         ed_source_secret_free_str(puser);
         ed_source_secret_free_str(ppass);
-    } else {
-        /* No proxy Secret: no proxy, whatever the environment says (as libgit2 is used). */
-        curl_easy_setopt(e, CURLOPT_PROXY, "");
+    } else if (env_proxy(auth->url.scheme)) {
+        /* No proxy Secret: the environment's, minus no_proxy's hosts (which libcurl reads; it
+         * ignores HTTP_PROXY in upper case, which Go takes). */
+        curl_easy_setopt(e, CURLOPT_PROXY, env_proxy(auth->url.scheme));
     }
     ed_source_secret_free_str(proxy);
 }
@@ -353,9 +365,12 @@ static int transport_new(git_transport **out, git_remote *owner, void *param)
 bool ed_source_transport_wanted(const ed_source_auth *auth)
 {
     bool https = strcmp(auth->url.scheme, "https") == 0;
-    bool http = https || strcmp(auth->url.scheme, "http") == 0;
+    bool plain = strcmp(auth->url.scheme, "http") == 0;
     bool cert = ed_source_secret_get(auth->secret, auth->secret_len, "tls.crt", NULL) != NULL;
-    return (https && cert) || (http && auth->proxy != NULL);
+    /* The environment's proxy as well: libgit2 (1.8) sends plain HTTP past the proxy its
+     * options name, and gives up on a proxy that closes the connection after asking for
+     * credentials. */
+    return (https && cert) || ((https || plain) && (auth->proxy || env_proxy(auth->url.scheme)));
 }
 
 void ed_source_transport_install(ed_source_auth *auth, git_remote_callbacks *cb)

@@ -418,6 +418,92 @@ static void test_proxy(void **state)
     free(url);
 }
 
+/* Proxy log lines written since offset *seen (which moves on), or "" (malloc'd). */
+static char *proxy_log_since(size_t *seen)
+{
+    size_t len = 0;
+    char *log = slurp(env("EDDY_SOURCE_PROXY_LOG"), &len);
+    char *since = strdup(len > *seen ? log + *seen : "");
+    *seen = len;
+    free(log);
+    return since;
+}
+
+/* No proxy Secret: the environment's proxy, as Flux's controllers take it (https_proxy,
+ * http_proxy, no_proxy); with userinfo for the proxy's basic auth. */
+static void test_env_proxy(void **state)
+{
+    (void)state;
+    const char *p = env("EDDY_SOURCE_PROXY");
+    char proxy_url[300];
+    snprintf(proxy_url, sizeof(proxy_url), "http://pxuser:pxpass@%s", p + strlen("http://"));
+    size_t seen = 0;
+    free(proxy_log_since(&seen));
+    setenv("http_proxy", proxy_url, 1);
+    setenv("https_proxy", proxy_url, 1);
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+
+    char *url = repo_url("EDDY_GIT_HTTP_URL");
+    secret s = {0};
+    secret_add(&s, "username", env("EDDY_GIT_HTTP_USER"));
+    secret_add(&s, "password", env("EDDY_GIT_HTTP_PASSWORD"));
+    ed_source_git_result res;
+    ed_err err = ED_ERR_INIT;
+    if (fetch(url, &s, &res, &err) != 0)
+        fail_msg("http through the environment's proxy: %s", err.msg);
+    expect_head(&res);
+    char *log = proxy_log_since(&seen), want[600];
+    snprintf(want, sizeof(want), "GET %s/info/refs?service=git-upload-pack 200", url);
+    if (!strstr(log, want))
+        fail_msg("not through the proxy: %s", log);
+    free(log);
+
+    /* HTTPS (libgit2's transport) and mutual TLS (eddy's libcurl one): CONNECT tunnels. */
+    char *tls_url = repo_url("EDDY_GIT_HTTPS_URL");
+    secret t = {0};
+    secret_add(&t, "username", env("EDDY_GIT_HTTP_USER"));
+    secret_add(&t, "password", env("EDDY_GIT_HTTP_PASSWORD"));
+    secret_add_file(&t, "ca.crt", env("EDDY_GIT_HTTPS_CA"));
+    if (fetch(tls_url, &t, &res, &err) != 0)
+        fail_msg("https through the environment's proxy: %s", err.msg);
+    expect_head(&res);
+    char *mtls_url = repo_url("EDDY_GIT_MTLS_URL");
+    secret m = {0};
+    secret_add_file(&m, "ca.crt", env("EDDY_GIT_MTLS_CA"));
+    secret_add_file(&m, "tls.crt", env("EDDY_GIT_MTLS_CLIENT_CERT"));
+    secret_add_file(&m, "tls.key", env("EDDY_GIT_MTLS_CLIENT_KEY"));
+    if (fetch(mtls_url, &m, &res, &err) != 0)
+        fail_msg("mTLS through the environment's proxy: %s", err.msg);
+    expect_head(&res);
+    log = proxy_log_since(&seen);
+    const char *urls[] = {env("EDDY_GIT_HTTPS_URL"), env("EDDY_GIT_MTLS_URL")};
+    for (int i = 0; i < 2; i++) {
+        const char *hostport = urls[i] + strlen("https://");
+        snprintf(want, sizeof(want), "CONNECT %.*s 200", (int)strcspn(hostport, "/"), hostport);
+        if (!strstr(log, want))
+            fail_msg("%s not tunnelled: %s", urls[i], log);
+    }
+    free(log);
+
+    /* no_proxy: straight to the server. */
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    if (fetch(url, &s, &res, &err) != 0 || fetch(mtls_url, &m, &res, &err) != 0)
+        fail_msg("no_proxy: %s", err.msg);
+    log = proxy_log_since(&seen);
+    assert_string_equal(log, "");
+    free(log);
+    unsetenv("no_proxy");
+    unsetenv("http_proxy");
+    unsetenv("https_proxy");
+    secret_free(&m);
+    secret_free(&t);
+    secret_free(&s);
+    free(mtls_url);
+    free(tls_url);
+    free(url);
+}
+
 static void test_ssh_known_hosts(void **state)
 {
     (void)state;
@@ -614,6 +700,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_https_ca, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_mtls, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_proxy, fresh_cache, close_cache),
+        cmocka_unit_test_setup_teardown(test_env_proxy, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_ssh_known_hosts, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_git_daemon_and_artifacts, fresh_cache, close_cache),
         cmocka_unit_test_setup_teardown(test_shallow_history, fresh_cache, close_cache),
