@@ -196,10 +196,14 @@ void ed_kustomization_free(ed_ks_controller *c);
  * failure *reason is Flux's (BuildFailed) and err holds Flux's message ("kustomize build
  * failed: ...", "post build failed for '<id>': ...", or the spec field at fault). kube may be
  * NULL when obj has no spec.postBuild.substituteFrom (`eddy build --dry-run`). Public for the
- * CLI's build and diff, which render a local directory exactly as the controller would.
+ * CLI's build and diff, which render a local directory exactly as the controller would, except
+ * for SOPS: flags ED_KS_RENDER_MASK_SOPS masks encrypted Secrets (their values "**SOPS**", as
+ * flux build prints them) instead of decrypting them with spec.decryption's keys.
  */
-int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root, bool strict,
-                 ed_doc ***out, size_t *n, const char **reason, ed_err *err);
+#define ED_KS_RENDER_STRICT    1u /* strict substitution */
+#define ED_KS_RENDER_MASK_SOPS 2u /* SOPS-encrypted Secrets masked, not decrypted */
+int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+                 unsigned flags, ed_doc ***out, size_t *n, const char **reason, ed_err *err);
 
 /*
  * The postBuild variables of Kustomization obj, as its build substitutes them: those of

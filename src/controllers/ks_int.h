@@ -23,7 +23,7 @@ typedef struct ed_ks_render_trace {
 
 /* ed_ks_render, recording into trace (may be NULL) what the render read. */
 int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                        bool strict, ed_ks_render_trace *trace, ed_doc ***out, size_t *n,
+                        unsigned flags, ed_ks_render_trace *trace, ed_doc ***out, size_t *n,
                         const char **reason, ed_err *err);
 
 /*

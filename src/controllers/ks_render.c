@@ -16,8 +16,13 @@
  *      are no variables at all; Always substitutes in any case;
  *   4. spec.commonMetadata on every object.
  *
- * decryption, healthCheckExprs and dependsOn[].readyExpr are refused (BuildFailed, naming the
- * field) until eddy implements them.
+ *   2b. spec.decryption (SOPS, age keys from the `*.agekey` entries of its Secret): every
+ *      object with SOPS metadata is decrypted (src/kustomize/sops.c), before the substitution;
+ *      without decryption an encrypted Secret is refused, as Flux refuses it. Secrets that
+ *      secretGenerator made of encrypted files are refused (not decrypted yet);
+ *
+ * healthCheckExprs and dependsOn[].readyExpr are refused (BuildFailed, naming the field) until
+ * eddy implements them.
  *
  * Secret values are read into memory only for the substitution and wiped afterwards; they never
  * appear in messages (a message names the variable, never its value).
@@ -298,13 +303,148 @@ static const ed_node *drop_missing_components(const ed_node *spec, const char *d
     return copy;
 }
 
+/* ---- decryption (kustomize-controller's decryptor, SOPS with age keys) ---- */
+
+/* The age identities of spec.decryption's Secret (its `*.agekey` entries) into *out; *out
+ * stays NULL when the spec asks for no decryption. */
+static int decryption_keys(ed_kube *kube, const ed_node *obj, ed_sops_keys **out, ed_err *err)
+{
+    *out = NULL;
+    const ed_node *dec = ed_node_path(obj, "/spec/decryption");
+    if (!dec)
+        return 0;
+    const char *provider = ed_node_str(ed_node_get(dec, "provider"));
+    if (!provider || strcmp(provider, "sops") != 0)
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.decryption.provider: '%s' is not supported, only 'sops'",
+                          provider ? provider : "");
+    *out = ed_sops_keys_new();
+    const char *name = ed_node_path_str(dec, "/secretRef/name");
+    if (!name)
+        return 0; /* no Secret: nothing can be decrypted, which the first encrypted object says */
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    ed_doc *secret = NULL;
+    ed_err gerr = ED_ERR_INIT;
+    int rc = ed_kube_get(kube, "v1", "Secret", ns, name, &secret, &gerr);
+    if (rc)
+        return ed_err_set(err, rc, "cannot get %s decryption Secret '%s/%s': %s", provider, ns,
+                          name, gerr.msg);
+    const ed_node *data = ed_node_get(ed_doc_root(secret), "data");
+    for (size_t i = 0; !rc && i < ed_node_len(data); i++) {
+        const char *key = ed_node_key_at(data, i);
+        size_t kl = strlen(key);
+        if (kl < 7 || strcmp(key + kl - 7, ".agekey") != 0)
+            continue; /* PGP (*.asc) and cloud KMS credentials: not supported */
+        char *value = decode_b64(ed_node_str(ed_node_value_at(data, i)));
+        if (!value) {
+            rc = ed_err_set(err, ED_EINVALID,
+                            "failed to import '%s' data from %s decryption "
+                            "Secret '%s/%s': not base64",
+                            key, provider, ns, name);
+            break;
+        }
+        ed_err kerr = ED_ERR_INIT;
+        size_t vl = strlen(value);
+        if (ed_sops_keys_add_age(*out, key, value, vl, &kerr) != 0)
+            rc = ed_err_set(err, ED_EINVALID, "%s from %s decryption Secret '%s/%s'", kerr.msg,
+                            provider, ns, name);
+        memset(value, 0, vl);
+        free(value);
+    }
+    ed_doc_free(secret);
+    return rc;
+}
+
+/* True when a Secret's data holds what secretGenerator made of a SOPS-encrypted file (a
+ * dotenv file's sops_mac key, or a file with SOPS metadata). */
+static bool generated_from_sops(const ed_node *obj)
+{
+    const ed_node *data = ed_node_get(obj, "data");
+    static const char *const markers[] = {"mac: ENC[", "\"mac\": \"ENC[", "sops_mac=ENC[",
+                                          "[sops]"};
+    for (size_t i = 0; i < ed_node_len(data); i++) {
+        if (strcmp(ed_node_key_at(data, i), "sops_mac") == 0)
+            return true;
+        char *v = decode_b64(ed_node_str(ed_node_value_at(data, i)));
+        bool found = false;
+        for (size_t m = 0; v && !found && m < sizeof(markers) / sizeof(markers[0]); m++)
+            found = strstr(v, markers[m]) != NULL;
+        if (v) {
+            memset(v, 0, strlen(v));
+            free(v);
+        }
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+/* Decrypt the SOPS-encrypted objects of the build (any kind, as Flux), with keys (NULL: no
+ * spec.decryption, and an encrypted Secret is refused, as Flux refuses it). */
+static int decrypt_all(ed_doc **objs, size_t n, const ed_sops_keys *keys, ed_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        ed_node *o = ed_doc_root(objs[i]);
+        const char *kind = ed_node_str(ed_node_get(o, "kind"));
+        const char *ns = ed_node_path_str(o, "/metadata/namespace");
+        const char *name = ed_node_path_str(o, "/metadata/name");
+        bool secret = kind && strcmp(kind, "Secret") == 0;
+        if (!ed_sops_is_encrypted(o)) {
+            if (secret && generated_from_sops(o))
+                return ed_err_set(err, ED_EINVALID,
+                                  "decryption failed for '%s': Secret '%s/%s' is generated from "
+                                  "SOPS-encrypted files, which eddy does not decrypt yet "
+                                  "(encrypt the Secret manifest instead)",
+                                  name ? name : "", ns ? ns : "", name ? name : "");
+            continue;
+        }
+        char subject[800];
+        snprintf(subject, sizeof(subject), "%s/%s%s%s", kind ? kind : "", ns ? ns : "",
+                 ns ? "/" : "", name ? name : "");
+        if (!keys) {
+            if (secret)
+                return ed_err_set(err, ED_EINVALID,
+                                  "%s is SOPS encrypted, configuring decryption is required for "
+                                  "this secret to be reconciled",
+                                  subject);
+            continue;
+        }
+        ed_err derr = ED_ERR_INIT;
+        int rc = ed_sops_decrypt(objs[i], o, subject, keys, &derr);
+        if (rc)
+            return ed_err_set(err, rc,
+                              "decryption failed for '%s': failed to decrypt and format '%s/%s' "
+                              "%s data: %s",
+                              name ? name : "", ns ? ns : "", name ? name : "", kind ? kind : "",
+                              derr.msg);
+    }
+    return 0;
+}
+
+/* The CLI's build: SOPS-encrypted Secrets keep their keys, every value "**SOPS**" (base64 in
+ * data), and lose their metadata, as flux build prints them. */
+static void mask_sops(ed_doc **objs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ed_node *o = ed_doc_root(objs[i]);
+        const char *kind = ed_node_str(ed_node_get(o, "kind"));
+        if (!kind || strcmp(kind, "Secret") != 0 || !ed_sops_is_encrypted(o))
+            continue;
+        static const char *const fields[] = {"data", "stringData"};
+        for (int f = 0; f < 2; f++) {
+            ed_node *m = ed_node_get(o, fields[f]);
+            for (size_t k = 0; k < ed_node_len(m); k++)
+                ed_node_set(objs[i], m, ed_node_key_at(m, k),
+                            ed_node_new_str(objs[i], f == 0 ? "KipTT1BTKio=" : "**SOPS**"));
+        }
+        ed_node_remove(o, "sops");
+    }
+}
+
 /* Spec fields eddy does not implement yet that would change what is applied or how it is
  * judged: refused, naming the field, rather than ignored. */
 static int refuse_unsupported(const ed_node *spec, ed_err *err)
 {
-    if (ed_node_get(spec, "decryption"))
-        return ed_err_set(err, ED_EINVALID,
-                          "spec.decryption: SOPS decryption is not supported by eddy yet");
     bool wait = false;
     ed_node_bool(ed_node_get(spec, "wait"), &wait);
     bool health = wait || ed_node_len(ed_node_get(spec, "healthChecks")) > 0;
@@ -321,16 +461,17 @@ static int refuse_unsupported(const ed_node *spec, ed_err *err)
     return 0;
 }
 
-int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root, bool strict,
-                 ed_doc ***out, size_t *n, const char **reason, ed_err *err)
+int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+                 unsigned flags, ed_doc ***out, size_t *n, const char **reason, ed_err *err)
 {
-    return ed_ks_render_traced(kube, obj, dir, root, strict, NULL, out, n, reason, err);
+    return ed_ks_render_traced(kube, obj, dir, root, flags, NULL, out, n, reason, err);
 }
 
 int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                        bool strict, ed_ks_render_trace *trace, ed_doc ***out, size_t *n,
+                        unsigned flags, ed_ks_render_trace *trace, ed_doc ***out, size_t *n,
                         const char **reason, ed_err *err)
 {
+    bool strict = (flags & ED_KS_RENDER_STRICT) != 0;
     ed_doc *filtered = NULL;
     ed_doc *overlay = NULL;
     ed_ks_inputs *rec = trace ? trace->files : NULL;
@@ -354,6 +495,15 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
         ed_buf_free(&generated);
         if (rc)
             ed_err_wrap(err, "kustomize build failed");
+    }
+    if (!rc && (flags & ED_KS_RENDER_MASK_SOPS)) {
+        mask_sops(*out, *n);
+    } else if (!rc) { /* decrypted before the substitution, as Flux */
+        ed_sops_keys *keys = NULL;
+        rc = decryption_keys(kube, obj, &keys, err);
+        if (!rc)
+            rc = decrypt_all(*out, *n, keys, err);
+        ed_sops_keys_free(keys);
     }
     if (!rc)
         rc = post_build(kube, obj, *out, *n, strict, trace ? trace->vars : NULL, err);

@@ -31,7 +31,7 @@
  * kubeConfig), ks_health.c (healthChecks, the Healthy condition), ks_delete.c
  * (deletionPolicy), ks_ignore.c (spec.ignore), ks_history.c (status.history).
  *
- * Not built yet (issue #6): healthCheckExprs, decryption, detect-only mode.
+ * Not built yet: healthCheckExprs and readyExpr (CEL); SOPS with PGP or cloud KMS keys.
  *
  * Drift healing leaves room to tinker: a grace period (--drift-grace-period, or the annotation
  * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one
@@ -1503,8 +1503,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto apply;
     }
     ed_ks_render_trace trace = {.files = ed_ks_inputs_new(tmpdir)};
-    rc = ed_ks_render_traced(c->o.kube, obj, dir, tmpdir, !c->o.lenient_substitutions, &trace,
-                             &objs, &nobjs, &out.reason, &err);
+    rc = ed_ks_render_traced(c->o.kube, obj, dir, tmpdir,
+                             c->o.lenient_substitutions ? 0 : ED_KS_RENDER_STRICT, &trace, &objs,
+                             &nobjs, &out.reason, &err);
     if (rc) {
         ed_ks_inputs_free(trace.files);
         out.reason = "BuildFailed";

@@ -111,6 +111,21 @@ ed_node *ed_doc_node_new_float(ed_doc *doc, double value, const char *text, size
     return n;
 }
 
+ed_node *ed_node_new_float(ed_doc *doc, double value, const char *text)
+{
+    return ed_doc_node_new_float(doc, value, text, strlen(text));
+}
+
+bool ed_node_float(const ed_node *node, double *out, const char **text)
+{
+    if (!node || node->kind != ED_NODE_FLOAT)
+        return false;
+    *out = node->u.f.value;
+    if (text)
+        *text = node->u.f.text;
+    return true;
+}
+
 ed_node *ed_node_copy(ed_doc *dst, const ed_node *src)
 {
     if (!src)
@@ -362,6 +377,14 @@ void ed_node_append(ed_doc *doc, ed_node *seq, ed_node *value)
     ed_pair *p = &seq->u.c.items[seq->u.c.len++];
     p->key = NULL;
     p->value = value;
+}
+
+bool ed_node_set_at(ed_node *seq, size_t i, ed_node *value)
+{
+    if (!seq || seq->kind != ED_NODE_SEQ || i >= seq->u.c.len || !value)
+        return false;
+    seq->u.c.items[i].value = value;
+    return true;
 }
 
 bool ed_node_remove_at(ed_node *seq, size_t i)

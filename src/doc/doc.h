@@ -84,6 +84,8 @@ ed_node *ed_node_new_bool(ed_doc *doc, bool value);
 ed_node *ed_node_new_int(ed_doc *doc, int64_t value);
 ed_node *ed_node_new_str(ed_doc *doc, const char *value);
 ed_node *ed_node_new_strn(ed_doc *doc, const char *value, size_t len);
+/* A float written as text (kept to print it the same way), value as strtod reads it. */
+ed_node *ed_node_new_float(ed_doc *doc, double value, const char *text);
 ed_node *ed_node_new_seq(ed_doc *doc);
 ed_node *ed_node_new_map(ed_doc *doc);
 /* A deep copy of src (from any document) into dst. */
@@ -120,6 +122,8 @@ bool ed_node_str_plain(const ed_node *node);
 /* Integer and boolean values: true and *out set when node has that type. */
 bool ed_node_int(const ed_node *node, int64_t *out);
 bool ed_node_bool(const ed_node *node, bool *out);
+/* A float's value (and its text as written, when text is not NULL); false for other kinds. */
+bool ed_node_float(const ed_node *node, double *out, const char **text);
 /* Line (1-based) where a parsed node started; 0 for built nodes. */
 int ed_node_line(const ed_node *node);
 /* Deep equality (mapping key order ignored, sequence order significant). */
@@ -138,6 +142,9 @@ bool ed_node_remove(ed_node *map, const char *key);
 void ed_node_append(ed_doc *doc, ed_node *seq, ed_node *value);
 /* Remove item i of a sequence (later items move up); true when there was one. */
 bool ed_node_remove_at(ed_node *seq, size_t i);
+/* Replace item i of a sequence with value (a node of the same document); false when out of
+ * range. */
+bool ed_node_set_at(ed_node *seq, size_t i, ed_node *value);
 /*
  * The mapping under each key of path (created as needed, like `mkdir -p`), starting at the
  * mapping node. Returns NULL when a step exists but is not a mapping.

@@ -217,4 +217,28 @@ char *ed_ks_flux_object_id(const ed_node *obj);
 int ed_ks_envsubst(const char *in, size_t len, const ed_strmap *vars, bool strict, ed_buf *out,
                    ed_err *err);
 
+/* ---- SOPS decryption (sops.c): kustomize-controller's decryptor, for age keys ---- */
+
+typedef struct ed_sops_keys ed_sops_keys;
+ed_sops_keys *ed_sops_keys_new(void);
+void ed_sops_keys_free(ed_sops_keys *keys);
+/* Add the age identities of text (a `*.agekey` entry of a decryption Secret: lines of
+ * AGE-SECRET-KEY-1..., '#' comments and blank lines skipped). ED_EINVALID naming name and the
+ * line when one is not an identity, or when there is none; then nothing is added. */
+int ed_sops_keys_add_age(ed_sops_keys *keys, const char *name, const char *text, size_t len,
+                         ed_err *err);
+/* How many identities keys holds. */
+size_t ed_sops_keys_count(const ed_sops_keys *keys);
+/* True when obj has SOPS metadata (a top-level `sops` mapping with a `mac`). */
+bool ed_sops_is_encrypted(const ed_node *obj);
+/*
+ * Decrypt the SOPS-encrypted object root (a node of doc) in place: every ENC[...] value
+ * replaced by its typed plain value, the MAC checked, the `sops` mapping removed. subject
+ * ("Secret/ns/name") prefixes messages, which name fields, never values. Errors: ED_EAUTH when
+ * no identity opens the data key, ED_EINVALID for a value that does not decrypt or a MAC that
+ * does not match (root is then partly decrypted: discard it).
+ */
+int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_sops_keys *keys,
+                    ed_err *err);
+
 #endif

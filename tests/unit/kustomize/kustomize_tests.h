@@ -17,4 +17,8 @@ void test_inputs_generated(void **state);
 void test_inputs_symlinks_and_limits(void **state);
 void test_inputs_other_tree(void **state);
 
+/* test_sops.c */
+void test_sops_decrypt(void **state);
+void test_sops_refusals(void **state);
+
 #endif

@@ -357,6 +357,8 @@ int main(void)
         cmocka_unit_test(test_inputs_generated),
         cmocka_unit_test(test_inputs_symlinks_and_limits),
         cmocka_unit_test(test_inputs_other_tree),
+        cmocka_unit_test(test_sops_decrypt),
+        cmocka_unit_test(test_sops_refusals),
     };
     return cmocka_run_group_tests_name("kustomize", tests, NULL, NULL);
 }

@@ -1,0 +1,699 @@
+/*
+ * SOPS decryption, as kustomize-controller's decryptor does it for `spec.decryption` with
+ * provider `sops`, for the age key type (Flux's most common; the keys come from the
+ * Kustomization's decryption Secret, entries named `*.agekey`).
+ *
+ * An encrypted object keeps its shape; every value SOPS encrypted reads
+ * `ENC[AES256_GCM,data:<b64>,iv:<b64>,tag:<b64>,type:<str|int|float|bool|bytes|comment>]`
+ * (standard base64; a 32-byte IV, a 16-byte tag), encrypted with AES-256-GCM under the file's
+ * data key, with the value's path as additional data ("data:password:": the mapping keys from
+ * the root, each followed by ':'; sequence items add nothing). The top-level `sops` mapping
+ * holds the data key encrypted for each recipient (`age: [{recipient, enc}]`, `enc` an armored
+ * age file whose content is the 32-byte data key), `lastmodified` and `mac`. The MAC is not
+ * checked, as Flux does not check it: kustomize adds fields (a namespace, labels) to the
+ * encrypted object before it is decrypted, which changes what the MAC covers.
+ *
+ * age (age-encryption.org/v1), X25519 recipients only: the header's stanza
+ * `-> X25519 <ephemeral share>` wraps the 16-byte file key with ChaCha20-Poly1305 under
+ * HKDF-SHA256(X25519(identity, share), salt share||recipient, "age-encryption.org/v1/X25519");
+ * the header ends with `--- <HMAC-SHA256 under HKDF(file key, "", "header")>`; the payload is a
+ * 16-byte nonce then 64 KiB chunks sealed with HKDF(file key, nonce, "payload") and a nonce of
+ * an 11-byte counter and a last-chunk flag. Identities are bech32 `AGE-SECRET-KEY-1...`.
+ *
+ * OpenSSL provides every primitive. Nothing decrypted reaches a message: errors name the
+ * object's field path, never a value.
+ */
+#include "kustomize_int.h"
+
+#include <ctype.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AGE_CHUNK 65536
+#define AGE_TAG   16
+
+struct ed_sops_keys {
+    unsigned char (*age)[32]; /* X25519 private scalars */
+    size_t nage;
+};
+
+/* ---- small helpers ---- */
+
+static void wipe_free(void *p, size_t n)
+{
+    if (p) {
+        OPENSSL_cleanse(p, n);
+        free(p);
+    }
+}
+
+/* Decode standard base64 (padded or not, no whitespace) into a new buffer (*len set); NULL
+ * when it is not base64. */
+static unsigned char *b64_decode(const char *s, size_t n, size_t *len)
+{
+    size_t pad = 0;
+    while (n > 0 && s[n - 1] == '=') {
+        n--;
+        pad++;
+    }
+    if (pad > 2 || n % 4 == 1)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+            return NULL;
+    /* EVP_DecodeBlock wants padded input. */
+    size_t padded = (n + 3) / 4 * 4;
+    char *in = ed_xmalloc(padded + 1);
+    memcpy(in, s, n);
+    memset(in + n, '=', padded - n);
+    in[padded] = '\0';
+    unsigned char *out = ed_xmalloc(padded / 4 * 3 + 1);
+    int got = padded ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)padded) : 0;
+    free(in);
+    if (got < 0) {
+        free(out);
+        return NULL;
+    }
+    *len = (size_t)got - (padded - n);
+    return out;
+}
+
+static int hkdf(const unsigned char *ikm, size_t ikm_len, const unsigned char *salt,
+                size_t salt_len, const char *info, unsigned char *out, size_t out_len)
+{
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    EVP_KDF_free(kdf);
+    if (!ctx)
+        return -1;
+    OSSL_PARAM params[5], *p = params;
+    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
+    if (salt_len) /* none: HKDF's salt of zeros */
+        *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
+    *p = OSSL_PARAM_construct_end();
+    int ok = EVP_KDF_derive(ctx, out, out_len, params);
+    EVP_KDF_CTX_free(ctx);
+    return ok == 1 ? 0 : -1;
+}
+
+/* Open an AEAD box: in = ciphertext || tag (tag_len bytes). Returns 0 with out filled
+ * (in_len - tag_len bytes), -1 when it does not authenticate. */
+static int aead_open(const EVP_CIPHER *cipher, const unsigned char *key, const unsigned char *iv,
+                     size_t iv_len, const unsigned char *aad, size_t aad_len,
+                     const unsigned char *in, size_t in_len, size_t tag_len, unsigned char *out)
+{
+    if (in_len < tag_len)
+        return -1;
+    size_t n = in_len - tag_len;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0,
+        ok = ctx && EVP_DecryptInit_ex(ctx, cipher, NULL, NULL, NULL) == 1 &&
+             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)iv_len, NULL) == 1 &&
+             EVP_DecryptInit_ex(ctx, NULL, NULL, key, iv) == 1 &&
+             (!aad_len || EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aad_len) == 1) &&
+             EVP_DecryptUpdate(ctx, out, &len, in, (int)n) == 1 &&
+             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, (int)tag_len, (void *)(in + n)) == 1 &&
+             EVP_DecryptFinal_ex(ctx, out + len, &len) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok ? 0 : -1;
+}
+
+/* ---- age identities: bech32 "AGE-SECRET-KEY-1..." ---- */
+
+static uint32_t bech32_polymod(const unsigned char *v, size_t n)
+{
+    static const uint32_t gen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
+    uint32_t chk = 1;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t top = chk >> 25;
+        chk = (chk & 0x1ffffff) << 5 ^ v[i];
+        for (int j = 0; j < 5; j++)
+            if ((top >> j) & 1)
+                chk ^= gen[j];
+    }
+    return chk;
+}
+
+/* The 32-byte scalar of an age identity (upper or lower case, not mixed), or -1. */
+static int age_identity(const char *s, size_t n, unsigned char out[32])
+{
+    static const char charset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    static const char hrp[] = "age-secret-key-";
+    size_t hl = sizeof(hrp) - 1;
+    if (n < hl + 1 + 6 || n > 90 || s[hl] != '1')
+        return -1;
+    bool upper = false, lower = false;
+    for (size_t i = 0; i < n; i++) {
+        upper |= isupper((unsigned char)s[i]) != 0;
+        lower |= islower((unsigned char)s[i]) != 0;
+    }
+    if (upper && lower)
+        return -1;
+    for (size_t i = 0; i < hl; i++)
+        if (tolower((unsigned char)s[i]) != hrp[i])
+            return -1;
+    /* The checksum runs over the expanded prefix and the data. */
+    unsigned char v[128];
+    size_t nv = 0;
+    for (size_t i = 0; i < hl; i++)
+        v[nv++] = (unsigned char)(hrp[i] >> 5);
+    v[nv++] = 0;
+    for (size_t i = 0; i < hl; i++)
+        v[nv++] = (unsigned char)(hrp[i] & 31);
+    size_t data0 = nv;
+    for (size_t i = hl + 1; i < n; i++) {
+        const char *c = strchr(charset, tolower((unsigned char)s[i]));
+        if (!c || !*c)
+            return -1;
+        v[nv++] = (unsigned char)(c - charset);
+    }
+    if (bech32_polymod(v, nv) != 1)
+        return -1;
+    /* 5-bit groups (without the 6 of the checksum) to bytes. */
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = data0; i < nv - 6; i++) {
+        acc = acc << 5 | v[i];
+        bits += 5;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == 32)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    if (o != 32 || bits >= 5 || (acc & ((1u << bits) - 1)) != 0)
+        return -1;
+    return 0;
+}
+
+ed_sops_keys *ed_sops_keys_new(void)
+{
+    return ed_xcalloc(1, sizeof(ed_sops_keys));
+}
+
+void ed_sops_keys_free(ed_sops_keys *k)
+{
+    if (!k)
+        return;
+    wipe_free(k->age, k->nage * 32);
+    free(k);
+}
+
+size_t ed_sops_keys_count(const ed_sops_keys *k)
+{
+    return k ? k->nage : 0;
+}
+
+int ed_sops_keys_add_age(ed_sops_keys *k, const char *name, const char *text, size_t len,
+                         ed_err *err)
+{
+    /* All or nothing: the identities go in once every line has been read. */
+    unsigned char(*found)[32] = NULL;
+    size_t pos = 0, nfound = 0;
+    int line = 0, rc = 0;
+    while (pos < len && !rc) {
+        size_t end = pos;
+        while (end < len && text[end] != '\n')
+            end++;
+        line++;
+        size_t a = pos, b = end;
+        while (a < b && isspace((unsigned char)text[a]))
+            a++;
+        while (b > a && isspace((unsigned char)text[b - 1]))
+            b--;
+        pos = end + 1;
+        if (a == b || text[a] == '#')
+            continue;
+        unsigned char scalar[32];
+        if (age_identity(text + a, b - a, scalar) != 0) {
+            rc = ed_err_set(err, ED_EINVALID,
+                            "failed to import '%s' data: line %d is not an age identity", name,
+                            line);
+            break;
+        }
+        found = ed_xrealloc(found, (nfound + 1) * 32);
+        memcpy(found[nfound++], scalar, 32);
+        OPENSSL_cleanse(scalar, sizeof(scalar));
+    }
+    if (!rc && (!nfound || !found))
+        rc = ed_err_set(err, ED_EINVALID, "failed to import '%s' data: no age identity", name);
+    if (!rc && found) {
+        k->age = ed_xrealloc(k->age, (k->nage + nfound) * 32);
+        memcpy(k->age[k->nage], found, nfound * 32);
+        k->nage += nfound;
+    }
+    wipe_free(found, nfound * 32);
+    return rc;
+}
+
+/* ---- age files ---- */
+
+/* The X25519 public key of a private scalar. */
+static int x25519_public(const unsigned char priv[32], unsigned char pub[32])
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
+    size_t n = 32;
+    int ok = k && EVP_PKEY_get_raw_public_key(k, pub, &n) == 1 && n == 32;
+    EVP_PKEY_free(k);
+    return ok ? 0 : -1;
+}
+
+static int x25519(const unsigned char priv[32], const unsigned char peer[32], unsigned char out[32])
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
+    EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
+    EVP_PKEY_CTX *ctx = k ? EVP_PKEY_CTX_new(k, NULL) : NULL;
+    size_t n = 32;
+    int ok = ctx && p && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, p) == 1 &&
+             EVP_PKEY_derive(ctx, out, &n) == 1 && n == 32;
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(p);
+    EVP_PKEY_free(k);
+    if (ok) { /* an all-zero secret is refused, as age does */
+        unsigned char z = 0;
+        for (int i = 0; i < 32; i++)
+            z |= out[i];
+        ok = z != 0;
+    }
+    return ok ? 0 : -1;
+}
+
+/* The text of an armored age file, unarmored (malloc'd, *len set), or NULL. */
+static unsigned char *age_unarmor(const char *s, size_t n, size_t *len)
+{
+    static const char begin[] = "-----BEGIN AGE ENCRYPTED FILE-----";
+    static const char end[] = "-----END AGE ENCRYPTED FILE-----";
+    const char *b = memmem(s, n, begin, sizeof(begin) - 1);
+    if (!b)
+        return NULL;
+    b += sizeof(begin) - 1;
+    const char *e = memmem(b, n - (size_t)(b - s), end, sizeof(end) - 1);
+    if (!e)
+        return NULL;
+    char *body = ed_xmalloc((size_t)(e - b) + 1);
+    size_t m = 0;
+    for (const char *p = b; p < e; p++)
+        if (!isspace((unsigned char)*p))
+            body[m++] = *p;
+    unsigned char *out = b64_decode(body, m, len);
+    free(body);
+    return out;
+}
+
+/* Decrypt an age file (binary) with the identities; *out the plaintext (malloc'd). */
+static int age_decrypt(const unsigned char *f, size_t n, const ed_sops_keys *keys,
+                       unsigned char **out, size_t *out_len, ed_err *err)
+{
+    static const char intro[] = "age-encryption.org/v1\n";
+    if (n < sizeof(intro) - 1 || memcmp(f, intro, sizeof(intro) - 1) != 0)
+        return ed_err_set(err, ED_EINVALID, "not an age file");
+    size_t pos = sizeof(intro) - 1;
+    unsigned char file_key[16];
+    bool have_key = false;
+    size_t mac_at = 0;
+    /* Stanzas: "-> type args...\n" then base64 body lines of 64 columns, the last shorter. */
+    while (pos < n) {
+        const unsigned char *line = f + pos;
+        const unsigned char *nl = memchr(line, '\n', n - pos);
+        if (!nl)
+            return ed_err_set(err, ED_EINVALID, "age header: unterminated line");
+        size_t ll = (size_t)(nl - line);
+        if (ll >= 3 && memcmp(line, "---", 3) == 0) {
+            mac_at = pos;
+            break;
+        }
+        if (ll < 3 || memcmp(line, "-> ", 3) != 0)
+            return ed_err_set(err, ED_EINVALID, "age header: malformed stanza");
+        char head[256];
+        snprintf(head, sizeof(head), "%.*s", (int)(ll < 255 ? ll : 255), (const char *)line);
+        pos += ll + 1;
+        /* The body. */
+        ed_buf body = ED_BUF_INIT((size_t)1 << 20);
+        for (;;) {
+            const unsigned char *bl = f + pos;
+            const unsigned char *bnl = pos < n ? memchr(bl, '\n', n - pos) : NULL;
+            if (!bnl) {
+                ed_buf_free(&body);
+                return ed_err_set(err, ED_EINVALID, "age header: unterminated stanza");
+            }
+            size_t bll = (size_t)(bnl - bl);
+            ed_buf_append(&body, bl, bll);
+            pos += bll + 1;
+            if (bll < 64)
+                break;
+        }
+        char share_b64[64] = "";
+        if (!have_key && sscanf(head, "-> X25519 %63s", share_b64) == 1) {
+            size_t sl = 0, wl = 0;
+            unsigned char *share = b64_decode(share_b64, strlen(share_b64), &sl);
+            unsigned char *wrapped = b64_decode(body.data ? body.data : "", body.len, &wl);
+            for (size_t i = 0;
+                 share && wrapped && sl == 32 && wl == 32 && i < keys->nage && !have_key; i++) {
+                unsigned char pub[32], shared[32], salt[64], wrap_key[32];
+                unsigned char zero_nonce[12] = {0};
+                if (x25519_public(keys->age[i], pub) || x25519(keys->age[i], share, shared))
+                    continue;
+                memcpy(salt, share, 32);
+                memcpy(salt + 32, pub, 32);
+                if (hkdf(shared, 32, salt, 64, "age-encryption.org/v1/X25519", wrap_key, 32) == 0 &&
+                    aead_open(EVP_chacha20_poly1305(), wrap_key, zero_nonce, 12, NULL, 0, wrapped,
+                              32, 16, file_key) == 0)
+                    have_key = true;
+                OPENSSL_cleanse(shared, sizeof(shared));
+                OPENSSL_cleanse(wrap_key, sizeof(wrap_key));
+            }
+            free(share);
+            free(wrapped);
+        }
+        ed_buf_free(&body);
+    }
+    if (!mac_at)
+        return ed_err_set(err, ED_EINVALID, "age header: no MAC");
+    if (!have_key)
+        return ed_err_set(err, ED_EAUTH, "no age identity matches a recipient of the data key");
+    /* "--- <mac>\n": the MAC covers the header through "---". */
+    const unsigned char *ml = f + mac_at;
+    const unsigned char *mnl = memchr(ml, '\n', n - mac_at);
+    size_t mll = (size_t)(mnl - ml);
+    int rc = 0;
+    unsigned char hmac_key[32], want[EVP_MAX_MD_SIZE];
+    unsigned int want_len = 0;
+    size_t got_len = 0;
+    unsigned char *got =
+        mll > 4 && ml[3] == ' ' ? b64_decode((const char *)ml + 4, mll - 4, &got_len) : NULL;
+    if (hkdf(file_key, 16, NULL, 0, "header", hmac_key, 32) != 0 ||
+        !HMAC(EVP_sha256(), hmac_key, 32, f, mac_at + 3, want, &want_len) || !got ||
+        got_len != 32 || want_len != 32 || CRYPTO_memcmp(got, want, 32) != 0)
+        rc = ed_err_set(err, ED_EINVALID, "age header MAC does not match");
+    free(got);
+    OPENSSL_cleanse(hmac_key, sizeof(hmac_key));
+    /* The payload: nonce, then chunks. */
+    size_t p = mac_at + mll + 1;
+    unsigned char payload_key[32];
+    if (!rc && (n - p < 16 || hkdf(file_key, 16, f + p, 16, "payload", payload_key, 32) != 0))
+        rc = ed_err_set(err, ED_EINVALID, "age payload: no nonce");
+    OPENSSL_cleanse(file_key, sizeof(file_key));
+    if (rc)
+        return rc;
+    p += 16;
+    size_t total = n - p;
+    unsigned char *plain = ed_xmalloc(total + 1);
+    size_t plen = 0;
+    uint64_t counter = 0;
+    for (;;) {
+        size_t left = n - p;
+        size_t take = left > AGE_CHUNK + AGE_TAG ? AGE_CHUNK + AGE_TAG : left;
+        bool last = take == left;
+        unsigned char nonce[12] = {0};
+        for (int i = 0; i < 8; i++)
+            nonce[10 - i] = (unsigned char)(counter >> (8 * i));
+        nonce[11] = last ? 1 : 0;
+        if (take < AGE_TAG || (take == AGE_TAG && counter > 0) ||
+            aead_open(EVP_chacha20_poly1305(), payload_key, nonce, 12, NULL, 0, f + p, take,
+                      AGE_TAG, plain + plen) != 0) {
+            rc = ed_err_set(err, ED_EINVALID, "age payload does not authenticate");
+            break;
+        }
+        plen += take - AGE_TAG;
+        p += take;
+        counter++;
+        if (last)
+            break;
+    }
+    OPENSSL_cleanse(payload_key, sizeof(payload_key));
+    if (rc) {
+        wipe_free(plain, total + 1);
+        return rc;
+    }
+    plain[plen] = '\0';
+    *out = plain;
+    *out_len = plen;
+    return 0;
+}
+
+/* ---- SOPS ---- */
+
+struct sops_ctx {
+    ed_doc *doc;
+    unsigned char key[32];
+    ed_buf path;  /* "a:b:" of the node being visited */
+    ed_buf where; /* "a.b" for messages */
+    const char *subject;
+};
+
+/* An ENC[...] value taken apart. */
+struct enc {
+    unsigned char *data, *iv, *tag;
+    size_t data_len, iv_len, tag_len;
+    char type[16];
+};
+
+static void enc_free(struct enc *e)
+{
+    free(e->data);
+    free(e->iv);
+    free(e->tag);
+}
+
+/* Parse "ENC[AES256_GCM,data:...,iv:...,tag:...,type:...]"; false when s is not one. */
+static bool enc_parse(const char *s, struct enc *e)
+{
+    memset(e, 0, sizeof(*e));
+    size_t n = strlen(s);
+    if (n < 16 || strncmp(s, "ENC[AES256_GCM,", 15) != 0 || s[n - 1] != ']')
+        return false;
+    const char *p = s + 15, *end = s + n - 1;
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *fe = comma ? comma : end;
+        const char *colon = memchr(p, ':', (size_t)(fe - p));
+        if (!colon)
+            goto bad;
+        size_t kl = (size_t)(colon - p), vl = (size_t)(fe - colon - 1);
+        const char *v = colon + 1;
+        unsigned char **field = NULL;
+        size_t *field_len = NULL;
+        if (kl == 4 && memcmp(p, "data", 4) == 0) {
+            field = &e->data;
+            field_len = &e->data_len;
+        } else if (kl == 2 && memcmp(p, "iv", 2) == 0) {
+            field = &e->iv;
+            field_len = &e->iv_len;
+        } else if (kl == 3 && memcmp(p, "tag", 3) == 0) {
+            field = &e->tag;
+            field_len = &e->tag_len;
+        } else if (kl == 4 && memcmp(p, "type", 4) == 0 && vl < sizeof(e->type)) {
+            snprintf(e->type, sizeof(e->type), "%.*s", (int)vl, v);
+        }
+        if (field) {
+            if (*field) /* twice */
+                goto bad;
+            *field = b64_decode(v, vl, field_len);
+        }
+        p = fe + 1;
+    }
+    if (e->data && e->iv && e->tag && e->tag_len == 16 && e->iv_len > 0 && e->type[0])
+        return true;
+bad:
+    enc_free(e);
+    return false;
+}
+
+/* Decrypt one ENC value with aad; *plain malloc'd (NUL-terminated). */
+static int enc_open(const struct sops_ctx *c, const struct enc *e, const char *aad, size_t aad_len,
+                    char **plain)
+{
+    size_t n = e->data_len;
+    unsigned char *in = ed_xmalloc(n + 16);
+    memcpy(in, e->data, n);
+    memcpy(in + n, e->tag, 16);
+    char *out = ed_xmalloc(n + 1);
+    int rc = aead_open(EVP_aes_256_gcm(), c->key, e->iv, e->iv_len, (const unsigned char *)aad,
+                       aad_len, in, n + 16, 16, (unsigned char *)out);
+    free(in);
+    if (rc) {
+        wipe_free(out, n + 1);
+        return -1;
+    }
+    out[n] = '\0';
+    *plain = out;
+    return 0;
+}
+
+/* A typed node for a decrypted plaintext of SOPS type t. */
+static ed_node *typed(ed_doc *d, const char *t, const char *plain, bool *ok)
+{
+    *ok = true;
+    if (strcmp(t, "str") == 0 || strcmp(t, "bytes") == 0 || strcmp(t, "time") == 0)
+        return ed_node_new_str(d, plain);
+    if (strcmp(t, "int") == 0 || strcmp(t, "int64") == 0) {
+        char *end;
+        long long v = strtoll(plain, &end, 10);
+        if (*plain && !*end)
+            return ed_node_new_int(d, v);
+    } else if (strcmp(t, "float") == 0) {
+        char *end;
+        double v = strtod(plain, &end);
+        if (*plain && !*end)
+            return ed_node_new_float(d, v, plain);
+    } else if (strcmp(t, "bool") == 0) {
+        if (strcmp(plain, "true") == 0 || strcmp(plain, "True") == 0 ||
+            strcmp(plain, "TRUE") == 0 || strcmp(plain, "1") == 0 || strcmp(plain, "t") == 0 ||
+            strcmp(plain, "T") == 0)
+            return ed_node_new_bool(d, true);
+        if (strcmp(plain, "false") == 0 || strcmp(plain, "False") == 0 ||
+            strcmp(plain, "FALSE") == 0 || strcmp(plain, "0") == 0 || strcmp(plain, "f") == 0 ||
+            strcmp(plain, "F") == 0)
+            return ed_node_new_bool(d, false);
+    }
+    *ok = false;
+    return NULL;
+}
+
+/* Walk node (the value at c->path), decrypting ENC values in place (*slot replaced). */
+static int walk(struct sops_ctx *c, ed_node *node, ed_node **replace, ed_err *err)
+{
+    *replace = NULL;
+    ed_node_kind k = ed_node_kind_of(node);
+    if (k == ED_NODE_MAP) {
+        for (size_t i = 0; i < ed_node_len(node); i++) {
+            const char *key = ed_node_key_at(node, i);
+            size_t pl = c->path.len, wl = c->where.len;
+            ed_buf_printf(&c->path, "%s:", key);
+            ed_buf_printf(&c->where, "%s%s", wl ? "." : "", key);
+            ed_node *r = NULL;
+            int rc = walk(c, ed_node_value_at(node, i), &r, err);
+            if (!rc && r)
+                ed_node_set(c->doc, node, key, r);
+            c->path.len = pl;
+            c->path.data[pl] = '\0';
+            c->where.len = wl;
+            c->where.data[wl] = '\0';
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    if (k == ED_NODE_SEQ) {
+        for (size_t i = 0; i < ed_node_len(node); i++) {
+            size_t wl = c->where.len;
+            ed_buf_printf(&c->where, "[%zu]", i);
+            ed_node *r = NULL;
+            int rc = walk(c, ed_node_at(node, i), &r, err);
+            c->where.len = wl;
+            c->where.data[wl] = '\0';
+            if (rc)
+                return rc;
+            if (r)
+                ed_node_set_at(node, i, r);
+        }
+        return 0;
+    }
+    const char *s = ed_node_str(node);
+    struct enc e;
+    if (!s || !enc_parse(s, &e))
+        return 0; /* in clear (an `_unencrypted` key, or what kustomize added) */
+    char *plain = NULL;
+    if (enc_open(c, &e, c->path.data ? c->path.data : "", c->path.len, &plain) != 0) {
+        enc_free(&e);
+        return ed_err_set(err, ED_EINVALID, "%s: the value of '%s' does not decrypt", c->subject,
+                          c->where.data ? c->where.data : "");
+    }
+    bool ok;
+    ed_node *v = typed(c->doc, e.type, plain, &ok);
+    enc_free(&e);
+    if (!ok) {
+        wipe_free(plain, strlen(plain) + 1);
+        return ed_err_set(err, ED_EINVALID, "%s: the value of '%s' is not of its type", c->subject,
+                          c->where.data ? c->where.data : "");
+    }
+    wipe_free(plain, strlen(plain) + 1);
+    *replace = v;
+    return 0;
+}
+
+bool ed_sops_is_encrypted(const ed_node *obj)
+{
+    const ed_node *m = ed_node_get(obj, "sops");
+    return ed_node_kind_of(m) == ED_NODE_MAP && ed_node_get(m, "mac") != NULL;
+}
+
+/* The data key, from the first age recipient an identity opens. */
+static int data_key(const ed_node *meta, const ed_sops_keys *keys, unsigned char out[32],
+                    ed_err *err)
+{
+    const ed_node *age = ed_node_get(meta, "age");
+    if (ed_node_len(age) == 0)
+        return ed_err_set(err, ED_EINVALID,
+                          "no age recipient holds the data key (eddy decrypts age keys only)");
+    ed_err last = ED_ERR_INIT;
+    for (size_t i = 0; i < ed_node_len(age); i++) {
+        const char *enc = ed_node_str(ed_node_get(ed_node_at(age, i), "enc"));
+        size_t fl = 0, pl = 0;
+        unsigned char *file = enc ? age_unarmor(enc, strlen(enc), &fl) : NULL;
+        unsigned char *plain = NULL;
+        if (!file) {
+            ed_err_set(&last, ED_EINVALID, "sops.age[%zu].enc is not an armored age file", i);
+            continue;
+        }
+        int rc = age_decrypt(file, fl, keys, &plain, &pl, &last);
+        free(file);
+        if (rc)
+            continue;
+        if (pl != 32) {
+            wipe_free(plain, pl + 1);
+            ed_err_set(&last, ED_EINVALID, "the data key is not 32 bytes");
+            continue;
+        }
+        memcpy(out, plain, 32);
+        wipe_free(plain, pl + 1);
+        return 0;
+    }
+    return ed_err_set(err, last.code ? last.code : ED_EAUTH, "%s", last.msg);
+}
+
+int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_sops_keys *keys,
+                    ed_err *err)
+{
+    ed_node *meta = ed_node_get(root, "sops");
+    struct sops_ctx c = {.doc = doc, .subject = subject};
+    c.path = (ed_buf)ED_BUF_INIT((size_t)1 << 20);
+    c.where = (ed_buf)ED_BUF_INIT((size_t)1 << 20);
+    int rc = data_key(meta, keys, c.key, err);
+    if (rc) {
+        ed_err_wrap(err, "cannot get sops data key");
+        return rc;
+    }
+    /* Everything but the metadata, in document order. */
+    for (size_t i = 0; !rc && i < ed_node_len(root); i++) {
+        const char *key = ed_node_key_at(root, i);
+        if (strcmp(key, "sops") == 0)
+            continue;
+        ed_buf_printf(&c.path, "%s:", key);
+        ed_buf_printf(&c.where, "%s", key);
+        ed_node *r = NULL;
+        rc = walk(&c, ed_node_value_at(root, i), &r, err);
+        if (!rc && r)
+            ed_node_set(doc, root, key, r);
+        c.path.len = c.where.len = 0;
+        if (c.path.data)
+            c.path.data[0] = '\0';
+        if (c.where.data)
+            c.where.data[0] = '\0';
+    }
+    OPENSSL_cleanse(c.key, sizeof(c.key));
+    ed_buf_free(&c.path);
+    ed_buf_free(&c.where);
+    if (!rc)
+        ed_node_remove(root, "sops");
+    return rc;
+}

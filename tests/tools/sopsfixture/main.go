@@ -1,0 +1,81 @@
+// sopsfixture: encrypt a YAML file with SOPS (getsops/sops v3.9.0, the library Flux links) for
+// an age recipient, to make eddy's decryption test fixtures with the reference implementation
+// (not built by the tests: its output is committed).
+//
+//	go run . keygen > identity.agekey          # an age identity, its recipient in a comment
+//	go run . RECIPIENT [ENCRYPTED_REGEX] < plain.yaml > encrypted.yaml
+//
+// The fixtures: tests/e2e/fixtures/sops/{secret,configmap}.enc.yaml from secret.yaml
+// ('^(data|stringData)$') and configmap.yaml ('^data$'), and the texts in
+// tests/unit/kustomize/test_sops.c (typed.yaml with '^spec$'), all for identity.agekey there.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	fage "filippo.io/age"
+	"github.com/getsops/sops/v3"
+	"github.com/getsops/sops/v3/aes"
+	"github.com/getsops/sops/v3/age"
+	"github.com/getsops/sops/v3/cmd/sops/common"
+	"github.com/getsops/sops/v3/keys"
+	"github.com/getsops/sops/v3/keyservice"
+	"github.com/getsops/sops/v3/stores/yaml"
+	"github.com/getsops/sops/v3/version"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "sopsfixture:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	if len(os.Args) < 2 {
+		return fmt.Errorf("usage: sopsfixture keygen | sopsfixture RECIPIENT [ENCRYPTED_REGEX] < plain.yaml")
+	}
+	if os.Args[1] == "keygen" {
+		id, err := fage.GenerateX25519Identity()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("# public key: %s\n%s\n", id.Recipient(), id)
+		return nil
+	}
+	in, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		return err
+	}
+	store := &yaml.Store{}
+	branches, err := store.LoadPlainFile(in)
+	if err != nil {
+		return err
+	}
+	mk, err := age.MasterKeyFromRecipient(os.Args[1])
+	if err != nil {
+		return err
+	}
+	meta := sops.Metadata{KeyGroups: []sops.KeyGroup{[]keys.MasterKey{mk}}, Version: version.Version}
+	if len(os.Args) > 2 {
+		meta.EncryptedRegex = os.Args[2]
+	} else {
+		meta.UnencryptedSuffix = "_unencrypted"
+	}
+	tree := sops.Tree{Branches: branches, Metadata: meta}
+	dataKey, errs := tree.GenerateDataKeyWithKeyServices([]keyservice.KeyServiceClient{keyservice.NewLocalClient()})
+	if len(errs) > 0 {
+		return fmt.Errorf("data key: %v", errs)
+	}
+	if err := common.EncryptTree(common.EncryptTreeOpts{DataKey: dataKey, Tree: &tree, Cipher: aes.NewCipher()}); err != nil {
+		return err
+	}
+	out, err := store.EmitEncryptedFile(tree)
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(out)
+	return err
+}
