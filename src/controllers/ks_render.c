@@ -18,8 +18,9 @@
  *
  *   2b. spec.decryption (SOPS, age keys from the `*.agekey` entries of its Secret): every
  *      object with SOPS metadata is decrypted (src/kustomize/sops.c), before the substitution;
- *      without decryption an encrypted Secret is refused, as Flux refuses it. Secrets that
- *      secretGenerator made of encrypted files are refused (not decrypted yet);
+ *      the files secretGenerator reads are decrypted as they are read (dotenv, YAML, JSON and
+ *      sops's binary envelope). Without decryption an encrypted Secret is refused, as Flux
+ *      refuses it;
  *
  * healthCheckExprs and dependsOn[].readyExpr are refused (BuildFailed, naming the field) until
  * eddy implements them.
@@ -31,6 +32,7 @@
 
 #include "../kustomize/kustomize.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -355,6 +357,25 @@ static int decryption_keys(ed_kube *kube, const ed_node *obj, ed_sops_keys **out
     return rc;
 }
 
+/* ed_ks_options.secret_source: a secretGenerator's file, decrypted when SOPS encrypted it
+ * (kustomize-controller's DecryptSources). The plain text lives only in memory. */
+static int decrypt_source(void *user, const char *entry, bool env, char **data, size_t *len,
+                          ed_err *err)
+{
+    char *plain = NULL;
+    size_t plain_len = 0;
+    ed_err derr = ED_ERR_INIT;
+    if (ed_sops_decrypt_file(entry, env, *data, *len, user, &plain, &plain_len, &derr) != 0)
+        return ed_err_set(err, derr.code, "error decrypting sources: %s", derr.msg);
+    if (plain) {
+        OPENSSL_cleanse(*data, *len);
+        free(*data);
+        *data = plain;
+        *len = plain_len;
+    }
+    return 0;
+}
+
 /* True when a Secret's data holds what secretGenerator made of a SOPS-encrypted file (a
  * dotenv file's sops_mac key, or a file with SOPS metadata). */
 static bool generated_from_sops(const ed_node *obj)
@@ -390,12 +411,12 @@ static int decrypt_all(ed_doc **objs, size_t n, const ed_sops_keys *keys, ed_err
         const char *name = ed_node_path_str(o, "/metadata/name");
         bool secret = kind && strcmp(kind, "Secret") == 0;
         if (!ed_sops_is_encrypted(o)) {
-            if (secret && generated_from_sops(o))
+            if (secret && !keys && generated_from_sops(o))
                 return ed_err_set(err, ED_EINVALID,
-                                  "decryption failed for '%s': Secret '%s/%s' is generated from "
-                                  "SOPS-encrypted files, which eddy does not decrypt yet "
-                                  "(encrypt the Secret manifest instead)",
-                                  name ? name : "", ns ? ns : "", name ? name : "");
+                                  "Secret/%s/%s is generated from SOPS-encrypted files, "
+                                  "configuring decryption is required for this secret to be "
+                                  "reconciled",
+                                  ns ? ns : "", name ? name : "");
             continue;
         }
         char subject[800];
@@ -480,7 +501,11 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
     if (trace)
         trace->vars[0] = '\0';
     const ed_node *spec = drop_missing_components(ed_node_get(obj, "spec"), dir, &filtered, rec);
+    ed_sops_keys *keys = NULL; /* spec.decryption's, or NULL */
+    bool mask = (flags & ED_KS_RENDER_MASK_SOPS) != 0;
     int rc = refuse_unsupported(spec, err);
+    if (!rc && !mask)
+        rc = decryption_keys(kube, obj, &keys, err);
     if (!rc)
         rc = ed_ks_flux_overlay(spec, &overlay, err);
     if (!rc) {
@@ -488,6 +513,10 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
         ko.root = root;
         ko.overlay = ed_doc_root(overlay);
         ko.inputs = rec;
+        if (keys) { /* secretGenerator's encrypted files, decrypted as they are read */
+            ko.secret_source = decrypt_source;
+            ko.secret_source_user = keys;
+        }
         ed_buf generated = ED_BUF_INIT((size_t)16 << 20);
         if (ed_ks_flux_generate(dir, &generated, rec))
             ko.generated = generated.data;
@@ -496,15 +525,11 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
         if (rc)
             ed_err_wrap(err, "kustomize build failed");
     }
-    if (!rc && (flags & ED_KS_RENDER_MASK_SOPS)) {
+    if (!rc && mask)
         mask_sops(*out, *n);
-    } else if (!rc) { /* decrypted before the substitution, as Flux */
-        ed_sops_keys *keys = NULL;
-        rc = decryption_keys(kube, obj, &keys, err);
-        if (!rc)
-            rc = decrypt_all(*out, *n, keys, err);
-        ed_sops_keys_free(keys);
-    }
+    else if (!rc) /* decrypted before the substitution, as Flux */
+        rc = decrypt_all(*out, *n, keys, err);
+    ed_sops_keys_free(keys);
     if (!rc)
         rc = post_build(kube, obj, *out, *n, strict, trace ? trace->vars : NULL, err);
     if (!rc)

@@ -42,6 +42,8 @@ struct build {
     const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
     const char *generated;  /* the top kustomization's text when it has no file, or NULL */
     ed_ks_inputs *inputs;   /* where to record what the build reads, or NULL */
+    int (*secret_source)(void *, const char *, bool, char **, size_t *, ed_err *);
+    void *secret_source_user;
     ed_err *err;
 };
 
@@ -210,6 +212,12 @@ int ks_read_source(struct build *b, const char *dir, const char *entry, const ch
         rc = read_file(b, real, data, len);
     free(real);
     return rc;
+}
+
+int ks_secret_source(struct build *b, const char *entry, bool env, char **data, size_t *len)
+{
+    return b->secret_source ? b->secret_source(b->secret_source_user, entry, env, data, len, b->err)
+                            : 0;
 }
 
 char *ks_origin_path(struct build *b, const char *path)
@@ -924,6 +932,8 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     b.overlay = opts ? opts->overlay : NULL;
     b.generated = opts ? opts->generated : NULL;
     b.inputs = opts ? opts->inputs : NULL;
+    b.secret_source = opts ? opts->secret_source : NULL;
+    b.secret_source_user = opts ? opts->secret_source_user : NULL;
     ed_ks_inputs_add(b.inputs, ED_KS_INPUT_PROBE, dir);
     const char *root = opts && opts->root ? opts->root : dir;
     b.root = realpath(root, NULL);

@@ -564,6 +564,8 @@ static int add_envs(const struct gen_ctx *g, const ed_node *e, const char *name,
         char *data = NULL;
         size_t len = 0;
         int rc = ks_read_source(g->b, g->dir, file, g->kfile, &data, &len, g->err);
+        if (!rc && strcmp(g->what, "secret") == 0)
+            rc = ks_secret_source(g->b, file, true, &data, &len);
         if (!rc)
             rc = parse_env(g, name, file, data, len, out);
         free(data);
@@ -634,8 +636,11 @@ static int add_files(const struct gen_ctx *g, const ed_node *e, const char *name
         char *data = NULL;
         size_t len = 0;
         int rc = ks_read_source(g->b, g->dir, path, g->kfile, &data, &len, g->err);
+        if (!rc && strcmp(g->what, "secret") == 0)
+            rc = ks_secret_source(g->b, path, false, &data, &len);
         if (rc) {
             free(key);
+            free(data);
             return ed_err_wrap(g->err, "%s %s: file sources", g->what, name);
         }
         /* kustomize would hold such text in data as it is; eddy's strings end at NUL */

@@ -136,6 +136,9 @@ struct build;
  */
 int ks_read_source(struct build *b, const char *dir, const char *entry, const char *kfile,
                    char **data, size_t *len, ed_err *err);
+/* The build's secret_source hook (ed_ks_options) on a secretGenerator's file: 0 when there is
+ * none. */
+int ks_secret_source(struct build *b, const char *entry, bool env, char **data, size_t *len);
 
 /* ---- generators (generate.c) ---- */
 

@@ -697,3 +697,179 @@ int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_so
         ed_node_remove(root, "sops");
     return rc;
 }
+
+/* ---- encrypted files read by secretGenerator ---- */
+
+enum file_format {
+    FMT_BINARY,
+    FMT_DOTENV,
+    FMT_YAML,
+    FMT_JSON,
+    FMT_INI
+};
+
+/* sops's format for a path (its extension), envs files defaulting to dotenv. */
+static enum file_format format_of(const char *path, bool env)
+{
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (dot && (!slash || dot > slash)) {
+        if (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0)
+            return FMT_YAML;
+        if (strcmp(dot, ".json") == 0)
+            return FMT_JSON;
+        if (strcmp(dot, ".env") == 0)
+            return FMT_DOTENV;
+        if (strcmp(dot, ".ini") == 0)
+            return FMT_INI;
+    }
+    return env ? FMT_DOTENV : FMT_BINARY;
+}
+
+/* Replace every "\\n" (backslash, n) of s by a line feed, in place. */
+static void unescape_newlines(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (r[0] == '\\' && r[1] == 'n') {
+            *w++ = '\n';
+            r++;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+}
+
+/* A dotenv file's SOPS metadata key ("sops_age__list_0__map_enc") set into meta. Only what
+ * decryption reads is kept: the age recipients' enc, mac and lastmodified. */
+static void dotenv_meta(ed_doc *d, ed_node *meta, const char *key, const char *value)
+{
+    unsigned idx;
+    char field[32];
+    if (sscanf(key, "age__list_%u__map_%31s", &idx, field) == 2 && idx < 64) {
+        ed_node *age = ed_node_get(meta, "age");
+        if (!age) {
+            age = ed_node_new_seq(d);
+            ed_node_set(d, meta, "age", age);
+        }
+        while (ed_node_len(age) <= idx)
+            ed_node_append(d, age, ed_node_new_map(d));
+        ed_node_set(d, ed_node_at(age, idx), field, ed_node_new_str(d, value));
+    } else if (strcmp(key, "mac") == 0 || strcmp(key, "lastmodified") == 0) {
+        ed_node_set(d, meta, key, ed_node_new_str(d, value));
+    }
+}
+
+/* Decrypt a dotenv file: KEY=ENC[...] lines (the value's path is "KEY:"), the metadata in
+ * sops_* lines; out: the same lines decrypted, without the metadata, comments kept. */
+static int decrypt_dotenv(const char *data, size_t len, const char *subject,
+                          const ed_sops_keys *keys, ed_buf *out, ed_err *err)
+{
+    ed_doc *d = ed_doc_new();
+    ed_node *root = ed_node_new_map(d), *meta = ed_node_new_map(d);
+    ed_doc_set_root(d, root);
+    ed_buf comments = ED_BUF_INIT((size_t)16 << 20);
+    size_t pos = 0;
+    int rc = 0;
+    while (pos < len && !rc) {
+        const char *line = data + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - line) : len - pos;
+        pos += ll + 1;
+        if (ll == 0)
+            continue;
+        char *text = ed_xstrndup(line, ll);
+        size_t tl = strlen(text); /* (less than ll when the line holds a NUL) */
+        char *eq = strchr(text, '=');
+        if (text[0] == '#') {
+            ed_buf_printf(&comments, "%s\n", text); /* kept as written, ahead of the values */
+        } else if (!eq) {
+            rc = ed_err_set(err, ED_EINVALID, "%s: invalid dotenv input line %.40s", subject, text);
+        } else {
+            *eq = '\0';
+            unescape_newlines(eq + 1);
+            if (strncmp(text, "sops_", 5) == 0)
+                dotenv_meta(d, meta, text + 5, eq + 1);
+            else
+                ed_node_set(d, root, text, ed_node_new_str(d, eq + 1));
+        }
+        OPENSSL_cleanse(text, tl);
+        free(text);
+    }
+    if (!rc) {
+        ed_node_set(d, root, "sops", meta);
+        rc = ed_sops_decrypt(d, root, subject, keys, err);
+    }
+    if (!rc) {
+        ed_buf_append(out, comments.data ? comments.data : "", comments.len);
+        for (size_t i = 0; i < ed_node_len(root); i++) {
+            const char *v = ed_node_str(ed_node_value_at(root, i));
+            ed_buf_printf(out, "%s=", ed_node_key_at(root, i));
+            for (const char *c = v ? v : ""; *c; c++) /* line feeds written back as "\n" */
+                ed_buf_append(out, *c == '\n' ? "\\n" : c, *c == '\n' ? 2 : 1);
+            ed_buf_append_str(out, "\n");
+        }
+    }
+    ed_buf_free(&comments);
+    ed_doc_free(d);
+    return rc;
+}
+
+int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t len,
+                         const ed_sops_keys *keys, char **out, size_t *out_len, ed_err *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    enum file_format f = format_of(path, env);
+    static const char *const markers[] = {"\"mac\": \"ENC[", "sops_mac=ENC[", "mac: ENC[",
+                                          "\"mac\": \"ENC[", "[sops]"};
+    if (!memmem(data, len, markers[f], strlen(markers[f])))
+        return 0; /* not encrypted: as it is */
+    char subject[600];
+    snprintf(subject, sizeof(subject), "file '%s'", path);
+    if (f == FMT_INI)
+        return ed_err_set(err, ED_EINVALID, "%s: SOPS-encrypted INI files are not supported",
+                          subject);
+    ed_buf b = ED_BUF_INIT((size_t)64 << 20);
+    int rc = 0;
+    if (f == FMT_DOTENV) {
+        rc = decrypt_dotenv(data, len, subject, keys, &b, err);
+    } else if (f == FMT_YAML) {
+        ed_doc **docs = NULL;
+        size_t n = 0;
+        rc = ed_doc_parse_yaml(data, len, path, &docs, &n, err);
+        for (size_t i = 0; !rc && i < n; i++)
+            if (ed_sops_is_encrypted(ed_doc_root(docs[i])))
+                rc = ed_sops_decrypt(docs[i], ed_doc_root(docs[i]), subject, keys, err);
+        if (!rc && (rc = ed_doc_list_to_yaml(docs, n, &b)) != 0)
+            ed_err_set(err, rc, "%s: the decrypted document cannot be written as YAML", subject);
+        ed_doc_list_free(docs, n);
+    } else { /* JSON, and binary: a JSON envelope whose `data` is the file */
+        ed_doc *doc = NULL;
+        rc = ed_doc_parse_json(data, len, &doc, err);
+        if (!rc)
+            rc = ed_sops_decrypt(doc, ed_doc_root(doc), subject, keys, err);
+        if (!rc && f == FMT_JSON) {
+            if ((rc = ed_node_to_json(ed_doc_root(doc), &b)) != 0)
+                ed_err_set(err, rc, "%s: the decrypted document cannot be written as JSON",
+                           subject);
+        } else if (!rc) {
+            const char *v = ed_node_str(ed_node_get(ed_doc_root(doc), "data"));
+            rc = v ? ed_buf_append_str(&b, v)
+                   : ed_err_set(err, ED_EINVALID, "%s: no `data` in the binary envelope", subject);
+            if (rc && v)
+                ed_err_set(err, rc, "%s: the decrypted file is too large", subject);
+        }
+        ed_doc_free(doc);
+    }
+    if (rc) {
+        if (b.data)
+            OPENSSL_cleanse(b.data, b.len);
+        ed_buf_free(&b);
+        return rc;
+    }
+    *out_len = b.len;
+    *out = b.data ? b.data : ed_xstrdup("");
+    return 0;
+}

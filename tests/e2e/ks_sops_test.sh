@@ -14,6 +14,7 @@ ks_setup ks-sops sops
 mkdir -p "$work/app"
 cp "$fx/secret.enc.yaml" "$work/app/secret.yaml"
 cp "$fx/configmap.enc.yaml" "$work/app/configmap.yaml"
+cp -r "$fx/gen" "$work/gen"
 commit "encrypted with sops"
 gitrepository
 kubectl -n "$ns" create secret generic sops-age --from-file=identity.agekey="$fx/identity.agekey" >/dev/null
@@ -23,6 +24,10 @@ kustomization app ./app "  targetNamespace: $ns
   postBuild:
     substitute: {name: eddy}"
 kustomization plain ./app "  targetNamespace: $ns
+  nameSuffix: -plain"
+kustomization gen ./gen "  targetNamespace: $ns
+  decryption: {provider: sops, secretRef: {name: sops-age}}"
+kustomization gen-plain ./gen "  targetNamespace: $ns
   nameSuffix: -plain"
 kustomization wrong ./app "  targetNamespace: $ns
   nameSuffix: -wrong
@@ -39,6 +44,19 @@ assert_eq "https://db.internal:5432" "$(kubectl -n "$ns" get configmap settings 
     "any kind is decrypted"
 assert_eq "hello eddy" "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.greeting}')" \
     "postBuild substitutes the decrypted text"
+
+step "secretGenerator's encrypted files (dotenv, binary, JSON) decrypted as they are read"
+applied gen "$(rev)"
+assert_eq "admin" "$(secret gen DB_USER)" "dotenv value"
+assert_eq "p4ss=word!" "$(secret gen DB_PASSWORD)" "dotenv value with '='"
+assert_eq 'line1\nline2' "$(secret gen MULTI)" "a line feed stays escaped, as sops writes it back"
+assert_eq "raw-token-bytes" "$(secret gen token\\.bin)" "binary file"
+assert_eq "svc 5432 true" "$(secret gen creds\\.json | jq -r '"\(.user) \(.port) \(.tls)"')" "JSON file"
+[ -z "$(kubectl -n "$ns" get secret gen -o 'jsonpath={.data.sops_mac}')" ] || fail "sops_mac in the Secret"
+ready_is gen-plain False BuildFailed
+assert_contains "$(ready_message gen-plain)" \
+    "Secret/$ns/gen-plain is generated from SOPS-encrypted files, configuring decryption is required" \
+    "without decryption: refused"
 
 step "no decryption: the encrypted Secret is refused, as Flux"
 ready_is plain False BuildFailed

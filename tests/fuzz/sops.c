@@ -2,7 +2,8 @@
  * libFuzzer target for SOPS decryption (src/kustomize/sops.c): encrypted manifests come from
  * Git. The input is parsed as YAML; every document with SOPS metadata is decrypted with the
  * identity the corpus's files were encrypted for (so mutations reach the age header, the
- * payload and the ENC[...] values), and the input is also read as an age identity file.
+ * payload and the ENC[...] values); the input is also read as an age identity file and as a
+ * secretGenerator's file of each format (dotenv, binary, JSON, YAML).
  * Nothing may crash or leak; a failure must say why.
  */
 #include "kustomize/kustomize.h"
@@ -40,6 +41,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         }
         ed_doc_list_free(docs, n);
+    }
+    static const char *const paths[] = {"f.env", "f.bin", "f.json", "f.yaml"};
+    for (int i = 0; i < 4; i++) {
+        char *out = NULL;
+        size_t len = 0;
+        ed_err ferr = ED_ERR_INIT;
+        int rc = ed_sops_decrypt_file(paths[i], i == 0, (const char *)data, size, keys, &out, &len,
+                                      &ferr);
+        if ((rc && (out || !ferr.msg[0])) || (out && strlen(out) > len))
+            abort();
+        free(out);
     }
     ed_sops_keys_free(keys);
     return 0;

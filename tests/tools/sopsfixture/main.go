@@ -3,11 +3,13 @@
 // (not built by the tests: its output is committed).
 //
 //	go run . keygen > identity.agekey          # an age identity, its recipient in a comment
-//	go run . RECIPIENT [ENCRYPTED_REGEX] < plain.yaml > encrypted.yaml
+//	go run . RECIPIENT [ENCRYPTED_REGEX|-] [yaml|json|dotenv|binary] < plain > encrypted
 //
 // The fixtures: tests/e2e/fixtures/sops/{secret,configmap}.enc.yaml from secret.yaml
 // ('^(data|stringData)$') and configmap.yaml ('^data$'), and the texts in
-// tests/unit/kustomize/test_sops.c (typed.yaml with '^spec$'), all for identity.agekey there.
+// tests/unit/kustomize/test_sops.c (typed.yaml with '^spec$'), and for secretGenerator
+// tests/e2e/fixtures/sops/gen/{app.env,token.bin,creds.json}.enc from app.env (dotenv),
+// token.bin (binary) and creds.json (json), all for identity.agekey there.
 package main
 
 import (
@@ -22,6 +24,8 @@ import (
 	"github.com/getsops/sops/v3/cmd/sops/common"
 	"github.com/getsops/sops/v3/keys"
 	"github.com/getsops/sops/v3/keyservice"
+	"github.com/getsops/sops/v3/stores/dotenv"
+	"github.com/getsops/sops/v3/stores/json"
 	"github.com/getsops/sops/v3/stores/yaml"
 	"github.com/getsops/sops/v3/version"
 )
@@ -49,7 +53,20 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	store := &yaml.Store{}
+	var store interface {
+		LoadPlainFile([]byte) (sops.TreeBranches, error)
+		EmitEncryptedFile(sops.Tree) ([]byte, error)
+	} = &yaml.Store{}
+	if len(os.Args) > 3 {
+		switch os.Args[3] {
+		case "dotenv":
+			store = &dotenv.Store{}
+		case "json":
+			store = &json.Store{}
+		case "binary":
+			store = &json.BinaryStore{}
+		}
+	}
 	branches, err := store.LoadPlainFile(in)
 	if err != nil {
 		return err
@@ -59,7 +76,7 @@ func run() error {
 		return err
 	}
 	meta := sops.Metadata{KeyGroups: []sops.KeyGroup{[]keys.MasterKey{mk}}, Version: version.Version}
-	if len(os.Args) > 2 {
+	if len(os.Args) > 2 && os.Args[2] != "-" {
 		meta.EncryptedRegex = os.Args[2]
 	} else {
 		meta.UnencryptedSuffix = "_unencrypted"

@@ -20,5 +20,6 @@ void test_inputs_other_tree(void **state);
 /* test_sops.c */
 void test_sops_decrypt(void **state);
 void test_sops_refusals(void **state);
+void test_sops_files(void **state);
 
 #endif

@@ -359,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_inputs_other_tree),
         cmocka_unit_test(test_sops_decrypt),
         cmocka_unit_test(test_sops_refusals),
+        cmocka_unit_test(test_sops_files),
     };
     return cmocka_run_group_tests_name("kustomize", tests, NULL, NULL);
 }

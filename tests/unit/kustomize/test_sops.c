@@ -318,3 +318,155 @@ void test_sops_refusals(void **state)
     assert_int_equal(ed_sops_keys_count(k), 2);
     ed_sops_keys_free(k);
 }
+
+/* secretGenerator's files (tests/tools/sopsfixture: app.env as dotenv, token.bin as binary,
+ * creds.json as json). */
+static const char ENV_ENC[] =
+    "DB_USER=ENC[AES256_GCM,data:OGWe6gY=,iv:wMiLVCd1gWYvUOEtcq8JiYW5zPeXJ94wG9M42uO9lys=,tag:"
+    "K8PTcW9yWle7ygfobmkhuQ==,type:str]\n"
+    "DB_PASSWORD=ENC[AES256_GCM,data:aLWgdMCkB5w5SQ==,iv:SWGNLcgfEhfbGQD+"
+    "s1e4T7mLaSJu0IaSnUYESp5YA1g=,tag:lpaLcU3YKtnZWJUF2AQ+1g==,type:str]\n"
+    "#ENC[AES256_GCM,data:+chwpvUQ+ujx8g==,iv:imkYv5h7/NiN4LjYqBOlD9j12mY1vJEcMG/"
+    "8tDE+b80=,tag:yl7X8byjZAUe0RuVivARvA==,type:comment]\n"
+    "MULTI=ENC[AES256_GCM,data:P5IAFJMFG3LpnEc=,iv:UMA+4+QrQJyOL1JNE/Hyf6fzJ8bnWUP/"
+    "qN47fkRWNDA=,tag:EfGE3v9VxBPemck67wpJ+w==,type:str]\n"
+    "sops_age__list_0__map_enc=-----BEGIN AGE ENCRYPTED "
+    "FILE-----\\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+"
+    "IFgyNTUxOSBBWG1uVTIwcC8wUTZHRUR0\\ncWltcWEzcFVUbkxPNEd3dWhOeUJxZVk3R1dNCm83QnRCZDVCeTJBb0luNk5"
+    "icEY1\\nT0tHNTAyVUZPb2MyOE0zMXg0cHNzT2MKLS0tIFUzeURTVERJY1JJRE1xZlhsWnlK\\nSlBhZ0Y3QjJTMVlQMzR"
+    "TckxreDZIVDQKW+jAqYpk4On0AxOmxKNJvFivtSg6rf21\\nIMfrGWc3o7CmO+"
+    "rXpOylaq47x5smH0Y7YzIPxomrIg2m58oHLHyo/g==\\n-----END AGE ENCRYPTED FILE-----\\n\n"
+    "sops_age__list_0__map_recipient="
+    "age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\n"
+    "sops_lastmodified=2026-11-29T05:37:47Z\n"
+    "sops_mac=ENC[AES256_GCM,data:"
+    "0M9FX42KX0DeXNr4q1dLYvTytA9Roq5ePwKmLMaYM12Eo6yVGvxqfG2Aq0U6jiUeYoqe1wGH6u2H1PJ1tt3SkisMaihfSc"
+    "Kt4hgWvtPQEjb27mH4x8TF0VQKGLHLjD9Mqmz1k7jzpAkbTo3kM9CMMNm+nlIw12qTbR3n1ps+Dk0=,iv:"
+    "kUeBtxoK8nCM0bISMputr6OSSo3DopxfPe2VD7rcwB8=,tag:pMNpYhwHs1+rTwg/ocBa9w==,type:str]\n"
+    "sops_unencrypted_suffix=_unencrypted\n"
+    "sops_version=3.9.0\n";
+
+static const char BIN_ENC[] =
+    "{\n"
+    "\"data\": "
+    "\"ENC[AES256_GCM,data:6swTBYBTHoIHt3v8YWGtmA==,iv:rUgyLHJAbJro9eHVBPdJK4hWBXOcO2zhLtq4KlA7m9k="
+    ",tag:5eyDzFUsVWaywUnK+pZJkw==,type:str]\",\n"
+    "\"sops\": {\n"
+    "\"kms\": null,\n"
+    "\"gcp_kms\": null,\n"
+    "\"azure_kv\": null,\n"
+    "\"hc_vault\": null,\n"
+    "\"age\": [\n"
+    "{\n"
+    "\"recipient\": \"age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\",\n"
+    "\"enc\": \"-----BEGIN AGE ENCRYPTED "
+    "FILE-----\\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+"
+    "IFgyNTUxOSBKb3hVTStrYktYTnlkYUdn\\nQU11TFZVd3UxdGN2cFY5T1EraStyWExSb0FrClN5TWVTTEQ0UGRhallxckx"
+    "2Z1Ra\\nd3BZbUp1SlcvbkptMGVGUTJQUURJeVUKLS0tIFUxaVlCM3Q2Tm1QQkZxbENNcEIw\\nT1YxeHlZM0FpRDdHQ3Z"
+    "xMnd0SnJDZkUKRH/"
+    "rmrGgmkagqIgRi6XOjHt7xcvd+1RT\\npHr6M35fuSrqezDS4Gdum7UGPiGOa2OMqHBkEr0ZAzU+6dOwYKIQHA==\\n---"
+    "--END AGE ENCRYPTED FILE-----\\n\"\n"
+    "}\n"
+    "],\n"
+    "\"lastmodified\": \"2026-11-29T05:37:47Z\",\n"
+    "\"mac\": "
+    "\"ENC[AES256_GCM,data:Sn064K4vHpJYB4I4U9nHpI7ulaZNYmyQmUn6X7MfAiU4OCLDYopk9Mxz83pqQ1QzyThZ90q/"
+    "8ykzlnViJfR2m0ib7gFFxj5qOstgaVMGWxGYo0sCRGBgGbm4RBG6+"
+    "s68KKb4TaPbMO8dqDUcmysIXFrhA51EZrmWbpkdaShSrVs=,iv:kRWIsrbV2/"
+    "kTP3WBHNcGOX9trmt9qAbwt9FHHZRkpLY=,tag:ZFAg5lZDsiS2nCD16/T9gg==,type:str]\",\n"
+    "\"pgp\": null,\n"
+    "\"unencrypted_suffix\": \"_unencrypted\",\n"
+    "\"version\": \"3.9.0\"\n"
+    "}\n"
+    "}";
+
+static const char JSON_ENC[] =
+    "{\n"
+    "\"user\": "
+    "\"ENC[AES256_GCM,data:fYPF,iv:1t0fcahNemzoR2rkWoyC9oEUXBA80Hrta5NgJ2iJn7o=,tag:81qi1JU+"
+    "Yw6nvTDnEs6JFg==,type:str]\",\n"
+    "\"port\": "
+    "\"ENC[AES256_GCM,data:PWSkFA==,iv:jbRRk1CmUMSzLnPrYeAt2G5JN4/"
+    "2ypUfkB8OGPhP1kc=,tag:NdVMZ7L2mzYjXzVc0l2RHw==,type:float]\",\n"
+    "\"tls\": "
+    "\"ENC[AES256_GCM,data:EPVrUQ==,iv:G3Byv3piRv1BZTOGu/kaheI/"
+    "h1Z8lNiaXN87qiX7pp4=,tag:JQ7rB8jeSIwCOJKuGA6Hww==,type:bool]\",\n"
+    "\"sops\": {\n"
+    "\"kms\": null,\n"
+    "\"gcp_kms\": null,\n"
+    "\"azure_kv\": null,\n"
+    "\"hc_vault\": null,\n"
+    "\"age\": [\n"
+    "{\n"
+    "\"recipient\": \"age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\",\n"
+    "\"enc\": \"-----BEGIN AGE ENCRYPTED "
+    "FILE-----\\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+"
+    "IFgyNTUxOSBiVGpkWHNkSGJ6cGJ1VHZV\\nS0gvdC9ybE1aRFp5aWhCcU95YzdoU04yUkhvCnp2WDdIWVRtNjh2RlpWbHU"
+    "3RzB5\\nNlV6VXJpYkpQRDdCZ3R4Yk9ORVQvRzAKLS0tIFJpYmVTS1h4dzR5R3FyOFN1Vjgy\\nR3l2RENzc3FIUW9ORFU"
+    "wYkVlWE1vMUUKGW7Ba9iqGT1jGbZ5bbnqIVh39iNPoiLv\\njbrb5jnn2qIHJXBDgg8WWOQoV1VIBnQN0IR2fU8sC3hx3C"
+    "ZCByTdKA==\\n-----END AGE ENCRYPTED FILE-----\\n\"\n"
+    "}\n"
+    "],\n"
+    "\"lastmodified\": \"2026-11-29T05:37:47Z\",\n"
+    "\"mac\": "
+    "\"ENC[AES256_GCM,data:kq2MkKJQUw6amQytquYSdzIC/GBnZWD71jQMyQL4AILcrOhVzG4aFLqMmkX5UgvhhO3dx/"
+    "I0Lhw3rv/3zkoK0yuB7/"
+    "YSWiucXn9cspEvxA+2FLSiSlqGoIUu9aM39b2M93BuoG6fTHQYbUW+bg5mHmU0764Zt3cakk0E/O95cPQ=,iv:mzd7r/"
+    "EnFDeMrgNTPu8J5JCCRPBl2hMeFbxTQlXbQZc=,tag:/VdS/HpPzeZr4UfauYlQuA==,type:str]\",\n"
+    "\"pgp\": null,\n"
+    "\"unencrypted_suffix\": \"_unencrypted\",\n"
+    "\"version\": \"3.9.0\"\n"
+    "}\n"
+    "}";
+
+static char *decrypt_file(const char *path, bool env, const char *text, ed_err *err, int *rc)
+{
+    ed_sops_keys *k = keys_of(KEY1);
+    char *out = NULL;
+    size_t len = 0;
+    *rc = ed_sops_decrypt_file(path, env, text, strlen(text), k, &out, &len, err);
+    ed_sops_keys_free(k);
+    if (out)
+        assert_int_equal(strlen(out), len);
+    return out;
+}
+
+void test_sops_files(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    int rc;
+    char *out = decrypt_file("secrets/app.env", true, ENV_ENC, &err, &rc);
+    assert_int_equal(rc, 0);
+    /* the comment stays encrypted (the env parser skips it), the metadata goes */
+    assert_non_null(strstr(out, "DB_USER=admin\nDB_PASSWORD=p4ss=word!\nMULTI=line1\\nline2\n"));
+    assert_null(strstr(out, "sops_"));
+    free(out);
+    out = decrypt_file("token.bin", false, BIN_ENC, &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, "raw-token-bytes\n");
+    free(out);
+    out = decrypt_file("creds.json", false, JSON_ENC, &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, "{\"user\":\"svc\",\"port\":5432,\"tls\":true}");
+    free(out);
+    /* envs files without a known extension are dotenv; the same text as `files` is binary */
+    out = decrypt_file("app", true, ENV_ENC, &err, &rc);
+    assert_int_equal(rc, 0);
+    free(out);
+    out = decrypt_file("app", false, ENV_ENC, &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_null(out); /* no binary envelope's metadata: left as it is */
+    /* not encrypted: left as it is */
+    out = decrypt_file("plain.env", true, "A=b\n", &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_null(out);
+    /* INI: refused */
+    out = decrypt_file("x.ini", false, "[sops]\nmac = x\n", &err, &rc);
+    assert_int_equal(rc, ED_EINVALID);
+    assert_non_null(strstr(err.msg, "INI"));
+    /* a broken dotenv line */
+    out = decrypt_file("bad.env", true, "sops_mac=ENC[x]\nnot a pair\n", &err, &rc);
+    assert_int_equal(rc, ED_EINVALID);
+    assert_non_null(strstr(err.msg, "file 'bad.env'"));
+}
