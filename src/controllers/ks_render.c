@@ -16,7 +16,8 @@
  *      are no variables at all; Always substitutes in any case;
  *   4. spec.commonMetadata on every object.
  *
- *   2b. spec.decryption (SOPS, age keys from the `*.agekey` entries of its Secret): every
+ *   2b. spec.decryption (SOPS, age and PGP keys from the `*.agekey` and `*.asc` entries of its
+ *      Secret): every
  *      object with SOPS metadata is decrypted (src/kustomize/sops.c), before the substitution;
  *      the files secretGenerator reads are decrypted as they are read (dotenv, YAML, JSON and
  *      sops's binary envelope). Without decryption an encrypted Secret is refused, as Flux
@@ -307,8 +308,8 @@ static const ed_node *drop_missing_components(const ed_node *spec, const char *d
 
 /* ---- decryption (kustomize-controller's decryptor, SOPS with age keys) ---- */
 
-/* The age identities of spec.decryption's Secret (its `*.agekey` entries) into *out; *out
- * stays NULL when the spec asks for no decryption. */
+/* The keys of spec.decryption's Secret (its `*.agekey` age identities and `*.asc` PGP private
+ * keys) into *out; *out stays NULL when the spec asks for no decryption. */
 static int decryption_keys(ed_kube *kube, const ed_node *obj, ed_sops_keys **out, ed_err *err)
 {
     *out = NULL;
@@ -335,8 +336,10 @@ static int decryption_keys(ed_kube *kube, const ed_node *obj, ed_sops_keys **out
     for (size_t i = 0; !rc && i < ed_node_len(data); i++) {
         const char *key = ed_node_key_at(data, i);
         size_t kl = strlen(key);
-        if (kl < 7 || strcmp(key + kl - 7, ".agekey") != 0)
-            continue; /* PGP (*.asc) and cloud KMS credentials: not supported */
+        bool age = kl >= 7 && strcmp(key + kl - 7, ".agekey") == 0;
+        bool pgp = kl >= 4 && strcmp(key + kl - 4, ".asc") == 0;
+        if (!age && !pgp)
+            continue; /* cloud KMS credentials: not supported */
         char *value = decode_b64(ed_node_str(ed_node_value_at(data, i)));
         if (!value) {
             rc = ed_err_set(err, ED_EINVALID,
@@ -347,7 +350,7 @@ static int decryption_keys(ed_kube *kube, const ed_node *obj, ed_sops_keys **out
         }
         ed_err kerr = ED_ERR_INIT;
         size_t vl = strlen(value);
-        if (ed_sops_keys_add_age(*out, key, value, vl, &kerr) != 0)
+        if ((age ? ed_sops_keys_add_age : ed_sops_keys_add_pgp)(*out, key, value, vl, &kerr) != 0)
             rc = ed_err_set(err, ED_EINVALID, "%s from %s decryption Secret '%s/%s'", kerr.msg,
                             provider, ns, name);
         memset(value, 0, vl);

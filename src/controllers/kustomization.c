@@ -31,7 +31,7 @@
  * kubeConfig), ks_health.c (healthChecks, the Healthy condition), ks_delete.c
  * (deletionPolicy), ks_ignore.c (spec.ignore), ks_history.c (status.history).
  *
- * Not built yet: healthCheckExprs and readyExpr (CEL); SOPS with PGP or cloud KMS keys.
+ * Not built yet: healthCheckExprs and readyExpr (CEL); SOPS with cloud KMS or Vault keys.
  *
  * Drift healing leaves room to tinker: a grace period (--drift-grace-period, or the annotation
  * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one

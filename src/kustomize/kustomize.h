@@ -233,7 +233,12 @@ void ed_sops_keys_free(ed_sops_keys *keys);
  * line when one is not an identity, or when there is none; then nothing is added. */
 int ed_sops_keys_add_age(ed_sops_keys *keys, const char *name, const char *text, size_t len,
                          ed_err *err);
-/* How many identities keys holds. */
+/* Import the PGP private keys of text (a `*.asc` entry: armored, without passphrase) into the
+ * keys' private GnuPG home (removed by ed_sops_keys_free). ED_EINVALID naming name when it
+ * holds no private key. */
+int ed_sops_keys_add_pgp(ed_sops_keys *keys, const char *name, const char *text, size_t len,
+                         ed_err *err);
+/* How many identities and PGP keys keys holds. */
 size_t ed_sops_keys_count(const ed_sops_keys *keys);
 /* True when obj has SOPS metadata (a top-level `sops` mapping with a `mac`). */
 bool ed_sops_is_encrypted(const ed_node *obj);

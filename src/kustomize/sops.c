@@ -1,7 +1,7 @@
 /*
  * SOPS decryption, as kustomize-controller's decryptor does it for `spec.decryption` with
- * provider `sops`, for the age key type (Flux's most common; the keys come from the
- * Kustomization's decryption Secret, entries named `*.agekey`).
+ * provider `sops`, for age and PGP keys (the keys come from the Kustomization's decryption
+ * Secret, entries named `*.agekey` and `*.asc`; PGP through GnuPG (gpgme) in a private home).
  *
  * An encrypted object keeps its shape; every value SOPS encrypted reads
  * `ENC[AES256_GCM,data:<b64>,iv:<b64>,tag:<b64>,type:<str|int|float|bool|bytes|comment>]`
@@ -26,10 +26,12 @@
 #include "kustomize_int.h"
 
 #include <ctype.h>
+#include <gpgme.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,8 @@
 struct ed_sops_keys {
     unsigned char (*age)[32]; /* X25519 private scalars */
     size_t nage;
+    char *gnupg_home; /* a private GnuPG home holding the imported PGP keys, or NULL */
+    size_t npgp;      /* keys imported there */
 };
 
 /* ---- small helpers ---- */
@@ -200,17 +204,127 @@ ed_sops_keys *ed_sops_keys_new(void)
     return ed_xcalloc(1, sizeof(ed_sops_keys));
 }
 
+/* Stop the gpg-agent GnuPG started for home (it would linger until it noticed its socket
+ * gone). */
+static void kill_agent(const char *home)
+{
+    gpgme_ctx_t a = NULL;
+    if (gpgme_new(&a) != 0)
+        return;
+    char *socket = ed_xasprintf("%s/S.gpg-agent", home);
+    gpgme_error_t op_err = 0;
+    if (gpgme_set_protocol(a, GPGME_PROTOCOL_ASSUAN) == 0 &&
+        gpgme_ctx_set_engine_info(a, GPGME_PROTOCOL_ASSUAN, socket, home) == 0)
+        gpgme_op_assuan_transact_ext(a, "KILLAGENT", NULL, NULL, NULL, NULL, NULL, NULL, &op_err);
+    gpgme_release(a);
+    free(socket);
+}
+
 void ed_sops_keys_free(ed_sops_keys *k)
 {
     if (!k)
         return;
     wipe_free(k->age, k->nage * 32);
+    if (k->gnupg_home) { /* the private keys go with the home */
+        kill_agent(k->gnupg_home);
+        ed_path_remove_tree(k->gnupg_home);
+        free(k->gnupg_home);
+    }
     free(k);
+}
+
+static pthread_once_t gpgme_once = PTHREAD_ONCE_INIT;
+
+static void gpgme_init(void)
+{
+    gpgme_check_version(NULL);
+}
+
+/* A GnuPG context on the keys' home. */
+static gpgme_error_t gpg_context(const ed_sops_keys *k, gpgme_ctx_t *ctx)
+{
+    pthread_once(&gpgme_once, gpgme_init);
+    gpgme_error_t e = gpgme_new(ctx);
+    if (!e)
+        e = gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, NULL, k->gnupg_home);
+    if (!e)
+        gpgme_set_pinentry_mode(*ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+    return e;
+}
+
+int ed_sops_keys_add_pgp(ed_sops_keys *k, const char *name, const char *text, size_t len,
+                         ed_err *err)
+{
+    if (!k->gnupg_home) {
+        /* gpg-agent's socket lives in the home and a socket path holds ~100 bytes: a deep
+         * TMPDIR falls back to /tmp (the directory is private, 0700). */
+        const char *tmp = getenv("TMPDIR");
+        if (!tmp || !*tmp || strlen(tmp) > 60)
+            tmp = "/tmp";
+        k->gnupg_home = ed_xasprintf("%s/eddy-sops.XXXXXX", tmp);
+        if (!mkdtemp(k->gnupg_home)) {
+            free(k->gnupg_home);
+            k->gnupg_home = NULL;
+            return ed_err_set(err, ED_ERROR, "failed to import '%s' data: no GnuPG home", name);
+        }
+    }
+    gpgme_ctx_t ctx = NULL;
+    gpgme_data_t data = NULL;
+    gpgme_error_t e = gpg_context(k, &ctx);
+    if (!e)
+        e = gpgme_data_new_from_mem(&data, text, len, 0);
+    if (!e)
+        e = gpgme_op_import(ctx, data);
+    gpgme_import_result_t r = e ? NULL : gpgme_op_import_result(ctx);
+    int rc = 0;
+    if (e)
+        rc =
+            ed_err_set(err, ED_EINVALID, "failed to import '%s' data: %s", name, gpgme_strerror(e));
+    else if (!r || r->secret_imported + r->secret_unchanged == 0)
+        rc = ed_err_set(err, ED_EINVALID, "failed to import '%s' data: no PGP private key", name);
+    else
+        k->npgp += (size_t)(r->secret_imported + r->secret_unchanged);
+    gpgme_data_release(data);
+    gpgme_release(ctx);
+    return rc;
+}
+
+/* The data key from a PGP recipient's armored message (sops.pgp[].enc). */
+static int pgp_data_key(const ed_sops_keys *k, const char *enc, unsigned char out[32], ed_err *err)
+{
+    gpgme_ctx_t ctx = NULL;
+    gpgme_data_t in = NULL, plain = NULL;
+    gpgme_error_t e = gpg_context(k, &ctx);
+    if (!e)
+        e = gpgme_data_new_from_mem(&in, enc, strlen(enc), 0);
+    if (!e)
+        e = gpgme_data_new(&plain);
+    if (!e)
+        e = gpgme_op_decrypt(ctx, in, plain);
+    int rc = 0;
+    size_t n = 0;
+    char *buf = plain && !e ? gpgme_data_release_and_get_mem(plain, &n) : NULL;
+    if (!e && plain)
+        plain = NULL; /* released above */
+    if (e)
+        rc = ed_err_set(err, ED_EAUTH, "PGP: %s", gpgme_strerror(e));
+    else if (!buf || n != 32)
+        rc = ed_err_set(err, ED_EINVALID, "PGP: the data key is not 32 bytes");
+    else
+        memcpy(out, buf, 32);
+    if (buf) {
+        OPENSSL_cleanse(buf, n);
+        gpgme_free(buf);
+    }
+    gpgme_data_release(plain);
+    gpgme_data_release(in);
+    gpgme_release(ctx);
+    return rc;
 }
 
 size_t ed_sops_keys_count(const ed_sops_keys *k)
 {
-    return k ? k->nage : 0;
+    return k ? k->nage + k->npgp : 0;
 }
 
 int ed_sops_keys_add_age(ed_sops_keys *k, const char *name, const char *text, size_t len,
@@ -627,16 +741,13 @@ bool ed_sops_is_encrypted(const ed_node *obj)
     return ed_node_kind_of(m) == ED_NODE_MAP && ed_node_get(m, "mac") != NULL;
 }
 
-/* The data key, from the first age recipient an identity opens. */
+/* The data key, from the first recipient a key opens: age, then PGP (sops's order). */
 static int data_key(const ed_node *meta, const ed_sops_keys *keys, unsigned char out[32],
                     ed_err *err)
 {
-    const ed_node *age = ed_node_get(meta, "age");
-    if (ed_node_len(age) == 0)
-        return ed_err_set(err, ED_EINVALID,
-                          "no age recipient holds the data key (eddy decrypts age keys only)");
+    const ed_node *age = ed_node_get(meta, "age"), *pgp = ed_node_get(meta, "pgp");
     ed_err last = ED_ERR_INIT;
-    for (size_t i = 0; i < ed_node_len(age); i++) {
+    for (size_t i = 0; i < ed_node_len(age) && keys->nage; i++) {
         const char *enc = ed_node_str(ed_node_get(ed_node_at(age, i), "enc"));
         size_t fl = 0, pl = 0;
         unsigned char *file = enc ? age_unarmor(enc, strlen(enc), &fl) : NULL;
@@ -658,7 +769,18 @@ static int data_key(const ed_node *meta, const ed_sops_keys *keys, unsigned char
         wipe_free(plain, pl + 1);
         return 0;
     }
-    return ed_err_set(err, last.code ? last.code : ED_EAUTH, "%s", last.msg);
+    for (size_t i = 0; i < ed_node_len(pgp) && keys->npgp; i++) {
+        const char *enc = ed_node_str(ed_node_get(ed_node_at(pgp, i), "enc"));
+        if (enc && pgp_data_key(keys, enc, out, &last) == 0)
+            return 0;
+    }
+    if (last.code)
+        return ed_err_set(err, last.code, "%s", last.msg);
+    if (ed_node_len(age) == 0 && ed_node_len(pgp) == 0)
+        return ed_err_set(err, ED_EINVALID,
+                          "no age or PGP recipient holds the data key (eddy decrypts those only)");
+    return ed_err_set(err, ED_EAUTH, "no %s key to open the data key with",
+                      ed_node_len(age) ? "age" : "PGP");
 }
 
 int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_sops_keys *keys,

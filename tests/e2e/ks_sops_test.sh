@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/e2e/ks_sops_test.sh: spec.decryption (SOPS with age keys) in the real agent, with files
+# tests/e2e/ks_sops_test.sh: spec.decryption (SOPS, age and PGP keys) in the real agent, with files
 # encrypted by getsops/sops itself (tests/e2e/fixtures/sops, made by tests/tools/sopsfixture).
 # An encrypted Secret and ConfigMap are applied decrypted, typed as before encryption, and the
 # substitution runs on the decrypted text; without decryption the encrypted Secret is refused
@@ -15,16 +15,21 @@ mkdir -p "$work/app"
 cp "$fx/secret.enc.yaml" "$work/app/secret.yaml"
 cp "$fx/configmap.enc.yaml" "$work/app/configmap.yaml"
 cp -r "$fx/gen" "$work/gen"
+cp -r "$fx/pgp" "$work/pgp"
 commit "encrypted with sops"
 gitrepository
 kubectl -n "$ns" create secret generic sops-age --from-file=identity.agekey="$fx/identity.agekey" >/dev/null
 kubectl -n "$ns" create secret generic sops-other --from-file=other.agekey="$fx/other.agekey" >/dev/null
+kubectl -n "$ns" create secret generic sops-gpg --from-file=sops.asc="$fx/pgp.asc" >/dev/null
 kustomization app ./app "  targetNamespace: $ns
   decryption: {provider: sops, secretRef: {name: sops-age}}
   postBuild:
     substitute: {name: eddy}"
 kustomization plain ./app "  targetNamespace: $ns
   nameSuffix: -plain"
+kustomization pgp ./pgp "  targetNamespace: $ns
+  nameSuffix: -pgp
+  decryption: {provider: sops, secretRef: {name: sops-gpg}}"
 kustomization gen ./gen "  targetNamespace: $ns
   decryption: {provider: sops, secretRef: {name: sops-age}}"
 kustomization gen-plain ./gen "  targetNamespace: $ns
@@ -44,6 +49,10 @@ assert_eq "https://db.internal:5432" "$(kubectl -n "$ns" get configmap settings 
     "any kind is decrypted"
 assert_eq "hello eddy" "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.greeting}')" \
     "postBuild substitutes the decrypted text"
+
+step "a PGP key (*.asc) opens a file encrypted for it"
+applied pgp "$(rev)"
+assert_eq "s3cr3t-value" "$(secret db-pgp password)" "decrypted with GnuPG"
 
 step "secretGenerator's encrypted files (dotenv, binary, JSON) decrypted as they are read"
 applied gen "$(rev)"

@@ -5,17 +5,21 @@
 //	go run . keygen > identity.agekey          # an age identity, its recipient in a comment
 //	go run . RECIPIENT [ENCRYPTED_REGEX|-] [yaml|json|dotenv|binary] < plain > encrypted
 //
+// RECIPIENT is an age recipient, or pgp:FINGERPRINT (a key of $GNUPGHOME's keyring).
 // The fixtures: tests/e2e/fixtures/sops/{secret,configmap}.enc.yaml from secret.yaml
 // ('^(data|stringData)$') and configmap.yaml ('^data$'), and the texts in
 // tests/unit/kustomize/test_sops.c (typed.yaml with '^spec$'), and for secretGenerator
 // tests/e2e/fixtures/sops/gen/{app.env,token.bin,creds.json}.enc from app.env (dotenv),
-// token.bin (binary) and creds.json (json), all for identity.agekey there.
+// token.bin (binary) and creds.json (json), all for identity.agekey there; and
+// tests/e2e/fixtures/sops/pgp/secret.yaml from secret.yaml for the key pgp.asc there (made with
+// `gpg --quick-gen-key "sops test <sops@eddy.invalid>" default default never`, no passphrase).
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	fage "filippo.io/age"
 	"github.com/getsops/sops/v3"
@@ -24,6 +28,7 @@ import (
 	"github.com/getsops/sops/v3/cmd/sops/common"
 	"github.com/getsops/sops/v3/keys"
 	"github.com/getsops/sops/v3/keyservice"
+	"github.com/getsops/sops/v3/pgp"
 	"github.com/getsops/sops/v3/stores/dotenv"
 	"github.com/getsops/sops/v3/stores/json"
 	"github.com/getsops/sops/v3/stores/yaml"
@@ -71,8 +76,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	mk, err := age.MasterKeyFromRecipient(os.Args[1])
-	if err != nil {
+	var mk keys.MasterKey
+	if fp, ok := strings.CutPrefix(os.Args[1], "pgp:"); ok {
+		mk = pgp.NewMasterKeyFromFingerprint(fp) // encrypted by gpg, with $GNUPGHOME's keyring
+	} else if mk, err = age.MasterKeyFromRecipient(os.Args[1]); err != nil {
 		return err
 	}
 	meta := sops.Metadata{KeyGroups: []sops.KeyGroup{[]keys.MasterKey{mk}}, Version: version.Version}

@@ -21,5 +21,6 @@ void test_inputs_other_tree(void **state);
 void test_sops_decrypt(void **state);
 void test_sops_refusals(void **state);
 void test_sops_files(void **state);
+void test_sops_pgp(void **state);
 
 #endif

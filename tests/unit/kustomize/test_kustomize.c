@@ -360,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_sops_decrypt),
         cmocka_unit_test(test_sops_refusals),
         cmocka_unit_test(test_sops_files),
+        cmocka_unit_test(test_sops_pgp),
     };
     return cmocka_run_group_tests_name("kustomize", tests, NULL, NULL);
 }

@@ -288,8 +288,8 @@ void test_sops_refusals(void **state)
     d = parse_one("kind: Secret\nstringData: {a: "
                   "'ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]'}\n"
                   "sops: {mac: x, pgp: [{fp: ABC, enc: y}]}\n");
-    assert_int_not_equal(ed_sops_decrypt(d, ed_doc_root(d), "Secret/ns/p", k, &err), 0);
-    assert_non_null(strstr(err.msg, "age"));
+    assert_int_equal(ed_sops_decrypt(d, ed_doc_root(d), "Secret/ns/p", k, &err), ED_EAUTH);
+    assert_non_null(strstr(err.msg, "no PGP key to open the data key with"));
     ed_doc_free(d);
     ed_sops_keys_free(k);
 
@@ -469,4 +469,209 @@ void test_sops_files(void **state)
     out = decrypt_file("bad.env", true, "sops_mac=ENC[x]\nnot a pair\n", &err, &rc);
     assert_int_equal(rc, ED_EINVALID);
     assert_non_null(strstr(err.msg, "file 'bad.env'"));
+}
+
+/* PGP: the same Secret encrypted by sops (through gpg) for a test key made for it. */
+static const char PGP_KEY[] = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n"
+                              "\n"
+                              "lQVYBGsLu/0BDACxAWB+rxsQ4QygN9gSHOL7JcU3OiRZvAd1nqFsdjoeKpBQc/Rd\n"
+                              "qhy8/tnaBfUTLnduE9OBGY/3p9r107HP986Bm0ETojJ2admRsqG7m+j9UrU/Lya3\n"
+                              "LcIwIvCm3hxw+zE3fOGmVpDXSBM3e2CtAOk7jJKMwrH0I9IRlUrshzaI8Z8SjTPn\n"
+                              "ULTNea+MlatnO0Rtq0xPkbll5LNdGGWkBKiM892kauw5Ly0AxSJZrn7Mqb/+y/uL\n"
+                              "VtWsKDatvxeCoLcAl987rO+fA95D63l/VlWsbzWeJMNQ3tiBDRh6l4PVUT5HPLFO\n"
+                              "YrVjSEsi2ETlqc2/eysM9RF1xy8iSZZnFr132ibAPQHxHNRDUUoSBYLpBsYvgb2S\n"
+                              "yf2kCKWfJfe1mjf+uOwkESGLd/jHpFOZeEBsu9SOGEJ2Qq3PLNAzRQtRemRmXh+/\n"
+                              "U6lEGN8AkyyauIqVrh6yMcq+Ha1QsBE9FKI68AvOEMSH/v3h5zyz483Jr324ClPs\n"
+                              "eX+HpTprZ70+gv8AEQEAAQAL/RQ9PxEH6VqzEPmE89I7tqyBnhz5gKHja8ru2jBd\n"
+                              "Dbot+GsVRyd/8GH1QL267qdEfz15S4w4ewtrXbsRe1nMpl0607nF/b/Sd0vp7AUC\n"
+                              "snpnfvf8O+YNd7sp/kW7oe7n71xpOCKympnd0Oyy0SlsWumHN6lGszMM9tPciUD7\n"
+                              "GP5BpS8UMY933U9IDw2j04HYogi+4dk7UBgENYol5Faufa4C+HX4uo1eBTxQTjmI\n"
+                              "8qYTnDOAlCuo6y0QkBKqhgABa5rDEyAu3gVaWu8ku7PFIwZe6VEb0ooDcI9KQGJO\n"
+                              "xp9j9F8xBgBfYLqf0ywV6SPxO74aFJ7AbnfHDeqT8oTp88hM+WA8EaemvdIAPj3u\n"
+                              "wmXjhM7AX4i3nY2BUv3CoXQlbkr+tehbW+X2X0zI5dgei2aCGkmeKN93Txi7iyy8\n"
+                              "+JbZw3CVpmrdsvORgbpfULbZmVKZzDvI1jyqV56Zixpv0+iQwrD9hi3UVM0JUWHt\n"
+                              "ZUHuA0/3NTEe4w9gYyLcCSgB8QYA0bLkeJNqKOVQ2ME5VQlkknuj2pTrAXUBeimn\n"
+                              "lBeaMH1v/cJ/yMpq0K9c1pL46HGN9e2yGuR3wxOAdzFj6PxVZlnvgRrAAuecStcU\n"
+                              "uMmRNIUBsbamQtIc5bfU00Q5KCBrOT6Eule8Z5R5igf9JCsYgR2bjeCsURSLG4vb\n"
+                              "XI8j4aZzHxAY9/LVc4H/xOrIVpVJiEG9Kpzg8o/howQTFfT0Nitd9U9uXc125S0j\n"
+                              "9BeIF+pvgCcW1Q6r3ZaHrHHatcC5BgDYFoHUoAidJ2P/PDySiO0cHgJuGyudVo2K\n"
+                              "ugwuvF7n0ozIIDQjiVYP/OKMmGIHXVCD7LzMIbVIVlDtsVH42sLoiY2Z+ofb0KnI\n"
+                              "941yY4yzFhlFzoUymFb/VJ0JrsdIcwg7s7J/yKsSEcz0Srm+ixAVszdzSGlk6MRg\n"
+                              "44qqFvtWMbgaGAEubh9q/4X+gYjwdr2W7AoQ4IlFEl6LKZgw1uzf/5Df0cYxfJsK\n"
+                              "C89H35z0zzpD9ppsN23orybgpmCo1XcGAKQVkYGyEPOQLKGubHE1oiuxfEZR5tta\n"
+                              "Mf44leSKBOJySDtfNZQPK57q2XxLmOZnW8zPaV/JJqybS1rH/dzLZfJvl1Gc8EsF\n"
+                              "gVnIyQKF/3GhyceSZsQFfb11qttj2C90GdUhswxOR5OSSoSjqi/Yj1qU69+jwpbw\n"
+                              "C/lp9ZH8SyS7xfOZnCxLT2cH+DYi0J6gHlCCW28RhBf/vPdchDd5MZ85pYWAOqA9\n"
+                              "H2psZFwpDURi0e/UF9qrQJtr5Qfi+3kiUOu2tB1zb3BzIHRlc3QgPHNvcHNAZWRk\n"
+                              "eS5pbnZhbGlkPokBzgQTAQoAOBYhBL+sCgRx1j4sc3bYK8Zb4psAqOnBBQJrC7v9\n"
+                              "AhsDBQsJCAcCBhUKCQgLAgQWAgMBAh4BAheAAAoJEMZb4psAqOnBE2wL/iVs7p6s\n"
+                              "3deUWjR7HEfV4IInGNhXvkmuz19WZ3eK1jj/1h7IjQoaq13epzwr2dm0tP1Mrck4\n"
+                              "M6JB0O0W4R3WW/+bv3Lyqi1U2nzLufBfU1SE1eZPDrAQTXajHPlrCp+awlKSuPgi\n"
+                              "Y1iem9W4hFBGkhWyzPTBDn+eQ/89+3W7eW8dXPdJeuTivPDrj4sMSwLd/iXDSL4R\n"
+                              "Sp13n5fV/KU5xKtrdqGxvOIT9ZxMzns0syX/wF5clbJ3ibhmOBuTIoxjAuWhMZnq\n"
+                              "SYSi+Psp8bWylIVDD5p+cIzLlcKP7h89ou5iXRopAkFYsnwUG52gke+A+1Jpk19C\n"
+                              "EExvwKw7ZJ59ldq9bsWi3phiief+TMgTGfPl6Z+npFgjqBrA6glFK4O6XVwtMxbG\n"
+                              "gfQ/x3OHA212fZ9Cp13He08z9kKRFKJyR66b/YtoSo57CmbPL7A5RWXV1iDgBerN\n"
+                              "pcd5NEhtCi2PviamGKGykgl5USfi1GTLlfOEFbDShn6zlTPtQ89gJ07L6p0FWARr\n"
+                              "C7v9AQwAo8zYmOwasPvGQTgLWiJ3dhWItI+yQMcD51L0ACvGQsDtTKhOxje/szxb\n"
+                              "U6wtYYJCC4CJae1jy1m12aNPQWBUCUugHo46+v0Ewjx7OrYvgJZKfdz02CZyatEf\n"
+                              "BUnn6gSzPMf7UFVCzEY9SGybJNLN1ExIJq2k6sC6a/r2oli8pZN/TNsFx4ud4eCZ\n"
+                              "cdYrML5X3wTxOUTr0B75dtG9HGjUx93IrCUdm5MpWggE6yMalNziaIxpWJSNNoUM\n"
+                              "16hnYpOJ40tlz4qQiwOAoRFEM472fAQKG94P1yvhitFopqqkYBNphnBQHNSLBZwO\n"
+                              "ILpcvSkrJAz+yFrrJR5uP2atgCNClO55eRqbpp3Ay2dcL7e46lSVDDa4tDoe5GDC\n"
+                              "oeCW7YGd4O/wDK073w1stJGnSD5TFS6RcUiMHSQHySpCjrKmmk6zHxrHVnMuIVP/\n"
+                              "Gg/G73oFaQ+PXAv2Fhg2I4CsnBgGOGWL8PPfa6K9NtCi4LxOSlamFpusPQ6wN33z\n"
+                              "kzu8OJdvABEBAAEAC/sHc498OsFmwQ1edNOPYMyubSxa38PsI8w5qbxlMENEpiIl\n"
+                              "apgAIb5xbj15VkvPiRgYDduHxhTUG1tPxe4aZezCFNP5OonUVnjw8m9orFZc3c67\n"
+                              "CwzYXby2v0H6APKxN/raDlQ7GKXWmnC56rbkEJ2XGsvtdoNvanUQlHTDzeWcYqlX\n"
+                              "2wmC77Gu+i4Az7gHRPbFCSSFcRfeeoo+rYE82Z1UZPJ2t6QxKkX8ooDBcZyz85hu\n"
+                              "c8oXDYBJtU5wQROdmGM1cpmRRWXfn0De9IKcrNMYSzfQApOjzfDUljAqeKbm+X8E\n"
+                              "VkxNUHJ6F+jeczzBCrKMJI+cME6+gF7iIit2b9qH420vXAFj2AMI25UEtUYMiZ8Q\n"
+                              "b6XV2Ceiou4sagQSUdTwhNkulaVlxWDVDG9l0qWtElnvivwaQzcfMn7kRhUvidtg\n"
+                              "m9F2J/16P45ujJ/1P8wcF0xfkIAmrImqPF6+klyRC6H8S6y/MJR7GhdYsQswV5PA\n"
+                              "EOkju6cpVcyJxzeC1wEGAMObMp/dPAm8LcMbiclcVjWVcca9788dLKgbm9KIdlx1\n"
+                              "tzAXEnQ8sfIKezT7fUfYewBGN5D70RcUa4TPSNI5S3SGbcExXXe9P3RGKniCnawC\n"
+                              "btuPdh7P5URutaIdjXppWgqllaqfw3rBW0xldmTnVXqctBEzly7YUFXzwsXzV26Y\n"
+                              "2ZJJP69oA/gqWrMEu1vRWFxA7U3EKMrQ8fqTdOV3A2d9H3HN0sGyWHiKBEpcN8hM\n"
+                              "2R/bMLQZcffJI+pYd718NwYA1l+u9hAYFMJ5CBaRGLqo/q1Tlxh7/di6KgHfFyeO\n"
+                              "rQb4l2Ft5Gg87DVE+rwUNtnEnluFqd5kWMNAVqpgRtEnAXDE9AfcpoNoE+2ghGfu\n"
+                              "qm2L6N04CXOZySuvLGWSPIxr743BllxbBJLxXspDeHWaQB7F208IoWq9MkXGpQ6j\n"
+                              "3mWvb1ldzv2SYjRYizBEqTQ8vqlE9VxvQQeUoyRRVed/FrrTUKM2Uj15Q6o+onpR\n"
+                              "AgeeDbUotA1+2deR3xAJdNKJBfwJjc9lfiVEoWVfZzX2Nl/zS7y7ItB5G6+fKThh\n"
+                              "IgJ+OKoucCh//nh5Jq7VWCzDRRh5Mm05O2o2ghxZb7/xrcaVG9z9nLC9XPf07NQe\n"
+                              "FHS8ikFE89ByXL1FWbvPf5FIqkfo3nvqOrg7gSHKFtq9W1GB751br0VV2sG+lsmi\n"
+                              "IRoyoyg0s/akqyZlQ804WOh7f5XMDGR6iy3Cyr0UhQZKm0ljveRuEeEWfcmKct7y\n"
+                              "avgyfUl0g3eqI8QXBpVqQO0zRdLWaIkBtgQYAQoAIBYhBL+sCgRx1j4sc3bYK8Zb\n"
+                              "4psAqOnBBQJrC7v9AhsMAAoJEMZb4psAqOnBeSML/1/Z6nEM3pT9ZienGwE1hzdy\n"
+                              "TgctYlMM/9+Zw6/GboYF8yigQI1UZpn+d2b0Eq1U1lwqv6pAxfC3PUlEjBIFIY6/\n"
+                              "RicAYP1joHiSnUeEfHol/KS/h/JsH0wsbscyY9cOPCXEuME6oemA2D6IlFJkaEOC\n"
+                              "faXkaoZKrdyKRkIm35NFldm8l+CBG3/blXTZiWvCRKoh2u4rNwMKgGFkGv6PMzMn\n"
+                              "p+coHiJdkcpo0LBuoTqXOOVL142Azm5y0oEeVrDspkCdK9jQ8yUm/oqK+ZZZfP2b\n"
+                              "PAMjEt8CGMTBHDnUv9Wp4lKe+dhMbi2mc3GGODY6Iyuu+iMdYLqVbsjitciCAnWS\n"
+                              "vZGaxHR28mVWidr8a4TBcGEg2VuGrNGYEG0WsOIHyc4t6bmhLUVftJ3iqkXNzdDt\n"
+                              "EQIs1PbCGXUhyI1zSO8/ztQ3aRZvp3hEB5O6q/RUnnBjH1TagJrMz3/x6LNdFXVx\n"
+                              "qnJbH+vwphcTHc/3U1eVoJjP8T+1q1guCTkVLdIkYA==\n"
+                              "=hrTU\n"
+                              "-----END PGP PRIVATE KEY BLOCK-----\n";
+
+static const char PGP_PUBLIC_KEY[] =
+    "-----BEGIN PGP PUBLIC KEY BLOCK-----\n"
+    "\n"
+    "mQGNBGsLu/0BDACxAWB+rxsQ4QygN9gSHOL7JcU3OiRZvAd1nqFsdjoeKpBQc/Rd\n"
+    "qhy8/tnaBfUTLnduE9OBGY/3p9r107HP986Bm0ETojJ2admRsqG7m+j9UrU/Lya3\n"
+    "LcIwIvCm3hxw+zE3fOGmVpDXSBM3e2CtAOk7jJKMwrH0I9IRlUrshzaI8Z8SjTPn\n"
+    "ULTNea+MlatnO0Rtq0xPkbll5LNdGGWkBKiM892kauw5Ly0AxSJZrn7Mqb/+y/uL\n"
+    "VtWsKDatvxeCoLcAl987rO+fA95D63l/VlWsbzWeJMNQ3tiBDRh6l4PVUT5HPLFO\n"
+    "YrVjSEsi2ETlqc2/eysM9RF1xy8iSZZnFr132ibAPQHxHNRDUUoSBYLpBsYvgb2S\n"
+    "yf2kCKWfJfe1mjf+uOwkESGLd/jHpFOZeEBsu9SOGEJ2Qq3PLNAzRQtRemRmXh+/\n"
+    "U6lEGN8AkyyauIqVrh6yMcq+Ha1QsBE9FKI68AvOEMSH/v3h5zyz483Jr324ClPs\n"
+    "eX+HpTprZ70+gv8AEQEAAbQdc29wcyB0ZXN0IDxzb3BzQGVkZHkuaW52YWxpZD6J\n"
+    "Ac4EEwEKADgWIQS/rAoEcdY+LHN22CvGW+KbAKjpwQUCawu7/QIbAwULCQgHAgYV\n"
+    "CgkICwIEFgIDAQIeAQIXgAAKCRDGW+KbAKjpwRNsC/4lbO6erN3XlFo0exxH1eCC\n"
+    "JxjYV75Jrs9fVmd3itY4/9YeyI0KGqtd3qc8K9nZtLT9TK3JODOiQdDtFuEd1lv/\n"
+    "m79y8qotVNp8y7nwX1NUhNXmTw6wEE12oxz5awqfmsJSkrj4ImNYnpvVuIRQRpIV\n"
+    "ssz0wQ5/nkP/Pft1u3lvHVz3SXrk4rzw64+LDEsC3f4lw0i+EUqdd5+X1fylOcSr\n"
+    "a3ahsbziE/WcTM57NLMl/8BeXJWyd4m4ZjgbkyKMYwLloTGZ6kmEovj7KfG1spSF\n"
+    "Qw+afnCMy5XCj+4fPaLuYl0aKQJBWLJ8FBudoJHvgPtSaZNfQhBMb8CsO2SefZXa\n"
+    "vW7Fot6YYonn/kzIExnz5emfp6RYI6gawOoJRSuDul1cLTMWxoH0P8dzhwNtdn2f\n"
+    "Qqddx3tPM/ZCkRSickeum/2LaEqOewpmzy+wOUVl1dYg4AXqzaXHeTRIbQotj74m\n"
+    "phihspIJeVEn4tRky5XzhBWw0oZ+s5Uz7UPPYCdOy+q5AY0Eawu7/QEMAKPM2Jjs\n"
+    "GrD7xkE4C1oid3YViLSPskDHA+dS9AArxkLA7UyoTsY3v7M8W1OsLWGCQguAiWnt\n"
+    "Y8tZtdmjT0FgVAlLoB6OOvr9BMI8ezq2L4CWSn3c9NgmcmrRHwVJ5+oEszzH+1BV\n"
+    "QsxGPUhsmyTSzdRMSCatpOrAumv69qJYvKWTf0zbBceLneHgmXHWKzC+V98E8TlE\n"
+    "69Ae+XbRvRxo1MfdyKwlHZuTKVoIBOsjGpTc4miMaViUjTaFDNeoZ2KTieNLZc+K\n"
+    "kIsDgKERRDOO9nwEChveD9cr4YrRaKaqpGATaYZwUBzUiwWcDiC6XL0pKyQM/sha\n"
+    "6yUebj9mrYAjQpTueXkam6adwMtnXC+3uOpUlQw2uLQ6HuRgwqHglu2BneDv8Ayt\n"
+    "O98NbLSRp0g+UxUukXFIjB0kB8kqQo6ypppOsx8ax1ZzLiFT/xoPxu96BWkPj1wL\n"
+    "9hYYNiOArJwYBjhli/Dz32uivTbQouC8TkpWphabrD0OsDd985M7vDiXbwARAQAB\n"
+    "iQG2BBgBCgAgFiEEv6wKBHHWPixzdtgrxlvimwCo6cEFAmsLu/0CGwwACgkQxlvi\n"
+    "mwCo6cF5Iwv/X9nqcQzelP1mJ6cbATWHN3JOBy1iUwz/35nDr8ZuhgXzKKBAjVRm\n"
+    "mf53ZvQSrVTWXCq/qkDF8Lc9SUSMEgUhjr9GJwBg/WOgeJKdR4R8eiX8pL+H8mwf\n"
+    "TCxuxzJj1w48JcS4wTqh6YDYPoiUUmRoQ4J9peRqhkqt3IpGQibfk0WV2byX4IEb\n"
+    "f9uVdNmJa8JEqiHa7is3AwqAYWQa/o8zMyen5ygeIl2RymjQsG6hOpc45UvXjYDO\n"
+    "bnLSgR5WsOymQJ0r2NDzJSb+ior5lll8/Zs8AyMS3wIYxMEcOdS/1aniUp752Exu\n"
+    "LaZzcYY4NjojK676Ix1gupVuyOK1yIICdZK9kZrEdHbyZVaJ2vxrhMFwYSDZW4as\n"
+    "0ZgQbRaw4gfJzi3puaEtRV+0neKqRc3N0O0RAizU9sIZdSHIjXNI7z/O1DdpFm+n\n"
+    "eEQHk7qr9FSecGMfVNqAmszPf/Hos10VdXGqclsf6/CmFxMdz/dTV5WgmM/xP7Wr\n"
+    "WC4JORUt0iRg\n"
+    "=ihBv\n"
+    "-----END PGP PUBLIC KEY BLOCK-----\n";
+
+static const char SECRET_PGP_ENC[] =
+    "apiVersion: v1\n"
+    "kind: Secret\n"
+    "metadata:\n"
+    "    name: db\n"
+    "type: Opaque\n"
+    "stringData:\n"
+    "    password: "
+    "ENC[AES256_GCM,data:jVwbvFxHAnH4bR11,iv:Q2DAf6jr0QLhVOJFxE/w7RS8DDEiXT/"
+    "eqUGTU2eoP+w=,tag:6OLtIQeLtrenYab1PnTaGg==,type:str]\n"
+    "    port: "
+    "ENC[AES256_GCM,data:eWJDHQ==,iv:itvq07yfMkb92fT6viT4vGhgANjG0eIR4UHDv6YlCVE=,tag:"
+    "gPCb9JkQIWTM5CpLCNOHMQ==,type:str]\n"
+    "    empty: \"\"\n"
+    "data:\n"
+    "    token: "
+    "ENC[AES256_GCM,data:lA4B6LzV8Mo=,iv:BkyiFKv9GyZ373+h4cFL8sNNPvfx7u0BKRNp2r3Tbgg=,tag:"
+    "EijEwnrO65lmCzHHGiOXDA==,type:str]\n"
+    "sops:\n"
+    "    kms: []\n"
+    "    gcp_kms: []\n"
+    "    azure_kv: []\n"
+    "    hc_vault: []\n"
+    "    age: []\n"
+    "    lastmodified: \"2026-11-29T05:45:34Z\"\n"
+    "    mac: "
+    "ENC[AES256_GCM,data:lM+wHq8DeL+U+hZV2CQOYdVRtxRBabpdYFY5NE1oPu3mQpK5fMdJ+"
+    "80dKxaSiiwmkUAiobkiNo8L7GzADhNK5NO9sIz6QIvHRI5Ar5yXRnFzOx9vNu8jgvDxdZyVAy/T6KZ0n2OUyf8vz78x8//"
+    "KEUiJVfzDjxiu7Zk1+4SYggo=,iv:q7fuUDZtagtcwQbYPNEcU5UGAIrT3xy1XJnIWizxzG0=,tag:"
+    "IGevKGGFujFrJEADhna28Q==,type:str]\n"
+    "    pgp:\n"
+    "        - created_at: \"2026-11-29T05:45:34Z\"\n"
+    "          enc: |-\n"
+    "            -----BEGIN PGP MESSAGE-----\n"
+    "\n"
+    "            hQGMAzmsJCUiPsZ/AQv/QnhRRvRGIj3vD7BHBgL2lDNv+zows9A13zCsDYIG9pEh\n"
+    "            HWqx2Sm9ADpxw5PYVwezB5NJK3CLcJ8fP/+PKoZMXu+plYC1g8w4trgbL3hivwNc\n"
+    "            gsWvFdc4shEVhHclstrJ4RjK7oSZ0TM67OESb7NjA0PHvfFAirIlDrl41S284sOn\n"
+    "            QhyawtCqo8O+aESgSrqUFLmezWbXeHywMqn0h+Pf2ZuRXL+Yr7DlcnE5VCm11JDx\n"
+    "            z2cs5mShiFx1KHDEbyw7GQ4vQJJZ5vSHLnsYDYB02n8mFYz42miGsYDCE3MCPfdw\n"
+    "            4JjGp4cAlEWKUHoEY9CLe6o0QZwJkUuFenwN++qZyJa/U4PXrGRH0IKUawdrrNsa\n"
+    "            rOAavrxsH4ZVSjdG0yhmQXjR76BKoeaLto7/Zz9J2hq87+a3K2UPm+XTF817MgBS\n"
+    "            ycRTWyVpOZyTfVh5qwuyJ5/JxrDhY/jOx803Lc+Uq7Tp4JxAKFa1EhuzL6ND0imi\n"
+    "            bq7YA/CVySqOVGi5ywdo0l4BV/WglUMkld0QPNVLF64CBxFm07n90BiHNRNoHXtz\n"
+    "            CII3BAviABN/LqeerVo5mcDJ5uUrMBkDXmDpfpjXHP7m/dOu+BDy5By8LOoY1oRd\n"
+    "            O2g4SiAzl1jzEXS5BSd7\n"
+    "            =CipL\n"
+    "            -----END PGP MESSAGE-----\n"
+    "          fp: BFAC0A0471D63E2C7376D82BC65BE29B00A8E9C1\n"
+    "    encrypted_regex: ^(data|stringData)$\n"
+    "    version: 3.9.0\n";
+
+void test_sops_pgp(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    ed_sops_keys *k = ed_sops_keys_new();
+    assert_int_equal(ed_sops_keys_add_pgp(k, "key.asc", PGP_KEY, strlen(PGP_KEY), &err), 0);
+    assert_int_equal(ed_sops_keys_count(k), 1);
+    assert_int_equal(
+        ed_sops_keys_add_pgp(k, "pub.asc", PGP_PUBLIC_KEY, strlen(PGP_PUBLIC_KEY), &err),
+        ED_EINVALID);
+    assert_string_equal(err.msg, "failed to import 'pub.asc' data: no PGP private key");
+    assert_int_equal(ed_sops_keys_add_pgp(k, "junk.asc", "not a key", 9, &err), ED_EINVALID);
+    ed_doc *d = parse_one(SECRET_PGP_ENC), *want = parse_one(SECRET_PLAIN);
+    if (ed_sops_decrypt(d, ed_doc_root(d), "Secret/ns/db", k, &err) != 0)
+        fail_msg("decrypt: %s", err.msg);
+    assert_true(ed_node_equal(ed_doc_root(d), ed_doc_root(want)));
+    ed_doc_free(d);
+    /* age identities alone do not open a PGP-only file */
+    ed_sops_keys *a = keys_of(KEY1);
+    d = parse_one(SECRET_PGP_ENC);
+    assert_int_equal(ed_sops_decrypt(d, ed_doc_root(d), "Secret/ns/db", a, &err), ED_EAUTH);
+    ed_doc_free(d);
+    ed_doc_free(want);
+    ed_sops_keys_free(a);
+    ed_sops_keys_free(k);
 }
