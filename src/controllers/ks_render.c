@@ -16,12 +16,11 @@
  *      are no variables at all; Always substitutes in any case;
  *   4. spec.commonMetadata on every object.
  *
- *   2b. spec.decryption (SOPS, age and PGP keys from the `*.agekey` and `*.asc` entries of its
- *      Secret): every
- *      object with SOPS metadata is decrypted (src/kustomize/sops.c), before the substitution;
- *      the files secretGenerator reads are decrypted as they are read (dotenv, YAML, JSON and
- *      sops's binary envelope). Without decryption an encrypted Secret is refused, as Flux
- *      refuses it;
+ *   2b. spec.decryption (SOPS, with the age and PGP keys of the `*.agekey` and `*.asc`
+ *      entries of its Secret): the files secretGenerator reads are decrypted as they are read
+ *      (dotenv, YAML, JSON and sops's binary envelope), and after the build every object with
+ *      SOPS metadata, before the substitution (src/kustomize/sops.c). Without decryption an
+ *      encrypted Secret is refused, as Flux refuses it;
  *
  * healthCheckExprs and dependsOn[].readyExpr are refused (BuildFailed, naming the field) until
  * eddy implements them.
@@ -306,7 +305,7 @@ static const ed_node *drop_missing_components(const ed_node *spec, const char *d
     return copy;
 }
 
-/* ---- decryption (kustomize-controller's decryptor, SOPS with age keys) ---- */
+/* ---- decryption (kustomize-controller's decryptor: SOPS with age and PGP keys) ---- */
 
 /* The keys of spec.decryption's Secret (its `*.agekey` age identities and `*.asc` PGP private
  * keys) into *out; *out stays NULL when the spec asks for no decryption. */
