@@ -470,12 +470,14 @@ static char *fetched_tag_ref(const ed_node *obj, const char *revision)
 {
     if (str_at(obj, "/spec/ref/commit") || str_at(obj, "/spec/ref/name"))
         return NULL;
+    const char *tag = str_at(obj, "/spec/ref/tag");
+    if (tag) /* (a tag wins over semver, as in Flux) */
+        return ed_xasprintf("refs/tags/%s", tag);
     if (str_at(obj, "/spec/ref/semver")) {
         const char *at = strstr(revision, "@sha1:");
         return at ? ed_xasprintf("refs/tags/%.*s", (int)(at - revision), revision) : NULL;
     }
-    const char *tag = str_at(obj, "/spec/ref/tag");
-    return tag ? ed_xasprintf("refs/tags/%s", tag) : NULL;
+    return NULL;
 }
 
 /* Phase 5b: spec.verify. Skipped (the condition kept) when the artifact is current and was

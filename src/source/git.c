@@ -478,8 +478,8 @@ static int fetch_once(fetch_ctx *fc, const char *dir, ed_err *err)
         if (rc != 0)
             return rc;
     }
-    /* Flux's precedence: commit (within branch when one is given) > name > semver > tag >
-     * branch. */
+    /* Flux's precedence (fluxcd/pkg's clone): commit (within branch when one is given) > name
+     * > tag > semver > branch. */
     if (ref->commit && !ref->branch) {
         git_oid want;
         git_oid_fromstr(&want, ref->commit);
@@ -496,11 +496,11 @@ static int fetch_once(fetch_ctx *fc, const char *dir, ed_err *err)
         keep_full = true;
         refname = ed_xstrdup(ref->name);
         what = ed_xasprintf("ref '%s'", ref->name);
-    } else if (ref->semver) {
-        rc = ed_semver_range_parse(ref->semver, &range, err);
     } else if (ref->tag) {
         refname = ed_xasprintf("refs/tags/%s", ref->tag);
         what = ed_xasprintf("tag '%s'", ref->tag);
+    } else if (ref->semver) {
+        rc = ed_semver_range_parse(ref->semver, &range, err);
     } else {
         const char *branch = ref->branch ? ref->branch : "master";
         refname = ed_xasprintf("refs/heads/%s", branch);

@@ -5,7 +5,7 @@
  *   - a persistent cache of bare repositories, one per normalized URL, kept across calls and
  *     restarts (DESIGN.md commitment 4): an unchanged remote costs one ref listing, a new commit
  *     costs a fetch of the delta, a corrupt cache is detected and rebuilt;
- *   - `ref` resolution with Flux's precedence (commit > name > semver > tag > branch, default
+ *   - `ref` resolution with Flux's precedence (commit > name > tag > semver > branch, default
  *     branch `master`) and Flux's revision strings (`main@sha1:<hex>`, `v1.0.0@sha1:<hex>`,
  *     `refs/heads/main@sha1:<hex>`, `sha1:<hex>`);
  *   - authentication from a Flux Secret's data: `username`/`password`, `bearerToken`, `ca.crt`,
@@ -67,7 +67,7 @@ void ed_source_cache_free(ed_source_cache *cache);
 
 /*
  * GitRepository `spec.ref`. Unset fields are NULL; all NULL means branch `master`. Precedence:
- * commit > name > semver > tag > branch. A commit with a branch must be in that branch's
+ * commit > name > tag > semver > branch. A commit with a branch must be in that branch's
  * history; a commit alone is taken from any branch or tag.
  */
 typedef struct ed_source_git_ref {
