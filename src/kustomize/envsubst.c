@@ -4,23 +4,27 @@
  *
  * Only the braced form is substituted: `${name}` and `${name<op><args>}`; `$name` without
  * braces is left as it is, and `$$` is an escape for `$` (`$${x}` is a literal `${x}`), except
- * inside an operator's arguments. Names match
- * `[_A-Za-z][_A-Za-z0-9]*`; a `${` not followed by such a name (or by `#name`) is left as text.
- * The operators are bash's, with Flux's meanings:
+ * inside an operator's arguments. A name is a run of letters, digits and `_` (non-ASCII
+ * characters count as letters), in any position: `${1abc}` is a variable that no Kustomization
+ * can define. A `${` not followed by a name is an error ("unable to parse variable name"), as
+ * is a name followed by anything but `}` or an operator ("missing closing brace"): the whole
+ * text fails, as in Flux. The operators are bash's, with Flux's meanings:
  *
- *   ${#v}                       length (in characters)
- *   ${v=d} ${v:=d} ${v-d} ${v:-d}  d when v is unset or empty (the four are the same in Flux;
- *                               so are the unsupported + :+ ? :?, which behave as defaults)
- *   ${v:n} ${v:n:len}           substring (negative n counts from the end)
+ *   ${#v}                       length (in bytes)
+ *   ${v=d} ${v:=d} ${v:-d} ${v:+d} ${v:?d}  d when v is unset or empty (all the same in Flux;
+ *                               bash's `-`, `+` and `?` without the colon are errors)
+ *   ${v:n} ${v:n:len}           substring, in bytes (negative n counts from the end)
  *   ${v#p} ${v##p} ${v%p} ${v%%p}  strip the shortest/longest prefix/suffix matching glob p
- *                               (Go's path.Match: `*` and `?` do not match `/`)
- *   ${v/p/r} ${v//p/r} ${v/#p/r} ${v/%p/r}  replace the first/every/leading/trailing literal p
- *   ${v^} ${v^^} ${v,} ${v,,}   upper/lower case of the first/every character
+ *                               (`*` matches `/` too)
+ *   ${v/p/r} ${v//p/r} ${v/#p/r} ${v/%p/r}  replace the first/every/leading/trailing literal p;
+ *                               in p and r, `\/` is `/`, `\\` is `\` and `$$` is `$`
+ *   ${v^} ${v^^} ${v,} ${v,,}   upper/lower case of the first/every character (ASCII); a mixed
+ *                               pair (`${v^,}`) leaves v as it is
  *
- * Arguments may hold substitutions themselves (`${a:=${b}}`); they are expanded only when used.
- * In strict mode (Flux's StrictPostBuildSubstitutions, on by default since kustomize-controller
- * 1.9) a variable that is not set is an error naming it, unless the operator supplies a
- * default.
+ * Arguments may hold substitutions themselves (`${a:=${b}}`); a default is expanded before v
+ * is looked at, as Flux does, so in strict mode (Flux's StrictPostBuildSubstitutions, on by
+ * default since kustomize-controller 1.9) `${a:-${b}}` fails when b is not set even if a is.
+ * A variable that is not set is an error naming it, unless the operator supplies a default.
  */
 #include "kustomize.h"
 
@@ -41,14 +45,11 @@ struct subst {
 
 static int expand(struct subst *s, const char *in, size_t len, ed_buf *out);
 
-static bool name_start(char c)
-{
-    return c == '_' || isalpha((unsigned char)c);
-}
-
+/* Letters, digits and `_`; a byte of a multi-byte UTF-8 character counts as a letter (Flux's
+ * scanner takes Unicode letters and digits). */
 static bool name_char(char c)
 {
-    return c == '_' || isalnum((unsigned char)c);
+    return c == '_' || isalnum((unsigned char)c) || (unsigned char)c >= 0x80;
 }
 
 /* The offset of the `}` closing a `${` whose body starts at in[0], counting nested `${`;
@@ -93,15 +94,6 @@ static int expand_arg(struct subst *s, const char *in, size_t len, char **out)
     return rc;
 }
 
-static size_t utf8_len(const char *v)
-{
-    size_t n = 0;
-    for (; *v; v++)
-        if (((unsigned char)*v & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
 /* ${v:pos} and ${v:pos:len}, as Flux: an argument that is not a number leaves v unchanged. */
 static void substring(const char *v, const char *pos_s, const char *len_s, ed_buf *out)
 {
@@ -136,7 +128,7 @@ static void substring(const char *v, const char *pos_s, const char *len_s, ed_bu
 static bool glob_match(const char *pattern, const char *s, size_t len)
 {
     char *t = ed_xstrndup(s, len);
-    bool m = fnmatch(pattern, t, FNM_PATHNAME) == 0;
+    bool m = fnmatch(pattern, t, 0) == 0;
     free(t);
     return m;
 }
@@ -209,13 +201,57 @@ static void change_case(const char *v, bool upper, bool every, ed_buf *out)
 }
 
 /* The operators, longest first so that `##` is not read as `#`. */
-static const char *const operators[] = {":=", ":-", ":?", ":+", "##", "%%", "//", "/#",
-                                        "/%", "^^", ",,", ":",  "=",  "-",  "?",  "+",
-                                        "#",  "%",  "/",  "^",  ",",  NULL};
+static const char *const operators[] = {":=", ":-", ":?", ":+", "##", "%%", "//", "/#", "/%", "^^",
+                                        ",,", ":",  "=",  "#",  "%",  "/",  "^",  ",",  NULL};
 
 static bool is_default_op(const char *op)
 {
     return strchr("=-?+", op[strlen(op) - 1]) != NULL;
+}
+
+/* The offset of the first unescaped `/` of a replacement's arguments outside nested `${...}`;
+ * len when none. */
+static size_t split_replace(const char *in, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (in[i] == '\\' && i + 1 < len) {
+            i++;
+            continue;
+        }
+        if (in[i] == '$' && i + 1 < len && in[i + 1] == '{') {
+            i += 2 + closing_brace(in + i + 2, len - i - 2);
+            continue;
+        }
+        if (in[i] == '/')
+            return i;
+    }
+    return len;
+}
+
+/* A replacement's pattern or text: `\/` is `/`, `\\` is `\`, `$$` is `$`, `${...}` expanded,
+ * anything else as written. */
+static int expand_replace_arg(struct subst *s, const char *in, size_t len, char **out)
+{
+    ed_buf b = ED_BUF_INIT((size_t)64 << 20);
+    int rc = 0;
+    for (size_t i = 0; i < len && !rc; i++) {
+        if (in[i] == '\\' && i + 1 < len && (in[i + 1] == '/' || in[i + 1] == '\\')) {
+            rc = ed_buf_append(&b, in + i + 1, 1);
+            i++;
+        } else if (in[i] == '$' && i + 1 < len && in[i + 1] == '$') {
+            rc = ed_buf_append(&b, "$", 1);
+            i++;
+        } else if (in[i] == '$' && i + 1 < len && in[i + 1] == '{') {
+            size_t close = closing_brace(in + i + 2, len - i - 2);
+            rc = expand(s, in + i, close + 3 <= len - i ? close + 3 : len - i, &b);
+            i += 2 + close;
+        } else {
+            rc = ed_buf_append(&b, in + i, 1);
+        }
+    }
+    *out = rc ? NULL : ed_xstrdup(b.data ? b.data : "");
+    ed_buf_free(&b);
+    return rc;
 }
 
 /* Apply op with its raw argument text to the value v (NULL when unset). */
@@ -223,9 +259,14 @@ static int apply_op(struct subst *s, const char *name, const char *v, const char
                     const char *arg, size_t alen, ed_buf *out)
 {
     if (is_default_op(op)) {
-        if (v && *v)
-            return ed_buf_append_str(out, v);
-        return expand(s, arg, alen, out);
+        /* Flux expands the default first, used or not (strict mode sees its variables). */
+        ed_buf d = ED_BUF_INIT((size_t)64 << 20);
+        int rc = expand(s, arg, alen, &d);
+        if (!rc)
+            rc = v && *v ? ed_buf_append_str(out, v)
+                         : ed_buf_append(out, d.data ? d.data : "", d.len);
+        ed_buf_free(&d);
+        return rc;
     }
     if (!v && s->strict)
         return ed_err_set(s->err, ED_EINVALID, "variable not set (strict mode): \"%s\"", name);
@@ -234,11 +275,11 @@ static int apply_op(struct subst *s, const char *name, const char *v, const char
     char *a = NULL, *b = NULL;
     int rc = 0;
     if (op[0] == '/') {
-        size_t cut = split_at(arg, alen, '/');
-        rc = expand_arg(s, arg, cut, &a);
+        size_t cut = split_replace(arg, alen);
+        rc = expand_replace_arg(s, arg, cut, &a);
         if (!rc)
-            rc =
-                expand_arg(s, cut < alen ? arg + cut + 1 : "", cut < alen ? alen - cut - 1 : 0, &b);
+            rc = expand_replace_arg(s, cut < alen ? arg + cut + 1 : "",
+                                    cut < alen ? alen - cut - 1 : 0, &b);
         if (!rc)
             replace(v, op, a, b, out);
     } else if (strcmp(op, ":") == 0) {
@@ -252,8 +293,10 @@ static int apply_op(struct subst *s, const char *name, const char *v, const char
         rc = expand_arg(s, arg, alen, &a);
         if (!rc)
             strip(v, a, op[0] == '#', op[1] != '\0', out);
-    } else { /* ^ ^^ , ,, take no argument */
-        if (alen)
+    } else { /* ^ ^^ , ,, take no argument; a mixed pair (^, or ,^) changes nothing */
+        if (!op[1] && alen == 1 && (arg[0] == '^' || arg[0] == ','))
+            ed_buf_append_str(out, v);
+        else if (alen)
             rc = ed_err_set(s->err, ED_EINVALID, "bad substitution: '${%s%s%.*s}'", name, op,
                             (int)alen, arg);
         else
@@ -267,11 +310,16 @@ static int apply_op(struct subst *s, const char *name, const char *v, const char
 /* One `${...}` whose body is body[0..len): expand it into out. */
 static int expand_param(struct subst *s, const char *body, size_t len, ed_buf *out)
 {
-    bool length = len > 1 && body[0] == '#' && name_start(body[1]);
+    bool length = len > 1 && body[0] == '#' && name_char(body[1]);
     const char *p = body + (length ? 1 : 0), *end = body + len;
     size_t nl = 0;
     while (p + nl < end && name_char(p[nl]))
         nl++;
+    if (nl == 0)
+        return ed_err_set(s->err, ED_EINVALID,
+                          len && body[0] == '#' ? "bad substitution: '${%.*s}'"
+                                                : "unable to parse variable name: '${%.*s}'",
+                          (int)(len > 40 ? 40 : len), body);
     char *name = ed_xstrndup(p, nl);
     const char *v = ed_strmap_get(s->vars, name);
     const char *rest = p + nl;
@@ -282,7 +330,7 @@ static int expand_param(struct subst *s, const char *body, size_t len, ed_buf *o
         else if (!v && s->strict)
             rc = ed_err_set(s->err, ED_EINVALID, "variable not set (strict mode): \"%s\"", name);
         else
-            ed_buf_printf(out, "%zu", v ? utf8_len(v) : 0);
+            ed_buf_printf(out, "%zu", v ? strlen(v) : 0);
     } else if (rest == end) {
         if (!v && s->strict)
             rc = ed_err_set(s->err, ED_EINVALID, "variable not set (strict mode): \"%s\"", name);
@@ -295,7 +343,8 @@ static int expand_param(struct subst *s, const char *body, size_t len, ed_buf *o
                 strncmp(rest, operators[i], strlen(operators[i])) == 0)
                 op = operators[i];
         if (!op)
-            rc = ed_err_set(s->err, ED_EINVALID, "bad substitution: '${%.*s}'", (int)len, body);
+            rc = ed_err_set(s->err, ED_EINVALID, "missing closing brace: '${%.*s}'",
+                            (int)(len > 60 ? 60 : len), body);
         else
             rc =
                 apply_op(s, name, v, op, rest + strlen(op), (size_t)(end - rest - strlen(op)), out);
@@ -327,17 +376,16 @@ static int expand(struct subst *s, const char *in, size_t len, ed_buf *out)
             i += 2;
             continue;
         }
-        bool param =
-            i + 1 < len && in[i + 1] == '{' && i + 2 < len &&
-            (name_start(in[i + 2]) || (in[i + 2] == '#' && i + 3 < len && name_start(in[i + 3])));
-        if (!param) {
+        if (i + 1 >= len || in[i + 1] != '{') { /* `$` alone, `$name`: text */
             rc = ed_buf_append(out, "$", 1);
             i++;
             continue;
         }
         size_t close = closing_brace(in + i + 2, len - i - 2);
-        if (close == len - i - 2) {
-            rc = ed_err_set(s->err, ED_EINVALID, "bad substitution: unterminated '${' in '%.*s'",
+        if (i + 2 >= len || close == len - i - 2) {
+            rc = ed_err_set(s->err, ED_EINVALID,
+                            "missing closing brace: unterminated '${' in "
+                            "'%.*s'",
                             (int)(len - i > 40 ? 40 : len - i), in + i);
             break;
         }

@@ -59,24 +59,39 @@ static const struct subst_case subst_cases[] = {
     {"$${name} and $${missing}", "${name} and ${missing}", NULL, true}, /* the escape */
     {"$$ is $; $$$$ is $$", "$ is $; $$ is $", NULL, true},
     {"pid $$, $$${name}, $ alone", "pid $, $podinfo, $ alone", NULL, true},
-    {"${missing:-$${name}}", "$podinfo", NULL, true},       /* no escape inside an argument */
-    {"${1abc} ${} ${.x}", "${1abc} ${} ${.x}", NULL, true}, /* not names: left as text */
+    {"${missing:-$${name}}", "$podinfo", NULL, true}, /* no escape inside an argument */
+    /* names: letters, digits and _ anywhere; anything else after `${` fails the whole text */
+    {"${1abc}", NULL, "variable not set (strict mode): \"1abc\"", true},
+    {"${1abc}x", "x", NULL, false},
+    {"${}", NULL, "unable to parse variable name", true},
+    {"a ${.x} b", NULL, "unable to parse variable name", true},
+    {"${ name}", NULL, "unable to parse variable name", true},
+    {"${name bar}", NULL, "missing closing brace", true},
+    {"${name.bar}", NULL, "missing closing brace", true},
+    {"text then ${", NULL, "missing closing brace", true},
     /* defaults */
     {"${missing:=def}", "def", NULL, true},
     {"${missing:-def}", "def", NULL, true},
     {"${missing=def}", "def", NULL, true},
-    {"${missing-def}", "def", NULL, true},
+    {"${missing-def}", NULL, "missing closing brace", true}, /* bash's -, + and ?: errors */
+    {"${name+alt}", NULL, "missing closing brace", true},
+    {"${name?msg}", NULL, "missing closing brace", true},
+    {"${missing:+alt}", "alt", NULL, true}, /* :+ and :? are defaults in Flux */
+    {"${name:+alt}", "podinfo", NULL, true},
+    {"${missing:?msg}", "msg", NULL, true},
     {"${empty:-def}", "def", NULL, true},
-    {"${empty-def}", "def", NULL, true},
+    {"${empty=def}", "def", NULL, true},
     {"${name:-def}", "podinfo", NULL, true},
     {"${missing:-}", "", NULL, true},
     {"${missing:-${name}-x}", "podinfo-x", NULL, true}, /* nested */
     {"${missing:-${also:-deep}}", "deep", NULL, true},
-    {"${name:-${missing}}", "podinfo", NULL, true}, /* unused default: not evaluated */
+    {"${name:-${missing}}", NULL, "variable not set (strict mode): \"missing\"", true},
+    {"${name:-${missing}}", "podinfo", NULL, false}, /* the default is expanded first */
     {"${missing:-a:b/c}", "a:b/c", NULL, true},
     /* length */
     {"${#name}", "7", NULL, true},
-    {"${#utf}", "5", NULL, true},
+    {"${#utf}", "6", NULL, true}, /* bytes */
+    {"${#}", NULL, "bad substitution", true},
     {"${#empty}", "0", NULL, true},
     /* case */
     {"${mixed^}", "Hello World", NULL, true},
@@ -84,6 +99,8 @@ static const struct subst_case subst_cases[] = {
     {"${mixed,}", "hello World", NULL, true},
     {"${mixed,,}", "hello world", NULL, true},
     {"${name^}", "Podinfo", NULL, true},
+    {"${name^,}", "podinfo", NULL, true}, /* a mixed pair: unchanged */
+    {"${name^^^}", NULL, "bad substitution", true},
     /* substring */
     {"${name:3}", "info", NULL, true},
     {"${name:0:3}", "pod", NULL, true},
@@ -95,8 +112,8 @@ static const struct subst_case subst_cases[] = {
     {"${name:x}", "podinfo", NULL, true},
     /* strip */
     {"${path#*/}", "usr/local/bin/tool.tar.gz", NULL, true},
-    {"${path##*/}", "usr/local/bin/tool.tar.gz", NULL, true}, /* '*' does not cross '/' */
-    {"${path##*l}", "/usr/local/bin/tool.tar.gz", NULL, true},
+    {"${path##*/}", "tool.tar.gz", NULL, true}, /* '*' crosses '/' */
+    {"${path##*l}", ".tar.gz", NULL, true},
     {"${name##*o}", "", NULL, true},
     {"${name#*o}", "dinfo", NULL, true},
     {"${path%.*}", "/usr/local/bin/tool.tar", NULL, true},
@@ -118,6 +135,9 @@ static const struct subst_case subst_cases[] = {
     {"${name/%pod/x}", "podinfo", NULL, true},
     {"${name//o}", "pdinf", NULL, true},
     {"${name/i/${other}}", "podxnfo", NULL, true},
+    {"${path/\\/usr/\\/opt}", "/opt/local/bin/tool.tar.gz", NULL, true}, /* \/ is / */
+    {"${name/o/$$}", "p$dinfo", NULL, true},
+    {"${name/o/a\\\\b}", "pa\\bdinfo", NULL, true},
     /* strict mode */
     {"${missing}", NULL, "variable not set (strict mode): \"missing\"", true},
     {"x ${name} ${unset_var} y", NULL, "variable not set (strict mode): \"unset_var\"", true},
@@ -130,7 +150,7 @@ static const struct subst_case subst_cases[] = {
     {"${missing}-${#missing}-${missing/a/b}", "-0-", NULL, false}, /* not strict: empty */
     /* malformed */
     {"${name", NULL, "unterminated", true},
-    {"${name!x}", NULL, "bad substitution", true},
+    {"${name!x}", NULL, "missing closing brace", true},
     {"${name^x}", NULL, "bad substitution", true},
 };
 
