@@ -117,12 +117,14 @@ kustomization fields ./app "  targetNamespace: $target
   components: [../no-such-component]"
 ready_is fields False BuildFailed
 
-step "fields eddy does not implement yet are refused, naming them"
+step "decryption's Secret missing: the build fails, naming it (SOPS itself: ks_sops_test.sh)"
 kustomization fields ./app "  targetNamespace: $target
-  decryption: {provider: sops}"
+  decryption: {provider: sops, secretRef: {name: no-such-keys}}"
 # (The previous step left Ready False BuildFailed too: wait for this spec's message.)
-retry 30 ready_message_matches fields "spec.decryption: SOPS decryption is not supported by eddy yet"
+retry 30 ready_message_matches fields "cannot get sops decryption Secret '$ns/no-such-keys'*"
 ready_is fields False BuildFailed
+
+step "fields eddy does not implement yet are refused, naming them"
 kustomization fields ./app "  targetNamespace: $target
   wait: true
   healthCheckExprs: [{apiVersion: example.com/v1, kind: Thing, current: 'true'}]"

@@ -89,3 +89,6 @@ assert_contains "$out" "password: '**SOPS**'" "stringData masked"
 assert_contains "$out" "token: KipTT1BTKio=" "data masked"
 assert_not_contains "$out" "s3cr3t" "no value"
 assert_contains "$out" "endpoint: ENC[AES256_GCM" "other kinds printed as Git has them, as flux build"
+out=$("$eddy" diff kustomization pgp -n "$ns" --path "$work/pgp" 2>&1 || true)
+assert_contains "$out" "Secret/$ns/db-pgp skipped (SOPS-encrypted)" "eddy diff skips what it cannot decrypt"
+assert_not_contains "$out" "s3cr3t" "no value in the diff"
