@@ -76,9 +76,12 @@ static void vars_put(struct vars *v, const char *name, char *value)
     }
 }
 
-/* A Secret's base64 value, decoded into a new string; NULL when it is not valid base64. */
+/* A Secret's base64 value, decoded into a new string; NULL when it is not valid base64 or
+ * not a string at all (a manifest's `data: {k: null}`). */
 static char *decode_b64(const char *b64)
 {
+    if (!b64)
+        return NULL;
     size_t len = strlen(b64);
     unsigned char *dec = ed_xmalloc(len * 3 / 4 + 4);
     int dl = len ? EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len) : 0;
@@ -383,19 +386,16 @@ static int decrypt_source(void *user, const char *entry, bool env, char **data, 
 static bool generated_from_sops(const ed_node *obj)
 {
     const ed_node *data = ed_node_get(obj, "data");
-    static const char *const markers[] = {"mac: ENC[", "\"mac\": \"ENC[", "sops_mac=ENC[",
-                                          "[sops]"};
     for (size_t i = 0; i < ed_node_len(data); i++) {
         if (strcmp(ed_node_key_at(data, i), "sops_mac") == 0)
             return true;
         char *v = decode_b64(ed_node_str(ed_node_value_at(data, i)));
-        bool found = false;
-        for (size_t m = 0; v && !found && m < sizeof(markers) / sizeof(markers[0]); m++)
-            found = strstr(v, markers[m]) != NULL;
-        if (v) {
-            memset(v, 0, strlen(v));
-            free(v);
-        }
+        if (!v)
+            continue;
+        size_t vl = strlen(v);
+        bool found = ed_sops_text_is_encrypted(v, vl);
+        memset(v, 0, vl);
+        free(v);
         if (found)
             return true;
     }

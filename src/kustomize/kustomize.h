@@ -260,5 +260,7 @@ int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_so
  */
 int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t len,
                          const ed_sops_keys *keys, char **out, size_t *out_len, ed_err *err);
+/* True when text holds SOPS metadata in any format sops writes (YAML, JSON, dotenv, INI). */
+bool ed_sops_text_is_encrypted(const char *data, size_t len);
 
 #endif

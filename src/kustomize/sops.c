@@ -938,14 +938,25 @@ static int decrypt_dotenv(const char *data, size_t len, const char *subject,
     return rc;
 }
 
+/* What SOPS metadata looks like in each format (kustomize-controller's markers), by
+ * enum file_format. */
+static const char *const markers[] = {"\"mac\": \"ENC[", "sops_mac=ENC[", "mac: ENC[",
+                                      "\"mac\": \"ENC[", "[sops]"};
+
+bool ed_sops_text_is_encrypted(const char *data, size_t len)
+{
+    for (size_t m = 0; m < sizeof(markers) / sizeof(markers[0]); m++)
+        if (memmem(data, len, markers[m], strlen(markers[m])))
+            return true;
+    return false;
+}
+
 int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t len,
                          const ed_sops_keys *keys, char **out, size_t *out_len, ed_err *err)
 {
     *out = NULL;
     *out_len = 0;
     enum file_format f = format_of(path, env);
-    static const char *const markers[] = {"\"mac\": \"ENC[", "sops_mac=ENC[", "mac: ENC[",
-                                          "\"mac\": \"ENC[", "[sops]"};
     if (!memmem(data, len, markers[f], strlen(markers[f])))
         return 0; /* not encrypted: as it is */
     char subject[600];
