@@ -34,9 +34,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* The variables of a postBuild: name -> malloc'd value. */
@@ -76,9 +78,10 @@ static void vars_put(struct vars *v, const char *name, char *value)
     }
 }
 
-/* A Secret's base64 value, decoded into a new string; NULL when it is not valid base64 or
- * not a string at all (a manifest's `data: {k: null}`). */
-static char *decode_b64(const char *b64)
+/* A Secret's base64 value, decoded into a new string (*out_len bytes before its NUL, when
+ * out_len is not NULL); NULL when it is not valid base64 or not a string at all (a manifest's
+ * `data: {k: null}`). */
+static char *decode_b64_len(const char *b64, size_t *out_len)
 {
     if (!b64)
         return NULL;
@@ -95,7 +98,14 @@ static char *decode_b64(const char *b64)
     if (len >= 2 && b64[len - 2] == '=')
         dl--;
     dec[dl] = '\0';
+    if (out_len)
+        *out_len = (size_t)dl;
     return (char *)dec;
+}
+
+static char *decode_b64(const char *b64)
+{
+    return decode_b64_len(b64, NULL);
 }
 
 /* One substituteFrom entry (ref, item i) into v. */
@@ -402,6 +412,61 @@ static bool generated_from_sops(const ed_node *obj)
     return false;
 }
 
+/* The annotation kustomize.toolkit.fluxcd.io/decrypt: disabled (any case, as Flux): the object
+ * is left as Git has it, neither decrypted nor refused. */
+static bool decryption_disabled(const ed_node *obj)
+{
+    const char *v = ed_node_str(ed_node_get(ed_node_path(obj, "/metadata/annotations"),
+                                            "kustomize.toolkit.fluxcd.io/decrypt"));
+    return v && strcasecmp(v, "disabled") == 0;
+}
+
+/* Flux's pass over a Secret without SOPS metadata: a `data` value that is a whole
+ * SOPS-encrypted file (base64 of it: a hand-written Secret, or a generator's file read where
+ * the hook did not see it) is decrypted in the format its key's extension names, and stored
+ * back as base64. */
+static int decrypt_secret_values(ed_doc *doc, ed_node *o, const ed_sops_keys *keys, const char *ns,
+                                 const char *name, ed_err *err)
+{
+    ed_node *data = ed_node_get(o, "data");
+    for (size_t i = 0; i < ed_node_len(data); i++) {
+        const char *key = ed_node_key_at(data, i);
+        size_t vl = 0;
+        char *v = decode_b64_len(ed_node_str(ed_node_value_at(data, i)), &vl);
+        if (!v)
+            continue; /* not base64: the API says so later, as with Flux */
+        char *plain = NULL;
+        size_t pl = 0;
+        ed_err derr = ED_ERR_INIT;
+        int rc = ed_sops_text_is_encrypted(v, vl)
+                     ? ed_sops_decrypt_file(key, false, v, vl, keys, &plain, &pl, &derr)
+                     : 0;
+        OPENSSL_cleanse(v, vl);
+        free(v);
+        if (rc)
+            return ed_err_set(err, rc,
+                              "decryption failed for '%s': failed to decrypt and format '%s/%s' "
+                              "Secret field '%s': %s",
+                              name, ns, name, key, derr.msg);
+        if (!plain)
+            continue;
+        if (pl > (size_t)INT_MAX / 2) {
+            OPENSSL_cleanse(plain, pl);
+            free(plain);
+            return ed_err_set(err, ED_EINVALID, "Secret '%s/%s' field '%s': too large", ns, name,
+                              key);
+        }
+        char *enc = ed_xmalloc((pl + 2) / 3 * 4 + 1);
+        EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)plain, (int)pl);
+        OPENSSL_cleanse(plain, pl);
+        free(plain);
+        ed_node_set(doc, data, key, ed_node_new_str(doc, enc));
+        OPENSSL_cleanse(enc, strlen(enc));
+        free(enc);
+    }
+    return 0;
+}
+
 /* Decrypt the SOPS-encrypted objects of the build (any kind, as Flux), with keys (NULL: no
  * spec.decryption, and an encrypted Secret is refused, as Flux refuses it). */
 static int decrypt_all(ed_doc **objs, size_t n, const ed_sops_keys *keys, ed_err *err)
@@ -412,7 +477,15 @@ static int decrypt_all(ed_doc **objs, size_t n, const ed_sops_keys *keys, ed_err
         const char *ns = ed_node_path_str(o, "/metadata/namespace");
         const char *name = ed_node_path_str(o, "/metadata/name");
         bool secret = kind && strcmp(kind, "Secret") == 0;
+        if (decryption_disabled(o))
+            continue;
         if (!ed_sops_is_encrypted(o)) {
+            if (secret && keys) {
+                int rc =
+                    decrypt_secret_values(objs[i], o, keys, ns ? ns : "", name ? name : "", err);
+                if (rc)
+                    return rc;
+            }
             if (secret && !keys && generated_from_sops(o))
                 return ed_err_set(err, ED_EINVALID,
                                   "Secret/%s/%s is generated from SOPS-encrypted files, "

@@ -556,6 +556,14 @@ int ks_loader_read(ks_loader *ld, const char *entry, char **data, size_t *len, e
     return rc;
 }
 
+int ks_loader_read_source(ks_loader *ld, const char *entry, char **data, size_t *len, ed_err *err)
+{
+    int rc = ks_loader_read(ld, entry, data, len, err);
+    if (!rc && (rc = ks_secret_source(ld->b, entry, false, data, len)) != 0)
+        ed_err_wrap(err, "%s", ld->kfile);
+    return rc;
+}
+
 /* ---- accumulation ---- */
 
 /* What a kustomization directory is built as: the root of the build, a resource of another

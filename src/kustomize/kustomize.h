@@ -94,9 +94,10 @@ typedef struct ed_ks_options {
     /* Where to record every path the build reads, lists or probes, or NULL (the default: a
      * build then records nothing). Borrowed; its root should be this build's root. */
     ed_ks_inputs *inputs;
-    /* Called with each file a secretGenerator reads (entry as written, env: from `envs`),
-     * or NULL: it may replace *data (malloc'd, NUL-terminated) and *len, as
-     * kustomize-controller decrypts SOPS-encrypted sources. An error fails the build. */
+    /* Called with each file a secretGenerator reads (entry as written, env: from `envs`) and
+     * each `patches[].path` file (env false), or NULL: it may replace *data (malloc'd,
+     * NUL-terminated) and *len, as kustomize-controller decrypts SOPS-encrypted sources. An
+     * error fails the build. */
     int (*secret_source)(void *user, const char *entry, bool env, char **data, size_t *len,
                          ed_err *err);
     void *secret_source_user;
@@ -252,9 +253,10 @@ bool ed_sops_is_encrypted(const ed_node *obj);
 int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_sops_keys *keys,
                     ed_err *err);
 /*
- * A file a secretGenerator reads (path as written; env: listed in `envs`), decrypted as
- * kustomize-controller decrypts it: its format from its extension (.yaml/.yml, .json, .env,
- * .ini; else dotenv for `envs` and sops's binary envelope for `files`), and only when it holds
+ * A file a secretGenerator or `patches[].path` reads (path as written; env: listed in `envs`),
+ * or a Secret's value (path: its key), decrypted as kustomize-controller decrypts it: its format
+ * from its extension (.yaml/.yml, .json, .env, .ini, a name ending in .dockerconfigjson is JSON;
+ * else dotenv for `envs` and sops's binary envelope for the others), and only when it holds
  * that format's SOPS metadata. *out (malloc'd, NUL-terminated, *out_len bytes) is the plain
  * text, or NULL when the file is not encrypted. INI is refused.
  */

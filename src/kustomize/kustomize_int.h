@@ -62,6 +62,9 @@ typedef struct ks_loader ks_loader;
 /* Read entry (relative to the kustomization's directory) into *data (malloc'd, *len bytes).
  * Errors as the build's: ED_ENOTFOUND, ED_EINVALID (outside the root), ED_ETOOBIG, ED_ERROR. */
 int ks_loader_read(ks_loader *ld, const char *entry, char **data, size_t *len, ed_err *err);
+/* ks_loader_read, then the build's secret_source hook (a `patches[].path` file: Flux decrypts
+ * those when they are SOPS-encrypted). */
+int ks_loader_read_source(ks_loader *ld, const char *entry, char **data, size_t *len, ed_err *err);
 
 /* The patches of one kustomization, loaded and parsed. */
 typedef struct ks_patch_set ks_patch_set;

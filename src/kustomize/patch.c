@@ -138,11 +138,12 @@ static bool looks_like_path(const char *s)
 
 /* Read and parse a patch file; errors name kfile (the loader's name it already). */
 static int load_path(ks_patch *p, ks_loader *ld, const char *kfile, const char *path, int want_json,
-                     ed_err *err)
+                     bool source, ed_err *err)
 {
     char *data = NULL;
     size_t len = 0;
-    int rc = ks_loader_read(ld, path, &data, &len, err);
+    int rc = source ? ks_loader_read_source(ld, path, &data, &len, err)
+                    : ks_loader_read(ld, path, &data, &len, err);
     if (!rc && (rc = parse_body(p, data, len, want_json, err)) != 0)
         ed_err_wrap(err, "%s", kfile);
     free(data);
@@ -248,7 +249,7 @@ static int load_entry(ks_patch_set *set, const ed_node *e, ks_loader *ld, const 
     if (!rc)
         rc = read_options(ed_node_get(e, "options"), p, kfile, i, err);
     if (!rc && ps && *ps)
-        rc = load_path(p, ld, kfile, ps, json, err);
+        rc = load_path(p, ld, kfile, ps, json, strcmp(field, "patches") == 0, err); /* Flux's */
     if (rc) /* the messages name kfile already */
         return rc;
     if (!(ps && *ps))
@@ -277,7 +278,7 @@ static int load_legacy_smp(ks_patch_set *set, const ed_node *e, ks_loader *ld, c
     p->origin = path ? ed_xasprintf("patchesStrategicMerge[%zu] '%s'", i, s)
                      : ed_xasprintf("patchesStrategicMerge[%zu] (inline patch)", i);
     if (path)
-        rc = load_path(p, ld, kfile, s, 0, err);
+        rc = load_path(p, ld, kfile, s, 0, false, err);
     else if ((rc = parse_body(p, s, strlen(s), 0, err)) != 0)
         ed_err_wrap(err, "%s", kfile);
     if (!rc && p->json)

@@ -835,6 +835,9 @@ static enum file_format format_of(const char *path, bool env)
 {
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
+    size_t pl = strlen(path), dl = strlen(".dockerconfigjson");
+    if (pl >= dl && strcmp(path + pl - dl, ".dockerconfigjson") == 0)
+        return FMT_JSON; /* a registry Secret's key: JSON whatever comes before it (Flux) */
     if (dot && (!slash || dot > slash)) {
         if (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0)
             return FMT_YAML;

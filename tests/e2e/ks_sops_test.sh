@@ -4,7 +4,9 @@
 # An encrypted Secret and ConfigMap are applied decrypted, typed as before encryption, and the
 # substitution runs on the decrypted text; without decryption the encrypted Secret is refused
 # as Flux refuses it; with the wrong identity the build fails naming the object, never a value;
-# `eddy build` masks encrypted Secrets, as flux build.
+# `eddy build` masks encrypted Secrets, as flux build. Flux's other places are decrypted too: a
+# Secret value holding a whole encrypted file, a `patches[].path` file; `decrypt: disabled` skips
+# an object.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 export KS_RETRY=1m
@@ -16,6 +18,36 @@ cp "$fx/secret.enc.yaml" "$work/app/secret.yaml"
 cp "$fx/configmap.enc.yaml" "$work/app/configmap.yaml"
 cp -r "$fx/gen" "$work/gen"
 cp -r "$fx/pgp" "$work/pgp"
+# Flux's other places: a Secret whose values are whole encrypted files (base64), an encrypted
+# patches[].path file; and the decrypt: disabled annotation.
+b64() { base64 -w0 "$1"; }
+put files/secret.yaml <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: enc-files}
+data:
+  app.env: $(b64 "$fx/gen/app.env")
+  settings.yaml: $(b64 "$fx/configmap.enc.yaml")
+  note: $(printf 'plain text' | base64 -w0)
+YAML
+put files/configmap.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: patched}
+data: {endpoint: placeholder, keep: "yes"}
+YAML
+cp "$fx/configmap.enc.yaml" "$work/files/endpoint.enc.yaml"
+put files/kustomization.yaml <<'YAML'
+resources: [secret.yaml, configmap.yaml]
+patches:
+- path: endpoint.enc.yaml
+  target: {kind: ConfigMap, name: patched}
+YAML
+put disabled/kustomization.yaml <<'YAML'
+resources: [secret.yaml]
+commonAnnotations: {kustomize.toolkit.fluxcd.io/decrypt: Disabled}
+YAML
+cp "$fx/secret.enc.yaml" "$work/disabled/secret.yaml"
 commit "encrypted with sops"
 gitrepository
 kubectl -n "$ns" create secret generic sops-age --from-file=identity.agekey="$fx/identity.agekey" >/dev/null
@@ -34,6 +66,10 @@ kustomization gen ./gen "  targetNamespace: $ns
   decryption: {provider: sops, secretRef: {name: sops-age}}"
 kustomization gen-plain ./gen "  targetNamespace: $ns
   nameSuffix: -plain"
+kustomization files ./files "  targetNamespace: $ns
+  decryption: {provider: sops, secretRef: {name: sops-age}}"
+kustomization disabled ./disabled "  targetNamespace: $ns
+  nameSuffix: -disabled"
 kustomization wrong ./app "  targetNamespace: $ns
   nameSuffix: -wrong
   decryption: {provider: sops, secretRef: {name: sops-other}}"
@@ -66,6 +102,25 @@ ready_is gen-plain False BuildFailed
 assert_contains "$(ready_message gen-plain)" \
     "Secret/$ns/gen-plain is generated from SOPS-encrypted files, configuring decryption is required" \
     "without decryption: refused"
+
+step "a Secret's value holding an encrypted file, and an encrypted patch file, are decrypted"
+applied files "$(rev)"
+out=$(secret enc-files app\\.env)
+assert_contains "$out" "DB_USER=admin" "a dotenv file in a value (by its key's extension)"
+assert_not_contains "$out" "sops_mac" "no metadata left in it"
+out=$(secret enc-files settings\\.yaml)
+assert_contains "$out" "endpoint: https://db.internal:5432" "a YAML file in a value"
+assert_not_contains "$out" "ENC[" "nothing left encrypted"
+assert_eq "plain text" "$(secret enc-files note)" "a plain value as it was"
+assert_eq "https://db.internal:5432" "$(kubectl -n "$ns" get configmap patched -o 'jsonpath={.data.endpoint}')" \
+    "patches[].path decrypted before it is applied"
+assert_eq "yes" "$(kubectl -n "$ns" get configmap patched -o 'jsonpath={.data.keep}')" "the rest kept"
+
+step "decrypt: disabled leaves an encrypted object as it is (not refused: the API judges it)"
+ready_is disabled False ReconciliationFailed
+msg=$(ready_message disabled)
+assert_not_contains "$msg" "configuring decryption is required" "not refused"
+assert_contains "$msg" "Secret/$ns/db-disabled invalid" "the dry-run refused it, naming the object"
 
 step "no decryption: the encrypted Secret is refused, as Flux"
 ready_is plain False BuildFailed

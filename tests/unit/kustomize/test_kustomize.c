@@ -139,6 +139,49 @@ static void test_resources_and_order(void **state)
     ed_doc_list_free(docs, n);
 }
 
+/* The secret_source hook (SOPS decryption in the agent) sees `patches[].path` files, as
+ * kustomize-controller decrypts them, and not the legacy patchesStrategicMerge ones. */
+static int rewrite_source(void *user, const char *entry, bool env, char **data, size_t *len,
+                          ed_err *err)
+{
+    (void)err;
+    char *seen = user;
+    size_t n = strlen(seen);
+    snprintf(seen + n, 256 - n, "%s%s,", entry, env ? "(env)" : "");
+    if (strcmp(entry, "sealed.yaml") == 0) {
+        free(*data);
+        *data = ed_xstrdup("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+                           "data:\n  k: opened\n");
+        *len = strlen(*data);
+    }
+    return 0;
+}
+
+static void test_source_hook_patches(void **state)
+{
+    (void)state;
+    put("kustomization.yaml", "resources: [cm.yaml]\npatches:\n- path: sealed.yaml\n"
+                              "patchesStrategicMerge: [legacy.yaml]\n");
+    put("cm.yaml", cm);
+    put("sealed.yaml", "not: [yaml\n"); /* only the hook's text parses */
+    put("legacy.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+                       "data:\n  l: legacy\n");
+    char seen[256] = "";
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    ed_ks_options opts = ED_KS_OPTIONS_INIT;
+    opts.secret_source = rewrite_source;
+    opts.secret_source_user = seen;
+    if (ed_ks_build(tree, &opts, &docs, &n, &err) != 0)
+        fail_msg("build: %s", err.msg);
+    assert_string_equal(seen, "sealed.yaml,");
+    assert_int_equal(n, 1);
+    assert_string_equal(ed_node_path_str(ed_doc_root(docs[0]), "/data/k"), "opened");
+    assert_string_equal(ed_node_path_str(ed_doc_root(docs[0]), "/data/l"), "legacy");
+    ed_doc_list_free(docs, n);
+}
+
 static void test_transformers(void **state)
 {
     (void)state;
@@ -334,6 +377,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resources_and_order, make_tree, remove_tree),
+        cmocka_unit_test_setup_teardown(test_source_hook_patches, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_transformers, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_errors, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_many_name_references, make_tree, remove_tree),

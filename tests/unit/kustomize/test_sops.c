@@ -450,6 +450,11 @@ void test_sops_files(void **state)
     assert_int_equal(rc, 0);
     assert_string_equal(out, "{\"user\":\"svc\",\"port\":5432,\"tls\":true}");
     free(out);
+    /* a registry Secret's key (…/.dockerconfigjson) is JSON whatever precedes it, as Flux */
+    out = decrypt_file("pull.dockerconfigjson", false, JSON_ENC, &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, "{\"user\":\"svc\",\"port\":5432,\"tls\":true}");
+    free(out);
     /* envs files without a known extension are dotenv; the same text as `files` is binary */
     out = decrypt_file("app", true, ENV_ENC, &err, &rc);
     assert_int_equal(rc, 0);
