@@ -56,6 +56,7 @@ struct outcome {
     char message[ED_ERR_MSG_MAX * 3];
     char subject[256];  /* the fetched commit's, for the event (Flux's ShortMessage) */
     int64_t requeue_ms; /* on failure: retry after this long without an error (0: back off) */
+    bool stalled;       /* on failure: no retry until the spec changes (Flux's Stalled) */
     enum {
         VERIFY_UNTOUCHED,
         VERIFY_NONE,
@@ -192,8 +193,17 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
             ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message,
                         sp.generation);
         ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
-        ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", out->message,
-                    sp.generation);
+        if (out->stalled) {
+            /* Flux's stalling error: this generation was handled, and retrying cannot help. */
+            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
+                        sp.generation);
+            ed_cond_remove(sp.conditions, "Reconciling");
+            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
+        } else {
+            ed_cond_remove(sp.conditions, "Stalled");
+            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
+                        out->message, sp.generation);
+        }
     }
     if (out->verify == VERIFY_NONE) {
         ed_cond_remove(sp.conditions, "SourceVerified");
@@ -465,11 +475,15 @@ static const char **sparse_list(const ed_node *obj, size_t *n)
 }
 
 /* The tag the commit was fetched through ("refs/tags/<name>", new string), or NULL: a tag or
- * semver ref, unless a commit or a full ref name takes precedence. */
+ * semver ref, or a full ref name under refs/tags/ (Flux's clone keeps the tag object of such a
+ * name too), unless a commit takes precedence. */
 static char *fetched_tag_ref(const ed_node *obj, const char *revision)
 {
-    if (str_at(obj, "/spec/ref/commit") || str_at(obj, "/spec/ref/name"))
+    if (str_at(obj, "/spec/ref/commit"))
         return NULL;
+    const char *name = str_at(obj, "/spec/ref/name");
+    if (name) /* (a peeled "refs/tags/x^{}" is passed on: the check refuses it) */
+        return ed_str_has_prefix(name, "refs/tags/") ? ed_xstrdup(name) : NULL;
     const char *tag = str_at(obj, "/spec/ref/tag");
     if (tag) /* (a tag wins over semver, as in Flux) */
         return ed_xasprintf("refs/tags/%s", tag);
@@ -528,6 +542,8 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
         out->verify = VERIFY_FAILED;
         out->cond = "SourceVerified";
         out->reason = vr.reason;
+        /* A tag mode on a ref without a tag object: Flux stalls until the spec changes. */
+        out->stalled = strcmp(vr.reason, "InvalidVerificationMode") == 0;
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
     } else {
         out->verify = VERIFY_OK;
@@ -684,7 +700,11 @@ status:
     if (!out.ok) {
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "gitrepository", "name", name,
                "namespace", ns, "error", out.message, NULL);
-        if (out.requeue_ms > 0) {
+        if (out.stalled) {
+            /* Nothing to retry: the next generation (or a reconcile request) is looked at. */
+            *requeue_after_ms = 0;
+            rc = 0;
+        } else if (out.requeue_ms > 0) {
             /* Waiting for a dependency is not an error: look again later. */
             *requeue_after_ms = out.requeue_ms;
             rc = 0;

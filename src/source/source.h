@@ -256,11 +256,14 @@ int ed_source_git_write(ed_source_cache *cache, const ed_source_git_write_opts *
 /* ---- signature verification (spec.verify) ---- */
 
 typedef struct ed_source_verify_opts {
-    const char *url;     /* the repository, already fetched into the cache */
-    const char *commit;  /* 40 hex: the fetched commit */
-    bool head;           /* check the commit's signature (modes HEAD, TagAndHEAD) */
-    bool tag;            /* check the annotated tag's signature (modes Tag, TagAndHEAD) */
-    const char *tag_ref; /* "refs/tags/<name>" the commit was fetched through, or NULL */
+    const char *url;    /* the repository, already fetched into the cache */
+    const char *commit; /* 40 hex: the fetched commit */
+    bool head;          /* check the commit's signature (modes HEAD, TagAndHEAD) */
+    bool tag;           /* check the annotated tag's signature (modes Tag, TagAndHEAD) */
+    /* "refs/tags/<name>" the commit was fetched through, or NULL. With tag set, a NULL, a
+     * peeled name ("refs/tags/<name>^{}") or a lightweight tag fails as Flux's
+     * InvalidVerificationMode: there is no tag object to verify. */
+    const char *tag_ref;
     /* The data of spec.verify.secretRef: armored OpenPGP public keys (any key but `.sshpub`) and
      * SSH public keys in authorized_keys format (keys ending in `.sshpub`). */
     const ed_source_secret_entry *keys;
@@ -281,8 +284,9 @@ typedef struct ed_source_verify_result {
  * (git's gpg.format=ssh) against the `.sshpub` entries (OpenSSL). On success *out has
  * the message; on failure out->reason says which check failed and err says why, in Flux's
  * words ("signature verification of commit '<sha>' failed: unable to verify commit with any of
- * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key,
- * a tag mode without a tag ref), ED_ENOTFOUND (not in the cache), ED_ERROR (GnuPG missing).
+ * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key;
+ * a tag mode without a tag object: reason InvalidVerificationMode), ED_ENOTFOUND (not in the
+ * cache), ED_ERROR (GnuPG missing).
  */
 int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *opts,
                          ed_source_verify_result *out, ed_err *err);
