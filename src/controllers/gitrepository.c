@@ -622,7 +622,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);
     if (rc == 0)
         snprintf(out.subject, sizeof(out.subject), "%s", res.subject);
-    if (rc) {
+    if (rc && res.empty) {
+        /* Flux's own reason and words for a repository without commits. */
+        out.reason = "EmptyGitRepository";
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    } else if (rc) {
         out.reason = fetch_reason(rc);
         snprintf(out.message, sizeof(out.message), "failed to checkout and determine revision: %s",
                  err.msg);

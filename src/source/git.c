@@ -333,8 +333,16 @@ static int sync_ref(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
     for (size_t i = 0; i < nheads; i++)
         if (strcmp(heads[i]->name, refname) == 0)
             head = heads[i];
-    if (!head)
-        return ed_err_set(err, ED_ENOTFOUND, "%s not found in '%s'", what, fc->url_safe);
+    if (!head) {
+        /* Flux's words: go-git's for a branch or tag its clone does not find, fluxcd/pkg's for
+         * a full ref name it cannot resolve. */
+        if (fc->opts->ref.name && !fc->opts->ref.commit)
+            return ed_err_set(err, ED_ENOTFOUND, "unable to resolve ref '%s' to a specific commit",
+                              refname);
+        return ed_err_set(err, ED_ENOTFOUND,
+                          "unable to clone '%s': couldn't find remote ref \"%s\"", fc->url_safe,
+                          refname);
+    }
     git_oid local_ref_target;
     git_reference *local = NULL;
     bool same = false;
@@ -418,6 +426,15 @@ static const char *pick_semver_tag(const git_remote_head **heads, size_t n,
     return best;
 }
 
+/* True when the remote advertised any ref (an empty repository advertises none). */
+static bool any_ref(const git_remote_head **heads, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ed_str_has_prefix(heads[i]->name, "refs/"))
+            return true;
+    return false;
+}
+
 /* Connect, list the remote's refs once, pick the ref (refname_in, or the best tag for range)
  * and sync it. what_in names the ref in messages ("branch 'main'"). */
 static int fetch_ref(fetch_ctx *fc, const char *refname_in, const char *what_in,
@@ -430,13 +447,19 @@ static int fetch_ref(fetch_ctx *fc, const char *refname_in, const char *what_in,
     size_t nheads = 0;
     if (git_remote_ls(&heads, &nheads, fc->remote) != 0)
         return transfer_error(err, &fc->auth, -1, "list refs of", fc->url_safe);
+    const ed_source_git_ref *ref = &fc->opts->ref;
+    if (!range && !ref->name && !ref->tag && !ref->commit && !any_ref(heads, nheads)) {
+        /* A branch of a repository without commits: Flux's clone makes an empty repository of
+         * it and reports EmptyGitRepository (a tag, semver or commit ref fails as not found). */
+        fc->out->empty = true;
+        return ed_err_set(err, ED_ENOTFOUND, "git repository is empty");
+    }
     char *refname_owned = NULL, *what_owned = NULL;
     const char *refname = refname_in, *what = what_in;
     if (range) {
         const char *tag = pick_semver_tag(heads, nheads, range);
         if (!tag)
-            return ed_err_set(err, ED_ENOTFOUND, "no tag in '%s' matches semver range '%s'",
-                              fc->url_safe, fc->opts->ref.semver);
+            return ed_err_set(err, ED_ENOTFOUND, "no match found for semver: %s", ref->semver);
         refname = refname_owned = ed_xasprintf("refs/tags/%s", tag);
         what = what_owned = ed_xasprintf("tag '%s'", tag);
     }

@@ -481,3 +481,27 @@ assert_eq "InvalidCommitSignature" "$(cond verified-head Ready reason)" "Ready a
 assert_eq "main@sha1:$signed_head" "$(get verified-head '{.status.artifact.revision}')" \
     "the verified artifact stays"
 assert_not_contains "$(files verified-head)" "sneaky.yaml" "unverified content never served"
+
+step "an empty repository: EmptyGitRepository, as Flux; a missing branch in go-git's words"
+new_repo void
+gitrepo void void
+gitrepo app-no-branch app
+kubectl -n "$ns" patch gitrepository/app-no-branch --type merge -p '{"spec":{"ref":{"branch":"gone"}}}' >/dev/null
+kubectl -n "$ns" wait gitrepository/void \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=EmptyGitRepository \
+    --timeout=60s >/dev/null
+assert_eq "git repository is empty" "$(cond void Ready message)" "empty repository message"
+assert_eq "EmptyGitRepository" "$(cond void FetchFailed reason)" "FetchFailed says so too"
+assert_eq "True" "$(cond void Reconciling status)" "retried (the repository may get commits)"
+kubectl -n "$ns" wait gitrepository/app-no-branch \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed \
+    --timeout=60s >/dev/null
+assert_eq "failed to checkout and determine revision: unable to clone '$EDDY_GIT_HTTP_URL/app.git': couldn't find remote ref \"refs/heads/gone\"" \
+    "$(cond app-no-branch Ready message)" "missing branch message"
+git clone -q "$(git_http_url void)" "$scratch/void" 2>/dev/null
+echo "kind: Void" >"$scratch/void/void.yaml"
+commit_push "$scratch/void" "void one"
+kubectl -n "$ns" annotate --overwrite gitrepository/void reconcile.fluxcd.io/requestedAt=first >/dev/null
+kubectl -n "$ns" wait gitrepository/void --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "main@sha1:$(git -C "$scratch/void" rev-parse HEAD)" "$(get void '{.status.artifact.revision}')" \
+    "the first commit is fetched"
