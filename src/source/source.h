@@ -21,7 +21,8 @@
  *     for in-process consumers;
  *   - OpenPGP (gpgme) and SSH (OpenSSL) signature verification of the fetched commit and tag,
  *     as `spec.verify`;
- *   - the artifact store (atomic writes, GC keeping the last 2) and its HTTP server.
+ *   - the artifact store (atomic writes, Flux's garbage collection by count and age) and its
+ *     HTTP server.
  *
  * Artifact digests are not Flux's, by decision. Flux's digest is the sha256 of the bytes Go's
  * archive/tar and compress/gzip (default level) write. The tar part could be reproduced (Go's
@@ -445,14 +446,30 @@ void ed_artifact_store_free(ed_artifact_store *store);
 
 /*
  * Move the finished archive at tmp_path (on the same file system, e.g. made under
- * ed_artifact_store_tmpdir) to `<kind>/<ns>/<name>/<file>` atomically (rename; mode 0600), then
- * remove older files of that object so that at most `keep` remain (newest kept; Flux keeps 2).
+ * ed_artifact_store_tmpdir) to `<kind>/<ns>/<name>/<file>` atomically (rename; mode 0600, the
+ * time of the put as its modification time). Older files stay until ed_artifact_store_gc.
  * *path (relative to the storage root) and *url are new strings the caller frees. kind is
  * lowercased. Names must be plain (no '/', no "..": ED_EINVALID).
  */
 int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char *ns,
-                          const char *name, const char *file, const char *tmp_path, int keep,
-                          char **path, char **url, ed_err *err);
+                          const char *name, const char *file, const char *tmp_path, char **path,
+                          char **url, ed_err *err);
+
+/* Flux's defaults: --artifact-retention-records and --artifact-retention-ttl. */
+#define ED_ARTIFACT_RETENTION_RECORDS 2
+#define ED_ARTIFACT_RETENTION_TTL_MS  60000
+
+/*
+ * Garbage-collect the files of current's object (current: an artifact path as put returned it,
+ * the one in the object's status, never removed), as source-controller does at the start of
+ * each reconcile: every other file last written more than ttl_ms ago goes; then, unless fewer
+ * than records files are left, the oldest others go until records remain (Flux counts the files
+ * of this second pass twice when the first removed any, so it may then keep a few more).
+ * *deleted (may be NULL) gets the number removed. Errors: ED_EINVALID (a path put did not
+ * give), ED_ERROR (file system; what could be removed was).
+ */
+int ed_artifact_store_gc(ed_artifact_store *store, const char *current, int records, int64_t ttl_ms,
+                         int *deleted, ed_err *err);
 /* The URL the store advertises for path (relative, as put returned it): a new string. */
 char *ed_artifact_store_url(ed_artifact_store *store, const char *path);
 /* True when path (relative, as put returned it) names an existing artifact file. */
