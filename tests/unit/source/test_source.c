@@ -438,6 +438,47 @@ static void test_fetch_empty(void **state)
     ed_source_cache_free(c);
 }
 
+/* ref.semver with tied versions: Flux's clone takes the tag whose commit was committed last. */
+static void test_fetch_semver_tie(void **state)
+{
+    (void)state;
+    char url[512], storage[300], old[41], young[41], want[320];
+    make_repo("tie", url, sizeof(url));
+    sh("cd %s/tie && echo a > t && git add t && GIT_COMMITTER_DATE='2020-01-01T00:00:00Z' "
+       "git commit -qm old && echo b > t && git add t && "
+       "GIT_COMMITTER_DATE='2021-01-01T00:00:00Z' git commit -qm young",
+       tmp_root);
+    head_of("tie", "HEAD~1", old);
+    head_of("tie", "HEAD", young);
+    /* By name "1.0.0" and "3.0.0+a" would win; by commit time the younger commit's tags do. A
+     * tag on the older commit is annotated, so the peeled commit's time is what counts. */
+    sh("cd %s/tie && git tag -a 1.0.0 -m old HEAD~1 && git tag v1.0.0 HEAD && "
+       "git tag 3.0.0+a HEAD~1 && git tag -a 3.0.0+b -m young HEAD && "
+       "git tag 5.0.0 HEAD && git tag v5.0.0 HEAD",
+       tmp_root);
+    snprintf(storage, sizeof(storage), "%s/storage-tie", tmp_root);
+    ed_source_cache *c = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_cache_open(&c, storage, &err), 0);
+    ed_source_git_result res;
+    fetch_ok(c, url, (ed_source_git_ref){.semver = "1.0.0"}, &res);
+    snprintf(want, sizeof(want), "v1.0.0@sha1:%s", young);
+    assert_string_equal(res.revision, want);
+    fetch_ok(c, url, (ed_source_git_ref){.semver = ">=3.0.0 <4.0.0"}, &res);
+    snprintf(want, sizeof(want), "3.0.0+b@sha1:%s", young);
+    assert_string_equal(res.revision, want);
+    /* The same commit: the smaller name, for a stable choice. */
+    fetch_ok(c, url, (ed_source_git_ref){.semver = ">=5.0.0"}, &res);
+    snprintf(want, sizeof(want), "5.0.0@sha1:%s", young);
+    assert_string_equal(res.revision, want);
+    /* Unchanged remote: the tied tags are in the cache, nothing is transferred. */
+    fetch_ok(c, url, (ed_source_git_ref){.semver = "1.0.0"}, &res);
+    assert_false(res.fetched);
+    fetch_ok(c, url, (ed_source_git_ref){.tag = "1.0.0"}, &res);
+    assert_string_equal(res.commit, old);
+    ed_source_cache_free(c);
+}
+
 static void test_fetch_cache(void **state)
 {
     (void)state;
@@ -871,6 +912,7 @@ int main(void)
         cmocka_unit_test(test_semver),
         cmocka_unit_test(test_fetch_cache),
         cmocka_unit_test(test_fetch_empty),
+        cmocka_unit_test(test_fetch_semver_tie),
         cmocka_unit_test(test_fetch_concurrent),
         cmocka_unit_test(test_fetch_timeout_silent_server),
         cmocka_unit_test(test_checkout_and_archive),
