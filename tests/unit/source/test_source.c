@@ -184,7 +184,15 @@ static void test_url_normalize(void **state)
     check_norm("file:///tmp/x/", "file:///tmp/x");
     ed_err err = ED_ERR_INIT;
     char *out = NULL;
-    assert_int_equal(ed_source_url_normalize("git@github.com:org/repo", &out, &err), ED_EINVALID);
+    /* git's scp-like syntax: ssh on port 22, the path relative to the home directory unless
+     * absolute (kept apart from ssh://host/repo, an absolute path). */
+    check_norm("git@GitHub.com:org/repo.git", "ssh://github.com/~/org/repo.git");
+    check_norm("host:/srv/r.git", "ssh://host/srv/r.git");
+    check_norm("me@host:~other/r.git", "ssh://host/~other/r.git");
+    check_norm("git@[::1]:r.git", "ssh://[::1]/~/r.git");
+    const char *not_urls[] = {"org/repo:x", "host:", ":path", "/abs/path", "rel/path", "a@:x"};
+    for (size_t i = 0; i < sizeof(not_urls) / sizeof(*not_urls); i++)
+        assert_int_equal(ed_source_url_normalize(not_urls[i], &out, &err), ED_EINVALID);
     assert_int_equal(ed_source_url_normalize("ftp://h/r", &out, &err), ED_EINVALID);
     assert_int_equal(ed_source_url_normalize("https://h:99999/r", &out, &err), ED_EINVALID);
     assert_int_equal(ed_source_url_normalize("https://user:pw@:1/r", &out, &err), ED_EINVALID);
@@ -197,6 +205,64 @@ static void test_url_normalize(void **state)
     assert_int_equal(u.port, 2222);
     assert_string_equal(u.path, "/srv/r.git");
     ed_source_url_clear(&u);
+    assert_int_equal(ed_source_url_parse("git@github.com:org/repo.git", &u, &err), 0);
+    assert_string_equal(u.scheme, "ssh");
+    assert_string_equal(u.user, "git");
+    assert_string_equal(u.host, "github.com");
+    assert_int_equal(u.port, 22);
+    ed_source_url_clear(&u);
+}
+
+static void check_submodule(const char *parent, const char *raw, const char *want,
+                            bool want_same_origin)
+{
+    char *url = NULL;
+    bool same = !want_same_origin;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_submodule_url(parent, raw, "sub", &url, &same, &err) != 0)
+        fail_msg("%s below %s: %s", raw, parent, err.msg);
+    assert_string_equal(url, want);
+    if (same != want_same_origin)
+        fail_msg("%s below %s: same origin %d", raw, parent, same);
+    free(url);
+}
+
+/* Submodule URLs: relative ones resolved against the parent, scp-like ones on either side, and
+ * which get the parent's credentials (same scheme, host and port). */
+static void test_submodule_urls(void **state)
+{
+    (void)state;
+    check_submodule("ssh://git@github.com/org/app.git", "git@github.com:org/lib.git",
+                    "git@github.com:org/lib.git", true);
+    check_submodule("ssh://git@github.com:22/org/app.git", "github.com:org/lib.git",
+                    "github.com:org/lib.git", true);
+    check_submodule("ssh://git@github.com/org/app.git", "../lib.git",
+                    "ssh://git@github.com/org/lib.git", true);
+    check_submodule("git@github.com:org/app.git", "../lib.git", "git@github.com:org/lib.git", true);
+    check_submodule("git@github.com:org/app.git", "../../x/lib.git", "git@github.com:x/lib.git",
+                    true);
+    check_submodule("git@host:app.git", "./sub/lib.git", "git@host:app.git/sub/lib.git", true);
+    check_submodule("https://host/org/app.git", "../lib.git", "https://host/org/lib.git", true);
+    check_submodule("https://host/app.git", "../../lib.git", "https://host/lib.git", true);
+    /* Another port, scheme or host: no credentials. */
+    check_submodule("ssh://git@host:2222/app.git", "git@host:lib.git", "git@host:lib.git", false);
+    check_submodule("https://github.com/org/app.git", "git@github.com:org/lib.git",
+                    "git@github.com:org/lib.git", false);
+    check_submodule("ssh://git@github.com/org/app.git", "git@gitlab.com:org/lib.git",
+                    "git@gitlab.com:org/lib.git", false);
+    /* Refused: a file:// submodule below another scheme, something that is not a URL. */
+    char *url = NULL;
+    bool same = true;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(
+        ed_source_submodule_url("git@host:app.git", "file:///etc", "s", &url, &same, &err),
+        ED_EINVALID);
+    assert_false(same);
+    free(url);
+    assert_int_equal(
+        ed_source_submodule_url("https://host/app.git", "lib/x.git", "s", &url, &same, &err),
+        ED_EINVALID);
+    free(url);
 }
 
 /* The key of /tmp/khtest/k.pub and another key, as SSH wire blobs. */
@@ -907,6 +973,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_revision_format),
         cmocka_unit_test(test_url_normalize),
+        cmocka_unit_test(test_submodule_urls),
         cmocka_unit_test(test_known_hosts),
         cmocka_unit_test(test_ignore_rules),
         cmocka_unit_test(test_semver),
