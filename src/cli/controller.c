@@ -47,6 +47,8 @@ struct controller_opts {
     const char *storage_path;
     const char *storage_addr;
     const char *storage_adv_addr;
+    int artifact_retention_records;
+    int64_t artifact_retention_ttl_ms;
     int64_t drift_grace_ms;
     int64_t requeue_dependency_ms;
     const char *default_service_account;
@@ -165,6 +167,8 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_STORAGE_PATH,
         F_STORAGE_ADDR,
         F_STORAGE_ADV,
+        F_RETENTION_RECORDS,
+        F_RETENTION_TTL,
         F_DRIFT_GRACE,
         F_REQUEUE_DEPENDENCY,
         F_DEFAULT_SA,
@@ -192,6 +196,8 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"storage-path", required_argument, NULL, F_STORAGE_PATH},
         {"storage-addr", required_argument, NULL, F_STORAGE_ADDR},
         {"storage-adv-addr", required_argument, NULL, F_STORAGE_ADV},
+        {"artifact-retention-records", required_argument, NULL, F_RETENTION_RECORDS},
+        {"artifact-retention-ttl", required_argument, NULL, F_RETENTION_TTL},
         {"drift-grace-period", required_argument, NULL, F_DRIFT_GRACE},
         {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
         {"default-service-account", required_argument, NULL, F_DEFAULT_SA},
@@ -292,6 +298,19 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             break;
         case F_STORAGE_ADV:
             o->storage_adv_addr = optarg;
+            break;
+        case F_RETENTION_RECORDS: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 0 || v > 1000)
+                return usage_error("--%s takes a number from 0 to 1000, not \"%s\"", flag, optarg);
+            o->artifact_retention_records = (int)v;
+            break;
+        }
+        case F_RETENTION_TTL:
+            if (ed_duration_parse(optarg, &o->artifact_retention_ttl_ms, &err) != 0 ||
+                o->artifact_retention_ttl_ms < 0)
+                return usage_error("--%s takes a duration such as 60s, not \"%s\"", flag, optarg);
             break;
         case F_DRIFT_GRACE:
             if (ed_duration_parse(optarg, &o->drift_grace_ms, &err) != 0 || o->drift_grace_ms < 0)
@@ -407,7 +426,9 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                          .metrics = ed_manager_metrics(m),
                          .cache = r->cache,
                          .store = r->store,
-                         .workers = o->concurrent};
+                         .workers = o->concurrent,
+                         .retention_records = o->artifact_retention_records,
+                         .retention_ttl_ms = o->artifact_retention_ttl_ms};
     r->gitrepo = ed_gitrepo_register(m, &g);
     ed_ks_controller_opts k = {.kube = kube,
                                .metrics = ed_manager_metrics(m),
@@ -476,6 +497,8 @@ int ed_cli_controller(int argc, char **argv)
         .storage_path = getenv("STORAGE_PATH") ? getenv("STORAGE_PATH") : "/data",
         .storage_addr = ":9090",
         .storage_adv_addr = NULL,
+        .artifact_retention_records = ED_ARTIFACT_RETENTION_RECORDS,
+        .artifact_retention_ttl_ms = ED_ARTIFACT_RETENTION_TTL_MS,
         .strict_substitutions = true,
     };
     int rc = parse_flags(argc, argv, &o);

@@ -150,6 +150,11 @@ typedef struct ed_gitrepo_opts {
     ed_source_cache *cache;   /* borrowed: the Git cache */
     ed_artifact_store *store; /* borrowed: where artifacts go */
     int workers;              /* --concurrent */
+    /* Flux's artifact garbage collection at the start of each reconcile: how many artifacts
+     * an object keeps (--artifact-retention-records) and how long an older one may stay
+     * (--artifact-retention-ttl); see ed_artifact_store_gc. */
+    int retention_records;
+    int64_t retention_ttl_ms;
 } ed_gitrepo_opts;
 
 /* Register the GitRepository reconciler with the manager. The controller lives until freed,

@@ -3,7 +3,9 @@
  * Flux's source-controller:
  *
  *   1. read the object; on deletion remove its artifacts and the finalizer, and stop;
- *   2. add the finalizer finalizers.fluxcd.io; a suspended object is left alone;
+ *   2. add the finalizer finalizers.fluxcd.io; a suspended object is left alone; then Flux's
+ *      garbage collection of the object's older artifacts (by count and age, the one in status
+ *      kept: --artifact-retention-records, --artifact-retention-ttl);
  *   3. read spec.secretRef's and spec.proxySecretRef's Secrets;
  *   4. includes: every spec.include names a GitRepository of the namespace that must have an
  *      artifact (else IncludeUnavailable, reason NotFound or NoArtifact, and a retry in 30 s;
@@ -56,6 +58,7 @@ struct outcome {
     char message[ED_ERR_MSG_MAX * 3];
     char subject[256];  /* the fetched commit's, for the event (Flux's ShortMessage) */
     int64_t requeue_ms; /* on failure: retry after this long without an error (0: back off) */
+    bool stalled;       /* on failure: no retry until the spec changes (Flux's Stalled) */
     enum {
         VERIFY_UNTOUCHED,
         VERIFY_NONE,
@@ -192,8 +195,17 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
             ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message,
                         sp.generation);
         ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
-        ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", out->message,
-                    sp.generation);
+        if (out->stalled) {
+            /* Flux's stalling error: this generation was handled, and retrying cannot help. */
+            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
+                        sp.generation);
+            ed_cond_remove(sp.conditions, "Reconciling");
+            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
+        } else {
+            ed_cond_remove(sp.conditions, "Stalled");
+            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
+                        out->message, sp.generation);
+        }
     }
     if (out->verify == VERIFY_NONE) {
         ed_cond_remove(sp.conditions, "SourceVerified");
@@ -422,7 +434,7 @@ static int build_artifact(ed_gitrepo_controller *c, const ed_node *obj,
     if (!rc) {
         char file[64];
         snprintf(file, sizeof(file), "%s.tar.gz", co->commit);
-        rc = ed_artifact_store_put(c->o.store, KIND, ns, name, file, tar, 2, path, url, &err);
+        rc = ed_artifact_store_put(c->o.store, KIND, ns, name, file, tar, path, url, &err);
         archive_failed = rc != 0;
     }
     if (rc && archive_failed) {
@@ -465,11 +477,15 @@ static const char **sparse_list(const ed_node *obj, size_t *n)
 }
 
 /* The tag the commit was fetched through ("refs/tags/<name>", new string), or NULL: a tag or
- * semver ref, unless a commit or a full ref name takes precedence. */
+ * semver ref, or a full ref name under refs/tags/ (Flux's clone keeps the tag object of such a
+ * name too), unless a commit takes precedence. */
 static char *fetched_tag_ref(const ed_node *obj, const char *revision)
 {
-    if (str_at(obj, "/spec/ref/commit") || str_at(obj, "/spec/ref/name"))
+    if (str_at(obj, "/spec/ref/commit"))
         return NULL;
+    const char *name = str_at(obj, "/spec/ref/name");
+    if (name) /* (a peeled "refs/tags/x^{}" is passed on: the check refuses it) */
+        return ed_str_has_prefix(name, "refs/tags/") ? ed_xstrdup(name) : NULL;
     const char *tag = str_at(obj, "/spec/ref/tag");
     if (tag) /* (a tag wins over semver, as in Flux) */
         return ed_xasprintf("refs/tags/%s", tag);
@@ -528,6 +544,8 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
         out->verify = VERIFY_FAILED;
         out->cond = "SourceVerified";
         out->reason = vr.reason;
+        /* A tag mode on a ref without a tag object: Flux stalls until the spec changes. */
+        out->stalled = strcmp(vr.reason, "InvalidVerificationMode") == 0;
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
     } else {
         out->verify = VERIFY_OK;
@@ -536,6 +554,29 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
     free_secret(keys, bufs, nkeys > 0 ? nkeys : 0);
     ed_doc_free(secretdoc);
     return rc;
+}
+
+/* Phase 2b, as source-controller's reconcileStorage: the artifacts older than the one in status
+ * are collected by count and age. A failure is logged and does not stop the reconcile (Flux
+ * ignores it too). */
+static void collect_garbage(ed_gitrepo_controller *c, const ed_node *obj)
+{
+    const char *path = str_at(obj, "/status/artifact/path");
+    if (!path)
+        return;
+    int deleted = 0;
+    ed_err err = ED_ERR_INIT;
+    char count[16];
+    if (ed_artifact_store_gc(c->o.store, path, c->o.retention_records, c->o.retention_ttl_ms,
+                             &deleted, &err) != 0)
+        ed_log(ED_LOG_ERROR, "garbage collection of artifacts failed", "controller",
+               "gitrepository", "name", str_at(obj, "/metadata/name"), "namespace",
+               str_at(obj, "/metadata/namespace"), "error", err.msg, NULL);
+    snprintf(count, sizeof(count), "%d", deleted);
+    if (deleted > 0)
+        ed_log(ED_LOG_DEBUG, "garbage collected artifacts", "controller", "gitrepository", "name",
+               str_at(obj, "/metadata/name"), "namespace", str_at(obj, "/metadata/namespace"),
+               "count", count, NULL);
 }
 
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
@@ -556,6 +597,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
+    collect_garbage(c, obj);
     int64_t interval = 0;
     const char *iv = str_at(obj, "/spec/interval");
     if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)
@@ -606,7 +648,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);
     if (rc == 0)
         snprintf(out.subject, sizeof(out.subject), "%s", res.subject);
-    if (rc) {
+    if (rc && res.empty) {
+        /* Flux's own reason and words for a repository without commits. */
+        out.reason = "EmptyGitRepository";
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    } else if (rc) {
         out.reason = fetch_reason(rc);
         snprintf(out.message, sizeof(out.message), "failed to checkout and determine revision: %s",
                  err.msg);
@@ -684,7 +731,11 @@ status:
     if (!out.ok) {
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "gitrepository", "name", name,
                "namespace", ns, "error", out.message, NULL);
-        if (out.requeue_ms > 0) {
+        if (out.stalled) {
+            /* Nothing to retry: the next generation (or a reconcile request) is looked at. */
+            *requeue_after_ms = 0;
+            rc = 0;
+        } else if (out.requeue_ms > 0) {
             /* Waiting for a dependency is not an error: look again later. */
             *requeue_after_ms = out.requeue_ms;
             rc = 0;

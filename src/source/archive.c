@@ -383,7 +383,9 @@ cleanup:
 }
 
 /* A relative submodule URL ("../lib.git", "./x") resolved against the parent's URL, as git
- * does: each "../" drops one path component of the parent. Absolute URLs are kept. */
+ * does: each "../" drops one path component of the parent, which may be scp-like
+ * ("git@host:org/app.git" with "../lib.git" is "git@host:org/lib.git"). Absolute URLs,
+ * scp-like ones included, are kept. */
 static char *resolve_submodule_url(const char *parent, const char *url)
 {
     if (strncmp(url, "./", 2) != 0 && strncmp(url, "../", 3) != 0)
@@ -392,20 +394,30 @@ static char *resolve_submodule_url(const char *parent, const char *url)
     size_t n = strlen(base);
     while (n > 0 && base[n - 1] == '/')
         base[--n] = '\0';
+    /* Where the path starts: after the authority, or after an scp-like URL's ':'. */
+    const char *sep = strstr(base, "://");
+    const char *colon = strchr(base, ':');
+    size_t path_at = sep     ? (size_t)(sep + 3 - base) + strcspn(sep + 3, "/")
+                     : colon ? (size_t)(colon + 1 - base)
+                             : 0;
     const char *rest = url;
     for (;;) {
         if (strncmp(rest, "./", 2) == 0) {
             rest += 2;
         } else if (strncmp(rest, "../", 3) == 0) {
-            char *slash = strrchr(base, '/');
-            if (slash && slash > strstr(base, "://") + 2)
+            char *slash = strrchr(base + path_at, '/');
+            if (slash)
                 *slash = '\0';
+            else
+                base[path_at] = '\0';
             rest += 3;
         } else {
             break;
         }
     }
-    char *out = ed_xasprintf("%s/%s", base, rest);
+    /* An scp-like parent whose path is all gone: "host:" + rest, not "host:/rest". */
+    bool bare = !sep && colon && strlen(base) == path_at;
+    char *out = ed_xasprintf("%s%s%s", base, bare ? "" : "/", rest);
     free(base);
     return out;
 }
@@ -418,11 +430,16 @@ static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err
  * GitRepositories' caches included) only below a file:// parent; and *same_origin is set when
  * the submodule is on the parent's scheme, host and port, the only place the parent's
  * credentials are sent (Flux sends them anywhere; eddy does not hand a token to a host that a
- * commit named). Submodules elsewhere are fetched without credentials.
+ * commit named). An scp-like URL ("git@host:org/lib.git") is SSH on port 22: below an
+ * ssh://git@host/... parent on that port it gets the parent's key, as Flux's does. Submodules
+ * elsewhere are fetched without credentials.
  */
-static int submodule_origin_check(const char *parent, const char *sub, const char *path,
-                                  bool *same_origin, ed_err *err)
+int ed_source_submodule_url(const char *parent, const char *raw, const char *path, char **url,
+                            bool *same_origin, ed_err *err)
 {
+    *same_origin = false;
+    *url = resolve_submodule_url(parent, raw);
+    const char *sub = *url;
     ed_source_url p, s;
     int rc = ed_source_url_parse(parent, &p, err);
     if (rc != 0)
@@ -451,7 +468,9 @@ static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd,
     int rc = gitmodules_url(cx, rel, &raw, err);
     if (rc != 0)
         return rc;
-    url = resolve_submodule_url(cx->url, raw);
+    bool same_origin = false;
+    if ((rc = ed_source_submodule_url(cx->url, raw, path, &url, &same_origin, err)) != 0)
+        goto cleanup;
     char hex[GIT_OID_HEXSZ + 1];
     git_oid_tostr(hex, sizeof(hex), git_tree_entry_id(e));
     /* The parent's cache lock is held (shared) while it is written: a submodule on the same
@@ -463,13 +482,10 @@ static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd,
         rc = ed_err_set(err, ED_EINVALID, "submodule '%s' points to its own repository", path);
         goto cleanup;
     }
-    bool same_origin = false;
-    if ((rc = submodule_origin_check(cx->url, url, path, &same_origin, err)) != 0)
-        goto cleanup;
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = url;
     fo.ref.commit = hex;
-    /* The parent's credentials go only where the parent's go (see submodule_origin_check). */
+    /* The parent's credentials go only where the parent's go (see ed_source_submodule_url). */
     fo.secret = same_origin ? cx->opts->secret : NULL;
     fo.secret_len = same_origin ? cx->opts->secret_len : 0;
     fo.proxy = cx->opts->proxy;

@@ -61,11 +61,57 @@ void ed_source_url_clear(ed_source_url *u)
     memset(u, 0, sizeof(*u));
 }
 
+/*
+ * git's scp-like syntax, "[user@]host:path" (a ':' before any '/'): SSH on port 22, the path
+ * relative to the login's home unless it starts with '/' or '~'. Submodules are often given so
+ * ("git@github.com:org/lib.git"); go-git reads them as Flux's submodule clone does. The path
+ * is kept as an ssh:// URL would say the same place ("/~/org/lib.git", git's own spelling), so
+ * the cache key of "host:repo" is not that of "ssh://host/repo".
+ */
+static int parse_scp(const char *url, ed_source_url *out, ed_err *err)
+{
+    /* user: up to the last '@' before the host ("[" opens a bracketed IPv6 address). */
+    const char *at = NULL, *q = url;
+    for (; *q && *q != ':' && *q != '/' && *q != '['; q++)
+        if (*q == '@')
+            at = q;
+    const char *host = at ? at + 1 : url, *colon;
+    size_t hlen;
+    if (*host == '[') {
+        const char *rb = strchr(host, ']');
+        if (!rb || rb[1] != ':')
+            goto bad;
+        colon = rb + 1;
+        hlen = (size_t)(rb - host - 1);
+        host++;
+    } else {
+        colon = host + strcspn(host, ":/");
+        hlen = (size_t)(colon - host);
+    }
+    if (*colon != ':' || !colon[1] || hlen == 0)
+        goto bad;
+    out->scheme = ed_xstrdup("ssh");
+    if (at && at > url)
+        out->user = ed_xstrndup(url, (size_t)(at - url));
+    out->host = lower_ndup(host, hlen);
+    out->port = default_port("ssh");
+    const char *path = colon + 1;
+    out->path = path[0] == '/'   ? ed_xstrdup(path)
+                : path[0] == '~' ? ed_xasprintf("/%s", path)
+                                 : ed_xasprintf("/~/%s", path);
+    return 0;
+bad:
+    return ed_err_set(err, ED_EINVALID,
+                      "invalid URL: a scheme (http, https, ssh, git) is required");
+}
+
 int ed_source_url_parse(const char *url, ed_source_url *out, ed_err *err)
 {
     memset(out, 0, sizeof(*out));
     const char *sep = strstr(url, "://");
-    if (!sep || sep == url)
+    if (!sep)
+        return parse_scp(url, out, err);
+    if (sep == url)
         return ed_err_set(err, ED_EINVALID,
                           "invalid URL: a scheme (http, https, ssh, git) is required");
     out->scheme = lower_ndup(url, (size_t)(sep - url));

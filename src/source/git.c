@@ -333,8 +333,16 @@ static int sync_ref(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
     for (size_t i = 0; i < nheads; i++)
         if (strcmp(heads[i]->name, refname) == 0)
             head = heads[i];
-    if (!head)
-        return ed_err_set(err, ED_ENOTFOUND, "%s not found in '%s'", what, fc->url_safe);
+    if (!head) {
+        /* Flux's words: go-git's for a branch or tag its clone does not find, fluxcd/pkg's for
+         * a full ref name it cannot resolve. */
+        if (fc->opts->ref.name && !fc->opts->ref.commit)
+            return ed_err_set(err, ED_ENOTFOUND, "unable to resolve ref '%s' to a specific commit",
+                              refname);
+        return ed_err_set(err, ED_ENOTFOUND,
+                          "unable to clone '%s': couldn't find remote ref \"%s\"", fc->url_safe,
+                          refname);
+    }
     git_oid local_ref_target;
     git_reference *local = NULL;
     bool same = false;
@@ -393,14 +401,17 @@ static int sync_ref(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
     return 0;
 }
 
-/* The tag (name without refs/tags/) of the highest version among the remote's tags that
- * matches range, or NULL. The string is borrowed from heads. */
-static const char *pick_semver_tag(const git_remote_head **heads, size_t n,
-                                   const ed_semver_range *range)
+/* The tags (names without refs/tags/, borrowed from heads) of the highest version among the
+ * remote's tags that matches range, in heads' order: more than one when versions tie ("v1.0.0"
+ * and "1.0.0", or "1.0.0+a" and "1.0.0+b": build metadata does not count). *n gets how many (0:
+ * no match); the array is the caller's to free. */
+static const char **pick_semver_tags(const git_remote_head **heads, size_t nheads,
+                                     const ed_semver_range *range, size_t *n)
 {
-    const char *best = NULL;
+    const char **best = ed_xcalloc(nheads ? nheads : 1, sizeof(*best));
     ed_semver best_v = {0};
-    for (size_t i = 0; i < n; i++) {
+    *n = 0;
+    for (size_t i = 0; i < nheads; i++) {
         const char *name = heads[i]->name;
         if (!ed_str_has_prefix(name, "refs/tags/") || ed_str_has_suffix(name, "^{}"))
             continue;
@@ -408,14 +419,74 @@ static const char *pick_semver_tag(const git_remote_head **heads, size_t n,
         ed_semver v;
         if (ed_semver_parse_tag(tag, &v) != 0 || !ed_semver_range_match(range, &v))
             continue;
-        /* On equal versions ("v1.0.0" and "1.0.0") the smaller name wins, for stability. */
-        int c = best ? ed_semver_compare(&v, &best_v) : 1;
-        if (!best || c > 0 || (c == 0 && strcmp(tag, best) < 0)) {
-            best = tag;
+        int c = *n ? ed_semver_compare(&v, &best_v) : 1;
+        if (c > 0) {
+            *n = 0;
             best_v = v;
         }
+        if (c >= 0)
+            best[(*n)++] = tag;
     }
     return best;
+}
+
+/* Of tags whose versions tie, the one Flux's clone picks: the one whose commit was committed
+ * last (fluxcd/pkg sorts equal versions by their commits' committer time); on equal times the
+ * smaller name, for a stable choice where Flux's is random. The tied tags are fetched first
+ * (those the cache does not have at the remote's id). *out is borrowed from tags. */
+static int latest_tied_tag(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
+                           const char **tags, size_t n, const char **out, ed_err *err)
+{
+    char **specs = ed_xcalloc(n, sizeof(*specs));
+    size_t nspecs = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *refname = ed_xasprintf("refs/tags/%s", tags[i]);
+        git_oid local;
+        bool same = false;
+        for (size_t h = 0; h < nheads; h++)
+            if (strcmp(heads[h]->name, refname) == 0)
+                same = git_reference_name_to_id(&local, fc->repo, refname) == 0 &&
+                       git_oid_equal(&local, &heads[h]->oid);
+        if (!same)
+            specs[nspecs++] = ed_xasprintf("+%s:%s", refname, refname);
+        free(refname);
+    }
+    if (nspecs > 0)
+        rc = fetch_refspecs(fc, specs, nspecs, !fc->opts->full_history, err);
+    git_time_t best_time = 0;
+    *out = NULL;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *refname = ed_xasprintf("refs/tags/%s", tags[i]);
+        git_oid oid;
+        git_commit *c = NULL;
+        if (local_commit(fc->repo, refname, &oid) != 0 || git_commit_lookup(&c, fc->repo, &oid)) {
+            fc->corrupt = true;
+            rc = ed_err_set(err, ED_ERROR, "tag '%s' of '%s' does not point to a readable commit",
+                            tags[i], fc->url_safe);
+        } else {
+            git_time_t t = git_commit_committer(c)->when.time;
+            if (!*out || t > best_time || (t == best_time && strcmp(tags[i], *out) < 0)) {
+                *out = tags[i];
+                best_time = t;
+            }
+        }
+        git_commit_free(c);
+        free(refname);
+    }
+    for (size_t i = 0; i < nspecs; i++)
+        free(specs[i]);
+    free(specs);
+    return rc;
+}
+
+/* True when the remote advertised any ref (an empty repository advertises none). */
+static bool any_ref(const git_remote_head **heads, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ed_str_has_prefix(heads[i]->name, "refs/"))
+            return true;
+    return false;
 }
 
 /* Connect, list the remote's refs once, pick the ref (refname_in, or the best tag for range)
@@ -430,13 +501,26 @@ static int fetch_ref(fetch_ctx *fc, const char *refname_in, const char *what_in,
     size_t nheads = 0;
     if (git_remote_ls(&heads, &nheads, fc->remote) != 0)
         return transfer_error(err, &fc->auth, -1, "list refs of", fc->url_safe);
+    const ed_source_git_ref *ref = &fc->opts->ref;
+    if (!range && !ref->name && !ref->tag && !ref->commit && !any_ref(heads, nheads)) {
+        /* A branch of a repository without commits: Flux's clone makes an empty repository of
+         * it and reports EmptyGitRepository (a tag, semver or commit ref fails as not found). */
+        fc->out->empty = true;
+        return ed_err_set(err, ED_ENOTFOUND, "git repository is empty");
+    }
     char *refname_owned = NULL, *what_owned = NULL;
     const char *refname = refname_in, *what = what_in;
     if (range) {
-        const char *tag = pick_semver_tag(heads, nheads, range);
+        size_t ntags = 0;
+        const char **tags = pick_semver_tags(heads, nheads, range, &ntags);
+        const char *tag = ntags ? tags[0] : NULL;
+        if (ntags > 1)
+            rc = latest_tied_tag(fc, heads, nheads, tags, ntags, &tag, err);
+        free(tags);
+        if (rc != 0)
+            return rc;
         if (!tag)
-            return ed_err_set(err, ED_ENOTFOUND, "no tag in '%s' matches semver range '%s'",
-                              fc->url_safe, fc->opts->ref.semver);
+            return ed_err_set(err, ED_ENOTFOUND, "no match found for semver: %s", ref->semver);
         refname = refname_owned = ed_xasprintf("refs/tags/%s", tag);
         what = what_owned = ed_xasprintf("tag '%s'", tag);
     }

@@ -21,7 +21,8 @@
  *     for in-process consumers;
  *   - OpenPGP (gpgme) and SSH (OpenSSL) signature verification of the fetched commit and tag,
  *     as `spec.verify`;
- *   - the artifact store (atomic writes, GC keeping the last 2) and its HTTP server.
+ *   - the artifact store (atomic writes, Flux's garbage collection by count and age) and its
+ *     HTTP server.
  *
  * Artifact digests are not Flux's, by decision. Flux's digest is the sha256 of the bytes Go's
  * archive/tar and compress/gzip (default level) write. The tar part could be reproduced (Go's
@@ -118,6 +119,9 @@ typedef struct ed_source_git_result {
     int ref_listings; /* connections that listed the remote's refs (0 or 1) */
     bool fetched;     /* false when the cache already had the commit: no objects transferred */
     bool rebuilt;     /* the cache directory was corrupt and was recreated */
+    /* On ED_ENOTFOUND for a branch: the remote has no refs at all (a repository without
+     * commits), Flux's EmptyGitRepository; the message is "git repository is empty". */
+    bool empty;
     uint64_t received_objects;
     uint64_t received_bytes;
 } ed_source_git_result;
@@ -136,7 +140,9 @@ int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err);
  *
  * Errors: ED_EAUTH (wrong or missing credentials, unknown SSH host key, untrusted certificate;
  * the message never contains a secret), ED_ENOTFOUND (the branch, tag, ref or commit does not
- * exist, or no tag matches the semver range), ED_EINVALID (bad URL, ref, range or secret),
+ * exist, or no tag matches the semver range, in Flux's words: "unable to clone '<url>':
+ * couldn't find remote ref \"refs/heads/x\"", "no match found for semver: <range>"; or a branch
+ * of an empty repository: out->empty), ED_EINVALID (bad URL, ref, range or secret),
  * ED_ERETRY (the server could not be reached or the transfer broke), ED_ETIMEOUT (opts->timeout_ms
  * passed; the message says "timed out after <timeout>"), ED_ERROR otherwise. The calling thread's
  * blocking system calls are interrupted (EINTR) once the timeout passes, until the call returns.
@@ -256,11 +262,14 @@ int ed_source_git_write(ed_source_cache *cache, const ed_source_git_write_opts *
 /* ---- signature verification (spec.verify) ---- */
 
 typedef struct ed_source_verify_opts {
-    const char *url;     /* the repository, already fetched into the cache */
-    const char *commit;  /* 40 hex: the fetched commit */
-    bool head;           /* check the commit's signature (modes HEAD, TagAndHEAD) */
-    bool tag;            /* check the annotated tag's signature (modes Tag, TagAndHEAD) */
-    const char *tag_ref; /* "refs/tags/<name>" the commit was fetched through, or NULL */
+    const char *url;    /* the repository, already fetched into the cache */
+    const char *commit; /* 40 hex: the fetched commit */
+    bool head;          /* check the commit's signature (modes HEAD, TagAndHEAD) */
+    bool tag;           /* check the annotated tag's signature (modes Tag, TagAndHEAD) */
+    /* "refs/tags/<name>" the commit was fetched through, or NULL. With tag set, a NULL, a
+     * peeled name ("refs/tags/<name>^{}") or a lightweight tag fails as Flux's
+     * InvalidVerificationMode: there is no tag object to verify. */
+    const char *tag_ref;
     /* The data of spec.verify.secretRef: armored OpenPGP public keys (any key but `.sshpub`) and
      * SSH public keys in authorized_keys format (keys ending in `.sshpub`). */
     const ed_source_secret_entry *keys;
@@ -281,8 +290,9 @@ typedef struct ed_source_verify_result {
  * (git's gpg.format=ssh) against the `.sshpub` entries (OpenSSL). On success *out has
  * the message; on failure out->reason says which check failed and err says why, in Flux's
  * words ("signature verification of commit '<sha>' failed: unable to verify commit with any of
- * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key,
- * a tag mode without a tag ref), ED_ENOTFOUND (not in the cache), ED_ERROR (GnuPG missing).
+ * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key;
+ * a tag mode without a tag object: reason InvalidVerificationMode), ED_ENOTFOUND (not in the
+ * cache), ED_ERROR (GnuPG missing).
  */
 int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *opts,
                          ed_source_verify_result *out, ed_err *err);
@@ -436,14 +446,30 @@ void ed_artifact_store_free(ed_artifact_store *store);
 
 /*
  * Move the finished archive at tmp_path (on the same file system, e.g. made under
- * ed_artifact_store_tmpdir) to `<kind>/<ns>/<name>/<file>` atomically (rename; mode 0600), then
- * remove older files of that object so that at most `keep` remain (newest kept; Flux keeps 2).
+ * ed_artifact_store_tmpdir) to `<kind>/<ns>/<name>/<file>` atomically (rename; mode 0600, the
+ * time of the put as its modification time). Older files stay until ed_artifact_store_gc.
  * *path (relative to the storage root) and *url are new strings the caller frees. kind is
  * lowercased. Names must be plain (no '/', no "..": ED_EINVALID).
  */
 int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char *ns,
-                          const char *name, const char *file, const char *tmp_path, int keep,
-                          char **path, char **url, ed_err *err);
+                          const char *name, const char *file, const char *tmp_path, char **path,
+                          char **url, ed_err *err);
+
+/* Flux's defaults: --artifact-retention-records and --artifact-retention-ttl. */
+#define ED_ARTIFACT_RETENTION_RECORDS 2
+#define ED_ARTIFACT_RETENTION_TTL_MS  60000
+
+/*
+ * Garbage-collect the files of current's object (current: an artifact path as put returned it,
+ * the one in the object's status, never removed), as source-controller does at the start of
+ * each reconcile: every other file last written more than ttl_ms ago goes; then, unless fewer
+ * than records files are left, the oldest others go until records remain (Flux counts the files
+ * of this second pass twice when the first removed any, so it may then keep a few more).
+ * *deleted (may be NULL) gets the number removed. Errors: ED_EINVALID (a path put did not
+ * give), ED_ERROR (file system; what could be removed was).
+ */
+int ed_artifact_store_gc(ed_artifact_store *store, const char *current, int records, int64_t ttl_ms,
+                         int *deleted, ed_err *err);
 /* The URL the store advertises for path (relative, as put returned it): a new string. */
 char *ed_artifact_store_url(ed_artifact_store *store, const char *path);
 /* True when path (relative, as put returned it) names an existing artifact file. */

@@ -55,7 +55,9 @@ typedef struct ed_source_url {
     char *path;   /* starts with '/' */
 } ed_source_url;
 
-/* Parse url. Errors: ED_EINVALID naming the problem (never echoing a password). */
+/* Parse url: scheme://... or git's scp-like "[user@]host:path" (ssh, port 22; path "/~/<path>"
+ * when relative to the home directory). Errors: ED_EINVALID naming the problem (never echoing a
+ * password). */
 int ed_source_url_parse(const char *url, ed_source_url *out, ed_err *err);
 void ed_source_url_clear(ed_source_url *u);
 /*
@@ -64,6 +66,16 @@ void ed_source_url_clear(ed_source_url *u);
  * *out belongs to the caller (free). Errors as ed_source_url_parse.
  */
 int ed_source_url_normalize(const char *url, char **out, ed_err *err);
+
+/*
+ * The URL of a submodule at path (for messages) whose .gitmodules URL is raw, below a
+ * repository at parent: raw resolved against parent when relative ("../lib.git"), either of
+ * them possibly scp-like ("git@host:org/lib.git"); *url is new (the caller frees it, also on
+ * failure). *same_origin says whether the parent's credentials may go with it (same scheme,
+ * host and port). Errors: ED_EINVALID (an unparsable URL, a file:// URL below another scheme).
+ */
+int ed_source_submodule_url(const char *parent, const char *raw, const char *path, char **url,
+                            bool *same_origin, ed_err *err);
 
 /* ---- revisions ---- */
 

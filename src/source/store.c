@@ -5,9 +5,10 @@
  *
  * An archive is written to a temp file under `<storage>/tmp` (same file system) and renamed
  * into place, so a reader (the artifact server, an in-process consumer) sees either the old set
- * of files or the complete new one, never a half-written archive. After each put, Flux's
- * garbage collection runs in that object's directory only: the newest `keep` files by
- * modification time stay (the file just put always counts as the newest), older ones go.
+ * of files or the complete new one, never a half-written archive. Flux's garbage collection
+ * (ed_artifact_store_gc) runs in one object's directory at a time, by the files' modification
+ * times: the artifact in status stays, other files past the retention TTL go, then the oldest
+ * until the retention count is met.
  *
  * Every path that reaches the file system from outside (a put's names, a path asked of `has`,
  * `file` or the server) is checked twice: on its text (exactly four plain components, none
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct ed_artifact_store {
@@ -181,33 +183,70 @@ const char *ed_artifact_store_tmpdir(ed_artifact_store *store)
 struct gc_entry {
     char *name;
     struct timespec mtime;
-    bool current;
+    bool garbage;
 };
 
-/* Newest first: the file just put, then by modification time, then by name (for a stable
- * order when the clock's granularity gives two files the same time). */
+/* Oldest first, by modification time, then by name (a stable order when the clock's
+ * granularity gives two files the same time). */
 static int gc_order(const void *pa, const void *pb)
 {
     const struct gc_entry *a = pa, *b = pb;
-    if (a->current != b->current)
-        return a->current ? -1 : 1;
     if (a->mtime.tv_sec != b->mtime.tv_sec)
-        return a->mtime.tv_sec > b->mtime.tv_sec ? -1 : 1;
+        return a->mtime.tv_sec < b->mtime.tv_sec ? -1 : 1;
     if (a->mtime.tv_nsec != b->mtime.tv_nsec)
-        return a->mtime.tv_nsec > b->mtime.tv_nsec ? -1 : 1;
-    return -strcmp(a->name, b->name);
+        return a->mtime.tv_nsec < b->mtime.tv_nsec ? -1 : 1;
+    return strcmp(a->name, b->name);
 }
 
-/* Remove the regular files of dir beyond the `keep` newest (current always stays). Only dir's
- * own entries are looked at: no other object's files, no subdirectory. */
-static int gc(const char *dir, const char *current, int keep, ed_err *err)
+/* Mark the files Flux's GetGarbageFiles would return (see ed_artifact_store_gc); ents is sorted
+ * oldest first. */
+static void gc_mark(struct gc_entry *ents, size_t n, const char *current, int records,
+                    int64_t ttl_ms, const struct timespec *now)
 {
+    long total = (long)n, expired = 0, collected = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t age_ms = (int64_t)(now->tv_sec - ents[i].mtime.tv_sec) * 1000 +
+                         (now->tv_nsec - ents[i].mtime.tv_nsec) / 1000000;
+        ents[i].garbage = strcmp(ents[i].name, current) != 0 && age_ms > ttl_ms;
+        expired += ents[i].garbage;
+    }
+    if (total - expired < records)
+        return;
+    /* By count, oldest first. As Flux: when some expired, the count subtracts the expired and
+     * everything marked so far, this pass's files twice. */
+    for (size_t i = 0; i < n; i++) {
+        if (ents[i].garbage || strcmp(ents[i].name, current) == 0)
+            continue;
+        long left = expired > 0 ? total - expired - 2 * collected : total - collected;
+        if (left > records) {
+            ents[i].garbage = true;
+            collected++;
+        }
+    }
+}
+
+int ed_artifact_store_gc(ed_artifact_store *store, const char *current, int records, int64_t ttl_ms,
+                         int *deleted, ed_err *err)
+{
+    if (deleted)
+        *deleted = 0;
+    if (!current || !rel_ok(current))
+        return ed_err_set(err, ED_EINVALID, "invalid artifact path '%s'", current ? current : "");
+    const char *slash = strrchr(current, '/');
+    char *dir = ed_xasprintf("%s/%.*s", store->root, (int)(slash - current), current);
+    const char *file = slash + 1;
     int rc = 0;
     struct gc_entry *ents = NULL;
     size_t n = 0;
     DIR *d = opendir(dir);
-    if (!d)
-        return ed_err_set(err, ED_ERROR, "garbage collection of '%s': %s", dir, strerror(errno));
+    if (!d) {
+        /* No directory, nothing to collect (the artifact is rebuilt elsewhere). */
+        rc = errno == ENOENT ? 0
+                             : ed_err_set(err, ED_ERROR, "garbage collection of '%s': %s", dir,
+                                          strerror(errno));
+        free(dir);
+        return rc;
+    }
     int dfd = dirfd(d);
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -217,20 +256,29 @@ static int gc(const char *dir, const char *current, int keep, ed_err *err)
         if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         ents = ed_xrealloc(ents, (n + 1) * sizeof(*ents));
-        ents[n++] =
-            (struct gc_entry){ed_xstrdup(de->d_name), st.st_mtim, strcmp(de->d_name, current) == 0};
+        ents[n++] = (struct gc_entry){ed_xstrdup(de->d_name), st.st_mtim, false};
     }
     if (n > 1)
         qsort(ents, n, sizeof(*ents), gc_order);
-    for (size_t i = (size_t)keep; i < n; i++) {
-        if (unlinkat(dfd, ents[i].name, 0) != 0 && errno != ENOENT && rc == 0)
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gc_mark(ents, n, file, records < 0 ? 0 : records, ttl_ms, &now);
+    for (size_t i = 0; i < n; i++) {
+        if (!ents[i].garbage)
+            continue;
+        if (unlinkat(dfd, ents[i].name, 0) == 0) {
+            if (deleted)
+                (*deleted)++;
+        } else if (errno != ENOENT && rc == 0) {
             rc = ed_err_set(err, ED_ERROR, "garbage collection: cannot remove '%s/%s': %s", dir,
                             ents[i].name, strerror(errno));
+        }
     }
     for (size_t i = 0; i < n; i++)
         free(ents[i].name);
     free(ents);
     closedir(d);
+    free(dir);
     return rc;
 }
 
@@ -246,8 +294,8 @@ char *ed_artifact_store_url(ed_artifact_store *store, const char *path)
 }
 
 int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char *ns,
-                          const char *name, const char *file, const char *tmp_path, int keep,
-                          char **path, char **url, ed_err *err)
+                          const char *name, const char *file, const char *tmp_path, char **path,
+                          char **url, ed_err *err)
 {
     *path = NULL;
     *url = NULL;
@@ -291,9 +339,6 @@ int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char
                         errno == EXDEV ? " (use the store's temp directory)" : "");
         goto cleanup;
     }
-    rc = gc(dir, file, keep < 1 ? 1 : keep, err);
-    if (rc != 0)
-        goto cleanup;
     *url = ed_artifact_store_url(store, rel);
     *path = rel;
     rel = NULL;

@@ -166,7 +166,9 @@ static const char *tag_signature(const char *raw, size_t n)
     return found;
 }
 
-/* The annotated tag refname, which must point (peeled) at commit: signature checked. */
+/* The annotated tag refname, which must point (peeled) at commit: signature checked. *kind
+ * says what the tag was when it could not be checked: 1 an annotated tag without a signature,
+ * 2 a lightweight tag (no tag object). */
 static int verify_tag(git_repository *repo, const char *refname, const git_oid *commit, verifier *v,
                       char keyid[KEY_ID_MAX], int *kind, ed_err *err)
 {
@@ -185,8 +187,8 @@ static int verify_tag(git_repository *repo, const char *refname, const git_oid *
     const git_oid *target = git_reference_target(ref);
     if (!target || git_repository_odb(&odb, repo) != 0 || git_odb_read(&raw, odb, target) != 0 ||
         git_odb_object_type(raw) != GIT_OBJECT_TAG) {
-        *kind = 1; /* a lightweight tag cannot be signed */
-        rc = ed_err_set(err, ED_EAUTH, "tag is not an annotated tag object");
+        *kind = 2; /* a lightweight tag: no tag object to verify */
+        rc = ed_err_set(err, ED_EINVALID, "tag is not an annotated tag object");
         goto cleanup;
     }
     const char *data = git_odb_object_data(raw);
@@ -225,15 +227,21 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
     if ((rc = ed_source_cache_repo_open(cache, opts->url, &repo, &lock_fd, err)) != 0)
         goto cleanup;
     if (opts->tag) {
-        if (!opts->tag_ref || !ed_str_has_prefix(opts->tag_ref, "refs/tags/")) {
+        /* As Flux: a tag mode needs the commit to have come through a tag object. A branch,
+         * a commit, a "refs/tags/x^{}" name (the peeled commit) or a lightweight tag gives
+         * none, and waiting will not change the ref: the caller stalls (InvalidVerificationMode).
+         */
+        int kind = 2;
+        bool tag_ref = opts->tag_ref && ed_str_has_prefix(opts->tag_ref, "refs/tags/") &&
+                       !ed_str_has_suffix(opts->tag_ref, "^{}");
+        rc = tag_ref ? verify_tag(repo, opts->tag_ref, &oid, &v, tag_id, &kind, err) : ED_EINVALID;
+        if (rc && kind == 2) {
             out->reason = "InvalidVerificationMode";
             rc = ed_err_set(err, ED_EINVALID,
-                            "cannot verify tag object's signature if a tag "
-                            "reference is not specified");
+                            "cannot verify tag object's signature if a tag reference is not "
+                            "specified");
             goto cleanup;
         }
-        int kind = 0;
-        rc = verify_tag(repo, opts->tag_ref, &oid, &v, tag_id, &kind, err);
         if (rc) {
             const char *short_tag = opts->tag_ref + strlen("refs/tags/");
             if (kind == 1) {

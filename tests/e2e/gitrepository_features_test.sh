@@ -361,7 +361,8 @@ sgit add -A
 sgit commit -qS -m "signed one"
 sgit tag -s v1.0.0 -m "signed tag"
 sgit tag -a v0.9.0 -m "unsigned tag"
-sgit push -q origin HEAD:main v1.0.0 v0.9.0
+sgit tag light
+sgit push -q origin HEAD:main v1.0.0 v0.9.0 light
 signed_head=$(sgit rev-parse HEAD)
 sgit checkout -q -b unsigned
 echo "kind: Unsigned" >"$scratch/signed/unsigned.yaml"
@@ -388,8 +389,13 @@ signedrepo wrong-key '{"branch":"main"}' HEAD pgp-stranger
 signedrepo unsigned-head '{"branch":"unsigned"}' HEAD pgp-signer
 signedrepo unsigned-tag '{"tag":"v0.9.0"}' Tag pgp-signer
 signedrepo tag-without-tag '{"branch":"main"}' Tag pgp-signer
+# A tag named by its full ref is verified as a tag ref is (Flux's clone keeps its tag object).
+signedrepo verified-name '{"name":"refs/tags/v1.0.0"}' Tag pgp-signer
+signedrepo unsigned-tag-name '{"name":"refs/tags/v0.9.0"}' Tag pgp-signer
+# A lightweight tag has no tag object: Flux stalls as for a branch.
+signedrepo light-tag '{"tag":"light"}' Tag pgp-signer
 cond() { get "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
-for r in verified-head verified-tag; do
+for r in verified-head verified-tag verified-name; do
     kubectl -n "$ns" wait "gitrepository/$r" --for=condition=Ready --timeout=60s >/dev/null
     assert_eq "True" "$(cond "$r" SourceVerified status)" "SourceVerified of $r"
 done
@@ -401,7 +407,12 @@ assert_contains "$(cond verified-tag SourceVerified message)" \
     "tag 'v1.0.0@sha1:$signed_head' with key '${signer_fpr: -16}'" "tag verified"
 assert_contains "$(cond verified-tag SourceVerified message)" "- commit '$signed_head'" \
     "TagAndHEAD verifies the commit too"
-for r in wrong-key unsigned-head unsigned-tag tag-without-tag; do
+assert_eq "verified signature of
+	- tag 'v1.0.0@sha1:$signed_head' with key '${signer_fpr: -16}'" \
+    "$(cond verified-name SourceVerified message)" "a tag given by ref.name is verified"
+assert_eq "refs/tags/v1.0.0@sha1:$signed_head" "$(get verified-name '{.status.artifact.revision}')" \
+    "ref.name revision"
+for r in wrong-key unsigned-head unsigned-tag tag-without-tag unsigned-tag-name light-tag; do
     kubectl -n "$ns" wait "gitrepository/$r" \
         --for=jsonpath='{.status.conditions[?(@.type=="SourceVerified")].status}'=False \
         --timeout=60s >/dev/null
@@ -415,8 +426,26 @@ assert_eq "InvalidCommitSignature" "$(cond unsigned-head Ready reason)" "unsigne
 assert_contains "$(cond unsigned-head SourceVerified message)" \
     "commit does not have a PGP signature" "unsigned commit message"
 assert_eq "InvalidGitObject" "$(cond unsigned-tag SourceVerified reason)" "unsigned tag reason"
-assert_eq "InvalidVerificationMode" "$(cond tag-without-tag SourceVerified reason)" \
-    "Tag mode on a branch"
+assert_eq "InvalidGitObject" "$(cond unsigned-tag-name SourceVerified reason)" \
+    "an unsigned tag given by ref.name is refused"
+# A verification mode that does not fit the ref: Stalled (no retry until the spec changes), as
+# Flux's stalling error; the lightweight tag too.
+no_tag_msg="cannot verify tag object's signature if a tag reference is not specified"
+for r in tag-without-tag light-tag; do
+    assert_eq "InvalidVerificationMode" "$(cond $r SourceVerified reason)" "$r: SourceVerified"
+    assert_eq "InvalidVerificationMode" "$(cond $r Ready reason)" "$r: Ready reason"
+    assert_eq "$no_tag_msg" "$(cond $r Ready message)" "$r: Ready message"
+    assert_eq "True" "$(cond $r Stalled status)" "$r: Stalled"
+    assert_eq "InvalidVerificationMode" "$(cond $r Stalled reason)" "$r: Stalled reason"
+    assert_eq "$no_tag_msg" "$(cond $r Stalled message)" "$r: Stalled message"
+    assert_eq "" "$(cond $r Reconciling status)" "$r: not Reconciling"
+    assert_eq "$(get $r '{.metadata.generation}')" "$(get $r '{.status.observedGeneration}')" \
+        "$r: the generation was handled"
+done
+# A fitting mode lifts the stall.
+signedrepo tag-without-tag '{"branch":"main"}' HEAD pgp-signer
+kubectl -n "$ns" wait gitrepository/tag-without-tag --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "" "$(cond tag-without-tag Stalled status)" "Stalled removed once the mode fits"
 
 step "verify: an SSH-signed commit (gpg.format=ssh) with the key under a .sshpub entry"
 ssh-keygen -q -t ed25519 -N '' -C ssh-signer -f "$scratch/ssh-signer"
@@ -452,3 +481,27 @@ assert_eq "InvalidCommitSignature" "$(cond verified-head Ready reason)" "Ready a
 assert_eq "main@sha1:$signed_head" "$(get verified-head '{.status.artifact.revision}')" \
     "the verified artifact stays"
 assert_not_contains "$(files verified-head)" "sneaky.yaml" "unverified content never served"
+
+step "an empty repository: EmptyGitRepository, as Flux; a missing branch in go-git's words"
+new_repo void
+gitrepo void void
+gitrepo app-no-branch app
+kubectl -n "$ns" patch gitrepository/app-no-branch --type merge -p '{"spec":{"ref":{"branch":"gone"}}}' >/dev/null
+kubectl -n "$ns" wait gitrepository/void \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=EmptyGitRepository \
+    --timeout=60s >/dev/null
+assert_eq "git repository is empty" "$(cond void Ready message)" "empty repository message"
+assert_eq "EmptyGitRepository" "$(cond void FetchFailed reason)" "FetchFailed says so too"
+assert_eq "True" "$(cond void Reconciling status)" "retried (the repository may get commits)"
+kubectl -n "$ns" wait gitrepository/app-no-branch \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed \
+    --timeout=60s >/dev/null
+assert_eq "failed to checkout and determine revision: unable to clone '$EDDY_GIT_HTTP_URL/app.git': couldn't find remote ref \"refs/heads/gone\"" \
+    "$(cond app-no-branch Ready message)" "missing branch message"
+git clone -q "$(git_http_url void)" "$scratch/void" 2>/dev/null
+echo "kind: Void" >"$scratch/void/void.yaml"
+commit_push "$scratch/void" "void one"
+kubectl -n "$ns" annotate --overwrite gitrepository/void reconcile.fluxcd.io/requestedAt=first >/dev/null
+kubectl -n "$ns" wait gitrepository/void --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "main@sha1:$(git -C "$scratch/void" rev-parse HEAD)" "$(get void '{.status.artifact.revision}')" \
+    "the first commit is fetched"

@@ -4,7 +4,8 @@
 # served with Flux's revision, digest and URL; a new commit arrives on request
 # (reconcile.fluxcd.io/requestedAt, echoed in lastHandledReconcileAt); wrong credentials give
 # Ready=False with reason AuthenticationFailed; deletion removes the artifacts and the
-# finalizer; a suspended object is left alone.
+# finalizer; a suspended object is left alone; older artifacts are collected as Flux collects
+# them (--artifact-retention-ttl).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -104,19 +105,29 @@ kubectl -n "$ns" annotate --overwrite gitrepository/fleet reconcile.fluxcd.io/re
 kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.lastHandledReconcileAt}'=first --timeout=60s >/dev/null
 assert_eq "main@sha1:$second" "$(get fleet '{.status.artifact.revision}')" "new revision"
 assert_ok "the new artifact file" test -f "$scratch/storage/gitrepository/$ns/fleet/$second.tar.gz"
+# Flux collects garbage at the start of a reconcile, by count (2) and age (60s): the previous
+# artifact stays for now.
+assert_ok "the previous artifact is kept" test -f "$scratch/storage/gitrepository/$ns/fleet/$first.tar.gz"
 
-step "a new --storage-adv-addr reaches the artifact URL without a new commit"
+step "a new --storage-adv-addr reaches the artifact URL without a new commit; --artifact-retention-ttl"
 bg_stop ctl
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-gitrepo-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
     --storage-addr "127.0.0.1:$port" --storage-adv-addr "localhost:$port" \
+    --artifact-retention-ttl 1s --artifact-retention-records 2 \
     --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$mport"
+sleep 1
 kubectl -n "$ns" annotate --overwrite gitrepository/fleet reconcile.fluxcd.io/requestedAt=moved >/dev/null
 kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.lastHandledReconcileAt}'=moved --timeout=60s >/dev/null
 assert_eq "http://localhost:$port/gitrepository/$ns/fleet/$second.tar.gz" "$(get fleet '{.status.artifact.url}')" "url"
 assert_eq "main@sha1:$second" "$(get fleet '{.status.artifact.revision}')" "same artifact"
+assert_fails "the previous artifact, older than the TTL, is collected" \
+    test -f "$scratch/storage/gitrepository/$ns/fleet/$first.tar.gz"
+assert_ok "the current one stays" test -f "$scratch/storage/gitrepository/$ns/fleet/$second.tar.gz"
+assert_fails "a negative --artifact-retention-records is refused" \
+    "$eddy" controller --artifact-retention-records -1
 
 step "suspended: left alone"
 kubectl -n "$ns" patch gitrepository/fleet --type=merge -p '{"spec":{"suspend":true}}' >/dev/null

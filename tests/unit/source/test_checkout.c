@@ -570,19 +570,22 @@ static void test_verify_signatures(void **state)
     assert_string_equal(vr.reason, "InvalidCommitSignature");
     assert_non_null(strstr(err.msg, "commit does not have a PGP signature"));
 
-    /* Tags: an unsigned annotated tag and a lightweight one are not signed objects. */
+    /* Tags: an unsigned annotated tag is not a signed object; a lightweight tag, a peeled name
+     * and no tag at all give no tag object to verify (Flux's InvalidVerificationMode). */
     vo.commit = res.commit;
     vo.head = false;
     vo.tag = true;
     vo.tag_ref = "refs/tags/v0";
     assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
     assert_string_equal(vr.reason, "InvalidGitObject");
-    vo.tag_ref = "refs/tags/light";
-    assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
-    assert_string_equal(vr.reason, "InvalidGitObject");
-    vo.tag_ref = NULL;
-    assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EINVALID);
-    assert_string_equal(vr.reason, "InvalidVerificationMode");
+    const char *no_tag_object[] = {"refs/tags/light", "refs/tags/v1^{}", "refs/heads/main", NULL};
+    for (size_t i = 0; i < sizeof(no_tag_object) / sizeof(*no_tag_object); i++) {
+        vo.tag_ref = no_tag_object[i];
+        assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EINVALID);
+        assert_string_equal(vr.reason, "InvalidVerificationMode");
+        assert_string_equal(err.msg, "cannot verify tag object's signature if a tag reference is "
+                                     "not specified");
+    }
 
     /* Keys that are not keys. */
     ed_source_secret_entry junk[] = {{"a.asc", "not a key", 9}};

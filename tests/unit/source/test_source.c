@@ -184,7 +184,15 @@ static void test_url_normalize(void **state)
     check_norm("file:///tmp/x/", "file:///tmp/x");
     ed_err err = ED_ERR_INIT;
     char *out = NULL;
-    assert_int_equal(ed_source_url_normalize("git@github.com:org/repo", &out, &err), ED_EINVALID);
+    /* git's scp-like syntax: ssh on port 22, the path relative to the home directory unless
+     * absolute (kept apart from ssh://host/repo, an absolute path). */
+    check_norm("git@GitHub.com:org/repo.git", "ssh://github.com/~/org/repo.git");
+    check_norm("host:/srv/r.git", "ssh://host/srv/r.git");
+    check_norm("me@host:~other/r.git", "ssh://host/~other/r.git");
+    check_norm("git@[::1]:r.git", "ssh://[::1]/~/r.git");
+    const char *not_urls[] = {"org/repo:x", "host:", ":path", "/abs/path", "rel/path", "a@:x"};
+    for (size_t i = 0; i < sizeof(not_urls) / sizeof(*not_urls); i++)
+        assert_int_equal(ed_source_url_normalize(not_urls[i], &out, &err), ED_EINVALID);
     assert_int_equal(ed_source_url_normalize("ftp://h/r", &out, &err), ED_EINVALID);
     assert_int_equal(ed_source_url_normalize("https://h:99999/r", &out, &err), ED_EINVALID);
     assert_int_equal(ed_source_url_normalize("https://user:pw@:1/r", &out, &err), ED_EINVALID);
@@ -197,6 +205,64 @@ static void test_url_normalize(void **state)
     assert_int_equal(u.port, 2222);
     assert_string_equal(u.path, "/srv/r.git");
     ed_source_url_clear(&u);
+    assert_int_equal(ed_source_url_parse("git@github.com:org/repo.git", &u, &err), 0);
+    assert_string_equal(u.scheme, "ssh");
+    assert_string_equal(u.user, "git");
+    assert_string_equal(u.host, "github.com");
+    assert_int_equal(u.port, 22);
+    ed_source_url_clear(&u);
+}
+
+static void check_submodule(const char *parent, const char *raw, const char *want,
+                            bool want_same_origin)
+{
+    char *url = NULL;
+    bool same = !want_same_origin;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_submodule_url(parent, raw, "sub", &url, &same, &err) != 0)
+        fail_msg("%s below %s: %s", raw, parent, err.msg);
+    assert_string_equal(url, want);
+    if (same != want_same_origin)
+        fail_msg("%s below %s: same origin %d", raw, parent, same);
+    free(url);
+}
+
+/* Submodule URLs: relative ones resolved against the parent, scp-like ones on either side, and
+ * which get the parent's credentials (same scheme, host and port). */
+static void test_submodule_urls(void **state)
+{
+    (void)state;
+    check_submodule("ssh://git@github.com/org/app.git", "git@github.com:org/lib.git",
+                    "git@github.com:org/lib.git", true);
+    check_submodule("ssh://git@github.com:22/org/app.git", "github.com:org/lib.git",
+                    "github.com:org/lib.git", true);
+    check_submodule("ssh://git@github.com/org/app.git", "../lib.git",
+                    "ssh://git@github.com/org/lib.git", true);
+    check_submodule("git@github.com:org/app.git", "../lib.git", "git@github.com:org/lib.git", true);
+    check_submodule("git@github.com:org/app.git", "../../x/lib.git", "git@github.com:x/lib.git",
+                    true);
+    check_submodule("git@host:app.git", "./sub/lib.git", "git@host:app.git/sub/lib.git", true);
+    check_submodule("https://host/org/app.git", "../lib.git", "https://host/org/lib.git", true);
+    check_submodule("https://host/app.git", "../../lib.git", "https://host/lib.git", true);
+    /* Another port, scheme or host: no credentials. */
+    check_submodule("ssh://git@host:2222/app.git", "git@host:lib.git", "git@host:lib.git", false);
+    check_submodule("https://github.com/org/app.git", "git@github.com:org/lib.git",
+                    "git@github.com:org/lib.git", false);
+    check_submodule("ssh://git@github.com/org/app.git", "git@gitlab.com:org/lib.git",
+                    "git@gitlab.com:org/lib.git", false);
+    /* Refused: a file:// submodule below another scheme, something that is not a URL. */
+    char *url = NULL;
+    bool same = true;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(
+        ed_source_submodule_url("git@host:app.git", "file:///etc", "s", &url, &same, &err),
+        ED_EINVALID);
+    assert_false(same);
+    free(url);
+    assert_int_equal(
+        ed_source_submodule_url("https://host/app.git", "lib/x.git", "s", &url, &same, &err),
+        ED_EINVALID);
+    free(url);
 }
 
 /* The key of /tmp/khtest/k.pub and another key, as SSH wire blobs. */
@@ -401,6 +467,84 @@ static void fetch_ok(ed_source_cache *c, const char *url, ed_source_git_ref ref,
         fail_msg("fetch %s: %s", url, err.msg);
 }
 
+/* A repository without commits: a branch ref says so as Flux does (EmptyGitRepository); other
+ * refs are simply not found. */
+static void test_fetch_empty(void **state)
+{
+    (void)state;
+    char url[512], storage[300];
+    sh("cd %s && git init -q --bare -b main empty.git", tmp_root);
+    snprintf(url, sizeof(url), "file://%s/empty.git", tmp_root);
+    snprintf(storage, sizeof(storage), "%s/storage-empty", tmp_root);
+    ed_source_cache *c = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_cache_open(&c, storage, &err), 0);
+    ed_source_git_result res;
+    ed_source_git_fetch_opts o = {.url = url, .ref = {.branch = "main"}};
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    assert_true(res.empty);
+    assert_string_equal(err.msg, "git repository is empty");
+    o.ref = (ed_source_git_ref){0}; /* the default branch too */
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    assert_true(res.empty);
+    o.ref = (ed_source_git_ref){.tag = "v1"};
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    assert_false(res.empty);
+    o.ref = (ed_source_git_ref){.semver = ">=1.0.0"};
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    assert_false(res.empty);
+    /* Once it has a commit, the branch is fetched. */
+    sh("cd %s && git clone -q empty.git empty-work 2>/dev/null && cd empty-work && "
+       "git checkout -q -b main && echo x > x && git add x && git commit -qm x && "
+       "git push -q origin main",
+       tmp_root);
+    o.ref = (ed_source_git_ref){.branch = "main"};
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), 0);
+    assert_false(res.empty);
+    ed_source_cache_free(c);
+}
+
+/* ref.semver with tied versions: Flux's clone takes the tag whose commit was committed last. */
+static void test_fetch_semver_tie(void **state)
+{
+    (void)state;
+    char url[512], storage[300], old[41], young[41], want[320];
+    make_repo("tie", url, sizeof(url));
+    sh("cd %s/tie && echo a > t && git add t && GIT_COMMITTER_DATE='2020-01-01T00:00:00Z' "
+       "git commit -qm old && echo b > t && git add t && "
+       "GIT_COMMITTER_DATE='2021-01-01T00:00:00Z' git commit -qm young",
+       tmp_root);
+    head_of("tie", "HEAD~1", old);
+    head_of("tie", "HEAD", young);
+    /* By name "1.0.0" and "3.0.0+a" would win; by commit time the younger commit's tags do. A
+     * tag on the older commit is annotated, so the peeled commit's time is what counts. */
+    sh("cd %s/tie && git tag -a 1.0.0 -m old HEAD~1 && git tag v1.0.0 HEAD && "
+       "git tag 3.0.0+a HEAD~1 && git tag -a 3.0.0+b -m young HEAD && "
+       "git tag 5.0.0 HEAD && git tag v5.0.0 HEAD",
+       tmp_root);
+    snprintf(storage, sizeof(storage), "%s/storage-tie", tmp_root);
+    ed_source_cache *c = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_cache_open(&c, storage, &err), 0);
+    ed_source_git_result res;
+    fetch_ok(c, url, (ed_source_git_ref){.semver = "1.0.0"}, &res);
+    snprintf(want, sizeof(want), "v1.0.0@sha1:%s", young);
+    assert_string_equal(res.revision, want);
+    fetch_ok(c, url, (ed_source_git_ref){.semver = ">=3.0.0 <4.0.0"}, &res);
+    snprintf(want, sizeof(want), "3.0.0+b@sha1:%s", young);
+    assert_string_equal(res.revision, want);
+    /* The same commit: the smaller name, for a stable choice. */
+    fetch_ok(c, url, (ed_source_git_ref){.semver = ">=5.0.0"}, &res);
+    snprintf(want, sizeof(want), "5.0.0@sha1:%s", young);
+    assert_string_equal(res.revision, want);
+    /* Unchanged remote: the tied tags are in the cache, nothing is transferred. */
+    fetch_ok(c, url, (ed_source_git_ref){.semver = "1.0.0"}, &res);
+    assert_false(res.fetched);
+    fetch_ok(c, url, (ed_source_git_ref){.tag = "1.0.0"}, &res);
+    assert_string_equal(res.commit, old);
+    ed_source_cache_free(c);
+}
+
 static void test_fetch_cache(void **state)
 {
     (void)state;
@@ -438,10 +582,20 @@ static void test_fetch_cache(void **state)
     assert_true(res.fetched);
     assert_true(res.received_objects <= 3);
 
-    /* Default branch is master: absent here. */
+    /* Default branch is master: absent here, in go-git's words as Flux reports them. */
     ed_source_git_fetch_opts o = {.url = url};
+    char msg[1024];
     assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
-    assert_non_null(strstr(err.msg, "branch 'master' not found"));
+    snprintf(msg, sizeof(msg),
+             "unable to clone '%s': couldn't find remote ref \"refs/heads/master\"", url);
+    assert_string_equal(err.msg, msg);
+    assert_false(res.empty);
+    o.ref = (ed_source_git_ref){.tag = "v9"};
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "couldn't find remote ref \"refs/tags/v9\""));
+    o.ref = (ed_source_git_ref){.name = "refs/pull/1/head"};
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    assert_string_equal(err.msg, "unable to resolve ref 'refs/pull/1/head' to a specific commit");
 
     /* Tags (annotated: the revision names the commit, not the tag object). */
     sh("cd %s/r1 && git tag -a v1.0.0 -m v1 HEAD~1 && git tag light HEAD", tmp_root);
@@ -472,7 +626,7 @@ static void test_fetch_cache(void **state)
     assert_string_equal(res.revision, want);
     o.ref = (ed_source_git_ref){.semver = ">=3.0.0"};
     assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
-    assert_non_null(strstr(err.msg, "no tag"));
+    assert_string_equal(err.msg, "no match found for semver: >=3.0.0");
     o.ref = (ed_source_git_ref){.semver = "not a range"};
     assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_EINVALID);
 
@@ -819,10 +973,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_revision_format),
         cmocka_unit_test(test_url_normalize),
+        cmocka_unit_test(test_submodule_urls),
         cmocka_unit_test(test_known_hosts),
         cmocka_unit_test(test_ignore_rules),
         cmocka_unit_test(test_semver),
         cmocka_unit_test(test_fetch_cache),
+        cmocka_unit_test(test_fetch_empty),
+        cmocka_unit_test(test_fetch_semver_tie),
         cmocka_unit_test(test_fetch_concurrent),
         cmocka_unit_test(test_fetch_timeout_silent_server),
         cmocka_unit_test(test_checkout_and_archive),

@@ -1,10 +1,10 @@
 /*
  * Unit tests of the artifact store and server (src/source/store.c, server.c): put, has, file,
- * remove_all and Flux's keep-N garbage collection by modification time; artifact URLs with and
- * without a scheme in the advertised address; refused names; and the HTTP server on a loopback
- * port fetched with libcurl: exact bytes and headers for GET and HEAD, 404 for missing files,
- * directories, `..` (plain and percent-encoded) and symlinks leading out of the root, 405 for
- * other methods. Each test works in its own temp directory.
+ * remove_all and Flux's garbage collection by age and count (modification times); artifact URLs
+ * with and without a scheme in the advertised address; refused names; and the HTTP server on a
+ * loopback port fetched with libcurl: exact bytes and headers for GET and HEAD, 404 for missing
+ * files, directories, `..` (plain and percent-encoded) and symlinks leading out of the root, 405
+ * for other methods. Each test works in its own temp directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- helpers ---- */
@@ -72,7 +73,7 @@ static char *put(ed_artifact_store *store, const char *name, const char *file, c
     ed_err err = ED_ERR_INIT;
     char *tmp = tmp_artifact(store, text);
     char *path = NULL, *url = NULL;
-    int rc = ed_artifact_store_put(store, "GitRepository", "flux-system", name, file, tmp, 2, &path,
+    int rc = ed_artifact_store_put(store, "GitRepository", "flux-system", name, file, tmp, &path,
                                    &url, &err);
     if (rc != 0)
         fail_msg("put %s: %s", file, err.msg);
@@ -100,7 +101,7 @@ void test_store_put_gc(void **state)
     char *tmp = tmp_artifact(store, "first");
     char *path = NULL, *url = NULL;
     assert_int_equal(ed_artifact_store_put(store, "GitRepository", "flux-system", "podinfo",
-                                           "zzz.tar.gz", tmp, 2, &path, &url, &err),
+                                           "zzz.tar.gz", tmp, &path, &url, &err),
                      0);
     assert_string_equal(path, "gitrepository/flux-system/podinfo/zzz.tar.gz");
     assert_string_equal(
@@ -126,21 +127,76 @@ void test_store_put_gc(void **state)
     char *other = put(store, "other", "old.tar.gz", "o");
     set_mtime(storage, other, 10);
 
-    /* Two more puts with keep 2: the oldest by time goes, even though its name sorts last
-     * (names would keep "zzz" and drop "aaa"). */
+    /* Puts keep every file: garbage is collected separately, as Flux does at the start of a
+     * reconcile. */
+    time_t now = time(NULL);
     char *second = put(store, "podinfo", "aaa.tar.gz", "second");
     set_mtime(storage, second, 2000);
-    assert_true(ed_artifact_store_has(store, path));
     char *third = put(store, "podinfo", "mmm.tar.gz", "third");
-    assert_false(ed_artifact_store_has(store, path));
+    assert_true(ed_artifact_store_has(store, path));
     assert_true(ed_artifact_store_has(store, second));
+
+    /* Every file older than the TTL goes but the current one (zzz, the oldest): with a TTL of a
+     * minute, aaa (1970) is collected, mmm (just put) stays, and so does the sibling's. */
+    int deleted = -1;
+    assert_int_equal(ed_artifact_store_gc(store, path, 2, 60000, &deleted, &err), 0);
+    assert_int_equal(deleted, 1);
+    assert_true(ed_artifact_store_has(store, path));
+    assert_false(ed_artifact_store_has(store, second));
     assert_true(ed_artifact_store_has(store, third));
     assert_true(ed_artifact_store_has(store, other));
 
-    /* Re-putting the same file name replaces it and counts as the newest. */
+    /* Within the TTL, by count: the oldest go until `records` remain (by time, not by name:
+     * names would keep "zzz" and drop "aaa"); the current one stays however old. */
+    char *fourth = put(store, "podinfo", "aaa.tar.gz", "fourth");
+    char *fifth = put(store, "podinfo", "bbb.tar.gz", "fifth");
+    set_mtime(storage, third, now - 30);
+    set_mtime(storage, fourth, now - 20);
+    set_mtime(storage, fifth, now - 10);
+    assert_int_equal(ed_artifact_store_gc(store, path, 2, 3600000, &deleted, &err), 0);
+    assert_int_equal(deleted, 2); /* 4 files, 2 kept: the current one and the newest */
+    assert_true(ed_artifact_store_has(store, path));
+    assert_false(ed_artifact_store_has(store, third));
+    assert_false(ed_artifact_store_has(store, fourth));
+    assert_true(ed_artifact_store_has(store, fifth));
+
+    /* Fewer than `records` left after the TTL: nothing more by count. */
+    char *sixth = put(store, "podinfo", "ccc.tar.gz", "sixth");
+    assert_int_equal(ed_artifact_store_gc(store, path, 5, 3600000, &deleted, &err), 0);
+    assert_int_equal(deleted, 0);
+    /* Flux's count when some expired: each file it takes by count is counted twice, so of
+     * four young files and one expired, with records 1, two go by count, not all four. */
+    char *seventh = put(store, "podinfo", "ddd.tar.gz", "seventh");
+    char *eighth = put(store, "podinfo", "eee.tar.gz", "eighth");
+    set_mtime(storage, fifth, now - 40);
+    set_mtime(storage, sixth, now - 30);
+    set_mtime(storage, seventh, now - 20);
+    set_mtime(storage, eighth, now - 10);
+    set_mtime(storage, path, now - 5);
+    char *expired = put(store, "podinfo", "old.tar.gz", "expired");
+    set_mtime(storage, expired, now - 7200);
+    assert_int_equal(ed_artifact_store_gc(store, path, 1, 3600000, &deleted, &err), 0);
+    assert_int_equal(deleted, 3);
+    assert_false(ed_artifact_store_has(store, expired));
+    assert_false(ed_artifact_store_has(store, fifth));
+    assert_false(ed_artifact_store_has(store, sixth));
+    assert_true(ed_artifact_store_has(store, seventh));
+    assert_true(ed_artifact_store_has(store, eighth));
+    assert_true(ed_artifact_store_has(store, path));
+    /* A path put did not give is refused; an object without a directory has nothing. */
+    assert_int_equal(ed_artifact_store_gc(store, "../x/y/z", 2, 0, &deleted, &err), ED_EINVALID);
+    assert_int_equal(ed_artifact_store_gc(store, "gitrepository/flux-system/none/x.tar.gz", 2, 0,
+                                          &deleted, &err),
+                     0);
+    free(fourth);
+    free(fifth);
+    free(sixth);
+    free(seventh);
+    free(eighth);
+    free(expired);
+    /* Re-putting a file name replaces it. */
     free(put(store, "podinfo", "aaa.tar.gz", "second again"));
     assert_true(ed_artifact_store_has(store, second));
-    assert_true(ed_artifact_store_has(store, third));
 
     /* has/file: only plain four-part paths to regular files. */
     assert_false(ed_artifact_store_has(store, "gitrepository/flux-system/podinfo"));
@@ -179,9 +235,9 @@ static char *url_with(const char *storage, const char *adv_addr, const char *fil
     assert_int_equal(ed_artifact_store_open(storage, adv_addr, &store, &err), 0);
     char *tmp = tmp_artifact(store, "x");
     char *path = NULL, *url = NULL;
-    assert_int_equal(ed_artifact_store_put(store, "OCIRepository", "apps", "web", file, tmp, 2,
-                                           &path, &url, &err),
-                     0);
+    assert_int_equal(
+        ed_artifact_store_put(store, "OCIRepository", "apps", "web", file, tmp, &path, &url, &err),
+        0);
     free(tmp);
     free(path);
     ed_artifact_store_free(store);
@@ -226,8 +282,7 @@ void test_store_invalid_names(void **state)
             const char *v[4] = {"GitRepository", "ns", "name", "f.tar.gz"};
             v[field] = bad[i];
             char *path = (char *)"unset", *url = (char *)"unset";
-            int rc =
-                ed_artifact_store_put(store, v[0], v[1], v[2], v[3], tmp, 2, &path, &url, &err);
+            int rc = ed_artifact_store_put(store, v[0], v[1], v[2], v[3], tmp, &path, &url, &err);
             if (rc != ED_EINVALID)
                 fail_msg("put with field %d = \"%s\" gave %d", field, bad[i], rc);
             assert_null(path);
@@ -241,16 +296,16 @@ void test_store_invalid_names(void **state)
     }
     /* Kinds that name the Git cache and temp directories sharing the storage path. */
     char *path = NULL, *url = NULL;
-    assert_int_equal(ed_artifact_store_put(store, "Git", "ns", "n", "f", tmp, 2, &path, &url, &err),
+    assert_int_equal(ed_artifact_store_put(store, "Git", "ns", "n", "f", tmp, &path, &url, &err),
                      ED_EINVALID);
-    assert_int_equal(ed_artifact_store_put(store, "tmp", "ns", "n", "f", tmp, 2, &path, &url, &err),
+    assert_int_equal(ed_artifact_store_put(store, "tmp", "ns", "n", "f", tmp, &path, &url, &err),
                      ED_EINVALID);
     assert_int_equal(ed_artifact_store_remove_all(store, "tmp", "a", "b", &err), ED_EINVALID);
     /* A missing temp file is an error, not a crash. */
     char *missing = ed_xasprintf("%s/missing", dir);
-    assert_int_equal(ed_artifact_store_put(store, "GitRepository", "ns", "n", "f", missing, 2,
-                                           &path, &url, &err),
-                     ED_ERROR);
+    assert_int_equal(
+        ed_artifact_store_put(store, "GitRepository", "ns", "n", "f", missing, &path, &url, &err),
+        ED_ERROR);
     free(missing);
     /* A symlink planted as an object's directory is not written through. */
     char *outside = ed_xasprintf("%s/outside", dir);
@@ -263,7 +318,7 @@ void test_store_invalid_names(void **state)
     char *link = ed_xasprintf("%s/n", kdir);
     assert_int_equal(symlink(outside, link), 0);
     assert_int_equal(
-        ed_artifact_store_put(store, "GitRepository", "ns", "n", "f", tmp, 2, &path, &url, &err),
+        ed_artifact_store_put(store, "GitRepository", "ns", "n", "f", tmp, &path, &url, &err),
         ED_ERROR);
     assert_true(exists(tmp));
     /* remove_all removes the link, not what it points to. */
@@ -355,7 +410,7 @@ void test_store_server(void **state)
     write_bytes(tmp, data, size);
     char *path = NULL, *url = NULL;
     assert_int_equal(ed_artifact_store_put(store, "GitRepository", "flux-system", "podinfo",
-                                           "abc.tar.gz", tmp, 2, &path, &url, &err),
+                                           "abc.tar.gz", tmp, &path, &url, &err),
                      0);
     free(tmp);
     free(url);
