@@ -35,7 +35,8 @@ typedef struct ed_policy_spec {
  * Choose the latest tag of tags by spec, as ImagePolicy does: filter (tags the pattern does
  * not match are dropped; extract gives the value that is ordered), then the highest version in
  * range (semver; tags that are not versions are ignored), the last in alphabetical order, or
- * the largest number (asc; desc picks the first / smallest). *out is the chosen tag (borrowed
+ * the largest number (asc; desc picks the first / smallest), ties broken as Flux breaks them
+ * (policy.c). *out is the chosen tag (borrowed
  * from tags). Errors: ED_ENOTFOUND when no tag qualifies ("no image found for policy"),
  * ED_EINVALID for a bad pattern or range, or a numerical value that is not a number.
  */
