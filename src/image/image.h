@@ -186,7 +186,8 @@ int ed_image_docker_credentials(const char *config, size_t len, const char *regi
 
 /*
  * Sort tags in reverse lexical order (the order of Flux's status.lastScanResult.latestTags)
- * and write the revision of the list (sha256 hex of the sorted tags, one a line) to revision.
+ * and write the revision of the list to revision as Flux computes it: the adler32 checksum, in
+ * decimal, of the sorted tags as a JSON array (what its database stores).
  */
 void ed_image_tags_summary(char **tags, size_t n, char revision[65]);
 
