@@ -3,8 +3,8 @@
  * write in git.commit.messageTemplate, interpreted over the data Flux exposes:
  *
  *   .AutomationObject             "namespace/name" (fields .Namespace, .Name)
- *   .Changed.Changes              every change: {.OldValue, .NewValue, .Setter}
- *   .Changed.FileChanges          file -> object -> changes
+ *   .Changed.Changes              every distinct change: {.OldValue, .NewValue, .Setter}
+ *   .Changed.FileChanges          file (relative to update.path) -> object -> changes
  *   .Changed.Objects              object -> changes; an object has .APIVersion, .Kind, .Name,
  *                                 .Namespace
  *   .Values                       git.commit.messageTemplateValues
@@ -167,7 +167,19 @@ static val *build_data(pool *p, const ed_template_data *d)
     for (size_t i = 0; d->changes && i < d->changes->n; i++) {
         const ed_setter_change *c = &d->changes->items[i];
         val *cv = change_val(p, c);
-        v_add(all, NULL, cv);
+        /* .Changed.Changes lists a change (old value, new value, setter) once, wherever and
+         * however often it was made, as Flux's Result.Changes does; FileChanges and Objects
+         * keep every occurrence, as Flux's do. */
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++) {
+            const ed_setter_change *o = &d->changes->items[k];
+            seen =
+                strcmp(o->old_value ? o->old_value : "", c->old_value ? c->old_value : "") == 0 &&
+                strcmp(o->new_value ? o->new_value : "", c->new_value ? c->new_value : "") == 0 &&
+                strcmp(o->setter ? o->setter : "", c->setter ? c->setter : "") == 0;
+        }
+        if (!seen)
+            v_add(all, NULL, cv);
         val *file_key = v_new(p, V_STR, c->file ? c->file : "");
         val *objs = NULL;
         for (size_t f = 0; f < files->n && !objs; f++)

@@ -166,8 +166,12 @@ assert_eq "$first" "$(git -C "$work" rev-parse HEAD)" "the pushed commit is the 
 assert_eq "eddy-bot <bot@eddy.dev>" "$(git -C "$work" log -1 --format='%an <%ae>')" "author"
 msg=$(git -C "$work" log -1 --format=%B)
 assert_contains "$msg" "chore(images): update by $ns/app" "template: values and automation object"
-assert_contains "$msg" "deploy/app.yaml: Deployment/app $reg/auto/app:1.0.0->$reg/auto/app:1.1.0" "template: file changes"
-assert_contains "$msg" "deploy/values.yaml: ConfigMap/app-values 1.0.0->1.1.0 x->$reg/auto/app" "template: second file"
+# File names relative to update.path (./deploy), as Flux's reader records them.
+assert_contains "$msg" "
+app.yaml: Deployment/app $reg/auto/app:1.0.0->$reg/auto/app:1.1.0" "template: file changes"
+assert_contains "$msg" "
+values.yaml: ConfigMap/app-values 1.0.0->1.1.0 x->$reg/auto/app" "template: second file"
+assert_not_contains "$msg" "deploy/" "no repository-relative names"
 sed "s|$reg/auto/app:1.0.0|$reg/auto/app:1.1.0|" "$scratch/app.before.yaml" >"$scratch/app.expected.yaml"
 assert_ok "every other byte of app.yaml identical" cmp "$scratch/app.expected.yaml" "$work/deploy/app.yaml"
 assert_eq "$(git -C "$work" diff --stat HEAD~1 HEAD | tail -1)" " 2 files changed, 3 insertions(+), 3 deletions(-)" "only the marked lines"

@@ -97,6 +97,25 @@ void test_template_render(void **state)
             fail_msg("case %zu: got\n%s\nwant\n%s", i, out, cases[i].want);
         free(out);
     }
+
+    /* The same change twice in one file (two markers of one setter) and once in another: one
+     * entry in .Changed.Changes, every occurrence in FileChanges, as Flux's Result keeps them. */
+    ed_setter_change dup[] = {
+        items[1], items[1],
+        change("other/web.yaml", "apps/v1", "Deployment", "web", "1.2.0", "1.3.0", "apps:web:tag"),
+        change("other/web.yaml", "apps/v1", "Deployment", "web", "1.2.0", "1.3.1", "apps:web:tag")};
+    ed_setter_changes dch = {dup, 4};
+    ed_err err = ED_ERR_INIT;
+    int rc;
+    char *out = render("{{ range .Changed.Changes }}{{ .NewValue }};{{ end }}|"
+                       "{{ range $f, $o := .Changed.FileChanges }}{{ $f }}:"
+                       "{{ range $_, $cs := $o }}{{ range $cs }}{{ .NewValue }},{{ end }}{{ end }} "
+                       "{{ end }}",
+                       &dch, &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out,
+                        "1.3.0;1.3.1;|deploy/web.yaml:1.3.0,1.3.0, other/web.yaml:1.3.0,1.3.1, ");
+    free(out);
 }
 
 void test_template_errors(void **state)
