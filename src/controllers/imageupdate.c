@@ -476,7 +476,7 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     if (rc) {
         bool update_error = r->template_error[0] || strstr(err.msg, "update failed") != NULL;
         out->reason = update_error ? "UpdateFailed" : "GitOperationFailed";
-        if (strstr(r->template_error, ".Updated was removed"))
+        if (strstr(r->template_error, "was removed from Flux's template data"))
             out->reason = "RemovedTemplateField"; /* Flux's reason for the old field */
         out->stalled = r->template_error[0] != 0 || rc == ED_EINVALID;
         snprintf(out->message, sizeof(out->message), "%s", err.msg);

@@ -8,7 +8,8 @@
  * tag listing of the OCI distribution API with Link pagination and Basic or Bearer-token auth.
  *
  * Built too: a scan's helpers (scan.c: exclusionList, dockerconfigjson credentials, tags kept on
- * disk), in-place setter edits (setters.c) and the commit message templates (template.c).
+ * disk), in-place setter edits (setters.c) and the commit message templates (template.c, with
+ * the sprig functions of sprig.c).
  */
 #ifndef ED_IMAGE_H
 #define ED_IMAGE_H
@@ -158,9 +159,10 @@ typedef struct ed_template_data {
 } ed_template_data;
 
 /*
- * Render tmpl (the subset of Go's text/template described in template.c) over data into *out
- * (a new string). Errors: ED_EINVALID naming the line and the construct that is unsupported or
- * wrong (a function, a pipe, an unknown field, a missing end), ED_ETOOBIG past 1 MiB.
+ * Render tmpl (the subset of Go's text/template described in template.c, with Go's builtins
+ * and the sprig functions of sprig.c) over data into *out (a new string). Errors: ED_EINVALID
+ * naming the line and the construct that is unsupported or wrong (a function eddy does not
+ * implement, wrong arguments, an unknown field, a missing end), ED_ETOOBIG past 1 MiB.
  */
 int ed_template_render(const char *tmpl, const ed_template_data *data, char **out, ed_err *err);
 

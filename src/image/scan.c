@@ -6,7 +6,7 @@
  * never travel through etcd. The summary Flux writes into status (revision, the ten latest tags)
  * is computed here too, the revision as image-reflector-controller's database computes it.
  */
-#include "image.h"
+#include "image_int.h"
 
 #include "../doc/doc.h"
 
@@ -148,8 +148,7 @@ static int cmp_desc(const void *a, const void *b)
     return strcmp(*(const char *const *)b, *(const char *const *)a);
 }
 
-/* Append s as a JSON string the way Go's encoding/json writes it (HTML-safe escapes). */
-static void json_string(ed_buf *b, const char *s)
+void ed_image_json_quote(ed_buf *b, const char *s)
 {
     ed_buf_append(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -196,7 +195,7 @@ void ed_image_tags_summary(char **tags, size_t n, char revision[65])
     for (size_t i = 0; i < n; i++) {
         if (i)
             ed_buf_append(&json, ",", 1);
-        json_string(&json, tags[i]);
+        ed_image_json_quote(&json, tags[i]);
     }
     ed_buf_append(&json, "]", 1);
     snprintf(revision, 65, "%" PRIu32, adler32((const unsigned char *)json.data, json.len));
