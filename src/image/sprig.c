@@ -145,9 +145,11 @@ void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
     case ED_TV_STRUCT_AUTOMATION: /* types.NamespacedName's String */
         ed_buf_printf(b, "%s/%s", field_str(v, "Namespace"), field_str(v, "Name"));
         return;
-    case ED_TV_STRUCT_OBJECT: /* eddy's readable form: Kind/namespace/name */
-        ed_buf_printf(b, "%s/%s%s%s", field_str(v, "Kind"), field_str(v, "Namespace"),
-                      field_str(v, "Namespace")[0] ? "/" : "", field_str(v, "Name"));
+    case ED_TV_STRUCT_OBJECT:
+        /* kyaml's ResourceIdentifier has no String: Go prints its nested structs,
+         * {TypeMeta{APIVersion Kind} NameMeta{Name Namespace}} inside ObjectIdentifier. */
+        ed_buf_printf(b, "{{{%s %s} {%s %s}}}", field_str(v, "APIVersion"), field_str(v, "Kind"),
+                      field_str(v, "Name"), field_str(v, "Namespace"));
         return;
     case ED_TV_STRUCT_CHANGE:
     case ED_TV_STRUCT_RESULT:

@@ -241,6 +241,8 @@ void test_template_functions(void **state)
         {"[{{ .Values.missing }}] {{ .Changed.Changes }}", "[<no value>] [{1 2 apps:p:tag}]"},
         {"{{ (first .Changed.Changes).NewValue }} {{ \"}}\" }} {{ `raw\\n` }}", "2 }} raw\\n"},
         {"{{ range .Values.missing }}x{{ else }}none{{ end }}", "none"},
+        /* An object identifier prints as Go prints kyaml's nested structs. */
+        {"{{ range $o, $c := .Changed.Objects }}{{ $o }}{{ end }}", "{{{v1 Pod} {p apps}}}"},
         {"{{ with .Values.env | upper }}{{ . }}{{ end }}", "PROD"},
     };
     ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
