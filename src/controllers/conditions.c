@@ -36,6 +36,11 @@ const char *ed_cond_reason(const ed_node *conditions, const char *type)
     return ed_node_str(ed_node_get(find(conditions, type, NULL), "reason"));
 }
 
+const char *ed_cond_message(const ed_node *conditions, const char *type)
+{
+    return ed_node_str(ed_node_get(find(conditions, type, NULL), "message"));
+}
+
 static bool same_str(const ed_node *c, const char *key, const char *value)
 {
     const char *old = ed_node_str(ed_node_get(c, key));

@@ -30,6 +30,8 @@ void ed_cond_remove(ed_node *conditions, const char *type);
 const char *ed_cond_status(const ed_node *conditions, const char *type);
 /* The condition's reason, or NULL. */
 const char *ed_cond_reason(const ed_node *conditions, const char *type);
+/* The condition's message, or NULL. */
+const char *ed_cond_message(const ed_node *conditions, const char *type);
 
 /* ---- status: one patch of the status subresource per reconcile ---- */
 

@@ -8,9 +8,10 @@
  * scanned (Ready=True, lastScanResult);
  *   3. read the repository's tags from disk and choose with the policy (src/image/policy.c);
  *   4. reflect the digest when spec.digestReflectionPolicy asks (Always; IfNotPresent when the
- *      tag changed or no digest is known);
+ *      image name or tag changed or no digest is known);
  *   5. status in one place: latestRef {name, tag, digest}, observedPreviousRef when it moved,
- *      conditions and an Event when the choice changed.
+ *      conditions with the v1 controller's Ready message, and an Event when that message
+ *      changes or the policy becomes ready.
  *
  * A policy is evaluated again as soon as its repository's scan changes: a handler on the
  * ImageRepository informer queues the policies that reference it.
@@ -146,10 +147,13 @@ static int reflect_digest(ed_imagepolicy_controller *c, const ed_node *obj, cons
     const char *mode = str_at(obj, "/spec/digestReflectionPolicy");
     if (!mode || strcmp(mode, "Never") == 0)
         return 0;
+    /* IfNotPresent keeps a digest only for the same image name and tag: a repository pointed
+     * at another image (spec.image changed) is asked again, as Flux does. */
+    const char *old_name = str_at(obj, "/status/latestRef/name");
     const char *old_tag = str_at(obj, "/status/latestRef/tag");
     const char *old_digest = str_at(obj, "/status/latestRef/digest");
-    if (strcmp(mode, "IfNotPresent") == 0 && old_tag && old_digest &&
-        strcmp(old_tag, out->tag) == 0) {
+    if (strcmp(mode, "IfNotPresent") == 0 && old_name && old_tag && old_digest && *old_digest &&
+        strcmp(old_name, out->image) == 0 && strcmp(old_tag, out->tag) == 0) {
         snprintf(out->digest, sizeof(out->digest), "%s", old_digest);
         return 0;
     }
@@ -208,9 +212,7 @@ static void evaluate(ed_imagepolicy_controller *c, const ed_node *obj, struct ou
         goto out;
     }
     out->ok = true;
-    out->reason = "Succeeded";
-    snprintf(out->message, sizeof(out->message), "Latest image tag for '%s' resolved to %s",
-             out->image, out->tag);
+    out->reason = "Succeeded"; /* the message needs the previous ref: write_status composes it */
 out:
     ed_registry_tags_free(tags);
     ed_doc_free(repo);
@@ -226,9 +228,36 @@ static ed_node *ref_node(ed_doc *d, const char *name, const char *tag, const cha
     return ref;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/*
+ * The v1 controller's Ready message: "Latest image tag for <name> resolved to <tag>", then
+ * " with digest <digest>" when one is reflected, then " (previously <name>:<tag>[@<digest>])"
+ * while observedPreviousRef differs from latestRef.
+ */
+static void ready_message(struct outcome *out, const ed_node *prev)
+{
+    int n = snprintf(out->message, sizeof(out->message), "Latest image tag for %s resolved to %s",
+                     out->image, out->tag);
+    if (out->digest[0] && n > 0 && (size_t)n < sizeof(out->message))
+        n += snprintf(out->message + n, sizeof(out->message) - (size_t)n, " with digest %s",
+                      out->digest);
+    const char *pname = str_at(prev, "/name"), *ptag = str_at(prev, "/tag");
+    const char *pdigest = str_at(prev, "/digest");
+    if (!prev ||
+        (same_str(pname, out->image) && same_str(ptag, out->tag) && same_str(pdigest, out->digest)))
+        return;
+    if (n > 0 && (size_t)n < sizeof(out->message))
+        snprintf(out->message + n, sizeof(out->message) - (size_t)n, " (previously %s:%s%s%s)",
+                 pname ? pname : "", ptag ? ptag : "", pdigest && *pdigest ? "@" : "",
+                 pdigest && *pdigest ? pdigest : "");
+}
+
 /* Phase 5. Returns true when latestRef changed. */
-static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj,
-                         const struct outcome *out)
+static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj, struct outcome *out)
 {
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
     ed_status_patch sp;
@@ -238,14 +267,26 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj,
     const char *old_name = str_at(old, "/name"), *old_tag = str_at(old, "/tag");
     const char *old_digest = str_at(old, "/digest");
     bool changed = false;
+    const ed_node *conds = ed_node_path(obj, "/status/conditions");
+    const char *was_ready = ed_cond_status(conds, "Ready");
+    bool was_ok = was_ready && strcmp(was_ready, "True") == 0;
+    char old_message[sizeof(out->message)] = "";
+    if (was_ok) {
+        const char *m = ed_cond_message(conds, "Ready");
+        snprintf(old_message, sizeof(old_message), "%s", m ? m : "");
+    }
     if (out->ok) {
         changed = !old_tag || strcmp(old_tag, out->tag) != 0 || !old_name ||
                   strcmp(old_name, out->image) != 0 ||
                   strcmp(old_digest ? old_digest : "", out->digest) != 0;
         ed_node_set(d, sp.status, "latestRef", ref_node(d, out->image, out->tag, out->digest));
-        if (changed && old_tag && old_name)
-            ed_node_set(d, sp.status, "observedPreviousRef",
-                        ref_node(d, old_name, old_tag, old_digest));
+        const ed_node *prev = ed_node_path(obj, "/status/observedPreviousRef");
+        if (changed && old_tag && old_name) {
+            ed_node *p = ref_node(d, old_name, old_tag, old_digest);
+            ed_node_set(d, sp.status, "observedPreviousRef", p);
+            prev = p;
+        }
+        ready_message(out, prev);
         ed_cond_set(d, sp.conditions, "Ready", "True", out->reason, out->message, sp.generation);
         ed_cond_remove(sp.conditions, "Reconciling");
         ed_cond_remove(sp.conditions, "Stalled");
@@ -262,14 +303,10 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj,
         }
     }
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
-    if (out->ok && changed) {
-        char note[ED_ERR_MSG_MAX * 3];
-        if (old_tag)
-            snprintf(note, sizeof(note), "Latest image tag for '%s' updated from %s to %s",
-                     out->image, old_tag, out->tag);
-        else
-            snprintf(note, sizeof(note), "%s", out->message);
-        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, NULL);
+    /* Flux's notify: an Event with the Ready message when the policy becomes ready or its
+     * message changes (a new tag, digest or previous ref); a failure every time. */
+    if (out->ok && (!was_ok || strcmp(old_message, out->message) != 0)) {
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", out->message, NULL);
     } else if (!out->ok) {
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out->reason, out->message, NULL);
     }

@@ -41,7 +41,6 @@ struct outcome {
     const char *reason; /* Flux's reason */
     char message[ED_ERR_MSG_MAX * 2];
     int64_t retry_after; /* the registry asked us to wait (429) */
-    bool new_revision;
 };
 
 /* The scan's results, for the status. */
@@ -287,11 +286,10 @@ static int scan(ed_imagerepo_controller *c, const ed_node *obj, const ed_image_r
         snprintf(out->message, sizeof(out->message), "failed to store the tags: %s", err.msg);
         return rc;
     }
-    const char *old = str_at(obj, "/status/lastScanResult/revision");
-    out->new_revision = !old || strcmp(old, sc->revision) != 0;
     out->ok = true;
     out->reason = "Succeeded";
-    snprintf(out->message, sizeof(out->message), "successful scan: found %zu tags", sc->ntags);
+    snprintf(out->message, sizeof(out->message), "successful scan: found %zu tags with checksum %s",
+             sc->ntags, sc->revision);
     return 0;
 }
 
@@ -385,7 +383,12 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
 status:
     if (write_status(c, obj, &out, &sc) != 0 && out.ok)
         rc = ED_ERETRY;
-    if (out.ok && out.new_revision) {
+    /* Flux's notify: an Event when the repository becomes ready or its Ready message changes
+     * (another checksum), a Warning on every failure. */
+    const ed_node *conds = ed_node_path(obj, "/status/conditions");
+    const char *was = ed_cond_status(conds, "Ready"), *was_msg = ed_cond_message(conds, "Ready");
+    bool was_ok = was && strcmp(was, "True") == 0;
+    if (out.ok && (!was_ok || !was_msg || strcmp(was_msg, out.message) != 0)) {
         const char *ann[] = {"image.toolkit.fluxcd.io/revision", sc.revision, NULL};
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", out.message, ann);
     } else if (!out.ok) {

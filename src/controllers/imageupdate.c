@@ -174,6 +174,23 @@ static void run_begin(void *user)
     ed_setter_changes_free(&r->changes);
 }
 
+/* path (relative to the repository) relative to update.path, as Flux names the files of
+ * .Changed.FileChanges: its reader walks update.path and records paths from there. */
+static const char *under_update_path(const char *path, const char *update_path)
+{
+    const char *p = update_path ? update_path : "";
+    while (ed_str_has_prefix(p, "./"))
+        p += 2;
+    size_t n = strlen(p);
+    while (n > 0 && p[n - 1] == '/')
+        n--;
+    if (n == 1 && p[0] == '.')
+        n = 0;
+    if (n > 0 && strncmp(path, p, n) == 0 && path[n] == '/')
+        return path + n + 1;
+    return path;
+}
+
 static int run_edit(const char *path, const char *data, size_t len, ed_buf *out, bool *changed,
                     void *user, ed_err *err)
 {
@@ -182,6 +199,7 @@ static int run_edit(const char *path, const char *data, size_t len, ed_buf *out,
     *changed = false;
     if (!memmem(data, len, "\"$imagepolicy\"", 14))
         return 0; /* Flux's pre-screen: no marker, nothing to read */
+    path = under_update_path(path, str_at(r->obj, "/spec/update/path"));
     int rc = ed_setters_apply(path, data, len, lookup_policy, r, out, &r->changes, err);
     if (rc)
         return ed_err_wrap(err, "update failed");
@@ -458,7 +476,7 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     if (rc) {
         bool update_error = r->template_error[0] || strstr(err.msg, "update failed") != NULL;
         out->reason = update_error ? "UpdateFailed" : "GitOperationFailed";
-        if (strstr(r->template_error, ".Updated was removed"))
+        if (strstr(r->template_error, "was removed from Flux's template data"))
             out->reason = "RemovedTemplateField"; /* Flux's reason for the old field */
         out->stalled = r->template_error[0] != 0 || rc == ED_EINVALID;
         snprintf(out->message, sizeof(out->message), "%s", err.msg);

@@ -8,7 +8,8 @@
  * tag listing of the OCI distribution API with Link pagination and Basic or Bearer-token auth.
  *
  * Built too: a scan's helpers (scan.c: exclusionList, dockerconfigjson credentials, tags kept on
- * disk), in-place setter edits (setters.c) and the commit message templates (template.c).
+ * disk), in-place setter edits (setters.c) and the commit message templates (template.c, with
+ * the sprig functions of sprig.c).
  */
 #ifndef ED_IMAGE_H
 #define ED_IMAGE_H
@@ -35,7 +36,8 @@ typedef struct ed_policy_spec {
  * Choose the latest tag of tags by spec, as ImagePolicy does: filter (tags the pattern does
  * not match are dropped; extract gives the value that is ordered), then the highest version in
  * range (semver; tags that are not versions are ignored), the last in alphabetical order, or
- * the largest number (asc; desc picks the first / smallest). *out is the chosen tag (borrowed
+ * the largest number (asc; desc picks the first / smallest), ties broken as Flux breaks them
+ * (policy.c). *out is the chosen tag (borrowed
  * from tags). Errors: ED_ENOTFOUND when no tag qualifies ("no image found for policy"),
  * ED_EINVALID for a bad pattern or range, or a numerical value that is not a number.
  */
@@ -157,9 +159,10 @@ typedef struct ed_template_data {
 } ed_template_data;
 
 /*
- * Render tmpl (the subset of Go's text/template described in template.c) over data into *out
- * (a new string). Errors: ED_EINVALID naming the line and the construct that is unsupported or
- * wrong (a function, a pipe, an unknown field, a missing end), ED_ETOOBIG past 1 MiB.
+ * Render tmpl (the subset of Go's text/template described in template.c, with Go's builtins
+ * and the sprig functions of sprig.c) over data into *out (a new string). Errors: ED_EINVALID
+ * naming the line and the construct that is unsupported or wrong (a function eddy does not
+ * implement, wrong arguments, an unknown field, a missing end), ED_ETOOBIG past 1 MiB.
  */
 int ed_template_render(const char *tmpl, const ed_template_data *data, char **out, ed_err *err);
 
@@ -185,7 +188,8 @@ int ed_image_docker_credentials(const char *config, size_t len, const char *regi
 
 /*
  * Sort tags in reverse lexical order (the order of Flux's status.lastScanResult.latestTags)
- * and write the revision of the list (sha256 hex of the sorted tags, one a line) to revision.
+ * and write the revision of the list to revision as Flux computes it: the adler32 checksum, in
+ * decimal, of the sorted tags as a JSON array (what its database stores).
  */
 void ed_image_tags_summary(char **tags, size_t n, char revision[65]);
 

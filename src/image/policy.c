@@ -6,10 +6,21 @@
  * Patterns are Go regular expressions (RE2) in Flux; PCRE2 reads the same syntax, named groups
  * `(?P<name>...)` included. PCRE2 also knows constructs RE2 refuses (backreferences,
  * lookaround); those are refused here too, so a policy that works with eddy works with Flux.
+ *
+ * Ties are broken as image-reflector-controller breaks them. Its policies read the tags in the
+ * order its database keeps them, descending byte order (the scan sorts them so), and:
+ *   - filterTags maps each extracted value to the last tag that gave it, so when two tags extract
+ *     the same value the one later in that order (the smaller tag) stands for it;
+ *   - numerical keeps the later of two equal numbers (its loop replaces on equality);
+ *   - semver and alphabetical keep the earlier (only a strictly greater version replaces).
+ * Flux hands the extracted values to the policy in a Go map's order, which is random; eddy keeps
+ * the tags' order there, so a tie between two different values that Flux decides by chance (1
+ * and 1.0 extracted, numerically equal) is decided the same way every time here.
  */
 #include "image.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
 #include <math.h>
 #include <pcre2.h>
 #include <stdio.h>
@@ -89,7 +100,53 @@ static int expand(const char *extract, pcre2_code *re, pcre2_match_data *md, con
 struct candidate {
     const char *tag; /* the original tag (the result) */
     char *value;     /* what is ordered */
+    size_t pos;      /* where the tag is in the database's order */
 };
+
+static int cmp_tags_desc(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)b, *(const char *const *)a);
+}
+
+static int cmp_value_pos(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    int c = strcmp(x->value, y->value);
+    if (c)
+        return c;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int cmp_pos(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * One candidate a value, as Flux's filter keeps them (a map from the value to its tag, written
+ * in the tags' order): the tag is the last one that gave the value, the candidate stands where
+ * the value first appeared.
+ */
+static void dedupe_values(struct candidate *c, size_t *n)
+{
+    if (*n < 2)
+        return;
+    qsort(c, *n, sizeof(*c), cmp_value_pos);
+    size_t out = 0;
+    for (size_t i = 0; i < *n;) {
+        size_t j = i + 1;
+        while (j < *n && strcmp(c[j].value, c[i].value) == 0)
+            j++;
+        c[i].tag = c[j - 1].tag; /* the last tag wins */
+        for (size_t k = i + 1; k < j; k++)
+            free(c[k].value);
+        c[out++] = c[i];
+        i = j;
+    }
+    *n = out;
+    qsort(c, *n, sizeof(*c), cmp_pos);
+}
 
 static void free_candidates(struct candidate *c, size_t n)
 {
@@ -106,7 +163,7 @@ static int filter(const ed_policy_spec *spec, const char *const *tags, size_t n,
     *count = 0;
     if (!spec->filter || !*spec->filter) {
         for (size_t i = 0; i < n; i++)
-            (*out)[(*count)++] = (struct candidate){tags[i], ed_xstrdup(tags[i])};
+            (*out)[(*count)++] = (struct candidate){tags[i], ed_xstrdup(tags[i]), i};
         return 0;
     }
     const char *why = re2_incompatible(spec->filter);
@@ -138,12 +195,125 @@ static int filter(const ed_policy_spec *spec, const char *const *tags, size_t n,
         } else {
             ed_buf_append_str(&v, tags[i]);
         }
-        (*out)[(*count)++] = (struct candidate){tags[i], ed_buf_take(&v)};
+        (*out)[(*count)++] = (struct candidate){tags[i], ed_buf_take(&v), i};
         ed_buf_free(&v);
     }
     pcre2_match_data_free(md);
     pcre2_code_free(re);
+    if (!rc)
+        dedupe_values(*out, count);
     return rc;
+}
+
+static char lower(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return (char)(c - 'A' + 'a');
+    return c;
+}
+
+static bool is_digit(char c, bool hex)
+{
+    return (c >= '0' && c <= '9') || (hex && lower(c) >= 'a' && lower(c) <= 'f');
+}
+
+/* Go's rule for '_' in a number: only between two digits (a base prefix counts as one). */
+static bool underscores_ok(const char *s, size_t n)
+{
+    char saw = '^';
+    size_t i = 0;
+    bool hex = false;
+    if (n && (s[0] == '+' || s[0] == '-')) {
+        s++;
+        n--;
+    }
+    if (n >= 2 && s[0] == '0' && (lower(s[1]) == 'x' || lower(s[1]) == 'o' || lower(s[1]) == 'b')) {
+        i = 2;
+        saw = '0';
+        hex = lower(s[1]) == 'x';
+    }
+    for (; i < n; i++) {
+        if (is_digit(s[i], hex)) {
+            saw = '0';
+        } else if (s[i] == '_') {
+            if (saw != '0')
+                return false;
+            saw = '_';
+        } else {
+            if (saw == '_')
+                return false;
+            saw = '!';
+        }
+    }
+    return saw != '_';
+}
+
+/*
+ * A number as Go's strconv.ParseFloat reads it (Flux's numerical policy): decimal or hexadecimal
+ * (0x mantissa with a p exponent) with '_' between digits, NaN, and Inf or Infinity with a
+ * sign, in any case; nothing before or after. An overflow to infinity is an error, as in Go.
+ */
+static bool go_parse_float(const char *s, double *out)
+{
+    size_t n = strlen(s), i = 0;
+    size_t sign = n && (s[0] == '+' || s[0] == '-');
+    const char *w = s + sign;
+    size_t wn = n - sign;
+    if (wn == 3 || wn == 8) {
+        const char *inf = "infinity";
+        bool is_inf = true, is_nan = wn == 3 && !sign;
+        for (size_t k = 0; k < wn; k++) {
+            is_inf = is_inf && lower(w[k]) == inf[k];
+            is_nan = is_nan && lower(w[k]) == "nan"[k];
+        }
+        if (is_inf || is_nan) {
+            *out = is_nan ? NAN : (s[0] == '-' ? -INFINITY : INFINITY);
+            return true;
+        }
+    }
+    i = sign;
+    bool hex = i + 2 < n && s[i] == '0' && lower(s[i + 1]) == 'x';
+    if (hex)
+        i += 2;
+    bool digits = false, dot = false, underscores = false;
+    for (; i < n; i++) {
+        if (s[i] == '_')
+            underscores = true;
+        else if (s[i] == '.' && !dot)
+            dot = true;
+        else if (is_digit(s[i], hex))
+            digits = true;
+        else
+            break;
+    }
+    if (!digits)
+        return false;
+    if (i < n && lower(s[i]) == (hex ? 'p' : 'e')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= n || s[i] < '0' || s[i] > '9')
+            return false;
+        for (; i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'); i++)
+            underscores = underscores || s[i] == '_';
+    } else if (hex) {
+        return false; /* Go: a hexadecimal mantissa needs an exponent */
+    }
+    if (i != n || (underscores && !underscores_ok(s, n)))
+        return false;
+    /* strtod reads the same numbers once the separators are gone. */
+    char *clean = ed_xmalloc(n + 1), *end;
+    size_t k = 0;
+    for (i = 0; i < n; i++)
+        if (s[i] != '_')
+            clean[k++] = s[i];
+    clean[k] = '\0';
+    errno = 0;
+    double d = strtod(clean, &end);
+    bool ok = *end == '\0' && !(errno == ERANGE && isinf(d));
+    free(clean);
+    *out = d;
+    return ok;
 }
 
 int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t n,
@@ -152,7 +322,12 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
     *out = NULL;
     struct candidate *c = NULL;
     size_t nc = 0;
-    int rc = filter(spec, tags, n, &c, &nc, err);
+    /* The database's order, on which Flux's ties depend (see the top of the file). */
+    const char **sorted = ed_xcalloc(n ? n : 1, sizeof(*sorted));
+    if (n)
+        memcpy(sorted, tags, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), cmp_tags_desc);
+    int rc = filter(spec, sorted, n, &c, &nc, err);
     ed_semver_range *range = NULL;
     if (rc)
         goto out;
@@ -183,17 +358,17 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
     } else {
         double best_v = 0;
         for (size_t i = 0; i < nc; i++) {
-            char *end;
-            double d = strtod(c[i].value, &end);
-            if (!*c[i].value || *end || isnan(d)) {
+            double d;
+            if (!go_parse_float(c[i].value, &d)) {
                 rc = ed_err_set(err, ED_EINVALID, "failed to parse invalid numeric value '%s'",
                                 c[i].value);
                 goto out;
             }
-            if (!best || (spec->descending ? d < best_v : d > best_v)) {
-                best = c[i].tag;
-                best_v = d;
-            }
+            /* Written as Flux's loop is, so that an equal number (and NaN) replaces. */
+            if (best && (spec->descending ? d > best_v : d < best_v))
+                continue;
+            best = c[i].tag;
+            best_v = d;
         }
     }
     if (!best) {
@@ -204,5 +379,6 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
 out:
     ed_semver_range_free(range);
     free_candidates(c, nc);
+    free(sorted);
     return rc;
 }

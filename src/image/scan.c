@@ -4,14 +4,15 @@
  * dockerconfigjson Secret for one registry host, and the tag list kept on disk as Flux's
  * FluxStorage gate keeps it (`imagerepository/<ns>/<name>/tags.txt`, one tag a line) so that tags
  * never travel through etcd. The summary Flux writes into status (revision, the ten latest tags)
- * is computed here too.
+ * is computed here too, the revision as image-reflector-controller's database computes it.
  */
-#include "image.h"
+#include "image_int.h"
 
 #include "../doc/doc.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pcre2.h>
@@ -147,21 +148,58 @@ static int cmp_desc(const void *a, const void *b)
     return strcmp(*(const char *const *)b, *(const char *const *)a);
 }
 
+void ed_image_json_quote(ed_buf *b, const char *s)
+{
+    ed_buf_append(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            ed_buf_append(b, esc, 2);
+        } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+            const char *esc = c == '\n'   ? "\\n"
+                              : c == '\r' ? "\\r"
+                              : c == '\t' ? "\\t"
+                              : c == '\b' ? "\\b"
+                                          : "\\f";
+            ed_buf_append(b, esc, 2);
+        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            ed_buf_printf(b, "\\u%04x", c);
+        } else if (c == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+            ed_buf_printf(b, "\\u%s", p[2] == 0xa8 ? "2028" : "2029");
+            p += 2;
+        } else {
+            ed_buf_append(b, (const char *)p, 1);
+        }
+    }
+    ed_buf_append(b, "\"", 1);
+}
+
+static uint32_t adler32(const unsigned char *data, size_t len)
+{
+    uint32_t a = 1, b = 0;
+    for (size_t i = 0; i < len; i++) {
+        a = (a + data[i]) % 65521;
+        b = (b + a) % 65521;
+    }
+    return (b << 16) | a;
+}
+
 void ed_image_tags_summary(char **tags, size_t n, char revision[65])
 {
     qsort(tags, n, sizeof(*tags), cmp_desc);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    /* Flux's revision is the checksum of what its database stores: the sorted tags as a JSON
+     * array, adler32, in decimal. */
+    ed_buf json = ED_BUF_INIT((size_t)1 << 30);
+    ed_buf_append(&json, "[", 1);
     for (size_t i = 0; i < n; i++) {
-        EVP_DigestUpdate(ctx, tags[i], strlen(tags[i]));
-        EVP_DigestUpdate(ctx, "\n", 1);
+        if (i)
+            ed_buf_append(&json, ",", 1);
+        ed_image_json_quote(&json, tags[i]);
     }
-    EVP_DigestFinal_ex(ctx, md, &mdlen);
-    EVP_MD_CTX_free(ctx);
-    for (unsigned int i = 0; i < mdlen; i++)
-        snprintf(revision + 2 * i, 3, "%02x", md[i]);
+    ed_buf_append(&json, "]", 1);
+    snprintf(revision, 65, "%" PRIu32, adler32((const unsigned char *)json.data, json.len));
+    ed_buf_free(&json);
 }
 
 static char *tags_path(const char *storage, const char *ns, const char *name)

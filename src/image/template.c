@@ -1,24 +1,30 @@
 /*
- * Commit messages of ImageUpdateAutomation: the subset of Go's text/template that Flux users
- * write in git.commit.messageTemplate, interpreted over the data Flux exposes:
+ * Commit messages of ImageUpdateAutomation: Go's text/template as Flux users write it in
+ * git.commit.messageTemplate, interpreted over the data Flux exposes:
  *
  *   .AutomationObject             "namespace/name" (fields .Namespace, .Name)
- *   .Changed.Changes              every change: {.OldValue, .NewValue, .Setter}
- *   .Changed.FileChanges          file -> object -> changes
+ *   .Changed.Changes              every distinct change: {.OldValue, .NewValue, .Setter}
+ *   .Changed.FileChanges          file (relative to update.path) -> object -> changes
  *   .Changed.Objects              object -> changes; an object has .APIVersion, .Kind, .Name,
  *                                 .Namespace
- *   .Values                       git.commit.messageTemplateValues
+ *   .Values                       git.commit.messageTemplateValues (a missing key prints
+ *                                 "<no value>", as Go prints it)
  *
- * Constructs: text, {{ pipeline }} with `.`, `$`, `$var`, field chains and string literals,
- * {{ if }} / {{ else if }} / {{ else }} / {{ end }}, {{ range }} over lists and maps (with
- * `$v :=` or `$k, $v :=`, keys in Go's sorted order, and {{ else }} for an empty range),
- * {{ with }}, comments (an action that starts with a slash and a star), and the trim markers {{-
- * and -}}. Anything else (functions, pipes, templates, variables assigned outside range) is refused
- * with an error that names the construct, so a message never silently comes out wrong.
+ * Constructs: text, {{ pipeline }} where a pipeline is commands joined by '|' (a command is an
+ * operand: `.`, `$`, `$var`, field chains, string, raw string, integer, true, false, nil, or a
+ * pipeline in parentheses; or a function and its arguments, the piped value last), with the
+ * functions of sprig.c; {{ if }} / {{ else if }} / {{ else }} / {{ end }}, {{ range }} over lists
+ * and maps (with `$v :=` or `$k, $v :=`, keys in Go's sorted order, and {{ else }} for an empty
+ * range), {{ with }}, comments (an action that starts with a slash and a star), and the trim
+ * markers {{- and -}}. Anything else (templates, variables assigned outside range, a function
+ * eddy does not implement) is refused with an error that names it, so a message never silently
+ * comes out wrong; an unknown function is refused wherever it appears, as Go refuses it when it
+ * parses the template.
  */
-#include "image.h"
+#include "image_int.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,101 +32,51 @@
 #define MAX_OUTPUT ((size_t)1 << 20)
 #define MAX_DEPTH  32
 
-/* ---- values ---- */
+/* ---- Flux's template data ---- */
 
-typedef enum {
-    V_STR,
-    V_LIST,
-    V_MAP,
-    V_OBJ
-} vkind;
+typedef ed_tv val;
 
-typedef struct val {
-    vkind kind;
-    char *s;           /* V_STR: the string; V_OBJ: how it prints */
-    struct val **keys; /* V_MAP: keys (sorted); V_OBJ: field names as V_STR */
-    struct val **items;
-    size_t n;
-    struct val *next_alloc; /* every value, for freeing */
-} val;
-
-typedef struct pool {
-    val *all;
-} pool;
-
-static val *v_new(pool *p, vkind k, const char *s)
+static val *obj_field(ed_tv_pool *p, val *obj, const char *name, const char *value)
 {
-    val *v = ed_xcalloc(1, sizeof(*v));
-    v->kind = k;
-    v->s = s ? ed_xstrdup(s) : NULL;
-    v->next_alloc = p->all;
-    p->all = v;
-    return v;
-}
-
-static void v_add(val *v, val *key, val *item)
-{
-    v->keys = ed_xrealloc(v->keys, (v->n + 1) * sizeof(val *));
-    v->items = ed_xrealloc(v->items, (v->n + 1) * sizeof(val *));
-    v->keys[v->n] = key;
-    v->items[v->n++] = item;
-}
-
-static void pool_free(pool *p)
-{
-    for (val *v = p->all, *next; v; v = next) {
-        next = v->next_alloc;
-        free(v->s);
-        free(v->keys);
-        free(v->items);
-        free(v);
-    }
-}
-
-static val *obj_field(pool *p, val *obj, const char *name, const char *value)
-{
-    v_add(obj, v_new(p, V_STR, name), v_new(p, V_STR, value ? value : ""));
+    ed_tv_add(obj, ed_tv_new(p, ED_TV_STR, name), ed_tv_new(p, ED_TV_STR, value ? value : ""));
     return obj;
 }
 
-static val *v_get_or_add(pool *p, val *map, val *key, bool (*same)(const val *, const val *))
+static val *new_obj(ed_tv_pool *p, ed_tv_struct type, const char *key)
 {
-    for (size_t i = 0; i < map->n; i++)
-        if (same(map->keys[i], key))
+    val *v = ed_tv_new(p, ED_TV_OBJ, key);
+    v->type = type;
+    return v;
+}
+
+/* Objects compare by their key, which holds every field. */
+static val *v_get_or_add(ed_tv_pool *p, val *map, val *key)
+{
+    for (size_t i = 0; i < map->len; i++)
+        if (strcmp(map->keys[i]->s, key->s) == 0)
             return map->items[i];
-    val *list = v_new(p, V_LIST, NULL);
-    v_add(map, key, list);
+    val *list = ed_tv_new(p, ED_TV_LIST, NULL);
+    ed_tv_add(map, key, list);
     return list;
 }
 
-static bool same_str(const val *a, const val *b)
+static val *change_val(ed_tv_pool *p, const ed_setter_change *c)
 {
-    return strcmp(a->s, b->s) == 0;
-}
-
-/* Objects compare by their printed form, which holds every field. */
-static bool same_obj(const val *a, const val *b)
-{
-    return strcmp(a->s, b->s) == 0;
-}
-
-static val *change_val(pool *p, const ed_setter_change *c)
-{
-    val *v = v_new(p, V_OBJ, c->new_value);
+    val *v = new_obj(p, ED_TV_STRUCT_CHANGE, "");
     obj_field(p, v, "OldValue", c->old_value);
     obj_field(p, v, "NewValue", c->new_value);
     obj_field(p, v, "Setter", c->setter);
     return v;
 }
 
-static val *object_val(pool *p, const ed_setter_change *c)
+static val *object_val(ed_tv_pool *p, const ed_setter_change *c)
 {
-    /* Printed (and ordered) as Go's fmtsort orders an ObjectIdentifier: apiVersion, kind, name,
+    /* Keyed (and ordered) as Go's fmtsort orders an ObjectIdentifier: apiVersion, kind, name,
      * namespace. */
     char *key = ed_xasprintf("%s\x1f%s\x1f%s\x1f%s", c->api_version ? c->api_version : "",
                              c->kind ? c->kind : "", c->obj_name ? c->obj_name : "",
                              c->obj_namespace ? c->obj_namespace : "");
-    val *v = v_new(p, V_OBJ, key);
+    val *v = new_obj(p, ED_TV_STRUCT_OBJECT, key);
     free(key);
     obj_field(p, v, "APIVersion", c->api_version);
     obj_field(p, v, "Kind", c->kind);
@@ -138,7 +94,7 @@ static int key_cmp(const void *a, const void *b)
 /* Sort a map's entries by key (Go's text/template ranges over sorted keys). */
 static void sort_map(val *m)
 {
-    size_t n = m->n;
+    size_t n = m->len;
     val **pairs = ed_xcalloc(n ? n * 2 : 1, sizeof(val *));
     for (size_t i = 0; i < n; i++) {
         pairs[2 * i] = m->keys[i];
@@ -152,47 +108,59 @@ static void sort_map(val *m)
     free(pairs);
 }
 
-static val *build_data(pool *p, const ed_template_data *d)
+static bool same_change(const ed_setter_change *a, const ed_setter_change *b)
 {
-    val *root = v_new(p, V_OBJ, "");
-    char *ao = ed_xasprintf("%s/%s", d->automation_ns, d->automation_name);
-    val *auto_obj = v_new(p, V_OBJ, ao);
-    free(ao);
+    return strcmp(a->old_value ? a->old_value : "", b->old_value ? b->old_value : "") == 0 &&
+           strcmp(a->new_value ? a->new_value : "", b->new_value ? b->new_value : "") == 0 &&
+           strcmp(a->setter ? a->setter : "", b->setter ? b->setter : "") == 0;
+}
+
+static val *build_data(ed_tv_pool *p, const ed_template_data *d)
+{
+    val *root = new_obj(p, ED_TV_STRUCT_ROOT, "");
+    val *auto_obj = new_obj(p, ED_TV_STRUCT_AUTOMATION, "");
     obj_field(p, auto_obj, "Namespace", d->automation_ns);
     obj_field(p, auto_obj, "Name", d->automation_name);
-    v_add(root, v_new(p, V_STR, "AutomationObject"), auto_obj);
-    val *changed = v_new(p, V_OBJ, "");
-    val *all = v_new(p, V_LIST, NULL), *files = v_new(p, V_MAP, NULL);
-    val *objects = v_new(p, V_MAP, NULL);
+    ed_tv_add(root, ed_tv_new(p, ED_TV_STR, "AutomationObject"), auto_obj);
+    val *changed = new_obj(p, ED_TV_STRUCT_RESULT, "");
+    val *all = ed_tv_new(p, ED_TV_LIST, NULL), *files = ed_tv_new(p, ED_TV_MAP, NULL);
+    val *objects = ed_tv_new(p, ED_TV_MAP, NULL);
     for (size_t i = 0; d->changes && i < d->changes->n; i++) {
         const ed_setter_change *c = &d->changes->items[i];
         val *cv = change_val(p, c);
-        v_add(all, NULL, cv);
-        val *file_key = v_new(p, V_STR, c->file ? c->file : "");
+        /* .Changed.Changes lists a change (old value, new value, setter) once, wherever and
+         * however often it was made, as Flux's Result.Changes does; FileChanges and Objects
+         * keep every occurrence, as Flux's do. */
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = same_change(&d->changes->items[k], c);
+        if (!seen)
+            ed_tv_add(all, NULL, cv);
+        val *file_key = ed_tv_new(p, ED_TV_STR, c->file ? c->file : "");
         val *objs = NULL;
-        for (size_t f = 0; f < files->n && !objs; f++)
-            if (same_str(files->keys[f], file_key))
+        for (size_t f = 0; f < files->len && !objs; f++)
+            if (strcmp(files->keys[f]->s, file_key->s) == 0)
                 objs = files->items[f];
         if (!objs) {
-            objs = v_new(p, V_MAP, NULL);
-            v_add(files, file_key, objs);
+            objs = ed_tv_new(p, ED_TV_MAP, NULL);
+            ed_tv_add(files, file_key, objs);
         }
-        v_add(v_get_or_add(p, objs, object_val(p, c), same_obj), NULL, cv);
-        v_add(v_get_or_add(p, objects, object_val(p, c), same_obj), NULL, cv);
+        ed_tv_add(v_get_or_add(p, objs, object_val(p, c)), NULL, cv);
+        ed_tv_add(v_get_or_add(p, objects, object_val(p, c)), NULL, cv);
     }
     sort_map(files);
-    for (size_t f = 0; f < files->n; f++)
+    for (size_t f = 0; f < files->len; f++)
         sort_map(files->items[f]);
     sort_map(objects);
-    v_add(changed, v_new(p, V_STR, "Changes"), all);
-    v_add(changed, v_new(p, V_STR, "FileChanges"), files);
-    v_add(changed, v_new(p, V_STR, "Objects"), objects);
-    v_add(root, v_new(p, V_STR, "Changed"), changed);
-    val *values = v_new(p, V_MAP, NULL);
+    ed_tv_add(changed, ed_tv_new(p, ED_TV_STR, "FileChanges"), files);
+    ed_tv_add(changed, ed_tv_new(p, ED_TV_STR, "Changes"), all);
+    ed_tv_add(changed, ed_tv_new(p, ED_TV_STR, "Objects"), objects);
+    ed_tv_add(root, ed_tv_new(p, ED_TV_STR, "Changed"), changed);
+    val *values = ed_tv_new(p, ED_TV_MAP, NULL);
     for (const char *const *kv = d->values; kv && kv[0] && kv[1]; kv += 2)
-        v_add(values, v_new(p, V_STR, kv[0]), v_new(p, V_STR, kv[1]));
+        ed_tv_add(values, ed_tv_new(p, ED_TV_STR, kv[0]), ed_tv_new(p, ED_TV_STR, kv[1]));
     sort_map(values);
-    v_add(root, v_new(p, V_STR, "Values"), values);
+    ed_tv_add(root, ed_tv_new(p, ED_TV_STR, "Values"), values);
     return root;
 }
 
@@ -210,7 +178,7 @@ typedef struct exec {
     var vars[MAX_DEPTH * 2];
     size_t nvars;
     ed_buf out;
-    pool *pool;
+    ed_tv_pool *pool;
     ed_err *err;
     bool trim_next; /* the last action ended with -}} */
     int depth;
@@ -253,7 +221,20 @@ static bool next_action(exec *x, const char **text_end, action *a, int *rc)
     a->trim_left = s[0] == '-' && (s[1] == ' ' || s[1] == '\t' || s[1] == '\n');
     if (a->trim_left)
         s += 2;
-    const char *close = strstr(s, "}}");
+    /* The closing }}, past any string literal that holds one. */
+    const char *close = NULL;
+    for (const char *q = s; *q && !close; q++) {
+        if (*q == '"' || *q == '`') {
+            char quote = *q;
+            for (q++; *q && *q != quote; q++)
+                if (quote == '"' && *q == '\\' && q[1])
+                    q++;
+            if (!*q)
+                break;
+        } else if (q[0] == '}' && q[1] == '}') {
+            close = q;
+        }
+    }
     if (!close) {
         *rc = fail(x, open, "unclosed action", NULL);
         return false;
@@ -289,63 +270,27 @@ static val *lookup_var(exec *x, const char *name, size_t n)
     return NULL;
 }
 
-static val *field(val *v, const char *name, size_t n)
+static bool ident_char(char c)
 {
-    if (!v || (v->kind != V_OBJ && v->kind != V_MAP))
-        return NULL;
-    for (size_t i = 0; i < v->n; i++)
-        if (v->keys[i]->kind == V_STR && strlen(v->keys[i]->s) == n &&
-            strncmp(v->keys[i]->s, name, n) == 0)
-            return v->items[i];
-    return NULL;
+    return isalnum((unsigned char)c) || c == '_';
 }
 
-/* Evaluate one operand [s, e): ".", ".A.B", "$", "$x.A", "\"lit\"". */
-static int eval(exec *x, const action *a, const char *s, const char *e, val *dot, val **out)
+/* Follow the field chain [p, e) (".A.B") from v. */
+static int fields(exec *x, const action *a, val *v, const char *p, const char *e, val **out)
 {
-    val *v;
-    const char *p = s;
-    if (s < e && *s == '"') {
-        if (e - s < 2 || e[-1] != '"' || memchr(s + 1, '\\', (size_t)(e - s - 2)))
-            return fail(x, a->at, "unsupported string literal", NULL);
-        char *lit = ed_xstrndup(s + 1, (size_t)(e - s - 2));
-        *out = v_new(x->pool, V_STR, lit);
-        free(lit);
-        return 0;
-    }
-    if (s < e && *s == '$') {
-        p = s + 1;
-        while (p < e && (isalnum((unsigned char)*p) || *p == '_'))
-            p++;
-        v = lookup_var(x, s, (size_t)(p - s));
-        if (!v) {
-            char *name = ed_xstrndup(s, (size_t)(p - s));
-            int rc = fail(x, a->at, "undefined variable", name);
-            free(name);
+    while (p < e) {
+        if (*p != '.' || p + 1 == e || !ident_char(p[1])) {
+            char *what = ed_xstrndup(p, (size_t)(e - p));
+            int rc = fail(x, a->at, "unsupported construct:", what);
+            free(what);
             return rc;
         }
-    } else if (s < e && *s == '.') {
-        v = dot;
-    } else {
-        char *what = ed_xstrndup(s, (size_t)(e - s));
-        int rc = fail(x, a->at,
-                      "unsupported construct (functions and pipelines are not supported):", what);
-        free(what);
-        return rc;
-    }
-    if (p < e && *p == '.' && p + 1 == e && v == dot)
-        p++; /* "." alone */
-    while (p < e) {
-        if (*p != '.')
-            goto bad;
         const char *f = ++p;
-        while (p < e && (isalnum((unsigned char)*p) || *p == '_'))
+        while (p < e && ident_char(*p))
             p++;
-        if (p == f)
-            goto bad;
-        val *next = field(v, f, (size_t)(p - f));
-        if (!next && v && v->kind == V_MAP)
-            next = v_new(x->pool, V_STR, ""); /* a missing key: empty, and false in an if */
+        val *next = ed_tv_field(v, f, (size_t)(p - f));
+        if (!next && v && v->kind == ED_TV_MAP)
+            next = ed_tv_new(x->pool, ED_TV_NIL, NULL); /* a missing key: Go's "<no value>" */
         if (!next) {
             char *name = ed_xstrndup(f, (size_t)(p - f));
             int rc;
@@ -353,6 +298,11 @@ static int eval(exec *x, const action *a, const char *s, const char *e, val *dot
                 rc = fail(x, a->at,
                           "the field .Updated was removed from Flux's template data: use "
                           ".Changed",
+                          NULL);
+            else if (strcmp(name, "ImageResult") == 0)
+                rc = fail(x, a->at,
+                          "the field .Changed.ImageResult was removed from Flux's template data: "
+                          "use .Changed.FileChanges or .Changed.Objects",
                           NULL);
             else
                 rc = fail(x, a->at, "no such field:", name);
@@ -363,72 +313,323 @@ static int eval(exec *x, const action *a, const char *s, const char *e, val *dot
     }
     *out = v;
     return 0;
-bad:;
-    char *what = ed_xstrndup(s, (size_t)(e - s));
-    int rc = fail(x, a->at, "unsupported construct:", what);
+}
+
+/* Evaluate a field chain [s, e): ".", ".A.B", "$", "$x.A". */
+static int eval_chain(exec *x, const action *a, const char *s, const char *e, val *dot, val **out)
+{
+    val *v;
+    const char *p = s;
+    if (*s == '$') {
+        p = s + 1;
+        while (p < e && ident_char(*p))
+            p++;
+        v = lookup_var(x, s, (size_t)(p - s));
+        if (!v) {
+            char *name = ed_xstrndup(s, (size_t)(p - s));
+            int rc = fail(x, a->at, "undefined variable", name);
+            free(name);
+            return rc;
+        }
+    } else {
+        v = dot;
+        if (e - s == 1) {
+            *out = v; /* "." alone */
+            return 0;
+        }
+    }
+    return fields(x, a, v, p, e, out);
+}
+
+/*
+ * Pipelines as Go's text/template reads them: commands separated by '|', each an operand (a
+ * field chain, a variable, a string, raw string, integer, true, false or nil, or a pipeline in
+ * parentheses) or a function with its arguments; a command's value is the last argument of the
+ * next. run false: only check the syntax and that the functions exist (Go refuses an unknown
+ * function when it parses the template, whether or not the branch runs).
+ */
+typedef struct parser {
+    exec *x;
+    const action *a;
+    const char *p, *e;
+    val *dot;
+    bool run;
+    int depth; /* parentheses open */
+} parser;
+
+static void skip_ws(parser *ps)
+{
+    while (ps->p < ps->e && isspace((unsigned char)*ps->p))
+        ps->p++;
+}
+
+static bool at_end_of_command(parser *ps)
+{
+    skip_ws(ps);
+    return ps->p >= ps->e || *ps->p == '|' || *ps->p == ')';
+}
+
+static int parse_pipeline(parser *ps, val **out);
+
+static int unsupported(parser *ps, const char *why, const char *s, size_t n)
+{
+    char *what = ed_xstrndup(s, n);
+    int rc = fail(ps->x, ps->a->at, why, what);
     free(what);
     return rc;
 }
 
-/* Evaluate the pipeline [s, e): exactly one operand. */
-static int eval_pipeline(exec *x, const action *a, const char *s, const char *e, val *dot,
-                         val **out)
+/* A string literal with Go's escapes. */
+static int parse_string(parser *ps, val **out)
 {
-    while (s < e && isspace((unsigned char)*s))
-        s++;
-    while (e > s && isspace((unsigned char)e[-1]))
-        e--;
-    if (s == e)
-        return fail(x, a->at, "missing value", NULL);
-    bool in_str = false;
-    for (const char *p = s; p < e; p++) {
-        if (*p == '"')
-            in_str = !in_str;
-        if (!in_str && (isspace((unsigned char)*p) || *p == '|' || *p == '(')) {
-            char *what = ed_xstrndup(s, (size_t)(e - s));
-            int rc =
-                fail(x, a->at,
-                     "unsupported construct (functions and pipelines are not supported):", what);
-            free(what);
-            return rc;
+    const char *s = ps->p;
+    ed_buf b = ED_BUF_INIT(MAX_OUTPUT);
+    bool raw = *ps->p == '`';
+    for (ps->p++; ps->p < ps->e && *ps->p != (raw ? '`' : '"'); ps->p++) {
+        char c = *ps->p;
+        if (raw || c != '\\') {
+            ed_buf_append(&b, &c, 1);
+            continue;
+        }
+        if (++ps->p >= ps->e)
+            break;
+        static const char from[] = "abfnrtv\\\"'";
+        static const char to[] = "\a\b\f\n\r\t\v\\\"'";
+        const char *k = strchr(from, *ps->p);
+        if (*ps->p && k) {
+            ed_buf_append(&b, &to[k - from], 1);
+        } else if (*ps->p == 'x' && ps->e - ps->p > 2 && isxdigit((unsigned char)ps->p[1]) &&
+                   isxdigit((unsigned char)ps->p[2])) {
+            char hex[3] = {ps->p[1], ps->p[2], 0};
+            char byte = (char)strtol(hex, NULL, 16);
+            ed_buf_append(&b, &byte, 1);
+            ps->p += 2;
+        } else if ((*ps->p == 'u' || *ps->p == 'U') && ps->e - ps->p > (*ps->p == 'u' ? 4 : 8)) {
+            /* \uXXXX, \UXXXXXXXX: the code point in UTF-8 */
+            int digits = *ps->p == 'u' ? 4 : 8;
+            char hex[9] = {0};
+            memcpy(hex, ps->p + 1, (size_t)digits);
+            char *end;
+            unsigned long cp = strtoul(hex, &end, 16);
+            if (*end || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+                ed_buf_free(&b);
+                return unsupported(ps, "invalid escape in string literal:", s,
+                                   (size_t)(ps->p - s + 1));
+            }
+            unsigned char u[4];
+            size_t n = 0;
+            if (cp < 0x80) {
+                u[n++] = (unsigned char)cp;
+            } else if (cp < 0x800) {
+                u[n++] = (unsigned char)(0xc0 | (cp >> 6));
+                u[n++] = (unsigned char)(0x80 | (cp & 0x3f));
+            } else if (cp < 0x10000) {
+                u[n++] = (unsigned char)(0xe0 | (cp >> 12));
+                u[n++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+                u[n++] = (unsigned char)(0x80 | (cp & 0x3f));
+            } else {
+                u[n++] = (unsigned char)(0xf0 | (cp >> 18));
+                u[n++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+                u[n++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+                u[n++] = (unsigned char)(0x80 | (cp & 0x3f));
+            }
+            ed_buf_append(&b, u, n);
+            ps->p += digits;
+        } else {
+            ed_buf_free(&b);
+            return unsupported(ps, "unsupported escape in string literal:", s,
+                               (size_t)(ps->p - s + 1));
         }
     }
-    return eval(x, a, s, e, dot, out);
+    if (ps->p >= ps->e) {
+        ed_buf_free(&b);
+        return unsupported(ps, "unterminated string literal:", s, (size_t)(ps->e - s));
+    }
+    ps->p++;
+    char *str = ed_buf_take(&b);
+    ed_buf_free(&b);
+    *out = ed_tv_new(ps->x->pool, ED_TV_STR, str);
+    free(str);
+    return 0;
+}
+
+/* A function eddy does not implement: one of Flux's it names, any other in Go's words. */
+static int check_function(parser *ps, const char *name)
+{
+    if (ed_tv_function_known(name))
+        return 0;
+    if (ed_tv_sprig_name(name))
+        return fail(ps->x, ps->a->at, "the sprig function is not supported by eddy:", name);
+    char *msg = ed_xasprintf("function \"%s\" not defined", name);
+    int rc = fail(ps->x, ps->a->at, msg, NULL);
+    free(msg);
+    return rc;
+}
+
+static int call_function(parser *ps, const char *name, val **args, size_t nargs, val **out)
+{
+    int rc = check_function(ps, name);
+    if (rc)
+        return rc;
+    if (!ps->run) {
+        *out = ed_tv_new(ps->x->pool, ED_TV_NIL, NULL);
+        return 0;
+    }
+    char msg[512];
+    if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg)) != 0)
+        return fail(ps->x, ps->a->at, msg, NULL);
+    return 0;
+}
+
+/* One operand; *fn gets a function's name instead when the operand is one. */
+static int parse_operand(parser *ps, val **out, char fn[64])
+{
+    fn[0] = '\0';
+    skip_ws(ps);
+    const char *s = ps->p;
+    char c = *s;
+    if (c == '(') {
+        if (ps->depth >= MAX_DEPTH)
+            return fail(ps->x, ps->a->at, "parentheses nested too deeply", NULL);
+        ps->p++;
+        ps->depth++;
+        int rc = parse_pipeline(ps, out);
+        ps->depth--;
+        if (rc)
+            return rc;
+        skip_ws(ps);
+        if (ps->p >= ps->e || *ps->p != ')')
+            return unsupported(ps, "unclosed parenthesis in", s, (size_t)(ps->e - s));
+        ps->p++;
+        if (ps->p < ps->e && *ps->p == '.') { /* (pipeline).Field */
+            const char *f = ps->p;
+            while (ps->p < ps->e && (ident_char(*ps->p) || *ps->p == '.'))
+                ps->p++;
+            if (ps->run)
+                return fields(ps->x, ps->a, *out, f, ps->p, out);
+        }
+        return 0;
+    }
+    if (c == '"' || c == '`')
+        return parse_string(ps, out);
+    if (c == '.' || c == '$') {
+        while (ps->p < ps->e && (ident_char(*ps->p) || *ps->p == '.' || *ps->p == '$'))
+            ps->p++;
+        if (!ps->run) {
+            *out = ed_tv_new(ps->x->pool, ED_TV_NIL, NULL);
+            return 0;
+        }
+        return eval_chain(ps->x, ps->a, s, ps->p, ps->dot, out);
+    }
+    if (isdigit((unsigned char)c) ||
+        ((c == '-' || c == '+') && ps->p + 1 < ps->e && isdigit((unsigned char)s[1]))) {
+        ps->p++;
+        while (ps->p < ps->e && (ident_char(*ps->p) || *ps->p == '.'))
+            ps->p++;
+        char *lit = ed_xstrndup(s, (size_t)(ps->p - s)), *end;
+        errno = 0;
+        long long n = strtoll(lit, &end, 0);
+        bool ok = *end == '\0' && errno == 0;
+        free(lit);
+        if (!ok)
+            return unsupported(ps, "unsupported number (integers only):", s, (size_t)(ps->p - s));
+        *out = ed_tv_num(ps->x->pool, n);
+        return 0;
+    }
+    if (isalpha((unsigned char)c) || c == '_') {
+        while (ps->p < ps->e && ident_char(*ps->p))
+            ps->p++;
+        size_t n = (size_t)(ps->p - s);
+        if (n == 4 && strncmp(s, "true", 4) == 0)
+            *out = ed_tv_bool(ps->x->pool, true);
+        else if (n == 5 && strncmp(s, "false", 5) == 0)
+            *out = ed_tv_bool(ps->x->pool, false);
+        else if (n == 3 && strncmp(s, "nil", 3) == 0)
+            *out = ed_tv_new(ps->x->pool, ED_TV_NIL, NULL);
+        else if (n < 64)
+            snprintf(fn, 64, "%.*s", (int)n, s);
+        else
+            return unsupported(ps, "unsupported construct:", s, n);
+        return 0;
+    }
+    return unsupported(ps, "unsupported construct:", s, (size_t)(ps->e - s));
+}
+
+#define MAX_ARGS 32
+
+/* A command: a function and its arguments (piped, when not NULL, is the last), or an operand. */
+static int parse_command(parser *ps, val *piped, val **out)
+{
+    const char *s = ps->p;
+    char fn[64], argfn[64];
+    val *first = NULL;
+    int rc = parse_operand(ps, &first, fn);
+    if (rc)
+        return rc;
+    if (!fn[0]) {
+        if (!at_end_of_command(ps) || piped)
+            return unsupported(ps, "can't give argument to non-function:", s, (size_t)(ps->e - s));
+        *out = first;
+        return 0;
+    }
+    if ((rc = check_function(ps, fn)) != 0)
+        return rc; /* before its arguments: Go refuses it when parsing */
+    val *args[MAX_ARGS + 1];
+    size_t n = 0;
+    while (!at_end_of_command(ps)) {
+        if (n >= MAX_ARGS)
+            return unsupported(ps, "too many arguments:", s, (size_t)(ps->e - s));
+        if ((rc = parse_operand(ps, &args[n], argfn)) != 0)
+            return rc;
+        /* A function named as an argument is called without arguments. */
+        if (argfn[0] && (rc = call_function(ps, argfn, NULL, 0, &args[n])) != 0)
+            return rc;
+        n++;
+    }
+    if (piped)
+        args[n++] = piped;
+    return call_function(ps, fn, args, n, out);
+}
+
+static int parse_pipeline(parser *ps, val **out)
+{
+    val *v = NULL;
+    for (;;) {
+        skip_ws(ps);
+        if (ps->p >= ps->e || *ps->p == '|' || *ps->p == ')')
+            return fail(ps->x, ps->a->at, "missing value", NULL);
+        int rc = parse_command(ps, v, &v);
+        if (rc)
+            return rc;
+        skip_ws(ps);
+        if (ps->p < ps->e && *ps->p == '|') {
+            ps->p++;
+            continue;
+        }
+        *out = v;
+        return 0;
+    }
+}
+
+/* Evaluate the pipeline [s, e) of action a; run false checks it only. */
+static int eval_pipeline(exec *x, const action *a, const char *s, const char *e, val *dot,
+                         val **out, bool run)
+{
+    parser ps = {x, a, s, e, dot, run, 0};
+    int rc = parse_pipeline(&ps, out);
+    if (!rc && ps.p < ps.e)
+        rc = unsupported(&ps, "unexpected", ps.p, (size_t)(ps.e - ps.p));
+    return rc;
 }
 
 static bool truthy(const val *v)
 {
-    if (!v)
-        return false;
-    switch (v->kind) {
-    case V_STR:
-        return v->s && v->s[0];
-    case V_LIST:
-    case V_MAP:
-        return v->n > 0;
-    case V_OBJ:
-        return true;
-    }
-    return false;
+    return ed_tv_truthy(v);
 }
 
 static void print(exec *x, const val *v)
 {
-    if (!v)
-        return; /* defensive: eval always gives a value on success */
-    if (v->kind == V_STR || v->kind == V_OBJ) {
-        if (v->kind == V_OBJ && strchr(v->s, '\x1f')) {
-            /* An object identifier: Kind/namespace/name, readable. */
-            ed_buf_printf(
-                &x->out, "%s/%s%s%s", field((val *)v, "Kind", 4)->s,
-                field((val *)v, "Namespace", 9)->s[0] ? field((val *)v, "Namespace", 9)->s : "",
-                field((val *)v, "Namespace", 9)->s[0] ? "/" : "", field((val *)v, "Name", 4)->s);
-            return;
-        }
-        ed_buf_append_str(&x->out, v->s);
-        return;
-    }
-    ed_buf_append_str(&x->out, v->kind == V_LIST ? "[list]" : "map[...]");
+    ed_tv_print(&x->out, v, "<no value>");
 }
 
 /* What ended a block: "end", "else" or the end of the template. */
@@ -498,14 +699,16 @@ static int do_range(exec *x, const action *a, val *dot, bool emit)
     const char *pipe = a->end;
     int rc = range_vars(x, a, a->start + 5, k, v, &pipe);
     val *coll = NULL;
-    if (!rc && emit)
-        rc = eval_pipeline(x, a, pipe, a->end, dot, &coll);
+    if (!rc)
+        rc = eval_pipeline(x, a, pipe, a->end, dot, &coll, emit);
     if (rc)
         return rc;
-    if (emit && coll && coll->kind != V_LIST && coll->kind != V_MAP)
+    /* Go ranges over nothing for a missing value (nil). */
+    if (emit && coll && coll->kind != ED_TV_LIST && coll->kind != ED_TV_MAP &&
+        coll->kind != ED_TV_NIL)
         return fail(x, a->at, "range over a value that is not a list or map", NULL);
     const char *body = x->p;
-    size_t n = emit && coll ? coll->n : 0;
+    size_t n = emit && coll && coll->kind != ED_TV_NIL ? coll->len : 0;
     block_end ended = END_EOF;
     action last;
     bool saved_trim = x->trim_next;
@@ -513,10 +716,8 @@ static int do_range(exec *x, const action *a, val *dot, bool emit)
         x->p = body;
         x->trim_next = saved_trim;
         size_t mark = x->nvars;
-        val *key = coll->kind == V_MAP ? coll->keys[i] : NULL;
-        char idx[32];
-        snprintf(idx, sizeof(idx), "%zu", i);
-        push_var(x, k, key ? key : v_new(x->pool, V_STR, idx));
+        val *key = coll->kind == ED_TV_MAP ? coll->keys[i] : NULL;
+        push_var(x, k, key ? key : ed_tv_num(x->pool, (int64_t)i));
         push_var(x, v, coll->items[i]);
         rc = run_block(x, coll->items[i], true, &ended, &last);
         x->nvars = mark;
@@ -543,7 +744,7 @@ static int do_if(exec *x, const action *a, val *dot, bool emit, bool with)
 {
     const char *cond = a->start + (with ? 4 : 2);
     val *v = NULL;
-    int rc = emit ? eval_pipeline(x, a, cond, a->end, dot, &v) : 0;
+    int rc = eval_pipeline(x, a, cond, a->end, dot, &v, emit);
     if (rc)
         return rc;
     bool taken = emit && truthy(v);
@@ -559,10 +760,8 @@ static int do_if(exec *x, const action *a, val *dot, bool emit, bool with)
             (rest + 2 == last.end || isspace((unsigned char)rest[2]))) {
             val *c = NULL;
             bool t = false;
-            if (emit && !done) {
-                rc = eval_pipeline(x, &last, rest + 2, last.end, dot, &c);
-                t = !rc && truthy(c);
-            }
+            rc = eval_pipeline(x, &last, rest + 2, last.end, dot, &c, emit && !done);
+            t = emit && !done && !rc && truthy(c);
             if (!rc)
                 rc = run_block(x, dot, t, &ended, &last);
             done = done || t;
@@ -623,15 +822,13 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
             free(what);
         } else {
             val *v = NULL;
-            if (emit) {
-                if (memmem(a.start, (size_t)(a.end - a.start), ":=", 2) ||
-                    memmem(a.start, (size_t)(a.end - a.start), " = ", 3)) {
-                    char *what = ed_xstrndup(a.start, (size_t)(a.end - a.start));
-                    rc = fail(x, a.at, "unsupported construct (variable assignment):", what);
-                    free(what);
-                } else if ((rc = eval_pipeline(x, &a, a.start, a.end, dot, &v)) == 0) {
-                    print(x, v);
-                }
+            if (a.start[0] == '$' && (memmem(a.start, (size_t)(a.end - a.start), ":=", 2) ||
+                                      memmem(a.start, (size_t)(a.end - a.start), " = ", 3))) {
+                char *what = ed_xstrndup(a.start, (size_t)(a.end - a.start));
+                rc = fail(x, a.at, "unsupported construct (variable assignment):", what);
+                free(what);
+            } else if ((rc = eval_pipeline(x, &a, a.start, a.end, dot, &v, emit)) == 0 && emit) {
+                print(x, v);
             }
         }
         if (rc)
@@ -644,7 +841,7 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
 int ed_template_render(const char *tmpl, const ed_template_data *data, char **out, ed_err *err)
 {
     *out = NULL;
-    pool p = {0};
+    ed_tv_pool p = {0};
     exec x = {.src = tmpl, .p = tmpl, .pool = &p, .err = err, .out = ED_BUF_INIT(MAX_OUTPUT)};
     x.root = build_data(&p, data);
     block_end ended;
@@ -658,6 +855,6 @@ int ed_template_render(const char *tmpl, const ed_template_data *data, char **ou
         ed_buf_free(&x.out);
     else
         *out = ed_buf_take(&x.out);
-    pool_free(&p);
+    ed_tv_pool_free(&p);
     return rc;
 }

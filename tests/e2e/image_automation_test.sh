@@ -151,6 +151,7 @@ spec:
       author: {name: eddy-bot, email: bot@eddy.dev}
       messageTemplate: |-
         {{ .Values.prefix }} by {{ .AutomationObject }}
+        {{ .Values.prefix | upper | trunc 5 }} ({{ len .Changed.FileChanges }} files)
         {{ range $file, $objs := .Changed.FileChanges -}}
         {{ $file }}:{{ range $obj, $changes := $objs }} {{ $obj.Kind }}/{{ $obj.Name }}{{ range $changes }} {{ .OldValue }}->{{ .NewValue }}{{ end }}{{ end }}
         {{ end -}}
@@ -166,8 +167,13 @@ assert_eq "$first" "$(git -C "$work" rev-parse HEAD)" "the pushed commit is the 
 assert_eq "eddy-bot <bot@eddy.dev>" "$(git -C "$work" log -1 --format='%an <%ae>')" "author"
 msg=$(git -C "$work" log -1 --format=%B)
 assert_contains "$msg" "chore(images): update by $ns/app" "template: values and automation object"
-assert_contains "$msg" "deploy/app.yaml: Deployment/app $reg/auto/app:1.0.0->$reg/auto/app:1.1.0" "template: file changes"
-assert_contains "$msg" "deploy/values.yaml: ConfigMap/app-values 1.0.0->1.1.0 x->$reg/auto/app" "template: second file"
+assert_contains "$msg" "CHORE (2 files)" "template: sprig functions and len in pipelines"
+# File names relative to update.path (./deploy), as Flux's reader records them.
+assert_contains "$msg" "
+app.yaml: Deployment/app $reg/auto/app:1.0.0->$reg/auto/app:1.1.0" "template: file changes"
+assert_contains "$msg" "
+values.yaml: ConfigMap/app-values 1.0.0->1.1.0 x->$reg/auto/app" "template: second file"
+assert_not_contains "$msg" "deploy/" "no repository-relative names"
 sed "s|$reg/auto/app:1.0.0|$reg/auto/app:1.1.0|" "$scratch/app.before.yaml" >"$scratch/app.expected.yaml"
 assert_ok "every other byte of app.yaml identical" cmp "$scratch/app.expected.yaml" "$work/deploy/app.yaml"
 assert_eq "$(git -C "$work" diff --stat HEAD~1 HEAD | tail -1)" " 2 files changed, 3 insertions(+), 3 deletions(-)" "only the marked lines"
@@ -232,11 +238,11 @@ assert_eq "Update from image update automation" "$(git -C "$work" log -1 --forma
 
 step "bad input: an unsupported template construct; a marker naming a missing policy left alone"
 kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
-    -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ .Changed.Changes | len }} images"}}}}' >/dev/null
+    -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ .Changed.Changes | regexFind \"x\" }} images"}}}}' >/dev/null
 "$EDDY_ROOT/scripts/push-image" "$reg" auto/app 1.4.0 >/dev/null
 kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=bad >/dev/null
 kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=UpdateFailed --timeout=60s >/dev/null
-assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "pipelines are not supported" "template error named"
+assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "sprig function is not supported by eddy: regexFind" "template error named"
 kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
     -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ range .Updated.Images }}{{ . }}{{ end }}"}}}}' >/dev/null
 kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=RemovedTemplateField --timeout=60s >/dev/null

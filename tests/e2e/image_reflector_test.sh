@@ -191,14 +191,17 @@ kubectl -n "$ns" wait imagerepository/web --for=condition=Ready --timeout=60s >/
 assert_eq "4" "$(get imagerepository/web '{.status.lastScanResult.tagCount}')" "tagCount (.sig excluded)"
 assert_eq "latest 2.0.0-rc.1 1.2.0 1.0.0" "$(get imagerepository/web '{.status.lastScanResult.latestTags[*]}')" "latestTags"
 assert_eq "$EDDY_REGISTRY/reflector/web" "$(get imagerepository/web '{.status.canonicalImageName}')" "canonicalImageName"
-assert_eq "successful scan: found 4 tags" "$(get imagerepository/web '{.status.conditions[?(@.type=="Ready")].message}')" "message"
-assert_match '^[0-9a-f]{64}$' "$(get imagerepository/web '{.status.lastScanResult.revision}')" "revision"
+rev=$(get imagerepository/web '{.status.lastScanResult.revision}')
+# Flux's revision: adler32 of the tags as its database stores them, a JSON array in descending order.
+assert_eq "$(python3 -c 'import zlib; print(zlib.adler32(b"[\"latest\",\"2.0.0-rc.1\",\"1.2.0\",\"1.0.0\"]"))')" "$rev" "revision"
+assert_eq "successful scan: found 4 tags with checksum $rev" "$(get imagerepository/web '{.status.conditions[?(@.type=="Ready")].message}')" "message"
 assert_eq "finalizers.fluxcd.io" "$(get imagerepository/web '{.metadata.finalizers[0]}')" "finalizer"
 tags_file=$storage/imagerepository/$ns/web/tags.txt
 assert_eq "$(printf '1.0.0\n1.2.0\n2.0.0-rc.1\nlatest')" "$(sort "$tags_file")" "tags on disk"
 assert_eq "404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sport/imagerepository/$ns/web/tags.txt")" \
     "the tags are not served by the artifact server"
-assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web -o jsonpath='{.items[*].reason}')" "Succeeded" "event"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web,involvedObject.kind=ImageRepository -o jsonpath='{.items[*].message}')" \
+    "successful scan: found 4 tags with checksum $rev" "event: the Ready message"
 
 metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
 assert_contains "$metrics" "gotk_reconcile_condition{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
@@ -299,8 +302,10 @@ spec:
 YAML
 kubectl -n "$ns" wait imagepolicy/web imagepolicy/web-alpha --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "1.2.0" "$(get imagepolicy/web '{.status.latestRef.tag}')" "semver ^1.x"
-assert_eq "Latest image tag for '$EDDY_REGISTRY/reflector/web' resolved to 1.2.0" \
-    "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's Ready message"
+assert_eq "Latest image tag for $EDDY_REGISTRY/reflector/web resolved to 1.2.0 with digest $digest_120" \
+    "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's v1 Ready message"
+assert_eq "Latest image tag for $EDDY_REGISTRY/reflector/web resolved to 1.2.0" \
+    "$(get imagepolicy/web-alpha '{.status.conditions[?(@.type=="Ready")].message}')" "no digest, no digest part"
 assert_eq "$EDDY_REGISTRY/reflector/web" "$(get imagepolicy/web '{.status.latestRef.name}')" "latestRef.name"
 assert_eq "$digest_120" "$(get imagepolicy/web '{.status.latestRef.digest}')" "digest reflected"
 assert_eq "1.2.0" "$(get imagepolicy/web-alpha '{.status.latestRef.tag}')" "filterTags + alphabetical"
@@ -348,8 +353,11 @@ assert_eq "one" "$(get imagerepository/web '{.status.lastHandledReconcileAt}')" 
 assert_eq "1.2.0" "$(get imagepolicy/web '{.status.observedPreviousRef.tag}')" "observedPreviousRef"
 assert_match '^sha256:[0-9a-f]{64}$' "$(get imagepolicy/web '{.status.latestRef.digest}')" "new digest"
 assert_ne "$digest_120" "$(get imagepolicy/web '{.status.latestRef.digest}')" "digest of the new tag"
+digest_130=$(get imagepolicy/web '{.status.latestRef.digest}')
+moved="Latest image tag for $EDDY_REGISTRY/reflector/web resolved to 1.3.0 with digest $digest_130 (previously $EDDY_REGISTRY/reflector/web:1.2.0@$digest_120)"
+assert_eq "$moved" "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message with the previous ref"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web,involvedObject.kind=ImagePolicy -o jsonpath='{.items[*].message}')" \
-    "updated from 1.2.0 to 1.3.0" "policy event"
+    "$moved" "policy event: the Ready message"
 
 step "digestReflectionPolicy Always: a tag moved to another manifest is seen at the interval"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -374,6 +382,27 @@ new_digest="sha256:$(sha256sum "$scratch/moved.json" | cut -d' ' -f1)"
 assert_ne "$old_digest" "$new_digest" "the tag moved"
 kubectl -n "$ns" wait imagepolicy/web-always --for=jsonpath='{.status.latestRef.digest}'="$new_digest" --timeout=30s >/dev/null
 assert_eq "$old_digest" "$(get imagepolicy/web '{.status.latestRef.digest}')" "IfNotPresent keeps the digest it had"
+
+step "digestReflectionPolicy IfNotPresent: a new image name with the same tag is asked again (Flux)"
+repo moving "$EDDY_REGISTRY/reflector/web"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: moving}
+spec:
+  imageRepositoryRef: {name: moving}
+  policy: {semver: {range: ^1.x}}
+  digestReflectionPolicy: IfNotPresent
+YAML
+kubectl -n "$ns" wait imagepolicy/moving --for=jsonpath='{.status.latestRef.tag}'=1.3.0 --timeout=60s >/dev/null
+web_digest=$(get imagepolicy/moving '{.status.latestRef.digest}')
+mirror_digest=$("$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" reflector/mirror 1.3.0)
+assert_ne "$web_digest" "$mirror_digest" "another image, another manifest"
+kubectl -n "$ns" patch imagerepository/moving --type=merge -p "{\"spec\":{\"image\":\"$EDDY_REGISTRY/reflector/mirror\"}}" >/dev/null
+kubectl -n "$ns" wait imagepolicy/moving --for=jsonpath='{.status.latestRef.name}'="$EDDY_REGISTRY/reflector/mirror" --timeout=60s >/dev/null
+assert_eq "1.3.0" "$(get imagepolicy/moving '{.status.latestRef.tag}')" "same tag"
+assert_eq "$mirror_digest" "$(get imagepolicy/moving '{.status.latestRef.digest}')" "the new image's digest, not the stored one"
+kubectl -n "$ns" delete imagepolicy/moving imagerepository/moving --timeout=30s >/dev/null
 
 step "bad input: invalid exclusion regex, invalid image, a cloud provider"
 repo bad-regex "$EDDY_REGISTRY/reflector/web" "  exclusionList: ['(unclosed']"

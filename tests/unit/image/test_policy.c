@@ -167,6 +167,46 @@ static void test_policies(void **state)
     const char *nums[] = {"9", "10", "2.5"};
     assert_string_equal(latest(&plain_num, nums, 3, 0), "10");
 
+    /* Ties as Flux breaks them: over the tags in descending order, numerical keeps the last
+     * of equal numbers (the smallest tag), in either order. */
+    const char *tied[] = {"1.0", "1", "01", "0.5"};
+    assert_string_equal(latest(&plain_num, tied, 4, 0), "01");
+    const char *tied2[] = {"01", "1", "1.0", "2"};
+    plain_num.descending = true;
+    assert_string_equal(latest(&plain_num, tied2, 4, 0), "01");
+    plain_num.descending = false;
+    /* Numbers as Go's ParseFloat reads them: '_' between digits, Inf, hexadecimal only with
+     * an exponent; an overflow fails. */
+    const char *go_nums[] = {"999", "20240101_1200", "1e3"};
+    assert_string_equal(latest(&plain_num, go_nums, 3, 0), "20240101_1200");
+    const char *inf[] = {"Inf", "5"};
+    assert_string_equal(latest(&plain_num, inf, 2, 0), "Inf");
+    const char *hexp[] = {"0x1p4", "15"};
+    assert_string_equal(latest(&plain_num, hexp, 2, 0), "0x1p4");
+    const char *bad_nums[] = {"0x10", "1__0", "_1", "1e400", "+nan", "1.2.3", "infin", " 1"};
+    for (size_t i = 0; i < sizeof(bad_nums) / sizeof(bad_nums[0]); i++) {
+        const char *one[] = {bad_nums[i]};
+        latest(&plain_num, one, 1, ED_EINVALID);
+    }
+    /* Two tags extracting the same value: Flux keeps the later one in descending order, the
+     * smaller tag, whatever order the registry listed them in. */
+    ed_policy_spec same = {
+        .kind = ED_POLICY_ALPHABETICAL, .filter = "^(dev-)?v(?P<ver>[0-9.]+)$", .extract = "$ver"};
+    const char *collide[] = {"v1.0", "dev-v1.0", "v0.9"};
+    assert_string_equal(latest(&same, collide, 3, 0), "dev-v1.0");
+    const char *collide2[] = {"dev-v1.0", "v0.9", "v1.0"};
+    assert_string_equal(latest(&same, collide2, 3, 0), "dev-v1.0");
+    same.kind = ED_POLICY_SEMVER;
+    same.range = ">=1.0.0";
+    same.filter = "^(rc-)?(?P<ver>[0-9.]+)$";
+    const char *collide3[] = {"rc-1.0.0", "1.0.0", "0.9.0"};
+    assert_string_equal(latest(&same, collide3, 3, 0), "1.0.0");
+    /* Equal versions without a filter: the first in descending order (only a greater one
+     * replaces). */
+    ed_policy_spec sv = {.kind = ED_POLICY_SEMVER, .range = ">=1.0.0"};
+    const char *eq[] = {"1.0.0", "v1.0.0", "1.0.0+b", "1.0.0+a"};
+    assert_string_equal(latest(&sv, eq, 4, 0), "v1.0.0");
+
     ed_policy_spec alpha = {.kind = ED_POLICY_ALPHABETICAL};
     const char *dates[] = {"RELEASE.2023-01-31", "RELEASE.2024-06-01", "RELEASE.2022-12-24"};
     assert_string_equal(latest(&alpha, dates, 3, 0), "RELEASE.2024-06-01");
@@ -229,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_setters_errors),
         cmocka_unit_test(test_template_render),
         cmocka_unit_test(test_template_errors),
+        cmocka_unit_test(test_template_functions),
         cmocka_unit_test(test_docker_credentials),
         cmocka_unit_test(test_exclude_and_summary),
     };

@@ -1,8 +1,9 @@
 /*
  * Unit tests of the commit message templates (src/image/template.c): the data Flux exposes
  * (.AutomationObject, .Changed.Changes, .Changed.FileChanges, .Changed.Objects, .Values), range
- * with variables and sorted map keys, if/else if/else, with, trim markers; and a clear error
- * for every construct that is not supported.
+ * with variables and sorted map keys, if/else if/else, with, trim markers, pipelines with Go's
+ * builtins and sprig's functions (src/image/sprig.c); and a clear error for every construct or
+ * function that is not supported.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,7 +87,7 @@ void test_template_render(void **state)
         int rc;
         char *out = render(cases[i].tmpl, cases[i].empty ? &none : &ch, &err, &rc);
         if (!cases[i].want) {
-            /* `len` is a function: refused, naming it. */
+            /* `len` without its argument: refused, naming it. */
             if (rc != ED_EINVALID || !strstr(err.msg, "len"))
                 fail_msg("case %zu: rc %d '%s'", i, rc, err.msg);
             continue;
@@ -97,6 +98,25 @@ void test_template_render(void **state)
             fail_msg("case %zu: got\n%s\nwant\n%s", i, out, cases[i].want);
         free(out);
     }
+
+    /* The same change twice in one file (two markers of one setter) and once in another: one
+     * entry in .Changed.Changes, every occurrence in FileChanges, as Flux's Result keeps them. */
+    ed_setter_change dup[] = {
+        items[1], items[1],
+        change("other/web.yaml", "apps/v1", "Deployment", "web", "1.2.0", "1.3.0", "apps:web:tag"),
+        change("other/web.yaml", "apps/v1", "Deployment", "web", "1.2.0", "1.3.1", "apps:web:tag")};
+    ed_setter_changes dch = {dup, 4};
+    ed_err err = ED_ERR_INIT;
+    int rc;
+    char *out = render("{{ range .Changed.Changes }}{{ .NewValue }};{{ end }}|"
+                       "{{ range $f, $o := .Changed.FileChanges }}{{ $f }}:"
+                       "{{ range $_, $cs := $o }}{{ range $cs }}{{ .NewValue }},{{ end }}{{ end }} "
+                       "{{ end }}",
+                       &dch, &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out,
+                        "1.3.0;1.3.1;|deploy/web.yaml:1.3.0,1.3.0, other/web.yaml:1.3.0,1.3.1, ");
+    free(out);
 }
 
 void test_template_errors(void **state)
@@ -105,8 +125,26 @@ void test_template_errors(void **state)
     static const struct {
         const char *tmpl, *msg;
     } cases[] = {
-        {"{{ .Changed.Changes | len }}", "pipelines are not supported"},
-        {"{{ len .Changed.Changes }}", "functions and pipelines are not supported): len"},
+        /* Not in Flux's function map (sprig's hermetic one has no clock): Go's words. */
+        {"{{ now }}", "function \"now\" not defined"},
+        {"{{ date \"2006\" .X }}", "function \"date\" not defined"},
+        /* In Flux's map, not implemented here: named. */
+        {"{{ regexFind \"a\" \"b\" }}", "sprig function is not supported by eddy: regexFind"},
+        /* Refused even where the branch does not run, as Go refuses it when parsing. */
+        {"{{ if false }}{{ nope 1 }}{{ end }}", "function \"nope\" not defined"},
+        {"{{ upper 5 }}", "wrong type for value; expected string; got int"},
+        {"{{ upper .Values.missing }}", "invalid value; expected string"},
+        {"{{ trunc 1 \"a\" \"b\" }}", "wrong number of args for trunc: want 2 got 3"},
+        {"{{ first \"x\" }}", "error calling first: Cannot find first on type string"},
+        {"{{ repeat -1 \"a\" }}", "error calling repeat: strings: negative Repeat count"},
+        {"{{ \"a\" \"b\" }}", "can't give argument to non-function"},
+        {"{{ .AutomationObject | \"x\" }}", "can't give argument to non-function"},
+        {"{{ eq (list 1) 1 }}", "error calling eq: invalid type for comparison"},
+        {"{{ upper (lower \"A\" }}", "unclosed parenthesis"},
+        {"{{ 1.5 }}", "integers only"},
+        {"{{ .Changed.ImageResult }}", "ImageResult was removed"},
+        {"{{ ((((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))) }}",
+         "nested too deeply"},
         {"a\n{{ .Updated }}", "line 2: the field .Updated was removed"},
         {"{{ .Nope }}", "no such field: Nope"},
         {"{{ if .Values.env }}x", "if without end"},
@@ -124,5 +162,99 @@ void test_template_errors(void **state)
         char *out = render(cases[i].tmpl, &ch, &err, &rc);
         if (rc != ED_EINVALID || out || !strstr(err.msg, cases[i].msg))
             fail_msg("case %zu: rc %d, message '%s'", i, rc, err.msg);
+    }
+}
+
+/* Go's builtins and the sprig functions, each with sprig's semantics (results as Go prints
+ * them: lists as [a b], a missing value as <no value>). */
+void test_template_functions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tmpl, *want;
+    } cases[] = {
+        /* strings */
+        {"{{ upper \"abc\" }} {{ \"MiXed\" | lower }}", "ABC mixed"},
+        {"{{ title \"hello wORLD foo_bar x-y\" }}", "Hello WORLD Foo_bar X-Y"},
+        {"[{{ trim \"  a b \\n\" }}][{{ trim \"\\u00a0x\\u3000\" }}]", "[a b][x]"},
+        {"{{ \"v1.2.3\" | trimPrefix \"v\" }} {{ trimSuffix \"-rc\" \"1.0-rc\" }} "
+         "{{ trimPrefix \"x\" \"v1\" }}",
+         "1.2.3 1.0 v1"},
+        {"{{ \"a-b-c\" | replace \"-\" \".\" }} {{ replace \"\" \"|\" \"ab\" }}", "a.b.c |a|b|"},
+        {"{{ trunc 5 \"hello world\" }}|{{ trunc -5 \"hello world\" }}|{{ trunc 50 \"hi\" }}|"
+         "{{ trunc -50 \"hi\" }}",
+         "hello|world|hi|hi"},
+        {"{{ abbrev 5 \"hello world\" }}|{{ abbrev 3 \"hello\" }}|{{ abbrev 20 \"hello\" }}",
+         "he...|hello|hello"},
+        {"{{ contains \"ell\" \"hello\" }} {{ \"hello\" | hasPrefix \"he\" }} "
+         "{{ hasSuffix \"lo\" \"hello\" }} {{ hasSuffix \"x\" \"hello\" }}",
+         "true true true false"},
+        {"{{ quote \"a\\\"b\" \"c\" }} {{ quote \"tab\\there\" }} {{ quote nil \"x\" 7 }}",
+         "\"a\\\"b\" \"c\" \"tab\\there\" \"x\" \"7\""},
+        {"{{ squote \"a\" 1 }} {{ .Values.env | squote }}", "'a' '1' 'prod'"},
+        {"{{ repeat 3 \"ab\" }} {{ \"x\" | repeat 2 }}[{{ repeat 0 \"y\" }}]", "ababab xx[]"},
+        {"{{ nospace \" a b\\tc \" }}", "abc"},
+        {"{{ toString 42 }} {{ toString (list 1 \"a\") }} {{ toString .AutomationObject }}",
+         "42 [1 a] flux-system/apps"},
+        /* lists */
+        {"{{ list 1 \"a\" true }}", "[1 a true]"},
+        {"{{ join \", \" (list \"a\" \"b\" nil \"c\") }}|{{ join \"-\" \"solo\" }}|"
+         "{{ list 1 2 | join \"+\" }}",
+         "a, b, c|solo|1+2"},
+        {"{{ splitList \",\" \"a,b,,c\" }} {{ splitList \"\" \"ab\" }} "
+         "{{ len (splitList \",\" \"\") }}",
+         "[a b  c] [a b] 1"},
+        {"{{ first (list \"a\" \"b\") }} {{ last (list \"a\" \"b\") }} {{ first (list) }}",
+         "a b <no value>"},
+        {"{{ uniq (list \"a\" \"b\" \"a\" 1 1 \"1\") }}", "[a b 1 1]"},
+        {"{{ sortAlpha (list \"b\" \"C\" \"a\" 10 9) }} {{ sortAlpha \"x\" }}", "[10 9 C a b] [x]"},
+        {"{{ has \"b\" (list \"a\" \"b\") }} {{ has 1 (list \"1\") }}", "true false"},
+        {"{{ without (list \"a\" \"b\" \"c\" \"b\") \"b\" }} {{ without (list 1 2 3) 1 3 }}",
+         "[a c] [2]"},
+        {"{{ append (list \"a\") \"b\" }} {{ push (list) 1 }}", "[a b] [1]"},
+        /* defaults */
+        {"{{ .Values.missing | default \"dflt\" }} {{ .Values.env | default \"dflt\" }} "
+         "{{ default \"d\" \"\" }} {{ default \"d\" 0 }} {{ default \"d\" }} "
+         "{{ default \"d\" false }} {{ default \"d\" (list) }}",
+         "dflt prod d d d d d"},
+        {"{{ empty \"\" }} {{ empty \"x\" }} {{ empty 0 }} {{ empty (list) }} "
+         "{{ empty .AutomationObject }} {{ empty .Values.missing }}",
+         "true false true true false true"},
+        {"{{ coalesce \"\" .Values.missing \"b\" \"c\" }} {{ coalesce \"\" 0 }}", "b <no value>"},
+        {"{{ ternary \"yes\" \"no\" true }} {{ true | ternary \"yes\" \"no\" }} "
+         "{{ ternary \"yes\" \"no\" (eq 1 2) }}",
+         "yes yes no"},
+        {"{{ toJson (list \"a<b\" 1 true nil) }} {{ toJson .Values }} {{ toJson .AutomationObject "
+         "}}",
+         "[\"a\\u003cb\",1,true,null] {\"env\":\"prod\"} {\"Namespace\":\"flux-system\","
+         "\"Name\":\"apps\"}"},
+        {"{{ range .Changed.Changes }}{{ toJson . }}{{ end }} "
+         "{{ range $o, $c := .Changed.Objects }}{{ toJson $o }}{{ end }} [{{ toJson .Changed }}]",
+         "{\"OldValue\":\"1\",\"NewValue\":\"2\",\"Setter\":\"apps:p:tag\"} "
+         "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":\"p\",\"namespace\":\"apps\"} []"},
+        /* Go's builtins, parentheses, printing */
+        {"{{ len .Changed.Changes }} {{ .Changed.Changes | len }} {{ len \"abc\" }}", "1 1 3"},
+        {"{{ if and .Values.env (not .Values.missing) }}y{{ end }} {{ or \"\" \"b\" }} "
+         "{{ and 1 0 2 }}",
+         "y b 0"},
+        {"{{ eq .Values.env \"prod\" }} {{ ne 1 2 }} {{ eq \"a\" \"b\" \"a\" }}", "true true true"},
+        {"[{{ .Values.missing }}] {{ .Changed.Changes }}", "[<no value>] [{1 2 apps:p:tag}]"},
+        {"{{ (first .Changed.Changes).NewValue }} {{ \"}}\" }} {{ `raw\\n` }}", "2 }} raw\\n"},
+        {"{{ range .Values.missing }}x{{ else }}none{{ end }}", "none"},
+        /* An object identifier prints as Go prints kyaml's nested structs. */
+        {"{{ range $o, $c := .Changed.Objects }}{{ $o }}{{ end }}", "{{{v1 Pod} {p apps}}}"},
+        {"{{ with .Values.env | upper }}{{ . }}{{ end }}", "PROD"},
+    };
+    ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
+    ed_setter_changes ch = {&one, 1};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_err err = ED_ERR_INIT;
+        int rc;
+        char *out = render(cases[i].tmpl, &ch, &err, &rc);
+        if (rc != 0)
+            fail_msg("case %zu (%s): %s", i, cases[i].tmpl, err.msg);
+        if (strcmp(out, cases[i].want) != 0)
+            fail_msg("case %zu (%s): got\n%s\nwant\n%s", i, cases[i].tmpl, out, cases[i].want);
+        free(out);
     }
 }

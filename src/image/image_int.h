@@ -1,0 +1,81 @@
+/*
+ * image_int.h: private to the image module: the values of the commit message templates
+ * (template.c interprets them, sprig.c implements the functions over them) and the JSON
+ * quoting both scan.c and sprig.c write as Go's encoding/json does.
+ */
+#ifndef ED_IMAGE_INT_H
+#define ED_IMAGE_INT_H
+
+#include "image.h"
+
+/* Append s as Go's json.Marshal writes a string: HTML-safe (<, >, & as \u003c...), \b and \f as
+ * such, other control characters as \u00XX, U+2028 and U+2029 escaped. */
+void ed_image_json_quote(ed_buf *b, const char *s);
+
+/* ---- template values ---- */
+
+typedef enum {
+    ED_TV_STR,
+    ED_TV_NUM, /* an int (literals, len) */
+    ED_TV_BOOL,
+    ED_TV_NIL, /* Go's nil or a missing map key: prints "<no value>" */
+    ED_TV_LIST,
+    ED_TV_MAP,
+    ED_TV_OBJ /* a struct of Flux's template data */
+} ed_tv_kind;
+
+/* Which struct an ED_TV_OBJ is, for printing and JSON as Go does. */
+typedef enum {
+    ED_TV_STRUCT_ROOT,       /* TemplateData */
+    ED_TV_STRUCT_AUTOMATION, /* types.NamespacedName: prints "ns/name" (its String) */
+    ED_TV_STRUCT_RESULT,     /* update.Result */
+    ED_TV_STRUCT_CHANGE,     /* update.Change */
+    ED_TV_STRUCT_OBJECT      /* update.ObjectIdentifier */
+} ed_tv_struct;
+
+typedef struct ed_tv {
+    ed_tv_kind kind;
+    ed_tv_struct type;   /* ED_TV_OBJ */
+    char *s;             /* ED_TV_STR: the string; NUM/BOOL: how it prints; OBJ: a sort key */
+    int64_t n;           /* ED_TV_NUM; ED_TV_BOOL: 0 or 1 */
+    struct ed_tv **keys; /* ED_TV_MAP: keys (sorted); ED_TV_OBJ: field names */
+    struct ed_tv **items;
+    size_t len;
+    struct ed_tv *next_alloc; /* every value of a pool, for freeing */
+} ed_tv;
+
+/* Every value of one rendering, freed at once. */
+typedef struct ed_tv_pool {
+    ed_tv *all;
+} ed_tv_pool;
+
+ed_tv *ed_tv_new(ed_tv_pool *p, ed_tv_kind k, const char *s);
+ed_tv *ed_tv_num(ed_tv_pool *p, int64_t n);
+ed_tv *ed_tv_bool(ed_tv_pool *p, bool b);
+/* Append item (with key for maps and objects, NULL for lists). */
+void ed_tv_add(ed_tv *v, ed_tv *key, ed_tv *item);
+void ed_tv_pool_free(ed_tv_pool *p);
+/* The field name of an object, or NULL. */
+ed_tv *ed_tv_field(const ed_tv *v, const char *name, size_t n);
+
+/* Go's truth (text/template's isTrue, sprig's !empty): false for nil, false, 0, "" and empty
+ * lists and maps; structs are true. */
+bool ed_tv_truthy(const ed_tv *v);
+/* Append v as fmt's %v prints it ([a b], map[k:v], {old new setter}, ns/name); nil as nil_text. */
+void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text);
+
+/*
+ * Call the template function name (Go's builtins len, not, and, or, eq, ne, and the sprig
+ * functions eddy implements) with args. Returns 0 with *out, 1 when no such function is
+ * implemented (Flux's sprig has more: the caller refuses the template naming it), or -1 with a
+ * message in msg (Go's wording: "wrong number of args for ...", "error calling ...").
+ */
+int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_tv **out, char *msg,
+               size_t msglen);
+/* Is name a function eddy implements? */
+bool ed_tv_function_known(const char *name);
+/* Is name a function of Flux's template (Go's builtins and sprig's hermetic map), implemented
+ * or not? */
+bool ed_tv_sprig_name(const char *name);
+
+#endif
