@@ -171,4 +171,33 @@ int ed_node_to_yaml(const ed_node *node, ed_buf *out);
  * build; nothing for count 0. Errors as ed_node_to_yaml. */
 int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out);
 
+/* ---- CEL expressions (cel.c) ---- */
+
+/*
+ * A parsed Common Expression Language expression, as Flux evaluates Kustomization's
+ * spec.healthCheckExprs and spec.dependsOn[].readyExpr: parsed without type checking, over
+ * JSON values, with cel-go's standard functions, optionals (`.?field`, `[?key]`,
+ * optional.of...), ext.Strings, ext.Sets and ext.Encoders. timestamp() and duration() are not
+ * there. Immutable once parsed: one may be evaluated by several threads at once.
+ */
+typedef struct ed_cel ed_cel;
+
+/*
+ * Parse expr. On success *out is a new expression the caller frees with ed_cel_free.
+ * Errors: ED_EINVALID with Flux's message, "failed to parse the CEL expression '<expr>':
+ * ERROR: <input>:1:5: Syntax error: ..." (also for text longer than 100000 bytes or nested
+ * deeper than 128). Messages quote an expression longer than 1024 bytes cut, with "...".
+ */
+int ed_cel_parse(const char *expr, ed_cel **out, ed_err *err);
+
+/*
+ * Evaluate c with the variables of vars (a mapping node: each key is a variable, each value
+ * its JSON value; borrowed) and set *result. The result must be a bool, else ED_EINVALID
+ * "failed to evaluate CEL expression as boolean: '<expr>'"; an evaluation error (a missing
+ * key, an overflow, an unknown function) is ED_EINVALID "failed to evaluate the CEL expression
+ * '<expr>': no such key: conditions". *result is false on error.
+ */
+int ed_cel_eval_bool(const ed_cel *c, const ed_node *vars, bool *result, ed_err *err);
+void ed_cel_free(ed_cel *c);
+
 #endif

@@ -18,4 +18,9 @@ void test_api_json_same_trees(void **state);
 void test_api_json_differences(void **state);
 void test_api_json_refused(void **state);
 
+/* test_cel.c */
+void test_cel_table(void **state);
+void test_cel_messages(void **state);
+void test_cel_limits(void **state);
+
 #endif

@@ -340,6 +340,9 @@ int main(void)
         cmocka_unit_test(test_api_json_same_trees),
         cmocka_unit_test(test_api_json_differences),
         cmocka_unit_test(test_api_json_refused),
+        cmocka_unit_test(test_cel_table),
+        cmocka_unit_test(test_cel_messages),
+        cmocka_unit_test(test_cel_limits),
     };
     return cmocka_run_group_tests_name("doc", tests, NULL, NULL);
 }
