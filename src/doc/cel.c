@@ -14,7 +14,8 @@
  * and `||` are commutative (an error on one side is absorbed when the other side decides), as
  * are all() and exists(); every other operator and function passes its first error on. A step
  * budget and a byte budget stop runaway evaluations (a comprehension over a comprehension).
- * timestamp(), duration() and type() are not implemented: they are unknown functions.
+ * Timestamps (RFC 3339) and durations (Go's format) compare, add and subtract; their getters
+ * take UTC (DefaultUTCTimeZone) or a fixed offset, not a named zone. type() is not there.
  */
 #include "doc.h"
 
@@ -47,6 +48,8 @@ typedef enum {
     V_LIST,
     V_MAP,
     V_OPT,
+    V_TIME, /* google.protobuf.Timestamp: t.sec since the epoch and t.nsec */
+    V_DUR,  /* google.protobuf.Duration: i nanoseconds */
     V_ERR,
 } vkind;
 
@@ -72,13 +75,28 @@ struct val {
             size_t n;
         } m;
         val *opt; /* NULL for optional.none() */
+        struct {
+            int64_t sec;
+            int32_t nsec;
+        } t;
     };
 };
 
 static const char *kind_name(vkind k)
 {
-    static const char *names[] = {"null_type", "bool", "int", "uint",     "double", "string",
-                                  "bytes",     "list", "map", "optional", "error"};
+    static const char *names[] = {"null_type",
+                                  "bool",
+                                  "int",
+                                  "uint",
+                                  "double",
+                                  "string",
+                                  "bytes",
+                                  "list",
+                                  "map",
+                                  "optional",
+                                  "google.protobuf.Timestamp",
+                                  "google.protobuf.Duration",
+                                  "error"};
     return names[k];
 }
 
@@ -1229,6 +1247,10 @@ static int compare(const val *a, const val *b)
             return c > 0 ? 1 : -1;
         return (a->s.n > b->s.n) - (a->s.n < b->s.n);
     }
+    case V_TIME:
+        return a->t.sec != b->t.sec ? cmp_i(a->t.sec, b->t.sec) : cmp_i(a->t.nsec, b->t.nsec);
+    case V_DUR:
+        return cmp_i(a->i, b->i);
     default:
         return 3;
     }
@@ -1267,6 +1289,9 @@ static bool equal(const val *a, const val *b)
                 return false;
         }
         return true;
+    case V_TIME:
+    case V_DUR:
+        return compare(a, b) == 0;
     case V_OPT:
         if (!a->opt || !b->opt)
             return a->opt == b->opt;
@@ -1607,6 +1632,303 @@ int ed_cel_eval_bool(const ed_cel *c, const ed_node *vars, bool *result, ed_err 
     return rc;
 }
 
+/* ---- timestamps and durations ---- */
+
+/* CEL's timestamps run from year 1 to year 9999. */
+#define CEL_TIME_MIN (-62135596800LL)
+#define CEL_TIME_MAX 253402300799LL
+#define NS_PER_S     1000000000LL
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static val *timeval(evalctx *e, int64_t sec, int64_t nsec)
+{
+    sec += nsec / NS_PER_S;
+    nsec %= NS_PER_S;
+    if (nsec < 0) {
+        nsec += NS_PER_S;
+        sec--;
+    }
+    if (sec < CEL_TIME_MIN || sec > CEL_TIME_MAX)
+        return errval(e, "timestamp out of range");
+    val *v = newval(e, V_TIME);
+    v->t.sec = sec;
+    v->t.nsec = (int32_t)nsec;
+    return v;
+}
+
+static val *durval(evalctx *e, int64_t ns)
+{
+    val *v = newval(e, V_DUR);
+    v->i = ns;
+    return v;
+}
+
+/* n digits at s as a number, or -1. */
+static int64_t digits_at(const char *s, size_t n)
+{
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit(s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* RFC 3339, as Go's time.Parse(time.RFC3339) reads it: 2006-01-02T15:04:05.999999999Z07:00. */
+static val *parse_timestamp(evalctx *e, const char *s, size_t n)
+{
+    if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+        goto bad;
+    int64_t y = digits_at(s, 4), mo = digits_at(s + 5, 2), d = digits_at(s + 8, 2);
+    int64_t h = digits_at(s + 11, 2), mi = digits_at(s + 14, 2), sec = digits_at(s + 17, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+        sec > 59)
+        goto bad;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] + (mo == 2 && leap))
+        goto bad;
+    size_t i = 19;
+    int64_t nsec = 0;
+    if (i < n && s[i] == '.') {
+        size_t k = 0;
+        for (i++; i < n && is_digit(s[i]); i++, k++)
+            if (k < 9)
+                nsec = nsec * 10 + (s[i] - '0');
+        if (k == 0)
+            goto bad;
+        for (; k < 9; k++)
+            nsec *= 10;
+    }
+    int64_t offset = 0;
+    /* The text ends with the zone: Z or a ±hh:mm offset. */
+    if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int64_t oh = digits_at(s + i + 1, 2), om = digits_at(s + i + 4, 2);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59)
+            goto bad;
+        offset = (oh * 60 + om) * 60 * (s[i] == '-' ? -1 : 1);
+    } else if (i + 1 != n || s[i] != 'Z') {
+        goto bad;
+    }
+    return timeval(e, days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset, nsec);
+bad:
+    return errval(e, "cannot parse '%.*s' as an RFC 3339 timestamp", (int)(n < 64 ? n : 64), s);
+}
+
+/* Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, or "0". */
+static val *parse_duration(evalctx *e, const char *s, size_t n)
+{
+    static const struct {
+        const char *unit;
+        int64_t ns;
+    } units[] = {{"ns", 1},       {"us", 1000},    {"\xc2\xb5s", 1000},  {"\xce\xbcs", 1000},
+                 {"ms", 1000000}, {"s", NS_PER_S}, {"m", 60 * NS_PER_S}, {"h", 3600 * NS_PER_S}};
+    size_t i = 0;
+    bool neg = false;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    if (n - i == 1 && s[i] == '0')
+        return durval(e, 0);
+    if (i == n)
+        goto bad;
+    uint64_t total = 0;
+    while (i < n) {
+        uint64_t whole = 0, frac = 0, scale = 1;
+        bool any = false;
+        for (; i < n && is_digit(s[i]); i++, any = true) {
+            if (whole > (UINT64_MAX - 9) / 10)
+                goto bad;
+            whole = whole * 10 + (uint64_t)(s[i] - '0');
+        }
+        if (i < n && s[i] == '.') {
+            for (i++; i < n && is_digit(s[i]); i++, any = true) {
+                if (scale < NS_PER_S * 10ULL) { /* digits past nanoseconds do not count */
+                    frac = frac * 10 + (uint64_t)(s[i] - '0');
+                    scale *= 10;
+                }
+            }
+        }
+        if (!any)
+            goto bad;
+        size_t u = i;
+        while (u < n && s[u] != '.' && !is_digit(s[u]))
+            u++;
+        int64_t unit = 0;
+        for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++)
+            if (strlen(units[k].unit) == u - i && memcmp(s + i, units[k].unit, u - i) == 0)
+                unit = units[k].ns;
+        if (!unit)
+            goto bad;
+        i = u;
+        uint64_t part;
+        if (__builtin_mul_overflow(whole, (uint64_t)unit, &part) ||
+            __builtin_add_overflow(part, frac * (uint64_t)unit / scale, &part) ||
+            __builtin_add_overflow(total, part, &total) || total > (uint64_t)INT64_MAX + neg)
+            goto bad;
+    }
+    return durval(e, neg ? (int64_t)(0 - total) : (int64_t)total);
+bad:
+    return errval(e, "time: invalid duration \"%.*s\"", (int)(n < 64 ? n : 64), s);
+}
+
+static val *time_make(evalctx *e, const char *fn, val *a)
+{
+    bool ts = fn[0] == 't';
+    if (a->kind == (ts ? V_TIME : V_DUR))
+        return a;
+    if (a->kind == V_STRING)
+        return ts ? parse_timestamp(e, a->s.p, a->s.n) : parse_duration(e, a->s.p, a->s.n);
+    if (ts && a->kind == V_INT)
+        return timeval(e, a->i, 0);
+    if (!ts && a->kind == V_INT)
+        return durval(e, a->i);
+    return no_overload(e, fn, &a, 1);
+}
+
+static val *time_convert(evalctx *e, const char *fn, val *a)
+{
+    int64_t sec = a->kind == V_TIME ? a->t.sec : a->i / NS_PER_S;
+    int64_t nsec = a->kind == V_TIME ? a->t.nsec : a->i % NS_PER_S;
+    if (fn[0] == 'i')
+        return intval(e, a->kind == V_TIME ? sec : a->i);
+    char frac[16] = "";
+    if (nsec) {
+        snprintf(frac, sizeof(frac), ".%09lld", (long long)(nsec < 0 ? -nsec : nsec));
+        for (size_t k = strlen(frac); frac[k - 1] == '0'; k--)
+            frac[k - 1] = '\0';
+    }
+    char out[64];
+    int len;
+    if (a->kind == V_DUR) {
+        len = snprintf(out, sizeof(out), "%s%lld%ss", a->i < 0 ? "-" : "",
+                       (long long)(sec < 0 ? -sec : sec), frac);
+    } else {
+        int64_t y, mo, d, days = sec / 86400, rem = sec % 86400;
+        if (rem < 0) {
+            rem += 86400;
+            days--;
+        }
+        civil_from_days(days, &y, &mo, &d);
+        len = snprintf(out, sizeof(out), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld%sZ",
+                       (long long)y, (long long)mo, (long long)d, (long long)(rem / 3600),
+                       (long long)(rem / 60 % 60), (long long)(rem % 60), frac);
+    }
+    return strval(e, V_STRING, out, (size_t)len);
+}
+
+static val *time_arith(evalctx *e, char o, val *a, val *b)
+{
+    int64_t r;
+    if (a->kind == V_DUR && b->kind == V_DUR && (o == '+' || o == '-')) {
+        bool over = o == '+' ? __builtin_add_overflow(a->i, b->i, &r)
+                             : __builtin_sub_overflow(a->i, b->i, &r);
+        return over ? errval(e, "integer overflow") : durval(e, r);
+    }
+    if (a->kind == V_TIME && b->kind == V_TIME && o == '-') {
+        int64_t ds = a->t.sec - b->t.sec; /* both within years 1..9999: no overflow */
+        if (__builtin_mul_overflow(ds, NS_PER_S, &r) ||
+            __builtin_add_overflow(r, (int64_t)a->t.nsec - b->t.nsec, &r))
+            return errval(e, "integer overflow");
+        return durval(e, r);
+    }
+    if (o == '+' && a->kind == V_DUR && b->kind == V_TIME)
+        return time_arith(e, o, b, a);
+    if (a->kind == V_TIME && b->kind == V_DUR && (o == '+' || o == '-')) {
+        /* Seconds and nanoseconds apart: negating INT64_MIN nanoseconds would overflow. */
+        int64_t ds = b->i / NS_PER_S, dn = b->i % NS_PER_S;
+        if (o == '-') {
+            ds = -ds;
+            dn = -dn;
+        }
+        return timeval(e, a->t.sec + ds, a->t.nsec + dn);
+    }
+    return NULL;
+}
+
+/* The getters: of a timestamp in UTC or a fixed offset ("+05:30"), or of a duration's total. */
+static val *time_get(evalctx *e, const char *fn, val **a, size_t argc)
+{
+    if (a[0]->kind == V_DUR) {
+        if (argc != 1)
+            return NULL;
+        int64_t ns = a[0]->i;
+        if (strcmp(fn, "getHours") == 0)
+            return intval(e, ns / (3600 * NS_PER_S));
+        if (strcmp(fn, "getMinutes") == 0)
+            return intval(e, ns / (60 * NS_PER_S));
+        if (strcmp(fn, "getSeconds") == 0)
+            return intval(e, ns / NS_PER_S);
+        if (strcmp(fn, "getMilliseconds") == 0)
+            return intval(e, ns / 1000000);
+        return NULL;
+    }
+    int64_t offset = 0;
+    if (argc == 2) {
+        const val *tz = a[1];
+        if (tz->kind != V_STRING)
+            return NULL;
+        if (tz->s.n == 6 && (tz->s.p[0] == '+' || tz->s.p[0] == '-') && tz->s.p[3] == ':' &&
+            digits_at(tz->s.p + 1, 2) >= 0 && digits_at(tz->s.p + 4, 2) >= 0)
+            offset = (digits_at(tz->s.p + 1, 2) * 60 + digits_at(tz->s.p + 4, 2)) * 60 *
+                     (tz->s.p[0] == '-' ? -1 : 1);
+        else if (!(tz->s.n == 3 && memcmp(tz->s.p, "UTC", 3) == 0))
+            return errval(e, "unsupported time zone: %.*s", (int)(tz->s.n < 64 ? tz->s.n : 64),
+                          tz->s.p);
+    }
+    int64_t sec = a[0]->t.sec + offset, days = sec / 86400, rem = sec % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int64_t y, mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    if (strcmp(fn, "getFullYear") == 0)
+        return intval(e, y);
+    if (strcmp(fn, "getMonth") == 0)
+        return intval(e, mo - 1);
+    if (strcmp(fn, "getDate") == 0)
+        return intval(e, d);
+    if (strcmp(fn, "getDayOfMonth") == 0)
+        return intval(e, d - 1);
+    if (strcmp(fn, "getDayOfYear") == 0)
+        return intval(e, days - days_from_civil(y, 1, 1));
+    if (strcmp(fn, "getDayOfWeek") == 0) /* 1970-01-01 was a Thursday */
+        return intval(e, ((days % 7) + 11) % 7);
+    if (strcmp(fn, "getHours") == 0)
+        return intval(e, rem / 3600);
+    if (strcmp(fn, "getMinutes") == 0)
+        return intval(e, rem / 60 % 60);
+    if (strcmp(fn, "getSeconds") == 0)
+        return intval(e, rem % 60);
+    if (strcmp(fn, "getMilliseconds") == 0)
+        return intval(e, a[0]->t.nsec / 1000000);
+    return NULL;
+}
+
 /* ---- functions ---- */
 
 static val *arith(evalctx *e, const char *op, val *a, val *b)
@@ -1682,6 +2004,11 @@ static val *arith(evalctx *e, const char *op, val *a, val *b)
             memcpy(v->l.v + a->l.n, b->l.v, b->l.n * sizeof(val *));
         return v;
     }
+    if (a->kind == V_TIME || a->kind == V_DUR || b->kind == V_TIME || b->kind == V_DUR) {
+        val *v = time_arith(e, o, a, b);
+        if (v)
+            return v;
+    }
     return no_overload(e, op, (val *[]){a, b}, 2);
 }
 
@@ -1750,6 +2077,9 @@ static val *convert(evalctx *e, const char *fn, val *a)
     char buf[64];
     if (strcmp(fn, "dyn") == 0)
         return a;
+    if ((strcmp(fn, "string") == 0 || strcmp(fn, "int") == 0) &&
+        (a->kind == V_TIME || a->kind == V_DUR))
+        return time_convert(e, fn, a);
     if (strcmp(fn, "int") == 0) {
         switch (a->kind) {
         case V_INT:
@@ -2226,6 +2556,14 @@ static val *eval_call(evalctx *e, const node *n, scope *sc)
          strcmp(fn, "string") == 0 || strcmp(fn, "bool") == 0 || strcmp(fn, "bytes") == 0 ||
          strcmp(fn, "dyn") == 0))
         return convert(e, fn, a[0]);
+    if (!recv && argc == 1 && (strcmp(fn, "timestamp") == 0 || strcmp(fn, "duration") == 0))
+        return time_make(e, fn, a[0]);
+    if (recv && (argc == 1 || argc == 2) && (a[0]->kind == V_TIME || a[0]->kind == V_DUR) &&
+        strncmp(fn, "get", 3) == 0) {
+        val *v = time_get(e, fn, a, argc);
+        if (v)
+            return v;
+    }
     if (argc == 1 && strcmp(fn, "size") == 0) {
         switch (a[0]->kind) {
         case V_STRING:
@@ -2307,7 +2645,8 @@ static val *eval_call(evalctx *e, const node *n, scope *sc)
         " indexOf lastIndexOf lowerAscii upperAscii replace split substring trim join reverse"
         " sets.contains sets.equivalent sets.intersects base64.encode base64.decode optional.of"
         " optional.none optional.ofNonZeroValue hasValue value orValue or == != < <= > >= in + - *"
-        " / % ! neg ";
+        " / % ! neg timestamp duration getFullYear getMonth getDayOfMonth getDate getDayOfWeek"
+        " getDayOfYear getHours getMinutes getSeconds getMilliseconds ";
     size_t fl = strlen(fn);
     for (const char *at = strstr(known, fn); at; at = strstr(at + 1, fn))
         if (at[-1] == ' ' && at[fl] == ' ')

@@ -177,8 +177,9 @@ int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out);
  * A parsed Common Expression Language expression, as Flux evaluates Kustomization's
  * spec.healthCheckExprs and spec.dependsOn[].readyExpr: parsed without type checking, over
  * JSON values, with cel-go's standard functions, optionals (`.?field`, `[?key]`,
- * optional.of...), ext.Strings, ext.Sets and ext.Encoders. timestamp() and duration() are not
- * there. Immutable once parsed: one may be evaluated by several threads at once.
+ * optional.of...), ext.Strings, ext.Sets, ext.Encoders, timestamp() and duration() (UTC or a
+ * fixed offset for their getters, no named time zones). type() is not there. Immutable once parsed:
+ * one may be evaluated by several threads at once.
  */
 typedef struct ed_cel ed_cel;
 
