@@ -147,6 +147,17 @@ int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_
  */
 int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t timeout_ms,
                           int64_t poll_ms, bool missing_fails, ed_err *err);
+/*
+ * A status the caller decides for some objects (Flux's healthCheckExprs): "Current",
+ * "InProgress" or "Failed" for obj; NULL to leave obj to the kstatus rules; "Unknown" with
+ * why filled (an evaluation error, quoted after the status as Flux's wait quotes it).
+ */
+typedef const char *(*ed_apply_status_fn)(const ed_node *obj, void *user, char *why,
+                                          size_t why_cap);
+/* ed_apply_wait_healthy with fn (and its user) deciding the status of the objects it knows. */
+int ed_apply_wait_healthy_with(ed_kube *kube, const ed_apply_result *entries, int64_t timeout_ms,
+                               int64_t poll_ms, bool missing_fails, ed_apply_status_fn fn,
+                               void *user, ed_err *err);
 
 /* kstatus of one live object: "Current", "InProgress" or "Failed"; *why explains (static). */
 const char *ed_apply_status(const ed_node *obj, const char **why);

@@ -164,6 +164,14 @@ const char *ed_apply_status(const ed_node *obj, const char **why)
 int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t timeout_ms,
                           int64_t poll_ms, bool missing_fails, ed_err *err)
 {
+    return ed_apply_wait_healthy_with(kube, entries, timeout_ms, poll_ms, missing_fails, NULL, NULL,
+                                      err);
+}
+
+int ed_apply_wait_healthy_with(ed_kube *kube, const ed_apply_result *entries, int64_t timeout_ms,
+                               int64_t poll_ms, bool missing_fails, ed_apply_status_fn fn,
+                               void *user, ed_err *err)
+{
     int64_t deadline = ed_time_mono_ms() + timeout_ms;
     for (;;) {
         ed_buf pending = ED_BUF_INIT(64 * 1024), failed = ED_BUF_INIT(64 * 1024);
@@ -179,7 +187,8 @@ int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t
             const char *kind = id.kind, *ns = id.ns, *name = id.name;
             ed_doc *live = NULL;
             ed_err gerr = ED_ERR_INIT;
-            const char *status, *why = "";
+            const char *status = NULL, *why = "";
+            char said[ED_ERR_MSG_MAX] = ""; /* fn's reason for "Unknown" */
             int rc = ed_kube_get(kube, av, kind, ns, name, &live, &gerr);
             if (rc == ED_ENOTFOUND) {
                 status = "NotFound";
@@ -187,7 +196,10 @@ int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t
                 status = "Unknown";
                 why = gerr.msg;
             } else {
-                status = ed_apply_status(ed_doc_root(live), &why);
+                if (fn)
+                    status = fn(ed_doc_root(live), user, said, sizeof(said));
+                if (!status)
+                    status = ed_apply_status(ed_doc_root(live), &why);
             }
             /* Deleted while we wait, when the objects were just applied: waiting cannot bring
              * it back, and the deletion queues a reconcile that will. */
@@ -203,8 +215,8 @@ int ed_apply_wait_healthy(ed_kube *kube, const ed_apply_result *entries, int64_t
                 ed_buf_printf(&failed, "%s%s status: '%s'", failed.len ? ", " : "", e->subject,
                               status);
             else if (strcmp(status, "Current") != 0)
-                ed_buf_printf(&pending, "%s%s status: '%s'", pending.len ? ", " : "", e->subject,
-                              status);
+                ed_buf_printf(&pending, "%s%s status: '%s'%s%s", pending.len ? ", " : "",
+                              e->subject, status, said[0] ? ": " : "", said);
             ed_doc_free(live);
         }
         if (failed.len) {

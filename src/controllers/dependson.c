@@ -3,8 +3,9 @@
  * checkDependencies): each dependency (namespace defaulting to the dependent's) must exist,
  * have conditions, have observedGeneration equal to its generation and Ready=True; and when
  * it uses the same source as the dependent, its lastAppliedRevision must be the source's
- * current revision. Otherwise the dependent is Ready=False/DependencyNotReady and is requeued
- * after --requeue-dependency.
+ * current revision. A dependency with a `readyExpr` (CEL, variables `self` and `dep`) is ready
+ * when the expression holds instead. Otherwise the dependent is Ready=False/DependencyNotReady
+ * and is requeued after --requeue-dependency; an expression that does not parse stalls it.
  *
  * A dependency that becomes ready queues its dependents at once (eddy does not wait for the
  * requeue): a dependent registers as waiting on its dependencies while it checks them (and
@@ -40,14 +41,52 @@ static bool same_source(const ed_node *a, const ed_node *b)
     return same_str(ak, bk) && same_str(an, bn) && same_str(ans, bns);
 }
 
+/* dependsOn[].readyExpr on dep (key: its "namespace/name"), with the variables self (obj) and
+ * dep, as Flux's evalReadyExpr: an expression that does not parse is a configuration error
+ * (ED_EINVALID, reason InvalidCELExpression: terminal); an evaluation error or false is a
+ * dependency not ready yet. */
+static int ready_expr(const ed_node *obj, const ed_node *dep, const char *key, const char *expr,
+                      ed_err *err)
+{
+    ed_cel *cel = NULL;
+    ed_err perr = ED_ERR_INIT;
+    if (ed_cel_parse(expr, &cel, &perr) != 0) {
+        int rc = ed_err_set(err, ED_EINVALID, "failed to evaluate dependency %s: %s",
+                            strrchr(key, '/') + 1, perr.msg);
+        ed_err_set_reason(err, "InvalidCELExpression");
+        return rc;
+    }
+    ed_doc *vars = ed_doc_new();
+    ed_node *m = ed_node_new_map(vars);
+    ed_doc_set_root(vars, m);
+    ed_node_set(vars, m, "self", ed_node_copy(vars, obj));
+    ed_node_set(vars, m, "dep", ed_node_copy(vars, dep));
+    bool ready = false;
+    int rc = ed_cel_eval_bool(cel, m, &ready, err);
+    ed_doc_free(vars);
+    ed_cel_free(cel);
+    if (rc) { /* not ready yet: the message is CEL's */
+        err->code = ED_ERETRY;
+        return ED_ERETRY;
+    }
+    if (!ready)
+        return ed_err_set(err, ED_ERETRY,
+                          "dependency '%s' is not ready according to readyExpr eval", key);
+    return 0;
+}
+
 int ed_ks_dependency_check(const ed_node *obj, const ed_node *dep, const char *key,
-                           const char *source_revision, ed_err *err)
+                           const char *source_revision, const char *expr, ed_err *err)
 {
     if (!dep)
         return ed_err_set(err, ED_ENOTFOUND,
                           "dependency '%s' not found: kustomizations.kustomize.toolkit.fluxcd.io "
                           "\"%s\" not found",
                           key, strrchr(key, '/') + 1);
+    /* With readyExpr, the expression alone decides (Flux, without its
+     * AdditiveCELDependencyCheck feature gate). */
+    if (expr && *expr)
+        return ready_expr(obj, dep, key, expr, err);
     int64_t gen = 0, observed = -1;
     ed_node_int(ed_node_path(dep, "/metadata/generation"), &gen);
     ed_node_int(ed_node_path(dep, "/status/observedGeneration"), &observed);
@@ -150,7 +189,10 @@ int ed_ks_dependencies_ready(ed_ks_deps *d, const ed_node *obj, const char *sour
         char dns[256];
         const char *dname = ed_key_split(key, dns, sizeof(dns));
         ed_doc *dep = ed_informer_get(d->cache, dns, dname);
-        rc = ed_ks_dependency_check(obj, dep ? ed_doc_root(dep) : NULL, key, source_revision, err);
+        const char *expr = ed_node_str(
+            ed_node_get(ed_node_at(ed_node_path(obj, "/spec/dependsOn"), i), "readyExpr"));
+        rc = ed_ks_dependency_check(obj, dep ? ed_doc_root(dep) : NULL, key, source_revision, expr,
+                                    err);
         ed_doc_free(dep);
         free(key);
     }

@@ -81,6 +81,143 @@ static ed_apply_result without_self(const ed_apply_result *set, const ed_node *o
     return r;
 }
 
+/* ---- spec.healthCheckExprs ---- */
+
+/* One entry: the group and kind it applies to (any version, as Flux's GroupKind readers), and
+ * its parsed expressions (in_progress and failed may be NULL). */
+struct expr_check {
+    char *group;
+    char *kind;
+    ed_cel *current, *in_progress, *failed;
+};
+
+struct ed_ks_exprs {
+    struct expr_check *v;
+    size_t n;
+};
+
+void ed_ks_exprs_free(ed_ks_exprs *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < x->n; i++) {
+        free(x->v[i].group);
+        free(x->v[i].kind);
+        ed_cel_free(x->v[i].current);
+        ed_cel_free(x->v[i].in_progress);
+        ed_cel_free(x->v[i].failed);
+    }
+    free(x->v);
+    free(x);
+}
+
+/* The group of an apiVersion ("apps/v1": "apps"; "v1": the core group ""), new string. */
+static char *group_of(const char *api_version)
+{
+    const char *slash = api_version ? strchr(api_version, '/') : NULL;
+    return slash ? ed_xstrndup(api_version, (size_t)(slash - api_version)) : ed_xstrdup("");
+}
+
+/* Parse one expression field of entry i (what: Flux's name for it); *out stays NULL when the
+ * field is empty. */
+static int parse_field(const ed_node *e, const char *field, const char *what, size_t i,
+                       ed_cel **out, ed_err *err)
+{
+    const char *text = ed_node_str(ed_node_get(e, field));
+    *out = NULL;
+    if (!text || !*text)
+        return 0;
+    ed_err perr = ED_ERR_INIT;
+    if (ed_cel_parse(text, out, &perr) == 0)
+        return 0;
+    return ed_err_set(err, ED_EINVALID,
+                      "failed to create custom status reader for healthchecks[%zu]: failed to "
+                      "parse the expression %s: %s",
+                      i, what, perr.msg);
+}
+
+int ed_ks_exprs_parse(const ed_node *obj, ed_ks_exprs **out, ed_err *err)
+{
+    const ed_node *list = ed_node_path(obj, "/spec/healthCheckExprs");
+    *out = NULL;
+    size_t n = ed_node_len(list);
+    if (n == 0)
+        return 0;
+    ed_ks_exprs *x = ed_xcalloc(1, sizeof(*x));
+    x->v = ed_xcalloc(n, sizeof(*x->v));
+    for (size_t i = 0; i < n; i++) {
+        const ed_node *e = ed_node_at(list, i);
+        char *group = group_of(ed_node_str(ed_node_get(e, "apiVersion")));
+        const char *kind = ed_node_str(ed_node_get(e, "kind"));
+        bool seen = false; /* the first entry of a group and kind wins, as Flux */
+        for (size_t j = 0; j < x->n && !seen; j++)
+            seen = strcmp(x->v[j].group, group) == 0 && strcmp(x->v[j].kind, kind ? kind : "") == 0;
+        if (seen) {
+            free(group);
+            continue;
+        }
+        struct expr_check *c = &x->v[x->n++];
+        c->group = group;
+        c->kind = ed_xstrdup(kind ? kind : "");
+        const char *cur = ed_node_str(ed_node_get(e, "current"));
+        int rc = !cur || !*cur ? ed_err_set(err, ED_EINVALID,
+                                            "failed to create custom status reader for "
+                                            "healthchecks[%zu]: expression Current not specified",
+                                            i)
+                               : parse_field(e, "current", "Current", i, &c->current, err);
+        if (!rc)
+            rc = parse_field(e, "failed", "Failed", i, &c->failed, err);
+        if (!rc)
+            rc = parse_field(e, "inProgress", "InProgress", i, &c->in_progress, err);
+        if (rc) {
+            ed_ks_exprs_free(x);
+            return rc;
+        }
+    }
+    *out = x;
+    return 0;
+}
+
+/* ed_apply_status_fn over healthCheckExprs, as Flux's CEL status evaluator: an object whose
+ * status.observedGeneration differs from its generation is in progress; then inProgress,
+ * failed and current are evaluated in that order, the first true deciding; none true is in
+ * progress. An evaluation error leaves the status Unknown (the wait then times out on it,
+ * naming the error). */
+static const char *expr_status(const ed_node *obj, void *user, char *why, size_t why_cap)
+{
+    const ed_ks_exprs *x = user;
+    char *group = group_of(ed_node_str(ed_node_get(obj, "apiVersion")));
+    const char *kind = ed_node_str(ed_node_get(obj, "kind"));
+    const struct expr_check *c = NULL;
+    for (size_t i = 0; i < x->n && !c; i++)
+        if (strcmp(x->v[i].group, group) == 0 && kind && strcmp(x->v[i].kind, kind) == 0)
+            c = &x->v[i];
+    free(group);
+    if (!c)
+        return NULL;
+    int64_t observed, gen;
+    if (ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed) &&
+        ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen) && observed != gen)
+        return "InProgress";
+    const struct {
+        const ed_cel *expr;
+        const char *status;
+    } order[] = {{c->in_progress, "InProgress"}, {c->failed, "Failed"}, {c->current, "Current"}};
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (!order[i].expr)
+            continue;
+        bool yes = false;
+        ed_err eerr = ED_ERR_INIT;
+        if (ed_cel_eval_bool(order[i].expr, obj, &yes, &eerr) != 0) {
+            snprintf(why, why_cap, "%s", eerr.msg);
+            return "Unknown";
+        }
+        if (yes)
+            return order[i].status;
+    }
+    return "InProgress";
+}
+
 /* How many entries the wait would look at (not skipped, not deleted). */
 static size_t waited(const ed_apply_result *set)
 {
@@ -91,9 +228,9 @@ static size_t waited(const ed_apply_result *set)
     return n;
 }
 
-int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_apply_result *changes,
-                       int64_t timeout_ms, bool *checked, char *msg, size_t msgcap, char *ready_msg,
-                       size_t ready_cap)
+int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exprs,
+                       const ed_apply_result *changes, int64_t timeout_ms, bool *checked, char *msg,
+                       size_t msgcap, char *ready_msg, size_t ready_cap)
 {
     bool wait = false;
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
@@ -109,7 +246,8 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_apply_result 
         if (waited(&set) == 0)
             *checked = false; /* nothing to wait for: no Healthy condition (Flux) */
         else
-            rc = ed_apply_wait_healthy(kube, &set, timeout_ms, 2000, wait, &err);
+            rc = ed_apply_wait_healthy_with(kube, &set, timeout_ms, 2000, wait,
+                                            exprs ? expr_status : NULL, (void *)exprs, &err);
         free(set.entries);
     }
     char took[32];

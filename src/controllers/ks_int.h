@@ -53,10 +53,12 @@ int ed_ks_dependencies_ready(ed_ks_deps *d, const ed_node *obj, const char *sour
                              ed_err *err);
 
 /* Flux's rule for one dependency: dep (the dependency as read, NULL when it does not exist,
- * key its "namespace/name") of obj, with obj's source at source_revision. 0 when ready,
- * else an error with Flux's message (as ed_ks_dependencies_ready). */
+ * key its "namespace/name") of obj, with obj's source at source_revision, and its readyExpr
+ * (NULL or empty: none). 0 when ready, else an error with Flux's message (as
+ * ed_ks_dependencies_ready); a readyExpr that does not parse is ED_EINVALID with the reason
+ * InvalidCELExpression (terminal). */
 int ed_ks_dependency_check(const ed_node *obj, const ed_node *dep, const char *key,
-                           const char *source_revision, ed_err *err);
+                           const char *source_revision, const char *expr, ed_err *err);
 
 /* changed (a Kustomization that changed) is Ready: queue the Kustomizations waiting for it. */
 void ed_ks_queue_dependents(ed_ks_deps *d, const ed_node *changed);
@@ -68,11 +70,20 @@ void ed_ks_queue_dependents(ed_ks_deps *d, const ed_node *changed);
  * for. *checked says whether anything was to be checked (Flux then sets the Healthy condition;
  * it removes it when the set is empty); msg receives the Healthy condition's message ("Health
  * check passed in D", or the wait's error), ready_msg on failure Ready's ("health check failed
- * after D: <error>"). Returns 0 when healthy (or nothing to check), else the error of the wait.
+ * after D: <error>"). exprs (NULL: none) decides the status of the kinds it names. Returns 0
+ * when healthy (or nothing to check), else the error of the wait.
  */
-int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_apply_result *changes,
-                       int64_t timeout_ms, bool *checked, char *msg, size_t msgcap, char *ready_msg,
-                       size_t ready_cap);
+/*
+ * spec.healthCheckExprs of obj, parsed (Flux's custom status readers): *out is NULL when there
+ * are none. ED_EINVALID with Flux's message ("failed to create custom status reader for
+ * healthchecks[I]: ...") when an entry lacks `current` or an expression does not parse.
+ */
+typedef struct ed_ks_exprs ed_ks_exprs;
+int ed_ks_exprs_parse(const ed_node *obj, ed_ks_exprs **out, ed_err *err);
+void ed_ks_exprs_free(ed_ks_exprs *x);
+int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exprs,
+                       const ed_apply_result *changes, int64_t timeout_ms, bool *checked, char *msg,
+                       size_t msgcap, char *ready_msg, size_t ready_cap);
 
 /*
  * The client to apply obj with: *out is a new client (ed_kube_free) for spec.kubeConfig's

@@ -537,26 +537,6 @@ static void mask_sops(ed_doc **objs, size_t n)
     }
 }
 
-/* Spec fields eddy does not implement yet that would change what is applied or how it is
- * judged: refused, naming the field, rather than ignored. */
-static int refuse_unsupported(const ed_node *spec, ed_err *err)
-{
-    bool wait = false;
-    ed_node_bool(ed_node_get(spec, "wait"), &wait);
-    bool health = wait || ed_node_len(ed_node_get(spec, "healthChecks")) > 0;
-    if (health && ed_node_len(ed_node_get(spec, "healthCheckExprs")) > 0)
-        return ed_err_set(err, ED_EINVALID,
-                          "spec.healthCheckExprs: CEL health checks are not supported by eddy yet");
-    const ed_node *deps = ed_node_get(spec, "dependsOn");
-    for (size_t i = 0; i < ed_node_len(deps); i++)
-        if (ed_node_get(ed_node_at(deps, i), "readyExpr"))
-            return ed_err_set(err, ED_EINVALID,
-                              "spec.dependsOn[%zu].readyExpr: CEL expressions are not supported "
-                              "by eddy yet",
-                              i);
-    return 0;
-}
-
 int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
                  unsigned flags, ed_doc ***out, size_t *n, const char **reason, ed_err *err)
 {
@@ -578,8 +558,8 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
     const ed_node *spec = drop_missing_components(ed_node_get(obj, "spec"), dir, &filtered, rec);
     ed_sops_keys *keys = NULL; /* spec.decryption's, or NULL */
     bool mask = (flags & ED_KS_RENDER_MASK_SOPS) != 0;
-    int rc = refuse_unsupported(spec, err);
-    if (!rc && !mask)
+    int rc = 0;
+    if (!mask)
         rc = decryption_keys(kube, obj, &keys, err);
     if (!rc)
         rc = ed_ks_flux_overlay(spec, &overlay, err);

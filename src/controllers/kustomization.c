@@ -1300,7 +1300,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     struct tree *tree = NULL;
     char *archive = NULL, *dir = NULL;
     ed_apply_result *inventory = NULL;
-    ed_kube *kc = NULL; /* the client to apply with (impersonation, kubeConfig), or NULL */
+    ed_kube *kc = NULL;        /* the client to apply with (impersonation, kubeConfig), or NULL */
+    ed_ks_exprs *exprs = NULL; /* spec.healthCheckExprs, parsed (step 2) */
     struct outcome out = {.reason = "ReconciliationFailed", .started_ms = ed_time_mono_ms()};
     struct memo_build built = {0};     /* what this reconcile's build read, for memo_store */
     bool keep_build = false;           /* the memo's build stays (no build, or stored already) */
@@ -1364,6 +1365,16 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *v;
     if ((v = str_at(obj, "/spec/interval")))
         ed_duration_parse(v, &interval, NULL);
+    /* Flux parses the custom health checks first: a broken expression is a configuration
+     * error, terminal until the spec changes. */
+    if (ed_ks_exprs_parse(obj, &exprs, &err) != 0) {
+        out.reason = "InvalidCELExpression";
+        out.stalled = true;
+        snprintf(out.message, sizeof(out.message),
+                 "Reconciliation failed terminally due to configuration error: %s", err.msg);
+        ed_err_clear(&err);
+        goto status;
+    }
     if ((v = str_at(obj, "/spec/retryInterval")))
         ed_duration_parse(v, &retry, NULL);
     if ((v = str_at(obj, "/spec/timeout")))
@@ -1430,6 +1441,14 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (ed_ks_dependencies_ready(c->deps, obj, out.revision, &err)) {
         if (finalizer_failed(fin, &rc, &err))
             goto done;
+        if (strcmp(err.reason, "InvalidCELExpression") == 0) { /* terminal, as Flux */
+            out.reason = "InvalidCELExpression";
+            out.stalled = true;
+            snprintf(out.message, sizeof(out.message),
+                     "Reconciliation failed terminally due to configuration error: %s", err.msg);
+            ed_err_clear(&err);
+            goto status;
+        }
         int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
         out.reason = "DependencyNotReady";
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -1608,7 +1627,7 @@ apply:
         change_event(c, obj, out.pruned, out.revision);
     }
     bool checked = false;
-    rc = ed_ks_check_health(target, obj, out.changes, timeout, &checked, out.health_message,
+    rc = ed_ks_check_health(target, obj, exprs, out.changes, timeout, &checked, out.health_message,
                             sizeof(out.health_message), out.message, sizeof(out.message));
     if (checked)
         out.healthy = rc ? "False" : "True";
@@ -1652,6 +1671,7 @@ status:
     }
 done:
     ed_ctrl_finalizer_job_free(fin);
+    ed_ks_exprs_free(exprs);
     memo_build_reset(&built);
     tree_release(c, tree);
     free(archive);

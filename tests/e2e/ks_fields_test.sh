@@ -124,12 +124,6 @@ kustomization fields ./app "  targetNamespace: $target
 retry 30 ready_message_matches fields "cannot get sops decryption Secret '$ns/no-such-keys'*"
 ready_is fields False BuildFailed
 
-step "fields eddy does not implement yet are refused, naming them"
-kustomization fields ./app "  targetNamespace: $target
-  wait: true
-  healthCheckExprs: [{apiVersion: example.com/v1, kind: Thing, current: 'true'}]"
-retry 30 bash -c "kubectl -n $ns get kustomization fields -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q '^spec.healthCheckExprs: CEL health checks are not supported by eddy yet$'"
-
 step "without namePrefix the path's own prefix is back, and the old names are pruned"
 kustomization fields ./app "  targetNamespace: $target"
 retry 60 kubectl -n "$target" get deploy own-web

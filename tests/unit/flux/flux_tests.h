@@ -6,6 +6,7 @@
 
 /* test_dependson.c */
 void test_dependency_rule(void **state);
+void test_dependency_ready_expr(void **state);
 
 /* test_history.c */
 void test_history(void **state);

@@ -51,6 +51,47 @@ static const struct {
     {DEP("2", "2", "True", "other", "main@sha1:old"), NULL},
 };
 
+/* dependsOn[].readyExpr: the expression alone decides (self and dep are the objects). */
+static const struct {
+    const char *expr;
+    const char *dep_ready; /* the dependency's Ready status */
+    int rc;
+    const char *want; /* the message (a prefix for CEL's own) */
+} expr_cases[] = {
+    {"dep.status.conditions.exists(c, c.type == 'Ready' && c.status == 'False')", "False", 0, NULL},
+    {"self.metadata.name == 'app' && dep.metadata.generation == 2", "False", 0, NULL},
+    {"dep.metadata.generation == 3", "True", ED_ERETRY,
+     "dependency 'apps/infra' is not ready according to readyExpr eval"},
+    {"dep.status.missing == 1", "True", ED_ERETRY,
+     "failed to evaluate the CEL expression 'dep.status.missing == 1'"},
+    {"dep.metadata.generation ==", "True", ED_EINVALID,
+     "failed to evaluate dependency infra: failed to parse the CEL expression "
+     "'dep.metadata.generation =='"},
+};
+
+void test_dependency_ready_expr(void **state)
+{
+    (void)state;
+    ed_doc *obj = parse("metadata: {name: app, namespace: apps}\n"
+                        "spec: {sourceRef: {kind: GitRepository, name: repo}}\n");
+    for (size_t i = 0; i < sizeof(expr_cases) / sizeof(expr_cases[0]); i++) {
+        ed_doc *dep = parse(strcmp(expr_cases[i].dep_ready, "True") == 0
+                                ? DEP("2", "2", "True", "repo", "main@sha1:new")
+                                : DEP("2", "2", "False", "repo", "main@sha1:new"));
+        ed_err err = ED_ERR_INIT;
+        int rc = ed_ks_dependency_check(ed_doc_root(obj), ed_doc_root(dep), "apps/infra",
+                                        "main@sha1:new", expr_cases[i].expr, &err);
+        if (rc != expr_cases[i].rc)
+            fail_msg("case %zu: want rc %d, got %d '%s'", i, expr_cases[i].rc, rc, err.msg);
+        if (expr_cases[i].want &&
+            strncmp(err.msg, expr_cases[i].want, strlen(expr_cases[i].want)) != 0)
+            fail_msg("case %zu: want '%s...', got '%s'", i, expr_cases[i].want, err.msg);
+        assert_string_equal(err.reason, rc == ED_EINVALID ? "InvalidCELExpression" : "");
+        ed_doc_free(dep);
+    }
+    ed_doc_free(obj);
+}
+
 void test_dependency_rule(void **state)
 {
     (void)state;
@@ -60,7 +101,7 @@ void test_dependency_rule(void **state)
         ed_doc *dep = cases[i].dep ? parse(cases[i].dep) : NULL;
         ed_err err = ED_ERR_INIT;
         int rc = ed_ks_dependency_check(ed_doc_root(obj), dep ? ed_doc_root(dep) : NULL,
-                                        "apps/infra", "main@sha1:new", &err);
+                                        "apps/infra", "main@sha1:new", NULL, &err);
         if (cases[i].want == NULL && rc != 0)
             fail_msg("case %zu: want ready, got '%s'", i, err.msg);
         if (cases[i].want && (rc == 0 || strcmp(err.msg, cases[i].want) != 0))

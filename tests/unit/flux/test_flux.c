@@ -463,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_overlay),
         cmocka_unit_test(test_common_metadata),
         cmocka_unit_test(test_dependency_rule),
+        cmocka_unit_test(test_dependency_ready_expr),
         cmocka_unit_test(test_history),
     };
     return cmocka_run_group_tests_name("flux", tests, NULL, NULL);
