@@ -194,6 +194,18 @@ void ed_duration_format(int64_t ms, char out[32]);
 /* SHA-256 of data as 64 lowercase hex digits and a NUL. */
 void ed_sha256_hex(const void *data, size_t n, char out[65]);
 
+/* ---- base64 (standard alphabet; OpenSSL's codec) ---- */
+
+/* data (len bytes) as padded base64: a new NUL-terminated string. */
+char *ed_base64_encode(const void *data, size_t len);
+
+#define ED_BASE64_LINES    1u /* CR and LF anywhere are skipped (Go's decoder) */
+#define ED_BASE64_UNPADDED 2u /* the trailing '=' may be missing */
+/* in (n bytes) decoded into a new buffer of *out_len bytes, NUL-terminated after them; NULL
+ * when in is not base64 (another character, '=' before the end, a length no encoding has).
+ * Empty input decodes to an empty buffer. */
+unsigned char *ed_base64_decode(const char *in, size_t n, unsigned flags, size_t *out_len);
+
 /* ---- string-keyed hash map ---- */
 
 /*

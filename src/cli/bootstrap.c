@@ -353,25 +353,9 @@ static int wait_crds(ed_kube *kube, const ed_buf *yaml, int64_t timeout_ms)
     return rc;
 }
 
-/* The base64 alphabet, and the padding at index 64. */
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
-
 static char *base64(const char *data, size_t len)
 {
-    char *out = ed_xmalloc((len + 2) / 3 * 4 + 1), *p = out;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned char)data[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned char)data[i + 1] << 8;
-        if (i + 2 < len)
-            v |= (unsigned char)data[i + 2];
-        *p++ = b64[(v >> 18) & 63];
-        *p++ = b64[(v >> 12) & 63];
-        *p++ = b64[i + 1 < len ? (v >> 6) & 63 : 64];
-        *p++ = b64[i + 2 < len ? v & 63 : 64];
-    }
-    *p = '\0';
-    return out;
+    return ed_base64_encode(data, len);
 }
 
 /* The Secret the GitRepository reads. Its values are never printed. */

@@ -33,8 +33,6 @@
 #include "../kustomize/kustomize.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <limits.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,24 +81,11 @@ static void vars_put(struct vars *v, const char *name, char *value)
  * `data: {k: null}`). */
 static char *decode_b64_len(const char *b64, size_t *out_len)
 {
-    if (!b64)
-        return NULL;
-    size_t len = strlen(b64);
-    unsigned char *dec = ed_xmalloc(len * 3 / 4 + 4);
-    int dl = len ? EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len) : 0;
-    if (dl < 0) {
-        free(dec);
-        return NULL;
-    }
-    /* EVP_DecodeBlock counts the padding as data: take it back off. */
-    if (len >= 1 && b64[len - 1] == '=')
-        dl--;
-    if (len >= 2 && b64[len - 2] == '=')
-        dl--;
-    dec[dl] = '\0';
+    size_t n = 0;
+    char *out = b64 ? (char *)ed_base64_decode(b64, strlen(b64), ED_BASE64_LINES, &n) : NULL;
     if (out_len)
-        *out_len = (size_t)dl;
-    return (char *)dec;
+        *out_len = n;
+    return out;
 }
 
 static char *decode_b64(const char *b64)
@@ -450,14 +435,7 @@ static int decrypt_secret_values(ed_doc *doc, ed_node *o, const ed_sops_keys *ke
                               name, ns, name, key, derr.msg);
         if (!plain)
             continue;
-        if (pl > (size_t)INT_MAX / 2) {
-            OPENSSL_cleanse(plain, pl);
-            free(plain);
-            return ed_err_set(err, ED_EINVALID, "Secret '%s/%s' field '%s': too large", ns, name,
-                              key);
-        }
-        char *enc = ed_xmalloc((pl + 2) / 3 * 4 + 1);
-        EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)plain, (int)pl);
+        char *enc = ed_base64_encode(plain, pl);
         OPENSSL_cleanse(plain, pl);
         free(plain);
         ed_node_set(doc, data, key, ed_node_new_str(doc, enc));

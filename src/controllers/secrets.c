@@ -5,29 +5,14 @@
  */
 #include "controllers.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Decode one base64 value into a new NUL-terminated buffer; -1 when invalid. */
 static int decode(const char *b64, char **out, size_t *len)
 {
-    size_t n = strlen(b64);
-    unsigned char *dec = ed_xmalloc(n * 3 / 4 + 4);
-    int dl = n ? EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)n) : 0;
-    if (dl < 0) {
-        free(dec);
-        return -1;
-    }
-    /* EVP_DecodeBlock counts the padding as data: take it back off. */
-    if (n >= 1 && b64[n - 1] == '=')
-        dl--;
-    if (n >= 2 && b64[n - 2] == '=')
-        dl--;
-    dec[dl] = '\0';
-    *out = (char *)dec;
-    *len = (size_t)dl;
-    return 0;
+    *out = (char *)ed_base64_decode(b64, strlen(b64), ED_BASE64_LINES, len);
+    return *out ? 0 : -1;
 }
 
 int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl_secret *out,

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2401,29 +2402,13 @@ static val *str_fn(evalctx *e, const char *fn, val **a, size_t n)
     return NULL;
 }
 
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static val *base64_encode(evalctx *e, const val *a)
 {
-    size_t n = a->s.n;
-    const unsigned char *p = (const unsigned char *)a->s.p;
-    char *out = ev_alloc(e, (n + 2) / 3 * 4 + 1);
-    size_t len = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t w = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            w |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            w |= p[i + 2];
-        out[len++] = b64chars[(w >> 18) & 63];
-        out[len++] = b64chars[(w >> 12) & 63];
-        out[len++] = '=';
-        out[len++] = '=';
-        if (i + 1 < n)
-            out[len - 2] = b64chars[(w >> 6) & 63];
-        if (i + 2 < n)
-            out[len - 1] = b64chars[w & 63];
-    }
+    char *enc = ed_base64_encode(a->s.p, a->s.n);
+    size_t len = strlen(enc);
+    char *out = ev_alloc(e, len + 1);
+    memcpy(out, enc, len + 1);
+    free(enc);
     val *v = newval(e, V_STRING);
     v->s.p = out;
     v->s.n = len;
@@ -2433,29 +2418,18 @@ static val *base64_encode(evalctx *e, const val *a)
 /* Standard base64 with or without padding, as cel-go's base64.decode accepts. */
 static val *base64_decode(evalctx *e, const val *a)
 {
-    size_t n = a->s.n;
-    const char *s = a->s.p;
-    size_t pad = 0;
-    while (pad < 2 && n > pad && s[n - 1 - pad] == '=')
-        pad++;
-    size_t body = n - pad;
-    if ((pad && n % 4 != 0) || body % 4 == 1)
-        return errval(e, "illegal base64 data at input byte %zu", body);
-    unsigned char *out = ev_alloc(e, body / 4 * 3 + 3);
     size_t len = 0;
-    uint32_t w = 0;
-    int bits = 0;
-    for (size_t i = 0; i < body; i++) {
-        const char *c = s[i] ? strchr(b64chars, s[i]) : NULL;
-        if (!c)
-            return errval(e, "illegal base64 data at input byte %zu", i);
-        w = (w << 6) | (uint32_t)(c - b64chars);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[len++] = (unsigned char)(w >> bits);
-        }
+    unsigned char *dec = ed_base64_decode(a->s.p, a->s.n, ED_BASE64_UNPADDED, &len);
+    if (!dec) { /* Go's message names the first byte it could not take */
+        size_t at = 0;
+        while (at < a->s.n && a->s.p[at] != '=' && a->s.p[at] &&
+               (strchr("+/", a->s.p[at]) || isalnum((unsigned char)a->s.p[at])))
+            at++;
+        return errval(e, "illegal base64 data at input byte %zu", at);
     }
+    unsigned char *out = ev_alloc(e, len + 1);
+    memcpy(out, dec, len + 1);
+    free(dec);
     val *v = newval(e, V_BYTES);
     v->s.p = (const char *)out;
     v->s.n = len;

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,18 +79,10 @@ static bool is_docker_hub(const char *host)
 /* Decode base64 "user:password" into the two strings. */
 static int decode_auth(const char *b64, char **user, char **password)
 {
-    size_t len = strlen(b64);
-    unsigned char *dec = ed_xmalloc(len * 3 / 4 + 4);
-    int dl = len ? EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len) : -1;
-    if (dl < 0) {
-        free(dec);
+    size_t len = strlen(b64), dl = 0;
+    unsigned char *dec = len ? ed_base64_decode(b64, len, 0, &dl) : NULL;
+    if (!dec)
         return -1;
-    }
-    if (len >= 1 && b64[len - 1] == '=')
-        dl--;
-    if (len >= 2 && b64[len - 2] == '=')
-        dl--;
-    dec[dl] = '\0';
     char *colon = strchr((char *)dec, ':');
     if (!colon) {
         memset(dec, 0, (size_t)dl);

@@ -40,7 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
 /* Every file read here (kubeconfigs, PEM files, the namespace) is capped: real ones are a few
  * KiB, and a cap turns a mistaken path (a log, a device) into a clear error. */
@@ -245,50 +245,21 @@ static int check_token_file(const char *path, ed_err *err)
 /*
  * Decode a kubeconfig's base64 field (a Go []byte in clientcmd, so Go's StdEncoding rules: the
  * standard alphabet, padding required, CR and LF ignored) into a NUL-terminated string in a.
- * OpenSSL's decoder does the decoding; the alphabet is checked first because the decoder skips
- * spaces and treats '-' as the end of the data (a PEM habit), which would accept input Go
- * refuses or silently cut it short. false when the input is not valid base64.
+ * false when the input is not valid base64.
  */
 static bool b64_decode(ed_arena *a, const char *in, char **out, size_t *out_len)
 {
-    size_t n = strlen(in), len = 0;
-    char *clean = ed_xmalloc(n + 1);
-    for (size_t i = 0; i < n; i++) {
-        char c = in[i];
-        if (c == '\r' || c == '\n')
-            continue;
-        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                     c == '+' || c == '/' || c == '=';
-        if (!alpha) {
-            free(clean);
-            return false;
-        }
-        clean[len++] = c;
-    }
-    bool ok = false;
-    char *dec = ed_arena_alloc(a, len / 4 * 3 + 4);
-    EVP_ENCODE_CTX *ctx = NULL;
-    /* The input is capped at MAX_FILE, far below INT_MAX; the check keeps the cast honest. */
-    if (len % 4 != 0 || len > INT_MAX)
-        goto cleanup;
-    ctx = EVP_ENCODE_CTX_new();
-    if (!ctx)
-        goto cleanup;
-    EVP_DecodeInit(ctx);
-    int got = 0, fin = 0;
-    if (EVP_DecodeUpdate(ctx, (unsigned char *)dec, &got, (const unsigned char *)clean, (int)len) <
-        0)
-        goto cleanup;
-    if (EVP_DecodeFinal(ctx, (unsigned char *)dec + got, &fin) != 1)
-        goto cleanup;
-    dec[got + fin] = '\0';
-    *out = dec;
-    *out_len = (size_t)got + (size_t)fin;
-    ok = true;
-cleanup:
-    EVP_ENCODE_CTX_free(ctx);
-    free(clean);
-    return ok;
+    size_t len = 0;
+    unsigned char *dec = ed_base64_decode(in, strlen(in), ED_BASE64_LINES, &len);
+    if (!dec)
+        return false;
+    char *copy = ed_arena_alloc(a, len + 1);
+    memcpy(copy, dec, len + 1);
+    OPENSSL_cleanse(dec, len); /* a client key, often */
+    free(dec);
+    *out = copy;
+    *out_len = len;
+    return true;
 }
 
 /* ---- decoding fields ---- */

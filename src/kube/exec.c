@@ -27,8 +27,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 extern char **environ;
 
 #define MAX_STDOUT ((size_t)1 << 20)
@@ -69,10 +67,8 @@ char *ed_kube_exec_info(const ed_kube_config *cfg)
         if (cfg->insecure)
             ed_buf_append_str(&b, ",\"insecure-skip-tls-verify\":true");
         if (cfg->ca_pem && *cfg->ca_pem) {
-            size_t n = strlen(cfg->ca_pem);
-            /* A []byte in Go: standard base64, 4 output bytes for every 3 input bytes. */
-            char *enc = ed_xmalloc(4 * ((n + 2) / 3) + 1);
-            EVP_EncodeBlock((unsigned char *)enc, (const unsigned char *)cfg->ca_pem, (int)n);
+            /* A []byte in Go: standard base64. */
+            char *enc = ed_base64_encode(cfg->ca_pem, strlen(cfg->ca_pem));
             ed_buf_append_str(&b, ",\"certificate-authority-data\":");
             ed_buf_append_json_str(&b, enc);
             free(enc);

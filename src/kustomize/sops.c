@@ -60,31 +60,7 @@ static void wipe_free(void *p, size_t n)
  * when it is not base64. */
 static unsigned char *b64_decode(const char *s, size_t n, size_t *len)
 {
-    size_t pad = 0;
-    while (n > 0 && s[n - 1] == '=') {
-        n--;
-        pad++;
-    }
-    if (pad > 2 || n % 4 == 1)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
-            return NULL;
-    /* EVP_DecodeBlock wants padded input. */
-    size_t padded = (n + 3) / 4 * 4;
-    char *in = ed_xmalloc(padded + 1);
-    memcpy(in, s, n);
-    memset(in + n, '=', padded - n);
-    in[padded] = '\0';
-    unsigned char *out = ed_xmalloc(padded / 4 * 3 + 1);
-    int got = padded ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)padded) : 0;
-    free(in);
-    if (got < 0) {
-        free(out);
-        return NULL;
-    }
-    *len = (size_t)got - (padded - n);
-    return out;
+    return ed_base64_decode(s, n, ED_BASE64_UNPADDED, len);
 }
 
 static int hkdf(const unsigned char *ikm, size_t ikm_len, const unsigned char *salt,

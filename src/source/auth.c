@@ -221,15 +221,13 @@ void ed_source_revision_format(const char *ref, bool keep_full, const char *hex,
 /* Decode base64 (n chars) into out (capacity cap). Returns the length, or -1. */
 static int base64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
 {
-    if (n == 0 || n % 4 != 0 || n / 4 * 3 > cap || n > INT32_MAX)
-        return -1;
-    int len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
-    if (len < 0)
-        return -1;
-    /* EVP_DecodeBlock counts the padding as zero bytes. */
-    for (size_t i = n; i > 0 && in[i - 1] == '='; i--)
-        len--;
-    return len;
+    size_t len = 0;
+    unsigned char *dec = n ? ed_base64_decode(in, n, 0, &len) : NULL;
+    int rc = dec && len <= cap ? (int)len : -1;
+    if (rc > 0)
+        memcpy(out, dec, len);
+    free(dec);
+    return rc;
 }
 
 /* True when the hashed entry "|1|salt|hash" names host_pattern. */

@@ -55,28 +55,14 @@ static void put_string(ed_buf *b, const void *s, size_t n)
     ed_buf_append(b, s, n);
 }
 
-/* Base64 of text, skipping whitespace, into a new buffer; NULL when invalid. */
+/* Base64 of text, skipping line breaks, into a new buffer; NULL when invalid or empty. */
 static unsigned char *b64_decode(const char *text, size_t n, size_t *out_len)
 {
-    char *clean = ed_xmalloc(n + 1);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (text[i] != '\n' && text[i] != '\r' && text[i] != ' ' && text[i] != '\t')
-            clean[m++] = text[i];
-    unsigned char *out = NULL;
-    if (m > 0 && m % 4 == 0 && m < INT32_MAX) {
-        out = ed_xmalloc(m / 4 * 3 + 1);
-        int len = EVP_DecodeBlock(out, (unsigned char *)clean, (int)m);
-        if (len < 0) {
-            free(out);
-            out = NULL;
-        } else {
-            for (size_t i = m; i > 0 && clean[i - 1] == '='; i--)
-                len--;
-            *out_len = (size_t)len;
-        }
+    unsigned char *out = ed_base64_decode(text, n, ED_BASE64_LINES, out_len);
+    if (out && *out_len == 0) {
+        free(out);
+        out = NULL;
     }
-    free(clean);
     return out;
 }
 

@@ -231,6 +231,76 @@ static void test_time(void **state)
     assert_true(b >= a);
 }
 
+/* decoded(in, flags): the decode as a string ("<null>" when refused). */
+static char *decoded(const char *in, unsigned flags)
+{
+    size_t n = 0;
+    unsigned char *out = ed_base64_decode(in, strlen(in), flags, &n);
+    if (!out)
+        return ed_xstrdup("<null>");
+    assert_int_equal(out[n], '\0');
+    char *s = ed_xstrndup((char *)out, n);
+    free(out);
+    return s;
+}
+
+static void test_base64(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        unsigned flags;
+        const char *want;
+    } cases[] = {
+        {"", 0, ""},
+        {"YQ==", 0, "a"},
+        {"YWI=", 0, "ab"},
+        {"YWJj", 0, "abc"},
+        {"YWJjZA==", 0, "abcd"},
+        {"YQ", 0, "<null>"}, /* padding required by default */
+        {"YQ", ED_BASE64_UNPADDED, "a"},
+        {"YWI", ED_BASE64_UNPADDED, "ab"},
+        {"YQ==", ED_BASE64_UNPADDED, "a"},
+        {"Y", ED_BASE64_UNPADDED, "<null>"},
+        {"YWJjZ", ED_BASE64_UNPADDED, "<null>"},
+        {"YQ=", 0, "<null>"},
+        {"Y===", 0, "<null>"},
+        {"YQ==YQ==", 0, "<null>"}, /* '=' before the end */
+        {"YW Jj", 0, "<null>"},
+        {"YWJj\n", ED_BASE64_LINES, "abc"},
+        {"YW\r\nJjZA==\n", ED_BASE64_LINES, "abcd"},
+        {"YW Jj", ED_BASE64_LINES, "<null>"}, /* Go's decoder skips CR and LF only */
+        {"YW\tJj", ED_BASE64_LINES, "<null>"},
+        {" YWJj", 0, "<null>"}, /* OpenSSL would trim it: refused here */
+        {"YW-j", 0, "<null>"},  /* the URL alphabet is not this one */
+        {"YW_j", 0, "<null>"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = decoded(cases[i].in, cases[i].flags);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("case %zu '%s': want '%s', got '%s'", i, cases[i].in, cases[i].want, got);
+        free(got);
+    }
+    /* binary round trip, every length up to 40 */
+    unsigned char bin[40];
+    for (size_t i = 0; i < sizeof(bin); i++)
+        bin[i] = (unsigned char)(i * 37 + 200);
+    for (size_t len = 0; len <= sizeof(bin); len++) {
+        char *enc = ed_base64_encode(bin, len);
+        assert_int_equal(strlen(enc), (len + 2) / 3 * 4);
+        size_t n = 0;
+        unsigned char *dec = ed_base64_decode(enc, strlen(enc), 0, &n);
+        assert_non_null(dec);
+        assert_int_equal(n, len);
+        assert_memory_equal(dec, bin, len);
+        free(dec);
+        free(enc);
+    }
+    char *e = ed_base64_encode("abcd", 4);
+    assert_string_equal(e, "YWJjZA==");
+    free(e);
+}
+
 static void test_sha256(void **state)
 {
     (void)state;
@@ -522,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_strmap_model),
         cmocka_unit_test(test_dl_lazy_curl),
         cmocka_unit_test(test_dl_errors),
+        cmocka_unit_test(test_base64),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
