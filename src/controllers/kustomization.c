@@ -1288,6 +1288,17 @@ static int finalizer_before_writes(void *user, ed_err *err)
     return ed_ctrl_finalizer_join(user, err);
 }
 
+/* A CEL expression of the spec that does not parse (healthCheckExprs, dependsOn[].readyExpr):
+ * Flux's terminal configuration error, stalled until the spec changes. Clears err. */
+static void invalid_cel(struct outcome *out, ed_err *err)
+{
+    out->reason = "InvalidCELExpression";
+    out->stalled = true;
+    snprintf(out->message, sizeof(out->message),
+             "Reconciliation failed terminally due to configuration error: %s", err->msg);
+    ed_err_clear(err);
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_ks_controller *c = user;
@@ -1368,11 +1379,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     /* Flux parses the custom health checks first: a broken expression is a configuration
      * error, terminal until the spec changes. */
     if (ed_ks_exprs_parse(obj, &exprs, &err) != 0) {
-        out.reason = "InvalidCELExpression";
-        out.stalled = true;
-        snprintf(out.message, sizeof(out.message),
-                 "Reconciliation failed terminally due to configuration error: %s", err.msg);
-        ed_err_clear(&err);
+        invalid_cel(&out, &err);
         goto status;
     }
     if ((v = str_at(obj, "/spec/retryInterval")))
@@ -1442,11 +1449,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         if (finalizer_failed(fin, &rc, &err))
             goto done;
         if (strcmp(err.reason, "InvalidCELExpression") == 0) { /* terminal, as Flux */
-            out.reason = "InvalidCELExpression";
-            out.stalled = true;
-            snprintf(out.message, sizeof(out.message),
-                     "Reconciliation failed terminally due to configuration error: %s", err.msg);
-            ed_err_clear(&err);
+            invalid_cel(&out, &err);
             goto status;
         }
         int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
