@@ -579,6 +579,8 @@ static node *mk(parser *p, nkind kind, node *target, size_t nargs)
     n->target = target;
     n->nargs = nargs;
     n->depth = 1 + (target ? target->depth : 0);
+    if (n->depth > CEL_MAX_DEPTH) /* a chain of selections or calls without arguments */
+        perr(p, p->tok.pos, "expression recursion limit exceeded: %d", CEL_MAX_DEPTH);
     if (nargs) {
         n->args = ed_arena_alloc(p->arena, nargs * sizeof(node *));
         n->optent = ed_arena_alloc(p->arena, nargs * sizeof(bool));
@@ -1786,8 +1788,11 @@ static val *parse_duration(evalctx *e, const char *s, size_t n)
             goto bad;
         i = u;
         uint64_t part;
+        /* The fraction in floating point, as Go's ParseDuration (frac * unit would overflow
+         * 64 bits for hours with ten digits). */
+        uint64_t fpart = (uint64_t)((double)frac * ((double)unit / (double)scale));
         if (__builtin_mul_overflow(whole, (uint64_t)unit, &part) ||
-            __builtin_add_overflow(part, frac * (uint64_t)unit / scale, &part) ||
+            __builtin_add_overflow(part, fpart, &part) ||
             __builtin_add_overflow(total, part, &total) || total > (uint64_t)INT64_MAX + neg)
             goto bad;
     }
@@ -2328,6 +2333,10 @@ static val *str_fn(evalctx *e, const char *fn, val **a, size_t n)
         const char *sep = a[1]->s.p;
         size_t sn = a[1]->s.n;
         size_t cap = (sn ? len / sn : len) + 1;
+        /* Charged up front: the pieces are made in a loop that does not pass eval's check. */
+        if (cap > CEL_MAX_BYTES / (sizeof(val *) + sizeof(val) + 16) ||
+            e->bytes + cap * (sizeof(val *) + sizeof(val) + 16) > CEL_MAX_BYTES)
+            return errval(e, "operation cancelled: actual cost limit exceeded");
         val *l = listval(e, cap);
         l->l.n = 0;
         if (limit == 0)

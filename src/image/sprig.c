@@ -652,7 +652,9 @@ static int fn_repeat(call *c)
     if (n < 0)
         return fail(c, "strings: negative Repeat count", NULL);
     size_t len = strlen(s);
-    if (len && (uint64_t)n > ((size_t)1 << 20) / len)
+    if (len == 0 || n == 0)
+        return ret_str_take(c, ed_xstrdup("")); /* at once, as Go (no loop of n empty appends) */
+    if ((uint64_t)n > ((size_t)1 << 20) / len)
         return fail(c, "the result is larger than 1 MiB", NULL);
     ed_buf b = ED_BUF_INIT((size_t)1 << 21);
     for (int64_t i = 0; i < n; i++)

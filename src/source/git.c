@@ -461,9 +461,8 @@ static int latest_tied_tag(fetch_ctx *fc, const git_remote_head **heads, size_t 
         git_oid oid;
         git_commit *c = NULL;
         if (local_commit(fc->repo, refname, &oid) != 0 || git_commit_lookup(&c, fc->repo, &oid)) {
-            fc->corrupt = true;
-            rc = ed_err_set(err, ED_ERROR, "tag '%s' of '%s' does not point to a readable commit",
-                            tags[i], fc->url_safe);
+            /* A tag of a tree or a blob: no candidate (marking the cache corrupt would clone it
+             * again, to the same tag, at every reconcile). */
         } else {
             git_time_t t = git_commit_committer(c)->when.time;
             if (!*out || t > best_time || (t == best_time && strcmp(tags[i], *out) < 0)) {
@@ -474,6 +473,11 @@ static int latest_tied_tag(fetch_ctx *fc, const git_remote_head **heads, size_t 
         git_commit_free(c);
         free(refname);
     }
+    if (rc == 0 && !*out)
+        rc = ed_err_set(err, ED_ERROR,
+                        "no tag among those tied for the newest version of '%s' "
+                        "points to a commit",
+                        fc->url_safe);
     for (size_t i = 0; i < nspecs; i++)
         free(specs[i]);
     free(specs);

@@ -531,4 +531,50 @@ void test_cel_limits(void **state)
     free(big);
     assert_int_equal(ed_cel_parse("'\xff' == ''", &c, &err), ED_EINVALID);
     assert_non_null(strstr(err.msg, "invalid UTF-8"));
+    /* A chain of calls without arguments is as deep (the parser loops over it): capped too. */
+    size_t m = 200;
+    char *chain = malloc(7 * m + 8);
+    strcpy(chain, "x");
+    for (size_t i = 0; i < m; i++)
+        strcat(chain, ".trim()");
+    assert_int_equal(ed_cel_parse(chain, &c, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "recursion limit"));
+    free(chain);
+    /* split's pieces are charged before they are made: a huge split fails, not the memory. */
+    assert_int_equal(
+        ed_cel_parse("[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1].map(x, "
+                     "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')"
+                     ".join().split('').size() > 0 && "
+                     "[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1].map(y, "
+                     "[1].map(z, 'b').join()).join().split('').size() == 20",
+                     &c, &err),
+        0);
+    assert_int_equal(ed_doc_parse_json("{}", 2, &doc, &err), 0);
+    assert_int_equal(ed_cel_eval_bool(c, ed_doc_root(doc), &r, &err), 0); /* small: fine */
+    assert_true(r);
+    ed_cel_free(c);
+    assert_int_equal(ed_cel_parse("[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1].map(x, s).join()"
+                                  ".split('').size() > 0",
+                                  &c, &err),
+                     0);
+    ed_doc *vars = NULL;
+    char *json = malloc(1200 * 1000);
+    strcpy(json, "{\"s\": \"");
+    memset(json + 7, 'a', 1000 * 1000);
+    strcpy(json + 7 + 1000 * 1000, "\"}");
+    assert_int_equal(ed_doc_parse_json(json, strlen(json), &vars, &err), 0);
+    free(json);
+    assert_int_equal(ed_cel_eval_bool(c, ed_doc_root(vars), &r, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "cost limit exceeded"));
+    ed_cel_free(c);
+    ed_doc_free(vars);
+    /* Fractions of hours and minutes with many digits, in floating point as Go's. */
+    assert_int_equal(ed_cel_parse("int(duration('0.123456789h')) / 1000000000 == 444 && "
+                                  "int(duration('0.1234567891m')) / 1000000 == 7407",
+                                  &c, &err),
+                     0);
+    assert_int_equal(ed_cel_eval_bool(c, ed_doc_root(doc), &r, &err), 0);
+    assert_true(r);
+    ed_cel_free(c);
+    ed_doc_free(doc);
 }

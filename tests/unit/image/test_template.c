@@ -193,6 +193,8 @@ void test_template_functions(void **state)
          "\"a\\\"b\" \"c\" \"tab\\there\" \"x\" \"7\""},
         {"{{ squote \"a\" 1 }} {{ .Values.env | squote }}", "'a' '1' 'prod'"},
         {"{{ repeat 3 \"ab\" }} {{ \"x\" | repeat 2 }}[{{ repeat 0 \"y\" }}]", "ababab xx[]"},
+        /* an empty string repeated any number of times: at once, as Go */
+        {"[{{ repeat 9223372036854775807 \"\" }}]", "[]"},
         {"{{ nospace \" a b\\tc \" }}", "abc"},
         {"{{ toString 42 }} {{ toString (list 1 \"a\") }} {{ toString .AutomationObject }}",
          "42 [1 a] flux-system/apps"},

@@ -542,6 +542,20 @@ static void test_fetch_semver_tie(void **state)
     assert_false(res.fetched);
     fetch_ok(c, url, (ed_source_git_ref){.tag = "1.0.0"}, &res);
     assert_string_equal(res.commit, old);
+    /* A tied tag of a tree is no candidate (and does not make the cache look corrupt); ties
+     * of nothing but such tags fail with a message, at every try the same. */
+    sh("cd %s/tie && git tag 7.0.0 HEAD~1 && git tag v7.0.0 'HEAD^{tree}' && "
+       "git tag 9.0.0 'HEAD^{tree}' && git tag v9.0.0 'HEAD~1^{tree}'",
+       tmp_root);
+    fetch_ok(c, url, (ed_source_git_ref){.semver = "7.0.0"}, &res);
+    snprintf(want, sizeof(want), "7.0.0@sha1:%s", old);
+    assert_string_equal(res.revision, want);
+    for (int i = 0; i < 2; i++) {
+        ed_source_git_fetch_opts o = {.url = url, .ref = {.semver = "9.0.0"}};
+        ed_err ferr = ED_ERR_INIT;
+        assert_int_not_equal(ed_source_git_fetch(c, &o, &res, &ferr), 0);
+        assert_non_null(strstr(ferr.msg, "points to a commit"));
+    }
     ed_source_cache_free(c);
 }
 
