@@ -285,8 +285,7 @@ static bool set_provides(struct item *items, size_t n, const ed_node *obj, bool 
  * request here, not two. A refused dry-run reads the live object too: a live object that opts
  * out is skipped whatever the dry-run said, and force needs it. ED_ENOTFOUND when the kind or
  * the namespace does not exist (yet). */
-static int check_item(ed_kube *kube, struct item *it, const ed_apply_opts *opts,
-                      const char *manager, ed_err *err)
+static int check_item(ed_kube *kube, struct item *it, const char *manager, ed_err *err)
 {
     const ed_node *d = it->desired;
     const char *av = str_at(d, "/apiVersion"), *kind = str_at(d, "/kind");
@@ -310,19 +309,8 @@ static int check_item(ed_kube *kube, struct item *it, const ed_apply_opts *opts,
         it->skip = it->checked = true; /* it exists (the dry-run updated it) */
         return 0;
     }
-    const char *rv =
-        rc ? NULL : ed_node_path_str(ed_doc_root(it->dry), "/metadata/resourceVersion");
-    if (rv && opts && opts->cached) {
-        it->live = opts->cached(av, kind, ns, name, opts->cached_user);
-        const char *crv =
-            it->live ? ed_node_path_str(ed_doc_root(it->live), "/metadata/resourceVersion") : NULL;
-        if (!crv || strcmp(crv, rv) != 0) {
-            ed_doc_free(it->live);
-            it->live = NULL;
-        }
-    }
     ed_err gerr = ED_ERR_INIT;
-    int grc = it->live ? 0 : ed_kube_get(kube, av, kind, ns, name, &it->live, &gerr);
+    int grc = ed_kube_get(kube, av, kind, ns, name, &it->live, &gerr);
     if (grc == ED_ENOTFOUND) {
         it->live = NULL;
     } else if (grc) {
@@ -359,10 +347,10 @@ static bool force_allowed(const ed_node *obj, bool force)
 /* check_item, and when the dry-run fails on an immutable field while force is allowed, mark
  * the object for recreation (Flux deletes and recreates it; eddy does that in the apply phase,
  * after everything else was validated). */
-static int check_item_forced(ed_kube *kube, struct item *it, const ed_apply_opts *opts,
-                             const char *manager, bool force, ed_err *err)
+static int check_item_forced(ed_kube *kube, struct item *it, const char *manager, bool force,
+                             ed_err *err)
 {
-    int rc = check_item(kube, it, opts, manager, err);
+    int rc = check_item(kube, it, manager, err);
     if (rc && it->live && immutable_error(err) && force_allowed(it->desired, force)) {
         ed_err_clear(err);
         it->recreate = it->checked = true;
@@ -447,7 +435,6 @@ static int wait_stage(ed_kube *kube, struct item *items, size_t n, int stage, in
 
 struct apply_ctx {
     ed_kube *kube;
-    const ed_apply_opts *opts;
     const char *manager;
     bool force;
     int64_t wait_ms;
@@ -496,7 +483,7 @@ static void check_one(const struct apply_ctx *ctx, struct item *it)
     if (it->held)
         return;
     ed_err err = ED_ERR_INIT;
-    it->check_rc = check_item_forced(ctx->kube, it, ctx->opts, ctx->manager, ctx->force, &err);
+    it->check_rc = check_item_forced(ctx->kube, it, ctx->manager, ctx->force, &err);
     if (it->check_rc) {
         it->check_msg = ed_xstrdup(err.msg);
         memcpy(it->check_reason, err.reason, sizeof(it->check_reason));
@@ -623,8 +610,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     }
 
     /* 1. Validate everything that can be validated before anything is written. */
-    struct apply_ctx ctx = {
-        .kube = kube, .opts = opts, .manager = manager, .force = force, .wait_ms = wait_ms};
+    struct apply_ctx ctx = {.kube = kube, .manager = manager, .force = force, .wait_ms = wait_ms};
     check_all(items, n, &ctx);
     for (size_t i = 0; i < n; i++) {
         if (items[i].held)
@@ -653,7 +639,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
             if (it->stage != stage || it->checked)
                 continue;
             ed_err cerr = ED_ERR_INIT;
-            if ((it->check_rc = check_item_forced(kube, it, opts, manager, force, &cerr)) != 0) {
+            if ((it->check_rc = check_item_forced(kube, it, manager, force, &cerr)) != 0) {
                 rc = dry_run_error(err, it, it->check_rc, cerr.reason, cerr.msg);
                 goto cleanup;
             }

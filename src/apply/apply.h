@@ -69,12 +69,6 @@ typedef struct ed_apply_opts {
      * label or annotation). The deletion happens in the apply phase, once every other object
      * passed its dry-run. */
     bool force;
-    /* When set: the caller's cached copy of a live object (a new document), or NULL. A copy
-     * stands for the live object only when its resourceVersion is the one the object's
-     * dry-run reports, so a stale one is never used; else the object is read. */
-    ed_doc *(*cached)(const char *api_version, const char *kind, const char *ns, const char *name,
-                      void *user);
-    void *cached_user;
     /* When set: called once every object was validated, before the first write; nonzero
      * stops the apply there, nothing written, with the callback's error (the Kustomization
      * controller joins its finalizer's patch here). */

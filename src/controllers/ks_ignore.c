@@ -224,3 +224,80 @@ void ed_ks_ignore_strip(ed_doc *doc, ed_node *obj, const ed_node *rules)
         }
     }
 }
+
+/* Append the JSON pointer segment of name, escaped ('~' as ~0, '/' as ~1). */
+static void append_segment(ed_buf *b, const char *name)
+{
+    ed_buf_append(b, "/", 1);
+    for (const char *p = name; *p; p++) {
+        if (*p == '~')
+            ed_buf_append(b, "~0", 2);
+        else if (*p == '/')
+            ed_buf_append(b, "~1", 2);
+        else
+            ed_buf_append(b, p, 1);
+    }
+}
+
+/* True when pointer (len bytes) is one of paths or lies below one. */
+static bool under_a_path(const ed_node *const *paths, size_t npaths, const char *pointer,
+                         size_t len)
+{
+    for (size_t i = 0; i < npaths; i++) {
+        const char *p = ed_node_str(paths[i]);
+        size_t pl = p ? strlen(p) : 0;
+        if (pl && pl <= len && memcmp(p, pointer, pl) == 0 && (pl == len || pointer[pl] == '/'))
+            return true;
+    }
+    return false;
+}
+
+/* Every field below fields (at pointer b) is covered by paths. */
+static bool fields_covered(const ed_node *const *paths, size_t npaths, const ed_node *fields,
+                           ed_buf *b)
+{
+    if (under_a_path(paths, npaths, b->data ? b->data : "", b->len))
+        return true;
+    size_t n = ed_node_len(fields), mark = b->len;
+    bool leaf = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = ed_node_key_at(fields, i);
+        if (!k || strcmp(k, ".") == 0) /* the map's own existence: no value of its own */
+            continue;
+        leaf = false;
+        if (!ed_str_has_prefix(k, "f:"))
+            return false; /* a list item: no pointer names it without its index */
+        append_segment(b, k + 2);
+        bool ok = fields_covered(paths, npaths, ed_node_value_at(fields, i), b);
+        b->len = mark;
+        if (b->data)
+            b->data[mark] = '\0';
+        if (!ok)
+            return false;
+    }
+    return !leaf;
+}
+
+bool ed_ks_ignore_covers(const ed_node *rules, const ed_node *obj, const ed_node *fields_v1)
+{
+    /* The paths of every rule whose target covers obj, together. */
+    const ed_node **paths = NULL;
+    size_t npaths = 0;
+    for (size_t r = 0; r < ed_node_len(rules); r++) {
+        const ed_node *rule = ed_node_at(rules, r);
+        bool match = false;
+        ed_err err = ED_ERR_INIT;
+        if (target_matches(ed_node_get(rule, "target"), obj, &match, &err) != 0 || !match)
+            continue;
+        const ed_node *list = ed_node_get(rule, "paths");
+        for (size_t p = 0; p < ed_node_len(list); p++) {
+            paths = ed_xrealloc(paths, (npaths + 1) * sizeof(const ed_node *));
+            paths[npaths++] = ed_node_at(list, p);
+        }
+    }
+    ed_buf b = ED_BUF_INIT(64 * 1024);
+    bool covered = npaths > 0 && fields_v1 && fields_covered(paths, npaths, fields_v1, &b);
+    ed_buf_free(&b);
+    free(paths);
+    return covered;
+}

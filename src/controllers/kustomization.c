@@ -21,9 +21,10 @@
  *
  * A change of a GitRepository queues the Kustomizations that use it. Drift is noticed at once
  * (DESIGN.md, commitment 2): every kind eddy applied is watched (objects with the owner
- * label), and when an object changes in anything but its status, or is deleted, its
- * Kustomization is queued: the reconcile finds the drift and applies Git again, in seconds
- * rather than at the next interval. Success requeues after spec.interval; failure after
+ * label; their metadata only, which is all a change shows in: generation, labels, annotations,
+ * managedFields), and when another field manager writes an object (not its status), or it is
+ * deleted, its Kustomization is queued: the reconcile finds the drift and applies Git again,
+ * in seconds rather than at the next interval. Success requeues after spec.interval; failure after
  * spec.retryInterval (default: the interval).
  *
  * Flux's layer lives in files of its own: ks_render.c (the spec's kustomize fields, postBuild,
@@ -31,7 +32,7 @@
  * kubeConfig), ks_health.c (healthChecks, the Healthy condition), ks_delete.c
  * (deletionPolicy), ks_ignore.c (spec.ignore), ks_history.c (status.history).
  *
- * Not built yet: healthCheckExprs and readyExpr (CEL); SOPS with cloud KMS or Vault keys.
+ * Not built yet: SOPS with cloud KMS or Vault keys.
  *
  * Drift healing leaves room to tinker: a grace period (--drift-grace-period, or the annotation
  * eddy.dev/drift-grace-period on the Kustomization) delays the revert; each drift gets one
@@ -439,8 +440,12 @@ static ed_apply_result *old_inventory(const ed_node *obj)
 
 /* ---- drift: watch what was applied ---- */
 
-/* What of an object eddy cares about, as a digest: everything but status and the fields the
- * server changes on every write. A status update leaves it unchanged; an edit changes it. */
+/* What of an object eddy cares about, as a digest of its metadata (the drift watch holds no
+ * more): labels, annotations, finalizers, owners, generation (moved by every change of a spec)
+ * and who wrote what (managedFields, which changes with every write to a kind without a
+ * generation: a ConfigMap's data). Left out: what the server changes on every write, and the
+ * managedFields entries of status writers. A status update leaves it unchanged; an edit
+ * changes it. */
 static void fingerprint(const ed_node *obj, const ed_node *ignore, char out[65])
 {
     ed_doc *d = ed_doc_new();
@@ -455,10 +460,18 @@ static void fingerprint(const ed_node *obj, const ed_node *ignore, char out[65])
     ed_node_remove(c, "apiVersion");
     ed_node_remove(c, "kind");
     ed_node *meta = ed_node_get(c, "metadata");
-    static const char *const server_fields[] = {"resourceVersion", "managedFields", "generation",
-                                                "creationTimestamp", "uid"};
+    static const char *const server_fields[] = {"resourceVersion", "creationTimestamp", "uid"};
     for (size_t i = 0; i < sizeof(server_fields) / sizeof(server_fields[0]); i++)
         ed_node_remove(meta, server_fields[i]);
+    const ed_node *mf = ed_node_get(meta, "managedFields");
+    ed_node *writers = ed_node_new_seq(d);
+    for (size_t i = 0; i < ed_node_len(mf); i++) {
+        const ed_node *e = ed_node_at(mf, i);
+        const char *sub = str_at(e, "/subresource");
+        if (!sub || strcmp(sub, "status") != 0)
+            ed_node_append(d, writers, ed_node_copy(d, e));
+    }
+    ed_node_set(d, meta, "managedFields", writers);
     ed_buf b = ED_BUF_INIT((size_t)16 << 20);
     ed_node_to_json(c, &b);
     ed_sha256_hex(b.data ? b.data : "", b.len, out);
@@ -491,9 +504,9 @@ static void field_paths(const ed_node *fields, const char *prefix, ed_buf *out, 
     }
 }
 
-/* The field manager other than eddy that wrote obj last (newest managedFields time, status
- * writers aside) and the paths it owns: who to name in a drift event. */
-static const char *last_writer(const ed_node *obj, ed_buf *paths)
+/* The managedFields entry of the field manager other than eddy that wrote obj last (newest
+ * time, status writers aside), or NULL: who to name in a drift event. */
+static const ed_node *last_writer(const ed_node *obj)
 {
     const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
     const ed_node *best = NULL;
@@ -512,11 +525,7 @@ static const char *last_writer(const ed_node *obj, ed_buf *paths)
             best_time = t;
         }
     }
-    if (!best)
-        return NULL;
-    int budget = 5;
-    field_paths(ed_node_get(best, "fieldsV1"), "", paths, &budget);
-    return str_at(best, "/manager");
+    return best;
 }
 
 /* True when eddy's Apply entry in managedFields is strictly newer than every other entry
@@ -596,22 +605,6 @@ static void hold_locked(ed_ks_controller *c, const ed_node *obj, const char *key
 }
 
 /* The apply engine's question: is this object held back now? */
-/* ed_apply_opts.cached: the drift watch's copy of an object, when its kind is watched. */
-static ed_doc *cached_live(const char *api_version, const char *kind, const char *ns,
-                           const char *name, void *user)
-{
-    ed_ks_controller *c = user;
-    ed_informer *inf = NULL;
-    pthread_mutex_lock(&c->watch_lock);
-    for (size_t w = 0; w < c->nwatches && !inf; w++)
-        if (strcmp(c->watches[w].api_version, api_version) == 0 &&
-            strcmp(c->watches[w].kind, kind) == 0)
-            inf = c->watches[w].inf;
-    pthread_mutex_unlock(&c->watch_lock);
-    /* Watches live until ks_stop, which runs after the last reconcile. */
-    return inf ? ed_informer_get(inf, ns ? ns : "", name) : NULL;
-}
-
 static bool is_held(const char *id, void *user)
 {
     ed_ks_controller *c = user;
@@ -721,8 +714,23 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     ed_log(ED_LOG_DEBUG, "object changed", "controller", "kustomization", "object",
            str_at(obj, "/metadata/name"), "ours", ours ? "true" : "false", "resourceVersion",
            str_at(obj, "/metadata/resourceVersion"), NULL);
+    const ed_node *wentry = type == ED_KUBE_DELETED || ours ? NULL : last_writer(obj);
+    const char *writer = wentry ? str_at(wentry, "/manager") : NULL;
+    if (wentry) {
+        /* A write of ignored fields only (spec.ignore) is no drift: the generation it moved is
+         * all the fingerprint saw of it. */
+        pthread_mutex_lock(&c->drift_lock);
+        ed_doc *r = ed_strmap_get(c->ignore_rules, key);
+        bool ignored =
+            r && ed_ks_ignore_covers(ed_doc_root(r), obj, ed_node_get(wentry, "fieldsV1"));
+        pthread_mutex_unlock(&c->drift_lock);
+        if (ignored)
+            return;
+    }
     ed_buf paths = ED_BUF_INIT(4096);
-    const char *writer = type == ED_KUBE_DELETED || ours ? NULL : last_writer(obj, &paths);
+    int budget = 5;
+    if (wentry)
+        field_paths(ed_node_get(wentry, "fieldsV1"), "", &paths, &budget);
     if (ours) {
         /* eddy's own write (a revert, or a new revision): not drift, and the end of a drift
          * episode: the next drift of this object is announced again. */
@@ -831,6 +839,8 @@ static void remember_ignore_rules(ed_ks_controller *c, const char *key, const ed
  * label, started on first use). */
 static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
 {
+    if (getenv("EDDY_EXP_NO_DRIFT_WATCH"))
+        return;
     for (size_t i = 0; changes && i < changes->n; i++) {
         const ed_apply_entry *e = &changes->entries[i];
         ed_apply_id_parts id;
@@ -849,7 +859,8 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
         if (!have && !c->watches_ended) {
             ed_informer_opts io = {.api_version = api_version,
                                    .kind = kind,
-                                   .label_selector = "kustomize.toolkit.fluxcd.io/name"};
+                                   .label_selector = "kustomize.toolkit.fluxcd.io/name",
+                                   .metadata_only = true};
             ed_informer *inf = ed_informer_new(c->o.kube, &io);
             ed_informer_add_handler(inf, on_drift, c);
             ed_err err = ED_ERR_INIT;
@@ -1591,10 +1602,6 @@ apply:
                         .hold_user = c,
                         .before_writes = fin ? finalizer_before_writes : NULL,
                         .before_writes_user = fin};
-    if (watched) {
-        ao.cached = cached_live;
-        ao.cached_user = c;
-    }
     ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
     out.noop = noop;
     out.old_inventory = inventory;

@@ -376,11 +376,13 @@ static size_t read_header(char *data, size_t size, size_t n, void *user)
 }
 
 /* Percent-encoding is what libcurl does; headers are built here from parts of the config. */
-static struct curl_slist *request_headers(ed_kube *kube, const char *content_type,
-                                          const char *token)
+static struct curl_slist *request_headers(ed_kube *kube, const char *accept,
+                                          const char *content_type, const char *token)
 {
     struct curl_slist *h = NULL;
-    h = curl_slist_append(h, "Accept: application/json");
+    char *ah = ed_xasprintf("Accept: %s", accept ? accept : "application/json");
+    h = curl_slist_append(h, ah);
+    free(ah);
     if (content_type) {
         char *ct = ed_xasprintf("Content-Type: %s", content_type);
         h = curl_slist_append(h, ct);
@@ -437,8 +439,9 @@ static bool not_sent(CURLcode cc)
            cc == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
-CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const char *content_type,
-                   int64_t timeout_ms, struct curl_slist **headers, uint64_t *cred_gen, ed_err *err)
+CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const char *accept,
+                   const char *content_type, int64_t timeout_ms, struct curl_slist **headers,
+                   uint64_t *cred_gen, ed_err *err)
 {
     const ed_kube_config *cfg = kube->cfg;
     *headers = NULL;
@@ -472,7 +475,7 @@ CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const ch
         ed_err_set(err, ED_ERROR, "cannot create an HTTP request");
         return NULL;
     }
-    *headers = request_headers(kube, content_type, token);
+    *headers = request_headers(kube, accept, content_type, token);
     if (token) {
         memset(token, 0, strlen(token));
         free(token);
@@ -589,6 +592,13 @@ int ed_kube_curl_error(ed_kube *kube, CURLcode cc, const char *curl_msg, const c
 int ed_kube_request(ed_kube *kube, const char *method, const char *path, const char *content_type,
                     const char *body, size_t body_len, ed_kube_response *resp, ed_err *err)
 {
+    return ed_kube_request_as(kube, method, path, NULL, content_type, body, body_len, resp, err);
+}
+
+int ed_kube_request_as(ed_kube *kube, const char *method, const char *path, const char *accept,
+                       const char *content_type, const char *body, size_t body_len,
+                       ed_kube_response *resp, ed_err *err)
+{
     memset(resp, 0, sizeof(*resp));
     resp->body = (ed_buf)ED_BUF_INIT(MAX_REPLY);
     int64_t backoff_ms = 200;
@@ -604,7 +614,8 @@ int ed_kube_request(ed_kube *kube, const char *method, const char *path, const c
         char curl_msg[CURL_ERROR_SIZE] = "";
         struct curl_slist *headers = NULL;
         uint64_t cred_gen = 0;
-        CURL *h = ed_kube_easy(kube, method, path, content_type, 0, &headers, &cred_gen, err);
+        CURL *h =
+            ed_kube_easy(kube, method, path, accept, content_type, 0, &headers, &cred_gen, err);
         if (!h)
             return err ? err->code : ED_ERROR;
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);

@@ -158,9 +158,19 @@ struct ed_kube {
  * used (0 for none), for ed_kube_exec_invalidate. NULL with err set when the bearer token cannot
  * be read or the exec plugin fails. The handle may be one used before (reset to defaults).
  */
-CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const char *content_type,
-                   int64_t timeout_ms, struct curl_slist **headers, uint64_t *cred_gen,
-                   ed_err *err);
+CURL *ed_kube_easy(ed_kube *kube, const char *method, const char *path, const char *accept,
+                   const char *content_type, int64_t timeout_ms, struct curl_slist **headers,
+                   uint64_t *cred_gen, ed_err *err);
+/* ed_kube_request with an Accept header of the caller's (NULL: application/json). */
+int ed_kube_request_as(ed_kube *kube, const char *method, const char *path, const char *accept,
+                       const char *content_type, const char *body, size_t body_len,
+                       ed_kube_response *resp, ed_err *err);
+/* The Accept headers that ask for objects' metadata only: a list (PartialObjectMetadataList),
+ * or one object per watch event (PartialObjectMetadata). */
+#define ED_KUBE_ACCEPT_METADATA_LIST                                                               \
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+#define ED_KUBE_ACCEPT_METADATA "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+
 /* The request on h is over: keep h for a next request (or clean it up when enough are kept). */
 void ed_kube_easy_done(ed_kube *kube, CURL *h);
 /* After a 401 answered to a request made with the exec credential of generation gen: drop that

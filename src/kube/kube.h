@@ -181,6 +181,9 @@ typedef struct ed_kube_opts {
     const char *propagation_policy;
     const char *precondition_uid;              /* delete only this incarnation, or NULL */
     const char *precondition_resource_version; /* or NULL */
+    /* list: the objects' metadata only (a PartialObjectMetadataList: kind and apiVersion of
+     * the list and of its items are the meta.k8s.io/v1 ones) */
+    bool metadata_only;
 } ed_kube_opts;
 
 typedef enum {
@@ -242,6 +245,9 @@ typedef struct ed_kube_watch_opts {
     const char *field_selector;
     int timeout_seconds; /* the server ends the watch after this long; 0 for 300 */
     bool bookmarks;      /* allowWatchBookmarks */
+    /* Each event's object is the watched object's metadata only (PartialObjectMetadata),
+     * handed over with the watched kind's apiVersion and kind. */
+    bool metadata_only;
     /* When not NULL, the watch ends (returning 0) within about a second of *cancel turning
      * true: how a process stops its watches on shutdown. */
     const atomic_bool *cancel;

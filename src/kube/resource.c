@@ -227,12 +227,14 @@ static int object_target(ed_kube *kube, const ed_node *obj, ed_kube_resource *re
     return 0;
 }
 
-/* Send a request and parse the JSON reply into *out (when out is not NULL). */
-static int call(ed_kube *kube, const char *method, const char *path, const char *content_type,
-                const char *body, size_t len, ed_doc **out, ed_err *err)
+/* Send a request and parse the JSON reply into *out (when out is not NULL); accept NULL asks
+ * for whole objects. */
+static int call_as(ed_kube *kube, const char *method, const char *path, const char *accept,
+                   const char *content_type, const char *body, size_t len, ed_doc **out,
+                   ed_err *err)
 {
     ed_kube_response resp;
-    int rc = ed_kube_request(kube, method, path, content_type, body, len, &resp, err);
+    int rc = ed_kube_request_as(kube, method, path, accept, content_type, body, len, &resp, err);
     if (rc == 0 && out) {
         rc = ed_doc_parse_api_json(resp.body.data, resp.body.len, out, err);
         if (rc)
@@ -240,6 +242,12 @@ static int call(ed_kube *kube, const char *method, const char *path, const char 
     }
     ed_kube_response_free(&resp);
     return rc;
+}
+
+static int call(ed_kube *kube, const char *method, const char *path, const char *content_type,
+                const char *body, size_t len, ed_doc **out, ed_err *err)
+{
+    return call_as(kube, method, path, NULL, content_type, body, len, out, err);
 }
 
 int ed_kube_get(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
@@ -279,7 +287,9 @@ int ed_kube_list_pages(ed_kube *kube, const char *api_version, const char *kind,
             cont = NULL;
         }
         ed_doc *page = NULL;
-        rc = call(kube, "GET", path.data, NULL, NULL, 0, &page, err);
+        rc = call_as(kube, "GET", path.data,
+                     opts && opts->metadata_only ? ED_KUBE_ACCEPT_METADATA_LIST : NULL, NULL, NULL,
+                     0, &page, err);
         ed_buf_free(&path);
         if (rc)
             break;

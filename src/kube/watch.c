@@ -32,6 +32,9 @@ struct stream {
 struct watch_user {
     ed_kube_watch_fn fn;
     void *user;
+    /* For metadata-only watches: what each object is given in place of PartialObjectMetadata's
+     * apiVersion and kind. */
+    const char *api_version, *kind;
 };
 
 /* Handle one complete event line. Returns false to end the transfer. */
@@ -73,6 +76,10 @@ static bool handle_event(struct stream *st, const char *line, size_t len)
             t = ED_KUBE_BOOKMARK;
         else
             t = (ed_kube_event_type)-1;
+        if (wu->kind && t != ED_KUBE_BOOKMARK) {
+            ed_node_set(doc, obj, "apiVersion", ed_node_new_str(doc, wu->api_version));
+            ed_node_set(doc, obj, "kind", ed_node_new_str(doc, wu->kind));
+        }
         if ((int)t >= 0 && wu->fn(t, obj, wu->user) != 0) {
             st->stopped = true;
             go_on = false;
@@ -126,13 +133,14 @@ static size_t on_data(char *data, size_t size, size_t n, void *user)
  * ends the reply (0), the callback stops it (0), *cancel turns true (0) or an error. A last
  * line without a newline is handed over too when flush_last. verb names the request in
  * errors ("WATCH"). */
-static int stream_lines(ed_kube *kube, const char *verb, const char *path, int64_t timeout_ms,
-                        const atomic_bool *cancel, bool flush_last, struct stream *st)
+static int stream_lines(ed_kube *kube, const char *verb, const char *path, const char *accept,
+                        int64_t timeout_ms, const atomic_bool *cancel, bool flush_last,
+                        struct stream *st)
 {
     ed_kube_rate_wait(kube);
     struct curl_slist *headers = NULL;
     uint64_t cred_gen = 0;
-    st->h = ed_kube_easy(kube, "GET", path, NULL, timeout_ms, &headers, &cred_gen, st->err);
+    st->h = ed_kube_easy(kube, "GET", path, accept, NULL, timeout_ms, &headers, &cred_gen, st->err);
     if (!st->h)
         return st->err ? st->err->code : ED_ERROR;
     char curl_msg[CURL_ERROR_SIZE] = "";
@@ -171,14 +179,14 @@ static int stream_lines(ed_kube *kube, const char *verb, const char *path, int64
 }
 
 /* stream_lines with the stream's state made here: on_line gets user as st->user. */
-static int stream_run(ed_kube *kube, const char *verb, const char *path, int64_t timeout_ms,
-                      const atomic_bool *cancel, bool flush_last,
+static int stream_run(ed_kube *kube, const char *verb, const char *path, const char *accept,
+                      int64_t timeout_ms, const atomic_bool *cancel, bool flush_last,
                       bool (*on_line)(struct stream *, const char *, size_t), void *user,
                       const char *what, ed_err *err)
 {
     struct stream st = {
         .line = ED_BUF_INIT(MAX_EVENT), .on_line = on_line, .user = user, .err = err, .what = what};
-    int rc = stream_lines(kube, verb, path, timeout_ms, cancel, flush_last, &st);
+    int rc = stream_lines(kube, verb, path, accept, timeout_ms, cancel, flush_last, &st);
     ed_buf_free(&st.line);
     return rc;
 }
@@ -202,7 +210,8 @@ int ed_kube_stream(ed_kube *kube, const char *path, int64_t timeout_ms, const at
                    ed_kube_line_fn fn, void *user, ed_err *err)
 {
     struct lines_user lu = {.fn = fn, .user = user};
-    return stream_run(kube, "GET", path, timeout_ms, cancel, true, handle_line, &lu, "stream", err);
+    return stream_run(kube, "GET", path, NULL, timeout_ms, cancel, true, handle_line, &lu, "stream",
+                      err);
 }
 
 int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
@@ -232,10 +241,15 @@ int ed_kube_watch(ed_kube *kube, const char *api_version, const char *kind, cons
         curl_free(esc);
     }
 
-    struct watch_user wu = {.fn = fn, .user = user};
+    bool meta = opts && opts->metadata_only;
+    struct watch_user wu = {.fn = fn,
+                            .user = user,
+                            .api_version = meta ? api_version : NULL,
+                            .kind = meta ? kind : NULL};
     /* The server ends the watch after `timeout` seconds; allow it some slack to do so. */
-    rc = stream_run(kube, "WATCH", path.data, (int64_t)(timeout + 30) * 1000,
-                    opts ? opts->cancel : NULL, false, handle_event, &wu, "watch", err);
+    rc = stream_run(kube, "WATCH", path.data, meta ? ED_KUBE_ACCEPT_METADATA : NULL,
+                    (int64_t)(timeout + 30) * 1000, opts ? opts->cancel : NULL, false, handle_event,
+                    &wu, "watch", err);
     ed_buf_free(&path);
     return rc;
 }

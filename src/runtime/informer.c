@@ -30,6 +30,7 @@ struct ed_informer {
     ed_kube *kube;
     char *api_version, *kind, *ns, *label_selector;
     int watch_timeout;
+    bool metadata_only;
     struct handler *handlers;
     size_t nhandlers;
 
@@ -75,6 +76,7 @@ ed_informer *ed_informer_new(ed_kube *kube, const ed_informer_opts *opts)
     inf->ns = dup_or_null(opts->ns);
     inf->label_selector = dup_or_null(opts->label_selector);
     inf->watch_timeout = opts->watch_timeout_seconds > 0 ? opts->watch_timeout_seconds : 300;
+    inf->metadata_only = opts->metadata_only;
     pthread_mutex_init(&inf->lock, NULL);
     pthread_cond_init(&inf->synced_cond, NULL);
     inf->cache = ed_strmap_new();
@@ -207,7 +209,8 @@ static int relist_page(ed_doc *page, bool last, void *user, ed_err *err)
 /* List everything and make the cache equal to it, reporting the differences. */
 static int relist(ed_informer *inf, ed_err *err)
 {
-    ed_kube_opts opts = {.label_selector = inf->label_selector};
+    ed_kube_opts opts = {.label_selector = inf->label_selector,
+                         .metadata_only = inf->metadata_only};
     struct relist_state rs = {.inf = inf, .listed = ed_strmap_new()};
     int rc = ed_kube_list_pages(inf->kube, inf->api_version, inf->kind, inf->ns, &opts, relist_page,
                                 &rs, err);
@@ -281,6 +284,7 @@ static void *run(void *arg)
                                      .label_selector = inf->label_selector,
                                      .timeout_seconds = inf->watch_timeout,
                                      .bookmarks = true,
+                                     .metadata_only = inf->metadata_only,
                                      .cancel = &inf->stop};
             inf->watch_events = 0;
             rc = ed_kube_watch(inf->kube, inf->api_version, inf->kind, inf->ns, &wo, on_watch_event,

@@ -73,6 +73,9 @@ typedef struct ed_informer_opts {
     const char *ns;             /* NULL for every namespace */
     const char *label_selector; /* or NULL */
     int watch_timeout_seconds;  /* length of one watch request; 0 for 300 */
+    /* Cache and hand over the objects' metadata only (with the kind's apiVersion and kind):
+     * the API server sends much less for kinds whose status changes often. */
+    bool metadata_only;
 } ed_informer_opts;
 
 /* A new informer on kube (borrowed: it must outlive the informer). Not started. */

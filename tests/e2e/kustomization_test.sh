@@ -111,6 +111,15 @@ t0=$(date +%s%3N)
 healed() { [ "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" = 2 ]; }
 retry 15 healed
 echo "scale reverted after $(($(date +%s%3N) - t0)) ms"
+# A ConfigMap has no generation: its drift watch (metadata only) sees the edit in who wrote it.
+kubectl -n "$apps" patch configmap settings --type merge -p '{"data":{"color":"red"}}' >/dev/null
+t0=$(date +%s%3N)
+blue() { [ "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" = blue ]; }
+retry 15 blue
+echo "ConfigMap data edit reverted after $(($(date +%s%3N) - t0)) ms"
+# The same manager editing it again (it lost the field to eddy's revert in between).
+kubectl -n "$apps" patch configmap settings --type merge -p '{"data":{"color":"green"}}' >/dev/null
+retry 15 blue
 step "a grace period leaves room to tinker, and the drift is announced once"
 kubectl -n "$ns" annotate --overwrite kustomization/apps eddy.dev/drift-grace-period=6s >/dev/null
 # (A reconcile due meanwhile for another reason, such as the 5s retry left from the first

@@ -2,7 +2,8 @@
  * Unit tests of status conditions: set adds or updates in place, lastTransitionTime moves when
  * the status, reason or message changes (Flux's conditions.Set), the list in Flux's order,
  * remove drops one condition and keeps the others in order. And the controller's render of a
- * Secret whose data values are not strings (ks_render.c reads them for SOPS markers).
+ * Secret whose data values are not strings (ks_render.c reads them for SOPS markers), and which
+ * writes (managedFields entries) spec.ignore covers (the drift watch's question).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "controllers/controllers.h"
+#include "controllers/ks_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,9 +101,65 @@ static void test_render_secret_values(void **state)
     rmdir(dir);
 }
 
+static ed_doc *json(const char *text)
+{
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_doc_parse_json(text, strlen(text), &d, &err), 0);
+    return d;
+}
+
+static void test_ignore_covers(void **state)
+{
+    (void)state;
+    ed_doc *rules = json("[{\"paths\":[\"/spec/replicas\",\"/metadata/annotations/a.io~1note\"],"
+                         "\"target\":{\"kind\":\"Deployment\",\"name\":\"web-.*\"}},"
+                         "{\"paths\":[\"/data/mode\",\"/spec/template/spec/containers\"]}]");
+    ed_doc *web = json("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                       "\"metadata\":{\"name\":\"web-1\",\"namespace\":\"a\"}}");
+    ed_doc *api = json("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                       "\"metadata\":{\"name\":\"api\",\"namespace\":\"a\"}}");
+    const ed_node *r = ed_doc_root(rules);
+    static const struct {
+        const char *fields;
+        bool web, api;
+    } cases[] = {
+        {"{\"f:spec\":{\"f:replicas\":{}}}", true, false},
+        /* '/' in a key is ~1 in the rule's pointer */
+        {"{\"f:metadata\":{\"f:annotations\":{\"f:a.io/note\":{}}}}", true, false},
+        {"{\"f:metadata\":{\"f:annotations\":{\".\":{},\"f:a.io/note\":{}}}}", true, false},
+        {"{\"f:metadata\":{\"f:annotations\":{\"f:a.io/other\":{}}}}", false, false},
+        /* one ignored field and one that is not */
+        {"{\"f:spec\":{\"f:replicas\":{},\"f:paused\":{}}}", false, false},
+        /* a list item below an ignored path, for every object (the second rule) */
+        {"{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"c\\\"}"
+         "\":"
+         "{\"f:image\":{}}}}}}}",
+         true, true},
+        /* a list item with no ignored path above it */
+        {"{\"f:spec\":{\"f:volumes\":{\"k:{\\\"name\\\":\\\"v\\\"}\":{\"f:name\":{}}}}}", false,
+         false},
+        /* a prefix of a segment is no parent: /spec/replicasX */
+        {"{\"f:spec\":{\"f:replicasX\":{}}}", false, false},
+        {"{}", false, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_doc *f = json(cases[i].fields);
+        if (ed_ks_ignore_covers(r, ed_doc_root(web), ed_doc_root(f)) != cases[i].web ||
+            ed_ks_ignore_covers(r, ed_doc_root(api), ed_doc_root(f)) != cases[i].api)
+            fail_msg("case %zu: %s", i, cases[i].fields);
+        ed_doc_free(f);
+    }
+    assert_false(ed_ks_ignore_covers(NULL, ed_doc_root(web), ed_doc_root(web)));
+    ed_doc_free(rules);
+    ed_doc_free(web);
+    ed_doc_free(api);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_conditions),
-                                       cmocka_unit_test(test_render_secret_values)};
+                                       cmocka_unit_test(test_render_secret_values),
+                                       cmocka_unit_test(test_ignore_covers)};
     return cmocka_run_group_tests_name("controllers", tests, NULL, NULL);
 }
