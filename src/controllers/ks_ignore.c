@@ -208,21 +208,38 @@ int ed_ks_apply_ignore(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t 
     return 0;
 }
 
-void ed_ks_ignore_strip(ed_doc *doc, ed_node *obj, const ed_node *rules)
+/* The paths (string nodes) of every rule whose target covers obj, together: a new array of *n
+ * borrowed nodes (NULL when none). A target with a bad regular expression covers nothing. */
+static const ed_node **covering_paths(const ed_node *rules, const ed_node *obj, size_t *n)
 {
+    const ed_node **paths = NULL;
+    *n = 0;
     for (size_t r = 0; r < ed_node_len(rules); r++) {
         const ed_node *rule = ed_node_at(rules, r);
         bool match = false;
         ed_err err = ED_ERR_INIT;
         if (target_matches(ed_node_get(rule, "target"), obj, &match, &err) != 0 || !match)
             continue;
-        const ed_node *paths = ed_node_get(rule, "paths");
-        for (size_t p = 0; p < ed_node_len(paths); p++) {
-            const char *path = ed_node_str(ed_node_at(paths, p));
-            if (path)
-                put_at(doc, obj, path, NULL);
+        const ed_node *list = ed_node_get(rule, "paths");
+        for (size_t p = 0; p < ed_node_len(list); p++) {
+            paths = ed_xrealloc(paths, (*n + 1) * sizeof(const ed_node *));
+            paths[(*n)++] = ed_node_at(list, p);
         }
     }
+    return paths;
+}
+
+void ed_ks_ignore_strip(ed_doc *doc, ed_node *obj, const ed_node *rules)
+{
+    /* Targets are judged on the object as it came, before any path is taken out. */
+    size_t n;
+    const ed_node **paths = covering_paths(rules, obj, &n);
+    for (size_t i = 0; i < n; i++) {
+        const char *path = ed_node_str(paths[i]);
+        if (path)
+            put_at(doc, obj, path, NULL);
+    }
+    free(paths);
 }
 
 /* Append the JSON pointer segment of name, escaped ('~' as ~0, '/' as ~1). */
@@ -280,21 +297,8 @@ static bool fields_covered(const ed_node *const *paths, size_t npaths, const ed_
 
 bool ed_ks_ignore_covers(const ed_node *rules, const ed_node *obj, const ed_node *fields_v1)
 {
-    /* The paths of every rule whose target covers obj, together. */
-    const ed_node **paths = NULL;
-    size_t npaths = 0;
-    for (size_t r = 0; r < ed_node_len(rules); r++) {
-        const ed_node *rule = ed_node_at(rules, r);
-        bool match = false;
-        ed_err err = ED_ERR_INIT;
-        if (target_matches(ed_node_get(rule, "target"), obj, &match, &err) != 0 || !match)
-            continue;
-        const ed_node *list = ed_node_get(rule, "paths");
-        for (size_t p = 0; p < ed_node_len(list); p++) {
-            paths = ed_xrealloc(paths, (npaths + 1) * sizeof(const ed_node *));
-            paths[npaths++] = ed_node_at(list, p);
-        }
-    }
+    size_t npaths;
+    const ed_node **paths = covering_paths(rules, obj, &npaths);
     ed_buf b = ED_BUF_INIT(64 * 1024);
     bool covered = npaths > 0 && fields_v1 && fields_covered(paths, npaths, fields_v1, &b);
     ed_buf_free(&b);
