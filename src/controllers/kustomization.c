@@ -528,6 +528,37 @@ static const ed_node *last_writer(const ed_node *obj)
     return best;
 }
 
+/* True when every field manager but eddy that wrote obj since eddy's own last write (status
+ * writers aside; one with no time, the scale subresource's, counts as recent) wrote only
+ * fields the spec.ignore rules cover, and there is at least one such writer. Every recent
+ * writer counts, not only the newest: an autoscaler's entry, which has no time, must not hide
+ * a label edited by hand. */
+static bool only_ignored_writes(const ed_node *rules, const ed_node *obj)
+{
+    const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
+    const char *ours = "";
+    for (size_t i = 0; i < ed_node_len(mf); i++) {
+        const ed_node *e = ed_node_at(mf, i);
+        const char *m = str_at(e, "/manager"), *t = str_at(e, "/time");
+        if (m && strcmp(m, MANAGER) == 0 && t && strcmp(t, ours) > 0)
+            ours = t;
+    }
+    size_t writers = 0;
+    for (size_t i = 0; i < ed_node_len(mf); i++) {
+        const ed_node *e = ed_node_at(mf, i);
+        const char *t = str_at(e, "/time");
+        const char *m = str_at(e, "/manager"), *sub = str_at(e, "/subresource");
+        if ((m && strcmp(m, MANAGER) == 0) || (sub && strcmp(sub, "status") == 0))
+            continue;
+        if (t && strcmp(t, ours) < 0) /* RFC 3339 in UTC orders as text */
+            continue;
+        if (!ed_ks_ignore_covers(rules, obj, ed_node_get(e, "fieldsV1")))
+            return false;
+        writers++;
+    }
+    return writers > 0;
+}
+
 /* True when eddy's Apply entry in managedFields is strictly newer than every other entry
  * (status writers aside): the object was last written by eddy. */
 static bool newest_is_ours(const ed_node *obj)
@@ -717,12 +748,11 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     const ed_node *wentry = type == ED_KUBE_DELETED || ours ? NULL : last_writer(obj);
     const char *writer = wentry ? str_at(wentry, "/manager") : NULL;
     if (wentry) {
-        /* A write of ignored fields only (spec.ignore) is no drift: the generation it moved is
-         * all the fingerprint saw of it. */
+        /* Writes of ignored fields only (spec.ignore) are no drift: the generation they moved
+         * is all the fingerprint saw of them. */
         pthread_mutex_lock(&c->drift_lock);
         ed_doc *r = ed_strmap_get(c->ignore_rules, key);
-        bool ignored =
-            r && ed_ks_ignore_covers(ed_doc_root(r), obj, ed_node_get(wentry, "fieldsV1"));
+        bool ignored = r && only_ignored_writes(ed_doc_root(r), obj);
         pthread_mutex_unlock(&c->drift_lock);
         if (ignored)
             return;

@@ -72,6 +72,16 @@ drift=$(kubectl -n "$ns" get events --field-selector reason=DriftDetected -o 'js
 assert_contains "$drift" "drift on Deployment/$ns/api" "drift outside the target announced"
 assert_not_contains "$drift" "Deployment/$ns/web-frontend" "ignored fields are not drift"
 
+step "an ignored scale does not hide a later edit elsewhere"
+# kubectl scale writes through the scale subresource (a managedFields entry with no time, as an
+# autoscaler's): the image set by hand afterwards is drift all the same.
+kubectl -n "$ns" scale deploy/web-frontend --replicas=4 >/dev/null
+sleep 1
+kubectl -n "$ns" set image deploy/web-frontend c=nginx:by-hand >/dev/null
+image_back() { [ "$(kubectl -n "$ns" get deploy web-frontend -o 'jsonpath={.spec.template.spec.containers[0].image}')" = nginx ]; }
+retry 20 image_back
+assert_eq 4 "$(kubectl -n "$ns" get deploy web-frontend -o 'jsonpath={.spec.replicas}')" "ignored replicas kept"
+
 step "without the rule, Git wins again"
 kustomization app ./app "  targetNamespace: $ns"
 back() { [ "$(kubectl -n "$ns" get deploy web-frontend -o 'jsonpath={.spec.replicas}')" = 2 ]; }
