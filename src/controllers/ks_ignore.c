@@ -11,7 +11,7 @@
  * owner; eddy always adopts, which leaves the value where it is in both cases. A new object is
  * created whole.
  *
- * The same rules keep those fields out of drift detection (ed_ks_ignore_strip): a change there
+ * The same rules keep those fields out of drift detection (ed_ks_ignore_covers): a change there
  * does not queue a reconcile or announce drift.
  *
  * Label and annotation selectors take Kubernetes' equality forms: `k=v`, `k==v`, `k!=v`, `k`,
@@ -227,19 +227,6 @@ static const ed_node **covering_paths(const ed_node *rules, const ed_node *obj, 
         }
     }
     return paths;
-}
-
-void ed_ks_ignore_strip(ed_doc *doc, ed_node *obj, const ed_node *rules)
-{
-    /* Targets are judged on the object as it came, before any path is taken out. */
-    size_t n;
-    const ed_node **paths = covering_paths(rules, obj, &n);
-    for (size_t i = 0; i < n; i++) {
-        const char *path = ed_node_str(paths[i]);
-        if (path)
-            put_at(doc, obj, path, NULL);
-    }
-    free(paths);
 }
 
 /* Append the JSON pointer segment of name, escaped ('~' as ~0, '/' as ~1). */

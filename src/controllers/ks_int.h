@@ -141,11 +141,9 @@ void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const 
  */
 int ed_ks_apply_ignore(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t n, ed_err *err);
 
-/* Remove from obj (a copy in doc) the fields that the spec.ignore rules covering it name. */
-void ed_ks_ignore_strip(ed_doc *doc, ed_node *obj, const ed_node *rules);
-
-/* True when every field of fields_v1 (a managedFields entry's fieldsV1) lies at or below a path
- * that a spec.ignore rule covering obj names: a write that touched only ignored fields. A field
+/* True when every field of fields_v1 (in the shape of a managedFields entry's fieldsV1: the
+ * fields eddy lost to a write) lies at or below a path that a spec.ignore rule covering obj
+ * names: a write that touched only ignored fields. A field
  * inside a list item (k:, v:, i:) counts as covered only below a path named above the list.
  * obj needs only its apiVersion, kind and metadata (the drift watch holds no more). */
 bool ed_ks_ignore_covers(const ed_node *rules, const ed_node *obj, const ed_node *fields_v1);

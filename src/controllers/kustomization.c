@@ -21,10 +21,10 @@
  *
  * A change of a GitRepository queues the Kustomizations that use it. Drift is noticed at once
  * (DESIGN.md, commitment 2): every kind eddy applied is watched (objects with the owner
- * label; their metadata only, which is all a change shows in: generation, labels, annotations,
- * managedFields), and when another field manager writes an object (not its status), or it is
- * deleted, its Kustomization is queued: the reconcile finds the drift and applies Git again,
- * in seconds rather than at the next interval. Success requeues after spec.interval; failure after
+ * label; their metadata only), and when another field manager changes or removes a field eddy
+ * applied (it leaves eddy's managedFields entry), or the object is deleted, its Kustomization
+ * is queued: the reconcile finds the drift and applies Git again, in seconds rather than at
+ * the next interval. Success requeues after spec.interval; failure after
  * spec.retryInterval (default: the interval).
  *
  * Flux's layer lives in files of its own: ks_render.c (the spec's kustomize fields, postBuild,
@@ -74,7 +74,7 @@ struct ed_ks_controller {
     struct drift_watch *watches;
     size_t nwatches;
     bool watches_ended;      /* ks_stop ran: no new watch */
-    ed_strmap *fingerprints; /* object uid -> fingerprint of what eddy cares about (owned) */
+    ed_strmap *seen;         /* object uid -> struct seen: eddy's fields, as last seen (owned) */
     ed_strmap *drift_events; /* object uid -> monotonic ms of its last drift event (owned) */
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
     ed_ks_config_watch *config_watch; /* labelled ConfigMaps and Secrets (ks_configwatch.c) */
@@ -440,43 +440,98 @@ static ed_apply_result *old_inventory(const ed_node *obj)
 
 /* ---- drift: watch what was applied ---- */
 
-/* What of an object eddy cares about, as a digest of its metadata (the drift watch holds no
- * more): labels, annotations, finalizers, owners, generation (moved by every change of a spec)
- * and who wrote what (managedFields, which changes with every write to a kind without a
- * generation: a ConfigMap's data). Left out: what the server changes on every write, and the
- * managedFields entries of status writers. A status update leaves it unchanged; an edit
- * changes it. */
-static void fingerprint(const ed_node *obj, const ed_node *ignore, char out[65])
+/* What the drift watch remembers of an object: eddy's own managedFields entry (its Apply) as
+ * last seen. Drift is a change to a field eddy owns, and whoever changes one takes it from
+ * eddy (an update, a forced apply) or removes it: either way it leaves eddy's entry, which is
+ * what a metadata-only watch can see. A status update, a field of someone else's, or another
+ * manager applying the values eddy applied leave eddy's entry as it was: no drift. */
+struct seen {
+    char time[40];   /* eddy's entry's time at the last event, "" without one */
+    char writes[65]; /* digest of every managedFields entry but the status writers' then */
+    char *base;      /* eddy's fieldsV1 (compact JSON) after its last write, or NULL */
+};
+
+static void seen_free(struct seen *s)
 {
-    ed_doc *d = ed_doc_new();
-    ed_node *c = ed_node_copy(d, obj);
-    ed_node_remove(c, "status");
-    if (ignore)
-        ed_ks_ignore_strip(d, c, ignore); /* spec.ignore: not drift */
-    /* apiVersion and kind never change for a uid, and their place differs: first in a watch
-     * event, last in an object of the informer's list (which adds them). Keeping them made the
-     * first event after a list "changed" whatever it changed: a hand edit of an ignored field
-     * right after the drift watch started was announced as drift. */
-    ed_node_remove(c, "apiVersion");
-    ed_node_remove(c, "kind");
-    ed_node *meta = ed_node_get(c, "metadata");
-    static const char *const server_fields[] = {"resourceVersion", "creationTimestamp", "uid"};
-    for (size_t i = 0; i < sizeof(server_fields) / sizeof(server_fields[0]); i++)
-        ed_node_remove(meta, server_fields[i]);
-    const ed_node *mf = ed_node_get(meta, "managedFields");
-    ed_node *writers = ed_node_new_seq(d);
+    if (s)
+        free(s->base);
+    free(s);
+}
+
+/* The digest of obj's managedFields less the status writers' entries: it moves with every
+ * write but a status update (a field's owner, or a writer's time). */
+static void writes_digest(const ed_node *obj, char out[65])
+{
+    const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
+    ed_buf b = ED_BUF_INIT((size_t)16 << 20);
     for (size_t i = 0; i < ed_node_len(mf); i++) {
         const ed_node *e = ed_node_at(mf, i);
         const char *sub = str_at(e, "/subresource");
         if (!sub || strcmp(sub, "status") != 0)
-            ed_node_append(d, writers, ed_node_copy(d, e));
+            ed_node_to_json(e, &b);
     }
-    ed_node_set(d, meta, "managedFields", writers);
-    ed_buf b = ED_BUF_INIT((size_t)16 << 20);
-    ed_node_to_json(c, &b);
     ed_sha256_hex(b.data ? b.data : "", b.len, out);
     ed_buf_free(&b);
-    ed_doc_free(d);
+}
+
+/* node as compact JSON (a new string), or NULL when it does not fit 1 MiB. */
+static char *to_json(const ed_node *node)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 20);
+    if (ed_node_to_json(node, &b) != 0) {
+        ed_buf_free(&b);
+        return NULL;
+    }
+    return ed_buf_take(&b);
+}
+
+/* eddy's Apply entry in obj's managedFields, or NULL. */
+static const ed_node *own_entry(const ed_node *obj)
+{
+    const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
+    for (size_t i = 0; i < ed_node_len(mf); i++) {
+        const ed_node *e = ed_node_at(mf, i);
+        const char *m = str_at(e, "/manager"), *op = str_at(e, "/operation");
+        if (m && strcmp(m, MANAGER) == 0 && op && strcmp(op, "Apply") == 0 &&
+            !str_at(e, "/subresource"))
+            return e;
+    }
+    return NULL;
+}
+
+/* What of before (a fieldsV1 tree) after lacks, as a fieldsV1 tree made in doc; NULL when
+ * after holds all of it. */
+static ed_node *lost_fields(ed_doc *doc, const ed_node *before, const ed_node *after)
+{
+    ed_node *out = NULL;
+    for (size_t i = 0; i < ed_node_len(before); i++) {
+        const char *k = ed_node_key_at(before, i);
+        if (!k)
+            continue;
+        const ed_node *was = ed_node_value_at(before, i), *is = ed_node_get(after, k);
+        ed_node *gone = is ? lost_fields(doc, was, is) : ed_node_copy(doc, was);
+        if (!gone)
+            continue;
+        if (!out)
+            out = ed_node_new_map(doc);
+        ed_node_set(doc, out, k, gone);
+    }
+    return out;
+}
+
+/* True when the fieldsV1 trees a and b name a field in common. */
+static bool share_a_field(const ed_node *a, const ed_node *b)
+{
+    for (size_t i = 0; i < ed_node_len(b); i++) {
+        const char *k = ed_node_key_at(b, i);
+        const ed_node *in_a = k ? ed_node_get(a, k) : NULL;
+        if (!in_a)
+            continue;
+        const ed_node *in_b = ed_node_value_at(b, i);
+        if (ed_node_len(in_a) == 0 || ed_node_len(in_b) == 0 || share_a_field(in_a, in_b))
+            return true;
+    }
+    return false;
 }
 
 /* Append the field paths below a fieldsV1 node ("f:spec" -> "f:replicas" gives spec.replicas),
@@ -504,82 +559,28 @@ static void field_paths(const ed_node *fields, const char *prefix, ed_buf *out, 
     }
 }
 
-/* The managedFields entry of the field manager other than eddy that wrote obj last (newest
- * time, status writers aside), or NULL: who to name in a drift event. */
-static const ed_node *last_writer(const ed_node *obj)
+/* The field manager other than eddy that owns one of the fields eddy lost (the newest one,
+ * status writers aside; an entry of the scale subresource has no time and counts as newest),
+ * or NULL: a field removed has no owner. Who to name in a drift event. */
+static const char *new_owner(const ed_node *obj, const ed_node *lost)
 {
     const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
-    const ed_node *best = NULL;
-    const char *best_time = "";
+    const char *best = NULL, *best_time = "";
     for (size_t i = 0; i < ed_node_len(mf); i++) {
         const ed_node *e = ed_node_at(mf, i);
-        const char *t = str_at(e, "/time");
         const char *m = str_at(e, "/manager"), *sub = str_at(e, "/subresource");
-        /* Not eddy itself, and not a controller reporting status. */
-        if ((m && strcmp(m, MANAGER) == 0) || (sub && strcmp(sub, "status") == 0))
+        if (!m || strcmp(m, MANAGER) == 0 || (sub && strcmp(sub, "status") == 0) ||
+            !share_a_field(ed_node_get(e, "fieldsV1"), lost))
             continue;
+        const char *t = str_at(e, "/time");
         if (!t)
-            t = "9999"; /* the scale subresource records no time: the newest there is */
-        if (t && strcmp(t, best_time) >= 0) { /* RFC 3339 in UTC orders as text */
-            best = e;
+            t = "9999";
+        if (strcmp(t, best_time) >= 0) { /* RFC 3339 in UTC orders as text */
+            best = m;
             best_time = t;
         }
     }
     return best;
-}
-
-/* True when every field manager but eddy that wrote obj since eddy's own last write (status
- * writers aside; one with no time, the scale subresource's, counts as recent) wrote only
- * fields the spec.ignore rules cover, and there is at least one such writer. Every recent
- * writer counts, not only the newest: an autoscaler's entry, which has no time, must not hide
- * a label edited by hand. */
-static bool only_ignored_writes(const ed_node *rules, const ed_node *obj)
-{
-    const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
-    const char *ours = "";
-    for (size_t i = 0; i < ed_node_len(mf); i++) {
-        const ed_node *e = ed_node_at(mf, i);
-        const char *m = str_at(e, "/manager"), *t = str_at(e, "/time");
-        if (m && strcmp(m, MANAGER) == 0 && t && strcmp(t, ours) > 0)
-            ours = t;
-    }
-    size_t writers = 0;
-    for (size_t i = 0; i < ed_node_len(mf); i++) {
-        const ed_node *e = ed_node_at(mf, i);
-        const char *t = str_at(e, "/time");
-        const char *m = str_at(e, "/manager"), *sub = str_at(e, "/subresource");
-        if ((m && strcmp(m, MANAGER) == 0) || (sub && strcmp(sub, "status") == 0))
-            continue;
-        if (t && strcmp(t, ours) < 0) /* RFC 3339 in UTC orders as text */
-            continue;
-        if (!ed_ks_ignore_covers(rules, obj, ed_node_get(e, "fieldsV1")))
-            return false;
-        writers++;
-    }
-    return writers > 0;
-}
-
-/* True when eddy's Apply entry in managedFields is strictly newer than every other entry
- * (status writers aside): the object was last written by eddy. */
-static bool newest_is_ours(const ed_node *obj)
-{
-    const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
-    const char *ours = NULL, *other = "";
-    for (size_t i = 0; i < ed_node_len(mf); i++) {
-        const ed_node *e = ed_node_at(mf, i);
-        const char *t = str_at(e, "/time"), *m = str_at(e, "/manager");
-        const char *sub = str_at(e, "/subresource");
-        if (sub && strcmp(sub, "status") == 0)
-            continue;
-        /* Writes through the scale subresource record no time: count them as the newest. */
-        if (!t)
-            t = "9999";
-        if (m && strcmp(m, MANAGER) == 0)
-            ours = t;
-        else if (strcmp(t, other) > 0)
-            other = t;
-    }
-    return ours && strcmp(ours, other) > 0;
 }
 
 /* The grace period before drift of Kustomization ns/name is healed: its annotation, or the
@@ -707,70 +708,97 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     const char *uid = str_at(obj, "/metadata/uid");
     if (!ks || !ksns || !uid)
         return;
-    char fp[65], ikey[512];
-    snprintf(ikey, sizeof(ikey), "%s/%s", ksns, ks);
-    bool changed;
-    pthread_mutex_lock(&c->drift_lock);
-    ed_doc *rules = ed_strmap_get(c->ignore_rules, ikey);
-    fingerprint(obj, rules ? ed_doc_root(rules) : NULL, fp);
-    if (type == ED_KUBE_DELETED) {
-        free(ed_strmap_del(c->fingerprints, uid));
-        changed = true;
-    } else {
-        char *old = ed_strmap_get(c->fingerprints, uid);
-        changed = old && strcmp(old, fp) != 0;
-        if (!old || changed)
-            free(ed_strmap_put(c->fingerprints, uid, ed_xstrdup(fp)));
-    }
-    pthread_mutex_unlock(&c->drift_lock);
-    /* A new object (ADDED) is what an apply just did; only changes and deletions count. */
-    if (!changed || type == ED_KUBE_ADDED)
-        return;
     char key[512];
     snprintf(key, sizeof(key), "%s/%s", ksns, ks);
-    /* eddy's own write carries a resourceVersion an apply reported; anything else is drift. */
-    bool ours = false;
-    if (type != ED_KUBE_DELETED) {
-        char *id = ed_apply_id(obj);
-        const char *rv = str_at(obj, "/metadata/resourceVersion");
-        pthread_mutex_lock(&c->drift_lock);
+    const ed_node *own = type == ED_KUBE_DELETED ? NULL : own_entry(obj);
+    const char *own_time = own ? str_at(own, "/time") : NULL;
+    char *own_fields = own ? to_json(ed_node_get(own, "fieldsV1")) : NULL;
+    char writes[65] = "";
+    if (type != ED_KUBE_DELETED)
+        writes_digest(obj, writes);
+    char *id = ed_apply_id(obj);
+    const char *rv = str_at(obj, "/metadata/resourceVersion");
+    bool first = false, ours = false, wrote = true;
+    ed_doc *base = NULL; /* eddy's fields after its last write, when someone else wrote since */
+    pthread_mutex_lock(&c->drift_lock);
+    struct seen *s = ed_strmap_get(c->seen, uid);
+    if (type == ED_KUBE_DELETED) {
+        seen_free(ed_strmap_del(c->seen, uid));
+    } else {
+        first = !s;
+        if (first) {
+            s = ed_xcalloc(1, sizeof(*s));
+            ed_strmap_put(c->seen, uid, s);
+        }
+        /* eddy's own write: a resourceVersion an apply reported, or (when the event beats
+         * the apply's reply) its entry's time moved, which only its own write does (to the
+         * second). */
         const char *written = ed_strmap_get(c->written, id);
-        ours = written && rv && strcmp(written, rv) == 0;
-        pthread_mutex_unlock(&c->drift_lock);
-        free(id);
-        /* The event can beat the apply's reply: then eddy's Apply entry is the newest one. */
-        if (!ours)
-            ours = newest_is_ours(obj);
+        ours = (own_time && strcmp(own_time, s->time) > 0) ||
+               (written && rv && strcmp(written, rv) == 0);
+        wrote = strcmp(writes, s->writes) != 0;
+        snprintf(s->time, sizeof(s->time), "%s", own_time ? own_time : "");
+        snprintf(s->writes, sizeof(s->writes), "%s", writes);
+        if (first || ours || type == ED_KUBE_ADDED) {
+            free(s->base);
+            s->base = own_fields;
+            own_fields = NULL;
+        } else if (wrote && s->base &&
+                   ed_doc_parse_json(s->base, strlen(s->base), &base, NULL) != 0) {
+            base = NULL;
+        }
     }
+    pthread_mutex_unlock(&c->drift_lock);
+    free(own_fields);
+    free(id);
+    /* A new object (ADDED, or first seen) is what an apply just did; only changes and
+     * deletions count. */
+    if (first || type == ED_KUBE_ADDED) {
+        ed_doc_free(base);
+        return;
+    }
+    /* Drift: someone else wrote, and eddy's entry lacks fields it had after eddy's last write
+     * (taken over or removed), other than those spec.ignore leaves to others. While drift
+     * is left alone (a grace period, detect-only), each further write counts again. */
+    ed_doc *scratch = ed_doc_new();
+    ed_node *lost = NULL;
+    if (type != ED_KUBE_DELETED && !ours) {
+        lost = base ? lost_fields(scratch, ed_doc_root(base),
+                                  own ? ed_node_get(own, "fieldsV1") : NULL)
+                    : NULL;
+        bool ignored = false;
+        if (lost) {
+            pthread_mutex_lock(&c->drift_lock);
+            ed_doc *r = ed_strmap_get(c->ignore_rules, key);
+            ignored = r && ed_ks_ignore_covers(ed_doc_root(r), obj, lost);
+            pthread_mutex_unlock(&c->drift_lock);
+        }
+        if (!lost || ignored) {
+            ed_doc_free(scratch);
+            ed_doc_free(base);
+            return;
+        }
+    }
+    ed_doc_free(base);
     ed_log(ED_LOG_DEBUG, "object changed", "controller", "kustomization", "object",
            str_at(obj, "/metadata/name"), "ours", ours ? "true" : "false", "resourceVersion",
            str_at(obj, "/metadata/resourceVersion"), NULL);
-    const ed_node *wentry = type == ED_KUBE_DELETED || ours ? NULL : last_writer(obj);
-    const char *writer = wentry ? str_at(wentry, "/manager") : NULL;
-    if (wentry) {
-        /* Writes of ignored fields only (spec.ignore) are no drift: the generation they moved
-         * is all the fingerprint saw of them. */
-        pthread_mutex_lock(&c->drift_lock);
-        ed_doc *r = ed_strmap_get(c->ignore_rules, key);
-        bool ignored = r && only_ignored_writes(ed_doc_root(r), obj);
-        pthread_mutex_unlock(&c->drift_lock);
-        if (ignored)
-            return;
-    }
+    const char *writer = lost ? new_owner(obj, lost) : NULL;
     ed_buf paths = ED_BUF_INIT(4096);
     int budget = 5;
-    if (wentry)
-        field_paths(ed_node_get(wentry, "fieldsV1"), "", &paths, &budget);
+    if (lost)
+        field_paths(lost, "", &paths, &budget);
     if (ours) {
         /* eddy's own write (a revert, or a new revision): not drift, and the end of a drift
          * episode: the next drift of this object is announced again. */
         pthread_mutex_lock(&c->drift_lock);
         free(ed_strmap_del(c->drift_events, uid));
-        char *id = ed_apply_id(obj);
-        free(ed_strmap_del(c->holds, id));
-        free(id);
+        char *oid = ed_apply_id(obj);
+        free(ed_strmap_del(c->holds, oid));
+        free(oid);
         pthread_mutex_unlock(&c->drift_lock);
         ed_buf_free(&paths);
+        ed_doc_free(scratch);
         return; /* the reconcile that wrote it is running: no need to queue another */
     }
     ed_doc *ksdoc = NULL;
@@ -844,6 +872,7 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     }
     ed_doc_free(ksdoc);
     ed_buf_free(&paths);
+    ed_doc_free(scratch);
     /* Now: the reconcile holds the object back and reports the drift in the Drifted
      * condition (or, without a grace period, reverts it); it requeues itself for the end of
      * the grace period. */
@@ -869,8 +898,6 @@ static void remember_ignore_rules(ed_ks_controller *c, const char *key, const ed
  * label, started on first use). */
 static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
 {
-    if (getenv("EDDY_EXP_NO_DRIFT_WATCH"))
-        return;
     for (size_t i = 0; changes && i < changes->n; i++) {
         const ed_apply_entry *e = &changes->entries[i];
         ed_apply_id_parts id;
@@ -1837,7 +1864,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->manager = m;
     pthread_mutex_init(&c->drift_lock, NULL);
     pthread_mutex_init(&c->watch_lock, NULL);
-    c->fingerprints = ed_strmap_new();
+    c->seen = ed_strmap_new();
     c->drift_events = ed_strmap_new();
     c->written = ed_strmap_new();
     pthread_mutex_init(&c->tree_lock, NULL);
@@ -1881,9 +1908,9 @@ void ed_kustomization_free(ed_ks_controller *c)
     size_t pos = 0;
     const char *k;
     void *v;
-    while (ed_strmap_next(c->fingerprints, &pos, &k, &v))
-        free(v);
-    ed_strmap_free(c->fingerprints);
+    while (ed_strmap_next(c->seen, &pos, &k, &v))
+        seen_free(v);
+    ed_strmap_free(c->seen);
     pos = 0;
     while (ed_strmap_next(c->drift_events, &pos, &k, &v))
         free(v);

@@ -166,10 +166,12 @@ int ed_kube_request_as(ed_kube *kube, const char *method, const char *path, cons
                        const char *content_type, const char *body, size_t body_len,
                        ed_kube_response *resp, ed_err *err);
 /* The Accept headers that ask for objects' metadata only: a list (PartialObjectMetadataList),
- * or one object per watch event (PartialObjectMetadata). */
+ * or one object per watch event (PartialObjectMetadata); a server that cannot answers with
+ * whole objects (plain JSON), which carry the same metadata. */
 #define ED_KUBE_ACCEPT_METADATA_LIST                                                               \
-    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
-#define ED_KUBE_ACCEPT_METADATA "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+#define ED_KUBE_ACCEPT_METADATA                                                                    \
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
 /* The request on h is over: keep h for a next request (or clean it up when enough are kept). */
 void ed_kube_easy_done(ed_kube *kube, CURL *h);

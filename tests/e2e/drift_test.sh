@@ -45,6 +45,25 @@ deployment web 2 >"$work/grace/web.yaml"
 deployment watched 2 >"$work/detect/watched.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: idle, namespace: %s}\ndata: {a: "1"}\n' \
     "$apps" >"$work/idle/cm.yaml"
+# A custom resource whose CRD has no status subresource: its status is written through the
+# object itself, which moves its generation.
+cat >"$work/idle/crd.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.drift.example.com}
+spec:
+  group: drift.example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+YAML
+printf 'apiVersion: drift.example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: %s}\nspec: {size: 1}\n' \
+    "$apps" >"$work/idle/widget.yaml"
 commit first
 
 kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
@@ -134,6 +153,37 @@ echo "idle: $reconciles reconciles in 10 s; API requests: $((q1 - q0)) for this 
 # (detect, every 2 s, also reconciles without a request.)
 assert_eq 0 "$((q1 - q0))" "API requests of no-op reconciles"
 [ "$((l1 - l0))" -gt 0 ] || fail "eddy_kube_requests_total did not count the lease renewals"
+
+step "writes that leave eddy's fields alone are no drift; a field removed by hand is"
+drift_count() {
+    curl -fs "http://127.0.0.1:$mport/metrics" |
+        awk '$1 ~ /^eddy_drift_detected_total\{/ && /name="idle"/ {s += $2} END {print s + 0}'
+}
+d0=$(drift_count)
+q0=$(requests)
+# Another manager applying the values eddy applied (shared ownership), a label of someone
+# else's (not a kubectl manager: eddy takes those over at its next apply, as Flux does), and an
+# operator writing the Widget's status five times (each moves its generation).
+kubectl -n "$apps" apply --server-side --field-manager=someone -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: idle, namespace: $apps}
+data: {a: "1"}
+YAML
+kubectl -n "$apps" label --field-manager=hand configmap idle added-by-hand=yes >/dev/null
+for i in 1 2 3 4 5; do
+    kubectl -n "$apps" patch widget w --type merge --field-manager=operator -p "{\"status\":{\"n\":$i}}" >/dev/null
+done
+assert_eq 6 "$(kubectl -n "$apps" get widget w -o 'jsonpath={.metadata.generation}')" "status writes moved the generation"
+sleep 3
+assert_eq "$d0" "$(drift_count)" "no drift counted for idle"
+assert_eq 0 "$(($(requests) - q0))" "no request about idle's objects (no reconcile applied)"
+# A removal leaves no managedFields entry for its writer: only eddy's entry shows it.
+kubectl -n "$apps" patch configmap idle --type json -p '[{"op":"remove","path":"/data/a"}]' >/dev/null
+back() { [ "$(kubectl -n "$apps" get configmap idle -o 'jsonpath={.data.a}')" = 1 ]; }
+retry 15 back
+[ "$(drift_count)" -gt "$d0" ] || fail "the removal was not counted as drift"
+assert_eq yes "$(kubectl -n "$apps" get configmap idle -o 'jsonpath={.metadata.labels.added-by-hand}')" "someone else's label kept"
 
 step "a commit that changes other paths: applied without a request for idle's objects"
 before=$(grep '"msg":"API request"' "$EDDY_E2E_SCRATCH/ctl.log" | grep -c "/configmaps/idle" || true)
