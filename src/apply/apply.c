@@ -435,6 +435,7 @@ static int wait_stage(ed_kube *kube, struct item *items, size_t n, int stage, in
 
 struct apply_ctx {
     ed_kube *kube;
+    const ed_apply_opts *opts; /* may be NULL */
     const char *manager;
     bool force;
     int64_t wait_ms;
@@ -529,6 +530,11 @@ static void write_item(const struct apply_ctx *ctx, struct item *it)
     ed_err err = ED_ERR_INIT;
     int rc = 0;
     const char *failed = "apply failed";
+    if (it->recreate && ctx->opts && ctx->opts->deleting) {
+        char *id = ed_apply_id(it->desired);
+        ctx->opts->deleting(id, ctx->opts->deleting_user);
+        free(id);
+    }
     if (it->recreate && (rc = delete_for_recreate(ctx->kube, it, ctx->wait_ms, &err)) != 0) {
         failed = "recreate failed";
         goto out;
@@ -610,7 +616,8 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     }
 
     /* 1. Validate everything that can be validated before anything is written. */
-    struct apply_ctx ctx = {.kube = kube, .manager = manager, .force = force, .wait_ms = wait_ms};
+    struct apply_ctx ctx = {
+        .kube = kube, .opts = opts, .manager = manager, .force = force, .wait_ms = wait_ms};
     check_all(items, n, &ctx);
     for (size_t i = 0; i < n; i++) {
         if (items[i].held)

@@ -64,6 +64,10 @@ typedef struct ed_apply_opts {
      * during their grace period). */
     bool (*hold)(const char *id, void *user);
     void *hold_user;
+    /* When set: told the inventory id of an object before the engine deletes it to create it
+     * again (force), so that its deletion is not taken for drift. */
+    void (*deleting)(const char *id, void *user);
+    void *deleting_user;
     /* Flux's spec.force: an object whose dry-run fails on an immutable field is deleted and
      * created again (also per object with kustomize.toolkit.fluxcd.io/force: enabled, as a
      * label or annotation). The deletion happens in the apply phase, once every other object

@@ -77,6 +77,7 @@ struct ed_ks_controller {
     ed_strmap *seen;         /* object uid -> struct seen: eddy's fields, as last seen (owned) */
     ed_strmap *drift_events; /* object uid -> monotonic ms of its last drift event (owned) */
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
+    ed_strmap *deleting;     /* inventory ids eddy deletes (prune, recreate): no drift */
     ed_ks_config_watch *config_watch; /* labelled ConfigMaps and Secrets (ks_configwatch.c) */
     ed_ks_deps *deps;                 /* who waits for which dependency (dependson.c) */
     ed_strmap *ignore_rules;   /* Kustomization key -> ed_doc of its spec.ignore (drift_lock) */
@@ -449,6 +450,8 @@ struct seen {
     char time[40];   /* eddy's entry's time at the last event, "" without one */
     char writes[65]; /* digest of every managedFields entry but the status writers' then */
     char *base;      /* eddy's fieldsV1 (compact JSON) after its last write, or NULL */
+    char owner[512]; /* its Kustomization ("ns/name") as of eddy's last write: a hand-edited
+                      * owner label is drift of that one */
 };
 
 static void seen_free(struct seen *s)
@@ -615,8 +618,13 @@ static void hold_locked(ed_ks_controller *c, const ed_node *obj, const char *key
                         bool forever)
 {
     struct memo *m = ed_strmap_get(c->memos, key);
-    if (m)
-        m->drifts++;
+    if (!m) {
+        /* Drift during a first reconcile (no memo yet): counted all the same, so that the
+         * memo it stores is not clean (its digest matches nothing until then). */
+        m = ed_xcalloc(1, sizeof(*m));
+        ed_strmap_put(c->memos, key, m);
+    }
+    m->drifts++;
     if (grace <= 0 && !forever)
         return;
     char *id = ed_apply_id(obj);
@@ -634,6 +642,27 @@ static void hold_locked(ed_ks_controller *c, const ed_node *obj, const char *key
                  ons ? "/" : "", str_at(obj, "/metadata/name"));
     }
     free(id);
+}
+
+/* Objects of inventory that kept (may be NULL) lacks are about to be deleted by eddy (prune,
+ * the Kustomization's own deletion): their DELETED events are no drift. */
+static void expect_deletions(ed_ks_controller *c, const ed_apply_result *inventory,
+                             const ed_apply_result *kept)
+{
+    pthread_mutex_lock(&c->drift_lock);
+    for (size_t i = 0; inventory && i < inventory->n; i++)
+        if (!kept || !has_entry(kept, inventory->entries[i].id, false))
+            ed_strmap_put(c->deleting, inventory->entries[i].id, NULL);
+    pthread_mutex_unlock(&c->drift_lock);
+}
+
+/* ed_apply_opts.deleting: the apply engine deletes an object to create it again. */
+static void deleting(const char *id, void *user)
+{
+    ed_ks_controller *c = user;
+    pthread_mutex_lock(&c->drift_lock);
+    ed_strmap_put(c->deleting, id, NULL);
+    pthread_mutex_unlock(&c->drift_lock);
 }
 
 /* The apply engine's question: is this object held back now? */
@@ -723,7 +752,12 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     pthread_mutex_lock(&c->drift_lock);
     struct seen *s = ed_strmap_get(c->seen, uid);
     if (type == ED_KUBE_DELETED) {
+        if (s && s->owner[0])
+            snprintf(key, sizeof(key), "%s", s->owner);
         seen_free(ed_strmap_del(c->seen, uid));
+        /* eddy's own deletion (prune, a forced recreate): not drift */
+        ours = ed_strmap_has(c->deleting, id);
+        ed_strmap_del(c->deleting, id);
     } else {
         first = !s;
         if (first) {
@@ -743,10 +777,13 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
             free(s->base);
             s->base = own_fields;
             own_fields = NULL;
-        } else if (wrote && s->base &&
-                   ed_doc_parse_json(s->base, strlen(s->base), &base, NULL) != 0) {
-            base = NULL;
+            snprintf(s->owner, sizeof(s->owner), "%s", key);
+        } else if (s->owner[0]) {
+            snprintf(key, sizeof(key), "%s", s->owner);
         }
+        if (!first && !ours && type != ED_KUBE_ADDED && wrote && s->base &&
+            ed_doc_parse_json(s->base, strlen(s->base), &base, NULL) != 0)
+            base = NULL;
     }
     pthread_mutex_unlock(&c->drift_lock);
     free(own_fields);
@@ -802,7 +839,10 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
         return; /* the reconcile that wrote it is running: no need to queue another */
     }
     ed_doc *ksdoc = NULL;
-    int64_t grace = grace_for(c, ksns, ks, &ksdoc);
+    /* The owner as of eddy's last write (a hand-edited owner label is that one's drift). */
+    char owner_ns[256];
+    const char *owner = ed_key_split(key, owner_ns, sizeof(owner_ns));
+    int64_t grace = grace_for(c, owner_ns, owner, &ksdoc);
     bool report_only = detect_only(ksdoc);
     pthread_mutex_lock(&c->drift_lock);
     hold_locked(c, obj, key, grace, report_only);
@@ -810,7 +850,7 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     if (c->o.metrics) {
         /* Every drift counts, announced or not: a steady rise shows something fighting eddy. */
         ed_buf mlabels = ED_BUF_INIT(1024);
-        ed_metrics_labels(&mlabels, "kind", KIND, "name", ks, "namespace", ksns, NULL);
+        ed_metrics_labels(&mlabels, "kind", KIND, "name", owner, "namespace", owner_ns, NULL);
         ed_metrics_counter_add(c->o.metrics, "eddy_drift_detected_total", mlabels.data, 1);
         ed_buf_free(&mlabels);
     }
@@ -866,8 +906,8 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
         if (ed_kube_event_record(c->o.kube, &ev, &err))
             ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization",
                    "error", err.msg, NULL);
-        ed_log(ED_LOG_INFO, note.data, "controller", "kustomization", "name", ks, "namespace", ksns,
-               NULL);
+        ed_log(ED_LOG_INFO, note.data, "controller", "kustomization", "name", owner, "namespace",
+               owner_ns, NULL);
         ed_buf_free(&note);
     }
     ed_doc_free(ksdoc);
@@ -1323,6 +1363,7 @@ static int finalize(ed_ks_controller *c, const ed_node *obj, const ed_apply_resu
         return rc;
     ed_kube *kube = *kc ? *kc : c->o.kube;
     ed_apply_result *gone = NULL;
+    expect_deletions(c, inventory, NULL);
     rc = ed_ks_finalize(kube, obj, inventory, &gone, err);
     if (rc) {
         deletion_event(c, obj, true, "pruning for deleted resource failed");
@@ -1657,6 +1698,8 @@ apply:
     ed_apply_opts ao = {.field_manager = MANAGER,
                         .hold = is_held,
                         .hold_user = c,
+                        .deleting = deleting,
+                        .deleting_user = c,
                         .before_writes = fin ? finalizer_before_writes : NULL,
                         .before_writes_user = fin};
     ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
@@ -1684,6 +1727,7 @@ apply:
         goto status;
     }
     if (prune) {
+        expect_deletions(c, inventory, out.changes);
         rc = ed_apply_prune(target, inventory->entries, inventory->n, out.changes, name, ns,
                             &out.pruned, &err);
         if (rc) {
@@ -1865,6 +1909,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     pthread_mutex_init(&c->drift_lock, NULL);
     pthread_mutex_init(&c->watch_lock, NULL);
     c->seen = ed_strmap_new();
+    c->deleting = ed_strmap_new();
     c->drift_events = ed_strmap_new();
     c->written = ed_strmap_new();
     pthread_mutex_init(&c->tree_lock, NULL);
@@ -1911,6 +1956,7 @@ void ed_kustomization_free(ed_ks_controller *c)
     while (ed_strmap_next(c->seen, &pos, &k, &v))
         seen_free(v);
     ed_strmap_free(c->seen);
+    ed_strmap_free(c->deleting);
     pos = 0;
     while (ed_strmap_next(c->drift_events, &pos, &k, &v))
         free(v);

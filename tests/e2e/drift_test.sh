@@ -40,7 +40,7 @@ spec:
     spec: {containers: [{name: web, image: nginx:1.27}]}
 YAML
 }
-mkdir -p "$work/grace" "$work/detect" "$work/idle"
+mkdir -p "$work/grace" "$work/detect" "$work/idle" "$work/first"
 deployment web 2 >"$work/grace/web.yaml"
 deployment watched 2 >"$work/detect/watched.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: idle, namespace: %s}\ndata: {a: "1"}\n' \
@@ -64,6 +64,12 @@ spec:
 YAML
 printf 'apiVersion: drift.example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: %s}\nspec: {size: 1}\n' \
     "$apps" >"$work/idle/widget.yaml"
+# first: a ConfigMap and a Widget (of idle's CRD) whose health check waits for a status the
+# test writes, so that the Kustomization's first reconcile lasts while a hand edit happens.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first, namespace: %s}\ndata: {a: "1"}\n' \
+    "$apps" >"$work/first/cm.yaml"
+printf 'apiVersion: drift.example.com/v1\nkind: Widget\nmetadata: {name: gate, namespace: %s}\nspec: {size: 1}\n' \
+    "$apps" >"$work/first/widget.yaml"
 commit first
 
 kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
@@ -184,6 +190,31 @@ back() { [ "$(kubectl -n "$apps" get configmap idle -o 'jsonpath={.data.a}')" = 
 retry 15 back
 [ "$(drift_count)" -gt "$d0" ] || fail "the removal was not counted as drift"
 assert_eq yes "$(kubectl -n "$apps" get configmap idle -o 'jsonpath={.metadata.labels.added-by-hand}')" "someone else's label kept"
+
+step "drift during a Kustomization's first reconcile (its health wait) is healed after it"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: first}
+spec:
+  interval: 1s
+  path: ./first
+  prune: true
+  wait: true
+  timeout: 1m
+  healthCheckExprs:
+  - apiVersion: drift.example.com/v1
+    kind: Widget
+    current: "has(status.ready) && status.ready"
+  sourceRef: {kind: GitRepository, name: drift}
+YAML
+retry 30 kubectl -n "$apps" get configmap first
+sleep 1
+kubectl -n "$apps" patch configmap first --type merge -p '{"data":{"a":"by-hand"}}' >/dev/null
+kubectl -n "$apps" patch widget gate --type merge -p '{"status":{"ready":true}}' >/dev/null
+kubectl -n "$ns" wait kustomization/first --for=condition=Ready --timeout=60s >/dev/null
+first_back() { [ "$(kubectl -n "$apps" get configmap first -o 'jsonpath={.data.a}')" = 1 ]; }
+retry 15 first_back
 
 step "a commit that changes other paths: applied without a request for idle's objects"
 before=$(grep '"msg":"API request"' "$EDDY_E2E_SCRATCH/ctl.log" | grep -c "/configmaps/idle" || true)

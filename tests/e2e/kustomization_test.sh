@@ -176,6 +176,9 @@ commit "no role"
 "$eddy" reconcile kustomization apps -n "$ns" --with-source >/dev/null
 applied "$(rev)"
 retry 10 bash -c "! kubectl -n $apps get role web:reader >/dev/null 2>&1"
+sleep 1
+assert_not_contains "$(kubectl -n "$ns" get events --field-selector reason=DriftDetected -o jsonpath='{.items[*].message}')" \
+    "Role/$apps/web:reader" "eddy's own prune is no drift"
 
 step "eddy suspend, change by hand, eddy resume: back to Git"
 assert_contains "$("$eddy" suspend kustomization apps -n "$ns")" "✔ kustomization suspended" "suspend"
