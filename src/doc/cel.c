@@ -8,9 +8,9 @@
  * declared, a result that is not a bool).
  *
  * The parser is recursive descent with CEL's precedence; it expands the macros (has, all,
- * exists, exists_one, map, filter) into their own nodes. Nesting is capped (CEL_MAX_DEPTH, for
- * parentheses and for left-leaning chains such as a+a+a... alike) so hostile text cannot
- * exhaust the stack, and so is the text's length.
+ * exists, exists_one or existsOne, map, filter) into their own nodes. Nesting is capped
+ * (CEL_MAX_DEPTH, for parentheses and for left-leaning chains such as a+a+a... alike) so hostile
+ * text cannot exhaust the stack, and so is the text's length.
  *
  * Evaluation makes values in an arena freed when it ends. Errors are values, as in CEL: `&&`
  * and `||` are commutative (an error on one side is absorbed when the other side decides), as
@@ -690,6 +690,7 @@ static node *make_call(parser *p, node *target, const char *name, node **args, s
     } macros[] = {{"all", M_ALL},
                   {"exists", M_EXISTS},
                   {"exists_one", M_EXISTS_ONE},
+                  {"existsOne", M_EXISTS_ONE}, /* cel-go's newer name, among its macros */
                   {"map", M_MAP},
                   {"filter", M_FILTER}};
     if (!target && strcmp(name, "has") == 0 && nargs == 1) {

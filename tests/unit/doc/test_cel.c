@@ -118,6 +118,7 @@ static const cel_case cases[] = {
     {V, "l.all(x, x / (x - 1) >= 0)", E, "division by zero"},
     {V, "l.all(x, x / (x - 1) > 5)", F, NULL},
     {V, "l.exists(x, x / (x - 1) == 2)", T, NULL},
+    {V, "l.existsOne(x, x > 2) && !l.existsOne(x, x > 1)", T, NULL},
 
     /* has() and field selection. */
     {V, "has(m.a)", T, NULL},
@@ -605,6 +606,7 @@ static const struct {
     {"timestamp(dep.metadata.creationTimestamp) < timestamp('2030-01-01T00:00:00Z')", NULL},
     {"type(timestamp('2020-01-01T00:00:00Z')) == google.protobuf.Timestamp", NULL},
     {"[dep].exists(self, self.metadata.name == 'x')", NULL},
+    {"dep.c.existsOne(c, c.ok)", NULL},
     {"dep.status.ready == true ? true : false", NULL},
     {"dep.status.ready == true ? dep.x : false", NULL}, /* dyn or bool: cel-go decides */
     {"dep.metadata.name + '-x' == 'a-x'", NULL},
