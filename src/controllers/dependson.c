@@ -5,7 +5,7 @@
  * it uses the same source as the dependent, its lastAppliedRevision must be the source's
  * current revision. A dependency with a `readyExpr` (CEL, variables `self` and `dep`) is ready
  * when the expression holds instead. Otherwise the dependent is Ready=False/DependencyNotReady
- * and is requeued after --requeue-dependency; an expression that does not parse stalls it.
+ * and is requeued after --requeue-dependency; an expression that does not compile stalls it.
  *
  * A dependency that becomes ready queues its dependents at once (eddy does not wait for the
  * requeue): a dependent registers as waiting on its dependencies while it checks them (and
@@ -42,15 +42,18 @@ static bool same_source(const ed_node *a, const ed_node *b)
 }
 
 /* dependsOn[].readyExpr on dep (key: its "namespace/name"), with the variables self (obj) and
- * dep, as Flux's evalReadyExpr: an expression that does not parse is a configuration error
- * (ED_EINVALID, reason InvalidCELExpression: terminal); an evaluation error or false is a
- * dependency not ready yet. */
+ * dep, as Flux's evalReadyExpr: an expression that does not compile (cel-go's parse and check,
+ * with self and dep declared and a bool result) is a configuration error (ED_EINVALID, reason
+ * InvalidCELExpression: terminal); an evaluation error or false is a dependency not ready
+ * yet. */
 static int ready_expr(const ed_node *obj, const ed_node *dep, const char *key, const char *expr,
                       ed_err *err)
 {
+    static const char *const declared[] = {"self", "dep"};
     ed_cel *cel = NULL;
     ed_err perr = ED_ERR_INIT;
-    if (ed_cel_parse(expr, &cel, &perr) != 0) {
+    if (ed_cel_parse(expr, &cel, &perr) != 0 || ed_cel_check(cel, declared, 2, true, &perr) != 0) {
+        ed_cel_free(cel);
         int rc = ed_err_set(err, ED_EINVALID, "failed to evaluate dependency %s: %s",
                             strrchr(key, '/') + 1, perr.msg);
         ed_err_set_reason(err, "InvalidCELExpression");

@@ -119,7 +119,9 @@ static char *group_of(const char *api_version)
 }
 
 /* Parse one expression field of entry i (what: Flux's name for it); *out stays NULL when the
- * field is empty. */
+ * field is empty. Parsed only, not checked (ed_cel_check): Flux's NewStatusEvaluator does not
+ * compile these, since an object's top-level fields vary by kind, so any name is a variable
+ * and a non-bool result is an evaluation error. */
 static int parse_field(const ed_node *e, const char *field, const char *what, size_t i,
                        ed_cel **out, ed_err *err)
 {

@@ -1,14 +1,16 @@
 /*
  * cel: the Common Expression Language (github.com/google/cel-spec, doc/langdef.md) as Flux
  * evaluates it for a Kustomization's spec.healthCheckExprs and spec.dependsOn[].readyExpr:
- * expressions are parsed (not type-checked) and evaluated over dynamically typed JSON values,
- * with cel-go's options CrossTypeNumericComparisons and OptionalTypes and its ext.Strings,
- * ext.Sets and ext.Encoders libraries.
+ * expressions are parsed and evaluated over dynamically typed JSON values, with cel-go's
+ * options CrossTypeNumericComparisons and OptionalTypes and its ext.Strings, ext.Sets and
+ * ext.Encoders libraries. There is no full type checker: ed_cel_check finds what cel-go's
+ * would when Flux compiles readyExpr as far as the syntax alone decides it (names that are not
+ * declared, a result that is not a bool).
  *
  * The parser is recursive descent with CEL's precedence; it expands the macros (has, all,
- * exists, exists_one, map, filter) into their own nodes. Nesting is capped (CEL_MAX_DEPTH, for
- * parentheses and for left-leaning chains such as a+a+a... alike) so hostile text cannot
- * exhaust the stack, and so is the text's length.
+ * exists, exists_one or existsOne, map, filter) into their own nodes. Nesting is capped
+ * (CEL_MAX_DEPTH, for parentheses and for left-leaning chains such as a+a+a... alike) so hostile
+ * text cannot exhaust the stack, and so is the text's length.
  *
  * Evaluation makes values in an arena freed when it ends. Errors are values, as in CEL: `&&`
  * and `||` are commutative (an error on one side is absorbed when the other side decides), as
@@ -138,6 +140,7 @@ struct node {
     node **args;
     bool *optent; /* optional entries ([?x], {?k: v}) of a list or map literal */
     size_t nargs;
+    size_t pos; /* an identifier's or a call's offset in the text, for the checker's messages */
 };
 
 struct ed_cel {
@@ -267,21 +270,29 @@ typedef struct {
     int depth;
 } parser;
 
+/* The line and column (in code points, from 1) of offset pos in src, as cel-go counts them. */
+static void line_col(const char *src, size_t n, size_t pos, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < pos && i < n; i++) {
+        if (src[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)src[i] & 0xC0) != 0x80) {
+            (*col)++;
+        }
+    }
+}
+
 static void perr(parser *p, size_t pos, const char *fmt, ...) ED_PRINTF(3, 4);
 static void perr(parser *p, size_t pos, const char *fmt, ...)
 {
     if (p->failed)
         return;
     p->failed = true;
-    int line = 1, col = 1;
-    for (size_t i = 0; i < pos && i < p->n; i++) {
-        if (p->src[i] == '\n') {
-            line++;
-            col = 1;
-        } else if (((unsigned char)p->src[i] & 0xC0) != 0x80) {
-            col++;
-        }
-    }
+    int line, col;
+    line_col(p->src, p->n, pos, &line, &col);
     char what[400];
     va_list ap;
     va_start(ap, fmt);
@@ -679,6 +690,7 @@ static node *make_call(parser *p, node *target, const char *name, node **args, s
     } macros[] = {{"all", M_ALL},
                   {"exists", M_EXISTS},
                   {"exists_one", M_EXISTS_ONE},
+                  {"existsOne", M_EXISTS_ONE}, /* cel-go's newer name, among its macros */
                   {"map", M_MAP},
                   {"filter", M_FILTER}};
     if (!target && strcmp(name, "has") == 0 && nargs == 1) {
@@ -795,7 +807,10 @@ static node *parse_primary(parser *p)
         if (accept(p, "(")) {
             size_t nargs;
             node **args = parse_args(p, &nargs);
-            return p->failed ? NULL : make_call(p, NULL, t.text, args, nargs, t.pos);
+            node *n = p->failed ? NULL : make_call(p, NULL, t.text, args, nargs, t.pos);
+            if (n)
+                n->pos = t.pos;
+            return n;
         }
         if (is_op(p, "{")) {
             perr(p, p->tok.pos, "message construction is not supported");
@@ -803,6 +818,7 @@ static node *parse_primary(parser *p)
         }
         node *n = mk(p, N_IDENT, NULL, 0);
         n->name = t.text;
+        n->pos = t.pos;
         return n;
     }
     if (accept(p, "(")) {
@@ -868,12 +884,15 @@ static node *parse_member(parser *p)
                 return NULL;
             }
             next(p);
+            size_t open = p->tok.pos; /* cel-go places a method call at its parenthesis */
             if (!opt && accept(p, "(")) {
                 size_t nargs;
                 node **args = parse_args(p, &nargs);
                 if (p->failed)
                     return NULL;
                 n = make_call(p, n, t.text, args, nargs, pos);
+                if (n)
+                    n->pos = open;
                 continue;
             }
             node *sel = mk(p, N_SELECT, n, 0);
@@ -1025,6 +1044,321 @@ void ed_cel_free(ed_cel *c)
     ed_arena_free(c->arena);
     free(c->expr);
     free(c);
+}
+
+/* ---- checking ---- */
+
+/*
+ * What cel-go's checker finds in an expression (Flux compiles dependsOn[].readyExpr with it)
+ * without knowing the variables' values: the names that are neither a declared variable, a
+ * macro's variable, nor a function or type of Flux's environment, and the type of the result
+ * where the syntax decides it. Flux declares its variables google.protobuf.Struct, which
+ * cel-go types map(string, dyn): a field or an element of one, or of anything dyn, is dyn. A
+ * type the syntax does not decide is NULL, and the expression is left to its evaluation.
+ * Types are named as cel-go prints them.
+ */
+
+#define CHECK_MAX_ERRORS 16
+
+typedef struct bound bound;
+struct bound {
+    const char *name;
+    const char *type; /* NULL when not known */
+    const bound *up;
+};
+
+typedef struct {
+    const char *const *vars;
+    size_t nvars;
+    ed_arena *arena;
+    size_t nerr;
+    size_t pos[CHECK_MAX_ERRORS];
+    const char *name[CHECK_MAX_ERRORS];
+} checker;
+
+static const char STRUCT_TYPE[] = "map(string, dyn)";
+
+static bool word_in(const char *words, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *at = strstr(words, w); at && n; at = strstr(at + 1, w))
+        if (at[-1] == ' ' && at[n] == ' ')
+            return true;
+    return false;
+}
+
+/* The functions of cel-go's standard library, OptionalTypes, ext.Strings, ext.Sets and
+ * ext.Encoders, those eddy does not evaluate (type(), format(), first()...) included. */
+static bool known_function(const char *fn)
+{
+    static const char names[] =
+        " == != < <= > >= in + - * / % ! neg int uint double string bool bytes dyn type size"
+        " timestamp duration matches contains startsWith endsWith getFullYear getMonth"
+        " getDayOfMonth getDate getDayOfWeek getDayOfYear getHours getMinutes getSeconds"
+        " getMilliseconds optional.of optional.ofNonZeroValue optional.none optional.unwrap"
+        " hasValue value or orValue unwrapOpt first last charAt indexOf lastIndexOf lowerAscii"
+        " upperAscii replace split substring trim join format reverse strings.quote"
+        " sets.contains sets.equivalent sets.intersects base64.encode base64.decode ";
+    return word_in(names, fn);
+}
+
+/* The type names an identifier may be, and the protobuf types cel-go registers. */
+static bool known_type_name(const char *name)
+{
+    static const char names[] =
+        " bool bytes double int uint string list map null_type type dyn optional_type ";
+    return word_in(names, name) || strncmp(name, "google.protobuf.", 16) == 0;
+}
+
+static void undeclared(checker *ck, size_t pos, const char *name)
+{
+    if (ck->nerr < CHECK_MAX_ERRORS) {
+        ck->pos[ck->nerr] = pos;
+        ck->name[ck->nerr++] = name;
+    }
+}
+
+/* a.b.c of an identifier and field selections, as cel-go tries it as a qualified name; NULL
+ * for anything else. */
+static const char *dotted(checker *ck, const node *n)
+{
+    if (n->kind == N_IDENT)
+        return n->name;
+    if (n->kind != N_SELECT || n->opt)
+        return NULL;
+    const char *up = dotted(ck, n->target);
+    return up ? ed_arena_printf(ck->arena, "%s.%s", up, n->name) : NULL;
+}
+
+static bool same_type(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+static bool dyn_or_struct(const char *t)
+{
+    return same_type(t, "dyn") || same_type(t, STRUCT_TYPE);
+}
+
+/* The type of a macro's variable over a range of type range. */
+static const char *range_elem(checker *ck, const char *range)
+{
+    if (same_type(range, "dyn"))
+        return "dyn";
+    if (same_type(range, STRUCT_TYPE))
+        return "string"; /* a map's keys */
+    size_t n = range ? strlen(range) : 0;
+    if (n > 6 && strncmp(range, "list(", 5) == 0)
+        return ed_arena_printf(ck->arena, "%.*s", (int)(n - 6), range + 5);
+    return NULL;
+}
+
+static const char *check_node(checker *ck, const node *n, const bound *b);
+
+/* The type of a call of n->name with arguments (receiver first) of types t[0..argc). */
+static const char *call_type(const node *n, const char **t, size_t argc)
+{
+    static const char bools[] = " == != < <= > >= in ! contains startsWith endsWith matches"
+                                " hasValue sets.contains sets.equivalent sets.intersects ";
+    static const char ints[] = " size indexOf lastIndexOf getFullYear getMonth getDayOfMonth"
+                               " getDate getDayOfWeek getDayOfYear getHours getMinutes"
+                               " getSeconds getMilliseconds ";
+    static const char strings[] = " charAt lowerAscii upperAscii replace substring trim join"
+                                  " format reverse strings.quote base64.encode ";
+    static const char convs[] = " int uint double string bool bytes dyn ";
+    const char *fn = n->name;
+    if (word_in(bools, fn))
+        return "bool";
+    if (word_in(ints, fn))
+        return "int";
+    if (word_in(strings, fn))
+        return "string";
+    if (strcmp(fn, "split") == 0)
+        return "list(string)";
+    if (strcmp(fn, "base64.decode") == 0)
+        return "bytes";
+    if (n->target || argc != 1) {
+        if (argc != 2 || !same_type(t[0], t[1]) || !strchr("+-*/%", fn[0]) || fn[1])
+            return NULL;
+        /* Arithmetic on operands of one type: numbers, and + joins strings, bytes, lists. */
+        if (strcmp(t[0], "int") == 0 || strcmp(t[0], "uint") == 0 ||
+            (strcmp(t[0], "double") == 0 && fn[0] != '%'))
+            return t[0];
+        if (fn[0] == '+' && (strcmp(t[0], "string") == 0 || strcmp(t[0], "bytes") == 0 ||
+                             strncmp(t[0], "list(", 5) == 0))
+            return t[0];
+        return NULL;
+    }
+    if (word_in(convs, fn))
+        return fn;
+    if (strcmp(fn, "timestamp") == 0)
+        return "google.protobuf.Timestamp";
+    if (strcmp(fn, "duration") == 0)
+        return "google.protobuf.Duration";
+    if (strcmp(fn, "neg") == 0 && (same_type(t[0], "int") || same_type(t[0], "double")))
+        return t[0];
+    return NULL;
+}
+
+static const char *check_call(checker *ck, const node *n, const bound *b)
+{
+    const char *t[8] = {NULL};
+    size_t argc = 0;
+    if (n->target) {
+        /* a.b.f() is the function a.b.f when there is one (strings.quote), else f on a.b. */
+        const char *q = dotted(ck, n->target);
+        if (q && known_function(ed_arena_printf(ck->arena, "%s.%s", q, n->name))) {
+            for (size_t i = 0; i < n->nargs; i++)
+                check_node(ck, n->args[i], b);
+            return NULL;
+        }
+        /* OptionalTypes' macros: x.optMap(v, e) and x.optFlatMap(v, e) bind v in e. */
+        if ((strcmp(n->name, "optMap") == 0 || strcmp(n->name, "optFlatMap") == 0) &&
+            n->nargs == 2 && n->args[0]->kind == N_IDENT) {
+            check_node(ck, n->target, b);
+            bound v = {n->args[0]->name, NULL, b};
+            check_node(ck, n->args[1], &v);
+            return NULL;
+        }
+        t[argc++] = check_node(ck, n->target, b);
+    }
+    if (!known_function(n->name))
+        undeclared(ck, n->pos, n->name);
+    for (size_t i = 0; i < n->nargs; i++) {
+        const char *ti = check_node(ck, n->args[i], b);
+        if (argc < 8)
+            t[argc] = ti;
+        argc++;
+    }
+    return argc <= 8 && known_function(n->name) ? call_type(n, t, argc) : NULL;
+}
+
+/* The type of an aggregate's items from, every step-th: "list(T)" or "map(K, V)" when they
+ * all have one type T (cel-go's HomogeneousAggregateLiterals), dyn when there are none. */
+static const char *items_type(const node *n, const char **types, size_t from, size_t step)
+{
+    if (n->nargs == 0)
+        return "dyn";
+    for (size_t k = 0; k < n->nargs; k += step) /* a map's keys carry its entries' marks */
+        if (n->optent[k])
+            return NULL;
+    for (size_t k = from + step; k < n->nargs; k += step)
+        if (!same_type(types[from], types[k]))
+            return NULL;
+    return types[from];
+}
+
+static const char *check_aggregate(checker *ck, const node *n, const bound *b)
+{
+    const char **types = ed_arena_alloc(ck->arena, (n->nargs + 1) * sizeof(char *));
+    for (size_t k = 0; k < n->nargs; k++)
+        types[k] = check_node(ck, n->args[k], b);
+    if (n->kind == N_LIST) {
+        const char *e = items_type(n, types, 0, 1);
+        return e ? ed_arena_printf(ck->arena, "list(%s)", e) : NULL;
+    }
+    const char *k = items_type(n, types, 0, 2), *v = items_type(n, types, 1, 2);
+    return k && v ? ed_arena_printf(ck->arena, "map(%s, %s)", k, v) : NULL;
+}
+
+static const char *check_node(checker *ck, const node *n, const bound *b)
+{
+    static const char *lit_types[] = {
+        [V_NULL] = "null_type", [V_BOOL] = "bool",     [V_INT] = "int",    [V_UINT] = "uint",
+        [V_DOUBLE] = "double",  [V_STRING] = "string", [V_BYTES] = "bytes"};
+    switch (n->kind) {
+    case N_LIT:
+        return n->lit->kind <= V_BYTES ? lit_types[n->lit->kind] : NULL;
+    case N_IDENT:
+        for (const bound *v = b; v; v = v->up)
+            if (strcmp(v->name, n->name) == 0)
+                return v->type;
+        for (size_t i = 0; i < ck->nvars; i++)
+            if (strcmp(ck->vars[i], n->name) == 0)
+                return STRUCT_TYPE;
+        if (!known_type_name(n->name))
+            undeclared(ck, n->pos, n->name);
+        return NULL;
+    case N_SELECT: {
+        const char *q = dotted(ck, n);
+        if (q && known_type_name(q))
+            return NULL;
+        const char *t = check_node(ck, n->target, b);
+        if (!dyn_or_struct(t))
+            return NULL;
+        return n->opt ? "optional_type(dyn)" : "dyn";
+    }
+    case N_INDEX: {
+        const char *t = check_node(ck, n->target, b);
+        check_node(ck, n->args[0], b);
+        if (n->opt)
+            return NULL;
+        if (dyn_or_struct(t))
+            return "dyn";
+        return t && strncmp(t, "list(", 5) == 0 ? range_elem(ck, t) : NULL;
+    }
+    case N_CALL:
+        return check_call(ck, n, b);
+    case N_LIST:
+    case N_MAP:
+        return check_aggregate(ck, n, b);
+    case N_COND: {
+        check_node(ck, n->args[0], b);
+        const char *t1 = check_node(ck, n->args[1], b), *t2 = check_node(ck, n->args[2], b);
+        return same_type(t1, t2) ? t1 : NULL;
+    }
+    case N_AND:
+    case N_OR:
+        check_node(ck, n->args[0], b);
+        check_node(ck, n->args[1], b);
+        return "bool";
+    case N_HAS:
+        check_node(ck, n->target->target, b);
+        return "bool";
+    case N_COMP: {
+        const char *range = check_node(ck, n->target, b);
+        const char *elem = range_elem(ck, range);
+        bound v = {n->name, elem, b};
+        const char *last = NULL;
+        for (size_t k = 0; k < n->nargs; k++)
+            last = check_node(ck, n->args[k], &v);
+        if (n->mac == M_MAP)
+            return last ? ed_arena_printf(ck->arena, "list(%s)", last) : NULL;
+        if (n->mac == M_FILTER)
+            return elem ? ed_arena_printf(ck->arena, "list(%s)", elem) : NULL;
+        return "bool";
+    }
+    }
+    return NULL;
+}
+
+int ed_cel_check(const ed_cel *c, const char *const *vars, size_t nvars, bool want_bool,
+                 ed_err *err)
+{
+    checker ck = {.vars = vars, .nvars = nvars, .arena = ed_arena_new()};
+    const char *type = check_node(&ck, c->root, NULL);
+    int rc = 0;
+    if (ck.nerr) {
+        /* cel-go's issues, one a line, in the order of the text. */
+        char issues[ED_ERR_MSG_MAX];
+        size_t len = 0;
+        for (size_t k = 0; k < ck.nerr && len < sizeof(issues); k++) {
+            int line, col;
+            line_col(c->expr, strlen(c->expr), ck.pos[k], &line, &col);
+            int w =
+                snprintf(issues + len, sizeof(issues) - len,
+                         "%sERROR: <input>:%d:%d: undeclared reference to '%s' (in container '')",
+                         k ? "\n" : "", line, col, ck.name[k]);
+            len += w > 0 ? (size_t)w : 0;
+        }
+        rc = ed_err_set(err, ED_EINVALID, "failed to parse the CEL expression '%.*s%s': %s",
+                        QUOTE(c->expr), issues);
+    } else if (want_bool && type && strcmp(type, "bool") != 0) {
+        rc = ed_err_set(err, ED_EINVALID,
+                        "CEL expression output type mismatch: expected bool, got %s", type);
+    }
+    ed_arena_free(ck.arena);
+    return rc;
 }
 
 /* ---- evaluation ---- */

@@ -175,11 +175,11 @@ int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out);
 
 /*
  * A parsed Common Expression Language expression, as Flux evaluates Kustomization's
- * spec.healthCheckExprs and spec.dependsOn[].readyExpr: parsed without type checking, over
- * JSON values, with cel-go's standard functions, optionals (`.?field`, `[?key]`,
- * optional.of...), ext.Strings, ext.Sets, ext.Encoders, timestamp() and duration() (UTC or a
- * fixed offset for their getters, no named time zones). type() is not there. Immutable once parsed:
- * one may be evaluated by several threads at once.
+ * spec.healthCheckExprs and spec.dependsOn[].readyExpr: parsed (and readyExpr checked, see
+ * ed_cel_check) and evaluated over JSON values, with cel-go's standard functions, optionals
+ * (`.?field`, `[?key]`, optional.of...), ext.Strings, ext.Sets, ext.Encoders, timestamp() and
+ * duration() (UTC or a fixed offset for their getters, no named time zones). type() is not
+ * there. Immutable once parsed: one may be evaluated by several threads at once.
  */
 typedef struct ed_cel ed_cel;
 
@@ -190,6 +190,20 @@ typedef struct ed_cel ed_cel;
  * deeper than 128). Messages quote an expression longer than 1024 bytes cut, with "...".
  */
 int ed_cel_parse(const char *expr, ed_cel **out, ed_err *err);
+
+/*
+ * Check c as Flux compiles an expression (cel-go's Compile, with variables vars[0..nvars),
+ * borrowed, declared google.protobuf.Struct, and with want_bool the output type bool), as far
+ * as the syntax decides without the variables' values. Returns 0 when c passes, else
+ * ED_EINVALID with cel-go's message: a name that is not a variable, a macro's variable, nor a
+ * function or type of Flux's environment is "failed to parse the CEL expression '<expr>':
+ * ERROR: <input>:1:1: undeclared reference to 'foo' (in container '')" (one line each); with
+ * want_bool, a result known not to be bool (dyn included, as a field of a variable is) is "CEL
+ * expression output type mismatch: expected bool, got string". Type errors the syntax does
+ * not decide are left to ed_cel_eval_bool.
+ */
+int ed_cel_check(const ed_cel *c, const char *const *vars, size_t nvars, bool want_bool,
+                 ed_err *err);
 
 /*
  * Evaluate c with the variables of vars (a mapping node: each key is a variable, each value

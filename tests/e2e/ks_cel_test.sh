@@ -5,7 +5,8 @@
 # lags metadata.generation; an expression that cannot be evaluated leaves the object Unknown,
 # quoted in the timeout; an expression that does not parse stalls the Kustomization
 # (InvalidCELExpression, no retry). The first entry of a group and kind wins, for any version.
-# dependsOn[].readyExpr (variables self and dep) decides a dependency alone, as Flux by default.
+# dependsOn[].readyExpr (variables self and dep) decides a dependency alone, as Flux by default;
+# it is compiled as Flux does: an undeclared name or a result that is not bool stalls too.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 export KS_RETRY=5m
@@ -130,3 +131,20 @@ assert_contains "$(ready_message after)" \
     "Reconciliation failed terminally due to configuration error: failed to evaluate dependency good: failed to parse the CEL expression" \
     "terminal, as Flux"
 assert_eq "True" "$(cond after Stalled status)" "Stalled"
+
+step "readyExpr is compiled, as Flux: an undeclared name or a result that is not bool is terminal"
+kustomization after ./after "  targetNamespace: $ns
+  dependsOn:
+  - {name: good, readyExpr: \"deps.metadata.generation == 2\"}"
+retry 60 ready_message_matches after "*undeclared reference to 'deps'*"
+assert_eq "Reconciliation failed terminally due to configuration error: failed to evaluate dependency good: failed to parse the CEL expression 'deps.metadata.generation == 2': ERROR: <input>:1:1: undeclared reference to 'deps' (in container '')" \
+    "$(ready_message after)" "cel-go's message"
+assert_eq "False InvalidCELExpression" "$(ready_status after) $(ready_reason after)" "Ready"
+assert_eq "True InvalidCELExpression" "$(cond after Stalled status) $(cond after Stalled reason)" "Stalled"
+kustomization after ./after "  targetNamespace: $ns
+  dependsOn:
+  - {name: good, readyExpr: \"dep.metadata.generation\"}"
+retry 60 ready_message_matches after "*output type mismatch*"
+assert_eq "Reconciliation failed terminally due to configuration error: failed to evaluate dependency good: CEL expression output type mismatch: expected bool, got dyn" \
+    "$(ready_message after)" "Flux's message"
+assert_eq "True InvalidCELExpression" "$(cond after Stalled status) $(cond after Stalled reason)" "Stalled"

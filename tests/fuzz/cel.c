@@ -4,8 +4,9 @@
  * at its first NUL byte into an expression and a JSON document (the variables); without one,
  * the whole input is the expression. The expression is evaluated against that document when it
  * is a JSON mapping and against a fixed Deployment-like object. For any input: no crash, leak,
- * overflow or runaway recursion; a parse or evaluation fails with ED_EINVALID and Flux's
- * message, or succeeds with no error set; evaluating twice gives the same verdict.
+ * overflow or runaway recursion; a parse, check (ed_cel_check, as readyExpr is checked) or
+ * evaluation fails with ED_EINVALID and Flux's message, or succeeds with no error set;
+ * evaluating twice gives the same verdict.
  */
 #include "doc/doc.h"
 
@@ -21,6 +22,23 @@ static const char object[] =
     "\"b\":true},\"status\":{\"observedGeneration\":3,\"readyReplicas\":2,\"conditions\":["
     "{\"type\":\"Ready\",\"status\":\"True\",\"message\":\"h\\u00e9llo\"}]},"
     "\"self\":{\"metadata\":{\"name\":\"app\"}},\"dep\":{\"status\":{}}}";
+
+/* ed_cel_check with readyExpr's variables, then with none (every name undeclared). */
+static void check_check(const ed_cel *c)
+{
+    static const char *const vars[] = {"self", "dep"};
+    for (size_t nvars = 0; nvars <= 2; nvars += 2) {
+        ed_err e = ED_ERR_INIT;
+        int rc = ed_cel_check(c, nvars ? vars : NULL, nvars, nvars != 0, &e);
+        if ((rc == 0) != (e.code == 0))
+            abort();
+        if (rc != 0 &&
+            (rc != ED_EINVALID ||
+             (strncmp(e.msg, "failed to parse the CEL expression '", 36) != 0 &&
+              strncmp(e.msg, "CEL expression output type mismatch: expected bool, got ", 56) != 0)))
+            abort();
+    }
+}
 
 static void check_eval(const ed_cel *c, const ed_node *vars)
 {
@@ -54,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (rc != ED_EINVALID || strncmp(err.msg, "failed to parse the CEL expression '", 36) != 0))
         abort();
     if (c) {
+        check_check(c);
         ed_doc *fixed = NULL;
         if (ed_doc_parse_json(object, strlen(object), &fixed, &err) != 0)
             abort();

@@ -22,5 +22,6 @@ void test_api_json_refused(void **state);
 void test_cel_table(void **state);
 void test_cel_messages(void **state);
 void test_cel_limits(void **state);
+void test_cel_check(void **state);
 
 #endif

@@ -118,6 +118,7 @@ static const cel_case cases[] = {
     {V, "l.all(x, x / (x - 1) >= 0)", E, "division by zero"},
     {V, "l.all(x, x / (x - 1) > 5)", F, NULL},
     {V, "l.exists(x, x / (x - 1) == 2)", T, NULL},
+    {V, "l.existsOne(x, x > 2) && !l.existsOne(x, x > 1)", T, NULL},
 
     /* has() and field selection. */
     {V, "has(m.a)", T, NULL},
@@ -578,4 +579,128 @@ void test_cel_limits(void **state)
     assert_true(r);
     ed_cel_free(c);
     ed_doc_free(doc);
+}
+
+/* ed_cel_check as Flux compiles readyExpr: the variables self and dep, a bool result. */
+static const struct {
+    const char *expr;
+    const char *want; /* the whole message, NULL when the expression passes */
+} check_cases[] = {
+    {"dep.status.?lastAppliedRevision.orValue('') != ''", NULL},
+    {"dep.status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')", NULL},
+    {"self.metadata.name == 'app' && dep.metadata.generation == 2", NULL},
+    {"has(dep.status.conditions) || !has(self.status)", NULL},
+    {"dep.metadata.labels.all(k, k.startsWith('app'))", NULL},
+    {"dep.status.conditions.filter(c, c.type == 'Ready').map(c, c.status).all(s, s == 'True')",
+     NULL},
+    {"dep.status.conditions.map(c, c.type == 'Ready', c.status).exists_one(s, s == 'True')", NULL},
+    {"[1, 2].exists(x, x == 2) && size(dep.status.conditions) > 0", NULL},
+    {"'x' in dep.metadata.labels && dep.metadata.name.matches('^a')", NULL},
+    {"type(dep) == map && int(dep.metadata.generation) == 2 && dyn(dep.x) == string(1)", NULL},
+    {"strings.quote(dep.metadata.name) != '' && sets.contains([1], [1]) && "
+     "base64.encode(b'a') == 'YQ=='",
+     NULL},
+    {"optional.of(1).hasValue() && optional.none().orValue(2) == 2", NULL},
+    {"dep.status.?phase.optMap(p, p == 'Ready').orValue(false)", NULL},
+    {"dep.x.split('-').first().value() == 'a' && dep.x.format([]) == ''", NULL},
+    {"timestamp(dep.metadata.creationTimestamp) < timestamp('2030-01-01T00:00:00Z')", NULL},
+    {"type(timestamp('2020-01-01T00:00:00Z')) == google.protobuf.Timestamp", NULL},
+    {"[dep].exists(self, self.metadata.name == 'x')", NULL},
+    {"dep.c.existsOne(c, c.ok)", NULL},
+    {"dep.status.ready == true ? true : false", NULL},
+    {"dep.status.ready == true ? dep.x : false", NULL}, /* dyn or bool: cel-go decides */
+    {"dep.metadata.name + '-x' == 'a-x'", NULL},
+    /* Undeclared references, at cel-go's line and column (a method call at its parenthesis). */
+    {"foo", "failed to parse the CEL expression 'foo': ERROR: <input>:1:1: undeclared reference "
+            "to 'foo' (in container '')"},
+    {"deps.status.ready == true", "failed to parse the CEL expression 'deps.status.ready == "
+                                  "true': ERROR: <input>:1:1: undeclared reference to 'deps' "
+                                  "(in container '')"},
+    {"dep.x == 1 &&\n  status.y == 1",
+     "failed to parse the CEL expression 'dep.x == 1 &&\n  status.y == 1': ERROR: <input>:2:3: "
+     "undeclared reference to 'status' (in container '')"},
+    {"dep.c.exists(c, x.type == 'Ready')",
+     "failed to parse the CEL expression 'dep.c.exists(c, x.type == 'Ready')': ERROR: "
+     "<input>:1:17: undeclared reference to 'x' (in container '')"},
+    {"dep.c.exists(c, c.ok) && c.ok", "failed to parse the CEL expression 'dep.c.exists(c, c.ok) "
+                                      "&& c.ok': ERROR: <input>:1:26: undeclared reference to "
+                                      "'c' (in container '')"},
+    {"nosuch(dep)", "failed to parse the CEL expression 'nosuch(dep)': ERROR: <input>:1:1: "
+                    "undeclared reference to 'nosuch' (in container '')"},
+    {"dep.metadata.name.nosuch()",
+     "failed to parse the CEL expression 'dep.metadata.name.nosuch()': ERROR: <input>:1:25: "
+     "undeclared reference to 'nosuch' (in container '')"},
+    {"has(dep.a, dep.b)", "failed to parse the CEL expression 'has(dep.a, dep.b)': ERROR: "
+                          "<input>:1:1: undeclared reference to 'has' (in container '')"},
+    {"dep.x.all(y)", "failed to parse the CEL expression 'dep.x.all(y)': ERROR: <input>:1:10: "
+                     "undeclared reference to 'all' (in container '')\nERROR: <input>:1:11: "
+                     "undeclared reference to 'y' (in container '')"},
+    {"foo && 'é' == 'é' && bar",
+     "failed to parse the CEL expression 'foo && 'é' == 'é' && bar': ERROR: <input>:1:1: "
+     "undeclared reference to 'foo' (in container '')\nERROR: <input>:1:22: undeclared "
+     "reference to 'bar' (in container '')"},
+    {"strings.nosuch('a')",
+     "failed to parse the CEL expression 'strings.nosuch('a')': ERROR: <input>:1:1: undeclared "
+     "reference to 'strings' (in container '')\nERROR: <input>:1:15: undeclared reference to "
+     "'nosuch' (in container '')"},
+    /* Results that are not bool, in cel-go's names of their types. */
+    {"'foo'", "CEL expression output type mismatch: expected bool, got string"},
+    {"1 + 2", "CEL expression output type mismatch: expected bool, got int"},
+    {"-1", "CEL expression output type mismatch: expected bool, got int"},
+    {"1.5 * 2.0", "CEL expression output type mismatch: expected bool, got double"},
+    {"2u", "CEL expression output type mismatch: expected bool, got uint"},
+    {"b'x' + b'y'", "CEL expression output type mismatch: expected bool, got bytes"},
+    {"null", "CEL expression output type mismatch: expected bool, got null_type"},
+    {"[1, 2]", "CEL expression output type mismatch: expected bool, got list(int)"},
+    {"[]", "CEL expression output type mismatch: expected bool, got list(dyn)"},
+    {"{'a': [true]}", "CEL expression output type mismatch: expected bool, got map(string, "
+                      "list(bool))"},
+    {"{}", "CEL expression output type mismatch: expected bool, got map(dyn, dyn)"},
+    {"size(dep.status)", "CEL expression output type mismatch: expected bool, got int"},
+    {"dep.status.ready", "CEL expression output type mismatch: expected bool, got dyn"},
+    {"dep['status']", "CEL expression output type mismatch: expected bool, got dyn"},
+    {"dep", "CEL expression output type mismatch: expected bool, got map(string, dyn)"},
+    {"dep.status.?ready", "CEL expression output type mismatch: expected bool, got "
+                          "optional_type(dyn)"},
+    {"dep.metadata.name.lowerAscii()", "CEL expression output type mismatch: expected bool, got "
+                                       "string"},
+    {"dep.c.map(c, c.type == 'Ready')", "CEL expression output type mismatch: expected bool, got "
+                                        "list(bool)"},
+    {"dep.c.filter(c, c.ok)", "CEL expression output type mismatch: expected bool, got list(dyn)"},
+    {"dep.x.split(',')", "CEL expression output type mismatch: expected bool, got list(string)"},
+    {"true ? 'a' : 'b'", "CEL expression output type mismatch: expected bool, got string"},
+    {"timestamp('2020-01-01T00:00:00Z')", "CEL expression output type mismatch: expected bool, "
+                                          "got google.protobuf.Timestamp"},
+    {"[1].all(x, x > 0) ? [1][0] : 2", "CEL expression output type mismatch: expected bool, got "
+                                       "int"},
+};
+
+void test_cel_check(void **state)
+{
+    (void)state;
+    static const char *const vars[] = {"self", "dep"};
+    size_t failed = 0;
+    for (size_t i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++) {
+        ed_cel *c = NULL;
+        ed_err err = ED_ERR_INIT;
+        assert_int_equal(ed_cel_parse(check_cases[i].expr, &c, &err), 0);
+        int rc = ed_cel_check(c, vars, 2, true, &err);
+        const char *want = check_cases[i].want;
+        if (want ? rc != ED_EINVALID || strcmp(err.msg, want) != 0 : rc != 0) {
+            print_error("'%s': want %s, got rc %d '%s'\n", check_cases[i].expr,
+                        want ? want : "a pass", rc, err.msg);
+            failed++;
+        }
+        ed_cel_free(c);
+    }
+    assert_int_equal(failed, 0);
+    /* Without want_bool any type passes; without variables every name is undeclared. */
+    ed_cel *c = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_cel_parse("dep.metadata.name", &c, &err), 0);
+    assert_int_equal(ed_cel_check(c, vars, 2, false, &err), 0);
+    assert_int_equal(ed_cel_check(c, NULL, 0, false, &err), ED_EINVALID);
+    assert_string_equal(err.msg, "failed to parse the CEL expression 'dep.metadata.name': ERROR: "
+                                 "<input>:1:1: undeclared reference to 'dep' (in container '')");
+    ed_cel_free(c);
 }

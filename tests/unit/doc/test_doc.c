@@ -343,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_cel_table),
         cmocka_unit_test(test_cel_messages),
         cmocka_unit_test(test_cel_limits),
+        cmocka_unit_test(test_cel_check),
     };
     return cmocka_run_group_tests_name("doc", tests, NULL, NULL);
 }

@@ -56,7 +56,7 @@ static const struct {
     const char *expr;
     const char *dep_ready; /* the dependency's Ready status */
     int rc;
-    const char *want; /* the message (a prefix for CEL's own) */
+    const char *want; /* the message (a prefix for CEL's evaluation errors) */
 } expr_cases[] = {
     {"dep.status.conditions.exists(c, c.type == 'Ready' && c.status == 'False')", "False", 0, NULL},
     {"self.metadata.name == 'app' && dep.metadata.generation == 2", "False", 0, NULL},
@@ -67,6 +67,21 @@ static const struct {
     {"dep.metadata.generation ==", "True", ED_EINVALID,
      "failed to evaluate dependency infra: failed to parse the CEL expression "
      "'dep.metadata.generation =='"},
+    /* Compiled as Flux does: self and dep are the only variables, the result is a bool. */
+    {"deps.metadata.generation == 2", "True", ED_EINVALID,
+     "failed to evaluate dependency infra: failed to parse the CEL expression "
+     "'deps.metadata.generation == 2': ERROR: <input>:1:1: undeclared reference to 'deps' (in "
+     "container '')"},
+    {"dep.status.conditions.exists(c, c.type == 'Ready' && status == 'True')", "True", ED_EINVALID,
+     "failed to evaluate dependency infra: failed to parse the CEL expression "
+     "'dep.status.conditions.exists(c, c.type == 'Ready' && status == 'True')': ERROR: "
+     "<input>:1:54: undeclared reference to 'status' (in container '')"},
+    {"dep.metadata.name", "True", ED_EINVALID,
+     "failed to evaluate dependency infra: CEL expression output type mismatch: expected bool, "
+     "got dyn"},
+    {"size(dep.status.conditions)", "True", ED_EINVALID,
+     "failed to evaluate dependency infra: CEL expression output type mismatch: expected bool, "
+     "got int"},
 };
 
 void test_dependency_ready_expr(void **state)
