@@ -260,6 +260,16 @@ static bool opted_out(const ed_node *obj)
            has_value(obj, "labels", ANNOTATION_SSA, "Ignore");
 }
 
+bool ed_apply_opted_out(const ed_node *obj)
+{
+    return opted_out(obj);
+}
+
+bool ed_apply_if_not_present(const ed_node *obj)
+{
+    return has_value(obj, "annotations", ANNOTATION_SSA, "IfNotPresent");
+}
+
 /* True when the set itself creates what obj needs: its CRD or its Namespace. */
 static bool set_provides(struct item *items, size_t n, const ed_node *obj, bool for_kind)
 {

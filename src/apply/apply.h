@@ -122,6 +122,13 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
 int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, int code,
                            const char *reason, const char *msg);
 
+/* True when obj (its metadata is enough) opts out of every write: kustomize.toolkit.fluxcd.io/
+ * reconcile: disabled or /ssa: Ignore, as an annotation or a label. */
+bool ed_apply_opted_out(const ed_node *obj);
+/* True when obj says kustomize.toolkit.fluxcd.io/ssa: IfNotPresent (created when missing,
+ * never updated). */
+bool ed_apply_if_not_present(const ed_node *obj);
+
 /*
  * Delete the objects of the old inventory (ids and versions) that the new change set lacks,
  * when the live object still has both owner labels with these values

@@ -477,10 +477,10 @@ static void writes_digest(const ed_node *obj, char out[65])
     ed_buf_free(&b);
 }
 
-/* node as compact JSON (a new string), or NULL when it does not fit 1 MiB. */
+/* node as compact JSON (a new string), or NULL when it does not fit 16 MiB. */
 static char *to_json(const ed_node *node)
 {
-    ed_buf b = ED_BUF_INIT((size_t)1 << 20);
+    ed_buf b = ED_BUF_INIT((size_t)16 << 20);
     if (ed_node_to_json(node, &b) != 0) {
         ed_buf_free(&b);
         return NULL;
@@ -755,8 +755,10 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
         if (s && s->owner[0])
             snprintf(key, sizeof(key), "%s", s->owner);
         seen_free(ed_strmap_del(c->seen, uid));
-        /* eddy's own deletion (prune, a forced recreate): not drift */
-        ours = ed_strmap_has(c->deleting, id);
+        free(ed_strmap_del(c->written, id));
+        /* eddy's own deletion (prune, a forced recreate): not drift; nor that of an object
+         * eddy would not create again (reconcile: disabled, ssa: Ignore) */
+        ours = ed_strmap_has(c->deleting, id) || ed_apply_opted_out(obj);
         ed_strmap_del(c->deleting, id);
     } else {
         first = !s;
@@ -771,6 +773,10 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
         ours = (own_time && strcmp(own_time, s->time) > 0) ||
                (written && rv && strcmp(written, rv) == 0);
         wrote = strcmp(writes, s->writes) != 0;
+        /* An object eddy never writes once it exists (reconcile: disabled, ssa: Ignore or
+         * IfNotPresent) has no drift but its deletion: what others write is theirs. */
+        if (ed_apply_opted_out(obj) || ed_apply_if_not_present(obj))
+            wrote = false;
         snprintf(s->time, sizeof(s->time), "%s", own_time ? own_time : "");
         snprintf(s->writes, sizeof(s->writes), "%s", writes);
         if (first || ours || type == ED_KUBE_ADDED) {

@@ -45,6 +45,9 @@ deployment web 2 >"$work/grace/web.yaml"
 deployment watched 2 >"$work/detect/watched.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: idle, namespace: %s}\ndata: {a: "1"}\n' \
     "$apps" >"$work/idle/cm.yaml"
+# Created when missing, never updated (Flux's ssa: IfNotPresent): edits to it are not drift.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: seed, namespace: %s, annotations: {kustomize.toolkit.fluxcd.io/ssa: IfNotPresent}}\ndata: {a: "1"}\n' \
+    "$apps" >"$work/idle/seed.yaml"
 # A custom resource whose CRD has no status subresource: its status is written through the
 # object itself, which moves its generation.
 cat >"$work/idle/crd.yaml" <<'YAML'
@@ -180,10 +183,12 @@ kubectl -n "$apps" label --field-manager=hand configmap idle added-by-hand=yes >
 for i in 1 2 3 4 5; do
     kubectl -n "$apps" patch widget w --type merge --field-manager=operator -p "{\"status\":{\"n\":$i}}" >/dev/null
 done
+kubectl -n "$apps" patch configmap seed --type merge -p '{"data":{"a":"mine"}}' >/dev/null
 assert_eq 6 "$(kubectl -n "$apps" get widget w -o 'jsonpath={.metadata.generation}')" "status writes moved the generation"
 sleep 3
 assert_eq "$d0" "$(drift_count)" "no drift counted for idle"
 assert_eq 0 "$(($(requests) - q0))" "no request about idle's objects (no reconcile applied)"
+assert_eq mine "$(kubectl -n "$apps" get configmap seed -o 'jsonpath={.data.a}')" "ssa: IfNotPresent object left as edited"
 # A removal leaves no managedFields entry for its writer: only eddy's entry shows it.
 kubectl -n "$apps" patch configmap idle --type json -p '[{"op":"remove","path":"/data/a"}]' >/dev/null
 back() { [ "$(kubectl -n "$apps" get configmap idle -o 'jsonpath={.data.a}')" = 1 ]; }
