@@ -741,7 +741,6 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
     snprintf(key, sizeof(key), "%s/%s", ksns, ks);
     const ed_node *own = type == ED_KUBE_DELETED ? NULL : own_entry(obj);
     const char *own_time = own ? str_at(own, "/time") : NULL;
-    char *own_fields = own ? to_json(ed_node_get(own, "fieldsV1")) : NULL;
     char writes[65] = "";
     if (type != ED_KUBE_DELETED)
         writes_digest(obj, writes);
@@ -780,9 +779,9 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
         snprintf(s->time, sizeof(s->time), "%s", own_time ? own_time : "");
         snprintf(s->writes, sizeof(s->writes), "%s", writes);
         if (first || ours || type == ED_KUBE_ADDED) {
+            /* serialized only here: most events (status updates) keep the base as it is */
             free(s->base);
-            s->base = own_fields;
-            own_fields = NULL;
+            s->base = own ? to_json(ed_node_get(own, "fieldsV1")) : NULL;
             snprintf(s->owner, sizeof(s->owner), "%s", key);
         } else if (s->owner[0]) {
             snprintf(key, sizeof(key), "%s", s->owner);
@@ -792,7 +791,6 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
             base = NULL;
     }
     pthread_mutex_unlock(&c->drift_lock);
-    free(own_fields);
     free(id);
     /* A new object (ADDED, or first seen) is what an apply just did; only changes and
      * deletions count. */
