@@ -256,11 +256,66 @@ static bool under_a_path(const ed_node *const *paths, size_t npaths, const char 
     return false;
 }
 
-/* Every field below fields (at pointer b) is covered by paths. */
-static bool fields_covered(const ed_node *const *paths, size_t npaths, const ed_node *fields,
-                           ed_buf *b)
+/* True when a path of paths goes below pointer (len bytes): one that names an item of the list
+ * there by its index. */
+static bool a_path_below(const ed_node *const *paths, size_t npaths, const char *pointer,
+                         size_t len)
 {
-    if (under_a_path(paths, npaths, b->data ? b->data : "", b->len))
+    for (size_t i = 0; i < npaths; i++) {
+        const char *p = ed_node_str(paths[i]);
+        if (p && strlen(p) > len + 1 && memcmp(p, pointer, len) == 0 && p[len] == '/')
+            return true;
+    }
+    return false;
+}
+
+/* The index, in the list at pointer of the live object, of the item managedFields key k names
+ * (`k:{"name":"app"}` by its key fields, `v:VALUE` by its value, `i:N` by its position); -1
+ * when no item is that one. */
+static long item_index(const ed_node *live, const char *pointer, const char *k)
+{
+    const ed_node *list = *pointer ? ed_node_path(live, pointer) : live;
+    size_t n = ed_node_len(list);
+    if (!list || ed_node_kind_of(list) != ED_NODE_SEQ || strlen(k) < 2 || k[1] != ':')
+        return -1;
+    if (k[0] == 'i') {
+        char *end;
+        long i = strtol(k + 2, &end, 10);
+        return *end || i < 0 || (size_t)i >= n ? -1 : i;
+    }
+    if (k[0] != 'k' && k[0] != 'v')
+        return -1;
+    ed_doc *want = NULL;
+    if (ed_doc_parse_json(k + 2, strlen(k + 2), &want, NULL) != 0)
+        return -1;
+    const ed_node *w = ed_doc_root(want);
+    long found = -1;
+    for (size_t i = 0; found < 0 && i < n; i++) {
+        const ed_node *item = ed_node_at(list, i);
+        bool same = k[0] == 'v' ? ed_node_equal(item, w) : ed_node_kind_of(w) == ED_NODE_MAP;
+        for (size_t j = 0; k[0] == 'k' && same && j < ed_node_len(w); j++)
+            same = ed_node_equal(ed_node_get(item, ed_node_key_at(w, j)), ed_node_value_at(w, j));
+        if (same)
+            found = (long)i;
+    }
+    ed_doc_free(want);
+    return found;
+}
+
+struct cover {
+    const ed_node *const *paths;
+    size_t npaths;
+    const ed_node *live; /* the whole live object, or NULL */
+    bool need_live;      /* a list item under a path that names items by index, and no live */
+    ed_buf b;            /* the JSON pointer of the fields at hand */
+};
+
+/* Every field below fields (at pointer cv->b) is covered by the paths. A list item is named by
+ * its index in the live object, which managedFields does not give. */
+static bool fields_covered(struct cover *cv, const ed_node *fields)
+{
+    ed_buf *b = &cv->b;
+    if (under_a_path(cv->paths, cv->npaths, b->data ? b->data : "", b->len))
         return true;
     size_t n = ed_node_len(fields), mark = b->len;
     bool leaf = true;
@@ -269,10 +324,22 @@ static bool fields_covered(const ed_node *const *paths, size_t npaths, const ed_
         if (!k || strcmp(k, ".") == 0) /* the map's own existence: no value of its own */
             continue;
         leaf = false;
-        if (!ed_str_has_prefix(k, "f:"))
-            return false; /* a list item: no pointer names it without its index */
-        append_segment(b, k + 2);
-        bool ok = fields_covered(paths, npaths, ed_node_value_at(fields, i), b);
+        if (ed_str_has_prefix(k, "f:")) {
+            append_segment(b, k + 2);
+        } else {
+            /* a list item: only a path with its index can cover it */
+            if (!a_path_below(cv->paths, cv->npaths, b->data ? b->data : "", b->len))
+                return false;
+            if (!cv->live) {
+                cv->need_live = true;
+                return false;
+            }
+            long at = item_index(cv->live, b->data ? b->data : "", k);
+            if (at < 0)
+                return false;
+            ed_buf_printf(b, "/%ld", at);
+        }
+        bool ok = fields_covered(cv, ed_node_value_at(fields, i));
         b->len = mark;
         if (b->data)
             b->data[mark] = '\0';
@@ -282,13 +349,16 @@ static bool fields_covered(const ed_node *const *paths, size_t npaths, const ed_
     return !leaf;
 }
 
-bool ed_ks_ignore_covers(const ed_node *rules, const ed_node *obj, const ed_node *fields_v1)
+bool ed_ks_ignore_covers(const ed_node *rules, const ed_node *obj, const ed_node *live,
+                         const ed_node *fields_v1, bool *need_live)
 {
     size_t npaths;
     const ed_node **paths = covering_paths(rules, obj, &npaths);
-    ed_buf b = ED_BUF_INIT(64 * 1024);
-    bool covered = npaths > 0 && fields_v1 && fields_covered(paths, npaths, fields_v1, &b);
-    ed_buf_free(&b);
+    struct cover cv = {.paths = paths, .npaths = npaths, .live = live, .b = ED_BUF_INIT(64 * 1024)};
+    bool covered = npaths > 0 && fields_v1 && fields_covered(&cv, fields_v1);
+    if (need_live)
+        *need_live = !covered && cv.need_live;
+    ed_buf_free(&cv.b);
     free(paths);
     return covered;
 }

@@ -143,9 +143,12 @@ int ed_ks_apply_ignore(ed_kube *kube, const ed_node *obj, ed_doc **docs, size_t 
 
 /* True when every field of fields_v1 (in the shape of a managedFields entry's fieldsV1: the
  * fields eddy lost to a write) lies at or below a path that a spec.ignore rule covering obj
- * names: a write that touched only ignored fields. A field
- * inside a list item (k:, v:, i:) counts as covered only below a path named above the list.
- * obj needs only its apiVersion, kind and metadata (the drift watch holds no more). */
-bool ed_ks_ignore_covers(const ed_node *rules, const ed_node *obj, const ed_node *fields_v1);
+ * names: a write that touched only ignored fields. obj needs only its apiVersion, kind and
+ * metadata (the drift watch holds no more). A field inside a list item (k:, v:, i:) is covered
+ * by a path above the list, or by one that names the item by its index: that index is the
+ * item's place in live, the whole live object. Without live (NULL) such a field is not
+ * covered, and *need_live (may be NULL) tells the caller that live would decide. */
+bool ed_ks_ignore_covers(const ed_node *rules, const ed_node *obj, const ed_node *live,
+                         const ed_node *fields_v1, bool *need_live);
 
 #endif

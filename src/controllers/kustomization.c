@@ -807,12 +807,28 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
         lost = base ? lost_fields(scratch, ed_doc_root(base),
                                   own ? ed_node_get(own, "fieldsV1") : NULL)
                     : NULL;
-        bool ignored = false;
+        bool ignored = false, need_live = false;
         if (lost) {
             pthread_mutex_lock(&c->drift_lock);
             ed_doc *r = ed_strmap_get(c->ignore_rules, key);
-            ignored = r && ed_ks_ignore_covers(ed_doc_root(r), obj, lost);
+            ignored = r && ed_ks_ignore_covers(ed_doc_root(r), obj, NULL, lost, &need_live);
             pthread_mutex_unlock(&c->drift_lock);
+        }
+        if (need_live) {
+            /* a rule names a list item by its index (/spec/template/spec/containers/0/image):
+             * the watch holds metadata only, the live object tells which item that is */
+            ed_doc *live = NULL;
+            ed_err gerr = ED_ERR_INIT;
+            if (ed_kube_get(c->o.kube, str_at(obj, "/apiVersion"), str_at(obj, "/kind"),
+                            str_at(obj, "/metadata/namespace"), str_at(obj, "/metadata/name"),
+                            &live, &gerr) == 0) {
+                pthread_mutex_lock(&c->drift_lock);
+                ed_doc *r = ed_strmap_get(c->ignore_rules, key);
+                ignored =
+                    r && ed_ks_ignore_covers(ed_doc_root(r), obj, ed_doc_root(live), lost, NULL);
+                pthread_mutex_unlock(&c->drift_lock);
+            }
+            ed_doc_free(live);
         }
         if (!lost || ignored) {
             ed_doc_free(scratch);

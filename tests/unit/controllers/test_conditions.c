@@ -145,21 +145,87 @@ static void test_ignore_covers(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ed_doc *f = json(cases[i].fields);
-        if (ed_ks_ignore_covers(r, ed_doc_root(web), ed_doc_root(f)) != cases[i].web ||
-            ed_ks_ignore_covers(r, ed_doc_root(api), ed_doc_root(f)) != cases[i].api)
+        if (ed_ks_ignore_covers(r, ed_doc_root(web), NULL, ed_doc_root(f), NULL) != cases[i].web ||
+            ed_ks_ignore_covers(r, ed_doc_root(api), NULL, ed_doc_root(f), NULL) != cases[i].api)
             fail_msg("case %zu: %s", i, cases[i].fields);
         ed_doc_free(f);
     }
-    assert_false(ed_ks_ignore_covers(NULL, ed_doc_root(web), ed_doc_root(web)));
+    assert_false(ed_ks_ignore_covers(NULL, ed_doc_root(web), NULL, ed_doc_root(web), NULL));
     ed_doc_free(rules);
     ed_doc_free(web);
     ed_doc_free(api);
 }
 
+/* Paths that name a list item by its index (/spec/template/spec/containers/1/image): the
+ * managedFields key of the item (k:{"name":"b"}) is matched to its place in the live object. */
+static void test_ignore_covers_index(void **state)
+{
+    (void)state;
+    ed_doc *rules = json("[{\"paths\":[\"/spec/template/spec/containers/1/image\","
+                         "\"/spec/template/spec/containers/0/ports/0/containerPort\","
+                         "\"/metadata/finalizers/1\"]}]");
+    ed_doc *live = json("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                        "\"metadata\":{\"name\":\"web\",\"namespace\":\"a\",\"finalizers\":[\"x.io/"
+                        "a\",\"x.io/b\"]},"
+                        "\"spec\":{\"template\":{\"spec\":{\"containers\":["
+                        "{\"name\":\"a\",\"image\":\"a:1\",\"ports\":[{\"containerPort\":80,"
+                        "\"protocol\":\"TCP\"}]},{\"name\":\"b\",\"image\":\"b:1\"}]}}}}");
+    const ed_node *r = ed_doc_root(rules), *obj = ed_doc_root(live);
+    static const struct {
+        const char *fields;
+        bool covered, need_live;
+    } cases[] = {
+        /* container b is item 1: its image is ignored */
+        {"{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"b\\\"}"
+         "\":"
+         "{\"f:image\":{}}}}}}}",
+         true, true},
+        /* container a is item 0: its image is not */
+        {"{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"a\\\"}"
+         "\":"
+         "{\"f:image\":{}}}}}}}",
+         false, true},
+        /* a list keyed by two fields, one a number, inside an item */
+        {"{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"a\\\"}"
+         "\":"
+         "{\"f:ports\":{\"k:{\\\"containerPort\\\":80,\\\"protocol\\\":\\\"TCP\\\"}\":"
+         "{\".\":{},\"f:containerPort\":{}}}}}}}}}",
+         true, true},
+        /* the item's existence and its key field are more than the ignored field */
+        {"{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"b\\\"}"
+         "\":"
+         "{\".\":{},\"f:name\":{},\"f:image\":{}}}}}}}",
+         false, true},
+        /* an item the live object no longer has */
+        {"{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":"
+         "\\\"gone\\\"}\":"
+         "{\"f:image\":{}}}}}}}",
+         false, true},
+        /* a set item by value */
+        {"{\"f:metadata\":{\"f:finalizers\":{\"v:\\\"x.io/b\\\"\":{}}}}", true, true},
+        {"{\"f:metadata\":{\"f:finalizers\":{\"v:\\\"x.io/a\\\"\":{}}}}", false, true},
+        /* no path goes below this list: the live object would not help */
+        {"{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:volumes\":{\"k:{\\\"name\\\":\\\"v\\\"}\":"
+         "{\"f:name\":{}}}}}}}",
+         false, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_doc *f = json(cases[i].fields);
+        bool need = true;
+        if (ed_ks_ignore_covers(r, obj, obj, ed_doc_root(f), &need) != cases[i].covered || need)
+            fail_msg("case %zu with the live object: %s", i, cases[i].fields);
+        if (ed_ks_ignore_covers(r, obj, NULL, ed_doc_root(f), &need) || need != cases[i].need_live)
+            fail_msg("case %zu without it: %s", i, cases[i].fields);
+        ed_doc_free(f);
+    }
+    ed_doc_free(rules);
+    ed_doc_free(live);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_conditions),
-                                       cmocka_unit_test(test_render_secret_values),
-                                       cmocka_unit_test(test_ignore_covers)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conditions), cmocka_unit_test(test_render_secret_values),
+        cmocka_unit_test(test_ignore_covers), cmocka_unit_test(test_ignore_covers_index)};
     return cmocka_run_group_tests_name("controllers", tests, NULL, NULL);
 }
