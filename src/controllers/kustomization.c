@@ -977,7 +977,8 @@ static void watch_kinds(ed_ks_controller *c, const ed_apply_result *changes)
             ed_informer_opts io = {.api_version = api_version,
                                    .kind = kind,
                                    .label_selector = "kustomize.toolkit.fluxcd.io/name",
-                                   .metadata_only = true};
+                                   .metadata_only = true,
+                                   .brief = true};
             ed_informer *inf = ed_informer_new(c->o.kube, &io);
             ed_informer_add_handler(inf, on_drift, c);
             ed_err err = ED_ERR_INIT;

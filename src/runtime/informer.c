@@ -30,7 +30,7 @@ struct ed_informer {
     ed_kube *kube;
     char *api_version, *kind, *ns, *label_selector;
     int watch_timeout;
-    bool metadata_only;
+    bool metadata_only, brief;
     struct handler *handlers;
     size_t nhandlers;
 
@@ -77,6 +77,7 @@ ed_informer *ed_informer_new(ed_kube *kube, const ed_informer_opts *opts)
     inf->label_selector = dup_or_null(opts->label_selector);
     inf->watch_timeout = opts->watch_timeout_seconds > 0 ? opts->watch_timeout_seconds : 300;
     inf->metadata_only = opts->metadata_only;
+    inf->brief = opts->brief;
     pthread_mutex_init(&inf->lock, NULL);
     pthread_cond_init(&inf->synced_cond, NULL);
     inf->cache = ed_strmap_new();
@@ -127,6 +128,31 @@ static void set_rv(ed_informer *inf, const char *rv)
     pthread_mutex_unlock(&inf->lock);
 }
 
+/* The compact JSON of what names obj (ed_informer_opts.brief). */
+static char *brief_json(const ed_node *obj)
+{
+    static const char *const top[] = {"apiVersion", "kind"};
+    static const char *const meta[] = {"name",   "namespace",  "uid", "resourceVersion",
+                                       "labels", "annotations"};
+    ed_doc *d = ed_doc_new();
+    ed_node *root = ed_node_new_map(d), *md = ed_node_new_map(d);
+    for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+        const ed_node *v = ed_node_get(obj, top[i]);
+        if (v)
+            ed_node_append_pair(d, root, top[i], ed_node_copy(d, v));
+    }
+    const ed_node *m = ed_node_get(obj, "metadata");
+    for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
+        const ed_node *v = ed_node_get(m, meta[i]);
+        if (v)
+            ed_node_append_pair(d, md, meta[i], ed_node_copy(d, v));
+    }
+    ed_node_append_pair(d, root, "metadata", md);
+    char *json = to_json(root);
+    ed_doc_free(d);
+    return json;
+}
+
 /* Store one object; returns the event it amounts to (ADDED or MODIFIED), or -1 when the cache
  * already holds this resourceVersion (a relist of an unchanged object). */
 static int store(ed_informer *inf, const ed_node *obj)
@@ -134,7 +160,7 @@ static int store(ed_informer *inf, const ed_node *obj)
     char key[512];
     object_key(obj, key, sizeof(key));
     const char *rv = ed_node_path_str(obj, "/metadata/resourceVersion");
-    char *json = to_json(obj);
+    char *json = inf->brief ? brief_json(obj) : to_json(obj);
     if (!json)
         return -1;
     struct entry *e = entry_new(rv ? rv : "", json);

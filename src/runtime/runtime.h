@@ -76,6 +76,11 @@ typedef struct ed_informer_opts {
     /* Cache and hand over the objects' metadata only (with the kind's apiVersion and kind):
      * the API server sends much less for kinds whose status changes often. */
     bool metadata_only;
+    /* Cache only what names an object (apiVersion, kind, and of its metadata name, namespace,
+     * uid, resourceVersion, labels and annotations), not the rest (managedFields above all):
+     * for handlers that use the events and not the cache. What a relist reports DELETED, and
+     * ed_informer_get, are then these brief objects. */
+    bool brief;
 } ed_informer_opts;
 
 /* A new informer on kube (borrowed: it must outlive the informer). Not started. */

@@ -194,6 +194,66 @@ static void test_metadata_only(void **state)
     ed_informer_free(inf);
 }
 
+/* A handler that notes whether each event's object had managedFields. */
+static void record_managed(ed_kube_event_type type, const ed_node *obj, void *user)
+{
+    struct log *log = user;
+    (void)type;
+    pthread_mutex_lock(&log->lock);
+    if (log->n < 64)
+        snprintf(log->lines[log->n++], 96, "%s managedFields=%s",
+                 ed_node_path_str(obj, "/metadata/name"),
+                 ed_node_path(obj, "/metadata/managedFields") ? "yes" : "no");
+    pthread_mutex_unlock(&log->lock);
+}
+
+/* A brief cache (the drift watch's): handlers get whole events, the cache keeps what names
+ * each object (its labels and annotations too) and drops the rest, managedFields first. */
+static void test_brief(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    create_cm("brief", "brief");
+    const char *note = "{\"metadata\":{\"annotations\":{\"a.io/note\":\"n\"}}}";
+    assert_int_equal(ed_kube_patch(kube, "v1", "ConfigMap", ns, "brief", ED_KUBE_PATCH_MERGE, note,
+                                   strlen(note), NULL, NULL, &err),
+                     0);
+    struct log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ed_informer_opts opts = {.api_version = "v1",
+                             .kind = "ConfigMap",
+                             .ns = ns,
+                             .label_selector = "set=brief",
+                             .metadata_only = true,
+                             .brief = true};
+    ed_informer *inf = ed_informer_new(kube, &opts);
+    ed_informer_add_handler(inf, record_managed, &log);
+    assert_int_equal(ed_informer_start(inf, &err), 0);
+    assert_true(ed_informer_wait_synced(inf, 10000));
+    wait_count(&log, 1);
+    const char *patch = "{\"data\":{\"v\":\"2\"}}";
+    assert_int_equal(ed_kube_patch(kube, "v1", "ConfigMap", ns, "brief", ED_KUBE_PATCH_MERGE, patch,
+                                   strlen(patch), NULL, NULL, &err),
+                     0);
+    wait_count(&log, 2);
+    assert_string_equal(log.lines[0], "brief managedFields=yes"); /* listed */
+    assert_string_equal(log.lines[1], "brief managedFields=yes"); /* watched */
+    ed_doc *cached = ed_informer_get(inf, ns, "brief");
+    assert_non_null(cached);
+    const ed_node *root = ed_doc_root(cached);
+    assert_string_equal(ed_node_str(ed_node_get(root, "apiVersion")), "v1");
+    assert_string_equal(ed_node_str(ed_node_get(root, "kind")), "ConfigMap");
+    assert_string_equal(ed_node_path_str(root, "/metadata/name"), "brief");
+    assert_string_equal(ed_node_path_str(root, "/metadata/namespace"), ns);
+    assert_non_null(ed_node_path_str(root, "/metadata/uid"));
+    assert_non_null(ed_node_path_str(root, "/metadata/resourceVersion"));
+    assert_string_equal(ed_node_path_str(root, "/metadata/labels/set"), "brief");
+    assert_string_equal(ed_node_path_str(root, "/metadata/annotations/a.io~1note"), "n");
+    assert_null(ed_node_path(root, "/metadata/managedFields"));
+    assert_null(ed_node_path(root, "/metadata/creationTimestamp"));
+    ed_doc_free(cached);
+    ed_informer_free(inf);
+}
+
 /* Informers told to stop together end together: stopping 8 takes about the second one watch
  * needs to notice, not 8 of them one after another; meanwhile their caches stay readable. */
 static void test_stop_together(void **state)
@@ -272,6 +332,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_informer),
         cmocka_unit_test(test_metadata_only),
+        cmocka_unit_test(test_brief),
         cmocka_unit_test(test_stop_together),
     };
     return cmocka_run_group_tests_name("informer e2e", tests, setup, teardown);
