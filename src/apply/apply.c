@@ -182,7 +182,6 @@ void ed_apply_result_free(ed_apply_result *r)
         free(r->entries[i].id);
         free(r->entries[i].version);
         free(r->entries[i].subject);
-        free(r->entries[i].resource_version);
     }
     free(r->entries);
     free(r);
@@ -198,7 +197,6 @@ static void add_entry(ed_apply_result *r, const ed_node *obj, ed_apply_action ac
     e->version = ed_xstrdup(slash ? slash + 1 : av);
     e->subject = subject_of(obj);
     e->action = action;
-    e->resource_version = NULL;
 }
 
 /* One object on its way through the apply. */
@@ -219,7 +217,6 @@ struct item {
     ed_apply_action action; /* what write_item did */
     int write_rc;           /* its outcome, with its message */
     char *write_msg;
-    char *written_rv; /* the resourceVersion the apply gave the object */
 };
 
 static int cmp_items(const void *a, const void *b)
@@ -577,8 +574,8 @@ static void write_item(const struct apply_ctx *ctx, struct item *it)
     rc = ed_kube_apply(ctx->kube, it->desired, &o, &written, &err);
     if (rc == 0) {
         it->action = live ? ED_APPLY_CONFIGURED : ED_APPLY_CREATED;
-        const char *rv = ed_node_path_str(ed_doc_root(written), "/metadata/resourceVersion");
-        it->written_rv = rv ? ed_xstrdup(rv) : NULL;
+        if (ctx->opts && ctx->opts->written && ed_doc_root(written))
+            ctx->opts->written(ed_doc_root(written), ctx->opts->written_user);
     }
     ed_doc_free(written);
 out:
@@ -681,8 +678,6 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
                                      : it->skip ? ED_APPLY_SKIPPED
                                                 : it->action;
             add_entry(res, it->desired, action);
-            if (it->written_rv)
-                res->entries[res->n - 1].resource_version = ed_xstrdup(it->written_rv);
             applied = applied || action == ED_APPLY_CREATED || action == ED_APPLY_CONFIGURED;
         }
         if (applied && stage < 3) {
@@ -699,7 +694,6 @@ cleanup:
         free(items[i].subject);
         free(items[i].check_msg);
         free(items[i].write_msg);
-        free(items[i].written_rv);
         ed_doc_free(items[i].live);
         ed_doc_free(items[i].dry);
     }

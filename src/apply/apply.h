@@ -46,9 +46,6 @@ typedef struct ed_apply_entry {
     char *version; /* the API version ("v1"), the inventory's `v` */
     char *subject; /* "Kind/namespace/name" or "Kind/name", as Flux prints it */
     ed_apply_action action;
-    /* The resourceVersion the server gave the object when this apply wrote it (Created,
-     * Configured), else NULL: lets a watcher tell eddy's own writes from someone else's. */
-    char *resource_version;
 } ed_apply_entry;
 
 typedef struct ed_apply_result {
@@ -68,6 +65,12 @@ typedef struct ed_apply_opts {
      * again (force), so that its deletion is not taken for drift. */
     void (*deleting)(const char *id, void *user);
     void *deleting_user;
+    /* When set: handed each object the engine writes (the API's reply to its apply: the
+     * object as written, managedFields and resourceVersion included) as soon as the reply
+     * arrives, in the thread that sent it; a watcher tells eddy's own writes from someone
+     * else's by it. obj is borrowed for the call. */
+    void (*written)(const ed_node *obj, void *user);
+    void *written_user;
     /* Flux's spec.force: an object whose dry-run fails on an immutable field is deleted and
      * created again (also per object with kustomize.toolkit.fluxcd.io/force: enabled, as a
      * label or annotation). The deletion happens in the apply phase, once every other object

@@ -434,7 +434,7 @@ static ed_apply_result *old_inventory(const ed_node *obj)
         char *subject = p.ns[0] ? ed_xasprintf("%s/%s/%s", p.kind, p.ns, p.name)
                                 : ed_xasprintf("%s/%s", p.kind, p.name);
         r->entries[r->n++] =
-            (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), subject, ED_APPLY_UNCHANGED, NULL};
+            (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), subject, ED_APPLY_UNCHANGED};
     }
     return r;
 }
@@ -663,6 +663,37 @@ static void deleting(const char *id, void *user)
     pthread_mutex_lock(&c->drift_lock);
     ed_strmap_put(c->deleting, id, NULL);
     pthread_mutex_unlock(&c->drift_lock);
+}
+
+/* ed_apply_opts.written: eddy just wrote obj (the API's reply). Its resourceVersion marks the
+ * watch event of this write as eddy's, and its entry becomes at once the base that drift is
+ * judged against: an event that beats the reply within the second of an earlier write of
+ * eddy's (the entry's time does not move) is not known for eddy's and keeps the old base. */
+static void written(const ed_node *obj, void *user)
+{
+    ed_ks_controller *c = user;
+    const ed_node *labels = ed_node_path(obj, "/metadata/labels");
+    const char *ks = ed_node_str(ed_node_get(labels, "kustomize.toolkit.fluxcd.io/name"));
+    const char *ksns = ed_node_str(ed_node_get(labels, "kustomize.toolkit.fluxcd.io/namespace"));
+    const char *rv = str_at(obj, "/metadata/resourceVersion");
+    const char *uid = str_at(obj, "/metadata/uid");
+    const ed_node *own = own_entry(obj);
+    const char *own_time = own ? str_at(own, "/time") : NULL;
+    char *id = ed_apply_id(obj);
+    pthread_mutex_lock(&c->drift_lock);
+    if (rv)
+        free(ed_strmap_put(c->written, id, ed_xstrdup(rv)));
+    struct seen *s = uid ? ed_strmap_get(c->seen, uid) : NULL;
+    if (s && own) {
+        free(s->base);
+        s->base = to_json(ed_node_get(own, "fieldsV1"));
+        if (own_time && strcmp(own_time, s->time) > 0)
+            snprintf(s->time, sizeof(s->time), "%s", own_time);
+        if (ks && ksns)
+            snprintf(s->owner, sizeof(s->owner), "%s/%s", ksns, ks);
+    }
+    pthread_mutex_unlock(&c->drift_lock);
+    free(id);
 }
 
 /* The apply engine's question: is this object held back now? */
@@ -1256,7 +1287,7 @@ static ed_apply_result *unchanged(const ed_apply_result *inventory)
     for (size_t i = 0; i < inventory->n; i++) {
         const ed_apply_entry *e = &inventory->entries[i];
         r->entries[r->n++] = (ed_apply_entry){ed_xstrdup(e->id), ed_xstrdup(e->version),
-                                              ed_xstrdup(e->subject), ED_APPLY_UNCHANGED, NULL};
+                                              ed_xstrdup(e->subject), ED_APPLY_UNCHANGED};
     }
     return r;
 }
@@ -1721,6 +1752,8 @@ apply:
                         .hold_user = c,
                         .deleting = deleting,
                         .deleting_user = c,
+                        .written = written,
+                        .written_user = c,
                         .before_writes = fin ? finalizer_before_writes : NULL,
                         .before_writes_user = fin};
     ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
@@ -1736,13 +1769,6 @@ apply:
     if (out.applied && !noop)
         change_event(c, obj, out.changes, out.revision);
     free(nodes);
-    /* Remember the versions this apply wrote, so their watch events are not taken for drift. */
-    pthread_mutex_lock(&c->drift_lock);
-    for (size_t i = 0; out.changes && i < out.changes->n; i++)
-        if (out.changes->entries[i].resource_version)
-            free(ed_strmap_put(c->written, out.changes->entries[i].id,
-                               ed_xstrdup(out.changes->entries[i].resource_version)));
-    pthread_mutex_unlock(&c->drift_lock);
     if (rc) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;

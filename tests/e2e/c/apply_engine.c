@@ -15,6 +15,7 @@
 #include "apply/apply.h"
 #include "controllers/controllers.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,76 @@ static void test_before_writes(void **state)
     free_docs(docs, n);
 }
 
+struct writes {
+    pthread_mutex_t lock;
+    int n;
+    char names[8][64], rvs[8][32];
+    bool own_entry[8]; /* the reply had the field manager's Apply entry */
+};
+
+static void written_fn(const ed_node *obj, void *user)
+{
+    struct writes *w = user;
+    const ed_node *mf = ed_node_path(obj, "/metadata/managedFields");
+    bool own = false;
+    for (size_t i = 0; i < ed_node_len(mf); i++) {
+        const char *m = ed_node_path_str(ed_node_at(mf, i), "/manager");
+        const char *op = ed_node_path_str(ed_node_at(mf, i), "/operation");
+        own =
+            own || (m && op && strcmp(m, "kustomize-controller") == 0 && strcmp(op, "Apply") == 0);
+    }
+    pthread_mutex_lock(&w->lock);
+    if (w->n < 8) {
+        snprintf(w->names[w->n], 64, "%s", ed_node_path_str(obj, "/metadata/name"));
+        snprintf(w->rvs[w->n], 32, "%s", ed_node_path_str(obj, "/metadata/resourceVersion"));
+        w->own_entry[w->n] = own;
+    }
+    w->n++;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* ed_apply_opts.written: told each object written, with the API's reply (its resourceVersion
+ * is the live one, its managedFields hold the apply's entry); not told unchanged objects. */
+static void test_written(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    size_t n;
+    ed_doc **docs =
+        objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wr-a, namespace: NS}\n"
+                "data: {k: a}\n---\napiVersion: v1\nkind: ConfigMap\n"
+                "metadata: {name: wr-b, namespace: NS}\ndata: {k: b}\n",
+                &n);
+    ed_node *nodes[2] = {ed_doc_root(docs[0]), ed_doc_root(docs[1])};
+    struct writes w = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ed_apply_opts o = {.written = written_fn, .written_user = &w};
+    ed_apply_result *r = NULL;
+    assert_int_equal(ed_apply_all(kube, nodes, 2, &o, &r, &err), 0);
+    ed_apply_result_free(r);
+    assert_int_equal(w.n, 2);
+    for (int i = 0; i < 2; i++) {
+        ed_doc *live = NULL;
+        assert_string_equal(rv_of("ConfigMap", w.names[i], &live), w.rvs[i]);
+        ed_doc_free(live);
+        assert_true(w.own_entry[i]);
+    }
+    /* the same set again: nothing written, nothing told */
+    w.n = 0;
+    assert_int_equal(ed_apply_all(kube, nodes, 2, &o, &r, &err), 0);
+    ed_apply_result_free(r);
+    assert_int_equal(w.n, 0);
+    /* one of them changed: only that one */
+    ed_node_set(docs[1], ed_node_get(nodes[1], "data"), "k", ed_node_new_str(docs[1], "b2"));
+    assert_int_equal(ed_apply_all(kube, nodes, 2, &o, &r, &err), 0);
+    ed_apply_result_free(r);
+    assert_int_equal(w.n, 1);
+    assert_string_equal(w.names[0], "wr-b");
+    ed_doc *live = NULL;
+    assert_string_equal(rv_of("ConfigMap", "wr-b", &live), w.rvs[0]);
+    ed_doc_free(live);
+    free_docs(docs, n);
+}
+
 /* The finalizer's patch in the background (ed_ctrl_finalizer_add_start), on a custom resource
  * (the API refuses an unqualified finalizer name on built-in kinds): joined, it is on the
  * object; a second patch from the same (now stale) read fails on its resourceVersion, and the
@@ -519,7 +590,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_lifecycle),  cmocka_unit_test(test_opt_out_and_health_failures),
         cmocka_unit_test(test_kubectl_takeover), cmocka_unit_test(test_before_writes),
-        cmocka_unit_test(test_finalizer_job),
+        cmocka_unit_test(test_written),          cmocka_unit_test(test_finalizer_job),
     };
     return cmocka_run_group_tests_name("apply e2e", tests, setup, teardown);
 }
