@@ -123,7 +123,9 @@ int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, i
                            const char *reason, const char *msg);
 
 /* True when obj (its metadata is enough) opts out of every write: kustomize.toolkit.fluxcd.io/
- * reconcile: disabled or /ssa: Ignore, as an annotation or a label. */
+ * reconcile: disabled or /ssa: Ignore, as an annotation or a label. Every opt-out value
+ * (these, ssa: IfNotPresent and Merge, force: enabled, prune: disabled) is compared without
+ * regard to case, as Flux's AnyInMetadata compares them. */
 bool ed_apply_opted_out(const ed_node *obj);
 /* True when obj says kustomize.toolkit.fluxcd.io/ssa: IfNotPresent (created when missing,
  * never updated). */
@@ -133,9 +135,12 @@ bool ed_apply_if_not_present(const ed_node *obj);
  * Delete the objects of the old inventory (ids and versions) that the new change set lacks,
  * when the live object still has both owner labels with these values
  * (kustomize.toolkit.fluxcd.io/name and /namespace) and none of the opt-outs
- * (kustomize.toolkit.fluxcd.io/prune: disabled, /reconcile: disabled, /ssa: Ignore).
- * *out lists the objects deleted (action Deleted), also when an error stops the prune (those
- * deleted before it). An object already gone counts as deleted.
+ * (kustomize.toolkit.fluxcd.io/prune: disabled, /reconcile: disabled, /ssa: Ignore), in
+ * Flux's order (the apply order reversed). *out lists them all, also on failure: Deleted (an
+ * object already gone counts as deleted) or Skipped (not ours, or opted out); one that failed
+ * is not listed. Every object is tried; the failures give one error, as Flux's:
+ * "delete failed, errors: ConfigMap/apps/x delete failed: <API message>;" (the first one's
+ * code).
  */
 int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_old,
                    const ed_apply_result *current, const char *owner_name,

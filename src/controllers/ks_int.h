@@ -100,7 +100,7 @@ int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_k
 bool ed_ks_deletes_objects(const ed_node *obj, const ed_apply_result *inventory);
 /*
  * Delete obj's inventory (the objects of status.inventory) with kube, through the apply
- * module's prune and its safety rules; *gone gets what was deleted (free it with
+ * module's prune and its safety rules; *gone gets what was deleted or skipped (free it with
  * ed_apply_result_free). Returns 0 or the prune's error.
  */
 int ed_ks_finalize(ed_kube *kube, const ed_node *obj, const ed_apply_result *inventory,

@@ -204,6 +204,15 @@ static bool has_entry(const ed_apply_result *set, const char *id, bool deleted)
     return false;
 }
 
+/* True when set lists id, whatever its action (a prune's Deleted and Skipped are settled). */
+static bool in_set(const ed_apply_result *set, const char *id)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        if (strcmp(set->entries[i].id, id) == 0)
+            return true;
+    return false;
+}
+
 static void add_inventory_entry(ed_doc *d, ed_node *entries, const ed_apply_entry *e)
 {
     ed_node *m = ed_node_new_map(d);
@@ -215,8 +224,8 @@ static void add_inventory_entry(ed_doc *d, ed_node *entries, const ed_apply_entr
 /*
  * The inventory, as Flux writes it once the apply succeeded (before prune and health, so that
  * what a failed health check or prune leaves applied is still owned and pruned later): the
- * change set in apply order; after a failed prune, the old entries it did not delete too, so
- * that the next reconcile tries again (Flux's inventory.Merge).
+ * change set in apply order; after a failed prune, the old entries it neither deleted nor
+ * skipped too, so that the next reconcile tries again (Flux's inventory.Merge).
  */
 static void write_inventory(ed_doc *d, ed_node *status, const struct outcome *out)
 {
@@ -228,7 +237,7 @@ static void write_inventory(ed_doc *d, ed_node *status, const struct outcome *ou
     bool prune_failed = out->reason && strcmp(out->reason, "PruneFailed") == 0;
     for (size_t i = 0; prune_failed && old && i < old->n; i++)
         if (!has_entry(out->changes, old->entries[i].id, false) &&
-            !has_entry(out->pruned, old->entries[i].id, true))
+            !in_set(out->pruned, old->entries[i].id))
             add_inventory_entry(d, entries, &old->entries[i]);
     ed_node_set(d, ed_node_ensure_map(d, status, "/inventory"), "entries", entries);
 }
@@ -351,22 +360,32 @@ static void ks_event(ed_ks_controller *c, const ed_node *obj, const char *type, 
 
 /*
  * Flux's change-set Event, sent as soon as the apply (or the prune) is done, whatever comes
- * after: one line per object created, configured or deleted ("Deployment/apps/web
- * configured"); none when nothing changed. Its reason is Ready's at that moment, Progressing,
- * as Flux's.
+ * after: one line per object created or configured ("Deployment/apps/web configured"), or,
+ * for a prune, per object deleted or skipped (kept: not ours any more, or opted out), as
+ * Flux's prune event lists its whole change set; none when nothing changed. Its reason is
+ * Ready's at that moment, Progressing, as Flux's.
  */
-static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply_result *set,
-                         const char *revision)
+/* Append the lines of a change set to out ("Deployment/apps/web configured", joined by '\n'):
+ * what was created, configured or deleted, and with prune what was skipped too. */
+static void change_lines(const ed_apply_result *set, bool prune, ed_buf *out)
 {
-    ed_buf note = ED_BUF_INIT((size_t)1 << 20);
     for (size_t i = 0; set && i < set->n; i++) {
         ed_apply_action a = set->entries[i].action;
-        if (a == ED_APPLY_CREATED || a == ED_APPLY_CONFIGURED || a == ED_APPLY_DELETED)
-            ed_buf_printf(&note, "%s%s %s", note.len ? "\n" : "", set->entries[i].subject,
-                          a == ED_APPLY_CREATED      ? "created"
-                          : a == ED_APPLY_CONFIGURED ? "configured"
-                                                     : "deleted");
+        const char *verb = a == ED_APPLY_CREATED            ? "created"
+                           : a == ED_APPLY_CONFIGURED       ? "configured"
+                           : a == ED_APPLY_DELETED          ? "deleted"
+                           : a == ED_APPLY_SKIPPED && prune ? "skipped"
+                                                            : NULL;
+        if (verb)
+            ed_buf_printf(out, "%s%s %s", out->len ? "\n" : "", set->entries[i].subject, verb);
     }
+}
+
+static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply_result *set,
+                         bool prune, const char *revision)
+{
+    ed_buf note = ED_BUF_INIT((size_t)1 << 20);
+    change_lines(set, prune, &note);
     if (note.len)
         ks_event(c, obj, "Normal", "Progressing", note.data, revision, false);
     ed_buf_free(&note);
@@ -1331,6 +1350,21 @@ static bool finalizer_failed(ed_ctrl_finalizer_job *fin, int *rc, ed_err *err)
     return true;
 }
 
+/* Flux's GetTimeout, for the build, apply and health and for WaitForTermination: spec.timeout,
+ * else the interval less 30 s; never under 30 s. */
+static int64_t ks_timeout(const ed_node *obj)
+{
+    int64_t interval = 600000, timeout = 0;
+    const char *v;
+    if ((v = str_at(obj, "/spec/interval")))
+        ed_duration_parse(v, &interval, NULL);
+    if ((v = str_at(obj, "/spec/timeout")))
+        ed_duration_parse(v, &timeout, NULL);
+    if (timeout <= 0)
+        timeout = interval - 30000;
+    return timeout < 30000 ? 30000 : timeout;
+}
+
 /* An Event of the deletion, as kustomize-controller's: its reason is Ready's (or the
  * severity, "info" or "error"), with the last applied revision. */
 static void deletion_event(ed_ks_controller *c, const ed_node *obj, bool warning, const char *note)
@@ -1389,18 +1423,11 @@ static int finalize(ed_ks_controller *c, const ed_node *obj, const ed_apply_resu
         deletion_event(c, obj, true, "pruning for deleted resource failed");
     } else if (gone && gone->n) {
         ed_buf note = ED_BUF_INIT((size_t)1 << 20);
-        for (size_t i = 0; i < gone->n; i++)
-            ed_buf_printf(&note, "%s%s deleted", i ? "\n" : "", gone->entries[i].subject);
+        change_lines(gone, true, &note);
         deletion_event(c, obj, false, note.data);
         ed_buf_free(&note);
-        int64_t wait_ms = 600000;
-        const char *t = str_at(obj, "/spec/timeout");
-        if (!t)
-            t = str_at(obj, "/spec/interval");
-        if (t)
-            ed_duration_parse(t, &wait_ms, NULL);
         ed_err werr = ED_ERR_INIT;
-        if (ed_ks_wait_terminated(kube, obj, gone, wait_ms, &werr)) {
+        if (ed_ks_wait_terminated(kube, obj, gone, ks_timeout(obj), &werr)) {
             /* Flux lets the Kustomization go all the same: say so, do not block forever. */
             ed_log(ED_LOG_ERROR, "failed to wait for resources termination", "controller",
                    "kustomization", "name", name, "namespace", ns, "error", werr.msg, NULL);
@@ -1513,15 +1540,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     if ((v = str_at(obj, "/spec/retryInterval")))
         ed_duration_parse(v, &retry, NULL);
-    if ((v = str_at(obj, "/spec/timeout")))
-        ed_duration_parse(v, &timeout, NULL);
     if (retry <= 0)
         retry = interval;
-    /* Flux's GetTimeout: spec.timeout, else the interval less 30 s; never under 30 s. */
-    if (timeout <= 0)
-        timeout = interval - 30000;
-    if (timeout < 30000)
-        timeout = 30000;
+    timeout = ks_timeout(obj);
 
     /* 3. Source. */
     const char *skind = str_at(obj, "/spec/sourceRef/kind");
@@ -1733,7 +1754,7 @@ apply:
     }
     out.applied = rc == 0;
     if (out.applied && !noop)
-        change_event(c, obj, out.changes, out.revision);
+        change_event(c, obj, out.changes, false, out.revision);
     free(nodes);
     /* Remember the versions this apply wrote, so their watch events are not taken for drift. */
     pthread_mutex_lock(&c->drift_lock);
@@ -1755,7 +1776,7 @@ apply:
             snprintf(out.message, sizeof(out.message), "%s", err.msg);
             goto status;
         }
-        change_event(c, obj, out.pruned, out.revision);
+        change_event(c, obj, out.pruned, true, out.revision);
     }
     bool checked = false;
     rc = ed_ks_check_health(target, obj, exprs, out.changes, timeout, &checked, out.health_message,

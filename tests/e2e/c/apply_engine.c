@@ -235,9 +235,10 @@ static void test_apply_lifecycle(void **state)
         fail_msg("message: %s", err.msg);
     free_docs(bad, nb);
 
-    /* Prune: the Service and the ConfigMap leave the set; the ConfigMap opts out. */
+    /* Prune: the Service and the ConfigMap leave the set; the ConfigMap opts out (in any
+     * case, as Flux reads it: "Disabled" keeps it too). */
     const char *optout = "{\"metadata\":{\"annotations\":{\"kustomize.toolkit.fluxcd.io/prune\":"
-                         "\"disabled\"}}}";
+                         "\"Disabled\"}}}";
     assert_int_equal(ed_kube_patch(kube, "v1", "ConfigMap", ns, "settings", ED_KUBE_PATCH_MERGE,
                                    optout, strlen(optout), NULL, NULL, &err),
                      0);
@@ -250,7 +251,7 @@ static void test_apply_lifecycle(void **state)
     assert_int_equal(ed_apply_prune(kube, inventory->entries, inventory->n, cur, "apps",
                                     "flux-system", &pruned, &err),
                      0);
-    assert_changes(pruned, "Deleted Service/NS/web\n");
+    assert_changes(pruned, "Deleted Service/NS/web\nSkipped ConfigMap/NS/settings\n");
     assert_int_equal(ed_kube_get(kube, "v1", "Service", ns, "web", NULL, &err), ED_ENOTFOUND);
     assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", ns, "settings", NULL, &err), 0);
     /* Pruning again finds nothing more to do. */
@@ -258,7 +259,8 @@ static void test_apply_lifecycle(void **state)
     assert_int_equal(ed_apply_prune(kube, inventory->entries, inventory->n, cur, "apps",
                                     "flux-system", &pruned, &err),
                      0);
-    assert_changes(pruned, "Deleted Service/NS/web\n"); /* already gone counts as deleted */
+    /* already gone counts as deleted */
+    assert_changes(pruned, "Deleted Service/NS/web\nSkipped ConfigMap/NS/settings\n");
     ed_apply_result_free(pruned);
     ed_apply_result_free(cur);
     ed_apply_result_free(inventory);
