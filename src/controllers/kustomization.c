@@ -1569,8 +1569,30 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (!srcdoc)
         rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns ? sns : ns,
                          sname, &srcdoc, &err);
-    const char *apath = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/path");
-    out.revision = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/revision");
+    if (rc) {
+        /* Flux's words: the cache's NotFound ("GitRepository.source.toolkit.fluxcd.io \"x\"
+         * not found"), retried after retryInterval (its creation queues us sooner), or "unable
+         * to get source", retried with backoff. */
+        if (finalizer_failed(fin, &rc, &err))
+            goto done;
+        out.reason = "ArtifactFailed";
+        if (rc == ED_ENOTFOUND)
+            snprintf(out.message, sizeof(out.message),
+                     "GitRepository.source.toolkit.fluxcd.io \"%s\" not found", sname ? sname : "");
+        else
+            snprintf(out.message, sizeof(out.message), "unable to get source '%s/%s': %s",
+                     sns ? sns : ns, sname ? sname : "", err.msg);
+        write_status(c, obj, &out);
+        ed_log(ED_LOG_INFO, out.message, "controller", "kustomization", "name", name, "namespace",
+               ns, NULL);
+        if (rc == ED_ENOTFOUND) {
+            *requeue_after_ms = retry;
+            rc = 0;
+        }
+        goto done;
+    }
+    const char *apath = str_at(ed_doc_root(srcdoc), "/status/artifact/path");
+    out.revision = str_at(ed_doc_root(srcdoc), "/status/artifact/revision");
     archive = apath ? ed_artifact_store_file(c->o.store, apath) : NULL;
     if (!archive && wait_for_source(c, key, srcdoc)) {
         /* The source's first status queues us (on_source); a requeue sooner would come as
