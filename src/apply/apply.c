@@ -469,8 +469,13 @@ struct check_all {
 int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, int code,
                            const char *reason, const char *msg)
 {
-    if (code == ED_ENOTFOUND && strcmp(reason, "NotFound") == 0) /* not: kind unknown */
-        return ed_err_set(err, code, "%s namespace not specified, error: %s", subject, msg);
+    if (code == ED_ENOTFOUND && strcmp(reason, "NotFound") == 0) { /* not: kind unknown */
+        /* subject is "Kind/ns/name", or "Kind/name" when the object names no namespace */
+        const char *slash = strchr(subject, '/');
+        bool has_ns = slash && strchr(slash + 1, '/');
+        return ed_err_set(err, code, has_ns ? "%s not found: %s" : "%s namespace not specified: %s",
+                          subject, msg);
+    }
     if (kind && strcmp(kind, "Secret") == 0) {
         char lower[32];
         size_t i = 0;
@@ -482,9 +487,8 @@ int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, i
                                                    : "data values must be of type string");
     }
     if (*reason)
-        return ed_err_set(err, code, "%s dry-run failed, reason: %s, error: %s", subject, reason,
-                          msg);
-    return ed_err_set(err, code, "%s dry-run failed, error: %s", subject, msg);
+        return ed_err_set(err, code, "%s dry-run failed (%s): %s", subject, reason, msg);
+    return ed_err_set(err, code, "%s dry-run failed: %s", subject, msg);
 }
 
 static int dry_run_error(ed_err *err, const struct item *it, int code, const char *reason,

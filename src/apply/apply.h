@@ -114,10 +114,11 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
 /*
  * Set err to Flux's message for an object (subject "Kind/namespace/name", kind) whose dry-run
  * failed with code, the API's Status reason (or "") and message msg (fluxcd/pkg ssa's
- * validationError): "<subject> dry-run failed, reason: Invalid, error: <msg>"; an API
- * NotFound (its namespace missing) "<subject> namespace not specified, error: <msg>"; a Secret
- * "<subject> invalid, error: data values must be of type string" (or "secret is immutable"):
- * no text of the API's, which could quote its data. msg must not be err's own. Returns code.
+ * DryRunErr): "<subject> dry-run failed (Invalid): <msg>"; an API NotFound "<subject> not
+ * found: <msg>" (its namespace does not exist), or "<subject> namespace not specified: <msg>"
+ * for a namespaced object that names none; a Secret "<subject> invalid, error: data values
+ * must be of type string" (or "secret is immutable"): no text of the API's, which could quote
+ * its data. msg must not be err's own. Returns code.
  */
 int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, int code,
                            const char *reason, const char *msg);

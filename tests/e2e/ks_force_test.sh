@@ -54,7 +54,7 @@ poke
 ready_is app False ReconciliationFailed
 msg=$(ready_message app)
 # The first refused object in apply order (Services before Jobs) is named, in Flux's words.
-assert_eq "Service/$ns/db dry-run failed, reason: Invalid, error: Service \"db\" is invalid: spec.clusterIPs[0]: Invalid value: [\"$net.178\"]: may not change once set" \
+assert_eq "Service/$ns/db dry-run failed (Invalid): Service \"db\" is invalid: spec.clusterIPs[0]: Invalid value: [\"$net.178\"]: may not change once set" \
     "$msg" "names the object, with the API's message"
 assert_eq "$good" "$(ksget app '{.status.lastAppliedRevision}')" "not applied"
 assert_eq 1 "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.v}')" "the rest not applied either"
@@ -62,7 +62,7 @@ assert_eq 1 "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.v}')"
 svc "$net.177" | put app/svc.yaml
 commit "only the Job's template changes"
 poke
-retry 60 bash -c "kubectl -n $ns get kustomization app -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q 'Job/$ns/migrate dry-run failed, reason: Invalid, error: .*field is immutable'"
+retry 60 bash -c "kubectl -n $ns get kustomization app -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q 'Job/$ns/migrate dry-run failed (Invalid): .*field is immutable'"
 assert_eq "$good" "$(ksget app '{.status.lastAppliedRevision}')" "still not applied"
 svc "$net.178" | put app/svc.yaml
 commit "both again"

@@ -201,8 +201,7 @@ static void test_apply_lifecycle(void **state)
     r = apply(bad, nb, ED_EINVALID, &err);
     assert_null(r);
     char prefix[128];
-    snprintf(prefix, sizeof(prefix),
-             "Deployment/%s/broken dry-run failed, reason: Invalid, error: ", ns);
+    snprintf(prefix, sizeof(prefix), "Deployment/%s/broken dry-run failed (Invalid): ", ns);
     if (!ed_str_has_prefix(err.msg, prefix) || !strstr(err.msg, "spec.replicas"))
         fail_msg("message: %s", err.msg);
     assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", ns, "newer", NULL, &err), ED_ENOTFOUND);
@@ -230,9 +229,17 @@ static void test_apply_lifecycle(void **state)
                   &nb);
     r = apply(bad, nb, ED_ENOTFOUND, &err);
     assert_null(r);
-    if (!ed_str_has_prefix(err.msg, "ConfigMap/no-such-namespace-here/lost namespace not "
-                                    "specified, error: namespaces \"no-such-namespace-here\""))
+    if (!ed_str_has_prefix(err.msg, "ConfigMap/no-such-namespace-here/lost not found: "
+                                    "namespaces \"no-such-namespace-here\" not found"))
         fail_msg("message: %s", err.msg);
+    free_docs(bad, nb);
+
+    /* A namespaced object that names no namespace (and no targetNamespace gives one). */
+    bad = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nowhere}\n", &nb);
+    r = apply(bad, nb, ED_ENOTFOUND, &err);
+    assert_null(r);
+    assert_string_equal(err.msg, "ConfigMap/nowhere namespace not specified: the server could "
+                                 "not find the requested resource");
     free_docs(bad, nb);
 
     /* Prune: the Service and the ConfigMap leave the set; the ConfigMap opts out (in any
