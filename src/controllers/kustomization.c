@@ -391,6 +391,22 @@ static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply
     ed_buf_free(&note);
 }
 
+/* Flux's Normal Event "Health check passed in D" (reason Progressing: Ready's while the
+ * reconcile runs), when the objects were not healthy before (a first check, a recovery) or a
+ * new revision changed some of them. */
+static void health_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
+{
+    const char *was = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Healthy");
+    const char *applied = str_at(obj, "/status/lastAppliedRevision");
+    bool new_revision = !applied || !out->revision || strcmp(applied, out->revision) != 0;
+    bool changed = false;
+    for (size_t i = 0; !out->noop && out->changes && i < out->changes->n; i++)
+        changed = changed || out->changes->entries[i].action == ED_APPLY_CREATED ||
+                  out->changes->entries[i].action == ED_APPLY_CONFIGURED;
+    if (!was || strcmp(was, "True") != 0 || (new_revision && changed))
+        ks_event(c, obj, "Normal", "Progressing", out->health_message, out->revision, false);
+}
+
 /* The outcome's Event: Flux's "Reconciliation finished in D, next run in I" after a
  * reconcile that did its work (a no-op resync sends none, so that it costs no request), or
  * the Warning with Ready's reason and message. */
@@ -1806,6 +1822,8 @@ apply:
     if (checked)
         out.healthy = rc ? "False" : "True";
     out.no_health = !checked;
+    if (checked && rc == 0)
+        health_event(c, obj, &out);
     if (rc) {
         out.reason = "HealthCheckFailed";
         goto status;
