@@ -598,6 +598,39 @@ out:
     }
 }
 
+/* Drop the namespace of o when its kind is cluster-scoped (the API server ignores it there):
+ * Flux names an object as the API server returns it, so a ClusterRole written with a
+ * namespace, or a custom cluster-scoped kind that kustomize's namespace transformer gave one
+ * (it knows only the built-in kinds' scopes), has none in its inventory id, its subject and
+ * its events. The scope comes from a CRD of the same set, else from discovery; when neither
+ * tells, o is left as it is. */
+static void drop_cluster_namespace(ed_kube *kube, ed_node *const *objects, size_t n, ed_node *o)
+{
+    ed_node *meta = ed_node_get(o, "metadata");
+    const char *ns = ed_node_str(ed_node_get(meta, "namespace"));
+    if (!ns || !*ns)
+        return;
+    const char *av = str_at(o, "/apiVersion"), *kind = str_at(o, "/kind");
+    char group[128];
+    group_of(av, group, sizeof(group));
+    int namespaced = -1; /* unknown */
+    for (size_t i = 0; i < n && namespaced < 0; i++) {
+        const ed_node *d = objects[i];
+        if (strcmp(str_at(d, "/kind"), "CustomResourceDefinition") == 0 &&
+            strcmp(str_at(d, "/spec/group"), group) == 0 &&
+            strcmp(str_at(d, "/spec/names/kind"), kind) == 0)
+            namespaced = strcmp(str_at(d, "/spec/scope"), "Cluster") != 0;
+    }
+    if (namespaced < 0) {
+        ed_kube_resource res;
+        ed_err e = ED_ERR_INIT;
+        if (ed_kube_resource_for(kube, av, kind, &res, &e) == 0)
+            namespaced = res.namespaced;
+    }
+    if (namespaced == 0)
+        ed_node_remove(meta, "namespace");
+}
+
 int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_apply_opts *opts,
                  ed_apply_result **out, ed_err *err)
 {
@@ -619,6 +652,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
                             i + 1);
             goto cleanup;
         }
+        drop_cluster_namespace(kube, objects, n, o);
         items[i] = (struct item){.desired = o,
                                  .subject = subject_of(o),
                                  .stage = stage_of(kind),
@@ -754,6 +788,17 @@ static void add_pruned(ed_apply_result *res, const char *api_version, const ed_a
     ed_doc_free(d);
 }
 
+/* True when live (an object read back) is one of the change set current. */
+static bool still_applied(const ed_node *live, const ed_apply_result *current)
+{
+    char *id = ed_apply_id(live);
+    bool found = false;
+    for (size_t j = 0; current && j < current->n && !found; j++)
+        found = strcmp(current->entries[j].id, id) == 0;
+    free(id);
+    return found;
+}
+
 int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_old,
                    const ed_apply_result *current, const char *owner_name,
                    const char *owner_namespace, ed_apply_result **out, ed_err *err)
@@ -789,6 +834,9 @@ int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_
         } else if (grc) {
             ed_buf_printf(&failures, "%s query failed: %s;", subject, e.msg);
             rc = rc ? rc : grc;
+        } else if (still_applied(ed_doc_root(live), current)) {
+            /* the same object as one of the set, under an id that named a namespace for a
+             * cluster-scoped kind (an inventory written before eddy dropped it): not stale */
         } else {
             ed_node *obj = ed_doc_root(live);
             bool ours = has_value(obj, "labels", LABEL_NAME, owner_name) &&

@@ -80,6 +80,9 @@ static void assert_changes(const ed_apply_result *r, const char *want_tmpl)
         if (strncmp(p, "NS", 2) == 0) {
             ed_buf_append_str(&want, ns);
             p += 2;
+        } else if (strncmp(p, "GROUP", 5) == 0) {
+            ed_buf_append_str(&want, group);
+            p += 5;
         } else {
             ed_buf_append(&want, p, 1);
             p++;
@@ -494,6 +497,61 @@ static void test_finalizer_job(void **state)
     free_docs(docs, n);
 }
 
+/* A cluster-scoped object written with a namespace (a ClusterRole; a custom kind whose CRD
+ * says scope: Cluster, which kustomize's namespace transformer gives one) is named as the API
+ * server returns it, without: its id and subject have none. An inventory id that named one
+ * (written before) is the same object, not stale: the prune leaves it. */
+static void test_cluster_scoped_namespace(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    size_t n;
+    ed_doc **docs =
+        objects("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+                "metadata: {name: gadgets.GROUP}\n"
+                "spec:\n  group: GROUP\n  scope: Cluster\n"
+                "  names: {plural: gadgets, singular: gadget, kind: Gadget, listKind: GadgetList}\n"
+                "  versions:\n  - name: v1\n    served: true\n    storage: true\n"
+                "    schema:\n      openAPIV3Schema:\n        type: object\n"
+                "        x-kubernetes-preserve-unknown-fields: true\n"
+                "---\napiVersion: GROUP/v1\nkind: Gadget\nmetadata: {name: g, namespace: NS}\n"
+                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+                "metadata: {name: NS-reader, namespace: NS, " OWNER "}\nrules: []\n",
+                &n);
+    ed_apply_result *r = apply(docs, n, 0, &err);
+    assert_changes(r,
+                   "Created CustomResourceDefinition/gadgets.GROUP\nCreated ClusterRole/NS-reader\n"
+                   "Created Gadget/g\n");
+    char want[256];
+    snprintf(want, sizeof(want), "_%s-reader_rbac.authorization.k8s.io_ClusterRole", ns);
+    assert_string_equal(r->entries[1].id, want);
+    snprintf(want, sizeof(want), "_g_%s_Gadget", group);
+    assert_string_equal(r->entries[2].id, want);
+    ed_apply_result_free(r);
+    ed_doc_list_free(docs, n);
+
+    docs = objects("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+                   "metadata: {name: NS-reader, namespace: NS, " OWNER "}\nrules: []\n",
+                   &n);
+    r = apply(docs, n, 0, &err);
+    assert_changes(r, "Unchanged ClusterRole/NS-reader\n");
+    char old_id[256];
+    snprintf(old_id, sizeof(old_id), "%s_%s-reader_rbac.authorization.k8s.io_ClusterRole", ns, ns);
+    ed_apply_entry old = {.id = old_id, .version = "v1", .subject = old_id};
+    ed_apply_result *pruned = NULL;
+    assert_int_equal(ed_apply_prune(kube, &old, 1, r, "apps", "flux-system", &pruned, &err), 0);
+    if (pruned->n)
+        fail_msg("pruned %s (%s)", pruned->entries[0].subject,
+                 ed_apply_action_name(pruned->entries[0].action));
+    snprintf(want, sizeof(want), "%s-reader", ns);
+    assert_int_equal(
+        ed_kube_get(kube, "rbac.authorization.k8s.io/v1", "ClusterRole", NULL, want, NULL, &err),
+        0);
+    ed_apply_result_free(pruned);
+    ed_apply_result_free(r);
+    ed_doc_list_free(docs, n);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -518,6 +576,11 @@ static int teardown(void **state)
     snprintf(crd, sizeof(crd), "widgets.%s", group);
     ed_kube_delete(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, crd, NULL,
                    &err);
+    snprintf(crd, sizeof(crd), "gadgets.%s", group);
+    ed_kube_delete(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, crd, NULL,
+                   &err);
+    snprintf(crd, sizeof(crd), "%s-reader", ns);
+    ed_kube_delete(kube, "rbac.authorization.k8s.io/v1", "ClusterRole", NULL, crd, NULL, &err);
     ed_kube_delete(kube, "v1", "Namespace", NULL, ns, NULL, &err);
     ed_kube_free(kube);
     return 0;
@@ -528,7 +591,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply_lifecycle),  cmocka_unit_test(test_opt_out_and_health_failures),
         cmocka_unit_test(test_kubectl_takeover), cmocka_unit_test(test_before_writes),
-        cmocka_unit_test(test_finalizer_job),
+        cmocka_unit_test(test_finalizer_job),    cmocka_unit_test(test_cluster_scoped_namespace),
     };
     return cmocka_run_group_tests_name("apply e2e", tests, setup, teardown);
 }
