@@ -1649,13 +1649,6 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
-    out.attempted = true; /* Flux records the attempt from here on */
-    /* 3c. The client: impersonation and kubeConfig. */
-    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
-        snprintf(out.message, sizeof(out.message), "%s", err.msg);
-        goto status;
-    }
-    ed_kube *target = kc ? kc : c->o.kube;
     const char *adigest = str_at(ed_doc_root(srcdoc), "/status/artifact/digest");
     tree = tree_acquire(c, archive, adigest ? adigest : "", &err);
     if (!tree) {
@@ -1680,6 +1673,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = ED_ENOTFOUND;
         goto status;
     }
+    out.attempted = true; /* Flux records the attempt once the artifact and path are there */
+    /* 3c. The client: impersonation and kubeConfig. */
+    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    }
+    ed_kube *target = kc ? kc : c->o.kube;
     int64_t gen = 0;
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
     bool report_only = detect_only(objdoc), same, clean;

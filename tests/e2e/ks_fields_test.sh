@@ -4,7 +4,8 @@
 # (replacing the path's own), images (after the path's), commonMetadata (overwriting labels
 # and annotations), spec.patches and spec.components; ignoreMissingComponents drops missing
 # components; fields eddy does not implement yet are refused, naming them; a source that does
-# not exist is ArtifactFailed with Flux's NotFound message, and its creation applies.
+# not exist is ArtifactFailed with Flux's NotFound message, and its creation applies; a path
+# that does not exist is not an attempt (no lastAttemptedRevision), as in Flux.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -163,3 +164,9 @@ spec:
 YAML
 applied orphan "$(rev)"
 kubectl -n "$target" get configmap solo >/dev/null
+
+step "a path that does not exist: ArtifactFailed, not attempted yet (Flux)"
+kustomization nopath ./nowhere
+ready_is nopath False ArtifactFailed
+assert_eq "kustomization path not found: ./nowhere" "$(ready_message nopath)" "Ready message"
+assert_eq "" "$(ksget nopath '{.status.lastAttemptedRevision}')" "lastAttemptedRevision"
