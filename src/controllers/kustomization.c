@@ -330,6 +330,26 @@ static bool write_progressing(ed_ks_controller *c, const ed_node *obj, const cha
     return true;
 }
 
+/* The status of a suspended Kustomization, as Flux's finalizeStatus leaves it (it runs on
+ * every exit, suspended too): the reconcile request handled, and when Ready is True,
+ * observedGeneration following the generation (suspending bumps it) and no Reconciling, so
+ * that kstatus (a parent's health check, `kubectl wait`) sees it current, not in progress for
+ * ever. Nothing is sent when that changes nothing. */
+static void write_suspended(ed_ks_controller *c, const ed_node *obj)
+{
+    ed_status_patch sp;
+    ed_status_begin(&sp, obj);
+    const char *ready = ed_cond_status(sp.conditions, "Ready");
+    if (ready && strcmp(ready, "True") == 0) {
+        ed_cond_remove(sp.conditions, "Reconciling");
+        ed_node_set(sp.doc, sp.status, "observedGeneration",
+                    ed_node_new_int(sp.doc, sp.generation));
+    }
+    ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
+                     "kustomization");
+    remember_status_rv(c, obj, sp.written_rv);
+}
+
 /* An Event about obj, with Flux's revision annotation (and commit_status: update when asked). */
 static void ks_event(ed_ks_controller *c, const ed_node *obj, const char *type, const char *reason,
                      const char *note, const char *revision, bool commit_status)
@@ -1540,7 +1560,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         ed_ctrl_record_metrics(c->o.metrics, KIND, obj,
                                ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"),
                                false);
-        finalizer_failed(fin, &rc, &err);
+        if (!finalizer_failed(fin, &rc, &err))
+            write_suspended(c, obj);
         goto done;
     }
     ed_ks_config_watch_ensure(c->config_watch);

@@ -243,6 +243,13 @@ kubectl -n "$apps" delete configmap keep >/dev/null
 step "eddy suspend, change by hand, eddy resume: back to Git"
 assert_contains "$("$eddy" suspend kustomization apps -n "$ns")" "✔ kustomization suspended" "suspend"
 assert_eq true "$(ks '{.spec.suspend}')" "spec.suspend"
+# Flux's status of a suspended object: observedGeneration follows the generation the suspend
+# gave it (kstatus, a parent's health check, sees it current), Ready as it was.
+observed() { [ "$(ks '{.status.observedGeneration}')" = "$(ks '{.metadata.generation}')" ]; }
+retry 10 observed
+assert_eq True "$(ks '{.status.conditions[?(@.type=="Ready")].status}')" "Ready while suspended"
+kubectl -n "$ns" annotate --overwrite kustomization/apps reconcile.fluxcd.io/requestedAt=while-suspended >/dev/null
+retry 10 bash -c "[ \"\$(kubectl -n $ns get kustomization apps -o 'jsonpath={.status.lastHandledReconcileAt}')\" = while-suspended ]"
 assert_fails "reconcile while suspended" "$eddy" reconcile kustomization apps -n "$ns"
 assert_contains "$OUT" "resource is suspended" "reconcile refused"
 sleep 1
