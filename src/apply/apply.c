@@ -344,12 +344,19 @@ static int check_item(ed_kube *kube, struct item *it, const char *manager, ed_er
 }
 
 /* An API error saying that a field cannot change (a Job's template, a Service's clusterIP, a
- * selector, or an admission rule's "immutable"): what force recreates the object for. */
+ * selector, a StatefulSet's or StorageClass's "Forbidden: updates to ... are forbidden"), or
+ * an admission webhook's or CEL rule's "is immutable" / "immutable field" whatever its code:
+ * what force recreates the object for. Flux takes any Invalid error for one (and so deletes
+ * an object whose new version is merely invalid, then fails to create it); eddy asks for
+ * words that say the update itself is refused. */
 static bool immutable_error(const ed_err *err)
 {
+    if (strstr(err->msg, "is immutable") || strstr(err->msg, "immutable field"))
+        return true;
     return err->code == ED_EINVALID &&
            (strstr(err->msg, "immutable") || strstr(err->msg, "Immutable") ||
-            strstr(err->msg, "may not change once set") || strstr(err->msg, "cannot change"));
+            strstr(err->msg, "may not change once set") || strstr(err->msg, "cannot change") ||
+            (strstr(err->msg, "Forbidden: updates to") && strstr(err->msg, "forbidden")));
 }
 
 /* Force allowed for obj: spec.force, or its force label or annotation (Flux looks at the desired

@@ -3,7 +3,8 @@
 # without force a changed Job template (or Service clusterIP) fails the dry-run, Ready=False
 # carries the API's message and nothing of the revision is applied; with spec.force the
 # objects are deleted and created again (new uid) and the rest of the revision is applied;
-# the per-object kustomize.toolkit.fluxcd.io/force: enabled annotation does the same.
+# the per-object kustomize.toolkit.fluxcd.io/force: enabled annotation does the same; a
+# StatefulSet update the API forbids (no "immutable" in its words) is recreated too.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -90,3 +91,32 @@ poke
 applied app "$(rev)"
 assert_eq busybox:3 "$(kubectl -n "$ns" get job migrate -o 'jsonpath={.spec.template.spec.containers[0].image}')" "new template"
 assert_ne "$uid1" "$(kubectl -n "$ns" get job migrate -o 'jsonpath={.metadata.uid}')" "recreated"
+
+step "a StatefulSet's forbidden update (its message says no 'immutable'): recreated under force"
+sts() {
+    cat <<YAML
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: store}
+spec:
+  serviceName: store
+  podManagementPolicy: $1
+  selector: {matchLabels: {app: store}}
+  template:
+    metadata: {labels: {app: store}}
+    spec: {containers: [{name: s, image: nginx}]}
+YAML
+}
+sts OrderedReady | put app/sts.yaml
+commit "a statefulset"
+kustomization app ./app "  targetNamespace: $ns
+  force: true"
+poke
+applied app "$(rev)"
+stsuid=$(kubectl -n "$ns" get statefulset store -o 'jsonpath={.metadata.uid}')
+sts Parallel | put app/sts.yaml
+commit "another pod management policy"
+poke
+applied app "$(rev)"
+assert_eq Parallel "$(kubectl -n "$ns" get statefulset store -o 'jsonpath={.spec.podManagementPolicy}')" "the new policy"
+assert_ne "$stsuid" "$(kubectl -n "$ns" get statefulset store -o 'jsonpath={.metadata.uid}')" "a new StatefulSet"
