@@ -49,6 +49,9 @@ typedef struct ed_apply_entry {
     /* The resourceVersion the server gave the object when this apply wrote it (Created,
      * Configured), else NULL: lets a watcher tell eddy's own writes from someone else's. */
     char *resource_version;
+    /* For a health check: NotFound counts as Current (a Job with ttlSecondsAfterFinished, which
+     * the TTL controller deletes once it finished, as Flux's JobsWithTTL). */
+    bool gone_ok;
 } ed_apply_entry;
 
 typedef struct ed_apply_result {

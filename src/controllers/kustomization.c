@@ -89,6 +89,7 @@ struct ed_ks_controller {
     ed_strmap *source_waits;   /* "ns/name" -> int64_t: when it began waiting (drift_lock) */
     ed_strmap *status_rv;      /* "ns/name" -> resourceVersion our last status write gave it */
     ed_strmap *source_seen;    /* source "ns/name" -> artifact_of it, last seen (on_source) */
+    ed_strmap *ttl_jobs; /* "ns/name" -> ids of its Jobs with a TTL, one a line (drift_lock) */
 };
 
 /* How long a Kustomization waits, writing nothing, for a source's first fetch. */
@@ -488,8 +489,8 @@ static ed_apply_result *old_inventory(const ed_node *obj)
         /* Flux's way to name an object: Kind/namespace/name, Kind/name when cluster-scoped */
         char *subject = p.ns[0] ? ed_xasprintf("%s/%s/%s", p.kind, p.ns, p.name)
                                 : ed_xasprintf("%s/%s", p.kind, p.name);
-        r->entries[r->n++] =
-            (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), subject, ED_APPLY_UNCHANGED, NULL};
+        r->entries[r->n++] = (ed_apply_entry){ed_xstrdup(id),     ed_xstrdup(v), subject,
+                                              ED_APPLY_UNCHANGED, NULL,          false};
     }
     return r;
 }
@@ -1309,8 +1310,12 @@ static ed_apply_result *unchanged(const ed_apply_result *inventory)
     r->entries = ed_xcalloc(inventory->n ? inventory->n : 1, sizeof(*r->entries));
     for (size_t i = 0; i < inventory->n; i++) {
         const ed_apply_entry *e = &inventory->entries[i];
-        r->entries[r->n++] = (ed_apply_entry){ed_xstrdup(e->id), ed_xstrdup(e->version),
-                                              ed_xstrdup(e->subject), ED_APPLY_UNCHANGED, NULL};
+        r->entries[r->n++] = (ed_apply_entry){ed_xstrdup(e->id),
+                                              ed_xstrdup(e->version),
+                                              ed_xstrdup(e->subject),
+                                              ED_APPLY_UNCHANGED,
+                                              NULL,
+                                              false};
     }
     return r;
 }
@@ -1474,6 +1479,30 @@ static int finalize(ed_ks_controller *c, const ed_node *obj, const ed_apply_resu
     return rc;
 }
 
+/* Remember the ids of the Jobs with spec.ttlSecondsAfterFinished among the built objects of
+ * Kustomization key (the TTL controller deletes them once finished: Flux's JobsWithTTL), for
+ * the health checks of this build and of later reconciles that skip the build. */
+static void remember_ttl_jobs(ed_ks_controller *c, const char *key, ed_node *const *nodes, size_t n)
+{
+    ed_buf ids = ED_BUF_INIT((size_t)16 << 20);
+    for (size_t i = 0; i < n; i++) {
+        const char *av = str_at(nodes[i], "/apiVersion"), *kind = str_at(nodes[i], "/kind");
+        if (!av || !kind || strcmp(kind, "Job") != 0 || !ed_str_has_prefix(av, "batch/") ||
+            !ed_node_path(nodes[i], "/spec/ttlSecondsAfterFinished"))
+            continue;
+        char *id = ed_apply_id(nodes[i]);
+        ed_buf_printf(&ids, "%s%s", ids.len ? "\n" : "", id);
+        free(id);
+    }
+    pthread_mutex_lock(&c->drift_lock);
+    if (ids.len)
+        free(ed_strmap_put(c->ttl_jobs, key, ed_buf_take(&ids)));
+    else
+        free(ed_strmap_del(c->ttl_jobs, key));
+    pthread_mutex_unlock(&c->drift_lock);
+    ed_buf_free(&ids);
+}
+
 /* ed_apply_opts.before_writes: the finalizer is on before the first write. */
 static int finalizer_before_writes(void *user, ed_err *err)
 {
@@ -1528,6 +1557,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         pthread_mutex_lock(&c->drift_lock);
         free(ed_strmap_del(c->source_waits, key));
         free(ed_strmap_del(c->status_rv, key));
+        free(ed_strmap_del(c->ttl_jobs, key));
         pthread_mutex_unlock(&c->drift_lock);
         return 0;
     }
@@ -1769,6 +1799,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         }
     }
 
+    remember_ttl_jobs(c, key, nodes, nobjs);
+
     /* 5. spec.ignore, then apply, prune, health; or nothing, when the last success applied
      * exactly these objects and no drift was seen since (in detect-only mode, drift does not
      * count). */
@@ -1838,8 +1870,14 @@ apply:
         change_event(c, obj, out.pruned, true, out.revision);
     }
     bool checked = false;
-    rc = ed_ks_check_health(target, obj, exprs, out.changes, timeout, &checked, out.health_message,
-                            sizeof(out.health_message), out.message, sizeof(out.message));
+    pthread_mutex_lock(&c->drift_lock);
+    const char *ttl = ed_strmap_get(c->ttl_jobs, key);
+    char *ttl_jobs = ttl ? ed_xstrdup(ttl) : NULL;
+    pthread_mutex_unlock(&c->drift_lock);
+    rc = ed_ks_check_health(target, obj, exprs, out.changes, ttl_jobs, timeout, &checked,
+                            out.health_message, sizeof(out.health_message), out.message,
+                            sizeof(out.message));
+    free(ttl_jobs);
     if (checked)
         out.healthy = rc ? "False" : "True";
     out.no_health = !checked;
@@ -2021,6 +2059,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->source_waits = ed_strmap_new();
     c->status_rv = ed_strmap_new();
     c->source_seen = ed_strmap_new();
+    c->ttl_jobs = ed_strmap_new();
     if (opts->metrics)
         ed_metrics_describe(opts->metrics, "eddy_drift_detected_total", ED_METRIC_COUNTER,
                             "Changes by others to objects a Kustomization applied (drift), "
@@ -2073,7 +2112,8 @@ void ed_kustomization_free(ed_ks_controller *c)
         ed_ks_inputs_free(m->build.inputs);
         m->build.inputs = NULL;
     }
-    ed_strmap *owned[] = {c->holds, c->memos, c->source_waits, c->status_rv, c->source_seen};
+    ed_strmap *owned[] = {c->holds,     c->memos,       c->source_waits,
+                          c->status_rv, c->source_seen, c->ttl_jobs};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
         pos = 0;
         while (ed_strmap_next(owned[i], &pos, &k, &v))

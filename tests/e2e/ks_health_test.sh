@@ -6,7 +6,8 @@
 # Ready=False/HealthCheckFailed and Flux's message (while it runs, Ready=Unknown/Progressing and
 # Reconciling say so); a failed Job fails at once, not at the
 # timeout; the inventory holds what was applied even when health failed (pruned later); without
-# wait and healthChecks there is no Healthy condition.
+# wait and healthChecks there is no Healthy condition; a Job with ttlSecondsAfterFinished that
+# is gone once finished counts as healthy (Flux's JobsWithTTL).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -113,3 +114,23 @@ poke
 applied health "$(rev)"
 assert_eq "" "$(cond Healthy status)" "no Healthy condition"
 assert_fails "the Job of the failed revision, pruned" kubectl -n "$ns" get job migrate
+
+step "wait on a Job with ttlSecondsAfterFinished: its deletion once finished counts as done (Flux)"
+put ttl/job.yaml <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec:
+  ttlSecondsAfterFinished: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: busybox}]
+YAML
+commit "a job with a ttl"
+poke
+retry 60 source_at "$(rev)"
+kustomization ttl ./ttl "  targetNamespace: $ns
+  wait: true"
+applied ttl "$(rev)"
+assert_eq "True Succeeded" "$(ksget ttl '{.status.conditions[?(@.type=="Healthy")].status} {.status.conditions[?(@.type=="Healthy")].reason}')" "Healthy"
