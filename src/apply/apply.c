@@ -199,6 +199,7 @@ static void add_entry(ed_apply_result *r, const ed_node *obj, ed_apply_action ac
     e->subject = subject_of(obj);
     e->action = action;
     e->resource_version = NULL;
+    e->gone_ok = false;
 }
 
 /* One object on its way through the apply. */
