@@ -197,6 +197,7 @@ static void add_entry(ed_apply_result *r, const ed_node *obj, ed_apply_action ac
     e->version = ed_xstrdup(slash ? slash + 1 : av);
     e->subject = subject_of(obj);
     e->action = action;
+    e->gone_ok = false;
 }
 
 /* One object on its way through the apply. */
@@ -236,25 +237,30 @@ static bool has_value(const ed_node *obj, const char *section, const char *key, 
     return v && strcmp(v, value) == 0;
 }
 
-/* kustomize.toolkit.fluxcd.io/ssa: Merge: fields others own are left to them. */
-static bool merge_mode(const ed_node *obj)
+/* True when obj has label or annotation key with value, compared as Flux's AnyInMetadata
+ * compares (the case does not matter: "prune: Disabled" opts out as "disabled" does). */
+static bool in_metadata(const ed_node *obj, const char *key, const char *value)
 {
     const char *sections[] = {"annotations", "labels"};
     for (size_t i = 0; i < 2; i++) {
-        const char *v = ed_node_str(
-            ed_node_get(ed_node_get(ed_node_get(obj, "metadata"), sections[i]), ANNOTATION_SSA));
-        if (v && strcasecmp(v, "merge") == 0)
+        const char *v =
+            ed_node_str(ed_node_get(ed_node_get(ed_node_get(obj, "metadata"), sections[i]), key));
+        if (v && *v && strcasecmp(v, value) == 0)
             return true;
     }
     return false;
 }
 
+/* kustomize.toolkit.fluxcd.io/ssa: Merge: fields others own are left to them. */
+static bool merge_mode(const ed_node *obj)
+{
+    return in_metadata(obj, ANNOTATION_SSA, "Merge");
+}
+
 static bool opted_out(const ed_node *obj)
 {
-    return has_value(obj, "annotations", ANNOTATION_RECONCILE, "disabled") ||
-           has_value(obj, "labels", ANNOTATION_RECONCILE, "disabled") ||
-           has_value(obj, "annotations", ANNOTATION_SSA, "Ignore") ||
-           has_value(obj, "labels", ANNOTATION_SSA, "Ignore");
+    return in_metadata(obj, ANNOTATION_RECONCILE, "disabled") ||
+           in_metadata(obj, ANNOTATION_SSA, "Ignore");
 }
 
 bool ed_apply_opted_out(const ed_node *obj)
@@ -264,7 +270,7 @@ bool ed_apply_opted_out(const ed_node *obj)
 
 bool ed_apply_if_not_present(const ed_node *obj)
 {
-    return has_value(obj, "annotations", ANNOTATION_SSA, "IfNotPresent");
+    return in_metadata(obj, ANNOTATION_SSA, "IfNotPresent");
 }
 
 /* True when the set itself creates what obj needs: its CRD or its Namespace. */
@@ -312,7 +318,7 @@ static int check_item(ed_kube *kube, struct item *it, const char *manager, ed_er
     }
     if (rc == ED_ENOTFOUND)
         return rc;
-    if (rc == 0 && has_value(d, "annotations", ANNOTATION_SSA, "IfNotPresent")) {
+    if (rc == 0 && in_metadata(d, ANNOTATION_SSA, "IfNotPresent")) {
         it->skip = it->checked = true; /* it exists (the dry-run updated it) */
         return 0;
     }
@@ -323,8 +329,8 @@ static int check_item(ed_kube *kube, struct item *it, const char *manager, ed_er
     } else if (grc) {
         return rc ? rc : ed_err_set(err, grc, "%s", gerr.msg);
     }
-    it->skip = it->live && (opted_out(ed_doc_root(it->live)) ||
-                            has_value(d, "annotations", ANNOTATION_SSA, "IfNotPresent"));
+    it->skip = it->live &&
+               (opted_out(ed_doc_root(it->live)) || in_metadata(d, ANNOTATION_SSA, "IfNotPresent"));
     if (it->skip) {
         ed_err_clear(err);
         it->checked = true;
@@ -336,19 +342,26 @@ static int check_item(ed_kube *kube, struct item *it, const char *manager, ed_er
 }
 
 /* An API error saying that a field cannot change (a Job's template, a Service's clusterIP, a
- * selector, or an admission rule's "immutable"): what force recreates the object for. */
+ * selector, a StatefulSet's or StorageClass's "Forbidden: updates to ... are forbidden"), or
+ * an admission webhook's or CEL rule's "is immutable" / "immutable field" whatever its code:
+ * what force recreates the object for. Flux takes any Invalid error for one (and so deletes
+ * an object whose new version is merely invalid, then fails to create it); eddy asks for
+ * words that say the update itself is refused. */
 static bool immutable_error(const ed_err *err)
 {
+    if (strstr(err->msg, "is immutable") || strstr(err->msg, "immutable field"))
+        return true;
     return err->code == ED_EINVALID &&
            (strstr(err->msg, "immutable") || strstr(err->msg, "Immutable") ||
-            strstr(err->msg, "may not change once set") || strstr(err->msg, "cannot change"));
+            strstr(err->msg, "may not change once set") || strstr(err->msg, "cannot change") ||
+            (strstr(err->msg, "Forbidden: updates to") && strstr(err->msg, "forbidden")));
 }
 
-/* Force allowed for obj: spec.force, or its own force label or annotation. */
+/* Force allowed for obj: spec.force, or its force label or annotation (Flux looks at the desired
+ * object and at the live one). */
 static bool force_allowed(const ed_node *obj, bool force)
 {
-    return force || has_value(obj, "annotations", ANNOTATION_FORCE, "enabled") ||
-           has_value(obj, "labels", ANNOTATION_FORCE, "enabled");
+    return force || in_metadata(obj, ANNOTATION_FORCE, "enabled");
 }
 
 /* check_item, and when the dry-run fails on an immutable field while force is allowed, mark
@@ -358,7 +371,8 @@ static int check_item_forced(ed_kube *kube, struct item *it, const char *manager
                              ed_err *err)
 {
     int rc = check_item(kube, it, manager, err);
-    if (rc && it->live && immutable_error(err) && force_allowed(it->desired, force)) {
+    if (rc && it->live && immutable_error(err) &&
+        (force_allowed(it->desired, force) || force_allowed(ed_doc_root(it->live), false))) {
         ed_err_clear(err);
         it->recreate = it->checked = true;
         return 0;
@@ -460,8 +474,13 @@ struct check_all {
 int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, int code,
                            const char *reason, const char *msg)
 {
-    if (code == ED_ENOTFOUND && strcmp(reason, "NotFound") == 0) /* not: kind unknown */
-        return ed_err_set(err, code, "%s namespace not specified, error: %s", subject, msg);
+    if (code == ED_ENOTFOUND && strcmp(reason, "NotFound") == 0) { /* not: kind unknown */
+        /* subject is "Kind/ns/name", or "Kind/name" when the object names no namespace */
+        const char *slash = strchr(subject, '/');
+        bool has_ns = slash && strchr(slash + 1, '/');
+        return ed_err_set(err, code, has_ns ? "%s not found: %s" : "%s namespace not specified: %s",
+                          subject, msg);
+    }
     if (kind && strcmp(kind, "Secret") == 0) {
         char lower[32];
         size_t i = 0;
@@ -473,9 +492,8 @@ int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, i
                                                    : "data values must be of type string");
     }
     if (*reason)
-        return ed_err_set(err, code, "%s dry-run failed, reason: %s, error: %s", subject, reason,
-                          msg);
-    return ed_err_set(err, code, "%s dry-run failed, error: %s", subject, msg);
+        return ed_err_set(err, code, "%s dry-run failed (%s): %s", subject, reason, msg);
+    return ed_err_set(err, code, "%s dry-run failed: %s", subject, msg);
 }
 
 static int dry_run_error(ed_err *err, const struct item *it, int code, const char *reason,
@@ -585,6 +603,39 @@ out:
     }
 }
 
+/* Drop the namespace of o when its kind is cluster-scoped (the API server ignores it there):
+ * Flux names an object as the API server returns it, so a ClusterRole written with a
+ * namespace, or a custom cluster-scoped kind that kustomize's namespace transformer gave one
+ * (it knows only the built-in kinds' scopes), has none in its inventory id, its subject and
+ * its events. The scope comes from a CRD of the same set, else from discovery; when neither
+ * tells, o is left as it is. */
+static void drop_cluster_namespace(ed_kube *kube, ed_node *const *objects, size_t n, ed_node *o)
+{
+    ed_node *meta = ed_node_get(o, "metadata");
+    const char *ns = ed_node_str(ed_node_get(meta, "namespace"));
+    if (!ns || !*ns)
+        return;
+    const char *av = str_at(o, "/apiVersion"), *kind = str_at(o, "/kind");
+    char group[128];
+    group_of(av, group, sizeof(group));
+    int namespaced = -1; /* unknown */
+    for (size_t i = 0; i < n && namespaced < 0; i++) {
+        const ed_node *d = objects[i];
+        if (strcmp(str_at(d, "/kind"), "CustomResourceDefinition") == 0 &&
+            strcmp(str_at(d, "/spec/group"), group) == 0 &&
+            strcmp(str_at(d, "/spec/names/kind"), kind) == 0)
+            namespaced = strcmp(str_at(d, "/spec/scope"), "Cluster") != 0;
+    }
+    if (namespaced < 0) {
+        ed_kube_resource res;
+        ed_err e = ED_ERR_INIT;
+        if (ed_kube_resource_for(kube, av, kind, &res, &e) == 0)
+            namespaced = res.namespaced;
+    }
+    if (namespaced == 0)
+        ed_node_remove(meta, "namespace");
+}
+
 int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_apply_opts *opts,
                  ed_apply_result **out, ed_err *err)
 {
@@ -606,6 +657,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
                             i + 1);
             goto cleanup;
         }
+        drop_cluster_namespace(kube, objects, n, o);
         items[i] = (struct item){.desired = o,
                                  .subject = subject_of(o),
                                  .stage = stage_of(kind),
@@ -702,73 +754,115 @@ cleanup:
     return rc;
 }
 
-/* Split an inventory id "<ns>_<name>_<group>_<kind>" (no part can hold '_'). */
+/* The order in which stale objects are deleted: Flux's apply order reversed (what depends on
+ * a Namespace or a CRD goes before it, webhooks first), then by group, kind, namespace and
+ * name, reversed too, as fluxcd/pkg ssa's DeleteAll sorts them. */
+static int cmp_prune(const void *a, const void *b)
+{
+    const ed_apply_id_parts *x = a, *y = b;
+    int rx = kind_rank(x->kind), ry = kind_rank(y->kind), c;
+    if (rx != ry)
+        return ry - rx;
+    if ((c = strcmp(y->group, x->group)) != 0 || (c = strcmp(y->kind, x->kind)) != 0 ||
+        (c = strcmp(y->ns, x->ns)) != 0)
+        return c;
+    return strcmp(y->name, x->name);
+}
+
+/* A parsed inventory id with the index of its entry (ids sort with cmp_prune). */
+struct stale {
+    ed_apply_id_parts id; /* first: cmp_prune reads it */
+    size_t index;
+};
+
+static void add_pruned(ed_apply_result *res, const char *api_version, const ed_apply_id_parts *id,
+                       ed_apply_action action)
+{
+    ed_doc *d = ed_doc_new();
+    ed_node *m = ed_node_new_map(d);
+    ed_node_set(d, m, "apiVersion", ed_node_new_str(d, api_version));
+    ed_node_set(d, m, "kind", ed_node_new_str(d, id->kind));
+    ed_node *meta = ed_node_ensure_map(d, m, "/metadata");
+    ed_node_set(d, meta, "name", ed_node_new_str(d, id->name));
+    if (id->ns[0])
+        ed_node_set(d, meta, "namespace", ed_node_new_str(d, id->ns));
+    add_entry(res, m, action);
+    ed_doc_free(d);
+}
+
+/* True when live (an object read back) is one of the change set current. */
+static bool still_applied(const ed_node *live, const ed_apply_result *current)
+{
+    char *id = ed_apply_id(live);
+    bool found = false;
+    for (size_t j = 0; current && j < current->n && !found; j++)
+        found = strcmp(current->entries[j].id, id) == 0;
+    free(id);
+    return found;
+}
+
 int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_old,
                    const ed_apply_result *current, const char *owner_name,
                    const char *owner_namespace, ed_apply_result **out, ed_err *err)
 {
     *out = NULL;
     ed_apply_result *res = ed_xcalloc(1, sizeof(*res));
-    int rc = 0;
+    struct stale *stale = ed_xcalloc(n_old ? n_old : 1, sizeof(*stale));
+    size_t n = 0;
     for (size_t i = 0; i < n_old; i++) {
         bool kept = false;
         for (size_t j = 0; current && j < current->n && !kept; j++)
             kept = strcmp(current->entries[j].id, old_inventory[i].id) == 0;
-        if (kept)
-            continue;
-        ed_apply_id_parts id;
-        if (!ed_apply_id_parse(old_inventory[i].id, &id))
-            continue; /* not an id eddy or Flux wrote: leave it alone */
+        if (!kept && ed_apply_id_parse(old_inventory[i].id, &stale[n].id)) /* else not an id
+                                                 eddy or Flux wrote: leave it alone */
+            stale[n++].index = i;
+    }
+    qsort(stale, n, sizeof(*stale), cmp_prune);
+    /* Every object is tried, a failure does not stop the others (Flux's DeleteAll); the
+     * failures are told together: "delete failed, errors: <subject> delete failed: <msg>;". */
+    ed_buf failures = ED_BUF_INIT((size_t)1 << 20);
+    int rc = 0;
+    for (size_t k = 0; k < n; k++) {
+        const ed_apply_id_parts *id = &stale[k].id;
         char av[400];
-        ed_apply_id_api_version(&id, old_inventory[i].version, av, sizeof(av));
-        char *api_version = ed_xstrdup(av);
-        const char *parts[4] = {id.ns, id.name, id.group, id.kind};
+        ed_apply_id_api_version(id, old_inventory[stale[k].index].version, av, sizeof(av));
+        char *subject = id->ns[0] ? ed_xasprintf("%s/%s/%s", id->kind, id->ns, id->name)
+                                  : ed_xasprintf("%s/%s", id->kind, id->name);
         ed_doc *live = NULL;
-        rc = ed_kube_get(kube, api_version, parts[3], parts[0], parts[1], &live, err);
-        bool gone = rc == ED_ENOTFOUND;
-        if (rc && !gone) {
-            free(api_version);
-            ed_err_wrap(err, "prune %s", old_inventory[i].id);
-            goto cleanup;
-        }
-        rc = 0;
-        ed_err_clear(err);
-        ed_node *obj = live ? ed_doc_root(live) : NULL;
-        bool ours = obj && has_value(obj, "labels", LABEL_NAME, owner_name) &&
-                    has_value(obj, "labels", LABEL_NAMESPACE, owner_namespace);
-        bool opt_out =
-            obj && (has_value(obj, "annotations", ANNOTATION_PRUNE, "disabled") ||
-                    has_value(obj, "labels", ANNOTATION_PRUNE, "disabled") || opted_out(obj));
-        if (obj && ours && !opt_out) {
-            ed_kube_opts o = {.propagation_policy = "Background"};
-            rc = ed_kube_delete(kube, api_version, parts[3], parts[0], parts[1], &o, err);
-            if (rc == ED_ENOTFOUND) {
-                rc = 0;
-                ed_err_clear(err);
+        ed_err e = ED_ERR_INIT;
+        int grc = ed_kube_get(kube, av, id->kind, id->ns, id->name, &live, &e);
+        if (grc == ED_ENOTFOUND) {
+            add_pruned(res, av, id, ED_APPLY_DELETED); /* gone already counts as deleted */
+        } else if (grc) {
+            ed_buf_printf(&failures, "%s query failed: %s;", subject, e.msg);
+            rc = rc ? rc : grc;
+        } else if (still_applied(ed_doc_root(live), current)) {
+            /* the same object as one of the set, under an id that named a namespace for a
+             * cluster-scoped kind (an inventory written before eddy dropped it): not stale */
+        } else {
+            ed_node *obj = ed_doc_root(live);
+            bool ours = has_value(obj, "labels", LABEL_NAME, owner_name) &&
+                        has_value(obj, "labels", LABEL_NAMESPACE, owner_namespace);
+            if (!ours || in_metadata(obj, ANNOTATION_PRUNE, "disabled") || opted_out(obj)) {
+                add_pruned(res, av, id, ED_APPLY_SKIPPED);
+            } else {
+                ed_kube_opts o = {.propagation_policy = "Background"};
+                int drc = ed_kube_delete(kube, av, id->kind, id->ns, id->name, &o, &e);
+                if (drc && drc != ED_ENOTFOUND) {
+                    ed_buf_printf(&failures, "%s delete failed: %s;", subject, e.msg);
+                    rc = rc ? rc : drc;
+                } else {
+                    add_pruned(res, av, id, ED_APPLY_DELETED);
+                }
             }
         }
-        if (rc) {
-            ed_err_wrap(err, "prune %s", old_inventory[i].id);
-            ed_doc_free(live);
-            free(api_version);
-            goto cleanup;
-        }
-        if (gone || (ours && !opt_out)) {
-            ed_doc *d = ed_doc_new();
-            ed_node *m = ed_node_new_map(d);
-            ed_node_set(d, m, "apiVersion", ed_node_new_str(d, api_version));
-            ed_node_set(d, m, "kind", ed_node_new_str(d, parts[3]));
-            ed_node *meta = ed_node_ensure_map(d, m, "/metadata");
-            ed_node_set(d, meta, "name", ed_node_new_str(d, parts[1]));
-            if (parts[0][0])
-                ed_node_set(d, meta, "namespace", ed_node_new_str(d, parts[0]));
-            add_entry(res, m, ED_APPLY_DELETED);
-            ed_doc_free(d);
-        }
         ed_doc_free(live);
-        free(api_version);
+        free(subject);
     }
-cleanup:
-    *out = res; /* on failure too: what was deleted before it */
+    if (rc)
+        ed_err_set(err, rc, "delete failed, errors: %s", failures.data ? failures.data : "");
+    ed_buf_free(&failures);
+    free(stale);
+    *out = res; /* on failure too: what was deleted and skipped */
     return rc;
 }

@@ -46,6 +46,9 @@ typedef struct ed_apply_entry {
     char *version; /* the API version ("v1"), the inventory's `v` */
     char *subject; /* "Kind/namespace/name" or "Kind/name", as Flux prints it */
     ed_apply_action action;
+    /* For a health check: NotFound counts as Current (a Job with ttlSecondsAfterFinished, which
+     * the TTL controller deletes once it finished, as Flux's JobsWithTTL). */
+    bool gone_ok;
 } ed_apply_entry;
 
 typedef struct ed_apply_result {
@@ -117,16 +120,19 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
 /*
  * Set err to Flux's message for an object (subject "Kind/namespace/name", kind) whose dry-run
  * failed with code, the API's Status reason (or "") and message msg (fluxcd/pkg ssa's
- * validationError): "<subject> dry-run failed, reason: Invalid, error: <msg>"; an API
- * NotFound (its namespace missing) "<subject> namespace not specified, error: <msg>"; a Secret
- * "<subject> invalid, error: data values must be of type string" (or "secret is immutable"):
- * no text of the API's, which could quote its data. msg must not be err's own. Returns code.
+ * DryRunErr): "<subject> dry-run failed (Invalid): <msg>"; an API NotFound "<subject> not
+ * found: <msg>" (its namespace does not exist), or "<subject> namespace not specified: <msg>"
+ * for a namespaced object that names none; a Secret "<subject> invalid, error: data values
+ * must be of type string" (or "secret is immutable"): no text of the API's, which could quote
+ * its data. msg must not be err's own. Returns code.
  */
 int ed_apply_dry_run_error(ed_err *err, const char *subject, const char *kind, int code,
                            const char *reason, const char *msg);
 
 /* True when obj (its metadata is enough) opts out of every write: kustomize.toolkit.fluxcd.io/
- * reconcile: disabled or /ssa: Ignore, as an annotation or a label. */
+ * reconcile: disabled or /ssa: Ignore, as an annotation or a label. Every opt-out value
+ * (these, ssa: IfNotPresent and Merge, force: enabled, prune: disabled) is compared without
+ * regard to case, as Flux's AnyInMetadata compares them. */
 bool ed_apply_opted_out(const ed_node *obj);
 /* True when obj says kustomize.toolkit.fluxcd.io/ssa: IfNotPresent (created when missing,
  * never updated). */
@@ -136,9 +142,12 @@ bool ed_apply_if_not_present(const ed_node *obj);
  * Delete the objects of the old inventory (ids and versions) that the new change set lacks,
  * when the live object still has both owner labels with these values
  * (kustomize.toolkit.fluxcd.io/name and /namespace) and none of the opt-outs
- * (kustomize.toolkit.fluxcd.io/prune: disabled, /reconcile: disabled, /ssa: Ignore).
- * *out lists the objects deleted (action Deleted), also when an error stops the prune (those
- * deleted before it). An object already gone counts as deleted.
+ * (kustomize.toolkit.fluxcd.io/prune: disabled, /reconcile: disabled, /ssa: Ignore), in
+ * Flux's order (the apply order reversed). *out lists them all, also on failure: Deleted (an
+ * object already gone counts as deleted) or Skipped (not ours, or opted out); one that failed
+ * is not listed. Every object is tried; the failures give one error, as Flux's:
+ * "delete failed, errors: ConfigMap/apps/x delete failed: <API message>;" (the first one's
+ * code).
  */
 int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_old,
                    const ed_apply_result *current, const char *owner_name,

@@ -190,7 +190,9 @@ int ed_apply_wait_healthy_with(ed_kube *kube, const ed_apply_result *entries, in
             const char *status = NULL, *why = "";
             char said[ED_ERR_MSG_MAX] = ""; /* fn's reason for "Unknown" */
             int rc = ed_kube_get(kube, av, kind, ns, name, &live, &gerr);
-            if (rc == ED_ENOTFOUND) {
+            if (rc == ED_ENOTFOUND && e->gone_ok) {
+                status = "Current"; /* finished, and deleted by its TTL */
+            } else if (rc == ED_ENOTFOUND) {
                 status = "NotFound";
             } else if (rc) {
                 status = "Unknown";

@@ -39,7 +39,7 @@ static bool id_target(const ed_apply_entry *e, char av[400], char kind[256], cha
     return true;
 }
 
-/* Wait until every object of gone no longer exists, for at most timeout_ms. */
+/* Wait until every object gone lists as deleted no longer exists, for at most timeout_ms. */
 static int wait_terminated(ed_kube *kube, const ed_apply_result *gone, int64_t timeout_ms,
                            ed_err *err)
 {
@@ -48,7 +48,8 @@ static int wait_terminated(ed_kube *kube, const ed_apply_result *gone, int64_t t
         const char *left = NULL;
         for (size_t i = 0; gone && i < gone->n && !left; i++) {
             char av[400], kind[256], ns[256], name[256];
-            if (!id_target(&gone->entries[i], av, kind, ns, name))
+            if (gone->entries[i].action != ED_APPLY_DELETED || /* skipped: it stays */
+                !id_target(&gone->entries[i], av, kind, ns, name))
                 continue;
             ed_doc *live = NULL;
             ed_err gerr = ED_ERR_INIT;

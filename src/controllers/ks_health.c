@@ -7,7 +7,9 @@
  * kstatus rules decide, within spec.timeout, failing at once on a Failed object (Flux's
  * fail-fast). A healthChecks object that does not exist yet is waited for, as Flux does
  * (something else may create it); an applied object (wait) that is gone was deleted meanwhile,
- * which fails at once so that the reconcile its deletion queued recreates it. The result is
+ * which fails at once so that the reconcile its deletion queued recreates it, except a Job
+ * with ttlSecondsAfterFinished: the TTL controller deletes it once it finished, which counts as
+ * done (Flux's JobsWithTTL). The result is
  * Flux's Healthy condition: True/Succeeded "Health check passed in D", or
  * False/HealthCheckFailed with the wait's error, Ready's message being "health check failed
  * after D: <error>".
@@ -230,9 +232,23 @@ static size_t waited(const ed_apply_result *set)
     return n;
 }
 
+/* True when id is one of the lines of ids (may be NULL). */
+static bool listed(const char *ids, const char *id)
+{
+    size_t n = strlen(id);
+    for (const char *p = ids; p && *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, id, n) == 0)
+            return true;
+        p = end ? end + 1 : p + len;
+    }
+    return false;
+}
+
 int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exprs,
-                       const ed_apply_result *changes, int64_t timeout_ms, bool *checked, char *msg,
-                       size_t msgcap, char *ready_msg, size_t ready_cap)
+                       const ed_apply_result *changes, const char *ttl_jobs, int64_t timeout_ms,
+                       bool *checked, char *msg, size_t msgcap, char *ready_msg, size_t ready_cap)
 {
     bool wait = false;
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
@@ -245,6 +261,8 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exp
     int rc = err.code;
     if (!rc) {
         ed_apply_result set = without_self(wait ? changes : targets, obj);
+        for (size_t i = 0; i < set.n; i++)
+            set.entries[i].gone_ok = listed(ttl_jobs, set.entries[i].id);
         if (waited(&set) == 0)
             *checked = false; /* nothing to wait for: no Healthy condition (Flux) */
         else

@@ -70,8 +70,10 @@ void ed_ks_queue_dependents(ed_ks_deps *d, const ed_node *changed);
  * for. *checked says whether anything was to be checked (Flux then sets the Healthy condition;
  * it removes it when the set is empty); msg receives the Healthy condition's message ("Health
  * check passed in D", or the wait's error), ready_msg on failure Ready's ("health check failed
- * after D: <error>"). exprs (NULL: none) decides the status of the kinds it names. Returns 0
- * when healthy (or nothing to check), else the error of the wait.
+ * after D: <error>"). exprs (NULL: none) decides the status of the kinds it names; ttl_jobs
+ * (inventory ids one a line, or NULL) are the Jobs with ttlSecondsAfterFinished, whose absence
+ * counts as done (Flux's JobsWithTTL). Returns 0 when healthy (or nothing to check), else the
+ * error of the wait.
  */
 /*
  * spec.healthCheckExprs of obj, parsed (Flux's custom status readers): *out is NULL when there
@@ -82,8 +84,8 @@ typedef struct ed_ks_exprs ed_ks_exprs;
 int ed_ks_exprs_parse(const ed_node *obj, ed_ks_exprs **out, ed_err *err);
 void ed_ks_exprs_free(ed_ks_exprs *x);
 int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exprs,
-                       const ed_apply_result *changes, int64_t timeout_ms, bool *checked, char *msg,
-                       size_t msgcap, char *ready_msg, size_t ready_cap);
+                       const ed_apply_result *changes, const char *ttl_jobs, int64_t timeout_ms,
+                       bool *checked, char *msg, size_t msgcap, char *ready_msg, size_t ready_cap);
 
 /*
  * The client to apply obj with: *out is a new client (ed_kube_free) for spec.kubeConfig's
@@ -100,7 +102,7 @@ int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_k
 bool ed_ks_deletes_objects(const ed_node *obj, const ed_apply_result *inventory);
 /*
  * Delete obj's inventory (the objects of status.inventory) with kube, through the apply
- * module's prune and its safety rules; *gone gets what was deleted (free it with
+ * module's prune and its safety rules; *gone gets what was deleted or skipped (free it with
  * ed_apply_result_free). Returns 0 or the prune's error.
  */
 int ed_ks_finalize(ed_kube *kube, const ed_node *obj, const ed_apply_result *inventory,

@@ -89,6 +89,7 @@ struct ed_ks_controller {
     ed_strmap *source_waits;   /* "ns/name" -> int64_t: when it began waiting (drift_lock) */
     ed_strmap *status_rv;      /* "ns/name" -> resourceVersion our last status write gave it */
     ed_strmap *source_seen;    /* source "ns/name" -> artifact_of it, last seen (on_source) */
+    ed_strmap *ttl_jobs; /* "ns/name" -> ids of its Jobs with a TTL, one a line (drift_lock) */
 };
 
 /* How long a Kustomization waits, writing nothing, for a source's first fetch. */
@@ -204,6 +205,15 @@ static bool has_entry(const ed_apply_result *set, const char *id, bool deleted)
     return false;
 }
 
+/* True when set lists id, whatever its action (a prune's Deleted and Skipped are settled). */
+static bool in_set(const ed_apply_result *set, const char *id)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        if (strcmp(set->entries[i].id, id) == 0)
+            return true;
+    return false;
+}
+
 static void add_inventory_entry(ed_doc *d, ed_node *entries, const ed_apply_entry *e)
 {
     ed_node *m = ed_node_new_map(d);
@@ -215,8 +225,8 @@ static void add_inventory_entry(ed_doc *d, ed_node *entries, const ed_apply_entr
 /*
  * The inventory, as Flux writes it once the apply succeeded (before prune and health, so that
  * what a failed health check or prune leaves applied is still owned and pruned later): the
- * change set in apply order; after a failed prune, the old entries it did not delete too, so
- * that the next reconcile tries again (Flux's inventory.Merge).
+ * change set in apply order; after a failed prune, the old entries it neither deleted nor
+ * skipped too, so that the next reconcile tries again (Flux's inventory.Merge).
  */
 static void write_inventory(ed_doc *d, ed_node *status, const struct outcome *out)
 {
@@ -228,7 +238,7 @@ static void write_inventory(ed_doc *d, ed_node *status, const struct outcome *ou
     bool prune_failed = out->reason && strcmp(out->reason, "PruneFailed") == 0;
     for (size_t i = 0; prune_failed && old && i < old->n; i++)
         if (!has_entry(out->changes, old->entries[i].id, false) &&
-            !has_entry(out->pruned, old->entries[i].id, true))
+            !in_set(out->pruned, old->entries[i].id))
             add_inventory_entry(d, entries, &old->entries[i]);
     ed_node_set(d, ed_node_ensure_map(d, status, "/inventory"), "entries", entries);
 }
@@ -321,6 +331,26 @@ static bool write_progressing(ed_ks_controller *c, const ed_node *obj, const cha
     return true;
 }
 
+/* The status of a suspended Kustomization, as Flux's finalizeStatus leaves it (it runs on
+ * every exit, suspended too): the reconcile request handled, and when Ready is True,
+ * observedGeneration following the generation (suspending bumps it) and no Reconciling, so
+ * that kstatus (a parent's health check, `kubectl wait`) sees it current, not in progress for
+ * ever. Nothing is sent when that changes nothing. */
+static void write_suspended(ed_ks_controller *c, const ed_node *obj)
+{
+    ed_status_patch sp;
+    ed_status_begin(&sp, obj);
+    const char *ready = ed_cond_status(sp.conditions, "Ready");
+    if (ready && strcmp(ready, "True") == 0) {
+        ed_cond_remove(sp.conditions, "Reconciling");
+        ed_node_set(sp.doc, sp.status, "observedGeneration",
+                    ed_node_new_int(sp.doc, sp.generation));
+    }
+    ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, "gotk-kustomize-controller",
+                     "kustomization");
+    remember_status_rv(c, obj, sp.written_rv);
+}
+
 /* An Event about obj, with Flux's revision annotation (and commit_status: update when asked). */
 static void ks_event(ed_ks_controller *c, const ed_node *obj, const char *type, const char *reason,
                      const char *note, const char *revision, bool commit_status)
@@ -351,25 +381,51 @@ static void ks_event(ed_ks_controller *c, const ed_node *obj, const char *type, 
 
 /*
  * Flux's change-set Event, sent as soon as the apply (or the prune) is done, whatever comes
- * after: one line per object created, configured or deleted ("Deployment/apps/web
- * configured"); none when nothing changed. Its reason is Ready's at that moment, Progressing,
- * as Flux's.
+ * after: one line per object created or configured ("Deployment/apps/web configured"), or,
+ * for a prune, per object deleted or skipped (kept: not ours any more, or opted out), as
+ * Flux's prune event lists its whole change set; none when nothing changed. Its reason is
+ * Ready's at that moment, Progressing, as Flux's.
  */
-static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply_result *set,
-                         const char *revision)
+/* Append the lines of a change set to out ("Deployment/apps/web configured", joined by '\n'):
+ * what was created, configured or deleted, and with prune what was skipped too. */
+static void change_lines(const ed_apply_result *set, bool prune, ed_buf *out)
 {
-    ed_buf note = ED_BUF_INIT((size_t)1 << 20);
     for (size_t i = 0; set && i < set->n; i++) {
         ed_apply_action a = set->entries[i].action;
-        if (a == ED_APPLY_CREATED || a == ED_APPLY_CONFIGURED || a == ED_APPLY_DELETED)
-            ed_buf_printf(&note, "%s%s %s", note.len ? "\n" : "", set->entries[i].subject,
-                          a == ED_APPLY_CREATED      ? "created"
-                          : a == ED_APPLY_CONFIGURED ? "configured"
-                                                     : "deleted");
+        const char *verb = a == ED_APPLY_CREATED            ? "created"
+                           : a == ED_APPLY_CONFIGURED       ? "configured"
+                           : a == ED_APPLY_DELETED          ? "deleted"
+                           : a == ED_APPLY_SKIPPED && prune ? "skipped"
+                                                            : NULL;
+        if (verb)
+            ed_buf_printf(out, "%s%s %s", out->len ? "\n" : "", set->entries[i].subject, verb);
     }
+}
+
+static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply_result *set,
+                         bool prune, const char *revision)
+{
+    ed_buf note = ED_BUF_INIT((size_t)1 << 20);
+    change_lines(set, prune, &note);
     if (note.len)
         ks_event(c, obj, "Normal", "Progressing", note.data, revision, false);
     ed_buf_free(&note);
+}
+
+/* Flux's Normal Event "Health check passed in D" (reason Progressing: Ready's while the
+ * reconcile runs), when the objects were not healthy before (a first check, a recovery) or a
+ * new revision changed some of them. */
+static void health_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
+{
+    const char *was = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Healthy");
+    const char *applied = str_at(obj, "/status/lastAppliedRevision");
+    bool new_revision = !applied || !out->revision || strcmp(applied, out->revision) != 0;
+    bool changed = false;
+    for (size_t i = 0; !out->noop && out->changes && i < out->changes->n; i++)
+        changed = changed || out->changes->entries[i].action == ED_APPLY_CREATED ||
+                  out->changes->entries[i].action == ED_APPLY_CONFIGURED;
+    if (!was || strcmp(was, "True") != 0 || (new_revision && changed))
+        ks_event(c, obj, "Normal", "Progressing", out->health_message, out->revision, false);
 }
 
 /* The outcome's Event: Flux's "Reconciliation finished in D, next run in I" after a
@@ -434,7 +490,7 @@ static ed_apply_result *old_inventory(const ed_node *obj)
         char *subject = p.ns[0] ? ed_xasprintf("%s/%s/%s", p.kind, p.ns, p.name)
                                 : ed_xasprintf("%s/%s", p.kind, p.name);
         r->entries[r->n++] =
-            (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), subject, ED_APPLY_UNCHANGED};
+            (ed_apply_entry){ed_xstrdup(id), ed_xstrdup(v), subject, ED_APPLY_UNCHANGED, false};
     }
     return r;
 }
@@ -1287,7 +1343,7 @@ static ed_apply_result *unchanged(const ed_apply_result *inventory)
     for (size_t i = 0; i < inventory->n; i++) {
         const ed_apply_entry *e = &inventory->entries[i];
         r->entries[r->n++] = (ed_apply_entry){ed_xstrdup(e->id), ed_xstrdup(e->version),
-                                              ed_xstrdup(e->subject), ED_APPLY_UNCHANGED};
+                                              ed_xstrdup(e->subject), ED_APPLY_UNCHANGED, false};
     }
     return r;
 }
@@ -1363,6 +1419,21 @@ static bool finalizer_failed(ed_ctrl_finalizer_job *fin, int *rc, ed_err *err)
     return true;
 }
 
+/* Flux's GetTimeout, for the build, apply and health and for WaitForTermination: spec.timeout,
+ * else the interval less 30 s; never under 30 s. */
+static int64_t ks_timeout(const ed_node *obj)
+{
+    int64_t interval = 600000, timeout = 0;
+    const char *v;
+    if ((v = str_at(obj, "/spec/interval")))
+        ed_duration_parse(v, &interval, NULL);
+    if ((v = str_at(obj, "/spec/timeout")))
+        ed_duration_parse(v, &timeout, NULL);
+    if (timeout <= 0)
+        timeout = interval - 30000;
+    return timeout < 30000 ? 30000 : timeout;
+}
+
 /* An Event of the deletion, as kustomize-controller's: its reason is Ready's (or the
  * severity, "info" or "error"), with the last applied revision. */
 static void deletion_event(ed_ks_controller *c, const ed_node *obj, bool warning, const char *note)
@@ -1421,18 +1492,11 @@ static int finalize(ed_ks_controller *c, const ed_node *obj, const ed_apply_resu
         deletion_event(c, obj, true, "pruning for deleted resource failed");
     } else if (gone && gone->n) {
         ed_buf note = ED_BUF_INIT((size_t)1 << 20);
-        for (size_t i = 0; i < gone->n; i++)
-            ed_buf_printf(&note, "%s%s deleted", i ? "\n" : "", gone->entries[i].subject);
+        change_lines(gone, true, &note);
         deletion_event(c, obj, false, note.data);
         ed_buf_free(&note);
-        int64_t wait_ms = 600000;
-        const char *t = str_at(obj, "/spec/timeout");
-        if (!t)
-            t = str_at(obj, "/spec/interval");
-        if (t)
-            ed_duration_parse(t, &wait_ms, NULL);
         ed_err werr = ED_ERR_INIT;
-        if (ed_ks_wait_terminated(kube, obj, gone, wait_ms, &werr)) {
+        if (ed_ks_wait_terminated(kube, obj, gone, ks_timeout(obj), &werr)) {
             /* Flux lets the Kustomization go all the same: say so, do not block forever. */
             ed_log(ED_LOG_ERROR, "failed to wait for resources termination", "controller",
                    "kustomization", "name", name, "namespace", ns, "error", werr.msg, NULL);
@@ -1441,6 +1505,30 @@ static int finalize(ed_ks_controller *c, const ed_node *obj, const ed_apply_resu
     }
     ed_apply_result_free(gone);
     return rc;
+}
+
+/* Remember the ids of the Jobs with spec.ttlSecondsAfterFinished among the built objects of
+ * Kustomization key (the TTL controller deletes them once finished: Flux's JobsWithTTL), for
+ * the health checks of this build and of later reconciles that skip the build. */
+static void remember_ttl_jobs(ed_ks_controller *c, const char *key, ed_node *const *nodes, size_t n)
+{
+    ed_buf ids = ED_BUF_INIT((size_t)16 << 20);
+    for (size_t i = 0; i < n; i++) {
+        const char *av = str_at(nodes[i], "/apiVersion"), *kind = str_at(nodes[i], "/kind");
+        if (!av || !kind || strcmp(kind, "Job") != 0 || !ed_str_has_prefix(av, "batch/") ||
+            !ed_node_path(nodes[i], "/spec/ttlSecondsAfterFinished"))
+            continue;
+        char *id = ed_apply_id(nodes[i]);
+        ed_buf_printf(&ids, "%s%s", ids.len ? "\n" : "", id);
+        free(id);
+    }
+    pthread_mutex_lock(&c->drift_lock);
+    if (ids.len)
+        free(ed_strmap_put(c->ttl_jobs, key, ed_buf_take(&ids)));
+    else
+        free(ed_strmap_del(c->ttl_jobs, key));
+    pthread_mutex_unlock(&c->drift_lock);
+    ed_buf_free(&ids);
 }
 
 /* ed_apply_opts.before_writes: the finalizer is on before the first write. */
@@ -1497,6 +1585,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         pthread_mutex_lock(&c->drift_lock);
         free(ed_strmap_del(c->source_waits, key));
         free(ed_strmap_del(c->status_rv, key));
+        free(ed_strmap_del(c->ttl_jobs, key));
         pthread_mutex_unlock(&c->drift_lock);
         return 0;
     }
@@ -1529,7 +1618,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         ed_ctrl_record_metrics(c->o.metrics, KIND, obj,
                                ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"),
                                false);
-        finalizer_failed(fin, &rc, &err);
+        if (!finalizer_failed(fin, &rc, &err))
+            write_suspended(c, obj);
         goto done;
     }
     ed_ks_config_watch_ensure(c->config_watch);
@@ -1545,15 +1635,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     if ((v = str_at(obj, "/spec/retryInterval")))
         ed_duration_parse(v, &retry, NULL);
-    if ((v = str_at(obj, "/spec/timeout")))
-        ed_duration_parse(v, &timeout, NULL);
     if (retry <= 0)
         retry = interval;
-    /* Flux's GetTimeout: spec.timeout, else the interval less 30 s; never under 30 s. */
-    if (timeout <= 0)
-        timeout = interval - 30000;
-    if (timeout < 30000)
-        timeout = 30000;
+    timeout = ks_timeout(obj);
 
     /* 3. Source. */
     const char *skind = str_at(obj, "/spec/sourceRef/kind");
@@ -1580,8 +1664,30 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (!srcdoc)
         rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns ? sns : ns,
                          sname, &srcdoc, &err);
-    const char *apath = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/path");
-    out.revision = rc ? NULL : str_at(ed_doc_root(srcdoc), "/status/artifact/revision");
+    if (rc) {
+        /* Flux's words: the cache's NotFound ("GitRepository.source.toolkit.fluxcd.io \"x\"
+         * not found"), retried after retryInterval (its creation queues us sooner), or "unable
+         * to get source", retried with backoff. */
+        if (finalizer_failed(fin, &rc, &err))
+            goto done;
+        out.reason = "ArtifactFailed";
+        if (rc == ED_ENOTFOUND)
+            snprintf(out.message, sizeof(out.message),
+                     "GitRepository.source.toolkit.fluxcd.io \"%s\" not found", sname ? sname : "");
+        else
+            snprintf(out.message, sizeof(out.message), "unable to get source '%s/%s': %s",
+                     sns ? sns : ns, sname ? sname : "", err.msg);
+        write_status(c, obj, &out);
+        ed_log(ED_LOG_INFO, out.message, "controller", "kustomization", "name", name, "namespace",
+               ns, NULL);
+        if (rc == ED_ENOTFOUND) {
+            *requeue_after_ms = retry;
+            rc = 0;
+        }
+        goto done;
+    }
+    const char *apath = str_at(ed_doc_root(srcdoc), "/status/artifact/path");
+    out.revision = str_at(ed_doc_root(srcdoc), "/status/artifact/revision");
     archive = apath ? ed_artifact_store_file(c->o.store, apath) : NULL;
     if (!archive && wait_for_source(c, key, srcdoc)) {
         /* The source's first status queues us (on_source); a requeue sooner would come as
@@ -1622,13 +1728,6 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
-    out.attempted = true; /* Flux records the attempt from here on */
-    /* 3c. The client: impersonation and kubeConfig. */
-    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
-        snprintf(out.message, sizeof(out.message), "%s", err.msg);
-        goto status;
-    }
-    ed_kube *target = kc ? kc : c->o.kube;
     const char *adigest = str_at(ed_doc_root(srcdoc), "/status/artifact/digest");
     tree = tree_acquire(c, archive, adigest ? adigest : "", &err);
     if (!tree) {
@@ -1653,6 +1752,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = ED_ENOTFOUND;
         goto status;
     }
+    out.attempted = true; /* Flux records the attempt once the artifact and path are there */
+    /* 3c. The client: impersonation and kubeConfig. */
+    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        goto status;
+    }
+    ed_kube *target = kc ? kc : c->o.kube;
     int64_t gen = 0;
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
     bool report_only = detect_only(objdoc), same, clean;
@@ -1721,6 +1827,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         }
     }
 
+    remember_ttl_jobs(c, key, nodes, nobjs);
+
     /* 5. spec.ignore, then apply, prune, health; or nothing, when the last success applied
      * exactly these objects and no drift was seen since (in detect-only mode, drift does not
      * count). */
@@ -1767,7 +1875,7 @@ apply:
     }
     out.applied = rc == 0;
     if (out.applied && !noop)
-        change_event(c, obj, out.changes, out.revision);
+        change_event(c, obj, out.changes, false, out.revision);
     free(nodes);
     if (rc) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -1782,14 +1890,22 @@ apply:
             snprintf(out.message, sizeof(out.message), "%s", err.msg);
             goto status;
         }
-        change_event(c, obj, out.pruned, out.revision);
+        change_event(c, obj, out.pruned, true, out.revision);
     }
     bool checked = false;
-    rc = ed_ks_check_health(target, obj, exprs, out.changes, timeout, &checked, out.health_message,
-                            sizeof(out.health_message), out.message, sizeof(out.message));
+    pthread_mutex_lock(&c->drift_lock);
+    const char *ttl = ed_strmap_get(c->ttl_jobs, key);
+    char *ttl_jobs = ttl ? ed_xstrdup(ttl) : NULL;
+    pthread_mutex_unlock(&c->drift_lock);
+    rc = ed_ks_check_health(target, obj, exprs, out.changes, ttl_jobs, timeout, &checked,
+                            out.health_message, sizeof(out.health_message), out.message,
+                            sizeof(out.message));
+    free(ttl_jobs);
     if (checked)
         out.healthy = rc ? "False" : "True";
     out.no_health = !checked;
+    if (checked && rc == 0)
+        health_event(c, obj, &out);
     if (rc) {
         out.reason = "HealthCheckFailed";
         goto status;
@@ -1966,6 +2082,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->source_waits = ed_strmap_new();
     c->status_rv = ed_strmap_new();
     c->source_seen = ed_strmap_new();
+    c->ttl_jobs = ed_strmap_new();
     if (opts->metrics)
         ed_metrics_describe(opts->metrics, "eddy_drift_detected_total", ED_METRIC_COUNTER,
                             "Changes by others to objects a Kustomization applied (drift), "
@@ -2018,7 +2135,8 @@ void ed_kustomization_free(ed_ks_controller *c)
         ed_ks_inputs_free(m->build.inputs);
         m->build.inputs = NULL;
     }
-    ed_strmap *owned[] = {c->holds, c->memos, c->source_waits, c->status_rv, c->source_seen};
+    ed_strmap *owned[] = {c->holds,     c->memos,       c->source_waits,
+                          c->status_rv, c->source_seen, c->ttl_jobs};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
         pos = 0;
         while (ed_strmap_next(owned[i], &pos, &k, &v))

@@ -222,8 +222,14 @@ static int object_target(ed_kube *kube, const ed_node *obj, ed_kube_resource *re
     int rc = ed_kube_resource_for(kube, api_version, kind, res, err);
     if (rc)
         return rc;
-    if (res->namespaced && (!*ns || !**ns))
-        return ed_err_set(err, ED_EINVALID, "%s/%s has no namespace", kind, *name ? *name : "");
+    if (res->namespaced && (!*ns || !**ns)) {
+        /* What the API server answers to a namespaced kind's request without a namespace (the
+         * path of a cluster-scoped object, which does not exist): Flux's dry-run reports this
+         * as "<object> namespace not specified: <message>". */
+        rc = ed_err_set(err, ED_ENOTFOUND, "the server could not find the requested resource");
+        ed_err_set_reason(err, "NotFound");
+        return rc;
+    }
     return 0;
 }
 

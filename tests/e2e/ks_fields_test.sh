@@ -3,7 +3,9 @@
 # applies them on top of the path's own kustomization: targetNamespace, namePrefix/nameSuffix
 # (replacing the path's own), images (after the path's), commonMetadata (overwriting labels
 # and annotations), spec.patches and spec.components; ignoreMissingComponents drops missing
-# components; fields eddy does not implement yet are refused, naming them.
+# components; fields eddy does not implement yet are refused, naming them; a source that does
+# not exist is ArtifactFailed with Flux's NotFound message, and its creation applies; a path
+# that does not exist is not an attempt (no lastAttemptedRevision), as in Flux.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -129,3 +131,42 @@ kustomization fields ./app "  targetNamespace: $target"
 retry 60 kubectl -n "$target" get deploy own-web
 retry 30 bash -c "! kubectl -n $target get deploy flux-web-v2 >/dev/null 2>&1"
 assert_eq "nginx:1.25" "$(kubectl -n "$target" get deploy own-web -o 'jsonpath={.spec.template.spec.containers[0].image}')" "the path's image tag"
+
+step "a source that does not exist: Flux's NotFound; the source's creation applies it"
+put solo/cm.yaml <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: solo, namespace: $target}
+YAML
+commit "solo"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: orphan}
+spec:
+  interval: 1h
+  path: ./solo
+  prune: true
+  sourceRef: {kind: GitRepository, name: later}
+YAML
+ready_is orphan False ArtifactFailed
+assert_eq "GitRepository.source.toolkit.fluxcd.io \"later\" not found" "$(ready_message orphan)" \
+    "Ready message, Flux's (the cache's NotFound)"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: later}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/$repo.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+YAML
+applied orphan "$(rev)"
+kubectl -n "$target" get configmap solo >/dev/null
+
+step "a path that does not exist: ArtifactFailed, not attempted yet (Flux)"
+kustomization nopath ./nowhere
+ready_is nopath False ArtifactFailed
+assert_eq "kustomization path not found: ./nowhere" "$(ready_message nopath)" "Ready message"
+assert_eq "" "$(ksget nopath '{.status.lastAttemptedRevision}')" "lastAttemptedRevision"

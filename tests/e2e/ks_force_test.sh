@@ -3,7 +3,8 @@
 # without force a changed Job template (or Service clusterIP) fails the dry-run, Ready=False
 # carries the API's message and nothing of the revision is applied; with spec.force the
 # objects are deleted and created again (new uid) and the rest of the revision is applied;
-# the per-object kustomize.toolkit.fluxcd.io/force: enabled annotation does the same.
+# the per-object kustomize.toolkit.fluxcd.io/force: enabled annotation does the same; a
+# StatefulSet update the API forbids (no "immutable" in its words) is recreated too.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -54,7 +55,7 @@ poke
 ready_is app False ReconciliationFailed
 msg=$(ready_message app)
 # The first refused object in apply order (Services before Jobs) is named, in Flux's words.
-assert_eq "Service/$ns/db dry-run failed, reason: Invalid, error: Service \"db\" is invalid: spec.clusterIPs[0]: Invalid value: [\"$net.178\"]: may not change once set" \
+assert_eq "Service/$ns/db dry-run failed (Invalid): Service \"db\" is invalid: spec.clusterIPs[0]: Invalid value: [\"$net.178\"]: may not change once set" \
     "$msg" "names the object, with the API's message"
 assert_eq "$good" "$(ksget app '{.status.lastAppliedRevision}')" "not applied"
 assert_eq 1 "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.v}')" "the rest not applied either"
@@ -62,7 +63,7 @@ assert_eq 1 "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.v}')"
 svc "$net.177" | put app/svc.yaml
 commit "only the Job's template changes"
 poke
-retry 60 bash -c "kubectl -n $ns get kustomization app -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q 'Job/$ns/migrate dry-run failed, reason: Invalid, error: .*field is immutable'"
+retry 60 bash -c "kubectl -n $ns get kustomization app -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q 'Job/$ns/migrate dry-run failed (Invalid): .*field is immutable'"
 assert_eq "$good" "$(ksget app '{.status.lastAppliedRevision}')" "still not applied"
 svc "$net.178" | put app/svc.yaml
 commit "both again"
@@ -90,3 +91,32 @@ poke
 applied app "$(rev)"
 assert_eq busybox:3 "$(kubectl -n "$ns" get job migrate -o 'jsonpath={.spec.template.spec.containers[0].image}')" "new template"
 assert_ne "$uid1" "$(kubectl -n "$ns" get job migrate -o 'jsonpath={.metadata.uid}')" "recreated"
+
+step "a StatefulSet's forbidden update (its message says no 'immutable'): recreated under force"
+sts() {
+    cat <<YAML
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: store}
+spec:
+  serviceName: store
+  podManagementPolicy: $1
+  selector: {matchLabels: {app: store}}
+  template:
+    metadata: {labels: {app: store}}
+    spec: {containers: [{name: s, image: nginx}]}
+YAML
+}
+sts OrderedReady | put app/sts.yaml
+commit "a statefulset"
+kustomization app ./app "  targetNamespace: $ns
+  force: true"
+poke
+applied app "$(rev)"
+stsuid=$(kubectl -n "$ns" get statefulset store -o 'jsonpath={.metadata.uid}')
+sts Parallel | put app/sts.yaml
+commit "another pod management policy"
+poke
+applied app "$(rev)"
+assert_eq Parallel "$(kubectl -n "$ns" get statefulset store -o 'jsonpath={.spec.podManagementPolicy}')" "the new policy"
+assert_ne "$stsuid" "$(kubectl -n "$ns" get statefulset store -o 'jsonpath={.metadata.uid}')" "a new StatefulSet"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # tests/e2e/ks_health_test.sh: spec.healthChecks in the real agent, as Flux: only the listed
 # objects are checked (kstatus rules of the apply module), the Healthy condition says
-# "Health check passed in D"; an object that never becomes ready fails at the timeout with
+# "Health check passed in D" (and an Event says so the first time); an object that never
+# becomes ready fails at the timeout with
 # Ready=False/HealthCheckFailed and Flux's message (while it runs, Ready=Unknown/Progressing and
 # Reconciling say so); a failed Job fails at once, not at the
 # timeout; the inventory holds what was applied even when health failed (pruned later); without
-# wait and healthChecks there is no Healthy condition.
+# wait and healthChecks there is no Healthy condition; a Job with ttlSecondsAfterFinished that
+# is gone once finished counts as healthy (Flux's JobsWithTTL).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -41,7 +43,9 @@ applied health "$(rev)"
 assert_eq True "$(cond Healthy status)" "Healthy"
 assert_eq Succeeded "$(cond Healthy reason)" "Healthy reason"
 assert_match "^Health check passed in [0-9.]+(ms|s)$" "$(cond Healthy message)" "Healthy message"
-assert_eq "Applied revision: $(rev)" "$(ready_message health)" "Ready"
+health_events() { kubectl -n "$ns" get events --field-selector involvedObject.name=health,reason=Progressing -o 'jsonpath={range .items[*]}{.type} {.message}{"\n"}{end}' | grep 'Health check passed'; }
+retry 10 health_events
+assert_match "^Normal Health check passed in [0-9.]+(ms|s)$" "$(health_events)" "Flux's event of the first check"
 assert_eq ReconciliationSucceeded "$(ksget health '{.status.history[0].lastReconciledStatus}')" "history"
 assert_match "^sha256:[0-9a-f]{64}$" "$(ksget health '{.status.history[0].digest}')" "history digest"
 assert_eq "$(rev)" "$(ksget health '{.status.history[0].metadata.revision}')" "history revision"
@@ -110,3 +114,23 @@ poke
 applied health "$(rev)"
 assert_eq "" "$(cond Healthy status)" "no Healthy condition"
 assert_fails "the Job of the failed revision, pruned" kubectl -n "$ns" get job migrate
+
+step "wait on a Job with ttlSecondsAfterFinished: its deletion once finished counts as done (Flux)"
+put ttl/job.yaml <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec:
+  ttlSecondsAfterFinished: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: busybox}]
+YAML
+commit "a job with a ttl"
+poke
+retry 60 source_at "$(rev)"
+kustomization ttl ./ttl "  targetNamespace: $ns
+  wait: true"
+applied ttl "$(rev)"
+assert_eq "True Succeeded" "$(ksget ttl '{.status.conditions[?(@.type=="Healthy")].status} {.status.conditions[?(@.type=="Healthy")].reason}')" "Healthy"

@@ -2,7 +2,8 @@
 # tests/e2e/kustomization_test.sh: the GitOps loop end to end, in the real agent process
 # (`eddy controller`): a commit in Git is applied (Kustomization Ready, Flux's inventory and
 # revision, owner labels, the Deployment Available); a change in Git is applied and what left
-# Git is pruned (an RBAC name with ':' too, its id as cli-utils writes it); suspend lets a person scale by hand, and resume snaps the cluster back to Git; a
+# Git is pruned (an RBAC name with ':' too, its id as cli-utils writes it; a prune that fails
+# goes on with the others, keeps prune: Disabled objects and is retried); suspend lets a person scale by hand, and resume snaps the cluster back to Git; a
 # broken manifest applies nothing and says why; deleting the Kustomization prunes its objects;
 # drift (a scale by hand, a deleted object) is healed within seconds.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -180,9 +181,75 @@ sleep 1
 assert_not_contains "$(kubectl -n "$ns" get events --field-selector reason=DriftDetected -o jsonpath='{.items[*].message}')" \
     "Role/$apps/web:reader" "eddy's own prune is no drift"
 
+step "a prune that fails goes on with the others, keeps what opts out in any case, and retries"
+# zblocked cannot be deleted (an admission policy denies it, as a webhook would); free goes
+# all the same (Flux's DeleteAll tries every object); keep says prune: Disabled (any case).
+for cm in zblocked free keep; do
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  namespace: %s\n' "$cm" "$apps" \
+        >"$work/deploy/$cm.yaml"
+done
+printf '  annotations: {kustomize.toolkit.fluxcd.io/prune: Disabled}\n' >>"$work/deploy/keep.yaml"
+commit "three configmaps"
+"$eddy" reconcile kustomization apps -n "$ns" --with-source >/dev/null
+applied "$(rev)"
+policy=eddy-e2e-no-delete-$$
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: $policy}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [DELETE], resources: [configmaps]}
+  validations:
+  - expression: "oldObject.metadata.name != 'zblocked'"
+    message: "zblocked stays"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: $policy}
+spec:
+  policyName: $policy
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: $apps}}
+YAML
+denied() { ! kubectl -n "$apps" delete configmap zblocked --dry-run=server >/dev/null 2>&1; }
+retry 30 denied
+rm "$work/deploy/zblocked.yaml" "$work/deploy/free.yaml" "$work/deploy/keep.yaml"
+commit "drop the three"
+assert_fails "reconcile with a prune denied" "$eddy" reconcile kustomization apps -n "$ns" --with-source
+kubectl -n "$ns" wait kustomization/apps --for=jsonpath='{.status.lastAttemptedRevision}'="$(rev)" --timeout=60s >/dev/null
+assert_eq "False PruneFailed" "$(ks '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason}')" "Ready"
+assert_match "^delete failed, errors: ConfigMap/$apps/zblocked delete failed: .*zblocked stays.*;\$" \
+    "$(ks '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message, Flux's"
+retry 10 bash -c "! kubectl -n $apps get configmap free >/dev/null 2>&1"
+kubectl -n "$apps" get configmap keep >/dev/null || fail "prune: Disabled (any case) was pruned"
+inv=$(ks '{.status.inventory.entries[*].id}')
+assert_contains "$inv" "${apps}_zblocked__ConfigMap" "what failed stays in the inventory, to retry"
+assert_not_contains "$inv" "${apps}_free__ConfigMap" "what was pruned left the inventory"
+assert_not_contains "$inv" "${apps}_keep__ConfigMap" "what was skipped left the inventory"
+kubectl delete validatingadmissionpolicybinding "$policy" >/dev/null
+kubectl delete validatingadmissionpolicy "$policy" >/dev/null
+# (retryInterval 5s)
+kubectl -n "$ns" wait kustomization/apps --for=condition=Ready --timeout=60s >/dev/null
+retry 10 bash -c "! kubectl -n $apps get configmap zblocked >/dev/null 2>&1"
+assert_not_contains "$(ks '{.status.inventory.entries[*].id}')" "zblocked" "inventory after the retry"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=apps,involvedObject.kind=Kustomization -o jsonpath='{.items[*].message}')" \
+    "ConfigMap/$apps/zblocked deleted" "the retried prune's event"
+kubectl -n "$apps" delete configmap keep >/dev/null
+
 step "eddy suspend, change by hand, eddy resume: back to Git"
 assert_contains "$("$eddy" suspend kustomization apps -n "$ns")" "✔ kustomization suspended" "suspend"
 assert_eq true "$(ks '{.spec.suspend}')" "spec.suspend"
+# Flux's status of a suspended object: observedGeneration follows the generation the suspend
+# gave it (kstatus, a parent's health check, sees it current), Ready as it was.
+observed() { [ "$(ks '{.status.observedGeneration}')" = "$(ks '{.metadata.generation}')" ]; }
+retry 10 observed
+assert_eq True "$(ks '{.status.conditions[?(@.type=="Ready")].status}')" "Ready while suspended"
+kubectl -n "$ns" annotate --overwrite kustomization/apps reconcile.fluxcd.io/requestedAt=while-suspended >/dev/null
+retry 10 bash -c "[ \"\$(kubectl -n $ns get kustomization apps -o 'jsonpath={.status.lastHandledReconcileAt}')\" = while-suspended ]"
 assert_fails "reconcile while suspended" "$eddy" reconcile kustomization apps -n "$ns"
 assert_contains "$OUT" "resource is suspended" "reconcile refused"
 sleep 1

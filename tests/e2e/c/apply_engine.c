@@ -81,6 +81,9 @@ static void assert_changes(const ed_apply_result *r, const char *want_tmpl)
         if (strncmp(p, "NS", 2) == 0) {
             ed_buf_append_str(&want, ns);
             p += 2;
+        } else if (strncmp(p, "GROUP", 5) == 0) {
+            ed_buf_append_str(&want, group);
+            p += 5;
         } else {
             ed_buf_append(&want, p, 1);
             p++;
@@ -202,8 +205,7 @@ static void test_apply_lifecycle(void **state)
     r = apply(bad, nb, ED_EINVALID, &err);
     assert_null(r);
     char prefix[128];
-    snprintf(prefix, sizeof(prefix),
-             "Deployment/%s/broken dry-run failed, reason: Invalid, error: ", ns);
+    snprintf(prefix, sizeof(prefix), "Deployment/%s/broken dry-run failed (Invalid): ", ns);
     if (!ed_str_has_prefix(err.msg, prefix) || !strstr(err.msg, "spec.replicas"))
         fail_msg("message: %s", err.msg);
     assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", ns, "newer", NULL, &err), ED_ENOTFOUND);
@@ -231,14 +233,23 @@ static void test_apply_lifecycle(void **state)
                   &nb);
     r = apply(bad, nb, ED_ENOTFOUND, &err);
     assert_null(r);
-    if (!ed_str_has_prefix(err.msg, "ConfigMap/no-such-namespace-here/lost namespace not "
-                                    "specified, error: namespaces \"no-such-namespace-here\""))
+    if (!ed_str_has_prefix(err.msg, "ConfigMap/no-such-namespace-here/lost not found: "
+                                    "namespaces \"no-such-namespace-here\" not found"))
         fail_msg("message: %s", err.msg);
     free_docs(bad, nb);
 
-    /* Prune: the Service and the ConfigMap leave the set; the ConfigMap opts out. */
+    /* A namespaced object that names no namespace (and no targetNamespace gives one). */
+    bad = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nowhere}\n", &nb);
+    r = apply(bad, nb, ED_ENOTFOUND, &err);
+    assert_null(r);
+    assert_string_equal(err.msg, "ConfigMap/nowhere namespace not specified: the server could "
+                                 "not find the requested resource");
+    free_docs(bad, nb);
+
+    /* Prune: the Service and the ConfigMap leave the set; the ConfigMap opts out (in any
+     * case, as Flux reads it: "Disabled" keeps it too). */
     const char *optout = "{\"metadata\":{\"annotations\":{\"kustomize.toolkit.fluxcd.io/prune\":"
-                         "\"disabled\"}}}";
+                         "\"Disabled\"}}}";
     assert_int_equal(ed_kube_patch(kube, "v1", "ConfigMap", ns, "settings", ED_KUBE_PATCH_MERGE,
                                    optout, strlen(optout), NULL, NULL, &err),
                      0);
@@ -251,7 +262,7 @@ static void test_apply_lifecycle(void **state)
     assert_int_equal(ed_apply_prune(kube, inventory->entries, inventory->n, cur, "apps",
                                     "flux-system", &pruned, &err),
                      0);
-    assert_changes(pruned, "Deleted Service/NS/web\n");
+    assert_changes(pruned, "Deleted Service/NS/web\nSkipped ConfigMap/NS/settings\n");
     assert_int_equal(ed_kube_get(kube, "v1", "Service", ns, "web", NULL, &err), ED_ENOTFOUND);
     assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", ns, "settings", NULL, &err), 0);
     /* Pruning again finds nothing more to do. */
@@ -259,7 +270,8 @@ static void test_apply_lifecycle(void **state)
     assert_int_equal(ed_apply_prune(kube, inventory->entries, inventory->n, cur, "apps",
                                     "flux-system", &pruned, &err),
                      0);
-    assert_changes(pruned, "Deleted Service/NS/web\n"); /* already gone counts as deleted */
+    /* already gone counts as deleted */
+    assert_changes(pruned, "Deleted Service/NS/web\nSkipped ConfigMap/NS/settings\n");
     ed_apply_result_free(pruned);
     ed_apply_result_free(cur);
     ed_apply_result_free(inventory);
@@ -556,6 +568,61 @@ static void test_finalizer_job(void **state)
     free_docs(docs, n);
 }
 
+/* A cluster-scoped object written with a namespace (a ClusterRole; a custom kind whose CRD
+ * says scope: Cluster, which kustomize's namespace transformer gives one) is named as the API
+ * server returns it, without: its id and subject have none. An inventory id that named one
+ * (written before) is the same object, not stale: the prune leaves it. */
+static void test_cluster_scoped_namespace(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    size_t n;
+    ed_doc **docs =
+        objects("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+                "metadata: {name: gadgets.GROUP}\n"
+                "spec:\n  group: GROUP\n  scope: Cluster\n"
+                "  names: {plural: gadgets, singular: gadget, kind: Gadget, listKind: GadgetList}\n"
+                "  versions:\n  - name: v1\n    served: true\n    storage: true\n"
+                "    schema:\n      openAPIV3Schema:\n        type: object\n"
+                "        x-kubernetes-preserve-unknown-fields: true\n"
+                "---\napiVersion: GROUP/v1\nkind: Gadget\nmetadata: {name: g, namespace: NS}\n"
+                "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+                "metadata: {name: NS-reader, namespace: NS, " OWNER "}\nrules: []\n",
+                &n);
+    ed_apply_result *r = apply(docs, n, 0, &err);
+    assert_changes(r,
+                   "Created CustomResourceDefinition/gadgets.GROUP\nCreated ClusterRole/NS-reader\n"
+                   "Created Gadget/g\n");
+    char want[256];
+    snprintf(want, sizeof(want), "_%s-reader_rbac.authorization.k8s.io_ClusterRole", ns);
+    assert_string_equal(r->entries[1].id, want);
+    snprintf(want, sizeof(want), "_g_%s_Gadget", group);
+    assert_string_equal(r->entries[2].id, want);
+    ed_apply_result_free(r);
+    ed_doc_list_free(docs, n);
+
+    docs = objects("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+                   "metadata: {name: NS-reader, namespace: NS, " OWNER "}\nrules: []\n",
+                   &n);
+    r = apply(docs, n, 0, &err);
+    assert_changes(r, "Unchanged ClusterRole/NS-reader\n");
+    char old_id[256];
+    snprintf(old_id, sizeof(old_id), "%s_%s-reader_rbac.authorization.k8s.io_ClusterRole", ns, ns);
+    ed_apply_entry old = {.id = old_id, .version = "v1", .subject = old_id};
+    ed_apply_result *pruned = NULL;
+    assert_int_equal(ed_apply_prune(kube, &old, 1, r, "apps", "flux-system", &pruned, &err), 0);
+    if (pruned->n)
+        fail_msg("pruned %s (%s)", pruned->entries[0].subject,
+                 ed_apply_action_name(pruned->entries[0].action));
+    snprintf(want, sizeof(want), "%s-reader", ns);
+    assert_int_equal(
+        ed_kube_get(kube, "rbac.authorization.k8s.io/v1", "ClusterRole", NULL, want, NULL, &err),
+        0);
+    ed_apply_result_free(pruned);
+    ed_apply_result_free(r);
+    ed_doc_list_free(docs, n);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -580,6 +647,11 @@ static int teardown(void **state)
     snprintf(crd, sizeof(crd), "widgets.%s", group);
     ed_kube_delete(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, crd, NULL,
                    &err);
+    snprintf(crd, sizeof(crd), "gadgets.%s", group);
+    ed_kube_delete(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, crd, NULL,
+                   &err);
+    snprintf(crd, sizeof(crd), "%s-reader", ns);
+    ed_kube_delete(kube, "rbac.authorization.k8s.io/v1", "ClusterRole", NULL, crd, NULL, &err);
     ed_kube_delete(kube, "v1", "Namespace", NULL, ns, NULL, &err);
     ed_kube_free(kube);
     return 0;
@@ -588,9 +660,13 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_apply_lifecycle),  cmocka_unit_test(test_opt_out_and_health_failures),
-        cmocka_unit_test(test_kubectl_takeover), cmocka_unit_test(test_before_writes),
-        cmocka_unit_test(test_written),          cmocka_unit_test(test_finalizer_job),
+        cmocka_unit_test(test_apply_lifecycle),
+        cmocka_unit_test(test_opt_out_and_health_failures),
+        cmocka_unit_test(test_kubectl_takeover),
+        cmocka_unit_test(test_before_writes),
+        cmocka_unit_test(test_written),
+        cmocka_unit_test(test_finalizer_job),
+        cmocka_unit_test(test_cluster_scoped_namespace),
     };
     return cmocka_run_group_tests_name("apply e2e", tests, setup, teardown);
 }

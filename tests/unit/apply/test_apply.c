@@ -10,6 +10,7 @@
 
 #include "apply/apply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,11 +142,53 @@ static void test_ids(void **state)
     assert_string_equal(ed_apply_action_name(ED_APPLY_SKIPPED), "Skipped");
 }
 
+/* obj's metadata as JSON, parsed, and whether it opts out of writes / asks IfNotPresent. */
+static void opts_of(const char *meta, bool *out, bool *if_not_present)
+{
+    char json[512];
+    snprintf(json, sizeof(json), "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":%s}",
+             meta);
+    ed_doc *d = NULL;
+    assert_int_equal(ed_doc_parse_json(json, strlen(json), &d, NULL), 0);
+    *out = ed_apply_opted_out(ed_doc_root(d));
+    *if_not_present = ed_apply_if_not_present(ed_doc_root(d));
+    ed_doc_free(d);
+}
+
+/* The opt-outs are read as Flux's AnyInMetadata reads them: a label or an annotation, its
+ * value in any case ("Disabled", "ignore"), an empty value never. */
+static void test_opt_outs(void **state)
+{
+    (void)state;
+    const struct {
+        const char *meta;
+        bool out, if_not_present;
+    } cases[] = {
+        {"{\"annotations\":{\"kustomize.toolkit.fluxcd.io/reconcile\":\"disabled\"}}", true, false},
+        {"{\"annotations\":{\"kustomize.toolkit.fluxcd.io/reconcile\":\"Disabled\"}}", true, false},
+        {"{\"labels\":{\"kustomize.toolkit.fluxcd.io/reconcile\":\"DISABLED\"}}", true, false},
+        {"{\"annotations\":{\"kustomize.toolkit.fluxcd.io/ssa\":\"ignore\"}}", true, false},
+        {"{\"labels\":{\"kustomize.toolkit.fluxcd.io/ssa\":\"Ignore\"}}", true, false},
+        {"{\"annotations\":{\"kustomize.toolkit.fluxcd.io/ssa\":\"ifnotpresent\"}}", false, true},
+        {"{\"labels\":{\"kustomize.toolkit.fluxcd.io/ssa\":\"IfNotPresent\"}}", false, true},
+        {"{\"annotations\":{\"kustomize.toolkit.fluxcd.io/reconcile\":\"enabled\"}}", false, false},
+        {"{\"annotations\":{\"kustomize.toolkit.fluxcd.io/ssa\":\"\"}}", false, false},
+        {"{\"name\":\"plain\"}", false, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool out, inp;
+        opts_of(cases[i].meta, &out, &inp);
+        if (out != cases[i].out || inp != cases[i].if_not_present)
+            fail_msg("%s: opted out %d, if not present %d", cases[i].meta, out, inp);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kstatus),
         cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_opt_outs),
     };
     return cmocka_run_group_tests_name("apply", tests, NULL, NULL);
 }
