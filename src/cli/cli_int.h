@@ -196,6 +196,13 @@ const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field)
 /* A string field of the status that says where the object stands for flux's REVISION-like
  * column and success lines (a GitRepository's artifact revision, ...); "" when absent. */
 const char *ed_cli_revision(const ed_cli_kind *k, const ed_node *obj);
+/*
+ * s with every hexadecimal word of 40 to 128 lowercase digits (a SHA-1 to SHA-512: a commit,
+ * a digest) cut to its first 8, as flux's tables show revisions and messages
+ * ("main@sha1:1a2b3c4d"). A word is a run of letters, digits and '_' (Go's \b); a longer or
+ * mixed word stays whole. Returns a new string.
+ */
+char *ed_cli_truncate_hex(const char *s);
 /* An RFC3339 timestamp with nanoseconds, the value flux writes in requestedAt. */
 void ed_cli_now_token(char *out, size_t cap);
 /*

@@ -479,6 +479,32 @@ const char *ed_cli_revision(const ed_cli_kind *k, const ed_node *obj)
     return r ? r : "";
 }
 
+static bool is_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+char *ed_cli_truncate_hex(const char *s)
+{
+    ed_buf b = ED_BUF_INIT((size_t)64 << 20);
+    while (*s) {
+        if (!is_word_char(*s)) {
+            ed_buf_append(&b, s, 1);
+            s++;
+            continue;
+        }
+        size_t len = 0;
+        bool hex = true;
+        while (is_word_char(s[len])) {
+            hex &= (s[len] >= '0' && s[len] <= '9') || (s[len] >= 'a' && s[len] <= 'f');
+            len++;
+        }
+        ed_buf_append(&b, s, hex && len >= 40 && len <= 128 ? 8 : len);
+        s += len;
+    }
+    return ed_buf_take(&b);
+}
+
 void ed_cli_now_token(char *out, size_t cap)
 {
     struct timeval tv;

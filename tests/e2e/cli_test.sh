@@ -53,7 +53,7 @@ assert_contains "$OUT" 'invalid argument "maybe" for "--wait" flag' "malformed -
 assert_fails "missing name" "$eddy" suspend kustomization
 assert_contains "$OUT" "kustomization name is required" "missing name"
 assert_fails "bad status selector" "$eddy" get ks --status-selector ready
-assert_contains "$OUT" "expected TYPE=STATUS" "status selector without ="
+assert_contains "$OUT" "expected status selector in type=status format, but found: ready" "status selector without ="
 
 step "envsubst: the environment substituted line by line, Flux's grammar"
 got=$(printf 'region: ${region}\nname: ${app:-web}-${region^^}\nkeep: $${region}\nlen: ${#region}\nlast' |
@@ -348,12 +348,16 @@ step "get: tables, -A, --no-header, --status-selector, -l, get all"
 out=$("$eddy" -n "$ns" --verbose get sources git 2>&1)
 assert_contains "$out" "► using context" "--verbose, global flags before the verb"
 assert_not_contains "$out" $'\033' "no colour into a pipe"
+# flux's tables cut a commit to 8 digits, in REVISION and MESSAGE alike.
+r=$(rev)
+short=${r:0:18}
 out=$("$eddy" get sources git -n "$ns")
 assert_match "^NAME[[:space:]]+REVISION[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "header"
-assert_match "cli[[:space:]]+$(rev)[[:space:]]+False[[:space:]]+True" "$out" "row"
+assert_match "cli[[:space:]]+$short[[:space:]]+False[[:space:]]+True[[:space:]]+stored artifact for revision '$short'" "$out" "row"
+assert_not_contains "$out" "$r" "no full commit in the table"
 out=$("$eddy" get kustomizations -A)
 assert_match "^NAMESPACE[[:space:]]+NAME" "$out" "NAMESPACE with -A"
-assert_match "$ns[[:space:]]+cli[[:space:]]+$(rev)[[:space:]]+False[[:space:]]+True[[:space:]]+Applied revision: $(rev)" "$out" "-A row"
+assert_match "$ns[[:space:]]+cli[[:space:]]+$short[[:space:]]+False[[:space:]]+True[[:space:]]+Applied revision: $short" "$out" "-A row"
 out=$("$eddy" get ks -n "$ns" --no-header)
 assert_not_contains "$out" "NAME" "--no-header"
 assert_eq 2 "$(wc -l <<<"$out")" "two Kustomizations"
@@ -361,22 +365,40 @@ out=$("$eddy" get ks -n "$ns" --status-selector ready=false --no-header)
 assert_match "^broken[[:space:]]" "$out" "ready=false"
 assert_not_contains "$out" "cli" "ready=false leaves out the ready one"
 assert_match "^cli[[:space:]]" "$("$eddy" get ks -n "$ns" --status-selector Ready=True --no-header)" "Ready=True"
+# A selector that keeps nothing leaves the header (flux: exit 0), nothing with --no-header.
+out=$("$eddy" get ks -n "$ns" --status-selector ready=unknown 2>&1)
+assert_match "^NAME[[:space:]]+REVISION[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE$" "$out" "no row kept: the header"
+assert_eq "" "$("$eddy" get ks -n "$ns" --status-selector ready=unknown --no-header 2>&1)" "no row kept, --no-header"
 assert_eq "cli" "$("$eddy" get sources git -n "$ns" -l team=a --no-header | awk '{print $1}')" "-l team=a"
-out=$("$eddy" get sources git -n "$ns" -l team=b 2>&1)
-assert_contains "$out" "no GitRepository objects found in $ns namespace" "-l team=b"
+# Nothing listed fails, as flux get since 2.6 (exit 1), with flux's message.
+assert_fails "-l team=b lists nothing" "$eddy" get sources git -n "$ns" -l team=b
+assert_contains "$OUT" "✗ no GitRepository objects found in \"$ns\" namespace" "-l team=b"
+assert_fails "an empty namespace" "$eddy" get ks -A -l team=nobody
+assert_contains "$OUT" "✗ no Kustomization objects found in any namespace" "-A: any namespace"
 out=$("$eddy" get ks cli -n "$ns" --no-header)
 assert_match "^cli[[:space:]]" "$out" "get by name"
 assert_fails "get a missing object" "$eddy" get ks nope -n "$ns"
 assert_contains "$OUT" "Kustomization object 'nope' not found in \"$ns\" namespace" "missing"
+# An object no controller has reported on yet: flux's "waiting to be reconciled".
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: unseen, namespace: $apps}
+spec: {interval: 10m, prune: false, sourceRef: {kind: GitRepository, name: nowhere}, suspend: true}
+YAML
+assert_match "^unseen[[:space:]]+True[[:space:]]+False[[:space:]]+waiting to be reconciled$" \
+    "$("$eddy" get ks -n "$apps" --no-header)" "no Ready condition"
+kubectl -n "$apps" delete kustomization unseen >/dev/null
+# get all: flux's order (sources, image kinds, Kustomizations), a blank line after each table.
 out=$("$eddy" get all -n "$ns")
-assert_match "gitrepository/cli[[:space:]]+$(rev)" "$out" "get all: source"
-assert_match "kustomization/cli[[:space:]]+$(rev)" "$out" "get all: kustomization"
+assert_match "gitrepository/cli[[:space:]]+$short" "$out" "get all: source"
+assert_match "kustomization/cli[[:space:]]+$short" "$out" "get all: kustomization"
+assert_eq "" "$("$eddy" get all -n "$ns" | tail -1)" "get all ends with a blank line"
 # The whole table, exactly (golden): cells padded to the widest, a tab after each but the last.
-r=$(rev)
-w=${#r}
+w=${#short}
 expected=$(printf "%-6s\t%-${w}s\t%-9s\t%-5s\t%s\n" NAME REVISION SUSPENDED READY MESSAGE \
     broken "" False False "kustomization path not found: ./missing" \
-    cli "$r" False True "Applied revision: $r")
+    cli "$short" False True "Applied revision: $short")
 assert_eq "$expected" "$("$eddy" get kustomizations -n "$ns")" "get kustomizations, golden"
 out=$("$eddy" stats -n "$ns")
 assert_match "^RECONCILERS[[:space:]]+RUNNING[[:space:]]+FAILING[[:space:]]+SUSPENDED[[:space:]]+STORAGE" "$out" "stats header"
@@ -387,7 +409,7 @@ out=$("$eddy" get ks -n "$ns")
 hdr=$(sed -n 1p <<<"$out")
 row=$(grep '^cli' <<<"$out")
 assert_eq "$(awk -v s="$hdr" 'BEGIN{print index(s,"REVISION")}')" \
-    "$(awk -v s="$row" -v r="$(rev)" 'BEGIN{print index(s,r)}')" "aligned columns"
+    "$(awk -v s="$row" -v r="$short" 'BEGIN{print index(s,r)}')" "aligned columns"
 
 step "get --watch prints a row for each change"
 bg_start watch "$eddy" get ks cli -n "$ns" --watch --timeout 20s
@@ -396,7 +418,7 @@ assert_contains "$("$eddy" suspend kustomization cli -n "$ns")" "✔ kustomizati
 retry 10 grep -qE "^cli[[:space:]]+main@sha1:[0-9a-f]+[[:space:]]+True" "$scratch/watch.log"
 assert_match "^NAME[[:space:]]+REVISION" "$(head -1 "$scratch/watch.log")" "watch header"
 bg_stop watch
-assert_match "^cli[[:space:]]+$(rev)[[:space:]]+True" "$("$eddy" get ks cli -n "$ns" --no-header)" "SUSPENDED True"
+assert_match "^cli[[:space:]]+$short[[:space:]]+True" "$("$eddy" get ks cli -n "$ns" --no-header)" "SUSPENDED True"
 assert_fails "reconcile while suspended" "$eddy" reconcile ks cli -n "$ns"
 assert_contains "$OUT" "✗ resource is suspended" "suspended"
 out=$("$eddy" resume kustomization cli -n "$ns")
@@ -633,7 +655,10 @@ assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.s
 out=$("$eddy" get images all -n "$ns")
 assert_match "imagerepository/web[[:space:]]+[^[:space:]]+[[:space:]]+True" "$out" "get images all: suspended"
 assert_match "imagepolicy/web[[:space:]]+$EDDY_REGISTRY/cli/web" "$out" "get images all: policy"
-assert_contains "$("$eddy" get all -n "$ns")" "imagerepository/web" "get all has the image kinds"
+out=$("$eddy" get all -n "$ns")
+assert_contains "$out" "imagerepository/web" "get all has the image kinds"
+assert_match "gitrepository/cli.*imagerepository/web.*imagepolicy/web.*kustomization/cli" "$(tr '\n' ' ' <<<"$out")" \
+    "get all: flux's order, the image kinds before the Kustomizations"
 "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web 1.3.0 >/dev/null
 out=$("$eddy" resume image repository web -n "$ns" --timeout 1m)
 assert_contains "$out" "◎ waiting for ImageRepository reconciliation" "resume waits"
