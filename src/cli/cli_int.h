@@ -151,8 +151,10 @@ typedef struct ed_cli_global {
 /*
  * Parse argv[1..argc) (argv[0] is the verb) with the global flags and the verb's flags
  * (terminated by an entry with a NULL name). Arguments that are not flags are collected in
- * pos (which has room for argc entries), their number in *npos. Returns 0, or 2 after printing
- * flux's message for an unknown flag or a malformed value.
+ * pos (which has room for argc entries), their number in *npos. As in flux, -n defaults to
+ * $FLUX_SYSTEM_NAMESPACE when that is a valid name, and a namespace that is not a DNS label is
+ * refused. Returns 0, or 2 after printing flux's message for an unknown flag or a malformed
+ * value.
  */
 int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
                  int *npos);

@@ -200,9 +200,36 @@ static int parse_one(int argc, char **argv, int *i, const ed_cli_flag *const *se
     return set_value(f, value);
 }
 
+/* A DNS-1123 label, as Kubernetes wants a namespace's name. */
+static bool is_dns_label(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* flux's default namespace: $FLUX_SYSTEM_NAMESPACE when it is a valid name, else flux-system. */
+static const char *default_namespace(void)
+{
+    const char *env = getenv("FLUX_SYSTEM_NAMESPACE");
+    if (!env || !*env)
+        return "flux-system";
+    if (!is_dns_label(env)) {
+        ed_cli_warning(" ignoring invalid FLUX_SYSTEM_NAMESPACE: \"%s\"", env);
+        return "flux-system";
+    }
+    return env;
+}
+
 int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
                  int *npos)
 {
+    if (g->ns && strcmp(g->ns, "flux-system") == 0)
+        g->ns = default_namespace();
     const ed_cli_flag global[] = {
         {"namespace", 'n', ED_CLI_FLAG_STR, &g->ns},
         {"kubeconfig", 0, ED_CLI_FLAG_STR, &g->kubeconfig},
@@ -238,6 +265,10 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
         g->timeout_ms = default_timeout;
     if (g->timeout_ms <= 0) {
         ed_cli_failure("--timeout must be greater than 0");
+        return 2;
+    }
+    if (g->ns && !is_dns_label(g->ns)) {
+        ed_cli_failure("namespace must be a valid DNS label: \"%s\"", g->ns);
         return 2;
     }
     return 0;

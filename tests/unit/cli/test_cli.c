@@ -51,6 +51,40 @@ static void test_parse_flags(void **state)
     ed_cli_parse_cleanup();
 }
 
+static int parse_ns(const char *env, char *ns_flag, const char **ns)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    if (env)
+        setenv("FLUX_SYSTEM_NAMESPACE", env, 1);
+    else
+        unsetenv("FLUX_SYSTEM_NAMESPACE");
+    char *argv[] = {"get", "ks", "-n", ns_flag};
+    char *pos[4];
+    int npos = 0;
+    int rc = ed_cli_parse(ns_flag ? 4 : 2, argv, NULL, &g, pos, &npos);
+    *ns = g.ns;
+    unsetenv("FLUX_SYSTEM_NAMESPACE");
+    return rc;
+}
+
+/* As flux: $FLUX_SYSTEM_NAMESPACE is the default namespace when valid; -n wins; a namespace
+ * must be a DNS label. */
+static void test_namespace_default(void **state)
+{
+    (void)state;
+    const char *ns = NULL;
+    assert_int_equal(parse_ns(NULL, NULL, &ns), 0);
+    assert_string_equal(ns, "flux-system");
+    assert_int_equal(parse_ns("gitops", NULL, &ns), 0);
+    assert_string_equal(ns, "gitops");
+    assert_int_equal(parse_ns("gitops", "apps", &ns), 0);
+    assert_string_equal(ns, "apps");
+    assert_int_equal(parse_ns("Not_A_Label", NULL, &ns), 0); /* ignored, with a warning */
+    assert_string_equal(ns, "flux-system");
+    assert_int_equal(parse_ns(NULL, "Apps", &ns), 2);
+    assert_int_equal(parse_ns(NULL, "-apps", &ns), 2);
+}
+
 static void expect_truncated(const char *in, const char *want)
 {
     char *got = ed_cli_truncate_hex(in);
@@ -284,9 +318,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_flags),  cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_truncate_hex), cmocka_unit_test(test_kinds),
-        cmocka_unit_test(test_table),        cmocka_unit_test(test_ready_state),
-        cmocka_unit_test(test_log_format),
+        cmocka_unit_test(test_truncate_hex), cmocka_unit_test(test_namespace_default),
+        cmocka_unit_test(test_kinds),        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_ready_state),  cmocka_unit_test(test_log_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
