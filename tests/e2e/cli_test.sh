@@ -425,6 +425,22 @@ out=$("$eddy" resume kustomization cli -n "$ns")
 assert_contains "$out" "► resuming kustomization cli in $ns namespace" "resuming"
 assert_contains "$out" "◎ waiting for Kustomization reconciliation" "waits"
 assert_contains "$out" "✔ applied revision $(rev)" "resumed and applied"
+# Several names (each once), a missing one said and the others done; --reason, as flux.
+assert_fails "suspend several, one missing" "$eddy" suspend ks cli broken nope cli -n "$ns" -r "db migration"
+assert_contains "$OUT" "► suspending kustomization broken in $ns namespace" "the second name"
+assert_contains "$OUT" "✗ Kustomization nope not found in $ns namespace" "the missing one, in flux's words"
+assert_eq 1 "$(grep -c "suspending kustomization cli " <<<"$OUT")" "a name given twice is done once"
+for ks in cli broken; do
+    assert_eq true "$(kubectl -n "$ns" get kustomization $ks -o 'jsonpath={.spec.suspend}')" "$ks suspended"
+    assert_eq "db migration" "$(kubectl -n "$ns" get kustomization $ks \
+        -o 'jsonpath={.metadata.annotations.suspend\.toolkit\.fluxcd\.io/reason}')" "$ks: --reason"
+done
+out=$("$eddy" resume ks cli broken -n "$ns")
+assert_contains "$out" "► resuming kustomization broken in $ns namespace" "resume several"
+assert_not_contains "$out" "waiting" "several names: no wait without --wait"
+assert_eq false "$(kubectl -n "$ns" get kustomization broken -o 'jsonpath={.spec.suspend}')" "broken resumed"
+out=$("$eddy" resume ks cli -n "$ns" --timeout 1m)
+assert_contains "$out" "✔ applied revision $(rev)" "one name: resume waits"
 
 step "tree: the inventory"
 out=$("$eddy" tree kustomization cli -n "$ns")
@@ -715,7 +731,7 @@ assert_contains "$OUT" "lacks this permission (RBAC)" "forbidden: what to do nex
 assert_fails "missing kubeconfig" "$eddy" get ks --kubeconfig "$scratch/nope.kubeconfig"
 assert_contains "$OUT" "nope.kubeconfig" "names the file"
 assert_fails "suspend a missing object" "$eddy" suspend ks nope -n "$ns"
-assert_contains "$OUT" '"nope" not found' "missing object"
+assert_contains "$OUT" "✗ Kustomization nope not found in $ns namespace" "missing object"
 assert_not_contains "$OUT" "► suspending" "checked before acting"
 
 step "uninstall: finalizers removed, CRDs and namespace deleted"
