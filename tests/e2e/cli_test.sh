@@ -127,9 +127,9 @@ assert_contains "$("$eddy" create kustomization edge --source fleet --kubeconfig
     secretRef:
       name: edge-kubeconfig" "create kustomization --kubeconfig-secret-ref"
 out=$("$eddy" create kustomization podinfo --source GitRepository/podinfo.apps --path ./kustomize \
-    --prune --wait --interval 10m --target-namespace web --depends-on infra,base/crds \
-    --health-check Deployment/podinfo.web --health-check-timeout 2m --service-account deployer \
-    --retry-interval 1m --export)
+    --prune --interval 10m --target-namespace web --depends-on infra,base/crds \
+    --health-check Deployment/podinfo.web --health-check-timeout 3m --service-account deployer \
+    --retry-interval 1m --decryption-provider sops --decryption-secret sops-gpg --export)
 assert_eq "---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -137,6 +137,10 @@ metadata:
   name: podinfo
   namespace: flux-system
 spec:
+  decryption:
+    provider: sops
+    secretRef:
+      name: sops-gpg
   dependsOn:
   - name: infra
   - name: crds
@@ -155,8 +159,27 @@ spec:
     name: podinfo
     namespace: apps
   targetNamespace: web
+  timeout: 3m0s" "$out" "create kustomization --export"
+# As flux: --wait sets the timeout (--health-check-timeout, default 2m) and leaves out
+# --health-check (it checks every object).
+assert_eq "---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  path: ./
+  prune: false
+  sourceRef:
+    kind: GitRepository
+    name: podinfo
   timeout: 2m0s
-  wait: true" "$out" "create kustomization --export"
+  wait: true" "$("$eddy" create ks podinfo --source podinfo --wait --health-check Deployment/podinfo.web --export)" \
+    "create kustomization --wait --export"
+assert_fails "decryption provider" "$eddy" create ks x --source s --decryption-provider vault --export
+assert_contains "$OUT" "must be one of: sops" "--decryption-provider"
 out=$("$eddy" create image update podinfo --git-repo-ref fleet --checkout-branch main \
     --push-branch main --author-email bot@example.com --update-path ./apps --export)
 assert_eq "---
@@ -190,10 +213,26 @@ assert_contains "$("$eddy" create secret git auth --url https://git.example.com/
     "stringData:
   password: pw
   username: me" "create secret git --export"
-assert_fails "an ssh URL with a password" "$eddy" create source git x --url ssh://git@h/r -u a -p b --export
+assert_fails "an ssh URL with a password" "$eddy" create source git x --url ssh://git@h/r -u a -p b --branch main --export
 assert_contains "$OUT" "are for http(s) URLs" "ssh and basic auth"
 assert_fails "ftp URL" "$eddy" create source git x --url ftp://h/r --export
 assert_contains "$OUT" "git URL scheme 'ftp' not supported" "URL scheme"
+# As flux: a ref is required; one ref, in flux's order; --export prints no credentials.
+assert_fails "no ref" "$eddy" create source git x --url https://h/r --export
+assert_contains "$OUT" "a Git ref is required, use one of the following: --branch, --tag, --commit, --ref-name or --tag-semver" "no ref"
+assert_eq "---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: x
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  ref:
+    name: refs/heads/main
+  timeout: 2m0s
+  url: https://h/r" "$("$eddy" create source git x --url https://h/r --ref-name refs/heads/main --branch dev \
+    -u me -p s3cr3t --fetch-timeout 2m --export)" "--ref-name wins; no Secret, no secretRef from -u/-p"
 assert_fails "health check" "$eddy" create ks x --source s --health-check Deployment --export
 assert_contains "$OUT" 'invalid health check "Deployment": expected Kind/name.namespace' "health check"
 assert_fails "policy without a rule" "$eddy" create image policy x --image-ref r --export
