@@ -826,8 +826,56 @@ int ed_cli_delete(int argc, char **argv)
 
 /* ---- export ---- */
 
+/* Drop the false booleans under node, recursively: flux prints its Go structs, whose boolean
+ * fields are `omitempty` (a Kustomization's prune, the exception, is kept by the caller). */
+static void drop_false(ed_node *node)
+{
+    if (ed_node_kind_of(node) == ED_NODE_SEQ) {
+        for (size_t i = 0; i < ed_node_len(node); i++)
+            drop_false(ed_node_at(node, i));
+        return;
+    }
+    if (ed_node_kind_of(node) != ED_NODE_MAP)
+        return;
+    for (size_t i = 0; i < ed_node_len(node);) {
+        bool b = true;
+        ed_node *v = ed_node_value_at(node, i);
+        if (ed_node_bool(v, &b) && !b) {
+            ed_node_remove(node, ed_node_key_at(node, i));
+            continue;
+        }
+        drop_false(v);
+        i++;
+    }
+}
+
+/*
+ * The spec as flux's export prints it from its Go structs: false booleans left out but a
+ * Kustomization's `prune` (the one not `omitempty`), and the durations in Go's format, as
+ * metav1.Duration prints them (the API server's default `timeout: 60s` is "1m0s").
+ */
+static void go_struct_view(ed_doc *d, const ed_cli_kind *k, ed_node *spec)
+{
+    bool prune = false;
+    bool has_prune = ed_node_bool(ed_node_get(spec, "prune"), &prune);
+    drop_false(spec);
+    if (k == &ed_cli_kustomization && has_prune)
+        ed_node_set(d, spec, "prune", ed_node_new_bool(d, prune));
+    static const char *const durations[] = {"interval", "retryInterval", "timeout"};
+    for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+        const char *text = ed_node_str(ed_node_get(spec, durations[i]));
+        int64_t ms = 0;
+        ed_err err = ED_ERR_INIT;
+        if (text && ed_duration_parse(text, &ms, &err) == 0) {
+            char go[32];
+            ed_duration_format(ms, go);
+            ed_node_set(d, spec, durations[i], ed_node_new_str(d, go));
+        }
+    }
+}
+
 /* A copy of obj with only what flux exports: apiVersion, kind, metadata name, namespace,
- * labels and annotations, and spec. */
+ * labels and annotations, and spec (as flux's Go structs print it). */
 static ed_doc *exported(const ed_cli_kind *k, const ed_node *obj)
 {
     ed_doc *d = ed_doc_new();
@@ -844,8 +892,12 @@ static ed_doc *exported(const ed_cli_kind *k, const ed_node *obj)
     }
     ed_node_set(d, root, "metadata", meta);
     ed_node *spec = ed_node_get(obj, "spec");
-    if (spec)
-        ed_node_set(d, root, "spec", ed_node_copy(d, spec));
+    if (spec) {
+        ed_node *copy = ed_node_copy(d, spec);
+        if (k->crd) /* a Flux kind */
+            go_struct_view(d, k, copy);
+        ed_node_set(d, root, "spec", copy);
+    }
     return d;
 }
 
@@ -884,14 +936,20 @@ int ed_cli_export(int argc, char **argv)
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
-    const char *name = k && npos == used + 1 ? pos[used] : NULL;
-    bool bad = !k || npos > used + 1 || (!name && !all) || (name && all);
+    /* As flux: --all exports every object of the namespace (a NAME then counts for nothing). */
+    const char *name = k && !all && npos == used + 1 ? pos[used] : NULL;
+    bool bad = !k || npos > used + 1;
+    bool no_name = !bad && !name && !all;
     free(pos);
     if (rc)
         return rc;
     if (bad) {
         ed_cli_failure("usage: eddy export (source git | kustomization | image "
                        "repository|policy|update) (NAME | --all)");
+        return 2;
+    }
+    if (no_name) {
+        ed_cli_failure("name is required");
         return 2;
     }
     ed_kube *kube = ed_cli_connect(&g);
@@ -907,7 +965,15 @@ int ed_cli_export(int argc, char **argv)
     }
     ed_node *items = got ? ed_node_get(ed_doc_root(got), "items") : NULL;
     if (!rc && name && ed_node_len(items) == 0) {
-        ed_cli_failure("%s '%s' not found in \"%s\" namespace", k->kind, name, g.ns);
+        /* flux gets the object: the API server's words. */
+        ed_err gerr = ED_ERR_INIT;
+        if (ed_kube_get(kube, k->api_version, k->kind, g.ns, name, NULL, &gerr) != 0)
+            ed_cli_api_failure(&gerr);
+        else
+            ed_cli_failure("%s '%s' not found in \"%s\" namespace", k->kind, name, g.ns);
+        rc = 1;
+    } else if (!rc && ed_node_len(items) == 0) {
+        ed_cli_failure("no objects found in %s namespace", g.ns);
         rc = 1;
     }
     for (size_t i = 0; !rc && i < ed_node_len(items); i++) {

@@ -531,9 +531,22 @@ metadata:
 type: Opaque
 ---
 apiVersion: source.toolkit.fluxcd.io/v1" "$out" "--with-credentials: the Secret first"
+# As flux prints its Go structs: durations as Go formats them (the API server's default
+# timeout 60s), false booleans left out, but a Kustomization's prune.
+assert_contains "$out" "  timeout: 1m0s" "export: Go's durations"
+out=$("$eddy" export ks --all -n "$ns")
+assert_not_contains "$out" "suspend: false" "export: no false booleans (resumed)"
+assert_not_contains "$out" "force: false" "export: no false booleans (the CRD's default)"
+assert_contains "$out" "  prune: false" "export: prune: false kept"
+assert_contains "$out" "  prune: true" "export: prune: true"
 "$eddy" export ks cli -n "$ns" >"$scratch/ks.yaml"
 assert_ok "export re-applies" kubectl apply --server-side --dry-run=server -f "$scratch/ks.yaml"
 assert_fails "export a missing object" "$eddy" export ks nope -n "$ns"
+assert_contains "$OUT" '"nope" not found' "the API server's words, as flux"
+assert_fails "export --all of an empty namespace" "$eddy" export ks --all -n "$apps"
+assert_contains "$OUT" "no objects found in $apps namespace" "flux's message"
+assert_fails "export without a name" "$eddy" export ks -n "$ns"
+assert_contains "$OUT" "name is required" "flux's message"
 
 step "reconcile: source git, kustomization --with-source"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: green}\n' "$apps" >"$work/deploy/settings.yaml"
