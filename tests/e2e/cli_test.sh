@@ -583,6 +583,9 @@ Branch:         main
 Revision:       $(rev)
 Status:         Last reconciled at" "trace: the source"
 assert_eq "$out" "$("$eddy" trace settings --kind ConfigMap --api-version v1 -n "$apps")" "NAME --kind"
+assert_eq "$out" "$("$eddy" trace configmap settings -n "$apps")" "flux's KIND NAME"
+assert_eq "$out" "$("$eddy" trace cm/settings -n "$apps")" "kubectl's short name"
+assert_eq "$out" "$("$eddy" trace configmaps settings -n "$apps")" "a plural"
 kubectl -n "$apps" create configmap by-hand >/dev/null
 assert_fails "trace an object nobody applied" "$eddy" trace configmap/by-hand -n "$apps"
 assert_contains "$OUT" "not managed by a Kustomization" "not managed"
