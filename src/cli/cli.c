@@ -652,7 +652,7 @@ int ed_cli_main(int argc, char **argv)
         /* Global flags before the verb (eddy -n apps get ks): move them after it. */
         moved = leading_flags_last(argc, argv);
         if (!moved)
-            return 2;
+            return 1;
         argv = moved;
     }
     int rc = run_verb(argc, argv);
@@ -673,7 +673,7 @@ static int run_verb(int argc, char **argv)
     if (!v) {
         fprintf(stderr, "✗ unknown command \"%s\" for \"eddy\"\n", argv[1]);
         fprintf(stderr, "Run 'eddy --help' for the list of verbs.\n");
-        return 2;
+        return 1;
     }
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
@@ -691,5 +691,11 @@ static int run_verb(int argc, char **argv)
             verbose |= strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "--verbose=true") == 0;
         ed_log_init(ED_LOG_CONSOLE, verbose ? ED_LOG_INFO : ED_LOG_ERROR);
     }
-    return v->run(argc - 1, argv + 1);
+    int rc = v->run(argc - 1, argv + 1);
+    /* flux exits 1 on every error, a usage error included (cobra's errors go through its
+     * main); only diff tells an error (2) from a difference (1). The agent's flags fail as
+     * Go's flag packages fail them, with 2. */
+    if (rc == 2 && v->run != ed_cli_diff && v->run != ed_cli_controller)
+        rc = 1;
+    return rc;
 }

@@ -32,14 +32,21 @@ for v in $verbs; do
 done
 assert_contains "$("$eddy" get sources git --help)" "--status-selector" "help after the kind"
 
-step "unknown verbs, flags and kinds: flux's messages, exit 2"
+step "unknown verbs, flags and kinds: flux's messages, exit 1 (as flux: cobra's errors)"
 assert_fails "unknown verb" "$eddy" frobnicate
 assert_contains "$OUT" '✗ unknown command "frobnicate" for "eddy"' "unknown verb"
 set +e
 "$eddy" get kustomizations --frobnicate >/dev/null 2>&1
 rc=$?
 set -e
-assert_eq 2 "$rc" "exit status of an unknown flag"
+assert_eq 1 "$rc" "exit status of an unknown flag"
+set +e
+"$eddy" frobnicate >/dev/null 2>&1
+rc=$?
+"$eddy" suspend kustomization >/dev/null 2>&1
+rc2=$?
+set -e
+assert_eq "1 1" "$rc $rc2" "exit status of an unknown verb, of a missing name"
 assert_fails "unknown flag" "$eddy" get kustomizations --frobnicate
 assert_contains "$OUT" "✗ unknown flag: --frobnicate" "unknown flag"
 assert_fails "unknown shorthand" "$eddy" suspend ks apps -z
