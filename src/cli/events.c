@@ -132,8 +132,11 @@ static int list_events(ed_kube *kube, const struct events_opts *o)
     ed_cli_table_row(t, events_head);
     for (size_t i = 0; i < n; i++)
         event_row(t, sorted[i]);
-    if (n == 0 && !o->watch)
-        printf("No events found in %s namespace.\n", o->all_namespaces ? "any" : o->g.ns);
+    /* As flux: said on stderr (stdout stays empty for a pipe), exit 0. */
+    if (n == 0 && !o->watch && o->all_namespaces)
+        ed_cli_failure("No events found.");
+    else if (n == 0 && !o->watch)
+        ed_cli_failure("No events found in %s namespace.", o->g.ns);
     else
         ed_cli_table_print(t, stdout, 0, o->all_namespaces ? 0 : 1);
     ed_cli_table_free(t);

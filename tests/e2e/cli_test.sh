@@ -508,6 +508,9 @@ assert_not_contains "$out" "Normal" "--types Warning"
 # --watch: the events so far at once, then new ones as they come (checked after the next commit).
 bg_start events "$eddy" events -n "$ns" --for GitRepository/cli --watch --timeout 120s
 retry 10 grep -q "NewArtifact[[:space:]]*GitRepository/cli" "$scratch/events.log"
+# No events: flux's line on stderr, nothing on stdout, exit 0.
+assert_eq "" "$("$eddy" events -n "$ns-none" 2>/dev/null)" "no events: stdout empty"
+assert_eq "✗ No events found in $ns-none namespace." "$("$eddy" events -n "$ns-none" 2>&1)" "no events: flux's line"
 assert_fails "bad --for" "$eddy" events --for Pod/x
 assert_contains "$OUT" "expected Kind/name of a Flux object" "--for"
 
