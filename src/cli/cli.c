@@ -561,6 +561,10 @@ static void print_usage(FILE *out)
                  "Verbs:\n");
     for (size_t i = 0; i < NVERBS; i++)
         fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(out, "\nGlobal flags, before or after the verb: -n/--namespace NS (default\n"
+                 "$FLUX_SYSTEM_NAMESPACE, else flux-system), --kubeconfig PATH, --context NAME,\n"
+                 "--server URL, --token TOKEN, --as USER, --as-group GROUP (repeatable),\n"
+                 "--timeout D (default 5m), --verbose.\n");
     fprintf(out, "\nRun `eddy help VERB` for the help of one verb.\n");
 }
 
@@ -587,8 +591,9 @@ static int cmd_help(int argc, char **argv)
 /* The global flags that take a value. */
 static bool takes_value(const char *flag)
 {
-    static const char *const with_value[] = {"-n", "--namespace", "--kubeconfig", "--context",
-                                             "--timeout"};
+    static const char *const with_value[] = {"-n",         "--namespace", "--kubeconfig",
+                                             "--context",  "--timeout",   "--as",
+                                             "--as-group", "--server",    "--token"};
     for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
         if (strcmp(flag, with_value[i]) == 0)
             return true;
@@ -597,8 +602,9 @@ static bool takes_value(const char *flag)
 
 static bool is_global(const char *flag)
 {
-    static const char *const globals[] = {"--namespace", "--kubeconfig", "--context", "--timeout",
-                                          "--verbose"};
+    static const char *const globals[] = {"--namespace", "--kubeconfig", "--context",
+                                          "--timeout",   "--verbose",    "--as",
+                                          "--as-group",  "--server",     "--token"};
     if (strncmp(flag, "-n", 2) == 0)
         return true;
     for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {

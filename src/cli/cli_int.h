@@ -141,11 +141,16 @@ typedef struct ed_cli_global {
     int64_t timeout_ms;     /* --timeout, default 5m */
     bool verbose;           /* --verbose */
     bool timeout_set;       /* --timeout was given (timeout_ms is the default otherwise) */
+    /* kubectl's connection flags that flux has too, over the kubeconfig's values: */
+    const char *as;        /* --as: the user to impersonate */
+    ed_cli_list as_groups; /* --as-group (repeatable), with --as */
+    const char *server;    /* --server: the API server's address */
+    const char *token;     /* --token: a bearer token */
 } ed_cli_global;
 
 #define ED_CLI_GLOBAL_INIT                                                                         \
     {                                                                                              \
-        "flux-system", NULL, NULL, 300000, false, false                                            \
+        .ns = "flux-system", .timeout_ms = 300000                                                  \
     }
 
 /*
@@ -191,7 +196,8 @@ void ed_cli_table_free(ed_cli_table *t);
  * cluster unreachable, the credentials refused, the permission missing. */
 void ed_cli_api_failure(const ed_err *err);
 
-/* A client for the global flags' kubeconfig and context; NULL after printing the error. */
+/* A client for the global flags' kubeconfig and context, with --server, --token and --as
+ * (--as-group) over the kubeconfig's values; NULL after printing the error. */
 ed_kube *ed_cli_connect(const ed_cli_global *g);
 /* The field `field` ("/status", "/message", "/reason") of condition `type`, or NULL. */
 const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field);

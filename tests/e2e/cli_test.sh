@@ -793,6 +793,17 @@ assert_not_contains "$OUT" '"level"' "no JSON log lines from the CLI"
 assert_fails "forbidden" "$eddy" get ks -n "$ns" --kubeconfig "$EDDY_USER_KUBECONFIG"
 assert_contains "$OUT" "forbidden" "forbidden"
 assert_contains "$OUT" "lacks this permission (RBAC)" "forbidden: what to do next"
+# kubectl's connection flags, as flux has them: --as/--as-group, --token, --server.
+assert_fails "--as a user without permissions" "$eddy" get ks -n "$ns" --as eddy-user
+assert_contains "$OUT" 'User "eddy-user" cannot list' "--as impersonates"
+assert_ok "--as with --as-group" "$eddy" get ks -n "$ns" --as eddy-user --as-group system:masters
+assert_ok "--as before the verb" "$eddy" --as eddy-user --as-group system:masters get ks -n "$ns"
+assert_fails "--as-group alone" "$eddy" get ks -n "$ns" --as-group system:masters
+assert_fails "--token" "$eddy" get ks -n "$ns" --kubeconfig "$EDDY_USER_KUBECONFIG" --token not-a-token
+assert_contains "$OUT" "Unauthorized" "--token replaces the kubeconfig's token"
+assert_not_contains "$OUT" "not-a-token" "the token is not printed"
+assert_fails "--server" "$eddy" get ks -n "$ns" --server "https://127.0.0.1:$(free_port)/" --timeout 5s
+assert_match "https://127\.0\.0\.1:[0-9]+/apis/.*(connect|Connection refused)" "$OUT" "--server replaces the server"
 assert_fails "missing kubeconfig" "$eddy" get ks --kubeconfig "$scratch/nope.kubeconfig"
 assert_contains "$OUT" "nope.kubeconfig" "names the file"
 assert_fails "suspend a missing object" "$eddy" suspend ks nope -n "$ns"
