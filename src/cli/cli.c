@@ -561,6 +561,10 @@ static void print_usage(FILE *out)
                  "Verbs:\n");
     for (size_t i = 0; i < NVERBS; i++)
         fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(out, "\nGlobal flags, before or after the verb: -n/--namespace NS (default\n"
+                 "$FLUX_SYSTEM_NAMESPACE, else flux-system), --kubeconfig PATH, --context NAME,\n"
+                 "--server URL, --token TOKEN, --as USER, --as-group GROUP (repeatable),\n"
+                 "--timeout D (default 5m), --verbose.\n");
     fprintf(out, "\nRun `eddy help VERB` for the help of one verb.\n");
 }
 
@@ -587,8 +591,9 @@ static int cmd_help(int argc, char **argv)
 /* The global flags that take a value. */
 static bool takes_value(const char *flag)
 {
-    static const char *const with_value[] = {"-n", "--namespace", "--kubeconfig", "--context",
-                                             "--timeout"};
+    static const char *const with_value[] = {"-n",         "--namespace", "--kubeconfig",
+                                             "--context",  "--timeout",   "--as",
+                                             "--as-group", "--server",    "--token"};
     for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
         if (strcmp(flag, with_value[i]) == 0)
             return true;
@@ -597,8 +602,9 @@ static bool takes_value(const char *flag)
 
 static bool is_global(const char *flag)
 {
-    static const char *const globals[] = {"--namespace", "--kubeconfig", "--context", "--timeout",
-                                          "--verbose"};
+    static const char *const globals[] = {"--namespace", "--kubeconfig", "--context",
+                                          "--timeout",   "--verbose",    "--as",
+                                          "--as-group",  "--server",     "--token"};
     if (strncmp(flag, "-n", 2) == 0)
         return true;
     for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
@@ -652,7 +658,7 @@ int ed_cli_main(int argc, char **argv)
         /* Global flags before the verb (eddy -n apps get ks): move them after it. */
         moved = leading_flags_last(argc, argv);
         if (!moved)
-            return 2;
+            return 1;
         argv = moved;
     }
     int rc = run_verb(argc, argv);
@@ -673,7 +679,7 @@ static int run_verb(int argc, char **argv)
     if (!v) {
         fprintf(stderr, "✗ unknown command \"%s\" for \"eddy\"\n", argv[1]);
         fprintf(stderr, "Run 'eddy --help' for the list of verbs.\n");
-        return 2;
+        return 1;
     }
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
@@ -691,5 +697,11 @@ static int run_verb(int argc, char **argv)
             verbose |= strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "--verbose=true") == 0;
         ed_log_init(ED_LOG_CONSOLE, verbose ? ED_LOG_INFO : ED_LOG_ERROR);
     }
-    return v->run(argc - 1, argv + 1);
+    int rc = v->run(argc - 1, argv + 1);
+    /* flux exits 1 on every error, a usage error included (cobra's errors go through its
+     * main); only diff tells an error (2) from a difference (1). The agent's flags fail as
+     * Go's flag packages fail them, with 2. */
+    if (rc == 2 && v->run != ed_cli_diff && v->run != ed_cli_controller)
+        rc = 1;
+    return rc;
 }

@@ -141,18 +141,25 @@ typedef struct ed_cli_global {
     int64_t timeout_ms;     /* --timeout, default 5m */
     bool verbose;           /* --verbose */
     bool timeout_set;       /* --timeout was given (timeout_ms is the default otherwise) */
+    /* kubectl's connection flags that flux has too, over the kubeconfig's values: */
+    const char *as;        /* --as: the user to impersonate */
+    ed_cli_list as_groups; /* --as-group (repeatable), with --as */
+    const char *server;    /* --server: the API server's address */
+    const char *token;     /* --token: a bearer token */
 } ed_cli_global;
 
 #define ED_CLI_GLOBAL_INIT                                                                         \
     {                                                                                              \
-        "flux-system", NULL, NULL, 300000, false, false                                            \
+        .ns = "flux-system", .timeout_ms = 300000                                                  \
     }
 
 /*
  * Parse argv[1..argc) (argv[0] is the verb) with the global flags and the verb's flags
  * (terminated by an entry with a NULL name). Arguments that are not flags are collected in
- * pos (which has room for argc entries), their number in *npos. Returns 0, or 2 after printing
- * flux's message for an unknown flag or a malformed value.
+ * pos (which has room for argc entries), their number in *npos. As in flux, -n defaults to
+ * $FLUX_SYSTEM_NAMESPACE when that is a valid name, and a namespace that is not a DNS label is
+ * refused. Returns 0, or 2 after printing flux's message for an unknown flag or a malformed
+ * value.
  */
 int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
                  int *npos);
@@ -189,13 +196,21 @@ void ed_cli_table_free(ed_cli_table *t);
  * cluster unreachable, the credentials refused, the permission missing. */
 void ed_cli_api_failure(const ed_err *err);
 
-/* A client for the global flags' kubeconfig and context; NULL after printing the error. */
+/* A client for the global flags' kubeconfig and context, with --server, --token and --as
+ * (--as-group) over the kubeconfig's values; NULL after printing the error. */
 ed_kube *ed_cli_connect(const ed_cli_global *g);
 /* The field `field` ("/status", "/message", "/reason") of condition `type`, or NULL. */
 const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field);
 /* A string field of the status that says where the object stands for flux's REVISION-like
  * column and success lines (a GitRepository's artifact revision, ...); "" when absent. */
 const char *ed_cli_revision(const ed_cli_kind *k, const ed_node *obj);
+/*
+ * s with every hexadecimal word of 40 to 128 lowercase digits (a SHA-1 to SHA-512: a commit,
+ * a digest) cut to its first 8, as flux's tables show revisions and messages
+ * ("main@sha1:1a2b3c4d"). A word is a run of letters, digits and '_' (Go's \b); a longer or
+ * mixed word stays whole. Returns a new string.
+ */
+char *ed_cli_truncate_hex(const char *s);
 /* An RFC3339 timestamp with nanoseconds, the value flux writes in requestedAt. */
 void ed_cli_now_token(char *out, size_t cap);
 /*

@@ -3,10 +3,10 @@
  * five Flux kinds and the words that name them ("source git", "kustomization" or "ks",
  * "image repository|policy|update"), flag parsing in cobra's manner (--x V, --x=V, -x V,
  * booleans as --x or --x=false, comma-separated repeatable lists) with flux's global flags
- * on every verb (-n/--namespace flux-system, --kubeconfig, --context, --timeout 5m,
- * --verbose) and flux's message for an unknown flag, flux's progress lines (► ✚ ◎ ✔ ✗),
- * aligned tables, and the wait on a controller's Ready condition that create, resume and
- * reconcile end with.
+ * on every verb (-n/--namespace flux-system, --kubeconfig, --context, kubectl's --server,
+ * --token, --as and --as-group, --timeout 5m, --verbose) and flux's message for an unknown flag,
+ * flux's progress lines (► ✚ ◎ ✔ ✗), aligned tables, and the wait on a controller's Ready condition
+ * that create, resume and reconcile end with.
  */
 #include "cli_int.h"
 
@@ -200,15 +200,46 @@ static int parse_one(int argc, char **argv, int *i, const ed_cli_flag *const *se
     return set_value(f, value);
 }
 
+/* A DNS-1123 label, as Kubernetes wants a namespace's name. */
+static bool is_dns_label(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* flux's default namespace: $FLUX_SYSTEM_NAMESPACE when it is a valid name, else flux-system. */
+static const char *default_namespace(void)
+{
+    const char *env = getenv("FLUX_SYSTEM_NAMESPACE");
+    if (!env || !*env)
+        return "flux-system";
+    if (!is_dns_label(env)) {
+        ed_cli_warning(" ignoring invalid FLUX_SYSTEM_NAMESPACE: \"%s\"", env);
+        return "flux-system";
+    }
+    return env;
+}
+
 int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
                  int *npos)
 {
+    if (g->ns && strcmp(g->ns, "flux-system") == 0)
+        g->ns = default_namespace();
     const ed_cli_flag global[] = {
         {"namespace", 'n', ED_CLI_FLAG_STR, &g->ns},
         {"kubeconfig", 0, ED_CLI_FLAG_STR, &g->kubeconfig},
         {"context", 0, ED_CLI_FLAG_STR, &g->context},
         {"timeout", 0, ED_CLI_FLAG_DURATION, &g->timeout_ms},
         {"verbose", 0, ED_CLI_FLAG_BOOL, &g->verbose},
+        {"as", 0, ED_CLI_FLAG_STR, &g->as},
+        {"as-group", 0, ED_CLI_FLAG_LIST, &g->as_groups},
+        {"server", 0, ED_CLI_FLAG_STR, &g->server},
+        {"token", 0, ED_CLI_FLAG_STR, &g->token},
         {NULL, 0, 0, NULL},
     };
     static const ed_cli_flag none[] = {{NULL, 0, 0, NULL}};
@@ -238,6 +269,14 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
         g->timeout_ms = default_timeout;
     if (g->timeout_ms <= 0) {
         ed_cli_failure("--timeout must be greater than 0");
+        return 2;
+    }
+    if (g->as_groups.n && !g->as) {
+        ed_cli_failure("--as-group needs --as: a group is impersonated with a user");
+        return 2;
+    }
+    if (g->ns && !is_dns_label(g->ns)) {
+        ed_cli_failure("namespace must be a valid DNS label: \"%s\"", g->ns);
         return 2;
     }
     return 0;
@@ -402,6 +441,39 @@ void ed_cli_table_free(ed_cli_table *t)
 
 /* ---- the cluster ---- */
 
+/* kubectl's --server, --token, --as and --as-group over the kubeconfig's values, as flux
+ * takes them (genericclioptions). */
+static void override_config(const ed_cli_global *g, ed_kube_config *cfg)
+{
+    if (g->server && *g->server) {
+        free(cfg->server);
+        cfg->server = ed_xstrdup(g->server);
+        size_t n = strlen(cfg->server);
+        while (n > 0 && cfg->server[n - 1] == '/')
+            cfg->server[--n] = '\0';
+    }
+    if (g->token && *g->token) {
+        free(cfg->token);
+        free(cfg->token_file);
+        cfg->token = ed_xstrdup(g->token);
+        cfg->token_file = NULL;
+    }
+    if (g->as && *g->as) {
+        free(cfg->impersonate_user);
+        cfg->impersonate_user = ed_xstrdup(g->as);
+        if (cfg->impersonate_groups)
+            for (char **p = cfg->impersonate_groups; *p; p++)
+                free(*p);
+        free(cfg->impersonate_groups);
+        cfg->impersonate_groups = NULL;
+        if (g->as_groups.n) {
+            cfg->impersonate_groups = ed_xcalloc((size_t)g->as_groups.n + 1, sizeof(char *));
+            for (int i = 0; i < g->as_groups.n; i++)
+                cfg->impersonate_groups[i] = ed_xstrdup(g->as_groups.items[i]);
+        }
+    }
+}
+
 ed_kube *ed_cli_connect(const ed_cli_global *g)
 {
     ed_kube_load_opts lo = {.kubeconfig = g->kubeconfig, .context = g->context};
@@ -409,6 +481,7 @@ ed_kube *ed_cli_connect(const ed_cli_global *g)
     ed_kube *kube = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
+        override_config(g, cfg);
         /* A request never outlives the command's --timeout (nor the client's 30 s). */
         if (cfg->timeout_ms == 0)
             cfg->timeout_ms = 30000;
@@ -477,6 +550,32 @@ const char *ed_cli_revision(const ed_cli_kind *k, const ed_node *obj)
     else if (k == &ed_cli_imageupdate)
         r = ed_node_path_str(obj, "/status/lastAutomationRunTime");
     return r ? r : "";
+}
+
+static bool is_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+char *ed_cli_truncate_hex(const char *s)
+{
+    ed_buf b = ED_BUF_INIT((size_t)64 << 20);
+    while (*s) {
+        if (!is_word_char(*s)) {
+            ed_buf_append(&b, s, 1);
+            s++;
+            continue;
+        }
+        size_t len = 0;
+        bool hex = true;
+        while (is_word_char(s[len])) {
+            hex &= (s[len] >= '0' && s[len] <= '9') || (s[len] >= 'a' && s[len] <= 'f');
+            len++;
+        }
+        ed_buf_append(&b, s, hex && len >= 40 && len <= 128 ? 8 : len);
+        s += len;
+    }
+    return ed_buf_take(&b);
 }
 
 void ed_cli_now_token(char *out, size_t cap)

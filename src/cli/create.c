@@ -241,7 +241,8 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
 struct git_flags {
     const char *url, *branch, *tag, *semver, *commit, *ref_name, *secret_ref, *proxy_secret_ref;
     struct git_creds creds;
-    int64_t interval_ms;
+    int64_t interval_ms, fetch_timeout_ms;
+    bool silent;
     ed_cli_list ignore_paths, sparse_paths, labels;
     bool recurse_submodules;
 };
@@ -270,13 +271,25 @@ static ed_doc *git_source(struct create_run *r, const char *name, const struct g
         return NULL;
     put_str(d, "/spec/url", f->url);
     put_duration(d, "/spec/interval", f->interval_ms);
-    bool any_ref = f->tag || f->semver || f->commit || f->ref_name;
-    put_str(d, "/spec/ref/branch", f->branch ? f->branch : any_ref ? NULL : "master");
-    put_str(d, "/spec/ref/tag", f->tag);
-    put_str(d, "/spec/ref/semver", f->semver);
-    put_str(d, "/spec/ref/commit", f->commit);
-    put_str(d, "/spec/ref/name", f->ref_name);
-    const char *secret = creds_given(&f->creds) ? name : f->secret_ref;
+    if (f->fetch_timeout_ms > 0)
+        put_duration(d, "/spec/timeout", f->fetch_timeout_ms);
+    /* One ref, in flux's order: a commit (on its branch), a ref name, a semver range, a tag,
+     * a branch. */
+    if (f->commit) {
+        put_str(d, "/spec/ref/commit", f->commit);
+        put_str(d, "/spec/ref/branch", f->branch);
+    } else if (f->ref_name) {
+        put_str(d, "/spec/ref/name", f->ref_name);
+    } else if (f->semver) {
+        put_str(d, "/spec/ref/semver", f->semver);
+    } else if (f->tag) {
+        put_str(d, "/spec/ref/tag", f->tag);
+    } else {
+        put_str(d, "/spec/ref/branch", f->branch);
+    }
+    /* As flux: --export shows the Secret it names (--secret-ref), never one made of the
+     * credentials, which only the applied object refers to. */
+    const char *secret = creds_given(&f->creds) && !r->export_only ? name : f->secret_ref;
     put_str(d, "/spec/secretRef/name", secret);
     put_str(d, "/spec/proxySecretRef/name", f->proxy_secret_ref);
     if (f->sparse_paths.n) {
@@ -309,6 +322,8 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
         {"commit", 0, ED_CLI_FLAG_STR, &f.commit},
         {"ref-name", 0, ED_CLI_FLAG_STR, &f.ref_name},
         {"interval", 0, ED_CLI_FLAG_DURATION, &f.interval_ms},
+        {"fetch-timeout", 0, ED_CLI_FLAG_DURATION, &f.fetch_timeout_ms},
+        {"silent", 's', ED_CLI_FLAG_BOOL, &f.silent},
         {"secret-ref", 0, ED_CLI_FLAG_STR, &f.secret_ref},
         {"username", 'u', ED_CLI_FLAG_STR, &f.creds.username},
         {"password", 'p', ED_CLI_FLAG_STR, &f.creds.password},
@@ -328,6 +343,11 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
         return rc;
     if ((rc = check_git_url(f.url)) != 0)
         return rc;
+    if (!f.branch && !f.tag && !f.semver && !f.commit && !f.ref_name) {
+        ed_cli_failure("a Git ref is required, use one of the following: --branch, --tag, "
+                       "--commit, --ref-name or --tag-semver");
+        return 2;
+    }
     if (creds_given(&f.creds) && f.secret_ref) {
         ed_cli_failure("--secret-ref names an existing Secret: give it or the credentials, "
                        "not both");
@@ -335,6 +355,12 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
     }
     if (creds_given(&f.creds) && !(r->secret = git_secret(r->g.ns, name, f.url, &f.creds)))
         return 2;
+    if (r->export_only) {
+        ed_doc_free(r->secret);
+        r->secret = NULL;
+    } else if (f.creds.username && ed_str_has_prefix(f.url, "http://")) {
+        ed_cli_warning("insecure configuration: credentials configured for an HTTP URL");
+    }
     if (!r->export_only)
         ed_cli_generate("generating GitRepository source");
     r->k = &ed_cli_gitrepository;
@@ -347,6 +373,7 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
 
 struct ks_flags {
     const char *source, *path, *target_ns, *service_account, *kubeconfig_secret_ref;
+    const char *decryption_provider, *decryption_secret, *validation;
     bool prune, wait;
     int64_t interval_ms, retry_ms, hc_timeout_ms;
     ed_cli_list depends_on, health_checks, labels;
@@ -429,15 +456,21 @@ static ed_doc *kustomization(struct create_run *r, const char *name, const struc
     put_str(d, "/spec/targetNamespace", f->target_ns);
     put_str(d, "/spec/serviceAccountName", f->service_account);
     put_str(d, "/spec/kubeConfig/secretRef/name", f->kubeconfig_secret_ref);
+    /* As flux: --wait (which checks every object) or --health-check set the timeout to
+     * --health-check-timeout (default 2m); the health checks are left out with --wait. */
     if (f->wait)
         put_bool(d, "/spec/wait", true);
+    if (f->wait || f->health_checks.n)
+        put_duration(d, "/spec/timeout", f->hc_timeout_ms);
+    if (f->decryption_provider && *f->decryption_provider) {
+        put_str(d, "/spec/decryption/provider", f->decryption_provider);
+        put_str(d, "/spec/decryption/secretRef/name", f->decryption_secret);
+    }
     if (f->retry_ms)
         put_duration(d, "/spec/retryInterval", f->retry_ms);
-    if (f->hc_timeout_ms)
-        put_duration(d, "/spec/timeout", f->hc_timeout_ms);
     if (f->depends_on.n)
         put_depends_on(d, &f->depends_on);
-    if (!rc && f->health_checks.n)
+    if (!rc && f->health_checks.n && !f->wait)
         rc = put_health_checks(d, &f->health_checks);
     if (rc) {
         ed_doc_free(d);
@@ -448,7 +481,7 @@ static ed_doc *kustomization(struct create_run *r, const char *name, const struc
 
 static int create_kustomization(struct create_run *r, const char *name, int argc, char **argv)
 {
-    struct ks_flags f = {.path = "./", .interval_ms = 60000};
+    struct ks_flags f = {.path = "./", .interval_ms = 60000, .hc_timeout_ms = 120000};
     const ed_cli_flag flags[] = {
         {"source", 0, ED_CLI_FLAG_STR, &f.source},
         {"path", 0, ED_CLI_FLAG_STR, &f.path},
@@ -460,6 +493,9 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
         {"target-namespace", 0, ED_CLI_FLAG_STR, &f.target_ns},
         {"service-account", 0, ED_CLI_FLAG_STR, &f.service_account},
         {"kubeconfig-secret-ref", 0, ED_CLI_FLAG_STR, &f.kubeconfig_secret_ref},
+        {"decryption-provider", 0, ED_CLI_FLAG_STR, &f.decryption_provider},
+        {"decryption-secret", 0, ED_CLI_FLAG_STR, &f.decryption_secret},
+        {"validation", 0, ED_CLI_FLAG_STR, &f.validation},
         {"depends-on", 0, ED_CLI_FLAG_LIST, &f.depends_on},
         {"health-check", 0, ED_CLI_FLAG_LIST, &f.health_checks},
         {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
@@ -471,6 +507,16 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
         return rc;
     if (!f.source) {
         ed_cli_failure("--source is required");
+        return 2;
+    }
+    if (f.validation)
+        fprintf(stderr, "Flag --validation has been deprecated, this arg is no longer used, all "
+                        "resources are validated using server-side apply dry-run\n");
+    if (f.decryption_provider && *f.decryption_provider &&
+        strcmp(f.decryption_provider, "sops") != 0) {
+        ed_cli_failure("invalid argument \"%s\" for \"--decryption-provider\" flag: unsupported "
+                       "decryption provider '%s', must be one of: sops",
+                       f.decryption_provider, f.decryption_provider);
         return 2;
     }
     if (!ed_str_has_prefix(f.path, "./") && strcmp(f.path, ".") != 0) {
@@ -780,8 +826,56 @@ int ed_cli_delete(int argc, char **argv)
 
 /* ---- export ---- */
 
+/* Drop the false booleans under node, recursively: flux prints its Go structs, whose boolean
+ * fields are `omitempty` (a Kustomization's prune, the exception, is kept by the caller). */
+static void drop_false(ed_node *node)
+{
+    if (ed_node_kind_of(node) == ED_NODE_SEQ) {
+        for (size_t i = 0; i < ed_node_len(node); i++)
+            drop_false(ed_node_at(node, i));
+        return;
+    }
+    if (ed_node_kind_of(node) != ED_NODE_MAP)
+        return;
+    for (size_t i = 0; i < ed_node_len(node);) {
+        bool b = true;
+        ed_node *v = ed_node_value_at(node, i);
+        if (ed_node_bool(v, &b) && !b) {
+            ed_node_remove(node, ed_node_key_at(node, i));
+            continue;
+        }
+        drop_false(v);
+        i++;
+    }
+}
+
+/*
+ * The spec as flux's export prints it from its Go structs: false booleans left out but a
+ * Kustomization's `prune` (the one not `omitempty`), and the durations in Go's format, as
+ * metav1.Duration prints them (the API server's default `timeout: 60s` is "1m0s").
+ */
+static void go_struct_view(ed_doc *d, const ed_cli_kind *k, ed_node *spec)
+{
+    bool prune = false;
+    bool has_prune = ed_node_bool(ed_node_get(spec, "prune"), &prune);
+    drop_false(spec);
+    if (k == &ed_cli_kustomization && has_prune)
+        ed_node_set(d, spec, "prune", ed_node_new_bool(d, prune));
+    static const char *const durations[] = {"interval", "retryInterval", "timeout"};
+    for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+        const char *text = ed_node_str(ed_node_get(spec, durations[i]));
+        int64_t ms = 0;
+        ed_err err = ED_ERR_INIT;
+        if (text && ed_duration_parse(text, &ms, &err) == 0) {
+            char go[32];
+            ed_duration_format(ms, go);
+            ed_node_set(d, spec, durations[i], ed_node_new_str(d, go));
+        }
+    }
+}
+
 /* A copy of obj with only what flux exports: apiVersion, kind, metadata name, namespace,
- * labels and annotations, and spec. */
+ * labels and annotations, and spec (as flux's Go structs print it). */
 static ed_doc *exported(const ed_cli_kind *k, const ed_node *obj)
 {
     ed_doc *d = ed_doc_new();
@@ -798,8 +892,12 @@ static ed_doc *exported(const ed_cli_kind *k, const ed_node *obj)
     }
     ed_node_set(d, root, "metadata", meta);
     ed_node *spec = ed_node_get(obj, "spec");
-    if (spec)
-        ed_node_set(d, root, "spec", ed_node_copy(d, spec));
+    if (spec) {
+        ed_node *copy = ed_node_copy(d, spec);
+        if (k->crd) /* a Flux kind */
+            go_struct_view(d, k, copy);
+        ed_node_set(d, root, "spec", copy);
+    }
     return d;
 }
 
@@ -838,14 +936,20 @@ int ed_cli_export(int argc, char **argv)
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
-    const char *name = k && npos == used + 1 ? pos[used] : NULL;
-    bool bad = !k || npos > used + 1 || (!name && !all) || (name && all);
+    /* As flux: --all exports every object of the namespace (a NAME then counts for nothing). */
+    const char *name = k && !all && npos == used + 1 ? pos[used] : NULL;
+    bool bad = !k || npos > used + 1;
+    bool no_name = !bad && !name && !all;
     free(pos);
     if (rc)
         return rc;
     if (bad) {
         ed_cli_failure("usage: eddy export (source git | kustomization | image "
                        "repository|policy|update) (NAME | --all)");
+        return 2;
+    }
+    if (no_name) {
+        ed_cli_failure("name is required");
         return 2;
     }
     ed_kube *kube = ed_cli_connect(&g);
@@ -861,7 +965,15 @@ int ed_cli_export(int argc, char **argv)
     }
     ed_node *items = got ? ed_node_get(ed_doc_root(got), "items") : NULL;
     if (!rc && name && ed_node_len(items) == 0) {
-        ed_cli_failure("%s '%s' not found in \"%s\" namespace", k->kind, name, g.ns);
+        /* flux gets the object: the API server's words. */
+        ed_err gerr = ED_ERR_INIT;
+        if (ed_kube_get(kube, k->api_version, k->kind, g.ns, name, NULL, &gerr) != 0)
+            ed_cli_api_failure(&gerr);
+        else
+            ed_cli_failure("%s '%s' not found in \"%s\" namespace", k->kind, name, g.ns);
+        rc = 1;
+    } else if (!rc && ed_node_len(items) == 0) {
+        ed_cli_failure("no objects found in %s namespace", g.ns);
         rc = 1;
     }
     for (size_t i = 0; !rc && i < ed_node_len(items); i++) {

@@ -132,8 +132,11 @@ static int list_events(ed_kube *kube, const struct events_opts *o)
     ed_cli_table_row(t, events_head);
     for (size_t i = 0; i < n; i++)
         event_row(t, sorted[i]);
-    if (n == 0 && !o->watch)
-        printf("No events found in %s namespace.\n", o->all_namespaces ? "any" : o->g.ns);
+    /* As flux: said on stderr (stdout stays empty for a pipe), exit 0. */
+    if (n == 0 && !o->watch && o->all_namespaces)
+        ed_cli_failure("No events found.");
+    else if (n == 0 && !o->watch)
+        ed_cli_failure("No events found in %s namespace.", o->g.ns);
     else
         ed_cli_table_print(t, stdout, 0, o->all_namespaces ? 0 : 1);
     ed_cli_table_free(t);
@@ -327,8 +330,52 @@ static const char *api_version_of(const char *kind)
     return k ? k->api_version : NULL;
 }
 
-/* "Deployment" from "deployment" or "deployments" as typed: the table's spelling. */
+static const char *kind_spelling_exact(const char *kind);
+
+/* "Deployment" from "deployment", "deployments" or "deploy" as typed (kubectl's plurals and
+ * short names): the table's spelling. */
 static const char *kind_spelling(const char *kind)
+{
+    static const char *const aliases[][2] = {
+        {"deploy", "Deployment"},
+        {"sts", "StatefulSet"},
+        {"ds", "DaemonSet"},
+        {"rs", "ReplicaSet"},
+        {"cm", "ConfigMap"},
+        {"svc", "Service"},
+        {"sa", "ServiceAccount"},
+        {"ns", "Namespace"},
+        {"po", "Pod"},
+        {"pvc", "PersistentVolumeClaim"},
+        {"cj", "CronJob"},
+        {"ing", "Ingress"},
+        {"ingresses", "Ingress"},
+        {"crd", "CustomResourceDefinition"},
+        {"crds", "CustomResourceDefinition"},
+        {"ks", "Kustomization"},
+        {"gitrepo", "GitRepository"},
+        {"gitrepositories", "GitRepository"},
+        {"imagerepositories", "ImageRepository"},
+        {"imagepolicies", "ImagePolicy"},
+    };
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (strcasecmp(aliases[i][0], kind) == 0)
+            return aliases[i][1];
+    size_t n = strlen(kind);
+    char singular[64];
+    if (n > 1 && n < sizeof(singular) && (kind[n - 1] == 's' || kind[n - 1] == 'S')) {
+        memcpy(singular, kind, n - 1);
+        singular[n - 1] = '\0';
+        const char *k = kind_spelling_exact(singular);
+        if (k)
+            return k;
+    }
+    const char *k = kind_spelling_exact(kind);
+    return k ? k : kind;
+}
+
+/* The table's spelling of kind, any case; NULL when not in it. */
+static const char *kind_spelling_exact(const char *kind)
 {
     static const char *const kinds[] = {"Deployment",
                                         "StatefulSet",
@@ -354,7 +401,7 @@ static const char *kind_spelling(const char *kind)
         if (strcasecmp(kinds[i], kind) == 0)
             return kinds[i];
     const ed_cli_kind *k = ed_cli_kind_by_name(kind);
-    return k ? k->kind : kind;
+    return k ? k->kind : NULL;
 }
 
 static void trace_line(const char *key, const char *value)
@@ -460,11 +507,15 @@ int ed_cli_trace(int argc, char **argv)
     };
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
-    char *arg = !rc && npos == 1 ? ed_xstrdup(pos[0]) : NULL;
+    /* KIND/NAME, KIND NAME (flux's first form), or NAME with --kind. */
+    char *arg = NULL;
+    if (!rc && npos == 1)
+        arg = ed_xstrdup(pos[0]);
+    else if (!rc && npos == 2 && !kind && !strchr(pos[0], '/'))
+        arg = ed_xasprintf("%s/%s", pos[0], pos[1]);
     free(pos);
     if (rc)
         return rc;
-    /* KIND/NAME, or NAME with --kind. */
     char *slash = arg ? strchr(arg, '/') : NULL;
     if (slash) {
         *slash = '\0';
@@ -472,8 +523,8 @@ int ed_cli_trace(int argc, char **argv)
     }
     const char *name = slash ? slash + 1 : arg;
     if (!name || !*name || !kind || !*kind) {
-        ed_cli_failure("usage: eddy trace KIND/NAME [--api-version V] [-n NS], e.g. "
-                       "eddy trace deployment/web -n apps");
+        ed_cli_failure("usage: eddy trace KIND NAME, or KIND/NAME, or NAME --kind KIND "
+                       "[--api-version V] [-n NS], e.g. eddy trace deployment web -n apps");
         free(arg);
         return 2;
     }

@@ -12,18 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Merge-patch obj: spec.suspend (when suspend is 0 or 1) and the requestedAt token (when set). */
+/* Merge-patch obj: spec.suspend (when suspend is 0 or 1), flux's suspend reason annotation
+ * (when reason is set) and the requestedAt token (when set). */
 static int patch(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name, int suspend,
-                 const char *token, ed_err *err)
+                 const char *reason, const char *token, ed_err *err)
 {
-    ed_buf body = ED_BUF_INIT(4096);
+    ed_buf body = ED_BUF_INIT((size_t)1 << 20);
     ed_buf_append_str(&body, "{");
     if (suspend >= 0)
         ed_buf_printf(&body, "\"spec\":{\"suspend\":%s}", suspend ? "true" : "false");
-    if (token)
-        ed_buf_printf(
-            &body, "%s\"metadata\":{\"annotations\":{\"reconcile.fluxcd.io/requestedAt\":\"%s\"}}",
-            suspend >= 0 ? "," : "", token);
+    if (token || (reason && *reason)) {
+        ed_buf_printf(&body, "%s\"metadata\":{\"annotations\":{", suspend >= 0 ? "," : "");
+        if (token)
+            ed_buf_printf(&body, "\"reconcile.fluxcd.io/requestedAt\":\"%s\"", token);
+        if (reason && *reason) {
+            ed_buf_printf(&body, "%s\"suspend.toolkit.fluxcd.io/reason\":", token ? "," : "");
+            ed_buf_append_json_str(&body, reason);
+        }
+        ed_buf_append_str(&body, "}}");
+    }
     ed_buf_append_str(&body, "}");
     ed_kube_opts o = {.field_manager = "flux-client-side-apply"};
     int rc = ed_kube_patch(kube, k->api_version, k->kind, ns, name, ED_KUBE_PATCH_MERGE, body.data,
@@ -32,15 +39,21 @@ static int patch(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char
     return rc;
 }
 
-/* The names to act on: NAME, or every object of the kind with --all. NULL after an error. */
-static char **targets(ed_kube *kube, const ed_cli_kind *k, const char *ns, bool all,
-                      const char *name, size_t *n)
+/* The names to act on: the NAMEs given (each once, in order), or with --all and no NAME every
+ * object of the kind in the namespace. NULL after an error (nothing to act on included). */
+static char **targets(ed_kube *kube, const ed_cli_kind *k, const char *ns, bool all, char **given,
+                      int ngiven, size_t *n)
 {
     *n = 0;
-    char **names = ed_xcalloc(1, sizeof(char *));
-    if (!all) {
-        names[0] = ed_xstrdup(name);
-        *n = 1;
+    char **names = ed_xcalloc((size_t)ngiven + 1, sizeof(char *));
+    if (ngiven > 0 || !all) {
+        for (int i = 0; i < ngiven; i++) {
+            bool seen = false;
+            for (size_t j = 0; j < *n; j++)
+                seen |= strcmp(names[j], given[i]) == 0;
+            if (!seen)
+                names[(*n)++] = ed_xstrdup(given[i]);
+        }
         return names;
     }
     ed_doc *list = NULL;
@@ -56,14 +69,18 @@ static char **targets(ed_kube *kube, const ed_cli_kind *k, const char *ns, bool 
         names[(*n)++] = ed_xstrdup(ed_node_path_str(ed_node_at(items, i), "/metadata/name"));
     }
     ed_doc_free(list);
-    if (*n == 0)
+    if (*n == 0) {
         ed_cli_failure("no %s objects found in %s namespace", k->kind, ns);
+        free(names);
+        return NULL;
+    }
     return names;
 }
 
-/* Parse "KIND NAME" (or "KIND --all") for suspend, resume and reconcile. */
-static int parse_target(const char *verb, char **pos, int npos, bool all, const ed_cli_kind **k,
-                        const char **name)
+/* Parse "KIND NAME..." (or "KIND --all") for suspend and resume, "KIND NAME" for reconcile
+ * (max_names 1): the kind, and the names at pos[*first..npos). */
+static int parse_targets(const char *verb, char **pos, int npos, bool all, int max_names,
+                         const ed_cli_kind **k, int *first)
 {
     int used = 0;
     *k = ed_cli_kind_parse(pos, npos, &used);
@@ -73,13 +90,13 @@ static int parse_target(const char *verb, char **pos, int npos, bool all, const 
                        npos ? pos[0] : "missing kind", verb);
         return 2;
     }
-    *name = npos > used ? pos[used] : NULL;
-    if (!*name && !all) {
+    *first = used;
+    if (npos == used && !all) {
         ed_cli_failure("%s name is required", (*k)->label);
         return 2;
     }
-    if (npos > used + 1 || (*name && all)) {
-        ed_cli_failure("unexpected argument '%s'", *name && all ? *name : pos[used + 1]);
+    if (npos - used > max_names) {
+        ed_cli_failure("unexpected argument '%s'", pos[used + max_names]);
         return 2;
     }
     return 0;
@@ -93,63 +110,93 @@ static bool wait_given(int argc, char **argv)
     return false;
 }
 
+/* One object's suspend or resume (with its requestedAt token in token). Returns 0, or 1 after
+ * printing why: a missing object in flux's words. */
+static int toggle_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                      bool suspend, const char *reason, char *token, size_t token_cap)
+{
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_get(kube, k->api_version, k->kind, ns, name, NULL, &err);
+    if (rc == ED_ENOTFOUND) {
+        ed_cli_failure("%s %s not found in %s namespace", k->kind, name, ns);
+        return 1;
+    }
+    if (rc) {
+        ed_cli_api_failure(&err);
+        return 1;
+    }
+    ed_cli_action("%s %s %s in %s namespace", suspend ? "suspending" : "resuming", k->label, name,
+                  ns);
+    ed_cli_now_token(token, token_cap);
+    if (patch(kube, k, ns, name, suspend ? 1 : 0, suspend ? reason : NULL, suspend ? NULL : token,
+              &err)) {
+        ed_cli_api_failure(&err);
+        return 1;
+    }
+    ed_cli_success("%s %s", k->label, suspend ? "suspended" : "resumed");
+    return 0;
+}
+
+/*
+ * suspend and resume, as flux: several NAMEs (each once), or --all; a NAME that is missing is
+ * said and the others still done (exit 1 at the end). resume waits for Ready after a single
+ * NAME unless --wait=false, after several or --all only with --wait; every object is resumed
+ * first, then each is waited for.
+ */
 static int toggle(int argc, char **argv, bool suspend)
 {
     const char *verb = suspend ? "suspend" : "resume";
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
     bool all = false, wait = true;
+    const char *reason = NULL;
     ed_cli_flag flags[] = {
         {"all", 0, ED_CLI_FLAG_BOOL, &all},
         {"wait", 0, ED_CLI_FLAG_BOOL, &wait},
         {NULL, 0, 0, NULL},
+        {NULL, 0, 0, NULL},
     };
-    if (suspend) /* --wait is resume's */
-        flags[1] = flags[2];
+    if (suspend) /* --wait is resume's, --reason suspend's */
+        flags[1] = (ed_cli_flag){"reason", 'r', ED_CLI_FLAG_STR, &reason};
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
+    int npos = 0, first = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
     const ed_cli_kind *k = NULL;
-    const char *name = NULL;
     if (!rc)
-        rc = parse_target(verb, pos, npos, all, &k, &name);
-    free(pos);
-    if (rc)
+        rc = parse_targets(verb, pos, npos, all, argc, &k, &first);
+    if (rc) {
+        free(pos);
         return rc;
-    /* flux waits after a single resume; after --all only when asked to. */
-    if (all && !wait_given(argc, argv))
+    }
+    /* flux waits after a single resume; after several or --all only when asked to. */
+    if ((npos - first != 1) && !wait_given(argc, argv))
         wait = false;
     ed_kube *kube = ed_cli_connect(&g);
-    if (!kube)
+    if (!kube) {
+        free(pos);
         return 1;
+    }
     size_t n = 0;
-    char **names = targets(kube, k, g.ns, all, name, &n);
+    char **names = targets(kube, k, g.ns, all, pos + first, npos - first, &n);
+    free(pos);
     if (!names) {
         ed_kube_free(kube);
         return 1;
     }
-    for (size_t i = 0; i < n && !rc; i++) {
-        ed_err gerr = ED_ERR_INIT;
-        if (ed_kube_get(kube, k->api_version, k->kind, g.ns, names[i], NULL, &gerr) != 0) {
-            ed_cli_api_failure(&gerr);
+    char(*tokens)[64] = ed_xcalloc(n ? n : 1, sizeof(*tokens));
+    bool *done = ed_xcalloc(n ? n : 1, sizeof(bool));
+    for (size_t i = 0; i < n; i++) {
+        if (toggle_one(kube, k, g.ns, names[i], suspend, reason, tokens[i], sizeof(tokens[i])))
             rc = 1;
-            break;
-        }
-        ed_cli_action("%s %s %s in %s namespace", suspend ? "suspending" : "resuming", k->label,
-                      names[i], g.ns);
-        char token[64];
-        ed_cli_now_token(token, sizeof(token));
-        ed_err err = ED_ERR_INIT;
-        if (patch(kube, k, g.ns, names[i], suspend ? 1 : 0, suspend ? NULL : token, &err)) {
-            ed_cli_api_failure(&err);
-            rc = 1;
-            break;
-        }
-        ed_cli_success("%s %s", k->label, suspend ? "suspended" : "resumed");
-        if (!suspend && wait)
-            rc = ed_cli_wait_ready(kube, k, g.ns, names[i], token, g.timeout_ms);
+        else
+            done[i] = true;
     }
+    for (size_t i = 0; !suspend && wait && i < n; i++)
+        if (done[i] && ed_cli_wait_ready(kube, k, g.ns, names[i], tokens[i], g.timeout_ms))
+            rc = 1;
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    free(tokens);
+    free(done);
     ed_kube_free(kube);
     return rc;
 }
@@ -183,7 +230,7 @@ static int reconcile_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, co
     ed_cli_action("annotating %s %s in %s namespace", k->kind, name, ns);
     char token[64];
     ed_cli_now_token(token, sizeof(token));
-    if (patch(kube, k, ns, name, -1, token, &err)) {
+    if (patch(kube, k, ns, name, -1, NULL, token, &err)) {
         ed_cli_api_failure(&err);
         return 1;
     }
@@ -227,9 +274,10 @@ int ed_cli_reconcile(int argc, char **argv)
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
     const ed_cli_kind *k = NULL;
-    const char *name = NULL;
+    int first = 0;
     if (!rc)
-        rc = parse_target("reconcile", pos, npos, false, &k, &name);
+        rc = parse_targets("reconcile", pos, npos, false, 1, &k, &first);
+    const char *name = rc ? NULL : pos[first];
     free(pos);
     if (rc)
         return rc;

@@ -87,26 +87,38 @@ static char *with_drift(const char *ready_msg, const char *drift)
     return s;
 }
 
-/* The cells of obj's row; name is the NAME cell (the caller's buffer). *owned receives a
- * string the caller frees (or NULL). */
+/* The cells of obj's row; name is the NAME cell (the caller's buffer). owned[0..1] receive
+ * strings the caller frees (or NULL). As flux: an object without a Ready condition is "False",
+ * "waiting to be reconciled"; the commits and digests in a source's or Kustomization's
+ * REVISION and MESSAGE are cut to 8 digits. */
 static void row_of(const ed_cli_kind *k, const ed_node *o, const char *name, const char **row,
                    char **owned)
 {
-    *owned = NULL;
+    owned[0] = owned[1] = NULL;
     bool suspended = false;
     ed_node_bool(ed_node_path(o, "/spec/suspend"), &suspended);
     const char *ready = ed_cli_cond(o, "Ready", "/status");
     const char *msg = ed_cli_cond(o, "Ready", "/message");
+    if (!ready) {
+        ready = "False";
+        msg = "waiting to be reconciled";
+    }
     row[0] = ed_node_path_str(o, "/metadata/namespace");
     row[1] = name;
     row[2] = ed_cli_revision(k, o);
     row[3] = suspended ? "True" : "False";
-    row[4] = ready ? ready : "Unknown";
+    row[4] = ready;
     row[5] = msg ? msg : "";
     const char *drifted = ed_cli_cond(o, "Drifted", "/status");
     const char *drift = ed_cli_cond(o, "Drifted", "/message");
     if (drifted && strcmp(drifted, "True") == 0 && drift)
-        row[5] = *owned = with_drift(msg, drift);
+        row[5] = owned[0] = with_drift(msg, drift);
+    if (k == &ed_cli_gitrepository || k == &ed_cli_kustomization) {
+        char *m = ed_cli_truncate_hex(row[5]);
+        free(owned[0]);
+        row[5] = owned[0] = m;
+        row[2] = owned[1] = ed_cli_truncate_hex(row[2]);
+    }
     if (k == &ed_cli_imagepolicy) {
         const char *img = ed_node_path_str(o, "/status/latestRef/name");
         row[2] = img ? img : "";
@@ -123,17 +135,19 @@ static void add_row(ed_cli_table *t, const ed_cli_kind *k, const ed_node *o, boo
         for (char *p = shown; *p != '/'; p++)
             *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
     const char *row[NCOLS];
-    char *owned;
-    row_of(k, o, shown, row, &owned);
+    char *owned[2];
+    row_of(k, o, shown, row, owned);
     ed_cli_table_row(t, row);
-    free(owned);
+    free(owned[0]);
+    free(owned[1]);
     free(shown);
 }
 
-/* List the objects of k the options ask for into a table (header row first). Returns 0, or
- * the list's error (ED_ENOTFOUND when the kind is not served). */
+/* List the objects of k the options ask for into a table (header row first, then the rows
+ * --status-selector keeps); *listed is how many objects the list had. Returns 0, or the list's
+ * error (ED_ENOTFOUND when the kind is not served). */
 static int table_of(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o,
-                    ed_cli_table **out, ed_err *err)
+                    ed_cli_table **out, size_t *listed, ed_err *err)
 {
     char *field = o->name ? ed_xasprintf("metadata.name=%s", o->name) : NULL;
     ed_kube_opts lo = {.label_selector = o->label_selector, .field_selector = field};
@@ -148,6 +162,7 @@ static int table_of(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *
     header_of(k, head);
     ed_cli_table_row(t, head);
     ed_node *items = ed_node_get(ed_doc_root(list), "items");
+    *listed = ed_node_len(items);
     for (size_t i = 0; i < ed_node_len(items); i++) {
         ed_node *item = ed_node_at(items, i);
         if (status_matches(item, o->status_selector))
@@ -158,23 +173,41 @@ static int table_of(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *
     return 0;
 }
 
+/* flux's words for where it looked: "\"apps\"" or, with -A, "any". */
+static const char *where(const struct get_opts *o, char *buf, size_t cap)
+{
+    if (o->all_namespaces)
+        return "any";
+    snprintf(buf, cap, "\"%s\"", o->g.ns);
+    return buf;
+}
+
+/* An empty list, as flux says it: the named object, or any object of the kind, not found. */
+static void not_found(const ed_cli_kind *k, const struct get_opts *o)
+{
+    char buf[300];
+    if (o->name)
+        ed_cli_failure("%s object '%s' not found in %s namespace", k->kind, o->name,
+                       where(o, buf, sizeof(buf)));
+    else
+        ed_cli_failure("no %s objects found in %s namespace", k->kind, where(o, buf, sizeof(buf)));
+}
+
+/* As flux get: nothing listed fails (exit 1); what --status-selector leaves out only shortens
+ * the table, down to its header. */
 static int print_one(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
 {
     ed_cli_table *t = NULL;
+    size_t listed = 0;
     ed_err err = ED_ERR_INIT;
-    if (table_of(kube, k, o, &t, &err) != 0) {
+    if (table_of(kube, k, o, &t, &listed, &err) != 0) {
         ed_cli_api_failure(&err);
         return 1;
     }
     int rc = 0;
-    if (ed_cli_table_rows(t) == 1 && o->name) {
-        ed_cli_failure("%s object '%s' not found in \"%s\" namespace", k->kind, o->name, o->g.ns);
+    if (listed == 0) {
+        not_found(k, o);
         rc = 1;
-    } else if (ed_cli_table_rows(t) == 1) {
-        if (o->all_namespaces)
-            ed_cli_failure("no %s objects found in any namespace", k->kind);
-        else
-            ed_cli_failure("no %s objects found in %s namespace", k->kind, o->g.ns);
     } else {
         /* The header is row 0, left out with --no-header. */
         ed_cli_table_print(t, stdout, o->no_header ? 1 : 0, o->all_namespaces ? 0 : 1);
@@ -183,27 +216,29 @@ static int print_one(ed_kube *kube, const ed_cli_kind *k, const struct get_opts 
     return rc;
 }
 
-/* get all (or sources all, images all): a table per kind that has objects, blank lines
- * between. A kind the cluster does not serve is left out. */
+/* get all (or sources all, images all): as flux, a table per kind that has objects, each
+ * followed by a blank line, in flux's order (sources, image kinds, Kustomizations). A kind
+ * the cluster does not serve, or without objects, is left out; a NAME missing from a kind is
+ * said, and is no failure. */
 static int print_all(ed_kube *kube, const ed_cli_kind *const *kinds, struct get_opts *o)
 {
     o->prefix_kind = true;
-    bool first = true;
     for (int i = 0; kinds[i]; i++) {
         ed_cli_table *t = NULL;
+        size_t listed = 0;
         ed_err err = ED_ERR_INIT;
-        int rc = table_of(kube, kinds[i], o, &t, &err);
+        int rc = table_of(kube, kinds[i], o, &t, &listed, &err);
         if (rc == ED_ENOTFOUND)
             continue;
         if (rc) {
             ed_cli_api_failure(&err);
             return 1;
         }
-        if (ed_cli_table_rows(t) > 1) {
-            if (!first)
-                putchar('\n');
-            first = false;
+        if (listed > 0) {
             ed_cli_table_print(t, stdout, o->no_header ? 1 : 0, o->all_namespaces ? 0 : 1);
+            putchar('\n');
+        } else if (o->name) {
+            not_found(kinds[i], o);
         }
         ed_cli_table_free(t);
     }
@@ -262,9 +297,10 @@ static int watch(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
 
 /* ---- the verb ---- */
 
-static const ed_cli_kind *const all_kinds[] = {&ed_cli_gitrepository,   &ed_cli_kustomization,
-                                               &ed_cli_imagerepository, &ed_cli_imagepolicy,
-                                               &ed_cli_imageupdate,     NULL};
+/* flux get all's order: sources all, images all, then the Kustomizations. */
+static const ed_cli_kind *const all_kinds[] = {&ed_cli_gitrepository, &ed_cli_imagerepository,
+                                               &ed_cli_imagepolicy,   &ed_cli_imageupdate,
+                                               &ed_cli_kustomization, NULL};
 static const ed_cli_kind *const image_kinds[] = {&ed_cli_imagerepository, &ed_cli_imagepolicy,
                                                  &ed_cli_imageupdate, NULL};
 static const ed_cli_kind *const source_kinds[] = {&ed_cli_gitrepository, NULL};
@@ -315,7 +351,7 @@ int ed_cli_get(int argc, char **argv)
         }
     }
     if (!rc && o.status_selector && !strchr(o.status_selector, '=')) {
-        ed_cli_failure("--status-selector \"%s\": expected TYPE=STATUS, such as ready=false",
+        ed_cli_failure("expected status selector in type=status format, but found: %s",
                        o.status_selector);
         rc = 2;
     }

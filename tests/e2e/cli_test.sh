@@ -32,14 +32,21 @@ for v in $verbs; do
 done
 assert_contains "$("$eddy" get sources git --help)" "--status-selector" "help after the kind"
 
-step "unknown verbs, flags and kinds: flux's messages, exit 2"
+step "unknown verbs, flags and kinds: flux's messages, exit 1 (as flux: cobra's errors)"
 assert_fails "unknown verb" "$eddy" frobnicate
 assert_contains "$OUT" '✗ unknown command "frobnicate" for "eddy"' "unknown verb"
 set +e
 "$eddy" get kustomizations --frobnicate >/dev/null 2>&1
 rc=$?
 set -e
-assert_eq 2 "$rc" "exit status of an unknown flag"
+assert_eq 1 "$rc" "exit status of an unknown flag"
+set +e
+"$eddy" frobnicate >/dev/null 2>&1
+rc=$?
+"$eddy" suspend kustomization >/dev/null 2>&1
+rc2=$?
+set -e
+assert_eq "1 1" "$rc $rc2" "exit status of an unknown verb, of a missing name"
 assert_fails "unknown flag" "$eddy" get kustomizations --frobnicate
 assert_contains "$OUT" "✗ unknown flag: --frobnicate" "unknown flag"
 assert_fails "unknown shorthand" "$eddy" suspend ks apps -z
@@ -53,7 +60,7 @@ assert_contains "$OUT" 'invalid argument "maybe" for "--wait" flag' "malformed -
 assert_fails "missing name" "$eddy" suspend kustomization
 assert_contains "$OUT" "kustomization name is required" "missing name"
 assert_fails "bad status selector" "$eddy" get ks --status-selector ready
-assert_contains "$OUT" "expected TYPE=STATUS" "status selector without ="
+assert_contains "$OUT" "expected status selector in type=status format, but found: ready" "status selector without ="
 
 step "envsubst: the environment substituted line by line, Flux's grammar"
 got=$(printf 'region: ${region}\nname: ${app:-web}-${region^^}\nkeep: $${region}\nlen: ${#region}\nlast' |
@@ -127,9 +134,9 @@ assert_contains "$("$eddy" create kustomization edge --source fleet --kubeconfig
     secretRef:
       name: edge-kubeconfig" "create kustomization --kubeconfig-secret-ref"
 out=$("$eddy" create kustomization podinfo --source GitRepository/podinfo.apps --path ./kustomize \
-    --prune --wait --interval 10m --target-namespace web --depends-on infra,base/crds \
-    --health-check Deployment/podinfo.web --health-check-timeout 2m --service-account deployer \
-    --retry-interval 1m --export)
+    --prune --interval 10m --target-namespace web --depends-on infra,base/crds \
+    --health-check Deployment/podinfo.web --health-check-timeout 3m --service-account deployer \
+    --retry-interval 1m --decryption-provider sops --decryption-secret sops-gpg --export)
 assert_eq "---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -137,6 +144,10 @@ metadata:
   name: podinfo
   namespace: flux-system
 spec:
+  decryption:
+    provider: sops
+    secretRef:
+      name: sops-gpg
   dependsOn:
   - name: infra
   - name: crds
@@ -155,8 +166,27 @@ spec:
     name: podinfo
     namespace: apps
   targetNamespace: web
+  timeout: 3m0s" "$out" "create kustomization --export"
+# As flux: --wait sets the timeout (--health-check-timeout, default 2m) and leaves out
+# --health-check (it checks every object).
+assert_eq "---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  path: ./
+  prune: false
+  sourceRef:
+    kind: GitRepository
+    name: podinfo
   timeout: 2m0s
-  wait: true" "$out" "create kustomization --export"
+  wait: true" "$("$eddy" create ks podinfo --source podinfo --wait --health-check Deployment/podinfo.web --export)" \
+    "create kustomization --wait --export"
+assert_fails "decryption provider" "$eddy" create ks x --source s --decryption-provider vault --export
+assert_contains "$OUT" "must be one of: sops" "--decryption-provider"
 out=$("$eddy" create image update podinfo --git-repo-ref fleet --checkout-branch main \
     --push-branch main --author-email bot@example.com --update-path ./apps --export)
 assert_eq "---
@@ -190,10 +220,26 @@ assert_contains "$("$eddy" create secret git auth --url https://git.example.com/
     "stringData:
   password: pw
   username: me" "create secret git --export"
-assert_fails "an ssh URL with a password" "$eddy" create source git x --url ssh://git@h/r -u a -p b --export
+assert_fails "an ssh URL with a password" "$eddy" create source git x --url ssh://git@h/r -u a -p b --branch main --export
 assert_contains "$OUT" "are for http(s) URLs" "ssh and basic auth"
 assert_fails "ftp URL" "$eddy" create source git x --url ftp://h/r --export
 assert_contains "$OUT" "git URL scheme 'ftp' not supported" "URL scheme"
+# As flux: a ref is required; one ref, in flux's order; --export prints no credentials.
+assert_fails "no ref" "$eddy" create source git x --url https://h/r --export
+assert_contains "$OUT" "a Git ref is required, use one of the following: --branch, --tag, --commit, --ref-name or --tag-semver" "no ref"
+assert_eq "---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: x
+  namespace: flux-system
+spec:
+  interval: 1m0s
+  ref:
+    name: refs/heads/main
+  timeout: 2m0s
+  url: https://h/r" "$("$eddy" create source git x --url https://h/r --ref-name refs/heads/main --branch dev \
+    -u me -p s3cr3t --fetch-timeout 2m --export)" "--ref-name wins; no Secret, no secretRef from -u/-p"
 assert_fails "health check" "$eddy" create ks x --source s --health-check Deployment --export
 assert_contains "$OUT" 'invalid health check "Deployment": expected Kind/name.namespace' "health check"
 assert_fails "policy without a rule" "$eddy" create image policy x --image-ref r --export
@@ -348,12 +394,16 @@ step "get: tables, -A, --no-header, --status-selector, -l, get all"
 out=$("$eddy" -n "$ns" --verbose get sources git 2>&1)
 assert_contains "$out" "► using context" "--verbose, global flags before the verb"
 assert_not_contains "$out" $'\033' "no colour into a pipe"
+# flux's tables cut a commit to 8 digits, in REVISION and MESSAGE alike.
+r=$(rev)
+short=${r:0:18}
 out=$("$eddy" get sources git -n "$ns")
 assert_match "^NAME[[:space:]]+REVISION[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "header"
-assert_match "cli[[:space:]]+$(rev)[[:space:]]+False[[:space:]]+True" "$out" "row"
+assert_match "cli[[:space:]]+$short[[:space:]]+False[[:space:]]+True[[:space:]]+stored artifact for revision '$short'" "$out" "row"
+assert_not_contains "$out" "$r" "no full commit in the table"
 out=$("$eddy" get kustomizations -A)
 assert_match "^NAMESPACE[[:space:]]+NAME" "$out" "NAMESPACE with -A"
-assert_match "$ns[[:space:]]+cli[[:space:]]+$(rev)[[:space:]]+False[[:space:]]+True[[:space:]]+Applied revision: $(rev)" "$out" "-A row"
+assert_match "$ns[[:space:]]+cli[[:space:]]+$short[[:space:]]+False[[:space:]]+True[[:space:]]+Applied revision: $short" "$out" "-A row"
 out=$("$eddy" get ks -n "$ns" --no-header)
 assert_not_contains "$out" "NAME" "--no-header"
 assert_eq 2 "$(wc -l <<<"$out")" "two Kustomizations"
@@ -361,22 +411,40 @@ out=$("$eddy" get ks -n "$ns" --status-selector ready=false --no-header)
 assert_match "^broken[[:space:]]" "$out" "ready=false"
 assert_not_contains "$out" "cli" "ready=false leaves out the ready one"
 assert_match "^cli[[:space:]]" "$("$eddy" get ks -n "$ns" --status-selector Ready=True --no-header)" "Ready=True"
+# A selector that keeps nothing leaves the header (flux: exit 0), nothing with --no-header.
+out=$("$eddy" get ks -n "$ns" --status-selector ready=unknown 2>&1)
+assert_match "^NAME[[:space:]]+REVISION[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE$" "$out" "no row kept: the header"
+assert_eq "" "$("$eddy" get ks -n "$ns" --status-selector ready=unknown --no-header 2>&1)" "no row kept, --no-header"
 assert_eq "cli" "$("$eddy" get sources git -n "$ns" -l team=a --no-header | awk '{print $1}')" "-l team=a"
-out=$("$eddy" get sources git -n "$ns" -l team=b 2>&1)
-assert_contains "$out" "no GitRepository objects found in $ns namespace" "-l team=b"
+# Nothing listed fails, as flux get since 2.6 (exit 1), with flux's message.
+assert_fails "-l team=b lists nothing" "$eddy" get sources git -n "$ns" -l team=b
+assert_contains "$OUT" "✗ no GitRepository objects found in \"$ns\" namespace" "-l team=b"
+assert_fails "an empty namespace" "$eddy" get ks -A -l team=nobody
+assert_contains "$OUT" "✗ no Kustomization objects found in any namespace" "-A: any namespace"
 out=$("$eddy" get ks cli -n "$ns" --no-header)
 assert_match "^cli[[:space:]]" "$out" "get by name"
 assert_fails "get a missing object" "$eddy" get ks nope -n "$ns"
 assert_contains "$OUT" "Kustomization object 'nope' not found in \"$ns\" namespace" "missing"
+# An object no controller has reported on yet: flux's "waiting to be reconciled".
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: unseen, namespace: $apps}
+spec: {interval: 10m, prune: false, sourceRef: {kind: GitRepository, name: nowhere}, suspend: true}
+YAML
+assert_match "^unseen[[:space:]]+True[[:space:]]+False[[:space:]]+waiting to be reconciled$" \
+    "$("$eddy" get ks -n "$apps" --no-header)" "no Ready condition"
+kubectl -n "$apps" delete kustomization unseen >/dev/null
+# get all: flux's order (sources, image kinds, Kustomizations), a blank line after each table.
 out=$("$eddy" get all -n "$ns")
-assert_match "gitrepository/cli[[:space:]]+$(rev)" "$out" "get all: source"
-assert_match "kustomization/cli[[:space:]]+$(rev)" "$out" "get all: kustomization"
+assert_match "gitrepository/cli[[:space:]]+$short" "$out" "get all: source"
+assert_match "kustomization/cli[[:space:]]+$short" "$out" "get all: kustomization"
+assert_eq "" "$("$eddy" get all -n "$ns" | tail -1)" "get all ends with a blank line"
 # The whole table, exactly (golden): cells padded to the widest, a tab after each but the last.
-r=$(rev)
-w=${#r}
+w=${#short}
 expected=$(printf "%-6s\t%-${w}s\t%-9s\t%-5s\t%s\n" NAME REVISION SUSPENDED READY MESSAGE \
     broken "" False False "kustomization path not found: ./missing" \
-    cli "$r" False True "Applied revision: $r")
+    cli "$short" False True "Applied revision: $short")
 assert_eq "$expected" "$("$eddy" get kustomizations -n "$ns")" "get kustomizations, golden"
 out=$("$eddy" stats -n "$ns")
 assert_match "^RECONCILERS[[:space:]]+RUNNING[[:space:]]+FAILING[[:space:]]+SUSPENDED[[:space:]]+STORAGE" "$out" "stats header"
@@ -387,7 +455,7 @@ out=$("$eddy" get ks -n "$ns")
 hdr=$(sed -n 1p <<<"$out")
 row=$(grep '^cli' <<<"$out")
 assert_eq "$(awk -v s="$hdr" 'BEGIN{print index(s,"REVISION")}')" \
-    "$(awk -v s="$row" -v r="$(rev)" 'BEGIN{print index(s,r)}')" "aligned columns"
+    "$(awk -v s="$row" -v r="$short" 'BEGIN{print index(s,r)}')" "aligned columns"
 
 step "get --watch prints a row for each change"
 bg_start watch "$eddy" get ks cli -n "$ns" --watch --timeout 20s
@@ -396,13 +464,29 @@ assert_contains "$("$eddy" suspend kustomization cli -n "$ns")" "✔ kustomizati
 retry 10 grep -qE "^cli[[:space:]]+main@sha1:[0-9a-f]+[[:space:]]+True" "$scratch/watch.log"
 assert_match "^NAME[[:space:]]+REVISION" "$(head -1 "$scratch/watch.log")" "watch header"
 bg_stop watch
-assert_match "^cli[[:space:]]+$(rev)[[:space:]]+True" "$("$eddy" get ks cli -n "$ns" --no-header)" "SUSPENDED True"
+assert_match "^cli[[:space:]]+$short[[:space:]]+True" "$("$eddy" get ks cli -n "$ns" --no-header)" "SUSPENDED True"
 assert_fails "reconcile while suspended" "$eddy" reconcile ks cli -n "$ns"
 assert_contains "$OUT" "✗ resource is suspended" "suspended"
 out=$("$eddy" resume kustomization cli -n "$ns")
 assert_contains "$out" "► resuming kustomization cli in $ns namespace" "resuming"
 assert_contains "$out" "◎ waiting for Kustomization reconciliation" "waits"
 assert_contains "$out" "✔ applied revision $(rev)" "resumed and applied"
+# Several names (each once), a missing one said and the others done; --reason, as flux.
+assert_fails "suspend several, one missing" "$eddy" suspend ks cli broken nope cli -n "$ns" -r "db migration"
+assert_contains "$OUT" "► suspending kustomization broken in $ns namespace" "the second name"
+assert_contains "$OUT" "✗ Kustomization nope not found in $ns namespace" "the missing one, in flux's words"
+assert_eq 1 "$(grep -c "suspending kustomization cli " <<<"$OUT")" "a name given twice is done once"
+for ks in cli broken; do
+    assert_eq true "$(kubectl -n "$ns" get kustomization $ks -o 'jsonpath={.spec.suspend}')" "$ks suspended"
+    assert_eq "db migration" "$(kubectl -n "$ns" get kustomization $ks \
+        -o 'jsonpath={.metadata.annotations.suspend\.toolkit\.fluxcd\.io/reason}')" "$ks: --reason"
+done
+out=$("$eddy" resume ks cli broken -n "$ns")
+assert_contains "$out" "► resuming kustomization broken in $ns namespace" "resume several"
+assert_not_contains "$out" "waiting" "several names: no wait without --wait"
+assert_eq false "$(kubectl -n "$ns" get kustomization broken -o 'jsonpath={.spec.suspend}')" "broken resumed"
+out=$("$eddy" resume ks cli -n "$ns" --timeout 1m)
+assert_contains "$out" "✔ applied revision $(rev)" "one name: resume waits"
 
 step "tree: the inventory"
 out=$("$eddy" tree kustomization cli -n "$ns")
@@ -424,6 +508,9 @@ assert_not_contains "$out" "Normal" "--types Warning"
 # --watch: the events so far at once, then new ones as they come (checked after the next commit).
 bg_start events "$eddy" events -n "$ns" --for GitRepository/cli --watch --timeout 120s
 retry 10 grep -q "NewArtifact[[:space:]]*GitRepository/cli" "$scratch/events.log"
+# No events: flux's line on stderr, nothing on stdout, exit 0.
+assert_eq "" "$("$eddy" events -n "$ns-none" 2>/dev/null)" "no events: stdout empty"
+assert_eq "✗ No events found in $ns-none namespace." "$("$eddy" events -n "$ns-none" 2>&1)" "no events: flux's line"
 assert_fails "bad --for" "$eddy" events --for Pod/x
 assert_contains "$OUT" "expected Kind/name of a Flux object" "--for"
 
@@ -454,9 +541,22 @@ metadata:
 type: Opaque
 ---
 apiVersion: source.toolkit.fluxcd.io/v1" "$out" "--with-credentials: the Secret first"
+# As flux prints its Go structs: durations as Go formats them (the API server's default
+# timeout 60s), false booleans left out, but a Kustomization's prune.
+assert_contains "$out" "  timeout: 1m0s" "export: Go's durations"
+out=$("$eddy" export ks --all -n "$ns")
+assert_not_contains "$out" "suspend: false" "export: no false booleans (resumed)"
+assert_not_contains "$out" "force: false" "export: no false booleans (the CRD's default)"
+assert_contains "$out" "  prune: false" "export: prune: false kept"
+assert_contains "$out" "  prune: true" "export: prune: true"
 "$eddy" export ks cli -n "$ns" >"$scratch/ks.yaml"
 assert_ok "export re-applies" kubectl apply --server-side --dry-run=server -f "$scratch/ks.yaml"
 assert_fails "export a missing object" "$eddy" export ks nope -n "$ns"
+assert_contains "$OUT" '"nope" not found' "the API server's words, as flux"
+assert_fails "export --all of an empty namespace" "$eddy" export ks --all -n "$apps"
+assert_contains "$OUT" "no objects found in $apps namespace" "flux's message"
+assert_fails "export without a name" "$eddy" export ks -n "$ns"
+assert_contains "$OUT" "name is required" "flux's message"
 
 step "reconcile: source git, kustomization --with-source"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: green}\n' "$apps" >"$work/deploy/settings.yaml"
@@ -493,6 +593,9 @@ Branch:         main
 Revision:       $(rev)
 Status:         Last reconciled at" "trace: the source"
 assert_eq "$out" "$("$eddy" trace settings --kind ConfigMap --api-version v1 -n "$apps")" "NAME --kind"
+assert_eq "$out" "$("$eddy" trace configmap settings -n "$apps")" "flux's KIND NAME"
+assert_eq "$out" "$("$eddy" trace cm/settings -n "$apps")" "kubectl's short name"
+assert_eq "$out" "$("$eddy" trace configmaps settings -n "$apps")" "a plural"
 kubectl -n "$apps" create configmap by-hand >/dev/null
 assert_fails "trace an object nobody applied" "$eddy" trace configmap/by-hand -n "$apps"
 assert_contains "$OUT" "not managed by a Kustomization" "not managed"
@@ -633,7 +736,10 @@ assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.s
 out=$("$eddy" get images all -n "$ns")
 assert_match "imagerepository/web[[:space:]]+[^[:space:]]+[[:space:]]+True" "$out" "get images all: suspended"
 assert_match "imagepolicy/web[[:space:]]+$EDDY_REGISTRY/cli/web" "$out" "get images all: policy"
-assert_contains "$("$eddy" get all -n "$ns")" "imagerepository/web" "get all has the image kinds"
+out=$("$eddy" get all -n "$ns")
+assert_contains "$out" "imagerepository/web" "get all has the image kinds"
+assert_match "gitrepository/cli.*imagerepository/web.*imagepolicy/web.*kustomization/cli" "$(tr '\n' ' ' <<<"$out")" \
+    "get all: flux's order, the image kinds before the Kustomizations"
 "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web 1.3.0 >/dev/null
 out=$("$eddy" resume image repository web -n "$ns" --timeout 1m)
 assert_contains "$out" "◎ waiting for ImageRepository reconciliation" "resume waits"
@@ -687,10 +793,21 @@ assert_not_contains "$OUT" '"level"' "no JSON log lines from the CLI"
 assert_fails "forbidden" "$eddy" get ks -n "$ns" --kubeconfig "$EDDY_USER_KUBECONFIG"
 assert_contains "$OUT" "forbidden" "forbidden"
 assert_contains "$OUT" "lacks this permission (RBAC)" "forbidden: what to do next"
+# kubectl's connection flags, as flux has them: --as/--as-group, --token, --server.
+assert_fails "--as a user without permissions" "$eddy" get ks -n "$ns" --as eddy-user
+assert_contains "$OUT" 'User "eddy-user" cannot list' "--as impersonates"
+assert_ok "--as with --as-group" "$eddy" get ks -n "$ns" --as eddy-user --as-group system:masters
+assert_ok "--as before the verb" "$eddy" --as eddy-user --as-group system:masters get ks -n "$ns"
+assert_fails "--as-group alone" "$eddy" get ks -n "$ns" --as-group system:masters
+assert_fails "--token" "$eddy" get ks -n "$ns" --kubeconfig "$EDDY_USER_KUBECONFIG" --token not-a-token
+assert_contains "$OUT" "Unauthorized" "--token replaces the kubeconfig's token"
+assert_not_contains "$OUT" "not-a-token" "the token is not printed"
+assert_fails "--server" "$eddy" get ks -n "$ns" --server "https://127.0.0.1:$(free_port)/" --timeout 5s
+assert_match "https://127\.0\.0\.1:[0-9]+/apis/.*(connect|Connection refused)" "$OUT" "--server replaces the server"
 assert_fails "missing kubeconfig" "$eddy" get ks --kubeconfig "$scratch/nope.kubeconfig"
 assert_contains "$OUT" "nope.kubeconfig" "names the file"
 assert_fails "suspend a missing object" "$eddy" suspend ks nope -n "$ns"
-assert_contains "$OUT" '"nope" not found' "missing object"
+assert_contains "$OUT" "✗ Kustomization nope not found in $ns namespace" "missing object"
 assert_not_contains "$OUT" "► suspending" "checked before acting"
 
 step "uninstall: finalizers removed, CRDs and namespace deleted"

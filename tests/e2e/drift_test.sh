@@ -241,7 +241,8 @@ retry 10 has_drift
 assert_contains "$(drifted grace)" "drift on 1 object (Deployment/$apps/web), reverting at 20" "Drifted condition"
 out=$("$eddy" get kustomizations -n "$ns")
 echo "$out"
-assert_match "grace[[:space:]].*Applied revision: $(rev); drift on 1 object \(Deployment/$apps/web\), reverting in [0-9]+s" "$out" "eddy get shows the pending drift"
+r=$(rev)
+assert_match "grace[[:space:]].*Applied revision: ${r:0:18}; drift on 1 object \(Deployment/$apps/web\), reverting in [0-9]+s" "$out" "eddy get shows the pending drift"
 kubectl -n "$ns" annotate --overwrite kustomization/grace reconcile.fluxcd.io/requestedAt="$(date +%s%N)" >/dev/null
 sleep 8
 assert_eq 5 "$(replicas web)" "kept through a requested reconcile"

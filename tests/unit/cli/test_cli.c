@@ -51,6 +51,74 @@ static void test_parse_flags(void **state)
     ed_cli_parse_cleanup();
 }
 
+static int parse_ns(const char *env, char *ns_flag, const char **ns)
+{
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    if (env)
+        setenv("FLUX_SYSTEM_NAMESPACE", env, 1);
+    else
+        unsetenv("FLUX_SYSTEM_NAMESPACE");
+    char *argv[] = {"get", "ks", "-n", ns_flag};
+    char *pos[4];
+    int npos = 0;
+    int rc = ed_cli_parse(ns_flag ? 4 : 2, argv, NULL, &g, pos, &npos);
+    *ns = g.ns;
+    unsetenv("FLUX_SYSTEM_NAMESPACE");
+    return rc;
+}
+
+/* As flux: $FLUX_SYSTEM_NAMESPACE is the default namespace when valid; -n wins; a namespace
+ * must be a DNS label. */
+static void test_namespace_default(void **state)
+{
+    (void)state;
+    const char *ns = NULL;
+    assert_int_equal(parse_ns(NULL, NULL, &ns), 0);
+    assert_string_equal(ns, "flux-system");
+    assert_int_equal(parse_ns("gitops", NULL, &ns), 0);
+    assert_string_equal(ns, "gitops");
+    assert_int_equal(parse_ns("gitops", "apps", &ns), 0);
+    assert_string_equal(ns, "apps");
+    assert_int_equal(parse_ns("Not_A_Label", NULL, &ns), 0); /* ignored, with a warning */
+    assert_string_equal(ns, "flux-system");
+    assert_int_equal(parse_ns(NULL, "Apps", &ns), 2);
+    assert_int_equal(parse_ns(NULL, "-apps", &ns), 2);
+}
+
+static void expect_truncated(const char *in, const char *want)
+{
+    char *got = ed_cli_truncate_hex(in);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/* flux's TruncateHex: whole hexadecimal words of 40 to 128 digits keep 8. */
+static void test_truncate_hex(void **state)
+{
+    (void)state;
+    expect_truncated("main@sha1:16cfcc0b9066b3234dda29927ac1c19860d9663f", "main@sha1:16cfcc0b");
+    expect_truncated("Applied revision: main@sha1:16cfcc0b9066b3234dda29927ac1c19860d9663f",
+                     "Applied revision: main@sha1:16cfcc0b");
+    expect_truncated("stored artifact for revision "
+                     "'v1@sha256:c2448c95e262b10f9c1137bf1472f51c04dffca76966ff15eff409d0b300c0b0'",
+                     "stored artifact for revision 'v1@sha256:c2448c95'");
+    expect_truncated("HEAD/16cfcc0b9066b3234dda29927ac1c19860d9663f", "HEAD/16cfcc0b");
+    /* Too short, too long, upper case, or part of a longer word: kept whole. */
+    expect_truncated("ffffffffffffff", "ffffffffffffff");
+    char *long_hex = ed_xcalloc(1, 130);
+    memset(long_hex, 'f', 129);
+    expect_truncated(long_hex, long_hex);
+    free(long_hex);
+    expect_truncated("16CFCC0B9066B3234DDA29927AC1C19860D9663F",
+                     "16CFCC0B9066B3234DDA29927AC1C19860D9663F");
+    expect_truncated("x16cfcc0b9066b3234dda29927ac1c19860d9663f",
+                     "x16cfcc0b9066b3234dda29927ac1c19860d9663f");
+    expect_truncated("16cfcc0b9066b3234dda29927ac1c19860d9663f_",
+                     "16cfcc0b9066b3234dda29927ac1c19860d9663f_");
+    expect_truncated("", "");
+    expect_truncated("which should not be modified", "which should not be modified");
+}
+
 static int parse_one(char *arg, const char *value)
 {
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
@@ -249,9 +317,10 @@ static void test_log_format(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_flags), cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_kinds),       cmocka_unit_test(test_table),
-        cmocka_unit_test(test_ready_state), cmocka_unit_test(test_log_format),
+        cmocka_unit_test(test_parse_flags),  cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_truncate_hex), cmocka_unit_test(test_namespace_default),
+        cmocka_unit_test(test_kinds),        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_ready_state),  cmocka_unit_test(test_log_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
