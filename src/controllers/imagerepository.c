@@ -358,7 +358,7 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
     if (rc) {
         out.reason = "ImageURLInvalid";
         out.stalled = true;
-        snprintf(out.message, sizeof(out.message), "spec.image: %s", err.msg);
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
     snprintf(sc.canonical, sizeof(sc.canonical), "%s", ref.canonical);

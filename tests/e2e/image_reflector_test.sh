@@ -128,6 +128,16 @@ repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
 repo proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: proxy}"
 repo bad-proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: bad-proxy}"
 repo down "127.0.0.1:$(free_port)/nobody/listens"
+# Without spec.insecure: a registry on a loopback address is still read over plain HTTP once
+# HTTPS gives no answer, as Flux's go-containerregistry does for local registries.
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: local}
+spec:
+  image: $EDDY_REGISTRY/reflector/web
+  interval: 10m
+YAML
 
 # A registry over TLS that wants a client certificate (mutual TLS), sharing the storage of a
 # plain one the test pushes to. The serving certificate is the test servers' (their CA).
@@ -267,6 +277,14 @@ kubectl -n "$ns" wait imagerepository/ca-only imagerepository/untrusted --for=js
 echo "without a client certificate: $(get imagerepository/ca-only '{.status.conditions[?(@.type=="Ready")].message}')"
 echo "without the CA: $(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')"
 assert_not_contains "$(kubectl -n "$ns" get imagerepository mtls -o yaml)" "PRIVATE KEY" "no key in status"
+# The loopback registry may be plain HTTP, but this one is HTTPS: the certificate problem is
+# reported, not the 400 the plain request got.
+assert_contains "$(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')" "https://127.0.0.1:$tls_port/" "the HTTPS failure"
+assert_not_contains "$(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 400" "not the plain request's 400"
+
+step "a local registry without spec.insecure (go-containerregistry's rule)"
+kubectl -n "$ns" wait imagerepository/local --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "4" "$(get imagerepository/local '{.status.lastScanResult.tagCount}')" "tags over plain HTTP"
 
 step "ImagePolicy: semver, digest"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -407,10 +425,17 @@ kubectl -n "$ns" delete imagepolicy/moving imagerepository/moving --timeout=30s 
 step "bad input: invalid exclusion regex, invalid image, a cloud provider"
 repo bad-regex "$EDDY_REGISTRY/reflector/web" "  exclusionList: ['(unclosed']"
 repo bad-image "$EDDY_REGISTRY/Reflector/Web:1.0"
+repo tagged-image "$EDDY_REGISTRY/reflector/web:1.0.0"
+repo url-image "https://$EDDY_REGISTRY/reflector/web"
 repo cloud "$EDDY_REGISTRY/reflector/web" "  provider: aws"
 kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "exclusionList[0]" "regex named"
 kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+kubectl -n "$ns" wait imagerepository/tagged-image imagerepository/url-image --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+assert_eq "image '$EDDY_REGISTRY/reflector/web:1.0.0' should not include a tag; remove ':1.0.0'" \
+    "$(get imagerepository/tagged-image '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message for a tag"
+assert_eq "image 'https://$EDDY_REGISTRY/reflector/web' should not include URL scheme; remove 'https://'" \
+    "$(get imagerepository/url-image '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message for a URL"
 kubectl -n "$ns" wait imagerepository/cloud --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagerepository/cloud '{.status.conditions[?(@.type=="Ready")].message}')" "spec.provider 'aws' is not supported" "provider refused clearly"
 
