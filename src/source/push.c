@@ -43,16 +43,19 @@ struct walk_ctx {
     ed_err *err;
 };
 
+/* The files Flux's reader reads: *.yaml, *.yml, and kustomize's extensionless Kustomization. */
 static bool is_yaml(const char *name)
 {
-    return ed_str_has_suffix(name, ".yaml") || ed_str_has_suffix(name, ".yml");
+    return ed_str_has_suffix(name, ".yaml") || ed_str_has_suffix(name, ".yml") ||
+           strcmp(name, "Kustomization") == 0;
 }
 
-/* Under the prefix? ("" is the whole tree.) */
+/* Under the prefix, or the prefix itself (update.path naming one file)? ("" is the whole
+ * tree.) */
 static bool under(const char *path, const char *prefix)
 {
     size_t n = strlen(prefix);
-    return n == 0 || (strncmp(path, prefix, n) == 0 && path[n] == '/');
+    return n == 0 || (strncmp(path, prefix, n) == 0 && (path[n] == '/' || path[n] == '\0'));
 }
 
 static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
@@ -410,6 +413,17 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         rc = ed_err_set(err, ED_EINVALID, "update.path '%s' leaves the repository", o->path);
         goto out;
     }
+    /* As Flux's walk of update.path: a path the commit does not have is an error (not an
+     * automation with nothing to do), a file is read alone. */
+    git_tree_entry *at = NULL;
+    if (prefix[0] && git_tree_entry_bypath(&at, tree, prefix) != 0) {
+        rc = ed_err_set(err, ED_ENOTFOUND,
+                        "update failed: update.path '%s': no such file or "
+                        "directory in commit %.7s",
+                        o->path, fr.commit);
+        goto out;
+    }
+    git_tree_entry_free(at);
     w.repo = repo;
     w.prefix = prefix;
     if (o->begin)
