@@ -40,6 +40,8 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/v2/broken/"):
             return self.reply(200, b'{"name": "broken/app", "tags": ["1.0", ')
+        if self.path.startswith("/v2/empty/"):
+            return self.reply(200, b'{"name": "empty/app", "tags": []}')
         if self.path.startswith("/v2/failing/"):
             return self.reply(500, b'{"errors": [{"code": "UNKNOWN"}]}')
         if self.path.startswith("/token"):
@@ -112,6 +114,7 @@ ${3:-}
 YAML
 }
 repo web "$EDDY_REGISTRY/reflector/web"
+repo no-exclusions "$EDDY_REGISTRY/reflector/web" "  exclusionList: []"
 repo api "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: regcred}"
 repo api-anonymous "$EDDY_REGISTRY_AUTH/reflector/api"
 kubectl -n "$ns" create serviceaccount puller >/dev/null
@@ -124,6 +127,7 @@ kubectl -n "$ns" create secret docker-registry bearercred --docker-server="127.0
 repo bearer "127.0.0.1:$rl_port/bearer/app" "  secretRef: {name: bearercred}"
 repo bearer-anonymous "127.0.0.1:$rl_port/bearer/app"
 repo failing "127.0.0.1:$rl_port/failing/app"
+repo empty "127.0.0.1:$rl_port/empty/app"
 repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
 repo proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: proxy}"
 repo bad-proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: bad-proxy}"
@@ -212,6 +216,17 @@ assert_eq "404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$spo
     "the tags are not served by the artifact server"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web,involvedObject.kind=ImageRepository -o jsonpath='{.items[*].message}')" \
     "successful scan: found 4 tags with checksum $rev" "event: the Ready message"
+
+# A repository without tags: tagCount 0 and no latestTags (Flux omits the empty list).
+kubectl -n "$ns" wait imagerepository/empty --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "0" "$(get imagerepository/empty '{.status.lastScanResult.tagCount}')" "no tags"
+assert_not_contains "$(kubectl -n "$ns" get imagerepository/empty -o json)" "latestTags" "latestTags omitted"
+
+# An empty exclusionList does not turn Flux's default off (GetExclusionList), and the status
+# records the list the scan used.
+kubectl -n "$ns" wait imagerepository/no-exclusions --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "4" "$(get imagerepository/no-exclusions '{.status.lastScanResult.tagCount}')" "exclusionList []: .sig still excluded"
+assert_eq '^.*\.sig$' "$(get imagerepository/no-exclusions '{.status.observedExclusionList[*]}')" "observedExclusionList: the default"
 
 metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
 assert_contains "$metrics" "gotk_reconcile_condition{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
