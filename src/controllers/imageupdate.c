@@ -330,11 +330,12 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
     src->ref.commit = str_at(ref, "/commit");
     src->is_branch = !src->ref.tag && !src->ref.semver && !src->ref.name && !src->ref.commit;
     snprintf(src->branch, sizeof(src->branch), "%s", branch ? branch : "master");
-    if (!src->is_branch && !str_at(obj, "/spec/git/push/branch") &&
-        !str_at(obj, "/spec/git/push/refspec")) {
+    /* Flux pushes to a branch first, always (a refspec is pushed after it). */
+    if (!src->is_branch && !str_at(obj, "/spec/git/push/branch")) {
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "git.checkout.ref is not a branch: spec.git.push.branch is required");
+                 "push spec not provided, and cannot be inferred from .spec.git.checkout.ref or "
+                 "GitRepository .spec.ref");
         return ED_EINVALID;
     }
     const char *secret = str_at(repo, "/spec/secretRef/name");
