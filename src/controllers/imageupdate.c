@@ -308,6 +308,13 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
                  "spec.sourceRef.kind '%s' is not supported: only GitRepository", kind);
         return ED_EINVALID;
     }
+    if (!ed_node_path(obj, "/spec/git")) {
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "source kind 'GitRepository' necessitates field .spec.git: invalid source "
+                 "configuration");
+        return ED_EINVALID;
+    }
     if (!sns || !*sns)
         sns = ns;
     int rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns, name,

@@ -306,6 +306,19 @@ pathauto path-missing ./nowhere
 kubectl -n "$ns" wait imageupdateautomation/path-missing --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=UpdateFailed --timeout=60s >/dev/null
 assert_contains "$(get imageupdateautomation/path-missing '{.status.conditions[?(@.type=="Ready")].message}')" "update.path './nowhere': no such file or directory" "the path named"
 kubectl -n "$ns" delete imageupdateautomation/path-file imageupdateautomation/path-dir imageupdateautomation/path-missing --timeout=30s >/dev/null
+# Without spec.git there is nothing to commit with: Flux stalls, InvalidSourceConfiguration.
+kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: no-git}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet}
+YAML
+kubectl -n "$ns" wait imageupdateautomation/no-git --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=InvalidSourceConfiguration --timeout=60s >/dev/null
+assert_eq "source kind 'GitRepository' necessitates field .spec.git: invalid source configuration" \
+    "$(get imageupdateautomation/no-git '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message"
+kubectl -n "$ns" delete imageupdateautomation/no-git --timeout=30s >/dev/null
 
 step "signed commits (signingKey: OpenPGP key with a passphrase)"
 gnupg=$(mktemp -d /tmp/eddy-gpg.XXXXXX)
