@@ -235,22 +235,20 @@ void ed_ctrl_registry_auth_clear(ed_ctrl_registry_auth *auth)
     memset(auth, 0, sizeof(*auth));
 }
 
-/* spec.exclusionList, or Flux's default. Returns the count; the strings are borrowed. */
+/* spec.exclusionList, or Flux's default when it is absent or empty (GetExclusionList: an
+ * empty list does not turn the default off). Returns the count; the strings are borrowed. */
 static size_t exclusions(const ed_node *obj, const char ***out)
 {
     static const char *const dflt[] = {"^.*\\.sig$"};
     ed_node *list = ed_node_path(obj, "/spec/exclusionList");
-    if (ed_node_kind_of(list) != ED_NODE_SEQ) {
-        *out = ed_xmalloc(sizeof(**out));
-        (*out)[0] = dflt[0];
-        return 1;
-    }
-    size_t n = ed_node_len(list);
+    size_t n = ed_node_kind_of(list) == ED_NODE_SEQ ? ed_node_len(list) : 0;
     *out = ed_xcalloc(n ? n : 1, sizeof(**out));
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (ed_node_str(ed_node_at(list, i)))
             (*out)[k++] = ed_node_str(ed_node_at(list, i));
+    if (n == 0)
+        (*out)[k++] = dflt[0];
     return k;
 }
 
@@ -313,15 +311,21 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
         ed_node_set(d, res, "revision", ed_node_new_str(d, sc->revision));
         ed_node_set(d, res, "scanTime", ed_node_new_str(d, now));
         ed_node_set(d, res, "tagCount", ed_node_new_int(d, (int64_t)sc->ntags));
-        ed_node *latest = ed_node_new_seq(d);
+        /* No tags: Flux omits latestTags (null removes an earlier scan's from the merge). */
+        ed_node *latest = sc->ntags ? ed_node_new_seq(d) : ed_node_new_null(d);
         for (size_t i = 0; i < sc->ntags && i < LATEST_TAGS; i++)
             ed_node_append(d, latest, ed_node_new_str(d, sc->tags[i]));
         ed_node_set(d, res, "latestTags", latest);
         ed_node_set(d, sp.status, "lastScanResult", res);
         ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
-        ed_node *excl = ed_node_path(obj, "/spec/exclusionList");
-        if (excl)
-            ed_node_set(d, sp.status, "observedExclusionList", ed_node_copy(d, excl));
+        /* The list the scan used, the default included, as Flux records it. */
+        const char **pats = NULL;
+        size_t npats = exclusions(obj, &pats);
+        ed_node *excl = ed_node_new_seq(d);
+        for (size_t i = 0; i < npats; i++)
+            ed_node_append(d, excl, ed_node_new_str(d, pats[i]));
+        free(pats);
+        ed_node_set(d, sp.status, "observedExclusionList", excl);
     } else {
         ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
         if (out->stalled) {
@@ -358,7 +362,7 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
     if (rc) {
         out.reason = "ImageURLInvalid";
         out.stalled = true;
-        snprintf(out.message, sizeof(out.message), "spec.image: %s", err.msg);
+        snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
     snprintf(sc.canonical, sizeof(sc.canonical), "%s", ref.canonical);

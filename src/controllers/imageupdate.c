@@ -175,7 +175,8 @@ static void run_begin(void *user)
 }
 
 /* path (relative to the repository) relative to update.path, as Flux names the files of
- * .Changed.FileChanges: its reader walks update.path and records paths from there. */
+ * .Changed.FileChanges: its reader walks update.path and records paths from there (from its
+ * directory when update.path is a file). */
 static const char *under_update_path(const char *path, const char *update_path)
 {
     const char *p = update_path ? update_path : "";
@@ -188,6 +189,10 @@ static const char *under_update_path(const char *path, const char *update_path)
         n = 0;
     if (n > 0 && strncmp(path, p, n) == 0 && path[n] == '/')
         return path + n + 1;
+    if (n > 0 && strncmp(path, p, n) == 0 && path[n] == '\0') {
+        const char *slash = strrchr(path, '/');
+        return slash ? slash + 1 : path;
+    }
     return path;
 }
 
@@ -199,6 +204,18 @@ static int run_edit(const char *path, const char *data, size_t len, ed_buf *out,
     *changed = false;
     if (!memmem(data, len, "\"$imagepolicy\"", 14))
         return 0; /* Flux's pre-screen: no marker, nothing to read */
+    /* A marked file that is not YAML (a Helm template, say) is one Flux's reader skips as a
+     * "problem file": it is left alone, and the other files are updated. */
+    ed_doc **docs = NULL;
+    size_t ndocs = 0;
+    ed_err perr = ED_ERR_INIT;
+    if (ed_doc_parse_yaml(data, len, path, &docs, &ndocs, &perr) != 0) {
+        ed_log(ED_LOG_INFO, "a marked file is not valid YAML: left alone", "controller", NAME,
+               "name", str_at(r->obj, "/metadata/name"), "namespace",
+               str_at(r->obj, "/metadata/namespace"), "error", perr.msg, NULL);
+        return 0;
+    }
+    ed_doc_list_free(docs, ndocs);
     path = under_update_path(path, str_at(r->obj, "/spec/update/path"));
     int rc = ed_setters_apply(path, data, len, lookup_policy, r, out, &r->changes, err);
     if (rc)
@@ -291,6 +308,13 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
                  "spec.sourceRef.kind '%s' is not supported: only GitRepository", kind);
         return ED_EINVALID;
     }
+    if (!ed_node_path(obj, "/spec/git")) {
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "source kind 'GitRepository' necessitates field .spec.git: invalid source "
+                 "configuration");
+        return ED_EINVALID;
+    }
     if (!sns || !*sns)
         sns = ns;
     int rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns, name,
@@ -313,11 +337,12 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
     src->ref.commit = str_at(ref, "/commit");
     src->is_branch = !src->ref.tag && !src->ref.semver && !src->ref.name && !src->ref.commit;
     snprintf(src->branch, sizeof(src->branch), "%s", branch ? branch : "master");
-    if (!src->is_branch && !str_at(obj, "/spec/git/push/branch") &&
-        !str_at(obj, "/spec/git/push/refspec")) {
+    /* Flux pushes to a branch first, always (a refspec is pushed after it). */
+    if (!src->is_branch && !str_at(obj, "/spec/git/push/branch")) {
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "git.checkout.ref is not a branch: spec.git.push.branch is required");
+                 "push spec not provided, and cannot be inferred from .spec.git.checkout.ref or "
+                 "GitRepository .spec.ref");
         return ED_EINVALID;
     }
     const char *secret = str_at(repo, "/spec/secretRef/name");

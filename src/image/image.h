@@ -65,7 +65,7 @@ typedef struct ed_registry_opts {
     const char *proxy;    /* proxy URL (proxySecretRef address), or NULL */
     const char *proxy_username;
     const char *proxy_password;
-    bool insecure;      /* plain HTTP (ImageRepository spec.insecure) */
+    bool insecure;      /* plain HTTP allowed (ImageRepository spec.insecure) */
     int page_size;      /* tags per page; 0 for 1000 */
     int64_t timeout_ms; /* per request; 0 for 60 s */
     /* Out, or NULL: on HTTP 429, the wait the registry asked for with Retry-After (seconds,
@@ -84,6 +84,14 @@ typedef struct ed_registry_opts {
 int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char ***tags, size_t *n,
                      ed_err *err);
 void ed_registry_tags_free(char **tags);
+
+/*
+ * Whether the registry of ref may be spoken to over plain HTTP when HTTPS gives no reply, as
+ * Flux's client (go-containerregistry) decides: insecure (spec.insecure), or a registry that
+ * looks local: localhost:<port>, a *.local or *.localhost name, a loopback or RFC 1918
+ * address. ed_registry_tags and ed_registry_digest always try HTTPS first.
+ */
+bool ed_registry_plain_http_allowed(const ed_image_ref *ref, bool insecure);
 
 #define ED_DIGEST_MAX 80
 

@@ -23,6 +23,12 @@
 int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err)
 {
     memset(out, 0, sizeof(*out));
+    /* Flux's wording for the two mistakes people make: a URL, and a name with its tag. */
+    const char *scheme_end = image ? strstr(image, "://") : NULL;
+    if (scheme_end)
+        return ed_err_set(err, ED_EINVALID,
+                          "image '%s' should not include URL scheme; remove '%.*s://'", image,
+                          (int)(scheme_end - image), image);
     if (!image || !*image || strchr(image, '@') || strpbrk(image, " \t\n") ||
         ed_str_has_suffix(image, "/"))
         return ed_err_set(err, ED_EINVALID, "invalid image name \"%s\"", image ? image : "");
@@ -41,8 +47,10 @@ int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err)
         }
     }
     /* A tag is not part of the name ("nginx:1.27" is refused: the tag goes elsewhere). */
-    if (strchr(repo, ':'))
-        return ed_err_set(err, ED_EINVALID, "image name \"%s\" must not contain a tag", image);
+    const char *colon = strchr(repo, ':');
+    if (colon)
+        return ed_err_set(err, ED_EINVALID, "image '%s' should not include a tag; remove ':%.*s'",
+                          image, (int)strcspn(colon + 1, ":"), colon + 1);
     for (const char *p = repo; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-/", *p)))
             return ed_err_set(err, ED_EINVALID,
@@ -294,9 +302,48 @@ void ed_registry_tags_free(char **tags)
 struct session {
     const ed_image_ref *ref;
     const ed_registry_opts *o;
-    char *auth; /* the Authorization value that worked */
-    bool basic; /* the registry asked for Basic */
+    char *auth;         /* the Authorization value that worked */
+    bool basic;         /* the registry asked for Basic */
+    const char *scheme; /* "https", or "http" once a plain registry answered */
+    bool may_fall_back; /* plain HTTP is allowed and has not been tried yet */
+    bool answered;      /* the registry replied (over the session's scheme) */
 };
+
+/*
+ * A registry that may be spoken to over plain HTTP, as go-containerregistry (Flux's client)
+ * decides: spec.insecure, or a host that looks local (localhost:<port>, *.local or
+ * *.localhost, a loopback address, an RFC 1918 address). HTTPS is still tried first.
+ */
+static bool plain_http_allowed(const char *registry, bool insecure)
+{
+    if (insecure || ed_str_has_prefix(registry, "localhost:") || strstr(registry, "127.0.0.1") ||
+        strstr(registry, "::1"))
+        return true;
+    char host[256];
+    snprintf(host, sizeof(host), "%.*s", (int)strcspn(registry, ":"), registry);
+    if (ed_str_has_suffix(host, ".local") || ed_str_has_suffix(host, ".localhost"))
+        return true;
+    unsigned a, b, c, d;
+    char tail;
+    if (sscanf(host, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 ||
+        c > 255 || d > 255)
+        return false;
+    return a == 10 || (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168);
+}
+
+bool ed_registry_plain_http_allowed(const ed_image_ref *ref, bool insecure)
+{
+    return plain_http_allowed(ref->registry, insecure);
+}
+
+static void session_init(struct session *s, const ed_image_ref *ref, const ed_registry_opts *o)
+{
+    memset(s, 0, sizeof(*s));
+    s->ref = ref;
+    s->o = o;
+    s->scheme = "https";
+    s->may_fall_back = plain_http_allowed(ref->registry, o->insecure);
+}
 
 static void session_clear(struct session *s)
 {
@@ -307,6 +354,41 @@ static void session_clear(struct session *s)
     s->auth = NULL;
 }
 
+static long session_get(struct session *s, const char *url, struct reply *r, ed_err *err);
+
+/* GET (or HEAD) the registry's path over the session's scheme; when HTTPS gives no reply
+ * (nothing listening there, or a plain HTTP server) and plain HTTP is allowed, the request is
+ * made again over HTTP, which the rest of the session then uses. */
+static long session_get_path(struct session *s, const char *path, struct reply *r, ed_err *err)
+{
+    char *url = ed_xasprintf("%s://%s%s", s->scheme, s->ref->registry, path);
+    long status = session_get(s, url, r, err);
+    free(url);
+    if (status < 0 && s->may_fall_back && !s->answered) {
+        s->may_fall_back = false;
+        ed_err https_err = ED_ERR_INIT;
+        if (err)
+            https_err = *err;
+        ed_err_clear(err);
+        url = ed_xasprintf("http://%s%s", s->ref->registry, path);
+        status = session_get(s, url, r, err);
+        free(url);
+        if (status == 400 || (status < 0 && !s->o->insecure)) {
+            /* An HTTPS server answers a plain request with 400 (and a registry that only
+             * looks local was meant to be HTTPS): the HTTPS failure, a certificate refused
+             * say, is what the user needs to read. */
+            if (err)
+                *err = https_err;
+            status = -1;
+        } else {
+            s->scheme = "http";
+        }
+    }
+    if (status >= 0)
+        s->may_fall_back = false;
+    return status;
+}
+
 /* GET (or HEAD) url, answering a 401 challenge once. Returns the HTTP status, or -1 with err
  * set when no reply came or the challenge could not be answered. */
 static long session_get(struct session *s, const char *url, struct reply *r, ed_err *err)
@@ -314,6 +396,7 @@ static long session_get(struct session *s, const char *url, struct reply *r, ed_
     for (;;) {
         long status =
             get(url, s->auth, s->basic ? s->o->username : NULL, s->o->password, s->o, r, err);
+        s->answered = s->answered || status >= 0;
         if (status != 401 || s->auth || s->basic || !r->challenge)
             return status;
         if (strncasecmp(r->challenge, "Basic", 5) == 0 && s->o->username) {
@@ -352,16 +435,18 @@ int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char
     *n = 0;
     if (o->retry_after_ms)
         *o->retry_after_ms = 0;
-    const char *scheme = o->insecure ? "http" : "https";
-    char *url = ed_xasprintf("%s://%s/v2/%s/tags/list?n=%d", scheme, ref->registry, ref->repository,
-                             o->page_size > 0 ? o->page_size : 1000);
-    struct session sess = {.ref = ref, .o = o};
+    struct session sess;
+    session_init(&sess, ref, o);
+    char *first = ed_xasprintf("/v2/%s/tags/list?n=%d", ref->repository,
+                               o->page_size > 0 ? o->page_size : 1000);
+    char *url = NULL;
     char **list = ed_xcalloc(1, sizeof(*list));
     size_t count = 0;
     int rc = 0;
     struct reply r = {0};
-    while (url) {
-        long status = session_get(&sess, url, &r, err);
+    for (bool more = true; more;) {
+        long status =
+            url ? session_get(&sess, url, &r, err) : session_get_path(&sess, first, &r, err);
         if (status < 0) {
             rc = err ? err->code : ED_ERROR;
             break;
@@ -394,14 +479,16 @@ int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char
             break;
         free(url);
         url = NULL;
+        more = r.next != NULL;
         if (r.next) {
             /* The next page: an absolute URL, or a path on the same registry. */
-            url = r.next[0] == '/' ? ed_xasprintf("%s://%s%s", scheme, ref->registry, r.next)
+            url = r.next[0] == '/' ? ed_xasprintf("%s://%s%s", sess.scheme, ref->registry, r.next)
                                    : ed_xstrdup(r.next);
         }
     }
     reply_free(&r);
     free(url);
+    free(first);
     session_clear(&sess);
     if (rc) {
         ed_registry_tags_free(list);
@@ -420,16 +507,16 @@ int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, co
     out[0] = '\0';
     if (o->retry_after_ms)
         *o->retry_after_ms = 0;
-    char *url = ed_xasprintf("%s://%s/v2/%s/manifests/%s", o->insecure ? "http" : "https",
-                             ref->registry, ref->repository, tag);
-    struct session sess = {.ref = ref, .o = o};
+    char *path = ed_xasprintf("/v2/%s/manifests/%s", ref->repository, tag);
+    struct session sess;
+    session_init(&sess, ref, o);
     struct reply r = {.head = true,
                       .accept = "application/vnd.oci.image.index.v1+json, "
                                 "application/vnd.oci.image.manifest.v1+json, "
                                 "application/vnd.docker.distribution.manifest.list.v2+json, "
                                 "application/vnd.docker.distribution.manifest.v2+json"};
     int rc = 0;
-    long status = session_get(&sess, url, &r, err);
+    long status = session_get_path(&sess, path, &r, err);
     if (status < 0)
         rc = err ? err->code : ED_ERROR;
     else if (status != 200)
@@ -440,7 +527,7 @@ int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, co
     else
         snprintf(out, ED_DIGEST_MAX, "%s", r.digest);
     reply_free(&r);
-    free(url);
+    free(path);
     session_clear(&sess);
     return rc;
 }

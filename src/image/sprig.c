@@ -669,6 +669,132 @@ static int fn_to_string(call *c)
     return ret_str_take(c, strval_dup(c->args[0]));
 }
 
+static int fn_sha256sum(call *c)
+{
+    char hex[65];
+    ed_sha256_hex(str_arg(c, 0), strlen(str_arg(c, 0)), hex);
+    return ret_str_take(c, ed_xstrdup(hex));
+}
+
+static const char *type_name(const ed_tv *v);
+
+/* One operand of printf: Go's "%!v(MISSING)" when absent, "%!s(<nil>)" for nil with %s. */
+static int printf_operand(call *c, ed_buf *b, char verb, const char *flags, size_t i)
+{
+    if (i >= c->nargs) {
+        ed_buf_printf(b, "%%!%c(MISSING)", verb);
+        return 0;
+    }
+    const ed_tv *v = c->args[i];
+    char *s = NULL;
+    switch (verb) {
+    case 'v':
+    case 's':
+        if (v->kind == ED_TV_NIL && verb == 's') {
+            ed_buf_append_str(b, "%!s(<nil>)");
+            return 0;
+        }
+        s = strval_dup(v);
+        break;
+    case 'd':
+        if (v->kind != ED_TV_NUM) {
+            char *sv = strval_dup(v);
+            ed_buf_printf(b, "%%!d(%s=%s)", type_name(v), sv);
+            free(sv);
+            return 0;
+        }
+        s = ed_xasprintf("%" PRId64, v->n);
+        break;
+    case 't':
+        if (v->kind != ED_TV_BOOL) {
+            char *sv = strval_dup(v);
+            ed_buf_printf(b, "%%!t(%s=%s)", type_name(v), sv);
+            free(sv);
+            return 0;
+        }
+        s = ed_xstrdup(v->n ? "true" : "false");
+        break;
+    case 'q': {
+        if (v->kind != ED_TV_STR)
+            return fail(c, "printf: %q is supported by eddy for strings only", NULL);
+        ed_buf q = ED_BUF_INIT((size_t)1 << 20);
+        go_quote(&q, v->s);
+        s = ed_buf_take(&q);
+        ed_buf_free(&q);
+        break;
+    }
+    default: {
+        char verb_s[3] = {'%', verb, '\0'};
+        return fail(c, "printf: a verb eddy does not support: ", verb_s);
+    }
+    }
+    /* Width and '-' (left-justify) as fmt pads, in characters of the ASCII text. */
+    bool left = strchr(flags, '-') != NULL;
+    long width = 0;
+    for (const char *f = flags; *f; f++)
+        if (*f >= '0' && *f <= '9' && width < (1L << 20))
+            width = width * 10 + (*f - '0');
+    if (width > (1L << 20))
+        width = 1L << 20; /* the message's cap: wider is only more spaces than it can hold */
+    long len = (long)strlen(s);
+    if (!left)
+        for (long k = len; k < width; k++)
+            ed_buf_append(b, " ", 1);
+    ed_buf_append_str(b, s);
+    if (left)
+        for (long k = len; k < width; k++)
+            ed_buf_append(b, " ", 1);
+    free(s);
+    return 0;
+}
+
+/* Go's printf for the verbs commit messages use: %s %v %d %t %q and %%, with a width and '-';
+ * missing operands print as Go prints them, extra ones as "%!(EXTRA type=value, ...)". */
+static int fn_printf(call *c)
+{
+    const char *f = str_arg(c, 0);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 20);
+    size_t arg = 1;
+    int rc = 0;
+    for (const char *p = f; *p && !rc;) {
+        if (*p != '%') {
+            ed_buf_append(&b, p++, 1);
+            continue;
+        }
+        p++;
+        char flags[16];
+        size_t nf = 0;
+        while ((*p == '-' || *p == '+' || *p == ' ' || *p == '#' || (*p >= '0' && *p <= '9')) &&
+               nf + 1 < sizeof(flags))
+            flags[nf++] = *p++;
+        flags[nf] = '\0';
+        if (*p == '%') {
+            ed_buf_append(&b, "%", 1);
+            p++;
+        } else if (!*p) {
+            ed_buf_append_str(&b, "%!(NOVERB)");
+        } else {
+            rc = printf_operand(c, &b, *p++, flags, arg++);
+        }
+    }
+    if (!rc && arg < c->nargs) {
+        ed_buf_append_str(&b, "%!(EXTRA ");
+        for (size_t i = arg; i < c->nargs; i++) {
+            char *sv = strval_dup(c->args[i]);
+            ed_buf_printf(&b, "%s%s=%s", i > arg ? ", " : "", type_name(c->args[i]), sv);
+            free(sv);
+        }
+        ed_buf_append_str(&b, ")");
+    }
+    if (rc) {
+        ed_buf_free(&b);
+        return rc;
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
 static int fn_list(call *c)
 {
     ed_tv *l = new_list(c);
@@ -962,10 +1088,12 @@ static const struct fn {
     {"nospace", 1, 1, "s", fn_nospace},
     {"not", 1, 1, "a", fn_not},
     {"or", 1, -1, "", fn_or},
+    {"printf", 1, -1, "s", fn_printf},
     {"push", 2, 2, "aa", fn_append},
     {"quote", 0, -1, "", fn_quote},
     {"repeat", 2, 2, "is", fn_repeat},
     {"replace", 3, 3, "sss", fn_replace},
+    {"sha256sum", 1, 1, "s", fn_sha256sum},
     {"sortAlpha", 1, 1, "a", fn_sort_alpha},
     {"splitList", 2, 2, "ss", fn_split_list},
     {"squote", 0, -1, "", fn_squote},
@@ -1176,7 +1304,6 @@ static const char *const flux_names[] = {
     "plural",
     "prepend",
     "print",
-    "printf",
     "println",
     "randInt",
     "randSeededNumeric",
@@ -1195,7 +1322,6 @@ static const char *const flux_names[] = {
     "seq",
     "set",
     "sha1sum",
-    "sha256sum",
     "shuffle",
     "slice",
     "snakecase",

@@ -16,8 +16,9 @@
  * functions of sprig.c; {{ if }} / {{ else if }} / {{ else }} / {{ end }}, {{ range }} over lists
  * and maps (with `$v :=` or `$k, $v :=`, keys in Go's sorted order, and {{ else }} for an empty
  * range), {{ with }}, comments (an action that starts with a slash and a star), and the trim
- * markers {{- and -}}. Anything else (templates, variables assigned outside range, a function
- * eddy does not implement) is refused with an error that names it, so a message never silently
+ * markers {{- and -}}, variables ({{ $x := pipeline }} declares, {{ $x = pipeline }} assigns, as
+ * the docs' Gerrit Change-Id example does). Anything else (templates, a function eddy does not
+ * implement) is refused with an error that names it, so a message never silently
  * comes out wrong; an unknown function is refused wherever it appears, as Go refuses it when it
  * parses the template.
  */
@@ -31,6 +32,7 @@
 
 #define MAX_OUTPUT ((size_t)1 << 20)
 #define MAX_DEPTH  32
+#define MAX_VARS   256
 
 /* ---- Flux's template data ---- */
 
@@ -175,7 +177,7 @@ typedef struct exec {
     const char *src; /* the whole template, for line numbers */
     const char *p;   /* where parsing is */
     val *root;
-    var vars[MAX_DEPTH * 2];
+    var vars[MAX_VARS];
     size_t nvars;
     ed_buf out;
     ed_tv_pool *pool;
@@ -684,12 +686,52 @@ static int range_vars(exec *x, const action *a, const char *s, char k[64], char 
     return 0;
 }
 
-static void push_var(exec *x, const char *name, val *v)
+static bool push_var(exec *x, const char *name, val *v)
 {
     if (!name[0] || x->nvars >= sizeof(x->vars) / sizeof(x->vars[0]))
-        return;
+        return false;
     snprintf(x->vars[x->nvars].name, sizeof(x->vars[x->nvars].name), "%s", name);
     x->vars[x->nvars++].v = v;
+    return true;
+}
+
+/*
+ * {{ $x := pipeline }} declares $x until the end of the enclosing block (Go's scope: the "end"
+ * of the if, with or range, else the template); {{ $x = pipeline }} gives a declared variable a
+ * new value. Both print nothing. Returns 1 when the action is neither (an ordinary pipeline).
+ */
+static int do_variable(exec *x, const action *a, val *dot, bool emit)
+{
+    const char *p = a->start + 1;
+    while (p < a->end && ident_char(*p))
+        p++;
+    size_t n = (size_t)(p - a->start);
+    const char *op = p;
+    while (op < a->end && isspace((unsigned char)*op))
+        op++;
+    bool declare = a->end - op >= 2 && op[0] == ':' && op[1] == '=';
+    bool assign = op < a->end && op[0] == '=' && (op + 1 == a->end || op[1] != '=');
+    if (!declare && !assign)
+        return 1;
+    if (n < 2 || n >= sizeof(x->vars[0].name))
+        return fail(x, a->at, "invalid variable name", NULL);
+    char name[64];
+    snprintf(name, sizeof(name), "%.*s", (int)n, a->start);
+    val *v = NULL;
+    int rc = eval_pipeline(x, a, op + (declare ? 2 : 1), a->end, dot, &v, emit);
+    if (rc)
+        return rc;
+    if (!v)
+        v = ed_tv_new(x->pool, ED_TV_NIL, NULL);
+    if (declare)
+        return push_var(x, name, v) ? 0 : fail(x, a->at, "too many variables", NULL);
+    for (size_t i = x->nvars; i-- > 0;)
+        if (strcmp(x->vars[i].name, name) == 0) {
+            if (emit)
+                x->vars[i].v = v;
+            return 0;
+        }
+    return fail(x, a->at, "undefined variable", name);
 }
 
 /* {{ range }}: run the body once per element (or once without emitting to find its end). */
@@ -784,6 +826,7 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
         return fail(x, x->p, "blocks nested too deeply", NULL);
     }
     int rc = 0;
+    size_t scope = x->nvars; /* variables declared in this block end with it */
     *ended = END_EOF;
     for (;;) {
         const char *text_end;
@@ -822,18 +865,14 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
             free(what);
         } else {
             val *v = NULL;
-            if (a.start[0] == '$' && (memmem(a.start, (size_t)(a.end - a.start), ":=", 2) ||
-                                      memmem(a.start, (size_t)(a.end - a.start), " = ", 3))) {
-                char *what = ed_xstrndup(a.start, (size_t)(a.end - a.start));
-                rc = fail(x, a.at, "unsupported construct (variable assignment):", what);
-                free(what);
-            } else if ((rc = eval_pipeline(x, &a, a.start, a.end, dot, &v, emit)) == 0 && emit) {
+            rc = a.start[0] == '$' ? do_variable(x, &a, dot, emit) : 1;
+            if (rc == 1 && (rc = eval_pipeline(x, &a, a.start, a.end, dot, &v, emit)) == 0 && emit)
                 print(x, v);
-            }
         }
         if (rc)
             break;
     }
+    x->nvars = scope;
     x->depth--;
     return rc;
 }

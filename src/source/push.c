@@ -43,16 +43,19 @@ struct walk_ctx {
     ed_err *err;
 };
 
+/* The files Flux's reader reads: *.yaml, *.yml, and kustomize's extensionless Kustomization. */
 static bool is_yaml(const char *name)
 {
-    return ed_str_has_suffix(name, ".yaml") || ed_str_has_suffix(name, ".yml");
+    return ed_str_has_suffix(name, ".yaml") || ed_str_has_suffix(name, ".yml") ||
+           strcmp(name, "Kustomization") == 0;
 }
 
-/* Under the prefix? ("" is the whole tree.) */
+/* Under the prefix, or the prefix itself (update.path naming one file)? ("" is the whole
+ * tree.) */
 static bool under(const char *path, const char *prefix)
 {
     size_t n = strlen(prefix);
-    return n == 0 || (strncmp(path, prefix, n) == 0 && path[n] == '/');
+    return n == 0 || (strncmp(path, prefix, n) == 0 && (path[n] == '/' || path[n] == '\0'));
 }
 
 static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
@@ -149,16 +152,27 @@ static int push_update_cb(const char *refname, const char *status, void *payload
     return 0;
 }
 
-/* The refspecs to push: the temporary ref to the push branch (forced when it is not the
- * checkout branch: Flux's default), and opts->refspec with its source mapped to our commit. */
+/* Is src (a refspec's source) one of the names our commit goes by: HEAD, or the branch it is
+ * made on (the push branch, else the checkout branch), short or full? */
+static bool refspec_source_is_ours(const char *src, const char *branch)
+{
+    if (!branch)
+        return false;
+    return strcmp(src, branch) == 0 ||
+           (ed_str_has_prefix(src, "refs/heads/") && strcmp(src + 11, branch) == 0);
+}
+
+/* The refspecs to push, as Flux pushes them: the temporary ref to the push branch (the
+ * checkout branch when git.push.branch is unset, also when a refspec is given; forced when it
+ * is not the checkout branch: Flux's default), then opts->refspec with its source mapped to
+ * our commit. */
 static int push_refspecs(const ed_source_git_update_opts *o, const char *tmpref, char **specs,
                          size_t *n, ed_err *err)
 {
     const char *branch = o->push_branch ? o->push_branch : o->checkout_branch;
     bool force = !o->checkout_branch || strcmp(branch, o->checkout_branch) != 0;
     *n = 0;
-    if (!o->refspec || o->push_branch)
-        specs[(*n)++] = ed_xasprintf("%s%s:refs/heads/%s", force ? "+" : "", tmpref, branch);
+    specs[(*n)++] = ed_xasprintf("%s%s:refs/heads/%s", force ? "+" : "", tmpref, branch);
     if (o->refspec) {
         const char *spec = o->refspec;
         bool plus = spec[0] == '+';
@@ -168,17 +182,17 @@ static int push_refspecs(const ed_source_git_update_opts *o, const char *tmpref,
         if (!colon || colon == spec || !colon[1])
             return ed_err_set(err, ED_EINVALID, "git.push.refspec '%s': expected <src>:<dst>",
                               o->refspec);
+        /* Flux commits on the push branch: the docs' Gerrit and Gitea setups push it on with
+         * "refs/heads/<push branch>:refs/for/main". */
         char *src = ed_xstrndup(spec, (size_t)(colon - spec));
-        const char *cb = o->checkout_branch ? o->checkout_branch : "HEAD";
-        char *local = ed_xasprintf("refs/heads/%s", cb);
-        bool ours = strcmp(src, "HEAD") == 0 || strcmp(src, local) == 0 || strcmp(src, cb) == 0;
+        bool ours = strcmp(src, "HEAD") == 0 || refspec_source_is_ours(src, branch) ||
+                    refspec_source_is_ours(src, o->checkout_branch);
         free(src);
-        free(local);
         if (!ours)
             return ed_err_set(err, ED_EINVALID,
-                              "git.push.refspec '%s': the source must be the checkout branch "
-                              "('%s') or HEAD",
-                              o->refspec, cb);
+                              "git.push.refspec '%s': the source must be the branch the commit "
+                              "is made on ('%s') or HEAD",
+                              o->refspec, branch);
         specs[(*n)++] = ed_xasprintf("%s%s:%s", plus ? "+" : "", tmpref, colon + 1);
     }
     return 0;
@@ -410,6 +424,17 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         rc = ed_err_set(err, ED_EINVALID, "update.path '%s' leaves the repository", o->path);
         goto out;
     }
+    /* As Flux's walk of update.path: a path the commit does not have is an error (not an
+     * automation with nothing to do), a file is read alone. */
+    git_tree_entry *at = NULL;
+    if (prefix[0] && git_tree_entry_bypath(&at, tree, prefix) != 0) {
+        rc = ed_err_set(err, ED_ENOTFOUND,
+                        "update failed: update.path '%s': no such file or "
+                        "directory in commit %.7s",
+                        o->path, fr.commit);
+        goto out;
+    }
+    git_tree_entry_free(at);
     w.repo = repo;
     w.prefix = prefix;
     if (o->begin)
@@ -462,10 +487,10 @@ int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts
     if (!opts->url || (!opts->checkout_branch && !opts->checkout) || !opts->edit ||
         !opts->message || !opts->author_email)
         return ed_err_set(err, ED_EINVALID, "incomplete update options");
-    if (!opts->checkout_branch && !opts->push_branch && !opts->refspec)
+    /* A refspec alone is not enough: Flux pushes to a branch first, always. */
+    if (!opts->checkout_branch && !opts->push_branch)
         return ed_err_set(err, ED_EINVALID,
-                          "the checkout ref is not a branch: git.push.branch (or refspec) is "
-                          "required");
+                          "the checkout ref is not a branch: git.push.branch is required");
     int attempts = opts->max_attempts > 0 ? opts->max_attempts : 3;
     int rc = 0;
     for (int i = 0; i < attempts; i++) {

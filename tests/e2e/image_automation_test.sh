@@ -262,6 +262,64 @@ fetch
 assert_contains "$(cat "$work/deploy/typo.yaml")" 'tag: x # {"$imagepolicy"' "the unknown policy's line stays"
 assert_contains "$(cat "$work/deploy/app.yaml")" "app:1.4.0\"" "the other markers applied"
 
+step "update.path: one file; a Kustomization file; a file that is not YAML; a path that is not there"
+mkdir -p "$work/paths/chart/templates"
+printf 'a: 0.0.1 # {"$imagepolicy": "%s:api:tag"}\n' "$ns" >"$work/paths/single.yaml"
+printf 'a: 0.0.1 # {"$imagepolicy": "%s:api:tag"}\n' "$ns" >"$work/paths/beside.yaml"
+printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n- name: api\n  newTag: 0.0.1 # {"$imagepolicy": "%s:api:tag"}\n' "$ns" >"$work/paths/Kustomization"
+printf '{{- if .Values.enabled }}\nimage: x # {"$imagepolicy": "%s:api"}\n{{- end }}\n' "$ns" >"$work/paths/chart/templates/deploy.yaml"
+(cd "$work" && git add -A && git commit -qm "paths" && git push -q origin HEAD:main)
+pathauto() { # pathauto NAME UPDATE-PATH
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: $1}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet}
+  policySelector: {matchLabels: {team: api}}
+  update: {path: "$2"}
+  git:
+    commit:
+      author: {email: paths-bot@eddy.dev}
+      messageTemplate: '{{ range \$f, \$_ := .Changed.FileChanges }}{{ \$f }} {{ end }}'
+YAML
+}
+# Flux walks update.path: a file is read alone, its name relative to its directory.
+pathauto path-file ./paths/single.yaml
+kubectl -n "$ns" wait imageupdateautomation/path-file --for=jsonpath='{.status.observedPolicies.api.tag}'=0.2.0 --timeout=60s >/dev/null
+fetch
+assert_eq "single.yaml" "$(git -C "$work" log -1 --format=%s -- paths)" "the file's name in the message"
+assert_eq "a: 0.2.0 # {\"\$imagepolicy\": \"$ns:api:tag\"}" "$(cat "$work/paths/single.yaml")" "the file updated"
+assert_contains "$(cat "$work/paths/beside.yaml")" "a: 0.0.1" "a file beside it is not"
+# Its reader takes kustomize's extensionless Kustomization, and skips a marked file that does
+# not parse (a Helm template) without failing the others.
+pathauto path-dir ./paths
+kubectl -n "$ns" wait imageupdateautomation/path-dir --for=jsonpath='{.status.observedPolicies.api.tag}'=0.2.0 --timeout=60s >/dev/null
+assert_eq "True" "$(get imageupdateautomation/path-dir '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
+fetch
+assert_eq "Kustomization beside.yaml" "$(git -C "$work" log -1 --format=%s -- paths)" "the files in the message"
+assert_contains "$(cat "$work/paths/Kustomization")" "newTag: 0.2.0 #" "the Kustomization file updated"
+assert_contains "$(cat "$work/paths/chart/templates/deploy.yaml")" "image: x #" "the template left alone"
+# A path the commit does not have fails (Flux: the walk's error), no "up-to-date".
+pathauto path-missing ./nowhere
+kubectl -n "$ns" wait imageupdateautomation/path-missing --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=UpdateFailed --timeout=60s >/dev/null
+assert_contains "$(get imageupdateautomation/path-missing '{.status.conditions[?(@.type=="Ready")].message}')" "update.path './nowhere': no such file or directory" "the path named"
+kubectl -n "$ns" delete imageupdateautomation/path-file imageupdateautomation/path-dir imageupdateautomation/path-missing --timeout=30s >/dev/null
+# Without spec.git there is nothing to commit with: Flux stalls, InvalidSourceConfiguration.
+kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: no-git}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet}
+YAML
+kubectl -n "$ns" wait imageupdateautomation/no-git --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=InvalidSourceConfiguration --timeout=60s >/dev/null
+assert_eq "source kind 'GitRepository' necessitates field .spec.git: invalid source configuration" \
+    "$(get imageupdateautomation/no-git '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message"
+kubectl -n "$ns" delete imageupdateautomation/no-git --timeout=30s >/dev/null
+
 step "signed commits (signingKey: OpenPGP key with a passphrase)"
 gnupg=$(mktemp -d /tmp/eddy-gpg.XXXXXX)
 trap 'gpgconf --homedir "$gnupg" --kill all 2>/dev/null; rm -rf "$gnupg"' EXIT

@@ -40,6 +40,8 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/v2/broken/"):
             return self.reply(200, b'{"name": "broken/app", "tags": ["1.0", ')
+        if self.path.startswith("/v2/empty/"):
+            return self.reply(200, b'{"name": "empty/app", "tags": []}')
         if self.path.startswith("/v2/failing/"):
             return self.reply(500, b'{"errors": [{"code": "UNKNOWN"}]}')
         if self.path.startswith("/token"):
@@ -112,6 +114,7 @@ ${3:-}
 YAML
 }
 repo web "$EDDY_REGISTRY/reflector/web"
+repo no-exclusions "$EDDY_REGISTRY/reflector/web" "  exclusionList: []"
 repo api "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: regcred}"
 repo api-anonymous "$EDDY_REGISTRY_AUTH/reflector/api"
 kubectl -n "$ns" create serviceaccount puller >/dev/null
@@ -124,10 +127,21 @@ kubectl -n "$ns" create secret docker-registry bearercred --docker-server="127.0
 repo bearer "127.0.0.1:$rl_port/bearer/app" "  secretRef: {name: bearercred}"
 repo bearer-anonymous "127.0.0.1:$rl_port/bearer/app"
 repo failing "127.0.0.1:$rl_port/failing/app"
+repo empty "127.0.0.1:$rl_port/empty/app"
 repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
 repo proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: proxy}"
 repo bad-proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: bad-proxy}"
 repo down "127.0.0.1:$(free_port)/nobody/listens"
+# Without spec.insecure: a registry on a loopback address is still read over plain HTTP once
+# HTTPS gives no answer, as Flux's go-containerregistry does for local registries.
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: local}
+spec:
+  image: $EDDY_REGISTRY/reflector/web
+  interval: 10m
+YAML
 
 # A registry over TLS that wants a client certificate (mutual TLS), sharing the storage of a
 # plain one the test pushes to. The serving certificate is the test servers' (their CA).
@@ -203,6 +217,17 @@ assert_eq "404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$spo
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web,involvedObject.kind=ImageRepository -o jsonpath='{.items[*].message}')" \
     "successful scan: found 4 tags with checksum $rev" "event: the Ready message"
 
+# A repository without tags: tagCount 0 and no latestTags (Flux omits the empty list).
+kubectl -n "$ns" wait imagerepository/empty --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "0" "$(get imagerepository/empty '{.status.lastScanResult.tagCount}')" "no tags"
+assert_not_contains "$(kubectl -n "$ns" get imagerepository/empty -o json)" "latestTags" "latestTags omitted"
+
+# An empty exclusionList does not turn Flux's default off (GetExclusionList), and the status
+# records the list the scan used.
+kubectl -n "$ns" wait imagerepository/no-exclusions --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "4" "$(get imagerepository/no-exclusions '{.status.lastScanResult.tagCount}')" "exclusionList []: .sig still excluded"
+assert_eq '^.*\.sig$' "$(get imagerepository/no-exclusions '{.status.observedExclusionList[*]}')" "observedExclusionList: the default"
+
 metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
 assert_contains "$metrics" "gotk_reconcile_condition{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
 assert_contains "$metrics" "gotk_reconcile_duration_seconds_count{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\"}" "duration histogram"
@@ -267,6 +292,14 @@ kubectl -n "$ns" wait imagerepository/ca-only imagerepository/untrusted --for=js
 echo "without a client certificate: $(get imagerepository/ca-only '{.status.conditions[?(@.type=="Ready")].message}')"
 echo "without the CA: $(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')"
 assert_not_contains "$(kubectl -n "$ns" get imagerepository mtls -o yaml)" "PRIVATE KEY" "no key in status"
+# The loopback registry may be plain HTTP, but this one is HTTPS: the certificate problem is
+# reported, not the 400 the plain request got.
+assert_contains "$(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')" "https://127.0.0.1:$tls_port/" "the HTTPS failure"
+assert_not_contains "$(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 400" "not the plain request's 400"
+
+step "a local registry without spec.insecure (go-containerregistry's rule)"
+kubectl -n "$ns" wait imagerepository/local --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "4" "$(get imagerepository/local '{.status.lastScanResult.tagCount}')" "tags over plain HTTP"
 
 step "ImagePolicy: semver, digest"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -407,10 +440,17 @@ kubectl -n "$ns" delete imagepolicy/moving imagerepository/moving --timeout=30s 
 step "bad input: invalid exclusion regex, invalid image, a cloud provider"
 repo bad-regex "$EDDY_REGISTRY/reflector/web" "  exclusionList: ['(unclosed']"
 repo bad-image "$EDDY_REGISTRY/Reflector/Web:1.0"
+repo tagged-image "$EDDY_REGISTRY/reflector/web:1.0.0"
+repo url-image "https://$EDDY_REGISTRY/reflector/web"
 repo cloud "$EDDY_REGISTRY/reflector/web" "  provider: aws"
 kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "exclusionList[0]" "regex named"
 kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+kubectl -n "$ns" wait imagerepository/tagged-image imagerepository/url-image --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+assert_eq "image '$EDDY_REGISTRY/reflector/web:1.0.0' should not include a tag; remove ':1.0.0'" \
+    "$(get imagerepository/tagged-image '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message for a tag"
+assert_eq "image 'https://$EDDY_REGISTRY/reflector/web' should not include URL scheme; remove 'https://'" \
+    "$(get imagerepository/url-image '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message for a URL"
 kubectl -n "$ns" wait imagerepository/cloud --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagerepository/cloud '{.status.conditions[?(@.type=="Ready")].message}')" "spec.provider 'aws' is not supported" "provider refused clearly"
 

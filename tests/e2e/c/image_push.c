@@ -2,7 +2,8 @@
  * End-to-end tests of commits pushed back to Git (src/source/push.c) against the real Git HTTP
  * server: a push rejected because another writer moved the branch meanwhile is retried from the
  * new head in-process (the other writer's commit is kept, ours lands on top); nothing changed
- * means no commit; a refspec pushes to another branch only; a push branch that already holds
+ * means no commit; a refspec is pushed after the branch (the push branch, else the checkout
+ * branch), its source that branch or HEAD; a push branch that already holds
  * the result gets nothing; a tag can be the checkout when a push branch is given; a push a server
  * hook refuses is reported at once, not retried; wrong credentials give ED_EAUTH without the
  * password in the message. Push options (git.push.options) reach the server's hooks over HTTP
@@ -190,9 +191,9 @@ static void test_refspec_other_branch(void **state)
     struct edit_state st = {0};
     ed_source_secret_entry secret[2];
     ed_source_git_update_opts o = opts(&st, secret);
+    /* A refspec alone: as Flux documents, the checkout branch gets the commit too. */
     o.refspec = "refs/heads/main:refs/heads/auto";
-    char main_before[64], main_after[64], autob[64];
-    sh("git ls-remote origin refs/heads/main | cut -f1", main_before, sizeof(main_before));
+    char main_after[64], autob[64];
     ed_source_git_update_result res;
     ed_err err = ED_ERR_INIT;
     if (ed_source_git_update(cache, &o, &res, &err) != 0)
@@ -200,11 +201,30 @@ static void test_refspec_other_branch(void **state)
     assert_true(res.committed);
     sh("git ls-remote origin refs/heads/main | cut -f1", main_after, sizeof(main_after));
     sh("git ls-remote origin refs/heads/auto | cut -f1", autob, sizeof(autob));
-    assert_string_equal(main_before, main_after);
+    assert_string_equal(main_after, res.commit);
     assert_string_equal(autob, res.commit);
+    sh("git fetch -q origin && git reset -q --hard origin/main && sed -i 's/v: 2/v: 1/' race.yaml "
+       "&& git commit -qam back && git push -q origin HEAD:main",
+       NULL, 0);
     o.refspec = "refs/heads/other:refs/heads/auto";
     assert_int_equal(ed_source_git_update(cache, &o, &res, &err), ED_EINVALID);
     assert_non_null(strstr(err.msg, "git.push.refspec"));
+    /* The docs' Gerrit and Gitea setups: the commit is made on the push branch, and the
+     * refspec pushes that branch on. */
+    o.push_branch = "flux-updates";
+    o.refspec = "refs/heads/flux-updates:refs/heads/review";
+    if (ed_source_git_update(cache, &o, &res, &err) != 0)
+        fail_msg("update: %s", err.msg);
+    assert_true(res.committed);
+    char pushed[64], review[64], main_now[64], main_back[64];
+    sh("git ls-remote origin refs/heads/flux-updates | cut -f1", pushed, sizeof(pushed));
+    sh("git ls-remote origin refs/heads/review | cut -f1", review, sizeof(review));
+    sh("git ls-remote origin refs/heads/main | cut -f1", main_now, sizeof(main_now));
+    sh("git rev-parse HEAD", main_back, sizeof(main_back));
+    assert_string_equal(pushed, res.commit);
+    assert_string_equal(review, res.commit);
+    assert_string_equal(main_now, main_back); /* main is only the checkout here */
+    sh("git push -q origin --delete flux-updates review", NULL, 0);
 }
 
 static void test_push_branch_once(void **state)

@@ -256,6 +256,61 @@ static void test_image_refs(void **state)
         if (ed_image_ref_parse(bad[i], &r, &err) != ED_EINVALID)
             fail_msg("'%s' accepted", bad[i]);
     }
+    /* Flux's messages for a URL and for a name with its tag (a URL was read as a registry
+     * named "https:" before). */
+    struct {
+        const char *in, *msg;
+    } msgs[] = {
+        {"https://ghcr.io/org/app",
+         "image 'https://ghcr.io/org/app' should not include URL scheme; remove 'https://'"},
+        {"oci://127.0.0.1:5000/app",
+         "image 'oci://127.0.0.1:5000/app' should not include URL scheme; remove 'oci://'"},
+        {"nginx:1.27", "image 'nginx:1.27' should not include a tag; remove ':1.27'"},
+        {"127.0.0.1:5000/apps/web:1.0.0",
+         "image '127.0.0.1:5000/apps/web:1.0.0' should not include a tag; remove ':1.0.0'"},
+    };
+    for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+        ed_image_ref r;
+        ed_err err = ED_ERR_INIT;
+        assert_int_equal(ed_image_ref_parse(msgs[i].in, &r, &err), ED_EINVALID);
+        assert_string_equal(err.msg, msgs[i].msg);
+    }
+}
+
+/* Plain HTTP as go-containerregistry allows it: insecure, or a registry that looks local. */
+static void test_plain_http(void **state)
+{
+    (void)state;
+    struct {
+        const char *image;
+        bool insecure, plain;
+    } cases[] = {
+        {"ghcr.io/org/app", false, false},
+        {"ghcr.io/org/app", true, true},
+        {"nginx", false, false},
+        {"localhost:5000/app", false, true},
+        {"localhost/app", false, false},
+        {"registry.local:5000/app", false, true},
+        {"registry.localhost/app", false, true},
+        {"127.0.0.1:5000/app", false, true},
+        {"10.96.0.12:5000/app", false, true},
+        {"172.16.0.1/app", false, true},
+        {"172.31.255.1:80/app", false, true},
+        {"172.32.0.1:5000/app", false, false},
+        {"192.168.1.5:5000/app", false, true},
+        {"192.169.1.5:5000/app", false, false},
+        {"8.8.8.8:5000/app", false, false},
+        {"10.0.0.1.example.com/app", false, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_image_ref r;
+        ed_err err = ED_ERR_INIT;
+        if (ed_image_ref_parse(cases[i].image, &r, &err) != 0)
+            fail_msg("%s: %s", cases[i].image, err.msg);
+        if (ed_registry_plain_http_allowed(&r, cases[i].insecure) != cases[i].plain)
+            fail_msg("%s (insecure %d): plain HTTP %s", cases[i].image, cases[i].insecure,
+                     cases[i].plain ? "refused" : "allowed");
+    }
 }
 
 int main(void)
@@ -265,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_policies),
         cmocka_unit_test(test_image_refs),
+        cmocka_unit_test(test_plain_http),
         cmocka_unit_test(test_setters_golden),
         cmocka_unit_test(test_setters_errors),
         cmocka_unit_test(test_template_render),

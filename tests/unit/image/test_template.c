@@ -151,7 +151,9 @@ void test_template_errors(void **state)
         {"x{{ end }}", "unexpected end"},
         {"{{ range $x := .Changed.Changes }}{{ $y }}{{ end }}", "undefined variable $y"},
         {"{{ template \"t\" }}", "unsupported construct: template"},
-        {"{{ $x := 1 }}", "variable assignment"},
+        {"{{ $x = 1 }}", "undefined variable $x"},
+        {"{{ if true }}{{ $y := 1 }}{{ end }}{{ $y }}", "undefined variable $y"},
+        {"{{ printf \"%x\" \"a\" }}", "a verb eddy does not support: %x"},
         {"{{ .AutomationObject", "unclosed action"},
     };
     ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
@@ -246,6 +248,27 @@ void test_template_functions(void **state)
         /* An object identifier prints as Go prints kyaml's nested structs. */
         {"{{ range $o, $c := .Changed.Objects }}{{ $o }}{{ end }}", "{{{v1 Pod} {p apps}}}"},
         {"{{ with .Values.env | upper }}{{ . }}{{ end }}", "PROD"},
+        /* printf as Go's fmt prints (outputs checked against Go 1.26's text/template). */
+        {"{{ printf \"%s/%d/%t/%q/%5s|%-3s|%%\" \"a\" 7 true \"q\\\"\" \"x\" \"y\" }}",
+         "a/7/true/\"q\\\"\"/    x|y  |%"},
+        {"{{ printf \"%s %s\" \"a\" }}", "a %!s(MISSING)"},
+        {"{{ printf \"%s\" \"a\" 1 }}", "a%!(EXTRA int=1)"},
+        {"{{ printf \"%s\" .AutomationObject }} {{ printf \"%d\" \"x\" }}",
+         "flux-system/apps %!d(string=x)"},
+        {"{{ printf \"%s\" nil }}", "%!s(<nil>)"},
+        {"{{ printf \"%999999999999999s\" \"\" | len }}", "1048576"},
+        /* sha256sum, and variables: declared with :=, assigned with = (also from inside a
+         * range), scoped to their block. */
+        {"{{ sha256sum \"abc\" }}",
+         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"{{ $x := \"a\" }}{{ range list \"1\" \"2\" }}{{ $x = printf \"%s-%s\" $x . }}{{ end }}"
+         "{{ $x }}",
+         "a-1-2"},
+        {"{{ $x := 1 }}{{ if true }}{{ $x := 2 }}{{ $x }}{{ end }}{{ $x }}", "21"},
+        /* The Change-Id of Flux's Gerrit example, its shape: variables, printf, sha256sum. */
+        {"{{- $id := .AutomationObject -}}\n{{- $id = printf \"%s%s\" $id (.Values.env | toString) "
+         "}}\nChange-Id: {{ printf \"I%s\" (sha256sum $id | trunc 40) }}",
+         "\nChange-Id: Id8f7a784d8f44be4c763dc07f959bcb6bf6027ec"},
     };
     ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
     ed_setter_changes ch = {&one, 1};
