@@ -136,12 +136,14 @@ struct outcome {
     int64_t started_ms;  /* when the reconcile started (monotonic), for the history */
     char health_message[ED_ERR_MSG_MAX * 2];
     bool ok;
-    bool attempted; /* past the source and dependency checks: lastAttemptedRevision moves */
-    bool applied;   /* the apply succeeded: changes is the new inventory */
-    bool no_health; /* health was reached with nothing to check: no Healthy condition */
-    bool stalled;   /* a terminal error (Flux's Stalled): no retry until the spec changes */
-    bool noop;      /* nothing was sent: the cluster already held these objects */
-    bool marked;    /* the progress marks were written: the status is not obj's any more */
+    bool attempted;     /* past the source and dependency checks: lastAttemptedRevision moves */
+    bool applied;       /* the apply succeeded: changes is the new inventory */
+    bool no_health;     /* health was reached with nothing to check: no Healthy condition */
+    bool stalled;       /* a terminal error (Flux's Stalled): no retry until the spec changes */
+    bool noop;          /* nothing was sent: the cluster already held these objects */
+    bool marked;        /* the progress marks were written: the status is not obj's any more */
+    const char *stage;  /* Flux's progress step reached ("Building manifests"), NULL before */
+    int64_t timeout_ms; /* spec.timeout as Flux reads it, for the stage's message */
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -282,7 +284,20 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_node_set(d, status, "observedGeneration", ed_node_new_int(d, gen));
     } else {
         ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
-        ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", out->message, gen);
+        /* Reconciling, retried: past the source and dependency checks, with Flux's message of
+         * the step its progress marks last reached ("Building manifests for revision R with a
+         * timeout of T"); before them (where Flux leaves it as it was) with Ready's message,
+         * which keeps a waiting client (and kstatus) reading it as in progress. */
+        char progress[sizeof(out->message)];
+        if (out->stage) {
+            char t[32];
+            ed_duration_format(out->timeout_ms, t);
+            snprintf(progress, sizeof(progress), "%s for revision %s with a timeout of %s",
+                     out->stage, out->revision ? out->revision : "", t);
+        } else {
+            snprintf(progress, sizeof(progress), "%s", out->message);
+        }
+        ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", progress, gen);
         ed_cond_remove(conds, "Stalled");
     }
     if (out->applied)
@@ -1728,6 +1743,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
+    out.stage = "Fetching manifests";
+    out.timeout_ms = timeout;
     const char *adigest = str_at(ed_doc_root(srcdoc), "/status/artifact/digest");
     tree = tree_acquire(c, archive, adigest ? adigest : "", &err);
     if (!tree) {
@@ -1753,6 +1770,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto status;
     }
     out.attempted = true; /* Flux records the attempt once the artifact and path are there */
+    out.stage = "Building manifests";
     /* 3c. The client: impersonation and kubeConfig. */
     if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -1847,6 +1865,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
 
 apply:
+    out.stage = "Detecting drift";
     /* New objects (a revision or spec that changes them) apply everything; the same ones leave
      * held objects alone. */
     release_holds(c, key, !same);
@@ -1893,6 +1912,7 @@ apply:
         change_event(c, obj, out.pruned, true, out.revision);
     }
     bool checked = false;
+    out.stage = "Running health checks";
     pthread_mutex_lock(&c->drift_lock);
     const char *ttl = ed_strmap_get(c->ttl_jobs, key);
     char *ttl_jobs = ttl ? ed_xstrdup(ttl) : NULL;

@@ -69,6 +69,8 @@ assert_match "^health check failed after [0-9.]+s: timeout waiting for: \[Deploy
 assert_eq False "$(cond Healthy status)" "Healthy"
 assert_eq HealthCheckFailed "$(cond Healthy reason)" "Healthy reason"
 assert_eq "timeout waiting for: [Deployment/$ns/slow status: 'InProgress']" "$(cond Healthy message)" "Healthy: the wait's error (Flux)"
+assert_eq "True ProgressingWithRetry Running health checks for revision $(rev) with a timeout of 30s" \
+    "$(cond Reconciling status) $(cond Reconciling reason) $(cond Reconciling message)" "Reconciling: the step it failed in, retried (Flux)"
 assert_eq "HealthCheckFailed ReconciliationSucceeded" \
     "$(ksget health '{.status.history[0].lastReconciledStatus} {.status.history[1].lastReconciledStatus}')" "history, newest first"
 
