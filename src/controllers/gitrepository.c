@@ -262,6 +262,21 @@ static void includes_free(struct includes *inc)
     memset(inc, 0, sizeof(*inc));
 }
 
+/* True when the secret's SSH `identity` is encrypted and it has no `password` (Flux's own
+ * message says so, naming the secret). */
+static bool identity_needs_password(const ed_source_git_fetch_opts *fo)
+{
+    const ed_source_secret_entry *identity = NULL;
+    for (size_t i = 0; i < fo->secret_len; i++) {
+        if (strcmp(fo->secret[i].key, "password") == 0)
+            return false;
+        if (strcmp(fo->secret[i].key, "identity") == 0)
+            identity = &fo->secret[i];
+    }
+    return identity && ed_str_has_prefix(fo->url, "ssh://") &&
+           ed_source_ssh_key_encrypted(identity->value, identity->len);
+}
+
 /* Phase 4: the artifact of every included GitRepository, or out says which is missing. */
 static int read_includes(ed_gitrepo_controller *c, const ed_node *obj, const char *ns,
                          struct includes *inc, struct outcome *out)
@@ -641,8 +656,14 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_source_git_result res;
     if ((rc = ed_source_git_auth_check(&fo, &err)) == ED_EAUTH) {
         out.reason = "AuthenticationFailed";
-        snprintf(out.message, sizeof(out.message), "failed to configure authentication options: %s",
-                 err.msg);
+        if (identity_needs_password(&fo))
+            snprintf(out.message, sizeof(out.message),
+                     "SSH identity key is encrypted but no 'password' field was provided in the "
+                     "secret '%s/%s'",
+                     ns, secret_name);
+        else
+            snprintf(out.message, sizeof(out.message),
+                     "failed to configure authentication options: %s", err.msg);
         goto status;
     }
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);

@@ -365,6 +365,46 @@ void ed_source_secret_free_str(char *s)
     free(s);
 }
 
+/* The text between "-----BEGIN <label>-----" and the "-----END" after it in key, or NULL. */
+static const char *pem_body(const char *key, size_t len, const char *label, size_t *n)
+{
+    char begin[64];
+    snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
+    const char *b = memmem(key, len, begin, strlen(begin));
+    if (!b)
+        return NULL;
+    b += strlen(begin);
+    const char *e = memmem(b, (size_t)(key + len - b), "-----END", 8);
+    if (!e)
+        return NULL;
+    *n = (size_t)(e - b);
+    return b;
+}
+
+bool ed_source_ssh_key_encrypted(const char *key, size_t len)
+{
+    size_t n = 0;
+    if (pem_body(key, len, "ENCRYPTED PRIVATE KEY", &n)) /* PKCS#8 */
+        return true;
+    const char *body = pem_body(key, len, "OPENSSH PRIVATE KEY", &n);
+    if (!body) /* the older PEM formats say it in a header */
+        return memmem(key, len, "Proc-Type: 4,ENCRYPTED", 22) != NULL;
+    /* openssh-key-v1: the magic "openssh-key-v1\0", then the cipher's name as an SSH string
+     * (a 32-bit big-endian length, the bytes): "none" when the key is in the clear. */
+    static const char magic[] = "openssh-key-v1";
+    size_t dlen = 0;
+    unsigned char *d = ed_base64_decode(body, n, ED_BASE64_LINES, &dlen);
+    bool encrypted = false;
+    if (d && dlen >= sizeof(magic) + 4 && memcmp(d, magic, sizeof(magic)) == 0) {
+        const unsigned char *p = d + sizeof(magic);
+        size_t clen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        encrypted =
+            clen <= dlen - sizeof(magic) - 4 && !(clen == 4 && memcmp(p + 4, "none", 4) == 0);
+    }
+    free(d);
+    return encrypted;
+}
+
 static char *secret_dup(const ed_source_auth *auth, const char *key)
 {
     size_t len = 0;
@@ -408,6 +448,14 @@ int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_s
             if (!ed_source_secret_get(secret, secret_len, keys[i], NULL))
                 return ed_err_set(err, ED_EAUTH, "invalid 'ssh' auth option: '%s' is required",
                                   keys[i]);
+        /* Without a password libssh2 fails on such a key with no message at all. */
+        size_t ilen = 0;
+        const char *identity = ed_source_secret_get(secret, secret_len, "identity", &ilen);
+        if (!ed_source_secret_get(secret, secret_len, "password", NULL) &&
+            ed_source_ssh_key_encrypted(identity, ilen))
+            return ed_err_set(err, ED_EAUTH,
+                              "SSH identity key is encrypted but no 'password' field was "
+                              "provided in the secret");
     } else if (secret_len && !token && ed_source_secret_get(secret, secret_len, "password", NULL) &&
                !ed_source_secret_get(secret, secret_len, "username", NULL)) {
         return ed_err_set(err, ED_EAUTH,

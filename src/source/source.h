@@ -86,6 +86,11 @@ typedef struct ed_source_secret_entry {
     size_t len;
 } ed_source_secret_entry;
 
+/* True when key (len bytes, a Secret's `identity`) is an SSH private key encrypted with a
+ * passphrase: OpenSSH's format with a cipher other than "none", an encrypted PKCS#8 key, or a
+ * PEM key with an ENCRYPTED Proc-Type. False for anything else, garbage included. */
+bool ed_source_ssh_key_encrypted(const char *key, size_t len);
+
 typedef struct ed_source_git_fetch_opts {
     const char *url; /* http://, https://, ssh:// (Flux's pattern) or git:// */
     ed_source_git_ref ref;

@@ -3,7 +3,8 @@
 # (`eddy controller`) against the real control plane and Git server: an artifact is stored and
 # served with Flux's revision, digest and URL; a new commit arrives on request
 # (reconcile.fluxcd.io/requestedAt, echoed in lastHandledReconcileAt); wrong credentials give
-# Ready=False with reason AuthenticationFailed; deletion removes the artifacts and the
+# Ready=False with reason AuthenticationFailed (an encrypted SSH key without its password too,
+# with Flux's message); deletion removes the artifacts and the
 # finalizer; a suspended object is left alone; older artifacts are collected as Flux collects
 # them (--artifact-retention-ttl).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -86,6 +87,32 @@ kubectl -n "$ns" wait gitrepository/locked-out --for=jsonpath='{.status.conditio
 assert_eq "False" "$(get locked-out '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
 assert_not_contains "$(kubectl -n "$ns" get gitrepository locked-out -o yaml)" "not-the-password" \
     "status never shows the secret"
+
+step "an encrypted SSH key: without its password, Flux's message; with it, Ready"
+cp "$EDDY_GIT_SSH_KEY" "$scratch/enc_key"
+chmod 600 "$scratch/enc_key"
+ssh-keygen -q -p -P '' -N 'key-passphrase' -f "$scratch/enc_key" >/dev/null
+kubectl -n "$ns" create secret generic ssh-nopass --from-file=identity="$scratch/enc_key" \
+    --from-file=known_hosts="$EDDY_GIT_SSH_KNOWN_HOSTS" >/dev/null
+kubectl -n "$ns" create secret generic ssh-pass --from-file=identity="$scratch/enc_key" \
+    --from-file=known_hosts="$EDDY_GIT_SSH_KNOWN_HOSTS" --from-literal=password=key-passphrase >/dev/null
+for s in ssh-nopass ssh-pass; do
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $s}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_SSH_URL/fleet.git
+  ref: {branch: main}
+  secretRef: {name: $s}
+YAML
+done
+kubectl -n "$ns" wait gitrepository/ssh-nopass --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+assert_eq "SSH identity key is encrypted but no 'password' field was provided in the secret '$ns/ssh-nopass'" \
+    "$(get ssh-nopass '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message"
+kubectl -n "$ns" wait gitrepository/ssh-pass --for=condition=Ready --timeout=60s >/dev/null
+kubectl -n "$ns" delete gitrepository/ssh-nopass gitrepository/ssh-pass --timeout=30s >/dev/null
 
 step "Flux's metrics"
 metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")

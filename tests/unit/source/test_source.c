@@ -329,6 +329,57 @@ static void test_known_hosts(void **state)
     assert_int_equal(ed_source_known_hosts_check(junk, strlen(junk), "h", 22, k1, n1), ED_EAUTH);
 }
 
+/* An openssh-key-v1 PEM of the given cipher name: the magic, the cipher as an SSH string, a
+ * little more (the rest of a real key does not matter to the check). */
+static char *openssh_pem(const char *cipher)
+{
+    unsigned char raw[64];
+    size_t n = 0, clen = strlen(cipher);
+    memcpy(raw, "openssh-key-v1", 15);
+    n = 15;
+    raw[n++] = 0;
+    raw[n++] = 0;
+    raw[n++] = 0;
+    raw[n++] = (unsigned char)clen;
+    memcpy(raw + n, cipher, clen);
+    n += clen;
+    memcpy(raw + n, "\0\0\0\4none", 8);
+    n += 8;
+    char *b64 = ed_base64_encode(raw, n);
+    /* Line breaks inside the body, as ssh-keygen writes them. */
+    char *pem = ed_xasprintf("-----BEGIN OPENSSH PRIVATE KEY-----\n%.10s\n%s\n"
+                             "-----END OPENSSH PRIVATE KEY-----\n",
+                             b64, b64 + 10);
+    free(b64);
+    return pem;
+}
+
+static void test_ssh_key_encrypted(void **state)
+{
+    (void)state;
+    char *clear = openssh_pem("none"), *enc = openssh_pem("aes256-ctr");
+    assert_false(ed_source_ssh_key_encrypted(clear, strlen(clear)));
+    assert_true(ed_source_ssh_key_encrypted(enc, strlen(enc)));
+    free(clear);
+    free(enc);
+    const char *pem_enc = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+                          "DEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+    assert_true(ed_source_ssh_key_encrypted(pem_enc, strlen(pem_enc)));
+    const char *pkcs8 = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n"
+                        "-----END ENCRYPTED PRIVATE KEY-----\n";
+    assert_true(ed_source_ssh_key_encrypted(pkcs8, strlen(pkcs8)));
+    const char *pem_clear = "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n";
+    assert_false(ed_source_ssh_key_encrypted(pem_clear, strlen(pem_clear)));
+    /* Garbage, a truncated body, a length past the end: not encrypted (libssh2 says why). */
+    assert_false(ed_source_ssh_key_encrypted("garbage", 7));
+    const char *cut = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n"
+                      "-----END OPENSSH PRIVATE KEY-----\n";
+    assert_false(ed_source_ssh_key_encrypted(cut, strlen(cut)));
+    const char *longlen = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA/////w==\n"
+                          "-----END OPENSSH PRIVATE KEY-----\n";
+    assert_false(ed_source_ssh_key_encrypted(longlen, strlen(longlen)));
+}
+
 static void test_ignore_rules(void **state)
 {
     (void)state;
@@ -989,6 +1040,7 @@ int main(void)
         cmocka_unit_test(test_url_normalize),
         cmocka_unit_test(test_submodule_urls),
         cmocka_unit_test(test_known_hosts),
+        cmocka_unit_test(test_ssh_key_encrypted),
         cmocka_unit_test(test_ignore_rules),
         cmocka_unit_test(test_semver),
         cmocka_unit_test(test_fetch_cache),
