@@ -168,9 +168,10 @@ static const char *tag_signature(const char *raw, size_t n)
 
 /* The annotated tag refname, which must point (peeled) at commit: signature checked. *kind
  * says what the tag was when it could not be checked: 1 an annotated tag without a signature,
- * 2 a lightweight tag (no tag object). */
+ * 2 a lightweight tag (no tag object). name gets the tag as Flux's messages name it once its
+ * object is read: the tag object's name, '@', the tag object's id ("v1.0.0@<hex>"). */
 static int verify_tag(git_repository *repo, const char *refname, const git_oid *commit, verifier *v,
-                      char keyid[KEY_ID_MAX], int *kind, ed_err *err)
+                      char keyid[KEY_ID_MAX], int *kind, char *name, size_t name_size, ed_err *err)
 {
     git_reference *ref = NULL;
     git_odb *odb = NULL;
@@ -191,6 +192,12 @@ static int verify_tag(git_repository *repo, const char *refname, const git_oid *
         rc = ed_err_set(err, ED_EINVALID, "tag is not an annotated tag object");
         goto cleanup;
     }
+    git_tag *tag = NULL;
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof(hex), target);
+    if (git_tag_lookup(&tag, repo, target) == 0)
+        snprintf(name, name_size, "%s@%s", git_tag_name(tag), hex);
+    git_tag_free(tag);
     const char *data = git_odb_object_data(raw);
     size_t n = git_odb_object_size(raw);
     const char *sig = tag_signature(data, n);
@@ -218,7 +225,7 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
     verifier v = {.cache = cache, .keys = opts->keys, .nkeys = opts->nkeys};
     int lock_fd = -1;
     git_oid oid;
-    char tag_id[KEY_ID_MAX] = "", head_id[KEY_ID_MAX] = "";
+    char tag_id[KEY_ID_MAX] = "", head_id[KEY_ID_MAX] = "", tag_name[320] = "";
     int rc;
     if (git_oid_fromstr(&oid, opts->commit) != 0) {
         rc = ed_err_set(err, ED_EINVALID, "invalid commit '%s'", opts->commit);
@@ -234,7 +241,9 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
         int kind = 2;
         bool tag_ref = opts->tag_ref && ed_str_has_prefix(opts->tag_ref, "refs/tags/") &&
                        !ed_str_has_suffix(opts->tag_ref, "^{}");
-        rc = tag_ref ? verify_tag(repo, opts->tag_ref, &oid, &v, tag_id, &kind, err) : ED_EINVALID;
+        rc = tag_ref ? verify_tag(repo, opts->tag_ref, &oid, &v, tag_id, &kind, tag_name,
+                                  sizeof(tag_name), err)
+                     : ED_EINVALID;
         if (rc && kind == 2) {
             out->reason = "InvalidVerificationMode";
             rc = ed_err_set(err, ED_EINVALID,
@@ -243,17 +252,13 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
             goto cleanup;
         }
         if (rc) {
-            const char *short_tag = opts->tag_ref + strlen("refs/tags/");
             if (kind == 1) {
                 out->reason = "InvalidGitObject";
-                ed_err_set(err, rc,
-                           "cannot verify signature of tag '%s@sha1:%s' since it is not "
-                           "signed",
-                           short_tag, opts->commit);
+                ed_err_set(err, rc, "cannot verify signature of tag '%s' since it is not signed",
+                           tag_name);
             } else {
                 out->reason = "InvalidTagSignature";
-                ed_err_wrap(err, "signature verification of tag '%s@sha1:%s' failed", short_tag,
-                            opts->commit);
+                ed_err_wrap(err, "signature verification of tag '%s' failed", tag_name);
             }
             goto cleanup;
         }
@@ -270,8 +275,7 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
     int n = snprintf(out->message, sizeof(out->message), "verified signature of");
     if (opts->tag && n > 0 && (size_t)n < sizeof(out->message))
         n += snprintf(out->message + n, sizeof(out->message) - (size_t)n,
-                      "\n\t- tag '%s@sha1:%s' with key '%s'", opts->tag_ref + strlen("refs/tags/"),
-                      opts->commit, tag_id);
+                      "\n\t- tag '%s' with key '%s'", tag_name, tag_id);
     if (opts->head && n > 0 && (size_t)n < sizeof(out->message))
         snprintf(out->message + n, sizeof(out->message) - (size_t)n,
                  "\n\t- commit '%s' with key '%s'", opts->commit, head_id);

@@ -364,6 +364,9 @@ sgit tag -a v0.9.0 -m "unsigned tag"
 sgit tag light
 sgit push -q origin HEAD:main v1.0.0 v0.9.0 light
 signed_head=$(sgit rev-parse HEAD)
+# Flux names a tag by its object's name and id: "v1.0.0@<tag object id>".
+signed_tag=$(sgit rev-parse v1.0.0)
+unsigned_tag=$(sgit rev-parse v0.9.0)
 sgit checkout -q -b unsigned
 echo "kind: Unsigned" >"$scratch/signed/unsigned.yaml"
 sgit add -A
@@ -404,11 +407,11 @@ assert_eq "verified signature of
     "SourceVerified message"
 assert_eq "HEAD" "$(get verified-head '{.status.sourceVerificationMode}')" "sourceVerificationMode"
 assert_contains "$(cond verified-tag SourceVerified message)" \
-    "tag 'v1.0.0@sha1:$signed_head' with key '${signer_fpr: -16}'" "tag verified"
+    "tag 'v1.0.0@$signed_tag' with key '${signer_fpr: -16}'" "tag verified"
 assert_contains "$(cond verified-tag SourceVerified message)" "- commit '$signed_head'" \
     "TagAndHEAD verifies the commit too"
 assert_eq "verified signature of
-	- tag 'v1.0.0@sha1:$signed_head' with key '${signer_fpr: -16}'" \
+	- tag 'v1.0.0@$signed_tag' with key '${signer_fpr: -16}'" \
     "$(cond verified-name SourceVerified message)" "a tag given by ref.name is verified"
 assert_eq "refs/tags/v1.0.0@sha1:$signed_head" "$(get verified-name '{.status.artifact.revision}')" \
     "ref.name revision"
@@ -426,6 +429,8 @@ assert_eq "InvalidCommitSignature" "$(cond unsigned-head Ready reason)" "unsigne
 assert_contains "$(cond unsigned-head SourceVerified message)" \
     "commit does not have a PGP signature" "unsigned commit message"
 assert_eq "InvalidGitObject" "$(cond unsigned-tag SourceVerified reason)" "unsigned tag reason"
+assert_eq "cannot verify signature of tag 'v0.9.0@$unsigned_tag' since it is not signed" \
+    "$(cond unsigned-tag SourceVerified message)" "unsigned tag message"
 assert_eq "InvalidGitObject" "$(cond unsigned-tag-name SourceVerified reason)" \
     "an unsigned tag given by ref.name is refused"
 # A verification mode that does not fit the ref: Stalled (no retry until the spec changes), as

@@ -495,8 +495,12 @@ static void test_verify_signatures(void **state)
        "git -c user.signingkey=%s commit -qS -m signed 2>/dev/null && "
        "git -c user.signingkey=%s tag -s v1 -m v1 2>/dev/null && git tag -a v0 -m v0 && "
        "git tag light && git checkout -q -b unsigned && echo u > u.yaml && git add -A && "
-       "git commit -qm unsigned && git checkout -q main",
-       root, fpr, fpr);
+       "git commit -qm unsigned && git checkout -q main && git rev-parse v1 > %s/tagid",
+       root, fpr, fpr, root);
+    /* Flux names a tag by its object's name and id (not the commit's). */
+    char tagid[64], tagid_path[300];
+    snprintf(tagid_path, sizeof(tagid_path), "%s/tagid", root);
+    first_line(tagid_path, tagid, sizeof(tagid));
     char url[512], dest[512], path[600];
     snprintf(url, sizeof(url), "file://%s/signed", root);
     ed_source_cache *c = fresh("verify", dest, sizeof(dest));
@@ -545,9 +549,9 @@ static void test_verify_signatures(void **state)
     assert_string_equal(vr.reason, "Succeeded");
     char want[512];
     snprintf(want, sizeof(want),
-             "verified signature of\n\t- tag 'v1@sha1:%s' with key '%s'\n\t- commit '%s' with "
+             "verified signature of\n\t- tag 'v1@%s' with key '%s'\n\t- commit '%s' with "
              "key '%s'",
-             res.commit, fpr + strlen(fpr) - 16, res.commit, fpr + strlen(fpr) - 16);
+             tagid, fpr + strlen(fpr) - 16, res.commit, fpr + strlen(fpr) - 16);
     assert_string_equal(vr.message, want);
 
     vo.keys = wrong;
@@ -578,6 +582,10 @@ static void test_verify_signatures(void **state)
     vo.tag_ref = "refs/tags/v0";
     assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
     assert_string_equal(vr.reason, "InvalidGitObject");
+    /* (Flux's words: the tag object's name and id, which is not the commit's.) */
+    assert_non_null(strstr(err.msg, "cannot verify signature of tag 'v0@"));
+    assert_null(strstr(err.msg, res.commit));
+    assert_null(strstr(err.msg, "sha1:"));
     const char *no_tag_object[] = {"refs/tags/light", "refs/tags/v1^{}", "refs/heads/main", NULL};
     for (size_t i = 0; i < sizeof(no_tag_object) / sizeof(*no_tag_object); i++) {
         vo.tag_ref = no_tag_object[i];
@@ -620,8 +628,9 @@ static void test_verify_ssh_signatures(void **state)
            "ssh-keygen -lf key-%s.pub | cut -d' ' -f2 > fpr-%s && cd sshsigned && "
            "git checkout -q -b %s main && echo %s > f && git add -A && "
            "git -c gpg.format=ssh -c user.signingkey=%s/key-%s.pub commit -qS -m %s && "
-           "git -c gpg.format=ssh -c user.signingkey=%s/key-%s.pub tag -s v-%s -m %s",
-           root, types[i][1], t, t, t, t, t, t, root, t, t, root, t, t, t);
+           "git -c gpg.format=ssh -c user.signingkey=%s/key-%s.pub tag -s v-%s -m %s && "
+           "git rev-parse v-%s > %s/tagid-%s",
+           root, types[i][1], t, t, t, t, t, t, root, t, t, root, t, t, t, t, root, t);
     }
     ed_source_cache *c = fresh("sshsig", dest, sizeof(dest));
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -635,7 +644,9 @@ static void test_verify_ssh_signatures(void **state)
         ed_err err = ED_ERR_INIT;
         if (ed_source_git_fetch(c, &fo, &res, &err) != 0)
             fail_msg("fetch %s: %s", tag, err.msg);
-        char pub[2048], fpr[128], stranger[2048];
+        char pub[2048], fpr[128], stranger[2048], tagid[64];
+        snprintf(path, sizeof(path), "%s/tagid-%s", root, t);
+        first_line(path, tagid, sizeof(tagid));
         snprintf(path, sizeof(path), "%s/key-%s.pub", root, t);
         first_line(path, pub, sizeof(pub));
         snprintf(path, sizeof(path), "%s/fpr-%s", root, t);
@@ -662,9 +673,9 @@ static void test_verify_ssh_signatures(void **state)
             fail_msg("verify %s: %s", t, err.msg);
         char want[512];
         snprintf(want, sizeof(want),
-                 "verified signature of\n\t- tag '%s@sha1:%s' with key '%s'\n\t- commit '%s' "
+                 "verified signature of\n\t- tag '%s@%s' with key '%s'\n\t- commit '%s' "
                  "with key '%s'",
-                 tag, res.commit, fpr, res.commit, fpr);
+                 tag, tagid, fpr, res.commit, fpr);
         assert_string_equal(vr.message, want);
         vo.keys = wrong;
         assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
