@@ -110,7 +110,7 @@ static int load_ref(ed_kube *kube, const char *ns, const ed_node *ref, struct va
     if (rc == ED_ENOTFOUND && optional)
         return 0;
     if (rc)
-        return ed_err_set(err, rc, "substitute from '%s/%s' failed: %s", kind, name, gerr.msg);
+        return ed_err_set(err, rc, "substitute from '%s/%s' error: %s", kind, name, gerr.msg);
     bool secret = strcmp(kind, "Secret") == 0;
     const ed_node *data = ed_node_get(ed_doc_root(doc), "data");
     for (size_t i = 0; i < ed_node_len(data); i++) {
@@ -118,7 +118,7 @@ static int load_ref(ed_kube *kube, const char *ns, const ed_node *ref, struct va
         char *value = !raw ? NULL : secret ? decode_b64(raw) : ed_xstrdup(raw);
         if (!value) {
             rc = ed_err_set(err, ED_EINVALID,
-                            "substitute from '%s/%s' failed: key '%s' is not "
+                            "substitute from '%s/%s' error: key '%s' is not "
                             "valid",
                             kind, name, ed_node_key_at(data, i));
             break;

@@ -126,7 +126,7 @@ spec:
     substituteFrom:
     - {kind: ConfigMap, name: not-there}
 YAML
-assert_contains "$("$eddy" debug ks debug-only -n "$ns" --show-vars 2>&1)" "substitute from 'ConfigMap/not-there' failed" \
+assert_contains "$("$eddy" debug ks debug-only -n "$ns" --show-vars 2>&1)" "substitute from 'ConfigMap/not-there' error" \
     "a missing substituteFrom ConfigMap is named"
 assert_eq "[]" "$("$eddy" debug ks debug-only -n "$ns" --show-history | tail -1)" "no history yet"
 kubectl -n "$ns" delete kustomization debug-only --wait=false >/dev/null
@@ -209,8 +209,9 @@ kustomization vars ./app "  targetNamespace: $ns
     substituteFrom:
     - {kind: ConfigMap, name: not-there}"
 ready_is vars False BuildFailed
-assert_contains "$(ready_message vars)" "substitute from 'ConfigMap/not-there' failed" "names the reference"
-assert_contains "$(ready_message vars)" "not found" "says why"
+assert_contains "$(ready_message vars)" \
+    "substitute from 'ConfigMap/not-there' error: configmaps \"not-there\" not found" \
+    "names the reference and says why, in Flux's words"
 
 step "an invalid variable name"
 kubectl -n "$ns" create configmap bad-names --from-literal=my-var=x >/dev/null
