@@ -25,7 +25,8 @@
  * exclusively while fetching, shared while reading a tree. flock locks belong to the open file
  * description, so they also order threads of one process that each open the file.
  *
- * Ref precedence is Flux's: commit > name > semver > tag > branch; no ref means branch `master`.
+ * Ref precedence is that of Flux's code (fluxcd/pkg's clone): commit > name > tag > semver > branch
+ * (its API documentation puts semver before tag); no ref means branch `master`.
  */
 #include "source_int.h"
 
@@ -310,9 +311,10 @@ static int fetch_commit(fetch_ctx *fc, const git_oid *want, ed_err *err)
             return ed_err_set(err, ED_ENOTFOUND, "commit '%s' not found in '%s'",
                               fc->opts->ref.commit, fc->url_safe);
     }
-    ed_source_revision_format(NULL, false, fc->opts->ref.commit, fc->out->revision,
-                              sizeof(fc->out->revision));
+    /* (From the id, not the spec: "sha1:<lowercase hex>" whatever case the spec used.) */
     git_oid_tostr(fc->out->commit, sizeof(fc->out->commit), want);
+    ed_source_revision_format(NULL, false, fc->out->commit, fc->out->revision,
+                              sizeof(fc->out->revision));
     return 0;
 }
 
@@ -534,12 +536,13 @@ static int fetch_ref(fetch_ctx *fc, const char *refname_in, const char *what_in,
     free(what_owned);
     return rc;
 }
+/* A full commit id; either case, as Flux's go-git reads it. */
 static bool valid_commit_hex(const char *s)
 {
     size_t n = strlen(s);
     if (n != GIT_OID_HEXSZ)
         return false;
-    return strspn(s, "0123456789abcdef") == n;
+    return strspn(s, "0123456789abcdefABCDEF") == n;
 }
 
 /* True when prefix + name is a valid reference name (or name is NULL). */
@@ -649,15 +652,17 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
     const ed_source_git_ref *ref = &opts->ref;
     if (!opts->url)
         return ed_err_set(err, ED_EINVALID, "no URL");
+    /* A ref no remote can have: not found, as Flux's clone finds no such ref or commit (its
+     * reason is GitOperationFailed, not a URL's). */
     if (ref->commit && !valid_commit_hex(ref->commit))
-        return ed_err_set(err, ED_EINVALID, "invalid commit '%s': 40 lowercase hex digits",
+        return ed_err_set(err, ED_ENOTFOUND, "invalid commit '%s': 40 hexadecimal digits",
                           ref->commit);
     if (ref->name && !ed_str_has_prefix(ref->name, "refs/"))
-        return ed_err_set(err, ED_EINVALID, "invalid ref name '%s': must start with 'refs/'",
+        return ed_err_set(err, ED_ENOTFOUND, "invalid ref name '%s': must start with 'refs/'",
                           ref->name);
     if (!ref_is_valid("", ref->name) || !ref_is_valid("refs/tags/", ref->tag) ||
         !ref_is_valid("refs/heads/", ref->branch))
-        return ed_err_set(err, ED_EINVALID, "invalid ref: not a valid Git reference name");
+        return ed_err_set(err, ED_ENOTFOUND, "invalid ref: not a valid Git reference name");
     char *dir = NULL, *lock = NULL, *url_safe = NULL;
     int lock_fd = -1;
     fetch_ctx fc = {.cache = cache, .opts = opts, .out = out};

@@ -146,8 +146,9 @@ int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err);
  * Errors: ED_EAUTH (wrong or missing credentials, unknown SSH host key, untrusted certificate;
  * the message never contains a secret), ED_ENOTFOUND (the branch, tag, ref or commit does not
  * exist, or no tag matches the semver range, in Flux's words: "unable to clone '<url>':
- * couldn't find remote ref \"refs/heads/x\"", "no match found for semver: <range>"; or a branch
- * of an empty repository: out->empty), ED_EINVALID (bad URL, ref, range or secret),
+ * couldn't find remote ref \"refs/heads/x\"", "no match found for semver: <range>"; a ref or
+ * commit no repository can have, such as a short commit id; or a branch of an empty
+ * repository: out->empty), ED_EINVALID (bad URL, range or secret),
  * ED_ERETRY (the server could not be reached or the transfer broke), ED_ETIMEOUT (opts->timeout_ms
  * passed; the message says "timed out after <timeout>"), ED_ERROR otherwise. The calling thread's
  * blocking system calls are interrupted (EINTR) once the timeout passes, until the call returns.

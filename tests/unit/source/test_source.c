@@ -17,6 +17,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -710,12 +711,23 @@ static void test_fetch_cache(void **state)
     assert_string_equal(res.revision, want);
     o.ref = (ed_source_git_ref){.commit = "0000000000000000000000000000000000000001"};
     assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    /* Refs no remote can have are not found (Flux's GitOperationFailed, not a bad URL). */
     o.ref = (ed_source_git_ref){.commit = "xyz"};
-    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_EINVALID);
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    o.ref = (ed_source_git_ref){.commit = "bda1525"};
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
     o.ref = (ed_source_git_ref){.branch = "a..b"};
-    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_EINVALID);
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
     o.ref = (ed_source_git_ref){.name = "heads/main"};
-    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_EINVALID);
+    assert_int_equal(ed_source_git_fetch(c, &o, &res, &err), ED_ENOTFOUND);
+    /* An upper-case commit id is read as go-git reads it; the revision is in lower case. */
+    char upper[41];
+    for (size_t i = 0; i < sizeof(upper); i++)
+        upper[i] = (char)toupper((unsigned char)first[i]);
+    fetch_ok(c, url, (ed_source_git_ref){.commit = upper}, &res);
+    snprintf(want, sizeof(want), "sha1:%s", first);
+    assert_string_equal(res.revision, want);
+    assert_string_equal(res.commit, first);
 
     /* A cache that lost its objects is rebuilt, never trusted. */
     char *norm = NULL, hex[65], cmd[1024];
