@@ -351,6 +351,13 @@ static void namespace_one(ks_res *r, const char *ns)
         if (svc)
             set_str(doc, svc, "namespace", ns);
     }
+    /* ... and a CustomResourceDefinition's conversion webhook service the namespace, only
+     * where it is already set (that field spec does not create it). */
+    if (strcmp(id.kind, "CustomResourceDefinition") == 0 && group_is(&id, "apiextensions.k8s.io")) {
+        ed_node *svc = ed_node_path(root, "/spec/conversion/webhook/clientConfig/service");
+        if (ed_node_kind_of(svc) == ED_NODE_MAP && ed_node_get(svc, "namespace"))
+            set_str(doc, svc, "namespace", ns);
+    }
     /* RoleBinding and ClusterRoleBinding subjects named "default" follow the namespace. */
     if (strcmp(id.kind, "RoleBinding") == 0 || strcmp(id.kind, "ClusterRoleBinding") == 0) {
         ed_node *subjects = ed_node_get(root, "subjects");
