@@ -525,11 +525,6 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         if (ed_node_get(ed_node_at(labels, i), "fields"))
             rc = ed_err_set(b->err, ED_EINVALID, "%s: labels[].fields is not supported by eddy yet",
                             kfile);
-    const ed_node *images = ed_node_get(kz, "images");
-    for (size_t i = 0; !rc && i < ed_node_len(images); i++)
-        if (ed_node_get(ed_node_at(images, i), "tagSuffix"))
-            rc = ed_err_set(b->err, ED_EINVALID,
-                            "%s: images[].tagSuffix is not supported by eddy yet", kfile);
     return rc;
 }
 

@@ -14,6 +14,9 @@
  */
 #include "kustomize_int.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -417,58 +420,102 @@ static bool res_has_name(const ks_res *r, const char *name)
     return false;
 }
 
-/* The part of an image reference that `images[].name` matches: without tag or digest. */
-static size_t image_name_len(const char *image)
+/* One `images` entry, as kustomize's image tag transformer holds it. */
+struct image_entry {
+    const char *new_name, *new_tag, *digest, *tag_suffix; /* NULL when absent or empty */
+    pcre2_code *re;                                       /* the entry's name, as kustomize's */
+    pcre2_match_data *md;
+};
+
+static const char *nonempty(const ed_node *n)
 {
-    const char *at = strchr(image, '@');
-    size_t n = at ? (size_t)(at - image) : strlen(image);
-    const char *last_slash = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (image[i] == '/')
-            last_slash = image + i;
-    const char *start = last_slash ? last_slash : image;
-    const char *colon = memchr(start, ':', n - (size_t)(start - image));
-    return colon ? (size_t)(colon - image) : n;
+    const char *s = ed_node_str(n);
+    return s && *s ? s : NULL;
 }
 
-static void image_one(ed_doc *doc, ed_node *container, const ed_node *images)
+/* Does image match the entry? kustomize reads the entry's name as a regular expression,
+ * followed by an optional tag and an optional sha256 digest: "^NAME(:TAG)?(@sha256:DIGEST)?$". */
+static bool image_matches(const struct image_entry *e, const char *image)
 {
-    const char *image = ed_node_str(ed_node_get(container, "image"));
-    if (!image)
-        return;
-    size_t nlen = image_name_len(image);
-    for (size_t i = 0; i < ed_node_len(images); i++) {
-        const ed_node *im = ed_node_at(images, i);
-        const char *name = ed_node_str(ed_node_get(im, "name"));
-        if (!name || strlen(name) != nlen || strncmp(name, image, nlen) != 0)
-            continue;
-        const char *new_name = ed_node_str(ed_node_get(im, "newName"));
-        const char *new_tag = ed_node_str(ed_node_get(im, "newTag"));
-        const char *digest = ed_node_str(ed_node_get(im, "digest"));
-        char *out;
-        if (digest)
-            out = ed_xasprintf("%s@%s", new_name ? new_name : name, digest);
-        else if (new_tag)
-            out = ed_xasprintf("%s:%s", new_name ? new_name : name, new_tag);
-        else
-            out = ed_xasprintf("%s%s", new_name ? new_name : name, image + nlen);
-        set_str(doc, container, "image", out);
-        free(out);
-        /* kustomize runs one transformer per entry: a later entry sees this one's result. */
-        image = ed_node_str(ed_node_get(container, "image"));
-        nlen = image_name_len(image);
+    return pcre2_match(e->re, (PCRE2_SPTR)image, strlen(image), 0, 0, e->md, NULL) >= 0;
+}
+
+/* Split an image reference into name, tag and digest as kustomize does: the first ':' and '@'
+ * after the first '/' (a registry's port is not a tag) separate them. Lengths into image. */
+static void image_split(const char *image, size_t *name_len, const char **tag, size_t *tag_len,
+                        const char **digest)
+{
+    const char *slash = strchr(image, '/');
+    const char *search = slash && slash != image ? slash : image;
+    const char *at = strchr(search, '@');
+    const char *colon = strchr(search, ':');
+    *tag = "";
+    *tag_len = 0;
+    *digest = "";
+    if (!at && !colon) {
+        *name_len = strlen(image);
+    } else if (at && (!colon || at < colon)) {
+        *name_len = (size_t)(at - image);
+        *digest = at + 1;
+    } else if (at) {
+        *name_len = (size_t)(colon - image);
+        *tag = colon + 1;
+        *tag_len = (size_t)(at - colon - 1);
+        *digest = at + 1;
+    } else {
+        *name_len = (size_t)(colon - image);
+        *tag = colon + 1;
+        *tag_len = strlen(colon + 1);
     }
 }
 
-/* kustomize's image transformer looks for `containers` and `initContainers` lists anywhere in
- * an object (pods, templates, job templates, custom resources alike). */
-static void images_walk(ed_doc *doc, ed_node *node, const ed_node *images, int depth)
+/* Rewrite the image of a container when it matches e: a new tag and digest replace both of the
+ * old ones; a tag suffix (without either) is appended to the tag and drops the digest. */
+static void image_one(ed_doc *doc, ed_node *container, const struct image_entry *e)
+{
+    const char *image = ed_node_str(ed_node_get(container, "image"));
+    if (!image || !image_matches(e, image))
+        return;
+    size_t name_len, tag_len;
+    const char *tag, *digest;
+    image_split(image, &name_len, &tag, &tag_len, &digest);
+    char *name = e->new_name ? ed_xstrdup(e->new_name) : ed_xstrndup(image, name_len);
+    char *new_tag;
+    if (e->new_tag || e->digest) {
+        new_tag = ed_xstrdup(e->new_tag ? e->new_tag : "");
+        digest = e->digest ? e->digest : "";
+    } else if (e->tag_suffix) {
+        new_tag = ed_xasprintf("%.*s%s", (int)tag_len, tag, e->tag_suffix);
+        digest = "";
+    } else {
+        new_tag = ed_xstrndup(tag, tag_len);
+    }
+    char *out =
+        ed_xasprintf("%s%s%s%s%s", name, *new_tag ? ":" : "", new_tag, *digest ? "@" : "", digest);
+    set_str(doc, container, "image", out);
+    free(out);
+    free(new_tag);
+    free(name);
+}
+
+static void images_in_list(ed_doc *doc, ed_node *list, const struct image_entry *e)
+{
+    if (ed_node_kind_of(list) != ED_NODE_SEQ)
+        return;
+    for (size_t k = 0; k < ed_node_len(list); k++)
+        if (ed_node_kind_of(ed_node_at(list, k)) == ED_NODE_MAP)
+            image_one(doc, ed_node_at(list, k), e);
+}
+
+/* kustomize's legacy image walk: `containers` and `initContainers` lists anywhere in an object
+ * (pods, templates, job templates, custom resources alike). */
+static void images_walk(ed_doc *doc, ed_node *node, const struct image_entry *e, int depth)
 {
     if (depth > ED_DOC_MAX_DEPTH)
         return;
     if (ed_node_kind_of(node) == ED_NODE_SEQ) {
         for (size_t i = 0; i < ed_node_len(node); i++)
-            images_walk(doc, ed_node_at(node, i), images, depth + 1);
+            images_walk(doc, ed_node_at(node, i), e, depth + 1);
         return;
     }
     if (ed_node_kind_of(node) != ED_NODE_MAP)
@@ -477,14 +524,70 @@ static void images_walk(ed_doc *doc, ed_node *node, const ed_node *images, int d
         const char *key = ed_node_key_at(node, i);
         ed_node *v = ed_node_value_at(node, i);
         if ((strcmp(key, "containers") == 0 || strcmp(key, "initContainers") == 0) &&
-            ed_node_kind_of(v) == ED_NODE_SEQ) {
-            for (size_t k = 0; k < ed_node_len(v); k++)
-                if (ed_node_kind_of(ed_node_at(v, k)) == ED_NODE_MAP)
-                    image_one(doc, ed_node_at(v, k), images);
-        } else {
-            images_walk(doc, v, images, depth + 1);
-        }
+            ed_node_kind_of(v) == ED_NODE_SEQ)
+            images_in_list(doc, v, e);
+        else
+            images_walk(doc, v, e, depth + 1);
     }
+}
+
+/* kustomize runs one image transformer per `images` entry, in order, so a later entry sees the
+ * result of an earlier one. Each visits an object's pod spec and pod template containers (its
+ * field specs) and then every container list again (the legacy walk): idempotent for a new
+ * name, tag or digest, but a tag suffix lands twice on those. CustomResourceDefinitions are
+ * left alone. */
+static int images_apply(ks_list *l, const ed_node *images, const char *kfile, ed_err *err)
+{
+    static const char *const spec_paths[] = {"/spec/containers", "/spec/initContainers",
+                                             "/spec/template/spec/containers",
+                                             "/spec/template/spec/initContainers"};
+    int rc = 0;
+    for (size_t k = 0; k < ed_node_len(images) && !rc; k++) {
+        const ed_node *im = ed_node_at(images, k);
+        const char *name = ed_node_str(ed_node_get(im, "name"));
+        struct image_entry e = {nonempty(ed_node_get(im, "newName")),
+                                nonempty(ed_node_get(im, "newTag")),
+                                nonempty(ed_node_get(im, "digest")),
+                                nonempty(ed_node_get(im, "tagSuffix")),
+                                NULL,
+                                NULL};
+        char *pattern =
+            ed_xasprintf("^%s(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$", name ? name : "");
+        int code;
+        PCRE2_SIZE off;
+        e.re =
+            pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
+        free(pattern);
+        if (!e.re) {
+            /* the name's own error reads better than the whole pattern's */
+            int alone_code;
+            pcre2_code *alone = pcre2_compile((PCRE2_SPTR)(name ? name : ""), PCRE2_ZERO_TERMINATED,
+                                              PCRE2_UTF, &alone_code, &off, NULL);
+            if (!alone)
+                code = alone_code;
+            pcre2_code_free(alone);
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(code, msg, sizeof(msg));
+            rc = ed_err_set(err, ED_EINVALID,
+                            "%s: images[%zu].name: '%s' is not a valid regular expression: %s",
+                            kfile, k, name ? name : "", (const char *)msg);
+            break;
+        }
+        e.md = pcre2_match_data_create_from_pattern(e.re, NULL);
+        for (size_t i = 0; i < l->len; i++) {
+            ed_doc *doc = l->items[i].doc;
+            ed_node *root = ed_doc_root(doc);
+            if (ed_node_path_str(root, "/kind") &&
+                strcmp(ed_node_path_str(root, "/kind"), "CustomResourceDefinition") == 0)
+                continue;
+            for (size_t p = 0; p < sizeof(spec_paths) / sizeof(spec_paths[0]); p++)
+                images_in_list(doc, ed_node_path(root, spec_paths[p]), &e);
+            images_walk(doc, root, &e, 0);
+        }
+        pcre2_match_data_free(e.md);
+        pcre2_code_free(e.re);
+    }
+    return rc;
 }
 
 int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char *kfile,
@@ -592,8 +695,7 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
                             kfile, name ? name : "");
     }
     if (!rc && ed_node_len(images) > 0)
-        for (size_t i = 0; i < l->len; i++)
-            images_walk(l->items[i].doc, ed_doc_root(l->items[i].doc), images, 0);
+        rc = images_apply(l, images, kfile, err);
 cleanup:
     free(identity);
     free(crd_labels);
