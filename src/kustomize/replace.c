@@ -8,7 +8,8 @@
  * target selects objects the same way, plus label and annotation selectors, less those matching
  * a `reject` entry, and lists field paths (metadata.name by default). A path is dot-separated:
  * mapping keys, `[key=value]` for the items of a list whose key has that value, `[=value]` for
- * the items equal to it, a number for one item, `*` for every item. With `options.create`
+ * the items equal to it, a number for one item, `*` for every item; a key holding dots is
+ * written `[example.com/key]` or with `\.`. With `options.create`
  * missing fields are created; otherwise a path that finds nothing is an error. With
  * `options.delimiter` the value replaces the part `index` of the target's text (or is
  * prepended for a negative index, appended past the end). A scalar target keeps its type
@@ -128,31 +129,92 @@ static int selector_ok(struct repl_ctx *c, const char *selector, const ed_node *
 
 /* ---- paths ---- */
 
-/* Split a field path on '.', keeping "[...]" whole. Returns a NULL-terminated array. */
+static void parts_add(char ***parts, size_t *n, size_t *cap, char *part)
+{
+    if (*n + 2 > *cap) {
+        *cap *= 2;
+        *parts = ed_xrealloc(*parts, *cap * sizeof(char *));
+    }
+    (*parts)[(*n)++] = part;
+    (*parts)[*n] = NULL;
+}
+
+/* Split a field path on '.' as kustomize does: "\." is a dot inside a key, a leading '.' is
+ * dropped, and a "[...]" that spans dots stays whole: with a '=' it selects list items
+ * ("[name=com.example]"), without one it is a mapping key, brackets removed
+ * ("[example.com/key]"). Returns a NULL-terminated array. */
 static char **split_path(const char *path)
 {
     size_t cap = 8, n = 0;
-    char **parts = ed_xcalloc(cap, sizeof(char *));
+    char **raw = ed_xcalloc(cap, sizeof(char *));
     const char *start = path;
-    int depth = 0;
     for (const char *p = path;; p++) {
-        if (*p == '[')
-            depth++;
-        else if (*p == ']' && depth > 0)
-            depth--;
-        if (*p == '\0' || (*p == '.' && depth == 0)) {
-            if (n + 2 > cap) {
-                cap *= 2;
-                parts = ed_xrealloc(parts, cap * sizeof(char *));
-            }
-            parts[n++] = ed_xstrndup(start, (size_t)(p - start));
-            parts[n] = NULL;
-            if (*p == '\0')
-                break;
-            start = p + 1;
+        if (*p != '\0' && *p != '.')
+            continue;
+        char *part = ed_xstrndup(start, (size_t)(p - start));
+        size_t len = strlen(part);
+        if (n > 0 && strlen(raw[n - 1]) > 0 && raw[n - 1][strlen(raw[n - 1]) - 1] == '\\') {
+            /* an escaped dot: join with the previous part */
+            char *prev = raw[n - 1];
+            prev[strlen(prev) - 1] = '\0';
+            raw[n - 1] = ed_xasprintf("%s.%s", prev, part);
+            free(prev);
+            free(part);
+        } else if (n == 0 && len == 0 && *p == '.') {
+            free(part); /* a leading '.' */
+        } else {
+            parts_add(&raw, &n, &cap, part);
         }
+        if (*p == '\0')
+            break;
+        start = p + 1;
     }
+    size_t out_cap = 8, out_n = 0;
+    char **parts = ed_xcalloc(out_cap, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(raw[i]);
+        if (raw[i][0] != '[' || (len > 0 && raw[i][len - 1] == ']')) {
+            parts_add(&parts, &out_n, &out_cap, raw[i]);
+            continue;
+        }
+        char *joined = raw[i];
+        while (i + 1 < n) {
+            i++;
+            char *next = ed_xasprintf("%s.%s", joined, raw[i]);
+            free(joined);
+            size_t rlen = strlen(raw[i]);
+            bool closes = rlen > 0 && raw[i][rlen - 1] == ']';
+            free(raw[i]);
+            joined = next;
+            if (closes)
+                break;
+        }
+        if (!strchr(joined, '=')) {
+            /* Go's strings.Trim(s, "[]") */
+            size_t b = strspn(joined, "[]");
+            size_t e = strlen(joined);
+            while (e > b && (joined[e - 1] == '[' || joined[e - 1] == ']'))
+                e--;
+            char *key = ed_xstrndup(joined + b, e - b);
+            free(joined);
+            joined = key;
+        }
+        parts_add(&parts, &out_n, &out_cap, joined);
+    }
+    free(raw);
     return parts;
+}
+
+/* A "[...]" part without '=' left by split_path (one spanning no dot) is no list selector, and
+ * kustomize refuses it rather than reading it as a key: the first such part, or NULL. */
+static const char *bad_selector(char **parts)
+{
+    for (size_t i = 0; parts[i]; i++) {
+        size_t len = strlen(parts[i]);
+        if (parts[i][0] == '[' && len > 1 && parts[i][len - 1] == ']' && !strchr(parts[i], '='))
+            return parts[i];
+    }
+    return NULL;
 }
 
 /* Paths are walked recursively, one level per part: a guard against a hostile path. */
@@ -504,6 +566,14 @@ static int source_value(struct repl_ctx *c, const ed_node *source, ed_doc *tmp, 
         return ed_err_set(c->err, ED_EINVALID, "%s: replacements: fieldPath `%.64s...` is too deep",
                           c->kfile, fp);
     }
+    if (bad_selector(parts)) {
+        int rc = ed_err_set(c->err, ED_EINVALID,
+                            "%s: replacements: fieldPath `%s`: list path element %s must contain "
+                            "fieldName=fieldValue for element to match",
+                            c->kfile, fp, bad_selector(parts));
+        free_parts(parts);
+        return rc;
+    }
     struct slots got = {0};
     ed_doc *doc = found->doc;
     struct slot root = {NULL, NULL, 0};
@@ -644,6 +714,14 @@ static int apply_target(struct repl_ctx *c, const ed_node *target, const ed_node
                 return ed_err_set(c->err, ED_EINVALID,
                                   "%s: replacements: fieldPath `%.64s...` is too deep", c->kfile,
                                   fp);
+            }
+            if (bad_selector(parts)) {
+                rc = ed_err_set(c->err, ED_EINVALID,
+                                "%s: replacements: fieldPath `%s`: list path element %s must "
+                                "contain fieldName=fieldValue for element to match",
+                                c->kfile, fp, bad_selector(parts));
+                free_parts(parts);
+                return rc;
             }
             struct slots got = {0};
             ed_node *wrap = ed_node_new_seq(r->doc);
