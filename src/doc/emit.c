@@ -884,11 +884,11 @@ static int emit_value(struct emitter *e, const ed_node *v, int indent, bool in_m
         put_word(e, "null");
         return 0;
     case ED_NODE_BOOL:
-        put_word(e, v->u.b ? "true" : "false");
+        put_word(e, v->u.b.value ? "true" : "false");
         return 0;
     case ED_NODE_INT: {
         char num[32];
-        snprintf(num, sizeof(num), "%lld", (long long)v->u.i);
+        snprintf(num, sizeof(num), "%lld", (long long)v->u.i.value);
         put_word(e, num);
         return 0;
     }

@@ -209,7 +209,7 @@ static bool parse_float(const char *s, size_t len, double *out)
 }
 
 /* Type a scalar: quoted → string; plain → core schema; explicit tags win. */
-static ed_node *make_scalar(struct parse_state *st, ed_doc *doc, const yaml_event_t *ev)
+static ed_node *make_typed_scalar(struct parse_state *st, ed_doc *doc, const yaml_event_t *ev)
 {
     const char *text = (const char *)ev->data.scalar.value;
     size_t len = ev->data.scalar.length;
@@ -288,6 +288,15 @@ static ed_node *make_scalar(struct parse_state *st, ed_doc *doc, const yaml_even
     return n;
 }
 
+/* A scalar, typed, with its text as written when it is a boolean, integer or null. */
+static ed_node *make_scalar(struct parse_state *st, ed_doc *doc, const yaml_event_t *ev)
+{
+    ed_node *n = make_typed_scalar(st, doc, ev);
+    if (n)
+        ed_doc_node_set_text(doc, n, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+    return n;
+}
+
 static void remember_anchor(struct parse_state *st, const yaml_char_t *anchor, ed_node *node)
 {
     if (!anchor)
@@ -333,10 +342,10 @@ static const char *key_text(const ed_node *key, char *buf, size_t cap)
     case ED_NODE_STR:
         return key->u.s.text;
     case ED_NODE_INT:
-        snprintf(buf, cap, "%lld", (long long)key->u.i);
+        snprintf(buf, cap, "%lld", (long long)key->u.i.value);
         return buf;
     case ED_NODE_BOOL:
-        return key->u.b ? "true" : "false";
+        return key->u.b.value ? "true" : "false";
     case ED_NODE_FLOAT:
         return key->u.f.text;
     case ED_NODE_NULL:

@@ -973,7 +973,7 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
         goto cleanup;
     rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
     if (!rc)
-        ks_drop_empty_annotations(&list);
+        ks_finish_annotations(&list);
     if (!rc)
         rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
     if (rc)

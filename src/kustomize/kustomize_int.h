@@ -77,9 +77,11 @@ void ks_patch_set_free(ks_patch_set *set);
  * commonAnnotations) to l. set may be NULL. Errors name kfile, the patch and the object. */
 int ks_patches_apply_early(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
 int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
-/* Remove metadata.annotations where it is empty or null, as kustomize's output does (its own
- * build annotations leave an object with none; a patch may empty them). */
-void ks_drop_empty_annotations(ks_list *l);
+/* kustomize's last pass over metadata.annotations (it reads and writes them back as strings
+ * when it removes its own build annotations): removed where empty or null (a patch may empty
+ * them), and every value made a string, a scalar's text as written (`port: 8080` is "8080",
+ * `scrape: true` is "true"), a mapping or sequence "". */
+void ks_finish_annotations(ks_list *l);
 /* Does the string map labels (may be NULL) satisfy the Kubernetes label selector? Returns 0 or
  * ED_EINVALID for a selector that does not parse. */
 int ks_selector_match(const char *selector, const ed_node *labels, bool *match, ed_err *err);

@@ -647,13 +647,37 @@ int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile
     return set ? apply_range(set, set->n_early, set->len, l, kfile, err) : 0;
 }
 
-void ks_drop_empty_annotations(ks_list *l)
+/* The string kustomize makes of an annotation's value: a scalar's text as written ("8080",
+ * "true", "0755", "~"), a built scalar's JSON text, and "" for a mapping or sequence. */
+static ed_node *annotation_string(ed_doc *doc, const ed_node *v)
+{
+    const char *text = ed_node_scalar_text(v);
+    if (text)
+        return ed_node_new_str(doc, text);
+    if (ed_node_kind_of(v) == ED_NODE_MAP || ed_node_kind_of(v) == ED_NODE_SEQ)
+        return ed_node_new_str(doc, "");
+    ed_buf b = ED_BUF_INIT(1 << 10);
+    (void)ed_node_to_json(v, &b);
+    ed_node *s = ed_node_new_strn(doc, b.data ? b.data : "", b.len);
+    ed_buf_free(&b);
+    return s;
+}
+
+void ks_finish_annotations(ks_list *l)
 {
     for (size_t i = 0; i < l->len; i++) {
-        ed_node *meta = ed_node_get(ed_doc_root(l->items[i].doc), "metadata");
+        ed_doc *doc = l->items[i].doc;
+        ed_node *meta = ed_node_get(ed_doc_root(doc), "metadata");
         ed_node *ann = ed_node_get(meta, "annotations");
         if (ann && (ed_node_kind_of(ann) == ED_NODE_NULL ||
-                    (ed_node_kind_of(ann) == ED_NODE_MAP && ed_node_len(ann) == 0)))
+                    (ed_node_kind_of(ann) == ED_NODE_MAP && ed_node_len(ann) == 0))) {
             ed_node_remove(meta, "annotations");
+            continue;
+        }
+        for (size_t k = 0; k < ed_node_len(ann); k++) {
+            const ed_node *v = ed_node_value_at(ann, k);
+            if (ed_node_kind_of(v) != ED_NODE_STR)
+                ed_node_set(doc, ann, ed_node_key_at(ann, k), annotation_string(doc, v));
+        }
     }
 }

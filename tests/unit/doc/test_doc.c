@@ -93,6 +93,35 @@ static void test_scalar_typing(void **state)
     ed_doc_free(d);
 }
 
+/* Booleans, integers and nulls keep their text as written, through copies into another
+ * document (whose arena outlives the source's); built ones have none. */
+static void test_scalar_text(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("a: 0755\nb: True\nc: ~\nd:\ne: 1_000\nf: 1.50\ng: x\nh: !!int \"7\"\n"
+                      "i: [NULL, &n 8, *n]\n");
+    ed_doc *c = ed_doc_new();
+    ed_doc_set_root(c, ed_node_copy(c, ed_doc_root(d)));
+    ed_doc_free(d);
+    ed_node *r = ed_doc_root(c);
+    static const char *const want[][2] = {{"a", "0755"},  {"b", "True"}, {"c", "~"}, {"d", ""},
+                                          {"e", "1_000"}, {"f", "1.50"}, {"g", "x"}, {"h", "7"}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const char *got = ed_node_scalar_text(ed_node_get(r, want[i][0]));
+        if (!got || strcmp(got, want[i][1]) != 0)
+            fail_msg("%s: got %s, want %s", want[i][0], got ? got : "(null)", want[i][1]);
+    }
+    ed_node *seq = ed_node_get(r, "i");
+    assert_string_equal(ed_node_scalar_text(ed_node_at(seq, 0)), "NULL");
+    assert_string_equal(ed_node_scalar_text(ed_node_at(seq, 2)), "8");
+    assert_null(ed_node_scalar_text(seq));
+    assert_null(ed_node_scalar_text(ed_node_new_int(c, 5)));
+    assert_null(ed_node_scalar_text(ed_node_new_bool(c, true)));
+    assert_null(ed_node_scalar_text(ed_node_new_null(c)));
+    assert_null(ed_node_scalar_text(NULL));
+    ed_doc_free(c);
+}
+
 static void test_stream(void **state)
 {
     (void)state;
@@ -324,6 +353,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalar_typing),
+        cmocka_unit_test(test_scalar_text),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_anchors),
         cmocka_unit_test(test_yaml_errors),
