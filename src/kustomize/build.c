@@ -630,6 +630,7 @@ static int list_items(struct build *b, const char *path, const ed_node *list, in
         }
         ed_doc *one = ed_doc_new();
         ed_doc_set_root(one, ed_node_copy(one, item));
+        ks_timestamps_as_go(one, true); /* kustomize reads the items through Go maps */
         queue_push(q, one);
     }
     return 0;
@@ -1103,8 +1104,11 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     if (rc)
         goto cleanup;
     rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
-    if (!rc)
+    if (!rc) {
         ks_finish_annotations(&list);
+        for (size_t i = 0; i < list.len; i++)
+            ks_timestamps_as_go(list.items[i].doc, false);
+    }
     if (!rc)
         rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
     if (rc)

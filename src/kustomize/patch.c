@@ -117,7 +117,12 @@ static int parse_body(ks_patch *p, const char *text, size_t len, int want_json, 
                               "%s illegally qualifies as both an SM and JSON patch (an empty "
                               "list)",
                               p->origin);
-        return 0;
+        /* kustomize reads the operations with YAMLToJSON: YAML 1.1 types, then JSON */
+        ed_node *typed = NULL;
+        ks_retype_yaml11(p->docs[0], ed_doc_root(p->docs[0]), &typed);
+        ed_doc_set_root(p->docs[0], typed);
+        rc = ks_json_roundtrip(&p->docs[0], err);
+        return rc ? ed_err_wrap(err, "%s", p->origin) : 0;
     }
     if (want_json)
         return ed_err_set(err, ED_EINVALID, "%s is not a list of JSON patch operations", p->origin);
@@ -554,7 +559,12 @@ static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed
             const ed_node *root = ed_doc_root(l->items[i].doc);
             char *name = ed_xstrdup(ed_node_path_str(root, "/metadata/name") ?: "");
             char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
-            rc = ed_ks_json6902_apply(l->items[i].doc, body, err);
+            /* kustomize patches the object's JSON (read through Go maps: timestamps
+             * become times) and reads the result back */
+            ks_timestamps_as_go(l->items[i].doc, true);
+            rc = ks_json_roundtrip(&l->items[i].doc, err);
+            if (!rc)
+                rc = ed_ks_json6902_apply(l->items[i].doc, body, err);
             root = ed_doc_root(l->items[i].doc);
             if (!rc && (strcmp(ed_node_path_str(root, "/metadata/name") ?: "", name) != 0 ||
                         strcmp(ed_node_path_str(root, "/metadata/namespace") ?: "", ns) != 0))
@@ -645,39 +655,4 @@ int ks_patches_apply_early(const ks_patch_set *set, ks_list *l, const char *kfil
 int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err)
 {
     return set ? apply_range(set, set->n_early, set->len, l, kfile, err) : 0;
-}
-
-/* The string kustomize makes of an annotation's value: a scalar's text as written ("8080",
- * "true", "0755", "~"), a built scalar's JSON text, and "" for a mapping or sequence. */
-static ed_node *annotation_string(ed_doc *doc, const ed_node *v)
-{
-    const char *text = ed_node_scalar_text(v);
-    if (text)
-        return ed_node_new_str(doc, text);
-    if (ed_node_kind_of(v) == ED_NODE_MAP || ed_node_kind_of(v) == ED_NODE_SEQ)
-        return ed_node_new_str(doc, "");
-    ed_buf b = ED_BUF_INIT(1 << 10);
-    (void)ed_node_to_json(v, &b);
-    ed_node *s = ed_node_new_strn(doc, b.data ? b.data : "", b.len);
-    ed_buf_free(&b);
-    return s;
-}
-
-void ks_finish_annotations(ks_list *l)
-{
-    for (size_t i = 0; i < l->len; i++) {
-        ed_doc *doc = l->items[i].doc;
-        ed_node *meta = ed_node_get(ed_doc_root(doc), "metadata");
-        ed_node *ann = ed_node_get(meta, "annotations");
-        if (ann && (ed_node_kind_of(ann) == ED_NODE_NULL ||
-                    (ed_node_kind_of(ann) == ED_NODE_MAP && ed_node_len(ann) == 0))) {
-            ed_node_remove(meta, "annotations");
-            continue;
-        }
-        for (size_t k = 0; k < ed_node_len(ann); k++) {
-            const ed_node *v = ed_node_value_at(ann, k);
-            if (ed_node_kind_of(v) != ED_NODE_STR)
-                ed_node_set(doc, ann, ed_node_key_at(ann, k), annotation_string(doc, v));
-        }
-    }
 }
