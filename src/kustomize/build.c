@@ -445,6 +445,38 @@ static int check_seq_of_maps(struct build *b, const char *kfile, const ed_node *
     return 0;
 }
 
+/* Go decodes a null into a string of a map[string]string as "": do the same in the string
+ * maps of a kustomization (labels, annotations, generator options). */
+static void null_values_empty(ed_doc *doc, ed_node *map)
+{
+    if (ed_node_kind_of(map) != ED_NODE_MAP)
+        return;
+    for (size_t i = 0; i < ed_node_len(map); i++)
+        if (ed_node_kind_of(ed_node_value_at(map, i)) == ED_NODE_NULL)
+            ed_node_set(doc, map, ed_node_key_at(map, i), ed_node_new_str(doc, ""));
+}
+
+static void null_strings_empty(ed_doc *doc, ed_node *kz)
+{
+    null_values_empty(doc, ed_node_get(kz, "commonLabels"));
+    null_values_empty(doc, ed_node_get(kz, "commonAnnotations"));
+    ed_node *labels = ed_node_get(kz, "labels");
+    for (size_t i = 0; i < ed_node_len(labels); i++)
+        null_values_empty(doc, ed_node_get(ed_node_at(labels, i), "pairs"));
+    ed_node *opts = ed_node_get(kz, "generatorOptions");
+    null_values_empty(doc, ed_node_get(opts, "labels"));
+    null_values_empty(doc, ed_node_get(opts, "annotations"));
+    static const char *const gens[] = {"configMapGenerator", "secretGenerator"};
+    for (size_t g = 0; g < 2; g++) {
+        ed_node *seq = ed_node_get(kz, gens[g]);
+        for (size_t i = 0; i < ed_node_len(seq); i++) {
+            ed_node *o = ed_node_get(ed_node_at(seq, i), "options");
+            null_values_empty(doc, ed_node_get(o, "labels"));
+            null_values_empty(doc, ed_node_get(o, "annotations"));
+        }
+    }
+}
+
 /* Check every field of the kustomization kz (read from kfile) for name and type. */
 static int check_kustomization(struct build *b, const char *kfile, const ed_node *kz)
 {
@@ -972,6 +1004,11 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         rc = ed_err_set(b->err, ED_EINVALID, "%s is empty", kfile);
         goto cleanup;
     }
+    /* kustomize reads the file with YAMLToJSON (go-yaml v2): YAML 1.1's booleans */
+    ed_node *typed = NULL;
+    ks_retype_yaml11(docs[0], ed_doc_root(docs[0]), &typed);
+    ed_doc_set_root(docs[0], typed);
+    null_strings_empty(docs[0], typed);
     const ed_node *kz = ed_doc_root(docs[0]);
     if (b->depth == 1 && b->overlay && ed_node_kind_of(kz) == ED_NODE_MAP)
         ks_overlay_merge(docs[0], b->overlay);
