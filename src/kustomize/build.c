@@ -552,11 +552,15 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
     if (!rc)
         rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "replicas"), "replicas", "[]types.Replica",
                                replica_keys, 2);
+    static const struct key_kind field_spec_keys[] = {
+        {"group", ED_NODE_STR, "string"}, {"version", ED_NODE_STR, "string"},
+        {"kind", ED_NODE_STR, "string"},  {"path", ED_NODE_STR, "string"},
+        {"create", ED_NODE_BOOL, "bool"},
+    };
     const ed_node *labels = ed_node_get(kz, "labels");
     for (size_t i = 0; !rc && i < ed_node_len(labels); i++)
-        if (ed_node_get(ed_node_at(labels, i), "fields"))
-            rc = ed_err_set(b->err, ED_EINVALID, "%s: labels[].fields is not supported by eddy yet",
-                            kfile);
+        rc = check_seq_of_maps(b, kfile, ed_node_get(ed_node_at(labels, i), "fields"),
+                               "labels.fields", "[]types.FieldSpec", field_spec_keys, 5);
     return rc;
 }
 

@@ -10,7 +10,7 @@
  * `patches` (strategic merge and JSON 6902, with targets), the legacy `patchesStrategicMerge`
  * and `patchesJson6902`, `openapi: {path: ...}` (the merge keys of this kustomization's strategic
  * merge patches), `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
- * (includeSelectors, includeTemplates), `commonAnnotations`, `images`, `replicas`,
+ * (includeSelectors, includeTemplates, fields), `commonAnnotations`, `images`, `replicas`,
  * `replacements`, the legacy `vars`, `configurations` (nameReference, varReference and
  * namespace entries) and `crds` (OpenAPI definitions whose x-kubernetes-object-ref properties
  * add name references); then, at the top, it adds the hash suffixes, updates every name reference

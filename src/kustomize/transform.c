@@ -269,9 +269,17 @@ static int apply_specs(ed_doc *doc, const ks_id *id, const field_spec *specs, si
 
 /* The field specs of config's section (commonLabels, commonAnnotations, namePrefix), as a new
  * array the caller frees (NULL when there are none); strings borrowed from config. */
+static field_spec *specs_of(const ed_node *list, size_t *n);
+
 static field_spec *config_specs(const ed_doc *config, const char *section, size_t *n)
 {
-    const ed_node *list = config ? ed_node_get(ed_doc_root(config), section) : NULL;
+    return specs_of(config ? ed_node_get(ed_doc_root(config), section) : NULL, n);
+}
+
+/* A list of field specs ({group, version, kind, path, create}) as a new array (strings
+ * borrowed from list); NULL when empty. */
+static field_spec *specs_of(const ed_node *list, size_t *n)
+{
     *n = ed_node_len(list);
     if (*n == 0)
         return NULL;
@@ -325,6 +333,69 @@ static int prefix_path(ed_doc *doc, ed_node *node, const char *path, const char 
                         kfile, key, strchr("aeiou", kind[0]) ? "an" : "a", kind);
     }
     free(key);
+    return rc;
+}
+
+/* Does every group, version and kind x names match s's (a field spec x would merge with)? */
+static bool spec_covers(const field_spec *x, const field_spec *s)
+{
+    return (!x->group || (s->group && strcmp(x->group, s->group) == 0)) &&
+           (!x->version || (s->version && strcmp(x->version, s->version) == 0)) &&
+           (!x->kind || (s->kind && strcmp(x->kind, s->kind) == 0));
+}
+
+/* Merge defaults into *specs (*n of them, room for cap) as kustomize's FsSlice.MergeAll does:
+ * a default whose path and kind (as far as it names one) an entry already has is left out, or
+ * an error when their `create` differ. */
+static int merge_specs(field_spec *specs, size_t *n, const field_spec *defaults, size_t nd,
+                       size_t k, const char *kfile, ed_err *err)
+{
+    for (size_t d = 0; d < nd; d++) {
+        size_t i = 0;
+        while (i < *n && !(specs[i].path && strcmp(specs[i].path, defaults[d].path) == 0 &&
+                           spec_covers(&defaults[d], &specs[i])))
+            i++;
+        if (i == *n)
+            specs[(*n)++] = defaults[d];
+        else if (specs[i].create != defaults[d].create)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: labels[%zu].fields: conflicting fieldspecs: '%s' is already a "
+                              "label field with create %s",
+                              kfile, k, specs[i].path, defaults[d].create ? "true" : "false");
+    }
+    return 0;
+}
+
+/* The field specs of a labels entry: its own fields, then kustomize's defaults for it
+ * (metadata, and the templates or every commonLabels place), merged. A new array in *out. */
+static int label_specs(const ed_node *entry, const field_spec *crd, size_t n_crd, size_t k,
+                       const char *kfile, field_spec **out, size_t *n, ed_err *err)
+{
+    bool selectors = false, templates = false;
+    ed_node_bool(ed_node_get(entry, "includeSelectors"), &selectors);
+    ed_node_bool(ed_node_get(entry, "includeTemplates"), &templates);
+    size_t n_fields = 0;
+    field_spec *fields = specs_of(ed_node_get(entry, "fields"), &n_fields);
+    size_t cap =
+        n_fields + NSPECS(meta_labels) + NSPECS(template_labels) + NSPECS(selector_labels) + n_crd;
+    field_spec *specs = ed_xcalloc(cap, sizeof(*specs));
+    if (n_fields)
+        memcpy(specs, fields, n_fields * sizeof(*specs));
+    free(fields);
+    *n = n_fields;
+    int rc = merge_specs(specs, n, meta_labels, NSPECS(meta_labels), k, kfile, err);
+    if (!rc && (selectors || templates))
+        rc = merge_specs(specs, n, template_labels, NSPECS(template_labels), k, kfile, err);
+    if (!rc && selectors)
+        rc = merge_specs(specs, n, selector_labels, NSPECS(selector_labels), k, kfile, err);
+    if (!rc && selectors)
+        rc = merge_specs(specs, n, crd, n_crd, k, kfile, err);
+    if (rc) {
+        free(specs);
+        specs = NULL;
+        *n = 0;
+    }
+    *out = specs;
     return rc;
 }
 
@@ -634,24 +705,15 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
     for (size_t k = 0; k < ed_node_len(labels) && !rc; k++) {
         const ed_node *entry = ed_node_at(labels, k);
         struct setter st = {ed_node_get(entry, "pairs"), kfile, "labels", err};
-        bool selectors = false, templates = false;
-        ed_node_bool(ed_node_get(entry, "includeSelectors"), &selectors);
-        ed_node_bool(ed_node_get(entry, "includeTemplates"), &templates);
-        if (ed_node_len(st.pairs) == 0)
-            continue;
-        for (size_t i = 0; i < l->len && !rc; i++) {
+        field_spec *specs = NULL;
+        size_t n_specs = 0;
+        rc = label_specs(entry, crd_labels, n_label, k, kfile, &specs, &n_specs, err);
+        for (size_t i = 0; i < l->len && !rc && ed_node_len(st.pairs) > 0; i++) {
             ks_id id;
             ks_id_of(ed_doc_root(l->items[i].doc), &id);
-            rc = apply_specs(l->items[i].doc, &id, meta_labels, NSPECS(meta_labels), &st);
-            if (!rc && (selectors || templates))
-                rc = apply_specs(l->items[i].doc, &id, template_labels, NSPECS(template_labels),
-                                 &st);
-            if (!rc && selectors)
-                rc = apply_specs(l->items[i].doc, &id, selector_labels, NSPECS(selector_labels),
-                                 &st);
-            if (!rc && selectors)
-                rc = apply_specs(l->items[i].doc, &id, crd_labels, n_label, &st);
+            rc = apply_specs(l->items[i].doc, &id, specs, n_specs, &st);
         }
+        free(specs);
     }
     if (!rc && ed_node_len(annotations) > 0) {
         struct setter st = {annotations, kfile, "commonAnnotations", err};
