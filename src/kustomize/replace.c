@@ -366,7 +366,7 @@ static void find(ed_doc *doc, const struct slot *at, char **parts, bool create,
         child = parts[1]                   ? new_container(doc, parts[1])
                 : leaf_kind == ED_NODE_MAP ? ed_node_new_map(doc)
                 : leaf_kind == ED_NODE_SEQ ? ed_node_new_seq(doc)
-                                           : ed_node_new_str(doc, "");
+                                           : ed_node_new_null(doc); /* typed by its text */
         ed_node_set(doc, node, ed_arena_strdup(ed_doc_arena(doc), part), child);
     }
     if (!child)
@@ -403,9 +403,32 @@ static char *scalar_text(const ed_node *n)
     }
 }
 
+/* text as a plain YAML scalar is typed (a number, a boolean, null, or a plain string), for a
+ * field a replacement created: kustomize gives such a node no type of its own. */
+static ed_node *plain_scalar(ed_doc *doc, const char *text)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    ed_node *out = NULL;
+    if (*text && !strchr(text, '\n') &&
+        ed_doc_parse_yaml(text, strlen(text), NULL, &docs, &n, &err) == 0 && n == 1) {
+        const ed_node *v = ed_doc_root(docs[0]);
+        ed_node_kind k = ed_node_kind_of(v);
+        if (k == ED_NODE_NULL || k == ED_NODE_BOOL || k == ED_NODE_INT || k == ED_NODE_FLOAT ||
+            (ed_node_str_plain(v) && strcmp(ed_node_str(v), text) == 0))
+            out = ed_node_copy(doc, v);
+    }
+    ed_doc_list_free(docs, n);
+    ed_err_clear(&err);
+    return out ? out : ed_node_new_str(doc, text);
+}
+
 /* A scalar of the target's type holding text, where the text reads as that type. */
 static ed_node *typed_scalar(ed_doc *doc, ed_node_kind kind, const char *text)
 {
+    if (kind == ED_NODE_NULL)
+        return plain_scalar(doc, text);
     if (kind == ED_NODE_INT && *text) {
         char *end;
         errno = 0;
@@ -670,14 +693,35 @@ static int write_target(struct repl_ctx *c, ed_doc *doc, const struct slot *s, c
     return 0;
 }
 
-static bool rejected(const ed_node *rejects, const ks_res *r)
+/* Does r match select's id fields and its label and annotation selectors? */
+static int matches(struct repl_ctx *c, const ed_node *sel, const ks_res *r, bool *match)
 {
-    for (size_t i = 0; i < ed_node_len(rejects); i++) {
+    const ed_node *meta = ed_node_get(ed_doc_root(r->doc), "metadata");
+    bool lok, aok;
+    *match = false;
+    int rc = selector_ok(c, ed_node_str(ed_node_get(sel, "labelSelector")),
+                         ed_node_get(meta, "labels"), &lok);
+    if (!rc)
+        rc = selector_ok(c, ed_node_str(ed_node_get(sel, "annotationSelector")),
+                         ed_node_get(meta, "annotations"), &aok);
+    if (!rc)
+        *match = lok && aok && res_selected(sel, r);
+    return rc;
+}
+
+/* Is r matched by one of the (non-empty) reject selectors, labels and annotations included? */
+static int rejected(struct repl_ctx *c, const ed_node *rejects, const ks_res *r, bool *out)
+{
+    *out = false;
+    for (size_t i = 0; i < ed_node_len(rejects) && !*out; i++) {
         const ed_node *sel = ed_node_at(rejects, i);
-        if (ed_node_len(sel) > 0 && res_selected(sel, r))
-            return true;
+        if (ed_node_len(sel) == 0)
+            continue;
+        int rc = matches(c, sel, r, out);
+        if (rc)
+            return rc;
     }
-    return false;
+    return 0;
 }
 
 static int apply_target(struct repl_ctx *c, const ed_node *target, const ed_node *value)
@@ -693,15 +737,13 @@ static int apply_target(struct repl_ctx *c, const ed_node *target, const ed_node
     for (size_t i = 0; i < c->l->len; i++) {
         ks_res *r = &c->l->items[i];
         const ed_node *meta = ed_node_get(ed_doc_root(r->doc), "metadata");
-        bool lok, aok;
-        int rc = selector_ok(c, ed_node_str(ed_node_get(sel, "labelSelector")),
-                             ed_node_get(meta, "labels"), &lok);
-        if (!rc)
-            rc = selector_ok(c, ed_node_str(ed_node_get(sel, "annotationSelector")),
-                             ed_node_get(meta, "annotations"), &aok);
+        bool selected, reject = false;
+        int rc = matches(c, sel, r, &selected);
+        if (!rc && selected)
+            rc = rejected(c, ed_node_get(target, "reject"), r, &reject);
         if (rc)
             return rc;
-        if (!lok || !aok || !res_selected(sel, r) || rejected(ed_node_get(target, "reject"), r))
+        if (!selected || reject)
             continue;
         size_t np = ed_node_len(paths) ? ed_node_len(paths) : 1;
         for (size_t p = 0; p < np; p++) {
