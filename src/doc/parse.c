@@ -570,6 +570,13 @@ static int parse_stream(const char *data, size_t len, const char *name, bool jso
 
     *out = NULL;
     *count = 0;
+    /* A UTF-8 byte order mark (editors on Windows write one) is no content: libyaml would skip
+     * it but count it as a column, so the first line's mapping would sit one column in and the
+     * next line would end the document. */
+    if (!json && len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
     if (len > ED_DOC_MAX_INPUT)
         return ed_err_set(err, ED_ETOOBIG,
                           "%s%sinput of %zu bytes is larger than the %zu MiB limit",

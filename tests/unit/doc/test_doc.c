@@ -122,6 +122,21 @@ static void test_scalar_text(void **state)
     ed_doc_free(c);
 }
 
+/* A leading UTF-8 byte order mark is skipped (libyaml would count it as a column, and the
+ * second line would end the document); JSON keeps refusing it. */
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("\xef\xbb\xbf"
+                      "a: 1\nb: 2\n");
+    assert_json(ed_doc_root(d), "{\"a\":1,\"b\":2}");
+    ed_doc_free(d);
+    ed_doc *j = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_not_equal(ed_doc_parse_json("\xef\xbb\xbf{}", 5, &j, &err), 0);
+    assert_null(j);
+}
+
 static void test_stream(void **state)
 {
     (void)state;
@@ -354,6 +369,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalar_typing),
         cmocka_unit_test(test_scalar_text),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_anchors),
         cmocka_unit_test(test_yaml_errors),
