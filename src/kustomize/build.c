@@ -1050,7 +1050,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     }
     /* kustomize's order: resources, configurations, crds, generators, components, then the
      * transformers (patches first) */
-    rc = ks_config_load(b, b->config, kz, dir, kfile, b->err);
+    rc = ks_config_load(b, b->config, b->fields, kz, dir, kfile, b->err);
     if (!rc)
         rc = ks_crds_load(b, b->config, b->fields, kz, dir, kfile, b->err);
     if (!rc)

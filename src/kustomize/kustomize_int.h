@@ -204,10 +204,12 @@ int ks_vars_resolve(const ed_doc *declared, ks_list *l, const ed_doc *config, ed
 /* ---- transformer configurations (config.c) ---- */
 
 /* Read the files of kz's `configurations` (kz read from kfile in dir) and append their
- * nameReference, varReference and namespace entries to the mapping at config's root. Errors:
- * ED_EINVALID (a bad entry, or one of a transformer eddy does not configure), ED_ENOTFOUND. */
-int ks_config_load(struct build *b, ed_doc *config, const ed_node *kz, const char *dir,
-                   const char *kfile, ed_err *err);
+ * nameReference, varReference and namespace entries to the mapping at config's root, their
+ * commonLabels, commonAnnotations and images field specs to fields' (the kustomization's, as
+ * ks_crds_load's). Errors: ED_EINVALID (a bad entry, or one of a transformer eddy does not
+ * configure), ED_ENOTFOUND. */
+int ks_config_load(struct build *b, ed_doc *config, ed_doc *fields, const ed_node *kz,
+                   const char *dir, const char *kfile, ed_err *err);
 /* Give the fields named by config's namespace entries kz's namespace, if it sets one. */
 void ks_config_namespace(const ed_doc *config, const ed_node *kz, ks_list *l);
 

@@ -542,9 +542,9 @@ static void image_split(const char *image, size_t *name_len, const char **tag, s
 
 /* Rewrite the image of a container when it matches e: a new tag and digest replace both of the
  * old ones; a tag suffix (without either) is appended to the tag and drops the digest. */
-static void image_one(ed_doc *doc, ed_node *container, const struct image_entry *e)
+static void image_at(ed_doc *doc, ed_node *map, const char *key, const struct image_entry *e)
 {
-    const char *image = ed_node_str(ed_node_get(container, "image"));
+    const char *image = ed_node_str(ed_node_get(map, key));
     if (!image || !image_matches(e, image))
         return;
     size_t name_len, tag_len;
@@ -563,10 +563,41 @@ static void image_one(ed_doc *doc, ed_node *container, const struct image_entry 
     }
     char *out =
         ed_xasprintf("%s%s%s%s%s", name, *new_tag ? ":" : "", new_tag, *digest ? "@" : "", digest);
-    set_str(doc, container, "image", out);
+    set_str(doc, map, key, out);
     free(out);
     free(new_tag);
     free(name);
+}
+
+static void image_one(ed_doc *doc, ed_node *container, const struct image_entry *e)
+{
+    image_at(doc, container, "image", e);
+}
+
+/* The image strings at a field spec's path ("spec/image", "spec/tasks[]/image"; a sequence on
+ * the way is walked item by item); nothing is created. */
+static void image_path(ed_doc *doc, ed_node *node, const char *path, const struct image_entry *e,
+                       int depth)
+{
+    if (depth > ED_DOC_MAX_DEPTH)
+        return;
+    if (ed_node_kind_of(node) == ED_NODE_SEQ) {
+        for (size_t i = 0; i < ed_node_len(node); i++)
+            image_path(doc, ed_node_at(node, i), path, e, depth + 1);
+        return;
+    }
+    if (ed_node_kind_of(node) != ED_NODE_MAP)
+        return;
+    const char *slash = strchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : strlen(path);
+    char *key = ed_xstrndup(path, n);
+    if (n >= 2 && strcmp(key + n - 2, "[]") == 0)
+        key[n - 2] = '\0';
+    if (slash)
+        image_path(doc, ed_node_get(node, key), slash + 1, e, depth + 1);
+    else
+        image_at(doc, node, key, e);
+    free(key);
 }
 
 static void images_in_list(ed_doc *doc, ed_node *list, const struct image_entry *e)
@@ -607,7 +638,8 @@ static void images_walk(ed_doc *doc, ed_node *node, const struct image_entry *e,
  * field specs) and then every container list again (the legacy walk): idempotent for a new
  * name, tag or digest, but a tag suffix lands twice on those. CustomResourceDefinitions are
  * left alone. */
-static int images_apply(ks_list *l, const ed_node *images, const char *kfile, ed_err *err)
+static int images_apply(ks_list *l, const ed_node *images, const field_spec *specs, size_t n_specs,
+                        const char *kfile, ed_err *err)
 {
     static const char *const spec_paths[] = {"/spec/containers", "/spec/initContainers",
                                              "/spec/template/spec/containers",
@@ -653,6 +685,11 @@ static int images_apply(ks_list *l, const ed_node *images, const char *kfile, ed
                 continue;
             for (size_t p = 0; p < sizeof(spec_paths) / sizeof(spec_paths[0]); p++)
                 images_in_list(doc, ed_node_path(root, spec_paths[p]), &e);
+            ks_id id;
+            ks_id_of(root, &id);
+            for (size_t p = 0; p < n_specs; p++)
+                if (specs[p].path && spec_matches(&specs[p], &id))
+                    image_path(doc, root, specs[p].path, &e, 0);
             images_walk(doc, root, &e, 0);
         }
         pcre2_match_data_free(e.md);
@@ -676,6 +713,8 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
     field_spec *identity = config_specs(config, "namePrefix", &n_identity);
     field_spec *crd_labels = config_specs(config, "commonLabels", &n_label);
     field_spec *crd_annotations = config_specs(config, "commonAnnotations", &n_annotation);
+    size_t n_images = 0;
+    field_spec *crd_images = config_specs(config, "images", &n_images);
     int rc = 0;
 
     if (ns && *ns)
@@ -757,10 +796,11 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
                             kfile, name ? name : "");
     }
     if (!rc && ed_node_len(images) > 0)
-        rc = images_apply(l, images, kfile, err);
+        rc = images_apply(l, images, crd_images, n_images, kfile, err);
 cleanup:
     free(identity);
     free(crd_labels);
     free(crd_annotations);
+    free(crd_images);
     return rc;
 }
