@@ -70,61 +70,14 @@ static bool res_selected(const ed_node *sel, const ks_res *r)
     return false;
 }
 
-/* One requirement of an equality-based selector ("k=v", "k==v", "k!=v", "k", "!k"). */
-static int requirement_ok(struct repl_ctx *c, const char *req, size_t n, const ed_node *map,
-                          bool *ok)
-{
-    while (n && req[0] == ' ')
-        req++, n--;
-    while (n && req[n - 1] == ' ')
-        n--;
-    if (n == 0)
-        return 0;
-    if (memchr(req, '(', n))
-        return ed_err_set(c->err, ED_EINVALID,
-                          "%s: replacements: set-based selector '%.*s' is not supported by eddy "
-                          "yet",
-                          c->kfile, (int)n, req);
-    bool neg = req[0] == '!';
-    const char *op = NULL;
-    size_t oplen = 0;
-    for (size_t i = 0; i < n && !op; i++) {
-        if (req[i] == '!' && i + 1 < n && req[i + 1] == '=' && i > 0)
-            op = req + i, oplen = 2;
-        else if (req[i] == '=')
-            op = req + i, oplen = (i + 1 < n && req[i + 1] == '=') ? 2 : 1;
-    }
-    if (!op) {
-        const char *key = neg ? req + 1 : req;
-        char *k = ed_xstrndup(key, n - (size_t)(key - req));
-        bool has = ed_node_get(map, k) != NULL;
-        free(k);
-        *ok = *ok && (neg ? !has : has);
-        return 0;
-    }
-    char *k = ed_xstrndup(req, (size_t)(op - req));
-    char *v = ed_xstrndup(op + oplen, n - (size_t)(op + oplen - req));
-    const char *have = ed_node_str(ed_node_get(map, k));
-    bool equal = have && strcmp(have, v) == 0;
-    *ok = *ok && (op[0] == '!' ? !equal : equal);
-    free(k);
-    free(v);
-    return 0;
-}
-
+/* A label or annotation selector (kustomize's, set-based ones included) on map. */
 static int selector_ok(struct repl_ctx *c, const char *selector, const ed_node *map, bool *ok)
 {
     *ok = true;
     if (!selector)
         return 0;
-    for (const char *p = selector;;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        int rc = requirement_ok(c, p, n, map, ok);
-        if (rc || !comma)
-            return rc;
-        p = comma + 1;
-    }
+    int rc = ks_selector_match(selector, map, ok, c->err);
+    return rc ? ed_err_wrap(c->err, "%s: replacements", c->kfile) : 0;
 }
 
 /* ---- paths ---- */
