@@ -137,6 +137,30 @@ static void test_byte_order_mark(void **state)
     assert_null(j);
 }
 
+/* YAML's merge key: the merged mappings' keys the mapping lacks, its own keys winning, the
+ * earlier of a list over the later; a bad value or a second `<<` is an error. */
+static void test_merge_keys(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("base: &b {x: 1, y: 2}\n"
+                      "one: {<<: *b, y: 3}\n"
+                      "two: {z: 0, <<: [{x: a}, {x: b, w: c}]}\n"
+                      "tagged: {!!merge <<: {q: 1}}\n");
+    assert_json(ed_doc_root(d), "{\"base\":{\"x\":1,\"y\":2},\"one\":{\"y\":3,\"x\":1},"
+                                "\"two\":{\"z\":0,\"x\":\"a\",\"w\":\"c\"},"
+                                "\"tagged\":{\"q\":1}}");
+    ed_doc_free(d);
+    static const char *const bad[] = {"a: {<<: 1}\n", "a: {<<: [1]}\n",
+                                      "a:\n  <<: {x: 1}\n  <<: {y: 2}\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ed_doc **docs = NULL;
+        size_t n = 0;
+        ed_err err = ED_ERR_INIT;
+        assert_int_not_equal(ed_doc_parse_yaml(bad[i], strlen(bad[i]), "t", &docs, &n, &err), 0);
+        assert_non_null(strstr(err.msg, "merge"));
+    }
+}
+
 static void test_stream(void **state)
 {
     (void)state;
@@ -370,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_scalar_typing),
         cmocka_unit_test(test_scalar_text),
         cmocka_unit_test(test_byte_order_mark),
+        cmocka_unit_test(test_merge_keys),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_anchors),
         cmocka_unit_test(test_yaml_errors),
