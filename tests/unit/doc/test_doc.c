@@ -404,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_emit_key_order),
         cmocka_unit_test(test_emit_key_order_long_digit_runs),
         cmocka_unit_test(test_emit_quoting),
+        cmocka_unit_test(test_emit_timestamps),
         cmocka_unit_test(test_emit_literal_blocks),
         cmocka_unit_test(test_emit_folding),
         cmocka_unit_test(test_emit_numbers_and_collections),
