@@ -374,6 +374,10 @@ static ed_node *plain_scalar(ed_doc *doc, const char *text)
     }
     ed_doc_list_free(docs, n);
     ed_err_clear(&err);
+    /* the parser drops a document that is only a null */
+    if (!out && (strcmp(text, "~") == 0 || strcmp(text, "null") == 0 || strcmp(text, "Null") == 0 ||
+                 strcmp(text, "NULL") == 0))
+        out = ed_node_new_null(doc);
     return out ? out : ed_node_new_str(doc, text);
 }
 
