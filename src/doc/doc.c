@@ -53,7 +53,47 @@ ed_node *ed_doc_node_alloc(ed_doc *doc, ed_node_kind kind)
     ed_node *n = ed_arena_alloc(doc->arena, sizeof(*n));
     n->kind = kind;
     n->plain = false;
+    memset(&n->u, 0, sizeof(n->u));
     return n;
+}
+
+/* A copy of text in doc's arena (NULL stays NULL). */
+static const char *arena_text(ed_doc *doc, const char *text, size_t len)
+{
+    if (!text)
+        return NULL;
+    char *t = ed_arena_alloc(doc->arena, len + 1);
+    memcpy(t, text, len);
+    t[len] = '\0';
+    return t;
+}
+
+void ed_doc_node_set_text(ed_doc *doc, ed_node *n, const char *text, size_t len)
+{
+    if (n->kind == ED_NODE_BOOL)
+        n->u.b.text = arena_text(doc, text, len);
+    else if (n->kind == ED_NODE_INT)
+        n->u.i.text = arena_text(doc, text, len);
+    else if (n->kind == ED_NODE_NULL)
+        n->u.z.text = arena_text(doc, text, len);
+}
+
+const char *ed_node_scalar_text(const ed_node *node)
+{
+    switch (ed_node_kind_of(node)) {
+    case ED_NODE_STR:
+        return node->u.s.text;
+    case ED_NODE_FLOAT:
+        return node->u.f.text;
+    case ED_NODE_BOOL:
+        return node->u.b.text;
+    case ED_NODE_INT:
+        return node->u.i.text;
+    case ED_NODE_NULL:
+        return node ? node->u.z.text : NULL;
+    default:
+        return NULL;
+    }
 }
 
 ed_node *ed_node_new_null(ed_doc *doc)
@@ -64,14 +104,14 @@ ed_node *ed_node_new_null(ed_doc *doc)
 ed_node *ed_node_new_bool(ed_doc *doc, bool value)
 {
     ed_node *n = ed_doc_node_alloc(doc, ED_NODE_BOOL);
-    n->u.b = value;
+    n->u.b.value = value;
     return n;
 }
 
 ed_node *ed_node_new_int(ed_doc *doc, int64_t value)
 {
     ed_node *n = ed_doc_node_alloc(doc, ED_NODE_INT);
-    n->u.i = value;
+    n->u.i.value = value;
     return n;
 }
 
@@ -151,6 +191,9 @@ ed_node *ed_node_copy(ed_doc *dst, const ed_node *src)
     default:
         n = ed_doc_node_alloc(dst, src->kind);
         n->u = src->u;
+        /* the text lives in src's arena */
+        const char *text = ed_node_scalar_text(src);
+        ed_doc_node_set_text(dst, n, text, text ? strlen(text) : 0);
         break;
     }
     n->line = src->line;
@@ -271,7 +314,7 @@ bool ed_node_int(const ed_node *node, int64_t *out)
 {
     if (!node || node->kind != ED_NODE_INT)
         return false;
-    *out = node->u.i;
+    *out = node->u.i.value;
     return true;
 }
 
@@ -279,7 +322,7 @@ bool ed_node_bool(const ed_node *node, bool *out)
 {
     if (!node || node->kind != ED_NODE_BOOL)
         return false;
-    *out = node->u.b;
+    *out = node->u.b.value;
     return true;
 }
 
@@ -298,9 +341,9 @@ bool ed_node_equal(const ed_node *a, const ed_node *b)
     case ED_NODE_NULL:
         return true;
     case ED_NODE_BOOL:
-        return a->u.b == b->u.b;
+        return a->u.b.value == b->u.b.value;
     case ED_NODE_INT:
-        return a->u.i == b->u.i;
+        return a->u.i.value == b->u.i.value;
     case ED_NODE_FLOAT:
         return a->u.f.value == b->u.f.value || (isnan(a->u.f.value) && isnan(b->u.f.value));
     case ED_NODE_STR:
@@ -463,9 +506,9 @@ int ed_node_to_json(const ed_node *node, ed_buf *out)
     case ED_NODE_NULL:
         return ed_buf_append(out, "null", 4);
     case ED_NODE_BOOL:
-        return ed_buf_append_str(out, node->u.b ? "true" : "false");
+        return ed_buf_append_str(out, node->u.b.value ? "true" : "false");
     case ED_NODE_INT:
-        return ed_buf_printf(out, "%lld", (long long)node->u.i);
+        return ed_buf_printf(out, "%lld", (long long)node->u.i.value);
     case ED_NODE_FLOAT:
         if (json_number_text(node->u.f.text))
             return ed_buf_append_str(out, node->u.f.text);

@@ -124,6 +124,11 @@ bool ed_node_int(const ed_node *node, int64_t *out);
 bool ed_node_bool(const ed_node *node, bool *out);
 /* A float's value (and its text as written, when text is not NULL); false for other kinds. */
 bool ed_node_float(const ed_node *node, double *out, const char **text);
+/* The text of a scalar as written in its source: a string's value, a float's text, and for a
+ * boolean, integer or null parsed from YAML or JSON its text as written ("0755", "True", "~",
+ * "" for an empty value); NULL for a built boolean, integer or null and for collections.
+ * Borrowed from node's document. (kustomize keeps annotation values as this text.) */
+const char *ed_node_scalar_text(const ed_node *node);
 /* Line (1-based) where a parsed node started; 0 for built nodes. */
 int ed_node_line(const ed_node *node);
 /* Deep equality (mapping key order ignored, sequence order significant). */

@@ -15,9 +15,20 @@ struct ed_node {
     ed_node_kind kind;
     int line;   /* where a parsed node started, 1-based; 0 when built */
     bool plain; /* a string written as a plain (unquoted, untagged) scalar */
+    /* Booleans, integers and nulls parsed from YAML or JSON keep their text as written
+     * (ed_node_scalar_text); built ones have NULL there. */
     union {
-        bool b;
-        int64_t i;
+        struct {
+            bool value;
+            const char *text;
+        } b;
+        struct {
+            int64_t value;
+            const char *text;
+        } i;
+        struct {
+            const char *text;
+        } z; /* null */
         struct {
             double value;
             const char *text; /* as written, to reproduce it exactly */
@@ -42,6 +53,8 @@ struct ed_doc {
 
 ed_node *ed_doc_node_alloc(ed_doc *doc, ed_node_kind kind);
 ed_node *ed_doc_node_new_float(ed_doc *doc, double value, const char *text, size_t len);
+/* Record the text a parsed boolean, integer or null was written as (copied into doc). */
+void ed_doc_node_set_text(ed_doc *doc, ed_node *n, const char *text, size_t len);
 
 /* The largest input accepted in one parse. Manifests and API replies are far smaller; the cap
  * keeps a hostile input from turning into gigabytes of nodes. */

@@ -246,27 +246,29 @@ static bool is_timestamp(const char *s, size_t n)
     char sep = s[i++];
     if (sep != 'T' && sep != 't' && sep != ' ')
         return false;
+    while (sep == ' ' && i < n && s[i] == ' ')
+        i++; /* Go's time.Parse reads a layout's space as one or more */
     if (!num12(s, n, &i, &h) || i >= n || s[i++] != ':' || !num12(s, n, &i, &m) || i >= n ||
         s[i++] != ':' || !num12(s, n, &i, &sec))
         return false;
     if (h > 23 || m > 59 || sec > 59)
         return false;
-    if (i < n && s[i] == '.') {
-        size_t f = ++i;
+    if (i + 1 < n && (s[i] == '.' || s[i] == ',') && s[i + 1] >= '0' && s[i + 1] <= '9') {
+        i++; /* Go takes a comma for the fraction's point too */
         while (i < n && s[i] >= '0' && s[i] <= '9')
             i++;
-        if (i == f)
-            return false;
     }
     if (sep == ' ')
         return i == n;
     if (i < n && s[i] == 'Z')
         return i + 1 == n;
     if (i < n && (s[i] == '+' || s[i] == '-')) {
-        /* Z07:00: exactly hh:mm */
+        /* Z07:00: exactly hh:mm, at most 24 hours and 60 minutes (Go's range check) */
         return n - i == 6 && s[i + 1] >= '0' && s[i + 1] <= '9' && s[i + 2] >= '0' &&
                s[i + 2] <= '9' && s[i + 3] == ':' && s[i + 4] >= '0' && s[i + 4] <= '9' &&
-               s[i + 5] >= '0' && s[i + 5] <= '9';
+               s[i + 5] >= '0' && s[i + 5] <= '9' &&
+               (s[i + 1] - '0') * 10 + (s[i + 2] - '0') <= 24 &&
+               (s[i + 4] - '0') * 10 + (s[i + 5] - '0') <= 60;
     }
     return false;
 }
@@ -884,11 +886,11 @@ static int emit_value(struct emitter *e, const ed_node *v, int indent, bool in_m
         put_word(e, "null");
         return 0;
     case ED_NODE_BOOL:
-        put_word(e, v->u.b ? "true" : "false");
+        put_word(e, v->u.b.value ? "true" : "false");
         return 0;
     case ED_NODE_INT: {
         char num[32];
-        snprintf(num, sizeof(num), "%lld", (long long)v->u.i);
+        snprintf(num, sizeof(num), "%lld", (long long)v->u.i.value);
         put_word(e, num);
         return 0;
     }

@@ -5,7 +5,8 @@
  * `false` (any case form of the spec) are booleans; decimal, 0x and 0o integers are ints (and,
  * as yaml.v3 reads them, 0b, leading-zero octal and numbers with '_' separators); other
  * numbers are floats; everything else is a string. Explicit tags (!!str, !!int, ...)
- * win. Aliases are expanded into copies of their anchor's node. Duplicate mapping keys are
+ * win. Aliases are expanded into copies of their anchor's node, and a merge key (`<<`) adds
+ * the keys its mappings have and the mapping lacks. Duplicate mapping keys are
  * errors, as in kustomize. Errors carry the line and column of the fault.
  *
  * Why libyaml and not libfyaml (which DESIGN.md first named): fuzzing this file found libfyaml
@@ -209,7 +210,7 @@ static bool parse_float(const char *s, size_t len, double *out)
 }
 
 /* Type a scalar: quoted → string; plain → core schema; explicit tags win. */
-static ed_node *make_scalar(struct parse_state *st, ed_doc *doc, const yaml_event_t *ev)
+static ed_node *make_typed_scalar(struct parse_state *st, ed_doc *doc, const yaml_event_t *ev)
 {
     const char *text = (const char *)ev->data.scalar.value;
     size_t len = ev->data.scalar.length;
@@ -288,6 +289,56 @@ static ed_node *make_scalar(struct parse_state *st, ed_doc *doc, const yaml_even
     return n;
 }
 
+/* A scalar, typed, with its text as written when it is a boolean, integer or null. */
+static ed_node *make_scalar(struct parse_state *st, ed_doc *doc, const yaml_event_t *ev)
+{
+    ed_node *n = make_typed_scalar(st, doc, ev);
+    if (n)
+        ed_doc_node_set_text(doc, n, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+    return n;
+}
+
+/* The values of a mapping's merge keys (`<<`), applied once the mapping is read. */
+struct merges {
+    ed_node **items;
+    size_t len;
+    yaml_mark_t mark; /* the last `<<`, for messages */
+};
+
+static ed_node *merges_fail(struct merges *m)
+{
+    free(m->items);
+    m->items = NULL;
+    return NULL;
+}
+
+/* Add the keys of the merged mappings that node lacks: its own keys win, then the earlier
+ * mapping of a list over the later ones (YAML's merge key, as kustomize reads it). */
+static bool apply_merges(struct parse_state *st, ed_doc *doc, ed_node *node, const struct merges *m)
+{
+    for (size_t i = 0; i < m->len; i++) {
+        const ed_node *v = m->items[i];
+        if (v->kind != ED_NODE_SEQ && v->kind != ED_NODE_MAP) {
+            fail_at(st, &m->mark, "map merge requires map or sequence of maps as the value", NULL);
+            return false;
+        }
+        size_t n = v->kind == ED_NODE_SEQ ? v->u.c.len : 1;
+        for (size_t j = 0; j < n; j++) {
+            const ed_node *from = v->kind == ED_NODE_SEQ ? v->u.c.items[j].value : v;
+            if (from->kind != ED_NODE_MAP) {
+                fail_at(st, &m->mark, "map merge requires map or sequence of maps as the value",
+                        NULL);
+                return false;
+            }
+            for (size_t k = 0; k < from->u.c.len; k++)
+                if (!ed_node_get(node, from->u.c.items[k].key))
+                    ed_node_set(doc, node, from->u.c.items[k].key,
+                                ed_node_copy(doc, from->u.c.items[k].value));
+        }
+    }
+    return true;
+}
+
 static void remember_anchor(struct parse_state *st, const yaml_char_t *anchor, ed_node *node)
 {
     if (!anchor)
@@ -333,10 +384,10 @@ static const char *key_text(const ed_node *key, char *buf, size_t cap)
     case ED_NODE_STR:
         return key->u.s.text;
     case ED_NODE_INT:
-        snprintf(buf, cap, "%lld", (long long)key->u.i);
+        snprintf(buf, cap, "%lld", (long long)key->u.i.value);
         return buf;
     case ED_NODE_BOOL:
-        return key->u.b ? "true" : "false";
+        return key->u.b.value ? "true" : "false";
     case ED_NODE_FLOAT:
         return key->u.f.text;
     case ED_NODE_NULL:
@@ -439,15 +490,42 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
         node = ed_node_new_map(doc);
         remember_anchor(st, ev->data.mapping_start.anchor, node);
         yaml_event_delete(ev);
+        struct merges merges = {0};
         for (;;) {
-            if (!next_event(st, &sub))
+            if (!next_event(st, &sub)) {
+                free(merges.items);
                 return NULL;
+            }
             if (sub.type == YAML_MAPPING_END_EVENT) {
                 yaml_event_delete(&sub);
                 break;
             }
             yaml_mark_t kstart = sub.start_mark;
             bool scalar_key = sub.type == YAML_SCALAR_EVENT || sub.type == YAML_ALIAS_EVENT;
+            /* YAML's merge key: a plain `<<` whose value is a mapping or a list of them */
+            bool merge_key =
+                sub.type == YAML_SCALAR_EVENT && !st->json &&
+                sub.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                (!sub.data.scalar.tag ||
+                 strcmp((const char *)sub.data.scalar.tag, "tag:yaml.org,2002:merge") == 0) &&
+                sub.data.scalar.length == 2 && memcmp(sub.data.scalar.value, "<<", 2) == 0;
+            if (merge_key && merges.len) {
+                yaml_event_delete(&sub);
+                fail_at(st, &kstart, "duplicate merge key", NULL);
+                return merges_fail(&merges);
+            }
+            if (merge_key) {
+                yaml_event_delete(&sub);
+                ed_node *from = next_event(st, &sub) ? parse_node(st, doc, &sub, depth + 1) : NULL;
+                if (!from) {
+                    free(merges.items);
+                    return NULL;
+                }
+                merges.items = ed_xrealloc(merges.items, (merges.len + 1) * sizeof(ed_node *));
+                merges.items[merges.len++] = from;
+                merges.mark = kstart;
+                continue;
+            }
             if (st->json && !(sub.type == YAML_SCALAR_EVENT &&
                               sub.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)) {
                 yaml_event_delete(&sub);
@@ -456,29 +534,34 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
             }
             ed_node *key = parse_node(st, doc, &sub, depth + 1);
             if (!key)
-                return NULL;
+                return merges_fail(&merges);
             char numbuf[32];
             const char *k = scalar_key ? key_text(key, numbuf, sizeof(numbuf)) : NULL;
             if (!k) {
                 fail_at(st, &kstart, "a mapping key must be a scalar", NULL);
-                return NULL;
+                return merges_fail(&merges);
             }
             if (ed_doc_key_too_long(k)) {
                 fail_at(st, &kstart, "a mapping key is too long (over 1024 characters as JSON)",
                         NULL);
-                return NULL;
+                return merges_fail(&merges);
             }
             if (ed_node_get(node, k)) {
                 fail_at(st, &kstart, "duplicate mapping key ", k);
-                return NULL;
+                return merges_fail(&merges);
             }
             if (!next_event(st, &sub))
-                return NULL;
+                return merges_fail(&merges);
             ed_node *value = parse_node(st, doc, &sub, depth + 1);
             if (!value)
-                return NULL;
+                return merges_fail(&merges);
             ed_node_set(doc, node, k, value);
         }
+        if (merges.len && !apply_merges(st, doc, node, &merges)) {
+            free(merges.items);
+            return NULL;
+        }
+        free(merges.items);
         break;
     default:
         yaml_event_delete(ev);
@@ -561,6 +644,13 @@ static int parse_stream(const char *data, size_t len, const char *name, bool jso
 
     *out = NULL;
     *count = 0;
+    /* A UTF-8 byte order mark (editors on Windows write one) is no content: libyaml would skip
+     * it but count it as a column, so the first line's mapping would sit one column in and the
+     * next line would end the document. */
+    if (!json && len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
     if (len > ED_DOC_MAX_INPUT)
         return ed_err_set(err, ED_ETOOBIG,
                           "%s%sinput of %zu bytes is larger than the %zu MiB limit",

@@ -445,6 +445,38 @@ static int check_seq_of_maps(struct build *b, const char *kfile, const ed_node *
     return 0;
 }
 
+/* Go decodes a null into a string of a map[string]string as "": do the same in the string
+ * maps of a kustomization (labels, annotations, generator options). */
+static void null_values_empty(ed_doc *doc, ed_node *map)
+{
+    if (ed_node_kind_of(map) != ED_NODE_MAP)
+        return;
+    for (size_t i = 0; i < ed_node_len(map); i++)
+        if (ed_node_kind_of(ed_node_value_at(map, i)) == ED_NODE_NULL)
+            ed_node_set(doc, map, ed_node_key_at(map, i), ed_node_new_str(doc, ""));
+}
+
+static void null_strings_empty(ed_doc *doc, ed_node *kz)
+{
+    null_values_empty(doc, ed_node_get(kz, "commonLabels"));
+    null_values_empty(doc, ed_node_get(kz, "commonAnnotations"));
+    ed_node *labels = ed_node_get(kz, "labels");
+    for (size_t i = 0; i < ed_node_len(labels); i++)
+        null_values_empty(doc, ed_node_get(ed_node_at(labels, i), "pairs"));
+    ed_node *opts = ed_node_get(kz, "generatorOptions");
+    null_values_empty(doc, ed_node_get(opts, "labels"));
+    null_values_empty(doc, ed_node_get(opts, "annotations"));
+    static const char *const gens[] = {"configMapGenerator", "secretGenerator"};
+    for (size_t g = 0; g < 2; g++) {
+        ed_node *seq = ed_node_get(kz, gens[g]);
+        for (size_t i = 0; i < ed_node_len(seq); i++) {
+            ed_node *o = ed_node_get(ed_node_at(seq, i), "options");
+            null_values_empty(doc, ed_node_get(o, "labels"));
+            null_values_empty(doc, ed_node_get(o, "annotations"));
+        }
+    }
+}
+
 /* Check every field of the kustomization kz (read from kfile) for name and type. */
 static int check_kustomization(struct build *b, const char *kfile, const ed_node *kz)
 {
@@ -520,16 +552,15 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
     if (!rc)
         rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "replicas"), "replicas", "[]types.Replica",
                                replica_keys, 2);
+    static const struct key_kind field_spec_keys[] = {
+        {"group", ED_NODE_STR, "string"}, {"version", ED_NODE_STR, "string"},
+        {"kind", ED_NODE_STR, "string"},  {"path", ED_NODE_STR, "string"},
+        {"create", ED_NODE_BOOL, "bool"},
+    };
     const ed_node *labels = ed_node_get(kz, "labels");
     for (size_t i = 0; !rc && i < ed_node_len(labels); i++)
-        if (ed_node_get(ed_node_at(labels, i), "fields"))
-            rc = ed_err_set(b->err, ED_EINVALID, "%s: labels[].fields is not supported by eddy yet",
-                            kfile);
-    const ed_node *images = ed_node_get(kz, "images");
-    for (size_t i = 0; !rc && i < ed_node_len(images); i++)
-        if (ed_node_get(ed_node_at(images, i), "tagSuffix"))
-            rc = ed_err_set(b->err, ED_EINVALID,
-                            "%s: images[].tagSuffix is not supported by eddy yet", kfile);
+        rc = check_seq_of_maps(b, kfile, ed_node_get(ed_node_at(labels, i), "fields"),
+                               "labels.fields", "[]types.FieldSpec", field_spec_keys, 5);
     return rc;
 }
 
@@ -576,7 +607,111 @@ enum role {
 
 static int build_dir(struct build *b, const char *dir, enum role role, ks_list *out);
 
-/* A resource file: every document must be an object with a kind and a name. */
+/* The namespace kustomize compares ids by: none for a cluster-scoped kind, and "" is
+ * "default". */
+static const char *effective_ns(const ks_id *id)
+{
+    if (ks_is_cluster_scoped(id))
+        return "";
+    return *id->ns ? id->ns : "default";
+}
+
+static bool is_list_kind(const ed_node *root)
+{
+    const char *kind = ed_node_path_str(root, "/kind");
+    return kind && ed_str_has_suffix(kind, "List");
+}
+
+struct doc_queue {
+    ed_doc **items;
+    size_t len, cap;
+};
+
+static void queue_push(struct doc_queue *q, ed_doc *d)
+{
+    if (q->len == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 8;
+        q->items = ed_xrealloc(q->items, q->cap * sizeof(ed_doc *));
+    }
+    q->items[q->len++] = d;
+}
+
+static int items_error(struct build *b, const char *path, const ed_node *list, const ed_node *items)
+{
+    return ed_err_set(b->err, ED_EINVALID, "%s: line %d: expected array in %s/items, but found %s",
+                      rel(b, path), ed_node_line(items), ed_node_path_str(list, "/kind"),
+                      ed_node_kind_name(ed_node_kind_of(items)));
+}
+
+/* Copy the items of a list into q as documents, a list among them replaced by its own items
+ * in place; null items are dropped. */
+static int list_items(struct build *b, const char *path, const ed_node *list, int depth,
+                      struct doc_queue *q)
+{
+    const ed_node *items = ed_node_get(list, "items");
+    if (ed_node_kind_of(items) != ED_NODE_SEQ && ed_node_kind_of(items) != ED_NODE_NULL)
+        return items_error(b, path, list, items);
+    if (depth > ED_DOC_MAX_DEPTH)
+        return ed_err_set(b->err, ED_EINVALID, "%s: lists nested too deep", rel(b, path));
+    for (size_t k = 0; k < ed_node_len(items); k++) {
+        const ed_node *item = ed_node_at(items, k);
+        if (ed_node_kind_of(item) == ED_NODE_NULL)
+            continue;
+        if (ed_node_kind_of(item) == ED_NODE_MAP && is_list_kind(item) &&
+            ed_node_get(item, "items")) {
+            int rc = list_items(b, path, item, depth + 1, q);
+            if (rc)
+                return rc;
+            continue;
+        }
+        ed_doc *one = ed_doc_new();
+        ed_doc_set_root(one, ed_node_copy(one, item));
+        ks_timestamps_as_go(one, true); /* kustomize reads the items through Go maps */
+        queue_push(q, one);
+    }
+    return 0;
+}
+
+/* kustomize's inlining of lists (`kind: List`, `ConfigMapList`, ...): a document whose kind
+ * ends in "List" and that has `items` is replaced by its items (a list among them by its own
+ * items, in place), which join the end of the file's documents: they come after the
+ * documents that follow the list. Null items are dropped; `items: null` or `[]` adds
+ * nothing; a "List" without `items` stays an object (its name may be missing). *docs and *n
+ * are replaced. */
+static int inline_lists(struct build *b, const char *path, ed_doc ***docs, size_t *n)
+{
+    struct doc_queue q = {*docs, *n, *n};
+    struct doc_queue kept = {0};
+    int rc = 0;
+    size_t i = 0;
+    for (; i < q.len && !rc; i++) {
+        ed_doc *d = q.items[i];
+        q.items[i] = NULL;
+        ed_node *root = ed_doc_root(d);
+        if (ed_node_kind_of(root) != ED_NODE_MAP || !is_list_kind(root) ||
+            !ed_node_get(root, "items")) {
+            queue_push(&kept, d);
+            continue;
+        }
+        rc = list_items(b, path, root, 0, &q);
+        ed_doc_free(d);
+    }
+    for (; i < q.len; i++)
+        ed_doc_free(q.items[i]); /* what an error left */
+    free(q.items);
+    if (rc) {
+        ed_doc_list_free(kept.items, kept.len);
+        *docs = NULL;
+        *n = 0;
+        return rc;
+    }
+    *docs = kept.items;
+    *n = kept.len;
+    return 0;
+}
+
+/* A resource file: every document must be an object with a kind and a name (a list's items
+ * take its place). */
 static int load_file(struct build *b, const char *path, ks_list *out)
 {
     char *data = NULL;
@@ -587,6 +722,8 @@ static int load_file(struct build *b, const char *path, ks_list *out)
     if (rc)
         goto cleanup;
     rc = ed_doc_parse_yaml(data, len, rel(b, path), &docs, &n, b->err);
+    if (!rc)
+        rc = inline_lists(b, path, &docs, &n);
     if (rc)
         goto cleanup;
     for (size_t i = 0; i < n; i++) {
@@ -602,13 +739,39 @@ static int load_file(struct build *b, const char *path, ks_list *out)
                             rel(b, path), ed_node_line(root));
             goto cleanup;
         }
-        if (!ed_node_path_str(root, "/metadata/name") ||
-            !*ed_node_path_str(root, "/metadata/name")) {
+        if (is_list_kind(root) && !ed_node_get(root, "metadata")) {
+            /* kustomize prints a list it kept with `metadata: {}` */
+            ed_node_set(docs[i], root, "metadata", ed_node_new_map(docs[i]));
+        } else if (is_list_kind(root)) {
+            /* a list needs no name */
+        } else if (!ed_node_path_str(root, "/metadata/name") ||
+                   !*ed_node_path_str(root, "/metadata/name")) {
             rc = ed_err_set(b->err, ED_EINVALID, "%s: line %d: missing metadata.name in object",
                             rel(b, path), ed_node_line(root));
             goto cleanup;
         }
     }
+    /* one file may not hold an id twice either (a list's items included) */
+    ed_strmap *seen = ed_strmap_new();
+    for (size_t i = 0; i < n && !rc; i++) {
+        ks_id id;
+        ks_id_of(ed_doc_root(docs[i]), &id);
+        char *key = ed_xasprintf("%.*s/%s/%s/%s/%s", (int)id.group_len, id.group, id.version,
+                                 id.kind, id.name, effective_ns(&id));
+        if (ed_strmap_has(seen, key)) {
+            char *s = ks_id_string(&id);
+            rc = ed_err_set(b->err, ED_EINVALID,
+                            "%s: may not add resource with an already registered id: %s",
+                            rel(b, path), s);
+            free(s);
+        } else {
+            ed_strmap_put(seen, key, NULL);
+        }
+        free(key);
+    }
+    ed_strmap_free(seen);
+    if (rc)
+        goto cleanup;
     for (size_t i = 0; i < n; i++) {
         ks_list_push(out, docs[i]);
         docs[i] = NULL;
@@ -627,7 +790,7 @@ static bool same_id(const ks_id *a, const ks_id *b)
 {
     return a->group_len == b->group_len && strncmp(a->group, b->group, a->group_len) == 0 &&
            strcmp(a->version, b->version) == 0 && strcmp(a->kind, b->kind) == 0 &&
-           strcmp(a->name, b->name) == 0 && strcmp(a->ns, b->ns) == 0;
+           strcmp(a->name, b->name) == 0 && strcmp(effective_ns(a), effective_ns(b)) == 0;
 }
 
 /* Append add to acc, refusing an id acc already holds (kustomize's "already registered id").
@@ -845,6 +1008,11 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         rc = ed_err_set(b->err, ED_EINVALID, "%s is empty", kfile);
         goto cleanup;
     }
+    /* kustomize reads the file with YAMLToJSON (go-yaml v2): YAML 1.1's booleans */
+    ed_node *typed = NULL;
+    ks_retype_yaml11(docs[0], ed_doc_root(docs[0]), &typed);
+    ed_doc_set_root(docs[0], typed);
+    null_strings_empty(docs[0], typed);
     const ed_node *kz = ed_doc_root(docs[0]);
     if (b->depth == 1 && b->overlay && ed_node_kind_of(kz) == ED_NODE_MAP)
         ks_overlay_merge(docs[0], b->overlay);
@@ -882,7 +1050,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     }
     /* kustomize's order: resources, configurations, crds, generators, components, then the
      * transformers (patches first) */
-    rc = ks_config_load(b, b->config, kz, dir, kfile, b->err);
+    rc = ks_config_load(b, b->config, b->fields, kz, dir, kfile, b->err);
     if (!rc)
         rc = ks_crds_load(b, b->config, b->fields, kz, dir, kfile, b->err);
     if (!rc)
@@ -977,8 +1145,11 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     if (rc)
         goto cleanup;
     rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
-    if (!rc)
-        ks_drop_empty_annotations(&list);
+    if (!rc) {
+        ks_finish_annotations(&list);
+        for (size_t i = 0; i < list.len; i++)
+            ks_timestamps_as_go(list.items[i].doc, false);
+    }
     if (!rc)
         rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
     if (rc)

@@ -17,10 +17,13 @@
 
 static const char *const sections[] = {"nameReference", "varReference", "namespace", NULL};
 
+/* Field specs that go with the kustomization's own ones (as its CRDs' do), so they act where
+ * kustomize's do: in this kustomization and those that include it. */
+static const char *const field_sections[] = {"commonLabels", "commonAnnotations", "images", NULL};
+
 /* kustomize's other transformer configurations, refused rather than ignored. */
-static const char *const unsupported[] = {
-    "commonLabels", "commonAnnotations", "namePrefix",     "nameSuffix",
-    "images",       "replicas",          "templateLabels", NULL};
+static const char *const unsupported[] = {"namePrefix", "nameSuffix", "replicas", "templateLabels",
+                                          NULL};
 
 static bool in(const char *const *list, const char *s)
 {
@@ -69,8 +72,10 @@ static int check_section(const char *section, const ed_node *list, const char *f
     return 0;
 }
 
-/* Check one configuration file's document and append its entries to config's sections. */
-static int add_file(ed_doc *config, const ed_node *root, const char *file, ed_err *err)
+/* Check one configuration file's document and append its entries to config's sections (and
+ * fields' for field_sections). */
+static int add_file(ed_doc *config, ed_doc *fields, const ed_node *root, const char *file,
+                    ed_err *err)
 {
     if (!root || ed_node_kind_of(root) == ED_NODE_NULL)
         return 0;
@@ -84,7 +89,8 @@ static int add_file(ed_doc *config, const ed_node *root, const char *file, ed_er
             return ed_err_set(err, ED_EINVALID,
                               "%s: transformer configuration '%s' is not supported by eddy yet",
                               file, key);
-        if (!in(sections, key))
+        bool field = in(field_sections, key);
+        if (!field && !in(sections, key))
             return ed_err_set(err, ED_EINVALID, "%s: unknown transformer configuration \"%s\"",
                               file, key);
         if (ed_node_kind_of(list) == ED_NODE_NULL)
@@ -92,19 +98,20 @@ static int add_file(ed_doc *config, const ed_node *root, const char *file, ed_er
         int rc = check_section(key, list, file, err);
         if (rc)
             return rc;
-        ed_node *dst = ed_node_get(ed_doc_root(config), key);
+        ed_doc *to = field ? fields : config;
+        ed_node *dst = ed_node_get(ed_doc_root(to), key);
         if (!dst) {
-            dst = ed_node_new_seq(config);
-            ed_node_set(config, ed_doc_root(config), key, dst);
+            dst = ed_node_new_seq(to);
+            ed_node_set(to, ed_doc_root(to), key, dst);
         }
         for (size_t k = 0; k < ed_node_len(list); k++)
-            ed_node_append(config, dst, ed_node_copy(config, ed_node_at(list, k)));
+            ed_node_append(to, dst, ed_node_copy(to, ed_node_at(list, k)));
     }
     return 0;
 }
 
-int ks_config_load(struct build *b, ed_doc *config, const ed_node *kz, const char *dir,
-                   const char *kfile, ed_err *err)
+int ks_config_load(struct build *b, ed_doc *config, ed_doc *fields, const ed_node *kz,
+                   const char *dir, const char *kfile, ed_err *err)
 {
     const ed_node *files = ed_node_get(kz, "configurations");
     if (!files || ed_node_kind_of(files) == ED_NODE_NULL)
@@ -125,7 +132,7 @@ int ks_config_load(struct build *b, ed_doc *config, const ed_node *kz, const cha
         if (!rc)
             rc = ed_doc_parse_yaml(data, len, file, &docs, &n, err);
         for (size_t d = 0; !rc && d < n; d++)
-            rc = add_file(config, ed_doc_root(docs[d]), file, err);
+            rc = add_file(config, fields, ed_doc_root(docs[d]), file, err);
         ed_doc_list_free(docs, n);
         free(data);
     }

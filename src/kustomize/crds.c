@@ -287,13 +287,23 @@ int ks_crds_load(struct build *b, ed_doc *config, ed_doc *fields, const ed_node 
 
 void ks_crds_merge(ed_doc *dst, const ed_doc *src)
 {
-    for (size_t i = 0; i < sizeof(spec_annotations) / sizeof(spec_annotations[0]); i++) {
-        const char *section = spec_annotations[i].section;
-        const ed_node *specs = ed_node_get(ed_doc_root(src), section);
+    /* every section: the CRDs' and those `configurations` add (group, version, create too) */
+    const ed_node *root = ed_doc_root(src);
+    for (size_t i = 0; i < ed_node_len(root); i++) {
+        const char *section = ed_node_key_at(root, i);
+        const ed_node *specs = ed_node_value_at(root, i);
+        ed_node *to = ed_node_get(ed_doc_root(dst), section);
+        if (!to) {
+            to = ed_node_new_seq(dst);
+            ed_node_set(dst, ed_doc_root(dst), section, to);
+        }
         for (size_t k = 0; k < ed_node_len(specs); k++) {
             const ed_node *fs = ed_node_at(specs, k);
-            add_spec(dst, section, ed_node_str(ed_node_get(fs, "kind")),
-                     ed_node_str(ed_node_get(fs, "path")));
+            size_t j = 0;
+            while (j < ed_node_len(to) && !ed_node_equal(ed_node_at(to, j), fs))
+                j++;
+            if (j == ed_node_len(to))
+                ed_node_append(dst, to, ed_node_copy(dst, fs));
         }
     }
 }

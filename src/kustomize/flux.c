@@ -209,54 +209,6 @@ char *ed_ks_flux_object_id(const ed_node *obj)
                         id.group_len ? "" : "[noGrp]", id.name);
 }
 
-/* True for the words YAML 1.1 reads as booleans and YAML 1.2 (eddy's parser, as kustomize's)
- * as strings. */
-static bool yaml11_bool(const char *s, bool *value)
-{
-    static const char *const yes[] = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", NULL};
-    static const char *const no[] = {"n", "N", "no", "No", "NO", "off", "Off", "OFF", NULL};
-    for (size_t i = 0; yes[i]; i++)
-        if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
-            *value = strcmp(s, yes[i]) == 0;
-            return true;
-        }
-    return false;
-}
-
-/* Type v as Flux's YAMLToJSON (go-yaml v2, YAML 1.1) does where that differs from the parser:
- * plain y/yes/on/n/no/off are booleans. Strings the object held were printed quoted when they
- * read as anything else, so only substituted text is plain here. *out is v or its
- * replacement. */
-static void retype_yaml11(ed_doc *d, ed_node *v, ed_node **out)
-{
-    *out = v;
-    ed_node_kind k = ed_node_kind_of(v);
-    bool b;
-    if (k == ED_NODE_STR && ed_node_str_plain(v) && yaml11_bool(ed_node_str(v), &b)) {
-        *out = ed_node_new_bool(d, b);
-        return;
-    }
-    if (k != ED_NODE_MAP && k != ED_NODE_SEQ)
-        return;
-    size_t n = ed_node_len(v);
-    ed_node **items = ed_xcalloc(n ? n : 1, sizeof(ed_node *));
-    bool changed = false;
-    for (size_t i = 0; i < n; i++) {
-        ed_node *item = k == ED_NODE_MAP ? ed_node_value_at(v, i) : ed_node_at(v, i);
-        retype_yaml11(d, item, &items[i]);
-        changed |= items[i] != item;
-    }
-    if (changed && k == ED_NODE_MAP) {
-        for (size_t i = 0; i < n; i++)
-            ed_node_set(d, v, ed_node_key_at(v, i), items[i]);
-    } else if (changed) {
-        *out = ed_node_new_seq(d);
-        for (size_t i = 0; i < n; i++)
-            ed_node_append(d, *out, items[i]);
-    }
-    free(items);
-}
-
 /*
  * Substitute in one object as Flux does: on its YAML text as kustomize prints it (the same
  * text: keys included, quotes the source had gone, a string that must be quoted quoted), read
@@ -289,7 +241,7 @@ static int substitute_doc(ed_doc *doc, const ed_strmap *vars, bool strict, ed_er
         ed_err_wrap(err, "YAMLToJSON");
     } else {
         ed_node *root = ed_node_copy(doc, ed_doc_root(parsed[0])), *typed = NULL;
-        retype_yaml11(doc, root, &typed);
+        ks_retype_yaml11(doc, root, &typed);
         ed_doc_set_root(doc, typed);
     }
     ed_doc_list_free(parsed, np);

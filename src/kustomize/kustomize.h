@@ -10,11 +10,12 @@
  * `patches` (strategic merge and JSON 6902, with targets), the legacy `patchesStrategicMerge`
  * and `patchesJson6902`, `openapi: {path: ...}` (the merge keys of this kustomization's strategic
  * merge patches), `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
- * (includeSelectors, includeTemplates), `commonAnnotations`, `images`, `replicas`,
- * `replacements`, the legacy `vars`, `configurations` (nameReference, varReference and
- * namespace entries) and `crds` (OpenAPI definitions whose x-kubernetes-object-ref properties
- * add name references); then, at the top, it adds the hash suffixes, updates every name reference
- * to a renamed object (kustomize's nameReference table), expands vars, adds `buildMetadata`
+ * (includeSelectors, includeTemplates, fields), `commonAnnotations`, `images`, `replicas`,
+ * `replacements`, the legacy `vars`, `configurations` (nameReference, varReference,
+ * namespace, commonLabels, commonAnnotations and images entries) and `crds` (OpenAPI
+ * definitions whose x-kubernetes-object-ref properties add name references); then, at the
+ * top, it adds the hash suffixes, updates every name reference to a renamed object
+ * (kustomize's nameReference table), expands vars, adds `buildMetadata`
  * (origin and transformer annotations, the managed-by label) and orders the result as
  * `sortOptions` say (kustomize's legacy order by default). Every other kustomization field is
  * refused with an error naming it, never ignored. Remote bases are refused.

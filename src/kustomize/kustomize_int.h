@@ -77,9 +77,23 @@ void ks_patch_set_free(ks_patch_set *set);
  * commonAnnotations) to l. set may be NULL. Errors name kfile, the patch and the object. */
 int ks_patches_apply_early(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
 int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err);
-/* Remove metadata.annotations where it is empty or null, as kustomize's output does (its own
- * build annotations leave an object with none; a patch may empty them). */
-void ks_drop_empty_annotations(ks_list *l);
+/* kustomize's last pass over metadata.annotations (output.c) (it reads and writes them back as
+ * strings when it removes its own build annotations): removed where empty or null (a patch may
+ * empty them), and every value made a string, a scalar's text as written (`port: 8080` is "8080",
+ * `scrape: true` is "true"), a mapping or sequence "". */
+void ks_finish_annotations(ks_list *l);
+/* Turn every plain string of doc that yaml.v3 reads as a timestamp into Go's JSON text of
+ * that time ("2024-01-01" is "2024-01-01T00:00:00Z"), as kustomize's output does; the
+ * top-level annotations too when annotations is true (a list's items), else they are left
+ * alone. (output.c) */
+void ks_timestamps_as_go(ed_doc *doc, bool annotations);
+/* Type v as go-yaml v2 (YAML 1.1, what sigs.k8s.io/yaml's YAMLToJSON reads with) does where
+ * that differs from eddy's parser: plain y/yes/on/n/no/off are booleans, a 0o number is a
+ * string. *out is v or its replacement, in d. (output.c) */
+void ks_retype_yaml11(ed_doc *d, ed_node *v, ed_node **out);
+/* Replace *doc with what reading its JSON text gives: scalars lose the text they were written
+ * as, strings are no longer plain. ED_EINVALID for a value JSON cannot hold. (output.c) */
+int ks_json_roundtrip(ed_doc **doc, ed_err *err);
 /* Does the string map labels (may be NULL) satisfy the Kubernetes label selector? Returns 0 or
  * ED_EINVALID for a selector that does not parse. */
 int ks_selector_match(const char *selector, const ed_node *labels, bool *match, ed_err *err);
@@ -190,10 +204,12 @@ int ks_vars_resolve(const ed_doc *declared, ks_list *l, const ed_doc *config, ed
 /* ---- transformer configurations (config.c) ---- */
 
 /* Read the files of kz's `configurations` (kz read from kfile in dir) and append their
- * nameReference, varReference and namespace entries to the mapping at config's root. Errors:
- * ED_EINVALID (a bad entry, or one of a transformer eddy does not configure), ED_ENOTFOUND. */
-int ks_config_load(struct build *b, ed_doc *config, const ed_node *kz, const char *dir,
-                   const char *kfile, ed_err *err);
+ * nameReference, varReference and namespace entries to the mapping at config's root, their
+ * commonLabels, commonAnnotations and images field specs to fields' (the kustomization's, as
+ * ks_crds_load's). Errors: ED_EINVALID (a bad entry, or one of a transformer eddy does not
+ * configure), ED_ENOTFOUND. */
+int ks_config_load(struct build *b, ed_doc *config, ed_doc *fields, const ed_node *kz,
+                   const char *dir, const char *kfile, ed_err *err);
 /* Give the fields named by config's namespace entries kz's namespace, if it sets one. */
 void ks_config_namespace(const ed_doc *config, const ed_node *kz, ks_list *l);
 

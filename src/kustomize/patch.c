@@ -117,7 +117,12 @@ static int parse_body(ks_patch *p, const char *text, size_t len, int want_json, 
                               "%s illegally qualifies as both an SM and JSON patch (an empty "
                               "list)",
                               p->origin);
-        return 0;
+        /* kustomize reads the operations with YAMLToJSON: YAML 1.1 types, then JSON */
+        ed_node *typed = NULL;
+        ks_retype_yaml11(p->docs[0], ed_doc_root(p->docs[0]), &typed);
+        ed_doc_set_root(p->docs[0], typed);
+        rc = ks_json_roundtrip(&p->docs[0], err);
+        return rc ? ed_err_wrap(err, "%s", p->origin) : 0;
     }
     if (want_json)
         return ed_err_set(err, ED_EINVALID, "%s is not a list of JSON patch operations", p->origin);
@@ -554,7 +559,12 @@ static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed
             const ed_node *root = ed_doc_root(l->items[i].doc);
             char *name = ed_xstrdup(ed_node_path_str(root, "/metadata/name") ?: "");
             char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
-            rc = ed_ks_json6902_apply(l->items[i].doc, body, err);
+            /* kustomize patches the object's JSON (read through Go maps: timestamps
+             * become times) and reads the result back */
+            ks_timestamps_as_go(l->items[i].doc, true);
+            rc = ks_json_roundtrip(&l->items[i].doc, err);
+            if (!rc)
+                rc = ed_ks_json6902_apply(l->items[i].doc, body, err);
             root = ed_doc_root(l->items[i].doc);
             if (!rc && (strcmp(ed_node_path_str(root, "/metadata/name") ?: "", name) != 0 ||
                         strcmp(ed_node_path_str(root, "/metadata/namespace") ?: "", ns) != 0))
@@ -645,15 +655,4 @@ int ks_patches_apply_early(const ks_patch_set *set, ks_list *l, const char *kfil
 int ks_patches_apply_late(const ks_patch_set *set, ks_list *l, const char *kfile, ed_err *err)
 {
     return set ? apply_range(set, set->n_early, set->len, l, kfile, err) : 0;
-}
-
-void ks_drop_empty_annotations(ks_list *l)
-{
-    for (size_t i = 0; i < l->len; i++) {
-        ed_node *meta = ed_node_get(ed_doc_root(l->items[i].doc), "metadata");
-        ed_node *ann = ed_node_get(meta, "annotations");
-        if (ann && (ed_node_kind_of(ann) == ED_NODE_NULL ||
-                    (ed_node_kind_of(ann) == ED_NODE_MAP && ed_node_len(ann) == 0)))
-            ed_node_remove(meta, "annotations");
-    }
 }

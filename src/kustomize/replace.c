@@ -8,7 +8,8 @@
  * target selects objects the same way, plus label and annotation selectors, less those matching
  * a `reject` entry, and lists field paths (metadata.name by default). A path is dot-separated:
  * mapping keys, `[key=value]` for the items of a list whose key has that value, `[=value]` for
- * the items equal to it, a number for one item, `*` for every item. With `options.create`
+ * the items equal to it, a number for one item, `*` for every item; a key holding dots is
+ * written `[example.com/key]` or with `\.`. With `options.create`
  * missing fields are created; otherwise a path that finds nothing is an error. With
  * `options.delimiter` the value replaces the part `index` of the target's text (or is
  * prepended for a negative index, appended past the end). A scalar target keeps its type
@@ -69,90 +70,104 @@ static bool res_selected(const ed_node *sel, const ks_res *r)
     return false;
 }
 
-/* One requirement of an equality-based selector ("k=v", "k==v", "k!=v", "k", "!k"). */
-static int requirement_ok(struct repl_ctx *c, const char *req, size_t n, const ed_node *map,
-                          bool *ok)
-{
-    while (n && req[0] == ' ')
-        req++, n--;
-    while (n && req[n - 1] == ' ')
-        n--;
-    if (n == 0)
-        return 0;
-    if (memchr(req, '(', n))
-        return ed_err_set(c->err, ED_EINVALID,
-                          "%s: replacements: set-based selector '%.*s' is not supported by eddy "
-                          "yet",
-                          c->kfile, (int)n, req);
-    bool neg = req[0] == '!';
-    const char *op = NULL;
-    size_t oplen = 0;
-    for (size_t i = 0; i < n && !op; i++) {
-        if (req[i] == '!' && i + 1 < n && req[i + 1] == '=' && i > 0)
-            op = req + i, oplen = 2;
-        else if (req[i] == '=')
-            op = req + i, oplen = (i + 1 < n && req[i + 1] == '=') ? 2 : 1;
-    }
-    if (!op) {
-        const char *key = neg ? req + 1 : req;
-        char *k = ed_xstrndup(key, n - (size_t)(key - req));
-        bool has = ed_node_get(map, k) != NULL;
-        free(k);
-        *ok = *ok && (neg ? !has : has);
-        return 0;
-    }
-    char *k = ed_xstrndup(req, (size_t)(op - req));
-    char *v = ed_xstrndup(op + oplen, n - (size_t)(op + oplen - req));
-    const char *have = ed_node_str(ed_node_get(map, k));
-    bool equal = have && strcmp(have, v) == 0;
-    *ok = *ok && (op[0] == '!' ? !equal : equal);
-    free(k);
-    free(v);
-    return 0;
-}
-
+/* A label or annotation selector (kustomize's, set-based ones included) on map. */
 static int selector_ok(struct repl_ctx *c, const char *selector, const ed_node *map, bool *ok)
 {
     *ok = true;
     if (!selector)
         return 0;
-    for (const char *p = selector;;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        int rc = requirement_ok(c, p, n, map, ok);
-        if (rc || !comma)
-            return rc;
-        p = comma + 1;
-    }
+    int rc = ks_selector_match(selector, map, ok, c->err);
+    return rc ? ed_err_wrap(c->err, "%s: replacements", c->kfile) : 0;
 }
 
 /* ---- paths ---- */
 
-/* Split a field path on '.', keeping "[...]" whole. Returns a NULL-terminated array. */
+static void parts_add(char ***parts, size_t *n, size_t *cap, char *part)
+{
+    if (*n + 2 > *cap) {
+        *cap *= 2;
+        *parts = ed_xrealloc(*parts, *cap * sizeof(char *));
+    }
+    (*parts)[(*n)++] = part;
+    (*parts)[*n] = NULL;
+}
+
+/* Split a field path on '.' as kustomize does: "\." is a dot inside a key, a leading '.' is
+ * dropped, and a "[...]" that spans dots stays whole: with a '=' it selects list items
+ * ("[name=com.example]"), without one it is a mapping key, brackets removed
+ * ("[example.com/key]"). Returns a NULL-terminated array. */
 static char **split_path(const char *path)
 {
     size_t cap = 8, n = 0;
-    char **parts = ed_xcalloc(cap, sizeof(char *));
+    char **raw = ed_xcalloc(cap, sizeof(char *));
     const char *start = path;
-    int depth = 0;
     for (const char *p = path;; p++) {
-        if (*p == '[')
-            depth++;
-        else if (*p == ']' && depth > 0)
-            depth--;
-        if (*p == '\0' || (*p == '.' && depth == 0)) {
-            if (n + 2 > cap) {
-                cap *= 2;
-                parts = ed_xrealloc(parts, cap * sizeof(char *));
-            }
-            parts[n++] = ed_xstrndup(start, (size_t)(p - start));
-            parts[n] = NULL;
-            if (*p == '\0')
-                break;
-            start = p + 1;
+        if (*p != '\0' && *p != '.')
+            continue;
+        char *part = ed_xstrndup(start, (size_t)(p - start));
+        size_t len = strlen(part);
+        if (n > 0 && strlen(raw[n - 1]) > 0 && raw[n - 1][strlen(raw[n - 1]) - 1] == '\\') {
+            /* an escaped dot: join with the previous part */
+            char *prev = raw[n - 1];
+            prev[strlen(prev) - 1] = '\0';
+            raw[n - 1] = ed_xasprintf("%s.%s", prev, part);
+            free(prev);
+            free(part);
+        } else if (n == 0 && len == 0 && *p == '.') {
+            free(part); /* a leading '.' */
+        } else {
+            parts_add(&raw, &n, &cap, part);
         }
+        if (*p == '\0')
+            break;
+        start = p + 1;
     }
+    size_t out_cap = 8, out_n = 0;
+    char **parts = ed_xcalloc(out_cap, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(raw[i]);
+        if (raw[i][0] != '[' || (len > 0 && raw[i][len - 1] == ']')) {
+            parts_add(&parts, &out_n, &out_cap, raw[i]);
+            continue;
+        }
+        char *joined = raw[i];
+        while (i + 1 < n) {
+            i++;
+            char *next = ed_xasprintf("%s.%s", joined, raw[i]);
+            free(joined);
+            size_t rlen = strlen(raw[i]);
+            bool closes = rlen > 0 && raw[i][rlen - 1] == ']';
+            free(raw[i]);
+            joined = next;
+            if (closes)
+                break;
+        }
+        if (!strchr(joined, '=')) {
+            /* Go's strings.Trim(s, "[]") */
+            size_t b = strspn(joined, "[]");
+            size_t e = strlen(joined);
+            while (e > b && (joined[e - 1] == '[' || joined[e - 1] == ']'))
+                e--;
+            char *key = ed_xstrndup(joined + b, e - b);
+            free(joined);
+            joined = key;
+        }
+        parts_add(&parts, &out_n, &out_cap, joined);
+    }
+    free(raw);
     return parts;
+}
+
+/* A "[...]" part without '=' left by split_path (one spanning no dot) is no list selector, and
+ * kustomize refuses it rather than reading it as a key: the first such part, or NULL. */
+static const char *bad_selector(char **parts)
+{
+    for (size_t i = 0; parts[i]; i++) {
+        size_t len = strlen(parts[i]);
+        if (parts[i][0] == '[' && len > 1 && parts[i][len - 1] == ']' && !strchr(parts[i], '='))
+            return parts[i];
+    }
+    return NULL;
 }
 
 /* Paths are walked recursively, one level per part: a guard against a hostile path. */
@@ -304,7 +319,7 @@ static void find(ed_doc *doc, const struct slot *at, char **parts, bool create,
         child = parts[1]                   ? new_container(doc, parts[1])
                 : leaf_kind == ED_NODE_MAP ? ed_node_new_map(doc)
                 : leaf_kind == ED_NODE_SEQ ? ed_node_new_seq(doc)
-                                           : ed_node_new_str(doc, "");
+                                           : ed_node_new_null(doc); /* typed by its text */
         ed_node_set(doc, node, ed_arena_strdup(ed_doc_arena(doc), part), child);
     }
     if (!child)
@@ -341,9 +356,36 @@ static char *scalar_text(const ed_node *n)
     }
 }
 
+/* text as a plain YAML scalar is typed (a number, a boolean, null, or a plain string), for a
+ * field a replacement created: kustomize gives such a node no type of its own. */
+static ed_node *plain_scalar(ed_doc *doc, const char *text)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    ed_node *out = NULL;
+    if (*text && !strchr(text, '\n') &&
+        ed_doc_parse_yaml(text, strlen(text), NULL, &docs, &n, &err) == 0 && n == 1) {
+        const ed_node *v = ed_doc_root(docs[0]);
+        ed_node_kind k = ed_node_kind_of(v);
+        if (k == ED_NODE_NULL || k == ED_NODE_BOOL || k == ED_NODE_INT || k == ED_NODE_FLOAT ||
+            (ed_node_str_plain(v) && strcmp(ed_node_str(v), text) == 0))
+            out = ed_node_copy(doc, v);
+    }
+    ed_doc_list_free(docs, n);
+    ed_err_clear(&err);
+    /* the parser drops a document that is only a null */
+    if (!out && (strcmp(text, "~") == 0 || strcmp(text, "null") == 0 || strcmp(text, "Null") == 0 ||
+                 strcmp(text, "NULL") == 0))
+        out = ed_node_new_null(doc);
+    return out ? out : ed_node_new_str(doc, text);
+}
+
 /* A scalar of the target's type holding text, where the text reads as that type. */
 static ed_node *typed_scalar(ed_doc *doc, ed_node_kind kind, const char *text)
 {
+    if (kind == ED_NODE_NULL)
+        return plain_scalar(doc, text);
     if (kind == ED_NODE_INT && *text) {
         char *end;
         errno = 0;
@@ -504,6 +546,14 @@ static int source_value(struct repl_ctx *c, const ed_node *source, ed_doc *tmp, 
         return ed_err_set(c->err, ED_EINVALID, "%s: replacements: fieldPath `%.64s...` is too deep",
                           c->kfile, fp);
     }
+    if (bad_selector(parts)) {
+        int rc = ed_err_set(c->err, ED_EINVALID,
+                            "%s: replacements: fieldPath `%s`: list path element %s must contain "
+                            "fieldName=fieldValue for element to match",
+                            c->kfile, fp, bad_selector(parts));
+        free_parts(parts);
+        return rc;
+    }
     struct slots got = {0};
     ed_doc *doc = found->doc;
     struct slot root = {NULL, NULL, 0};
@@ -600,14 +650,35 @@ static int write_target(struct repl_ctx *c, ed_doc *doc, const struct slot *s, c
     return 0;
 }
 
-static bool rejected(const ed_node *rejects, const ks_res *r)
+/* Does r match select's id fields and its label and annotation selectors? */
+static int matches(struct repl_ctx *c, const ed_node *sel, const ks_res *r, bool *match)
 {
-    for (size_t i = 0; i < ed_node_len(rejects); i++) {
+    const ed_node *meta = ed_node_get(ed_doc_root(r->doc), "metadata");
+    bool lok, aok;
+    *match = false;
+    int rc = selector_ok(c, ed_node_str(ed_node_get(sel, "labelSelector")),
+                         ed_node_get(meta, "labels"), &lok);
+    if (!rc)
+        rc = selector_ok(c, ed_node_str(ed_node_get(sel, "annotationSelector")),
+                         ed_node_get(meta, "annotations"), &aok);
+    if (!rc)
+        *match = lok && aok && res_selected(sel, r);
+    return rc;
+}
+
+/* Is r matched by one of the (non-empty) reject selectors, labels and annotations included? */
+static int rejected(struct repl_ctx *c, const ed_node *rejects, const ks_res *r, bool *out)
+{
+    *out = false;
+    for (size_t i = 0; i < ed_node_len(rejects) && !*out; i++) {
         const ed_node *sel = ed_node_at(rejects, i);
-        if (ed_node_len(sel) > 0 && res_selected(sel, r))
-            return true;
+        if (ed_node_len(sel) == 0)
+            continue;
+        int rc = matches(c, sel, r, out);
+        if (rc)
+            return rc;
     }
-    return false;
+    return 0;
 }
 
 static int apply_target(struct repl_ctx *c, const ed_node *target, const ed_node *value)
@@ -623,15 +694,13 @@ static int apply_target(struct repl_ctx *c, const ed_node *target, const ed_node
     for (size_t i = 0; i < c->l->len; i++) {
         ks_res *r = &c->l->items[i];
         const ed_node *meta = ed_node_get(ed_doc_root(r->doc), "metadata");
-        bool lok, aok;
-        int rc = selector_ok(c, ed_node_str(ed_node_get(sel, "labelSelector")),
-                             ed_node_get(meta, "labels"), &lok);
-        if (!rc)
-            rc = selector_ok(c, ed_node_str(ed_node_get(sel, "annotationSelector")),
-                             ed_node_get(meta, "annotations"), &aok);
+        bool selected, reject = false;
+        int rc = matches(c, sel, r, &selected);
+        if (!rc && selected)
+            rc = rejected(c, ed_node_get(target, "reject"), r, &reject);
         if (rc)
             return rc;
-        if (!lok || !aok || !res_selected(sel, r) || rejected(ed_node_get(target, "reject"), r))
+        if (!selected || reject)
             continue;
         size_t np = ed_node_len(paths) ? ed_node_len(paths) : 1;
         for (size_t p = 0; p < np; p++) {
@@ -644,6 +713,14 @@ static int apply_target(struct repl_ctx *c, const ed_node *target, const ed_node
                 return ed_err_set(c->err, ED_EINVALID,
                                   "%s: replacements: fieldPath `%.64s...` is too deep", c->kfile,
                                   fp);
+            }
+            if (bad_selector(parts)) {
+                rc = ed_err_set(c->err, ED_EINVALID,
+                                "%s: replacements: fieldPath `%s`: list path element %s must "
+                                "contain fieldName=fieldValue for element to match",
+                                c->kfile, fp, bad_selector(parts));
+                free_parts(parts);
+                return rc;
             }
             struct slots got = {0};
             ed_node *wrap = ed_node_new_seq(r->doc);

@@ -14,6 +14,9 @@
  */
 #include "kustomize_int.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,9 +269,17 @@ static int apply_specs(ed_doc *doc, const ks_id *id, const field_spec *specs, si
 
 /* The field specs of config's section (commonLabels, commonAnnotations, namePrefix), as a new
  * array the caller frees (NULL when there are none); strings borrowed from config. */
+static field_spec *specs_of(const ed_node *list, size_t *n);
+
 static field_spec *config_specs(const ed_doc *config, const char *section, size_t *n)
 {
-    const ed_node *list = config ? ed_node_get(ed_doc_root(config), section) : NULL;
+    return specs_of(config ? ed_node_get(ed_doc_root(config), section) : NULL, n);
+}
+
+/* A list of field specs ({group, version, kind, path, create}) as a new array (strings
+ * borrowed from list); NULL when empty. */
+static field_spec *specs_of(const ed_node *list, size_t *n)
+{
     *n = ed_node_len(list);
     if (*n == 0)
         return NULL;
@@ -325,6 +336,69 @@ static int prefix_path(ed_doc *doc, ed_node *node, const char *path, const char 
     return rc;
 }
 
+/* Does every group, version and kind x names match s's (a field spec x would merge with)? */
+static bool spec_covers(const field_spec *x, const field_spec *s)
+{
+    return (!x->group || (s->group && strcmp(x->group, s->group) == 0)) &&
+           (!x->version || (s->version && strcmp(x->version, s->version) == 0)) &&
+           (!x->kind || (s->kind && strcmp(x->kind, s->kind) == 0));
+}
+
+/* Merge defaults into *specs (*n of them, room for cap) as kustomize's FsSlice.MergeAll does:
+ * a default whose path and kind (as far as it names one) an entry already has is left out, or
+ * an error when their `create` differ. */
+static int merge_specs(field_spec *specs, size_t *n, const field_spec *defaults, size_t nd,
+                       size_t k, const char *kfile, ed_err *err)
+{
+    for (size_t d = 0; d < nd; d++) {
+        size_t i = 0;
+        while (i < *n && !(specs[i].path && strcmp(specs[i].path, defaults[d].path) == 0 &&
+                           spec_covers(&defaults[d], &specs[i])))
+            i++;
+        if (i == *n)
+            specs[(*n)++] = defaults[d];
+        else if (specs[i].create != defaults[d].create)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: labels[%zu].fields: conflicting fieldspecs: '%s' is already a "
+                              "label field with create %s",
+                              kfile, k, specs[i].path, defaults[d].create ? "true" : "false");
+    }
+    return 0;
+}
+
+/* The field specs of a labels entry: its own fields, then kustomize's defaults for it
+ * (metadata, and the templates or every commonLabels place), merged. A new array in *out. */
+static int label_specs(const ed_node *entry, const field_spec *crd, size_t n_crd, size_t k,
+                       const char *kfile, field_spec **out, size_t *n, ed_err *err)
+{
+    bool selectors = false, templates = false;
+    ed_node_bool(ed_node_get(entry, "includeSelectors"), &selectors);
+    ed_node_bool(ed_node_get(entry, "includeTemplates"), &templates);
+    size_t n_fields = 0;
+    field_spec *fields = specs_of(ed_node_get(entry, "fields"), &n_fields);
+    size_t cap =
+        n_fields + NSPECS(meta_labels) + NSPECS(template_labels) + NSPECS(selector_labels) + n_crd;
+    field_spec *specs = ed_xcalloc(cap, sizeof(*specs));
+    if (n_fields)
+        memcpy(specs, fields, n_fields * sizeof(*specs));
+    free(fields);
+    *n = n_fields;
+    int rc = merge_specs(specs, n, meta_labels, NSPECS(meta_labels), k, kfile, err);
+    if (!rc && (selectors || templates))
+        rc = merge_specs(specs, n, template_labels, NSPECS(template_labels), k, kfile, err);
+    if (!rc && selectors)
+        rc = merge_specs(specs, n, selector_labels, NSPECS(selector_labels), k, kfile, err);
+    if (!rc && selectors)
+        rc = merge_specs(specs, n, crd, n_crd, k, kfile, err);
+    if (rc) {
+        free(specs);
+        specs = NULL;
+        *n = 0;
+    }
+    *out = specs;
+    return rc;
+}
+
 /* ---- the transformers ---- */
 
 static void set_str(ed_doc *doc, ed_node *map, const char *key, const char *value)
@@ -349,6 +423,13 @@ static void namespace_one(ks_res *r, const char *ns)
     if (strcmp(id.kind, "APIService") == 0 && group_is(&id, "apiregistration.k8s.io")) {
         ed_node *svc = ed_node_ensure_map(doc, root, "spec/service");
         if (svc)
+            set_str(doc, svc, "namespace", ns);
+    }
+    /* ... and a CustomResourceDefinition's conversion webhook service the namespace, only
+     * where it is already set (that field spec does not create it). */
+    if (strcmp(id.kind, "CustomResourceDefinition") == 0 && group_is(&id, "apiextensions.k8s.io")) {
+        ed_node *svc = ed_node_path(root, "/spec/conversion/webhook/clientConfig/service");
+        if (ed_node_kind_of(svc) == ED_NODE_MAP && ed_node_get(svc, "namespace"))
             set_str(doc, svc, "namespace", ns);
     }
     /* RoleBinding and ClusterRoleBinding subjects named "default" follow the namespace. */
@@ -410,58 +491,133 @@ static bool res_has_name(const ks_res *r, const char *name)
     return false;
 }
 
-/* The part of an image reference that `images[].name` matches: without tag or digest. */
-static size_t image_name_len(const char *image)
+/* One `images` entry, as kustomize's image tag transformer holds it. */
+struct image_entry {
+    const char *new_name, *new_tag, *digest, *tag_suffix; /* NULL when absent or empty */
+    pcre2_code *re;                                       /* the entry's name, as kustomize's */
+    pcre2_match_data *md;
+};
+
+static const char *nonempty(const ed_node *n)
 {
-    const char *at = strchr(image, '@');
-    size_t n = at ? (size_t)(at - image) : strlen(image);
-    const char *last_slash = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (image[i] == '/')
-            last_slash = image + i;
-    const char *start = last_slash ? last_slash : image;
-    const char *colon = memchr(start, ':', n - (size_t)(start - image));
-    return colon ? (size_t)(colon - image) : n;
+    const char *s = ed_node_str(n);
+    return s && *s ? s : NULL;
 }
 
-static void image_one(ed_doc *doc, ed_node *container, const ed_node *images)
+/* Does image match the entry? kustomize reads the entry's name as a regular expression,
+ * followed by an optional tag and an optional sha256 digest: "^NAME(:TAG)?(@sha256:DIGEST)?$". */
+static bool image_matches(const struct image_entry *e, const char *image)
 {
-    const char *image = ed_node_str(ed_node_get(container, "image"));
-    if (!image)
-        return;
-    size_t nlen = image_name_len(image);
-    for (size_t i = 0; i < ed_node_len(images); i++) {
-        const ed_node *im = ed_node_at(images, i);
-        const char *name = ed_node_str(ed_node_get(im, "name"));
-        if (!name || strlen(name) != nlen || strncmp(name, image, nlen) != 0)
-            continue;
-        const char *new_name = ed_node_str(ed_node_get(im, "newName"));
-        const char *new_tag = ed_node_str(ed_node_get(im, "newTag"));
-        const char *digest = ed_node_str(ed_node_get(im, "digest"));
-        char *out;
-        if (digest)
-            out = ed_xasprintf("%s@%s", new_name ? new_name : name, digest);
-        else if (new_tag)
-            out = ed_xasprintf("%s:%s", new_name ? new_name : name, new_tag);
-        else
-            out = ed_xasprintf("%s%s", new_name ? new_name : name, image + nlen);
-        set_str(doc, container, "image", out);
-        free(out);
-        /* kustomize runs one transformer per entry: a later entry sees this one's result. */
-        image = ed_node_str(ed_node_get(container, "image"));
-        nlen = image_name_len(image);
+    return pcre2_match(e->re, (PCRE2_SPTR)image, strlen(image), 0, 0, e->md, NULL) >= 0;
+}
+
+/* Split an image reference into name, tag and digest as kustomize does: the first ':' and '@'
+ * after the first '/' (a registry's port is not a tag) separate them. Lengths into image. */
+static void image_split(const char *image, size_t *name_len, const char **tag, size_t *tag_len,
+                        const char **digest)
+{
+    const char *slash = strchr(image, '/');
+    const char *search = slash && slash != image ? slash : image;
+    const char *at = strchr(search, '@');
+    const char *colon = strchr(search, ':');
+    *tag = "";
+    *tag_len = 0;
+    *digest = "";
+    if (!at && !colon) {
+        *name_len = strlen(image);
+    } else if (at && (!colon || at < colon)) {
+        *name_len = (size_t)(at - image);
+        *digest = at + 1;
+    } else if (at) {
+        *name_len = (size_t)(colon - image);
+        *tag = colon + 1;
+        *tag_len = (size_t)(at - colon - 1);
+        *digest = at + 1;
+    } else {
+        *name_len = (size_t)(colon - image);
+        *tag = colon + 1;
+        *tag_len = strlen(colon + 1);
     }
 }
 
-/* kustomize's image transformer looks for `containers` and `initContainers` lists anywhere in
- * an object (pods, templates, job templates, custom resources alike). */
-static void images_walk(ed_doc *doc, ed_node *node, const ed_node *images, int depth)
+/* Rewrite the image of a container when it matches e: a new tag and digest replace both of the
+ * old ones; a tag suffix (without either) is appended to the tag and drops the digest. */
+static void image_at(ed_doc *doc, ed_node *map, const char *key, const struct image_entry *e)
+{
+    const char *image = ed_node_str(ed_node_get(map, key));
+    if (!image || !image_matches(e, image))
+        return;
+    size_t name_len, tag_len;
+    const char *tag, *digest;
+    image_split(image, &name_len, &tag, &tag_len, &digest);
+    char *name = e->new_name ? ed_xstrdup(e->new_name) : ed_xstrndup(image, name_len);
+    char *new_tag;
+    if (e->new_tag || e->digest) {
+        new_tag = ed_xstrdup(e->new_tag ? e->new_tag : "");
+        digest = e->digest ? e->digest : "";
+    } else if (e->tag_suffix) {
+        new_tag = ed_xasprintf("%.*s%s", (int)tag_len, tag, e->tag_suffix);
+        digest = "";
+    } else {
+        new_tag = ed_xstrndup(tag, tag_len);
+    }
+    char *out =
+        ed_xasprintf("%s%s%s%s%s", name, *new_tag ? ":" : "", new_tag, *digest ? "@" : "", digest);
+    set_str(doc, map, key, out);
+    free(out);
+    free(new_tag);
+    free(name);
+}
+
+static void image_one(ed_doc *doc, ed_node *container, const struct image_entry *e)
+{
+    image_at(doc, container, "image", e);
+}
+
+/* The image strings at a field spec's path ("spec/image", "spec/tasks[]/image"; a sequence on
+ * the way is walked item by item); nothing is created. */
+static void image_path(ed_doc *doc, ed_node *node, const char *path, const struct image_entry *e,
+                       int depth)
 {
     if (depth > ED_DOC_MAX_DEPTH)
         return;
     if (ed_node_kind_of(node) == ED_NODE_SEQ) {
         for (size_t i = 0; i < ed_node_len(node); i++)
-            images_walk(doc, ed_node_at(node, i), images, depth + 1);
+            image_path(doc, ed_node_at(node, i), path, e, depth + 1);
+        return;
+    }
+    if (ed_node_kind_of(node) != ED_NODE_MAP)
+        return;
+    const char *slash = strchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : strlen(path);
+    char *key = ed_xstrndup(path, n);
+    if (n >= 2 && strcmp(key + n - 2, "[]") == 0)
+        key[n - 2] = '\0';
+    if (slash)
+        image_path(doc, ed_node_get(node, key), slash + 1, e, depth + 1);
+    else
+        image_at(doc, node, key, e);
+    free(key);
+}
+
+static void images_in_list(ed_doc *doc, ed_node *list, const struct image_entry *e)
+{
+    if (ed_node_kind_of(list) != ED_NODE_SEQ)
+        return;
+    for (size_t k = 0; k < ed_node_len(list); k++)
+        if (ed_node_kind_of(ed_node_at(list, k)) == ED_NODE_MAP)
+            image_one(doc, ed_node_at(list, k), e);
+}
+
+/* kustomize's legacy image walk: `containers` and `initContainers` lists anywhere in an object
+ * (pods, templates, job templates, custom resources alike). */
+static void images_walk(ed_doc *doc, ed_node *node, const struct image_entry *e, int depth)
+{
+    if (depth > ED_DOC_MAX_DEPTH)
+        return;
+    if (ed_node_kind_of(node) == ED_NODE_SEQ) {
+        for (size_t i = 0; i < ed_node_len(node); i++)
+            images_walk(doc, ed_node_at(node, i), e, depth + 1);
         return;
     }
     if (ed_node_kind_of(node) != ED_NODE_MAP)
@@ -470,14 +626,76 @@ static void images_walk(ed_doc *doc, ed_node *node, const ed_node *images, int d
         const char *key = ed_node_key_at(node, i);
         ed_node *v = ed_node_value_at(node, i);
         if ((strcmp(key, "containers") == 0 || strcmp(key, "initContainers") == 0) &&
-            ed_node_kind_of(v) == ED_NODE_SEQ) {
-            for (size_t k = 0; k < ed_node_len(v); k++)
-                if (ed_node_kind_of(ed_node_at(v, k)) == ED_NODE_MAP)
-                    image_one(doc, ed_node_at(v, k), images);
-        } else {
-            images_walk(doc, v, images, depth + 1);
-        }
+            ed_node_kind_of(v) == ED_NODE_SEQ)
+            images_in_list(doc, v, e);
+        else
+            images_walk(doc, v, e, depth + 1);
     }
+}
+
+/* kustomize runs one image transformer per `images` entry, in order, so a later entry sees the
+ * result of an earlier one. Each visits an object's pod spec and pod template containers (its
+ * field specs) and then every container list again (the legacy walk): idempotent for a new
+ * name, tag or digest, but a tag suffix lands twice on those. CustomResourceDefinitions are
+ * left alone. */
+static int images_apply(ks_list *l, const ed_node *images, const field_spec *specs, size_t n_specs,
+                        const char *kfile, ed_err *err)
+{
+    static const char *const spec_paths[] = {"/spec/containers", "/spec/initContainers",
+                                             "/spec/template/spec/containers",
+                                             "/spec/template/spec/initContainers"};
+    int rc = 0;
+    for (size_t k = 0; k < ed_node_len(images) && !rc; k++) {
+        const ed_node *im = ed_node_at(images, k);
+        const char *name = ed_node_str(ed_node_get(im, "name"));
+        struct image_entry e = {nonempty(ed_node_get(im, "newName")),
+                                nonempty(ed_node_get(im, "newTag")),
+                                nonempty(ed_node_get(im, "digest")),
+                                nonempty(ed_node_get(im, "tagSuffix")),
+                                NULL,
+                                NULL};
+        char *pattern =
+            ed_xasprintf("^%s(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$", name ? name : "");
+        int code;
+        PCRE2_SIZE off;
+        e.re =
+            pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
+        free(pattern);
+        if (!e.re) {
+            /* the name's own error reads better than the whole pattern's */
+            int alone_code;
+            pcre2_code *alone = pcre2_compile((PCRE2_SPTR)(name ? name : ""), PCRE2_ZERO_TERMINATED,
+                                              PCRE2_UTF, &alone_code, &off, NULL);
+            if (!alone)
+                code = alone_code;
+            pcre2_code_free(alone);
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(code, msg, sizeof(msg));
+            rc = ed_err_set(err, ED_EINVALID,
+                            "%s: images[%zu].name: '%s' is not a valid regular expression: %s",
+                            kfile, k, name ? name : "", (const char *)msg);
+            break;
+        }
+        e.md = pcre2_match_data_create_from_pattern(e.re, NULL);
+        for (size_t i = 0; i < l->len; i++) {
+            ed_doc *doc = l->items[i].doc;
+            ed_node *root = ed_doc_root(doc);
+            if (ed_node_path_str(root, "/kind") &&
+                strcmp(ed_node_path_str(root, "/kind"), "CustomResourceDefinition") == 0)
+                continue;
+            for (size_t p = 0; p < sizeof(spec_paths) / sizeof(spec_paths[0]); p++)
+                images_in_list(doc, ed_node_path(root, spec_paths[p]), &e);
+            ks_id id;
+            ks_id_of(root, &id);
+            for (size_t p = 0; p < n_specs; p++)
+                if (specs[p].path && spec_matches(&specs[p], &id))
+                    image_path(doc, root, specs[p].path, &e, 0);
+            images_walk(doc, root, &e, 0);
+        }
+        pcre2_match_data_free(e.md);
+        pcre2_code_free(e.re);
+    }
+    return rc;
 }
 
 int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char *kfile,
@@ -495,6 +713,8 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
     field_spec *identity = config_specs(config, "namePrefix", &n_identity);
     field_spec *crd_labels = config_specs(config, "commonLabels", &n_label);
     field_spec *crd_annotations = config_specs(config, "commonAnnotations", &n_annotation);
+    size_t n_images = 0;
+    field_spec *crd_images = config_specs(config, "images", &n_images);
     int rc = 0;
 
     if (ns && *ns)
@@ -524,24 +744,15 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
     for (size_t k = 0; k < ed_node_len(labels) && !rc; k++) {
         const ed_node *entry = ed_node_at(labels, k);
         struct setter st = {ed_node_get(entry, "pairs"), kfile, "labels", err};
-        bool selectors = false, templates = false;
-        ed_node_bool(ed_node_get(entry, "includeSelectors"), &selectors);
-        ed_node_bool(ed_node_get(entry, "includeTemplates"), &templates);
-        if (ed_node_len(st.pairs) == 0)
-            continue;
-        for (size_t i = 0; i < l->len && !rc; i++) {
+        field_spec *specs = NULL;
+        size_t n_specs = 0;
+        rc = label_specs(entry, crd_labels, n_label, k, kfile, &specs, &n_specs, err);
+        for (size_t i = 0; i < l->len && !rc && ed_node_len(st.pairs) > 0; i++) {
             ks_id id;
             ks_id_of(ed_doc_root(l->items[i].doc), &id);
-            rc = apply_specs(l->items[i].doc, &id, meta_labels, NSPECS(meta_labels), &st);
-            if (!rc && (selectors || templates))
-                rc = apply_specs(l->items[i].doc, &id, template_labels, NSPECS(template_labels),
-                                 &st);
-            if (!rc && selectors)
-                rc = apply_specs(l->items[i].doc, &id, selector_labels, NSPECS(selector_labels),
-                                 &st);
-            if (!rc && selectors)
-                rc = apply_specs(l->items[i].doc, &id, crd_labels, n_label, &st);
+            rc = apply_specs(l->items[i].doc, &id, specs, n_specs, &st);
         }
+        free(specs);
     }
     if (!rc && ed_node_len(annotations) > 0) {
         struct setter st = {annotations, kfile, "commonAnnotations", err};
@@ -585,11 +796,11 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
                             kfile, name ? name : "");
     }
     if (!rc && ed_node_len(images) > 0)
-        for (size_t i = 0; i < l->len; i++)
-            images_walk(l->items[i].doc, ed_doc_root(l->items[i].doc), images, 0);
+        rc = images_apply(l, images, crd_images, n_images, kfile, err);
 cleanup:
     free(identity);
     free(crd_labels);
     free(crd_annotations);
+    free(crd_images);
     return rc;
 }

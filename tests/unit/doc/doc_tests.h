@@ -8,6 +8,7 @@
 void test_emit_key_order(void **state);
 void test_emit_key_order_long_digit_runs(void **state);
 void test_emit_quoting(void **state);
+void test_emit_timestamps(void **state);
 void test_emit_literal_blocks(void **state);
 void test_emit_folding(void **state);
 void test_emit_numbers_and_collections(void **state);

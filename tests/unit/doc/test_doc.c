@@ -93,6 +93,74 @@ static void test_scalar_typing(void **state)
     ed_doc_free(d);
 }
 
+/* Booleans, integers and nulls keep their text as written, through copies into another
+ * document (whose arena outlives the source's); built ones have none. */
+static void test_scalar_text(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("a: 0755\nb: True\nc: ~\nd:\ne: 1_000\nf: 1.50\ng: x\nh: !!int \"7\"\n"
+                      "i: [NULL, &n 8, *n]\n");
+    ed_doc *c = ed_doc_new();
+    ed_doc_set_root(c, ed_node_copy(c, ed_doc_root(d)));
+    ed_doc_free(d);
+    ed_node *r = ed_doc_root(c);
+    static const char *const want[][2] = {{"a", "0755"},  {"b", "True"}, {"c", "~"}, {"d", ""},
+                                          {"e", "1_000"}, {"f", "1.50"}, {"g", "x"}, {"h", "7"}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const char *got = ed_node_scalar_text(ed_node_get(r, want[i][0]));
+        if (!got || strcmp(got, want[i][1]) != 0)
+            fail_msg("%s: got %s, want %s", want[i][0], got ? got : "(null)", want[i][1]);
+    }
+    ed_node *seq = ed_node_get(r, "i");
+    assert_string_equal(ed_node_scalar_text(ed_node_at(seq, 0)), "NULL");
+    assert_string_equal(ed_node_scalar_text(ed_node_at(seq, 2)), "8");
+    assert_null(ed_node_scalar_text(seq));
+    assert_null(ed_node_scalar_text(ed_node_new_int(c, 5)));
+    assert_null(ed_node_scalar_text(ed_node_new_bool(c, true)));
+    assert_null(ed_node_scalar_text(ed_node_new_null(c)));
+    assert_null(ed_node_scalar_text(NULL));
+    ed_doc_free(c);
+}
+
+/* A leading UTF-8 byte order mark is skipped (libyaml would count it as a column, and the
+ * second line would end the document); JSON keeps refusing it. */
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("\xef\xbb\xbf"
+                      "a: 1\nb: 2\n");
+    assert_json(ed_doc_root(d), "{\"a\":1,\"b\":2}");
+    ed_doc_free(d);
+    ed_doc *j = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_not_equal(ed_doc_parse_json("\xef\xbb\xbf{}", 5, &j, &err), 0);
+    assert_null(j);
+}
+
+/* YAML's merge key: the merged mappings' keys the mapping lacks, its own keys winning, the
+ * earlier of a list over the later; a bad value or a second `<<` is an error. */
+static void test_merge_keys(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("base: &b {x: 1, y: 2}\n"
+                      "one: {<<: *b, y: 3}\n"
+                      "two: {z: 0, <<: [{x: a}, {x: b, w: c}]}\n"
+                      "tagged: {!!merge <<: {q: 1}}\n");
+    assert_json(ed_doc_root(d), "{\"base\":{\"x\":1,\"y\":2},\"one\":{\"y\":3,\"x\":1},"
+                                "\"two\":{\"z\":0,\"x\":\"a\",\"w\":\"c\"},"
+                                "\"tagged\":{\"q\":1}}");
+    ed_doc_free(d);
+    static const char *const bad[] = {"a: {<<: 1}\n", "a: {<<: [1]}\n",
+                                      "a:\n  <<: {x: 1}\n  <<: {y: 2}\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ed_doc **docs = NULL;
+        size_t n = 0;
+        ed_err err = ED_ERR_INIT;
+        assert_int_not_equal(ed_doc_parse_yaml(bad[i], strlen(bad[i]), "t", &docs, &n, &err), 0);
+        assert_non_null(strstr(err.msg, "merge"));
+    }
+}
+
 static void test_stream(void **state)
 {
     (void)state;
@@ -324,6 +392,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalar_typing),
+        cmocka_unit_test(test_scalar_text),
+        cmocka_unit_test(test_byte_order_mark),
+        cmocka_unit_test(test_merge_keys),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_anchors),
         cmocka_unit_test(test_yaml_errors),
@@ -333,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_emit_key_order),
         cmocka_unit_test(test_emit_key_order_long_digit_runs),
         cmocka_unit_test(test_emit_quoting),
+        cmocka_unit_test(test_emit_timestamps),
         cmocka_unit_test(test_emit_literal_blocks),
         cmocka_unit_test(test_emit_folding),
         cmocka_unit_test(test_emit_numbers_and_collections),

@@ -63,6 +63,20 @@ void test_emit_quoting(void **state)
                 "\"n\": \"3.\"\no: <<\np: ?x\n");
 }
 
+/* Strings go-yaml v2 would read as timestamps are quoted: Go's time.Parse takes a comma for
+ * the fraction's point and several spaces for one, and refuses a zone past 24:00 or 60
+ * minutes. */
+void test_emit_timestamps(void **state)
+{
+    (void)state;
+    assert_yaml("a: \"2024-01-01T10:00:00,5Z\"\nb: \"2024-01-01T10:00:00+23:61\"\n"
+                "c: \"2024-01-01T10:00:00+24:00\"\nd: \"2024-01-01T10:00:00+25:00\"\n"
+                "e: \"2024-01-01  10:00:00\"\nf: \"2024-01-01T10:00:00.Z\"\n",
+                "a: \"2024-01-01T10:00:00,5Z\"\nb: 2024-01-01T10:00:00+23:61\n"
+                "c: \"2024-01-01T10:00:00+24:00\"\nd: 2024-01-01T10:00:00+25:00\n"
+                "e: \"2024-01-01  10:00:00\"\nf: 2024-01-01T10:00:00.Z\n");
+}
+
 void test_emit_literal_blocks(void **state)
 {
     (void)state;
