@@ -18,6 +18,23 @@ apps=cli-e2e-apps
 scratch=$EDDY_E2E_SCRATCH
 work=$scratch/work
 
+step "kustomize build: an overlay reads its ../base within the Git work tree, as kubectl does"
+kz=$scratch/kz
+mkdir -p "$kz/repo/base" "$kz/repo/overlays/prod" "$kz/plain/base" "$kz/plain/ov"
+printf 'resources: [cm.yaml]\n' >"$kz/repo/base/kustomization.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {color: blue}\n' >"$kz/repo/base/cm.yaml"
+printf 'resources: [../../base]\nnamePrefix: prod-\n' >"$kz/repo/overlays/prod/kustomization.yaml"
+git -C "$kz/repo" init -q .
+out=$("$eddy" kustomize build "$kz/repo/overlays/prod")
+assert_eq "$(kubectl kustomize "$kz/repo/overlays/prod")" "$out" "the same output as kubectl kustomize"
+assert_contains "$out" "name: prod-settings" "the base, prefixed"
+cp "$kz/repo/base/"* "$kz/plain/base/"
+printf 'resources: [../base]\n' >"$kz/plain/ov/kustomization.yaml"
+if err=$("$eddy" kustomize build "$kz/plain/ov" 2>&1); then
+    fail "outside a Git work tree, DIR is the boundary: $err"
+fi
+assert_contains "$err" "outside the build root" "outside a work tree, ../base is refused"
+
 step "--help on every verb, with usage and an example"
 verbs=$("$eddy" --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
 for v in install uninstall check create delete get suspend resume reconcile export events tree \
