@@ -16,6 +16,8 @@ done
 # The object of WaitForTermination holds a finalizer of its own: deleting it takes until the
 # test lets it go.
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wait\n  finalizers: [test.eddy.dev/hold]\ndata: {p: wait}\n' | put wait/cm.yaml
+# One that is never let go: the Kustomization waits at most Flux's timeout.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stuck\n  finalizers: [test.eddy.dev/hold]\ndata: {p: stuck}\n' | put stuck/cm.yaml
 commit "one ConfigMap per policy"
 gitrepository
 KS_PRUNE=true kustomization mirror-prune ./mirror-prune "  targetNamespace: $ns"
@@ -28,10 +30,23 @@ KS_PRUNE=true kustomization orphan ./orphan "  targetNamespace: $ns
 KS_PRUNE=true kustomization wait ./wait "  targetNamespace: $ns
   deletionPolicy: WaitForTermination"
 KS_PRUNE=true kustomization suspended ./suspended "  targetNamespace: $ns"
+# (no spec.timeout: Flux's is the interval less 30 s, here 30 s)
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: stuck}
+spec:
+  interval: 1m
+  path: ./stuck
+  prune: true
+  targetNamespace: $ns
+  deletionPolicy: WaitForTermination
+  sourceRef: {kind: GitRepository, name: $repo}
+YAML
 agent
 
 step "all applied"
-for p in $policies; do
+for p in $policies stuck; do
     applied "$p" "$(rev)"
     kubectl -n "$ns" get configmap "$p" >/dev/null
 done
@@ -68,3 +83,16 @@ t0=$(date +%s%3N)
 retry 30 bash -c "! kubectl -n $ns get kustomization wait >/dev/null 2>&1"
 echo "Kustomization let go $(($(date +%s%3N) - t0)) ms after its last object terminated"
 assert_fails "its object" kubectl -n "$ns" get configmap wait
+
+step "WaitForTermination waits at most Flux's timeout (interval less 30 s, at least 30 s), then lets go"
+kubectl -n "$ns" delete kustomization stuck --wait=false >/dev/null
+t0=$(date +%s)
+retry 20 bash -c "[ -n \"\$(kubectl -n $ns get configmap stuck -o 'jsonpath={.metadata.deletionTimestamp}')\" ]"
+sleep 20
+kubectl -n "$ns" get kustomization stuck >/dev/null || fail "the Kustomization went before its timeout"
+retry 40 bash -c "! kubectl -n $ns get kustomization stuck >/dev/null 2>&1"
+echo "Kustomization let go $(($(date +%s) - t0)) s after its deletion"
+[ $(($(date +%s) - t0)) -lt 50 ] || fail "it waited past Flux's timeout of 30 s"
+assert_contains "$(kevents stuck)" "Warning ReconciliationSucceeded failed to wait for resources termination" \
+    "a Warning Event says so"
+kubectl -n "$ns" patch configmap stuck --type json -p '[{"op":"remove","path":"/metadata/finalizers"}]' >/dev/null
