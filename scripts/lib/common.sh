@@ -1,9 +1,28 @@
 # Shared helpers for the scripts that start test servers (sourced, not run): free loopback
 # ports, background processes tracked by pid files, readiness polling and clean stops.
 
-# free_port: prints a TCP port on 127.0.0.1 that nothing listens on right now.
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on right now, picked at random
+# below the kernel's ephemeral range (ip_local_port_range): a port from that range (what bind
+# to port 0 gives) can be taken as the local end of some outgoing connection before the
+# server it is meant for binds it ("Address already in use", seen once in a CI run).
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    python3 - <<'PY'
+import random, socket
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+for port in [random.randrange(10000, low) for _ in range(200)] + [0] if low > 11000 else [0]:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        print(s.getsockname()[1])
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+PY
 }
 
 # start_bg PIDFILE LOGFILE CMD...: runs CMD in its own session (so a stop reaches its children
