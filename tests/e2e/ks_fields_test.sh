@@ -152,16 +152,7 @@ YAML
 ready_is orphan False ArtifactFailed
 assert_eq "GitRepository.source.toolkit.fluxcd.io \"later\" not found" "$(ready_message orphan)" \
     "Ready message, Flux's (the cache's NotFound)"
-kubectl -n "$ns" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: later}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$repo.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
-YAML
+gitrepository later
 applied orphan "$(rev)"
 kubectl -n "$target" get configmap solo >/dev/null
 

@@ -22,12 +22,13 @@ ks_setup() {
         --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
 }
 
-# gitrepository: create the GitRepository (after the first commit, so it has an artifact soon).
+# gitrepository [NAME]: create the GitRepository NAME (default $repo) of the test's repository
+# (after the first commit, so it has an artifact soon).
 gitrepository() {
     kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
-metadata: {name: $repo}
+metadata: {name: ${1:-$repo}}
 spec:
   interval: 10m
   url: $EDDY_GIT_HTTP_URL/$repo.git
