@@ -70,6 +70,8 @@ static const struct verb verbs[] = {
      "                                        Kustomizations that name none\n"
      "  --no-cross-namespace-refs             refuse a Kustomization's source in another\n"
      "                                        namespace (Ready=False, Stalled: AccessDenied)\n"
+     "  --no-remote-bases                     refuse kustomize's remote targets (Git URLs and\n"
+     "                                        http(s) files in kustomization resources)\n"
      "  --feature-gates G=true|false[,...]    Flux's feature gates eddy has:\n"
      "                                        StrictPostBuildSubstitutions (default true: an\n"
      "                                        unset variable fails the build; false: it is \"\")\n"

@@ -53,6 +53,7 @@ struct controller_opts {
     int64_t requeue_dependency_ms;
     const char *default_service_account;
     bool no_cross_namespace_refs;
+    bool no_remote_bases;
     bool strict_substitutions; /* feature gate StrictPostBuildSubstitutions (default true) */
 };
 
@@ -173,6 +174,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_REQUEUE_DEPENDENCY,
         F_DEFAULT_SA,
         F_NO_CROSS_NS,
+        F_NO_REMOTE_BASES,
         F_FEATURE_GATES,
     };
     static const struct option flags[] = {
@@ -202,6 +204,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
         {"default-service-account", required_argument, NULL, F_DEFAULT_SA},
         {"no-cross-namespace-refs", optional_argument, NULL, F_NO_CROSS_NS},
+        {"no-remote-bases", optional_argument, NULL, F_NO_REMOTE_BASES},
         {"feature-gates", required_argument, NULL, F_FEATURE_GATES},
         {NULL, 0, NULL, 0},
     };
@@ -321,6 +324,10 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
                 return usage_error("--no-cross-namespace-refs takes true or false, not \"%s\"",
                                    optarg);
             break;
+        case F_NO_REMOTE_BASES:
+            if (!parse_bool(optarg, &o->no_remote_bases))
+                return usage_error("--no-remote-bases takes true or false, not \"%s\"", optarg);
+            break;
         case F_DEFAULT_SA:
             o->default_service_account = optarg;
             break;
@@ -438,7 +445,8 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .requeue_dependency_ms = o->requeue_dependency_ms,
                                .default_service_account = o->default_service_account,
                                .no_cross_namespace_refs = o->no_cross_namespace_refs,
-                               .lenient_substitutions = !o->strict_substitutions};
+                               .lenient_substitutions = !o->strict_substitutions,
+                               .remote_cache = o->no_remote_bases ? NULL : r->cache};
     r->kustomization = ed_kustomization_register(m, &k);
     register_image_controllers(m, o, kube, r);
     char port[16];

@@ -23,8 +23,9 @@ typedef struct ed_ks_render_trace {
 
 /* ed_ks_render, recording into trace (may be NULL) what the render read. */
 int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                        unsigned flags, ed_ks_render_trace *trace, ed_doc ***out, size_t *n,
-                        const char **reason, ed_err *err);
+                        unsigned flags, const ed_ks_remote_source *remote,
+                        ed_ks_render_trace *trace, ed_doc ***out, size_t *n, const char **reason,
+                        ed_err *err);
 
 /*
  * The sha256 (hex) of obj's postBuild variables (substituteFrom read with kube, then

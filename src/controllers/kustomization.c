@@ -1810,9 +1810,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto apply;
     }
     ed_ks_render_trace trace = {.files = ed_ks_inputs_new(tmpdir)};
-    rc = ed_ks_render_traced(c->o.kube, obj, dir, tmpdir,
-                             c->o.lenient_substitutions ? 0 : ED_KS_RENDER_STRICT, &trace, &objs,
-                             &nobjs, &out.reason, &err);
+    ed_ks_remote_source remote = {.cache = c->o.remote_cache,
+                                  .tmp_dir = ed_artifact_store_tmpdir(c->o.store)};
+    rc = ed_ks_render_traced(
+        c->o.kube, obj, dir, tmpdir, c->o.lenient_substitutions ? 0 : ED_KS_RENDER_STRICT,
+        c->o.remote_cache ? &remote : NULL, &trace, &objs, &nobjs, &out.reason, &err);
     if (rc) {
         ed_ks_inputs_free(trace.files);
         out.reason = "BuildFailed";

@@ -91,8 +91,8 @@ static void test_render_secret_values(void **state)
     ed_err err = ED_ERR_INIT;
     assert_int_equal(ed_doc_parse_yaml(ks, strlen(ks), "ks.yaml", &k, &nk, &err), 0);
     const char *reason = NULL;
-    assert_int_equal(ed_ks_render(NULL, ed_doc_root(k[0]), dir, dir, ED_KS_RENDER_STRICT, &out, &n,
-                                  &reason, &err),
+    assert_int_equal(ed_ks_render(NULL, ed_doc_root(k[0]), dir, dir, ED_KS_RENDER_STRICT, NULL,
+                                  &out, &n, &reason, &err),
                      0);
     assert_int_equal(n, 1);
     ed_doc_list_free(out, n);
