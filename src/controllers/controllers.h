@@ -189,6 +189,8 @@ typedef struct ed_ks_controller_opts {
                                    variable substitutes as "" instead of failing the build */
     /* Git cache for kustomize's remote targets (borrowed), or NULL: refused (--no-remote-bases) */
     ed_source_cache *remote_cache;
+    bool insecure_kubeconfig_exec; /* --insecure-kubeconfig-exec: keep a kubeConfig's exec plugin */
+    bool insecure_kubeconfig_tls;  /* --insecure-kubeconfig-tls: keep insecure-skip-tls-verify */
 } ed_ks_controller_opts;
 
 /* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */
