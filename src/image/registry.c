@@ -17,8 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_PAGE ((size_t)16 << 20)
-#define MAX_TAGS 100000
+#define MAX_PAGE      ((size_t)16 << 20)
+#define MAX_TAGS      100000
+#define MAX_CA_BUNDLE ((size_t)8 << 20)
 
 int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err)
 {
@@ -143,6 +144,44 @@ static void reply_free(struct reply *r)
     r->head = head;
 }
 
+/*
+ * The CAs a registry's certificate is checked against when certSecretRef gives a ca.crt: the
+ * system's and that one, as Flux's client extends Go's system pool (a CA blob alone would
+ * replace curl's bundle). The system's bundle is $SSL_CERT_FILE when set, as Go reads it (also
+ * without a ca.crt), else curl's default; one that cannot be read adds nothing.
+ */
+static void ca_bundle(CURL *h, const char *ca_pem, ed_buf *out)
+{
+    const char *path = getenv("SSL_CERT_FILE");
+    char *dflt = NULL;
+#if LIBCURL_VERSION_NUM >= 0x075400
+    if (!path || !*path) {
+        curl_easy_getinfo(h, CURLINFO_CAINFO, &dflt);
+        path = dflt;
+    }
+#else
+    (void)h;
+    (void)dflt;
+#endif
+    FILE *f = path && *path ? fopen(path, "rb") : NULL;
+    if (f) {
+        char chunk[16384];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            if (ed_buf_append(out, chunk, n) != 0) {
+                ed_buf_reset(out); /* past the cap: only the given CA */
+                break;
+            }
+        fclose(f);
+        if (out->len)
+            ed_buf_append(out, "\n", 1);
+    }
+    if (ed_buf_append_str(out, ca_pem) != 0) {
+        ed_buf_reset(out);
+        ed_buf_append_str(out, ca_pem);
+    }
+}
+
 /* GET url with an optional Authorization header value; fills r. Returns the HTTP status, or
  * -1 with err set when no reply came. */
 static long get(const char *url, const char *authorization, const char *userpwd_user,
@@ -183,8 +222,15 @@ static long get(const char *url, const char *authorization, const char *userpwd_
         curl_easy_setopt(h, CURLOPT_PASSWORD, userpwd_pass ? userpwd_pass : "");
     }
     if (o->ca_pem) {
-        struct curl_blob ca = {(void *)o->ca_pem, strlen(o->ca_pem), CURL_BLOB_COPY};
+        ed_buf bundle = ED_BUF_INIT(MAX_CA_BUNDLE);
+        ca_bundle(h, o->ca_pem, &bundle);
+        struct curl_blob ca = {bundle.data, bundle.len, CURL_BLOB_COPY};
         curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+        ed_buf_free(&bundle);
+    } else {
+        const char *system = getenv("SSL_CERT_FILE");
+        if (system && *system)
+            curl_easy_setopt(h, CURLOPT_CAINFO, system);
     }
     if (o->proxy) {
         curl_easy_setopt(h, CURLOPT_PROXY, o->proxy);

@@ -183,6 +183,36 @@ spec:
 ${2:-}
 YAML
 }
+# A third registry, over TLS without client certificates, whose certificate another CA signed:
+# the agent's system pool ($SSL_CERT_FILE, read as Go reads it) trusts that CA, and
+# certSecretRef's ca.crt is added to the pool, as Flux adds it, not put in its place.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/system-ca.key" -out "$scratch/system-ca.crt" -subj "/CN=eddy-system-ca" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/system.key" -out "$scratch/system.crt" -subj "/CN=127.0.0.1" \
+    -CA "$scratch/system-ca.crt" -CAkey "$scratch/system-ca.key" \
+    -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+system_port=$(free_port)
+printf 'version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp:\n  addr: 127.0.0.1:%s\n  secret: s3cr3t\n  tls:\n    certificate: %s\n    key: %s\n' \
+    "$scratch/tls-registry" "$system_port" "$scratch/system.crt" "$scratch/system.key" >"$scratch/registry-system.yml"
+bg_start registry-system docker-registry serve "$scratch/registry-system.yml"
+retry 20 curl -fs -o /dev/null --cacert "$scratch/system-ca.crt" "https://127.0.0.1:$system_port/v2/"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: system-ca}
+spec:
+  image: 127.0.0.1:$system_port/secure/app
+  interval: 10m
+  certSecretRef: {name: registry-ca}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: system-only}
+spec:
+  image: 127.0.0.1:$system_port/secure/app
+  interval: 10m
+YAML
 tlsrepo mtls "  certSecretRef: {name: registry-tls}"
 tlsrepo ca-only "  certSecretRef: {name: registry-ca}"
 tlsrepo untrusted
@@ -190,7 +220,7 @@ tlsrepo untrusted
 step "the agent"
 mport=$(free_port)
 sport=$(free_port)
-bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+SSL_CERT_FILE=$scratch/system-ca.crt bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-image-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$storage" \
@@ -292,6 +322,8 @@ kubectl -n "$ns" wait imagerepository/ca-only imagerepository/untrusted --for=js
 echo "without a client certificate: $(get imagerepository/ca-only '{.status.conditions[?(@.type=="Ready")].message}')"
 echo "without the CA: $(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')"
 assert_not_contains "$(kubectl -n "$ns" get imagerepository mtls -o yaml)" "PRIVATE KEY" "no key in status"
+kubectl -n "$ns" wait imagerepository/system-ca imagerepository/system-only --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "3.0.0" "$(get imagerepository/system-ca '{.status.lastScanResult.latestTags[*]}')" "certSecretRef's CA added to the system's"
 # The loopback registry may be plain HTTP, but this one is HTTPS: the certificate problem is
 # reported, not the 400 the plain request got.
 assert_contains "$(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')" "https://127.0.0.1:$tls_port/" "the HTTPS failure"
