@@ -3,10 +3,10 @@
 # agent (`eddy controller`) against the real control plane and registries: a scan finds the
 # pushed tags (signature tags excluded), keeps them on disk and reports Flux's lastScanResult;
 # dockerconfigjson credentials open the htpasswd registry and their absence gives
-# AuthenticationFailed; a registry answering 429 is asked again only after its Retry-After; an
-# ImagePolicy picks the semver-latest tag, follows a newly pushed tag at once after the rescan
-# (observedPreviousRef), reflects the manifest digest; bad input stalls with a clear reason;
-# deletion removes the stored tags and the finalizer.
+# ReadOperationFailed ("scan failed: ...", as in Flux); a registry answering 429 is asked again
+# only after its Retry-After; an ImagePolicy picks the semver-latest tag, follows a newly pushed
+# tag at once after the rescan (observedPreviousRef), reflects the manifest digest; bad input
+# stalls with a clear reason; deletion removes the stored tags and the finalizer.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -117,6 +117,7 @@ repo web "$EDDY_REGISTRY/reflector/web"
 repo no-exclusions "$EDDY_REGISTRY/reflector/web" "  exclusionList: []"
 repo api "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: regcred}"
 repo api-anonymous "$EDDY_REGISTRY_AUTH/reflector/api"
+repo no-secret "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: nosuch}"
 kubectl -n "$ns" create serviceaccount puller >/dev/null
 kubectl -n "$ns" patch serviceaccount puller -p '{"imagePullSecrets":[{"name":"regcred"}]}' >/dev/null
 repo api-sa "$EDDY_REGISTRY_AUTH/reflector/api" "  serviceAccountName: puller"
@@ -262,18 +263,24 @@ metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
 assert_contains "$metrics" "gotk_reconcile_condition{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
 assert_contains "$metrics" "gotk_reconcile_duration_seconds_count{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\"}" "duration histogram"
 
-step "dockerconfigjson credentials (secretRef, serviceAccountName); none: AuthenticationFailed"
+step "dockerconfigjson credentials (secretRef, serviceAccountName); none: ReadOperationFailed"
 kubectl -n "$ns" wait imagerepository/api --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "v1.1.0" "$(get imagerepository/api '{.status.lastScanResult.latestTags[*]}')" "tags behind auth"
 kubectl -n "$ns" wait imagerepository/api-sa --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "v1.1.0" "$(get imagerepository/api-sa '{.status.lastScanResult.latestTags[*]}')" "the service account's imagePullSecrets"
-kubectl -n "$ns" wait imagerepository/api-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+# Flux: a registry refusing the scan is a failed read ("scan failed: ..."), retried; only
+# credentials that cannot be read are AuthenticationFailed.
+kubectl -n "$ns" wait imagerepository/api-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
+assert_contains "$(get imagerepository/api-anonymous '{.status.conditions[?(@.type=="Ready")].message}')" "scan failed: " "Flux's wording"
+assert_eq "True" "$(get imagerepository/api-anonymous '{.status.conditions[?(@.type=="Reconciling")].status}')" "retried, not stalled"
+kubectl -n "$ns" wait imagerepository/no-secret --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+assert_contains "$(get imagerepository/no-secret '{.status.conditions[?(@.type=="Ready")].message}')" "failed to configure authentication options: " "Flux's wording"
 assert_not_contains "$(kubectl -n "$ns" get imagerepository api -o yaml)" "$EDDY_REGISTRY_PASSWORD" "no secret in status"
 
 step "Bearer tokens: the challenge's realm, service and scope"
 kubectl -n "$ns" wait imagerepository/bearer --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "5.0.0" "$(get imagerepository/bearer '{.status.lastScanResult.latestTags[*]}')" "tags behind a token"
-kubectl -n "$ns" wait imagerepository/bearer-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+kubectl -n "$ns" wait imagerepository/bearer-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
 
 step "429: asked again after Retry-After"
 kubectl -n "$ns" wait imagerepository/limited --for=condition=Ready --timeout=60s >/dev/null
@@ -312,7 +319,7 @@ step "through a proxy (proxySecretRef)"
 kubectl -n "$ns" wait imagerepository/proxied --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "4" "$(get imagerepository/proxied '{.status.lastScanResult.tagCount}')" "tags through the proxy"
 assert_contains "$(cat "$scratch/proxy.requests")" "http://$EDDY_REGISTRY/v2/reflector/web/tags/list" "the proxy forwarded the listing"
-kubectl -n "$ns" wait imagerepository/bad-proxied --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+kubectl -n "$ns" wait imagerepository/bad-proxied --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
 assert_contains "$(get imagerepository/bad-proxied '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 407" "407 named"
 
 step "TLS: certSecretRef's CA and client certificate"
@@ -475,8 +482,8 @@ repo bad-image "$EDDY_REGISTRY/Reflector/Web:1.0"
 repo tagged-image "$EDDY_REGISTRY/reflector/web:1.0.0"
 repo url-image "https://$EDDY_REGISTRY/reflector/web"
 repo cloud "$EDDY_REGISTRY/reflector/web" "  provider: aws"
-kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
-assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "exclusionList[0]" "regex named"
+kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=30s >/dev/null
+assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "scan failed: spec.exclusionList[0]" "regex named, as a failed scan (Flux)"
 kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
 kubectl -n "$ns" wait imagerepository/tagged-image imagerepository/url-image --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
 assert_eq "image '$EDDY_REGISTRY/reflector/web:1.0.0' should not include a tag; remove ':1.0.0'" \
