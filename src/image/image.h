@@ -29,7 +29,7 @@ typedef struct ed_policy_spec {
     const char *range;   /* semver: the constraint */
     bool descending;     /* alphabetical/numerical: order "desc" (default "asc") */
     const char *filter;  /* filterTags.pattern, or NULL */
-    const char *extract; /* filterTags.extract ("$ts", "${1}"), or NULL for the whole tag */
+    const char *extract; /* filterTags.extract ("$ts", "${1}", "$$" for '$'), or NULL: the tag */
 } ed_policy_spec;
 
 /*

@@ -12,6 +12,7 @@
 #include "image/image.h"
 #include "image_tests.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +218,26 @@ static void test_policies(void **state)
     ed_policy_spec sx = {
         .kind = ED_POLICY_SEMVER, .range = "*", .filter = "^app-(.*)$", .extract = "$1"};
     assert_string_equal(latest(&sx, prefixed, 3, 0), "app-1.10.1");
+    /* extract as Go's Regexp.Expand reads it: "$$" is a literal '$' (not the start of a
+     * reference), a malformed reference leaves its '$' as text, "$01" names no group. The
+     * value is seen in the numerical policy's message. */
+    const char *prices[] = {"p-9"};
+    struct {
+        const char *extract, *value;
+    } exp[] = {{"$$1", "$1"},   {"$$$1", "$9"}, {"${1", "${1"},  {"${}x", "${}x"}, {"$01", ""},
+               {"$-$1", "$-9"}, {"a$1b", "a"},  {"${1}b", "9b"}, {"$$$$", "$$"},   {"$", "$"}};
+    for (size_t i = 0; i < sizeof(exp) / sizeof(exp[0]); i++) {
+        ed_policy_spec x = {
+            .kind = ED_POLICY_NUMERICAL, .filter = "^p-([0-9]+)$", .extract = exp[i].extract};
+        char want[128];
+        snprintf(want, sizeof(want), "failed to parse invalid numeric value '%s'", exp[i].value);
+        const char *chosen = NULL;
+        ed_err xerr = ED_ERR_INIT;
+        int xrc = ed_policy_latest(&x, prices, 1, &chosen, &xerr);
+        if (strcmp(exp[i].value, "9") == 0 ? xrc != 0 : strcmp(xerr.msg, want) != 0)
+            fail_msg("extract '%s': %d '%s', want '%s'", exp[i].extract, xrc, xerr.msg, want);
+    }
+
     /* Patterns RE2 refuses are refused here too; broken patterns name the problem. */
     ed_policy_spec look = {.kind = ED_POLICY_ALPHABETICAL, .filter = "^(?!dev).*"};
     latest(&look, dates, 3, ED_EINVALID);
