@@ -37,9 +37,11 @@ typedef struct ed_policy_spec {
  * not match are dropped; extract gives the value that is ordered), then the highest version in
  * range (semver; tags that are not versions are ignored), the last in alphabetical order, or
  * the largest number (asc; desc picks the first / smallest), ties broken as Flux breaks them
- * (policy.c). *out is the chosen tag (borrowed
- * from tags). Errors: ED_ENOTFOUND when no tag qualifies ("no image found for policy"),
- * ED_EINVALID for a bad pattern or range, or a numerical value that is not a number.
+ * (policy.c). *out is the chosen tag (borrowed from tags). Errors, with Flux's messages:
+ * ED_EINVALID for a bad pattern or range (the spec is wrong); ED_ENOTFOUND when no tag is left
+ * after the filter ("version list argument cannot be empty") or none is in the semver range
+ * ("unable to determine latest version from provided list"); ED_ERROR for a numerical value
+ * that is not a number (the tags are wrong, not the spec).
  */
 int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t n,
                      const char **out, ed_err *err);

@@ -329,15 +329,22 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
     if (n)
         memcpy(sorted, tags, n * sizeof(*sorted));
     qsort(sorted, n, sizeof(*sorted), cmp_tags_desc);
-    int rc = filter(spec, sorted, n, &c, &nc, err);
     ed_semver_range *range = NULL;
+    int rc = 0;
+    /* The policy is checked before the filter, as Flux builds its policer first. */
+    if (spec->kind == ED_POLICY_SEMVER &&
+        (rc = ed_semver_range_parse(spec->range ? spec->range : "", &range, err)) != 0)
+        goto out;
+    rc = filter(spec, sorted, n, &c, &nc, err);
     if (rc)
         goto out;
+    /* Flux's policies say so when nothing is left to choose from. */
+    if (nc == 0) {
+        rc = ed_err_set(err, ED_ENOTFOUND, "version list argument cannot be empty");
+        goto out;
+    }
     const char *best = NULL;
     if (spec->kind == ED_POLICY_SEMVER) {
-        rc = ed_semver_range_parse(spec->range ? spec->range : "", &range, err);
-        if (rc)
-            goto out;
         ed_semver best_v;
         for (size_t i = 0; i < nc; i++) {
             ed_semver v;
@@ -362,7 +369,8 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
         for (size_t i = 0; i < nc; i++) {
             double d;
             if (!go_parse_float(c[i].value, &d)) {
-                rc = ed_err_set(err, ED_EINVALID, "failed to parse invalid numeric value '%s'",
+                /* Not the spec's fault: a later tag may be a number again, so it is retried. */
+                rc = ed_err_set(err, ED_ERROR, "failed to parse invalid numeric value '%s'",
                                 c[i].value);
                 goto out;
             }
@@ -374,7 +382,7 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
         }
     }
     if (!best) {
-        rc = ed_err_set(err, ED_ENOTFOUND, "no image found for policy");
+        rc = ed_err_set(err, ED_ENOTFOUND, "unable to determine latest version from provided list");
         goto out;
     }
     *out = best;

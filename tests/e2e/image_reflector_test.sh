@@ -371,6 +371,28 @@ metadata: {name: orphan}
 spec:
   imageRepositoryRef: {name: missing}
   policy: {semver: {range: ">=0"}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: out-of-range}
+spec:
+  imageRepositoryRef: {name: web}
+  policy: {semver: {range: ">=9.0.0"}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: filtered-out}
+spec:
+  imageRepositoryRef: {name: web}
+  filterTags: {pattern: '^nightly-'}
+  policy: {alphabetical: {}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: not-numbers}
+spec:
+  imageRepositoryRef: {name: web}
+  policy: {numerical: {order: asc}}
 YAML
 kubectl -n "$ns" wait imagepolicy/web imagepolicy/web-alpha --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "1.2.0" "$(get imagepolicy/web '{.status.latestRef.tag}')" "semver ^1.x"
@@ -385,6 +407,21 @@ assert_eq "" "$(get imagepolicy/web-alpha '{.status.latestRef.digest}')" "no dig
 kubectl -n "$ns" wait imagepolicy/bad-range --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagepolicy/bad-range '{.status.conditions[?(@.type=="Ready")].message}')" "not a range" "bad range named"
 kubectl -n "$ns" wait imagepolicy/orphan --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=DependencyNotReady --timeout=30s >/dev/null
+# Flux: nothing to choose from, or a numerical policy over a tag that is no number, is a
+# Failure that is retried (a later scan may bring a tag), not a stalled spec.
+kubectl -n "$ns" wait imagepolicy/out-of-range imagepolicy/filtered-out imagepolicy/not-numbers \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=Failure --timeout=30s >/dev/null
+assert_eq "unable to determine latest version from provided list" \
+    "$(get imagepolicy/out-of-range '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message: none in range"
+assert_eq "version list argument cannot be empty" \
+    "$(get imagepolicy/filtered-out '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message: none left by the filter"
+assert_eq "failed to parse invalid numeric value 'latest'" \
+    "$(get imagepolicy/not-numbers '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message: not a number"
+for p in out-of-range filtered-out not-numbers; do
+    assert_eq "True" "$(get imagepolicy/$p '{.status.conditions[?(@.type=="Reconciling")].status}')" "$p: retried"
+    assert_eq "" "$(get imagepolicy/$p '{.status.conditions[?(@.type=="Stalled")].status}')" "$p: not stalled"
+done
+kubectl -n "$ns" delete imagepolicy/out-of-range imagepolicy/filtered-out imagepolicy/not-numbers >/dev/null
 
 step "a repository whose scan fails keeps its policies on the tags of its last scan (Flux)"
 kubectl -n "$ns" patch imagerepository/web --type=merge -p '{"spec":{"secretRef":{"name":"no-such-secret"}}}' >/dev/null
@@ -412,6 +449,10 @@ done
 kubectl -n image-e2e-friend wait imagepolicy/web --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "1.2.0" "$(kubectl -n image-e2e-friend get imagepolicy web -o 'jsonpath={.status.latestRef.tag}')" "admitted namespace"
 kubectl -n image-e2e-stranger wait imagepolicy/web --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AccessDenied --timeout=60s >/dev/null
+# Retried, as Flux retries it: labelling the namespace admits it without touching the policy.
+assert_eq "" "$(kubectl -n image-e2e-stranger get imagepolicy web -o 'jsonpath={.status.conditions[?(@.type=="Stalled")].status}')" "access denied: not stalled"
+kubectl label namespace image-e2e-stranger team=web >/dev/null
+kubectl -n image-e2e-stranger wait imagepolicy/web --for=condition=Ready --timeout=30s >/dev/null
 kubectl -n "$ns" delete imagerepository/shared --timeout=30s >/dev/null
 kubectl delete namespace image-e2e-friend image-e2e-stranger --wait=false >/dev/null
 
@@ -485,6 +526,18 @@ repo cloud "$EDDY_REGISTRY/reflector/web" "  provider: aws"
 kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=30s >/dev/null
 assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "scan failed: spec.exclusionList[0]" "regex named, as a failed scan (Flux)"
 kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+# A policy of a repository whose image is invalid stalls with the same reason (Flux).
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: bad-image}
+spec:
+  imageRepositoryRef: {name: tagged-image}
+  policy: {semver: {range: ">=0"}}
+YAML
+kubectl -n "$ns" wait imagepolicy/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+assert_contains "$(get imagepolicy/bad-image '{.status.conditions[?(@.type=="Ready")].message}')" "should not include a tag" "the image's problem"
+kubectl -n "$ns" delete imagepolicy/bad-image >/dev/null
 kubectl -n "$ns" wait imagerepository/tagged-image imagerepository/url-image --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
 assert_eq "image '$EDDY_REGISTRY/reflector/web:1.0.0' should not include a tag; remove ':1.0.0'" \
     "$(get imagerepository/tagged-image '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message for a tag"
