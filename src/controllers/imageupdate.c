@@ -43,6 +43,7 @@ struct ed_imageupdate_controller {
 struct outcome {
     bool ok;
     bool stalled;
+    bool switched_branch; /* git.push.branch is not the checkout branch */
     const char *reason;
     char message[ED_ERR_MSG_MAX * 3];
 };
@@ -414,9 +415,11 @@ static void write_status(ed_imageupdate_controller *c, const ed_node *obj,
             ed_node_set(d, sp.status, "lastPushCommit", ed_node_new_str(d, res->commit));
             ed_node_set(d, sp.status, "lastPushTime", ed_node_new_str(d, now));
         }
+        /* Flux: the pushed commit when it went to the checkout branch; the checkout's
+         * revision the update started from when it went to another branch (or made none). */
         if (res->source_revision[0]) {
             char rev[400];
-            if (res->committed)
+            if (res->committed && !out->switched_branch)
                 snprintf(rev, sizeof(rev), "%s@sha1:%s", push_branch, res->commit);
             else
                 snprintf(rev, sizeof(rev), "%s", res->source_revision);
@@ -476,6 +479,7 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     r->selected = select_policies(c, obj);
     const char *pb = str_at(obj, "/spec/git/push/branch");
     snprintf(push_branch, pb_cap, "%s", pb ? pb : src.branch);
+    out->switched_branch = pb && (!src.is_branch || strcmp(pb, src.branch) != 0);
     ed_source_git_update_opts uo = {
         .url = src.url,
         .secret = src.secret.entries,

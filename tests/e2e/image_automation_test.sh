@@ -236,6 +236,34 @@ assert_contains "$(cat "$work/deploy/app.yaml")" "app:1.3.0\"" "app's change lan
 assert_contains "$(cat "$work/api/api.yaml")" "api:0.2.0 #" "api's change landed"
 assert_eq "Update from image update automation" "$(git -C "$work" log -1 --format=%s -- api)" "default message"
 
+step "push.branch other than the checkout branch: observedSourceRevision is the checkout's (Flux)"
+main_head=$(git -C "$work" rev-parse HEAD)
+kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: outside}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet}
+  policySelector: {matchLabels: {team: apps}}
+  update: {path: ./other}
+  git:
+    checkout: {ref: {branch: main}}
+    commit: {author: {email: bot@eddy.dev}}
+    push: {branch: auto-outside}
+YAML
+kubectl -n "$ns" wait imageupdateautomation/outside --for=jsonpath='{.status.lastPushCommit}' --timeout=60s >/dev/null ||
+    fail "no push: $(get imageupdateautomation/outside '{.status}')"
+pushed=$(git -C "$work" ls-remote -q origin refs/heads/auto-outside | cut -f1)
+assert_eq "$pushed" "$(get imageupdateautomation/outside '{.status.lastPushCommit}')" "lastPushCommit: the head of the push branch"
+assert_eq "main@sha1:$main_head" "$(get imageupdateautomation/outside '{.status.observedSourceRevision}')" \
+    "observedSourceRevision: the checkout branch's commit the update started from"
+assert_eq "committed and pushed commit '${pushed:0:7}' to branch 'auto-outside'" \
+    "$(get imageupdateautomation/outside '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message names the push branch"
+fetch
+assert_eq "$main_head" "$(git -C "$work" rev-parse HEAD)" "main untouched"
+kubectl -n "$ns" delete imageupdateautomation/outside --timeout=30s >/dev/null
+
 step "bad input: an unsupported template construct; a marker naming a missing policy left alone"
 kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
     -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ .Changed.Changes | regexFind \"x\" }} images"}}}}' >/dev/null
