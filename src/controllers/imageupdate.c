@@ -511,14 +511,19 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
         goto out;
     }
+    /* Flux v1's Ready message after every successful run, a push or not; what was pushed goes
+     * to the event. */
     out->ok = true;
-    if (res->committed)
-        snprintf(out->message, sizeof(out->message),
-                 "committed and pushed commit '%.7s' to branch '%s'", res->commit, push_branch);
-    else
-        snprintf(out->message, sizeof(out->message), "repository up-to-date");
+    snprintf(out->message, sizeof(out->message), "repository up-to-date");
 out:
     source_clear(&src);
+}
+
+/* Whether obj's Ready condition was True before this run. */
+static bool was_ready(const ed_node *obj)
+{
+    const char *st = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
+    return st && strcmp(st, "True") == 0;
 }
 
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
@@ -545,11 +550,19 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     automate(c, obj, &r, &out, &res, push_branch, sizeof(push_branch));
     write_status(c, obj, &out, &r, &res, push_branch);
     if (out.ok && res.committed) {
-        /* Flux's: what was pushed, then the commit message. */
+        /* Flux's push summary: what was pushed where, then the commit message. */
         const char *ann[] = {"image.toolkit.fluxcd.io/revision", res.commit, NULL};
-        char *note = ed_xasprintf("%s\n%s", out.message, r.message ? r.message : "");
+        const char *refspec = str_at(obj, "/spec/git/push/refspec");
+        char *note = ed_xasprintf("pushed commit '%.7s' to branch '%s'%s%s%s%s%s", res.commit,
+                                  push_branch, refspec ? " and refspecs '" : "",
+                                  refspec ? refspec : "", refspec ? "'" : "",
+                                  r.message && *r.message ? "\n" : "", r.message ? r.message : "");
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, ann);
+        ed_log(ED_LOG_INFO, note, "controller", NAME, "name", name, "namespace", ns, NULL);
         free(note);
+    } else if (out.ok && !was_ready(obj)) {
+        /* Became ready without a push: the Ready message, as Flux's notify sends it. */
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", out.message, NULL);
     } else if (!out.ok) {
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out.reason, out.message, NULL);
     }
