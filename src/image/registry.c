@@ -78,6 +78,7 @@ struct reply {
     char *challenge; /* WWW-Authenticate */
     char *next;      /* the Link rel="next" target */
     char *digest;    /* Docker-Content-Digest */
+    char *origin;    /* scheme://host[:port] of the URL that answered (after redirects) */
     long retry_after_s;
     /* Request settings, kept across reply_free: */
     const char *accept; /* Accept header value, NULL for JSON */
@@ -110,7 +111,14 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     struct reply *r = user;
     size_t len = size * n;
     char *v;
-    if ((v = header_value(data, len, "WWW-Authenticate"))) {
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new response (the next of a redirect): only its own headers count. */
+        free(r->challenge);
+        free(r->next);
+        free(r->digest);
+        r->challenge = r->next = r->digest = NULL;
+        r->retry_after_s = 0;
+    } else if ((v = header_value(data, len, "WWW-Authenticate"))) {
         free(r->challenge);
         r->challenge = v;
     } else if ((v = header_value(data, len, "Link"))) {
@@ -139,6 +147,7 @@ static void reply_free(struct reply *r)
     free(r->challenge);
     free(r->next);
     free(r->digest);
+    free(r->origin);
     memset(r, 0, sizeof(*r));
     r->accept = accept;
     r->head = head;
@@ -216,6 +225,12 @@ static long get(const char *url, const char *authorization, const char *userpwd_
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ms > 0 ? o->timeout_ms : 60000));
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Redirects are followed, as Go's client follows them (registry.k8s.io sends every /v2/
+     * request elsewhere); curl sends neither the Authorization header nor the credentials to
+     * another host. */
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "eddy-image-reflector");
     if (userpwd_user) {
         curl_easy_setopt(h, CURLOPT_USERNAME, userpwd_user);
@@ -249,9 +264,14 @@ static long get(const char *url, const char *authorization, const char *userpwd_
     }
     CURLcode cc = curl_easy_perform(h);
     long status = -1;
-    if (cc == CURLE_OK)
+    if (cc == CURLE_OK) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    else if (cc == CURLE_WRITE_ERROR)
+        char *eff = NULL;
+        curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+        const char *host = eff ? strstr(eff, "://") : NULL;
+        if (host)
+            r->origin = ed_xstrndup(eff, (size_t)(host + 3 - eff) + strcspn(host + 3, "/?#"));
+    } else if (cc == CURLE_WRITE_ERROR)
         ed_err_set(err, ED_ETOOBIG, "GET %s: the reply is larger than %zu MiB", url,
                    MAX_PAGE >> 20);
     else
@@ -527,9 +547,14 @@ int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char
         url = NULL;
         more = r.next != NULL;
         if (r.next) {
-            /* The next page: an absolute URL, or a path on the same registry. */
-            url = r.next[0] == '/' ? ed_xasprintf("%s://%s%s", sess.scheme, ref->registry, r.next)
-                                   : ed_xstrdup(r.next);
+            /* The next page: an absolute URL, or a path on the server that answered (the
+             * registry, or where it redirected). */
+            if (r.next[0] != '/')
+                url = ed_xstrdup(r.next);
+            else if (r.origin)
+                url = ed_xasprintf("%s%s", r.origin, r.next);
+            else
+                url = ed_xasprintf("%s://%s%s", sess.scheme, ref->registry, r.next);
         }
     }
     reply_free(&r);

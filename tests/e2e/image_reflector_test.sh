@@ -37,7 +37,17 @@ class H(http.server.BaseHTTPRequestHandler):
     def reply(self, status, body):
         self.send_response(status); self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def moved(self):
+        # A registry that sends its API elsewhere, as registry.k8s.io does: 307 to the
+        # test registry's reflector/web.
+        self.send_response(307)
+        self.send_header("Location", "http://%s/v2/reflector/web/%s" % (sys.argv[3], self.path.split("/", 4)[4]))
+        self.send_header("Content-Length", "0"); self.end_headers()
+    def do_HEAD(self):
+        return self.moved() if self.path.startswith("/v2/moved/") else self.reply(404, b"")
     def do_GET(self):
+        if self.path.startswith("/v2/moved/"):
+            return self.moved()
         if self.path.startswith("/v2/broken/"):
             return self.reply(200, b'{"name": "broken/app", "tags": ["1.0", ')
         if self.path.startswith("/v2/empty/"):
@@ -99,7 +109,7 @@ kubectl -n "$ns" create secret generic bad-proxy --from-literal=address="http://
     --from-literal=username=proxy-user --from-literal=password=wrong >/dev/null
 
 rl_port=$(free_port)
-bg_start ratelimited python3 "$scratch/ratelimited.py" "$rl_port" "$scratch/ratelimited.requests"
+bg_start ratelimited python3 "$scratch/ratelimited.py" "$rl_port" "$scratch/ratelimited.requests" "$EDDY_REGISTRY"
 
 repo() { # repo NAME IMAGE [EXTRA YAML LINES]
     kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -128,6 +138,7 @@ kubectl -n "$ns" create secret docker-registry bearercred --docker-server="127.0
 repo bearer "127.0.0.1:$rl_port/bearer/app" "  secretRef: {name: bearercred}"
 repo bearer-anonymous "127.0.0.1:$rl_port/bearer/app"
 repo failing "127.0.0.1:$rl_port/failing/app"
+repo moved "127.0.0.1:$rl_port/moved/app"
 repo empty "127.0.0.1:$rl_port/empty/app"
 repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
 repo proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: proxy}"
@@ -339,6 +350,22 @@ assert_not_contains "$(get imagerepository/untrusted '{.status.conditions[?(@.ty
 step "a local registry without spec.insecure (go-containerregistry's rule)"
 kubectl -n "$ns" wait imagerepository/local --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "4" "$(get imagerepository/local '{.status.lastScanResult.tagCount}')" "tags over plain HTTP"
+
+step "a registry that redirects its API (registry.k8s.io does): followed, as Go's client follows it"
+kubectl -n "$ns" wait imagerepository/moved --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "4" "$(get imagerepository/moved '{.status.lastScanResult.tagCount}')" "tags behind a 307"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: moved}
+spec:
+  imageRepositoryRef: {name: moved}
+  policy: {semver: {range: ^1.x}}
+  digestReflectionPolicy: IfNotPresent
+YAML
+kubectl -n "$ns" wait imagepolicy/moved --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "$digest_120" "$(get imagepolicy/moved '{.status.latestRef.digest}')" "the digest behind a 307"
+kubectl -n "$ns" delete imagepolicy/moved >/dev/null
 
 step "ImagePolicy: semver, digest"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
