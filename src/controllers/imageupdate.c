@@ -274,6 +274,7 @@ struct source {
     ed_source_git_ref ref; /* the checkout ref (strings borrowed from the objects) */
     bool is_branch;        /* the checkout ref is a branch */
     ed_ctrl_secret secret;
+    ed_ctrl_secret proxy;   /* the GitRepository's proxySecretRef: address, username, password */
     ed_ctrl_secret signing; /* signingKey's Secret: git.asc, passphrase */
     int64_t timeout_ms;     /* the GitRepository's spec.timeout */
     char **push_options;    /* git.push.options as option strings */
@@ -352,6 +353,23 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
         return rc;
     }
+    /* The GitRepository's proxy carries the automation's fetches and pushes too (Flux). */
+    const char *proxy = str_at(repo, "/spec/proxySecretRef/name");
+    if (proxy && (rc = ed_ctrl_secret_read(c->o.kube, sns, proxy, &src->proxy, &err)) != 0) {
+        out->reason = "SourceManagerFailed";
+        snprintf(out->message, sizeof(out->message),
+                 "failed configuring source manager: failed to get proxy secret '%s/%s': %s", sns,
+                 proxy, err.msg);
+        return rc;
+    }
+    if (proxy && !ed_ctrl_secret_value(&src->proxy, "address", NULL)) {
+        out->reason = "SourceManagerFailed";
+        snprintf(out->message, sizeof(out->message),
+                 "failed configuring source manager: invalid proxy secret '%s/%s': key 'address' "
+                 "is missing",
+                 sns, proxy);
+        return ED_EINVALID;
+    }
     const char *key_secret = str_at(obj, "/spec/git/commit/signingKey/secretRef/name");
     const char *key_type = str_at(obj, "/spec/git/commit/signingKey/type");
     if (key_type && strcmp(key_type, "gpg") != 0) {
@@ -387,6 +405,7 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
 static void source_clear(struct source *src)
 {
     ed_ctrl_secret_clear(&src->secret);
+    ed_ctrl_secret_clear(&src->proxy);
     ed_ctrl_secret_clear(&src->signing);
     ed_doc_free(src->doc);
     for (size_t i = 0; i < src->npush_options; i++)
@@ -484,6 +503,8 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         .url = src.url,
         .secret = src.secret.entries,
         .secret_len = src.secret.n,
+        .proxy = src.proxy.n ? src.proxy.entries : NULL,
+        .proxy_len = src.proxy.n,
         .checkout_branch = src.is_branch ? src.branch : NULL,
         .checkout = src.is_branch ? NULL : &src.ref,
         .push_branch = pb,

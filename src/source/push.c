@@ -256,7 +256,8 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
     char *url_safe = NULL;
     ed_source_url_normalize(o->url, &url_safe, NULL);
     ed_source_deadline deadline = {0};
-    int rc = ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, NULL, 0, err);
+    int rc =
+        ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, o->proxy, o->proxy_len, err);
     if (rc)
         goto out_noauth;
     if ((rc = push_options_check(o, err)) != 0 ||
@@ -279,8 +280,10 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
     ed_source_auth_callbacks(auth_p, &po.callbacks);
     po.callbacks.push_update_reference = push_update_cb;
     po.callbacks.payload = &pa;
-    /* An HTTPS proxy from the environment (libgit2 tunnels through it; plain HTTP goes
-     * straight to the server). */
+    /* The GitRepository's proxy Secret (as Flux's automation uses it), the environment's
+     * proxy and a client certificate need eddy's transport, as a fetch does: libgit2 sends
+     * plain HTTP past the proxy it is given. */
+    ed_source_transport_install(auth_p, &po.callbacks);
     po.proxy_opts.type = GIT_PROXY_AUTO;
     po.custom_headers = pa.auth.headers;
     /* libgit2 only reads the strings. */
@@ -375,6 +378,8 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         fo.ref.branch = o->checkout_branch;
     fo.secret = o->secret;
     fo.secret_len = o->secret_len;
+    fo.proxy = o->proxy;
+    fo.proxy_len = o->proxy_len;
     fo.timeout_ms = o->timeout_ms;
     fo.full_history = true;
     ed_source_git_result fr;

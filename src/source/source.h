@@ -173,6 +173,10 @@ typedef struct ed_source_git_update_opts {
     const char *url;
     const ed_source_secret_entry *secret; /* credentials, as for a fetch */
     size_t secret_len;
+    /* The GitRepository's spec.proxySecretRef data (`address`, optional `username` and
+     * `password`), or NULL/0: each fetch and push of an http(s) URL goes through it. */
+    const ed_source_secret_entry *proxy;
+    size_t proxy_len;
     const char *checkout_branch; /* the branch the commit is made on top of */
     /* Or any ref (tag, semver, name, commit; checkout_branch NULL then, and push_branch or
      * refspec required); NULL to check out checkout_branch. */

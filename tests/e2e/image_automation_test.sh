@@ -265,6 +265,48 @@ fetch
 assert_eq "$main_head" "$(git -C "$work" rev-parse HEAD)" "main untouched"
 kubectl -n "$ns" delete imageupdateautomation/outside --timeout=30s >/dev/null
 
+step "the GitRepository's proxySecretRef carries the automation's fetch and push (Flux)"
+bg_start proxy python3 "$EDDY_ROOT/tests/e2e/gitproxy.py" --ready-file "$scratch/proxy.ready" \
+    --log "$scratch/proxy-requests.log" --user pxuser --password pxpass
+retry 10 test -f "$scratch/proxy.ready"
+pport=$(sed -n 's/^port=//p' "$scratch/proxy.ready")
+kubectl -n "$ns" create secret generic proxy-auth --from-literal=address="http://127.0.0.1:$pport" \
+    --from-literal=username=pxuser --from-literal=password=pxpass >/dev/null
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: fleet-proxied}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/image-fleet.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+  proxySecretRef: {name: proxy-auth}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: proxied}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet-proxied}
+  policySelector: {matchLabels: {team: apps}}
+  update: {path: ./other}
+  git:
+    commit: {author: {email: bot@eddy.dev}}
+    push: {branch: auto-proxied}
+YAML
+kubectl -n "$ns" wait imageupdateautomation/proxied --for=jsonpath='{.status.lastPushCommit}' --timeout=60s >/dev/null ||
+    fail "no push: $(get imageupdateautomation/proxied '{.status}')"
+assert_eq "$(git -C "$work" ls-remote -q origin refs/heads/auto-proxied | cut -f1)" \
+    "$(get imageupdateautomation/proxied '{.status.lastPushCommit}')" "pushed through the proxy"
+log=$(cat "$scratch/proxy-requests.log")
+assert_contains "$log" "GET $EDDY_GIT_HTTP_URL/image-fleet.git/info/refs?service=git-upload-pack 200" \
+    "the fetch's ref listing through the proxy"
+assert_contains "$log" "POST $EDDY_GIT_HTTP_URL/image-fleet.git/git-receive-pack 200" \
+    "the push through the proxy"
+kubectl -n "$ns" delete imageupdateautomation/proxied gitrepository/fleet-proxied --timeout=30s >/dev/null
+bg_stop proxy
+
 step "bad input: an unsupported template construct; a marker naming a missing policy left alone"
 kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
     -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ .Changed.Changes | regexFind \"x\" }} images"}}}}' >/dev/null
