@@ -246,13 +246,19 @@ out:
     ed_doc_free(repo);
 }
 
-static ed_node *ref_node(ed_doc *d, const char *name, const char *tag, const char *digest)
+/* An ImageRef for the status patch. The patch is a merge patch: a digest the live ref (live,
+ * or NULL) has and this one does not is removed with null, else it would stay and pin the new
+ * tag to the old tag's manifest. */
+static ed_node *ref_node(ed_doc *d, const char *name, const char *tag, const char *digest,
+                         const ed_node *live)
 {
     ed_node *ref = ed_node_new_map(d);
     ed_node_set(d, ref, "name", ed_node_new_str(d, name));
     ed_node_set(d, ref, "tag", ed_node_new_str(d, tag));
     if (digest && *digest)
         ed_node_set(d, ref, "digest", ed_node_new_str(d, digest));
+    else if (ed_node_get(live, "digest"))
+        ed_node_set(d, ref, "digest", ed_node_new_null(d));
     return ref;
 }
 
@@ -307,10 +313,10 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj, struc
         changed = !old_tag || strcmp(old_tag, out->tag) != 0 || !old_name ||
                   strcmp(old_name, out->image) != 0 ||
                   strcmp(old_digest ? old_digest : "", out->digest) != 0;
-        ed_node_set(d, sp.status, "latestRef", ref_node(d, out->image, out->tag, out->digest));
+        ed_node_set(d, sp.status, "latestRef", ref_node(d, out->image, out->tag, out->digest, old));
         const ed_node *prev = ed_node_path(obj, "/status/observedPreviousRef");
         if (changed && old_tag && old_name) {
-            ed_node *p = ref_node(d, old_name, old_tag, old_digest);
+            ed_node *p = ref_node(d, old_name, old_tag, old_digest, prev);
             ed_node_set(d, sp.status, "observedPreviousRef", p);
             prev = p;
         }

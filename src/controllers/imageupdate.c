@@ -446,13 +446,19 @@ static void write_status(ed_imageupdate_controller *c, const ed_node *obj,
         }
         ed_node *observed = ed_node_new_map(d);
         const ed_node *sel = ed_doc_root(r->selected);
+        const ed_node *old = ed_node_path(obj, "/status/observedPolicies");
         for (size_t i = 0; i < ed_node_len(sel); i++) {
             const ed_node *ref = ed_node_path(ed_node_value_at(sel, i), "/status/latestRef");
-            if (ref)
-                ed_node_set(d, observed, ed_node_key_at(sel, i), ed_node_copy(d, ref));
+            if (!ref)
+                continue;
+            ed_node *copy = ed_node_copy(d, ref);
+            /* A merge patch merges maps: a digest the policy no longer has is removed. */
+            if (!ed_node_get(copy, "digest") &&
+                ed_node_get(ed_node_get(old, ed_node_key_at(sel, i)), "digest"))
+                ed_node_set(d, copy, "digest", ed_node_new_null(d));
+            ed_node_set(d, observed, ed_node_key_at(sel, i), copy);
         }
-        /* A merge patch merges maps: policies no longer selected are removed with null. */
-        const ed_node *old = ed_node_path(obj, "/status/observedPolicies");
+        /* Policies no longer selected are removed with null. */
         for (size_t i = 0; i < ed_node_len(old); i++)
             if (!ed_node_get(observed, ed_node_key_at(old, i)))
                 ed_node_set(d, observed, ed_node_key_at(old, i), ed_node_new_null(d));

@@ -237,6 +237,20 @@ assert_contains "$(cat "$work/deploy/app.yaml")" "app:1.3.0\"" "app's change lan
 assert_contains "$(cat "$work/api/api.yaml")" "api:0.2.0 #" "api's change landed"
 assert_eq "Update from image update automation" "$(git -C "$work" log -1 --format=%s -- api)" "default message"
 
+step "a digest: written with the tag while the policy reflects it, dropped when it stops"
+kubectl -n "$ns" patch imagepolicy/app --type=merge -p '{"spec":{"digestReflectionPolicy":"IfNotPresent"}}' >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.observedPolicies.app.digest}' --timeout=60s >/dev/null
+app_digest=$(get imagepolicy/app '{.status.latestRef.digest}')
+assert_eq "$app_digest" "$(get imageupdateautomation/app '{.status.observedPolicies.app.digest}')" "observedPolicies: the digest"
+fetch
+assert_contains "$(cat "$work/deploy/app.yaml")" "image: \"$reg/auto/app:1.3.0@$app_digest\"" "name:tag@digest written"
+kubectl -n "$ns" patch imagepolicy/app --type=merge -p '{"spec":{"digestReflectionPolicy":"Never"}}' >/dev/null
+no_digest() { [ -z "$(get imageupdateautomation/app '{.status.observedPolicies.app.digest}')" ]; }
+retry 60 no_digest
+assert_eq "" "$(get imagepolicy/app '{.status.latestRef.digest}')" "the policy's digest is gone"
+fetch
+assert_contains "$(cat "$work/deploy/app.yaml")" "image: \"$reg/auto/app:1.3.0\" #" "the tag alone again"
+
 step "push.branch other than the checkout branch: observedSourceRevision is the checkout's (Flux)"
 main_head=$(git -C "$work" rev-parse HEAD)
 kubectl -n "$ns" apply -f - >/dev/null <<'YAML'

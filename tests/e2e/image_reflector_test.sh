@@ -499,6 +499,16 @@ assert_eq "$moved" "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web,involvedObject.kind=ImagePolicy -o jsonpath='{.items[*].message}')" \
     "$moved" "policy event: the Ready message"
 
+step "digestReflectionPolicy Never after IfNotPresent: the digest leaves latestRef"
+kubectl -n "$ns" patch imagepolicy/web --type=merge -p '{"spec":{"digestReflectionPolicy":"Never"}}' >/dev/null
+kubectl -n "$ns" wait imagepolicy/web --for=jsonpath='{.status.observedPreviousRef.digest}'="$digest_130" --timeout=30s >/dev/null
+assert_eq "1.3.0" "$(get imagepolicy/web '{.status.latestRef.tag}')" "same tag"
+assert_eq "" "$(get imagepolicy/web '{.status.latestRef.digest}')" "no stale digest pinning the tag"
+assert_eq "Latest image tag for $EDDY_REGISTRY/reflector/web resolved to 1.3.0 (previously $EDDY_REGISTRY/reflector/web:1.3.0@$digest_130)" \
+    "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message: the digest went"
+kubectl -n "$ns" patch imagepolicy/web --type=merge -p '{"spec":{"digestReflectionPolicy":"IfNotPresent"}}' >/dev/null
+kubectl -n "$ns" wait imagepolicy/web --for=jsonpath='{.status.latestRef.digest}'="$digest_130" --timeout=30s >/dev/null
+
 step "digestReflectionPolicy Always: a tag moved to another manifest is seen at the interval"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: image.toolkit.fluxcd.io/v1
