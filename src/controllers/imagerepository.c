@@ -117,6 +117,8 @@ static int docker_secret(ed_kube *kube, const char *ns, const char *name, const 
         return rc;
     size_t len = 0;
     const char *cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
+    if (!cfg) /* a kubernetes.io/dockercfg Secret, as Flux's keychain reads it too */
+        cfg = ed_ctrl_secret_value(&s, ".dockercfg", &len);
     if (!cfg)
         rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no .dockerconfigjson", ns, name);
     else

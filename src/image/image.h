@@ -188,7 +188,8 @@ int ed_image_exclude(char **tags, size_t *n, const char *const *patterns, size_t
 
 /*
  * The credentials for registry (host[:port]) in a dockerconfigjson document (the Secret's
- * `.dockerconfigjson`): `auths` keys are matched by host (a scheme and path are ignored;
+ * `.dockerconfigjson`, or the legacy `.dockercfg`: the `auths` map alone): `auths` keys are
+ * matched by host (a scheme and path are ignored;
  * docker.io, index.docker.io and registry-1.docker.io are one), and either username/password or
  * auth (base64 "user:password") is read. *user and *password are new strings. Errors:
  * ED_EINVALID (malformed), ED_ENOTFOUND (no entry for the host).
