@@ -220,7 +220,7 @@ static int run_edit(const char *path, const char *data, size_t len, ed_buf *out,
     path = under_update_path(path, str_at(r->obj, "/spec/update/path"));
     int rc = ed_setters_apply(path, data, len, lookup_policy, r, out, &r->changes, err);
     if (rc)
-        return ed_err_wrap(err, "update failed");
+        return rc;
     *changed = r->changes.n > before;
     return 0;
 }
@@ -530,12 +530,17 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     uo.signing_passphrase = ed_ctrl_secret_value(&src.signing, "passphrase", NULL);
     int rc = ed_source_git_update(c->o.cache, &uo, res, &err);
     if (rc) {
-        bool update_error = r->template_error[0] || strstr(err.msg, "update failed") != NULL;
+        bool update_error = r->template_error[0] || res->stage == ED_SOURCE_UPDATE_APPLY;
         out->reason = update_error ? "UpdateFailed" : "GitOperationFailed";
         if (strstr(r->template_error, "was removed from Flux's template data"))
             out->reason = "RemovedTemplateField"; /* Flux's reason for the old field */
         out->stalled = r->template_error[0] != 0 || rc == ED_EINVALID;
-        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        /* Flux's wording for the phase that failed. */
+        snprintf(out->message, sizeof(out->message), "%s%s",
+                 res->stage == ED_SOURCE_UPDATE_CHECKOUT ? "failed to checkout source: "
+                 : res->stage == ED_SOURCE_UPDATE_APPLY  ? "failed to apply policies: "
+                                                         : "failed to update source: ",
+                 err.msg);
         goto out;
     }
     /* Flux v1's Ready message after every successful run, a push or not; what was pushed goes

@@ -370,6 +370,7 @@ static int create_commit(ed_source_cache *cache, const ed_source_git_update_opts
 static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *o,
                        ed_source_git_update_result *res, ed_err *err)
 {
+    res->stage = ED_SOURCE_UPDATE_CHECKOUT;
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = o->url;
     if (o->checkout)
@@ -418,6 +419,7 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         rc = ed_source_git_error(err, ED_ERROR, "cannot read the checked out commit");
         goto out;
     }
+    res->stage = ED_SOURCE_UPDATE_APPLY;
     /* update.path: "./deploy/" -> "deploy". */
     const char *path = o->path ? o->path : "";
     while (ed_str_has_prefix(path, "./"))
@@ -434,9 +436,8 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     git_tree_entry *at = NULL;
     if (prefix[0] && git_tree_entry_bypath(&at, tree, prefix) != 0) {
         rc = ed_err_set(err, ED_ENOTFOUND,
-                        "update failed: update.path '%s': no such file or "
-                        "directory in commit %.7s",
-                        o->path, fr.commit);
+                        "update.path '%s': no such file or directory in commit %.7s", o->path,
+                        fr.commit);
         goto out;
     }
     git_tree_entry_free(at);
@@ -463,6 +464,7 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         res->committed = false; /* the push branch has these files already */
         goto out;
     }
+    res->stage = ED_SOURCE_UPDATE_PUSH;
     if ((rc = o->message(o->user, &message, err)) != 0 || (rc = signature(o, &sig, err)) != 0)
         goto out;
     if ((rc = create_commit(cache, o, repo, sig, message, new_tree, parent, &commit_id, err)) != 0)

@@ -389,7 +389,7 @@ assert_contains "$(cat "$work/paths/chart/templates/deploy.yaml")" "image: x #" 
 # A path the commit does not have fails (Flux: the walk's error), no "up-to-date".
 pathauto path-missing ./nowhere
 kubectl -n "$ns" wait imageupdateautomation/path-missing --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=UpdateFailed --timeout=60s >/dev/null
-assert_contains "$(get imageupdateautomation/path-missing '{.status.conditions[?(@.type=="Ready")].message}')" "update.path './nowhere': no such file or directory" "the path named"
+assert_contains "$(get imageupdateautomation/path-missing '{.status.conditions[?(@.type=="Ready")].message}')" "failed to apply policies: update.path './nowhere': no such file or directory" "the path named, in Flux's phase"
 kubectl -n "$ns" delete imageupdateautomation/path-file imageupdateautomation/path-dir imageupdateautomation/path-missing --timeout=30s >/dev/null
 # Without spec.git there is nothing to commit with: Flux stalls, InvalidSourceConfiguration.
 kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
@@ -544,7 +544,7 @@ not_ready() { # NAME: wait for Ready=False; its message
 }
 msg=$(not_ready nooptfleet)
 echo "    nooptfleet: $msg"
-assert_contains "$msg" "push to '$EDDY_GIT_HTTP_URL/nooptfleet.git' failed: the server does not accept push options (git.push.options)" "nooptfleet message"
+assert_contains "$msg" "failed to update source: push to '$EDDY_GIT_HTTP_URL/nooptfleet.git' failed: the server does not accept push options (git.push.options)" "nooptfleet message, in Flux's phase"
 assert_eq "$(git -C "$scratch/nooptfleet" rev-parse HEAD)" \
     "$(git ls-remote "$(git_http_url nooptfleet)" refs/heads/main | cut -f1)" "nothing pushed to nooptfleet"
 msg=$(not_ready stalled)
