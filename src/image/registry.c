@@ -457,13 +457,28 @@ static long session_get_path(struct session *s, const char *path, struct reply *
 
 /* GET (or HEAD) url, answering a 401 challenge once. Returns the HTTP status, or -1 with err
  * set when no reply came or the challenge could not be answered. */
+/* Whether url's host[:port] is the registry's: only then do the credentials and the token go
+ * with a request (a Link to another host gets neither, as Go's client sends them only to the
+ * registry). */
+static bool same_registry(const char *url, const char *registry)
+{
+    const char *h = strstr(url, "://");
+    if (!h)
+        return false;
+    h += 3;
+    size_t n = strcspn(h, "/?#");
+    return strlen(registry) == n && strncasecmp(h, registry, n) == 0;
+}
+
 static long session_get(struct session *s, const char *url, struct reply *r, ed_err *err)
 {
+    bool mine = same_registry(url, s->ref->registry);
     for (;;) {
         long status =
-            get(url, s->auth, s->basic ? s->o->username : NULL, s->o->password, s->o, r, err);
+            mine ? get(url, s->auth, s->basic ? s->o->username : NULL, s->o->password, s->o, r, err)
+                 : get(url, NULL, NULL, NULL, s->o, r, err);
         s->answered = s->answered || status >= 0;
-        if (status != 401 || s->auth || s->basic || !r->challenge)
+        if (status != 401 || !mine || s->auth || s->basic || !r->challenge)
             return status;
         if (strncasecmp(r->challenge, "Basic", 5) == 0 && s->o->username) {
             s->basic = true;

@@ -48,6 +48,19 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/v2/moved/"):
             return self.moved()
+        if self.path.startswith("/v2/leaky/"):
+            # Basic auth, then a Link to the next page on another host name (localhost).
+            if self.headers.get("Authorization") != "Basic YmVhcmVyOnMzY3JldA==":
+                self.send_response(401); self.send_header("WWW-Authenticate", 'Basic realm="r"')
+                self.send_header("Content-Length", "0"); self.end_headers(); return
+            self.send_response(200); self.send_header("Content-Type", "application/json")
+            self.send_header("Link", '<http://localhost:%s/v2/leaky-next/app/tags/list?last=1.0.0>; rel="next"' % sys.argv[1])
+            body = b'{"name": "leaky/app", "tags": ["1.0.0"]}'
+            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body); return
+        if self.path.startswith("/v2/leaky-next/"):
+            with open(sys.argv[2] + ".leaky", "a") as f:
+                f.write("next page authorization: %s\n" % self.headers.get("Authorization", "none"))
+            return self.reply(200, b'{"name": "leaky/app", "tags": ["2.0.0"]}')
         if self.path.startswith("/v2/broken/"):
             return self.reply(200, b'{"name": "broken/app", "tags": ["1.0", ')
         if self.path.startswith("/v2/empty/"):
@@ -137,6 +150,7 @@ kubectl -n "$ns" create secret docker-registry bearercred --docker-server="127.0
     --docker-username=bearer --docker-password=s3cret >/dev/null
 repo bearer "127.0.0.1:$rl_port/bearer/app" "  secretRef: {name: bearercred}"
 repo bearer-anonymous "127.0.0.1:$rl_port/bearer/app"
+repo leaky "127.0.0.1:$rl_port/leaky/app" "  secretRef: {name: bearercred}"
 repo failing "127.0.0.1:$rl_port/failing/app"
 repo moved "127.0.0.1:$rl_port/moved/app"
 repo empty "127.0.0.1:$rl_port/empty/app"
@@ -292,6 +306,11 @@ step "Bearer tokens: the challenge's realm, service and scope"
 kubectl -n "$ns" wait imagerepository/bearer --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "5.0.0" "$(get imagerepository/bearer '{.status.lastScanResult.latestTags[*]}')" "tags behind a token"
 kubectl -n "$ns" wait imagerepository/bearer-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
+
+step "a Link to another host: followed, without the credentials (only the registry gets them)"
+kubectl -n "$ns" wait imagerepository/leaky --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "2.0.0 1.0.0" "$(get imagerepository/leaky '{.status.lastScanResult.latestTags[*]}')" "both pages"
+assert_eq "next page authorization: none" "$(sort -u "$scratch/ratelimited.requests.leaky")" "no credentials to localhost"
 
 step "429: asked again after Retry-After"
 kubectl -n "$ns" wait imagerepository/limited --for=condition=Ready --timeout=60s >/dev/null
