@@ -596,10 +596,13 @@ static int check_order(const char *flag, const char *order)
 static int create_image_policy(struct create_run *r, const char *name, int argc, char **argv)
 {
     const char *ref = NULL, *semver = NULL, *alpha = NULL, *numeric = NULL, *regex = NULL,
-               *extract = NULL;
+               *extract = NULL, *reflect = NULL;
+    int64_t interval = 60000;
     ed_cli_list labels = {0};
     const ed_cli_flag flags[] = {
         {"image-ref", 0, ED_CLI_FLAG_STR, &ref},
+        {"reflect-digest", 0, ED_CLI_FLAG_STR, &reflect},
+        {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
         {"select-semver", 0, ED_CLI_FLAG_STR, &semver},
         {"select-alpha", 0, ED_CLI_FLAG_STR, &alpha},
         {"select-numeric", 0, ED_CLI_FLAG_STR, &numeric},
@@ -626,6 +629,11 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
     }
     if (check_order("select-alpha", alpha) || check_order("select-numeric", numeric))
         return 2;
+    if (reflect && strcmp(reflect, "Never") != 0 && strcmp(reflect, "IfNotPresent") != 0 &&
+        strcmp(reflect, "Always") != 0) {
+        ed_cli_failure("--reflect-digest %s: expected Never, IfNotPresent or Always", reflect);
+        return 2;
+    }
     ed_doc *d = new_object(ed_cli_imagepolicy.api_version, "ImagePolicy", r->g.ns, name, &labels);
     if (!d)
         return 2;
@@ -635,6 +643,11 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
     put_str(d, "/spec/policy/numerical/order", numeric);
     put_str(d, "/spec/filterTags/pattern", regex);
     put_str(d, "/spec/filterTags/extract", extract);
+    put_str(d, "/spec/digestReflectionPolicy", reflect);
+    /* --interval is when an Always policy asks for the digest again; the CRD wants it then
+     * and refuses it otherwise. */
+    if (reflect && strcmp(reflect, "Always") == 0)
+        put_duration(d, "/spec/interval", interval);
     if (!r->export_only)
         ed_cli_generate("generating ImagePolicy");
     r->k = &ed_cli_imagepolicy;

@@ -88,27 +88,38 @@ static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
     ed_doc *repo = ed_informer_get(c->repos, rns, rname);
     out->reason = "DependencyNotReady";
     if (!repo) {
-        snprintf(out->message, sizeof(out->message), "referenced ImageRepository '%s/%s' not found",
-                 rns, rname);
+        snprintf(out->message, sizeof(out->message),
+                 "failed to get the referred ImageRepository: referenced ImageRepository does not "
+                 "exist: imagerepositories.image.toolkit.fluxcd.io \"%s\" not found",
+                 rname);
         return NULL;
     }
     const ed_node *r = ed_doc_root(repo);
+    /* Not stalled: labelling the namespace later admits it, and nothing queues the policy
+     * then, so it is retried, as Flux retries it. */
     if (strcmp(rns, ns) != 0 && !access_allowed(c, r, ns)) {
         out->reason = "AccessDenied";
-        out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "cannot access ImageRepository '%s/%s': its spec.accessFrom does not admit "
-                 "namespace '%s'",
+                 "failed to get the referred ImageRepository: access denied: cannot access "
+                 "ImageRepository '%s/%s': its spec.accessFrom does not admit namespace '%s'",
                  rns, rname, ns);
+        ed_doc_free(repo);
+        return NULL;
+    }
+    /* A repository whose image cannot be parsed never scans: the policy stalls as well. */
+    ed_image_ref ref;
+    ed_err err = ED_ERR_INIT;
+    if (ed_image_ref_parse(str_at(r, "/spec/image"), &ref, &err) != 0) {
+        out->reason = "ImageURLInvalid";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
         ed_doc_free(repo);
         return NULL;
     }
     /* Flux needs the tags of a scan, not a repository that is Ready now: a registry that fails
      * a later scan leaves the policies on the tags of the last good one. */
     if (!ed_node_path(r, "/status/lastScanResult")) {
-        snprintf(out->message, sizeof(out->message),
-                 "referenced ImageRepository '%s/%s' is not ready: no successful scan yet", rns,
-                 rname);
+        snprintf(out->message, sizeof(out->message), "no tags in database");
         ed_doc_free(repo);
         return NULL;
     }
@@ -193,21 +204,38 @@ static void evaluate(ed_imagepolicy_controller *c, const ed_node *obj, struct ou
     }
     rc = ed_image_tags_load(c->o.storage_path, str_at(r, "/metadata/namespace"),
                             str_at(r, "/metadata/name"), &tags, &n, &err);
-    if (rc) {
-        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+    if (rc == ED_ENOTFOUND || (!rc && n == 0)) {
+        snprintf(out->message, sizeof(out->message), "no tags in database");
         goto out;
     }
-    rc = ed_policy_latest(&spec, (const char *const *)tags, n, &chosen, &err);
     if (rc) {
-        out->reason = rc == ED_ENOTFOUND ? "ReconciliationFailed" : "InvalidPolicy";
-        out->stalled = rc != ED_ENOTFOUND;
-        snprintf(out->message, sizeof(out->message), "failed to evaluate the policy: %s", err.msg);
+        out->reason = "Failure";
+        snprintf(out->message, sizeof(out->message), "failed to read tags from database: %s",
+                 err.msg);
+        goto out;
+    }
+    /* Flux's reasons: a spec that cannot work stalls (InvalidPolicy); no tag to choose, or a
+     * numerical policy over a tag that is not a number, is a Failure retried with backoff
+     * (the next scan may bring one). */
+    rc = ed_policy_latest(&spec, (const char *const *)tags, n, &chosen, &err);
+    if (rc == ED_EINVALID) {
+        out->reason = "InvalidPolicy";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message), "%s%s",
+                 strncmp(err.msg, "invalid regular expression", 26) == 0 ? "failed to filter tags: "
+                                                                         : "invalid policy: ",
+                 err.msg);
+        goto out;
+    }
+    if (rc) {
+        out->reason = "Failure";
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
         goto out;
     }
     snprintf(out->tag, sizeof(out->tag), "%s", chosen);
     if (reflect_digest(c, obj, r, out, &err) != 0) {
         out->reason = "ReconciliationFailed";
-        snprintf(out->message, sizeof(out->message), "failed to get the digest of %s:%s: %s",
+        snprintf(out->message, sizeof(out->message), "failed fetching digest of %s:%s: %s",
                  out->image, out->tag, err.msg);
         goto out;
     }
@@ -218,13 +246,19 @@ out:
     ed_doc_free(repo);
 }
 
-static ed_node *ref_node(ed_doc *d, const char *name, const char *tag, const char *digest)
+/* An ImageRef for the status patch. The patch is a merge patch: a digest the live ref (live,
+ * or NULL) has and this one does not is removed with null, else it would stay and pin the new
+ * tag to the old tag's manifest. */
+static ed_node *ref_node(ed_doc *d, const char *name, const char *tag, const char *digest,
+                         const ed_node *live)
 {
     ed_node *ref = ed_node_new_map(d);
     ed_node_set(d, ref, "name", ed_node_new_str(d, name));
     ed_node_set(d, ref, "tag", ed_node_new_str(d, tag));
     if (digest && *digest)
         ed_node_set(d, ref, "digest", ed_node_new_str(d, digest));
+    else if (ed_node_get(live, "digest"))
+        ed_node_set(d, ref, "digest", ed_node_new_null(d));
     return ref;
 }
 
@@ -279,10 +313,10 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj, struc
         changed = !old_tag || strcmp(old_tag, out->tag) != 0 || !old_name ||
                   strcmp(old_name, out->image) != 0 ||
                   strcmp(old_digest ? old_digest : "", out->digest) != 0;
-        ed_node_set(d, sp.status, "latestRef", ref_node(d, out->image, out->tag, out->digest));
+        ed_node_set(d, sp.status, "latestRef", ref_node(d, out->image, out->tag, out->digest, old));
         const ed_node *prev = ed_node_path(obj, "/status/observedPreviousRef");
         if (changed && old_tag && old_name) {
-            ed_node *p = ref_node(d, old_name, old_tag, old_digest);
+            ed_node *p = ref_node(d, old_name, old_tag, old_digest, prev);
             ed_node_set(d, sp.status, "observedPreviousRef", p);
             prev = p;
         }

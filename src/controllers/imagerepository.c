@@ -117,6 +117,8 @@ static int docker_secret(ed_kube *kube, const char *ns, const char *name, const 
         return rc;
     size_t len = 0;
     const char *cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
+    if (!cfg) /* a kubernetes.io/dockercfg Secret, as Flux's keychain reads it too */
+        cfg = ed_ctrl_secret_value(&s, ".dockercfg", &len);
     if (!cfg)
         rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no .dockerconfigjson", ns, name);
     else
@@ -258,11 +260,12 @@ static int scan(ed_imagerepo_controller *c, const ed_node *obj, const ed_image_r
 {
     ed_err err = ED_ERR_INIT;
     int rc = ed_registry_tags(ref, ro, &sc->tags, &sc->ntags, &err);
+    /* Flux marks every failure of the scan itself (a registry refusing the credentials
+     * included) ReadOperationFailed, "scan failed: ...", and retries it. */
     if (rc) {
-        out->reason = rc == ED_EAUTH ? "AuthenticationFailed" : "ReadOperationFailed";
+        out->reason = "ReadOperationFailed";
         out->retry_after = *ro->retry_after_ms;
-        snprintf(out->message, sizeof(out->message), "failed to scan image repository: %s",
-                 err.msg);
+        snprintf(out->message, sizeof(out->message), "scan failed: %s", err.msg);
         return rc;
     }
     const char **pats = NULL;
@@ -270,9 +273,8 @@ static int scan(ed_imagerepo_controller *c, const ed_node *obj, const ed_image_r
     rc = ed_image_exclude(sc->tags, &sc->ntags, pats, npats, &err);
     free(pats);
     if (rc) {
-        out->reason = "InvalidExclusionList";
-        out->stalled = true;
-        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        out->reason = "ReadOperationFailed";
+        snprintf(out->message, sizeof(out->message), "scan failed: %s", err.msg);
         return rc;
     }
     ed_image_tags_summary(sc->tags, sc->ntags, sc->revision);
@@ -380,7 +382,8 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
     rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, &auth, &ro, &err);
     if (rc) {
         out.reason = "AuthenticationFailed";
-        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        snprintf(out.message, sizeof(out.message), "failed to configure authentication options: %s",
+                 err.msg);
     } else {
         rc = scan(c, obj, &ref, &ro, &sc, &out);
     }

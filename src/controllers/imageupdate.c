@@ -43,6 +43,7 @@ struct ed_imageupdate_controller {
 struct outcome {
     bool ok;
     bool stalled;
+    bool switched_branch; /* git.push.branch is not the checkout branch */
     const char *reason;
     char message[ED_ERR_MSG_MAX * 3];
 };
@@ -219,7 +220,7 @@ static int run_edit(const char *path, const char *data, size_t len, ed_buf *out,
     path = under_update_path(path, str_at(r->obj, "/spec/update/path"));
     int rc = ed_setters_apply(path, data, len, lookup_policy, r, out, &r->changes, err);
     if (rc)
-        return ed_err_wrap(err, "update failed");
+        return rc;
     *changed = r->changes.n > before;
     return 0;
 }
@@ -273,6 +274,7 @@ struct source {
     ed_source_git_ref ref; /* the checkout ref (strings borrowed from the objects) */
     bool is_branch;        /* the checkout ref is a branch */
     ed_ctrl_secret secret;
+    ed_ctrl_secret proxy;   /* the GitRepository's proxySecretRef: address, username, password */
     ed_ctrl_secret signing; /* signingKey's Secret: git.asc, passphrase */
     int64_t timeout_ms;     /* the GitRepository's spec.timeout */
     char **push_options;    /* git.push.options as option strings */
@@ -351,6 +353,23 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
         return rc;
     }
+    /* The GitRepository's proxy carries the automation's fetches and pushes too (Flux). */
+    const char *proxy = str_at(repo, "/spec/proxySecretRef/name");
+    if (proxy && (rc = ed_ctrl_secret_read(c->o.kube, sns, proxy, &src->proxy, &err)) != 0) {
+        out->reason = "SourceManagerFailed";
+        snprintf(out->message, sizeof(out->message),
+                 "failed configuring source manager: failed to get proxy secret '%s/%s': %s", sns,
+                 proxy, err.msg);
+        return rc;
+    }
+    if (proxy && !ed_ctrl_secret_value(&src->proxy, "address", NULL)) {
+        out->reason = "SourceManagerFailed";
+        snprintf(out->message, sizeof(out->message),
+                 "failed configuring source manager: invalid proxy secret '%s/%s': key 'address' "
+                 "is missing",
+                 sns, proxy);
+        return ED_EINVALID;
+    }
     const char *key_secret = str_at(obj, "/spec/git/commit/signingKey/secretRef/name");
     const char *key_type = str_at(obj, "/spec/git/commit/signingKey/type");
     if (key_type && strcmp(key_type, "gpg") != 0) {
@@ -386,6 +405,7 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
 static void source_clear(struct source *src)
 {
     ed_ctrl_secret_clear(&src->secret);
+    ed_ctrl_secret_clear(&src->proxy);
     ed_ctrl_secret_clear(&src->signing);
     ed_doc_free(src->doc);
     for (size_t i = 0; i < src->npush_options; i++)
@@ -414,9 +434,11 @@ static void write_status(ed_imageupdate_controller *c, const ed_node *obj,
             ed_node_set(d, sp.status, "lastPushCommit", ed_node_new_str(d, res->commit));
             ed_node_set(d, sp.status, "lastPushTime", ed_node_new_str(d, now));
         }
+        /* Flux: the pushed commit when it went to the checkout branch; the checkout's
+         * revision the update started from when it went to another branch (or made none). */
         if (res->source_revision[0]) {
             char rev[400];
-            if (res->committed)
+            if (res->committed && !out->switched_branch)
                 snprintf(rev, sizeof(rev), "%s@sha1:%s", push_branch, res->commit);
             else
                 snprintf(rev, sizeof(rev), "%s", res->source_revision);
@@ -424,13 +446,19 @@ static void write_status(ed_imageupdate_controller *c, const ed_node *obj,
         }
         ed_node *observed = ed_node_new_map(d);
         const ed_node *sel = ed_doc_root(r->selected);
+        const ed_node *old = ed_node_path(obj, "/status/observedPolicies");
         for (size_t i = 0; i < ed_node_len(sel); i++) {
             const ed_node *ref = ed_node_path(ed_node_value_at(sel, i), "/status/latestRef");
-            if (ref)
-                ed_node_set(d, observed, ed_node_key_at(sel, i), ed_node_copy(d, ref));
+            if (!ref)
+                continue;
+            ed_node *copy = ed_node_copy(d, ref);
+            /* A merge patch merges maps: a digest the policy no longer has is removed. */
+            if (!ed_node_get(copy, "digest") &&
+                ed_node_get(ed_node_get(old, ed_node_key_at(sel, i)), "digest"))
+                ed_node_set(d, copy, "digest", ed_node_new_null(d));
+            ed_node_set(d, observed, ed_node_key_at(sel, i), copy);
         }
-        /* A merge patch merges maps: policies no longer selected are removed with null. */
-        const ed_node *old = ed_node_path(obj, "/status/observedPolicies");
+        /* Policies no longer selected are removed with null. */
         for (size_t i = 0; i < ed_node_len(old); i++)
             if (!ed_node_get(observed, ed_node_key_at(old, i)))
                 ed_node_set(d, observed, ed_node_key_at(old, i), ed_node_new_null(d));
@@ -476,10 +504,13 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     r->selected = select_policies(c, obj);
     const char *pb = str_at(obj, "/spec/git/push/branch");
     snprintf(push_branch, pb_cap, "%s", pb ? pb : src.branch);
+    out->switched_branch = pb && (!src.is_branch || strcmp(pb, src.branch) != 0);
     ed_source_git_update_opts uo = {
         .url = src.url,
         .secret = src.secret.entries,
         .secret_len = src.secret.n,
+        .proxy = src.proxy.n ? src.proxy.entries : NULL,
+        .proxy_len = src.proxy.n,
         .checkout_branch = src.is_branch ? src.branch : NULL,
         .checkout = src.is_branch ? NULL : &src.ref,
         .push_branch = pb,
@@ -499,22 +530,32 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     uo.signing_passphrase = ed_ctrl_secret_value(&src.signing, "passphrase", NULL);
     int rc = ed_source_git_update(c->o.cache, &uo, res, &err);
     if (rc) {
-        bool update_error = r->template_error[0] || strstr(err.msg, "update failed") != NULL;
+        bool update_error = r->template_error[0] || res->stage == ED_SOURCE_UPDATE_APPLY;
         out->reason = update_error ? "UpdateFailed" : "GitOperationFailed";
         if (strstr(r->template_error, "was removed from Flux's template data"))
             out->reason = "RemovedTemplateField"; /* Flux's reason for the old field */
         out->stalled = r->template_error[0] != 0 || rc == ED_EINVALID;
-        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        /* Flux's wording for the phase that failed. */
+        snprintf(out->message, sizeof(out->message), "%s%s",
+                 res->stage == ED_SOURCE_UPDATE_CHECKOUT ? "failed to checkout source: "
+                 : res->stage == ED_SOURCE_UPDATE_APPLY  ? "failed to apply policies: "
+                                                         : "failed to update source: ",
+                 err.msg);
         goto out;
     }
+    /* Flux v1's Ready message after every successful run, a push or not; what was pushed goes
+     * to the event. */
     out->ok = true;
-    if (res->committed)
-        snprintf(out->message, sizeof(out->message),
-                 "committed and pushed commit '%.7s' to branch '%s'", res->commit, push_branch);
-    else
-        snprintf(out->message, sizeof(out->message), "repository up-to-date");
+    snprintf(out->message, sizeof(out->message), "repository up-to-date");
 out:
     source_clear(&src);
+}
+
+/* Whether obj's Ready condition was True before this run. */
+static bool was_ready(const ed_node *obj)
+{
+    const char *st = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
+    return st && strcmp(st, "True") == 0;
 }
 
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
@@ -541,11 +582,19 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     automate(c, obj, &r, &out, &res, push_branch, sizeof(push_branch));
     write_status(c, obj, &out, &r, &res, push_branch);
     if (out.ok && res.committed) {
-        /* Flux's: what was pushed, then the commit message. */
+        /* Flux's push summary: what was pushed where, then the commit message. */
         const char *ann[] = {"image.toolkit.fluxcd.io/revision", res.commit, NULL};
-        char *note = ed_xasprintf("%s\n%s", out.message, r.message ? r.message : "");
+        const char *refspec = str_at(obj, "/spec/git/push/refspec");
+        char *note = ed_xasprintf("pushed commit '%.7s' to branch '%s'%s%s%s%s%s", res.commit,
+                                  push_branch, refspec ? " and refspecs '" : "",
+                                  refspec ? refspec : "", refspec ? "'" : "",
+                                  r.message && *r.message ? "\n" : "", r.message ? r.message : "");
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, ann);
+        ed_log(ED_LOG_INFO, note, "controller", NAME, "name", name, "namespace", ns, NULL);
         free(note);
+    } else if (out.ok && !was_ready(obj)) {
+        /* Became ready without a push: the Ready message, as Flux's notify sends it. */
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", out.message, NULL);
     } else if (!out.ok) {
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out.reason, out.message, NULL);
     }

@@ -29,7 +29,7 @@ typedef struct ed_policy_spec {
     const char *range;   /* semver: the constraint */
     bool descending;     /* alphabetical/numerical: order "desc" (default "asc") */
     const char *filter;  /* filterTags.pattern, or NULL */
-    const char *extract; /* filterTags.extract ("$ts", "${1}"), or NULL for the whole tag */
+    const char *extract; /* filterTags.extract ("$ts", "${1}", "$$" for '$'), or NULL: the tag */
 } ed_policy_spec;
 
 /*
@@ -37,9 +37,11 @@ typedef struct ed_policy_spec {
  * not match are dropped; extract gives the value that is ordered), then the highest version in
  * range (semver; tags that are not versions are ignored), the last in alphabetical order, or
  * the largest number (asc; desc picks the first / smallest), ties broken as Flux breaks them
- * (policy.c). *out is the chosen tag (borrowed
- * from tags). Errors: ED_ENOTFOUND when no tag qualifies ("no image found for policy"),
- * ED_EINVALID for a bad pattern or range, or a numerical value that is not a number.
+ * (policy.c). *out is the chosen tag (borrowed from tags). Errors, with Flux's messages:
+ * ED_EINVALID for a bad pattern or range (the spec is wrong); ED_ENOTFOUND when no tag is left
+ * after the filter ("version list argument cannot be empty") or none is in the semver range
+ * ("unable to determine latest version from provided list"); ED_ERROR for a numerical value
+ * that is not a number (the tags are wrong, not the spec).
  */
 int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t n,
                      const char **out, ed_err *err);
@@ -186,7 +188,8 @@ int ed_image_exclude(char **tags, size_t *n, const char *const *patterns, size_t
 
 /*
  * The credentials for registry (host[:port]) in a dockerconfigjson document (the Secret's
- * `.dockerconfigjson`): `auths` keys are matched by host (a scheme and path are ignored;
+ * `.dockerconfigjson`, or the legacy `.dockercfg`: the `auths` map alone): `auths` keys are
+ * matched by host (a scheme and path are ignored;
  * docker.io, index.docker.io and registry-1.docker.io are one), and either username/password or
  * auth (base64 "user:password") is read. *user and *password are new strings. Errors:
  * ED_EINVALID (malformed), ED_ENOTFOUND (no entry for the host).

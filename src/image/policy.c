@@ -46,9 +46,20 @@ static const char *re2_incompatible(const char *pattern)
     return NULL;
 }
 
-/* Expand extract's references for one match into out. */
-static int expand(const char *extract, pcre2_code *re, pcre2_match_data *md, const char *subject,
-                  ed_buf *out)
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * Expand extract's references for one match into out, as Go's Regexp.Expand does: `$$` is a
+ * literal `$`; `$name` takes the longest run of letters, digits and '_', `${name}` what the
+ * braces hold; a name of digits without a leading zero is a group number, any other a group
+ * name; a reference that is malformed (`$` before anything else, `${` without its `}`, `${}`)
+ * leaves its `$` as text; an unknown or unmatched group expands to nothing.
+ */
+static void expand(const char *extract, pcre2_code *re, pcre2_match_data *md, const char *subject,
+                   ed_buf *out)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
     uint32_t ngroups = pcre2_get_ovector_count(md);
@@ -59,42 +70,37 @@ static int expand(const char *extract, pcre2_code *re, pcre2_match_data *md, con
             continue;
         }
         p++;
-        char name[64];
-        size_t n = 0;
-        if (*p == '{') {
-            const char *close = strchr(p, '}');
-            if (!close || (size_t)(close - p - 1) >= sizeof(name))
-                return ED_EINVALID;
-            n = (size_t)(close - p - 1);
-            memcpy(name, p + 1, n);
-            p = close + 1;
-        } else {
-            while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
-                   (p[n] >= '0' && p[n] <= '9') || p[n] == '_') {
-                if (n + 1 >= sizeof(name))
-                    return ED_EINVALID;
-                name[n] = p[n];
-                n++;
-            }
-            p += n;
-        }
-        name[n] = '\0';
-        if (n == 0) {
+        if (*p == '$') {
             ed_buf_append(out, "$", 1);
+            p++;
             continue;
         }
-        int group;
-        char *end;
-        long num = strtol(name, &end, 10);
-        if (*end == '\0')
-            group = (int)num;
-        else
-            group = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
-        /* As Go's Regexp.Expand: an unknown or unmatched group expands to nothing. */
+        bool brace = *p == '{';
+        const char *name = p + brace;
+        size_t n = 0;
+        while (name_char(name[n]))
+            n++;
+        if (n == 0 || (brace && name[n] != '}')) {
+            ed_buf_append(out, "$", 1); /* malformed: the '$' is text, the rest is read on */
+            continue;
+        }
+        p = name + n + brace;
+        long group = -1;
+        if (!(name[0] == '0' && n > 1)) {
+            group = 0;
+            for (size_t i = 0; i < n && group >= 0; i++)
+                group = name[i] >= '0' && name[i] <= '9' && group < 100000000
+                            ? group * 10 + (name[i] - '0')
+                            : -1;
+        }
+        if (group < 0) {
+            char *nm = ed_xstrndup(name, n);
+            group = pcre2_substring_number_from_name(re, (PCRE2_SPTR)nm);
+            free(nm);
+        }
         if (group >= 0 && (uint32_t)group < ngroups && ov[2 * group] != PCRE2_UNSET)
             ed_buf_append(out, subject + ov[2 * group], ov[2 * group + 1] - ov[2 * group]);
     }
-    return 0;
 }
 
 struct candidate {
@@ -184,25 +190,21 @@ static int filter(const ed_policy_spec *spec, const char *const *tags, size_t n,
                           (const char *)msg, (size_t)eoff);
     }
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (pcre2_match(re, (PCRE2_SPTR)tags[i], strlen(tags[i]), 0, 0, md, NULL) < 0)
             continue;
         ed_buf v = ED_BUF_INIT(4096);
-        if (spec->extract && *spec->extract) {
-            if (expand(spec->extract, re, md, tags[i], &v) != 0)
-                rc = ed_err_set(err, ED_EINVALID, "invalid extract template '%s'", spec->extract);
-        } else {
+        if (spec->extract && *spec->extract)
+            expand(spec->extract, re, md, tags[i], &v);
+        else
             ed_buf_append_str(&v, tags[i]);
-        }
         (*out)[(*count)++] = (struct candidate){tags[i], ed_buf_take(&v), i};
         ed_buf_free(&v);
     }
     pcre2_match_data_free(md);
     pcre2_code_free(re);
-    if (!rc)
-        dedupe_values(*out, count);
-    return rc;
+    dedupe_values(*out, count);
+    return 0;
 }
 
 static char lower(char c)
@@ -327,15 +329,22 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
     if (n)
         memcpy(sorted, tags, n * sizeof(*sorted));
     qsort(sorted, n, sizeof(*sorted), cmp_tags_desc);
-    int rc = filter(spec, sorted, n, &c, &nc, err);
     ed_semver_range *range = NULL;
+    int rc = 0;
+    /* The policy is checked before the filter, as Flux builds its policer first. */
+    if (spec->kind == ED_POLICY_SEMVER &&
+        (rc = ed_semver_range_parse(spec->range ? spec->range : "", &range, err)) != 0)
+        goto out;
+    rc = filter(spec, sorted, n, &c, &nc, err);
     if (rc)
         goto out;
+    /* Flux's policies say so when nothing is left to choose from. */
+    if (nc == 0) {
+        rc = ed_err_set(err, ED_ENOTFOUND, "version list argument cannot be empty");
+        goto out;
+    }
     const char *best = NULL;
     if (spec->kind == ED_POLICY_SEMVER) {
-        rc = ed_semver_range_parse(spec->range ? spec->range : "", &range, err);
-        if (rc)
-            goto out;
         ed_semver best_v;
         for (size_t i = 0; i < nc; i++) {
             ed_semver v;
@@ -360,7 +369,8 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
         for (size_t i = 0; i < nc; i++) {
             double d;
             if (!go_parse_float(c[i].value, &d)) {
-                rc = ed_err_set(err, ED_EINVALID, "failed to parse invalid numeric value '%s'",
+                /* Not the spec's fault: a later tag may be a number again, so it is retried. */
+                rc = ed_err_set(err, ED_ERROR, "failed to parse invalid numeric value '%s'",
                                 c[i].value);
                 goto out;
             }
@@ -372,7 +382,7 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
         }
     }
     if (!best) {
-        rc = ed_err_set(err, ED_ENOTFOUND, "no image found for policy");
+        rc = ed_err_set(err, ED_ENOTFOUND, "unable to determine latest version from provided list");
         goto out;
     }
     *out = best;

@@ -17,8 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_PAGE ((size_t)16 << 20)
-#define MAX_TAGS 100000
+#define MAX_PAGE      ((size_t)16 << 20)
+#define MAX_TAGS      100000
+#define MAX_CA_BUNDLE ((size_t)8 << 20)
 
 int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err)
 {
@@ -77,6 +78,7 @@ struct reply {
     char *challenge; /* WWW-Authenticate */
     char *next;      /* the Link rel="next" target */
     char *digest;    /* Docker-Content-Digest */
+    char *origin;    /* scheme://host[:port] of the URL that answered (after redirects) */
     long retry_after_s;
     /* Request settings, kept across reply_free: */
     const char *accept; /* Accept header value, NULL for JSON */
@@ -109,7 +111,14 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     struct reply *r = user;
     size_t len = size * n;
     char *v;
-    if ((v = header_value(data, len, "WWW-Authenticate"))) {
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new response (the next of a redirect): only its own headers count. */
+        free(r->challenge);
+        free(r->next);
+        free(r->digest);
+        r->challenge = r->next = r->digest = NULL;
+        r->retry_after_s = 0;
+    } else if ((v = header_value(data, len, "WWW-Authenticate"))) {
         free(r->challenge);
         r->challenge = v;
     } else if ((v = header_value(data, len, "Link"))) {
@@ -138,9 +147,48 @@ static void reply_free(struct reply *r)
     free(r->challenge);
     free(r->next);
     free(r->digest);
+    free(r->origin);
     memset(r, 0, sizeof(*r));
     r->accept = accept;
     r->head = head;
+}
+
+/*
+ * The CAs a registry's certificate is checked against when certSecretRef gives a ca.crt: the
+ * system's and that one, as Flux's client extends Go's system pool (a CA blob alone would
+ * replace curl's bundle). The system's bundle is $SSL_CERT_FILE when set, as Go reads it (also
+ * without a ca.crt), else curl's default; one that cannot be read adds nothing.
+ */
+static void ca_bundle(CURL *h, const char *ca_pem, ed_buf *out)
+{
+    const char *path = getenv("SSL_CERT_FILE");
+    char *dflt = NULL;
+#if LIBCURL_VERSION_NUM >= 0x075400
+    if (!path || !*path) {
+        curl_easy_getinfo(h, CURLINFO_CAINFO, &dflt);
+        path = dflt;
+    }
+#else
+    (void)h;
+    (void)dflt;
+#endif
+    FILE *f = path && *path ? fopen(path, "rb") : NULL;
+    if (f) {
+        char chunk[16384];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            if (ed_buf_append(out, chunk, n) != 0) {
+                ed_buf_reset(out); /* past the cap: only the given CA */
+                break;
+            }
+        fclose(f);
+        if (out->len)
+            ed_buf_append(out, "\n", 1);
+    }
+    if (ed_buf_append_str(out, ca_pem) != 0) {
+        ed_buf_reset(out);
+        ed_buf_append_str(out, ca_pem);
+    }
 }
 
 /* GET url with an optional Authorization header value; fills r. Returns the HTTP status, or
@@ -177,14 +225,27 @@ static long get(const char *url, const char *authorization, const char *userpwd_
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ms > 0 ? o->timeout_ms : 60000));
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Redirects are followed, as Go's client follows them (registry.k8s.io sends every /v2/
+     * request elsewhere); curl sends neither the Authorization header nor the credentials to
+     * another host. */
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "eddy-image-reflector");
     if (userpwd_user) {
         curl_easy_setopt(h, CURLOPT_USERNAME, userpwd_user);
         curl_easy_setopt(h, CURLOPT_PASSWORD, userpwd_pass ? userpwd_pass : "");
     }
     if (o->ca_pem) {
-        struct curl_blob ca = {(void *)o->ca_pem, strlen(o->ca_pem), CURL_BLOB_COPY};
+        ed_buf bundle = ED_BUF_INIT(MAX_CA_BUNDLE);
+        ca_bundle(h, o->ca_pem, &bundle);
+        struct curl_blob ca = {bundle.data, bundle.len, CURL_BLOB_COPY};
         curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+        ed_buf_free(&bundle);
+    } else {
+        const char *system = getenv("SSL_CERT_FILE");
+        if (system && *system)
+            curl_easy_setopt(h, CURLOPT_CAINFO, system);
     }
     if (o->proxy) {
         curl_easy_setopt(h, CURLOPT_PROXY, o->proxy);
@@ -203,9 +264,14 @@ static long get(const char *url, const char *authorization, const char *userpwd_
     }
     CURLcode cc = curl_easy_perform(h);
     long status = -1;
-    if (cc == CURLE_OK)
+    if (cc == CURLE_OK) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    else if (cc == CURLE_WRITE_ERROR)
+        char *eff = NULL;
+        curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+        const char *host = eff ? strstr(eff, "://") : NULL;
+        if (host)
+            r->origin = ed_xstrndup(eff, (size_t)(host + 3 - eff) + strcspn(host + 3, "/?#"));
+    } else if (cc == CURLE_WRITE_ERROR)
         ed_err_set(err, ED_ETOOBIG, "GET %s: the reply is larger than %zu MiB", url,
                    MAX_PAGE >> 20);
     else
@@ -391,13 +457,28 @@ static long session_get_path(struct session *s, const char *path, struct reply *
 
 /* GET (or HEAD) url, answering a 401 challenge once. Returns the HTTP status, or -1 with err
  * set when no reply came or the challenge could not be answered. */
+/* Whether url's host[:port] is the registry's: only then do the credentials and the token go
+ * with a request (a Link to another host gets neither, as Go's client sends them only to the
+ * registry). */
+static bool same_registry(const char *url, const char *registry)
+{
+    const char *h = strstr(url, "://");
+    if (!h)
+        return false;
+    h += 3;
+    size_t n = strcspn(h, "/?#");
+    return strlen(registry) == n && strncasecmp(h, registry, n) == 0;
+}
+
 static long session_get(struct session *s, const char *url, struct reply *r, ed_err *err)
 {
+    bool mine = same_registry(url, s->ref->registry);
     for (;;) {
         long status =
-            get(url, s->auth, s->basic ? s->o->username : NULL, s->o->password, s->o, r, err);
+            mine ? get(url, s->auth, s->basic ? s->o->username : NULL, s->o->password, s->o, r, err)
+                 : get(url, NULL, NULL, NULL, s->o, r, err);
         s->answered = s->answered || status >= 0;
-        if (status != 401 || s->auth || s->basic || !r->challenge)
+        if (status != 401 || !mine || s->auth || s->basic || !r->challenge)
             return status;
         if (strncasecmp(r->challenge, "Basic", 5) == 0 && s->o->username) {
             s->basic = true;
@@ -481,9 +562,14 @@ int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char
         url = NULL;
         more = r.next != NULL;
         if (r.next) {
-            /* The next page: an absolute URL, or a path on the same registry. */
-            url = r.next[0] == '/' ? ed_xasprintf("%s://%s%s", sess.scheme, ref->registry, r.next)
-                                   : ed_xstrdup(r.next);
+            /* The next page: an absolute URL, or a path on the server that answered (the
+             * registry, or where it redirected). */
+            if (r.next[0] != '/')
+                url = ed_xstrdup(r.next);
+            else if (r.origin)
+                url = ed_xasprintf("%s%s", r.origin, r.next);
+            else
+                url = ed_xasprintf("%s://%s%s", sess.scheme, ref->registry, r.next);
         }
     }
     reply_free(&r);

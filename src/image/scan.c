@@ -104,7 +104,11 @@ int ed_image_docker_credentials(const char *config, size_t len, const char *regi
     ed_err perr = ED_ERR_INIT;
     if (ed_doc_parse_api_json(config, len, &d, &perr) != 0)
         return ed_err_set(err, ED_EINVALID, ".dockerconfigjson is not valid JSON: %s", perr.msg);
+    /* The legacy .dockercfg (kubernetes.io/dockercfg Secrets, OpenShift's service account
+     * pull secrets) is the "auths" map alone. */
     ed_node *auths = ed_node_get(ed_doc_root(d), "auths");
+    if (!auths && ed_node_kind_of(ed_doc_root(d)) == ED_NODE_MAP)
+        auths = ed_doc_root(d);
     int rc = ED_ENOTFOUND;
     for (size_t i = 0; i < ed_node_len(auths) && rc == ED_ENOTFOUND; i++) {
         char host[256];

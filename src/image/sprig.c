@@ -678,83 +678,272 @@ static int fn_sha256sum(call *c)
 
 static const char *type_name(const ed_tv *v);
 
-/* One operand of printf: Go's "%!v(MISSING)" when absent, "%!s(<nil>)" for nil with %s. */
-static int printf_operand(call *c, ed_buf *b, char verb, const char *flags, size_t i)
+/* A printf directive's flags, width and precision. */
+struct fmt_spec {
+    bool minus, plus, space, sharp, zero;
+    long width, prec; /* -1 when absent */
+};
+
+/* The number of characters (UTF-8 runes) of s's first n bytes. */
+static long rune_count(const char *s, size_t n)
+{
+    long k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return k;
+}
+
+/* The first prec runes of s, as a byte length. */
+static size_t rune_prefix(const char *s, long prec)
+{
+    size_t i = 0;
+    for (long k = 0; s[i]; k++) {
+        if (k == prec)
+            break;
+        i++;
+        while (((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+    }
+    return i;
+}
+
+/* Append s (n bytes) padded to the width as fmt pads: spaces, or zeros with '0' (Go pads strings
+ * with zeros too), on the right with '-'. */
+static void pad(ed_buf *b, const struct fmt_spec *f, const char *s, size_t n)
+{
+    long fill = f->width - rune_count(s, n);
+    if (fill > (1L << 20))
+        fill = 1L << 20; /* the message's cap: wider is only more padding than it can hold */
+    if (!f->minus)
+        for (long k = 0; k < fill; k++)
+            ed_buf_append(b, f->zero ? "0" : " ", 1);
+    ed_buf_append(b, s, n);
+    if (f->minus)
+        for (long k = 0; k < fill; k++)
+            ed_buf_append(b, " ", 1);
+}
+
+/* An integer as fmt's fmtInteger writes it for the verbs d, x, X, o, O, b: precision or '0'
+ * padding as a minimum of digits, then the base prefix ('#', or O's 0o), then the sign. */
+static void fmt_integer(ed_buf *b, const struct fmt_spec *f, int64_t n, char verb)
+{
+    unsigned base = verb == 'd' ? 10 : verb == 'b' ? 2 : (verb == 'o' || verb == 'O') ? 8 : 16;
+    const char *digits = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+    bool neg = n < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+    char rev[72];
+    size_t nd = 0;
+    if (!(f->prec == 0 && u == 0))
+        do {
+            rev[nd++] = digits[u % base];
+            u /= base;
+        } while (u && nd < sizeof(rev));
+    long prec = f->prec;
+    if (prec < 0 && f->zero && !f->minus && f->width > 0)
+        prec = f->width - ((neg || f->plus || f->space) ? 1 : 0);
+    ed_buf num = ED_BUF_INIT((size_t)1 << 20);
+    if (neg)
+        ed_buf_append(&num, "-", 1);
+    else if (f->plus)
+        ed_buf_append(&num, "+", 1);
+    else if (f->space)
+        ed_buf_append(&num, " ", 1);
+    if (verb == 'O')
+        ed_buf_append(&num, "0o", 2);
+    else if (f->sharp && verb == 'b')
+        ed_buf_append(&num, "0b", 2);
+    else if (f->sharp && (verb == 'x' || verb == 'X'))
+        ed_buf_append(&num, verb == 'x' ? "0x" : "0X", 2);
+    else if (f->sharp && verb == 'o' && (nd == 0 || rev[nd - 1] != '0') &&
+             (prec < 0 || (size_t)prec <= nd))
+        ed_buf_append(&num, "0", 1);
+    for (long k = (long)nd; k < prec && k < (1L << 20); k++)
+        ed_buf_append(&num, "0", 1);
+    while (nd)
+        ed_buf_append(&num, &rev[--nd], 1);
+    struct fmt_spec g = *f;
+    g.zero = false; /* the zeros are in the digits already */
+    pad(b, &g, num.data ? num.data : "", num.len);
+    ed_buf_free(&num);
+}
+
+/* A string's bytes in hex (x, X), with fmt's ' ' (a space between bytes) and '#' (0x). */
+static void fmt_hex_string(ed_buf *b, const struct fmt_spec *f, const char *s, char verb)
+{
+    size_t n = strlen(s);
+    if (f->prec >= 0 && (size_t)f->prec < n)
+        n = (size_t)f->prec;
+    const char *digits = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+    ed_buf h = ED_BUF_INIT((size_t)1 << 20);
+    for (size_t i = 0; i < n; i++) {
+        if (f->space && i > 0)
+            ed_buf_append(&h, " ", 1);
+        if (f->sharp && (f->space || i == 0))
+            ed_buf_append(&h, verb == 'x' ? "0x" : "0X", 2);
+        unsigned char c = (unsigned char)s[i];
+        char pair[2] = {digits[c >> 4], digits[c & 15]};
+        ed_buf_append(&h, pair, 2);
+    }
+    pad(b, f, h.data ? h.data : "", h.len);
+    ed_buf_free(&h);
+}
+
+/* A rune as UTF-8 (Go's %c); invalid ones as U+FFFD. */
+static void utf8_rune(ed_buf *b, int64_t r)
+{
+    unsigned char o[4];
+    size_t n;
+    if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
+        r = 0xFFFD;
+    if (r < 0x80) {
+        o[0] = (unsigned char)r;
+        n = 1;
+    } else if (r < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (r >> 6));
+        o[1] = (unsigned char)(0x80 | (r & 0x3F));
+        n = 2;
+    } else if (r < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (r >> 12));
+        o[1] = (unsigned char)(0x80 | ((r >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (r & 0x3F));
+        n = 3;
+    } else {
+        o[0] = (unsigned char)(0xF0 | (r >> 18));
+        o[1] = (unsigned char)(0x80 | ((r >> 12) & 0x3F));
+        o[2] = (unsigned char)(0x80 | ((r >> 6) & 0x3F));
+        o[3] = (unsigned char)(0x80 | (r & 0x3F));
+        n = 4;
+    }
+    ed_buf_append(b, o, n);
+}
+
+/*
+ * One operand of printf, as Go's fmt prints the template's values (strings, ints, bools, nil,
+ * lists, maps, structs): %v %s %q %d %t %x %X %o %O %b %c %U %T with flags, width and precision;
+ * Go's "%!v(MISSING)" when absent, and "%!verb(type=value)" (or "%!verb(<nil>)") for a verb
+ * that does not fit the value.
+ */
+static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *f, size_t i)
 {
     if (i >= c->nargs) {
         ed_buf_printf(b, "%%!%c(MISSING)", verb);
         return 0;
     }
     const ed_tv *v = c->args[i];
-    char *s = NULL;
-    switch (verb) {
-    case 'v':
-    case 's':
-        if (v->kind == ED_TV_NIL && verb == 's') {
-            ed_buf_append_str(b, "%!s(<nil>)");
-            return 0;
-        }
-        s = strval_dup(v);
-        break;
-    case 'd':
-        if (v->kind != ED_TV_NUM) {
-            char *sv = strval_dup(v);
-            ed_buf_printf(b, "%%!d(%s=%s)", type_name(v), sv);
-            free(sv);
-            return 0;
-        }
-        s = ed_xasprintf("%" PRId64, v->n);
-        break;
-    case 't':
-        if (v->kind != ED_TV_BOOL) {
-            char *sv = strval_dup(v);
-            ed_buf_printf(b, "%%!t(%s=%s)", type_name(v), sv);
-            free(sv);
-            return 0;
-        }
-        s = ed_xstrdup(v->n ? "true" : "false");
-        break;
-    case 'q': {
-        if (v->kind != ED_TV_STR)
-            return fail(c, "printf: %q is supported by eddy for strings only", NULL);
-        ed_buf q = ED_BUF_INIT((size_t)1 << 20);
-        go_quote(&q, v->s);
-        s = ed_buf_take(&q);
+    bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
+    if (verb == 'T') {
+        const char *t = v->kind == ED_TV_NIL ? "<nil>" : type_name(v);
+        pad(b, f, t, strlen(t));
+        return 0;
+    }
+    if (v->kind == ED_TV_NIL) {
+        if (verb == 'v')
+            pad(b, f, "<nil>", 5);
+        else
+            ed_buf_printf(b, "%%!%c(<nil>)", verb);
+        return 0;
+    }
+    if (num && verb == 'q') {
+        /* A rune in single quotes, as strconv.QuoteRune writes it. */
+        ed_buf q = ED_BUF_INIT(32);
+        int64_t r = v->n;
+        const char *esc = r == '\\'   ? "\\\\"
+                          : r == '\'' ? "\\'"
+                          : r == '\a' ? "\\a"
+                          : r == '\b' ? "\\b"
+                          : r == '\f' ? "\\f"
+                          : r == '\n' ? "\\n"
+                          : r == '\r' ? "\\r"
+                          : r == '\t' ? "\\t"
+                          : r == '\v' ? "\\v"
+                                      : NULL;
+        ed_buf_append(&q, "'", 1);
+        if (esc)
+            ed_buf_append_str(&q, esc);
+        else if (r >= 0 && (r < 0x20 || r == 0x7f))
+            ed_buf_printf(&q, "\\x%02x", (unsigned)r);
+        else
+            utf8_rune(&q, r);
+        ed_buf_append(&q, "'", 1);
+        pad(b, f, q.data, q.len);
         ed_buf_free(&q);
-        break;
+        return 0;
     }
-    default: {
-        char verb_s[3] = {'%', verb, '\0'};
-        return fail(c, "printf: a verb eddy does not support: ", verb_s);
+    if (num && (verb == 'v' || strchr("dxXoOb", verb))) {
+        char base = verb;
+        if (base == 'v')
+            base = 'd';
+        fmt_integer(b, f, v->n, base);
+        return 0;
     }
+    if (num && verb == 'c') {
+        ed_buf r = ED_BUF_INIT(8);
+        utf8_rune(&r, v->n);
+        pad(b, f, r.data, r.len);
+        ed_buf_free(&r);
+        return 0;
     }
-    /* Width and '-' (left-justify) as fmt pads, in characters of the ASCII text. */
-    bool left = strchr(flags, '-') != NULL;
-    long width = 0;
-    for (const char *f = flags; *f; f++)
-        if (*f >= '0' && *f <= '9' && width < (1L << 20))
-            width = width * 10 + (*f - '0');
-    if (width > (1L << 20))
-        width = 1L << 20; /* the message's cap: wider is only more spaces than it can hold */
-    long len = (long)strlen(s);
-    if (!left)
-        for (long k = len; k < width; k++)
-            ed_buf_append(b, " ", 1);
-    ed_buf_append_str(b, s);
-    if (left)
-        for (long k = len; k < width; k++)
-            ed_buf_append(b, " ", 1);
-    free(s);
+    if (num && verb == 'U') {
+        char u[32];
+        int64_t r = v->n;
+        int n = r < 0 ? snprintf(u, sizeof(u), "U+%" PRIX64, (uint64_t)r)
+                      : snprintf(u, sizeof(u), "U+%04" PRIX64, (uint64_t)r);
+        pad(b, f, u, (size_t)n);
+        return 0;
+    }
+    if (str && (verb == 'x' || verb == 'X')) {
+        fmt_hex_string(b, f, v->s, verb);
+        return 0;
+    }
+    if ((str && (verb == 'v' || verb == 's' || verb == 'q')) ||
+        (v->kind == ED_TV_BOOL && (verb == 'v' || verb == 't')) ||
+        (!num && !str && v->kind != ED_TV_BOOL && verb == 'v')) {
+        char *s = strval_dup(v);
+        size_t n = strlen(s);
+        if (f->prec >= 0 && str)
+            n = rune_prefix(s, f->prec);
+        if (verb == 'q') {
+            s[n] = '\0';
+            ed_buf q = ED_BUF_INIT((size_t)1 << 20);
+            go_quote(&q, s);
+            pad(b, f, q.data, q.len);
+            ed_buf_free(&q);
+        } else {
+            pad(b, f, s, n);
+        }
+        free(s);
+        return 0;
+    }
+    if (!num && !str && v->kind != ED_TV_BOOL && verb == 's') {
+        char *s = strval_dup(v); /* lists, maps, structs: their elements as %v */
+        pad(b, f, s, strlen(s));
+        free(s);
+        return 0;
+    }
+    char *sv = strval_dup(v);
+    ed_buf_printf(b, "%%!%c(%s=%s)", verb, type_name(v), sv);
+    free(sv);
     return 0;
 }
 
-/* Go's printf for the verbs commit messages use: %s %v %d %t %q and %%, with a width and '-';
- * missing operands print as Go prints them, extra ones as "%!(EXTRA type=value, ...)". */
+/* A run of digits at *p (capped), advancing *p; -1 when there is none. */
+static long fmt_number(const char **p)
+{
+    long n = -1;
+    for (; **p >= '0' && **p <= '9'; (*p)++)
+        n = n < 0 ? **p - '0' : (n < (1L << 24) ? n * 10 + (**p - '0') : n);
+    return n;
+}
+
+/* Go's printf: flags, width, precision, argument indexes ("%[2]s"), the verbs of
+ * printf_operand and %%; missing operands print as Go prints them, extra ones (without
+ * indexes) as "%!(EXTRA type=value, ...)". */
 static int fn_printf(call *c)
 {
     const char *f = str_arg(c, 0);
     ed_buf b = ED_BUF_INIT((size_t)1 << 20);
     size_t arg = 1;
+    bool reordered = false;
     int rc = 0;
     for (const char *p = f; *p && !rc;) {
         if (*p != '%') {
@@ -762,22 +951,65 @@ static int fn_printf(call *c)
             continue;
         }
         p++;
-        char flags[16];
-        size_t nf = 0;
-        while ((*p == '-' || *p == '+' || *p == ' ' || *p == '#' || (*p >= '0' && *p <= '9')) &&
-               nf + 1 < sizeof(flags))
-            flags[nf++] = *p++;
-        flags[nf] = '\0';
+        struct fmt_spec spec = {.width = -1, .prec = -1};
+        for (;; p++) {
+            if (*p == '-')
+                spec.minus = true;
+            else if (*p == '+')
+                spec.plus = true;
+            else if (*p == ' ')
+                spec.space = true;
+            else if (*p == '#')
+                spec.sharp = true;
+            else if (*p == '0')
+                spec.zero = true;
+            else
+                break;
+        }
+        if (spec.minus)
+            spec.zero = false; /* Go pads with zeros only on the left */
+        if (*p == '[') {
+            const char *q = p + 1;
+            long idx = fmt_number(&q);
+            if (*q == ']' && idx >= 1) {
+                arg = (size_t)idx;
+                reordered = true;
+                p = q + 1;
+            }
+        }
+        spec.width = fmt_number(&p);
+        if (*p == '.') {
+            p++;
+            spec.prec = fmt_number(&p);
+            if (spec.prec < 0)
+                spec.prec = 0;
+        }
         if (*p == '%') {
             ed_buf_append(&b, "%", 1);
             p++;
         } else if (!*p) {
             ed_buf_append_str(&b, "%!(NOVERB)");
+        } else if ((unsigned char)*p >= 0x80) {
+            /* A verb is one rune; no verb is outside ASCII, so this one fits no value. */
+            size_t n = 1;
+            while (n < 4 && ((unsigned char)p[n] & 0xC0) == 0x80)
+                n++;
+            if (arg < c->nargs && c->args[arg]->kind == ED_TV_NIL) {
+                ed_buf_printf(&b, "%%!%.*s(<nil>)", (int)n, p);
+            } else if (arg < c->nargs) {
+                char *sv = strval_dup(c->args[arg]);
+                ed_buf_printf(&b, "%%!%.*s(%s=%s)", (int)n, p, type_name(c->args[arg]), sv);
+                free(sv);
+            } else {
+                ed_buf_printf(&b, "%%!%.*s(MISSING)", (int)n, p);
+            }
+            p += n;
+            arg++;
         } else {
-            rc = printf_operand(c, &b, *p++, flags, arg++);
+            rc = printf_operand(c, &b, *p++, &spec, arg++);
         }
     }
-    if (!rc && arg < c->nargs) {
+    if (!rc && !reordered && arg < c->nargs) {
         ed_buf_append_str(&b, "%!(EXTRA ");
         for (size_t i = arg; i < c->nargs; i++) {
             char *sv = strval_dup(c->args[i]);

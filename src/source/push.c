@@ -256,7 +256,8 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
     char *url_safe = NULL;
     ed_source_url_normalize(o->url, &url_safe, NULL);
     ed_source_deadline deadline = {0};
-    int rc = ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, NULL, 0, err);
+    int rc =
+        ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, o->proxy, o->proxy_len, err);
     if (rc)
         goto out_noauth;
     if ((rc = push_options_check(o, err)) != 0 ||
@@ -279,8 +280,10 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
     ed_source_auth_callbacks(auth_p, &po.callbacks);
     po.callbacks.push_update_reference = push_update_cb;
     po.callbacks.payload = &pa;
-    /* An HTTPS proxy from the environment (libgit2 tunnels through it; plain HTTP goes
-     * straight to the server). */
+    /* The GitRepository's proxy Secret (as Flux's automation uses it), the environment's
+     * proxy and a client certificate need eddy's transport, as a fetch does: libgit2 sends
+     * plain HTTP past the proxy it is given. */
+    ed_source_transport_install(auth_p, &po.callbacks);
     po.proxy_opts.type = GIT_PROXY_AUTO;
     po.custom_headers = pa.auth.headers;
     /* libgit2 only reads the strings. */
@@ -367,6 +370,7 @@ static int create_commit(ed_source_cache *cache, const ed_source_git_update_opts
 static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *o,
                        ed_source_git_update_result *res, ed_err *err)
 {
+    res->stage = ED_SOURCE_UPDATE_CHECKOUT;
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = o->url;
     if (o->checkout)
@@ -375,6 +379,8 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         fo.ref.branch = o->checkout_branch;
     fo.secret = o->secret;
     fo.secret_len = o->secret_len;
+    fo.proxy = o->proxy;
+    fo.proxy_len = o->proxy_len;
     fo.timeout_ms = o->timeout_ms;
     fo.full_history = true;
     ed_source_git_result fr;
@@ -413,6 +419,7 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         rc = ed_source_git_error(err, ED_ERROR, "cannot read the checked out commit");
         goto out;
     }
+    res->stage = ED_SOURCE_UPDATE_APPLY;
     /* update.path: "./deploy/" -> "deploy". */
     const char *path = o->path ? o->path : "";
     while (ed_str_has_prefix(path, "./"))
@@ -429,9 +436,8 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     git_tree_entry *at = NULL;
     if (prefix[0] && git_tree_entry_bypath(&at, tree, prefix) != 0) {
         rc = ed_err_set(err, ED_ENOTFOUND,
-                        "update failed: update.path '%s': no such file or "
-                        "directory in commit %.7s",
-                        o->path, fr.commit);
+                        "update.path '%s': no such file or directory in commit %.7s", o->path,
+                        fr.commit);
         goto out;
     }
     git_tree_entry_free(at);
@@ -458,6 +464,7 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
         res->committed = false; /* the push branch has these files already */
         goto out;
     }
+    res->stage = ED_SOURCE_UPDATE_PUSH;
     if ((rc = o->message(o->user, &message, err)) != 0 || (rc = signature(o, &sig, err)) != 0)
         goto out;
     if ((rc = create_commit(cache, o, repo, sig, message, new_tree, parent, &commit_id, err)) != 0)

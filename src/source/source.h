@@ -198,6 +198,10 @@ typedef struct ed_source_git_update_opts {
     const char *url;
     const ed_source_secret_entry *secret; /* credentials, as for a fetch */
     size_t secret_len;
+    /* The GitRepository's spec.proxySecretRef data (`address`, optional `username` and
+     * `password`), or NULL/0: each fetch and push of an http(s) URL goes through it. */
+    const ed_source_secret_entry *proxy;
+    size_t proxy_len;
     const char *checkout_branch; /* the branch the commit is made on top of */
     /* Or any ref (tag, semver, name, commit; checkout_branch NULL then, and push_branch or
      * refspec required); NULL to check out checkout_branch. */
@@ -229,10 +233,19 @@ typedef struct ed_source_git_update_opts {
     int max_attempts; /* on a rejected push; 0 for 3 */
 } ed_source_git_update_opts;
 
+/* Where an update stopped, in Flux's phases: checking out the source (the fetches), applying
+ * the policies (update.path, the edits), committing and pushing (the message included). */
+typedef enum {
+    ED_SOURCE_UPDATE_CHECKOUT,
+    ED_SOURCE_UPDATE_APPLY,
+    ED_SOURCE_UPDATE_PUSH,
+} ed_source_update_stage;
+
 typedef struct ed_source_git_update_result {
-    char source_revision[320]; /* the checkout branch's revision the edits started from */
-    bool committed;            /* a commit was made and pushed */
-    char commit[41];           /* its hex id */
+    ed_source_update_stage stage; /* the phase reached (where a failure happened) */
+    char source_revision[320];    /* the checkout branch's revision the edits started from */
+    bool committed;               /* a commit was made and pushed */
+    char commit[41];              /* its hex id */
     int files_changed;
     int attempts;
 } ed_source_git_update_result;

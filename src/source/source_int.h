@@ -183,15 +183,16 @@ int ed_source_sshsig_verify(const char *data, size_t len, const char *sig, size_
 /* ---- the libcurl transport (transport.c) ---- */
 
 /*
- * True when a fetch with auth needs eddy's libcurl transport instead of libgit2's HTTP one: an
+ * True when a fetch or push with auth needs eddy's libcurl transport instead of libgit2's HTTP
+ * one: an
  * HTTPS URL with a client certificate (`tls.crt`), an HTTP(S) URL with a proxy secret or while
  * the environment names a proxy for its scheme (https_proxy, http_proxy, either case, as
  * Flux's controllers honour them; no_proxy applies). libgit2's HTTP transport, 1.8 included,
  * has neither client certificates nor SOCKS proxies, and sends plain HTTP past its proxy.
  */
 bool ed_source_transport_wanted(const ed_source_auth *auth);
-/* Make the fetch whose callbacks are cb use the libcurl transport when it is wanted (payload:
- * auth, which must outlive the remote's connection). */
+/* Make the fetch or push whose callbacks are cb use the libcurl transport when it is wanted
+ * (payload: auth, which must outlive the remote's connection). */
 void ed_source_transport_install(ed_source_auth *auth, git_remote_callbacks *cb);
 
 /* The bare repository cache behind ed_source_cache, opened under its lock. */

@@ -1,18 +1,20 @@
 /*
  * Git's smart HTTP protocol over libcurl, for what libgit2's own HTTP transport (1.8 included)
  * cannot do: present a client certificate (mutual TLS, the `tls.crt` + `tls.key` keys of a
- * GitRepository Secret, as Flux accepts them). libgit2 keeps the protocol (ref advertisement,
- * negotiation, the pack); this file only carries its requests, as a "smart subtransport" that a
- * fetch installs through git_remote_callbacks.transport, so it applies to that fetch alone and no
+ * GitRepository Secret, as Flux accepts them) and go through a proxy (libgit2 sends plain HTTP
+ * past the one it is given). libgit2 keeps the protocol (ref advertisement, negotiation, the
+ * pack); this file only carries its requests, as a "smart subtransport" that a fetch or a push
+ * installs through git_remote_callbacks.transport, so it applies to that operation alone and no
  * process-wide TLS setting changes.
  *
  * The requests are git's stateless-RPC ones: `GET <url>/info/refs?service=git-upload-pack` for
  * the advertisement, and one `POST <url>/git-upload-pack` per negotiation round with the body
- * libgit2 wrote. Responses stream through a curl multi handle as libgit2 reads them, so a
- * large pack is never held in memory whole. Everything else a Secret and a proxy Secret say is
- * applied here too: basic auth, the bearer token header, `ca.crt` (else the system's CAs), and
- * the proxy with its credentials. Only fetching is supported (eddy never pushes through a
- * GitRepository's credentials).
+ * libgit2 wrote; a push (image automation) makes the same two with `git-receive-pack`, its
+ * commands and pack in one POST body (at most 16 MiB: an automation's commit is small).
+ * Responses stream through a curl multi handle as libgit2 reads them, so a large pack is never
+ * held in memory whole. Everything else a Secret and a proxy Secret say is applied here too:
+ * basic auth, the bearer token header, `ca.crt` (else the system's CAs), and the proxy with its
+ * credentials.
  *
  * Failures are reported through the fetch's ed_source_auth (refused credentials, an untrusted
  * or refusing TLS peer) and libgit2's error, never with a secret or a URL's userinfo in them.
@@ -39,8 +41,9 @@ typedef struct curl_stream {
     curl_subtransport *owner;
     char *url; /* the request's URL */
     bool post;
-    ed_buf request;  /* what libgit2 wrote (POST body) */
-    ed_buf response; /* received, not yet read by libgit2 */
+    const char *service; /* "upload-pack" (fetch) or "receive-pack" (push) */
+    ed_buf request;      /* what libgit2 wrote (POST body) */
+    ed_buf response;     /* received, not yet read by libgit2 */
     size_t response_pos;
     CURLM *multi;
     CURL *easy;
@@ -166,9 +169,11 @@ static int stream_start(curl_stream *s)
         curl_easy_setopt(e, CURLOPT_SHARE, s->owner->share);
     apply_auth(s, s->owner->auth);
     if (s->post) {
-        s->headers =
-            curl_slist_append(s->headers, "Content-Type: application/x-git-upload-pack-request");
-        s->headers = curl_slist_append(s->headers, "Accept: application/x-git-upload-pack-result");
+        char line[96];
+        snprintf(line, sizeof(line), "Content-Type: application/x-git-%s-request", s->service);
+        s->headers = curl_slist_append(s->headers, line);
+        snprintf(line, sizeof(line), "Accept: application/x-git-%s-result", s->service);
+        s->headers = curl_slist_append(s->headers, line);
         s->headers = curl_slist_append(s->headers, "Expect:");
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->request.data ? s->request.data : "");
@@ -280,7 +285,9 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *buffe
         return -1;
     }
     if (ed_buf_append(&s->request, buffer, len) != 0) {
-        git_error_set_str(GIT_ERROR_NET, "negotiation request too large");
+        git_error_set(GIT_ERROR_NET, "%s request too large (over %zu MiB)",
+                      strcmp(s->service, "receive-pack") == 0 ? "push" : "negotiation",
+                      s->request.max >> 20);
         return -1;
     }
     return 0;
@@ -305,8 +312,9 @@ static int sub_action(git_smart_subtransport_stream **out, git_smart_subtranspor
 {
     curl_subtransport *t = (curl_subtransport *)transport;
     *out = NULL;
-    if (action != GIT_SERVICE_UPLOADPACK_LS && action != GIT_SERVICE_UPLOADPACK) {
-        git_error_set_str(GIT_ERROR_NET, "only fetching is supported over mutual TLS");
+    bool push = action == GIT_SERVICE_RECEIVEPACK_LS || action == GIT_SERVICE_RECEIVEPACK;
+    if (!push && action != GIT_SERVICE_UPLOADPACK_LS && action != GIT_SERVICE_UPLOADPACK) {
+        git_error_set_str(GIT_ERROR_NET, "unsupported Git service");
         return -1;
     }
     curl_stream *s = ed_xcalloc(1, sizeof(*s));
@@ -320,9 +328,10 @@ static int sub_action(git_smart_subtransport_stream **out, git_smart_subtranspor
     size_t n = strlen(url);
     while (n > 0 && url[n - 1] == '/')
         n--;
-    s->post = action == GIT_SERVICE_UPLOADPACK;
-    s->url = ed_xasprintf("%.*s%s", (int)n, url,
-                          s->post ? "/git-upload-pack" : "/info/refs?service=git-upload-pack");
+    s->post = action == GIT_SERVICE_UPLOADPACK || action == GIT_SERVICE_RECEIVEPACK;
+    s->service = push ? "receive-pack" : "upload-pack";
+    s->url = ed_xasprintf("%.*s%s%s", (int)n, url, s->post ? "/git-" : "/info/refs?service=git-",
+                          s->service);
     *out = &s->parent;
     return 0;
 }

@@ -261,6 +261,16 @@ assert_fails "health check" "$eddy" create ks x --source s --health-check Deploy
 assert_contains "$OUT" 'invalid health check "Deployment": expected Kind/name.namespace' "health check"
 assert_fails "policy without a rule" "$eddy" create image policy x --image-ref r --export
 assert_contains "$OUT" "exactly one of --select-semver" "image policy rule"
+# flux's --reflect-digest; --interval goes with Always (the CRD wants it then, and only then).
+out=$("$eddy" create image policy x --image-ref r --select-semver '>=1' --reflect-digest Always \
+    --interval 5m --export)
+assert_contains "$out" "  digestReflectionPolicy: Always" "--reflect-digest"
+assert_contains "$out" "  interval: 5m0s" "--interval with Always"
+assert_not_contains "$("$eddy" create image policy x --image-ref r --select-semver '>=1' \
+    --reflect-digest IfNotPresent --interval 5m --export)" "interval:" "no interval without Always"
+assert_fails "a bad --reflect-digest" "$eddy" create image policy x --image-ref r --select-semver 1 \
+    --reflect-digest always --export
+assert_contains "$OUT" "expected Never, IfNotPresent or Always" "--reflect-digest values"
 # Every generated object is valid for the API server (server-side dry run).
 crds=(gitrepositories.source.toolkit.fluxcd.io kustomizations.kustomize.toolkit.fluxcd.io
     imagerepositories.image.toolkit.fluxcd.io imagepolicies.image.toolkit.fluxcd.io
@@ -273,6 +283,8 @@ kubectl create namespace flux-system --dry-run=client -o yaml | kubectl apply -f
     "$eddy" create kustomization podinfo --source podinfo --path ./kustomize --prune --export
     "$eddy" create image repository podinfo --image ghcr.io/stefanprodan/podinfo --export
     "$eddy" create image policy podinfo --image-ref podinfo --select-alpha desc --export
+    "$eddy" create image policy always --image-ref podinfo --select-alpha desc \
+        --reflect-digest Always --export
     "$eddy" create image update podinfo --git-repo-ref fleet --author-email a@b.c --export
 } >"$scratch/exported.yaml"
 assert_ok "generated objects pass the API server's validation" \

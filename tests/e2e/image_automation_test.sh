@@ -183,12 +183,13 @@ assert_eq "main@sha1:$first" "$(get imageupdateautomation/app '{.status.observed
 assert_eq "1.1.0" "$(get imageupdateautomation/app '{.status.observedPolicies.app.tag}')" "observedPolicies"
 assert_eq "" "$(get imageupdateautomation/app '{.status.observedPolicies.api.tag}')" "only selected policies observed"
 assert_match '^20[0-9-]+T' "$(get imageupdateautomation/app '{.status.lastPushTime}')" "lastPushTime"
-assert_eq "committed and pushed commit '${first:0:7}' to branch 'main'" \
+# Flux v1: Ready says "repository up-to-date" after a push too; the event says what was pushed
+# where, then the commit message (PushResult's summary).
+assert_eq "repository up-to-date" \
     "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's Ready message"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.kind=ImageUpdateAutomation -o jsonpath='{.items[*].message}')" \
-    "committed and pushed commit '${first:0:7}' to branch 'main'" "event"
-assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.kind=ImageUpdateAutomation -o jsonpath='{.items[*].message}')" \
-    "$(git -C "$work" log -1 --format=%B "$first")" "the event carries the commit message (Flux)"
+    "pushed commit '${first:0:7}' to branch 'main'
+$(git -C "$work" log -1 --format=%B "$first")" "event: Flux's push summary and the commit message"
 
 step "nothing changed: no commit"
 kubectl -n "$ns" annotate --overwrite imageupdateautomation/app reconcile.fluxcd.io/requestedAt=noop >/dev/null
@@ -235,6 +236,90 @@ fetch
 assert_contains "$(cat "$work/deploy/app.yaml")" "app:1.3.0\"" "app's change landed"
 assert_contains "$(cat "$work/api/api.yaml")" "api:0.2.0 #" "api's change landed"
 assert_eq "Update from image update automation" "$(git -C "$work" log -1 --format=%s -- api)" "default message"
+
+step "a digest: written with the tag while the policy reflects it, dropped when it stops"
+kubectl -n "$ns" patch imagepolicy/app --type=merge -p '{"spec":{"digestReflectionPolicy":"IfNotPresent"}}' >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.observedPolicies.app.digest}' --timeout=60s >/dev/null
+app_digest=$(get imagepolicy/app '{.status.latestRef.digest}')
+assert_eq "$app_digest" "$(get imageupdateautomation/app '{.status.observedPolicies.app.digest}')" "observedPolicies: the digest"
+fetch
+assert_contains "$(cat "$work/deploy/app.yaml")" "image: \"$reg/auto/app:1.3.0@$app_digest\"" "name:tag@digest written"
+kubectl -n "$ns" patch imagepolicy/app --type=merge -p '{"spec":{"digestReflectionPolicy":"Never"}}' >/dev/null
+no_digest() { [ -z "$(get imageupdateautomation/app '{.status.observedPolicies.app.digest}')" ]; }
+retry 60 no_digest
+assert_eq "" "$(get imagepolicy/app '{.status.latestRef.digest}')" "the policy's digest is gone"
+fetch
+assert_contains "$(cat "$work/deploy/app.yaml")" "image: \"$reg/auto/app:1.3.0\" #" "the tag alone again"
+
+step "push.branch other than the checkout branch: observedSourceRevision is the checkout's (Flux)"
+main_head=$(git -C "$work" rev-parse HEAD)
+kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: outside}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet}
+  policySelector: {matchLabels: {team: apps}}
+  update: {path: ./other}
+  git:
+    checkout: {ref: {branch: main}}
+    commit: {author: {email: bot@eddy.dev}}
+    push: {branch: auto-outside}
+YAML
+kubectl -n "$ns" wait imageupdateautomation/outside --for=jsonpath='{.status.lastPushCommit}' --timeout=60s >/dev/null ||
+    fail "no push: $(get imageupdateautomation/outside '{.status}')"
+pushed=$(git -C "$work" ls-remote -q origin refs/heads/auto-outside | cut -f1)
+assert_eq "$pushed" "$(get imageupdateautomation/outside '{.status.lastPushCommit}')" "lastPushCommit: the head of the push branch"
+assert_eq "main@sha1:$main_head" "$(get imageupdateautomation/outside '{.status.observedSourceRevision}')" \
+    "observedSourceRevision: the checkout branch's commit the update started from"
+assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.kind=ImageUpdateAutomation,involvedObject.name=outside -o jsonpath='{.items[*].message}')" \
+    "pushed commit '${pushed:0:7}' to branch 'auto-outside'" "the event names the push branch"
+fetch
+assert_eq "$main_head" "$(git -C "$work" rev-parse HEAD)" "main untouched"
+kubectl -n "$ns" delete imageupdateautomation/outside --timeout=30s >/dev/null
+
+step "the GitRepository's proxySecretRef carries the automation's fetch and push (Flux)"
+bg_start proxy python3 "$EDDY_ROOT/tests/e2e/gitproxy.py" --ready-file "$scratch/proxy.ready" \
+    --log "$scratch/proxy-requests.log" --user pxuser --password pxpass
+retry 10 test -f "$scratch/proxy.ready"
+pport=$(sed -n 's/^port=//p' "$scratch/proxy.ready")
+kubectl -n "$ns" create secret generic proxy-auth --from-literal=address="http://127.0.0.1:$pport" \
+    --from-literal=username=pxuser --from-literal=password=pxpass >/dev/null
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: fleet-proxied}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/image-fleet.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+  proxySecretRef: {name: proxy-auth}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: proxied}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet-proxied}
+  policySelector: {matchLabels: {team: apps}}
+  update: {path: ./other}
+  git:
+    commit: {author: {email: bot@eddy.dev}}
+    push: {branch: auto-proxied}
+YAML
+kubectl -n "$ns" wait imageupdateautomation/proxied --for=jsonpath='{.status.lastPushCommit}' --timeout=60s >/dev/null ||
+    fail "no push: $(get imageupdateautomation/proxied '{.status}')"
+assert_eq "$(git -C "$work" ls-remote -q origin refs/heads/auto-proxied | cut -f1)" \
+    "$(get imageupdateautomation/proxied '{.status.lastPushCommit}')" "pushed through the proxy"
+log=$(cat "$scratch/proxy-requests.log")
+assert_contains "$log" "GET $EDDY_GIT_HTTP_URL/image-fleet.git/info/refs?service=git-upload-pack 200" \
+    "the fetch's ref listing through the proxy"
+assert_contains "$log" "POST $EDDY_GIT_HTTP_URL/image-fleet.git/git-receive-pack 200" \
+    "the push through the proxy"
+kubectl -n "$ns" delete imageupdateautomation/proxied gitrepository/fleet-proxied --timeout=30s >/dev/null
+bg_stop proxy
 
 step "bad input: an unsupported template construct; a marker naming a missing policy left alone"
 kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
@@ -304,7 +389,7 @@ assert_contains "$(cat "$work/paths/chart/templates/deploy.yaml")" "image: x #" 
 # A path the commit does not have fails (Flux: the walk's error), no "up-to-date".
 pathauto path-missing ./nowhere
 kubectl -n "$ns" wait imageupdateautomation/path-missing --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=UpdateFailed --timeout=60s >/dev/null
-assert_contains "$(get imageupdateautomation/path-missing '{.status.conditions[?(@.type=="Ready")].message}')" "update.path './nowhere': no such file or directory" "the path named"
+assert_contains "$(get imageupdateautomation/path-missing '{.status.conditions[?(@.type=="Ready")].message}')" "failed to apply policies: update.path './nowhere': no such file or directory" "the path named, in Flux's phase"
 kubectl -n "$ns" delete imageupdateautomation/path-file imageupdateautomation/path-dir imageupdateautomation/path-missing --timeout=30s >/dev/null
 # Without spec.git there is nothing to commit with: Flux stalls, InvalidSourceConfiguration.
 kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
@@ -459,7 +544,7 @@ not_ready() { # NAME: wait for Ready=False; its message
 }
 msg=$(not_ready nooptfleet)
 echo "    nooptfleet: $msg"
-assert_contains "$msg" "push to '$EDDY_GIT_HTTP_URL/nooptfleet.git' failed: the server does not accept push options (git.push.options)" "nooptfleet message"
+assert_contains "$msg" "failed to update source: push to '$EDDY_GIT_HTTP_URL/nooptfleet.git' failed: the server does not accept push options (git.push.options)" "nooptfleet message, in Flux's phase"
 assert_eq "$(git -C "$scratch/nooptfleet" rev-parse HEAD)" \
     "$(git ls-remote "$(git_http_url nooptfleet)" refs/heads/main | cut -f1)" "nothing pushed to nooptfleet"
 msg=$(not_ready stalled)

@@ -3,10 +3,10 @@
 # agent (`eddy controller`) against the real control plane and registries: a scan finds the
 # pushed tags (signature tags excluded), keeps them on disk and reports Flux's lastScanResult;
 # dockerconfigjson credentials open the htpasswd registry and their absence gives
-# AuthenticationFailed; a registry answering 429 is asked again only after its Retry-After; an
-# ImagePolicy picks the semver-latest tag, follows a newly pushed tag at once after the rescan
-# (observedPreviousRef), reflects the manifest digest; bad input stalls with a clear reason;
-# deletion removes the stored tags and the finalizer.
+# ReadOperationFailed ("scan failed: ...", as in Flux); a registry answering 429 is asked again
+# only after its Retry-After; an ImagePolicy picks the semver-latest tag, follows a newly pushed
+# tag at once after the rescan (observedPreviousRef), reflects the manifest digest; bad input
+# stalls with a clear reason; deletion removes the stored tags and the finalizer.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -37,7 +37,30 @@ class H(http.server.BaseHTTPRequestHandler):
     def reply(self, status, body):
         self.send_response(status); self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def moved(self):
+        # A registry that sends its API elsewhere, as registry.k8s.io does: 307 to the
+        # test registry's reflector/web.
+        self.send_response(307)
+        self.send_header("Location", "http://%s/v2/reflector/web/%s" % (sys.argv[3], self.path.split("/", 4)[4]))
+        self.send_header("Content-Length", "0"); self.end_headers()
+    def do_HEAD(self):
+        return self.moved() if self.path.startswith("/v2/moved/") else self.reply(404, b"")
     def do_GET(self):
+        if self.path.startswith("/v2/moved/"):
+            return self.moved()
+        if self.path.startswith("/v2/leaky/"):
+            # Basic auth, then a Link to the next page on another host name (localhost).
+            if self.headers.get("Authorization") != "Basic YmVhcmVyOnMzY3JldA==":
+                self.send_response(401); self.send_header("WWW-Authenticate", 'Basic realm="r"')
+                self.send_header("Content-Length", "0"); self.end_headers(); return
+            self.send_response(200); self.send_header("Content-Type", "application/json")
+            self.send_header("Link", '<http://localhost:%s/v2/leaky-next/app/tags/list?last=1.0.0>; rel="next"' % sys.argv[1])
+            body = b'{"name": "leaky/app", "tags": ["1.0.0"]}'
+            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body); return
+        if self.path.startswith("/v2/leaky-next/"):
+            with open(sys.argv[2] + ".leaky", "a") as f:
+                f.write("next page authorization: %s\n" % self.headers.get("Authorization", "none"))
+            return self.reply(200, b'{"name": "leaky/app", "tags": ["2.0.0"]}')
         if self.path.startswith("/v2/broken/"):
             return self.reply(200, b'{"name": "broken/app", "tags": ["1.0", ')
         if self.path.startswith("/v2/empty/"):
@@ -99,7 +122,7 @@ kubectl -n "$ns" create secret generic bad-proxy --from-literal=address="http://
     --from-literal=username=proxy-user --from-literal=password=wrong >/dev/null
 
 rl_port=$(free_port)
-bg_start ratelimited python3 "$scratch/ratelimited.py" "$rl_port" "$scratch/ratelimited.requests"
+bg_start ratelimited python3 "$scratch/ratelimited.py" "$rl_port" "$scratch/ratelimited.requests" "$EDDY_REGISTRY"
 
 repo() { # repo NAME IMAGE [EXTRA YAML LINES]
     kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -117,6 +140,7 @@ repo web "$EDDY_REGISTRY/reflector/web"
 repo no-exclusions "$EDDY_REGISTRY/reflector/web" "  exclusionList: []"
 repo api "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: regcred}"
 repo api-anonymous "$EDDY_REGISTRY_AUTH/reflector/api"
+repo no-secret "$EDDY_REGISTRY_AUTH/reflector/api" "  secretRef: {name: nosuch}"
 kubectl -n "$ns" create serviceaccount puller >/dev/null
 kubectl -n "$ns" patch serviceaccount puller -p '{"imagePullSecrets":[{"name":"regcred"}]}' >/dev/null
 repo api-sa "$EDDY_REGISTRY_AUTH/reflector/api" "  serviceAccountName: puller"
@@ -126,7 +150,9 @@ kubectl -n "$ns" create secret docker-registry bearercred --docker-server="127.0
     --docker-username=bearer --docker-password=s3cret >/dev/null
 repo bearer "127.0.0.1:$rl_port/bearer/app" "  secretRef: {name: bearercred}"
 repo bearer-anonymous "127.0.0.1:$rl_port/bearer/app"
+repo leaky "127.0.0.1:$rl_port/leaky/app" "  secretRef: {name: bearercred}"
 repo failing "127.0.0.1:$rl_port/failing/app"
+repo moved "127.0.0.1:$rl_port/moved/app"
 repo empty "127.0.0.1:$rl_port/empty/app"
 repo missing "$EDDY_REGISTRY/reflector/does-not-exist"
 repo proxied "$EDDY_REGISTRY/reflector/web" "  proxySecretRef: {name: proxy}"
@@ -183,6 +209,36 @@ spec:
 ${2:-}
 YAML
 }
+# A third registry, over TLS without client certificates, whose certificate another CA signed:
+# the agent's system pool ($SSL_CERT_FILE, read as Go reads it) trusts that CA, and
+# certSecretRef's ca.crt is added to the pool, as Flux adds it, not put in its place.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/system-ca.key" -out "$scratch/system-ca.crt" -subj "/CN=eddy-system-ca" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/system.key" -out "$scratch/system.crt" -subj "/CN=127.0.0.1" \
+    -CA "$scratch/system-ca.crt" -CAkey "$scratch/system-ca.key" \
+    -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+system_port=$(free_port)
+printf 'version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp:\n  addr: 127.0.0.1:%s\n  secret: s3cr3t\n  tls:\n    certificate: %s\n    key: %s\n' \
+    "$scratch/tls-registry" "$system_port" "$scratch/system.crt" "$scratch/system.key" >"$scratch/registry-system.yml"
+bg_start registry-system docker-registry serve "$scratch/registry-system.yml"
+retry 20 curl -fs -o /dev/null --cacert "$scratch/system-ca.crt" "https://127.0.0.1:$system_port/v2/"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: system-ca}
+spec:
+  image: 127.0.0.1:$system_port/secure/app
+  interval: 10m
+  certSecretRef: {name: registry-ca}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: system-only}
+spec:
+  image: 127.0.0.1:$system_port/secure/app
+  interval: 10m
+YAML
 tlsrepo mtls "  certSecretRef: {name: registry-tls}"
 tlsrepo ca-only "  certSecretRef: {name: registry-ca}"
 tlsrepo untrusted
@@ -190,7 +246,7 @@ tlsrepo untrusted
 step "the agent"
 mport=$(free_port)
 sport=$(free_port)
-bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+SSL_CERT_FILE=$scratch/system-ca.crt bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
     --leader-election-namespace default --leader-election-id "eddy-image-$$" \
     --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
     --leader-election-retry-period 500ms --storage-path "$storage" \
@@ -232,18 +288,29 @@ metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")
 assert_contains "$metrics" "gotk_reconcile_condition{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\",status=\"True\",type=\"Ready\"} 1" "Ready gauge"
 assert_contains "$metrics" "gotk_reconcile_duration_seconds_count{kind=\"ImageRepository\",name=\"web\",namespace=\"$ns\"}" "duration histogram"
 
-step "dockerconfigjson credentials (secretRef, serviceAccountName); none: AuthenticationFailed"
+step "dockerconfigjson credentials (secretRef, serviceAccountName); none: ReadOperationFailed"
 kubectl -n "$ns" wait imagerepository/api --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "v1.1.0" "$(get imagerepository/api '{.status.lastScanResult.latestTags[*]}')" "tags behind auth"
 kubectl -n "$ns" wait imagerepository/api-sa --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "v1.1.0" "$(get imagerepository/api-sa '{.status.lastScanResult.latestTags[*]}')" "the service account's imagePullSecrets"
-kubectl -n "$ns" wait imagerepository/api-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+# Flux: a registry refusing the scan is a failed read ("scan failed: ..."), retried; only
+# credentials that cannot be read are AuthenticationFailed.
+kubectl -n "$ns" wait imagerepository/api-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
+assert_contains "$(get imagerepository/api-anonymous '{.status.conditions[?(@.type=="Ready")].message}')" "scan failed: " "Flux's wording"
+assert_eq "True" "$(get imagerepository/api-anonymous '{.status.conditions[?(@.type=="Reconciling")].status}')" "retried, not stalled"
+kubectl -n "$ns" wait imagerepository/no-secret --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+assert_contains "$(get imagerepository/no-secret '{.status.conditions[?(@.type=="Ready")].message}')" "failed to configure authentication options: " "Flux's wording"
 assert_not_contains "$(kubectl -n "$ns" get imagerepository api -o yaml)" "$EDDY_REGISTRY_PASSWORD" "no secret in status"
 
 step "Bearer tokens: the challenge's realm, service and scope"
 kubectl -n "$ns" wait imagerepository/bearer --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "5.0.0" "$(get imagerepository/bearer '{.status.lastScanResult.latestTags[*]}')" "tags behind a token"
-kubectl -n "$ns" wait imagerepository/bearer-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+kubectl -n "$ns" wait imagerepository/bearer-anonymous --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
+
+step "a Link to another host: followed, without the credentials (only the registry gets them)"
+kubectl -n "$ns" wait imagerepository/leaky --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "2.0.0 1.0.0" "$(get imagerepository/leaky '{.status.lastScanResult.latestTags[*]}')" "both pages"
+assert_eq "next page authorization: none" "$(sort -u "$scratch/ratelimited.requests.leaky")" "no credentials to localhost"
 
 step "429: asked again after Retry-After"
 kubectl -n "$ns" wait imagerepository/limited --for=condition=Ready --timeout=60s >/dev/null
@@ -282,7 +349,7 @@ step "through a proxy (proxySecretRef)"
 kubectl -n "$ns" wait imagerepository/proxied --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "4" "$(get imagerepository/proxied '{.status.lastScanResult.tagCount}')" "tags through the proxy"
 assert_contains "$(cat "$scratch/proxy.requests")" "http://$EDDY_REGISTRY/v2/reflector/web/tags/list" "the proxy forwarded the listing"
-kubectl -n "$ns" wait imagerepository/bad-proxied --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+kubectl -n "$ns" wait imagerepository/bad-proxied --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=60s >/dev/null
 assert_contains "$(get imagerepository/bad-proxied '{.status.conditions[?(@.type=="Ready")].message}')" "HTTP 407" "407 named"
 
 step "TLS: certSecretRef's CA and client certificate"
@@ -292,6 +359,8 @@ kubectl -n "$ns" wait imagerepository/ca-only imagerepository/untrusted --for=js
 echo "without a client certificate: $(get imagerepository/ca-only '{.status.conditions[?(@.type=="Ready")].message}')"
 echo "without the CA: $(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')"
 assert_not_contains "$(kubectl -n "$ns" get imagerepository mtls -o yaml)" "PRIVATE KEY" "no key in status"
+kubectl -n "$ns" wait imagerepository/system-ca imagerepository/system-only --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "3.0.0" "$(get imagerepository/system-ca '{.status.lastScanResult.latestTags[*]}')" "certSecretRef's CA added to the system's"
 # The loopback registry may be plain HTTP, but this one is HTTPS: the certificate problem is
 # reported, not the 400 the plain request got.
 assert_contains "$(get imagerepository/untrusted '{.status.conditions[?(@.type=="Ready")].message}')" "https://127.0.0.1:$tls_port/" "the HTTPS failure"
@@ -300,6 +369,22 @@ assert_not_contains "$(get imagerepository/untrusted '{.status.conditions[?(@.ty
 step "a local registry without spec.insecure (go-containerregistry's rule)"
 kubectl -n "$ns" wait imagerepository/local --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "4" "$(get imagerepository/local '{.status.lastScanResult.tagCount}')" "tags over plain HTTP"
+
+step "a registry that redirects its API (registry.k8s.io does): followed, as Go's client follows it"
+kubectl -n "$ns" wait imagerepository/moved --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "4" "$(get imagerepository/moved '{.status.lastScanResult.tagCount}')" "tags behind a 307"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: moved}
+spec:
+  imageRepositoryRef: {name: moved}
+  policy: {semver: {range: ^1.x}}
+  digestReflectionPolicy: IfNotPresent
+YAML
+kubectl -n "$ns" wait imagepolicy/moved --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "$digest_120" "$(get imagepolicy/moved '{.status.latestRef.digest}')" "the digest behind a 307"
+kubectl -n "$ns" delete imagepolicy/moved >/dev/null
 
 step "ImagePolicy: semver, digest"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -332,6 +417,28 @@ metadata: {name: orphan}
 spec:
   imageRepositoryRef: {name: missing}
   policy: {semver: {range: ">=0"}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: out-of-range}
+spec:
+  imageRepositoryRef: {name: web}
+  policy: {semver: {range: ">=9.0.0"}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: filtered-out}
+spec:
+  imageRepositoryRef: {name: web}
+  filterTags: {pattern: '^nightly-'}
+  policy: {alphabetical: {}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: not-numbers}
+spec:
+  imageRepositoryRef: {name: web}
+  policy: {numerical: {order: asc}}
 YAML
 kubectl -n "$ns" wait imagepolicy/web imagepolicy/web-alpha --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "1.2.0" "$(get imagepolicy/web '{.status.latestRef.tag}')" "semver ^1.x"
@@ -346,6 +453,21 @@ assert_eq "" "$(get imagepolicy/web-alpha '{.status.latestRef.digest}')" "no dig
 kubectl -n "$ns" wait imagepolicy/bad-range --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagepolicy/bad-range '{.status.conditions[?(@.type=="Ready")].message}')" "not a range" "bad range named"
 kubectl -n "$ns" wait imagepolicy/orphan --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=DependencyNotReady --timeout=30s >/dev/null
+# Flux: nothing to choose from, or a numerical policy over a tag that is no number, is a
+# Failure that is retried (a later scan may bring a tag), not a stalled spec.
+kubectl -n "$ns" wait imagepolicy/out-of-range imagepolicy/filtered-out imagepolicy/not-numbers \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=Failure --timeout=30s >/dev/null
+assert_eq "unable to determine latest version from provided list" \
+    "$(get imagepolicy/out-of-range '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message: none in range"
+assert_eq "version list argument cannot be empty" \
+    "$(get imagepolicy/filtered-out '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message: none left by the filter"
+assert_eq "failed to parse invalid numeric value 'latest'" \
+    "$(get imagepolicy/not-numbers '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message: not a number"
+for p in out-of-range filtered-out not-numbers; do
+    assert_eq "True" "$(get imagepolicy/$p '{.status.conditions[?(@.type=="Reconciling")].status}')" "$p: retried"
+    assert_eq "" "$(get imagepolicy/$p '{.status.conditions[?(@.type=="Stalled")].status}')" "$p: not stalled"
+done
+kubectl -n "$ns" delete imagepolicy/out-of-range imagepolicy/filtered-out imagepolicy/not-numbers >/dev/null
 
 step "a repository whose scan fails keeps its policies on the tags of its last scan (Flux)"
 kubectl -n "$ns" patch imagerepository/web --type=merge -p '{"spec":{"secretRef":{"name":"no-such-secret"}}}' >/dev/null
@@ -373,6 +495,10 @@ done
 kubectl -n image-e2e-friend wait imagepolicy/web --for=condition=Ready --timeout=60s >/dev/null
 assert_eq "1.2.0" "$(kubectl -n image-e2e-friend get imagepolicy web -o 'jsonpath={.status.latestRef.tag}')" "admitted namespace"
 kubectl -n image-e2e-stranger wait imagepolicy/web --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AccessDenied --timeout=60s >/dev/null
+# Retried, as Flux retries it: labelling the namespace admits it without touching the policy.
+assert_eq "" "$(kubectl -n image-e2e-stranger get imagepolicy web -o 'jsonpath={.status.conditions[?(@.type=="Stalled")].status}')" "access denied: not stalled"
+kubectl label namespace image-e2e-stranger team=web >/dev/null
+kubectl -n image-e2e-stranger wait imagepolicy/web --for=condition=Ready --timeout=30s >/dev/null
 kubectl -n "$ns" delete imagerepository/shared --timeout=30s >/dev/null
 kubectl delete namespace image-e2e-friend image-e2e-stranger --wait=false >/dev/null
 
@@ -391,6 +517,16 @@ moved="Latest image tag for $EDDY_REGISTRY/reflector/web resolved to 1.3.0 with 
 assert_eq "$moved" "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message with the previous ref"
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=web,involvedObject.kind=ImagePolicy -o jsonpath='{.items[*].message}')" \
     "$moved" "policy event: the Ready message"
+
+step "digestReflectionPolicy Never after IfNotPresent: the digest leaves latestRef"
+kubectl -n "$ns" patch imagepolicy/web --type=merge -p '{"spec":{"digestReflectionPolicy":"Never"}}' >/dev/null
+kubectl -n "$ns" wait imagepolicy/web --for=jsonpath='{.status.observedPreviousRef.digest}'="$digest_130" --timeout=30s >/dev/null
+assert_eq "1.3.0" "$(get imagepolicy/web '{.status.latestRef.tag}')" "same tag"
+assert_eq "" "$(get imagepolicy/web '{.status.latestRef.digest}')" "no stale digest pinning the tag"
+assert_eq "Latest image tag for $EDDY_REGISTRY/reflector/web resolved to 1.3.0 (previously $EDDY_REGISTRY/reflector/web:1.3.0@$digest_130)" \
+    "$(get imagepolicy/web '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message: the digest went"
+kubectl -n "$ns" patch imagepolicy/web --type=merge -p '{"spec":{"digestReflectionPolicy":"IfNotPresent"}}' >/dev/null
+kubectl -n "$ns" wait imagepolicy/web --for=jsonpath='{.status.latestRef.digest}'="$digest_130" --timeout=30s >/dev/null
 
 step "digestReflectionPolicy Always: a tag moved to another manifest is seen at the interval"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -443,9 +579,21 @@ repo bad-image "$EDDY_REGISTRY/Reflector/Web:1.0"
 repo tagged-image "$EDDY_REGISTRY/reflector/web:1.0.0"
 repo url-image "https://$EDDY_REGISTRY/reflector/web"
 repo cloud "$EDDY_REGISTRY/reflector/web" "  provider: aws"
-kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
-assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "exclusionList[0]" "regex named"
+kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=30s >/dev/null
+assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "scan failed: spec.exclusionList[0]" "regex named, as a failed scan (Flux)"
 kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+# A policy of a repository whose image is invalid stalls with the same reason (Flux).
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: bad-image}
+spec:
+  imageRepositoryRef: {name: tagged-image}
+  policy: {semver: {range: ">=0"}}
+YAML
+kubectl -n "$ns" wait imagepolicy/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
+assert_contains "$(get imagepolicy/bad-image '{.status.conditions[?(@.type=="Ready")].message}')" "should not include a tag" "the image's problem"
+kubectl -n "$ns" delete imagepolicy/bad-image >/dev/null
 kubectl -n "$ns" wait imagerepository/tagged-image imagerepository/url-image --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
 assert_eq "image '$EDDY_REGISTRY/reflector/web:1.0.0' should not include a tag; remove ':1.0.0'" \
     "$(get imagerepository/tagged-image '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message for a tag"

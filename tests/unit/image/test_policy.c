@@ -12,6 +12,7 @@
 #include "image/image.h"
 #include "image_tests.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +135,18 @@ static void test_policies(void **state)
     assert_string_equal(latest(&semver, tags, 7, 0), "v1.2.0");
     semver.range = ">=3.0.0";
     latest(&semver, tags, 7, ED_ENOTFOUND);
+    /* Flux's messages when nothing is chosen: none in range, none left after the filter. */
+    const char *got = NULL;
+    ed_err perr = ED_ERR_INIT;
+    assert_int_equal(ed_policy_latest(&semver, tags, 7, &got, &perr), ED_ENOTFOUND);
+    assert_string_equal(perr.msg, "unable to determine latest version from provided list");
+    ed_policy_spec none = {.kind = ED_POLICY_ALPHABETICAL, .filter = "^nothing-"};
+    assert_int_equal(ed_policy_latest(&none, tags, 7, &got, &perr), ED_ENOTFOUND);
+    assert_string_equal(perr.msg, "version list argument cannot be empty");
+    /* A bad range is the spec's fault, reported before any filtering. */
+    ed_policy_spec bad_range = {.kind = ED_POLICY_SEMVER, .range = "abc", .filter = "^("};
+    assert_int_equal(ed_policy_latest(&bad_range, tags, 7, &got, &perr), ED_EINVALID);
+    assert_non_null(strstr(perr.msg, "invalid semver range"));
     /* Tags are read strictly, as Flux does: dates, short and zero-padded versions, a capital
      * V are not versions, however high they would rank. */
     const char *loose[] = {"20240101", "7", "v1.3", "V1.9.9", "01.5.0", "1.4.0-rc.01", "1.2.5"};
@@ -161,9 +174,10 @@ static void test_policies(void **state)
     num.extract = "${ts}";
     num.descending = false;
     assert_string_equal(latest(&num, builds, 4, 0), "main-a1b2c3d-1700000300");
-    /* Numerical without a filter over non-numbers is an error, as in Flux. */
+    /* Numerical without a filter over non-numbers is an error, as in Flux, but of the tags,
+     * not of the spec (ED_ERROR is retried, ED_EINVALID would stall). */
     ed_policy_spec plain_num = {.kind = ED_POLICY_NUMERICAL};
-    latest(&plain_num, builds, 4, ED_EINVALID);
+    latest(&plain_num, builds, 4, ED_ERROR);
     const char *nums[] = {"9", "10", "2.5"};
     assert_string_equal(latest(&plain_num, nums, 3, 0), "10");
 
@@ -186,7 +200,7 @@ static void test_policies(void **state)
     const char *bad_nums[] = {"0x10", "1__0", "_1", "1e400", "+nan", "1.2.3", "infin", " 1"};
     for (size_t i = 0; i < sizeof(bad_nums) / sizeof(bad_nums[0]); i++) {
         const char *one[] = {bad_nums[i]};
-        latest(&plain_num, one, 1, ED_EINVALID);
+        latest(&plain_num, one, 1, ED_ERROR);
     }
     /* Two tags extracting the same value: Flux keeps the later one in descending order, the
      * smaller tag, whatever order the registry listed them in. */
@@ -217,6 +231,26 @@ static void test_policies(void **state)
     ed_policy_spec sx = {
         .kind = ED_POLICY_SEMVER, .range = "*", .filter = "^app-(.*)$", .extract = "$1"};
     assert_string_equal(latest(&sx, prefixed, 3, 0), "app-1.10.1");
+    /* extract as Go's Regexp.Expand reads it: "$$" is a literal '$' (not the start of a
+     * reference), a malformed reference leaves its '$' as text, "$01" names no group. The
+     * value is seen in the numerical policy's message. */
+    const char *prices[] = {"p-9"};
+    struct {
+        const char *extract, *value;
+    } exp[] = {{"$$1", "$1"},   {"$$$1", "$9"}, {"${1", "${1"},  {"${}x", "${}x"}, {"$01", ""},
+               {"$-$1", "$-9"}, {"a$1b", "a"},  {"${1}b", "9b"}, {"$$$$", "$$"},   {"$", "$"}};
+    for (size_t i = 0; i < sizeof(exp) / sizeof(exp[0]); i++) {
+        ed_policy_spec x = {
+            .kind = ED_POLICY_NUMERICAL, .filter = "^p-([0-9]+)$", .extract = exp[i].extract};
+        char want[128];
+        snprintf(want, sizeof(want), "failed to parse invalid numeric value '%s'", exp[i].value);
+        const char *chosen = NULL;
+        ed_err xerr = ED_ERR_INIT;
+        int xrc = ed_policy_latest(&x, prices, 1, &chosen, &xerr);
+        if (strcmp(exp[i].value, "9") == 0 ? xrc != 0 : strcmp(xerr.msg, want) != 0)
+            fail_msg("extract '%s': %d '%s', want '%s'", exp[i].extract, xrc, xerr.msg, want);
+    }
+
     /* Patterns RE2 refuses are refused here too; broken patterns name the problem. */
     ed_policy_spec look = {.kind = ED_POLICY_ALPHABETICAL, .filter = "^(?!dev).*"};
     latest(&look, dates, 3, ED_EINVALID);

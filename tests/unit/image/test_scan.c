@@ -57,6 +57,16 @@ void test_docker_credentials(void **state)
     assert_string_equal(p, "p\xf0\x9f\x94\x91");
     free(u);
     free(p);
+
+    /* The legacy .dockercfg of a kubernetes.io/dockercfg Secret: the auths map alone. */
+    const char *legacy = "{\"https://quay.io\": {\"auth\": \"dXNlcjpwYXNzOndvcmQ=\", "
+                         "\"email\": \"x@y\"}}";
+    assert_int_equal(ed_image_docker_credentials(legacy, strlen(legacy), "quay.io", &u, &p, &err),
+                     0);
+    assert_string_equal(u, "user");
+    assert_string_equal(p, "pass:word");
+    free(u);
+    free(p);
 }
 
 void test_exclude_and_summary(void **state)

@@ -153,7 +153,6 @@ void test_template_errors(void **state)
         {"{{ template \"t\" }}", "unsupported construct: template"},
         {"{{ $x = 1 }}", "undefined variable $x"},
         {"{{ if true }}{{ $y := 1 }}{{ end }}{{ $y }}", "undefined variable $y"},
-        {"{{ printf \"%x\" \"a\" }}", "a verb eddy does not support: %x"},
         {"{{ .AutomationObject", "unclosed action"},
     };
     ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
@@ -256,6 +255,26 @@ void test_template_functions(void **state)
         {"{{ printf \"%s\" .AutomationObject }} {{ printf \"%d\" \"x\" }}",
          "flux-system/apps %!d(string=x)"},
         {"{{ printf \"%s\" nil }}", "%!s(<nil>)"},
+        /* Flags, widths, precisions, argument indexes and the other verbs of fmt (outputs
+         * checked against Go 1.26's text/template). */
+        {"{{ printf \"%05d|%-5d|%+d|% d|%x|%X|%#x|%o|%#o|%O|%b|%#b|%c|%U|%T|%T|%T\" 42 42 42 42 "
+         "255 255 255 8 8 8 5 5 955 65 1 \"a\" true }}",
+         "00042|42   |+42| 42|ff|FF|0xff|10|010|0o10|101|0b101|\xce\xbb|U+0041|int|string|bool"},
+        {"{{ printf \"%x|% x|%#x|% #X|%.1x|%.3s|%5.1s|%-6q|%.2q|%05s|%05t|%5t|%v|%05v|%.3d|%.0d|"
+         "%#06x|%08b|%+05d|%-05d|%x\" \"hi\" \"hi\" \"hi\" \"hi\" \"hi\" \"abcdef\" \"xyz\" \"a\" "
+         "\"abc\" \"ab\" true true 3 3 7 0 255 -5 3 3 -255 }}",
+         "6869|68 69|0x6869|0X68 0X69|68|abc|    x|\"a\"   |\"ab\"|000ab|0true| true|3|00003|007||"
+         "0x0000ff|-0000101|+0003|3    |-ff"},
+        {"{{ printf \"%s|%d|%t|%q|%y|%c\" 5 true \"x\" 5 5 \"a\" }}",
+         "%!s(int=5)|%!d(bool=true)|%!t(string=x)|'\\x05'|%!y(int=5)|%!c(string=a)"},
+        {"{{ printf \"%[2]s-%[1]s|%[1]d\" \"a\" \"b\" }}", "b-a|%!d(string=a)"},
+        {"{{ printf \"%.2s|%3.1s|%-4s|\" \"h\xc3\xa9llo\" \"\xc3\xa9"
+         "a\" \"\xc3\xa9\" }}",
+         "h\xc3\xa9|  \xc3\xa9|\xc3\xa9   |"},
+        {"{{ printf \"%d %s\" nil nil }}|{{ printf \"%v\" nil }}|{{ printf \"%T\" nil }}",
+         "%!d(<nil>) %!s(<nil>)|<nil>|<nil>"},
+        {"{{ printf \"%\xc3\xa9|%\xc3\xa9|\" 5 }}{{ printf \"%\xc3\xa9\" nil }}",
+         "%!\xc3\xa9(int=5)|%!\xc3\xa9(MISSING)|%!\xc3\xa9(<nil>)"},
         {"{{ printf \"%999999999999999s\" \"\" | len }}", "1048576"},
         /* sha256sum, and variables: declared with :=, assigned with = (also from inside a
          * range), scoped to their block. */
