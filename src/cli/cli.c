@@ -431,10 +431,12 @@ static const struct verb verbs[] = {
      "  eddy logs -f -A\n",
      ed_cli_logs},
     {"tree", "Show the objects a Kustomization manages, as a tree",
-     "Usage: eddy tree kustomization NAME [--compact] [-n NS]\n"
+     "Usage: eddy tree kustomization NAME [--compact] [-o json|yaml] [-n NS]\n"
      "\n"
      "Print the Kustomization's inventory as a tree, recursing into the Kustomizations it\n"
-     "manages. --compact shows only the Flux objects.\n"
+     "manages (not into those of a Kustomization that applies to a remote cluster).\n"
+     "--compact shows only the Flux objects; -o/--output json or yaml prints the tree as flux\n"
+     "does (resource: Namespace, Name, GroupKind; resources: the objects below it).\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"

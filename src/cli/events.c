@@ -8,7 +8,8 @@
  *
  * tree prints a Kustomization's inventory (status.inventory.entries, ids
  * "<namespace>_<name>_<group>_<kind>") as a tree, recursing into the Kustomizations it
- * manages; --compact keeps only the Flux objects.
+ * manages; --compact keeps only the Flux objects; -o json|yaml prints the tree in flux's
+ * structure instead of the drawing.
  *
  * trace follows an object's owner labels to the Kustomization that applied it, and on to the
  * Kustomization's GitRepository, printing each with its revision and Ready status.
@@ -230,53 +231,126 @@ int ed_cli_events(int argc, char **argv)
 
 #define TREE_MAX_DEPTH 16
 
-/* Print the inventory of Kustomization ns/name below prefix; recurse into Kustomizations. */
-static int print_inventory(ed_kube *kube, const char *ns, const char *name, const char *prefix,
-                           bool compact, int depth)
+/* A tree node in the shape flux's `tree -o json` prints: {"resource": {"Namespace", "Name",
+ * "GroupKind": {"Group", "Kind"}}, "resources": [...]} (resources only when there are some). */
+static ed_node *tree_node(ed_doc *d, const char *ns, const char *name, const char *group,
+                          const char *kind)
 {
-    ed_doc *d = NULL;
-    ed_err err = ED_ERR_INIT;
-    if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ns, name, &d, &err) !=
-        0) {
-        ed_cli_api_failure(&err);
-        return 1;
-    }
-    ed_node *entries = ed_node_path(ed_doc_root(d), "/status/inventory/entries");
-    size_t n = ed_node_len(entries), last = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *id = ed_node_path_str(ed_node_at(entries, i), "/id");
-        if (!compact || (id && strstr(id, "toolkit.fluxcd.io_")))
-            last = i;
-    }
+    ed_node *gk = ed_node_new_map(d);
+    ed_node_append_pair(d, gk, "Group", ed_node_new_str(d, group));
+    ed_node_append_pair(d, gk, "Kind", ed_node_new_str(d, kind));
+    ed_node *res = ed_node_new_map(d);
+    ed_node_append_pair(d, res, "Namespace", ed_node_new_str(d, ns));
+    ed_node_append_pair(d, res, "Name", ed_node_new_str(d, name));
+    ed_node_append_pair(d, res, "GroupKind", gk);
+    ed_node *n = ed_node_new_map(d);
+    ed_node_append_pair(d, n, "resource", res);
+    return n;
+}
+
+/*
+ * Add the inventory of Kustomization ks (ns/name) under node, as flux's tree does: the
+ * Kustomization's own entry left out, with --compact only the Flux objects, and the
+ * Kustomizations it manages expanded in turn (not those of a Kustomization that applies to a
+ * remote cluster: they live there). Returns 0, or 1 after printing the error.
+ */
+static int tree_add(ed_kube *kube, ed_doc *d, ed_node *node, const ed_node *ks, bool compact,
+                    int depth)
+{
+    const char *ns = ed_node_path_str(ks, "/metadata/namespace");
+    const char *name = ed_node_path_str(ks, "/metadata/name");
+    bool remote = ed_node_path(ks, "/spec/kubeConfig") != NULL;
+    ed_node *entries = ed_node_path(ks, "/status/inventory/entries");
+    ed_node *items = NULL;
     int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
+    for (size_t i = 0; i < ed_node_len(entries) && !rc; i++) {
         const char *id = ed_node_path_str(ed_node_at(entries, i), "/id");
-        ed_apply_id_parts parsed;
-        if (!ed_apply_id_parse(id ? id : "", &parsed))
+        ed_apply_id_parts p;
+        if (!ed_apply_id_parse(id ? id : "", &p))
             continue;
-        const char *part[4] = {parsed.ns, parsed.name, parsed.group, parsed.kind};
-        bool flux = strstr(part[2], "toolkit.fluxcd.io") != NULL;
-        if (compact && !flux)
+        if (compact && !strstr(p.group, "toolkit.fluxcd.io"))
             continue;
-        bool end = i == last;
-        printf("%s%s %s/%s%s%s\n", prefix, end ? "└──" : "├──", part[3], part[0],
-               *part[0] ? "/" : "", part[1]);
-        if (flux && strcmp(part[3], "Kustomization") == 0 && depth < TREE_MAX_DEPTH &&
-            !(strcmp(part[0], ns) == 0 && strcmp(part[1], name) == 0)) {
-            char *sub = ed_xasprintf("%s%s", prefix, end ? "    " : "│   ");
-            rc = print_inventory(kube, part[0], part[1], sub, compact, depth + 1);
-            free(sub);
+        bool is_ks = strcmp(p.group, "kustomize.toolkit.fluxcd.io") == 0 &&
+                     strcmp(p.kind, "Kustomization") == 0;
+        if (is_ks && ns && name && strcmp(p.ns, ns) == 0 && strcmp(p.name, name) == 0)
+            continue;
+        if (!items) {
+            items = ed_node_new_seq(d);
+            ed_node_append_pair(d, node, "resources", items);
         }
+        ed_node *child = tree_node(d, p.ns, p.name, p.group, p.kind);
+        ed_node_append(d, items, child);
+        if (!is_ks || remote || depth >= TREE_MAX_DEPTH)
+            continue;
+        ed_doc *sub = NULL;
+        ed_err err = ED_ERR_INIT;
+        if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", p.ns, p.name, &sub,
+                        &err) != 0) {
+            ed_err_wrap(&err, "failed to find object");
+            ed_cli_api_failure(&err);
+            rc = 1;
+        } else {
+            rc = tree_add(kube, d, child, ed_doc_root(sub), compact, depth + 1);
+        }
+        ed_doc_free(sub);
     }
-    ed_doc_free(d);
     return rc;
+}
+
+/* "Kind/namespace/name", or "Kind/name" for a cluster-scoped object (ssa.FmtObjMetadata). */
+static void tree_text_line(const ed_node *n, ed_buf *out)
+{
+    const char *ns = ed_node_path_str(n, "/resource/Namespace");
+    ed_buf_printf(out, "%s/%s%s%s\n", ed_node_path_str(n, "/resource/GroupKind/Kind"), ns,
+                  *ns ? "/" : "", ed_node_path_str(n, "/resource/Name"));
+}
+
+/* The items of n, each after prefix and its branch. */
+static void tree_text(const ed_node *n, const char *prefix, ed_buf *out)
+{
+    ed_node *items = ed_node_get(n, "resources");
+    size_t count = ed_node_len(items);
+    for (size_t i = 0; i < count; i++) {
+        bool last = i + 1 == count;
+        ed_buf_printf(out, "%s%s", prefix, last ? "└── " : "├── ");
+        tree_text_line(ed_node_at(items, i), out);
+        char *sub = ed_xasprintf("%s%s", prefix, last ? "    " : "│   ");
+        tree_text(ed_node_at(items, i), sub, out);
+        free(sub);
+    }
+}
+
+/* n as Go's json.MarshalIndent(v, "", "  ") prints it: maps in their order, two spaces. */
+static void tree_json(const ed_node *n, int indent, ed_buf *out)
+{
+    bool map = ed_node_kind_of(n) == ED_NODE_MAP;
+    if (!map && ed_node_kind_of(n) != ED_NODE_SEQ) {
+        ed_buf_append_json_str(out, ed_node_str(n) ? ed_node_str(n) : "");
+        return;
+    }
+    ed_buf_append_str(out, map ? "{\n" : "[\n");
+    for (size_t i = 0; i < ed_node_len(n); i++) {
+        ed_buf_printf(out, "%*s", 2 * (indent + 1), "");
+        if (map) {
+            ed_buf_append_json_str(out, ed_node_key_at(n, i));
+            ed_buf_append_str(out, ": ");
+        }
+        tree_json(map ? ed_node_value_at(n, i) : ed_node_at(n, i), indent + 1, out);
+        ed_buf_append_str(out, i + 1 < ed_node_len(n) ? ",\n" : "\n");
+    }
+    ed_buf_printf(out, "%*s%s", 2 * indent, "", map ? "}" : "]");
 }
 
 int ed_cli_tree(int argc, char **argv)
 {
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
     bool compact = false;
-    const ed_cli_flag flags[] = {{"compact", 0, ED_CLI_FLAG_BOOL, &compact}, {NULL, 0, 0, NULL}};
+    const char *output = "";
+    const ed_cli_flag flags[] = {
+        {"compact", 0, ED_CLI_FLAG_BOOL, &compact},
+        {"output", 'o', ED_CLI_FLAG_STR, &output},
+        {NULL, 0, 0, NULL},
+    };
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
@@ -288,11 +362,42 @@ int ed_cli_tree(int argc, char **argv)
         ed_cli_failure("usage: eddy tree kustomization NAME");
         return 2;
     }
+    if (*output && strcmp(output, "json") != 0 && strcmp(output, "yaml") != 0) {
+        ed_cli_failure("invalid output format \"%s\": json or yaml", output);
+        return 2;
+    }
     ed_kube *kube = ed_cli_connect(&g);
     if (!kube)
         return 1;
-    printf("Kustomization/%s/%s\n", g.ns, name);
-    rc = print_inventory(kube, g.ns, name, "", compact, 0);
+    ed_doc *ks = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", g.ns, name, &ks,
+                    &err) != 0) {
+        ed_cli_api_failure(&err);
+        ed_kube_free(kube);
+        return 1;
+    }
+    ed_doc *d = ed_doc_new();
+    ed_node *root = tree_node(d, g.ns, name, "kustomize.toolkit.fluxcd.io", "Kustomization");
+    ed_doc_set_root(d, root);
+    rc = tree_add(kube, d, root, ed_doc_root(ks), compact, 0);
+    if (!rc) {
+        /* flux prints each form with Println: one more line feed after it. */
+        ed_buf out = ED_BUF_INIT((size_t)256 << 20);
+        if (strcmp(output, "json") == 0) {
+            tree_json(root, 0, &out);
+        } else if (strcmp(output, "yaml") == 0) {
+            ed_node_to_yaml(root, &out);
+        } else {
+            tree_text_line(root, &out);
+            tree_text(root, "", &out);
+        }
+        ed_buf_append_str(&out, "\n");
+        fwrite(out.data, 1, out.len, stdout);
+        ed_buf_free(&out);
+    }
+    ed_doc_free(d);
+    ed_doc_free(ks);
     ed_kube_free(kube);
     return rc;
 }

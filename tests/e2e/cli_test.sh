@@ -513,6 +513,23 @@ assert_eq "Kustomization/$ns/cli
 ├── ConfigMap/$apps/more
 └── ConfigMap/$apps/settings" "$out" "tree"
 assert_eq "Kustomization/$ns/cli" "$("$eddy" tree ks cli -n "$ns" --compact)" "tree --compact"
+# -o json|yaml: flux's structure (resource: Namespace, Name, GroupKind; resources: children).
+out=$("$eddy" tree ks cli -n "$ns" -o json)
+assert_eq "$ns/cli/kustomize.toolkit.fluxcd.io/Kustomization $apps/more//ConfigMap $apps/settings//ConfigMap" \
+    "$(jq -r '[.resource, .resources[].resource] | map("\(.Namespace)/\(.Name)/\(.GroupKind.Group)/\(.GroupKind.Kind)") | join(" ")' <<<"$out")" \
+    "tree -o json"
+assert_contains "$out" '{
+  "resource": {
+    "Namespace": "'"$ns"'",
+    "Name": "cli",' "tree -o json: indented as flux's MarshalIndent"
+out=$("$eddy" tree ks cli -n "$ns" -o yaml --compact)
+assert_eq "resource:
+  GroupKind:
+    Group: kustomize.toolkit.fluxcd.io
+    Kind: Kustomization
+  Name: cli
+  Namespace: $ns" "$out" "tree -o yaml --compact"
+assert_fails "tree -o xml" "$eddy" tree ks cli -n "$ns" -o xml
 assert_fails "tree of a missing Kustomization" "$eddy" tree ks nope -n "$ns"
 assert_contains "$OUT" "not found" "tree missing"
 
