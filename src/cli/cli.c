@@ -563,10 +563,15 @@ static void print_usage(FILE *out)
                  "Verbs:\n");
     for (size_t i = 0; i < NVERBS; i++)
         fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
-    fprintf(out, "\nGlobal flags, before or after the verb: -n/--namespace NS (default\n"
-                 "$FLUX_SYSTEM_NAMESPACE, else flux-system), --kubeconfig PATH, --context NAME,\n"
-                 "--server URL, --token TOKEN, --as USER, --as-group GROUP (repeatable),\n"
-                 "--timeout D (default 5m), --verbose.\n");
+    fprintf(out,
+            "\nGlobal flags, before or after the verb: -n/--namespace NS (default\n"
+            "$FLUX_SYSTEM_NAMESPACE, else flux-system), --timeout D (default 5m), --verbose, and\n"
+            "kubectl's: --kubeconfig PATH, --context NAME, --cluster NAME, --user NAME,\n"
+            "--server URL, --token TOKEN, --certificate-authority FILE,\n"
+            "--insecure-skip-tls-verify, --tls-server-name NAME, --client-certificate FILE,\n"
+            "--client-key FILE, --as USER, --as-group GROUP (repeatable), --kube-api-qps N\n"
+            "(default 50), --kube-api-burst N (default 300); --cache-dir and\n"
+            "--disable-compression are accepted and have no effect.\n");
     fprintf(out, "\nRun `eddy help VERB` for the help of one verb.\n");
 }
 
@@ -591,11 +596,33 @@ static int cmd_help(int argc, char **argv)
 }
 
 /* The global flags that take a value. */
+static const char *const with_value[] = {
+    "-n",
+    "--namespace",
+    "--kubeconfig",
+    "--context",
+    "--timeout",
+    "--as",
+    "--as-group",
+    "--as-uid",
+    "--server",
+    "--token",
+    "--cluster",
+    "--user",
+    "--cache-dir",
+    "--tls-server-name",
+    "--client-key",
+    "--client-certificate",
+    "--kube-api-qps",
+    "--kube-api-burst",
+    "--certificate-authority",
+};
+/* The global flags that do not. */
+static const char *const booleans[] = {"--verbose", "--insecure-skip-tls-verify",
+                                       "--disable-compression"};
+
 static bool takes_value(const char *flag)
 {
-    static const char *const with_value[] = {"-n",         "--namespace", "--kubeconfig",
-                                             "--context",  "--timeout",   "--as",
-                                             "--as-group", "--server",    "--token"};
     for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
         if (strcmp(flag, with_value[i]) == 0)
             return true;
@@ -604,16 +631,17 @@ static bool takes_value(const char *flag)
 
 static bool is_global(const char *flag)
 {
-    static const char *const globals[] = {"--namespace", "--kubeconfig", "--context",
-                                          "--timeout",   "--verbose",    "--as",
-                                          "--as-group",  "--server",     "--token"};
     if (strncmp(flag, "-n", 2) == 0)
         return true;
-    for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
-        size_t len = strlen(globals[i]);
-        if (strncmp(flag, globals[i], len) == 0 && (flag[len] == '\0' || flag[len] == '='))
-            return true;
-    }
+    const char *const *lists[] = {with_value + 1, booleans};
+    const size_t lens[] = {sizeof(with_value) / sizeof(with_value[0]) - 1,
+                           sizeof(booleans) / sizeof(booleans[0])};
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; i < lens[l]; i++) {
+            size_t len = strlen(lists[l][i]);
+            if (strncmp(flag, lists[l][i], len) == 0 && (flag[len] == '\0' || flag[len] == '='))
+                return true;
+        }
     return false;
 }
 

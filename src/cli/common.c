@@ -10,6 +10,7 @@
  */
 #include "cli_int.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,20 @@ static const char *default_namespace(void)
     return env;
 }
 
+/* A --kube-api-qps (float) or --kube-api-burst (integer) value, at least 0: true with *out set
+ * (when out is not NULL). */
+static bool parse_number(const char *s, bool integer, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = integer ? (double)strtol(s, &end, 10) : strtod(s, &end);
+    if (!*s || *end || errno || v < 0 || v > 1e9)
+        return false;
+    if (out)
+        *out = v;
+    return true;
+}
+
 int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
                  int *npos)
 {
@@ -240,6 +255,18 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
         {"as-group", 0, ED_CLI_FLAG_LIST, &g->as_groups},
         {"server", 0, ED_CLI_FLAG_STR, &g->server},
         {"token", 0, ED_CLI_FLAG_STR, &g->token},
+        {"cluster", 0, ED_CLI_FLAG_STR, &g->cluster},
+        {"user", 0, ED_CLI_FLAG_STR, &g->user},
+        {"certificate-authority", 0, ED_CLI_FLAG_STR, &g->ca_file},
+        {"insecure-skip-tls-verify", 0, ED_CLI_FLAG_BOOL, &g->insecure},
+        {"tls-server-name", 0, ED_CLI_FLAG_STR, &g->tls_server_name},
+        {"client-certificate", 0, ED_CLI_FLAG_STR, &g->client_cert},
+        {"client-key", 0, ED_CLI_FLAG_STR, &g->client_key},
+        {"as-uid", 0, ED_CLI_FLAG_STR, &g->as_uid},
+        {"cache-dir", 0, ED_CLI_FLAG_STR, &g->cache_dir},
+        {"disable-compression", 0, ED_CLI_FLAG_BOOL, &g->disable_compression},
+        {"kube-api-qps", 0, ED_CLI_FLAG_STR, &g->qps},
+        {"kube-api-burst", 0, ED_CLI_FLAG_STR, &g->burst},
         {NULL, 0, 0, NULL},
     };
     static const ed_cli_flag none[] = {{NULL, 0, 0, NULL}};
@@ -273,6 +300,22 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
     }
     if (g->as_groups.n && !g->as) {
         ed_cli_failure("--as-group needs --as: a group is impersonated with a user");
+        return 2;
+    }
+    if (g->as_uid && *g->as_uid) {
+        ed_cli_failure("--as-uid is not supported by eddy: impersonate with --as and --as-group");
+        return 2;
+    }
+    if (g->qps && !parse_number(g->qps, false, NULL)) {
+        ed_cli_failure("invalid argument \"%s\" for \"--kube-api-qps\" flag: a number is "
+                       "expected",
+                       g->qps);
+        return 2;
+    }
+    if (g->burst && !parse_number(g->burst, true, NULL)) {
+        ed_cli_failure("invalid argument \"%s\" for \"--kube-api-burst\" flag: an integer is "
+                       "expected",
+                       g->burst);
         return 2;
     }
     if (g->ns && !is_dns_label(g->ns)) {
@@ -474,21 +517,44 @@ static void override_config(const ed_cli_global *g, ed_kube_config *cfg)
     }
 }
 
+int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err)
+{
+    ed_kube_load_opts lo = {
+        .kubeconfig = g->kubeconfig,
+        .context = g->context,
+        .cluster = g->cluster,
+        .user = g->user,
+        .certificate_authority = g->ca_file,
+        .insecure_skip_tls_verify = g->insecure,
+        .tls_server_name = g->tls_server_name,
+        .client_certificate = g->client_cert,
+        .client_key = g->client_key,
+    };
+    int rc = ed_kube_config_load(&lo, out, err);
+    if (rc)
+        return rc;
+    ed_kube_config *cfg = *out;
+    override_config(g, cfg);
+    double v = 0;
+    if (g->qps && parse_number(g->qps, false, &v))
+        cfg->qps = v;
+    if (g->burst && parse_number(g->burst, true, &v))
+        cfg->burst = (int)v;
+    /* A request never outlives the command's --timeout (nor the client's 30 s). */
+    if (cfg->timeout_ms == 0)
+        cfg->timeout_ms = 30000;
+    if (cfg->timeout_ms > g->timeout_ms)
+        cfg->timeout_ms = g->timeout_ms;
+    return 0;
+}
+
 ed_kube *ed_cli_connect(const ed_cli_global *g)
 {
-    ed_kube_load_opts lo = {.kubeconfig = g->kubeconfig, .context = g->context};
     ed_kube_config *cfg = NULL;
     ed_kube *kube = NULL;
     ed_err err = ED_ERR_INIT;
-    if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
-        override_config(g, cfg);
-        /* A request never outlives the command's --timeout (nor the client's 30 s). */
-        if (cfg->timeout_ms == 0)
-            cfg->timeout_ms = 30000;
-        if (cfg->timeout_ms > g->timeout_ms)
-            cfg->timeout_ms = g->timeout_ms;
+    if (ed_cli_load_config(g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
-    }
     if (kube && g->verbose)
         fprintf(stderr, "► using context %s, server %s, namespace %s\n",
                 cfg->context ? cfg->context : "(in-cluster)", cfg->server, g->ns);
@@ -509,8 +575,15 @@ void ed_cli_api_failure(const ed_err *err)
         hint = "is the cluster reachable? check --kubeconfig and --context, or a longer --timeout";
         break;
     case ED_EAUTH:
-        hint = "the cluster refused the credentials of the kubeconfig's user: log in again or "
-               "choose another --context";
+        /* The client gives the TLS handshake's failures this code too (no retry helps), but
+         * they are not about the user's credentials. */
+        if (strstr(err->msg, "SSL") || strstr(err->msg, "certificate"))
+            hint = "the TLS handshake failed: check the API server's certificate authority "
+                   "(the kubeconfig's, or --certificate-authority; --tls-server-name) and the "
+                   "client certificate";
+        else
+            hint = "the cluster refused the credentials of the kubeconfig's user: log in again "
+                   "or choose another --context";
         break;
     case ED_EFORBIDDEN:
         hint = "the kubeconfig's user lacks this permission (RBAC): use another --context or "

@@ -717,15 +717,12 @@ int ed_cli_version(int argc, char **argv)
     if (client)
         return 0;
     /* Quietly: an unreachable cluster or no agent just means no second line. */
-    ed_kube_load_opts lo = {.kubeconfig = g.kubeconfig, .context = g.context};
     ed_kube_config *cfg = NULL;
     ed_kube *kube = NULL;
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
-    if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
-        cfg->timeout_ms = g.timeout_ms;
+    if (ed_cli_load_config(&g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
-    }
     if (kube && ed_kube_get(kube, "apps/v1", "Deployment", g.ns, "eddy", &d, &err) == 0) {
         const char *image =
             ed_node_path_str(ed_doc_root(d), "/spec/template/spec/containers/0/image");

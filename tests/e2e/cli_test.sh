@@ -840,6 +840,41 @@ assert_contains "$OUT" "Unauthorized" "--token replaces the kubeconfig's token"
 assert_not_contains "$OUT" "not-a-token" "the token is not printed"
 assert_fails "--server" "$eddy" get ks -n "$ns" --server "https://127.0.0.1:$(free_port)/" --timeout 5s
 assert_match "https://127\.0\.0\.1:[0-9]+/apis/.*(connect|Connection refused)" "$OUT" "--server replaces the server"
+# --cluster, --user, --certificate-authority, --insecure-skip-tls-verify, --client-certificate
+# and --client-key over a kubeconfig whose current context is wrong and whose entries lack the
+# CA or the credentials, as kubectl's flags override them in flux.
+cdir=${KUBECONFIG%/*}
+server=$(kubectl config view --minify -o 'jsonpath={.clusters[0].cluster.server}')
+cat >"$scratch/multi.kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- {name: bogus, cluster: {server: "https://127.0.0.1:$(free_port)"}}
+- {name: noca, cluster: {server: "$server"}}
+- {name: withca, cluster: {server: "$server", certificate-authority: $cdir/ca.crt}}
+users:
+- {name: nobody, user: {token: not-a-token}}
+- {name: admin, user: {client-certificate: $cdir/admin.crt, client-key: $cdir/admin.key}}
+contexts:
+- {name: wrong, context: {cluster: bogus, user: nobody}}
+current-context: wrong
+YAML
+mk=(--kubeconfig "$scratch/multi.kubeconfig")
+assert_ok "--cluster and --user" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster withca --user admin
+assert_ok "flags before the verb" "$eddy" --cluster withca --user admin "${mk[@]}" get ks -n "$ns"
+assert_fails "an unknown CA" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster noca --user admin --timeout 5s
+assert_contains "$OUT" "the TLS handshake failed" "a TLS failure is not called refused credentials"
+assert_ok "--insecure-skip-tls-verify" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster noca --user admin \
+    --insecure-skip-tls-verify
+assert_ok "--certificate-authority" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster noca --user admin \
+    --certificate-authority "$cdir/ca.crt"
+assert_ok "--client-certificate and --client-key" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster withca \
+    --user nobody --client-certificate "$cdir/admin.crt" --client-key "$cdir/admin.key"
+assert_fails "--certificate-authority with --insecure-skip-tls-verify" "$eddy" get ks "${mk[@]}" \
+    --cluster withca --user admin --certificate-authority "$cdir/ca.crt" --insecure-skip-tls-verify
+assert_contains "$OUT" "with the insecure flag is not allowed" "kubectl's refusal"
+assert_fails "--cluster unknown" "$eddy" get ks "${mk[@]}" --cluster nope
+assert_contains "$OUT" 'cluster "nope" does not exist' "unknown --cluster"
 assert_fails "missing kubeconfig" "$eddy" get ks --kubeconfig "$scratch/nope.kubeconfig"
 assert_contains "$OUT" "nope.kubeconfig" "names the file"
 OUT=$("$eddy" suspend ks nope -n "$ns" 2>&1) || fail "suspend a missing object: exit 0 expected: $OUT"
