@@ -494,14 +494,15 @@ static const struct verb verbs[] = {
      "  (set -a; . ./vars.env; eddy kustomize build ./apps | eddy envsubst)\n",
      ed_cli_envsubst},
     {"completion", "Print a shell completion script",
-     "Usage: eddy completion (bash | zsh | fish)\n"
+     "Usage: eddy completion (bash | zsh | fish | powershell)\n"
      "\n"
      "Print a script that completes eddy's verbs, kinds and flags.\n"
      "\n"
      "Examples:\n"
      "  source <(eddy completion bash)\n"
      "  eddy completion zsh > \"${fpath[1]}/_eddy\"\n"
-     "  eddy completion fish > ~/.config/fish/completions/eddy.fish\n",
+     "  eddy completion fish > ~/.config/fish/completions/eddy.fish\n"
+     "  eddy completion powershell | Out-String | Invoke-Expression\n",
      ed_cli_completion},
     {"kustomize", "Build a kustomization with eddy's native engine",
      "Usage: eddy kustomize build DIR\n"

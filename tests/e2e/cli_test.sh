@@ -107,6 +107,13 @@ git" "$got" "bash completes verbs and kinds"
 assert_contains "$("$eddy" completion zsh)" "compdef _eddy eddy" "zsh script"
 assert_contains "$("$eddy" completion zsh)" "'reconcile:Ask for a reconcile now" "zsh verbs"
 assert_contains "$("$eddy" completion fish)" "complete -c eddy -n __fish_use_subcommand -a tree" "fish"
+ps=$("$eddy" completion powershell)
+assert_contains "$ps" "Register-ArgumentCompleter -Native -CommandName 'eddy'" "powershell script"
+assert_contains "$ps" "'install' = 'Install eddy: the Flux CRDs, RBAC and the agent''s Deployment'" \
+    "powershell verbs, quotes doubled"
+assert_contains "$ps" "'get' = @('sources', 'kustomizations', 'images', 'all')" "powershell kinds"
+assert_contains "$bash_script" "completion) [ \"\$COMP_CWORD\" -eq 2 ] && words=\"bash zsh fish powershell\"" \
+    "the shells completed"
 assert_fails "unknown shell" "$eddy" completion tcsh
 assert_contains "$OUT" 'unsupported shell "tcsh"' "unknown shell"
 
