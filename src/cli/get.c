@@ -5,7 +5,7 @@
  * Kustomizations; LAST SCAN / IMAGE, TAG / LAST RUN for the image kinds; NAMESPACE first with
  * -A), --label-selector (sent to the API server), --status-selector (a condition type=status,
  * case-insensitive, as flux matches it), --no-header and --watch (a row per change, as the
- * watch reports it, until --timeout).
+ * watch reports it, until --timeout; the header goes with the first row, as flux prints it).
  *
  * `eddy stats`, as flux stats: per kind, how many objects run, fail (Ready False) or are
  * suspended, and the storage their artifacts take.
@@ -250,8 +250,11 @@ static int print_all(ed_kube *kube, const ed_cli_kind *const *kinds, struct get_
 struct watch_ctx {
     const ed_cli_kind *k;
     const struct get_opts *o;
+    bool printed; /* a row was printed: the header went with the first */
 };
 
+/* As flux's watch: each event a table of its own, the first one with the header (aligned to
+ * that first row), the next ones without. */
 static int on_event(ed_kube_event_type type, const ed_node *obj, void *user)
 {
     struct watch_ctx *w = user;
@@ -261,24 +264,22 @@ static int on_event(ed_kube_event_type type, const ed_node *obj, void *user)
     if (w->o->name && (!name || strcmp(name, w->o->name) != 0))
         return 0;
     ed_cli_table *t = ed_cli_table_new(NCOLS);
+    if (!w->printed && !w->o->no_header) {
+        const char *head[NCOLS];
+        header_of(w->k, head);
+        ed_cli_table_row(t, head);
+    }
     add_row(t, w->k, obj, false);
     ed_cli_table_print(t, stdout, 0, w->o->all_namespaces ? 0 : 1);
     ed_cli_table_free(t);
+    w->printed = true;
     fflush(stdout);
     return 0;
 }
 
 static int watch(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
 {
-    if (!o->no_header) {
-        ed_cli_table *t = ed_cli_table_new(NCOLS);
-        const char *head[NCOLS];
-        header_of(k, head);
-        ed_cli_table_row(t, head);
-        ed_cli_table_print(t, stdout, o->no_header ? 1 : 0, o->all_namespaces ? 0 : 1);
-        ed_cli_table_free(t);
-    }
-    struct watch_ctx w = {k, o};
+    struct watch_ctx w = {k, o, false};
     int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
     /* The server ends a watch now and then: watch again (the state is sent anew) until the
      * --timeout is over. */

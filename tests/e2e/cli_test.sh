@@ -487,6 +487,12 @@ retry 10 grep -q "^cli" "$scratch/watch.log"
 assert_contains "$("$eddy" suspend kustomization cli -n "$ns")" "✔ kustomization suspended" "suspend"
 retry 10 grep -qE "^cli[[:space:]]+main@sha1:[0-9a-f]+[[:space:]]+True" "$scratch/watch.log"
 assert_match "^NAME[[:space:]]+REVISION" "$(head -1 "$scratch/watch.log")" "watch header"
+# As flux: the header is one table with the first row, aligned to it (the NAME column as wide as
+# "NAME" here); later rows are tables of their own, without the header.
+assert_eq "$(awk -v s="$(sed -n 1p "$scratch/watch.log")" 'BEGIN{print index(s,"REVISION")}')" \
+    "$(awk -v s="$(sed -n 2p "$scratch/watch.log")" 'BEGIN{print index(s,"main@sha1:")}')" \
+    "watch header aligned to the first row"
+assert_eq 1 "$(grep -c '^NAME' "$scratch/watch.log")" "the header once"
 bg_stop watch
 assert_match "^cli[[:space:]]+$short[[:space:]]+True" "$("$eddy" get ks cli -n "$ns" --no-header)" "SUSPENDED True"
 assert_fails "reconcile while suspended" "$eddy" reconcile ks cli -n "$ns"
