@@ -249,7 +249,8 @@ static int reconcile_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, co
     return ed_cli_wait_ready(kube, k, ns, name, token, timeout_ms);
 }
 
-/* --with-source: the Kustomization's GitRepository first. */
+/* --with-source: the Kustomization's GitRepository first; as flux, not when the Kustomization
+ * is suspended (its source is left alone: the request fails at once). */
 static int reconcile_source(ed_kube *kube, const char *ns, const char *name, int64_t timeout_ms)
 {
     ed_doc *d = NULL;
@@ -260,6 +261,13 @@ static int reconcile_source(ed_kube *kube, const char *ns, const char *name, int
         return 1;
     }
     const ed_node *root = ed_doc_root(d);
+    bool suspended = false;
+    ed_node_bool(ed_node_path(root, "/spec/suspend"), &suspended);
+    if (suspended) {
+        ed_cli_failure("resource is suspended");
+        ed_doc_free(d);
+        return 1;
+    }
     const char *skind = ed_node_path_str(root, "/spec/sourceRef/kind");
     const char *sname = ed_node_path_str(root, "/spec/sourceRef/name");
     const char *sns = ed_node_path_str(root, "/spec/sourceRef/namespace");

@@ -497,6 +497,10 @@ bg_stop watch
 assert_match "^cli[[:space:]]+$short[[:space:]]+True" "$("$eddy" get ks cli -n "$ns" --no-header)" "SUSPENDED True"
 assert_fails "reconcile while suspended" "$eddy" reconcile ks cli -n "$ns"
 assert_contains "$OUT" "✗ resource is suspended" "suspended"
+# As flux: --with-source checks the Kustomization first and leaves its source alone.
+assert_fails "reconcile --with-source while suspended" "$eddy" reconcile ks cli -n "$ns" --with-source
+assert_contains "$OUT" "✗ resource is suspended" "suspended, --with-source"
+assert_not_contains "$OUT" "annotating GitRepository" "the source is not reconciled"
 out=$("$eddy" resume kustomization cli -n "$ns")
 assert_contains "$out" "► resuming kustomization cli in $ns namespace" "resuming"
 assert_contains "$out" "◎ waiting for Kustomization reconciliation" "waits"
