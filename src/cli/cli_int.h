@@ -41,6 +41,9 @@ int ed_cli_uninstall(int argc, char **argv);
 int ed_cli_check(int argc, char **argv);
 /* events.c: events, tree, trace */
 int ed_cli_events(int argc, char **argv);
+/* seconds as Kubernetes' duration.HumanDuration prints an age (45s, 3m12s, 25m, 5h12m, 20h,
+ * 3d4h, 12d, 2y30d, 9y; "0s" just ahead, "<invalid>" further in the future), into out. */
+void ed_cli_human_duration(int64_t seconds, char *out, size_t cap);
 int ed_cli_trace(int argc, char **argv);
 int ed_cli_tree(int argc, char **argv);
 /* logs.c: the agent's log */

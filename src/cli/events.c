@@ -3,8 +3,9 @@
  *
  * events prints the Kubernetes Events of Flux objects (the five kinds eddy serves): LAST SEEN,
  * TYPE, REASON, OBJECT, MESSAGE, oldest first, NAMESPACE first with -A; --for Kind[/name]
- * narrows them to one object or kind (a field selector on involvedObject), --types to Normal
- * or Warning, and --watch keeps printing new ones until --timeout.
+ * narrows them to one object (with the object it refers to: a Kustomization's source, an
+ * ImagePolicy's ImageRepository, as flux shows them) or kind, --types to Normal or Warning,
+ * and --watch keeps printing new ones until --timeout.
  *
  * tree prints a Kustomization's inventory (status.inventory.entries, ids
  * "<namespace>_<name>_<group>_<kind>") as a tree, recursing into the Kustomizations it
@@ -30,10 +31,16 @@ struct events_opts {
     bool all_namespaces, watch;
     const char *for_obj;
     ed_cli_list types;
-    char *field_selector;
+    char *field_selector; /* --for's object */
+    /* As flux: the events of the object --for names come with those of the object it
+     * refers to (a Kustomization's source, an ImagePolicy's ImageRepository). */
+    char *ref_kind, *ref_name, *ref_ns;
+    char *ref_selector;
+    bool show_ns; /* the NAMESPACE column: -A, or a reference in another namespace */
+    bool printed; /* --watch: a row was printed (the header went with the first) */
 };
 
-/* When the event last happened, as RFC3339 text ("" when unknown). */
+/* When the event last happened, as RFC3339 text ("" when unknown): the order of the rows. */
 static const char *last_seen(const ed_node *e)
 {
     static const char *const paths[] = {"/series/lastObservedTime", "/lastTimestamp", "/eventTime",
@@ -46,34 +53,94 @@ static const char *last_seen(const ed_node *e)
     return "";
 }
 
-/* The age of an RFC3339 time as kubectl prints it: 45s, 3m12s, 25m, 5h, 3d. */
-static void age(const char *t, char *out, size_t cap)
+void ed_cli_human_duration(int64_t seconds, char *out, size_t cap)
 {
-    time_t then = ed_time_parse_rfc3339(t);
-    if (then == (time_t)-1) {
-        snprintf(out, cap, "<unknown>");
+    long long s = (long long)seconds;
+    if (s < -1) {
+        snprintf(out, cap, "<invalid>");
         return;
     }
-    long long s = (long long)(time(NULL) - then);
     if (s < 0)
         s = 0;
+    long long m = s / 60, h = s / 3600, d = h / 24, y = d / 365;
     if (s < 120)
         snprintf(out, cap, "%llds", s);
-    else if (s < 600)
-        snprintf(out, cap, "%lldm%llds", s / 60, s % 60);
-    else if (s < 3 * 3600)
-        snprintf(out, cap, "%lldm", s / 60);
-    else if (s < 48 * 3600)
-        snprintf(out, cap, "%lldh", s / 3600);
+    else if (m < 10 && s % 60)
+        snprintf(out, cap, "%lldm%llds", m, s % 60);
+    else if (m < 3 * 60)
+        snprintf(out, cap, "%lldm", m);
+    else if (h < 8 && m % 60)
+        snprintf(out, cap, "%lldh%lldm", h, m % 60);
+    else if (h < 48)
+        snprintf(out, cap, "%lldh", h);
+    else if (h < 24 * 8 && h % 24)
+        snprintf(out, cap, "%lldd%lldh", d, h % 24);
+    else if (d < 365 * 2)
+        snprintf(out, cap, "%lldd", d);
+    else if (d < 365 * 8 && d % 365)
+        snprintf(out, cap, "%lldy%lldd", y, d % 365);
     else
-        snprintf(out, cap, "%lldd", s / 86400);
+        snprintf(out, cap, "%lldy", y);
 }
 
-static bool wanted(const struct events_opts *o, const ed_node *e)
+/* The time since an RFC3339 time, as flux prints it, or "<unknown>". */
+static void age(const char *t, char *out, size_t cap)
+{
+    time_t then = t && *t ? ed_time_parse_rfc3339(t) : (time_t)-1;
+    if (then == (time_t)-1)
+        snprintf(out, cap, "<unknown>");
+    else
+        ed_cli_human_duration((int64_t)(time(NULL) - then), out, cap);
+}
+
+/* flux's LAST SEEN: the age of the first occurrence, or for a repeated event "<age of the
+ * last> (x<count> over <age of the first>)". */
+static void last_seen_cell(const ed_node *e, char *out, size_t cap)
+{
+    const char *first = ed_node_path_str(e, "/eventTime");
+    if (!first || !*first)
+        first = ed_node_path_str(e, "/firstTimestamp");
+    char since_first[32], since_last[32];
+    age(first, since_first, sizeof(since_first));
+    int64_t count = 0;
+    if (ed_node_kind_of(ed_node_path(e, "/series")) == ED_NODE_MAP) {
+        ed_node_int(ed_node_path(e, "/series/count"), &count);
+        age(ed_node_path_str(e, "/series/lastObservedTime"), since_last, sizeof(since_last));
+        snprintf(out, cap, "%s (x%lld over %s)", since_last, (long long)count, since_first);
+    } else if (ed_node_int(ed_node_path(e, "/count"), &count) && count > 1) {
+        age(ed_node_path_str(e, "/lastTimestamp"), since_last, sizeof(since_last));
+        snprintf(out, cap, "%s (x%lld over %s)", since_last, (long long)count, since_first);
+    } else {
+        snprintf(out, cap, "%s", since_first);
+    }
+}
+
+static bool is_ref(const struct events_opts *o, const ed_node *e)
+{
+    const char *kind = ed_node_path_str(e, "/involvedObject/kind");
+    const char *name = ed_node_path_str(e, "/involvedObject/name");
+    const char *ns = ed_node_path_str(e, "/metadata/namespace");
+    return o->ref_kind && kind && name && ns && strcmp(kind, o->ref_kind) == 0 &&
+           strcmp(name, o->ref_name) == 0 && strcmp(ns, o->ref_ns) == 0;
+}
+
+/* An event of --for's object (when the server did not select it already) or of its reference;
+ * of a Flux kind; of a type --types keeps. */
+static bool wanted(const struct events_opts *o, const ed_node *e, bool selected)
 {
     const char *kind = ed_node_path_str(e, "/involvedObject/kind");
     if (!kind || !ed_cli_kind_by_name(kind))
         return false;
+    if (!selected && o->ref_kind && !is_ref(o, e)) {
+        /* The watch of an object and its reference selects nothing server-side. */
+        const char *slash = strchr(o->for_obj, '/');
+        const char *name = ed_node_path_str(e, "/involvedObject/name");
+        const char *ns = ed_node_path_str(e, "/metadata/namespace");
+        if (strncasecmp(kind, o->for_obj, (size_t)(slash - o->for_obj)) != 0 ||
+            kind[slash - o->for_obj] || !name || strcmp(name, slash + 1) != 0 || !ns ||
+            strcmp(ns, o->g.ns) != 0)
+            return false;
+    }
     if (o->types.n == 0)
         return true;
     const char *type = ed_node_path_str(e, "/type");
@@ -85,8 +152,8 @@ static bool wanted(const struct events_opts *o, const ed_node *e)
 
 static void event_row(ed_cli_table *t, const ed_node *e)
 {
-    char seen[32];
-    age(last_seen(e), seen, sizeof(seen));
+    char seen[96];
+    last_seen_cell(e, seen, sizeof(seen));
     char *obj = ed_xasprintf("%s/%s", ed_node_path_str(e, "/involvedObject/kind"),
                              ed_node_path_str(e, "/involvedObject/name"));
     const char *msg = ed_node_path_str(e, "/message");
@@ -115,61 +182,87 @@ static int by_time(const void *a, const void *b)
 
 static int list_events(ed_kube *kube, const struct events_opts *o)
 {
-    ed_kube_opts lo = {.field_selector = o->field_selector};
-    ed_doc *list = NULL;
+    /* The object's events (or all of the namespace), then its reference's. */
+    ed_doc *lists[2] = {NULL, NULL};
     ed_err err = ED_ERR_INIT;
-    if (ed_kube_list(kube, "v1", "Event", o->all_namespaces ? NULL : o->g.ns, &lo, &list, &err)) {
+    ed_kube_opts lo = {.field_selector = o->field_selector};
+    int rc =
+        ed_kube_list(kube, "v1", "Event", o->all_namespaces ? NULL : o->g.ns, &lo, &lists[0], &err);
+    if (!rc && o->ref_selector) {
+        ed_kube_opts ro = {.field_selector = o->ref_selector};
+        rc = ed_kube_list(kube, "v1", "Event", o->ref_ns, &ro, &lists[1], &err);
+    }
+    if (rc) {
         ed_cli_api_failure(&err);
+        ed_doc_free(lists[0]);
         return 1;
     }
-    ed_node *items = ed_node_get(ed_doc_root(list), "items");
-    size_t n = 0;
-    const ed_node **sorted = ed_xcalloc(ed_node_len(items) + 1, sizeof(const ed_node *));
-    for (size_t i = 0; i < ed_node_len(items); i++)
-        if (wanted(o, ed_node_at(items, i)))
-            sorted[n++] = ed_node_at(items, i);
+    size_t total = 0, n = 0;
+    int nlists = lists[1] ? 2 : 1;
+    for (int l = 0; l < nlists; l++)
+        total += ed_node_len(ed_node_get(ed_doc_root(lists[l]), "items"));
+    const ed_node **sorted = ed_xcalloc(total + 1, sizeof(const ed_node *));
+    for (int l = 0; l < nlists; l++) {
+        ed_node *items = ed_node_get(ed_doc_root(lists[l]), "items");
+        for (size_t i = 0; i < ed_node_len(items); i++)
+            if (wanted(o, ed_node_at(items, i), true))
+                sorted[n++] = ed_node_at(items, i);
+    }
     qsort(sorted, n, sizeof(const ed_node *), by_time);
     ed_cli_table *t = ed_cli_table_new(6);
     ed_cli_table_row(t, events_head);
     for (size_t i = 0; i < n; i++)
         event_row(t, sorted[i]);
     /* As flux: said on stderr (stdout stays empty for a pipe), exit 0. */
-    if (n == 0 && !o->watch && o->all_namespaces)
+    if (n == 0 && o->all_namespaces)
         ed_cli_failure("No events found.");
-    else if (n == 0 && !o->watch)
+    else if (n == 0)
         ed_cli_failure("No events found in %s namespace.", o->g.ns);
     else
-        ed_cli_table_print(t, stdout, 0, o->all_namespaces ? 0 : 1);
+        ed_cli_table_print(t, stdout, 0, o->show_ns ? 0 : 1);
     ed_cli_table_free(t);
     free(sorted);
-    ed_doc_free(list);
+    ed_doc_free(lists[0]);
+    ed_doc_free(lists[1]);
     return 0;
 }
 
+/* As flux's watch: each event a table of its own, the first one with the header. */
 static int on_event(ed_kube_event_type type, const ed_node *e, void *user)
 {
-    const struct events_opts *o = user;
-    if (type == ED_KUBE_DELETED || type == ED_KUBE_BOOKMARK || !wanted(o, e))
+    struct events_opts *o = user;
+    if (type == ED_KUBE_DELETED || type == ED_KUBE_BOOKMARK || !wanted(o, e, !o->ref_kind))
         return 0;
     ed_cli_table *t = ed_cli_table_new(6);
+    if (!o->printed)
+        ed_cli_table_row(t, events_head);
     event_row(t, e);
-    ed_cli_table_print(t, stdout, 0, o->all_namespaces ? 0 : 1);
+    ed_cli_table_print(t, stdout, 0, o->show_ns ? 0 : 1);
     ed_cli_table_free(t);
+    o->printed = true;
     fflush(stdout);
     return 0;
 }
 
-static int watch_events(ed_kube *kube, const struct events_opts *o)
+static int watch_events(ed_kube *kube, struct events_opts *o)
 {
+    /* With a reference, one watch sees both objects' events: the namespace's (every
+     * namespace's when the reference lives in another), narrowed here. */
+    const char *ns = o->all_namespaces ? NULL : o->g.ns;
+    const char *selector = o->field_selector;
+    if (o->ref_kind) {
+        selector = NULL;
+        if (strcmp(o->ref_ns, o->g.ns) != 0)
+            ns = NULL;
+    }
     int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
     /* A watch from "now" starts with the current events: print them as they come. */
     while (ed_time_mono_ms() < deadline) {
-        ed_kube_watch_opts wo = {.field_selector = o->field_selector,
+        ed_kube_watch_opts wo = {.field_selector = selector,
                                  .timeout_seconds =
                                      (int)((deadline - ed_time_mono_ms() + 999) / 1000)};
         ed_err err = ED_ERR_INIT;
-        if (ed_kube_watch(kube, "v1", "Event", o->all_namespaces ? NULL : o->g.ns, &wo, on_event,
-                          (void *)o, &err) != 0) {
+        if (ed_kube_watch(kube, "v1", "Event", ns, &wo, on_event, o, &err) != 0) {
             ed_cli_api_failure(&err);
             return 1;
         }
@@ -185,16 +278,60 @@ static int for_selector(struct events_opts *o)
     const char *slash = strchr(o->for_obj, '/');
     char *kind = ed_xstrndup(o->for_obj, slash ? (size_t)(slash - o->for_obj) : strlen(o->for_obj));
     const ed_cli_kind *k = ed_cli_kind_by_name(kind);
-    free(kind);
-    if (!k || (slash && !slash[1])) {
-        ed_cli_failure("--for %s: expected Kind/name of a Flux object, such as "
-                       "Kustomization/apps",
-                       o->for_obj);
+    if (!*kind || (slash && !slash[1])) {
+        ed_cli_failure("--for selector must be of format <kind>[/<name>]");
+        free(kind);
         return 2;
     }
+    if (!k) {
+        ed_cli_failure("'%s' is not a recognized Flux kind", kind);
+        free(kind);
+        return 2;
+    }
+    free(kind);
     o->field_selector =
         slash ? ed_xasprintf("involvedObject.kind=%s,involvedObject.name=%s", k->kind, slash + 1)
               : ed_xasprintf("involvedObject.kind=%s", k->kind);
+    return 0;
+}
+
+/* The object --for names refers to, as flux's events finds it: a Kustomization's
+ * spec.sourceRef, an ImagePolicy's spec.imageRepositoryRef (namespace: theirs, or the
+ * object's). Returns 0 (no reference is fine), or 1 after printing the error (the object
+ * missing, as flux fails then). */
+static int find_ref(ed_kube *kube, struct events_opts *o)
+{
+    const char *slash = o->for_obj ? strchr(o->for_obj, '/') : NULL;
+    if (!slash)
+        return 0;
+    char *kind = ed_xstrndup(o->for_obj, (size_t)(slash - o->for_obj));
+    const ed_cli_kind *k = ed_cli_kind_by_name(kind);
+    free(kind);
+    const char *field = k == &ed_cli_kustomization ? "/spec/sourceRef"
+                        : k == &ed_cli_imagepolicy ? "/spec/imageRepositoryRef"
+                                                   : NULL;
+    if (!field)
+        return 0;
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, k->api_version, k->kind, o->g.ns, slash + 1, &d, &err) != 0) {
+        ed_cli_api_failure(&err);
+        return 1;
+    }
+    const ed_node *ref = ed_node_path(ed_doc_root(d), field);
+    const char *rkind =
+        k == &ed_cli_imagepolicy ? "ImageRepository" : ed_node_path_str(ref, "/kind");
+    const char *rname = ed_node_path_str(ref, "/name");
+    const char *rns = ed_node_path_str(ref, "/namespace");
+    if (rkind && rname) {
+        o->ref_kind = ed_xstrdup(rkind);
+        o->ref_name = ed_xstrdup(rname);
+        o->ref_ns = ed_xstrdup(rns && *rns ? rns : o->g.ns);
+        o->ref_selector =
+            ed_xasprintf("involvedObject.kind=%s,involvedObject.name=%s", rkind, rname);
+        o->show_ns |= strcmp(o->ref_ns, o->g.ns) != 0;
+    }
+    ed_doc_free(d);
     return 0;
 }
 
@@ -212,17 +349,23 @@ int ed_cli_events(int argc, char **argv)
     for (int i = 0; !rc && i < o.types.n; i++)
         if (strcasecmp(o.types.items[i], "Normal") != 0 &&
             strcasecmp(o.types.items[i], "Warning") != 0) {
-            ed_cli_failure("--types %s: valid types are Normal and Warning", o.types.items[i]);
+            ed_cli_failure("type '%s' not supported. Supported types are Normal, Warning",
+                           o.types.items[i]);
             rc = 2;
         }
     if (rc || (rc = for_selector(&o)) != 0)
         return rc;
+    o.show_ns = o.all_namespaces;
     ed_kube *kube = ed_cli_connect(&o.g);
-    if (kube)
-        rc = o.watch ? watch_events(kube, &o) : list_events(kube, &o);
-    else
+    if (!kube)
         rc = 1;
+    else if ((rc = find_ref(kube, &o)) == 0)
+        rc = o.watch ? watch_events(kube, &o) : list_events(kube, &o);
     free(o.field_selector);
+    free(o.ref_kind);
+    free(o.ref_name);
+    free(o.ref_ns);
+    free(o.ref_selector);
     ed_kube_free(kube);
     return rc;
 }

@@ -555,6 +555,10 @@ out=$("$eddy" events -n "$ns" --for Kustomization/cli)
 assert_match "^LAST SEEN[[:space:]]+TYPE[[:space:]]+REASON[[:space:]]+OBJECT[[:space:]]+MESSAGE" "$out" "events header"
 assert_match "Normal[[:space:]]+ReconciliationSucceeded[[:space:]]+Kustomization/cli" "$out" "event row"
 assert_not_contains "$out" "Kustomization/broken" "--for one object"
+assert_match "Normal[[:space:]]+NewArtifact[[:space:]]+GitRepository/cli" "$out" \
+    "--for a Kustomization shows its source's events too, as flux"
+assert_fails "--for a missing Kustomization" "$eddy" events -n "$ns" --for Kustomization/nope
+assert_contains "$OUT" 'kustomizations.kustomize.toolkit.fluxcd.io "nope" not found' "the object is looked up"
 out=$("$eddy" events -A --types Warning)
 assert_match "$ns[[:space:]]+[0-9a-z]+[[:space:]]+Warning[[:space:]]+[A-Za-z]+[[:space:]]+Kustomization/broken" "$out" "warnings of all namespaces"
 assert_not_contains "$out" "Normal" "--types Warning"
@@ -565,7 +569,9 @@ retry 10 grep -q "NewArtifact[[:space:]]*GitRepository/cli" "$scratch/events.log
 assert_eq "" "$("$eddy" events -n "$ns-none" 2>/dev/null)" "no events: stdout empty"
 assert_eq "✗ No events found in $ns-none namespace." "$("$eddy" events -n "$ns-none" 2>&1)" "no events: flux's line"
 assert_fails "bad --for" "$eddy" events --for Pod/x
-assert_contains "$OUT" "expected Kind/name of a Flux object" "--for"
+assert_contains "$OUT" "'Pod' is not a recognized Flux kind" "--for"
+assert_fails "bad --types" "$eddy" events --types Info
+assert_contains "$OUT" "type 'Info' not supported. Supported types are Normal, Warning" "--types"
 
 step "export: objects without status, re-appliable"
 out=$("$eddy" export source git --all -n "$ns")
@@ -620,6 +626,8 @@ assert_contains "$out" "► annotating GitRepository cli in $ns namespace" "anno
 assert_contains "$out" "✔ fetched revision $(rev)" "fetched the new commit"
 retry 10 grep -q "stored artifact for commit 'second'" "$scratch/events.log"
 bg_stop events
+assert_match "^LAST SEEN[[:space:]]+TYPE" "$(head -1 "$scratch/events.log")" "events --watch: flux's header first"
+assert_eq 1 "$(grep -c '^LAST SEEN' "$scratch/events.log")" "events --watch: the header once"
 out=$("$eddy" reconcile kustomization cli -n "$ns" --with-source)
 assert_contains "$out" "✔ applied revision $(rev)" "applied the new commit"
 assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"

@@ -314,13 +314,50 @@ static void test_log_format(void **state)
     expect("panic: x", &since, "");
 }
 
+/* The ages `eddy events` prints, as Kubernetes' duration.HumanDuration. */
+static void test_human_duration(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t s;
+        const char *want;
+    } cases[] = {
+        {-5, "<invalid>"},
+        {-1, "0s"},
+        {0, "0s"},
+        {119, "119s"},
+        {120, "2m"},
+        {125, "2m5s"},
+        {599, "9m59s"},
+        {600, "10m"},
+        {179 * 60, "179m"},
+        {3 * 3600, "3h"},
+        {3 * 3600 + 60, "3h1m"},
+        {8 * 3600 + 60, "8h"},
+        {47 * 3600, "47h"},
+        {48 * 3600, "2d"},
+        {50 * 3600, "2d2h"},
+        {8 * 86400 + 3600, "8d"},
+        {730 * 86400, "2y"},
+        {731 * 86400, "2y1d"},
+        {8 * 365 * 86400 + 86400, "8y"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[32];
+        ed_cli_human_duration(cases[i].s, out, sizeof(out));
+        if (strcmp(out, cases[i].want) != 0)
+            fail_msg("%lld s: got %s, want %s", (long long)cases[i].s, out, cases[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_flags),  cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_truncate_hex), cmocka_unit_test(test_namespace_default),
-        cmocka_unit_test(test_kinds),        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_ready_state),  cmocka_unit_test(test_log_format),
+        cmocka_unit_test(test_parse_flags),    cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_truncate_hex),   cmocka_unit_test(test_namespace_default),
+        cmocka_unit_test(test_kinds),          cmocka_unit_test(test_table),
+        cmocka_unit_test(test_ready_state),    cmocka_unit_test(test_log_format),
+        cmocka_unit_test(test_human_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
