@@ -518,15 +518,16 @@ static const struct verb verbs[] = {
      "  eddy kustomize build ./apps/overlays/production\n",
      ed_cli_kustomize},
     {"version", "Print the version of eddy and of the agent in the cluster",
-     "Usage: eddy version [--client] [-n NS]\n"
+     "Usage: eddy version [--client] [-o yaml|json] [-n NS]\n"
      "\n"
      "Print the version of this eddy binary and, unless --client, the version of the agent\n"
      "installed in the namespace (the tag of the eddy Deployment's image), when the cluster is\n"
-     "reachable.\n"
+     "reachable. -o/--output json prints them as a JSON object (keys eddy and agent).\n"
      "\n"
      "Examples:\n"
      "  eddy version\n"
-     "  eddy version --client\n",
+     "  eddy version --client\n"
+     "  eddy version -o json\n",
      ed_cli_version},
     {"help", "Show help for eddy or for one verb",
      "Usage: eddy help [VERB]\n"

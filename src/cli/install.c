@@ -709,27 +709,45 @@ int ed_cli_version(int argc, char **argv)
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
     g.timeout_ms = 5000; /* the agent's version is a bonus: do not hang on a far cluster */
     bool client = false;
-    const ed_cli_flag flags[] = {{"client", 0, ED_CLI_FLAG_BOOL, &client}, {NULL, 0, 0, NULL}};
+    const char *output = "yaml";
+    const ed_cli_flag flags[] = {
+        {"client", 0, ED_CLI_FLAG_BOOL, &client},
+        {"output", 'o', ED_CLI_FLAG_STR, &output},
+        {NULL, 0, 0, NULL},
+    };
     int rc = ed_cli_parse_flags(argc, argv, flags, &g);
     if (rc)
         return rc;
-    printf("eddy: v%s\n", ED_CLI_VERSION);
-    if (client)
-        return 0;
-    /* Quietly: an unreachable cluster or no agent just means no second line. */
+    bool json = strcmp(output, "json") == 0;
+    if (!json && strcmp(output, "yaml") != 0) {
+        ed_cli_failure("--output must be json or yaml, not %s", output);
+        return 2;
+    }
+    /* Quietly: an unreachable cluster or no agent just means no agent line. */
+    char *agent = NULL;
     ed_kube_config *cfg = NULL;
     ed_kube *kube = NULL;
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
-    if (ed_cli_load_config(&g, &cfg, &err) == 0)
+    if (!client && ed_cli_load_config(&g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
     if (kube && ed_kube_get(kube, "apps/v1", "Deployment", g.ns, "eddy", &d, &err) == 0) {
         const char *image =
             ed_node_path_str(ed_doc_root(d), "/spec/template/spec/containers/0/image");
         const char *tag = image ? strrchr(image, ':') : NULL;
         if (tag && !strchr(tag, '/'))
-            printf("agent: %s (Deployment %s/eddy)\n", tag + 1, g.ns);
+            agent = ed_xstrdup(tag + 1);
     }
+    /* As flux version: YAML by default, or a JSON object with its keys sorted. */
+    if (json && agent)
+        printf("{\n  \"agent\": \"%s\",\n  \"eddy\": \"v%s\"\n}\n", agent, ED_CLI_VERSION);
+    else if (json)
+        printf("{\n  \"eddy\": \"v%s\"\n}\n", ED_CLI_VERSION);
+    else
+        printf("eddy: v%s\n", ED_CLI_VERSION);
+    if (!json && agent)
+        printf("agent: %s (Deployment %s/eddy)\n", agent, g.ns);
+    free(agent);
     ed_doc_free(d);
     ed_kube_free(kube);
     ed_kube_config_free(cfg);
