@@ -281,19 +281,24 @@ struct ks_args {
     const char *name;
 };
 
-/* Parse "kustomization NAME --path DIR" and the verb's flags. */
+/* Parse "kustomization NAME --path DIR" and the verb's flags: build's --dry-run (when
+ * allow_dry_run), diff's --progress-bar (otherwise). flux's --in-memory-build and diff's
+ * --progress-bar are taken and change nothing: eddy builds from a private copy whatever the
+ * flag, and prints no progress bar (so CI scripts that turn it off run unchanged). */
 static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args *a,
                          bool allow_dry_run)
 {
+    bool in_memory = false, progress_bar = true;
     ed_cli_flag flags[] = {
         {"path", 0, ED_CLI_FLAG_STR, &a->path},
         {"kustomization-file", 0, ED_CLI_FLAG_STR, &a->ks_file},
         {"strict-substitute", 0, ED_CLI_FLAG_BOOL, &a->strict},
+        {"in-memory-build", 0, ED_CLI_FLAG_BOOL, &in_memory},
         {"dry-run", 0, ED_CLI_FLAG_BOOL, &a->dry_run},
         {NULL, 0, 0, NULL},
     };
     if (!allow_dry_run)
-        flags[3] = flags[4];
+        flags[4] = (ed_cli_flag){"progress-bar", 0, ED_CLI_FLAG_BOOL, &progress_bar};
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &a->g, pos, &npos);
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);

@@ -718,6 +718,10 @@ assert_contains "$("$eddy" build ks cli -n "$ns" --path "$work/overlay")" "name:
 rm -r "$work/base" "$work/overlay"
 out=$("$eddy" diff kustomization cli -n "$ns" --path "$work/deploy")
 assert_eq "" "$out" "in sync: no output"
+# flux's --progress-bar=false (common in CI) and --in-memory-build: taken, nothing changes.
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$work/deploy" --progress-bar=false --in-memory-build)
+assert_eq "" "$out" "--progress-bar=false --in-memory-build: in sync, exit 0"
+assert_ok "build --in-memory-build" "$eddy" build ks cli -n "$ns" --path "$work/deploy" --in-memory-build
 mkdir -p "$scratch/local"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: red}\n' "$apps" >"$scratch/local/settings.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: %s}\n' "$apps" >"$scratch/local/extra.yaml"
