@@ -242,6 +242,12 @@ void ed_cli_now_token(char *out, size_t cap);
  */
 int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
                       const char *token, int64_t timeout_ms);
+/* ed_cli_wait_ready after flux create, with its success lines: "✔ GitRepository source
+ * reconciliation completed" and "✔ fetched revision: <rev>" (1 without an artifact), "✔
+ * Kustomization <name> is ready" and "✔ applied revision <rev>", "✔ <Kind> reconciliation
+ * completed" and the kind's result line. */
+int ed_cli_wait_created(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                        int64_t timeout_ms);
 /*
  * Where obj stands: 1 Ready, -1 failed, 0 still in progress. After a requested reconcile
  * (token), the controller's answer is final once it echoed the token: Ready True or not.

@@ -702,8 +702,31 @@ int ed_cli_ready_state(const ed_node *o, const char *token)
     return reconciling && strcmp(reconciling, "True") == 0 ? 0 : -1;
 }
 
-int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
-                      const char *token, int64_t timeout_ms)
+/* The lines flux create prints once the object is Ready; 0, or 1 for a source without an
+ * artifact (flux fails then). */
+static int print_created(const ed_cli_kind *k, const char *name, const ed_node *o)
+{
+    if (k == &ed_cli_gitrepository) {
+        ed_cli_success("GitRepository source reconciliation completed");
+        const char *rev = ed_cli_revision(k, o);
+        if (!*rev) {
+            ed_cli_failure("GitRepository source reconciliation completed but no artifact was "
+                           "found");
+            return 1;
+        }
+        ed_cli_success("fetched revision: %s", rev);
+    } else if (k == &ed_cli_kustomization) {
+        ed_cli_success("Kustomization %s is ready", name);
+        ed_cli_success("applied revision %s", ed_cli_revision(k, o));
+    } else {
+        ed_cli_success("%s reconciliation completed", k->kind);
+        print_result(k, o);
+    }
+    return 0;
+}
+
+static int wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                      const char *token, int64_t timeout_ms, bool created)
 {
     ed_cli_waiting("waiting for %s reconciliation", k->kind);
     char *last = NULL; /* the last Ready message seen */
@@ -721,7 +744,9 @@ int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
         const char *msg = ed_cli_cond(o, "Ready", "/message");
         free(last);
         last = msg ? ed_xstrdup(msg) : NULL;
-        if (state > 0) {
+        if (state > 0 && created) {
+            state = print_created(k, name, o) ? -1 : 1;
+        } else if (state > 0) {
             ed_cli_success("%s %s reconciliation completed", k->kind, name);
             print_result(k, o);
         } else if (state < 0) {
@@ -741,6 +766,18 @@ int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
         }
         usleep(500 * 1000);
     }
+}
+
+int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                      const char *token, int64_t timeout_ms)
+{
+    return wait_ready(kube, k, ns, name, token, timeout_ms, false);
+}
+
+int ed_cli_wait_created(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                        int64_t timeout_ms)
+{
+    return wait_ready(kube, k, ns, name, NULL, timeout_ms, true);
 }
 
 bool ed_cli_confirm(const char *question)

@@ -145,7 +145,7 @@ static int finish_create(struct create_run *r)
     }
     if (!rc) {
         ed_cli_success("%s %s", r->what, created ? "created" : "updated");
-        rc = ed_cli_wait_ready(kube, r->k, r->g.ns, name, NULL, r->g.timeout_ms);
+        rc = ed_cli_wait_created(kube, r->k, r->g.ns, name, r->g.timeout_ms);
     }
     ed_kube_free(kube);
     return rc;

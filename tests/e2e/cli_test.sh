@@ -391,14 +391,15 @@ out=$("$eddy" create source git cli -n "$ns" --url "$EDDY_GIT_HTTP_URL/cli.git" 
 assert_contains "$out" "✚ generating GitRepository source" "generating"
 assert_contains "$out" "✔ authentication configured" "secret"
 assert_contains "$out" "✔ GitRepository source created" "created"
-assert_contains "$out" "✔ fetched revision $(rev)" "fetched"
+assert_contains "$out" "✔ GitRepository source reconciliation completed" "flux create's line"
+assert_contains "$out" "✔ fetched revision: $(rev)" "fetched, in flux create's words"
 assert_not_contains "$out" "$EDDY_GIT_HTTP_PASSWORD" "the password is not printed"
 assert_eq "$EDDY_GIT_HTTP_USER" "$(kubectl -n "$ns" get secret cli -o 'jsonpath={.data.username}' | base64 -d)" "secret username"
 assert_eq cli "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.spec.secretRef.name}')" "secretRef"
 assert_contains "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.metadata.managedFields[*].manager}')" "flux" "manager"
 out=$("$eddy" create source git cli-ssh -n "$ns" --url "$(git_ssh_url cli)" --branch main \
     --private-key-file "$EDDY_GIT_SSH_KEY" --known-hosts-file "$EDDY_GIT_SSH_KNOWN_HOSTS" --timeout 1m)
-assert_contains "$out" "✔ fetched revision $(rev)" "over SSH with a key and known_hosts"
+assert_contains "$out" "✔ fetched revision: $(rev)" "over SSH with a key and known_hosts"
 assert_not_contains "$out" "PRIVATE KEY" "the key is not printed"
 assert_eq "$(cat "$EDDY_GIT_SSH_KNOWN_HOSTS")" \
     "$(kubectl -n "$ns" get secret cli-ssh -o 'jsonpath={.data.known_hosts}' | base64 -d)" "known_hosts"
@@ -408,6 +409,7 @@ out=$(cat "$scratch/create-ks.log")
 assert_contains "$out" "✚ generating Kustomization" "generating"
 assert_contains "$out" "✔ Kustomization created" "created"
 assert_contains "$out" "◎ waiting for Kustomization reconciliation" "waiting"
+assert_contains "$out" "✔ Kustomization cli is ready" "flux create's line"
 assert_contains "$out" "✔ applied revision $(rev)" "applied"
 assert_eq blue "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"
 out=$("$eddy" create kustomization cli -n "$ns" --source cli --path ./deploy --prune \
@@ -830,7 +832,7 @@ assert_not_contains "$out" "waiting" "no wait"
 out=$("$eddy" create image update auto -n "$ns" --git-repo-ref cli --checkout-branch main \
     --push-branch main --author-email bot@e2e.invalid --update-path ./deploy --interval 10m --timeout 1m)
 assert_contains "$out" "✔ ImageUpdateAutomation created" "image update created"
-assert_contains "$out" "✔ ImageUpdateAutomation auto reconciliation completed" "image update Ready"
+assert_contains "$out" "✔ ImageUpdateAutomation reconciliation completed" "image update Ready, flux create's line"
 out=$("$eddy" reconcile image update auto -n "$ns" --timeout 1m)
 assert_contains "$out" "✔ ImageUpdateAutomation auto reconciliation completed" "reconcile image update"
 assert_match "^auto[[:space:]]+20[0-9-]+T[0-9:.]+Z[[:space:]]+False[[:space:]]+True" \
