@@ -209,7 +209,7 @@ spec:
   timeout: 2m0s
   wait: true" "$("$eddy" create ks podinfo --source podinfo --wait --health-check Deployment/podinfo.web --export)" \
     "create kustomization --wait --export"
-assert_fails "decryption provider" "$eddy" create ks x --source s --decryption-provider vault --export
+assert_fails "decryption provider" "$eddy" create ks xx --source s --decryption-provider vault --export
 assert_contains "$OUT" "must be one of: sops" "--decryption-provider"
 out=$("$eddy" create image update podinfo --git-repo-ref fleet --checkout-branch main \
     --push-branch main --author-email bot@example.com --update-path ./apps --export)
@@ -244,30 +244,36 @@ assert_contains "$("$eddy" create secret git auth --url https://git.example.com/
     "stringData:
   password: pw
   username: me" "create secret git --export"
-assert_fails "an ssh URL with a password" "$eddy" create source git x --url ssh://git@h/r -u a -p b --branch main --export
+assert_fails "an ssh URL with a password" "$eddy" create source git xx --url ssh://git@h/r -u a -p b --branch main --export
 assert_contains "$OUT" "are for http(s) URLs" "ssh and basic auth"
-assert_fails "ftp URL" "$eddy" create source git x --url ftp://h/r --export
+assert_fails "ftp URL" "$eddy" create source git xx --url ftp://h/r --export
 assert_contains "$OUT" "git URL scheme 'ftp' not supported" "URL scheme"
 # As flux: a ref is required; one ref, in flux's order; --export prints no credentials.
-assert_fails "no ref" "$eddy" create source git x --url https://h/r --export
+assert_fails "no ref" "$eddy" create source git xx --url https://h/r --export
 assert_contains "$OUT" "a Git ref is required, use one of the following: --branch, --tag, --commit, --ref-name or --tag-semver" "no ref"
 assert_eq "---
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
-  name: x
+  name: xx
   namespace: flux-system
 spec:
   interval: 1m0s
   ref:
     name: refs/heads/main
   timeout: 2m0s
-  url: https://h/r" "$("$eddy" create source git x --url https://h/r --ref-name refs/heads/main --branch dev \
+  url: https://h/r" "$("$eddy" create source git xx --url https://h/r --ref-name refs/heads/main --branch dev \
     -u me -p s3cr3t --fetch-timeout 2m --export)" "--ref-name wins; no Secret, no secretRef from -u/-p"
-assert_fails "health check" "$eddy" create ks x --source s --health-check Deployment --export
+assert_fails "health check" "$eddy" create ks xx --source s --health-check Deployment --export
 assert_contains "$OUT" 'invalid health check "Deployment": expected Kind/name.namespace' "health check"
-assert_fails "policy without a rule" "$eddy" create image policy x --image-ref r --export
+assert_fails "policy without a rule" "$eddy" create image policy xx --image-ref r --export
 assert_contains "$OUT" "exactly one of --select-semver" "image policy rule"
+# flux create's name check (RFC 1123, two characters at least), --export included.
+for bad in Bad_Name lead- x "$(printf 'a%.0s' $(seq 64))"; do
+    assert_fails "create ks '$bad'" "$eddy" create kustomization "$bad" --source s --export
+    assert_contains "$OUT" "name '$bad' is invalid, it should adhere to standard defined in RFC 1123" \
+        "invalid name '$bad'"
+done
 # Every generated object is valid for the API server (server-side dry run).
 crds=(gitrepositories.source.toolkit.fluxcd.io kustomizations.kustomize.toolkit.fluxcd.io
     imagerepositories.image.toolkit.fluxcd.io imagepolicies.image.toolkit.fluxcd.io
