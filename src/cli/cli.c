@@ -173,7 +173,8 @@ static const struct verb verbs[] = {
      "  eddy uninstall --keep-namespace --silent\n",
      ed_cli_uninstall},
     {"check", "Check the prerequisites, or that eddy is installed and running",
-     "Usage: eddy check [--pre] [--lease NAME] [-n NS]\n"
+     "Usage: eddy check [--pre] [--lease NAME] [--components LIST] [--components-extra LIST]\n"
+     "          [-n NS]\n"
      "\n"
      "With --pre: the Kubernetes version (>=1.33.0) and the permissions eddy install needs.\n"
      "Otherwise also: the Flux CRDs are established, and the agent holds its leader-election\n"
@@ -181,8 +182,13 @@ static const struct verb verbs[] = {
      "Exits 1 when a check fails.\n"
      "\n"
      "Flags:\n"
-     "  --pre           check only the prerequisites\n"
-     "  --lease NAME    the agent's Lease (default eddy-leader-election)\n"
+     "  --pre                    check only the prerequisites\n"
+     "  --lease NAME             the agent's Lease (default eddy-leader-election)\n"
+     "  --components LIST        check only the CRDs of these components (default: the four\n"
+     "                           eddy serves; helm- and notification-controller are skipped\n"
+     "                           with a warning)\n"
+     "  --components-extra LIST  more components, added to --components\n"
+     "  --poll-interval D        accepted as flux has it (eddy checks once)\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"

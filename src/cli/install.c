@@ -580,11 +580,17 @@ static int check_permission(ed_kube *kube, const char *verb, const char *group,
     return rc || !allowed ? 1 : 0;
 }
 
-static int check_crds(ed_kube *kube)
+/* The CRDs of the chosen components (all when chosen is NULL). */
+static int check_crds(ed_kube *kube, const ed_cli_list *chosen)
 {
     int rc = 0;
     for (int i = 0; ed_cli_kinds[i]; i++) {
         const ed_cli_kind *k = ed_cli_kinds[i];
+        bool wanted = !chosen;
+        for (int c = 0; chosen && c < chosen->n; c++)
+            wanted |= strcmp(chosen->items[c], k->component) == 0;
+        if (!wanted)
+            continue;
         ed_doc *d = NULL;
         ed_err err = ED_ERR_INIT;
         int got = ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
@@ -659,19 +665,28 @@ static int check_deployment(ed_kube *kube, const char *ns)
 
 int ed_cli_check(int argc, char **argv)
 {
-    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT};
     bool pre = false;
     const char *lease = "eddy-leader-election";
+    int64_t poll_ms = 5000; /* flux's --poll-interval: eddy checks once, nothing to poll */
     const ed_cli_flag flags[] = {
         {"pre", 0, ED_CLI_FLAG_BOOL, &pre},
         {"lease", 0, ED_CLI_FLAG_STR, &lease},
+        {"components", 0, ED_CLI_FLAG_LIST, &o.components},
+        {"components-extra", 0, ED_CLI_FLAG_LIST, &o.extra},
+        {"poll-interval", 0, ED_CLI_FLAG_DURATION, &poll_ms},
         {NULL, 0, 0, NULL},
     };
-    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
-    free(pos);
+    int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
     if (rc)
         return rc;
+    /* As flux check: --components (and --components-extra) name the controllers whose CRDs
+     * are checked; by default every one eddy serves. */
+    ed_cli_list chosen = {0};
+    bool narrowed = o.components.n || o.extra.n;
+    if (narrowed && (rc = choose_components(&o, &chosen)) != 0)
+        return rc;
+    ed_cli_global g = o.g;
     ed_kube *kube = ed_cli_connect(&g);
     if (!kube)
         return 1;
@@ -693,7 +708,7 @@ int ed_cli_check(int argc, char **argv)
     rc |= check_deployment(kube, g.ns);
     rc |= check_lease(kube, g.ns, lease);
     ed_cli_action("checking crds");
-    rc |= check_crds(kube);
+    rc |= check_crds(kube, narrowed ? &chosen : NULL);
     if (rc)
         ed_cli_failure("check failed");
     else

@@ -377,6 +377,13 @@ assert_match "✔ agent .* leads \(Lease $ns/eddy-leader-election renewed [0-9]+
 assert_contains "$out" "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1" "CRD established"
 assert_contains "$out" "✔ eddy: deployment ready" "the installed Deployment"
 assert_contains "$out" "✔ all checks passed" "check"
+# flux check's --components/--components-extra: only those CRDs; --poll-interval taken.
+out=$("$eddy" check -n "$ns" --components source-controller --components-extra helm-controller \
+    --poll-interval 2s 2>&1)
+assert_contains "$out" "✔ gitrepositories.source.toolkit.fluxcd.io/v1" "--components: its CRD"
+assert_not_contains "$out" "kustomizations.kustomize.toolkit.fluxcd.io" "--components: only its CRDs"
+assert_contains "$out" "helm-controller is not served by eddy" "a Flux component eddy does not serve"
+assert_fails "check --components bogus" "$eddy" check -n "$ns" --components bogus
 
 step "a repository"
 new_repo cli
