@@ -555,9 +555,12 @@ ed_kube *ed_cli_connect(const ed_cli_global *g)
     ed_err err = ED_ERR_INIT;
     if (ed_cli_load_config(g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
-    if (kube && g->verbose)
+    if (kube && g->verbose) {
+        char *shown = ed_kube_url_redact(cfg->server);
         fprintf(stderr, "► using context %s, server %s, namespace %s\n",
-                cfg->context ? cfg->context : "(in-cluster)", cfg->server, g->ns);
+                cfg->context ? cfg->context : "(in-cluster)", shown, g->ns);
+        free(shown);
+    }
     ed_kube_config_free(cfg);
     if (!kube && err.code == ED_ENOTFOUND)
         ed_cli_failure("%s (set KUBECONFIG, or pass --kubeconfig and --context)", err.msg);

@@ -126,6 +126,10 @@ int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err);
 void ed_kube_free(ed_kube *kube);
 /* The configuration the client was made from. Borrowed. */
 const ed_kube_config *ed_kube_get_config(const ed_kube *kube);
+/* url without the userinfo of its authority ("https://user:pw@host:6443/x" gives
+ * "https://host:6443/x"): what messages may show of a server's address, since the userinfo
+ * can hold a password. A new string. */
+char *ed_kube_url_redact(const char *url);
 
 typedef struct ed_kube_response {
     long status;        /* HTTP status */

@@ -892,6 +892,11 @@ assert_contains "$OUT" "Unauthorized" "--token replaces the kubeconfig's token"
 assert_not_contains "$OUT" "not-a-token" "the token is not printed"
 assert_fails "--server" "$eddy" get ks -n "$ns" --server "https://127.0.0.1:$(free_port)/" --timeout 5s
 assert_match "https://127\.0\.0\.1:[0-9]+/apis/.*(connect|Connection refused)" "$OUT" "--server replaces the server"
+# A password in the server's address is never shown (errors, --verbose).
+assert_fails "--server with userinfo" "$eddy" get ks -n "$ns" --verbose --timeout 5s \
+    --server "https://user:s3cr3t-pw@127.0.0.1:$(free_port)"
+assert_not_contains "$OUT" "s3cr3t-pw" "the server's userinfo is not printed"
+assert_contains "$OUT" "server https://127.0.0.1:" "--verbose names the server without it"
 # --cluster, --user, --certificate-authority, --insecure-skip-tls-verify, --client-certificate
 # and --client-key over a kubeconfig whose current context is wrong and whose entries lack the
 # CA or the credentials, as kubectl's flags override them in flux.

@@ -521,6 +521,26 @@ static void test_context_override(void **state)
     free(path);
 }
 
+/* What messages show of a server's address: never its userinfo. */
+static void test_url_redact(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"https://host:6443", "https://host:6443"},
+        {"https://user:pw@host:6443", "https://host:6443"},
+        {"https://u:p@w@host/api?x=a@b", "https://host/api?x=a@b"},
+        {"http://tok@[::1]:8080/", "http://[::1]:8080/"},
+        {"ftp://u:s3cret@h", "ftp://h"},
+        {"u:s3cret@h:1", "h:1"},
+        {"https://host/p@th", "https://host/p@th"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = ed_kube_url_redact(cases[i][0]);
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
 /* kubectl's --cluster, --user, --certificate-authority, --insecure-skip-tls-verify,
  * --tls-server-name, --client-certificate and --client-key, as clientcmd merges them. */
 static void test_kubectl_overrides(void **state)
@@ -1362,6 +1382,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_home_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_override, setup, teardown),
+        cmocka_unit_test(test_url_redact),
         cmocka_unit_test_setup_teardown(test_kubectl_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_base64, setup, teardown),
