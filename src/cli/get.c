@@ -357,7 +357,7 @@ int ed_cli_get(int argc, char **argv)
         rc = 2;
     }
     if (!rc && o.watch && group) {
-        ed_cli_failure("--watch needs one kind, not %s", pos[0]);
+        ed_cli_failure("expected a single resource type, but found all");
         rc = 2;
     }
     o.name = npos > used ? pos[used] : NULL;

@@ -515,6 +515,8 @@ assert_eq "$(awk -v s="$(sed -n 1p "$scratch/watch.log")" 'BEGIN{print index(s,"
     "$(awk -v s="$(sed -n 2p "$scratch/watch.log")" 'BEGIN{print index(s,"main@sha1:")}')" \
     "watch header aligned to the first row"
 assert_eq 1 "$(grep -c '^NAME' "$scratch/watch.log")" "the header once"
+assert_fails "get images all --watch" "$eddy" get images all --watch -n "$ns"
+assert_contains "$OUT" "expected a single resource type, but found all" "flux's refusal"
 bg_stop watch
 assert_match "^cli[[:space:]]+$short[[:space:]]+True" "$("$eddy" get ks cli -n "$ns" --no-header)" "SUSPENDED True"
 assert_fails "reconcile while suspended" "$eddy" reconcile ks cli -n "$ns"
