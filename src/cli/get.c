@@ -414,12 +414,14 @@ static int stats_row(ed_kube *kube, const ed_cli_kind *k, const char *ns, ed_cli
         bool susp = false;
         ed_node_bool(ed_node_path(o, "/spec/suspend"), &susp);
         const char *ready = ed_cli_cond(o, "Ready", "/status");
+        /* As flux stats counts: RUNNING is every object not suspended, FAILING every one
+         * whose Ready is False (suspended or not). */
         if (susp)
             suspended++;
-        else if (ready && strcmp(ready, "False") == 0)
-            failing++;
         else
             running++;
+        if (ready && strcmp(ready, "False") == 0)
+            failing++;
         int64_t s = 0;
         if (ed_node_int(ed_node_path(o, "/status/artifact/size"), &s))
             size += s;
@@ -428,7 +430,7 @@ static int stats_row(ed_kube *kube, const ed_cli_kind *k, const char *ns, ed_cli
     snprintf(cells[0], sizeof(cells[0]), "%lld", (long long)running);
     snprintf(cells[1], sizeof(cells[1]), "%lld", (long long)failing);
     snprintf(cells[2], sizeof(cells[2]), "%lld", (long long)suspended);
-    if (k == &ed_cli_gitrepository)
+    if (size > 0)
         human_size(size, cells[3], sizeof(cells[3]));
     else
         snprintf(cells[3], sizeof(cells[3]), "-");
@@ -455,8 +457,12 @@ int ed_cli_stats(int argc, char **argv)
     ed_cli_table *t = ed_cli_table_new(5);
     const char *head[] = {"RECONCILERS", "RUNNING", "FAILING", "SUSPENDED", "STORAGE"};
     ed_cli_table_row(t, head);
-    for (int i = 0; !rc && ed_cli_kinds[i]; i++)
-        rc = stats_row(kube, ed_cli_kinds[i], all_namespaces ? NULL : g.ns, t);
+    /* flux stats' order of the kinds eddy serves. */
+    static const ed_cli_kind *const order[] = {&ed_cli_gitrepository,   &ed_cli_kustomization,
+                                               &ed_cli_imageupdate,     &ed_cli_imagepolicy,
+                                               &ed_cli_imagerepository, NULL};
+    for (int i = 0; !rc && order[i]; i++)
+        rc = stats_row(kube, order[i], all_namespaces ? NULL : g.ns, t);
     if (!rc)
         ed_cli_table_print(t, stdout, 0, 0);
     ed_cli_table_free(t);

@@ -495,7 +495,10 @@ assert_eq "$expected" "$("$eddy" get kustomizations -n "$ns")" "get kustomizatio
 out=$("$eddy" stats -n "$ns")
 assert_match "^RECONCILERS[[:space:]]+RUNNING[[:space:]]+FAILING[[:space:]]+SUSPENDED[[:space:]]+STORAGE" "$out" "stats header"
 assert_match "GitRepository[[:space:]]+[12][[:space:]]+0[[:space:]]+0[[:space:]]+[0-9.]+ (B|KiB|MiB)" "$out" "stats: sources and storage"
-assert_match "Kustomization[[:space:]]+1[[:space:]]+1[[:space:]]+0[[:space:]]+-" "$out" "stats: one running, one failing"
+# As flux stats: RUNNING counts every object not suspended, the failing one too.
+assert_match "Kustomization[[:space:]]+2[[:space:]]+1[[:space:]]+0[[:space:]]+-" "$out" "stats: two running, one of them failing"
+assert_eq "GitRepository Kustomization ImageUpdateAutomation ImagePolicy ImageRepository" \
+    "$(awk 'NR>1{printf "%s%s", sep, $1; sep=" "}' <<<"$out")" "stats: flux's order of the kinds"
 # Columns line up: every row has its REVISION at the same offset as the header.
 out=$("$eddy" get ks -n "$ns")
 hdr=$(sed -n 1p <<<"$out")
