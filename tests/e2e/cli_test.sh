@@ -736,6 +736,12 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: based}\n' >"$work/base
 printf 'resources:\n- ../base\nnamePrefix: o-\n' >"$work/overlay/kustomization.yaml"
 assert_contains "$("$eddy" build ks cli -n "$ns" --path "$work/overlay")" "name: o-based" "../base"
 rm -r "$work/base" "$work/overlay"
+# A large monorepo: the work tree is mirrored with hard links, not copied (a 300 MiB file
+# beside the path cost a copy, and failed the 256 MiB limit); the user's files stay as they are.
+truncate -s 300M "$work/blob.bin"
+assert_contains "$("$eddy" build ks cli -n "$ns" --path "$work/deploy")" "name: settings" "a work tree of 300 MiB"
+assert_eq 1 "$(stat -c %h "$work/blob.bin")" "the link is gone with the scratch directory"
+rm "$work/blob.bin"
 out=$("$eddy" diff kustomization cli -n "$ns" --path "$work/deploy")
 assert_eq "" "$out" "in sync: no output"
 # flux's --progress-bar=false (common in CI) and --in-memory-build: taken, nothing changes.
