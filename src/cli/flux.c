@@ -300,11 +300,6 @@ int ed_cli_reconcile(int argc, char **argv)
     free(pos);
     if (rc)
         return rc;
-    if (k == &ed_cli_imagepolicy) {
-        ed_cli_failure("an image policy is reconciled with its image repository: "
-                       "eddy reconcile image repository NAME");
-        return 2;
-    }
     if (with_source && k != &ed_cli_kustomization) {
         ed_cli_failure("--with-source is for kustomizations");
         return 2;

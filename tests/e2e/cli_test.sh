@@ -661,8 +661,6 @@ assert_contains "$out" "✔ applied revision $(rev)" "applied the new commit"
 assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"
 assert_eq "Kustomization/$ns/cli
 └── ConfigMap/$apps/settings" "$("$eddy" tree ks cli -n "$ns")" "tree after prune"
-assert_fails "reconcile image policy" "$eddy" reconcile image policy x -n "$ns"
-assert_contains "$OUT" "reconcile image repository" "image policy is reconciled through its repository"
 
 step "trace: from an object to its Kustomization and source"
 out=$("$eddy" trace configmap/settings -n "$apps")
@@ -822,6 +820,10 @@ assert_contains "$out" "✔ scan fetched 2 tags" "flux's result line"
 assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.insecure}')" "--insecure"
 out=$("$eddy" create image policy web -n "$ns" --image-ref web --select-semver '>=1.0.0' --timeout 1m)
 assert_contains "$out" "✔ selected image $EDDY_REGISTRY/cli/web:1.2.0" "policy result line"
+# As flux reconcile image policy: the annotation, handled by the agent.
+out=$("$eddy" reconcile image policy web -n "$ns" --timeout 1m)
+assert_contains "$out" "► annotating ImagePolicy web in $ns namespace" "reconcile image policy"
+assert_contains "$out" "✔ selected image $EDDY_REGISTRY/cli/web:1.2.0" "reconcile image policy: result"
 out=$("$eddy" get images repository -n "$ns")
 assert_match "^NAME[[:space:]]+LAST SCAN[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "image repository header"
 assert_match "web[[:space:]]+20[0-9-]+T[0-9:.]+Z[[:space:]]+False[[:space:]]+True[[:space:]]+successful scan: found 2 tags" \
