@@ -167,30 +167,54 @@ static int set_value(const ed_cli_flag *f, const char *value)
     return 2;
 }
 
+/* Shorthand flags at argv[*i], as pflag reads them: -n V, -nV, -n=V, and booleans grouped
+ * (-Aw is -A -w); moves *i past a value taken from the next argument. */
+static int parse_shorthands(int argc, char **argv, int *i, const ed_cli_flag *const *sets)
+{
+    const char *arg = argv[*i];
+    for (const char *p = arg + 1; *p;) {
+        const ed_cli_flag *f = find_flag(sets, NULL, 0, *p);
+        if (!f) {
+            ed_cli_failure("unknown shorthand flag: '%c' in %s", *p, arg);
+            return 2;
+        }
+        if (p[1] == '=' && p[2])
+            return set_value(f, p + 2);
+        if (f->type == ED_CLI_FLAG_BOOL) {
+            int rc = set_bool(f, NULL);
+            if (rc)
+                return rc;
+            p++;
+            continue;
+        }
+        if (p[1])
+            return set_value(f, p + 1);
+        if (*i + 1 >= argc) {
+            ed_cli_failure("flag needs an argument: '%c' in %s", *p, arg);
+            return 2;
+        }
+        return set_value(f, argv[++*i]);
+    }
+    return 0;
+}
+
 /* One flag at argv[*i]; moves *i past its value. */
 static int parse_one(int argc, char **argv, int *i, const ed_cli_flag *const *sets)
 {
     const char *arg = argv[*i];
     const ed_cli_flag *f;
     const char *value = NULL;
-    if (arg[1] == '-') {
-        const char *name = arg + 2;
-        const char *eq = strchr(name, '=');
-        size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        f = find_flag(sets, name, len, 0);
-        if (!f) {
-            ed_cli_failure("unknown flag: --%.*s", (int)len, name);
-            return 2;
-        }
-        value = eq ? eq + 1 : NULL;
-    } else {
-        f = find_flag(sets, NULL, 0, arg[1]);
-        if (!f || arg[2] == '=') {
-            ed_cli_failure("unknown shorthand flag: '%c' in %s", arg[1], arg);
-            return 2;
-        }
-        value = arg[2] ? arg + 2 : NULL;
+    if (arg[1] != '-')
+        return parse_shorthands(argc, argv, i, sets);
+    const char *name = arg + 2;
+    const char *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    f = find_flag(sets, name, len, 0);
+    if (!f) {
+        ed_cli_failure("unknown flag: --%.*s", (int)len, name);
+        return 2;
     }
+    value = eq ? eq + 1 : NULL;
     if (!value && f->type != ED_CLI_FLAG_BOOL) {
         if (*i + 1 >= argc) {
             ed_cli_failure("flag needs an argument: --%s", f->name);

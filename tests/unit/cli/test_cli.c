@@ -51,6 +51,44 @@ static void test_parse_flags(void **state)
     ed_cli_parse_cleanup();
 }
 
+/* Shorthands as pflag reads them: -n=V, -nV, -n V, grouped booleans (-Aw). */
+static void test_parse_shorthands(void **state)
+{
+    (void)state;
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    bool all = false, watch = false;
+    const char *sel = NULL;
+    const ed_cli_flag flags[] = {
+        {"all-namespaces", 'A', ED_CLI_FLAG_BOOL, &all},
+        {"watch", 'w', ED_CLI_FLAG_BOOL, &watch},
+        {"label-selector", 'l', ED_CLI_FLAG_STR, &sel},
+        {NULL, 0, 0, NULL},
+    };
+    char *argv[] = {"get", "-n=apps", "-Aw", "-l=team=a"};
+    char *pos[8];
+    int npos = 0;
+    assert_int_equal(ed_cli_parse(4, argv, flags, &g, pos, &npos), 0);
+    assert_string_equal(g.ns, "apps");
+    assert_true(all);
+    assert_true(watch);
+    assert_string_equal(sel, "team=a");
+    assert_int_equal(npos, 0);
+
+    g = (ed_cli_global)ED_CLI_GLOBAL_INIT;
+    all = watch = false;
+    char *argv2[] = {"get", "-A=false", "-wnapps"};
+    assert_int_equal(ed_cli_parse(3, argv2, flags, &g, pos, &npos), 0);
+    assert_false(all);
+    assert_true(watch);
+    assert_string_equal(g.ns, "apps");
+
+    char *bad[] = {"get", "-Az"};
+    assert_int_equal(ed_cli_parse(2, bad, flags, &g, pos, &npos), 2);
+    char *missing[] = {"get", "-An"};
+    assert_int_equal(ed_cli_parse(2, missing, flags, &g, pos, &npos), 2);
+    ed_cli_parse_cleanup();
+}
+
 static int parse_ns(const char *env, char *ns_flag, const char **ns)
 {
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
@@ -353,10 +391,15 @@ static void test_human_duration(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_flags),    cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_truncate_hex),   cmocka_unit_test(test_namespace_default),
-        cmocka_unit_test(test_kinds),          cmocka_unit_test(test_table),
-        cmocka_unit_test(test_ready_state),    cmocka_unit_test(test_log_format),
+        cmocka_unit_test(test_parse_flags),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_shorthands),
+        cmocka_unit_test(test_truncate_hex),
+        cmocka_unit_test(test_namespace_default),
+        cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_ready_state),
+        cmocka_unit_test(test_log_format),
         cmocka_unit_test(test_human_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
