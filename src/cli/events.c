@@ -19,6 +19,8 @@
 
 #include "../apply/apply.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,8 +38,9 @@ struct events_opts {
      * refers to (a Kustomization's source, an ImagePolicy's ImageRepository). */
     char *ref_kind, *ref_name, *ref_ns;
     char *ref_selector;
-    bool show_ns; /* the NAMESPACE column: -A, or a reference in another namespace */
-    bool printed; /* --watch: a row was printed (the header went with the first) */
+    bool show_ns;          /* the NAMESPACE column: -A, or a reference in another namespace */
+    bool printed;          /* --watch: a row was printed (the header went with the first) */
+    pthread_mutex_t print; /* --watch: one row at a time from the two watches */
 };
 
 /* When the event last happened, as RFC3339 text ("" when unknown): the order of the rows. */
@@ -115,32 +118,12 @@ static void last_seen_cell(const ed_node *e, char *out, size_t cap)
     }
 }
 
-static bool is_ref(const struct events_opts *o, const ed_node *e)
-{
-    const char *kind = ed_node_path_str(e, "/involvedObject/kind");
-    const char *name = ed_node_path_str(e, "/involvedObject/name");
-    const char *ns = ed_node_path_str(e, "/metadata/namespace");
-    return o->ref_kind && kind && name && ns && strcmp(kind, o->ref_kind) == 0 &&
-           strcmp(name, o->ref_name) == 0 && strcmp(ns, o->ref_ns) == 0;
-}
-
-/* An event of --for's object (when the server did not select it already) or of its reference;
- * of a Flux kind; of a type --types keeps. */
-static bool wanted(const struct events_opts *o, const ed_node *e, bool selected)
+/* An event of a Flux kind, of a type --types keeps. */
+static bool wanted(const struct events_opts *o, const ed_node *e)
 {
     const char *kind = ed_node_path_str(e, "/involvedObject/kind");
     if (!kind || !ed_cli_kind_by_name(kind))
         return false;
-    if (!selected && o->ref_kind && !is_ref(o, e)) {
-        /* The watch of an object and its reference selects nothing server-side. */
-        const char *slash = strchr(o->for_obj, '/');
-        const char *name = ed_node_path_str(e, "/involvedObject/name");
-        const char *ns = ed_node_path_str(e, "/metadata/namespace");
-        if (strncasecmp(kind, o->for_obj, (size_t)(slash - o->for_obj)) != 0 ||
-            kind[slash - o->for_obj] || !name || strcmp(name, slash + 1) != 0 || !ns ||
-            strcmp(ns, o->g.ns) != 0)
-            return false;
-    }
     if (o->types.n == 0)
         return true;
     const char *type = ed_node_path_str(e, "/type");
@@ -205,7 +188,7 @@ static int list_events(ed_kube *kube, const struct events_opts *o)
     for (int l = 0; l < nlists; l++) {
         ed_node *items = ed_node_get(ed_doc_root(lists[l]), "items");
         for (size_t i = 0; i < ed_node_len(items); i++)
-            if (wanted(o, ed_node_at(items, i), true))
+            if (wanted(o, ed_node_at(items, i)))
                 sorted[n++] = ed_node_at(items, i);
     }
     qsort(sorted, n, sizeof(const ed_node *), by_time);
@@ -231,8 +214,9 @@ static int list_events(ed_kube *kube, const struct events_opts *o)
 static int on_event(ed_kube_event_type type, const ed_node *e, void *user)
 {
     struct events_opts *o = user;
-    if (type == ED_KUBE_DELETED || type == ED_KUBE_BOOKMARK || !wanted(o, e, !o->ref_kind))
+    if (type == ED_KUBE_DELETED || type == ED_KUBE_BOOKMARK || !wanted(o, e))
         return 0;
+    pthread_mutex_lock(&o->print);
     ed_cli_table *t = ed_cli_table_new(6);
     if (!o->printed)
         ed_cli_table_row(t, events_head);
@@ -241,33 +225,65 @@ static int on_event(ed_kube_event_type type, const ed_node *e, void *user)
     ed_cli_table_free(t);
     o->printed = true;
     fflush(stdout);
+    pthread_mutex_unlock(&o->print);
     return 0;
 }
 
-static int watch_events(ed_kube *kube, struct events_opts *o)
+/* One watch of events (in ns, all when NULL, narrowed by selector) until deadline or cancel. */
+struct event_watch {
+    ed_kube *kube;
+    struct events_opts *o;
+    const char *ns;
+    const char *selector;
+    int64_t deadline;
+    atomic_bool *cancel;
+    int rc;
+};
+
+static int watch_until(struct event_watch *w)
 {
-    /* With a reference, one watch sees both objects' events: the namespace's (every
-     * namespace's when the reference lives in another), narrowed here. */
-    const char *ns = o->all_namespaces ? NULL : o->g.ns;
-    const char *selector = o->field_selector;
-    if (o->ref_kind) {
-        selector = NULL;
-        if (strcmp(o->ref_ns, o->g.ns) != 0)
-            ns = NULL;
-    }
-    int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
     /* A watch from "now" starts with the current events: print them as they come. */
-    while (ed_time_mono_ms() < deadline) {
-        ed_kube_watch_opts wo = {.field_selector = selector,
+    while (ed_time_mono_ms() < w->deadline && !atomic_load(w->cancel)) {
+        ed_kube_watch_opts wo = {.field_selector = w->selector,
                                  .timeout_seconds =
-                                     (int)((deadline - ed_time_mono_ms() + 999) / 1000)};
+                                     (int)((w->deadline - ed_time_mono_ms() + 999) / 1000),
+                                 .cancel = w->cancel};
         ed_err err = ED_ERR_INIT;
-        if (ed_kube_watch(kube, "v1", "Event", ns, &wo, on_event, o, &err) != 0) {
+        if (ed_kube_watch(w->kube, "v1", "Event", w->ns, &wo, on_event, w->o, &err) != 0) {
+            pthread_mutex_lock(&w->o->print);
             ed_cli_api_failure(&err);
+            pthread_mutex_unlock(&w->o->print);
             return 1;
         }
     }
     return 0;
+}
+
+static void *watch_thread(void *arg)
+{
+    struct event_watch *w = arg;
+    w->rc = watch_until(w);
+    return NULL;
+}
+
+/* The object's events and, as flux watches them, its reference's in a second watch (in the
+ * reference's namespace, so no wider permission is needed). */
+static int watch_events(ed_kube *kube, struct events_opts *o)
+{
+    atomic_bool cancel = false;
+    int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
+    struct event_watch main_w = {
+        kube, o, o->all_namespaces ? NULL : o->g.ns, o->field_selector, deadline, &cancel, 0};
+    struct event_watch ref_w = {kube, o, o->ref_ns, o->ref_selector, deadline, &cancel, 0};
+    pthread_t ref_thread;
+    bool ref = o->ref_kind && pthread_create(&ref_thread, NULL, watch_thread, &ref_w) == 0;
+    int rc = watch_until(&main_w);
+    atomic_store(&cancel, true);
+    if (ref) {
+        pthread_join(ref_thread, NULL);
+        rc |= ref_w.rc;
+    }
+    return rc;
 }
 
 /* --for Kind[/name] into a field selector on involvedObject. */
@@ -356,6 +372,7 @@ int ed_cli_events(int argc, char **argv)
     if (rc || (rc = for_selector(&o)) != 0)
         return rc;
     o.show_ns = o.all_namespaces;
+    pthread_mutex_init(&o.print, NULL);
     ed_kube *kube = ed_cli_connect(&o.g);
     if (!kube)
         rc = 1;
@@ -366,6 +383,7 @@ int ed_cli_events(int argc, char **argv)
     free(o.ref_name);
     free(o.ref_ns);
     free(o.ref_selector);
+    pthread_mutex_destroy(&o.print);
     ed_kube_free(kube);
     return rc;
 }

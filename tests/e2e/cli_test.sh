@@ -591,7 +591,8 @@ assert_match "$ns[[:space:]]+[0-9a-z]+( \(x[0-9]+ over [0-9a-z]+\))?[[:space:]]+
     "$out" "warnings of all namespaces (a repeated one: flux's '(xN over AGE)')"
 assert_not_contains "$out" "Normal" "--types Warning"
 # --watch: the events so far at once, then new ones as they come (checked after the next commit).
-bg_start events "$eddy" events -n "$ns" --for GitRepository/cli --watch --timeout 120s
+# --for the Kustomization: its GitRepository's events come too, from a second watch.
+bg_start events "$eddy" events -n "$ns" --for Kustomization/cli --watch --timeout 120s
 retry 10 grep -q "NewArtifact[[:space:]]*GitRepository/cli" "$scratch/events.log"
 # No events: flux's line on stderr, nothing on stdout, exit 0.
 assert_eq "" "$("$eddy" events -n "$ns-none" 2>/dev/null)" "no events: stdout empty"
