@@ -180,7 +180,8 @@ static const struct verb verbs[] = {
      "  eddy uninstall --keep-namespace --silent\n",
      ed_cli_uninstall},
     {"check", "Check the prerequisites, or that eddy is installed and running",
-     "Usage: eddy check [--pre] [--lease NAME] [-n NS]\n"
+     "Usage: eddy check [--pre] [--lease NAME] [--components LIST] [--components-extra LIST]\n"
+     "          [-n NS]\n"
      "\n"
      "With --pre: the Kubernetes version (>=1.33.0) and the permissions eddy install needs.\n"
      "Otherwise also: the Flux CRDs are established, and the agent holds its leader-election\n"
@@ -188,8 +189,13 @@ static const struct verb verbs[] = {
      "Exits 1 when a check fails.\n"
      "\n"
      "Flags:\n"
-     "  --pre           check only the prerequisites\n"
-     "  --lease NAME    the agent's Lease (default eddy-leader-election)\n"
+     "  --pre                    check only the prerequisites\n"
+     "  --lease NAME             the agent's Lease (default eddy-leader-election)\n"
+     "  --components LIST        check only the CRDs of these components (default: the four\n"
+     "                           eddy serves; helm- and notification-controller are skipped\n"
+     "                           with a warning)\n"
+     "  --components-extra LIST  more components, added to --components\n"
+     "  --poll-interval D        accepted as flux has it (eddy checks once)\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
@@ -348,6 +354,7 @@ static const struct verb verbs[] = {
      "--kustomization-file reads the Kustomization from a local YAML file instead (with\n"
      "--dry-run, its postBuild.substituteFrom is skipped: those variables live in the cluster).\n"
      "An unset variable substitutes as \"\" unless --strict-substitute (the agent's default).\n"
+     "flux's --in-memory-build is accepted and changes nothing (eddy renders a private copy).\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
@@ -366,7 +373,8 @@ static const struct verb verbs[] = {
      "objects of the Kustomization's inventory that would be pruned. The Kustomization need not\n"
      "exist yet; --kustomization-file renders with a local Kustomization's spec;\n"
      "--strict-substitute fails on an unset variable. Exit status: 0 nothing differs, 1\n"
-     "something does, 2 an error.\n"
+     "something does, 2 an error. flux's --progress-bar and --in-memory-build are accepted\n"
+     "and change nothing (eddy prints no progress bar).\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
@@ -395,10 +403,12 @@ static const struct verb verbs[] = {
      "Usage: eddy events [--for Kind/NAME] [-A] [-w] [--types Normal,Warning] [-n NS]\n"
      "\n"
      "Print LAST SEEN, TYPE, REASON, OBJECT and MESSAGE of the events in the namespace, oldest\n"
-     "first (NAMESPACE first with -A).\n"
+     "first (NAMESPACE first with -A). --for an object shows the events of the object it\n"
+     "refers to too: a Kustomization's source, an ImagePolicy's ImageRepository.\n"
      "\n"
      "Flags:\n"
-     "  --for Kind/NAME   only the events of that object, e.g. Kustomization/apps\n"
+     "  --for Kind[/NAME] only the events of that object (and its source), e.g.\n"
+     "                    Kustomization/apps, or of that kind\n"
      "  -A, --all-namespaces\n"
      "  -w, --watch       keep printing events as they come (until --timeout)\n"
      "  --types LIST      only these types (Normal, Warning)\n"
@@ -439,10 +449,12 @@ static const struct verb verbs[] = {
      "  eddy logs -f -A\n",
      ed_cli_logs},
     {"tree", "Show the objects a Kustomization manages, as a tree",
-     "Usage: eddy tree kustomization NAME [--compact] [-n NS]\n"
+     "Usage: eddy tree kustomization NAME [--compact] [-o json|yaml] [-n NS]\n"
      "\n"
      "Print the Kustomization's inventory as a tree, recursing into the Kustomizations it\n"
-     "manages. --compact shows only the Flux objects.\n"
+     "manages (not into those of a Kustomization that applies to a remote cluster).\n"
+     "--compact shows only the Flux objects; -o/--output json or yaml prints the tree as flux\n"
+     "does (resource: Namespace, Name, GroupKind; resources: the objects below it).\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
@@ -500,14 +512,15 @@ static const struct verb verbs[] = {
      "  (set -a; . ./vars.env; eddy kustomize build ./apps | eddy envsubst)\n",
      ed_cli_envsubst},
     {"completion", "Print a shell completion script",
-     "Usage: eddy completion (bash | zsh | fish)\n"
+     "Usage: eddy completion (bash | zsh | fish | powershell)\n"
      "\n"
      "Print a script that completes eddy's verbs, kinds and flags.\n"
      "\n"
      "Examples:\n"
      "  source <(eddy completion bash)\n"
      "  eddy completion zsh > \"${fpath[1]}/_eddy\"\n"
-     "  eddy completion fish > ~/.config/fish/completions/eddy.fish\n",
+     "  eddy completion fish > ~/.config/fish/completions/eddy.fish\n"
+     "  eddy completion powershell | Out-String | Invoke-Expression\n",
      ed_cli_completion},
     {"kustomize", "Build a kustomization with eddy's native engine",
      "Usage: eddy kustomize build DIR\n"
@@ -521,15 +534,16 @@ static const struct verb verbs[] = {
      "  eddy kustomize build ./apps/overlays/production\n",
      ed_cli_kustomize},
     {"version", "Print the version of eddy and of the agent in the cluster",
-     "Usage: eddy version [--client] [-n NS]\n"
+     "Usage: eddy version [--client] [-o yaml|json] [-n NS]\n"
      "\n"
      "Print the version of this eddy binary and, unless --client, the version of the agent\n"
      "installed in the namespace (the tag of the eddy Deployment's image), when the cluster is\n"
-     "reachable.\n"
+     "reachable. -o/--output json prints them as a JSON object (keys eddy and agent).\n"
      "\n"
      "Examples:\n"
      "  eddy version\n"
-     "  eddy version --client\n",
+     "  eddy version --client\n"
+     "  eddy version -o json\n",
      ed_cli_version},
     {"help", "Show help for eddy or for one verb",
      "Usage: eddy help [VERB]\n"
@@ -569,10 +583,15 @@ static void print_usage(FILE *out)
                  "Verbs:\n");
     for (size_t i = 0; i < NVERBS; i++)
         fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
-    fprintf(out, "\nGlobal flags, before or after the verb: -n/--namespace NS (default\n"
-                 "$FLUX_SYSTEM_NAMESPACE, else flux-system), --kubeconfig PATH, --context NAME,\n"
-                 "--server URL, --token TOKEN, --as USER, --as-group GROUP (repeatable),\n"
-                 "--timeout D (default 5m), --verbose.\n");
+    fprintf(out,
+            "\nGlobal flags, before or after the verb: -n/--namespace NS (default\n"
+            "$FLUX_SYSTEM_NAMESPACE, else flux-system), --timeout D (default 5m), --verbose, and\n"
+            "kubectl's: --kubeconfig PATH, --context NAME, --cluster NAME, --user NAME,\n"
+            "--server URL, --token TOKEN, --certificate-authority FILE,\n"
+            "--insecure-skip-tls-verify, --tls-server-name NAME, --client-certificate FILE,\n"
+            "--client-key FILE, --as USER, --as-group GROUP (repeatable), --kube-api-qps N\n"
+            "(default 50), --kube-api-burst N (default 300); --cache-dir and\n"
+            "--disable-compression are accepted and have no effect.\n");
     fprintf(out, "\nRun `eddy help VERB` for the help of one verb.\n");
 }
 
@@ -597,11 +616,33 @@ static int cmd_help(int argc, char **argv)
 }
 
 /* The global flags that take a value. */
+static const char *const with_value[] = {
+    "-n",
+    "--namespace",
+    "--kubeconfig",
+    "--context",
+    "--timeout",
+    "--as",
+    "--as-group",
+    "--as-uid",
+    "--server",
+    "--token",
+    "--cluster",
+    "--user",
+    "--cache-dir",
+    "--tls-server-name",
+    "--client-key",
+    "--client-certificate",
+    "--kube-api-qps",
+    "--kube-api-burst",
+    "--certificate-authority",
+};
+/* The global flags that do not. */
+static const char *const booleans[] = {"--verbose", "--insecure-skip-tls-verify",
+                                       "--disable-compression"};
+
 static bool takes_value(const char *flag)
 {
-    static const char *const with_value[] = {"-n",         "--namespace", "--kubeconfig",
-                                             "--context",  "--timeout",   "--as",
-                                             "--as-group", "--server",    "--token"};
     for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
         if (strcmp(flag, with_value[i]) == 0)
             return true;
@@ -610,16 +651,17 @@ static bool takes_value(const char *flag)
 
 static bool is_global(const char *flag)
 {
-    static const char *const globals[] = {"--namespace", "--kubeconfig", "--context",
-                                          "--timeout",   "--verbose",    "--as",
-                                          "--as-group",  "--server",     "--token"};
     if (strncmp(flag, "-n", 2) == 0)
         return true;
-    for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
-        size_t len = strlen(globals[i]);
-        if (strncmp(flag, globals[i], len) == 0 && (flag[len] == '\0' || flag[len] == '='))
-            return true;
-    }
+    const char *const *lists[] = {with_value + 1, booleans};
+    const size_t lens[] = {sizeof(with_value) / sizeof(with_value[0]) - 1,
+                           sizeof(booleans) / sizeof(booleans[0])};
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; i < lens[l]; i++) {
+            size_t len = strlen(lists[l][i]);
+            if (strncmp(flag, lists[l][i], len) == 0 && (flag[len] == '\0' || flag[len] == '='))
+                return true;
+        }
     return false;
 }
 

@@ -42,6 +42,9 @@ int ed_cli_uninstall(int argc, char **argv);
 int ed_cli_check(int argc, char **argv);
 /* events.c: events, tree, trace */
 int ed_cli_events(int argc, char **argv);
+/* seconds as Kubernetes' duration.HumanDuration prints an age (45s, 3m12s, 25m, 5h12m, 20h,
+ * 3d4h, 12d, 2y30d, 9y; "0s" just ahead, "<invalid>" further in the future), into out. */
+void ed_cli_human_duration(int64_t seconds, char *out, size_t cap);
 int ed_cli_trace(int argc, char **argv);
 int ed_cli_tree(int argc, char **argv);
 /* logs.c: the agent's log */
@@ -143,10 +146,22 @@ typedef struct ed_cli_global {
     bool verbose;           /* --verbose */
     bool timeout_set;       /* --timeout was given (timeout_ms is the default otherwise) */
     /* kubectl's connection flags that flux has too, over the kubeconfig's values: */
-    const char *as;        /* --as: the user to impersonate */
-    ed_cli_list as_groups; /* --as-group (repeatable), with --as */
-    const char *server;    /* --server: the API server's address */
-    const char *token;     /* --token: a bearer token */
+    const char *as;              /* --as: the user to impersonate */
+    ed_cli_list as_groups;       /* --as-group (repeatable), with --as */
+    const char *server;          /* --server: the API server's address */
+    const char *token;           /* --token: a bearer token */
+    const char *cluster;         /* --cluster: the kubeconfig cluster instead of the context's */
+    const char *user;            /* --user: the kubeconfig user instead of the context's */
+    const char *ca_file;         /* --certificate-authority: the API server's CA (a file) */
+    bool insecure;               /* --insecure-skip-tls-verify */
+    const char *tls_server_name; /* --tls-server-name */
+    const char *client_cert;     /* --client-certificate (a file) */
+    const char *client_key;      /* --client-key (a file) */
+    const char *as_uid;          /* --as-uid: refused, eddy cannot impersonate a UID */
+    const char *cache_dir;       /* --cache-dir: accepted, eddy keeps no discovery cache */
+    bool disable_compression;    /* --disable-compression: accepted; eddy asks for none */
+    const char *qps;             /* --kube-api-qps: the client's rate limit (default 50) */
+    const char *burst;           /* --kube-api-burst (default 300) */
 } ed_cli_global;
 
 #define ED_CLI_GLOBAL_INIT                                                                         \
@@ -197,8 +212,13 @@ void ed_cli_table_free(ed_cli_table *t);
  * cluster unreachable, the credentials refused, the permission missing. */
 void ed_cli_api_failure(const ed_err *err);
 
-/* A client for the global flags' kubeconfig and context, with --server, --token and --as
- * (--as-group) over the kubeconfig's values; NULL after printing the error. */
+/* The configuration of the global flags' kubeconfig and context, with kubectl's overrides
+ * (--cluster, --user, --certificate-authority, --insecure-skip-tls-verify, --tls-server-name,
+ * --client-certificate, --client-key, --server, --token, --as and --as-group, --kube-api-qps
+ * and --kube-api-burst) over the kubeconfig's values, and requests capped at --timeout.
+ * Returns 0 with *out new (ed_kube_config_free), or the error in err. */
+int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err);
+/* A client for ed_cli_load_config's configuration; NULL after printing the error. */
 ed_kube *ed_cli_connect(const ed_cli_global *g);
 /* The field `field` ("/status", "/message", "/reason") of condition `type`, or NULL. */
 const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field);
@@ -223,6 +243,12 @@ void ed_cli_now_token(char *out, size_t cap);
  */
 int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
                       const char *token, int64_t timeout_ms);
+/* ed_cli_wait_ready after flux create, with its success lines: "✔ GitRepository source
+ * reconciliation completed" and "✔ fetched revision: <rev>" (1 without an artifact), "✔
+ * Kustomization <name> is ready" and "✔ applied revision <rev>", "✔ <Kind> reconciliation
+ * completed" and the kind's result line. */
+int ed_cli_wait_created(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                        int64_t timeout_ms);
 /*
  * Where obj stands: 1 Ready, -1 failed, 0 still in progress. After a requested reconcile
  * (token), the controller's answer is final once it echoed the token: Ready True or not.

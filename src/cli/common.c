@@ -167,30 +167,54 @@ static int set_value(const ed_cli_flag *f, const char *value)
     return 2;
 }
 
+/* Shorthand flags at argv[*i], as pflag reads them: -n V, -nV, -n=V, and booleans grouped
+ * (-Aw is -A -w); moves *i past a value taken from the next argument. */
+static int parse_shorthands(int argc, char **argv, int *i, const ed_cli_flag *const *sets)
+{
+    const char *arg = argv[*i];
+    for (const char *p = arg + 1; *p;) {
+        const ed_cli_flag *f = find_flag(sets, NULL, 0, *p);
+        if (!f) {
+            ed_cli_failure("unknown shorthand flag: '%c' in %s", *p, arg);
+            return 2;
+        }
+        if (p[1] == '=' && p[2])
+            return set_value(f, p + 2);
+        if (f->type == ED_CLI_FLAG_BOOL) {
+            int rc = set_bool(f, NULL);
+            if (rc)
+                return rc;
+            p++;
+            continue;
+        }
+        if (p[1])
+            return set_value(f, p + 1);
+        if (*i + 1 >= argc) {
+            ed_cli_failure("flag needs an argument: '%c' in %s", *p, arg);
+            return 2;
+        }
+        return set_value(f, argv[++*i]);
+    }
+    return 0;
+}
+
 /* One flag at argv[*i]; moves *i past its value. */
 static int parse_one(int argc, char **argv, int *i, const ed_cli_flag *const *sets)
 {
     const char *arg = argv[*i];
     const ed_cli_flag *f;
     const char *value = NULL;
-    if (arg[1] == '-') {
-        const char *name = arg + 2;
-        const char *eq = strchr(name, '=');
-        size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        f = find_flag(sets, name, len, 0);
-        if (!f) {
-            ed_cli_failure("unknown flag: --%.*s", (int)len, name);
-            return 2;
-        }
-        value = eq ? eq + 1 : NULL;
-    } else {
-        f = find_flag(sets, NULL, 0, arg[1]);
-        if (!f || arg[2] == '=') {
-            ed_cli_failure("unknown shorthand flag: '%c' in %s", arg[1], arg);
-            return 2;
-        }
-        value = arg[2] ? arg + 2 : NULL;
+    if (arg[1] != '-')
+        return parse_shorthands(argc, argv, i, sets);
+    const char *name = arg + 2;
+    const char *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    f = find_flag(sets, name, len, 0);
+    if (!f) {
+        ed_cli_failure("unknown flag: --%.*s", (int)len, name);
+        return 2;
     }
+    value = eq ? eq + 1 : NULL;
     if (!value && f->type != ED_CLI_FLAG_BOOL) {
         if (*i + 1 >= argc) {
             ed_cli_failure("flag needs an argument: --%s", f->name);
@@ -226,6 +250,20 @@ static const char *default_namespace(void)
     return env;
 }
 
+/* A --kube-api-qps (float) or --kube-api-burst (integer) value, at least 0: true with *out set
+ * (when out is not NULL). */
+static bool parse_number(const char *s, bool integer, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = integer ? (double)strtol(s, &end, 10) : strtod(s, &end);
+    if (!*s || *end || errno || v < 0 || v > 1e9)
+        return false;
+    if (out)
+        *out = v;
+    return true;
+}
+
 int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
                  int *npos)
 {
@@ -241,6 +279,18 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
         {"as-group", 0, ED_CLI_FLAG_LIST, &g->as_groups},
         {"server", 0, ED_CLI_FLAG_STR, &g->server},
         {"token", 0, ED_CLI_FLAG_STR, &g->token},
+        {"cluster", 0, ED_CLI_FLAG_STR, &g->cluster},
+        {"user", 0, ED_CLI_FLAG_STR, &g->user},
+        {"certificate-authority", 0, ED_CLI_FLAG_STR, &g->ca_file},
+        {"insecure-skip-tls-verify", 0, ED_CLI_FLAG_BOOL, &g->insecure},
+        {"tls-server-name", 0, ED_CLI_FLAG_STR, &g->tls_server_name},
+        {"client-certificate", 0, ED_CLI_FLAG_STR, &g->client_cert},
+        {"client-key", 0, ED_CLI_FLAG_STR, &g->client_key},
+        {"as-uid", 0, ED_CLI_FLAG_STR, &g->as_uid},
+        {"cache-dir", 0, ED_CLI_FLAG_STR, &g->cache_dir},
+        {"disable-compression", 0, ED_CLI_FLAG_BOOL, &g->disable_compression},
+        {"kube-api-qps", 0, ED_CLI_FLAG_STR, &g->qps},
+        {"kube-api-burst", 0, ED_CLI_FLAG_STR, &g->burst},
         {NULL, 0, 0, NULL},
     };
     static const ed_cli_flag none[] = {{NULL, 0, 0, NULL}};
@@ -274,6 +324,22 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
     }
     if (g->as_groups.n && !g->as) {
         ed_cli_failure("--as-group needs --as: a group is impersonated with a user");
+        return 2;
+    }
+    if (g->as_uid && *g->as_uid) {
+        ed_cli_failure("--as-uid is not supported by eddy: impersonate with --as and --as-group");
+        return 2;
+    }
+    if (g->qps && !parse_number(g->qps, false, NULL)) {
+        ed_cli_failure("invalid argument \"%s\" for \"--kube-api-qps\" flag: a number is "
+                       "expected",
+                       g->qps);
+        return 2;
+    }
+    if (g->burst && !parse_number(g->burst, true, NULL)) {
+        ed_cli_failure("invalid argument \"%s\" for \"--kube-api-burst\" flag: an integer is "
+                       "expected",
+                       g->burst);
         return 2;
     }
     if (g->ns && !is_dns_label(g->ns)) {
@@ -475,24 +541,50 @@ static void override_config(const ed_cli_global *g, ed_kube_config *cfg)
     }
 }
 
+int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err)
+{
+    ed_kube_load_opts lo = {
+        .kubeconfig = g->kubeconfig,
+        .context = g->context,
+        .cluster = g->cluster,
+        .user = g->user,
+        .certificate_authority = g->ca_file,
+        .insecure_skip_tls_verify = g->insecure,
+        .tls_server_name = g->tls_server_name,
+        .client_certificate = g->client_cert,
+        .client_key = g->client_key,
+    };
+    int rc = ed_kube_config_load(&lo, out, err);
+    if (rc)
+        return rc;
+    ed_kube_config *cfg = *out;
+    override_config(g, cfg);
+    double v = 0;
+    if (g->qps && parse_number(g->qps, false, &v))
+        cfg->qps = v;
+    if (g->burst && parse_number(g->burst, true, &v))
+        cfg->burst = (int)v;
+    /* A request never outlives the command's --timeout (nor the client's 30 s). */
+    if (cfg->timeout_ms == 0)
+        cfg->timeout_ms = 30000;
+    if (cfg->timeout_ms > g->timeout_ms)
+        cfg->timeout_ms = g->timeout_ms;
+    return 0;
+}
+
 ed_kube *ed_cli_connect(const ed_cli_global *g)
 {
-    ed_kube_load_opts lo = {.kubeconfig = g->kubeconfig, .context = g->context};
     ed_kube_config *cfg = NULL;
     ed_kube *kube = NULL;
     ed_err err = ED_ERR_INIT;
-    if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
-        override_config(g, cfg);
-        /* A request never outlives the command's --timeout (nor the client's 30 s). */
-        if (cfg->timeout_ms == 0)
-            cfg->timeout_ms = 30000;
-        if (cfg->timeout_ms > g->timeout_ms)
-            cfg->timeout_ms = g->timeout_ms;
+    if (ed_cli_load_config(g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
-    }
-    if (kube && g->verbose)
+    if (kube && g->verbose) {
+        char *shown = ed_kube_url_redact(cfg->server);
         fprintf(stderr, "► using context %s, server %s, namespace %s\n",
-                cfg->context ? cfg->context : "(in-cluster)", cfg->server, g->ns);
+                cfg->context ? cfg->context : "(in-cluster)", shown, g->ns);
+        free(shown);
+    }
     ed_kube_config_free(cfg);
     if (!kube && err.code == ED_ENOTFOUND)
         ed_cli_failure("%s (set KUBECONFIG, or pass --kubeconfig and --context)", err.msg);
@@ -510,8 +602,15 @@ void ed_cli_api_failure(const ed_err *err)
         hint = "is the cluster reachable? check --kubeconfig and --context, or a longer --timeout";
         break;
     case ED_EAUTH:
-        hint = "the cluster refused the credentials of the kubeconfig's user: log in again or "
-               "choose another --context";
+        /* The client gives the TLS handshake's failures this code too (no retry helps), but
+         * they are not about the user's credentials. */
+        if (strstr(err->msg, "SSL") || strstr(err->msg, "certificate"))
+            hint = "the TLS handshake failed: check the API server's certificate authority "
+                   "(the kubeconfig's, or --certificate-authority; --tls-server-name) and the "
+                   "client certificate";
+        else
+            hint = "the cluster refused the credentials of the kubeconfig's user: log in again "
+                   "or choose another --context";
         break;
     case ED_EFORBIDDEN:
         hint = "the kubeconfig's user lacks this permission (RBAC): use another --context or "
@@ -630,8 +729,31 @@ int ed_cli_ready_state(const ed_node *o, const char *token)
     return reconciling && strcmp(reconciling, "True") == 0 ? 0 : -1;
 }
 
-int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
-                      const char *token, int64_t timeout_ms)
+/* The lines flux create prints once the object is Ready; 0, or 1 for a source without an
+ * artifact (flux fails then). */
+static int print_created(const ed_cli_kind *k, const char *name, const ed_node *o)
+{
+    if (k == &ed_cli_gitrepository) {
+        ed_cli_success("GitRepository source reconciliation completed");
+        const char *rev = ed_cli_revision(k, o);
+        if (!*rev) {
+            ed_cli_failure("GitRepository source reconciliation completed but no artifact was "
+                           "found");
+            return 1;
+        }
+        ed_cli_success("fetched revision: %s", rev);
+    } else if (k == &ed_cli_kustomization) {
+        ed_cli_success("Kustomization %s is ready", name);
+        ed_cli_success("applied revision %s", ed_cli_revision(k, o));
+    } else {
+        ed_cli_success("%s reconciliation completed", k->kind);
+        print_result(k, o);
+    }
+    return 0;
+}
+
+static int wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                      const char *token, int64_t timeout_ms, bool created)
 {
     ed_cli_waiting("waiting for %s reconciliation", k->kind);
     char *last = NULL; /* the last Ready message seen */
@@ -649,7 +771,9 @@ int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
         const char *msg = ed_cli_cond(o, "Ready", "/message");
         free(last);
         last = msg ? ed_xstrdup(msg) : NULL;
-        if (state > 0) {
+        if (state > 0 && created) {
+            state = print_created(k, name, o) ? -1 : 1;
+        } else if (state > 0) {
             ed_cli_success("%s %s reconciliation completed", k->kind, name);
             print_result(k, o);
         } else if (state < 0) {
@@ -669,6 +793,18 @@ int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
         }
         usleep(500 * 1000);
     }
+}
+
+int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                      const char *token, int64_t timeout_ms)
+{
+    return wait_ready(kube, k, ns, name, token, timeout_ms, false);
+}
+
+int ed_cli_wait_created(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                        int64_t timeout_ms)
+{
+    return wait_ready(kube, k, ns, name, NULL, timeout_ms, true);
 }
 
 bool ed_cli_confirm(const char *question)

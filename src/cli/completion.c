@@ -1,5 +1,6 @@
 /*
- * `eddy completion bash|zsh|fish`: a completion script for the shell, generated from the verb
+ * `eddy completion bash|zsh|fish|powershell`: a completion script for the shell (flux's four),
+ * generated from the verb
  * table (so a new verb is completed without touching this file): verbs, the kind words each
  * verb takes (source git, kustomization, image repository|policy|update, ...) and the global
  * flags.
@@ -8,7 +9,10 @@
 
 #include <string.h>
 
-static const char global_flags[] = "--namespace --kubeconfig --context --timeout --verbose --help";
+static const char global_flags[] =
+    "--namespace --kubeconfig --context --cluster --user --server --token --as --as-group "
+    "--certificate-authority --insecure-skip-tls-verify --tls-server-name --client-certificate "
+    "--client-key --kube-api-qps --kube-api-burst --timeout --verbose --help";
 
 /* The words that may follow a verb. */
 static const char *kind_words(const char *verb)
@@ -21,7 +25,7 @@ static const char *kind_words(const char *verb)
         strcmp(verb, "debug") == 0)
         return "kustomization";
     if (strcmp(verb, "completion") == 0)
-        return "bash zsh fish";
+        return "bash zsh fish powershell";
     if (strcmp(verb, "kustomize") == 0)
         return "build";
     if (strcmp(verb, "help") == 0)
@@ -138,10 +142,86 @@ static void fish(void)
            "complete -c eddy -l verbose -d 'print more'\n");
 }
 
+/* s as a PowerShell single-quoted string's content ('' for '). */
+static void ps_quoted(const char *s)
+{
+    for (; *s; s++)
+        fputs(*s == '\'' ? "''" : (char[]){*s, 0}, stdout);
+}
+
+/* A space-separated list as a PowerShell array: @('a', 'b'). */
+static void ps_array(const char *list)
+{
+    fputs("@(", stdout);
+    bool first = true;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n)
+            printf("%s'%.*s'", first ? "" : ", ", (int)n, p);
+        first &= n == 0;
+        p += n;
+        p += *p == ' ';
+    }
+    fputs(")", stdout);
+}
+
+static void powershell(void)
+{
+    printf("# powershell completion for eddy:\n"
+           "#   eddy completion powershell | Out-String | Invoke-Expression\n"
+           "Register-ArgumentCompleter -Native -CommandName 'eddy' -ScriptBlock {\n"
+           "    param($wordToComplete, $commandAst, $cursorPosition)\n"
+           "    $words = @($commandAst.CommandElements | ForEach-Object { $_.ToString() })\n"
+           "    $count = $words.Count\n"
+           "    if ($wordToComplete -ne '') { $count = $count - 1 }\n"
+           "    $verbs = [ordered]@{\n");
+    const char *v, *summary;
+    for (size_t i = 0; (v = ed_cli_verb_at(i, &summary)) != NULL; i++) {
+        printf("        '%s' = '", v);
+        ps_quoted(summary);
+        printf("'\n");
+    }
+    printf("    }\n"
+           "    $kinds = @{\n");
+    for (size_t i = 0; (v = ed_cli_verb_at(i, NULL)) != NULL; i++) {
+        const char *k = kind_words(v);
+        if (k && *k) {
+            printf("        '%s' = ", v);
+            ps_array(k);
+            printf("\n");
+        }
+    }
+    printf("    }\n"
+           "    $flags = ");
+    ps_array(global_flags);
+    printf("\n"
+           "    $candidates = @()\n"
+           "    if ($wordToComplete -like '-*') {\n"
+           "        $candidates = $flags\n"
+           "    } elseif ($count -le 1) {\n"
+           "        $candidates = @($verbs.Keys)\n"
+           "    } else {\n"
+           "        $prev = $words[$count - 1]\n"
+           "        if (@('source', 'sources', 'secret') -contains $prev) {\n"
+           "            $candidates = @('git')\n"
+           "        } elseif (@('image', 'images') -contains $prev) {\n"
+           "            $candidates = @('repository', 'policy', 'update', 'all')\n"
+           "        } elseif ($count -eq 2 -and $kinds.ContainsKey($words[1])) {\n"
+           "            $candidates = $kinds[$words[1]]\n"
+           "        }\n"
+           "    }\n"
+           "    $candidates | Where-Object { $_ -like \"$wordToComplete*\" } | ForEach-Object {\n"
+           "        $tip = if ($verbs.Contains($_)) { $verbs[$_] } else { $_ }\n"
+           "        [System.Management.Automation.CompletionResult]::new($_, $_, "
+           "'ParameterValue', $tip)\n"
+           "    }\n"
+           "}\n");
+}
+
 int ed_cli_completion(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
-        ed_cli_failure("usage: eddy completion (bash | zsh | fish)");
+        ed_cli_failure("usage: eddy completion (bash | zsh | fish | powershell)");
         return 2;
     }
     if (strcmp(argv[1], "bash") == 0)
@@ -150,8 +230,10 @@ int ed_cli_completion(int argc, char **argv)
         zsh();
     else if (strcmp(argv[1], "fish") == 0)
         fish();
+    else if (strcmp(argv[1], "powershell") == 0)
+        powershell();
     else {
-        ed_cli_failure("unsupported shell \"%s\": bash, zsh or fish", argv[1]);
+        ed_cli_failure("unsupported shell \"%s\": bash, zsh, fish or powershell", argv[1]);
         return 2;
     }
     return 0;

@@ -582,8 +582,10 @@ int ed_cli_controller(int argc, char **argv)
     char hport[16], mport[16];
     snprintf(hport, sizeof(hport), "%d", ed_http_port(health));
     snprintf(mport, sizeof(mport), "%d", ed_http_port(metrics_srv));
+    char *shown_server = ed_kube_url_redact(cfg->server);
     ed_log(ED_LOG_INFO, "starting eddy controller", "version", ED_CLI_VERSION, "server",
-           cfg->server, "healthPort", hport, "metricsPort", mport, NULL);
+           shown_server, "healthPort", hport, "metricsPort", mport, NULL);
+    free(shown_server);
 
     ed_kube_response resp;
     if (ed_kube_request(st.kube, "GET", "/version", NULL, NULL, 0, &resp, &err) == 0)

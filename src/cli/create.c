@@ -145,7 +145,7 @@ static int finish_create(struct create_run *r)
     }
     if (!rc) {
         ed_cli_success("%s %s", r->what, created ? "created" : "updated");
-        rc = ed_cli_wait_ready(kube, r->k, r->g.ns, name, NULL, r->g.timeout_ms);
+        rc = ed_cli_wait_created(kube, r->k, r->g.ns, name, r->g.timeout_ms);
     }
     ed_kube_free(kube);
     return rc;
@@ -749,6 +749,20 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
 
 /* ---- the verbs ---- */
 
+/* flux create's check of the new object's name: ^[a-z0-9]([a-z0-9\-]){0,61}[a-z0-9]$ (so two
+ * characters at least). */
+static bool valid_object_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 2 || n > 63 || name[0] == '-' || name[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+              name[i] == '-'))
+            return false;
+    return true;
+}
+
 int ed_cli_create(int argc, char **argv)
 {
     struct create_run r = {.g = ED_CLI_GLOBAL_INIT};
@@ -772,6 +786,12 @@ int ed_cli_create(int argc, char **argv)
         return 2;
     }
     const char *name = argv[1 + used];
+    if (!valid_object_name(name)) {
+        ed_cli_failure("name '%s' is invalid, it should adhere to standard defined in RFC 1123, "
+                       "the name can only contain alphanumeric characters or '-'",
+                       name);
+        return 2;
+    }
     int sub_argc = argc - used - 1;
     char **sub_argv = argv + used + 1; /* sub_argv[0] is the name, skipped like a verb */
     int rc;

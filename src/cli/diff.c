@@ -4,8 +4,10 @@
  * cluster, and print it (build) or compare it with the cluster (diff).
  *
  * The render is the controller's (ed_ks_render): the Git work tree holding the directory is
- * copied to a scratch directory (so nothing is written into the user's tree, and ../base
- * references resolve as in the repository), a kustomization.yaml listing the manifests is
+ * mirrored in a scratch directory (so nothing is written into the user's tree, and ../base
+ * references resolve as in the repository; its files are hard links when the scratch is on
+ * the same filesystem, so a large monorepo costs no copy), a kustomization.yaml listing the
+ * manifests is
  * generated when the directory has none, then Flux's overlay of the Kustomization's spec
  * (targetNamespace, namePrefix/nameSuffix, images, patches, components), the kustomize build,
  * postBuild substitution with the cluster's ConfigMaps and Secrets, commonMetadata, and the
@@ -36,7 +38,7 @@
 
 /* ---- copying the directory ---- */
 
-#define COPY_MAX_BYTES ((size_t)256 << 20) /* the whole tree */
+#define COPY_MAX_BYTES ((size_t)256 << 20) /* what is copied, not linked */
 
 static int copy_file(const char *from, const char *to, size_t *budget, ed_err *err)
 {
@@ -49,7 +51,9 @@ static int copy_file(const char *from, const char *to, size_t *budget, ed_err *e
     ssize_t n;
     while (!rc && (n = read(in, chunk, sizeof(chunk))) > 0) {
         if ((size_t)n > *budget)
-            rc = ed_err_set(err, ED_ETOOBIG, "the directory is larger than 256 MiB");
+            rc = ed_err_set(err, ED_ETOOBIG,
+                            "more than 256 MiB to copy into the scratch directory (files are "
+                            "linked, not copied, when TMPDIR is on the work tree's filesystem)");
         else if (write(out, chunk, (size_t)n) != n)
             rc = ed_err_set(err, ED_ERROR, "%s: %s", to, strerror(errno));
         else
@@ -61,8 +65,12 @@ static int copy_file(const char *from, const char *to, size_t *budget, ed_err *e
     return rc;
 }
 
-/* Copy the regular files and directories below from into to (symlinks and .git left out:
- * the kustomize engine refuses links out of its root anyway). */
+/*
+ * Mirror the regular files and directories below from into to (symlinks and .git left out: the
+ * kustomize engine refuses links out of its root anyway). A file is hard-linked when it can be
+ * (same filesystem), else copied within *budget. Linking is safe because the render only reads
+ * the tree (O_RDONLY) and writes nothing but a new kustomization.yaml where none exists.
+ */
 static int copy_tree(const char *from, const char *to, size_t *budget, int depth, ed_err *err)
 {
     if (depth > 64)
@@ -83,7 +91,8 @@ static int copy_tree(const char *from, const char *to, size_t *budget, int depth
             rc = mkdir(dst, 0700) == 0 ? copy_tree(src, dst, budget, depth + 1, err)
                                        : ed_err_set(err, ED_ERROR, "%s: %s", dst, strerror(errno));
         } else if (lstat(src, &st) == 0 && S_ISREG(st.st_mode)) {
-            rc = copy_file(src, dst, budget, err);
+            if (link(src, dst) != 0)
+                rc = copy_file(src, dst, budget, err);
         }
         free(src);
         free(dst);
@@ -285,19 +294,24 @@ struct ks_args {
     const char *name;
 };
 
-/* Parse "kustomization NAME --path DIR" and the verb's flags. */
+/* Parse "kustomization NAME --path DIR" and the verb's flags: build's --dry-run (when
+ * allow_dry_run), diff's --progress-bar (otherwise). flux's --in-memory-build and diff's
+ * --progress-bar are taken and change nothing: eddy builds from a private copy whatever the
+ * flag, and prints no progress bar (so CI scripts that turn it off run unchanged). */
 static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args *a,
                          bool allow_dry_run)
 {
+    bool in_memory = false, progress_bar = true;
     ed_cli_flag flags[] = {
         {"path", 0, ED_CLI_FLAG_STR, &a->path},
         {"kustomization-file", 0, ED_CLI_FLAG_STR, &a->ks_file},
         {"strict-substitute", 0, ED_CLI_FLAG_BOOL, &a->strict},
+        {"in-memory-build", 0, ED_CLI_FLAG_BOOL, &in_memory},
         {"dry-run", 0, ED_CLI_FLAG_BOOL, &a->dry_run},
         {NULL, 0, 0, NULL},
     };
     if (!allow_dry_run)
-        flags[3] = flags[4];
+        flags[4] = (ed_cli_flag){"progress-bar", 0, ED_CLI_FLAG_BOOL, &progress_bar};
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, used = 0, rc = ed_cli_parse(argc, argv, flags, &a->g, pos, &npos);
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);

@@ -40,7 +40,7 @@ static int patch(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char
 }
 
 /* The names to act on: the NAMEs given (each once, in order), or with --all and no NAME every
- * object of the kind in the namespace. NULL after an error (nothing to act on included). */
+ * object of the kind in the namespace (possibly none). NULL after an API error. */
 static char **targets(ed_kube *kube, const ed_cli_kind *k, const char *ns, bool all, char **given,
                       int ngiven, size_t *n)
 {
@@ -69,11 +69,6 @@ static char **targets(ed_kube *kube, const ed_cli_kind *k, const char *ns, bool 
         names[(*n)++] = ed_xstrdup(ed_node_path_str(ed_node_at(items, i), "/metadata/name"));
     }
     ed_doc_free(list);
-    if (*n == 0) {
-        ed_cli_failure("no %s objects found in %s namespace", k->kind, ns);
-        free(names);
-        return NULL;
-    }
     return names;
 }
 
@@ -110,16 +105,20 @@ static bool wait_given(int argc, char **argv)
     return false;
 }
 
-/* One object's suspend or resume (with its requestedAt token in token). Returns 0, or 1 after
- * printing why: a missing object in flux's words. */
+/* One object's suspend or resume (with its requestedAt token in token). Returns 0, 1 after
+ * printing an error, or ED_ENOTFOUND after saying in flux's words that it is missing (which
+ * flux does not count as a failure). */
 static int toggle_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
                       bool suspend, const char *reason, char *token, size_t token_cap)
 {
     ed_err err = ED_ERR_INIT;
     int rc = ed_kube_get(kube, k->api_version, k->kind, ns, name, NULL, &err);
     if (rc == ED_ENOTFOUND) {
-        ed_cli_failure("%s %s not found in %s namespace", k->kind, name, ns);
-        return 1;
+        if (suspend)
+            ed_cli_failure("%s %s not found in %s namespace", k->kind, name, ns);
+        else
+            ed_cli_failure("no %s objects found in %s namespace", k->kind, ns);
+        return ED_ENOTFOUND;
     }
     if (rc) {
         ed_cli_api_failure(&err);
@@ -139,7 +138,9 @@ static int toggle_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
 
 /*
  * suspend and resume, as flux: several NAMEs (each once), or --all; a NAME that is missing is
- * said and the others still done (exit 1 at the end). resume waits for Ready after a single
+ * said and the others still done, and, as in flux, that is no failure (exit 0): the state
+ * asked for holds for every object that exists. --all that finds nothing fails suspend ("no
+ * objects found", exit 1) but not resume, as in flux. resume waits for Ready after a single
  * NAME unless --wait=false, after several or --all only with --wait; every object is resumed
  * first, then each is waited for.
  */
@@ -181,13 +182,23 @@ static int toggle(int argc, char **argv, bool suspend)
         ed_kube_free(kube);
         return 1;
     }
+    if (n == 0) {
+        if (suspend) {
+            ed_cli_failure("no objects found");
+            rc = 1;
+        } else {
+            ed_cli_failure("no %s objects found in %s namespace", k->kind, g.ns);
+        }
+    }
     char(*tokens)[64] = ed_xcalloc(n ? n : 1, sizeof(*tokens));
     bool *done = ed_xcalloc(n ? n : 1, sizeof(bool));
     for (size_t i = 0; i < n; i++) {
-        if (toggle_one(kube, k, g.ns, names[i], suspend, reason, tokens[i], sizeof(tokens[i])))
-            rc = 1;
-        else
+        int one =
+            toggle_one(kube, k, g.ns, names[i], suspend, reason, tokens[i], sizeof(tokens[i]));
+        if (one == 0)
             done[i] = true;
+        else if (one != ED_ENOTFOUND)
+            rc = 1;
     }
     for (size_t i = 0; !suspend && wait && i < n; i++)
         if (done[i] && ed_cli_wait_ready(kube, k, g.ns, names[i], tokens[i], g.timeout_ms))
@@ -238,7 +249,8 @@ static int reconcile_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, co
     return ed_cli_wait_ready(kube, k, ns, name, token, timeout_ms);
 }
 
-/* --with-source: the Kustomization's GitRepository first. */
+/* --with-source: the Kustomization's GitRepository first; as flux, not when the Kustomization
+ * is suspended (its source is left alone: the request fails at once). */
 static int reconcile_source(ed_kube *kube, const char *ns, const char *name, int64_t timeout_ms)
 {
     ed_doc *d = NULL;
@@ -249,6 +261,13 @@ static int reconcile_source(ed_kube *kube, const char *ns, const char *name, int
         return 1;
     }
     const ed_node *root = ed_doc_root(d);
+    bool suspended = false;
+    ed_node_bool(ed_node_path(root, "/spec/suspend"), &suspended);
+    if (suspended) {
+        ed_cli_failure("resource is suspended");
+        ed_doc_free(d);
+        return 1;
+    }
     const char *skind = ed_node_path_str(root, "/spec/sourceRef/kind");
     const char *sname = ed_node_path_str(root, "/spec/sourceRef/name");
     const char *sns = ed_node_path_str(root, "/spec/sourceRef/namespace");
@@ -281,11 +300,6 @@ int ed_cli_reconcile(int argc, char **argv)
     free(pos);
     if (rc)
         return rc;
-    if (k == &ed_cli_imagepolicy) {
-        ed_cli_failure("an image policy is reconciled with its image repository: "
-                       "eddy reconcile image repository NAME");
-        return 2;
-    }
     if (with_source && k != &ed_cli_kustomization) {
         ed_cli_failure("--with-source is for kustomizations");
         return 2;

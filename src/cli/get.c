@@ -5,7 +5,7 @@
  * Kustomizations; LAST SCAN / IMAGE, TAG / LAST RUN for the image kinds; NAMESPACE first with
  * -A), --label-selector (sent to the API server), --status-selector (a condition type=status,
  * case-insensitive, as flux matches it), --no-header and --watch (a row per change, as the
- * watch reports it, until --timeout).
+ * watch reports it, until --timeout; the header goes with the first row, as flux prints it).
  *
  * `eddy stats`, as flux stats: per kind, how many objects run, fail (Ready False) or are
  * suspended, and the storage their artifacts take.
@@ -250,8 +250,11 @@ static int print_all(ed_kube *kube, const ed_cli_kind *const *kinds, struct get_
 struct watch_ctx {
     const ed_cli_kind *k;
     const struct get_opts *o;
+    bool printed; /* a row was printed: the header went with the first */
 };
 
+/* As flux's watch: each event a table of its own, the first one with the header (aligned to
+ * that first row), the next ones without. */
 static int on_event(ed_kube_event_type type, const ed_node *obj, void *user)
 {
     struct watch_ctx *w = user;
@@ -261,24 +264,22 @@ static int on_event(ed_kube_event_type type, const ed_node *obj, void *user)
     if (w->o->name && (!name || strcmp(name, w->o->name) != 0))
         return 0;
     ed_cli_table *t = ed_cli_table_new(NCOLS);
+    if (!w->printed && !w->o->no_header) {
+        const char *head[NCOLS];
+        header_of(w->k, head);
+        ed_cli_table_row(t, head);
+    }
     add_row(t, w->k, obj, false);
     ed_cli_table_print(t, stdout, 0, w->o->all_namespaces ? 0 : 1);
     ed_cli_table_free(t);
+    w->printed = true;
     fflush(stdout);
     return 0;
 }
 
 static int watch(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
 {
-    if (!o->no_header) {
-        ed_cli_table *t = ed_cli_table_new(NCOLS);
-        const char *head[NCOLS];
-        header_of(k, head);
-        ed_cli_table_row(t, head);
-        ed_cli_table_print(t, stdout, o->no_header ? 1 : 0, o->all_namespaces ? 0 : 1);
-        ed_cli_table_free(t);
-    }
-    struct watch_ctx w = {k, o};
+    struct watch_ctx w = {k, o, false};
     int64_t deadline = ed_time_mono_ms() + o->g.timeout_ms;
     /* The server ends a watch now and then: watch again (the state is sent anew) until the
      * --timeout is over. */
@@ -356,7 +357,7 @@ int ed_cli_get(int argc, char **argv)
         rc = 2;
     }
     if (!rc && o.watch && group) {
-        ed_cli_failure("--watch needs one kind, not %s", pos[0]);
+        ed_cli_failure("expected a single resource type, but found all");
         rc = 2;
     }
     o.name = npos > used ? pos[used] : NULL;
@@ -413,12 +414,14 @@ static int stats_row(ed_kube *kube, const ed_cli_kind *k, const char *ns, ed_cli
         bool susp = false;
         ed_node_bool(ed_node_path(o, "/spec/suspend"), &susp);
         const char *ready = ed_cli_cond(o, "Ready", "/status");
+        /* As flux stats counts: RUNNING is every object not suspended, FAILING every one
+         * whose Ready is False (suspended or not). */
         if (susp)
             suspended++;
-        else if (ready && strcmp(ready, "False") == 0)
-            failing++;
         else
             running++;
+        if (ready && strcmp(ready, "False") == 0)
+            failing++;
         int64_t s = 0;
         if (ed_node_int(ed_node_path(o, "/status/artifact/size"), &s))
             size += s;
@@ -427,7 +430,7 @@ static int stats_row(ed_kube *kube, const ed_cli_kind *k, const char *ns, ed_cli
     snprintf(cells[0], sizeof(cells[0]), "%lld", (long long)running);
     snprintf(cells[1], sizeof(cells[1]), "%lld", (long long)failing);
     snprintf(cells[2], sizeof(cells[2]), "%lld", (long long)suspended);
-    if (k == &ed_cli_gitrepository)
+    if (size > 0)
         human_size(size, cells[3], sizeof(cells[3]));
     else
         snprintf(cells[3], sizeof(cells[3]), "-");
@@ -454,8 +457,12 @@ int ed_cli_stats(int argc, char **argv)
     ed_cli_table *t = ed_cli_table_new(5);
     const char *head[] = {"RECONCILERS", "RUNNING", "FAILING", "SUSPENDED", "STORAGE"};
     ed_cli_table_row(t, head);
-    for (int i = 0; !rc && ed_cli_kinds[i]; i++)
-        rc = stats_row(kube, ed_cli_kinds[i], all_namespaces ? NULL : g.ns, t);
+    /* flux stats' order of the kinds eddy serves. */
+    static const ed_cli_kind *const order[] = {&ed_cli_gitrepository,   &ed_cli_kustomization,
+                                               &ed_cli_imageupdate,     &ed_cli_imagepolicy,
+                                               &ed_cli_imagerepository, NULL};
+    for (int i = 0; !rc && order[i]; i++)
+        rc = stats_row(kube, order[i], all_namespaces ? NULL : g.ns, t);
     if (!rc)
         ed_cli_table_print(t, stdout, 0, 0);
     ed_cli_table_free(t);

@@ -580,11 +580,17 @@ static int check_permission(ed_kube *kube, const char *verb, const char *group,
     return rc || !allowed ? 1 : 0;
 }
 
-static int check_crds(ed_kube *kube)
+/* The CRDs of the chosen components (all when chosen is NULL). */
+static int check_crds(ed_kube *kube, const ed_cli_list *chosen)
 {
     int rc = 0;
     for (int i = 0; ed_cli_kinds[i]; i++) {
         const ed_cli_kind *k = ed_cli_kinds[i];
+        bool wanted = !chosen;
+        for (int c = 0; chosen && c < chosen->n; c++)
+            wanted |= strcmp(chosen->items[c], k->component) == 0;
+        if (!wanted)
+            continue;
         ed_doc *d = NULL;
         ed_err err = ED_ERR_INIT;
         int got = ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
@@ -659,19 +665,28 @@ static int check_deployment(ed_kube *kube, const char *ns)
 
 int ed_cli_check(int argc, char **argv)
 {
-    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT};
     bool pre = false;
     const char *lease = "eddy-leader-election";
+    int64_t poll_ms = 5000; /* flux's --poll-interval: eddy checks once, nothing to poll */
     const ed_cli_flag flags[] = {
         {"pre", 0, ED_CLI_FLAG_BOOL, &pre},
         {"lease", 0, ED_CLI_FLAG_STR, &lease},
+        {"components", 0, ED_CLI_FLAG_LIST, &o.components},
+        {"components-extra", 0, ED_CLI_FLAG_LIST, &o.extra},
+        {"poll-interval", 0, ED_CLI_FLAG_DURATION, &poll_ms},
         {NULL, 0, 0, NULL},
     };
-    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &g, pos, &npos);
-    free(pos);
+    int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
     if (rc)
         return rc;
+    /* As flux check: --components (and --components-extra) name the controllers whose CRDs
+     * are checked; by default every one eddy serves. */
+    ed_cli_list chosen = {0};
+    bool narrowed = o.components.n || o.extra.n;
+    if (narrowed && (rc = choose_components(&o, &chosen)) != 0)
+        return rc;
+    ed_cli_global g = o.g;
     ed_kube *kube = ed_cli_connect(&g);
     if (!kube)
         return 1;
@@ -693,7 +708,7 @@ int ed_cli_check(int argc, char **argv)
     rc |= check_deployment(kube, g.ns);
     rc |= check_lease(kube, g.ns, lease);
     ed_cli_action("checking crds");
-    rc |= check_crds(kube);
+    rc |= check_crds(kube, narrowed ? &chosen : NULL);
     if (rc)
         ed_cli_failure("check failed");
     else
@@ -709,30 +724,45 @@ int ed_cli_version(int argc, char **argv)
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
     g.timeout_ms = 5000; /* the agent's version is a bonus: do not hang on a far cluster */
     bool client = false;
-    const ed_cli_flag flags[] = {{"client", 0, ED_CLI_FLAG_BOOL, &client}, {NULL, 0, 0, NULL}};
+    const char *output = "yaml";
+    const ed_cli_flag flags[] = {
+        {"client", 0, ED_CLI_FLAG_BOOL, &client},
+        {"output", 'o', ED_CLI_FLAG_STR, &output},
+        {NULL, 0, 0, NULL},
+    };
     int rc = ed_cli_parse_flags(argc, argv, flags, &g);
     if (rc)
         return rc;
-    printf("eddy: v%s\n", ED_CLI_VERSION);
-    if (client)
-        return 0;
-    /* Quietly: an unreachable cluster or no agent just means no second line. */
-    ed_kube_load_opts lo = {.kubeconfig = g.kubeconfig, .context = g.context};
+    bool json = strcmp(output, "json") == 0;
+    if (!json && strcmp(output, "yaml") != 0) {
+        ed_cli_failure("--output must be json or yaml, not %s", output);
+        return 2;
+    }
+    /* Quietly: an unreachable cluster or no agent just means no agent line. */
+    char *agent = NULL;
     ed_kube_config *cfg = NULL;
     ed_kube *kube = NULL;
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
-    if (ed_kube_config_load(&lo, &cfg, &err) == 0) {
-        cfg->timeout_ms = g.timeout_ms;
+    if (!client && ed_cli_load_config(&g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
-    }
     if (kube && ed_kube_get(kube, "apps/v1", "Deployment", g.ns, "eddy", &d, &err) == 0) {
         const char *image =
             ed_node_path_str(ed_doc_root(d), "/spec/template/spec/containers/0/image");
         const char *tag = image ? strrchr(image, ':') : NULL;
         if (tag && !strchr(tag, '/'))
-            printf("agent: %s (Deployment %s/eddy)\n", tag + 1, g.ns);
+            agent = ed_xstrdup(tag + 1);
     }
+    /* As flux version: YAML by default, or a JSON object with its keys sorted. */
+    if (json && agent)
+        printf("{\n  \"agent\": \"%s\",\n  \"eddy\": \"v%s\"\n}\n", agent, ED_CLI_VERSION);
+    else if (json)
+        printf("{\n  \"eddy\": \"v%s\"\n}\n", ED_CLI_VERSION);
+    else
+        printf("eddy: v%s\n", ED_CLI_VERSION);
+    if (!json && agent)
+        printf("agent: %s (Deployment %s/eddy)\n", agent, g.ns);
+    free(agent);
     ed_doc_free(d);
     ed_kube_free(kube);
     ed_kube_config_free(cfg);

@@ -79,20 +79,35 @@ static bool split_server(const char *server, char *host, size_t hostcap, int *po
     return *port > 0 && *port < 65536;
 }
 
+char *ed_kube_url_redact(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    const char *host = scheme ? scheme + 3 : url;
+    size_t len = strcspn(host, "/?#");
+    const char *at = memrchr(host, '@', len);
+    if (!at)
+        return ed_xstrdup(url);
+    return ed_xasprintf("%.*s%s", (int)(host - url), url, at + 1);
+}
+
 int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err)
 {
     *out = NULL;
     if (!cfg->server || !*cfg->server)
         return ed_err_set(err, ED_EINVALID, "no API server address in the configuration");
-    if (!ed_str_has_prefix(cfg->server, "https://") && !ed_str_has_prefix(cfg->server, "http://"))
-        return ed_err_set(err, ED_EINVALID, "API server address \"%s\" is not an http(s) URL",
-                          cfg->server);
+    if (!ed_str_has_prefix(cfg->server, "https://") && !ed_str_has_prefix(cfg->server, "http://")) {
+        char *shown = ed_kube_url_redact(cfg->server);
+        ed_err_set(err, ED_EINVALID, "API server address \"%s\" is not an http(s) URL", shown);
+        free(shown);
+        return ED_EINVALID;
+    }
     if ((cfg->cert_pem == NULL) != (cfg->key_pem == NULL))
         return ed_err_set(err, ED_EINVALID,
                           "a client certificate needs its key, and a key its certificate");
 
     ed_kube *kube = ed_xcalloc(1, sizeof(*kube));
     kube->cfg = ed_kube_config_dup(cfg);
+    kube->shown_server = ed_kube_url_redact(cfg->server);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&kube->share_locks[i], NULL);
     pthread_mutex_init(&kube->rate_lock, NULL);
@@ -124,8 +139,7 @@ int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err)
         if (!split_server(server, host, sizeof(host), &port)) {
             free(server);
             ed_kube_free(kube);
-            return ed_err_set(err, ED_EINVALID, "cannot parse API server address \"%s\"",
-                              cfg->server);
+            return ed_err_set(err, ED_EINVALID, "cannot parse the API server address");
         }
         char *rule = ed_xasprintf("%s:%d:%s:%d", cfg->tls_server_name, port, host, port);
         kube->connect_to = curl_slist_append(NULL, rule);
@@ -139,7 +153,7 @@ int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err)
         ed_log(ED_LOG_INFO,
                "TLS verification of the API server is disabled "
                "(insecure-skip-tls-verify)",
-               "server", cfg->server, NULL);
+               "server", kube->shown_server, NULL);
     *out = kube;
     return 0;
 }
@@ -180,6 +194,7 @@ void ed_kube_free(ed_kube *kube)
     ed_kube_event_cache_free(kube->events);
     curl_slist_free_all(kube->connect_to);
     free(kube->base_url);
+    free(kube->shown_server);
     free(kube->file_token);
     free_gvs(kube);
     ed_kube_config_free(kube->cfg);
@@ -585,7 +600,7 @@ int ed_kube_curl_error(ed_kube *kube, CURLcode cc, const char *curl_msg, const c
     if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CERTPROBLEM ||
         cc == CURLE_SSL_CACERT_BADFILE)
         code = ED_EAUTH;
-    return ed_err_set(err, code, "%s %s%s: %s", method, kube->cfg->server, path,
+    return ed_err_set(err, code, "%s %s%s: %s", method, kube->shown_server, path,
                       curl_msg && curl_msg[0] ? curl_msg : curl_easy_strerror(cc));
 }
 

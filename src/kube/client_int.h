@@ -110,6 +110,7 @@ struct ed_kube {
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
     struct curl_slist *connect_to; /* tls-server-name: connect to the server, verify the name */
     char *base_url;                /* server URL, or https://<tls-server-name>:<port> */
+    char *shown_server;            /* the server URL for messages: no userinfo */
 
     /* Client-side rate limit: a token bucket of `burst` tokens refilled at `qps`. */
     pthread_mutex_t rate_lock;

@@ -926,39 +926,85 @@ static ed_kube_config *config_new(void)
     return cfg;
 }
 
-/* Build the configuration of context name from the merged files. */
-static int build(const struct kc_file *files, size_t nfiles, const char *name, ed_kube_config **out,
-                 ed_err *err)
+static const char *set_or(const char *override, const char *value)
 {
+    return override && override[0] ? override : value;
+}
+
+/* Build the configuration of context name (NULL: none, only the overrides' --cluster and
+ * --user) from the merged files, with kubectl's overrides ov (NULL: none). */
+static int build(const struct kc_file *files, size_t nfiles, const char *name,
+                 const ed_kube_load_opts *ov, ed_kube_config **out, ed_err *err)
+{
+    static const ed_kube_load_opts none;
+    if (!ov)
+        ov = &none;
+    if (ov->insecure_skip_tls_verify && ov->certificate_authority && ov->certificate_authority[0])
+        return ed_err_set(err, ED_EINVALID,
+                          "--certificate-authority and --insecure-skip-tls-verify: specifying a "
+                          "root certificates file with the insecure flag is not allowed");
     const struct kc_file *cf = NULL, *uf = NULL, *xf = NULL;
-    const struct kc_context *ctx = find_context(files, nfiles, name, &xf);
-    if (!ctx)
+    const struct kc_context *ctx = name ? find_context(files, nfiles, name, &xf) : NULL;
+    if (name && !ctx)
         return ed_err_set(err, ED_ENOTFOUND, "context \"%s\" does not exist", name);
-    if (!ctx->cluster)
+    const char *cluster_name = set_or(ov->cluster, ctx ? ctx->cluster : NULL);
+    const char *user_name = set_or(ov->user, ctx ? ctx->user : NULL);
+    if (!cluster_name && ctx)
         return fail(err, ED_ENOTFOUND, &xf->from, ctx->entry, NULL,
                     "context \"%s\" names no cluster", name);
-    const struct kc_cluster *cluster = find_cluster(files, nfiles, ctx->cluster, &cf);
-    if (!cluster)
+    if (!cluster_name)
+        return ed_err_set(err, ED_ENOTFOUND, "no context is set");
+    const struct kc_cluster *found = find_cluster(files, nfiles, cluster_name, &cf);
+    if (!found && ov->cluster && ov->cluster[0])
+        return ed_err_set(err, ED_ENOTFOUND, "cluster \"%s\" does not exist", cluster_name);
+    if (!found)
         return ed_err_set(err, ED_ENOTFOUND, "context \"%s\": cluster \"%s\" does not exist", name,
-                          ctx->cluster);
+                          cluster_name);
     /* A context without a user is anonymous, as in clientcmd. A named user must exist: client-go
      * would go on anonymously, and requests then fail as "forbidden" far from the typo. */
-    const struct kc_user *user = NULL;
-    if (ctx->user && !(user = find_user(files, nfiles, ctx->user, &uf)))
+    const struct kc_user *found_user = NULL;
+    if (user_name && !(found_user = find_user(files, nfiles, user_name, &uf))) {
+        if (ov->user && ov->user[0])
+            return ed_err_set(err, ED_ENOTFOUND, "user \"%s\" does not exist", user_name);
         return ed_err_set(err, ED_ENOTFOUND, "context \"%s\": user \"%s\" does not exist", name,
-                          ctx->user);
+                          user_name);
+    }
+
+    /* The overrides, as clientcmd merges them: a CA file or insecure-skip-tls-verify replaces
+     * both settings of the entry (so that the entry's CA does not fight the flag). */
+    struct kc_cluster cluster = *found;
+    if (ov->insecure_skip_tls_verify ||
+        (ov->certificate_authority && ov->certificate_authority[0])) {
+        cluster.insecure = ov->insecure_skip_tls_verify;
+        cluster.ca_file = set_or(ov->certificate_authority, NULL);
+        cluster.ca_data = NULL;
+    }
+    cluster.tls_server_name = set_or(ov->tls_server_name, cluster.tls_server_name);
+    struct kc_user user = {.name = user_name, .entry = "user"};
+    if (found_user)
+        user = *found_user;
+    if (ov->client_certificate && ov->client_certificate[0]) {
+        user.cert_file = ov->client_certificate;
+        user.cert_data = NULL;
+    }
+    if (ov->client_key && ov->client_key[0]) {
+        user.key_file = ov->client_key;
+        user.key_data = NULL;
+    }
+    bool has_user = found_user || user.cert_file || user.key_file;
+    const struct origin flags = {NULL, NULL};
 
     ed_kube_config *cfg = config_new();
     bool https = false;
-    int rc = use_cluster(cluster, &cf->from, cfg, &https, err);
-    if (!rc && user)
-        rc = use_user(user, &uf->from, https, cfg, err);
+    int rc = use_cluster(&cluster, &cf->from, cfg, &https, err);
+    if (!rc && has_user)
+        rc = use_user(&user, uf ? &uf->from : &flags, https, cfg, err);
     if (rc) {
         ed_kube_config_free(cfg);
         return rc;
     }
-    cfg->namespace = dup_or_null(ctx->namespace);
-    cfg->context = ed_xstrdup(name);
+    cfg->namespace = dup_or_null(ctx ? ctx->namespace : NULL);
+    cfg->context = name ? ed_xstrdup(name) : NULL;
     *out = cfg;
     return 0;
 }
@@ -983,7 +1029,7 @@ int ed_kube_config_from_yaml(const char *data, size_t len, const char *context,
         rc = ed_err_set(err, ED_ENOTFOUND, "no context is set");
         goto cleanup;
     }
-    rc = build(&file, 1, name, out, err);
+    rc = build(&file, 1, name, NULL, out, err);
 cleanup:
     ed_arena_free(a);
     return rc;
@@ -1202,6 +1248,11 @@ int ed_kube_config_load(const ed_kube_load_opts *opts, ed_kube_config **out, ed_
     }
 
     const char *name = context ? context : current_context(files, nfiles);
+    if (!name && opts && opts->cluster && opts->cluster[0] && nfiles > 0) {
+        /* No context, but --cluster (and --user) name the entries: clientcmd makes one. */
+        rc = build(files, nfiles, NULL, opts, out, err);
+        goto cleanup;
+    }
     if (!name) {
         /* Nothing chooses a context: client-go's deferred loading then tries in-cluster. */
         if (nfiles == 0) {
@@ -1219,7 +1270,7 @@ int ed_kube_config_load(const ed_kube_load_opts *opts, ed_kube_config **out, ed_
         }
         goto cleanup;
     }
-    rc = build(files, nfiles, name, out, err);
+    rc = build(files, nfiles, name, opts, out, err);
 cleanup:
     ed_arena_free(a);
     return rc;

@@ -80,6 +80,19 @@ typedef struct ed_kube_load_opts {
     const char *kubeconfig;
     /* --context; NULL for the current-context. */
     const char *context;
+    /* kubectl's overrides of the chosen context's entries (NULL or false: none), as clientcmd
+     * applies them: --cluster and --user name the kubeconfig entries to use instead of the
+     * context's (without any context, --cluster alone makes one); --certificate-authority (a
+     * file) or --insecure-skip-tls-verify replace the cluster's CA and insecure settings
+     * together (both at once are refused); --tls-server-name; --client-certificate and
+     * --client-key (files) replace the user's. Relative paths are the caller's. */
+    const char *cluster;
+    const char *user;
+    const char *certificate_authority;
+    bool insecure_skip_tls_verify;
+    const char *tls_server_name;
+    const char *client_certificate;
+    const char *client_key;
 } ed_kube_load_opts;
 
 /*
@@ -113,6 +126,10 @@ int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err);
 void ed_kube_free(ed_kube *kube);
 /* The configuration the client was made from. Borrowed. */
 const ed_kube_config *ed_kube_get_config(const ed_kube *kube);
+/* url without the userinfo of its authority ("https://user:pw@host:6443/x" gives
+ * "https://host:6443/x"): what messages may show of a server's address, since the userinfo
+ * can hold a password. A new string. */
+char *ed_kube_url_redact(const char *url);
 
 typedef struct ed_kube_response {
     long status;        /* HTTP status */

@@ -107,6 +107,13 @@ git" "$got" "bash completes verbs and kinds"
 assert_contains "$("$eddy" completion zsh)" "compdef _eddy eddy" "zsh script"
 assert_contains "$("$eddy" completion zsh)" "'reconcile:Ask for a reconcile now" "zsh verbs"
 assert_contains "$("$eddy" completion fish)" "complete -c eddy -n __fish_use_subcommand -a tree" "fish"
+ps=$("$eddy" completion powershell)
+assert_contains "$ps" "Register-ArgumentCompleter -Native -CommandName 'eddy'" "powershell script"
+assert_contains "$ps" "'install' = 'Install eddy: the Flux CRDs, RBAC and the agent''s Deployment'" \
+    "powershell verbs, quotes doubled"
+assert_contains "$ps" "'get' = @('sources', 'kustomizations', 'images', 'all')" "powershell kinds"
+assert_contains "$bash_script" "completion) [ \"\$COMP_CWORD\" -eq 2 ] && words=\"bash zsh fish powershell\"" \
+    "the shells completed"
 assert_fails "unknown shell" "$eddy" completion tcsh
 assert_contains "$OUT" 'unsupported shell "tcsh"' "unknown shell"
 
@@ -202,7 +209,7 @@ spec:
   timeout: 2m0s
   wait: true" "$("$eddy" create ks podinfo --source podinfo --wait --health-check Deployment/podinfo.web --export)" \
     "create kustomization --wait --export"
-assert_fails "decryption provider" "$eddy" create ks x --source s --decryption-provider vault --export
+assert_fails "decryption provider" "$eddy" create ks xx --source s --decryption-provider vault --export
 assert_contains "$OUT" "must be one of: sops" "--decryption-provider"
 out=$("$eddy" create image update podinfo --git-repo-ref fleet --checkout-branch main \
     --push-branch main --author-email bot@example.com --update-path ./apps --export)
@@ -237,40 +244,46 @@ assert_contains "$("$eddy" create secret git auth --url https://git.example.com/
     "stringData:
   password: pw
   username: me" "create secret git --export"
-assert_fails "an ssh URL with a password" "$eddy" create source git x --url ssh://git@h/r -u a -p b --branch main --export
+assert_fails "an ssh URL with a password" "$eddy" create source git xx --url ssh://git@h/r -u a -p b --branch main --export
 assert_contains "$OUT" "are for http(s) URLs" "ssh and basic auth"
-assert_fails "ftp URL" "$eddy" create source git x --url ftp://h/r --export
+assert_fails "ftp URL" "$eddy" create source git xx --url ftp://h/r --export
 assert_contains "$OUT" "git URL scheme 'ftp' not supported" "URL scheme"
 # As flux: a ref is required; one ref, in flux's order; --export prints no credentials.
-assert_fails "no ref" "$eddy" create source git x --url https://h/r --export
+assert_fails "no ref" "$eddy" create source git xx --url https://h/r --export
 assert_contains "$OUT" "a Git ref is required, use one of the following: --branch, --tag, --commit, --ref-name or --tag-semver" "no ref"
 assert_eq "---
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
-  name: x
+  name: xx
   namespace: flux-system
 spec:
   interval: 1m0s
   ref:
     name: refs/heads/main
   timeout: 2m0s
-  url: https://h/r" "$("$eddy" create source git x --url https://h/r --ref-name refs/heads/main --branch dev \
+  url: https://h/r" "$("$eddy" create source git xx --url https://h/r --ref-name refs/heads/main --branch dev \
     -u me -p s3cr3t --fetch-timeout 2m --export)" "--ref-name wins; no Secret, no secretRef from -u/-p"
-assert_fails "health check" "$eddy" create ks x --source s --health-check Deployment --export
+assert_fails "health check" "$eddy" create ks xx --source s --health-check Deployment --export
 assert_contains "$OUT" 'invalid health check "Deployment": expected Kind/name.namespace' "health check"
-assert_fails "policy without a rule" "$eddy" create image policy x --image-ref r --export
+assert_fails "policy without a rule" "$eddy" create image policy xx --image-ref r --export
 assert_contains "$OUT" "exactly one of --select-semver" "image policy rule"
 # flux's --reflect-digest; --interval goes with Always (the CRD wants it then, and only then).
-out=$("$eddy" create image policy x --image-ref r --select-semver '>=1' --reflect-digest Always \
+out=$("$eddy" create image policy xx --image-ref r --select-semver '>=1' --reflect-digest Always \
     --interval 5m --export)
 assert_contains "$out" "  digestReflectionPolicy: Always" "--reflect-digest"
 assert_contains "$out" "  interval: 5m0s" "--interval with Always"
-assert_not_contains "$("$eddy" create image policy x --image-ref r --select-semver '>=1' \
+assert_not_contains "$("$eddy" create image policy xx --image-ref r --select-semver '>=1' \
     --reflect-digest IfNotPresent --interval 5m --export)" "interval:" "no interval without Always"
-assert_fails "a bad --reflect-digest" "$eddy" create image policy x --image-ref r --select-semver 1 \
+assert_fails "a bad --reflect-digest" "$eddy" create image policy xx --image-ref r --select-semver 1 \
     --reflect-digest always --export
 assert_contains "$OUT" "expected Never, IfNotPresent or Always" "--reflect-digest values"
+# flux create's name check (RFC 1123, two characters at least), --export included.
+for bad in Bad_Name lead- x "$(printf 'a%.0s' $(seq 64))"; do
+    assert_fails "create ks '$bad'" "$eddy" create kustomization "$bad" --source s --export
+    assert_contains "$OUT" "name '$bad' is invalid, it should adhere to standard defined in RFC 1123" \
+        "invalid name '$bad'"
+done
 # Every generated object is valid for the API server (server-side dry run).
 crds=(gitrepositories.source.toolkit.fluxcd.io kustomizations.kustomize.toolkit.fluxcd.io
     imagerepositories.image.toolkit.fluxcd.io imagepolicies.image.toolkit.fluxcd.io
@@ -321,6 +334,13 @@ out=$("$eddy" version -n "$ns")
 assert_match "^eddy: v[0-9]" "$out" "client version"
 assert_match "agent: v[0-9][^ ]* \(Deployment $ns/eddy\)" "$out" "agent version"
 assert_eq 1 "$("$eddy" version --client -n "$ns" | wc -l)" "version --client"
+# -o json, as flux version: a JSON object, keys sorted.
+out=$("$eddy" version -n "$ns" -o json)
+assert_eq "$("$eddy" version --client | sed 's/^eddy: //')" "$(jq -r .eddy <<<"$out")" "version -o json: eddy"
+assert_match "^v[0-9]" "$(jq -r .agent <<<"$out")" "version -o json: agent"
+assert_eq '["agent","eddy"]' "$(jq -c keys_unsorted <<<"$out")" "version -o json: keys sorted"
+assert_fails "version -o xml" "$eddy" version -o xml
+assert_contains "$OUT" "--output must be json or yaml, not xml" "flux's message"
 out=$("$eddy" install --export --registry registry.example.com/mirror --image-pull-secret regcred)
 assert_contains "$out" "image: registry.example.com/mirror/eddy:v" "--registry"
 assert_contains "$out" "imagePullSecrets:
@@ -369,6 +389,13 @@ assert_match "✔ agent .* leads \(Lease $ns/eddy-leader-election renewed [0-9]+
 assert_contains "$out" "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1" "CRD established"
 assert_contains "$out" "✔ eddy: deployment ready" "the installed Deployment"
 assert_contains "$out" "✔ all checks passed" "check"
+# flux check's --components/--components-extra: only those CRDs; --poll-interval taken.
+out=$("$eddy" check -n "$ns" --components source-controller --components-extra helm-controller \
+    --poll-interval 2s 2>&1)
+assert_contains "$out" "✔ gitrepositories.source.toolkit.fluxcd.io/v1" "--components: its CRD"
+assert_not_contains "$out" "kustomizations.kustomize.toolkit.fluxcd.io" "--components: only its CRDs"
+assert_contains "$out" "helm-controller is not served by eddy" "a Flux component eddy does not serve"
+assert_fails "check --components bogus" "$eddy" check -n "$ns" --components bogus
 
 step "a repository"
 new_repo cli
@@ -389,14 +416,15 @@ out=$("$eddy" create source git cli -n "$ns" --url "$EDDY_GIT_HTTP_URL/cli.git" 
 assert_contains "$out" "✚ generating GitRepository source" "generating"
 assert_contains "$out" "✔ authentication configured" "secret"
 assert_contains "$out" "✔ GitRepository source created" "created"
-assert_contains "$out" "✔ fetched revision $(rev)" "fetched"
+assert_contains "$out" "✔ GitRepository source reconciliation completed" "flux create's line"
+assert_contains "$out" "✔ fetched revision: $(rev)" "fetched, in flux create's words"
 assert_not_contains "$out" "$EDDY_GIT_HTTP_PASSWORD" "the password is not printed"
 assert_eq "$EDDY_GIT_HTTP_USER" "$(kubectl -n "$ns" get secret cli -o 'jsonpath={.data.username}' | base64 -d)" "secret username"
 assert_eq cli "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.spec.secretRef.name}')" "secretRef"
 assert_contains "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.metadata.managedFields[*].manager}')" "flux" "manager"
 out=$("$eddy" create source git cli-ssh -n "$ns" --url "$(git_ssh_url cli)" --branch main \
     --private-key-file "$EDDY_GIT_SSH_KEY" --known-hosts-file "$EDDY_GIT_SSH_KNOWN_HOSTS" --timeout 1m)
-assert_contains "$out" "✔ fetched revision $(rev)" "over SSH with a key and known_hosts"
+assert_contains "$out" "✔ fetched revision: $(rev)" "over SSH with a key and known_hosts"
 assert_not_contains "$out" "PRIVATE KEY" "the key is not printed"
 assert_eq "$(cat "$EDDY_GIT_SSH_KNOWN_HOSTS")" \
     "$(kubectl -n "$ns" get secret cli-ssh -o 'jsonpath={.data.known_hosts}' | base64 -d)" "known_hosts"
@@ -406,6 +434,7 @@ out=$(cat "$scratch/create-ks.log")
 assert_contains "$out" "✚ generating Kustomization" "generating"
 assert_contains "$out" "✔ Kustomization created" "created"
 assert_contains "$out" "◎ waiting for Kustomization reconciliation" "waiting"
+assert_contains "$out" "✔ Kustomization cli is ready" "flux create's line"
 assert_contains "$out" "✔ applied revision $(rev)" "applied"
 assert_eq blue "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"
 out=$("$eddy" create kustomization cli -n "$ns" --source cli --path ./deploy --prune \
@@ -478,7 +507,10 @@ assert_eq "$expected" "$("$eddy" get kustomizations -n "$ns")" "get kustomizatio
 out=$("$eddy" stats -n "$ns")
 assert_match "^RECONCILERS[[:space:]]+RUNNING[[:space:]]+FAILING[[:space:]]+SUSPENDED[[:space:]]+STORAGE" "$out" "stats header"
 assert_match "GitRepository[[:space:]]+[12][[:space:]]+0[[:space:]]+0[[:space:]]+[0-9.]+ (B|KiB|MiB)" "$out" "stats: sources and storage"
-assert_match "Kustomization[[:space:]]+1[[:space:]]+1[[:space:]]+0[[:space:]]+-" "$out" "stats: one running, one failing"
+# As flux stats: RUNNING counts every object not suspended, the failing one too.
+assert_match "Kustomization[[:space:]]+2[[:space:]]+1[[:space:]]+0[[:space:]]+-" "$out" "stats: two running, one of them failing"
+assert_eq "GitRepository Kustomization ImageUpdateAutomation ImagePolicy ImageRepository" \
+    "$(awk 'NR>1{printf "%s%s", sep, $1; sep=" "}' <<<"$out")" "stats: flux's order of the kinds"
 # Columns line up: every row has its REVISION at the same offset as the header.
 out=$("$eddy" get ks -n "$ns")
 hdr=$(sed -n 1p <<<"$out")
@@ -492,16 +524,30 @@ retry 10 grep -q "^cli" "$scratch/watch.log"
 assert_contains "$("$eddy" suspend kustomization cli -n "$ns")" "✔ kustomization suspended" "suspend"
 retry 10 grep -qE "^cli[[:space:]]+main@sha1:[0-9a-f]+[[:space:]]+True" "$scratch/watch.log"
 assert_match "^NAME[[:space:]]+REVISION" "$(head -1 "$scratch/watch.log")" "watch header"
+# As flux: the header is one table with the first row, aligned to it (the NAME column as wide as
+# "NAME" here); later rows are tables of their own, without the header.
+assert_eq "$(awk -v s="$(sed -n 1p "$scratch/watch.log")" 'BEGIN{print index(s,"REVISION")}')" \
+    "$(awk -v s="$(sed -n 2p "$scratch/watch.log")" 'BEGIN{print index(s,"main@sha1:")}')" \
+    "watch header aligned to the first row"
+assert_eq 1 "$(grep -c '^NAME' "$scratch/watch.log")" "the header once"
+assert_fails "get images all --watch" "$eddy" get images all --watch -n "$ns"
+assert_contains "$OUT" "expected a single resource type, but found all" "flux's refusal"
 bg_stop watch
 assert_match "^cli[[:space:]]+$short[[:space:]]+True" "$("$eddy" get ks cli -n "$ns" --no-header)" "SUSPENDED True"
 assert_fails "reconcile while suspended" "$eddy" reconcile ks cli -n "$ns"
 assert_contains "$OUT" "✗ resource is suspended" "suspended"
+# As flux: --with-source checks the Kustomization first and leaves its source alone.
+assert_fails "reconcile --with-source while suspended" "$eddy" reconcile ks cli -n "$ns" --with-source
+assert_contains "$OUT" "✗ resource is suspended" "suspended, --with-source"
+assert_not_contains "$OUT" "annotating GitRepository" "the source is not reconciled"
 out=$("$eddy" resume kustomization cli -n "$ns")
 assert_contains "$out" "► resuming kustomization cli in $ns namespace" "resuming"
 assert_contains "$out" "◎ waiting for Kustomization reconciliation" "waits"
 assert_contains "$out" "✔ applied revision $(rev)" "resumed and applied"
 # Several names (each once), a missing one said and the others done; --reason, as flux.
-assert_fails "suspend several, one missing" "$eddy" suspend ks cli broken nope cli -n "$ns" -r "db migration"
+# flux says the missing name and exits 0: the state asked for holds for every object there is.
+OUT=$("$eddy" suspend ks cli broken nope cli -n "$ns" -r "db migration" 2>&1) ||
+    fail "suspend several, one missing: exit 0 expected: $OUT"
 assert_contains "$OUT" "► suspending kustomization broken in $ns namespace" "the second name"
 assert_contains "$OUT" "✗ Kustomization nope not found in $ns namespace" "the missing one, in flux's words"
 assert_eq 1 "$(grep -c "suspending kustomization cli " <<<"$OUT")" "a name given twice is done once"
@@ -523,6 +569,23 @@ assert_eq "Kustomization/$ns/cli
 ├── ConfigMap/$apps/more
 └── ConfigMap/$apps/settings" "$out" "tree"
 assert_eq "Kustomization/$ns/cli" "$("$eddy" tree ks cli -n "$ns" --compact)" "tree --compact"
+# -o json|yaml: flux's structure (resource: Namespace, Name, GroupKind; resources: children).
+out=$("$eddy" tree ks cli -n "$ns" -o json)
+assert_eq "$ns/cli/kustomize.toolkit.fluxcd.io/Kustomization $apps/more//ConfigMap $apps/settings//ConfigMap" \
+    "$(jq -r '[.resource, .resources[].resource] | map("\(.Namespace)/\(.Name)/\(.GroupKind.Group)/\(.GroupKind.Kind)") | join(" ")' <<<"$out")" \
+    "tree -o json"
+assert_contains "$out" '{
+  "resource": {
+    "Namespace": "'"$ns"'",
+    "Name": "cli",' "tree -o json: indented as flux's MarshalIndent"
+out=$("$eddy" tree ks cli -n "$ns" -o yaml --compact)
+assert_eq "resource:
+  GroupKind:
+    Group: kustomize.toolkit.fluxcd.io
+    Kind: Kustomization
+  Name: cli
+  Namespace: $ns" "$out" "tree -o yaml --compact"
+assert_fails "tree -o xml" "$eddy" tree ks cli -n "$ns" -o xml
 assert_fails "tree of a missing Kustomization" "$eddy" tree ks nope -n "$ns"
 assert_contains "$OUT" "not found" "tree missing"
 
@@ -531,17 +594,25 @@ out=$("$eddy" events -n "$ns" --for Kustomization/cli)
 assert_match "^LAST SEEN[[:space:]]+TYPE[[:space:]]+REASON[[:space:]]+OBJECT[[:space:]]+MESSAGE" "$out" "events header"
 assert_match "Normal[[:space:]]+ReconciliationSucceeded[[:space:]]+Kustomization/cli" "$out" "event row"
 assert_not_contains "$out" "Kustomization/broken" "--for one object"
+assert_match "Normal[[:space:]]+NewArtifact[[:space:]]+GitRepository/cli" "$out" \
+    "--for a Kustomization shows its source's events too, as flux"
+assert_fails "--for a missing Kustomization" "$eddy" events -n "$ns" --for Kustomization/nope
+assert_contains "$OUT" 'kustomizations.kustomize.toolkit.fluxcd.io "nope" not found' "the object is looked up"
 out=$("$eddy" events -A --types Warning)
-assert_match "$ns[[:space:]]+[0-9a-z]+[[:space:]]+Warning[[:space:]]+[A-Za-z]+[[:space:]]+Kustomization/broken" "$out" "warnings of all namespaces"
+assert_match "$ns[[:space:]]+[0-9a-z]+( \(x[0-9]+ over [0-9a-z]+\))?[[:space:]]+Warning[[:space:]]+[A-Za-z]+[[:space:]]+Kustomization/broken" \
+    "$out" "warnings of all namespaces (a repeated one: flux's '(xN over AGE)')"
 assert_not_contains "$out" "Normal" "--types Warning"
 # --watch: the events so far at once, then new ones as they come (checked after the next commit).
-bg_start events "$eddy" events -n "$ns" --for GitRepository/cli --watch --timeout 120s
+# --for the Kustomization: its GitRepository's events come too, from a second watch.
+bg_start events "$eddy" events -n "$ns" --for Kustomization/cli --watch --timeout 120s
 retry 10 grep -q "NewArtifact[[:space:]]*GitRepository/cli" "$scratch/events.log"
 # No events: flux's line on stderr, nothing on stdout, exit 0.
 assert_eq "" "$("$eddy" events -n "$ns-none" 2>/dev/null)" "no events: stdout empty"
 assert_eq "✗ No events found in $ns-none namespace." "$("$eddy" events -n "$ns-none" 2>&1)" "no events: flux's line"
 assert_fails "bad --for" "$eddy" events --for Pod/x
-assert_contains "$OUT" "expected Kind/name of a Flux object" "--for"
+assert_contains "$OUT" "'Pod' is not a recognized Flux kind" "--for"
+assert_fails "bad --types" "$eddy" events --types Info
+assert_contains "$OUT" "type 'Info' not supported. Supported types are Normal, Warning" "--types"
 
 step "export: objects without status, re-appliable"
 out=$("$eddy" export source git --all -n "$ns")
@@ -596,13 +667,13 @@ assert_contains "$out" "► annotating GitRepository cli in $ns namespace" "anno
 assert_contains "$out" "✔ fetched revision $(rev)" "fetched the new commit"
 retry 10 grep -q "stored artifact for commit 'second'" "$scratch/events.log"
 bg_stop events
+assert_match "^LAST SEEN[[:space:]]+TYPE" "$(head -1 "$scratch/events.log")" "events --watch: flux's header first"
+assert_eq 1 "$(grep -c '^LAST SEEN' "$scratch/events.log")" "events --watch: the header once"
 out=$("$eddy" reconcile kustomization cli -n "$ns" --with-source)
 assert_contains "$out" "✔ applied revision $(rev)" "applied the new commit"
 assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"
 assert_eq "Kustomization/$ns/cli
 └── ConfigMap/$apps/settings" "$("$eddy" tree ks cli -n "$ns")" "tree after prune"
-assert_fails "reconcile image policy" "$eddy" reconcile image policy x -n "$ns"
-assert_contains "$OUT" "reconcile image repository" "image policy is reconciled through its repository"
 
 step "trace: from an object to its Kustomization and source"
 out=$("$eddy" trace configmap/settings -n "$apps")
@@ -676,8 +747,18 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: based}\n' >"$work/base
 printf 'resources:\n- ../base\nnamePrefix: o-\n' >"$work/overlay/kustomization.yaml"
 assert_contains "$("$eddy" build ks cli -n "$ns" --path "$work/overlay")" "name: o-based" "../base"
 rm -r "$work/base" "$work/overlay"
+# A large monorepo: the work tree is mirrored with hard links, not copied (a 300 MiB file
+# beside the path cost a copy, and failed the 256 MiB limit); the user's files stay as they are.
+truncate -s 300M "$work/blob.bin"
+assert_contains "$("$eddy" build ks cli -n "$ns" --path "$work/deploy")" "name: settings" "a work tree of 300 MiB"
+assert_eq 1 "$(stat -c %h "$work/blob.bin")" "the link is gone with the scratch directory"
+rm "$work/blob.bin"
 out=$("$eddy" diff kustomization cli -n "$ns" --path "$work/deploy")
 assert_eq "" "$out" "in sync: no output"
+# flux's --progress-bar=false (common in CI) and --in-memory-build: taken, nothing changes.
+out=$("$eddy" diff kustomization cli -n "$ns" --path "$work/deploy" --progress-bar=false --in-memory-build)
+assert_eq "" "$out" "--progress-bar=false --in-memory-build: in sync, exit 0"
+assert_ok "build --in-memory-build" "$eddy" build ks cli -n "$ns" --path "$work/deploy" --in-memory-build
 mkdir -p "$scratch/local"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: red}\n' "$apps" >"$scratch/local/settings.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: %s}\n' "$apps" >"$scratch/local/extra.yaml"
@@ -752,6 +833,10 @@ assert_contains "$out" "✔ scan fetched 2 tags" "flux's result line"
 assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.insecure}')" "--insecure"
 out=$("$eddy" create image policy web -n "$ns" --image-ref web --select-semver '>=1.0.0' --timeout 1m)
 assert_contains "$out" "✔ selected image $EDDY_REGISTRY/cli/web:1.2.0" "policy result line"
+# As flux reconcile image policy: the annotation, handled by the agent.
+out=$("$eddy" reconcile image policy web -n "$ns" --timeout 1m)
+assert_contains "$out" "► annotating ImagePolicy web in $ns namespace" "reconcile image policy"
+assert_contains "$out" "✔ selected image $EDDY_REGISTRY/cli/web:1.2.0" "reconcile image policy: result"
 out=$("$eddy" get images repository -n "$ns")
 assert_match "^NAME[[:space:]]+LAST SCAN[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "image repository header"
 assert_match "web[[:space:]]+20[0-9-]+T[0-9:.]+Z[[:space:]]+False[[:space:]]+True[[:space:]]+successful scan: found 2 tags" \
@@ -786,7 +871,7 @@ assert_not_contains "$out" "waiting" "no wait"
 out=$("$eddy" create image update auto -n "$ns" --git-repo-ref cli --checkout-branch main \
     --push-branch main --author-email bot@e2e.invalid --update-path ./deploy --interval 10m --timeout 1m)
 assert_contains "$out" "✔ ImageUpdateAutomation created" "image update created"
-assert_contains "$out" "✔ ImageUpdateAutomation auto reconciliation completed" "image update Ready"
+assert_contains "$out" "✔ ImageUpdateAutomation reconciliation completed" "image update Ready, flux create's line"
 out=$("$eddy" reconcile image update auto -n "$ns" --timeout 1m)
 assert_contains "$out" "✔ ImageUpdateAutomation auto reconciliation completed" "reconcile image update"
 assert_match "^auto[[:space:]]+20[0-9-]+T[0-9:.]+Z[[:space:]]+False[[:space:]]+True" \
@@ -833,11 +918,55 @@ assert_contains "$OUT" "Unauthorized" "--token replaces the kubeconfig's token"
 assert_not_contains "$OUT" "not-a-token" "the token is not printed"
 assert_fails "--server" "$eddy" get ks -n "$ns" --server "https://127.0.0.1:$(free_port)/" --timeout 5s
 assert_match "https://127\.0\.0\.1:[0-9]+/apis/.*(connect|Connection refused)" "$OUT" "--server replaces the server"
+# A password in the server's address is never shown (errors, --verbose).
+assert_fails "--server with userinfo" "$eddy" get ks -n "$ns" --verbose --timeout 5s \
+    --server "https://user:s3cr3t-pw@127.0.0.1:$(free_port)"
+assert_not_contains "$OUT" "s3cr3t-pw" "the server's userinfo is not printed"
+assert_contains "$OUT" "server https://127.0.0.1:" "--verbose names the server without it"
+# --cluster, --user, --certificate-authority, --insecure-skip-tls-verify, --client-certificate
+# and --client-key over a kubeconfig whose current context is wrong and whose entries lack the
+# CA or the credentials, as kubectl's flags override them in flux.
+cdir=${KUBECONFIG%/*}
+server=$(kubectl config view --minify -o 'jsonpath={.clusters[0].cluster.server}')
+cat >"$scratch/multi.kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- {name: bogus, cluster: {server: "https://127.0.0.1:$(free_port)"}}
+- {name: noca, cluster: {server: "$server"}}
+- {name: withca, cluster: {server: "$server", certificate-authority: $cdir/ca.crt}}
+users:
+- {name: nobody, user: {token: not-a-token}}
+- {name: admin, user: {client-certificate: $cdir/admin.crt, client-key: $cdir/admin.key}}
+contexts:
+- {name: wrong, context: {cluster: bogus, user: nobody}}
+current-context: wrong
+YAML
+mk=(--kubeconfig "$scratch/multi.kubeconfig")
+assert_ok "--cluster and --user" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster withca --user admin
+assert_ok "flags before the verb" "$eddy" --cluster withca --user admin "${mk[@]}" get ks -n "$ns"
+assert_fails "an unknown CA" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster noca --user admin --timeout 5s
+assert_contains "$OUT" "the TLS handshake failed" "a TLS failure is not called refused credentials"
+assert_ok "--insecure-skip-tls-verify" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster noca --user admin \
+    --insecure-skip-tls-verify
+assert_ok "--certificate-authority" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster noca --user admin \
+    --certificate-authority "$cdir/ca.crt"
+assert_ok "--client-certificate and --client-key" "$eddy" get ks -n "$ns" "${mk[@]}" --cluster withca \
+    --user nobody --client-certificate "$cdir/admin.crt" --client-key "$cdir/admin.key"
+assert_fails "--certificate-authority with --insecure-skip-tls-verify" "$eddy" get ks "${mk[@]}" \
+    --cluster withca --user admin --certificate-authority "$cdir/ca.crt" --insecure-skip-tls-verify
+assert_contains "$OUT" "with the insecure flag is not allowed" "kubectl's refusal"
+assert_fails "--cluster unknown" "$eddy" get ks "${mk[@]}" --cluster nope
+assert_contains "$OUT" 'cluster "nope" does not exist' "unknown --cluster"
 assert_fails "missing kubeconfig" "$eddy" get ks --kubeconfig "$scratch/nope.kubeconfig"
 assert_contains "$OUT" "nope.kubeconfig" "names the file"
-assert_fails "suspend a missing object" "$eddy" suspend ks nope -n "$ns"
+OUT=$("$eddy" suspend ks nope -n "$ns" 2>&1) || fail "suspend a missing object: exit 0 expected: $OUT"
 assert_contains "$OUT" "✗ Kustomization nope not found in $ns namespace" "missing object"
 assert_not_contains "$OUT" "► suspending" "checked before acting"
+OUT=$("$eddy" resume ks nope -n "$ns" 2>&1) || fail "resume a missing object: exit 0 expected: $OUT"
+assert_contains "$OUT" "✗ no Kustomization objects found in $ns namespace" "resume: flux's words"
+assert_fails "suspend --all with nothing to suspend" "$eddy" suspend ks --all -n "$ns-none"
+assert_contains "$OUT" "✗ no objects found" "suspend --all: flux's error"
 
 step "uninstall: finalizers removed, CRDs and namespace deleted"
 bg_stop ctl

@@ -51,6 +51,44 @@ static void test_parse_flags(void **state)
     ed_cli_parse_cleanup();
 }
 
+/* Shorthands as pflag reads them: -n=V, -nV, -n V, grouped booleans (-Aw). */
+static void test_parse_shorthands(void **state)
+{
+    (void)state;
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    bool all = false, watch = false;
+    const char *sel = NULL;
+    const ed_cli_flag flags[] = {
+        {"all-namespaces", 'A', ED_CLI_FLAG_BOOL, &all},
+        {"watch", 'w', ED_CLI_FLAG_BOOL, &watch},
+        {"label-selector", 'l', ED_CLI_FLAG_STR, &sel},
+        {NULL, 0, 0, NULL},
+    };
+    char *argv[] = {"get", "-n=apps", "-Aw", "-l=team=a"};
+    char *pos[8];
+    int npos = 0;
+    assert_int_equal(ed_cli_parse(4, argv, flags, &g, pos, &npos), 0);
+    assert_string_equal(g.ns, "apps");
+    assert_true(all);
+    assert_true(watch);
+    assert_string_equal(sel, "team=a");
+    assert_int_equal(npos, 0);
+
+    g = (ed_cli_global)ED_CLI_GLOBAL_INIT;
+    all = watch = false;
+    char *argv2[] = {"get", "-A=false", "-wnapps"};
+    assert_int_equal(ed_cli_parse(3, argv2, flags, &g, pos, &npos), 0);
+    assert_false(all);
+    assert_true(watch);
+    assert_string_equal(g.ns, "apps");
+
+    char *bad[] = {"get", "-Az"};
+    assert_int_equal(ed_cli_parse(2, bad, flags, &g, pos, &npos), 2);
+    char *missing[] = {"get", "-An"};
+    assert_int_equal(ed_cli_parse(2, missing, flags, &g, pos, &npos), 2);
+    ed_cli_parse_cleanup();
+}
+
 static int parse_ns(const char *env, char *ns_flag, const char **ns)
 {
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
@@ -314,13 +352,55 @@ static void test_log_format(void **state)
     expect("panic: x", &since, "");
 }
 
+/* The ages `eddy events` prints, as Kubernetes' duration.HumanDuration. */
+static void test_human_duration(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t s;
+        const char *want;
+    } cases[] = {
+        {-5, "<invalid>"},
+        {-1, "0s"},
+        {0, "0s"},
+        {119, "119s"},
+        {120, "2m"},
+        {125, "2m5s"},
+        {599, "9m59s"},
+        {600, "10m"},
+        {179 * 60, "179m"},
+        {3 * 3600, "3h"},
+        {3 * 3600 + 60, "3h1m"},
+        {8 * 3600 + 60, "8h"},
+        {47 * 3600, "47h"},
+        {48 * 3600, "2d"},
+        {50 * 3600, "2d2h"},
+        {8 * 86400 + 3600, "8d"},
+        {730 * 86400, "2y"},
+        {731 * 86400, "2y1d"},
+        {8 * 365 * 86400 + 86400, "8y"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[32];
+        ed_cli_human_duration(cases[i].s, out, sizeof(out));
+        if (strcmp(out, cases[i].want) != 0)
+            fail_msg("%lld s: got %s, want %s", (long long)cases[i].s, out, cases[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_flags),  cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_truncate_hex), cmocka_unit_test(test_namespace_default),
-        cmocka_unit_test(test_kinds),        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_ready_state),  cmocka_unit_test(test_log_format),
+        cmocka_unit_test(test_parse_flags),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_shorthands),
+        cmocka_unit_test(test_truncate_hex),
+        cmocka_unit_test(test_namespace_default),
+        cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_ready_state),
+        cmocka_unit_test(test_log_format),
+        cmocka_unit_test(test_human_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

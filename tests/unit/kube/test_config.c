@@ -126,7 +126,7 @@ static char *b64(const char *s)
 
 static int load(const char *kubeconfig, const char *context, ed_kube_config **out, ed_err *err)
 {
-    ed_kube_load_opts opts = {kubeconfig, context};
+    ed_kube_load_opts opts = {.kubeconfig = kubeconfig, .context = context};
     return ed_kube_config_load(&opts, out, err);
 }
 
@@ -519,6 +519,120 @@ static void test_context_override(void **state)
     assert_string_equal(cfg->context, "dev");
     ed_kube_config_free(cfg);
     free(path);
+}
+
+/* What messages show of a server's address: never its userinfo. */
+static void test_url_redact(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"https://host:6443", "https://host:6443"},
+        {"https://user:pw@host:6443", "https://host:6443"},
+        {"https://u:p@w@host/api?x=a@b", "https://host/api?x=a@b"},
+        {"http://tok@[::1]:8080/", "http://[::1]:8080/"},
+        {"ftp://u:s3cret@h", "ftp://h"},
+        {"u:s3cret@h:1", "h:1"},
+        {"https://host/p@th", "https://host/p@th"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = ed_kube_url_redact(cases[i][0]);
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
+/* kubectl's --cluster, --user, --certificate-authority, --insecure-skip-tls-verify,
+ * --tls-server-name, --client-certificate and --client-key, as clientcmd merges them. */
+static void test_kubectl_overrides(void **state)
+{
+    struct fx *f = *state;
+    char *ca = write_file(f, "ca.crt", CA_PEM);
+    char *crt = write_file(f, "client.crt", CERT_PEM);
+    char *key = write_file(f, "client.key", KEY_PEM);
+    char *path = write_file(f, "config",
+                            "current-context: dev\n"
+                            "clusters:\n"
+                            "- {name: dev, cluster: {server: 'https://dev:6443', "
+                            "insecure-skip-tls-verify: true}}\n"
+                            "- {name: prod, cluster: {server: 'https://prod:6443', "
+                            "certificate-authority-data: Q0E=}}\n"
+                            "users:\n"
+                            "- {name: dev, user: {token: dev-token}}\n"
+                            "- {name: prod, user: {username: admin, password: pw}}\n"
+                            "contexts:\n"
+                            "- {name: dev, context: {cluster: dev, user: dev, namespace: n}}\n");
+    ed_kube_config *cfg = NULL;
+    ed_err err = ED_ERR_INIT;
+
+    /* --cluster and --user replace the context's entries; its namespace stays. */
+    ed_kube_load_opts o = {.kubeconfig = path, .cluster = "prod", .user = "prod"};
+    if (ed_kube_config_load(&o, &cfg, &err))
+        fail_msg("load: %s", err.msg);
+    assert_string_equal(cfg->server, "https://prod:6443");
+    assert_string_equal(cfg->ca_pem, "CA");
+    assert_null(cfg->token);
+    assert_string_equal(cfg->username, "admin");
+    assert_string_equal(cfg->namespace, "n");
+    assert_string_equal(cfg->context, "dev");
+    ed_kube_config_free(cfg);
+
+    /* --certificate-authority replaces the entry's insecure setting and CA data. */
+    o = (ed_kube_load_opts){.kubeconfig = path, .certificate_authority = ca};
+    if (ed_kube_config_load(&o, &cfg, &err))
+        fail_msg("load: %s", err.msg);
+    assert_false(cfg->insecure);
+    assert_string_equal(cfg->ca_pem, CA_PEM);
+    ed_kube_config_free(cfg);
+
+    /* --insecure-skip-tls-verify drops the entry's CA; --tls-server-name; a client certificate
+     * from files replaces the user's. */
+    o = (ed_kube_load_opts){.kubeconfig = path,
+                            .cluster = "prod",
+                            .insecure_skip_tls_verify = true,
+                            .tls_server_name = "api.example",
+                            .client_certificate = crt,
+                            .client_key = key};
+    if (ed_kube_config_load(&o, &cfg, &err))
+        fail_msg("load: %s", err.msg);
+    assert_true(cfg->insecure);
+    assert_null(cfg->ca_pem);
+    assert_string_equal(cfg->tls_server_name, "api.example");
+    assert_string_equal(cfg->cert_pem, CERT_PEM);
+    assert_string_equal(cfg->key_pem, KEY_PEM);
+    assert_string_equal(cfg->token, "dev-token");
+    ed_kube_config_free(cfg);
+
+    /* Both at once are refused, as kubectl refuses them. */
+    o = (ed_kube_load_opts){
+        .kubeconfig = path, .certificate_authority = ca, .insecure_skip_tls_verify = true};
+    assert_int_equal(ed_kube_config_load(&o, &cfg, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "with the insecure flag is not allowed"));
+    assert_null(cfg);
+
+    /* Unknown names, said as such. */
+    o = (ed_kube_load_opts){.kubeconfig = path, .cluster = "nope"};
+    assert_int_equal(ed_kube_config_load(&o, &cfg, &err), ED_ENOTFOUND);
+    assert_string_equal(err.msg, "cluster \"nope\" does not exist");
+    o = (ed_kube_load_opts){.kubeconfig = path, .user = "nope"};
+    assert_int_equal(ed_kube_config_load(&o, &cfg, &err), ED_ENOTFOUND);
+    assert_string_equal(err.msg, "user \"nope\" does not exist");
+    free(path);
+
+    /* No context at all: --cluster and --user make one. */
+    path = write_file(f, "nocontext",
+                      "clusters: [{name: c, cluster: {server: 'https://c:6443'}}]\n"
+                      "users: [{name: u, user: {token: t}}]\n");
+    o = (ed_kube_load_opts){.kubeconfig = path, .cluster = "c", .user = "u"};
+    if (ed_kube_config_load(&o, &cfg, &err))
+        fail_msg("load: %s", err.msg);
+    assert_string_equal(cfg->server, "https://c:6443");
+    assert_string_equal(cfg->token, "t");
+    assert_null(cfg->context);
+    ed_kube_config_free(cfg);
+    free(path);
+    free(ca);
+    free(crt);
+    free(key);
 }
 
 static void test_unknown_names(void **state)
@@ -1091,7 +1205,7 @@ static void test_in_cluster(void **state)
     ed_kube_config_free(cfg);
 
     /* ... but a kubeconfig's context wins over in-cluster. */
-    ed_kube_load_opts opts = {NULL, "x"};
+    ed_kube_load_opts opts = {.context = "x"};
     rc = ed_kube_config_load(&opts, &cfg, &err);
     if (rc)
         fail_msg("load: %s", err.msg);
@@ -1268,6 +1382,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_home_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_override, setup, teardown),
+        cmocka_unit_test(test_url_redact),
+        cmocka_unit_test_setup_teardown(test_kubectl_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_base64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
