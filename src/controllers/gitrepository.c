@@ -141,12 +141,12 @@ static void record_event(ed_gitrepo_controller *c, const ed_node *obj, const cha
                err.msg, NULL);
 }
 
-/* Flux's reason for a fetch error. */
+/* Flux's reason for a fetch error. Refused credentials, host keys and certificates are
+ * GitOperationFailed too: Flux's clone fails with them, and AuthenticationFailed is only for a
+ * secret it cannot read or use (read_secret, ed_source_git_auth_check). */
 static const char *fetch_reason(int code)
 {
-    return code == ED_EAUTH      ? "AuthenticationFailed"
-           : code == ED_EINVALID ? "URLInvalid"
-                                 : "GitOperationFailed";
+    return code == ED_EINVALID ? "URLInvalid" : "GitOperationFailed";
 }
 
 /* The observed* fields: the spec fields the stored artifact was built with. */

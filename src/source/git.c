@@ -172,9 +172,10 @@ static int transfer_error(ed_err *err, const ed_source_auth *auth, int gitrc, co
         ed_duration_format(auth->deadline->timeout_ms, took);
         return ed_err_set(err, ED_ETIMEOUT, "%s '%s': timed out after %s", what, url_safe, took);
     }
+    /* Refused credentials, host keys and certificates in Flux's words: go-git's error under
+     * fluxcd/pkg's "unable to clone '<url>'", whatever step of the fetch met them. */
     if (auth->failed || auth->host_refused)
-        return ed_err_set(err, ED_EAUTH, "%s '%s': authentication failed: %s", what, url_safe,
-                          auth->reason);
+        return ed_err_set(err, ED_EAUTH, "unable to clone '%s': %s", url_safe, auth->reason);
     const git_error *e = git_error_last();
     const char *msg = e && e->message ? e->message : "unknown error";
     int code = ED_ERROR;
@@ -189,14 +190,15 @@ static int transfer_error(ed_err *err, const ed_source_auth *auth, int gitrc, co
     if (e && e->klass == GIT_ERROR_SSL && strstr(msg, "alert") &&
         !ed_source_secret_get(auth->secret, auth->secret_len, "tls.crt", NULL))
         return ed_err_set(err, ED_EAUTH,
-                          "%s '%s': the server refused the TLS handshake; it may require a client "
-                          "certificate ('tls.crt' and 'tls.key' in the secret)",
-                          what, url_safe);
+                          "unable to clone '%s': the server refused the TLS handshake; it may "
+                          "require a client certificate ('tls.crt' and 'tls.key' in the secret)",
+                          url_safe);
     /* libgit2 reports an HTTP 401/403 with the URL it was given, which may hold a password:
-     * never repeat its text then. */
-    if (code == ED_EAUTH || strstr(msg, "authentication") || strstr(msg, "401") ||
-        strstr(msg, "403"))
-        return ed_err_set(err, ED_EAUTH, "%s '%s': authentication failed", what, url_safe);
+     * never repeat its text then, but go-git's (Flux's) words for the status. */
+    if (strstr(msg, "403"))
+        return ed_err_set(err, ED_EAUTH, "unable to clone '%s': authorization failed", url_safe);
+    if (code == ED_EAUTH || strstr(msg, "authentication") || strstr(msg, "401"))
+        return ed_err_set(err, ED_EAUTH, "unable to clone '%s': authentication required", url_safe);
     if (strchr(msg, '@'))
         msg = "transfer failed";
     return ed_err_set(err, code, "%s '%s': %s", what, url_safe, msg);
@@ -670,7 +672,7 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
     int rc = cache_paths(cache, opts->url, &dir, &lock, err);
     if (rc != 0)
         return rc;
-    ed_source_url_normalize(opts->url, &url_safe, NULL);
+    url_safe = ed_source_url_display(opts->url);
     fc.url_safe = url_safe;
     rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
                              opts->proxy_len, err);

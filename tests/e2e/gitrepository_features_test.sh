@@ -281,11 +281,11 @@ for r in app-mtls-nocert app-mtls-stranger app-mtls-halfpair; do
     kubectl -n "$ns" wait "gitrepository/$r" \
         --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
 done
-assert_eq "AuthenticationFailed" \
+assert_eq "GitOperationFailed" \
     "$(get app-mtls-nocert '{.status.conditions[?(@.type=="Ready")].reason}')" "no certificate"
 assert_contains "$(get app-mtls-nocert '{.status.conditions[?(@.type=="Ready")].message}')" \
     "it may require a client certificate" "message without a certificate"
-assert_eq "AuthenticationFailed" \
+assert_eq "GitOperationFailed" \
     "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].reason}')" \
     "a certificate from another CA"
 assert_contains "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].message}')" \
@@ -331,7 +331,7 @@ assert_contains "$log" "POST $EDDY_GIT_HTTP_URL/far.git/git-upload-pack 200" \
 mtls_hostport=${EDDY_GIT_MTLS_URL#https://}
 assert_contains "$log" "CONNECT ${mtls_hostport%%/*} 200" "HTTPS tunnelled through the proxy"
 kubectl -n "$ns" wait gitrepository/app-proxy-refused \
-    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed \
     --timeout=60s >/dev/null
 assert_contains "$(get app-proxy-refused '{.status.conditions[?(@.type=="Ready")].message}')" \
     "proxy refused the credentials" "message for refused proxy credentials"
