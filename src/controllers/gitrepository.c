@@ -253,6 +253,49 @@ static int read_secret(ed_gitrepo_controller *c, const char *ns, const char *nam
     return 0;
 }
 
+/* The spec.proxySecretRef Secret ns/name, checked as Flux checks it before any fetch (an
+ * `address` that is present and not empty); on failure out has Flux's reason and words. */
+static int read_proxy(ed_gitrepo_controller *c, const char *ns, const char *name, ed_doc **doc,
+                      ed_source_secret_entry **entries, char ***bufs, int *n, struct outcome *out)
+{
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_get(c->o.kube, "v1", "Secret", ns, name, doc, &err);
+    out->reason = "AuthenticationFailed";
+    if (rc == ED_ENOTFOUND) {
+        snprintf(out->message, sizeof(out->message),
+                 "failed to configure proxy options: secret '%s/%s' not found", ns, name);
+        return rc;
+    }
+    if (rc) {
+        snprintf(out->message, sizeof(out->message),
+                 "failed to configure proxy options: failed to get secret '%s/%s': %s", ns, name,
+                 err.msg);
+        return rc;
+    }
+    *n = secret_entries(ed_doc_root(*doc), entries, bufs);
+    if (*n < 0) {
+        snprintf(out->message, sizeof(out->message), "secret '%s/%s' holds invalid data", ns, name);
+        return ED_EINVALID;
+    }
+    const ed_source_secret_entry *address = NULL;
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*entries)[i].key, "address") == 0)
+            address = &(*entries)[i];
+    if (!address) {
+        snprintf(out->message, sizeof(out->message),
+                 "failed to configure proxy options: secret '%s/%s': key 'address' not found", ns,
+                 name);
+        return ED_EINVALID;
+    }
+    if (address->len == 0) {
+        snprintf(out->message, sizeof(out->message),
+                 "failed to configure proxy options: secret '%s/%s': proxy address is empty", ns,
+                 name);
+        return ED_EINVALID;
+    }
+    return 0;
+}
+
 static void includes_free(struct includes *inc)
 {
     for (size_t i = 0; i < inc->n; i++)
@@ -618,14 +661,14 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)
         interval = 60000; /* the CRD requires a valid interval; defensive only */
 
-    /* 3. Credentials and proxy. */
+    /* 3. Proxy and credentials, in Flux's order. */
+    const char *proxy_name = str_at(obj, "/spec/proxySecretRef/name");
+    if (proxy_name &&
+        (rc = read_proxy(c, ns, proxy_name, &proxydoc, &proxy, &proxy_bufs, &nproxy, &out)) != 0)
+        goto status;
     const char *secret_name = str_at(obj, "/spec/secretRef/name");
     if (secret_name && (rc = read_secret(c, ns, secret_name, &secretdoc, &secret, &secret_bufs,
                                          &nsecret, &out)) != 0)
-        goto status;
-    const char *proxy_name = str_at(obj, "/spec/proxySecretRef/name");
-    if (proxy_name &&
-        (rc = read_secret(c, ns, proxy_name, &proxydoc, &proxy, &proxy_bufs, &nproxy, &out)) != 0)
         goto status;
 
     /* 4. Includes. */

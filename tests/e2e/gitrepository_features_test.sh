@@ -13,7 +13,8 @@
 #   secretRef mTLS     tls.crt/tls.key against scripts/servers git-mtls; foreign, missing and
 #                      half-pair certificates refused;
 #   proxySecretRef     through tests/e2e/gitproxy.py (HTTP forwarded, HTTPS over CONNECT,
-#                      basic auth; wrong proxy password refused, never shown);
+#                      basic auth; wrong proxy password refused, never shown; a missing
+#                      secret, address or an empty one refused in Flux's words);
 #   verify             OpenPGP (keys generated here) and SSH signatures of commits and tags;
 #                      wrong keys, unsigned commits and tags refused with Flux's reasons, the
 #                      last verified artifact kept.
@@ -337,6 +338,26 @@ assert_contains "$(get app-proxy-refused '{.status.conditions[?(@.type=="Ready")
     "proxy refused the credentials" "message for refused proxy credentials"
 assert_not_contains "$(kubectl -n "$ns" get gitrepositories -o yaml; kubectl -n "$ns" get events -o yaml)" \
     "wrong-proxy-password" "the proxy password is never shown"
+# A proxy secret Flux cannot use stops the reconcile before any fetch, in its words.
+kubectl -n "$ns" create secret generic proxy-noaddress --from-literal=username=pxuser >/dev/null
+kubectl -n "$ns" create secret generic proxy-emptyaddress --from-literal=address= >/dev/null
+gitrepo app-proxy-missing app "  proxySecretRef: {name: proxy-nonexistent}"
+gitrepo app-proxy-noaddress app "  proxySecretRef: {name: proxy-noaddress}"
+gitrepo app-proxy-emptyaddress app "  proxySecretRef: {name: proxy-emptyaddress}"
+for r in missing noaddress emptyaddress; do
+    kubectl -n "$ns" wait "gitrepository/app-proxy-$r" \
+        --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed \
+        --timeout=60s >/dev/null
+done
+assert_eq "failed to configure proxy options: secret '$ns/proxy-nonexistent' not found" \
+    "$(get app-proxy-missing '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "a missing proxy secret"
+assert_eq "failed to configure proxy options: secret '$ns/proxy-noaddress': key 'address' not found" \
+    "$(get app-proxy-noaddress '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "a proxy secret without address"
+assert_eq "failed to configure proxy options: secret '$ns/proxy-emptyaddress': proxy address is empty" \
+    "$(get app-proxy-emptyaddress '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "a proxy secret with an empty address"
 
 step "verify: OpenPGP signatures of commits and tags (keys made here, in a temp GNUPGHOME)"
 export GNUPGHOME=$scratch/gnupg
