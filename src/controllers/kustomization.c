@@ -1795,9 +1795,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         path = "./";
     struct stat st;
     free(dir);
-    dir = ed_xasprintf("%s/%s", tmpdir, path[0] == '/' ? path + 1 : path);
-    if (!ed_path_within(path[0] == '/' ? path + 1 : path, 0) || stat(dir, &st) != 0 ||
-        !S_ISDIR(st.st_mode)) {
+    /* As Flux's SecureJoin: below the artifact's root whatever the path says ("/apps" and
+     * "../apps" name "apps"); the tree holds no symlinks to lead elsewhere. */
+    char *rel = ed_path_clamp(path);
+    dir = ed_xasprintf("%s/%s", tmpdir, rel);
+    free(rel);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         out.reason = "ArtifactFailed";
         snprintf(out.message, sizeof(out.message), "kustomization path not found: %s", path);
         rc = ED_ENOTFOUND;

@@ -385,9 +385,10 @@ int ed_source_dir_filter(const char *dir, const char *ignore, ed_err *err);
  * ed_source_archive_unpack does) into a temp directory under tmp_dir, and move its from_path
  * (NULL or "" for the whole tree) to to_path below dest_dir, creating the parents of to_path as
  * Flux does. An existing non-empty directory at to_path is not merged into: ED_ECONFLICT.
- * from_path may also name a single file. Errors: ED_EINVALID (from_path or to_path leaves its
- * root), ED_ENOTFOUND (from_path is not in the artifact), ED_ECONFLICT, ED_ERROR (file system,
- * broken archive).
+ * from_path may also name a single file. Both paths are read as Flux's SecureJoin reads them
+ * (ed_path_clamp: "/x" and "../x" are "x"). Errors: ED_EINVALID (to_path names the root),
+ * ED_ENOTFOUND (from_path is not in the artifact), ED_ECONFLICT, ED_ERROR (file system, broken
+ * archive).
  */
 int ed_source_include_copy(const char *archive_path, const char *from_path, const char *to_path,
                            const char *dest_dir, const char *tmp_dir, ed_err *err);
