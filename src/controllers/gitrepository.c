@@ -688,6 +688,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     fo.proxy = proxy;
     fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
     fo.timeout_ms = 60000; /* Flux's default */
+    const char *in_storage =
+        ed_cond_status(ed_node_path(obj, "/status/conditions"), "ArtifactInStorage");
+    fo.last_observed =
+        str_at(obj, "/status/artifact/revision") && in_storage && strcmp(in_storage, "True") == 0;
     const char *tmo = str_at(obj, "/spec/timeout");
     if (tmo && (ed_duration_parse(tmo, &fo.timeout_ms, &err) != 0 || fo.timeout_ms <= 0)) {
         rc = ED_EINVALID;

@@ -107,6 +107,10 @@ typedef struct ed_source_git_fetch_opts {
     /* The caller commits and pushes from the cache: fetch the whole history (deepening a
      * shallow cache), since libgit2 cannot build a push pack in a shallow repository. */
     bool full_history;
+    /* The object has an artifact in storage (Flux's LastObservedCommit): for a branch or tag
+     * Flux then lists the remote before it clones, and a failure there (refused credentials)
+     * reads "unable to list remote for '<url>': ..." instead of "unable to clone '<url>': ...". */
+    bool last_observed;
 } ed_source_git_fetch_opts;
 
 #define ED_SOURCE_GIT_FETCH_OPTS_INIT                                                              \

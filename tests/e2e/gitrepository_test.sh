@@ -4,8 +4,9 @@
 # served with Flux's revision, digest and URL; a new commit arrives on request
 # (reconcile.fluxcd.io/requestedAt, echoed in lastHandledReconcileAt); wrong credentials give
 # Ready=False as Flux's clone fails (GitOperationFailed, "unable to clone '<url>': authentication
-# required"); an encrypted SSH key without its password gives AuthenticationFailed with Flux's
-# message; deletion removes the artifacts and the
+# required", "unable to list remote for" once an artifact is stored); an encrypted SSH key
+# without its password gives AuthenticationFailed with Flux's message; deletion removes the
+# artifacts and the
 # finalizer; a suspended object is left alone; older artifacts are collected as Flux collects
 # them (--artifact-retention-ttl).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -90,6 +91,14 @@ assert_eq "failed to checkout and determine revision: unable to clone '$EDDY_GIT
     "$(get locked-out '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message"
 assert_eq "GitOperationFailed" \
     "$(get locked-out '{.status.conditions[?(@.type=="FetchFailed")].reason}')" "FetchFailed"
+# Credentials that stop working once an artifact is stored (a rotated token): Flux lists the
+# remote before it clones, and says so.
+kubectl -n "$ns" patch gitrepository fleet --type merge -p '{"spec":{"secretRef":{"name":"wrong-auth"}}}' >/dev/null
+kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed --timeout=60s >/dev/null
+assert_eq "failed to checkout and determine revision: unable to list remote for '$EDDY_GIT_HTTP_URL/fleet.git': authentication required" \
+    "$(get fleet '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message after a rotation"
+kubectl -n "$ns" patch gitrepository fleet --type merge -p '{"spec":{"secretRef":{"name":"git-auth"}}}' >/dev/null
+kubectl -n "$ns" wait gitrepository/fleet --for=condition=Ready --timeout=60s >/dev/null
 assert_not_contains "$(kubectl -n "$ns" get gitrepository locked-out -o yaml)" "not-the-password" \
     "status never shows the secret"
 
