@@ -67,7 +67,27 @@ struct outcome {
     } verify;
     char verify_message[1024]; /* SourceVerified's message when VERIFY_OK */
     const char *verify_mode;   /* spec.verify.mode, normalised ("head" is "HEAD") */
+    char new_revision[320];    /* fetched, and not the stored artifact's: "" otherwise */
 };
+
+/* On failure, Reconciling's message: the last progress step Flux's reconcile marked before it
+ * failed (it keeps that message, the reason turning ProgressingWithRetry), not the error,
+ * which Ready and the negative condition carry. */
+static void progress_message(const ed_node *obj, const struct outcome *out, char *msg, size_t n)
+{
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
+    if (out->new_revision[0])
+        snprintf(msg, n, "building artifact: new upstream revision '%s'", out->new_revision);
+    else if (!ed_node_path(obj, "/status/artifact"))
+        snprintf(msg, n, "building artifact");
+    else if (gen != observed)
+        snprintf(msg, n, "processing object: new generation %lld -> %lld", (long long)observed,
+                 (long long)gen);
+    else
+        snprintf(msg, n, "reconciliation in progress");
+}
 
 /* The artifacts of the included repositories, in spec.include order. */
 struct includes {
@@ -202,9 +222,11 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
             ed_cond_remove(sp.conditions, "Reconciling");
             ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
         } else {
+            char progress[ED_ERR_MSG_MAX];
+            progress_message(obj, out, progress, sizeof(progress));
             ed_cond_remove(sp.conditions, "Stalled");
-            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
-                        out->message, sp.generation);
+            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", progress,
+                        sp.generation);
         }
     }
     if (out->verify == VERIFY_NONE) {
@@ -716,6 +738,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);
     if (rc == 0)
         snprintf(out.subject, sizeof(out.subject), "%s", res.subject);
+
     if (rc && res.empty) {
         /* Flux's own reason and words for a repository without commits. */
         out.reason = "EmptyGitRepository";
@@ -732,6 +755,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     bool current = artifact_current(c, obj, res.revision, &inc);
     if ((rc = verify_source(c, obj, fo.url, &res, current, &out)) != 0)
         goto status;
+    /* (Flux marks the new revision once it is verified.) */
+    const char *stored = str_at(obj, "/status/artifact/revision");
+    if (!stored || strcmp(stored, res.revision) != 0)
+        snprintf(out.new_revision, sizeof(out.new_revision), "%s", res.revision);
 
     /* 6. Artifact: reuse the stored one when nothing that shapes it changed. */
     if (current) {

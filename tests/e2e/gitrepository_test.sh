@@ -91,12 +91,19 @@ assert_eq "failed to checkout and determine revision: unable to clone '$EDDY_GIT
     "$(get locked-out '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message"
 assert_eq "GitOperationFailed" \
     "$(get locked-out '{.status.conditions[?(@.type=="FetchFailed")].reason}')" "FetchFailed"
+# Reconciling keeps Flux's last progress step (no artifact yet), not the error.
+assert_eq "True ProgressingWithRetry building artifact" \
+    "$(get locked-out '{.status.conditions[?(@.type=="Reconciling")].status} {.status.conditions[?(@.type=="Reconciling")].reason} {.status.conditions[?(@.type=="Reconciling")].message}')" \
+    "Reconciling"
 # Credentials that stop working once an artifact is stored (a rotated token): Flux lists the
 # remote before it clones, and says so.
 kubectl -n "$ns" patch gitrepository fleet --type merge -p '{"spec":{"secretRef":{"name":"wrong-auth"}}}' >/dev/null
 kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed --timeout=60s >/dev/null
 assert_eq "failed to checkout and determine revision: unable to list remote for '$EDDY_GIT_HTTP_URL/fleet.git': authentication required" \
     "$(get fleet '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message after a rotation"
+gen=$(get fleet '{.metadata.generation}')
+assert_eq "processing object: new generation $((gen - 1)) -> $gen" \
+    "$(get fleet '{.status.conditions[?(@.type=="Reconciling")].message}')" "Reconciling after a rotation"
 kubectl -n "$ns" patch gitrepository fleet --type merge -p '{"spec":{"secretRef":{"name":"git-auth"}}}' >/dev/null
 kubectl -n "$ns" wait gitrepository/fleet --for=condition=Ready --timeout=60s >/dev/null
 assert_not_contains "$(kubectl -n "$ns" get gitrepository locked-out -o yaml)" "not-the-password" \
