@@ -839,7 +839,7 @@ int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_
              * as Flux's query fails with "no matches for kind", the prune fails and the
              * entry stays in the inventory. */
             ed_buf_printf(&failures, "%s query failed: %s;", subject, e.msg);
-            rc = rc ? rc : ED_ENOTFOUND;
+            rc = rc ? rc : ED_ERROR; /* not ED_ENOTFOUND: callers read that as "gone" */
         } else if (grc == ED_ENOTFOUND) {
             add_pruned(res, av, id, ED_APPLY_DELETED); /* gone already counts as deleted */
         } else if (grc) {

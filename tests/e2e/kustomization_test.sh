@@ -283,6 +283,38 @@ crd true
 kubectl -n "$ns" wait kustomization/apps --for=condition=Ready --timeout=60s >/dev/null
 retry 10 bash -c "! kubectl -n $apps get widgets.v1.kse2e.eddy.dev w1 >/dev/null 2>&1"
 assert_not_contains "$(ks '{.status.inventory.entries[*].id}')" "Widget" "inventory after the retry"
+# Deleted meanwhile: the prune of the deletion fails the same way, the finalizer stays, and it
+# is tried again (not at the next interval) until it works.
+mkdir -p "$work/widgets"
+printf 'apiVersion: kse2e.eddy.dev/v1alpha1\nkind: Widget\nmetadata: {name: w2, namespace: %s}\n' \
+    "$apps" >"$work/widgets/w2.yaml"
+commit "widgets"
+poke
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: widgets}
+spec:
+  interval: 10m
+  retryInterval: 5s
+  path: ./widgets
+  prune: true
+  sourceRef: {kind: GitRepository, name: apps}
+YAML
+kubectl -n "$ns" wait kustomization/widgets --for=condition=Ready --timeout=60s >/dev/null
+crd false
+retry 30 served
+kubectl -n "$ns" delete kustomization widgets --wait=false >/dev/null
+prune_failed() {
+    kubectl -n "$ns" get events --field-selector involvedObject.name=widgets -o jsonpath='{.items[*].message}' |
+        grep -q "pruning for deleted resource failed"
+}
+retry 30 prune_failed
+kubectl -n "$ns" get kustomization widgets >/dev/null || fail "let go with its objects unpruned"
+kubectl -n "$apps" get widgets.v1.kse2e.eddy.dev w2 >/dev/null || fail "w2 is gone"
+crd true
+kubectl -n "$ns" wait --for=delete kustomization/widgets --timeout=60s >/dev/null
+retry 10 bash -c "! kubectl -n $apps get widgets.v1.kse2e.eddy.dev w2 >/dev/null 2>&1"
 kubectl delete crd widgets.kse2e.eddy.dev >/dev/null
 
 step "eddy suspend, change by hand, eddy resume: back to Git"
