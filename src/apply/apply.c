@@ -831,7 +831,16 @@ int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_
         ed_doc *live = NULL;
         ed_err e = ED_ERR_INIT;
         int grc = ed_kube_get(kube, av, id->kind, id->ns, id->name, &live, &e);
-        if (grc == ED_ENOTFOUND) {
+        ed_kube_resource served;
+        if (grc == ED_ENOTFOUND &&
+            ed_kube_resource_recheck(kube, av, id->kind, &served, &e) == ED_ENOTFOUND) {
+            /* Not the object but its kind is gone from the API (a CRD version no longer
+             * served, the CRD deleted): nothing tells whether the object still exists, so,
+             * as Flux's query fails with "no matches for kind", the prune fails and the
+             * entry stays in the inventory. */
+            ed_buf_printf(&failures, "%s query failed: %s;", subject, e.msg);
+            rc = rc ? rc : ED_ERROR; /* not ED_ENOTFOUND: callers read that as "gone" */
+        } else if (grc == ED_ENOTFOUND) {
             add_pruned(res, av, id, ED_APPLY_DELETED); /* gone already counts as deleted */
         } else if (grc) {
             ed_buf_printf(&failures, "%s query failed: %s;", subject, e.msg);

@@ -5,16 +5,37 @@
  * patch` and the like (managers whose name starts with "kubectl"), and fields the controller
  * itself once wrote with an update, are handed to the controller's apply entry. The next
  * server-side apply then removes what Git no longer has, instead of leaving it owned by
- * kubectl forever. kubectl's last-applied-configuration annotation goes too. Subresource
- * entries (a `kubectl scale`) are not taken: the apply overrides those fields anyway.
+ * kubectl forever. kubectl's last-applied-configuration annotation goes too, and so do the
+ * marks Flux v1 left on what it applied (the `kustomize.toolkit.fluxcd.io/checksum` and
+ * `fluxcd.io/sync-checksum` annotations, the `fluxcd.io/sync-gc-mark` label), as Flux's apply
+ * cleanup removes them. Subresource entries (a `kubectl scale`) are not taken: the apply
+ * overrides those fields anyway.
  */
 #include "apply_int.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+/* What Flux's apply cleanup removes from a live object: {"annotations" or "labels", key, the
+ * key as a JSON pointer segment}. */
+static const char *const cleanup[][3] = {
+    {"annotations", "kubectl.kubernetes.io/last-applied-configuration",
+     "kubectl.kubernetes.io~1last-applied-configuration"},
+    {"annotations", "kustomize.toolkit.fluxcd.io/checksum",
+     "kustomize.toolkit.fluxcd.io~1checksum"},
+    {"annotations", "fluxcd.io/sync-checksum", "fluxcd.io~1sync-checksum"},
+    {"labels", "fluxcd.io/sync-gc-mark", "fluxcd.io~1sync-gc-mark"},
+};
+#define NCLEANUP (sizeof(cleanup) / sizeof(cleanup[0]))
+
+/* True when live carries the metadata entry cleanup[i]. */
+static bool has_cleanup(const ed_node *live, size_t i)
+{
+    const ed_node *meta = ed_node_path(live, "/metadata");
+    return ed_node_get(ed_node_get(meta, cleanup[i][0]), cleanup[i][1]) != NULL;
+}
 
 /* True for an entry whose fields the controller takes over. */
 static bool taken(const ed_node *entry, const char *manager)
@@ -64,9 +85,10 @@ bool ed_apply_takeover_patch(const ed_node *live, const char *manager, ed_buf *o
     bool any = false;
     for (size_t i = 0; i < ed_node_len(mf) && !any; i++)
         any = taken(ed_node_at(mf, i), manager);
-    bool last_applied =
-        ed_node_get(ed_node_path(live, "/metadata/annotations"), LAST_APPLIED) != NULL;
-    if (!any && !last_applied)
+    bool marks = false;
+    for (size_t i = 0; i < NCLEANUP && !marks; i++)
+        marks = has_cleanup(live, i);
+    if (!any && !marks)
         return false;
 
     ed_doc *d = ed_doc_new();
@@ -102,12 +124,14 @@ bool ed_apply_takeover_patch(const ed_node *live, const char *manager, ed_buf *o
         ed_node_set(d, op, "value", list);
         ed_node_append(d, ops, op);
     }
-    if (last_applied) {
+    for (size_t i = 0; i < NCLEANUP; i++) {
+        if (!has_cleanup(live, i))
+            continue;
+        char path[160];
+        snprintf(path, sizeof(path), "/metadata/%s/%s", cleanup[i][0], cleanup[i][2]);
         ed_node *op = ed_node_new_map(d);
         ed_node_set(d, op, "op", ed_node_new_str(d, "remove"));
-        ed_node_set(d, op, "path",
-                    ed_node_new_str(d, "/metadata/annotations/"
-                                       "kubectl.kubernetes.io~1last-applied-configuration"));
+        ed_node_set(d, op, "path", ed_node_new_str(d, path));
         ed_node_append(d, ops, op);
     }
     ed_node_to_json(ops, out);

@@ -272,6 +272,14 @@ void ed_semver_range_free(ed_semver_range *r);
  * alone (symlinks are the caller's business). Paths from Git and kustomizations go through this.
  */
 bool ed_path_within(const char *rel, long depth);
+/*
+ * path as a root-relative path that cannot leave the root, the way Flux's SecureJoin reads a
+ * spec path below an artifact: "." and empty segments dropped, ".." taken lexically but never
+ * above the root, a leading '/' meaning the root ("../../apps" and "/apps" -> "apps"; "" for the
+ * root itself). The result is the caller's (free). Text only: the caller's tree must hold no
+ * symlinks (artifacts do not).
+ */
+char *ed_path_clamp(const char *path);
 /* Create path and its missing parents (mode 0750). Returns 0, or -1 with errno set. */
 int ed_path_mkdir_all(const char *path);
 /* Remove dir and everything below it, without following symlinks. Errors are ignored (for

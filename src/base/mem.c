@@ -108,6 +108,35 @@ bool ed_path_within(const char *rel, long depth)
     return true;
 }
 
+char *ed_path_clamp(const char *path)
+{
+    size_t cap = strlen(path) + 1;
+    char *out = ed_xmalloc(cap);
+    size_t len = 0;
+    const char *p = path;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            /* Up one segment; at the root, stay there. */
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--;
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            if (len > 0)
+                out[len++] = '/';
+            memcpy(out + len, p, n);
+            len += n;
+        }
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    out[len] = '\0';
+    return out;
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;

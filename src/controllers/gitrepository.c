@@ -67,7 +67,27 @@ struct outcome {
     } verify;
     char verify_message[1024]; /* SourceVerified's message when VERIFY_OK */
     const char *verify_mode;   /* spec.verify.mode, normalised ("head" is "HEAD") */
+    char new_revision[320];    /* fetched, and not the stored artifact's: "" otherwise */
 };
+
+/* On failure, Reconciling's message: the last progress step Flux's reconcile marked before it
+ * failed (it keeps that message, the reason turning ProgressingWithRetry), not the error,
+ * which Ready and the negative condition carry. */
+static void progress_message(const ed_node *obj, const struct outcome *out, char *msg, size_t n)
+{
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
+    if (out->new_revision[0])
+        snprintf(msg, n, "building artifact: new upstream revision '%s'", out->new_revision);
+    else if (!ed_node_path(obj, "/status/artifact"))
+        snprintf(msg, n, "building artifact");
+    else if (gen != observed)
+        snprintf(msg, n, "processing object: new generation %lld -> %lld", (long long)observed,
+                 (long long)gen);
+    else
+        snprintf(msg, n, "reconciliation in progress");
+}
 
 /* The artifacts of the included repositories, in spec.include order. */
 struct includes {
@@ -141,12 +161,12 @@ static void record_event(ed_gitrepo_controller *c, const ed_node *obj, const cha
                err.msg, NULL);
 }
 
-/* Flux's reason for a fetch error. */
+/* Flux's reason for a fetch error. Refused credentials, host keys and certificates are
+ * GitOperationFailed too: Flux's clone fails with them, and AuthenticationFailed is only for a
+ * secret it cannot read or use (read_secret, ed_source_git_auth_check). */
 static const char *fetch_reason(int code)
 {
-    return code == ED_EAUTH      ? "AuthenticationFailed"
-           : code == ED_EINVALID ? "URLInvalid"
-                                 : "GitOperationFailed";
+    return code == ED_EINVALID ? "URLInvalid" : "GitOperationFailed";
 }
 
 /* The observed* fields: the spec fields the stored artifact was built with. */
@@ -202,9 +222,11 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
             ed_cond_remove(sp.conditions, "Reconciling");
             ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
         } else {
+            char progress[ED_ERR_MSG_MAX];
+            progress_message(obj, out, progress, sizeof(progress));
             ed_cond_remove(sp.conditions, "Stalled");
-            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
-                        out->message, sp.generation);
+            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", progress,
+                        sp.generation);
         }
     }
     if (out->verify == VERIFY_NONE) {
@@ -248,6 +270,49 @@ static int read_secret(ed_gitrepo_controller *c, const char *ns, const char *nam
     if (*n < 0) {
         out->reason = "AuthenticationFailed";
         snprintf(out->message, sizeof(out->message), "secret '%s/%s' holds invalid data", ns, name);
+        return ED_EINVALID;
+    }
+    return 0;
+}
+
+/* The spec.proxySecretRef Secret ns/name, checked as Flux checks it before any fetch (an
+ * `address` that is present and not empty); on failure out has Flux's reason and words. */
+static int read_proxy(ed_gitrepo_controller *c, const char *ns, const char *name, ed_doc **doc,
+                      ed_source_secret_entry **entries, char ***bufs, int *n, struct outcome *out)
+{
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_kube_get(c->o.kube, "v1", "Secret", ns, name, doc, &err);
+    out->reason = "AuthenticationFailed";
+    if (rc == ED_ENOTFOUND) {
+        snprintf(out->message, sizeof(out->message),
+                 "failed to configure proxy options: secret '%s/%s' not found", ns, name);
+        return rc;
+    }
+    if (rc) {
+        snprintf(out->message, sizeof(out->message),
+                 "failed to configure proxy options: failed to get secret '%s/%s': %s", ns, name,
+                 err.msg);
+        return rc;
+    }
+    *n = secret_entries(ed_doc_root(*doc), entries, bufs);
+    if (*n < 0) {
+        snprintf(out->message, sizeof(out->message), "secret '%s/%s' holds invalid data", ns, name);
+        return ED_EINVALID;
+    }
+    const ed_source_secret_entry *address = NULL;
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*entries)[i].key, "address") == 0)
+            address = &(*entries)[i];
+    if (!address) {
+        snprintf(out->message, sizeof(out->message),
+                 "failed to configure proxy options: secret '%s/%s': key 'address' not found", ns,
+                 name);
+        return ED_EINVALID;
+    }
+    if (address->len == 0) {
+        snprintf(out->message, sizeof(out->message),
+                 "failed to configure proxy options: secret '%s/%s': proxy address is empty", ns,
+                 name);
         return ED_EINVALID;
     }
     return 0;
@@ -618,14 +683,14 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)
         interval = 60000; /* the CRD requires a valid interval; defensive only */
 
-    /* 3. Credentials and proxy. */
+    /* 3. Proxy and credentials, in Flux's order. */
+    const char *proxy_name = str_at(obj, "/spec/proxySecretRef/name");
+    if (proxy_name &&
+        (rc = read_proxy(c, ns, proxy_name, &proxydoc, &proxy, &proxy_bufs, &nproxy, &out)) != 0)
+        goto status;
     const char *secret_name = str_at(obj, "/spec/secretRef/name");
     if (secret_name && (rc = read_secret(c, ns, secret_name, &secretdoc, &secret, &secret_bufs,
                                          &nsecret, &out)) != 0)
-        goto status;
-    const char *proxy_name = str_at(obj, "/spec/proxySecretRef/name");
-    if (proxy_name &&
-        (rc = read_secret(c, ns, proxy_name, &proxydoc, &proxy, &proxy_bufs, &nproxy, &out)) != 0)
         goto status;
 
     /* 4. Includes. */
@@ -645,6 +710,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     fo.proxy = proxy;
     fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
     fo.timeout_ms = 60000; /* Flux's default */
+    const char *in_storage =
+        ed_cond_status(ed_node_path(obj, "/status/conditions"), "ArtifactInStorage");
+    fo.last_observed =
+        str_at(obj, "/status/artifact/revision") && in_storage && strcmp(in_storage, "True") == 0;
     const char *tmo = str_at(obj, "/spec/timeout");
     if (tmo && (ed_duration_parse(tmo, &fo.timeout_ms, &err) != 0 || fo.timeout_ms <= 0)) {
         rc = ED_EINVALID;
@@ -669,6 +738,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);
     if (rc == 0)
         snprintf(out.subject, sizeof(out.subject), "%s", res.subject);
+
     if (rc && res.empty) {
         /* Flux's own reason and words for a repository without commits. */
         out.reason = "EmptyGitRepository";
@@ -685,6 +755,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     bool current = artifact_current(c, obj, res.revision, &inc);
     if ((rc = verify_source(c, obj, fo.url, &res, current, &out)) != 0)
         goto status;
+    /* (Flux marks the new revision once it is verified.) */
+    const char *stored = str_at(obj, "/status/artifact/revision");
+    if (!stored || strcmp(stored, res.revision) != 0)
+        snprintf(out.new_revision, sizeof(out.new_revision), "%s", res.revision);
 
     /* 6. Artifact: reuse the stored one when nothing that shapes it changed. */
     if (current) {

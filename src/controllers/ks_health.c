@@ -248,7 +248,8 @@ static bool listed(const char *ids, const char *id)
 
 int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exprs,
                        const ed_apply_result *changes, const char *ttl_jobs, int64_t timeout_ms,
-                       bool *checked, char *msg, size_t msgcap, char *ready_msg, size_t ready_cap)
+                       bool *checked, char *msg, size_t msgcap, char *ready_msg, size_t ready_cap,
+                       void (*waiting)(void *user), void *user)
 {
     bool wait = false;
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
@@ -263,11 +264,14 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exp
         ed_apply_result set = without_self(wait ? changes : targets, obj);
         for (size_t i = 0; i < set.n; i++)
             set.entries[i].gone_ok = listed(ttl_jobs, set.entries[i].id);
-        if (waited(&set) == 0)
+        if (waited(&set) == 0) {
             *checked = false; /* nothing to wait for: no Healthy condition (Flux) */
-        else
+        } else {
+            if (waiting)
+                waiting(user);
             rc = ed_apply_wait_healthy_with(kube, &set, timeout_ms, 2000, wait,
                                             exprs ? expr_status : NULL, (void *)exprs, &err);
+        }
         free(set.entries);
     }
     char took[32];

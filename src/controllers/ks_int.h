@@ -73,8 +73,9 @@ void ed_ks_queue_dependents(ed_ks_deps *d, const ed_node *changed);
  * check passed in D", or the wait's error), ready_msg on failure Ready's ("health check failed
  * after D: <error>"). exprs (NULL: none) decides the status of the kinds it names; ttl_jobs
  * (inventory ids one a line, or NULL) are the Jobs with ttlSecondsAfterFinished, whose absence
- * counts as done (Flux's JobsWithTTL). Returns 0 when healthy (or nothing to check), else the
- * error of the wait.
+ * counts as done (Flux's JobsWithTTL). waiting (NULL: none) is called with user once, just
+ * before the wait, when there is something to wait for (Flux's "Running health checks" marks).
+ * Returns 0 when healthy (or nothing to check), else the error of the wait.
  */
 /*
  * spec.healthCheckExprs of obj, parsed (Flux's custom status readers): *out is NULL when there
@@ -86,7 +87,8 @@ int ed_ks_exprs_parse(const ed_node *obj, ed_ks_exprs **out, ed_err *err);
 void ed_ks_exprs_free(ed_ks_exprs *x);
 int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exprs,
                        const ed_apply_result *changes, const char *ttl_jobs, int64_t timeout_ms,
-                       bool *checked, char *msg, size_t msgcap, char *ready_msg, size_t ready_cap);
+                       bool *checked, char *msg, size_t msgcap, char *ready_msg, size_t ready_cap,
+                       void (*waiting)(void *user), void *user);
 
 /*
  * The client to apply obj with: *out is a new client (ed_kube_free) for spec.kubeConfig's

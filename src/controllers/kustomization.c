@@ -353,6 +353,40 @@ static bool write_progressing(ed_ks_controller *c, const ed_node *obj, const cha
     return true;
 }
 
+/* What write_health_progress needs. */
+struct health_progress {
+    ed_ks_controller *c;
+    const ed_node *obj;
+    const char *revision;
+    int64_t timeout_ms;
+    bool marked; /* the first marks were written (else no-op reconciles would write too) */
+};
+
+/* Flux's marks before it waits for health: Reconciling=True/Progressing and Healthy=Unknown/
+ * Progressing "Running health checks for revision R with a timeout of T", Ready still
+ * Unknown "Reconciliation in progress" (the first marks', which this write replaces). */
+static void write_health_progress(void *user)
+{
+    struct health_progress *hp = user;
+    if (!hp->marked)
+        return;
+    ed_status_patch sp;
+    ed_status_begin(&sp, hp->obj);
+    sp.always = true;
+    ed_node_remove(sp.status, "lastHandledReconcileAt");
+    char t[32], msg[ED_ERR_MSG_MAX];
+    ed_duration_format(hp->timeout_ms, t);
+    snprintf(msg, sizeof(msg), "Running health checks for revision %s with a timeout of %s",
+             hp->revision ? hp->revision : "", t);
+    ed_cond_set(sp.doc, sp.conditions, "Reconciling", "True", "Progressing", msg, sp.generation);
+    ed_cond_set(sp.doc, sp.conditions, "Healthy", "Unknown", "Progressing", msg, sp.generation);
+    ed_cond_set(sp.doc, sp.conditions, "Ready", "Unknown", "Progressing",
+                "Reconciliation in progress", sp.generation);
+    ed_status_commit(&sp, hp->c->o.kube, API_VERSION, KIND, hp->obj, "gotk-kustomize-controller",
+                     "kustomization");
+    remember_status_rv(hp->c, hp->obj, sp.written_rv);
+}
+
 /* The status of a suspended Kustomization, as Flux's finalizeStatus leaves it (it runs on
  * every exit, suspended too): the reconcile request handled, and when Ready is True,
  * observedGeneration following the generation (suspending bumps it) and no Reconciling, so
@@ -1769,9 +1803,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         path = "./";
     struct stat st;
     free(dir);
-    dir = ed_xasprintf("%s/%s", tmpdir, path[0] == '/' ? path + 1 : path);
-    if (!ed_path_within(path[0] == '/' ? path + 1 : path, 0) || stat(dir, &st) != 0 ||
-        !S_ISDIR(st.st_mode)) {
+    /* As Flux's SecureJoin: below the artifact's root whatever the path says ("/apps" and
+     * "../apps" name "apps"); the tree holds no symlinks to lead elsewhere. */
+    char *rel = ed_path_clamp(path);
+    dir = ed_xasprintf("%s/%s", tmpdir, rel);
+    free(rel);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         out.reason = "ArtifactFailed";
         snprintf(out.message, sizeof(out.message), "kustomization path not found: %s", path);
         rc = ED_ENOTFOUND;
@@ -1928,9 +1965,10 @@ apply:
     const char *ttl = ed_strmap_get(c->ttl_jobs, key);
     char *ttl_jobs = ttl ? ed_xstrdup(ttl) : NULL;
     pthread_mutex_unlock(&c->drift_lock);
+    struct health_progress hp = {c, obj, out.revision, timeout, out.marked};
     rc = ed_ks_check_health(target, obj, exprs, out.changes, ttl_jobs, timeout, &checked,
                             out.health_message, sizeof(out.health_message), out.message,
-                            sizeof(out.message));
+                            sizeof(out.message), write_health_progress, &hp);
     free(ttl_jobs);
     if (checked)
         out.healthy = rc ? "False" : "True";

@@ -179,6 +179,12 @@ typedef struct ed_kube_resource {
  */
 int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kind,
                          ed_kube_resource *out, ed_err *err);
+/* ed_kube_resource_for, but asking the server again whether api_version still serves kind
+ * even when the cache says so (at most every half second a group-version): for a caller that
+ * got a 404 and must tell an object that is gone from a kind that is (a CRD version no longer
+ * served, a CRD deleted). Errors as ed_kube_resource_for. */
+int ed_kube_resource_recheck(ed_kube *kube, const char *api_version, const char *kind,
+                             ed_kube_resource *out, ed_err *err);
 /* Forget cached discovery (after CRDs changed). */
 void ed_kube_discovery_reset(ed_kube *kube);
 

@@ -100,8 +100,10 @@ static const struct gv_resource *find_kind(const struct gv_entry *e, const char 
     return NULL;
 }
 
-int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kind,
-                         ed_kube_resource *out, ed_err *err)
+/* ed_kube_resource_for and ed_kube_resource_recheck: recheck re-reads a cached group-version
+ * that lists the kind too (not more often than DISCOVERY_MIN_REFRESH_MS). */
+static int resource_lookup(ed_kube *kube, const char *api_version, const char *kind, bool recheck,
+                           ed_kube_resource *out, ed_err *err)
 {
     int rc = 0;
     memset(out, 0, sizeof(*out));
@@ -112,7 +114,7 @@ int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kin
     for (size_t i = 0; i < kube->ngvs; i++)
         if (strcmp(kube->gvs[i].group_version, api_version) == 0)
             entry = &kube->gvs[i];
-    const struct gv_resource *res = entry ? find_kind(entry, kind) : NULL;
+    const struct gv_resource *res = entry && !recheck ? find_kind(entry, kind) : NULL;
     /* Unknown group-version, or a kind it did not list: (re)read it, unless it was read a
      * moment ago (a typo in a manifest must not turn into a discovery storm). */
     if (!res && (!entry || ed_time_mono_ms() - entry->fetched_ms > DISCOVERY_MIN_REFRESH_MS)) {
@@ -131,6 +133,8 @@ int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kin
             entry = &kube->gvs[kube->ngvs++];
         }
         res = find_kind(entry, kind);
+    } else if (!res && entry) {
+        res = find_kind(entry, kind); /* rechecked a moment ago: that answer stands */
     }
     if (!res) {
         rc = ed_err_set(err, ED_ENOTFOUND, "no matches for kind \"%s\" in version \"%s\"", kind,
@@ -145,6 +149,18 @@ int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kin
 out:
     pthread_mutex_unlock(&kube->discovery_lock);
     return rc;
+}
+
+int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kind,
+                         ed_kube_resource *out, ed_err *err)
+{
+    return resource_lookup(kube, api_version, kind, false, out, err);
+}
+
+int ed_kube_resource_recheck(ed_kube *kube, const char *api_version, const char *kind,
+                             ed_kube_resource *out, ed_err *err)
+{
+    return resource_lookup(kube, api_version, kind, true, out, err);
 }
 
 /* Percent-encode a path segment or query value (RFC 3986 unreserved characters pass). */

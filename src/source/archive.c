@@ -1155,39 +1155,22 @@ cleanup:
 
 /* ---- include ---- */
 
-/* path without "./" in front and '/' at the end ("" for the root), or NULL when it leaves the
- * root. */
-static char *include_clean(const char *path)
-{
-    if (!path)
-        return ed_xstrdup("");
-    while (path[0] == '.' && path[1] == '/')
-        path += 2;
-    size_t n = strlen(path);
-    while (n > 0 && path[n - 1] == '/')
-        n--;
-    char *out = ed_xstrndup(path, n);
-    if (strcmp(out, ".") == 0)
-        out[0] = '\0';
-    if (out[0] && !ed_path_within(out, 0)) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 int ed_source_include_copy(const char *archive_path, const char *from_path, const char *to_path,
                            const char *dest_dir, const char *tmp_dir, ed_err *err)
 {
-    char *from = include_clean(from_path), *to = include_clean(to_path);
+    /* Both read as Flux's SecureJoin reads them: below the root whatever they say ("/vendor",
+     * "../x" and "./x/" name "vendor" and "x"). */
+    char *from = ed_path_clamp(from_path ? from_path : ""),
+         *to = ed_path_clamp(to_path ? to_path : "");
     char *tmp = ed_xasprintf("%s/include-XXXXXX", tmp_dir);
     char *src = NULL, *dst = NULL;
     bool made = false;
     int rc = 0;
-    if (!from || !to || !to[0]) {
-        rc = ed_err_set(err, ED_EINVALID, "invalid include path '%s': must stay inside the %s",
-                        !from ? from_path : to_path,
-                        !from ? "included artifact" : "artifact (and not be its root)");
+    if (!to[0]) {
+        rc = ed_err_set(err, ED_EINVALID,
+                        "invalid include path '%s': must name a directory below the artifact's "
+                        "root",
+                        to_path);
         goto cleanup;
     }
     if (!mkdtemp(tmp)) {

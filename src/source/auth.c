@@ -198,6 +198,22 @@ int ed_source_url_normalize(const char *url, char **out, ed_err *err)
     return 0;
 }
 
+char *ed_source_url_display(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    const char *auth = sep ? sep + 3 : url;
+    const char *end = auth + strcspn(auth, "/");
+    const char *at = NULL;
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (!colon)
+        return ed_xstrdup(url);
+    /* The user stays (ssh://git@host/...), the password goes. */
+    return ed_xasprintf("%.*s%s", (int)(colon - url), url, at);
+}
+
 /* ---- revisions ---- */
 
 void ed_source_revision_format(const char *ref, bool keep_full, const char *hex, char *out,
@@ -528,6 +544,17 @@ static int push_progress_cb(unsigned int current, unsigned int total, size_t byt
     return deadline_check(payload);
 }
 
+/* Flux's words (go-git's) for credentials the server refused or asked for in vain: over SSH the
+ * handshake's, over HTTP(S) the 401's. */
+static void refused_reason(ed_source_auth *auth)
+{
+    snprintf(auth->reason, sizeof(auth->reason), "%s",
+             strcmp(auth->url.scheme, "ssh") == 0
+                 ? "ssh: handshake failed: ssh: unable to authenticate, attempted methods [none "
+                   "publickey], no supported methods remain"
+                 : "authentication required");
+}
+
 static int credentials_cb(git_credential **out, const char *url, const char *username_from_url,
                           unsigned int allowed, void *payload)
 {
@@ -541,7 +568,7 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
     /* A second request for credentials means the first ones were refused. */
     if (++auth->cred_calls > 1) {
         auth->failed = true;
-        snprintf(auth->reason, sizeof(auth->reason), "the server refused the credentials");
+        refused_reason(auth);
         return GIT_EAUTH;
     }
     int rc = GIT_EAUTH;
@@ -555,8 +582,7 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
         rc = git_credential_userpass_plaintext_new(out, a, b ? b : "");
     } else {
         auth->failed = true;
-        snprintf(auth->reason, sizeof(auth->reason),
-                 "the server requires credentials and the secret has none it accepts");
+        refused_reason(auth);
     }
     if (a)
         OPENSSL_cleanse(a, strlen(a));
@@ -595,12 +621,16 @@ static bool x509_trusted(const unsigned char *der, size_t der_len, const char *p
         goto cleanup;
     }
     if (X509_STORE_CTX_init(ctx, store, leaf, NULL) != 1 || X509_verify_cert(ctx) != 1) {
-        snprintf(why, why_len, "certificate signed by unknown authority (%s)",
-                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        /* Go's words, as Flux's clone reports them (OpenSSL's reason would say more). */
+        snprintf(why, why_len, "%s",
+                 "tls: failed to verify certificate: x509: certificate signed by unknown "
+                 "authority");
         goto cleanup;
     }
     if (X509_check_ip_asc(leaf, host, 0) != 1 && X509_check_host(leaf, host, 0, 0, NULL) != 1) {
-        snprintf(why, why_len, "certificate is not valid for host '%s'", host);
+        snprintf(why, why_len,
+                 "tls: failed to verify certificate: x509: certificate is not valid for '%s'",
+                 host);
         goto cleanup;
     }
     ok = true;
@@ -627,7 +657,9 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
         } else if (valid) {
             return 0;
         } else {
-            snprintf(auth->reason, sizeof(auth->reason), "certificate signed by unknown authority");
+            snprintf(auth->reason, sizeof(auth->reason), "%s",
+                     "tls: failed to verify certificate: x509: certificate signed by unknown "
+                     "authority");
         }
         auth->host_refused = true;
         return GIT_ECERTIFICATE;
@@ -645,10 +677,9 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
                                             (const unsigned char *)hk->hostkey, hk->hostkey_len);
             if (rc == 0)
                 return 0;
-            snprintf(auth->reason, sizeof(auth->reason),
-                     rc == ED_ENOTFOUND ? "ssh host '%s' is not in known_hosts"
-                                        : "ssh host key of '%s' does not match known_hosts",
-                     auth->url.host);
+            /* Flux's words (Go's knownhosts package, through the SSH handshake). */
+            snprintf(auth->reason, sizeof(auth->reason), "ssh: handshake failed: knownhosts: %s",
+                     rc == ED_ENOTFOUND ? "key is unknown" : "key mismatch");
         }
         auth->host_refused = true;
         return GIT_ECERTIFICATE;

@@ -165,16 +165,17 @@ static int local_commit(git_repository *repo, const char *refname, git_oid *out)
 
 /* What went wrong in a connect or fetch, as an ed_err code and message. */
 static int transfer_error(ed_err *err, const ed_source_auth *auth, int gitrc, const char *what,
-                          const char *url_safe)
+                          const char *flux_what, const char *url_safe)
 {
     if (ed_source_deadline_passed(auth->deadline)) {
         char took[32];
         ed_duration_format(auth->deadline->timeout_ms, took);
         return ed_err_set(err, ED_ETIMEOUT, "%s '%s': timed out after %s", what, url_safe, took);
     }
+    /* Refused credentials, host keys and certificates in Flux's words: go-git's error under
+     * fluxcd/pkg's "unable to clone '<url>'" (or "unable to list remote for", flux_what). */
     if (auth->failed || auth->host_refused)
-        return ed_err_set(err, ED_EAUTH, "%s '%s': authentication failed: %s", what, url_safe,
-                          auth->reason);
+        return ed_err_set(err, ED_EAUTH, "%s '%s': %s", flux_what, url_safe, auth->reason);
     const git_error *e = git_error_last();
     const char *msg = e && e->message ? e->message : "unknown error";
     int code = ED_ERROR;
@@ -191,21 +192,25 @@ static int transfer_error(ed_err *err, const ed_source_auth *auth, int gitrc, co
         return ed_err_set(err, ED_EAUTH,
                           "%s '%s': the server refused the TLS handshake; it may require a client "
                           "certificate ('tls.crt' and 'tls.key' in the secret)",
-                          what, url_safe);
+                          flux_what, url_safe);
     /* libgit2 reports an HTTP 401/403 with the URL it was given, which may hold a password:
-     * never repeat its text then. */
-    if (code == ED_EAUTH || strstr(msg, "authentication") || strstr(msg, "401") ||
-        strstr(msg, "403"))
-        return ed_err_set(err, ED_EAUTH, "%s '%s': authentication failed", what, url_safe);
+     * never repeat its text then, but go-git's (Flux's) words for the status. */
+    if (strstr(msg, "403"))
+        return ed_err_set(err, ED_EAUTH, "%s '%s': authorization failed", flux_what, url_safe);
+    if (code == ED_EAUTH || strstr(msg, "authentication") || strstr(msg, "401"))
+        return ed_err_set(err, ED_EAUTH, "%s '%s': authentication required", flux_what, url_safe);
     if (strchr(msg, '@'))
         msg = "transfer failed";
-    return ed_err_set(err, code, "%s '%s': %s", what, url_safe, msg);
+    return ed_err_set(err, code, "%s '%s': %s", flux_what, url_safe, msg);
 }
 
 typedef struct fetch_ctx {
     ed_source_cache *cache;
     const ed_source_git_fetch_opts *opts;
     const char *url_safe;
+    /* Flux's words for a failure to connect and list refs: "unable to list remote for" when it
+     * lists before cloning (opts->last_observed with a branch or tag), else "unable to clone". */
+    const char *listing;
     ed_source_git_result *out;
     ed_source_auth auth;
     git_repository *repo;
@@ -263,7 +268,7 @@ static int fetch_refspecs(fetch_ctx *fc, char **specs, size_t n, bool shallow, e
     if (rc != 0) {
         if (rc == GIT_ELOCKED)
             fc->corrupt = true;
-        return transfer_error(err, &fc->auth, rc, "fetch", fc->url_safe);
+        return transfer_error(err, &fc->auth, rc, "fetch", "unable to clone", fc->url_safe);
     }
     const git_indexer_progress *st = git_remote_stats(fc->remote);
     fc->out->fetched = true;
@@ -289,7 +294,7 @@ static int connect_remote(fetch_ctx *fc, ed_err *err)
     ed_source_transport_install(&fc->auth, &cb);
     int rc = git_remote_connect(fc->remote, GIT_DIRECTION_FETCH, &cb, NULL, &fc->auth.headers);
     if (rc != 0)
-        return transfer_error(err, &fc->auth, rc, "connect to", fc->url_safe);
+        return transfer_error(err, &fc->auth, rc, "connect to", fc->listing, fc->url_safe);
     fc->out->ref_listings++;
     return 0;
 }
@@ -551,7 +556,7 @@ static int fetch_ref(fetch_ctx *fc, const char *refname_in, const char *what_in,
     const git_remote_head **heads = NULL;
     size_t nheads = 0;
     if (git_remote_ls(&heads, &nheads, fc->remote) != 0)
-        return transfer_error(err, &fc->auth, -1, "list refs of", fc->url_safe);
+        return transfer_error(err, &fc->auth, -1, "list refs of", fc->listing, fc->url_safe);
     const ed_source_git_ref *ref = &fc->opts->ref;
     if (!range && !ref->name && !ref->tag && !ref->commit && !any_ref(heads, nheads)) {
         /* A branch of a repository without commits: Flux's clone makes an empty repository of
@@ -727,8 +732,11 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
     int rc = cache_paths(cache, opts->url, &dir, &lock, err);
     if (rc != 0)
         return rc;
-    ed_source_url_normalize(opts->url, &url_safe, NULL);
+    url_safe = ed_source_url_display(opts->url);
     fc.url_safe = url_safe;
+    fc.listing = opts->last_observed && !ref->commit && !ref->name && !ref->semver
+                     ? "unable to list remote for"
+                     : "unable to clone";
     rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
                              opts->proxy_len, err);
     if (rc == 0)

@@ -111,6 +111,10 @@ typedef struct ed_source_git_fetch_opts {
     /* The caller commits and pushes from the cache: fetch the whole history (deepening a
      * shallow cache), since libgit2 cannot build a push pack in a shallow repository. */
     bool full_history;
+    /* The object has an artifact in storage (Flux's LastObservedCommit): for a branch or tag
+     * Flux then lists the remote before it clones, and a failure there (refused credentials)
+     * reads "unable to list remote for '<url>': ..." instead of "unable to clone '<url>': ...". */
+    bool last_observed;
 } ed_source_git_fetch_opts;
 
 #define ED_SOURCE_GIT_FETCH_OPTS_INIT                                                              \
@@ -423,9 +427,10 @@ int ed_source_dir_filter(const char *dir, const char *ignore, ed_err *err);
  * ed_source_archive_unpack does) into a temp directory under tmp_dir, and move its from_path
  * (NULL or "" for the whole tree) to to_path below dest_dir, creating the parents of to_path as
  * Flux does. An existing non-empty directory at to_path is not merged into: ED_ECONFLICT.
- * from_path may also name a single file. Errors: ED_EINVALID (from_path or to_path leaves its
- * root), ED_ENOTFOUND (from_path is not in the artifact), ED_ECONFLICT, ED_ERROR (file system,
- * broken archive).
+ * from_path may also name a single file. Both paths are read as Flux's SecureJoin reads them
+ * (ed_path_clamp: "/x" and "../x" are "x"). Errors: ED_EINVALID (to_path names the root),
+ * ED_ENOTFOUND (from_path is not in the artifact), ED_ECONFLICT, ED_ERROR (file system, broken
+ * archive).
  */
 int ed_source_include_copy(const char *archive_path, const char *from_path, const char *to_path,
                            const char *dest_dir, const char *tmp_dir, ed_err *err);

@@ -66,6 +66,9 @@ void ed_source_url_clear(ed_source_url *u);
  * *out belongs to the caller (free). Errors as ed_source_url_parse.
  */
 int ed_source_url_normalize(const char *url, char **out, ed_err *err);
+/* url as the spec gives it, for messages (Flux repeats spec.url), less any password in its
+ * userinfo ("https://me:pw@host/r" -> "https://me@host/r"). The result is the caller's (free). */
+char *ed_source_url_display(const char *url);
 
 /*
  * The URL of a submodule at path (for messages) whose .gitmodules URL is raw, below a

@@ -202,11 +202,14 @@ static int transfer_failed(curl_stream *s, CURLcode code)
         return -1;
     } else if (code == CURLE_HTTP_RETURNED_ERROR && (status == 401 || status == 403)) {
         auth->failed = true;
-        snprintf(auth->reason, sizeof(auth->reason), "the server refused the credentials (%ld)",
-                 status);
+        /* go-git's words for these answers, as Flux's clone reports them. */
+        snprintf(auth->reason, sizeof(auth->reason), "%s",
+                 status == 401 ? "authentication required" : "authorization failed");
     } else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE) {
         auth->host_refused = true;
-        snprintf(auth->reason, sizeof(auth->reason), "certificate signed by unknown authority");
+        snprintf(auth->reason, sizeof(auth->reason), "%s",
+                 "tls: failed to verify certificate: x509: certificate signed by unknown "
+                 "authority");
     } else if (code == CURLE_SSL_CERTPROBLEM) {
         auth->failed = true;
         snprintf(auth->reason, sizeof(auth->reason),

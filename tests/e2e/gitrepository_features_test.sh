@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/gitrepository_features_test.sh: the GitRepository spec fields beyond url/ref/secret,
 # in the real agent against the real Git servers:
-#   include            another repository's artifact copied in (fromPath -> toPath); the
+#   include            another repository's artifact copied in (fromPath -> toPath, read below
+#                      the root as Flux's SecureJoin reads them); the
 #                      includer's revision stays its own commit; spec.ignore reaches included
 #                      files; a new commit in the included repository gives the includer a
 #                      new artifact; IncludeUnavailable while the included repository does not
@@ -13,7 +14,8 @@
 #   secretRef mTLS     tls.crt/tls.key against scripts/servers git-mtls; foreign, missing and
 #                      half-pair certificates refused;
 #   proxySecretRef     through tests/e2e/gitproxy.py (HTTP forwarded, HTTPS over CONNECT,
-#                      basic auth; wrong proxy password refused, never shown);
+#                      basic auth; wrong proxy password refused, never shown; a missing
+#                      secret, address or an empty one refused in Flux's words);
 #   verify             OpenPGP (keys generated here) and SSH signatures of commits and tags;
 #                      wrong keys, unsigned commits and tags refused with Flux's reasons, the
 #                      last verified artifact kept.
@@ -139,22 +141,21 @@ assert_not_contains "$got" "shared/other" "included file ignored"
 assert_not_contains "$got" "docs/notes.txt" "own file ignored"
 assert_contains "$got" "apps/web/web.yaml" "own file kept"
 
-step "include: a toPath that is taken or leaves the artifact: StorageOperationFailed"
-for r in app-include-collide app-include-escape; do
-    kubectl -n "$ns" wait "gitrepository/$r" \
-        --for=jsonpath='{.status.conditions[?(@.type=="StorageOperationFailed")].status}'=True \
-        --timeout=60s >/dev/null
-    assert_eq "False" "$(get "$r" '{.status.conditions[?(@.type=="Ready")].status}')" "Ready of $r"
-done
+step "include: a taken toPath is StorageOperationFailed; one that climbs stays below the root (SecureJoin)"
+kubectl -n "$ns" wait gitrepository/app-include-collide \
+    --for=jsonpath='{.status.conditions[?(@.type=="StorageOperationFailed")].status}'=True \
+    --timeout=60s >/dev/null
+assert_eq "False" "$(get app-include-collide '{.status.conditions[?(@.type=="Ready")].status}')" \
+    "Ready of app-include-collide"
 assert_eq "CopyFailure" \
     "$(get app-include-collide '{.status.conditions[?(@.type=="StorageOperationFailed")].reason}')" \
     "taken toPath"
 assert_contains "$(get app-include-collide '{.status.conditions[?(@.type=="Ready")].message}')" \
     "failed to copy 'shared' include from  to apps: 'apps' already exists in the artifact" \
     "taken toPath message"
-assert_eq "IllegalPath" \
-    "$(get app-include-escape '{.status.conditions[?(@.type=="StorageOperationFailed")].reason}')" \
-    "escaping toPath"
+# Flux joins toPath to the artifact's root with SecureJoin: "../../outside" is "outside".
+kubectl -n "$ns" wait gitrepository/app-include-escape --for=condition=Ready --timeout=60s >/dev/null
+assert_contains "$(files app-include-escape)" "outside/base/" "../../outside lands in outside/"
 assert_fails "nothing written outside" test -e "$scratch/storage/outside"
 
 step "include: a new commit in the included repository gives a new artifact"
@@ -281,11 +282,11 @@ for r in app-mtls-nocert app-mtls-stranger app-mtls-halfpair; do
     kubectl -n "$ns" wait "gitrepository/$r" \
         --for=jsonpath='{.status.conditions[?(@.type=="Ready")].status}'=False --timeout=60s >/dev/null
 done
-assert_eq "AuthenticationFailed" \
+assert_eq "GitOperationFailed" \
     "$(get app-mtls-nocert '{.status.conditions[?(@.type=="Ready")].reason}')" "no certificate"
 assert_contains "$(get app-mtls-nocert '{.status.conditions[?(@.type=="Ready")].message}')" \
     "it may require a client certificate" "message without a certificate"
-assert_eq "AuthenticationFailed" \
+assert_eq "GitOperationFailed" \
     "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].reason}')" \
     "a certificate from another CA"
 assert_contains "$(get app-mtls-stranger '{.status.conditions[?(@.type=="Ready")].message}')" \
@@ -331,12 +332,32 @@ assert_contains "$log" "POST $EDDY_GIT_HTTP_URL/far.git/git-upload-pack 200" \
 mtls_hostport=${EDDY_GIT_MTLS_URL#https://}
 assert_contains "$log" "CONNECT ${mtls_hostport%%/*} 200" "HTTPS tunnelled through the proxy"
 kubectl -n "$ns" wait gitrepository/app-proxy-refused \
-    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed \
     --timeout=60s >/dev/null
 assert_contains "$(get app-proxy-refused '{.status.conditions[?(@.type=="Ready")].message}')" \
     "proxy refused the credentials" "message for refused proxy credentials"
 assert_not_contains "$(kubectl -n "$ns" get gitrepositories -o yaml; kubectl -n "$ns" get events -o yaml)" \
     "wrong-proxy-password" "the proxy password is never shown"
+# A proxy secret Flux cannot use stops the reconcile before any fetch, in its words.
+kubectl -n "$ns" create secret generic proxy-noaddress --from-literal=username=pxuser >/dev/null
+kubectl -n "$ns" create secret generic proxy-emptyaddress --from-literal=address= >/dev/null
+gitrepo app-proxy-missing app "  proxySecretRef: {name: proxy-nonexistent}"
+gitrepo app-proxy-noaddress app "  proxySecretRef: {name: proxy-noaddress}"
+gitrepo app-proxy-emptyaddress app "  proxySecretRef: {name: proxy-emptyaddress}"
+for r in missing noaddress emptyaddress; do
+    kubectl -n "$ns" wait "gitrepository/app-proxy-$r" \
+        --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed \
+        --timeout=60s >/dev/null
+done
+assert_eq "failed to configure proxy options: secret '$ns/proxy-nonexistent' not found" \
+    "$(get app-proxy-missing '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "a missing proxy secret"
+assert_eq "failed to configure proxy options: secret '$ns/proxy-noaddress': key 'address' not found" \
+    "$(get app-proxy-noaddress '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "a proxy secret without address"
+assert_eq "failed to configure proxy options: secret '$ns/proxy-emptyaddress': proxy address is empty" \
+    "$(get app-proxy-emptyaddress '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "a proxy secret with an empty address"
 
 step "verify: OpenPGP signatures of commits and tags (keys made here, in a temp GNUPGHOME)"
 export GNUPGHOME=$scratch/gnupg

@@ -3,8 +3,10 @@
 # (`eddy controller`) against the real control plane and Git server: an artifact is stored and
 # served with Flux's revision, digest and URL; a new commit arrives on request
 # (reconcile.fluxcd.io/requestedAt, echoed in lastHandledReconcileAt); wrong credentials give
-# Ready=False with reason AuthenticationFailed (an encrypted SSH key without its password too,
-# with Flux's message); deletion removes the artifacts and the
+# Ready=False as Flux's clone fails (GitOperationFailed, "unable to clone '<url>': authentication
+# required", "unable to list remote for" once an artifact is stored); an encrypted SSH key
+# without its password gives AuthenticationFailed with Flux's message; deletion removes the
+# artifacts and the
 # finalizer; a suspended object is left alone; older artifacts are collected as Flux collects
 # them (--artifact-retention-ttl).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -82,9 +84,28 @@ event=$(kubectl -n "$ns" get events --field-selector involvedObject.name=fleet,r
 assert_eq "stored artifact for commit '${subject:0:50}...'|$(get fleet '{.status.artifact.digest}')" \
     "$event" "NewArtifact: the commit's subject cut at 50 characters (Flux's), the digest"
 
-step "wrong credentials"
-kubectl -n "$ns" wait gitrepository/locked-out --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+step "wrong credentials: Flux's reason and words"
+kubectl -n "$ns" wait gitrepository/locked-out --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed --timeout=60s >/dev/null
 assert_eq "False" "$(get locked-out '{.status.conditions[?(@.type=="Ready")].status}')" "Ready"
+assert_eq "failed to checkout and determine revision: unable to clone '$EDDY_GIT_HTTP_URL/fleet.git': authentication required" \
+    "$(get locked-out '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message"
+assert_eq "GitOperationFailed" \
+    "$(get locked-out '{.status.conditions[?(@.type=="FetchFailed")].reason}')" "FetchFailed"
+# Reconciling keeps Flux's last progress step (no artifact yet), not the error.
+assert_eq "True ProgressingWithRetry building artifact" \
+    "$(get locked-out '{.status.conditions[?(@.type=="Reconciling")].status} {.status.conditions[?(@.type=="Reconciling")].reason} {.status.conditions[?(@.type=="Reconciling")].message}')" \
+    "Reconciling"
+# Credentials that stop working once an artifact is stored (a rotated token): Flux lists the
+# remote before it clones, and says so.
+kubectl -n "$ns" patch gitrepository fleet --type merge -p '{"spec":{"secretRef":{"name":"wrong-auth"}}}' >/dev/null
+kubectl -n "$ns" wait gitrepository/fleet --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed --timeout=60s >/dev/null
+assert_eq "failed to checkout and determine revision: unable to list remote for '$EDDY_GIT_HTTP_URL/fleet.git': authentication required" \
+    "$(get fleet '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message after a rotation"
+gen=$(get fleet '{.metadata.generation}')
+assert_eq "processing object: new generation $((gen - 1)) -> $gen" \
+    "$(get fleet '{.status.conditions[?(@.type=="Reconciling")].message}')" "Reconciling after a rotation"
+kubectl -n "$ns" patch gitrepository fleet --type merge -p '{"spec":{"secretRef":{"name":"git-auth"}}}' >/dev/null
+kubectl -n "$ns" wait gitrepository/fleet --for=condition=Ready --timeout=60s >/dev/null
 assert_not_contains "$(kubectl -n "$ns" get gitrepository locked-out -o yaml)" "not-the-password" \
     "status never shows the secret"
 
@@ -96,7 +117,10 @@ kubectl -n "$ns" create secret generic ssh-nopass --from-file=identity="$scratch
     --from-file=known_hosts="$EDDY_GIT_SSH_KNOWN_HOSTS" >/dev/null
 kubectl -n "$ns" create secret generic ssh-pass --from-file=identity="$scratch/enc_key" \
     --from-file=known_hosts="$EDDY_GIT_SSH_KNOWN_HOSTS" --from-literal=password=key-passphrase >/dev/null
-for s in ssh-nopass ssh-pass; do
+ssh-keygen -q -t ed25519 -N '' -f "$scratch/stranger_key"
+kubectl -n "$ns" create secret generic ssh-stranger --from-file=identity="$scratch/stranger_key" \
+    --from-file=known_hosts="$EDDY_GIT_SSH_KNOWN_HOSTS" >/dev/null
+for s in ssh-nopass ssh-pass ssh-stranger; do
     kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
@@ -112,7 +136,12 @@ kubectl -n "$ns" wait gitrepository/ssh-nopass --for=jsonpath='{.status.conditio
 assert_eq "SSH identity key is encrypted but no 'password' field was provided in the secret '$ns/ssh-nopass'" \
     "$(get ssh-nopass '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message"
 kubectl -n "$ns" wait gitrepository/ssh-pass --for=condition=Ready --timeout=60s >/dev/null
-kubectl -n "$ns" delete gitrepository/ssh-nopass gitrepository/ssh-pass --timeout=30s >/dev/null
+# A key the server refuses: go-git's handshake error, under the spec's URL (its user kept).
+kubectl -n "$ns" wait gitrepository/ssh-stranger --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed --timeout=60s >/dev/null
+assert_eq "failed to checkout and determine revision: unable to clone '$EDDY_GIT_SSH_URL/fleet.git': ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain" \
+    "$(get ssh-stranger '{.status.conditions[?(@.type=="Ready")].message}')" "refused key"
+kubectl -n "$ns" delete gitrepository/ssh-nopass gitrepository/ssh-pass gitrepository/ssh-stranger \
+    --timeout=30s >/dev/null
 
 step "Flux's metrics"
 metrics=$(curl -fs "http://127.0.0.1:$mport/metrics")

@@ -161,3 +161,17 @@ kustomization nopath ./nowhere
 ready_is nopath False ArtifactFailed
 assert_eq "kustomization path not found: ./nowhere" "$(ready_message nopath)" "Ready message"
 assert_eq "" "$(ksget nopath '{.status.lastAttemptedRevision}')" "lastAttemptedRevision"
+
+step "a path that climbs or starts at '/': below the artifact's root, as Flux's SecureJoin reads it"
+put climb/cm.yaml <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: climbed, namespace: $target}
+YAML
+commit "climb"
+poke
+kustomization climbs ../../climb
+kustomization rooted /climb
+applied climbs "$(rev)"
+applied rooted "$(rev)"
+kubectl -n "$target" get configmap climbed >/dev/null

@@ -3,8 +3,9 @@
 # objects are checked (kstatus rules of the apply module), the Healthy condition says
 # "Health check passed in D" (and an Event says so the first time); an object that never
 # becomes ready fails at the timeout with
-# Ready=False/HealthCheckFailed and Flux's message (while it runs, Ready=Unknown/Progressing and
-# Reconciling say so); a failed Job fails at once, not at the
+# Ready=False/HealthCheckFailed and Flux's message (while it runs, Ready=Unknown/Progressing,
+# and Reconciling and Healthy say "Running health checks for revision R with a timeout of T");
+# a failed Job fails at once, not at the
 # timeout; the inventory holds what was applied even when health failed (pruned later); without
 # wait and healthChecks there is no Healthy condition; a Job with ttlSecondsAfterFinished that
 # is gone once finished counts as healthy (Flux's JobsWithTTL).
@@ -57,10 +58,17 @@ KS_RETRY=5m kustomization health ./app "  targetNamespace: $ns
   healthChecks:
   - {apiVersion: apps/v1, kind: Deployment, name: web}
   - {apiVersion: apps/v1, kind: Deployment, name: slow, namespace: $ns}"
-# While the health check runs (the timeout is Flux's minimum, 30s): Flux's progress marks.
+# While the health check runs (the timeout is Flux's minimum, 30s): Flux's progress marks,
+# the step's own once the wait starts.
 ready_is health Unknown Progressing
 assert_eq "Reconciliation in progress" "$(ready_message health)" "Ready while reconciling"
-assert_eq "Fetching manifests for revision $(rev) with a timeout of 30s" "$(cond Reconciling message)" "Reconciling"
+checking="Running health checks for revision $(rev) with a timeout of 30s"
+health_marks() { [ "$(cond Reconciling message)" = "$checking" ]; }
+retry 20 health_marks
+assert_eq "True Progressing" "$(cond Reconciling status) $(cond Reconciling reason)" "Reconciling"
+assert_eq "Unknown Progressing $checking" \
+    "$(cond Healthy status) $(cond Healthy reason) $(cond Healthy message)" "Healthy while checking"
+assert_eq "Unknown Progressing" "$(cond Ready status) $(cond Ready reason)" "Ready while checking"
 # Two health waits of 30 s may run back to back (a source event queued during the first starts
 # a second, which marks Ready=Unknown again at once), so allow for both.
 ready_is health False HealthCheckFailed 150

@@ -3,7 +3,8 @@
 # (`eddy controller`): a commit in Git is applied (Kustomization Ready, Flux's inventory and
 # revision, owner labels, the Deployment Available); a change in Git is applied and what left
 # Git is pruned (an RBAC name with ':' too, its id as cli-utils writes it; a prune that fails
-# goes on with the others, keeps prune: Disabled objects and is retried); suspend lets a person scale by hand, and resume snaps the cluster back to Git; a
+# goes on with the others, keeps prune: Disabled objects and is retried; an entry whose API
+# version is no longer served fails the prune, as Flux's query fails); suspend lets a person scale by hand, and resume snaps the cluster back to Git; a
 # broken manifest applies nothing and says why; deleting the Kustomization prunes its objects;
 # drift (a scale by hand, a deleted object) is healed within seconds.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -241,6 +242,80 @@ assert_not_contains "$(ks '{.status.inventory.entries[*].id}')" "zblocked" "inve
 assert_contains "$(kubectl -n "$ns" get events --field-selector involvedObject.name=apps,involvedObject.kind=Kustomization -o jsonpath='{.items[*].message}')" \
     "ConfigMap/$apps/zblocked deleted" "the retried prune's event"
 kubectl -n "$apps" delete configmap keep >/dev/null
+
+step "an inventory entry whose API version is no longer served: the prune fails, as Flux's does"
+crd() { # SERVED: whether v1alpha1 is served (v1 stores)
+    kubectl apply -f - >/dev/null <<YAML
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.kse2e.eddy.dev}
+spec:
+  group: kse2e.eddy.dev
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+  - {name: v1alpha1, served: $1, storage: false, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+YAML
+}
+crd true
+kubectl wait --for=condition=Established --timeout=30s crd/widgets.kse2e.eddy.dev >/dev/null
+printf 'apiVersion: kse2e.eddy.dev/v1alpha1\nkind: Widget\nmetadata: {name: w1, namespace: %s}\n' \
+    "$apps" >"$work/deploy/widget.yaml"
+commit "a widget"
+poke
+applied "$(rev)"
+rm "$work/deploy/widget.yaml"
+commit "no widget"
+crd false
+served() { ! kubectl get --raw /apis/kse2e.eddy.dev/v1alpha1 >/dev/null 2>&1; }
+retry 30 served
+poke
+kubectl -n "$ns" wait kustomization/apps --for=jsonpath='{.status.lastAttemptedRevision}'="$(rev)" --timeout=60s >/dev/null
+kubectl -n "$ns" wait kustomization/apps \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=PruneFailed --timeout=30s >/dev/null
+assert_eq "delete failed, errors: Widget/$apps/w1 query failed: no matches for kind \"Widget\" in version \"kse2e.eddy.dev/v1alpha1\";" \
+    "$(ks '{.status.conditions[?(@.type=="Ready")].message}')" "Ready message, Flux's"
+assert_contains "$(ks '{.status.inventory.entries[*].id}')" "${apps}_w1_kse2e.eddy.dev_Widget" \
+    "the entry stays in the inventory, to retry"
+kubectl -n "$apps" get widgets.v1.kse2e.eddy.dev w1 >/dev/null || fail "the widget is gone"
+crd true
+kubectl -n "$ns" wait kustomization/apps --for=condition=Ready --timeout=60s >/dev/null
+retry 10 bash -c "! kubectl -n $apps get widgets.v1.kse2e.eddy.dev w1 >/dev/null 2>&1"
+assert_not_contains "$(ks '{.status.inventory.entries[*].id}')" "Widget" "inventory after the retry"
+# Deleted meanwhile: the prune of the deletion fails the same way, the finalizer stays, and it
+# is tried again (not at the next interval) until it works.
+mkdir -p "$work/widgets"
+printf 'apiVersion: kse2e.eddy.dev/v1alpha1\nkind: Widget\nmetadata: {name: w2, namespace: %s}\n' \
+    "$apps" >"$work/widgets/w2.yaml"
+commit "widgets"
+poke
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: widgets}
+spec:
+  interval: 10m
+  retryInterval: 5s
+  path: ./widgets
+  prune: true
+  sourceRef: {kind: GitRepository, name: apps}
+YAML
+kubectl -n "$ns" wait kustomization/widgets --for=condition=Ready --timeout=60s >/dev/null
+crd false
+retry 30 served
+kubectl -n "$ns" delete kustomization widgets --wait=false >/dev/null
+prune_failed() {
+    kubectl -n "$ns" get events --field-selector involvedObject.name=widgets -o jsonpath='{.items[*].message}' |
+        grep -q "pruning for deleted resource failed"
+}
+retry 30 prune_failed
+kubectl -n "$ns" get kustomization widgets >/dev/null || fail "let go with its objects unpruned"
+kubectl -n "$apps" get widgets.v1.kse2e.eddy.dev w2 >/dev/null || fail "w2 is gone"
+crd true
+kubectl -n "$ns" wait --for=delete kustomization/widgets --timeout=60s >/dev/null
+retry 10 bash -c "! kubectl -n $apps get widgets.v1.kse2e.eddy.dev w2 >/dev/null 2>&1"
+kubectl delete crd widgets.kse2e.eddy.dev >/dev/null
 
 step "eddy suspend, change by hand, eddy resume: back to Git"
 assert_contains "$("$eddy" suspend kustomization apps -n "$ns")" "✔ kustomization suspended" "suspend"

@@ -391,6 +391,53 @@ static void test_kubectl_takeover(void **state)
     free(nsk);
 }
 
+/* The marks Flux v1 left on what it applied (checksum annotations, the sync-gc-mark label)
+ * go on the first apply, as Flux's apply cleanup removes them; labels Git sets stay. */
+static void test_flux_v1_marks(void **state)
+{
+    (void)state;
+    char *nsv = ed_xasprintf("%s-v1", ns);
+    char *text = ed_xasprintf(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy\n  namespace: %s\n"
+        "  annotations: {kustomize.toolkit.fluxcd.io/checksum: 0a1b2c, fluxcd.io/sync-checksum: "
+        "3d4e5f, keep.example.com/a: x}\n"
+        "  labels: {fluxcd.io/sync-gc-mark: sha256.abc, app: legacy}\n"
+        "data: {color: green}\n",
+        nsv, nsv);
+    /* Written by a manager that is not taken over: only the marks make the apply act. */
+    kubectl("create --field-manager=fluxd -f -", text);
+    free(text);
+    char *set = ed_xasprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: legacy, "
+                             "namespace: %s, labels: {app: legacy, "
+                             "kustomize.toolkit.fluxcd.io/name: apps, "
+                             "kustomize.toolkit.fluxcd.io/namespace: flux-system}}\n"
+                             "data: {color: green}\n",
+                             nsv);
+    size_t n = 0;
+    ed_doc **docs = objects(set, &n);
+    free(set);
+    ed_err err = ED_ERR_INIT;
+    ed_apply_result *r = apply(docs, n, 0, &err);
+    assert_changes(r, "Configured ConfigMap/NS-v1/legacy\n");
+    ed_apply_result_free(r);
+    ed_doc *live = NULL;
+    assert_int_equal(ed_kube_get(kube, "v1", "ConfigMap", nsv, "legacy", &live, &err), 0);
+    const ed_node *l = ed_doc_root(live);
+    assert_null(ed_node_path(l, "/metadata/annotations/kustomize.toolkit.fluxcd.io~1checksum"));
+    assert_null(ed_node_path(l, "/metadata/annotations/fluxcd.io~1sync-checksum"));
+    assert_null(ed_node_path(l, "/metadata/labels/fluxcd.io~1sync-gc-mark"));
+    assert_string_equal(ed_node_path_str(l, "/metadata/annotations/keep.example.com~1a"), "x");
+    assert_string_equal(ed_node_path_str(l, "/metadata/labels/app"), "legacy");
+    ed_doc_free(live);
+    r = apply(docs, n, 0, &err);
+    assert_changes(r, "Unchanged ConfigMap/NS-v1/legacy\n");
+    ed_apply_result_free(r);
+    free_docs(docs, n);
+    ed_kube_delete(kube, "v1", "Namespace", NULL, nsv, NULL, &err);
+    free(nsv);
+}
+
 struct hook {
     int calls;
     int rc;         /* what the hook returns */
@@ -660,13 +707,10 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_apply_lifecycle),
-        cmocka_unit_test(test_opt_out_and_health_failures),
-        cmocka_unit_test(test_kubectl_takeover),
-        cmocka_unit_test(test_before_writes),
-        cmocka_unit_test(test_written),
-        cmocka_unit_test(test_finalizer_job),
-        cmocka_unit_test(test_cluster_scoped_namespace),
+        cmocka_unit_test(test_apply_lifecycle),  cmocka_unit_test(test_opt_out_and_health_failures),
+        cmocka_unit_test(test_kubectl_takeover), cmocka_unit_test(test_flux_v1_marks),
+        cmocka_unit_test(test_before_writes),    cmocka_unit_test(test_written),
+        cmocka_unit_test(test_finalizer_job),    cmocka_unit_test(test_cluster_scoped_namespace),
     };
     return cmocka_run_group_tests_name("apply e2e", tests, setup, teardown);
 }

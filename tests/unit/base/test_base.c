@@ -421,6 +421,32 @@ static void test_path_within(void **state)
     assert_true(ed_path_within("", 0));
 }
 
+/* Flux's SecureJoin of a spec path below an artifact: never above the root. */
+static void test_path_clamp(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"apps", "apps"},
+        {"./apps/", "apps"},
+        {"/apps", "apps"},
+        {"../../apps", "apps"},
+        {"a/../../b/./c", "b/c"},
+        {"a//b", "a/b"},
+        {"", ""},
+        {"./", ""},
+        {"/", ""},
+        {"..", ""},
+        {"a/b/..", "a"},
+        {"/../a/../..", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = ed_path_clamp(cases[i][0]);
+        if (strcmp(got, cases[i][1]) != 0)
+            fail_msg("'%s': '%s', want '%s'", cases[i][0], got, cases[i][1]);
+        free(got);
+    }
+}
+
 static void test_strmap_basic(void **state)
 {
     (void)state;
@@ -588,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_log_json_redacts),
         cmocka_unit_test(test_path_within),
+        cmocka_unit_test(test_path_clamp),
         cmocka_unit_test(test_strmap_basic),
         cmocka_unit_test(test_strmap_model),
         cmocka_unit_test(test_dl_lazy_curl),

@@ -212,6 +212,19 @@ static void test_url_normalize(void **state)
     assert_string_equal(u.host, "github.com");
     assert_int_equal(u.port, 22);
     ed_source_url_clear(&u);
+    /* In messages: the spec's URL as written (Flux repeats it), less the password only. */
+    static const char *const shown[][2] = {
+        {"ssh://git@github.com/org/repo", "ssh://git@github.com/org/repo"},
+        {"https://me:s3cret@Example.com:8443/r.git/", "https://me@Example.com:8443/r.git/"},
+        {"https://:tok@h/r", "https://@h/r"},
+        {"https://h/a@b:c", "https://h/a@b:c"},
+        {"git@github.com:org/repo.git", "git@github.com:org/repo.git"},
+    };
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+        char *d = ed_source_url_display(shown[i][0]);
+        assert_string_equal(d, shown[i][1]);
+        free(d);
+    }
 }
 
 static void check_submodule(const char *parent, const char *raw, const char *want,
