@@ -1066,8 +1066,6 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     if (!rc)
         rc = ks_transform(kz, b->fields, target, kfile, patches, b->err);
     if (!rc)
-        ks_config_namespace(b->config, kz, target);
-    if (!rc)
         rc = ks_replace(b, kz, dir, kfile, target, b->err);
     if (!rc) {
         char *in = ks_origin_path(b, kpath);

@@ -110,6 +110,9 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
 
 /* Sort l in kustomize's legacy order (order.c). */
 void ks_sort_legacy(ks_list *l);
+/* kustomize's rank of a kind in its default order: negative for the kinds that go first (the
+ * earlier, the lower), positive for the last, 0 for the rest. */
+int ks_kind_rank(const char *kind);
 /* The same with the kinds ranked first and last given (a kustomization's legacySortOptions). */
 void ks_sort_legacy_lists(ks_list *l, const char *const *first, size_t nfirst,
                           const char *const *last, size_t nlast);
@@ -204,14 +207,12 @@ int ks_vars_resolve(const ed_doc *declared, ks_list *l, const ed_doc *config, ed
 /* ---- transformer configurations (config.c) ---- */
 
 /* Read the files of kz's `configurations` (kz read from kfile in dir) and append their
- * nameReference, varReference and namespace entries to the mapping at config's root, their
- * commonLabels, commonAnnotations and images field specs to fields' (the kustomization's, as
- * ks_crds_load's). Errors: ED_EINVALID (a bad entry, or one of a transformer eddy does not
- * configure), ED_ENOTFOUND. */
+ * nameReference and varReference entries to the mapping at config's root, their field specs
+ * (namespace, namePrefix, nameSuffix, commonLabels, labels, templateLabels, commonAnnotations,
+ * images, replicas) to fields' (the kustomization's, as ks_crds_load's). Errors: ED_EINVALID (a bad
+ * entry, or one of a transformer eddy does not configure), ED_ENOTFOUND. */
 int ks_config_load(struct build *b, ed_doc *config, ed_doc *fields, const ed_node *kz,
                    const char *dir, const char *kfile, ed_err *err);
-/* Give the fields named by config's namespace entries kz's namespace, if it sets one. */
-void ks_config_namespace(const ed_doc *config, const ed_node *kz, ks_list *l);
 
 /* ---- custom resource definitions (crds.c) ---- */
 
