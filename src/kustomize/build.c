@@ -728,6 +728,7 @@ static int load_file(struct build *b, const char *path, ks_list *out)
         goto cleanup;
     for (size_t i = 0; i < n; i++) {
         ed_node *root = ed_doc_root(docs[i]);
+        ks_drop_merge_keys(root, 0);
         if (ed_node_kind_of(root) != ED_NODE_MAP) {
             rc = ed_err_set(b->err, ED_EINVALID,
                             "%s: line %d: a resource must be a mapping, not a %s", rel(b, path),

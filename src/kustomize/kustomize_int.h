@@ -87,6 +87,10 @@ void ks_finish_annotations(ks_list *l);
  * top-level annotations too when annotations is true (a list's items), else they are left
  * alone. (output.c) */
 void ks_timestamps_as_go(ed_doc *doc, bool annotations);
+/* Remove every key "<<" left in node's mappings (a quoted one: the parser merged the others),
+ * as kustomize's reader does when it resolves anchors: it clears the key "<<" of every mapping
+ * whatever its tag, and merges only a real merge key. (output.c) */
+void ks_drop_merge_keys(ed_node *node, int depth);
 /* Type v as go-yaml v2 (YAML 1.1, what sigs.k8s.io/yaml's YAMLToJSON reads with) does where
  * that differs from eddy's parser: plain y/yes/on/n/no/off are booleans, a 0o number is a
  * string. *out is v or its replacement, in d. (output.c) */

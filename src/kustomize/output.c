@@ -362,3 +362,17 @@ int ks_json_roundtrip(ed_doc **doc, ed_err *err)
     *doc = back;
     return 0;
 }
+
+void ks_drop_merge_keys(ed_node *node, int depth)
+{
+    if (depth > ED_DOC_MAX_DEPTH)
+        return;
+    if (ed_node_kind_of(node) == ED_NODE_MAP)
+        ed_node_remove(node, "<<");
+    if (ed_node_kind_of(node) != ED_NODE_MAP && ed_node_kind_of(node) != ED_NODE_SEQ)
+        return;
+    for (size_t i = 0; i < ed_node_len(node); i++)
+        ks_drop_merge_keys(ed_node_kind_of(node) == ED_NODE_MAP ? ed_node_value_at(node, i)
+                                                                : ed_node_at(node, i),
+                           depth + 1);
+}

@@ -126,6 +126,9 @@ static int parse_body(ks_patch *p, const char *text, size_t len, int want_json, 
     }
     if (want_json)
         return ed_err_set(err, ED_EINVALID, "%s is not a list of JSON patch operations", p->origin);
+    /* kustomize reads strategic merge patches as it reads resources */
+    for (size_t i = 0; i < p->ndocs; i++)
+        ks_drop_merge_keys(ed_doc_root(p->docs[i]), 0);
     for (size_t i = 0; i < p->ndocs; i++)
         if (!is_object_patch(ed_doc_root(p->docs[i])))
             return ed_err_set(err, ED_EINVALID,
