@@ -666,8 +666,11 @@ static int list_items(struct build *b, const char *path, const ed_node *list, in
         }
         ed_doc *one = ed_doc_new();
         ed_doc_set_root(one, ed_node_copy(one, item));
-        ks_timestamps_as_go(one, true); /* kustomize reads the items through Go maps */
         queue_push(q, one);
+        /* kustomize reads the items through Go maps */
+        if (ks_timestamps_as_go(one, true, b->err))
+            return ed_err_wrap(b->err, "%s: %s item %zu", rel(b, path),
+                               ed_node_path_str(list, "/kind"), k);
     }
     return 0;
 }
@@ -1146,8 +1149,16 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
     if (!rc) {
         ks_finish_annotations(&list);
-        for (size_t i = 0; i < list.len; i++)
-            ks_timestamps_as_go(list.items[i].doc, false);
+        for (size_t i = 0; i < list.len && !rc; i++) {
+            rc = ks_timestamps_as_go(list.items[i].doc, false, err);
+            if (rc) {
+                ks_id id;
+                ks_id_of(ed_doc_root(list.items[i].doc), &id);
+                char *ids = ks_id_string(&id);
+                ed_err_wrap(err, "%s", ids);
+                free(ids);
+            }
+        }
     }
     if (!rc)
         rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);

@@ -85,8 +85,9 @@ void ks_finish_annotations(ks_list *l);
 /* Turn every plain string of doc that yaml.v3 reads as a timestamp into Go's JSON text of
  * that time ("2024-01-01" is "2024-01-01T00:00:00Z"), as kustomize's output does; the
  * top-level annotations too when annotations is true (a list's items), else they are left
- * alone. (output.c) */
-void ks_timestamps_as_go(ed_doc *doc, bool annotations);
+ * alone. ED_EINVALID, as kustomize fails, for a time with an offset of 24 hours or more, which
+ * Go's JSON cannot write. (output.c) */
+int ks_timestamps_as_go(ed_doc *doc, bool annotations, ed_err *err);
 /* Remove every key "<<" left in node's mappings (a quoted one: the parser merged the others),
  * as kustomize's reader does when it resolves anchors: it clears the key "<<" of every mapping
  * whatever its tag, and merges only a real merge key. (output.c) */

@@ -83,10 +83,13 @@ static int days_in(int month, int year)
 /*
  * Read s as yaml.v3 reads a plain scalar as a timestamp: Go's time.Parse with the layouts
  * "2006-1-2T15:4:5.999999999Z07:00" (also with 't'), "2006-1-2 15:4:5.999999999" (one or more
- * spaces) and "2006-1-2", and write Go's RFC 3339 text of that time into out.
+ * spaces) and "2006-1-2", and write Go's RFC 3339 text of that time into out. Returns false
+ * when s is no timestamp; *bad_zone is set when it is one Go's JSON cannot write (an offset of
+ * 24 hours or more, which time.Parse takes and Time.MarshalJSON refuses).
  */
-static bool go_timestamp(const char *s, char *out, size_t cap)
+static bool go_timestamp(const char *s, char *out, size_t cap, bool *bad_zone)
 {
+    *bad_zone = false;
     for (int i = 0; i < 4; i++)
         if (s[i] < '0' || s[i] > '9')
             return false;
@@ -155,6 +158,10 @@ static bool go_timestamp(const char *s, char *out, size_t cap)
             frac[--n] = '\0';
     }
     char zone[16] = "Z";
+    if (abs(offset) >= 24 * 60) {
+        *bad_zone = true;
+        return true;
+    }
     if (offset)
         snprintf(zone, sizeof(zone), "%c%02d:%02d", offset < 0 ? '-' : '+', abs(offset) / 60,
                  abs(offset) % 60);
@@ -163,47 +170,55 @@ static bool go_timestamp(const char *s, char *out, size_t cap)
     return true;
 }
 
-/* The node itself, or a new string of its time's text when it is a plain timestamp. */
-static ed_node *retyped(ed_doc *doc, ed_node *v)
+/* *r is the node itself, or a new string of its time's text when it is a plain timestamp;
+ * ED_EINVALID for a time Go's JSON cannot write (key names the field, for the message). */
+static int retyped(ed_doc *doc, ed_node *v, const char *key, ed_node **r, ed_err *err)
 {
     char text[64];
+    bool bad_zone;
     const char *s = ed_node_str(v);
-    if (!ed_node_str_plain(v) || !s || !go_timestamp(s, text, sizeof(text)))
-        return v;
-    return ed_node_new_str(doc, text);
+    *r = v;
+    if (!ed_node_str_plain(v) || !s || !go_timestamp(s, text, sizeof(text), &bad_zone))
+        return 0;
+    if (bad_zone)
+        return ed_err_set(err, ED_EINVALID,
+                          "%s%s%s%s: json: error calling MarshalJSON for type time.Time: "
+                          "Time.MarshalJSON: timezone hour outside of range [0,23]",
+                          key ? "field '" : "", key ? key : "", key ? "': " : "", s);
+    *r = ed_node_new_str(doc, text);
+    return 0;
 }
 
-static void timestamps_walk(ed_doc *doc, ed_node *node, const ed_node *skip, int depth)
+static int timestamps_walk(ed_doc *doc, ed_node *node, const ed_node *skip, int depth, ed_err *err)
 {
     if (depth > ED_DOC_MAX_DEPTH || node == skip)
-        return;
-    if (ed_node_kind_of(node) == ED_NODE_MAP) {
-        for (size_t i = 0; i < ed_node_len(node); i++) {
-            ed_node *v = ed_node_value_at(node, i);
-            ed_node *r = retyped(doc, v);
-            if (r != v)
-                ed_node_set(doc, node, ed_node_key_at(node, i), r);
-            else
-                timestamps_walk(doc, v, skip, depth + 1);
-        }
-    } else if (ed_node_kind_of(node) == ED_NODE_SEQ) {
-        for (size_t i = 0; i < ed_node_len(node); i++) {
-            ed_node *v = ed_node_at(node, i);
-            ed_node *r = retyped(doc, v);
-            if (r != v)
-                ed_node_set_at(node, i, r);
-            else
-                timestamps_walk(doc, v, skip, depth + 1);
-        }
+        return 0;
+    bool map = ed_node_kind_of(node) == ED_NODE_MAP;
+    if (!map && ed_node_kind_of(node) != ED_NODE_SEQ)
+        return 0;
+    for (size_t i = 0; i < ed_node_len(node); i++) {
+        ed_node *v = map ? ed_node_value_at(node, i) : ed_node_at(node, i);
+        const char *key = map ? ed_node_key_at(node, i) : NULL;
+        ed_node *r;
+        int rc = retyped(doc, v, key, &r, err);
+        if (!rc && r == v)
+            rc = timestamps_walk(doc, v, skip, depth + 1, err);
+        else if (!rc && map)
+            ed_node_set(doc, node, key, r);
+        else if (!rc)
+            ed_node_set_at(node, i, r);
+        if (rc)
+            return rc;
     }
+    return 0;
 }
 
-void ks_timestamps_as_go(ed_doc *doc, bool annotations)
+int ks_timestamps_as_go(ed_doc *doc, bool annotations, ed_err *err)
 {
     ed_node *root = ed_doc_root(doc);
     const ed_node *skip =
         annotations ? NULL : ed_node_get(ed_node_get(root, "metadata"), "annotations");
-    timestamps_walk(doc, root, skip, 0);
+    return timestamps_walk(doc, root, skip, 0, err);
 }
 
 /* ---- YAML 1.1 and JSON, where kustomize goes through them ---- */

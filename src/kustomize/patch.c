@@ -564,8 +564,9 @@ static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed
             char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
             /* kustomize patches the object's JSON (read through Go maps: timestamps
              * become times) and reads the result back */
-            ks_timestamps_as_go(l->items[i].doc, true);
-            rc = ks_json_roundtrip(&l->items[i].doc, err);
+            rc = ks_timestamps_as_go(l->items[i].doc, true, err);
+            if (!rc)
+                rc = ks_json_roundtrip(&l->items[i].doc, err);
             if (!rc)
                 rc = ed_ks_json6902_apply(l->items[i].doc, body, err);
             root = ed_doc_root(l->items[i].doc);
