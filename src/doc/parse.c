@@ -277,7 +277,9 @@ static ed_node *make_typed_scalar(struct parse_state *st, ed_doc *doc, const yam
     const char *num = st->json ? text : without_underscores(text, &nlen, digits, sizeof(digits));
     if (parse_int(num, nlen, !st->json, &iv))
         return ed_node_new_int(doc, iv);
-    if (parse_float(num, nlen, &fv))
+    /* yaml.v3 types a number past the float range (1e400) as a string: Go's ParseFloat fails */
+    if (parse_float(num, nlen, &fv) &&
+        (st->json || !isinf(fv) || num[nlen - 1] == 'f' || num[nlen - 1] == 'F'))
         return ed_doc_node_new_float(doc, fv, num, nlen);
     if (st->json) {
         /* JSON has no plain strings: a bare word is a syntax error. */

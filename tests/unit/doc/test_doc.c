@@ -93,6 +93,23 @@ static void test_scalar_typing(void **state)
     ed_doc_free(d);
 }
 
+/* A number past the float range is a string, as yaml.v3 types it (Go's ParseFloat fails);
+ * .inf stays an infinite float, and an underflow is 0. */
+static void test_float_out_of_range(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("a: 1e400\nb: -1e400\nc: .inf\nd: 1e-400\ne: -.Inf\n");
+    ed_node *r = ed_doc_root(d);
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "a")), ED_NODE_STR);
+    assert_string_equal(ed_node_str(ed_node_get(r, "a")), "1e400");
+    assert_true(ed_node_str_plain(ed_node_get(r, "a")));
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "b")), ED_NODE_STR);
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "c")), ED_NODE_FLOAT);
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "d")), ED_NODE_FLOAT);
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "e")), ED_NODE_FLOAT);
+    ed_doc_free(d);
+}
+
 /* Booleans, integers and nulls keep their text as written, through copies into another
  * document (whose arena outlives the source's); built ones have none. */
 static void test_scalar_text(void **state)
@@ -393,6 +410,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalar_typing),
         cmocka_unit_test(test_scalar_text),
+        cmocka_unit_test(test_float_out_of_range),
         cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_merge_keys),
         cmocka_unit_test(test_stream),
