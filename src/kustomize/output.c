@@ -171,13 +171,22 @@ static bool go_timestamp(const char *s, char *out, size_t cap, bool *bad_zone)
 }
 
 /* *r is the node itself, or a new string of its time's text when it is a plain timestamp;
- * ED_EINVALID for a time Go's JSON cannot write (key names the field, for the message). */
+ * ED_EINVALID for a time or a number Go's JSON cannot write (key names the field, for the
+ * message). */
 static int retyped(ed_doc *doc, ed_node *v, const char *key, ed_node **r, ed_err *err)
 {
     char text[64];
     bool bad_zone;
     const char *s = ed_node_str(v);
+    double f;
     *r = v;
+    /* .inf and .nan: Go's JSON has no text for them either */
+    if (ed_node_kind_of(v) == ED_NODE_FLOAT && ed_node_float(v, &f, NULL) && !isfinite(f))
+        return ed_err_set(err, ED_EINVALID, "%s%s%sjson: unsupported value: %s",
+                          key ? "field '" : "", key ? key : "", key ? "': " : "",
+                          isnan(f) ? "NaN"
+                          : f > 0  ? "+Inf"
+                                   : "-Inf");
     if (!ed_node_str_plain(v) || !s || !go_timestamp(s, text, sizeof(text), &bad_zone))
         return 0;
     if (bad_zone)
