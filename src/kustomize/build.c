@@ -279,6 +279,7 @@ static const char *const supported_fields[] = {"apiVersion",
                                                "labels",
                                                "commonAnnotations",
                                                "images",
+                                               "imageTags",
                                                "replicas",
                                                "resources",
                                                "bases",
@@ -500,7 +501,19 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         if (!in_list(known_fields, key))
             return ed_err_set(b->err, ED_EINVALID,
                               "%s: invalid Kustomization: json: unknown field \"%s\"", kfile, key);
-        if (!in_list(supported_fields, key))
+        const ed_node *v = ed_node_value_at(kz, i);
+        /* Flux's kustomize-controller builds with Helm disabled: kustomize's own error */
+        if ((strcmp(key, "helmCharts") == 0 || strcmp(key, "helmChartInflationGenerator") == 0) &&
+            ed_node_len(v) > 0)
+            return ed_err_set(b->err, ED_EINVALID,
+                              "%s: %s: Helm chart inflation is disabled, as in Flux's "
+                              "kustomize-controller (kustomize: must specify --enable-helm); a "
+                              "HelmRelease installs a chart",
+                              kfile, key);
+        /* empty lists and helmGlobals (which only helmCharts read) change nothing */
+        bool inert = strcmp(key, "helmGlobals") == 0 || ed_node_kind_of(v) == ED_NODE_NULL ||
+                     (ed_node_kind_of(v) == ED_NODE_SEQ && ed_node_len(v) == 0);
+        if (!in_list(supported_fields, key) && !inert)
             return ed_err_set(b->err, ED_EINVALID,
                               "%s: kustomization field '%s' is not supported by eddy yet", kfile,
                               key);
@@ -549,6 +562,13 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
     if (!rc)
         rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "images"), "images", "[]types.Image",
                                image_keys, 5);
+    const ed_node *helm = ed_node_get(kz, "helmGlobals");
+    if (!rc && helm && ed_node_kind_of(helm) != ED_NODE_MAP &&
+        ed_node_kind_of(helm) != ED_NODE_NULL)
+        rc = type_error(b, kfile, helm, "helmGlobals", "types.HelmGlobals");
+    if (!rc)
+        rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "imageTags"), "imageTags", "[]types.Image",
+                               image_keys, 5);
     if (!rc)
         rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "replicas"), "replicas", "[]types.Replica",
                                replica_keys, 2);
@@ -562,6 +582,23 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         rc = check_seq_of_maps(b, kfile, ed_node_get(ed_node_at(labels, i), "fields"),
                                "labels.fields", "[]types.FieldSpec", field_spec_keys, 5);
     return rc;
+}
+
+/* kustomize's fix of the deprecated `imageTags`: its entries go after those of `images`. */
+static void fold_image_tags(ed_doc *kdoc)
+{
+    ed_node *kz = ed_doc_root(kdoc);
+    const ed_node *tags = ed_node_get(kz, "imageTags");
+    if (ed_node_len(tags) > 0) {
+        ed_node *images = ed_node_get(kz, "images");
+        if (ed_node_kind_of(images) != ED_NODE_SEQ) {
+            images = ed_node_new_seq(kdoc);
+            ed_node_set(kdoc, kz, "images", images);
+        }
+        for (size_t i = 0; i < ed_node_len(tags); i++)
+            ed_node_append(kdoc, images, ed_node_copy(kdoc, ed_node_at(tags, i)));
+    }
+    ed_node_remove(kz, "imageTags");
 }
 
 /* ---- files named by a kustomization (patch.c reads its patch files through this) ---- */
@@ -1028,6 +1065,8 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         goto cleanup;
     }
     rc = check_kustomization(b, kfile, kz);
+    if (!rc)
+        fold_image_tags(docs[0]);
     if (!rc && kustomization_empty(kz))
         rc = ed_err_set(b->err, ED_EINVALID, "%s is empty", kfile);
     if (!rc)

@@ -214,9 +214,9 @@ static void test_errors(void **state)
     put("unknown/kustomization.yaml", "resourcez: []\n");
     assert_build_fails("unknown", ED_EINVALID,
                        "invalid Kustomization: json: unknown field \"resourcez\"");
-    put("unsupported/kustomization.yaml", "helmCharts: []\n");
+    put("unsupported/kustomization.yaml", "generators: [g.yaml]\n");
     assert_build_fails("unsupported", ED_EINVALID,
-                       "field 'helmCharts' is not supported by eddy yet");
+                       "field 'generators' is not supported by eddy yet");
     put("badtype/kustomization.yaml", "commonLabels:\n  n: 1\n");
     assert_build_fails("badtype", ED_EINVALID, "cannot unmarshal number");
 
