@@ -226,7 +226,20 @@ char *ks_origin_path(struct build *b, const char *path)
     size_t n = strlen(top);
     if (strncmp(path, top, n) == 0 && path[n] == '/')
         return ed_xstrdup(path + n + 1);
-    return ed_xstrdup(rel(b, path));
+    /* outside the top kustomization's directory (an overlay's ../base): relative to it, as
+     * kustomize writes it ("../base/deploy.yaml"); both are real paths below the root */
+    size_t common = 0;
+    for (size_t i = 0; top[i] && top[i] == path[i]; i++)
+        if (top[i] == '/')
+            common = i;
+    if (path[common] != '/' || (top[common] != '/' && top[common] != '\0'))
+        return ed_xstrdup(rel(b, path));
+    ed_buf out = ED_BUF_INIT(1 << 20);
+    for (const char *t = top + common; *t; t++)
+        if (*t == '/')
+            ed_buf_append_str(&out, "../");
+    ed_buf_append_str(&out, path + common + 1);
+    return ed_buf_take(&out);
 }
 
 /* ---- the kustomization file ---- */
