@@ -114,9 +114,10 @@ void ks_record_transformers(const ed_node *kz, const char *configured_in, ks_lis
     record(l, configured_in, "NamespaceTransformer", has_value(ed_node_get(kz, "namespace")));
     record(l, configured_in, "PrefixTransformer", has_value(ed_node_get(kz, "namePrefix")));
     record(l, configured_in, "SuffixTransformer", has_value(ed_node_get(kz, "nameSuffix")));
+    /* one per labels entry, and one for commonLabels whenever either is set (even empty) */
+    size_t n_labels = ed_node_len(ed_node_get(kz, "labels"));
     record(l, configured_in, "LabelTransformer",
-           (has_value(ed_node_get(kz, "commonLabels")) ? 1 : 0) +
-               ed_node_len(ed_node_get(kz, "labels")));
+           n_labels || has_value(ed_node_get(kz, "commonLabels")) ? n_labels + 1 : 0);
     record(l, configured_in, "AnnotationsTransformer",
            has_value(ed_node_get(kz, "commonAnnotations")));
     record(l, configured_in, "PatchJson6902Transformer",
