@@ -516,16 +516,15 @@ static int parse_env(const struct gen_ctx *g, const char *name, const char *file
             size_t klen = eq ? (size_t)(eq - (data + s)) : stop - s;
             char *key = ed_xstrndup(data + s, klen);
             char *value = eq ? ed_xstrndup(eq + 1, (size_t)(data + stop - eq - 1)) : ed_xstrdup("");
+            /* kustomize skips a line without a key ("=value") as it skips a comment */
             if (!*key) {
                 free(key);
                 free(value);
-                return ed_err_set(g->err, ED_EINVALID,
-                                  "%s: env file '%s': line %d: a key is required before '='",
-                                  g->kfile, file, line);
+            } else {
+                int rc = kvs_add(g, name, out, key, value, strlen(value));
+                if (rc)
+                    return rc;
             }
-            int rc = kvs_add(g, name, out, key, value, strlen(value));
-            if (rc)
-                return rc;
         }
         pos = nl ? end + 1 : len;
     }
