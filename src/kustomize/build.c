@@ -625,10 +625,8 @@ struct ks_loader {
 int ks_loader_read(ks_loader *ld, const char *entry, char **data, size_t *len, ed_err *err)
 {
     ED_ASSERT(ld->b->err == err);
-    /* kustomize reads files a kustomization names only from its own directory and below. */
-    if (!lexically_inside(0, entry))
-        return ed_err_set(err, ED_EINVALID, "%s: security; file '%s' is not in or below '%s'",
-                          ld->kfile, entry, rel(ld->b, ld->dir));
+    /* anywhere below the build root, as resources and generator files: Flux builds with
+     * kustomize's LoadRestrictionsNone, so an overlay may name ../patches/x.yaml */
     char *real = NULL;
     int rc = resolve_entry(ld->b, ld->dir, entry, ld->kfile, &real);
     if (!rc)

@@ -20,9 +20,9 @@
  * `sortOptions` say (kustomize's legacy order by default). Every other kustomization field is
  * refused with an error naming it, never ignored. Remote bases are refused.
  *
- * Files a generator reads, like resources, may lie anywhere below the build root (Flux builds
- * with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse a file outside
- * the kustomization's own directory). An env-file line without '=' gets the empty value:
+ * Files a generator, a patch or openapi reads, like resources, may lie anywhere below the build
+ * root (Flux builds with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse
+ * a file outside the kustomization's own directory). An env-file line without '=' gets the empty value:
  * kustomize would read eddy's own environment, which a build must never depend on or expose.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
