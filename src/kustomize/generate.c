@@ -906,7 +906,17 @@ static int generate_one(const struct gen_ctx *g, const ed_node *e, const ed_node
         struct opts o;
         merge_opts(&o, ed_node_get(e, "options"), global);
         ed_doc *doc = make_object(e, secret, &kv, &o);
-        rc = place(g, e, doc, !o.no_hash, acc);
+        static const char *const keyed[] = {"/metadata/labels", "/metadata/annotations", "/data",
+                                            "/binaryData"};
+        char *where = ed_xasprintf("%s '%s'", g->field, name);
+        for (size_t k = 0; k < sizeof(keyed) / sizeof(keyed[0]) && !rc; k++)
+            rc = ks_check_plain_keys(ed_node_path(ed_doc_root(doc), keyed[k]), g->kfile, where,
+                                     g->err);
+        free(where);
+        if (rc)
+            ed_doc_free(doc);
+        else
+            rc = place(g, e, doc, !o.no_hash, acc);
     }
     kvs_free(&kv);
     return rc;

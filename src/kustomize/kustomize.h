@@ -22,8 +22,8 @@
  *
  * Files a generator, a patch or openapi reads, like resources, may lie anywhere below the build
  * root (Flux builds with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse
- * a file outside the kustomization's own directory). An env-file line without '=' gets the empty value:
- * kustomize would read eddy's own environment, which a build must never depend on or expose.
+ * a file outside the kustomization's own directory). An env-file line without '=' gets the empty
+ * value: kustomize would read eddy's own environment, which a build must never depend on or expose.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
  */

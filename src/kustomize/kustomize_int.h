@@ -92,6 +92,10 @@ int ks_timestamps_as_go(ed_doc *doc, bool annotations, ed_err *err);
  * as kustomize's reader does when it resolves anchors: it clears the key "<<" of every mapping
  * whatever its tag, and merges only a real merge key. (output.c) */
 void ks_drop_merge_keys(ed_node *node, int depth);
+/* ED_EINVALID, naming kfile and where, when a key of map (the keys kustomize adds to an
+ * object: labels, annotations, generated data) would read back as a null, boolean, number or
+ * time once written plain, as kustomize writes it: kustomize's build then fails. (output.c) */
+int ks_check_plain_keys(const ed_node *map, const char *kfile, const char *where, ed_err *err);
 /* Type v as go-yaml v2 (YAML 1.1, what sigs.k8s.io/yaml's YAMLToJSON reads with) does where
  * that differs from eddy's parser: plain y/yes/on/n/no/off are booleans, a 0o number is a
  * string. *out is v or its replacement, in d. (output.c) */

@@ -400,3 +400,49 @@ void ks_drop_merge_keys(ed_node *node, int depth)
                                                                 : ed_node_at(node, i),
                            depth + 1);
 }
+
+/* ---- keys kustomize writes plain ---- */
+
+/* What yaml.v3 reads key as when it is written as a plain scalar, the way kustomize writes the
+ * keys it adds (labels, annotations, generated data): NULL for a string, else the type. */
+static const char *plain_key_type(const char *key)
+{
+    char text[64];
+    bool bad_zone;
+    if (!*key)
+        return "null";
+    if (go_timestamp(key, text, sizeof(text), &bad_zone))
+        return "timestamp";
+    /* only such keys can read as a null, boolean or number */
+    if (strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+~-") !=
+        strlen(key))
+        return NULL;
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    const char *type = NULL;
+    if (ed_doc_parse_yaml(key, strlen(key), NULL, &docs, &n, &err) == 0 && n == 1) {
+        ed_node_kind kind = ed_node_kind_of(ed_doc_root(docs[0]));
+        if (kind == ED_NODE_BOOL || kind == ED_NODE_INT || kind == ED_NODE_FLOAT)
+            type = ed_node_kind_name(kind);
+    } else if (n == 0 && !err.msg[0]) {
+        type = "null"; /* "~", "null": the parser drops a null document */
+    }
+    ed_doc_list_free(docs, n);
+    return type;
+}
+
+int ks_check_plain_keys(const ed_node *map, const char *kfile, const char *where, ed_err *err)
+{
+    for (size_t i = 0; i < ed_node_len(map); i++) {
+        const char *key = ed_node_key_at(map, i);
+        const char *type = plain_key_type(key);
+        if (type)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: %s: the key '%s' is written plain and read back as %s %s, not "
+                              "a string: kustomize fails on it (json: unsupported type: "
+                              "map[interface {}]interface {})",
+                              kfile, where, key, strchr("aeiou", type[0]) ? "an" : "a", type);
+    }
+    return 0;
+}

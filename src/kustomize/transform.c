@@ -891,7 +891,13 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
     field_spec *crd_replicas = config_specs(config, "replicas", &n_replicas);
     field_spec *replica_fs = NULL;
     field_spec *ns_specs = config_specs(config, "namespace", &n_ns);
-    int rc = 0;
+    int rc = ks_check_plain_keys(common_labels, kfile, "commonLabels", err);
+    for (size_t k = 0; k < ed_node_len(labels) && !rc; k++)
+        rc = ks_check_plain_keys(ed_node_get(ed_node_at(labels, k), "pairs"), kfile, "labels", err);
+    if (!rc)
+        rc = ks_check_plain_keys(annotations, kfile, "commonAnnotations", err);
+    if (rc)
+        goto cleanup;
 
     if (ns && *ns)
         for (size_t i = 0; i < l->len; i++)
@@ -975,6 +981,7 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
     }
     if (!rc && ed_node_len(images) > 0)
         rc = images_apply(l, images, crd_images, n_images, kfile, err);
+cleanup:
     free(name_suffix);
     free(crd_replicas);
     free(replica_fs);
