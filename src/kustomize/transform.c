@@ -351,35 +351,51 @@ static int affix_path(ed_doc *doc, ed_node *node, const char *path, const char *
  * makes the value from ctx. */
 typedef ed_node *(*value_fn)(ed_doc *doc, const void *ctx);
 
-static void put_path(ed_doc *doc, ed_node *node, const char *path, bool create, value_fn make,
+static bool put_path(ed_doc *doc, ed_node *node, const char *path, bool create, value_fn make,
                      const void *ctx, int depth)
 {
-    if (depth > ED_DOC_MAX_DEPTH)
-        return;
+    if (depth > ED_DOC_MAX_DEPTH || ed_node_kind_of(node) == ED_NODE_NULL)
+        return true;
     if (ed_node_kind_of(node) == ED_NODE_SEQ) {
-        for (size_t i = 0; i < ed_node_len(node); i++)
-            put_path(doc, ed_node_at(node, i), path, create, make, ctx, depth + 1);
-        return;
+        bool ok = true;
+        for (size_t i = 0; i < ed_node_len(node) && ok; i++)
+            ok = put_path(doc, ed_node_at(node, i), path, create, make, ctx, depth + 1);
+        return ok;
     }
     if (ed_node_kind_of(node) != ED_NODE_MAP)
-        return;
+        return false; /* kustomize: "expected sequence or mapping node" */
     const char *slash = strchr(path, '/');
     size_t n = slash ? (size_t)(slash - path) : strlen(path);
     char *key = ed_xstrndup(path, n);
     if (n >= 2 && strcmp(key + n - 2, "[]") == 0)
         key[n - 2] = '\0';
     ed_node *child = ed_node_get(node, key);
+    bool ok = true;
     if (slash) {
         if ((!child || ed_node_kind_of(child) == ED_NODE_NULL) && create) {
             child = ed_node_new_map(doc);
             ed_node_set(doc, node, key, child);
         }
         if (child)
-            put_path(doc, child, slash + 1, create, make, ctx, depth + 1);
+            ok = put_path(doc, child, slash + 1, create, make, ctx, depth + 1);
     } else if (child || create) {
         ed_node_set(doc, node, key, make(doc, ctx));
     }
     free(key);
+    return ok;
+}
+
+/* kustomize's error for a field spec's path that meets a scalar on its way. */
+static int path_blocked(const char *kfile, const char *field, const char *path, const ks_id *id,
+                        ed_err *err)
+{
+    char *ids = ks_id_string(id);
+    int rc = ed_err_set(err, ED_EINVALID,
+                        "%s: %s: considering field '%s' of object %s: expected sequence or "
+                        "mapping node",
+                        kfile, field, path, ids);
+    free(ids);
+    return rc;
 }
 
 static ed_node *value_str(ed_doc *doc, const void *ctx)
@@ -475,7 +491,8 @@ static void set_str(ed_doc *doc, ed_node *map, const char *key, const char *valu
 
 /* Give r the namespace ns: its metadata and kustomize's built-in places, then the places of
  * the configurations' namespace field specs (specs, n of them) that select it. */
-static void namespace_one(ks_res *r, const char *ns, const field_spec *specs, size_t n)
+static int namespace_one(ks_res *r, const char *ns, const field_spec *specs, size_t n,
+                         const char *kfile, ed_err *err)
 {
     ed_doc *doc = r->doc;
     ed_node *root = ed_doc_root(doc);
@@ -512,8 +529,13 @@ static void namespace_one(ks_res *r, const char *ns, const field_spec *specs, si
         }
     }
     for (size_t i = 0; i < n; i++)
-        if (specs[i].path && spec_matches(&specs[i], &id))
-            put_path(doc, root, specs[i].path, specs[i].create, value_str, ns, 0);
+        if (specs[i].path && spec_matches(&specs[i], &id) &&
+            !put_path(doc, root, specs[i].path, specs[i].create, value_str, ns, 0)) {
+            ks_id now; /* kustomize names the object with its new namespace */
+            ks_id_of(root, &now);
+            return path_blocked(kfile, "namespace transformation failed", specs[i].path, &now, err);
+        }
+    return 0;
 }
 
 /* Rename r with prefix and suffix, then prefix the fields of the namePrefix field specs (the
@@ -900,8 +922,8 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
         goto cleanup;
 
     if (ns && *ns)
-        for (size_t i = 0; i < l->len; i++)
-            namespace_one(&l->items[i], ns, ns_specs, n_ns);
+        for (size_t i = 0; i < l->len && !rc; i++)
+            rc = namespace_one(&l->items[i], ns, ns_specs, n_ns, kfile, err);
     if ((prefix && *prefix) || (suffix && *suffix))
         for (size_t i = 0; i < l->len && !rc; i++)
             rc = rename_one(&l->items[i], prefix ? prefix : "", suffix ? suffix : "", identity,
@@ -964,8 +986,11 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
                 ks_id_of(ed_doc_root(l->items[i].doc), &id);
                 if (!spec_matches(&replica_fs[f], &id) || !res_has_name(&l->items[i], name))
                     continue;
-                put_path(l->items[i].doc, ed_doc_root(l->items[i].doc), replica_fs[f].path,
-                         replica_fs[f].create, value_int, &count, 0);
+                if (!put_path(l->items[i].doc, ed_doc_root(l->items[i].doc), replica_fs[f].path,
+                              replica_fs[f].create, value_int, &count, 0)) {
+                    rc = path_blocked(kfile, "replicas", replica_fs[f].path, &id, err);
+                    goto cleanup;
+                }
                 found = true;
             }
         if (!found) {
