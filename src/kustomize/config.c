@@ -9,9 +9,10 @@
  * images and replicas go with the kustomization's own (as its CRDs' do), so they act where
  * kustomize's do: in this kustomization and those that include it, never in a sibling.
  *
- * A namePrefix or nameSuffix spec of metadata/name is refused: kustomize merges it with its
- * default (every kind's metadata/name) so that only the kinds it names keep being renamed, in
- * this kustomization and those that include it, a rule eddy does not follow yet.
+ * A spec of a place every kind has by default (metadata/labels for commonLabels) that names a
+ * kind is refused, and a namePrefix or nameSuffix one of metadata/name: kustomize merges it with
+ * its default so that only the kinds it names keep that place, in this kustomization and those
+ * that include it, a rule eddy does not follow yet.
  */
 #include "kustomize_int.h"
 
@@ -73,6 +74,46 @@ static int check_section(const char *section, const ed_node *list, const char *f
     return 0;
 }
 
+/* The place every kind has in kustomize's default configuration of a section. */
+static const struct {
+    const char *section, *path;
+} default_paths[] = {
+    {"namePrefix", "metadata/name"},
+    {"nameSuffix", "metadata/name"},
+    {"commonLabels", "metadata/labels"},
+    {"templateLabels", "metadata/labels"},
+    {"commonAnnotations", "metadata/annotations"},
+};
+
+/* A spec of a section's default place: for every kind it changes nothing (kustomize merges it
+ * away); for some kinds kustomize then drops the default for the others (its merge keeps the
+ * spec that selects the other and sorts first), here and in every kustomization including this
+ * one. eddy refuses those, and specs of metadata/name for namePrefix and nameSuffix altogether. */
+static int check_default_path(const char *section, const ed_node *list, const char *file,
+                              ed_err *err)
+{
+    for (size_t d = 0; d < sizeof(default_paths) / sizeof(default_paths[0]); d++) {
+        if (strcmp(default_paths[d].section, section) != 0)
+            continue;
+        bool renames = strcmp(default_paths[d].path, "metadata/name") == 0;
+        for (size_t k = 0; k < ed_node_len(list); k++) {
+            const ed_node *fs = ed_node_at(list, k);
+            if (strcmp(ed_node_str(ed_node_get(fs, "path")), default_paths[d].path) != 0)
+                continue;
+            const char *g = ed_node_str(ed_node_get(fs, "group"));
+            const char *v = ed_node_str(ed_node_get(fs, "version"));
+            const char *kind = ed_node_str(ed_node_get(fs, "kind"));
+            if (renames || (g && *g) || (v && *v) || (kind && *kind))
+                return ed_err_set(err, ED_EINVALID,
+                                  "%s: a %s field spec of %s%s is not supported by eddy yet "
+                                  "(kustomize would then act there only on the kinds it names)",
+                                  file, section, default_paths[d].path,
+                                  renames ? "" : " for some kinds");
+        }
+    }
+    return 0;
+}
+
 /* Check one configuration file's document and append its entries to config's sections (and
  * fields' for field_sections). */
 static int add_file(ed_doc *config, ed_doc *fields, const ed_node *root, const char *file,
@@ -95,13 +136,9 @@ static int add_file(ed_doc *config, ed_doc *fields, const ed_node *root, const c
         int rc = check_section(key, list, file, err);
         if (rc)
             return rc;
-        bool renames = strcmp(key, "namePrefix") == 0 || strcmp(key, "nameSuffix") == 0;
-        for (size_t k = 0; renames && k < ed_node_len(list); k++)
-            if (strcmp(ed_node_str(ed_node_get(ed_node_at(list, k), "path")), "metadata/name") == 0)
-                return ed_err_set(err, ED_EINVALID,
-                                  "%s: a %s field spec of metadata/name is not supported by eddy "
-                                  "yet (kustomize would then rename only the kinds it names)",
-                                  file, key);
+        rc = check_default_path(key, list, file, err);
+        if (rc)
+            return rc;
         ed_doc *to = field ? fields : config;
         ed_node *dst = ed_node_get(ed_doc_root(to), key);
         if (!dst) {
