@@ -303,18 +303,45 @@ static int check_seq(const ed_node *n, const char *kfile, const char *field, ed_
                       ed_node_kind_name(ed_node_kind_of(n)));
 }
 
+/* The one schema version kustomize has built in (kyaml's kubernetesapi.DefaultOpenAPI), whose
+ * merge keys eddy's table holds. */
+#define BUILTIN_OPENAPI "v1.21.2"
+
 /* `openapi: {path: FILE}`: an OpenAPI (swagger 2) document whose definitions replace the
- * built-in merge keys for this kustomization's strategic merge patches, as in kustomize. */
+ * built-in merge keys for this kustomization's strategic merge patches, as in kustomize.
+ * `openapi: {version: V}` names a built-in schema: kustomize has only its default one. */
 static int load_openapi(ks_patch_set *set, const ed_node *oa, ks_loader *ld, const char *kfile,
                         ed_err *err)
 {
     if (!oa || ed_node_kind_of(oa) == ED_NODE_NULL)
         return 0;
-    const char *path = ed_node_str(ed_node_get(oa, "path"));
-    if (ed_node_kind_of(oa) != ED_NODE_MAP || ed_node_len(oa) != 1 || !path)
+    if (ed_node_kind_of(oa) != ED_NODE_MAP)
         return ed_err_set(err, ED_EINVALID,
-                          "%s: openapi: only `path: FILE` is supported by eddy (not `version`)",
+                          "%s: invalid Kustomization: json: cannot unmarshal %s into Go struct "
+                          "field Kustomization.openapi of type map[string]string",
+                          kfile,
+                          ed_node_kind_of(oa) == ED_NODE_SEQ    ? "array"
+                          : ed_node_kind_of(oa) == ED_NODE_STR  ? "string"
+                          : ed_node_kind_of(oa) == ED_NODE_BOOL ? "bool"
+                                                                : "number");
+    const char *path = ed_node_str(ed_node_get(oa, "path"));
+    const ed_node *version = ed_node_get(oa, "version");
+    if (version && path)
+        return ed_err_set(err, ED_EINVALID,
+                          "%s: openapi: builtin version and custom schema provided, cannot use "
+                          "both",
                           kfile);
+    if (version) {
+        const char *v = ed_node_str(version);
+        if (v && *v && strcmp(v, BUILTIN_OPENAPI) != 0)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: openapi: the specified OpenAPI version is not built in (only "
+                              "%s is)",
+                              kfile, BUILTIN_OPENAPI);
+        return 0;
+    }
+    if (!path)
+        return 0;
     char *data = NULL;
     size_t len = 0;
     int rc = ks_loader_read(ld, path, &data, &len, err);
