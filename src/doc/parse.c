@@ -558,6 +558,7 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
             if (!value)
                 return merges_fail(&merges);
             ed_node_set(doc, node, k, value);
+            node->u.c.items[node->u.c.len - 1].key_plain = ed_node_str_plain(key);
         }
         if (merges.len && !apply_merges(st, doc, node, &merges)) {
             free(merges.items);

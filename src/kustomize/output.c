@@ -274,13 +274,25 @@ void ks_retype_yaml11(ed_doc *d, ed_node *v, ed_node **out)
         return;
     size_t n = ed_node_len(v);
     ed_node **items = ed_xcalloc(n ? n : 1, sizeof(ed_node *));
-    bool changed = false;
+    bool changed = false, renamed = false;
     for (size_t i = 0; i < n; i++) {
         ed_node *item = k == ED_NODE_MAP ? ed_node_value_at(v, i) : ed_node_at(v, i);
         ks_retype_yaml11(d, item, &items[i]);
         changed |= items[i] != item;
+        renamed |=
+            k == ED_NODE_MAP && ed_node_key_plain_at(v, i) && yaml11_bool(ed_node_key_at(v, i), &b);
     }
-    if (changed && k == ED_NODE_MAP) {
+    if (renamed) {
+        /* a plain key y, on, off, ... is a boolean too, and its text "true" or "false" the
+         * key (YAMLToJSON); a later pair wins over an earlier one it now shares a key with */
+        *out = ed_node_new_map(d);
+        for (size_t i = 0; i < n; i++) {
+            const char *key = ed_node_key_at(v, i);
+            if (ed_node_key_plain_at(v, i) && yaml11_bool(key, &b))
+                key = b ? "true" : "false";
+            ed_node_set(d, *out, key, items[i]);
+        }
+    } else if (changed && k == ED_NODE_MAP) {
         for (size_t i = 0; i < n; i++)
             ed_node_set(d, v, ed_node_key_at(v, i), items[i]);
     } else if (changed) {
