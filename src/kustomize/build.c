@@ -761,6 +761,26 @@ static int inline_lists(struct build *b, const char *path, ed_doc ***docs, size_
     return 0;
 }
 
+/* An object's kind or name: a non-empty string. kustomize takes any scalar as written there
+ * (`name: 5`), which the API server then refuses; eddy refuses it at once, saying so. */
+static int check_id_field(struct build *b, const char *path, const ed_node *root,
+                          const char *pointer, const char *field)
+{
+    const ed_node *v = ed_node_path(root, pointer);
+    const char *s = ed_node_str(v);
+    if (s && *s)
+        return 0;
+    if (!v || ed_node_kind_of(v) == ED_NODE_NULL || (s && !*s))
+        return ed_err_set(b->err, ED_EINVALID, "%s: line %d: missing %s in object", rel(b, path),
+                          ed_node_line(root), field);
+    const char *kind = ed_node_kind_name(ed_node_kind_of(v));
+    const char *text = ed_node_scalar_text(v);
+    return ed_err_set(b->err, ED_EINVALID, "%s: line %d: %s must be a string, not %s %s%s%s%s",
+                      rel(b, path), ed_node_line(root), field,
+                      strchr("aeiou", kind[0]) ? "an" : "a", kind, text ? " (" : "",
+                      text ? text : "", text ? ")" : "");
+}
+
 /* A resource file: every document must be an object with a kind and a name (a list's items
  * take its place). */
 static int load_file(struct build *b, const char *path, ks_list *out)
@@ -786,20 +806,14 @@ static int load_file(struct build *b, const char *path, ks_list *out)
                             ed_node_line(root), ed_node_kind_name(ed_node_kind_of(root)));
             goto cleanup;
         }
-        if (!ed_node_path_str(root, "/kind") || !*ed_node_path_str(root, "/kind")) {
-            rc = ed_err_set(b->err, ED_EINVALID, "%s: line %d: missing kind in object",
-                            rel(b, path), ed_node_line(root));
+        if ((rc = check_id_field(b, path, root, "/kind", "kind")) != 0)
             goto cleanup;
-        }
         if (is_list_kind(root) && !ed_node_get(root, "metadata")) {
             /* kustomize prints a list it kept with `metadata: {}` */
             ed_node_set(docs[i], root, "metadata", ed_node_new_map(docs[i]));
         } else if (is_list_kind(root)) {
             /* a list needs no name */
-        } else if (!ed_node_path_str(root, "/metadata/name") ||
-                   !*ed_node_path_str(root, "/metadata/name")) {
-            rc = ed_err_set(b->err, ED_EINVALID, "%s: line %d: missing metadata.name in object",
-                            rel(b, path), ed_node_line(root));
+        } else if ((rc = check_id_field(b, path, root, "/metadata/name", "metadata.name")) != 0) {
             goto cleanup;
         }
     }
