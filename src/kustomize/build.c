@@ -37,6 +37,7 @@ struct build {
      * components' and those of the kustomizations it accumulated, not its siblings' (kustomize
      * merges a target's transformer configuration into its parent's once built). */
     ed_doc *fields;
+    ks_schema schema; /* `openapi`: kustomize's one schema for the build, the first one named */
     char *top_kfile;
     size_t depth;
     const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
@@ -1099,6 +1100,11 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     if (rc)
         goto cleanup;
     ks_list *target = role == ROLE_COMPONENT ? out : &acc;
+    ks_loader ld = {b, dir, kfile};
+    /* kustomize sets the schema as it loads a kustomization, before its resources */
+    rc = ks_openapi_load(kz, &ld, kfile, &b->schema, b->err);
+    if (rc)
+        goto cleanup;
     if (role == ROLE_TOP) {
         /* options that act on the whole result, at the end of the build */
         b->top = ed_doc_new();
@@ -1126,9 +1132,8 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     const ed_node *components = ed_node_get(kz, "components");
     for (size_t i = 0; i < ed_node_len(components) && !rc; i++)
         rc = accumulate_component(b, dir, kfile, ed_node_str(ed_node_at(components, i)), target);
-    ks_loader ld = {b, dir, kfile};
     if (!rc)
-        rc = ks_patches_load(kz, &ld, kfile, &patches, b->err);
+        rc = ks_patches_load(kz, &ld, kfile, &b->schema, &patches, b->err);
     if (!rc)
         rc = ks_patches_apply_early(patches, target, kfile, b->err);
     if (!rc)
@@ -1242,6 +1247,7 @@ cleanup:
     ed_doc_free(b.top);
     ed_doc_free(b.vars);
     ed_doc_free(b.config);
+    ks_schema_free(&b.schema);
     free(b.top_kfile);
     return rc;
 }

@@ -68,10 +68,30 @@ int ks_loader_read_source(ks_loader *ld, const char *entry, char **data, size_t 
 
 /* The patches of one kustomization, loaded and parsed. */
 typedef struct ks_patch_set ks_patch_set;
+/* The OpenAPI schema of a build's strategic merge patches (kustomize keeps one for the whole
+ * build): the documents of `openapi: {path: ...}` and their definitions (NULL: the built-in
+ * merge keys); set once a kustomization named one. */
+typedef struct ks_schema {
+    ed_doc **docs;
+    size_t n;
+    const ed_node *definitions;
+    bool set;
+    bool builtin_used; /* a patch has used the built-in merge keys */
+    bool with_builtin; /* the built-in merge keys serve the kinds definitions lack */
+} ks_schema;
+/* Read kz's `openapi` into schema when none is set yet (its file is read in any case). Errors:
+ * ED_EINVALID (a version kustomize has not built in, a version and a path), ED_ENOTFOUND. */
+int ks_openapi_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_schema *schema,
+                    ed_err *err);
+void ks_schema_free(ks_schema *schema);
 /* Check and load patchesStrategicMerge, patches and patchesJson6902 of kz. *out (NULL when
  * the call fails) is freed with ks_patch_set_free. Errors name kfile and the entry. */
-int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patch_set **out,
-                    ed_err *err);
+int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_schema *schema,
+                    ks_patch_set **out, ed_err *err);
+/* ed_ks_smp_apply_schema, where with_builtin gives a kind definitions lack the built-in merge
+ * keys (smp.c). */
+int ks_smp_apply(ed_doc *doc, const ed_node *patch, const ed_node *definitions, bool with_builtin,
+                 bool *deleted, ed_err *err);
 void ks_patch_set_free(ks_patch_set *set);
 /* Apply patchesStrategicMerge and patches (run before namespace), or patchesJson6902 (run after
  * commonAnnotations) to l. set may be NULL. Errors name kfile, the patch and the object. */
