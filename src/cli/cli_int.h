@@ -9,6 +9,7 @@
 
 #include "../base/base.h"
 #include "../doc/doc.h"
+#include "../controllers/controllers.h"
 #include "../kube/kube.h"
 
 #include <stdio.h>
@@ -250,6 +251,16 @@ int ed_cli_apply_print(ed_kube *kube, const ed_node *obj);
 /* Wait until the agent's Deployment "eddy" in ns is rolled out. Returns 0, or 1 after
  * printing why. */
 int ed_cli_install_wait(ed_kube *kube, const char *ns, int64_t timeout_ms);
+/* kustomize's remote targets for a build on this machine (`kustomize build`, `build`,
+ * `diff`): a Git cache in a scratch directory below $TMPDIR (or /tmp), file:// repositories
+ * allowed, as kubectl kustomize allows them. ed_cli_remote_close removes the directory. */
+typedef struct ed_cli_remote {
+    ed_ks_remote_source src;
+    char *dir;
+} ed_cli_remote;
+int ed_cli_remote_open(ed_cli_remote *r, ed_err *err);
+void ed_cli_remote_close(ed_cli_remote *r);
+
 /* bootstrap.c: `eddy bootstrap git` */
 int ed_cli_bootstrap(int argc, char **argv);
 

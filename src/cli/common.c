@@ -10,6 +10,7 @@
  */
 #include "cli_int.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -679,4 +680,35 @@ bool ed_cli_confirm(const char *question)
         return false;
     answer[strcspn(answer, "\r\n")] = '\0';
     return strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0;
+}
+
+int ed_cli_remote_open(ed_cli_remote *r, ed_err *err)
+{
+    *r = (ed_cli_remote){0};
+    const char *tmp = getenv("TMPDIR");
+    r->dir = ed_xasprintf("%s/eddy-remote.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(r->dir)) {
+        int rc = ed_err_set(err, ED_ERROR, "cannot make a scratch directory %s: %s", r->dir,
+                            strerror(errno));
+        free(r->dir);
+        r->dir = NULL;
+        return rc;
+    }
+    int rc = ed_source_cache_open(&r->src.cache, r->dir, err);
+    if (rc) {
+        ed_cli_remote_close(r);
+        return rc;
+    }
+    r->src.tmp_dir = r->dir;
+    r->src.allow_file = true;
+    return 0;
+}
+
+void ed_cli_remote_close(ed_cli_remote *r)
+{
+    ed_source_cache_free(r->src.cache);
+    if (r->dir)
+        ed_path_remove_tree(r->dir);
+    free(r->dir);
+    *r = (ed_cli_remote){0};
 }

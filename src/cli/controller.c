@@ -53,6 +53,9 @@ struct controller_opts {
     int64_t requeue_dependency_ms;
     const char *default_service_account;
     bool no_cross_namespace_refs;
+    bool no_remote_bases;
+    bool insecure_kubeconfig_exec;
+    bool insecure_kubeconfig_tls;
     bool strict_substitutions; /* feature gate StrictPostBuildSubstitutions (default true) */
 };
 
@@ -146,6 +149,7 @@ static int parse_feature_gates(const char *arg, struct controller_opts *o)
 
 static int parse_flags(int argc, char **argv, struct controller_opts *o)
 {
+    ED_ASSERT(o != NULL);
     enum {
         F_KUBECONFIG = 1000,
         F_CONTEXT,
@@ -173,6 +177,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_REQUEUE_DEPENDENCY,
         F_DEFAULT_SA,
         F_NO_CROSS_NS,
+        F_NO_REMOTE_BASES,
+        F_INSECURE_KC_EXEC,
+        F_INSECURE_KC_TLS,
         F_FEATURE_GATES,
     };
     static const struct option flags[] = {
@@ -202,6 +209,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
         {"default-service-account", required_argument, NULL, F_DEFAULT_SA},
         {"no-cross-namespace-refs", optional_argument, NULL, F_NO_CROSS_NS},
+        {"no-remote-bases", optional_argument, NULL, F_NO_REMOTE_BASES},
+        {"insecure-kubeconfig-exec", optional_argument, NULL, F_INSECURE_KC_EXEC},
+        {"insecure-kubeconfig-tls", optional_argument, NULL, F_INSECURE_KC_TLS},
         {"feature-gates", required_argument, NULL, F_FEATURE_GATES},
         {NULL, 0, NULL, 0},
     };
@@ -321,6 +331,21 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
                 return usage_error("--no-cross-namespace-refs takes true or false, not \"%s\"",
                                    optarg);
             break;
+        case F_INSECURE_KC_EXEC:
+        case F_INSECURE_KC_TLS: {
+            bool on = false;
+            if (!parse_bool(optarg, &on))
+                return usage_error("--%s takes true or false, not \"%s\"", flag, optarg);
+            if (c == F_INSECURE_KC_EXEC)
+                o->insecure_kubeconfig_exec = on;
+            else
+                o->insecure_kubeconfig_tls = on;
+            break;
+        }
+        case F_NO_REMOTE_BASES:
+            if (!parse_bool(optarg, &o->no_remote_bases))
+                return usage_error("--no-remote-bases takes true or false, not \"%s\"", optarg);
+            break;
         case F_DEFAULT_SA:
             o->default_service_account = optarg;
             break;
@@ -438,7 +463,10 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .requeue_dependency_ms = o->requeue_dependency_ms,
                                .default_service_account = o->default_service_account,
                                .no_cross_namespace_refs = o->no_cross_namespace_refs,
-                               .lenient_substitutions = !o->strict_substitutions};
+                               .lenient_substitutions = !o->strict_substitutions,
+                               .remote_cache = o->no_remote_bases ? NULL : r->cache,
+                               .insecure_kubeconfig_exec = o->insecure_kubeconfig_exec,
+                               .insecure_kubeconfig_tls = o->insecure_kubeconfig_tls};
     r->kustomization = ed_kustomization_register(m, &k);
     register_image_controllers(m, o, kube, r);
     char port[16];

@@ -247,10 +247,14 @@ static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *
         rc = generate_kustomization(build_dir, err);
     ed_doc *as = render_as(ks, ns, name);
     const char *reason = NULL;
+    ed_cli_remote remote = {0};
+    if (!rc)
+        rc = ed_cli_remote_open(&remote, err);
     if (!rc)
         rc = ed_ks_render(kube, ed_doc_root(as), build_dir, scratch,
-                          (strict ? ED_KS_RENDER_STRICT : 0) | ED_KS_RENDER_MASK_SOPS, &out->objs,
-                          &out->n, &reason, err);
+                          (strict ? ED_KS_RENDER_STRICT : 0) | ED_KS_RENDER_MASK_SOPS, &remote.src,
+                          &out->objs, &out->n, &reason, err);
+    ed_cli_remote_close(&remote);
     ed_doc_free(as);
     ed_path_remove_tree(scratch);
     free(build_dir);

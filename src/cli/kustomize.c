@@ -56,7 +56,13 @@ int ed_cli_kustomize(int argc, char **argv)
     opts.root = root;
     ed_buf out = ED_BUF_INIT((size_t)1 << 30);
     ed_err err = ED_ERR_INIT;
-    int rc = ed_ks_build_yaml(dir, &opts, &out, &err);
+    ed_cli_remote remote;
+    int rc = ed_cli_remote_open(&remote, &err);
+    if (!rc) {
+        ed_ks_remote_options(&remote.src, &opts);
+        rc = ed_ks_build_yaml(dir, &opts, &out, &err);
+    }
+    ed_cli_remote_close(&remote);
     free(dir);
     free(root);
     if (rc) {

@@ -187,6 +187,10 @@ typedef struct ed_ks_controller_opts {
     bool no_cross_namespace_refs;        /* --no-cross-namespace-refs */
     bool lenient_substitutions; /* --feature-gates=StrictPostBuildSubstitutions=false: an unset
                                    variable substitutes as "" instead of failing the build */
+    /* Git cache for kustomize's remote targets (borrowed), or NULL: refused (--no-remote-bases) */
+    ed_source_cache *remote_cache;
+    bool insecure_kubeconfig_exec; /* --insecure-kubeconfig-exec: keep a kubeConfig's exec plugin */
+    bool insecure_kubeconfig_tls;  /* --insecure-kubeconfig-tls: keep insecure-skip-tls-verify */
 } ed_ks_controller_opts;
 
 /* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */
@@ -209,8 +213,25 @@ void ed_kustomization_free(ed_ks_controller *c);
  */
 #define ED_KS_RENDER_STRICT    1u /* strict substitution */
 #define ED_KS_RENDER_MASK_SOPS 2u /* SOPS-encrypted Secrets masked, not decrypted */
+
+/* Where a render fetches kustomize's remote targets (Git repositories and http(s) files that
+ * kustomization files list), as kustomize-controller does unless --no-remote-bases. */
+typedef struct ed_ks_remote_source {
+    ed_source_cache *cache; /* Git repositories, fetched without credentials; borrowed */
+    const char *tmp_dir;    /* where a fetched tree lies while the build reads it */
+    /* file:// repositories: only for a local user's build (the CLI), never in the agent,
+     * whose disk holds every tenant's Git cache */
+    bool allow_file;
+} ed_ks_remote_source;
+
+/* Set ko's remote fields to fetch through src (borrowed for ko's use). */
+struct ed_ks_options;
+void ed_ks_remote_options(const ed_ks_remote_source *src, struct ed_ks_options *ko);
+
+/* ed_ks_render's remote: NULL refuses remote targets ("remote bases are disabled"). */
 int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                 unsigned flags, ed_doc ***out, size_t *n, const char **reason, ed_err *err);
+                 unsigned flags, const ed_ks_remote_source *remote, ed_doc ***out, size_t *n,
+                 const char **reason, ed_err *err);
 
 /*
  * The postBuild variables of Kustomization obj, as its build substitutes them: those of

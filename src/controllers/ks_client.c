@@ -4,7 +4,8 @@
  *
  *   - spec.kubeConfig.secretRef: the kubeconfig in that Secret of the Kustomization's namespace
  *     (key `value`, else `value.yaml`, or the key given) targets a remote cluster; files it
- *     names are refused, as Flux does;
+ *     names are refused, and its exec plugin, insecure TLS and impersonation dropped (unless
+ *     the controller's --insecure-kubeconfig-exec / -tls), as Flux does;
  *   - spec.serviceAccountName, or the controller's --default-service-account when the spec
  *     names none: the client impersonates `system:serviceaccount:<namespace>:<name>` (on the
  *     remote cluster too, in the Kustomization's namespace), so RBAC decides what it may do;
@@ -38,6 +39,27 @@ static char *secret_value(const ed_node *secret, const char *key, size_t *len)
     dec[dl] = '\0';
     *len = (size_t)dl;
     return (char *)dec;
+}
+
+ed_kube_config *ed_ks_kubeconfig_sanitize(ed_kube_config *cfg, unsigned flags)
+{
+    if (!cfg)
+        return NULL;
+    ed_kube_exec *exec = cfg->exec;
+    char *user = cfg->impersonate_user;
+    char **groups = cfg->impersonate_groups;
+    if (!(flags & ED_KS_KUBECONFIG_EXEC))
+        cfg->exec = NULL;
+    cfg->impersonate_user = NULL;
+    cfg->impersonate_groups = NULL;
+    ed_kube_config *out = ed_kube_config_dup(cfg);
+    cfg->exec = exec;
+    cfg->impersonate_user = user;
+    cfg->impersonate_groups = groups;
+    ed_kube_config_free(cfg);
+    if (!(flags & ED_KS_KUBECONFIG_TLS))
+        out->insecure = false;
+    return out;
 }
 
 /* The configuration in spec.kubeConfig's Secret, into *cfg. */
@@ -75,8 +97,8 @@ static int remote_config(ed_kube *kube, const ed_node *obj, ed_kube_config **cfg
     return 0;
 }
 
-int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_kube **out,
-                 ed_err *err)
+int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, unsigned flags,
+                 ed_kube **out, ed_err *err)
 {
     *out = NULL;
     const char *sa = ed_node_path_str(obj, "/spec/serviceAccountName");
@@ -87,9 +109,11 @@ int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_k
         return 0;
     ed_kube_config *cfg = NULL;
     int rc = 0;
-    if (remote)
+    if (remote) {
         rc = remote_config(kube, obj, &cfg, err);
-    else
+        if (!rc)
+            cfg = ed_ks_kubeconfig_sanitize(cfg, flags);
+    } else
         cfg = ed_kube_config_dup(ed_kube_get_config(kube));
     if (rc || !cfg)
         return rc ? rc : ed_err_set(err, ED_ERROR, "no client configuration");

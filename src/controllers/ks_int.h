@@ -23,8 +23,9 @@ typedef struct ed_ks_render_trace {
 
 /* ed_ks_render, recording into trace (may be NULL) what the render read. */
 int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                        unsigned flags, ed_ks_render_trace *trace, ed_doc ***out, size_t *n,
-                        const char **reason, ed_err *err);
+                        unsigned flags, const ed_ks_remote_source *remote,
+                        ed_ks_render_trace *trace, ed_doc ***out, size_t *n, const char **reason,
+                        ed_err *err);
 
 /*
  * The sha256 (hex) of obj's postBuild variables (substituteFrom read with kube, then
@@ -91,11 +92,23 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exp
  * The client to apply obj with: *out is a new client (ed_kube_free) for spec.kubeConfig's
  * cluster and/or impersonating spec.serviceAccountName (default_sa when the spec names none,
  * NULL for no default), or NULL when the controller's own client (kube) is to be used.
+ * The kubeconfig is sanitised as Flux does (ed_ks_kubeconfig_sanitize) with flags.
  * Errors: the Secret or its key missing, an unusable kubeconfig (message names the Secret,
  * never its content).
  */
-int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, ed_kube **out,
-                 ed_err *err);
+#define ED_KS_KUBECONFIG_EXEC 1u /* --insecure-kubeconfig-exec */
+#define ED_KS_KUBECONFIG_TLS  2u /* --insecure-kubeconfig-tls */
+int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, unsigned flags,
+                 ed_kube **out, ed_err *err);
+
+/*
+ * A remote cluster's kubeconfig as kustomize-controller uses one (fluxcd/pkg's sanitising):
+ * the server, its TLS (server name, CA, client certificate) and the credentials (token, basic
+ * auth) are kept; its exec plugin, which would run a command of the Secret's choosing in the
+ * agent, only with ED_KS_KUBECONFIG_EXEC; insecure-skip-tls-verify only with
+ * ED_KS_KUBECONFIG_TLS; its own impersonation never. Takes cfg, returns the sanitised one.
+ */
+ed_kube_config *ed_ks_kubeconfig_sanitize(ed_kube_config *cfg, unsigned flags);
 
 /* True when deleting obj deletes its objects: not suspended, an inventory, and
  * spec.deletionPolicy (with spec.prune for MirrorPrune) says so (ks_delete.c). */

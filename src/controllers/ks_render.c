@@ -515,15 +515,45 @@ static void mask_sops(ed_doc **objs, size_t n)
     }
 }
 
-int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                 unsigned flags, ed_doc ***out, size_t *n, const char **reason, ed_err *err)
+/* How long an http(s) resource may take: kustomize sets none; its Git fetches get 27 s. */
+#define REMOTE_FILE_TIMEOUT_MS 27000
+
+static int fetch_remote(void *user, const ed_ks_remote *r, const char *dest, ed_err *err)
 {
-    return ed_ks_render_traced(kube, obj, dir, root, flags, NULL, out, n, reason, err);
+    const ed_ks_remote_source *src = user;
+    if (!src->allow_file && strncasecmp(r->repo, "file://", 7) == 0)
+        return ed_err_set(err, ED_EINVALID,
+                          "remote target '%s': file:// repositories are not allowed", r->repo);
+    return ed_source_remote_tree(src->cache, r->repo, r->ref, r->submodules, r->timeout_ms, dest,
+                                 err);
+}
+
+static int fetch_remote_file(void *user, const char *url, size_t max, char **data, size_t *len,
+                             ed_err *err)
+{
+    (void)user;
+    return ed_source_remote_file(url, max, REMOTE_FILE_TIMEOUT_MS, data, len, err);
+}
+
+void ed_ks_remote_options(const ed_ks_remote_source *src, ed_ks_options *ko)
+{
+    ko->remote = fetch_remote;
+    ko->remote_file = fetch_remote_file;
+    ko->remote_user = (void *)src;
+    ko->remote_tmp = src->tmp_dir;
+}
+
+int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
+                 unsigned flags, const ed_ks_remote_source *remote, ed_doc ***out, size_t *n,
+                 const char **reason, ed_err *err)
+{
+    return ed_ks_render_traced(kube, obj, dir, root, flags, remote, NULL, out, n, reason, err);
 }
 
 int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
-                        unsigned flags, ed_ks_render_trace *trace, ed_doc ***out, size_t *n,
-                        const char **reason, ed_err *err)
+                        unsigned flags, const ed_ks_remote_source *remote,
+                        ed_ks_render_trace *trace, ed_doc ***out, size_t *n, const char **reason,
+                        ed_err *err)
 {
     bool strict = (flags & ED_KS_RENDER_STRICT) != 0;
     ed_doc *filtered = NULL;
@@ -550,6 +580,8 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
             ko.secret_source = decrypt_source;
             ko.secret_source_user = keys;
         }
+        if (remote)
+            ed_ks_remote_options(remote, &ko);
         ed_buf generated = ED_BUF_INIT((size_t)16 << 20);
         if (ed_ks_flux_generate(dir, &generated, rec))
             ko.generated = generated.data;

@@ -167,6 +167,13 @@ static void build_digest(ed_doc *const *objs, size_t n, char out[80])
 }
 
 /* Remember the resourceVersion a status write of ours gave obj (none: nothing was sent). */
+/* How a Kustomization's kubeConfig is sanitised (ed_ks_client). */
+static unsigned kubeconfig_flags(const ed_ks_controller *c)
+{
+    return (c->o.insecure_kubeconfig_exec ? ED_KS_KUBECONFIG_EXEC : 0) |
+           (c->o.insecure_kubeconfig_tls ? ED_KS_KUBECONFIG_TLS : 0);
+}
+
 static void remember_status_rv(ed_ks_controller *c, const ed_node *obj, const char *rv)
 {
     if (!rv[0])
@@ -1496,7 +1503,8 @@ static int finalize(ed_ks_controller *c, const ed_node *obj, const ed_apply_resu
             return 0;
         }
     }
-    int rc = ed_ks_client(c->o.kube, obj, c->o.default_service_account, kc, err);
+    int rc =
+        ed_ks_client(c->o.kube, obj, c->o.default_service_account, kubeconfig_flags(c), kc, err);
     if (rc)
         return rc;
     ed_kube *kube = *kc ? *kc : c->o.kube;
@@ -1772,7 +1780,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     out.attempted = true; /* Flux records the attempt once the artifact and path are there */
     out.stage = "Building manifests";
     /* 3c. The client: impersonation and kubeConfig. */
-    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, &kc, &err)) {
+    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, kubeconfig_flags(c), &kc,
+                     &err)) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
@@ -1810,9 +1819,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto apply;
     }
     ed_ks_render_trace trace = {.files = ed_ks_inputs_new(tmpdir)};
-    rc = ed_ks_render_traced(c->o.kube, obj, dir, tmpdir,
-                             c->o.lenient_substitutions ? 0 : ED_KS_RENDER_STRICT, &trace, &objs,
-                             &nobjs, &out.reason, &err);
+    ed_ks_remote_source remote = {.cache = c->o.remote_cache,
+                                  .tmp_dir = ed_artifact_store_tmpdir(c->o.store)};
+    rc = ed_ks_render_traced(
+        c->o.kube, obj, dir, tmpdir, c->o.lenient_substitutions ? 0 : ED_KS_RENDER_STRICT,
+        c->o.remote_cache ? &remote : NULL, &trace, &objs, &nobjs, &out.reason, &err);
     if (rc) {
         ed_ks_inputs_free(trace.files);
         out.reason = "BuildFailed";

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +46,13 @@ struct build {
     ed_ks_inputs *inputs;   /* where to record what the build reads, or NULL */
     int (*secret_source)(void *, const char *, bool, char **, size_t *, ed_err *);
     void *secret_source_user;
+    /* remote targets (ed_ks_options.remote...), and the entries being built, for cycles */
+    int (*remote)(void *, const ed_ks_remote *, const char *, ed_err *);
+    int (*remote_file)(void *, const char *, size_t, char **, size_t *, ed_err *);
+    void *remote_user;
+    const char *remote_tmp;
+    const char *remotes[MAX_DEPTH];
+    size_t nremotes;
     ed_err *err;
 };
 
@@ -227,6 +235,9 @@ char *ks_origin_path(struct build *b, const char *path)
     size_t n = strlen(top);
     if (strncmp(path, top, n) == 0 && path[n] == '/')
         return ed_xstrdup(path + n + 1);
+    /* a remote target's file: relative to its fetched tree (the root while it builds) */
+    if (!below_root(b, top))
+        return ed_xstrdup(rel(b, path));
     /* outside the top kustomization's directory (an overlay's ../base): relative to it, as
      * kustomize writes it ("../base/deploy.yaml"); both are real paths below the root */
     size_t common = 0;
@@ -784,16 +795,25 @@ static int check_id_field(struct build *b, const char *path, const ed_node *root
 
 /* A resource file: every document must be an object with a kind and a name (a list's items
  * take its place). */
+static int load_data(struct build *b, const char *path, char *data, size_t len, ks_list *out);
+
 static int load_file(struct build *b, const char *path, ks_list *out)
 {
     char *data = NULL;
     size_t len = 0;
-    ed_doc **docs = NULL;
-    size_t n = 0;
     int rc = read_file(b, path, &data, &len);
     if (rc)
-        goto cleanup;
-    rc = ed_doc_parse_yaml(data, len, rel(b, path), &docs, &n, b->err);
+        return rc;
+    return load_data(b, path, data, len, out);
+}
+
+/* The documents of a resource file read from path (a file below the root, or a URL), data
+ * (taken) its bytes. */
+static int load_data(struct build *b, const char *path, char *data, size_t len, ks_list *out)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    int rc = ed_doc_parse_yaml(data, len, rel(b, path), &docs, &n, b->err);
     if (!rc)
         rc = inline_lists(b, path, &docs, &n);
     if (rc)
@@ -897,6 +917,123 @@ static bool looks_remote(const char *entry)
            ed_str_has_prefix(entry, "bitbucket.org/");
 }
 
+/* The tree of remote target entry (of kfile), fetched into a directory of its own and built
+ * there as role with that directory as the root, into acc. */
+static int build_remote(struct build *b, const char *kfile, const char *entry, enum role role,
+                        ks_list *acc)
+{
+    for (size_t i = 0; i < b->nremotes; i++)
+        if (ed_str_has_prefix(b->remotes[i], entry))
+            return ed_err_set(b->err, ED_EINVALID,
+                              "cycle detected: URI '%s' referenced by previous URI '%s'", entry,
+                              b->remotes[i]);
+    if (b->nremotes == MAX_DEPTH)
+        return ed_err_set(b->err, ED_EINVALID, "remote targets nested deeper than %d levels",
+                          MAX_DEPTH);
+    ed_ks_remote r;
+    int rc = ed_ks_remote_parse(entry, &r, b->err);
+    if (rc)
+        return rc;
+    const char *tmp = b->remote_tmp;
+    if (!tmp || !*tmp)
+        tmp = getenv("TMPDIR");
+    char *dest = ed_xasprintf("%s/kustomize-remote-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *top = NULL, *real = NULL, *want = NULL;
+    if (!mkdtemp(dest)) {
+        rc = ed_err_set(b->err, ED_ERROR, "%s: cannot make a directory for '%s': %s", kfile, entry,
+                        strerror(errno));
+        free(dest);
+        ed_ks_remote_clear(&r);
+        return rc;
+    }
+    /* the build's output now depends on more than its tree */
+    ed_ks_inputs_add(b->inputs, ED_KS_INPUT_PROBE, dest);
+    rc = b->remote(b->remote_user, &r, dest, b->err);
+    if (!rc) {
+        top = realpath(dest, NULL);
+        if (!top)
+            rc = ed_err_set(b->err, ED_ERROR, "cannot resolve '%s': %s", dest, strerror(errno));
+    }
+    if (!rc && top) {
+        want = ed_xasprintf("%s%s%s", top, *r.path ? "/" : "", r.path);
+        real = realpath(want, NULL);
+        struct stat st;
+        size_t n = strlen(top);
+        if (!real)
+            rc = ed_err_set(b->err, ED_ENOTFOUND, "'%s' does not exist in '%s'", r.path, r.repo);
+        else if (strncmp(real, top, n) != 0 || (real[n] != '\0' && real[n] != '/'))
+            rc = ed_err_set(b->err, ED_EINVALID, "'%s' refers to a directory outside of repo '%s'",
+                            r.path, r.repo);
+        else if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = ed_err_set(b->err, ED_EINVALID,
+                            "'%s' refers to a file of '%s'; expecting directory", r.path, r.repo);
+    }
+    if (!rc && top && real) {
+        char *outer = b->root;
+        size_t outer_len = b->rootlen;
+        b->root = top;
+        b->rootlen = strlen(top);
+        b->remotes[b->nremotes++] = entry;
+        rc = build_dir(b, real, role, acc);
+        b->nremotes--;
+        b->root = outer;
+        b->rootlen = outer_len;
+    }
+    ed_path_remove_tree(dest);
+    free(want);
+    free(real);
+    free(top);
+    free(dest);
+    ed_ks_remote_clear(&r);
+    return rc;
+}
+
+static bool is_http_url(const char *entry)
+{
+    return strncasecmp(entry, "http://", 7) == 0 || strncasecmp(entry, "https://", 8) == 0;
+}
+
+/* A remote entry of `resources`: an http(s) URL is read as a file first, as kustomize does,
+ * then (unless the server answered with an error for what is no repository) as a repository. */
+static int accumulate_remote(struct build *b, const char *kfile, const char *entry, ks_list *acc)
+{
+    if (!b->remote)
+        return ed_err_set(b->err, ED_EINVALID,
+                          "%s: remote resource '%s' is not allowed (remote bases are disabled)",
+                          kfile, entry);
+    if (!is_http_url(entry) || !b->remote_file)
+        return build_remote(b, kfile, entry, ROLE_RESOURCE, acc);
+    char *data = NULL;
+    size_t len = 0;
+    ed_ks_inputs_add(b->inputs, ED_KS_INPUT_PROBE, entry); /* not in the tree: incomplete */
+    int rc = b->remote_file(b->remote_user, entry, b->max_file, &data, &len, b->err);
+    ed_ks_remote probe;
+    ed_err ignored = ED_ERR_INIT;
+    bool repo = ed_ks_remote_parse(entry, &probe, &ignored) == 0;
+    if (repo)
+        ed_ks_remote_clear(&probe);
+    if (rc == 0) {
+        ks_list add = {0};
+        rc = load_data(b, entry, data, len, &add);
+        if (rc == 0) {
+            ks_list_take_all(acc, &add);
+            return 0;
+        }
+        ks_list_free(&add);
+        /* not a resource file (an HTML page of a repository's web view): maybe a repository */
+        if (!repo)
+            return rc;
+    } else if (!repo || rc == ED_ETOOBIG) {
+        return rc;
+    }
+    char first[ED_ERR_MSG_MAX];
+    snprintf(first, sizeof(first), "%s", b->err->msg);
+    rc = build_remote(b, kfile, entry, ROLE_RESOURCE, acc);
+    if (rc)
+        ed_err_wrap(b->err, "accumulation err='%s'", first);
+    return rc;
+}
+
 /* One entry of `resources` (or `bases`), written in kfile of directory dir. */
 static int accumulate(struct build *b, const char *dir, const char *kfile, const char *entry,
                       ks_list *acc)
@@ -905,10 +1042,11 @@ static int accumulate(struct build *b, const char *dir, const char *kfile, const
     ks_list add = {0};
     int rc;
     if (looks_remote(entry)) {
-        rc = ed_err_set(b->err, ED_EINVALID,
-                        "%s: remote resource '%s' is not supported (eddy builds only from the "
-                        "source's files)",
-                        kfile, entry);
+        rc = accumulate_remote(b, kfile, entry, &add);
+        if (!rc) {
+            rc = merge(b, acc, &add, entry);
+            goto cleanup;
+        }
         goto wrap;
     }
     rc = resolve_entry(b, dir, entry, kfile, &real);
@@ -946,10 +1084,12 @@ static int accumulate_component(struct build *b, const char *dir, const char *kf
     char *real = NULL;
     int rc;
     if (looks_remote(entry)) {
-        rc = ed_err_set(b->err, ED_EINVALID,
-                        "%s: remote component '%s' is not supported (eddy builds only from the "
-                        "source's files)",
-                        kfile, entry);
+        if (b->remote)
+            rc = build_remote(b, kfile, entry, ROLE_COMPONENT, acc);
+        else
+            rc = ed_err_set(b->err, ED_EINVALID,
+                            "%s: remote component '%s' is not allowed (remote bases are disabled)",
+                            kfile, entry);
         goto cleanup;
     }
     rc = resolve_entry(b, dir, entry, kfile, &real);
@@ -1181,6 +1321,10 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     b.inputs = opts ? opts->inputs : NULL;
     b.secret_source = opts ? opts->secret_source : NULL;
     b.secret_source_user = opts ? opts->secret_source_user : NULL;
+    b.remote = opts ? opts->remote : NULL;
+    b.remote_file = opts ? opts->remote_file : NULL;
+    b.remote_user = opts ? opts->remote_user : NULL;
+    b.remote_tmp = opts ? opts->remote_tmp : NULL;
     ed_ks_inputs_add(b.inputs, ED_KS_INPUT_PROBE, dir);
     const char *root = opts && opts->root ? opts->root : dir;
     b.root = realpath(root, NULL);

@@ -21,7 +21,8 @@
  * (origin and transformer annotations, the managed-by label) and orders the result as
  * `sortOptions` say (kustomize's legacy order by default). Every other kustomization field is
  * refused with an error naming it, never ignored (empty lists of them change nothing and are
- * accepted); `helmCharts` as Flux refuses them. Remote bases are refused.
+ * accepted); `helmCharts` as Flux refuses them. Remote targets (Git repositories, http(s)
+ * files) are built when the caller fetches them (ed_ks_options.remote), else refused.
  *
  * Files a generator, a patch or openapi reads, like resources, may lie anywhere below the build
  * root (Flux builds with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse
@@ -79,6 +80,28 @@ bool ed_ks_inputs_incomplete(const ed_ks_inputs *in);
 int ed_ks_inputs_fingerprint(const ed_ks_inputs *in, const char *root, size_t max_file,
                              char out[65], ed_err *err);
 
+/*
+ * A remote target as kustomize reads one: "https://github.com/org/repo//deploy?ref=v1",
+ * "github.com/org/repo/deploy", "git@host:org/repo.git/deploy", "ssh://git@host/org/repo.git",
+ * "https://dev.azure.com/org/project/_git/repo/deploy", "file:///srv/repo//app". The
+ * repository ends at ".git" (or "_git/<name>", or "//" for file://), else after two path
+ * elements; the query's `ref` (else `version`), `timeout` (seconds, or a Go duration; default
+ * 27 s) and `submodules` (default true) say how to fetch it.
+ */
+typedef struct ed_ks_remote {
+    char *repo;         /* what to clone: "https://github.com/org/repo.git" */
+    char *path;         /* the directory to build in it, cleaned, "" for its root */
+    char *ref;          /* a branch, tag or full commit id; "" for the remote's HEAD */
+    int64_t timeout_ms; /* for the whole fetch */
+    bool submodules;
+} ed_ks_remote;
+
+/* Parse entry as kustomize does. ED_EINVALID with kustomize's words when it names no
+ * repository ("url lacks repoPath: ...", "url lacks host: ...", "url path exits repo: ...",
+ * "uri looks like abs path: ..."). Free *out with ed_ks_remote_clear. */
+int ed_ks_remote_parse(const char *entry, ed_ks_remote *out, ed_err *err);
+void ed_ks_remote_clear(ed_ks_remote *r);
+
 /* Options of a build. Start from ED_KS_OPTIONS_INIT. */
 typedef struct ed_ks_options {
     /* The directory no file of the build may lie outside of (after resolving symlinks): a
@@ -105,11 +128,26 @@ typedef struct ed_ks_options {
     int (*secret_source)(void *user, const char *entry, bool env, char **data, size_t *len,
                          ed_err *err);
     void *secret_source_user;
+    /*
+     * kustomize's remote targets (ed_ks_remote), or NULL (the default): such an entry is then
+     * refused, naming it. remote writes the tree of r->repo at r->ref (its files, no .git) into
+     * dest, an empty directory the build made below remote_tmp ($TMPDIR or /tmp when NULL) and
+     * removes after building r->path of it, with that tree as the boundary of what it reads.
+     * remote_file reads an http(s) URL listed in `resources`, which kustomize tries as a file
+     * before as a repository: *data malloc'd, at most max bytes (else ED_ETOOBIG); for a reply
+     * other than 2xx, ED_ENOTFOUND with "status code <N> (<text>)". A build that used either
+     * records an incomplete ed_ks_inputs (its output depends on more than the tree).
+     */
+    int (*remote)(void *user, const ed_ks_remote *r, const char *dest, ed_err *err);
+    int (*remote_file)(void *user, const char *url, size_t max, char **data, size_t *len,
+                       ed_err *err);
+    void *remote_user;
+    const char *remote_tmp;
 } ed_ks_options;
 
 #define ED_KS_OPTIONS_INIT                                                                         \
     {                                                                                              \
-        NULL, 0, NULL, NULL, NULL, NULL, NULL                                                      \
+        NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                              \
     }
 
 /*

@@ -497,6 +497,51 @@ static bool any_ref(const git_remote_head **heads, size_t n)
 
 /* Connect, list the remote's refs once, pick the ref (refname_in, or the best tag for range)
  * and sync it. what_in names the ref in messages ("branch 'main'"). */
+static const git_remote_head *find_head(const git_remote_head **heads, size_t nheads,
+                                        const char *name)
+{
+    for (size_t i = 0; i < nheads; i++)
+        if (strcmp(heads[i]->name, name) == 0)
+            return heads[i];
+    return NULL;
+}
+
+/* ref.fetchable against the remote's refs: HEAD's branch, else a branch, a tag, a full ref. */
+static int resolve_fetchable(fetch_ctx *fc, const git_remote_head **heads, size_t nheads,
+                             char **refname, char **what, ed_err *err)
+{
+    const char *want = fc->opts->ref.fetchable;
+    if (strcmp(want, "HEAD") == 0) {
+        const git_remote_head *head = find_head(heads, nheads, "HEAD");
+        const char *target = head ? head->symref_target : NULL;
+        /* a server that does not say which branch HEAD is: the branch at the same commit */
+        for (size_t i = 0; head && !target && i < nheads; i++)
+            if (ed_str_has_prefix(heads[i]->name, "refs/heads/") &&
+                git_oid_equal(&heads[i]->oid, &head->oid))
+                target = heads[i]->name;
+        if (!target || !ed_str_has_prefix(target, "refs/heads/"))
+            return ed_err_set(err, ED_ENOTFOUND,
+                              "unable to clone '%s': the remote names no default branch (HEAD)",
+                              fc->url_safe);
+        *refname = ed_xstrdup(target);
+        *what = ed_xasprintf("branch '%s'", target + strlen("refs/heads/"));
+        return 0;
+    }
+    static const char *const kinds[][2] = {
+        {"refs/heads/", "branch"}, {"refs/tags/", "tag"}, {"", "ref"}};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+        char *name = ed_xasprintf("%s%s", kinds[k][0], want);
+        if (find_head(heads, nheads, name) && (*kinds[k][0] || ed_str_has_prefix(name, "refs/"))) {
+            *refname = name;
+            *what = ed_xasprintf("%s '%s'", kinds[k][1], want);
+            return 0;
+        }
+        free(name);
+    }
+    return ed_err_set(err, ED_ENOTFOUND, "unable to clone '%s': couldn't find remote ref \"%s\"",
+                      fc->url_safe, want);
+}
+
 static int fetch_ref(fetch_ctx *fc, const char *refname_in, const char *what_in,
                      const ed_semver_range *range, bool keep_full, ed_err *err)
 {
@@ -516,7 +561,13 @@ static int fetch_ref(fetch_ctx *fc, const char *refname_in, const char *what_in,
     }
     char *refname_owned = NULL, *what_owned = NULL;
     const char *refname = refname_in, *what = what_in;
-    if (range) {
+    if (ref->fetchable) {
+        rc = resolve_fetchable(fc, heads, nheads, &refname_owned, &what_owned, err);
+        if (rc != 0)
+            return rc;
+        refname = refname_owned;
+        what = what_owned;
+    } else if (range) {
         size_t ntags = 0;
         const char **tags = pick_semver_tags(heads, nheads, range, &ntags);
         const char *tag = ntags ? tags[0] : NULL;
@@ -592,6 +643,8 @@ static int fetch_once(fetch_ctx *fc, const char *dir, ed_err *err)
         what = ed_xasprintf("tag '%s'", ref->tag);
     } else if (ref->semver) {
         rc = ed_semver_range_parse(ref->semver, &range, err);
+    } else if (ref->fetchable) {
+        /* resolved against the remote's refs once listed (fetch_ref) */
     } else {
         const char *branch = ref->branch ? ref->branch : "master";
         refname = ed_xasprintf("refs/heads/%s", branch);
@@ -660,6 +713,10 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
     if (ref->name && !ed_str_has_prefix(ref->name, "refs/"))
         return ed_err_set(err, ED_ENOTFOUND, "invalid ref name '%s': must start with 'refs/'",
                           ref->name);
+    if (ref->fetchable && strcmp(ref->fetchable, "HEAD") != 0 &&
+        !ref_is_valid(ed_str_has_prefix(ref->fetchable, "refs/") ? "" : "refs/heads/",
+                      ref->fetchable))
+        return ed_err_set(err, ED_ENOTFOUND, "invalid ref: not a valid Git reference name");
     if (!ref_is_valid("", ref->name) || !ref_is_valid("refs/tags/", ref->tag) ||
         !ref_is_valid("refs/heads/", ref->branch))
         return ed_err_set(err, ED_ENOTFOUND, "invalid ref: not a valid Git reference name");

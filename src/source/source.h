@@ -77,6 +77,10 @@ typedef struct ed_source_git_ref {
     const char *semver; /* the highest tag matching a range: ">=1.0.0 <2.0.0", "^1.2", "~1.2.3" */
     const char *name;   /* a full ref: refs/heads/main, refs/pull/420/head */
     const char *commit; /* 40 lowercase hex digits */
+    /* What `git fetch <url> <fetchable>` takes, as kustomize's remote targets name a ref:
+     * "HEAD" (the branch the remote's HEAD names), else a branch, a tag or a full ref name,
+     * looked up in that order. Alone: the other fields NULL. */
+    const char *fetchable;
 } ed_source_git_ref;
 
 /* One key of a Secret's data; values are bytes (not necessarily NUL-terminated). */
@@ -155,6 +159,27 @@ int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err);
  */
 int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,
                         ed_source_git_result *out, ed_err *err);
+
+/* ---- kustomize's remote targets ---- */
+
+/*
+ * Write the tree of the repository at url at ref (a 40-hex commit id, else a name as
+ * ed_source_git_ref.fetchable takes it; "" for the remote's HEAD) into dest_dir (existing,
+ * empty): every file (no .git, no symlinks), with submodules when asked, fetched through the
+ * cache without credentials, within timeout_ms (0: none). Errors as ed_source_git_fetch and
+ * ed_source_git_checkout_with.
+ */
+int ed_source_remote_tree(ed_source_cache *cache, const char *url, const char *ref, bool submodules,
+                          int64_t timeout_ms, const char *dest_dir, ed_err *err);
+
+/*
+ * GET an http(s) URL (redirects followed, no credentials) within timeout_ms: *data (malloc'd,
+ * NUL-terminated) and *len get the body of a 2xx reply. Errors: ED_ENOTFOUND with "status code
+ * <N> (<text>)" for another reply, ED_ETOOBIG past max bytes, ED_EINVALID for another scheme,
+ * ED_ERETRY when the server cannot be reached, ED_ETIMEOUT.
+ */
+int ed_source_remote_file(const char *url, size_t max, int64_t timeout_ms, char **data, size_t *len,
+                          ed_err *err);
 
 /* ---- commits pushed back (image update automation) ---- */
 

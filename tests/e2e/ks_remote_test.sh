@@ -2,7 +2,8 @@
 # tests/e2e/ks_remote_test.sh: spec.kubeConfig.secretRef in the real agent, with a second real
 # control plane started by this test (scripts/cluster up): the Kustomization's objects are
 # applied to, pruned from and (on deletion) removed from the remote cluster, never the local
-# one; a hand edit there is reverted by the next reconcile; with serviceAccountName that account is impersonated there; a missing Secret or key is reported on Ready=False without the kubeconfig's content.
+# one; a hand edit there is reverted by the next reconcile; with serviceAccountName that account is impersonated there; a missing Secret or key is reported on Ready=False without the kubeconfig's content;
+# a kubeconfig's exec plugin is dropped (Flux's --insecure-kubeconfig-exec=false), never run.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -69,6 +70,36 @@ assert_contains "$(ready_message broken)" "unable to read KubeConfig secret '$ns
 kustomization broken ./app "  kubeConfig: {secretRef: {name: other-key}}"
 retry 30 bash -c "kubectl -n $ns get kustomization broken -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q \"does not contain the 'value' or 'value.yaml' key\""
 assert_not_contains "$(kubectl -n "$ns" get kustomization broken -o yaml) $(cat "$scratch/ctl.log")" "client-key-data" "no kubeconfig content in status or logs"
+
+step "a kubeconfig whose user runs a command: the exec plugin is dropped (Flux's default), never run"
+marker=$scratch/exec-ran
+server=$(KUBECONFIG=$remote_kc kubectl config view --raw --minify -o 'jsonpath={.clusters[0].cluster.server}')
+ca=$(KUBECONFIG=$remote_kc kubectl config view --raw --minify -o 'jsonpath={.clusters[0].cluster.certificate-authority-data}')
+cat >"$scratch/exec-kc" <<YAML
+apiVersion: v1
+kind: Config
+current-context: c
+clusters:
+- name: r
+  cluster: {server: "$server", certificate-authority-data: "$ca"}
+contexts:
+- name: c
+  context: {cluster: r, user: u}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      interactiveMode: Never
+      command: /bin/sh
+      args: [-c, 'touch $marker; echo "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"x\"}}"']
+YAML
+kubectl -n "$ns" create secret generic exec-kubeconfig --from-file=value="$scratch/exec-kc" >/dev/null
+kustomization with-exec ./app "  kubeConfig: {secretRef: {name: exec-kubeconfig}}
+  nameSuffix: -exec"
+ready_is with-exec False ReconciliationFailed
+[ ! -e "$marker" ] || fail "the kubeconfig's exec plugin ran in the agent"
+assert_fails "nothing applied" rk -n default get configmap far-away-exec
 
 step "deleted: its objects are removed from the remote cluster"
 kubectl -n "$ns" delete kustomization app --timeout=60s >/dev/null

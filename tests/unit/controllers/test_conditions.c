@@ -91,8 +91,8 @@ static void test_render_secret_values(void **state)
     ed_err err = ED_ERR_INIT;
     assert_int_equal(ed_doc_parse_yaml(ks, strlen(ks), "ks.yaml", &k, &nk, &err), 0);
     const char *reason = NULL;
-    assert_int_equal(ed_ks_render(NULL, ed_doc_root(k[0]), dir, dir, ED_KS_RENDER_STRICT, &out, &n,
-                                  &reason, &err),
+    assert_int_equal(ed_ks_render(NULL, ed_doc_root(k[0]), dir, dir, ED_KS_RENDER_STRICT, NULL,
+                                  &out, &n, &reason, &err),
                      0);
     assert_int_equal(n, 1);
     ed_doc_list_free(out, n);
@@ -222,10 +222,48 @@ static void test_ignore_covers_index(void **state)
     ed_doc_free(live);
 }
 
+/* A remote cluster's kubeconfig as Flux uses it: exec plugin, insecure TLS and the kubeconfig's
+ * own impersonation dropped unless the controller allows the first two. */
+static void test_kubeconfig_sanitize(void **state)
+{
+    (void)state;
+    static const char kc[] = "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                             "clusters:\n- name: k\n  cluster:\n    server: https://10.0.0.1:6443\n"
+                             "    insecure-skip-tls-verify: true\n"
+                             "contexts:\n- name: c\n  context: {cluster: k, user: u}\n"
+                             "users:\n- name: u\n  user:\n    token: abc\n    as: admin\n"
+                             "    as-groups: [system:masters]\n"
+                             "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+                             "      command: /bin/sh\n      args: [-c, 'touch /tmp/pwned']\n      "
+                             "interactiveMode: Never\n";
+    for (unsigned flags = 0; flags < 4; flags++) {
+        ed_kube_config *cfg = NULL;
+        ed_err err = ED_ERR_INIT;
+        int rc = ed_kube_config_from_yaml(kc, sizeof(kc) - 1, NULL, &cfg, &err);
+        if (rc)
+            fail_msg("%s", err.msg);
+        assert_non_null(cfg->exec);
+        assert_true(cfg->insecure);
+        assert_non_null(cfg->impersonate_user);
+        cfg = ed_ks_kubeconfig_sanitize(cfg, flags);
+        assert_string_equal(cfg->server, "https://10.0.0.1:6443");
+        assert_string_equal(cfg->token, "abc");
+        assert_null(cfg->impersonate_user);
+        assert_null(cfg->impersonate_groups);
+        if (flags & ED_KS_KUBECONFIG_EXEC)
+            assert_string_equal(cfg->exec->command, "/bin/sh");
+        else
+            assert_null(cfg->exec);
+        assert_int_equal(cfg->insecure, (flags & ED_KS_KUBECONFIG_TLS) != 0);
+        ed_kube_config_free(cfg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conditions), cmocka_unit_test(test_render_secret_values),
-        cmocka_unit_test(test_ignore_covers), cmocka_unit_test(test_ignore_covers_index)};
+        cmocka_unit_test(test_ignore_covers), cmocka_unit_test(test_ignore_covers_index),
+        cmocka_unit_test(test_kubeconfig_sanitize)};
     return cmocka_run_group_tests_name("controllers", tests, NULL, NULL);
 }

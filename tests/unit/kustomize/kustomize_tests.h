@@ -17,6 +17,10 @@ void test_inputs_generated(void **state);
 void test_inputs_symlinks_and_limits(void **state);
 void test_inputs_other_tree(void **state);
 
+/* test_remote.c */
+void test_remote_parse(void **state);
+void test_remote_build(void **state);
+
 /* test_sops.c */
 void test_sops_decrypt(void **state);
 void test_sops_refusals(void **state);

@@ -272,7 +272,7 @@ static void test_errors(void **state)
     put("none/x.yaml", cm);
     assert_build_fails("none", ED_ENOTFOUND, "unable to find one of 'kustomization.yaml'");
     put("remote/kustomization.yaml", "resources:\n- https://github.com/x/y\n");
-    assert_build_fails("remote", ED_EINVALID, "not supported");
+    assert_build_fails("remote", ED_EINVALID, "is not allowed (remote bases are disabled)");
     put("noname/kustomization.yaml", "resources:\n- a.yaml\n");
     put("noname/a.yaml", "apiVersion: v1\nkind: ConfigMap\n");
     assert_build_fails("noname", ED_EINVALID, "noname/a.yaml: line 1: missing metadata.name");
@@ -423,6 +423,8 @@ int main(void)
         cmocka_unit_test(test_inputs_generated),
         cmocka_unit_test(test_inputs_symlinks_and_limits),
         cmocka_unit_test(test_inputs_other_tree),
+        cmocka_unit_test(test_remote_parse),
+        cmocka_unit_test(test_remote_build),
         cmocka_unit_test(test_sops_decrypt),
         cmocka_unit_test(test_sops_refusals),
         cmocka_unit_test(test_sops_files),

@@ -556,6 +556,50 @@ static void test_fetch_empty(void **state)
     ed_source_cache_free(c);
 }
 
+/* ref.fetchable, as kustomize's remote targets name a ref: HEAD is the branch the remote's HEAD
+ * names (here "trunk", not Flux's default "master"); a name is a branch, else a tag, else a full
+ * ref; ed_source_remote_tree writes the tree of one. */
+static void test_fetch_fetchable(void **state)
+{
+    (void)state;
+    char url[512], storage[300], dest[400];
+    sh("cd %s && git init -q -b trunk fx && cd fx && echo 1 > f && git add f && "
+       "git commit -qm one && git tag t1 && git checkout -q -b other && echo 2 > f && "
+       "git commit -qam two && git checkout -q trunk && git clone -q --bare . ../fx.git",
+       tmp_root);
+    snprintf(url, sizeof(url), "file://%s/fx.git", tmp_root);
+    snprintf(storage, sizeof(storage), "%s/storage-fx", tmp_root);
+    ed_source_cache *c = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_cache_open(&c, storage, &err), 0);
+    ed_source_git_result head, other, tag, full;
+    fetch_ok(c, url, (ed_source_git_ref){.fetchable = "HEAD"}, &head);
+    assert_true(ed_str_has_prefix(head.revision, "trunk@sha1:"));
+    fetch_ok(c, url, (ed_source_git_ref){.fetchable = "other"}, &other);
+    assert_true(ed_str_has_prefix(other.revision, "other@sha1:"));
+    assert_string_not_equal(other.commit, head.commit);
+    fetch_ok(c, url, (ed_source_git_ref){.fetchable = "t1"}, &tag);
+    assert_string_equal(tag.commit, head.commit);
+    fetch_ok(c, url, (ed_source_git_ref){.fetchable = "refs/heads/other"}, &full);
+    assert_string_equal(full.commit, other.commit);
+    ed_source_git_fetch_opts o = {.url = url, .ref = {.fetchable = "nope"}};
+    assert_int_equal(ed_source_git_fetch(c, &o, &head, &err), ED_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "couldn't find remote ref \"nope\""));
+
+    snprintf(dest, sizeof(dest), "%s/fx-tree", tmp_root);
+    assert_int_equal(mkdir(dest, 0700), 0);
+    int rc = ed_source_remote_tree(c, url, "other", false, 0, dest, &err);
+    if (rc)
+        fail_msg("%s", err.msg);
+    char *f = ed_xasprintf("%s/f", dest);
+    FILE *in = fopen(f, "r");
+    assert_non_null(in);
+    assert_int_equal(fgetc(in), '2');
+    fclose(in);
+    free(f);
+    ed_source_cache_free(c);
+}
+
 /* ref.semver with tied versions: Flux's clone takes the tag whose commit was committed last. */
 static void test_fetch_semver_tie(void **state)
 {
@@ -1057,6 +1101,7 @@ int main(void)
         cmocka_unit_test(test_semver),
         cmocka_unit_test(test_fetch_cache),
         cmocka_unit_test(test_fetch_empty),
+        cmocka_unit_test(test_fetch_fetchable),
         cmocka_unit_test(test_fetch_semver_tie),
         cmocka_unit_test(test_fetch_concurrent),
         cmocka_unit_test(test_fetch_timeout_silent_server),
