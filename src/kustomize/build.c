@@ -53,6 +53,10 @@ struct build {
     const char *remote_tmp;
     const char *remotes[MAX_DEPTH];
     size_t nremotes;
+    /* the remote target being built, as buildMetadata's origin names it: kustomize's clone
+     * spec and ref ("" for none), or NULL in the build's own tree */
+    char *origin_repo;
+    const char *origin_ref;
     ed_err *err;
 };
 
@@ -229,13 +233,26 @@ int ks_secret_source(struct build *b, const char *entry, bool env, char **data, 
                             : 0;
 }
 
+char *ks_origin_remote(struct build *b, const char *indent)
+{
+    if (!b->origin_repo)
+        return ed_xstrdup("");
+    return ed_xasprintf("repo: %s\n%s%s%s%s", b->origin_repo,
+                        b->origin_ref && *b->origin_ref ? indent : "",
+                        b->origin_ref && *b->origin_ref ? "ref: " : "",
+                        b->origin_ref && *b->origin_ref ? b->origin_ref : "",
+                        b->origin_ref && *b->origin_ref ? "\n" : "");
+}
+
 char *ks_origin_path(struct build *b, const char *path)
 {
+    /* a remote target's file: relative to its fetched tree (the root while it builds) */
+    if (b->origin_repo)
+        return ed_xstrdup(rel(b, path));
     const char *top = b->depth > 0 ? b->stack[0] : b->root;
     size_t n = strlen(top);
     if (strncmp(path, top, n) == 0 && path[n] == '/')
         return ed_xstrdup(path + n + 1);
-    /* a remote target's file: relative to its fetched tree (the root while it builds) */
     if (!below_root(b, top))
         return ed_xstrdup(rel(b, path));
     /* outside the top kustomization's directory (an overlay's ../base): relative to it, as
@@ -863,7 +880,9 @@ static int load_data(struct build *b, const char *path, char *data, size_t len, 
         ks_list_push(out, docs[i]);
         docs[i] = NULL;
         char *op = ks_origin_path(b, path);
-        out->items[out->len - 1].origin = ed_xasprintf("path: %s\n", op);
+        char *remote = ks_origin_remote(b, "");
+        out->items[out->len - 1].origin = ed_xasprintf("path: %s\n%s", op, remote);
+        free(remote);
         free(op);
     }
 
@@ -974,7 +993,18 @@ static int build_remote(struct build *b, const char *kfile, const char *entry, e
         b->root = top;
         b->rootlen = strlen(top);
         b->remotes[b->nremotes++] = entry;
+        char *outer_repo = b->origin_repo;
+        const char *outer_ref = b->origin_ref;
+        /* kustomize's clone spec: the repository as the entry wrote it (no ".git" added) */
+        size_t rl = strlen(r.repo);
+        b->origin_repo = !strstr(entry, ".git") && rl > 4 && strcmp(r.repo + rl - 4, ".git") == 0
+                             ? ed_xstrndup(r.repo, rl - 4)
+                             : ed_xstrdup(r.repo);
+        b->origin_ref = r.ref;
         rc = build_dir(b, real, role, acc);
+        free(b->origin_repo);
+        b->origin_repo = outer_repo;
+        b->origin_ref = outer_ref;
         b->nremotes--;
         b->root = outer;
         b->rootlen = outer_len;
@@ -1282,7 +1312,9 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         rc = ks_replace(b, kz, dir, kfile, target, b->err);
     if (!rc) {
         char *in = ks_origin_path(b, kpath);
-        ks_record_transformers(kz, in, target);
+        char *remote = ks_origin_remote(b, "  ");
+        ks_record_transformers(kz, remote, in, target);
+        free(remote);
         free(in);
         rc = ks_vars_declare(b->vars, kz, kfile, target, b->err);
     }

@@ -839,9 +839,11 @@ static char *origin_of(const struct gen_ctx *g)
     const char *base = strrchr(g->kfile, '/');
     char *kpath = ed_xasprintf("%s/%s", g->dir, base ? base + 1 : g->kfile);
     char *in = ks_origin_path(g->b, kpath);
-    char *out =
-        ed_xasprintf("configuredIn: %s\nconfiguredBy:\n  apiVersion: builtin\n  kind: %s\n", in,
-                     strcmp(g->what, "secret") == 0 ? "SecretGenerator" : "ConfigMapGenerator");
+    char *remote = ks_origin_remote(g->b, "");
+    char *out = ed_xasprintf(
+        "%sconfiguredIn: %s\nconfiguredBy:\n  apiVersion: builtin\n  kind: %s\n", remote, in,
+        strcmp(g->what, "secret") == 0 ? "SecretGenerator" : "ConfigMapGenerator");
+    free(remote);
     free(in);
     free(kpath);
     return out;

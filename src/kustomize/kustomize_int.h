@@ -166,7 +166,8 @@ const char *ks_res_orig_ns(const ks_res *r);
 
 /* Record on every resource of l the builtin transformers kz (whose file is configured_in,
  * relative to the top kustomization's directory) runs, in kustomize's order and number. */
-void ks_record_transformers(const ed_node *kz, const char *configured_in, ks_list *l);
+void ks_record_transformers(const ed_node *kz, const char *remote, const char *configured_in,
+                            ks_list *l);
 /* Add the buildMetadata of the top kustomization kz (originAnnotations, managedByLabel) to
  * every resource of l (other values are ignored, as kustomize does). Returns 0, or ED_EINVALID
  * when buildMetadata is not a list. */
@@ -202,6 +203,10 @@ int ks_generate(struct build *b, const ed_node *kz, const char *dir, const char 
 /* The path of `path` (a real path) relative to the top kustomization's directory, for origin
  * annotations; malloc'd. */
 char *ks_origin_path(struct build *b, const char *path);
+/* The lines buildMetadata's origin adds for a remote target being built ("repo: R\n", then
+ * indent and "ref: F\n" when it names a ref), or "" in the build's own tree; the caller frees
+ * it. (build.c) */
+char *ks_origin_remote(struct build *b, const char *indent);
 /* True when the n bytes at s are valid UTF-8. */
 bool ks_utf8_valid(const char *s, size_t n);
 /* Append the JSON text kustomize hashes for a ConfigMap or Secret object. */
