@@ -246,6 +246,16 @@ char *ks_origin_remote(struct build *b, const char *indent)
 
 char *ks_origin_path(struct build *b, const char *path)
 {
+    /* an http(s) resource: the URL, cleaned as Go's filepath.Join cleans it ("http:/host/x") */
+    if (path[0] != '/') {
+        char *url = ed_xstrdup(path);
+        size_t o = 0;
+        for (size_t i = 0; url[i]; i++)
+            if (!(url[i] == '/' && o > 0 && url[o - 1] == '/'))
+                url[o++] = url[i];
+        url[o] = '\0';
+        return url;
+    }
     /* a remote target's file: relative to its fetched tree (the root while it builds) */
     if (b->origin_repo)
         return ed_xstrdup(rel(b, path));

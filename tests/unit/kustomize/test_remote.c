@@ -213,11 +213,14 @@ void test_remote_build(void **state)
                                      "        ref: v1\n"
                                      "        configuredIn: comp/kustomization.yaml\n"));
 
-    /* an http(s) file */
-    rc = build("resources:\n- https://host.example/files/cm.yaml\n", &f, true, &out, NULL, &err);
+    /* an http(s) file; its origin is the URL as Go's filepath.Join cleans it */
+    rc = build("resources:\n- https://host.example/files/cm.yaml\n"
+               "buildMetadata: [originAnnotations]\n",
+               &f, true, &out, NULL, &err);
     if (rc)
         fail_msg("%s", err.msg);
     assert_non_null(strstr(out.data, "name: from-http\n"));
+    assert_non_null(strstr(out.data, "      path: https:/host.example/files/cm.yaml\n"));
     /* a file URL that is no repository either: the HTTP status */
     rc = build("resources:\n- https://host.example/nothing.yaml\n", &f, true, &out, NULL, &err);
     assert_int_equal(rc, ED_ENOTFOUND);
