@@ -185,8 +185,10 @@ ed_node *ed_node_copy(ed_doc *dst, const ed_node *src)
         break;
     case ED_NODE_MAP:
         n = ed_node_new_map(dst);
-        for (size_t i = 0; i < src->u.c.len; i++)
+        for (size_t i = 0; i < src->u.c.len; i++) {
             ed_node_set(dst, n, src->u.c.items[i].key, ed_node_copy(dst, src->u.c.items[i].value));
+            n->u.c.items[n->u.c.len - 1].key_plain = src->u.c.items[i].key_plain;
+        }
         break;
     default:
         n = ed_doc_node_alloc(dst, src->kind);
@@ -236,6 +238,11 @@ ed_node *ed_node_at(const ed_node *seq, size_t i)
 const char *ed_node_key_at(const ed_node *map, size_t i)
 {
     return map && map->kind == ED_NODE_MAP && i < map->u.c.len ? map->u.c.items[i].key : NULL;
+}
+
+bool ed_node_key_plain_at(const ed_node *map, size_t i)
+{
+    return map && map->kind == ED_NODE_MAP && i < map->u.c.len && map->u.c.items[i].key_plain;
 }
 
 ed_node *ed_node_value_at(const ed_node *map, size_t i)
@@ -391,6 +398,7 @@ void ed_node_set(ed_doc *doc, ed_node *map, const char *key, ed_node *value)
     p = &map->u.c.items[map->u.c.len++];
     p->key = ed_arena_strdup(doc->arena, key);
     p->value = value;
+    p->key_plain = false;
 }
 
 void ed_node_append_pair(ed_doc *doc, ed_node *map, const char *key, ed_node *value)
@@ -400,6 +408,7 @@ void ed_node_append_pair(ed_doc *doc, ed_node *map, const char *key, ed_node *va
     ed_pair *p = &map->u.c.items[map->u.c.len++];
     p->key = ed_arena_strdup(doc->arena, key);
     p->value = value;
+    p->key_plain = false;
 }
 
 bool ed_node_remove(ed_node *map, const char *key)
@@ -420,6 +429,7 @@ void ed_node_append(ed_doc *doc, ed_node *seq, ed_node *value)
     ed_pair *p = &seq->u.c.items[seq->u.c.len++];
     p->key = NULL;
     p->value = value;
+    p->key_plain = false;
 }
 
 bool ed_node_set_at(ed_node *seq, size_t i, ed_node *value)

@@ -105,6 +105,9 @@ ed_node *ed_node_at(const ed_node *seq, size_t i);
 /* Key and value of pair i of a mapping, or NULL. */
 const char *ed_node_key_at(const ed_node *map, size_t i);
 ed_node *ed_node_value_at(const ed_node *map, size_t i);
+/* True when key i of a parsed mapping was written as a plain string scalar (not quoted, no
+ * tag), as YAML 1.1 readers type it; false for built and copied-in keys set since. */
+bool ed_node_key_plain_at(const ed_node *map, size_t i);
 /* The value under key in a mapping; NULL when absent or when map is not a mapping. */
 ed_node *ed_node_get(const ed_node *map, const char *key);
 /*

@@ -9,6 +9,7 @@
 typedef struct ed_pair {
     const char *key; /* NULL for sequence items */
     ed_node *value;
+    bool key_plain; /* the key was parsed from a plain string scalar */
 } ed_pair;
 
 struct ed_node {

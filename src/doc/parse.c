@@ -277,7 +277,9 @@ static ed_node *make_typed_scalar(struct parse_state *st, ed_doc *doc, const yam
     const char *num = st->json ? text : without_underscores(text, &nlen, digits, sizeof(digits));
     if (parse_int(num, nlen, !st->json, &iv))
         return ed_node_new_int(doc, iv);
-    if (parse_float(num, nlen, &fv))
+    /* yaml.v3 types a number past the float range (1e400) as a string: Go's ParseFloat fails */
+    if (parse_float(num, nlen, &fv) &&
+        (st->json || !isinf(fv) || num[nlen - 1] == 'f' || num[nlen - 1] == 'F'))
         return ed_doc_node_new_float(doc, fv, num, nlen);
     if (st->json) {
         /* JSON has no plain strings: a bare word is a syntax error. */
@@ -556,6 +558,7 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
             if (!value)
                 return merges_fail(&merges);
             ed_node_set(doc, node, k, value);
+            node->u.c.items[node->u.c.len - 1].key_plain = ed_node_str_plain(key);
         }
         if (merges.len && !apply_merges(st, doc, node, &merges)) {
             free(merges.items);
@@ -633,6 +636,40 @@ size_t ed_doc_check_text(const unsigned char *s, size_t len, const char **what)
     return len;
 }
 
+/*
+ * kustomize splits a stream at its `---` lines itself and decodes each document as a stream of
+ * its own, so a byte order mark that starts a later document is skipped as the first one is.
+ * libyaml skips it too but counts it as a column, which breaks the document's indentation.
+ * Returns a copy of data without such marks (its length in *out_len), or NULL when it has none.
+ */
+static char *drop_document_boms(const char *data, size_t len, size_t *out_len)
+{
+    char *copy = NULL;
+    size_t n = 0, from = 0;
+    for (size_t i = 0; i + 4 <= len; i++) {
+        if (data[i] != '\n' || memcmp(data + i + 1, "---", 3) != 0)
+            continue;
+        size_t eol = i + 4;
+        if (eol < len && !strchr(" \t\r\n", data[eol]))
+            continue; /* "---x" is no document marker */
+        while (eol < len && data[eol] != '\n')
+            eol++;
+        if (eol + 4 > len || memcmp(data + eol + 1, "\xef\xbb\xbf", 3) != 0)
+            continue;
+        if (!copy)
+            copy = ed_xmalloc(len);
+        memcpy(copy + n, data + from, eol + 1 - from);
+        n += eol + 1 - from;
+        from = eol + 4;
+        i = eol;
+    }
+    if (!copy)
+        return NULL;
+    memcpy(copy + n, data + from, len - from);
+    *out_len = n + len - from;
+    return copy;
+}
+
 static int parse_stream(const char *data, size_t len, const char *name, bool json, ed_doc ***out,
                         size_t *count, ed_err *err)
 {
@@ -655,6 +692,9 @@ static int parse_stream(const char *data, size_t len, const char *name, bool jso
         return ed_err_set(err, ED_ETOOBIG,
                           "%s%sinput of %zu bytes is larger than the %zu MiB limit",
                           name ? name : "", name ? ": " : "", len, ED_DOC_MAX_INPUT >> 20);
+    char *unmarked = json ? NULL : drop_document_boms(data, len, &len);
+    if (unmarked)
+        data = unmarked;
     const char *what = NULL;
     size_t bad = ed_doc_check_text((const unsigned char *)data, len, &what);
     if (bad < len) {
@@ -663,11 +703,14 @@ static int parse_stream(const char *data, size_t len, const char *name, bool jso
         yaml_mark_t m = {bad, line - 1, column - 1};
         char detail[32];
         snprintf(detail, sizeof(detail), " (byte 0x%02x)", (unsigned char)data[bad]);
+        free(unmarked);
         return fail_at(&st, &m, what, detail);
     }
 
-    if (!yaml_parser_initialize(&st.parser))
+    if (!yaml_parser_initialize(&st.parser)) {
+        free(unmarked);
         return ed_err_set(err, ED_ERROR, "cannot create the YAML parser");
+    }
     yaml_parser_set_input_string(&st.parser, (const unsigned char *)data, len);
     yaml_parser_set_encoding(&st.parser, YAML_UTF8_ENCODING);
 
@@ -714,6 +757,7 @@ cleanup:
     forget_anchors(&st);
     ed_doc_list_free(docs, ndocs);
     yaml_parser_delete(&st.parser);
+    free(unmarked);
     return rc;
 }
 

@@ -38,6 +38,7 @@ struct build {
      * components' and those of the kustomizations it accumulated, not its siblings' (kustomize
      * merges a target's transformer configuration into its parent's once built). */
     ed_doc *fields;
+    ks_schema schema; /* `openapi`: kustomize's one schema for the build, the first one named */
     char *top_kfile;
     size_t depth;
     const ed_node *overlay; /* Flux's overlay for the top kustomization, or NULL */
@@ -52,6 +53,10 @@ struct build {
     const char *remote_tmp;
     const char *remotes[MAX_DEPTH];
     size_t nremotes;
+    /* the remote target being built, as buildMetadata's origin names it: kustomize's clone
+     * spec and ref ("" for none), or NULL in the build's own tree */
+    char *origin_repo;
+    const char *origin_ref;
     ed_err *err;
 };
 
@@ -228,13 +233,52 @@ int ks_secret_source(struct build *b, const char *entry, bool env, char **data, 
                             : 0;
 }
 
+char *ks_origin_remote(struct build *b, const char *indent)
+{
+    if (!b->origin_repo)
+        return ed_xstrdup("");
+    return ed_xasprintf("repo: %s\n%s%s%s%s", b->origin_repo,
+                        b->origin_ref && *b->origin_ref ? indent : "",
+                        b->origin_ref && *b->origin_ref ? "ref: " : "",
+                        b->origin_ref && *b->origin_ref ? b->origin_ref : "",
+                        b->origin_ref && *b->origin_ref ? "\n" : "");
+}
+
 char *ks_origin_path(struct build *b, const char *path)
 {
+    /* an http(s) resource: the URL, cleaned as Go's filepath.Join cleans it ("http:/host/x") */
+    if (path[0] != '/') {
+        char *url = ed_xstrdup(path);
+        size_t o = 0;
+        for (size_t i = 0; url[i]; i++)
+            if (!(url[i] == '/' && o > 0 && url[o - 1] == '/'))
+                url[o++] = url[i];
+        url[o] = '\0';
+        return url;
+    }
+    /* a remote target's file: relative to its fetched tree (the root while it builds) */
+    if (b->origin_repo)
+        return ed_xstrdup(rel(b, path));
     const char *top = b->depth > 0 ? b->stack[0] : b->root;
     size_t n = strlen(top);
     if (strncmp(path, top, n) == 0 && path[n] == '/')
         return ed_xstrdup(path + n + 1);
-    return ed_xstrdup(rel(b, path));
+    if (!below_root(b, top))
+        return ed_xstrdup(rel(b, path));
+    /* outside the top kustomization's directory (an overlay's ../base): relative to it, as
+     * kustomize writes it ("../base/deploy.yaml"); both are real paths below the root */
+    size_t common = 0;
+    for (size_t i = 0; top[i] && top[i] == path[i]; i++)
+        if (top[i] == '/')
+            common = i;
+    if (path[common] != '/' || (top[common] != '/' && top[common] != '\0'))
+        return ed_xstrdup(rel(b, path));
+    ed_buf out = ED_BUF_INIT(1 << 20);
+    for (const char *t = top + common; *t; t++)
+        if (*t == '/')
+            ed_buf_append_str(&out, "../");
+    ed_buf_append_str(&out, path + common + 1);
+    return ed_buf_take(&out);
 }
 
 /* ---- the kustomization file ---- */
@@ -287,6 +331,7 @@ static const char *const supported_fields[] = {"apiVersion",
                                                "labels",
                                                "commonAnnotations",
                                                "images",
+                                               "imageTags",
                                                "replicas",
                                                "resources",
                                                "bases",
@@ -508,7 +553,19 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         if (!in_list(known_fields, key))
             return ed_err_set(b->err, ED_EINVALID,
                               "%s: invalid Kustomization: json: unknown field \"%s\"", kfile, key);
-        if (!in_list(supported_fields, key))
+        const ed_node *v = ed_node_value_at(kz, i);
+        /* Flux's kustomize-controller builds with Helm disabled: kustomize's own error */
+        if ((strcmp(key, "helmCharts") == 0 || strcmp(key, "helmChartInflationGenerator") == 0) &&
+            ed_node_len(v) > 0)
+            return ed_err_set(b->err, ED_EINVALID,
+                              "%s: %s: Helm chart inflation is disabled, as in Flux's "
+                              "kustomize-controller (kustomize: must specify --enable-helm); a "
+                              "HelmRelease installs a chart",
+                              kfile, key);
+        /* empty lists and helmGlobals (which only helmCharts read) change nothing */
+        bool inert = strcmp(key, "helmGlobals") == 0 || ed_node_kind_of(v) == ED_NODE_NULL ||
+                     (ed_node_kind_of(v) == ED_NODE_SEQ && ed_node_len(v) == 0);
+        if (!in_list(supported_fields, key) && !inert)
             return ed_err_set(b->err, ED_EINVALID,
                               "%s: kustomization field '%s' is not supported by eddy yet", kfile,
                               key);
@@ -557,6 +614,13 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
     if (!rc)
         rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "images"), "images", "[]types.Image",
                                image_keys, 5);
+    const ed_node *helm = ed_node_get(kz, "helmGlobals");
+    if (!rc && helm && ed_node_kind_of(helm) != ED_NODE_MAP &&
+        ed_node_kind_of(helm) != ED_NODE_NULL)
+        rc = type_error(b, kfile, helm, "helmGlobals", "types.HelmGlobals");
+    if (!rc)
+        rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "imageTags"), "imageTags", "[]types.Image",
+                               image_keys, 5);
     if (!rc)
         rc = check_seq_of_maps(b, kfile, ed_node_get(kz, "replicas"), "replicas", "[]types.Replica",
                                replica_keys, 2);
@@ -572,6 +636,23 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
     return rc;
 }
 
+/* kustomize's fix of the deprecated `imageTags`: its entries go after those of `images`. */
+static void fold_image_tags(ed_doc *kdoc)
+{
+    ed_node *kz = ed_doc_root(kdoc);
+    const ed_node *tags = ed_node_get(kz, "imageTags");
+    if (ed_node_len(tags) > 0) {
+        ed_node *images = ed_node_get(kz, "images");
+        if (ed_node_kind_of(images) != ED_NODE_SEQ) {
+            images = ed_node_new_seq(kdoc);
+            ed_node_set(kdoc, kz, "images", images);
+        }
+        for (size_t i = 0; i < ed_node_len(tags); i++)
+            ed_node_append(kdoc, images, ed_node_copy(kdoc, ed_node_at(tags, i)));
+    }
+    ed_node_remove(kz, "imageTags");
+}
+
 /* ---- files named by a kustomization (patch.c reads its patch files through this) ---- */
 
 struct ks_loader {
@@ -583,10 +664,8 @@ struct ks_loader {
 int ks_loader_read(ks_loader *ld, const char *entry, char **data, size_t *len, ed_err *err)
 {
     ED_ASSERT(ld->b->err == err);
-    /* kustomize reads files a kustomization names only from its own directory and below. */
-    if (!lexically_inside(0, entry))
-        return ed_err_set(err, ED_EINVALID, "%s: security; file '%s' is not in or below '%s'",
-                          ld->kfile, entry, rel(ld->b, ld->dir));
+    /* anywhere below the build root, as resources and generator files: Flux builds with
+     * kustomize's LoadRestrictionsNone, so an overlay may name ../patches/x.yaml */
     char *real = NULL;
     int rc = resolve_entry(ld->b, ld->dir, entry, ld->kfile, &real);
     if (!rc)
@@ -674,8 +753,11 @@ static int list_items(struct build *b, const char *path, const ed_node *list, in
         }
         ed_doc *one = ed_doc_new();
         ed_doc_set_root(one, ed_node_copy(one, item));
-        ks_timestamps_as_go(one, true); /* kustomize reads the items through Go maps */
         queue_push(q, one);
+        /* kustomize reads the items through Go maps */
+        if (ks_timestamps_as_go(one, true, b->err))
+            return ed_err_wrap(b->err, "%s: %s item %zu", rel(b, path),
+                               ed_node_path_str(list, "/kind"), k);
     }
     return 0;
 }
@@ -718,6 +800,26 @@ static int inline_lists(struct build *b, const char *path, ed_doc ***docs, size_
     return 0;
 }
 
+/* An object's kind or name: a non-empty string. kustomize takes any scalar as written there
+ * (`name: 5`), which the API server then refuses; eddy refuses it at once, saying so. */
+static int check_id_field(struct build *b, const char *path, const ed_node *root,
+                          const char *pointer, const char *field)
+{
+    const ed_node *v = ed_node_path(root, pointer);
+    const char *s = ed_node_str(v);
+    if (s && *s)
+        return 0;
+    if (!v || ed_node_kind_of(v) == ED_NODE_NULL || (s && !*s))
+        return ed_err_set(b->err, ED_EINVALID, "%s: line %d: missing %s in object", rel(b, path),
+                          ed_node_line(root), field);
+    const char *kind = ed_node_kind_name(ed_node_kind_of(v));
+    const char *text = ed_node_scalar_text(v);
+    return ed_err_set(b->err, ED_EINVALID, "%s: line %d: %s must be a string, not %s %s%s%s%s",
+                      rel(b, path), ed_node_line(root), field,
+                      strchr("aeiou", kind[0]) ? "an" : "a", kind, text ? " (" : "",
+                      text ? text : "", text ? ")" : "");
+}
+
 /* A resource file: every document must be an object with a kind and a name (a list's items
  * take its place). */
 static int load_data(struct build *b, const char *path, char *data, size_t len, ks_list *out);
@@ -745,26 +847,21 @@ static int load_data(struct build *b, const char *path, char *data, size_t len, 
         goto cleanup;
     for (size_t i = 0; i < n; i++) {
         ed_node *root = ed_doc_root(docs[i]);
+        ks_drop_merge_keys(root, 0);
         if (ed_node_kind_of(root) != ED_NODE_MAP) {
             rc = ed_err_set(b->err, ED_EINVALID,
                             "%s: line %d: a resource must be a mapping, not a %s", rel(b, path),
                             ed_node_line(root), ed_node_kind_name(ed_node_kind_of(root)));
             goto cleanup;
         }
-        if (!ed_node_path_str(root, "/kind") || !*ed_node_path_str(root, "/kind")) {
-            rc = ed_err_set(b->err, ED_EINVALID, "%s: line %d: missing kind in object",
-                            rel(b, path), ed_node_line(root));
+        if ((rc = check_id_field(b, path, root, "/kind", "kind")) != 0)
             goto cleanup;
-        }
         if (is_list_kind(root) && !ed_node_get(root, "metadata")) {
             /* kustomize prints a list it kept with `metadata: {}` */
             ed_node_set(docs[i], root, "metadata", ed_node_new_map(docs[i]));
         } else if (is_list_kind(root)) {
             /* a list needs no name */
-        } else if (!ed_node_path_str(root, "/metadata/name") ||
-                   !*ed_node_path_str(root, "/metadata/name")) {
-            rc = ed_err_set(b->err, ED_EINVALID, "%s: line %d: missing metadata.name in object",
-                            rel(b, path), ed_node_line(root));
+        } else if ((rc = check_id_field(b, path, root, "/metadata/name", "metadata.name")) != 0) {
             goto cleanup;
         }
     }
@@ -793,7 +890,9 @@ static int load_data(struct build *b, const char *path, char *data, size_t len, 
         ks_list_push(out, docs[i]);
         docs[i] = NULL;
         char *op = ks_origin_path(b, path);
-        out->items[out->len - 1].origin = ed_xasprintf("path: %s\n", op);
+        char *remote = ks_origin_remote(b, "");
+        out->items[out->len - 1].origin = ed_xasprintf("path: %s\n%s", op, remote);
+        free(remote);
         free(op);
     }
 
@@ -904,7 +1003,18 @@ static int build_remote(struct build *b, const char *kfile, const char *entry, e
         b->root = top;
         b->rootlen = strlen(top);
         b->remotes[b->nremotes++] = entry;
+        char *outer_repo = b->origin_repo;
+        const char *outer_ref = b->origin_ref;
+        /* kustomize's clone spec: the repository as the entry wrote it (no ".git" added) */
+        size_t rl = strlen(r.repo);
+        b->origin_repo = !strstr(entry, ".git") && rl > 4 && strcmp(r.repo + rl - 4, ".git") == 0
+                             ? ed_xstrndup(r.repo, rl - 4)
+                             : ed_xstrdup(r.repo);
+        b->origin_ref = r.ref;
         rc = build_dir(b, real, role, acc);
+        free(b->origin_repo);
+        b->origin_repo = outer_repo;
+        b->origin_ref = outer_ref;
         b->nremotes--;
         b->root = outer;
         b->rootlen = outer_len;
@@ -1161,6 +1271,8 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         goto cleanup;
     }
     rc = check_kustomization(b, kfile, kz);
+    if (!rc)
+        fold_image_tags(docs[0]);
     if (!rc && kustomization_empty(kz))
         rc = ed_err_set(b->err, ED_EINVALID, "%s is empty", kfile);
     if (!rc)
@@ -1168,6 +1280,11 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     if (rc)
         goto cleanup;
     ks_list *target = role == ROLE_COMPONENT ? out : &acc;
+    ks_loader ld = {b, dir, kfile};
+    /* kustomize sets the schema as it loads a kustomization, before its resources */
+    rc = ks_openapi_load(kz, &ld, kfile, &b->schema, b->err);
+    if (rc)
+        goto cleanup;
     if (role == ROLE_TOP) {
         /* options that act on the whole result, at the end of the build */
         b->top = ed_doc_new();
@@ -1195,20 +1312,19 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     const ed_node *components = ed_node_get(kz, "components");
     for (size_t i = 0; i < ed_node_len(components) && !rc; i++)
         rc = accumulate_component(b, dir, kfile, ed_node_str(ed_node_at(components, i)), target);
-    ks_loader ld = {b, dir, kfile};
     if (!rc)
-        rc = ks_patches_load(kz, &ld, kfile, &patches, b->err);
+        rc = ks_patches_load(kz, &ld, kfile, &b->schema, &patches, b->err);
     if (!rc)
         rc = ks_patches_apply_early(patches, target, kfile, b->err);
     if (!rc)
         rc = ks_transform(kz, b->fields, target, kfile, patches, b->err);
     if (!rc)
-        ks_config_namespace(b->config, kz, target);
-    if (!rc)
         rc = ks_replace(b, kz, dir, kfile, target, b->err);
     if (!rc) {
         char *in = ks_origin_path(b, kpath);
-        ks_record_transformers(kz, in, target);
+        char *remote = ks_origin_remote(b, "  ");
+        ks_record_transformers(kz, remote, in, target);
+        free(remote);
         free(in);
         rc = ks_vars_declare(b->vars, kz, kfile, target, b->err);
     }
@@ -1288,8 +1404,16 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
     rc = ks_build_metadata(ed_doc_root(b.top), b.top_kfile, &list, err);
     if (!rc) {
         ks_finish_annotations(&list);
-        for (size_t i = 0; i < list.len; i++)
-            ks_timestamps_as_go(list.items[i].doc, false);
+        for (size_t i = 0; i < list.len && !rc; i++) {
+            rc = ks_timestamps_as_go(list.items[i].doc, false, err);
+            if (rc) {
+                ks_id id;
+                ks_id_of(ed_doc_root(list.items[i].doc), &id);
+                char *ids = ks_id_string(&id);
+                ed_err_wrap(err, "%s", ids);
+                free(ids);
+            }
+        }
     }
     if (!rc)
         rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
@@ -1309,6 +1433,7 @@ cleanup:
     ed_doc_free(b.top);
     ed_doc_free(b.vars);
     ed_doc_free(b.config);
+    ks_schema_free(&b.schema);
     free(b.top_kfile);
     return rc;
 }

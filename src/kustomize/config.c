@@ -1,29 +1,31 @@
 /*
  * kustomize's `configurations`: files that extend the built-in transformer configuration, most
  * often to teach kustomize where custom resources hold names (kubebuilder's kustomizeconfig.yaml
- * for CRDs). eddy reads the three kinds of entries such files use: `nameReference` (more name
- * references, as in nameref.c's table), `varReference` (more fields where $(VAR) expands) and
- * `namespace` (more fields that take the kustomization's namespace). Entries of other
- * transformers are refused with an error naming them.
+ * for CRDs), replica counts or pod templates (an Argo Rollout). eddy reads every section
+ * kustomize's TransformerConfig has: `nameReference` (more name references, as in nameref.c's
+ * table) and `varReference` (more fields where $(VAR) expands) are gathered for the whole
+ * build, as kustomize applies them once at the end, to everything; the field specs of
+ * namespace, namePrefix, nameSuffix, commonLabels, labels, templateLabels, commonAnnotations,
+ * images and replicas go with the kustomization's own (as its CRDs' do), so they act where
+ * kustomize's do: in this kustomization and those that include it, never in a sibling.
  *
- * The entries of a build are gathered in one document: name and var references apply at the
- * end, to everything; namespace entries to the objects of each kustomization that sets a
- * namespace, from then on.
+ * A spec of a place every kind has by default (metadata/labels for commonLabels) that names a
+ * kind is refused, and a namePrefix or nameSuffix one of metadata/name: kustomize merges it with
+ * its default so that only the kinds it names keep that place, in this kustomization and those
+ * that include it, a rule eddy does not follow yet.
  */
 #include "kustomize_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const sections[] = {"nameReference", "varReference", "namespace", NULL};
+static const char *const sections[] = {"nameReference", "varReference", NULL};
 
 /* Field specs that go with the kustomization's own ones (as its CRDs' do), so they act where
  * kustomize's do: in this kustomization and those that include it. */
-static const char *const field_sections[] = {"commonLabels", "commonAnnotations", "images", NULL};
-
-/* kustomize's other transformer configurations, refused rather than ignored. */
-static const char *const unsupported[] = {"namePrefix", "nameSuffix", "replicas", "templateLabels",
-                                          NULL};
+static const char *const field_sections[] = {
+    "namespace",      "namePrefix",        "nameSuffix", "commonLabels", "labels",
+    "templateLabels", "commonAnnotations", "images",     "replicas",     NULL};
 
 static bool in(const char *const *list, const char *s)
 {
@@ -72,6 +74,46 @@ static int check_section(const char *section, const ed_node *list, const char *f
     return 0;
 }
 
+/* The place every kind has in kustomize's default configuration of a section. */
+static const struct {
+    const char *section, *path;
+} default_paths[] = {
+    {"namePrefix", "metadata/name"},
+    {"nameSuffix", "metadata/name"},
+    {"commonLabels", "metadata/labels"},
+    {"templateLabels", "metadata/labels"},
+    {"commonAnnotations", "metadata/annotations"},
+};
+
+/* A spec of a section's default place: for every kind it changes nothing (kustomize merges it
+ * away); for some kinds kustomize then drops the default for the others (its merge keeps the
+ * spec that selects the other and sorts first), here and in every kustomization including this
+ * one. eddy refuses those, and specs of metadata/name for namePrefix and nameSuffix altogether. */
+static int check_default_path(const char *section, const ed_node *list, const char *file,
+                              ed_err *err)
+{
+    for (size_t d = 0; d < sizeof(default_paths) / sizeof(default_paths[0]); d++) {
+        if (strcmp(default_paths[d].section, section) != 0)
+            continue;
+        bool renames = strcmp(default_paths[d].path, "metadata/name") == 0;
+        for (size_t k = 0; k < ed_node_len(list); k++) {
+            const ed_node *fs = ed_node_at(list, k);
+            if (strcmp(ed_node_str(ed_node_get(fs, "path")), default_paths[d].path) != 0)
+                continue;
+            const char *g = ed_node_str(ed_node_get(fs, "group"));
+            const char *v = ed_node_str(ed_node_get(fs, "version"));
+            const char *kind = ed_node_str(ed_node_get(fs, "kind"));
+            if (renames || (g && *g) || (v && *v) || (kind && *kind))
+                return ed_err_set(err, ED_EINVALID,
+                                  "%s: a %s field spec of %s%s is not supported by eddy yet "
+                                  "(kustomize would then act there only on the kinds it names)",
+                                  file, section, default_paths[d].path,
+                                  renames ? "" : " for some kinds");
+        }
+    }
+    return 0;
+}
+
 /* Check one configuration file's document and append its entries to config's sections (and
  * fields' for field_sections). */
 static int add_file(ed_doc *config, ed_doc *fields, const ed_node *root, const char *file,
@@ -85,10 +127,6 @@ static int add_file(ed_doc *config, ed_doc *fields, const ed_node *root, const c
     for (size_t i = 0; i < ed_node_len(root); i++) {
         const char *key = ed_node_key_at(root, i);
         const ed_node *list = ed_node_value_at(root, i);
-        if (in(unsupported, key))
-            return ed_err_set(err, ED_EINVALID,
-                              "%s: transformer configuration '%s' is not supported by eddy yet",
-                              file, key);
         bool field = in(field_sections, key);
         if (!field && !in(sections, key))
             return ed_err_set(err, ED_EINVALID, "%s: unknown transformer configuration \"%s\"",
@@ -96,6 +134,9 @@ static int add_file(ed_doc *config, ed_doc *fields, const ed_node *root, const c
         if (ed_node_kind_of(list) == ED_NODE_NULL)
             continue;
         int rc = check_section(key, list, file, err);
+        if (rc)
+            return rc;
+        rc = check_default_path(key, list, file, err);
         if (rc)
             return rc;
         ed_doc *to = field ? fields : config;
@@ -137,66 +178,4 @@ int ks_config_load(struct build *b, ed_doc *config, ed_doc *fields, const ed_nod
         free(data);
     }
     return rc;
-}
-
-/* ---- namespace field specs ---- */
-
-static bool spec_selects(const ed_node *fs, const ks_id *id)
-{
-    const char *g = ed_node_str(ed_node_get(fs, "group"));
-    const char *v = ed_node_str(ed_node_get(fs, "version"));
-    const char *k = ed_node_str(ed_node_get(fs, "kind"));
-    return (!g || !*g ||
-            (strlen(g) == id->group_len && strncmp(g, id->group, id->group_len) == 0)) &&
-           (!v || !*v || strcmp(v, id->version) == 0) && (!k || !*k || strcmp(k, id->kind) == 0);
-}
-
-/* Set the field at path (mapping keys, lists walked item by item) to value. */
-static void set_path(ed_doc *doc, ed_node *node, const char *path, const char *value, bool create,
-                     int depth)
-{
-    if (depth > ED_DOC_MAX_DEPTH)
-        return;
-    if (ed_node_kind_of(node) == ED_NODE_SEQ) {
-        for (size_t i = 0; i < ed_node_len(node); i++)
-            set_path(doc, ed_node_at(node, i), path, value, create, depth + 1);
-        return;
-    }
-    if (ed_node_kind_of(node) != ED_NODE_MAP)
-        return;
-    const char *slash = strchr(path, '/');
-    char *key = slash ? ed_xstrndup(path, (size_t)(slash - path)) : ed_xstrdup(path);
-    ed_node *child = ed_node_get(node, key);
-    if (!slash) {
-        if (child || create)
-            ed_node_set(doc, node, key, ed_node_new_str(doc, value));
-    } else {
-        if (!child && create) {
-            child = ed_node_new_map(doc);
-            ed_node_set(doc, node, key, child);
-        }
-        if (child)
-            set_path(doc, child, slash + 1, value, create, depth + 1);
-    }
-    free(key);
-}
-
-void ks_config_namespace(const ed_doc *config, const ed_node *kz, ks_list *l)
-{
-    const char *ns = ed_node_str(ed_node_get(kz, "namespace"));
-    const ed_node *specs = ed_node_get(ed_doc_root(config), "namespace");
-    if (!ns || !*ns || ed_node_len(specs) == 0)
-        return;
-    for (size_t i = 0; i < l->len; i++) {
-        ks_id id;
-        ks_id_of(ed_doc_root(l->items[i].doc), &id);
-        for (size_t s = 0; s < ed_node_len(specs); s++) {
-            const ed_node *fs = ed_node_at(specs, s);
-            bool create = false;
-            ed_node_bool(ed_node_get(fs, "create"), &create);
-            if (spec_selects(fs, &id))
-                set_path(l->items[i].doc, ed_doc_root(l->items[i].doc),
-                         ed_node_str(ed_node_get(fs, "path")), ns, create, 0);
-        }
-    }
 }

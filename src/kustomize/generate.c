@@ -516,16 +516,15 @@ static int parse_env(const struct gen_ctx *g, const char *name, const char *file
             size_t klen = eq ? (size_t)(eq - (data + s)) : stop - s;
             char *key = ed_xstrndup(data + s, klen);
             char *value = eq ? ed_xstrndup(eq + 1, (size_t)(data + stop - eq - 1)) : ed_xstrdup("");
+            /* kustomize skips a line without a key ("=value") as it skips a comment */
             if (!*key) {
                 free(key);
                 free(value);
-                return ed_err_set(g->err, ED_EINVALID,
-                                  "%s: env file '%s': line %d: a key is required before '='",
-                                  g->kfile, file, line);
+            } else {
+                int rc = kvs_add(g, name, out, key, value, strlen(value));
+                if (rc)
+                    return rc;
             }
-            int rc = kvs_add(g, name, out, key, value, strlen(value));
-            if (rc)
-                return rc;
         }
         pos = nl ? end + 1 : len;
     }
@@ -840,9 +839,11 @@ static char *origin_of(const struct gen_ctx *g)
     const char *base = strrchr(g->kfile, '/');
     char *kpath = ed_xasprintf("%s/%s", g->dir, base ? base + 1 : g->kfile);
     char *in = ks_origin_path(g->b, kpath);
-    char *out =
-        ed_xasprintf("configuredIn: %s\nconfiguredBy:\n  apiVersion: builtin\n  kind: %s\n", in,
-                     strcmp(g->what, "secret") == 0 ? "SecretGenerator" : "ConfigMapGenerator");
+    char *remote = ks_origin_remote(g->b, "");
+    char *out = ed_xasprintf(
+        "%sconfiguredIn: %s\nconfiguredBy:\n  apiVersion: builtin\n  kind: %s\n", remote, in,
+        strcmp(g->what, "secret") == 0 ? "SecretGenerator" : "ConfigMapGenerator");
+    free(remote);
     free(in);
     free(kpath);
     return out;
@@ -907,7 +908,17 @@ static int generate_one(const struct gen_ctx *g, const ed_node *e, const ed_node
         struct opts o;
         merge_opts(&o, ed_node_get(e, "options"), global);
         ed_doc *doc = make_object(e, secret, &kv, &o);
-        rc = place(g, e, doc, !o.no_hash, acc);
+        static const char *const keyed[] = {"/metadata/labels", "/metadata/annotations", "/data",
+                                            "/binaryData"};
+        char *where = ed_xasprintf("%s '%s'", g->field, name);
+        for (size_t k = 0; k < sizeof(keyed) / sizeof(keyed[0]) && !rc; k++)
+            rc = ks_check_plain_keys(ed_node_path(ed_doc_root(doc), keyed[k]), g->kfile, where,
+                                     g->err);
+        free(where);
+        if (rc)
+            ed_doc_free(doc);
+        else
+            rc = place(g, e, doc, !o.no_hash, acc);
     }
     kvs_free(&kv);
     return rc;

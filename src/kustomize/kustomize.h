@@ -9,22 +9,25 @@
  * `components` (kind Component, applied to the resources of the kustomization listing them),
  * `patches` (strategic merge and JSON 6902, with targets), the legacy `patchesStrategicMerge`
  * and `patchesJson6902`, `openapi: {path: ...}` (the merge keys of this kustomization's strategic
- * merge patches), `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`, `labels`
- * (includeSelectors, includeTemplates, fields), `commonAnnotations`, `images`, `replicas`,
- * `replacements`, the legacy `vars`, `configurations` (nameReference, varReference,
- * namespace, commonLabels, commonAnnotations and images entries) and `crds` (OpenAPI
+ * merge patches; `version` only kustomize's built-in one), `namespace`, `namePrefix`/
+ * `nameSuffix`, `commonLabels`, `labels` (includeSelectors, includeTemplates, fields),
+ * `commonAnnotations`, `images` (and the legacy `imageTags`), `replicas`, `replacements`, the
+ * legacy `vars`, `configurations` (the field specs of every transformer: nameReference,
+ * varReference, namespace, namePrefix, nameSuffix, commonLabels, labels, templateLabels,
+ * commonAnnotations, images and replicas) and `crds` (OpenAPI
  * definitions whose x-kubernetes-object-ref properties add name references); then, at the
  * top, it adds the hash suffixes, updates every name reference to a renamed object
  * (kustomize's nameReference table), expands vars, adds `buildMetadata`
  * (origin and transformer annotations, the managed-by label) and orders the result as
  * `sortOptions` say (kustomize's legacy order by default). Every other kustomization field is
- * refused with an error naming it, never ignored. Remote targets (Git repositories, http(s)
+ * refused with an error naming it, never ignored (empty lists of them change nothing and are
+ * accepted); `helmCharts` as Flux refuses them. Remote targets (Git repositories, http(s)
  * files) are built when the caller fetches them (ed_ks_options.remote), else refused.
  *
- * Files a generator reads, like resources, may lie anywhere below the build root (Flux builds
- * with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse a file outside
- * the kustomization's own directory). An env-file line without '=' gets the empty value:
- * kustomize would read eddy's own environment, which a build must never depend on or expose.
+ * Files a generator, a patch or openapi reads, like resources, may lie anywhere below the build
+ * root (Flux builds with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse
+ * a file outside the kustomization's own directory). An env-file line without '=' gets the empty
+ * value: kustomize would read eddy's own environment, which a build must never depend on or expose.
  *
  * Its place in the layering (STYLE.md): base <- doc <- kustomize.
  */

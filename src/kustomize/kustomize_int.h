@@ -68,10 +68,30 @@ int ks_loader_read_source(ks_loader *ld, const char *entry, char **data, size_t 
 
 /* The patches of one kustomization, loaded and parsed. */
 typedef struct ks_patch_set ks_patch_set;
+/* The OpenAPI schema of a build's strategic merge patches (kustomize keeps one for the whole
+ * build): the documents of `openapi: {path: ...}` and their definitions (NULL: the built-in
+ * merge keys); set once a kustomization named one. */
+typedef struct ks_schema {
+    ed_doc **docs;
+    size_t n;
+    const ed_node *definitions;
+    bool set;
+    bool builtin_used; /* a patch has used the built-in merge keys */
+    bool with_builtin; /* the built-in merge keys serve the kinds definitions lack */
+} ks_schema;
+/* Read kz's `openapi` into schema when none is set yet (its file is read in any case). Errors:
+ * ED_EINVALID (a version kustomize has not built in, a version and a path), ED_ENOTFOUND. */
+int ks_openapi_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_schema *schema,
+                    ed_err *err);
+void ks_schema_free(ks_schema *schema);
 /* Check and load patchesStrategicMerge, patches and patchesJson6902 of kz. *out (NULL when
  * the call fails) is freed with ks_patch_set_free. Errors name kfile and the entry. */
-int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patch_set **out,
-                    ed_err *err);
+int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_schema *schema,
+                    ks_patch_set **out, ed_err *err);
+/* ed_ks_smp_apply_schema, where with_builtin gives a kind definitions lack the built-in merge
+ * keys (smp.c). */
+int ks_smp_apply(ed_doc *doc, const ed_node *patch, const ed_node *definitions, bool with_builtin,
+                 bool *deleted, ed_err *err);
 void ks_patch_set_free(ks_patch_set *set);
 /* Apply patchesStrategicMerge and patches (run before namespace), or patchesJson6902 (run after
  * commonAnnotations) to l. set may be NULL. Errors name kfile, the patch and the object. */
@@ -85,8 +105,17 @@ void ks_finish_annotations(ks_list *l);
 /* Turn every plain string of doc that yaml.v3 reads as a timestamp into Go's JSON text of
  * that time ("2024-01-01" is "2024-01-01T00:00:00Z"), as kustomize's output does; the
  * top-level annotations too when annotations is true (a list's items), else they are left
- * alone. (output.c) */
-void ks_timestamps_as_go(ed_doc *doc, bool annotations);
+ * alone. ED_EINVALID, as kustomize fails, for a time with an offset of 24 hours or more, which
+ * Go's JSON cannot write. (output.c) */
+int ks_timestamps_as_go(ed_doc *doc, bool annotations, ed_err *err);
+/* Remove every key "<<" left in node's mappings (a quoted one: the parser merged the others),
+ * as kustomize's reader does when it resolves anchors: it clears the key "<<" of every mapping
+ * whatever its tag, and merges only a real merge key. (output.c) */
+void ks_drop_merge_keys(ed_node *node, int depth);
+/* ED_EINVALID, naming kfile and where, when a key of map (the keys kustomize adds to an
+ * object: labels, annotations, generated data) would read back as a null, boolean, number or
+ * time once written plain, as kustomize writes it: kustomize's build then fails. (output.c) */
+int ks_check_plain_keys(const ed_node *map, const char *kfile, const char *where, ed_err *err);
 /* Type v as go-yaml v2 (YAML 1.1, what sigs.k8s.io/yaml's YAMLToJSON reads with) does where
  * that differs from eddy's parser: plain y/yes/on/n/no/off are booleans, a 0o number is a
  * string. *out is v or its replacement, in d. (output.c) */
@@ -110,6 +139,9 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
 
 /* Sort l in kustomize's legacy order (order.c). */
 void ks_sort_legacy(ks_list *l);
+/* kustomize's rank of a kind in its default order: negative for the kinds that go first (the
+ * earlier, the lower), positive for the last, 0 for the rest. */
+int ks_kind_rank(const char *kind);
 /* The same with the kinds ranked first and last given (a kustomization's legacySortOptions). */
 void ks_sort_legacy_lists(ks_list *l, const char *const *first, size_t nfirst,
                           const char *const *last, size_t nlast);
@@ -134,7 +166,8 @@ const char *ks_res_orig_ns(const ks_res *r);
 
 /* Record on every resource of l the builtin transformers kz (whose file is configured_in,
  * relative to the top kustomization's directory) runs, in kustomize's order and number. */
-void ks_record_transformers(const ed_node *kz, const char *configured_in, ks_list *l);
+void ks_record_transformers(const ed_node *kz, const char *remote, const char *configured_in,
+                            ks_list *l);
 /* Add the buildMetadata of the top kustomization kz (originAnnotations, managedByLabel) to
  * every resource of l (other values are ignored, as kustomize does). Returns 0, or ED_EINVALID
  * when buildMetadata is not a list. */
@@ -170,6 +203,10 @@ int ks_generate(struct build *b, const ed_node *kz, const char *dir, const char 
 /* The path of `path` (a real path) relative to the top kustomization's directory, for origin
  * annotations; malloc'd. */
 char *ks_origin_path(struct build *b, const char *path);
+/* The lines buildMetadata's origin adds for a remote target being built ("repo: R\n", then
+ * indent and "ref: F\n" when it names a ref), or "" in the build's own tree; the caller frees
+ * it. (build.c) */
+char *ks_origin_remote(struct build *b, const char *indent);
 /* True when the n bytes at s are valid UTF-8. */
 bool ks_utf8_valid(const char *s, size_t n);
 /* Append the JSON text kustomize hashes for a ConfigMap or Secret object. */
@@ -204,14 +241,12 @@ int ks_vars_resolve(const ed_doc *declared, ks_list *l, const ed_doc *config, ed
 /* ---- transformer configurations (config.c) ---- */
 
 /* Read the files of kz's `configurations` (kz read from kfile in dir) and append their
- * nameReference, varReference and namespace entries to the mapping at config's root, their
- * commonLabels, commonAnnotations and images field specs to fields' (the kustomization's, as
- * ks_crds_load's). Errors: ED_EINVALID (a bad entry, or one of a transformer eddy does not
- * configure), ED_ENOTFOUND. */
+ * nameReference and varReference entries to the mapping at config's root, their field specs
+ * (namespace, namePrefix, nameSuffix, commonLabels, labels, templateLabels, commonAnnotations,
+ * images, replicas) to fields' (the kustomization's, as ks_crds_load's). Errors: ED_EINVALID (a bad
+ * entry, or one of a transformer eddy does not configure), ED_ENOTFOUND. */
 int ks_config_load(struct build *b, ed_doc *config, ed_doc *fields, const ed_node *kz,
                    const char *dir, const char *kfile, ed_err *err);
-/* Give the fields named by config's namespace entries kz's namespace, if it sets one. */
-void ks_config_namespace(const ed_doc *config, const ed_node *kz, ks_list *l);
 
 /* ---- custom resource definitions (crds.c) ---- */
 

@@ -63,6 +63,12 @@ static int rank(const struct order_lists *o, const char *kind)
     return 0;
 }
 
+int ks_kind_rank(const char *kind)
+{
+    struct order_lists o = {order_first, N(order_first), order_last, N(order_last)};
+    return rank(&o, kind);
+}
+
 /* "group_version_kind" with kustomize's placeholders for empty parts; the caller frees it. */
 static char *gvk_string(const ks_id *id)
 {

@@ -83,10 +83,13 @@ static int days_in(int month, int year)
 /*
  * Read s as yaml.v3 reads a plain scalar as a timestamp: Go's time.Parse with the layouts
  * "2006-1-2T15:4:5.999999999Z07:00" (also with 't'), "2006-1-2 15:4:5.999999999" (one or more
- * spaces) and "2006-1-2", and write Go's RFC 3339 text of that time into out.
+ * spaces) and "2006-1-2", and write Go's RFC 3339 text of that time into out. Returns false
+ * when s is no timestamp; *bad_zone is set when it is one Go's JSON cannot write (an offset of
+ * 24 hours or more, which time.Parse takes and Time.MarshalJSON refuses).
  */
-static bool go_timestamp(const char *s, char *out, size_t cap)
+static bool go_timestamp(const char *s, char *out, size_t cap, bool *bad_zone)
 {
+    *bad_zone = false;
     for (int i = 0; i < 4; i++)
         if (s[i] < '0' || s[i] > '9')
             return false;
@@ -155,6 +158,10 @@ static bool go_timestamp(const char *s, char *out, size_t cap)
             frac[--n] = '\0';
     }
     char zone[16] = "Z";
+    if (abs(offset) >= 24 * 60) {
+        *bad_zone = true;
+        return true;
+    }
     if (offset)
         snprintf(zone, sizeof(zone), "%c%02d:%02d", offset < 0 ? '-' : '+', abs(offset) / 60,
                  abs(offset) % 60);
@@ -163,47 +170,64 @@ static bool go_timestamp(const char *s, char *out, size_t cap)
     return true;
 }
 
-/* The node itself, or a new string of its time's text when it is a plain timestamp. */
-static ed_node *retyped(ed_doc *doc, ed_node *v)
+/* *r is the node itself, or a new string of its time's text when it is a plain timestamp;
+ * ED_EINVALID for a time or a number Go's JSON cannot write (key names the field, for the
+ * message). */
+static int retyped(ed_doc *doc, ed_node *v, const char *key, ed_node **r, ed_err *err)
 {
     char text[64];
+    bool bad_zone;
     const char *s = ed_node_str(v);
-    if (!ed_node_str_plain(v) || !s || !go_timestamp(s, text, sizeof(text)))
-        return v;
-    return ed_node_new_str(doc, text);
+    double f;
+    *r = v;
+    /* .inf and .nan: Go's JSON has no text for them either */
+    if (ed_node_kind_of(v) == ED_NODE_FLOAT && ed_node_float(v, &f, NULL) && !isfinite(f))
+        return ed_err_set(err, ED_EINVALID, "%s%s%sjson: unsupported value: %s",
+                          key ? "field '" : "", key ? key : "", key ? "': " : "",
+                          isnan(f) ? "NaN"
+                          : f > 0  ? "+Inf"
+                                   : "-Inf");
+    if (!ed_node_str_plain(v) || !s || !go_timestamp(s, text, sizeof(text), &bad_zone))
+        return 0;
+    if (bad_zone)
+        return ed_err_set(err, ED_EINVALID,
+                          "%s%s%s%s: json: error calling MarshalJSON for type time.Time: "
+                          "Time.MarshalJSON: timezone hour outside of range [0,23]",
+                          key ? "field '" : "", key ? key : "", key ? "': " : "", s);
+    *r = ed_node_new_str(doc, text);
+    return 0;
 }
 
-static void timestamps_walk(ed_doc *doc, ed_node *node, const ed_node *skip, int depth)
+static int timestamps_walk(ed_doc *doc, ed_node *node, const ed_node *skip, int depth, ed_err *err)
 {
     if (depth > ED_DOC_MAX_DEPTH || node == skip)
-        return;
-    if (ed_node_kind_of(node) == ED_NODE_MAP) {
-        for (size_t i = 0; i < ed_node_len(node); i++) {
-            ed_node *v = ed_node_value_at(node, i);
-            ed_node *r = retyped(doc, v);
-            if (r != v)
-                ed_node_set(doc, node, ed_node_key_at(node, i), r);
-            else
-                timestamps_walk(doc, v, skip, depth + 1);
-        }
-    } else if (ed_node_kind_of(node) == ED_NODE_SEQ) {
-        for (size_t i = 0; i < ed_node_len(node); i++) {
-            ed_node *v = ed_node_at(node, i);
-            ed_node *r = retyped(doc, v);
-            if (r != v)
-                ed_node_set_at(node, i, r);
-            else
-                timestamps_walk(doc, v, skip, depth + 1);
-        }
+        return 0;
+    bool map = ed_node_kind_of(node) == ED_NODE_MAP;
+    if (!map && ed_node_kind_of(node) != ED_NODE_SEQ)
+        return 0;
+    for (size_t i = 0; i < ed_node_len(node); i++) {
+        ed_node *v = map ? ed_node_value_at(node, i) : ed_node_at(node, i);
+        const char *key = map ? ed_node_key_at(node, i) : NULL;
+        ed_node *r;
+        int rc = retyped(doc, v, key, &r, err);
+        if (!rc && r == v)
+            rc = timestamps_walk(doc, v, skip, depth + 1, err);
+        else if (!rc && map)
+            ed_node_set(doc, node, key, r);
+        else if (!rc)
+            ed_node_set_at(node, i, r);
+        if (rc)
+            return rc;
     }
+    return 0;
 }
 
-void ks_timestamps_as_go(ed_doc *doc, bool annotations)
+int ks_timestamps_as_go(ed_doc *doc, bool annotations, ed_err *err)
 {
     ed_node *root = ed_doc_root(doc);
     const ed_node *skip =
         annotations ? NULL : ed_node_get(ed_node_get(root, "metadata"), "annotations");
-    timestamps_walk(doc, root, skip, 0);
+    return timestamps_walk(doc, root, skip, 0, err);
 }
 
 /* ---- YAML 1.1 and JSON, where kustomize goes through them ---- */
@@ -250,13 +274,25 @@ void ks_retype_yaml11(ed_doc *d, ed_node *v, ed_node **out)
         return;
     size_t n = ed_node_len(v);
     ed_node **items = ed_xcalloc(n ? n : 1, sizeof(ed_node *));
-    bool changed = false;
+    bool changed = false, renamed = false;
     for (size_t i = 0; i < n; i++) {
         ed_node *item = k == ED_NODE_MAP ? ed_node_value_at(v, i) : ed_node_at(v, i);
         ks_retype_yaml11(d, item, &items[i]);
         changed |= items[i] != item;
+        renamed |=
+            k == ED_NODE_MAP && ed_node_key_plain_at(v, i) && yaml11_bool(ed_node_key_at(v, i), &b);
     }
-    if (changed && k == ED_NODE_MAP) {
+    if (renamed) {
+        /* a plain key y, on, off, ... is a boolean too, and its text "true" or "false" the
+         * key (YAMLToJSON); a later pair wins over an earlier one it now shares a key with */
+        *out = ed_node_new_map(d);
+        for (size_t i = 0; i < n; i++) {
+            const char *key = ed_node_key_at(v, i);
+            if (ed_node_key_plain_at(v, i) && yaml11_bool(key, &b))
+                key = b ? "true" : "false";
+            ed_node_set(d, *out, key, items[i]);
+        }
+    } else if (changed && k == ED_NODE_MAP) {
         for (size_t i = 0; i < n; i++)
             ed_node_set(d, v, ed_node_key_at(v, i), items[i]);
     } else if (changed) {
@@ -360,5 +396,65 @@ int ks_json_roundtrip(ed_doc **doc, ed_err *err)
     floats_as_go(back, ed_doc_root(back), 0);
     ed_doc_free(*doc);
     *doc = back;
+    return 0;
+}
+
+void ks_drop_merge_keys(ed_node *node, int depth)
+{
+    if (depth > ED_DOC_MAX_DEPTH)
+        return;
+    if (ed_node_kind_of(node) == ED_NODE_MAP)
+        ed_node_remove(node, "<<");
+    if (ed_node_kind_of(node) != ED_NODE_MAP && ed_node_kind_of(node) != ED_NODE_SEQ)
+        return;
+    for (size_t i = 0; i < ed_node_len(node); i++)
+        ks_drop_merge_keys(ed_node_kind_of(node) == ED_NODE_MAP ? ed_node_value_at(node, i)
+                                                                : ed_node_at(node, i),
+                           depth + 1);
+}
+
+/* ---- keys kustomize writes plain ---- */
+
+/* What yaml.v3 reads key as when it is written as a plain scalar, the way kustomize writes the
+ * keys it adds (labels, annotations, generated data): NULL for a string, else the type. */
+static const char *plain_key_type(const char *key)
+{
+    char text[64];
+    bool bad_zone;
+    if (!*key)
+        return "null";
+    if (go_timestamp(key, text, sizeof(text), &bad_zone))
+        return "timestamp";
+    /* only such keys can read as a null, boolean or number */
+    if (strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+~-") !=
+        strlen(key))
+        return NULL;
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    const char *type = NULL;
+    if (ed_doc_parse_yaml(key, strlen(key), NULL, &docs, &n, &err) == 0 && n == 1) {
+        ed_node_kind kind = ed_node_kind_of(ed_doc_root(docs[0]));
+        if (kind == ED_NODE_BOOL || kind == ED_NODE_INT || kind == ED_NODE_FLOAT)
+            type = ed_node_kind_name(kind);
+    } else if (n == 0 && !err.msg[0]) {
+        type = "null"; /* "~", "null": the parser drops a null document */
+    }
+    ed_doc_list_free(docs, n);
+    return type;
+}
+
+int ks_check_plain_keys(const ed_node *map, const char *kfile, const char *where, ed_err *err)
+{
+    for (size_t i = 0; i < ed_node_len(map); i++) {
+        const char *key = ed_node_key_at(map, i);
+        const char *type = plain_key_type(key);
+        if (type)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: %s: the key '%s' is written plain and read back as %s %s, not "
+                              "a string: kustomize fails on it (json: unsupported type: "
+                              "map[interface {}]interface {})",
+                              kfile, where, key, strchr("aeiou", type[0]) ? "an" : "a", type);
+    }
     return 0;
 }

@@ -12,7 +12,7 @@
  * without a target applies to the one object whose current or any previous id is the patch's,
  * and fails when there is none; a target that matches nothing is not an error. A patch that
  * renames an object (options.allowNameChange, or a JSON patch) records its previous id.
- * `openapi: {path: ...}` gives this kustomization's strategic merge patches their schema.
+ * `openapi` gives the build's strategic merge patches their schema (ks_openapi_load).
  */
 #include "kustomize_int.h"
 
@@ -51,15 +51,13 @@ typedef struct ks_patch {
     bool has_target;
     ks_selector target;
     bool allow_name, allow_kind;
-    const ed_node *definitions; /* the kustomization's own OpenAPI definitions, or NULL */
+    ks_schema *schema; /* the build's OpenAPI schema (`openapi`) */
 } ks_patch;
 
 struct ks_patch_set {
     ks_patch *items;
     size_t len;
-    size_t n_early;   /* items[0 .. n_early) run before namespace, the rest after annotations */
-    ed_doc **openapi; /* the document of `openapi: {path: ...}` */
-    size_t n_openapi;
+    size_t n_early; /* items[0 .. n_early) run before namespace, the rest after annotations */
 };
 
 void ks_patch_set_free(ks_patch_set *set)
@@ -77,7 +75,6 @@ void ks_patch_set_free(ks_patch_set *set)
         free(c);
     }
     free(set->items);
-    ed_doc_list_free(set->openapi, set->n_openapi);
     free(set);
 }
 
@@ -126,6 +123,9 @@ static int parse_body(ks_patch *p, const char *text, size_t len, int want_json, 
     }
     if (want_json)
         return ed_err_set(err, ED_EINVALID, "%s is not a list of JSON patch operations", p->origin);
+    /* kustomize reads strategic merge patches as it reads resources */
+    for (size_t i = 0; i < p->ndocs; i++)
+        ks_drop_merge_keys(ed_doc_root(p->docs[i]), 0);
     for (size_t i = 0; i < p->ndocs; i++)
         if (!is_object_patch(ed_doc_root(p->docs[i])))
             return ed_err_set(err, ED_EINVALID,
@@ -300,43 +300,95 @@ static int check_seq(const ed_node *n, const char *kfile, const char *field, ed_
                       ed_node_kind_name(ed_node_kind_of(n)));
 }
 
-/* `openapi: {path: FILE}`: an OpenAPI (swagger 2) document whose definitions replace the
- * built-in merge keys for this kustomization's strategic merge patches, as in kustomize. */
-static int load_openapi(ks_patch_set *set, const ed_node *oa, ks_loader *ld, const char *kfile,
-                        ed_err *err)
+/* The one schema version kustomize has built in (kyaml's kubernetesapi.DefaultOpenAPI), whose
+ * merge keys eddy's table holds. */
+#define BUILTIN_OPENAPI "v1.21.2"
+
+void ks_schema_free(ks_schema *schema)
 {
+    ed_doc_list_free(schema->docs, schema->n);
+    *schema = (ks_schema){0};
+}
+
+/*
+ * kz's `openapi`, as kustomize's SetSchema takes it: one schema for the whole build, set by the
+ * first kustomization that names one, the top first and then each as it is loaded (a later
+ * one's is read but not used). `path: FILE` is an OpenAPI (swagger 2) document whose
+ * definitions replace the built-in merge keys of strategic merge patches, or join them when a
+ * patch has already made kustomize read its built-in schema; `version: V` names a built-in
+ * schema, and kustomize has only its default one.
+ */
+int ks_openapi_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_schema *schema,
+                    ed_err *err)
+{
+    const ed_node *oa = ed_node_get(kz, "openapi");
     if (!oa || ed_node_kind_of(oa) == ED_NODE_NULL)
         return 0;
-    const char *path = ed_node_str(ed_node_get(oa, "path"));
-    if (ed_node_kind_of(oa) != ED_NODE_MAP || ed_node_len(oa) != 1 || !path)
+    if (ed_node_kind_of(oa) != ED_NODE_MAP)
         return ed_err_set(err, ED_EINVALID,
-                          "%s: openapi: only `path: FILE` is supported by eddy (not `version`)",
+                          "%s: invalid Kustomization: json: cannot unmarshal %s into Go struct "
+                          "field Kustomization.openapi of type map[string]string",
+                          kfile,
+                          ed_node_kind_of(oa) == ED_NODE_SEQ    ? "array"
+                          : ed_node_kind_of(oa) == ED_NODE_STR  ? "string"
+                          : ed_node_kind_of(oa) == ED_NODE_BOOL ? "bool"
+                                                                : "number");
+    const char *path = ed_node_str(ed_node_get(oa, "path"));
+    const ed_node *version = ed_node_get(oa, "version");
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    if (path) {
+        char *data = NULL;
+        size_t len = 0;
+        int rc = ks_loader_read(ld, path, &data, &len, err);
+        if (!rc)
+            rc = ed_doc_parse_yaml(data, len, path, &docs, &n, err);
+        free(data);
+        if (rc)
+            return ed_err_wrap(err, "%s: openapi", kfile);
+    }
+    if (schema->set) {
+        ed_doc_list_free(docs, n);
+        return 0;
+    }
+    if (version && path) {
+        ed_doc_list_free(docs, n);
+        return ed_err_set(err, ED_EINVALID,
+                          "%s: openapi: builtin version and custom schema provided, cannot use "
+                          "both",
                           kfile);
-    char *data = NULL;
-    size_t len = 0;
-    int rc = ks_loader_read(ld, path, &data, &len, err);
-    if (!rc)
-        rc = ed_doc_parse_yaml(data, len, path, &set->openapi, &set->n_openapi, err);
-    free(data);
-    if (rc)
-        return ed_err_wrap(err, "%s: openapi", kfile);
-    const ed_node *defs =
-        set->n_openapi >= 1 ? ed_node_get(ed_doc_root(set->openapi[0]), "definitions") : NULL;
+    }
+    if (version) {
+        const char *v = ed_node_str(version);
+        if (v && *v && strcmp(v, BUILTIN_OPENAPI) != 0)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: openapi: the specified OpenAPI version is not built in (only "
+                              "%s is)",
+                              kfile, BUILTIN_OPENAPI);
+        schema->set = v && *v; /* the built-in one, named: later schemas are not used */
+        return 0;
+    }
+    if (!path)
+        return 0;
+    const ed_node *defs = n >= 1 ? ed_node_get(ed_doc_root(docs[0]), "definitions") : NULL;
     if (ed_node_kind_of(defs) != ED_NODE_MAP) {
         /* kustomize then knows no kind at all: every list is replaced. */
         ed_doc *empty = ed_doc_new();
         ed_doc_set_root(empty, ed_node_new_map(empty));
-        set->openapi = ed_xrealloc(set->openapi, (set->n_openapi + 1) * sizeof(ed_doc *));
-        set->openapi[set->n_openapi++] = empty;
+        docs = ed_xrealloc(docs, (n + 1) * sizeof(ed_doc *));
+        docs[n++] = empty;
         defs = ed_doc_root(empty);
     }
-    for (size_t i = 0; i < set->len; i++)
-        set->items[i].definitions = defs;
+    schema->docs = docs;
+    schema->n = n;
+    schema->definitions = defs;
+    schema->with_builtin = schema->builtin_used;
+    schema->set = true;
     return 0;
 }
 
-int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patch_set **out,
-                    ed_err *err)
+int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_schema *schema,
+                    ks_patch_set **out, ed_err *err)
 {
     const ed_node *legacy_smp = ed_node_get(kz, "patchesStrategicMerge");
     const ed_node *patches = ed_node_get(kz, "patches");
@@ -355,8 +407,8 @@ int ks_patches_load(const ed_node *kz, ks_loader *ld, const char *kfile, ks_patc
     for (size_t i = 0; !rc && i < ed_node_len(legacy_json); i++)
         rc =
             load_entry(set, ed_node_at(legacy_json, i), ld, kfile, "patchesJson6902", i, true, err);
-    if (!rc)
-        rc = load_openapi(set, ed_node_get(kz, "openapi"), ld, kfile, err);
+    for (size_t i = 0; !rc && i < set->len; i++)
+        set->items[i].schema = schema;
     if (rc) {
         ks_patch_set_free(set);
         set = NULL;
@@ -504,7 +556,13 @@ static int smp_one(const ks_patch *p, ks_res *r, const ed_node *patch, bool *del
     char *kind = ed_xstrdup(ed_node_path_str(root, "/kind") ?: "");
     char *name = ed_xstrdup(ed_node_path_str(root, "/metadata/name") ?: "");
     char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
-    int rc = ed_ks_smp_apply_schema(doc, patch, p->definitions, deleted, err);
+    ks_schema *schema = p->schema;
+    int rc = ks_smp_apply(doc, patch, schema ? schema->definitions : NULL,
+                          schema && schema->with_builtin, deleted, err);
+    /* kustomize reads its built-in schema when a patch first needs it: a schema named later
+     * only adds its kinds to it */
+    if (schema && !schema->definitions)
+        schema->builtin_used = true;
     root = ed_doc_root(doc);
     if (!rc && !*deleted && ed_node_len(root) == 0)
         *deleted = true;
@@ -561,8 +619,9 @@ static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed
             char *ns = ed_xstrdup(ed_node_path_str(root, "/metadata/namespace") ?: "");
             /* kustomize patches the object's JSON (read through Go maps: timestamps
              * become times) and reads the result back */
-            ks_timestamps_as_go(l->items[i].doc, true);
-            rc = ks_json_roundtrip(&l->items[i].doc, err);
+            rc = ks_timestamps_as_go(l->items[i].doc, true, err);
+            if (!rc)
+                rc = ks_json_roundtrip(&l->items[i].doc, err);
             if (!rc)
                 rc = ed_ks_json6902_apply(l->items[i].doc, body, err);
             root = ed_doc_root(l->items[i].doc);

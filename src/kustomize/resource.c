@@ -89,41 +89,46 @@ static bool has_value(const ed_node *n)
     }
 }
 
-static void record(ks_list *l, const char *configured_in, const char *kind, size_t times)
+static void record(ks_list *l, const char *remote, const char *configured_in, const char *kind,
+                   size_t times)
 {
     for (size_t t = 0; t < times; t++) {
         for (size_t i = 0; i < l->len; i++) {
             ks_res *r = &l->items[i];
-            char *entry =
-                ed_xasprintf("%s- configuredIn: %s\n  configuredBy:\n    apiVersion: "
-                             "builtin\n    kind: %s\n",
-                             r->transformations ? r->transformations : "", configured_in, kind);
+            char *entry = ed_xasprintf("%s- %s%sconfiguredIn: %s\n  configuredBy:\n    apiVersion: "
+                                       "builtin\n    kind: %s\n",
+                                       r->transformations ? r->transformations : "", remote,
+                                       *remote ? "  " : "", configured_in, kind);
             free(r->transformations);
             r->transformations = entry;
         }
     }
 }
 
-void ks_record_transformers(const ed_node *kz, const char *configured_in, ks_list *l)
+void ks_record_transformers(const ed_node *kz, const char *remote, const char *configured_in,
+                            ks_list *l)
 {
     /* kustomize's builtin transformers in the order it runs them: one for all strategic merge
      * patches and one for all replacements, one per entry of the lists, one per field else */
-    record(l, configured_in, "PatchStrategicMergeTransformer",
+    record(l, remote, configured_in, "PatchStrategicMergeTransformer",
            has_value(ed_node_get(kz, "patchesStrategicMerge")) ? 1 : 0);
-    record(l, configured_in, "PatchTransformer", ed_node_len(ed_node_get(kz, "patches")));
-    record(l, configured_in, "NamespaceTransformer", has_value(ed_node_get(kz, "namespace")));
-    record(l, configured_in, "PrefixTransformer", has_value(ed_node_get(kz, "namePrefix")));
-    record(l, configured_in, "SuffixTransformer", has_value(ed_node_get(kz, "nameSuffix")));
-    record(l, configured_in, "LabelTransformer",
-           (has_value(ed_node_get(kz, "commonLabels")) ? 1 : 0) +
-               ed_node_len(ed_node_get(kz, "labels")));
-    record(l, configured_in, "AnnotationsTransformer",
+    record(l, remote, configured_in, "PatchTransformer", ed_node_len(ed_node_get(kz, "patches")));
+    record(l, remote, configured_in, "NamespaceTransformer",
+           has_value(ed_node_get(kz, "namespace")));
+    record(l, remote, configured_in, "PrefixTransformer", has_value(ed_node_get(kz, "namePrefix")));
+    record(l, remote, configured_in, "SuffixTransformer", has_value(ed_node_get(kz, "nameSuffix")));
+    /* one per labels entry, and one for commonLabels whenever either is set (even empty) */
+    size_t n_labels = ed_node_len(ed_node_get(kz, "labels"));
+    record(l, remote, configured_in, "LabelTransformer",
+           n_labels || has_value(ed_node_get(kz, "commonLabels")) ? n_labels + 1 : 0);
+    record(l, remote, configured_in, "AnnotationsTransformer",
            has_value(ed_node_get(kz, "commonAnnotations")));
-    record(l, configured_in, "PatchJson6902Transformer",
+    record(l, remote, configured_in, "PatchJson6902Transformer",
            ed_node_len(ed_node_get(kz, "patchesJson6902")));
-    record(l, configured_in, "ReplicaCountTransformer", ed_node_len(ed_node_get(kz, "replicas")));
-    record(l, configured_in, "ImageTagTransformer", ed_node_len(ed_node_get(kz, "images")));
-    record(l, configured_in, "ReplacementTransformer",
+    record(l, remote, configured_in, "ReplicaCountTransformer",
+           ed_node_len(ed_node_get(kz, "replicas")));
+    record(l, remote, configured_in, "ImageTagTransformer", ed_node_len(ed_node_get(kz, "images")));
+    record(l, remote, configured_in, "ReplacementTransformer",
            has_value(ed_node_get(kz, "replacements")) ? 1 : 0);
 }
 

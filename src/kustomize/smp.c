@@ -676,8 +676,8 @@ static int merge_value(struct merger *m, ed_node *dst_map, const char *key, cons
     }
 }
 
-int ed_ks_smp_apply_schema(ed_doc *doc, const ed_node *patch, const ed_node *definitions,
-                           bool *deleted, ed_err *err)
+int ks_smp_apply(ed_doc *doc, const ed_node *patch, const ed_node *definitions, bool with_builtin,
+                 bool *deleted, ed_err *err)
 {
     ED_ASSERT(doc != NULL && deleted != NULL);
     *deleted = false;
@@ -691,11 +691,19 @@ int ed_ks_smp_apply_schema(ed_doc *doc, const ed_node *patch, const ed_node *def
     schema_ref sr = {-1, NULL};
     if (definitions)
         sr.cdef = custom_root(definitions, root);
-    else
+    if (!definitions || (!sr.cdef && with_builtin)) {
+        m.custom = NULL;
         sr.def = root_def(root);
+    }
     ed_node *replacement = NULL;
     /* `$patch: replace` at the top is ignored by kustomize: the object stays as it is. */
     return merge_map(&m, root, patch, sr, deleted, &replacement);
+}
+
+int ed_ks_smp_apply_schema(ed_doc *doc, const ed_node *patch, const ed_node *definitions,
+                           bool *deleted, ed_err *err)
+{
+    return ks_smp_apply(doc, patch, definitions, false, deleted, err);
 }
 
 int ed_ks_smp_apply(ed_doc *doc, const ed_node *patch, bool *deleted, ed_err *err)

@@ -10,7 +10,9 @@
  * created. The tables are written out here as data; the build's transformer configuration
  * (config) adds the field specs that `crds` declare (crds.c): more places for commonLabels and
  * selector labels, for commonAnnotations, and string fields that take the namePrefix (kustomize's
- * x-kubernetes-identity: the prefix only, never the suffix).
+ * x-kubernetes-identity: the prefix only, never the suffix), and those of `configurations`
+ * (config.c): places of every transformer, replicas' merged with kustomize's defaults as
+ * kustomize merges them.
  */
 #include "kustomize_int.h"
 
@@ -298,14 +300,17 @@ static field_spec *specs_of(const ed_node *list, size_t *n)
     return specs;
 }
 
-/* Prefix the string at path below node (sequences walked element by element; nothing is
- * created): a field that holds another object's name, which takes the namePrefix with it. */
-static int prefix_path(ed_doc *doc, ed_node *node, const char *path, const char *prefix,
-                       const char *kfile, ed_err *err)
+/* Add prefix and suffix to the string at path below node (sequences walked element by element;
+ * with create, a missing field is made, holding the two alone): a field that holds another
+ * object's name, which takes the namePrefix (field is "namePrefix") or nameSuffix with it. */
+static int affix_path(ed_doc *doc, ed_node *node, const char *path, const char *prefix,
+                      const char *suffix, bool create, const char *field, const char *kfile,
+                      ed_err *err)
 {
     if (ed_node_kind_of(node) == ED_NODE_SEQ) {
         for (size_t i = 0; i < ed_node_len(node); i++) {
-            int rc = prefix_path(doc, ed_node_at(node, i), path, prefix, kfile, err);
+            int rc = affix_path(doc, ed_node_at(node, i), path, prefix, suffix, create, field,
+                                kfile, err);
             if (rc)
                 return rc;
         }
@@ -314,26 +319,93 @@ static int prefix_path(ed_doc *doc, ed_node *node, const char *path, const char 
     if (ed_node_kind_of(node) == ED_NODE_NULL)
         return 0;
     if (ed_node_kind_of(node) != ED_NODE_MAP)
-        return not_walkable(node, path, kfile, "namePrefix", err);
+        return not_walkable(node, path, kfile, field, err);
     const char *slash = strchr(path, '/');
     char *key = slash ? ed_xstrndup(path, (size_t)(slash - path)) : ed_xstrdup(path);
     ed_node *child = ed_node_get(node, key);
     int rc = 0;
+    if (!child && create) {
+        child = slash ? ed_node_new_map(doc) : ed_node_new_str(doc, "");
+        ed_node_set(doc, node, key, child);
+    }
     if (child && slash) {
-        rc = prefix_path(doc, child, slash + 1, prefix, kfile, err);
+        rc = affix_path(doc, child, slash + 1, prefix, suffix, create, field, kfile, err);
     } else if (child && ed_node_kind_of(child) == ED_NODE_STR) {
-        char *name = ed_xasprintf("%s%s", prefix, ed_node_str(child));
+        char *name = ed_xasprintf("%s%s%s", prefix, ed_node_str(child), suffix);
         ed_node_set(doc, node, key, ed_node_new_str(doc, name));
         free(name);
     } else if (child) {
-        /* kustomize prefixes any scalar as it was written (`null`, `~`, `0x10`), a spelling
+        /* kustomize affixes any scalar as it was written (`null`, `~`, `0x10`), a spelling
          * eddy's document model does not keep: refused rather than guessed. */
         const char *kind = ed_node_kind_name(ed_node_kind_of(child));
-        rc = ed_err_set(err, ED_EINVALID, "%s: namePrefix: expected a string at '%s', found %s %s",
-                        kfile, key, strchr("aeiou", kind[0]) ? "an" : "a", kind);
+        rc = ed_err_set(err, ED_EINVALID, "%s: %s: expected a string at '%s', found %s %s", kfile,
+                        field, key, strchr("aeiou", kind[0]) ? "an" : "a", kind);
     }
     free(key);
     return rc;
+}
+
+/* Set the scalar at path below node to a value made by make (sequences walked element by
+ * element, "[]" after a key ignored): where the field exists, or, with create, where the mappings
+ * up to it exist or can be made: kustomize's field spec filter, for namespace and replicas. make
+ * makes the value from ctx. */
+typedef ed_node *(*value_fn)(ed_doc *doc, const void *ctx);
+
+static bool put_path(ed_doc *doc, ed_node *node, const char *path, bool create, value_fn make,
+                     const void *ctx, int depth)
+{
+    if (depth > ED_DOC_MAX_DEPTH || ed_node_kind_of(node) == ED_NODE_NULL)
+        return true;
+    if (ed_node_kind_of(node) == ED_NODE_SEQ) {
+        bool ok = true;
+        for (size_t i = 0; i < ed_node_len(node) && ok; i++)
+            ok = put_path(doc, ed_node_at(node, i), path, create, make, ctx, depth + 1);
+        return ok;
+    }
+    if (ed_node_kind_of(node) != ED_NODE_MAP)
+        return false; /* kustomize: "expected sequence or mapping node" */
+    const char *slash = strchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : strlen(path);
+    char *key = ed_xstrndup(path, n);
+    if (n >= 2 && strcmp(key + n - 2, "[]") == 0)
+        key[n - 2] = '\0';
+    ed_node *child = ed_node_get(node, key);
+    bool ok = true;
+    if (slash) {
+        if ((!child || ed_node_kind_of(child) == ED_NODE_NULL) && create) {
+            child = ed_node_new_map(doc);
+            ed_node_set(doc, node, key, child);
+        }
+        if (child)
+            ok = put_path(doc, child, slash + 1, create, make, ctx, depth + 1);
+    } else if (child || create) {
+        ed_node_set(doc, node, key, make(doc, ctx));
+    }
+    free(key);
+    return ok;
+}
+
+/* kustomize's error for a field spec's path that meets a scalar on its way. */
+static int path_blocked(const char *kfile, const char *field, const char *path, const ks_id *id,
+                        ed_err *err)
+{
+    char *ids = ks_id_string(id);
+    int rc = ed_err_set(err, ED_EINVALID,
+                        "%s: %s: considering field '%s' of object %s: expected sequence or "
+                        "mapping node",
+                        kfile, field, path, ids);
+    free(ids);
+    return rc;
+}
+
+static ed_node *value_str(ed_doc *doc, const void *ctx)
+{
+    return ed_node_new_str(doc, ctx);
+}
+
+static ed_node *value_int(ed_doc *doc, const void *ctx)
+{
+    return ed_node_new_int(doc, *(const int64_t *)ctx);
 }
 
 /* Does every group, version and kind x names match s's (a field spec x would merge with)? */
@@ -368,24 +440,35 @@ static int merge_specs(field_spec *specs, size_t *n, const field_spec *defaults,
 
 /* The field specs of a labels entry: its own fields, then kustomize's defaults for it
  * (metadata, and the templates or every commonLabels place), merged. A new array in *out. */
-static int label_specs(const ed_node *entry, const field_spec *crd, size_t n_crd, size_t k,
-                       const char *kfile, field_spec **out, size_t *n, ed_err *err)
+static int label_specs(const ed_node *entry, const ed_doc *config, const field_spec *crd,
+                       size_t n_crd, size_t k, const char *kfile, field_spec **out, size_t *n,
+                       ed_err *err)
 {
     bool selectors = false, templates = false;
     ed_node_bool(ed_node_get(entry, "includeSelectors"), &selectors);
     ed_node_bool(ed_node_get(entry, "includeTemplates"), &templates);
-    size_t n_fields = 0;
+    size_t n_fields = 0, n_config = 0, n_templates = 0;
     field_spec *fields = specs_of(ed_node_get(entry, "fields"), &n_fields);
-    size_t cap =
-        n_fields + NSPECS(meta_labels) + NSPECS(template_labels) + NSPECS(selector_labels) + n_crd;
+    /* the configurations' labels specs go with every entry, their templateLabels with those
+     * that include templates but not selectors (selectors bring commonLabels' instead) */
+    field_spec *config_labels = config_specs(config, "labels", &n_config);
+    field_spec *config_templates = config_specs(config, "templateLabels", &n_templates);
+    size_t cap = n_fields + n_config + n_templates + NSPECS(meta_labels) + NSPECS(template_labels) +
+                 NSPECS(selector_labels) + n_crd;
     field_spec *specs = ed_xcalloc(cap, sizeof(*specs));
     if (n_fields)
         memcpy(specs, fields, n_fields * sizeof(*specs));
     free(fields);
     *n = n_fields;
-    int rc = merge_specs(specs, n, meta_labels, NSPECS(meta_labels), k, kfile, err);
+    int rc = merge_specs(specs, n, config_labels, n_config, k, kfile, err);
+    if (!rc)
+        rc = merge_specs(specs, n, meta_labels, NSPECS(meta_labels), k, kfile, err);
     if (!rc && (selectors || templates))
         rc = merge_specs(specs, n, template_labels, NSPECS(template_labels), k, kfile, err);
+    if (!rc && templates && !selectors)
+        rc = merge_specs(specs, n, config_templates, n_templates, k, kfile, err);
+    free(config_labels);
+    free(config_templates);
     if (!rc && selectors)
         rc = merge_specs(specs, n, selector_labels, NSPECS(selector_labels), k, kfile, err);
     if (!rc && selectors)
@@ -406,7 +489,10 @@ static void set_str(ed_doc *doc, ed_node *map, const char *key, const char *valu
     ed_node_set(doc, map, key, ed_node_new_str(doc, value));
 }
 
-static void namespace_one(ks_res *r, const char *ns)
+/* Give r the namespace ns: its metadata and kustomize's built-in places, then the places of
+ * the configurations' namespace field specs (specs, n of them) that select it. */
+static int namespace_one(ks_res *r, const char *ns, const field_spec *specs, size_t n,
+                         const char *kfile, ed_err *err)
 {
     ed_doc *doc = r->doc;
     ed_node *root = ed_doc_root(doc);
@@ -442,13 +528,23 @@ static void namespace_one(ks_res *r, const char *ns)
                 set_str(doc, s, "namespace", ns);
         }
     }
+    for (size_t i = 0; i < n; i++)
+        if (specs[i].path && spec_matches(&specs[i], &id) &&
+            !put_path(doc, root, specs[i].path, specs[i].create, value_str, ns, 0)) {
+            ks_id now; /* kustomize names the object with its new namespace */
+            ks_id_of(root, &now);
+            return path_blocked(kfile, "namespace transformation failed", specs[i].path, &now, err);
+        }
+    return 0;
 }
 
-/* Rename r with prefix and suffix, then prefix the fields of identity (the namePrefix field
- * specs of config, n of them) that select it. As in kustomize, a spec of metadata/name prefixes
- * the name once more, and counts as one more prefix of the object's. */
-static int rename_one(ks_res *r, const char *prefix, const char *suffix, const field_spec *identity,
-                      size_t n, const char *kfile, ed_err *err)
+/* Rename r with prefix and suffix, then prefix the fields of the namePrefix field specs (the
+ * CRDs' x-kubernetes-identity and the configurations', n_pre of them) that select it, and suffix
+ * those of the nameSuffix specs. As in kustomize, a spec of metadata/name prefixes the name once
+ * more, and counts as one more prefix of the object's. */
+static int rename_one(ks_res *r, const char *prefix, const char *suffix, const field_spec *pre,
+                      size_t n_pre, const field_spec *suf, size_t n_suf, const char *kfile,
+                      ed_err *err)
 {
     ed_node *root = ed_doc_root(r->doc);
     ks_id id;
@@ -464,20 +560,117 @@ static int rename_one(ks_res *r, const char *prefix, const char *suffix, const f
     set_str(r->doc, ed_node_ensure_map(r->doc, root, "metadata"), "name", newname);
     free(newname);
     int rc = 0;
-    for (size_t i = 0; i < n && !rc && *prefix; i++) {
-        if (!spec_matches(&identity[i], &id))
+    for (size_t i = 0; i < n_pre && !rc && *prefix; i++) {
+        if (!pre[i].path || !spec_matches(&pre[i], &id))
             continue;
-        rc = prefix_path(r->doc, root, identity[i].path, prefix, kfile, err);
-        if (strcmp(identity[i].path, "metadata/name") == 0)
+        rc = affix_path(r->doc, root, pre[i].path, prefix, "", pre[i].create, "namePrefix", kfile,
+                        err);
+        if (strcmp(pre[i].path, "metadata/name") == 0)
             ks_res_add_prefix(r, prefix);
     }
+    for (size_t i = 0; i < n_suf && !rc && *suffix; i++)
+        if (suf[i].path && spec_matches(&suf[i], &id))
+            rc = affix_path(r->doc, root, suf[i].path, "", suffix, suf[i].create, "nameSuffix",
+                            kfile, err);
     return rc;
 }
 
-static bool kind_has_replicas(const ks_id *id)
+/* kustomize's default replicas field specs. */
+static const field_spec replica_specs[] = {
+    {NULL, NULL, "Deployment", "spec/replicas", true},
+    {NULL, NULL, "ReplicationController", "spec/replicas", true},
+    {NULL, NULL, "ReplicaSet", "spec/replicas", true},
+    {NULL, NULL, "StatefulSet", "spec/replicas", true},
+};
+
+static bool str_eq(const char *a, const char *b)
 {
-    return strcmp(id->kind, "Deployment") == 0 || strcmp(id->kind, "ReplicationController") == 0 ||
-           strcmp(id->kind, "ReplicaSet") == 0 || strcmp(id->kind, "StatefulSet") == 0;
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Does sel's group, version and kind (each empty one a wildcard) select x's? */
+static bool spec_selected_by(const field_spec *x, const field_spec *sel)
+{
+    return (!sel->group || str_eq(x->group, sel->group)) &&
+           (!sel->version || str_eq(x->version, sel->version)) &&
+           (!sel->kind || str_eq(x->kind, sel->kind));
+}
+
+/* kustomize's order of field specs: by the kind's rank, then by "group_version_kind" with "~G",
+ * "~V" and "~K" for the empty parts. */
+static int spec_compare(const field_spec *a, const field_spec *b)
+{
+    int ra = ks_kind_rank(a->kind ? a->kind : ""), rb = ks_kind_rank(b->kind ? b->kind : "");
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    char *sa = ed_xasprintf("%s_%s_%s", a->group ? a->group : "~G", a->version ? a->version : "~V",
+                            a->kind ? a->kind : "~K");
+    char *sb = ed_xasprintf("%s_%s_%s", b->group ? b->group : "~G", b->version ? b->version : "~V",
+                            b->kind ? b->kind : "~K");
+    int c = strcmp(sa, sb);
+    free(sa);
+    free(sb);
+    return c;
+}
+
+static void specs_sort(field_spec *specs, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && spec_compare(&specs[j], &specs[j - 1]) < 0; j--) {
+            field_spec t = specs[j];
+            specs[j] = specs[j - 1];
+            specs[j - 1] = t;
+        }
+}
+
+/* Merge x into specs as kustomize's FsSlice.MergeOne: left out when a spec of the same path
+ * that x's group, version and kind select is there already (false when their create
+ * differ: kustomize's "conflicting fieldspecs"). */
+static bool specs_merge_one(field_spec *specs, size_t *n, const field_spec *x)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (str_eq(specs[i].path, x->path) && spec_selected_by(&specs[i], x))
+            return specs[i].create == x->create;
+    specs[(*n)++] = *x;
+    return true;
+}
+
+/* The replicas field specs kustomize uses: its defaults merged with the configurations' (extra,
+ * n_extra), sorted, then merged once more into the (empty) accumulated configuration, where a
+ * spec that selects a later one of the same path takes its place. A new array in *out. */
+static int replica_field_specs(const field_spec *extra, size_t n_extra, const char *kfile,
+                               field_spec **out, size_t *n, ed_err *err)
+{
+    size_t cap = NSPECS(replica_specs) + n_extra, m = 0;
+    field_spec *merged = ed_xcalloc(cap, sizeof(*merged));
+    field_spec *specs = ed_xcalloc(cap, sizeof(*specs));
+    bool ok = true;
+    *n = 0;
+    for (size_t i = 0; i < NSPECS(replica_specs); i++)
+        merged[m++] = replica_specs[i];
+    for (size_t i = 0; i < n_extra && ok; i++)
+        ok = extra[i].path && specs_merge_one(merged, &m, &extra[i]);
+    specs_sort(merged, m);
+    for (size_t i = 0; i < m && ok; i++)
+        ok = specs_merge_one(specs, n, &merged[i]);
+    specs_sort(specs, *n);
+    free(merged);
+    if (!ok) {
+        free(specs);
+        *out = NULL;
+        *n = 0;
+        return ed_err_set(err, ED_EINVALID,
+                          "%s: failed to merge Replicas fieldSpec: conflicting fieldspecs", kfile);
+    }
+    *out = specs;
+    return 0;
+}
+
+/* "Kind.version.group" with kustomize's placeholders, as its replicas error lists them. */
+static void gvk_append(ed_buf *b, const field_spec *fs)
+{
+    ed_buf_printf(b, "%s%s.%s.%s", b->len ? " " : "", fs->kind ? fs->kind : "[noKind]",
+                  fs->version ? fs->version : "[noVer]", fs->group ? fs->group : "[noGrp]");
 }
 
 static bool res_has_name(const ks_res *r, const char *name)
@@ -715,15 +908,26 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
     field_spec *crd_annotations = config_specs(config, "commonAnnotations", &n_annotation);
     size_t n_images = 0;
     field_spec *crd_images = config_specs(config, "images", &n_images);
-    int rc = 0;
+    size_t n_suffix = 0, n_replicas = 0, n_replica_fs = 0, n_ns = 0;
+    field_spec *name_suffix = config_specs(config, "nameSuffix", &n_suffix);
+    field_spec *crd_replicas = config_specs(config, "replicas", &n_replicas);
+    field_spec *replica_fs = NULL;
+    field_spec *ns_specs = config_specs(config, "namespace", &n_ns);
+    int rc = ks_check_plain_keys(common_labels, kfile, "commonLabels", err);
+    for (size_t k = 0; k < ed_node_len(labels) && !rc; k++)
+        rc = ks_check_plain_keys(ed_node_get(ed_node_at(labels, k), "pairs"), kfile, "labels", err);
+    if (!rc)
+        rc = ks_check_plain_keys(annotations, kfile, "commonAnnotations", err);
+    if (rc)
+        goto cleanup;
 
     if (ns && *ns)
-        for (size_t i = 0; i < l->len; i++)
-            namespace_one(&l->items[i], ns);
+        for (size_t i = 0; i < l->len && !rc; i++)
+            rc = namespace_one(&l->items[i], ns, ns_specs, n_ns, kfile, err);
     if ((prefix && *prefix) || (suffix && *suffix))
         for (size_t i = 0; i < l->len && !rc; i++)
             rc = rename_one(&l->items[i], prefix ? prefix : "", suffix ? suffix : "", identity,
-                            n_identity, kfile, err);
+                            n_identity, name_suffix, n_suffix, kfile, err);
 
     if (!rc && ed_node_len(common_labels) > 0) {
         struct setter st = {common_labels, kfile, "commonLabels", err};
@@ -746,7 +950,7 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
         struct setter st = {ed_node_get(entry, "pairs"), kfile, "labels", err};
         field_spec *specs = NULL;
         size_t n_specs = 0;
-        rc = label_specs(entry, crd_labels, n_label, k, kfile, &specs, &n_specs, err);
+        rc = label_specs(entry, config, crd_labels, n_label, k, kfile, &specs, &n_specs, err);
         for (size_t i = 0; i < l->len && !rc && ed_node_len(st.pairs) > 0; i++) {
             ks_id id;
             ks_id_of(ed_doc_root(l->items[i].doc), &id);
@@ -766,38 +970,47 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
     }
     if (!rc)
         rc = ks_patches_apply_late(patches, l, kfile, err);
+    if (!rc && ed_node_len(replicas) > 0)
+        rc = replica_field_specs(crd_replicas, n_replicas, kfile, &replica_fs, &n_replica_fs, err);
     for (size_t k = 0; k < ed_node_len(replicas) && !rc; k++) {
         const ed_node *entry = ed_node_at(replicas, k);
         const char *name = ed_node_str(ed_node_get(entry, "name"));
         int64_t count = 0;
-        size_t matched = 0;
+        bool found = false;
         ed_node_int(ed_node_get(entry, "count"), &count);
-        for (size_t i = 0; name && i < l->len; i++) {
-            ks_id id;
-            ks_id_of(ed_doc_root(l->items[i].doc), &id);
-            if (!kind_has_replicas(&id) || !res_has_name(&l->items[i], name))
-                continue;
-            ed_doc *doc = l->items[i].doc;
-            ed_node *spec = ed_node_ensure_map(doc, ed_doc_root(doc), "spec");
-            if (!spec) {
-                rc = ed_err_set(err, ED_EINVALID, "%s: replicas: 'spec' of %s is not a mapping",
-                                kfile, id.name);
-                goto cleanup;
+        /* kustomize's ReplicaCountTransformer: each field spec in turn, on every object of that
+         * name (now or before) whose kind it selects */
+        for (size_t f = 0; f < n_replica_fs; f++)
+            for (size_t i = 0; name && i < l->len; i++) {
+                ks_id id;
+                ks_id_of(ed_doc_root(l->items[i].doc), &id);
+                if (!spec_matches(&replica_fs[f], &id) || !res_has_name(&l->items[i], name))
+                    continue;
+                if (!put_path(l->items[i].doc, ed_doc_root(l->items[i].doc), replica_fs[f].path,
+                              replica_fs[f].create, value_int, &count, 0)) {
+                    rc = path_blocked(kfile, "replicas", replica_fs[f].path, &id, err);
+                    goto cleanup;
+                }
+                found = true;
             }
-            ed_node_set(doc, spec, "replicas", ed_node_new_int(doc, count));
-            matched++;
-        }
-        if (!matched)
+        if (!found) {
+            ed_buf gvks = ED_BUF_INIT(1 << 16);
+            for (size_t f = 0; f < n_replica_fs; f++)
+                gvk_append(&gvks, &replica_fs[f]);
             rc = ed_err_set(err, ED_EINVALID,
                             "%s: resource with name %s does not match a config with the "
-                            "following GVK [Deployment.[noVer].[noGrp] StatefulSet.[noVer]."
-                            "[noGrp] ReplicaSet.[noVer].[noGrp] ReplicationController.[noVer]."
-                            "[noGrp]]",
-                            kfile, name ? name : "");
+                            "following GVK [%.*s]",
+                            kfile, name ? name : "", (int)gvks.len, gvks.data ? gvks.data : "");
+            ed_buf_free(&gvks);
+        }
     }
     if (!rc && ed_node_len(images) > 0)
         rc = images_apply(l, images, crd_images, n_images, kfile, err);
 cleanup:
+    free(name_suffix);
+    free(crd_replicas);
+    free(replica_fs);
+    free(ns_specs);
     free(identity);
     free(crd_labels);
     free(crd_annotations);

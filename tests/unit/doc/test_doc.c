@@ -93,6 +93,43 @@ static void test_scalar_typing(void **state)
     ed_doc_free(d);
 }
 
+/* A number past the float range is a string, as yaml.v3 types it (Go's ParseFloat fails);
+ * .inf stays an infinite float, and an underflow is 0. */
+static void test_float_out_of_range(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("a: 1e400\nb: -1e400\nc: .inf\nd: 1e-400\ne: -.Inf\n");
+    ed_node *r = ed_doc_root(d);
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "a")), ED_NODE_STR);
+    assert_string_equal(ed_node_str(ed_node_get(r, "a")), "1e400");
+    assert_true(ed_node_str_plain(ed_node_get(r, "a")));
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "b")), ED_NODE_STR);
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "c")), ED_NODE_FLOAT);
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "d")), ED_NODE_FLOAT);
+    assert_int_equal(ed_node_kind_of(ed_node_get(r, "e")), ED_NODE_FLOAT);
+    ed_doc_free(d);
+}
+
+/* Whether a key was written plain (YAML 1.1 readers type plain `on` and `y` as booleans) is
+ * kept, through copies too; quoted and built keys are not plain. */
+static void test_key_plain(void **state)
+{
+    (void)state;
+    ed_doc *d = yaml1("on: 1\n\"y\": 2\nk: 3\n");
+    ed_doc *c = ed_doc_new();
+    ed_doc_set_root(c, ed_node_copy(c, ed_doc_root(d)));
+    ed_node_set(c, ed_doc_root(c), "n", ed_node_new_int(c, 4));
+    for (int i = 0; i < 2; i++) {
+        ed_node *r = ed_doc_root(i ? c : d);
+        assert_true(ed_node_key_plain_at(r, 0));
+        assert_false(ed_node_key_plain_at(r, 1));
+        assert_true(ed_node_key_plain_at(r, 2));
+    }
+    assert_false(ed_node_key_plain_at(ed_doc_root(c), 3));
+    ed_doc_free(c);
+    ed_doc_free(d);
+}
+
 /* Booleans, integers and nulls keep their text as written, through copies into another
  * document (whose arena outlives the source's); built ones have none. */
 static void test_scalar_text(void **state)
@@ -393,6 +430,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalar_typing),
         cmocka_unit_test(test_scalar_text),
+        cmocka_unit_test(test_float_out_of_range),
+        cmocka_unit_test(test_key_plain),
         cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_merge_keys),
         cmocka_unit_test(test_stream),

@@ -119,6 +119,27 @@ static void assert_build_fails(const char *rel, int code, const char *needle)
 
 static const char cm[] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n";
 
+/* buildMetadata's origin of a file outside the top kustomization's directory (an overlay's
+ * ../base, the build root above both, as Flux builds a path of the repository) is relative to
+ * the top directory, as kustomize writes it. */
+static void test_origin_outside_top(void **state)
+{
+    (void)state;
+    put("apps/base/kustomization.yaml", "resources:\n- cm.yaml\nconfigMapGenerator:\n"
+                                        "- name: g\n  literals: [a=b]\n");
+    put("apps/base/cm.yaml", cm);
+    put("apps/envs/prod/kustomization.yaml",
+        "resources:\n- ../../base\nbuildMetadata: [originAnnotations]\n");
+    assert_build("apps/envs/prod", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  annotations:\n"
+                                   "    config.kubernetes.io/origin: |\n"
+                                   "      path: ../../base/cm.yaml\n  name: cm\n---\n"
+                                   "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n"
+                                   "  annotations:\n    config.kubernetes.io/origin: |\n"
+                                   "      configuredIn: ../../base/kustomization.yaml\n"
+                                   "      configuredBy:\n        apiVersion: builtin\n"
+                                   "        kind: ConfigMapGenerator\n  name: g-4h2mbtbbt6\n");
+}
+
 static void test_resources_and_order(void **state)
 {
     (void)state;
@@ -214,9 +235,9 @@ static void test_errors(void **state)
     put("unknown/kustomization.yaml", "resourcez: []\n");
     assert_build_fails("unknown", ED_EINVALID,
                        "invalid Kustomization: json: unknown field \"resourcez\"");
-    put("unsupported/kustomization.yaml", "helmCharts: []\n");
+    put("unsupported/kustomization.yaml", "generators: [g.yaml]\n");
     assert_build_fails("unsupported", ED_EINVALID,
-                       "field 'helmCharts' is not supported by eddy yet");
+                       "field 'generators' is not supported by eddy yet");
     put("badtype/kustomization.yaml", "commonLabels:\n  n: 1\n");
     assert_build_fails("badtype", ED_EINVALID, "cannot unmarshal number");
 
@@ -377,6 +398,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resources_and_order, make_tree, remove_tree),
+        cmocka_unit_test_setup_teardown(test_origin_outside_top, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_source_hook_patches, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_transformers, make_tree, remove_tree),
         cmocka_unit_test_setup_teardown(test_errors, make_tree, remove_tree),

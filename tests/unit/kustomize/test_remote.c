@@ -192,11 +192,35 @@ void test_remote_build(void **state)
     assert_true(ed_ks_inputs_incomplete(rec)); /* the output depends on more than the tree */
     ed_ks_inputs_free(rec);
 
-    /* an http(s) file */
-    rc = build("resources:\n- https://host.example/files/cm.yaml\n", &f, true, &out, NULL, &err);
+    /* buildMetadata names the repository (as the entry wrote it: no ".git" added) and ref of
+     * a fetched file, as kustomize does: in its origin and in its transformers' */
+    rc = build("namePrefix: p-\nbuildMetadata: [originAnnotations, transformerAnnotations]\n"
+               "resources:\n- github.com/org/repo/app?ref=v1\n",
+               &f, true, &out, NULL, &err);
+    if (rc)
+        fail_msg("%s", err.msg);
+    assert_non_null(strstr(out.data, "      path: app/cm.yaml\n"
+                                     "      repo: https://github.com/org/repo\n"
+                                     "      ref: v1\n"));
+    assert_non_null(strstr(out.data, "      - configuredIn: kustomization.yaml\n"));
+    put(tree, "cm.yaml", CM("local"));
+    rc = build("resources:\n- cm.yaml\ncomponents:\n- github.com/org/repo/comp?ref=v1\n"
+               "buildMetadata: [transformerAnnotations]\n",
+               &f, true, &out, NULL, &err);
+    if (rc)
+        fail_msg("%s", err.msg);
+    assert_non_null(strstr(out.data, "      - repo: https://github.com/org/repo\n"
+                                     "        ref: v1\n"
+                                     "        configuredIn: comp/kustomization.yaml\n"));
+
+    /* an http(s) file; its origin is the URL as Go's filepath.Join cleans it */
+    rc = build("resources:\n- https://host.example/files/cm.yaml\n"
+               "buildMetadata: [originAnnotations]\n",
+               &f, true, &out, NULL, &err);
     if (rc)
         fail_msg("%s", err.msg);
     assert_non_null(strstr(out.data, "name: from-http\n"));
+    assert_non_null(strstr(out.data, "      path: https:/host.example/files/cm.yaml\n"));
     /* a file URL that is no repository either: the HTTP status */
     rc = build("resources:\n- https://host.example/nothing.yaml\n", &f, true, &out, NULL, &err);
     assert_int_equal(rc, ED_ENOTFOUND);
