@@ -830,10 +830,11 @@ int ed_apply_prune(ed_kube *kube, const ed_apply_entry *old_inventory, size_t n_
                                   : ed_xasprintf("%s/%s", id->kind, id->name);
         ed_doc *live = NULL;
         ed_err e = ED_ERR_INIT;
+        int64_t asked = ed_time_mono_ms();
         int grc = ed_kube_get(kube, av, id->kind, id->ns, id->name, &live, &e);
         ed_kube_resource served;
         if (grc == ED_ENOTFOUND &&
-            ed_kube_resource_recheck(kube, av, id->kind, &served, &e) == ED_ENOTFOUND) {
+            ed_kube_resource_recheck(kube, av, id->kind, asked, &served, &e) == ED_ENOTFOUND) {
             /* Not the object but its kind is gone from the API (a CRD version no longer
              * served, the CRD deleted): nothing tells whether the object still exists, so,
              * as Flux's query fails with "no matches for kind", the prune fails and the

@@ -180,11 +180,12 @@ typedef struct ed_kube_resource {
 int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kind,
                          ed_kube_resource *out, ed_err *err);
 /* ed_kube_resource_for, but asking the server again whether api_version still serves kind
- * even when the cache says so (at most every half second a group-version): for a caller that
- * got a 404 and must tell an object that is gone from a kind that is (a CRD version no longer
- * served, a CRD deleted). Errors as ed_kube_resource_for. */
+ * unless the cache's answer was read at or after since_ms (ed_time_mono_ms): for a caller that
+ * got a 404 to a request it sent at since_ms and must tell an object that is gone from a kind
+ * that is (a CRD version no longer served, a CRD deleted); an answer older than the request
+ * proves nothing. Errors as ed_kube_resource_for. */
 int ed_kube_resource_recheck(ed_kube *kube, const char *api_version, const char *kind,
-                             ed_kube_resource *out, ed_err *err);
+                             int64_t since_ms, ed_kube_resource *out, ed_err *err);
 /* Forget cached discovery (after CRDs changed). */
 void ed_kube_discovery_reset(ed_kube *kube);
 

@@ -101,9 +101,11 @@ static const struct gv_resource *find_kind(const struct gv_entry *e, const char 
 }
 
 /* ed_kube_resource_for and ed_kube_resource_recheck: recheck re-reads a cached group-version
- * that lists the kind too (not more often than DISCOVERY_MIN_REFRESH_MS). */
+ * that lists the kind too when it was read before recheck_since_ms (a request that came after
+ * it was answered); otherwise a kind missing from the cache re-reads it, not more often than
+ * DISCOVERY_MIN_REFRESH_MS. */
 static int resource_lookup(ed_kube *kube, const char *api_version, const char *kind, bool recheck,
-                           ed_kube_resource *out, ed_err *err)
+                           int64_t recheck_since_ms, ed_kube_resource *out, ed_err *err)
 {
     int rc = 0;
     memset(out, 0, sizeof(*out));
@@ -117,7 +119,10 @@ static int resource_lookup(ed_kube *kube, const char *api_version, const char *k
     const struct gv_resource *res = entry && !recheck ? find_kind(entry, kind) : NULL;
     /* Unknown group-version, or a kind it did not list: (re)read it, unless it was read a
      * moment ago (a typo in a manifest must not turn into a discovery storm). */
-    if (!res && (!entry || ed_time_mono_ms() - entry->fetched_ms > DISCOVERY_MIN_REFRESH_MS)) {
+    bool stale =
+        !entry || (recheck ? entry->fetched_ms < recheck_since_ms
+                           : ed_time_mono_ms() - entry->fetched_ms > DISCOVERY_MIN_REFRESH_MS);
+    if (!res && stale) {
         struct gv_entry fresh;
         rc = fetch_gv(kube, api_version, &fresh, err);
         if (rc) {
@@ -154,13 +159,13 @@ out:
 int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kind,
                          ed_kube_resource *out, ed_err *err)
 {
-    return resource_lookup(kube, api_version, kind, false, out, err);
+    return resource_lookup(kube, api_version, kind, false, 0, out, err);
 }
 
 int ed_kube_resource_recheck(ed_kube *kube, const char *api_version, const char *kind,
-                             ed_kube_resource *out, ed_err *err)
+                             int64_t since_ms, ed_kube_resource *out, ed_err *err)
 {
-    return resource_lookup(kube, api_version, kind, true, out, err);
+    return resource_lookup(kube, api_version, kind, true, since_ms, out, err);
 }
 
 /* Percent-encode a path segment or query value (RFC 3986 unreserved characters pass). */
