@@ -347,6 +347,14 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
                  "GitRepository .spec.ref");
         return ED_EINVALID;
     }
+    if (!src->url || (rc = ed_source_git_transport_check(src->url, &err)) != 0) {
+        out->reason = "SourceManagerFailed";
+        snprintf(out->message, sizeof(out->message),
+                 "failed configuring source manager: failed to configure authentication options: "
+                 "%s",
+                 src->url ? err.msg : "GitRepository has no spec.url");
+        return src->url ? rc : ED_EINVALID;
+    }
     const char *secret = str_at(repo, "/spec/secretRef/name");
     if (secret && (rc = ed_ctrl_secret_read(c->o.kube, sns, secret, &src->secret, &err)) != 0) {
         out->reason = "AuthenticationFailed";

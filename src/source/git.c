@@ -692,13 +692,29 @@ static void fetch_ctx_reset(fetch_ctx *fc)
     fc->repo = NULL;
 }
 
+int ed_source_git_transport_check(const char *url, ed_err *err)
+{
+    ed_source_url u;
+    int rc = ed_source_url_parse(url, &u, err);
+    if (rc != 0)
+        return rc;
+    if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0 &&
+        strcmp(u.scheme, "ssh") != 0)
+        rc = ed_err_set(err, ED_EAUTH, "unknown transport '%s'", u.scheme);
+    ed_source_url_clear(&u);
+    return rc;
+}
+
 int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err)
 {
     if (!opts->url)
         return ed_err_set(err, ED_EINVALID, "no URL");
+    int rc = ed_source_git_transport_check(opts->url, err);
+    if (rc != 0)
+        return rc;
     ed_source_auth auth;
-    int rc = ed_source_auth_init(&auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
-                                 opts->proxy_len, err);
+    rc = ed_source_auth_init(&auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
+                             opts->proxy_len, err);
     ed_source_auth_clear(&auth);
     return rc;
 }

@@ -140,10 +140,19 @@ typedef struct ed_source_git_result {
 } ed_source_git_result;
 
 /*
- * Check, without connecting, that opts->secret and opts->proxy can be used for opts->url
- * (`tls.crt` with `tls.key`, a proxy `address`, `identity` and `known_hosts` for ssh://), as
- * ed_source_git_fetch would first. Errors: ED_EAUTH or ED_EINVALID naming the key, never a
- * value.
+ * Check that url is on one of Flux's Git transports (http, https, ssh): the controllers take a
+ * URL from any tenant's object, and any other scheme (file://: the agent's own disk, every
+ * tenant's Git cache) is refused with ED_EAUTH "unknown transport '<scheme>'" (Flux's words),
+ * even where a CRD without Flux's URL pattern let it through. A URL that does not parse:
+ * ED_EINVALID.
+ */
+int ed_source_git_transport_check(const char *url, ed_err *err);
+
+/*
+ * Check, without connecting, that opts->url is on a Flux transport (above) and that
+ * opts->secret and opts->proxy can be used for it (`tls.crt` with `tls.key`, a proxy
+ * `address`, `identity` and `known_hosts` for ssh://), as ed_source_git_fetch would first.
+ * Errors: ED_EAUTH or ED_EINVALID naming the key, never a value.
  */
 int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err);
 

@@ -5,7 +5,8 @@
 # (reconcile.fluxcd.io/requestedAt, echoed in lastHandledReconcileAt); wrong credentials give
 # Ready=False as Flux's clone fails (GitOperationFailed, "unable to clone '<url>': authentication
 # required", "unable to list remote for" once an artifact is stored); an encrypted SSH key
-# without its password gives AuthenticationFailed with Flux's message; deletion removes the
+# without its password gives AuthenticationFailed with Flux's message; a file:// URL (let
+# through by a CRD without Flux's pattern) is refused, for the automation too; deletion removes the
 # artifacts and the
 # finalizer; a suspended object is left alone; older artifacts are collected as Flux collects
 # them (--artifact-retention-ttl).
@@ -189,6 +190,40 @@ assert_fails "the previous artifact, older than the TTL, is collected" \
 assert_ok "the current one stays" test -f "$scratch/storage/gitrepository/$ns/fleet/$second.tar.gz"
 assert_fails "a negative --artifact-retention-records is refused" \
     "$eddy" controller --artifact-retention-records -1
+
+step "a file:// URL that a CRD without Flux's URL pattern let through: refused, as Flux refuses it"
+# (The agent's disk holds every tenant's Git cache: a file:// URL would read them.) The
+# pattern is removed for this step only and put back by applying the CRDs again.
+crd=crd/gitrepositories.source.toolkit.fluxcd.io
+kubectl patch "$crd" --type=json -p '[{"op":"remove","path":"/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/url/pattern"}]' >/dev/null
+retry 30 kubectl -n "$ns" apply -f - >/dev/null <<EOF2
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: local-disk, namespace: $ns}
+spec: {interval: 1m, url: "file://$EDDY_GIT_ROOT/fleet.git", ref: {branch: main}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: local-disk, namespace: $ns}
+spec:
+  interval: 1m
+  sourceRef: {kind: GitRepository, name: local-disk}
+  git: {commit: {author: {name: eddy, email: eddy@example.com}}}
+  update: {strategy: Setters}
+EOF2
+kubectl apply --server-side --force-conflicts -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+kubectl -n "$ns" wait gitrepository/local-disk --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed --timeout=60s >/dev/null
+assert_eq "False failed to configure authentication options: unknown transport 'file'" \
+    "$(get local-disk '{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}')" \
+    "Ready of a file:// GitRepository"
+assert_eq "" "$(get local-disk '{.status.artifact}')" "no artifact from the agent's disk"
+kubectl -n "$ns" wait imageupdateautomation/local-disk --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=SourceManagerFailed --timeout=60s >/dev/null
+assert_eq "failed configuring source manager: failed to configure authentication options: unknown transport 'file'" \
+    "$(kubectl -n "$ns" get imageupdateautomation local-disk -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')" \
+    "Ready of an automation on a file:// GitRepository"
+kubectl -n "$ns" delete imageupdateautomation/local-disk gitrepository/local-disk --timeout=30s >/dev/null
+assert_contains "$(kubectl get "$crd" -o jsonpath='{.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.url.pattern}')" \
+    "https" "the URL pattern is back"
 
 step "suspended: left alone"
 kubectl -n "$ns" patch gitrepository/fleet --type=merge -p '{"spec":{"suspend":true}}' >/dev/null

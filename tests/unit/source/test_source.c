@@ -227,6 +227,32 @@ static void test_url_normalize(void **state)
     }
 }
 
+/* The controllers take only Flux's transports, whatever the CRD let through. */
+static void test_transport_check(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    static const char *const ok[] = {"https://h/r.git", "http://h:8080/r", "ssh://git@h/r",
+                                     "git@github.com:org/repo.git", "HTTPS://H/r"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        assert_int_equal(ed_source_git_transport_check(ok[i], &err), 0);
+    static const char *const refused[][2] = {{"file:///var/lib/eddy/cache/x", "file"},
+                                             {"git://h/r.git", "git"},
+                                             {"FILE:///etc", "file"}};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        assert_int_equal(ed_source_git_transport_check(refused[i][0], &err), ED_EAUTH);
+        char want[64];
+        snprintf(want, sizeof(want), "unknown transport '%s'", refused[i][1]);
+        assert_string_equal(err.msg, want);
+    }
+    assert_int_equal(ed_source_git_transport_check("ftp://h/r", &err), ED_EINVALID);
+    /* The fetch options' check refuses it before any secret is looked at. */
+    ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
+    fo.url = "file:///tmp/r.git";
+    assert_int_equal(ed_source_git_auth_check(&fo, &err), ED_EAUTH);
+    assert_string_equal(err.msg, "unknown transport 'file'");
+}
+
 static void check_submodule(const char *parent, const char *raw, const char *want,
                             bool want_same_origin)
 {
@@ -1107,6 +1133,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_revision_format),
         cmocka_unit_test(test_url_normalize),
+        cmocka_unit_test(test_transport_check),
         cmocka_unit_test(test_submodule_urls),
         cmocka_unit_test(test_known_hosts),
         cmocka_unit_test(test_ssh_key_encrypted),
