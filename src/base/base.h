@@ -290,5 +290,7 @@ void ed_path_remove_tree(const char *dir);
 
 bool ed_str_has_prefix(const char *s, const char *prefix);
 bool ed_str_has_suffix(const char *s, const char *suffix);
+/* The value of hexadecimal digit c (either case), or -1 when c is not one. */
+int ed_hex_digit(char c);
 
 #endif

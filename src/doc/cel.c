@@ -311,17 +311,6 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Read a quoted literal starting at the quote at p->pos into the token. */
 static void lex_string(parser *p, bool raw, bool bytes, size_t start)
 {
@@ -367,7 +356,7 @@ static void lex_string(parser *p, bool raw, bool bytes, size_t start)
         int digits = e == 'x' || e == 'X' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
         if (digits) {
             for (int k = 0; k < digits; k++) {
-                int h = p->pos < p->n ? hexval(s[p->pos]) : -1;
+                int h = p->pos < p->n ? ed_hex_digit(s[p->pos]) : -1;
                 if (h < 0) {
                     perr(p, esc, "invalid escape sequence");
                     return;
@@ -421,10 +410,10 @@ static void lex_number(parser *p, size_t start)
         i += 2;
         uint64_t v = 0;
         bool any = false, over = false;
-        while (i < p->n && hexval(s[i]) >= 0) {
+        while (i < p->n && ed_hex_digit(s[i]) >= 0) {
             if (v >> 60)
                 over = true;
-            v = v * 16 + (uint64_t)hexval(s[i]);
+            v = v * 16 + (uint64_t)ed_hex_digit(s[i]);
             i++;
             any = true;
         }

@@ -21,17 +21,6 @@ static bool prefix_ci(const char *s, const char *prefix)
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..n) ('+' as a space when plus); NULL for a bad escape. */
 static char *unescape(const char *s, size_t n, bool plus)
 {
@@ -43,7 +32,7 @@ static char *unescape(const char *s, size_t n, bool plus)
                 free(out);
                 return NULL;
             }
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = ed_hex_digit(s[i + 1]), lo = ed_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0) {
                 free(out);
                 return NULL;

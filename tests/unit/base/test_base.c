@@ -318,6 +318,12 @@ static void test_strings(void **state)
     assert_false(ed_str_has_prefix("ma", "main"));
     assert_true(ed_str_has_suffix("deploy.yaml", ".yaml"));
     assert_false(ed_str_has_suffix("yaml", ".yaml"));
+    assert_int_equal(ed_hex_digit('0'), 0);
+    assert_int_equal(ed_hex_digit('9'), 9);
+    assert_int_equal(ed_hex_digit('a'), 10);
+    assert_int_equal(ed_hex_digit('F'), 15);
+    assert_int_equal(ed_hex_digit('g'), -1);
+    assert_int_equal(ed_hex_digit('\0'), -1);
     char *s = ed_xasprintf("%s_%s_%s_%s", "default", "web", "apps", "Deployment");
     assert_string_equal(s, "default_web_apps_Deployment");
     free(s);
