@@ -292,11 +292,50 @@ static void nap(ed_informer *inf, int64_t ms)
         usleep(100 * 1000);
 }
 
+/* A failure is logged as an error when it is new (another message than the last one logged)
+ * or the same one has gone unlogged for this long; in between at debug level, so that a kind
+ * that stays unserved (its CRD's version switched off) does not fill the log every 30 s. */
+#define FAILURE_RELOG_MS (10 * 60 * 1000)
+
+struct failures {
+    char last[ED_ERR_MSG_MAX]; /* the message last logged as an error ("" since a success) */
+    int64_t logged_ms;
+    unsigned repeats; /* failures since then, logged at debug level */
+};
+
+static void failure_log(const ed_informer *inf, struct failures *f, const char *msg)
+{
+    int64_t now = ed_time_mono_ms();
+    bool again = strcmp(f->last, msg) == 0;
+    if (again && now - f->logged_ms < FAILURE_RELOG_MS) {
+        f->repeats++;
+        ed_log(ED_LOG_DEBUG, "informer: list or watch failed, retrying", "kind", inf->kind, "error",
+               msg, NULL);
+        return;
+    }
+    char repeats[32];
+    snprintf(repeats, sizeof(repeats), "%u", f->repeats);
+    ed_log(ED_LOG_ERROR, "informer: list or watch failed, retrying", "kind", inf->kind, "error",
+           msg, again ? "failuresSinceLastLogged" : NULL, repeats, NULL);
+    snprintf(f->last, sizeof(f->last), "%s", msg);
+    f->logged_ms = now;
+    f->repeats = 0;
+}
+
+static void failure_end(const ed_informer *inf, struct failures *f)
+{
+    if (f->last[0])
+        ed_log(ED_LOG_INFO, "informer: list and watch work again", "kind", inf->kind, NULL);
+    f->last[0] = '\0';
+    f->repeats = 0;
+}
+
 static void *run(void *arg)
 {
     ed_informer *inf = arg;
     bool need_list = true;
     int64_t backoff = 1000;
+    struct failures failures = {.last = ""};
     while (!atomic_load(&inf->stop)) {
         ed_err err = ED_ERR_INIT;
         int rc;
@@ -323,12 +362,12 @@ static void *run(void *arg)
         }
         if (rc == 0 || rc == ED_EGONE) {
             backoff = 1000;
+            failure_end(inf, &failures);
             continue;
         }
         if (atomic_load(&inf->stop))
             break;
-        ed_log(ED_LOG_ERROR, "informer: list or watch failed, retrying", "kind", inf->kind, "error",
-               err.msg, NULL);
+        failure_log(inf, &failures, err.msg);
         nap(inf, backoff);
         backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
         /* After repeated failures the watch may have missed changes it cannot resume from. */

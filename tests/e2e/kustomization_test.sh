@@ -279,6 +279,12 @@ assert_eq "delete failed, errors: Widget/$apps/w1 query failed: no matches for k
 assert_contains "$(ks '{.status.inventory.entries[*].id}')" "${apps}_w1_kse2e.eddy.dev_Widget" \
     "the entry stays in the inventory, to retry"
 kubectl -n "$apps" get widgets.v1.kse2e.eddy.dev w1 >/dev/null || fail "the widget is gone"
+# The drift watch of the unserved version fails on and on: logged once as an error, its
+# repeats at debug level only (before, an error line every 1, 2, 4, ... 30 s, forever).
+widget_failures() { grep -c "^${1}informer: list or watch failed, retrying kind=Widget" "$scratch/ctl.log" || true; }
+widget_repeats() { test "$(widget_failures ".*")" -ge 3; }
+retry 30 widget_repeats
+assert_eq 1 "$(widget_failures "✗ ")" "error lines of the Widget drift watch (of 3 or more failures)"
 crd true
 kubectl -n "$ns" wait kustomization/apps --for=condition=Ready --timeout=60s >/dev/null
 retry 10 bash -c "! kubectl -n $apps get widgets.v1.kse2e.eddy.dev w1 >/dev/null 2>&1"
