@@ -286,6 +286,38 @@ int ed_path_mkdir_all(const char *path);
  * temp directories being cleaned up). */
 void ed_path_remove_tree(const char *dir);
 
+/* ---- child processes (proc.c) ---- */
+
+/* How a child run ended. */
+typedef enum {
+    ED_PROC_EXITED,       /* it exited or was killed by a signal: see the wait status */
+    ED_PROC_SPAWN_FAILED, /* it could not be started (*sys_errno) */
+    ED_PROC_TIMED_OUT,    /* the deadline passed: it was killed */
+    ED_PROC_TOO_BIG,      /* its stdout passed the output buffer's cap: it was killed */
+    ED_PROC_IO_FAILED,    /* a pipe could not be made or read (*sys_errno) */
+} ed_proc_outcome;
+
+/* Of a child's stderr, only this many first bytes are kept (for messages). */
+#define ED_PROC_STDERR_MAX 4096
+
+/* The program a command names, as Go's exec.LookPath finds it: a command with a slash is a
+ * path, a bare name is looked up in $PATH. A new string, or NULL (errno: why) when it cannot be
+ * run. */
+char *ed_proc_find(const char *command);
+/*
+ * Run program (a path: ed_proc_find) with argv and env (NULL: this process's environment):
+ * stdin from /dev/null, no other descriptor of this process inherited, default signal
+ * handling. Its stdout is appended to *out (up to out's cap), the first ED_PROC_STDERR_MAX bytes
+ * of its stderr to *errb; it is killed once timeout_ms have passed. *status is its wait status
+ * when the outcome is ED_PROC_EXITED.
+ */
+ed_proc_outcome ed_proc_run(const char *program, char *const argv[], char *const env[],
+                            int64_t timeout_ms, ed_buf *out, ed_buf *errb, int *status,
+                            int *sys_errno);
+/* The first line of a child's stderr, for messages: ": <line>" (at most 200 bytes of it), or ""
+ * when it said nothing. */
+void ed_proc_first_line(const ed_buf *b, char *out, size_t cap);
+
 /* ---- strings ---- */
 
 bool ed_str_has_prefix(const char *s, const char *prefix);

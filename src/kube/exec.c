@@ -16,23 +16,14 @@
 #include "client_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 extern char **environ;
 
 #define MAX_STDOUT ((size_t)1 << 20)
-/* Of stderr only the first line goes into messages; the rest is read and dropped so that the
- * plugin never blocks on a full pipe. */
-#define MAX_STDERR 4096
 
 void ed_kube_exec_cred_clear(ed_kube_exec_cred *c)
 {
@@ -253,102 +244,19 @@ static char **plugin_env(const ed_kube_exec *x, char *exec_info)
     return env;
 }
 
-/* The program to start, as Go's exec.LookPath finds it: a command with a slash is a path, a bare
- * name is looked up in $PATH. Checking first (rather than leaving it to posix_spawn) gives one
- * clear message whatever the C library reports for an exec that fails in the child. Returns a
- * new string, or NULL with err set. */
+/* The program to start (ed_proc_find). Checking first (rather than leaving it to posix_spawn)
+ * gives one clear message whatever the C library reports for an exec that fails in the child.
+ * Returns a new string, or NULL with err set. */
 static char *resolve_command(const char *command, ed_err *err)
 {
-    struct stat st;
-    if (strchr(command, '/')) {
-        if (access(command, X_OK) != 0) {
-            ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" cannot be run: %s", command,
-                       strerror(errno));
-            return NULL;
-        }
-        return ed_xstrdup(command);
-    }
-    const char *p = getenv("PATH");
-    while (p && *p) {
-        size_t n = strcspn(p, ":");
-        /* An empty entry is the current folder, as in a shell. */
-        char *cand =
-            n ? ed_xasprintf("%.*s/%s", (int)n, p, command) : ed_xasprintf("./%s", command);
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-            return cand;
-        free(cand);
-        p = p[n] ? p + n + 1 : p + n;
-    }
-    ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" cannot be run: not found in $PATH", command);
+    char *program = ed_proc_find(command);
+    if (program)
+        return program;
+    if (strchr(command, '/'))
+        ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" cannot be run: %s", command, strerror(errno));
+    else
+        ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" cannot be run: not found in $PATH", command);
     return NULL;
-}
-
-/* The first line of the plugin's stderr, for messages: ": <line>", or "" when it said nothing. */
-static void first_line(const ed_buf *b, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (!b->data)
-        return;
-    const char *s = b->data;
-    while (*s == '\n' || *s == '\r' || *s == ' ')
-        s++;
-    size_t n = strcspn(s, "\r\n");
-    if (n == 0)
-        return;
-    if (n > 200)
-        n = 200;
-    snprintf(out, cap, ": %.*s", (int)n, s);
-}
-
-/* Read from the plugin's stdout and stderr until both are closed or the deadline passes.
- * Returns 0, ED_ETIMEOUT or ED_ETOOBIG. */
-static int read_output(int out_fd, int err_fd, int64_t deadline_ms, ed_buf *out, ed_buf *errb)
-{
-    struct pollfd fds[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}};
-    char chunk[8192];
-    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-        int64_t left = deadline_ms - ed_time_mono_ms();
-        if (left <= 0)
-            return ED_ETIMEOUT;
-        int pr = poll(fds, 2, (int)(left > 1000 ? 1000 : left));
-        if (pr < 0 && errno != EINTR)
-            return ED_ERROR;
-        if (pr <= 0)
-            continue;
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            ssize_t r = read(fds[i].fd, chunk, sizeof(chunk));
-            if (r < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            if (r <= 0) {
-                fds[i].fd = -1; /* closed: poll ignores negative descriptors */
-                continue;
-            }
-            if (i == 0 && ed_buf_append(out, chunk, (size_t)r) != 0)
-                return ED_ETOOBIG;
-            if (i == 1 && errb->len < MAX_STDERR) {
-                size_t room = MAX_STDERR - errb->len;
-                ed_buf_append(errb, chunk, (size_t)r < room ? (size_t)r : room);
-            }
-        }
-    }
-    return 0;
-}
-
-/* Wait for the plugin to exit until the deadline. true with *status set when it did. */
-static bool wait_exit(pid_t pid, int64_t deadline_ms, int *status)
-{
-    for (;;) {
-        pid_t w = waitpid(pid, status, WNOHANG);
-        if (w == pid)
-            return true;
-        if (w < 0 && errno != EINTR)
-            return false;
-        if (ed_time_mono_ms() >= deadline_ms)
-            return false;
-        usleep(5000);
-    }
 }
 
 int ed_kube_exec_run(const ed_kube_config *cfg, int64_t timeout_ms, ed_kube_exec_cred *out,
@@ -361,9 +269,8 @@ int ed_kube_exec_run(const ed_kube_config *cfg, int64_t timeout_ms, ed_kube_exec
     if (!program)
         return err ? err->code : ED_EAUTH;
     int rc = 0;
-    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
     ed_buf stdout_buf = ED_BUF_INIT(MAX_STDOUT);
-    ed_buf stderr_buf = ED_BUF_INIT(MAX_STDERR + 1);
+    ed_buf stderr_buf = ED_BUF_INIT(ED_PROC_STDERR_MAX + 1);
     char *info_json = ed_kube_exec_info(cfg);
     char *info = ed_xasprintf("KUBERNETES_EXEC_INFO=%s", info_json);
     free(info_json);
@@ -375,82 +282,37 @@ int ed_kube_exec_run(const ed_kube_config *cfg, int64_t timeout_ms, ed_kube_exec
     argv[0] = x->command;
     for (size_t i = 0; i < nargs; i++)
         argv[i + 1] = x->args[i];
-    pid_t pid = -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
 
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-        rc = ed_err_set(err, ED_ERROR, "exec plugin \"%s\": cannot make a pipe: %s", x->command,
-                        strerror(errno));
-        goto cleanup;
-    }
-    /* stdin: nothing (the session is not interactive); stdout and stderr: the pipes. dup2 clears
-     * close-on-exec on the copies; every other descriptor of this process (sockets of other
-     * requests) is closed in the plugin. */
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    /* The plugin starts with default signal handling and nothing blocked, whatever this
-     * process has set up for itself (an ignored SIGPIPE, a signal-handling thread's mask). */
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGTERM);
-    sigaddset(&defaults, SIGCHLD);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    int se = posix_spawn(&pid, program, &fa, &attr, argv, env);
-    if (se != 0) {
-        pid = -1;
+    int status = 0, sys_errno = 0;
+    ed_proc_outcome oc =
+        ed_proc_run(program, argv, env, timeout_ms, &stdout_buf, &stderr_buf, &status, &sys_errno);
+    char line[256];
+    ed_proc_first_line(&stderr_buf, line, sizeof(line));
+    switch (oc) {
+    case ED_PROC_SPAWN_FAILED:
         rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" cannot be run: %s", x->command,
-                        strerror(se));
+                        strerror(sys_errno));
+        goto cleanup;
+    case ED_PROC_TOO_BIG:
+        rc = ed_err_set(err, ED_ETOOBIG, "exec plugin \"%s\": its output is larger than %zu MiB",
+                        x->command, MAX_STDOUT >> 20);
+        goto cleanup;
+    case ED_PROC_IO_FAILED:
+        rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\": cannot read its output: %s", x->command,
+                        strerror(sys_errno));
+        goto cleanup;
+    case ED_PROC_TIMED_OUT: {
+        char limit[32];
+        ed_duration_format(timeout_ms, limit);
+        rc = ed_err_set(err, ED_ETIMEOUT,
+                        "exec plugin \"%s\" did not finish within %s and was killed%s", x->command,
+                        limit, line);
         goto cleanup;
     }
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    out_pipe[1] = err_pipe[1] = -1;
-
-    int64_t deadline = ed_time_mono_ms() + timeout_ms;
-    int rr = read_output(out_pipe[0], err_pipe[0], deadline, &stdout_buf, &stderr_buf);
-    int read_errno = errno;
-    int status = 0;
-    bool exited = rr == 0 && wait_exit(pid, deadline, &status);
-    if (!exited) {
-        kill(pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-        pid = -1;
-        char line[256];
-        first_line(&stderr_buf, line, sizeof(line));
-        if (rr == ED_ETOOBIG)
-            rc = ed_err_set(err, ED_ETOOBIG,
-                            "exec plugin \"%s\": its output is larger than %zu "
-                            "MiB",
-                            x->command, MAX_STDOUT >> 20);
-        else if (rr == ED_ERROR)
-            rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\": cannot read its output: %s",
-                            x->command, strerror(read_errno));
-        else {
-            char limit[32];
-            ed_duration_format(timeout_ms, limit);
-            rc = ed_err_set(err, ED_ETIMEOUT,
-                            "exec plugin \"%s\" did not finish within %s and "
-                            "was killed%s",
-                            x->command, limit, line);
-        }
-        goto cleanup;
+    case ED_PROC_EXITED:
+        break;
     }
-    pid = -1;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char line[256];
-        first_line(&stderr_buf, line, sizeof(line));
         if (WIFSIGNALED(status))
             rc = ed_err_set(err, ED_EAUTH, "exec plugin \"%s\" was killed by signal %d%s",
                             x->command, WTERMSIG(status), line);
@@ -463,18 +325,6 @@ int ed_kube_exec_run(const ed_kube_config *cfg, int64_t timeout_ms, ed_kube_exec
                                  x->api_version, x->command, out, err);
 
 cleanup:
-    if (pid > 0) { /* defensive: every path above reaps the plugin */
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-    }
-    for (int i = 0; i < 2; i++) {
-        if (out_pipe[i] >= 0)
-            close(out_pipe[i]);
-        if (err_pipe[i] >= 0)
-            close(err_pipe[i]);
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
     /* The output holds the credential: wipe it. */
     if (stdout_buf.data)
         memset(stdout_buf.data, 0, stdout_buf.len);
