@@ -1,5 +1,6 @@
 # eddy's container image: the one binary, on Debian 12 with the shared libraries it links (and
-# libcurl, libmicrohttpd and libarchive, which it loads when first used: src/base/dl.h).
+# libcurl, libmicrohttpd and libarchive, which it loads when first used: src/base/dl.h), and the
+# programs it runs: gpg (through gpgme) and ssh-keygen, which sign commits.
 #   docker build -t ghcr.io/eddy-gitops/eddy:v$(cat VERSION) .
 # The Deployment that `eddy install` and `eddy bootstrap` apply runs `eddy controller` from it,
 # as user 65534 with a read-only root file system (/data and /tmp are emptyDir volumes).
@@ -27,7 +28,7 @@ RUN echo 'deb http://deb.debian.org/debian bookworm-backports main' \
         -t bookworm-backports libgit2-1.8 \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libyaml-0-2 libcurl4 libssl3 libpcre2-8-0 libmicrohttpd12 libarchive13 \
-        zlib1g libgpgme11 gpg ca-certificates \
+        zlib1g libgpgme11 gpg openssh-client ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/eddy /usr/local/bin/eddy
 USER 65534:65534

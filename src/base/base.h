@@ -282,6 +282,9 @@ bool ed_path_within(const char *rel, long depth);
 char *ed_path_clamp(const char *path);
 /* Create path and its missing parents (mode 0750). Returns 0, or -1 with errno set. */
 int ed_path_mkdir_all(const char *path);
+/* The content of the file at path, NUL-terminated (*len without the NUL), or NULL (errno set;
+ * EFBIG past max bytes). */
+char *ed_file_read(const char *path, size_t max, size_t *len);
 /* Remove dir and everything below it, without following symlinks. Errors are ignored (for
  * temp directories being cleaned up). */
 void ed_path_remove_tree(const char *dir);

@@ -155,6 +155,29 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return 0;
 }
 
+char *ed_file_read(const char *path, size_t max, size_t *len)
+{
+    *len = 0;
+    FILE *f = fopen(path, "rbe");
+    if (!f)
+        return NULL;
+    ed_buf b = ED_BUF_INIT(max);
+    char chunk[8192];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = ed_buf_append(&b, chunk, n);
+    bool failed = ferror(f) != 0;
+    fclose(f);
+    if (rc != 0 || failed) {
+        ed_buf_free(&b);
+        errno = rc != 0 ? EFBIG : EIO;
+        return NULL;
+    }
+    *len = b.len;
+    return b.data ? b.data : ed_xstrdup("");
+}
+
 void ed_path_remove_tree(const char *dir)
 {
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

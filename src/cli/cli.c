@@ -697,6 +697,10 @@ static int run_verb(int argc, char **argv);
 
 int ed_cli_main(int argc, char **argv)
 {
+    /* Started by ssh-keygen as its SSH_ASKPASS (with the prompt as the one argument) while the
+     * agent signs a commit with an SSH key: print the key's password. */
+    if (argc == 2 && getenv(ED_SOURCE_ASKPASS_ENV))
+        return ed_source_askpass_main();
     /* Progress lines go out as they happen, also into a pipe, in order with stderr's. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {

@@ -6,8 +6,7 @@
  *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef), the checkout ref
  *      (git.checkout.ref, else the GitRepository's ref; a tag, semver range or commit needs
  *      git.push.branch), the signing key, the push options, the GitRepository's spec.timeout
- *      (each fetch and push; Flux's default of a minute), and what this build refuses clearly
- *      (ssh signing);
+ *      (each fetch and push; Flux's default of a minute);
  *   3. the policies: the ImagePolicies of the namespace that match spec.policySelector, each
  *      with its status.latestRef;
  *   4. update: fetch the branch into the persistent Git cache, apply the setters to the YAML
@@ -275,7 +274,8 @@ struct source {
     bool is_branch;        /* the checkout ref is a branch */
     ed_ctrl_secret secret;
     ed_ctrl_secret proxy;   /* the GitRepository's proxySecretRef: address, username, password */
-    ed_ctrl_secret signing; /* signingKey's Secret: git.asc, passphrase */
+    ed_ctrl_secret signing; /* signingKey's Secret: git.asc, passphrase (ssh: identity, password) */
+    bool signing_ssh;       /* signingKey.type ssh */
     int64_t timeout_ms;     /* the GitRepository's spec.timeout */
     char **push_options;    /* git.push.options as option strings */
     size_t npush_options;
@@ -380,21 +380,25 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
     }
     const char *key_secret = str_at(obj, "/spec/git/commit/signingKey/secretRef/name");
     const char *key_type = str_at(obj, "/spec/git/commit/signingKey/type");
-    if (key_type && strcmp(key_type, "gpg") != 0) {
+    src->signing_ssh = key_type && strcmp(key_type, "ssh") == 0;
+    if (key_type && strcmp(key_type, "gpg") != 0 && !src->signing_ssh) {
         out->stalled = true;
-        snprintf(out->message, sizeof(out->message),
-                 "spec.git.commit.signingKey.type '%s' is not supported: only gpg", key_type);
+        snprintf(out->message, sizeof(out->message), "unknown signing key type \"%s\"", key_type);
         return ED_EINVALID;
     }
     if (key_secret &&
         (rc = ed_ctrl_secret_read(c->o.kube, ns, key_secret, &src->signing, &err)) != 0) {
-        snprintf(out->message, sizeof(out->message), "spec.git.commit.signingKey: %s", err.msg);
+        snprintf(out->message, sizeof(out->message), "could not find signing key secret '%s': %s",
+                 key_secret, err.msg);
         return rc;
     }
-    if (key_secret && !ed_ctrl_secret_value(&src->signing, "git.asc", NULL)) {
+    /* Flux's keys: git.asc (and passphrase) for gpg, identity (and password) for ssh. */
+    const char *key_field = src->signing_ssh ? "identity" : "git.asc";
+    if (key_secret && !ed_ctrl_secret_value(&src->signing, key_field, NULL)) {
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "spec.git.commit.signingKey: secret '%s/%s' has no git.asc", ns, key_secret);
+                 "signing key secret '%s' does not contain %s '%s' key", key_secret,
+                 src->signing_ssh ? "an" : "a", key_field);
         return ED_EINVALID;
     }
     /* Flux bounds the clone and the push by the GitRepository's timeout, a minute by default. */
@@ -534,8 +538,11 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         .begin = run_begin,
         .user = r,
     };
-    uo.signing_key = ed_ctrl_secret_value(&src.signing, "git.asc", &uo.signing_key_len);
-    uo.signing_passphrase = ed_ctrl_secret_value(&src.signing, "passphrase", NULL);
+    uo.signing_ssh = src.signing_ssh;
+    uo.signing_key = ed_ctrl_secret_value(&src.signing, src.signing_ssh ? "identity" : "git.asc",
+                                          &uo.signing_key_len);
+    uo.signing_passphrase =
+        ed_ctrl_secret_value(&src.signing, src.signing_ssh ? "password" : "passphrase", NULL);
     int rc = ed_source_git_update(c->o.cache, &uo, res, &err);
     if (rc) {
         bool update_error = r->template_error[0] || res->stage == ED_SOURCE_UPDATE_APPLY;

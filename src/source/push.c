@@ -357,8 +357,12 @@ static int create_commit(ed_source_cache *cache, const ed_source_git_update_opts
     int rc = 0;
     if (git_commit_create_buffer(&content, repo, sig, sig, NULL, message, tree, 1, parents) != 0)
         return ed_source_git_error(err, ED_ERROR, "cannot create the commit");
-    rc = ed_source_sign_openpgp(cache->tmp_dir, o->signing_key, o->signing_key_len,
-                                o->signing_passphrase, content.ptr, content.size, &signature, err);
+    rc = o->signing_ssh
+             ? ed_source_sign_ssh(cache->tmp_dir, o->signing_key, o->signing_key_len,
+                                  o->signing_passphrase, content.ptr, content.size, &signature, err)
+             : ed_source_sign_openpgp(cache->tmp_dir, o->signing_key, o->signing_key_len,
+                                      o->signing_passphrase, content.ptr, content.size, &signature,
+                                      err);
     if (!rc && git_commit_create_with_signature(out, repo, content.ptr, signature, "gpgsig") != 0)
         rc = ed_source_git_error(err, ED_ERROR, "cannot create the signed commit");
     free(signature);

@@ -139,6 +139,13 @@ typedef struct ed_source_git_result {
     uint64_t received_bytes;
 } ed_source_git_result;
 
+/* The environment variable that makes this program an SSH_ASKPASS helper for ssh-keygen
+ * (ed_source_sign_ssh): it names the file holding the key's password. */
+#define ED_SOURCE_ASKPASS_ENV "EDDY_SSH_ASKPASS_FILE"
+/* Print the password in the file ED_SOURCE_ASKPASS_ENV names, then a line break, as an askpass
+ * program does. Returns the exit status (1 when there is none to print). */
+int ed_source_askpass_main(void);
+
 /*
  * Check that url is on one of Flux's Git transports (http, https, ssh): the controllers take a
  * URL from any tenant's object, and any other scheme (file://: the agent's own disk, every
@@ -234,11 +241,13 @@ typedef struct ed_source_git_update_opts {
     const char *path; /* update.path, relative to the root; NULL or "" for all */
     const char *author_name;
     const char *author_email; /* required */
-    /* An armoured OpenPGP secret key to sign the commit with (signingKey's git.asc), or NULL;
-     * its passphrase, or NULL. */
+    /* A key to sign the commit with, or NULL: an armoured OpenPGP secret key (signingKey's
+     * git.asc) or, with signing_ssh, an SSH private key (its identity); its passphrase (or
+     * password), or NULL. */
     const char *signing_key;
     size_t signing_key_len;
     const char *signing_passphrase;
+    bool signing_ssh;
     ed_source_edit_fn edit;
     ed_source_message_fn message;
     void (*begin)(void *user); /* called before each attempt's edits (to forget the last one's) */

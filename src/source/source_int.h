@@ -228,4 +228,16 @@ int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len,
                            const char *passphrase, const char *data, size_t len, char **sig,
                            ed_err *err);
 
+/*
+ * Sign data (a commit's content) with the SSH private key (signingKey type ssh: `identity`, in
+ * any format OpenSSH reads; password may be NULL) as git does with gpg.format=ssh: OpenSSH's
+ * `ssh-keygen -Y sign -n git` over copies in a private scratch directory under tmp_dir, removed
+ * at once. The password reaches ssh-keygen through SSH_ASKPASS, which is this program
+ * (ed_source_askpass_main); without one ssh-keygen never prompts. *sig is a new armoured
+ * SSHSIG signature. Errors: ED_EINVALID (an encrypted key without its password, a key
+ * ssh-keygen refuses), ED_ERROR (no ssh-keygen, I/O).
+ */
+int ed_source_sign_ssh(const char *tmp_dir, const char *key, size_t key_len, const char *password,
+                       const char *data, size_t len, char **sig, ed_err *err);
+
 #endif

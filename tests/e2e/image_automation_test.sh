@@ -7,7 +7,7 @@
 # commit up and the Kustomization applies it: the Deployment runs the new tag. Also: no commit
 # when nothing changed, files outside update.path untouched, two automations pushing to one
 # branch at once, an unsupported template construct refused with a clear condition, a marker
-# naming a missing policy left alone (as Flux); commits signed with an OpenPGP key (signingKey); push options
+# naming a missing policy left alone (as Flux); commits signed with an OpenPGP key and with an SSH key (signingKey); push options
 # (git.push.options) seen by the server's hook, a server that does not advertise them giving a
 # clear Ready=False, and a push that stalls failing after the GitRepository's spec.timeout.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -428,6 +428,39 @@ assert_not_contains "$(cat "$scratch/ctl.log")" "s3cret" "no passphrase in logs"
 sleep 1
 assert_eq "" "$(pgrep -af 'gpg-agent --homedir [^ ]*/gnupg\.[A-Za-z0-9]{6}( |$)' || true)" "no gpg-agent left behind"
 unset GNUPGHOME
+
+step "signed commits (signingKey type ssh: an encrypted SSH key with its password)"
+sshkey=$scratch/signing-ssh
+ssh-keygen -q -t ed25519 -N s3cret-ssh -C bot@eddy.dev -f "$sshkey"
+kubectl -n "$ns" create secret generic ssh-signing-key --from-file=identity="$sshkey" >/dev/null
+kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
+    -p '{"spec":{"git":{"commit":{"signingKey":{"type":"ssh","secretRef":{"name":"ssh-signing-key"}}}}}}' >/dev/null
+"$EDDY_ROOT/scripts/push-image" "$reg" auto/app 1.6.0 >/dev/null
+kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=ssh-signed >/dev/null
+# Without the password: a clear failure, and nothing pushed.
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed --timeout=60s >/dev/null
+assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" \
+    "the SSH key is encrypted but no 'password' field was provided in the secret" "an encrypted key without its password"
+# A Secret without the key: Flux's words.
+kubectl -n "$ns" create secret generic no-identity --from-literal=git.asc=x >/dev/null
+kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
+    -p '{"spec":{"git":{"commit":{"signingKey":{"secretRef":{"name":"no-identity"}}}}}}' >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].message}'="signing key secret 'no-identity' does not contain an 'identity' key" --timeout=60s >/dev/null
+kubectl -n "$ns" patch secret ssh-signing-key --type=merge -p '{"stringData":{"password":"s3cret-ssh"}}' >/dev/null
+kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
+    -p '{"spec":{"git":{"commit":{"signingKey":{"secretRef":{"name":"ssh-signing-key"}}}}}}' >/dev/null
+kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.observedPolicies.app.tag}'=1.6.0 --timeout=60s >/dev/null
+fetch
+assert_contains "$(cat "$work/deploy/app.yaml")" "app:1.6.0\"" "the SSH-signed update"
+assert_contains "$(git -C "$work" cat-file commit HEAD)" "-----BEGIN SSH SIGNATURE-----" "an SSH signature in the commit"
+echo "bot@eddy.dev $(cat "$sshkey.pub")" >"$scratch/allowed_signers"
+assert_ok "the commit's SSH signature verifies" \
+    git -C "$work" -c gpg.ssh.allowedSignersFile="$scratch/allowed_signers" verify-commit HEAD
+assert_eq "$(get imageupdateautomation/app '{.status.lastPushCommit}')" "$(git -C "$work" rev-parse HEAD)" "SSH-signed commit pushed"
+assert_not_contains "$(cat "$scratch/ctl.log")" "s3cret-ssh" "no SSH key password in logs"
+assert_eq "" "$(find "$scratch" -path '*sshsig.*' 2>/dev/null)" "no scratch key left behind"
+kubectl -n "$ns" patch imageupdateautomation/app --type=json \
+    -p '[{"op":"remove","path":"/spec/git/commit/signingKey"}]' >/dev/null
 
 step "push races, push options, stalled servers (tests/e2e/c/image_push.c)"
 new_repo pushrace

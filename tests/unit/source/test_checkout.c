@@ -616,6 +616,70 @@ static void test_verify_signatures(void **state)
     ed_source_cache_free(c);
 }
 
+/* Commits signed with an SSH key (signingKey type ssh) through ssh-keygen: the signature is
+ * one git and eddy's own verifier accept, for each key type; an encrypted key needs its
+ * password; nothing is left in the scratch directory. */
+static void test_sign_ssh(void **state)
+{
+    (void)state;
+    static const char *const types[][2] = {
+        {"ed25519", "-t ed25519"}, {"rsa", "-t rsa -b 2048"}, {"ecdsa", "-t ecdsa -b 256"}};
+    char path[700], scratch[600];
+    snprintf(scratch, sizeof(scratch), "%s/sign-scratch", root);
+    sh("mkdir -p %s", scratch);
+    static const char data[] = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+                               "author bot <bot@eddy.dev> 1700000000 +0000\n"
+                               "committer bot <bot@eddy.dev> 1700000000 +0000\n\nUpdate\n";
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        const char *t = types[i][0];
+        sh("cd %s && ssh-keygen -q %s -N '' -C bot -f signer-%s", root, types[i][1], t);
+        size_t key_len = 0, pub_len = 0;
+        snprintf(path, sizeof(path), "%s/signer-%s", root, t);
+        char *key = ed_file_read(path, 1 << 16, &key_len);
+        snprintf(path, sizeof(path), "%s/signer-%s.pub", root, t);
+        char *pub = ed_file_read(path, 1 << 16, &pub_len);
+        assert_non_null(key);
+        assert_non_null(pub);
+        char *sig = NULL;
+        ed_err err = ED_ERR_INIT;
+        if (ed_source_sign_ssh(scratch, key, key_len, NULL, data, sizeof(data) - 1, &sig, &err))
+            fail_msg("sign with %s: %s", t, err.msg);
+        assert_true(ed_source_sshsig_is_armored(sig, strlen(sig)));
+        ed_source_secret_entry keys[] = {{"bot.sshpub", pub, pub_len}};
+        char fpr[128];
+        if (ed_source_sshsig_verify(data, sizeof(data) - 1, sig, strlen(sig), keys, 1, fpr,
+                                    sizeof(fpr), "commit", &err))
+            fail_msg("verify %s: %s", t, err.msg);
+        /* Another content: the same signature does not hold. */
+        assert_int_equal(ed_source_sshsig_verify("tree 0\n", 7, sig, strlen(sig), keys, 1, fpr,
+                                                 sizeof(fpr), "commit", &err),
+                         ED_EAUTH);
+        free(sig);
+        free(key);
+        free(pub);
+    }
+    /* An encrypted key: refused without its password, before ssh-keygen is asked. */
+    sh("cd %s && ssh-keygen -q -t ed25519 -N pw -C bot -f signer-locked", root);
+    snprintf(path, sizeof(path), "%s/signer-locked", root);
+    size_t key_len = 0;
+    char *key = ed_file_read(path, 1 << 16, &key_len);
+    assert_non_null(key);
+    char *sig = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(
+        ed_source_sign_ssh(scratch, key, key_len, NULL, data, sizeof(data) - 1, &sig, &err),
+        ED_EINVALID);
+    assert_null(sig);
+    assert_non_null(strstr(err.msg, "encrypted but no 'password' field"));
+    /* Not a key at all: ssh-keygen's refusal, without the content. */
+    assert_int_equal(ed_source_sign_ssh(scratch, "not-a-key-at-all", 16, NULL, data,
+                                        sizeof(data) - 1, &sig, &err),
+                     ED_EINVALID);
+    assert_null(strstr(err.msg, "not-a-key-at-all"));
+    free(key);
+    sh("test -z \"$(ls -A %s)\"", scratch);
+}
+
 /* SSH signatures (git's gpg.format=ssh) with ed25519, RSA and ECDSA keys. */
 static void test_verify_ssh_signatures(void **state)
 {
@@ -700,6 +764,7 @@ int test_checkout_main(void)
         cmocka_unit_test(test_submodules),        cmocka_unit_test(test_stream_same_bytes),
         cmocka_unit_test(test_include_copy),      cmocka_unit_test(test_filter_with_includes),
         cmocka_unit_test(test_verify_signatures), cmocka_unit_test(test_verify_ssh_signatures),
+        cmocka_unit_test(test_sign_ssh),
     };
     return cmocka_run_group_tests_name("source checkout", tests, setup, teardown);
 }
