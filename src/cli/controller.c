@@ -57,6 +57,7 @@ struct controller_opts {
     bool insecure_kubeconfig_exec;
     bool insecure_kubeconfig_tls;
     bool strict_substitutions; /* feature gate StrictPostBuildSubstitutions (default true) */
+    const char *events_addr;   /* Flux's notification-controller, or NULL */
 };
 
 struct controller_state {
@@ -181,6 +182,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_INSECURE_KC_EXEC,
         F_INSECURE_KC_TLS,
         F_FEATURE_GATES,
+        F_EVENTS_ADDR,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -213,6 +215,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"insecure-kubeconfig-exec", optional_argument, NULL, F_INSECURE_KC_EXEC},
         {"insecure-kubeconfig-tls", optional_argument, NULL, F_INSECURE_KC_TLS},
         {"feature-gates", required_argument, NULL, F_FEATURE_GATES},
+        {"events-addr", required_argument, NULL, F_EVENTS_ADDR},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -352,6 +355,11 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         case F_FEATURE_GATES:
             if (parse_feature_gates(optarg, o) != 0)
                 return 2;
+            break;
+        case F_EVENTS_ADDR:
+            if (*optarg && ed_notifier_check_url(optarg, &err) != 0)
+                return usage_error("%s", err.msg);
+            o->events_addr = *optarg ? optarg : NULL;
             break;
         case F_REQUEUE_DEPENDENCY:
             dur = &o->requeue_dependency_ms;
@@ -540,6 +548,7 @@ int ed_cli_controller(int argc, char **argv)
     ed_kube_config *cfg = NULL;
     ed_http_server *health = NULL, *metrics_srv = NULL;
     ed_leader *leader = NULL;
+    ed_notifier *notifier = NULL;
     ed_err err = ED_ERR_INIT;
     int exit_code = 1;
 
@@ -551,6 +560,14 @@ int ed_cli_controller(int argc, char **argv)
     if (err.code != 0 || ed_kube_new(cfg, &st.kube, &err) != 0) {
         ed_log(ED_LOG_ERROR, "cannot load the cluster configuration", "error", err.msg, NULL);
         goto cleanup;
+    }
+    if (o.events_addr) {
+        notifier = ed_notifier_new(o.events_addr, &err);
+        if (!notifier) {
+            ed_log(ED_LOG_ERROR, "cannot forward events", "error", err.msg, NULL);
+            goto cleanup;
+        }
+        ed_kube_set_event_hook(st.kube, ed_notifier_post, notifier);
     }
     st.metrics = ed_metrics_new();
     ed_metrics_describe(st.metrics, "leader_election_master_status", ED_METRIC_GAUGE,
@@ -668,6 +685,7 @@ cleanup:
     ed_http_stop(health);
     ed_http_stop(metrics_srv);
     ed_metrics_free(st.metrics);
+    ed_notifier_free(notifier); /* the controllers have stopped: nothing more to forward */
     ed_kube_free(st.kube);
     ed_kube_config_free(cfg);
     if (exit_code == 0)

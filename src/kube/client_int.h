@@ -125,6 +125,10 @@ struct ed_kube {
     struct timespec file_token_mtime;
     off_t file_token_size;
 
+    /* ed_kube_set_event_hook's: every recorded event is shown to it first. */
+    ed_kube_event_hook event_hook;
+    void *event_hook_user;
+
     /* Counters for ed_kube_get_stats. */
     atomic_uint_fast64_t n_requests, n_watches, n_http2, n_connections;
 

@@ -386,12 +386,20 @@ static int event_fields(const ed_kube_event *ev, struct event_fields *f, ed_err 
     return 0;
 }
 
+void ed_kube_set_event_hook(ed_kube *kube, ed_kube_event_hook fn, void *user)
+{
+    kube->event_hook = fn;
+    kube->event_hook_user = user;
+}
+
 int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err)
 {
     struct event_fields f;
     int rc = event_fields(ev, &f, err);
     if (rc)
         goto out;
+    if (kube->event_hook)
+        kube->event_hook(ev, kube->event_hook_user);
     char key[65];
     event_key(ev, &f, key);
     struct timespec now;

@@ -359,4 +359,11 @@ typedef struct ed_kube_event {
  */
 int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err);
 
+/* Called with every complete event ed_kube_event_record is given (each repeat too, and whether
+ * or not the Event could be written), before it is written: what forwards events to Flux's
+ * notification-controller. Must not block. */
+typedef void (*ed_kube_event_hook)(const ed_kube_event *ev, void *user);
+/* Set (or with NULL clear) kube's event hook; before any event is recorded. */
+void ed_kube_set_event_hook(ed_kube *kube, ed_kube_event_hook fn, void *user);
+
 #endif

@@ -218,6 +218,32 @@ void ed_signals_block(void);
  * the time ran out. */
 int ed_signals_wait(int64_t timeout_ms);
 
+/* ---- events forwarded to Flux's notification-controller (notify.c) ---- */
+
+typedef struct ed_notifier ed_notifier;
+
+typedef struct ed_notifier_stats {
+    uint64_t delivered; /* accepted by the receiver (2xx) */
+    uint64_t refused;   /* answered 4xx (429: a duplicate): not retried */
+    uint64_t failed;    /* given up after every attempt */
+    uint64_t dropped;   /* dropped from a full queue */
+} ed_notifier_stats;
+
+/* 0 when url can take events (http:// or https:// with a host), else ED_EINVALID naming
+ * --events-addr. */
+int ed_notifier_check_url(const char *url, ed_err *err);
+/* A forwarder of events to url (notification-controller's address), with its thread; NULL
+ * with err set for an unusable URL. */
+ed_notifier *ed_notifier_new(const char *url, ed_err *err);
+/* Gives what is queued up to 3 s to go out, then stops the thread and frees n (NULL: nothing). */
+void ed_notifier_free(ed_notifier *n);
+/* Queue ev (copied into Flux's event/v1 JSON at once); an ed_kube_event_hook, user the
+ * notifier. Never blocks on the network. */
+void ed_notifier_post(const ed_kube_event *ev, void *user);
+void ed_notifier_get_stats(ed_notifier *n, ed_notifier_stats *out);
+/* Flux's event/v1 JSON of ev at now (a new string). */
+char *ed_notifier_event_json(const ed_kube_event *ev, time_t now);
+
 /* ---- the controller manager ---- */
 
 /*

@@ -200,6 +200,8 @@ void test_metrics_render(void **state);
 void test_http_server(void **state);
 void test_workers_reconcile(void **state);
 void test_workers_stop_waits(void **state);
+void test_notify_json(void **state);
+void test_notify_delivery(void **state);
 
 int main(void)
 {
@@ -214,6 +216,8 @@ int main(void)
         cmocka_unit_test(test_http_server),
         cmocka_unit_test(test_workers_reconcile),
         cmocka_unit_test(test_workers_stop_waits),
+        cmocka_unit_test(test_notify_json),
+        cmocka_unit_test(test_notify_delivery),
     };
     return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
 }
