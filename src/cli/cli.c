@@ -454,7 +454,8 @@ static const struct verb verbs[] = {
      "Print the Kustomization's inventory as a tree, recursing into the Kustomizations it\n"
      "manages (not into those of a Kustomization that applies to a remote cluster).\n"
      "--compact shows only the Flux objects; -o/--output json or yaml prints the tree as flux\n"
-     "does (resource: Namespace, Name, GroupKind; resources: the objects below it).\n"
+     "does (resource: Namespace, Name, GroupKind; resources: the objects below it); any other\n"
+     "-o prints the text tree, as flux does.\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
@@ -478,11 +479,12 @@ static const struct verb verbs[] = {
      "  eddy trace podinfo --kind HelmRelease --api-version helm.toolkit.fluxcd.io/v2 -n apps\n",
      ed_cli_trace},
     {"debug", "Show a Kustomization's status, history or postBuild variables",
-     "Usage: eddy debug kustomization NAME [--show-status | --show-vars | --show-history]\n"
+     "Usage: eddy debug kustomization NAME (--show-status | --show-vars | --show-history)\n"
      "                  [-n NS]\n"
      "\n"
-     "Troubleshoot a Kustomization, as flux debug does. --show-status (the default) prints its\n"
-     "status as YAML; --show-history its reconcile history (status.history); --show-vars the\n"
+     "Troubleshoot a Kustomization, as flux debug does; exactly one view is asked for.\n"
+     "--show-status prints its status as YAML; --show-history its reconcile history\n"
+     "(status.history); --show-vars the\n"
      "variables its postBuild substitutes, read from the cluster as the agent reads them\n"
      "(substituteFrom's ConfigMaps and Secrets, then substitute), one NAME=value line each,\n"
      "sorted: a dot-env file. Warning: --show-vars prints the values of the Secrets it reads.\n"
@@ -491,7 +493,7 @@ static const struct verb verbs[] = {
      "--timeout D (default 5m), --verbose.\n"
      "\n"
      "Examples:\n"
-     "  eddy debug ks apps -n apps\n"
+     "  eddy debug ks apps -n apps --show-status\n"
      "  eddy debug ks apps -n apps --show-vars > vars.env\n"
      "  eddy debug kustomization apps -n apps --show-history\n",
      ed_cli_debug},
