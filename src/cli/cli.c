@@ -318,6 +318,8 @@ static const struct verb verbs[] = {
      "\n"
      "Clear spec.suspend, ask for a reconcile at once, and wait until the controller reports\n"
      "it: the cluster is brought back to what Git says. With --all, wait only with --wait.\n"
+     "A reconcile that fails is printed, but as with flux the exit status stays 0 (the\n"
+     "object was resumed).\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
