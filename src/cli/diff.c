@@ -388,14 +388,7 @@ static bool is_self(const ed_node *obj, const char *ns, const char *name)
     return n && strcmp(n, name) == 0 && strcmp(o ? o : "", ns) == 0;
 }
 
-/*
- * The local directory of the nested Kustomization ks: its source, as flux keys it
- * (Kind/namespace/name, the namespace defaulting to the Kustomization's), looked up in
- * --local-sources, joined with spec.path. A spec.path that climbs out of the local source is
- * refused (the controller never reads outside its artifact either). Returns a new string, or
- * NULL with the error in err.
- */
-static char *nested_dir(const struct ks_args *a, const ed_node *ks, ed_err *err)
+char *ed_cli_local_source_dir(const ed_cli_list *local_sources, const ed_node *ks, ed_err *err)
 {
     const char *name = ed_node_path_str(ks, "/metadata/name");
     const char *ns = ed_node_path_str(ks, "/metadata/namespace");
@@ -409,8 +402,8 @@ static char *nested_dir(const struct ks_args *a, const ed_node *ks, ed_err *err)
                             : ed_xasprintf("%s/%s", skind ? skind : "", sname ? sname : "");
     const char *local = NULL;
     size_t klen = strlen(key);
-    for (int i = 0; i < a->local_sources.n && !local; i++) {
-        const char *item = a->local_sources.items[i];
+    for (int i = 0; i < local_sources->n && !local; i++) {
+        const char *item = local_sources->items[i];
         if (strncmp(item, key, klen) == 0 && item[klen] == '=')
             local = item + klen + 1;
     }
@@ -439,7 +432,7 @@ static char *nested_dir(const struct ks_args *a, const ed_node *ks, ed_err *err)
         p += *p == '/';
     }
     free(key);
-    return ed_xasprintf("%s/%s", local, path ? path : ".");
+    return ed_xasprintf("%s/%s", local, path && *path ? path : ".");
 }
 
 /* The Kustomization ns/name in the cluster (NULL when it does not exist); 0 or the error. */
@@ -484,7 +477,7 @@ static int build_nested(ed_kube *kube, const struct ks_args *a, struct render *o
                               "Kustomization %s/%s: Kustomizations nested more than %d deep (do "
                               "they apply each other?)",
                               ns, name, NESTED_MAX_DEPTH);
-        char *dir = nested_dir(a, obj, err);
+        char *dir = ed_cli_local_source_dir(&a->local_sources, obj, err);
         if (!dir)
             return err->code ? err->code : ED_ERROR;
         ed_doc *live = NULL, *as = ed_doc_new();
@@ -854,7 +847,7 @@ static int diff_nested(ed_kube *kube, const struct ks_args *a, const ed_node *ob
     if (depth >= NESTED_MAX_DEPTH) {
         ed_cli_failure("%s: Kustomizations nested more than %d deep (do they apply each other?)",
                        subject, NESTED_MAX_DEPTH);
-    } else if (!(dir = nested_dir(a, obj, &err))) {
+    } else if (!(dir = ed_cli_local_source_dir(&a->local_sources, obj, &err))) {
         ed_cli_failure("%s", err.msg);
     } else if (get_live(kube, ns ? ns : "", name, &live, &err) != 0 || !live) {
         ed_cli_failure("%s: %s", subject, live ? err.msg : "not found");

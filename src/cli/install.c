@@ -203,27 +203,19 @@ static void customize(ed_doc *d, const struct install_opts *o)
 
 /* ---- flux's install flags that shape what is installed ---- */
 
-/* --version: eddy installs the manifests it embeds, so only its own version (with or without
- * the "v", or flux's "latest") is accepted. Returns 0, or 1 after saying why. */
-static int version_ok(const char *v)
+bool ed_cli_install_version_ok(const char *v)
 {
     const char *plus = strchr(ED_CLI_VERSION, '+');
     size_t len = plus ? (size_t)(plus - ED_CLI_VERSION) : strlen(ED_CLI_VERSION);
     const char *bare = v && v[0] == 'v' ? v + 1 : v;
-    if (!v || !*v || strcmp(v, "latest") == 0 ||
-        (strlen(bare) == len && strncmp(bare, ED_CLI_VERSION, len) == 0))
-        return 0;
-    ed_cli_failure("--version %s: this eddy installs v%.*s only (its manifests are embedded in "
-                   "the binary); install %s with the eddy binary of that version",
-                   v, (int)len, ED_CLI_VERSION, v);
-    return 1;
+    return !v || !*v || strcmp(v, "latest") == 0 ||
+           (strlen(bare) == len && strncmp(bare, ED_CLI_VERSION, len) == 0);
 }
 
-/* A DNS name (lowercase labels of letters, digits and '-'), as a cluster domain must be. */
-static bool dns_name(const char *s)
+bool ed_cli_dns_name(const char *s)
 {
     size_t label = 0;
-    if (!*s || strlen(s) > 253)
+    if (!s || !*s || strlen(s) > 253)
         return false;
     for (const char *p = s; *p; p++) {
         if (*p == '.') {
@@ -560,9 +552,15 @@ int ed_cli_install(int argc, char **argv)
     } else {
         o.registry_creds = NULL;
     }
-    if (version_ok(version) != 0)
+    if (!ed_cli_install_version_ok(version)) {
+        const char *plus = strchr(ED_CLI_VERSION, '+');
+        int len = plus ? (int)(plus - ED_CLI_VERSION) : (int)strlen(ED_CLI_VERSION);
+        ed_cli_failure("--version %s: this eddy installs v%.*s only (its manifests are embedded "
+                       "in the binary); install %s with the eddy binary of that version",
+                       version, len, ED_CLI_VERSION, version);
         return 1;
-    if (!dns_name(o.cluster_domain)) {
+    }
+    if (!ed_cli_dns_name(o.cluster_domain)) {
         ed_cli_failure("--cluster-domain %s: not a DNS name", o.cluster_domain);
         return 1;
     }
