@@ -259,7 +259,26 @@ int ed_cli_ready_state(const ed_node *obj, const char *token);
 /* Ask stdin "question [y/N]"; true on y/yes. */
 bool ed_cli_confirm(const char *question);
 
+/* ---- build and diff (diff.c) ---- */
+
+/*
+ * build/diff --recursive: the local directory of the Flux Kustomization ks (a document's
+ * root): its source as flux keys it (Kind/namespace/name, the namespace defaulting to the
+ * Kustomization's; Kind/name without either) looked up in local_sources ("KEY=DIR" entries of
+ * --local-sources), joined with its spec.path. Returns a new string, or NULL with err set:
+ * ED_ENOTFOUND (flux's "cannot get local path for KEY of kustomization NAME"), ED_EINVALID
+ * (a spec.path whose ".." climbs out of DIR).
+ */
+char *ed_cli_local_source_dir(const ed_cli_list *local_sources, const ed_node *ks, ed_err *err);
+
 /* ---- install and bootstrap ---- */
+
+/* install --version: true for this eddy's own version ("0.1.0", "v0.1.0", its build metadata
+ * left out), "latest" or empty (the default); eddy installs the manifests it embeds. */
+bool ed_cli_install_version_ok(const char *version);
+/* install --cluster-domain: true for a DNS name (dot-separated labels of lowercase letters,
+ * digits and inner '-', 63 characters each, 253 in all). */
+bool ed_cli_dns_name(const char *s);
 
 /*
  * What bootstrap shares with install (install.c): the manifests `eddy install` applies in

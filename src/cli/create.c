@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- building objects ---- */
 
@@ -379,25 +380,56 @@ struct ks_flags {
     ed_cli_list depends_on, health_checks, labels;
 };
 
-/* --source [Kind/]name[.namespace] into spec.sourceRef. */
-static int put_source_ref(ed_doc *d, const char *source)
+/* The source kinds a Flux Kustomization may name, in flux's order (its messages list them so). */
+static const char *const ks_source_kinds[] = {"OCIRepository", "GitRepository", "Bucket"};
+
+/* kind as flux spells it ("ocirepository" -> "OCIRepository"), or NULL when not one of them. */
+static const char *ks_source_kind(const char *kind, size_t len)
+{
+    for (size_t i = 0; i < sizeof(ks_source_kinds) / sizeof(ks_source_kinds[0]); i++)
+        if (strlen(ks_source_kinds[i]) == len && strncasecmp(kind, ks_source_kinds[i], len) == 0)
+            return ks_source_kinds[i];
+    return NULL;
+}
+
+/*
+ * --source [Kind/]name[.namespace] into spec.sourceRef, as flux's KustomizationSource reads it:
+ * the kind, any case, is one of OCIRepository, GitRepository and Bucket (GitRepository when
+ * left out). eddy's agent reconciles GitRepository sources only; the others are still written,
+ * so that --export produces what flux would for a cluster that runs Flux's source-controller,
+ * and in eddy's cluster the Kustomization says why it is not ready (warn: say so first).
+ */
+static int put_source_ref(ed_doc *d, const char *source, bool warn)
 {
     const char *slash = strchr(source, '/');
     const char *name = slash ? slash + 1 : source;
-    if (slash && strncmp(source, "GitRepository/", 14) != 0) {
-        ed_cli_failure("--source %s: eddy serves GitRepository sources only", source);
-        return 2;
-    }
-    if (!*name) {
-        ed_cli_failure("--source %s: the source name is missing", source);
-        return 2;
-    }
-    put_str(d, "/spec/sourceRef/kind", "GitRepository");
     const char *dot = strchr(name, '.');
-    char *n = ed_xstrndup(name, dot ? (size_t)(dot - name) : strlen(name));
+    size_t name_len = dot ? (size_t)(dot - name) : strlen(name);
+    const char *kind = "GitRepository";
+    if (slash && !(kind = ks_source_kind(source, (size_t)(slash - source)))) {
+        ed_cli_failure("source kind '%.*s' is not supported, must be one of: OCIRepository, "
+                       "GitRepository, Bucket",
+                       (int)(slash - source), source);
+        return 2;
+    }
+    if (name_len == 0) {
+        ed_cli_failure("no name given for source of kind '%s'", kind);
+        return 2;
+    }
+    if (!slash && ks_source_kind(name, name_len)) { /* --source OCIRepository: a kind alone */
+        ed_cli_failure("no name given for source of kind '%.*s'", (int)name_len, name);
+        return 2;
+    }
+    put_str(d, "/spec/sourceRef/kind", kind);
+    char *n = ed_xstrndup(name, name_len);
     put_str(d, "/spec/sourceRef/name", n);
     put_str(d, "/spec/sourceRef/namespace", dot ? dot + 1 : NULL);
     free(n);
+    if (warn && strcmp(kind, "GitRepository") != 0)
+        ed_cli_warning("eddy's agent reconciles GitRepository sources only: in its cluster this "
+                       "Kustomization stays not ready (a cluster running Flux's "
+                       "source-controller serves %s)",
+                       kind);
     return 0;
 }
 
@@ -449,7 +481,7 @@ static ed_doc *kustomization(struct create_run *r, const char *name, const struc
         new_object(ed_cli_kustomization.api_version, "Kustomization", r->g.ns, name, &f->labels);
     if (!d)
         return NULL;
-    int rc = put_source_ref(d, f->source);
+    int rc = put_source_ref(d, f->source, !r->export_only);
     put_str(d, "/spec/path", f->path);
     put_bool(d, "/spec/prune", f->prune);
     put_duration(d, "/spec/interval", f->interval_ms);

@@ -1,8 +1,9 @@
 /*
  * Troubleshooting verbs, as flux's:
  *
- *   eddy debug kustomization NAME [--show-status | --show-vars | --show-history]
- *       the Kustomization's status or its history as YAML (after a comment pointing at Flux's
+ *   eddy debug kustomization NAME (--show-status | --show-vars | --show-history)
+ *       exactly one of them, as flux requires: the Kustomization's status or its history as
+ *       YAML (after a comment pointing at Flux's
  *       documentation of the fields), or the final postBuild variables in dot-env format
  *       (NAME=value lines sorted by name), read from the cluster as the agent reads them;
  *   eddy envsubst [--strict]
@@ -95,12 +96,14 @@ int ed_cli_debug(int argc, char **argv)
     if (rc)
         return rc;
     if (!name) {
-        ed_cli_failure("usage: eddy debug kustomization NAME [--show-status | --show-vars | "
-                       "--show-history]");
+        ed_cli_failure("usage: eddy debug kustomization NAME (--show-status | --show-vars | "
+                       "--show-history)");
         return 2;
     }
-    if (show_status + show_vars + show_history > 1) {
-        ed_cli_failure("only one of --show-status, --show-vars and --show-history may be set");
+    /* flux asks for exactly one view, before it reads the cluster, with one message for none
+     * and for several (its words, with the third flag it gained named too). */
+    if (show_status + show_vars + show_history != 1) {
+        ed_cli_failure("either --show-status, --show-vars or --show-history must be set");
         return 2;
     }
     ed_kube *kube = ed_cli_connect(&g);
@@ -115,6 +118,9 @@ int ed_cli_debug(int argc, char **argv)
         rc = 1;
     } else if (rc) {
         ed_cli_api_failure(&err);
+        rc = 1;
+    } else if (show_vars && !ed_node_path(ed_doc_root(doc), "/spec/postBuild")) {
+        ed_cli_failure("no post build substitutions found"); /* flux's words */
         rc = 1;
     } else if (show_vars) {
         rc = print_vars(kube, ed_doc_root(doc));

@@ -22,11 +22,22 @@
  * masked). Objects of the Kustomization's inventory that the render lacks are listed as
  * deleted when it prunes. It also works for a Kustomization that does not exist yet. Exit
  * status: 0 no difference, 1 differences, 2 an error.
+ *
+ * flux's other flags: --ignore-paths (gitignore patterns, relative to the directory, whose
+ * files are left out of the copy, as a GitRepository's spec.ignore leaves them out of its
+ * artifact), --strict-substitute, and -r/--recursive with --local-sources
+ * Kind/namespace/name=DIR: the Flux Kustomizations a render holds are rendered in turn from
+ * the local directory of their source (DIR joined with their spec.path). build appends their
+ * objects (and those of the Kustomizations they hold) after the first render's; diff follows
+ * the ones that exist in the cluster, each compared with its live spec and inventory, and
+ * prints their lines after "📁 Kustomization/ns/name changed" when something differs, or
+ * skips one that applies to a remote cluster (spec.kubeConfig) with flux's warning.
  */
 #include "cli_int.h"
 
 #include "../apply/apply.h"
 #include "../controllers/controllers.h"
+#include "../source/source.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -163,6 +174,18 @@ static int generate_kustomization(const char *dir, ed_err *err)
 
 /* ---- the render ---- */
 
+struct ks_args {
+    ed_cli_global g;
+    const char *path;
+    const char *ks_file; /* --kustomization-file */
+    bool dry_run;
+    bool strict;               /* --strict-substitute */
+    ed_cli_list ignore_paths;  /* --ignore-paths: gitignore patterns, relative to each path */
+    bool recursive;            /* -r/--recursive */
+    ed_cli_list local_sources; /* --local-sources Kind/namespace/name=DIR */
+    const char *name;
+};
+
 struct render {
     ed_doc **objs;
     size_t n;
@@ -230,7 +253,7 @@ static ed_doc *render_as(const ed_doc *ks, const char *ns, const char *name)
  * (Flux's overlay of the spec, build, postBuild substitution, commonMetadata), owner labels.
  */
 static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *ns,
-                  const char *name, bool strict, struct render *out, ed_err *err)
+                  const char *name, const struct ks_args *a, struct render *out, ed_err *err)
 {
     char *root = NULL, *rel = NULL;
     int rc = find_root(dir, &root, &rel, err);
@@ -252,6 +275,16 @@ static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *
     size_t budget = COPY_MAX_BYTES;
     char *build_dir = ed_xasprintf("%s%s%s", scratch, *rel ? "/" : "", rel);
     rc = copy_tree(root, scratch, &budget, 0, err);
+    if (!rc && a->ignore_paths.n > 0) {
+        /* --ignore-paths: the files the patterns match (from the directory rendered, with the
+         * .sourceignore files below it, as a GitRepository's ignore leaves them out of its
+         * artifact) are gone from the copy before a kustomization.yaml is generated. */
+        ed_buf patterns = ED_BUF_INIT((size_t)1 << 20);
+        for (int i = 0; i < a->ignore_paths.n; i++)
+            ed_buf_printf(&patterns, "%s\n", a->ignore_paths.items[i]);
+        rc = ed_source_dir_filter(build_dir, patterns.data, err);
+        ed_buf_free(&patterns);
+    }
     if (!rc)
         rc = generate_kustomization(build_dir, err);
     ed_doc *as = render_as(ks, ns, name);
@@ -261,8 +294,8 @@ static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *
         rc = ed_cli_remote_open(&remote, err);
     if (!rc)
         rc = ed_ks_render(kube, ed_doc_root(as), build_dir, scratch,
-                          (strict ? ED_KS_RENDER_STRICT : 0) | ED_KS_RENDER_MASK_SOPS, &remote.src,
-                          &out->objs, &out->n, &reason, err);
+                          (a->strict ? ED_KS_RENDER_STRICT : 0) | ED_KS_RENDER_MASK_SOPS,
+                          &remote.src, &out->objs, &out->n, &reason, err);
     ed_cli_remote_close(&remote);
     ed_doc_free(as);
     ed_path_remove_tree(scratch);
@@ -285,15 +318,6 @@ static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *
 
 /* ---- shared by build and diff ---- */
 
-struct ks_args {
-    ed_cli_global g;
-    const char *path;
-    const char *ks_file; /* --kustomization-file */
-    bool dry_run;
-    bool strict; /* --strict-substitute */
-    const char *name;
-};
-
 /* Parse "kustomization NAME --path DIR" and the verb's flags: build's --dry-run (when
  * allow_dry_run), diff's --progress-bar (otherwise). flux's --in-memory-build and diff's
  * --progress-bar are taken and change nothing: eddy builds from a private copy whatever the
@@ -308,6 +332,9 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
         {"strict-substitute", 0, ED_CLI_FLAG_BOOL, &a->strict},
         {"in-memory-build", 0, ED_CLI_FLAG_BOOL, &in_memory},
         {"dry-run", 0, ED_CLI_FLAG_BOOL, &a->dry_run},
+        {"ignore-paths", 0, ED_CLI_FLAG_LIST, &a->ignore_paths},
+        {"recursive", 'r', ED_CLI_FLAG_BOOL, &a->recursive},
+        {"local-sources", 0, ED_CLI_FLAG_LIST, &a->local_sources},
         {NULL, 0, 0, NULL},
     };
     if (!allow_dry_run)
@@ -326,6 +353,158 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
     if (!a->path) {
         ed_cli_failure("--path is required: the local directory to render");
         return 2;
+    }
+    /* flux's stringToString: each entry KEY=VALUE (Kind/namespace/name=DIR here). */
+    for (int i = 0; i < a->local_sources.n; i++) {
+        const char *item = a->local_sources.items[i], *eq = strchr(item, '=');
+        if (!eq || eq == item || !eq[1] || !strchr(item, '/') || strchr(item, '/') > eq) {
+            ed_cli_failure("invalid argument \"%s\" for \"--local-sources\" flag: expected "
+                           "Kind/namespace/name=path",
+                           item);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* ---- --recursive: the Kustomizations a render holds ---- */
+
+#define NESTED_MAX_DEPTH 16
+
+/* True for a Flux Kustomization (any version of kustomize.toolkit.fluxcd.io). */
+static bool is_flux_kustomization(const ed_node *obj)
+{
+    const char *api = ed_node_path_str(obj, "/apiVersion");
+    const char *kind = ed_node_path_str(obj, "/kind");
+    return api && kind && ed_str_has_prefix(api, "kustomize.toolkit.fluxcd.io/") &&
+           strcmp(kind, "Kustomization") == 0;
+}
+
+/* True when obj is the Kustomization ns/name itself (flux compares name and namespace). */
+static bool is_self(const ed_node *obj, const char *ns, const char *name)
+{
+    const char *n = ed_node_path_str(obj, "/metadata/name");
+    const char *o = ed_node_path_str(obj, "/metadata/namespace");
+    return n && strcmp(n, name) == 0 && strcmp(o ? o : "", ns) == 0;
+}
+
+char *ed_cli_local_source_dir(const ed_cli_list *local_sources, const ed_node *ks, ed_err *err)
+{
+    const char *name = ed_node_path_str(ks, "/metadata/name");
+    const char *ns = ed_node_path_str(ks, "/metadata/namespace");
+    const char *skind = ed_node_path_str(ks, "/spec/sourceRef/kind");
+    const char *sname = ed_node_path_str(ks, "/spec/sourceRef/name");
+    const char *sns = ed_node_path_str(ks, "/spec/sourceRef/namespace");
+    const char *path = ed_node_path_str(ks, "/spec/path");
+    if (!sns || !*sns)
+        sns = ns;
+    char *key = sns && *sns ? ed_xasprintf("%s/%s/%s", skind ? skind : "", sns, sname ? sname : "")
+                            : ed_xasprintf("%s/%s", skind ? skind : "", sname ? sname : "");
+    const char *local = NULL;
+    size_t klen = strlen(key);
+    for (int i = 0; i < local_sources->n && !local; i++) {
+        const char *item = local_sources->items[i];
+        if (strncmp(item, key, klen) == 0 && item[klen] == '=')
+            local = item + klen + 1;
+    }
+    if (!local) {
+        ed_err_set(err, ED_ENOTFOUND, "cannot get local path for %s of kustomization %s", key,
+                   name ? name : "");
+        free(key);
+        return NULL;
+    }
+    /* Lexically, as filepath.Join cleans it: a ".." below the source's root is refused. */
+    int depth = 0;
+    for (const char *p = path ? path : ""; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 2 && strncmp(p, "..", 2) == 0)
+            depth--;
+        else if (len > 0 && !(len == 1 && *p == '.'))
+            depth++;
+        if (depth < 0) {
+            ed_err_set(err, ED_EINVALID,
+                       "Kustomization %s/%s: spec.path '%s' climbs out of %s (%s)", ns ? ns : "",
+                       name ? name : "", path, key, local);
+            free(key);
+            return NULL;
+        }
+        p += len;
+        p += *p == '/';
+    }
+    free(key);
+    return ed_xasprintf("%s/%s", local, path && *path ? path : ".");
+}
+
+/* The Kustomization ns/name in the cluster (NULL when it does not exist); 0 or the error. */
+static int get_live(ed_kube *kube, const char *ns, const char *name, ed_doc **ks, ed_err *err)
+{
+    *ks = NULL;
+    int rc =
+        ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", ns, name, ks, err);
+    return rc == ED_ENOTFOUND ? 0 : rc;
+}
+
+static void render_append(struct render *to, ed_doc **objs, size_t n)
+{
+    to->objs = ed_xrealloc(to->objs, (to->n + n + 1) * sizeof(ed_doc *));
+    for (size_t i = 0; i < n; i++)
+        to->objs[to->n++] = objs[i];
+}
+
+/*
+ * build --recursive: render each Kustomization in out->objs[first, first + n) other than the
+ * one they came from (self_ns/self_name), from its local source, as flux's builder does: with
+ * the cluster's Kustomization of that name when there is one (and not --dry-run), else the
+ * rendered one; its objects, then those of its own nested Kustomizations, are appended to out.
+ * Returns 0, or the error in err.
+ */
+static int build_nested(ed_kube *kube, const struct ks_args *a, struct render *out, size_t first,
+                        size_t n, const char *self_ns, const char *self_name, int depth,
+                        ed_err *err)
+{
+    for (size_t i = first; i < first + n; i++) {
+        const ed_node *obj = ed_doc_root(out->objs[i]);
+        if (!is_flux_kustomization(obj) || is_self(obj, self_ns, self_name))
+            continue;
+        const char *name = ed_node_path_str(obj, "/metadata/name");
+        const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+        if (!name)
+            continue;
+        if (!ns)
+            ns = "";
+        if (depth >= NESTED_MAX_DEPTH)
+            return ed_err_set(err, ED_EINVALID,
+                              "Kustomization %s/%s: Kustomizations nested more than %d deep (do "
+                              "they apply each other?)",
+                              ns, name, NESTED_MAX_DEPTH);
+        char *dir = ed_cli_local_source_dir(&a->local_sources, obj, err);
+        if (!dir)
+            return err->code ? err->code : ED_ERROR;
+        ed_doc *live = NULL, *as = ed_doc_new();
+        int rc = a->dry_run ? 0 : get_live(kube, ns, name, &live, err);
+        ed_doc_set_root(as, ed_node_copy(as, live ? ed_doc_root(live) : obj));
+        if (a->dry_run) /* no cluster: its ConfigMaps and Secrets are not read (flux's dry run) */
+            ed_node_remove(ed_node_path(ed_doc_root(as), "/spec/postBuild"), "substituteFrom");
+        char *nsname = ed_xstrdup(ns), *nm = ed_xstrdup(name); /* obj may move with out */
+        struct render sub = {0};
+        if (!rc)
+            rc = render(kube, as, dir, nsname, nm, a, &sub, err);
+        ed_doc_free(live);
+        ed_doc_free(as);
+        free(dir);
+        if (!rc) {
+            size_t start = out->n, count = sub.n;
+            render_append(out, sub.objs, sub.n);
+            free(sub.objs);
+            rc = build_nested(kube, a, out, start, count, nsname, nm, depth + 1, err);
+        } else {
+            render_free(&sub);
+            ed_err_wrap(err, "Kustomization %s/%s", nsname, nm);
+        }
+        free(nsname);
+        free(nm);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -416,14 +595,18 @@ int ed_cli_build(int argc, char **argv)
     }
     struct render r = {0};
     ed_err err = ED_ERR_INIT;
-    if (!rc && render(kube, ks, a.path, a.g.ns, a.name, a.strict, &r, &err) != 0) {
+    if (!rc &&
+        (render(kube, ks, a.path, a.g.ns, a.name, &a, &r, &err) != 0 ||
+         (a.recursive && build_nested(kube, &a, &r, 0, r.n, a.g.ns, a.name, 0, &err) != 0))) {
         ed_cli_api_failure(&err);
         rc = 1;
     }
     ed_doc_free(ks);
     ed_kube_free(kube);
-    if (rc)
+    if (rc) {
+        render_free(&r);
         return rc;
+    }
     ed_buf out = ED_BUF_INIT((size_t)1 << 30);
     rc = ed_doc_list_to_yaml(r.objs, r.n, &out);
     if (rc == 0 && out.len)
@@ -472,19 +655,19 @@ static void mask_secret(ed_doc *live_doc, ed_node *live, ed_doc *want_doc, ed_no
     }
 }
 
-static void print_value(const ed_node *v, const char *sign)
+static void print_value(FILE *o, const ed_node *v, const char *sign)
 {
     ed_buf b = ED_BUF_INIT(1 << 20);
     if (ed_node_kind_of(v) == ED_NODE_STR)
         ed_buf_append_str(&b, ed_node_str(v));
     else
         ed_node_to_json(v, &b);
-    printf("    %s %s\n", sign, b.data ? b.data : "");
+    fprintf(o, "    %s %s\n", sign, b.data ? b.data : "");
     ed_buf_free(&b);
 }
 
-/* Print the fields that differ between a (live) and b (wanted) below path; the count. */
-static int diff_nodes(const char *path, const ed_node *a, const ed_node *b)
+/* Print the fields that differ between a (live) and b (wanted) below path to o; the count. */
+static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node *b)
 {
     if (a && b && ed_node_equal(a, b))
         return 0;
@@ -493,7 +676,7 @@ static int diff_nodes(const char *path, const ed_node *a, const ed_node *b)
         for (size_t i = 0; i < ed_node_len(a); i++) {
             const char *k = ed_node_key_at(a, i);
             char *sub = ed_xasprintf("%s%s%s", path, *path ? "." : "", k);
-            n += diff_nodes(sub, ed_node_value_at(a, i), ed_node_get(b, k));
+            n += diff_nodes(o, sub, ed_node_value_at(a, i), ed_node_get(b, k));
             free(sub);
         }
         for (size_t i = 0; i < ed_node_len(b); i++) {
@@ -501,22 +684,22 @@ static int diff_nodes(const char *path, const ed_node *a, const ed_node *b)
             if (ed_node_get(a, k))
                 continue;
             char *sub = ed_xasprintf("%s%s%s", path, *path ? "." : "", k);
-            n += diff_nodes(sub, NULL, ed_node_value_at(b, i));
+            n += diff_nodes(o, sub, NULL, ed_node_value_at(b, i));
             free(sub);
         }
         return n;
     }
-    printf("\n%s\n", path);
+    fprintf(o, "\n%s\n", path);
     if (a && b) {
-        printf("  ± value change\n");
-        print_value(a, "-");
-        print_value(b, "+");
+        fprintf(o, "  ± value change\n");
+        print_value(o, a, "-");
+        print_value(o, b, "+");
     } else if (b) {
-        printf("  + added\n");
-        print_value(b, "+");
+        fprintf(o, "  + added\n");
+        print_value(o, b, "+");
     } else {
-        printf("  - removed\n");
-        print_value(a, "-");
+        fprintf(o, "  - removed\n");
+        print_value(o, a, "-");
     }
     return 1;
 }
@@ -550,8 +733,16 @@ static bool sops_masked(const ed_node *obj)
     return masked > 0;
 }
 
-/* Compare one rendered object with the cluster: 0 same, 1 differs, 2 error. */
-static int diff_object(ed_kube *kube, ed_doc *want)
+/* What diff_object found. */
+enum {
+    DIFF_SAME,
+    DIFF_DRIFTED,
+    DIFF_ERROR,
+    DIFF_CREATED
+};
+
+/* Compare one rendered object with the cluster, printing flux's lines to o. */
+static int diff_object(ed_kube *kube, ed_doc *want, FILE *o)
 {
     ed_node *obj = ed_doc_root(want);
     const char *api = ed_node_path_str(obj, "/apiVersion");
@@ -560,29 +751,29 @@ static int diff_object(ed_kube *kube, ed_doc *want)
     const char *ns = ed_node_path_str(obj, "/metadata/namespace");
     char *subject = subject_of(obj);
     if (sops_masked(obj)) { /* the CLI holds no decryption keys: nothing to compare */
-        ed_cli_action("%s skipped (SOPS-encrypted)", subject);
+        fprintf(o, "► %s skipped (SOPS-encrypted)\n", subject);
         free(subject);
-        return 0;
+        return DIFF_SAME;
     }
     ed_doc *live = NULL, *dry = NULL;
     ed_err err = ED_ERR_INIT;
     int rc = ed_kube_get(kube, api, kind, ns, name, &live, &err);
     if (rc == ED_ENOTFOUND) {
-        ed_cli_action("%s created", subject);
-        rc = 1;
+        fprintf(o, "► %s created\n", subject);
+        rc = DIFF_CREATED;
         goto done;
     }
     if (rc) {
         ed_cli_failure("%s: %s", subject, err.msg);
-        rc = 2;
+        rc = DIFF_ERROR;
         goto done;
     }
-    ed_kube_opts o = {.field_manager = "kustomize-controller", .force = true, .dry_run = true};
-    if (ed_kube_apply(kube, obj, &o, &dry, &err) != 0) {
+    ed_kube_opts opts = {.field_manager = "kustomize-controller", .force = true, .dry_run = true};
+    if (ed_kube_apply(kube, obj, &opts, &dry, &err) != 0) {
         ed_err msg = ED_ERR_INIT;
         ed_apply_dry_run_error(&msg, subject, kind, err.code, err.reason, err.msg);
         ed_cli_failure("%s", msg.msg);
-        rc = 2;
+        rc = DIFF_ERROR;
         goto done;
     }
     ed_node *a = ed_doc_root(live), *b = ed_doc_root(dry);
@@ -590,12 +781,12 @@ static int diff_object(ed_kube *kube, ed_doc *want)
     strip_server_fields(b);
     if (strcmp(kind, "Secret") == 0)
         mask_secret(live, a, dry, b);
-    rc = 0;
+    rc = DIFF_SAME;
     if (!ed_node_equal(a, b)) {
-        ed_cli_action("%s drifted", subject);
-        diff_nodes("", a, b);
-        putchar('\n');
-        rc = 1;
+        fprintf(o, "► %s drifted\n", subject);
+        diff_nodes(o, "", a, b);
+        fputc('\n', o);
+        rc = DIFF_DRIFTED;
     }
 done:
     free(subject);
@@ -605,7 +796,7 @@ done:
 }
 
 /* The inventory entries of ks the render lacks, when ks prunes: they would be deleted. */
-static int diff_pruned(const ed_doc *ks, const struct render *r)
+static int diff_pruned(const ed_doc *ks, const struct render *r, FILE *o)
 {
     bool prune = false;
     ed_node_bool(ed_node_path(ed_doc_root(ks), "/spec/prune"), &prune);
@@ -623,10 +814,102 @@ static int diff_pruned(const ed_doc *ks, const struct render *r)
             continue;
         ed_apply_id_parts p;
         if (ed_apply_id_parse(id, &p))
-            ed_cli_action("%s/%s%s%s deleted", p.kind, p.ns, *p.ns ? "/" : "", p.name);
+            fprintf(o, "► %s/%s%s%s deleted\n", p.kind, p.ns, *p.ns ? "/" : "", p.name);
         n++;
     }
     return n;
+}
+
+static int diff_tree(ed_kube *kube, const struct ks_args *a, const ed_doc *ks, const ed_doc *spec,
+                     const char *dir, const char *ns, const char *name, int depth, FILE *o);
+
+/*
+ * diff --recursive, for the Kustomization obj of a render that exists in the cluster: as
+ * flux's, one that applies to a remote cluster is skipped with a warning; otherwise its local
+ * source's directory is diffed against its live object, and when something differs the lines
+ * follow "📁 Kustomization/ns/name changed". Returns DIFF_SAME, DIFF_DRIFTED or DIFF_ERROR.
+ */
+static int diff_nested(ed_kube *kube, const struct ks_args *a, const ed_node *obj, int depth,
+                       FILE *o)
+{
+    char *subject = subject_of(obj);
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    if (ed_node_path(obj, "/spec/kubeConfig")) {
+        fprintf(o, "⚠️ %s skipped: diff not supported for remote clusters\n", subject);
+        free(subject);
+        return DIFF_SAME;
+    }
+    ed_err err = ED_ERR_INIT;
+    ed_doc *live = NULL;
+    char *dir = NULL;
+    int rc = DIFF_ERROR;
+    if (depth >= NESTED_MAX_DEPTH) {
+        ed_cli_failure("%s: Kustomizations nested more than %d deep (do they apply each other?)",
+                       subject, NESTED_MAX_DEPTH);
+    } else if (!(dir = ed_cli_local_source_dir(&a->local_sources, obj, &err))) {
+        ed_cli_failure("%s", err.msg);
+    } else if (get_live(kube, ns ? ns : "", name, &live, &err) != 0 || !live) {
+        ed_cli_failure("%s: %s", subject, live ? err.msg : "not found");
+    } else {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *sub = open_memstream(&text, &len);
+        if (!sub) {
+            ed_cli_failure("%s: cannot buffer its diff", subject);
+        } else {
+            rc = diff_tree(kube, a, live, live, dir, ns ? ns : "", name, depth + 1, sub);
+            fclose(sub);
+            if (rc == DIFF_DRIFTED) {
+                fprintf(o, "📁 %s changed\n", subject);
+                fwrite(text, 1, len, o);
+            }
+        }
+        free(text);
+    }
+    ed_doc_free(live);
+    free(dir);
+    free(subject);
+    return rc;
+}
+
+/*
+ * Diff the render of dir as Kustomization ns/name (spec: the one to render as, NULL for a
+ * bare one; ks: the live one, whose inventory says what would be pruned, or NULL) against the
+ * cluster, printing flux's lines to o. As flux, every object is compared even after an error,
+ * and nothing is said about pruning then. Returns DIFF_SAME, DIFF_DRIFTED or DIFF_ERROR.
+ */
+static int diff_tree(ed_kube *kube, const struct ks_args *a, const ed_doc *ks, const ed_doc *spec,
+                     const char *dir, const char *ns, const char *name, int depth, FILE *o)
+{
+    struct render r = {0};
+    ed_err err = ED_ERR_INIT;
+    if (render(kube, spec, dir, ns, name, a, &r, &err) != 0) {
+        if (depth > 0)
+            ed_err_wrap(&err, "Kustomization %s/%s", ns, name);
+        ed_cli_api_failure(&err);
+        render_free(&r);
+        return DIFF_ERROR;
+    }
+    bool differs = false, failed = false;
+    for (size_t i = 0; i < r.n; i++) {
+        int d = diff_object(kube, r.objs[i], o);
+        failed |= d == DIFF_ERROR;
+        differs |= d == DIFF_DRIFTED || d == DIFF_CREATED;
+        /* flux follows a Kustomization only where it exists: a new one has nothing to
+         * compare with. */
+        const ed_node *obj = ed_doc_root(r.objs[i]);
+        if (a->recursive && d != DIFF_CREATED && d != DIFF_ERROR && is_flux_kustomization(obj) &&
+            !is_self(obj, ns, name)) {
+            int nd = diff_nested(kube, a, obj, depth, o);
+            failed |= nd == DIFF_ERROR;
+            differs |= nd == DIFF_DRIFTED;
+        }
+    }
+    if (!failed && ks && diff_pruned(ks, &r, o) > 0)
+        differs = true;
+    render_free(&r);
+    return failed ? DIFF_ERROR : differs ? DIFF_DRIFTED : DIFF_SAME;
 }
 
 int ed_cli_diff(int argc, char **argv)
@@ -641,30 +924,18 @@ int ed_cli_diff(int argc, char **argv)
     /* ks: the live Kustomization (its inventory says what would be pruned); spec: the one to
      * render as (--kustomization-file, else the live one). */
     ed_doc *ks = NULL, *file_ks = NULL;
-    struct render r = {0};
-    ed_err err = ED_ERR_INIT;
-    if (get_kustomization(kube, a.g.ns, a.name, &ks) != 0 ||
-        (a.ks_file && read_kustomization_file(a.ks_file, a.name, false, &file_ks) != 0)) {
-        rc = 2;
-    } else if (render(kube, file_ks ? file_ks : ks, a.path, a.g.ns, a.name, a.strict, &r, &err) !=
-               0) {
-        ed_cli_api_failure(&err);
-        rc = 2;
+    int d = DIFF_ERROR;
+    if (get_kustomization(kube, a.g.ns, a.name, &ks) == 0 &&
+        (!a.ks_file || read_kustomization_file(a.ks_file, a.name, false, &file_ks) == 0)) {
+        d = diff_tree(kube, &a, ks, file_ks ? file_ks : ks, a.path, a.g.ns, a.name, 0, stdout);
     }
-    int differs = 0;
-    for (size_t i = 0; !rc && i < r.n; i++) {
-        int d = diff_object(kube, r.objs[i]);
-        if (d == 2)
-            rc = 2;
-        differs |= d;
-    }
-    if (!rc && ks && diff_pruned(ks, &r) > 0)
-        differs = 1;
-    if (!rc && differs) {
+    /* flux prints the lines, then: 0 nothing differs, 1 something does, 2 an error. */
+    if (d == DIFF_ERROR) {
+        rc = 2;
+    } else if (d == DIFF_DRIFTED) {
         ed_cli_warning("identified at least one change, exiting with non-zero exit code");
         rc = 1;
     }
-    render_free(&r);
     ed_doc_free(ks);
     ed_doc_free(file_ks);
     ed_kube_free(kube);

@@ -523,10 +523,6 @@ int ed_cli_tree(int argc, char **argv)
         ed_cli_failure("usage: eddy tree kustomization NAME");
         return 2;
     }
-    if (*output && strcmp(output, "json") != 0 && strcmp(output, "yaml") != 0) {
-        ed_cli_failure("invalid output format \"%s\": json or yaml", output);
-        return 2;
-    }
     ed_kube *kube = ed_cli_connect(&g);
     if (!kube)
         return 1;
@@ -543,7 +539,8 @@ int ed_cli_tree(int argc, char **argv)
     ed_doc_set_root(d, root);
     rc = tree_add(kube, d, root, ed_doc_root(ks), compact, 0);
     if (!rc) {
-        /* flux prints each form with Println: one more line feed after it. */
+        /* flux prints each form with Println: one more line feed after it. Any -o but json
+         * and yaml (xml, wide, a typo) is flux's default case: the text tree. */
         ed_buf out = ED_BUF_INIT((size_t)256 << 20);
         if (strcmp(output, "json") == 0) {
             tree_json(root, 0, &out);

@@ -142,7 +142,8 @@ static int toggle_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
  * asked for holds for every object that exists. --all that finds nothing fails suspend ("no
  * objects found", exit 1) but not resume, as in flux. resume waits for Ready after a single
  * NAME unless --wait=false, after several or --all only with --wait; every object is resumed
- * first, then each is waited for.
+ * first, then each is waited for. A wait that fails is printed but, as in flux, resume still
+ * exits 0: the object was resumed.
  */
 static int toggle(int argc, char **argv, bool suspend)
 {
@@ -200,9 +201,12 @@ static int toggle(int argc, char **argv, bool suspend)
         else if (one != ED_ENOTFOUND)
             rc = 1;
     }
+    /* A wait that ends in a failure (or the timeout) is said, but resume itself succeeded:
+     * flux's resume prints the wait's error and still exits 0 (its run returns nil whatever
+     * the waits gave), and scripts that resume then check the status rely on it. */
     for (size_t i = 0; !suspend && wait && i < n; i++)
-        if (done[i] && ed_cli_wait_ready(kube, k, g.ns, names[i], tokens[i], g.timeout_ms))
-            rc = 1;
+        if (done[i])
+            (void)ed_cli_wait_ready(kube, k, g.ns, names[i], tokens[i], g.timeout_ms);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);

@@ -4,21 +4,28 @@
  * install reads the manifests embedded in the binary (deploy/crds and deploy/install, turned
  * into C by scripts/embed-files at build time): the Flux CRDs of the chosen components, the
  * Namespace, the ServiceAccount and RBAC, the Deployment running `eddy controller` and the
- * Service of its artifact server. It renames the namespace (-n), points the Deployment at
+ * Service of its artifact server; or, with --manifests DIR, the .yaml files below DIR, through
+ * the same code. It renames the namespace (-n), points the Deployment at
  * <--registry>/eddy:v<this version> with the agent's --log-level and
- * --watch-all-namespaces, then prints them (--export) or applies them with server-side apply
- * (field manager flux; the Namespace, the CRDs, the identity and RBAC first) and waits until
- * the Deployment is ready. uninstall deletes the components, removes the finalizers of every Flux
- * object (the controller that would clear them is gone; what they applied stays), deletes the
- * CRDs and the namespace (unless --keep-namespace). check verifies the Kubernetes version and
- * the permissions install needs (--pre), then the installed Deployment (when there is one),
- * the agent's leader-election Lease (held and renewed within its duration) and the CRDs
- * (Established). version prints this binary's version and the installed agent's.
+ * --watch-all-namespaces, flux's --toleration-keys (tolerations with operator Exists) and
+ * --cluster-domain (in the artifact server's advertised address), then prints them
+ * (--export) or applies them with server-side apply (field manager flux; the Namespace, the
+ * CRDs, the identity and RBAC first; flux's --registry-creds Secret before the Deployment,
+ * never printed) and waits until the Deployment is ready. --version accepts only this eddy's
+ * own version (or latest): its manifests are the embedded ones. uninstall deletes the components,
+ * removes the finalizers of every Flux object (the controller that would clear them is gone; what
+ * they applied stays), deletes the CRDs and the namespace (unless --keep-namespace). check verifies
+ * the Kubernetes version and the permissions install needs (--pre), then the installed Deployment
+ * (when there is one), the agent's leader-election Lease (held and renewed within its duration) and
+ * the CRDs (Established). version prints this binary's version and the installed agent's.
  */
 #include "cli_int.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,9 +51,13 @@ struct install_opts {
     ed_cli_list components, extra;
     const char *registry;
     const char *pull_secret;
-    const char *log_level;     /* --log-level: the agent's */
-    bool watch_all_namespaces; /* --watch-all-namespaces (default true) */
-    bool network_policy;       /* --network-policy (default true) */
+    const char *registry_creds;  /* --registry-creds user:password, for pull_secret */
+    const char *log_level;       /* --log-level: the agent's */
+    bool watch_all_namespaces;   /* --watch-all-namespaces (default true) */
+    bool network_policy;         /* --network-policy (default true) */
+    const char *cluster_domain;  /* --cluster-domain (install: cluster.local; NULL: as written) */
+    ed_cli_list toleration_keys; /* --toleration-keys */
+    const ed_cli_manifest *manifests; /* the files to install: embedded, or --manifests DIR's */
 };
 
 /* Check --components and --components-extra; the chosen set goes to *chosen. */
@@ -157,9 +168,29 @@ static void customize(ed_doc *d, const struct install_opts *o)
                 o->log_level);
         set_arg(d, ed_node_path(obj, "/spec/template/spec/containers/0/args"),
                 "--watch-all-namespaces", o->watch_all_namespaces ? "true" : "false");
+        /* The artifact server's address that the agent advertises: the Service's name in the
+         * cluster's DNS domain, as flux's --cluster-domain sets it for source-controller. */
+        if (o->cluster_domain) {
+            char *addr =
+                ed_xasprintf("source-controller.$(RUNTIME_NAMESPACE).svc.%s.", o->cluster_domain);
+            set_arg(d, ed_node_path(obj, "/spec/template/spec/containers/0/args"),
+                    "--storage-adv-addr", addr);
+            free(addr);
+        }
         char *image = image_of(o->registry);
         set_str(d, ed_node_path(obj, "/spec/template/spec/containers/0"), "image", image);
         free(image);
+        /* flux's --toleration-keys: tolerate any taint with each key (operator Exists). */
+        if (o->toleration_keys.n) {
+            ed_node *seq = ed_node_new_seq(d);
+            for (int i = 0; i < o->toleration_keys.n; i++) {
+                ed_node *t = ed_node_new_map(d);
+                set_str(d, t, "key", o->toleration_keys.items[i]);
+                set_str(d, t, "operator", "Exists");
+                ed_node_append(d, seq, t);
+            }
+            ed_node_set(d, ed_node_path(obj, "/spec/template/spec"), "tolerations", seq);
+        }
         if (o->pull_secret) {
             ed_node *seq = ed_node_new_seq(d);
             ed_node *ref = ed_node_new_map(d);
@@ -168,6 +199,145 @@ static void customize(ed_doc *d, const struct install_opts *o)
             ed_node_set(d, ed_node_path(obj, "/spec/template/spec"), "imagePullSecrets", seq);
         }
     }
+}
+
+/* ---- flux's install flags that shape what is installed ---- */
+
+bool ed_cli_install_version_ok(const char *v)
+{
+    const char *plus = strchr(ED_CLI_VERSION, '+');
+    size_t len = plus ? (size_t)(plus - ED_CLI_VERSION) : strlen(ED_CLI_VERSION);
+    const char *bare = v && v[0] == 'v' ? v + 1 : v;
+    return !v || !*v || strcmp(v, "latest") == 0 ||
+           (strlen(bare) == len && strncmp(bare, ED_CLI_VERSION, len) == 0);
+}
+
+bool ed_cli_dns_name(const char *s)
+{
+    size_t label = 0;
+    if (!s || !*s || strlen(s) > 253)
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (*p == '.') {
+            if (label == 0 || p[-1] == '-')
+                return false;
+            label = 0;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                   (*p == '-' && label > 0)) {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return label > 0 && s[strlen(s) - 1] != '-';
+}
+
+#define MANIFESTS_MAX_BYTES ((size_t)64 << 20) /* --manifests: all files together */
+
+struct manifest_files {
+    ed_cli_manifest *files; /* ending with an entry whose path is NULL */
+    size_t n;
+    size_t bytes;
+};
+
+static void manifest_files_free(struct manifest_files *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free((char *)m->files[i].path);
+        free((char *)m->files[i].data);
+    }
+    free(m->files);
+    *m = (struct manifest_files){0};
+}
+
+/* The .yaml files below dir, sorted by name, into m (regular files only: no link is
+ * followed). Returns 0, or 1 after saying why. */
+static int read_manifest_dir(const char *dir, int depth, struct manifest_files *m)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort), rc = 0;
+    if (n < 0) {
+        ed_cli_failure("--manifests %s: %s", dir, strerror(errno));
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *nm = names[i]->d_name;
+        char *path = ed_xasprintf("%s/%s", dir, nm);
+        struct stat st;
+        if (!rc && nm[0] != '.' && lstat(path, &st) == 0) {
+            if (S_ISDIR(st.st_mode) && depth < 8) {
+                rc = read_manifest_dir(path, depth + 1, m);
+            } else if (S_ISREG(st.st_mode) && ed_str_has_suffix(nm, ".yaml")) {
+                ed_buf data = ED_BUF_INIT(MANIFESTS_MAX_BYTES - m->bytes);
+                FILE *f = fopen(path, "rb");
+                char chunk[65536];
+                size_t got;
+                int r = f ? 0 : -1;
+                while (f && !r && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                    r = ed_buf_append(&data, chunk, got);
+                if (f)
+                    fclose(f);
+                if (r) {
+                    ed_cli_failure("--manifests %s: %s", path,
+                                   f ? "more than 64 MiB of manifests" : strerror(errno));
+                    ed_buf_free(&data);
+                    rc = 1;
+                } else {
+                    m->files = ed_xrealloc(m->files, (m->n + 2) * sizeof(ed_cli_manifest));
+                    m->files[m->n++] = (ed_cli_manifest){
+                        .path = ed_xstrdup(path),
+                        .data = data.data ? data.data : ed_xstrdup(""),
+                        .len = data.len,
+                    };
+                    m->files[m->n] = (ed_cli_manifest){0};
+                    m->bytes += data.len;
+                }
+            }
+        }
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* The dockerconfigjson Secret --registry-creds makes, as flux's: named --image-pull-secret, in
+ * the namespace, with the credentials for --registry. */
+static ed_doc *pull_secret(const struct install_opts *o)
+{
+    const char *colon = strchr(o->registry_creds, ':');
+    char *user = ed_xstrndup(o->registry_creds, (size_t)(colon - o->registry_creds));
+    char *auth = ed_base64_encode(o->registry_creds, strlen(o->registry_creds));
+    ed_doc *cfg = ed_doc_new();
+    ed_node *root = ed_node_new_map(cfg), *auths = ed_node_new_map(cfg);
+    ed_node *entry = ed_node_new_map(cfg);
+    ed_doc_set_root(cfg, root);
+    set_str(cfg, entry, "username", user);
+    set_str(cfg, entry, "password", colon + 1);
+    set_str(cfg, entry, "auth", auth);
+    ed_node_set(cfg, auths, o->registry, entry);
+    ed_node_set(cfg, root, "auths", auths);
+    ed_buf json = ED_BUF_INIT((size_t)1 << 20);
+    ed_node_to_json(root, &json);
+    char *encoded = ed_base64_encode(json.data ? json.data : "", json.len);
+    ed_doc *d = ed_doc_new();
+    ed_node *obj = ed_node_new_map(d), *meta = ed_node_new_map(d), *data = ed_node_new_map(d);
+    ed_doc_set_root(d, obj);
+    set_str(d, obj, "apiVersion", "v1");
+    set_str(d, obj, "kind", "Secret");
+    set_str(d, meta, "name", o->pull_secret);
+    set_str(d, meta, "namespace", o->g.ns);
+    ed_node_set(d, obj, "metadata", meta);
+    set_str(d, obj, "type", "kubernetes.io/dockerconfigjson");
+    set_str(d, data, ".dockerconfigjson", encoded);
+    ed_node_set(d, obj, "data", data);
+    ed_buf_free(&json);
+    free(auth);
+    free(encoded);
+    free(user);
+    ed_doc_free(cfg);
+    return d;
 }
 
 /* When a kind is applied: the Namespace (0), the CRDs (1), the identity and its RBAC (2), so
@@ -184,7 +354,15 @@ static int stage_of(const char *kind)
     return 3;
 }
 
-/* The objects to install, in apply order (Namespace, CRDs, the rest). Returns 0 or 1. */
+static void free_docs(ed_doc **docs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ed_doc_free(docs[i]);
+    free(docs);
+}
+
+/* The objects to install (o->manifests, else the embedded ones), in apply order (Namespace,
+ * CRDs, the rest). Returns 0 or 1. */
 static int load_manifests(const struct install_opts *o, const ed_cli_list *components,
                           ed_doc ***out, size_t *n)
 {
@@ -193,14 +371,16 @@ static int load_manifests(const struct install_opts *o, const ed_cli_list *compo
     ed_doc **all = NULL;
     size_t count = 0;
     for (int stage = 0; stage < 4; stage++)
-        for (const ed_cli_manifest *m = ed_cli_manifests; m->path; m++) {
+        for (const ed_cli_manifest *m = o->manifests ? o->manifests : ed_cli_manifests; m->path;
+             m++) {
             if (!ed_str_has_suffix(m->path, ".yaml"))
                 continue;
             ed_doc **docs = NULL;
             size_t ndocs = 0;
             ed_err err = ED_ERR_INIT;
             if (ed_doc_parse_yaml(m->data, m->len, m->path, &docs, &ndocs, &err) != 0) {
-                ed_cli_failure("embedded %s: %s", m->path, err.msg);
+                ed_cli_failure("%s%s: %s", o->manifests ? "" : "embedded ", m->path, err.msg);
+                free_docs(all, count);
                 return 1;
             }
             for (size_t i = 0; i < ndocs; i++) {
@@ -310,13 +490,6 @@ static int wait_deployment(ed_kube *kube, const char *ns, const char *name, int6
     }
 }
 
-static void free_docs(ed_doc **docs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        ed_doc_free(docs[i]);
-    free(docs);
-}
-
 static int print_manifests(ed_doc **docs, size_t n, const ed_cli_list *components)
 {
     printf("# eddy version: v%s\n# Components: ", ED_CLI_VERSION);
@@ -343,7 +516,9 @@ int ed_cli_install(int argc, char **argv)
                              .registry = "ghcr.io/eddy-gitops",
                              .log_level = "info",
                              .watch_all_namespaces = true,
-                             .network_policy = true};
+                             .network_policy = true,
+                             .cluster_domain = "cluster.local"};
+    const char *version = NULL, *manifests_dir = NULL;
     const ed_cli_flag flags[] = {
         {"export", 0, ED_CLI_FLAG_BOOL, &o.export_only},
         {"network-policy", 0, ED_CLI_FLAG_BOOL, &o.network_policy},
@@ -353,11 +528,47 @@ int ed_cli_install(int argc, char **argv)
         {"components-extra", 0, ED_CLI_FLAG_LIST, &o.extra},
         {"registry", 0, ED_CLI_FLAG_STR, &o.registry},
         {"image-pull-secret", 0, ED_CLI_FLAG_STR, &o.pull_secret},
+        {"registry-creds", 0, ED_CLI_FLAG_STR, &o.registry_creds},
+        {"version", 'v', ED_CLI_FLAG_STR, &version},
+        {"cluster-domain", 0, ED_CLI_FLAG_STR, &o.cluster_domain},
+        {"toleration-keys", 0, ED_CLI_FLAG_LIST, &o.toleration_keys},
+        {"manifests", 0, ED_CLI_FLAG_STR, &manifests_dir},
         {NULL, 0, 0, NULL},
     };
     int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
     if (rc)
         return rc;
+    /* flux's checks and words: the credentials need the Secret's name, and one colon. */
+    if (o.registry_creds && *o.registry_creds && (!o.pull_secret || !*o.pull_secret)) {
+        ed_cli_failure("--registry-creds requires --image-pull-secret to be set");
+        return 1;
+    }
+    if (o.registry_creds && *o.registry_creds) {
+        const char *colon = strchr(o.registry_creds, ':');
+        if (!colon || strchr(colon + 1, ':')) {
+            ed_cli_failure("invalid --registry-creds format, expected 'user:password'");
+            return 1;
+        }
+    } else {
+        o.registry_creds = NULL;
+    }
+    if (!ed_cli_install_version_ok(version)) {
+        const char *plus = strchr(ED_CLI_VERSION, '+');
+        int len = plus ? (int)(plus - ED_CLI_VERSION) : (int)strlen(ED_CLI_VERSION);
+        ed_cli_failure("--version %s: this eddy installs v%.*s only (its manifests are embedded "
+                       "in the binary); install %s with the eddy binary of that version",
+                       version, len, ED_CLI_VERSION, version);
+        return 1;
+    }
+    if (!ed_cli_dns_name(o.cluster_domain)) {
+        ed_cli_failure("--cluster-domain %s: not a DNS name", o.cluster_domain);
+        return 1;
+    }
+    for (int i = 0; i < o.toleration_keys.n; i++)
+        if (!*o.toleration_keys.items[i]) {
+            ed_cli_failure("--toleration-keys: an empty key");
+            return 1;
+        }
     /* One process runs every controller: all of them unless told otherwise. */
     if (strcmp(o.log_level, "debug") != 0 && strcmp(o.log_level, "info") != 0 &&
         strcmp(o.log_level, "error") != 0) {
@@ -372,11 +583,24 @@ int ed_cli_install(int argc, char **argv)
         return rc;
     if (!o.export_only)
         ed_cli_generate("generating manifests");
+    /* --manifests DIR: the same path as the embedded files, from DIR's instead. */
+    struct manifest_files files = {0};
+    if (manifests_dir && read_manifest_dir(manifests_dir, 0, &files) != 0) {
+        manifest_files_free(&files);
+        return 1;
+    }
+    if (manifests_dir && files.n == 0) {
+        ed_cli_failure("--manifests %s: no .yaml file in it", manifests_dir);
+        return 1;
+    }
+    o.manifests = files.files;
     ed_doc **docs = NULL;
     size_t n = 0;
-    if (load_manifests(&o, &chosen, &docs, &n) != 0)
+    rc = load_manifests(&o, &chosen, &docs, &n);
+    manifest_files_free(&files);
+    if (rc)
         return 1;
-    if (o.export_only) {
+    if (o.export_only) { /* as flux's, without the pull Secret: no credentials on stdout */
         rc = print_manifests(docs, n, &chosen);
         free_docs(docs, n);
         return rc;
@@ -388,8 +612,21 @@ int ed_cli_install(int argc, char **argv)
         return 1;
     }
     ed_cli_action("installing components in %s namespace", o.g.ns);
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = apply_one(kube, ed_doc_root(docs[i]));
+    /* The pull Secret goes in before the Deployment whose Pods pull with it (flux applies it
+     * after the manifests, and the kubelet retries the pull meanwhile). */
+    bool secret_done = !o.registry_creds;
+    for (size_t i = 0; i <= n && !rc; i++) {
+        const char *kind = i < n ? ed_node_path_str(ed_doc_root(docs[i]), "/kind") : NULL;
+        if (!secret_done && (i == n || (kind && strcmp(kind, "Deployment") == 0))) {
+            ed_cli_action("generating image pull secret %s", o.pull_secret);
+            ed_doc *secret = pull_secret(&o);
+            rc = apply_one(kube, ed_doc_root(secret));
+            ed_doc_free(secret);
+            secret_done = true;
+        }
+        if (!rc && i < n)
+            rc = apply_one(kube, ed_doc_root(docs[i]));
+    }
     if (!rc) {
         ed_cli_waiting("verifying installation");
         rc = wait_deployment(kube, o.g.ns, "eddy", o.g.timeout_ms);

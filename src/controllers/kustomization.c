@@ -1701,7 +1701,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *sname = str_at(obj, "/spec/sourceRef/name");
     const char *sns = str_at(obj, "/spec/sourceRef/namespace");
     if (!skind || strcmp(skind, "GitRepository") != 0) {
+        /* Terminal until the spec changes (a retry finds the same kind): stalled, so that a
+         * client waiting for Ready (eddy create kustomization --source OCIRepository/x) is
+         * told at once instead of at its timeout. */
         out.reason = "ArtifactFailed";
+        out.stalled = true;
         snprintf(out.message, sizeof(out.message),
                  "source kind '%s' is not supported by eddy yet (only GitRepository)",
                  skind ? skind : "");

@@ -98,7 +98,10 @@ region=eu-west-1
 replicas=2
 tier=inline
 token=s3cr3t-token" "$("$eddy" debug ks vars -n "$ns" --show-vars)" "dot-env lines, sorted; inline wins"
-out=$("$eddy" debug kustomization vars -n "$ns")
+# flux requires one view: without a flag it fails with its message, before reading the cluster.
+assert_fails "debug without a view" "$eddy" debug kustomization vars -n "$ns"
+assert_contains "$OUT" "either --show-status, --show-vars or --show-history must be set" "flux's message"
+out=$("$eddy" debug kustomization vars -n "$ns" --show-status)
 assert_eq "# Status documentation: https://fluxcd.io/flux/components/kustomize/kustomizations/#kustomization-status" \
     "$(head -1 <<<"$out")" "the status, after Flux's comment"
 assert_contains "$out" "lastAppliedRevision: $(rev)" "the applied revision"
@@ -110,7 +113,7 @@ assert_contains "$out" "- digest: sha256:$(ksget vars '{.status.history[0].diges
 assert_contains "$out" "    revision: $(rev)" "its revision"
 assert_contains "$out" "  lastReconciledStatus: ReconciliationSucceeded" "its result"
 assert_fails "two of the flags" "$eddy" debug ks vars -n "$ns" --show-vars --show-history
-assert_contains "$("$eddy" debug ks absent -n "$ns" 2>&1)" "Kustomization 'absent' not found" "a missing one"
+assert_contains "$("$eddy" debug ks absent -n "$ns" --show-status 2>&1)" "Kustomization 'absent' not found" "a missing one"
 kubectl -n "$ns" create configmap debug-only --from-literal=x=1 >/dev/null
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -130,6 +133,15 @@ assert_contains "$("$eddy" debug ks debug-only -n "$ns" --show-vars 2>&1)" "subs
     "a missing substituteFrom ConfigMap is named"
 assert_eq "[]" "$("$eddy" debug ks debug-only -n "$ns" --show-history | tail -1)" "no history yet"
 kubectl -n "$ns" delete kustomization debug-only --wait=false >/dev/null
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: no-vars}
+spec: {suspend: true, interval: 10m, path: ./app, prune: false, sourceRef: {kind: GitRepository, name: $repo}}
+YAML
+assert_fails "--show-vars without postBuild" "$eddy" debug ks no-vars -n "$ns" --show-vars
+assert_contains "$OUT" "no post build substitutions found" "flux's message"
+kubectl -n "$ns" delete kustomization no-vars --wait=false >/dev/null
 
 step "a variable that changes in its ConfigMap is picked up by the next reconcile"
 kubectl -n "$ns" patch configmap vars-cm --type merge -p '{"data":{"region":"us-east-2"}}' >/dev/null

@@ -2,7 +2,8 @@
  * Unit tests of what the CLI's verbs share (src/cli/common.c): flag parsing in cobra's manner
  * with flux's global flags, the words that name Flux kinds, aligned tables, when a waited-on
  * object counts as Ready, failed or still in progress, and how `eddy logs` prints and filters
- * the agent's log entries (logs.c).
+ * the agent's log entries (logs.c), the local directory of a nested Kustomization for build
+ * and diff --recursive (diff.c), and install's --version and --cluster-domain checks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -388,6 +389,95 @@ static void test_human_duration(void **state)
     }
 }
 
+/* build/diff --recursive: a nested Kustomization's directory from --local-sources. */
+static void test_local_source_dir(void **state)
+{
+    (void)state;
+    ed_cli_list local = {.items = {"GitRepository/fleet/repo=/src/repo", "Bucket/b=/src/bucket",
+                                   "OCIRepository/other/oci=/src/oci"},
+                         .n = 3};
+    static const struct {
+        const char *ks;   /* the Kustomization, JSON */
+        const char *want; /* the directory, or the error's start */
+        int code;
+    } cases[] = {
+        /* the sourceRef's namespace defaults to the Kustomization's */
+        {"{\"metadata\":{\"name\":\"apps\",\"namespace\":\"fleet\"},\"spec\":{\"path\":"
+         "\"./apps\",\"sourceRef\":{\"kind\":\"GitRepository\",\"name\":\"repo\"}}}",
+         "/src/repo/./apps", 0},
+        {"{\"metadata\":{\"name\":\"x\",\"namespace\":\"fleet\"},\"spec\":{\"sourceRef\":"
+         "{\"kind\":\"OCIRepository\",\"name\":\"oci\",\"namespace\":\"other\"}}}",
+         "/src/oci/.", 0},
+        /* neither namespace: Kind/name, as flux's String() of the reference */
+        {"{\"metadata\":{\"name\":\"b\"},\"spec\":{\"path\":\"a/../b\",\"sourceRef\":"
+         "{\"kind\":\"Bucket\",\"name\":\"b\"}}}",
+         "/src/bucket/a/../b", 0},
+        {"{\"metadata\":{\"name\":\"apps\",\"namespace\":\"team\"},\"spec\":{\"path\":"
+         "\"./apps\",\"sourceRef\":{\"kind\":\"GitRepository\",\"name\":\"repo\"}}}",
+         "cannot get local path for GitRepository/team/repo of kustomization apps", ED_ENOTFOUND},
+        {"{\"metadata\":{\"name\":\"esc\",\"namespace\":\"fleet\"},\"spec\":{\"path\":"
+         "\"./a/../../etc\",\"sourceRef\":{\"kind\":\"GitRepository\",\"name\":\"repo\"}}}",
+         "Kustomization fleet/esc: spec.path './a/../../etc' climbs out of "
+         "GitRepository/fleet/repo",
+         ED_EINVALID},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_doc *d = NULL;
+        ed_err err = ED_ERR_INIT;
+        assert_int_equal(ed_doc_parse_json(cases[i].ks, strlen(cases[i].ks), &d, &err), 0);
+        char *dir = ed_cli_local_source_dir(&local, ed_doc_root(d), &err);
+        if (cases[i].code == 0) {
+            if (!dir)
+                fail_msg("case %zu: %s", i, err.msg);
+            assert_string_equal(dir, cases[i].want);
+        } else {
+            assert_null(dir);
+            assert_int_equal(err.code, cases[i].code);
+            if (strncmp(err.msg, cases[i].want, strlen(cases[i].want)) != 0)
+                fail_msg("case %zu: got '%s'", i, err.msg);
+        }
+        free(dir);
+        ed_doc_free(d);
+    }
+}
+
+/* install's --version and --cluster-domain checks. */
+static void test_install_checks(void **state)
+{
+    (void)state;
+    const char *plus = strchr(ED_CLI_VERSION, '+');
+    char own[64], vown[66];
+    snprintf(own, sizeof(own), "%.*s",
+             plus ? (int)(plus - ED_CLI_VERSION) : (int)strlen(ED_CLI_VERSION), ED_CLI_VERSION);
+    snprintf(vown, sizeof(vown), "v%s", own);
+    assert_true(ed_cli_install_version_ok(NULL));
+    assert_true(ed_cli_install_version_ok(""));
+    assert_true(ed_cli_install_version_ok("latest"));
+    assert_true(ed_cli_install_version_ok(own));
+    assert_true(ed_cli_install_version_ok(vown));
+    assert_false(ed_cli_install_version_ok("v99.0.0"));
+    assert_false(ed_cli_install_version_ok("vv0.1.0"));
+    vown[strlen(vown) - 1] = '\0'; /* a prefix of the version is another version */
+    assert_false(ed_cli_install_version_ok(vown));
+    assert_true(ed_cli_dns_name("cluster.local"));
+    assert_true(ed_cli_dns_name("corp-1.internal"));
+    assert_true(ed_cli_dns_name("local"));
+    assert_false(ed_cli_dns_name(""));
+    assert_false(ed_cli_dns_name("Cluster.local"));
+    assert_false(ed_cli_dns_name("a..b"));
+    assert_false(ed_cli_dns_name(".local"));
+    assert_false(ed_cli_dns_name("local."));
+    assert_false(ed_cli_dns_name("-a.local"));
+    assert_false(ed_cli_dns_name("a-.local"));
+    assert_false(ed_cli_dns_name("a_b.local"));
+    char long_label[80];
+    memset(long_label, 'a', 64);
+    long_label[64] = '\0';
+    assert_false(ed_cli_dns_name(long_label));
+    long_label[63] = '\0';
+    assert_true(ed_cli_dns_name(long_label));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +491,8 @@ int main(void)
         cmocka_unit_test(test_ready_state),
         cmocka_unit_test(test_log_format),
         cmocka_unit_test(test_human_duration),
+        cmocka_unit_test(test_local_source_dir),
+        cmocka_unit_test(test_install_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
