@@ -307,6 +307,7 @@ struct gen_ctx {
     const char *field; /* "configMapGenerator" or "secretGenerator" */
     const char *what;  /* "configmap" or "secret", for kustomize's messages */
     ed_err *err;
+    const char *origin; /* a plugin config's origin for what it generates, or NULL */
 };
 
 static int field_type_error(const struct gen_ctx *g, const char *path, const char *want)
@@ -401,7 +402,7 @@ int ks_generators_check(const ed_node *kz, const char *kfile, ed_err *err)
 {
     static const char *const fields[] = {"configMapGenerator", "secretGenerator"};
     for (int f = 0; f < 2; f++) {
-        struct gen_ctx g = {NULL, NULL, kfile, fields[f], f ? "secret" : "configmap", err};
+        struct gen_ctx g = {NULL, NULL, kfile, fields[f], f ? "secret" : "configmap", err, NULL};
         const ed_node *seq = ed_node_get(kz, fields[f]);
         if (!seq || ed_node_kind_of(seq) == ED_NODE_NULL)
             continue;
@@ -413,7 +414,7 @@ int ks_generators_check(const ed_node *kz, const char *kfile, ed_err *err)
                 return rc;
         }
     }
-    struct gen_ctx g = {NULL, NULL, kfile, "generatorOptions", "", err};
+    struct gen_ctx g = {NULL, NULL, kfile, "generatorOptions", "", err, NULL};
     const ed_node *opts = ed_node_get(kz, "generatorOptions");
     if (!opts || ed_node_kind_of(opts) == ED_NODE_NULL)
         return 0;
@@ -834,6 +835,8 @@ static const char *behavior_of(const ed_node *e)
 /* kustomize's origin annotation of a generated object: the kustomization and the generator. */
 static char *origin_of(const struct gen_ctx *g)
 {
+    if (g->origin)
+        return ed_xstrdup(g->origin);
     /* kfile names the kustomization file relative to the build root; the origin wants it
      * relative to the top kustomization's directory */
     const char *base = strrchr(g->kfile, '/');
@@ -930,7 +933,7 @@ int ks_generate(struct build *b, const ed_node *kz, const char *dir, const char 
     static const char *const fields[] = {"configMapGenerator", "secretGenerator"};
     const ed_node *global = ed_node_get(kz, "generatorOptions");
     for (int f = 0; f < 2; f++) {
-        struct gen_ctx g = {b, dir, kfile, fields[f], f ? "secret" : "configmap", err};
+        struct gen_ctx g = {b, dir, kfile, fields[f], f ? "secret" : "configmap", err, NULL};
         const ed_node *seq = ed_node_get(kz, fields[f]);
         for (size_t i = 0; i < ed_node_len(seq); i++) {
             int rc = generate_one(&g, ed_node_at(seq, i), global, f == 1, acc);
@@ -939,4 +942,21 @@ int ks_generate(struct build *b, const ed_node *kz, const char *dir, const char 
         }
     }
     return 0;
+}
+
+int ks_generate_plugin(struct build *b, const ed_node *entry, bool secret, const char *dir,
+                       const char *kfile, char *origin, ks_list *acc, ed_err *err)
+{
+    struct gen_ctx g = {b,
+                        dir,
+                        kfile,
+                        secret ? "SecretGenerator" : "ConfigMapGenerator",
+                        secret ? "secret" : "configmap",
+                        err,
+                        origin};
+    int rc = check_entry(&g, entry, secret);
+    if (!rc)
+        rc = generate_one(&g, entry, NULL, secret, acc);
+    free(origin);
+    return rc;
 }
