@@ -74,13 +74,12 @@ bool ks_utf8_valid(const char *s, size_t n)
     return true;
 }
 
-/* A string as Go's json.Marshal writes it: HTML-safe (<, > and & escaped), U+2028 and U+2029
- * escaped, invalid UTF-8 replaced by U+FFFD. */
-static void go_json_str(ed_buf *out, const char *s)
+/* A string of n bytes as Go's json.Marshal writes it: HTML-safe (<, > and & escaped), U+2028
+ * and U+2029 escaped, invalid UTF-8 replaced by U+FFFD, a NUL byte as \u0000. */
+static void go_json_str(ed_buf *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
     (void)ed_buf_append(out, "\"", 1);
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
@@ -157,7 +156,7 @@ static void go_json_node(ed_buf *out, const ed_node *n, int depth)
         return;
     switch (ed_node_kind_of(n)) {
     case ED_NODE_STR:
-        go_json_str(out, ed_node_str(n));
+        go_json_str(out, ed_node_str(n), ed_node_str_len(n));
         return;
     case ED_NODE_SEQ:
         (void)ed_buf_append(out, "[", 1);
@@ -178,7 +177,7 @@ static void go_json_node(ed_buf *out, const ed_node *n, int depth)
         for (size_t i = 0; i < len; i++) {
             if (i)
                 (void)ed_buf_append(out, ",", 1);
-            go_json_str(out, pairs[i].key);
+            go_json_str(out, pairs[i].key, strlen(pairs[i].key));
             (void)ed_buf_append(out, ":", 1);
             go_json_node(out, pairs[i].value, depth + 1);
         }
@@ -200,21 +199,21 @@ static void hash_member(ed_buf *out, const char *key, const ed_node *v, bool fir
 {
     if (!first)
         (void)ed_buf_append(out, ",", 1);
-    go_json_str(out, key);
+    go_json_str(out, key, strlen(key));
     (void)ed_buf_append(out, ":", 1);
     ed_node_kind k = ed_node_kind_of(v);
     if (!v)
-        go_json_str(out, "");
+        go_json_str(out, "", 0);
     else if (k == ED_NODE_MAP || k == ED_NODE_SEQ)
         go_json_node(out, v, 0);
     else if (k == ED_NODE_STR)
-        go_json_str(out, ed_node_str(v));
+        go_json_str(out, ed_node_str(v), ed_node_str_len(v));
     else {
         /* a scalar's text as yaml wrote it; null reads back as "" */
         ed_buf tmp = ED_BUF_INIT(SIZE_MAX);
         if (k != ED_NODE_NULL)
             (void)ed_node_to_json(v, &tmp);
-        go_json_str(out, tmp.data ? tmp.data : "");
+        go_json_str(out, tmp.data ? tmp.data : "", tmp.len);
         ed_buf_free(&tmp);
     }
 }
@@ -622,15 +621,6 @@ static int add_files(const struct gen_ctx *g, const ed_node *e, const char *name
             free(key);
             free(data);
             return ed_err_wrap(g->err, "%s %s: file sources", g->what, name);
-        }
-        /* kustomize would hold such text in data as it is; eddy's strings end at NUL */
-        if (strcmp(g->what, "secret") != 0 && memchr(data, '\0', len) && ks_utf8_valid(data, len)) {
-            free(key);
-            free(data);
-            return ed_err_set(g->err, ED_EINVALID,
-                              "%s: %s %s: file '%s' holds NUL bytes, which eddy does not support "
-                              "in generated data",
-                              g->kfile, g->what, name, path);
         }
         rc = kvs_add(g, name, out, key, data, len);
         if (rc)
