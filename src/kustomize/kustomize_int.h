@@ -20,6 +20,9 @@ typedef struct ks_res {
     char **prefixes, **suffixes;
     size_t n_prefixes, n_suffixes;
     bool needs_hash; /* a generated object that takes the hash suffix at the end */
+    /* a patch was applied to it: kustomize rewrites such an object whatever the patch changed
+     * (so a validator may not patch anything) */
+    bool patched;
     /* Where it came from, as kustomize's config.kubernetes.io/origin annotation says it
      * (buildMetadata: [originAnnotations]); malloc'd, NULL when unknown. */
     char *origin;

@@ -647,6 +647,58 @@ int ks_plugins_transform(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, 
     return rc;
 }
 
+/* Does validator p change the object r, whose value before was before? kustomize compares
+ * the objects it holds, their build annotations included: a patch that selects the object, or
+ * a previous id recorded (a namespace transformer), counts as a change even where the fields
+ * come out the same. (kustomize also compares the YAML nodes' positions, so a field rewritten
+ * with its own value read from a file is a change there; eddy compares values.) */
+static bool validator_changed(const ks_res *r, const ed_node *before, size_t old_names)
+{
+    return !ed_node_equal(ed_doc_root(r->doc), before) || r->patched || r->n_old_names != old_names;
+}
+
+/* Run validator p over l, which it must leave as it was. */
+static int run_validator(const struct plugin *p, ks_list *l, ed_err *err)
+{
+    size_t n = l->len;
+    ed_doc **before = ed_xcalloc(n ? n : 1, sizeof(ed_doc *));
+    size_t *old_names = ed_xcalloc(n ? n : 1, sizeof(*old_names));
+    bool *patched = ed_xcalloc(n ? n : 1, sizeof(*patched));
+    for (size_t k = 0; k < n; k++) {
+        before[k] = ed_doc_new();
+        ed_doc_set_root(before[k], ed_node_copy(before[k], ed_doc_root(l->items[k].doc)));
+        old_names[k] = l->items[k].n_old_names;
+        patched[k] = l->items[k].patched;
+        l->items[k].patched = false;
+    }
+    int rc = run_transformer(p, l, err);
+    const char *what = NULL;
+    char *ids = NULL;
+    if (!rc && l->len != n)
+        what = "the number of objects";
+    for (size_t k = 0; !rc && !what && k < n; k++) {
+        if (!validator_changed(&l->items[k], ed_doc_root(before[k]), old_names[k]))
+            continue;
+        ks_id id;
+        ks_id_of(ed_doc_root(before[k]), &id);
+        what = ids = ks_id_string(&id);
+    }
+    if (what)
+        rc = ed_err_set(err, ED_EINVALID,
+                        "%s: validator shouldn't modify the resource map: plugin %s changes %s",
+                        p->where, p->id, what);
+    for (size_t k = 0; k < n; k++) {
+        if (!rc)
+            l->items[k].patched = patched[k];
+        ed_doc_free(before[k]);
+    }
+    free(ids);
+    free(patched);
+    free(old_names);
+    free(before);
+    return rc;
+}
+
 int ks_plugins_validate(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, ed_err *err)
 {
     ks_list configs = {0};
@@ -657,29 +709,8 @@ int ks_plugins_validate(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, e
         rc = check_plugin(&p, false, err);
         if (!rc && strcmp(p.kind, "HelmChartInflationGenerator") == 0)
             rc = run_generator(&p, NULL, err);
-        /* a validator runs as a transformer over a copy, which must come out the same */
-        ks_list copy = {0};
-        for (size_t k = 0; k < l->len && !rc; k++) {
-            ed_doc *d = ed_doc_new();
-            ed_doc_set_root(d, ed_node_copy(d, ed_doc_root(l->items[k].doc)));
-            ks_list_push(&copy, d);
-            copy.items[k].needs_hash = l->items[k].needs_hash;
-        }
         if (!rc)
-            rc = run_transformer(&p, &copy, err);
-        for (size_t k = 0; k < l->len && !rc; k++) {
-            if (ed_node_equal(ed_doc_root(l->items[k].doc), ed_doc_root(copy.items[k].doc)))
-                continue;
-            ks_id id;
-            ks_id_of(ed_doc_root(l->items[k].doc), &id);
-            char *ids = ks_id_string(&id);
-            rc = ed_err_set(err, ED_EINVALID,
-                            "%s: validator shouldn't modify the resource map: plugin %s changes "
-                            "%s",
-                            p.where, p.id, ids);
-            free(ids);
-        }
-        ks_list_free(&copy);
+            rc = run_validator(&p, l, err);
         plugin_clear(&p);
     }
     ks_list_free(&configs);
