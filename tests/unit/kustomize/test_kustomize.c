@@ -426,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_inputs_generated),
         cmocka_unit_test(test_inputs_symlinks_and_limits),
         cmocka_unit_test(test_inputs_other_tree),
+        cmocka_unit_test(test_inputs_plugin_configs),
         cmocka_unit_test(test_remote_parse),
         cmocka_unit_test(test_remote_build),
         cmocka_unit_test(test_sops_decrypt),
