@@ -285,21 +285,79 @@ static int check_fields(const struct plugin *p, const struct field_type *types, 
 
 /* ---- the generators ---- */
 
+/* kustomize's IAMPolicyGenerator (GKE workload identity): a ServiceAccount kubernetesService
+ * annotated with the Google service account serviceAccount.name@projectId it acts as. */
+static int iam_generator(const struct plugin *p, ks_list *acc, ed_err *err)
+{
+    static const struct field_type types[] = {
+        {"cloud", ED_NODE_STR, "string"},
+        {"kubernetesService", ED_NODE_MAP, "types.KubernetesService"},
+        {"serviceAccount", ED_NODE_MAP, "types.ServiceAccount"}};
+    int rc = check_fields(p, types, NTYPES(types), err);
+    if (rc)
+        return rc;
+    const char *cloud = ed_node_str(ed_node_get(p->cfg, "cloud"));
+    if (!cloud || strcmp(cloud, "gke") != 0)
+        return ed_err_set(err, ED_EINVALID, "%s: plugin %s: cloud provider %s not supported yet",
+                          p->where, p->id, cloud ? cloud : "");
+    const ed_node *ksvc = ed_node_get(p->cfg, "kubernetesService");
+    const ed_node *gsa = ed_node_get(p->cfg, "serviceAccount");
+    const char *name = ed_node_str(ed_node_get(ksvc, "name"));
+    const char *ns = ed_node_str(ed_node_get(ksvc, "namespace"));
+    const char *account = ed_node_str(ed_node_get(gsa, "name"));
+    const char *project = ed_node_str(ed_node_get(gsa, "projectId"));
+    if (!name || !*name)
+        return config_error(p, err, "kubernetesService.name is required");
+    for (size_t i = 0; i < acc->len; i++) {
+        const ed_node *root = ed_doc_root(acc->items[i].doc);
+        const char *kind = ed_node_path_str(root, "/kind");
+        const char *n = ed_node_path_str(root, "/metadata/name");
+        const char *o = ed_node_path_str(root, "/metadata/namespace");
+        if (kind && strcmp(kind, "ServiceAccount") == 0 && n && strcmp(n, name) == 0 &&
+            strcmp(o ? o : "", ns ? ns : "") == 0)
+            return ed_err_set(err, ED_EINVALID,
+                              "%s: plugin %s: a ServiceAccount %s exists already; behavior must "
+                              "be merge or replace",
+                              p->where, p->id, name);
+    }
+    ed_doc *d = ed_doc_new();
+    ed_node *root = ed_node_new_map(d);
+    ed_doc_set_root(d, root);
+    ed_node_set(d, root, "apiVersion", ed_node_new_str(d, "v1"));
+    ed_node_set(d, root, "kind", ed_node_new_str(d, "ServiceAccount"));
+    ed_node *meta = ed_node_new_map(d);
+    ed_node_set(d, root, "metadata", meta);
+    ed_node *annotations = ed_node_new_map(d);
+    ed_node_set(d, meta, "annotations", annotations);
+    char *email = ed_xasprintf("%s@%s.iam.gserviceaccount.com", account ? account : "",
+                               project ? project : "");
+    ed_node_set(d, annotations, "iam.gke.io/gcp-service-account", ed_node_new_str(d, email));
+    free(email);
+    ed_node_set(d, meta, "name", ed_node_new_str(d, name));
+    if (ns && *ns)
+        ed_node_set(d, meta, "namespace", ed_node_new_str(d, ns));
+    ks_list_push(acc, d);
+    acc->items[acc->len - 1].origin = configured(p, "");
+    return 0;
+}
+
+/* Flux's kustomize-controller builds with Helm disabled: the helmCharts refusal. */
+static int helm_refusal(const struct plugin *p, ed_err *err)
+{
+    return ed_err_set(err, ED_EINVALID,
+                      "%s: %s: Helm chart inflation is disabled, as in Flux's "
+                      "kustomize-controller (kustomize: must specify --enable-helm); a "
+                      "HelmRelease installs a chart",
+                      p->where, p->id);
+}
+
 static int run_generator(const struct plugin *p, ks_list *acc, ed_err *err)
 {
     const ks_plugin_ctx *c = p->c;
     if (strcmp(p->kind, "HelmChartInflationGenerator") == 0)
-        /* Flux's kustomize-controller builds with Helm disabled: the helmCharts refusal */
-        return ed_err_set(err, ED_EINVALID,
-                          "%s: %s: Helm chart inflation is disabled, as in Flux's "
-                          "kustomize-controller (kustomize: must specify --enable-helm); a "
-                          "HelmRelease installs a chart",
-                          p->where, p->id);
+        return helm_refusal(p, err);
     if (strcmp(p->kind, "IAMPolicyGenerator") == 0)
-        return ed_err_set(err, ED_EINVALID,
-                          "%s: plugin %s: IAMPolicyGenerator is not supported "
-                          "by eddy yet",
-                          p->where, p->id);
+        return iam_generator(p, acc, err);
     bool secret = strcmp(p->kind, "SecretGenerator") == 0;
     /* the config is a generator entry (kustomize's ConfigMapArgs or SecretArgs) whose name and
      * namespace default to the config's own */
@@ -631,7 +689,7 @@ int ks_plugins_transform(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, 
         plugin_init(&p, c, "transformers", &configs.items[i]);
         rc = check_plugin(&p, false, err);
         if (!rc && strcmp(p.kind, "HelmChartInflationGenerator") == 0)
-            rc = run_generator(&p, NULL, err); /* its refusal */
+            rc = helm_refusal(&p, err);
         if (!rc)
             rc = run_transformer(&p, l, err);
         if (!rc) {
@@ -708,7 +766,7 @@ int ks_plugins_validate(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, e
         plugin_init(&p, c, "validators", &configs.items[i]);
         rc = check_plugin(&p, false, err);
         if (!rc && strcmp(p.kind, "HelmChartInflationGenerator") == 0)
-            rc = run_generator(&p, NULL, err);
+            rc = helm_refusal(&p, err);
         if (!rc)
             rc = run_validator(&p, l, err);
         plugin_clear(&p);
