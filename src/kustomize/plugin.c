@@ -387,8 +387,8 @@ static int run_generator(const struct plugin *p, ks_list *acc, ed_err *err)
 
 /* ---- the transformers ---- */
 
-/* A kustomization holding the one field key (set to a copy of value), for the patch and
- * replacement code, which reads kustomization fields. */
+/* An empty kustomization, to hold the field a config translates to: the patch and replacement
+ * code reads kustomization fields. */
 static ed_doc *fields_doc(void)
 {
     ed_doc *d = ed_doc_new();
