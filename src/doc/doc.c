@@ -225,6 +225,11 @@ const char *ed_node_str(const ed_node *node)
     return node && node->kind == ED_NODE_STR ? node->u.s.text : NULL;
 }
 
+size_t ed_node_str_len(const ed_node *node)
+{
+    return node && node->kind == ED_NODE_STR ? node->u.s.len : 0;
+}
+
 size_t ed_node_len(const ed_node *node)
 {
     return node && (node->kind == ED_NODE_SEQ || node->kind == ED_NODE_MAP) ? node->u.c.len : 0;

@@ -98,6 +98,9 @@ ed_node_kind ed_node_kind_of(const ed_node *node);
 const char *ed_node_kind_name(ed_node_kind kind);
 /* The string value, or NULL when node is NULL or not a string. */
 const char *ed_node_str(const ed_node *node);
+/* The length in bytes of a string's value, which may hold NUL bytes (a generated ConfigMap's
+ * file); 0 when node is NULL or not a string. */
+size_t ed_node_str_len(const ed_node *node);
 /* The number of items of a sequence or pairs of a mapping; 0 for anything else. */
 size_t ed_node_len(const ed_node *node);
 /* Item i of a sequence, or NULL. */

@@ -349,6 +349,9 @@ static const char *const supported_fields[] = {"apiVersion",
                                                "vars",
                                                "configurations",
                                                "crds",
+                                               "generators",
+                                               "transformers",
+                                               "validators",
                                                NULL};
 
 static bool in_list(const char *const *list, const char *s)
@@ -600,6 +603,9 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         rc = check_string_seq(b, kfile, ed_node_get(kz, "bases"), "bases");
     if (!rc)
         rc = check_string_seq(b, kfile, ed_node_get(kz, "components"), "components");
+    static const char *const plugin_lists[] = {"generators", "transformers", "validators"};
+    for (size_t i = 0; i < 3 && !rc; i++)
+        rc = check_string_seq(b, kfile, ed_node_get(kz, plugin_lists[i]), plugin_lists[i]);
     const ed_node *repls = ed_node_get(kz, "replacements");
     if (!rc && repls && ed_node_kind_of(repls) != ED_NODE_SEQ &&
         ed_node_kind_of(repls) != ED_NODE_NULL)
@@ -1116,6 +1122,20 @@ cleanup:
     return rc;
 }
 
+int ks_accumulate(struct build *b, const char *dir, const char *kfile, const char *entry,
+                  ks_list *acc)
+{
+    /* kustomize reads plugin configs into an accumulator of their own: a directory's crds
+     * field specs stay there */
+    ed_doc *outer = b->fields, *scratch = ed_doc_new();
+    ed_doc_set_root(scratch, ed_node_new_map(scratch));
+    b->fields = scratch;
+    int rc = accumulate(b, dir, kfile, entry, acc);
+    b->fields = outer;
+    ed_doc_free(scratch);
+    return rc;
+}
+
 /* One entry of `components`: a directory whose kustomization (kind Component) adds its
  * resources and generators to acc and applies its transformers to all of acc. */
 static int accumulate_component(struct build *b, const char *dir, const char *kfile,
@@ -1281,6 +1301,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         goto cleanup;
     ks_list *target = role == ROLE_COMPONENT ? out : &acc;
     ks_loader ld = {b, dir, kfile};
+    ks_plugin_ctx plugins = {b, &ld, &b->schema, dir, kpath, kfile};
     /* kustomize sets the schema as it loads a kustomization, before its resources */
     rc = ks_openapi_load(kz, &ld, kfile, &b->schema, b->err);
     if (rc)
@@ -1302,13 +1323,16 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         ed_err_wrap(b->err, "accumulating resources");
         goto cleanup;
     }
-    /* kustomize's order: resources, configurations, crds, generators, components, then the
-     * transformers (patches first) */
+    /* kustomize's order: resources, configurations, crds, generators (the fields', then those
+     * of `generators`), components, then the transformers (patches first, those of
+     * `transformers` last), then `validators` */
     rc = ks_config_load(b, b->config, b->fields, kz, dir, kfile, b->err);
     if (!rc)
         rc = ks_crds_load(b, b->config, b->fields, kz, dir, kfile, b->err);
     if (!rc)
         rc = ks_generate(b, kz, dir, kfile, target, b->err);
+    if (!rc)
+        rc = ks_plugins_generate(&plugins, kz, target, b->err);
     const ed_node *components = ed_node_get(kz, "components");
     for (size_t i = 0; i < ed_node_len(components) && !rc; i++)
         rc = accumulate_component(b, dir, kfile, ed_node_str(ed_node_at(components, i)), target);
@@ -1326,7 +1350,12 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         ks_record_transformers(kz, remote, in, target);
         free(remote);
         free(in);
-        rc = ks_vars_declare(b->vars, kz, kfile, target, b->err);
+        /* the transformers of plugin configs follow the fields', then the validators run */
+        rc = ks_plugins_transform(&plugins, kz, target, b->err);
+        if (!rc)
+            rc = ks_plugins_validate(&plugins, kz, target, b->err);
+        if (!rc)
+            rc = ks_vars_declare(b->vars, kz, kfile, target, b->err);
     }
     if (!rc && role != ROLE_COMPONENT)
         ks_list_take_all(out, &acc);

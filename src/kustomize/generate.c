@@ -74,13 +74,12 @@ bool ks_utf8_valid(const char *s, size_t n)
     return true;
 }
 
-/* A string as Go's json.Marshal writes it: HTML-safe (<, > and & escaped), U+2028 and U+2029
- * escaped, invalid UTF-8 replaced by U+FFFD. */
-static void go_json_str(ed_buf *out, const char *s)
+/* A string of n bytes as Go's json.Marshal writes it: HTML-safe (<, > and & escaped), U+2028
+ * and U+2029 escaped, invalid UTF-8 replaced by U+FFFD, a NUL byte as \u0000. */
+static void go_json_str(ed_buf *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
     (void)ed_buf_append(out, "\"", 1);
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
@@ -157,7 +156,7 @@ static void go_json_node(ed_buf *out, const ed_node *n, int depth)
         return;
     switch (ed_node_kind_of(n)) {
     case ED_NODE_STR:
-        go_json_str(out, ed_node_str(n));
+        go_json_str(out, ed_node_str(n), ed_node_str_len(n));
         return;
     case ED_NODE_SEQ:
         (void)ed_buf_append(out, "[", 1);
@@ -178,7 +177,7 @@ static void go_json_node(ed_buf *out, const ed_node *n, int depth)
         for (size_t i = 0; i < len; i++) {
             if (i)
                 (void)ed_buf_append(out, ",", 1);
-            go_json_str(out, pairs[i].key);
+            go_json_str(out, pairs[i].key, strlen(pairs[i].key));
             (void)ed_buf_append(out, ":", 1);
             go_json_node(out, pairs[i].value, depth + 1);
         }
@@ -200,21 +199,21 @@ static void hash_member(ed_buf *out, const char *key, const ed_node *v, bool fir
 {
     if (!first)
         (void)ed_buf_append(out, ",", 1);
-    go_json_str(out, key);
+    go_json_str(out, key, strlen(key));
     (void)ed_buf_append(out, ":", 1);
     ed_node_kind k = ed_node_kind_of(v);
     if (!v)
-        go_json_str(out, "");
+        go_json_str(out, "", 0);
     else if (k == ED_NODE_MAP || k == ED_NODE_SEQ)
         go_json_node(out, v, 0);
     else if (k == ED_NODE_STR)
-        go_json_str(out, ed_node_str(v));
+        go_json_str(out, ed_node_str(v), ed_node_str_len(v));
     else {
         /* a scalar's text as yaml wrote it; null reads back as "" */
         ed_buf tmp = ED_BUF_INIT(SIZE_MAX);
         if (k != ED_NODE_NULL)
             (void)ed_node_to_json(v, &tmp);
-        go_json_str(out, tmp.data ? tmp.data : "");
+        go_json_str(out, tmp.data ? tmp.data : "", tmp.len);
         ed_buf_free(&tmp);
     }
 }
@@ -307,6 +306,7 @@ struct gen_ctx {
     const char *field; /* "configMapGenerator" or "secretGenerator" */
     const char *what;  /* "configmap" or "secret", for kustomize's messages */
     ed_err *err;
+    const char *origin; /* a plugin config's origin for what it generates, or NULL */
 };
 
 static int field_type_error(const struct gen_ctx *g, const char *path, const char *want)
@@ -401,7 +401,7 @@ int ks_generators_check(const ed_node *kz, const char *kfile, ed_err *err)
 {
     static const char *const fields[] = {"configMapGenerator", "secretGenerator"};
     for (int f = 0; f < 2; f++) {
-        struct gen_ctx g = {NULL, NULL, kfile, fields[f], f ? "secret" : "configmap", err};
+        struct gen_ctx g = {NULL, NULL, kfile, fields[f], f ? "secret" : "configmap", err, NULL};
         const ed_node *seq = ed_node_get(kz, fields[f]);
         if (!seq || ed_node_kind_of(seq) == ED_NODE_NULL)
             continue;
@@ -413,7 +413,7 @@ int ks_generators_check(const ed_node *kz, const char *kfile, ed_err *err)
                 return rc;
         }
     }
-    struct gen_ctx g = {NULL, NULL, kfile, "generatorOptions", "", err};
+    struct gen_ctx g = {NULL, NULL, kfile, "generatorOptions", "", err, NULL};
     const ed_node *opts = ed_node_get(kz, "generatorOptions");
     if (!opts || ed_node_kind_of(opts) == ED_NODE_NULL)
         return 0;
@@ -622,15 +622,6 @@ static int add_files(const struct gen_ctx *g, const ed_node *e, const char *name
             free(data);
             return ed_err_wrap(g->err, "%s %s: file sources", g->what, name);
         }
-        /* kustomize would hold such text in data as it is; eddy's strings end at NUL */
-        if (strcmp(g->what, "secret") != 0 && memchr(data, '\0', len) && ks_utf8_valid(data, len)) {
-            free(key);
-            free(data);
-            return ed_err_set(g->err, ED_EINVALID,
-                              "%s: %s %s: file '%s' holds NUL bytes, which eddy does not support "
-                              "in generated data",
-                              g->kfile, g->what, name, path);
-        }
         rc = kvs_add(g, name, out, key, data, len);
         if (rc)
             return rc;
@@ -834,6 +825,8 @@ static const char *behavior_of(const ed_node *e)
 /* kustomize's origin annotation of a generated object: the kustomization and the generator. */
 static char *origin_of(const struct gen_ctx *g)
 {
+    if (g->origin)
+        return ed_xstrdup(g->origin);
     /* kfile names the kustomization file relative to the build root; the origin wants it
      * relative to the top kustomization's directory */
     const char *base = strrchr(g->kfile, '/');
@@ -930,7 +923,7 @@ int ks_generate(struct build *b, const ed_node *kz, const char *dir, const char 
     static const char *const fields[] = {"configMapGenerator", "secretGenerator"};
     const ed_node *global = ed_node_get(kz, "generatorOptions");
     for (int f = 0; f < 2; f++) {
-        struct gen_ctx g = {b, dir, kfile, fields[f], f ? "secret" : "configmap", err};
+        struct gen_ctx g = {b, dir, kfile, fields[f], f ? "secret" : "configmap", err, NULL};
         const ed_node *seq = ed_node_get(kz, fields[f]);
         for (size_t i = 0; i < ed_node_len(seq); i++) {
             int rc = generate_one(&g, ed_node_at(seq, i), global, f == 1, acc);
@@ -939,4 +932,21 @@ int ks_generate(struct build *b, const ed_node *kz, const char *dir, const char 
         }
     }
     return 0;
+}
+
+int ks_generate_plugin(struct build *b, const ed_node *entry, bool secret, const char *dir,
+                       const char *kfile, char *origin, ks_list *acc, ed_err *err)
+{
+    struct gen_ctx g = {b,
+                        dir,
+                        kfile,
+                        secret ? "SecretGenerator" : "ConfigMapGenerator",
+                        secret ? "secret" : "configmap",
+                        err,
+                        origin};
+    int rc = check_entry(&g, entry, secret);
+    if (!rc)
+        rc = generate_one(&g, entry, NULL, secret, acc);
+    free(origin);
+    return rc;
 }

@@ -19,10 +19,11 @@
  * top, it adds the hash suffixes, updates every name reference to a renamed object
  * (kustomize's nameReference table), expands vars, adds `buildMetadata`
  * (origin and transformer annotations, the managed-by label) and orders the result as
- * `sortOptions` say (kustomize's legacy order by default). Every other kustomization field is
- * refused with an error naming it, never ignored (empty lists of them change nothing and are
- * accepted); `helmCharts` as Flux refuses them. Remote targets (Git repositories, http(s)
- * files) are built when the caller fetches them (ed_ks_options.remote), else refused.
+ * `sortOptions` say (kustomize's legacy order by default). `generators`, `transformers` and
+ * `validators` run kustomize's builtin plugins (plugin.c), external ones refused as Flux refuses
+ * them; `helmCharts` (and a HelmChartInflationGenerator) are refused as Flux refuses them. Remote
+ * targets (Git repositories, http(s) files) are built when the caller fetches them
+ * (ed_ks_options.remote), else refused.
  *
  * Files a generator, a patch or openapi reads, like resources, may lie anywhere below the build
  * root (Flux builds with kustomize's LoadRestrictionsNone; `kubectl kustomize` would also refuse

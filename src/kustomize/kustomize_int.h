@@ -20,6 +20,9 @@ typedef struct ks_res {
     char **prefixes, **suffixes;
     size_t n_prefixes, n_suffixes;
     bool needs_hash; /* a generated object that takes the hash suffix at the end */
+    /* a patch was applied to it: kustomize rewrites such an object whatever the patch changed
+     * (so a validator may not patch anything) */
+    bool patched;
     /* Where it came from, as kustomize's config.kubernetes.io/origin annotation says it
      * (buildMetadata: [originAnnotations]); malloc'd, NULL when unknown. */
     char *origin;
@@ -137,6 +140,39 @@ int ks_selector_match(const char *selector, const ed_node *labels, bool *match, 
 int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char *kfile,
                  const ks_patch_set *patches, ed_err *err);
 
+/* The builtin transformers as a plugin config (a `transformers:` entry, plugin.c) configures them:
+ * with exactly the field specs given (specs, a sequence of {group, version, kind, path, create};
+ * may be NULL), none of kustomize's defaults. kfile names the kustomization and the config in
+ * messages, field the transformer. Each returns 0 or ED_EINVALID (a field spec that meets a value
+ * of the wrong kind). */
+/* LabelTransformer and AnnotationsTransformer: merge the string map pairs at each place. */
+int ks_plugin_labels(ks_list *l, const ed_node *pairs, const ed_node *specs, const char *kfile,
+                     const char *field, ed_err *err);
+/* PrefixTransformer, SuffixTransformer and PrefixSuffixTransformer: prefix and suffix (either
+ * may be "") the strings at each place; a metadata/name spec renames the object, recording its
+ * old id. Namespaces, CRDs and APIServices are left alone. */
+int ks_plugin_affix(ks_list *l, const char *prefix, const char *suffix, const ed_node *specs,
+                    const char *kfile, const char *field, ed_err *err);
+/* The NamespaceTransformer's setRoleBindingSubjects. */
+typedef enum {
+    KS_SUBJECTS_DEFAULT_ONLY,
+    KS_SUBJECTS_ALL_SERVICE_ACCOUNTS,
+    KS_SUBJECTS_NONE
+} ks_subjects_mode;
+/* NamespaceTransformer: metadata.namespace of every namespaced object, the subjects of role
+ * bindings as subjects says, then the places of specs; with unset_only, a namespace already set
+ * stays. */
+int ks_plugin_namespace(ks_list *l, const char *ns, const ed_node *specs, bool unset_only,
+                        ks_subjects_mode subjects, const char *kfile, ed_err *err);
+/* ReplicaCountTransformer: count at each place of the objects named name (now or before);
+ * ED_EINVALID also when no object matches. */
+int ks_plugin_replicas(ks_list *l, const char *name, int64_t count, const ed_node *specs,
+                       const char *kfile, ed_err *err);
+/* ImageTagTransformer: image_tag ({name, newName, newTag, digest, tagSuffix}) on every container
+ * list and at each place of specs. ED_EINVALID for a name that is not a regular expression. */
+int ks_plugin_image(ks_list *l, const ed_node *image_tag, const ed_node *specs, const char *kfile,
+                    ed_err *err);
+
 /* Sort l in kustomize's legacy order (order.c). */
 void ks_sort_legacy(ks_list *l);
 /* kustomize's rank of a kind in its default order: negative for the kinds that go first (the
@@ -168,6 +204,9 @@ const char *ks_res_orig_ns(const ks_res *r);
  * relative to the top kustomization's directory) runs, in kustomize's order and number. */
 void ks_record_transformers(const ed_node *kz, const char *remote, const char *configured_in,
                             ks_list *l);
+/* Append entry (one item of the transformations annotation's list, YAML text) to every resource
+ * of l. */
+void ks_record_transformation(ks_list *l, const char *entry);
 /* Add the buildMetadata of the top kustomization kz (originAnnotations, managedByLabel) to
  * every resource of l (other values are ignored, as kustomize does). Returns 0, or ED_EINVALID
  * when buildMetadata is not a list. */
@@ -186,6 +225,11 @@ struct build;
  */
 int ks_read_source(struct build *b, const char *dir, const char *entry, const char *kfile,
                    char **data, size_t *len, ed_err *err);
+/* Accumulate `entry` (written in kfile of directory dir) into acc as an entry of `resources` is:
+ * a file of objects, or a directory built as a kustomization; the crds field specs of that
+ * directory stay with it. Errors as a resource's. */
+int ks_accumulate(struct build *b, const char *dir, const char *kfile, const char *entry,
+                  ks_list *acc);
 /* The build's secret_source hook (ed_ks_options) on a secretGenerator's file: 0 when there is
  * none. */
 int ks_secret_source(struct build *b, const char *entry, bool env, char **data, size_t *len);
@@ -200,6 +244,12 @@ int ks_generators_check(const ed_node *kz, const char *kfile, ed_err *err);
  * id with behavior create, ...), ED_ENOTFOUND (missing file, nothing to merge or replace). */
 int ks_generate(struct build *b, const ed_node *kz, const char *dir, const char *kfile,
                 ks_list *acc, ed_err *err);
+/* One generator entry of a ConfigMapGenerator or SecretGenerator plugin config (entry holds the
+ * fields of a configMapGenerator entry; no generatorOptions apply), checked, run and placed into
+ * acc as ks_generate does; origin (taken) is the origin the objects record. kfile names the
+ * kustomization and the config in messages. */
+int ks_generate_plugin(struct build *b, const ed_node *entry, bool secret, const char *dir,
+                       const char *kfile, char *origin, ks_list *acc, ed_err *err);
 /* The path of `path` (a real path) relative to the top kustomization's directory, for origin
  * annotations; malloc'd. */
 char *ks_origin_path(struct build *b, const char *path);
@@ -271,6 +321,28 @@ int ks_fix_name_refs(ks_list *l, const ed_doc *config, ed_err *err);
  * reference from referrer_kind at path to target_kind. */
 size_t ks_nameref_table_len(void);
 bool ks_nameref_table_has(const char *target_kind, const char *referrer_kind, const char *path);
+
+/* ---- plugin configs: `generators`, `transformers`, `validators` (plugin.c) ---- */
+
+/* Where a kustomization's plugin configs are read and what they use. */
+typedef struct ks_plugin_ctx {
+    struct build *b;
+    ks_loader *ld;     /* the kustomization's files (patch files) */
+    ks_schema *schema; /* the build's strategic merge schema */
+    const char *dir;   /* the kustomization's directory (real path) */
+    const char *kpath; /* its file (real path) */
+    const char *kfile; /* its file, for messages */
+} ks_plugin_ctx;
+
+/* Run the builtin generators kz's `generators` configure into acc (after the field generators).
+ * Errors name the kustomization, the config and the field: ED_EINVALID (an external plugin, an
+ * unknown builtin, a transformer, Helm, a bad config), ED_ENOTFOUND (a missing file). */
+int ks_plugins_generate(const ks_plugin_ctx *c, const ed_node *kz, ks_list *acc, ed_err *err);
+/* Run the builtin transformers kz's `transformers` configure over l, recording each in the
+ * resources' transformations. Errors as ks_plugins_generate's. */
+int ks_plugins_transform(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, ed_err *err);
+/* Run kz's `validators` over a copy of l: ED_EINVALID when one would change an object. */
+int ks_plugins_validate(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, ed_err *err);
 
 /* Merge Flux's overlay (ed_ks_options.overlay) into the top kustomization kdoc (flux.c). */
 int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay);

@@ -633,6 +633,8 @@ static int apply_selected(const ks_patch *p, const ed_node *body, ks_list *l, ed
         } else if (match) {
             rc = smp_one(p, &l->items[i], body, &deleted, err);
         }
+        if (match)
+            l->items[i].patched = true;
         if (!rc && match && !deleted)
             rc = check_identity(&l->items[i], err);
         if (rc) {
@@ -681,6 +683,7 @@ static int apply_by_id(const ks_patch *p, const ed_node *body, ks_list *l, ed_er
         return rc;
     }
     bool deleted = false;
+    l->items[found].patched = true;
     int rc = smp_one(p, &l->items[found], body, &deleted, err);
     if (!rc && !deleted)
         rc = check_identity(&l->items[found], err);

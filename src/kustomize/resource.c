@@ -89,20 +89,25 @@ static bool has_value(const ed_node *n)
     }
 }
 
+void ks_record_transformation(ks_list *l, const char *entry)
+{
+    for (size_t i = 0; i < l->len; i++) {
+        ks_res *r = &l->items[i];
+        char *all = ed_xasprintf("%s%s", r->transformations ? r->transformations : "", entry);
+        free(r->transformations);
+        r->transformations = all;
+    }
+}
+
 static void record(ks_list *l, const char *remote, const char *configured_in, const char *kind,
                    size_t times)
 {
-    for (size_t t = 0; t < times; t++) {
-        for (size_t i = 0; i < l->len; i++) {
-            ks_res *r = &l->items[i];
-            char *entry = ed_xasprintf("%s- %s%sconfiguredIn: %s\n  configuredBy:\n    apiVersion: "
-                                       "builtin\n    kind: %s\n",
-                                       r->transformations ? r->transformations : "", remote,
-                                       *remote ? "  " : "", configured_in, kind);
-            free(r->transformations);
-            r->transformations = entry;
-        }
-    }
+    char *entry = ed_xasprintf("- %s%sconfiguredIn: %s\n  configuredBy:\n    apiVersion: "
+                               "builtin\n    kind: %s\n",
+                               remote, *remote ? "  " : "", configured_in, kind);
+    for (size_t t = 0; t < times; t++)
+        ks_record_transformation(l, entry);
+    free(entry);
 }
 
 void ks_record_transformers(const ed_node *kz, const char *remote, const char *configured_in,

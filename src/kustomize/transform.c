@@ -348,18 +348,19 @@ static int affix_path(ed_doc *doc, ed_node *node, const char *path, const char *
 /* Set the scalar at path below node to a value made by make (sequences walked element by
  * element, "[]" after a key ignored): where the field exists, or, with create, where the mappings
  * up to it exist or can be made: kustomize's field spec filter, for namespace and replicas. make
- * makes the value from ctx. */
+ * makes the value from ctx. With keep_set, a field that holds a non-empty value is left alone
+ * (the NamespaceTransformer's unsetOnly). */
 typedef ed_node *(*value_fn)(ed_doc *doc, const void *ctx);
 
-static bool put_path(ed_doc *doc, ed_node *node, const char *path, bool create, value_fn make,
-                     const void *ctx, int depth)
+static bool put_path(ed_doc *doc, ed_node *node, const char *path, bool create, bool keep_set,
+                     value_fn make, const void *ctx, int depth)
 {
     if (depth > ED_DOC_MAX_DEPTH || ed_node_kind_of(node) == ED_NODE_NULL)
         return true;
     if (ed_node_kind_of(node) == ED_NODE_SEQ) {
         bool ok = true;
         for (size_t i = 0; i < ed_node_len(node) && ok; i++)
-            ok = put_path(doc, ed_node_at(node, i), path, create, make, ctx, depth + 1);
+            ok = put_path(doc, ed_node_at(node, i), path, create, keep_set, make, ctx, depth + 1);
         return ok;
     }
     if (ed_node_kind_of(node) != ED_NODE_MAP)
@@ -377,7 +378,10 @@ static bool put_path(ed_doc *doc, ed_node *node, const char *path, bool create, 
             ed_node_set(doc, node, key, child);
         }
         if (child)
-            ok = put_path(doc, child, slash + 1, create, make, ctx, depth + 1);
+            ok = put_path(doc, child, slash + 1, create, keep_set, make, ctx, depth + 1);
+    } else if (keep_set && child && ed_node_kind_of(child) != ED_NODE_NULL &&
+               !(ed_node_str(child) && !*ed_node_str(child))) {
+        /* set already: unsetOnly leaves it */
     } else if (child || create) {
         ed_node_set(doc, node, key, make(doc, ctx));
     }
@@ -530,7 +534,7 @@ static int namespace_one(ks_res *r, const char *ns, const field_spec *specs, siz
     }
     for (size_t i = 0; i < n; i++)
         if (specs[i].path && spec_matches(&specs[i], &id) &&
-            !put_path(doc, root, specs[i].path, specs[i].create, value_str, ns, 0)) {
+            !put_path(doc, root, specs[i].path, specs[i].create, false, value_str, ns, 0)) {
             ks_id now; /* kustomize names the object with its new namespace */
             ks_id_of(root, &now);
             return path_blocked(kfile, "namespace transformation failed", specs[i].path, &now, err);
@@ -830,9 +834,10 @@ static void images_walk(ed_doc *doc, ed_node *node, const struct image_entry *e,
  * result of an earlier one. Each visits an object's pod spec and pod template containers (its
  * field specs) and then every container list again (the legacy walk): idempotent for a new
  * name, tag or digest, but a tag suffix lands twice on those. CustomResourceDefinitions are
- * left alone. */
+ * left alone. Without defaults (an ImageTagTransformer's config), the pod spec and template
+ * places are not visited: only specs and the legacy walk. */
 static int images_apply(ks_list *l, const ed_node *images, const field_spec *specs, size_t n_specs,
-                        const char *kfile, ed_err *err)
+                        bool defaults, const char *kfile, ed_err *err)
 {
     static const char *const spec_paths[] = {"/spec/containers", "/spec/initContainers",
                                              "/spec/template/spec/containers",
@@ -876,7 +881,7 @@ static int images_apply(ks_list *l, const ed_node *images, const field_spec *spe
             if (ed_node_path_str(root, "/kind") &&
                 strcmp(ed_node_path_str(root, "/kind"), "CustomResourceDefinition") == 0)
                 continue;
-            for (size_t p = 0; p < sizeof(spec_paths) / sizeof(spec_paths[0]); p++)
+            for (size_t p = 0; defaults && p < sizeof(spec_paths) / sizeof(spec_paths[0]); p++)
                 images_in_list(doc, ed_node_path(root, spec_paths[p]), &e);
             ks_id id;
             ks_id_of(root, &id);
@@ -888,6 +893,37 @@ static int images_apply(ks_list *l, const ed_node *images, const field_spec *spe
         pcre2_match_data_free(e.md);
         pcre2_code_free(e.re);
     }
+    return rc;
+}
+
+/* kustomize's ReplicaCountTransformer: each field spec in turn, on every object of that name
+ * (now or before) whose kind it selects; an error when none is found. */
+static int replicas_run(ks_list *l, const char *name, int64_t count, const field_spec *specs,
+                        size_t n, const char *kfile, ed_err *err)
+{
+    bool found = false;
+    for (size_t f = 0; f < n; f++)
+        for (size_t i = 0; name && i < l->len; i++) {
+            ks_id id;
+            ks_id_of(ed_doc_root(l->items[i].doc), &id);
+            if (!specs[f].path || !spec_matches(&specs[f], &id) ||
+                !res_has_name(&l->items[i], name))
+                continue;
+            if (!put_path(l->items[i].doc, ed_doc_root(l->items[i].doc), specs[f].path,
+                          specs[f].create, false, value_int, &count, 0))
+                return path_blocked(kfile, "replicas", specs[f].path, &id, err);
+            found = true;
+        }
+    if (found)
+        return 0;
+    ed_buf gvks = ED_BUF_INIT(1 << 16);
+    for (size_t f = 0; f < n; f++)
+        gvk_append(&gvks, &specs[f]);
+    int rc = ed_err_set(err, ED_EINVALID,
+                        "%s: resource with name %s does not match a config with the following "
+                        "GVK [%.*s]",
+                        kfile, name ? name : "", (int)gvks.len, gvks.data ? gvks.data : "");
+    ed_buf_free(&gvks);
     return rc;
 }
 
@@ -974,38 +1010,13 @@ int ks_transform(const ed_node *kz, const ed_doc *config, ks_list *l, const char
         rc = replica_field_specs(crd_replicas, n_replicas, kfile, &replica_fs, &n_replica_fs, err);
     for (size_t k = 0; k < ed_node_len(replicas) && !rc; k++) {
         const ed_node *entry = ed_node_at(replicas, k);
-        const char *name = ed_node_str(ed_node_get(entry, "name"));
         int64_t count = 0;
-        bool found = false;
         ed_node_int(ed_node_get(entry, "count"), &count);
-        /* kustomize's ReplicaCountTransformer: each field spec in turn, on every object of that
-         * name (now or before) whose kind it selects */
-        for (size_t f = 0; f < n_replica_fs; f++)
-            for (size_t i = 0; name && i < l->len; i++) {
-                ks_id id;
-                ks_id_of(ed_doc_root(l->items[i].doc), &id);
-                if (!spec_matches(&replica_fs[f], &id) || !res_has_name(&l->items[i], name))
-                    continue;
-                if (!put_path(l->items[i].doc, ed_doc_root(l->items[i].doc), replica_fs[f].path,
-                              replica_fs[f].create, value_int, &count, 0)) {
-                    rc = path_blocked(kfile, "replicas", replica_fs[f].path, &id, err);
-                    goto cleanup;
-                }
-                found = true;
-            }
-        if (!found) {
-            ed_buf gvks = ED_BUF_INIT(1 << 16);
-            for (size_t f = 0; f < n_replica_fs; f++)
-                gvk_append(&gvks, &replica_fs[f]);
-            rc = ed_err_set(err, ED_EINVALID,
-                            "%s: resource with name %s does not match a config with the "
-                            "following GVK [%.*s]",
-                            kfile, name ? name : "", (int)gvks.len, gvks.data ? gvks.data : "");
-            ed_buf_free(&gvks);
-        }
+        rc = replicas_run(l, ed_node_str(ed_node_get(entry, "name")), count, replica_fs,
+                          n_replica_fs, kfile, err);
     }
     if (!rc && ed_node_len(images) > 0)
-        rc = images_apply(l, images, crd_images, n_images, kfile, err);
+        rc = images_apply(l, images, crd_images, n_images, true, kfile, err);
 cleanup:
     free(name_suffix);
     free(crd_replicas);
@@ -1015,5 +1026,144 @@ cleanup:
     free(crd_labels);
     free(crd_annotations);
     free(crd_images);
+    return rc;
+}
+
+/* ---- the same transformers configured by a plugin config (plugin.c) ---- */
+
+int ks_plugin_labels(ks_list *l, const ed_node *pairs, const ed_node *specs_node, const char *kfile,
+                     const char *field, ed_err *err)
+{
+    size_t n = 0;
+    field_spec *specs = specs_of(specs_node, &n);
+    struct setter st = {pairs, kfile, field, err};
+    int rc = ks_check_plain_keys(pairs, kfile, field, err);
+    for (size_t i = 0; i < l->len && !rc && ed_node_len(pairs) > 0; i++) {
+        ks_id id;
+        ks_id_of(ed_doc_root(l->items[i].doc), &id);
+        rc = apply_specs(l->items[i].doc, &id, specs, n, &st);
+    }
+    free(specs);
+    return rc;
+}
+
+int ks_plugin_affix(ks_list *l, const char *prefix, const char *suffix, const ed_node *specs_node,
+                    const char *kfile, const char *field, ed_err *err)
+{
+    size_t n = 0;
+    field_spec *specs = specs_of(specs_node, &n);
+    int rc = 0;
+    for (size_t i = 0; i < l->len && !rc; i++) {
+        ks_res *r = &l->items[i];
+        ed_node *root = ed_doc_root(r->doc);
+        ks_id id;
+        ks_id_of(root, &id);
+        /* the kinds whose names the API fixes, as for namePrefix */
+        if (strcmp(id.kind, "Namespace") == 0 || strcmp(id.kind, "CustomResourceDefinition") == 0 ||
+            (strcmp(id.kind, "APIService") == 0 && group_is(&id, "apiregistration.k8s.io")))
+            continue;
+        for (size_t f = 0; f < n && !rc; f++) {
+            if (!specs[f].path || !spec_matches(&specs[f], &id))
+                continue;
+            if (strcmp(specs[f].path, "metadata/name") == 0) {
+                /* the object's own name: recorded as a prefix or suffix of it, and its id
+                 * before as a previous one */
+                ks_res_add_prefix(r, prefix);
+                ks_res_add_suffix(r, suffix);
+                if (*prefix || *suffix)
+                    ks_res_store_prev(r);
+            }
+            rc = affix_path(r->doc, root, specs[f].path, prefix, suffix, specs[f].create, field,
+                            kfile, err);
+        }
+    }
+    free(specs);
+    return rc;
+}
+
+/* Set the namespace of a RoleBinding's subjects as setRoleBindingSubjects says: those named
+ * "default" (defaultOnly), every ServiceAccount (allServiceAccounts), none. */
+static void subjects_namespace(ed_doc *doc, ed_node *root, const char *ns, ks_subjects_mode mode,
+                               bool unset_only)
+{
+    ed_node *subjects = ed_node_get(root, "subjects");
+    for (size_t i = 0; mode != KS_SUBJECTS_NONE && i < ed_node_len(subjects); i++) {
+        ed_node *s = ed_node_at(subjects, i);
+        if (ed_node_kind_of(s) != ED_NODE_MAP)
+            continue;
+        const char *key = mode == KS_SUBJECTS_DEFAULT_ONLY ? "name" : "kind";
+        const char *want = mode == KS_SUBJECTS_DEFAULT_ONLY ? "default" : "ServiceAccount";
+        const char *v = ed_node_str(ed_node_get(s, key));
+        if (!v || strcmp(v, want) != 0)
+            continue;
+        const char *cur = ed_node_str(ed_node_get(s, "namespace"));
+        if (unset_only && cur && *cur)
+            continue;
+        set_str(doc, s, "namespace", ns);
+    }
+}
+
+int ks_plugin_namespace(ks_list *l, const char *ns, const ed_node *specs_node, bool unset_only,
+                        ks_subjects_mode subjects, const char *kfile, ed_err *err)
+{
+    size_t n = 0;
+    field_spec *specs = specs_of(specs_node, &n);
+    int rc = 0;
+    for (size_t i = 0; i < l->len && !rc; i++) {
+        ks_res *r = &l->items[i];
+        ed_doc *doc = r->doc;
+        ed_node *root = ed_doc_root(doc);
+        ks_res_store_prev(r);
+        ks_id id;
+        ks_id_of(root, &id);
+        /* metadata.namespace of every namespaced object, whatever the field specs say */
+        if (!ks_is_cluster_scoped(&id))
+            put_path(doc, root, "metadata/namespace", true, unset_only, value_str, ns, 0);
+        bool binding =
+            strcmp(id.kind, "RoleBinding") == 0 || strcmp(id.kind, "ClusterRoleBinding") == 0;
+        if (binding)
+            subjects_namespace(doc, root, ns, subjects, unset_only);
+        const char *api = ed_node_path_str(root, "/apiVersion");
+        for (size_t f = 0; f < n && !rc; f++) {
+            const char *path = specs[f].path;
+            /* kustomize's filter: metadata.namespace was done above, metadata.name only of a v1
+             * object (a Namespace), the subjects of a binding by the rule above */
+            if (!path || !spec_matches(&specs[f], &id) || strcmp(path, "metadata/namespace") == 0 ||
+                (strcmp(path, "metadata/name") == 0 && !(api && strcmp(api, "v1") == 0)) ||
+                (binding && ed_str_has_prefix(path, "subjects")))
+                continue;
+            if (!put_path(doc, root, path, specs[f].create, unset_only, value_str, ns, 0)) {
+                ks_id now;
+                ks_id_of(root, &now);
+                rc = path_blocked(kfile, "namespace transformation failed", path, &now, err);
+            }
+        }
+    }
+    free(specs);
+    return rc;
+}
+
+int ks_plugin_replicas(ks_list *l, const char *name, int64_t count, const ed_node *specs_node,
+                       const char *kfile, ed_err *err)
+{
+    size_t n = 0;
+    field_spec *specs = specs_of(specs_node, &n);
+    int rc = replicas_run(l, name, count, specs, n, kfile, err);
+    free(specs);
+    return rc;
+}
+
+int ks_plugin_image(ks_list *l, const ed_node *image_tag, const ed_node *specs_node,
+                    const char *kfile, ed_err *err)
+{
+    size_t n = 0;
+    field_spec *specs = specs_of(specs_node, &n);
+    ed_doc *one = ed_doc_new();
+    ed_node *seq = ed_node_new_seq(one);
+    ed_doc_set_root(one, seq);
+    ed_node_append(one, seq, image_tag ? ed_node_copy(one, image_tag) : ed_node_new_map(one));
+    int rc = images_apply(l, seq, specs, n, false, kfile, err);
+    ed_doc_free(one);
+    free(specs);
     return rc;
 }

@@ -112,6 +112,36 @@ static void test_float_out_of_range(void **state)
 
 /* Whether a key was written plain (YAML 1.1 readers type plain `on` and `y` as booleans) is
  * kept, through copies too; quoted and built keys are not plain. */
+/* A string may hold NUL bytes (a generated ConfigMap's file): its length says where it ends,
+ * and copies, comparison, YAML and JSON keep every byte. */
+static void test_string_with_nul(void **state)
+{
+    (void)state;
+    ed_doc *d = ed_doc_new();
+    ed_node *m = ed_node_new_map(d);
+    ed_doc_set_root(d, m);
+    ed_node_set(d, m, "k", ed_node_new_strn(d, "ab\0cd", 5));
+    assert_int_equal(ed_node_str_len(ed_node_get(m, "k")), 5);
+    assert_int_equal(ed_node_str_len(m), 0);
+    assert_int_equal(ed_node_str_len(NULL), 0);
+    ed_doc *c = ed_doc_new();
+    ed_doc_set_root(c, ed_node_copy(c, m));
+    assert_true(ed_node_equal(m, ed_doc_root(c)));
+    ed_node_set(c, ed_doc_root(c), "k", ed_node_new_str(c, "ab"));
+    assert_false(ed_node_equal(m, ed_doc_root(c)));
+    ed_buf y = ED_BUF_INIT(1 << 16), j = ED_BUF_INIT(1 << 16);
+    assert_int_equal(ed_node_to_yaml(m, &y), 0);
+    assert_int_equal(ed_node_to_json(m, &j), 0);
+    assert_int_equal(y.len, strlen("k: \"ab\\0cd\"\n"));
+    assert_memory_equal(y.data, "k: \"ab\\0cd\"\n", y.len);
+    assert_int_equal(j.len, strlen("{\"k\":\"ab\\u0000cd\"}"));
+    assert_memory_equal(j.data, "{\"k\":\"ab\\u0000cd\"}", j.len);
+    ed_buf_free(&y);
+    ed_buf_free(&j);
+    ed_doc_free(c);
+    ed_doc_free(d);
+}
+
 static void test_key_plain(void **state)
 {
     (void)state;
@@ -432,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_scalar_text),
         cmocka_unit_test(test_float_out_of_range),
         cmocka_unit_test(test_key_plain),
+        cmocka_unit_test(test_string_with_nul),
         cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_merge_keys),
         cmocka_unit_test(test_stream),

@@ -16,6 +16,7 @@ void test_inputs_kustomization(void **state);
 void test_inputs_generated(void **state);
 void test_inputs_symlinks_and_limits(void **state);
 void test_inputs_other_tree(void **state);
+void test_inputs_plugin_configs(void **state);
 
 /* test_remote.c */
 void test_remote_parse(void **state);

@@ -286,3 +286,32 @@ void test_inputs_other_tree(void **state)
     ed_path_remove_tree(root);
     ed_path_remove_tree(first_root);
 }
+
+void test_inputs_plugin_configs(void **state)
+{
+    (void)state;
+    /* the files of plugin configs (a file, a directory's) and the patch file a config names are
+     * inputs of the build: a change to any of them rebuilds */
+    make_root();
+    put("app/kustomization.yaml", "resources:\n- cm.yaml\ntransformers:\n- patch.yaml\n- dir\n");
+    put("app/cm.yaml", CM("a"));
+    put("app/patch.yaml", "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\n"
+                          "path: p.json\ntarget:\n  kind: ConfigMap\n");
+    put("app/p.json", "[{\"op\": \"add\", \"path\": \"/data\", \"value\": {\"k\": \"v\"}}]\n");
+    put("app/dir/kustomization.yaml", "resources:\n- labels.yaml\n");
+    put("app/dir/labels.yaml", "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n"
+                               "  name: l\nlabels:\n  a: b\nfieldSpecs:\n- path: metadata/labels\n"
+                               "  create: true\n");
+    ed_ks_inputs *rec = record_build("app");
+    assert_true(ed_ks_inputs_has(rec, ED_KS_INPUT_FILE, "app/patch.yaml"));
+    assert_true(ed_ks_inputs_has(rec, ED_KS_INPUT_FILE, "app/p.json"));
+    assert_true(ed_ks_inputs_has(rec, ED_KS_INPUT_FILE, "app/dir/kustomization.yaml"));
+    assert_true(ed_ks_inputs_has(rec, ED_KS_INPUT_FILE, "app/dir/labels.yaml"));
+    char first[65], now[65];
+    fingerprint(rec, first);
+    put("app/p.json", "[{\"op\": \"add\", \"path\": \"/data\", \"value\": {\"k\": \"w\"}}]\n");
+    fingerprint(rec, now);
+    assert_string_not_equal(first, now);
+    ed_ks_inputs_free(rec);
+    ed_path_remove_tree(root);
+}

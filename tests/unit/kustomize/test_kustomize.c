@@ -235,9 +235,12 @@ static void test_errors(void **state)
     put("unknown/kustomization.yaml", "resourcez: []\n");
     assert_build_fails("unknown", ED_EINVALID,
                        "invalid Kustomization: json: unknown field \"resourcez\"");
-    put("unsupported/kustomization.yaml", "generators: [g.yaml]\n");
-    assert_build_fails("unsupported", ED_EINVALID,
-                       "field 'generators' is not supported by eddy yet");
+    /* only builtin plugins run, as in Flux */
+    put("external/kustomization.yaml", "generators: [g.yaml]\n");
+    put("external/g.yaml", "apiVersion: example.com/v1\nkind: Foo\nmetadata:\n  name: g\n");
+    assert_build_fails("external", ED_EINVALID,
+                       "external/kustomization.yaml: generators: g.yaml: external "
+                       "plugins disabled; unable to load external plugin 'Foo'");
     put("badtype/kustomization.yaml", "commonLabels:\n  n: 1\n");
     assert_build_fails("badtype", ED_EINVALID, "cannot unmarshal number");
 
@@ -423,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_inputs_generated),
         cmocka_unit_test(test_inputs_symlinks_and_limits),
         cmocka_unit_test(test_inputs_other_tree),
+        cmocka_unit_test(test_inputs_plugin_configs),
         cmocka_unit_test(test_remote_parse),
         cmocka_unit_test(test_remote_build),
         cmocka_unit_test(test_sops_decrypt),

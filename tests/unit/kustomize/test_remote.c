@@ -131,6 +131,12 @@ static int fake_tree(void *user, const ed_ks_remote *r, const char *dest, ed_err
     put(dest, "comp/kustomization.yaml",
         "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonLabels:\n  "
         "from: component\n");
+    put(dest, "plugins/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+        "transformers:\n- labels.yaml\n");
+    put(dest, "plugins/labels.yaml",
+        "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: l\nlabels:\n"
+        "  from: plugin\nfieldSpecs:\n- path: metadata/labels\n  create: true\n");
     char *link = ed_xasprintf("%s/escape", dest);
     assert_int_equal(symlink(tree, link), 0);
     free(link);
@@ -212,6 +218,22 @@ void test_remote_build(void **state)
     assert_non_null(strstr(out.data, "      - repo: https://github.com/org/repo\n"
                                      "        ref: v1\n"
                                      "        configuredIn: comp/kustomization.yaml\n"));
+
+    /* a plugin config of a fetched tree: its transformations entry names the repository and
+     * ref before the config's file, relative to the fetched tree */
+    rc = build("resources:\n- cm.yaml\ncomponents:\n- github.com/org/repo/plugins?ref=v1\n"
+               "buildMetadata: [transformerAnnotations]\n",
+               &f, true, &out, NULL, &err);
+    if (rc)
+        fail_msg("%s", err.msg);
+    assert_non_null(strstr(out.data, "from: plugin\n"));
+    assert_non_null(strstr(out.data, "      - repo: https://github.com/org/repo\n"
+                                     "        ref: v1\n"
+                                     "        configuredIn: plugins/labels.yaml\n"
+                                     "        configuredBy:\n"
+                                     "          apiVersion: builtin\n"
+                                     "          kind: LabelTransformer\n"
+                                     "          name: l\n"));
 
     /* an http(s) file; its origin is the URL as Go's filepath.Join cleans it */
     rc = build("resources:\n- https://host.example/files/cm.yaml\n"
