@@ -43,8 +43,7 @@ struct boot_opts {
     const char *secret_name;
     const char *author_name, *author_email;
     ed_cli_list components, extra;
-    const char *registry;
-    bool network_policy;
+    ed_cli_install_shape shape; /* install's flags */
     bool local_agent;
     const char *agent_dir;
 };
@@ -691,8 +690,13 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         {"author-email", 0, ED_CLI_FLAG_STR, &o->author_email},
         {"components", 0, ED_CLI_FLAG_LIST, &o->components},
         {"components-extra", 0, ED_CLI_FLAG_LIST, &o->extra},
-        {"registry", 0, ED_CLI_FLAG_STR, &o->registry},
-        {"network-policy", 0, ED_CLI_FLAG_BOOL, &o->network_policy},
+        {"registry", 0, ED_CLI_FLAG_STR, &o->shape.registry},
+        {"network-policy", 0, ED_CLI_FLAG_BOOL, &o->shape.network_policy},
+        {"image-pull-secret", 0, ED_CLI_FLAG_STR, &o->shape.pull_secret},
+        {"log-level", 0, ED_CLI_FLAG_STR, &o->shape.log_level},
+        {"watch-all-namespaces", 0, ED_CLI_FLAG_BOOL, &o->shape.watch_all_namespaces},
+        {"cluster-domain", 0, ED_CLI_FLAG_STR, &o->shape.cluster_domain},
+        {"toleration-keys", 0, ED_CLI_FLAG_LIST, &o->shape.toleration_keys},
         {"local-agent", 0, ED_CLI_FLAG_BOOL, &o->local_agent},
         {"local-agent-dir", 0, ED_CLI_FLAG_STR, &o->agent_dir},
         {NULL, 0, 0, NULL},
@@ -717,6 +721,8 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         ed_cli_failure("--with-bearer-token is for http(s) URLs");
         rc = 2;
     }
+    if (!rc)
+        rc = ed_cli_install_shape_check(&o->shape);
     return rc;
 }
 
@@ -740,8 +746,8 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
     char head[41] = "";
     int rc = 0;
     ed_cli_generate("generating component manifests");
-    if ((rc = ed_cli_install_render(o->g.ns, o->registry, &o->components, &o->extra,
-                                    o->network_policy, &components)) != 0 ||
+    if ((rc = ed_cli_install_render(o->g.ns, &o->shape, &o->components, &o->extra, &components)) !=
+            0 ||
         (rc = render_sync(o, path, c->n > 0, &sync)) != 0)
         goto out;
     if (!(kube = ed_cli_connect(&o->g))) {
@@ -794,8 +800,7 @@ int ed_cli_bootstrap(int argc, char **argv)
                           .secret_name = "flux-system",
                           .author_name = "Flux",
                           .author_email = "flux@eddy.invalid",
-                          .registry = "ghcr.io/eddy-gitops",
-                          .network_policy = true};
+                          .shape = ED_CLI_INSTALL_SHAPE_INIT};
     int rc = parse_boot(&o, argc, argv);
     if (rc)
         return rc;

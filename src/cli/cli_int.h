@@ -280,16 +280,37 @@ bool ed_cli_install_version_ok(const char *version);
  * digits and inner '-', 63 characters each, 253 in all). */
 bool ed_cli_dns_name(const char *s);
 
+/* install's flags that shape the manifests, which bootstrap takes too (with install's
+ * defaults: ED_CLI_INSTALL_SHAPE_INIT). */
+typedef struct ed_cli_install_shape {
+    const char *registry;        /* --registry: the image's */
+    const char *pull_secret;     /* --image-pull-secret, or NULL */
+    const char *log_level;       /* --log-level: the agent's (debug, info, error) */
+    bool watch_all_namespaces;   /* --watch-all-namespaces */
+    bool network_policy;         /* --network-policy: Flux's NetworkPolicies */
+    const char *cluster_domain;  /* --cluster-domain: in the artifact server's address */
+    ed_cli_list toleration_keys; /* --toleration-keys: a toleration (Exists) per key */
+} ed_cli_install_shape;
+
+#define ED_CLI_INSTALL_SHAPE_INIT                                                                  \
+    {                                                                                              \
+        .registry = "ghcr.io/eddy-gitops", .log_level = "info", .watch_all_namespaces = true,      \
+        .network_policy = true, .cluster_domain = "cluster.local"                                  \
+    }
+
+/* flux's checks of those flags, with its words. Returns 0, or 1 (2 for --log-level) after
+ * printing the error. */
+int ed_cli_install_shape_check(const ed_cli_install_shape *shape);
+
 /*
  * What bootstrap shares with install (install.c): the manifests `eddy install` applies in
- * namespace ns with the image from registry, for components (flux's names; NULL or empty for
- * install's default: all four the agent serves) and extra, with Flux's NetworkPolicies when
- * network_policy, appended to out as a YAML stream in apply order after a header naming the
- * version and components (gotk-components.yaml). Returns 0, or 1 (2 for an unknown component)
- * after printing the error.
+ * namespace ns, shaped by shape, for components (flux's names; NULL or empty for install's
+ * default: all four the agent serves) and extra, appended to out as a YAML stream in apply
+ * order after a header naming the version and components (gotk-components.yaml). Returns 0,
+ * or 1 (2 for an unknown component) after printing the error.
  */
-int ed_cli_install_render(const char *ns, const char *registry, const ed_cli_list *components,
-                          const ed_cli_list *extra, bool network_policy, ed_buf *out);
+int ed_cli_install_render(const char *ns, const ed_cli_install_shape *shape,
+                          const ed_cli_list *components, const ed_cli_list *extra, ed_buf *out);
 /* Server-side apply obj (field manager flux), printing "Kind/ns/name created|configured|
  * unchanged" as flux does. Returns 0, or 1 after printing the error. */
 int ed_cli_apply_print(ed_kube *kube, const ed_node *obj);

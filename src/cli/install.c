@@ -49,14 +49,8 @@ struct install_opts {
     ed_cli_global g;
     bool export_only;
     ed_cli_list components, extra;
-    const char *registry;
-    const char *pull_secret;
-    const char *registry_creds;  /* --registry-creds user:password, for pull_secret */
-    const char *log_level;       /* --log-level: the agent's */
-    bool watch_all_namespaces;   /* --watch-all-namespaces (default true) */
-    bool network_policy;         /* --network-policy (default true) */
-    const char *cluster_domain;  /* --cluster-domain (install: cluster.local; NULL: as written) */
-    ed_cli_list toleration_keys; /* --toleration-keys */
+    ed_cli_install_shape shape;       /* the flags bootstrap shares */
+    const char *registry_creds;       /* --registry-creds user:password, for shape.pull_secret */
     const ed_cli_manifest *manifests; /* the files to install: embedded, or --manifests DIR's */
 };
 
@@ -165,36 +159,36 @@ static void customize(ed_doc *d, const struct install_opts *o)
     }
     if (strcmp(kind, "Deployment") == 0) {
         set_arg(d, ed_node_path(obj, "/spec/template/spec/containers/0/args"), "--log-level",
-                o->log_level);
+                o->shape.log_level);
         set_arg(d, ed_node_path(obj, "/spec/template/spec/containers/0/args"),
-                "--watch-all-namespaces", o->watch_all_namespaces ? "true" : "false");
+                "--watch-all-namespaces", o->shape.watch_all_namespaces ? "true" : "false");
         /* The artifact server's address that the agent advertises: the Service's name in the
          * cluster's DNS domain, as flux's --cluster-domain sets it for source-controller. */
-        if (o->cluster_domain) {
-            char *addr =
-                ed_xasprintf("source-controller.$(RUNTIME_NAMESPACE).svc.%s.", o->cluster_domain);
+        if (o->shape.cluster_domain) {
+            char *addr = ed_xasprintf("source-controller.$(RUNTIME_NAMESPACE).svc.%s.",
+                                      o->shape.cluster_domain);
             set_arg(d, ed_node_path(obj, "/spec/template/spec/containers/0/args"),
                     "--storage-adv-addr", addr);
             free(addr);
         }
-        char *image = image_of(o->registry);
+        char *image = image_of(o->shape.registry);
         set_str(d, ed_node_path(obj, "/spec/template/spec/containers/0"), "image", image);
         free(image);
         /* flux's --toleration-keys: tolerate any taint with each key (operator Exists). */
-        if (o->toleration_keys.n) {
+        if (o->shape.toleration_keys.n) {
             ed_node *seq = ed_node_new_seq(d);
-            for (int i = 0; i < o->toleration_keys.n; i++) {
+            for (int i = 0; i < o->shape.toleration_keys.n; i++) {
                 ed_node *t = ed_node_new_map(d);
-                set_str(d, t, "key", o->toleration_keys.items[i]);
+                set_str(d, t, "key", o->shape.toleration_keys.items[i]);
                 set_str(d, t, "operator", "Exists");
                 ed_node_append(d, seq, t);
             }
             ed_node_set(d, ed_node_path(obj, "/spec/template/spec"), "tolerations", seq);
         }
-        if (o->pull_secret) {
+        if (o->shape.pull_secret) {
             ed_node *seq = ed_node_new_seq(d);
             ed_node *ref = ed_node_new_map(d);
-            set_str(d, ref, "name", o->pull_secret);
+            set_str(d, ref, "name", o->shape.pull_secret);
             ed_node_append(d, seq, ref);
             ed_node_set(d, ed_node_path(obj, "/spec/template/spec"), "imagePullSecrets", seq);
         }
@@ -202,6 +196,25 @@ static void customize(ed_doc *d, const struct install_opts *o)
 }
 
 /* ---- flux's install flags that shape what is installed ---- */
+
+int ed_cli_install_shape_check(const ed_cli_install_shape *s)
+{
+    if (!ed_cli_dns_name(s->cluster_domain)) {
+        ed_cli_failure("--cluster-domain %s: not a DNS name", s->cluster_domain);
+        return 1;
+    }
+    for (int i = 0; i < s->toleration_keys.n; i++)
+        if (!*s->toleration_keys.items[i]) {
+            ed_cli_failure("--toleration-keys: an empty key");
+            return 1;
+        }
+    if (strcmp(s->log_level, "debug") != 0 && strcmp(s->log_level, "info") != 0 &&
+        strcmp(s->log_level, "error") != 0) {
+        ed_cli_failure("--log-level %s: debug, info or error", s->log_level);
+        return 2;
+    }
+    return 0;
+}
 
 bool ed_cli_install_version_ok(const char *v)
 {
@@ -316,7 +329,7 @@ static ed_doc *pull_secret(const struct install_opts *o)
     set_str(cfg, entry, "username", user);
     set_str(cfg, entry, "password", colon + 1);
     set_str(cfg, entry, "auth", auth);
-    ed_node_set(cfg, auths, o->registry, entry);
+    ed_node_set(cfg, auths, o->shape.registry, entry);
     ed_node_set(cfg, root, "auths", auths);
     ed_buf json = ED_BUF_INIT((size_t)1 << 20);
     ed_node_to_json(root, &json);
@@ -326,7 +339,7 @@ static ed_doc *pull_secret(const struct install_opts *o)
     ed_doc_set_root(d, obj);
     set_str(d, obj, "apiVersion", "v1");
     set_str(d, obj, "kind", "Secret");
-    set_str(d, meta, "name", o->pull_secret);
+    set_str(d, meta, "name", o->shape.pull_secret);
     set_str(d, meta, "namespace", o->g.ns);
     ed_node_set(d, obj, "metadata", meta);
     set_str(d, obj, "type", "kubernetes.io/dockerconfigjson");
@@ -386,7 +399,7 @@ static int load_manifests(const struct install_opts *o, const ed_cli_list *compo
             for (size_t i = 0; i < ndocs; i++) {
                 const char *kind = ed_node_path_str(ed_doc_root(docs[i]), "/kind");
                 if (!kind || stage_of(kind) != stage ||
-                    (strcmp(kind, "NetworkPolicy") == 0 && !o->network_policy) ||
+                    (strcmp(kind, "NetworkPolicy") == 0 && !o->shape.network_policy) ||
                     (strcmp(kind, "CustomResourceDefinition") == 0 &&
                      !crd_wanted(ed_doc_root(docs[i]), components))) {
                     ed_doc_free(docs[i]);
@@ -512,26 +525,21 @@ static int print_manifests(ed_doc **docs, size_t n, const ed_cli_list *component
 
 int ed_cli_install(int argc, char **argv)
 {
-    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT,
-                             .registry = "ghcr.io/eddy-gitops",
-                             .log_level = "info",
-                             .watch_all_namespaces = true,
-                             .network_policy = true,
-                             .cluster_domain = "cluster.local"};
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .shape = ED_CLI_INSTALL_SHAPE_INIT};
     const char *version = NULL, *manifests_dir = NULL;
     const ed_cli_flag flags[] = {
         {"export", 0, ED_CLI_FLAG_BOOL, &o.export_only},
-        {"network-policy", 0, ED_CLI_FLAG_BOOL, &o.network_policy},
-        {"log-level", 0, ED_CLI_FLAG_STR, &o.log_level},
-        {"watch-all-namespaces", 0, ED_CLI_FLAG_BOOL, &o.watch_all_namespaces},
+        {"network-policy", 0, ED_CLI_FLAG_BOOL, &o.shape.network_policy},
+        {"log-level", 0, ED_CLI_FLAG_STR, &o.shape.log_level},
+        {"watch-all-namespaces", 0, ED_CLI_FLAG_BOOL, &o.shape.watch_all_namespaces},
         {"components", 0, ED_CLI_FLAG_LIST, &o.components},
         {"components-extra", 0, ED_CLI_FLAG_LIST, &o.extra},
-        {"registry", 0, ED_CLI_FLAG_STR, &o.registry},
-        {"image-pull-secret", 0, ED_CLI_FLAG_STR, &o.pull_secret},
+        {"registry", 0, ED_CLI_FLAG_STR, &o.shape.registry},
+        {"image-pull-secret", 0, ED_CLI_FLAG_STR, &o.shape.pull_secret},
         {"registry-creds", 0, ED_CLI_FLAG_STR, &o.registry_creds},
         {"version", 'v', ED_CLI_FLAG_STR, &version},
-        {"cluster-domain", 0, ED_CLI_FLAG_STR, &o.cluster_domain},
-        {"toleration-keys", 0, ED_CLI_FLAG_LIST, &o.toleration_keys},
+        {"cluster-domain", 0, ED_CLI_FLAG_STR, &o.shape.cluster_domain},
+        {"toleration-keys", 0, ED_CLI_FLAG_LIST, &o.shape.toleration_keys},
         {"manifests", 0, ED_CLI_FLAG_STR, &manifests_dir},
         {NULL, 0, 0, NULL},
     };
@@ -539,7 +547,7 @@ int ed_cli_install(int argc, char **argv)
     if (rc)
         return rc;
     /* flux's checks and words: the credentials need the Secret's name, and one colon. */
-    if (o.registry_creds && *o.registry_creds && (!o.pull_secret || !*o.pull_secret)) {
+    if (o.registry_creds && *o.registry_creds && (!o.shape.pull_secret || !*o.shape.pull_secret)) {
         ed_cli_failure("--registry-creds requires --image-pull-secret to be set");
         return 1;
     }
@@ -560,21 +568,9 @@ int ed_cli_install(int argc, char **argv)
                        version, len, ED_CLI_VERSION, version);
         return 1;
     }
-    if (!ed_cli_dns_name(o.cluster_domain)) {
-        ed_cli_failure("--cluster-domain %s: not a DNS name", o.cluster_domain);
-        return 1;
-    }
-    for (int i = 0; i < o.toleration_keys.n; i++)
-        if (!*o.toleration_keys.items[i]) {
-            ed_cli_failure("--toleration-keys: an empty key");
-            return 1;
-        }
+    if ((rc = ed_cli_install_shape_check(&o.shape)) != 0)
+        return rc;
     /* One process runs every controller: all of them unless told otherwise. */
-    if (strcmp(o.log_level, "debug") != 0 && strcmp(o.log_level, "info") != 0 &&
-        strcmp(o.log_level, "error") != 0) {
-        ed_cli_failure("--log-level %s: debug, info or error", o.log_level);
-        return 2;
-    }
     if (o.components.n == 0)
         for (int i = 0; served[i]; i++)
             o.components.items[o.components.n++] = served[i];
@@ -618,7 +614,7 @@ int ed_cli_install(int argc, char **argv)
     for (size_t i = 0; i <= n && !rc; i++) {
         const char *kind = i < n ? ed_node_path_str(ed_doc_root(docs[i]), "/kind") : NULL;
         if (!secret_done && (i == n || (kind && strcmp(kind, "Deployment") == 0))) {
-            ed_cli_action("generating image pull secret %s", o.pull_secret);
+            ed_cli_action("generating image pull secret %s", o.shape.pull_secret);
             ed_doc *secret = pull_secret(&o);
             rc = apply_one(kube, ed_doc_root(secret));
             ed_doc_free(secret);
@@ -700,8 +696,7 @@ static int delete_object(ed_kube *kube, const ed_node *obj, bool dry_run)
 int ed_cli_uninstall(int argc, char **argv)
 {
     /* Every object install may have made (a missing one is skipped). */
-    struct install_opts o = {
-        .g = ED_CLI_GLOBAL_INIT, .registry = "ghcr.io/eddy-gitops", .network_policy = true};
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .shape = ED_CLI_INSTALL_SHAPE_INIT};
     bool keep_ns = false, silent = false, dry_run = false;
     const ed_cli_flag flags[] = {
         {"keep-namespace", 0, ED_CLI_FLAG_BOOL, &keep_ns},
@@ -902,7 +897,7 @@ static int check_deployment(ed_kube *kube, const char *ns)
 
 int ed_cli_check(int argc, char **argv)
 {
-    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT};
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .shape = ED_CLI_INSTALL_SHAPE_INIT};
     bool pre = false;
     const char *lease = "eddy-leader-election";
     int64_t poll_ms = 5000; /* flux's --poll-interval: eddy checks once, nothing to poll */
@@ -1016,11 +1011,10 @@ static bool in_list(const ed_cli_list *l, const char *s)
     return false;
 }
 
-int ed_cli_install_render(const char *ns, const char *registry, const ed_cli_list *components,
-                          const ed_cli_list *extra, bool network_policy, ed_buf *out)
+int ed_cli_install_render(const char *ns, const ed_cli_install_shape *shape,
+                          const ed_cli_list *components, const ed_cli_list *extra, ed_buf *out)
 {
-    struct install_opts o = {
-        .g = ED_CLI_GLOBAL_INIT, .registry = registry, .network_policy = network_policy};
+    struct install_opts o = {.g = ED_CLI_GLOBAL_INIT, .shape = *shape};
     o.g.ns = ns;
     if (components && components->n)
         o.components = *components;

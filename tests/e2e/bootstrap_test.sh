@@ -55,6 +55,11 @@ assert_contains "$sync" "name: flux-system" "secretRef"
 comp=$(git -C "$EDDY_GIT_ROOT/boot.git" show main:clusters/one/flux-system/gotk-components.yaml)
 assert_contains "$comp" "kind: CustomResourceDefinition" "components hold the CRDs"
 assert_contains "$comp" "name: eddy" "components hold the agent's Deployment"
+# The in-cluster agent's flags are install's defaults (the Deployment runs them as written).
+assert_contains "$comp" "- --log-level=info" "the agent's log level"
+assert_contains "$comp" "- --watch-all-namespaces=true" "the agent watches all namespaces"
+assert_contains "$comp" "- --storage-adv-addr=source-controller.\$(RUNTIME_NAMESPACE).svc.cluster.local." \
+    "the artifact server's address"
 rev="main@sha1:$(head_of)"
 assert_eq "$rev" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "flux-system applied the bootstrap commit"
@@ -102,6 +107,10 @@ assert_eq 2 "$(commits)" "only the app's commit was added"
 step "bad input"
 assert_fails "ftp URL" "$eddy" bootstrap git --url=ftp://example.com/x.git --path=a
 assert_contains "$OUT" "the scheme must be http, https or ssh" "ftp refused"
+assert_fails "a log level the agent refuses" "$eddy" bootstrap git --url="$url" --path=a --log-level=verbose
+assert_contains "$OUT" "--log-level verbose: debug, info or error" "install's check of --log-level"
+assert_fails "a cluster domain that is no DNS name" "$eddy" bootstrap git --url="$url" --path=a --cluster-domain=Bad_Domain
+assert_contains "$OUT" "--cluster-domain Bad_Domain: not a DNS name" "install's check of --cluster-domain"
 assert_fails "path outside" "$eddy" bootstrap git --url="$url" --path=../x
 assert_contains "$OUT" "--path '../x'" "path refused"
 assert_fails "no provider" "$eddy" bootstrap --url="$url"
