@@ -60,6 +60,19 @@ assert_contains "$comp" "- --log-level=info" "the agent's log level"
 assert_contains "$comp" "- --watch-all-namespaces=true" "the agent watches all namespaces"
 assert_contains "$comp" "- --storage-adv-addr=source-controller.\$(RUNTIME_NAMESPACE).svc.cluster.local." \
     "the artifact server's address"
+# (--local-agent runs the agent with flags of its own: the Deployment's are run here, with this
+# machine's paths and addresses after them, as a standby behind the local agent's lease.)
+mapfile -t dargs < <(printf '%s\n' "$comp" | awk '/- args:/ { f = 1; next }
+    f && /^ *- / { sub(/^ *- /, ""); print; next } f { exit }')
+assert_eq controller "${dargs[0]:-}" "the Deployment runs eddy controller"
+hp=$(free_port)
+bg_start depagent "$eddy" "${dargs[@]}" --kubeconfig "$KUBECONFIG" --leader-election-namespace flux-system \
+    --storage-path "$scratch/dep-storage" --storage-addr "127.0.0.1:$(free_port)" \
+    --health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$(free_port)"
+retry 20 curl -fs "http://127.0.0.1:$hp/healthz"
+sleep 1
+assert_ok "the agent runs with the Deployment's flags" kill -0 "$(cat "$scratch/depagent.pid")"
+bg_stop depagent
 rev="main@sha1:$(head_of)"
 assert_eq "$rev" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "flux-system applied the bootstrap commit"
