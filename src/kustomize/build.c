@@ -399,7 +399,7 @@ static int find_kfile(struct build *b, const char *dir, char **out)
 }
 
 /* Go's json type names, for kustomize's "cannot unmarshal" messages. */
-static const char *json_type(const ed_node *n)
+const char *ks_json_type(const ed_node *n)
 {
     switch (ed_node_kind_of(n)) {
     case ED_NODE_STR:
@@ -424,7 +424,7 @@ static int type_error(struct build *b, const char *kfile, const ed_node *n, cons
     return ed_err_set(b->err, ED_EINVALID,
                       "%s: invalid Kustomization: json: cannot unmarshal %s into Go struct field "
                       "Kustomization.%s of type %s",
-                      kfile, json_type(n), field, want);
+                      kfile, ks_json_type(n), field, want);
 }
 
 /* A mapping of strings to strings (labels, annotations, selectors); null is allowed. */
@@ -1287,7 +1287,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
         rc = ed_err_set(b->err, ED_EINVALID,
                         "%s: invalid Kustomization: json: cannot unmarshal %s into Go value of "
                         "type types.Kustomization",
-                        kfile, json_type(kz));
+                        kfile, ks_json_type(kz));
         goto cleanup;
     }
     rc = check_kustomization(b, kfile, kz);

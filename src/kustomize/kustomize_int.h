@@ -347,4 +347,8 @@ int ks_plugins_validate(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, e
 /* Merge Flux's overlay (ed_ks_options.overlay) into the top kustomization kdoc (flux.c). */
 int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay);
 
+/* Go's json type name of n's kind ("string", "number", "bool", "array", "object", "null"), for
+ * kustomize's "cannot unmarshal" messages (build.c). */
+const char *ks_json_type(const ed_node *n);
+
 #endif

@@ -204,25 +204,6 @@ struct field_type {
     const char *go_type;
 };
 
-static const char *json_type(const ed_node *n)
-{
-    switch (ed_node_kind_of(n)) {
-    case ED_NODE_STR:
-        return "string";
-    case ED_NODE_INT:
-    case ED_NODE_FLOAT:
-        return "number";
-    case ED_NODE_BOOL:
-        return "bool";
-    case ED_NODE_SEQ:
-        return "array";
-    case ED_NODE_MAP:
-        return "object";
-    default:
-        return "null";
-    }
-}
-
 static int config_error(const struct plugin *p, ed_err *err, const char *msg)
 {
     return ed_err_set(err, ED_EINVALID, "%s: plugin %s fails configuration: %s", p->where, p->id,
@@ -234,7 +215,7 @@ static int type_error(const struct plugin *p, const ed_node *v, const char *fiel
 {
     char *msg =
         ed_xasprintf("json: cannot unmarshal %s into Go struct field %sPlugin.%s of type %s",
-                     json_type(v), p->kind, field, go_type);
+                     ks_json_type(v), p->kind, field, go_type);
     int rc = config_error(p, err, msg);
     free(msg);
     return rc;
