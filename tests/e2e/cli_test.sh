@@ -48,6 +48,12 @@ for v in $verbs; do
     assert_eq "$out" "$("$eddy" help "$v")" "eddy help $v"
 done
 assert_contains "$("$eddy" get sources git --help)" "--status-selector" "help after the kind"
+# kustomize build's help tells the boundary the engine keeps (the work tree, as just tested),
+# not an older rule ("Nothing outside DIR", a short list of fields) that README contradicts
+out=$("$eddy" kustomize --help)
+assert_contains "$out" "Git work tree DIR lies in" "kustomize --help: the read boundary"
+assert_contains "$out" "helmCharts and external plugins are refused" "kustomize --help: refusals"
+assert_not_contains "$out" "Nothing outside DIR" "kustomize --help: no stale rule"
 
 step "unknown verbs, flags and kinds: flux's messages, exit 1 (as flux: cobra's errors)"
 assert_fails "unknown verb" "$eddy" frobnicate
