@@ -234,7 +234,9 @@ static const struct verb verbs[] = {
      "instead. Every create takes --interval (default 1m), --label K=V[,...] and --export.\n"
      "\n"
      "source git: --url, --branch (default master unless another ref is set), --tag,\n"
-     "  --tag-semver, --commit, --secret-ref; or credentials in a Secret named as the source:\n"
+     "  --tag-semver, --commit, --ref-name, --fetch-timeout (spec.timeout), --secret-ref;\n"
+     "  or credentials in a Secret named as the source (flux's -s/--silent is accepted: eddy\n"
+     "  asks nothing):\n"
      "  -u/--username and -p/--password, --ca-file (https), --private-key-file and\n"
      "  --known-hosts-file (ssh; flux scans the host, eddy takes the file); --ignore-paths,\n"
      "  --sparse-checkout-paths, --proxy-secret-ref, --recurse-submodules.\n"
@@ -242,7 +244,8 @@ static const struct verb verbs[] = {
      "  eddy's agent serves GitRepository only), --path (default ./), --prune,\n"
      "  --target-namespace,\n"
      "  --depends-on [NS/]NAME, --wait, --health-check Kind/name.ns, --health-check-timeout,\n"
-     "  --service-account, --kubeconfig-secret-ref (a remote cluster), --retry-interval.\n"
+     "  --service-account, --kubeconfig-secret-ref (a remote cluster), --retry-interval,\n"
+     "  --decryption-provider sops with --decryption-secret (SOPS age or PGP keys).\n"
      "image repository: --image, --secret-ref, --exclusion-list, --insecure (plain HTTP).\n"
      "image policy: --image-ref, --select-semver, --select-alpha, --select-numeric,\n"
      "  --filter-regex, --filter-extract, --reflect-digest Never|IfNotPresent|Always\n"
@@ -317,16 +320,18 @@ static const struct verb verbs[] = {
      ed_cli_stats},
     {"suspend", "Suspend the reconciliation of Flux objects",
      "Usage: eddy suspend (source git | kustomization | image repository|policy|update)\n"
-     "          (NAME | --all) [-n NS]\n"
+     "          (NAME... | --all) [-r/--reason TEXT] [-n NS]\n"
      "\n"
      "Set spec.suspend: the controller leaves the object (and what it applied) alone until it\n"
-     "is resumed, so you can change the cluster by hand.\n"
+     "is resumed, so you can change the cluster by hand. --reason records why, in flux's\n"
+     "annotation suspend.toolkit.fluxcd.io/reason.\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
      "\n"
      "Examples:\n"
      "  eddy suspend kustomization my-app -n my-namespace\n"
+     "  eddy suspend kustomization my-app --reason 'debugging the ingress'\n"
      "  eddy suspend image update --all\n",
      ed_cli_suspend},
     {"resume", "Resume suspended Flux objects and wait until they are reconciled",

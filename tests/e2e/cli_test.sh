@@ -54,6 +54,12 @@ out=$("$eddy" kustomize --help)
 assert_contains "$out" "Git work tree DIR lies in" "kustomize --help: the read boundary"
 assert_contains "$out" "helmCharts and external plugins are refused" "kustomize --help: refusals"
 assert_not_contains "$out" "Nothing outside DIR" "kustomize --help: no stale rule"
+# flags README shows, named in the help of their verb
+assert_contains "$("$eddy" suspend --help)" "-r/--reason" "suspend --help: --reason"
+out=$("$eddy" create --help)
+for f in --decryption-provider --decryption-secret --fetch-timeout --ref-name; do
+    assert_contains "$out" "$f" "create --help: $f"
+done
 
 step "unknown verbs, flags and kinds: flux's messages, exit 1 (as flux: cobra's errors)"
 assert_fails "unknown verb" "$eddy" frobnicate
