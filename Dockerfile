@@ -14,7 +14,7 @@ RUN echo 'deb http://deb.debian.org/debian bookworm-backports main' \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         -t bookworm-backports libgit2-dev \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libyaml-dev libcurl4-openssl-dev libssl-dev libpcre2-dev libmicrohttpd-dev \
+        libyaml-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libpcre2-dev libmicrohttpd-dev \
         libarchive-dev zlib1g-dev libgpgme-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -27,7 +27,7 @@ RUN echo 'deb http://deb.debian.org/debian bookworm-backports main' \
     && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         -t bookworm-backports libgit2-1.8 \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libyaml-0-2 libcurl4 libssl3 libpcre2-8-0 libmicrohttpd12 libarchive13 \
+        libyaml-0-2 libjson-c5 libcurl4 libssl3 libpcre2-8-0 libmicrohttpd12 libarchive13 \
         zlib1g libgpgme11 gpg openssh-client ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/eddy /usr/local/bin/eddy

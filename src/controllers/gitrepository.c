@@ -683,7 +683,20 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)
         interval = 60000; /* the CRD requires a valid interval; defensive only */
 
-    /* 3. Proxy and credentials, in Flux's order. */
+    /* 3. Proxy and credentials, in Flux's order. spec.provider azure (workload identity) and
+     * github (a GitHub App) are not built: refused as Flux refuses a provider it cannot
+     * configure (stalled, InvalidProviderConfiguration), rather than fetched with the
+     * secretRef's credentials or none, which would fail later with a misleading message. */
+    const char *provider = str_at(obj, "/spec/provider");
+    if (provider && strcmp(provider, "generic") != 0) {
+        rc = ED_EINVALID;
+        out.reason = "InvalidProviderConfiguration";
+        out.stalled = true;
+        snprintf(out.message, sizeof(out.message),
+                 "spec.provider '%s' is not supported by eddy yet: only generic (the secretRef)",
+                 provider);
+        goto status;
+    }
     const char *proxy_name = str_at(obj, "/spec/proxySecretRef/name");
     if (proxy_name &&
         (rc = read_proxy(c, ns, proxy_name, &proxydoc, &proxy, &proxy_bufs, &nproxy, &out)) != 0)

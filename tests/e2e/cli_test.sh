@@ -48,6 +48,18 @@ for v in $verbs; do
     assert_eq "$out" "$("$eddy" help "$v")" "eddy help $v"
 done
 assert_contains "$("$eddy" get sources git --help)" "--status-selector" "help after the kind"
+# kustomize build's help tells the boundary the engine keeps (the work tree, as just tested),
+# not an older rule ("Nothing outside DIR", a short list of fields) that README contradicts
+out=$("$eddy" kustomize --help)
+assert_contains "$out" "Git work tree DIR lies in" "kustomize --help: the read boundary"
+assert_contains "$out" "helmCharts and external plugins are refused" "kustomize --help: refusals"
+assert_not_contains "$out" "Nothing outside DIR" "kustomize --help: no stale rule"
+# flags README shows, named in the help of their verb
+assert_contains "$("$eddy" suspend --help)" "-r/--reason" "suspend --help: --reason"
+out=$("$eddy" create --help)
+for f in --decryption-provider --decryption-secret --fetch-timeout --ref-name; do
+    assert_contains "$out" "$f" "create --help: $f"
+done
 
 step "unknown verbs, flags and kinds: flux's messages, exit 1 (as flux: cobra's errors)"
 assert_fails "unknown verb" "$eddy" frobnicate
