@@ -262,6 +262,16 @@ static int apply_specs(ed_doc *doc, const ks_id *id, const field_spec *specs, si
     for (size_t i = 0; i < n; i++) {
         if (!spec_matches(&specs[i], id))
             continue;
+        if (!specs[i].path || !*specs[i].path) {
+            /* (a plugin's fieldSpec without a path) kustomize's words */
+            char *ids = ks_id_string(id);
+            int rc = ed_err_set(st->err, ED_EINVALID,
+                                "%s: %s: considering field '' of object %s: cannot set or create "
+                                "an empty field name",
+                                st->kfile, st->field, ids);
+            free(ids);
+            return rc;
+        }
         int rc = apply_path(doc, ed_doc_root(doc), specs[i].path, specs[i].create, st);
         if (rc)
             return rc;
