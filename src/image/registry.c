@@ -12,10 +12,13 @@
 #include "../doc/doc.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <unistd.h>
 
 #define MAX_PAGE      ((size_t)16 << 20)
 #define MAX_TAGS      100000
@@ -83,11 +86,27 @@ struct reply {
     /* Request settings, kept across reply_free: */
     const char *accept; /* Accept header value, NULL for JSON */
     bool head;          /* HEAD instead of GET */
+    /* A blob download: the body of a 200 goes to sink (at most cap bytes) through md, not to
+     * the buffer (the bodies of 401s and redirects still go to the buffer). */
+    FILE *sink;
+    EVP_MD_CTX *md;
+    int64_t cap, got;
+    bool over;   /* the blob passed cap */
+    long status; /* of the response being read */
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
     struct reply *r = user;
+    if (r->sink && r->status == 200) {
+        if (r->got + (int64_t)(size * n) > r->cap) {
+            r->over = true;
+            return 0;
+        }
+        r->got += (int64_t)(size * n);
+        EVP_DigestUpdate(r->md, data, size * n);
+        return fwrite(data, 1, size * n, r->sink);
+    }
     return ed_buf_append(&r->body, data, size * n) == 0 ? size * n : 0;
 }
 
@@ -118,6 +137,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
         free(r->digest);
         r->challenge = r->next = r->digest = NULL;
         r->retry_after_s = 0;
+        const char *sp = memchr(data, ' ', len);
+        r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
     } else if ((v = header_value(data, len, "WWW-Authenticate"))) {
         free(r->challenge);
         r->challenge = v;
@@ -141,16 +162,18 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 
 static void reply_free(struct reply *r)
 {
-    const char *accept = r->accept;
-    bool head = r->head;
+    struct reply keep = {.accept = r->accept,
+                         .head = r->head,
+                         .sink = r->sink,
+                         .md = r->md,
+                         .cap = r->cap,
+                         .got = r->got};
     ed_buf_free(&r->body);
     free(r->challenge);
     free(r->next);
     free(r->digest);
     free(r->origin);
-    memset(r, 0, sizeof(*r));
-    r->accept = accept;
-    r->head = head;
+    *r = keep;
 }
 
 /*
@@ -271,7 +294,12 @@ static long get(const char *url, const char *authorization, const char *userpwd_
         const char *host = eff ? strstr(eff, "://") : NULL;
         if (host)
             r->origin = ed_xstrndup(eff, (size_t)(host + 3 - eff) + strcspn(host + 3, "/?#"));
-    } else if (cc == CURLE_WRITE_ERROR)
+    } else if (cc == CURLE_WRITE_ERROR && r->over)
+        ed_err_set(err, ED_ETOOBIG, "GET %s: the blob is larger than %lld bytes", url,
+                   (long long)r->cap);
+    else if (cc == CURLE_WRITE_ERROR && r->sink)
+        ed_err_set(err, ED_ERROR, "GET %s: writing the blob failed", url);
+    else if (cc == CURLE_WRITE_ERROR)
         ed_err_set(err, ED_ETOOBIG, "GET %s: the reply is larger than %zu MiB", url,
                    MAX_PAGE >> 20);
     else
@@ -612,6 +640,106 @@ int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, co
                         ref->registry, ref->repository, tag);
     else
         snprintf(out, ED_DIGEST_MAX, "%s", r.digest);
+    reply_free(&r);
+    free(path);
+    session_clear(&sess);
+    return rc;
+}
+
+/* "sha256:<64 lowercase hex>" and nothing else: a digest that may go into a URL and a file name. */
+bool ed_registry_digest_valid(const char *digest)
+{
+    if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
+        return false;
+    for (const char *p = digest + 7; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+int ed_registry_manifest(const ed_image_ref *ref, const ed_registry_opts *opts,
+                         const char *reference, char **body, char digest[ED_DIGEST_MAX],
+                         ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    *body = NULL;
+    digest[0] = '\0';
+    if (o->retry_after_ms)
+        *o->retry_after_ms = 0;
+    char *path = ed_xasprintf("/v2/%s/manifests/%s", ref->repository, reference);
+    struct session sess;
+    session_init(&sess, ref, o);
+    struct reply r = {.accept = "application/vnd.oci.image.manifest.v1+json, "
+                                "application/vnd.docker.distribution.manifest.v2+json"};
+    int rc = 0;
+    long status = session_get_path(&sess, path, &r, err);
+    if (status < 0) {
+        rc = err ? err->code : ED_ERROR;
+    } else if (status != 200) {
+        rc = status_error(ref, status, &r, o, "reading the manifest of", err);
+    } else {
+        /* The digest is the manifest's bytes' own, whatever a header says: a manifest asked
+         * for by digest must have that digest. */
+        char hex[65];
+        ed_sha256_hex(r.body.data, r.body.len, hex);
+        snprintf(digest, ED_DIGEST_MAX, "sha256:%s", hex);
+        if (ed_registry_digest_valid(reference) && strcmp(reference, digest) != 0)
+            rc = ed_err_set(err, ED_EINVALID, "%s: the manifest of %s@%s has the digest %s",
+                            ref->registry, ref->repository, reference, digest);
+        else
+            *body = ed_xstrndup(r.body.data ? r.body.data : "", r.body.len);
+    }
+    if (rc)
+        digest[0] = '\0';
+    reply_free(&r);
+    free(path);
+    session_clear(&sess);
+    return rc;
+}
+
+int ed_registry_blob_get(const ed_image_ref *ref, const ed_registry_opts *opts, const char *digest,
+                         const char *file, int64_t max_bytes, ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    if (!ed_registry_digest_valid(digest))
+        return ed_err_set(err, ED_EINVALID, "%s: invalid blob digest '%s'", ref->registry,
+                          digest ? digest : "");
+    FILE *f = fopen(file, "wbx");
+    if (!f)
+        return ed_err_set(err, ED_ERROR, "create %s: %s", file, strerror(errno));
+    char *path = ed_xasprintf("/v2/%s/blobs/%s", ref->repository, digest);
+    struct session sess;
+    session_init(&sess, ref, o);
+    struct reply r = {.accept = "*/*", .sink = f, .md = EVP_MD_CTX_new(), .cap = max_bytes};
+    if (!r.md)
+        abort(); /* out of memory */
+    EVP_DigestInit_ex(r.md, EVP_sha256(), NULL);
+    int rc = 0;
+    long status = session_get_path(&sess, path, &r, err);
+    if (status < 0)
+        rc = err ? err->code : ED_ERROR;
+    else if (status != 200)
+        rc = status_error(ref, status, &r, o, "reading a blob of", err);
+    if (fclose(f) != 0 && !rc)
+        rc = ed_err_set(err, ED_ERROR, "write %s: %s", file, strerror(errno));
+    if (!rc) {
+        unsigned char sum[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        EVP_DigestFinal_ex(r.md, sum, &n);
+        char got[7 + 65] = "sha256:";
+        for (unsigned int i = 0; i < n && i < 32; i++)
+            snprintf(got + 7 + 2 * i, 3, "%02x", sum[i]);
+        if (strcmp(got, digest) != 0)
+            rc = ed_err_set(err, ED_EINVALID, "%s: the blob %s of %s has the digest %s",
+                            ref->registry, digest, ref->repository, got);
+    }
+    if (rc)
+        unlink(file);
+    EVP_MD_CTX_free(r.md);
+    r.md = NULL;
+    r.sink = NULL;
     reply_free(&r);
     free(path);
     session_clear(&sess);
