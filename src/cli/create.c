@@ -395,9 +395,10 @@ static const char *ks_source_kind(const char *kind, size_t len)
 /*
  * --source [Kind/]name[.namespace] into spec.sourceRef, as flux's KustomizationSource reads it:
  * the kind, any case, is one of OCIRepository, GitRepository and Bucket (GitRepository when
- * left out). eddy's agent reconciles GitRepository sources only; the others are still written,
- * so that --export produces what flux would for a cluster that runs Flux's source-controller,
- * and in eddy's cluster the Kustomization says why it is not ready (warn: say so first).
+ * left out). eddy's agent reconciles GitRepository and OCIRepository sources; a Bucket is still
+ * written, so that --export produces what flux would for a cluster that runs Flux's
+ * source-controller, and in eddy's cluster the Kustomization says why it is not ready (warn:
+ * say so first).
  */
 static int put_source_ref(ed_doc *d, const char *source, bool warn)
 {
@@ -425,10 +426,10 @@ static int put_source_ref(ed_doc *d, const char *source, bool warn)
     put_str(d, "/spec/sourceRef/name", n);
     put_str(d, "/spec/sourceRef/namespace", dot ? dot + 1 : NULL);
     free(n);
-    if (warn && strcmp(kind, "GitRepository") != 0)
-        ed_cli_warning("eddy's agent reconciles GitRepository sources only: in its cluster this "
-                       "Kustomization stays not ready (a cluster running Flux's "
-                       "source-controller serves %s)",
+    if (warn && strcmp(kind, "GitRepository") != 0 && strcmp(kind, "OCIRepository") != 0)
+        ed_cli_warning("eddy's agent reconciles GitRepository and OCIRepository sources only: in "
+                       "its cluster this Kustomization stays not ready (a cluster running "
+                       "Flux's source-controller serves %s)",
                        kind);
     return 0;
 }
