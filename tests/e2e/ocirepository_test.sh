@@ -170,6 +170,28 @@ failed signed VerificationError
 assert_contains "$(get signed '{.status.conditions[?(@.type=="Ready")].message}')" \
     "not supported by eddy" "verify refused"
 
+step "the CLI: create, get, reconcile, suspend and resume source oci"
+out=$("$eddy" create source oci created -n "$ns" --url "oci://$EDDY_REGISTRY/oci/app" --tag 1.0.0 \
+    --timeout 1m 2>&1) || fail "create source oci: $out"
+assert_contains "$out" "OCIRepository reconciliation completed" "create: completed"
+assert_contains "$out" "fetched revision: 1.0.0@$d100" "create: the revision"
+assert_eq "1.0.0" "$(get created '{.spec.ref.tag}')" "create: spec.ref.tag"
+out=$("$eddy" get sources oci -n "$ns")
+assert_match "app[[:space:]]+1\.1\.0@sha256:${d110:7:8}[[:space:]]+False[[:space:]]+True[[:space:]]+stored artifact for digest" \
+    "$out" "get sources oci"
+assert_contains "$("$eddy" get sources all -n "$ns")" "ocirepository/created" "get sources all"
+out=$("$eddy" reconcile source oci app -n "$ns" 2>&1) || fail "reconcile source oci: $out"
+assert_contains "$out" "fetched revision 1.1.0@$d110" "reconcile: the revision"
+out=$("$eddy" reconcile ks apps --with-source -n "$ns" 2>&1) || fail "reconcile --with-source: $out"
+assert_contains "$out" "applied revision 1.1.0@$d110" "reconcile --with-source"
+assert_ok "suspend" "$eddy" suspend source oci created -n "$ns"
+assert_eq true "$(get created '{.spec.suspend}')" "suspended"
+assert_ok "resume" "$eddy" resume source oci created -n "$ns" --timeout 1m
+assert_eq false "$(get created '{.spec.suspend}')" "resumed"
+assert_fails "create source oci with a tag in the URL" "$eddy" create source oci bad -n "$ns" \
+    --url "oci://$EDDY_REGISTRY/oci/app:1.0.0" --tag 1.0.0 --export
+assert_contains "$OUT" "URL must not contain a tag; remove ':1.0.0'" "create: the URL's tag refused"
+
 step "deletion removes the artifacts"
 kubectl -n "$ns" delete ocirepository latest --timeout=60s >/dev/null
 test ! -e "$storage/ocirepository/$ns/latest" || fail "artifacts of a deleted OCIRepository remain"
