@@ -75,6 +75,7 @@ typedef struct ed_registry_opts {
     /* Out, or NULL: on HTTP 429, the wait the registry asked for with Retry-After (seconds,
      * in ms; 0 when it gave none). Reset to 0 by each call. */
     int64_t *retry_after_ms;
+    bool push; /* a Bearer token is asked for pull and push (ed_registry_*_put) */
 } ed_registry_opts;
 
 /*
@@ -130,6 +131,25 @@ int ed_registry_manifest(const ed_image_ref *ref, const ed_registry_opts *opts,
  */
 int ed_registry_blob_get(const ed_image_ref *ref, const ed_registry_opts *opts, const char *digest,
                          const char *file, int64_t max_bytes, ed_err *err);
+
+/*
+ * Upload a blob of ref's repository, unless the registry has it already (a HEAD): the file at
+ * file, or else len bytes at data, whose sha256 is digest (the registry checks it), with the
+ * distribution API's two steps (POST an upload, PUT its Location with ?digest=). Set
+ * opts->push for a Bearer registry. Errors as ed_registry_tags, ED_EINVALID for a malformed
+ * digest, ED_ERROR when the file cannot be read.
+ */
+int ed_registry_blob_put(const ed_image_ref *ref, const ed_registry_opts *opts, const char *file,
+                         const char *data, size_t len, const char *digest, ed_err *err);
+
+/*
+ * PUT manifest (JSON, NUL-terminated, of media_type) as tag of ref's repository; digest gets
+ * its sha256 ("sha256:<hex>"), checked against the registry's Docker-Content-Digest. Errors as
+ * ed_registry_blob_put.
+ */
+int ed_registry_manifest_put(const ed_image_ref *ref, const ed_registry_opts *opts, const char *tag,
+                             const char *manifest, const char *media_type,
+                             char digest[ED_DIGEST_MAX], ed_err *err);
 
 /* ---- OCI artifacts (OCIRepository) ---- */
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_PAGE      ((size_t)16 << 20)
@@ -93,6 +94,15 @@ struct reply {
     int64_t cap, got;
     bool over;   /* the blob passed cap */
     long status; /* of the response being read */
+    /* A write (push): the method, a body from memory or from a file (rewound for each
+     * attempt), its Content-Type; the Location header of the reply. */
+    const char *method; /* "POST", "PUT", or NULL for GET/HEAD */
+    const char *upload;
+    size_t upload_len;
+    FILE *upload_file;
+    int64_t upload_file_len;
+    const char *content_type;
+    char *location;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
@@ -135,7 +145,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
         free(r->challenge);
         free(r->next);
         free(r->digest);
-        r->challenge = r->next = r->digest = NULL;
+        free(r->location);
+        r->challenge = r->next = r->digest = r->location = NULL;
         r->retry_after_s = 0;
         const char *sp = memchr(data, ' ', len);
         r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
@@ -153,6 +164,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     } else if ((v = header_value(data, len, "Docker-Content-Digest"))) {
         free(r->digest);
         r->digest = v;
+    } else if ((v = header_value(data, len, "Location"))) {
+        free(r->location);
+        r->location = v;
     } else if ((v = header_value(data, len, "Retry-After"))) {
         r->retry_after_s = strtol(v, NULL, 10);
         free(v);
@@ -167,12 +181,19 @@ static void reply_free(struct reply *r)
                          .sink = r->sink,
                          .md = r->md,
                          .cap = r->cap,
-                         .got = r->got};
+                         .got = r->got,
+                         .method = r->method,
+                         .upload = r->upload,
+                         .upload_len = r->upload_len,
+                         .upload_file = r->upload_file,
+                         .upload_file_len = r->upload_file_len,
+                         .content_type = r->content_type};
     ed_buf_free(&r->body);
     free(r->challenge);
     free(r->next);
     free(r->digest);
     free(r->origin);
+    free(r->location);
     *r = keep;
 }
 
@@ -239,6 +260,23 @@ static long get(const char *url, const char *authorization, const char *userpwd_
     curl_easy_setopt(h, CURLOPT_URL, url);
     if (r->head)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    if (r->content_type) {
+        char *ct = ed_xasprintf("Content-Type: %s", r->content_type);
+        headers = curl_slist_append(headers, ct);
+        free(ct);
+    }
+    if (r->upload_file) {
+        /* Each attempt (after a 401, say) sends the whole file again. */
+        rewind(r->upload_file);
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_READDATA, r->upload_file);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->upload_file_len);
+    } else if (r->method) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->upload ? r->upload : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->upload_len);
+    }
+    if (r->method)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -345,9 +383,11 @@ static char *bearer_token(const char *challenge, const ed_image_ref *ref, const 
                    ref->registry);
         goto out;
     }
-    char *default_scope = ed_xasprintf("repository:%s:pull", ref->repository);
+    char *default_scope =
+        ed_xasprintf("repository:%s:%s", ref->repository, o->push ? "pull,push" : "pull");
     char *esc_service = escape(service ? service : "");
-    char *esc_scope = escape(scope ? scope : default_scope);
+    /* A push asks for both actions at once: the token then serves every request. */
+    char *esc_scope = escape(scope && !o->push ? scope : default_scope);
     char *url = ed_xasprintf("%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?",
                              esc_service, esc_scope);
     struct reply r = {0};
@@ -467,10 +507,13 @@ static long session_get_path(struct session *s, const char *path, struct reply *
         url = ed_xasprintf("http://%s%s", s->ref->registry, path);
         status = session_get(s, url, r, err);
         free(url);
-        if (status == 400 || (status < 0 && !s->o->insecure)) {
+        bool plain_spoke = s->answered || (err && err->code == ED_ETOOBIG);
+        if (status == 400 || (status < 0 && !plain_spoke && !s->o->insecure)) {
             /* An HTTPS server answers a plain request with 400 (and a registry that only
              * looks local was meant to be HTTPS): the HTTPS failure, a certificate refused
-             * say, is what the user needs to read. */
+             * say, is what the user needs to read. A plain server that did answer (a 401,
+             * then a blob over the cap; or a blob over the cap at once) has its own failure
+             * said. */
             if (err)
                 *err = https_err;
             status = -1;
@@ -740,6 +783,127 @@ int ed_registry_blob_get(const ed_image_ref *ref, const ed_registry_opts *opts, 
     EVP_MD_CTX_free(r.md);
     r.md = NULL;
     r.sink = NULL;
+    reply_free(&r);
+    free(path);
+    session_clear(&sess);
+    return rc;
+}
+
+/* One write request of a push: a path of the registry, or an absolute URL (a Location). */
+static long push_request(struct session *s, const char *path_or_url, struct reply *r, ed_err *err)
+{
+    if (ed_str_has_prefix(path_or_url, "http://") || ed_str_has_prefix(path_or_url, "https://"))
+        return session_get(s, path_or_url, r, err);
+    return session_get_path(s, path_or_url, r, err);
+}
+
+int ed_registry_blob_put(const ed_image_ref *ref, const ed_registry_opts *opts, const char *file,
+                         const char *data, size_t len, const char *digest, ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    if (!ed_registry_digest_valid(digest))
+        return ed_err_set(err, ED_EINVALID, "%s: invalid blob digest '%s'", ref->registry,
+                          digest ? digest : "");
+    struct session sess;
+    session_init(&sess, ref, o);
+    int rc = 0;
+    FILE *f = NULL;
+    char *path = ed_xasprintf("/v2/%s/blobs/%s", ref->repository, digest);
+    char *put = NULL;
+    /* Already there (another tag of the same content): nothing to send. */
+    struct reply r = {.head = true, .accept = "*/*"};
+    long status = session_get_path(&sess, path, &r, err);
+    if (status == 200)
+        goto done;
+    if (status < 0) {
+        rc = err ? err->code : ED_ERROR;
+        goto done;
+    }
+    reply_free(&r);
+    r = (struct reply){.method = "POST", .accept = "*/*"};
+    free(path);
+    path = ed_xasprintf("/v2/%s/blobs/uploads/", ref->repository);
+    status = push_request(&sess, path, &r, err);
+    if (status < 0) {
+        rc = err ? err->code : ED_ERROR;
+        goto done;
+    }
+    if (status != 202) {
+        rc = status_error(ref, status, &r, o, "starting an upload to", err);
+        goto done;
+    }
+    if (!r.location) {
+        rc = ed_err_set(err, ED_ERROR, "%s: an upload to %s was started without a Location",
+                        ref->registry, ref->repository);
+        goto done;
+    }
+    /* The upload URL: absolute, or a path on the server that answered. */
+    const char *sep = strchr(r.location, '?') ? "&" : "?";
+    if (r.location[0] == '/')
+        put = ed_xasprintf("%s://%s%s%sdigest=%s", sess.scheme, ref->registry, r.location, sep,
+                           digest);
+    else
+        put = ed_xasprintf("%s%sdigest=%s", r.location, sep, digest);
+    reply_free(&r);
+    r = (struct reply){.method = "PUT",
+                       .accept = "*/*",
+                       .content_type = "application/octet-stream",
+                       .upload = data,
+                       .upload_len = len};
+    if (file) {
+        struct stat st;
+        if (!(f = fopen(file, "rb")) || fstat(fileno(f), &st) != 0) {
+            rc = ed_err_set(err, ED_ERROR, "read %s: %s", file, strerror(errno));
+            goto done;
+        }
+        r.upload_file = f;
+        r.upload_file_len = (int64_t)st.st_size;
+    }
+    status = push_request(&sess, put, &r, err);
+    if (status < 0)
+        rc = err ? err->code : ED_ERROR;
+    else if (status != 201)
+        rc = status_error(ref, status, &r, o, "uploading a blob to", err);
+done:
+    if (f)
+        fclose(f);
+    r.upload_file = NULL;
+    reply_free(&r);
+    free(path);
+    free(put);
+    session_clear(&sess);
+    return rc;
+}
+
+int ed_registry_manifest_put(const ed_image_ref *ref, const ed_registry_opts *opts, const char *tag,
+                             const char *manifest, const char *media_type,
+                             char digest[ED_DIGEST_MAX], ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    char hex[65];
+    ed_sha256_hex(manifest, strlen(manifest), hex);
+    snprintf(digest, ED_DIGEST_MAX, "sha256:%s", hex);
+    struct session sess;
+    session_init(&sess, ref, o);
+    char *path = ed_xasprintf("/v2/%s/manifests/%s", ref->repository, tag);
+    struct reply r = {.method = "PUT",
+                      .accept = "*/*",
+                      .content_type = media_type,
+                      .upload = manifest,
+                      .upload_len = strlen(manifest)};
+    int rc = 0;
+    long status = session_get_path(&sess, path, &r, err);
+    if (status < 0)
+        rc = err ? err->code : ED_ERROR;
+    else if (status != 201)
+        rc = status_error(ref, status, &r, o, "pushing the manifest of", err);
+    else if (r.digest && strcmp(r.digest, digest) != 0)
+        rc = ed_err_set(err, ED_ERROR, "%s: the registry stored the manifest as %s, not %s",
+                        ref->registry, r.digest, digest);
+    if (rc)
+        digest[0] = '\0';
     reply_free(&r);
     free(path);
     session_clear(&sess);
