@@ -268,6 +268,25 @@ static const struct verb verbs[] = {
      "  eddy create image repository podinfo --image ghcr.io/stefanprodan/podinfo --export\n"
      "  eddy create secret git auth --url https://git.example.com/repo -u git -p token\n",
      ed_cli_create},
+    {"push", "Push a directory to a container registry as a Flux OCI artifact",
+     "Usage: eddy push artifact oci://HOST/REPOSITORY[:TAG] --path DIR --source URL\n"
+     "          --revision REV [--creds USER:PASSWORD] [-a KEY=VALUE,...]\n"
+     "          [--insecure-registry]\n"
+     "\n"
+     "Archive DIR (a deterministic tar.gz of every file below it) and push it as flux push\n"
+     "artifact does: the one layer of media type application/vnd.cncf.flux.content.v1.tar+gzip,\n"
+     "Flux's config media type, and the manifest annotations org.opencontainers.image.source\n"
+     "(--source), .revision (--revision) and .created, plus --annotations. TAG defaults to\n"
+     "latest. An OCIRepository pointing at the repository reads it back. --creds are sent as\n"
+     "the registry asks (Basic, or for a Bearer token with pull and push scope);\n"
+     "--insecure-registry allows plain HTTP (a loopback or private registry is tried over plain\n"
+     "HTTP anyway when HTTPS gives no answer).\n"
+     "\n"
+     "Examples:\n"
+     "  eddy push artifact oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy \\\n"
+     "      --source \"$(git config --get remote.origin.url)\" \\\n"
+     "      --revision \"main@sha1:$(git rev-parse HEAD)\" --creds flux:$GITHUB_TOKEN\n",
+     ed_cli_push},
     {"delete", "Delete Flux objects",
      "Usage: eddy delete (source git|oci | kustomization | image repository|policy|update) NAME\n"
      "          [-s|--silent] [-n NS]\n"

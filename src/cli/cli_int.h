@@ -71,6 +71,7 @@ int ed_cli_diff(int argc, char **argv);
 /* debug.c: debug kustomization, envsubst */
 int ed_cli_debug(int argc, char **argv);
 int ed_cli_envsubst(int argc, char **argv);
+int ed_cli_push(int argc, char **argv);
 /* completion.c */
 int ed_cli_completion(int argc, char **argv);
 /* `eddy kustomize build DIR` (kustomize.c). */

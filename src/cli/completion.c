@@ -28,6 +28,8 @@ static const char *kind_words(const char *verb)
         return "bash zsh fish powershell";
     if (strcmp(verb, "kustomize") == 0)
         return "build";
+    if (strcmp(verb, "push") == 0)
+        return "artifact";
     if (strcmp(verb, "help") == 0)
         return "";
     if (strcmp(verb, "suspend") == 0 || strcmp(verb, "resume") == 0 ||

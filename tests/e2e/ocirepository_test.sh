@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # OCIRepository against the real registries (scripts/servers: registry, registry-auth): an
-# artifact pushed as Flux lays one out becomes Ready with Flux's revision (<tag>@sha256:<manifest
+# artifact pushed with `eddy push artifact` (Flux's layout) becomes Ready with Flux's revision (<tag>@sha256:<manifest
 # digest>), the manifest's annotations as metadata and a NewArtifact event naming the origin;
 # a Kustomization of sourceRef.kind OCIRepository applies it, lastAppliedRevision the OCI
 # revision; a semver range picks up a newly pushed tag on reconcile; a digest ref pins one
@@ -21,12 +21,15 @@ retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/ocirepositories.source.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
 new_namespace "$ns"
 
-# artifact DIR NAME TAG [REGISTRY [CREDS]]: push DIR as a Flux artifact; prints the digest.
+# artifact DIR NAME TAG [REGISTRY [CREDS]]: eddy push artifact of DIR; prints the manifest
+# digest it reports.
 artifact() {
-    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -czf "$scratch/layer.tgz" .
-    PUSH_IMAGE_LAYER=$scratch/layer.tgz PUSH_IMAGE_SOURCE=https://git.example/app \
-        PUSH_IMAGE_REVISION="main@sha1:$3" \
-        "$EDDY_ROOT/scripts/push-image" "${4:-$EDDY_REGISTRY}" "$2" "$3" ${5:+"$5"}
+    local out
+    out=$("$eddy" push artifact "oci://${4:-$EDDY_REGISTRY}/$2:$3" --path "$1" \
+        --source https://git.example/app --revision "main@sha1:$3" ${5:+--creds "$5"} 2>&1) ||
+        fail "push artifact $2:$3: $out"
+    assert_contains "$out" "► pushing artifact to ${4:-$EDDY_REGISTRY}/$2:$3" "push: the action"
+    sed -n "s|^✔ artifact successfully pushed to ${4:-$EDDY_REGISTRY}/$2@\(sha256:[0-9a-f]*\)\$|\1|p" <<<"$out"
 }
 # manifests DIR VALUE: a ConfigMap named app with data.v=VALUE in DIR.
 manifests() {
@@ -41,9 +44,17 @@ YAML
 manifests "$scratch/v1" one
 manifests "$scratch/v2" two
 d100=$(artifact "$scratch/v1" oci/app 1.0.0)
+assert_match '^sha256:[0-9a-f]{64}$' "$d100" "push artifact: the digest"
 artifact "$scratch/v1" oci/app latest >/dev/null
 dauth=$(artifact "$scratch/v1" oci/private 1.0.0 "$EDDY_REGISTRY_AUTH" \
     "$EDDY_REGISTRY_USER:$EDDY_REGISTRY_PASSWORD")
+assert_fails "push artifact with wrong credentials" "$eddy" push artifact \
+    "oci://$EDDY_REGISTRY_AUTH/oci/private:2.0.0" --path "$scratch/v1" --source s --revision r \
+    --creds "$EDDY_REGISTRY_USER:wrong"
+assert_contains "$OUT" "authentication required or refused" "push: credentials refused"
+assert_fails "push artifact without --revision" "$eddy" push artifact "oci://$EDDY_REGISTRY/oci/x:1" \
+    --path "$scratch/v1" --source s
+assert_contains "$OUT" "--revision is required" "push: --revision"
 # A layer with an entry that climbs out of the tree.
 mkdir -p "$scratch/evil/sub"
 echo pwned >"$scratch/evil/sub/x"
