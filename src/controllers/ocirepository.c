@@ -138,6 +138,14 @@ static int write_status(ed_ocirepo_controller *c, const ed_node *obj, const stru
                 ed_cond_remove(sp.conditions, negative[i]);
         ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message, sp.generation);
         ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
+        /* Flux's mark of a revision found but not stored yet, beside an older artifact. */
+        if (out->new_revision[0] && ed_node_path(obj, "/status/artifact")) {
+            char outdated[sizeof(out->new_revision) + sizeof(out->ref_name) + 32];
+            snprintf(outdated, sizeof(outdated), "new revision '%s' for '%s'", out->new_revision,
+                     out->ref_name);
+            ed_cond_set(d, sp.conditions, "ArtifactOutdated", "True", "NewRevision", outdated,
+                        sp.generation);
+        }
         if (out->stalled) {
             ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
                         sp.generation);

@@ -89,6 +89,8 @@ oci private "$EDDY_REGISTRY_AUTH/oci/private" "  ref: {tag: 1.0.0}
 oci wrong "$EDDY_REGISTRY_AUTH/oci/private" "  ref: {tag: 1.0.0}
   secretRef: {name: bad}"
 oci evil "$EDDY_REGISTRY/oci/evil" "  ref: {tag: 1.0.0}"
+dflip=$(artifact "$scratch/v1" oci/flip 1.0.0)
+oci flip "$EDDY_REGISTRY/oci/flip" "  ref: {tag: 1.0.0}"
 oci cloud "$EDDY_REGISTRY/oci/app" "  provider: aws"
 oci signed "$EDDY_REGISTRY/oci/app" "  verify: {provider: cosign}"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
@@ -172,6 +174,17 @@ failed evil OCIArtifactLayerOperationFailed
 assert_contains "$(get evil '{.status.conditions[?(@.type=="Ready")].message}')" \
     "failed to extract layer contents from artifact" "evil message"
 test -z "$(find "$scratch" "$storage" -name escaped.txt)" || fail "a file escaped the tree"
+# A tag moved to a hostile artifact: the last good artifact stays, marked outdated.
+ready flip
+PUSH_IMAGE_LAYER=$scratch/evil.tgz "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" oci/flip 1.0.0 >/dev/null
+kubectl -n "$ns" annotate --overwrite ocirepository flip reconcile.fluxcd.io/requestedAt="$(date +%s%N)" >/dev/null
+failed flip OCIArtifactLayerOperationFailed
+assert_eq "1.0.0@$dflip" "$(get flip '{.status.artifact.revision}')" "the last artifact kept"
+assert_eq "NewRevision" "$(get flip '{.status.conditions[?(@.type=="ArtifactOutdated")].reason}')" \
+    "ArtifactOutdated"
+assert_contains "$(get flip '{.status.conditions[?(@.type=="ArtifactOutdated")].message}')" \
+    "new revision '1.0.0@sha256:" "ArtifactOutdated message"
+test -f "$storage/$(get flip '{.status.artifact.path}')" || fail "the last artifact's file is gone"
 
 step "what eddy does not do is refused clearly"
 failed cloud AuthenticationFailed
