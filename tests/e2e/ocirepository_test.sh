@@ -208,6 +208,12 @@ out=$("$eddy" reconcile source oci app -n "$ns" 2>&1) || fail "reconcile source 
 assert_contains "$out" "fetched revision 1.1.0@$d110" "reconcile: the revision"
 out=$("$eddy" reconcile ks apps --with-source -n "$ns" 2>&1) || fail "reconcile --with-source: $out"
 assert_contains "$out" "applied revision 1.1.0@$d110" "reconcile --with-source"
+out=$("$eddy" trace configmap/app -n "$ns" 2>&1) || fail "trace: $out"
+assert_contains "$out" "OCIRepository:" "trace: the source's kind"
+assert_contains "$out" "oci://$EDDY_REGISTRY/oci/app" "trace: the source's URL"
+assert_contains "$out" "1.1.0@sha256:" "trace: the source's revision"
+out=$("$eddy" events --for OCIRepository/app -n "$ns" 2>&1) || fail "events: $out"
+assert_contains "$out" "NewArtifact" "events --for OCIRepository/app"
 assert_ok "suspend" "$eddy" suspend source oci created -n "$ns"
 assert_eq true "$(get created '{.spec.suspend}')" "suspended"
 assert_ok "resume" "$eddy" resume source oci created -n "$ns" --timeout 1m
