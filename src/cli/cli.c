@@ -224,6 +224,8 @@ static const struct verb verbs[] = {
     {"create", "Create or update Flux objects and secrets",
      "Usage: eddy create source git NAME --url URL [--branch B | --tag T | --tag-semver R |\n"
      "                                       --commit SHA] [flags]\n"
+     "       eddy create source oci NAME --url oci://HOST/REPO (--tag T | --tag-semver R |\n"
+     "                                       --digest sha256:HEX) [flags]\n"
      "       eddy create kustomization NAME --source [Kind/]NAME[.NS] [--path P] [flags]\n"
      "       eddy create image repository NAME --image IMAGE [flags]\n"
      "       eddy create image policy NAME --image-ref REPO (--select-semver R |\n"
@@ -242,8 +244,11 @@ static const struct verb verbs[] = {
      "  -u/--username and -p/--password, --ca-file (https), --private-key-file and\n"
      "  --known-hosts-file (ssh; flux scans the host, eddy takes the file); --ignore-paths,\n"
      "  --sparse-checkout-paths, --proxy-secret-ref, --recurse-submodules.\n"
+     "source oci: --url, --tag, --tag-semver, --digest, --secret-ref (a dockerconfigjson\n"
+     "  Secret), --cert-ref, --proxy-secret-ref, --service-account, --insecure, --ignore-paths,\n"
+     "  --provider (eddy's agent refuses all but generic).\n"
      "kustomization: --source (Kind: GitRepository, the default, OCIRepository or Bucket;\n"
-     "  eddy's agent serves GitRepository only), --path (default ./), --prune,\n"
+     "  eddy's agent serves GitRepository and OCIRepository), --path (default ./), --prune,\n"
      "  --target-namespace,\n"
      "  --depends-on [NS/]NAME, --wait, --health-check Kind/name.ns, --health-check-timeout,\n"
      "  --service-account, --kubeconfig-secret-ref (a remote cluster), --retry-interval,\n"
@@ -268,8 +273,27 @@ static const struct verb verbs[] = {
      "  eddy create image repository podinfo --image ghcr.io/stefanprodan/podinfo --export\n"
      "  eddy create secret git auth --url https://git.example.com/repo -u git -p token\n",
      ed_cli_create},
+    {"push", "Push a directory to a container registry as a Flux OCI artifact",
+     "Usage: eddy push artifact oci://HOST/REPOSITORY[:TAG] --path DIR --source URL\n"
+     "          --revision REV [--creds USER:PASSWORD] [-a KEY=VALUE,...]\n"
+     "          [--insecure-registry]\n"
+     "\n"
+     "Archive DIR (a deterministic tar.gz of every file below it) and push it as flux push\n"
+     "artifact does: the one layer of media type application/vnd.cncf.flux.content.v1.tar+gzip,\n"
+     "Flux's config media type, and the manifest annotations org.opencontainers.image.source\n"
+     "(--source), .revision (--revision) and .created, plus --annotations. TAG defaults to\n"
+     "latest. An OCIRepository pointing at the repository reads it back. --creds are sent as\n"
+     "the registry asks (Basic, or for a Bearer token with pull and push scope);\n"
+     "--insecure-registry allows plain HTTP (a loopback or private registry is tried over plain\n"
+     "HTTP anyway when HTTPS gives no answer).\n"
+     "\n"
+     "Examples:\n"
+     "  eddy push artifact oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy \\\n"
+     "      --source \"$(git config --get remote.origin.url)\" \\\n"
+     "      --revision \"main@sha1:$(git rev-parse HEAD)\" --creds flux:$GITHUB_TOKEN\n",
+     ed_cli_push},
     {"delete", "Delete Flux objects",
-     "Usage: eddy delete (source git | kustomization | image repository|policy|update) NAME\n"
+     "Usage: eddy delete (source git|oci | kustomization | image repository|policy|update) NAME\n"
      "          [-s|--silent] [-n NS]\n"
      "\n"
      "Delete the object, after asking for confirmation unless --silent. Deleting a Kustomization\n"
@@ -283,7 +307,7 @@ static const struct verb verbs[] = {
      "  eddy delete source git podinfo --silent\n",
      ed_cli_delete},
     {"get", "Show Flux objects and their status",
-     "Usage: eddy get (sources git | kustomizations | images repository|policy|update |\n"
+     "Usage: eddy get (sources git|oci | kustomizations | images repository|policy|update |\n"
      "                 images all | sources all | all) [NAME] [-A] [--watch]\n"
      "                 [--status-selector TYPE=STATUS] [-l SELECTOR] [--no-header]\n"
      "\n"
@@ -321,7 +345,7 @@ static const struct verb verbs[] = {
      "  eddy stats -A\n",
      ed_cli_stats},
     {"suspend", "Suspend the reconciliation of Flux objects",
-     "Usage: eddy suspend (source git | kustomization | image repository|policy|update)\n"
+     "Usage: eddy suspend (source git|oci | kustomization | image repository|policy|update)\n"
      "          (NAME... | --all) [-r/--reason TEXT] [-n NS]\n"
      "\n"
      "Set spec.suspend: the controller leaves the object (and what it applied) alone until it\n"
@@ -337,7 +361,7 @@ static const struct verb verbs[] = {
      "  eddy suspend image update --all\n",
      ed_cli_suspend},
     {"resume", "Resume suspended Flux objects and wait until they are reconciled",
-     "Usage: eddy resume (source git | kustomization | image repository|policy|update)\n"
+     "Usage: eddy resume (source git|oci | kustomization | image repository|policy|update)\n"
      "          (NAME | --all) [-n NS] [--wait=false]\n"
      "\n"
      "Clear spec.suspend, ask for a reconcile at once, and wait until the controller reports\n"
@@ -353,12 +377,12 @@ static const struct verb verbs[] = {
      "  eddy resume source git --all --wait\n",
      ed_cli_resume},
     {"reconcile", "Ask for a reconcile now and wait for its result",
-     "Usage: eddy reconcile (source git | kustomization | image repository | image update) NAME\n"
-     "          [-n NS] [--with-source]\n"
+     "Usage: eddy reconcile (source git|oci | kustomization | image repository | image update)\n"
+     "          NAME [-n NS] [--with-source]\n"
      "\n"
      "Set the reconcile.fluxcd.io/requestedAt annotation and wait until the controller handled\n"
      "it; print the revision it fetched or applied, or why it failed (exit 1). --with-source\n"
-     "reconciles a Kustomization's GitRepository first.\n"
+     "reconciles a Kustomization's GitRepository or OCIRepository first.\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
@@ -507,8 +531,8 @@ static const struct verb verbs[] = {
      "       eddy trace NAME --kind KIND [--api-version V] [-n NS]\n"
      "\n"
      "Follow an object's owner labels (kustomize.toolkit.fluxcd.io/name and /namespace) to\n"
-     "the Kustomization that applied it and on to its GitRepository, and print each with its\n"
-     "revision and Ready status. Common kinds need no --api-version.\n"
+     "the Kustomization that applied it and on to its GitRepository or OCIRepository, and print\n"
+     "each with its revision and Ready status. Common kinds need no --api-version.\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"

@@ -71,6 +71,7 @@ int ed_cli_diff(int argc, char **argv);
 /* debug.c: debug kustomization, envsubst */
 int ed_cli_debug(int argc, char **argv);
 int ed_cli_envsubst(int argc, char **argv);
+int ed_cli_push(int argc, char **argv);
 /* completion.c */
 int ed_cli_completion(int argc, char **argv);
 /* `eddy kustomize build DIR` (kustomize.c). */
@@ -102,9 +103,9 @@ typedef struct ed_cli_kind {
     bool has_suspend;        /* spec.suspend exists */
 } ed_cli_kind;
 
-extern const ed_cli_kind ed_cli_gitrepository, ed_cli_kustomization, ed_cli_imagerepository,
-    ed_cli_imagepolicy, ed_cli_imageupdate;
-/* The five kinds, in flux's order, NULL-terminated. */
+extern const ed_cli_kind ed_cli_gitrepository, ed_cli_ocirepository, ed_cli_kustomization,
+    ed_cli_imagerepository, ed_cli_imagepolicy, ed_cli_imageupdate;
+/* The six kinds, in flux's order, NULL-terminated. */
 extern const ed_cli_kind *const ed_cli_kinds[];
 
 /*

@@ -26,6 +26,12 @@ const ed_cli_kind ed_cli_gitrepository = {"source.toolkit.fluxcd.io/v1",
                                           "gitrepositories.source.toolkit.fluxcd.io",
                                           "source-controller",
                                           true};
+const ed_cli_kind ed_cli_ocirepository = {"source.toolkit.fluxcd.io/v1",
+                                          "OCIRepository",
+                                          "source oci",
+                                          "ocirepositories.source.toolkit.fluxcd.io",
+                                          "source-controller",
+                                          true};
 const ed_cli_kind ed_cli_kustomization = {"kustomize.toolkit.fluxcd.io/v1",
                                           "Kustomization",
                                           "kustomization",
@@ -49,9 +55,13 @@ const ed_cli_kind ed_cli_imageupdate = {"image.toolkit.fluxcd.io/v1",
                                         "image-automation-controller",
                                         true};
 
-const ed_cli_kind *const ed_cli_kinds[] = {&ed_cli_gitrepository,   &ed_cli_kustomization,
-                                           &ed_cli_imagerepository, &ed_cli_imagepolicy,
-                                           &ed_cli_imageupdate,     NULL};
+const ed_cli_kind *const ed_cli_kinds[] = {&ed_cli_gitrepository,
+                                           &ed_cli_ocirepository,
+                                           &ed_cli_kustomization,
+                                           &ed_cli_imagerepository,
+                                           &ed_cli_imagepolicy,
+                                           &ed_cli_imageupdate,
+                                           NULL};
 
 static bool word_is(const char *w, const char *a, const char *b)
 {
@@ -72,6 +82,10 @@ const ed_cli_kind *ed_cli_kind_parse(char **pos, int npos, int *used)
     if (word_is(pos[0], "source", "sources") && strcmp(pos[1], "git") == 0) {
         *used = 2;
         return &ed_cli_gitrepository;
+    }
+    if (word_is(pos[0], "source", "sources") && strcmp(pos[1], "oci") == 0) {
+        *used = 2;
+        return &ed_cli_ocirepository;
     }
     if (!word_is(pos[0], "image", "images"))
         return NULL;
@@ -639,7 +653,7 @@ const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field)
 const char *ed_cli_revision(const ed_cli_kind *k, const ed_node *obj)
 {
     const char *r = NULL;
-    if (k == &ed_cli_gitrepository)
+    if (k == &ed_cli_gitrepository || k == &ed_cli_ocirepository)
         r = ed_node_path_str(obj, "/status/artifact/revision");
     else if (k == &ed_cli_kustomization)
         r = ed_node_path_str(obj, "/status/lastAppliedRevision");
@@ -690,7 +704,7 @@ void ed_cli_now_token(char *out, size_t cap)
 /* The line flux prints once a kind's object is Ready. */
 static void print_result(const ed_cli_kind *k, const ed_node *o)
 {
-    if (k == &ed_cli_gitrepository)
+    if (k == &ed_cli_gitrepository || k == &ed_cli_ocirepository)
         ed_cli_success("fetched revision %s", ed_cli_revision(k, o));
     else if (k == &ed_cli_kustomization)
         ed_cli_success("applied revision %s", ed_cli_revision(k, o));
@@ -733,12 +747,13 @@ int ed_cli_ready_state(const ed_node *o, const char *token)
  * artifact (flux fails then). */
 static int print_created(const ed_cli_kind *k, const char *name, const ed_node *o)
 {
-    if (k == &ed_cli_gitrepository) {
-        ed_cli_success("GitRepository source reconciliation completed");
+    if (k == &ed_cli_gitrepository || k == &ed_cli_ocirepository) {
+        bool git = k == &ed_cli_gitrepository;
+        ed_cli_success("%s reconciliation completed", git ? "GitRepository source" : k->kind);
         const char *rev = ed_cli_revision(k, o);
         if (!*rev) {
-            ed_cli_failure("GitRepository source reconciliation completed but no artifact was "
-                           "found");
+            ed_cli_failure("%s reconciliation completed but no artifact was found",
+                           git ? "GitRepository source" : k->kind);
             return 1;
         }
         ed_cli_success("fetched revision: %s", rev);

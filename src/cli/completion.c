@@ -28,6 +28,8 @@ static const char *kind_words(const char *verb)
         return "bash zsh fish powershell";
     if (strcmp(verb, "kustomize") == 0)
         return "build";
+    if (strcmp(verb, "push") == 0)
+        return "artifact";
     if (strcmp(verb, "help") == 0)
         return "";
     if (strcmp(verb, "suspend") == 0 || strcmp(verb, "resume") == 0 ||
@@ -57,7 +59,7 @@ static void bash(void)
            "        words=\"%s\"\n"
            "    else\n"
            "        case $prev in\n"
-           "        source|sources) words=\"git\" ;;\n"
+           "        source|sources) words=\"git oci\" ;;\n"
            "        image|images) words=\"repository policy update all\" ;;\n"
            "        secret) words=\"git\" ;;\n"
            "        *)\n"
@@ -101,7 +103,8 @@ static void zsh(void)
            "        return\n"
            "    fi\n"
            "    case $words[CURRENT-1] in\n"
-           "    source|sources|secret) compadd git; return ;;\n"
+           "    source|sources) compadd git oci; return ;;\n"
+           "    secret) compadd git; return ;;\n"
            "    image|images) compadd repository policy update all; return ;;\n"
            "    esac\n"
            "    (( CURRENT == 3 )) || return\n"
@@ -132,7 +135,8 @@ static void fish(void)
         if (k && *k)
             printf("complete -c eddy -n '__fish_seen_subcommand_from %s' -a '%s'\n", v, k);
     }
-    printf("complete -c eddy -n '__fish_seen_subcommand_from source sources secret' -a git\n"
+    printf("complete -c eddy -n '__fish_seen_subcommand_from source sources' -a 'git oci'\n"
+           "complete -c eddy -n '__fish_seen_subcommand_from secret' -a git\n"
            "complete -c eddy -n '__fish_seen_subcommand_from image images' "
            "-a 'repository policy update all'\n"
            "complete -c eddy -s n -l namespace -r -d 'namespace (default flux-system)'\n"
@@ -202,7 +206,9 @@ static void powershell(void)
            "        $candidates = @($verbs.Keys)\n"
            "    } else {\n"
            "        $prev = $words[$count - 1]\n"
-           "        if (@('source', 'sources', 'secret') -contains $prev) {\n"
+           "        if (@('source', 'sources') -contains $prev) {\n"
+           "            $candidates = @('git', 'oci')\n"
+           "        } elseif ($prev -eq 'secret') {\n"
            "            $candidates = @('git')\n"
            "        } elseif (@('image', 'images') -contains $prev) {\n"
            "            $candidates = @('repository', 'policy', 'update', 'all')\n"

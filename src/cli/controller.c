@@ -384,6 +384,7 @@ struct reconcilers {
     ed_artifact_store *store;
     ed_artifact_server *server;
     ed_gitrepo_controller *gitrepo;
+    ed_ocirepo_controller *ocirepo;
     ed_ks_controller *kustomization;
     ed_imagerepo_controller *imagerepo;
     ed_imagepolicy_controller *imagepolicy;
@@ -463,6 +464,22 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                          .retention_records = o->artifact_retention_records,
                          .retention_ttl_ms = o->artifact_retention_ttl_ms};
     r->gitrepo = ed_gitrepo_register(m, &g);
+    /* OCIRepository runs when its CRD is installed (a cluster from before it runs the rest
+     * unchanged; `eddy install` brings it). */
+    ed_kube_resource oci_res;
+    bool oci = ed_kube_resource_for(kube, "source.toolkit.fluxcd.io/v1", "OCIRepository", &oci_res,
+                                    NULL) != ED_ENOTFOUND;
+    if (oci) {
+        ed_ocirepo_opts oo = {.kube = kube,
+                              .metrics = ed_manager_metrics(m),
+                              .store = r->store,
+                              .workers = o->concurrent,
+                              .retention_records = o->artifact_retention_records,
+                              .retention_ttl_ms = o->artifact_retention_ttl_ms};
+        r->ocirepo = ed_ocirepo_register(m, &oo);
+    } else {
+        ed_log(ED_LOG_INFO, "OCIRepository not started: its CRD is not installed", NULL);
+    }
     ed_ks_controller_opts k = {.kube = kube,
                                .metrics = ed_manager_metrics(m),
                                .store = r->store,
@@ -474,7 +491,8 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .lenient_substitutions = !o->strict_substitutions,
                                .remote_cache = o->no_remote_bases ? NULL : r->cache,
                                .insecure_kubeconfig_exec = o->insecure_kubeconfig_exec,
-                               .insecure_kubeconfig_tls = o->insecure_kubeconfig_tls};
+                               .insecure_kubeconfig_tls = o->insecure_kubeconfig_tls,
+                               .oci_sources = oci};
     r->kustomization = ed_kustomization_register(m, &k);
     register_image_controllers(m, o, kube, r);
     char port[16];
@@ -488,6 +506,7 @@ static void free_reconcilers(struct reconcilers *r)
 {
     ed_artifact_server_stop(r->server);
     ed_gitrepo_free(r->gitrepo);
+    ed_ocirepo_free(r->ocirepo);
     ed_kustomization_free(r->kustomization);
     ed_imagerepo_free(r->imagerepo);
     ed_imagepolicy_free(r->imagepolicy);

@@ -1,8 +1,8 @@
 /*
  * `eddy create`, `eddy delete` and `eddy export`, as flux has them.
  *
- * create generates the object from flux's flags (`source git`, `kustomization`, `image
- * repository|policy|update`, `secret git`), then either prints it (--export: a YAML document
+ * create generates the object from flux's flags (`source git`, `source oci`, `kustomization`,
+ * `image repository|policy|update`, `secret git`), then either prints it (--export: a YAML document
  * after "---", keys sorted as sigs.k8s.io/yaml sorts them) or applies it with server-side
  * apply under the field manager `flux` and waits until its controller reports it Ready,
  * printing flux's lines (✚ generating, ► applying, ✔ created, ◎ waiting, ✔ the result).
@@ -11,6 +11,8 @@
  * status or server-set fields.
  */
 #include "cli_int.h"
+
+#include "../image/image.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +372,90 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
     return r->obj ? finish_create(r) : 2;
 }
 
+/* ---- create source oci ---- */
+
+struct oci_flags {
+    const char *url, *tag, *semver, *digest, *secret_ref, *cert_ref, *proxy_secret_ref;
+    const char *service_account, *provider;
+    int64_t interval_ms;
+    bool insecure;
+    ed_cli_list ignore_paths, labels;
+};
+
+static int create_source_oci(struct create_run *r, const char *name, int argc, char **argv)
+{
+    struct oci_flags f = {.interval_ms = 60000};
+    const ed_cli_flag flags[] = {
+        {"url", 0, ED_CLI_FLAG_STR, &f.url},
+        {"tag", 0, ED_CLI_FLAG_STR, &f.tag},
+        {"tag-semver", 0, ED_CLI_FLAG_STR, &f.semver},
+        {"digest", 0, ED_CLI_FLAG_STR, &f.digest},
+        {"secret-ref", 0, ED_CLI_FLAG_STR, &f.secret_ref},
+        {"cert-ref", 0, ED_CLI_FLAG_STR, &f.cert_ref},
+        {"proxy-secret-ref", 0, ED_CLI_FLAG_STR, &f.proxy_secret_ref},
+        {"service-account", 0, ED_CLI_FLAG_STR, &f.service_account},
+        {"provider", 0, ED_CLI_FLAG_STR, &f.provider},
+        {"insecure", 0, ED_CLI_FLAG_BOOL, &f.insecure},
+        {"ignore-paths", 0, ED_CLI_FLAG_LIST, &f.ignore_paths},
+        {"interval", 0, ED_CLI_FLAG_DURATION, &f.interval_ms},
+        {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
+        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags);
+    if (rc)
+        return rc;
+    if (!f.url) {
+        ed_cli_failure("url is required");
+        return 2;
+    }
+    if (!f.tag && !f.semver && !f.digest) {
+        ed_cli_failure("--tag, --tag-semver or --digest is required");
+        return 2;
+    }
+    /* As the controller would: say now what it will refuse. */
+    ed_image_ref ref;
+    ed_err err = ED_ERR_INIT;
+    if (ed_oci_url_parse(f.url, &ref, &err) != 0) {
+        ed_cli_failure("--url %s: %s", f.url, err.msg);
+        return 2;
+    }
+    if (f.provider && strcmp(f.provider, "generic") != 0)
+        ed_cli_warning("eddy's agent authenticates with --secret-ref only: an OCIRepository of "
+                       "provider '%s' is refused by it (Flux's source-controller serves it)",
+                       f.provider);
+    if (!r->export_only)
+        ed_cli_generate("generating OCIRepository source");
+    ed_doc *d =
+        new_object(ed_cli_ocirepository.api_version, "OCIRepository", r->g.ns, name, &f.labels);
+    if (!d)
+        return 2;
+    put_str(d, "/spec/url", f.url);
+    put_duration(d, "/spec/interval", f.interval_ms);
+    put_str(d, "/spec/ref/tag", f.tag);
+    put_str(d, "/spec/ref/semver", f.semver);
+    put_str(d, "/spec/ref/digest", f.digest);
+    put_str(d, "/spec/secretRef/name", f.secret_ref);
+    put_str(d, "/spec/certSecretRef/name", f.cert_ref);
+    put_str(d, "/spec/proxySecretRef/name", f.proxy_secret_ref);
+    put_str(d, "/spec/serviceAccountName", f.service_account);
+    if (f.provider && strcmp(f.provider, "generic") != 0)
+        put_str(d, "/spec/provider", f.provider);
+    if (f.insecure)
+        put_bool(d, "/spec/insecure", true);
+    if (f.ignore_paths.n) {
+        ed_buf ignore = ED_BUF_INIT(1 << 20);
+        for (int i = 0; i < f.ignore_paths.n; i++)
+            ed_buf_printf(&ignore, "%s%s", i ? "\n" : "", f.ignore_paths.items[i]);
+        put_str(d, "/spec/ignore", ignore.data);
+        ed_buf_free(&ignore);
+    }
+    r->k = &ed_cli_ocirepository;
+    r->what = "OCIRepository source";
+    r->obj = d;
+    return finish_create(r);
+}
+
 /* ---- create kustomization ---- */
 
 struct ks_flags {
@@ -395,9 +481,10 @@ static const char *ks_source_kind(const char *kind, size_t len)
 /*
  * --source [Kind/]name[.namespace] into spec.sourceRef, as flux's KustomizationSource reads it:
  * the kind, any case, is one of OCIRepository, GitRepository and Bucket (GitRepository when
- * left out). eddy's agent reconciles GitRepository sources only; the others are still written,
- * so that --export produces what flux would for a cluster that runs Flux's source-controller,
- * and in eddy's cluster the Kustomization says why it is not ready (warn: say so first).
+ * left out). eddy's agent reconciles GitRepository and OCIRepository sources; a Bucket is still
+ * written, so that --export produces what flux would for a cluster that runs Flux's
+ * source-controller, and in eddy's cluster the Kustomization says why it is not ready (warn:
+ * say so first).
  */
 static int put_source_ref(ed_doc *d, const char *source, bool warn)
 {
@@ -425,10 +512,10 @@ static int put_source_ref(ed_doc *d, const char *source, bool warn)
     put_str(d, "/spec/sourceRef/name", n);
     put_str(d, "/spec/sourceRef/namespace", dot ? dot + 1 : NULL);
     free(n);
-    if (warn && strcmp(kind, "GitRepository") != 0)
-        ed_cli_warning("eddy's agent reconciles GitRepository sources only: in its cluster this "
-                       "Kustomization stays not ready (a cluster running Flux's "
-                       "source-controller serves %s)",
+    if (warn && strcmp(kind, "GitRepository") != 0 && strcmp(kind, "OCIRepository") != 0)
+        ed_cli_warning("eddy's agent reconciles GitRepository and OCIRepository sources only: in "
+                       "its cluster this Kustomization stays not ready (a cluster running "
+                       "Flux's source-controller serves %s)",
                        kind);
     return 0;
 }
@@ -808,8 +895,8 @@ int ed_cli_create(int argc, char **argv)
     if (secret)
         used = 2;
     if (!k && !secret) {
-        ed_cli_failure("%s: unknown kind; eddy create (source git | kustomization | image "
-                       "repository|policy|update | secret git) NAME [flags]",
+        ed_cli_failure("%s: unknown kind; eddy create (source git | source oci | kustomization "
+                       "| image repository|policy|update | secret git) NAME [flags]",
                        argc > 1 ? argv[1] : "missing kind");
         return 2;
     }
@@ -831,6 +918,8 @@ int ed_cli_create(int argc, char **argv)
         rc = create_secret_git(&r, name, sub_argc, sub_argv);
     else if (k == &ed_cli_gitrepository)
         rc = create_source_git(&r, name, sub_argc, sub_argv);
+    else if (k == &ed_cli_ocirepository)
+        rc = create_source_oci(&r, name, sub_argc, sub_argv);
     else if (k == &ed_cli_kustomization)
         rc = create_kustomization(&r, name, sub_argc, sub_argv);
     else if (k == &ed_cli_imagerepository)
@@ -857,7 +946,7 @@ int ed_cli_delete(int argc, char **argv)
     if (rc)
         return rc;
     if (!k || !name) {
-        ed_cli_failure("usage: eddy delete (source git | kustomization | image "
+        ed_cli_failure("usage: eddy delete (source git | source oci | kustomization | image "
                        "repository|policy|update) NAME");
         return 2;
     }

@@ -618,6 +618,8 @@ static const char *kind_spelling(const char *kind)
         {"ks", "Kustomization"},
         {"gitrepo", "GitRepository"},
         {"gitrepositories", "GitRepository"},
+        {"ocirepo", "OCIRepository"},
+        {"ocirepositories", "OCIRepository"},
         {"imagerepositories", "ImageRepository"},
         {"imagepolicies", "ImagePolicy"},
     };
@@ -692,8 +694,10 @@ static int trace_source(ed_kube *kube, const ed_node *ks, const char *ks_ns)
     const char *kind = ed_node_path_str(ks, "/spec/sourceRef/kind");
     const char *name = ed_node_path_str(ks, "/spec/sourceRef/name");
     const char *ns = ed_node_path_str(ks, "/spec/sourceRef/namespace");
-    if (!kind || strcmp(kind, "GitRepository") != 0 || !name)
+    bool oci = kind && strcmp(kind, "OCIRepository") == 0;
+    if (!kind || (strcmp(kind, "GitRepository") != 0 && !oci) || !name)
         return 0;
+    const ed_cli_kind *k = oci ? &ed_cli_ocirepository : &ed_cli_gitrepository;
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, ed_cli_gitrepository.api_version, kind, ns ? ns : ks_ns, name, &d,
@@ -703,14 +707,16 @@ static int trace_source(ed_kube *kube, const ed_node *ks, const char *ks_ns)
     }
     const ed_node *o = ed_doc_root(d);
     printf("---\n");
-    trace_line("GitRepository:", name);
+    trace_line(oci ? "OCIRepository:" : "GitRepository:", name);
     trace_line("Namespace:", ns ? ns : ks_ns);
     trace_line("URL:", ed_node_path_str(o, "/spec/url"));
-    trace_line("Branch:", ed_node_path_str(o, "/spec/ref/branch"));
+    if (!oci)
+        trace_line("Branch:", ed_node_path_str(o, "/spec/ref/branch"));
     trace_line("Tag:", ed_node_path_str(o, "/spec/ref/tag"));
     trace_line("Semver:", ed_node_path_str(o, "/spec/ref/semver"));
-    trace_line("Commit:", ed_node_path_str(o, "/spec/ref/commit"));
-    trace_status(&ed_cli_gitrepository, o);
+    trace_line(oci ? "Digest:" : "Commit:",
+               ed_node_path_str(o, oci ? "/spec/ref/digest" : "/spec/ref/commit"));
+    trace_status(k, o);
     ed_doc_free(d);
     return 0;
 }

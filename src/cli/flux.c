@@ -276,11 +276,14 @@ static int reconcile_source(ed_kube *kube, const char *ns, const char *name, int
     const char *sname = ed_node_path_str(root, "/spec/sourceRef/name");
     const char *sns = ed_node_path_str(root, "/spec/sourceRef/namespace");
     int rc = 0;
-    if (skind && strcmp(skind, "GitRepository") != 0) {
+    const ed_cli_kind *sk = !skind || strcmp(skind, "GitRepository") == 0 ? &ed_cli_gitrepository
+                            : strcmp(skind, "OCIRepository") == 0         ? &ed_cli_ocirepository
+                                                                          : NULL;
+    if (!sk) {
         ed_cli_failure("--with-source: source kind %s is not served by eddy", skind);
         rc = 1;
     } else if (sname) {
-        rc = reconcile_one(kube, &ed_cli_gitrepository, sns ? sns : ns, sname, timeout_ms);
+        rc = reconcile_one(kube, sk, sns ? sns : ns, sname, timeout_ms);
     }
     ed_doc_free(d);
     return rc;

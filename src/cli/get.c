@@ -113,7 +113,7 @@ static void row_of(const ed_cli_kind *k, const ed_node *o, const char *name, con
     const char *drift = ed_cli_cond(o, "Drifted", "/message");
     if (drifted && strcmp(drifted, "True") == 0 && drift)
         row[5] = owned[0] = with_drift(msg, drift);
-    if (k == &ed_cli_gitrepository || k == &ed_cli_kustomization) {
+    if (k == &ed_cli_gitrepository || k == &ed_cli_ocirepository || k == &ed_cli_kustomization) {
         char *m = ed_cli_truncate_hex(row[5]);
         free(owned[0]);
         row[5] = owned[0] = m;
@@ -299,12 +299,17 @@ static int watch(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
 /* ---- the verb ---- */
 
 /* flux get all's order: sources all, images all, then the Kustomizations. */
-static const ed_cli_kind *const all_kinds[] = {&ed_cli_gitrepository, &ed_cli_imagerepository,
-                                               &ed_cli_imagepolicy,   &ed_cli_imageupdate,
-                                               &ed_cli_kustomization, NULL};
+static const ed_cli_kind *const all_kinds[] = {&ed_cli_gitrepository,
+                                               &ed_cli_ocirepository,
+                                               &ed_cli_imagerepository,
+                                               &ed_cli_imagepolicy,
+                                               &ed_cli_imageupdate,
+                                               &ed_cli_kustomization,
+                                               NULL};
 static const ed_cli_kind *const image_kinds[] = {&ed_cli_imagerepository, &ed_cli_imagepolicy,
                                                  &ed_cli_imageupdate, NULL};
-static const ed_cli_kind *const source_kinds[] = {&ed_cli_gitrepository, NULL};
+static const ed_cli_kind *const source_kinds[] = {&ed_cli_gitrepository, &ed_cli_ocirepository,
+                                                  NULL};
 
 /* "all", "sources all", "images all": the kinds; NULL otherwise. */
 static const ed_cli_kind *const *group_of(char **pos, int npos, int *used)
@@ -342,7 +347,7 @@ int ed_cli_get(int argc, char **argv)
         group = group_of(pos, npos, &used);
         k = group ? NULL : ed_cli_kind_parse(pos, npos, &used);
         if (!group && !k) {
-            ed_cli_failure("%s: unknown kind; eddy get (sources git | kustomizations | images "
+            ed_cli_failure("%s: unknown kind; eddy get (sources git|oci | kustomizations | images "
                            "repository|policy|update | images all | all) [NAME]",
                            npos ? pos[0] : "missing kind");
             rc = 2;
@@ -458,9 +463,13 @@ int ed_cli_stats(int argc, char **argv)
     const char *head[] = {"RECONCILERS", "RUNNING", "FAILING", "SUSPENDED", "STORAGE"};
     ed_cli_table_row(t, head);
     /* flux stats' order of the kinds eddy serves. */
-    static const ed_cli_kind *const order[] = {&ed_cli_gitrepository,   &ed_cli_kustomization,
-                                               &ed_cli_imageupdate,     &ed_cli_imagepolicy,
-                                               &ed_cli_imagerepository, NULL};
+    static const ed_cli_kind *const order[] = {&ed_cli_gitrepository,
+                                               &ed_cli_ocirepository,
+                                               &ed_cli_kustomization,
+                                               &ed_cli_imageupdate,
+                                               &ed_cli_imagepolicy,
+                                               &ed_cli_imagerepository,
+                                               NULL};
     for (int i = 0; !rc && order[i]; i++)
         rc = stats_row(kube, order[i], all_namespaces ? NULL : g.ns, t);
     if (!rc)

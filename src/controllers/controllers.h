@@ -2,10 +2,11 @@
  * controllers: one reconciler per Flux kind, each a flat list of phases that mirrors Flux's
  * controller, with one place that writes status on every exit.
  *
- * Built: GitRepository (gitrepository.c), Kustomization (kustomization.c: its core; see the
- * file for what is not built yet), the status conditions helpers (conditions.c), and the image
- * automation: ImageRepository (imagerepository.c), ImagePolicy (imagepolicy.c) and
- * ImageUpdateAutomation (imageupdate.c), with Secrets read by secrets.c.
+ * Built: GitRepository (gitrepository.c), OCIRepository (ocirepository.c), Kustomization
+ * (kustomization.c: its core; see the file for what is not built yet), the status conditions
+ * helpers (conditions.c), and the image automation: ImageRepository (imagerepository.c),
+ * ImagePolicy (imagepolicy.c) and ImageUpdateAutomation (imageupdate.c), with Secrets read by
+ * secrets.c.
  */
 #ifndef ED_CONTROLLERS_H
 #define ED_CONTROLLERS_H
@@ -164,6 +165,24 @@ typedef struct ed_gitrepo_opts {
 ed_gitrepo_controller *ed_gitrepo_register(ed_manager *m, const ed_gitrepo_opts *opts);
 void ed_gitrepo_free(ed_gitrepo_controller *c);
 
+/* ---- OCIRepository ---- */
+
+typedef struct ed_ocirepo_controller ed_ocirepo_controller;
+
+typedef struct ed_ocirepo_opts {
+    ed_kube *kube;            /* borrowed */
+    ed_metrics *metrics;      /* borrowed, or NULL */
+    ed_artifact_store *store; /* borrowed: where artifacts go */
+    int workers;              /* --concurrent */
+    int retention_records;    /* as ed_gitrepo_opts' */
+    int64_t retention_ttl_ms;
+} ed_ocirepo_opts;
+
+/* Register the OCIRepository reconciler with the manager (ocirepository.c). The controller
+ * lives until freed, after the manager. */
+ed_ocirepo_controller *ed_ocirepo_register(ed_manager *m, const ed_ocirepo_opts *opts);
+void ed_ocirepo_free(ed_ocirepo_controller *c);
+
 /* ---- Kustomization ---- */
 
 typedef struct ed_ks_controller ed_ks_controller;
@@ -191,9 +210,11 @@ typedef struct ed_ks_controller_opts {
     ed_source_cache *remote_cache;
     bool insecure_kubeconfig_exec; /* --insecure-kubeconfig-exec: keep a kubeConfig's exec plugin */
     bool insecure_kubeconfig_tls;  /* --insecure-kubeconfig-tls: keep insecure-skip-tls-verify */
+    bool oci_sources; /* OCIRepository is served: sourceRef.kind OCIRepository is read too */
 } ed_ks_controller_opts;
 
-/* Register the Kustomization reconciler (and its watch of GitRepositories) with the manager. */
+/* Register the Kustomization reconciler (and its watch of GitRepositories, and of OCIRepositories
+ * with opts->oci_sources) with the manager. */
 ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controller_opts *opts);
 void ed_kustomization_free(ed_ks_controller *c);
 

@@ -5,7 +5,8 @@
  *   1. read the object; on deletion apply spec.deletionPolicy to its inventory, drop the
  *      finalizer;
  *   2. add the finalizer; a suspended object is left alone;
- *   3. source: the GitRepository's artifact; then dependsOn; then the progress marks and the
+ *   3. source: the GitRepository's or OCIRepository's artifact (one code path: both are
+ *      tar.gz artifacts in the same store); then dependsOn; then the progress marks and the
  *      client to apply with; the artifact is unpacked in-process from the artifact store (no
  *      download), into a temp directory;
  *   4. build: spec.path inside the artifact (never outside it); a kustomization.yaml is
@@ -19,9 +20,9 @@
  *      (Ready, Reconciling, Healthy) with Flux's reasons, observedGeneration,
  * lastHandledReconcileAt; an Event with the change set.
  *
- * A change of a GitRepository queues the Kustomizations that use it. Drift is noticed at once
- * (DESIGN.md, commitment 2): every kind eddy applied is watched (objects with the owner
- * label; their metadata only), and when another field manager changes or removes a field eddy
+ * A change of a GitRepository or OCIRepository queues the Kustomizations that use it. Drift is
+ * noticed at once (DESIGN.md, commitment 2): every kind eddy applied is watched (objects with the
+ * owner label; their metadata only), and when another field manager changes or removes a field eddy
  * applied (it leaves eddy's managedFields entry), or the object is deleted, its Kustomization
  * is queued: the reconcile finds the drift and applies Git again, in seconds rather than at
  * the next interval. Success requeues after spec.interval; failure after
@@ -64,9 +65,10 @@ struct drift_watch {
 
 struct ed_ks_controller {
     ed_ks_controller_opts o;
-    ed_informer *self;   /* the Kustomization cache, to find users of a source */
-    ed_informer *source; /* the GitRepository cache */
-    ed_queue *queue;     /* our queue, fed from GitRepository changes and drift */
+    ed_informer *self;       /* the Kustomization cache, to find users of a source */
+    ed_informer *source;     /* the GitRepository cache */
+    ed_informer *oci_source; /* the OCIRepository cache, or NULL when that kind is not served */
+    ed_queue *queue;         /* our queue, fed from GitRepository changes and drift */
     ed_manager *manager;
 
     pthread_mutex_t drift_lock;
@@ -88,7 +90,7 @@ struct ed_ks_controller {
     ed_strmap *memos;          /* "ns/name" -> struct memo: the last successful apply */
     ed_strmap *source_waits;   /* "ns/name" -> int64_t: when it began waiting (drift_lock) */
     ed_strmap *status_rv;      /* "ns/name" -> resourceVersion our last status write gave it */
-    ed_strmap *source_seen;    /* source "ns/name" -> artifact_of it, last seen (on_source) */
+    ed_strmap *source_seen;    /* source "kind/ns/name" -> artifact_of it, last seen (on_source) */
     ed_strmap *ttl_jobs; /* "ns/name" -> ids of its Jobs with a TTL, one a line (drift_lock) */
 };
 
@@ -1700,15 +1702,23 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *skind = str_at(obj, "/spec/sourceRef/kind");
     const char *sname = str_at(obj, "/spec/sourceRef/name");
     const char *sns = str_at(obj, "/spec/sourceRef/namespace");
-    if (!skind || strcmp(skind, "GitRepository") != 0) {
+    bool oci_kind = skind && strcmp(skind, "OCIRepository") == 0;
+    if (!skind || (strcmp(skind, "GitRepository") != 0 && !(oci_kind && c->oci_source))) {
         /* Terminal until the spec changes (a retry finds the same kind): stalled, so that a
-         * client waiting for Ready (eddy create kustomization --source OCIRepository/x) is
-         * told at once instead of at its timeout. */
+         * client waiting for Ready (eddy create kustomization --source Bucket/x) is told at
+         * once instead of at its timeout. */
         out.reason = "ArtifactFailed";
         out.stalled = true;
-        snprintf(out.message, sizeof(out.message),
-                 "source kind '%s' is not supported by eddy yet (only GitRepository)",
-                 skind ? skind : "");
+        if (oci_kind)
+            snprintf(out.message, sizeof(out.message),
+                     "source kind 'OCIRepository' is not served: its CRD "
+                     "(ocirepositories.source.toolkit.fluxcd.io) was not installed when the "
+                     "controller started");
+        else
+            snprintf(out.message, sizeof(out.message),
+                     "source kind '%s' is not supported by eddy yet (only GitRepository and "
+                     "OCIRepository)",
+                     skind ? skind : "");
         rc = ED_EINVALID;
         goto status;
     }
@@ -1721,10 +1731,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                  sns, sname ? sname : "");
         goto status;
     }
-    srcdoc = sname ? ed_informer_get(c->source, sns ? sns : ns, sname) : NULL;
+    srcdoc =
+        sname ? ed_informer_get(oci_kind ? c->oci_source : c->source, sns ? sns : ns, sname) : NULL;
     if (!srcdoc)
-        rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns ? sns : ns,
-                         sname, &srcdoc, &err);
+        rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", skind, sns ? sns : ns, sname,
+                         &srcdoc, &err);
     if (rc) {
         /* Flux's words: the cache's NotFound ("GitRepository.source.toolkit.fluxcd.io \"x\"
          * not found"), retried after retryInterval (its creation queues us sooner), or "unable
@@ -1734,7 +1745,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         out.reason = "ArtifactFailed";
         if (rc == ED_ENOTFOUND)
             snprintf(out.message, sizeof(out.message),
-                     "GitRepository.source.toolkit.fluxcd.io \"%s\" not found", sname ? sname : "");
+                     "%s.source.toolkit.fluxcd.io \"%s\" not found", skind, sname ? sname : "");
         else
             snprintf(out.message, sizeof(out.message), "unable to get source '%s/%s': %s",
                      sns ? sns : ns, sname ? sname : "", err.msg);
@@ -2058,33 +2069,36 @@ static char *artifact_of(const ed_node *src)
  * came or went, and records it: what its Kustomizations are queued for, as Flux's predicate on
  * the artifact's revision does. Its other changes (a finalizer, progress marks, an annotation)
  * would queue every user for a reconcile that finds the same artifact. Called in the source
- * informer's thread only. */
-static bool artifact_changed(ed_ks_controller *c, ed_kube_event_type type, const ed_node *src)
+ * informers' threads (one per source kind): under drift_lock. */
+static bool artifact_changed(ed_ks_controller *c, ed_kube_event_type type, const char *skind,
+                             const ed_node *src)
 {
     const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
-    char *key = ed_xasprintf("%s/%s", sns ? sns : "", sname ? sname : "");
+    char *key = ed_xasprintf("%s/%s/%s", skind, sns ? sns : "", sname ? sname : "");
+    bool changed = true;
+    pthread_mutex_lock(&c->drift_lock);
     if (type == ED_KUBE_DELETED) {
         free(ed_strmap_del(c->source_seen, key));
-        free(key);
-        return true;
+    } else {
+        char *now = artifact_of(src);
+        const char *seen = ed_strmap_get(c->source_seen, key);
+        changed = !seen || strcmp(seen, now) != 0;
+        if (changed)
+            free(ed_strmap_put(c->source_seen, key, now));
+        else
+            free(now);
     }
-    char *now = artifact_of(src);
-    const char *seen = ed_strmap_get(c->source_seen, key);
-    bool changed = !seen || strcmp(seen, now) != 0;
-    if (changed)
-        free(ed_strmap_put(c->source_seen, key, now));
-    else
-        free(now);
+    pthread_mutex_unlock(&c->drift_lock);
     free(key);
     return changed;
 }
 
-/* A GitRepository changed: queue the Kustomizations that use it, when the change matters to
- * them. */
-static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
+/* A source of kind skind changed: queue the Kustomizations that use it, when the change
+ * matters to them. */
+static void on_source(ed_kube_event_type type, const char *skind, const ed_node *src,
+                      ed_ks_controller *c)
 {
-    ed_ks_controller *c = user;
-    if (!artifact_changed(c, type, src))
+    if (!artifact_changed(c, type, skind, src))
         return;
     const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
     size_t n = 0;
@@ -2099,7 +2113,7 @@ static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
             const char *rk = str_at(r, "/spec/sourceRef/kind");
             const char *rn = str_at(r, "/spec/sourceRef/name");
             const char *rns = str_at(r, "/spec/sourceRef/namespace");
-            if (rk && strcmp(rk, "GitRepository") == 0 && rn && sname && strcmp(rn, sname) == 0 &&
+            if (rk && skind && strcmp(rk, skind) == 0 && rn && sname && strcmp(rn, sname) == 0 &&
                 strcmp(rns ? rns : ns, sns ? sns : "") == 0) {
                 ed_log(ED_LOG_DEBUG, "queued by its source", "controller", "kustomization",
                        "object", keys[i], NULL);
@@ -2110,6 +2124,16 @@ static void on_source(ed_kube_event_type type, const ed_node *src, void *user)
         free(keys[i]);
     }
     free(keys);
+}
+
+static void on_git_source(ed_kube_event_type type, const ed_node *src, void *user)
+{
+    on_source(type, "GitRepository", src, user);
+}
+
+static void on_oci_source(ed_kube_event_type type, const ed_node *src, void *user)
+{
+    on_source(type, "OCIRepository", src, user);
 }
 
 /* ed_controller_def.stop: the drift and configuration watches end (every one is told at once,
@@ -2173,7 +2197,11 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     c->queue = ed_manager_queue(m, "kustomization");
     c->source = ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "GitRepository");
-    ed_informer_add_handler(c->source, on_source, c);
+    ed_informer_add_handler(c->source, on_git_source, c);
+    if (opts->oci_sources) {
+        c->oci_source = ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "OCIRepository");
+        ed_informer_add_handler(c->oci_source, on_oci_source, c);
+    }
     ed_informer_add_handler(c->self, on_self, c);
     c->config_watch = ed_ks_config_watch_new(c->o.kube, c->self, c->queue);
     c->deps = ed_ks_deps_new(c->self, c->queue);

@@ -5,7 +5,9 @@
  * to order by part of a tag).
  *
  * Built too: the registry client (registry.c): an image reference's canonical name and the
- * tag listing of the OCI distribution API with Link pagination and Basic or Bearer-token auth.
+ * tag listing of the OCI distribution API with Link pagination and Basic or Bearer-token auth;
+ * manifests and blobs (digests checked) for OCIRepository, whose oci:// addresses and layer
+ * choice are oci.c's.
  *
  * Built too: a scan's helpers (scan.c: exclusionList, dockerconfigjson credentials, tags kept on
  * disk), in-place setter edits (setters.c) and the commit message templates (template.c, with
@@ -73,6 +75,7 @@ typedef struct ed_registry_opts {
     /* Out, or NULL: on HTTP 429, the wait the registry asked for with Retry-After (seconds,
      * in ms; 0 when it gave none). Reset to 0 by each call. */
     int64_t *retry_after_ms;
+    bool push; /* a Bearer token is asked for pull and push (ed_registry_*_put) */
 } ed_registry_opts;
 
 /*
@@ -104,6 +107,81 @@ bool ed_registry_plain_http_allowed(const ed_image_ref *ref, bool insecure);
  */
 int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, const char *tag,
                        char out[ED_DIGEST_MAX], ed_err *err);
+
+/* True for "sha256:<64 lowercase hex>", the only digest form eddy asks a registry for. */
+bool ed_registry_digest_valid(const char *digest);
+
+/*
+ * GET the manifest of reference (a tag, or a digest "sha256:<hex>") of ref's repository,
+ * accepting an OCI image manifest or Docker's schema 2 (an index is not asked for), with the
+ * auth flow of ed_registry_tags. *body is the manifest as sent (a new string) and digest its
+ * sha256, computed from the bytes. Errors as ed_registry_tags, and ED_EINVALID when a manifest
+ * asked for by digest has another digest.
+ */
+int ed_registry_manifest(const ed_image_ref *ref, const ed_registry_opts *opts,
+                         const char *reference, char **body, char digest[ED_DIGEST_MAX],
+                         ed_err *err);
+
+/*
+ * Download the blob digest ("sha256:<hex>") of ref's repository to a new file (created, never
+ * overwritten), following redirects (the credentials go only to the registry), hashing it on
+ * the way. Errors: those of ed_registry_tags; ED_EINVALID for a malformed digest or a blob whose
+ * bytes have another digest; ED_ETOOBIG past max_bytes; ED_ERROR when the file cannot be
+ * written. On error the file is removed.
+ */
+int ed_registry_blob_get(const ed_image_ref *ref, const ed_registry_opts *opts, const char *digest,
+                         const char *file, int64_t max_bytes, ed_err *err);
+
+/*
+ * Upload a blob of ref's repository, unless the registry has it already (a HEAD): the file at
+ * file, or else len bytes at data, whose sha256 is digest (the registry checks it), with the
+ * distribution API's two steps (POST an upload, PUT its Location with ?digest=). Set
+ * opts->push for a Bearer registry. Errors as ed_registry_tags, ED_EINVALID for a malformed
+ * digest, ED_ERROR when the file cannot be read.
+ */
+int ed_registry_blob_put(const ed_image_ref *ref, const ed_registry_opts *opts, const char *file,
+                         const char *data, size_t len, const char *digest, ed_err *err);
+
+/*
+ * PUT manifest (JSON, NUL-terminated, of media_type) as tag of ref's repository; digest gets
+ * its sha256 ("sha256:<hex>"), checked against the registry's Docker-Content-Digest. Errors as
+ * ed_registry_blob_put.
+ */
+int ed_registry_manifest_put(const ed_image_ref *ref, const ed_registry_opts *opts, const char *tag,
+                             const char *manifest, const char *media_type,
+                             char digest[ED_DIGEST_MAX], ed_err *err);
+
+/* ---- OCI artifacts (OCIRepository) ---- */
+
+/* Flux's media types of an artifact pushed by `flux push artifact`. */
+#define ED_OCI_FLUX_CONFIG_TYPE  "application/vnd.cncf.flux.config.v1+json"
+#define ED_OCI_FLUX_CONTENT_TYPE "application/vnd.cncf.flux.content.v1.tar+gzip"
+
+/*
+ * Parse an OCIRepository's spec.url, "oci://<host>[:port]/<path>", into *out. Errors, with
+ * Flux's messages: ED_EINVALID for another scheme, a missing path, a tag (":v1") or a digest.
+ */
+int ed_oci_url_parse(const char *url, ed_image_ref *out, ed_err *err);
+
+/* The layer of an artifact that an OCIRepository uses. */
+typedef struct ed_oci_layer {
+    char digest[ED_DIGEST_MAX]; /* "sha256:<hex>" */
+    char media_type[256];
+    int64_t size;               /* as the manifest says; -1 when it does not */
+    struct ed_doc *annotations; /* the manifest's string annotations (a map), or NULL */
+} ed_oci_layer;
+
+/*
+ * From the manifest (JSON, len bytes; an OCI image manifest or Docker's schema 2), the layer
+ * an OCIRepository uses: the first whose mediaType is media_type, or the first layer when
+ * media_type is NULL or "" (as Flux's layerSelector). Fills *out (clear it with
+ * ed_oci_layer_clear). Errors, ED_EINVALID, with Flux's messages: a manifest that is not JSON
+ * or of another media type, no layers, no layer of media_type, a layer digest that is not
+ * sha256:<hex>.
+ */
+int ed_oci_manifest_layer(const char *manifest, size_t len, const char *media_type,
+                          ed_oci_layer *out, ed_err *err);
+void ed_oci_layer_clear(ed_oci_layer *layer);
 
 /* ---- setters: in-place edits of marked image fields ---- */
 

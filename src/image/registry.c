@@ -12,10 +12,14 @@
 #include "../doc/doc.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_PAGE      ((size_t)16 << 20)
 #define MAX_TAGS      100000
@@ -83,11 +87,36 @@ struct reply {
     /* Request settings, kept across reply_free: */
     const char *accept; /* Accept header value, NULL for JSON */
     bool head;          /* HEAD instead of GET */
+    /* A blob download: the body of a 200 goes to sink (at most cap bytes) through md, not to
+     * the buffer (the bodies of 401s and redirects still go to the buffer). */
+    FILE *sink;
+    EVP_MD_CTX *md;
+    int64_t cap, got;
+    bool over;   /* the blob passed cap */
+    long status; /* of the response being read */
+    /* A write (push): the method, a body from memory or from a file (rewound for each
+     * attempt), its Content-Type; the Location header of the reply. */
+    const char *method; /* "POST", "PUT", or NULL for GET/HEAD */
+    const char *upload;
+    size_t upload_len;
+    FILE *upload_file;
+    int64_t upload_file_len;
+    const char *content_type;
+    char *location;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
     struct reply *r = user;
+    if (r->sink && r->status == 200) {
+        if (r->got + (int64_t)(size * n) > r->cap) {
+            r->over = true;
+            return 0;
+        }
+        r->got += (int64_t)(size * n);
+        EVP_DigestUpdate(r->md, data, size * n);
+        return fwrite(data, 1, size * n, r->sink);
+    }
     return ed_buf_append(&r->body, data, size * n) == 0 ? size * n : 0;
 }
 
@@ -116,8 +145,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
         free(r->challenge);
         free(r->next);
         free(r->digest);
-        r->challenge = r->next = r->digest = NULL;
+        free(r->location);
+        r->challenge = r->next = r->digest = r->location = NULL;
         r->retry_after_s = 0;
+        const char *sp = memchr(data, ' ', len);
+        r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
     } else if ((v = header_value(data, len, "WWW-Authenticate"))) {
         free(r->challenge);
         r->challenge = v;
@@ -132,6 +164,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     } else if ((v = header_value(data, len, "Docker-Content-Digest"))) {
         free(r->digest);
         r->digest = v;
+    } else if ((v = header_value(data, len, "Location"))) {
+        free(r->location);
+        r->location = v;
     } else if ((v = header_value(data, len, "Retry-After"))) {
         r->retry_after_s = strtol(v, NULL, 10);
         free(v);
@@ -141,16 +176,25 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 
 static void reply_free(struct reply *r)
 {
-    const char *accept = r->accept;
-    bool head = r->head;
+    struct reply keep = {.accept = r->accept,
+                         .head = r->head,
+                         .sink = r->sink,
+                         .md = r->md,
+                         .cap = r->cap,
+                         .got = r->got,
+                         .method = r->method,
+                         .upload = r->upload,
+                         .upload_len = r->upload_len,
+                         .upload_file = r->upload_file,
+                         .upload_file_len = r->upload_file_len,
+                         .content_type = r->content_type};
     ed_buf_free(&r->body);
     free(r->challenge);
     free(r->next);
     free(r->digest);
     free(r->origin);
-    memset(r, 0, sizeof(*r));
-    r->accept = accept;
-    r->head = head;
+    free(r->location);
+    *r = keep;
 }
 
 /*
@@ -216,6 +260,23 @@ static long get(const char *url, const char *authorization, const char *userpwd_
     curl_easy_setopt(h, CURLOPT_URL, url);
     if (r->head)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    if (r->content_type) {
+        char *ct = ed_xasprintf("Content-Type: %s", r->content_type);
+        headers = curl_slist_append(headers, ct);
+        free(ct);
+    }
+    if (r->upload_file) {
+        /* Each attempt (after a 401, say) sends the whole file again. */
+        rewind(r->upload_file);
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_READDATA, r->upload_file);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->upload_file_len);
+    } else if (r->method) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->upload ? r->upload : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->upload_len);
+    }
+    if (r->method)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -271,7 +332,12 @@ static long get(const char *url, const char *authorization, const char *userpwd_
         const char *host = eff ? strstr(eff, "://") : NULL;
         if (host)
             r->origin = ed_xstrndup(eff, (size_t)(host + 3 - eff) + strcspn(host + 3, "/?#"));
-    } else if (cc == CURLE_WRITE_ERROR)
+    } else if (cc == CURLE_WRITE_ERROR && r->over)
+        ed_err_set(err, ED_ETOOBIG, "GET %s: the blob is larger than %lld bytes", url,
+                   (long long)r->cap);
+    else if (cc == CURLE_WRITE_ERROR && r->sink)
+        ed_err_set(err, ED_ERROR, "GET %s: writing the blob failed", url);
+    else if (cc == CURLE_WRITE_ERROR)
         ed_err_set(err, ED_ETOOBIG, "GET %s: the reply is larger than %zu MiB", url,
                    MAX_PAGE >> 20);
     else
@@ -317,9 +383,11 @@ static char *bearer_token(const char *challenge, const ed_image_ref *ref, const 
                    ref->registry);
         goto out;
     }
-    char *default_scope = ed_xasprintf("repository:%s:pull", ref->repository);
+    char *default_scope =
+        ed_xasprintf("repository:%s:%s", ref->repository, o->push ? "pull,push" : "pull");
     char *esc_service = escape(service ? service : "");
-    char *esc_scope = escape(scope ? scope : default_scope);
+    /* A push asks for both actions at once: the token then serves every request. */
+    char *esc_scope = escape(scope && !o->push ? scope : default_scope);
     char *url = ed_xasprintf("%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?",
                              esc_service, esc_scope);
     struct reply r = {0};
@@ -439,10 +507,13 @@ static long session_get_path(struct session *s, const char *path, struct reply *
         url = ed_xasprintf("http://%s%s", s->ref->registry, path);
         status = session_get(s, url, r, err);
         free(url);
-        if (status == 400 || (status < 0 && !s->o->insecure)) {
+        bool plain_spoke = s->answered || (err && err->code == ED_ETOOBIG);
+        if (status == 400 || (status < 0 && !plain_spoke && !s->o->insecure)) {
             /* An HTTPS server answers a plain request with 400 (and a registry that only
              * looks local was meant to be HTTPS): the HTTPS failure, a certificate refused
-             * say, is what the user needs to read. */
+             * say, is what the user needs to read. A plain server that did answer (a 401,
+             * then a blob over the cap; or a blob over the cap at once) has its own failure
+             * said. */
             if (err)
                 *err = https_err;
             status = -1;
@@ -612,6 +683,227 @@ int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, co
                         ref->registry, ref->repository, tag);
     else
         snprintf(out, ED_DIGEST_MAX, "%s", r.digest);
+    reply_free(&r);
+    free(path);
+    session_clear(&sess);
+    return rc;
+}
+
+/* "sha256:<64 lowercase hex>" and nothing else: a digest that may go into a URL and a file name. */
+bool ed_registry_digest_valid(const char *digest)
+{
+    if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
+        return false;
+    for (const char *p = digest + 7; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+int ed_registry_manifest(const ed_image_ref *ref, const ed_registry_opts *opts,
+                         const char *reference, char **body, char digest[ED_DIGEST_MAX],
+                         ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    *body = NULL;
+    digest[0] = '\0';
+    if (o->retry_after_ms)
+        *o->retry_after_ms = 0;
+    char *path = ed_xasprintf("/v2/%s/manifests/%s", ref->repository, reference);
+    struct session sess;
+    session_init(&sess, ref, o);
+    struct reply r = {.accept = "application/vnd.oci.image.manifest.v1+json, "
+                                "application/vnd.docker.distribution.manifest.v2+json"};
+    int rc = 0;
+    long status = session_get_path(&sess, path, &r, err);
+    if (status < 0) {
+        rc = err ? err->code : ED_ERROR;
+    } else if (status != 200) {
+        rc = status_error(ref, status, &r, o, "reading the manifest of", err);
+    } else {
+        /* The digest is the manifest's bytes' own, whatever a header says: a manifest asked
+         * for by digest must have that digest. */
+        char hex[65];
+        ed_sha256_hex(r.body.data, r.body.len, hex);
+        snprintf(digest, ED_DIGEST_MAX, "sha256:%s", hex);
+        if (ed_registry_digest_valid(reference) && strcmp(reference, digest) != 0)
+            rc = ed_err_set(err, ED_EINVALID, "%s: the manifest of %s@%s has the digest %s",
+                            ref->registry, ref->repository, reference, digest);
+        else
+            *body = ed_xstrndup(r.body.data ? r.body.data : "", r.body.len);
+    }
+    if (rc)
+        digest[0] = '\0';
+    reply_free(&r);
+    free(path);
+    session_clear(&sess);
+    return rc;
+}
+
+int ed_registry_blob_get(const ed_image_ref *ref, const ed_registry_opts *opts, const char *digest,
+                         const char *file, int64_t max_bytes, ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    if (!ed_registry_digest_valid(digest))
+        return ed_err_set(err, ED_EINVALID, "%s: invalid blob digest '%s'", ref->registry,
+                          digest ? digest : "");
+    FILE *f = fopen(file, "wbx");
+    if (!f)
+        return ed_err_set(err, ED_ERROR, "create %s: %s", file, strerror(errno));
+    char *path = ed_xasprintf("/v2/%s/blobs/%s", ref->repository, digest);
+    struct session sess;
+    session_init(&sess, ref, o);
+    struct reply r = {.accept = "*/*", .sink = f, .md = EVP_MD_CTX_new(), .cap = max_bytes};
+    if (!r.md)
+        abort(); /* out of memory */
+    EVP_DigestInit_ex(r.md, EVP_sha256(), NULL);
+    int rc = 0;
+    long status = session_get_path(&sess, path, &r, err);
+    if (status < 0)
+        rc = err ? err->code : ED_ERROR;
+    else if (status != 200)
+        rc = status_error(ref, status, &r, o, "reading a blob of", err);
+    if (fclose(f) != 0 && !rc)
+        rc = ed_err_set(err, ED_ERROR, "write %s: %s", file, strerror(errno));
+    if (!rc) {
+        unsigned char sum[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        EVP_DigestFinal_ex(r.md, sum, &n);
+        char got[7 + 65] = "sha256:";
+        for (unsigned int i = 0; i < n && i < 32; i++)
+            snprintf(got + 7 + 2 * i, 3, "%02x", sum[i]);
+        if (strcmp(got, digest) != 0)
+            rc = ed_err_set(err, ED_EINVALID, "%s: the blob %s of %s has the digest %s",
+                            ref->registry, digest, ref->repository, got);
+    }
+    if (rc)
+        unlink(file);
+    EVP_MD_CTX_free(r.md);
+    r.md = NULL;
+    r.sink = NULL;
+    reply_free(&r);
+    free(path);
+    session_clear(&sess);
+    return rc;
+}
+
+/* One write request of a push: a path of the registry, or an absolute URL (a Location). */
+static long push_request(struct session *s, const char *path_or_url, struct reply *r, ed_err *err)
+{
+    if (ed_str_has_prefix(path_or_url, "http://") || ed_str_has_prefix(path_or_url, "https://"))
+        return session_get(s, path_or_url, r, err);
+    return session_get_path(s, path_or_url, r, err);
+}
+
+int ed_registry_blob_put(const ed_image_ref *ref, const ed_registry_opts *opts, const char *file,
+                         const char *data, size_t len, const char *digest, ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    if (!ed_registry_digest_valid(digest))
+        return ed_err_set(err, ED_EINVALID, "%s: invalid blob digest '%s'", ref->registry,
+                          digest ? digest : "");
+    struct session sess;
+    session_init(&sess, ref, o);
+    int rc = 0;
+    FILE *f = NULL;
+    char *path = ed_xasprintf("/v2/%s/blobs/%s", ref->repository, digest);
+    char *put = NULL;
+    /* Already there (another tag of the same content): nothing to send. */
+    struct reply r = {.head = true, .accept = "*/*"};
+    long status = session_get_path(&sess, path, &r, err);
+    if (status == 200)
+        goto done;
+    if (status < 0) {
+        rc = err ? err->code : ED_ERROR;
+        goto done;
+    }
+    reply_free(&r);
+    r = (struct reply){.method = "POST", .accept = "*/*"};
+    free(path);
+    path = ed_xasprintf("/v2/%s/blobs/uploads/", ref->repository);
+    status = push_request(&sess, path, &r, err);
+    if (status < 0) {
+        rc = err ? err->code : ED_ERROR;
+        goto done;
+    }
+    if (status != 202) {
+        rc = status_error(ref, status, &r, o, "starting an upload to", err);
+        goto done;
+    }
+    if (!r.location) {
+        rc = ed_err_set(err, ED_ERROR, "%s: an upload to %s was started without a Location",
+                        ref->registry, ref->repository);
+        goto done;
+    }
+    /* The upload URL: absolute, or a path on the server that answered. */
+    const char *sep = strchr(r.location, '?') ? "&" : "?";
+    if (r.location[0] == '/')
+        put = ed_xasprintf("%s://%s%s%sdigest=%s", sess.scheme, ref->registry, r.location, sep,
+                           digest);
+    else
+        put = ed_xasprintf("%s%sdigest=%s", r.location, sep, digest);
+    reply_free(&r);
+    r = (struct reply){.method = "PUT",
+                       .accept = "*/*",
+                       .content_type = "application/octet-stream",
+                       .upload = data,
+                       .upload_len = len};
+    if (file) {
+        struct stat st;
+        if (!(f = fopen(file, "rb")) || fstat(fileno(f), &st) != 0) {
+            rc = ed_err_set(err, ED_ERROR, "read %s: %s", file, strerror(errno));
+            goto done;
+        }
+        r.upload_file = f;
+        r.upload_file_len = (int64_t)st.st_size;
+    }
+    status = push_request(&sess, put, &r, err);
+    if (status < 0)
+        rc = err ? err->code : ED_ERROR;
+    else if (status != 201)
+        rc = status_error(ref, status, &r, o, "uploading a blob to", err);
+done:
+    if (f)
+        fclose(f);
+    r.upload_file = NULL;
+    reply_free(&r);
+    free(path);
+    free(put);
+    session_clear(&sess);
+    return rc;
+}
+
+int ed_registry_manifest_put(const ed_image_ref *ref, const ed_registry_opts *opts, const char *tag,
+                             const char *manifest, const char *media_type,
+                             char digest[ED_DIGEST_MAX], ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    char hex[65];
+    ed_sha256_hex(manifest, strlen(manifest), hex);
+    snprintf(digest, ED_DIGEST_MAX, "sha256:%s", hex);
+    struct session sess;
+    session_init(&sess, ref, o);
+    char *path = ed_xasprintf("/v2/%s/manifests/%s", ref->repository, tag);
+    struct reply r = {.method = "PUT",
+                      .accept = "*/*",
+                      .content_type = media_type,
+                      .upload = manifest,
+                      .upload_len = strlen(manifest)};
+    int rc = 0;
+    long status = session_get_path(&sess, path, &r, err);
+    if (status < 0)
+        rc = err ? err->code : ED_ERROR;
+    else if (status != 201)
+        rc = status_error(ref, status, &r, o, "pushing the manifest of", err);
+    else if (r.digest && strcmp(r.digest, digest) != 0)
+        rc = ed_err_set(err, ED_ERROR, "%s: the registry stored the manifest as %s, not %s",
+                        ref->registry, r.digest, digest);
+    if (rc)
+        digest[0] = '\0';
     reply_free(&r);
     free(path);
     session_clear(&sess);

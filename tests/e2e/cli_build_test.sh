@@ -6,9 +6,9 @@
 # prints "📁 Kustomization/ns/name changed" before their lines, skips one for a remote cluster,
 # and exits 1 on a difference only they have, 2 when a source has no local directory); a
 # nested spec.path that climbs out of its local source is refused. Also flux's exit statuses
-# of resume (0 when the wait fails: the object was resumed) and create kustomization with an
-# OCIRepository source (accepted; eddy's agent stalls it at once with the reason, so the wait
-# ends without the timeout).
+# of resume (0 when the wait fails: the object was resumed) and create kustomization with a
+# Bucket source (accepted; eddy's agent stalls it at once with the reason, so the wait ends
+# without the timeout).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -135,16 +135,16 @@ assert_contains "$OUT" "✔ kustomization resumed" "resumed"
 assert_contains "$OUT" "✗" "the failure is printed"
 assert_contains "$OUT" "missing" "with the controller's message"
 
-step "create kustomization --source OCIRepository/x: accepted, stalled by eddy's agent"
-out=$("$eddy" create ks oci -n "$ns" --source OCIRepository/podinfo --path ./ --export)
+step "create kustomization --source Bucket/x: accepted, stalled by eddy's agent"
+out=$("$eddy" create ks oci -n "$ns" --source Bucket/podinfo --path ./ --export)
 assert_contains "$out" "  sourceRef:
-    kind: OCIRepository
+    kind: Bucket
     name: podinfo" "--export"
 start=$(date +%s)
-assert_fails "create in the cluster" "$eddy" create ks oci -n "$ns" --source ocirepository/podinfo \
+assert_fails "create in the cluster" "$eddy" create ks oci -n "$ns" --source bucket/podinfo \
     --path ./ --timeout 2m
-assert_contains "$OUT" "eddy's agent reconciles GitRepository sources only" "said first"
-assert_contains "$OUT" "source kind 'OCIRepository' is not supported by eddy yet" "the controller's reason"
+assert_contains "$OUT" "eddy's agent reconciles GitRepository and OCIRepository sources only" "said first"
+assert_contains "$OUT" "source kind 'Bucket' is not supported by eddy yet" "the controller's reason"
 [ $(($(date +%s) - start)) -lt 60 ] || fail "the wait ended only at its timeout"
 assert_eq "False ArtifactFailed" "$(ready_status oci) $(ready_reason oci)" "Ready"
 assert_eq True "$(ksget oci '{.status.conditions[?(@.type=="Stalled")].status}')" "Stalled"

@@ -299,12 +299,14 @@ done
 # Every generated object is valid for the API server (server-side dry run).
 crds=(gitrepositories.source.toolkit.fluxcd.io kustomizations.kustomize.toolkit.fluxcd.io
     imagerepositories.image.toolkit.fluxcd.io imagepolicies.image.toolkit.fluxcd.io
-    imageupdateautomations.image.toolkit.fluxcd.io)
+    imageupdateautomations.image.toolkit.fluxcd.io ocirepositories.source.toolkit.fluxcd.io)
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
 retry 60 kubectl wait --for=condition=Established --timeout=5s "${crds[@]/#/crd/}"
 kubectl create namespace flux-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 {
     "$eddy" create source git podinfo --url https://github.com/stefanprodan/podinfo --tag 6.7.0 --export
+    "$eddy" create source oci podinfo --url oci://ghcr.io/stefanprodan/manifests/podinfo \
+        --tag-semver '>=6.0.0' --secret-ref ghcr --ignore-paths '*.md' --export
     "$eddy" create kustomization podinfo --source podinfo --path ./kustomize --prune --export
     "$eddy" create image repository podinfo --image ghcr.io/stefanprodan/podinfo --export
     "$eddy" create image policy podinfo --image-ref podinfo --select-alpha desc --export
@@ -368,10 +370,10 @@ assert_fails "bad log level" "$eddy" install --export --log-level loud
 assert_contains "$OUT" "debug, info or error" "--log-level values"
 assert_fails "unknown component" "$eddy" install --components source-controller,frob-controller --export
 assert_contains "$OUT" 'unknown component "frob-controller"' "component"
-assert_eq 5 "$("$eddy" install --export | grep -c '^kind: CustomResourceDefinition')" "default: every component, five CRDs"
-assert_eq 2 "$("$eddy" install --export --components source-controller,kustomize-controller \
-    | grep -c '^kind: CustomResourceDefinition')" "--components: two CRDs"
+assert_eq 6 "$("$eddy" install --export | grep -c '^kind: CustomResourceDefinition')" "default: every component, six CRDs"
 assert_eq 3 "$("$eddy" install --export --components source-controller,kustomize-controller \
+    | grep -c '^kind: CustomResourceDefinition')" "--components: three CRDs (two of source-controller)"
+assert_eq 4 "$("$eddy" install --export --components source-controller,kustomize-controller \
     --components-extra image-automation-controller | grep -c '^kind: CustomResourceDefinition')" \
     "--components-extra adds"
 out=$("$eddy" install --export --components source-controller,helm-controller 2>&1 >/dev/null)
@@ -521,7 +523,7 @@ assert_match "^RECONCILERS[[:space:]]+RUNNING[[:space:]]+FAILING[[:space:]]+SUSP
 assert_match "GitRepository[[:space:]]+[12][[:space:]]+0[[:space:]]+0[[:space:]]+[0-9.]+ (B|KiB|MiB)" "$out" "stats: sources and storage"
 # As flux stats: RUNNING counts every object not suspended, the failing one too.
 assert_match "Kustomization[[:space:]]+2[[:space:]]+1[[:space:]]+0[[:space:]]+-" "$out" "stats: two running, one of them failing"
-assert_eq "GitRepository Kustomization ImageUpdateAutomation ImagePolicy ImageRepository" \
+assert_eq "GitRepository OCIRepository Kustomization ImageUpdateAutomation ImagePolicy ImageRepository" \
     "$(awk 'NR>1{printf "%s%s", sep, $1; sep=" "}' <<<"$out")" "stats: flux's order of the kinds"
 # Columns line up: every row has its REVISION at the same offset as the header.
 out=$("$eddy" get ks -n "$ns")

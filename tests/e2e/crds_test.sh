@@ -19,6 +19,7 @@ names=(
     imagerepositories.image.toolkit.fluxcd.io
     imagepolicies.image.toolkit.fluxcd.io
     imageupdateautomations.image.toolkit.fluxcd.io
+    ocirepositories.source.toolkit.fluxcd.io
 )
 
 # crd_get NAME JQ: the JQ of the live CRD NAME, compact.
@@ -54,13 +55,13 @@ header() {
 }
 
 # --- install -------------------------------------------------------------------------------------
-step "kubectl apply --server-side -f deploy/crds/ establishes the five CRDs"
+step "kubectl apply --server-side -f deploy/crds/ establishes the six CRDs"
 out=$(kubectl apply --server-side -f "$crds/" 2>&1) || fail "apply of deploy/crds/ failed: $out"
 for n in "${names[@]}"; do
     assert_contains "$out" "customresourcedefinition.apiextensions.k8s.io/$n serverside-applied" \
         "output of the apply"
 done
-assert_eq 5 "$(ls "$crds"/*.yaml | wc -l)" "YAML files in deploy/crds"
+assert_eq 6 "$(ls "$crds"/*.yaml | wc -l)" "YAML files in deploy/crds"
 # kubectl wait fails at once (instead of waiting) on a CRD that has no conditions yet: retry it.
 retry 60 kubectl wait --for=condition=Established --timeout=60s "${names[@]/#/crd/}"
 for n in "${names[@]}"; do
@@ -84,9 +85,9 @@ kubectl apply --server-side -f "$crds/" >/dev/null
 assert_eq "$rv" "$(kubectl get crd "${names[@]}" -o jsonpath='{.items[*].metadata.resourceVersion}')" \
     "resourceVersions after a second apply"
 
-step "kubectl kustomize deploy/crds builds the same five CRDs"
+step "kubectl kustomize deploy/crds builds the same six CRDs"
 built=$(kubectl kustomize "$crds")
-assert_eq 5 "$(grep -c '^kind: CustomResourceDefinition$' <<<"$built")" "CRDs built by kubectl kustomize"
+assert_eq 6 "$(grep -c '^kind: CustomResourceDefinition$' <<<"$built")" "CRDs built by kubectl kustomize"
 for n in "${names[@]}"; do
     assert_contains "$built" "name: $n" "kubectl kustomize deploy/crds"
 done
@@ -109,10 +110,43 @@ assert_eq '{"kind":"ImagePolicy","shortNames":["imgpol","imagepol"]}' \
 assert_eq '{"kind":"ImageUpdateAutomation","shortNames":["iua","imgupd","imgauto"],"categories":["all","fluxcd","fluxcd-images"]}' \
     "$(crd_get imageupdateautomations.image.toolkit.fluxcd.io '.spec.names | {kind, shortNames, categories}')" \
     "names of ImageUpdateAutomation"
+assert_eq '{"kind":"OCIRepository","listKind":"OCIRepositoryList","plural":"ocirepositories","singular":"ocirepository","shortNames":["ocirepo"],"categories":["all","fluxcd","fluxcd-sources"]}' \
+    "$(crd_get ocirepositories.source.toolkit.fluxcd.io '.spec.names | {kind, listKind, plural, singular, shortNames, categories}')" \
+    "names of OCIRepository"
 
 # --- valid objects and defaults ---------------------------------------------------------------------
 step "namespace $ns"
 new_namespace "$ns"
+
+step "Flux's podinfo OCIRepository is accepted and defaulted; a URL of another scheme is refused"
+accept "podinfo OCIRepository" <<'EOF'
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: podinfo
+spec:
+  interval: 5m0s
+  url: oci://ghcr.io/stefanprodan/manifests/podinfo
+  ref:
+    semver: ">=6.0.0"
+  layerSelector:
+    mediaType: application/vnd.cncf.flux.content.v1.tar+gzip
+    operation: copy
+EOF
+assert_eq '{"interval":"5m0s","layerSelector":{"mediaType":"application/vnd.cncf.flux.content.v1.tar+gzip","operation":"copy"},"provider":"generic","ref":{"semver":">=6.0.0"},"timeout":"60s","url":"oci://ghcr.io/stefanprodan/manifests/podinfo"}' \
+    "$(obj_get ocirepository podinfo '.spec')" "OCIRepository defaults"
+refuse "OCIRepository with an https URL" spec.url <<'EOF'
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: https}
+spec: {interval: 5m, url: https://ghcr.io/org/app}
+EOF
+refuse "OCIRepository with layer operation unpack" spec.layerSelector.operation <<'EOF'
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: unpack}
+spec: {interval: 5m, url: oci://ghcr.io/org/app, layerSelector: {operation: unpack}}
+EOF
 
 step "Flux's podinfo GitRepository is accepted and defaulted"
 accept "podinfo GitRepository" <<'EOF'

@@ -354,6 +354,8 @@ int main(void)
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_policies),
         cmocka_unit_test(test_image_refs),
+        cmocka_unit_test(test_oci_url),
+        cmocka_unit_test(test_oci_layer),
         cmocka_unit_test(test_plain_http),
         cmocka_unit_test(test_setters_golden),
         cmocka_unit_test(test_setters_errors),

@@ -1,0 +1,107 @@
+/*
+ * OCI artifacts as Flux's OCIRepository reads them: the `oci://<host>/<path>` address of a
+ * repository (no tag or digest in it: spec.ref chooses), and the layer of an artifact's
+ * manifest that becomes the source (the first of layerSelector.mediaType, else the first
+ * layer), with the manifest's annotations (org.opencontainers.image.source and .revision
+ * name the Git origin of an artifact pushed by `flux push artifact`). Pure: the registry is
+ * spoken to by registry.c.
+ */
+#include "image.h"
+
+#include "../doc/doc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ed_oci_url_parse(const char *url, ed_image_ref *out, ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!url || !ed_str_has_prefix(url, "oci://"))
+        return ed_err_set(err, ED_EINVALID, "URL must be in format 'oci://<domain>/<org>/<repo>'");
+    const char *name = url + 6;
+    /* Flux's check: after the host (which may carry a port), no ':' may follow. */
+    const char *slash = strchr(name, '/');
+    const char *colon = slash ? strchr(slash, ':') : NULL;
+    if (strchr(name, '@'))
+        return ed_err_set(err, ED_EINVALID, "URL must not contain a digest; use spec.ref.digest");
+    if (colon)
+        return ed_err_set(err, ED_EINVALID, "URL must not contain a tag; remove ':%s'", colon + 1);
+    if (!slash)
+        return ed_err_set(err, ED_EINVALID, "URL must be in format 'oci://<domain>/<org>/<repo>'");
+    return ed_image_ref_parse(name, out, err);
+}
+
+void ed_oci_layer_clear(ed_oci_layer *layer)
+{
+    if (!layer)
+        return;
+    ed_doc_free(layer->annotations);
+    memset(layer, 0, sizeof(*layer));
+}
+
+int ed_oci_manifest_layer(const char *manifest, size_t len, const char *media_type,
+                          ed_oci_layer *out, ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    ed_doc *d = NULL;
+    ed_err perr = ED_ERR_INIT;
+    if (ed_doc_parse_api_json(manifest, len, &d, &perr) != 0)
+        return ed_err_set(err, ED_EINVALID, "failed to parse artifact manifest: %s", perr.msg);
+    const ed_node *root = ed_doc_root(d);
+    int rc = 0;
+    const char *mt = ed_node_path_str(root, "/mediaType");
+    if (ed_node_kind_of(root) != ED_NODE_MAP ||
+        (mt && strcmp(mt, "application/vnd.oci.image.manifest.v1+json") != 0 &&
+         strcmp(mt, "application/vnd.docker.distribution.manifest.v2+json") != 0)) {
+        rc = ed_err_set(err, ED_EINVALID,
+                        "failed to parse artifact manifest: unsupported media type '%s'",
+                        mt ? mt : "");
+        goto done;
+    }
+    const ed_node *layers = ed_node_get(root, "layers");
+    if (ed_node_len(layers) == 0) {
+        rc = ed_err_set(err, ED_EINVALID, "no layers found in artifact");
+        goto done;
+    }
+    const ed_node *chosen = NULL;
+    for (size_t i = 0; i < ed_node_len(layers) && !chosen; i++) {
+        const ed_node *l = ed_node_at(layers, i);
+        const char *lmt = ed_node_path_str(l, "/mediaType");
+        if (!media_type || !*media_type || (lmt && strcmp(lmt, media_type) == 0))
+            chosen = l;
+    }
+    if (!chosen) {
+        rc = ed_err_set(err, ED_EINVALID, "failed to find layer with media type '%s' in artifact",
+                        media_type);
+        goto done;
+    }
+    const char *digest = ed_node_path_str(chosen, "/digest");
+    const char *lmt = ed_node_path_str(chosen, "/mediaType");
+    int64_t size = -1;
+    ed_node_int(ed_node_get(chosen, "size"), &size);
+    if (!ed_registry_digest_valid(digest)) {
+        rc = ed_err_set(err, ED_EINVALID, "failed to parse artifact layers: invalid digest '%s'",
+                        digest ? digest : "");
+        goto done;
+    }
+    snprintf(out->digest, sizeof(out->digest), "%s", digest);
+    snprintf(out->media_type, sizeof(out->media_type), "%s", lmt ? lmt : "");
+    out->size = size;
+    /* The manifest's annotations, strings only, as Flux copies them to the artifact. */
+    const ed_node *ann = ed_node_get(root, "annotations");
+    if (ed_node_kind_of(ann) == ED_NODE_MAP && ed_node_len(ann) > 0) {
+        out->annotations = ed_doc_new();
+        ed_node *m = ed_node_new_map(out->annotations);
+        ed_doc_set_root(out->annotations, m);
+        for (size_t i = 0; i < ed_node_len(ann); i++) {
+            const char *v = ed_node_str(ed_node_value_at(ann, i));
+            if (v)
+                ed_node_set(out->annotations, m, ed_node_key_at(ann, i),
+                            ed_node_new_str(out->annotations, v));
+        }
+    }
+done:
+    ed_doc_free(d);
+    return rc;
+}
