@@ -393,6 +393,10 @@ static void on_repository(ed_kube_event_type type, const ed_node *repo, void *us
         char ns[256];
         const char *name = ed_key_split(keys[i], ns, sizeof(ns));
         ed_doc *p = ed_informer_get(c->self, ns, name);
+        if (!p) { /* deleted since the keys were listed */
+            free(keys[i]);
+            continue;
+        }
         const ed_node *pol = ed_doc_root(p);
         const char *ref_ns = str_at(pol, "/spec/imageRepositoryRef/namespace");
         const char *ref_name = str_at(pol, "/spec/imageRepositoryRef/name");
