@@ -360,7 +360,7 @@ static int create_commit(ed_source_cache *cache, const ed_source_git_update_opts
     rc = o->signing_ssh
              ? ed_source_sign_ssh(cache->tmp_dir, o->signing_key, o->signing_key_len,
                                   o->signing_passphrase, content.ptr, content.size, &signature, err)
-             : ed_source_sign_openpgp(cache->tmp_dir, o->signing_key, o->signing_key_len,
+             : ed_source_sign_openpgp(cache->tmp_dir, o->signing_key, o->signing_key_len, NULL,
                                       o->signing_passphrase, content.ptr, content.size, &signature,
                                       err);
     if (!rc && git_commit_create_with_signature(out, repo, content.ptr, signature, "gpgsig") != 0)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,8 +50,8 @@ static int gpg_fail(ed_err *err, const char *what, gpgme_error_t e)
 }
 
 /* Import the key and sign with it in ctx; *sig gets the armoured signature. */
-static int sign_in(gpgme_ctx_t ctx, const char *key, size_t key_len, const char *passphrase,
-                   const char *data, size_t len, char **sig, ed_err *err)
+static int sign_in(gpgme_ctx_t ctx, const char *key, size_t key_len, const char *key_id,
+                   const char *passphrase, const char *data, size_t len, char **sig, ed_err *err)
 {
     gpgme_data_t keydata = NULL, in = NULL, out = NULL;
     gpgme_key_t signer = NULL;
@@ -65,7 +66,27 @@ static int sign_in(gpgme_ctx_t ctx, const char *key, size_t key_len, const char 
                             "signing the commit: git.asc holds no OpenPGP secret key");
         goto out;
     }
-    e = gpgme_get_key(ctx, imp->imports->fpr, &signer, 1);
+    const char *fpr = imp->imports->fpr;
+    if (key_id) {
+        /* flux's --gpg-key-id: the primary key whose long id (the fingerprint's last 16
+         * hex digits) it names; another key of the ring is not used in its stead */
+        fpr = NULL;
+        for (gpgme_import_status_t s = imp->imports; s && !fpr; s = s->next) {
+            size_t n = s->fpr ? strlen(s->fpr) : 0;
+            if (n >= 16 && strcasecmp(s->fpr + n - 16, key_id) == 0)
+                fpr = s->fpr;
+        }
+        if (!fpr) {
+            rc = ed_err_set(err, ED_EINVALID, "no GPG keyring matching key id '%s' found", key_id);
+            goto out;
+        }
+    }
+    e = gpgme_get_key(ctx, fpr, &signer, 1);
+    if (e && key_id) {
+        rc = ed_err_set(err, ED_EINVALID, "keyring does not contain private key for key id '%s'",
+                        key_id);
+        goto out;
+    }
     if (!e)
         e = gpgme_signers_add(ctx, signer);
     if (e) {
@@ -113,7 +134,7 @@ static void kill_agent(const char *home)
     free(socket);
 }
 
-int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len,
+int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len, const char *key_id,
                            const char *passphrase, const char *data, size_t len, char **sig,
                            ed_err *err)
 {
@@ -131,7 +152,7 @@ int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len,
     if (!e)
         e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, home);
     int rc = e ? gpg_fail(err, "starting GnuPG", e)
-               : sign_in(ctx, key, key_len, passphrase, data, len, sig, err);
+               : sign_in(ctx, key, key_len, key_id, passphrase, data, len, sig, err);
     gpgme_release(ctx);
     kill_agent(home);
     /* The key goes with the home. */

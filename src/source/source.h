@@ -301,6 +301,13 @@ typedef struct ed_source_git_write_opts {
     const char *author_name;
     const char *author_email; /* required */
     const char *message;      /* the commit message (required) */
+    /* An OpenPGP key ring to sign the commit with (flux bootstrap's --gpg-key-ring: armoured
+     * or binary), or NULL; the key of signing_key_id (16 hex digits, --gpg-key-id) or, when
+     * NULL, its first; the key's passphrase or NULL. */
+    const char *signing_key;
+    size_t signing_key_len;
+    const char *signing_key_id;
+    const char *signing_passphrase;
     const ed_source_file *files;
     size_t nfiles;
     int max_attempts;   /* on a rejected push; 0 for 3 */
@@ -319,7 +326,8 @@ typedef struct ed_source_git_write_result {
  * changes, commit them and push the branch (never forced). Files not named are left as they
  * are. Nothing is committed when every file already has these bytes (out->committed false). A
  * rejected push is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH,
- * ED_ERETRY ...), ED_EINVALID (a path leaving the repository, bad author), ED_ECONFLICT (still
+ * ED_ERETRY ...), ED_EINVALID (a path leaving the repository, bad author; a signing key that
+ * cannot sign: none of signing_key_id, no secret key, wrong passphrase), ED_ECONFLICT (still
  * rejected after every attempt).
  */
 int ed_source_git_write(ed_source_cache *cache, const ed_source_git_write_opts *opts,

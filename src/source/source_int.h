@@ -220,11 +220,14 @@ int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repos
 /* ---- OpenPGP commit signatures (sign.c) ---- */
 
 /*
- * Sign data (a commit's content) with the armoured OpenPGP secret key (git.asc; passphrase may
- * be NULL), in a throw-away GnuPG home under tmp_dir: *sig is a new armoured detached
- * signature. Errors: ED_EINVALID (no secret key, wrong passphrase), ED_ERROR.
+ * Sign data (a commit's content) with an OpenPGP secret key of key (git.asc, or bootstrap's
+ * --gpg-key-ring: armoured or binary, one key or several; passphrase may be NULL), in a
+ * throw-away GnuPG home under tmp_dir: the key whose primary key's long id is key_id (16 hex
+ * digits, any case; flux's --gpg-key-id), or with key_id NULL the first key imported. *sig is
+ * a new armoured detached signature. Errors: ED_EINVALID (no secret key, no key of key_id or
+ * not its secret part, wrong passphrase), ED_ERROR.
  */
-int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len,
+int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len, const char *key_id,
                            const char *passphrase, const char *data, size_t len, char **sig,
                            ed_err *err);
 

@@ -17,6 +17,7 @@ int test_checkout_main(void);
 void test_write_root_commit_then_nothing(void **state);
 void test_write_on_top_keeps_other_files(void **state);
 void test_write_refuses_bad_paths(void **state);
+void test_write_signed_with_key_id(void **state);
 
 /* test_timeout.c: spec.timeout against a server that never answers. */
 void test_fetch_timeout_silent_server(void **state);

@@ -2,7 +2,9 @@
  * ed_source_git_write (commit.c), what eddy bootstrap commits with, against bare repositories
  * made with the git CLI in a temp dir (file:// URLs): the root commit of an empty repository,
  * no commit when every file already holds the bytes, a changed file committed on top of the
- * head with the other files kept, and paths leaving the repository refused.
+ * head with the other files kept, paths leaving the repository refused, and the commit signed
+ * with the key of a key ring that --gpg-key-id names (keys made with gpg, checked with git
+ * verify-commit).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include "source/source_int.h"
 #include "source_tests.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,5 +173,123 @@ void test_write_refuses_bad_paths(void **state)
     ed_err err = ED_ERR_INIT;
     ed_source_git_write_opts none = {.url = f.url, .branch = "main"};
     assert_int_equal(ed_source_git_write(f.cache, &none, &res, &err), ED_EINVALID);
+    fixture_close(&f);
+}
+
+/* Two signing keys made with gpg in f's directory: their long ids and fingerprints, a key
+ * ring of both secret keys (ring.asc), and one holding key one's secret key and only key two's
+ * public key (mixed.asc). */
+struct keys {
+    char home[96];
+    char id1[17], id2[17];
+    char fpr2[41];
+};
+
+static void make_keys(const struct fixture *f, struct keys *k)
+{
+    char out[512];
+    snprintf(k->home, sizeof(k->home), "%s/g", f->dir);
+    char pre[256];
+    snprintf(pre, sizeof(pre), "GNUPGHOME=%s gpg --batch --quiet --no-tty", k->home);
+    out_of(out, sizeof(out),
+           "mkdir -m 700 %s && %s --passphrase '' --quick-gen-key "
+           "'One <one@e.invalid>' ed25519 sign never 2>&1 && %s --passphrase "
+           "'' --quick-gen-key 'Two <two@e.invalid>' ed25519 sign never 2>&1",
+           k->home, pre, pre);
+    out_of(k->id1, sizeof(k->id1),
+           "%s --with-colons --list-keys one@e.invalid | "
+           "awk -F: '/^pub/ {print $5; exit}'",
+           pre);
+    out_of(k->id2, sizeof(k->id2),
+           "%s --with-colons --list-keys two@e.invalid | "
+           "awk -F: '/^pub/ {print $5; exit}'",
+           pre);
+    out_of(k->fpr2, sizeof(k->fpr2),
+           "%s --with-colons --list-keys two@e.invalid | "
+           "awk -F: '/^fpr/ {print $10; exit}'",
+           pre);
+    out_of(out, sizeof(out),
+           "%s --armor --export-secret-keys > %s/ring.asc && "
+           "%s --armor --export-secret-keys one@e.invalid > %s/mixed.asc && "
+           "%s --armor --export two@e.invalid >> %s/mixed.asc",
+           pre, f->dir, pre, f->dir, pre, f->dir);
+}
+
+static void drop_keys(const struct keys *k)
+{
+    char out[64];
+    out_of(out, sizeof(out), "GNUPGHOME=%s gpgconf --kill gpg-agent", k->home);
+}
+
+static int write_signed(struct fixture *f, const char *ring, const char *key_id,
+                        const ed_source_file *file, ed_source_git_write_result *res, ed_err *err)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/%s", f->dir, ring);
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    char key[16384];
+    size_t len = fread(key, 1, sizeof(key), in);
+    fclose(in);
+    ed_source_git_write_opts o = {.url = f->url,
+                                  .branch = "main",
+                                  .author_name = "Flux",
+                                  .author_email = "flux@eddy.invalid",
+                                  .message = "Add sync manifests",
+                                  .signing_key = key,
+                                  .signing_key_len = len,
+                                  .signing_key_id = key_id,
+                                  .files = file,
+                                  .nfiles = 1};
+    return ed_source_git_write(f->cache, &o, res, err);
+}
+
+void test_write_signed_with_key_id(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_open(&f);
+    struct keys k;
+    make_keys(&f, &k);
+    ed_source_git_write_result res;
+    ed_err err = ED_ERR_INIT;
+
+    /* --gpg-key-id picks the second key of the ring (any case), not the first. */
+    const ed_source_file one = {"a.yaml", "a: 1\n", 5};
+    char lower[17];
+    for (int i = 0; i < 17; i++)
+        lower[i] = (char)tolower((unsigned char)k.id2[i]);
+    assert_int_equal(write_signed(&f, "ring.asc", lower, &one, &res, &err), 0);
+    assert_true(res.committed);
+    char out[512], want[64];
+    out_of(out, sizeof(out),
+           "GNUPGHOME=%s git -C %s verify-commit --raw main 2>&1 | grep -o 'VALIDSIG [0-9A-F]*'",
+           k.home, f.bare);
+    snprintf(want, sizeof(want), "VALIDSIG %s", k.fpr2);
+    assert_string_equal(out, want);
+
+    /* Without an id, the first key signs. */
+    const ed_source_file two = {"a.yaml", "a: 2\n", 5};
+    assert_int_equal(write_signed(&f, "ring.asc", NULL, &two, &res, &err), 0);
+    out_of(out, sizeof(out),
+           "GNUPGHOME=%s git -C %s verify-commit --raw main 2>&1 | "
+           "grep -o 'VALIDSIG [0-9A-F]*' | grep -c %s",
+           k.home, f.bare, k.id1);
+    assert_string_equal(out, "1");
+
+    /* An id the ring does not hold, and a key of the ring without its secret part: refused
+     * in flux's words, nothing pushed. */
+    const ed_source_file three = {"a.yaml", "a: 3\n", 5};
+    assert_int_equal(write_signed(&f, "ring.asc", "0123456789ABCDEF", &three, &res, &err),
+                     ED_EINVALID);
+    assert_string_equal(err.msg, "no GPG keyring matching key id '0123456789ABCDEF' found");
+    ed_err_clear(&err);
+    assert_int_equal(write_signed(&f, "mixed.asc", k.id2, &three, &res, &err), ED_EINVALID);
+    char msg[128];
+    snprintf(msg, sizeof(msg), "keyring does not contain private key for key id '%s'", k.id2);
+    assert_string_equal(err.msg, msg);
+    out_of(out, sizeof(out), "git -C %s rev-list --count main", f.bare);
+    assert_string_equal(out, "2");
+    drop_keys(&k);
     fixture_close(&f);
 }
