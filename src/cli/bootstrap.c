@@ -7,9 +7,13 @@
  *      flux-system that sync the repository itself) and the kustomization.yaml listing both;
  *   2. they are written over the branch's head and pushed (source module, libgit2): a commit is
  *      made only when some file changed, so a second run, or a second cluster bootstrapped from
- *      the same path, changes nothing; an empty repository gets a root commit;
- *   3. the components are applied, then the auth Secret (flux-system: username/password,
- *      bearerToken, identity/known_hosts, ca.crt) and the sync objects;
+ *      the same path, changes nothing; an empty repository gets a root commit. As flux's, the
+ *      commit is signed with --gpg-key-ring's key (--gpg-key-id, --gpg-passphrase) and its
+ *      message ends with --commit-message-appendix;
+ *   3. the components are applied (with --registry-creds, the image pull Secret before the
+ *      Deployment: in the cluster only, never in Git, as flux keeps it), then the auth Secret
+ *      (flux-system: username/password, bearerToken, identity/known_hosts, ca.crt) and the
+ *      sync objects;
  *   4. the flux-system GitRepository and Kustomization are awaited until Ready.
  *
  * The agent is the in-cluster Deployment by default. With --local-agent (no container can run
@@ -22,6 +26,7 @@
 
 #include "../source/source.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,6 +47,11 @@ struct boot_opts {
     int64_t interval_ms;
     const char *secret_name;
     const char *author_name, *author_email;
+    /* flux's commit flags: the key ring signing bootstrap's commit (--gpg-key-ring), the key
+     * of it (--gpg-key-id, 16 hex digits once checked) and its passphrase; a line appended to
+     * the message (--commit-message-appendix) */
+    const char *gpg_key_ring, *gpg_key_id, *gpg_passphrase;
+    const char *message_appendix;
     ed_cli_list components, extra;
     ed_cli_install_shape shape; /* install's flags */
     bool local_agent;
@@ -53,6 +63,8 @@ struct creds {
     ed_source_secret_entry e[6];
     size_t n;
     char *owned[6];
+    char *gpg_key_ring; /* --gpg-key-ring's bytes (not for the Secret), or NULL */
+    size_t gpg_key_ring_len;
 };
 
 static void creds_add(struct creds *c, const char *key, char *value_owned)
@@ -68,9 +80,16 @@ static void creds_free(struct creds *c)
         free(c->owned[i]);
     }
     c->n = 0;
+    if (c->gpg_key_ring) {
+        memset(c->gpg_key_ring, 0, c->gpg_key_ring_len);
+        free(c->gpg_key_ring);
+        c->gpg_key_ring = NULL;
+    }
 }
 
-static char *read_file(const char *flag, const char *path)
+/* The bytes of path (NUL-terminated; *len gets their number when len is not NULL), or NULL
+ * after the message naming flag. */
+static char *read_file_len(const char *flag, const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -89,8 +108,16 @@ static char *read_file(const char *flag, const char *path)
         ed_buf_free(&b);
         return NULL;
     }
+    size_t n_read = b.len;
     ed_buf_append(&b, "", 0);
+    if (len)
+        *len = n_read;
     return ed_buf_take(&b);
+}
+
+static char *read_file(const char *flag, const char *path)
+{
+    return read_file_len(flag, path, NULL);
 }
 
 /* Collect the credentials the flags give. Returns 0, or 2 after printing the error. */
@@ -144,6 +171,9 @@ static int collect_creds(const struct boot_opts *o, struct creds *c)
             return 2;
         creds_add(c, "ca.crt", ca);
     }
+    if (o->gpg_key_ring &&
+        !(c->gpg_key_ring = read_file_len("gpg-key-ring", o->gpg_key_ring, &c->gpg_key_ring_len)))
+        return 2;
     return 0;
 }
 
@@ -229,7 +259,10 @@ static char *clean_path(const char *path)
 
 /* ---- Git ---- */
 
-/* Write the three files and push; head (41 bytes) gets the branch's head afterwards. */
+static const char commit_message[] = "Add eddy (Flux) components and sync manifests";
+
+/* Write the three files and push (the commit signed with --gpg-key-ring's key when given);
+ * head (41 bytes) gets the branch's head afterwards. */
 static int push_manifests(const struct boot_opts *o, const struct creds *c, const char *dir,
                           const ed_buf *components, const ed_buf *sync, char *head)
 {
@@ -243,6 +276,9 @@ static int push_manifests(const struct boot_opts *o, const struct creds *c, cons
     char *f_comp = ed_xasprintf("%s/gotk-components.yaml", dir);
     char *f_sync = ed_xasprintf("%s/gotk-sync.yaml", dir);
     char *f_ks = ed_xasprintf("%s/kustomization.yaml", dir);
+    char *message = o->message_appendix && *o->message_appendix
+                        ? ed_xasprintf("%s\n\n%s", commit_message, o->message_appendix)
+                        : ed_xstrdup(commit_message);
     const ed_source_file files[] = {
         {f_comp, components->data, components->len},
         {f_sync, sync->data, sync->len},
@@ -254,7 +290,11 @@ static int push_manifests(const struct boot_opts *o, const struct creds *c, cons
                                    .branch = o->branch,
                                    .author_name = o->author_name,
                                    .author_email = o->author_email,
-                                   .message = "Add eddy (Flux) components and sync manifests",
+                                   .message = message,
+                                   .signing_key = c->gpg_key_ring,
+                                   .signing_key_len = c->gpg_key_ring_len,
+                                   .signing_key_id = o->gpg_key_id,
+                                   .signing_passphrase = o->gpg_passphrase,
                                    .files = files,
                                    .nfiles = 3,
                                    .timeout_ms = o->g.timeout_ms};
@@ -280,6 +320,7 @@ static int push_manifests(const struct boot_opts *o, const struct creds *c, cons
     free(f_comp);
     free(f_sync);
     free(f_ks);
+    free(message);
     return rc ? 1 : 0;
 }
 
@@ -671,6 +712,35 @@ static int wait_synced(ed_kube *kube, const struct boot_opts *o, const char *hea
 
 /* ---- the verb ---- */
 
+/* flux's checks of the signing flags, in its words: a key id is 16 hex digits ("0x" allowed
+ * before them); the id and the passphrase are for a key ring. Returns 0, or 2 after the error. */
+static int check_gpg(struct boot_opts *o)
+{
+    if (o->gpg_key_ring && !*o->gpg_key_ring)
+        o->gpg_key_ring = NULL;
+    if (o->gpg_key_id && !*o->gpg_key_id)
+        o->gpg_key_id = NULL;
+    if (!o->gpg_key_ring && (o->gpg_key_id || o->gpg_passphrase)) {
+        ed_cli_failure("--gpg-key-id and --gpg-passphrase need --gpg-key-ring");
+        return 2;
+    }
+    if (!o->gpg_key_id)
+        return 0;
+    if (ed_str_has_prefix(o->gpg_key_id, "0x"))
+        o->gpg_key_id += 2;
+    size_t n = strlen(o->gpg_key_id);
+    if (n != 16) {
+        ed_cli_failure("invalid GPG key id length; expected 16, got %zu", n);
+        return 2;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit((unsigned char)o->gpg_key_id[i])) {
+            ed_cli_failure("--gpg-key-id '%s': not a hexadecimal key id", o->gpg_key_id);
+            return 2;
+        }
+    return 0;
+}
+
 static int parse_boot(struct boot_opts *o, int argc, char **argv)
 {
     const ed_cli_flag flags[] = {
@@ -688,11 +758,16 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         {"secret-name", 0, ED_CLI_FLAG_STR, &o->secret_name},
         {"author-name", 0, ED_CLI_FLAG_STR, &o->author_name},
         {"author-email", 0, ED_CLI_FLAG_STR, &o->author_email},
+        {"gpg-key-ring", 0, ED_CLI_FLAG_STR, &o->gpg_key_ring},
+        {"gpg-key-id", 0, ED_CLI_FLAG_STR, &o->gpg_key_id},
+        {"gpg-passphrase", 0, ED_CLI_FLAG_STR, &o->gpg_passphrase},
+        {"commit-message-appendix", 0, ED_CLI_FLAG_STR, &o->message_appendix},
         {"components", 0, ED_CLI_FLAG_LIST, &o->components},
         {"components-extra", 0, ED_CLI_FLAG_LIST, &o->extra},
         {"registry", 0, ED_CLI_FLAG_STR, &o->shape.registry},
         {"network-policy", 0, ED_CLI_FLAG_BOOL, &o->shape.network_policy},
         {"image-pull-secret", 0, ED_CLI_FLAG_STR, &o->shape.pull_secret},
+        {"registry-creds", 0, ED_CLI_FLAG_STR, &o->shape.registry_creds},
         {"log-level", 0, ED_CLI_FLAG_STR, &o->shape.log_level},
         {"watch-all-namespaces", 0, ED_CLI_FLAG_BOOL, &o->shape.watch_all_namespaces},
         {"cluster-domain", 0, ED_CLI_FLAG_STR, &o->shape.cluster_domain},
@@ -723,6 +798,8 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
     }
     if (!rc)
         rc = ed_cli_install_shape_check(&o->shape);
+    if (!rc)
+        rc = check_gpg(o);
     return rc;
 }
 
@@ -763,7 +840,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
     if ((rc = push_manifests(o, c, dir, &components, &sync, head)) != 0)
         goto out;
     ed_cli_action("installing components in \"%s\" namespace", o->g.ns);
-    if ((rc = apply_stream(kube, &components, "gotk-components.yaml")) != 0 ||
+    if ((rc = ed_cli_install_apply(kube, o->g.ns, &o->shape, &components)) != 0 ||
         (rc = wait_crds(kube, &components, o->g.timeout_ms)) != 0)
         goto out;
     if (o->local_agent)

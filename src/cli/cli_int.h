@@ -291,6 +291,9 @@ typedef struct ed_cli_install_shape {
     bool network_policy;         /* --network-policy: Flux's NetworkPolicies */
     const char *cluster_domain;  /* --cluster-domain: in the artifact server's address */
     ed_cli_list toleration_keys; /* --toleration-keys: a toleration (Exists) per key */
+    /* --registry-creds user:password, or NULL/"": not in the manifests, a dockerconfigjson
+     * Secret named pull_secret applied beside them (before the Deployment) */
+    const char *registry_creds;
 } ed_cli_install_shape;
 
 #define ED_CLI_INSTALL_SHAPE_INIT                                                                  \
@@ -299,8 +302,8 @@ typedef struct ed_cli_install_shape {
         .network_policy = true, .cluster_domain = "cluster.local"                                  \
     }
 
-/* flux's checks of those flags, with its words. Returns 0, or 1 (2 for --log-level) after
- * printing the error. */
+/* flux's checks of those flags, with its words (--registry-creds needs --image-pull-secret
+ * and one colon). Returns 0, or 1 (2 for --log-level) after printing the error. */
 int ed_cli_install_shape_check(const ed_cli_install_shape *shape);
 
 /*
@@ -312,6 +315,11 @@ int ed_cli_install_shape_check(const ed_cli_install_shape *shape);
  */
 int ed_cli_install_render(const char *ns, const ed_cli_install_shape *shape,
                           const ed_cli_list *components, const ed_cli_list *extra, ed_buf *out);
+/* Apply the stream yaml (gotk-components.yaml: ed_cli_install_render's) in order, as install
+ * applies its manifests: with shape->registry_creds, the pull Secret (never in yaml, never
+ * printed) just before the Deployment. Returns 0, or 1 after printing the error. */
+int ed_cli_install_apply(ed_kube *kube, const char *ns, const ed_cli_install_shape *shape,
+                         const ed_buf *yaml);
 /* Server-side apply obj (field manager flux), printing "Kind/ns/name created|configured|
  * unchanged" as flux does. Returns 0, or 1 after printing the error. */
 int ed_cli_apply_print(ed_kube *kube, const ed_node *obj);

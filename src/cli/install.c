@@ -50,7 +50,6 @@ struct install_opts {
     bool export_only;
     ed_cli_list components, extra;
     ed_cli_install_shape shape;       /* the flags bootstrap shares */
-    const char *registry_creds;       /* --registry-creds user:password, for shape.pull_secret */
     const ed_cli_manifest *manifests; /* the files to install: embedded, or --manifests DIR's */
 };
 
@@ -197,8 +196,26 @@ static void customize(ed_doc *d, const struct install_opts *o)
 
 /* ---- flux's install flags that shape what is installed ---- */
 
+/* --registry-creds was given (not empty). */
+static bool has_creds(const ed_cli_install_shape *s)
+{
+    return s->registry_creds && *s->registry_creds;
+}
+
 int ed_cli_install_shape_check(const ed_cli_install_shape *s)
 {
+    /* flux's checks and words: the credentials need the Secret's name, and one colon. */
+    if (has_creds(s) && (!s->pull_secret || !*s->pull_secret)) {
+        ed_cli_failure("--registry-creds requires --image-pull-secret to be set");
+        return 1;
+    }
+    if (has_creds(s)) {
+        const char *colon = strchr(s->registry_creds, ':');
+        if (!colon || strchr(colon + 1, ':')) {
+            ed_cli_failure("invalid --registry-creds format, expected 'user:password'");
+            return 1;
+        }
+    }
     if (!ed_cli_dns_name(s->cluster_domain)) {
         ed_cli_failure("--cluster-domain %s: not a DNS name", s->cluster_domain);
         return 1;
@@ -317,11 +334,12 @@ static int read_manifest_dir(const char *dir, int depth, struct manifest_files *
 
 /* The dockerconfigjson Secret --registry-creds makes, as flux's: named --image-pull-secret, in
  * the namespace, with the credentials for --registry. */
-static ed_doc *pull_secret(const struct install_opts *o)
+static ed_doc *pull_secret(const char *ns, const ed_cli_install_shape *shape)
 {
-    const char *colon = strchr(o->registry_creds, ':');
-    char *user = ed_xstrndup(o->registry_creds, (size_t)(colon - o->registry_creds));
-    char *auth = ed_base64_encode(o->registry_creds, strlen(o->registry_creds));
+    const char *creds = shape->registry_creds;
+    const char *colon = strchr(creds, ':');
+    char *user = ed_xstrndup(creds, (size_t)(colon - creds));
+    char *auth = ed_base64_encode(creds, strlen(creds));
     ed_doc *cfg = ed_doc_new();
     ed_node *root = ed_node_new_map(cfg), *auths = ed_node_new_map(cfg);
     ed_node *entry = ed_node_new_map(cfg);
@@ -329,7 +347,7 @@ static ed_doc *pull_secret(const struct install_opts *o)
     set_str(cfg, entry, "username", user);
     set_str(cfg, entry, "password", colon + 1);
     set_str(cfg, entry, "auth", auth);
-    ed_node_set(cfg, auths, o->shape.registry, entry);
+    ed_node_set(cfg, auths, shape->registry, entry);
     ed_node_set(cfg, root, "auths", auths);
     ed_buf json = ED_BUF_INIT((size_t)1 << 20);
     ed_node_to_json(root, &json);
@@ -339,8 +357,8 @@ static ed_doc *pull_secret(const struct install_opts *o)
     ed_doc_set_root(d, obj);
     set_str(d, obj, "apiVersion", "v1");
     set_str(d, obj, "kind", "Secret");
-    set_str(d, meta, "name", o->shape.pull_secret);
-    set_str(d, meta, "namespace", o->g.ns);
+    set_str(d, meta, "name", shape->pull_secret);
+    set_str(d, meta, "namespace", ns);
     ed_node_set(d, obj, "metadata", meta);
     set_str(d, obj, "type", "kubernetes.io/dockerconfigjson");
     set_str(d, data, ".dockerconfigjson", encoded);
@@ -469,6 +487,29 @@ static int apply_one(ed_kube *kube, const ed_node *obj)
     return rc;
 }
 
+/* Apply docs in order; with --registry-creds the pull Secret goes in before the Deployment
+ * whose Pods pull with it (flux applies it after the manifests, and the kubelet retries the
+ * pull meanwhile). */
+static int apply_components(ed_kube *kube, const char *ns, const ed_cli_install_shape *shape,
+                            ed_doc *const *docs, size_t n)
+{
+    bool secret_done = !has_creds(shape);
+    int rc = 0;
+    for (size_t i = 0; i <= n && !rc; i++) {
+        const char *kind = i < n ? ed_node_path_str(ed_doc_root(docs[i]), "/kind") : NULL;
+        if (!secret_done && (i == n || (kind && strcmp(kind, "Deployment") == 0))) {
+            ed_cli_action("generating image pull secret %s", shape->pull_secret);
+            ed_doc *secret = pull_secret(ns, shape);
+            rc = apply_one(kube, ed_doc_root(secret));
+            ed_doc_free(secret);
+            secret_done = true;
+        }
+        if (!rc && i < n && ed_doc_root(docs[i]))
+            rc = apply_one(kube, ed_doc_root(docs[i]));
+    }
+    return rc;
+}
+
 /* True when the Deployment rolled out: every replica updated and available. */
 static bool deployment_ready(const ed_node *d)
 {
@@ -536,7 +577,7 @@ int ed_cli_install(int argc, char **argv)
         {"components-extra", 0, ED_CLI_FLAG_LIST, &o.extra},
         {"registry", 0, ED_CLI_FLAG_STR, &o.shape.registry},
         {"image-pull-secret", 0, ED_CLI_FLAG_STR, &o.shape.pull_secret},
-        {"registry-creds", 0, ED_CLI_FLAG_STR, &o.registry_creds},
+        {"registry-creds", 0, ED_CLI_FLAG_STR, &o.shape.registry_creds},
         {"version", 'v', ED_CLI_FLAG_STR, &version},
         {"cluster-domain", 0, ED_CLI_FLAG_STR, &o.shape.cluster_domain},
         {"toleration-keys", 0, ED_CLI_FLAG_LIST, &o.shape.toleration_keys},
@@ -546,20 +587,6 @@ int ed_cli_install(int argc, char **argv)
     int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
     if (rc)
         return rc;
-    /* flux's checks and words: the credentials need the Secret's name, and one colon. */
-    if (o.registry_creds && *o.registry_creds && (!o.shape.pull_secret || !*o.shape.pull_secret)) {
-        ed_cli_failure("--registry-creds requires --image-pull-secret to be set");
-        return 1;
-    }
-    if (o.registry_creds && *o.registry_creds) {
-        const char *colon = strchr(o.registry_creds, ':');
-        if (!colon || strchr(colon + 1, ':')) {
-            ed_cli_failure("invalid --registry-creds format, expected 'user:password'");
-            return 1;
-        }
-    } else {
-        o.registry_creds = NULL;
-    }
     if (!ed_cli_install_version_ok(version)) {
         const char *plus = strchr(ED_CLI_VERSION, '+');
         int len = plus ? (int)(plus - ED_CLI_VERSION) : (int)strlen(ED_CLI_VERSION);
@@ -608,21 +635,7 @@ int ed_cli_install(int argc, char **argv)
         return 1;
     }
     ed_cli_action("installing components in %s namespace", o.g.ns);
-    /* The pull Secret goes in before the Deployment whose Pods pull with it (flux applies it
-     * after the manifests, and the kubelet retries the pull meanwhile). */
-    bool secret_done = !o.registry_creds;
-    for (size_t i = 0; i <= n && !rc; i++) {
-        const char *kind = i < n ? ed_node_path_str(ed_doc_root(docs[i]), "/kind") : NULL;
-        if (!secret_done && (i == n || (kind && strcmp(kind, "Deployment") == 0))) {
-            ed_cli_action("generating image pull secret %s", o.shape.pull_secret);
-            ed_doc *secret = pull_secret(&o);
-            rc = apply_one(kube, ed_doc_root(secret));
-            ed_doc_free(secret);
-            secret_done = true;
-        }
-        if (!rc && i < n)
-            rc = apply_one(kube, ed_doc_root(docs[i]));
-    }
+    rc = apply_components(kube, o.g.ns, &o.shape, docs, n);
     if (!rc) {
         ed_cli_waiting("verifying installation");
         rc = wait_deployment(kube, o.g.ns, "eddy", o.g.timeout_ms);
@@ -1048,6 +1061,21 @@ int ed_cli_install_render(const char *ns, const ed_cli_install_shape *shape,
             rc = 1;
         }
     }
+    free_docs(docs, n);
+    return rc;
+}
+
+int ed_cli_install_apply(ed_kube *kube, const char *ns, const ed_cli_install_shape *shape,
+                         const ed_buf *yaml)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    if (ed_doc_parse_yaml(yaml->data, yaml->len, "gotk-components.yaml", &docs, &n, &err) != 0) {
+        ed_cli_failure("%s", err.msg);
+        return 1;
+    }
+    int rc = apply_components(kube, ns, shape, docs, n);
     free_docs(docs, n);
     return rc;
 }

@@ -7,6 +7,10 @@
 # again makes no commit and changes no object, and keeps the running agent. What is committed
 # under the cluster's path afterwards is applied by the flux-system Kustomization. Bad input
 # (scheme, path, wrong password) fails with a clear message and never prints the password.
+# flux's commit flags: the commit signed by the --gpg-key-id key of a two-key ring (git
+# verify-commit), its --author-name/--author-email and --commit-message-appendix; a wrong
+# passphrase or key id pushes nothing. --registry-creds: the dockerconfigjson Secret applied
+# before the Deployment, in the cluster only (never in Git, never printed).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -177,3 +181,80 @@ assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flu
     "synced over SSH"
 assert_fails "ssh without a key" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --silent
 assert_contains "$OUT" "needs --private-key-file" "ssh key required"
+
+step "a signed commit (--gpg-key-ring, --gpg-key-id, --gpg-passphrase), its author and appendix"
+# Two keys in the ring: --gpg-key-id picks the second. A new interval changes gotk-sync.yaml.
+gnupg=$(mktemp -d /tmp/eddy-gpg.XXXXXX)
+trap 'gpgconf --homedir "$gnupg" --kill all 2>/dev/null; rm -rf "$gnupg"; cleanup' EXIT
+export GNUPGHOME=$gnupg
+for who in first second; do
+    gpg --batch --pinentry-mode loopback --passphrase s3cret-gpg --quick-gen-key \
+        "eddy $who <$who@eddy.dev>" ed25519 sign never 2>/dev/null
+done
+gpg --batch --pinentry-mode loopback --passphrase s3cret-gpg --armor --export-secret-keys \
+    >"$scratch/ring.asc"
+keyid=$(gpg --with-colons --list-keys second@eddy.dev | awk -F: '/^pub/ { print $5; exit }')
+signed_boot() {
+    "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
+        --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
+        --interval 2m --gpg-key-ring "$scratch/ring.asc" --timeout 2m "$@"
+}
+assert_fails "a wrong passphrase" signed_boot --gpg-key-id "$keyid" --gpg-passphrase wrong-Gpg-987
+assert_not_contains "$OUT" "wrong-Gpg-987" "the passphrase is not printed"
+assert_eq 4 "$(commits)" "an unsigned commit is never pushed"
+assert_fails "a key id of another length" signed_boot --gpg-key-id 0xABCD --gpg-passphrase s3cret-gpg
+assert_contains "$OUT" "invalid GPG key id length; expected 16, got 4" "flux's check of --gpg-key-id"
+assert_fails "a key the ring does not hold" signed_boot --gpg-key-id 0123456789ABCDEF --gpg-passphrase s3cret-gpg
+assert_contains "$OUT" "no GPG keyring matching key id '0123456789ABCDEF' found" "an unknown key id"
+assert_fails "an id without a ring" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --gpg-key-id "$keyid"
+assert_contains "$OUT" "--gpg-key-id and --gpg-passphrase need --gpg-key-ring" "the ring is required"
+out=$(signed_boot --gpg-key-id "0x$keyid" --gpg-passphrase s3cret-gpg --author-name "Fleet Bot" \
+    --author-email fleet@eddy.dev --commit-message-appendix "[ci skip]" 2>&1) ||
+    fail "signed bootstrap failed:
+$out"
+assert_not_contains "$out" "s3cret-gpg" "the passphrase is never printed"
+assert_eq 5 "$(commits)" "one signed commit"
+assert_ok "git verify-commit" git -C "$EDDY_GIT_ROOT/boot.git" verify-commit main
+fpr=$(git -C "$EDDY_GIT_ROOT/boot.git" verify-commit --raw main 2>&1 | awk '/VALIDSIG/ { print $3 }')
+assert_eq "$(gpg --with-colons --list-keys second@eddy.dev | awk -F: '/^fpr/ { print $10; exit }')" "$fpr" \
+    "signed by the key of --gpg-key-id"
+assert_eq "Fleet Bot <fleet@eddy.dev>" "$(git -C "$EDDY_GIT_ROOT/boot.git" log -1 --format='%an <%ae>' main)" \
+    "--author-name and --author-email"
+assert_eq $'Add eddy (Flux) components and sync manifests\n\n[ci skip]' \
+    "$(git -C "$EDDY_GIT_ROOT/boot.git" log -1 --format=%B main)" "the message with the appendix"
+unset GNUPGHOME
+
+step "--registry-creds: the pull Secret in the cluster before the Deployment, never in Git"
+assert_fails "credentials without the Secret's name" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one \
+    --registry-creds bot:pw
+assert_contains "$OUT" "--registry-creds requires --image-pull-secret to be set" "the name is required"
+assert_fails "credentials without a colon" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one \
+    --image-pull-secret regcred --registry-creds bot
+assert_contains "$OUT" "invalid --registry-creds format, expected 'user:password'" "user:password"
+out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
+    --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
+    --interval 2m --registry registry.e2e.invalid/fluxcd --image-pull-secret regcred \
+    --registry-creds "bot:Reg-Pass-555" --timeout 2m 2>&1) || fail "bootstrap with --registry-creds failed:
+$out"
+echo "$out"
+assert_not_contains "$out" "Reg-Pass-555" "the registry password is never printed"
+secret_line=$(grep -n "^Secret/flux-system/regcred" <<<"$out" | cut -d: -f1)
+deploy_line=$(grep -n "^Deployment/flux-system/eddy" <<<"$out" | cut -d: -f1)
+[ -n "$secret_line" ] && [ -n "$deploy_line" ] && [ "$secret_line" -lt "$deploy_line" ] ||
+    fail "the pull Secret is not applied before the Deployment:
+$out"
+assert_eq kubernetes.io/dockerconfigjson "$(kubectl -n flux-system get secret regcred -o jsonpath='{.type}')" \
+    "the Secret's type"
+cfg=$(kubectl -n flux-system get secret regcred -o jsonpath='{.data.\.dockerconfigjson}' | base64 -d)
+assert_eq "bot:Reg-Pass-555" "$(jq -r '.auths["registry.e2e.invalid/fluxcd"].auth' <<<"$cfg" | base64 -d)" \
+    "the credentials for --registry"
+assert_eq regcred "$(kubectl -n flux-system get deployment eddy -o jsonpath='{.spec.template.spec.imagePullSecrets[0].name}')" \
+    "the Deployment pulls with it"
+assert_eq 6 "$(commits)" "the registry and the Secret's name are one commit"
+comp=$(git -C "$EDDY_GIT_ROOT/boot.git" show main:clusters/one/flux-system/gotk-components.yaml)
+assert_contains "$comp" "name: regcred" "the committed Deployment names the Secret"
+all=$(git -C "$EDDY_GIT_ROOT/boot.git" grep -I -e "Reg-Pass-555" -e "$(printf bot:Reg-Pass-555 | base64)" \
+    main -- . || true)
+assert_eq "" "$all" "no credentials in Git"
+assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
+    "synced with the pull Secret"
