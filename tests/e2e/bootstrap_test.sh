@@ -4,9 +4,11 @@
 # Flux's layout (clusters/one/flux-system/{gotk-components,gotk-sync,kustomization}.yaml) as the
 # first commit of main, installs the CRDs, applies the auth Secret and the flux-system
 # GitRepository and Kustomization, and returns once they are Ready at that commit. Running it
-# again makes no commit and changes no object, and keeps the running agent. What is committed
-# under the cluster's path afterwards is applied by the flux-system Kustomization. Bad input
-# (scheme, path, wrong password) fails with a clear message and never prints the password.
+# again makes no commit and changes no object, and keeps the running agent. The agent is then
+# run as the Deployment runs it (its args, in-cluster configuration with a token of the installed
+# ServiceAccount, no kubeconfig), leads, and applies what is committed under the cluster's path
+# afterwards through the flux-system Kustomization. Bad input (scheme, path, wrong password)
+# fails with a clear message and never prints the password.
 # flux's commit flags: the commit signed by the --gpg-key-id key of a two-key ring (git
 # verify-commit), its --author-name/--author-email and --commit-message-appendix; a wrong
 # passphrase or key id pushes nothing. --registry-creds: the dockerconfigjson Secret applied
@@ -110,7 +112,36 @@ assert_not_contains "$(grep -v '^Deployment/' <<<"$out")" " configured" "no obje
 assert_eq "$before" "$(state)" "generations and the Secret unchanged"
 assert_eq 1 "$(commits)" "commits after the second bootstrap"
 
-step "what is committed under the cluster's path is applied"
+step "the agent as the Deployment runs it: in-cluster configuration, the ServiceAccount's token"
+# What the kubelet gives the container: the Deployment's args with $(RUNTIME_NAMESPACE) expanded,
+# RUNTIME_NAMESPACE, KUBERNETES_SERVICE_HOST/PORT, and the service-account folder (a token of the
+# installed ServiceAccount from the TokenRequest API, the cluster's CA, the namespace). No
+# kubeconfig anywhere: the local agent is stopped (it releases the lease) and this one must lead.
+stop_pidfile "$agent/agent.pid"
+sa=$scratch/serviceaccount
+mkdir -p "$sa" "$scratch/nohome"
+kubectl -n flux-system create token eddy --duration 1h >"$sa/token"
+kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' |
+    base64 -d >"$sa/ca.crt"
+printf flux-system >"$sa/namespace"
+server=$(kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
+hostport=${server#https://}
+inargs=()
+for a in "${dargs[@]}"; do inargs+=("${a//\$(RUNTIME_NAMESPACE)/flux-system}"); done
+hp=$(free_port)
+sp=$(free_port)
+bg_start incluster env -u KUBECONFIG HOME="$scratch/nohome" RUNTIME_NAMESPACE=flux-system \
+    KUBERNETES_SERVICE_HOST="${hostport%:*}" KUBERNETES_SERVICE_PORT="${hostport##*:}" \
+    ED_KUBE_SA_DIR="$sa" "$eddy" "${inargs[@]}" --storage-path "$scratch/in-storage" \
+    --storage-addr "127.0.0.1:$sp" --storage-adv-addr "127.0.0.1:$sp" \
+    --health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$(free_port)"
+retry 20 curl -fs "http://127.0.0.1:$hp/healthz"
+retry 60 grep -q "acquired the leader lease" "$scratch/incluster.log"
+candidate=$(grep -o '"candidate":"[^"]*"' "$scratch/incluster.log" | head -1 | cut -d'"' -f4)
+assert_eq "$candidate" "$(kubectl -n flux-system get lease eddy-leader-election -o jsonpath='{.spec.holderIdentity}')" \
+    "the in-cluster agent holds the lease"
+
+step "what is committed under the cluster's path is applied (by the in-cluster agent)"
 work=$scratch/work
 git clone -q "$(git_http_url boot)" "$work" 2>/dev/null
 mkdir -p "$work/clusters/one/apps"
@@ -120,6 +151,12 @@ printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\napiVersion: 
 assert_ok "reconcile" "$eddy" reconcile kustomization flux-system --with-source --timeout 1m
 assert_eq hi "$(kubectl -n "$apps" get configmap hello -o jsonpath='{.data.greeting}')" "the app's ConfigMap"
 assert_eq 2 "$(commits)" "only the app's commit was added"
+assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get gitrepository flux-system -o jsonpath='{.status.artifact.revision}')" \
+    "the in-cluster agent fetched the commit"
+assert_not_contains "$(cat "$scratch/incluster.log")" "forbidden" "install's RBAC suffices"
+assert_not_contains "$(cat "$scratch/incluster.log")" '"level":"error"' "no error in the agent's log"
+assert_ok "the in-cluster agent still runs" kill -0 "$(cat "$scratch/incluster.pid")"
+bg_stop incluster
 
 step "bad input"
 assert_fails "ftp URL" "$eddy" bootstrap git --url=ftp://example.com/x.git --path=a
