@@ -126,20 +126,35 @@ kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificat
 printf flux-system >"$sa/namespace"
 server=$(kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
 hostport=${server#https://}
-inargs=()
-for a in "${dargs[@]}"; do inargs+=("${a//\$(RUNTIME_NAMESPACE)/flux-system}"); done
-hp=$(free_port)
-sp=$(free_port)
-bg_start incluster env -u KUBECONFIG HOME="$scratch/nohome" RUNTIME_NAMESPACE=flux-system \
-    KUBERNETES_SERVICE_HOST="${hostport%:*}" KUBERNETES_SERVICE_PORT="${hostport##*:}" \
-    ED_KUBE_SA_DIR="$sa" "$eddy" "${inargs[@]}" --storage-path "$scratch/in-storage" \
-    --storage-addr "127.0.0.1:$sp" --storage-adv-addr "127.0.0.1:$sp" \
-    --health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$(free_port)"
-retry 20 curl -fs "http://127.0.0.1:$hp/healthz"
-retry 60 grep -q "acquired the leader lease" "$scratch/incluster.log"
-candidate=$(grep -o '"candidate":"[^"]*"' "$scratch/incluster.log" | head -1 | cut -d'"' -f4)
-assert_eq "$candidate" "$(kubectl -n flux-system get lease eddy-leader-election -o jsonpath='{.spec.holderIdentity}')" \
-    "the in-cluster agent holds the lease"
+# incluster_start NAME ARGS...: the agent with the Deployment's ARGS as the container runs them
+# (this machine's paths and ports after them), leading; its log is $scratch/NAME.log.
+incluster_start() {
+    local name=$1 a hp sp
+    shift
+    local inargs=()
+    for a in "$@"; do inargs+=("${a//\$(RUNTIME_NAMESPACE)/flux-system}"); done
+    hp=$(free_port)
+    sp=$(free_port)
+    bg_start "$name" env -u KUBECONFIG HOME="$scratch/nohome" RUNTIME_NAMESPACE=flux-system \
+        KUBERNETES_SERVICE_HOST="${hostport%:*}" KUBERNETES_SERVICE_PORT="${hostport##*:}" \
+        ED_KUBE_SA_DIR="$sa" "$eddy" "${inargs[@]}" --storage-path "$scratch/$name-storage" \
+        --storage-addr "127.0.0.1:$sp" --storage-adv-addr "127.0.0.1:$sp" \
+        --health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$(free_port)"
+    retry 20 curl -fs "http://127.0.0.1:$hp/healthz"
+    retry 60 grep -q "acquired the leader lease" "$scratch/$name.log"
+    local candidate
+    candidate=$(grep -o '"candidate":"[^"]*"' "$scratch/$name.log" | head -1 | cut -d'"' -f4)
+    assert_eq "$candidate" "$(kubectl -n flux-system get lease eddy-leader-election -o jsonpath='{.spec.holderIdentity}')" \
+        "the in-cluster agent holds the lease"
+}
+# incluster_check NAME: it ran without a refusal or an error, and runs still; then it stops.
+incluster_check() {
+    assert_not_contains "$(cat "$scratch/$1.log")" "forbidden" "install's RBAC suffices"
+    assert_not_contains "$(cat "$scratch/$1.log")" '"level":"error"' "no error in the agent's log"
+    assert_ok "the in-cluster agent still runs" kill -0 "$(cat "$scratch/$1.pid")"
+    bg_stop "$1"
+}
+incluster_start incluster "${dargs[@]}"
 
 step "what is committed under the cluster's path is applied (by the in-cluster agent)"
 work=$scratch/work
@@ -153,10 +168,7 @@ assert_eq hi "$(kubectl -n "$apps" get configmap hello -o jsonpath='{.data.greet
 assert_eq 2 "$(commits)" "only the app's commit was added"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get gitrepository flux-system -o jsonpath='{.status.artifact.revision}')" \
     "the in-cluster agent fetched the commit"
-assert_not_contains "$(cat "$scratch/incluster.log")" "forbidden" "install's RBAC suffices"
-assert_not_contains "$(cat "$scratch/incluster.log")" '"level":"error"' "no error in the agent's log"
-assert_ok "the in-cluster agent still runs" kill -0 "$(cat "$scratch/incluster.pid")"
-bg_stop incluster
+incluster_check incluster
 
 step "bad input"
 assert_fails "ftp URL" "$eddy" bootstrap git --url=ftp://example.com/x.git --path=a
@@ -295,3 +307,17 @@ all=$(git -C "$EDDY_GIT_ROOT/boot.git" grep -I -e "Reg-Pass-555" -e "$(printf bo
 assert_eq "" "$all" "no credentials in Git"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "synced with the pull Secret"
+
+step "the in-cluster agent over SSH, from the Secret alone, with the pull Secret's Deployment"
+# No ~/.ssh in its HOME: the key and known_hosts come from the flux-system Secret only.
+mapfile -t dargs < <(printf '%s\n' "$comp" | awk '/- args:/ { f = 1; next }
+    f && /^ *- / { sub(/^ *- /, ""); print; next } f { exit }')
+stop_pidfile "$agent/agent.pid"
+incluster_start incluster-ssh "${dargs[@]}"
+(cd "$work" && git pull -q origin main && sed -i 's/greeting: hi/greeting: hello/' clusters/one/apps/hello.yaml &&
+    git commit -qam "hello" && git push -q origin HEAD:main)
+assert_ok "reconcile" "$eddy" reconcile kustomization flux-system --with-source --timeout 1m
+assert_eq hello "$(kubectl -n "$apps" get configmap hello -o jsonpath='{.data.greeting}')" "the app's new ConfigMap"
+assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
+    "the in-cluster agent applied the commit over SSH"
+incluster_check incluster-ssh
