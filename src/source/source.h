@@ -464,6 +464,16 @@ int ed_source_archive_create(const char *dir, const char *out_path, ed_source_ar
                              ed_err *err);
 
 /*
+ * ed_source_archive_create of path, a directory or a single regular file (then the archive holds
+ * that one file under its own name), leaving out the paths that ignore (gitignore patterns, one
+ * a line, relative to path; NULL or "" for none) excludes: what `flux push artifact
+ * --ignore-paths` leaves out. An excluded directory is not entered. Errors: ED_EINVALID (path
+ * missing, or neither a directory nor a file), ED_ERROR (file system).
+ */
+int ed_source_archive_create_from(const char *path, const char *ignore, const char *out_path,
+                                  ed_source_artifact_info *info, ed_err *err);
+
+/*
  * Checkout and archive in one pass, without a directory: the tree that
  * ed_source_git_checkout_with(cache, opts, ...) would write (sparse checkout, submodules and
  * ignore rules as opts says; opts->unfiltered as there) goes from the cache's object database
