@@ -159,8 +159,13 @@ static int write_status(ed_ocirepo_controller *c, const ed_node *obj, const stru
                         sp.generation);
         }
     }
-    if (artifact)
+    if (artifact) {
         ed_node_set(d, sp.status, "artifact", ed_node_copy(d, artifact));
+        char *url = ed_ctrl_source_latest_url(c->o.store, obj, artifact, "ocirepository");
+        if (url)
+            ed_node_set(d, sp.status, "url", ed_node_new_str(d, url));
+        free(url);
+    }
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, "ocirepository");
 }
 

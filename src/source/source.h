@@ -547,6 +547,20 @@ int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char
  */
 int ed_artifact_store_gc(ed_artifact_store *store, const char *current, int records, int64_t ttl_ms,
                          int *deleted, ed_err *err);
+/* The name of the link to an object's latest artifact, beside its artifacts. */
+#define ED_ARTIFACT_LATEST "latest.tar.gz"
+
+/*
+ * Point the object's `latest.tar.gz` (ED_ARTIFACT_LATEST, in the directory of path, an artifact
+ * path as put returned it) at that artifact, as source-controller's Storage.Symlink does for
+ * status.url, "the dynamic fetch link for the latest Artifact": a relative symlink replaced
+ * atomically, served by the artifact server like the artifact, left alone by
+ * ed_artifact_store_gc (which counts regular files only) and removed with the object's
+ * directory. *url is the link's advertised URL (a new string). Errors: ED_EINVALID (a path put
+ * did not give), ED_ERROR (file system; Flux's "failed to update status URL symlink: ...").
+ */
+int ed_artifact_store_link_latest(ed_artifact_store *store, const char *path, char **url,
+                                  ed_err *err);
 /* The URL the store advertises for path (relative, as put returned it): a new string. */
 char *ed_artifact_store_url(ed_artifact_store *store, const char *path);
 /* True when path (relative, as put returned it) names an existing artifact file. */
