@@ -2,11 +2,13 @@
  * What the source reconcilers share about their artifacts, as source-controller shares it
  * between its kinds: status.url, "the dynamic fetch link for the latest Artifact"
  * (`<kind>/<ns>/<name>/latest.tar.gz` beside the artifacts, a link moved to each new artifact,
- * as Storage.Symlink does). Flux's v1 OCIRepository has status.url; its v1 GitRepository has
- * not, so only the OCIRepository reconciler asks for one.
+ * as Storage.Symlink does; Flux's v1 OCIRepository has status.url, its v1 GitRepository has
+ * not, so only the OCIRepository reconciler asks for one), and the garbage collection of an
+ * object's older artifacts at the start of each reconcile.
  */
 #include "controllers.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,4 +36,25 @@ char *ed_ctrl_source_latest_url(ed_artifact_store *store, const ed_node *obj,
     }
     free(link);
     return url;
+}
+
+void ed_ctrl_source_gc(ed_artifact_store *store, const ed_node *obj, int records, int64_t ttl_ms,
+                       const char *controller)
+{
+    const char *path = ed_node_path_str(obj, "/status/artifact/path");
+    if (!path)
+        return;
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    int deleted = 0;
+    ed_err err = ED_ERR_INIT;
+    if (ed_artifact_store_gc(store, path, records, ttl_ms, &deleted, &err) != 0)
+        ed_log(ED_LOG_ERROR, "garbage collection of artifacts failed", "controller", controller,
+               "name", name, "namespace", ns, "error", err.msg, NULL);
+    if (deleted > 0) {
+        char count[16];
+        snprintf(count, sizeof(count), "%d", deleted);
+        ed_log(ED_LOG_DEBUG, "garbage collected artifacts", "controller", controller, "name", name,
+               "namespace", ns, "count", count, NULL);
+    }
 }
