@@ -279,16 +279,23 @@ static const struct verb verbs[] = {
      "  eddy create secret git auth --url https://git.example.com/repo -u git -p token\n",
      ed_cli_create},
     {"push", "Push a directory to a container registry as a Flux OCI artifact",
-     "Usage: eddy push artifact oci://HOST/REPOSITORY[:TAG] --path DIR --source URL\n"
+     "Usage: eddy push artifact oci://HOST/REPOSITORY[:TAG] --path DIR|FILE --source URL\n"
      "          --revision REV [--creds USER:PASSWORD] [-a KEY=VALUE,...]\n"
+     "          [--ignore-paths PATTERN,...] [--reproducible] [-o json|yaml]\n"
      "          [--insecure-registry]\n"
      "\n"
-     "Archive DIR (a deterministic tar.gz of every file below it) and push it as flux push\n"
-     "artifact does: the one layer of media type application/vnd.cncf.flux.content.v1.tar+gzip,\n"
-     "Flux's config media type, and the manifest annotations org.opencontainers.image.source\n"
-     "(--source), .revision (--revision) and .created, plus --annotations. TAG defaults to\n"
-     "latest. An OCIRepository pointing at the repository reads it back. --creds are sent as\n"
-     "the registry asks (Basic, or for a Bearer token with pull and push scope);\n"
+     "Archive DIR (a deterministic tar.gz of every file below it but the --ignore-paths,\n"
+     "gitignore patterns, default flux's: .git/, .gitignore, .gitmodules, .gitattributes,\n"
+     "*.jpg, *.jpeg, *.gif, *.png, *.wmv, *.flv, *.tar.gz, *.zip), or the one FILE, and push it\n"
+     "as flux push artifact does: the one layer of media type\n"
+     "application/vnd.cncf.flux.content.v1.tar+gzip, Flux's config media type, and the\n"
+     "manifest annotations org.opencontainers.image.source (--source), .revision (--revision)\n"
+     "and .created (1970-01-01T00:00:00Z with --reproducible: the same tree gives the same\n"
+     "digest), plus --annotations. TAG defaults to latest. -o json|yaml prints url,\n"
+     "repository, tag and digest instead of the progress lines. An OCIRepository pointing at\n"
+     "the repository reads it back. Credentials: --creds, else the auths entry for HOST in\n"
+     "$DOCKER_CONFIG/config.json (default ~/.docker/config.json; credential helpers are not\n"
+     "run), sent as the registry asks (Basic, or for a Bearer token with pull and push scope);\n"
      "--insecure-registry allows plain HTTP (a loopback or private registry is tried over plain\n"
      "HTTP anyway when HTTPS gives no answer).\n"
      "\n"
@@ -297,6 +304,40 @@ static const struct verb verbs[] = {
      "      --source \"$(git config --get remote.origin.url)\" \\\n"
      "      --revision \"main@sha1:$(git rev-parse HEAD)\" --creds flux:$GITHUB_TOKEN\n",
      ed_cli_push},
+    {"pull", "Pull an OCI artifact and extract its content",
+     "Usage: eddy pull artifact oci://HOST/REPOSITORY[:TAG|@DIGEST] -o DIR\n"
+     "          [--creds USER:PASSWORD] [--insecure-registry]\n"
+     "\n"
+     "Download the artifact's first layer and extract it into DIR (an existing directory), as\n"
+     "flux pull artifact does; an entry that would land outside DIR (an absolute path, `..`, a\n"
+     "link out of the tree) fails the pull. Prints the artifact's source, revision and digest.\n"
+     "Credentials as for push artifact.\n"
+     "\n"
+     "Example:\n"
+     "  eddy pull artifact oci://ghcr.io/org/app-manifests:v1.0.0 --output ./manifests\n",
+     ed_cli_pull},
+    {"list", "List the artifacts of an OCI repository",
+     "Usage: eddy list artifacts oci://HOST/REPOSITORY [--filter-semver RANGE]\n"
+     "          [--filter-regex RE] [--creds USER:PASSWORD] [--insecure-registry]\n"
+     "\n"
+     "Print each tag (newest name first, cosign's .sig, .att and .sbom left out) with its\n"
+     "manifest digest and the source and revision it was pushed from, as flux list artifacts\n"
+     "does: ARTIFACT, DIGEST, SOURCE, REVISION. --filter-semver keeps the tags that are\n"
+     "versions in RANGE, --filter-regex those RE matches. Credentials as for push artifact.\n"
+     "\n"
+     "Example:\n"
+     "  eddy list artifacts oci://ghcr.io/org/app-manifests --filter-semver '>=1.0.0'\n",
+     ed_cli_list_artifacts},
+    {"tag", "Tag an OCI artifact",
+     "Usage: eddy tag artifact oci://HOST/REPOSITORY:TAG|@DIGEST --tag NEW[,NEW...]\n"
+     "          [--creds USER:PASSWORD] [--insecure-registry]\n"
+     "\n"
+     "Give the artifact's manifest more tags in the same repository, as flux tag artifact\n"
+     "does (the manifest and its digest stay as they are). Credentials as for push artifact.\n"
+     "\n"
+     "Example:\n"
+     "  eddy tag artifact oci://ghcr.io/org/app-manifests:v1.0.0 --tag latest\n",
+     ed_cli_tag},
     {"delete", "Delete Flux objects",
      "Usage: eddy delete (source git|oci | kustomization | image repository|policy|update) NAME\n"
      "          [-s|--silent] [-n NS]\n"
@@ -430,6 +471,12 @@ static const struct verb verbs[] = {
      "Usage: eddy diff kustomization NAME --path DIR [--kustomization-file F]\n"
      "                 [--strict-substitute] [--ignore-paths P,...]\n"
      "                 [-r --local-sources Kind/namespace/name=DIR,...] [-n NS]\n"
+     "       eddy diff artifact oci://HOST/REPOSITORY:TAG --path DIR|FILE\n"
+     "                 [--ignore-paths P,...] [--creds USER:PASSWORD] [--insecure-registry]\n"
+     "\n"
+     "diff artifact: archive DIR as push artifact would (same --ignore-paths and defaults) and\n"
+     "compare it with the artifact's layer, as flux diff artifact does: \"no changes detected\",\n"
+     "or exit 1 with \"the remote artifact contents differs from the local one\".\n"
      "\n"
      "Render DIR as eddy build does, ask the API server what each object would become (a\n"
      "server-side dry-run apply) and compare it with the live object: print each object that\n"

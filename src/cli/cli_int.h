@@ -72,6 +72,11 @@ int ed_cli_diff(int argc, char **argv);
 int ed_cli_debug(int argc, char **argv);
 int ed_cli_envsubst(int argc, char **argv);
 int ed_cli_push(int argc, char **argv);
+/* artifact.c: the OCI artifact verbs (push above; diff artifact is reached from ed_cli_diff). */
+int ed_cli_pull(int argc, char **argv);
+int ed_cli_list_artifacts(int argc, char **argv);
+int ed_cli_tag(int argc, char **argv);
+int ed_cli_diff_artifact(int argc, char **argv);
 /* completion.c */
 int ed_cli_completion(int argc, char **argv);
 /* `eddy kustomize build DIR` (kustomize.c). */

@@ -21,15 +21,18 @@ static const char *kind_words(const char *verb)
         return "sources kustomizations images all";
     if (strcmp(verb, "create") == 0)
         return "source kustomization image secret";
-    if (strcmp(verb, "tree") == 0 || strcmp(verb, "build") == 0 || strcmp(verb, "diff") == 0 ||
-        strcmp(verb, "debug") == 0)
+    if (strcmp(verb, "diff") == 0)
+        return "kustomization artifact";
+    if (strcmp(verb, "tree") == 0 || strcmp(verb, "build") == 0 || strcmp(verb, "debug") == 0)
         return "kustomization";
     if (strcmp(verb, "completion") == 0)
         return "bash zsh fish powershell";
     if (strcmp(verb, "kustomize") == 0)
         return "build";
-    if (strcmp(verb, "push") == 0)
+    if (strcmp(verb, "push") == 0 || strcmp(verb, "pull") == 0 || strcmp(verb, "tag") == 0)
         return "artifact";
+    if (strcmp(verb, "list") == 0)
+        return "artifacts";
     if (strcmp(verb, "help") == 0)
         return "";
     if (strcmp(verb, "suspend") == 0 || strcmp(verb, "resume") == 0 ||

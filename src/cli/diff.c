@@ -914,6 +914,8 @@ static int diff_tree(ed_kube *kube, const struct ks_args *a, const ed_doc *ks, c
 
 int ed_cli_diff(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "artifact") == 0)
+        return ed_cli_diff_artifact(argc, argv);
     struct ks_args a = {.g = ED_CLI_GLOBAL_INIT};
     int rc = parse_ks_args("diff", argc, argv, &a, false);
     if (rc)

@@ -143,6 +143,28 @@ void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *control
                           const char *type, const char *reason, const char *note,
                           const char *const *annotations);
 
+/* ---- what the source reconcilers share (source_common.c) ---- */
+
+/*
+ * status.url of a source obj whose status.artifact is about to be artifact: the URL of the
+ * object's latest.tar.gz link, pointed at artifact when it is new or the link is missing
+ * (ed_artifact_store_link_latest), else left as it is. A new string, or NULL when it cannot be
+ * made (logged with Flux's "failed to update status URL symlink", as source-controller logs it:
+ * the reconcile goes on).
+ */
+char *ed_ctrl_source_latest_url(ed_artifact_store *store, const ed_node *obj,
+                                const ed_node *artifact, const char *controller);
+
+/*
+ * Phase 2b of a source reconcile, as source-controller runs it: the artifacts of obj other than
+ * the one in its status.artifact.path are collected by age (ttl_ms) and count (records), see
+ * ed_artifact_store_gc. Nothing without an artifact in status. A failure is logged under
+ * controller and does not stop the reconcile (Flux ignores it too); what went is logged at
+ * debug level.
+ */
+void ed_ctrl_source_gc(ed_artifact_store *store, const ed_node *obj, int records, int64_t ttl_ms,
+                       const char *controller);
+
 /* ---- GitRepository ---- */
 
 typedef struct ed_gitrepo_controller ed_gitrepo_controller;

@@ -636,29 +636,6 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
     return rc;
 }
 
-/* Phase 2b, as source-controller's reconcileStorage: the artifacts older than the one in status
- * are collected by count and age. A failure is logged and does not stop the reconcile (Flux
- * ignores it too). */
-static void collect_garbage(ed_gitrepo_controller *c, const ed_node *obj)
-{
-    const char *path = str_at(obj, "/status/artifact/path");
-    if (!path)
-        return;
-    int deleted = 0;
-    ed_err err = ED_ERR_INIT;
-    char count[16];
-    if (ed_artifact_store_gc(c->o.store, path, c->o.retention_records, c->o.retention_ttl_ms,
-                             &deleted, &err) != 0)
-        ed_log(ED_LOG_ERROR, "garbage collection of artifacts failed", "controller",
-               "gitrepository", "name", str_at(obj, "/metadata/name"), "namespace",
-               str_at(obj, "/metadata/namespace"), "error", err.msg, NULL);
-    snprintf(count, sizeof(count), "%d", deleted);
-    if (deleted > 0)
-        ed_log(ED_LOG_DEBUG, "garbage collected artifacts", "controller", "gitrepository", "name",
-               str_at(obj, "/metadata/name"), "namespace", str_at(obj, "/metadata/namespace"),
-               "count", count, NULL);
-}
-
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_gitrepo_controller *c = user;
@@ -677,7 +654,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
-    collect_garbage(c, obj);
+    ed_ctrl_source_gc(c->o.store, obj, c->o.retention_records, c->o.retention_ttl_ms,
+                      "gitrepository");
     int64_t interval = 0;
     const char *iv = str_at(obj, "/spec/interval");
     if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)

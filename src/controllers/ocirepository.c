@@ -159,8 +159,13 @@ static int write_status(ed_ocirepo_controller *c, const ed_node *obj, const stru
                         sp.generation);
         }
     }
-    if (artifact)
+    if (artifact) {
         ed_node_set(d, sp.status, "artifact", ed_node_copy(d, artifact));
+        char *url = ed_ctrl_source_latest_url(c->o.store, obj, artifact, "ocirepository");
+        if (url)
+            ed_node_set(d, sp.status, "url", ed_node_new_str(d, url));
+        free(url);
+    }
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, "ocirepository");
 }
 
@@ -170,18 +175,6 @@ static int finalize(const ed_node *obj, void *user, ed_err *err)
     ed_ocirepo_controller *c = user;
     return ed_artifact_store_remove_all(c->o.store, KIND, str_at(obj, "/metadata/namespace"),
                                         str_at(obj, "/metadata/name"), err);
-}
-
-/* Phase 2b: the artifacts older than the one in status are collected (failures logged). */
-static void collect_garbage(ed_ocirepo_controller *c, const ed_node *obj)
-{
-    const char *path = str_at(obj, "/status/artifact/path");
-    ed_err err = ED_ERR_INIT;
-    if (path && ed_artifact_store_gc(c->o.store, path, c->o.retention_records,
-                                     c->o.retention_ttl_ms, NULL, &err) != 0)
-        ed_log(ED_LOG_ERROR, "garbage collection of artifacts failed", "controller",
-               "ocirepository", "name", str_at(obj, "/metadata/name"), "namespace",
-               str_at(obj, "/metadata/namespace"), "error", err.msg, NULL);
 }
 
 /* Phase 3: what eddy does not do, refused in words that say so and what to use instead. */
@@ -424,7 +417,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
-    collect_garbage(c, obj);
+    ed_ctrl_source_gc(c->o.store, obj, c->o.retention_records, c->o.retention_ttl_ms,
+                      "ocirepository");
     int64_t interval = 0;
     const char *iv = str_at(obj, "/spec/interval");
     if (!iv || ed_duration_parse(iv, &interval, NULL) != 0 || interval <= 0)

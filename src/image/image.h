@@ -183,6 +183,15 @@ int ed_oci_manifest_layer(const char *manifest, size_t len, const char *media_ty
                           ed_oci_layer *out, ed_err *err);
 void ed_oci_layer_clear(ed_oci_layer *layer);
 
+/*
+ * The tags `flux list artifacts` shows, in place: sorted in reverse lexical order, without
+ * cosign's (".att", ".sbom", ".sig"), and, when given (NULL or "" for none), only those that are
+ * versions within the semver range and those the regular expression matches (anywhere in the
+ * tag). Dropped tags are freed and *n updated. Errors, ED_EINVALID with flux's words ("semver
+ * '<range>' parse error: ...", "regex '<re>' parse error: ..."), leave the tags untouched.
+ */
+int ed_oci_tags_filter(char **tags, size_t *n, const char *semver, const char *regex, ed_err *err);
+
 /* ---- setters: in-place edits of marked image fields ---- */
 
 /* A parsed `# {"$imagepolicy": "<ns>:<name>[:tag|:name|:digest]"}` marker. */

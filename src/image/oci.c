@@ -3,13 +3,15 @@
  * repository (no tag or digest in it: spec.ref chooses), and the layer of an artifact's
  * manifest that becomes the source (the first of layerSelector.mediaType, else the first
  * layer), with the manifest's annotations (org.opencontainers.image.source and .revision
- * name the Git origin of an artifact pushed by `flux push artifact`). Pure: the registry is
- * spoken to by registry.c.
+ * name the Git origin of an artifact pushed by `flux push artifact`), and the tags `flux list
+ * artifacts` shows. Pure: the registry is spoken to by registry.c.
  */
 #include "image.h"
 
 #include "../doc/doc.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,4 +106,61 @@ int ed_oci_manifest_layer(const char *manifest, size_t len, const char *media_ty
 done:
     ed_doc_free(d);
     return rc;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)b, *(const char *const *)a);
+}
+
+/* cosign's attestations, SBOMs and signatures, which flux list artifacts leaves out. */
+static bool cosign_tag(const char *tag)
+{
+    return ed_str_has_suffix(tag, ".att") || ed_str_has_suffix(tag, ".sbom") ||
+           ed_str_has_suffix(tag, ".sig");
+}
+
+int ed_oci_tags_filter(char **tags, size_t *n, const char *semver, const char *regex, ed_err *err)
+{
+    ed_semver_range *range = NULL;
+    pcre2_code *re = NULL;
+    ed_err perr = ED_ERR_INIT;
+    if (semver && *semver && ed_semver_range_parse(semver, &range, &perr) != 0)
+        return ed_err_set(err, ED_EINVALID, "semver '%s' parse error: %s", semver, perr.msg);
+    if (regex && *regex) {
+        int ecode;
+        PCRE2_SIZE eoff;
+        re =
+            pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ecode, &eoff, NULL);
+        if (!re) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(ecode, msg, sizeof(msg));
+            ed_semver_range_free(range);
+            return ed_err_set(err, ED_EINVALID, "regex '%s' parse error: %s", regex,
+                              (const char *)msg);
+        }
+    }
+    if (*n > 1)
+        qsort(tags, *n, sizeof(char *), cmp_desc);
+    pcre2_match_data *md = re ? pcre2_match_data_create(1, NULL) : NULL;
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
+        ed_semver v;
+        bool keep = !cosign_tag(tags[i]);
+        if (keep && range)
+            keep = ed_semver_parse_tag(tags[i], &v) == 0 && ed_semver_range_match(range, &v);
+        if (keep && re)
+            keep = pcre2_match(re, (PCRE2_SPTR)tags[i], strlen(tags[i]), 0, 0, md, NULL) >= 0;
+        if (keep)
+            tags[kept++] = tags[i];
+        else
+            free(tags[i]);
+    }
+    for (size_t i = kept; i < *n; i++)
+        tags[i] = NULL;
+    *n = kept;
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    ed_semver_range_free(range);
+    return 0;
 }

@@ -769,7 +769,10 @@ static int archive_blob(struct archive *a, git_blob *blob, mode_t perm, const ch
     return rc;
 }
 
-static int archive_dir(struct archive *a, int dirfd, const char *dir, ed_err *err)
+/* Archive the entries of dirfd (whose path in the archive is dir), leaving out what ig (may be
+ * NULL) excludes: an excluded directory is not entered. */
+static int archive_dir(struct archive *a, int dirfd, const char *dir, const ed_source_ignore *ig,
+                       ed_err *err)
 {
     size_t n = 0;
     char **names = sorted_names(dirfd, &n);
@@ -780,6 +783,8 @@ static int archive_dir(struct archive *a, int dirfd, const char *dir, ed_err *er
         if (rc != 0 || fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
             if (rc == 0)
                 rc = ed_err_set(err, ED_ERROR, "stat '%s': %s", path, strerror(errno));
+        } else if (ig && ed_source_ignore_match(ig, path, S_ISDIR(st.st_mode))) {
+            /* Left out by the ignore rules. */
         } else if (S_ISREG(st.st_mode)) {
             rc = archive_file(a, dirfd, names[i], path, &st, err);
         } else if (S_ISDIR(st.st_mode)) {
@@ -790,7 +795,7 @@ static int archive_dir(struct archive *a, int dirfd, const char *dir, ed_err *er
             if (rc == 0 && sub < 0)
                 rc = ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
             if (rc == 0)
-                rc = archive_dir(a, sub, path, err);
+                rc = archive_dir(a, sub, path, ig, err);
             if (sub >= 0)
                 close(sub);
         }
@@ -879,9 +884,51 @@ int ed_source_archive_create(const char *dir, const char *out_path, ed_source_ar
     if (rc == 0 && (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         rc = ed_err_set(err, ED_ERROR, "open '%s': %s", dir, strerror(errno));
     if (rc == 0)
-        rc = archive_dir(s.a, dirfd, "", err);
+        rc = archive_dir(s.a, dirfd, "", NULL, err);
     if (dirfd >= 0)
         close(dirfd);
+    return sink_close(&s, rc, out_path, info, err);
+}
+
+int ed_source_archive_create_from(const char *path, const char *ignore, const char *out_path,
+                                  ed_source_artifact_info *info, ed_err *err)
+{
+    memset(info, 0, sizeof(*info));
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ed_err_set(err, ED_EINVALID, "'%s': %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+        return ed_err_set(err, ED_EINVALID, "'%s' is neither a directory nor a regular file", path);
+    ed_source_ignore *ig = NULL;
+    if (ignore && *ignore) {
+        ig = ed_source_ignore_new();
+        ed_source_ignore_add(ig, ignore, strlen(ignore), "");
+    }
+    archive_sink s;
+    int rc = sink_open(&s, out_path, err);
+    int fd = -1;
+    if (rc == 0 && S_ISDIR(st.st_mode)) {
+        if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+            rc = ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
+        else
+            rc = archive_dir(s.a, fd, "", ig, err);
+    } else if (rc == 0) {
+        /* One file: one entry, named as the file is (flux's single-file artifact). */
+        char *copy = ed_xstrdup(path);
+        char *slash = strrchr(copy, '/');
+        const char *base = slash ? slash + 1 : copy;
+        if (slash)
+            *slash = '\0';
+        const char *parent = slash ? (*copy ? copy : "/") : ".";
+        if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+            rc = ed_err_set(err, ED_ERROR, "open '%s': %s", parent, strerror(errno));
+        else
+            rc = archive_file(s.a, fd, base, base, &st, err);
+        free(copy);
+    }
+    if (fd >= 0)
+        close(fd);
+    ed_source_ignore_free(ig);
     return sink_close(&s, rc, out_path, info, err);
 }
 

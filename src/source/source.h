@@ -472,6 +472,16 @@ int ed_source_archive_create(const char *dir, const char *out_path, ed_source_ar
                              ed_err *err);
 
 /*
+ * ed_source_archive_create of path, a directory or a single regular file (then the archive holds
+ * that one file under its own name), leaving out the paths that ignore (gitignore patterns, one
+ * a line, relative to path; NULL or "" for none) excludes: what `flux push artifact
+ * --ignore-paths` leaves out. An excluded directory is not entered. Errors: ED_EINVALID (path
+ * missing, or neither a directory nor a file), ED_ERROR (file system).
+ */
+int ed_source_archive_create_from(const char *path, const char *ignore, const char *out_path,
+                                  ed_source_artifact_info *info, ed_err *err);
+
+/*
  * Checkout and archive in one pass, without a directory: the tree that
  * ed_source_git_checkout_with(cache, opts, ...) would write (sparse checkout, submodules and
  * ignore rules as opts says; opts->unfiltered as there) goes from the cache's object database
@@ -545,6 +555,20 @@ int ed_artifact_store_put(ed_artifact_store *store, const char *kind, const char
  */
 int ed_artifact_store_gc(ed_artifact_store *store, const char *current, int records, int64_t ttl_ms,
                          int *deleted, ed_err *err);
+/* The name of the link to an object's latest artifact, beside its artifacts. */
+#define ED_ARTIFACT_LATEST "latest.tar.gz"
+
+/*
+ * Point the object's `latest.tar.gz` (ED_ARTIFACT_LATEST, in the directory of path, an artifact
+ * path as put returned it) at that artifact, as source-controller's Storage.Symlink does for
+ * status.url, "the dynamic fetch link for the latest Artifact": a relative symlink replaced
+ * atomically, served by the artifact server like the artifact, left alone by
+ * ed_artifact_store_gc (which counts regular files only) and removed with the object's
+ * directory. *url is the link's advertised URL (a new string). Errors: ED_EINVALID (a path put
+ * did not give), ED_ERROR (file system; Flux's "failed to update status URL symlink: ...").
+ */
+int ed_artifact_store_link_latest(ed_artifact_store *store, const char *path, char **url,
+                                  ed_err *err);
 /* The URL the store advertises for path (relative, as put returned it): a new string. */
 char *ed_artifact_store_url(ed_artifact_store *store, const char *path);
 /* True when path (relative, as put returned it) names an existing artifact file. */

@@ -351,6 +351,33 @@ cleanup:
     return rc;
 }
 
+int ed_artifact_store_link_latest(ed_artifact_store *store, const char *path, char **url,
+                                  ed_err *err)
+{
+    *url = NULL;
+    if (!path || !rel_ok(path))
+        return ed_err_set(err, ED_EINVALID, "invalid artifact path '%s'", path ? path : "");
+    const char *slash = strrchr(path, '/');
+    char *rel = ed_xasprintf("%.*s/%s", (int)(slash - path), path, ED_ARTIFACT_LATEST);
+    char *link = ed_xasprintf("%s/%s", store->root, rel);
+    char *tmp =
+        ed_xasprintf("%s/%.*s/.latest-%ld", store->root, (int)(slash - path), path, (long)getpid());
+    int rc = 0;
+    /* Relative to its directory, so the link stays true wherever the storage is mounted; made
+     * aside and renamed over the old one, so a reader always finds a link. */
+    unlink(tmp);
+    if (symlink(slash + 1, tmp) != 0 || rename(tmp, link) != 0) {
+        rc = ed_err_set(err, ED_ERROR, "failed to update status URL symlink: %s", strerror(errno));
+        unlink(tmp);
+    } else {
+        *url = ed_artifact_store_url(store, rel);
+    }
+    free(tmp);
+    free(link);
+    free(rel);
+    return rc;
+}
+
 char *ed_artifact_store_file(ed_artifact_store *store, const char *path)
 {
     if (!path || !rel_ok(path))

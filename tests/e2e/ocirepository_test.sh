@@ -6,8 +6,9 @@
 # revision; a semver range picks up a newly pushed tag on reconcile; a digest ref pins one
 # artifact; wrong credentials fail with Flux's OCIArtifactPullFailed and right ones succeed; a
 # layer with a `../` path is refused (OCIArtifactLayerOperationFailed) and nothing escapes; a
-# provider other than generic and spec.verify stall with a clear refusal; deletion removes the
-# artifacts.
+# provider other than generic and spec.verify stall with a clear refusal; status.url (the
+# latest.tar.gz link) serves the artifact and follows a new one; deletion removes the artifacts
+# and the link.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -138,6 +139,12 @@ file=$storage/$(get app '{.status.artifact.path}')
 assert_eq "$(get app '{.status.artifact.digest}')" "sha256:$(sha256sum "$file" | cut -d' ' -f1)" \
     "artifact digest"
 assert_eq "cm.yaml" "$(tar -tzf "$file" | grep cm.yaml)" "artifact content"
+# status.url: Flux's dynamic link to the latest artifact, served beside it.
+latest_url=http://127.0.0.1:$port/ocirepository/$ns/app/latest.tar.gz
+assert_eq "$latest_url" "$(get app '{.status.url}')" "status.url"
+fetched() { curl -fsS "$1" | sha256sum | cut -d' ' -f1; }
+assert_eq "$(get app '{.status.artifact.digest}')" "sha256:$(fetched "$latest_url")" \
+    "status.url serves the artifact"
 retry 30 sh -c "kubectl -n '$ns' get events -o json | jq -e '.items[] | select(.reason == \"NewArtifact\" and (.message | contains(\"origin source '\''https://git.example/app'\'', origin revision '\''main@sha1:1.0.0'\''\")))' >/dev/null" ||
     fail "no NewArtifact event: $(kubectl -n "$ns" get events -o json | jq -c '[.items[] | {reason, message}]')"
 
@@ -161,6 +168,9 @@ retry 60 revision_is app "1.1.0@$d110" ||
 kubectl -n "$ns" wait kustomization/apps --for=jsonpath='{.status.lastAppliedRevision}'="1.1.0@$d110" \
     --timeout=60s >/dev/null || fail "1.1.0 not applied"
 assert_eq two "$(kubectl -n "$ns" get configmap app -o jsonpath='{.data.v}')" "applied v2"
+assert_eq "$latest_url" "$(get app '{.status.url}')" "status.url stays"
+assert_eq "$(get app '{.status.artifact.digest}')" "sha256:$(fetched "$latest_url")" \
+    "status.url moved to the new artifact"
 
 step "credentials: accepted, and refused with Flux's reason"
 ready private
@@ -223,6 +233,10 @@ assert_fails "create source oci with a tag in the URL" "$eddy" create source oci
 assert_contains "$OUT" "URL must not contain a tag; remove ':1.0.0'" "create: the URL's tag refused"
 
 step "deletion removes the artifacts"
+ready latest
+latest_link=$(get latest '{.status.url}')
+assert_ok "the link of latest served" curl -fsS -o /dev/null "$latest_link"
 kubectl -n "$ns" delete ocirepository latest --timeout=60s >/dev/null
 test ! -e "$storage/ocirepository/$ns/latest" || fail "artifacts of a deleted OCIRepository remain"
+assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$latest_link")" "the link goes with the object"
 kubectl delete namespace "$ns" --wait=false >/dev/null

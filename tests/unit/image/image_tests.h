@@ -11,5 +11,6 @@ void test_docker_credentials(void **state);
 void test_exclude_and_summary(void **state);
 void test_oci_url(void **state);
 void test_oci_layer(void **state);
+void test_oci_tags_filter(void **state);
 
 #endif

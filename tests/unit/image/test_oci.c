@@ -14,6 +14,7 @@
 #include "image/image.h"
 #include "image_tests.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -98,4 +99,38 @@ void test_oci_layer(void **state)
             fail_msg("manifest %zu: %s", i, e.msg);
         ed_oci_layer_clear(&l);
     }
+}
+
+/* flux list artifacts: newest name first, cosign's tags out, then the semver and regex filters. */
+void test_oci_tags_filter(void **state)
+{
+    (void)state;
+    const char *in[] = {"1.0.0",  "latest",      "sha256-ab.sig", "sha256-ab.att", "1.2.0",
+                        "x.sbom", "v2.0.0-rc.1", "1.10.0",        "dev-1"};
+    size_t n = sizeof(in) / sizeof(in[0]);
+    char **tags = calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        tags[i] = strdup(in[i]);
+    ed_err err = ED_ERR_INIT;
+    size_t m = n;
+    assert_int_equal(ed_oci_tags_filter(tags, &m, NULL, NULL, &err), 0);
+    assert_int_equal(m, 6);
+    const char *all[] = {"v2.0.0-rc.1", "latest", "dev-1", "1.2.0", "1.10.0", "1.0.0"};
+    for (size_t i = 0; i < m; i++)
+        assert_string_equal(tags[i], all[i]);
+    assert_int_equal(ed_oci_tags_filter(tags, &m, ">=1.1.0", NULL, &err), 0);
+    assert_int_equal(m, 2);
+    assert_string_equal(tags[0], "1.2.0");
+    assert_string_equal(tags[1], "1.10.0");
+    assert_int_equal(ed_oci_tags_filter(tags, &m, NULL, "^1\\.1", &err), 0);
+    assert_int_equal(m, 1);
+    assert_string_equal(tags[0], "1.10.0");
+    assert_int_equal(ed_oci_tags_filter(tags, &m, "not a range", NULL, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "semver 'not a range' parse error: "));
+    assert_int_equal(ed_oci_tags_filter(tags, &m, NULL, "([", &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "regex '([' parse error: "));
+    assert_int_equal(m, 1);
+    for (size_t i = 0; i < m; i++)
+        free(tags[i]);
+    free(tags);
 }

@@ -355,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_policies),
         cmocka_unit_test(test_image_refs),
         cmocka_unit_test(test_oci_url),
+        cmocka_unit_test(test_oci_tags_filter),
         cmocka_unit_test(test_oci_layer),
         cmocka_unit_test(test_plain_http),
         cmocka_unit_test(test_setters_golden),

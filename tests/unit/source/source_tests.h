@@ -7,6 +7,7 @@
 /* test_store.c: the artifact store and its HTTP server. */
 void test_store_put_gc(void **state);
 void test_store_url(void **state);
+void test_store_link_latest(void **state);
 void test_store_invalid_names(void **state);
 void test_store_server(void **state);
 

@@ -420,6 +420,46 @@ static void test_include_copy(void **state)
     sh("test -z \"$(ls -d %s/include-* 2>/dev/null)\"", root);
 }
 
+/* flux push artifact's archive: --ignore-paths patterns leave files and whole directories out,
+ * a single file is one entry under its own name, and the same tree gives the same bytes. */
+static void test_archive_create_from(void **state)
+{
+    (void)state;
+    char src[512], tar[600], tar2[600], out[600];
+    snprintf(src, sizeof(src), "%s/push-src", root);
+    snprintf(tar, sizeof(tar), "%s/push.tar.gz", root);
+    snprintf(tar2, sizeof(tar2), "%s/push2.tar.gz", root);
+    snprintf(out, sizeof(out), "%s/push-out", root);
+    sh("mkdir -p %s/.git %s/apps/img %s && echo h > %s/.git/HEAD && echo a > %s/apps/a.yaml && "
+       "echo p > %s/apps/img/logo.png && echo n > %s/notes.md",
+       src, src, out, src, src, src, src);
+    ed_source_artifact_info i1, i2;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_archive_create_from(src, ".git/\n*.png\nimg/\n", tar, &i1, &err), 0);
+    assert_int_equal(ed_source_archive_unpack(tar, out, 0, &err), 0);
+    assert_true(present(out, "apps/a.yaml"));
+    assert_true(present(out, "notes.md"));
+    assert_false(present(out, ".git"));
+    assert_false(present(out, "apps/img"));
+    assert_int_equal(ed_source_archive_create_from(src, ".git/\n*.png\nimg/\n", tar2, &i2, &err),
+                     0);
+    assert_string_equal(i1.digest, i2.digest);
+    /* No pattern: everything, as ed_source_archive_create. */
+    assert_int_equal(ed_source_archive_create_from(src, NULL, tar2, &i2, &err), 0);
+    assert_int_equal(ed_source_archive_create(src, tar, &i1, &err), 0);
+    assert_string_equal(i1.digest, i2.digest);
+    /* One file. */
+    char file[700];
+    snprintf(file, sizeof(file), "%s/apps/a.yaml", src);
+    assert_int_equal(ed_source_archive_create_from(file, NULL, tar, &i1, &err), 0);
+    sh("rm -rf %s && mkdir %s", out, out);
+    assert_int_equal(ed_source_archive_unpack(tar, out, 0, &err), 0);
+    assert_true(present(out, "a.yaml"));
+    sh("test \"$(ls -A %s)\" = a.yaml", out);
+    snprintf(file, sizeof(file), "%s/missing", src);
+    assert_int_equal(ed_source_archive_create_from(file, NULL, tar, &i1, &err), ED_EINVALID);
+}
+
 /* Flux's rules over a whole tree on disk: a checkout without filtering, an include, then
  * ed_source_dir_filter, so spec.ignore and the included .sourceignore files reach the
  * included files. */
@@ -764,7 +804,7 @@ int test_checkout_main(void)
         cmocka_unit_test(test_submodules),        cmocka_unit_test(test_stream_same_bytes),
         cmocka_unit_test(test_include_copy),      cmocka_unit_test(test_filter_with_includes),
         cmocka_unit_test(test_verify_signatures), cmocka_unit_test(test_verify_ssh_signatures),
-        cmocka_unit_test(test_sign_ssh),
+        cmocka_unit_test(test_sign_ssh),          cmocka_unit_test(test_archive_create_from),
     };
     return cmocka_run_group_tests_name("source checkout", tests, setup, teardown);
 }

@@ -1149,6 +1149,7 @@ int main(void)
         cmocka_unit_test(test_unpack_refuses_hostile),
         cmocka_unit_test(test_store_put_gc),
         cmocka_unit_test(test_store_url),
+        cmocka_unit_test(test_store_link_latest),
         cmocka_unit_test(test_store_invalid_names),
         cmocka_unit_test(test_store_server),
         cmocka_unit_test(test_write_root_commit_then_nothing),

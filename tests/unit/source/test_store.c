@@ -493,3 +493,48 @@ void test_store_server(void **state)
     ed_artifact_store_free(store);
     ed_path_remove_tree(dir);
 }
+
+/* status.url's link: latest.tar.gz beside the artifacts, moved to each new one, resolved by the
+ * store as the server resolves it, never collected, removed with the object. */
+void test_store_link_latest(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_tmp(dir, sizeof(dir));
+    ed_err err = ED_ERR_INIT;
+    ed_artifact_store *store = NULL;
+    assert_int_equal(ed_artifact_store_open(dir, "localhost:9090", &store, &err), 0);
+    char *a = put(store, "app", "a.tar.gz", "first");
+    char *url = NULL;
+    assert_int_equal(ed_artifact_store_link_latest(store, a, &url, &err), 0);
+    assert_string_equal(url, "http://localhost:9090/gitrepository/flux-system/app/latest.tar.gz");
+    free(url);
+    const char *link = "gitrepository/flux-system/app/latest.tar.gz";
+    char *f = ed_artifact_store_file(store, link);
+    assert_non_null(f);
+    assert_true(ed_str_has_suffix(f, "/a.tar.gz"));
+    free(f);
+    char *b = put(store, "app", "b.tar.gz", "second");
+    assert_int_equal(ed_artifact_store_link_latest(store, b, &url, &err), 0);
+    free(url);
+    f = ed_artifact_store_file(store, link);
+    assert_non_null(f);
+    assert_true(ed_str_has_suffix(f, "/b.tar.gz"));
+    free(f);
+    /* GC counts the artifacts only: with one record kept, a goes, the link stays. */
+    int deleted = 0;
+    assert_int_equal(ed_artifact_store_gc(store, b, 1, 0, &deleted, &err), 0);
+    assert_int_equal(deleted, 1);
+    assert_true(ed_artifact_store_has(store, link));
+    assert_int_equal(ed_artifact_store_link_latest(store, "../x/y/z", &url, &err), ED_EINVALID);
+    assert_null(url);
+    assert_int_equal(
+        ed_artifact_store_remove_all(store, "GitRepository", "flux-system", "app", &err), 0);
+    char *abs = ed_xasprintf("%s/%s", dir, link);
+    assert_false(exists(abs));
+    free(abs);
+    free(a);
+    free(b);
+    ed_artifact_store_free(store);
+    ed_path_remove_tree(dir);
+}
