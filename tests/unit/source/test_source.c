@@ -1156,5 +1156,5 @@ int main(void)
         cmocka_unit_test(test_write_refuses_bad_paths),
     };
     int failed = cmocka_run_group_tests_name("source", tests, setup_tmp, teardown_tmp);
-    return failed + test_checkout_main();
+    return failed + test_checkout_main() + test_cosign_main();
 }
