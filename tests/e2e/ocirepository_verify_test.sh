@@ -156,3 +156,20 @@ kubectl -n "$ns" patch ocirepository signed --type=json -p '[{"op":"remove","pat
 retry 60 sh -c "test -z \"\$(kubectl -n '$ns' get ocirepository signed -o jsonpath='{.status.conditions[?(@.type==\"SourceVerified\")].status}')\"" ||
     fail "SourceVerified kept: $(get signed '{.status.conditions}')"
 ready signed
+
+step "the CLI: create source oci --verify-provider cosign --verify-secret-ref"
+out=$("$eddy" create source oci viacli -n "$ns" --url "oci://$reg/verify/app" --tag signed \
+    --verify-provider cosign --verify-secret-ref cosign-pub --timeout 1m 2>&1) ||
+    fail "create source oci --verify-provider: $out"
+assert_contains "$out" "fetched revision: signed@$dsigned" "create: verified and fetched"
+assert_eq "cosign/cosign-pub" "$(get viacli '{.spec.verify.provider}/{.spec.verify.secretRef.name}')" \
+    "create: spec.verify"
+assert_eq "True" "$(cond viacli SourceVerified status)" "create: SourceVerified"
+assert_fails "--verify-secret-ref without --verify-provider" "$eddy" create source oci bad -n "$ns" \
+    --url "oci://$reg/verify/app" --tag signed --verify-secret-ref cosign-pub --export
+assert_contains "$OUT" "a verification provider must be specified when a secret is specified" \
+    "create: flux's message"
+assert_fails "--verify-provider notation" "$eddy" create source oci bad -n "$ns" \
+    --url "oci://$reg/verify/app" --tag signed --verify-provider notation --export
+assert_contains "$OUT" "source OCI verify provider 'notation' is not supported, must be one of: [cosign]" \
+    "create: flux's message for another provider"
