@@ -11,7 +11,8 @@
  * is the base64 signature over the payload's bytes. A signature counts when it verifies with
  * one of the keys and its payload names the artifact's digest. Keys are PEM public keys, as
  * `cosign generate-key-pair` writes them, checked as Flux's verifier loads them (with SHA-256):
- * ECDSA (DER signatures over SHA-256 of the payload), RSA (PKCS #1 v1.5, SHA-256) and Ed25519.
+ * ECDSA (DER signatures over SHA-256 of the payload), RSA (PKCS #1 v1.5, SHA-256) and pure
+ * Ed25519 (cosign 2.6 signs with Ed25519ph, which Flux's verifier refuses: so does eddy).
  *
  * Everything here comes from the registry, so it is untrusted: the number of signatures, the
  * size of a payload and of a signature are capped, and a malformed one is refused, never

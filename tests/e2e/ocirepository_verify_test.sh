@@ -6,7 +6,9 @@
 # VerificationError and message, and nothing stored: an unsigned tag, a signature by another key,
 # the signature of one artifact copied to another's signature tag (its payload names the other
 # digest), a Secret without `.pub` keys; a Secret with several keys verifies with any of them;
-# removing spec.verify removes SourceVerified.
+# an RSA key (`cosign import-key-pair`) verifies too; an Ed25519 key's signature is refused,
+# as Flux's verifier refuses it (cosign 2.6 signs with Ed25519ph, Flux checks pure Ed25519;
+# cosign 2.6's own verify --key refuses it as well); removing spec.verify removes SourceVerified.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -27,6 +29,17 @@ export COSIGN_PASSWORD=e2e-pass COSIGN_YES=true
 mkdir -p "$scratch/keys" "$scratch/other"
 (cd "$scratch/keys" && "$cosign" generate-key-pair >/dev/null 2>&1) || fail "cosign generate-key-pair"
 (cd "$scratch/other" && "$cosign" generate-key-pair >/dev/null 2>&1) || fail "cosign generate-key-pair (other)"
+# RSA and Ed25519 keys made by OpenSSL, imported into cosign's format.
+for alg in rsa ed25519; do
+    mkdir -p "$scratch/$alg"
+    if [ $alg = rsa ]; then
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$scratch/$alg/key.pem" 2>/dev/null
+    else
+        openssl genpkey -algorithm ed25519 -out "$scratch/$alg/key.pem" 2>/dev/null
+    fi
+    (cd "$scratch/$alg" && "$cosign" import-key-pair --key key.pem --output-key-prefix cosign \
+        >/dev/null 2>&1) || fail "cosign import-key-pair ($alg)"
+done
 assert_contains "$(cat "$scratch/keys/cosign.pub")" "BEGIN PUBLIC KEY" "cosign.pub"
 
 mkdir -p "$scratch/m"
@@ -53,11 +66,15 @@ dsigned=$(push signed)
 dother=$(push other)
 dunsigned=$(push unsigned)
 dcopied=$(push copied)
-for d in "$dsigned" "$dother" "$dunsigned" "$dcopied"; do
+drsa=$(push rsa)
+ded25519=$(push ed25519)
+for d in "$dsigned" "$dother" "$dunsigned" "$dcopied" "$drsa" "$ded25519"; do
     assert_match '^sha256:[0-9a-f]{64}$' "$d" "push: a digest"
 done
 sign "$scratch/keys" "$dsigned"
 sign "$scratch/other" "$dother"
+sign "$scratch/rsa" "$drsa"
+sign "$scratch/ed25519" "$ded25519"
 # The oracle agrees: cosign verifies the signed artifact with the key, offline.
 assert_ok "cosign verify" "$cosign" verify --key "$scratch/keys/cosign.pub" --insecure-ignore-tlog \
     --allow-http-registry "$reg/verify/app@$dsigned"
@@ -74,6 +91,8 @@ curl -fsS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' -
 kubectl -n "$ns" create secret generic cosign-pub --from-file=cosign.pub="$scratch/keys/cosign.pub" >/dev/null
 kubectl -n "$ns" create secret generic two-keys --from-file=a.pub="$scratch/other/cosign.pub" \
     --from-file=b.pub="$scratch/keys/cosign.pub" >/dev/null
+kubectl -n "$ns" create secret generic rsa-pub --from-file=cosign.pub="$scratch/rsa/cosign.pub" >/dev/null
+kubectl -n "$ns" create secret generic ed25519-pub --from-file=cosign.pub="$scratch/ed25519/cosign.pub" >/dev/null
 kubectl -n "$ns" create secret generic no-pub --from-file=cosign.key="$scratch/keys/cosign.key" \
     --from-literal=readme=keys >/dev/null
 
@@ -97,6 +116,9 @@ oci wrongkey other cosign-pub
 oci anykey other two-keys
 oci copied copied cosign-pub
 oci nokeys signed no-pub
+oci rsa rsa rsa-pub
+oci ed25519 ed25519 ed25519-pub
+oci rsawrong signed rsa-pub
 
 step "the agent"
 port=$(free_port)
@@ -135,12 +157,18 @@ assert_eq "signed@$dsigned" "$(get signed '{.status.artifact.revision}')" "revis
 ready anykey
 assert_eq "verified signature of revision other@$dother" "$(cond anykey SourceVerified message)" \
     "any of the Secret's keys"
+ready rsa
+assert_eq "verified signature of revision rsa@$drsa" "$(cond rsa SourceVerified message)" "RSA key"
 
 step "unsigned, another key's signature, a copied signature, no keys: refused as Flux does"
 nomatch="failed to verify the signature using provider 'cosign': no matching signatures were found for"
 refused unsigned "$nomatch '$reg/verify/app:unsigned'"
 refused wrongkey "$nomatch '$reg/verify/app:other'"
 refused copied "$nomatch '$reg/verify/app:copied'"
+refused rsawrong "$nomatch '$reg/verify/app:signed'"
+assert_fails "cosign verify (Ed25519ph)" "$cosign" verify --key "$scratch/ed25519/cosign.pub" \
+    --insecure-ignore-tlog --allow-http-registry "$reg/verify/app@$ded25519"
+refused ed25519 "$nomatch '$reg/verify/app:ed25519'"
 refused nokeys "failed to verify the signature using provider 'cosign': no public keys found in secret '$ns/no-pub'"
 assert_contains "$(cat "$scratch/ctl.log")" "payload signs '$dsigned', not '$dcopied'" \
     "the log says why the copied signature was refused"
