@@ -376,7 +376,7 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
 
 struct oci_flags {
     const char *url, *tag, *semver, *digest, *secret_ref, *cert_ref, *proxy_secret_ref;
-    const char *service_account, *provider;
+    const char *service_account, *provider, *verify_provider, *verify_secret_ref;
     int64_t interval_ms;
     bool insecure;
     ed_cli_list ignore_paths, labels;
@@ -395,6 +395,8 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
         {"proxy-secret-ref", 0, ED_CLI_FLAG_STR, &f.proxy_secret_ref},
         {"service-account", 0, ED_CLI_FLAG_STR, &f.service_account},
         {"provider", 0, ED_CLI_FLAG_STR, &f.provider},
+        {"verify-provider", 0, ED_CLI_FLAG_STR, &f.verify_provider},
+        {"verify-secret-ref", 0, ED_CLI_FLAG_STR, &f.verify_secret_ref},
         {"insecure", 0, ED_CLI_FLAG_BOOL, &f.insecure},
         {"ignore-paths", 0, ED_CLI_FLAG_LIST, &f.ignore_paths},
         {"interval", 0, ED_CLI_FLAG_DURATION, &f.interval_ms},
@@ -420,6 +422,20 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
         ed_cli_failure("--url %s: %s", f.url, err.msg);
         return 2;
     }
+    /* flux's checks of the verification flags, in its words. */
+    if (f.verify_provider && strcmp(f.verify_provider, "cosign") != 0) {
+        ed_cli_failure("invalid argument \"%s\" for \"--verify-provider\" flag: source OCI verify "
+                       "provider '%s' is not supported, must be one of: [cosign]",
+                       f.verify_provider, f.verify_provider);
+        return 2;
+    }
+    if (!f.verify_provider && f.verify_secret_ref) {
+        ed_cli_failure("a verification provider must be specified when a secret is specified");
+        return 2;
+    }
+    if (f.verify_provider && !f.verify_secret_ref)
+        ed_cli_warning("eddy's agent verifies cosign signatures with public keys only "
+                       "(--verify-secret-ref): keyless verification is refused by it");
     if (f.provider && strcmp(f.provider, "generic") != 0)
         ed_cli_warning("eddy's agent authenticates with --secret-ref only: an OCIRepository of "
                        "provider '%s' is refused by it (Flux's source-controller serves it)",
@@ -450,6 +466,8 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
         put_str(d, "/spec/ignore", ignore.data);
         ed_buf_free(&ignore);
     }
+    put_str(d, "/spec/verify/provider", f.verify_provider);
+    put_str(d, "/spec/verify/secretRef/name", f.verify_secret_ref);
     r->k = &ed_cli_ocirepository;
     r->what = "OCIRepository source";
     r->obj = d;

@@ -1,6 +1,6 @@
 /*
- * image_int.h: private to the image reconcilers (imagerepository.c, imagepolicy.c,
- * imageupdate.c): what one of them computes and another reuses.
+ * image_int.h: private to the image and OCI reconcilers (imagerepository.c, imagepolicy.c,
+ * imageupdate.c, ocirepository.c): what one of them computes and another reuses.
  */
 #ifndef ED_CONTROLLERS_IMAGE_INT_H
 #define ED_CONTROLLERS_IMAGE_INT_H
@@ -31,5 +31,21 @@ int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_imag
                                ed_ctrl_registry_auth *auth, ed_registry_opts *ro, ed_err *err);
 /* Wipe and free. */
 void ed_ctrl_registry_auth_clear(ed_ctrl_registry_auth *auth);
+
+/*
+ * OCIRepository spec.verify with cosign public keys (ocirepository_verify.c): verify the
+ * signatures of the manifest digest in ref's repository (through ro) with the `.pub` entries of
+ * the Secret spec.verify.secretRef of obj; payloads are downloaded to files under tmpdir.
+ * ref_name ("<registry>/<repo>:<tag>") names the artifact in messages. Returns 0 when one
+ * signature verifies. Errors, their message what follows Flux's "failed to verify the signature
+ * using provider 'cosign': ": ED_EAUTH "no matching signatures were found for '<ref_name>'"
+ * (why, of why_len bytes, then says what eddy found: no signature tag, a signature that no key
+ * verifies, a payload for another digest); the Secret's errors (not found, bad base64);
+ * ED_EINVALID "no public keys found in secret '<ns>/<name>'" or a `.pub` entry that is no
+ * public key (named); ED_ERROR (temporary files).
+ */
+int ed_ctrl_cosign_verify(ed_kube *kube, const ed_node *obj, const ed_image_ref *ref,
+                          const ed_registry_opts *ro, const char *digest, const char *ref_name,
+                          const char *tmpdir, char *why, size_t why_len, ed_err *err);
 
 #endif

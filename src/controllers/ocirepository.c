@@ -6,8 +6,9 @@
  *   2. add the finalizer; a suspended object is left alone; then the garbage collection of
  *      the object's older artifacts (as for GitRepository);
  *   3. what eddy does not do is refused, terminal until the spec changes (Stalled): a
- *      provider other than generic (cloud workload identity) and spec.verify (cosign,
- *      notation); then spec.url (URLInvalid, stalled as in Flux);
+ *      provider other than generic (cloud workload identity), spec.verify with notation or
+ *      cosign keyless (no secretRef: Fulcio and Rekor are online services); then spec.url
+ *      (URLInvalid, stalled as in Flux);
  *   4. credentials, as Flux's keychain and transport: spec.secretRef (dockerconfigjson), else
  *      the imagePullSecrets of spec.serviceAccountName; spec.certSecretRef, spec.proxySecretRef
  *      (AuthenticationFailed when one cannot be read);
@@ -15,6 +16,10 @@
  *      semverFilter), else spec.ref.tag, else latest (ReadOperationFailed when no tag fits);
  *      a tag's manifest digest from a HEAD (OCIArtifactPullFailed when the registry refuses):
  *      the revision is `<tag>@sha256:<hex>`, or `sha256:<hex>` for a digest;
+ *   5b. spec.verify (cosign with public keys, ocirepository_verify.c), when the revision is
+ *      not the stored artifact's, the spec changed since the last verification or it failed:
+ *      SourceVerified True "verified signature of revision <rev>", or False VerificationError
+ *      and nothing is pulled;
  *   6. when the revision, spec.ignore or spec.layerSelector differ from the stored
  *      artifact's (or its file is gone): GET the manifest, choose the layer (the first, or
  *      layerSelector.mediaType's), download it with its digest checked, then `extract` (the
@@ -62,6 +67,10 @@ struct outcome {
     bool stalled;           /* no retry until the spec changes */
     char new_revision[400]; /* resolved, and not the stored artifact's */
     char ref_name[1200];    /* <registry>/<repository>:<tag> or @<digest>, for messages */
+    /* SourceVerified: left as it is (0), set True (1) or False (-1, with the failure), or
+     * removed (2: no spec.verify). */
+    int verified;
+    char verified_message[ED_ERR_MSG_MAX];
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -136,7 +145,9 @@ static int write_status(ed_ocirepo_controller *c, const ed_node *obj, const stru
         for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
             if (strcmp(negative[i], out->cond) != 0)
                 ed_cond_remove(sp.conditions, negative[i]);
-        ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message, sp.generation);
+        if (out->verified != -1)
+            ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message,
+                        sp.generation);
         ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
         /* Flux's mark of a revision found but not stored yet, beside an older artifact. */
         if (out->new_revision[0] && ed_node_path(obj, "/status/artifact")) {
@@ -159,6 +170,12 @@ static int write_status(ed_ocirepo_controller *c, const ed_node *obj, const stru
                         sp.generation);
         }
     }
+    if (out->verified == 1 || out->verified == -1)
+        ed_cond_set(d, sp.conditions, "SourceVerified", out->verified == 1 ? "True" : "False",
+                    out->verified == 1 ? "Succeeded" : "VerificationError",
+                    out->verified == 1 ? out->verified_message : out->message, sp.generation);
+    else if (out->verified == 2)
+        ed_cond_remove(sp.conditions, "SourceVerified");
     if (artifact) {
         ed_node_set(d, sp.status, "artifact", ed_node_copy(d, artifact));
         char *url = ed_ctrl_source_latest_url(c->o.store, obj, artifact, "ocirepository");
@@ -189,16 +206,71 @@ static bool refuse_unsupported(const ed_node *obj, struct outcome *out)
         out->stalled = true;
         return true;
     }
-    if (field(obj, "/spec/verify")) {
-        const char *vp = str_at(obj, "/spec/verify/provider");
-        fail(out, "FetchFailed", "VerificationError",
-             "failed to verify the signature using provider '%s': signature verification of OCI "
-             "artifacts is not supported by eddy; remove spec.verify",
-             vp ? vp : "cosign");
+    const char *vp = str_at(obj, "/spec/verify/provider");
+    if (field(obj, "/spec/verify") && vp && strcmp(vp, "cosign") != 0) {
+        fail(out, "SourceVerified", "VerificationError",
+             "failed to verify the signature using provider '%s': only cosign signatures are "
+             "verified by eddy",
+             vp);
+        out->verified = -1;
+        out->stalled = true;
+        return true;
+    }
+    if (field(obj, "/spec/verify") && !str_at(obj, "/spec/verify/secretRef/name")) {
+        /* Flux's keyless verification fetches Sigstore's trust root and checks Fulcio's
+         * certificate against Rekor, online services eddy does not call. */
+        fail(out, "SourceVerified", "VerificationError",
+             "failed to verify the signature using provider 'cosign keyless': keyless "
+             "verification (Fulcio certificates, the Rekor transparency log) is not supported by "
+             "eddy; sign with a key pair and set spec.verify.secretRef to a Secret of its "
+             "cosign public keys (*.pub)");
+        out->verified = -1;
         out->stalled = true;
         return true;
     }
     return false;
+}
+
+/* Phase 5b: spec.verify, when Flux verifies: a revision not stored yet, a spec changed since the
+ * last verification, or a verification that failed. */
+static int verify_signature(ed_ocirepo_controller *c, const ed_node *obj, const ed_image_ref *ref,
+                            const ed_registry_opts *ro, const char *digest, const char *revision,
+                            struct outcome *out)
+{
+    const ed_node *conds = ed_node_path(obj, "/status/conditions");
+    const char *verified = ed_cond_status(conds, "SourceVerified");
+    const char *stored = str_at(obj, "/status/artifact/revision");
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    for (size_t i = 0; i < ed_node_len(conds); i++)
+        if (ed_node_path_str(ed_node_at(conds, i), "/type") &&
+            strcmp(ed_node_path_str(ed_node_at(conds, i), "/type"), "SourceVerified") == 0)
+            ed_node_int(ed_node_path(ed_node_at(conds, i), "/observedGeneration"), &observed);
+    if (!field(obj, "/spec/verify")) {
+        out->verified = 2;
+        return 0;
+    }
+    if (stored && strcmp(stored, revision) == 0 && observed == gen && verified &&
+        strcmp(verified, "False") != 0)
+        return 0;
+    char why[ED_ERR_MSG_MAX];
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_ctrl_cosign_verify(c->o.kube, obj, ref, ro, digest, out->ref_name,
+                                   ed_artifact_store_tmpdir(c->o.store), why, sizeof(why), &err);
+    if (rc) {
+        fail(out, "SourceVerified", "VerificationError",
+             "failed to verify the signature using provider 'cosign': %s", err.msg);
+        out->verified = -1;
+        if (why[0])
+            ed_log(ED_LOG_INFO, "signature verification failed", "controller", "ocirepository",
+                   "name", str_at(obj, "/metadata/name"), "namespace",
+                   str_at(obj, "/metadata/namespace"), "revision", revision, "error", why, NULL);
+        return rc;
+    }
+    out->verified = 1;
+    snprintf(out->verified_message, sizeof(out->verified_message),
+             "verified signature of revision %s", revision);
+    return 0;
 }
 
 /* Phase 5: the tag (or digest) to pull into ref_out, as Flux chooses it. */
@@ -470,6 +542,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *stored = str_at(obj, "/status/artifact/revision");
     if (!stored || strcmp(stored, revision) != 0)
         snprintf(out.new_revision, sizeof(out.new_revision), "%s", revision);
+    if ((rc = verify_signature(c, obj, &ref, &ro, digest, revision, &out)) != 0)
+        goto status;
 
     /* 6. The artifact: the stored one while nothing that shapes it changed. */
     if (artifact_current(c, obj, revision)) {

@@ -20,7 +20,8 @@
  *     normalisation, and its digest `sha256:<hex>`; and the safe unpacking of such an archive
  *     for in-process consumers;
  *   - OpenPGP (gpgme) and SSH (OpenSSL) signature verification of the fetched commit and tag,
- *     as `spec.verify`;
+ *     as `spec.verify`; and cosign signatures of OCI artifacts with public keys (cosign.c),
+ *     OCIRepository's `spec.verify`;
  *   - the artifact store (atomic writes, Flux's garbage collection by count and age) and its
  *     HTTP server.
  *
@@ -593,5 +594,61 @@ int ed_artifact_server_start(ed_artifact_store *store, const char *listen_addr,
                              ed_artifact_server **out, ed_err *err);
 int ed_artifact_server_port(const ed_artifact_server *srv);
 void ed_artifact_server_stop(ed_artifact_server *srv);
+
+/* ---- cosign signatures of OCI artifacts (cosign.c) ---- */
+
+/* Caps on what a registry may send as signatures: the signature manifest, its layers, one
+ * payload (the simple-signing JSON) and one decoded signature. */
+#define ED_COSIGN_MAX_MANIFEST   (1 << 20)
+#define ED_COSIGN_MAX_SIGNATURES 128
+#define ED_COSIGN_MAX_PAYLOAD    (128 << 10)
+#define ED_COSIGN_MAX_SIG        4096
+#define ED_COSIGN_TAG_MAX        80
+
+/* True for "sha256:<64 lowercase hex>". */
+bool ed_source_cosign_digest_valid(const char *digest);
+
+/* The tag cosign stores the signatures of the manifest digest ("sha256:<hex>") under,
+ * "sha256-<hex>.sig". ED_EINVALID for a digest of another form. */
+int ed_source_cosign_tag(const char *digest, char tag[ED_COSIGN_TAG_MAX], ed_err *err);
+
+/* One signature of a signature manifest: the payload blob to fetch, and the signature. */
+typedef struct ed_source_cosign_sig {
+    char payload_digest[80]; /* the layer's digest, "sha256:<hex>" */
+    int64_t payload_size;    /* as the manifest says (at most ED_COSIGN_MAX_PAYLOAD) */
+    unsigned char *sig;      /* decoded from dev.cosignproject.cosign/signature */
+    size_t sig_len;
+} ed_source_cosign_sig;
+
+/*
+ * The signatures of a cosign signature manifest (JSON, len bytes, from the registry): each
+ * layer with a sha256 digest, a size within the cap and a base64 signature annotation; other
+ * layers are passed over. On success *sigs is a new array of *n (at least one); free it with
+ * ed_source_cosign_sigs_free. Errors: ED_EINVALID (not JSON, no layers), ED_ETOOBIG (past the
+ * caps), ED_ENOTFOUND (no layer is a signature).
+ */
+int ed_source_cosign_manifest_parse(const char *manifest, size_t len, ed_source_cosign_sig **sigs,
+                                    size_t *n, ed_err *err);
+void ed_source_cosign_sigs_free(ed_source_cosign_sig *sigs, size_t n);
+
+/* Load every `.pub` entry of keys as a public key; *npub gets how many there are. ED_EINVALID
+ * names the first entry that is no PEM public key of a supported type (ECDSA, RSA, Ed25519). */
+int ed_source_cosign_keys_check(const ed_source_secret_entry *keys, size_t nkeys, size_t *npub,
+                                ed_err *err);
+
+/* Check that the simple-signing payload (len bytes) names digest as its
+ * critical.image.docker-manifest-digest. ED_EAUTH otherwise (not JSON, missing, another). */
+int ed_source_cosign_payload_check(const char *payload, size_t len, const char *digest,
+                                   ed_err *err);
+
+/*
+ * Verify sig over payload with the `.pub` entries of keys, then that the payload names digest.
+ * On success *key_name (may be NULL) is the entry whose key verified (borrowed from keys).
+ * Errors: ED_EAUTH (no key verifies the signature, or the payload names another digest),
+ * ED_EINVALID (a `.pub` entry is no usable public key, named).
+ */
+int ed_source_cosign_verify(const char *payload, size_t len, const unsigned char *sig,
+                            size_t sig_len, const char *digest, const ed_source_secret_entry *keys,
+                            size_t nkeys, const char **key_name, ed_err *err);
 
 #endif

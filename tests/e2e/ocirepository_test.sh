@@ -6,9 +6,9 @@
 # revision; a semver range picks up a newly pushed tag on reconcile; a digest ref pins one
 # artifact; wrong credentials fail with Flux's OCIArtifactPullFailed and right ones succeed; a
 # layer with a `../` path is refused (OCIArtifactLayerOperationFailed) and nothing escapes; a
-# provider other than generic and spec.verify stall with a clear refusal; status.url (the
-# latest.tar.gz link) serves the artifact and follows a new one; deletion removes the artifacts
-# and the link.
+# provider other than generic and keyless spec.verify stall with a clear refusal (keyed cosign
+# verification: ocirepository_verify_test.sh); status.url (the latest.tar.gz link) serves the
+# artifact and follows a new one; deletion removes the artifacts and the link.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -202,7 +202,12 @@ assert_contains "$(get cloud '{.status.conditions[?(@.type=="Stalled")].message}
     "provider 'aws' is not supported by eddy" "provider refused"
 failed signed VerificationError
 assert_contains "$(get signed '{.status.conditions[?(@.type=="Ready")].message}')" \
-    "not supported by eddy" "verify refused"
+    "failed to verify the signature using provider 'cosign keyless': keyless verification" \
+    "keyless verify refused"
+assert_eq "False" "$(get signed '{.status.conditions[?(@.type=="SourceVerified")].status}')" \
+    "keyless: SourceVerified"
+assert_eq "True" "$(get signed '{.status.conditions[?(@.type=="Stalled")].status}')" \
+    "keyless: Stalled"
 
 step "the CLI: create, get, reconcile, suspend and resume source oci"
 out=$("$eddy" create source oci created -n "$ns" --url "oci://$EDDY_REGISTRY/oci/app" --tag 1.0.0 \

@@ -14,6 +14,9 @@ void test_store_server(void **state);
 /* test_checkout.c: sparse checkout, submodules, include and verification (its own group). */
 int test_checkout_main(void);
 
+/* test_cosign.c: cosign signatures of OCI artifacts (its own group). */
+int test_cosign_main(void);
+
 /* test_write.c: files committed and pushed (eddy bootstrap). */
 void test_write_root_commit_then_nothing(void **state);
 void test_write_on_top_keeps_other_files(void **state);
