@@ -355,9 +355,9 @@ int ed_artifact_store_link_latest(ed_artifact_store *store, const char *path, ch
                                   ed_err *err)
 {
     *url = NULL;
-    if (!path || !rel_ok(path))
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!path || !rel_ok(path) || !slash)
         return ed_err_set(err, ED_EINVALID, "invalid artifact path '%s'", path ? path : "");
-    const char *slash = strrchr(path, '/');
     char *rel = ed_xasprintf("%.*s/%s", (int)(slash - path), path, ED_ARTIFACT_LATEST);
     char *link = ed_xasprintf("%s/%s", store->root, rel);
     char *tmp =

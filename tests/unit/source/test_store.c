@@ -528,6 +528,9 @@ void test_store_link_latest(void **state)
     assert_true(ed_artifact_store_has(store, link));
     assert_int_equal(ed_artifact_store_link_latest(store, "../x/y/z", &url, &err), ED_EINVALID);
     assert_null(url);
+    /* no directory to put the link in */
+    assert_int_equal(ed_artifact_store_link_latest(store, "abc.tar.gz", &url, &err), ED_EINVALID);
+    assert_null(url);
     assert_int_equal(
         ed_artifact_store_remove_all(store, "GitRepository", "flux-system", "app", &err), 0);
     char *abs = ed_xasprintf("%s/%s", dir, link);
