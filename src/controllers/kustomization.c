@@ -1839,9 +1839,14 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     out.attempted = true; /* Flux records the attempt once the artifact and path are there */
     out.stage = "Building manifests";
     /* 3c. The client: impersonation and kubeConfig. */
-    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, kubeconfig_flags(c), &kc,
-                     &err)) {
+    rc = ed_ks_client(c->o.kube, obj, c->o.default_service_account, kubeconfig_flags(c), &kc, &err);
+    if (rc) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        /* A kubeConfig eddy cannot honour waits for the spec to change. */
+        const ed_node *kcfg = ed_node_path(obj, "/spec/kubeConfig");
+        out.stalled = rc == ED_EINVALID && kcfg &&
+                      (ed_node_get(kcfg, "configMapRef") || !ed_node_get(kcfg, "secretRef"));
+        rc = 0;
         goto status;
     }
     ed_kube *target = kc ? kc : c->o.kube;
