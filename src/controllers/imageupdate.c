@@ -3,7 +3,8 @@
  * Flux's image-automation-controller:
  *
  *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
- *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef), the checkout ref
+ *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef; a provider other than
+ *      generic refused, as the GitRepository refuses it), the checkout ref
  *      (git.checkout.ref, else the GitRepository's ref; a tag, semver range or commit needs
  *      git.push.branch), the signing key, the push options, the GitRepository's spec.timeout
  *      (each fetch and push; Flux's default of a minute);
@@ -345,6 +346,20 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
         snprintf(out->message, sizeof(out->message),
                  "push spec not provided, and cannot be inferred from .spec.git.checkout.ref or "
                  "GitRepository .spec.ref");
+        return ED_EINVALID;
+    }
+    /* The GitRepository's provider authenticates the automation's fetch and push too (Flux):
+     * azure (workload identity) and github (a GitHub App) are not built, so they are refused
+     * here as the GitRepository refuses them, rather than pushed with the secretRef's
+     * credentials or none, which would fail later as an authentication error. */
+    const char *provider = str_at(repo, "/spec/provider");
+    if (provider && strcmp(provider, "generic") != 0) {
+        out->reason = "SourceManagerFailed";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "failed configuring source manager: GitRepository '%s/%s': spec.provider '%s' "
+                 "is not supported by eddy yet: only generic (the secretRef)",
+                 sns, name ? name : "", provider);
         return ED_EINVALID;
     }
     if (!src->url || (rc = ed_source_git_transport_check(src->url, &err)) != 0) {
