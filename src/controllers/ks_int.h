@@ -96,8 +96,8 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exp
  * NULL for no default), or NULL when the controller's own client (kube) is to be used.
  * The kubeconfig is sanitised as Flux does (ed_ks_kubeconfig_sanitize) with flags.
  * Errors: the Secret or its key missing, an unusable kubeconfig (message names the Secret,
- * never its content); ED_EINVALID for a kubeConfig eddy cannot honour (a configMapRef, or no
- * secretRef), which retrying cannot mend.
+ * never its content); ED_EINVALID for a kubeConfig eddy cannot honour (a configMapRef, or not
+ * exactly one of secretRef and configMapRef), which retrying cannot mend.
  */
 #define ED_KS_KUBECONFIG_EXEC 1u /* --insecure-kubeconfig-exec */
 #define ED_KS_KUBECONFIG_TLS  2u /* --insecure-kubeconfig-tls */
