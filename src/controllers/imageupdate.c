@@ -320,6 +320,16 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
     }
     if (!sns || !*sns)
         sns = ns;
+    /* Flux's lockdown (--no-cross-namespace-refs): terminal until the spec changes. */
+    if (c->o.no_cross_namespace_refs && strcmp(sns, ns) != 0) {
+        out->reason = "AccessDenied";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "can't access 'GitRepository/%s/%s', cross-namespace references have been "
+                 "blocked",
+                 sns, name ? name : "");
+        return ED_EINVALID;
+    }
     int rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns, name,
                          &src->doc, &err);
     if (rc) {
