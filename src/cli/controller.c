@@ -418,14 +418,16 @@ static void register_image_controllers(ed_manager *m, const struct controller_op
         ed_imagepolicy_opts ip = {.kube = kube,
                                   .metrics = ed_manager_metrics(m),
                                   .storage_path = o->storage_path,
-                                  .workers = o->concurrent};
+                                  .workers = o->concurrent,
+                                  .no_cross_namespace_refs = o->no_cross_namespace_refs};
         r->imagepolicy = ed_imagepolicy_register(m, &ip);
     }
     if (automation) {
         ed_imageupdate_opts iu = {.kube = kube,
                                   .metrics = ed_manager_metrics(m),
                                   .cache = r->cache,
-                                  .workers = o->concurrent};
+                                  .workers = o->concurrent,
+                                  .no_cross_namespace_refs = o->no_cross_namespace_refs};
         r->imageupdate = ed_imageupdate_register(m, &iu);
     }
     ed_log(ED_LOG_INFO, "image automation", "reflector",

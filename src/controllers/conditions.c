@@ -269,13 +269,17 @@ void ed_status_begin(ed_status_patch *sp, const ed_node *obj)
         ed_node_set(sp->doc, sp->status, "lastHandledReconcileAt", ed_node_new_str(sp->doc, req));
 }
 
-/* True when every field of the patch's status already has that value in obj's status. */
+/* True when every field of the patch's status already has that value in obj's status. A null
+ * (the merge patch's removal) of a field obj does not have changes nothing either. */
 static bool status_unchanged(const ed_node *patch_status, const ed_node *obj)
 {
     const ed_node *live = ed_node_path(obj, "/status");
     for (size_t i = 0; i < ed_node_len(patch_status); i++) {
+        const ed_node *want = ed_node_value_at(patch_status, i);
         const ed_node *have = ed_node_get(live, ed_node_key_at(patch_status, i));
-        if (!have || !ed_node_equal(have, ed_node_value_at(patch_status, i)))
+        if (!have && ed_node_kind_of(want) == ED_NODE_NULL)
+            continue;
+        if (!have || !ed_node_equal(have, want))
             return false;
     }
     return true;

@@ -311,6 +311,8 @@ typedef struct ed_imagepolicy_opts {
     ed_metrics *metrics;      /* borrowed, or NULL */
     const char *storage_path; /* borrowed: where the ImageRepository reconciler keeps tags */
     int workers;
+    bool no_cross_namespace_refs; /* --no-cross-namespace-refs: an ImageRepository elsewhere is
+                                     refused (AccessDenied), whatever its accessFrom says */
 } ed_imagepolicy_opts;
 
 /* Register the ImagePolicy reconciler (and its watch of ImageRepositories, which re-evaluates
@@ -327,6 +329,8 @@ typedef struct ed_imageupdate_opts {
     ed_metrics *metrics;    /* borrowed, or NULL */
     ed_source_cache *cache; /* borrowed: the Git cache the checkout comes from */
     int workers;
+    bool no_cross_namespace_refs; /* --no-cross-namespace-refs: a GitRepository elsewhere is
+                                     refused (AccessDenied, stalled) */
 } ed_imageupdate_opts;
 
 /* Register the ImageUpdateAutomation reconciler (and its watch of ImagePolicies, which runs the

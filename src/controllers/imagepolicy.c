@@ -85,6 +85,16 @@ static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
     const char *rns = str_at(obj, "/spec/imageRepositoryRef/namespace");
     if (!rns || !*rns)
         rns = ns;
+    /* Flux's lockdown, checked before the repository is looked at: its accessFrom cannot
+     * admit what the controller's flag refuses. */
+    if (c->o.no_cross_namespace_refs && strcmp(rns, ns) != 0) {
+        out->reason = "AccessDenied";
+        snprintf(out->message, sizeof(out->message),
+                 "failed to get the referred ImageRepository: access denied: cannot access "
+                 "'ImageRepository/%s/%s', cross-namespace references have been blocked",
+                 rns, rname ? rname : "");
+        return NULL;
+    }
     ed_doc *repo = ed_informer_get(c->repos, rns, rname);
     out->reason = "DependencyNotReady";
     if (!repo) {

@@ -3,7 +3,8 @@
  * Flux's image-automation-controller:
  *
  *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
- *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef), the checkout ref
+ *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef; a provider other than
+ *      generic refused, as the GitRepository refuses it), the checkout ref
  *      (git.checkout.ref, else the GitRepository's ref; a tag, semver range or commit needs
  *      git.push.branch), the signing key, the push options, the GitRepository's spec.timeout
  *      (each fetch and push; Flux's default of a minute);
@@ -319,6 +320,16 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
     }
     if (!sns || !*sns)
         sns = ns;
+    /* Flux's lockdown (--no-cross-namespace-refs): terminal until the spec changes. */
+    if (c->o.no_cross_namespace_refs && strcmp(sns, ns) != 0) {
+        out->reason = "AccessDenied";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "can't access 'GitRepository/%s/%s', cross-namespace references have been "
+                 "blocked",
+                 sns, name ? name : "");
+        return ED_EINVALID;
+    }
     int rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns, name,
                          &src->doc, &err);
     if (rc) {
@@ -345,6 +356,20 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
         snprintf(out->message, sizeof(out->message),
                  "push spec not provided, and cannot be inferred from .spec.git.checkout.ref or "
                  "GitRepository .spec.ref");
+        return ED_EINVALID;
+    }
+    /* The GitRepository's provider authenticates the automation's fetch and push too (Flux):
+     * azure (workload identity) and github (a GitHub App) are not built, so they are refused
+     * here as the GitRepository refuses them, rather than pushed with the secretRef's
+     * credentials or none, which would fail later as an authentication error. */
+    const char *provider = str_at(repo, "/spec/provider");
+    if (provider && strcmp(provider, "generic") != 0) {
+        out->reason = "SourceManagerFailed";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "failed configuring source manager: GitRepository '%s/%s': spec.provider '%s' "
+                 "is not supported by eddy yet: only generic (the secretRef)",
+                 sns, name ? name : "", provider);
         return ED_EINVALID;
     }
     if (!src->url || (rc = ed_source_git_transport_check(src->url, &err)) != 0) {

@@ -9,6 +9,10 @@
  *   - spec.serviceAccountName, or the controller's --default-service-account when the spec
  *     names none: the client impersonates `system:serviceaccount:<namespace>:<name>` (on the
  *     remote cluster too, in the Kustomization's namespace), so RBAC decides what it may do;
+ *   - spec.kubeConfig.configMapRef (Flux 2.7: a remote cluster reached with a cloud provider's
+ *     workload identity, no Secret) is not built here, and a kubeConfig with neither or both
+ *     refs is refused as Flux refuses it, rather than taken as none: that would apply to, and
+ *     prune from, the controller's own cluster the objects meant for another one;
  *   - neither: the controller's own client.
  *
  * The kubeconfig's content never reaches a message or a log.
@@ -104,7 +108,19 @@ int ed_ks_client(ed_kube *kube, const ed_node *obj, const char *default_sa, unsi
     const char *sa = ed_node_path_str(obj, "/spec/serviceAccountName");
     if (!sa || !*sa)
         sa = default_sa && *default_sa ? default_sa : NULL;
-    bool remote = ed_node_path(obj, "/spec/kubeConfig/secretRef") != NULL;
+    const ed_node *kubeconfig = ed_node_path(obj, "/spec/kubeConfig");
+    bool remote = ed_node_get(kubeconfig, "secretRef") != NULL;
+    const ed_node *cm = ed_node_get(kubeconfig, "configMapRef");
+    if (kubeconfig && remote == (cm != NULL)) /* Flux's words for both or neither */
+        return ed_err_set(err, ED_EINVALID,
+                          "exactly one of .spec.kubeConfig.configMapRef or "
+                          "spec.kubeConfig.secretRef must be set");
+    if (cm)
+        return ed_err_set(err, ED_EINVALID,
+                          "spec.kubeConfig.configMapRef '%s': remote clusters reached with "
+                          "workload identity (aws, azure, gcp) are not supported by eddy: use "
+                          "spec.kubeConfig.secretRef with a kubeconfig",
+                          ed_node_path_str(cm, "/name") ? ed_node_path_str(cm, "/name") : "");
     if (!sa && !remote)
         return 0;
     ed_kube_config *cfg = NULL;

@@ -2,8 +2,9 @@
  * status.history of a Kustomization, as Flux keeps it (fluxcd/pkg/apis/meta History): one
  * entry per distinct build digest (sha256 of the built YAML) and result (the Ready reason),
  * with firstReconciled, lastReconciled, lastReconciledDuration, totalReconciliations and
- * metadata.revision; a reconcile with the same digest and result updates its entry, another
- * one adds an entry; the newest first, five at most.
+ * metadata (revision, and originRevision when the source's artifact names one); a reconcile with
+ * the same digest and result updates its entry, another one adds an entry; the newest first, five
+ * at most.
  */
 #include "ks_int.h"
 
@@ -39,8 +40,21 @@ static void sort_newest_first(ed_node **items, size_t n)
     }
 }
 
+/* Flux's history metadata: the revision, and the origin revision when there is one. An entry
+ * that repeats takes the latest reconcile's metadata whole, as Flux's Upsert replaces it. */
+static ed_node *history_metadata(ed_doc *d, const char *revision, const char *origin_revision)
+{
+    ed_node *meta = ed_node_new_map(d);
+    if (revision)
+        ed_node_set(d, meta, "revision", ed_node_new_str(d, revision));
+    if (origin_revision)
+        ed_node_set(d, meta, "originRevision", ed_node_new_str(d, origin_revision));
+    return meta;
+}
+
 void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const char *digest,
-                          const char *result, const char *revision, int64_t duration_ms)
+                          const char *result, const char *revision, const char *origin_revision,
+                          int64_t duration_ms)
 {
     char now[32], took[32];
     ed_time_rfc3339(time(NULL), now);
@@ -58,9 +72,8 @@ void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const 
             ed_node_set(d, e, "totalReconciliations", ed_node_new_int(d, total + 1));
             ed_node_set(d, e, "lastReconciled", ed_node_new_str(d, now));
             ed_node_set(d, e, "lastReconciledDuration", ed_node_new_str(d, took));
-            ed_node *meta = ed_node_ensure_map(d, e, "/metadata");
-            if (meta && revision)
-                ed_node_set(d, meta, "revision", ed_node_new_str(d, revision));
+            if (revision)
+                ed_node_set(d, e, "metadata", history_metadata(d, revision, origin_revision));
             found = true;
         }
         items[count++] = e;
@@ -74,8 +87,7 @@ void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const 
         ed_node_set(d, e, "lastReconciledStatus", ed_node_new_str(d, result));
         ed_node_set(d, e, "totalReconciliations", ed_node_new_int(d, 1));
         if (revision)
-            ed_node_set(d, ed_node_ensure_map(d, e, "/metadata"), "revision",
-                        ed_node_new_str(d, revision));
+            ed_node_set(d, e, "metadata", history_metadata(d, revision, origin_revision));
         memmove(items + 1, items, count * sizeof(ed_node *)); /* the newest goes first */
         items[0] = e;
         count++;

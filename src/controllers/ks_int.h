@@ -96,7 +96,8 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exp
  * NULL for no default), or NULL when the controller's own client (kube) is to be used.
  * The kubeconfig is sanitised as Flux does (ed_ks_kubeconfig_sanitize) with flags.
  * Errors: the Secret or its key missing, an unusable kubeconfig (message names the Secret,
- * never its content).
+ * never its content); ED_EINVALID for a kubeConfig eddy cannot honour (a configMapRef, or not
+ * exactly one of secretRef and configMapRef), which retrying cannot mend.
  */
 #define ED_KS_KUBECONFIG_EXEC 1u /* --insecure-kubeconfig-exec */
 #define ED_KS_KUBECONFIG_TLS  2u /* --insecure-kubeconfig-tls */
@@ -146,10 +147,12 @@ void ed_ks_config_watch_free(ed_ks_config_watch *w);
 /*
  * Record a reconcile in status.history (ks_history.c): old is the object's current history (or
  * NULL), digest the build's "sha256:<hex>", result the Ready reason, revision the source
- * revision, duration_ms how long the reconcile took. Sets status.history in d.
+ * revision, origin_revision the artifact's org.opencontainers.image.revision (or NULL),
+ * duration_ms how long the reconcile took. Sets status.history in d.
  */
 void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const char *digest,
-                          const char *result, const char *revision, int64_t duration_ms);
+                          const char *result, const char *revision, const char *origin_revision,
+                          int64_t duration_ms);
 
 /*
  * spec.ignore (ks_ignore.c): in each of docs (the objects about to be applied) that a rule

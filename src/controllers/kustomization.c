@@ -129,8 +129,9 @@ struct outcome {
     const char *reason;
     char message[ED_ERR_MSG_MAX * 3];
     const char *revision;
-    ed_apply_result *changes;             /* applied */
-    ed_apply_result *pruned;              /* deleted (before a failure too) */
+    const char *origin_revision; /* the artifact's org.opencontainers.image.revision, or NULL */
+    ed_apply_result *changes;    /* applied */
+    ed_apply_result *pruned;     /* deleted (before a failure too) */
     const ed_apply_result *old_inventory; /* borrowed: status.inventory before this reconcile */
     char drift[1024];                     /* the Drifted condition's message, or "" */
     const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
@@ -270,7 +271,7 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     if (out->digest[0] && !out->noop)
         ed_ks_history_record(d, status, ed_node_path(obj, "/status/history"), out->digest,
                              out->ok ? "ReconciliationSucceeded" : out->reason, out->revision,
-                             ed_time_mono_ms() - out->started_ms);
+                             out->origin_revision, ed_time_mono_ms() - out->started_ms);
     /* Healthy: only while wait or healthChecks ask for health (Flux). */
     bool wait = false;
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
@@ -286,6 +287,11 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_remove(conds, "Stalled");
         ed_node_set(d, status, "observedGeneration", ed_node_new_int(d, gen));
         ed_node_set(d, status, "lastAppliedRevision", ed_node_new_str(d, out->revision));
+        /* Flux's origin revision: the source's, when its artifact names one (an OCI artifact
+         * pushed with --revision); none removes an earlier source's. */
+        ed_node_set(d, status, "lastAppliedOriginRevision",
+                    out->origin_revision ? ed_node_new_str(d, out->origin_revision)
+                                         : ed_node_new_null(d));
     } else if (out->stalled) {
         ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
         ed_cond_set(d, conds, "Stalled", "True", out->reason, out->message, gen);
@@ -409,15 +415,21 @@ static void write_suspended(ed_ks_controller *c, const ed_node *obj)
     remember_status_rv(c, obj, sp.written_rv);
 }
 
-/* An Event about obj, with Flux's revision annotation (and commit_status: update when asked). */
+/* An Event about obj, with Flux's revision and originRevision annotations (and commit_status:
+ * update when asked). */
 static void ks_event(ed_ks_controller *c, const ed_node *obj, const char *type, const char *reason,
-                     const char *note, const char *revision, bool commit_status)
+                     const char *note, const char *revision, const char *origin_revision,
+                     bool commit_status)
 {
-    const char *annotations[5] = {NULL};
+    const char *annotations[7] = {NULL};
     int n = 0;
     if (revision) {
         annotations[n++] = "kustomize.toolkit.fluxcd.io/revision";
         annotations[n++] = revision;
+    }
+    if (origin_revision) {
+        annotations[n++] = "kustomize.toolkit.fluxcd.io/originRevision";
+        annotations[n++] = origin_revision;
     }
     if (commit_status) {
         annotations[n++] = "kustomize.toolkit.fluxcd.io/commit_status";
@@ -461,12 +473,13 @@ static void change_lines(const ed_apply_result *set, bool prune, ed_buf *out)
 }
 
 static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply_result *set,
-                         bool prune, const char *revision)
+                         bool prune, const struct outcome *out)
 {
     ed_buf note = ED_BUF_INIT((size_t)1 << 20);
     change_lines(set, prune, &note);
     if (note.len)
-        ks_event(c, obj, "Normal", "Progressing", note.data, revision, false);
+        ks_event(c, obj, "Normal", "Progressing", note.data, out->revision, out->origin_revision,
+                 false);
     ed_buf_free(&note);
 }
 
@@ -483,7 +496,8 @@ static void health_event(ed_ks_controller *c, const ed_node *obj, const struct o
         changed = changed || out->changes->entries[i].action == ED_APPLY_CREATED ||
                   out->changes->entries[i].action == ED_APPLY_CONFIGURED;
     if (!was || strcmp(was, "True") != 0 || (new_revision && changed))
-        ks_event(c, obj, "Normal", "Progressing", out->health_message, out->revision, false);
+        ks_event(c, obj, "Normal", "Progressing", out->health_message, out->revision,
+                 out->origin_revision, false);
 }
 
 /* The outcome's Event: Flux's "Reconciliation finished in D, next run in I" after a
@@ -493,7 +507,8 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
                          int64_t interval_ms)
 {
     if (!out->ok) {
-        ks_event(c, obj, "Warning", out->reason, out->message, out->revision, false);
+        ks_event(c, obj, "Warning", out->reason, out->message, out->revision, out->origin_revision,
+                 false);
         return;
     }
     if (out->noop)
@@ -502,7 +517,8 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
     ed_duration_format(ed_time_mono_ms() - out->started_ms, took);
     ed_duration_format(interval_ms, next);
     snprintf(msg, sizeof(msg), "Reconciliation finished in %s, next run in %s", took, next);
-    ks_event(c, obj, "Normal", "ReconciliationSucceeded", msg, out->revision, true);
+    ks_event(c, obj, "Normal", "ReconciliationSucceeded", msg, out->revision, out->origin_revision,
+             true);
 }
 
 /* Flux's Normal event while dependencies are not ready. */
@@ -514,19 +530,7 @@ static void dependency_event(ed_ks_controller *c, const ed_node *obj, const stru
     snprintf(note, sizeof(note), "Dependencies do not meet ready condition, retrying in %s", d);
     ed_log(ED_LOG_INFO, note, "controller", "kustomization", "name", str_at(obj, "/metadata/name"),
            "namespace", str_at(obj, "/metadata/namespace"), "error", out->message, NULL);
-    const char *annotations[] = {"kustomize.toolkit.fluxcd.io/revision", out->revision, NULL};
-    ed_kube_event ev = ED_KUBE_EVENT_INIT;
-    ev.regarding = obj;
-    ev.type = "Normal";
-    ev.reason = out->reason;
-    ev.note = note;
-    ev.action = "Reconcile";
-    ev.reporting_controller = MANAGER;
-    ev.annotations = out->revision ? annotations : NULL;
-    ed_err err = ED_ERR_INIT;
-    if (ed_kube_event_record(c->o.kube, &ev, &err))
-        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
-               err.msg, NULL);
+    ks_event(c, obj, "Normal", out->reason, note, out->revision, out->origin_revision, false);
 }
 
 /* ---- finalizer and inventory ---- */
@@ -1501,7 +1505,8 @@ static void deletion_event(ed_ks_controller *c, const ed_node *obj, bool warning
              reason && *reason ? reason
              : warning         ? "error"
                                : "info",
-             note, str_at(obj, "/status/lastAppliedRevision"), false);
+             note, str_at(obj, "/status/lastAppliedRevision"),
+             str_at(obj, "/status/lastAppliedOriginRevision"), false);
 }
 
 /*
@@ -1760,6 +1765,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     const char *apath = str_at(ed_doc_root(srcdoc), "/status/artifact/path");
     out.revision = str_at(ed_doc_root(srcdoc), "/status/artifact/revision");
+    out.origin_revision =
+        str_at(ed_doc_root(srcdoc), "/status/artifact/metadata/org.opencontainers.image.revision");
     archive = apath ? ed_artifact_store_file(c->o.store, apath) : NULL;
     if (!archive && wait_for_source(c, key, srcdoc)) {
         /* The source's first status queues us (on_source); a requeue sooner would come as
@@ -1832,9 +1839,14 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     out.attempted = true; /* Flux records the attempt once the artifact and path are there */
     out.stage = "Building manifests";
     /* 3c. The client: impersonation and kubeConfig. */
-    if (ed_ks_client(c->o.kube, obj, c->o.default_service_account, kubeconfig_flags(c), &kc,
-                     &err)) {
+    rc = ed_ks_client(c->o.kube, obj, c->o.default_service_account, kubeconfig_flags(c), &kc, &err);
+    if (rc) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        /* A kubeConfig eddy cannot honour waits for the spec to change. */
+        const ed_node *kcfg = ed_node_path(obj, "/spec/kubeConfig");
+        out.stalled = rc == ED_EINVALID && kcfg &&
+                      (ed_node_get(kcfg, "configMapRef") || !ed_node_get(kcfg, "secretRef"));
+        rc = 0;
         goto status;
     }
     ed_kube *target = kc ? kc : c->o.kube;
@@ -1957,7 +1969,7 @@ apply:
     }
     out.applied = rc == 0;
     if (out.applied && !noop)
-        change_event(c, obj, out.changes, false, out.revision);
+        change_event(c, obj, out.changes, false, &out);
     free(nodes);
     if (rc) {
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
@@ -1972,7 +1984,7 @@ apply:
             snprintf(out.message, sizeof(out.message), "%s", err.msg);
             goto status;
         }
-        change_event(c, obj, out.pruned, true, out.revision);
+        change_event(c, obj, out.pruned, true, &out);
     }
     bool checked = false;
     out.stage = "Running health checks";

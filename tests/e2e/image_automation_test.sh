@@ -9,7 +9,8 @@
 # branch at once, an unsupported template construct refused with a clear condition, a marker
 # naming a missing policy left alone (as Flux); commits signed with an OpenPGP key and with an SSH key (signingKey); push options
 # (git.push.options) seen by the server's hook, a server that does not advertise them giving a
-# clear Ready=False, and a push that stalls failing after the GitRepository's spec.timeout.
+# clear Ready=False, and a push that stalls failing after the GitRepository's spec.timeout; a
+# GitRepository provider eddy does not build (github, azure) refused for the automation too.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -404,6 +405,36 @@ kubectl -n "$ns" wait imageupdateautomation/no-git --for=jsonpath='{.status.cond
 assert_eq "source kind 'GitRepository' necessitates field .spec.git: invalid source configuration" \
     "$(get imageupdateautomation/no-git '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message"
 kubectl -n "$ns" delete imageupdateautomation/no-git --timeout=30s >/dev/null
+# A GitRepository whose provider eddy does not build (github: a GitHub App) is refused for the
+# automation as for the GitRepository, stalled before any fetch or push, not pushed with its
+# secretRef's credentials.
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: fleet-app}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/image-fleet.git
+  ref: {branch: main}
+  provider: github
+  secretRef: {name: git-auth}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: by-app}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: fleet-app}
+  git:
+    commit: {author: {name: eddy-bot, email: bot@eddy.dev}}
+  update: {path: ./deploy}
+YAML
+kubectl -n "$ns" wait imageupdateautomation/by-app --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=SourceManagerFailed --timeout=60s >/dev/null ||
+    fail "provider github not refused: $(get imageupdateautomation/by-app '{.status.conditions}')"
+assert_eq "failed configuring source manager: GitRepository '$ns/fleet-app': spec.provider 'github' is not supported by eddy yet: only generic (the secretRef)" \
+    "$(get imageupdateautomation/by-app '{.status.conditions[?(@.type=="Ready")].message}')" "the provider named"
+assert_eq "" "$(get imageupdateautomation/by-app '{.status.lastPushCommit}')" "nothing pushed"
+kubectl -n "$ns" delete imageupdateautomation/by-app gitrepository/fleet-app --timeout=30s >/dev/null
 
 step "signed commits (signingKey: OpenPGP key with a passphrase)"
 gnupg=$(mktemp -d /tmp/eddy-gpg.XXXXXX)

@@ -5,7 +5,8 @@
 # Ready=False names the denial, and nothing of it is applied; within its rights it applies.
 # A Kustomization that names no account uses --default-service-account (here one without any
 # rights): denied too. With --no-cross-namespace-refs a source in another namespace is refused
-# (Ready=False and Stalled, AccessDenied).
+# (Ready=False and Stalled, AccessDenied), and so are an ImageUpdateAutomation's GitRepository
+# and an ImagePolicy's ImageRepository there.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -54,7 +55,7 @@ ready_is fallback False ReconciliationFailed
 assert_contains "$(ready_message fallback)" "system:serviceaccount:$ns:restricted" "the default account"
 assert_contains "$(ready_message fallback)" "forbidden" "denied"
 
-step "--no-cross-namespace-refs: a source in another namespace is refused, terminally"
+step "--no-cross-namespace-refs: a source in another namespace is refused, terminally (image objects too)"
 kubectl -n "$other" apply -f - >/dev/null <<YAML
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -74,6 +75,38 @@ assert_eq False "$(cross Ready status)" "Ready"
 assert_eq True "$(cross Stalled status)" "Stalled"
 assert_eq AccessDenied "$(cross Stalled reason)" "Stalled reason"
 assert_eq "" "$(cross Reconciling status)" "not Reconciling"
+# The image controllers follow the same flag, as Flux's do: an ImageUpdateAutomation whose
+# GitRepository, and an ImagePolicy whose ImageRepository, is in another namespace.
+kubectl -n "$other" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: cross}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: $repo, namespace: $ns}
+  git:
+    commit: {author: {name: eddy-bot, email: bot@eddy.dev}}
+  update: {path: ./app}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: cross}
+spec:
+  imageRepositoryRef: {name: app, namespace: $ns}
+  policy: {semver: {range: 1.x}}
+YAML
+cond() { kubectl -n "$other" get "$1" cross -o "jsonpath={.status.conditions[?(@.type==\"$2\")].$3}"; }
+denied_image() { [ "$(cond "$1" Ready reason)" = AccessDenied ]; }
+retry 30 denied_image imageupdateautomation ||
+    fail "automation not denied: $(kubectl -n "$other" get imageupdateautomation cross -o jsonpath='{.status.conditions}')"
+assert_eq "can't access 'GitRepository/$ns/$repo', cross-namespace references have been blocked" \
+    "$(cond imageupdateautomation Ready message)" "automation: Flux's message"
+assert_eq True "$(cond imageupdateautomation Stalled status)" "automation: Stalled"
+retry 30 denied_image imagepolicy ||
+    fail "policy not denied: $(kubectl -n "$other" get imagepolicy cross -o jsonpath='{.status.conditions}')"
+assert_eq "failed to get the referred ImageRepository: access denied: cannot access 'ImageRepository/$ns/app', cross-namespace references have been blocked" \
+    "$(cond imagepolicy Ready message)" "policy: Flux's message"
+kubectl -n "$other" delete imageupdateautomation/cross imagepolicy/cross --timeout=30s >/dev/null
 
 step "the service account gone: deleting the Kustomization leaves its objects and says so"
 # A namespace being deleted takes the account along: nothing can be pruned in its name, and

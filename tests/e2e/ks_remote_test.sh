@@ -3,7 +3,9 @@
 # control plane started by this test (scripts/cluster up): the Kustomization's objects are
 # applied to, pruned from and (on deletion) removed from the remote cluster, never the local
 # one; a hand edit there is reverted by the next reconcile; with serviceAccountName that account is impersonated there; a missing Secret or key is reported on Ready=False without the kubeconfig's content;
-# a kubeconfig's exec plugin is dropped (Flux's --insecure-kubeconfig-exec=false), never run.
+# a kubeconfig's exec plugin is dropped (Flux's --insecure-kubeconfig-exec=false), never run; a
+# kubeConfig.configMapRef (workload identity, not built), or a kubeConfig with neither or both
+# refs (Flux's "exactly one of" message), is refused and stalled, never applied locally.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 # Failures here are fixed by a change (spec or commit), which reconciles at once: a long
@@ -70,6 +72,34 @@ assert_contains "$(ready_message broken)" "unable to read KubeConfig secret '$ns
 kustomization broken ./app "  kubeConfig: {secretRef: {name: other-key}}"
 retry 30 bash -c "kubectl -n $ns get kustomization broken -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].message}' | grep -q \"does not contain the 'value' or 'value.yaml' key\""
 assert_not_contains "$(kubectl -n "$ns" get kustomization broken -o yaml) $(cat "$scratch/ctl.log")" "client-key-data" "no kubeconfig content in status or logs"
+
+step "a configMapRef (workload identity), neither ref or both: refused and stalled, nothing applied"
+kubectl -n "$ns" create configmap remote-wi --from-literal=provider=aws \
+    --from-literal=cluster=arn:aws:eks:eu-west-1:1:cluster/c >/dev/null
+kustomization by-identity ./app "  kubeConfig: {configMapRef: {name: remote-wi}}
+  nameSuffix: -wi"
+ready_is by-identity False ReconciliationFailed
+assert_contains "$(ready_message by-identity)" \
+    "spec.kubeConfig.configMapRef 'remote-wi': remote clusters reached with workload identity" \
+    "configMapRef refused, named"
+assert_eq True "$(ksget by-identity '{.status.conditions[?(@.type=="Stalled")].status}')" \
+    "configMapRef stalled"
+assert_fails "nothing applied to the local cluster" kubectl -n default get configmap far-away-wi
+assert_fails "nothing applied to the remote cluster" rk -n default get configmap far-away-wi
+kustomization no-secret ./app "  kubeConfig: {}
+  nameSuffix: -none"
+ready_is no-secret False ReconciliationFailed
+assert_eq "exactly one of .spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef must be set" \
+    "$(ready_message no-secret)" "an empty kubeConfig refused, in Flux's words"
+assert_fails "nothing applied to the local cluster" kubectl -n default get configmap far-away-none
+kustomization both-refs ./app "  kubeConfig: {secretRef: {name: remote-kubeconfig}, configMapRef: {name: remote-wi}}
+  nameSuffix: -both"
+ready_is both-refs False ReconciliationFailed
+assert_eq "exactly one of .spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef must be set" \
+    "$(ready_message both-refs)" "both refs refused, in Flux's words"
+assert_eq True "$(ksget both-refs '{.status.conditions[?(@.type=="Stalled")].status}')" \
+    "both refs stalled"
+assert_fails "nothing applied to the remote cluster" rk -n default get configmap far-away-both
 
 step "a kubeconfig whose user runs a command: the exec plugin is dropped (Flux's default), never run"
 marker=$scratch/exec-ran

@@ -3,7 +3,8 @@
 # artifact pushed with `eddy push artifact` (Flux's layout) becomes Ready with Flux's revision (<tag>@sha256:<manifest
 # digest>), the manifest's annotations as metadata and a NewArtifact event naming the origin;
 # a Kustomization of sourceRef.kind OCIRepository applies it, lastAppliedRevision the OCI
-# revision; a semver range picks up a newly pushed tag on reconcile; a digest ref pins one
+# revision, lastAppliedOriginRevision (and its history and events) the artifact's origin; a
+# semver range picks up a newly pushed tag on reconcile; a digest ref pins one
 # artifact; wrong credentials fail with Flux's OCIArtifactPullFailed and right ones succeed; a
 # layer with a `../` path is refused (OCIArtifactLayerOperationFailed) and nothing escapes; a
 # provider other than generic and keyless spec.verify stall with a clear refusal (keyed cosign
@@ -152,6 +153,14 @@ step "the Kustomization applies the OCI artifact"
 kubectl -n "$ns" wait kustomization/apps --for=jsonpath='{.status.lastAppliedRevision}'="1.0.0@$d100" \
     --timeout=60s >/dev/null || fail "not applied: $(kubectl -n "$ns" get ks apps -o jsonpath='{.status.conditions}')"
 assert_eq one "$(kubectl -n "$ns" get configmap app -o jsonpath='{.data.v}')" "applied v1"
+# Flux's origin revision: the artifact's org.opencontainers.image.revision, in status, in the
+# history's metadata and on the Kustomization's events.
+ks() { kubectl -n "$ns" get kustomization apps -o "jsonpath=$1"; }
+assert_eq "main@sha1:1.0.0" "$(ks '{.status.lastAppliedOriginRevision}')" "lastAppliedOriginRevision"
+assert_eq "main@sha1:1.0.0" "$(ks '{.status.history[0].metadata.originRevision}')" \
+    "history originRevision"
+retry 30 sh -c "kubectl -n '$ns' get events -o json | jq -e '.items[] | select(.involvedObject.kind == \"Kustomization\" and .reason == \"ReconciliationSucceeded\" and .metadata.annotations[\"kustomize.toolkit.fluxcd.io/originRevision\"] == \"main@sha1:1.0.0\")' >/dev/null" ||
+    fail "no originRevision on the events: $(kubectl -n "$ns" get events -o json | jq -c '[.items[] | select(.involvedObject.kind == "Kustomization") | .metadata.annotations]')"
 
 step "tag latest by default, and a digest ref"
 ready latest
@@ -171,6 +180,8 @@ assert_eq two "$(kubectl -n "$ns" get configmap app -o jsonpath='{.data.v}')" "a
 assert_eq "$latest_url" "$(get app '{.status.url}')" "status.url stays"
 assert_eq "$(get app '{.status.artifact.digest}')" "sha256:$(fetched "$latest_url")" \
     "status.url moved to the new artifact"
+assert_eq "main@sha1:1.1.0" "$(ks '{.status.lastAppliedOriginRevision}')" \
+    "lastAppliedOriginRevision follows"
 
 step "credentials: accepted, and refused with Flux's reason"
 ready private

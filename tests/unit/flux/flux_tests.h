@@ -10,5 +10,6 @@ void test_dependency_ready_expr(void **state);
 
 /* test_history.c */
 void test_history(void **state);
+void test_history_origin_revision(void **state);
 
 #endif

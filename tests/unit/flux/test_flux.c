@@ -465,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_dependency_rule),
         cmocka_unit_test(test_dependency_ready_expr),
         cmocka_unit_test(test_history),
+        cmocka_unit_test(test_history_origin_revision),
     };
     return cmocka_run_group_tests_name("flux", tests, NULL, NULL);
 }
