@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # OCIRepository spec.verify with cosign public keys, against real cosign (hack/cosign/build:
 # .bin/cosign, or EDDY_COSIGN) and the real registry: an artifact pushed with `eddy push
-# artifact` and signed with `cosign sign --key --tlog-upload=false` (cosign's own verify agrees)
+# artifact` and signed with cosign v3's `sign --key`, offline, in v2's layout (cosign's own
+# verify agrees)
 # is Ready with SourceVerified True "verified signature of revision <rev>"; with Flux's reason
 # VerificationError and message, and nothing stored: an unsigned tag, a signature by another key,
 # the signature of one artifact copied to another's signature tag (its payload names the other
 # digest), a Secret without `.pub` keys; a Secret with several keys verifies with any of them;
 # an RSA key (`cosign import-key-pair`) verifies too; an Ed25519 key's signature is refused,
-# as Flux's verifier refuses it (cosign 2.6 signs with Ed25519ph, Flux checks pure Ed25519;
-# cosign 2.6's own verify --key refuses it as well); removing spec.verify removes SourceVerified.
+# as Flux's verifier refuses it (cosign signs with Ed25519ph, Flux checks pure Ed25519;
+# cosign's own verify --key refuses it as well); removing spec.verify removes SourceVerified.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -56,11 +57,13 @@ push() {
         --source https://git.example/app --revision "main@sha1:$1" 2>&1) || fail "push $1: $out"
     sed -n "s|^✔ artifact successfully pushed to $reg/verify/app@\(sha256:[0-9a-f]*\)\$|\1|p" <<<"$out"
 }
-# sign KEYDIR DIGEST: cosign sign of verify/app@DIGEST, offline (no transparency log).
+# sign KEYDIR DIGEST: cosign sign of verify/app@DIGEST, offline (no signing config, no
+# transparency log), in cosign v2's layout (the sha256-<hex>.sig tag).
 sign() {
     local out
-    out=$("$cosign" sign --key "$1/cosign.key" --tlog-upload=false --allow-http-registry \
-        "$reg/verify/app@$2" 2>&1) || fail "cosign sign $2: $out"
+    out=$("$cosign" sign --key "$1/cosign.key" --use-signing-config=false --tlog-upload=false \
+        --new-bundle-format=false --allow-http-registry "$reg/verify/app@$2" 2>&1) ||
+        fail "cosign sign $2: $out"
 }
 dsigned=$(push signed)
 dother=$(push other)
