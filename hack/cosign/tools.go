@@ -4,4 +4,4 @@
 // this module's go.mod, built into .bin/ by hack/cosign/build.
 package tools
 
-import _ "github.com/sigstore/cosign/v2/cmd/cosign"
+import _ "github.com/sigstore/cosign/v3/cmd/cosign"

@@ -123,6 +123,23 @@ int ed_registry_manifest(const ed_image_ref *ref, const ed_registry_opts *opts,
                          ed_err *err);
 
 /*
+ * ed_registry_manifest for an OCI image index (the Accept header asks for one only): cosign's
+ * referrers tag sha256-<hex> on a registry without the referrers API. Errors as there.
+ */
+int ed_registry_index(const ed_image_ref *ref, const ed_registry_opts *opts, const char *reference,
+                      char **body, char digest[ED_DIGEST_MAX], ed_err *err);
+
+/*
+ * The OCI 1.1 referrers API: GET /v2/<name>/referrers/<digest>, asking for artifact_type (NULL
+ * for all), the image index it answers in *body (a new string). A registry without the API
+ * answers 404: ED_ENOTFOUND, after which the referrers tag schema (ed_registry_index of the
+ * tag sha256-<hex>) is the way. The registry may ignore the filter: the caller checks each
+ * descriptor's artifactType. Errors as ed_registry_tags; ED_EINVALID for a malformed digest.
+ */
+int ed_registry_referrers(const ed_image_ref *ref, const ed_registry_opts *opts, const char *digest,
+                          const char *artifact_type, char **body, ed_err *err);
+
+/*
  * Download the blob digest ("sha256:<hex>") of ref's repository to a new file (created, never
  * overwritten), following redirects (the credentials go only to the registry), hashing it on
  * the way. Errors: those of ed_registry_tags; ED_EINVALID for a malformed digest or a blob whose

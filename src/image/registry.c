@@ -700,9 +700,11 @@ bool ed_registry_digest_valid(const char *digest)
     return true;
 }
 
-int ed_registry_manifest(const ed_image_ref *ref, const ed_registry_opts *opts,
-                         const char *reference, char **body, char digest[ED_DIGEST_MAX],
-                         ed_err *err)
+/* GET /v2/<name>/manifests/<reference> with the Accept header accept: the body as sent and its
+ * own sha256, which must be reference when reference is a digest. */
+static int manifest_get(const ed_image_ref *ref, const ed_registry_opts *opts,
+                        const char *reference, const char *accept, char **body,
+                        char digest[ED_DIGEST_MAX], ed_err *err)
 {
     static const ed_registry_opts none = {0};
     const ed_registry_opts *o = opts ? opts : &none;
@@ -713,8 +715,7 @@ int ed_registry_manifest(const ed_image_ref *ref, const ed_registry_opts *opts,
     char *path = ed_xasprintf("/v2/%s/manifests/%s", ref->repository, reference);
     struct session sess;
     session_init(&sess, ref, o);
-    struct reply r = {.accept = "application/vnd.oci.image.manifest.v1+json, "
-                                "application/vnd.docker.distribution.manifest.v2+json"};
+    struct reply r = {.accept = accept};
     int rc = 0;
     long status = session_get_path(&sess, path, &r, err);
     if (status < 0) {
@@ -737,6 +738,57 @@ int ed_registry_manifest(const ed_image_ref *ref, const ed_registry_opts *opts,
         digest[0] = '\0';
     reply_free(&r);
     free(path);
+    session_clear(&sess);
+    return rc;
+}
+
+int ed_registry_manifest(const ed_image_ref *ref, const ed_registry_opts *opts,
+                         const char *reference, char **body, char digest[ED_DIGEST_MAX],
+                         ed_err *err)
+{
+    return manifest_get(ref, opts, reference,
+                        "application/vnd.oci.image.manifest.v1+json, "
+                        "application/vnd.docker.distribution.manifest.v2+json",
+                        body, digest, err);
+}
+
+int ed_registry_index(const ed_image_ref *ref, const ed_registry_opts *opts, const char *reference,
+                      char **body, char digest[ED_DIGEST_MAX], ed_err *err)
+{
+    return manifest_get(ref, opts, reference, "application/vnd.oci.image.index.v1+json", body,
+                        digest, err);
+}
+
+int ed_registry_referrers(const ed_image_ref *ref, const ed_registry_opts *opts, const char *digest,
+                          const char *artifact_type, char **body, ed_err *err)
+{
+    static const ed_registry_opts none = {0};
+    const ed_registry_opts *o = opts ? opts : &none;
+    *body = NULL;
+    if (o->retry_after_ms)
+        *o->retry_after_ms = 0;
+    if (!ed_registry_digest_valid(digest))
+        return ed_err_set(err, ED_EINVALID, "%s: invalid digest '%s'", ref->registry,
+                          digest ? digest : "");
+    /* The artifactType filter is a hint: a registry may ignore it (it says which filters it
+     * applied in OCI-Filters-Applied), so the caller filters again. */
+    char *type = artifact_type ? escape(artifact_type) : NULL;
+    char *path = ed_xasprintf("/v2/%s/referrers/%s%s%s", ref->repository, digest,
+                              type ? "?artifactType=" : "", type ? type : "");
+    struct session sess;
+    session_init(&sess, ref, o);
+    struct reply r = {.accept = "application/vnd.oci.image.index.v1+json"};
+    int rc = 0;
+    long status = session_get_path(&sess, path, &r, err);
+    if (status < 0)
+        rc = err ? err->code : ED_ERROR;
+    else if (status != 200)
+        rc = status_error(ref, status, &r, o, "listing the referrers in", err);
+    else
+        *body = ed_xstrndup(r.body.data ? r.body.data : "", r.body.len);
+    reply_free(&r);
+    free(path);
+    free(type);
     session_clear(&sess);
     return rc;
 }

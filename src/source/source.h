@@ -651,4 +651,54 @@ int ed_source_cosign_verify(const char *payload, size_t len, const unsigned char
                             size_t sig_len, const char *digest, const ed_source_secret_entry *keys,
                             size_t nkeys, const char **key_name, ed_err *err);
 
+/* ---- cosign v3 bundles (Sigstore bundles as OCI 1.1 referrers) ---- */
+
+/* The artifactType of a referrer that holds a Sigstore bundle (and its layer's media type), the
+ * in-toto predicate type of cosign sign's statement, and caps: the bundles of one artifact, one
+ * bundle (JSON), one referrers index. */
+#define ED_COSIGN_BUNDLE_TYPE    "application/vnd.dev.sigstore.bundle.v0.3+json"
+#define ED_COSIGN_SIGN_PREDICATE "https://sigstore.dev/cosign/sign/v1"
+#define ED_COSIGN_MAX_BUNDLES    128
+#define ED_COSIGN_MAX_BUNDLE     (256 << 10)
+#define ED_COSIGN_MAX_REFERRERS  4096
+
+/* The referrers tag schema's tag of the manifest digest: "sha256-<hex>". ED_EINVALID for a
+ * digest of another form. */
+int ed_source_cosign_referrers_tag(const char *digest, char tag[ED_COSIGN_TAG_MAX], ed_err *err);
+
+/* A manifest digest ("sha256:<hex>"), one referrer that holds a bundle. */
+typedef struct ed_source_cosign_ref {
+    char digest[80];
+} ed_source_cosign_ref;
+
+/*
+ * The referrers of an image index (JSON, len bytes: the referrers API's answer or the
+ * referrers tag's index) whose artifactType is ED_COSIGN_BUNDLE_TYPE and digest sha256; other
+ * descriptors are passed over. *refs is a new array of *n (free it), possibly empty.
+ * Errors: ED_EINVALID (not JSON, no manifests list), ED_ETOOBIG (past the caps).
+ */
+int ed_source_cosign_referrers_parse(const char *index, size_t len, ed_source_cosign_ref **refs,
+                                     size_t *n, ed_err *err);
+
+/*
+ * The bundle layer of a referrer's manifest (JSON, len bytes): *layer gets its digest and *size
+ * its size (within ED_COSIGN_MAX_BUNDLE). A manifest with a subject must name digest there.
+ * Errors: ED_EINVALID (not JSON), ED_ENOTFOUND (no bundle layer), ED_ETOOBIG, ED_EAUTH (the
+ * subject is another manifest).
+ */
+int ed_source_cosign_bundle_manifest_parse(const char *manifest, size_t len, const char *digest,
+                                           char layer[80], int64_t *size, ed_err *err);
+
+/*
+ * Verify a Sigstore bundle (JSON, len bytes) as a signature of the manifest digest: its DSSE
+ * envelope is signed by one of the `.pub` entries of keys (over DSSE's pre-authentication
+ * encoding) and its payload is an in-toto statement of predicate type ED_COSIGN_SIGN_PREDICATE
+ * whose subject names digest (sha256). On success *key_name (may be NULL) is the entry whose
+ * key verified (borrowed from keys). Errors: ED_EAUTH (malformed, no key verifies, another
+ * digest or predicate), ED_EINVALID (a `.pub` entry is no usable public key, named).
+ */
+int ed_source_cosign_bundle_verify(const char *bundle, size_t len, const char *digest,
+                                   const ed_source_secret_entry *keys, size_t nkeys,
+                                   const char **key_name, ed_err *err);
+
 #endif

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# OCIRepository spec.verify with cosign public keys, against real cosign (hack/cosign/build:
-# .bin/cosign, or EDDY_COSIGN) and the real registry: an artifact pushed with `eddy push
-# artifact` and signed with `cosign sign --key --tlog-upload=false` (cosign's own verify agrees)
-# is Ready with SourceVerified True "verified signature of revision <rev>"; with Flux's reason
-# VerificationError and message, and nothing stored: an unsigned tag, a signature by another key,
-# the signature of one artifact copied to another's signature tag (its payload names the other
-# digest), a Secret without `.pub` keys; a Secret with several keys verifies with any of them;
-# an RSA key (`cosign import-key-pair`) verifies too; an Ed25519 key's signature is refused,
-# as Flux's verifier refuses it (cosign 2.6 signs with Ed25519ph, Flux checks pure Ed25519;
-# cosign 2.6's own verify --key refuses it as well); removing spec.verify removes SourceVerified.
+# OCIRepository spec.verify with cosign public keys, against real cosign v3 (hack/cosign/build:
+# .bin/cosign, or EDDY_COSIGN) and the real registry (OCI 1.0: no referrers API): an artifact
+# pushed with `eddy push artifact` and signed with `cosign sign --key`, offline, in cosign v2's
+# layout (--new-bundle-format=false: the .sig tag) or in v3's default (a Sigstore bundle as a
+# referrer, through the referrers tag schema), cosign's own verify agreeing, is Ready with
+# SourceVerified True "verified signature of revision <rev>"; with Flux's reason
+# VerificationError and message, and nothing stored: an unsigned tag, a signature or a bundle by
+# another key, the signature of one artifact copied to another's signature tag (its payload
+# names the other digest), the bundle of one artifact made a referrer of another (its statement
+# names the other digest), a Secret without `.pub` keys; a Secret with several keys verifies with
+# any of them; an RSA key (`cosign import-key-pair`) verifies too; an Ed25519 key's signature is
+# refused, as Flux's verifier refuses it (cosign signs with Ed25519ph, Flux checks pure Ed25519;
+# cosign's own verify --key refuses it as well); removing spec.verify removes SourceVerified.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -56,11 +59,16 @@ push() {
         --source https://git.example/app --revision "main@sha1:$1" 2>&1) || fail "push $1: $out"
     sed -n "s|^✔ artifact successfully pushed to $reg/verify/app@\(sha256:[0-9a-f]*\)\$|\1|p" <<<"$out"
 }
-# sign KEYDIR DIGEST: cosign sign of verify/app@DIGEST, offline (no transparency log).
+# sign KEYDIR DIGEST [bundle]: cosign sign of verify/app@DIGEST, offline (no signing config,
+# no transparency log): cosign v2's layout (the sha256-<hex>.sig tag), or with `bundle` cosign
+# v3's default, a Sigstore bundle as an OCI referrer (on this OCI 1.0 registry, in the index
+# tagged sha256-<hex>).
 sign() {
-    local out
-    out=$("$cosign" sign --key "$1/cosign.key" --tlog-upload=false --allow-http-registry \
-        "$reg/verify/app@$2" 2>&1) || fail "cosign sign $2: $out"
+    local out format=false
+    [ "${3:-}" = bundle ] && format=true
+    out=$("$cosign" sign --key "$1/cosign.key" --use-signing-config=false --tlog-upload=false \
+        --new-bundle-format=$format --allow-http-registry "$reg/verify/app@$2" 2>&1) ||
+        fail "cosign sign $2: $out"
 }
 dsigned=$(push signed)
 dother=$(push other)
@@ -68,13 +76,19 @@ dunsigned=$(push unsigned)
 dcopied=$(push copied)
 drsa=$(push rsa)
 ded25519=$(push ed25519)
-for d in "$dsigned" "$dother" "$dunsigned" "$dcopied" "$drsa" "$ded25519"; do
+dbundle=$(push bundle)
+dbother=$(push bundleother)
+dbcopied=$(push bundlecopied)
+for d in "$dsigned" "$dother" "$dunsigned" "$dcopied" "$drsa" "$ded25519" "$dbundle" "$dbother" \
+    "$dbcopied"; do
     assert_match '^sha256:[0-9a-f]{64}$' "$d" "push: a digest"
 done
 sign "$scratch/keys" "$dsigned"
 sign "$scratch/other" "$dother"
 sign "$scratch/rsa" "$drsa"
 sign "$scratch/ed25519" "$ded25519"
+sign "$scratch/keys" "$dbundle" bundle
+sign "$scratch/other" "$dbother" bundle
 # The oracle agrees: cosign verifies the signed artifact with the key, offline.
 assert_ok "cosign verify" "$cosign" verify --key "$scratch/keys/cosign.pub" --insecure-ignore-tlog \
     --allow-http-registry "$reg/verify/app@$dsigned"
@@ -87,6 +101,37 @@ sigm=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 curl -fsS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "$sigm" \
     "http://$reg/v2/verify/app/manifests/sha256-${dcopied#sha256:}.sig" >/dev/null ||
     fail "copying the signature manifest"
+
+# cosign v3 wrote its bundle as a referrer: no .sig tag, an index tagged sha256-<hex> (this
+# registry has no referrers API) listing a manifest of the bundle's artifactType.
+assert_ok "cosign verify (bundle)" "$cosign" verify --key "$scratch/keys/cosign.pub" \
+    --insecure-ignore-tlog --allow-http-registry "$reg/verify/app@$dbundle"
+assert_fails "no .sig tag for a bundle" curl -fsS \
+    "http://$reg/v2/verify/app/manifests/sha256-${dbundle#sha256:}.sig"
+bidx=$(curl -fsS -H 'Accept: application/vnd.oci.image.index.v1+json' \
+    "http://$reg/v2/verify/app/manifests/sha256-${dbundle#sha256:}") || fail "no referrers tag"
+assert_contains "$bidx" '"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"' \
+    "the referrers index lists a bundle"
+# The bundle of `bundle`, made a referrer of `bundlecopied`: a manifest whose subject is
+# bundlecopied (so only the signed statement can tell), holding the bundle signed by the
+# trusted key for bundle's digest, listed in bundlecopied's referrers tag.
+bman=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$reg/v2/verify/app/manifests/$(jq -r '.manifests[0].digest' <<<"$bidx")") ||
+    fail "no bundle manifest"
+csubject=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$reg/v2/verify/app/manifests/$dbcopied" | wc -c)
+cman=$(jq -c --arg d "$dbcopied" --argjson n "$csubject" '.subject.digest = $d | .subject.size = $n' \
+    <<<"$bman")
+cdig=sha256:$(printf '%s' "$cman" | sha256sum | cut -d' ' -f1)
+curl -fsS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "$cman" \
+    "http://$reg/v2/verify/app/manifests/$cdig" >/dev/null || fail "pushing the copied bundle manifest"
+cidx=$(jq -c --arg d "$cdig" --argjson n "${#cman}" '.manifests[0].digest = $d | .manifests[0].size = $n' \
+    <<<"$bidx")
+curl -fsS -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary "$cidx" \
+    "http://$reg/v2/verify/app/manifests/sha256-${dbcopied#sha256:}" >/dev/null ||
+    fail "tagging the copied bundle as a referrer"
+assert_fails "cosign verify of the copied bundle" "$cosign" verify --key "$scratch/keys/cosign.pub" \
+    --insecure-ignore-tlog --allow-http-registry "$reg/verify/app@$dbcopied"
 
 kubectl -n "$ns" create secret generic cosign-pub --from-file=cosign.pub="$scratch/keys/cosign.pub" >/dev/null
 kubectl -n "$ns" create secret generic two-keys --from-file=a.pub="$scratch/other/cosign.pub" \
@@ -119,6 +164,9 @@ oci nokeys signed no-pub
 oci rsa rsa rsa-pub
 oci ed25519 ed25519 ed25519-pub
 oci rsawrong signed rsa-pub
+oci bundle bundle cosign-pub
+oci bundleother bundleother cosign-pub
+oci bundlecopied bundlecopied cosign-pub
 
 step "the agent"
 port=$(free_port)
@@ -160,12 +208,24 @@ assert_eq "verified signature of revision other@$dother" "$(cond anykey SourceVe
 ready rsa
 assert_eq "verified signature of revision rsa@$drsa" "$(cond rsa SourceVerified message)" "RSA key"
 
+step "cosign v3's bundle (the referrers tag schema): verified, then stored"
+ready bundle
+assert_eq "True" "$(cond bundle SourceVerified status)" "bundle: SourceVerified"
+assert_eq "Succeeded" "$(cond bundle SourceVerified reason)" "bundle: SourceVerified reason"
+assert_eq "verified signature of revision bundle@$dbundle" "$(cond bundle SourceVerified message)" \
+    "bundle: SourceVerified message"
+assert_eq "bundle@$dbundle" "$(get bundle '{.status.artifact.revision}')" "bundle: revision"
+
 step "unsigned, another key's signature, a copied signature, no keys: refused as Flux does"
 nomatch="failed to verify the signature using provider 'cosign': no matching signatures were found for"
 refused unsigned "$nomatch '$reg/verify/app:unsigned'"
 refused wrongkey "$nomatch '$reg/verify/app:other'"
 refused copied "$nomatch '$reg/verify/app:copied'"
 refused rsawrong "$nomatch '$reg/verify/app:signed'"
+refused bundleother "$nomatch '$reg/verify/app:bundleother'"
+refused bundlecopied "$nomatch '$reg/verify/app:bundlecopied'"
+assert_contains "$(cat "$scratch/ctl.log")" "the bundle signs '$dbundle', not '$dbcopied'" \
+    "the log says why the copied bundle was refused"
 assert_fails "cosign verify (Ed25519ph)" "$cosign" verify --key "$scratch/ed25519/cosign.pub" \
     --insecure-ignore-tlog --allow-http-registry "$reg/verify/app@$ded25519"
 refused ed25519 "$nomatch '$reg/verify/app:ed25519'"

@@ -1,11 +1,12 @@
 /*
  * libFuzzer target for cosign signatures of OCI artifacts (the signature manifest, the
- * simple-signing payload and the signature come from the registry: untrusted). The input is
- * split at 0xff bytes into a signature manifest, a payload and a signature; the manifest is
- * parsed, the payload's digest checked and the signature verified against a key made at start
- * (an ECDSA P-256 key, as `cosign generate-key-pair` makes). Nothing may crash or leak, the
- * parser's signatures must be within its caps, and a signature made by no key here can never
- * verify.
+ * simple-signing payload and the signature come from the registry: untrusted; so do cosign v3's
+ * referrers index, bundle manifest and Sigstore bundle). The input is split at 0xff bytes into a
+ * signature manifest, a payload, a signature, a referrers index, a bundle manifest and a
+ * bundle; the manifests and the index are parsed, the payload's digest checked, the signature
+ * and the bundle verified against a key made at start (an ECDSA P-256 key, as `cosign
+ * generate-key-pair` makes). Nothing may crash or leak, the parsers' results must be within
+ * their caps, and a signature or bundle made by no key here can never verify.
  */
 #include "source/source.h"
 
@@ -79,5 +80,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ED_EAUTH)
         abort();
     free(manifest);
+
+    size_t ilen, bmlen, blen;
+    const uint8_t *ip = part(&p, end, &ilen);
+    const uint8_t *bmp = part(&p, end, &bmlen);
+    const uint8_t *bp = part(&p, end, &blen);
+    char *index = ed_xmalloc(ilen + 1);
+    memcpy(index, ip, ilen);
+    index[ilen] = '\0';
+    ed_source_cosign_ref *refs = NULL;
+    size_t nrefs = 0;
+    if (ed_source_cosign_referrers_parse(index, ilen, &refs, &nrefs, &err) == 0) {
+        if (nrefs > ED_COSIGN_MAX_BUNDLES)
+            abort();
+        for (size_t i = 0; i < nrefs; i++)
+            if (!ed_source_cosign_digest_valid(refs[i].digest))
+                abort();
+    }
+    free(refs);
+    free(index);
+    char *bman = ed_xmalloc(bmlen + 1);
+    memcpy(bman, bmp, bmlen);
+    bman[bmlen] = '\0';
+    char layer[80];
+    int64_t lsize = -1;
+    if (ed_source_cosign_bundle_manifest_parse(bman, bmlen, DIGEST, layer, &lsize, &err) == 0 &&
+        (!ed_source_cosign_digest_valid(layer) || lsize < 0 || lsize > ED_COSIGN_MAX_BUNDLE))
+        abort();
+    free(bman);
+    if (ed_source_cosign_bundle_verify((const char *)bp, blen, DIGEST, keys, 1, NULL, &err) !=
+        ED_EAUTH)
+        abort();
     return 0;
 }

@@ -224,6 +224,192 @@ static void test_cosign_payload(void **state)
     free(huge);
 }
 
+/* ---- cosign v3 bundles ---- */
+
+#define BUNDLE_TYPE "application/vnd.dev.sigstore.bundle.v0.3+json"
+#define HEX1        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_cosign_referrers_tag(void **state)
+{
+    (void)state;
+    char tag[ED_COSIGN_TAG_MAX];
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_cosign_referrers_tag(DIGEST, tag, &err), 0);
+    assert_string_equal(tag, "sha256-" HEX1);
+    assert_int_equal(ed_source_cosign_referrers_tag("sha256:ABC", tag, &err), ED_EINVALID);
+    assert_int_equal(ed_source_cosign_referrers_tag(NULL, tag, &err), ED_EINVALID);
+}
+
+static void test_cosign_referrers_parse(void **state)
+{
+    (void)state;
+    ed_source_cosign_ref *refs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    /* As cosign v3 tags it (and a referrers API answers): bundles among other referrers. */
+    const char *index =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+        "\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":877,"
+        "\"digest\":\"" DIGEST "\",\"artifactType\":\"" BUNDLE_TYPE "\"},"
+        "{\"digest\":\"" DIGEST2 "\",\"artifactType\":\"application/spdx+json\"},"
+        "{\"digest\":\"sha256:nothex\",\"artifactType\":\"" BUNDLE_TYPE "\"},"
+        "{\"digest\":\"" DIGEST2 "\"},"
+        "{\"digest\":\"" DIGEST2 "\",\"artifactType\":\"" BUNDLE_TYPE "\"}]}";
+    assert_int_equal(ed_source_cosign_referrers_parse(index, strlen(index), &refs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(refs[0].digest, DIGEST);
+    assert_string_equal(refs[1].digest, DIGEST2);
+    free(refs);
+    const char *none = "{\"manifests\":[]}";
+    assert_int_equal(ed_source_cosign_referrers_parse(none, strlen(none), &refs, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(refs);
+    assert_int_equal(ed_source_cosign_referrers_parse("{}", 2, &refs, &n, &err), ED_EINVALID);
+    assert_null(refs);
+    assert_int_equal(ed_source_cosign_referrers_parse("[1", 2, &refs, &n, &err), ED_EINVALID);
+    /* More bundles than the cap. */
+    ed_buf b = ED_BUF_INIT(1 << 20);
+    ed_buf_append_str(&b, "{\"manifests\":[");
+    for (int i = 0; i <= ED_COSIGN_MAX_BUNDLES; i++)
+        ed_buf_printf(&b, "%s{\"digest\":\"" DIGEST "\",\"artifactType\":\"" BUNDLE_TYPE "\"}",
+                      i ? "," : "");
+    ed_buf_append_str(&b, "]}");
+    assert_int_equal(ed_source_cosign_referrers_parse(b.data, b.len, &refs, &n, &err), ED_ETOOBIG);
+    assert_null(refs);
+    ed_buf_free(&b);
+}
+
+static void test_cosign_bundle_manifest(void **state)
+{
+    (void)state;
+    char layer[80];
+    int64_t size = 0;
+    ed_err err = ED_ERR_INIT;
+    const char *m =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+        "\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"size\":2,"
+        "\"digest\":\"" DIGEST2 "\"},\"layers\":[{\"mediaType\":\"" BUNDLE_TYPE "\","
+        "\"size\":667,\"digest\":\"" DIGEST2 "\"}],\"subject\":{\"mediaType\":"
+        "\"application/vnd.oci.image.manifest.v1+json\",\"size\":563,\"digest\":\"" DIGEST "\"},"
+        "\"artifactType\":\"" BUNDLE_TYPE "\"}";
+    assert_int_equal(
+        ed_source_cosign_bundle_manifest_parse(m, strlen(m), DIGEST, layer, &size, &err), 0);
+    assert_string_equal(layer, DIGEST2);
+    assert_int_equal(size, 667);
+    /* A bundle whose subject is another manifest. */
+    assert_int_equal(
+        ed_source_cosign_bundle_manifest_parse(m, strlen(m), DIGEST2, layer, &size, &err),
+        ED_EAUTH);
+    assert_non_null(strstr(err.msg, "subject"));
+    const char *nolayer = "{\"layers\":[{\"mediaType\":\"application/octet-stream\",\"size\":1,"
+                          "\"digest\":\"" DIGEST2 "\"}]}";
+    assert_int_equal(ed_source_cosign_bundle_manifest_parse(nolayer, strlen(nolayer), DIGEST, layer,
+                                                            &size, &err),
+                     ED_ENOTFOUND);
+    const char *big = "{\"layers\":[{\"mediaType\":\"" BUNDLE_TYPE "\",\"size\":999999999,"
+                      "\"digest\":\"" DIGEST2 "\"}]}";
+    assert_int_equal(
+        ed_source_cosign_bundle_manifest_parse(big, strlen(big), DIGEST, layer, &size, &err),
+        ED_ETOOBIG);
+    assert_int_equal(ed_source_cosign_bundle_manifest_parse("{", 1, DIGEST, layer, &size, &err),
+                     ED_EINVALID);
+}
+
+/* A bundle as cosign v3 writes it for `cosign sign --key`: a DSSE envelope of an in-toto
+ * statement (predicate type, subject hex) signed by k over DSSE's pre-authentication encoding
+ * of type. A new string. */
+static char *make_bundle(EVP_PKEY *k, const char *predicate, const char *hex, const char *type,
+                         const char *signed_type)
+{
+    char *statement = ed_xasprintf("{\"_type\":\"https://in-toto.io/Statement/v1\", \"subject\":"
+                                   "[{\"digest\":{\"sha256\":\"%s\"}, \"annotations\":{}}], "
+                                   "\"predicateType\":\"%s\", \"predicate\":{}}",
+                                   hex, predicate);
+    char *pae = ed_xasprintf("DSSEv1 %zu %s %zu %s", strlen(signed_type), signed_type,
+                             strlen(statement), statement);
+    size_t sig_len = 0;
+    unsigned char *sig = sign(k, pae, &sig_len);
+    char *sig64 = ed_base64_encode(sig, sig_len);
+    char *payload64 = ed_base64_encode(statement, strlen(statement));
+    char *bundle = ed_xasprintf(
+        "{\"mediaType\":\"" BUNDLE_TYPE "\",\"verificationMaterial\":{\"publicKey\":{\"hint\":"
+        "\"U1S1q8LA9P23naTUQ4xxXWJ6PsGUGQLpNnBWsenpxNQ=\"}},\"dsseEnvelope\":{\"payload\":\"%s\","
+        "\"payloadType\":\"%s\",\"signatures\":[{\"sig\":\"%s\"}]}}",
+        payload64, type, sig64);
+    free(payload64);
+    free(sig64);
+    free(sig);
+    free(pae);
+    free(statement);
+    return bundle;
+}
+
+static void test_cosign_bundle_verify(void **state)
+{
+    (void)state;
+    const char *intoto = "application/vnd.in-toto+json";
+    EVP_PKEY *k = keygen("EC", "P-256", 0), *other = keygen("EC", "P-256", 0);
+    char *pem = pub_pem(k), *other_pem = pub_pem(other);
+    ed_source_secret_entry keys[] = {{"a.pub", other_pem, strlen(other_pem)},
+                                     {"b.pub", pem, strlen(pem)}};
+    ed_err err = ED_ERR_INIT;
+    const char *name = NULL;
+    char *b = make_bundle(k, ED_COSIGN_SIGN_PREDICATE, HEX1, intoto, intoto);
+    assert_int_equal(ed_source_cosign_bundle_verify(b, strlen(b), DIGEST, keys, 2, &name, &err), 0);
+    assert_string_equal(name, "b.pub");
+    /* Another key only; the bundle of another digest; a tampered type; an attestation. */
+    assert_int_equal(ed_source_cosign_bundle_verify(b, strlen(b), DIGEST, keys, 1, &name, &err),
+                     ED_EAUTH);
+    assert_null(name);
+    assert_non_null(strstr(err.msg, "none of the public keys"));
+    assert_int_equal(ed_source_cosign_bundle_verify(b, strlen(b), DIGEST2, keys, 2, &name, &err),
+                     ED_EAUTH);
+    assert_non_null(strstr(err.msg, "the bundle signs 'sha256:" HEX1 "', not '" DIGEST2 "'"));
+    free(b);
+    b = make_bundle(k, ED_COSIGN_SIGN_PREDICATE, HEX1, "text/plain", intoto);
+    assert_int_equal(ed_source_cosign_bundle_verify(b, strlen(b), DIGEST, keys, 2, NULL, &err),
+                     ED_EAUTH);
+    assert_non_null(strstr(err.msg, "none of the public keys"));
+    free(b);
+    b = make_bundle(k, "https://spdx.dev/Document", HEX1, intoto, intoto);
+    assert_int_equal(ed_source_cosign_bundle_verify(b, strlen(b), DIGEST, keys, 2, NULL, &err),
+                     ED_EAUTH);
+    assert_non_null(strstr(err.msg, "predicate"));
+    free(b);
+    /* Malformed: no envelope (a message signature), not a bundle, not JSON, too big. */
+    const char *msg =
+        "{\"mediaType\":\"" BUNDLE_TYPE "\",\"messageSignature\":{\"signature\":\"AA==\"}}";
+    assert_int_equal(ed_source_cosign_bundle_verify(msg, strlen(msg), DIGEST, keys, 2, NULL, &err),
+                     ED_EAUTH);
+    assert_non_null(strstr(err.msg, "dsseEnvelope"));
+    const char *notb = "{\"mediaType\":\"application/json\",\"dsseEnvelope\":{}}";
+    assert_int_equal(
+        ed_source_cosign_bundle_verify(notb, strlen(notb), DIGEST, keys, 2, NULL, &err), ED_EAUTH);
+    const char *badenv = "{\"mediaType\":\"" BUNDLE_TYPE "\",\"dsseEnvelope\":{\"payload\":\"!!\","
+                         "\"payloadType\":\"x\",\"signatures\":[]}}";
+    assert_int_equal(
+        ed_source_cosign_bundle_verify(badenv, strlen(badenv), DIGEST, keys, 2, NULL, &err),
+        ED_EAUTH);
+    assert_int_equal(ed_source_cosign_bundle_verify("{", 1, DIGEST, keys, 2, NULL, &err), ED_EAUTH);
+    size_t big = (size_t)ED_COSIGN_MAX_BUNDLE + 1;
+    char *huge = ed_xmalloc(big);
+    memset(huge, ' ', big);
+    assert_int_equal(ed_source_cosign_bundle_verify(huge, big, DIGEST, keys, 2, NULL, &err),
+                     ED_EAUTH);
+    free(huge);
+    /* A `.pub` entry that is no key is named. */
+    ed_source_secret_entry bad[] = {{"x.pub", "junk", 4}};
+    b = make_bundle(k, ED_COSIGN_SIGN_PREDICATE, HEX1, intoto, intoto);
+    assert_int_equal(ed_source_cosign_bundle_verify(b, strlen(b), DIGEST, bad, 1, NULL, &err),
+                     ED_EINVALID);
+    assert_non_null(strstr(err.msg, "x.pub"));
+    free(b);
+    free(pem);
+    free(other_pem);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(other);
+}
+
 int test_cosign_main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +418,10 @@ int test_cosign_main(void)
         cmocka_unit_test(test_cosign_verify_key_types),
         cmocka_unit_test(test_cosign_keys),
         cmocka_unit_test(test_cosign_payload),
+        cmocka_unit_test(test_cosign_referrers_tag),
+        cmocka_unit_test(test_cosign_referrers_parse),
+        cmocka_unit_test(test_cosign_bundle_manifest),
+        cmocka_unit_test(test_cosign_bundle_verify),
     };
     return cmocka_run_group_tests_name("source cosign", tests, NULL, NULL);
 }
