@@ -48,6 +48,18 @@ static void put_duration(ed_doc *d, const char *path, int64_t ms)
     put_str(d, path, text);
 }
 
+/* spec.ignore of a source from --ignore-paths: the patterns one a line, as flux writes them. */
+static void put_ignore(ed_doc *d, const ed_cli_list *paths)
+{
+    if (!paths->n)
+        return;
+    ed_buf ignore = ED_BUF_INIT(1 << 20);
+    for (int i = 0; i < paths->n; i++)
+        ed_buf_printf(&ignore, "%s%s", i ? "\n" : "", paths->items[i]);
+    put_str(d, "/spec/ignore", ignore.data);
+    ed_buf_free(&ignore);
+}
+
 /* A new object of apiVersion and kind named ns/name, with --label K=V pairs. NULL after
  * printing the error for a malformed label. */
 static ed_doc *new_object(const char *api_version, const char *kind, const char *ns,
@@ -123,9 +135,22 @@ struct create_run {
     ed_doc *secret; /* or NULL */
 };
 
+/* The start of every create's output: flux's "generating <what>" line (not with --export), and
+ * what finish_create applies. */
+static void begin_create(struct create_run *r, const ed_cli_kind *k, const char *what)
+{
+    if (!r->export_only)
+        ed_cli_generate("generating %s", what);
+    r->k = k;
+    r->what = what;
+}
+
+/* Export or apply r->obj (and r->secret); 2 when it could not be built (the error printed). */
 static int finish_create(struct create_run *r)
 {
     int rc = 0;
+    if (!r->obj)
+        return 2;
     if (r->export_only) {
         if (r->secret)
             rc = print_yaml(ed_doc_root(r->secret));
@@ -161,29 +186,6 @@ static int parse_create(struct create_run *r, int argc, char **argv, const ed_cl
 }
 
 /* ---- create source git ---- */
-
-static char *read_small_file(const char *flag, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ed_cli_failure("--%s %s: cannot read the file", flag, path);
-        return NULL;
-    }
-    ed_buf b = ED_BUF_INIT(1 << 20);
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = ed_buf_append(&b, chunk, n);
-    fclose(f);
-    if (rc) {
-        ed_cli_failure("--%s %s: larger than 1 MiB", flag, path);
-        ed_buf_free(&b);
-        return NULL;
-    }
-    ed_buf_append(&b, "", 0);
-    return ed_buf_take(&b);
-}
 
 /* Git credentials from flags, as flux's create secret git and create source git take them. */
 struct git_creds {
@@ -221,10 +223,11 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
         ed_cli_failure("an ssh URL needs --private-key-file");
         return NULL;
     }
-    char *key = c->key_file ? read_small_file("private-key-file", c->key_file) : NULL;
-    char *hosts =
-        c->known_hosts_file ? read_small_file("known-hosts-file", c->known_hosts_file) : NULL;
-    char *ca = c->ca_file ? read_small_file("ca-file", c->ca_file) : NULL;
+    char *key = c->key_file ? ed_cli_read_flag_file("private-key-file", c->key_file, NULL) : NULL;
+    char *hosts = c->known_hosts_file
+                      ? ed_cli_read_flag_file("known-hosts-file", c->known_hosts_file, NULL)
+                      : NULL;
+    char *ca = c->ca_file ? ed_cli_read_flag_file("ca-file", c->ca_file, NULL) : NULL;
     ed_doc *d = NULL;
     if ((!c->key_file || key) && (!c->known_hosts_file || hosts) && (!c->ca_file || ca)) {
         d = new_object("v1", "Secret", ns, name, NULL);
@@ -303,13 +306,7 @@ static ed_doc *git_source(struct create_run *r, const char *name, const struct g
     }
     if (f->recurse_submodules)
         put_bool(d, "/spec/recurseSubmodules", true);
-    if (f->ignore_paths.n) {
-        ed_buf ignore = ED_BUF_INIT(1 << 20);
-        for (int i = 0; i < f->ignore_paths.n; i++)
-            ed_buf_printf(&ignore, "%s%s", i ? "\n" : "", f->ignore_paths.items[i]);
-        put_str(d, "/spec/ignore", ignore.data);
-        ed_buf_free(&ignore);
-    }
+    put_ignore(d, &f->ignore_paths);
     return d;
 }
 
@@ -364,12 +361,9 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
     } else if (f.creds.username && ed_str_has_prefix(f.url, "http://")) {
         ed_cli_warning("insecure configuration: credentials configured for an HTTP URL");
     }
-    if (!r->export_only)
-        ed_cli_generate("generating GitRepository source");
-    r->k = &ed_cli_gitrepository;
-    r->what = "GitRepository source";
+    begin_create(r, &ed_cli_gitrepository, "GitRepository source");
     r->obj = git_source(r, name, &f);
-    return r->obj ? finish_create(r) : 2;
+    return finish_create(r);
 }
 
 /* ---- create source oci ---- */
@@ -440,8 +434,7 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
         ed_cli_warning("eddy's agent authenticates with --secret-ref only: an OCIRepository of "
                        "provider '%s' is refused by it (Flux's source-controller serves it)",
                        f.provider);
-    if (!r->export_only)
-        ed_cli_generate("generating OCIRepository source");
+    begin_create(r, &ed_cli_ocirepository, "OCIRepository source");
     ed_doc *d =
         new_object(ed_cli_ocirepository.api_version, "OCIRepository", r->g.ns, name, &f.labels);
     if (!d)
@@ -459,17 +452,9 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
         put_str(d, "/spec/provider", f.provider);
     if (f.insecure)
         put_bool(d, "/spec/insecure", true);
-    if (f.ignore_paths.n) {
-        ed_buf ignore = ED_BUF_INIT(1 << 20);
-        for (int i = 0; i < f.ignore_paths.n; i++)
-            ed_buf_printf(&ignore, "%s%s", i ? "\n" : "", f.ignore_paths.items[i]);
-        put_str(d, "/spec/ignore", ignore.data);
-        ed_buf_free(&ignore);
-    }
+    put_ignore(d, &f.ignore_paths);
     put_str(d, "/spec/verify/provider", f.verify_provider);
     put_str(d, "/spec/verify/secretRef/name", f.verify_secret_ref);
-    r->k = &ed_cli_ocirepository;
-    r->what = "OCIRepository source";
     r->obj = d;
     return finish_create(r);
 }
@@ -661,12 +646,9 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
                        f.path);
         return 2;
     }
-    if (!r->export_only)
-        ed_cli_generate("generating Kustomization");
-    r->k = &ed_cli_kustomization;
-    r->what = "Kustomization";
+    begin_create(r, &ed_cli_kustomization, "Kustomization");
     r->obj = kustomization(r, name, &f);
-    return r->obj ? finish_create(r) : 2;
+    return finish_create(r);
 }
 
 /* ---- create image repository|policy|update ---- */
@@ -713,10 +695,7 @@ static int create_image_repository(struct create_run *r, const char *name, int a
             ed_node_append(d, seq, ed_node_new_str(d, exclusions.items[i]));
         ed_node_set(d, ed_node_get(ed_doc_root(d), "spec"), "exclusionList", seq);
     }
-    if (!r->export_only)
-        ed_cli_generate("generating ImageRepository");
-    r->k = &ed_cli_imagerepository;
-    r->what = "ImageRepository";
+    begin_create(r, &ed_cli_imagerepository, "ImageRepository");
     r->obj = d;
     return finish_create(r);
 }
@@ -785,10 +764,7 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
      * and refuses it otherwise. */
     if (reflect && strcmp(reflect, "Always") == 0)
         put_duration(d, "/spec/interval", interval);
-    if (!r->export_only)
-        ed_cli_generate("generating ImagePolicy");
-    r->k = &ed_cli_imagepolicy;
-    r->what = "ImagePolicy";
+    begin_create(r, &ed_cli_imagepolicy, "ImagePolicy");
     r->obj = d;
     return finish_create(r);
 }
@@ -835,10 +811,7 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
     put_duration(d, "/spec/interval", interval);
     put_str(d, "/spec/update/path", path);
     put_str(d, "/spec/update/strategy", "Setters");
-    if (!r->export_only)
-        ed_cli_generate("generating ImageUpdateAutomation");
-    r->k = &ed_cli_imageupdate;
-    r->what = "ImageUpdateAutomation";
+    begin_create(r, &ed_cli_imageupdate, "ImageUpdateAutomation");
     r->obj = d;
     return finish_create(r);
 }
