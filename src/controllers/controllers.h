@@ -173,13 +173,18 @@ int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl
 const char *ed_ctrl_secret_value(const ed_ctrl_secret *s, const char *key, size_t *len);
 void ed_ctrl_secret_clear(ed_ctrl_secret *s);
 
-/* ---- small shared helpers ---- */
+/* ---- small shared helpers (reconciler.c) ---- */
 /* Record an Event (Action "Reconcile") about obj from controller (the reporting controller,
  * e.g. "image-reflector-controller"); annotations as ed_kube_event's, or NULL. Failures are
  * logged. */
 void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *controller,
                           const char *type, const char *reason, const char *note,
                           const char *const *annotations);
+/* The same from reporter ("source-controller"), with a failure logged under controller
+ * ("gitrepository"). */
+void ed_ctrl_record_event_as(ed_kube *kube, const ed_node *obj, const char *reporter,
+                             const char *controller, const char *type, const char *reason,
+                             const char *note, const char *const *annotations);
 
 /* ---- what the source reconcilers share (source_common.c) ---- */
 

@@ -148,18 +148,8 @@ static void record_event(ed_gitrepo_controller *c, const ed_node *obj, const cha
 {
     const char *annotations[] = {"source.toolkit.fluxcd.io/revision", revision,
                                  digest ? "source.toolkit.fluxcd.io/digest" : NULL, digest, NULL};
-    ed_kube_event ev = ED_KUBE_EVENT_INIT;
-    ev.regarding = obj;
-    ev.type = type;
-    ev.reason = reason;
-    ev.note = note;
-    ev.action = "Reconcile";
-    ev.reporting_controller = MANAGER;
-    ev.annotations = revision ? annotations : NULL;
-    ed_err err = ED_ERR_INIT;
-    if (ed_kube_event_record(c->o.kube, &ev, &err))
-        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "gitrepository", "error",
-               err.msg, NULL);
+    ed_ctrl_record_event_as(c->o.kube, obj, MANAGER, "gitrepository", type, reason, note,
+                            revision ? annotations : NULL);
 }
 
 /* Flux's reason for a fetch error. Refused credentials, host keys and certificates are

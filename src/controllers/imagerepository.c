@@ -57,24 +57,6 @@ static const char *str_at(const ed_node *n, const char *path)
     return ed_node_path_str(n, path);
 }
 
-void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *controller,
-                          const char *type, const char *reason, const char *note,
-                          const char *const *annotations)
-{
-    ed_kube_event ev = ED_KUBE_EVENT_INIT;
-    ev.regarding = obj;
-    ev.type = type;
-    ev.reason = reason;
-    ev.note = note;
-    ev.action = "Reconcile";
-    ev.reporting_controller = controller;
-    ev.annotations = annotations;
-    ed_err err = ED_ERR_INIT;
-    if (ed_kube_event_record(kube, &ev, &err))
-        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", controller, "error",
-               err.msg, NULL);
-}
-
 /* Phase 3: true when the last scan is recent enough; *wait_ms is what is left of the interval. */
 static bool scan_is_fresh(ed_imagerepo_controller *c, const ed_node *obj, int64_t interval,
                           int64_t *wait_ms)

@@ -435,18 +435,8 @@ static void ks_event(ed_ks_controller *c, const ed_node *obj, const char *type, 
         annotations[n++] = "kustomize.toolkit.fluxcd.io/commit_status";
         annotations[n++] = "update";
     }
-    ed_kube_event ev = ED_KUBE_EVENT_INIT;
-    ev.regarding = obj;
-    ev.type = type;
-    ev.reason = reason;
-    ev.note = note;
-    ev.action = "Reconcile";
-    ev.reporting_controller = MANAGER;
-    ev.annotations = n ? annotations : NULL;
-    ed_err err = ED_ERR_INIT;
-    if (ed_kube_event_record(c->o.kube, &ev, &err))
-        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
-               err.msg, NULL);
+    ed_ctrl_record_event_as(c->o.kube, obj, MANAGER, "kustomization", type, reason, note,
+                            n ? annotations : NULL);
 }
 
 /*
@@ -1064,17 +1054,8 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
         else
             ed_buf_printf(&note, "%s changed by %s, %s", paths.len ? paths.data : "fields",
                           writer ? writer : "another manager", then);
-        ed_kube_event ev = ED_KUBE_EVENT_INIT;
-        ev.regarding = ed_doc_root(ksdoc);
-        ev.type = "Warning";
-        ev.reason = "DriftDetected";
-        ev.note = note.data;
-        ev.action = "Reconcile";
-        ev.reporting_controller = MANAGER;
-        ed_err err = ED_ERR_INIT;
-        if (ed_kube_event_record(c->o.kube, &ev, &err))
-            ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization",
-                   "error", err.msg, NULL);
+        ed_ctrl_record_event_as(c->o.kube, ed_doc_root(ksdoc), MANAGER, "kustomization", "Warning",
+                                "DriftDetected", note.data, NULL);
         ed_log(ED_LOG_INFO, note.data, "controller", "kustomization", "name", owner, "namespace",
                owner_ns, NULL);
         ed_buf_free(&note);

@@ -1,7 +1,7 @@
 /*
  * The shape every reconciler shares besides its start (lifecycle.c): its registration with
  * Flux's predicates, the watches of other kinds that queue it, its requeue interval, and its
- * end (the log line and the Events of Flux's notify).
+ * end (the log line, its Events and those of Flux's notify).
  */
 #include "controllers.h"
 
@@ -63,6 +63,31 @@ void ed_ctrl_log_result(const char *controller, const ed_node *obj, bool ok, con
     else
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", controller, "name", name,
                "namespace", ns, "error", message, NULL);
+}
+
+void ed_ctrl_record_event_as(ed_kube *kube, const ed_node *obj, const char *reporter,
+                             const char *controller, const char *type, const char *reason,
+                             const char *note, const char *const *annotations)
+{
+    ed_kube_event ev = ED_KUBE_EVENT_INIT;
+    ev.regarding = obj;
+    ev.type = type;
+    ev.reason = reason;
+    ev.note = note;
+    ev.action = "Reconcile";
+    ev.reporting_controller = reporter;
+    ev.annotations = annotations;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_event_record(kube, &ev, &err))
+        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", controller, "error",
+               err.msg, NULL);
+}
+
+void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *controller,
+                          const char *type, const char *reason, const char *note,
+                          const char *const *annotations)
+{
+    ed_ctrl_record_event_as(kube, obj, controller, controller, type, reason, note, annotations);
 }
 
 void ed_ctrl_notify(ed_kube *kube, const ed_node *obj, const char *controller, bool ok,
