@@ -132,7 +132,8 @@ struct create_run {
     const ed_cli_kind *k;
     const char *what; /* "GitRepository source", "Kustomization", ... */
     ed_doc *obj;
-    ed_doc *secret; /* or NULL */
+    ed_doc *secret;     /* or NULL */
+    ed_cli_list labels; /* --label KEY=VALUE */
 };
 
 /* The start of every create's output: flux's "generating <what>" line (not with --export), and
@@ -179,10 +180,23 @@ static int finish_create(struct create_run *r)
     return rc;
 }
 
-/* Parse a create's flags; the name is argv[0], and nothing else may stand alone. */
-static int parse_create(struct create_run *r, int argc, char **argv, const ed_cli_flag *flags)
+/* Parse a create's flags, and the ones every create takes as flux's persistent flags (--export,
+ * and with labels --label into r->labels); the name is argv[0], and nothing else may stand
+ * alone. */
+static int parse_create(struct create_run *r, int argc, char **argv, const ed_cli_flag *flags,
+                        bool labels)
 {
-    return ed_cli_parse_flags(argc, argv, flags, &r->g);
+    size_t n = 0;
+    while (flags[n].name)
+        n++;
+    ed_cli_flag *all = ed_xcalloc(n + 3, sizeof(*all));
+    memcpy(all, flags, n * sizeof(*all));
+    if (labels)
+        all[n++] = (ed_cli_flag){"label", 0, ED_CLI_FLAG_LIST, &r->labels};
+    all[n] = (ed_cli_flag){"export", 0, ED_CLI_FLAG_BOOL, &r->export_only};
+    int rc = ed_cli_parse_flags(argc, argv, all, &r->g);
+    free(all);
+    return rc;
 }
 
 /* ---- create source git ---- */
@@ -249,7 +263,7 @@ struct git_flags {
     struct git_creds creds;
     int64_t interval_ms, fetch_timeout_ms;
     bool silent;
-    ed_cli_list ignore_paths, sparse_paths, labels;
+    ed_cli_list ignore_paths, sparse_paths;
     bool recurse_submodules;
 };
 
@@ -272,7 +286,7 @@ static int check_git_url(const char *url)
 static ed_doc *git_source(struct create_run *r, const char *name, const struct git_flags *f)
 {
     ed_doc *d =
-        new_object(ed_cli_gitrepository.api_version, "GitRepository", r->g.ns, name, &f->labels);
+        new_object(ed_cli_gitrepository.api_version, "GitRepository", r->g.ns, name, &r->labels);
     if (!d)
         return NULL;
     put_str(d, "/spec/url", f->url);
@@ -334,11 +348,9 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
         {"sparse-checkout-paths", 0, ED_CLI_FLAG_LIST, &f.sparse_paths},
         {"proxy-secret-ref", 0, ED_CLI_FLAG_STR, &f.proxy_secret_ref},
         {"recurse-submodules", 0, ED_CLI_FLAG_BOOL, &f.recurse_submodules},
-        {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if ((rc = check_git_url(f.url)) != 0)
@@ -373,7 +385,7 @@ struct oci_flags {
     const char *service_account, *provider, *verify_provider, *verify_secret_ref;
     int64_t interval_ms;
     bool insecure;
-    ed_cli_list ignore_paths, labels;
+    ed_cli_list ignore_paths;
 };
 
 static int create_source_oci(struct create_run *r, const char *name, int argc, char **argv)
@@ -394,11 +406,9 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
         {"insecure", 0, ED_CLI_FLAG_BOOL, &f.insecure},
         {"ignore-paths", 0, ED_CLI_FLAG_LIST, &f.ignore_paths},
         {"interval", 0, ED_CLI_FLAG_DURATION, &f.interval_ms},
-        {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!f.url) {
@@ -436,7 +446,7 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
                        f.provider);
     begin_create(r, &ed_cli_ocirepository, "OCIRepository source");
     ed_doc *d =
-        new_object(ed_cli_ocirepository.api_version, "OCIRepository", r->g.ns, name, &f.labels);
+        new_object(ed_cli_ocirepository.api_version, "OCIRepository", r->g.ns, name, &r->labels);
     if (!d)
         return 2;
     put_str(d, "/spec/url", f.url);
@@ -466,7 +476,7 @@ struct ks_flags {
     const char *decryption_provider, *decryption_secret, *validation;
     bool prune, wait;
     int64_t interval_ms, retry_ms, hc_timeout_ms;
-    ed_cli_list depends_on, health_checks, labels;
+    ed_cli_list depends_on, health_checks;
 };
 
 /* The source kinds a Flux Kustomization may name, in flux's order (its messages list them so). */
@@ -568,7 +578,7 @@ static void put_depends_on(ed_doc *d, const ed_cli_list *deps)
 static ed_doc *kustomization(struct create_run *r, const char *name, const struct ks_flags *f)
 {
     ed_doc *d =
-        new_object(ed_cli_kustomization.api_version, "Kustomization", r->g.ns, name, &f->labels);
+        new_object(ed_cli_kustomization.api_version, "Kustomization", r->g.ns, name, &r->labels);
     if (!d)
         return NULL;
     int rc = put_source_ref(d, f->source, !r->export_only);
@@ -620,11 +630,9 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
         {"validation", 0, ED_CLI_FLAG_STR, &f.validation},
         {"depends-on", 0, ED_CLI_FLAG_LIST, &f.depends_on},
         {"health-check", 0, ED_CLI_FLAG_LIST, &f.health_checks},
-        {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!f.source) {
@@ -658,18 +666,16 @@ static int create_image_repository(struct create_run *r, const char *name, int a
     const char *image = NULL, *secret = NULL;
     bool insecure = false;
     int64_t interval = 60000;
-    ed_cli_list exclusions = {0}, labels = {0};
+    ed_cli_list exclusions = {0};
     const ed_cli_flag flags[] = {
         {"image", 0, ED_CLI_FLAG_STR, &image},
         {"secret-ref", 0, ED_CLI_FLAG_STR, &secret},
         {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
         {"exclusion-list", 0, ED_CLI_FLAG_LIST, &exclusions},
         {"insecure", 0, ED_CLI_FLAG_BOOL, &insecure},
-        {"label", 0, ED_CLI_FLAG_LIST, &labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!image) {
@@ -680,8 +686,8 @@ static int create_image_repository(struct create_run *r, const char *name, int a
         ed_cli_failure("--image %s: give the repository without a tag or digest", image);
         return 2;
     }
-    ed_doc *d =
-        new_object(ed_cli_imagerepository.api_version, "ImageRepository", r->g.ns, name, &labels);
+    ed_doc *d = new_object(ed_cli_imagerepository.api_version, "ImageRepository", r->g.ns, name,
+                           &r->labels);
     if (!d)
         return 2;
     put_str(d, "/spec/image", image);
@@ -714,7 +720,6 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
     const char *ref = NULL, *semver = NULL, *alpha = NULL, *numeric = NULL, *regex = NULL,
                *extract = NULL, *reflect = NULL;
     int64_t interval = 60000;
-    ed_cli_list labels = {0};
     const ed_cli_flag flags[] = {
         {"image-ref", 0, ED_CLI_FLAG_STR, &ref},
         {"reflect-digest", 0, ED_CLI_FLAG_STR, &reflect},
@@ -724,11 +729,9 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
         {"select-numeric", 0, ED_CLI_FLAG_STR, &numeric},
         {"filter-regex", 0, ED_CLI_FLAG_STR, &regex},
         {"filter-extract", 0, ED_CLI_FLAG_STR, &extract},
-        {"label", 0, ED_CLI_FLAG_LIST, &labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!ref) {
@@ -750,7 +753,8 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
         ed_cli_failure("--reflect-digest %s: expected Never, IfNotPresent or Always", reflect);
         return 2;
     }
-    ed_doc *d = new_object(ed_cli_imagepolicy.api_version, "ImagePolicy", r->g.ns, name, &labels);
+    ed_doc *d =
+        new_object(ed_cli_imagepolicy.api_version, "ImagePolicy", r->g.ns, name, &r->labels);
     if (!d)
         return 2;
     put_str(d, "/spec/imageRepositoryRef/name", ref);
@@ -774,7 +778,6 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
     const char *repo = NULL, *repo_ns = NULL, *checkout = NULL, *push = NULL, *author_name = "Flux",
                *author_email = NULL, *tmpl = NULL, *path = "./";
     int64_t interval = 60000;
-    ed_cli_list labels = {0};
     const ed_cli_flag flags[] = {
         {"git-repo-ref", 0, ED_CLI_FLAG_STR, &repo},
         {"git-repo-namespace", 0, ED_CLI_FLAG_STR, &repo_ns},
@@ -785,19 +788,17 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
         {"commit-template", 0, ED_CLI_FLAG_STR, &tmpl},
         {"update-path", 0, ED_CLI_FLAG_STR, &path},
         {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
-        {"label", 0, ED_CLI_FLAG_LIST, &labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!repo || !author_email) {
         ed_cli_failure("--git-repo-ref and --author-email are required");
         return 2;
     }
-    ed_doc *d =
-        new_object(ed_cli_imageupdate.api_version, "ImageUpdateAutomation", r->g.ns, name, &labels);
+    ed_doc *d = new_object(ed_cli_imageupdate.api_version, "ImageUpdateAutomation", r->g.ns, name,
+                           &r->labels);
     if (!d)
         return 2;
     put_str(d, "/spec/sourceRef/kind", "GitRepository");
@@ -829,10 +830,9 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
         {"private-key-file", 0, ED_CLI_FLAG_STR, &c.key_file},
         {"known-hosts-file", 0, ED_CLI_FLAG_STR, &c.known_hosts_file},
         {"ca-file", 0, ED_CLI_FLAG_STR, &c.ca_file},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, false);
     if (rc || (rc = check_git_url(url)) != 0)
         return rc;
     if (!ed_str_has_prefix(url, "ssh://") && !c.username) {
