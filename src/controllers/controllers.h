@@ -4,9 +4,9 @@
  *
  * Built: GitRepository (gitrepository.c), OCIRepository (ocirepository.c), Kustomization
  * (kustomization.c: its core; see the file for what is not built yet), the status conditions
- * helpers (conditions.c), and the image automation: ImageRepository (imagerepository.c),
- * ImagePolicy (imagepolicy.c) and ImageUpdateAutomation (imageupdate.c), with Secrets read by
- * secrets.c.
+ * helpers (conditions.c), what every reconciler shares (lifecycle.c, reconciler.c), and the
+ * image automation: ImageRepository (imagerepository.c), ImagePolicy (imagepolicy.c) and
+ * ImageUpdateAutomation (imageupdate.c), with Secrets read by secrets.c.
  */
 #ifndef ED_CONTROLLERS_H
 #define ED_CONTROLLERS_H
