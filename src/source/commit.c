@@ -159,9 +159,7 @@ static int write_once(ed_source_cache *cache, const ed_source_git_write_opts *o,
 out:
     git_tree_free(tree);
     git_commit_free(parent);
-    git_repository_free(repo);
-    if (lock_fd >= 0)
-        close(lock_fd);
+    ed_source_cache_repo_close(repo, lock_fd);
     return rc;
 }
 

@@ -492,9 +492,7 @@ out:
     git_tree_free(new_tree);
     git_tree_free(tree);
     git_commit_free(parent);
-    git_repository_free(repo);
-    if (lock_fd >= 0)
-        close(lock_fd);
+    ed_source_cache_repo_close(repo, lock_fd);
     return rc;
 }
 

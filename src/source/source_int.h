@@ -236,6 +236,9 @@ int ed_source_commit_create(ed_source_cache *cache, git_repository *repo, const 
 /* Open the cached bare repository of url for reading (no fetch). Errors: ED_ENOTFOUND. */
 int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repository **out,
                               int *lock_fd, ed_err *err);
+/* Free what ed_source_cache_repo_open gave (repo may be NULL, lock_fd -1): the repository, then
+ * its shared lock on the cache. */
+void ed_source_cache_repo_close(git_repository *repo, int lock_fd);
 
 /* ---- OpenPGP commit signatures (sign.c) ---- */
 
