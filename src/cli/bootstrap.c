@@ -87,39 +87,6 @@ static void creds_free(struct creds *c)
     }
 }
 
-/* The bytes of path (NUL-terminated; *len gets their number when len is not NULL), or NULL
- * after the message naming flag. */
-static char *read_file_len(const char *flag, const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ed_cli_failure("--%s %s: cannot read the file: %s", flag, path, strerror(errno));
-        return NULL;
-    }
-    ed_buf b = ED_BUF_INIT(1 << 20);
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = ed_buf_append(&b, chunk, n);
-    fclose(f);
-    if (rc) {
-        ed_cli_failure("--%s %s: larger than 1 MiB", flag, path);
-        ed_buf_free(&b);
-        return NULL;
-    }
-    size_t n_read = b.len;
-    ed_buf_append(&b, "", 0);
-    if (len)
-        *len = n_read;
-    return ed_buf_take(&b);
-}
-
-static char *read_file(const char *flag, const char *path)
-{
-    return read_file_len(flag, path, NULL);
-}
-
 /* Collect the credentials the flags give. Returns 0, or 2 after printing the error. */
 static int collect_creds(const struct boot_opts *o, struct creds *c)
 {
@@ -129,15 +96,17 @@ static int collect_creds(const struct boot_opts *o, struct creds *c)
             ed_cli_failure("an ssh:// URL needs --private-key-file");
             return 2;
         }
-        char *key = read_file("private-key-file", o->key_file);
+        char *key = ed_cli_read_flag_file("private-key-file", o->key_file, NULL);
         char *pubname = ed_xasprintf("%s.pub", o->key_file);
-        char *pub = access(pubname, R_OK) == 0 ? read_file("private-key-file", pubname) : NULL;
+        char *pub = access(pubname, R_OK) == 0
+                        ? ed_cli_read_flag_file("private-key-file", pubname, NULL)
+                        : NULL;
         free(pubname);
         const char *kh_file = o->known_hosts_file;
         char *home_kh = NULL;
         if (!kh_file && getenv("HOME"))
             kh_file = home_kh = ed_xasprintf("%s/.ssh/known_hosts", getenv("HOME"));
-        char *kh = kh_file ? read_file("known-hosts-file", kh_file) : NULL;
+        char *kh = kh_file ? ed_cli_read_flag_file("known-hosts-file", kh_file, NULL) : NULL;
         free(home_kh);
         if (!key || !kh) {
             free(key);
@@ -166,13 +135,13 @@ static int collect_creds(const struct boot_opts *o, struct creds *c)
         creds_add(c, "password", ed_xstrdup(o->password));
     }
     if (o->ca_file) {
-        char *ca = read_file("ca-file", o->ca_file);
+        char *ca = ed_cli_read_flag_file("ca-file", o->ca_file, NULL);
         if (!ca)
             return 2;
         creds_add(c, "ca.crt", ca);
     }
-    if (o->gpg_key_ring &&
-        !(c->gpg_key_ring = read_file_len("gpg-key-ring", o->gpg_key_ring, &c->gpg_key_ring_len)))
+    if (o->gpg_key_ring && !(c->gpg_key_ring = ed_cli_read_flag_file(
+                                 "gpg-key-ring", o->gpg_key_ring, &c->gpg_key_ring_len)))
         return 2;
     return 0;
 }

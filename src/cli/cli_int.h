@@ -200,6 +200,11 @@ void ed_cli_success(const char *fmt, ...) ED_PRINTF(1, 2);  /* "✔ ..." on stdo
 void ed_cli_failure(const char *fmt, ...) ED_PRINTF(1, 2);  /* "✗ ..." on stderr */
 void ed_cli_warning(const char *fmt, ...) ED_PRINTF(1, 2);  /* "⚠️ ..." on stderr */
 
+/* The bytes of the file a flag names (--flag path), NUL-terminated, at most 1 MiB; *len (may
+ * be NULL) gets their number. The caller frees them. NULL after a failure message naming the
+ * flag and the file: it cannot be read, or it is larger. */
+char *ed_cli_read_flag_file(const char *flag, const char *path, size_t *len);
+
 /* A table printed as flux prints them: every cell but the last padded to its column's width
  * and followed by a tab. Cells are copied. */
 typedef struct ed_cli_table ed_cli_table;

@@ -437,6 +437,22 @@ void ed_cli_success(const char *fmt, ...)
     LINE(stdout, "✔ ");
 }
 
+char *ed_cli_read_flag_file(const char *flag, const char *path, size_t *len)
+{
+    size_t n = 0;
+    char *data = ed_file_read(path, (size_t)1 << 20, &n);
+    if (!data) {
+        if (errno == EFBIG)
+            ed_cli_failure("--%s %s: larger than 1 MiB", flag, path);
+        else
+            ed_cli_failure("--%s %s: cannot read the file: %s", flag, path, strerror(errno));
+        return NULL;
+    }
+    if (len)
+        *len = n;
+    return data;
+}
+
 void ed_cli_failure(const char *fmt, ...)
 {
     fflush(stdout);

@@ -48,6 +48,18 @@ static void put_duration(ed_doc *d, const char *path, int64_t ms)
     put_str(d, path, text);
 }
 
+/* spec.ignore of a source from --ignore-paths: the patterns one a line, as flux writes them. */
+static void put_ignore(ed_doc *d, const ed_cli_list *paths)
+{
+    if (!paths->n)
+        return;
+    ed_buf ignore = ED_BUF_INIT(1 << 20);
+    for (int i = 0; i < paths->n; i++)
+        ed_buf_printf(&ignore, "%s%s", i ? "\n" : "", paths->items[i]);
+    put_str(d, "/spec/ignore", ignore.data);
+    ed_buf_free(&ignore);
+}
+
 /* A new object of apiVersion and kind named ns/name, with --label K=V pairs. NULL after
  * printing the error for a malformed label. */
 static ed_doc *new_object(const char *api_version, const char *kind, const char *ns,
@@ -120,12 +132,26 @@ struct create_run {
     const ed_cli_kind *k;
     const char *what; /* "GitRepository source", "Kustomization", ... */
     ed_doc *obj;
-    ed_doc *secret; /* or NULL */
+    ed_doc *secret;     /* or NULL */
+    ed_cli_list labels; /* --label KEY=VALUE */
 };
 
+/* The start of every create's output: flux's "generating <what>" line (not with --export), and
+ * what finish_create applies. */
+static void begin_create(struct create_run *r, const ed_cli_kind *k, const char *what)
+{
+    if (!r->export_only)
+        ed_cli_generate("generating %s", what);
+    r->k = k;
+    r->what = what;
+}
+
+/* Export or apply r->obj (and r->secret); 2 when it could not be built (the error printed). */
 static int finish_create(struct create_run *r)
 {
     int rc = 0;
+    if (!r->obj)
+        return 2;
     if (r->export_only) {
         if (r->secret)
             rc = print_yaml(ed_doc_root(r->secret));
@@ -154,36 +180,26 @@ static int finish_create(struct create_run *r)
     return rc;
 }
 
-/* Parse a create's flags; the name is argv[0], and nothing else may stand alone. */
-static int parse_create(struct create_run *r, int argc, char **argv, const ed_cli_flag *flags)
+/* Parse a create's flags, and the ones every create takes as flux's persistent flags (--export,
+ * and with labels --label into r->labels); the name is argv[0], and nothing else may stand
+ * alone. */
+static int parse_create(struct create_run *r, int argc, char **argv, const ed_cli_flag *flags,
+                        bool labels)
 {
-    return ed_cli_parse_flags(argc, argv, flags, &r->g);
+    size_t n = 0;
+    while (flags[n].name)
+        n++;
+    ed_cli_flag *all = ed_xcalloc(n + 3, sizeof(*all));
+    memcpy(all, flags, n * sizeof(*all));
+    if (labels)
+        all[n++] = (ed_cli_flag){"label", 0, ED_CLI_FLAG_LIST, &r->labels};
+    all[n] = (ed_cli_flag){"export", 0, ED_CLI_FLAG_BOOL, &r->export_only};
+    int rc = ed_cli_parse_flags(argc, argv, all, &r->g);
+    free(all);
+    return rc;
 }
 
 /* ---- create source git ---- */
-
-static char *read_small_file(const char *flag, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ed_cli_failure("--%s %s: cannot read the file", flag, path);
-        return NULL;
-    }
-    ed_buf b = ED_BUF_INIT(1 << 20);
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = ed_buf_append(&b, chunk, n);
-    fclose(f);
-    if (rc) {
-        ed_cli_failure("--%s %s: larger than 1 MiB", flag, path);
-        ed_buf_free(&b);
-        return NULL;
-    }
-    ed_buf_append(&b, "", 0);
-    return ed_buf_take(&b);
-}
 
 /* Git credentials from flags, as flux's create secret git and create source git take them. */
 struct git_creds {
@@ -221,10 +237,11 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
         ed_cli_failure("an ssh URL needs --private-key-file");
         return NULL;
     }
-    char *key = c->key_file ? read_small_file("private-key-file", c->key_file) : NULL;
-    char *hosts =
-        c->known_hosts_file ? read_small_file("known-hosts-file", c->known_hosts_file) : NULL;
-    char *ca = c->ca_file ? read_small_file("ca-file", c->ca_file) : NULL;
+    char *key = c->key_file ? ed_cli_read_flag_file("private-key-file", c->key_file, NULL) : NULL;
+    char *hosts = c->known_hosts_file
+                      ? ed_cli_read_flag_file("known-hosts-file", c->known_hosts_file, NULL)
+                      : NULL;
+    char *ca = c->ca_file ? ed_cli_read_flag_file("ca-file", c->ca_file, NULL) : NULL;
     ed_doc *d = NULL;
     if ((!c->key_file || key) && (!c->known_hosts_file || hosts) && (!c->ca_file || ca)) {
         d = new_object("v1", "Secret", ns, name, NULL);
@@ -246,7 +263,7 @@ struct git_flags {
     struct git_creds creds;
     int64_t interval_ms, fetch_timeout_ms;
     bool silent;
-    ed_cli_list ignore_paths, sparse_paths, labels;
+    ed_cli_list ignore_paths, sparse_paths;
     bool recurse_submodules;
 };
 
@@ -269,7 +286,7 @@ static int check_git_url(const char *url)
 static ed_doc *git_source(struct create_run *r, const char *name, const struct git_flags *f)
 {
     ed_doc *d =
-        new_object(ed_cli_gitrepository.api_version, "GitRepository", r->g.ns, name, &f->labels);
+        new_object(ed_cli_gitrepository.api_version, "GitRepository", r->g.ns, name, &r->labels);
     if (!d)
         return NULL;
     put_str(d, "/spec/url", f->url);
@@ -303,13 +320,7 @@ static ed_doc *git_source(struct create_run *r, const char *name, const struct g
     }
     if (f->recurse_submodules)
         put_bool(d, "/spec/recurseSubmodules", true);
-    if (f->ignore_paths.n) {
-        ed_buf ignore = ED_BUF_INIT(1 << 20);
-        for (int i = 0; i < f->ignore_paths.n; i++)
-            ed_buf_printf(&ignore, "%s%s", i ? "\n" : "", f->ignore_paths.items[i]);
-        put_str(d, "/spec/ignore", ignore.data);
-        ed_buf_free(&ignore);
-    }
+    put_ignore(d, &f->ignore_paths);
     return d;
 }
 
@@ -337,11 +348,9 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
         {"sparse-checkout-paths", 0, ED_CLI_FLAG_LIST, &f.sparse_paths},
         {"proxy-secret-ref", 0, ED_CLI_FLAG_STR, &f.proxy_secret_ref},
         {"recurse-submodules", 0, ED_CLI_FLAG_BOOL, &f.recurse_submodules},
-        {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if ((rc = check_git_url(f.url)) != 0)
@@ -364,12 +373,9 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
     } else if (f.creds.username && ed_str_has_prefix(f.url, "http://")) {
         ed_cli_warning("insecure configuration: credentials configured for an HTTP URL");
     }
-    if (!r->export_only)
-        ed_cli_generate("generating GitRepository source");
-    r->k = &ed_cli_gitrepository;
-    r->what = "GitRepository source";
+    begin_create(r, &ed_cli_gitrepository, "GitRepository source");
     r->obj = git_source(r, name, &f);
-    return r->obj ? finish_create(r) : 2;
+    return finish_create(r);
 }
 
 /* ---- create source oci ---- */
@@ -379,7 +385,7 @@ struct oci_flags {
     const char *service_account, *provider, *verify_provider, *verify_secret_ref;
     int64_t interval_ms;
     bool insecure;
-    ed_cli_list ignore_paths, labels;
+    ed_cli_list ignore_paths;
 };
 
 static int create_source_oci(struct create_run *r, const char *name, int argc, char **argv)
@@ -400,11 +406,9 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
         {"insecure", 0, ED_CLI_FLAG_BOOL, &f.insecure},
         {"ignore-paths", 0, ED_CLI_FLAG_LIST, &f.ignore_paths},
         {"interval", 0, ED_CLI_FLAG_DURATION, &f.interval_ms},
-        {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!f.url) {
@@ -440,10 +444,9 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
         ed_cli_warning("eddy's agent authenticates with --secret-ref only: an OCIRepository of "
                        "provider '%s' is refused by it (Flux's source-controller serves it)",
                        f.provider);
-    if (!r->export_only)
-        ed_cli_generate("generating OCIRepository source");
+    begin_create(r, &ed_cli_ocirepository, "OCIRepository source");
     ed_doc *d =
-        new_object(ed_cli_ocirepository.api_version, "OCIRepository", r->g.ns, name, &f.labels);
+        new_object(ed_cli_ocirepository.api_version, "OCIRepository", r->g.ns, name, &r->labels);
     if (!d)
         return 2;
     put_str(d, "/spec/url", f.url);
@@ -459,17 +462,9 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
         put_str(d, "/spec/provider", f.provider);
     if (f.insecure)
         put_bool(d, "/spec/insecure", true);
-    if (f.ignore_paths.n) {
-        ed_buf ignore = ED_BUF_INIT(1 << 20);
-        for (int i = 0; i < f.ignore_paths.n; i++)
-            ed_buf_printf(&ignore, "%s%s", i ? "\n" : "", f.ignore_paths.items[i]);
-        put_str(d, "/spec/ignore", ignore.data);
-        ed_buf_free(&ignore);
-    }
+    put_ignore(d, &f.ignore_paths);
     put_str(d, "/spec/verify/provider", f.verify_provider);
     put_str(d, "/spec/verify/secretRef/name", f.verify_secret_ref);
-    r->k = &ed_cli_ocirepository;
-    r->what = "OCIRepository source";
     r->obj = d;
     return finish_create(r);
 }
@@ -481,7 +476,7 @@ struct ks_flags {
     const char *decryption_provider, *decryption_secret, *validation;
     bool prune, wait;
     int64_t interval_ms, retry_ms, hc_timeout_ms;
-    ed_cli_list depends_on, health_checks, labels;
+    ed_cli_list depends_on, health_checks;
 };
 
 /* The source kinds a Flux Kustomization may name, in flux's order (its messages list them so). */
@@ -583,7 +578,7 @@ static void put_depends_on(ed_doc *d, const ed_cli_list *deps)
 static ed_doc *kustomization(struct create_run *r, const char *name, const struct ks_flags *f)
 {
     ed_doc *d =
-        new_object(ed_cli_kustomization.api_version, "Kustomization", r->g.ns, name, &f->labels);
+        new_object(ed_cli_kustomization.api_version, "Kustomization", r->g.ns, name, &r->labels);
     if (!d)
         return NULL;
     int rc = put_source_ref(d, f->source, !r->export_only);
@@ -635,11 +630,9 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
         {"validation", 0, ED_CLI_FLAG_STR, &f.validation},
         {"depends-on", 0, ED_CLI_FLAG_LIST, &f.depends_on},
         {"health-check", 0, ED_CLI_FLAG_LIST, &f.health_checks},
-        {"label", 0, ED_CLI_FLAG_LIST, &f.labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!f.source) {
@@ -661,12 +654,9 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
                        f.path);
         return 2;
     }
-    if (!r->export_only)
-        ed_cli_generate("generating Kustomization");
-    r->k = &ed_cli_kustomization;
-    r->what = "Kustomization";
+    begin_create(r, &ed_cli_kustomization, "Kustomization");
     r->obj = kustomization(r, name, &f);
-    return r->obj ? finish_create(r) : 2;
+    return finish_create(r);
 }
 
 /* ---- create image repository|policy|update ---- */
@@ -676,18 +666,16 @@ static int create_image_repository(struct create_run *r, const char *name, int a
     const char *image = NULL, *secret = NULL;
     bool insecure = false;
     int64_t interval = 60000;
-    ed_cli_list exclusions = {0}, labels = {0};
+    ed_cli_list exclusions = {0};
     const ed_cli_flag flags[] = {
         {"image", 0, ED_CLI_FLAG_STR, &image},
         {"secret-ref", 0, ED_CLI_FLAG_STR, &secret},
         {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
         {"exclusion-list", 0, ED_CLI_FLAG_LIST, &exclusions},
         {"insecure", 0, ED_CLI_FLAG_BOOL, &insecure},
-        {"label", 0, ED_CLI_FLAG_LIST, &labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!image) {
@@ -698,8 +686,8 @@ static int create_image_repository(struct create_run *r, const char *name, int a
         ed_cli_failure("--image %s: give the repository without a tag or digest", image);
         return 2;
     }
-    ed_doc *d =
-        new_object(ed_cli_imagerepository.api_version, "ImageRepository", r->g.ns, name, &labels);
+    ed_doc *d = new_object(ed_cli_imagerepository.api_version, "ImageRepository", r->g.ns, name,
+                           &r->labels);
     if (!d)
         return 2;
     put_str(d, "/spec/image", image);
@@ -713,10 +701,7 @@ static int create_image_repository(struct create_run *r, const char *name, int a
             ed_node_append(d, seq, ed_node_new_str(d, exclusions.items[i]));
         ed_node_set(d, ed_node_get(ed_doc_root(d), "spec"), "exclusionList", seq);
     }
-    if (!r->export_only)
-        ed_cli_generate("generating ImageRepository");
-    r->k = &ed_cli_imagerepository;
-    r->what = "ImageRepository";
+    begin_create(r, &ed_cli_imagerepository, "ImageRepository");
     r->obj = d;
     return finish_create(r);
 }
@@ -735,7 +720,6 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
     const char *ref = NULL, *semver = NULL, *alpha = NULL, *numeric = NULL, *regex = NULL,
                *extract = NULL, *reflect = NULL;
     int64_t interval = 60000;
-    ed_cli_list labels = {0};
     const ed_cli_flag flags[] = {
         {"image-ref", 0, ED_CLI_FLAG_STR, &ref},
         {"reflect-digest", 0, ED_CLI_FLAG_STR, &reflect},
@@ -745,11 +729,9 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
         {"select-numeric", 0, ED_CLI_FLAG_STR, &numeric},
         {"filter-regex", 0, ED_CLI_FLAG_STR, &regex},
         {"filter-extract", 0, ED_CLI_FLAG_STR, &extract},
-        {"label", 0, ED_CLI_FLAG_LIST, &labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!ref) {
@@ -771,7 +753,8 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
         ed_cli_failure("--reflect-digest %s: expected Never, IfNotPresent or Always", reflect);
         return 2;
     }
-    ed_doc *d = new_object(ed_cli_imagepolicy.api_version, "ImagePolicy", r->g.ns, name, &labels);
+    ed_doc *d =
+        new_object(ed_cli_imagepolicy.api_version, "ImagePolicy", r->g.ns, name, &r->labels);
     if (!d)
         return 2;
     put_str(d, "/spec/imageRepositoryRef/name", ref);
@@ -785,10 +768,7 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
      * and refuses it otherwise. */
     if (reflect && strcmp(reflect, "Always") == 0)
         put_duration(d, "/spec/interval", interval);
-    if (!r->export_only)
-        ed_cli_generate("generating ImagePolicy");
-    r->k = &ed_cli_imagepolicy;
-    r->what = "ImagePolicy";
+    begin_create(r, &ed_cli_imagepolicy, "ImagePolicy");
     r->obj = d;
     return finish_create(r);
 }
@@ -798,7 +778,6 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
     const char *repo = NULL, *repo_ns = NULL, *checkout = NULL, *push = NULL, *author_name = "Flux",
                *author_email = NULL, *tmpl = NULL, *path = "./";
     int64_t interval = 60000;
-    ed_cli_list labels = {0};
     const ed_cli_flag flags[] = {
         {"git-repo-ref", 0, ED_CLI_FLAG_STR, &repo},
         {"git-repo-namespace", 0, ED_CLI_FLAG_STR, &repo_ns},
@@ -809,19 +788,17 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
         {"commit-template", 0, ED_CLI_FLAG_STR, &tmpl},
         {"update-path", 0, ED_CLI_FLAG_STR, &path},
         {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
-        {"label", 0, ED_CLI_FLAG_LIST, &labels},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
     if (!repo || !author_email) {
         ed_cli_failure("--git-repo-ref and --author-email are required");
         return 2;
     }
-    ed_doc *d =
-        new_object(ed_cli_imageupdate.api_version, "ImageUpdateAutomation", r->g.ns, name, &labels);
+    ed_doc *d = new_object(ed_cli_imageupdate.api_version, "ImageUpdateAutomation", r->g.ns, name,
+                           &r->labels);
     if (!d)
         return 2;
     put_str(d, "/spec/sourceRef/kind", "GitRepository");
@@ -835,10 +812,7 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
     put_duration(d, "/spec/interval", interval);
     put_str(d, "/spec/update/path", path);
     put_str(d, "/spec/update/strategy", "Setters");
-    if (!r->export_only)
-        ed_cli_generate("generating ImageUpdateAutomation");
-    r->k = &ed_cli_imageupdate;
-    r->what = "ImageUpdateAutomation";
+    begin_create(r, &ed_cli_imageupdate, "ImageUpdateAutomation");
     r->obj = d;
     return finish_create(r);
 }
@@ -856,10 +830,9 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
         {"private-key-file", 0, ED_CLI_FLAG_STR, &c.key_file},
         {"known-hosts-file", 0, ED_CLI_FLAG_STR, &c.known_hosts_file},
         {"ca-file", 0, ED_CLI_FLAG_STR, &c.ca_file},
-        {"export", 0, ED_CLI_FLAG_BOOL, &r->export_only},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags);
+    int rc = parse_create(r, argc, argv, flags, false);
     if (rc || (rc = check_git_url(url)) != 0)
         return rc;
     if (!ed_str_has_prefix(url, "ssh://") && !c.username) {

@@ -4,9 +4,9 @@
  *
  * Built: GitRepository (gitrepository.c), OCIRepository (ocirepository.c), Kustomization
  * (kustomization.c: its core; see the file for what is not built yet), the status conditions
- * helpers (conditions.c), and the image automation: ImageRepository (imagerepository.c),
- * ImagePolicy (imagepolicy.c) and ImageUpdateAutomation (imageupdate.c), with Secrets read by
- * secrets.c.
+ * helpers (conditions.c), what every reconciler shares (lifecycle.c, reconciler.c), and the
+ * image automation: ImageRepository (imagerepository.c), ImagePolicy (imagepolicy.c) and
+ * ImageUpdateAutomation (imageupdate.c), with Secrets read by secrets.c.
  */
 #ifndef ED_CONTROLLERS_H
 #define ED_CONTROLLERS_H
@@ -86,6 +86,44 @@ typedef enum {
 ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *name, ed_doc **objdoc,
                            int *rc, ed_err *err);
 
+/* ---- the rest of a reconciler's shape (reconciler.c) ---- */
+
+/*
+ * Register the reconciler k names (k->controller is its log key, metrics label and queue
+ * name; k->user is passed to reconcile) with Flux's predicates: a change counts when the
+ * generation or the requestedAt annotation moved. Returns its queue, borrowed from the manager.
+ */
+ed_queue *ed_ctrl_register(ed_manager *m, const ed_ctrl_kind *k, int workers,
+                           ed_reconcile_fn reconcile);
+
+/* Whether obj, the cached object under key in namespace ns, is to be queued. */
+typedef bool (*ed_ctrl_match_fn)(const char *key, const char *ns, const ed_node *obj, void *user);
+
+/*
+ * A watch handler's work: queue on queue each key of cache whose object match accepts; with
+ * only_ns, the keys of that namespace alone are looked at. A NULL match queues every key
+ * looked at without reading the objects. An object deleted since the keys were listed is passed
+ * over.
+ */
+void ed_ctrl_queue_matching(ed_informer *cache, ed_queue *queue, const char *only_ns,
+                            ed_ctrl_match_fn match, void *user);
+
+/* obj's spec.interval in milliseconds, or fallback when it is missing, invalid or not positive
+ * (the CRDs require a valid one: defensive only). */
+int64_t ed_ctrl_interval(const ed_node *obj, int64_t fallback);
+
+/* The log line that ends a reconcile of obj, as Flux's controllers write it: message at info
+ * level on success, "reconciliation failed" with message as the error otherwise. */
+void ed_ctrl_log_result(const char *controller, const ed_node *obj, bool ok, const char *message);
+
+/*
+ * Flux's notify at the end of a reconcile of obj (as read before it): a Warning Event with
+ * reason and message on every failure; on success a Normal "Succeeded" one with message (and
+ * annotations, or NULL) when obj was not Ready or its Ready message was another.
+ */
+void ed_ctrl_notify(ed_kube *kube, const ed_node *obj, const char *controller, bool ok,
+                    const char *reason, const char *message, const char *const *annotations);
+
 /* ---- metrics Flux exports per object ---- */
 
 /*
@@ -135,13 +173,18 @@ int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl
 const char *ed_ctrl_secret_value(const ed_ctrl_secret *s, const char *key, size_t *len);
 void ed_ctrl_secret_clear(ed_ctrl_secret *s);
 
-/* ---- small shared helpers ---- */
+/* ---- small shared helpers (reconciler.c) ---- */
 /* Record an Event (Action "Reconcile") about obj from controller (the reporting controller,
  * e.g. "image-reflector-controller"); annotations as ed_kube_event's, or NULL. Failures are
  * logged. */
 void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *controller,
                           const char *type, const char *reason, const char *note,
                           const char *const *annotations);
+/* The same from reporter ("source-controller"), with a failure logged under controller
+ * ("gitrepository"). */
+void ed_ctrl_record_event_as(ed_kube *kube, const ed_node *obj, const char *reporter,
+                             const char *controller, const char *type, const char *reason,
+                             const char *note, const char *const *annotations);
 
 /* ---- what the source reconcilers share (source_common.c) ---- */
 

@@ -46,6 +46,7 @@
 
 struct ed_gitrepo_controller {
     ed_gitrepo_opts o;
+    ed_ctrl_kind kind;
     ed_informer *self; /* the GitRepository cache, to find the includers of a repository */
     ed_queue *queue;
 };
@@ -147,18 +148,8 @@ static void record_event(ed_gitrepo_controller *c, const ed_node *obj, const cha
 {
     const char *annotations[] = {"source.toolkit.fluxcd.io/revision", revision,
                                  digest ? "source.toolkit.fluxcd.io/digest" : NULL, digest, NULL};
-    ed_kube_event ev = ED_KUBE_EVENT_INIT;
-    ev.regarding = obj;
-    ev.type = type;
-    ev.reason = reason;
-    ev.note = note;
-    ev.action = "Reconcile";
-    ev.reporting_controller = MANAGER;
-    ev.annotations = revision ? annotations : NULL;
-    ed_err err = ED_ERR_INIT;
-    if (ed_kube_event_record(c->o.kube, &ev, &err))
-        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "gitrepository", "error",
-               err.msg, NULL);
+    ed_ctrl_record_event_as(c->o.kube, obj, MANAGER, "gitrepository", type, reason, note,
+                            revision ? annotations : NULL);
 }
 
 /* Flux's reason for a fetch error. Refused credentials, host keys and certificates are
@@ -649,17 +640,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     int nsecret = 0, nproxy = 0;
     struct includes inc = {0};
     struct outcome out = {.ok = false, .cond = "FetchFailed", .reason = "GitOperationFailed"};
-    ed_ctrl_kind k = {c->o.kube, c->o.metrics, API_VERSION, KIND, "gitrepository", finalize, c};
     int rc;
-    if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
+    if (ed_ctrl_begin(&c->kind, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
     ed_ctrl_source_gc(c->o.store, obj, c->o.retention_records, c->o.retention_ttl_ms,
                       "gitrepository");
-    int64_t interval = 0;
-    const char *iv = str_at(obj, "/spec/interval");
-    if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)
-        interval = 60000; /* the CRD requires a valid interval; defensive only */
+    int64_t interval = ed_ctrl_interval(obj, 60000);
 
     /* 3. Proxy and credentials, in Flux's order. spec.provider azure (workload identity) and
      * github (a GitHub App) are not built: refused as Flux refuses a provider it cannot
@@ -844,67 +831,57 @@ done:
     return rc;
 }
 
-/*
- * A GitRepository changed: queue the repositories of its namespace that include it and recorded
- * another artifact for it than it has now. Another revision always counts (Flux's watch);
- * another digest at the same revision counts only for a repository that includes nothing
- * itself, so two repositories that include each other cannot rebuild each other in a loop.
- */
+/* Whether repository r includes src (user) and recorded another artifact for it than it has
+ * now. Another revision always counts (Flux's watch); another digest at the same revision
+ * counts only for a src that includes nothing itself, so two repositories that include each
+ * other cannot rebuild each other in a loop. */
+static bool includes_changed(const char *key, const char *ns, const ed_node *r, void *user)
+{
+    (void)ns;
+    const ed_node *src = user;
+    const char *sname = str_at(src, "/metadata/name");
+    const char *digest = str_at(src, "/status/artifact/digest");
+    const char *revision = str_at(src, "/status/artifact/revision");
+    bool leaf = ed_node_len(ed_node_path(src, "/spec/include")) == 0;
+    const ed_node *list = ed_node_path(r, "/spec/include");
+    const ed_node *had = ed_node_path(r, "/status/includedArtifacts");
+    bool queue = false;
+    for (size_t j = 0; j < ed_node_len(list); j++) {
+        const char *dep = str_at(ed_node_at(list, j), "/repository/name");
+        const char *seen_rev = str_at(ed_node_at(had, j), "/revision");
+        const char *seen_digest = str_at(ed_node_at(had, j), "/digest");
+        if (!dep || strcmp(dep, sname) != 0)
+            continue;
+        if (!seen_rev || strcmp(seen_rev, revision) != 0 ||
+            (leaf && (!seen_digest || strcmp(seen_digest, digest) != 0)))
+            queue = true;
+    }
+    if (queue)
+        ed_log(ED_LOG_DEBUG, "queued by an included repository", "controller", "gitrepository",
+               "object", key, NULL);
+    return queue;
+}
+
+/* A GitRepository changed: queue the repositories of its namespace that include it. */
 static void on_change(ed_kube_event_type type, const ed_node *src, void *user)
 {
     (void)type;
     ed_gitrepo_controller *c = user;
     const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
-    const char *digest = str_at(src, "/status/artifact/digest");
-    const char *revision = str_at(src, "/status/artifact/revision");
-    bool leaf = ed_node_len(ed_node_path(src, "/spec/include")) == 0;
-    if (!sns || !sname || !digest || !revision)
+    if (!sns || !sname || !str_at(src, "/status/artifact/digest") ||
+        !str_at(src, "/status/artifact/revision"))
         return;
-    size_t n = 0;
-    char **keys = ed_informer_keys(c->self, &n);
-    for (size_t i = 0; i < n; i++) {
-        char ns[256];
-        const char *name = ed_key_split(keys[i], ns, sizeof(ns));
-        ed_doc *doc = strcmp(ns, sns) == 0 ? ed_informer_get(c->self, ns, name) : NULL;
-        const ed_node *r = doc ? ed_doc_root(doc) : NULL;
-        const ed_node *list = ed_node_path(r, "/spec/include");
-        const ed_node *had = ed_node_path(r, "/status/includedArtifacts");
-        bool queue = false;
-        for (size_t j = 0; r && j < ed_node_len(list); j++) {
-            const char *dep = str_at(ed_node_at(list, j), "/repository/name");
-            const char *seen_rev = str_at(ed_node_at(had, j), "/revision");
-            const char *seen_digest = str_at(ed_node_at(had, j), "/digest");
-            if (!dep || strcmp(dep, sname) != 0)
-                continue;
-            if (!seen_rev || strcmp(seen_rev, revision) != 0 ||
-                (leaf && (!seen_digest || strcmp(seen_digest, digest) != 0)))
-                queue = true;
-        }
-        if (queue) {
-            ed_log(ED_LOG_DEBUG, "queued by an included repository", "controller", "gitrepository",
-                   "object", keys[i], NULL);
-            ed_queue_add(c->queue, keys[i]);
-        }
-        ed_doc_free(doc);
-        free(keys[i]);
-    }
-    free(keys);
+    ed_ctrl_queue_matching(c->self, c->queue, sns, includes_changed, (void *)src);
 }
 
 ed_gitrepo_controller *ed_gitrepo_register(ed_manager *m, const ed_gitrepo_opts *opts)
 {
     ed_gitrepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    ed_controller_def def = {.name = "gitrepository",
-                             .api_version = API_VERSION,
-                             .kind = KIND,
-                             .workers = opts->workers,
-                             .reconcile = reconcile,
-                             .user = c,
-                             .generation_changed_only = true};
-    ed_manager_add(m, &def);
+    c->kind =
+        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, "gitrepository", finalize, c};
+    c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
-    c->queue = ed_manager_queue(m, "gitrepository");
     ed_informer_add_handler(c->self, on_change, c);
     return c;
 }

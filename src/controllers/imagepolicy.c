@@ -29,6 +29,7 @@
 
 struct ed_imagepolicy_controller {
     ed_imagepolicy_opts o;
+    ed_ctrl_kind kind;
     ed_informer *self;  /* ImagePolicies, to find those that use a repository */
     ed_informer *repos; /* ImageRepositories */
     ed_queue *queue;
@@ -311,14 +312,6 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj, struc
     const char *old_name = str_at(old, "/name"), *old_tag = str_at(old, "/tag");
     const char *old_digest = str_at(old, "/digest");
     bool changed = false;
-    const ed_node *conds = ed_node_path(obj, "/status/conditions");
-    const char *was_ready = ed_cond_status(conds, "Ready");
-    bool was_ok = was_ready && strcmp(was_ready, "True") == 0;
-    char old_message[sizeof(out->message)] = "";
-    if (was_ok) {
-        const char *m = ed_cond_message(conds, "Ready");
-        snprintf(old_message, sizeof(old_message), "%s", m ? m : "");
-    }
     if (out->ok) {
         changed = !old_tag || strcmp(old_tag, out->tag) != 0 || !old_name ||
                   strcmp(old_name, out->image) != 0 ||
@@ -349,11 +342,7 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj, struc
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
     /* Flux's notify: an Event with the Ready message when the policy becomes ready or its
      * message changes (a new tag, digest or previous ref); a failure every time. */
-    if (out->ok && (!was_ok || strcmp(old_message, out->message) != 0)) {
-        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", out->message, NULL);
-    } else if (!out->ok) {
-        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out->reason, out->message, NULL);
-    }
+    ed_ctrl_notify(c->o.kube, obj, MANAGER, out->ok, out->reason, out->message, NULL);
     return changed;
 }
 
@@ -364,23 +353,17 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *name = ed_key_split(key, ns, sizeof(ns));
     ed_err err = ED_ERR_INIT;
     ed_doc *objdoc = NULL;
-    ed_ctrl_kind k = {c->o.kube, c->o.metrics, API_VERSION, KIND, NAME, NULL, c};
     int rc;
-    if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
+    if (ed_ctrl_begin(&c->kind, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
     struct outcome out = {0};
     evaluate(c, obj, &out);
     write_status(c, obj, &out);
+    ed_ctrl_log_result(NAME, obj, out.ok, out.message);
     if (out.ok) {
-        ed_log(ED_LOG_INFO, out.message, "controller", NAME, "name", name, "namespace", ns, NULL);
-        int64_t interval = 0;
-        const char *iv = str_at(obj, "/spec/interval");
-        if (iv && ed_duration_parse(iv, &interval, NULL) == 0 && interval > 0)
-            *requeue_after_ms = interval;
+        *requeue_after_ms = ed_ctrl_interval(obj, *requeue_after_ms);
     } else {
-        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", NAME, "name", name, "namespace",
-               ns, "error", out.message, NULL);
         /* A repository that is not ready queues us when it becomes ready; a stalled spec waits
          * for a new generation. Other failures back off. */
         rc = out.stalled || strcmp(out.reason, "DependencyNotReady") == 0 ? 0 : ED_ERROR;
@@ -390,51 +373,36 @@ done:
     return rc;
 }
 
+/* Whether policy pol uses the ImageRepository that changed (named by user). */
+static bool uses_repository(const char *key, const char *ns, const ed_node *pol, void *user)
+{
+    (void)key;
+    const ed_node *repo = user;
+    const char *rns = str_at(repo, "/metadata/namespace");
+    const char *rname = str_at(repo, "/metadata/name");
+    const char *ref_ns = str_at(pol, "/spec/imageRepositoryRef/namespace");
+    const char *ref_name = str_at(pol, "/spec/imageRepositoryRef/name");
+    if (!ref_ns || !*ref_ns)
+        ref_ns = ns;
+    return ref_name && rname && rns && strcmp(ref_name, rname) == 0 && strcmp(ref_ns, rns) == 0;
+}
+
 /* An ImageRepository changed: queue the policies that reference it. */
 static void on_repository(ed_kube_event_type type, const ed_node *repo, void *user)
 {
     (void)type;
     ed_imagepolicy_controller *c = user;
-    const char *rns = str_at(repo, "/metadata/namespace");
-    const char *rname = str_at(repo, "/metadata/name");
-    size_t n = 0;
-    char **keys = ed_informer_keys(c->self, &n);
-    for (size_t i = 0; i < n; i++) {
-        char ns[256];
-        const char *name = ed_key_split(keys[i], ns, sizeof(ns));
-        ed_doc *p = ed_informer_get(c->self, ns, name);
-        if (!p) { /* deleted since the keys were listed */
-            free(keys[i]);
-            continue;
-        }
-        const ed_node *pol = ed_doc_root(p);
-        const char *ref_ns = str_at(pol, "/spec/imageRepositoryRef/namespace");
-        const char *ref_name = str_at(pol, "/spec/imageRepositoryRef/name");
-        if (!ref_ns || !*ref_ns)
-            ref_ns = ns;
-        if (ref_name && rname && rns && strcmp(ref_name, rname) == 0 && strcmp(ref_ns, rns) == 0)
-            ed_queue_add(c->queue, keys[i]);
-        ed_doc_free(p);
-        free(keys[i]);
-    }
-    free(keys);
+    ed_ctrl_queue_matching(c->self, c->queue, NULL, uses_repository, (void *)repo);
 }
 
 ed_imagepolicy_controller *ed_imagepolicy_register(ed_manager *m, const ed_imagepolicy_opts *opts)
 {
     ed_imagepolicy_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    ed_controller_def def = {.name = NAME,
-                             .api_version = API_VERSION,
-                             .kind = KIND,
-                             .workers = opts->workers,
-                             .reconcile = reconcile,
-                             .user = c,
-                             .generation_changed_only = true};
-    ed_manager_add(m, &def);
+    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, NULL, c};
+    c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     c->repos = ed_manager_informer(m, API_VERSION, "ImageRepository");
-    c->queue = ed_manager_queue(m, NAME);
     ed_informer_add_handler(c->repos, on_repository, c);
     return c;
 }

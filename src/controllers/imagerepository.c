@@ -32,6 +32,7 @@
 
 struct ed_imagerepo_controller {
     ed_imagerepo_opts o;
+    ed_ctrl_kind kind;
 };
 
 /* What one reconcile found, for the status and the event. */
@@ -54,24 +55,6 @@ struct scan {
 static const char *str_at(const ed_node *n, const char *path)
 {
     return ed_node_path_str(n, path);
-}
-
-void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *controller,
-                          const char *type, const char *reason, const char *note,
-                          const char *const *annotations)
-{
-    ed_kube_event ev = ED_KUBE_EVENT_INIT;
-    ev.regarding = obj;
-    ev.type = type;
-    ev.reason = reason;
-    ev.note = note;
-    ev.action = "Reconcile";
-    ev.reporting_controller = controller;
-    ev.annotations = annotations;
-    ed_err err = ED_ERR_INIT;
-    if (ed_kube_event_record(kube, &ev, &err))
-        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", controller, "error",
-               err.msg, NULL);
 }
 
 /* Phase 3: true when the last scan is recent enough; *wait_ms is what is left of the interval. */
@@ -392,22 +375,12 @@ status:
         rc = ED_ERETRY;
     /* Flux's notify: an Event when the repository becomes ready or its Ready message changes
      * (another checksum), a Warning on every failure. */
-    const ed_node *conds = ed_node_path(obj, "/status/conditions");
-    const char *was = ed_cond_status(conds, "Ready"), *was_msg = ed_cond_message(conds, "Ready");
-    bool was_ok = was && strcmp(was, "True") == 0;
-    if (out.ok && (!was_ok || !was_msg || strcmp(was_msg, out.message) != 0)) {
-        const char *ann[] = {"image.toolkit.fluxcd.io/revision", sc.revision, NULL};
-        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", out.message, ann);
-    } else if (!out.ok) {
-        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out.reason, out.message, NULL);
-    }
-    const char *name = str_at(obj, "/metadata/name"), *ns = str_at(obj, "/metadata/namespace");
+    const char *ann[] = {"image.toolkit.fluxcd.io/revision", sc.revision, NULL};
+    ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, ann);
+    ed_ctrl_log_result(NAME, obj, out.ok, out.message);
     if (out.ok) {
-        ed_log(ED_LOG_INFO, out.message, "controller", NAME, "name", name, "namespace", ns, NULL);
         *requeue_after_ms = interval;
     } else {
-        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", NAME, "name", name, "namespace",
-               ns, "error", out.message, NULL);
         if (out.retry_after > 0) {
             /* The registry said when to come back: do so, without counting a failure. */
             /* The manager jitters requeues by +/-5%: never come back before the time. */
@@ -442,15 +415,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *name = ed_key_split(key, ns, sizeof(ns));
     ed_err err = ED_ERR_INIT;
     ed_doc *objdoc = NULL;
-    ed_ctrl_kind k = {c->o.kube, c->o.metrics, API_VERSION, KIND, NAME, remove_tags, c};
     int rc;
-    if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
+    if (ed_ctrl_begin(&c->kind, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
-    int64_t interval = 0;
-    const char *iv = str_at(obj, "/spec/interval");
-    if (!iv || ed_duration_parse(iv, &interval, &err) != 0 || interval <= 0)
-        interval = 60000; /* the CRD requires a valid interval; defensive only */
+    int64_t interval = ed_ctrl_interval(obj, 60000);
 
     /* 3. A recent scan is not repeated (a restart, or a status write that queued us). */
     int64_t wait_ms = 0;
@@ -471,14 +440,8 @@ ed_imagerepo_controller *ed_imagerepo_register(ed_manager *m, const ed_imagerepo
 {
     ed_imagerepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    ed_controller_def def = {.name = NAME,
-                             .api_version = API_VERSION,
-                             .kind = KIND,
-                             .workers = opts->workers,
-                             .reconcile = reconcile,
-                             .user = c,
-                             .generation_changed_only = true};
-    ed_manager_add(m, &def);
+    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, remove_tags, c};
+    ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }
 

@@ -35,6 +35,7 @@
 
 struct ed_imageupdate_controller {
     ed_imageupdate_opts o;
+    ed_ctrl_kind kind;
     ed_informer *policies;
     ed_informer *self;
     ed_queue *queue;
@@ -591,13 +592,6 @@ out:
     source_clear(&src);
 }
 
-/* Whether obj's Ready condition was True before this run. */
-static bool was_ready(const ed_node *obj)
-{
-    const char *st = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
-    return st && strcmp(st, "True") == 0;
-}
-
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_imageupdate_controller *c = user;
@@ -605,15 +599,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *name = ed_key_split(key, ns, sizeof(ns));
     ed_err err = ED_ERR_INIT;
     ed_doc *objdoc = NULL;
-    ed_ctrl_kind k = {c->o.kube, c->o.metrics, API_VERSION, KIND, NAME, NULL, c};
     int rc;
-    if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
+    if (ed_ctrl_begin(&c->kind, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
-    int64_t interval = 0;
-    const char *iv = str_at(obj, "/spec/interval");
-    if (!iv || ed_duration_parse(iv, &interval, NULL) != 0 || interval <= 0)
-        interval = 60000;
+    int64_t interval = ed_ctrl_interval(obj, 60000);
     struct outcome out = {.reason = "GitOperationFailed"};
     struct run r = {.c = c, .obj = obj};
     ed_source_git_update_result res;
@@ -632,18 +622,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, ann);
         ed_log(ED_LOG_INFO, note, "controller", NAME, "name", name, "namespace", ns, NULL);
         free(note);
-    } else if (out.ok && !was_ready(obj)) {
-        /* Became ready without a push: the Ready message, as Flux's notify sends it. */
-        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", out.message, NULL);
-    } else if (!out.ok) {
-        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out.reason, out.message, NULL);
+    } else {
+        /* Became ready without a push (the Ready message is always the same), or failed: as
+         * Flux's notify sends it. */
+        ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, NULL);
     }
+    ed_ctrl_log_result(NAME, obj, out.ok, out.message);
     if (out.ok) {
-        ed_log(ED_LOG_INFO, out.message, "controller", NAME, "name", name, "namespace", ns, NULL);
         *requeue_after_ms = interval;
     } else {
-        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", NAME, "name", name, "namespace",
-               ns, "error", out.message, NULL);
         rc = ED_ERROR;
         if (out.stalled) {
             rc = 0; /* only a new generation (or a policy change) helps */
@@ -664,33 +651,18 @@ static void on_policy(ed_kube_event_type type, const ed_node *pol, void *user)
     (void)type;
     ed_imageupdate_controller *c = user;
     const char *pns = str_at(pol, "/metadata/namespace");
-    size_t n = 0;
-    char **keys = ed_informer_keys(c->self, &n);
-    for (size_t i = 0; i < n; i++) {
-        char ns[256];
-        ed_key_split(keys[i], ns, sizeof(ns));
-        if (pns && strcmp(ns, pns) == 0)
-            ed_queue_add(c->queue, keys[i]);
-        free(keys[i]);
-    }
-    free(keys);
+    if (pns)
+        ed_ctrl_queue_matching(c->self, c->queue, pns, NULL, NULL);
 }
 
 ed_imageupdate_controller *ed_imageupdate_register(ed_manager *m, const ed_imageupdate_opts *opts)
 {
     ed_imageupdate_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    ed_controller_def def = {.name = NAME,
-                             .api_version = API_VERSION,
-                             .kind = KIND,
-                             .workers = opts->workers,
-                             .reconcile = reconcile,
-                             .user = c,
-                             .generation_changed_only = true};
-    ed_manager_add(m, &def);
+    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, NULL, c};
+    c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     c->policies = ed_manager_informer(m, API_VERSION, "ImagePolicy");
-    c->queue = ed_manager_queue(m, NAME);
     ed_informer_add_handler(c->policies, on_policy, c);
     return c;
 }

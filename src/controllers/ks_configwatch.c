@@ -43,6 +43,24 @@ static bool reads(const ed_node *obj, const char *kind, const char *name)
     return strcmp(kind, "Secret") == 0 && kc && strcmp(kc, name) == 0;
 }
 
+/* What changed, for reads_changed. */
+struct changed_config {
+    const char *kind, *name;
+};
+
+/* Whether Kustomization ks (in namespace ns) reads the changed object. */
+static bool reads_changed(const char *key, const char *ns, const ed_node *ks, void *user)
+{
+    (void)key;
+    const struct changed_config *cc = user;
+    if (!reads(ks, cc->kind, cc->name))
+        return false;
+    ed_log(ED_LOG_INFO, "queued by a watched configuration object", "controller", "kustomization",
+           "name", ed_node_path_str(ks, "/metadata/name"), "namespace", ns, "object", cc->name,
+           NULL);
+    return true;
+}
+
 static void on_config(ed_kube_event_type type, const ed_node *cfg, void *user)
 {
     (void)type;
@@ -56,21 +74,8 @@ static void on_config(ed_kube_event_type type, const ed_node *cfg, void *user)
         return;
     if (!kind) /* watch events of a typed list may lack the kind: tell by the data */
         kind = ed_node_path_str(cfg, "/type") ? "Secret" : "ConfigMap";
-    size_t n = 0;
-    char **keys = ed_informer_keys(w->ks_cache, &n);
-    for (size_t i = 0; i < n; i++) {
-        char kns[256];
-        const char *kname = ed_key_split(keys[i], kns, sizeof(kns));
-        ed_doc *doc = strcmp(kns, ns) == 0 ? ed_informer_get(w->ks_cache, kns, kname) : NULL;
-        if (doc && reads(ed_doc_root(doc), kind, name)) {
-            ed_log(ED_LOG_INFO, "queued by a watched configuration object", "controller",
-                   "kustomization", "name", kname, "namespace", kns, "object", name, NULL);
-            ed_queue_add(w->queue, keys[i]);
-        }
-        ed_doc_free(doc);
-        free(keys[i]);
-    }
-    free(keys);
+    struct changed_config cc = {kind, name};
+    ed_ctrl_queue_matching(w->ks_cache, w->queue, ns, reads_changed, &cc);
 }
 
 ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache, ed_queue *queue)

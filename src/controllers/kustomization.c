@@ -435,18 +435,8 @@ static void ks_event(ed_ks_controller *c, const ed_node *obj, const char *type, 
         annotations[n++] = "kustomize.toolkit.fluxcd.io/commit_status";
         annotations[n++] = "update";
     }
-    ed_kube_event ev = ED_KUBE_EVENT_INIT;
-    ev.regarding = obj;
-    ev.type = type;
-    ev.reason = reason;
-    ev.note = note;
-    ev.action = "Reconcile";
-    ev.reporting_controller = MANAGER;
-    ev.annotations = n ? annotations : NULL;
-    ed_err err = ED_ERR_INIT;
-    if (ed_kube_event_record(c->o.kube, &ev, &err))
-        ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization", "error",
-               err.msg, NULL);
+    ed_ctrl_record_event_as(c->o.kube, obj, MANAGER, "kustomization", type, reason, note,
+                            n ? annotations : NULL);
 }
 
 /*
@@ -1064,17 +1054,8 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
         else
             ed_buf_printf(&note, "%s changed by %s, %s", paths.len ? paths.data : "fields",
                           writer ? writer : "another manager", then);
-        ed_kube_event ev = ED_KUBE_EVENT_INIT;
-        ev.regarding = ed_doc_root(ksdoc);
-        ev.type = "Warning";
-        ev.reason = "DriftDetected";
-        ev.note = note.data;
-        ev.action = "Reconcile";
-        ev.reporting_controller = MANAGER;
-        ed_err err = ED_ERR_INIT;
-        if (ed_kube_event_record(c->o.kube, &ev, &err))
-            ed_log(ED_LOG_ERROR, "recording an event failed", "controller", "kustomization",
-                   "error", err.msg, NULL);
+        ed_ctrl_record_event_as(c->o.kube, ed_doc_root(ksdoc), MANAGER, "kustomization", "Warning",
+                                "DriftDetected", note.data, NULL);
         ed_log(ED_LOG_INFO, note.data, "controller", "kustomization", "name", owner, "namespace",
                owner_ns, NULL);
         ed_buf_free(&note);
@@ -2105,6 +2086,29 @@ static bool artifact_changed(ed_ks_controller *c, ed_kube_event_type type, const
     return changed;
 }
 
+/* What changed, for uses_source. */
+struct changed_source {
+    const char *kind;
+    const ed_node *obj;
+};
+
+/* Whether Kustomization r (in namespace ns) names the changed source in its sourceRef. */
+static bool uses_source(const char *key, const char *ns, const ed_node *r, void *user)
+{
+    const struct changed_source *cs = user;
+    const char *sns = str_at(cs->obj, "/metadata/namespace");
+    const char *sname = str_at(cs->obj, "/metadata/name");
+    const char *rk = str_at(r, "/spec/sourceRef/kind");
+    const char *rn = str_at(r, "/spec/sourceRef/name");
+    const char *rns = str_at(r, "/spec/sourceRef/namespace");
+    if (!ns[0] || !rk || !cs->kind || strcmp(rk, cs->kind) != 0 || !rn || !sname ||
+        strcmp(rn, sname) != 0 || strcmp(rns ? rns : ns, sns ? sns : "") != 0)
+        return false;
+    ed_log(ED_LOG_DEBUG, "queued by its source", "controller", "kustomization", "object", key,
+           NULL);
+    return true;
+}
+
 /* A source of kind skind changed: queue the Kustomizations that use it, when the change
  * matters to them. */
 static void on_source(ed_kube_event_type type, const char *skind, const ed_node *src,
@@ -2112,30 +2116,8 @@ static void on_source(ed_kube_event_type type, const char *skind, const ed_node 
 {
     if (!artifact_changed(c, type, skind, src))
         return;
-    const char *sns = str_at(src, "/metadata/namespace"), *sname = str_at(src, "/metadata/name");
-    size_t n = 0;
-    char **keys = ed_informer_keys(c->self, &n);
-    for (size_t i = 0; i < n; i++) {
-        /* Keys are "ns/name"; read the cached object to match its sourceRef. */
-        char ns[256];
-        const char *kname = ed_key_split(keys[i], ns, sizeof(ns));
-        ed_doc *obj = ns[0] ? ed_informer_get(c->self, ns, kname) : NULL;
-        if (obj) {
-            ed_node *r = ed_doc_root(obj);
-            const char *rk = str_at(r, "/spec/sourceRef/kind");
-            const char *rn = str_at(r, "/spec/sourceRef/name");
-            const char *rns = str_at(r, "/spec/sourceRef/namespace");
-            if (rk && skind && strcmp(rk, skind) == 0 && rn && sname && strcmp(rn, sname) == 0 &&
-                strcmp(rns ? rns : ns, sns ? sns : "") == 0) {
-                ed_log(ED_LOG_DEBUG, "queued by its source", "controller", "kustomization",
-                       "object", keys[i], NULL);
-                ed_queue_add(c->queue, keys[i]);
-            }
-            ed_doc_free(obj);
-        }
-        free(keys[i]);
-    }
-    free(keys);
+    struct changed_source cs = {skind, src};
+    ed_ctrl_queue_matching(c->self, c->queue, NULL, uses_source, &cs);
 }
 
 static void on_git_source(ed_kube_event_type type, const ed_node *src, void *user)

@@ -585,27 +585,20 @@ static int check_kustomization(struct build *b, const char *kfile, const ed_node
         return ed_err_set(b->err, ED_EINVALID, "%s: apiVersion for %s should be %s", kfile,
                           component ? "Component" : "Kustomization", want_api);
     int rc = ks_generators_check(kz, kfile, b->err);
-    if (!rc)
-        rc = check_string(b, kfile, ed_node_get(kz, "apiVersion"), "apiVersion");
-    if (!rc)
-        rc = check_string(b, kfile, ed_node_get(kz, "namespace"), "namespace");
-    if (!rc)
-        rc = check_string(b, kfile, ed_node_get(kz, "namePrefix"), "namePrefix");
-    if (!rc)
-        rc = check_string(b, kfile, ed_node_get(kz, "nameSuffix"), "nameSuffix");
-    if (!rc)
-        rc = check_string_map(b, kfile, ed_node_get(kz, "commonLabels"), "commonLabels");
-    if (!rc)
-        rc = check_string_map(b, kfile, ed_node_get(kz, "commonAnnotations"), "commonAnnotations");
-    if (!rc)
-        rc = check_string_seq(b, kfile, ed_node_get(kz, "resources"), "resources");
-    if (!rc)
-        rc = check_string_seq(b, kfile, ed_node_get(kz, "bases"), "bases");
-    if (!rc)
-        rc = check_string_seq(b, kfile, ed_node_get(kz, "components"), "components");
-    static const char *const plugin_lists[] = {"generators", "transformers", "validators"};
-    for (size_t i = 0; i < 3 && !rc; i++)
-        rc = check_string_seq(b, kfile, ed_node_get(kz, plugin_lists[i]), plugin_lists[i]);
+    /* The fields that are a string, a map of strings or a list of strings, in this order. */
+    static const struct {
+        const char *field;
+        int (*check)(struct build *b, const char *kfile, const ed_node *n, const char *field);
+    } plain[] = {
+        {"apiVersion", check_string},       {"namespace", check_string},
+        {"namePrefix", check_string},       {"nameSuffix", check_string},
+        {"commonLabels", check_string_map}, {"commonAnnotations", check_string_map},
+        {"resources", check_string_seq},    {"bases", check_string_seq},
+        {"components", check_string_seq},   {"generators", check_string_seq},
+        {"transformers", check_string_seq}, {"validators", check_string_seq},
+    };
+    for (size_t i = 0; !rc && i < sizeof(plain) / sizeof(plain[0]); i++)
+        rc = plain[i].check(b, kfile, ed_node_get(kz, plain[i].field), plain[i].field);
     const ed_node *repls = ed_node_get(kz, "replacements");
     if (!rc && repls && ed_node_kind_of(repls) != ED_NODE_SEQ &&
         ed_node_kind_of(repls) != ED_NODE_NULL)

@@ -578,11 +578,9 @@ static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err
 cleanup:
     git_tree_free(cx->root);
     git_commit_free(c);
-    git_repository_free(cx->repo);
+    ed_source_cache_repo_close(cx->repo, lock_fd);
     cx->root = NULL;
     cx->repo = NULL;
-    if (lock_fd >= 0)
-        close(lock_fd);
     return rc;
 }
 

@@ -81,28 +81,6 @@ out:
     return rc;
 }
 
-/* Write the commit of tree, signed with the OpenPGP key of o (its content signed, the
- * signature in the gpgsig header, as git commit -S writes it). */
-static int signed_commit(ed_source_cache *cache, git_repository *repo, const git_signature *sig,
-                         const git_tree *tree, const git_commit *parent,
-                         const ed_source_git_write_opts *o, git_oid *out, ed_err *err)
-{
-    const git_commit *parents[] = {parent};
-    git_buf content = {0};
-    char *signature = NULL;
-    if (git_commit_create_buffer(&content, repo, sig, sig, NULL, o->message, tree, parent ? 1 : 0,
-                                 parents) != 0)
-        return ed_source_git_error(err, ED_ERROR, "cannot create the commit");
-    int rc = ed_source_sign_openpgp(cache->tmp_dir, o->signing_key, o->signing_key_len,
-                                    o->signing_key_id, o->signing_passphrase, content.ptr,
-                                    content.size, &signature, err);
-    if (!rc && git_commit_create_with_signature(out, repo, content.ptr, signature, "gpgsig") != 0)
-        rc = ed_source_git_error(err, ED_ERROR, "cannot create the signed commit");
-    free(signature);
-    git_buf_dispose(&content);
-    return rc;
-}
-
 /* Commit tree on top of parent (NULL: a root commit), signed when o has a key. */
 static int make_commit(ed_source_cache *cache, git_repository *repo, git_commit *parent,
                        const git_oid *tree_id, const ed_source_git_write_opts *o, git_oid *out,
@@ -112,16 +90,17 @@ static int make_commit(ed_source_cache *cache, git_repository *repo, git_commit 
     git_signature *sig = NULL;
     int rc = 0;
     const char *name = o->author_name && *o->author_name ? o->author_name : o->author_email;
-    const git_commit *parents[] = {parent};
+    ed_source_commit_signing signing = {.key = o->signing_key,
+                                        .key_len = o->signing_key_len,
+                                        .key_id = o->signing_key_id,
+                                        .passphrase = o->signing_passphrase};
     if (git_tree_lookup(&tree, repo, tree_id) != 0)
         rc = ed_source_git_error(err, ED_ERROR, "cannot read the new tree");
     else if (git_signature_now(&sig, name, o->author_email) != 0)
         rc = ed_source_git_error(err, ED_EINVALID, "invalid commit author");
-    else if (o->signing_key)
-        rc = signed_commit(cache, repo, sig, tree, parent, o, out, err);
-    else if (git_commit_create(out, repo, NULL, sig, sig, NULL, o->message, tree, parent ? 1 : 0,
-                               parents) != 0)
-        rc = ed_source_git_error(err, ED_ERROR, "cannot create the commit");
+    else
+        rc =
+            ed_source_commit_create(cache, repo, sig, o->message, tree, parent, &signing, out, err);
     git_signature_free(sig);
     git_tree_free(tree);
     return rc;
@@ -180,9 +159,7 @@ static int write_once(ed_source_cache *cache, const ed_source_git_write_opts *o,
 out:
     git_tree_free(tree);
     git_commit_free(parent);
-    git_repository_free(repo);
-    if (lock_fd >= 0)
-        close(lock_fd);
+    ed_source_cache_repo_close(repo, lock_fd);
     return rc;
 }
 

@@ -126,6 +126,13 @@ int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repos
     return rc;
 }
 
+void ed_source_cache_repo_close(git_repository *repo, int lock_fd)
+{
+    git_repository_free(repo);
+    if (lock_fd >= 0)
+        close(lock_fd);
+}
+
 /* Remove whatever is at dir and create an empty bare repository there. */
 static int cache_reinit(const char *dir, git_repository **repo, ed_err *err)
 {

@@ -341,28 +341,30 @@ static bool same_tree(git_repository *repo, const char *hex, const git_oid *tree
     return same;
 }
 
-/* Write the commit (signed when a key is given) without moving any ref. */
-static int create_commit(ed_source_cache *cache, const ed_source_git_update_opts *o,
-                         git_repository *repo, const git_signature *sig, const char *message,
-                         const git_tree *tree, const git_commit *parent, git_oid *out, ed_err *err)
+int ed_source_commit_create(ed_source_cache *cache, git_repository *repo, const git_signature *sig,
+                            const char *message, const git_tree *tree, const git_commit *parent,
+                            const ed_source_commit_signing *signing, git_oid *out, ed_err *err)
 {
     const git_commit *parents[] = {parent};
-    if (!o->signing_key) {
-        if (git_commit_create(out, repo, NULL, sig, sig, NULL, message, tree, 1, parents) != 0)
+    size_t nparents = parent ? 1 : 0;
+    if (!signing->key) {
+        if (git_commit_create(out, repo, NULL, sig, sig, NULL, message, tree, nparents, parents) !=
+            0)
             return ed_source_git_error(err, ED_ERROR, "cannot create the commit");
         return 0;
     }
     git_buf content = {0};
     char *signature = NULL;
     int rc = 0;
-    if (git_commit_create_buffer(&content, repo, sig, sig, NULL, message, tree, 1, parents) != 0)
+    if (git_commit_create_buffer(&content, repo, sig, sig, NULL, message, tree, nparents,
+                                 parents) != 0)
         return ed_source_git_error(err, ED_ERROR, "cannot create the commit");
-    rc = o->signing_ssh
-             ? ed_source_sign_ssh(cache->tmp_dir, o->signing_key, o->signing_key_len,
-                                  o->signing_passphrase, content.ptr, content.size, &signature, err)
-             : ed_source_sign_openpgp(cache->tmp_dir, o->signing_key, o->signing_key_len, NULL,
-                                      o->signing_passphrase, content.ptr, content.size, &signature,
-                                      err);
+    rc = signing->ssh
+             ? ed_source_sign_ssh(cache->tmp_dir, signing->key, signing->key_len,
+                                  signing->passphrase, content.ptr, content.size, &signature, err)
+             : ed_source_sign_openpgp(cache->tmp_dir, signing->key, signing->key_len,
+                                      signing->key_id, signing->passphrase, content.ptr,
+                                      content.size, &signature, err);
     if (!rc && git_commit_create_with_signature(out, repo, content.ptr, signature, "gpgsig") != 0)
         rc = ed_source_git_error(err, ED_ERROR, "cannot create the signed commit");
     free(signature);
@@ -471,7 +473,12 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     res->stage = ED_SOURCE_UPDATE_PUSH;
     if ((rc = o->message(o->user, &message, err)) != 0 || (rc = signature(o, &sig, err)) != 0)
         goto out;
-    if ((rc = create_commit(cache, o, repo, sig, message, new_tree, parent, &commit_id, err)) != 0)
+    ed_source_commit_signing signing = {.key = o->signing_key,
+                                        .key_len = o->signing_key_len,
+                                        .passphrase = o->signing_passphrase,
+                                        .ssh = o->signing_ssh};
+    if ((rc = ed_source_commit_create(cache, repo, sig, message, new_tree, parent, &signing,
+                                      &commit_id, err)) != 0)
         goto out;
     git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
     res->files_changed = (int)w.nfiles;
@@ -485,9 +492,7 @@ out:
     git_tree_free(new_tree);
     git_tree_free(tree);
     git_commit_free(parent);
-    git_repository_free(repo);
-    if (lock_fd >= 0)
-        close(lock_fd);
+    ed_source_cache_repo_close(repo, lock_fd);
     return rc;
 }
 

@@ -213,9 +213,32 @@ struct ed_source_cache {
 int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_opts *o,
                               const git_oid *commit, ed_err *err);
 
+/* How a new commit is signed (push.c): no key, not signed; an OpenPGP key (key_id as
+ * ed_source_sign_openpgp's, NULL for the first), or with ssh an SSH private key. Borrowed. */
+typedef struct ed_source_commit_signing {
+    const char *key;
+    size_t key_len;
+    const char *key_id;
+    const char *passphrase; /* or NULL */
+    bool ssh;
+} ed_source_commit_signing;
+
+/*
+ * Write the commit of tree on parent (NULL: a root commit), by sig as author and committer,
+ * with message, signed as signing says (the signature in the gpgsig header, as git commit -S
+ * writes it), without moving any ref (push.c; also used by commit.c). *out gets its id.
+ * Errors: the signers' (ED_EINVALID ...), ED_ERROR.
+ */
+int ed_source_commit_create(ed_source_cache *cache, git_repository *repo, const git_signature *sig,
+                            const char *message, const git_tree *tree, const git_commit *parent,
+                            const ed_source_commit_signing *signing, git_oid *out, ed_err *err);
+
 /* Open the cached bare repository of url for reading (no fetch). Errors: ED_ENOTFOUND. */
 int ed_source_cache_repo_open(ed_source_cache *cache, const char *url, git_repository **out,
                               int *lock_fd, ed_err *err);
+/* Free what ed_source_cache_repo_open gave (repo may be NULL, lock_fd -1): the repository, then
+ * its shared lock on the cache. */
+void ed_source_cache_repo_close(git_repository *repo, int lock_fd);
 
 /* ---- OpenPGP commit signatures (sign.c) ---- */
 

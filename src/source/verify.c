@@ -282,8 +282,6 @@ int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *op
     out->reason = "Succeeded";
 cleanup:
     verifier_clear(&v);
-    git_repository_free(repo);
-    if (lock_fd >= 0)
-        close(lock_fd);
+    ed_source_cache_repo_close(repo, lock_fd);
     return rc;
 }

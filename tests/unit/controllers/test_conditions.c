@@ -3,7 +3,8 @@
  * the status, reason or message changes (Flux's conditions.Set), the list in Flux's order,
  * remove drops one condition and keeps the others in order. And the controller's render of a
  * Secret whose data values are not strings (ks_render.c reads them for SOPS markers), and which
- * writes (managedFields entries) spec.ignore covers (the drift watch's question).
+ * writes (managedFields entries) spec.ignore covers (the drift watch's question). And the
+ * requeue interval every reconciler reads from spec.interval, with its fallback.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -259,11 +260,35 @@ static void test_kubeconfig_sanitize(void **state)
     }
 }
 
+/* spec.interval, or the fallback when it is missing, unparsable or not positive. */
+static void test_interval(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        int64_t want;
+    } cases[] = {
+        {"{\"spec\": {\"interval\": \"5m\"}}", 300000},
+        {"{\"spec\": {\"interval\": \"1h30s\"}}", 3630000},
+        {"{\"spec\": {}}", 42},
+        {"{\"spec\": {\"interval\": \"soon\"}}", 42},
+        {"{\"spec\": {\"interval\": \"0s\"}}", 42},
+        {"{\"spec\": {\"interval\": \"-1m\"}}", 42},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_doc *d = NULL;
+        ed_err err = ED_ERR_INIT;
+        assert_int_equal(ed_doc_parse_json(cases[i].json, strlen(cases[i].json), &d, &err), 0);
+        assert_int_equal(ed_ctrl_interval(ed_doc_root(d), 42), cases[i].want);
+        ed_doc_free(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conditions), cmocka_unit_test(test_render_secret_values),
-        cmocka_unit_test(test_ignore_covers), cmocka_unit_test(test_ignore_covers_index),
-        cmocka_unit_test(test_kubeconfig_sanitize)};
+        cmocka_unit_test(test_conditions),          cmocka_unit_test(test_render_secret_values),
+        cmocka_unit_test(test_ignore_covers),       cmocka_unit_test(test_ignore_covers_index),
+        cmocka_unit_test(test_kubeconfig_sanitize), cmocka_unit_test(test_interval)};
     return cmocka_run_group_tests_name("controllers", tests, NULL, NULL);
 }
