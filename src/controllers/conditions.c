@@ -269,6 +269,21 @@ void ed_status_begin(ed_status_patch *sp, const ed_node *obj)
         ed_node_set(sp->doc, sp->status, "lastHandledReconcileAt", ed_node_new_str(sp->doc, req));
 }
 
+void ed_status_failed(ed_status_patch *sp, bool stalled, const char *reason, const char *message)
+{
+    ed_doc *d = sp->doc;
+    ed_cond_set(d, sp->conditions, "Ready", "False", reason, message, sp->generation);
+    if (stalled) {
+        ed_cond_set(d, sp->conditions, "Stalled", "True", reason, message, sp->generation);
+        ed_cond_remove(sp->conditions, "Reconciling");
+        ed_node_set(d, sp->status, "observedGeneration", ed_node_new_int(d, sp->generation));
+    } else {
+        ed_cond_set(d, sp->conditions, "Reconciling", "True", "ProgressingWithRetry", message,
+                    sp->generation);
+        ed_cond_remove(sp->conditions, "Stalled");
+    }
+}
+
 /* True when every field of the patch's status already has that value in obj's status. A null
  * (the merge patch's removal) of a field obj does not have changes nothing either. */
 static bool status_unchanged(const ed_node *patch_status, const ed_node *obj)

@@ -50,6 +50,11 @@ typedef struct ed_status_patch {
 
 /* Start a status patch for obj; lastHandledReconcileAt is set from the requestedAt annotation. */
 void ed_status_begin(ed_status_patch *sp, const ed_node *obj);
+/* A failed reconcile's conditions, as Flux's summary writes them: Ready False with reason and
+ * message, then either Stalled True (nothing changes until the spec does: observedGeneration
+ * becomes current) or Reconciling True ProgressingWithRetry (retried), the other of the two
+ * removed so that an earlier failure's condition does not stay beside it. */
+void ed_status_failed(ed_status_patch *sp, bool stalled, const char *reason, const char *message);
 /* Send it (merge patch of the status subresource, field manager `manager`) and free it; when
  * every field it sets already has that value in obj's status, nothing is sent. An object gone
  * meanwhile is not an error. Failures are logged under `controller`. */

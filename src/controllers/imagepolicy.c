@@ -329,15 +329,7 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj, struc
         ed_cond_remove(sp.conditions, "Stalled");
         ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
     } else {
-        ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
-        if (out->stalled) {
-            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
-                        sp.generation);
-            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
-        } else {
-            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
-                        out->message, sp.generation);
-        }
+        ed_status_failed(&sp, out->stalled, out->reason, out->message);
     }
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
     /* Flux's notify: an Event with the Ready message when the policy becomes ready or its

@@ -312,17 +312,7 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
         free(pats);
         ed_node_set(d, sp.status, "observedExclusionList", excl);
     } else {
-        ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
-        if (out->stalled) {
-            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
-                        sp.generation);
-            ed_cond_remove(sp.conditions, "Reconciling");
-            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
-        } else {
-            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
-                        out->message, sp.generation);
-            ed_cond_remove(sp.conditions, "Stalled");
-        }
+        ed_status_failed(&sp, out->stalled, out->reason, out->message);
     }
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
 }

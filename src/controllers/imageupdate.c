@@ -502,15 +502,7 @@ static void write_status(ed_imageupdate_controller *c, const ed_node *obj,
                 ed_node_set(d, observed, ed_node_key_at(old, i), ed_node_new_null(d));
         ed_node_set(d, sp.status, "observedPolicies", observed);
     } else {
-        ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
-        if (out->stalled) {
-            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
-                        sp.generation);
-            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
-        } else {
-            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry",
-                        out->message, sp.generation);
-        }
+        ed_status_failed(&sp, out->stalled, out->reason, out->message);
     }
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
 }

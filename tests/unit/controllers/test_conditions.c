@@ -4,7 +4,8 @@
  * remove drops one condition and keeps the others in order. And the controller's render of a
  * Secret whose data values are not strings (ks_render.c reads them for SOPS markers), and which
  * writes (managedFields entries) spec.ignore covers (the drift watch's question). And the
- * requeue interval every reconciler reads from spec.interval, with its fallback.
+ * requeue interval every reconciler reads from spec.interval, with its fallback. And a failure's
+ * Stalled/Reconciling pair (ed_status_failed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,6 +71,40 @@ static void test_conditions(void **state)
     ed_cond_set(d, conds, "Ready", "False", "BuildFailed", big, 3);
     assert_int_equal(strlen(ed_node_path_str(conds, "/0/message")), 32768);
     ed_doc_free(d);
+}
+
+/* A failure's conditions: a stall removes the Reconciling an earlier retry left (the image
+ * controllers kept both True), and a retry removes an earlier stall's Stalled. */
+static void test_status_failed(void **state)
+{
+    (void)state;
+    ed_doc *obj = NULL;
+    ed_err err = ED_ERR_INIT;
+    const char *json = "{\"metadata\": {\"name\": \"p\", \"generation\": 3},"
+                       " \"status\": {\"observedGeneration\": 2, \"conditions\": [{"
+                       "\"type\": \"Reconciling\", \"status\": \"True\","
+                       " \"reason\": \"ProgressingWithRetry\", \"message\": \"retry\","
+                       " \"observedGeneration\": 2,"
+                       " \"lastTransitionTime\": \"2000-01-01T00:00:00Z\"}]}}";
+    assert_int_equal(ed_doc_parse_json(json, strlen(json), &obj, &err), 0);
+    ed_status_patch sp;
+    ed_status_begin(&sp, ed_doc_root(obj));
+    ed_status_failed(&sp, true, "AccessDenied", "denied");
+    assert_string_equal(ed_cond_status(sp.conditions, "Ready"), "False");
+    assert_string_equal(ed_cond_status(sp.conditions, "Stalled"), "True");
+    assert_null(ed_cond_status(sp.conditions, "Reconciling"));
+    int64_t gen = 0;
+    assert_true(ed_node_int(ed_node_get(sp.status, "observedGeneration"), &gen));
+    assert_int_equal(gen, 3);
+    /* Then a retry of the same patch's conditions: Stalled goes, observedGeneration is not
+     * moved by the retry itself. */
+    ed_status_failed(&sp, false, "ReconciliationFailed", "try again");
+    assert_null(ed_cond_status(sp.conditions, "Stalled"));
+    assert_string_equal(ed_cond_status(sp.conditions, "Reconciling"), "True");
+    assert_string_equal(ed_node_path_str(sp.conditions, "/0/reason"), "ProgressingWithRetry");
+    assert_string_equal(ed_node_path_str(sp.conditions, "/0/message"), "try again");
+    ed_doc_free(sp.doc);
+    ed_doc_free(obj);
 }
 
 /* A Secret in Git with `data: {a: null, b: 1}` renders (the API judges it later); the check
@@ -289,6 +324,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conditions),          cmocka_unit_test(test_render_secret_values),
         cmocka_unit_test(test_ignore_covers),       cmocka_unit_test(test_ignore_covers_index),
-        cmocka_unit_test(test_kubeconfig_sanitize), cmocka_unit_test(test_interval)};
+        cmocka_unit_test(test_kubeconfig_sanitize), cmocka_unit_test(test_interval),
+        cmocka_unit_test(test_status_failed)};
     return cmocka_run_group_tests_name("controllers", tests, NULL, NULL);
 }
