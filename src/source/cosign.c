@@ -63,33 +63,53 @@ void ed_source_cosign_sigs_free(ed_source_cosign_sig *sigs, size_t n)
     free(sigs);
 }
 
+/* Parse `what` (a manifest or an index from the registry, at most ED_COSIGN_MAX_MANIFEST bytes)
+ * into *d, and find its list under key: with max > 0 the list must be there (else "no <key>")
+ * and hold at most max entries; with max 0, *list is NULL when there is none. On an error *d
+ * is freed. */
+static int parse_listing(const char *what, const char *data, size_t len, const char *key,
+                         size_t max, ed_doc **d, const ed_node **list, ed_err *err)
+{
+    *d = NULL;
+    *list = NULL;
+    ed_err perr = ED_ERR_INIT;
+    if (len > ED_COSIGN_MAX_MANIFEST)
+        return ed_err_set(err, ED_ETOOBIG, "%s of %zu bytes (at most %d)", what, len,
+                          ED_COSIGN_MAX_MANIFEST);
+    if (ed_doc_parse_api_json(data, len, d, &perr) != 0)
+        return ed_err_set(err, ED_EINVALID, "%s: %s", what, perr.msg);
+    const ed_node *root = ed_doc_root(*d), *l = ed_node_get(root, key);
+    int rc = 0;
+    if (ed_node_kind_of(root) != ED_NODE_MAP)
+        rc = ed_err_set(err, ED_EINVALID, "%s: not a JSON object", what);
+    else if (ed_node_kind_of(l) == ED_NODE_SEQ)
+        *list = l;
+    if (!rc && max > 0 && !*list)
+        rc = ed_err_set(err, ED_EINVALID, "%s: no %s", what, key);
+    else if (!rc && max > 0 && ed_node_len(l) > max)
+        rc =
+            ed_err_set(err, ED_ETOOBIG, "%s: %zu %s (at most %zu)", what, ed_node_len(l), key, max);
+    if (rc) {
+        ed_doc_free(*d);
+        *d = NULL;
+        *list = NULL;
+    }
+    return rc;
+}
+
 int ed_source_cosign_manifest_parse(const char *manifest, size_t len, ed_source_cosign_sig **out,
                                     size_t *n, ed_err *err)
 {
     *out = NULL;
     *n = 0;
     ed_doc *d = NULL;
-    ed_err perr = ED_ERR_INIT;
-    if (len > ED_COSIGN_MAX_MANIFEST)
-        return ed_err_set(err, ED_ETOOBIG, "signature manifest of %zu bytes (at most %d)", len,
-                          ED_COSIGN_MAX_MANIFEST);
-    if (ed_doc_parse_api_json(manifest, len, &d, &perr) != 0)
-        return ed_err_set(err, ED_EINVALID, "signature manifest: %s", perr.msg);
-    const ed_node *root = ed_doc_root(d);
-    const ed_node *layers = ed_node_get(root, "layers");
-    int rc = 0;
-    ed_source_cosign_sig *sigs = NULL;
+    const ed_node *layers = NULL;
+    int rc = parse_listing("signature manifest", manifest, len, "layers", ED_COSIGN_MAX_SIGNATURES,
+                           &d, &layers, err);
+    if (rc)
+        return rc;
+    ed_source_cosign_sig *sigs = ed_xcalloc(ed_node_len(layers) + 1, sizeof(*sigs));
     size_t count = 0;
-    if (ed_node_kind_of(root) != ED_NODE_MAP || ed_node_kind_of(layers) != ED_NODE_SEQ) {
-        rc = ed_err_set(err, ED_EINVALID, "signature manifest: no layers");
-        goto done;
-    }
-    if (ed_node_len(layers) > ED_COSIGN_MAX_SIGNATURES) {
-        rc = ed_err_set(err, ED_ETOOBIG, "signature manifest: %zu layers (at most %d)",
-                        ed_node_len(layers), ED_COSIGN_MAX_SIGNATURES);
-        goto done;
-    }
-    sigs = ed_xcalloc(ed_node_len(layers) + 1, sizeof(*sigs));
     for (size_t i = 0; i < ed_node_len(layers); i++) {
         const ed_node *l = ed_node_at(layers, i);
         const char *digest = ed_node_path_str(l, "/digest");
@@ -118,7 +138,6 @@ int ed_source_cosign_manifest_parse(const char *manifest, size_t len, ed_source_
     if (count == 0)
         rc = ed_err_set(err, ED_ENOTFOUND, "signature manifest: no cosign signature in %zu layers",
                         ed_node_len(layers));
-done:
     ed_doc_free(d);
     if (rc) {
         ed_source_cosign_sigs_free(sigs, count);
@@ -305,27 +324,13 @@ int ed_source_cosign_referrers_parse(const char *index, size_t len, ed_source_co
     *refs = NULL;
     *n = 0;
     ed_doc *d = NULL;
-    ed_err perr = ED_ERR_INIT;
-    if (len > ED_COSIGN_MAX_MANIFEST)
-        return ed_err_set(err, ED_ETOOBIG, "referrers index of %zu bytes (at most %d)", len,
-                          ED_COSIGN_MAX_MANIFEST);
-    if (ed_doc_parse_api_json(index, len, &d, &perr) != 0)
-        return ed_err_set(err, ED_EINVALID, "referrers index: %s", perr.msg);
-    const ed_node *root = ed_doc_root(d);
-    const ed_node *list = ed_node_get(root, "manifests");
-    int rc = 0;
-    ed_source_cosign_ref *out = NULL;
+    const ed_node *list = NULL;
+    int rc = parse_listing("referrers index", index, len, "manifests", ED_COSIGN_MAX_REFERRERS, &d,
+                           &list, err);
+    if (rc)
+        return rc;
+    ed_source_cosign_ref *out = ed_xcalloc(1, sizeof(*out));
     size_t count = 0;
-    if (ed_node_kind_of(root) != ED_NODE_MAP || ed_node_kind_of(list) != ED_NODE_SEQ) {
-        rc = ed_err_set(err, ED_EINVALID, "referrers index: no manifests");
-        goto done;
-    }
-    if (ed_node_len(list) > ED_COSIGN_MAX_REFERRERS) {
-        rc = ed_err_set(err, ED_ETOOBIG, "referrers index: %zu manifests (at most %d)",
-                        ed_node_len(list), ED_COSIGN_MAX_REFERRERS);
-        goto done;
-    }
-    out = ed_xcalloc(1, sizeof(*out));
     for (size_t i = 0; i < ed_node_len(list); i++) {
         const ed_node *m = ed_node_at(list, i);
         const char *digest = ed_node_str(ed_node_get(m, "digest"));
@@ -358,14 +363,11 @@ int ed_source_cosign_bundle_manifest_parse(const char *manifest, size_t len, con
     layer[0] = '\0';
     *size = -1;
     ed_doc *d = NULL;
-    ed_err perr = ED_ERR_INIT;
-    if (len > ED_COSIGN_MAX_MANIFEST)
-        return ed_err_set(err, ED_ETOOBIG, "bundle manifest of %zu bytes (at most %d)", len,
-                          ED_COSIGN_MAX_MANIFEST);
-    if (ed_doc_parse_api_json(manifest, len, &d, &perr) != 0)
-        return ed_err_set(err, ED_EINVALID, "bundle manifest: %s", perr.msg);
+    const ed_node *layers = NULL;
+    int prc = parse_listing("bundle manifest", manifest, len, "layers", 0, &d, &layers, err);
+    if (prc)
+        return prc;
     const ed_node *root = ed_doc_root(d);
-    const ed_node *layers = ed_node_get(root, "layers");
     const char *subject = ed_node_path_str(root, "/subject/digest");
     int rc = ED_ENOTFOUND;
     /* The subject is no proof (the signed statement is), but one naming another manifest is a
