@@ -193,6 +193,9 @@ void ed_duration_format(int64_t ms, char out[32]);
 
 /* SHA-256 of data as 64 lowercase hex digits and a NUL. */
 void ed_sha256_hex(const void *data, size_t n, char out[65]);
+/* digest is "sha256:<64 lowercase hex>" and nothing else: a digest from a registry that may go
+ * into a URL, a tag or a file name. */
+bool ed_sha256_digest_valid(const char *digest);
 
 /* ---- base64 (standard alphabet; OpenSSL's codec) ---- */
 

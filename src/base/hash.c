@@ -27,6 +27,16 @@ void ed_sha256_hex(const void *data, size_t n, char out[65])
     out[64] = '\0';
 }
 
+bool ed_sha256_digest_valid(const char *digest)
+{
+    if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
+        return false;
+    for (const char *p = digest + 7; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
 void ed_uuid4(char out[37])
 {
     unsigned char b[16] = {0};

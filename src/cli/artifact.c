@@ -51,7 +51,7 @@ static int parse_artifact_url(const char *url, bool digest_ok, ed_image_ref *ref
     char *bare = ed_xasprintf("oci://%s", name);
     ed_err err = ED_ERR_INIT;
     int rc = 0;
-    if (at && (!digest_ok || !ed_registry_digest_valid(tag))) {
+    if (at && (!digest_ok || !ed_sha256_digest_valid(tag))) {
         ed_cli_failure("invalid artifact URL '%s': %s", url,
                        digest_ok ? "invalid digest" : "a tag is required, not a digest");
         rc = 2;

@@ -283,7 +283,7 @@ static int choose_reference(const ed_node *obj, const ed_image_ref *ref, const e
     const char *tag = str_at(obj, "/spec/ref/tag");
     *by_digest = false;
     if (digest && *digest) {
-        if (!ed_registry_digest_valid(digest)) {
+        if (!ed_sha256_digest_valid(digest)) {
             fail(out, "FetchFailed", "URLInvalid",
                  "URL validation failed for '%s': spec.ref.digest '%s' is not sha256:<64 hex>", url,
                  digest);

@@ -108,9 +108,6 @@ bool ed_registry_plain_http_allowed(const ed_image_ref *ref, bool insecure);
 int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, const char *tag,
                        char out[ED_DIGEST_MAX], ed_err *err);
 
-/* True for "sha256:<64 lowercase hex>", the only digest form eddy asks a registry for. */
-bool ed_registry_digest_valid(const char *digest);
-
 /*
  * GET the manifest of reference (a tag, or a digest "sha256:<hex>") of ref's repository,
  * accepting an OCI image manifest or Docker's schema 2 (an index is not asked for), with the

@@ -82,7 +82,7 @@ int ed_oci_manifest_layer(const char *manifest, size_t len, const char *media_ty
     const char *lmt = ed_node_path_str(chosen, "/mediaType");
     int64_t size = -1;
     ed_node_int(ed_node_get(chosen, "size"), &size);
-    if (!ed_registry_digest_valid(digest)) {
+    if (!ed_sha256_digest_valid(digest)) {
         rc = ed_err_set(err, ED_EINVALID, "failed to parse artifact layers: invalid digest '%s'",
                         digest ? digest : "");
         goto done;

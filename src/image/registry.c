@@ -689,17 +689,6 @@ int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, co
     return rc;
 }
 
-/* "sha256:<64 lowercase hex>" and nothing else: a digest that may go into a URL and a file name. */
-bool ed_registry_digest_valid(const char *digest)
-{
-    if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
-        return false;
-    for (const char *p = digest + 7; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
-}
-
 /* GET /v2/<name>/manifests/<reference> with the Accept header accept: the body as sent and its
  * own sha256, which must be reference when reference is a digest. */
 static int manifest_get(const ed_image_ref *ref, const ed_registry_opts *opts,
@@ -728,7 +717,7 @@ static int manifest_get(const ed_image_ref *ref, const ed_registry_opts *opts,
         char hex[65];
         ed_sha256_hex(r.body.data, r.body.len, hex);
         snprintf(digest, ED_DIGEST_MAX, "sha256:%s", hex);
-        if (ed_registry_digest_valid(reference) && strcmp(reference, digest) != 0)
+        if (ed_sha256_digest_valid(reference) && strcmp(reference, digest) != 0)
             rc = ed_err_set(err, ED_EINVALID, "%s: the manifest of %s@%s has the digest %s",
                             ref->registry, ref->repository, reference, digest);
         else
@@ -767,7 +756,7 @@ int ed_registry_referrers(const ed_image_ref *ref, const ed_registry_opts *opts,
     *body = NULL;
     if (o->retry_after_ms)
         *o->retry_after_ms = 0;
-    if (!ed_registry_digest_valid(digest))
+    if (!ed_sha256_digest_valid(digest))
         return ed_err_set(err, ED_EINVALID, "%s: invalid digest '%s'", ref->registry,
                           digest ? digest : "");
     /* The artifactType filter is a hint: a registry may ignore it (it says which filters it
@@ -798,7 +787,7 @@ int ed_registry_blob_get(const ed_image_ref *ref, const ed_registry_opts *opts, 
 {
     static const ed_registry_opts none = {0};
     const ed_registry_opts *o = opts ? opts : &none;
-    if (!ed_registry_digest_valid(digest))
+    if (!ed_sha256_digest_valid(digest))
         return ed_err_set(err, ED_EINVALID, "%s: invalid blob digest '%s'", ref->registry,
                           digest ? digest : "");
     FILE *f = fopen(file, "wbx");
@@ -854,7 +843,7 @@ int ed_registry_blob_put(const ed_image_ref *ref, const ed_registry_opts *opts, 
 {
     static const ed_registry_opts none = {0};
     const ed_registry_opts *o = opts ? opts : &none;
-    if (!ed_registry_digest_valid(digest))
+    if (!ed_sha256_digest_valid(digest))
         return ed_err_set(err, ED_EINVALID, "%s: invalid blob digest '%s'", ref->registry,
                           digest ? digest : "");
     struct session sess;

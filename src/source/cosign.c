@@ -37,23 +37,20 @@
 
 #define SIGNATURE_ANNOTATION "dev.cosignproject.cosign/signature"
 
-bool ed_source_cosign_digest_valid(const char *digest)
+/* The tag "sha256-<hex><suffix>" of digest's signatures. */
+static int digest_tag(const char *digest, const char *suffix, char tag[ED_COSIGN_TAG_MAX],
+                      ed_err *err)
 {
-    if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
-        return false;
-    for (const char *p = digest + 7; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
+    if (!ed_sha256_digest_valid(digest))
+        return ed_err_set(err, ED_EINVALID, "digest '%s' is not sha256:<64 hex>",
+                          digest ? digest : "");
+    snprintf(tag, ED_COSIGN_TAG_MAX, "sha256-%s%s", digest + 7, suffix);
+    return 0;
 }
 
 int ed_source_cosign_tag(const char *digest, char tag[ED_COSIGN_TAG_MAX], ed_err *err)
 {
-    if (!ed_source_cosign_digest_valid(digest))
-        return ed_err_set(err, ED_EINVALID, "digest '%s' is not sha256:<64 hex>",
-                          digest ? digest : "");
-    snprintf(tag, ED_COSIGN_TAG_MAX, "sha256-%s.sig", digest + 7);
-    return 0;
+    return digest_tag(digest, ".sig", tag, err);
 }
 
 void ed_source_cosign_sigs_free(ed_source_cosign_sig *sigs, size_t n)
@@ -119,7 +116,7 @@ int ed_source_cosign_manifest_parse(const char *manifest, size_t len, ed_source_
         ed_node_int(ed_node_get(l, "size"), &size);
         /* A layer that is no signature (another tool's, or a cosign attachment) is passed
          * over, as cosign passes over what it cannot use. */
-        if (!ed_source_cosign_digest_valid(digest) || !sig64 || !*sig64)
+        if (!ed_sha256_digest_valid(digest) || !sig64 || !*sig64)
             continue;
         if (size < 0 || size > ED_COSIGN_MAX_PAYLOAD || strlen(sig64) > ED_COSIGN_MAX_SIG * 2)
             continue;
@@ -311,11 +308,7 @@ static bool bundle_type(const char *type)
 
 int ed_source_cosign_referrers_tag(const char *digest, char tag[ED_COSIGN_TAG_MAX], ed_err *err)
 {
-    if (!ed_source_cosign_digest_valid(digest))
-        return ed_err_set(err, ED_EINVALID, "digest '%s' is not sha256:<64 hex>",
-                          digest ? digest : "");
-    snprintf(tag, ED_COSIGN_TAG_MAX, "sha256-%s", digest + 7);
-    return 0;
+    return digest_tag(digest, "", tag, err);
 }
 
 int ed_source_cosign_referrers_parse(const char *index, size_t len, ed_source_cosign_ref **refs,
@@ -336,7 +329,7 @@ int ed_source_cosign_referrers_parse(const char *index, size_t len, ed_source_co
         const char *digest = ed_node_str(ed_node_get(m, "digest"));
         /* Signatures of other kinds (notation's), SBOMs and the like are passed over. */
         if (!bundle_type(ed_node_str(ed_node_get(m, "artifactType"))) ||
-            !ed_source_cosign_digest_valid(digest))
+            !ed_sha256_digest_valid(digest))
             continue;
         if (count >= ED_COSIGN_MAX_BUNDLES) {
             rc = ed_err_set(err, ED_ETOOBIG, "referrers index: more than %d bundles",
@@ -381,9 +374,8 @@ int ed_source_cosign_bundle_manifest_parse(const char *manifest, size_t len, con
         const ed_node *l = ed_node_at(layers, i);
         const char *ld = ed_node_str(ed_node_get(l, "digest"));
         int64_t sz = -1;
-        if (!bundle_type(ed_node_str(ed_node_get(l, "mediaType"))) ||
-            !ed_source_cosign_digest_valid(ld) || !ed_node_int(ed_node_get(l, "size"), &sz) ||
-            sz < 0)
+        if (!bundle_type(ed_node_str(ed_node_get(l, "mediaType"))) || !ed_sha256_digest_valid(ld) ||
+            !ed_node_int(ed_node_get(l, "size"), &sz) || sz < 0)
             continue;
         if (sz > ED_COSIGN_MAX_BUNDLE) {
             rc = ed_err_set(err, ED_ETOOBIG, "bundle of %lld bytes (at most %d)", (long long)sz,
@@ -448,7 +440,7 @@ int ed_source_cosign_bundle_verify(const char *bundle, size_t len, const char *d
 {
     if (key_name)
         *key_name = NULL;
-    if (!ed_source_cosign_digest_valid(digest))
+    if (!ed_sha256_digest_valid(digest))
         return ed_err_set(err, ED_EAUTH, "digest '%s' is not sha256:<64 hex>",
                           digest ? digest : "");
     if (len > ED_COSIGN_MAX_BUNDLE)

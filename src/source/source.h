@@ -605,9 +605,6 @@ void ed_artifact_server_stop(ed_artifact_server *srv);
 #define ED_COSIGN_MAX_SIG        4096
 #define ED_COSIGN_TAG_MAX        80
 
-/* True for "sha256:<64 lowercase hex>". */
-bool ed_source_cosign_digest_valid(const char *digest);
-
 /* The tag cosign stores the signatures of the manifest digest ("sha256:<hex>") under,
  * "sha256-<hex>.sig". ED_EINVALID for a digest of another form. */
 int ed_source_cosign_tag(const char *digest, char tag[ED_COSIGN_TAG_MAX], ed_err *err);

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n == 0 || n > ED_COSIGN_MAX_SIGNATURES)
             abort();
         for (size_t i = 0; i < n; i++)
-            if (!ed_source_cosign_digest_valid(sigs[i].payload_digest) || sigs[i].sig_len == 0 ||
+            if (!ed_sha256_digest_valid(sigs[i].payload_digest) || sigs[i].sig_len == 0 ||
                 sigs[i].sig_len > ED_COSIGN_MAX_SIG || sigs[i].payload_size > ED_COSIGN_MAX_PAYLOAD)
                 abort();
     }
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (nrefs > ED_COSIGN_MAX_BUNDLES)
             abort();
         for (size_t i = 0; i < nrefs; i++)
-            if (!ed_source_cosign_digest_valid(refs[i].digest))
+            if (!ed_sha256_digest_valid(refs[i].digest))
                 abort();
     }
     free(refs);
@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char layer[80];
     int64_t lsize = -1;
     if (ed_source_cosign_bundle_manifest_parse(bman, bmlen, DIGEST, layer, &lsize, &err) == 0 &&
-        (!ed_source_cosign_digest_valid(layer) || lsize < 0 || lsize > ED_COSIGN_MAX_BUNDLE))
+        (!ed_sha256_digest_valid(layer) || lsize < 0 || lsize > ED_COSIGN_MAX_BUNDLE))
         abort();
     free(bman);
     if (ed_source_cosign_bundle_verify((const char *)bp, blen, DIGEST, keys, 1, NULL, &err) !=
