@@ -1,0 +1,33 @@
+# tests/e2e/flux_lib.sh: Flux's own kustomize-controller (Flux 2.9.5's, built by hack/flux/build
+# into .bin/) as the oracle of the tests that run Flux and eddy on the same inputs (sourced after
+# lib.sh).
+#
+# Flux and eddy share one cluster by label selectors, each reconciling the objects of its shard:
+# Flux's controller watches `shard in (flux,both)` and eddy's agent (flux_agent) `shard in
+# (eddy,both)`. A GitRepository labeled `shard: both` is reconciled by eddy (Flux's
+# source-controller does not run) and read by both, so Flux's kustomize-controller fetches
+# eddy's artifact from eddy's artifact server as it would source-controller's. Moving a
+# Kustomization from one shard to the other hands it over.
+flux_kc=$EDDY_ROOT/.bin/kustomize-controller
+flux_crds=$EDDY_ROOT/.bin/flux-crds
+
+# flux_bucket_crd: the Bucket CRD, which Flux's kustomize-controller watches (eddy ships none).
+flux_bucket_crd() {
+    kubectl apply --server-side -f "$flux_crds/source.toolkit.fluxcd.io_buckets.yaml" >/dev/null
+    retry 60 kubectl wait --for=condition=Established --timeout=60s \
+        crd/buckets.source.toolkit.fluxcd.io >/dev/null
+}
+
+# flux_start [ARGS...]: start Flux's kustomize-controller (bg_start name flux-kc, its JSON log
+# in $EDDY_E2E_SCRATCH/flux-kc.log) on shard flux, with extra ARGS. Its runtime namespace is
+# $FLUX_NS (default flux-system, created when missing).
+flux_start() {
+    local rns=${FLUX_NS:-flux-system}
+    kubectl get namespace "$rns" >/dev/null 2>&1 || kubectl create namespace "$rns" >/dev/null
+    RUNTIME_NAMESPACE=$rns bg_start flux-kc "$flux_kc" --kubeconfig "$KUBECONFIG" \
+        --metrics-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+        --log-level debug --watch-label-selector 'shard in (flux,both)' "$@"
+}
+
+# flux_stop: stop it.
+flux_stop() { bg_stop flux-kc; }
