@@ -6,6 +6,10 @@
                                      in namespace APPS_NS
   gen.py ks FILE N KS_NS REPO_URL    the GitRepository "bench" (secretRef git-auth) and the N
                                      Kustomizations app-NNNN (path ./apps/app-NNNN) in KS_NS
+  gen.py fluxks FILE N KS_NS REPO_NS TARGET_NS
+                                     the N Kustomizations app-NNNN for Flux's own
+                                     kustomize-controller (stage g): label shard=flux, the
+                                     GitRepository REPO_NS/bench, targetNamespace TARGET_NS
   gen.py curl OUT N NS SERVER CDIR LOOPS KS_NS
                                      curl config files OUT0.cfg... (LOOPS of them): server-side
                                      applies (field manager kustomize-controller) of the same 4N
@@ -81,6 +85,17 @@ def gen_ks(path, n, ns, url):
                       "metadata: {name: app-%04d, namespace: %s}\n"
                       "spec: {interval: 1h, path: ./apps/app-%04d, prune: true,"
                       " sourceRef: {kind: GitRepository, name: bench}}\n" % (i, ns, i))
+
+
+def gen_fluxks(path, n, ns, repo_ns, target):
+    with open(path, "w") as out:
+        for i in range(n):
+            out.write("---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+                      "metadata: {name: app-%04d, namespace: %s, labels: {shard: flux}}\n"
+                      "spec: {interval: 1h, path: ./apps/app-%04d, prune: true,"
+                      " targetNamespace: %s,"
+                      " sourceRef: {kind: GitRepository, name: bench, namespace: %s}}\n"
+                      % (i, ns, i, target, repo_ns))
 
 
 def url_of(server, o):
@@ -199,6 +214,8 @@ def main():
         gen_repo(args[0], int(args[1]), args[2])
     elif what == "ks":
         gen_ks(args[0], int(args[1]), args[2], args[3])
+    elif what == "fluxks":
+        gen_fluxks(args[0], int(args[1]), args[2], args[3], args[4])
     elif what == "curl":
         gen_curl(args[0], int(args[1]), args[2], args[3], args[4], int(args[5]), args[6])
     elif what == "contract":
