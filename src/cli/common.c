@@ -151,9 +151,10 @@ static int set_value(const ed_cli_flag *f, const char *value)
     case ED_CLI_FLAG_DURATION: {
         ed_err err = ED_ERR_INIT;
         if (ed_duration_parse(value, f->dst, &err) != 0 || *(int64_t *)f->dst < 0) {
-            ed_cli_failure("invalid argument \"%s\" for \"--%s\" flag: a duration such as 30s "
-                           "or 1m30s is expected",
-                           value, f->name);
+            /* in flux's words (Go's time.ParseDuration) */
+            ed_cli_failure("invalid argument \"%s\" for \"--%s\" flag: time: invalid duration "
+                           "\"%s\"",
+                           value, f->name, value);
             return 2;
         }
         return 0;

@@ -519,6 +519,10 @@ int ed_cli_tree(int argc, char **argv)
     free(pos);
     if (rc)
         return rc;
+    if (k == &ed_cli_kustomization && npos == used) {
+        ed_cli_failure("kustomization name is required"); /* flux's words */
+        return 2;
+    }
     if (k != &ed_cli_kustomization || !name) {
         ed_cli_failure("usage: eddy tree kustomization NAME");
         return 2;
@@ -785,6 +789,11 @@ int ed_cli_trace(int argc, char **argv)
     free(pos);
     if (rc)
         return rc;
+    if (npos == 0) {
+        ed_cli_failure("either `<resource>/<name>` or `<resource> <name>` is required as an "
+                       "argument"); /* flux's words */
+        return 2;
+    }
     char *slash = arg ? strchr(arg, '/') : NULL;
     if (slash) {
         *slash = '\0';

@@ -224,7 +224,7 @@ spec:
 assert_fails "decryption provider" "$eddy" create ks xx --source s --decryption-provider vault --export
 assert_contains "$OUT" "must be one of: sops" "--decryption-provider"
 out=$("$eddy" create image update podinfo --git-repo-ref fleet --checkout-branch main \
-    --push-branch main --author-email bot@example.com --update-path ./apps --export)
+    --push-branch main --author-name Flux --author-email bot@example.com --git-repo-path ./apps --export)
 assert_eq "---
 apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImageUpdateAutomation
@@ -277,19 +277,21 @@ spec:
   url: https://h/r" "$("$eddy" create source git xx --url https://h/r --ref-name refs/heads/main --branch dev \
     -u me -p s3cr3t --fetch-timeout 2m --export)" "--ref-name wins; no Secret, no secretRef from -u/-p"
 assert_fails "health check" "$eddy" create ks xx --source s --health-check Deployment --export
-assert_contains "$OUT" 'invalid health check "Deployment": expected Kind/name.namespace' "health check"
+assert_contains "$OUT" "invalid health check 'Deployment' must be in the format 'kind/name.namespace' [Deployment]" "health check"
 assert_fails "policy without a rule" "$eddy" create image policy xx --image-ref r --export
-assert_contains "$OUT" "exactly one of --select-semver" "image policy rule"
+assert_contains "$OUT" "a policy must be provided with either --select-semver or --select-alpha" "image policy rule"
 # flux's --reflect-digest; --interval goes with Always (the CRD wants it then, and only then).
 out=$("$eddy" create image policy xx --image-ref r --select-semver '>=1' --reflect-digest Always \
     --interval 5m --export)
 assert_contains "$out" "  digestReflectionPolicy: Always" "--reflect-digest"
 assert_contains "$out" "  interval: 5m0s" "--interval with Always"
-assert_not_contains "$("$eddy" create image policy xx --image-ref r --select-semver '>=1' \
-    --reflect-digest IfNotPresent --interval 5m --export)" "interval:" "no interval without Always"
+assert_fails "--interval without Always" "$eddy" create image policy xx --image-ref r \
+    --select-semver '>=1' --reflect-digest IfNotPresent --interval 5m --export
+assert_contains "$OUT" "the --interval flag can only be used with the 'Always' digest reflection policy" \
+    "flux's message"
 assert_fails "a bad --reflect-digest" "$eddy" create image policy xx --image-ref r --select-semver 1 \
     --reflect-digest always --export
-assert_contains "$OUT" "expected Never, IfNotPresent or Always" "--reflect-digest values"
+assert_contains "$OUT" "invalid value for --reflect-digest, must be one of 'Never', 'IfNotPresent', 'Always'" "--reflect-digest values"
 # flux create's name check (RFC 1123, two characters at least), --export included.
 for bad in Bad_Name lead- x "$(printf 'a%.0s' $(seq 64))"; do
     assert_fails "create ks '$bad'" "$eddy" create kustomization "$bad" --source s --export
@@ -312,7 +314,8 @@ kubectl create namespace flux-system --dry-run=client -o yaml | kubectl apply -f
     "$eddy" create image policy podinfo --image-ref podinfo --select-alpha desc --export
     "$eddy" create image policy always --image-ref podinfo --select-alpha desc \
         --reflect-digest Always --export
-    "$eddy" create image update podinfo --git-repo-ref fleet --author-email a@b.c --export
+    "$eddy" create image update podinfo --git-repo-ref fleet --checkout-branch main \
+        --author-name bot --author-email a@b.c --export
 } >"$scratch/exported.yaml"
 assert_ok "generated objects pass the API server's validation" \
     kubectl apply --server-side --dry-run=server -f "$scratch/exported.yaml"
@@ -884,7 +887,8 @@ out=$("$eddy" resume image policy web -n "$ns" --wait=false)
 assert_contains "$out" "✔ image policy resumed" "resume --wait=false"
 assert_not_contains "$out" "waiting" "no wait"
 out=$("$eddy" create image update auto -n "$ns" --git-repo-ref cli --checkout-branch main \
-    --push-branch main --author-email bot@e2e.invalid --update-path ./deploy --interval 10m --timeout 1m)
+    --push-branch main --author-name Flux --author-email bot@e2e.invalid --git-repo-path ./deploy \
+    --interval 10m --timeout 1m)
 assert_contains "$out" "✔ ImageUpdateAutomation created" "image update created"
 assert_contains "$out" "✔ ImageUpdateAutomation reconciliation completed" "image update Ready, flux create's line"
 out=$("$eddy" reconcile image update auto -n "$ns" --timeout 1m)
