@@ -488,7 +488,7 @@ assert_not_contains "$out" "cli" "ready=false leaves out the ready one"
 assert_match "^cli[[:space:]]" "$("$eddy" get ks -n "$ns" --status-selector Ready=True --no-header)" "Ready=True"
 # A selector that keeps nothing leaves the header (flux: exit 0), nothing with --no-header.
 out=$("$eddy" get ks -n "$ns" --status-selector ready=unknown 2>&1)
-assert_match "^NAME[[:space:]]+REVISION[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE$" "$out" "no row kept: the header"
+assert_match "^NAME[[:space:]]+REVISION[[:space:]]+SUSPENDED[[:space:]]+READY[[:space:]]+MESSAGE $" "$out" "no row kept: the header"
 assert_eq "" "$("$eddy" get ks -n "$ns" --status-selector ready=unknown --no-header 2>&1)" "no row kept, --no-header"
 assert_eq "cli" "$("$eddy" get sources git -n "$ns" -l team=a --no-header | awk '{print $1}')" "-l team=a"
 # Nothing listed fails, as flux get since 2.6 (exit 1), with flux's message.
@@ -507,7 +507,7 @@ kind: Kustomization
 metadata: {name: unseen, namespace: $apps}
 spec: {interval: 10m, prune: false, sourceRef: {kind: GitRepository, name: nowhere}, suspend: true}
 YAML
-assert_match "^unseen[[:space:]]+True[[:space:]]+False[[:space:]]+waiting to be reconciled$" \
+assert_match "^unseen[[:space:]]+True[[:space:]]+False[[:space:]]+waiting to be reconciled[[:space:]]*$" \
     "$("$eddy" get ks -n "$apps" --no-header)" "no Ready condition"
 kubectl -n "$apps" delete kustomization unseen >/dev/null
 # get all: flux's order (sources, image kinds, Kustomizations), a blank line after each table.
@@ -515,18 +515,20 @@ out=$("$eddy" get all -n "$ns")
 assert_match "gitrepository/cli[[:space:]]+$short" "$out" "get all: source"
 assert_match "kustomization/cli[[:space:]]+$short" "$out" "get all: kustomization"
 assert_eq "" "$("$eddy" get all -n "$ns" | tail -1)" "get all ends with a blank line"
-# The whole table, exactly (golden): cells padded to the widest, a tab after each but the last.
+# The whole table, exactly (golden), as flux's tablewriter: cells padded to the widest, a tab
+# after each, but a space after the header's last.
 w=${#short}
-expected=$(printf "%-6s\t%-${w}s\t%-9s\t%-5s\t%s\n" NAME REVISION SUSPENDED READY MESSAGE \
-    broken "" False False "kustomization path not found: ./missing" \
-    cli "$short" False True "Applied revision: $short")
+m=$((${#short} + 18 > 39 ? ${#short} + 18 : 39))
+expected=$(printf "%-6s\t%-${w}s\t%-9s\t%-5s\t%-${m}s \n" NAME REVISION SUSPENDED READY MESSAGE
+    printf "%-6s\t%-${w}s\t%-9s\t%-5s\t%-${m}s\t\n" broken "" False False \
+        "kustomization path not found: ./missing" cli "$short" False True "Applied revision: $short")
 assert_eq "$expected" "$("$eddy" get kustomizations -n "$ns")" "get kustomizations, golden"
 out=$("$eddy" stats -n "$ns")
 assert_match "^RECONCILERS[[:space:]]+RUNNING[[:space:]]+FAILING[[:space:]]+SUSPENDED[[:space:]]+STORAGE" "$out" "stats header"
 assert_match "GitRepository[[:space:]]+[12][[:space:]]+0[[:space:]]+0[[:space:]]+[0-9.]+ (B|KiB|MiB)" "$out" "stats: sources and storage"
 # As flux stats: RUNNING counts every object not suspended, the failing one too.
 assert_match "Kustomization[[:space:]]+2[[:space:]]+1[[:space:]]+0[[:space:]]+-" "$out" "stats: two running, one of them failing"
-assert_eq "GitRepository OCIRepository Kustomization ImageUpdateAutomation ImagePolicy ImageRepository" \
+assert_eq "GitRepository OCIRepository HelmRepository HelmChart Bucket Kustomization HelmRelease Alert Provider Receiver ImageUpdateAutomation ImagePolicy ImageRepository" \
     "$(awk 'NR>1{printf "%s%s", sep, $1; sep=" "}' <<<"$out")" "stats: flux's order of the kinds"
 # Columns line up: every row has its REVISION at the same offset as the header.
 out=$("$eddy" get ks -n "$ns")
@@ -695,21 +697,21 @@ assert_eq "Kustomization/$ns/cli
 
 step "trace: from an object to its Kustomization and source"
 out=$("$eddy" trace configmap/settings -n "$apps")
-assert_contains "$out" "Object:         ConfigMap/settings
-Namespace:      $apps
-Status:         Managed by Flux
+assert_contains "$out" "Object:          ConfigMap/settings
+Namespace:       $apps
+Status:          Managed by Flux
 ---
-Kustomization:  cli
-Namespace:      $ns
-Path:           ./deploy
-Revision:       $(rev)" "trace: the Kustomization"
+Kustomization:   cli
+Namespace:       $ns
+Path:            ./deploy
+Revision:        $(rev)" "trace: the Kustomization (flux's template, tests/e2e/flux_oracle_cli_test.sh)"
 assert_contains "$out" "---
-GitRepository:  cli
-Namespace:      $ns
-URL:            $EDDY_GIT_HTTP_URL/cli.git
-Branch:         main
-Revision:       $(rev)
-Status:         Last reconciled at" "trace: the source"
+GitRepository:   cli
+Namespace:       $ns
+URL:             $EDDY_GIT_HTTP_URL/cli.git
+Branch:          main
+Revision:        $(rev)
+Status:          Last reconciled at" "trace: the source"
 assert_eq "$out" "$("$eddy" trace settings --kind ConfigMap --api-version v1 -n "$apps")" "NAME --kind"
 assert_eq "$out" "$("$eddy" trace configmap settings -n "$apps")" "flux's KIND NAME"
 assert_eq "$out" "$("$eddy" trace cm/settings -n "$apps")" "kubectl's short name"
@@ -789,18 +791,18 @@ assert_eq 1 "$rc" "diff exit status when something differs"
 assert_contains "$out" "► ConfigMap/$apps/settings drifted
 
 data.color
-  ± value change
-    - green
-    + red" "drifted field"
+± value change
+- green
++ red" "drifted field (flux's dyff report, indent 0)"
 assert_contains "$out" "► ConfigMap/$apps/extra created" "new object"
 assert_contains "$out" "identified at least one change" "summary"
 assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "diff changed nothing"
 kubectl -n "$apps" create secret generic creds --from-literal=token=old >/dev/null
 out=$("$eddy" diff kustomization cli -n "$ns" --path "$scratch/local" 2>&1 || true)
 assert_contains "$out" "data.token
-  ± value change
-    - *****
-    + ****** (changed)" "secret values masked"
+± value change
+- *****
++ ****** (changed)" "secret values masked"
 assert_not_contains "$out" "s3cr3t" "no secret in the output"
 assert_not_contains "$out" "$(printf s3cr3t | base64)" "no encoded secret in the output"
 rm "$scratch/local/settings.yaml"
