@@ -505,7 +505,7 @@ int ed_cli_list_artifacts(int argc, char **argv)
     }
     ed_cli_table *t = ed_cli_table_new(4);
     const char *head[] = {"ARTIFACT", "DIGEST", "SOURCE", "REVISION"};
-    ed_cli_table_row(t, head);
+    ed_cli_table_head(t, head);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char *manifest = NULL, digest[ED_DIGEST_MAX];
         ed_oci_layer layer = {0};

@@ -205,15 +205,18 @@ void ed_cli_warning(const char *fmt, ...) ED_PRINTF(1, 2);  /* "⚠️ ..." on s
  * flag and the file: it cannot be read, or it is larger. */
 char *ed_cli_read_flag_file(const char *flag, const char *path, size_t *len);
 
-/* A table printed as flux prints them: every cell but the last padded to its column's width
- * and followed by a tab. Cells are copied. */
+/* A table printed as flux prints them (its table writer, tablewriter 0.0.5, with no borders
+ * and a tab as padding): every cell padded to its column's width and followed by a tab, the
+ * last cell of the header by a space instead. Cells are copied. */
 typedef struct ed_cli_table ed_cli_table;
 ed_cli_table *ed_cli_table_new(int ncols);
 /* Append a row of ncols cells (NULL prints as ""). */
 void ed_cli_table_row(ed_cli_table *t, const char *const *cells);
+/* The same for the header: row 0, before any other row. */
+void ed_cli_table_head(ed_cli_table *t, const char *const *cells);
 size_t ed_cli_table_rows(const ed_cli_table *t);
-/* Print the rows from first_row on; the skip_cols first columns are left out (widths count
- * every row). */
+/* Print the rows from first_row on (1 leaves the header out); the skip_cols first columns
+ * are left out. As flux, the widths are those of the rows printed. */
 void ed_cli_table_print(const ed_cli_table *t, FILE *out, size_t first_row, int skip_cols);
 void ed_cli_table_free(ed_cli_table *t);
 

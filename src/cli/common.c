@@ -151,9 +151,10 @@ static int set_value(const ed_cli_flag *f, const char *value)
     case ED_CLI_FLAG_DURATION: {
         ed_err err = ED_ERR_INIT;
         if (ed_duration_parse(value, f->dst, &err) != 0 || *(int64_t *)f->dst < 0) {
-            ed_cli_failure("invalid argument \"%s\" for \"--%s\" flag: a duration such as 30s "
-                           "or 1m30s is expected",
-                           value, f->name);
+            /* in flux's words (Go's time.ParseDuration) */
+            ed_cli_failure("invalid argument \"%s\" for \"--%s\" flag: time: invalid duration "
+                           "\"%s\"",
+                           value, f->name, value);
             return 2;
         }
         return 0;
@@ -469,6 +470,7 @@ struct ed_cli_table {
     int ncols;
     size_t nrows;
     char **cells;
+    bool head; /* row 0 is the header */
 };
 
 ed_cli_table *ed_cli_table_new(int ncols)
@@ -486,41 +488,82 @@ void ed_cli_table_row(ed_cli_table *t, const char *const *cells)
     t->nrows++;
 }
 
+void ed_cli_table_head(ed_cli_table *t, const char *const *cells)
+{
+    ED_ASSERT(t->nrows == 0);
+    ed_cli_table_row(t, cells);
+    t->head = true;
+}
+
 size_t ed_cli_table_rows(const ed_cli_table *t)
 {
     return t->nrows;
 }
 
 /* The width of a cell in terminal columns: UTF-8 continuation bytes take none. */
-static size_t display_width(const char *s)
+/* The display width of the n bytes at s (one column per UTF-8 character). */
+static size_t display_width(const char *s, size_t n)
 {
     size_t w = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
             w++;
     return w;
+}
+
+/* Line `line` of cell (lines split at '\n', as tablewriter does): its start and length; NULL
+ * past the last. */
+static const char *cell_line(const char *cell, size_t line, size_t *len)
+{
+    for (; line > 0; line--) {
+        cell = strchr(cell, '\n');
+        if (!cell)
+            return NULL;
+        cell++;
+    }
+    const char *nl = strchr(cell, '\n');
+    *len = nl ? (size_t)(nl - cell) : strlen(cell);
+    return cell;
 }
 
 void ed_cli_table_print(const ed_cli_table *t, FILE *out, size_t first_row, int skip_cols)
 {
     size_t *width = ed_xcalloc((size_t)t->ncols, sizeof(size_t));
-    for (size_t r = 0; r < t->nrows; r++)
-        for (int c = 0; c < t->ncols; c++) {
-            size_t w = display_width(t->cells[r * (size_t)t->ncols + (size_t)c]);
-            if (w > width[c])
-                width[c] = w;
+    for (size_t r = first_row; r < t->nrows; r++)
+        for (int c = skip_cols; c < t->ncols; c++) {
+            const char *cell = t->cells[r * (size_t)t->ncols + (size_t)c], *line;
+            size_t len;
+            for (size_t l = 0; (line = cell_line(cell, l, &len)); l++)
+                if (display_width(line, len) > width[c])
+                    width[c] = display_width(line, len);
         }
     for (size_t r = first_row; r < t->nrows; r++) {
+        /* A cell of several lines makes the row as tall; the other cells' missing lines are
+         * two spaces, padded (tablewriter's filler). */
+        size_t height = 1;
         for (int c = skip_cols; c < t->ncols; c++) {
-            const char *cell = t->cells[r * (size_t)t->ncols + (size_t)c];
-            if (c == t->ncols - 1) {
-                fprintf(out, "%s\n", cell);
-                continue;
+            size_t n = 1;
+            for (const char *p = t->cells[r * (size_t)t->ncols + (size_t)c]; *p; p++)
+                n += *p == '\n';
+            if (n > height)
+                height = n;
+        }
+        for (size_t l = 0; l < height; l++) {
+            for (int c = skip_cols; c < t->ncols; c++) {
+                size_t len;
+                const char *line = cell_line(t->cells[r * (size_t)t->ncols + (size_t)c], l, &len);
+                if (!line) {
+                    line = "  ";
+                    len = 2;
+                }
+                fwrite(line, 1, len, out);
+                for (size_t w = display_width(line, len); w < width[c]; w++)
+                    fputc(' ', out);
+                /* (tablewriter's quirk: the header's last cell ends in a space, not the
+                 * padding) */
+                fputc(r == 0 && t->head && c == t->ncols - 1 ? ' ' : '\t', out);
             }
-            fputs(cell, out);
-            for (size_t w = display_width(cell); w < width[c]; w++)
-                fputc(' ', out);
-            fputc('\t', out);
+            fputc('\n', out);
         }
     }
     free(width);

@@ -199,6 +199,15 @@ static int parse_create(struct create_run *r, int argc, char **argv, const ed_cl
     return rc;
 }
 
+/* Whether value is one of the NULL-terminated list. */
+static bool one_of(const char *value, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(value, *list) == 0)
+            return true;
+    return false;
+}
+
 /* ---- create source git ---- */
 
 /* Git credentials from flags, as flux's create secret git and create source git take them. */
@@ -244,8 +253,8 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
     char *ca = c->ca_file ? ed_cli_read_flag_file("ca-file", c->ca_file, NULL) : NULL;
     ed_doc *d = NULL;
     if ((!c->key_file || key) && (!c->known_hosts_file || hosts) && (!c->ca_file || ca)) {
+        /* No type, as flux: the API server defaults it to Opaque. */
         d = new_object("v1", "Secret", ns, name, NULL);
-        put_str(d, "/type", "Opaque");
         put_str(d, "/stringData/username", c->username);
         put_str(d, "/stringData/password", c->password);
         put_str(d, "/stringData/identity", key);
@@ -270,7 +279,7 @@ struct git_flags {
 static int check_git_url(const char *url)
 {
     if (!url) {
-        ed_cli_failure("--url is required");
+        ed_cli_failure("url is required");
         return 2;
     }
     if (!ed_str_has_prefix(url, "ssh://") && !ed_str_has_prefix(url, "http://") &&
@@ -429,7 +438,7 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
     /* flux's checks of the verification flags, in its words. */
     if (f.verify_provider && strcmp(f.verify_provider, "cosign") != 0) {
         ed_cli_failure("invalid argument \"%s\" for \"--verify-provider\" flag: source OCI verify "
-                       "provider '%s' is not supported, must be one of: [cosign]",
+                       "provider '%s' is not supported, must be one of: cosign",
                        f.verify_provider, f.verify_provider);
         return 2;
     }
@@ -440,6 +449,13 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
     if (f.verify_provider && !f.verify_secret_ref)
         ed_cli_warning("eddy's agent verifies cosign signatures with public keys only "
                        "(--verify-secret-ref): keyless verification is refused by it");
+    static const char *const providers[] = {"generic", "aws", "azure", "gcp", NULL};
+    if (f.provider && !one_of(f.provider, providers)) {
+        ed_cli_failure("invalid argument \"%s\" for \"--provider\" flag: source OCI provider "
+                       "'%s' is not supported, must be one of: generic, aws, azure, gcp",
+                       f.provider, f.provider);
+        return 2;
+    }
     if (f.provider && strcmp(f.provider, "generic") != 0)
         ed_cli_warning("eddy's agent authenticates with --secret-ref only: an OCIRepository of "
                        "provider '%s' is refused by it (Flux's source-controller serves it)",
@@ -458,8 +474,8 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
     put_str(d, "/spec/certSecretRef/name", f.cert_ref);
     put_str(d, "/spec/proxySecretRef/name", f.proxy_secret_ref);
     put_str(d, "/spec/serviceAccountName", f.service_account);
-    if (f.provider && strcmp(f.provider, "generic") != 0)
-        put_str(d, "/spec/provider", f.provider);
+    /* flux writes the provider always, generic by default. */
+    put_str(d, "/spec/provider", f.provider ? f.provider : "generic");
     if (f.insecure)
         put_bool(d, "/spec/insecure", true);
     put_ignore(d, &f.ignore_paths);
@@ -507,9 +523,9 @@ static int put_source_ref(ed_doc *d, const char *source, bool warn)
     size_t name_len = dot ? (size_t)(dot - name) : strlen(name);
     const char *kind = "GitRepository";
     if (slash && !(kind = ks_source_kind(source, (size_t)(slash - source)))) {
-        ed_cli_failure("source kind '%.*s' is not supported, must be one of: OCIRepository, "
-                       "GitRepository, Bucket",
-                       (int)(slash - source), source);
+        ed_cli_failure("invalid argument \"%s\" for \"--source\" flag: source kind '%.*s' is "
+                       "not supported, must be one of: OCIRepository, GitRepository, Bucket",
+                       source, (int)(slash - source), source);
         return 2;
     }
     if (name_len == 0) {
@@ -533,23 +549,48 @@ static int put_source_ref(ed_doc *d, const char *source, bool warn)
     return 0;
 }
 
-/* --health-check Kind/name.namespace into spec.healthChecks. */
+/* --health-check Kind/name.namespace into spec.healthChecks, checked as flux checks it: one
+ * '/', one '.', and a kind among the workloads flux names (the Kind of a HelmRelease gets its
+ * apiVersion). Prints flux's error and returns 2 on a bad one. */
 static int put_health_checks(ed_doc *d, const ed_cli_list *checks)
 {
+    static const char *const kinds[] = {"Deployment", "DaemonSet", "StatefulSet", "HelmRelease",
+                                        NULL};
     ed_node *seq = ed_node_new_seq(d);
     for (int i = 0; i < checks->n; i++) {
         const char *c = checks->items[i];
         const char *slash = strchr(c, '/');
-        const char *dot = slash ? strchr(slash, '.') : NULL;
-        if (!slash || !dot || slash == c || dot == slash + 1 || !dot[1]) {
-            ed_cli_failure("invalid health check \"%s\": expected Kind/name.namespace", c);
+        if (!slash || strchr(slash + 1, '/')) {
+            /* flux prints the split as Go prints a slice: [a b c]. */
+            char *parts = ed_xstrdup(c);
+            for (char *p = parts; *p; p++)
+                if (*p == '/')
+                    *p = ' ';
+            ed_cli_failure("invalid health check '%s' must be in the format "
+                           "'kind/name.namespace' [%s]",
+                           c, parts);
+            free(parts);
+            return 2;
+        }
+        char *kind = ed_xstrndup(c, (size_t)(slash - c));
+        if (!one_of(kind, kinds)) {
+            ed_cli_failure("invalid health check kind '%s' can be HelmRelease, Deployment, "
+                           "DaemonSet or StatefulSet",
+                           kind);
+            free(kind);
+            return 2;
+        }
+        const char *dot = strchr(slash, '.');
+        if (!dot || strchr(dot + 1, '.')) {
+            ed_cli_failure("invalid health check '%s' must be in the format "
+                           "'kind/name.namespace'",
+                           c);
+            free(kind);
             return 2;
         }
         ed_node *m = ed_node_new_map(d);
-        char *kind = ed_xstrndup(c, (size_t)(slash - c));
-        const ed_cli_kind *fk = ed_cli_kind_by_name(kind);
-        if (fk)
-            ed_node_set(d, m, "apiVersion", ed_node_new_str(d, fk->api_version));
+        if (strcmp(kind, "HelmRelease") == 0)
+            ed_node_set(d, m, "apiVersion", ed_node_new_str(d, "helm.toolkit.fluxcd.io/v2"));
         ed_node_set(d, m, "kind", ed_node_new_str(d, kind));
         ed_node_set(d, m, "name", ed_node_new_strn(d, slash + 1, (size_t)(dot - slash - 1)));
         ed_node_set(d, m, "namespace", ed_node_new_str(d, dot + 1));
@@ -635,13 +676,15 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
     int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
+    /* On stdout when the flags are read, as flux's flag library prints it (so before the
+     * YAML of --export too). */
+    if (f.validation)
+        printf("Flag --validation has been deprecated, this arg is no longer used, all "
+               "resources are validated using server-side apply dry-run\n");
     if (!f.source) {
-        ed_cli_failure("--source is required");
+        ed_cli_failure("source is required");
         return 2;
     }
-    if (f.validation)
-        fprintf(stderr, "Flag --validation has been deprecated, this arg is no longer used, all "
-                        "resources are validated using server-side apply dry-run\n");
     if (f.decryption_provider && *f.decryption_provider &&
         strcmp(f.decryption_provider, "sops") != 0) {
         ed_cli_failure("invalid argument \"%s\" for \"--decryption-provider\" flag: unsupported "
@@ -679,7 +722,7 @@ static int create_image_repository(struct create_run *r, const char *name, int a
     if (rc)
         return rc;
     if (!image) {
-        ed_cli_failure("--image is required");
+        ed_cli_failure("an image repository (--image) is required");
         return 2;
     }
     if (strchr(image, '@') || (strrchr(image, ':') && !strchr(strrchr(image, ':'), '/'))) {
@@ -709,7 +752,7 @@ static int create_image_repository(struct create_run *r, const char *name, int a
 static int check_order(const char *flag, const char *order)
 {
     if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
-        ed_cli_failure("--%s %s: expected asc or desc", flag, order);
+        ed_cli_failure("--%s must be one of [\"asc\", \"desc\"]", flag);
         return 2;
     }
     return 0;
@@ -719,7 +762,7 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
 {
     const char *ref = NULL, *semver = NULL, *alpha = NULL, *numeric = NULL, *regex = NULL,
                *extract = NULL, *reflect = NULL;
-    int64_t interval = 60000;
+    int64_t interval = 0; /* flux's own default here: none */
     const ed_cli_flag flags[] = {
         {"image-ref", 0, ED_CLI_FLAG_STR, &ref},
         {"reflect-digest", 0, ED_CLI_FLAG_STR, &reflect},
@@ -735,22 +778,43 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
     if (rc)
         return rc;
     if (!ref) {
-        ed_cli_failure("--image-ref (the ImageRepository) is required");
+        ed_cli_failure("the name of an ImageRepository in the namespace is required (--image-ref)");
         return 2;
     }
-    if ((semver != NULL) + (alpha != NULL) + (numeric != NULL) != 1) {
-        ed_cli_failure("give exactly one of --select-semver, --select-alpha, --select-numeric");
-        return 2;
-    }
-    if (extract && !regex) {
-        ed_cli_failure("--filter-extract needs --filter-regex");
+    /* flux's checks, in its order and words. Two rules at once are refused (flux, by a quirk
+     * of its switch, lets semver with another rule through and writes no policy at all). */
+    if ((semver != NULL) + (alpha != NULL) + (numeric != NULL) > 1) {
+        ed_cli_failure("only one of --select-semver, --select-alpha or --select-numeric can be "
+                       "specified");
         return 2;
     }
     if (check_order("select-alpha", alpha) || check_order("select-numeric", numeric))
         return 2;
+    if (!semver && !alpha && !numeric) {
+        ed_cli_failure("a policy must be provided with either --select-semver or --select-alpha");
+        return 2;
+    }
+    if (regex) {
+        /* (the tag filter compiles it, as the controller will, on no tags) */
+        ed_err err = ED_ERR_INIT;
+        size_t none = 0;
+        if (ed_oci_tags_filter(NULL, &none, NULL, regex, &err) != 0) {
+            ed_cli_failure("--filter-regex is an invalid regex pattern");
+            return 2;
+        }
+    } else if (extract) {
+        ed_cli_failure("cannot specify --filter-extract without specifying --filter-regex");
+        return 2;
+    }
     if (reflect && strcmp(reflect, "Never") != 0 && strcmp(reflect, "IfNotPresent") != 0 &&
         strcmp(reflect, "Always") != 0) {
-        ed_cli_failure("--reflect-digest %s: expected Never, IfNotPresent or Always", reflect);
+        ed_cli_failure("invalid value for --reflect-digest, must be one of 'Never', "
+                       "'IfNotPresent', 'Always'");
+        return 2;
+    }
+    if (interval && !(reflect && strcmp(reflect, "Always") == 0)) {
+        ed_cli_failure("the --interval flag can only be used with the 'Always' digest reflection "
+                       "policy, use --reflect-digest=Always");
         return 2;
     }
     ed_doc *d =
@@ -765,9 +829,10 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
     put_str(d, "/spec/filterTags/extract", extract);
     put_str(d, "/spec/digestReflectionPolicy", reflect);
     /* --interval is when an Always policy asks for the digest again; the CRD wants it then
-     * and refuses it otherwise. */
+     * and refuses it otherwise. flux writes none unless given, which the API server refuses
+     * with Always: eddy writes 1m then (a deliberate difference). */
     if (reflect && strcmp(reflect, "Always") == 0)
-        put_duration(d, "/spec/interval", interval);
+        put_duration(d, "/spec/interval", interval ? interval : 60000);
     begin_create(r, &ed_cli_imagepolicy, "ImagePolicy");
     r->obj = d;
     return finish_create(r);
@@ -775,8 +840,8 @@ static int create_image_policy(struct create_run *r, const char *name, int argc,
 
 static int create_image_update(struct create_run *r, const char *name, int argc, char **argv)
 {
-    const char *repo = NULL, *repo_ns = NULL, *checkout = NULL, *push = NULL, *author_name = "Flux",
-               *author_email = NULL, *tmpl = NULL, *path = "./";
+    const char *repo = NULL, *repo_ns = NULL, *checkout = NULL, *push = NULL, *author_name = NULL,
+               *author_email = NULL, *tmpl = NULL, *path = NULL;
     int64_t interval = 60000;
     const ed_cli_flag flags[] = {
         {"git-repo-ref", 0, ED_CLI_FLAG_STR, &repo},
@@ -786,15 +851,21 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
         {"author-name", 0, ED_CLI_FLAG_STR, &author_name},
         {"author-email", 0, ED_CLI_FLAG_STR, &author_email},
         {"commit-template", 0, ED_CLI_FLAG_STR, &tmpl},
-        {"update-path", 0, ED_CLI_FLAG_STR, &path},
+        {"git-repo-path", 0, ED_CLI_FLAG_STR, &path},
         {"interval", 0, ED_CLI_FLAG_DURATION, &interval},
         {NULL, 0, 0, NULL},
     };
     int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
-    if (!repo || !author_email) {
-        ed_cli_failure("--git-repo-ref and --author-email are required");
+    /* flux's checks, in its order and words */
+    const char *missing = !repo ? "a reference to a GitRepository is required (--git-repo-ref)"
+                          : !checkout ? "the Git repository branch is required (--checkout-branch)"
+                          : !author_name  ? "the author name is required (--author-name)"
+                          : !author_email ? "the author email is required (--author-email)"
+                                          : NULL;
+    if (missing) {
+        ed_cli_failure("%s", missing);
         return 2;
     }
     ed_doc *d = new_object(ed_cli_imageupdate.api_version, "ImageUpdateAutomation", r->g.ns, name,
@@ -810,8 +881,12 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
     put_str(d, "/spec/git/commit/messageTemplate", tmpl);
     put_str(d, "/spec/git/push/branch", push);
     put_duration(d, "/spec/interval", interval);
-    put_str(d, "/spec/update/path", path);
-    put_str(d, "/spec/update/strategy", "Setters");
+    /* As flux: no update strategy unless --git-repo-path (the controller's default is the
+     * root with Setters). */
+    if (path) {
+        put_str(d, "/spec/update/path", path);
+        put_str(d, "/spec/update/strategy", "Setters");
+    }
     begin_create(r, &ed_cli_imageupdate, "ImageUpdateAutomation");
     r->obj = d;
     return finish_create(r);
@@ -829,14 +904,15 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
         {"password", 'p', ED_CLI_FLAG_STR, &c.password},
         {"private-key-file", 0, ED_CLI_FLAG_STR, &c.key_file},
         {"known-hosts-file", 0, ED_CLI_FLAG_STR, &c.known_hosts_file},
-        {"ca-file", 0, ED_CLI_FLAG_STR, &c.ca_file},
+        {"ca-crt-file", 0, ED_CLI_FLAG_STR, &c.ca_file},
         {NULL, 0, 0, NULL},
     };
     int rc = parse_create(r, argc, argv, flags, false);
     if (rc || (rc = check_git_url(url)) != 0)
         return rc;
     if (!ed_str_has_prefix(url, "ssh://") && !c.username) {
-        ed_cli_failure("an http(s) URL needs --username and --password");
+        ed_cli_failure("for Git over HTTP/S the username and password, or a bearer token is "
+                       "required");
         return 2;
     }
     ed_doc *d = git_secret(r->g.ns, name, url, &c);
@@ -936,6 +1012,10 @@ int ed_cli_delete(int argc, char **argv)
     free(pos);
     if (rc)
         return rc;
+    if (k && !name && npos == used) {
+        ed_cli_failure("%s name is required", k->label); /* flux's words */
+        return 2;
+    }
     if (!k || !name) {
         ed_cli_failure("usage: eddy delete (source git | source oci | kustomization | image "
                        "repository|policy|update) NAME");

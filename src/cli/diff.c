@@ -655,14 +655,15 @@ static void mask_secret(ed_doc *live_doc, ed_node *live, ed_doc *want_doc, ed_no
     }
 }
 
-static void print_value(FILE *o, const ed_node *v, const char *sign)
+/* One value of a change, after indent spaces and its sign. */
+static void print_value(FILE *o, int indent, const ed_node *v, const char *sign)
 {
     ed_buf b = ED_BUF_INIT(1 << 20);
     if (ed_node_kind_of(v) == ED_NODE_STR)
         ed_buf_append_str(&b, ed_node_str(v));
     else
         ed_node_to_json(v, &b);
-    fprintf(o, "    %s %s\n", sign, b.data ? b.data : "");
+    fprintf(o, "%*s%s %s\n", indent, "", sign, b.data ? b.data : "");
     ed_buf_free(&b);
 }
 
@@ -691,15 +692,16 @@ static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node
     }
     fprintf(o, "\n%s\n", path);
     if (a && b) {
-        fprintf(o, "  ± value change\n");
-        print_value(o, a, "-");
-        print_value(o, b, "+");
+        /* as flux's dyff report (its indent is 0) */
+        fprintf(o, "± value change\n");
+        print_value(o, 0, a, "-");
+        print_value(o, 0, b, "+");
     } else if (b) {
         fprintf(o, "  + added\n");
-        print_value(o, b, "+");
+        print_value(o, 4, b, "+");
     } else {
         fprintf(o, "  - removed\n");
-        print_value(o, a, "-");
+        print_value(o, 4, a, "-");
     }
     return 1;
 }

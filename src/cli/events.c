@@ -139,20 +139,16 @@ static void event_row(ed_cli_table *t, const ed_node *e)
     last_seen_cell(e, seen, sizeof(seen));
     char *obj = ed_xasprintf("%s/%s", ed_node_path_str(e, "/involvedObject/kind"),
                              ed_node_path_str(e, "/involvedObject/name"));
+    /* (a message of several lines makes a row as tall, as in flux's table) */
     const char *msg = ed_node_path_str(e, "/message");
-    char *flat = ed_xstrdup(msg ? msg : "");
-    for (char *p = flat; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
     const char *row[] = {ed_node_path_str(e, "/metadata/namespace"),
                          seen,
                          ed_node_path_str(e, "/type"),
                          ed_node_path_str(e, "/reason"),
                          obj,
-                         flat};
+                         msg};
     ed_cli_table_row(t, row);
     free(obj);
-    free(flat);
 }
 
 static const char *const events_head[] = {"NAMESPACE", "LAST SEEN", "TYPE",
@@ -193,7 +189,7 @@ static int list_events(ed_kube *kube, const struct events_opts *o)
     }
     qsort(sorted, n, sizeof(const ed_node *), by_time);
     ed_cli_table *t = ed_cli_table_new(6);
-    ed_cli_table_row(t, events_head);
+    ed_cli_table_head(t, events_head);
     for (size_t i = 0; i < n; i++)
         event_row(t, sorted[i]);
     /* As flux: said on stderr (stdout stays empty for a pipe), exit 0. */
@@ -219,7 +215,7 @@ static int on_event(ed_kube_event_type type, const ed_node *e, void *user)
     pthread_mutex_lock(&o->print);
     ed_cli_table *t = ed_cli_table_new(6);
     if (!o->printed)
-        ed_cli_table_row(t, events_head);
+        ed_cli_table_head(t, events_head);
     event_row(t, e);
     ed_cli_table_print(t, stdout, 0, o->show_ns ? 0 : 1);
     ed_cli_table_free(t);
@@ -519,6 +515,10 @@ int ed_cli_tree(int argc, char **argv)
     free(pos);
     if (rc)
         return rc;
+    if (k == &ed_cli_kustomization && npos == used) {
+        ed_cli_failure("kustomization name is required"); /* flux's words */
+        return 2;
+    }
     if (k != &ed_cli_kustomization || !name) {
         ed_cli_failure("usage: eddy tree kustomization NAME");
         return 2;
@@ -669,26 +669,49 @@ static const char *kind_spelling_exact(const char *kind)
     return k ? k->kind : NULL;
 }
 
+/* One line of flux trace's report: the key in a column of 17. */
 static void trace_line(const char *key, const char *value)
 {
-    if (value && *value)
-        printf("%-15s %s\n", key, value);
+    printf("%-17s%s\n", key, value ? value : "");
 }
 
-/* The lines about a Flux object: its revision, when it was last reconciled, its message. */
-static void trace_status(const ed_cli_kind *k, const ed_node *o)
+/* A condition's lastTransitionTime as flux's template prints a Go time (local time):
+ * "2026-01-02 15:04:05 +0000 UTC"; the text itself when it is no RFC 3339 time. */
+static char *go_time(const char *when)
 {
-    trace_line("Revision:", ed_cli_revision(k, o));
+    time_t secs = when ? ed_time_parse_rfc3339(when) : (time_t)-1;
+    if (secs == (time_t)-1)
+        return ed_xstrdup(when ? when : "");
+    struct tm tm;
+    char buf[64];
+    if (!localtime_r(&secs, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z %Z", &tm))
+        return ed_xstrdup(when);
+    return ed_xstrdup(buf);
+}
+
+/* The Status and Message lines of a Flux object, from its Ready condition (failed: a source's
+ * Ready False, which flux says; a Kustomization is "reconciled" either way, as in flux). */
+static void trace_status(const ed_node *o, bool say_failed)
+{
     const char *ready = ed_cli_cond(o, "Ready", "/status");
-    const char *when = ed_cli_cond(o, "Ready", "/lastTransitionTime");
-    char *status = ready && strcmp(ready, "True") == 0
-                       ? ed_xasprintf("Last reconciled at %s", when ? when : "")
-                       : ed_xasprintf("Not ready (%s)", ready ? ready : "no status yet");
+    if (!ready) {
+        trace_line("Status:", "Unknown");
+        return;
+    }
+    char *when = go_time(ed_cli_cond(o, "Ready", "/lastTransitionTime"));
+    char *status =
+        ed_xasprintf("%s at %s",
+                     say_failed && strcmp(ready, "False") == 0 ? "Last reconciliation failed"
+                                                               : "Last reconciled",
+                     when);
     trace_line("Status:", status);
     free(status);
+    free(when);
     trace_line("Message:", ed_cli_cond(o, "Ready", "/message"));
 }
 
+/* The source's part of the report, in flux's template: its ref (a tag, else a semver range as
+ * Tag, else a branch or, for OCI, a digest), its artifact's revision, its status. */
 static int trace_source(ed_kube *kube, const ed_node *ks, const char *ks_ns)
 {
     const char *kind = ed_node_path_str(ks, "/spec/sourceRef/kind");
@@ -697,7 +720,6 @@ static int trace_source(ed_kube *kube, const ed_node *ks, const char *ks_ns)
     bool oci = kind && strcmp(kind, "OCIRepository") == 0;
     if (!kind || (strcmp(kind, "GitRepository") != 0 && !oci) || !name)
         return 0;
-    const ed_cli_kind *k = oci ? &ed_cli_ocirepository : &ed_cli_gitrepository;
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, ed_cli_gitrepository.api_version, kind, ns ? ns : ks_ns, name, &d,
@@ -710,13 +732,18 @@ static int trace_source(ed_kube *kube, const ed_node *ks, const char *ks_ns)
     trace_line(oci ? "OCIRepository:" : "GitRepository:", name);
     trace_line("Namespace:", ns ? ns : ks_ns);
     trace_line("URL:", ed_node_path_str(o, "/spec/url"));
-    if (!oci)
-        trace_line("Branch:", ed_node_path_str(o, "/spec/ref/branch"));
-    trace_line("Tag:", ed_node_path_str(o, "/spec/ref/tag"));
-    trace_line("Semver:", ed_node_path_str(o, "/spec/ref/semver"));
-    trace_line(oci ? "Digest:" : "Commit:",
-               ed_node_path_str(o, oci ? "/spec/ref/digest" : "/spec/ref/commit"));
-    trace_status(k, o);
+    const char *tag = ed_node_path_str(o, "/spec/ref/tag");
+    const char *semver = ed_node_path_str(o, "/spec/ref/semver");
+    const char *other = ed_node_path_str(o, oci ? "/spec/ref/digest" : "/spec/ref/branch");
+    if (tag && *tag)
+        trace_line("Tag:", tag);
+    else if (semver && *semver)
+        trace_line("Tag:", semver);
+    else if (other && *other)
+        trace_line(oci ? "Digest:" : "Branch:", other);
+    if (ed_node_path(o, "/status/artifact"))
+        trace_line("Revision:", ed_node_path_str(o, "/status/artifact/revision"));
+    trace_status(o, true);
     ed_doc_free(d);
     return 0;
 }
@@ -746,18 +773,24 @@ static int trace(ed_kube *kube, const char *api, const char *kind, const char *n
                        err.msg);
         rc = 1;
     } else {
+        /* flux's report starts with an empty line */
         char *object = ed_xasprintf("%s/%s", kind, name);
+        printf("\n");
         trace_line("Object:", object);
         free(object);
-        trace_line("Namespace:", obj_ns);
+        if (obj_ns && *obj_ns)
+            trace_line("Namespace:", obj_ns);
         trace_line("Status:", "Managed by Flux");
         const ed_node *k = ed_doc_root(ks);
+        const char *target = ed_node_path_str(k, "/spec/targetNamespace");
         printf("---\n");
         trace_line("Kustomization:", ks_name);
         trace_line("Namespace:", ks_ns);
-        trace_line("Target:", ed_node_path_str(k, "/spec/targetNamespace"));
+        if (target && *target)
+            trace_line("Target:", target);
         trace_line("Path:", ed_node_path_str(k, "/spec/path"));
-        trace_status(&ed_cli_kustomization, k);
+        trace_line("Revision:", ed_node_path_str(k, "/status/lastAppliedRevision"));
+        trace_status(k, false);
         rc = trace_source(kube, k, ks_ns);
     }
     ed_doc_free(obj);
@@ -785,6 +818,11 @@ int ed_cli_trace(int argc, char **argv)
     free(pos);
     if (rc)
         return rc;
+    if (npos == 0) {
+        ed_cli_failure("either `<resource>/<name>` or `<resource> <name>` is required as an "
+                       "argument"); /* flux's words */
+        return 2;
+    }
     char *slash = arg ? strchr(arg, '/') : NULL;
     if (slash) {
         *slash = '\0';

@@ -87,7 +87,9 @@ static int parse_targets(const char *verb, char **pos, int npos, bool all, int m
     }
     *first = used;
     if (npos == used && !all) {
-        ed_cli_failure("%s name is required", (*k)->label);
+        /* (flux's reconcile names the Kind, its suspend and resume the kind's words) */
+        ed_cli_failure("%s name is required",
+                       strcmp(verb, "reconcile") == 0 ? (*k)->kind : (*k)->label);
         return 2;
     }
     if (npos - used > max_names) {

@@ -160,7 +160,7 @@ static int table_of(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *
     ed_cli_table *t = ed_cli_table_new(NCOLS);
     const char *head[NCOLS];
     header_of(k, head);
-    ed_cli_table_row(t, head);
+    ed_cli_table_head(t, head);
     ed_node *items = ed_node_get(ed_doc_root(list), "items");
     *listed = ed_node_len(items);
     for (size_t i = 0; i < ed_node_len(items); i++) {
@@ -267,7 +267,7 @@ static int on_event(ed_kube_event_type type, const ed_node *obj, void *user)
     if (!w->printed && !w->o->no_header) {
         const char *head[NCOLS];
         header_of(w->k, head);
-        ed_cli_table_row(t, head);
+        ed_cli_table_head(t, head);
     }
     add_row(t, w->k, obj, false);
     ed_cli_table_print(t, stdout, 0, w->o->all_namespaces ? 0 : 1);
@@ -401,13 +401,18 @@ static void human_size(int64_t bytes, char *out, size_t cap)
 }
 
 /* One row of stats: how many objects of k run, fail, are suspended, and their artifacts' size. */
-static int stats_row(ed_kube *kube, const ed_cli_kind *k, const char *ns, ed_cli_table *t)
+static int stats_row(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
+                     ed_cli_table *t)
 {
     ed_doc *list = NULL;
     ed_err err = ED_ERR_INIT;
-    int rc = ed_kube_list(kube, k->api_version, k->kind, ns, NULL, &list, &err);
-    if (rc == ED_ENOTFOUND)
-        return 0; /* not installed */
+    int rc = ed_kube_list(kube, api_version, kind, ns, NULL, &list, &err);
+    /* A kind the cluster does not serve counts nothing, and has its row, as in flux. */
+    if (rc == ED_ENOTFOUND) {
+        const char *row[] = {kind, "0", "0", "0", "-"};
+        ed_cli_table_row(t, row);
+        return 0;
+    }
     if (rc) {
         ed_cli_api_failure(&err);
         return 1;
@@ -439,7 +444,7 @@ static int stats_row(ed_kube *kube, const ed_cli_kind *k, const char *ns, ed_cli
         human_size(size, cells[3], sizeof(cells[3]));
     else
         snprintf(cells[3], sizeof(cells[3]), "-");
-    const char *row[] = {k->kind, cells[0], cells[1], cells[2], cells[3]};
+    const char *row[] = {kind, cells[0], cells[1], cells[2], cells[3]};
     ed_cli_table_row(t, row);
     ed_doc_free(list);
     return 0;
@@ -461,17 +466,25 @@ int ed_cli_stats(int argc, char **argv)
         return 1;
     ed_cli_table *t = ed_cli_table_new(5);
     const char *head[] = {"RECONCILERS", "RUNNING", "FAILING", "SUSPENDED", "STORAGE"};
-    ed_cli_table_row(t, head);
-    /* flux stats' order of the kinds eddy serves. */
-    static const ed_cli_kind *const order[] = {&ed_cli_gitrepository,
-                                               &ed_cli_ocirepository,
-                                               &ed_cli_kustomization,
-                                               &ed_cli_imageupdate,
-                                               &ed_cli_imagepolicy,
-                                               &ed_cli_imagerepository,
-                                               NULL};
-    for (int i = 0; !rc && order[i]; i++)
-        rc = stats_row(kube, order[i], all_namespaces ? NULL : g.ns, t);
+    ed_cli_table_head(t, head);
+    /* flux stats' kinds, in its order: those of every Flux controller, eddy's or not. */
+    static const char *const kinds[][2] = {
+        {"source.toolkit.fluxcd.io/v1", "GitRepository"},
+        {"source.toolkit.fluxcd.io/v1", "OCIRepository"},
+        {"source.toolkit.fluxcd.io/v1", "HelmRepository"},
+        {"source.toolkit.fluxcd.io/v1", "HelmChart"},
+        {"source.toolkit.fluxcd.io/v1", "Bucket"},
+        {"kustomize.toolkit.fluxcd.io/v1", "Kustomization"},
+        {"helm.toolkit.fluxcd.io/v2", "HelmRelease"},
+        {"notification.toolkit.fluxcd.io/v1beta3", "Alert"},
+        {"notification.toolkit.fluxcd.io/v1beta3", "Provider"},
+        {"notification.toolkit.fluxcd.io/v1", "Receiver"},
+        {"image.toolkit.fluxcd.io/v1", "ImageUpdateAutomation"},
+        {"image.toolkit.fluxcd.io/v1", "ImagePolicy"},
+        {"image.toolkit.fluxcd.io/v1", "ImageRepository"},
+    };
+    for (size_t i = 0; !rc && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        rc = stats_row(kube, kinds[i][0], kinds[i][1], all_namespaces ? NULL : g.ns, t);
     if (!rc)
         ed_cli_table_print(t, stdout, 0, 0);
     ed_cli_table_free(t);

@@ -117,9 +117,9 @@ assert_contains "$out" "📁 Kustomization/$ns/apps changed
 ► ConfigMap/$ns/web drifted
 
 data.color
-  ± value change
-    - blue
-    + red" "flux's lines for the nested one"
+± value change
+- blue
++ red" "flux's lines for the nested one"
 assert_contains "$out" "identified at least one change" "summary"
 set +e
 "$eddy" diff ks top -n "$ns" --path "$work/clusters" -r >/dev/null 2>&1

@@ -259,5 +259,5 @@ assert_contains "$OUT" "a verification provider must be specified when a secret 
     "create: flux's message"
 assert_fails "--verify-provider notation" "$eddy" create source oci bad -n "$ns" \
     --url "oci://$reg/verify/app" --tag signed --verify-provider notation --export
-assert_contains "$OUT" "source OCI verify provider 'notation' is not supported, must be one of: [cosign]" \
+assert_contains "$OUT" "source OCI verify provider 'notation' is not supported, must be one of: cosign" \
     "create: flux's message for another provider"

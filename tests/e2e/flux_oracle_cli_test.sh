@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# tests/e2e/flux_oracle_cli_test.sh: Flux's own CLI (flux2 v2.9.5, built by hack/flux/build into
+# .bin/flux, or $FLUX_BIN) as the oracle of eddy's, and as a client of eddy's agent.
+#
+# 1. create --export of every kind and flag eddy shares with flux: the same bytes on stdout and
+#    stderr and the same exit code, errors of bad flags included; the deliberate differences
+#    are listed at the end of the step, each asserted as what eddy does instead.
+# 2. On objects that the real `flux create` made and eddy's agent reconciled: get (each kind,
+#    -A, --status-selector, --no-header, get all), export, tree, trace, stats, events (less the
+#    LAST SEEN ages): the same output from both.
+# 3. The real flux driving eddy's agent: reconcile source git, reconcile kustomization
+#    --with-source, suspend/resume (each CLI's lines compared), delete: each ends as with Flux.
+# 4. build / diff kustomization: the same objects (compared sorted: helpers change the build
+#    order to Flux's) and the same diff lines.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+
+flux=${FLUX_BIN:-$EDDY_ROOT/.bin/flux}
+[ -x "$flux" ] || fail "no $flux: run hack/flux/build (scripts/setup does)"
+
+# same WHAT ARGS...: flux ARGS and eddy ARGS print the same stdout and stderr and exit alike
+# (each output through $NORM when set, a sed script for what must differ: ages).
+same() {
+    local what=$1 fo fe fr eo ee er
+    shift
+    fr=0
+    er=0
+    fo=$("$flux" "$@" 2>"$scratch/flux.err") || fr=$?
+    eo=$("$eddy" "$@" 2>"$scratch/eddy.err") || er=$?
+    fe=$(<"$scratch/flux.err")
+    ee=$(<"$scratch/eddy.err")
+    if [ -n "${NORM:-}" ]; then
+        fo=$(sed -E "$NORM" <<<"$fo")
+        eo=$(sed -E "$NORM" <<<"$eo")
+        fe=$(sed -E "$NORM" <<<"$fe")
+        ee=$(sed -E "$NORM" <<<"$ee")
+    fi
+    [ "$fo" = "$eo" ] || fail "$what: stdout of '$*' differs:
+$(diff <(echo "$fo") <(echo "$eo") | head -40)"
+    [ "$fe" = "$ee" ] || fail "$what: stderr of '$*' differs:
+$(diff <(echo "$fe") <(echo "$ee") | head -40)"
+    assert_eq "$fr" "$er" "$what: exit code of '$*'"
+}
+
+step "create --export: the same YAML, warnings, errors and exit codes as flux"
+printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' >"$scratch/ca.pem"
+zero=sha256:0000000000000000000000000000000000000000000000000000000000000000
+git=(create source git podinfo --url https://github.com/stefanprodan/podinfo)
+oci=(create source oci podinfo --url oci://ghcr.io/stefanprodan/manifests/podinfo)
+while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    eval "args=($line)"
+    same "create" "${args[@]}"
+done <<CASES
+"\${git[@]}" --branch main --export
+"\${git[@]}" --tag 6.7.0 --interval 5m --export
+"\${git[@]}" --tag-semver '>=6.0.0' --export
+"\${git[@]}" --commit 1234567890abcdef1234567890abcdef12345678 --branch main --export
+"\${git[@]}" --ref-name refs/heads/main --branch dev --export
+"\${git[@]}" --branch main --secret-ref auth --ignore-paths '*.md,docs/' --recurse-submodules --fetch-timeout 2m --export
+"\${git[@]}" --branch main --sparse-checkout-paths apps,infra --proxy-secret-ref corp --export
+"\${git[@]}" --branch main --label env=prod,team=a -n apps --export
+"\${git[@]}" --branch main -u me -p pw --export
+"\${oci[@]}" --tag latest --export
+"\${oci[@]}" --tag-semver '>=6.0.0' --secret-ref ghcr --ignore-paths '*.md' --export
+"\${oci[@]}" --digest $zero --export
+"\${oci[@]}" --tag latest --provider generic --service-account sa --cert-ref certs --proxy-secret-ref p --insecure --interval 3m --export
+"\${oci[@]}" --tag latest --verify-provider cosign --verify-secret-ref cosign-pub --export
+create kustomization podinfo --source podinfo --path ./kustomize --prune --export
+create kustomization podinfo --source GitRepository/podinfo --prune=false --interval 5m --export
+create kustomization podinfo --source OCIRepository/podinfo.flux-system --wait --health-check-timeout 3m --retry-interval 1m --export
+create kustomization podinfo --source podinfo --target-namespace apps --service-account sa --depends-on infra,flux-system/crds --export
+create kustomization podinfo --source podinfo --health-check Deployment/podinfo.web --health-check HelmRelease/x.y --health-check DaemonSet/a.b --export
+create kustomization podinfo --source podinfo --decryption-provider sops --decryption-secret sops-gpg --kubeconfig-secret-ref edge --export
+create kustomization podinfo --source podinfo --validation client --export
+create image repository podinfo --image ghcr.io/stefanprodan/podinfo --export
+create image repository podinfo --image ghcr.io/stefanprodan/podinfo --secret-ref r --interval 5m --export
+create image policy podinfo --image-ref podinfo --select-semver '>=1.0.0' --export
+create image policy podinfo --image-ref podinfo --select-alpha desc --filter-regex '^main-(?P<ts>.*)' --filter-extract '\$ts' --export
+create image policy podinfo --image-ref podinfo --select-numeric asc --reflect-digest Always --interval 10m --export
+create image policy podinfo --image-ref podinfo --select-numeric asc --reflect-digest IfNotPresent --export
+create image update podinfo --git-repo-ref fleet --checkout-branch main --author-name bot --author-email a@b.c --export
+create image update podinfo --git-repo-ref fleet --git-repo-namespace other --checkout-branch main --push-branch auto --author-name bot --author-email a@b.c --commit-template msg --git-repo-path ./clusters --interval 5m --export
+create secret git auth --url https://git.example.com/x -u me -p pw --export
+create secret git auth --url https://git.example.com/x -u me -p pw --ca-crt-file $scratch/ca.pem --export
+create source git xx --export
+create source git xx --url https://h/r --export
+create source git xx --url ftp://h/r --branch main --export
+create source git xx --url https://h/r --branch main --interval bogus --export
+create source git x --url https://h/r --branch main --export
+create source git Bad_Name --url https://h/r --branch main --export
+create source oci xx --export
+create source oci xx --url oci://h/r --export
+create source oci xx --url oci://h/r --tag t --verify-provider notation --export
+create source oci xx --url oci://h/r --tag t --verify-secret-ref k --export
+create source oci xx --url oci://h/r --tag t --provider nope --export
+create ks xx --export
+create ks xx --source s --health-check Deployment --export
+create ks xx --source s --health-check Deployment/a --export
+create ks xx --source s --health-check Deployment/a.b.c --export
+create ks xx --source s --health-check Service/a.b --export
+create ks xx --source s --decryption-provider vault --export
+create ks xx --source Foo/s --export
+create ks xx --source s --bogus --export
+create image repository xx --export
+create image policy xx --export
+create image policy xx --image-ref r --export
+create image policy xx --image-ref r --select-alpha up --export
+create image policy xx --image-ref r --select-numeric up --export
+create image policy xx --image-ref r --select-alpha asc --select-numeric asc --export
+create image policy xx --image-ref r --select-semver 1 --filter-extract '\$x' --export
+create image policy xx --image-ref r --select-semver 1 --filter-regex '(' --export
+create image policy xx --image-ref r --select-semver 1 --reflect-digest Sometimes --export
+create image policy xx --image-ref r --select-semver 1 --interval 5m --export
+create image update xx --export
+create image update xx --git-repo-ref r --export
+create image update xx --git-repo-ref r --checkout-branch main --export
+create image update xx --git-repo-ref r --checkout-branch main --author-name n --export
+create image update xx --git-repo-ref r --checkout-branch main --author-name n --author-email e --update-path x --export
+create secret git xx --export
+create secret git xx --url https://h/r --export
+create secret git xx --url ftp://h/r -u a -p b --export
+suspend kustomization
+resume source git
+reconcile kustomization
+reconcile source git
+delete kustomization
+tree kustomization
+trace
+export kustomization
+get kustomization --bogus
+CASES
+
+# Deliberate differences, each what eddy does instead (README: "Differences from flux's CLI").
+# eddy refuses at once what its agent (or the API server) would refuse later:
+assert_fails "an https URL for an OCI source" "$eddy" "${oci[@]:0:4}" --url https://h/r --tag t --export
+assert_contains "$OUT" "URL must be in format 'oci://<domain>/<org>/<repo>'" "eddy: the OCI URL"
+assert_fails "basic auth with an ssh URL" "$eddy" create source git xx --url ssh://git@h/r -u a -p b --branch main --export
+assert_contains "$OUT" "are for http(s) URLs" "eddy: ssh and basic auth"
+# flux's switch lets --select-semver with another rule through, writing no rule at all
+assert_ok "flux: two rules" "$flux" create image policy xx --image-ref r --select-semver 1 --select-alpha asc --export
+assert_fails "two rules" "$eddy" create image policy xx --image-ref r --select-semver 1 --select-alpha asc --export
+assert_contains "$OUT" "only one of --select-semver, --select-alpha or --select-numeric can be specified" "eddy: two rules"
+# flux writes an Always policy without the interval the CRD then requires; eddy writes 1m
+out=$("$flux" create image policy xx --image-ref r --select-semver 1 --reflect-digest Always --export)
+assert_not_contains "$out" "interval:" "flux: no interval with Always"
+out=$("$eddy" create image policy xx --image-ref r --select-semver 1 --reflect-digest Always --export)
+assert_contains "$out" "  interval: 1m0s" "eddy: 1m with Always"
+# a provider eddy's agent refuses: flux's YAML, and a warning on stderr
+assert_eq "$("$flux" "${oci[@]}" --tag t --provider aws --export 2>/dev/null)" \
+    "$("$eddy" "${oci[@]}" --tag t --provider aws --export 2>/dev/null)" "--provider aws: the YAML"
+assert_contains "$("$eddy" "${oci[@]}" --tag t --provider aws --export 2>&1 >/dev/null)" \
+    "an OCIRepository of provider 'aws' is refused by it" "eddy: the warning"
+# eddy's own flags of create image repository
+assert_fails "flux: --exclusion-list" "$flux" create image repository xx --image r/x --exclusion-list a --export
+assert_contains "$("$eddy" create image repository xx --image r/x --exclusion-list '^a' --insecure --export)" \
+    "  exclusionList:
+  - ^a
+  image: r/x
+  insecure: true" "eddy: --exclusion-list, --insecure"
+# an unknown kind: flux prints the verb's help (exit 0), eddy says what it knows
+assert_fails "eddy: create bogus" "$eddy" create bogus xx
+assert_contains "$OUT" "bogus: unknown kind" "eddy: unknown kind"
+
+step "the real flux creates a source and a Kustomization, eddy's agent reconciles them"
+ks_setup flux-cli fluxcli
+agent --watch-all-namespaces
+put app/kustomization.yaml <<'YAML'
+resources: [cm.yaml, sa.yaml]
+YAML
+put app/cm.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {color: blue}
+YAML
+put app/sa.yaml <<'YAML'
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: runner}
+YAML
+commit "app"
+out=$("$flux" create source git fluxcli -n "$ns" --url "$EDDY_GIT_HTTP_URL/$repo.git" --branch main \
+    --secret-ref git-auth --interval 10m --timeout 90s 2>&1) || fail "flux create source git: $out"
+assert_contains "$out" "✔ GitRepository source reconciliation completed" "flux create source git"
+assert_contains "$out" "✔ fetched revision: $(rev)" "the revision eddy fetched"
+out=$("$flux" create kustomization app -n "$ns" --source GitRepository/fluxcli --path ./app --prune --target-namespace "$ns" \
+    --interval 10m --timeout 90s 2>&1) || fail "flux create kustomization: $out"
+assert_contains "$out" "✔ Kustomization app is ready" "flux create kustomization"
+assert_contains "$out" "✔ applied revision $(rev)" "applied by eddy's agent"
+assert_eq blue "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.color}')" "the object"
+
+step "get, export, tree, trace, stats, events: the same output"
+same "get sources git" get sources git -n "$ns"
+same "get source git NAME" get sources git fluxcli -n "$ns"
+same "get kustomizations" get kustomizations -n "$ns"
+same "get kustomization NAME" get kustomization app -n "$ns"
+same "get --no-header" get kustomizations -n "$ns" --no-header
+same "get --status-selector" get kustomizations -n "$ns" --status-selector ready=true
+same "get --status-selector (none)" get kustomizations -n "$ns" --status-selector ready=false
+same "get all" get all -n "$ns"
+same "get a missing one" get kustomization nothere -n "$ns"
+same "export source git" export source git fluxcli -n "$ns"
+same "export kustomization" export kustomization app -n "$ns"
+same "export --all" export kustomization --all -n "$ns"
+same "tree kustomization" tree kustomization app -n "$ns"
+same "tree --compact" tree kustomization app -n "$ns" --compact
+same "tree -o json" tree kustomization app -n "$ns" -o json
+same "trace" trace configmap settings -n "$ns"
+same "trace KIND/NAME" trace serviceaccount/runner -n "$ns"
+NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events" events -n "$ns"
+NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events --for" events -n "$ns" --for Kustomization/app
+
+step "the real flux drives eddy's agent: reconcile, suspend, resume"
+sed -i 's/blue/green/' "$work/app/cm.yaml"
+commit "green"
+out=$("$flux" reconcile source git fluxcli -n "$ns" --timeout 90s 2>&1) || fail "flux reconcile source git: $out"
+assert_contains "$out" "✔ fetched revision $(rev)" "flux reconcile source git"
+out=$("$flux" reconcile kustomization app -n "$ns" --with-source --timeout 90s 2>&1) ||
+    fail "flux reconcile kustomization --with-source: $out"
+assert_contains "$out" "✔ applied revision $(rev)" "flux reconcile kustomization --with-source"
+assert_eq green "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.color}')" "applied"
+fo=$("$flux" suspend kustomization app -n "$ns" 2>&1)
+assert_eq true "$(ksget app '{.spec.suspend}')" "flux suspend"
+same "get (suspended)" get kustomizations -n "$ns"
+fr=$("$flux" resume kustomization app -n "$ns" --timeout 90s 2>&1) || fail "flux resume: $fr"
+assert_eq "" "$(ksget app '{.spec.suspend}')" "flux resume"
+eo=$("$eddy" suspend kustomization app -n "$ns" 2>&1)
+er=$("$eddy" resume kustomization app -n "$ns" --timeout 90s 2>&1)
+assert_eq "$fo" "$eo" "suspend's lines"
+assert_eq "$fr" "$er" "resume's lines"
+same "stats" stats -n "$ns"
+
+step "build and diff kustomization: the same objects and the same diff"
+# sorted CMD...: CMD's YAML stream with its documents in sorted order.
+sorted() {
+    "$@" | python3 -c 'import sys
+docs = [d.strip() for d in ("\n" + sys.stdin.read()).split("\n---\n") if d.strip()]
+print("\n---\n".join(sorted(docs)))'
+}
+assert_eq "$(sorted "$flux" build kustomization app -n "$ns" --path "$work/app")" \
+    "$(sorted "$eddy" build kustomization app -n "$ns" --path "$work/app")" "build kustomization"
+sed -i 's/green/red/' "$work/app/cm.yaml"
+same "diff kustomization" diff kustomization app -n "$ns" --path "$work/app"
+git -C "$work" checkout -q app/cm.yaml
+same "diff kustomization (none)" diff kustomization app -n "$ns" --path "$work/app"
+
+step "the real flux deletes: eddy's agent prunes and lets it go"
+out=$("$flux" delete kustomization app -n "$ns" --silent 2>&1) || fail "flux delete kustomization: $out"
+assert_contains "$out" "✔ kustomization deleted" "flux delete"
+retry 60 bash -c "! kubectl -n $ns get kustomization app 2>/dev/null"
+retry 60 bash -c "! kubectl -n $ns get configmap settings 2>/dev/null"
+out=$("$flux" delete source git fluxcli -n "$ns" --silent 2>&1) || fail "flux delete source git: $out"
+retry 60 bash -c "! kubectl -n $ns get gitrepository fluxcli 2>/dev/null"
