@@ -8,7 +8,8 @@
  * at most once however often it is added; a key being processed is never handed to a second
  * worker, and an add during processing queues it again once the worker is done; keys can be
  * added after a delay (requeue at `interval`) or after a per-key exponential backoff that grows
- * with each failure and is reset by ed_queue_forget (a success).
+ * with each failure and is reset by ed_queue_forget (a success). Handing a key out drops its
+ * pending delayed add, as controller-runtime's priority queue (Flux's) keeps a key once.
  */
 #ifndef ED_RUNTIME_H
 #define ED_RUNTIME_H
