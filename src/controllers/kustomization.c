@@ -1593,6 +1593,29 @@ static void invalid_cel(struct outcome *out, ed_err *err)
     ed_err_clear(err);
 }
 
+/*
+ * Whether the Kustomization ns/name is one of this agent's: it matches --watch-label-selector.
+ * The cache holds only those, but a reconcile also comes from a watched object's labels (drift)
+ * and reads the API when the cache lags (or holds it not); the API server tells the selector's
+ * verdict (a list of that one name with the selector). On an error of that list: true (the
+ * reconcile goes on as before there was a selector to check).
+ */
+static bool in_shard(ed_ks_controller *c, const char *ns, const char *name)
+{
+    const char *selector = ed_informer_label_selector(c->self);
+    if (!selector)
+        return true;
+    char *field = ed_xasprintf("metadata.name=%s", name);
+    ed_kube_opts lo = {.label_selector = selector, .field_selector = field};
+    ed_doc *list = NULL;
+    ed_err err = ED_ERR_INIT;
+    bool ours = ed_kube_list(c->o.kube, API_VERSION, KIND, ns, &lo, &list, &err) != 0 ||
+                ed_node_len(ed_node_path(ed_doc_root(list), "/items")) > 0;
+    ed_doc_free(list);
+    free(field);
+    return ours;
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_ks_controller *c = user;
@@ -1622,8 +1645,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         ed_doc_free(objdoc);
         objdoc = NULL;
     }
-    if (!objdoc)
+    if (!objdoc) {
         rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
+        if (rc == 0 && !in_shard(c, ns, name))
+            rc = ED_ENOTFOUND; /* another controller's (--watch-label-selector): left alone */
+    }
     if (rc == ED_ENOTFOUND) {
         memo_forget(c, key);
         release_holds(c, key, true);

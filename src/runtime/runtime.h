@@ -95,6 +95,9 @@ bool ed_informer_wait_synced(ed_informer *inf, int64_t timeout_ms);
 /* A copy of the cached object ns/name (ns NULL or "" for cluster-scoped kinds) as a new
  * document, or NULL when the cache does not hold it. */
 ed_doc *ed_informer_get(ed_informer *inf, const char *ns, const char *name);
+/* The label selector the informer watches with (borrowed, as long as the informer), or
+ * NULL for none. */
+const char *ed_informer_label_selector(const ed_informer *inf);
 /* The number of cached objects. */
 size_t ed_informer_len(ed_informer *inf);
 /* The keys ("namespace/name") of every cached object: a new NULL-terminated array of *n new
