@@ -462,6 +462,18 @@ static void change_lines(const ed_apply_result *set, bool prune, ed_buf *out)
     }
 }
 
+/* Flux's message of a failed apply: the error, a newline, then a line ending in a newline for
+ * each object the stages before the failure created or configured ("Namespace/apps created"),
+ * so a dry-run refused before any write ends in one newline. */
+static void apply_failure_message(const ed_err *err, const ed_apply_result *partial, char *msg,
+                                  size_t cap)
+{
+    ed_buf lines = ED_BUF_INIT((size_t)1 << 20);
+    change_lines(partial, false, &lines);
+    snprintf(msg, cap, "%s\n%s%s", err->msg, lines.len ? lines.data : "", lines.len ? "\n" : "");
+    ed_buf_free(&lines);
+}
+
 static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply_result *set,
                          bool prune, const struct outcome *out)
 {
@@ -1979,7 +1991,9 @@ apply:
         change_event(c, obj, out.changes, false, &out);
     free(nodes);
     if (rc) {
-        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        apply_failure_message(&err, out.changes, out.message, sizeof(out.message));
+        ed_apply_result_free(out.changes);
+        out.changes = NULL;
         goto status;
     }
     if (prune) {
