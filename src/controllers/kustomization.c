@@ -1849,9 +1849,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     char *rel = ed_path_clamp(path);
     dir = ed_xasprintf("%s/%s", tmpdir, rel);
     free(rel);
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    bool absent = stat(dir, &st) != 0;
+    if (absent || !S_ISDIR(st.st_mode)) {
+        /* Flux's message quotes Go's os.Stat error: the joined path and Go's lowercase text. */
         out.reason = "ArtifactFailed";
-        snprintf(out.message, sizeof(out.message), "kustomization path not found: %s", path);
+        snprintf(out.message, sizeof(out.message), "kustomization path not found: stat %s: %s", dir,
+                 absent ? "no such file or directory" : "not a directory");
         rc = ED_ENOTFOUND;
         goto status;
     }

@@ -514,8 +514,12 @@ assert_match "kustomization/cli[[:space:]]+$short" "$out" "get all: kustomizatio
 assert_eq "" "$("$eddy" get all -n "$ns" | tail -1)" "get all ends with a blank line"
 # The whole table, exactly (golden): cells padded to the widest, a tab after each but the last.
 w=${#short}
+# (the path as Flux quotes it: where the agent unpacked the artifact, then ./missing)
+broken_msg=$(kubectl -n "$ns" get kustomization broken -o 'jsonpath={.status.conditions[?(@.type=="Ready")].message}')
+assert_match "^kustomization path not found: stat /.*/missing: no such file or directory$" \
+    "$broken_msg" "broken's message"
 expected=$(printf "%-6s\t%-${w}s\t%-9s\t%-5s\t%s\n" NAME REVISION SUSPENDED READY MESSAGE \
-    broken "" False False "kustomization path not found: ./missing" \
+    broken "" False False "$broken_msg" \
     cli "$short" False True "Applied revision: $short")
 assert_eq "$expected" "$("$eddy" get kustomizations -n "$ns")" "get kustomizations, golden"
 out=$("$eddy" stats -n "$ns")
