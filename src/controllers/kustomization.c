@@ -301,18 +301,22 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
         /* Reconciling, retried: past the source and dependency checks, with Flux's message of
          * the step its progress marks last reached ("Building manifests for revision R with a
-         * timeout of T"); before them (where Flux leaves it as it was) with Ready's message,
-         * which keeps a waiting client (and kstatus) reading it as in progress. */
+         * timeout of T"). Before them Flux leaves it as it was, only its reason turned to
+         * ProgressingWithRetry, and adds none: a Kustomization whose source never existed has
+         * Ready=False alone (its observedGeneration, behind, tells kstatus it is in
+         * progress). */
         char progress[sizeof(out->message)];
+        const char *was = ed_cond_message(conds, "Reconciling");
         if (out->stage) {
             char t[32];
             ed_duration_format(out->timeout_ms, t);
             snprintf(progress, sizeof(progress), "%s for revision %s with a timeout of %s",
                      out->stage, out->revision ? out->revision : "", t);
-        } else {
-            snprintf(progress, sizeof(progress), "%s", out->message);
+        } else if (was) {
+            snprintf(progress, sizeof(progress), "%s", was);
         }
-        ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", progress, gen);
+        if (out->stage || was)
+            ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", progress, gen);
         ed_cond_remove(conds, "Stalled");
     }
     if (out->applied)
