@@ -255,6 +255,13 @@ static void write_inventory(ed_doc *d, ed_node *status, const struct outcome *ou
     ed_node_set(d, ed_node_ensure_map(d, status, "/inventory"), "entries", entries);
 }
 
+/* Whether out applied a revision other than obj's lastAppliedRevision (obj as read before). */
+static bool new_revision(const ed_node *obj, const struct outcome *out)
+{
+    const char *applied = str_at(obj, "/status/lastAppliedRevision");
+    return out->ok && out->revision && (!applied || strcmp(applied, out->revision) != 0);
+}
+
 static int write_status(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
 {
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
@@ -267,8 +274,10 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     if (out->revision && out->attempted)
         ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
     /* A reconcile that had nothing to do is not history (Flux counts it in
-     * totalReconciliations; eddy leaves status unwritten so that it costs no request). */
-    if (out->digest[0] && !out->noop)
+     * totalReconciliations; eddy leaves status unwritten so that it costs no request), unless
+     * it applied a new revision: status is written then, and Flux's entry of the same objects
+     * counts it and names the new revision. */
+    if (out->digest[0] && (!out->noop || new_revision(obj, out)))
         ed_ks_history_record(d, status, ed_node_path(obj, "/status/history"), out->digest,
                              out->ok ? "ReconciliationSucceeded" : out->reason, out->revision,
                              out->origin_revision, ed_time_mono_ms() - out->started_ms);
@@ -517,7 +526,9 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
                  false);
         return;
     }
-    if (out->noop)
+    /* A no-op has nothing to tell, unless it is of a new revision (whose commit status the
+     * notification-controller sets from this Event, as from Flux's). */
+    if (out->noop && !new_revision(obj, out))
         return;
     char took[32], next[32], msg[128];
     ed_duration_format(ed_time_mono_ms() - out->started_ms, took);
