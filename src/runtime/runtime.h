@@ -263,6 +263,12 @@ typedef struct ed_manager_opts {
     const char *ns;             /* watch one namespace; NULL for all */
     const char *label_selector; /* or NULL */
     ed_metrics *metrics;        /* where reconcile metrics go; NULL for none */
+    /* Flux's --min-retry-delay and --max-retry-delay: the backoff of a failed reconcile, from
+     * the first to the cap (0 for 750 ms and 15 min). */
+    int64_t min_retry_delay_ms, max_retry_delay_ms;
+    /* Flux's --interval-jitter-percentage: requeues spread by +/- this percentage (0 for
+     * Flux's 5; negative for none). */
+    int jitter_percent;
 } ed_manager_opts;
 
 typedef struct ed_controller_def {

@@ -118,8 +118,14 @@ pair delmirror ./delmirror "  deletionPolicy: MirrorPrune"
 kubectl -n "$nsf" patch kustomization hc --type merge \
     -p "{\"spec\":{\"healthChecks\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"absent\",\"namespace\":\"$nsf-t\"}]}}" >/dev/null
 
+# Flux's flags of retries and jitter, with Flux's defaults (and their bounds).
+assert_fails "a jitter of 100%" "$eddy" controller --interval-jitter-percentage 100
+assert_contains "$OUT" "from 0 to 99" "--interval-jitter-percentage's bounds"
+assert_fails "a first retry after the cap" "$eddy" controller --min-retry-delay 1m --max-retry-delay 2s
+assert_contains "$OUT" "must not exceed" "--min-retry-delay beyond --max-retry-delay"
 flux_start
-agent --watch-label-selector 'shard in (eddy,both)'
+agent --watch-label-selector 'shard in (eddy,both)' --min-retry-delay 750ms --max-retry-delay 15m \
+    --interval-jitter-percentage 5
 
 # The normalisation: the namespace of the pair (also inside the target's name), durations
 # ("6s", "1m30s", "250ms", "1.5s") and the directory where each unpacked the artifact. One
