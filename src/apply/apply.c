@@ -645,6 +645,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     bool force = opts && opts->force;
     *out = NULL;
     int rc = 0;
+    size_t staged = 0; /* entries of the stages written whole, kept when a later one fails */
     struct item *items = ed_xcalloc(n ? n : 1, sizeof(*items));
     ed_apply_result *res = ed_xcalloc(1, sizeof(*res));
 
@@ -732,6 +733,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
             add_entry(res, it->desired, action);
             applied = applied || action == ED_APPLY_CREATED || action == ED_APPLY_CONFIGURED;
         }
+        staged = res->n;
         if (applied && stage < 3) {
             rc = wait_stage(kube, items, n, stage, wait_ms, err);
             if (rc)
@@ -742,6 +744,18 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     res = NULL;
 
 cleanup:
+    /* A failure hands back what the stages before it wrote, as fluxcd/pkg ssa's
+     * ApplyAllStaged returns its change set with the error. */
+    if (rc && staged) {
+        for (size_t i = staged; i < res->n; i++) {
+            free(res->entries[i].id);
+            free(res->entries[i].version);
+            free(res->entries[i].subject);
+        }
+        res->n = staged;
+        *out = res;
+        res = NULL;
+    }
     for (size_t i = 0; i < n; i++) {
         free(items[i].subject);
         free(items[i].check_msg);

@@ -110,7 +110,8 @@ void ed_apply_id_api_version(const ed_apply_id_parts *p, const char *version, ch
 
 /*
  * Apply objects (each a mapping with apiVersion, kind, metadata.name) as described above. On
- * success *out is the change set in apply order (free with ed_apply_result_free). Errors:
+ * success *out is the change set in apply order (free with ed_apply_result_free); on failure
+ * it is that of the stages written whole before the failing one, or NULL. Errors:
  * ED_EINVALID when an object is malformed or refused by the dry-run (message as
  * ed_apply_dry_run_error's; nothing was written), or the first API error.
  */

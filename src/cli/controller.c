@@ -51,6 +51,8 @@ struct controller_opts {
     int64_t artifact_retention_ttl_ms;
     int64_t drift_grace_ms;
     int64_t requeue_dependency_ms;
+    int64_t min_retry_delay_ms, max_retry_delay_ms;
+    int jitter_percent; /* --interval-jitter-percentage */
     const char *default_service_account;
     bool no_cross_namespace_refs;
     bool no_remote_bases;
@@ -176,6 +178,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_RETENTION_TTL,
         F_DRIFT_GRACE,
         F_REQUEUE_DEPENDENCY,
+        F_MIN_RETRY_DELAY,
+        F_MAX_RETRY_DELAY,
+        F_JITTER,
         F_DEFAULT_SA,
         F_NO_CROSS_NS,
         F_NO_REMOTE_BASES,
@@ -209,6 +214,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"artifact-retention-ttl", required_argument, NULL, F_RETENTION_TTL},
         {"drift-grace-period", required_argument, NULL, F_DRIFT_GRACE},
         {"requeue-dependency", required_argument, NULL, F_REQUEUE_DEPENDENCY},
+        {"min-retry-delay", required_argument, NULL, F_MIN_RETRY_DELAY},
+        {"max-retry-delay", required_argument, NULL, F_MAX_RETRY_DELAY},
+        {"interval-jitter-percentage", required_argument, NULL, F_JITTER},
         {"default-service-account", required_argument, NULL, F_DEFAULT_SA},
         {"no-cross-namespace-refs", optional_argument, NULL, F_NO_CROSS_NS},
         {"no-remote-bases", optional_argument, NULL, F_NO_REMOTE_BASES},
@@ -364,6 +372,21 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         case F_REQUEUE_DEPENDENCY:
             dur = &o->requeue_dependency_ms;
             break;
+        case F_MIN_RETRY_DELAY:
+            dur = &o->min_retry_delay_ms;
+            break;
+        case F_MAX_RETRY_DELAY:
+            dur = &o->max_retry_delay_ms;
+            break;
+        case F_JITTER: {
+            /* Flux's: a whole percentage, not negative, below 100 (0 turns jitter off). */
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 0 || v > 99)
+                return usage_error("--%s takes a number from 0 to 99, not \"%s\"", flag, optarg);
+            o->jitter_percent = v == 0 ? -1 : (int)v;
+            break;
+        }
         default:
             return usage_error("unknown or incomplete flag %s", argv[optind - 1]);
         }
@@ -372,6 +395,9 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
     }
     if (optind < argc)
         return usage_error("unexpected argument \"%s\"", argv[optind]);
+    if (o->min_retry_delay_ms && o->max_retry_delay_ms &&
+        o->min_retry_delay_ms > o->max_retry_delay_ms)
+        return usage_error("--min-retry-delay must not exceed --max-retry-delay");
     if (o->leader_elect && !(o->lease_ms > o->renew_ms && o->renew_ms > o->retry_ms))
         return usage_error("leader election needs lease duration > renew deadline > "
                            "retry period");
@@ -682,6 +708,9 @@ int ed_cli_controller(int argc, char **argv)
                 .ns = o.watch_all_namespaces ? NULL : o.lease_ns,
                 .label_selector = o.watch_label_selector,
                 .metrics = st.metrics,
+                .min_retry_delay_ms = o.min_retry_delay_ms,
+                .max_retry_delay_ms = o.max_retry_delay_ms,
+                .jitter_percent = o.jitter_percent,
             };
             manager = ed_manager_new(st.kube, &mo);
             if (register_controllers(manager, &o, st.kube, &recs, &err) != 0 ||

@@ -255,6 +255,13 @@ static void write_inventory(ed_doc *d, ed_node *status, const struct outcome *ou
     ed_node_set(d, ed_node_ensure_map(d, status, "/inventory"), "entries", entries);
 }
 
+/* Whether out applied a revision other than obj's lastAppliedRevision (obj as read before). */
+static bool new_revision(const ed_node *obj, const struct outcome *out)
+{
+    const char *applied = str_at(obj, "/status/lastAppliedRevision");
+    return out->ok && out->revision && (!applied || strcmp(applied, out->revision) != 0);
+}
+
 static int write_status(ed_ks_controller *c, const ed_node *obj, const struct outcome *out)
 {
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
@@ -267,8 +274,10 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     if (out->revision && out->attempted)
         ed_node_set(d, status, "lastAttemptedRevision", ed_node_new_str(d, out->revision));
     /* A reconcile that had nothing to do is not history (Flux counts it in
-     * totalReconciliations; eddy leaves status unwritten so that it costs no request). */
-    if (out->digest[0] && !out->noop)
+     * totalReconciliations; eddy leaves status unwritten so that it costs no request), unless
+     * it applied a new revision: status is written then, and Flux's entry of the same objects
+     * counts it and names the new revision. */
+    if (out->digest[0] && (!out->noop || new_revision(obj, out)))
         ed_ks_history_record(d, status, ed_node_path(obj, "/status/history"), out->digest,
                              out->ok ? "ReconciliationSucceeded" : out->reason, out->revision,
                              out->origin_revision, ed_time_mono_ms() - out->started_ms);
@@ -301,18 +310,22 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         ed_cond_set(d, conds, "Ready", "False", out->reason, out->message, gen);
         /* Reconciling, retried: past the source and dependency checks, with Flux's message of
          * the step its progress marks last reached ("Building manifests for revision R with a
-         * timeout of T"); before them (where Flux leaves it as it was) with Ready's message,
-         * which keeps a waiting client (and kstatus) reading it as in progress. */
+         * timeout of T"). Before them Flux leaves it as it was, only its reason turned to
+         * ProgressingWithRetry, and adds none: a Kustomization whose source never existed has
+         * Ready=False alone (its observedGeneration, behind, tells kstatus it is in
+         * progress). */
         char progress[sizeof(out->message)];
+        const char *was = ed_cond_message(conds, "Reconciling");
         if (out->stage) {
             char t[32];
             ed_duration_format(out->timeout_ms, t);
             snprintf(progress, sizeof(progress), "%s for revision %s with a timeout of %s",
                      out->stage, out->revision ? out->revision : "", t);
-        } else {
-            snprintf(progress, sizeof(progress), "%s", out->message);
+        } else if (was) {
+            snprintf(progress, sizeof(progress), "%s", was);
         }
-        ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", progress, gen);
+        if (out->stage || was)
+            ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", progress, gen);
         ed_cond_remove(conds, "Stalled");
     }
     if (out->applied)
@@ -462,6 +475,18 @@ static void change_lines(const ed_apply_result *set, bool prune, ed_buf *out)
     }
 }
 
+/* Flux's message of a failed apply: the error, a newline, then a line ending in a newline for
+ * each object the stages before the failure created or configured ("Namespace/apps created"),
+ * so a dry-run refused before any write ends in one newline. */
+static void apply_failure_message(const ed_err *err, const ed_apply_result *partial, char *msg,
+                                  size_t cap)
+{
+    ed_buf lines = ED_BUF_INIT((size_t)1 << 20);
+    change_lines(partial, false, &lines);
+    snprintf(msg, cap, "%s\n%s%s", err->msg, lines.len ? lines.data : "", lines.len ? "\n" : "");
+    ed_buf_free(&lines);
+}
+
 static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply_result *set,
                          bool prune, const struct outcome *out)
 {
@@ -501,7 +526,9 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
                  false);
         return;
     }
-    if (out->noop)
+    /* A no-op has nothing to tell, unless it is of a new revision (whose commit status the
+     * notification-controller sets from this Event, as from Flux's). */
+    if (out->noop && !new_revision(obj, out))
         return;
     char took[32], next[32], msg[128];
     ed_duration_format(ed_time_mono_ms() - out->started_ms, took);
@@ -1593,6 +1620,29 @@ static void invalid_cel(struct outcome *out, ed_err *err)
     ed_err_clear(err);
 }
 
+/*
+ * Whether the Kustomization ns/name is one of this agent's: it matches --watch-label-selector.
+ * The cache holds only those, but a reconcile also comes from a watched object's labels (drift)
+ * and reads the API when the cache lags (or holds it not); the API server tells the selector's
+ * verdict (a list of that one name with the selector). On an error of that list: true (the
+ * reconcile goes on as before there was a selector to check).
+ */
+static bool in_shard(ed_ks_controller *c, const char *ns, const char *name)
+{
+    const char *selector = ed_informer_label_selector(c->self);
+    if (!selector)
+        return true;
+    char *field = ed_xasprintf("metadata.name=%s", name);
+    ed_kube_opts lo = {.label_selector = selector, .field_selector = field};
+    ed_doc *list = NULL;
+    ed_err err = ED_ERR_INIT;
+    bool ours = ed_kube_list(c->o.kube, API_VERSION, KIND, ns, &lo, &list, &err) != 0 ||
+                ed_node_len(ed_node_path(ed_doc_root(list), "/items")) > 0;
+    ed_doc_free(list);
+    free(field);
+    return ours;
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_ks_controller *c = user;
@@ -1622,8 +1672,11 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         ed_doc_free(objdoc);
         objdoc = NULL;
     }
-    if (!objdoc)
+    if (!objdoc) {
         rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
+        if (rc == 0 && !in_shard(c, ns, name))
+            rc = ED_ENOTFOUND; /* another controller's (--watch-label-selector): left alone */
+    }
     if (rc == ED_ENOTFOUND) {
         memo_forget(c, key);
         release_holds(c, key, true);
@@ -1811,9 +1864,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     char *rel = ed_path_clamp(path);
     dir = ed_xasprintf("%s/%s", tmpdir, rel);
     free(rel);
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    bool absent = stat(dir, &st) != 0;
+    if (absent || !S_ISDIR(st.st_mode)) {
+        /* Flux's message quotes Go's os.Stat error: the joined path and Go's lowercase text. */
         out.reason = "ArtifactFailed";
-        snprintf(out.message, sizeof(out.message), "kustomization path not found: %s", path);
+        snprintf(out.message, sizeof(out.message), "kustomization path not found: stat %s: %s", dir,
+                 absent ? "no such file or directory" : "not a directory");
         rc = ED_ENOTFOUND;
         goto status;
     }
@@ -1953,7 +2009,9 @@ apply:
         change_event(c, obj, out.changes, false, &out);
     free(nodes);
     if (rc) {
-        snprintf(out.message, sizeof(out.message), "%s", err.msg);
+        apply_failure_message(&err, out.changes, out.message, sizeof(out.message));
+        ed_apply_result_free(out.changes);
+        out.changes = NULL;
         goto status;
     }
     if (prune) {

@@ -11,11 +11,11 @@
  *
  * Aggregation follows client-go's EventCorrelator: the client keeps an LRU cache (4096
  * entries) of the events it recorded, keyed by a digest of everything that makes two events
- * the same. A repeat within 10 minutes of the previous occurrence patches the existing Event's
- * count (count and lastTimestamp) instead of creating another Event; an Event that has been deleted
- * meanwhile (events expire after an hour) is created again. While one thread writes an Event,
- * repeats from other threads only bump the count in the cache, and the writing thread writes the
- * new count before it returns.
+ * the same (not their annotations, which client-go leaves out too). A repeat within 10 minutes of
+ * the previous occurrence patches the existing Event's count (count and lastTimestamp) instead of
+ * creating another Event; an Event that has been deleted meanwhile (events expire after an hour) is
+ * created again. While one thread writes an Event, repeats from other threads only bump the count
+ * in the cache, and the writing thread writes the new count before it returns.
  *
  * Messages longer than ED_KUBE_EVENT_NOTE_MAX are cut on a UTF-8 character boundary.
  */
@@ -320,12 +320,11 @@ static void event_key(const ed_kube_event *ev, const struct event_fields *f, cha
         f->api_version, f->kind,    f->ns,      f->name, f->uid,
         ev->type,       ev->reason, ev->action, f->note, ev->reporting_controller,
         f->instance};
+    /* Not the annotations, as client-go's getEventKey: the same message about a new revision
+     * counts as a repeat of the first Event, which keeps the first one's annotations (Flux's
+     * Events do). */
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         key_field(&b, fields[i]);
-    for (const char *const *a = ev->annotations; a && a[0] && a[1]; a += 2) {
-        key_field(&b, a[0]);
-        key_field(&b, a[1]);
-    }
     ed_sha256_hex(b.data, b.len, out);
     ed_buf_free(&b);
 }

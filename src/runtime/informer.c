@@ -407,6 +407,11 @@ bool ed_informer_wait_synced(ed_informer *inf, int64_t timeout_ms)
     return synced;
 }
 
+const char *ed_informer_label_selector(const ed_informer *inf)
+{
+    return inf->label_selector;
+}
+
 ed_doc *ed_informer_get(ed_informer *inf, const char *ns, const char *name)
 {
     char key[512];

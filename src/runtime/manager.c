@@ -31,6 +31,8 @@ struct ed_manager {
     ed_kube *kube;
     char *ns, *label_selector;
     ed_metrics *metrics;
+    ed_queue_opts queue_opts; /* of every controller's queue */
+    int jitter_percent;
     struct controller **controllers;
     size_t ncontrollers;
     struct shared_informer *informers;
@@ -47,6 +49,13 @@ ed_manager *ed_manager_new(ed_kube *kube, const ed_manager_opts *opts)
     if (opts && opts->label_selector && *opts->label_selector)
         m->label_selector = ed_xstrdup(opts->label_selector);
     m->metrics = opts ? opts->metrics : NULL;
+    if (opts) {
+        m->queue_opts.base_delay_ms = opts->min_retry_delay_ms;
+        m->queue_opts.max_delay_ms = opts->max_retry_delay_ms;
+    }
+    m->jitter_percent = !opts || opts->jitter_percent == 0 ? 5
+                        : opts->jitter_percent < 0         ? 0
+                                                           : opts->jitter_percent;
     if (m->metrics) {
         ed_metrics_describe(m->metrics, "gotk_reconcile_duration_seconds", ED_METRIC_HISTOGRAM,
                             "The duration in seconds of a GitOps Toolkit resource "
@@ -126,12 +135,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_log_set_reconcile_id(id); /* in every entry of this reconcile's thread */
     int rc = c->def.reconcile(key, requeue_after_ms, c->def.user);
     ed_log_set_reconcile_id(NULL);
-    /* Flux's --interval-jitter-percentage (5): spread requeues by +/-5% so that objects with
-     * the same interval do not all come due at once. */
-    if (rc == 0 && *requeue_after_ms > 0) {
+    /* Flux's --interval-jitter-percentage (default 5): spread requeues by +/-5% so that
+     * objects with the same interval do not all come due at once. */
+    if (rc == 0 && *requeue_after_ms > 0 && c->m->jitter_percent > 0) {
         unsigned seed = (unsigned)ed_time_mono_ms() ^ (unsigned)(uintptr_t)key;
         double r = (double)rand_r(&seed) / (double)RAND_MAX; /* 0..1 */
-        *requeue_after_ms += (int64_t)((double)*requeue_after_ms * 0.05 * (2.0 * r - 1.0));
+        double spread = (double)c->m->jitter_percent / 100.0;
+        *requeue_after_ms += (int64_t)((double)*requeue_after_ms * spread * (2.0 * r - 1.0));
     }
     double secs = (double)(ed_time_mono_ms() - t0) / 1000.0;
     ed_metrics *mx = c->m->metrics;
@@ -168,7 +178,7 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def)
     ed_log_controller_kind(def->name, group, def->kind);
     free(group);
     c->def.api_version = NULL; /* only needed here, for the informer */
-    c->queue = ed_queue_new(NULL);
+    c->queue = ed_queue_new(&m->queue_opts);
     pthread_mutex_init(&c->seen_lock, NULL);
     c->seen = ed_strmap_new();
     ed_informer_add_handler(ed_manager_informer(m, def->api_version, def->kind), enqueue, c);

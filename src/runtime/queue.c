@@ -247,6 +247,12 @@ char *ed_queue_get(ed_queue *q, int64_t timeout_ms)
             q->count--;
             ed_strmap_del(q->dirty, key);
             ed_strmap_put(q->processing, key, NULL);
+            /* Handing the key out consumes its delayed add (its heap entry goes stale), as
+             * controller-runtime's priority queue holds a key once: a reconcile that a watch
+             * event started early is not followed at once by another when the requeue of the
+             * one before comes due while it runs (a Kustomization whose health checks take
+             * longer than its retryInterval would never wait between attempts). */
+            free(ed_strmap_del(q->waiting, key));
             break;
         }
         int64_t now = ed_time_mono_ms();

@@ -8,7 +8,8 @@
  * at most once however often it is added; a key being processed is never handed to a second
  * worker, and an add during processing queues it again once the worker is done; keys can be
  * added after a delay (requeue at `interval`) or after a per-key exponential backoff that grows
- * with each failure and is reset by ed_queue_forget (a success).
+ * with each failure and is reset by ed_queue_forget (a success). Handing a key out drops its
+ * pending delayed add, as controller-runtime's priority queue (Flux's) keeps a key once.
  */
 #ifndef ED_RUNTIME_H
 #define ED_RUNTIME_H
@@ -94,6 +95,9 @@ bool ed_informer_wait_synced(ed_informer *inf, int64_t timeout_ms);
 /* A copy of the cached object ns/name (ns NULL or "" for cluster-scoped kinds) as a new
  * document, or NULL when the cache does not hold it. */
 ed_doc *ed_informer_get(ed_informer *inf, const char *ns, const char *name);
+/* The label selector the informer watches with (borrowed, as long as the informer), or
+ * NULL for none. */
+const char *ed_informer_label_selector(const ed_informer *inf);
 /* The number of cached objects. */
 size_t ed_informer_len(ed_informer *inf);
 /* The keys ("namespace/name") of every cached object: a new NULL-terminated array of *n new
@@ -259,6 +263,12 @@ typedef struct ed_manager_opts {
     const char *ns;             /* watch one namespace; NULL for all */
     const char *label_selector; /* or NULL */
     ed_metrics *metrics;        /* where reconcile metrics go; NULL for none */
+    /* Flux's --min-retry-delay and --max-retry-delay: the backoff of a failed reconcile, from
+     * the first to the cap (0 for 750 ms and 15 min). */
+    int64_t min_retry_delay_ms, max_retry_delay_ms;
+    /* Flux's --interval-jitter-percentage: requeues spread by +/- this percentage (0 for
+     * Flux's 5; negative for none). */
+    int jitter_percent;
 } ed_manager_opts;
 
 typedef struct ed_controller_def {

@@ -20,7 +20,8 @@ flux_bucket_crd() {
 
 # flux_start [ARGS...]: start Flux's kustomize-controller (bg_start name flux-kc, its JSON log
 # in $EDDY_E2E_SCRATCH/flux-kc.log) on shard flux, with extra ARGS. Its runtime namespace is
-# $FLUX_NS (default flux-system, created when missing).
+# $FLUX_NS (default flux-system, created when missing). It has no --kubeconfig flag: it reads
+# $KUBECONFIG.
 flux_start() {
     local rns=${FLUX_NS:-flux-system}
     kubectl get namespace "$rns" >/dev/null 2>&1 || kubectl create namespace "$rns" >/dev/null

@@ -159,7 +159,8 @@ kubectl -n "$target" get configmap solo >/dev/null
 step "a path that does not exist: ArtifactFailed, not attempted yet (Flux)"
 kustomization nopath ./nowhere
 ready_is nopath False ArtifactFailed
-assert_eq "kustomization path not found: ./nowhere" "$(ready_message nopath)" "Ready message"
+assert_match "^kustomization path not found: stat /.*/nowhere: no such file or directory$" \
+    "$(ready_message nopath)" "Ready message, as Flux quotes Go's stat error"
 assert_eq "" "$(ksget nopath '{.status.lastAttemptedRevision}')" "lastAttemptedRevision"
 
 step "a path that climbs or starts at '/': below the artifact's root, as Flux's SecureJoin reads it"

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void expect_key(ed_queue *q, const char *want)
@@ -85,6 +86,34 @@ static void test_add_after(void **state)
     ed_queue_add_after(q, "now", 0);
     assert_int_equal(ed_queue_len(q), 1);
     ed_queue_free(q); /* frees pending entries too */
+}
+
+/* A key handed out consumes its pending delayed add, as controller-runtime's priority queue
+ * holds a key once: a reconcile started early (a watch event) is not run again when the
+ * requeue of the one before it comes due while it runs. */
+static void test_get_consumes_delayed_add(void **state)
+{
+    (void)state;
+    ed_queue *q = ed_queue_new(NULL);
+    struct timespec ts = {0, 200 * 1000000L};
+    ed_queue_add_after(q, "k", 100);
+    ed_queue_add(q, "k");
+    char *k = ed_queue_get(q, 1000);
+    assert_non_null(k);
+    nanosleep(&ts, NULL); /* the delayed add's time passes while k is processed */
+    ed_queue_done(q, k);
+    free(k);
+    assert_null(ed_queue_get(q, 50));
+    /* A delayed add made while k is processed still counts. */
+    ed_queue_add(q, "k");
+    k = ed_queue_get(q, 1000);
+    assert_non_null(k);
+    ed_queue_add_after(q, "k", 20);
+    nanosleep(&ts, NULL);
+    ed_queue_done(q, k);
+    free(k);
+    expect_key(q, "k");
+    ed_queue_free(q);
 }
 
 static void test_rate_limited(void **state)
@@ -209,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_dedup_and_order),
         cmocka_unit_test(test_processing_is_exclusive),
         cmocka_unit_test(test_add_after),
+        cmocka_unit_test(test_get_consumes_delayed_add),
         cmocka_unit_test(test_rate_limited),
         cmocka_unit_test(test_shutdown_wakes_workers),
         cmocka_unit_test(test_stress_one_worker_per_key),
