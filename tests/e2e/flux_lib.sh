@@ -24,7 +24,8 @@ flux_bucket_crd() {
 flux_start() {
     local rns=${FLUX_NS:-flux-system}
     kubectl get namespace "$rns" >/dev/null 2>&1 || kubectl create namespace "$rns" >/dev/null
-    RUNTIME_NAMESPACE=$rns bg_start flux-kc "$flux_kc" --kubeconfig "$KUBECONFIG" \
+    # (its kubeconfig from $KUBECONFIG: it has no --kubeconfig flag)
+    RUNTIME_NAMESPACE=$rns bg_start flux-kc "$flux_kc" \
         --metrics-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
         --log-level debug --watch-label-selector 'shard in (flux,both)' "$@"
 }
