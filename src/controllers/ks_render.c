@@ -5,7 +5,8 @@
  *   1. the overlay: spec.targetNamespace, namePrefix/nameSuffix, images, patches and components
  *      (without the missing ones when ignoreMissingComponents) merged into the path's
  *      kustomization (ed_ks_flux_overlay);
- *   2. the native kustomize build;
+ *   2. the native kustomize build, its output in the order accumulated unless the top
+ *      kustomization has sortOptions (Flux builds with no Reorder; `kubectl kustomize` sorts);
  *   3. postBuild: the variables of spec.postBuild.substituteFrom (ConfigMaps and Secrets of the
  *      Kustomization's namespace, in order, later ones winning; a missing one is an error
  *      unless `optional`) and then spec.postBuild.substitute (winning over all), every value
@@ -576,7 +577,9 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
         ko.root = root;
         ko.overlay = ed_doc_root(overlay);
         ko.inputs = rec;
-        if (keys) { /* secretGenerator's encrypted files, decrypted as they are read */
+        ko.keep_order = true; /* Flux's builds do not sort without sortOptions */
+        if (keys) {
+            /* secretGenerator's encrypted files, decrypted as they are read */
             ko.secret_source = decrypt_source;
             ko.secret_source_user = keys;
         }

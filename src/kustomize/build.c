@@ -1,8 +1,8 @@
 /*
  * kustomize build: find and validate a directory's kustomization file, accumulate its
  * resources (files of YAML documents, and directories that hold a kustomization, built
- * recursively), apply its transformers, and at the top sort the result in kustomize's legacy
- * order.
+ * recursively), apply its transformers, and at the top order the result: as `sortOptions` say,
+ * else in kustomize's legacy order (`kubectl kustomize`) or as accumulated (Flux's builds).
  *
  * Every path is resolved (symlinks included) and must stay below the build root, so a build
  * reads nothing outside the tree it was given, whatever `..` or symlinks the tree contains.
@@ -1438,7 +1438,8 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
         }
     }
     if (!rc)
-        rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
+        rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"),
+                     opts && opts->keep_order, b.top_kfile, err);
     if (rc)
         goto cleanup;
     *out = ed_xcalloc(list.len ? list.len : 1, sizeof(ed_doc *));

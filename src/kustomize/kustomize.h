@@ -19,7 +19,8 @@
  * top, it adds the hash suffixes, updates every name reference to a renamed object
  * (kustomize's nameReference table), expands vars, adds `buildMetadata`
  * (origin and transformer annotations, the managed-by label) and orders the result as
- * `sortOptions` say (kustomize's legacy order by default). `generators`, `transformers` and
+ * `sortOptions` say (kustomize's legacy order by default, or the accumulation order for
+ * ed_ks_options.keep_order, as Flux). `generators`, `transformers` and
  * `validators` run kustomize's builtin plugins (plugin.c), external ones refused as Flux refuses
  * them; `helmCharts` (and a HelmChartInflationGenerator) are refused as Flux refuses them. Remote
  * targets (Git repositories, http(s) files) are built when the caller fetches them
@@ -144,16 +145,22 @@ typedef struct ed_ks_options {
                        ed_err *err);
     void *remote_user;
     const char *remote_tmp;
+    /* How the output is ordered when the top kustomization has no `sortOptions`: false (the
+     * default) sorts it in kustomize's legacy order, as `kubectl kustomize` does; true keeps
+     * the order in which the build accumulated the objects, as Flux's builds do (krusty's
+     * Reorder option left empty, neither "legacy" nor "unspecified"). `sortOptions`, when
+     * present, decide either way. */
+    bool keep_order;
 } ed_ks_options;
 
 #define ED_KS_OPTIONS_INIT                                                                         \
     {                                                                                              \
-        NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                              \
+        NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false                       \
     }
 
 /*
  * Build the kustomization in dir (opts may be NULL for the defaults). On success *out is a new
- * array of *count documents in kustomize's output order; the caller frees it with
+ * array of *count documents in kustomize's output order (see keep_order); the caller frees it with
  * ed_doc_list_free. On failure *out is NULL, *count 0, and err holds a message in kustomize's
  * manner that names the file (and line, for YAML syntax errors):
  *   ED_ENOTFOUND  dir has no kustomization file, or a listed resource does not exist;

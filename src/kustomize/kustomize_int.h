@@ -181,10 +181,11 @@ int ks_kind_rank(const char *kind);
 /* The same with the kinds ranked first and last given (a kustomization's legacySortOptions). */
 void ks_sort_legacy_lists(ks_list *l, const char *const *first, size_t nfirst,
                           const char *const *last, size_t nlast);
-/* Order l as the top kustomization's `sortOptions` (opts, may be NULL) say: legacy (the default,
- * with optional orderFirst/orderLast kinds) or fifo (the order of accumulation). Returns 0 or
+/* Order l as the top kustomization's `sortOptions` (opts, may be NULL) say: legacy (with
+ * optional orderFirst/orderLast kinds) or fifo (the order of accumulation). Without options,
+ * legacy, or for keep_order (ed_ks_options) the order of accumulation. Returns 0 or
  * ED_EINVALID for bad options (kfile names the kustomization in the message). */
-int ks_sort(ks_list *l, const ed_node *opts, const char *kfile, ed_err *err);
+int ks_sort(ks_list *l, const ed_node *opts, bool keep_order, const char *kfile, ed_err *err);
 
 /* ---- history of a resource (resource.c) ---- */
 
