@@ -301,7 +301,9 @@ static void collect(const char *dir, const char *rel, ed_buf *out, ed_ks_inputs 
     char **names = NULL;
     size_t n = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
+        /* dot names too: Flux's walk skips nothing (.sourceignore has left out what it
+         * names when the artifact was made) */
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         names = ed_xrealloc(names, (n + 1) * sizeof(char *));
         names[n++] = ed_xstrdup(e->d_name);

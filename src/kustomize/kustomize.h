@@ -53,7 +53,7 @@ typedef struct ed_ks_inputs ed_ks_inputs;
 typedef enum ed_ks_input_kind {
     ED_KS_INPUT_PROBE = 'p', /* existence and type (after symlinks) and where it resolves to */
     ED_KS_INPUT_FILE = 'f',  /* the content too */
-    ED_KS_INPUT_DIR = 'd'    /* the names in it (but dot names) with their types, unfollowed */
+    ED_KS_INPUT_DIR = 'd'    /* the names in it (dot names too) with their types, unfollowed */
 } ed_ks_input_kind;
 
 /* A new, empty recorder for the tree at root (paths outside it make the record incomplete);
