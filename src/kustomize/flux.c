@@ -4,7 +4,8 @@
  *   - the overlay: a Kustomization's targetNamespace, namePrefix/nameSuffix, images, patches,
  *     components and buildMetadata become kustomization fields merged into the top kustomization of
  * the path, exactly where Flux's generator writes them (scalars replace the path's own value, lists
- * are appended), so the engine applies them with its own transformers;
+ * are appended, but an image of a name the path's `images` already has is merged into that
+ * entry field by field, as Flux 2.9), so the engine applies them with its own transformers;
  *   - commonMetadata: labels and annotations set on every built object, overwriting;
  *   - postBuild substitution: Flux's envsubst grammar (envsubst.c) run on each object's YAML
  *     text and the result read back as YAML 1.1, as Flux does (keys are substituted too, and
@@ -131,6 +132,43 @@ int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err)
     return rc;
 }
 
+/* The entry of images (a kustomization's `images`) named name, or NULL. */
+static ed_node *image_named(ed_node *images, const char *name)
+{
+    for (size_t i = 0; i < ed_node_len(images); i++) {
+        ed_node *e = ed_node_at(images, i);
+        const char *n = ed_node_str(ed_node_get(e, "name"));
+        if (n && strcmp(n, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* One spec.images entry (img) into the kustomization's images, as Flux's generator does: an
+ * entry of the same name takes the fields img sets (newName; newTag and digest as one unit,
+ * the one img leaves out removed, since either selects the version), else img is appended. */
+static void merge_image(ed_doc *kdoc, ed_node *images, const ed_node *img)
+{
+    ed_node *e = image_named(images, ed_node_str(ed_node_get(img, "name")));
+    if (!e || ed_node_kind_of(e) != ED_NODE_MAP) {
+        ed_node_append(kdoc, images, ed_node_copy(kdoc, img));
+        return;
+    }
+    const ed_node *name = ed_node_get(img, "newName");
+    const ed_node *tag = ed_node_get(img, "newTag");
+    const ed_node *digest = ed_node_get(img, "digest");
+    if (name)
+        ed_node_set(kdoc, e, "newName", ed_node_copy(kdoc, name));
+    if (tag || digest) {
+        ed_node_remove(e, "newTag");
+        ed_node_remove(e, "digest");
+        if (tag)
+            ed_node_set(kdoc, e, "newTag", ed_node_copy(kdoc, tag));
+        if (digest)
+            ed_node_set(kdoc, e, "digest", ed_node_copy(kdoc, digest));
+    }
+}
+
 int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay)
 {
     ed_node *kz = ed_doc_root(kdoc);
@@ -138,7 +176,11 @@ int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay)
         const char *key = ed_node_key_at(overlay, i);
         const ed_node *v = ed_node_value_at(overlay, i);
         ed_node *have = ed_node_get(kz, key);
-        if (ed_node_kind_of(v) == ED_NODE_SEQ && have && ed_node_kind_of(have) == ED_NODE_SEQ) {
+        if (strcmp(key, "images") == 0 && have && ed_node_kind_of(have) == ED_NODE_SEQ) {
+            for (size_t k = 0; k < ed_node_len(v); k++)
+                merge_image(kdoc, have, ed_node_at(v, k));
+        } else if (ed_node_kind_of(v) == ED_NODE_SEQ && have &&
+                   ed_node_kind_of(have) == ED_NODE_SEQ) {
             for (size_t k = 0; k < ed_node_len(v); k++)
                 ed_node_append(kdoc, have, ed_node_copy(kdoc, ed_node_at(v, k)));
         } else {

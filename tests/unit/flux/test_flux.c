@@ -400,7 +400,19 @@ static void test_overlay(void **state)
     assert_non_null(strstr(out, "kind: Namespace\nmetadata:\n  name: apps\n---"));
     assert_null(strstr(out, "own-"));
     assert_non_null(strstr(out, "image: valkey:8"));
-    assert_non_null(strstr(out, "image: nginx@sha256:abc")); /* the path's 1.0, then the digest */
+    assert_non_null(strstr(out, "image: nginx@sha256:abc")); /* the digest replaces 1.0 */
+    free(out);
+    /* A spec image of a name the path lists is merged into that entry field by field (Flux
+     * 2.9): a newName alone keeps the path's tag, where two entries would leave the image
+     * renamed by the first out of the second's reach. */
+    put("kustomization.yaml", "resources: [app.yaml]\n"
+                              "images: [{name: nginx, newName: old/nginx, newTag: '1.0'},"
+                              " {name: redis, newTag: '6.2', digest: 'sha256:def'}]\n");
+    out = build_with("{images: [{name: nginx, newName: new/nginx}, {name: redis, newTag: '7'}]}",
+                     &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "image: new/nginx:1.0"));
+    assert_non_null(strstr(out, "image: redis:7\n")); /* the tag and digest as one unit */
     free(out);
     /* Fields the engine does not implement yet are refused, naming the spec field. */
     if (!ed_ks_supports_field("patches")) {
