@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# tests/e2e/flux_oracle_build_test.sh: Flux's kustomize-controller (flux_lib.sh) as the oracle of
+# what a Kustomization renders. Each case is reconciled first by Flux (shard flux), then handed
+# to eddy's agent (shard eddy) unchanged; what each did is compared:
+#   - the history digest (sha256 of the build's YAML): eddy's reconcile of the same objects
+#     must land on Flux's history entry (one entry, two reconciliations);
+#   - the inventory, entry for entry and in order;
+#   - the live objects, less what the API server sets (uid, resourceVersion, timestamps,
+#     managedFields, status): eddy applies as the same field manager, so a field Flux set and
+#     eddy does not (or the other way round) shows here.
+# The cases cover Flux's generator and build: a directory without kustomization.yaml (the
+# generated one: nested directories with and without a kustomization, a file whose name starts
+# with a dot, a non-Kubernetes YAML file left out by .sourceignore), the accumulation order that
+# Flux keeps unless the kustomization has sortOptions, targetNamespace, namePrefix/nameSuffix,
+# patches with targets, images merged field by field into the kustomization's entry of the same
+# name, components with ignoreMissingComponents, commonMetadata (applied after the digest), and
+# postBuild substitute/substituteFrom with optional references, `${var:=default}` and the
+# `$${var}` escape.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+. "$EDDY_ROOT/tests/e2e/flux_lib.sh"
+
+ks_setup flux-oracle-build oracle
+flux_bucket_crd
+
+step "a repository with one directory per case"
+# plain: no kustomization.yaml. Flux walks it in lexical order: .extra.yaml (dot files too),
+# a-svc.yaml, b-deploy.yaml, nested/ (its own kustomization: one entry), raw/sa.yaml;
+# values.yaml is not Kubernetes YAML (Flux's generator would refuse it) and is ignored.
+put plain/.sourceignore <<'EOF'
+values.yaml
+EOF
+put plain/values.yaml <<'YAML'
+replicaCount: 2
+YAML
+put plain/.extra.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: dot-extra}
+data: {k: v}
+YAML
+put plain/a-svc.yaml <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-settings}
+data: {color: blue}
+YAML
+put plain/b-deploy.yaml <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx:1.27}]}
+YAML
+put plain/nested/kustomization.yaml <<'YAML'
+resources: [cm.yaml]
+configMapGenerator:
+- name: generated
+  literals: [a=b]
+YAML
+put plain/nested/cm.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: nested}
+YAML
+put plain/raw/sa.yaml <<'YAML'
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: runner}
+YAML
+# sorted: a kustomization with sortOptions (legacy, the ServiceAccount last), which Flux obeys
+put sorted/kustomization.yaml <<'YAML'
+resources: [deploy.yaml, sa.yaml, cm.yaml]
+sortOptions:
+  order: legacy
+  legacySortOptions:
+    orderFirst: [ConfigMap]
+    orderLast: [ServiceAccount]
+YAML
+cp "$work/plain/b-deploy.yaml" "$work/sorted/deploy.yaml"
+cp "$work/plain/raw/sa.yaml" "$work/sorted/sa.yaml"
+cp "$work/plain/nested/cm.yaml" "$work/sorted/cm.yaml"
+# overlay: the spec's fields over a kustomization of its own
+put overlay/kustomization.yaml <<'YAML'
+resources: [deploy.yaml, cm.yaml]
+components: [../components/label]
+images:
+- {name: nginx, newName: registry.example/old/nginx, newTag: "1.0"}
+- {name: busybox, newTag: "1.36"}
+YAML
+put overlay/deploy.yaml <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      initContainers: [{name: init, image: busybox}]
+      containers:
+      - {name: app, image: nginx}
+      - {name: cache, image: redis:6}
+YAML
+put overlay/cm.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {mode: dev}
+YAML
+put components/label/kustomization.yaml <<'YAML'
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+labels:
+- pairs: {component: label}
+YAML
+put components/annotate/kustomization.yaml <<'YAML'
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+commonAnnotations: {component: annotate}
+YAML
+# vars: postBuild substitution in a generated kustomization
+put vars/app.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: vars-${env}
+data:
+  region: ${region}
+  tier: ${tier}
+  fallback: ${missing:=fallback-value}
+  escaped: $${HOME}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: vars}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: vars}}
+  template:
+    metadata: {labels: {app: vars}}
+    spec: {containers: [{name: vars, image: "nginx:${tag:-1.27}"}]}
+YAML
+commit "cases"
+
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $repo, labels: {shard: both}}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/$repo.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+YAML
+kubectl -n "$ns" create configmap vars-cm --from-literal=region=eu-west-1 \
+    --from-literal=tier=from-configmap >/dev/null
+kubectl -n "$ns" create secret generic vars-secret --from-literal=tier=from-secret \
+    --from-literal=token=s3cr3t-token >/dev/null
+agent --watch-label-selector 'shard in (eddy,both)'
+flux_start
+
+# oracle_ks NAME PATH [SPEC-YAML]: the Kustomization NAME of $repo on shard flux, with more
+# spec fields (YAML lines, indented by two spaces).
+oracle_ks() {
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: $1, labels: {shard: flux}}
+spec:
+  interval: 10m
+  retryInterval: 1m
+  path: $2
+  prune: true
+  timeout: 60s
+  targetNamespace: $ns
+  sourceRef: {kind: GitRepository, name: $repo}
+${3:-}
+YAML
+}
+
+step "Flux reconciles each case"
+oracle_ks plain ./plain
+oracle_ks sorted ./sorted "  namePrefix: s-"
+oracle_ks overlay ./overlay "  namePrefix: p-
+  nameSuffix: -s
+  images:
+  - {name: nginx, newName: registry.example/new/nginx}
+  - {name: busybox, digest: 'sha256:0000000000000000000000000000000000000000000000000000000000000001'}
+  - {name: redis, newTag: '7'}
+  patches:
+  - patch: |
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: any}
+      spec: {replicas: 2}
+    target: {kind: Deployment}
+  - patch: |
+      - {op: add, path: /data/patched, value: 'yes'}
+    target: {kind: ConfigMap, name: settings}
+  components: [../components/annotate, ../components/missing]
+  ignoreMissingComponents: true
+  commonMetadata:
+    labels: {team: oracle}
+    annotations: {owner: build-test}"
+oracle_ks vars ./vars "  postBuild:
+    substitute: {env: prod, replicas: '2'}
+    substituteFrom:
+    - {kind: ConfigMap, name: vars-cm}
+    - {kind: Secret, name: vars-secret}
+    - {kind: ConfigMap, name: not-there, optional: true}
+    - {kind: Secret, name: not-there-either, optional: true}"
+cases=(plain sorted overlay vars)
+for k in "${cases[@]}"; do
+    if ! kubectl -n "$ns" wait "kustomization/$k" --for=condition=Ready --timeout=180s >/dev/null; then
+        kubectl -n "$ns" get kustomization "$k" -o yaml
+        fail "Flux did not reconcile $k"
+    fi
+done
+
+# live NAME: the objects of NAME's inventory as JSON, less what the API server sets.
+live() {
+    local id objns name group kind
+    ksget "$1" '{range .status.inventory.entries[*]}{.id}{"\n"}{end}' | while IFS= read -r id; do
+        IFS=_ read -r objns name group kind <<<"$id"
+        kubectl get "$kind${group:+.$group}" "$name" ${objns:+-n "$objns"} -o json | jq -S '
+            del(.metadata.uid, .metadata.resourceVersion, .metadata.creationTimestamp,
+                .metadata.managedFields, .status,
+                .metadata.annotations["deployment.kubernetes.io/revision"])'
+    done
+}
+# history NAME: NAME's history as "digest total revision" lines.
+history() {
+    kubectl -n "$ns" get kustomization "$1" -o json | jq -r \
+        '.status.history[]? | "\(.digest) \(.totalReconciliations) \(.metadata.revision)"'
+}
+# reconciled NAME COUNT: NAME's history counts COUNT reconciliations in all.
+reconciled() {
+    [ "$(kubectl -n "$ns" get kustomization "$1" -o json |
+        jq '[.status.history[]?.totalReconciliations] | add')" = "$2" ]
+}
+
+declare -A flux_history flux_inventory flux_live
+for k in "${cases[@]}"; do
+    flux_history[$k]=$(history "$k")
+    flux_inventory[$k]=$(ksget "$k" '{.status.inventory}')
+    flux_live[$k]=$(live "$k")
+    assert_match "^sha256:[0-9a-f]{64} 1 $(rev)\$" "${flux_history[$k]}" "Flux's history of $k"
+done
+
+step "what Flux built (facts the comparison rests on)"
+assert_contains "${flux_inventory[plain]}" "${ns}_dot-extra__ConfigMap" "Flux lists dot files"
+assert_not_contains "${flux_live[plain]}" replicaCount "values.yaml is ignored"
+assert_contains "${flux_live[overlay]}" '"image": "registry.example/new/nginx:1.0"' \
+    "Flux merges a spec image into the kustomization's entry"
+assert_contains "${flux_live[overlay]}" '"team": "oracle"' "Flux's commonMetadata"
+assert_contains "${flux_live[vars]}" '"escaped": "${HOME}"' "Flux's escape"
+assert_contains "${flux_live[vars]}" '"tier": "from-secret"' "a later substituteFrom wins"
+
+step "eddy takes each case over"
+for k in "${cases[@]}"; do
+    kubectl -n "$ns" label --overwrite kustomization "$k" shard=eddy >/dev/null
+done
+for k in "${cases[@]}"; do
+    retry 120 reconciled "$k" 2
+done
+
+step "eddy rendered what Flux rendered"
+for k in "${cases[@]}"; do
+    assert_eq "${flux_history[$k]/ 1 / 2 }" "$(history "$k")" \
+        "$k: eddy's reconcile lands on Flux's history entry (same digest)"
+    assert_eq "${flux_inventory[$k]}" "$(ksget "$k" '{.status.inventory}')" "$k: inventory"
+    assert_eq "${flux_live[$k]}" "$(live "$k")" "$k: live objects"
+    assert_eq True "$(ready_status "$k")" "$k: Ready"
+done
