@@ -5,7 +5,8 @@
  *     components and buildMetadata become kustomization fields merged into the top kustomization of
  * the path, exactly where Flux's generator writes them (scalars replace the path's own value, lists
  * are appended, but an image of a name the path's `images` already has is merged into that
- * entry field by field, as Flux 2.9), so the engine applies them with its own transformers;
+ * entry field by field, as Flux 2.9, and buildMetadata replaces the path's), so the engine
+ * applies them with its own transformers;
  *   - commonMetadata: labels and annotations set on every built object, overwriting;
  *   - postBuild substitution: Flux's envsubst grammar (envsubst.c) run on each object's YAML
  *     text and the result read back as YAML 1.1, as Flux does (keys are substituted too, and
@@ -180,7 +181,7 @@ int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay)
             for (size_t k = 0; k < ed_node_len(v); k++)
                 merge_image(kdoc, have, ed_node_at(v, k));
         } else if (ed_node_kind_of(v) == ED_NODE_SEQ && have &&
-                   ed_node_kind_of(have) == ED_NODE_SEQ) {
+                   ed_node_kind_of(have) == ED_NODE_SEQ && strcmp(key, "buildMetadata") != 0) {
             for (size_t k = 0; k < ed_node_len(v); k++)
                 ed_node_append(kdoc, have, ed_node_copy(kdoc, ed_node_at(v, k)));
         } else {

@@ -114,8 +114,9 @@ typedef struct ed_ks_options {
     size_t max_file_bytes;
     /* Flux's overlay (ed_ks_flux_overlay), or NULL: a kustomization mapping merged into the
      * top kustomization before it is built, as Flux's generator edits kustomization.yaml:
-     * its scalar fields replace the top's, its lists are appended to the top's (but `images`,
-     * merged by name into the top's entries, as Flux 2.9's generator). Borrowed. */
+     * its scalar fields and buildMetadata replace the top's, its other lists are appended to
+     * the top's (but `images`, merged by name into the top's entries, as Flux 2.9's
+     * generator). Borrowed. */
     const ed_node *overlay;
     /* The text of the kustomization to build the top directory with when it has no
      * kustomization file (Flux's generated one), or NULL: the directory is then only read,

@@ -15,7 +15,8 @@
 # patches with targets, images merged field by field into the kustomization's entry of the same
 # name, components with ignoreMissingComponents, commonMetadata (applied after the digest), and
 # postBuild substitute/substituteFrom with optional references, `${var:=default}` and the
-# `$${var}` escape.
+# `$${var}` escape, buildMetadata (replacing the kustomization's own; the origin of a generated
+# entry) and a path with no manifest.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 . "$EDDY_ROOT/tests/e2e/flux_lib.sh"
@@ -129,6 +130,16 @@ apiVersion: kustomize.config.k8s.io/v1alpha1
 kind: Component
 commonAnnotations: {component: annotate}
 YAML
+# meta: spec.buildMetadata replaces the kustomization's own (Flux's generator sets the field)
+put meta/kustomization.yaml <<'YAML'
+resources: [cm.yaml]
+buildMetadata: [originAnnotations]
+YAML
+cp "$work/plain/nested/cm.yaml" "$work/meta/cm.yaml"
+# empty: no manifest at all; Flux's generated kustomization then builds nothing
+put empty/README.md <<'EOF'
+nothing to apply
+EOF
 # vars: postBuild substitution in a generated kustomization
 put vars/app.yaml <<'YAML'
 apiVersion: v1
@@ -220,7 +231,12 @@ oracle_ks vars ./vars "  postBuild:
     - {kind: Secret, name: vars-secret}
     - {kind: ConfigMap, name: not-there, optional: true}
     - {kind: Secret, name: not-there-either, optional: true}"
-cases=(plain sorted overlay vars)
+oracle_ks origins ./plain "  namePrefix: o-
+  buildMetadata: [originAnnotations]"
+oracle_ks meta ./meta "  namePrefix: m-
+  buildMetadata: [transformerAnnotations]"
+oracle_ks empty ./empty
+cases=(plain sorted overlay vars origins meta empty)
 for k in "${cases[@]}"; do
     if ! kubectl -n "$ns" wait "kustomization/$k" --for=condition=Ready --timeout=180s >/dev/null; then
         kubectl -n "$ns" get kustomization "$k" -o yaml
@@ -266,6 +282,12 @@ assert_contains "${flux_live[overlay]}" '"image": "registry.example/new/nginx:1.
 assert_contains "${flux_live[overlay]}" '"team": "oracle"' "Flux's commonMetadata"
 assert_contains "${flux_live[vars]}" '"escaped": "${HOME}"' "Flux's escape"
 assert_contains "${flux_live[vars]}" '"tier": "from-secret"' "a later substituteFrom wins"
+assert_contains "${flux_live[origins]}" 'path: a-svc.yaml' "Flux's origin of a generated entry"
+assert_not_contains "${flux_live[meta]}" 'config.kubernetes.io/origin' \
+    "spec.buildMetadata replaces the kustomization's"
+assert_contains "${flux_live[meta]}" 'alpha.config.kubernetes.io/transformations' \
+    "Flux's transformer annotations"
+assert_eq '{"entries":[]}' "${flux_inventory[empty]}" "Flux builds nothing from an empty path"
 
 step "eddy takes each case over"
 for k in "${cases[@]}"; do

@@ -414,6 +414,13 @@ static void test_overlay(void **state)
     assert_non_null(strstr(out, "image: new/nginx:1.0"));
     assert_non_null(strstr(out, "image: redis:7\n")); /* the tag and digest as one unit */
     free(out);
+    /* spec.buildMetadata replaces the path's own list, as Flux's generator sets the field */
+    put("kustomization.yaml", "resources: [app.yaml]\nbuildMetadata: [originAnnotations]\n");
+    out = build_with("{namePrefix: t-, buildMetadata: [transformerAnnotations]}", &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_null(strstr(out, "config.kubernetes.io/origin"));
+    assert_non_null(strstr(out, "alpha.config.kubernetes.io/transformations"));
+    free(out);
     /* Fields the engine does not implement yet are refused, naming the spec field. */
     if (!ed_ks_supports_field("patches")) {
         out = build_with("{patches: [{patch: 'x'}]}", &err, &rc);
