@@ -16,7 +16,8 @@
 # name, components with ignoreMissingComponents, commonMetadata (applied after the digest), and
 # postBuild substitute/substituteFrom with optional references, `${var:=default}` and the
 # `$${var}` escape, buildMetadata (replacing the kustomization's own; the origin of a generated
-# entry) and a path with no manifest.
+# entry) and a path with no manifest. A path holding a non-Kubernetes YAML file fails both
+# (BuildFailed, nothing applied, no history), each message naming the file in its own words.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 . "$EDDY_ROOT/tests/e2e/flux_lib.sh"
@@ -140,6 +141,11 @@ cp "$work/plain/nested/cm.yaml" "$work/meta/cm.yaml"
 put empty/README.md <<'EOF'
 nothing to apply
 EOF
+# invalid: a YAML file that is not Kubernetes YAML in a path without kustomization.yaml
+put invalid/values.yaml <<'YAML'
+replicaCount: 2
+YAML
+cp "$work/plain/nested/cm.yaml" "$work/invalid/cm.yaml"
 # vars: postBuild substitution in a generated kustomization
 put vars/app.yaml <<'YAML'
 apiVersion: v1
@@ -236,6 +242,7 @@ oracle_ks origins ./plain "  namePrefix: o-
 oracle_ks meta ./meta "  namePrefix: m-
   buildMetadata: [transformerAnnotations]"
 oracle_ks empty ./empty
+oracle_ks invalid ./invalid "  namePrefix: i-"
 cases=(plain sorted overlay vars origins meta empty)
 for k in "${cases[@]}"; do
     if ! kubectl -n "$ns" wait "kustomization/$k" --for=condition=Ready --timeout=180s >/dev/null; then
@@ -305,3 +312,23 @@ for k in "${cases[@]}"; do
     assert_eq "${flux_live[$k]}" "$(live "$k")" "$k: live objects"
     assert_eq True "$(ready_status "$k")" "$k: Ready"
 done
+
+step "a path Flux cannot build, nor eddy"
+eddy_says() { [ "$(ready_message invalid)" != "$1" ]; }
+kubectl -n "$ns" label --overwrite kustomization invalid shard=flux >/dev/null
+ready_is invalid False BuildFailed 120
+flux_message=$(ready_message invalid)
+assert_contains "$flux_message" "failed to decode Kubernetes YAML from " "Flux's generator refuses it"
+assert_contains "$flux_message" "/invalid/values.yaml: missing Resource metadata" "Flux names the file"
+assert_eq "" "$(ksget invalid '{.status.inventory.entries}')" "Flux applied nothing"
+flux_invalid_history=$(history invalid)
+kubectl -n "$ns" label --overwrite kustomization invalid shard=eddy >/dev/null
+retry 60 eddy_says "$flux_message"
+ready_is invalid False BuildFailed
+# A deliberate difference: Flux's message names the file by its path in the controller's
+# temporary directory and prints Go's dump of an empty object; eddy's names it in the
+# repository, with kustomize's words for what is missing.
+assert_eq "kustomize build failed: accumulating resources: accumulating resources from 'values.yaml': invalid/values.yaml: line 1: missing kind in object" \
+    "$(ready_message invalid)" "eddy's message"
+assert_eq "" "$(ksget invalid '{.status.inventory.entries}')" "eddy applied nothing"
+assert_eq "$flux_invalid_history" "$(history invalid)" "no history entry for a failed build"
