@@ -13,11 +13,12 @@
 # with a dot, a non-Kubernetes YAML file left out by .sourceignore), the accumulation order that
 # Flux keeps unless the kustomization has sortOptions, targetNamespace, namePrefix/nameSuffix,
 # patches with targets, images merged field by field into the kustomization's entry of the same
-# name, components with ignoreMissingComponents, commonMetadata (applied after the digest), and
+# name, components with ignoreMissingComponents, commonMetadata (applied after the digest),
 # postBuild substitute/substituteFrom with optional references, `${var:=default}` and the
-# `$${var}` escape, buildMetadata (replacing the kustomization's own; the origin of a generated
-# entry) and a path with no manifest. A path holding a non-Kubernetes YAML file fails both
-# (BuildFailed, nothing applied, no history), each message naming the file in its own words.
+# `$${var}` escape (long values, a value substituted in the YAML text, the opt-out label),
+# buildMetadata (replacing the kustomization's own; the origin of a generated entry) and a path
+# with no manifest. A path holding a non-Kubernetes YAML file fails both (BuildFailed, nothing
+# applied, no history), each message naming the file in its own words.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 . "$EDDY_ROOT/tests/e2e/flux_lib.sh"
@@ -157,6 +158,17 @@ data:
   tier: ${tier}
   fallback: ${missing:=fallback-value}
   escaped: $${HOME}
+  long: ${long}
+  lines: ${lines}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: untouched
+  labels: {kustomize.toolkit.fluxcd.io/substitute: disabled}
+data:
+  zeta: ${not_substituted}
+  alpha: "1"
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -231,7 +243,11 @@ oracle_ks overlay ./overlay "  namePrefix: p-
     labels: {team: oracle}
     annotations: {owner: build-test}"
 oracle_ks vars ./vars "  postBuild:
-    substitute: {env: prod, replicas: '2'}
+    substitute:
+      env: prod
+      replicas: '2'
+      long: $(printf 'word-%.0s' {1..30})end
+      lines: 'one two three # four'
     substituteFrom:
     - {kind: ConfigMap, name: vars-cm}
     - {kind: Secret, name: vars-secret}
@@ -289,6 +305,8 @@ assert_contains "${flux_live[overlay]}" '"image": "registry.example/new/nginx:1.
 assert_contains "${flux_live[overlay]}" '"team": "oracle"' "Flux's commonMetadata"
 assert_contains "${flux_live[vars]}" '"escaped": "${HOME}"' "Flux's escape"
 assert_contains "${flux_live[vars]}" '"tier": "from-secret"' "a later substituteFrom wins"
+assert_contains "${flux_live[vars]}" '"lines": "one two three"' "substituted in the text: a # comments"
+assert_contains "${flux_live[vars]}" '"zeta": "${not_substituted}"' "Flux's opt-out label"
 assert_contains "${flux_live[origins]}" 'path: a-svc.yaml' "Flux's origin of a generated entry"
 assert_not_contains "${flux_live[meta]}" 'config.kubernetes.io/origin' \
     "spec.buildMetadata replaces the kustomization's"
