@@ -277,7 +277,8 @@ cleanup:
 }
 
 /* spec with ignoreMissingComponents applied: a copy in *tmp (freed by the caller) that lists
- * only the components that exist relative to dir, or spec itself. */
+ * only the components that exist relative to dir, or spec itself. A remote or absolute one is
+ * kept, for the overlay to refuse, as Flux refuses it before looking for it. */
 static const ed_node *drop_missing_components(const ed_node *spec, const char *dir, ed_doc **tmp,
                                               ed_ks_inputs *rec)
 {
@@ -297,7 +298,7 @@ static const ed_node *drop_missing_components(const ed_node *spec, const char *d
         struct stat st;
         if (p)
             ed_ks_inputs_add(rec, ED_KS_INPUT_PROBE, p);
-        if (p && stat(p, &st) == 0)
+        if (p && (!ed_ks_flux_local_path(c) || stat(p, &st) == 0))
             ed_node_append(*tmp, kept, ed_node_new_str(*tmp, c));
         free(p);
     }

@@ -21,6 +21,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SUBSTITUTE_KEY "kustomize.toolkit.fluxcd.io/substitute"
 
@@ -83,6 +84,21 @@ static int copy_patches(ed_doc *d, ed_node *kz, const ed_node *patches, ed_err *
     return 0;
 }
 
+bool ed_ks_flux_local_path(const char *path)
+{
+    static const char *const remote[] = {"git::",   "gh:",  "ssh://",      "https://",
+                                         "http://", "git@", "github.com:", "github.com/"};
+    size_t len = strlen(path);
+    for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+        size_t n = strlen(remote[i]);
+        if (n < len && strncasecmp(path, remote[i], n) == 0)
+            return false;
+    }
+    if (path[0] == '/')
+        return false;
+    return !(strncasecmp(path, "file://", 7) == 0 && path[7] == '/');
+}
+
 static int copy_components(ed_doc *d, ed_node *kz, const ed_node *components, ed_err *err)
 {
     if (!components || ed_node_len(components) == 0)
@@ -90,9 +106,15 @@ static int copy_components(ed_doc *d, ed_node *kz, const ed_node *components, ed
     if (!ed_ks_supports_field("components"))
         return ed_err_set(err, ED_EINVALID,
                           "spec.components: kustomize components are not supported by eddy yet");
-    for (size_t i = 0; i < ed_node_len(components); i++)
-        if (!ed_node_str(ed_node_at(components, i)))
+    for (size_t i = 0; i < ed_node_len(components); i++) {
+        const char *c = ed_node_str(ed_node_at(components, i));
+        if (!c)
             return ed_err_set(err, ED_EINVALID, "spec.components[%zu]: must be a string", i);
+        /* Flux's generator: a spec component is never fetched */
+        if (!ed_ks_flux_local_path(c))
+            return ed_err_set(err, ED_EINVALID, "component path '%s' must be local and relative",
+                              c);
+    }
     ed_node_set(d, kz, "components", ed_node_copy(d, components));
     return 0;
 }

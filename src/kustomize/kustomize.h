@@ -229,7 +229,7 @@ bool ed_ks_supports_field(const char *field);
 /*
  * Flux's generator: when dir has no kustomization file, append to out the text of the one
  * Flux would write (every YAML file below dir, recursively, and each subdirectory that holds
- * its own kustomization as one entry; dot files and symlinks skipped; in name order), for
+ * its own kustomization as one entry; dot files included, symlinks skipped; in name order), for
  * ed_ks_options.generated, and return true. False (out untouched) when dir has one. rec (may
  * be NULL) records the kustomization files probed and the directories listed.
  */
@@ -243,6 +243,12 @@ bool ed_ks_flux_generate(const char *dir, ed_buf *out, ed_ks_inputs *rec);
  * components or buildMetadata while the engine does not support them yet (never silently ignored).
  */
 int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err);
+
+/* True when path is what Flux's generator accepts in spec.components: neither a remote target
+ * (git::, gh:, ssh://, https://, http://, git@, github.com: or github.com/ before anything
+ * else, in any case) nor an absolute path (file:// included). ed_ks_flux_overlay refuses the
+ * others ("component path '...' must be local and relative"), even when they do not exist. */
+bool ed_ks_flux_local_path(const char *path);
 
 /*
  * Flux's spec.commonMetadata ({labels, annotations}, meta may be NULL): set every pair on

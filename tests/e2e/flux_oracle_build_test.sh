@@ -259,6 +259,9 @@ oracle_ks meta ./meta "  namePrefix: m-
   buildMetadata: [transformerAnnotations]"
 oracle_ks empty ./empty
 oracle_ks invalid ./invalid "  namePrefix: i-"
+oracle_ks remote ./meta "  namePrefix: r-
+  components: ['https://example.com/org/repo//components/x']
+  ignoreMissingComponents: true"
 cases=(plain sorted overlay vars origins meta empty)
 for k in "${cases[@]}"; do
     if ! kubectl -n "$ns" wait "kustomization/$k" --for=condition=Ready --timeout=180s >/dev/null; then
@@ -287,6 +290,11 @@ history() {
 reconciled() {
     [ "$(kubectl -n "$ns" get kustomization "$1" -o json |
         jq '[.status.history[]?.totalReconciliations] | add')" = "$2" ]
+}
+
+# reconciled_by_eddy NAME: eddy's agent logged the end of a reconcile of NAME.
+reconciled_by_eddy() {
+    grep -E "reconciliation failed|Applied revision" "$scratch/ctl.log" | grep -qE "name=$1( |\$)"
 }
 
 declare -A flux_history flux_inventory flux_live
@@ -350,3 +358,12 @@ assert_eq "kustomize build failed: accumulating resources: accumulating resource
     "$(ready_message invalid)" "eddy's message"
 assert_eq "" "$(ksget invalid '{.status.inventory.entries}')" "eddy applied nothing"
 assert_eq "$flux_invalid_history" "$(history invalid)" "no history entry for a failed build"
+
+step "a remote component in the spec: refused by Flux's generator, and by eddy"
+ready_is remote False BuildFailed 120
+remote_message="component path 'https://example.com/org/repo//components/x' must be local and relative"
+assert_eq "$remote_message" "$(ready_message remote)" "Flux's message"
+kubectl -n "$ns" label --overwrite kustomization remote shard=eddy >/dev/null
+retry 60 reconciled_by_eddy remote
+assert_eq "False BuildFailed" "$(ready_status remote) $(ready_reason remote)" "eddy refuses it too"
+assert_eq "$remote_message" "$(ready_message remote)" "eddy's message"

@@ -441,6 +441,20 @@ static void test_overlay(void **state)
         assert_non_null(strstr(err.msg, "spec.buildMetadata"));
         free(out);
     }
+    /* a spec component is local and relative, as Flux's generator checks it */
+    assert_true(ed_ks_flux_local_path("../components/x"));
+    assert_true(ed_ks_flux_local_path("github.com")); /* a prefix must leave something */
+    assert_true(ed_ks_flux_local_path("file://rel/x"));
+    assert_false(ed_ks_flux_local_path("HTTPS://github.com/org/repo//c"));
+    assert_false(ed_ks_flux_local_path("github.com/org/repo/c"));
+    assert_false(ed_ks_flux_local_path("git@host:org/repo.git/c"));
+    assert_false(ed_ks_flux_local_path("/abs/c"));
+    assert_false(ed_ks_flux_local_path("file:///abs/c"));
+    out = build_with("{components: ['https://example.com/org/repo//c']}", &err, &rc);
+    assert_int_equal(rc, ED_EINVALID);
+    assert_string_equal(
+        err.msg, "component path 'https://example.com/org/repo//c' must be local and relative");
+    free(out);
     out = build_with("{images: [{newTag: x}]}", &err, &rc);
     assert_int_equal(rc, ED_EINVALID);
     assert_string_equal(err.msg, "spec.images[0]: name is required");
