@@ -199,7 +199,13 @@ int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay)
         const char *key = ed_node_key_at(overlay, i);
         const ed_node *v = ed_node_value_at(overlay, i);
         ed_node *have = ed_node_get(kz, key);
-        if (strcmp(key, "images") == 0 && have && ed_node_kind_of(have) == ED_NODE_SEQ) {
+        if (strcmp(key, "images") == 0 && (!have || ed_node_kind_of(have) == ED_NODE_SEQ)) {
+            /* also without images of the path's own: a second spec entry of one name merges
+             * into the first, as in Flux's loop */
+            if (!have) {
+                have = ed_node_new_seq(kdoc);
+                ed_node_set(kdoc, kz, key, have);
+            }
             for (size_t k = 0; k < ed_node_len(v); k++)
                 merge_image(kdoc, have, ed_node_at(v, k));
         } else if (ed_node_kind_of(v) == ED_NODE_SEQ && have &&

@@ -254,7 +254,10 @@ oracle_ks vars ./vars "  postBuild:
     - {kind: ConfigMap, name: not-there, optional: true}
     - {kind: Secret, name: not-there-either, optional: true}"
 oracle_ks origins ./plain "  namePrefix: o-
-  buildMetadata: [originAnnotations]"
+  buildMetadata: [originAnnotations]
+  images:
+  - {name: nginx, newName: registry.example/nginx}
+  - {name: nginx, newTag: '1.28'}"
 oracle_ks meta ./meta "  namePrefix: m-
   buildMetadata: [transformerAnnotations]"
 oracle_ks empty ./empty
@@ -316,6 +319,8 @@ assert_contains "${flux_live[vars]}" '"tier": "from-secret"' "a later substitute
 assert_contains "${flux_live[vars]}" '"lines": "one two three"' "substituted in the text: a # comments"
 assert_contains "${flux_live[vars]}" '"zeta": "${not_substituted}"' "Flux's opt-out label"
 assert_contains "${flux_live[origins]}" 'path: a-svc.yaml' "Flux's origin of a generated entry"
+assert_contains "${flux_live[origins]}" '"image": "registry.example/nginx:1.28"' \
+    "Flux merges a second spec image of one name into the first"
 assert_not_contains "${flux_live[meta]}" 'config.kubernetes.io/origin' \
     "spec.buildMetadata replaces the kustomization's"
 assert_contains "${flux_live[meta]}" 'alpha.config.kubernetes.io/transformations' \

@@ -414,6 +414,14 @@ static void test_overlay(void **state)
     assert_non_null(strstr(out, "image: new/nginx:1.0"));
     assert_non_null(strstr(out, "image: redis:7\n")); /* the tag and digest as one unit */
     free(out);
+    /* two spec entries of one name: the second merges into the first, as Flux's loop does
+     * (one after the other, the rename would leave the image out of the second's reach) */
+    put("kustomization.yaml", "resources: [app.yaml]\n");
+    out = build_with("{images: [{name: nginx, newName: new/nginx}, {name: nginx, newTag: '2'}]}",
+                     &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "image: new/nginx:2\n"));
+    free(out);
     /* spec.buildMetadata replaces the path's own list, as Flux's generator sets the field */
     put("kustomization.yaml", "resources: [app.yaml]\nbuildMetadata: [originAnnotations]\n");
     out = build_with("{namePrefix: t-, buildMetadata: [transformerAnnotations]}", &err, &rc);
