@@ -1275,7 +1275,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     null_strings_empty(docs[0], typed);
     const ed_node *kz = ed_doc_root(docs[0]);
     if (b->depth == 1 && b->overlay && ed_node_kind_of(kz) == ED_NODE_MAP)
-        ks_overlay_merge(docs[0], b->overlay);
+        ks_overlay_merge(docs[0], b->overlay, generated);
     if (ed_node_kind_of(kz) != ED_NODE_MAP) {
         rc = ed_err_set(b->err, ED_EINVALID,
                         "%s: invalid Kustomization: json: cannot unmarshal %s into Go value of "

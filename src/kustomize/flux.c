@@ -192,9 +192,17 @@ static void merge_image(ed_doc *kdoc, ed_node *images, const ed_node *img)
     }
 }
 
-int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay)
+int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay, bool generated)
 {
     ed_node *kz = ed_doc_root(kdoc);
+    /* Flux's generator gives the path's own kustomization without resources (generators
+     * only, say) buildMetadata [originAnnotations], in place of its own, so that kustomize
+     * does not find it empty: the objects then carry their origin */
+    if (!generated && ed_node_len(ed_node_get(kz, "resources")) == 0) {
+        ed_node *bm = ed_node_new_seq(kdoc);
+        ed_node_append(kdoc, bm, ed_node_new_str(kdoc, "originAnnotations"));
+        ed_node_set(kdoc, kz, "buildMetadata", bm);
+    }
     for (size_t i = 0; i < ed_node_len(overlay); i++) {
         const char *key = ed_node_key_at(overlay, i);
         const ed_node *v = ed_node_value_at(overlay, i);

@@ -345,8 +345,9 @@ int ks_plugins_transform(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, 
 /* Run kz's `validators` over a copy of l: ED_EINVALID when one would change an object. */
 int ks_plugins_validate(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, ed_err *err);
 
-/* Merge Flux's overlay (ed_ks_options.overlay) into the top kustomization kdoc (flux.c). */
-int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay);
+/* Merge Flux's overlay (ed_ks_options.overlay) into the top kustomization kdoc (flux.c);
+ * generated: kdoc is Flux's generated kustomization, not the path's own file. */
+int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay, bool generated);
 
 /* Go's json type name of n's kind ("string", "number", "bool", "array", "object", "null"), for
  * kustomize's "cannot unmarshal" messages (build.c). */

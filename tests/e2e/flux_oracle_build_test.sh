@@ -16,9 +16,11 @@
 # name, components with ignoreMissingComponents, commonMetadata (applied after the digest),
 # postBuild substitute/substituteFrom with optional references, `${var:=default}` and the
 # `$${var}` escape (long values, a value substituted in the YAML text, the opt-out label),
-# buildMetadata (replacing the kustomization's own; the origin of a generated entry) and a path
-# with no manifest. A path holding a non-Kubernetes YAML file fails both (BuildFailed, nothing
-# applied, no history), each message naming the file in its own words.
+# buildMetadata (replacing the kustomization's own; the origin of a generated entry; Flux's
+# originAnnotations for a kustomization without resources) and a path with no manifest. A
+# path holding a non-Kubernetes YAML file fails both (BuildFailed, nothing applied, no
+# history), each message naming the file in its own words; a remote spec component is refused
+# by both with the same message.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 . "$EDDY_ROOT/tests/e2e/flux_lib.sh"
@@ -138,6 +140,13 @@ resources: [cm.yaml]
 buildMetadata: [originAnnotations]
 YAML
 cp "$work/plain/nested/cm.yaml" "$work/meta/cm.yaml"
+# generators: a kustomization.yaml without resources (Flux's generator then adds
+# buildMetadata: [originAnnotations], so that kustomize does not call it empty)
+put generators/kustomization.yaml <<'YAML'
+configMapGenerator:
+- name: from-generator
+  literals: [a=b]
+YAML
 # empty: no manifest at all; Flux's generated kustomization then builds nothing
 put empty/README.md <<'EOF'
 nothing to apply
@@ -261,11 +270,12 @@ oracle_ks origins ./plain "  namePrefix: o-
 oracle_ks meta ./meta "  namePrefix: m-
   buildMetadata: [transformerAnnotations]"
 oracle_ks empty ./empty
+oracle_ks generators ./generators
 oracle_ks invalid ./invalid "  namePrefix: i-"
 oracle_ks remote ./meta "  namePrefix: r-
   components: ['https://example.com/org/repo//components/x']
   ignoreMissingComponents: true"
-cases=(plain sorted overlay vars origins meta empty)
+cases=(plain sorted overlay vars origins meta empty generators)
 for k in "${cases[@]}"; do
     if ! kubectl -n "$ns" wait "kustomization/$k" --for=condition=Ready --timeout=180s >/dev/null; then
         kubectl -n "$ns" get kustomization "$k" -o yaml
@@ -326,6 +336,8 @@ assert_not_contains "${flux_live[meta]}" 'config.kubernetes.io/origin' \
 assert_contains "${flux_live[meta]}" 'alpha.config.kubernetes.io/transformations' \
     "Flux's transformer annotations"
 assert_eq '{"entries":[]}' "${flux_inventory[empty]}" "Flux builds nothing from an empty path"
+assert_contains "${flux_live[generators]}" 'configuredIn: kustomization.yaml' \
+    "Flux's origin annotations on a kustomization without resources"
 
 step "eddy takes each case over"
 for k in "${cases[@]}"; do

@@ -422,6 +422,15 @@ static void test_overlay(void **state)
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "image: new/nginx:2\n"));
     free(out);
+    /* a path's kustomization without resources gets buildMetadata [originAnnotations] from
+     * Flux's generator, in place of its own */
+    put("kustomization.yaml", "configMapGenerator: [{name: g, literals: [a=b]}]\n"
+                              "buildMetadata: [transformerAnnotations]\n");
+    out = build_with("{}", &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "config.kubernetes.io/origin: |\n      configuredIn: "
+                                "kustomization.yaml\n"));
+    free(out);
     /* spec.buildMetadata replaces the path's own list, as Flux's generator sets the field */
     put("kustomization.yaml", "resources: [app.yaml]\nbuildMetadata: [originAnnotations]\n");
     out = build_with("{namePrefix: t-, buildMetadata: [transformerAnnotations]}", &err, &rc);
