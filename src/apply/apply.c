@@ -26,11 +26,19 @@
 #define ANNOTATION_PRUNE     "kustomize.toolkit.fluxcd.io/prune"
 #define ANNOTATION_FORCE     "kustomize.toolkit.fluxcd.io/force"
 
-/* Flux's kind order within a stage; kinds not listed come after them, webhooks last. */
+/* Flux's kind order within a stage (fluxcd/pkg/ssa's ReconcileOrder): these kinds first, in
+ * this order, the webhook configurations last, every other kind in between. */
 static const char *const kind_order[] = {
     "CustomResourceDefinition",
     "Namespace",
     "ClusterRole",
+    "ClusterClass",
+    "RuntimeClass",
+    "PriorityClass",
+    "StorageClass",
+    "VolumeSnapshotClass",
+    "IngressClass",
+    "GatewayClass",
     "ClusterRoleBinding",
     "ResourceQuota",
     "ServiceAccount",
@@ -40,9 +48,6 @@ static const char *const kind_order[] = {
     "Secret",
     "Service",
     "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
     "Deployment",
     "StatefulSet",
     "CronJob",
@@ -51,9 +56,10 @@ static const char *const kind_order[] = {
 
 static int kind_rank(const char *kind)
 {
-    if (strcmp(kind, "MutatingWebhookConfiguration") == 0 ||
-        strcmp(kind, "ValidatingWebhookConfiguration") == 0)
+    if (strcmp(kind, "MutatingWebhookConfiguration") == 0)
         return 1000;
+    if (strcmp(kind, "ValidatingWebhookConfiguration") == 0)
+        return 1001;
     for (size_t i = 0; i < sizeof(kind_order) / sizeof(kind_order[0]); i++)
         if (strcmp(kind, kind_order[i]) == 0)
             return (int)i;
@@ -220,6 +226,8 @@ struct item {
     char *write_msg;
 };
 
+/* Flux's apply order (ssa's sort): stage, the kind's rank, then group, kind, namespace and
+ * name, whatever order the build gave (it keeps kustomize's accumulation order). */
 static int cmp_items(const void *a, const void *b)
 {
     const struct item *x = a, *y = b;
@@ -227,6 +235,19 @@ static int cmp_items(const void *a, const void *b)
         return x->stage - y->stage;
     if (x->rank != y->rank)
         return x->rank - y->rank;
+    char gx[256], gy[256];
+    group_of(str_at(x->desired, "/apiVersion"), gx, sizeof(gx));
+    group_of(str_at(y->desired, "/apiVersion"), gy, sizeof(gy));
+    int c = strcmp(gx, gy);
+    if (!c)
+        c = strcmp(str_at(x->desired, "/kind"), str_at(y->desired, "/kind"));
+    if (!c)
+        c = strcmp(str_at(x->desired, "/metadata/namespace"),
+                   str_at(y->desired, "/metadata/namespace"));
+    if (!c)
+        c = strcmp(str_at(x->desired, "/metadata/name"), str_at(y->desired, "/metadata/name"));
+    if (c)
+        return c;
     return x->index < y->index ? -1 : x->index > y->index;
 }
 

@@ -19,6 +19,10 @@ typedef struct ed_ks_render_trace {
     /* out: the hash of the postBuild variables substituted (ed_ks_vars_digest), "" when the
      * render read none */
     char vars[65];
+    /* out: Flux's history digest of the render, "sha256:<hex>" of its objects as one YAML
+     * stream after postBuild and before commonMetadata, as kustomize-controller takes it;
+     * "" when the render failed */
+    char digest[80];
 } ed_ks_render_trace;
 
 /* ed_ks_render, recording into trace (may be NULL) what the render read. */

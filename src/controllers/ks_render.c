@@ -5,7 +5,8 @@
  *   1. the overlay: spec.targetNamespace, namePrefix/nameSuffix, images, patches and components
  *      (without the missing ones when ignoreMissingComponents) merged into the path's
  *      kustomization (ed_ks_flux_overlay);
- *   2. the native kustomize build;
+ *   2. the native kustomize build, its output in the order accumulated unless the top
+ *      kustomization has sortOptions (Flux builds with no Reorder; `kubectl kustomize` sorts);
  *   3. postBuild: the variables of spec.postBuild.substituteFrom (ConfigMaps and Secrets of the
  *      Kustomization's namespace, in order, later ones winning; a missing one is an error
  *      unless `optional`) and then spec.postBuild.substitute (winning over all), every value
@@ -14,7 +15,8 @@
  *      kustomize-controller 1.9; the agent's --feature-gates turns it off).
  *      With substituteStrategy WithVariables (the default) nothing is substituted when there
  *      are no variables at all; Always substitutes in any case;
- *   4. spec.commonMetadata on every object.
+ *   4. spec.commonMetadata on every object (after the history digest is taken, as Flux
+ *      takes it before applying).
  *
  *   2b. spec.decryption (SOPS, with the age and PGP keys of the `*.agekey` and `*.asc`
  *      entries of its Secret): the files secretGenerator reads are decrypted as they are read
@@ -275,7 +277,8 @@ cleanup:
 }
 
 /* spec with ignoreMissingComponents applied: a copy in *tmp (freed by the caller) that lists
- * only the components that exist relative to dir, or spec itself. */
+ * only the components that exist relative to dir, or spec itself. A remote or absolute one is
+ * kept, for the overlay to refuse, as Flux refuses it before looking for it. */
 static const ed_node *drop_missing_components(const ed_node *spec, const char *dir, ed_doc **tmp,
                                               ed_ks_inputs *rec)
 {
@@ -295,7 +298,7 @@ static const ed_node *drop_missing_components(const ed_node *spec, const char *d
         struct stat st;
         if (p)
             ed_ks_inputs_add(rec, ED_KS_INPUT_PROBE, p);
-        if (p && stat(p, &st) == 0)
+        if (p && (!ed_ks_flux_local_path(c) || stat(p, &st) == 0))
             ed_node_append(*tmp, kept, ed_node_new_str(*tmp, c));
         free(p);
     }
@@ -543,6 +546,17 @@ void ed_ks_remote_options(const ed_ks_remote_source *src, ed_ks_options *ko)
     ko->remote_tmp = src->tmp_dir;
 }
 
+/* Flux's history digest: sha256 of the objects as one YAML stream. */
+static void history_digest(ed_doc *const *objs, size_t n, char out[80])
+{
+    ed_buf yaml = ED_BUF_INIT((size_t)256 << 20);
+    char hex[65];
+    ed_doc_list_to_yaml(objs, n, &yaml);
+    ed_sha256_hex(yaml.data ? yaml.data : "", yaml.len, hex);
+    snprintf(out, 80, "sha256:%s", hex);
+    ed_buf_free(&yaml);
+}
+
 int ed_ks_render(ed_kube *kube, const ed_node *obj, const char *dir, const char *root,
                  unsigned flags, const ed_ks_remote_source *remote, ed_doc ***out, size_t *n,
                  const char **reason, ed_err *err)
@@ -561,8 +575,10 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
     ed_ks_inputs *rec = trace ? trace->files : NULL;
     *out = NULL;
     *n = 0;
-    if (trace)
+    if (trace) {
         trace->vars[0] = '\0';
+        trace->digest[0] = '\0';
+    }
     const ed_node *spec = drop_missing_components(ed_node_get(obj, "spec"), dir, &filtered, rec);
     ed_sops_keys *keys = NULL; /* spec.decryption's, or NULL */
     bool mask = (flags & ED_KS_RENDER_MASK_SOPS) != 0;
@@ -576,7 +592,9 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
         ko.root = root;
         ko.overlay = ed_doc_root(overlay);
         ko.inputs = rec;
-        if (keys) { /* secretGenerator's encrypted files, decrypted as they are read */
+        ko.keep_order = true; /* Flux's builds do not sort without sortOptions */
+        if (keys) {
+            /* secretGenerator's encrypted files, decrypted as they are read */
             ko.secret_source = decrypt_source;
             ko.secret_source_user = keys;
         }
@@ -597,6 +615,8 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
     ed_sops_keys_free(keys);
     if (!rc)
         rc = post_build(kube, obj, *out, *n, strict, trace ? trace->vars : NULL, err);
+    if (!rc && trace) /* Flux applies commonMetadata after taking the digest */
+        history_digest(*out, *n, trace->digest);
     if (!rc)
         rc = ed_ks_flux_common_metadata(*out, *n, ed_node_get(spec, "commonMetadata"), err);
     if (rc) {

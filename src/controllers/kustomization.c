@@ -158,17 +158,6 @@ static const char *str_at(const ed_node *n, const char *path)
 
 /* ---- status ---- */
 
-/* Flux's history digest: sha256 of the built objects as one YAML stream. */
-static void build_digest(ed_doc *const *objs, size_t n, char out[80])
-{
-    ed_buf yaml = ED_BUF_INIT((size_t)256 << 20);
-    char hex[65];
-    ed_doc_list_to_yaml(objs, n, &yaml);
-    ed_sha256_hex(yaml.data ? yaml.data : "", yaml.len, hex);
-    snprintf(out, 80, "sha256:%s", hex);
-    ed_buf_free(&yaml);
-}
-
 /* Remember the resourceVersion a status write of ours gave obj (none: nothing was sent). */
 /* How a Kustomization's kubeConfig is sanitised (ed_ks_client). */
 static unsigned kubeconfig_flags(const ed_ks_controller *c)
@@ -1931,7 +1920,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         snprintf(out.message, sizeof(out.message), "%s", err.msg);
         goto status;
     }
-    build_digest(objs, nobjs, out.digest);
+    snprintf(out.digest, sizeof(out.digest), "%s", trace.digest);
     /* What the build read, fingerprinted in its own tree for the next revision's; when that
      * fails, the memo knows no inputs and the next revision is built. */
     memo_build_reset(&built);

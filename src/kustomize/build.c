@@ -1,8 +1,8 @@
 /*
  * kustomize build: find and validate a directory's kustomization file, accumulate its
  * resources (files of YAML documents, and directories that hold a kustomization, built
- * recursively), apply its transformers, and at the top sort the result in kustomize's legacy
- * order.
+ * recursively), apply its transformers, and at the top order the result: as `sortOptions` say,
+ * else in kustomize's legacy order (`kubectl kustomize`) or as accumulated (Flux's builds).
  *
  * Every path is resolved (symlinks included) and must stay below the build root, so a build
  * reads nothing outside the tree it was given, whatever `..` or symlinks the tree contains.
@@ -1275,7 +1275,7 @@ static int build_dir(struct build *b, const char *dir, enum role role, ks_list *
     null_strings_empty(docs[0], typed);
     const ed_node *kz = ed_doc_root(docs[0]);
     if (b->depth == 1 && b->overlay && ed_node_kind_of(kz) == ED_NODE_MAP)
-        ks_overlay_merge(docs[0], b->overlay);
+        ks_overlay_merge(docs[0], b->overlay, generated);
     if (ed_node_kind_of(kz) != ED_NODE_MAP) {
         rc = ed_err_set(b->err, ED_EINVALID,
                         "%s: invalid Kustomization: json: cannot unmarshal %s into Go value of "
@@ -1438,7 +1438,8 @@ int ed_ks_build(const char *dir, const ed_ks_options *opts, ed_doc ***out, size_
         }
     }
     if (!rc)
-        rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"), b.top_kfile, err);
+        rc = ks_sort(&list, ed_node_get(ed_doc_root(b.top), "sortOptions"),
+                     opts && opts->keep_order, b.top_kfile, err);
     if (rc)
         goto cleanup;
     *out = ed_xcalloc(list.len ? list.len : 1, sizeof(ed_doc *));

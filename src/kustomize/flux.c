@@ -4,7 +4,9 @@
  *   - the overlay: a Kustomization's targetNamespace, namePrefix/nameSuffix, images, patches,
  *     components and buildMetadata become kustomization fields merged into the top kustomization of
  * the path, exactly where Flux's generator writes them (scalars replace the path's own value, lists
- * are appended), so the engine applies them with its own transformers;
+ * are appended, but an image of a name the path's `images` already has is merged into that
+ * entry field by field, as Flux 2.9, and buildMetadata replaces the path's), so the engine
+ * applies them with its own transformers;
  *   - commonMetadata: labels and annotations set on every built object, overwriting;
  *   - postBuild substitution: Flux's envsubst grammar (envsubst.c) run on each object's YAML
  *     text and the result read back as YAML 1.1, as Flux does (keys are substituted too, and
@@ -19,6 +21,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SUBSTITUTE_KEY "kustomize.toolkit.fluxcd.io/substitute"
 
@@ -81,6 +84,21 @@ static int copy_patches(ed_doc *d, ed_node *kz, const ed_node *patches, ed_err *
     return 0;
 }
 
+bool ed_ks_flux_local_path(const char *path)
+{
+    static const char *const remote[] = {"git::",   "gh:",  "ssh://",      "https://",
+                                         "http://", "git@", "github.com:", "github.com/"};
+    size_t len = strlen(path);
+    for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+        size_t n = strlen(remote[i]);
+        if (n < len && strncasecmp(path, remote[i], n) == 0)
+            return false;
+    }
+    if (path[0] == '/')
+        return false;
+    return !(strncasecmp(path, "file://", 7) == 0 && path[7] == '/');
+}
+
 static int copy_components(ed_doc *d, ed_node *kz, const ed_node *components, ed_err *err)
 {
     if (!components || ed_node_len(components) == 0)
@@ -88,9 +106,15 @@ static int copy_components(ed_doc *d, ed_node *kz, const ed_node *components, ed
     if (!ed_ks_supports_field("components"))
         return ed_err_set(err, ED_EINVALID,
                           "spec.components: kustomize components are not supported by eddy yet");
-    for (size_t i = 0; i < ed_node_len(components); i++)
-        if (!ed_node_str(ed_node_at(components, i)))
+    for (size_t i = 0; i < ed_node_len(components); i++) {
+        const char *c = ed_node_str(ed_node_at(components, i));
+        if (!c)
             return ed_err_set(err, ED_EINVALID, "spec.components[%zu]: must be a string", i);
+        /* Flux's generator: a spec component is never fetched */
+        if (!ed_ks_flux_local_path(c))
+            return ed_err_set(err, ED_EINVALID, "component path '%s' must be local and relative",
+                              c);
+    }
     ed_node_set(d, kz, "components", ed_node_copy(d, components));
     return 0;
 }
@@ -131,14 +155,69 @@ int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err)
     return rc;
 }
 
-int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay)
+/* The entry of images (a kustomization's `images`) named name, or NULL. */
+static ed_node *image_named(ed_node *images, const char *name)
+{
+    for (size_t i = 0; i < ed_node_len(images); i++) {
+        ed_node *e = ed_node_at(images, i);
+        const char *n = ed_node_str(ed_node_get(e, "name"));
+        if (n && strcmp(n, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* One spec.images entry (img) into the kustomization's images, as Flux's generator does: an
+ * entry of the same name takes the fields img sets (newName; newTag and digest as one unit,
+ * the one img leaves out removed, since either selects the version), else img is appended. */
+static void merge_image(ed_doc *kdoc, ed_node *images, const ed_node *img)
+{
+    ed_node *e = image_named(images, ed_node_str(ed_node_get(img, "name")));
+    if (!e || ed_node_kind_of(e) != ED_NODE_MAP) {
+        ed_node_append(kdoc, images, ed_node_copy(kdoc, img));
+        return;
+    }
+    const ed_node *name = ed_node_get(img, "newName");
+    const ed_node *tag = ed_node_get(img, "newTag");
+    const ed_node *digest = ed_node_get(img, "digest");
+    if (name)
+        ed_node_set(kdoc, e, "newName", ed_node_copy(kdoc, name));
+    if (tag || digest) {
+        ed_node_remove(e, "newTag");
+        ed_node_remove(e, "digest");
+        if (tag)
+            ed_node_set(kdoc, e, "newTag", ed_node_copy(kdoc, tag));
+        if (digest)
+            ed_node_set(kdoc, e, "digest", ed_node_copy(kdoc, digest));
+    }
+}
+
+int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay, bool generated)
 {
     ed_node *kz = ed_doc_root(kdoc);
+    /* Flux's generator gives the path's own kustomization without resources (generators
+     * only, say) buildMetadata [originAnnotations], in place of its own, so that kustomize
+     * does not find it empty: the objects then carry their origin */
+    if (!generated && ed_node_len(ed_node_get(kz, "resources")) == 0) {
+        ed_node *bm = ed_node_new_seq(kdoc);
+        ed_node_append(kdoc, bm, ed_node_new_str(kdoc, "originAnnotations"));
+        ed_node_set(kdoc, kz, "buildMetadata", bm);
+    }
     for (size_t i = 0; i < ed_node_len(overlay); i++) {
         const char *key = ed_node_key_at(overlay, i);
         const ed_node *v = ed_node_value_at(overlay, i);
         ed_node *have = ed_node_get(kz, key);
-        if (ed_node_kind_of(v) == ED_NODE_SEQ && have && ed_node_kind_of(have) == ED_NODE_SEQ) {
+        if (strcmp(key, "images") == 0 && (!have || ed_node_kind_of(have) == ED_NODE_SEQ)) {
+            /* also without images of the path's own: a second spec entry of one name merges
+             * into the first, as in Flux's loop */
+            if (!have) {
+                have = ed_node_new_seq(kdoc);
+                ed_node_set(kdoc, kz, key, have);
+            }
+            for (size_t k = 0; k < ed_node_len(v); k++)
+                merge_image(kdoc, have, ed_node_at(v, k));
+        } else if (ed_node_kind_of(v) == ED_NODE_SEQ && have &&
+                   ed_node_kind_of(have) == ED_NODE_SEQ && strcmp(key, "buildMetadata") != 0) {
             for (size_t k = 0; k < ed_node_len(v); k++)
                 ed_node_append(kdoc, have, ed_node_copy(kdoc, ed_node_at(v, k)));
         } else {
@@ -301,7 +380,9 @@ static void collect(const char *dir, const char *rel, ed_buf *out, ed_ks_inputs 
     char **names = NULL;
     size_t n = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
+        /* dot names too: Flux's walk skips nothing (.sourceignore has left out what it
+         * names when the artifact was made) */
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         names = ed_xrealloc(names, (n + 1) * sizeof(char *));
         names[n++] = ed_xstrdup(e->d_name);

@@ -166,8 +166,8 @@ static int hash_file(const char *real, const char *rel, size_t max_file, char he
     return rc;
 }
 
-/* The sha256 of the sorted names (but dot names) of the directory real, each with its type
- * (symlinks not followed), as Flux's generator sees them. */
+/* The sha256 of the sorted names (dot names too, not "." and "..") of the directory real,
+ * each with its type (symlinks not followed), as Flux's generator sees them. */
 static int hash_listing(const char *real, const char *rel, char hex[65], ed_err *err)
 {
     DIR *d = opendir(real);
@@ -176,7 +176,7 @@ static int hash_listing(const char *real, const char *rel, char hex[65], ed_err 
     char **names = NULL;
     size_t n = 0, cap = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 32;

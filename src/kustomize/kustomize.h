@@ -19,7 +19,8 @@
  * top, it adds the hash suffixes, updates every name reference to a renamed object
  * (kustomize's nameReference table), expands vars, adds `buildMetadata`
  * (origin and transformer annotations, the managed-by label) and orders the result as
- * `sortOptions` say (kustomize's legacy order by default). `generators`, `transformers` and
+ * `sortOptions` say (kustomize's legacy order by default, or the accumulation order for
+ * ed_ks_options.keep_order, as Flux). `generators`, `transformers` and
  * `validators` run kustomize's builtin plugins (plugin.c), external ones refused as Flux refuses
  * them; `helmCharts` (and a HelmChartInflationGenerator) are refused as Flux refuses them. Remote
  * targets (Git repositories, http(s) files) are built when the caller fetches them
@@ -52,7 +53,7 @@ typedef struct ed_ks_inputs ed_ks_inputs;
 typedef enum ed_ks_input_kind {
     ED_KS_INPUT_PROBE = 'p', /* existence and type (after symlinks) and where it resolves to */
     ED_KS_INPUT_FILE = 'f',  /* the content too */
-    ED_KS_INPUT_DIR = 'd'    /* the names in it (but dot names) with their types, unfollowed */
+    ED_KS_INPUT_DIR = 'd'    /* the names in it (dot names too) with their types, unfollowed */
 } ed_ks_input_kind;
 
 /* A new, empty recorder for the tree at root (paths outside it make the record incomplete);
@@ -113,7 +114,9 @@ typedef struct ed_ks_options {
     size_t max_file_bytes;
     /* Flux's overlay (ed_ks_flux_overlay), or NULL: a kustomization mapping merged into the
      * top kustomization before it is built, as Flux's generator edits kustomization.yaml:
-     * its scalar fields replace the top's, its lists are appended to the top's. Borrowed. */
+     * its scalar fields and buildMetadata replace the top's, its other lists are appended to
+     * the top's (but `images`, merged by name into the top's entries, as Flux 2.9's
+     * generator). Borrowed. */
     const ed_node *overlay;
     /* The text of the kustomization to build the top directory with when it has no
      * kustomization file (Flux's generated one), or NULL: the directory is then only read,
@@ -144,16 +147,22 @@ typedef struct ed_ks_options {
                        ed_err *err);
     void *remote_user;
     const char *remote_tmp;
+    /* How the output is ordered when the top kustomization has no `sortOptions`: false (the
+     * default) sorts it in kustomize's legacy order, as `kubectl kustomize` does; true keeps
+     * the order in which the build accumulated the objects, as Flux's builds do (krusty's
+     * Reorder option left empty, neither "legacy" nor "unspecified"). `sortOptions`, when
+     * present, decide either way. */
+    bool keep_order;
 } ed_ks_options;
 
 #define ED_KS_OPTIONS_INIT                                                                         \
     {                                                                                              \
-        NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                              \
+        NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false                       \
     }
 
 /*
  * Build the kustomization in dir (opts may be NULL for the defaults). On success *out is a new
- * array of *count documents in kustomize's output order; the caller frees it with
+ * array of *count documents in kustomize's output order (see keep_order); the caller frees it with
  * ed_doc_list_free. On failure *out is NULL, *count 0, and err holds a message in kustomize's
  * manner that names the file (and line, for YAML syntax errors):
  *   ED_ENOTFOUND  dir has no kustomization file, or a listed resource does not exist;
@@ -220,7 +229,7 @@ bool ed_ks_supports_field(const char *field);
 /*
  * Flux's generator: when dir has no kustomization file, append to out the text of the one
  * Flux would write (every YAML file below dir, recursively, and each subdirectory that holds
- * its own kustomization as one entry; dot files and symlinks skipped; in name order), for
+ * its own kustomization as one entry; dot files included, symlinks skipped; in name order), for
  * ed_ks_options.generated, and return true. False (out untouched) when dir has one. rec (may
  * be NULL) records the kustomization files probed and the directories listed.
  */
@@ -234,6 +243,12 @@ bool ed_ks_flux_generate(const char *dir, ed_buf *out, ed_ks_inputs *rec);
  * components or buildMetadata while the engine does not support them yet (never silently ignored).
  */
 int ed_ks_flux_overlay(const ed_node *spec, ed_doc **out, ed_err *err);
+
+/* True when path is what Flux's generator accepts in spec.components: neither a remote target
+ * (git::, gh:, ssh://, https://, http://, git@, github.com: or github.com/ before anything
+ * else, in any case) nor an absolute path (file:// included). ed_ks_flux_overlay refuses the
+ * others ("component path '...' must be local and relative"), even when they do not exist. */
+bool ed_ks_flux_local_path(const char *path);
 
 /*
  * Flux's spec.commonMetadata ({labels, annotations}, meta may be NULL): set every pair on

@@ -181,10 +181,11 @@ int ks_kind_rank(const char *kind);
 /* The same with the kinds ranked first and last given (a kustomization's legacySortOptions). */
 void ks_sort_legacy_lists(ks_list *l, const char *const *first, size_t nfirst,
                           const char *const *last, size_t nlast);
-/* Order l as the top kustomization's `sortOptions` (opts, may be NULL) say: legacy (the default,
- * with optional orderFirst/orderLast kinds) or fifo (the order of accumulation). Returns 0 or
+/* Order l as the top kustomization's `sortOptions` (opts, may be NULL) say: legacy (with
+ * optional orderFirst/orderLast kinds) or fifo (the order of accumulation). Without options,
+ * legacy, or for keep_order (ed_ks_options) the order of accumulation. Returns 0 or
  * ED_EINVALID for bad options (kfile names the kustomization in the message). */
-int ks_sort(ks_list *l, const ed_node *opts, const char *kfile, ed_err *err);
+int ks_sort(ks_list *l, const ed_node *opts, bool keep_order, const char *kfile, ed_err *err);
 
 /* ---- history of a resource (resource.c) ---- */
 
@@ -344,8 +345,9 @@ int ks_plugins_transform(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, 
 /* Run kz's `validators` over a copy of l: ED_EINVALID when one would change an object. */
 int ks_plugins_validate(const ks_plugin_ctx *c, const ed_node *kz, ks_list *l, ed_err *err);
 
-/* Merge Flux's overlay (ed_ks_options.overlay) into the top kustomization kdoc (flux.c). */
-int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay);
+/* Merge Flux's overlay (ed_ks_options.overlay) into the top kustomization kdoc (flux.c);
+ * generated: kdoc is Flux's generated kustomization, not the path's own file. */
+int ks_overlay_merge(ed_doc *kdoc, const ed_node *overlay, bool generated);
 
 /* Go's json type name of n's kind ("string", "number", "bool", "array", "object", "null"), for
  * kustomize's "cannot unmarshal" messages (build.c). */

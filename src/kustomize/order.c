@@ -5,6 +5,10 @@
  * between. Within one rank objects are ordered by "group_version_kind" (an empty group written
  * "~G", which sorts after letters), then by namespace (none written "~X", sorting after every
  * namespace), then by name.
+ *
+ * Without `sortOptions`, `kubectl kustomize` sorts in this order but Flux's builds do not: Flux
+ * runs krusty with an empty Reorder option, which is neither "legacy" nor "unspecified", so
+ * the objects stay in the order they were accumulated (ed_ks_options.keep_order).
  */
 #include "kustomize_int.h"
 
@@ -135,10 +139,11 @@ static bool is_string_seq(const ed_node *n)
     return true;
 }
 
-int ks_sort(ks_list *l, const ed_node *opts, const char *kfile, ed_err *err)
+int ks_sort(ks_list *l, const ed_node *opts, bool keep_order, const char *kfile, ed_err *err)
 {
     if (!opts || ed_node_kind_of(opts) == ED_NODE_NULL) {
-        ks_sort_legacy(l);
+        if (!keep_order)
+            ks_sort_legacy(l);
         return 0;
     }
     if (ed_node_kind_of(opts) != ED_NODE_MAP)

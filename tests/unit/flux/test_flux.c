@@ -400,7 +400,43 @@ static void test_overlay(void **state)
     assert_non_null(strstr(out, "kind: Namespace\nmetadata:\n  name: apps\n---"));
     assert_null(strstr(out, "own-"));
     assert_non_null(strstr(out, "image: valkey:8"));
-    assert_non_null(strstr(out, "image: nginx@sha256:abc")); /* the path's 1.0, then the digest */
+    assert_non_null(strstr(out, "image: nginx@sha256:abc")); /* the digest replaces 1.0 */
+    free(out);
+    /* A spec image of a name the path lists is merged into that entry field by field (Flux
+     * 2.9): a newName alone keeps the path's tag, where two entries would leave the image
+     * renamed by the first out of the second's reach. */
+    put("kustomization.yaml", "resources: [app.yaml]\n"
+                              "images: [{name: nginx, newName: old/nginx, newTag: '1.0'},"
+                              " {name: redis, newTag: '6.2', digest: 'sha256:def'}]\n");
+    out = build_with("{images: [{name: nginx, newName: new/nginx}, {name: redis, newTag: '7'}]}",
+                     &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "image: new/nginx:1.0"));
+    assert_non_null(strstr(out, "image: redis:7\n")); /* the tag and digest as one unit */
+    free(out);
+    /* two spec entries of one name: the second merges into the first, as Flux's loop does
+     * (one after the other, the rename would leave the image out of the second's reach) */
+    put("kustomization.yaml", "resources: [app.yaml]\n");
+    out = build_with("{images: [{name: nginx, newName: new/nginx}, {name: nginx, newTag: '2'}]}",
+                     &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "image: new/nginx:2\n"));
+    free(out);
+    /* a path's kustomization without resources gets buildMetadata [originAnnotations] from
+     * Flux's generator, in place of its own */
+    put("kustomization.yaml", "configMapGenerator: [{name: g, literals: [a=b]}]\n"
+                              "buildMetadata: [transformerAnnotations]\n");
+    out = build_with("{}", &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "config.kubernetes.io/origin: |\n      configuredIn: "
+                                "kustomization.yaml\n"));
+    free(out);
+    /* spec.buildMetadata replaces the path's own list, as Flux's generator sets the field */
+    put("kustomization.yaml", "resources: [app.yaml]\nbuildMetadata: [originAnnotations]\n");
+    out = build_with("{namePrefix: t-, buildMetadata: [transformerAnnotations]}", &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_null(strstr(out, "config.kubernetes.io/origin"));
+    assert_non_null(strstr(out, "alpha.config.kubernetes.io/transformations"));
     free(out);
     /* Fields the engine does not implement yet are refused, naming the spec field. */
     if (!ed_ks_supports_field("patches")) {
@@ -422,6 +458,20 @@ static void test_overlay(void **state)
         assert_non_null(strstr(err.msg, "spec.buildMetadata"));
         free(out);
     }
+    /* a spec component is local and relative, as Flux's generator checks it */
+    assert_true(ed_ks_flux_local_path("../components/x"));
+    assert_true(ed_ks_flux_local_path("github.com")); /* a prefix must leave something */
+    assert_true(ed_ks_flux_local_path("file://rel/x"));
+    assert_false(ed_ks_flux_local_path("HTTPS://github.com/org/repo//c"));
+    assert_false(ed_ks_flux_local_path("github.com/org/repo/c"));
+    assert_false(ed_ks_flux_local_path("git@host:org/repo.git/c"));
+    assert_false(ed_ks_flux_local_path("/abs/c"));
+    assert_false(ed_ks_flux_local_path("file:///abs/c"));
+    out = build_with("{components: ['https://example.com/org/repo//c']}", &err, &rc);
+    assert_int_equal(rc, ED_EINVALID);
+    assert_string_equal(
+        err.msg, "component path 'https://example.com/org/repo//c' must be local and relative");
+    free(out);
     out = build_with("{images: [{newTag: x}]}", &err, &rc);
     assert_int_equal(rc, ED_EINVALID);
     assert_string_equal(err.msg, "spec.images[0]: name is required");

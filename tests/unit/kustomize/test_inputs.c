@@ -177,8 +177,17 @@ void test_inputs_generated(void **state)
     char first[65], now[65];
     fingerprint(rec, first);
 
-    /* dot files are not manifests to Flux's generator; a new one changes nothing */
+    /* Flux's generator walks dot names too: a new dot file is a new manifest */
     put("plain/sub/.hidden.yaml", CM("hidden"));
+    fingerprint(rec, now);
+    assert_string_not_equal(first, now);
+    ed_buf gen = ED_BUF_INIT(1 << 16);
+    char *dir = ed_xasprintf("%s/plain", root);
+    assert_true(ed_ks_flux_generate(dir, &gen, NULL));
+    assert_non_null(strstr(gen.data, "- sub/.hidden.yaml\n- sub/two.yml\n"));
+    free(dir);
+    ed_buf_free(&gen);
+    rm("plain/sub/.hidden.yaml");
     fingerprint(rec, now);
     assert_string_equal(first, now);
 

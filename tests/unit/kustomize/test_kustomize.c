@@ -158,6 +158,24 @@ static void test_resources_and_order(void **state)
     assert_int_equal(n, 2);
     assert_string_equal(ed_node_path_str(ed_doc_root(docs[1]), "/metadata/name"), "cm");
     ed_doc_list_free(docs, n);
+
+    /* keep_order (Flux's builds): the order of accumulation, base's ConfigMap first */
+    opts.keep_order = true;
+    assert_int_equal(ed_ks_build(tree, &opts, &docs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ed_node_path_str(ed_doc_root(docs[0]), "/metadata/name"), "cm");
+    assert_string_equal(ed_node_path_str(ed_doc_root(docs[1]), "/kind"), "Namespace");
+    ed_doc_list_free(docs, n);
+
+    /* ... unless the top kustomization has sortOptions, which decide either way */
+    put("kustomization.yaml", "resources:\n- base\n- ns.yaml\nsortOptions: {order: legacy}\n");
+    assert_int_equal(ed_ks_build(tree, &opts, &docs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ed_node_path_str(ed_doc_root(docs[0]), "/kind"), "Namespace");
+    ed_doc_list_free(docs, n);
+    put("kustomization.yaml", "resources:\n- base\n- ns.yaml\nsortOptions: {order: bad}\n");
+    assert_int_equal(ed_ks_build(tree, &opts, &docs, &n, &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "sortOptions.order"));
 }
 
 /* The secret_source hook (SOPS decryption in the agent) sees `patches[].path` files, as
