@@ -25,7 +25,7 @@
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 . "$EDDY_ROOT/tests/e2e/flux_lib.sh"
 
-ks_setup flux-oracle-build oracle
+ks_setup flux-oracle-build oracle-build
 flux_bucket_crd
 
 step "a repository with one directory per case"
