@@ -463,8 +463,11 @@ int ed_source_include_copy(const char *archive_path, const char *from_path, cons
                            const char *dest_dir, const char *tmp_dir, ed_err *err);
 
 /*
- * Pack dir as a deterministic tar.gz at out_path (written to a temp file and renamed): entries
- * sorted by name, directories before their contents, only directories and regular files,
+ * Pack dir as a deterministic tar.gz at out_path (written to a temp file and renamed), the tar
+ * stream byte for byte Flux's storage's: the root first (named `.`), then entries named by
+ * their path relative to dir (a directory's without a trailing '/'), USTAR headers (PAX for a
+ * name USTAR cannot hold), sorted by name, directories before their contents, only directories
+ * and regular files,
  * uid/gid 0 without names, mtime 0, modes 0750 (directories), 0600 (files), 0700 (executable
  * files), gzip without a timestamp. The same tree gives the same bytes. *info gets the digest
  * and the size. Errors: ED_ERROR (file system).

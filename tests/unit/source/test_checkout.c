@@ -122,7 +122,7 @@ static void test_sparse_checkout(void **state)
     (void)state;
     sh("cd %s && git init -q -b main sparse && cd sparse && mkdir -p apps/x apps/y docs && "
        "echo x > apps/x/a.yaml && echo y > apps/y/b.yaml && echo d > docs/d.txt && "
-       "echo r > root.yaml && git add -A && git commit -qm one",
+       "echo r > root.yaml && echo '*.txt' > .sourceignore && git add -A && git commit -qm one",
        root);
     char url[512], dest[512];
     snprintf(url, sizeof(url), "file://%s/sparse", root);
@@ -139,9 +139,21 @@ static void test_sparse_checkout(void **state)
     if (ed_source_git_checkout_with(c, &o, dest, &err) != 0)
         fail_msg("checkout: %s", err.msg);
     assert_true(present(dest, "apps/x/a.yaml"));
+    /* The root's .sourceignore is not in the sparse checkout, so it excludes nothing (Flux
+     * reads the .sourceignore files of its checkout). */
     assert_true(present(dest, "docs/d.txt"));
     assert_false(present(dest, "apps/y"));
     assert_false(present(dest, "root.yaml"));
+
+    /* An excluded directory entered for a file a `!pattern` brings back has no entry of its
+     * own in the archive (Flux's filter leaves out its header and walks on into it). */
+    char tar[600];
+    snprintf(tar, sizeof(tar), "%s/sparse-negated.tar.gz", root);
+    ed_source_artifact_info info;
+    assert_int_equal(ed_source_git_artifact_build(c, url, res.commit, "/docs/\n!/docs/d.txt\n", tar,
+                                                  &info, &err),
+                     0);
+    sh("tar tzf %s | grep -qx docs/d.txt && ! tar tzf %s | grep -qx 'docs/\\?'", tar, tar);
 
     const char *missing[] = {"apps/z"};
     o.sparse = missing;
@@ -343,10 +355,11 @@ static void test_stream_same_bytes(void **state)
     o.unfiltered = true;
     assert_stream_same(c, &o, "stream-unfiltered");
 
-    /* The archive of the plain tree holds the entries in the directory's order. */
+    /* The archive of the plain tree holds the entries in the directory's order (directories
+     * named without a trailing slash, as in Flux's). */
     char list[600];
     snprintf(list, sizeof(list), "%s/stream-plain-stream.tar.gz", root);
-    sh("tar tzf %s | grep -v '^[.]' | head -4 | tr '\\n' ' ' | grep -qx 'a/ a/f a-b a.txt '", list);
+    sh("tar tzf %s | grep -v '^[.]' | head -4 | tr '\\n' ' ' | grep -qx 'a a/f a-b a.txt '", list);
 
     /* Errors: a missing commit, a sparse path that leaves the repository; nothing is left. */
     char out[600];
@@ -458,6 +471,40 @@ static void test_archive_create_from(void **state)
     sh("test \"$(ls -A %s)\" = a.yaml", out);
     snprintf(file, sizeof(file), "%s/missing", src);
     assert_int_equal(ed_source_archive_create_from(file, NULL, tar, &i1, &err), ED_EINVALID);
+}
+
+/* Names a USTAR name field cannot hold, written as Go's archive/tar writes them: a long path
+ * split into prefix and name (no PAX header), a last component longer than 100 bytes and a
+ * non-ASCII name in a PAX header; each comes back whole from the unpacker (a UTF-8 PAX name
+ * too, in the C locale the tests run in). */
+static void test_archive_long_names(void **state)
+{
+    (void)state;
+    char src[512], tar[600], out[600];
+    snprintf(src, sizeof(src), "%s/long-src", root);
+    snprintf(tar, sizeof(tar), "%s/long.tar.gz", root);
+    snprintf(out, sizeof(out), "%s/long-out", root);
+    const char *deep = "d00000000/d11111111/d22222222/d33333333/d44444444/d55555555/"
+                       "d66666666/d77777777/d88888888/d99999999/deep.yaml";
+    char wide[130];
+    snprintf(wide, sizeof(wide), "%0120d.yaml", 0);
+    memset(wide, 'w', 120);
+    sh("mkdir -p %s/d00000000/d11111111/d22222222/d33333333/d44444444/d55555555/d66666666/"
+       "d77777777/d88888888/d99999999 %s && echo d > %s/%s && echo w > %s/%s && "
+       "echo u > %s/caf\303\251.yaml",
+       src, out, src, deep, src, wide, src);
+    ed_source_artifact_info info;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_archive_create(src, tar, &info, &err), 0);
+    assert_int_equal(ed_source_archive_unpack(tar, out, 0, &err), 0);
+    assert_true(present(out, deep));
+    assert_true(present(out, wide));
+    assert_true(present(out, "caf\303\251.yaml"));
+    /* Two PAX headers (the split path needs none), named PaxHeaders.0/<name> in ASCII. */
+    sh("zcat %s | tr -c '[:print:]' '\\n' | grep 'PaxHeaders' | cut -c1-16 > %s.pax; "
+       "printf 'PaxHeaders.0/caf\\nPaxHeaders.0/www\\n' | cmp -s - %s.pax",
+       tar, tar, tar);
+    sh("zcat %s | grep -a -q 'path=caf'", tar);
 }
 
 /* Flux's rules over a whole tree on disk: a checkout without filtering, an include, then
@@ -800,11 +847,12 @@ static void test_verify_ssh_signatures(void **state)
 int test_checkout_main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sparse_checkout),   cmocka_unit_test(test_default_exclusions),
-        cmocka_unit_test(test_submodules),        cmocka_unit_test(test_stream_same_bytes),
-        cmocka_unit_test(test_include_copy),      cmocka_unit_test(test_filter_with_includes),
-        cmocka_unit_test(test_verify_signatures), cmocka_unit_test(test_verify_ssh_signatures),
-        cmocka_unit_test(test_sign_ssh),          cmocka_unit_test(test_archive_create_from),
+        cmocka_unit_test(test_sparse_checkout),    cmocka_unit_test(test_default_exclusions),
+        cmocka_unit_test(test_submodules),         cmocka_unit_test(test_stream_same_bytes),
+        cmocka_unit_test(test_include_copy),       cmocka_unit_test(test_filter_with_includes),
+        cmocka_unit_test(test_verify_signatures),  cmocka_unit_test(test_verify_ssh_signatures),
+        cmocka_unit_test(test_sign_ssh),           cmocka_unit_test(test_archive_create_from),
+        cmocka_unit_test(test_archive_long_names),
     };
     return cmocka_run_group_tests_name("source checkout", tests, setup, teardown);
 }
