@@ -364,10 +364,10 @@ typedef struct ed_source_verify_result {
  * against only the keys in opts->keys (a temporary GnuPG home per call), and SSH signatures
  * (git's gpg.format=ssh) against the `.sshpub` entries (OpenSSL). On success *out has
  * the message; on failure out->reason says which check failed and err says why, in Flux's
- * words ("signature verification of commit '<sha>' failed: unable to verify commit with any of
- * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key;
- * a tag mode without a tag object: reason InvalidVerificationMode), ED_ENOTFOUND (not in the
- * cache), ED_ERROR (GnuPG missing).
+ * words ("signature verification of commit '<sha>' failed: unable to verify Git commit: unable
+ * to verify payload with any of the given key rings: no matching key"). Errors: ED_EAUTH (unsigned,
+ * wrongly signed), ED_EINVALID (no usable key; a tag mode without a tag object: reason
+ * InvalidVerificationMode), ED_ENOTFOUND (not in the cache), ED_ERROR (GnuPG missing).
  */
 int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *opts,
                          ed_source_verify_result *out, ed_err *err);

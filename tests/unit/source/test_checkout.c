@@ -654,8 +654,8 @@ static void test_verify_signatures(void **state)
     assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
     assert_string_equal(vr.reason, "InvalidCommitSignature");
     snprintf(want, sizeof(want),
-             "signature verification of commit '%s' failed: unable to verify commit with any of "
-             "the given key rings",
+             "signature verification of commit '%s' failed: unable to verify Git commit: unable "
+             "to verify payload with any of the given key rings: no matching key",
              res.commit);
     assert_string_equal(err.msg, want);
 
@@ -664,7 +664,7 @@ static void test_verify_signatures(void **state)
     vo.commit = res_unsigned.commit;
     assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
     assert_string_equal(vr.reason, "InvalidCommitSignature");
-    assert_non_null(strstr(err.msg, "commit does not have a PGP signature"));
+    assert_non_null(strstr(err.msg, "unsupported signature type: empty"));
 
     /* Tags: an unsigned annotated tag is not a signed object; a lightweight tag, a peeled name
      * and no tag at all give no tag object to verify (Flux's InvalidVerificationMode). */
@@ -839,7 +839,10 @@ static void test_verify_ssh_signatures(void **state)
         vo.tag = false;
         assert_int_equal(ed_source_git_verify(c, &vo, &vr, &err), ED_EAUTH);
         assert_string_equal(vr.reason, "InvalidCommitSignature");
-        assert_non_null(strstr(err.msg, "unable to verify commit with any of the given SSH keys"));
+        assert_non_null(strstr(err.msg,
+                               "unable to verify Git commit SSH signature: unable to verify "
+                               "payload with any of the given authorized keys: no "
+                               "matching key"));
     }
     ed_source_cache_free(c);
 }
