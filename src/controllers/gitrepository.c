@@ -354,6 +354,16 @@ static int read_includes(ed_gitrepo_controller *c, const ed_node *obj, const cha
                 : ed_err_set(&err, ED_EINVALID, "spec.include[%zu].repository.name is empty", i);
         out->cond = "IncludeUnavailable";
         out->requeue_ms = REQUEUE_DEPENDENCY_MS;
+        if (dep && rc == ED_ENOTFOUND) {
+            /* Flux reads from its informer's cache, whose not-found error names the kind (not
+             * the API server's plural resource). */
+            out->reason = "NotFound";
+            snprintf(out->message, sizeof(out->message),
+                     "could not get resource for include '%s': %s.source.toolkit.fluxcd.io \"%s\" "
+                     "not found",
+                     dep, KIND, dep);
+            return rc;
+        }
         if (rc) {
             out->reason = "NotFound";
             snprintf(out->message, sizeof(out->message),
@@ -804,7 +814,9 @@ status:
                          str_at(ed_doc_root(artdoc), "/revision"), digest);
         }
     } else {
-        record_event(c, obj, "Warning", out.reason, out.message, NULL, NULL);
+        /* An include not there yet is Flux's "waiting" error, whose event is Normal. */
+        bool waiting = out.cond && strcmp(out.cond, "IncludeUnavailable") == 0;
+        record_event(c, obj, waiting ? "Normal" : "Warning", out.reason, out.message, NULL, NULL);
     }
     if (!out.ok) {
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "gitrepository", "name", name,
