@@ -28,7 +28,6 @@ _Static_assert(sizeof(ED_SONAME_ARCHIVE) > 1,
     X(archive_write_disk_set_options)                                                              \
     X(archive_write_add_filter_gzip)                                                               \
     X(archive_write_set_format_pax_restricted)                                                     \
-    X(archive_write_set_format_raw)                                                                \
     X(archive_write_set_options)                                                                   \
     X(archive_write_set_bytes_in_last_block)                                                       \
     X(archive_write_open)                                                                          \
@@ -150,12 +149,6 @@ int archive_write_set_format_pax_restricted(struct archive *a)
 {
     need();
     return fn.archive_write_set_format_pax_restricted(a);
-}
-
-int archive_write_set_format_raw(struct archive *a)
-{
-    need();
-    return fn.archive_write_set_format_raw(a);
 }
 
 int archive_write_set_options(struct archive *a, const char *options)

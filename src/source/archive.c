@@ -15,15 +15,13 @@
  * The archive normalises headers as Flux does: uid/gid 0 without names, mtime 0, directories
  * 0750, files 0600, executables 0700. Entries are sorted by name, a directory before its
  * contents (Go's filepath.Walk order), and gzip gets no timestamp, so one tree always gives one
- * digest. The tar stream is the one Go's archive/tar writes for Flux's headers, byte for byte:
- * the root directory first, named `.`; every name the path relative to the root, a directory's
- * without a trailing '/' (Flux names each header filepath.Rel of the walked path); USTAR
- * headers (a long name split into prefix and name), a PAX header only for a name USTAR cannot
- * hold; no padding after the two closing zero blocks. libarchive's tar writers append '/' to
- * directory names, so eddy writes the headers itself and uses libarchive only for gzip (the
- * "raw" format: one stream of bytes). The gzip bytes are not Go's (zlib and compress/flate
- * compress differently), so the digest of eddy's archive is not that of Flux's for the same
- * commit; consumers verify the digest the status names (the reasons are in source.h).
+ * digest. libarchive writes the tar stream (restricted PAX), so the entries are Flux's but two
+ * things in the stream are libarchive's, deliberately: a directory's name ends in '/', and there
+ * is no `.` entry for the root (Flux's walk names the root `.` and its directories without the
+ * slash). Every reader extracts the same tree from either, and the gzip bytes could not be Go's
+ * anyway (zlib is not Go's compress/flate), so the digest of eddy's archive is not that of
+ * Flux's for the same commit; consumers verify the digest the status names (the reasons are in
+ * source.h).
  *
  * The checkout also does what GitRepository asks beyond the commit: `sparseCheckout` (only
  * files below the listed directories; Flux's go-git leaves the root's files out too),
@@ -725,165 +723,23 @@ static char **sorted_names(int dirfd, size_t *n)
     return names;
 }
 
-/* ---- the tar stream, as Go's archive/tar writes Flux's headers ---- */
-
-#define TAR_BLOCK 512
-/* The largest size a USTAR size field holds (11 octal digits). */
-#define TAR_SIZE_MAX 077777777777LL
-
-static int tar_put(struct archive *a, const void *p, size_t n, const char *path, ed_err *err)
-{
-    if (n > 0 && archive_write_data(a, p, n) != (la_ssize_t)n)
-        return ed_err_set(err, ED_ERROR, "archive '%s': %s", path, archive_error_string(a));
-    return 0;
-}
-
-/* Zeros up to the next block boundary after size bytes of an entry's data. */
-static int tar_pad(struct archive *a, int64_t size, const char *path, ed_err *err)
-{
-    static const char zeros[TAR_BLOCK];
-    size_t rem = (size_t)(size % TAR_BLOCK);
-    return rem ? tar_put(a, zeros, TAR_BLOCK - rem, path, err) : 0;
-}
-
-/* A string field as Go's formatter writes it: truncated to the field, NUL-terminated when it
- * is shorter; a truncated name must not end in '/' (readers would take the file for a
- * directory). */
-static void tar_string(char *field, size_t len, const char *s)
-{
-    size_t n = strlen(s);
-    memcpy(field, s, n < len ? n : len);
-    if (n < len)
-        field[n] = '\0';
-    else
-        for (size_t i = len; i > 0 && field[i - 1] == '/'; i--)
-            field[i - 1] = '\0';
-}
-
-/* An octal field as Go's formatter writes it: len-1 digits, zero-padded, then NUL. */
-static void tar_octal(char *field, size_t len, uint64_t v)
-{
-    for (size_t i = len - 1; i > 0; i--) {
-        field[i - 1] = (char)('0' + (v & 7));
-        v >>= 3;
-    }
-    field[len - 1] = '\0';
-}
-
-static bool tar_ascii(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s >= 0x80)
-            return false;
-    return true;
-}
-
-/* s without its non-ASCII bytes (Go's toASCII), allocated. */
-static char *tar_to_ascii(const char *s)
-{
-    char *out = ed_xstrdup(s);
-    size_t j = 0;
-    for (size_t i = 0; s[i]; i++)
-        if ((unsigned char)s[i] < 0x80)
-            out[j++] = s[i];
-    out[j] = '\0';
-    return out;
-}
-
-/* Go's splitUSTARPath: the index of the '/' that splits name into a prefix (at most 155
- * bytes) and a name (at most 100, not empty), or -1. */
-static ssize_t tar_split(const char *name)
-{
-    size_t len = strlen(name);
-    if (len <= 100 || !tar_ascii(name))
-        return -1;
-    size_t end = len > 156 ? 156 : (name[len - 1] == '/' ? len - 1 : len);
-    ssize_t i = (ssize_t)end - 1;
-    while (i >= 0 && name[i] != '/')
-        i--;
-    if (i <= 0 || len - (size_t)i - 1 > 100 || len - (size_t)i - 1 == 0 || (size_t)i > 155)
-        return -1;
-    return i;
-}
-
-/* One header block: type '0', '5' or 'x'; the ustar device fields are set except for a PAX
- * header's (Go writes that one as a bare V7 header with the USTAR magic). */
-static int tar_block(struct archive *a, char type, const char *name, const char *prefix,
-                     mode_t perm, int64_t size, const char *path, ed_err *err)
-{
-    char b[TAR_BLOCK] = {0};
-    tar_string(b, 100, name);
-    tar_octal(b + 100, 8, perm);
-    tar_octal(b + 108, 8, 0);
-    tar_octal(b + 116, 8, 0);
-    tar_octal(b + 124, 12, (uint64_t)size);
-    tar_octal(b + 136, 12, 0);
-    b[156] = type;
-    /* The USTAR magic "ustar\0" and version "00". */
-    static const char magic[8] = {'u', 's', 't', 'a', 'r', '\0', '0', '0'};
-    memcpy(b + 257, magic, sizeof(magic));
-    if (type != 'x') {
-        tar_octal(b + 329, 8, 0);
-        tar_octal(b + 337, 8, 0);
-    }
-    if (prefix)
-        tar_string(b + 345, 155, prefix);
-    unsigned sum = 8 * ' ';
-    for (size_t i = 0; i < TAR_BLOCK; i++)
-        if (i < 148 || i >= 156)
-            sum += (unsigned char)b[i];
-    tar_octal(b + 148, 7, sum);
-    b[155] = ' ';
-    return tar_put(a, b, TAR_BLOCK, path, err);
-}
-
-/* The PAX extended header that carries path for a name USTAR cannot hold, named as Go names
- * it (PaxHeaders.0 in the entry's directory). */
-static int tar_pax_path(struct archive *a, const char *path, ed_err *err)
-{
-    /* A record is "<len> path=<path>\n", its length counting its own digits. */
-    size_t body = strlen(" path=\n") + strlen(path), len = body + 1;
-    while (len != body + (size_t)snprintf(NULL, 0, "%zu", len))
-        len = body + (size_t)snprintf(NULL, 0, "%zu", len);
-    char *rec = ed_xasprintf("%zu path=%s\n", len, path);
-    const char *slash = strrchr(path, '/');
-    char *pax = slash ? ed_xasprintf("%.*s/PaxHeaders.0/%s", (int)(slash - path), path, slash + 1)
-                      : ed_xasprintf("PaxHeaders.0/%s", path);
-    char *name = tar_to_ascii(pax);
-    int rc = tar_block(a, 'x', name, NULL, 0, (int64_t)len, path, err);
-    if (rc == 0)
-        rc = tar_put(a, rec, len, path, err);
-    if (rc == 0)
-        rc = tar_pad(a, (int64_t)len, path, err);
-    free(name);
-    free(pax);
-    free(rec);
-    return rc;
-}
-
-/* The header of path (relative to the root, "." for the root itself); a file's size bytes
- * follow, then tar_pad. */
 static int write_header(struct archive *a, const char *path, bool is_dir, mode_t perm, int64_t size,
                         ed_err *err)
 {
-    if (size > TAR_SIZE_MAX)
-        return ed_err_set(err, ED_ERROR, "archive '%s': larger than a tar header holds", path);
-    char type = is_dir ? '5' : '0';
-    int64_t sz = is_dir ? 0 : size;
-    if (strlen(path) <= 100 && tar_ascii(path))
-        return tar_block(a, type, path, NULL, perm, sz, path, err);
-    ssize_t at = tar_split(path);
-    if (at >= 0) {
-        char *prefix = ed_xasprintf("%.*s", (int)at, path);
-        int rc = tar_block(a, type, path + at + 1, prefix, perm, sz, path, err);
-        free(prefix);
-        return rc;
-    }
-    int rc = tar_pax_path(a, path, err);
-    char *name = rc == 0 ? tar_to_ascii(path) : NULL;
-    if (rc == 0)
-        rc = tar_block(a, type, name, NULL, perm, sz, path, err);
+    struct archive_entry *e = archive_entry_new();
+    char *name = is_dir ? ed_xasprintf("%s/", path) : ed_xstrdup(path);
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, is_dir ? AE_IFDIR : AE_IFREG);
+    archive_entry_set_perm(e, perm);
+    archive_entry_set_size(e, is_dir ? 0 : size);
+    archive_entry_set_mtime(e, 0, 0);
+    archive_entry_set_uid(e, 0);
+    archive_entry_set_gid(e, 0);
+    int rc = 0;
+    if (archive_write_header(a, e) != ARCHIVE_OK)
+        rc = ed_err_set(err, ED_ERROR, "archive '%s': %s", path, archive_error_string(a));
     free(name);
+    archive_entry_free(e);
     return rc;
 }
 
@@ -910,8 +766,6 @@ static int archive_file(struct archive *a, int dirfd, const char *name, const ch
         left -= r;
     }
     close(fd);
-    if (rc == 0)
-        rc = tar_pad(a, st->st_size, path, err);
     return rc;
 }
 
@@ -921,7 +775,7 @@ static int archive_blob(struct archive *a, git_blob *blob, mode_t perm, const ch
                         ed_err *err)
 {
     const char *p = git_blob_rawcontent(blob);
-    int64_t size = (int64_t)git_blob_rawsize(blob), left = size;
+    int64_t left = (int64_t)git_blob_rawsize(blob);
     int rc = write_header(a, path, false, perm, left, err);
     while (rc == 0 && left > 0) {
         size_t chunk = left > 65536 ? 65536 : (size_t)left;
@@ -930,8 +784,6 @@ static int archive_blob(struct archive *a, git_blob *blob, mode_t perm, const ch
         p += chunk;
         left -= (int64_t)chunk;
     }
-    if (rc == 0)
-        rc = tar_pad(a, size, path, err);
     return rc;
 }
 
@@ -973,12 +825,6 @@ static int archive_dir(struct archive *a, int dirfd, const char *dir, const ed_s
     return rc;
 }
 
-/* The first entry of an artifact: its root directory, as Flux's walk gives it. */
-static int archive_root(struct archive *a, ed_err *err)
-{
-    return write_header(a, ".", true, 0750, 0, err);
-}
-
 /* An archive being written to a temp file next to its final path. */
 typedef struct archive_sink {
     char *tmp;
@@ -1000,20 +846,12 @@ static int sink_open(archive_sink *s, const char *out_path, ed_err *err)
     if (!s->o.md || EVP_DigestInit_ex(s->o.md, EVP_sha256(), NULL) != 1)
         abort(); /* Defensive: SHA-256 is always in the default provider. */
     if (archive_write_add_filter_gzip(s->a) != ARCHIVE_OK ||
-        archive_write_set_format_raw(s->a) != ARCHIVE_OK ||
+        archive_write_set_format_pax_restricted(s->a) != ARCHIVE_OK ||
         archive_write_set_options(s->a, "gzip:!timestamp") != ARCHIVE_OK ||
         /* No zero padding after the gzip member (libarchive pads the compressed stream to
          * 10240-byte blocks by default): the file ends where the gzip stream ends, as Flux's. */
         archive_write_set_bytes_in_last_block(s->a, 1) != ARCHIVE_OK ||
         archive_write_open(s->a, &s->o, NULL, archive_out_write, NULL) != ARCHIVE_OK)
-        return ed_err_set(err, ED_ERROR, "archive: %s", archive_error_string(s->a));
-    /* The raw format takes one entry, whose data is the tar stream written above it. */
-    struct archive_entry *e = archive_entry_new();
-    archive_entry_set_pathname(e, "artifact.tar");
-    archive_entry_set_filetype(e, AE_IFREG);
-    int r = archive_write_header(s->a, e);
-    archive_entry_free(e);
-    if (r != ARCHIVE_OK)
         return ed_err_set(err, ED_ERROR, "archive: %s", archive_error_string(s->a));
     return 0;
 }
@@ -1023,9 +861,6 @@ static int sink_open(archive_sink *s, const char *out_path, ed_err *err)
 static int sink_close(archive_sink *s, int rc, const char *out_path, ed_source_artifact_info *info,
                       ed_err *err)
 {
-    static const char end[2 * TAR_BLOCK];
-    if (rc == 0)
-        rc = tar_put(s->a, end, sizeof(end), out_path, err);
     if (rc == 0 && archive_write_close(s->a) != ARCHIVE_OK)
         rc = ed_err_set(err, ED_ERROR, "archive: %s", archive_error_string(s->a));
     if (rc == 0 && (fchmod(s->o.fd, 0600) != 0 || fsync(s->o.fd) != 0)) {
@@ -1067,8 +902,6 @@ int ed_source_archive_create(const char *dir, const char *out_path, ed_source_ar
     if (rc == 0 && (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         rc = ed_err_set(err, ED_ERROR, "open '%s': %s", dir, strerror(errno));
     if (rc == 0)
-        rc = archive_root(s.a, err);
-    if (rc == 0)
         rc = archive_dir(s.a, dirfd, "", NULL, err);
     if (dirfd >= 0)
         close(dirfd);
@@ -1092,10 +925,6 @@ int ed_source_archive_create_from(const char *path, const char *ignore, const ch
     archive_sink s;
     int rc = sink_open(&s, out_path, err);
     int fd = -1;
-    /* flux push artifact's archive (fluxcd/pkg/tar) opens with the root too; a single file is
-     * staged in a directory of its own there, so it also comes after a root. */
-    if (rc == 0)
-        rc = archive_root(s.a, err);
     if (rc == 0 && S_ISDIR(st.st_mode)) {
         if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
             rc = ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
@@ -1135,8 +964,6 @@ int ed_source_git_artifact_build_with(ed_source_cache *cache, const ed_source_ch
         return rc;
     archive_sink s;
     rc = sink_open(&s, out_path, err);
-    if (rc == 0)
-        rc = archive_root(s.a, err);
     if (rc == 0)
         rc = checkout_top(cache, opts, -1, s.a, err);
     rc = sink_close(&s, rc, out_path, info, err);

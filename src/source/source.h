@@ -30,11 +30,12 @@
  * header layout, a "." entry for the root, directory names without a trailing '/'), but not
  * the gzip part: Go's DEFLATE encoder has its own match finder and block splitting, unlike
  * zlib's at any level, and it has changed between Go releases, so the same tree gives other
- * bytes with each Go version Flux is built with. Nothing needs the two to agree: every
- * consumer (kustomize-controller, eddy's Kustomization reconciler) checks `artifact.digest`
- * against the bytes the same controller stored and serves. eddy's archive is deterministic on
- * its own terms (one tree, one digest, across runs and machines), and a cluster handed from
- * Flux to eddy gets a rebuilt artifact with the same revision on the first reconcile.
+ * bytes with each Go version Flux is built with; so the tar stream is left to libarchive as well
+ * (the same entries, but directory names end in '/' and the root has no entry). Nothing needs the
+ * two to agree: every consumer (kustomize-controller, eddy's Kustomization reconciler) checks
+ * `artifact.digest` against the bytes the same controller stored and serves. eddy's archive is
+ * deterministic on its own terms (one tree, one digest, across runs and machines), and a cluster
+ * handed from Flux to eddy gets a rebuilt artifact with the same revision on the first reconcile.
  *
  * Not here yet: GitHub App and cloud provider authentication, proxies for ssh:// and git://
  * URLs.
@@ -463,11 +464,8 @@ int ed_source_include_copy(const char *archive_path, const char *from_path, cons
                            const char *dest_dir, const char *tmp_dir, ed_err *err);
 
 /*
- * Pack dir as a deterministic tar.gz at out_path (written to a temp file and renamed), the tar
- * stream byte for byte Flux's storage's: the root first (named `.`), then entries named by
- * their path relative to dir (a directory's without a trailing '/'), USTAR headers (PAX for a
- * name USTAR cannot hold), sorted by name, directories before their contents, only directories
- * and regular files,
+ * Pack dir as a deterministic tar.gz at out_path (written to a temp file and renamed): entries
+ * sorted by name, directories before their contents, only directories and regular files,
  * uid/gid 0 without names, mtime 0, modes 0750 (directories), 0600 (files), 0700 (executable
  * files), gzip without a timestamp. The same tree gives the same bytes. *info gets the digest
  * and the size. Errors: ED_ERROR (file system).

@@ -114,7 +114,7 @@ get() { kubectl -n "$ns" get gitrepository "$1" -o "jsonpath=$2"; }
 # files NAME: the sorted file list of NAME's artifact, downloaded from the artifact server.
 files() {
     curl -fs "$(get "$1" '{.status.artifact.url}')" -o "$scratch/$1.tar.gz"
-    # (the regular files: directories are named without a trailing '/', as in Flux's)
+    # (the regular files only: no directory, whatever its name's form)
     tar tvzf "$scratch/$1.tar.gz" | awk '/^-/ {print $NF}' | sort | tr '\n' ' '
 }
 for r in shared app-include app-sparse app-submodules app-plain; do
