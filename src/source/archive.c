@@ -41,7 +41,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -723,6 +725,20 @@ static char **sorted_names(int dirfd, size_t *n)
     return names;
 }
 
+/* Git names files in bytes that are UTF-8 as a rule, and a PAX header carries a name as UTF-8.
+ * libarchive converts each name from the charset of the locale it first meets on the archive;
+ * the process runs in the C locale (ASCII), where a name such as `café.yaml` has no conversion
+ * and the header fails. Headers are written in a UTF-8 locale of this thread instead, which
+ * passes the bytes through (an ASCII name gives the same bytes in either). */
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_init(void)
+{
+    /* (locale_t)0 when the C library has no C.UTF-8: non-ASCII names then fail as before. */
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
 static int write_header(struct archive *a, const char *path, bool is_dir, mode_t perm, int64_t size,
                         ed_err *err)
 {
@@ -735,9 +751,13 @@ static int write_header(struct archive *a, const char *path, bool is_dir, mode_t
     archive_entry_set_mtime(e, 0, 0);
     archive_entry_set_uid(e, 0);
     archive_entry_set_gid(e, 0);
+    pthread_once(&utf8_once, utf8_init);
+    locale_t old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
     int rc = 0;
     if (archive_write_header(a, e) != ARCHIVE_OK)
         rc = ed_err_set(err, ED_ERROR, "archive '%s': %s", path, archive_error_string(a));
+    if (old)
+        uselocale(old);
     free(name);
     archive_entry_free(e);
     return rc;
