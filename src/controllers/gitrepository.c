@@ -245,7 +245,8 @@ static int finalize(const ed_node *obj, void *user, ed_err *err)
                                         str_at(obj, "/metadata/name"), err);
 }
 
-/* Read the Secret ns/name into entries (*n of them). On failure out says why. */
+/* Read the Secret ns/name (spec.secretRef) into entries (*n of them). On failure out says why,
+ * in Flux's words, whose getSecret error is wrapped once more with the same prefix. */
 static int read_secret(ed_gitrepo_controller *c, const char *ns, const char *name, ed_doc **doc,
                        ed_source_secret_entry **entries, char ***bufs, int *n, struct outcome *out)
 {
@@ -253,8 +254,9 @@ static int read_secret(ed_gitrepo_controller *c, const char *ns, const char *nam
     int rc = ed_kube_get(c->o.kube, "v1", "Secret", ns, name, doc, &err);
     if (rc) {
         out->reason = "AuthenticationFailed";
-        snprintf(out->message, sizeof(out->message), "failed to get secret '%s/%s': %s", ns, name,
-                 err.msg);
+        snprintf(out->message, sizeof(out->message),
+                 "failed to get secret '%s/%s': failed to get secret '%s/%s': %s", ns, name, ns,
+                 name, err.msg);
         return rc;
     }
     *n = secret_entries(ed_doc_root(*doc), entries, bufs);
@@ -352,6 +354,16 @@ static int read_includes(ed_gitrepo_controller *c, const ed_node *obj, const cha
                 : ed_err_set(&err, ED_EINVALID, "spec.include[%zu].repository.name is empty", i);
         out->cond = "IncludeUnavailable";
         out->requeue_ms = REQUEUE_DEPENDENCY_MS;
+        if (dep && rc == ED_ENOTFOUND) {
+            /* Flux reads from its informer's cache, whose not-found error names the kind (not
+             * the API server's plural resource). */
+            out->reason = "NotFound";
+            snprintf(out->message, sizeof(out->message),
+                     "could not get resource for include '%s': %s.source.toolkit.fluxcd.io \"%s\" "
+                     "not found",
+                     dep, KIND, dep);
+            return rc;
+        }
         if (rc) {
             out->reason = "NotFound";
             snprintf(out->message, sizeof(out->message),
@@ -621,6 +633,9 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
     } else {
         out->verify = VERIFY_OK;
         snprintf(out->verify_message, sizeof(out->verify_message), "%s", vr.message);
+        /* Flux's trace of a verification: a Normal event with the condition's message and no
+         * annotations, once per verification (not when the artifact is current). */
+        record_event(c, obj, "Normal", "Succeeded", vr.message, NULL, NULL);
     }
     free_secret(keys, bufs, nkeys > 0 ? nkeys : 0);
     ed_doc_free(secretdoc);
@@ -799,7 +814,9 @@ status:
                          str_at(ed_doc_root(artdoc), "/revision"), digest);
         }
     } else {
-        record_event(c, obj, "Warning", out.reason, out.message, NULL, NULL);
+        /* An include not there yet is Flux's "waiting" error, whose event is Normal. */
+        bool waiting = out.cond && strcmp(out.cond, "IncludeUnavailable") == 0;
+        record_event(c, obj, waiting ? "Normal" : "Warning", out.reason, out.message, NULL, NULL);
     }
     if (!out.ok) {
         ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "gitrepository", "name", name,

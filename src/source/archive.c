@@ -15,9 +15,13 @@
  * The archive normalises headers as Flux does: uid/gid 0 without names, mtime 0, directories
  * 0750, files 0600, executables 0700. Entries are sorted by name, a directory before its
  * contents (Go's filepath.Walk order), and gzip gets no timestamp, so one tree always gives one
- * digest. The bytes are not Go's: gzip and tar writers differ, so the digest of eddy's archive
- * is not that of Flux's for the same commit; consumers verify the digest the status names (the
- * reasons are in source.h).
+ * digest. libarchive writes the tar stream (restricted PAX), so the entries are Flux's but two
+ * things in the stream are libarchive's, deliberately: a directory's name ends in '/', and there
+ * is no `.` entry for the root (Flux's walk names the root `.` and its directories without the
+ * slash). Every reader extracts the same tree from either, and the gzip bytes could not be Go's
+ * anyway (zlib is not Go's compress/flate), so the digest of eddy's archive is not that of
+ * Flux's for the same commit; consumers verify the digest the status names (the reasons are in
+ * source.h).
  *
  * The checkout also does what GitRepository asks beyond the commit: `sparseCheckout` (only
  * files below the listed directories; Flux's go-git leaves the root's files out too),
@@ -37,7 +41,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,40 +67,6 @@ static bool safe_name(const char *name)
 static char *join(const char *dir, const char *name)
 {
     return dir[0] ? ed_xasprintf("%s/%s", dir, name) : ed_xstrdup(name);
-}
-
-/* Add every .sourceignore below tree (at relative dir), parents before children, in every
- * directory but .git (as fluxcd/pkg/sourceignore's LoadIgnorePatterns loads them). */
-static int load_sourceignore(git_repository *repo, git_tree *tree, const char *dir,
-                             ed_source_ignore *ig, ed_err *err)
-{
-    const git_tree_entry *si = git_tree_entry_byname(tree, ".sourceignore");
-    if (si && git_tree_entry_type(si) == GIT_OBJECT_BLOB) {
-        git_blob *blob = NULL;
-        if (git_blob_lookup(&blob, repo, git_tree_entry_id(si)) != 0)
-            return ed_source_git_error(err, ED_ERROR, "read .sourceignore");
-        ed_source_ignore_add(ig, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), dir);
-        git_blob_free(blob);
-    }
-    size_t n = git_tree_entrycount(tree);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-        const char *name = git_tree_entry_name(e);
-        if (git_tree_entry_type(e) != GIT_OBJECT_TREE || !safe_name(name))
-            continue;
-        if (strcmp(name, ".git") == 0)
-            continue;
-        char *path = join(dir, name);
-        git_tree *sub = NULL;
-        if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) != 0)
-            rc = ed_source_git_error(err, ED_ERROR, "read tree");
-        else
-            rc = load_sourceignore(repo, sub, path, ig, err);
-        git_tree_free(sub);
-        free(path);
-    }
-    return rc;
 }
 
 /* Write the blob of e as the file path: below dirfd, or into the archive a when there is one. */
@@ -199,20 +171,66 @@ static enum sparse_verdict sparse_judge(const ed_source_checkout_opts *o, const 
     return v;
 }
 
+/* Add every .sourceignore below tree (at relative dir), parents before children, in every
+ * directory but .git (as fluxcd/pkg/sourceignore's LoadIgnorePatterns loads them from the
+ * checkout). With sparse (NULL: everything is checked out) only those the sparse checkout
+ * writes: Flux reads them from its checkout, which has none of the others. */
+static int load_sourceignore(git_repository *repo, git_tree *tree, const char *dir,
+                             const ed_source_checkout_opts *sparse, ed_source_ignore *ig,
+                             ed_err *err)
+{
+    const git_tree_entry *si = git_tree_entry_byname(tree, ".sourceignore");
+    char *si_path = join(dir, ".sourceignore");
+    bool si_out = sparse && sparse_judge(sparse, si_path, false) == SPARSE_SKIP;
+    free(si_path);
+    if (si && !si_out && git_tree_entry_type(si) == GIT_OBJECT_BLOB) {
+        git_blob *blob = NULL;
+        if (git_blob_lookup(&blob, repo, git_tree_entry_id(si)) != 0)
+            return ed_source_git_error(err, ED_ERROR, "read .sourceignore");
+        ed_source_ignore_add(ig, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), dir);
+        git_blob_free(blob);
+    }
+    size_t n = git_tree_entrycount(tree);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        const char *name = git_tree_entry_name(e);
+        if (git_tree_entry_type(e) != GIT_OBJECT_TREE || !safe_name(name))
+            continue;
+        if (strcmp(name, ".git") == 0)
+            continue;
+        char *path = join(dir, name);
+        enum sparse_verdict sv = sparse ? sparse_judge(sparse, path, true) : SPARSE_ALL;
+        git_tree *sub = NULL;
+        if (sv == SPARSE_SKIP)
+            ; /* not checked out */
+        else if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) != 0)
+            rc = ed_source_git_error(err, ED_ERROR, "read tree");
+        else
+            rc = load_sourceignore(repo, sub, path, sv == SPARSE_ALL ? NULL : sparse, ig, err);
+        git_tree_free(sub);
+        free(path);
+    }
+    return rc;
+}
+
 static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *dir, bool all,
                       ed_err *err);
 static int write_submodule(checkout_ctx *cx, const git_tree_entry *e, int dirfd, const char *path,
                            ed_err *err);
 
-/* Create directory name in dirfd (or its entry in the archive) and write tree into it. */
+/* Create directory name in dirfd (or its entry in the archive, unless excluded: an excluded
+ * directory entered for a file a `!pattern` brings back has no entry of its own, as in Flux's
+ * archive, whose filter leaves out the directory's header and goes on walking into it) and
+ * write tree into it. */
 static int write_subdir(checkout_ctx *cx, git_repository *repo, const git_oid *id, int dirfd,
-                        const char *name, const char *path, bool all, ed_err *err)
+                        const char *name, const char *path, bool all, bool excluded, ed_err *err)
 {
     git_tree *sub = NULL;
     int subfd = -1, rc = 0;
     if (git_tree_lookup(&sub, repo, id) != 0)
         rc = ed_source_git_error(err, ED_ERROR, "read tree");
-    else if (cx->ar && (rc = write_header(cx->ar, path, true, 0750, 0, err)) == 0)
+    else if (cx->ar && (excluded || (rc = write_header(cx->ar, path, true, 0750, 0, err)) == 0))
         rc = write_tree(cx, sub, -1, path, all, err);
     else if (cx->ar)
         ; /* the header failed: rc and err are set */
@@ -290,12 +308,14 @@ static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *d
         char *path = join(dir, name);
         bool is_dir = mode == GIT_FILEMODE_TREE || submodule;
         enum sparse_verdict sv = all ? SPARSE_ALL : sparse_judge(cx->opts, path, is_dir);
-        bool skip = sv == SPARSE_SKIP;
-        if (!skip && !cx->opts->unfiltered && ed_source_ignore_match(cx->ig, path, is_dir))
+        bool skip = sv == SPARSE_SKIP, excluded = false;
+        if (!skip && !cx->opts->unfiltered && ed_source_ignore_match(cx->ig, path, is_dir)) {
             /* An excluded directory is still entered when a `!pattern` brings back a file in
              * it, as Flux's walk does; its other entries stay out one by one. */
+            excluded = true;
             skip = !(is_dir && !submodule && ed_source_ignore_has_negation(cx->ig) &&
                      tree_keeps(cx, git_tree_entry_id(e), path, 0));
+        }
         if (skip) {
             free(path);
             continue;
@@ -306,7 +326,7 @@ static int write_tree(checkout_ctx *cx, git_tree *tree, int dirfd, const char *d
             rc = write_blob(cx->repo, cx->ar, e, dirfd, path, err);
         else
             rc = write_subdir(cx, cx->repo, git_tree_entry_id(e), dirfd, name, path,
-                              sv == SPARSE_ALL, err);
+                              sv == SPARSE_ALL, excluded, err);
         free(path);
     }
     free(sorted);
@@ -565,7 +585,9 @@ static int checkout_repo(checkout_ctx *cx, int dirfd, const char *commit, ed_err
     if (cx->depth == 0 && (rc = sparse_check(cx, err)) != 0)
         cx->sparse_failed = true;
     if (rc == 0)
-        rc = load_sourceignore(cx->repo, cx->root, cx->prefix, cx->ig, err);
+        rc = load_sourceignore(cx->repo, cx->root, cx->prefix,
+                               cx->depth == 0 && cx->opts->sparse_len > 0 ? cx->opts : NULL, cx->ig,
+                               err);
     if (rc == 0 && cx->depth == 0 && cx->opts->ignore)
         ed_source_ignore_add(cx->ig, cx->opts->ignore, strlen(cx->opts->ignore), "");
     /* Flux's other default exclusions only when the repository gave no pattern at all. */
@@ -703,6 +725,20 @@ static char **sorted_names(int dirfd, size_t *n)
     return names;
 }
 
+/* Git names files in bytes that are UTF-8 as a rule, and a PAX header carries a name as UTF-8.
+ * libarchive converts each name from the charset of the locale it first meets on the archive;
+ * the process runs in the C locale (ASCII), where a name such as `café.yaml` has no conversion
+ * and the header fails. Headers are written in a UTF-8 locale of this thread instead, which
+ * passes the bytes through (an ASCII name gives the same bytes in either). */
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_init(void)
+{
+    /* (locale_t)0 when the C library has no C.UTF-8: non-ASCII names then fail as before. */
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
 static int write_header(struct archive *a, const char *path, bool is_dir, mode_t perm, int64_t size,
                         ed_err *err)
 {
@@ -715,9 +751,13 @@ static int write_header(struct archive *a, const char *path, bool is_dir, mode_t
     archive_entry_set_mtime(e, 0, 0);
     archive_entry_set_uid(e, 0);
     archive_entry_set_gid(e, 0);
+    pthread_once(&utf8_once, utf8_init);
+    locale_t old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
     int rc = 0;
     if (archive_write_header(a, e) != ARCHIVE_OK)
         rc = ed_err_set(err, ED_ERROR, "archive '%s': %s", path, archive_error_string(a));
+    if (old)
+        uselocale(old);
     free(name);
     archive_entry_free(e);
     return rc;
@@ -1130,6 +1170,11 @@ int ed_source_archive_unpack(const char *archive_path, const char *dest_dir, int
         int r = archive_read_next_header(in, &e);
         if (r == ARCHIVE_EOF)
             break;
+        /* A PAX name is UTF-8 (Go's archive/tar writes Flux's artifacts and eddy's the same
+         * way); in the C locale libarchive cannot convert a non-ASCII one and warns, keeping
+         * the name's bytes as they are, which is the name. */
+        if (r == ARCHIVE_WARN && archive_entry_pathname(e))
+            r = ARCHIVE_OK;
         if (r != ARCHIVE_OK) {
             rc = ed_err_set(err, ED_EINVALID, "read '%s': %s", archive_path,
                             archive_error_string(in));

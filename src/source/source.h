@@ -30,11 +30,12 @@
  * header layout, a "." entry for the root, directory names without a trailing '/'), but not
  * the gzip part: Go's DEFLATE encoder has its own match finder and block splitting, unlike
  * zlib's at any level, and it has changed between Go releases, so the same tree gives other
- * bytes with each Go version Flux is built with. Nothing needs the two to agree: every
- * consumer (kustomize-controller, eddy's Kustomization reconciler) checks `artifact.digest`
- * against the bytes the same controller stored and serves. eddy's archive is deterministic on
- * its own terms (one tree, one digest, across runs and machines), and a cluster handed from
- * Flux to eddy gets a rebuilt artifact with the same revision on the first reconcile.
+ * bytes with each Go version Flux is built with; so the tar stream is left to libarchive as well
+ * (the same entries, but directory names end in '/' and the root has no entry). Nothing needs the
+ * two to agree: every consumer (kustomize-controller, eddy's Kustomization reconciler) checks
+ * `artifact.digest` against the bytes the same controller stored and serves. eddy's archive is
+ * deterministic on its own terms (one tree, one digest, across runs and machines), and a cluster
+ * handed from Flux to eddy gets a rebuilt artifact with the same revision on the first reconcile.
  *
  * Not here yet: GitHub App and cloud provider authentication, proxies for ssh:// and git://
  * URLs.
@@ -364,10 +365,10 @@ typedef struct ed_source_verify_result {
  * against only the keys in opts->keys (a temporary GnuPG home per call), and SSH signatures
  * (git's gpg.format=ssh) against the `.sshpub` entries (OpenSSL). On success *out has
  * the message; on failure out->reason says which check failed and err says why, in Flux's
- * words ("signature verification of commit '<sha>' failed: unable to verify commit with any of
- * the given key rings"). Errors: ED_EAUTH (unsigned, wrongly signed), ED_EINVALID (no usable key;
- * a tag mode without a tag object: reason InvalidVerificationMode), ED_ENOTFOUND (not in the
- * cache), ED_ERROR (GnuPG missing).
+ * words ("signature verification of commit '<sha>' failed: unable to verify Git commit: unable
+ * to verify payload with any of the given key rings: no matching key"). Errors: ED_EAUTH (unsigned,
+ * wrongly signed), ED_EINVALID (no usable key; a tag mode without a tag object: reason
+ * InvalidVerificationMode), ED_ENOTFOUND (not in the cache), ED_ERROR (GnuPG missing).
  */
 int ed_source_git_verify(ed_source_cache *cache, const ed_source_verify_opts *opts,
                          ed_source_verify_result *out, ed_err *err);

@@ -275,7 +275,10 @@ int ed_source_sshsig_verify(const char *data, size_t len, const char *sig, size_
         goto cleanup;
     }
     if (!key_allowed(keys, nkeys, ss.key, ss.key_len)) {
-        rc = ed_err_set(err, ED_EAUTH, "unable to verify %s with any of the given SSH keys", what);
+        rc = ed_err_set(err, ED_EAUTH,
+                        "unable to verify Git %s SSH signature: unable to verify payload with any "
+                        "of the given authorized keys: no matching key",
+                        what);
         goto cleanup;
     }
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -288,7 +291,10 @@ int ed_source_sshsig_verify(const char *data, size_t len, const char *sig, size_
     put_string(&signed_data, digest, dl);
     if (!check(ss.key, ss.key_len, ss.sig, ss.sig_len, (unsigned char *)signed_data.data,
                signed_data.len)) {
-        rc = ed_err_set(err, ED_EAUTH, "unable to verify %s with any of the given SSH keys", what);
+        rc = ed_err_set(err, ED_EAUTH,
+                        "unable to verify Git %s SSH signature: unable to verify payload with any "
+                        "of the given authorized keys: no matching key",
+                        what);
         goto cleanup;
     }
     fingerprint(ss.key, ss.key_len, fpr, fpr_len);

@@ -104,12 +104,15 @@ static bool below_root(const ed_artifact_store *store, const char *abs)
     return strncmp(abs, store->root, n) == 0 && (abs[n] == '/' || abs[n] == '\0');
 }
 
-/* Append s to b percent-encoded, every byte but RFC 3986's unreserved ones. */
+/* Append s to b percent-encoded, every byte but RFC 3986's unreserved ones, '/', and ':' and
+ * '@' (which a path segment may hold as they are): Flux writes an OCIRepository's artifact URL
+ * with the digest's "sha256:" unescaped, and so does eddy. */
 static void url_escape(ed_buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/') {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/' ||
+            *p == ':' || *p == '@') {
             ed_buf_append(b, p, 1);
         } else {
             char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};

@@ -100,7 +100,11 @@ static int check_pgp(gpgme_ctx_t ctx, const char *data, size_t data_len, const c
                      size_t sig_len, char keyid[KEY_ID_MAX], const char *what, ed_err *err)
 {
     gpgme_data_t d = NULL, s = NULL;
-    int rc = ed_err_set(err, ED_EAUTH, "unable to verify %s with any of the given key rings", what);
+    /* Flux's words (fluxcd/pkg/git: the object's error around the signature package's). */
+    int rc = ed_err_set(err, ED_EAUTH,
+                        "unable to verify Git %s: unable to verify payload with any of the given "
+                        "key rings: no matching key",
+                        what);
     if (gpgme_data_new_from_mem(&d, data, data_len, 0) != GPG_ERR_NO_ERROR ||
         gpgme_data_new_from_mem(&s, sig, sig_len, 0) != GPG_ERR_NO_ERROR)
         goto cleanup;
@@ -141,7 +145,8 @@ static int verify_commit(git_repository *repo, const git_oid *oid, verifier *v,
     git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
     int rc;
     if (git_commit_extract_signature(&sig, &data, repo, (git_oid *)oid, NULL) != 0)
-        rc = ed_err_set(err, ED_EAUTH, "commit does not have a PGP signature");
+        /* Flux dispatches on the signature's type, which is "empty" here. */
+        rc = ed_err_set(err, ED_EAUTH, "unsupported signature type: empty");
     else
         rc = check_signature(v, data.ptr, data.size, sig.ptr, sig.size, keyid, "commit", err);
     git_buf_dispose(&sig);

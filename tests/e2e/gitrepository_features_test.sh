@@ -114,7 +114,8 @@ get() { kubectl -n "$ns" get gitrepository "$1" -o "jsonpath=$2"; }
 # files NAME: the sorted file list of NAME's artifact, downloaded from the artifact server.
 files() {
     curl -fs "$(get "$1" '{.status.artifact.url}')" -o "$scratch/$1.tar.gz"
-    tar tzf "$scratch/$1.tar.gz" | grep -v '/$' | sort | tr '\n' ' '
+    # (the regular files only: no directory, whatever its name's form)
+    tar tvzf "$scratch/$1.tar.gz" | awk '/^-/ {print $NF}' | sort | tr '\n' ' '
 }
 for r in shared app-include app-sparse app-submodules app-plain; do
     kubectl -n "$ns" wait "gitrepository/$r" --for=condition=Ready --timeout=90s >/dev/null
@@ -460,11 +461,11 @@ for r in wrong-key unsigned-head unsigned-tag tag-without-tag unsigned-tag-name 
     assert_eq "" "$(get "$r" '{.status.artifact.revision}')" "no artifact for $r"
 done
 assert_eq "InvalidCommitSignature" "$(cond wrong-key SourceVerified reason)" "wrong key reason"
-assert_eq "signature verification of commit '$signed_head' failed: unable to verify commit with any of the given key rings" \
+assert_eq "signature verification of commit '$signed_head' failed: unable to verify Git commit: unable to verify payload with any of the given key rings: no matching key" \
     "$(cond wrong-key Ready message)" "wrong key message"
 assert_eq "InvalidCommitSignature" "$(cond unsigned-head Ready reason)" "unsigned commit reason"
 assert_contains "$(cond unsigned-head SourceVerified message)" \
-    "commit does not have a PGP signature" "unsigned commit message"
+    "unsupported signature type: empty" "unsigned commit message"
 assert_eq "InvalidGitObject" "$(cond unsigned-tag SourceVerified reason)" "unsigned tag reason"
 assert_eq "cannot verify signature of tag 'v0.9.0@$unsigned_tag' since it is not signed" \
     "$(cond unsigned-tag SourceVerified message)" "unsigned tag message"

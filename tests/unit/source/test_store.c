@@ -258,6 +258,10 @@ void test_store_url(void **state)
     u = url_with(dir, "http://10.0.0.1:8080", "a b#?.tar.gz");
     assert_string_equal(u, "http://10.0.0.1:8080/ocirepository/apps/web/a%20b%23%3F.tar.gz");
     free(u);
+    /* An OCIRepository's artifact is named by its digest: ':' stays as it is, as in Flux's. */
+    u = url_with(dir, "localhost:9090", "sha256:0123abcd.tar.gz");
+    assert_string_equal(u, "http://localhost:9090/ocirepository/apps/web/sha256:0123abcd.tar.gz");
+    free(u);
 
     ed_err err = ED_ERR_INIT;
     ed_artifact_store *store = (ed_artifact_store *)&err; /* must be reset to NULL */
