@@ -72,16 +72,8 @@ YAML
 commit "app"
 rev1=$(rev)
 
+gitrepository "$repo" "{shard: both}"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: $repo, labels: {shard: both}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$repo.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
----
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: app, labels: {shard: flux}}

@@ -191,16 +191,7 @@ spec:
 YAML
 commit "cases"
 
-kubectl -n "$ns" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: $repo, labels: {shard: both}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$repo.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
-YAML
+gitrepository "$repo" "{shard: both}"
 kubectl -n "$ns" create configmap vars-cm --from-literal=region=eu-west-1 \
     --from-literal=tier=from-configmap >/dev/null
 kubectl -n "$ns" create secret generic vars-secret --from-literal=tier=from-secret \

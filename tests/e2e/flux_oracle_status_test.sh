@@ -59,16 +59,7 @@ commit "the cases"
 
 # The GitRepository of each namespace, reconciled by eddy and read by both (shard both).
 for n in "$nse" "$nsf"; do
-    kubectl -n "$n" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: $repo, labels: {shard: both}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$repo.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
-YAML
+    ns=$n gitrepository "$repo" "{shard: both}"
 done
 
 # pair NAME PATH [SPEC-YAML]: the Kustomization NAME in both namespaces, each on its shard and

@@ -22,13 +22,14 @@ ks_setup() {
         --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
 }
 
-# gitrepository [NAME]: create the GitRepository NAME (default $repo) of the test's repository
-# (after the first commit, so it has an artifact soon).
+# gitrepository [NAME [LABELS]]: create the GitRepository NAME (default $repo) of the test's
+# repository in $ns (after the first commit, so it has an artifact soon), with the labels LABELS
+# (a YAML flow mapping: "{shard: both}").
 gitrepository() {
     kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
-metadata: {name: ${1:-$repo}}
+metadata: {name: ${1:-$repo}${2:+, labels: $2}}
 spec:
   interval: 10m
   url: $EDDY_GIT_HTTP_URL/$repo.git
