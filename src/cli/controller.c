@@ -580,6 +580,14 @@ static void register_image_controllers(ed_manager *m, const struct controller_op
            automation ? "running" : "not started: ImageUpdateAutomation CRD not installed", NULL);
 }
 
+/* Flux's runtime namespace ($RUNTIME_NAMESPACE); without it, the lease's (as eddy's
+ * --watch-all-namespaces=false takes it). */
+static const char *runtime_namespace(const struct controller_opts *o)
+{
+    const char *env = getenv("RUNTIME_NAMESPACE");
+    return env && *env ? env : o->lease_ns;
+}
+
 /* Open storage, serve artifacts, and register every reconciler with the manager. */
 static int register_controllers(ed_manager *m, const struct controller_opts *o, ed_kube *kube,
                                 struct reconcilers *r, ed_err *err)
@@ -644,9 +652,7 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .concurrent_ssa = o->concurrent_ssa,
                                .watch_configs_selector = o->watch_configs_selector,
                                .sops_age_secret = o->sops_age_secret,
-                               /* the runtime namespace: $RUNTIME_NAMESPACE, else the
-                                * lease's (as --watch-all-namespaces=false takes it) */
-                               .sops_age_namespace = o->lease_ns};
+                               .sops_age_namespace = runtime_namespace(o)};
     r->kustomization = ed_kustomization_register(m, &k);
     register_image_controllers(m, o, kube, r);
     char port[16];
