@@ -10,6 +10,11 @@
  * persistent cache under --storage-path and serving artifacts on --storage-addr),
  * Kustomization, and image update automation: ImageRepository (tags kept under --storage-path),
  * ImagePolicy and ImageUpdateAutomation (commits pushed from the same Git cache).
+ *
+ * Its flags are those of Flux's controllers, so that a Flux Deployment's arguments work: the
+ * ones eddy has act as Flux's; the few that mean nothing here (--http-retry, the token cache)
+ * are accepted with a warning; those for what eddy does not build (Vault, workload identity)
+ * are refused.
  */
 #include "cli_int.h"
 
