@@ -5,9 +5,10 @@
  *   1. resolve, read and dry-run every object; an object that cannot be checked yet because the
  *      same set creates what it needs (its CRD, or its Namespace) is checked in its stage;
  *      any other refusal stops everything before a single write;
- *   2. for each stage (CRDs, Namespaces, ClusterRoles / *Class kinds / the rest): decide each
- *      object's action from the dry-run, write only the drifted ones, and after stages 1 and 2
- *      wait until what was applied is ready (CRDs established, Namespaces active).
+ *   2. for each stage (CRDs, Namespaces, ClusterRoles / *Class kinds / the custom stage
+ *      kinds / the rest): decide each object's action from the dry-run, write only the
+ *      drifted ones, and after stages 1 and 2 wait until what was applied is ready (CRDs
+ *      established, Namespaces active).
  */
 #include "apply_int.h"
 
@@ -66,12 +67,85 @@ static int kind_rank(const char *kind)
     return 500;
 }
 
-static int stage_of(const char *kind)
+/* The stages of ed_apply_all, in order; the readiness of the first two is waited for. */
+enum {
+    STAGE_DEFINITIONS = 1,
+    STAGE_CLASSES,
+    STAGE_CUSTOM,
+    STAGE_REST
+};
+
+static void group_of(const char *api_version, char *out, size_t cap);
+
+/* True when custom (a NULL-terminated list of "Kind" and "group/Kind") names the kind of
+ * group. */
+static bool custom_kind(const char *const *custom, const char *group, const char *kind)
+{
+    size_t gl = strlen(group);
+    for (size_t i = 0; custom && custom[i]; i++) {
+        const char *c = custom[i];
+        if (gl ? strncmp(c, group, gl) == 0 && c[gl] == '/' && strcmp(c + gl + 1, kind) == 0
+               : strcmp(c, kind) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Flux's ApplyAllStaged: the definitions first, the classes next, then the custom stage
+ * (a class or a definition named there stays in its own stage), the rest last. */
+static int stage_of(const char *api_version, const char *kind, const char *const *custom)
 {
     if (strcmp(kind, "CustomResourceDefinition") == 0 || strcmp(kind, "Namespace") == 0 ||
         strcmp(kind, "ClusterRole") == 0)
-        return 1;
-    return ed_str_has_suffix(kind, "Class") ? 2 : 3;
+        return STAGE_DEFINITIONS;
+    if (ed_str_has_suffix(kind, "Class"))
+        return STAGE_CLASSES;
+    char group[256];
+    group_of(api_version, group, sizeof(group));
+    return custom_kind(custom, group, kind) ? STAGE_CUSTOM : STAGE_REST;
+}
+
+int ed_apply_group_kinds_parse(const char *list, char ***out, ed_err *err)
+{
+    *out = NULL;
+    size_t n = 0, cap = 4;
+    char **kinds = ed_xcalloc(cap + 1, sizeof(*kinds));
+    const char *p = list ? list : "";
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        const char *b = p, *e = p + len;
+        p = *e ? e + 1 : e;
+        while (b < e && isspace((unsigned char)*b))
+            b++;
+        while (e > b && isspace((unsigned char)e[-1]))
+            e--;
+        if (b == e)
+            continue;
+        const char *slash = memchr(b, '/', (size_t)(e - b));
+        if (slash && (memchr(slash + 1, '/', (size_t)(e - slash - 1)) || slash + 1 == e)) {
+            ed_apply_group_kinds_free(kinds);
+            return ed_err_set(err, ED_EINVALID,
+                              "invalid group/kind \"%.*s\": want Kind or group/Kind", (int)(e - b),
+                              b);
+        }
+        if (slash == b) /* "/Secret": the core group */
+            b++;
+        if (n == cap) {
+            cap *= 2;
+            kinds = ed_xrealloc(kinds, (cap + 1) * sizeof(*kinds));
+        }
+        kinds[n++] = ed_xstrndup(b, (size_t)(e - b));
+        kinds[n] = NULL;
+    }
+    *out = kinds;
+    return 0;
+}
+
+void ed_apply_group_kinds_free(char **kinds)
+{
+    for (size_t i = 0; kinds && kinds[i]; i++)
+        free(kinds[i]);
+    free(kinds);
 }
 
 const char *ed_apply_action_name(ed_apply_action a)
@@ -466,13 +540,14 @@ static int wait_stage(ed_kube *kube, struct item *items, size_t n, int stage, in
         free(r.entries[i].subject);
     }
     free(r.entries);
-    if (rc == 0 && stage == 1)
+    if (rc == 0 && stage == STAGE_DEFINITIONS)
         ed_kube_discovery_reset(kube); /* new CRDs: their kinds must be found from now on */
     return rc;
 }
 
-/* The dry-runs of one apply go out APPLY_THREADS at a time: they change nothing, so a set of
- * many objects is validated in a fraction of the time one request after the other takes. */
+/* The dry-runs of one apply go out APPLY_THREADS at a time (ed_apply_opts.concurrency, Flux's
+ * --concurrent-ssa, changes it): they change nothing, so a set of many objects is validated in
+ * a fraction of the time one request after the other takes. */
 #define APPLY_THREADS 4
 
 struct apply_ctx {
@@ -481,7 +556,8 @@ struct apply_ctx {
     const char *manager;
     bool force;
     int64_t wait_ms;
-    int stage; /* for write_item: the stage being written */
+    int threads; /* dry-runs at a time */
+    int stage;   /* for write_item: the stage being written */
 };
 
 struct check_all {
@@ -550,19 +626,23 @@ static void *check_worker(void *arg)
     }
 }
 
-/* check_one on every item, APPLY_THREADS at a time (the calling thread is one of them). */
+/* check_one on every item, ctx->threads at a time (the calling thread is one of them). */
 static void check_all(struct item *items, size_t n, const struct apply_ctx *ctx)
 {
     struct check_all p = {.items = items, .n = n, .ctx = ctx};
     pthread_mutex_init(&p.lock, NULL);
-    pthread_t threads[APPLY_THREADS - 1];
+    size_t extra = ctx->threads > 1 ? (size_t)ctx->threads - 1 : 0;
+    if (extra + 1 > n)
+        extra = n ? n - 1 : 0;
+    pthread_t *threads = ed_xcalloc(extra ? extra : 1, sizeof(*threads));
     size_t started = 0;
-    for (; n > 1 && started < APPLY_THREADS - 1 && started + 1 < n; started++)
+    for (; started < extra; started++)
         if (pthread_create(&threads[started], NULL, check_worker, &p) != 0)
             break;
     check_worker(&p);
     for (size_t t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
+    free(threads);
     pthread_mutex_destroy(&p.lock);
 }
 
@@ -592,7 +672,8 @@ static void write_item(const struct apply_ctx *ctx, struct item *it)
     bool took = false;
     if (live && !merge_mode(it->desired) && !merge_mode(live)) {
         ed_buf patch = ED_BUF_INIT((size_t)16 << 20);
-        if (ed_apply_takeover_patch(live, ctx->manager, &patch)) {
+        if (ed_apply_takeover_patch(live, ctx->manager,
+                                    ctx->opts ? ctx->opts->takeover_managers : NULL, &patch)) {
             rc = ed_kube_patch(ctx->kube, str_at(live, "/apiVersion"), str_at(live, "/kind"),
                                str_at(live, "/metadata/namespace"), str_at(live, "/metadata/name"),
                                ED_KUBE_PATCH_JSON, patch.data, patch.len, NULL, NULL, &err);
@@ -682,7 +763,8 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
         drop_cluster_namespace(kube, objects, n, o);
         items[i] = (struct item){.desired = o,
                                  .subject = subject_of(o),
-                                 .stage = stage_of(kind),
+                                 .stage = stage_of(ed_node_str(ed_node_get(o, "apiVersion")), kind,
+                                                   opts ? opts->custom_stage_kinds : NULL),
                                  .rank = kind_rank(kind),
                                  .index = i};
     }
@@ -697,8 +779,13 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
     }
 
     /* 1. Validate everything that can be validated before anything is written. */
-    struct apply_ctx ctx = {
-        .kube = kube, .opts = opts, .manager = manager, .force = force, .wait_ms = wait_ms};
+    struct apply_ctx ctx = {.kube = kube,
+                            .opts = opts,
+                            .manager = manager,
+                            .force = force,
+                            .wait_ms = wait_ms,
+                            .threads =
+                                opts && opts->concurrency > 0 ? opts->concurrency : APPLY_THREADS};
     check_all(items, n, &ctx);
     for (size_t i = 0; i < n; i++) {
         if (items[i].held)
@@ -720,7 +807,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
 
     /* 2. Apply stage by stage: what the dry-runs could not check yet first, then the stage's
      * writes, then their outcomes in order. */
-    for (int stage = 1; stage <= 3; stage++) {
+    for (int stage = STAGE_DEFINITIONS; stage <= STAGE_REST; stage++) {
         bool applied = false;
         for (size_t i = 0; i < n; i++) {
             struct item *it = &items[i];
@@ -755,7 +842,7 @@ int ed_apply_all(ed_kube *kube, ed_node *const *objects, size_t n, const ed_appl
             applied = applied || action == ED_APPLY_CREATED || action == ED_APPLY_CONFIGURED;
         }
         staged = res->n;
-        if (applied && stage < 3) {
+        if (applied && (stage == STAGE_DEFINITIONS || stage == STAGE_CLASSES)) {
             rc = wait_stage(kube, items, n, stage, wait_ms, err);
             if (rc)
                 goto cleanup;

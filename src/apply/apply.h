@@ -21,9 +21,10 @@
  *
  *   - fields kubectl owns (client-side and server-side `kubectl apply`, `kubectl edit`, ...)
  *     are taken over before the apply (takeover.c), so what left Git is removed, unless the
- *     object says `kustomize.toolkit.fluxcd.io/ssa: Merge`.
- *
- * Not built yet: custom stage kinds.
+ *     object says `kustomize.toolkit.fluxcd.io/ssa: Merge`; so are those of the managers
+ *     named with Flux's --override-manager;
+ *   - kinds named with Flux's --custom-apply-stage-kinds are applied in a stage of their own,
+ *     after the `*Class` kinds and before the rest (not waited for, as Flux's).
  */
 #ifndef ED_APPLY_H
 #define ED_APPLY_H
@@ -84,7 +85,28 @@ typedef struct ed_apply_opts {
      * controller joins its finalizer's patch here). */
     int (*before_writes)(void *user, ed_err *err);
     void *before_writes_user;
+    /* Flux's --override-manager: more field managers whose fields (applied or updated, a
+     * subresource's aside) are taken over before the apply, as kubectl's are; a
+     * NULL-terminated list, or NULL. */
+    const char *const *takeover_managers;
+    /* Flux's --custom-apply-stage-kinds: kinds (as ed_apply_group_kinds_parse writes them)
+     * applied in a stage of their own, after the `*Class` kinds (which stay in theirs, as do
+     * CRDs, Namespaces and ClusterRoles) and before every other object; a NULL-terminated
+     * list, or NULL. */
+    const char *const *custom_stage_kinds;
+    /* Flux's --concurrent-ssa: how many objects are read and dry-run at a time; 0 for 4. */
+    int concurrency;
 } ed_apply_opts;
+
+/*
+ * Parse Flux's --custom-apply-stage-kinds: a comma-separated list of "group/Kind" ("Kind" or
+ * "/Kind" for the core group), blanks around an entry and empty entries ignored. On success
+ * *out is a NULL-terminated list (free with ed_apply_group_kinds_free), each entry "Kind" for
+ * the core group or "group/Kind", as ed_apply_opts.custom_stage_kinds takes them. Errors:
+ * ED_EINVALID naming the entry without a kind or with more than one '/'.
+ */
+int ed_apply_group_kinds_parse(const char *list, char ***out, ed_err *err);
+void ed_apply_group_kinds_free(char **kinds);
 
 /* "Created", "Configured", ... as in Flux's change set and events. */
 const char *ed_apply_action_name(ed_apply_action a);

@@ -9,7 +9,8 @@
  * marks Flux v1 left on what it applied (the `kustomize.toolkit.fluxcd.io/checksum` and
  * `fluxcd.io/sync-checksum` annotations, the `fluxcd.io/sync-gc-mark` label), as Flux's apply
  * cleanup removes them. Subresource entries (a `kubectl scale`) are not taken: the apply
- * overrides those fields anyway.
+ * overrides those fields anyway. The managers named with Flux's --override-manager (another
+ * tool's, say) are taken over the same way, whether they applied or updated.
  */
 #include "apply_int.h"
 
@@ -38,7 +39,7 @@ static bool has_cleanup(const ed_node *live, size_t i)
 }
 
 /* True for an entry whose fields the controller takes over. */
-static bool taken(const ed_node *entry, const char *manager)
+static bool taken(const ed_node *entry, const char *manager, const char *const *extra)
 {
     const char *m = ed_node_path_str(entry, "/manager");
     const char *op = ed_node_path_str(entry, "/operation");
@@ -48,6 +49,9 @@ static bool taken(const ed_node *entry, const char *manager)
     bool update = strcmp(op, "Update") == 0, apply = strcmp(op, "Apply") == 0;
     if (strncmp(m, "kubectl", 7) == 0)
         return update || apply;
+    for (size_t i = 0; extra && extra[i]; i++)
+        if (strcmp(m, extra[i]) == 0)
+            return update || apply;
     return update && (strcmp(m, "before-first-apply") == 0 || strcmp(m, manager) == 0);
 }
 
@@ -79,12 +83,13 @@ static ed_node *own_apply(ed_node *list, const char *manager)
     return NULL;
 }
 
-bool ed_apply_takeover_patch(const ed_node *live, const char *manager, ed_buf *out)
+bool ed_apply_takeover_patch(const ed_node *live, const char *manager, const char *const *extra,
+                             ed_buf *out)
 {
     const ed_node *mf = ed_node_path(live, "/metadata/managedFields");
     bool any = false;
     for (size_t i = 0; i < ed_node_len(mf) && !any; i++)
-        any = taken(ed_node_at(mf, i), manager);
+        any = taken(ed_node_at(mf, i), manager, extra);
     bool marks = false;
     for (size_t i = 0; i < NCLEANUP && !marks; i++)
         marks = has_cleanup(live, i);
@@ -96,7 +101,7 @@ bool ed_apply_takeover_patch(const ed_node *live, const char *manager, ed_buf *o
     if (any) {
         ed_node *list = ed_node_new_seq(d);
         for (size_t i = 0; i < ed_node_len(mf); i++)
-            if (!taken(ed_node_at(mf, i), manager))
+            if (!taken(ed_node_at(mf, i), manager, extra))
                 ed_node_append(d, list, ed_node_copy(d, ed_node_at(mf, i)));
         ed_node *own = own_apply(list, manager);
         if (!own) {
@@ -116,7 +121,7 @@ bool ed_apply_takeover_patch(const ed_node *live, const char *manager, ed_buf *o
         if (ed_node_kind_of(fields) != ED_NODE_MAP)
             ed_node_set(d, own, "fieldsV1", fields = ed_node_new_map(d));
         for (size_t i = 0; i < ed_node_len(mf); i++)
-            if (taken(ed_node_at(mf, i), manager))
+            if (taken(ed_node_at(mf, i), manager, extra))
                 merge_fields(d, fields, ed_node_path(ed_node_at(mf, i), "/fieldsV1"));
         ed_node *op = ed_node_new_map(d);
         ed_node_set(d, op, "op", ed_node_new_str(d, "replace"));

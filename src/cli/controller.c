@@ -10,9 +10,15 @@
  * persistent cache under --storage-path and serving artifacts on --storage-addr),
  * Kustomization, and image update automation: ImageRepository (tags kept under --storage-path),
  * ImagePolicy and ImageUpdateAutomation (commits pushed from the same Git cache).
+ *
+ * Its flags are those of Flux's controllers, so that a Flux Deployment's arguments work: the
+ * ones eddy has act as Flux's; the few that mean nothing here (--http-retry, the token cache)
+ * are accepted with a warning; those for what eddy does not build (Vault, workload identity)
+ * are refused.
  */
 #include "cli_int.h"
 
+#include "../apply/apply.h"
 #include "../controllers/controllers.h"
 #include "../kube/kube.h"
 #include "../runtime/runtime.h"
@@ -58,8 +64,15 @@ struct controller_opts {
     bool no_remote_bases;
     bool insecure_kubeconfig_exec;
     bool insecure_kubeconfig_tls;
-    bool strict_substitutions; /* feature gate StrictPostBuildSubstitutions (default true) */
-    const char *events_addr;   /* Flux's notification-controller, or NULL */
+    bool strict_substitutions;      /* feature gate StrictPostBuildSubstitutions (default true) */
+    const char *events_addr;        /* Flux's notification-controller, or NULL */
+    bool release_on_cancel;         /* --leader-election-release-on-cancel (default true) */
+    int concurrent_ssa;             /* --concurrent-ssa: dry-runs at a time in one apply */
+    const char **override_managers; /* --override-manager, each (NULL-terminated; owned list) */
+    size_t n_override_managers;
+    char **custom_stage_kinds;          /* --custom-apply-stage-kinds (owned), or NULL */
+    const char *watch_configs_selector; /* --watch-configs-label-selector, or NULL: Flux's */
+    const char *sops_age_secret;        /* --sops-age-secret, or NULL */
 };
 
 struct controller_state {
@@ -126,6 +139,53 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
+static void controller_opts_free(struct controller_opts *o)
+{
+    free(o->override_managers);
+    ed_apply_group_kinds_free(o->custom_stage_kinds);
+}
+
+/* Flux's flags that mean nothing in eddy: accepted (a Flux Deployment's arguments keep
+ * working), their value checked, and said to have no effect. --http-retry: Flux retries the
+ * download of a source's artifact; eddy's Kustomizations read the artifact in-process.
+ * --token-cache-*: Flux caches cloud workload identity tokens; eddy has no cloud auth. */
+static int accept_without_effect(const char *flag, const char *arg)
+{
+    bool ok;
+    if (strcmp(flag, "token-cache-max-duration") == 0) {
+        int64_t ms;
+        ed_err err = ED_ERR_INIT;
+        ok = ed_duration_parse(arg, &ms, &err) == 0 && ms >= 0;
+    } else {
+        char *end;
+        long v = strtol(arg, &end, 10);
+        ok = end != arg && !*end && v >= 0;
+    }
+    if (!ok)
+        return usage_error("--%s takes a %s, not \"%s\"", flag,
+                           strcmp(flag, "token-cache-max-duration") == 0
+                               ? "duration such as 1h"
+                               : "whole number (0 or more)",
+                           arg);
+    fprintf(stderr, "eddy controller: --%s has no effect in eddy (%s)\n", flag,
+            strcmp(flag, "http-retry") == 0
+                ? "Kustomizations read their source's artifact in-process, not over HTTP"
+                : "it caches cloud workload identity tokens, which eddy does not use");
+    return 0;
+}
+
+/* Flux's flags for what eddy does not build: refused, so that a Deployment counting on them
+ * is not left believing they work. */
+static int refuse_unbuilt(const char *flag)
+{
+    return usage_error("--%s is not supported: %s", flag,
+                       strcmp(flag, "sops-vault-configmap") == 0
+                           ? "eddy decrypts SOPS with age and PGP keys only, not through "
+                             "OpenBao/Vault"
+                           : "eddy has no cloud workload identity (object-level service "
+                             "accounts for decryption or kubeconfig)");
+}
+
 /* --feature-gates=Name=bool[,...]: the Flux feature gates eddy has (StrictPostBuildSubstitutions);
  * another name is an error rather than silently ignored. */
 static int parse_feature_gates(const char *arg, struct controller_opts *o)
@@ -188,6 +248,15 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         F_INSECURE_KC_TLS,
         F_FEATURE_GATES,
         F_EVENTS_ADDR,
+        F_ENABLE_LEADER_ELECTION,
+        F_RELEASE_ON_CANCEL,
+        F_CONCURRENT_SSA,
+        F_OVERRIDE_MANAGER,
+        F_CUSTOM_STAGE_KINDS,
+        F_WATCH_CONFIGS_SELECTOR,
+        F_SOPS_AGE_SECRET,
+        F_NO_EFFECT,
+        F_UNBUILT,
     };
     static const struct option flags[] = {
         {"kubeconfig", required_argument, NULL, F_KUBECONFIG},
@@ -224,6 +293,19 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         {"insecure-kubeconfig-tls", optional_argument, NULL, F_INSECURE_KC_TLS},
         {"feature-gates", required_argument, NULL, F_FEATURE_GATES},
         {"events-addr", required_argument, NULL, F_EVENTS_ADDR},
+        {"enable-leader-election", optional_argument, NULL, F_ENABLE_LEADER_ELECTION},
+        {"leader-election-release-on-cancel", optional_argument, NULL, F_RELEASE_ON_CANCEL},
+        {"concurrent-ssa", required_argument, NULL, F_CONCURRENT_SSA},
+        {"override-manager", required_argument, NULL, F_OVERRIDE_MANAGER},
+        {"custom-apply-stage-kinds", required_argument, NULL, F_CUSTOM_STAGE_KINDS},
+        {"watch-configs-label-selector", required_argument, NULL, F_WATCH_CONFIGS_SELECTOR},
+        {"sops-age-secret", required_argument, NULL, F_SOPS_AGE_SECRET},
+        {"http-retry", required_argument, NULL, F_NO_EFFECT},
+        {"token-cache-max-duration", required_argument, NULL, F_NO_EFFECT},
+        {"token-cache-max-size", required_argument, NULL, F_NO_EFFECT},
+        {"sops-vault-configmap", required_argument, NULL, F_UNBUILT},
+        {"default-decryption-service-account", required_argument, NULL, F_UNBUILT},
+        {"default-kubeconfig-service-account", required_argument, NULL, F_UNBUILT},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
@@ -241,9 +323,50 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             o->context = optarg;
             break;
         case F_LEADER_ELECT:
+        case F_ENABLE_LEADER_ELECTION: /* Flux's name for it */
             if (!parse_bool(optarg, &o->leader_elect))
-                return usage_error("--leader-elect takes true or false, not \"%s\"", optarg);
+                return usage_error("--%s takes true or false, not \"%s\"", flag, optarg);
             break;
+        case F_RELEASE_ON_CANCEL:
+            if (!parse_bool(optarg, &o->release_on_cancel))
+                return usage_error("--%s takes true or false, not \"%s\"", flag, optarg);
+            break;
+        case F_CONCURRENT_SSA: {
+            /* Flux's: below 1 counts as 1 */
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v > 1000)
+                return usage_error("--%s takes a number up to 1000, not \"%s\"", flag, optarg);
+            o->concurrent_ssa = v < 1 ? 1 : (int)v;
+            break;
+        }
+        case F_OVERRIDE_MANAGER:
+            /* Flux's is a string array: the flag once per manager, no splitting */
+            if (!*optarg)
+                return usage_error("--%s takes a field manager's name", flag);
+            o->override_managers = ed_xrealloc(
+                o->override_managers, (o->n_override_managers + 2) * sizeof(*o->override_managers));
+            o->override_managers[o->n_override_managers++] = optarg;
+            o->override_managers[o->n_override_managers] = NULL;
+            break;
+        case F_CUSTOM_STAGE_KINDS:
+            ed_apply_group_kinds_free(o->custom_stage_kinds);
+            o->custom_stage_kinds = NULL;
+            if (ed_apply_group_kinds_parse(optarg, &o->custom_stage_kinds, &err) != 0)
+                return usage_error("--%s: %s", flag, err.msg);
+            break;
+        case F_WATCH_CONFIGS_SELECTOR:
+            o->watch_configs_selector = optarg;
+            break;
+        case F_SOPS_AGE_SECRET:
+            o->sops_age_secret = *optarg ? optarg : NULL;
+            break;
+        case F_NO_EFFECT:
+            if (accept_without_effect(flag, optarg) != 0)
+                return 2;
+            break;
+        case F_UNBUILT:
+            return refuse_unbuilt(flag);
         case F_LEASE_NS:
             o->lease_ns = optarg;
             break;
@@ -462,6 +585,14 @@ static void register_image_controllers(ed_manager *m, const struct controller_op
            automation ? "running" : "not started: ImageUpdateAutomation CRD not installed", NULL);
 }
 
+/* Flux's runtime namespace ($RUNTIME_NAMESPACE); without it, the lease's (as eddy's
+ * --watch-all-namespaces=false takes it). */
+static const char *runtime_namespace(const struct controller_opts *o)
+{
+    const char *env = getenv("RUNTIME_NAMESPACE");
+    return env && *env ? env : o->lease_ns;
+}
+
 /* Open storage, serve artifacts, and register every reconciler with the manager. */
 static int register_controllers(ed_manager *m, const struct controller_opts *o, ed_kube *kube,
                                 struct reconcilers *r, ed_err *err)
@@ -520,7 +651,13 @@ static int register_controllers(ed_manager *m, const struct controller_opts *o, 
                                .remote_cache = o->no_remote_bases ? NULL : r->cache,
                                .insecure_kubeconfig_exec = o->insecure_kubeconfig_exec,
                                .insecure_kubeconfig_tls = o->insecure_kubeconfig_tls,
-                               .oci_sources = oci};
+                               .oci_sources = oci,
+                               .override_managers = o->override_managers,
+                               .custom_stage_kinds = (const char *const *)o->custom_stage_kinds,
+                               .concurrent_ssa = o->concurrent_ssa,
+                               .watch_configs_selector = o->watch_configs_selector,
+                               .sops_age_secret = o->sops_age_secret,
+                               .sops_age_namespace = runtime_namespace(o)};
     r->kustomization = ed_kustomization_register(m, &k);
     register_image_controllers(m, o, kube, r);
     char port[16];
@@ -583,10 +720,14 @@ int ed_cli_controller(int argc, char **argv)
         .artifact_retention_records = ED_ARTIFACT_RETENTION_RECORDS,
         .artifact_retention_ttl_ms = ED_ARTIFACT_RETENTION_TTL_MS,
         .strict_substitutions = true,
+        .release_on_cancel = true,
+        .concurrent_ssa = 4,
     };
     int rc = parse_flags(argc, argv, &o);
-    if (rc)
+    if (rc) {
+        controller_opts_free(&o);
         return rc;
+    }
     /* Before any thread exists: SIGTERM and SIGINT are taken by the main loop only. */
     ed_signals_block();
     ed_log_init(o.log_format, o.log_level);
@@ -666,7 +807,8 @@ int ed_cli_controller(int argc, char **argv)
                                 .identity = identity,
                                 .lease_ms = o.lease_ms,
                                 .renew_deadline_ms = o.renew_ms,
-                                .retry_ms = o.retry_ms};
+                                .retry_ms = o.retry_ms,
+                                .keep_on_stop = !o.release_on_cancel};
         leader = ed_leader_new(st.kube, &lopts);
         if (ed_leader_start(leader, &err) != 0) {
             ed_log(ED_LOG_ERROR, "cannot start leader election", "error", err.msg, NULL);
@@ -738,6 +880,7 @@ cleanup:
     ed_notifier_free(notifier); /* the controllers have stopped: nothing more to forward */
     ed_kube_free(st.kube);
     ed_kube_config_free(cfg);
+    controller_opts_free(&o);
     if (exit_code == 0)
         ed_log(ED_LOG_INFO, "stopped", NULL);
     return exit_code;

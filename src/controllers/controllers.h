@@ -281,6 +281,20 @@ typedef struct ed_ks_controller_opts {
     bool insecure_kubeconfig_exec; /* --insecure-kubeconfig-exec: keep a kubeConfig's exec plugin */
     bool insecure_kubeconfig_tls;  /* --insecure-kubeconfig-tls: keep insecure-skip-tls-verify */
     bool oci_sources; /* OCIRepository is served: sourceRef.kind OCIRepository is read too */
+    /* --override-manager: field managers whose fields the apply takes over (NULL-terminated,
+     * borrowed), or NULL */
+    const char *const *override_managers;
+    /* --custom-apply-stage-kinds: as ed_apply_opts.custom_stage_kinds (borrowed), or NULL */
+    const char *const *custom_stage_kinds;
+    int concurrent_ssa; /* --concurrent-ssa: dry-runs at a time (0: 4) */
+    /* --watch-configs-label-selector: the ConfigMaps and Secrets whose changes queue the
+     * Kustomizations that read them; NULL for Flux's reconcile.fluxcd.io/watch=Enabled, ""
+     * for every one */
+    const char *watch_configs_selector;
+    /* --sops-age-secret: a Secret of sops_age_namespace whose `*.agekey` age identities
+     * decrypt for a spec.decryption without a secretRef; NULL for none */
+    const char *sops_age_secret;
+    const char *sops_age_namespace;
 } ed_ks_controller_opts;
 
 /* Register the Kustomization reconciler (and its watch of GitRepositories, and of OCIRepositories

@@ -3,7 +3,9 @@
  * default `reconcile.fluxcd.io/watch=Enabled`): a ConfigMap or Secret carrying that label, when
  * it changes, queues at once every Kustomization of its namespace that reads it: through
  * spec.postBuild.substituteFrom, or (Secrets) spec.kubeConfig.secretRef. Without the label a
- * change is seen at the next reconcile, as with Flux.
+ * change is seen at the next reconcile, as with Flux. Another selector replaces that label as
+ * Flux's flag does; an empty one watches every ConfigMap and Secret (Flux's selector then
+ * matches everything).
  *
  * The two informers (ConfigMaps, Secrets, on that label only) start with the first reconcile,
  * so only the leader runs them; what their first list reports is the starting state, not a
@@ -22,6 +24,7 @@ struct ed_ks_config_watch {
     ed_kube *kube;
     ed_informer *ks_cache;
     ed_queue *queue;
+    const char *selector; /* borrowed; "" for every object */
     pthread_mutex_t lock; /* guards the start */
     bool started;
     atomic_bool synced; /* the first lists are in: later events are changes */
@@ -78,10 +81,12 @@ static void on_config(ed_kube_event_type type, const ed_node *cfg, void *user)
     ed_ctrl_queue_matching(w->ks_cache, w->queue, ns, reads_changed, &cc);
 }
 
-ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache, ed_queue *queue)
+ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache, ed_queue *queue,
+                                           const char *selector)
 {
     ed_ks_config_watch *w = ed_xcalloc(1, sizeof(*w));
     w->kube = kube;
+    w->selector = selector ? selector : WATCH_SELECTOR;
     w->ks_cache = ks_cache;
     w->queue = queue;
     pthread_mutex_init(&w->lock, NULL);
@@ -91,7 +96,8 @@ ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache,
 
 static ed_informer *start_one(ed_ks_config_watch *w, const char *kind)
 {
-    ed_informer_opts io = {.api_version = "v1", .kind = kind, .label_selector = WATCH_SELECTOR};
+    ed_informer_opts io = {
+        .api_version = "v1", .kind = kind, .label_selector = *w->selector ? w->selector : NULL};
     ed_informer *inf = ed_informer_new(w->kube, &io);
     ed_informer_add_handler(inf, on_config, w);
     ed_err err = ED_ERR_INIT;

@@ -16,6 +16,9 @@ typedef struct ed_ks_render_trace {
     /* in: where to record the paths of the tree the build reads (its root: the render's
      * root), or NULL */
     ed_ks_inputs *files;
+    /* in: Flux's --sops-age-secret, the Secret (name, in namespace) whose age identities
+     * decrypt for a spec.decryption without a secretRef; NULL for none */
+    const char *sops_age_secret, *sops_age_namespace;
     /* out: the hash of the postBuild variables substituted (ed_ks_vars_digest), "" when the
      * render read none */
     char vars[65];
@@ -133,10 +136,13 @@ int ed_ks_wait_terminated(ed_kube *kube, const ed_node *obj, const ed_apply_resu
                           int64_t timeout_ms, ed_err *err);
 
 /* Watched configuration objects (ks_configwatch.c): ConfigMaps and Secrets labelled
- * reconcile.fluxcd.io/watch=Enabled queue the Kustomizations (in ks_cache) that read them. */
+ * reconcile.fluxcd.io/watch=Enabled (or matching another selector) queue the Kustomizations
+ * (in ks_cache) that read them. */
 typedef struct ed_ks_config_watch ed_ks_config_watch;
-/* A new watch (not started); kube, ks_cache and queue are borrowed and must outlive it. */
-ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache, ed_queue *queue);
+/* A new watch (not started) of the objects matching selector (NULL for Flux's default label,
+ * "" for every object); kube, ks_cache, queue and selector are borrowed and must outlive it. */
+ed_ks_config_watch *ed_ks_config_watch_new(ed_kube *kube, ed_informer *ks_cache, ed_queue *queue,
+                                           const char *selector);
 /* Start the informers on first use (from a reconcile, so only the leader watches); then a
  * no-op. Waits (up to 10 s each) for their first lists. */
 void ed_ks_config_watch_ensure(ed_ks_config_watch *w);

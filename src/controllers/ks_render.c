@@ -19,10 +19,11 @@
  *      takes it before applying).
  *
  *   2b. spec.decryption (SOPS, with the age and PGP keys of the `*.agekey` and `*.asc`
- *      entries of its Secret): the files secretGenerator reads are decrypted as they are read
- *      (dotenv, YAML, JSON and sops's binary envelope), and after the build every object with
- *      SOPS metadata, before the substitution (src/kustomize/sops.c). Without decryption an
- *      encrypted Secret is refused, as Flux refuses it;
+ *      entries of its Secret; without a secretRef, the age keys of the controller's
+ *      --sops-age-secret in its runtime namespace, as Flux's): the files secretGenerator reads are
+ * decrypted as they are read (dotenv, YAML, JSON and sops's binary envelope), and after the build
+ * every object with SOPS metadata, before the substitution (src/kustomize/sops.c). Without
+ * decryption an encrypted Secret is refused, as Flux refuses it;
  *
  * healthCheckExprs and dependsOn[].readyExpr are refused (BuildFailed, naming the field) until
  * eddy implements them.
@@ -308,9 +309,51 @@ static const ed_node *drop_missing_components(const ed_node *spec, const char *d
 
 /* ---- decryption (kustomize-controller's decryptor: SOPS with age and PGP keys) ---- */
 
+/* Flux's --sops-age-secret: for a spec.decryption without a secretRef, the `*.agekey` age
+ * identities (only those: cloud credentials stay per Kustomization) of the Secret name in
+ * namespace (the runtime namespace) into keys. */
+static int fallback_age_keys(ed_kube *kube, const char *name, const char *ns, ed_sops_keys *keys,
+                             ed_err *err)
+{
+    ed_doc *secret = NULL;
+    ed_err gerr = ED_ERR_INIT;
+    int rc = ed_kube_get(kube, "v1", "Secret", ns, name, &secret, &gerr);
+    if (rc == ED_ENOTFOUND)
+        return ed_err_set(err, rc, "%s", gerr.msg);
+    if (rc)
+        return ed_err_set(err, rc, "cannot get sops SOPS age decryption Secret '%s/%s': %s", ns,
+                          name, gerr.msg);
+    const ed_node *data = ed_node_get(ed_doc_root(secret), "data");
+    for (size_t i = 0; !rc && i < ed_node_len(data); i++) {
+        const char *key = ed_node_key_at(data, i);
+        if (!ed_str_has_suffix(key, ".agekey"))
+            continue;
+        char *value = decode_b64(ed_node_str(ed_node_value_at(data, i)));
+        ed_err kerr = ED_ERR_INIT;
+        size_t vl = value ? strlen(value) : 0;
+        if (!value)
+            rc = ed_err_set(err, ED_EINVALID,
+                            "failed to import '%s' data from sops SOPS age decryption Secret "
+                            "'%s/%s': not base64",
+                            key, ns, name);
+        else if (ed_sops_keys_add_age(keys, key, value, vl, &kerr) != 0)
+            rc = ed_err_set(err, ED_EINVALID,
+                            "failed to import '%s' data from sops SOPS age decryption Secret "
+                            "'%s/%s': %s",
+                            key, ns, name, kerr.msg);
+        if (value)
+            memset(value, 0, vl);
+        free(value);
+    }
+    ed_doc_free(secret);
+    return rc;
+}
+
 /* The keys of spec.decryption's Secret (its `*.agekey` age identities and `*.asc` PGP private
- * keys) into *out; *out stays NULL when the spec asks for no decryption. */
-static int decryption_keys(ed_kube *kube, const ed_node *obj, ed_sops_keys **out, ed_err *err)
+ * keys) into *out, or without a secretRef those of the fallback age Secret (age_secret in
+ * age_ns, when set); *out stays NULL when the spec asks for no decryption. */
+static int decryption_keys(ed_kube *kube, const ed_node *obj, const char *age_secret,
+                           const char *age_ns, ed_sops_keys **out, ed_err *err)
 {
     *out = NULL;
     const ed_node *dec = ed_node_path(obj, "/spec/decryption");
@@ -323,6 +366,8 @@ static int decryption_keys(ed_kube *kube, const ed_node *obj, ed_sops_keys **out
                           provider ? provider : "");
     *out = ed_sops_keys_new();
     const char *name = ed_node_path_str(dec, "/secretRef/name");
+    if (!name && age_secret && *age_secret && age_ns && *age_ns)
+        return fallback_age_keys(kube, age_secret, age_ns, *out, err);
     if (!name)
         return 0; /* no Secret: nothing can be decrypted, which the first encrypted object says */
     const char *ns = ed_node_path_str(obj, "/metadata/namespace");
@@ -584,7 +629,8 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
     bool mask = (flags & ED_KS_RENDER_MASK_SOPS) != 0;
     int rc = 0;
     if (!mask)
-        rc = decryption_keys(kube, obj, &keys, err);
+        rc = decryption_keys(kube, obj, trace ? trace->sops_age_secret : NULL,
+                             trace ? trace->sops_age_namespace : NULL, &keys, err);
     if (!rc)
         rc = ed_ks_flux_overlay(spec, &overlay, err);
     if (!rc) {

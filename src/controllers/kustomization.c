@@ -1908,7 +1908,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         same = clean = keep_build = true;
         goto apply;
     }
-    ed_ks_render_trace trace = {.files = ed_ks_inputs_new(tmpdir)};
+    ed_ks_render_trace trace = {.files = ed_ks_inputs_new(tmpdir),
+                                .sops_age_secret = c->o.sops_age_secret,
+                                .sops_age_namespace = c->o.sops_age_namespace};
     ed_ks_remote_source remote = {.cache = c->o.remote_cache,
                                   .tmp_dir = ed_artifact_store_tmpdir(c->o.store)};
     rc = ed_ks_render_traced(
@@ -1983,7 +1985,10 @@ apply:
                         .written = written,
                         .written_user = c,
                         .before_writes = fin ? finalizer_before_writes : NULL,
-                        .before_writes_user = fin};
+                        .before_writes_user = fin,
+                        .takeover_managers = c->o.override_managers,
+                        .custom_stage_kinds = c->o.custom_stage_kinds,
+                        .concurrency = c->o.concurrent_ssa};
     ed_node_bool(ed_node_path(obj, "/spec/force"), &ao.force);
     out.noop = noop;
     out.old_inventory = inventory;
@@ -2244,7 +2249,8 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
         ed_informer_add_handler(c->oci_source, on_oci_source, c);
     }
     ed_informer_add_handler(c->self, on_self, c);
-    c->config_watch = ed_ks_config_watch_new(c->o.kube, c->self, c->queue);
+    c->config_watch =
+        ed_ks_config_watch_new(c->o.kube, c->self, c->queue, c->o.watch_configs_selector);
     c->deps = ed_ks_deps_new(c->self, c->queue);
     return c;
 }

@@ -16,6 +16,7 @@ struct ed_leader {
     ed_kube *kube;
     char *ns, *name, *identity;
     int64_t lease_ms, renew_deadline_ms, retry_ms;
+    bool keep_on_stop; /* the lease is not released on shutdown: it expires */
 
     pthread_t thread;
     bool started;
@@ -40,6 +41,7 @@ ed_leader *ed_leader_new(ed_kube *kube, const ed_leader_opts *opts)
     l->lease_ms = opts->lease_ms > 0 ? opts->lease_ms : 35000;
     l->renew_deadline_ms = opts->renew_deadline_ms > 0 ? opts->renew_deadline_ms : 30000;
     l->retry_ms = opts->retry_ms > 0 ? opts->retry_ms : 5000;
+    l->keep_on_stop = opts->keep_on_stop;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
     return l;
@@ -194,7 +196,7 @@ static void *campaign(void *arg)
             return NULL;
         }
     }
-    if (ed_leader_is_leader(l))
+    if (ed_leader_is_leader(l) && !l->keep_on_stop)
         release(l);
     return NULL;
 }

@@ -130,6 +130,9 @@ typedef struct ed_leader_opts {
     int64_t lease_ms;          /* 0 for 35 s (Flux's) */
     int64_t renew_deadline_ms; /* 0 for 30 s */
     int64_t retry_ms;          /* 0 for 5 s */
+    /* client-go's ReleaseOnCancel false (Flux's --leader-election-release-on-cancel=false):
+     * on shutdown the lease is left to expire instead of being released */
+    bool keep_on_stop;
 } ed_leader_opts;
 
 /* A candidate (not yet running); kube is borrowed and must outlive it. */
@@ -141,7 +144,8 @@ bool ed_leader_wait(ed_leader *l, int64_t timeout_ms);
 bool ed_leader_is_leader(ed_leader *l);
 /* True once this candidate led and then lost the lease: the process must stop reconciling. */
 bool ed_leader_lost(ed_leader *l);
-/* Stop campaigning, release the lease if held, and free. Accepts NULL. */
+/* Stop campaigning, release the lease if held (unless opts.keep_on_stop), and free. Accepts
+ * NULL. */
 void ed_leader_free(ed_leader *l);
 
 /* ---- HTTP endpoints: /healthz, /readyz, /metrics ---- */

@@ -1,6 +1,7 @@
 /*
  * Unit tests of the apply module's pure parts: kstatus rules per kind, inventory ids and
- * change-set names.
+ * change-set names, the custom stage kinds' parser and the field take-over's choice of
+ * managers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <cmocka.h>
 
 #include "apply/apply.h"
+#include "apply/apply_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,12 +185,82 @@ static void test_opt_outs(void **state)
     }
 }
 
+/* Flux's --custom-apply-stage-kinds: "Kind" and "/Kind" are the core group's, blanks and
+ * empty entries are skipped, an entry Flux could never match is an error naming it. */
+static void test_group_kinds(void **state)
+{
+    (void)state;
+    char **kinds = NULL;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_apply_group_kinds_parse(
+                         " rbac.authorization.k8s.io/Role, Secret,,/ConfigMap ,", &kinds, &err),
+                     0);
+    assert_non_null(kinds);
+    assert_string_equal(kinds[0], "rbac.authorization.k8s.io/Role");
+    assert_string_equal(kinds[1], "Secret");
+    assert_string_equal(kinds[2], "ConfigMap");
+    assert_null(kinds[3]);
+    ed_apply_group_kinds_free(kinds);
+
+    assert_int_equal(ed_apply_group_kinds_parse("", &kinds, &err), 0);
+    assert_null(kinds[0]);
+    ed_apply_group_kinds_free(kinds);
+
+    const char *bad[] = {"apps/v1/Deployment", "apps/", "Role,x.io/"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        kinds = NULL;
+        assert_int_equal(ed_apply_group_kinds_parse(bad[i], &kinds, &err), ED_EINVALID);
+        assert_null(kinds);
+        assert_non_null(strstr(err.msg, "invalid group/kind"));
+    }
+}
+
+/* The take-over patch for a live object whose fields "helm" and "kubectl-edit" own: kubectl's
+ * always, another manager's only when named (Flux's --override-manager), applied or updated;
+ * a named manager's subresource entry never. */
+static void test_takeover_managers(void **state)
+{
+    (void)state;
+    const char *live_json =
+        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\","
+        "\"managedFields\":["
+        "{\"manager\":\"helm\",\"operation\":\"Update\",\"fieldsV1\":{\"f:data\":{\"f:a\":{}}}},"
+        "{\"manager\":\"argocd\",\"operation\":\"Apply\",\"fieldsV1\":{\"f:data\":{\"f:b\":{}}}},"
+        "{\"manager\":\"helm\",\"operation\":\"Update\",\"subresource\":\"status\","
+        "\"fieldsV1\":{\"f:status\":{}}},"
+        "{\"manager\":\"kustomize-controller\",\"operation\":\"Apply\","
+        "\"fieldsV1\":{\"f:data\":{\"f:c\":{}}}}]}}";
+    ed_doc *d = NULL;
+    assert_int_equal(ed_doc_parse_json(live_json, strlen(live_json), &d, NULL), 0);
+    ed_buf patch = ED_BUF_INIT(1 << 20);
+    /* nothing of kubectl's: no patch without named managers */
+    assert_false(ed_apply_takeover_patch(ed_doc_root(d), "kustomize-controller", NULL, &patch));
+    const char *none[] = {"flagger", NULL};
+    assert_false(ed_apply_takeover_patch(ed_doc_root(d), "kustomize-controller", none, &patch));
+    const char *named[] = {"helm", "argocd", NULL};
+    assert_true(ed_apply_takeover_patch(ed_doc_root(d), "kustomize-controller", named, &patch));
+    ed_doc *p = NULL;
+    assert_int_equal(ed_doc_parse_json(patch.data, patch.len, &p, NULL), 0);
+    const ed_node *list = ed_node_path(ed_node_at(ed_doc_root(p), 0), "/value");
+    /* left: helm's status entry and our Apply entry, which now owns a, b and c */
+    assert_int_equal(ed_node_len(list), 2);
+    assert_string_equal(ed_node_path_str(ed_node_at(list, 0), "/subresource"), "status");
+    const ed_node *own = ed_node_at(list, 1);
+    assert_string_equal(ed_node_path_str(own, "/manager"), "kustomize-controller");
+    const char *fields[] = {"/fieldsV1/f:data/f:a", "/fieldsV1/f:data/f:b", "/fieldsV1/f:data/f:c"};
+    for (size_t i = 0; i < 3; i++)
+        assert_non_null(ed_node_path(own, fields[i]));
+    ed_doc_free(p);
+    ed_buf_free(&patch);
+    ed_doc_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kstatus),
-        cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_opt_outs),
+        cmocka_unit_test(test_kstatus),           cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_opt_outs),          cmocka_unit_test(test_group_kinds),
+        cmocka_unit_test(test_takeover_managers),
     };
     return cmocka_run_group_tests_name("apply", tests, NULL, NULL);
 }
