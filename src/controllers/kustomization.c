@@ -1663,8 +1663,12 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     if (!objdoc) {
         rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
-        if (rc == 0 && !in_shard(c, ns, name))
-            rc = ED_ENOTFOUND; /* another controller's (--watch-label-selector): left alone */
+        if (rc == 0 && !in_shard(c, ns, name)) {
+            /* another controller's (--watch-label-selector): left alone */
+            ed_doc_free(objdoc);
+            objdoc = NULL;
+            rc = ED_ENOTFOUND;
+        }
     }
     if (rc == ED_ENOTFOUND) {
         memo_forget(c, key);
