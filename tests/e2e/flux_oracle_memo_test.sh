@@ -4,7 +4,8 @@
 # the build of a Kustomization whose inputs did not change (README, "A new commit rebuilds only
 # the Kustomizations whose inputs changed"); Flux builds on every reconcile. With the same
 # revision, a requested reconcile after a change to the SOPS decryption Secret (a wrong age key,
-# then the Secret deleted, then the key back) and to a postBuild substituteFrom Secret (a new
+# then the Secret deleted, then the key back; spec.decryption.secretRef's and the controllers'
+# --sops-age-secret fallback's) and to a postBuild substituteFrom Secret (a new
 # value) must give in eddy what it gives in Flux: the Ready condition (status, reason, message),
 # the Events, the live objects.
 #
@@ -37,13 +38,19 @@ commit "a SOPS-encrypted Secret, a ConfigMap with a variable"
 for n in "$nse" "$nsf"; do
     new_namespace "$n-t"
     ns=$n gitrepository "$repo" "{shard: both}"
-    kubectl -n "$n" create secret generic sops-age \
-        --from-file=identity.agekey="$fx/identity.agekey" >/dev/null
+    for secret in sops-age sops-fallback; do
+        kubectl -n "$n" create secret generic "$secret" \
+            --from-file=identity.agekey="$fx/identity.agekey" >/dev/null
+    done
     kubectl -n "$n" create secret generic vars --from-literal=name=one >/dev/null
     shard=eddy
     [ "$n" = "$nsf" ] && shard=flux
-    for k in sops:"decryption: {provider: sops, secretRef: {name: sops-age}}" \
-        subst:"postBuild: {substituteFrom: [{kind: Secret, name: vars}]}"; do
+    for k in sops:sops:"decryption: {provider: sops, secretRef: {name: sops-age}}" \
+        fallback:sops:"decryption: {provider: sops}
+  nameSuffix: -fb" \
+        subst:subst:"postBuild: {substituteFrom: [{kind: Secret, name: vars}]}"; do
+        # NAME:PATH:SPEC
+        rest=${k#*:}
         kubectl -n "$n" apply -f - >/dev/null <<YAML
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -51,18 +58,19 @@ metadata: {name: ${k%%:*}, labels: {shard: $shard}}
 spec:
   interval: 10m
   retryInterval: 4s
-  path: ./${k%%:*}
+  path: ./${rest%%:*}
   prune: true
   timeout: 30s
   targetNamespace: $n-t
   sourceRef: {kind: GitRepository, name: $repo}
-  ${k#*:}
+  ${rest#*:}
 YAML
     done
 done
 
-flux_start
-agent --watch-label-selector 'shard in (eddy,both)'
+FLUX_NS=$nsf flux_start --sops-age-secret=sops-fallback
+RUNTIME_NAMESPACE=$nse agent --watch-label-selector 'shard in (eddy,both)' \
+    --sops-age-secret=sops-fallback
 
 # The normalisation: the namespace of the pair and durations.
 norm='def n: if type == "string" then gsub($ns; "NS")
@@ -91,7 +99,7 @@ events() {
 
 # live NS: the Secret and ConfigMap each applied into its target namespace NS, their data.
 live() {
-    kubectl -n "$1" get secret/db configmap/greeting -o json 2>/dev/null |
+    kubectl -n "$1" get secret/db secret/db-fb configmap/greeting -o json 2>/dev/null |
         jq -S '[.items[] | {kind, name: .metadata.name, data}]'
 }
 
@@ -136,44 +144,54 @@ b64() { printf %s "$1" | base64 -w0; }
 
 step "both apply the revision: the Secret decrypted, the variable substituted"
 for n in "$nse" "$nsf"; do
-    ns=$n applied sops "$(rev)"
-    ns=$n applied subst "$(rev)"
+    for k in sops fallback subst; do
+        ns=$n applied "$k" "$(rev)"
+    done
 done
-retry 15 same_status sops
-retry 15 same_status subst
+for k in sops fallback subst; do
+    retry 15 same_status "$k"
+done
 assert_eq "s3cr3t-value" "$(kubectl -n "$nse-t" get secret db -o 'jsonpath={.data.password}' |
     base64 -d)" "eddy decrypted the Secret"
+assert_eq "s3cr3t-value" "$(kubectl -n "$nse-t" get secret db-fb -o 'jsonpath={.data.password}' |
+    base64 -d)" "eddy decrypted the Secret with the fallback key"
 assert_eq "hello one" "$(kubectl -n "$nse-t" get configmap greeting -o 'jsonpath={.data.text}')" \
     "eddy substituted the variable"
 same "the objects applied" "$(live "$nsf-t")" "$(live "$nse-t")" || fail "objects differ"
 
-step "a wrong age key in the decryption Secret: the same revision fails to decrypt in both"
-for n in "$nse" "$nsf"; do
-    kubectl -n "$n" patch secret sops-age --type merge -p "{\"data\":{\"identity.agekey\":\"$(
-        base64 -w0 "$fx/other.agekey")\"}}" >/dev/null
-done
-request sops
-ready sops False
-assert_eq "BuildFailed" "$(ns=$nse ready_reason sops)" "eddy's reason with a wrong key"
-assert_not_contains "$(kubectl -n "$nse" get events,kustomizations -o json)$(cat "$scratch/ctl.log")" \
-    "$(grep -v '^#' "$fx/other.agekey")" "the age key in eddy's Events, status or log"
+# The same for spec.decryption.secretRef's Secret (sops) and the controllers' --sops-age-secret
+# fallback of a decryption without one (fallback).
+for case in sops:sops-age fallback:sops-fallback; do
+    k=${case%%:*}
+    secret=${case#*:}
+    step "$k: a wrong age key in $secret: the same revision fails to decrypt in both"
+    for n in "$nse" "$nsf"; do
+        kubectl -n "$n" patch secret "$secret" --type merge -p "{\"data\":{\"identity.agekey\":\"$(
+            base64 -w0 "$fx/other.agekey")\"}}" >/dev/null
+    done
+    request "$k"
+    ready "$k" False
+    assert_eq "BuildFailed" "$(ns=$nse ready_reason "$k")" "eddy's reason with a wrong key"
+    assert_not_contains "$(kubectl -n "$nse" get events,kustomizations -o json)$(cat "$scratch/ctl.log")" \
+        "$(grep -v '^#' "$fx/other.agekey")" "the age key in eddy's Events, status or log"
 
-step "the decryption Secret deleted: the same error in both"
-for n in "$nse" "$nsf"; do
-    kubectl -n "$n" delete secret sops-age >/dev/null
-done
-request sops
-ready sops False
+    step "$k: $secret deleted: the same error in both"
+    for n in "$nse" "$nsf"; do
+        kubectl -n "$n" delete secret "$secret" >/dev/null
+    done
+    request "$k"
+    ready "$k" False
 
-step "the key back: both recover"
-for n in "$nse" "$nsf"; do
-    kubectl -n "$n" create secret generic sops-age \
-        --from-file=identity.agekey="$fx/identity.agekey" >/dev/null
+    step "$k: the key back: both recover"
+    for n in "$nse" "$nsf"; do
+        kubectl -n "$n" create secret generic "$secret" \
+            --from-file=identity.agekey="$fx/identity.agekey" >/dev/null
+    done
+    request "$k"
+    ready "$k" True
+    same "the objects after the key came back" "$(live "$nsf-t")" "$(live "$nse-t")" ||
+        fail "objects differ"
 done
-request sops
-ready sops True
-same "the objects after the key came back" "$(live "$nsf-t")" "$(live "$nse-t")" ||
-    fail "objects differ"
 
 step "a new value in the substituteFrom Secret: the live object follows in both"
 for n in "$nse" "$nsf"; do
