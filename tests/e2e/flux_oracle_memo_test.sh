@@ -5,8 +5,8 @@
 # the Kustomizations whose inputs changed"); Flux builds on every reconcile. With the same
 # revision, a requested reconcile after a change to the SOPS decryption Secret (a wrong age key,
 # then the Secret deleted, then the key back; spec.decryption.secretRef's and the controllers'
-# --sops-age-secret fallback's) and to a postBuild substituteFrom Secret (a new
-# value) must give in eddy what it gives in Flux: the Ready condition (status, reason, message),
+# --sops-age-secret fallback's) and to the postBuild substituteFrom Secrets (a new value, an
+# optional one made then deleted) must give in eddy what it gives in Flux: the Ready condition (status, reason, message),
 # the Events, the live objects.
 #
 # Every case is a Kustomization given twice, to Flux in namespace omemo-flux and to eddy in
@@ -31,7 +31,7 @@ put subst/cm.yaml <<'YAML'
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: greeting}
-data: {text: "hello ${name}"}
+data: {text: "hello ${name} ${late:=early}"}
 YAML
 commit "a SOPS-encrypted Secret, a ConfigMap with a variable"
 
@@ -48,7 +48,8 @@ for n in "$nse" "$nsf"; do
     for k in sops:sops:"decryption: {provider: sops, secretRef: {name: sops-age}}" \
         fallback:sops:"decryption: {provider: sops}
   nameSuffix: -fb" \
-        subst:subst:"postBuild: {substituteFrom: [{kind: Secret, name: vars}]}"; do
+        subst:subst:"postBuild: {substituteFrom: [{kind: Secret, name: vars},
+    {kind: Secret, name: later, optional: true}]}"; do
         # NAME:PATH:SPEC
         rest=${k#*:}
         kubectl -n "$n" apply -f - >/dev/null <<YAML
@@ -155,7 +156,7 @@ assert_eq "s3cr3t-value" "$(kubectl -n "$nse-t" get secret db -o 'jsonpath={.dat
     base64 -d)" "eddy decrypted the Secret"
 assert_eq "s3cr3t-value" "$(kubectl -n "$nse-t" get secret db-fb -o 'jsonpath={.data.password}' |
     base64 -d)" "eddy decrypted the Secret with the fallback key"
-assert_eq "hello one" "$(kubectl -n "$nse-t" get configmap greeting -o 'jsonpath={.data.text}')" \
+assert_eq "hello one early" "$(kubectl -n "$nse-t" get configmap greeting -o 'jsonpath={.data.text}')" \
     "eddy substituted the variable"
 same "the objects applied" "$(live "$nsf-t")" "$(live "$nse-t")" || fail "objects differ"
 
@@ -200,9 +201,29 @@ for n in "$nse" "$nsf"; do
 done
 request subst
 ready subst True
-assert_eq "hello two" "$(kubectl -n "$nse-t" get configmap greeting -o 'jsonpath={.data.text}')" \
+assert_eq "hello two early" "$(kubectl -n "$nse-t" get configmap greeting -o 'jsonpath={.data.text}')" \
     "eddy's ConfigMap with the new value"
 same "the objects after the new value" "$(live "$nsf-t")" "$(live "$nse-t")" ||
+    fail "objects differ"
+
+step "the optional substituteFrom Secret made, then deleted: the live object follows in both"
+for n in "$nse" "$nsf"; do
+    kubectl -n "$n" create secret generic later --from-literal=late=now >/dev/null
+done
+request subst
+ready subst True
+assert_eq "hello two now" "$(kubectl -n "$nse-t" get configmap greeting -o 'jsonpath={.data.text}')" \
+    "eddy's ConfigMap with the optional Secret's value"
+same "the objects with the optional Secret" "$(live "$nsf-t")" "$(live "$nse-t")" ||
+    fail "objects differ"
+for n in "$nse" "$nsf"; do
+    kubectl -n "$n" delete secret later >/dev/null
+done
+request subst
+ready subst True
+assert_eq "hello two early" "$(kubectl -n "$nse-t" get configmap greeting -o 'jsonpath={.data.text}')" \
+    "eddy's ConfigMap without the optional Secret"
+same "the objects without the optional Secret" "$(live "$nsf-t")" "$(live "$nse-t")" ||
     fail "objects differ"
 
 step "an unchanged Secret costs no build"
