@@ -22,6 +22,9 @@ typedef struct ed_ks_render_trace {
     /* out: the hash of the postBuild variables substituted (ed_ks_vars_digest), "" when the
      * render read none */
     char vars[65];
+    /* out: the hash of the decryption Secret whose keys the render read (spec.decryption's
+     * secretRef, or the --sops-age-secret fallback; ed_ks_decryption_digest), "" when none */
+    char decryption[65];
     /* out: Flux's history digest of the render, "sha256:<hex>" of its objects as one YAML
      * stream after postBuild and before commonMetadata, as kustomize-controller takes it;
      * "" when the render failed */
@@ -41,6 +44,16 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
  * value or name).
  */
 int ed_ks_vars_digest(ed_kube *kube, const ed_node *obj, char out[65], ed_err *err);
+
+/*
+ * The sha256 (hex) of the Secret whose keys decrypt obj's build (spec.decryption.secretRef in
+ * obj's namespace; without a secretRef, age_secret in age_ns when both are set: Flux's
+ * --sops-age-secret), its name and data, "" when obj reads none. Only the hash leaves: the data
+ * are keys. Errors: those of reading it, as the render gives them (a missing Secret, an
+ * unsupported provider).
+ */
+int ed_ks_decryption_digest(ed_kube *kube, const ed_node *obj, const char *age_secret,
+                            const char *age_ns, char out[65], ed_err *err);
 
 /* dependsOn (dependson.c): the Kustomization cache to read dependencies from, and who waits
  * for whom. */

@@ -309,53 +309,53 @@ static const ed_node *drop_missing_components(const ed_node *spec, const char *d
 
 /* ---- decryption (kustomize-controller's decryptor: SOPS with age and PGP keys) ---- */
 
-/* Flux's --sops-age-secret: for a spec.decryption without a secretRef, the `*.agekey` age
- * identities (only those: cloud credentials stay per Kustomization) of the Secret name in
- * namespace (the runtime namespace) into keys. */
-static int fallback_age_keys(ed_kube *kube, const char *name, const char *ns, ed_sops_keys *keys,
-                             ed_err *err)
+/* The sha256 (hex) of a decryption Secret's data (its namespace/name, then each key and base64
+ * value, NUL-separated, in the API's order), for the memo: a Secret whose keys did not change
+ * costs no build. The text hashed holds the keys: it is wiped before it is freed, and only the
+ * hash leaves. */
+static void secret_hash(const ed_node *secret, char out[65])
 {
-    ed_doc *secret = NULL;
-    ed_err gerr = ED_ERR_INIT;
-    int rc = ed_kube_get(kube, "v1", "Secret", ns, name, &secret, &gerr);
-    if (rc == ED_ENOTFOUND)
-        return ed_err_set(err, rc, "%s", gerr.msg);
-    if (rc)
-        return ed_err_set(err, rc, "cannot get sops SOPS age decryption Secret '%s/%s': %s", ns,
-                          name, gerr.msg);
-    const ed_node *data = ed_node_get(ed_doc_root(secret), "data");
-    for (size_t i = 0; !rc && i < ed_node_len(data); i++) {
-        const char *key = ed_node_key_at(data, i);
-        if (!ed_str_has_suffix(key, ".agekey"))
-            continue;
-        char *value = decode_b64(ed_node_str(ed_node_value_at(data, i)));
-        ed_err kerr = ED_ERR_INIT;
-        size_t vl = value ? strlen(value) : 0;
-        if (!value)
-            rc = ed_err_set(err, ED_EINVALID,
-                            "failed to import '%s' data from sops SOPS age decryption Secret "
-                            "'%s/%s': not base64",
-                            key, ns, name);
-        else if (ed_sops_keys_add_age(keys, key, value, vl, &kerr) != 0)
-            rc = ed_err_set(err, ED_EINVALID,
-                            "failed to import '%s' data from sops SOPS age decryption Secret "
-                            "'%s/%s': %s",
-                            key, ns, name, kerr.msg);
-        if (value)
-            memset(value, 0, vl);
-        free(value);
+    const char *ns = ed_node_path_str(secret, "/metadata/namespace");
+    const char *name = ed_node_path_str(secret, "/metadata/name");
+    const ed_node *data = ed_node_get(secret, "data");
+    ns = ns ? ns : "";
+    name = name ? name : "";
+    /* sized first and allocated once: no reallocation leaves a copy of a key behind */
+    size_t len = strlen(ns) + 1 + strlen(name) + 1;
+    for (size_t i = 0; i < ed_node_len(data); i++) {
+        const char *v = ed_node_str(ed_node_value_at(data, i));
+        len += strlen(ed_node_key_at(data, i)) + 1 + (v ? strlen(v) : 0) + 1;
     }
-    ed_doc_free(secret);
-    return rc;
+    char *text = ed_xmalloc(len), *p = text;
+    const char *parts[2] = {ns, name};
+    for (int k = 0; k < 2; k++) {
+        size_t l = strlen(parts[k]) + 1;
+        memcpy(p, parts[k], l);
+        p += l;
+    }
+    for (size_t i = 0; i < ed_node_len(data); i++) {
+        const char *key = ed_node_key_at(data, i);
+        const char *v = ed_node_str(ed_node_value_at(data, i));
+        size_t kl = strlen(key) + 1, vl = (v ? strlen(v) : 0) + 1;
+        memcpy(p, key, kl);
+        memcpy(p + kl, v ? v : "", vl);
+        p += kl + vl;
+    }
+    ed_sha256_hex(text, len, out);
+    OPENSSL_cleanse(text, len);
+    free(text);
 }
 
-/* The keys of spec.decryption's Secret (its `*.agekey` age identities and `*.asc` PGP private
- * keys) into *out, or without a secretRef those of the fallback age Secret (age_secret in
- * age_ns, when set); *out stays NULL when the spec asks for no decryption. */
-static int decryption_keys(ed_kube *kube, const ed_node *obj, const char *age_secret,
-                           const char *age_ns, ed_sops_keys **out, ed_err *err)
+/* The Secret whose keys decrypt obj's build into *out (NULL when there is none to read: no
+ * spec.decryption, or no secretRef and no fallback), and in *fallback whether it is Flux's
+ * --sops-age-secret (age_secret in age_ns, for a spec.decryption without a secretRef: only its
+ * `*.agekey` entries count, cloud credentials staying per Kustomization). Errors are Flux's: a
+ * missing Secret is the API's "secrets \"name\" not found" alone. */
+static int decryption_secret(ed_kube *kube, const ed_node *obj, const char *age_secret,
+                             const char *age_ns, ed_doc **out, bool *fallback, ed_err *err)
 {
     *out = NULL;
+    *fallback = false;
     const ed_node *dec = ed_node_path(obj, "/spec/decryption");
     if (!dec)
         return 0;
@@ -364,43 +364,92 @@ static int decryption_keys(ed_kube *kube, const ed_node *obj, const char *age_se
         return ed_err_set(err, ED_EINVALID,
                           "spec.decryption.provider: '%s' is not supported, only 'sops'",
                           provider ? provider : "");
-    *out = ed_sops_keys_new();
     const char *name = ed_node_path_str(dec, "/secretRef/name");
-    if (!name && age_secret && *age_secret && age_ns && *age_ns)
-        return fallback_age_keys(kube, age_secret, age_ns, *out, err);
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    if (!name && age_secret && *age_secret && age_ns && *age_ns) {
+        name = age_secret;
+        ns = age_ns;
+        *fallback = true;
+    }
     if (!name)
         return 0; /* no Secret: nothing can be decrypted, which the first encrypted object says */
-    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
-    ed_doc *secret = NULL;
     ed_err gerr = ED_ERR_INIT;
-    int rc = ed_kube_get(kube, "v1", "Secret", ns, name, &secret, &gerr);
+    int rc = ed_kube_get(kube, "v1", "Secret", ns, name, out, &gerr);
+    if (rc == ED_ENOTFOUND)
+        return ed_err_set(err, rc, "%s", gerr.msg);
     if (rc)
-        return ed_err_set(err, rc, "cannot get %s decryption Secret '%s/%s': %s", provider, ns,
-                          name, gerr.msg);
+        return ed_err_set(err, rc, "cannot get %s %sdecryption Secret '%s/%s': %s", provider,
+                          *fallback ? "SOPS age " : "", ns, name, gerr.msg);
+    return 0;
+}
+
+/* The keys of spec.decryption's Secret (its `*.agekey` age identities and `*.asc` PGP private
+ * keys) into *out, or without a secretRef the age keys of the fallback Secret (age_secret in
+ * age_ns, when set); *out stays NULL when the spec asks for no decryption. digest (may be NULL)
+ * receives secret_hash of the Secret read, "" when none was. */
+static int decryption_keys(ed_kube *kube, const ed_node *obj, const char *age_secret,
+                           const char *age_ns, ed_sops_keys **out, char *digest, ed_err *err)
+{
+    *out = NULL;
+    if (digest)
+        digest[0] = '\0';
+    ed_doc *secret = NULL;
+    bool fallback = false;
+    int rc = decryption_secret(kube, obj, age_secret, age_ns, &secret, &fallback, err);
+    if (rc || !ed_node_path(obj, "/spec/decryption"))
+        return rc;
+    *out = ed_sops_keys_new();
+    if (!secret)
+        return 0;
+    if (digest)
+        secret_hash(ed_doc_root(secret), digest);
+    const char *provider = "sops";
+    const char *ns = ed_node_path_str(ed_doc_root(secret), "/metadata/namespace");
+    const char *name = ed_node_path_str(ed_doc_root(secret), "/metadata/name");
+    const char *what = fallback ? "sops SOPS age" : provider;
     const ed_node *data = ed_node_get(ed_doc_root(secret), "data");
     for (size_t i = 0; !rc && i < ed_node_len(data); i++) {
         const char *key = ed_node_key_at(data, i);
-        size_t kl = strlen(key);
-        bool age = kl >= 7 && strcmp(key + kl - 7, ".agekey") == 0;
-        bool pgp = kl >= 4 && strcmp(key + kl - 4, ".asc") == 0;
+        bool age = ed_str_has_suffix(key, ".agekey");
+        bool pgp = !fallback && ed_str_has_suffix(key, ".asc");
         if (!age && !pgp)
             continue; /* cloud KMS credentials: not supported */
         char *value = decode_b64(ed_node_str(ed_node_value_at(data, i)));
         if (!value) {
             rc = ed_err_set(err, ED_EINVALID,
-                            "failed to import '%s' data from %s decryption "
-                            "Secret '%s/%s': not base64",
-                            key, provider, ns, name);
+                            "failed to import '%s' data from %s decryption Secret '%s/%s': not "
+                            "base64",
+                            key, what, ns, name);
             break;
         }
         ed_err kerr = ED_ERR_INIT;
         size_t vl = strlen(value);
-        if ((age ? ed_sops_keys_add_age : ed_sops_keys_add_pgp)(*out, key, value, vl, &kerr) != 0)
-            rc = ed_err_set(err, ED_EINVALID, "%s from %s decryption Secret '%s/%s'", kerr.msg,
-                            provider, ns, name);
-        memset(value, 0, vl);
+        if ((age ? ed_sops_keys_add_age : ed_sops_keys_add_pgp)(*out, key, value, vl, &kerr) != 0) {
+            if (fallback)
+                rc = ed_err_set(err, ED_EINVALID,
+                                "failed to import '%s' data from %s decryption Secret '%s/%s': "
+                                "%s",
+                                key, what, ns, name, kerr.msg);
+            else
+                rc = ed_err_set(err, ED_EINVALID, "%s from %s decryption Secret '%s/%s'", kerr.msg,
+                                what, ns, name);
+        }
+        OPENSSL_cleanse(value, vl);
         free(value);
     }
+    ed_doc_free(secret);
+    return rc;
+}
+
+int ed_ks_decryption_digest(ed_kube *kube, const ed_node *obj, const char *age_secret,
+                            const char *age_ns, char out[65], ed_err *err)
+{
+    out[0] = '\0';
+    ed_doc *secret = NULL;
+    bool fallback = false;
+    int rc = decryption_secret(kube, obj, age_secret, age_ns, &secret, &fallback, err);
+    if (!rc && secret)
+        secret_hash(ed_doc_root(secret), out);
     ed_doc_free(secret);
     return rc;
 }
@@ -454,6 +503,20 @@ static bool decryption_disabled(const ed_node *obj)
     return v && strcasecmp(v, "disabled") == 0;
 }
 
+/* kustomize's name of obj's group, version and kind (its resid.Gvk), which Flux's decryption
+ * errors begin with: "Secret.v1.[noGrp]", "Deployment.v1.apps"; malloc'd. */
+static char *gvk_string(const ed_node *obj)
+{
+    const char *kind = ed_node_str(ed_node_get(obj, "kind"));
+    const char *av = ed_node_str(ed_node_get(obj, "apiVersion"));
+    const char *slash = av ? strchr(av, '/') : NULL;
+    const char *version = slash ? slash + 1 : av;
+    int glen = slash ? (int)(slash - av) : 0;
+    return ed_xasprintf("%s.%s.%.*s%s", kind && *kind ? kind : "[noKind]",
+                        version && *version ? version : "[noVer]", glen, slash ? av : "",
+                        glen ? "" : "[noGrp]");
+}
+
 /* Flux's pass over a Secret without SOPS metadata: a `data` value that is a whole
  * SOPS-encrypted file (base64 of it: a hand-written Secret, or a generator's file read where
  * the hook did not see it) is decrypted in the format its key's extension names, and stored
@@ -476,11 +539,15 @@ static int decrypt_secret_values(ed_doc *doc, ed_node *o, const ed_sops_keys *ke
                      : 0;
         OPENSSL_cleanse(v, vl);
         free(v);
-        if (rc)
-            return ed_err_set(err, rc,
-                              "decryption failed for '%s': failed to decrypt and format '%s/%s' "
-                              "Secret field '%s': %s",
-                              name, ns, name, key, derr.msg);
+        if (rc) {
+            char *gvk = gvk_string(o);
+            ed_err_set(err, rc,
+                       "decryption failed for '%s/%s': failed to decrypt and format '%s/%s' Secret "
+                       "field '%s': %s",
+                       gvk, name, ns, name, key, derr.msg);
+            free(gvk);
+            return rc;
+        }
         if (!plain)
             continue;
         char *enc = ed_base64_encode(plain, pl);
@@ -533,12 +600,16 @@ static int decrypt_all(ed_doc **objs, size_t n, const ed_sops_keys *keys, ed_err
         }
         ed_err derr = ED_ERR_INIT;
         int rc = ed_sops_decrypt(objs[i], o, subject, keys, &derr);
-        if (rc)
-            return ed_err_set(err, rc,
-                              "decryption failed for '%s': failed to decrypt and format '%s/%s' "
-                              "%s data: %s",
-                              name ? name : "", ns ? ns : "", name ? name : "", kind ? kind : "",
-                              derr.msg);
+        if (rc) {
+            char *gvk = gvk_string(o);
+            ed_err_set(err, rc,
+                       "decryption failed for '%s/%s': failed to decrypt and format '%s/%s' %s "
+                       "data: %s",
+                       gvk, name ? name : "", ns ? ns : "", name ? name : "", kind ? kind : "",
+                       derr.msg);
+            free(gvk);
+            return rc;
+        }
     }
     return 0;
 }
@@ -622,6 +693,7 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
     *n = 0;
     if (trace) {
         trace->vars[0] = '\0';
+        trace->decryption[0] = '\0';
         trace->digest[0] = '\0';
     }
     const ed_node *spec = drop_missing_components(ed_node_get(obj, "spec"), dir, &filtered, rec);
@@ -630,7 +702,8 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
     int rc = 0;
     if (!mask)
         rc = decryption_keys(kube, obj, trace ? trace->sops_age_secret : NULL,
-                             trace ? trace->sops_age_namespace : NULL, &keys, err);
+                             trace ? trace->sops_age_namespace : NULL, &keys,
+                             trace ? trace->decryption : NULL, err);
     if (!rc)
         rc = ed_ks_flux_overlay(spec, &overlay, err);
     if (!rc) {

@@ -104,13 +104,17 @@ struct hold {
     char subject[300];
 };
 
-/* What a build read, besides the spec: with the same generation, the same states of these
- * paths in a tree and the same postBuild variables give the same objects, so a later revision
- * that changed none of them need not be built again. */
+/* What a build read, besides the spec: with the same object (uid) and generation, the same
+ * states of these paths in a tree, the same postBuild variables and the same decryption Secret
+ * give the same objects, so a later reconcile that changed none of them need not build again.
+ * The controller's flags that change a build (--no-remote-bases, --feature-gates,
+ * --sops-age-secret, --default-service-account) are fixed for the life of the process, as
+ * the memo is. */
 struct memo_build {
     ed_ks_inputs *inputs; /* the paths of the tree it read (owned), NULL when unknown */
     char inputs_fp[65];   /* their fingerprint in the tree it was built from */
     char vars[65];        /* the postBuild variables' hash, "" when none were read */
+    char decryption[65];  /* the decryption Secret's hash, "" when none was read */
     char built[80];       /* Flux's history digest of the output ("sha256:<hex>") */
 };
 
@@ -119,6 +123,7 @@ struct memo_build {
  * since, the cluster provably holds what Git says: no dry-run and no write are needed. */
 struct memo {
     char digest[65];
+    char uid[64]; /* the Kustomization's: one deleted and made again starts at generation 1 */
     int64_t generation;
     uint64_t drifts;   /* drift seen on its objects, counted */
     uint64_t clean_at; /* the count when the cluster last matched: dirty while they differ */
@@ -1315,8 +1320,8 @@ static void memo_check(ed_ks_controller *c, const char *key, const char *digest,
 /* After a success: remember what was applied. The cluster matches it as of drift count
  * `drifts`, unless drifted objects are still held back. build (taken, its inputs then NULL) is
  * what the objects were built from; NULL keeps the memo's (a reconcile that skipped the build). */
-static void memo_store(ed_ks_controller *c, const char *key, const char *digest, int64_t gen,
-                       uint64_t drifts, bool holding, struct memo_build *build)
+static void memo_store(ed_ks_controller *c, const char *key, const char *uid, const char *digest,
+                       int64_t gen, uint64_t drifts, bool holding, struct memo_build *build)
 {
     pthread_mutex_lock(&c->drift_lock);
     struct memo *m = ed_strmap_get(c->memos, key);
@@ -1325,6 +1330,7 @@ static void memo_store(ed_ks_controller *c, const char *key, const char *digest,
         m = ed_xcalloc(1, sizeof(*m));
         ed_strmap_put(c->memos, key, m);
     }
+    snprintf(m->uid, sizeof(m->uid), "%s", uid ? uid : "");
     snprintf(m->digest, sizeof(m->digest), "%s", digest);
     m->generation = gen;
     if (build) {
@@ -1358,12 +1364,26 @@ static void memo_forget(ed_ks_controller *c, const char *key)
     pthread_mutex_unlock(&c->drift_lock);
 }
 
+/* Forget key's memo when it is another object's (uid): a Kustomization deleted and made again
+ * under its name before a reconcile saw it gone starts at generation 1 again, with another spec
+ * and an empty inventory. A memo stored before its first success (drift counted) has no uid
+ * yet and is kept. */
+static void memo_claim(ed_ks_controller *c, const char *key, const char *uid)
+{
+    pthread_mutex_lock(&c->drift_lock);
+    struct memo *m = ed_strmap_get(c->memos, key);
+    if (m && m->uid[0] && strcmp(m->uid, uid ? uid : "") != 0)
+        memo_free(ed_strmap_del(c->memos, key));
+    pthread_mutex_unlock(&c->drift_lock);
+}
+
 /*
  * True when obj's build can be skipped for the tree at root: the memo of its last success is
- * clean (no drift seen since) and of this generation, and every path that build read is in
- * the same state in this tree, with the same postBuild variables. Then *digest, built and
- * *drifts take the memo's (the objects are provably those it applied). Any doubt (no memo, a
- * path that cannot be read, variables that cannot be) says false: the caller builds.
+ * clean (no drift seen since) and of this object and generation, and every path that build
+ * read is in the same state in this tree, with the same postBuild variables and the same
+ * decryption Secret. Then *digest, built and *drifts take the memo's (the objects are provably
+ * those it applied). Any doubt (no memo, a path that cannot be read, variables or a Secret that
+ * cannot be) says false: the caller builds, and says what failed as Flux would.
  * The memo's inputs are read outside the lock: only this Kustomization's reconcile replaces
  * them, and the queue never runs two of those at once.
  */
@@ -1384,11 +1404,16 @@ static bool inputs_unchanged(ed_ks_controller *c, const char *key, const ed_node
     if (!usable || ed_node_len(ed_node_path(obj, "/spec/ignore")) > 0)
         return false;
     ed_err err = ED_ERR_INIT;
-    char fp[65], vars[65];
+    char fp[65], vars[65], dec[65];
     if (ed_ks_inputs_fingerprint(mb.inputs, root, 0, fp, &err) != 0 ||
         strcmp(fp, mb.inputs_fp) != 0)
         return false;
     if (ed_ks_vars_digest(c->o.kube, obj, vars, &err) != 0 || strcmp(vars, mb.vars) != 0)
+        return false;
+    /* a key rotated, broken or deleted shows at this reconcile, as with Flux's */
+    if (ed_ks_decryption_digest(c->o.kube, obj, c->o.sops_age_secret, c->o.sops_age_namespace, dec,
+                                &err) != 0 ||
+        strcmp(dec, mb.decryption) != 0)
         return false;
     snprintf(built, 80, "%s", mb.built);
     return true;
@@ -1683,6 +1708,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (rc)
         return rc;
     ed_node *obj = ed_doc_root(objdoc);
+    const char *uid = ed_node_path_str(obj, "/metadata/uid");
+    memo_claim(c, key, uid);
     bool prune = false;
     ed_node_bool(ed_node_path(obj, "/spec/prune"), &prune);
     inventory = old_inventory(obj);
@@ -1932,6 +1959,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     memo_build_reset(&built);
     built.inputs = trace.files;
     snprintf(built.vars, sizeof(built.vars), "%s", trace.vars);
+    snprintf(built.decryption, sizeof(built.decryption), "%s", trace.decryption);
     snprintf(built.built, sizeof(built.built), "%s", out.digest);
     ed_err fperr = ED_ERR_INIT;
     if (ed_ks_inputs_fingerprint(built.inputs, tmpdir, 0, built.inputs_fp, &fperr) != 0) {
@@ -1966,7 +1994,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     memo_check(c, key, digest, gen, &same, &clean, &drifts);
     if (!same && report_only && adopt_last_apply(obj, out.revision, gen)) {
         /* Detect-only after a restart: what the status says was applied stays as it is. */
-        memo_store(c, key, digest, gen, drifts, false, &built);
+        memo_store(c, key, uid, digest, gen, drifts, false, &built);
         same = clean = true;
         keep_build = true;
     }
@@ -2053,7 +2081,7 @@ apply:
     int64_t left = drift_report(c, key, holds_at, report_only, &out);
     if (left < *requeue_after_ms)
         *requeue_after_ms = left + 50;
-    memo_store(c, key, digest, gen, drifts, out.drift[0] != '\0', keep_build ? NULL : &built);
+    memo_store(c, key, uid, digest, gen, drifts, out.drift[0] != '\0', keep_build ? NULL : &built);
 
 status:
     /* 6. Status and event, on every exit past the source (a finalizer that failed ends the

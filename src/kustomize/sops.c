@@ -717,12 +717,131 @@ bool ed_sops_is_encrypted(const ed_node *obj)
     return ed_node_kind_of(m) == ED_NODE_MAP && ed_node_get(m, "mac") != NULL;
 }
 
+/* Go's wordwrap.WrapString (sops wraps its messages with it): s into out, broken at spaces so
+ * that no line passes lim characters unless one word does; the space at a break is dropped.
+ * ASCII white space only, as sops's texts have; a character is a UTF-8 code point. */
+static void wordwrap(const char *s, size_t lim, ed_buf *out)
+{
+    size_t current = 0, word_len = 0, space_len = 0;
+    ed_buf word = ED_BUF_INIT((size_t)1 << 20), space = ED_BUF_INIT((size_t)1 << 20);
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        bool continuation = (ch & 0xC0) == 0x80; /* inside a code point: not a character */
+        if (ch == '\n') {
+            if (word.len == 0) {
+                if (current + space_len <= lim)
+                    ed_buf_append(out, space.data, space.len);
+            } else {
+                ed_buf_append(out, space.data, space.len);
+                ed_buf_append(out, word.data, word.len);
+            }
+            ed_buf_reset(&space);
+            ed_buf_reset(&word);
+            space_len = word_len = 0;
+            ed_buf_append(out, "\n", 1);
+            current = 0;
+        } else if (ch == ' ' || ch == '\t' || ch == '\v' || ch == '\f' || ch == '\r') {
+            if (space.len == 0 || word.len > 0) {
+                current += space_len + word_len;
+                ed_buf_append(out, space.data, space.len);
+                ed_buf_append(out, word.data, word.len);
+                ed_buf_reset(&space);
+                ed_buf_reset(&word);
+                space_len = word_len = 0;
+            }
+            ed_buf_append(&space, p, 1);
+            space_len++;
+        } else {
+            ed_buf_append(&word, p, 1);
+            if (continuation)
+                continue;
+            word_len++;
+            if (current + word_len + space_len > lim && word_len < lim) {
+                ed_buf_append(out, "\n", 1);
+                current = 0;
+                ed_buf_reset(&space);
+                space_len = 0;
+            }
+        }
+    }
+    if (word.len == 0) {
+        if (current + space_len <= lim)
+            ed_buf_append(out, space.data, space.len);
+    } else {
+        ed_buf_append(out, space.data, space.len);
+        ed_buf_append(out, word.data, word.len);
+    }
+    ed_buf_free(&word);
+    ed_buf_free(&space);
+    ed_buf_append(out, "", 0);
+}
+
+/* Every line of s (an empty one too, none after a final line feed) after prefix, into out. */
+static void prefix_lines(const char *s, const char *prefix, ed_buf *out)
+{
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+        ed_buf_append_str(out, prefix);
+        ed_buf_append(out, s, n);
+        s += n;
+    }
+    ed_buf_append(out, "", 0);
+}
+
+/* sops's report of a data key no key opened, when every recipient is an age one and each
+ * failed because no identity matched (the common case of a wrong key), as sops writes it
+ * (its getDataKeyError's UserError, which Flux puts in its message): the one group of
+ * recipients, each with age's error wrapped at 60 columns, then the trailer wrapped at 75. */
+static void age_mismatch_report(const ed_node *age, size_t identities, ed_buf *out)
+{
+    /* age's NoIdentityMatchError: one error per identity tried */
+    const char *why = identities == 1 ? "identity did not match any of the recipients: incorrect "
+                                        "identity for recipient block"
+                                      : "no identity matched any of the recipients";
+    char *err =
+        ed_xasprintf("failed to create reader for decrypting sops data key with age: %s", why);
+    ed_buf wrapped = ED_BUF_INIT((size_t)1 << 20), item = ED_BUF_INIT((size_t)1 << 20);
+    ed_buf keys = ED_BUF_INIT((size_t)1 << 20);
+    wordwrap(err, 60, &wrapped);
+    prefix_lines(wrapped.data, "  | ", &item);
+    item.data[0] = '-';
+    for (size_t i = 0; i < ed_node_len(age); i++) {
+        const char *recipient = ed_node_str(ed_node_get(ed_node_at(age, i), "recipient"));
+        ed_buf_printf(&keys, "%s%s: FAILED\n", i ? "\n\n" : "", recipient ? recipient : "");
+        prefix_lines(item.data, "  ", &keys);
+    }
+    ed_buf_append_str(out, "Failed to get the data key required to decrypt the SOPS file.\n\n"
+                           "Group 0: FAILED\n");
+    prefix_lines(keys.data ? keys.data : "", "  ", out);
+    ed_buf_append_str(out, "\n\n");
+    wordwrap("Recovery failed because no master key was able to decrypt the file. In order for "
+             "SOPS to recover the file, at least one key has to be successful, but none were.",
+             75, out);
+    free(err);
+    ed_buf_free(&wrapped);
+    ed_buf_free(&item);
+    ed_buf_free(&keys);
+}
+
+/* True when meta names no recipient but age ones, in no explicit key groups. */
+static bool only_age_recipients(const ed_node *meta)
+{
+    static const char *const others[] = {"pgp",      "kms",      "gcp_kms",
+                                         "azure_kv", "hc_vault", "key_groups"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++)
+        if (ed_node_len(ed_node_get(meta, others[i])) > 0)
+            return false;
+    return ed_node_len(ed_node_get(meta, "age")) > 0;
+}
+
 /* The data key, from the first recipient a key opens: age, then PGP (sops's order). */
 static int data_key(const ed_node *meta, const ed_sops_keys *keys, unsigned char out[32],
                     ed_err *err)
 {
     const ed_node *age = ed_node_get(meta, "age"), *pgp = ed_node_get(meta, "pgp");
     ed_err last = ED_ERR_INIT;
+    bool mismatch = keys->nage > 0; /* every age recipient said no identity matched */
     for (size_t i = 0; i < ed_node_len(age) && keys->nage; i++) {
         const char *enc = ed_node_str(ed_node_get(ed_node_at(age, i), "enc"));
         size_t fl = 0, pl = 0;
@@ -730,15 +849,19 @@ static int data_key(const ed_node *meta, const ed_sops_keys *keys, unsigned char
         unsigned char *plain = NULL;
         if (!file) {
             ed_err_set(&last, ED_EINVALID, "sops.age[%zu].enc is not an armored age file", i);
+            mismatch = false;
             continue;
         }
         int rc = age_decrypt(file, fl, keys, &plain, &pl, &last);
         free(file);
-        if (rc)
+        if (rc) {
+            mismatch = mismatch && rc == ED_EAUTH;
             continue;
+        }
         if (pl != 32) {
             wipe_free(plain, pl + 1);
             ed_err_set(&last, ED_EINVALID, "the data key is not 32 bytes");
+            mismatch = false;
             continue;
         }
         memcpy(out, plain, 32);
@@ -749,6 +872,13 @@ static int data_key(const ed_node *meta, const ed_sops_keys *keys, unsigned char
         const char *enc = ed_node_str(ed_node_get(ed_node_at(pgp, i), "enc"));
         if (enc && pgp_data_key(keys, enc, out, &last) == 0)
             return 0;
+    }
+    if (mismatch && only_age_recipients(meta)) {
+        ed_buf report = ED_BUF_INIT(ED_ERR_MSG_MAX);
+        age_mismatch_report(age, keys->nage, &report);
+        ed_err_set(err, ED_EAUTH, "%s", report.data ? report.data : "");
+        ed_buf_free(&report);
+        return ED_EAUTH;
     }
     if (last.code)
         return ed_err_set(err, last.code, "%s", last.msg);

@@ -133,7 +133,7 @@ step "another identity: the build fails, naming the object and not a value"
 ready_is wrong False BuildFailed
 msg=$(ready_message wrong)
 # (the first encrypted object in apply order: ConfigMaps come before Secrets)
-assert_contains "$msg" "decryption failed for 'settings-wrong': failed to decrypt and format '$ns/settings-wrong' ConfigMap data: cannot get sops data key: no age identity matches" \
+assert_contains "$msg" "decryption failed for 'ConfigMap.v1.[noGrp]/settings-wrong': failed to decrypt and format '$ns/settings-wrong' ConfigMap data: cannot get sops data key: Failed to get the data key required to decrypt the SOPS file." \
     "names the object"
 assert_not_contains "$msg$(kubectl -n "$ns" get events -o yaml)" "s3cr3t" "no value in status or events"
 assert_fails "nothing applied" kubectl -n "$ns" get secret db-wrong
