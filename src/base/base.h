@@ -328,6 +328,9 @@ void ed_proc_first_line(const ed_buf *b, char *out, size_t cap);
 
 bool ed_str_has_prefix(const char *s, const char *prefix);
 bool ed_str_has_suffix(const char *s, const char *suffix);
+/* True when s is valid UTF-8 (no overlong form, surrogate or code point past U+10FFFF), as Go's
+ * utf8.ValidString. */
+bool ed_utf8_valid(const char *s);
 /* The value of hexadecimal digit c (either case), or -1 when c is not one. */
 int ed_hex_digit(char c);
 

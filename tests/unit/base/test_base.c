@@ -218,6 +218,26 @@ static void test_duration_format(void **state)
     }
 }
 
+/* UTF-8 as Go's utf8.ValidString judges it: a name with a 0xff byte is not (Git allows it). */
+static void test_utf8_valid(void **state)
+{
+    (void)state;
+    const char *ok[] = {"",
+                        "plain.yaml",
+                        "caf\xc3\xa9.yaml",
+                        "\xe2\x82\xac",
+                        "\xf0\x9f\x98\x80",
+                        "\xf4\x8f\xbf\xbf"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        assert_true(ed_utf8_valid(ok[i]));
+    const char *bad[] = {"bad\xff.yaml", "\xc3",
+                         "\xc0\xaf",     "\xe0\x80\xaf",
+                         "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                         "\x80",         "\xf8\x88\x80\x80\x80"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(ed_utf8_valid(bad[i]));
+}
+
 static void test_time(void **state)
 {
     (void)state;
@@ -615,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_duration_parse),
         cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_strings),
