@@ -44,13 +44,8 @@ static bool has_cleanup(const ed_node *live, size_t i)
     return ed_node_get(ed_node_get(meta, cleanup[i][0]), cleanup[i][1]) != NULL;
 }
 
-/* True when name begins with prefix (Flux's FieldManager without ExactMatch). */
-static bool begins(const char *name, const char *prefix)
-{
-    return strncmp(name, prefix, strlen(prefix)) == 0;
-}
-
-/* True for an entry whose fields the controller takes over. */
+/* True for an entry whose fields the controller takes over; names match by prefix, as Flux's
+ * FieldManager without ExactMatch. */
 static bool taken(const ed_node *entry, const char *manager, const char *const *extra)
 {
     const char *m = ed_node_path_str(entry, "/manager");
@@ -59,12 +54,12 @@ static bool taken(const ed_node *entry, const char *manager, const char *const *
     if (!m || !op || (sub && *sub))
         return false;
     bool update = strcmp(op, "Update") == 0, apply = strcmp(op, "Apply") == 0;
-    if (begins(m, "kubectl"))
+    if (ed_str_has_prefix(m, "kubectl"))
         return update || apply;
     for (size_t i = 0; extra && extra[i]; i++)
-        if (begins(m, extra[i]))
+        if (ed_str_has_prefix(m, extra[i]))
             return update || apply;
-    return update && (begins(m, "before-first-apply") || begins(m, manager));
+    return update && (ed_str_has_prefix(m, "before-first-apply") || ed_str_has_prefix(m, manager));
 }
 
 /* Add every field of src (a fieldsV1 tree) to dst. */
