@@ -86,8 +86,8 @@ typedef struct ed_apply_opts {
     int (*before_writes)(void *user, ed_err *err);
     void *before_writes_user;
     /* Flux's --override-manager: more field managers whose fields (applied or updated, a
-     * subresource's aside) are taken over before the apply, as kubectl's are; a
-     * NULL-terminated list, or NULL. */
+     * subresource's aside) are taken over before the apply, as kubectl's are, each a prefix
+     * of the managers' names as Flux matches them; a NULL-terminated list, or NULL. */
     const char *const *takeover_managers;
     /* Flux's --custom-apply-stage-kinds: kinds (as ed_apply_group_kinds_parse writes them)
      * applied in a stage of their own, after the `*Class` kinds (which stay in theirs, as do

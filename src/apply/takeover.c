@@ -1,23 +1,29 @@
 /*
  * Field ownership taken over from kubectl, as Flux's kustomize-controller does before it
- * applies: fields set with `kubectl apply` (client-side: manager kubectl-client-side-apply,
- * or the older before-first-apply), `kubectl apply --server-side`, `kubectl edit`, `kubectl
- * patch` and the like (managers whose name starts with "kubectl"), and fields the controller
- * itself once wrote with an update, are handed to the controller's apply entry. The next
- * server-side apply then removes what Git no longer has, instead of leaving it owned by
- * kubectl forever. kubectl's last-applied-configuration annotation goes too, and so do the
- * marks Flux v1 left on what it applied (the `kustomize.toolkit.fluxcd.io/checksum` and
- * `fluxcd.io/sync-checksum` annotations, the `fluxcd.io/sync-gc-mark` label), as Flux's apply
- * cleanup removes them. Subresource entries (a `kubectl scale`) are not taken: the apply
- * overrides those fields anyway. The managers named with Flux's --override-manager (another
- * tool's, say) are taken over the same way, whether they applied or updated.
+ * applies (fluxcd/pkg/ssa's cleanup, with the controller's list of field managers): fields set
+ * with `kubectl apply` (client-side: manager kubectl-client-side-apply, or the older
+ * before-first-apply), `kubectl apply --server-side`, `kubectl edit`, `kubectl patch` and the
+ * like, and fields the controller itself once wrote with an update, are handed to the
+ * controller's apply entry. The next server-side apply then removes what Git no longer has,
+ * instead of leaving it owned by kubectl forever. kubectl's last-applied-configuration
+ * annotation goes too, and so do the marks Flux v1 left on what it applied (the
+ * `kustomize.toolkit.fluxcd.io/checksum` and `fluxcd.io/sync-checksum` annotations, the
+ * `fluxcd.io/sync-gc-mark` label), as Flux's apply cleanup removes them. Subresource entries
+ * (a `kubectl scale`) are not taken: the apply overrides those fields anyway. The managers
+ * named with Flux's --override-manager (another tool's, say) are taken over the same way,
+ * whether they applied or updated.
+ *
+ * Flux's list matches a manager's name by prefix, not exactly: "kubectl" (Apply or Update)
+ * takes kubectl-edit and kubectl-client-side-apply, "before-first-apply" and the controller's
+ * own name (Update only) take any name they begin, and so does each --override-manager name
+ * (Apply or Update): `--override-manager=helm` takes helm-controller's fields too. Without an
+ * Apply entry of the controller's yet, the first entry taken becomes it (its apiVersion and
+ * time kept, as Flux renames it), and the merged entry goes last in the list.
  */
 #include "apply_int.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 /* What Flux's apply cleanup removes from a live object: {"annotations" or "labels", key, the
  * key as a JSON pointer segment}. */
@@ -38,7 +44,8 @@ static bool has_cleanup(const ed_node *live, size_t i)
     return ed_node_get(ed_node_get(meta, cleanup[i][0]), cleanup[i][1]) != NULL;
 }
 
-/* True for an entry whose fields the controller takes over. */
+/* True for an entry whose fields the controller takes over; names match by prefix, as Flux's
+ * FieldManager without ExactMatch. */
 static bool taken(const ed_node *entry, const char *manager, const char *const *extra)
 {
     const char *m = ed_node_path_str(entry, "/manager");
@@ -47,12 +54,12 @@ static bool taken(const ed_node *entry, const char *manager, const char *const *
     if (!m || !op || (sub && *sub))
         return false;
     bool update = strcmp(op, "Update") == 0, apply = strcmp(op, "Apply") == 0;
-    if (strncmp(m, "kubectl", 7) == 0)
+    if (ed_str_has_prefix(m, "kubectl"))
         return update || apply;
     for (size_t i = 0; extra && extra[i]; i++)
-        if (strcmp(m, extra[i]) == 0)
+        if (ed_str_has_prefix(m, extra[i]))
             return update || apply;
-    return update && (strcmp(m, "before-first-apply") == 0 || strcmp(m, manager) == 0);
+    return update && (ed_str_has_prefix(m, "before-first-apply") || ed_str_has_prefix(m, manager));
 }
 
 /* Add every field of src (a fieldsV1 tree) to dst. */
@@ -69,11 +76,11 @@ static void merge_fields(ed_doc *d, ed_node *dst, const ed_node *src)
     }
 }
 
-/* The controller's own Apply entry in list (which belongs to d), or NULL. */
-static ed_node *own_apply(ed_node *list, const char *manager)
+/* The controller's own Apply entry in list, or NULL. */
+static const ed_node *own_apply(const ed_node *list, const char *manager)
 {
     for (size_t i = 0; i < ed_node_len(list); i++) {
-        ed_node *e = ed_node_at(list, i);
+        const ed_node *e = ed_node_at(list, i);
         const char *m = ed_node_path_str(e, "/manager");
         const char *op = ed_node_path_str(e, "/operation");
         const char *sub = ed_node_path_str(e, "/subresource");
@@ -87,9 +94,11 @@ bool ed_apply_takeover_patch(const ed_node *live, const char *manager, const cha
                              ed_buf *out)
 {
     const ed_node *mf = ed_node_path(live, "/metadata/managedFields");
+    const ed_node *prev = own_apply(mf, manager);
     bool any = false;
+    /* the controller's own Apply entry is never taken (a named prefix of its name aside) */
     for (size_t i = 0; i < ed_node_len(mf) && !any; i++)
-        any = taken(ed_node_at(mf, i), manager, extra);
+        any = ed_node_at(mf, i) != prev && taken(ed_node_at(mf, i), manager, extra);
     bool marks = false;
     for (size_t i = 0; i < NCLEANUP && !marks; i++)
         marks = has_cleanup(live, i);
@@ -99,30 +108,31 @@ bool ed_apply_takeover_patch(const ed_node *live, const char *manager, const cha
     ed_doc *d = ed_doc_new();
     ed_node *ops = ed_node_new_seq(d);
     if (any) {
+        /* the entries kept in place; the controller's Apply entry, merged, goes last */
         ed_node *list = ed_node_new_seq(d);
         for (size_t i = 0; i < ed_node_len(mf); i++)
-            if (!taken(ed_node_at(mf, i), manager, extra))
+            if (!taken(ed_node_at(mf, i), manager, extra) && ed_node_at(mf, i) != prev)
                 ed_node_append(d, list, ed_node_copy(d, ed_node_at(mf, i)));
-        ed_node *own = own_apply(list, manager);
-        if (!own) {
-            own = ed_node_new_map(d);
-            char now[32];
-            ed_time_rfc3339(time(NULL), now);
-            ed_node_set(d, own, "manager", ed_node_new_str(d, manager));
-            ed_node_set(d, own, "operation", ed_node_new_str(d, "Apply"));
-            ed_node_set(d, own, "apiVersion",
-                        ed_node_new_str(d, ed_node_path_str(live, "/apiVersion")));
-            ed_node_set(d, own, "time", ed_node_new_str(d, now));
-            ed_node_set(d, own, "fieldsType", ed_node_new_str(d, "FieldsV1"));
-            ed_node_set(d, own, "fieldsV1", ed_node_new_map(d));
-            ed_node_append(d, list, own);
+        ed_node *own = prev ? ed_node_copy(d, prev) : NULL;
+        ed_node *fields = NULL;
+        for (size_t i = 0; i < ed_node_len(mf); i++) {
+            const ed_node *e = ed_node_at(mf, i);
+            if (e == prev || !taken(e, manager, extra))
+                continue;
+            if (!own) {
+                /* the first one taken becomes the controller's Apply entry, as Flux renames it */
+                own = ed_node_copy(d, e);
+                ed_node_set(d, own, "manager", ed_node_new_str(d, manager));
+                ed_node_set(d, own, "operation", ed_node_new_str(d, "Apply"));
+            }
+            if (!fields) {
+                fields = ed_node_get(own, "fieldsV1");
+                if (ed_node_kind_of(fields) != ED_NODE_MAP)
+                    ed_node_set(d, own, "fieldsV1", fields = ed_node_new_map(d));
+            }
+            merge_fields(d, fields, ed_node_path(e, "/fieldsV1"));
         }
-        ed_node *fields = ed_node_get(own, "fieldsV1");
-        if (ed_node_kind_of(fields) != ED_NODE_MAP)
-            ed_node_set(d, own, "fieldsV1", fields = ed_node_new_map(d));
-        for (size_t i = 0; i < ed_node_len(mf); i++)
-            if (taken(ed_node_at(mf, i), manager, extra))
-                merge_fields(d, fields, ed_node_path(ed_node_at(mf, i), "/fieldsV1"));
+        ed_node_append(d, list, own);
         ed_node *op = ed_node_new_map(d);
         ed_node_set(d, op, "op", ed_node_new_str(d, "replace"));
         ed_node_set(d, op, "path", ed_node_new_str(d, "/metadata/managedFields"));

@@ -175,6 +175,10 @@ bool ed_log_key_is_secret(const char *key);
 
 /* Milliseconds on the monotonic clock, for timeouts and durations. */
 int64_t ed_time_mono_ms(void);
+/* Nanoseconds on the monotonic clock, for the durations Flux measures and prints in full. */
+int64_t ed_time_mono_ns(void);
+#define ED_NS_PER_MS INT64_C(1000000)
+#define ED_NS_PER_S  INT64_C(1000000000)
 /* t formatted as RFC 3339 in UTC ("2026-11-27T23:19:52Z"), as Kubernetes writes metav1.Time. */
 void ed_time_rfc3339(time_t t, char out[32]);
 /* Seconds since the epoch of an RFC 3339 time in UTC ("2026-11-28T02:30:00Z", fractional
@@ -186,8 +190,10 @@ time_t ed_time_parse_rfc3339(const char *s);
  * truncated). Returns 0, or ED_EINVALID with a message naming the input.
  */
 int ed_duration_parse(const char *s, int64_t *out_ms, ed_err *err);
-/* Format ms as Go does ("1m30s", "10m0s", "500ms"). */
-void ed_duration_format(int64_t ms, char out[32]);
+/* Format ns as Go's time.Duration String() does, the one format of every duration eddy writes,
+ * configured or measured: "10m0s", "1m30s", "500ms", "4.123456ms", "1.234567891s", "2m3.5s",
+ * "1.5µs", "0s" (a configured interval in ms is passed as ms * ED_NS_PER_MS). */
+void ed_duration_string(int64_t ns, char out[32]);
 
 /* ---- hashing ---- */
 
@@ -328,6 +334,9 @@ void ed_proc_first_line(const ed_buf *b, char *out, size_t cap);
 
 bool ed_str_has_prefix(const char *s, const char *prefix);
 bool ed_str_has_suffix(const char *s, const char *suffix);
+/* True when s is valid UTF-8 (no overlong form, surrogate or code point past U+10FFFF), as Go's
+ * utf8.ValidString. */
+bool ed_utf8_valid(const char *s);
 /* The value of hexadecimal digit c (either case), or -1 when c is not one. */
 int ed_hex_digit(char c);
 

@@ -16,6 +16,13 @@ int64_t ed_time_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t ed_time_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * ED_NS_PER_S + ts.tv_nsec;
+}
+
 void ed_time_rfc3339(time_t t, char out[32])
 {
     struct tm tm;
@@ -91,33 +98,44 @@ invalid:
     return ed_err_set(err, ED_EINVALID, "invalid duration \"%s\"", s);
 }
 
-void ed_duration_format(int64_t ms, char out[32])
+/* The fraction of a duration as Go writes it: frac (below 10^prec) as ".ddd" with its trailing
+ * zeros dropped, or "" when it is 0. */
+static void fraction(uint64_t frac, int prec, char out[16])
 {
-    const char *sign = ms < 0 ? "-" : "";
-    uint64_t u = ms < 0 ? (uint64_t)(-(ms + 1)) + 1 : (uint64_t)ms;
+    out[0] = '\0';
+    if (frac == 0)
+        return;
+    snprintf(out, 16, ".%0*llu", prec, (unsigned long long)frac);
+    size_t l = strlen(out);
+    while (out[l - 1] == '0')
+        out[--l] = '\0';
+}
+
+void ed_duration_string(int64_t ns, char out[32])
+{
+    const char *sign = ns < 0 ? "-" : "";
+    /* the magnitude in unsigned arithmetic, so that INT64_MIN has one too */
+    uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+    char frac[16];
     if (u == 0) {
         snprintf(out, 32, "0s");
     } else if (u < 1000) {
-        snprintf(out, 32, "%s%llums", sign, (unsigned long long)u);
+        snprintf(out, 32, "%s%lluns", sign, (unsigned long long)u);
+    } else if (u < 1000000) {
+        fraction(u % 1000, 3, frac);
+        /* U+00B5 MICRO SIGN, as Go writes it */
+        snprintf(out, 32, "%s%llu%s\xc2\xb5s", sign, (unsigned long long)(u / 1000), frac);
+    } else if (u < ED_NS_PER_S) {
+        fraction(u % 1000000, 6, frac);
+        snprintf(out, 32, "%s%llu%sms", sign, (unsigned long long)(u / 1000000), frac);
     } else {
-        uint64_t h = u / 3600000, m = u / 60000 % 60, s = u / 1000 % 60, frac = u % 1000;
-        char sec[16];
-        if (frac) {
-            snprintf(sec, sizeof(sec), "%llu.%03llu", (unsigned long long)s,
-                     (unsigned long long)frac);
-            /* Go trims trailing zeros of the fraction. */
-            size_t l = strlen(sec);
-            while (sec[l - 1] == '0')
-                sec[--l] = '\0';
-        } else {
-            snprintf(sec, sizeof(sec), "%llu", (unsigned long long)s);
-        }
+        fraction(u % ED_NS_PER_S, 9, frac);
+        unsigned long long secs = u / ED_NS_PER_S, h = secs / 3600, m = secs / 60 % 60;
         if (h)
-            snprintf(out, 32, "%s%lluh%llum%ss", sign, (unsigned long long)h, (unsigned long long)m,
-                     sec);
+            snprintf(out, 32, "%s%lluh%llum%llu%ss", sign, h, m, secs % 60, frac);
         else if (m)
-            snprintf(out, 32, "%s%llum%ss", sign, (unsigned long long)m, sec);
+            snprintf(out, 32, "%s%llum%llu%ss", sign, m, secs % 60, frac);
         else
-            snprintf(out, 32, "%s%ss", sign, sec);
+            snprintf(out, 32, "%s%llu%ss", sign, secs, frac);
     }
 }

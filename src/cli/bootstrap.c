@@ -174,7 +174,7 @@ static ed_doc *new_object(const char *api_version, const char *kind, const char 
 static int render_sync(const struct boot_opts *o, const char *path, bool with_secret, ed_buf *out)
 {
     char interval[32];
-    ed_duration_format(o->interval_ms, interval);
+    ed_duration_string(o->interval_ms * ED_NS_PER_MS, interval);
     ed_doc *repo =
         new_object("source.toolkit.fluxcd.io/v1", "GitRepository", o->g.ns, "flux-system");
     put_str(repo, "/spec/interval", interval);

@@ -44,7 +44,7 @@ static void put_bool(ed_doc *d, const char *path, bool value)
 static void put_duration(ed_doc *d, const char *path, int64_t ms)
 {
     char text[32];
-    ed_duration_format(ms, text);
+    ed_duration_string(ms * ED_NS_PER_MS, text);
     put_str(d, path, text);
 }
 
@@ -1093,7 +1093,7 @@ static void go_struct_view(ed_doc *d, const ed_cli_kind *k, ed_node *spec)
         ed_err err = ED_ERR_INIT;
         if (text && ed_duration_parse(text, &ms, &err) == 0) {
             char go[32];
-            ed_duration_format(ms, go);
+            ed_duration_string(ms * ED_NS_PER_MS, go);
             ed_node_set(d, spec, durations[i], ed_node_new_str(d, go));
         }
     }

@@ -77,7 +77,7 @@ static char *with_drift(const char *ready_msg, const char *drift)
     if (when != (time_t)-1) {
         int64_t left = ((int64_t)when - (int64_t)time(NULL)) * 1000;
         char d[32];
-        ed_duration_format(left > 0 ? left : 0, d);
+        ed_duration_string((left > 0 ? left : 0) * ED_NS_PER_MS, d);
         ed_buf_printf(&b, "%.*sreverting in %s", (int)(at - drift), drift, d);
     } else {
         ed_buf_append_str(&b, drift);

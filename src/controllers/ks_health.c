@@ -258,7 +258,7 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exp
         return 0;
     ed_err err = ED_ERR_INIT;
     ed_apply_result *targets = wait ? NULL : health_targets(obj, &err);
-    int64_t t0 = ed_time_mono_ms();
+    int64_t t0 = ed_time_mono_ns();
     int rc = err.code;
     if (!rc) {
         ed_apply_result set = without_self(wait ? changes : targets, obj);
@@ -275,7 +275,7 @@ int ed_ks_check_health(ed_kube *kube, const ed_node *obj, const ed_ks_exprs *exp
         free(set.entries);
     }
     char took[32];
-    ed_duration_format(ed_time_mono_ms() - t0, took);
+    ed_duration_string(ed_time_mono_ns() - t0, took);
     if (rc) {
         snprintf(msg, msgcap, "%s", err.msg);
         snprintf(ready_msg, ready_cap, "health check failed after %s: %s", took, err.msg);

@@ -54,11 +54,11 @@ static ed_node *history_metadata(ed_doc *d, const char *revision, const char *or
 
 void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const char *digest,
                           const char *result, const char *revision, const char *origin_revision,
-                          int64_t duration_ms)
+                          int64_t duration_ns)
 {
     char now[32], took[32];
     ed_time_rfc3339(time(NULL), now);
-    ed_duration_format(duration_ms, took);
+    ed_duration_string(duration_ns, took);
     size_t n = ed_node_len(old);
     ed_node **items = ed_xcalloc(n + 1, sizeof(ed_node *));
     size_t count = 0;

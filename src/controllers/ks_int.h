@@ -171,11 +171,12 @@ void ed_ks_config_watch_free(ed_ks_config_watch *w);
  * Record a reconcile in status.history (ks_history.c): old is the object's current history (or
  * NULL), digest the build's "sha256:<hex>", result the Ready reason, revision the source
  * revision, origin_revision the artifact's org.opencontainers.image.revision (or NULL),
- * duration_ms how long the reconcile took. Sets status.history in d.
+ * duration_ns how long the reconcile took (written as Go writes it, to the nanosecond). Sets
+ * status.history in d.
  */
 void ed_ks_history_record(ed_doc *d, ed_node *status, const ed_node *old, const char *digest,
                           const char *result, const char *revision, const char *origin_revision,
-                          int64_t duration_ms);
+                          int64_t duration_ns);
 
 /*
  * spec.ignore (ks_ignore.c): in each of docs (the objects about to be applied) that a rule

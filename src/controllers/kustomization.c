@@ -141,7 +141,7 @@ struct outcome {
     char drift[1024];                     /* the Drifted condition's message, or "" */
     const char *healthy; /* the Healthy condition's status when health was checked, or NULL */
     char digest[80];     /* "sha256:<hex>" of the built YAML, once built ("" before) */
-    int64_t started_ms;  /* when the reconcile started (monotonic), for the history */
+    int64_t started_ns;  /* when the reconcile started (monotonic), for the history */
     char health_message[ED_ERR_MSG_MAX * 2];
     bool ok;
     bool attempted;     /* past the source and dependency checks: lastAttemptedRevision moves */
@@ -274,7 +274,7 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
     if (out->digest[0] && (!out->noop || new_revision(obj, out)))
         ed_ks_history_record(d, status, ed_node_path(obj, "/status/history"), out->digest,
                              out->ok ? "ReconciliationSucceeded" : out->reason, out->revision,
-                             out->origin_revision, ed_time_mono_ms() - out->started_ms);
+                             out->origin_revision, ed_time_mono_ns() - out->started_ns);
     /* Healthy: only while wait or healthChecks ask for health (Flux). */
     bool wait = false;
     ed_node_bool(ed_node_path(obj, "/spec/wait"), &wait);
@@ -312,7 +312,7 @@ static int write_status(ed_ks_controller *c, const ed_node *obj, const struct ou
         const char *was = ed_cond_message(conds, "Reconciling");
         if (out->stage) {
             char t[32];
-            ed_duration_format(out->timeout_ms, t);
+            ed_duration_string(out->timeout_ms * ED_NS_PER_MS, t);
             snprintf(progress, sizeof(progress), "%s for revision %s with a timeout of %s",
                      out->stage, out->revision ? out->revision : "", t);
         } else if (was) {
@@ -356,7 +356,7 @@ static bool write_progressing(ed_ks_controller *c, const ed_node *obj, const cha
     /* lastHandledReconcileAt waits for the outcome: `eddy reconcile` reads it as "done". */
     ed_node_remove(sp.status, "lastHandledReconcileAt");
     char t[32], msg[ED_ERR_MSG_MAX];
-    ed_duration_format(timeout_ms, t);
+    ed_duration_string(timeout_ms * ED_NS_PER_MS, t);
     snprintf(msg, sizeof(msg), "Fetching manifests for revision %s with a timeout of %s",
              revision ? revision : "", t);
     ed_cond_set(sp.doc, sp.conditions, "Reconciling", "True", "Progressing", msg, sp.generation);
@@ -390,7 +390,7 @@ static void write_health_progress(void *user)
     sp.always = true;
     ed_node_remove(sp.status, "lastHandledReconcileAt");
     char t[32], msg[ED_ERR_MSG_MAX];
-    ed_duration_format(hp->timeout_ms, t);
+    ed_duration_string(hp->timeout_ms * ED_NS_PER_MS, t);
     snprintf(msg, sizeof(msg), "Running health checks for revision %s with a timeout of %s",
              hp->revision ? hp->revision : "", t);
     ed_cond_set(sp.doc, sp.conditions, "Reconciling", "True", "Progressing", msg, sp.generation);
@@ -525,8 +525,8 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
     if (out->noop && !new_revision(obj, out))
         return;
     char took[32], next[32], msg[128];
-    ed_duration_format(ed_time_mono_ms() - out->started_ms, took);
-    ed_duration_format(interval_ms, next);
+    ed_duration_string(ed_time_mono_ns() - out->started_ns, took);
+    ed_duration_string(interval_ms * ED_NS_PER_MS, next);
     snprintf(msg, sizeof(msg), "Reconciliation finished in %s, next run in %s", took, next);
     ks_event(c, obj, "Normal", "ReconciliationSucceeded", msg, out->revision, out->origin_revision,
              true);
@@ -537,7 +537,7 @@ static void dependency_event(ed_ks_controller *c, const ed_node *obj, const stru
                              int64_t wait_ms)
 {
     char d[32], note[128];
-    ed_duration_format(wait_ms, d);
+    ed_duration_string(wait_ms * ED_NS_PER_MS, d);
     snprintf(note, sizeof(note), "Dependencies do not meet ready condition, retrying in %s", d);
     ed_log(ED_LOG_INFO, note, "controller", "kustomization", "name", str_at(obj, "/metadata/name"),
            "namespace", str_at(obj, "/metadata/namespace"), "error", out->message, NULL);
@@ -1062,7 +1062,7 @@ static void on_drift(ed_kube_event_type type, const ed_node *obj, void *user)
             char when[48] = "now";
             if (grace > 0) {
                 char d[32];
-                ed_duration_format(grace, d);
+                ed_duration_string(grace * ED_NS_PER_MS, d);
                 snprintf(when, sizeof(when), "in %s", d);
             }
             snprintf(then, sizeof(then), "%s %s", deleted ? "recreating" : "reverting", when);
@@ -1671,7 +1671,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_apply_result *inventory = NULL;
     ed_kube *kc = NULL;        /* the client to apply with (impersonation, kubeConfig), or NULL */
     ed_ks_exprs *exprs = NULL; /* spec.healthCheckExprs, parsed (step 2) */
-    struct outcome out = {.reason = "ReconciliationFailed", .started_ms = ed_time_mono_ms()};
+    struct outcome out = {.reason = "ReconciliationFailed", .started_ns = ed_time_mono_ns()};
     struct memo_build built = {0};     /* what this reconcile's build read, for memo_store */
     bool keep_build = false;           /* the memo's build stays (no build, or stored already) */
     ed_ctrl_finalizer_job *fin = NULL; /* adding the finalizer, in flight (step 2) */
@@ -1835,7 +1835,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         /* Not ready yet: try again after --requeue-dependency, as Flux does (not an error). */
         int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
         char wait[32];
-        ed_duration_format(wait_ms, wait);
+        ed_duration_string(wait_ms * ED_NS_PER_MS, wait);
         out.reason = "ArtifactFailed";
         snprintf(out.message, sizeof(out.message), "Source artifact not found, retrying in %s",
                  wait);

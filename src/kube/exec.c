@@ -303,7 +303,7 @@ int ed_kube_exec_run(const ed_kube_config *cfg, int64_t timeout_ms, ed_kube_exec
         goto cleanup;
     case ED_PROC_TIMED_OUT: {
         char limit[32];
-        ed_duration_format(timeout_ms, limit);
+        ed_duration_string(timeout_ms * ED_NS_PER_MS, limit);
         rc = ed_err_set(err, ED_ETIMEOUT,
                         "exec plugin \"%s\" did not finish within %s and was killed%s", x->command,
                         limit, line);

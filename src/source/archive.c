@@ -729,7 +729,8 @@ static char **sorted_names(int dirfd, size_t *n)
  * libarchive converts each name from the charset of the locale it first meets on the archive;
  * the process runs in the C locale (ASCII), where a name such as `café.yaml` has no conversion
  * and the header fails. Headers are written in a UTF-8 locale of this thread instead, which
- * passes the bytes through (an ASCII name gives the same bytes in either). */
+ * passes the bytes through (an ASCII name gives the same bytes in either; a name that is not
+ * UTF-8 is written as bytes, see write_header). */
 static locale_t utf8_locale;
 static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
 
@@ -754,7 +755,14 @@ static int write_header(struct archive *a, const char *path, bool is_dir, mode_t
     pthread_once(&utf8_once, utf8_init);
     locale_t old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
     int rc = 0;
-    if (archive_write_header(a, e) != ARCHIVE_OK)
+    int r = archive_write_header(a, e);
+    /* A name that is not UTF-8 (Git names are bytes: 0xff is a name) has no conversion;
+     * libarchive warns and writes its bytes as they are in the PAX path record (marked
+     * hdrcharset=BINARY), which is what Go's archive/tar writes in Flux's artifact: the entry
+     * is there, under the same name. */
+    if (r == ARCHIVE_WARN && !ed_utf8_valid(name))
+        r = ARCHIVE_OK;
+    if (r != ARCHIVE_OK)
         rc = ed_err_set(err, ED_ERROR, "archive '%s': %s", path, archive_error_string(a));
     if (old)
         uselocale(old);

@@ -176,7 +176,7 @@ static int transfer_error(ed_err *err, const ed_source_auth *auth, int gitrc, co
 {
     if (ed_source_deadline_passed(auth->deadline)) {
         char took[32];
-        ed_duration_format(auth->deadline->timeout_ms, took);
+        ed_duration_string(auth->deadline->timeout_ms * ED_NS_PER_MS, took);
         return ed_err_set(err, ED_ETIMEOUT, "%s '%s': timed out after %s", what, url_safe, took);
     }
     /* Refused credentials, host keys and certificates in Flux's words: go-git's error under

@@ -217,7 +217,7 @@ static int push_error(ed_err *err, const struct push_auth *pa, const ed_source_d
 {
     if (ed_source_deadline_passed(deadline)) {
         char took[32];
-        ed_duration_format(deadline->timeout_ms, took);
+        ed_duration_string(deadline->timeout_ms * ED_NS_PER_MS, took);
         return ed_err_set(err, ED_ETIMEOUT, "push to '%s': timed out after %s", url_safe, took);
     }
     const git_error *e = git_error_last();

@@ -17,10 +17,10 @@
 # postBuild substitute/substituteFrom with optional references, `${var:=default}` and the
 # `$${var}` escape (long values, a value substituted in the YAML text, the opt-out label),
 # buildMetadata (replacing the kustomization's own; the origin of a generated entry; Flux's
-# originAnnotations for a kustomization without resources) and a path with no manifest. A
-# path holding a non-Kubernetes YAML file fails both (BuildFailed, nothing applied, no
-# history), each message naming the file in its own words; a remote spec component is refused
-# by both with the same message.
+# originAnnotations for a kustomization without resources), a path with no manifest and one
+# beside a file whose name is not UTF-8. A path holding a non-Kubernetes YAML file fails both
+# (BuildFailed, nothing applied, no history), each message naming the file in its own words; a
+# remote spec component is refused by both with the same message.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 . "$EDDY_ROOT/tests/e2e/flux_lib.sh"
@@ -140,6 +140,18 @@ resources: [cm.yaml]
 buildMetadata: [originAnnotations]
 YAML
 cp "$work/plain/nested/cm.yaml" "$work/meta/cm.yaml"
+# rawname: beside its kustomization, a file whose name is not UTF-8 (a byte 0xff: Git names
+# are bytes); the artifact holds it (Flux's controller downloads eddy's) and both build the rest.
+put rawname/kustomization.yaml <<'YAML'
+resources: [cm.yaml]
+YAML
+put rawname/cm.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: rawname}
+data: {k: v}
+YAML
+put "rawname/notes"$'\xff'".txt" <<<"not UTF-8"
 # generators: a kustomization.yaml without resources (Flux's generator then adds
 # buildMetadata: [originAnnotations], so that kustomize does not call it empty)
 put generators/kustomization.yaml <<'YAML'
@@ -262,11 +274,12 @@ oracle_ks meta ./meta "  namePrefix: m-
   buildMetadata: [transformerAnnotations]"
 oracle_ks empty ./empty
 oracle_ks generators ./generators
+oracle_ks rawname ./rawname
 oracle_ks invalid ./invalid "  namePrefix: i-"
 oracle_ks remote ./meta "  namePrefix: r-
   components: ['https://example.com/org/repo//components/x']
   ignoreMissingComponents: true"
-cases=(plain sorted overlay vars origins meta empty generators)
+cases=(plain sorted overlay vars origins meta empty generators rawname)
 for k in "${cases[@]}"; do
     if ! kubectl -n "$ns" wait "kustomization/$k" --for=condition=Ready --timeout=180s >/dev/null; then
         kubectl -n "$ns" get kustomization "$k" -o yaml
@@ -329,6 +342,8 @@ assert_contains "${flux_live[meta]}" 'alpha.config.kubernetes.io/transformations
 assert_eq '{"entries":[]}' "${flux_inventory[empty]}" "Flux builds nothing from an empty path"
 assert_contains "${flux_live[generators]}" 'configuredIn: kustomization.yaml' \
     "Flux's origin annotations on a kustomization without resources"
+assert_contains "${flux_inventory[rawname]}" "${ns}_rawname__ConfigMap" \
+    "Flux builds from an artifact holding a name that is not UTF-8"
 
 step "eddy takes each case over"
 for k in "${cases[@]}"; do

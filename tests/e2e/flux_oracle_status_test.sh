@@ -119,14 +119,17 @@ agent --watch-label-selector 'shard in (eddy,both)' --min-retry-delay 750ms --ma
     --interval-jitter-percentage 5
 
 # The normalisation: the namespace of the pair (also inside the target's name), durations
-# ("6s", "1m30s", "250ms", "1.5s") and the directory where each unpacked the artifact. One
+# ("6s", "1m30s", "250ms", "1.5s") and the directory where each unpacked the artifact. A
+# duration keeps whether it has a fraction (DUR.F): a measured one is printed in full, as Go's
+# Duration.String() ("4.123456ms", "1.234567891s"), a configured one is whole ("10m0s"). One
 # deliberate difference: what follows "kustomize build failed: <phase>: " is eddy's own
 # engine's error (it names the kustomization.yaml and the entry, not temporary paths), so only
 # the phase is compared (README, Kustomization status).
 norm='def n: if type == "string" then gsub($ns; "NS")
     | gsub("stat /[^ :]+/missing:"; "stat ROOT/missing:")
     | gsub("^(?<p>kustomize build failed: [^:]+: ).*"; "\(.p)(kustomize error)")
-    | gsub("(?<![0-9a-z.])[0-9]+(\\.[0-9]+)?(ms|s|m|h)([0-9]+(\\.[0-9]+)?(ms|s|m|h))*(?![a-z])"; "DUR")
+    | gsub("(?<![0-9a-z.])(?<d>[0-9]+(\\.[0-9]+)?(ns|µs|ms|s|m|h)([0-9]+(\\.[0-9]+)?(ns|µs|ms|s|m|h))*)(?![a-z])";
+        if (.d | test("\\.")) then "DUR.F" else "DUR" end)
     else . end;'
 
 # view NS NAME: what NAME in NS says of itself, normalised.
@@ -140,7 +143,7 @@ view() {
      lastAttemptedRevision: .status.lastAttemptedRevision,
      lastHandledReconcileAt: .status.lastHandledReconcileAt,
      history: [(.status.history // [])[] | del(.digest, .firstReconciled, .lastReconciled)
-        | .lastReconciledDuration |= (if . then "DUR" else . end)
+        | .lastReconciledDuration |= n
         | if .lastReconciledStatus != "ReconciliationSucceeded"
           then .totalReconciliations |= (. > 0) else . end],
      finalizers: .metadata.finalizers}'
@@ -159,7 +162,7 @@ events() {
     [.items[] | select(.involvedObject.kind == "Kustomization" and .involvedObject.name == $name)
         | select(.message | startswith("(combined from similar events): ") | not)
         | {type, reason,
-           message: (.message | n | sub("^(?<p>health check failed after DUR: ).*"; "\(.p)...")),
+           message: (.message | n | sub("^(?<p>health check failed after DUR(\\.F)?: ).*"; "\(.p)...")),
            annotations: ((.metadata.annotations // {}) | with_entries(.value |= n))}] | unique'
 }
 

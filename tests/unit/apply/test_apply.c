@@ -255,12 +255,63 @@ static void test_takeover_managers(void **state)
     ed_doc_free(d);
 }
 
+/* Flux's managers match by prefix (fluxcd/pkg/ssa's FieldManager without ExactMatch):
+ * "kubectl" takes kubectl-edit (Update) and kubectl (Apply), "before-first-apply" and the
+ * controller's own name take a longer name's Update but not its Apply, a named "helm" takes
+ * helm-controller; the first entry taken becomes the controller's Apply entry, its time kept,
+ * last in the list. */
+static void test_takeover_prefixes(void **state)
+{
+    (void)state;
+    const char *live_json =
+        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\","
+        "\"managedFields\":["
+        "{\"manager\":\"kubectl-edit\",\"operation\":\"Update\",\"time\":\"T1\","
+        "\"fieldsV1\":{\"f:data\":{\"f:a\":{}}}},"
+        "{\"manager\":\"my-tool\",\"operation\":\"Update\",\"fieldsV1\":{\"f:data\":{\"f:m\":{}}}},"
+        "{\"manager\":\"before-first-apply-x\",\"operation\":\"Update\","
+        "\"fieldsV1\":{\"f:data\":{\"f:b\":{}}}},"
+        "{\"manager\":\"before-first-apply\",\"operation\":\"Apply\","
+        "\"fieldsV1\":{\"f:data\":{\"f:n\":{}}}},"
+        "{\"manager\":\"kustomize-controller-old\",\"operation\":\"Update\","
+        "\"fieldsV1\":{\"f:data\":{\"f:c\":{}}}},"
+        "{\"manager\":\"helm-controller\",\"operation\":\"Apply\","
+        "\"fieldsV1\":{\"f:data\":{\"f:d\":{}}}},"
+        "{\"manager\":\"kubectl\",\"operation\":\"Apply\",\"fieldsV1\":{\"f:data\":{\"f:e\":{}}}}"
+        "]}}";
+    ed_doc *d = NULL;
+    assert_int_equal(ed_doc_parse_json(live_json, strlen(live_json), &d, NULL), 0);
+    ed_buf patch = ED_BUF_INIT(1 << 20);
+    const char *named[] = {"helm", NULL};
+    assert_true(ed_apply_takeover_patch(ed_doc_root(d), "kustomize-controller", named, &patch));
+    ed_doc *p = NULL;
+    assert_int_equal(ed_doc_parse_json(patch.data, patch.len, &p, NULL), 0);
+    const ed_node *list = ed_node_path(ed_node_at(ed_doc_root(p), 0), "/value");
+    /* left: my-tool's Update, before-first-apply's Apply, then ours */
+    assert_int_equal(ed_node_len(list), 3);
+    assert_string_equal(ed_node_path_str(ed_node_at(list, 0), "/manager"), "my-tool");
+    assert_string_equal(ed_node_path_str(ed_node_at(list, 1), "/manager"), "before-first-apply");
+    const ed_node *own = ed_node_at(list, 2);
+    assert_string_equal(ed_node_path_str(own, "/manager"), "kustomize-controller");
+    assert_string_equal(ed_node_path_str(own, "/operation"), "Apply");
+    assert_string_equal(ed_node_path_str(own, "/time"), "T1");
+    const char *fields[] = {"/fieldsV1/f:data/f:a", "/fieldsV1/f:data/f:b", "/fieldsV1/f:data/f:c",
+                            "/fieldsV1/f:data/f:d", "/fieldsV1/f:data/f:e"};
+    for (size_t i = 0; i < 5; i++)
+        assert_non_null(ed_node_path(own, fields[i]));
+    assert_null(ed_node_path(own, "/fieldsV1/f:data/f:m"));
+    assert_null(ed_node_path(own, "/fieldsV1/f:data/f:n"));
+    ed_doc_free(p);
+    ed_buf_free(&patch);
+    ed_doc_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kstatus),           cmocka_unit_test(test_ids),
         cmocka_unit_test(test_opt_outs),          cmocka_unit_test(test_group_kinds),
-        cmocka_unit_test(test_takeover_managers),
+        cmocka_unit_test(test_takeover_managers), cmocka_unit_test(test_takeover_prefixes),
     };
     return cmocka_run_group_tests_name("apply", tests, NULL, NULL);
 }

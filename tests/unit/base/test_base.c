@@ -196,26 +196,76 @@ static void test_duration_parse(void **state)
     }
 }
 
-static void test_duration_format(void **state)
+/* Durations as Go's time.Duration String() writes them: the table is the output of a Go program
+ * printing time.Duration(ns).String() for each value (Go 1.26). */
+static void test_duration_string(void **state)
 {
     (void)state;
     struct {
-        int64_t ms;
+        int64_t ns;
         const char *out;
     } cases[] = {
-        {0, "0s"},        {500, "500ms"},      {1000, "1s"},        {1500, "1.5s"},
-        {90000, "1m30s"}, {600000, "10m0s"},   {3600000, "1h0m0s"}, {5400000, "1h30m0s"},
-        {-2000, "-2s"},   {61001, "1m1.001s"},
+        {0LL, "0s"},
+        {1LL, "1ns"},
+        {999LL, "999ns"},
+        {1000LL, "1µs"},
+        {1001LL, "1.001µs"},
+        {1500LL, "1.5µs"},
+        {999999LL, "999.999µs"},
+        {1000000LL, "1ms"},
+        {4123456LL, "4.123456ms"},
+        {4000000LL, "4ms"},
+        {999999999LL, "999.999999ms"},
+        {1000000000LL, "1s"},
+        {1234567891LL, "1.234567891s"},
+        {1500000000LL, "1.5s"},
+        {59999999999LL, "59.999999999s"},
+        {60000000000LL, "1m0s"},
+        {123500000000LL, "2m3.5s"},
+        {3600000000000LL, "1h0m0s"},
+        {3661000000001LL, "1h1m1.000000001s"},
+        {600000000000LL, "10m0s"},
+        {86400000000000LL, "24h0m0s"},
+        {-1LL, "-1ns"},
+        {-4123456LL, "-4.123456ms"},
+        {-1500000000LL, "-1.5s"},
+        {INT64_MAX, "2562047h47m16.854775807s"},
+        {INT64_MIN, "-2562047h47m16.854775808s"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[32];
-        ed_duration_format(cases[i].ms, out);
+        ed_duration_string(cases[i].ns, out);
         assert_string_equal(out, cases[i].out);
-        /* What is formatted parses back to the same value. */
-        int64_t back = 0;
-        assert_int_equal(ed_duration_parse(out, &back, NULL), 0);
-        assert_int_equal(back, cases[i].ms);
     }
+    /* A configured interval in ms, written and parsed back. */
+    int64_t ms[] = {500, 1000, 1500, 90000, 600000, 3600000, 5400000, 61001};
+    for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+        char out[32];
+        int64_t back = 0;
+        ed_duration_string(ms[i] * ED_NS_PER_MS, out);
+        assert_int_equal(ed_duration_parse(out, &back, NULL), 0);
+        assert_int_equal(back, ms[i]);
+    }
+}
+
+/* UTF-8 as Go's utf8.ValidString judges it: a name with a 0xff byte is not (Git allows it). */
+static void test_utf8_valid(void **state)
+{
+    (void)state;
+    const char *ok[] = {"",
+                        "plain.yaml",
+                        "caf\xc3\xa9.yaml",
+                        "\xe2\x82\xac",
+                        "\xf0\x9f\x98\x80",
+                        "\xf4\x8f\xbf\xbf"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        assert_true(ed_utf8_valid(ok[i]));
+    const char *bad[] = {"bad\xff.yaml", "\xc3",
+                         "\xc0\xaf",     "\xe0\x80\xaf",
+                         "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                         "\x80",         "\xf8\x88\x80\x80\x80"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(ed_utf8_valid(bad[i]));
 }
 
 static void test_time(void **state)
@@ -614,7 +664,8 @@ int main(void)
         cmocka_unit_test(test_buf_json_str),
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_duration_parse),
-        cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_duration_string),
+        cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_strings),

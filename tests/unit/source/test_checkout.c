@@ -475,7 +475,7 @@ static void test_archive_create_from(void **state)
 /* Names a USTAR name field cannot hold (a long path, a last component longer than 100 bytes)
  * and a non-ASCII name each come back whole from the unpacker: the UTF-8 name too, archived
  * and unpacked in the C locale the process runs in (Go writes such names in Flux's artifacts,
- * and a Git tree may hold them). */
+ * and a Git tree may hold them), and names that are not UTF-8 (a 0xff byte). */
 static void test_archive_long_names(void **state)
 {
     (void)state;
@@ -490,8 +490,8 @@ static void test_archive_long_names(void **state)
     memset(wide, 'w', 120);
     sh("mkdir -p %s/d00000000/d11111111/d22222222/d33333333/d44444444/d55555555/d66666666/"
        "d77777777/d88888888/d99999999 %s && echo d > %s/%s && echo w > %s/%s && "
-       "echo u > %s/caf\303\251.yaml",
-       src, out, src, deep, src, wide, src);
+       "echo u > %s/caf\303\251.yaml && mkdir %s/bin\377 && echo b > %s/bin\377/x\377.yaml",
+       src, out, src, deep, src, wide, src, src, src);
     ed_source_artifact_info info;
     ed_err err = ED_ERR_INIT;
     if (ed_source_archive_create(src, tar, &info, &err) != 0)
@@ -503,6 +503,10 @@ static void test_archive_long_names(void **state)
     assert_true(present(out, "caf\303\251.yaml"));
     /* The name in the archive is the UTF-8 bytes, which tar lists in any UTF-8 locale. */
     sh("LC_ALL=C.UTF-8 tar tzf %s | grep -qx 'caf\303\251.yaml'", tar);
+    /* A name that is not UTF-8 is its bytes in the archive, as Go's archive/tar writes it. */
+    assert_true(present(out, "bin\377/x\377.yaml"));
+    sh("LC_ALL=C tar --quoting-style=literal -tzf %s 2>/dev/null | grep -qx 'bin\377/x\377.yaml'",
+       tar);
 }
 
 /* Flux's rules over a whole tree on disk: a checkout without filtering, an include, then
