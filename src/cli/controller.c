@@ -48,6 +48,7 @@ struct controller_opts {
     int concurrent;
     bool watch_all_namespaces;
     const char *watch_label_selector;
+    ed_kube_selector *shard; /* watch_label_selector parsed, or NULL */
     double qps;
     int burst;
     const char *storage_path;
@@ -143,6 +144,32 @@ static void controller_opts_free(struct controller_opts *o)
 {
     free(o->override_managers);
     ed_apply_group_kinds_free(o->custom_stage_kinds);
+    ed_kube_selector_free(o->shard);
+}
+
+/* Flux's selector flags, parsed at start as its controllers parse them: the shard's as a
+ * LabelSelector (metav1.ParseToLabelSelector), the configs' as labels.Parse. One that does not
+ * parse is logged with Flux's message and the process exits 1 before any request, as Flux's
+ * does (a selector the API server would refuse must not start a controller that watches
+ * nothing, nor one that reconciles every shard). */
+static int parse_selectors(struct controller_opts *o)
+{
+    ed_err err = ED_ERR_INIT;
+    if (o->watch_label_selector && *o->watch_label_selector &&
+        ed_kube_watch_selector_parse(o->watch_label_selector, &o->shard, &err) != 0) {
+        ed_log(ED_LOG_ERROR, "unable to configure watch label selector for manager", "logger",
+               "setup", "error", err.msg, NULL);
+        return 1;
+    }
+    ed_kube_selector *configs = NULL;
+    if (o->watch_configs_selector && *o->watch_configs_selector &&
+        ed_kube_selector_parse(o->watch_configs_selector, &configs, &err) != 0) {
+        ed_log(ED_LOG_ERROR, "unable to configure watch configs label selector for controller",
+               "logger", "setup", "error", err.msg, NULL);
+        return 1;
+    }
+    ed_kube_selector_free(configs);
+    return 0;
 }
 
 /* Flux's flags that mean nothing in eddy: accepted (a Flux Deployment's arguments keep
@@ -731,6 +758,10 @@ int ed_cli_controller(int argc, char **argv)
     /* Before any thread exists: SIGTERM and SIGINT are taken by the main loop only. */
     ed_signals_block();
     ed_log_init(o.log_format, o.log_level);
+    if ((rc = parse_selectors(&o)) != 0) {
+        controller_opts_free(&o);
+        return rc;
+    }
 
     struct controller_state st = {0};
     ed_kube_config *cfg = NULL;
@@ -849,6 +880,7 @@ int ed_cli_controller(int argc, char **argv)
             ed_manager_opts mo = {
                 .ns = o.watch_all_namespaces ? NULL : o.lease_ns,
                 .label_selector = o.watch_label_selector,
+                .shard = o.shard,
                 .metrics = st.metrics,
                 .min_retry_delay_ms = o.min_retry_delay_ms,
                 .max_retry_delay_ms = o.max_retry_delay_ms,

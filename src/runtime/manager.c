@@ -30,6 +30,7 @@ struct shared_informer {
 struct ed_manager {
     ed_kube *kube;
     char *ns, *label_selector;
+    const ed_kube_selector *shard;
     ed_metrics *metrics;
     ed_queue_opts queue_opts; /* of every controller's queue */
     int jitter_percent;
@@ -48,6 +49,7 @@ ed_manager *ed_manager_new(ed_kube *kube, const ed_manager_opts *opts)
         m->ns = ed_xstrdup(opts->ns);
     if (opts && opts->label_selector && *opts->label_selector)
         m->label_selector = ed_xstrdup(opts->label_selector);
+    m->shard = opts ? opts->shard : NULL;
     m->metrics = opts ? opts->metrics : NULL;
     if (opts) {
         m->queue_opts.base_delay_ms = opts->min_retry_delay_ms;
@@ -185,6 +187,11 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def)
     m->controllers =
         ed_xrealloc(m->controllers, (m->ncontrollers + 1) * sizeof(struct controller *));
     m->controllers[m->ncontrollers++] = c;
+}
+
+const ed_kube_selector *ed_manager_shard(ed_manager *m)
+{
+    return m->shard;
 }
 
 ed_metrics *ed_manager_metrics(ed_manager *m)
