@@ -143,10 +143,19 @@ events_about() {
 }
 
 step "relabeled out of eddy's shard, with a new spec: neither reconciled nor written again"
+for o in gitrepository/moved kustomization/k-moved; do
+    kubectl -n "$ns" patch "$o" --type merge \
+        -p '{"metadata":{"labels":{"shard":"flux"}},"spec":{"interval":"4s"}}' >/dev/null
+done
+# A reconcile of a relabeled object that was running at the relabel may still write; the key
+# queued by the relabel (the informer's deletion) runs after it and leaves the object alone:
+# from then on nothing may be written.
+left_alone() { grep -q "left alone: another shard's.* name=$1 " "$scratch/ctl.log"; }
+retry 30 left_alone moved
+retry 30 left_alone k-moved
 events_before=$(events_about g-flux inc-flux k-flux moved k-moved)
 for o in gitrepository/moved kustomization/k-moved; do
-    left "$o" "$(kubectl -n "$ns" patch "$o" --type merge -o jsonpath='{.metadata.resourceVersion}' \
-        -p '{"metadata":{"labels":{"shard":"flux"}},"spec":{"interval":"4s"}}')"
+    left "$o" "$(kubectl -n "$ns" get "$o" -o jsonpath='{.metadata.resourceVersion}')"
 done
 gen_moved=$(kubectl -n "$ns" get gitrepository moved -o jsonpath='{.metadata.generation}')
 
@@ -176,7 +185,7 @@ sleep 9
 step "the flux shard's objects: same resourceVersion, no Event since"
 for o in "${!rv_left[@]}"; do
     assert_eq "${rv_left[$o]}" "$(kubectl -n "$ns" get "$o" -o jsonpath='{.metadata.resourceVersion}')" \
-        "$o's resourceVersion (not written since the test's last write)"
+        "$o's resourceVersion (nobody writes it from there on)"
 done
 assert_eq "$events_before" "$(events_about g-flux inc-flux k-flux moved k-moved)" \
     "Events about the flux shard's objects"
@@ -185,5 +194,3 @@ assert_ne "$gen_moved" \
     "moved's status is not about its new spec (nobody reconciled it)"
 kubectl -n "$ns" get configmap shard-app -o jsonpath='{.data.a}' | grep -qx 1 ||
     fail "k-moved applied the new revision after it left eddy's shard"
-assert_contains "$(cat "$scratch/ctl.log")" "left alone: another shard's" \
-    "the agent saw the moved objects' keys and left them alone"
