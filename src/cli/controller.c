@@ -38,6 +38,7 @@ struct controller_opts {
     const char *kubeconfig;
     const char *context;
     bool leader_elect;
+    bool lease_named; /* --leader-election-id given */
     const char *lease_ns;
     const char *lease_name;
     int64_t lease_ms, renew_ms, retry_ms;
@@ -74,6 +75,7 @@ struct controller_opts {
     char **custom_stage_kinds;          /* --custom-apply-stage-kinds (owned), or NULL */
     const char *watch_configs_selector; /* --watch-configs-label-selector, or NULL: Flux's */
     const char *sops_age_secret;        /* --sops-age-secret, or NULL */
+    char shard_lease[64];               /* the lease of a shard without --leader-election-id */
 };
 
 struct controller_state {
@@ -170,6 +172,20 @@ static int parse_selectors(struct controller_opts *o)
     }
     ed_kube_selector_free(configs);
     return 0;
+}
+
+/* The lease of a shard, as Flux names it (fluxcd/pkg/runtime leaderelection.GenerateID): the
+ * default name, "-", and the first 8 hex digits of the selector's sha256, so that the agents of
+ * different shards in one namespace each lead their own shard instead of waiting on one lease.
+ * A lease named with --leader-election-id is kept. */
+static void shard_lease_name(struct controller_opts *o)
+{
+    if (o->lease_named || !o->watch_label_selector || !*o->watch_label_selector)
+        return;
+    char hex[65];
+    ed_sha256_hex(o->watch_label_selector, strlen(o->watch_label_selector), hex);
+    snprintf(o->shard_lease, sizeof(o->shard_lease), "%s-%.8s", o->lease_name, hex);
+    o->lease_name = o->shard_lease;
 }
 
 /* Flux's flags that mean nothing in eddy: accepted (a Flux Deployment's arguments keep
@@ -399,6 +415,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             break;
         case F_LEASE_ID:
             o->lease_name = optarg;
+            o->lease_named = true;
             break;
         case F_LEASE_DURATION:
             dur = &o->lease_ms;
@@ -762,6 +779,7 @@ int ed_cli_controller(int argc, char **argv)
         controller_opts_free(&o);
         return rc;
     }
+    shard_lease_name(&o);
 
     struct controller_state st = {0};
     ed_kube_config *cfg = NULL;
