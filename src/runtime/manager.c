@@ -24,6 +24,7 @@ struct controller {
 
 struct shared_informer {
     char *api_version, *kind;
+    bool every; /* all objects of the kind, not only the shard's */
     ed_informer *inf;
 };
 
@@ -73,21 +74,37 @@ ed_manager *ed_manager_new(ed_kube *kube, const ed_manager_opts *opts)
     return m;
 }
 
-ed_informer *ed_manager_informer(ed_manager *m, const char *api_version, const char *kind)
+/* The shared informer of a kind, of the shard's objects or (every) of all. */
+static ed_informer *informer_for(ed_manager *m, const char *api_version, const char *kind,
+                                 bool every)
 {
+    every = every && m->label_selector; /* without a shard, one informer serves both */
     for (size_t i = 0; i < m->ninformers; i++)
         if (strcmp(m->informers[i].api_version, api_version) == 0 &&
-            strcmp(m->informers[i].kind, kind) == 0)
+            strcmp(m->informers[i].kind, kind) == 0 && m->informers[i].every == every)
             return m->informers[i].inf;
     ED_ASSERT(!m->started);
-    ed_informer_opts o = {
-        .api_version = api_version, .kind = kind, .ns = m->ns, .label_selector = m->label_selector};
+    ed_informer_opts o = {.api_version = api_version,
+                          .kind = kind,
+                          .ns = m->ns,
+                          .label_selector = every ? NULL : m->label_selector};
     m->informers = ed_xrealloc(m->informers, (m->ninformers + 1) * sizeof(*m->informers));
     struct shared_informer *s = &m->informers[m->ninformers++];
     s->api_version = ed_xstrdup(api_version);
     s->kind = ed_xstrdup(kind);
+    s->every = every;
     s->inf = ed_informer_new(m->kube, &o);
     return s->inf;
+}
+
+ed_informer *ed_manager_informer(ed_manager *m, const char *api_version, const char *kind)
+{
+    return informer_for(m, api_version, kind, false);
+}
+
+ed_informer *ed_manager_informer_all(ed_manager *m, const char *api_version, const char *kind)
+{
+    return informer_for(m, api_version, kind, true);
 }
 
 /* Every change of an object queues its key. */

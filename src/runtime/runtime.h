@@ -302,6 +302,11 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def);
 /* The shared informer of a kind, created on first use (before ed_manager_start), for
  * controllers that read other kinds from the cache. Borrowed. */
 ed_informer *ed_manager_informer(ed_manager *m, const char *api_version, const char *kind);
+/* As ed_manager_informer, of every object of the kind, the shard's or not, for a controller
+ * that reads another controller's kind as Flux's does: Flux's controllers restrict only their
+ * own kinds' cache to --watch-label-selector (image-automation-controller selects ImagePolicies
+ * of any shard). The same informer as ed_manager_informer's when there is no selector. */
+ed_informer *ed_manager_informer_all(ed_manager *m, const char *api_version, const char *kind);
 /* Start the informers, wait until each has listed (up to timeout_ms), then the workers. */
 int ed_manager_start(ed_manager *m, int64_t timeout_ms, ed_err *err);
 /* The metrics the manager records into (NULL when none). Borrowed. */

@@ -10,7 +10,9 @@
 # with a new spec (the informer's deletion, then their requeue and retry timers), an ImagePolicy
 # of shard none on a's ImageRepository when that repository finds a new tag, an
 # ImageUpdateAutomation of shard none selecting a's policy and reading a's GitRepository when
-# both change. They keep their resourceVersion and get no Event.
+# both change. They keep their resourceVersion and get no Event. An automation of shard b
+# selects shard a's policy, as Flux's image-automation-controller, whose cache of ImagePolicies is
+# not sharded, does.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -154,3 +156,21 @@ for o in "${!rv_left[@]}"; do
         "$o's resourceVersion (nobody writes it from there on)"
 done
 assert_eq "$events_before" "$(events_about $names)" "Events about shard none's objects"
+
+step "an automation of shard b selects shard a's policy, as Flux's (its ImagePolicy cache is not sharded)"
+kubectl -n "$ns" label imagepolicy p-a pick=b >/dev/null
+on b ImageUpdateAutomation u-b "  interval: 10m
+  sourceRef: {kind: GitRepository, name: g-a}
+  policySelector: {matchLabels: {pick: b}}
+  update: {path: ./deploy, strategy: Setters}
+  git:
+    commit: {author: {email: bot@eddy.dev}}
+    push: {branch: main}"
+observed() {
+    [ "$(kubectl -n "$ns" get imageupdateautomation u-b \
+        -o jsonpath='{.status.observedPolicies.p-a.tag}')" = 1.2.0 ]
+}
+retry 60 observed
+git -C "$work" pull -q origin main 2>/dev/null
+assert_contains "$(cat "$work/deploy/app.yaml")" "$EDDY_REGISTRY/shard/web:1.2.0" \
+    "agent b's automation wrote shard a's policy's tag"
