@@ -7,14 +7,15 @@
 # of Flux's controllers (kustomize-controller's and source-controller's main.go).
 #
 # Then Flux's own source-controller (Flux 2.9.5's, built by hack/flux/build) runs on shard flux
-# and eddy's agent on shard eddy, with GitRepositories and Kustomizations on both: each shard's
-# GitRepository gets its artifact from its own controller (the artifact's URL names the server).
-# Flux is then stopped, so that any later write to a flux-shard object can only be eddy's, and
-# every route by which eddy queues a key is fired at the flux shard's objects: a GitRepository
-# and a Kustomization relabeled out of eddy's shard with their spec changed (the informer's
-# deletion, then the requeue timers), a new revision of an eddy-shard GitRepository that a
-# flux-shard GitRepository includes and a flux-shard Kustomization reads, the Secret they use,
-# and reconcile requests. The flux shard's objects keep their resourceVersion and get no Event.
+# and eddy's agent on shard eddy, with GitRepositories, OCIRepositories and Kustomizations on
+# both: each shard's sources get their artifact from its own controller (the artifact's URL
+# names the server). Flux is then stopped, so that any later write to a flux-shard object can
+# only be eddy's, and every route by which eddy queues a key is fired at the flux shard's
+# objects: a GitRepository, an OCIRepository and a Kustomization relabeled out of eddy's shard
+# with their spec changed (the informer's deletion, then the requeue timers), a new revision of
+# an eddy-shard GitRepository that a flux-shard GitRepository includes and a flux-shard
+# Kustomization reads, the Secret they use, and reconcile requests. The flux shard's objects
+# keep their resourceVersion and get no Event.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -92,6 +93,26 @@ spec:
   sourceRef: {kind: GitRepository, name: $3}
 YAML
 }
+# oci NAME SHARD [INTERVAL]: an OCIRepository of the test registry's shard/app:1.0.0 on SHARD.
+oci() {
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: $1, labels: {shard: $2}}
+spec:
+  interval: ${3:-10m}
+  url: oci://$EDDY_REGISTRY/shard/app
+  ref: {tag: 1.0.0}
+  insecure: true
+YAML
+}
+mkdir -p "$scratch/oci"
+echo "kind: ConfigMap" >"$scratch/oci/cm.yaml"
+out=$("$eddy" push artifact "oci://$EDDY_REGISTRY/shard/app:1.0.0" --path "$scratch/oci" \
+    --source https://git.example/app --revision "main@sha1:1" 2>&1) || fail "push artifact: $out"
+oci o-eddy eddy
+oci o-flux flux
+oci o-moved eddy 3s
 repo g-eddy eddy
 repo g-flux flux
 INTERVAL=3s repo moved eddy
@@ -111,14 +132,19 @@ RUNTIME_NAMESPACE=$ns bg_start flux-sc "$flux_sc" \
     --storage-adv-addr "127.0.0.1:$fport"
 agent --watch-label-selector 'shard in (eddy)'
 
-url_of() { kubectl -n "$ns" get gitrepository "$1" -o jsonpath='{.status.artifact.url}'; }
-has_artifact() { [ -n "$(url_of "$1")" ]; }
-for g in g-eddy g-flux moved; do
-    retry 120 has_artifact "$g"
+# url_of KIND NAME: the URL of NAME's artifact.
+url_of() { kubectl -n "$ns" get "$1" "$2" -o jsonpath='{.status.artifact.url}'; }
+has_artifact() { [ -n "$(url_of "$1" "$2")" ]; }
+for o in gitrepository/g-eddy gitrepository/g-flux gitrepository/moved ocirepository/o-eddy \
+    ocirepository/o-flux ocirepository/o-moved; do
+    retry 120 has_artifact "${o%/*}" "${o#*/}"
 done
-assert_contains "$(url_of g-flux)" "127.0.0.1:$fport/" "g-flux's artifact is Flux's"
-assert_not_contains "$(url_of g-eddy)" "127.0.0.1:$fport/" "g-eddy's artifact is eddy's"
-assert_not_contains "$(url_of moved)" "127.0.0.1:$fport/" "moved's artifact is eddy's"
+for o in gitrepository/g-flux ocirepository/o-flux; do
+    assert_contains "$(url_of "${o%/*}" "${o#*/}")" "127.0.0.1:$fport/" "$o's artifact is Flux's"
+done
+for o in gitrepository/g-eddy gitrepository/moved ocirepository/o-eddy ocirepository/o-moved; do
+    assert_not_contains "$(url_of "${o%/*}" "${o#*/}")" "127.0.0.1:$fport/" "$o's artifact is eddy's"
+done
 applied k-moved "$(rev)"
 kubectl -n "$ns" get configmap shard-app >/dev/null || fail "k-moved applied ./app"
 
@@ -137,13 +163,13 @@ done
 events_about() {
     kubectl -n "$ns" get events -o json | jq -r --arg names " $* " \
         '.items[] | .involvedObject.name as $n | select($names | contains(" " + $n + " ")) |
-        select(.involvedObject.kind == "GitRepository" or
+        select(.involvedObject.kind == "GitRepository" or .involvedObject.kind == "OCIRepository" or
                .involvedObject.kind == "Kustomization") |
         "\(.involvedObject.kind)/\(.involvedObject.name) \(.reason) x\(.count)"' | sort
 }
 
 step "relabeled out of eddy's shard, with a new spec: neither reconciled nor written again"
-for o in gitrepository/moved kustomization/k-moved; do
+for o in gitrepository/moved kustomization/k-moved ocirepository/o-moved; do
     kubectl -n "$ns" patch "$o" --type merge \
         -p '{"metadata":{"labels":{"shard":"flux"}},"spec":{"interval":"4s"}}' >/dev/null
 done
@@ -153,8 +179,9 @@ done
 left_alone() { grep -q "left alone: another shard's.* name=$1 " "$scratch/ctl.log"; }
 retry 30 left_alone moved
 retry 30 left_alone k-moved
-events_before=$(events_about g-flux inc-flux k-flux moved k-moved)
-for o in gitrepository/moved kustomization/k-moved; do
+retry 30 left_alone o-moved
+events_before=$(events_about g-flux inc-flux k-flux moved k-moved o-flux o-moved)
+for o in gitrepository/moved kustomization/k-moved ocirepository/o-moved ocirepository/o-flux; do
     left "$o" "$(kubectl -n "$ns" get "$o" -o jsonpath='{.metadata.resourceVersion}')"
 done
 gen_moved=$(kubectl -n "$ns" get gitrepository moved -o jsonpath='{.metadata.generation}')
@@ -187,7 +214,7 @@ for o in "${!rv_left[@]}"; do
     assert_eq "${rv_left[$o]}" "$(kubectl -n "$ns" get "$o" -o jsonpath='{.metadata.resourceVersion}')" \
         "$o's resourceVersion (nobody writes it from there on)"
 done
-assert_eq "$events_before" "$(events_about g-flux inc-flux k-flux moved k-moved)" \
+assert_eq "$events_before" "$(events_about g-flux inc-flux k-flux moved k-moved o-flux o-moved)" \
     "Events about the flux shard's objects"
 assert_ne "$gen_moved" \
     "$(kubectl -n "$ns" get gitrepository moved -o jsonpath='{.status.observedGeneration}')" \
