@@ -352,6 +352,13 @@ static int read_includes(ed_gitrepo_controller *c, const ed_node *obj, const cha
         int rc =
             dep ? ed_kube_get(c->o.kube, API_VERSION, KIND, ns, dep, &depdoc, &err)
                 : ed_err_set(&err, ED_EINVALID, "spec.include[%zu].repository.name is empty", i);
+        if (rc == 0 && !ed_ctrl_in_shard(c->kind.shard, "gitrepository", ed_doc_root(depdoc))) {
+            /* Flux's cache holds only its shard's GitRepositories: another shard's is not
+             * found. */
+            ed_doc_free(depdoc);
+            depdoc = NULL;
+            rc = ED_ENOTFOUND;
+        }
         out->cond = "IncludeUnavailable";
         out->requeue_ms = REQUEUE_DEPENDENCY_MS;
         if (dep && rc == ED_ENOTFOUND) {

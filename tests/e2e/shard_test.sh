@@ -9,13 +9,14 @@
 # Then Flux's own source-controller (Flux 2.9.5's, built by hack/flux/build) runs on shard flux
 # and eddy's agent on shard eddy, with GitRepositories, OCIRepositories and Kustomizations on
 # both: each shard's sources get their artifact from its own controller (the artifact's URL
-# names the server). Flux is then stopped, so that any later write to a flux-shard object can
-# only be eddy's, and every route by which eddy queues a key is fired at the flux shard's
-# objects: a GitRepository, an OCIRepository and a Kustomization relabeled out of eddy's shard
-# with their spec changed (the informer's deletion, then the requeue timers), a new revision of
-# an eddy-shard GitRepository that a flux-shard GitRepository includes and a flux-shard
-# Kustomization reads, the Secret they use, and reconcile requests. The flux shard's objects
-# keep their resourceVersion and get no Event.
+# names the server), and a GitRepository that includes the other shard's one is told, on both
+# sides, that it is not found (Flux's cache holds only its shard). Flux is then stopped, so
+# that any later write to a flux-shard object can only be eddy's, and every route by which eddy
+# queues a key is fired at the flux shard's objects: a GitRepository, an OCIRepository and a
+# Kustomization relabeled out of eddy's shard with their spec changed (the informer's deletion,
+# then the requeue timers), a new revision of an eddy-shard GitRepository that a flux-shard
+# GitRepository includes and a flux-shard Kustomization reads, the Secret they use, and
+# reconcile requests. The flux shard's objects keep their resourceVersion and get no Event.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -119,6 +120,9 @@ INTERVAL=3s repo moved eddy
 repo inc-flux flux "  include:
   - repository: {name: g-eddy}
     toPath: deps"
+repo inc-eddy eddy "  include:
+  - repository: {name: g-flux}
+    toPath: deps"
 INTERVAL=3s ks k-moved eddy g-eddy
 ks k-flux flux g-eddy
 
@@ -147,6 +151,19 @@ for o in gitrepository/g-eddy gitrepository/moved ocirepository/o-eddy ocireposi
 done
 applied k-moved "$(rev)"
 kubectl -n "$ns" get configmap shard-app >/dev/null || fail "k-moved applied ./app"
+
+step "an include of the other shard's GitRepository: not found on either side, as Flux's cache has it"
+# ready_of NAME: NAME's Ready condition as "status reason message", the other shard's repository
+# named "OTHER".
+ready_of() {
+    kubectl -n "$ns" get gitrepository "$1" -o json | jq -r '(.status.conditions // [])[] |
+        select(.type == "Ready") | "\(.status) \(.reason) \(.message)"' |
+        sed -e 's/g-eddy/OTHER/g' -e 's/g-flux/OTHER/g'
+}
+ready_false() { [[ "$(ready_of "$1")" == False* ]]; }
+retry 60 ready_false inc-flux
+retry 60 ready_false inc-eddy
+assert_eq "$(ready_of inc-flux)" "$(ready_of inc-eddy)" "the Ready condition of an include of the other shard"
 
 step "Flux stopped: what changes on the flux shard from now on is eddy's doing"
 # (inc-flux waits on g-eddy, which Flux's cache does not hold: let Flux finish its writes)
