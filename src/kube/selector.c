@@ -7,14 +7,17 @@
  * The grammar is Kubernetes': requirements separated by commas, each `key`, `!key`,
  * `key=value`, `key==value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key>1` or
  * `key<1`; white space between tokens is ignored; `in` and `notin` are keywords only where an
- * operator is expected. The grammar's errors carry Kubernetes' messages word for word
- * ("found ',', expected: identifier after ','"); a key or value that breaks the label rules is
- * named with the rule it breaks. Matching is Kubernetes': every requirement must hold, `!=` and
- * `notin` hold for a missing label, `>` and `<` compare integers.
+ * operator is expected. Errors carry Kubernetes' messages word for word: the grammar's
+ * ("found ',', expected: identifier after ','") and those of the label rules a key or value
+ * breaks (with the field paths and regular expressions that Kubernetes' messages name). Matching is
+ * Kubernetes': every requirement must hold, `!=` and `notin` hold for a missing label, `>` and `<`
+ * compare integers.
  */
 #include "kube.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,58 +169,121 @@ static enum token next(struct parser *p, bool values, const char **lit)
     return t;
 }
 
-/* A label name (or value when may_be_empty): at most 63 alphanumerics, '-', '_' or '.',
- * starting and ending with an alphanumeric. */
-static const char *name_problem(const char *s, size_t len, bool may_be_empty)
+/* Kubernetes' label rules and their messages (apimachinery's validation package). */
+#define NAME_FMT "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+#define NAME_MSG                                                                                   \
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "    \
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "         \
+    "validation is '" NAME_FMT "')"
+#define VALUE_MSG                                                                                  \
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "    \
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "             \
+    "'my_value',  or '12345', regex used for validation is '(" NAME_FMT ")?')"
+#define SUBDOMAIN_MSG                                                                              \
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "   \
+    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "       \
+    "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+
+/* Whether s[0..len) matches NAME_FMT. */
+static bool name_ok(const char *s, size_t len)
 {
-    if (len == 0)
-        return may_be_empty ? NULL : "must be non-empty";
-    if (len > 63)
-        return "must be no more than 63 characters";
-    bool ok = is_alnum(s[0]) && is_alnum(s[len - 1]);
+    bool ok = len > 0 && is_alnum(s[0]) && is_alnum(s[len - 1]);
     for (size_t i = 0; ok && i < len; i++)
         ok = is_alnum(s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.';
-    return ok ? NULL
-              : "must consist of alphanumeric characters, '-', '_' or '.', and must start and "
-                "end with an alphanumeric character";
+    return ok;
 }
 
-/* A DNS subdomain: at most 253 lower-case alphanumerics, '-' or '.', alphanumeric at both ends
- * of each dot-separated label. */
-static const char *prefix_problem(const char *s, size_t len)
+/* Whether s[0..len) is a DNS subdomain: dot-separated lower-case alphanumeric labels, '-'
+ * inside a label only. */
+static bool subdomain_ok(const char *s, size_t len)
 {
-    if (len == 0)
-        return "must be non-empty";
-    if (len > 253)
-        return "must be no more than 253 characters";
     for (size_t i = 0; i < len; i++) {
         bool edge = i == 0 || i + 1 == len || s[i - 1] == '.' || s[i + 1] == '.';
         bool lower_alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
-        if (!(lower_alnum || (!edge && (s[i] == '-' || s[i] == '.'))))
-            return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                   "characters, '-' or '.', and must start and end with an alphanumeric "
-                   "character";
+        if (!(lower_alnum || (!edge && s[i] == '-') ||
+              (s[i] == '.' && i > 0 && i + 1 < len && s[i - 1] != '.' && s[i + 1] != '.')))
+            return false;
     }
-    return NULL;
+    return len > 0;
 }
 
+/* Kubernetes' field errors of one requirement, joined as its aggregate error is: one alone,
+ * several as "[a, b]". */
+struct problems {
+    char text[ED_ERR_MSG_MAX];
+    int n;
+};
+
+static void ED_PRINTF(2, 3) problem_add(struct problems *p, const char *fmt, ...)
+{
+    char one[ED_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(one, sizeof(one), fmt, ap);
+    va_end(ap);
+    size_t used = strlen(p->text);
+    snprintf(p->text + used, sizeof(p->text) - used, "%s%s", p->n ? ", " : "", one);
+    p->n++;
+}
+
+static int problems_report(const struct problems *p, ed_err *err)
+{
+    if (p->n == 0)
+        return 0;
+    return p->n == 1 ? ed_err_set(err, ED_EINVALID, "%s", p->text)
+                     : ed_err_set(err, ED_EINVALID, "[%s]", p->text);
+}
+
+/* Append to why (of cap bytes), "; "-separated, truncated at its end. */
+static void ED_PRINTF(3, 4) why_add(char *why, size_t cap, const char *fmt, ...)
+{
+    size_t used = strlen(why);
+    if (used && used + 2 < cap) {
+        memcpy(why + used, "; ", 3);
+        used += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why + used, cap - used, fmt, ap);
+    va_end(ap);
+}
+
+/* A label key: a name of at most 63 characters, with an optional DNS subdomain prefix and '/'.
+ * The parser's check, whose field path is unset ("<nil>"). */
 static int check_key(const char *key, ed_err *err)
 {
     const char *slash = strchr(key, '/');
     const char *name = slash ? slash + 1 : key;
-    if (slash && strchr(name, '/'))
-        return ed_err_set(err, ED_EINVALID,
-                          "key: Invalid value: \"%s\": a valid label key has a name part with "
-                          "an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-                          key);
-    const char *problem = slash ? prefix_problem(key, (size_t)(slash - key)) : NULL;
-    if (problem)
-        return ed_err_set(err, ED_EINVALID, "key: Invalid value: \"%s\": prefix part %s", key,
-                          problem);
-    if ((problem = name_problem(name, strlen(name), false)) != NULL)
-        return ed_err_set(err, ED_EINVALID, "key: Invalid value: \"%s\": name part %s", key,
-                          problem);
-    return 0;
+    char why[ED_ERR_MSG_MAX] = "";
+    if (slash && strchr(name, '/')) {
+        why_add(why, sizeof(why),
+                "a valid label key %s with an optional DNS subdomain prefix and '/' (e.g. "
+                "'example.com/MyName')",
+                NAME_MSG);
+    } else {
+        size_t plen = slash ? (size_t)(slash - key) : 0;
+        if (slash && plen == 0)
+            why_add(why, sizeof(why), "prefix part must be non-empty");
+        if (plen > 253)
+            why_add(why, sizeof(why), "prefix part must be no more than 253 characters");
+        if (plen && !subdomain_ok(key, plen))
+            why_add(why, sizeof(why), "prefix part %s", SUBDOMAIN_MSG);
+        size_t nlen = strlen(name);
+        if (nlen == 0)
+            why_add(why, sizeof(why), "name part must be non-empty");
+        else if (nlen > 63)
+            why_add(why, sizeof(why), "name part must be no more than 63 characters");
+        if (!name_ok(name, nlen))
+            why_add(why, sizeof(why), "name part %s", NAME_MSG);
+    }
+    if (!*why)
+        return 0;
+    return ed_err_set(err, ED_EINVALID, "<nil>: Invalid value: \"%s\": %s", key, why);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static bool parse_int(const char *s, long long *out)
@@ -326,19 +392,29 @@ static int parse_requirement(struct parser *p, struct requirement *r, ed_err *er
         return ed_err_set(err, ED_EINVALID, "found '%s', expected: in, notin, =, ==, !=, gt, lt",
                           lit);
     }
+    /* As Kubernetes' requirement: its values sorted, the operator's errors, then each value's. */
+    qsort(r->values, r->nvalues, sizeof(*r->values), compare_strings);
+    struct problems pr = {.n = 0};
     long long n;
+    for (size_t i = 0; (r->op == OP_GT || r->op == OP_LT) && i < r->nvalues; i++)
+        if (!parse_int(r->values[i], &n))
+            problem_add(&pr,
+                        "values[%zu]: Invalid value: \"%s\": for 'Gt', 'Lt' operators, the value "
+                        "must be an integer",
+                        i, r->values[i]);
     for (size_t i = 0; i < r->nvalues; i++) {
         const char *v = r->values[i];
-        const char *problem = name_problem(v, strlen(v), true);
-        if (problem)
-            return ed_err_set(err, ED_EINVALID, "values[%zu][%s]: Invalid value: \"%s\": %s", i,
-                              r->key, v, problem);
-        if ((r->op == OP_GT || r->op == OP_LT) && !parse_int(v, &n))
-            return ed_err_set(err, ED_EINVALID,
-                              "values[%zu]: Invalid value: \"%s\": for 'Gt', 'Lt' operators, "
-                              "the value must be an integer",
-                              i, v);
+        size_t len = strlen(v);
+        if (len > 63)
+            problem_add(&pr,
+                        "values[%zu][%s]: Invalid value: \"%s\": must be no more than 63 "
+                        "characters%s",
+                        i, r->key, v, len && !name_ok(v, len) ? "; " VALUE_MSG : "");
+        else if (len && !name_ok(v, len))
+            problem_add(&pr, "values[%zu][%s]: Invalid value: \"%s\": %s", i, r->key, v, VALUE_MSG);
     }
+    if (problems_report(&pr, err) != 0)
+        return ED_EINVALID;
     return 0;
 }
 

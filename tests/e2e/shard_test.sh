@@ -4,7 +4,9 @@
 # (no status, finalizer, Event or artifact), whatever queued the key.
 #
 # A selector flag that does not parse stops the agent at once, with the log line and exit code 1
-# of Flux's controllers (kustomize-controller's and source-controller's main.go).
+# of Flux's controllers (kustomize-controller's and source-controller's main.go): for a list of
+# bad selectors, Flux's own kustomize-controller is the oracle of the exit status and of the
+# line's msg, logger and error (Kubernetes' parser's message).
 #
 # Then Flux's own source-controller (Flux 2.9.5's, built by hack/flux/build) runs on shard flux
 # and eddy's agent on shard eddy, with GitRepositories, OCIRepositories and Kustomizations on
@@ -49,6 +51,33 @@ assert_contains "$OUT" \
     '"msg":"unable to configure watch configs label selector for controller"' "Flux's message"
 assert_contains "$OUT" "unable to parse requirement: found '' expected: '('" \
     "Kubernetes' parse error"
+
+step "bad selectors against Flux's own kustomize-controller: the same log line and exit status"
+flux_kc=$EDDY_ROOT/.bin/kustomize-controller
+[ -x "$flux_kc" ] || fail "$flux_kc missing: run hack/flux/build"
+# refusal BINARY FLAG SELECTOR: the exit status, and the msg, logger and error of the line in
+# which BINARY refuses the selector (an unusable $KUBECONFIG for both; Flux's has no
+# --kubeconfig flag, eddy's is given one).
+refusal() {
+    local out code=0 args=("$2=$3" --metrics-addr 127.0.0.1:0 --health-addr 127.0.0.1:0)
+    [ "$1" = "$flux_kc" ] || args=(controller --kubeconfig /nonexistent "${args[@]}")
+    out=$(cd "$scratch" && KUBECONFIG=/nonexistent timeout 20 "$1" "${args[@]}" 2>&1) || code=$?
+    printf '%s %s\n' "$code" "$(grep -F 'label selector' <<<"$out" | jq -c '{msg, logger, error}')"
+}
+# same_refusal FLAG SELECTOR
+same_refusal() {
+    local ours
+    ours=$(refusal "$eddy" "$1" "$2")
+    assert_contains "$ours" '1 {"msg":"unable to configure watch' "eddy refuses $1 '$2'"
+    assert_eq "$(refusal "$flux_kc" "$1" "$2")" "$ours" "$1 '$2' (Flux's, then eddy's)"
+}
+for sel in 'shard in (eddy' 'shard!=flux' 'n>1' 'a b' ',a' 'a,,b' '-a=b' 'Shard.IO/x=1' 'a/' \
+    'a/b/c' 'a in (z_,b_)' 'a in (b c)' 'x=('; do
+    same_refusal --watch-label-selector "$sel"
+done
+for sel in 'team in' '!a=b' 'a>b_'; do
+    same_refusal --watch-configs-label-selector "$sel"
+done
 
 step "CRDs: eddy's, and the source kinds Flux's source-controller watches besides"
 ks_setup shard shard

@@ -60,6 +60,17 @@ void test_selector_matches(void **state)
     ed_kube_selector_free(sel);
 }
 
+/* Kubernetes' messages of the label rules, for the cases below. */
+#define NAME_MSG                                                                                   \
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "    \
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "         \
+    "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+#define VALUE_MSG                                                                                  \
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "    \
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "             \
+    "'my_value',  or '12345', regex used for validation is "                                       \
+    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+
 void test_selector_errors(void **state)
 {
     (void)state;
@@ -81,16 +92,26 @@ void test_selector_errors(void **state)
         {"a in (b c)", "unable to parse requirement: found 'c', expected: ',' or ')'"},
         {"a !! b",
          "unable to parse requirement: found '!', expected: in, notin, =, ==, !=, gt, lt"},
-        {"-a=b", "unable to parse requirement: key: Invalid value: \"-a\": name part must "
-                 "consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                 "with an alphanumeric character"},
-        {"Ex.com/a=b", "unable to parse requirement: key: Invalid value: \"Ex.com/a\": prefix "
+        {"-a=b", "unable to parse requirement: <nil>: Invalid value: \"-a\": name part " NAME_MSG},
+        {"Ex.com/a=b", "unable to parse requirement: <nil>: Invalid value: \"Ex.com/a\": prefix "
                        "part a lowercase RFC 1123 subdomain must consist of lower case "
                        "alphanumeric characters, '-' or '.', and must start and end with an "
-                       "alphanumeric character"},
-        {"a=b_", "unable to parse requirement: values[0][a]: Invalid value: \"b_\": must consist "
-                 "of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-                 "alphanumeric character"},
+                       "alphanumeric character (e.g. 'example.com', regex used for validation is "
+                       "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"},
+        {"/a", "unable to parse requirement: <nil>: Invalid value: \"/a\": prefix part must be "
+               "non-empty"},
+        {"a/", "unable to parse requirement: <nil>: Invalid value: \"a/\": name part must be "
+               "non-empty; name part " NAME_MSG},
+        {"a/b/c", "unable to parse requirement: <nil>: Invalid value: \"a/b/c\": a valid label "
+                  "key " NAME_MSG " with an optional DNS subdomain prefix and '/' (e.g. "
+                  "'example.com/MyName')"},
+        {"a in (z_,b_)",
+         "unable to parse requirement: [values[0][a]: Invalid value: \"b_\": " VALUE_MSG
+         ", values[1][a]: Invalid value: \"z_\": " VALUE_MSG "]"},
+        {"a>b_",
+         "unable to parse requirement: [values[0]: Invalid value: \"b_\": for 'Gt', 'Lt' "
+         "operators, the value must be an integer, values[0][a]: Invalid value: \"b_\": " VALUE_MSG
+         "]"},
         {"a>b", "unable to parse requirement: values[0]: Invalid value: \"b\": for 'Gt', 'Lt' "
                 "operators, the value must be an integer"},
     };
