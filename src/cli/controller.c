@@ -38,6 +38,7 @@ struct controller_opts {
     const char *kubeconfig;
     const char *context;
     bool leader_elect;
+    bool lease_named; /* --leader-election-id given */
     const char *lease_ns;
     const char *lease_name;
     int64_t lease_ms, renew_ms, retry_ms;
@@ -48,6 +49,7 @@ struct controller_opts {
     int concurrent;
     bool watch_all_namespaces;
     const char *watch_label_selector;
+    ed_kube_selector *shard; /* watch_label_selector parsed, or NULL */
     double qps;
     int burst;
     const char *storage_path;
@@ -73,6 +75,7 @@ struct controller_opts {
     char **custom_stage_kinds;          /* --custom-apply-stage-kinds (owned), or NULL */
     const char *watch_configs_selector; /* --watch-configs-label-selector, or NULL: Flux's */
     const char *sops_age_secret;        /* --sops-age-secret, or NULL */
+    char shard_lease[64];               /* the lease of a shard without --leader-election-id */
 };
 
 struct controller_state {
@@ -143,6 +146,46 @@ static void controller_opts_free(struct controller_opts *o)
 {
     free(o->override_managers);
     ed_apply_group_kinds_free(o->custom_stage_kinds);
+    ed_kube_selector_free(o->shard);
+}
+
+/* Flux's selector flags, parsed at start as its controllers parse them: the shard's as a
+ * LabelSelector (metav1.ParseToLabelSelector), the configs' as labels.Parse. One that does not
+ * parse is logged with Flux's message and the process exits 1 before any request, as Flux's
+ * does (a selector the API server would refuse must not start a controller that watches
+ * nothing, nor one that reconciles every shard). */
+static int parse_selectors(struct controller_opts *o)
+{
+    ed_err err = ED_ERR_INIT;
+    if (o->watch_label_selector && *o->watch_label_selector &&
+        ed_kube_watch_selector_parse(o->watch_label_selector, &o->shard, &err) != 0) {
+        ed_log(ED_LOG_ERROR, "unable to configure watch label selector for manager", "logger",
+               "setup", "error", err.msg, NULL);
+        return 1;
+    }
+    ed_kube_selector *configs = NULL;
+    if (o->watch_configs_selector && *o->watch_configs_selector &&
+        ed_kube_selector_parse(o->watch_configs_selector, &configs, &err) != 0) {
+        ed_log(ED_LOG_ERROR, "unable to configure watch configs label selector for controller",
+               "logger", "setup", "error", err.msg, NULL);
+        return 1;
+    }
+    ed_kube_selector_free(configs);
+    return 0;
+}
+
+/* The lease of a shard, as Flux names it (fluxcd/pkg/runtime leaderelection.GenerateID): the
+ * default name, "-", and the first 8 hex digits of the selector's sha256, so that the agents of
+ * different shards in one namespace each lead their own shard instead of waiting on one lease.
+ * A lease named with --leader-election-id is kept. */
+static void shard_lease_name(struct controller_opts *o)
+{
+    if (o->lease_named || !o->watch_label_selector || !*o->watch_label_selector)
+        return;
+    char hex[65];
+    ed_sha256_hex(o->watch_label_selector, strlen(o->watch_label_selector), hex);
+    snprintf(o->shard_lease, sizeof(o->shard_lease), "%s-%.8s", o->lease_name, hex);
+    o->lease_name = o->shard_lease;
 }
 
 /* Flux's flags that mean nothing in eddy: accepted (a Flux Deployment's arguments keep
@@ -372,6 +415,7 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             break;
         case F_LEASE_ID:
             o->lease_name = optarg;
+            o->lease_named = true;
             break;
         case F_LEASE_DURATION:
             dur = &o->lease_ms;
@@ -731,6 +775,11 @@ int ed_cli_controller(int argc, char **argv)
     /* Before any thread exists: SIGTERM and SIGINT are taken by the main loop only. */
     ed_signals_block();
     ed_log_init(o.log_format, o.log_level);
+    if ((rc = parse_selectors(&o)) != 0) {
+        controller_opts_free(&o);
+        return rc;
+    }
+    shard_lease_name(&o);
 
     struct controller_state st = {0};
     ed_kube_config *cfg = NULL;
@@ -849,6 +898,7 @@ int ed_cli_controller(int argc, char **argv)
             ed_manager_opts mo = {
                 .ns = o.watch_all_namespaces ? NULL : o.lease_ns,
                 .label_selector = o.watch_label_selector,
+                .shard = o.shard,
                 .metrics = st.metrics,
                 .min_retry_delay_ms = o.min_retry_delay_ms,
                 .max_retry_delay_ms = o.max_retry_delay_ms,

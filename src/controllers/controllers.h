@@ -73,6 +73,9 @@ typedef struct ed_ctrl_kind {
      * clean up); a non-zero return keeps the finalizer, and the reconcile fails (retried). */
     int (*finalize)(const ed_node *obj, void *user, ed_err *err);
     void *user;
+    /* The shard (--watch-label-selector) set by ed_ctrl_register from the manager; NULL for
+     * every object. */
+    const ed_kube_selector *shard;
 } ed_ctrl_kind;
 
 typedef enum {
@@ -84,8 +87,9 @@ typedef enum {
 
 /*
  * Flux's first steps of a reconcile of ns/name: read it (*objdoc, freed by the caller in
- * either case); when it is being deleted, run k->finalize and drop the finalizer; add the
- * finalizer when it is missing (and read the object again); leave a suspended object alone.
+ * either case) and stop with *rc 0 when it is another shard's (ed_ctrl_in_shard); when it is
+ * being deleted, run k->finalize and drop the finalizer; add the finalizer when it is missing
+ * (and read the object again); leave a suspended object alone.
  * Records the per-object metrics on deletion and suspension, and logs what it did.
  */
 ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *name, ed_doc **objdoc,
@@ -96,10 +100,20 @@ ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *na
 /*
  * Register the reconciler k names (k->controller is its log key, metrics label and queue
  * name; k->user is passed to reconcile) with Flux's predicates: a change counts when the
- * generation or the requestedAt annotation moved. Returns its queue, borrowed from the manager.
+ * generation or the requestedAt annotation moved. Sets k->shard to the manager's. Returns its
+ * queue, borrowed from the manager.
  */
-ed_queue *ed_ctrl_register(ed_manager *m, const ed_ctrl_kind *k, int workers,
-                           ed_reconcile_fn reconcile);
+ed_queue *ed_ctrl_register(ed_manager *m, ed_ctrl_kind *k, int workers, ed_reconcile_fn reconcile);
+
+/*
+ * Whether obj, read from the API, is one of this agent's: its labels match shard (Flux's
+ * --watch-label-selector; NULL: every object). The shared informers hold only those, but a
+ * reconcile also comes from a requeue timer, from another kind's change, or from an object
+ * relabeled out of the shard (its informer's deletion), and reads the API: an object of another
+ * shard is then left alone as gone, never written (no status, finalizer, Event or artifact),
+ * as Flux's controllers, whose cache never holds it, leave it. Logs the skip at debug level.
+ */
+bool ed_ctrl_in_shard(const ed_kube_selector *shard, const char *controller, const ed_node *obj);
 
 /* Whether obj, the cached object under key in namespace ns, is to be queued. */
 typedef bool (*ed_ctrl_match_fn)(const char *key, const char *ns, const ed_node *obj, void *user);

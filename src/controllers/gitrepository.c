@@ -352,6 +352,13 @@ static int read_includes(ed_gitrepo_controller *c, const ed_node *obj, const cha
         int rc =
             dep ? ed_kube_get(c->o.kube, API_VERSION, KIND, ns, dep, &depdoc, &err)
                 : ed_err_set(&err, ED_EINVALID, "spec.include[%zu].repository.name is empty", i);
+        if (rc == 0 && !ed_ctrl_in_shard(c->kind.shard, "gitrepository", ed_doc_root(depdoc))) {
+            /* Flux's cache holds only its shard's GitRepositories: another shard's is not
+             * found. */
+            ed_doc_free(depdoc);
+            depdoc = NULL;
+            rc = ED_ENOTFOUND;
+        }
         out->cond = "IncludeUnavailable";
         out->requeue_ms = REQUEUE_DEPENDENCY_MS;
         if (dep && rc == ED_ENOTFOUND) {
@@ -895,8 +902,8 @@ ed_gitrepo_controller *ed_gitrepo_register(ed_manager *m, const ed_gitrepo_opts 
 {
     ed_gitrepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->kind =
-        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, "gitrepository", finalize, c};
+    c->kind = (ed_ctrl_kind){opts->kube,      opts->metrics, API_VERSION, KIND,
+                             "gitrepository", finalize,      c,           NULL};
     c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     ed_informer_add_handler(c->self, on_change, c);

@@ -430,7 +430,8 @@ ed_imagerepo_controller *ed_imagerepo_register(ed_manager *m, const ed_imagerepo
 {
     ed_imagerepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, remove_tags, c};
+    c->kind =
+        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, remove_tags, c, NULL};
     ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }

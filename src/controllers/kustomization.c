@@ -65,8 +65,9 @@ struct drift_watch {
 
 struct ed_ks_controller {
     ed_ks_controller_opts o;
-    ed_informer *self;       /* the Kustomization cache, to find users of a source */
-    ed_informer *source;     /* the GitRepository cache */
+    ed_informer *self;             /* the Kustomization cache, to find users of a source */
+    const ed_kube_selector *shard; /* --watch-label-selector, or NULL (ed_ctrl_in_shard) */
+    ed_informer *source;           /* the GitRepository cache */
     ed_informer *oci_source; /* the OCIRepository cache, or NULL when that kind is not served */
     ed_queue *queue;         /* our queue, fed from GitRepository changes and drift */
     ed_manager *manager;
@@ -1634,29 +1635,6 @@ static void invalid_cel(struct outcome *out, ed_err *err)
     ed_err_clear(err);
 }
 
-/*
- * Whether the Kustomization ns/name is one of this agent's: it matches --watch-label-selector.
- * The cache holds only those, but a reconcile also comes from a watched object's labels (drift)
- * and reads the API when the cache lags (or holds it not); the API server tells the selector's
- * verdict (a list of that one name with the selector). On an error of that list: true (the
- * reconcile goes on as before there was a selector to check).
- */
-static bool in_shard(ed_ks_controller *c, const char *ns, const char *name)
-{
-    const char *selector = ed_informer_label_selector(c->self);
-    if (!selector)
-        return true;
-    char *field = ed_xasprintf("metadata.name=%s", name);
-    ed_kube_opts lo = {.label_selector = selector, .field_selector = field};
-    ed_doc *list = NULL;
-    ed_err err = ED_ERR_INIT;
-    bool ours = ed_kube_list(c->o.kube, API_VERSION, KIND, ns, &lo, &list, &err) != 0 ||
-                ed_node_len(ed_node_path(ed_doc_root(list), "/items")) > 0;
-    ed_doc_free(list);
-    free(field);
-    return ours;
-}
-
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_ks_controller *c = user;
@@ -1688,8 +1666,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     if (!objdoc) {
         rc = ed_kube_get(c->o.kube, API_VERSION, KIND, ns, name, &objdoc, &err);
-        if (rc == 0 && !in_shard(c, ns, name)) {
-            /* another controller's (--watch-label-selector): left alone */
+        if (rc == 0 && !ed_ctrl_in_shard(c->shard, "kustomization", ed_doc_root(objdoc))) {
             ed_doc_free(objdoc);
             objdoc = NULL;
             rc = ED_ENOTFOUND;
@@ -2273,6 +2250,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
                              .stop = ks_stop};
     ed_manager_add(m, &def);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
+    c->shard = ed_manager_shard(m);
     c->queue = ed_manager_queue(m, "kustomization");
     c->source = ed_manager_informer(m, "source.toolkit.fluxcd.io/v1", "GitRepository");
     ed_informer_add_handler(c->source, on_git_source, c);

@@ -1,8 +1,19 @@
 /*
- * The start every reconciler shares (Flux's order): read the object, finalize it when it is
- * being deleted, make sure it carries the finalizer, and leave it alone while suspended.
+ * The start every reconciler shares (Flux's order): read the object (left alone when it is
+ * another shard's: --watch-label-selector), finalize it when it is being deleted, make sure it
+ * carries the finalizer, and leave it alone while suspended.
  */
 #include "controllers.h"
+
+bool ed_ctrl_in_shard(const ed_kube_selector *shard, const char *controller, const ed_node *obj)
+{
+    if (!shard || ed_kube_selector_matches(shard, ed_node_path(obj, "/metadata/labels")))
+        return true;
+    ed_log(ED_LOG_DEBUG, "left alone: another shard's (--watch-label-selector)", "controller",
+           controller, "name", ed_node_path_str(obj, "/metadata/name"), "namespace",
+           ed_node_path_str(obj, "/metadata/namespace"), NULL);
+    return false;
+}
 
 ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *name, ed_doc **objdoc,
                            int *rc, ed_err *err)
@@ -15,6 +26,8 @@ ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *na
         return ED_CTRL_STOP;
     }
     ed_node *obj = ed_doc_root(*objdoc);
+    if (!ed_ctrl_in_shard(k->shard, k->controller, obj))
+        return ED_CTRL_STOP; /* *rc 0: as if gone */
 
     if (ed_node_path(obj, "/metadata/deletionTimestamp")) {
         ed_ctrl_record_metrics(k->metrics, k->kind, obj, NULL, true);
@@ -44,6 +57,8 @@ ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *na
             return ED_CTRL_STOP;
         }
         obj = ed_doc_root(*objdoc);
+        if (!ed_ctrl_in_shard(k->shard, k->controller, obj))
+            return ED_CTRL_STOP; /* relabeled meanwhile */
     }
     bool suspended = false;
     ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);

@@ -56,6 +56,7 @@
 
 struct ed_ocirepo_controller {
     ed_ocirepo_opts o;
+    ed_ctrl_kind kind;
 };
 
 /* What one reconcile found, for the status and the event. */
@@ -484,9 +485,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_doc *objdoc = NULL, *artdoc = NULL;
     ed_ctrl_registry_auth auth = {0};
     struct outcome out = {.ok = false, .cond = "FetchFailed", .reason = "OCIArtifactPullFailed"};
-    ed_ctrl_kind k = {c->o.kube, c->o.metrics, API_VERSION, KIND, "ocirepository", finalize, c};
     int rc;
-    if (ed_ctrl_begin(&k, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
+    if (ed_ctrl_begin(&c->kind, ns, name, &objdoc, &rc, &err) == ED_CTRL_STOP)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
     ed_ctrl_source_gc(c->o.store, obj, c->o.retention_records, c->o.retention_ttl_ms,
@@ -606,14 +606,9 @@ ed_ocirepo_controller *ed_ocirepo_register(ed_manager *m, const ed_ocirepo_opts 
 {
     ed_ocirepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    ed_controller_def def = {.name = "ocirepository",
-                             .api_version = API_VERSION,
-                             .kind = KIND,
-                             .workers = opts->workers,
-                             .reconcile = reconcile,
-                             .user = c,
-                             .generation_changed_only = true};
-    ed_manager_add(m, &def);
+    c->kind = (ed_ctrl_kind){opts->kube,      opts->metrics, API_VERSION, KIND,
+                             "ocirepository", finalize,      c,           NULL};
+    ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }
 

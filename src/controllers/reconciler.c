@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-ed_queue *ed_ctrl_register(ed_manager *m, const ed_ctrl_kind *k, int workers,
-                           ed_reconcile_fn reconcile)
+ed_queue *ed_ctrl_register(ed_manager *m, ed_ctrl_kind *k, int workers, ed_reconcile_fn reconcile)
 {
+    k->shard = ed_manager_shard(m);
     ed_controller_def def = {.name = k->controller,
                              .api_version = k->api_version,
                              .kind = k->kind,

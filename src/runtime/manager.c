@@ -24,12 +24,14 @@ struct controller {
 
 struct shared_informer {
     char *api_version, *kind;
+    bool every; /* all objects of the kind, not only the shard's */
     ed_informer *inf;
 };
 
 struct ed_manager {
     ed_kube *kube;
     char *ns, *label_selector;
+    const ed_kube_selector *shard;
     ed_metrics *metrics;
     ed_queue_opts queue_opts; /* of every controller's queue */
     int jitter_percent;
@@ -48,6 +50,7 @@ ed_manager *ed_manager_new(ed_kube *kube, const ed_manager_opts *opts)
         m->ns = ed_xstrdup(opts->ns);
     if (opts && opts->label_selector && *opts->label_selector)
         m->label_selector = ed_xstrdup(opts->label_selector);
+    m->shard = opts ? opts->shard : NULL;
     m->metrics = opts ? opts->metrics : NULL;
     if (opts) {
         m->queue_opts.base_delay_ms = opts->min_retry_delay_ms;
@@ -71,21 +74,37 @@ ed_manager *ed_manager_new(ed_kube *kube, const ed_manager_opts *opts)
     return m;
 }
 
-ed_informer *ed_manager_informer(ed_manager *m, const char *api_version, const char *kind)
+/* The shared informer of a kind, of the shard's objects or (every) of all. */
+static ed_informer *informer_for(ed_manager *m, const char *api_version, const char *kind,
+                                 bool every)
 {
+    every = every && m->label_selector; /* without a shard, one informer serves both */
     for (size_t i = 0; i < m->ninformers; i++)
         if (strcmp(m->informers[i].api_version, api_version) == 0 &&
-            strcmp(m->informers[i].kind, kind) == 0)
+            strcmp(m->informers[i].kind, kind) == 0 && m->informers[i].every == every)
             return m->informers[i].inf;
     ED_ASSERT(!m->started);
-    ed_informer_opts o = {
-        .api_version = api_version, .kind = kind, .ns = m->ns, .label_selector = m->label_selector};
+    ed_informer_opts o = {.api_version = api_version,
+                          .kind = kind,
+                          .ns = m->ns,
+                          .label_selector = every ? NULL : m->label_selector};
     m->informers = ed_xrealloc(m->informers, (m->ninformers + 1) * sizeof(*m->informers));
     struct shared_informer *s = &m->informers[m->ninformers++];
     s->api_version = ed_xstrdup(api_version);
     s->kind = ed_xstrdup(kind);
+    s->every = every;
     s->inf = ed_informer_new(m->kube, &o);
     return s->inf;
+}
+
+ed_informer *ed_manager_informer(ed_manager *m, const char *api_version, const char *kind)
+{
+    return informer_for(m, api_version, kind, false);
+}
+
+ed_informer *ed_manager_informer_all(ed_manager *m, const char *api_version, const char *kind)
+{
+    return informer_for(m, api_version, kind, true);
 }
 
 /* Every change of an object queues its key. */
@@ -185,6 +204,11 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def)
     m->controllers =
         ed_xrealloc(m->controllers, (m->ncontrollers + 1) * sizeof(struct controller *));
     m->controllers[m->ncontrollers++] = c;
+}
+
+const ed_kube_selector *ed_manager_shard(ed_manager *m)
+{
+    return m->shard;
 }
 
 ed_metrics *ed_manager_metrics(ed_manager *m)

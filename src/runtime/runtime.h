@@ -266,7 +266,10 @@ typedef struct ed_manager ed_manager;
 typedef struct ed_manager_opts {
     const char *ns;             /* watch one namespace; NULL for all */
     const char *label_selector; /* or NULL */
-    ed_metrics *metrics;        /* where reconcile metrics go; NULL for none */
+    /* label_selector parsed (ed_kube_selector_parse; borrowed, outlives the manager), or NULL
+     * with none: what a reconcile checks the object it reads against (ed_manager_shard). */
+    const ed_kube_selector *shard;
+    ed_metrics *metrics; /* where reconcile metrics go; NULL for none */
     /* Flux's --min-retry-delay and --max-retry-delay: the backoff of a failed reconcile, from
      * the first to the cap (0 for 750 ms and 15 min). */
     int64_t min_retry_delay_ms, max_retry_delay_ms;
@@ -299,10 +302,20 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def);
 /* The shared informer of a kind, created on first use (before ed_manager_start), for
  * controllers that read other kinds from the cache. Borrowed. */
 ed_informer *ed_manager_informer(ed_manager *m, const char *api_version, const char *kind);
+/* As ed_manager_informer, of every object of the kind, the shard's or not, for a controller
+ * that reads another controller's kind as Flux's does: Flux's controllers restrict only their
+ * own kinds' cache to --watch-label-selector (image-automation-controller selects ImagePolicies
+ * of any shard). The same informer as ed_manager_informer's when there is no selector. */
+ed_informer *ed_manager_informer_all(ed_manager *m, const char *api_version, const char *kind);
 /* Start the informers, wait until each has listed (up to timeout_ms), then the workers. */
 int ed_manager_start(ed_manager *m, int64_t timeout_ms, ed_err *err);
 /* The metrics the manager records into (NULL when none). Borrowed. */
 ed_metrics *ed_manager_metrics(ed_manager *m);
+/* The shard's selector (opts->shard: borrowed), or NULL when the manager watches every object.
+ * The informers hold only the objects it matches; a reconcile that reads its object from the
+ * API (a requeue timer, a change of another kind, an object just relabeled out of the shard)
+ * checks the object against it, so that another shard's object is never written. */
+const ed_kube_selector *ed_manager_shard(ed_manager *m);
 /* The queue of controller name, to enqueue from elsewhere (a source's change). Borrowed. */
 ed_queue *ed_manager_queue(ed_manager *m, const char *controller);
 /* Stop the workers (letting reconciles in progress finish, up to deadline_ms), then each
