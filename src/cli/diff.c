@@ -18,10 +18,10 @@
  * diff asks the API server what each object would become (a server-side dry-run apply with
  * the kustomize-controller field manager) and compares that with the live object, without the
  * fields the server owns; it prints flux's lines (► Kind/ns/name created | drifted | deleted)
- * and, for a drifted object, each changed field with its old and new value (Secret values
- * masked). Objects of the Kustomization's inventory that the render lacks are listed as
- * deleted when it prunes. It also works for a Kustomization that does not exist yet. Exit
- * status: 0 no difference, 1 differences, 2 an error.
+ * and, for a drifted object, flux's dyff report of the changes (Secret values masked; see
+ * "the report of a drifted object" below). Objects of the Kustomization's inventory that
+ * the render lacks are listed as deleted when it prunes. It also works for a Kustomization
+ * that does not exist yet. Exit status: 0 no difference, 1 differences, 2 an error.
  *
  * flux's other flags: --ignore-paths (gitignore patterns, relative to the directory, whose
  * files are left out of the copy, as a GitRepository's spec.ignore leaves them out of its
@@ -44,6 +44,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -620,12 +621,13 @@ int ed_cli_build(int argc, char **argv)
 
 /* ---- diff ---- */
 
-/* Remove what the server owns, so that only what a person wrote is compared. */
+/* Remove what the server owns, so that only what a person wrote is compared (generation is
+ * kept: flux shows its change along with a changed spec). */
 static void strip_server_fields(ed_node *obj)
 {
     ed_node *meta = ed_node_get(obj, "metadata");
-    static const char *const fields[] = {"managedFields", "resourceVersion",   "generation",
-                                         "uid",           "creationTimestamp", "selfLink"};
+    static const char *const fields[] = {"managedFields", "resourceVersion", "uid",
+                                         "creationTimestamp", "selfLink"};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         ed_node_remove(meta, fields[i]);
     ed_node *ann = ed_node_get(meta, "annotations");
@@ -655,54 +657,593 @@ static void mask_secret(ed_doc *live_doc, ed_node *live, ed_doc *want_doc, ed_no
     }
 }
 
-/* One value of a change, after indent spaces and its sign. */
-static void print_value(FILE *o, int indent, const ed_node *v, const char *sign)
+/* ---- the report of a drifted object, as flux prints it (dyff's human report) ---- */
+
+/*
+ * flux diff compares the live and the dry-run object with dyff and prints its human report
+ * without header, indent 0, colours off when stdout is no terminal. Its rules, followed here:
+ * - a mapping's removed keys and its added keys are each reported once, at the mapping's
+ *   path ("- two map entries removed:", "+ one map entry added:" and the entries in YAML,
+ *   removals first), before the changes inside the keys both hold (in the live key order);
+ * - a list whose entries are all mappings with a distinct name (or key, id, manager) is
+ *   compared entry by entry (path ".NAME"), a list of one entry on each side at ".0", any
+ *   other list as a multiset: its removed and added entries each reported once ("list
+ *   entries"), and an order change of the common entries as "⇆ order changed";
+ * - a changed scalar is "± value change" with its old and new value.
+ * The YAML of added entries is indented by two spaces, that of removed ones not at all, and
+ * its mappings' keys are put in dyff's order (name, key or id first, and the like).
+ */
+
+/* A count as dyff words it: "one map entry", "two map entries", ..., "13 list entries". */
+static void append_count(ed_buf *o, size_t n, const char *one, const char *many)
 {
-    ed_buf b = ED_BUF_INIT(1 << 20);
-    if (ed_node_kind_of(v) == ED_NODE_STR)
-        ed_buf_append_str(&b, ed_node_str(v));
+    static const char *const words[] = {"no",    "one",   "two",  "three", "four",   "five",  "six",
+                                        "seven", "eight", "nine", "ten",   "eleven", "twelve"};
+    if (n < sizeof(words) / sizeof(words[0]))
+        ed_buf_printf(o, "%s %s", words[n], n == 1 ? one : many);
     else
-        ed_node_to_json(v, &b);
-    fprintf(o, "%*s%s %s\n", indent, "", sign, b.data ? b.data : "");
-    ed_buf_free(&b);
+        ed_buf_printf(o, "%zu %s", n, n == 1 ? one : many);
 }
 
-/* Print the fields that differ between a (live) and b (wanted) below path to o; the count. */
-static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node *b)
+/* The keys dyff moves to the front of a mapping that holds any of them: of the first list
+ * with the most keys in common, those keys in the list's order (the others follow, the
+ * shallow ones first). */
+static const char *const *const key_orders[] = {
+    (const char *const[]){"name", "director_uuid", "releases", "instance_groups", "networks",
+                          "resource_pools", "compilation", NULL},
+    (const char *const[]){"name", "url", "version", "sha1", NULL},
+    (const char *const[]){"jobs", "resources", "resource_types", NULL},
+    (const char *const[]){"name", "type", "source", NULL},
+    (const char *const[]){"get", NULL},
+    (const char *const[]){"put", NULL},
+    (const char *const[]){"task", NULL},
+    (const char *const[]){"releases", "instance_groups", "configuration", "variables", NULL},
+    (const char *const[]){"auth", "templates", NULL},
+    (const char *const[]){"name", NULL},
+    (const char *const[]){"key", NULL},
+    (const char *const[]){"id", NULL},
+};
+
+/* How deep a value nests: 0 for a scalar or an empty collection. */
+static int depth_of(const ed_node *v)
 {
-    if (a && b && ed_node_equal(a, b))
+    int deepest = 0;
+    ed_node_kind k = ed_node_kind_of(v);
+    if (k != ED_NODE_MAP && k != ED_NODE_SEQ)
         return 0;
-    if (a && b && ed_node_kind_of(a) == ED_NODE_MAP && ed_node_kind_of(b) == ED_NODE_MAP) {
-        int n = 0;
-        for (size_t i = 0; i < ed_node_len(a); i++) {
-            const char *k = ed_node_key_at(a, i);
-            char *sub = ed_xasprintf("%s%s%s", path, *path ? "." : "", k);
-            n += diff_nodes(o, sub, ed_node_value_at(a, i), ed_node_get(b, k));
-            free(sub);
+    for (size_t i = 0; i < ed_node_len(v); i++) {
+        int d = 1 + depth_of(k == ED_NODE_MAP ? ed_node_value_at(v, i) : ed_node_at(v, i));
+        if (d > deepest)
+            deepest = d;
+    }
+    return deepest;
+}
+
+/* The order in which a mapping's pairs are printed, in order (ed_node_len(map) indexes). */
+static void key_order(const ed_node *map, size_t *order)
+{
+    size_t n = ed_node_len(map), best = 0, best_hits = 0, used = 0;
+    for (size_t c = 0; c < sizeof(key_orders) / sizeof(key_orders[0]); c++) {
+        size_t hits = 0;
+        for (const char *const *k = key_orders[c]; *k; k++)
+            hits += ed_node_get(map, *k) != NULL;
+        if (hits > best_hits) {
+            best = c;
+            best_hits = hits;
         }
-        for (size_t i = 0; i < ed_node_len(b); i++) {
-            const char *k = ed_node_key_at(b, i);
-            if (ed_node_get(a, k))
-                continue;
-            char *sub = ed_xasprintf("%s%s%s", path, *path ? "." : "", k);
-            n += diff_nodes(o, sub, NULL, ed_node_value_at(b, i));
-            free(sub);
+    }
+    if (best_hits == 0) {
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        return;
+    }
+    for (const char *const *k = key_orders[best]; *k; k++)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(ed_node_key_at(map, i), *k) == 0)
+                order[used++] = i;
+    size_t front = used;
+    for (size_t i = 0; i < n; i++) {
+        bool listed = false;
+        for (size_t j = 0; j < front; j++)
+            listed = listed || order[j] == i;
+        if (!listed)
+            order[used++] = i;
+    }
+    /* the rest by depth, stable (an insertion sort, as Go sorts so few keys) */
+    for (size_t i = front + 1; i < n; i++) {
+        size_t x = order[i], j = i;
+        int d = depth_of(ed_node_value_at(map, x));
+        for (; j > front && depth_of(ed_node_value_at(map, order[j - 1])) > d; j--)
+            order[j] = order[j - 1];
+        order[j] = x;
+    }
+}
+
+/* The text of a scalar as dyff prints it: strings as they are, quoted when they are true,
+ * false or null, start with a dash or hold a space, '*', '&', ':' or ','; a text of several
+ * lines as a block ("|", its lines at indent). */
+static void append_scalar_at(ed_buf *b, int indent, const ed_node *v)
+{
+    const char *text = ed_node_kind_of(v) == ED_NODE_STR ? ed_node_str(v) : NULL;
+    if (text && strchr(text, '\n')) {
+        ed_buf_append_str(b, "|");
+        for (const char *line = text;;) {
+            const char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            ed_buf_printf(b, "\n%*s%.*s", indent, "", (int)len, line);
+            if (!nl)
+                break;
+            line = nl + 1;
         }
+        return;
+    }
+    if (text && (strcmp(text, "true") == 0 || strcmp(text, "false") == 0 ||
+                 strcmp(text, "null") == 0 || *text == '-' || strpbrk(text, " *&:,"))) {
+        ed_buf_append_json_str(b, text);
+        return;
+    }
+    if (!text)
+        text = ed_node_scalar_text(v);
+    if (text) {
+        ed_buf_append_str(b, text);
+        return;
+    }
+    ed_node_to_json(v, b);
+}
+
+static void append_scalar(ed_buf *b, const ed_node *v)
+{
+    append_scalar_at(b, 0, v);
+}
+
+static void append_yaml(ed_buf *b, int indent, const ed_node *v);
+
+/* After "key:" or "-": a scalar, an empty collection, or a newline and the nested lines
+ * (a list under a key at the key's indent, a mapping two further). */
+static void append_after_marker(ed_buf *b, int indent, const ed_node *v, bool under_key)
+{
+    ed_node_kind k = ed_node_kind_of(v);
+    if ((k == ED_NODE_MAP || k == ED_NODE_SEQ) && ed_node_len(v) == 0) {
+        ed_buf_append_str(b, k == ED_NODE_MAP ? " {}\n" : " []\n");
+    } else if (k == ED_NODE_MAP || k == ED_NODE_SEQ) {
+        ed_buf_append_str(b, "\n");
+        append_yaml(b, under_key && k == ED_NODE_SEQ ? indent : indent + 2, v);
+    } else {
+        ed_buf_append_str(b, " ");
+        append_scalar_at(b, indent + 2, v);
+        ed_buf_append_str(b, "\n");
+    }
+}
+
+/* v as YAML lines at indent (neat's style, as dyff prints added and removed entries). */
+static void append_yaml(ed_buf *b, int indent, const ed_node *v)
+{
+    size_t n = ed_node_len(v);
+    if (ed_node_kind_of(v) == ED_NODE_MAP) {
+        size_t *order = ed_xmalloc((n ? n : 1) * sizeof(*order));
+        key_order(v, order);
+        for (size_t i = 0; i < n; i++) {
+            ed_buf_printf(b, "%*s%s:", indent, "", ed_node_key_at(v, order[i]));
+            append_after_marker(b, indent, ed_node_value_at(v, order[i]), true);
+        }
+        free(order);
+    } else if (ed_node_kind_of(v) == ED_NODE_SEQ) {
+        for (size_t i = 0; i < n; i++) {
+            const ed_node *item = ed_node_at(v, i);
+            ed_node_kind k = ed_node_kind_of(item);
+            if ((k == ED_NODE_MAP || k == ED_NODE_SEQ) && ed_node_len(item) > 0) {
+                /* the item's first line follows the dash: "- name: a" */
+                size_t at = b->len;
+                append_yaml(b, indent + 2, item);
+                if (b->data && b->len >= at + (size_t)indent + 2)
+                    memcpy(b->data + at + indent, "- ", 2);
+            } else {
+                ed_buf_printf(b, "%*s-", indent, "");
+                append_after_marker(b, indent, item, false);
+            }
+        }
+    } else {
+        ed_buf_printf(b, "%*s", indent, "");
+        append_scalar(b, v);
+        ed_buf_append_str(b, "\n");
+    }
+}
+
+/* The width of a line as a terminal shows it (UTF-8 characters). */
+static size_t text_width(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return w;
+}
+
+/* The width dyff lays its blocks out in: the terminal's, 80 when stdout is none. */
+static size_t terminal_width(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
+/*
+ * Text blocks as dyff lays them out after indent spaces: side by side (three spaces apart,
+ * each padded to its widest line, trailing blanks cut) when that fits the terminal, else one
+ * after the other, each line kept whole and each block followed by an empty line (its final
+ * newline).
+ */
+static void append_blocks(ed_buf *out, int indent, const ed_buf *blocks, size_t n)
+{
+    size_t *widest = ed_xcalloc(n ? n : 1, sizeof(*widest)), total = (size_t)indent + 3 * (n - 1);
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = blocks[i].data ? blocks[i].data : "";
+        size_t lines = 1;
+        for (const char *line = s;; lines++) {
+            const char *nl = strchr(line, '\n');
+            size_t w = text_width(line, nl ? (size_t)(nl - line) : strlen(line));
+            widest[i] = w > widest[i] ? w : widest[i];
+            if (!nl)
+                break;
+            line = nl + 1;
+        }
+        rows = lines > rows ? lines : rows;
+        total += widest[i];
+    }
+    if (total > terminal_width()) {
+        for (size_t i = 0; i < n; i++) {
+            const char *line = blocks[i].data ? blocks[i].data : "";
+            for (;;) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+                ed_buf_printf(out, "%*s%.*s\n", indent, "", (int)len, line);
+                if (!nl)
+                    break;
+                line = nl + 1;
+            }
+        }
+        free(widest);
+        return;
+    }
+    const char **at = ed_xcalloc(n ? n : 1, sizeof(*at));
+    for (size_t i = 0; i < n; i++)
+        at[i] = blocks[i].data ? blocks[i].data : "";
+    for (size_t r = 0; r < rows; r++) {
+        size_t start = out->len;
+        for (size_t i = 0; i < n; i++) {
+            const char *line = at[i];
+            const char *nl = line ? strchr(line, '\n') : NULL;
+            size_t len = line ? (nl ? (size_t)(nl - line) : strlen(line)) : 0;
+            ed_buf_printf(out, "%s%*s%.*s%*s", i ? "   " : "", indent, "", (int)len,
+                          line ? line : "", (int)(widest[i] - text_width(line ? line : "", len)),
+                          "");
+            at[i] = line && nl ? nl + 1 : NULL;
+        }
+        while (out->len > start && out->data[out->len - 1] == ' ')
+            out->data[--out->len] = '\0';
+        if (r + 1 < rows)
+            ed_buf_append_str(out, "\n");
+    }
+    free(at);
+    free(widest);
+}
+
+/* A group of added or removed entries: the header, then their YAML (added ones indented). */
+static void append_group(ed_buf *out, const ed_node *entries, bool added)
+{
+    bool map = ed_node_kind_of(entries) == ED_NODE_MAP;
+    ed_buf_printf(out, "%c ", added ? '+' : '-');
+    append_count(out, ed_node_len(entries), map ? "map entry" : "list entry",
+                 map ? "map entries" : "list entries");
+    ed_buf_printf(out, " %s:\n", added ? "added" : "removed");
+    ed_buf yaml = ED_BUF_INIT(16 << 20);
+    append_yaml(&yaml, 0, entries);
+    append_blocks(out, added ? 2 : 0, &yaml, 1);
+    ed_buf_free(&yaml);
+}
+
+/* One change: its path, then its blocks laid out as dyff does (freed here). */
+static void print_change(FILE *o, const char *path, ed_buf *blocks, size_t n)
+{
+    fprintf(o, "\n%s\n", *path ? path : "(root level)");
+    ed_buf out = ED_BUF_INIT(64 << 20);
+    append_blocks(&out, 0, blocks, n);
+    fputs(out.data ? out.data : "", o);
+    ed_buf_free(&out);
+    for (size_t i = 0; i < n; i++)
+        ed_buf_free(&blocks[i]);
+}
+
+/* The text of a list entry in an order change: a scalar's, else its YAML. */
+static void append_entry_text(ed_buf *b, const ed_node *v)
+{
+    ed_node_kind k = ed_node_kind_of(v);
+    if (k == ED_NODE_MAP || k == ED_NODE_SEQ) {
+        ed_buf y = ED_BUF_INIT(1 << 20);
+        append_yaml(&y, 0, v);
+        if (y.len && y.data[y.len - 1] == '\n')
+            y.data[--y.len] = '\0';
+        ed_buf_append_str(b, y.data ? y.data : "");
+        ed_buf_free(&y);
+        return;
+    }
+    append_scalar(b, v);
+}
+
+/* "⇆ order changed" with the common entries, old order then new, each on one line. */
+static void append_order_change(ed_buf *o, const ed_node *const *from, const ed_node *const *to,
+                                size_t n)
+{
+    ed_buf_append_str(o, "⇆ order changed\n");
+    for (int side = 0; side < 2; side++) {
+        ed_buf b = ED_BUF_INIT(1 << 20);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                ed_buf_append_str(&b, ", ");
+            append_entry_text(&b, side ? to[i] : from[i]);
+        }
+        ed_buf_printf(o, "%c %s\n", side ? '+' : '-', b.data ? b.data : "");
+        ed_buf_free(&b);
+    }
+}
+
+static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node *b);
+
+static char *sub_path(const char *path, const char *element)
+{
+    return ed_xasprintf("%s%s%s", path, *path ? "." : "", element);
+}
+
+/* A mapping: its removed and added keys as one group each, then the keys both hold. */
+static int diff_maps(FILE *o, const char *path, const ed_node *a, const ed_node *b)
+{
+    ed_doc *scratch = ed_doc_new();
+    ed_node *removed = ed_node_new_map(scratch), *added = ed_node_new_map(scratch);
+    for (size_t i = 0; i < ed_node_len(a); i++)
+        if (!ed_node_get(b, ed_node_key_at(a, i)))
+            ed_node_set(scratch, removed, ed_node_key_at(a, i),
+                        ed_node_copy(scratch, ed_node_value_at(a, i)));
+    for (size_t i = 0; i < ed_node_len(b); i++)
+        if (!ed_node_get(a, ed_node_key_at(b, i)))
+            ed_node_set(scratch, added, ed_node_key_at(b, i),
+                        ed_node_copy(scratch, ed_node_value_at(b, i)));
+    int n = 0;
+    if (ed_node_len(removed) || ed_node_len(added)) {
+        ed_buf blocks[2] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        size_t nblocks = 0;
+        if (ed_node_len(removed))
+            append_group(&blocks[nblocks++], removed, false);
+        if (ed_node_len(added))
+            append_group(&blocks[nblocks++], added, true);
+        print_change(o, path, blocks, nblocks);
+        n++;
+    }
+    ed_doc_free(scratch);
+    for (size_t i = 0; i < ed_node_len(a); i++) {
+        const ed_node *other = ed_node_get(b, ed_node_key_at(a, i));
+        if (!other)
+            continue;
+        char *sub = sub_path(path, ed_node_key_at(a, i));
+        n += diff_nodes(o, sub, ed_node_value_at(a, i), other);
+        free(sub);
+    }
+    return n;
+}
+
+/* The field that names each entry of both lists (dyff's name, key, id, and manager for
+ * Kubernetes): a scalar present in every entry with a distinct value; NULL when none. */
+static const char *list_identifier(const ed_node *a, const ed_node *b)
+{
+    static const char *const candidates[] = {"name", "key", "id", "manager"};
+    for (size_t c = 0; c < sizeof(candidates) / sizeof(candidates[0]); c++) {
+        bool ok = true;
+        for (int side = 0; side < 2 && ok; side++) {
+            const ed_node *l = side ? b : a;
+            for (size_t i = 0; i < ed_node_len(l) && ok; i++) {
+                const char *v = ed_node_scalar_text(ed_node_get(ed_node_at(l, i), candidates[c]));
+                ok = v != NULL;
+                for (size_t j = 0; j < i && ok; j++) {
+                    const char *w =
+                        ed_node_scalar_text(ed_node_get(ed_node_at(l, j), candidates[c]));
+                    ok = strcmp(v, w) != 0;
+                }
+            }
+        }
+        if (ok)
+            return candidates[c];
+    }
+    return NULL;
+}
+
+/* The entry of list named name by field id, or NULL. */
+static const ed_node *entry_named(const ed_node *list, const char *id, const char *name)
+{
+    for (size_t i = 0; i < ed_node_len(list); i++) {
+        const char *v = ed_node_scalar_text(ed_node_get(ed_node_at(list, i), id));
+        if (v && strcmp(v, name) == 0)
+            return ed_node_at(list, i);
+    }
+    return NULL;
+}
+
+/* A list of named entries: order change, removed and added entries, then each common one. */
+static int diff_named_lists(FILE *o, const char *path, const ed_node *a, const ed_node *b,
+                            const char *id)
+{
+    ed_doc *scratch = ed_doc_new();
+    ed_node *removed = ed_node_new_seq(scratch), *added = ed_node_new_seq(scratch);
+    size_t na = ed_node_len(a), nb = ed_node_len(b), common = 0, tn = 0;
+    const ed_node **from = ed_xcalloc(na + 1, sizeof(const ed_node *));
+    const ed_node **to = ed_xcalloc(nb + 1, sizeof(const ed_node *));
+    for (size_t i = 0; i < na; i++) {
+        const ed_node *e = ed_node_at(a, i);
+        if (entry_named(b, id, ed_node_scalar_text(ed_node_get(e, id))))
+            from[common++] = ed_node_get(e, id);
+        else
+            ed_node_append(scratch, removed, ed_node_copy(scratch, e));
+    }
+    for (size_t i = 0; i < nb; i++) {
+        const ed_node *e = ed_node_at(b, i);
+        if (entry_named(a, id, ed_node_scalar_text(ed_node_get(e, id))))
+            to[tn++] = ed_node_get(e, id);
+        else
+            ed_node_append(scratch, added, ed_node_copy(scratch, e));
+    }
+    bool moved = false;
+    for (size_t i = 0; i < common && !moved; i++)
+        moved = strcmp(ed_node_scalar_text(from[i]), ed_node_scalar_text(to[i])) != 0;
+    int n = 0;
+    if (moved || ed_node_len(removed) || ed_node_len(added)) {
+        ed_buf blocks[3] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        size_t nblocks = 0;
+        if (moved)
+            append_order_change(&blocks[nblocks++], from, to, common);
+        if (ed_node_len(removed))
+            append_group(&blocks[nblocks++], removed, false);
+        if (ed_node_len(added))
+            append_group(&blocks[nblocks++], added, true);
+        print_change(o, path, blocks, nblocks);
+        n++;
+    }
+    for (size_t i = 0; i < na; i++) {
+        const ed_node *e = ed_node_at(a, i);
+        const char *name = ed_node_scalar_text(ed_node_get(e, id));
+        const ed_node *other = entry_named(b, id, name);
+        if (!other)
+            continue;
+        char *sub = sub_path(path, name);
+        n += diff_nodes(o, sub, e, other);
+        free(sub);
+    }
+    free(from);
+    free(to);
+    ed_doc_free(scratch);
+    return n;
+}
+
+/* How many entries of list equal v. */
+static size_t count_equal(const ed_node *list, const ed_node *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ed_node_len(list); i++)
+        n += ed_node_equal(ed_node_at(list, i), v);
+    return n;
+}
+
+/* The entries of a (with their copies when a holds more of them than b) that b lacks into
+ * out, those b also holds into common. */
+static void list_minus(ed_doc *scratch, ed_node *out, const ed_node *a, const ed_node *b,
+                       const ed_node **common, size_t *ncommon)
+{
+    *ncommon = 0;
+    for (size_t i = 0; i < ed_node_len(a); i++) {
+        const ed_node *e = ed_node_at(a, i);
+        size_t in_a = count_equal(a, e), in_b = count_equal(b, e);
+        if (in_b)
+            common[(*ncommon)++] = e;
+        if (!in_b || (in_a > in_b && count_equal(out, e) == 0)) {
+            for (size_t k = 0; k < (in_b ? in_a - in_b : 1); k++)
+                ed_node_append(scratch, out, ed_node_copy(scratch, e));
+        }
+    }
+}
+
+/* Any other list, as a multiset (a list of one entry on each side: that entry at ".0"). */
+static int diff_simple_lists(FILE *o, const char *path, const ed_node *a, const ed_node *b)
+{
+    if (ed_node_len(a) == 1 && ed_node_len(b) == 1) {
+        char *sub = sub_path(path, "0");
+        int n = diff_nodes(o, sub, ed_node_at(a, 0), ed_node_at(b, 0));
+        free(sub);
         return n;
     }
-    fprintf(o, "\n%s\n", path);
-    if (a && b) {
-        /* as flux's dyff report (its indent is 0) */
-        fprintf(o, "± value change\n");
-        print_value(o, 0, a, "-");
-        print_value(o, 0, b, "+");
-    } else if (b) {
-        fprintf(o, "  + added\n");
-        print_value(o, 4, b, "+");
-    } else {
-        fprintf(o, "  - removed\n");
-        print_value(o, 4, a, "-");
+    ed_doc *scratch = ed_doc_new();
+    ed_node *removed = ed_node_new_seq(scratch), *added = ed_node_new_seq(scratch);
+    const ed_node **from = ed_xcalloc(ed_node_len(a) + 1, sizeof(const ed_node *));
+    const ed_node **to = ed_xcalloc(ed_node_len(b) + 1, sizeof(const ed_node *));
+    size_t nfrom, nto;
+    list_minus(scratch, removed, a, b, from, &nfrom);
+    list_minus(scratch, added, b, a, to, &nto);
+    bool moved = false;
+    for (size_t i = 0; nfrom == nto && i < nfrom && !moved; i++)
+        moved = !ed_node_equal(from[i], to[i]);
+    int n = 0;
+    if (moved || ed_node_len(removed) || ed_node_len(added)) {
+        ed_buf blocks[3] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        size_t nblocks = 0;
+        if (moved)
+            append_order_change(&blocks[nblocks++], from, to, nfrom);
+        if (ed_node_len(removed))
+            append_group(&blocks[nblocks++], removed, false);
+        if (ed_node_len(added))
+            append_group(&blocks[nblocks++], added, true);
+        print_change(o, path, blocks, nblocks);
+        n = 1;
     }
+    free(from);
+    free(to);
+    ed_doc_free(scratch);
+    return n;
+}
+
+static int compare_keys(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* v copied into doc with every mapping's keys in byte order, as flux holds an object (a Go
+ * map, marshalled sorted) when it compares it. */
+static ed_node *sorted_copy(ed_doc *doc, const ed_node *v)
+{
+    size_t n = ed_node_len(v);
+    if (ed_node_kind_of(v) == ED_NODE_SEQ) {
+        ed_node *seq = ed_node_new_seq(doc);
+        for (size_t i = 0; i < n; i++)
+            ed_node_append(doc, seq, sorted_copy(doc, ed_node_at(v, i)));
+        return seq;
+    }
+    if (ed_node_kind_of(v) != ED_NODE_MAP)
+        return ed_node_copy(doc, v);
+    const char **keys = ed_xmalloc((n ? n : 1) * sizeof(*keys));
+    for (size_t i = 0; i < n; i++)
+        keys[i] = ed_node_key_at(v, i);
+    qsort(keys, n, sizeof(*keys), compare_keys);
+    ed_node *map = ed_node_new_map(doc);
+    for (size_t i = 0; i < n; i++)
+        ed_node_append_pair(doc, map, keys[i], sorted_copy(doc, ed_node_get(v, keys[i])));
+    free(keys);
+    return map;
+}
+
+/* Print the changes between a (live) and b (wanted) below path to o; their count. */
+static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node *b)
+{
+    if (ed_node_equal(a, b))
+        return 0;
+    ed_node_kind ka = ed_node_kind_of(a), kb = ed_node_kind_of(b);
+    if (ka == ED_NODE_MAP && kb == ED_NODE_MAP)
+        return diff_maps(o, path, a, b);
+    if (ka == ED_NODE_SEQ && kb == ED_NODE_SEQ) {
+        if (ed_node_len(a) == 0 && ed_node_len(b) == 0)
+            return 0;
+        const char *id = list_identifier(a, b);
+        return id ? diff_named_lists(o, path, a, b, id) : diff_simple_lists(o, path, a, b);
+    }
+    ed_buf block = ED_BUF_INIT(64 << 20);
+    ed_buf_append_str(&block, "± value change\n");
+    ed_buf t = ED_BUF_INIT(1 << 20);
+    for (int side = 0; side < 2; side++) {
+        const ed_node *v = side ? b : a;
+        ed_buf_reset(&t);
+        if (ed_node_kind_of(v) == ED_NODE_STR)
+            ed_buf_append_str(&t, ed_node_str(v));
+        else
+            ed_node_to_json(v, &t);
+        ed_buf_printf(&block, "%c %s\n", side ? '+' : '-', t.data ? t.data : "");
+    }
+    ed_buf_free(&t);
+    print_change(o, path, &block, 1);
     return 1;
 }
 
@@ -786,7 +1327,9 @@ static int diff_object(ed_kube *kube, ed_doc *want, FILE *o)
     rc = DIFF_SAME;
     if (!ed_node_equal(a, b)) {
         fprintf(o, "► %s drifted\n", subject);
-        diff_nodes(o, "", a, b);
+        ed_doc *sorted = ed_doc_new();
+        diff_nodes(o, "", sorted_copy(sorted, a), sorted_copy(sorted, b));
+        ed_doc_free(sorted);
         fputc('\n', o);
         rc = DIFF_DRIFTED;
     }

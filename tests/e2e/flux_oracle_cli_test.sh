@@ -11,7 +11,8 @@
 # 3. The real flux driving eddy's agent: reconcile source git, reconcile kustomization
 #    --with-source, suspend/resume (each CLI's lines compared), delete: each ends as with Flux.
 # 4. build / diff kustomization: the same objects (compared sorted: helpers change the build
-#    order to Flux's) and the same diff lines.
+#    order to Flux's) and the same diff lines, for maps and lists added, removed, renamed and
+#    reordered (dyff's report).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -244,6 +245,49 @@ sed -i 's/green/red/' "$work/app/cm.yaml"
 same "diff kustomization" diff kustomization app -n "$ns" --path "$work/app"
 git -C "$work" checkout -q app/cm.yaml
 same "diff kustomization (none)" diff kustomization app -n "$ns" --path "$work/app"
+# dyff's report as flux prints it: the keys a map gains or loses grouped at the map's path
+# ("+ two map entries added:", the object's root included), the same for a list's entries
+# (entries named by name; a list of scalars as a multiset, with its order changes), their YAML
+# quoted and keyed as dyff has it, side by side when the groups fit in 80 columns.
+cp "$work/app/cm.yaml" "$work/app/sa.yaml" "$scratch/"
+put app/kustomization.yaml <<'YAML'
+resources: [cm.yaml, sa.yaml, role.yaml]
+YAML
+put app/cm.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  annotations: {team: a, note: "x: y"}
+data: {color: green, size: "3", empty: "", flag: "true", text: "l1\nl2\n"}
+YAML
+put app/sa.yaml <<'YAML'
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: runner}
+imagePullSecrets: [{name: a}, {name: b}]
+automountServiceAccountToken: false
+YAML
+put app/role.yaml <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader}
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [get, list, watch]}
+YAML
+same "diff kustomization (maps and lists added)" diff kustomization app -n "$ns" --path "$work/app"
+commit "more fields"
+out=$("$flux" reconcile kustomization app -n "$ns" --with-source --timeout 90s 2>&1) ||
+    fail "flux reconcile kustomization (more fields): $out"
+assert_contains "$out" "✔ applied revision $(rev)" "the fields applied"
+cp "$scratch/cm.yaml" "$scratch/sa.yaml" "$work/app/"
+same "diff kustomization (maps and lists removed)" diff kustomization app -n "$ns" --path "$work/app"
+git -C "$work" checkout -q app
+sed -i 's/color: green/colour: green/; s/team: a/team: b/' "$work/app/cm.yaml"
+sed -i 's/\[{name: a}, {name: b}\]/[{name: b}, {name: a}, {name: c}]/' "$work/app/sa.yaml"
+sed -i 's/\[get, list, watch\]/[list, get, create]/' "$work/app/role.yaml"
+same "diff kustomization (renamed, reordered)" diff kustomization app -n "$ns" --path "$work/app"
+git -C "$work" checkout -q app
 
 step "the real flux deletes: eddy's agent prunes and lets it go"
 out=$("$flux" delete kustomization app -n "$ns" --silent 2>&1) || fail "flux delete kustomization: $out"
