@@ -211,6 +211,36 @@ same "trace" trace configmap settings -n "$ns"
 same "trace KIND/NAME" trace serviceaccount/runner -n "$ns"
 NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events" events -n "$ns"
 NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events --for" events -n "$ns" --for Kustomization/app
+# flux's order of the sources (OCI before Git), a kind whose objects --status-selector all
+# leaves out (no table in get all), TYPE!=STATUS, a selector flux cannot read (refused only
+# where there are objects), and the words for missing objects of resume and trace
+kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: podinfo}
+spec: {interval: 10m, url: "oci://ghcr.io/stefanprodan/manifests/podinfo", ref: {tag: latest}, suspend: true}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: podinfo}
+spec: {interval: 10m, image: ghcr.io/stefanprodan/podinfo, suspend: true}
+YAML
+same "get sources all" get sources all -n "$ns"
+same "get all (OCI and Git)" get all -n "$ns"
+same "get all NAME" get all nothere -n "$ns"
+same "get all --status-selector" get all -n "$ns" --status-selector ready=true
+same "get images all --status-selector" get images all -n "$ns" --status-selector ready=true
+same "get --status-selector !=" get sources all -n "$ns" --status-selector ready!=true
+same "get --status-selector (bad)" get kustomizations -n "$ns" --status-selector ready
+same "get --status-selector (bad, none listed)" get images policy -n "$ns" --status-selector ready
+same "get all --status-selector (bad)" get all -n "$ns" --status-selector ready
+same "resume a missing one" resume kustomization nothere -n "$ns"
+# (flux writes its ► and ✔ lines on stderr, eddy on stdout: compared together)
+assert_eq "$("$flux" resume kustomization nothere app -n "$ns" --wait=false 2>&1)" \
+    "$("$eddy" resume kustomization nothere app -n "$ns" --wait=false 2>&1)" "resume missing ones"
+same "trace a missing one" trace configmap nothere -n "$ns"
+same "trace KIND/NAME missing" trace configmap/nothere -n "$ns"
+kubectl -n "$ns" delete --timeout=60s ocirepository/podinfo imagerepository/podinfo >/dev/null
 
 step "the real flux drives eddy's agent: reconcile, suspend, resume"
 sed -i 's/blue/green/' "$work/app/cm.yaml"
