@@ -669,7 +669,10 @@ static void mask_secret(ed_doc *live_doc, ed_node *live, ed_doc *want_doc, ed_no
  *   compared entry by entry (path ".NAME"), a list of one entry on each side at ".0", any
  *   other list as a multiset: its removed and added entries each reported once ("list
  *   entries"), and an order change of the common entries as "⇆ order changed";
- * - a changed scalar is "± value change" with its old and new value.
+ * - a changed scalar is "± value change" with its old and new value ("± type change from
+ *   string to map" when its type changed), a text of several lines "± value change in
+ *   multiline text" with the runs of lines removed and added, and a text whose spaces and
+ *   newlines at its ends alone changed "± whitespace only change" (spaces shown as '·').
  * The YAML of added entries is indented by two spaces, that of removed ones not at all, and
  * its mappings' keys are put in dyff's order (name, key or id first, and the like).
  */
@@ -988,6 +991,222 @@ static void append_order_change(ed_buf *o, const ed_node *const *from, const ed_
     }
 }
 
+/* dyff's name of a value's type. */
+static const char *type_name(ed_node_kind k)
+{
+    switch (k) {
+    case ED_NODE_MAP:
+        return "map";
+    case ED_NODE_SEQ:
+        return "list";
+    case ED_NODE_STR:
+        return "string";
+    case ED_NODE_INT:
+        return "int";
+    case ED_NODE_FLOAT:
+        return "float";
+    case ED_NODE_BOOL:
+        return "bool";
+    default:
+        return "<nil>";
+    }
+}
+
+/* text after prefix, line by line: with every line prefixed (continuous, one final newline
+ * dropped first), or with the next lines indented as far as the prefix. */
+static void append_prefixed(ed_buf *out, const char *prefix, const char *text, bool continuous)
+{
+    size_t len = strlen(text);
+    if (continuous && len && text[len - 1] == '\n')
+        len--;
+    for (size_t at = 0, i = 0;; at++) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        ed_buf_printf(out, "%s%.*s\n", continuous || at == 0 ? prefix : "  ", (int)(end - i),
+                      text + i);
+        if (!nl)
+            break;
+        i = end + 1;
+    }
+}
+
+/* The lines of a text, each with its newline (the last may have none). */
+struct lines {
+    const char **at;
+    size_t *len, n;
+};
+
+static void split_lines(const char *text, struct lines *l)
+{
+    size_t cap = 1;
+    for (const char *c = text; *c; c++)
+        cap += *c == '\n';
+    l->at = ed_xcalloc(cap, sizeof(*l->at));
+    l->len = ed_xcalloc(cap, sizeof(*l->len));
+    l->n = 0;
+    for (const char *c = text; *c;) {
+        const char *nl = strchr(c, '\n');
+        size_t n = nl ? (size_t)(nl - c) + 1 : strlen(c);
+        l->at[l->n] = c;
+        l->len[l->n++] = n;
+        c += n;
+    }
+}
+
+static bool same_line(const struct lines *a, size_t i, const struct lines *b, size_t j)
+{
+    return a->len[i] == b->len[j] && memcmp(a->at[i], b->at[j], a->len[i]) == 0;
+}
+
+/* Lines [from, to) of l as one text. */
+static char *join_lines(const struct lines *l, size_t from, size_t to)
+{
+    if (from >= to)
+        return ed_xstrdup("");
+    size_t n = (size_t)(l->at[to - 1] + l->len[to - 1] - l->at[from]);
+    return ed_xstrndup(l->at[from], n);
+}
+
+#define LINE_DIFF_MAX_CELLS ((size_t)4 << 20) /* a longest common subsequence table's cap */
+
+/*
+ * A change of multi-line text as dyff words it ("± value change in multiline text (one
+ * insert, one deletion)"): the lines both share are left out, each run of changed lines is
+ * printed as its removed lines ("- ") then its added ones ("+ "), and a blank line ends it.
+ * The runs are those between the lines of a longest common subsequence (dyff's line diff
+ * finds the same for ordinary edits); past LINE_DIFF_MAX_CELLS the middle is one run.
+ */
+static void append_multiline_change(ed_buf *out, const char *from, const char *to)
+{
+    struct lines a, b;
+    split_lines(from, &a);
+    split_lines(to, &b);
+    size_t pre = 0, suf = 0;
+    while (pre < a.n && pre < b.n && same_line(&a, pre, &b, pre))
+        pre++;
+    while (suf < a.n - pre && suf < b.n - pre && same_line(&a, a.n - 1 - suf, &b, b.n - 1 - suf))
+        suf++;
+    size_t n = a.n - pre - suf, m = b.n - pre - suf;
+    /* lcs[i][j]: the longest common subsequence of a's middle from i and b's from j */
+    uint32_t *lcs = NULL;
+    if (n && m && (n + 1) * (m + 1) <= LINE_DIFF_MAX_CELLS) {
+        lcs = ed_xcalloc((n + 1) * (m + 1), sizeof(*lcs));
+        for (size_t i = n; i-- > 0;)
+            for (size_t j = m; j-- > 0;) {
+                uint32_t *c = &lcs[i * (m + 1) + j];
+                if (same_line(&a, pre + i, &b, pre + j))
+                    *c = lcs[(i + 1) * (m + 1) + j + 1] + 1;
+                else {
+                    uint32_t down = lcs[(i + 1) * (m + 1) + j], right = lcs[i * (m + 1) + j + 1];
+                    *c = down >= right ? down : right;
+                }
+            }
+    }
+    ed_buf body = ED_BUF_INIT(64 << 20);
+    size_t ins = 0, del = 0, i = 0, j = 0;
+    while (i < n || j < m) {
+        size_t i0 = i, j0 = j;
+        /* one run: up to the next line both keep */
+        while (i < n || j < m) {
+            bool both = lcs && i < n && j < m;
+            if (both && same_line(&a, pre + i, &b, pre + j))
+                break;
+            /* a's line goes when the rest keeps as much of the common lines without it */
+            bool drop_a = both ? lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1] : i < n;
+            if (drop_a)
+                i++;
+            else
+                j++;
+        }
+        if (i > i0) {
+            char *t = join_lines(&a, pre + i0, pre + i);
+            append_prefixed(&body, "- ", t, true);
+            free(t);
+            del++;
+        }
+        if (j > j0) {
+            char *t = join_lines(&b, pre + j0, pre + j);
+            append_prefixed(&body, "+ ", t, true);
+            free(t);
+            ins++;
+        }
+        while (i < n && j < m && same_line(&a, pre + i, &b, pre + j)) {
+            i++;
+            j++;
+        }
+    }
+    ed_buf_append_str(out, "± value change in multiline text (");
+    append_count(out, ins, "insert", "inserts");
+    ed_buf_append_str(out, ", ");
+    append_count(out, del, "deletion", "deletions");
+    ed_buf_printf(out, ")\n%s\n", body.data ? body.data : "");
+    ed_buf_free(&body);
+    free(lcs);
+    free(a.at);
+    free(a.len);
+    free(b.at);
+    free(b.len);
+}
+
+/* True when two texts differ only in spaces and newlines at their ends. */
+static bool whitespace_only(const char *a, const char *b)
+{
+    size_t al = strlen(a), bl = strlen(b), as = 0, bs = 0;
+    while (as < al && (a[as] == ' ' || a[as] == '\n'))
+        as++;
+    while (al > as && (a[al - 1] == ' ' || a[al - 1] == '\n'))
+        al--;
+    while (bs < bl && (b[bs] == ' ' || b[bs] == '\n'))
+        bs++;
+    while (bl > bs && (b[bl - 1] == ' ' || b[bl - 1] == '\n'))
+        bl--;
+    return al - as == bl - bs && memcmp(a + as, b + bs, al - as) == 0;
+}
+
+/* text with its spaces shown as '·' and its newlines as '↵', as dyff shows them. */
+static char *shown_whitespace(const char *text)
+{
+    ed_buf b = ED_BUF_INIT(64 << 20);
+    for (const char *c = text; *c; c++) {
+        if (*c == ' ')
+            ed_buf_append_str(&b, "·");
+        else if (*c == '\n')
+            ed_buf_append_str(&b, "↵\n");
+        else
+            ed_buf_append(&b, c, 1);
+    }
+    char *s = ed_xstrdup(b.data ? b.data : "");
+    ed_buf_free(&b);
+    return s;
+}
+
+/* A changed string as dyff reports it, into blocks (two for a whitespace change, side by
+ * side: its old and new text); the number of blocks. */
+static size_t append_string_change(ed_buf *blocks, const char *from, const char *to)
+{
+    if (whitespace_only(from, to)) {
+        ed_buf_append_str(&blocks[0], "± whitespace only change\n");
+        ed_buf sides[2] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        for (int side = 0; side < 2; side++) {
+            char *shown = shown_whitespace(side ? to : from);
+            append_prefixed(&sides[side], side ? "+ " : "- ", shown, false);
+            free(shown);
+        }
+        append_blocks(&blocks[0], 0, sides, 2);
+        ed_buf_free(&sides[0]);
+        ed_buf_free(&sides[1]);
+        return 1;
+    }
+    if (strchr(from, '\n') || strchr(to, '\n')) {
+        append_multiline_change(&blocks[0], from, to);
+        return 1;
+    }
+    ed_buf_append_str(&blocks[0], "± value change\n");
+    append_prefixed(&blocks[0], "- ", from, false);
+    append_prefixed(&blocks[0], "+ ", to, false);
+    return 1;
+}
+
 static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node *b);
 
 static char *sub_path(const char *path, const char *element)
@@ -1230,17 +1449,26 @@ static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node
         const char *id = list_identifier(a, b);
         return id ? diff_named_lists(o, path, a, b, id) : diff_simple_lists(o, path, a, b);
     }
+    if (ka == ED_NODE_NULL && kb == ED_NODE_NULL)
+        return 0; /* dyff: null however written */
+    if (ka == ED_NODE_STR && kb == ED_NODE_STR) {
+        ed_buf blocks[2] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        size_t n = append_string_change(blocks, ed_node_str(a), ed_node_str(b));
+        print_change(o, path, blocks, n);
+        return 1;
+    }
     ed_buf block = ED_BUF_INIT(64 << 20);
-    ed_buf_append_str(&block, "± value change\n");
-    ed_buf t = ED_BUF_INIT(1 << 20);
+    if (ka != kb)
+        ed_buf_printf(&block, "± type change from %s to %s\n", type_name(ka), type_name(kb));
+    else
+        ed_buf_append_str(&block, "± value change\n");
+    ed_buf t = ED_BUF_INIT(16 << 20);
     for (int side = 0; side < 2; side++) {
-        const ed_node *v = side ? b : a;
         ed_buf_reset(&t);
-        if (ed_node_kind_of(v) == ED_NODE_STR)
-            ed_buf_append_str(&t, ed_node_str(v));
-        else
-            ed_node_to_json(v, &t);
-        ed_buf_printf(&block, "%c %s\n", side ? '+' : '-', t.data ? t.data : "");
+        append_yaml(&t, 0, side ? b : a);
+        while (t.len && t.data[t.len - 1] == '\n')
+            t.data[--t.len] = '\0';
+        append_prefixed(&block, side ? "+ " : "- ", t.data ? t.data : "", false);
     }
     ed_buf_free(&t);
     print_change(o, path, &block, 1);

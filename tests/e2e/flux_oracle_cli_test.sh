@@ -278,7 +278,8 @@ same "diff kustomization (none)" diff kustomization app -n "$ns" --path "$work/a
 # dyff's report as flux prints it: the keys a map gains or loses grouped at the map's path
 # ("+ two map entries added:", the object's root included), the same for a list's entries
 # (entries named by name; a list of scalars as a multiset, with its order changes), their YAML
-# quoted and keyed as dyff has it, side by side when the groups fit in 80 columns.
+# quoted and keyed as dyff has it, side by side when the groups fit in 80 columns; a text's
+# changed lines, and a change of its spaces alone.
 cp "$work/app/cm.yaml" "$work/app/sa.yaml" "$scratch/"
 put app/kustomization.yaml <<'YAML'
 resources: [cm.yaml, sa.yaml, role.yaml]
@@ -289,7 +290,7 @@ kind: ConfigMap
 metadata:
   name: settings
   annotations: {team: a, note: "x: y"}
-data: {color: green, size: "3", empty: "", flag: "true", text: "l1\nl2\n"}
+data: {color: green, size: "3", empty: "", flag: "true", text: "l1\nl2\nl3\nl4\n", space: "a b"}
 YAML
 put app/sa.yaml <<'YAML'
 apiVersion: v1
@@ -313,9 +314,11 @@ assert_contains "$out" "✔ applied revision $(rev)" "the fields applied"
 cp "$scratch/cm.yaml" "$scratch/sa.yaml" "$work/app/"
 same "diff kustomization (maps and lists removed)" diff kustomization app -n "$ns" --path "$work/app"
 git -C "$work" checkout -q app
-sed -i 's/color: green/colour: green/; s/team: a/team: b/' "$work/app/cm.yaml"
+sed -i 's/color: green/colour: green/; s/team: a/team: b/; s/"a b"/"a b  "/' "$work/app/cm.yaml"
+sed -i 's/l1\\nl2\\nl3\\nl4/l1\\nL2\\nl3\\nl4\\nl5/' "$work/app/cm.yaml"
 sed -i 's/\[{name: a}, {name: b}\]/[{name: b}, {name: a}, {name: c}]/' "$work/app/sa.yaml"
 sed -i 's/\[get, list, watch\]/[list, get, create]/' "$work/app/role.yaml"
+grep -q 'l1\\nL2\\nl3\\nl4\\nl5' "$work/app/cm.yaml" || fail "the text's edit: $(cat "$work/app/cm.yaml")"
 same "diff kustomization (renamed, reordered)" diff kustomization app -n "$ns" --path "$work/app"
 git -C "$work" checkout -q app
 
