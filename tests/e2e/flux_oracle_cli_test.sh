@@ -3,8 +3,9 @@
 # .bin/flux, or $FLUX_BIN) as the oracle of eddy's, and as a client of eddy's agent.
 #
 # 1. create --export of every kind and flag eddy shares with flux: the same bytes on stdout and
-#    stderr and the same exit code, errors of bad flags included; the deliberate differences
-#    are listed at the end of the step, each asserted as what eddy does instead.
+#    stderr and the same exit code, errors of bad flags (and --label's checks) included; the
+#    deliberate differences are listed at the end of the step, each asserted as what eddy does
+#    instead.
 # 2. On objects that the real `flux create` made and eddy's agent reconciled: get (each kind,
 #    -A, --status-selector, --no-header, get all), export, tree, trace, stats, events (less the
 #    LAST SEEN ages): the same output from both.
@@ -121,6 +122,18 @@ create image update xx --git-repo-ref r --checkout-branch main --author-name n -
 create secret git xx --export
 create secret git xx --url https://h/r --export
 create secret git xx --url ftp://h/r -u a -p b --export
+create source git xx --url https://h/r --branch main --label bad --export
+create source git xx --url https://h/r --branch main --label a=b=c --export
+create source git xx --url https://h/r --branch main --label 'b@d=x' --export
+create source git xx --url https://h/r --branch main --label 'k=v@' --export
+create source git xx --url https://h/r --branch main --label 'Ex.com/k=v' --export
+create source git xx --url https://h/r --branch main --label '/k=v' --export
+create source git xx --url https://h/r --branch main --label 'a/b/c=v' --export
+create source git xx --url https://h/r --branch main --label 'ex.com/k=v,a.b-c_d=' --export
+create ks xx --source s --label '=v' --export
+create ks xx --label a=b=c --export
+create secret git xx --url https://h/r -u a -p b --label k=v,a=b --export
+create secret git xx --url ftp://h/r -u a -p b --label a=b=c --export
 suspend kustomization
 resume source git
 reconcile kustomization
