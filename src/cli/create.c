@@ -1104,7 +1104,7 @@ int ed_cli_create(int argc, char **argv)
         return 2;
     }
     if (nwords <= used) {
-        ed_cli_failure("%s name is required", secret ? "secret" : k->label);
+        ed_cli_failure("name is required"); /* flux's words, for every create */
         return 2;
     }
     const char *name = argv[1 + used];

@@ -319,6 +319,35 @@ static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *
 
 /* ---- shared by build and diff ---- */
 
+/* path made absolute (against the working directory) and clean: no ".", "..", or repeated
+ * slashes. A new string. */
+static char *absolute_path(const char *path)
+{
+    char *cwd = path[0] == '/' ? NULL : getcwd(NULL, 0);
+    char *full = ed_xasprintf("%s/%s", cwd ? cwd : "", path);
+    free(cwd);
+    ed_buf out = ED_BUF_INIT(PATH_MAX * 4);
+    for (char *part = full; *part;) {
+        char *slash = strchr(part, '/');
+        size_t n = slash ? (size_t)(slash - part) : strlen(part);
+        if (n == 2 && part[0] == '.' && part[1] == '.') {
+            while (out.len > 0 && out.data[out.len - 1] != '/')
+                out.len--;
+            if (out.len > 0)
+                out.len--; /* the slash before the dropped part */
+            if (out.data)
+                out.data[out.len] = '\0';
+        } else if (n > 0 && !(n == 1 && part[0] == '.')) {
+            ed_buf_printf(&out, "/%.*s", (int)n, part);
+        }
+        part += n + (slash ? 1 : 0);
+    }
+    char *clean = ed_xstrdup(out.len ? out.data : "/");
+    ed_buf_free(&out);
+    free(full);
+    return clean;
+}
+
 /* Parse "kustomization NAME --path DIR" and the verb's flags: build's --dry-run (when
  * allow_dry_run), diff's --progress-bar (otherwise). flux's --in-memory-build and diff's
  * --progress-bar are taken and change nothing: eddy builds from a private copy whatever the
@@ -345,24 +374,43 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
     a->name = k && npos == used + 1 ? pos[used] : NULL;
     free(pos);
+    /* flux's exit codes: 1 for its flags and a missing name, 2 for the path (diff's error) */
     if (rc)
-        return rc;
+        return 1;
+    if (k == &ed_cli_kustomization && npos == used) {
+        ed_cli_failure("kustomization name is required"); /* flux's words */
+        return 1;
+    }
     if (k != &ed_cli_kustomization || !a->name) {
         ed_cli_failure("usage: eddy %s kustomization NAME --path DIR", verb);
         return 2;
     }
-    if (!a->path) {
-        ed_cli_failure("--path is required: the local directory to render");
+    /* flux's check and words; its build looks at (and names) the path made absolute and
+     * clean */
+    char *checked = !a->path                     ? ed_xstrdup("")
+                    : strcmp(verb, "build") == 0 ? absolute_path(a->path)
+                                                 : ed_xstrdup(a->path);
+    struct stat st;
+    bool is_dir = stat(checked, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!a->path || !is_dir)
+        ed_cli_failure("invalid resource path \"%s\"", checked);
+    free(checked);
+    if (!a->path || !is_dir)
         return 2;
-    }
     /* flux's stringToString: each entry KEY=VALUE (Kind/namespace/name=DIR here). */
     for (int i = 0; i < a->local_sources.n; i++) {
         const char *item = a->local_sources.items[i], *eq = strchr(item, '=');
-        if (!eq || eq == item || !eq[1] || !strchr(item, '/') || strchr(item, '/') > eq) {
+        if (!eq) {
+            ed_cli_failure("invalid argument \"%s\" for \"--local-sources\" flag: %s must be "
+                           "formatted as key=value",
+                           item, item); /* flux's (pflag's) words */
+            return 1;
+        }
+        if (eq == item || !eq[1] || !strchr(item, '/') || strchr(item, '/') > eq) {
             ed_cli_failure("invalid argument \"%s\" for \"--local-sources\" flag: expected "
                            "Kind/namespace/name=path",
                            item);
-            return 2;
+            return 1;
         }
     }
     return 0;
@@ -1692,7 +1740,7 @@ int ed_cli_diff(int argc, char **argv)
     struct ks_args a = {.g = ED_CLI_GLOBAL_INIT};
     int rc = parse_ks_args("diff", argc, argv, &a, false);
     if (rc)
-        return 2;
+        return rc;
     ed_kube *kube = ed_cli_connect(&a.g);
     if (!kube)
         return 2;

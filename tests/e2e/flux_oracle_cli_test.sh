@@ -134,6 +134,18 @@ create ks xx --source s --label '=v' --export
 create ks xx --label a=b=c --export
 create secret git xx --url https://h/r -u a -p b --label k=v,a=b --export
 create secret git xx --url ftp://h/r -u a -p b --label a=b=c --export
+create source git --url https://h/r --branch main --export
+create image policy --export
+create secret git --export
+build kustomization
+diff kustomization
+build kustomization xx
+diff kustomization xx
+build kustomization xx --path ./a/../nonexistent
+diff kustomization xx --path /nonexistent
+diff kustomization xx --path $scratch/ca.pem
+diff kustomization xx --path $scratch --local-sources bad
+build kustomization xx --path $scratch --bogus
 suspend kustomization
 resume source git
 reconcile kustomization
