@@ -254,7 +254,7 @@ static int reconcile_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, co
         return 1;
     }
     ed_cli_success("%s annotated", k->kind);
-    return ed_cli_wait_ready(kube, k, ns, name, token, timeout_ms);
+    return ed_cli_wait_reconciled(kube, k, ns, name, token, timeout_ms);
 }
 
 /* --with-source: the Kustomization's GitRepository first; as flux, not when the Kustomization

@@ -249,7 +249,26 @@ apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImageRepository
 metadata: {name: podinfo}
 spec: {interval: 10m, image: ghcr.io/stefanprodan/podinfo, suspend: true}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: podinfo}
+spec:
+  interval: 10m
+  suspend: true
+  sourceRef: {kind: GitRepository, name: fluxcli}
+  git:
+    checkout: {ref: {branch: main}}
+    commit: {author: {name: bot, email: bot@example.com}}
 YAML
+# (flux writes its ► and ✔ lines on stderr, eddy on stdout: compared together)
+for verb in suspend "resume --wait=false"; do
+    # shellcheck disable=SC2086 # the verb and its flag
+    assert_eq "$("$flux" $verb image update podinfo -n "$ns" 2>&1)" \
+        "$("$eddy" $verb image update podinfo -n "$ns" 2>&1)" "$verb image update"
+done
+"$eddy" suspend image update podinfo -n "$ns" >/dev/null
+same "delete image update (no name)" delete image update -n "$ns"
 same "get sources all" get sources all -n "$ns"
 same "get all (OCI and Git)" get all -n "$ns"
 same "get all NAME" get all nothere -n "$ns"
@@ -265,7 +284,8 @@ assert_eq "$("$flux" resume kustomization nothere app -n "$ns" --wait=false 2>&1
     "$("$eddy" resume kustomization nothere app -n "$ns" --wait=false 2>&1)" "resume missing ones"
 same "trace a missing one" trace configmap nothere -n "$ns"
 same "trace KIND/NAME missing" trace configmap/nothere -n "$ns"
-kubectl -n "$ns" delete --timeout=60s ocirepository/podinfo imagerepository/podinfo >/dev/null
+kubectl -n "$ns" delete --timeout=60s ocirepository/podinfo imagerepository/podinfo \
+    imageupdateautomation/podinfo >/dev/null
 
 step "the real flux drives eddy's agent: reconcile, suspend, resume"
 sed -i 's/blue/green/' "$work/app/cm.yaml"
@@ -285,6 +305,10 @@ eo=$("$eddy" suspend kustomization app -n "$ns" 2>&1)
 er=$("$eddy" resume kustomization app -n "$ns" --timeout 90s 2>&1)
 assert_eq "$fo" "$eo" "suspend's lines"
 assert_eq "$fr" "$er" "resume's lines"
+# flux reconcile says no "reconciliation completed" (flux resume does)
+fo=$("$flux" reconcile kustomization app -n "$ns" --timeout 90s 2>&1)
+eo=$("$eddy" reconcile kustomization app -n "$ns" --timeout 90s 2>&1)
+assert_eq "$fo" "$eo" "reconcile's lines"
 same "stats" stats -n "$ns"
 
 step "build and diff kustomization: the same objects and the same diff"
