@@ -234,6 +234,12 @@ same "tree --compact" tree kustomization app -n "$ns" --compact
 same "tree -o json" tree kustomization app -n "$ns" -o json
 same "trace" trace configmap settings -n "$ns"
 same "trace KIND/NAME" trace serviceaccount/runner -n "$ns"
+same "trace NAME --kind --api-version" trace runner --kind ServiceAccount --api-version v1 -n "$ns"
+# Deliberate (README): eddy knows the apiVersion of a kind it can trace; flux wants it given
+assert_fails "flux: --kind alone" "$flux" trace runner --kind ServiceAccount -n "$ns"
+assert_contains "$OUT" "object apiVersion is required (--api-version)" "flux: --kind alone"
+assert_contains "$("$eddy" trace runner --kind ServiceAccount -n "$ns")" "Object:          ServiceAccount/runner" \
+    "eddy: --kind alone"
 NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events" events -n "$ns"
 NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events --for" events -n "$ns" --for Kustomization/app
 # flux's order of the sources (OCI before Git), a kind whose objects --status-selector all
