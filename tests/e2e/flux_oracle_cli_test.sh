@@ -240,8 +240,8 @@ assert_fails "flux: --kind alone" "$flux" trace runner --kind ServiceAccount -n 
 assert_contains "$OUT" "object apiVersion is required (--api-version)" "flux: --kind alone"
 assert_contains "$("$eddy" trace runner --kind ServiceAccount -n "$ns")" "Object:          ServiceAccount/runner" \
     "eddy: --kind alone"
-NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events" events -n "$ns"
-NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events --for" events -n "$ns" --for Kustomization/app
+NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events" events -n "$ns"
+NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events --for" events -n "$ns" --for Kustomization/app
 # flux's order of the sources (OCI before Git), a kind whose objects --status-selector all
 # leaves out (no table in get all), TYPE!=STATUS, a selector flux cannot read (refused only
 # where there are objects), and the words for missing objects of resume and trace
