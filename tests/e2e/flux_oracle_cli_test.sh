@@ -184,6 +184,11 @@ assert_contains "$("$eddy" create image repository xx --image r/x --exclusion-li
   - ^a
   image: r/x
   insecure: true" "eddy: --exclusion-list, --insecure"
+# a namespace that is no DNS label: flux's create skips its root check and writes it, eddy
+# refuses it as every other verb of both does
+assert_ok "flux: create -n BAD" "$flux" create source git xx --url https://h/r --branch main -n BAD --export
+assert_fails "eddy: create -n BAD" "$eddy" create source git xx --url https://h/r --branch main -n BAD --export
+assert_contains "$OUT" 'namespace must be a valid DNS label: "BAD"' "eddy: create -n BAD"
 # an unknown kind: flux prints the verb's help (exit 0), eddy says what it knows
 assert_fails "eddy: create bogus" "$eddy" create bogus xx
 assert_contains "$OUT" "bogus: unknown kind" "eddy: unknown kind"
