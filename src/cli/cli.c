@@ -398,6 +398,7 @@ static const struct verb verbs[] = {
      "  -A, --all-namespaces        every namespace\n"
      "  -w, --watch                 print a row each time an object changes (until --timeout)\n"
      "  --status-selector T=S       only objects with condition T at status S, e.g. ready=false\n"
+     "                              (T!=S: the others)\n"
      "  -l, --label-selector SEL    only objects with these labels, e.g. team=a\n"
      "  --no-header                 no header line\n"
      "\n"

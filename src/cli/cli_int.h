@@ -102,7 +102,7 @@ extern const ed_cli_manifest ed_cli_manifests[];
 typedef struct ed_cli_kind {
     const char *api_version; /* "source.toolkit.fluxcd.io/v1" */
     const char *kind;        /* "GitRepository" */
-    const char *label;       /* how flux names it in messages and arguments: "source git" */
+    const char *label;       /* how flux names it in messages: "source git" */
     const char *crd;         /* "gitrepositories.source.toolkit.fluxcd.io" */
     const char *component;   /* the Flux controller serving it: "source-controller" */
     bool has_suspend;        /* spec.suspend exists */
@@ -257,6 +257,10 @@ void ed_cli_now_token(char *out, size_t cap);
  */
 int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
                       const char *token, int64_t timeout_ms);
+/* ed_cli_wait_ready after flux reconcile: the same wait, without the "reconciliation
+ * completed" line, and "✗ <Kind> reconciliation failed: '<message>'", as flux reconcile says. */
+int ed_cli_wait_reconciled(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                           const char *token, int64_t timeout_ms);
 /* ed_cli_wait_ready after flux create, with its success lines: "✔ GitRepository source
  * reconciliation completed" and "✔ fetched revision: <rev>" (1 without an artifact), "✔
  * Kustomization <name> is ready" and "✔ applied revision <rev>", "✔ <Kind> reconciliation

@@ -48,12 +48,10 @@ const ed_cli_kind ed_cli_imagepolicy = {"image.toolkit.fluxcd.io/v1",
                                         "imagepolicies.image.toolkit.fluxcd.io",
                                         "image-reflector-controller",
                                         true};
-const ed_cli_kind ed_cli_imageupdate = {"image.toolkit.fluxcd.io/v1",
-                                        "ImageUpdateAutomation",
-                                        "image update",
-                                        "imageupdateautomations.image.toolkit.fluxcd.io",
-                                        "image-automation-controller",
-                                        true};
+const ed_cli_kind ed_cli_imageupdate = {
+    "image.toolkit.fluxcd.io/v1",  "ImageUpdateAutomation",
+    "image update automation",     "imageupdateautomations.image.toolkit.fluxcd.io",
+    "image-automation-controller", true};
 
 const ed_cli_kind *const ed_cli_kinds[] = {&ed_cli_gitrepository,
                                            &ed_cli_ocirepository,
@@ -826,8 +824,16 @@ static int print_created(const ed_cli_kind *k, const char *name, const ed_node *
     return 0;
 }
 
+/* What a wait is after, for its lines: flux create's, resume's, or reconcile's (which says
+ * no "reconciliation completed" and quotes the failure's message). */
+enum wait_for {
+    WAIT_CREATED,
+    WAIT_RESUMED,
+    WAIT_RECONCILED
+};
+
 static int wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
-                      const char *token, int64_t timeout_ms, bool created)
+                      const char *token, int64_t timeout_ms, enum wait_for what)
 {
     ed_cli_waiting("waiting for %s reconciliation", k->kind);
     char *last = NULL; /* the last Ready message seen */
@@ -845,11 +851,14 @@ static int wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
         const char *msg = ed_cli_cond(o, "Ready", "/message");
         free(last);
         last = msg ? ed_xstrdup(msg) : NULL;
-        if (state > 0 && created) {
+        if (state > 0 && what == WAIT_CREATED) {
             state = print_created(k, name, o) ? -1 : 1;
         } else if (state > 0) {
-            ed_cli_success("%s %s reconciliation completed", k->kind, name);
+            if (what == WAIT_RESUMED)
+                ed_cli_success("%s %s reconciliation completed", k->kind, name);
             print_result(k, o);
+        } else if (state < 0 && what == WAIT_RECONCILED) {
+            ed_cli_failure("%s reconciliation failed: '%s'", k->kind, msg ? msg : "");
         } else if (state < 0) {
             ed_cli_failure("%s reconciliation failed: %s", k->kind, msg ? msg : "");
         }
@@ -872,13 +881,19 @@ static int wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
 int ed_cli_wait_ready(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
                       const char *token, int64_t timeout_ms)
 {
-    return wait_ready(kube, k, ns, name, token, timeout_ms, false);
+    return wait_ready(kube, k, ns, name, token, timeout_ms, WAIT_RESUMED);
+}
+
+int ed_cli_wait_reconciled(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
+                           const char *token, int64_t timeout_ms)
+{
+    return wait_ready(kube, k, ns, name, token, timeout_ms, WAIT_RECONCILED);
 }
 
 int ed_cli_wait_created(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
                         int64_t timeout_ms)
 {
-    return wait_ready(kube, k, ns, name, NULL, timeout_ms, true);
+    return wait_ready(kube, k, ns, name, NULL, timeout_ms, WAIT_CREATED);
 }
 
 bool ed_cli_confirm(const char *question)

@@ -60,6 +60,139 @@ static void put_ignore(ed_doc *d, const ed_cli_list *paths)
     ed_buf_free(&ignore);
 }
 
+/* ---- --label, checked as flux checks it (Kubernetes' rules for a label's key and value) ---- */
+
+/* Kubernetes' words for a label name's and value's characters, and their pattern. */
+#define LABEL_CHARS                                                                                \
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "    \
+    "alphanumeric character"
+#define LABEL_PATTERN "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+
+static bool islower_or_digit(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* True when s[0, n) matches LABEL_PATTERN. */
+static bool label_chars_ok(const char *s, size_t n)
+{
+    if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+        return false;
+    for (size_t i = 1; i + 1 < n; i++)
+        if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+            return false;
+    return true;
+}
+
+/* True when s[0, n) is a lowercase RFC 1123 subdomain (dot-separated lowercase labels). */
+static bool subdomain_ok(const char *s, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '.')
+            continue;
+        if (i == start || !islower_or_digit(s[start]) || !islower_or_digit(s[i - 1]))
+            return false;
+        for (size_t j = start; j < i; j++)
+            if (!islower_or_digit(s[j]) && s[j] != '-')
+                return false;
+        start = i + 1;
+    }
+    return true;
+}
+
+/* Kubernetes' complaints about a label key (qualified name) into b, space-separated; false
+ * when there are any. */
+static bool label_key_ok(const char *key, ed_buf *b)
+{
+    const char *slash = strchr(key, '/');
+    if (slash && strchr(slash + 1, '/')) {
+        ed_buf_append_str(b, "a valid label key " LABEL_CHARS " (e.g. 'MyName',  or 'my.name',  or "
+                             "'123-abc', regex used for validation is '" LABEL_PATTERN
+                             "') with an optional DNS subdomain prefix and '/' (e.g. "
+                             "'example.com/MyName')");
+        return false;
+    }
+    const char *name = slash ? slash + 1 : key;
+    if (slash && slash == key) {
+        ed_buf_append_str(b, "prefix part must be non-empty");
+    } else if (slash) {
+        size_t plen = (size_t)(slash - key);
+        if (plen > 253)
+            ed_buf_append_str(b, "prefix part must be no more than 253 bytes");
+        if (!subdomain_ok(key, plen))
+            ed_buf_printf(b,
+                          "%sprefix part a lowercase RFC 1123 subdomain must consist of lower "
+                          "case alphanumeric characters, '-' or '.', and must start and end "
+                          "with an alphanumeric character (e.g. 'example.com', regex used for "
+                          "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*"
+                          "[a-z0-9])?)*')",
+                          b->len ? " " : "");
+    }
+    size_t nlen = strlen(name);
+    if (nlen == 0)
+        ed_buf_printf(b, "%sname part must be non-empty", b->len ? " " : "");
+    else if (nlen > 63)
+        ed_buf_printf(b, "%sname part must be no more than 63 bytes", b->len ? " " : "");
+    if (!label_chars_ok(name, nlen))
+        ed_buf_printf(b,
+                      "%sname part " LABEL_CHARS " (e.g. 'MyName',  or 'my.name',  or '123-abc', "
+                      "regex used for validation is '" LABEL_PATTERN "')",
+                      b->len ? " " : "");
+    return b->len == 0;
+}
+
+/* The same for a label value (empty, or LABEL_PATTERN, at most 63 bytes). */
+static bool label_value_ok(const char *value, ed_buf *b)
+{
+    size_t n = strlen(value);
+    if (n > 63)
+        ed_buf_append_str(b, "must be no more than 63 bytes");
+    if (n > 0 && !label_chars_ok(value, n))
+        ed_buf_printf(b,
+                      "%sa valid label must be an empty string or consist of alphanumeric "
+                      "characters, '-', '_' or '.', and must start and end with an alphanumeric "
+                      "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
+                      "validation is '(" LABEL_PATTERN ")?')",
+                      b->len ? " " : "");
+    return b->len == 0;
+}
+
+/* True when --label KEY=VALUE is one flux takes; else false after flux's error. */
+static bool label_ok(const char *label)
+{
+    const char *eq = strchr(label, '=');
+    if (!eq || strchr(eq + 1, '=')) {
+        ed_cli_failure("invalid label format '%s', must be key=value", label);
+        return false;
+    }
+    char *key = ed_xstrndup(label, (size_t)(eq - label));
+    ed_buf why = ED_BUF_INIT(4096);
+    bool ok = label_key_ok(key, &why);
+    if (!ok)
+        ed_cli_failure("invalid label '%s': [%s]", key, why.data);
+    else if (!label_value_ok(eq + 1, &why))
+        ed_cli_failure("invalid label value '%s': [%s]", eq + 1, why.data);
+    ok = ok && why.len == 0;
+    ed_buf_free(&why);
+    free(key);
+    return ok;
+}
+
+/* True when every --label is one flux takes; else false after flux's error for the first. */
+static bool labels_ok(const ed_cli_list *labels)
+{
+    for (int i = 0; labels && i < labels->n; i++)
+        if (!label_ok(labels->items[i]))
+            return false;
+    return true;
+}
+
 /* A new object of apiVersion and kind named ns/name, with --label K=V pairs. NULL after
  * printing the error for a malformed label. */
 static ed_doc *new_object(const char *api_version, const char *kind, const char *ns,
@@ -72,12 +205,11 @@ static ed_doc *new_object(const char *api_version, const char *kind, const char 
     put_str(d, "/metadata/name", name);
     put_str(d, "/metadata/namespace", ns);
     for (int i = 0; labels && i < labels->n; i++) {
-        const char *eq = strchr(labels->items[i], '=');
-        if (!eq || eq == labels->items[i]) {
-            ed_cli_failure("invalid label \"%s\": expected KEY=VALUE", labels->items[i]);
+        if (!label_ok(labels->items[i])) {
             ed_doc_free(d);
             return NULL;
         }
+        const char *eq = strchr(labels->items[i], '=');
         char *key = ed_xstrndup(labels->items[i], (size_t)(eq - labels->items[i]));
         ed_node *map = ed_node_ensure_map(d, ed_doc_root(d), "/metadata/labels");
         ed_node_set(d, map, key, ed_node_new_str(d, eq + 1));
@@ -226,7 +358,7 @@ static bool creds_given(const struct git_creds *c)
 /* The Secret ns/name holding the credentials for url, in the keys the source controller reads
  * (username, password, identity, known_hosts, ca.crt); NULL after printing what is wrong. */
 static ed_doc *git_secret(const char *ns, const char *name, const char *url,
-                          const struct git_creds *c)
+                          const struct git_creds *c, const ed_cli_list *labels)
 {
     bool ssh = ed_str_has_prefix(url, "ssh://");
     if ((c->username != NULL) != (c->password != NULL)) {
@@ -254,7 +386,7 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
     ed_doc *d = NULL;
     if ((!c->key_file || key) && (!c->known_hosts_file || hosts) && (!c->ca_file || ca)) {
         /* No type, as flux: the API server defaults it to Opaque. */
-        d = new_object("v1", "Secret", ns, name, NULL);
+        d = new_object("v1", "Secret", ns, name, labels);
         put_str(d, "/stringData/username", c->username);
         put_str(d, "/stringData/password", c->password);
         put_str(d, "/stringData/identity", key);
@@ -374,7 +506,7 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
                        "not both");
         return 2;
     }
-    if (creds_given(&f.creds) && !(r->secret = git_secret(r->g.ns, name, f.url, &f.creds)))
+    if (creds_given(&f.creds) && !(r->secret = git_secret(r->g.ns, name, f.url, &f.creds, NULL)))
         return 2;
     if (r->export_only) {
         ed_doc_free(r->secret);
@@ -907,15 +1039,19 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
         {"ca-crt-file", 0, ED_CLI_FLAG_STR, &c.ca_file},
         {NULL, 0, 0, NULL},
     };
-    int rc = parse_create(r, argc, argv, flags, false);
-    if (rc || (rc = check_git_url(url)) != 0)
+    int rc = parse_create(r, argc, argv, flags, true);
+    if (rc)
+        return rc;
+    if (url && !labels_ok(&r->labels)) /* flux reads the labels right after the URL */
+        return 2;
+    if ((rc = check_git_url(url)) != 0)
         return rc;
     if (!ed_str_has_prefix(url, "ssh://") && !c.username) {
         ed_cli_failure("for Git over HTTP/S the username and password, or a bearer token is "
                        "required");
         return 2;
     }
-    ed_doc *d = git_secret(r->g.ns, name, url, &c);
+    ed_doc *d = git_secret(r->g.ns, name, url, &c, &r->labels);
     if (!d)
         return 2;
     if (r->export_only) {
@@ -968,7 +1104,7 @@ int ed_cli_create(int argc, char **argv)
         return 2;
     }
     if (nwords <= used) {
-        ed_cli_failure("%s name is required", secret ? "secret" : k->label);
+        ed_cli_failure("name is required"); /* flux's words, for every create */
         return 2;
     }
     const char *name = argv[1 + used];

@@ -18,10 +18,10 @@
  * diff asks the API server what each object would become (a server-side dry-run apply with
  * the kustomize-controller field manager) and compares that with the live object, without the
  * fields the server owns; it prints flux's lines (► Kind/ns/name created | drifted | deleted)
- * and, for a drifted object, each changed field with its old and new value (Secret values
- * masked). Objects of the Kustomization's inventory that the render lacks are listed as
- * deleted when it prunes. It also works for a Kustomization that does not exist yet. Exit
- * status: 0 no difference, 1 differences, 2 an error.
+ * and, for a drifted object, flux's dyff report of the changes (Secret values masked; see
+ * "the report of a drifted object" below). Objects of the Kustomization's inventory that
+ * the render lacks are listed as deleted when it prunes. It also works for a Kustomization
+ * that does not exist yet. Exit status: 0 no difference, 1 differences, 2 an error.
  *
  * flux's other flags: --ignore-paths (gitignore patterns, relative to the directory, whose
  * files are left out of the copy, as a GitRepository's spec.ignore leaves them out of its
@@ -44,6 +44,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -318,6 +319,35 @@ static int render(ed_kube *kube, const ed_doc *ks, const char *dir, const char *
 
 /* ---- shared by build and diff ---- */
 
+/* path made absolute (against the working directory) and clean: no ".", "..", or repeated
+ * slashes. A new string. */
+static char *absolute_path(const char *path)
+{
+    char *cwd = path[0] == '/' ? NULL : getcwd(NULL, 0);
+    char *full = ed_xasprintf("%s/%s", cwd ? cwd : "", path);
+    free(cwd);
+    ed_buf out = ED_BUF_INIT(PATH_MAX * 4);
+    for (char *part = full; *part;) {
+        char *slash = strchr(part, '/');
+        size_t n = slash ? (size_t)(slash - part) : strlen(part);
+        if (n == 2 && part[0] == '.' && part[1] == '.') {
+            while (out.len > 0 && out.data[out.len - 1] != '/')
+                out.len--;
+            if (out.len > 0)
+                out.len--; /* the slash before the dropped part */
+            if (out.data)
+                out.data[out.len] = '\0';
+        } else if (n > 0 && !(n == 1 && part[0] == '.')) {
+            ed_buf_printf(&out, "/%.*s", (int)n, part);
+        }
+        part += n + (slash ? 1 : 0);
+    }
+    char *clean = ed_xstrdup(out.len ? out.data : "/");
+    ed_buf_free(&out);
+    free(full);
+    return clean;
+}
+
 /* Parse "kustomization NAME --path DIR" and the verb's flags: build's --dry-run (when
  * allow_dry_run), diff's --progress-bar (otherwise). flux's --in-memory-build and diff's
  * --progress-bar are taken and change nothing: eddy builds from a private copy whatever the
@@ -344,24 +374,43 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
     const ed_cli_kind *k = rc ? NULL : ed_cli_kind_parse(pos, npos, &used);
     a->name = k && npos == used + 1 ? pos[used] : NULL;
     free(pos);
+    /* flux's exit codes: 1 for its flags and a missing name, 2 for the path (diff's error) */
     if (rc)
-        return rc;
+        return 1;
+    if (k == &ed_cli_kustomization && npos == used) {
+        ed_cli_failure("kustomization name is required"); /* flux's words */
+        return 1;
+    }
     if (k != &ed_cli_kustomization || !a->name) {
         ed_cli_failure("usage: eddy %s kustomization NAME --path DIR", verb);
         return 2;
     }
-    if (!a->path) {
-        ed_cli_failure("--path is required: the local directory to render");
+    /* flux's check and words; its build looks at (and names) the path made absolute and
+     * clean */
+    char *checked = !a->path                     ? ed_xstrdup("")
+                    : strcmp(verb, "build") == 0 ? absolute_path(a->path)
+                                                 : ed_xstrdup(a->path);
+    struct stat st;
+    bool is_dir = stat(checked, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!a->path || !is_dir)
+        ed_cli_failure("invalid resource path \"%s\"", checked);
+    free(checked);
+    if (!a->path || !is_dir)
         return 2;
-    }
     /* flux's stringToString: each entry KEY=VALUE (Kind/namespace/name=DIR here). */
     for (int i = 0; i < a->local_sources.n; i++) {
         const char *item = a->local_sources.items[i], *eq = strchr(item, '=');
-        if (!eq || eq == item || !eq[1] || !strchr(item, '/') || strchr(item, '/') > eq) {
+        if (!eq) {
+            ed_cli_failure("invalid argument \"%s\" for \"--local-sources\" flag: %s must be "
+                           "formatted as key=value",
+                           item, item); /* flux's (pflag's) words */
+            return 1;
+        }
+        if (eq == item || !eq[1] || !strchr(item, '/') || strchr(item, '/') > eq) {
             ed_cli_failure("invalid argument \"%s\" for \"--local-sources\" flag: expected "
                            "Kind/namespace/name=path",
                            item);
-            return 2;
+            return 1;
         }
     }
     return 0;
@@ -620,12 +669,13 @@ int ed_cli_build(int argc, char **argv)
 
 /* ---- diff ---- */
 
-/* Remove what the server owns, so that only what a person wrote is compared. */
+/* Remove what the server owns, so that only what a person wrote is compared (generation is
+ * kept: flux shows its change along with a changed spec). */
 static void strip_server_fields(ed_node *obj)
 {
     ed_node *meta = ed_node_get(obj, "metadata");
-    static const char *const fields[] = {"managedFields", "resourceVersion",   "generation",
-                                         "uid",           "creationTimestamp", "selfLink"};
+    static const char *const fields[] = {"managedFields", "resourceVersion", "uid",
+                                         "creationTimestamp", "selfLink"};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         ed_node_remove(meta, fields[i]);
     ed_node *ann = ed_node_get(meta, "annotations");
@@ -655,54 +705,821 @@ static void mask_secret(ed_doc *live_doc, ed_node *live, ed_doc *want_doc, ed_no
     }
 }
 
-/* One value of a change, after indent spaces and its sign. */
-static void print_value(FILE *o, int indent, const ed_node *v, const char *sign)
+/* ---- the report of a drifted object, as flux prints it (dyff's human report) ---- */
+
+/*
+ * flux diff compares the live and the dry-run object with dyff and prints its human report
+ * without header, indent 0, colours off when stdout is no terminal. Its rules, followed here:
+ * - a mapping's removed keys and its added keys are each reported once, at the mapping's
+ *   path ("- two map entries removed:", "+ one map entry added:" and the entries in YAML,
+ *   removals first), before the changes inside the keys both hold (in the live key order);
+ * - a list whose entries are all mappings with a distinct name (or key, id, manager) is
+ *   compared entry by entry (path ".NAME"), a list of one entry on each side at ".0", any
+ *   other list as a multiset: its removed and added entries each reported once ("list
+ *   entries"), and an order change of the common entries as "⇆ order changed";
+ * - a changed scalar is "± value change" with its old and new value ("± type change from
+ *   string to map" when its type changed), a text of several lines "± value change in
+ *   multiline text" with the runs of lines removed and added, and a text whose spaces and
+ *   newlines at its ends alone changed "± whitespace only change" (spaces shown as '·').
+ * The YAML of added entries is indented by two spaces, that of removed ones not at all, and
+ * its mappings' keys are put in dyff's order (name, key or id first, and the like).
+ */
+
+/* A count as dyff words it: "one map entry", "two map entries", ..., "13 list entries". */
+static void append_count(ed_buf *o, size_t n, const char *one, const char *many)
 {
-    ed_buf b = ED_BUF_INIT(1 << 20);
-    if (ed_node_kind_of(v) == ED_NODE_STR)
-        ed_buf_append_str(&b, ed_node_str(v));
+    static const char *const words[] = {"no",    "one",   "two",  "three", "four",   "five",  "six",
+                                        "seven", "eight", "nine", "ten",   "eleven", "twelve"};
+    if (n < sizeof(words) / sizeof(words[0]))
+        ed_buf_printf(o, "%s %s", words[n], n == 1 ? one : many);
     else
-        ed_node_to_json(v, &b);
-    fprintf(o, "%*s%s %s\n", indent, "", sign, b.data ? b.data : "");
-    ed_buf_free(&b);
+        ed_buf_printf(o, "%zu %s", n, n == 1 ? one : many);
 }
 
-/* Print the fields that differ between a (live) and b (wanted) below path to o; the count. */
-static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node *b)
+/* The keys dyff moves to the front of a mapping that holds any of them: of the first list
+ * with the most keys in common, those keys in the list's order (the others follow, the
+ * shallow ones first). */
+static const char *const *const key_orders[] = {
+    (const char *const[]){"name", "director_uuid", "releases", "instance_groups", "networks",
+                          "resource_pools", "compilation", NULL},
+    (const char *const[]){"name", "url", "version", "sha1", NULL},
+    (const char *const[]){"jobs", "resources", "resource_types", NULL},
+    (const char *const[]){"name", "type", "source", NULL},
+    (const char *const[]){"get", NULL},
+    (const char *const[]){"put", NULL},
+    (const char *const[]){"task", NULL},
+    (const char *const[]){"releases", "instance_groups", "configuration", "variables", NULL},
+    (const char *const[]){"auth", "templates", NULL},
+    (const char *const[]){"name", NULL},
+    (const char *const[]){"key", NULL},
+    (const char *const[]){"id", NULL},
+};
+
+/* How deep a value nests: 0 for a scalar or an empty collection. */
+static int depth_of(const ed_node *v)
 {
-    if (a && b && ed_node_equal(a, b))
+    int deepest = 0;
+    ed_node_kind k = ed_node_kind_of(v);
+    if (k != ED_NODE_MAP && k != ED_NODE_SEQ)
         return 0;
-    if (a && b && ed_node_kind_of(a) == ED_NODE_MAP && ed_node_kind_of(b) == ED_NODE_MAP) {
-        int n = 0;
-        for (size_t i = 0; i < ed_node_len(a); i++) {
-            const char *k = ed_node_key_at(a, i);
-            char *sub = ed_xasprintf("%s%s%s", path, *path ? "." : "", k);
-            n += diff_nodes(o, sub, ed_node_value_at(a, i), ed_node_get(b, k));
-            free(sub);
+    for (size_t i = 0; i < ed_node_len(v); i++) {
+        int d = 1 + depth_of(k == ED_NODE_MAP ? ed_node_value_at(v, i) : ed_node_at(v, i));
+        if (d > deepest)
+            deepest = d;
+    }
+    return deepest;
+}
+
+/* The order in which a mapping's pairs are printed, in order (ed_node_len(map) indexes). */
+static void key_order(const ed_node *map, size_t *order)
+{
+    size_t n = ed_node_len(map), best = 0, best_hits = 0, used = 0;
+    for (size_t c = 0; c < sizeof(key_orders) / sizeof(key_orders[0]); c++) {
+        size_t hits = 0;
+        for (const char *const *k = key_orders[c]; *k; k++)
+            hits += ed_node_get(map, *k) != NULL;
+        if (hits > best_hits) {
+            best = c;
+            best_hits = hits;
         }
-        for (size_t i = 0; i < ed_node_len(b); i++) {
-            const char *k = ed_node_key_at(b, i);
-            if (ed_node_get(a, k))
-                continue;
-            char *sub = ed_xasprintf("%s%s%s", path, *path ? "." : "", k);
-            n += diff_nodes(o, sub, NULL, ed_node_value_at(b, i));
-            free(sub);
+    }
+    if (best_hits == 0) {
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        return;
+    }
+    for (const char *const *k = key_orders[best]; *k; k++)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(ed_node_key_at(map, i), *k) == 0)
+                order[used++] = i;
+    size_t front = used;
+    for (size_t i = 0; i < n; i++) {
+        bool listed = false;
+        for (size_t j = 0; j < front; j++)
+            listed = listed || order[j] == i;
+        if (!listed)
+            order[used++] = i;
+    }
+    /* the rest by depth, stable (an insertion sort, as Go sorts so few keys) */
+    for (size_t i = front + 1; i < n; i++) {
+        size_t x = order[i], j = i;
+        int d = depth_of(ed_node_value_at(map, x));
+        for (; j > front && depth_of(ed_node_value_at(map, order[j - 1])) > d; j--)
+            order[j] = order[j - 1];
+        order[j] = x;
+    }
+}
+
+/* The text of a scalar as dyff prints it: strings as they are, quoted when they are true,
+ * false or null, start with a dash or hold a space, '*', '&', ':' or ','; a text of several
+ * lines as a block ("|", its lines at indent). */
+static void append_scalar_at(ed_buf *b, int indent, const ed_node *v)
+{
+    const char *text = ed_node_kind_of(v) == ED_NODE_STR ? ed_node_str(v) : NULL;
+    if (text && strchr(text, '\n')) {
+        ed_buf_append_str(b, "|");
+        for (const char *line = text;;) {
+            const char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            ed_buf_printf(b, "\n%*s%.*s", indent, "", (int)len, line);
+            if (!nl)
+                break;
+            line = nl + 1;
         }
+        return;
+    }
+    if (text && (strcmp(text, "true") == 0 || strcmp(text, "false") == 0 ||
+                 strcmp(text, "null") == 0 || *text == '-' || strpbrk(text, " *&:,"))) {
+        ed_buf_append_json_str(b, text);
+        return;
+    }
+    if (!text)
+        text = ed_node_scalar_text(v);
+    if (text) {
+        ed_buf_append_str(b, text);
+        return;
+    }
+    ed_node_to_json(v, b);
+}
+
+static void append_scalar(ed_buf *b, const ed_node *v)
+{
+    append_scalar_at(b, 0, v);
+}
+
+static void append_yaml(ed_buf *b, int indent, const ed_node *v);
+
+/* After "key:" or "-": a scalar, an empty collection, or a newline and the nested lines
+ * (a list under a key at the key's indent, a mapping two further). */
+static void append_after_marker(ed_buf *b, int indent, const ed_node *v, bool under_key)
+{
+    ed_node_kind k = ed_node_kind_of(v);
+    if ((k == ED_NODE_MAP || k == ED_NODE_SEQ) && ed_node_len(v) == 0) {
+        ed_buf_append_str(b, k == ED_NODE_MAP ? " {}\n" : " []\n");
+    } else if (k == ED_NODE_MAP || k == ED_NODE_SEQ) {
+        ed_buf_append_str(b, "\n");
+        append_yaml(b, under_key && k == ED_NODE_SEQ ? indent : indent + 2, v);
+    } else {
+        ed_buf_append_str(b, " ");
+        append_scalar_at(b, indent + 2, v);
+        ed_buf_append_str(b, "\n");
+    }
+}
+
+/* v as YAML lines at indent (neat's style, as dyff prints added and removed entries). */
+static void append_yaml(ed_buf *b, int indent, const ed_node *v)
+{
+    size_t n = ed_node_len(v);
+    if (ed_node_kind_of(v) == ED_NODE_MAP) {
+        size_t *order = ed_xmalloc((n ? n : 1) * sizeof(*order));
+        key_order(v, order);
+        for (size_t i = 0; i < n; i++) {
+            ed_buf_printf(b, "%*s%s:", indent, "", ed_node_key_at(v, order[i]));
+            append_after_marker(b, indent, ed_node_value_at(v, order[i]), true);
+        }
+        free(order);
+    } else if (ed_node_kind_of(v) == ED_NODE_SEQ) {
+        for (size_t i = 0; i < n; i++) {
+            const ed_node *item = ed_node_at(v, i);
+            ed_node_kind k = ed_node_kind_of(item);
+            if ((k == ED_NODE_MAP || k == ED_NODE_SEQ) && ed_node_len(item) > 0) {
+                /* the item's first line follows the dash: "- name: a" */
+                size_t at = b->len;
+                append_yaml(b, indent + 2, item);
+                if (b->data && b->len >= at + (size_t)indent + 2)
+                    memcpy(b->data + at + indent, "- ", 2);
+            } else {
+                ed_buf_printf(b, "%*s-", indent, "");
+                append_after_marker(b, indent, item, false);
+            }
+        }
+    } else {
+        ed_buf_printf(b, "%*s", indent, "");
+        append_scalar(b, v);
+        ed_buf_append_str(b, "\n");
+    }
+}
+
+/* The width of a line as a terminal shows it (UTF-8 characters). */
+static size_t text_width(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return w;
+}
+
+/* The width dyff lays its blocks out in: the terminal's, 80 when stdout is none. */
+static size_t terminal_width(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
+/*
+ * Text blocks as dyff lays them out after indent spaces: side by side (three spaces apart,
+ * each padded to its widest line, trailing blanks cut) when that fits the terminal, else one
+ * after the other, each line kept whole and each block followed by an empty line (its final
+ * newline).
+ */
+static void append_blocks(ed_buf *out, int indent, const ed_buf *blocks, size_t n)
+{
+    size_t *widest = ed_xcalloc(n ? n : 1, sizeof(*widest)), total = (size_t)indent + 3 * (n - 1);
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = blocks[i].data ? blocks[i].data : "";
+        size_t lines = 1;
+        for (const char *line = s;; lines++) {
+            const char *nl = strchr(line, '\n');
+            size_t w = text_width(line, nl ? (size_t)(nl - line) : strlen(line));
+            widest[i] = w > widest[i] ? w : widest[i];
+            if (!nl)
+                break;
+            line = nl + 1;
+        }
+        rows = lines > rows ? lines : rows;
+        total += widest[i];
+    }
+    if (total > terminal_width()) {
+        for (size_t i = 0; i < n; i++) {
+            const char *line = blocks[i].data ? blocks[i].data : "";
+            for (;;) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+                ed_buf_printf(out, "%*s%.*s\n", indent, "", (int)len, line);
+                if (!nl)
+                    break;
+                line = nl + 1;
+            }
+        }
+        free(widest);
+        return;
+    }
+    const char **at = ed_xcalloc(n ? n : 1, sizeof(*at));
+    for (size_t i = 0; i < n; i++)
+        at[i] = blocks[i].data ? blocks[i].data : "";
+    for (size_t r = 0; r < rows; r++) {
+        size_t start = out->len;
+        for (size_t i = 0; i < n; i++) {
+            const char *line = at[i];
+            const char *nl = line ? strchr(line, '\n') : NULL;
+            size_t len = line ? (nl ? (size_t)(nl - line) : strlen(line)) : 0;
+            ed_buf_printf(out, "%s%*s%.*s%*s", i ? "   " : "", indent, "", (int)len,
+                          line ? line : "", (int)(widest[i] - text_width(line ? line : "", len)),
+                          "");
+            at[i] = line && nl ? nl + 1 : NULL;
+        }
+        while (out->len > start && out->data[out->len - 1] == ' ')
+            out->data[--out->len] = '\0';
+        if (r + 1 < rows)
+            ed_buf_append_str(out, "\n");
+    }
+    free(at);
+    free(widest);
+}
+
+/* A group of added or removed entries: the header, then their YAML (added ones indented). */
+static void append_group(ed_buf *out, const ed_node *entries, bool added)
+{
+    bool map = ed_node_kind_of(entries) == ED_NODE_MAP;
+    ed_buf_printf(out, "%c ", added ? '+' : '-');
+    append_count(out, ed_node_len(entries), map ? "map entry" : "list entry",
+                 map ? "map entries" : "list entries");
+    ed_buf_printf(out, " %s:\n", added ? "added" : "removed");
+    ed_buf yaml = ED_BUF_INIT(16 << 20);
+    append_yaml(&yaml, 0, entries);
+    append_blocks(out, added ? 2 : 0, &yaml, 1);
+    ed_buf_free(&yaml);
+}
+
+/* One change: its path, then its blocks laid out as dyff does (freed here). */
+static void print_change(FILE *o, const char *path, ed_buf *blocks, size_t n)
+{
+    fprintf(o, "\n%s\n", *path ? path : "(root level)");
+    ed_buf out = ED_BUF_INIT(64 << 20);
+    append_blocks(&out, 0, blocks, n);
+    fputs(out.data ? out.data : "", o);
+    ed_buf_free(&out);
+    for (size_t i = 0; i < n; i++)
+        ed_buf_free(&blocks[i]);
+}
+
+/* The text of a list entry in an order change: a scalar's, else its YAML. */
+static void append_entry_text(ed_buf *b, const ed_node *v)
+{
+    ed_node_kind k = ed_node_kind_of(v);
+    if (k == ED_NODE_MAP || k == ED_NODE_SEQ) {
+        ed_buf y = ED_BUF_INIT(1 << 20);
+        append_yaml(&y, 0, v);
+        if (y.len && y.data[y.len - 1] == '\n')
+            y.data[--y.len] = '\0';
+        ed_buf_append_str(b, y.data ? y.data : "");
+        ed_buf_free(&y);
+        return;
+    }
+    append_scalar(b, v);
+}
+
+/* "⇆ order changed" with the common entries, old order then new, each on one line. */
+static void append_order_change(ed_buf *o, const ed_node *const *from, const ed_node *const *to,
+                                size_t n)
+{
+    ed_buf_append_str(o, "⇆ order changed\n");
+    for (int side = 0; side < 2; side++) {
+        ed_buf b = ED_BUF_INIT(1 << 20);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                ed_buf_append_str(&b, ", ");
+            append_entry_text(&b, side ? to[i] : from[i]);
+        }
+        ed_buf_printf(o, "%c %s\n", side ? '+' : '-', b.data ? b.data : "");
+        ed_buf_free(&b);
+    }
+}
+
+/* dyff's name of a value's type. */
+static const char *type_name(ed_node_kind k)
+{
+    switch (k) {
+    case ED_NODE_MAP:
+        return "map";
+    case ED_NODE_SEQ:
+        return "list";
+    case ED_NODE_STR:
+        return "string";
+    case ED_NODE_INT:
+        return "int";
+    case ED_NODE_FLOAT:
+        return "float";
+    case ED_NODE_BOOL:
+        return "bool";
+    default:
+        return "<nil>";
+    }
+}
+
+/* text after prefix, line by line: with every line prefixed (continuous, one final newline
+ * dropped first), or with the next lines indented as far as the prefix. */
+static void append_prefixed(ed_buf *out, const char *prefix, const char *text, bool continuous)
+{
+    size_t len = strlen(text);
+    if (continuous && len && text[len - 1] == '\n')
+        len--;
+    for (size_t at = 0, i = 0;; at++) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        ed_buf_printf(out, "%s%.*s\n", continuous || at == 0 ? prefix : "  ", (int)(end - i),
+                      text + i);
+        if (!nl)
+            break;
+        i = end + 1;
+    }
+}
+
+/* The lines of a text, each with its newline (the last may have none). */
+struct lines {
+    const char **at;
+    size_t *len, n;
+};
+
+static void split_lines(const char *text, struct lines *l)
+{
+    size_t cap = 1;
+    for (const char *c = text; *c; c++)
+        cap += *c == '\n';
+    l->at = ed_xcalloc(cap, sizeof(*l->at));
+    l->len = ed_xcalloc(cap, sizeof(*l->len));
+    l->n = 0;
+    for (const char *c = text; *c;) {
+        const char *nl = strchr(c, '\n');
+        size_t n = nl ? (size_t)(nl - c) + 1 : strlen(c);
+        l->at[l->n] = c;
+        l->len[l->n++] = n;
+        c += n;
+    }
+}
+
+static bool same_line(const struct lines *a, size_t i, const struct lines *b, size_t j)
+{
+    return a->len[i] == b->len[j] && memcmp(a->at[i], b->at[j], a->len[i]) == 0;
+}
+
+/* Lines [from, to) of l as one text. */
+static char *join_lines(const struct lines *l, size_t from, size_t to)
+{
+    if (from >= to)
+        return ed_xstrdup("");
+    size_t n = (size_t)(l->at[to - 1] + l->len[to - 1] - l->at[from]);
+    return ed_xstrndup(l->at[from], n);
+}
+
+#define LINE_DIFF_MAX_CELLS ((size_t)4 << 20) /* a longest common subsequence table's cap */
+
+/*
+ * A change of multi-line text as dyff words it ("± value change in multiline text (one
+ * insert, one deletion)"): the lines both share are left out, each run of changed lines is
+ * printed as its removed lines ("- ") then its added ones ("+ "), and a blank line ends it.
+ * The runs are those between the lines of a longest common subsequence (dyff's line diff
+ * finds the same for ordinary edits); past LINE_DIFF_MAX_CELLS the middle is one run.
+ */
+static void append_multiline_change(ed_buf *out, const char *from, const char *to)
+{
+    struct lines a, b;
+    split_lines(from, &a);
+    split_lines(to, &b);
+    size_t pre = 0, suf = 0;
+    while (pre < a.n && pre < b.n && same_line(&a, pre, &b, pre))
+        pre++;
+    while (suf < a.n - pre && suf < b.n - pre && same_line(&a, a.n - 1 - suf, &b, b.n - 1 - suf))
+        suf++;
+    size_t n = a.n - pre - suf, m = b.n - pre - suf;
+    /* lcs[i][j]: the longest common subsequence of a's middle from i and b's from j */
+    uint32_t *lcs = NULL;
+    if (n && m && (n + 1) * (m + 1) <= LINE_DIFF_MAX_CELLS) {
+        lcs = ed_xcalloc((n + 1) * (m + 1), sizeof(*lcs));
+        for (size_t i = n; i-- > 0;)
+            for (size_t j = m; j-- > 0;) {
+                uint32_t *c = &lcs[i * (m + 1) + j];
+                if (same_line(&a, pre + i, &b, pre + j))
+                    *c = lcs[(i + 1) * (m + 1) + j + 1] + 1;
+                else {
+                    uint32_t down = lcs[(i + 1) * (m + 1) + j], right = lcs[i * (m + 1) + j + 1];
+                    *c = down >= right ? down : right;
+                }
+            }
+    }
+    ed_buf body = ED_BUF_INIT(64 << 20);
+    size_t ins = 0, del = 0, i = 0, j = 0;
+    while (i < n || j < m) {
+        size_t i0 = i, j0 = j;
+        /* one run: up to the next line both keep */
+        while (i < n || j < m) {
+            bool both = lcs && i < n && j < m;
+            if (both && same_line(&a, pre + i, &b, pre + j))
+                break;
+            /* a's line goes when the rest keeps as much of the common lines without it */
+            bool drop_a = both ? lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1] : i < n;
+            if (drop_a)
+                i++;
+            else
+                j++;
+        }
+        if (i > i0) {
+            char *t = join_lines(&a, pre + i0, pre + i);
+            append_prefixed(&body, "- ", t, true);
+            free(t);
+            del++;
+        }
+        if (j > j0) {
+            char *t = join_lines(&b, pre + j0, pre + j);
+            append_prefixed(&body, "+ ", t, true);
+            free(t);
+            ins++;
+        }
+        while (i < n && j < m && same_line(&a, pre + i, &b, pre + j)) {
+            i++;
+            j++;
+        }
+    }
+    ed_buf_append_str(out, "± value change in multiline text (");
+    append_count(out, ins, "insert", "inserts");
+    ed_buf_append_str(out, ", ");
+    append_count(out, del, "deletion", "deletions");
+    ed_buf_printf(out, ")\n%s\n", body.data ? body.data : "");
+    ed_buf_free(&body);
+    free(lcs);
+    free(a.at);
+    free(a.len);
+    free(b.at);
+    free(b.len);
+}
+
+/* True when two texts differ only in spaces and newlines at their ends. */
+static bool whitespace_only(const char *a, const char *b)
+{
+    size_t al = strlen(a), bl = strlen(b), as = 0, bs = 0;
+    while (as < al && (a[as] == ' ' || a[as] == '\n'))
+        as++;
+    while (al > as && (a[al - 1] == ' ' || a[al - 1] == '\n'))
+        al--;
+    while (bs < bl && (b[bs] == ' ' || b[bs] == '\n'))
+        bs++;
+    while (bl > bs && (b[bl - 1] == ' ' || b[bl - 1] == '\n'))
+        bl--;
+    return al - as == bl - bs && memcmp(a + as, b + bs, al - as) == 0;
+}
+
+/* text with its spaces shown as '·' and its newlines as '↵', as dyff shows them. */
+static char *shown_whitespace(const char *text)
+{
+    ed_buf b = ED_BUF_INIT(64 << 20);
+    for (const char *c = text; *c; c++) {
+        if (*c == ' ')
+            ed_buf_append_str(&b, "·");
+        else if (*c == '\n')
+            ed_buf_append_str(&b, "↵\n");
+        else
+            ed_buf_append(&b, c, 1);
+    }
+    char *s = ed_xstrdup(b.data ? b.data : "");
+    ed_buf_free(&b);
+    return s;
+}
+
+/* A changed string as dyff reports it, into blocks (two for a whitespace change, side by
+ * side: its old and new text); the number of blocks. */
+static size_t append_string_change(ed_buf *blocks, const char *from, const char *to)
+{
+    if (whitespace_only(from, to)) {
+        ed_buf_append_str(&blocks[0], "± whitespace only change\n");
+        ed_buf sides[2] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        for (int side = 0; side < 2; side++) {
+            char *shown = shown_whitespace(side ? to : from);
+            append_prefixed(&sides[side], side ? "+ " : "- ", shown, false);
+            free(shown);
+        }
+        append_blocks(&blocks[0], 0, sides, 2);
+        ed_buf_free(&sides[0]);
+        ed_buf_free(&sides[1]);
+        return 1;
+    }
+    if (strchr(from, '\n') || strchr(to, '\n')) {
+        append_multiline_change(&blocks[0], from, to);
+        return 1;
+    }
+    ed_buf_append_str(&blocks[0], "± value change\n");
+    append_prefixed(&blocks[0], "- ", from, false);
+    append_prefixed(&blocks[0], "+ ", to, false);
+    return 1;
+}
+
+static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node *b);
+
+static char *sub_path(const char *path, const char *element)
+{
+    return ed_xasprintf("%s%s%s", path, *path ? "." : "", element);
+}
+
+/* A mapping: its removed and added keys as one group each, then the keys both hold. */
+static int diff_maps(FILE *o, const char *path, const ed_node *a, const ed_node *b)
+{
+    ed_doc *scratch = ed_doc_new();
+    ed_node *removed = ed_node_new_map(scratch), *added = ed_node_new_map(scratch);
+    for (size_t i = 0; i < ed_node_len(a); i++)
+        if (!ed_node_get(b, ed_node_key_at(a, i)))
+            ed_node_set(scratch, removed, ed_node_key_at(a, i),
+                        ed_node_copy(scratch, ed_node_value_at(a, i)));
+    for (size_t i = 0; i < ed_node_len(b); i++)
+        if (!ed_node_get(a, ed_node_key_at(b, i)))
+            ed_node_set(scratch, added, ed_node_key_at(b, i),
+                        ed_node_copy(scratch, ed_node_value_at(b, i)));
+    int n = 0;
+    if (ed_node_len(removed) || ed_node_len(added)) {
+        ed_buf blocks[2] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        size_t nblocks = 0;
+        if (ed_node_len(removed))
+            append_group(&blocks[nblocks++], removed, false);
+        if (ed_node_len(added))
+            append_group(&blocks[nblocks++], added, true);
+        print_change(o, path, blocks, nblocks);
+        n++;
+    }
+    ed_doc_free(scratch);
+    for (size_t i = 0; i < ed_node_len(a); i++) {
+        const ed_node *other = ed_node_get(b, ed_node_key_at(a, i));
+        if (!other)
+            continue;
+        char *sub = sub_path(path, ed_node_key_at(a, i));
+        n += diff_nodes(o, sub, ed_node_value_at(a, i), other);
+        free(sub);
+    }
+    return n;
+}
+
+/* The field that names each entry of both lists (dyff's name, key, id, and manager for
+ * Kubernetes): a scalar present in every entry with a distinct value; NULL when none. */
+static const char *list_identifier(const ed_node *a, const ed_node *b)
+{
+    static const char *const candidates[] = {"name", "key", "id", "manager"};
+    for (size_t c = 0; c < sizeof(candidates) / sizeof(candidates[0]); c++) {
+        bool ok = true;
+        for (int side = 0; side < 2 && ok; side++) {
+            const ed_node *l = side ? b : a;
+            for (size_t i = 0; i < ed_node_len(l) && ok; i++) {
+                const char *v = ed_node_scalar_text(ed_node_get(ed_node_at(l, i), candidates[c]));
+                ok = v != NULL;
+                for (size_t j = 0; j < i && ok; j++) {
+                    const char *w =
+                        ed_node_scalar_text(ed_node_get(ed_node_at(l, j), candidates[c]));
+                    ok = strcmp(v, w) != 0;
+                }
+            }
+        }
+        if (ok)
+            return candidates[c];
+    }
+    return NULL;
+}
+
+/* The entry of list named name by field id, or NULL. */
+static const ed_node *entry_named(const ed_node *list, const char *id, const char *name)
+{
+    for (size_t i = 0; i < ed_node_len(list); i++) {
+        const char *v = ed_node_scalar_text(ed_node_get(ed_node_at(list, i), id));
+        if (v && strcmp(v, name) == 0)
+            return ed_node_at(list, i);
+    }
+    return NULL;
+}
+
+/* A list of named entries: order change, removed and added entries, then each common one. */
+static int diff_named_lists(FILE *o, const char *path, const ed_node *a, const ed_node *b,
+                            const char *id)
+{
+    ed_doc *scratch = ed_doc_new();
+    ed_node *removed = ed_node_new_seq(scratch), *added = ed_node_new_seq(scratch);
+    size_t na = ed_node_len(a), nb = ed_node_len(b), common = 0, tn = 0;
+    const ed_node **from = ed_xcalloc(na + 1, sizeof(const ed_node *));
+    const ed_node **to = ed_xcalloc(nb + 1, sizeof(const ed_node *));
+    for (size_t i = 0; i < na; i++) {
+        const ed_node *e = ed_node_at(a, i);
+        if (entry_named(b, id, ed_node_scalar_text(ed_node_get(e, id))))
+            from[common++] = ed_node_get(e, id);
+        else
+            ed_node_append(scratch, removed, ed_node_copy(scratch, e));
+    }
+    for (size_t i = 0; i < nb; i++) {
+        const ed_node *e = ed_node_at(b, i);
+        if (entry_named(a, id, ed_node_scalar_text(ed_node_get(e, id))))
+            to[tn++] = ed_node_get(e, id);
+        else
+            ed_node_append(scratch, added, ed_node_copy(scratch, e));
+    }
+    bool moved = false;
+    for (size_t i = 0; i < common && !moved; i++)
+        moved = strcmp(ed_node_scalar_text(from[i]), ed_node_scalar_text(to[i])) != 0;
+    int n = 0;
+    if (moved || ed_node_len(removed) || ed_node_len(added)) {
+        ed_buf blocks[3] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        size_t nblocks = 0;
+        if (moved)
+            append_order_change(&blocks[nblocks++], from, to, common);
+        if (ed_node_len(removed))
+            append_group(&blocks[nblocks++], removed, false);
+        if (ed_node_len(added))
+            append_group(&blocks[nblocks++], added, true);
+        print_change(o, path, blocks, nblocks);
+        n++;
+    }
+    for (size_t i = 0; i < na; i++) {
+        const ed_node *e = ed_node_at(a, i);
+        const char *name = ed_node_scalar_text(ed_node_get(e, id));
+        const ed_node *other = entry_named(b, id, name);
+        if (!other)
+            continue;
+        char *sub = sub_path(path, name);
+        n += diff_nodes(o, sub, e, other);
+        free(sub);
+    }
+    free(from);
+    free(to);
+    ed_doc_free(scratch);
+    return n;
+}
+
+/* How many entries of list equal v. */
+static size_t count_equal(const ed_node *list, const ed_node *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ed_node_len(list); i++)
+        n += ed_node_equal(ed_node_at(list, i), v);
+    return n;
+}
+
+/* The entries of a (with their copies when a holds more of them than b) that b lacks into
+ * out, those b also holds into common. */
+static void list_minus(ed_doc *scratch, ed_node *out, const ed_node *a, const ed_node *b,
+                       const ed_node **common, size_t *ncommon)
+{
+    *ncommon = 0;
+    for (size_t i = 0; i < ed_node_len(a); i++) {
+        const ed_node *e = ed_node_at(a, i);
+        size_t in_a = count_equal(a, e), in_b = count_equal(b, e);
+        if (in_b)
+            common[(*ncommon)++] = e;
+        if (!in_b || (in_a > in_b && count_equal(out, e) == 0)) {
+            for (size_t k = 0; k < (in_b ? in_a - in_b : 1); k++)
+                ed_node_append(scratch, out, ed_node_copy(scratch, e));
+        }
+    }
+}
+
+/* Any other list, as a multiset (a list of one entry on each side: that entry at ".0"). */
+static int diff_simple_lists(FILE *o, const char *path, const ed_node *a, const ed_node *b)
+{
+    if (ed_node_len(a) == 1 && ed_node_len(b) == 1) {
+        char *sub = sub_path(path, "0");
+        int n = diff_nodes(o, sub, ed_node_at(a, 0), ed_node_at(b, 0));
+        free(sub);
         return n;
     }
-    fprintf(o, "\n%s\n", path);
-    if (a && b) {
-        /* as flux's dyff report (its indent is 0) */
-        fprintf(o, "± value change\n");
-        print_value(o, 0, a, "-");
-        print_value(o, 0, b, "+");
-    } else if (b) {
-        fprintf(o, "  + added\n");
-        print_value(o, 4, b, "+");
-    } else {
-        fprintf(o, "  - removed\n");
-        print_value(o, 4, a, "-");
+    ed_doc *scratch = ed_doc_new();
+    ed_node *removed = ed_node_new_seq(scratch), *added = ed_node_new_seq(scratch);
+    const ed_node **from = ed_xcalloc(ed_node_len(a) + 1, sizeof(const ed_node *));
+    const ed_node **to = ed_xcalloc(ed_node_len(b) + 1, sizeof(const ed_node *));
+    size_t nfrom, nto;
+    list_minus(scratch, removed, a, b, from, &nfrom);
+    list_minus(scratch, added, b, a, to, &nto);
+    bool moved = false;
+    for (size_t i = 0; nfrom == nto && i < nfrom && !moved; i++)
+        moved = !ed_node_equal(from[i], to[i]);
+    int n = 0;
+    if (moved || ed_node_len(removed) || ed_node_len(added)) {
+        ed_buf blocks[3] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        size_t nblocks = 0;
+        if (moved)
+            append_order_change(&blocks[nblocks++], from, to, nfrom);
+        if (ed_node_len(removed))
+            append_group(&blocks[nblocks++], removed, false);
+        if (ed_node_len(added))
+            append_group(&blocks[nblocks++], added, true);
+        print_change(o, path, blocks, nblocks);
+        n = 1;
     }
+    free(from);
+    free(to);
+    ed_doc_free(scratch);
+    return n;
+}
+
+static int compare_keys(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* v copied into doc with every mapping's keys in byte order, as flux holds an object (a Go
+ * map, marshalled sorted) when it compares it. */
+static ed_node *sorted_copy(ed_doc *doc, const ed_node *v)
+{
+    size_t n = ed_node_len(v);
+    if (ed_node_kind_of(v) == ED_NODE_SEQ) {
+        ed_node *seq = ed_node_new_seq(doc);
+        for (size_t i = 0; i < n; i++)
+            ed_node_append(doc, seq, sorted_copy(doc, ed_node_at(v, i)));
+        return seq;
+    }
+    if (ed_node_kind_of(v) != ED_NODE_MAP)
+        return ed_node_copy(doc, v);
+    const char **keys = ed_xmalloc((n ? n : 1) * sizeof(*keys));
+    for (size_t i = 0; i < n; i++)
+        keys[i] = ed_node_key_at(v, i);
+    qsort(keys, n, sizeof(*keys), compare_keys);
+    ed_node *map = ed_node_new_map(doc);
+    for (size_t i = 0; i < n; i++)
+        ed_node_append_pair(doc, map, keys[i], sorted_copy(doc, ed_node_get(v, keys[i])));
+    free(keys);
+    return map;
+}
+
+/* Print the changes between a (live) and b (wanted) below path to o; their count. */
+static int diff_nodes(FILE *o, const char *path, const ed_node *a, const ed_node *b)
+{
+    if (ed_node_equal(a, b))
+        return 0;
+    ed_node_kind ka = ed_node_kind_of(a), kb = ed_node_kind_of(b);
+    if (ka == ED_NODE_MAP && kb == ED_NODE_MAP)
+        return diff_maps(o, path, a, b);
+    if (ka == ED_NODE_SEQ && kb == ED_NODE_SEQ) {
+        if (ed_node_len(a) == 0 && ed_node_len(b) == 0)
+            return 0;
+        const char *id = list_identifier(a, b);
+        return id ? diff_named_lists(o, path, a, b, id) : diff_simple_lists(o, path, a, b);
+    }
+    if (ka == ED_NODE_NULL && kb == ED_NODE_NULL)
+        return 0; /* dyff: null however written */
+    if (ka == ED_NODE_STR && kb == ED_NODE_STR) {
+        ed_buf blocks[2] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+        size_t n = append_string_change(blocks, ed_node_str(a), ed_node_str(b));
+        print_change(o, path, blocks, n);
+        return 1;
+    }
+    ed_buf block = ED_BUF_INIT(64 << 20);
+    if (ka != kb)
+        ed_buf_printf(&block, "± type change from %s to %s\n", type_name(ka), type_name(kb));
+    else
+        ed_buf_append_str(&block, "± value change\n");
+    ed_buf t = ED_BUF_INIT(16 << 20);
+    for (int side = 0; side < 2; side++) {
+        ed_buf_reset(&t);
+        append_yaml(&t, 0, side ? b : a);
+        while (t.len && t.data[t.len - 1] == '\n')
+            t.data[--t.len] = '\0';
+        append_prefixed(&block, side ? "+ " : "- ", t.data ? t.data : "", false);
+    }
+    ed_buf_free(&t);
+    print_change(o, path, &block, 1);
     return 1;
 }
 
@@ -786,7 +1603,9 @@ static int diff_object(ed_kube *kube, ed_doc *want, FILE *o)
     rc = DIFF_SAME;
     if (!ed_node_equal(a, b)) {
         fprintf(o, "► %s drifted\n", subject);
-        diff_nodes(o, "", a, b);
+        ed_doc *sorted = ed_doc_new();
+        diff_nodes(o, "", sorted_copy(sorted, a), sorted_copy(sorted, b));
+        ed_doc_free(sorted);
         fputc('\n', o);
         rc = DIFF_DRIFTED;
     }
@@ -921,7 +1740,7 @@ int ed_cli_diff(int argc, char **argv)
     struct ks_args a = {.g = ED_CLI_GLOBAL_INIT};
     int rc = parse_ks_args("diff", argc, argv, &a, false);
     if (rc)
-        return 2;
+        return rc;
     ed_kube *kube = ed_cli_connect(&a.g);
     if (!kube)
         return 2;

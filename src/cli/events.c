@@ -749,11 +749,19 @@ static int trace_source(ed_kube *kube, const ed_node *ks, const char *ks_ns)
 }
 
 /* Print the object and the Kustomization and source that manage it. */
-static int trace(ed_kube *kube, const char *api, const char *kind, const char *ns, const char *name)
+static int trace(ed_kube *kube, const char *api, const char *kind, const char *ns, const char *name,
+                 bool kind_flag)
 {
     ed_doc *obj = NULL, *ks = NULL;
     ed_err err = ED_ERR_INIT;
-    if (ed_kube_get(kube, api, kind, ns, name, &obj, &err) != 0) {
+    int got = ed_kube_get(kube, api, kind, ns, name, &obj, &err);
+    if (got == ED_ENOTFOUND) {
+        /* flux's words: its lookup of KIND NAME says "x: ", that of NAME --kind KIND "failed
+         * to find object: " */
+        ed_cli_failure("%s%s", kind_flag ? "failed to find object: " : "x: ", err.msg);
+        return 1;
+    }
+    if (got != 0) {
         ed_cli_api_failure(&err);
         return 1;
     }
@@ -844,7 +852,7 @@ int ed_cli_trace(int argc, char **argv)
         return 2;
     }
     ed_kube *kube = ed_cli_connect(&g);
-    rc = kube ? trace(kube, api, kind, g.ns, name) : 1;
+    rc = kube ? trace(kube, api, kind, g.ns, name, !slash) : 1;
     ed_kube_free(kube);
     free(arg);
     return rc;

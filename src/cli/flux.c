@@ -109,9 +109,11 @@ static bool wait_given(int argc, char **argv)
 
 /* One object's suspend or resume (with its requestedAt token in token). Returns 0, 1 after
  * printing an error, or ED_ENOTFOUND after saying in flux's words that it is missing (which
- * flux does not count as a failure). */
+ * flux does not count as a failure; flux's resume names the first NAME given, first, whichever
+ * is missing). */
 static int toggle_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, const char *name,
-                      bool suspend, const char *reason, char *token, size_t token_cap)
+                      const char *first, bool suspend, const char *reason, char *token,
+                      size_t token_cap)
 {
     ed_err err = ED_ERR_INIT;
     int rc = ed_kube_get(kube, k->api_version, k->kind, ns, name, NULL, &err);
@@ -119,7 +121,7 @@ static int toggle_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, const
         if (suspend)
             ed_cli_failure("%s %s not found in %s namespace", k->kind, name, ns);
         else
-            ed_cli_failure("no %s objects found in %s namespace", k->kind, ns);
+            ed_cli_failure("%s object '%s' not found in %s namespace", k->kind, first, ns);
         return ED_ENOTFOUND;
     }
     if (rc) {
@@ -196,8 +198,8 @@ static int toggle(int argc, char **argv, bool suspend)
     char(*tokens)[64] = ed_xcalloc(n ? n : 1, sizeof(*tokens));
     bool *done = ed_xcalloc(n ? n : 1, sizeof(bool));
     for (size_t i = 0; i < n; i++) {
-        int one =
-            toggle_one(kube, k, g.ns, names[i], suspend, reason, tokens[i], sizeof(tokens[i]));
+        int one = toggle_one(kube, k, g.ns, names[i], names[0], suspend, reason, tokens[i],
+                             sizeof(tokens[i]));
         if (one == 0)
             done[i] = true;
         else if (one != ED_ENOTFOUND)
@@ -252,7 +254,7 @@ static int reconcile_one(ed_kube *kube, const ed_cli_kind *k, const char *ns, co
         return 1;
     }
     ed_cli_success("%s annotated", k->kind);
-    return ed_cli_wait_ready(kube, k, ns, name, token, timeout_ms);
+    return ed_cli_wait_reconciled(kube, k, ns, name, token, timeout_ms);
 }
 
 /* --with-source: the Kustomization's GitRepository first; as flux, not when the Kustomization

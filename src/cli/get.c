@@ -3,8 +3,9 @@
  * `get images repository|policy|update`, `get images all`, `get sources all` and `get all`,
  * with flux's columns (NAME, REVISION, SUSPENDED, READY, MESSAGE for sources and
  * Kustomizations; LAST SCAN / IMAGE, TAG / LAST RUN for the image kinds; NAMESPACE first with
- * -A), --label-selector (sent to the API server), --status-selector (a condition type=status,
- * case-insensitive, as flux matches it), --no-header and --watch (a row per change, as the
+ * -A), --label-selector (sent to the API server), --status-selector (a condition type=status
+ * or type!=status, case-insensitive, as flux matches it, and as flux refused in another form
+ * only where there are objects to match), --no-header and --watch (a row per change, as the
  * watch reports it, until --timeout; the header goes with the first row, as flux prints it).
  *
  * `eddy stats`, as flux stats: per kind, how many objects run, fail (Ready False) or are
@@ -48,21 +49,34 @@ static void header_of(const ed_cli_kind *k, const char **h)
     }
 }
 
-/* True when obj passes --status-selector TYPE=STATUS. */
+/* True when --status-selector is absent or of the form TYPE=STATUS or TYPE!=STATUS. */
+static bool selector_valid(const char *selector)
+{
+    return !selector || strchr(selector, '=');
+}
+
+/* True when obj passes --status-selector TYPE=STATUS (the last condition of TYPE, case
+ * folded, has STATUS) or TYPE!=STATUS (it has not, or there is none), as flux's; a selector
+ * that is not valid (selector_valid) passes nothing. */
 static bool status_matches(const ed_node *o, const char *selector)
 {
     if (!selector)
         return true;
-    const char *eq = strchr(selector, '=');
+    const char * not_eq = strstr(selector, "!=");
+    const char *sep = not_eq ? not_eq : strchr(selector, '=');
+    if (!sep)
+        return false;
+    const char *status = NULL;
     ed_node *conds = ed_node_path(o, "/status/conditions");
     for (size_t i = 0; i < ed_node_len(conds); i++) {
         const char *t = ed_node_path_str(ed_node_at(conds, i), "/type");
         const char *s = ed_node_path_str(ed_node_at(conds, i), "/status");
-        if (t && s && strlen(t) == (size_t)(eq - selector) &&
-            strncasecmp(t, selector, (size_t)(eq - selector)) == 0 && strcasecmp(s, eq + 1) == 0)
-            return true;
+        if (t && s && strlen(t) == (size_t)(sep - selector) &&
+            strncasecmp(t, selector, (size_t)(sep - selector)) == 0)
+            status = s;
     }
-    return false;
+    bool match = status && strcasecmp(status, sep + (not_eq ? 2 : 1)) == 0;
+    return not_eq ? !match : match;
 }
 
 /* The MESSAGE cell of an object with eddy's Drifted condition: the Ready message, then the
@@ -144,10 +158,11 @@ static void add_row(ed_cli_table *t, const ed_cli_kind *k, const ed_node *o, boo
 }
 
 /* List the objects of k the options ask for into a table (header row first, then the rows
- * --status-selector keeps); *listed is how many objects the list had. Returns 0, or the list's
- * error (ED_ENOTFOUND when the kind is not served). */
+ * --status-selector keeps); *listed is how many objects the list had, *kept how many rows.
+ * Returns 0, or the list's error (ED_ENOTFOUND when the kind is not served), or ED_EINVALID
+ * with flux's message when there are objects and --status-selector is not valid. */
 static int table_of(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o,
-                    ed_cli_table **out, size_t *listed, ed_err *err)
+                    ed_cli_table **out, size_t *listed, size_t *kept, ed_err *err)
 {
     char *field = o->name ? ed_xasprintf("metadata.name=%s", o->name) : NULL;
     ed_kube_opts lo = {.label_selector = o->label_selector, .field_selector = field};
@@ -157,16 +172,26 @@ static int table_of(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *
     free(field);
     if (rc)
         return rc;
+    ed_node *items = ed_node_get(ed_doc_root(list), "items");
+    *listed = ed_node_len(items);
+    *kept = 0;
+    if (*listed > 0 && !selector_valid(o->status_selector)) {
+        ed_doc_free(list);
+        return ed_err_set(err, ED_EINVALID,
+                          "expected status selector in type=status or type!=status format, "
+                          "but found: %s",
+                          o->status_selector);
+    }
     ed_cli_table *t = ed_cli_table_new(NCOLS);
     const char *head[NCOLS];
     header_of(k, head);
     ed_cli_table_head(t, head);
-    ed_node *items = ed_node_get(ed_doc_root(list), "items");
-    *listed = ed_node_len(items);
     for (size_t i = 0; i < ed_node_len(items); i++) {
         ed_node *item = ed_node_at(items, i);
-        if (status_matches(item, o->status_selector))
+        if (status_matches(item, o->status_selector)) {
             add_row(t, k, item, o->prefix_kind);
+            (*kept)++;
+        }
     }
     ed_doc_free(list);
     *out = t;
@@ -198,9 +223,9 @@ static void not_found(const ed_cli_kind *k, const struct get_opts *o)
 static int print_one(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
 {
     ed_cli_table *t = NULL;
-    size_t listed = 0;
+    size_t listed = 0, kept = 0;
     ed_err err = ED_ERR_INIT;
-    if (table_of(kube, k, o, &t, &listed, &err) != 0) {
+    if (table_of(kube, k, o, &t, &listed, &kept, &err) != 0) {
         ed_cli_api_failure(&err);
         return 1;
     }
@@ -216,25 +241,30 @@ static int print_one(ed_kube *kube, const ed_cli_kind *k, const struct get_opts 
     return rc;
 }
 
-/* get all (or sources all, images all): as flux, a table per kind that has objects, each
- * followed by a blank line, in flux's order (sources, image kinds, Kustomizations). A kind
- * the cluster does not serve, or without objects, is left out; a NAME missing from a kind is
- * said, and is no failure. */
+/* get all (or sources all, images all): as flux, a table per kind that has objects that
+ * --status-selector keeps, each followed by a blank line, in flux's order (sources, image
+ * kinds, Kustomizations). A kind the cluster does not serve, or without such objects, is left
+ * out; a NAME missing from a kind, or a selector flux cannot read, is said for that kind, and
+ * is no failure. */
 static int print_all(ed_kube *kube, const ed_cli_kind *const *kinds, struct get_opts *o)
 {
     o->prefix_kind = true;
     for (int i = 0; kinds[i]; i++) {
         ed_cli_table *t = NULL;
-        size_t listed = 0;
+        size_t listed = 0, kept = 0;
         ed_err err = ED_ERR_INIT;
-        int rc = table_of(kube, kinds[i], o, &t, &listed, &err);
+        int rc = table_of(kube, kinds[i], o, &t, &listed, &kept, &err);
         if (rc == ED_ENOTFOUND)
             continue;
+        if (rc == ED_EINVALID) {
+            ed_cli_failure("%s", err.msg);
+            continue;
+        }
         if (rc) {
             ed_cli_api_failure(&err);
             return 1;
         }
-        if (listed > 0) {
+        if (kept > 0) {
             ed_cli_table_print(t, stdout, o->no_header ? 1 : 0, o->all_namespaces ? 0 : 1);
             putchar('\n');
         } else if (o->name) {
@@ -298,9 +328,10 @@ static int watch(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
 
 /* ---- the verb ---- */
 
-/* flux get all's order: sources all, images all, then the Kustomizations. */
-static const ed_cli_kind *const all_kinds[] = {&ed_cli_gitrepository,
-                                               &ed_cli_ocirepository,
+/* flux get all's order: sources all (OCI before Git, as flux's), images all, then the
+ * Kustomizations. */
+static const ed_cli_kind *const all_kinds[] = {&ed_cli_ocirepository,
+                                               &ed_cli_gitrepository,
                                                &ed_cli_imagerepository,
                                                &ed_cli_imagepolicy,
                                                &ed_cli_imageupdate,
@@ -308,7 +339,7 @@ static const ed_cli_kind *const all_kinds[] = {&ed_cli_gitrepository,
                                                NULL};
 static const ed_cli_kind *const image_kinds[] = {&ed_cli_imagerepository, &ed_cli_imagepolicy,
                                                  &ed_cli_imageupdate, NULL};
-static const ed_cli_kind *const source_kinds[] = {&ed_cli_gitrepository, &ed_cli_ocirepository,
+static const ed_cli_kind *const source_kinds[] = {&ed_cli_ocirepository, &ed_cli_gitrepository,
                                                   NULL};
 
 /* "all", "sources all", "images all": the kinds; NULL otherwise. */
@@ -356,8 +387,9 @@ int ed_cli_get(int argc, char **argv)
             rc = 2;
         }
     }
-    if (!rc && o.status_selector && !strchr(o.status_selector, '=')) {
-        ed_cli_failure("expected status selector in type=status format, but found: %s",
+    if (!rc && o.watch && !selector_valid(o.status_selector)) {
+        ed_cli_failure("expected status selector in type=status or type!=status format, but "
+                       "found: %s",
                        o.status_selector);
         rc = 2;
     }

@@ -73,6 +73,9 @@ assert_fails "-r without the local source" "$eddy" build ks top -n "$ns" --path 
 assert_contains "$OUT" "cannot get local path for GitRepository/$ns/$repo of kustomization apps" "flux's message"
 assert_fails "a malformed --local-sources" "$eddy" build ks top -n "$ns" --path "$work/clusters" -r \
     --local-sources "$work"
+assert_contains "$OUT" "$work must be formatted as key=value" "flux's words for no '='"
+assert_fails "a --local-sources key of another form" "$eddy" build ks top -n "$ns" \
+    --path "$work/clusters" -r --local-sources "x=$work"
 assert_contains "$OUT" "expected Kind/namespace/name=path" "the form named"
 # Without the cluster: the nested spec is the rendered one, and a path out of its source is refused.
 mkdir -p "$scratch/esc/clusters"

@@ -3,15 +3,17 @@
 # .bin/flux, or $FLUX_BIN) as the oracle of eddy's, and as a client of eddy's agent.
 #
 # 1. create --export of every kind and flag eddy shares with flux: the same bytes on stdout and
-#    stderr and the same exit code, errors of bad flags included; the deliberate differences
-#    are listed at the end of the step, each asserted as what eddy does instead.
+#    stderr and the same exit code, errors of bad flags (and --label's checks) included; the
+#    deliberate differences are listed at the end of the step, each asserted as what eddy does
+#    instead.
 # 2. On objects that the real `flux create` made and eddy's agent reconciled: get (each kind,
 #    -A, --status-selector, --no-header, get all), export, tree, trace, stats, events (less the
 #    LAST SEEN ages): the same output from both.
 # 3. The real flux driving eddy's agent: reconcile source git, reconcile kustomization
 #    --with-source, suspend/resume (each CLI's lines compared), delete: each ends as with Flux.
 # 4. build / diff kustomization: the same objects (compared sorted: helpers change the build
-#    order to Flux's) and the same diff lines.
+#    order to Flux's) and the same diff lines, for maps and lists added, removed, renamed and
+#    reordered (dyff's report).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -120,6 +122,30 @@ create image update xx --git-repo-ref r --checkout-branch main --author-name n -
 create secret git xx --export
 create secret git xx --url https://h/r --export
 create secret git xx --url ftp://h/r -u a -p b --export
+create source git xx --url https://h/r --branch main --label bad --export
+create source git xx --url https://h/r --branch main --label a=b=c --export
+create source git xx --url https://h/r --branch main --label 'b@d=x' --export
+create source git xx --url https://h/r --branch main --label 'k=v@' --export
+create source git xx --url https://h/r --branch main --label 'Ex.com/k=v' --export
+create source git xx --url https://h/r --branch main --label '/k=v' --export
+create source git xx --url https://h/r --branch main --label 'a/b/c=v' --export
+create source git xx --url https://h/r --branch main --label 'ex.com/k=v,a.b-c_d=' --export
+create ks xx --source s --label '=v' --export
+create ks xx --label a=b=c --export
+create secret git xx --url https://h/r -u a -p b --label k=v,a=b --export
+create secret git xx --url ftp://h/r -u a -p b --label a=b=c --export
+create source git --url https://h/r --branch main --export
+create image policy --export
+create secret git --export
+build kustomization
+diff kustomization
+build kustomization xx
+diff kustomization xx
+build kustomization xx --path ./a/../nonexistent
+diff kustomization xx --path /nonexistent
+diff kustomization xx --path $scratch/ca.pem
+diff kustomization xx --path $scratch --local-sources bad
+build kustomization xx --path $scratch --bogus
 suspend kustomization
 resume source git
 reconcile kustomization
@@ -158,6 +184,11 @@ assert_contains "$("$eddy" create image repository xx --image r/x --exclusion-li
   - ^a
   image: r/x
   insecure: true" "eddy: --exclusion-list, --insecure"
+# a namespace that is no DNS label: flux's create skips its root check and writes it, eddy
+# refuses it as every other verb of both does
+assert_ok "flux: create -n BAD" "$flux" create source git xx --url https://h/r --branch main -n BAD --export
+assert_fails "eddy: create -n BAD" "$eddy" create source git xx --url https://h/r --branch main -n BAD --export
+assert_contains "$OUT" 'namespace must be a valid DNS label: "BAD"' "eddy: create -n BAD"
 # an unknown kind: flux prints the verb's help (exit 0), eddy says what it knows
 assert_fails "eddy: create bogus" "$eddy" create bogus xx
 assert_contains "$OUT" "bogus: unknown kind" "eddy: unknown kind"
@@ -208,8 +239,64 @@ same "tree --compact" tree kustomization app -n "$ns" --compact
 same "tree -o json" tree kustomization app -n "$ns" -o json
 same "trace" trace configmap settings -n "$ns"
 same "trace KIND/NAME" trace serviceaccount/runner -n "$ns"
-NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events" events -n "$ns"
-NORM='s/^[^ ]+( +)(Normal|Warning)/AGE\1\2/' same "events --for" events -n "$ns" --for Kustomization/app
+same "trace NAME --kind --api-version" trace runner --kind ServiceAccount --api-version v1 -n "$ns"
+# Deliberate (README): eddy knows the apiVersion of a kind it can trace; flux wants it given
+assert_fails "flux: --kind alone" "$flux" trace runner --kind ServiceAccount -n "$ns"
+assert_contains "$OUT" "object apiVersion is required (--api-version)" "flux: --kind alone"
+assert_contains "$("$eddy" trace runner --kind ServiceAccount -n "$ns")" "Object:          ServiceAccount/runner" \
+    "eddy: --kind alone"
+NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events" events -n "$ns"
+NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events --for" events -n "$ns" --for Kustomization/app
+# flux's order of the sources (OCI before Git), a kind whose objects --status-selector all
+# leaves out (no table in get all), TYPE!=STATUS, a selector flux cannot read (refused only
+# where there are objects), and the words for missing objects of resume and trace
+kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: podinfo}
+spec: {interval: 10m, url: "oci://ghcr.io/stefanprodan/manifests/podinfo", ref: {tag: latest}, suspend: true}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: podinfo}
+spec: {interval: 10m, image: ghcr.io/stefanprodan/podinfo, suspend: true}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: podinfo}
+spec:
+  interval: 10m
+  suspend: true
+  sourceRef: {kind: GitRepository, name: fluxcli}
+  git:
+    checkout: {ref: {branch: main}}
+    commit: {author: {name: bot, email: bot@example.com}}
+YAML
+# (flux writes its ► and ✔ lines on stderr, eddy on stdout: compared together)
+for verb in suspend "resume --wait=false"; do
+    # shellcheck disable=SC2086 # the verb and its flag
+    assert_eq "$("$flux" $verb image update podinfo -n "$ns" 2>&1)" \
+        "$("$eddy" $verb image update podinfo -n "$ns" 2>&1)" "$verb image update"
+done
+"$eddy" suspend image update podinfo -n "$ns" >/dev/null
+same "delete image update (no name)" delete image update -n "$ns"
+same "get sources all" get sources all -n "$ns"
+same "get all (OCI and Git)" get all -n "$ns"
+same "get all NAME" get all nothere -n "$ns"
+same "get all --status-selector" get all -n "$ns" --status-selector ready=true
+same "get images all --status-selector" get images all -n "$ns" --status-selector ready=true
+same "get --status-selector !=" get sources all -n "$ns" --status-selector ready!=true
+same "get --status-selector (bad)" get kustomizations -n "$ns" --status-selector ready
+same "get --status-selector (bad, none listed)" get images policy -n "$ns" --status-selector ready
+same "get all --status-selector (bad)" get all -n "$ns" --status-selector ready
+same "resume a missing one" resume kustomization nothere -n "$ns"
+# (flux writes its ► and ✔ lines on stderr, eddy on stdout: compared together)
+assert_eq "$("$flux" resume kustomization nothere app -n "$ns" --wait=false 2>&1)" \
+    "$("$eddy" resume kustomization nothere app -n "$ns" --wait=false 2>&1)" "resume missing ones"
+same "trace a missing one" trace configmap nothere -n "$ns"
+same "trace KIND/NAME missing" trace configmap/nothere -n "$ns"
+kubectl -n "$ns" delete --timeout=60s ocirepository/podinfo imagerepository/podinfo \
+    imageupdateautomation/podinfo >/dev/null
 
 step "the real flux drives eddy's agent: reconcile, suspend, resume"
 sed -i 's/blue/green/' "$work/app/cm.yaml"
@@ -229,6 +316,10 @@ eo=$("$eddy" suspend kustomization app -n "$ns" 2>&1)
 er=$("$eddy" resume kustomization app -n "$ns" --timeout 90s 2>&1)
 assert_eq "$fo" "$eo" "suspend's lines"
 assert_eq "$fr" "$er" "resume's lines"
+# flux reconcile says no "reconciliation completed" (flux resume does)
+fo=$("$flux" reconcile kustomization app -n "$ns" --timeout 90s 2>&1)
+eo=$("$eddy" reconcile kustomization app -n "$ns" --timeout 90s 2>&1)
+assert_eq "$fo" "$eo" "reconcile's lines"
 same "stats" stats -n "$ns"
 
 step "build and diff kustomization: the same objects and the same diff"
@@ -244,6 +335,52 @@ sed -i 's/green/red/' "$work/app/cm.yaml"
 same "diff kustomization" diff kustomization app -n "$ns" --path "$work/app"
 git -C "$work" checkout -q app/cm.yaml
 same "diff kustomization (none)" diff kustomization app -n "$ns" --path "$work/app"
+# dyff's report as flux prints it: the keys a map gains or loses grouped at the map's path
+# ("+ two map entries added:", the object's root included), the same for a list's entries
+# (entries named by name; a list of scalars as a multiset, with its order changes), their YAML
+# quoted and keyed as dyff has it, side by side when the groups fit in 80 columns; a text's
+# changed lines, and a change of its spaces alone.
+cp "$work/app/cm.yaml" "$work/app/sa.yaml" "$scratch/"
+put app/kustomization.yaml <<'YAML'
+resources: [cm.yaml, sa.yaml, role.yaml]
+YAML
+put app/cm.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  annotations: {team: a, note: "x: y"}
+data: {color: green, size: "3", empty: "", flag: "true", text: "l1\nl2\nl3\nl4\n", space: "a b"}
+YAML
+put app/sa.yaml <<'YAML'
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: runner}
+imagePullSecrets: [{name: a}, {name: b}]
+automountServiceAccountToken: false
+YAML
+put app/role.yaml <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader}
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [get, list, watch]}
+YAML
+same "diff kustomization (maps and lists added)" diff kustomization app -n "$ns" --path "$work/app"
+commit "more fields"
+out=$("$flux" reconcile kustomization app -n "$ns" --with-source --timeout 90s 2>&1) ||
+    fail "flux reconcile kustomization (more fields): $out"
+assert_contains "$out" "✔ applied revision $(rev)" "the fields applied"
+cp "$scratch/cm.yaml" "$scratch/sa.yaml" "$work/app/"
+same "diff kustomization (maps and lists removed)" diff kustomization app -n "$ns" --path "$work/app"
+git -C "$work" checkout -q app
+sed -i 's/color: green/colour: green/; s/team: a/team: b/; s/"a b"/"a b  "/' "$work/app/cm.yaml"
+sed -i 's/l1\\nl2\\nl3\\nl4/l1\\nL2\\nl3\\nl4\\nl5/' "$work/app/cm.yaml"
+sed -i 's/\[{name: a}, {name: b}\]/[{name: b}, {name: a}, {name: c}]/' "$work/app/sa.yaml"
+sed -i 's/\[get, list, watch\]/[list, get, create]/' "$work/app/role.yaml"
+grep -q 'l1\\nL2\\nl3\\nl4\\nl5' "$work/app/cm.yaml" || fail "the text's edit: $(cat "$work/app/cm.yaml")"
+same "diff kustomization (renamed, reordered)" diff kustomization app -n "$ns" --path "$work/app"
+git -C "$work" checkout -q app
 
 step "the real flux deletes: eddy's agent prunes and lets it go"
 out=$("$flux" delete kustomization app -n "$ns" --silent 2>&1) || fail "flux delete kustomization: $out"
