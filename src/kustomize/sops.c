@@ -1236,6 +1236,76 @@ bool ed_sops_text_is_encrypted(const char *data, size_t len)
     return false;
 }
 
+/* Compact JSON in, into out as sops's JSON store writes a plain file: Go's json.Marshal escapes
+ * in strings ('<', '>', '&', U+2028 and U+2029 as \u escapes), then Go's json.Indent with a tab
+ * (an empty object or array stays "{}" / "[]", ": " after a key), then a line feed. 0, or
+ * ED_ETOOBIG at out's cap. */
+static int json_indent(const char *in, size_t n, ed_buf *out)
+{
+    size_t depth = 0;
+    bool in_string = false;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char c = in[i];
+        const unsigned char *u = (const unsigned char *)in + i;
+        if (in_string) {
+            if (c == '\\' && i + 1 < n) {
+                rc = ed_buf_append(out, in + i, 2);
+                i++;
+            } else if (c == '<' || c == '>' || c == '&') {
+                rc = ed_buf_printf(out, "\\u%04x", (unsigned)c);
+            } else if (u[0] == 0xe2 && i + 2 < n && u[1] == 0x80 &&
+                       (u[2] == 0xa8 || u[2] == 0xa9)) {
+                rc = ed_buf_printf(out, "\\u%04x", u[2] == 0xa8 ? 0x2028u : 0x2029u);
+                i += 2;
+            } else {
+                in_string = c != '"';
+                rc = ed_buf_append(out, &c, 1);
+            }
+            continue;
+        }
+        switch (c) {
+        case '"':
+            in_string = true;
+            rc = ed_buf_append(out, &c, 1);
+            break;
+        case '{':
+        case '[':
+            if (i + 1 < n && (in[i + 1] == (c == '{' ? '}' : ']'))) {
+                rc = ed_buf_append(out, c == '{' ? "{}" : "[]", 2);
+                i++;
+                break;
+            }
+            depth++;
+            rc = ed_buf_append(out, &c, 1);
+            rc = rc ? rc : ed_buf_append(out, "\n", 1);
+            for (size_t d = 0; d < depth && !rc; d++)
+                rc = ed_buf_append(out, "\t", 1);
+            break;
+        case '}':
+        case ']':
+            depth = depth ? depth - 1 : 0;
+            rc = ed_buf_append(out, "\n", 1);
+            for (size_t d = 0; d < depth && !rc; d++)
+                rc = ed_buf_append(out, "\t", 1);
+            rc = rc ? rc : ed_buf_append(out, &c, 1);
+            break;
+        case ',':
+            rc = ed_buf_append(out, ",\n", 2);
+            for (size_t d = 0; d < depth && !rc; d++)
+                rc = ed_buf_append(out, "\t", 1);
+            break;
+        case ':':
+            rc = ed_buf_append(out, ": ", 2);
+            break;
+        default:
+            rc = ed_buf_append(out, &c, 1);
+            break;
+        }
+    }
+    return rc ? rc : ed_buf_append(out, "\n", 1);
+}
+
 int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t len,
                          const ed_sops_keys *keys, char **out, size_t *out_len, ed_err *err)
 {
@@ -1269,9 +1339,15 @@ int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t le
         if (!rc)
             rc = ed_sops_decrypt(doc, ed_doc_root(doc), subject, keys, err);
         if (!rc && f == FMT_JSON) {
-            if ((rc = ed_node_to_json(ed_doc_root(doc), &b)) != 0)
+            ed_buf compact = ED_BUF_INIT((size_t)64 << 20);
+            if ((rc = ed_node_to_json(ed_doc_root(doc), &compact)) != 0)
                 ed_err_set(err, rc, "%s: the decrypted document cannot be written as JSON",
                            subject);
+            else if ((rc = json_indent(compact.data ? compact.data : "", compact.len, &b)) != 0)
+                ed_err_set(err, rc, "%s: the decrypted file is too large", subject);
+            if (compact.data)
+                OPENSSL_cleanse(compact.data, compact.len);
+            ed_buf_free(&compact);
         } else if (!rc) {
             const char *v = ed_node_str(ed_node_get(ed_doc_root(doc), "data"));
             rc = v ? ed_buf_append_str(&b, v)

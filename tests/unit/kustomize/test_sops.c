@@ -477,14 +477,15 @@ void test_sops_files(void **state)
     assert_int_equal(rc, 0);
     assert_string_equal(out, "raw-token-bytes\n");
     free(out);
+    /* as sops's JSON store writes it (tab-indented), the text Flux's Secret holds */
     out = decrypt_file("creds.json", false, JSON_ENC, &err, &rc);
     assert_int_equal(rc, 0);
-    assert_string_equal(out, "{\"user\":\"svc\",\"port\":5432,\"tls\":true}");
+    assert_string_equal(out, "{\n\t\"user\": \"svc\",\n\t\"port\": 5432,\n\t\"tls\": true\n}\n");
     free(out);
     /* a registry Secret's key (…/.dockerconfigjson) is JSON whatever precedes it, as Flux */
     out = decrypt_file("pull.dockerconfigjson", false, JSON_ENC, &err, &rc);
     assert_int_equal(rc, 0);
-    assert_string_equal(out, "{\"user\":\"svc\",\"port\":5432,\"tls\":true}");
+    assert_string_equal(out, "{\n\t\"user\": \"svc\",\n\t\"port\": 5432,\n\t\"tls\": true\n}\n");
     free(out);
     /* envs files without a known extension are dotenv; the same text as `files` is binary */
     out = decrypt_file("app", true, ENV_ENC, &err, &rc);
