@@ -3,7 +3,7 @@
 // (not built by the tests: its output is committed).
 //
 //	go run . keygen > identity.agekey          # an age identity, its recipient in a comment
-//	go run . RECIPIENT [ENCRYPTED_REGEX|-] [yaml|json|dotenv|binary] < plain > encrypted
+//	go run . RECIPIENT [ENCRYPTED_REGEX|-] [yaml|json|dotenv|binary|ini] < plain > encrypted
 //
 // RECIPIENT is an age recipient, or pgp:FINGERPRINT (a key of $GNUPGHOME's keyring); several,
 // separated by ',', share one key group, and '+' separates key groups (sops's key_groups, with a
@@ -17,7 +17,8 @@
 // `gpg --quick-gen-key "sops test <sops@eddy.invalid>" default default never`, no passphrase);
 // tests/e2e/fixtures/sops/{mixed,groups}/secret.yaml from secret.yaml for identity.agekey's
 // recipient and that PGP key, in one key group ("age1...,pgp:BFAC...") and in two
-// ("age1...+pgp:BFAC...", Shamir threshold 2).
+// ("age1...+pgp:BFAC...", Shamir threshold 2); tests/e2e/fixtures/sops/ini/conf.ini from
+// conf.ini (ini) for identity.agekey.
 package main
 
 import (
@@ -36,6 +37,7 @@ import (
 	"github.com/getsops/sops/v3/keyservice"
 	"github.com/getsops/sops/v3/pgp"
 	"github.com/getsops/sops/v3/stores/dotenv"
+	"github.com/getsops/sops/v3/stores/ini"
 	"github.com/getsops/sops/v3/stores/json"
 	"github.com/getsops/sops/v3/stores/yaml"
 	"github.com/getsops/sops/v3/version"
@@ -76,6 +78,8 @@ func run() error {
 			store = &json.Store{}
 		case "binary":
 			store = &json.BinaryStore{}
+		case "ini":
+			store = &ini.Store{}
 		}
 	}
 	branches, err := store.LoadPlainFile(in)
