@@ -424,16 +424,10 @@ static int decryption_keys(ed_kube *kube, const ed_node *obj, const char *age_se
         }
         ed_err kerr = ED_ERR_INIT;
         size_t vl = strlen(value);
-        if ((age ? ed_sops_keys_add_age : ed_sops_keys_add_pgp)(*out, key, value, vl, &kerr) != 0) {
-            if (fallback)
-                rc = ed_err_set(err, ED_EINVALID,
-                                "failed to import '%s' data from %s decryption Secret '%s/%s': "
-                                "%s",
-                                key, what, ns, name, kerr.msg);
-            else
-                rc = ed_err_set(err, ED_EINVALID, "%s from %s decryption Secret '%s/%s'", kerr.msg,
-                                what, ns, name);
-        }
+        if ((age ? ed_sops_keys_add_age : ed_sops_keys_add_pgp)(*out, value, vl, &kerr) != 0)
+            rc = ed_err_set(err, ED_EINVALID,
+                            "failed to import '%s' data from %s decryption Secret '%s/%s': %s", key,
+                            what, ns, name, kerr.msg);
         OPENSSL_cleanse(value, vl);
         free(value);
     }
@@ -454,16 +448,28 @@ int ed_ks_decryption_digest(ed_kube *kube, const ed_node *obj, const char *age_s
     return rc;
 }
 
+/* What decrypt_source reads: the keys, and the first decryption failure, which is the
+ * render's error as it is (Flux decrypts the sources before it builds, so its message is not
+ * kustomize's). */
+struct source_decryption {
+    const ed_sops_keys *keys;
+    ed_err failure;
+};
+
 /* ed_ks_options.secret_source: a secretGenerator's file, decrypted when SOPS encrypted it
  * (kustomize-controller's DecryptSources). The plain text lives only in memory. */
 static int decrypt_source(void *user, const char *entry, bool env, char **data, size_t *len,
                           ed_err *err)
 {
+    struct source_decryption *sd = user;
     char *plain = NULL;
     size_t plain_len = 0;
     ed_err derr = ED_ERR_INIT;
-    if (ed_sops_decrypt_file(entry, env, *data, *len, user, &plain, &plain_len, &derr) != 0)
+    if (ed_sops_decrypt_file(entry, env, *data, *len, sd->keys, &plain, &plain_len, &derr) != 0) {
+        if (!sd->failure.code)
+            ed_err_set(&sd->failure, derr.code, "error decrypting sources: %s", derr.msg);
         return ed_err_set(err, derr.code, "error decrypting sources: %s", derr.msg);
+    }
     if (plain) {
         OPENSSL_cleanse(*data, *len);
         free(*data);
@@ -707,6 +713,7 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
     if (!rc)
         rc = ed_ks_flux_overlay(spec, &overlay, err);
     if (!rc) {
+        struct source_decryption sources = {.keys = keys, .failure = ED_ERR_INIT};
         ed_ks_options ko = ED_KS_OPTIONS_INIT;
         ko.root = root;
         ko.overlay = ed_doc_root(overlay);
@@ -715,7 +722,7 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
         if (keys) {
             /* secretGenerator's encrypted files, decrypted as they are read */
             ko.secret_source = decrypt_source;
-            ko.secret_source_user = keys;
+            ko.secret_source_user = &sources;
         }
         if (remote)
             ed_ks_remote_options(remote, &ko);
@@ -724,7 +731,9 @@ int ed_ks_render_traced(ed_kube *kube, const ed_node *obj, const char *dir, cons
             ko.generated = generated.data;
         rc = ed_ks_build(dir, &ko, out, n, err);
         ed_buf_free(&generated);
-        if (rc)
+        if (rc && sources.failure.code)
+            ed_err_set(err, rc, "%s", sources.failure.msg);
+        else if (rc)
             ed_err_wrap(err, "kustomize build failed");
     }
     if (!rc && mask)

@@ -1409,7 +1409,10 @@ static bool inputs_unchanged(ed_ks_controller *c, const char *key, const ed_node
     if (ed_ks_inputs_fingerprint(mb.inputs, root, 0, fp, &err) != 0 ||
         strcmp(fp, mb.inputs_fp) != 0)
         return false;
-    if (ed_ks_vars_digest(c->o.kube, obj, vars, &err) != 0 || strcmp(vars, mb.vars) != 0)
+    /* A build that gave no objects read no variables (mb.vars ""): nothing they hold can
+     * change what it gives, so they are not read either. */
+    if (mb.vars[0] &&
+        (ed_ks_vars_digest(c->o.kube, obj, vars, &err) != 0 || strcmp(vars, mb.vars) != 0))
         return false;
     /* a key rotated, broken or deleted shows at this reconcile, as with Flux's */
     if (ed_ks_decryption_digest(c->o.kube, obj, c->o.sops_age_secret, c->o.sops_age_namespace, dec,

@@ -287,16 +287,16 @@ int ed_ks_envsubst(const char *in, size_t len, const ed_strmap *vars, bool stric
 typedef struct ed_sops_keys ed_sops_keys;
 ed_sops_keys *ed_sops_keys_new(void);
 void ed_sops_keys_free(ed_sops_keys *keys);
-/* Add the age identities of text (a `*.agekey` entry of a decryption Secret: lines of
- * AGE-SECRET-KEY-1..., '#' comments and blank lines skipped). ED_EINVALID naming name and the
- * line when one is not an identity, or when there is none; then nothing is added. */
-int ed_sops_keys_add_age(ed_sops_keys *keys, const char *name, const char *text, size_t len,
-                         ed_err *err);
-/* Import the PGP private keys of text (a `*.asc` entry: armored, without passphrase) into the
- * keys' private GnuPG home (removed by ed_sops_keys_free). ED_EINVALID naming name when it
- * holds no private key. */
-int ed_sops_keys_add_pgp(ed_sops_keys *keys, const char *name, const char *text, size_t len,
-                         ed_err *err);
+/* Add the age identities of text (a `*.agekey` entry of a decryption Secret: one
+ * AGE-SECRET-KEY-1... a line, empty lines and '#' comments skipped, as sops reads them; none at
+ * all is no error). ED_EINVALID with sops's words ("failed to parse and add to age identities:
+ * malformed secret key: invalid checksum") when a line is not an identity; then nothing is
+ * added. */
+int ed_sops_keys_add_age(ed_sops_keys *keys, const char *text, size_t len, ed_err *err);
+/* Import the PGP keys of text (a `*.asc` entry: armored, private keys without passphrase; a
+ * public key imports and opens nothing, as with Flux's `gpg --import`) into the keys' private
+ * GnuPG home (removed by ed_sops_keys_free). ED_EINVALID when it holds no OpenPGP data. */
+int ed_sops_keys_add_pgp(ed_sops_keys *keys, const char *text, size_t len, ed_err *err);
 /* How many identities and PGP keys keys holds. */
 size_t ed_sops_keys_count(const ed_sops_keys *keys);
 /* True when obj has SOPS metadata (a top-level `sops` mapping with a `mac`). */

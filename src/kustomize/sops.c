@@ -11,7 +11,10 @@
  * holds the data key encrypted for each recipient (`age: [{recipient, enc}]`, `enc` an armored
  * age file whose content is the 32-byte data key), `lastmodified` and `mac`. The MAC is not
  * checked, as Flux does not check it: kustomize adds fields (a namespace, labels) to the
- * encrypted object before it is decrypted, which changes what the MAC covers.
+ * encrypted object before it is decrypted, which changes what the MAC covers. With
+ * `key_groups` each group holds a Shamir share of the data key (its bytes, then its x), and
+ * `shamir_threshold` shares give the key back. A data key no key opens is reported in sops's
+ * words (its getDataKeyError), the text Flux's messages quote.
  *
  * age (age-encryption.org/v1), X25519 recipients only: the header's stanza
  * `-> X25519 <ephemeral share>` wraps the 16-byte file key with ChaCha20-Poly1305 under
@@ -121,24 +124,28 @@ static uint32_t bech32_polymod(const unsigned char *v, size_t n)
     return chk;
 }
 
-/* The 32-byte scalar of an age identity (upper or lower case, not mixed), or -1. */
-static int age_identity(const char *s, size_t n, unsigned char out[32])
+/* The 32-byte scalar of an age identity, or -1 with why set to what sops says of the line (its
+ * parseIdentity: an "AGE-SECRET-KEY-1" prefix, then age's ParseX25519Identity and bech32). */
+static int age_identity(const char *s, size_t n, unsigned char out[32], char why[96])
 {
     static const char charset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
     static const char hrp[] = "age-secret-key-";
     size_t hl = sizeof(hrp) - 1;
-    if (n < hl + 1 + 6 || n > 90 || s[hl] != '1')
+    if (n < hl + 1 || strncmp(s, "AGE-SECRET-KEY-1", hl + 1) != 0) {
+        snprintf(why, 96, "unknown identity type");
         return -1;
-    bool upper = false, lower = false;
-    for (size_t i = 0; i < n; i++) {
-        upper |= isupper((unsigned char)s[i]) != 0;
-        lower |= islower((unsigned char)s[i]) != 0;
     }
-    if (upper && lower)
+    bool lower = false;
+    for (size_t i = 0; i < n; i++)
+        lower |= islower((unsigned char)s[i]) != 0;
+    if (lower) { /* the prefix is upper case */
+        snprintf(why, 96, "malformed secret key: mixed case");
         return -1;
-    for (size_t i = 0; i < hl; i++)
-        if (tolower((unsigned char)s[i]) != hrp[i])
-            return -1;
+    }
+    if (n < hl + 1 + 6 || n > 90) {
+        snprintf(why, 96, "malformed secret key: invalid length");
+        return -1;
+    }
     /* The checksum runs over the expanded prefix and the data. */
     unsigned char v[128];
     size_t nv = 0;
@@ -149,29 +156,38 @@ static int age_identity(const char *s, size_t n, unsigned char out[32])
         v[nv++] = (unsigned char)(hrp[i] & 31);
     size_t data0 = nv;
     for (size_t i = hl + 1; i < n; i++) {
-        const char *c = strchr(charset, tolower((unsigned char)s[i]));
-        if (!c || !*c)
+        const char *c = memchr(charset, tolower((unsigned char)s[i]), sizeof(charset) - 1);
+        if (!c) {
+            snprintf(why, 96, "malformed secret key: invalid character data part: s[%zu]=%u", i,
+                     (unsigned)(unsigned char)s[i]);
             return -1;
+        }
         v[nv++] = (unsigned char)(c - charset);
     }
-    if (bech32_polymod(v, nv) != 1)
+    if (bech32_polymod(v, nv) != 1) {
+        snprintf(why, 96, "malformed secret key: invalid checksum");
         return -1;
+    }
     /* 5-bit groups (without the 6 of the checksum) to bytes. */
     uint32_t acc = 0;
     int bits = 0;
     size_t o = 0;
-    for (size_t i = data0; i < nv - 6; i++) {
+    bool long_key = false;
+    for (size_t i = data0; i < nv - 6 && !long_key; i++) {
         acc = acc << 5 | v[i];
         bits += 5;
         if (bits >= 8) {
             bits -= 8;
             if (o == 32)
-                return -1;
-            out[o++] = (unsigned char)(acc >> bits);
+                long_key = true;
+            else
+                out[o++] = (unsigned char)(acc >> bits);
         }
     }
-    if (o != 32 || bits >= 5 || (acc & ((1u << bits) - 1)) != 0)
+    if (long_key || o != 32 || bits >= 5 || (acc & ((1u << bits) - 1)) != 0) {
+        snprintf(why, 96, "malformed secret key: the key is not 32 bytes");
         return -1;
+    }
     return 0;
 }
 
@@ -228,8 +244,7 @@ static gpgme_error_t gpg_context(const ed_sops_keys *k, gpgme_ctx_t *ctx)
     return e;
 }
 
-int ed_sops_keys_add_pgp(ed_sops_keys *k, const char *name, const char *text, size_t len,
-                         ed_err *err)
+int ed_sops_keys_add_pgp(ed_sops_keys *k, const char *text, size_t len, ed_err *err)
 {
     if (!k->gnupg_home) {
         /* gpg-agent's socket lives in the home and a socket path holds ~100 bytes: a deep
@@ -241,7 +256,7 @@ int ed_sops_keys_add_pgp(ed_sops_keys *k, const char *name, const char *text, si
         if (!mkdtemp(k->gnupg_home)) {
             free(k->gnupg_home);
             k->gnupg_home = NULL;
-            return ed_err_set(err, ED_ERROR, "failed to import '%s' data: no GnuPG home", name);
+            return ed_err_set(err, ED_ERROR, "failed to create a GnuPG home");
         }
     }
     gpgme_ctx_t ctx = NULL;
@@ -252,12 +267,17 @@ int ed_sops_keys_add_pgp(ed_sops_keys *k, const char *name, const char *text, si
     if (!e)
         e = gpgme_op_import(ctx, data);
     gpgme_import_result_t r = e ? NULL : gpgme_op_import_result(ctx);
+    /* As Flux's `gpg --import`: armored data that holds no key fails with gpg's last words; a
+     * public key alone imports (and opens nothing). */
     int rc = 0;
     if (e)
         rc =
-            ed_err_set(err, ED_EINVALID, "failed to import '%s' data: %s", name, gpgme_strerror(e));
-    else if (!r || r->secret_imported + r->secret_unchanged == 0)
-        rc = ed_err_set(err, ED_EINVALID, "failed to import '%s' data: no PGP private key", name);
+            ed_err_set(err, ED_EINVALID, "failed to import armored key data into GnuPG keyring: %s",
+                       gpgme_strerror(e));
+    else if (!r || r->considered == 0)
+        rc = ed_err_set(err, ED_EINVALID,
+                        "failed to import armored key data into GnuPG keyring: no valid OpenPGP "
+                        "data found");
     else
         k->npgp += (size_t)(r->secret_imported + r->secret_unchanged);
     gpgme_data_release(data);
@@ -265,8 +285,10 @@ int ed_sops_keys_add_pgp(ed_sops_keys *k, const char *name, const char *text, si
     return rc;
 }
 
-/* The data key from a PGP recipient's armored message (sops.pgp[].enc). */
-static int pgp_data_key(const ed_sops_keys *k, const char *enc, unsigned char out[32], ed_err *err)
+/* The data key (or a Shamir part of it, at most 64 bytes: *len set) from a PGP recipient's
+ * armored message (sops.pgp[].enc); err gets GnuPG's error text. */
+static int pgp_data_key(const ed_sops_keys *k, const char *enc, unsigned char out[64], size_t *len,
+                        ed_err *err)
 {
     gpgme_ctx_t ctx = NULL;
     gpgme_data_t in = NULL, plain = NULL;
@@ -282,12 +304,14 @@ static int pgp_data_key(const ed_sops_keys *k, const char *enc, unsigned char ou
     char *buf = plain && !e ? gpgme_data_release_and_get_mem(plain, &n) : NULL;
     if (!e && plain)
         plain = NULL; /* released above */
-    if (e)
-        rc = ed_err_set(err, ED_EAUTH, "PGP: %s", gpgme_strerror(e));
-    else if (!buf || n != 32)
-        rc = ed_err_set(err, ED_EINVALID, "PGP: the data key is not 32 bytes");
-    else
-        memcpy(out, buf, 32);
+    if (e) {
+        rc = ed_err_set(err, ED_EAUTH, "%s", gpgme_strerror(e));
+    } else if (!buf || n == 0 || n > 64) {
+        rc = ed_err_set(err, ED_EINVALID, "the decrypted data key is not a data key");
+    } else {
+        memcpy(out, buf, n);
+        *len = n;
+    }
     if (buf) {
         OPENSSL_cleanse(buf, n);
         gpgme_free(buf);
@@ -303,39 +327,35 @@ size_t ed_sops_keys_count(const ed_sops_keys *k)
     return k ? k->nage + k->npgp : 0;
 }
 
-int ed_sops_keys_add_age(ed_sops_keys *k, const char *name, const char *text, size_t len,
-                         ed_err *err)
+int ed_sops_keys_add_age(ed_sops_keys *k, const char *text, size_t len, ed_err *err)
 {
-    /* All or nothing: the identities go in once every line has been read. */
+    /* All or nothing: the identities go in once every line has been read. As sops reads them:
+     * a line is one identity, an empty line or one starting with '#' is skipped, and nothing
+     * else is trimmed (but a line's final CR, as Go's line scanner drops it). No identity at all
+     * is no error: a decryption then fails naming the data key's recipients. */
     unsigned char(*found)[32] = NULL;
     size_t pos = 0, nfound = 0;
-    int line = 0, rc = 0;
+    int rc = 0;
     while (pos < len && !rc) {
         size_t end = pos;
         while (end < len && text[end] != '\n')
             end++;
-        line++;
         size_t a = pos, b = end;
-        while (a < b && isspace((unsigned char)text[a]))
-            a++;
-        while (b > a && isspace((unsigned char)text[b - 1]))
+        if (b > a && text[b - 1] == '\r')
             b--;
         pos = end + 1;
         if (a == b || text[a] == '#')
             continue;
         unsigned char scalar[32];
-        if (age_identity(text + a, b - a, scalar) != 0) {
-            rc = ed_err_set(err, ED_EINVALID,
-                            "failed to import '%s' data: line %d is not an age identity", name,
-                            line);
+        char why[96];
+        if (age_identity(text + a, b - a, scalar, why) != 0) {
+            rc = ed_err_set(err, ED_EINVALID, "failed to parse and add to age identities: %s", why);
             break;
         }
         found = ed_xrealloc(found, (nfound + 1) * 32);
         memcpy(found[nfound++], scalar, 32);
         OPENSSL_cleanse(scalar, sizeof(scalar));
     }
-    if (!rc && (!nfound || !found))
-        rc = ed_err_set(err, ED_EINVALID, "failed to import '%s' data: no age identity", name);
     if (!rc && found) {
         k->age = ed_xrealloc(k->age, (k->nage + nfound) * 32);
         memcpy(k->age[k->nage], found, nfound * 32);
@@ -789,104 +809,260 @@ static void prefix_lines(const char *s, const char *prefix, ed_buf *out)
     ed_buf_append(out, "", 0);
 }
 
-/* sops's report of a data key no key opened, when every recipient is an age one and each
- * failed because no identity matched (the common case of a wrong key), as sops writes it
- * (its getDataKeyError's UserError, which Flux puts in its message): the one group of
- * recipients, each with age's error wrapped at 60 columns, then the trailer wrapped at 75. */
-static void age_mismatch_report(const ed_node *age, size_t identities, ed_buf *out)
+/* ---- the data key: sops's key groups, and its report when none opens ---- */
+
+/* A key group's part of the data key: the key itself with one group, a Shamir share (the key's
+ * bytes then the share's x coordinate) with several. */
+#define PART_MAX 64
+
+/* One master key of a group, as sops's report shows it after it failed: "<name>: FAILED", then
+ * the error wrapped at 60 columns behind "- | " and "  | ", all indented by two. */
+static void key_failure(const char *name, const char *why, ed_buf *out)
 {
-    /* age's NoIdentityMatchError: one error per identity tried */
-    const char *why = identities == 1 ? "identity did not match any of the recipients: incorrect "
-                                        "identity for recipient block"
-                                      : "no identity matched any of the recipients";
-    char *err =
-        ed_xasprintf("failed to create reader for decrypting sops data key with age: %s", why);
     ed_buf wrapped = ED_BUF_INIT((size_t)1 << 20), item = ED_BUF_INIT((size_t)1 << 20);
-    ed_buf keys = ED_BUF_INIT((size_t)1 << 20);
-    wordwrap(err, 60, &wrapped);
+    wordwrap(why, 60, &wrapped);
     prefix_lines(wrapped.data, "  | ", &item);
     item.data[0] = '-';
-    for (size_t i = 0; i < ed_node_len(age); i++) {
-        const char *recipient = ed_node_str(ed_node_get(ed_node_at(age, i), "recipient"));
-        ed_buf_printf(&keys, "%s%s: FAILED\n", i ? "\n\n" : "", recipient ? recipient : "");
-        prefix_lines(item.data, "  ", &keys);
-    }
-    ed_buf_append_str(out, "Failed to get the data key required to decrypt the SOPS file.\n\n"
-                           "Group 0: FAILED\n");
-    prefix_lines(keys.data ? keys.data : "", "  ", out);
-    ed_buf_append_str(out, "\n\n");
-    wordwrap("Recovery failed because no master key was able to decrypt the file. In order for "
-             "SOPS to recover the file, at least one key has to be successful, but none were.",
-             75, out);
-    free(err);
+    ed_buf_printf(out, "%s: FAILED\n", name);
+    prefix_lines(item.data, "  ", out);
     ed_buf_free(&wrapped);
     ed_buf_free(&item);
-    ed_buf_free(&keys);
 }
 
-/* True when meta names no recipient but age ones, in no explicit key groups. */
-static bool only_age_recipients(const ed_node *meta)
+/* The data key (or part) of an age recipient's enc; why gets sops's words when none opens it. */
+static int age_part(const char *enc, const ed_sops_keys *keys, unsigned char part[PART_MAX],
+                    size_t *len, char **why)
 {
-    static const char *const others[] = {"pgp",      "kms",      "gcp_kms",
-                                         "azure_kv", "hc_vault", "key_groups"};
-    for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++)
-        if (ed_node_len(ed_node_get(meta, others[i])) > 0)
-            return false;
-    return ed_node_len(ed_node_get(meta, "age")) > 0;
+    if (keys->nage == 0) {
+        /* sops then looks for identities in its process's environment and home; eddy reads
+         * none there (a deliberate difference, README "SOPS decryption") */
+        *why = ed_xstrdup("failed to load age identities: the decryption Secret holds no age "
+                          "identity (a '.agekey' entry)");
+        return -1;
+    }
+    size_t fl = 0, pl = 0;
+    unsigned char *file = enc ? age_unarmor(enc, strlen(enc), &fl) : NULL;
+    unsigned char *plain = NULL;
+    if (!file) {
+        *why = ed_xstrdup("failed to create reader for decrypting sops data key with age: "
+                          "the encrypted data key is not an armored age file");
+        return -1;
+    }
+    ed_err aerr = ED_ERR_INIT;
+    int rc = age_decrypt(file, fl, keys, &plain, &pl, &aerr);
+    free(file);
+    if (rc == ED_EAUTH) {
+        /* age's NoIdentityMatchError: one error per identity tried */
+        *why = ed_xasprintf("failed to create reader for decrypting sops data key with age: %s",
+                            keys->nage == 1 ? "identity did not match any of the recipients: "
+                                              "incorrect identity for recipient block"
+                                            : "no identity matched any of the recipients");
+        return -1;
+    }
+    if (rc) {
+        *why = ed_xasprintf("failed to create reader for decrypting sops data key with age: %s",
+                            aerr.msg);
+        return -1;
+    }
+    if (pl == 0 || pl > PART_MAX) {
+        wipe_free(plain, pl + 1);
+        *why = ed_xstrdup("the decrypted data key is not a data key");
+        return -1;
+    }
+    memcpy(part, plain, pl);
+    *len = pl;
+    wipe_free(plain, pl + 1);
+    return 0;
 }
 
-/* The data key, from the first recipient a key opens: age, then PGP (sops's order). */
+/* The data key (or part) of a PGP recipient's enc; why gets the error when none opens it. */
+static int pgp_part(const char *enc, const ed_sops_keys *keys, unsigned char part[PART_MAX],
+                    size_t *len, char **why)
+{
+    ed_err perr = ED_ERR_INIT;
+    if (keys->gnupg_home && enc && pgp_data_key(keys, enc, part, len, &perr) == 0)
+        return 0;
+    /* sops's words around GnuPG's (whose own lines eddy does not have: gpgme gives its error
+     * code's text, a deliberate difference, README "SOPS decryption") */
+    *why = ed_xasprintf("could not decrypt data key with PGP key: GnuPG binary error: failed to "
+                        "decrypt sops data key with pgp: %s",
+                        keys->gnupg_home ? perr.msg : "No secret key");
+    return -1;
+}
+
+/* One key group (a mapping of recipient lists) tried as sops tries it: age recipients, then PGP
+ * (its DefaultDecryptionOrder), then the others, which eddy cannot use; the first that opens
+ * gives the part. On failure report gets the group's account (each key's failure). */
+static int group_part(const ed_node *group, const ed_sops_keys *keys, unsigned char part[PART_MAX],
+                      size_t *len, ed_buf *report)
+{
+    static const char *const types[] = {"age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault"};
+    static const char *const names[] = {"recipient",   "fp",        "arn",
+                                        "resource_id", "vault_url", "vault_address"};
+    ed_buf keys_report = ED_BUF_INIT((size_t)1 << 20);
+    int rc = -1;
+    size_t tried = 0;
+    for (size_t t = 0; t < sizeof(types) / sizeof(*types) && rc != 0; t++) {
+        const ed_node *list = ed_node_get(group, types[t]);
+        for (size_t i = 0; i < ed_node_len(list) && rc != 0; i++) {
+            const ed_node *key = ed_node_at(list, i);
+            const char *enc = ed_node_str(ed_node_get(key, "enc"));
+            const char *name = ed_node_str(ed_node_get(key, names[t]));
+            char *why = NULL;
+            if (t == 0)
+                rc = age_part(enc, keys, part, len, &why);
+            else if (t == 1)
+                rc = pgp_part(enc, keys, part, len, &why);
+            else
+                why = ed_xasprintf("eddy decrypts with age and PGP keys only, not %s", types[t]);
+            if (rc != 0) {
+                if (tried++)
+                    ed_buf_append_str(&keys_report, "\n\n");
+                key_failure(name ? name : "", why ? why : "", &keys_report);
+            }
+            free(why);
+        }
+    }
+    if (rc != 0)
+        prefix_lines(keys_report.data ? keys_report.data : "", "  ", report);
+    ed_buf_free(&keys_report);
+    return rc;
+}
+
+/* GF(2^8) modulo x^8 + x^4 + x^3 + x + 1 (AES's field, as sops's Shamir sharing uses). */
+static unsigned char gf_mul(unsigned char a, unsigned char b)
+{
+    unsigned char acc = 0;
+    for (int i = 7; i >= 0; i--) {
+        acc = (unsigned char)((acc << 1) ^ ((acc & 0x80) ? 0x1b : 0));
+        if ((b >> i) & 1)
+            acc ^= a;
+    }
+    return acc;
+}
+
+static unsigned char gf_inv(unsigned char a)
+{
+    unsigned char r = 1; /* a^254 = a^-1 (and 0 for 0) */
+    for (int i = 0; i < 254; i++)
+        r = gf_mul(r, a);
+    return r;
+}
+
+/* sops's shamir.Combine: the secret (len - 1 bytes) whose shares are parts[0..n) (len bytes each,
+ * the last one the share's x), by Lagrange interpolation at 0; NULL, and *why, when the parts
+ * cannot give one. */
+static int shamir_combine(unsigned char (*parts)[PART_MAX], size_t n, size_t len,
+                          unsigned char *secret, const char **why)
+{
+    if (n < 2) {
+        *why = "less than two parts cannot be used to reconstruct the secret";
+        return -1;
+    }
+    if (len < 2) {
+        *why = "parts must be at least two bytes";
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (parts[i][len - 1] == parts[j][len - 1]) {
+                *why = "duplicate part detected";
+                return -1;
+            }
+    for (size_t b = 0; b + 1 < len; b++) {
+        unsigned char v = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char basis = 1, xi = parts[i][len - 1];
+            for (size_t j = 0; j < n; j++) {
+                if (i == j)
+                    continue;
+                unsigned char xj = parts[j][len - 1];
+                basis = gf_mul(basis, gf_mul(xj, gf_inv((unsigned char)(xi ^ xj))));
+            }
+            v ^= gf_mul(parts[i][b], basis);
+        }
+        secret[b] = v;
+    }
+    return 0;
+}
+
+/* The data key, as sops's GetDataKey finds it: each key group (sops.key_groups, or the one group
+ * of the recipient lists in sops itself) gives a part, and with several groups at least
+ * shamir_threshold parts are combined. When that fails, err is sops's report (its
+ * getDataKeyError's UserError, which Flux's message quotes): each group's SUCCESS or FAILED
+ * with its keys' errors, then the trailer wrapped at 75 columns. */
 static int data_key(const ed_node *meta, const ed_sops_keys *keys, unsigned char out[32],
                     ed_err *err)
 {
-    const ed_node *age = ed_node_get(meta, "age"), *pgp = ed_node_get(meta, "pgp");
-    ed_err last = ED_ERR_INIT;
-    bool mismatch = keys->nage > 0; /* every age recipient said no identity matched */
-    for (size_t i = 0; i < ed_node_len(age) && keys->nage; i++) {
-        const char *enc = ed_node_str(ed_node_get(ed_node_at(age, i), "enc"));
-        size_t fl = 0, pl = 0;
-        unsigned char *file = enc ? age_unarmor(enc, strlen(enc), &fl) : NULL;
-        unsigned char *plain = NULL;
-        if (!file) {
-            ed_err_set(&last, ED_EINVALID, "sops.age[%zu].enc is not an armored age file", i);
-            mismatch = false;
-            continue;
+    const ed_node *groups = ed_node_get(meta, "key_groups");
+    size_t ngroups = ed_node_len(groups) > 0 ? ed_node_len(groups) : 1;
+    if (ngroups > 64)
+        return ed_err_set(err, ED_EINVALID, "sops.key_groups: more than 64 groups");
+    int64_t threshold = 0;
+    ed_node_int(ed_node_get(meta, "shamir_threshold"), &threshold);
+    unsigned char(*parts)[PART_MAX] = ed_xcalloc(ngroups, PART_MAX);
+    size_t nparts = 0, part_len = 0;
+    ed_buf report = ED_BUF_INIT(ED_ERR_MSG_MAX);
+    ed_buf_append_str(&report, "Failed to get the data key required to decrypt the SOPS file.\n\n");
+    for (size_t g = 0; g < ngroups; g++) {
+        const ed_node *group = ed_node_len(groups) > 0 ? ed_node_at(groups, g) : meta;
+        ed_buf account = ED_BUF_INIT((size_t)1 << 20);
+        size_t len = 0;
+        int rc = group_part(group, keys, parts[nparts], &len, &account);
+        ed_buf_printf(&report, "%sGroup %zu: %s%s", g ? "\n\n" : "", g, rc ? "FAILED\n" : "SUCCESS",
+                      rc && account.data ? account.data : "");
+        ed_buf_free(&account);
+        if (rc == 0) {
+            part_len = nparts == 0 ? len : part_len;
+            nparts++;
+            if (len != part_len) {
+                OPENSSL_cleanse(parts, ngroups * PART_MAX);
+                free(parts);
+                ed_buf_free(&report);
+                return ed_err_set(err, ED_EINVALID,
+                                  "could not get data key from shamir parts: "
+                                  "all parts must be the same length");
+            }
         }
-        int rc = age_decrypt(file, fl, keys, &plain, &pl, &last);
-        free(file);
-        if (rc) {
-            mismatch = mismatch && rc == ED_EAUTH;
-            continue;
-        }
-        if (pl != 32) {
-            wipe_free(plain, pl + 1);
-            ed_err_set(&last, ED_EINVALID, "the data key is not 32 bytes");
-            mismatch = false;
-            continue;
-        }
-        memcpy(out, plain, 32);
-        wipe_free(plain, pl + 1);
-        return 0;
     }
-    for (size_t i = 0; i < ed_node_len(pgp) && keys->npgp; i++) {
-        const char *enc = ed_node_str(ed_node_get(ed_node_at(pgp, i), "enc"));
-        if (enc && pgp_data_key(keys, enc, out, &last) == 0)
-            return 0;
+    int rc = 0;
+    bool enough = ngroups > 1 ? (int64_t)nparts >= threshold : nparts == 1;
+    if (!enough) {
+        char *trailer =
+            threshold == 0
+                ? ed_xstrdup("Recovery failed because no master key was able to decrypt the file. "
+                             "In order for SOPS to recover the file, at least one key has to be "
+                             "successful, but none were.")
+                : ed_xasprintf(
+                      "Recovery failed because the file was encrypted with a Shamir threshold of "
+                      "%lld, but only %zu part(s) were successfully recovered, one for each "
+                      "successful key group. In order for SOPS to recover the file, at least %lld "
+                      "groups have to be successful. In order for a group to be successful, "
+                      "decryption has to succeed with any of the keys in that key group.",
+                      (long long)threshold, nparts, (long long)threshold);
+        ed_buf_append_str(&report, "\n\n");
+        wordwrap(trailer, 75, &report);
+        free(trailer);
+        rc = ed_err_set(err, ED_EAUTH, "%s", report.data ? report.data : "");
+    } else if (ngroups > 1) {
+        unsigned char key[PART_MAX];
+        const char *why = NULL;
+        if (shamir_combine(parts, nparts, part_len, key, &why) != 0)
+            rc = ed_err_set(err, ED_EINVALID, "could not get data key from shamir parts: %s", why);
+        else if (part_len != 33)
+            rc = ed_err_set(err, ED_EINVALID, "the data key is not 32 bytes");
+        else
+            memcpy(out, key, 32);
+        OPENSSL_cleanse(key, sizeof(key));
+    } else if (part_len != 32) {
+        rc = ed_err_set(err, ED_EINVALID, "the data key is not 32 bytes");
+    } else {
+        memcpy(out, parts[0], 32);
     }
-    if (mismatch && only_age_recipients(meta)) {
-        ed_buf report = ED_BUF_INIT(ED_ERR_MSG_MAX);
-        age_mismatch_report(age, keys->nage, &report);
-        ed_err_set(err, ED_EAUTH, "%s", report.data ? report.data : "");
-        ed_buf_free(&report);
-        return ED_EAUTH;
-    }
-    if (last.code)
-        return ed_err_set(err, last.code, "%s", last.msg);
-    if (ed_node_len(age) == 0 && ed_node_len(pgp) == 0)
-        return ed_err_set(err, ED_EINVALID,
-                          "no age or PGP recipient holds the data key (eddy decrypts those only)");
-    return ed_err_set(err, ED_EAUTH, "no %s key to open the data key with",
-                      ed_node_len(age) ? "age" : "PGP");
+    OPENSSL_cleanse(parts, ngroups * PART_MAX);
+    free(parts);
+    ed_buf_free(&report);
+    return rc;
 }
 
 int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_sops_keys *keys,
@@ -1060,6 +1236,76 @@ bool ed_sops_text_is_encrypted(const char *data, size_t len)
     return false;
 }
 
+/* Compact JSON in, into out as sops's JSON store writes a plain file: Go's json.Marshal escapes
+ * in strings ('<', '>', '&', U+2028 and U+2029 as \u escapes), then Go's json.Indent with a tab
+ * (an empty object or array stays "{}" / "[]", ": " after a key), then a line feed. 0, or
+ * ED_ETOOBIG at out's cap. */
+static int json_indent(const char *in, size_t n, ed_buf *out)
+{
+    size_t depth = 0;
+    bool in_string = false;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char c = in[i];
+        const unsigned char *u = (const unsigned char *)in + i;
+        if (in_string) {
+            if (c == '\\' && i + 1 < n) {
+                rc = ed_buf_append(out, in + i, 2);
+                i++;
+            } else if (c == '<' || c == '>' || c == '&') {
+                rc = ed_buf_printf(out, "\\u%04x", (unsigned)c);
+            } else if (u[0] == 0xe2 && i + 2 < n && u[1] == 0x80 &&
+                       (u[2] == 0xa8 || u[2] == 0xa9)) {
+                rc = ed_buf_printf(out, "\\u%04x", u[2] == 0xa8 ? 0x2028u : 0x2029u);
+                i += 2;
+            } else {
+                in_string = c != '"';
+                rc = ed_buf_append(out, &c, 1);
+            }
+            continue;
+        }
+        switch (c) {
+        case '"':
+            in_string = true;
+            rc = ed_buf_append(out, &c, 1);
+            break;
+        case '{':
+        case '[':
+            if (i + 1 < n && (in[i + 1] == (c == '{' ? '}' : ']'))) {
+                rc = ed_buf_append(out, c == '{' ? "{}" : "[]", 2);
+                i++;
+                break;
+            }
+            depth++;
+            rc = ed_buf_append(out, &c, 1);
+            rc = rc ? rc : ed_buf_append(out, "\n", 1);
+            for (size_t d = 0; d < depth && !rc; d++)
+                rc = ed_buf_append(out, "\t", 1);
+            break;
+        case '}':
+        case ']':
+            depth = depth ? depth - 1 : 0;
+            rc = ed_buf_append(out, "\n", 1);
+            for (size_t d = 0; d < depth && !rc; d++)
+                rc = ed_buf_append(out, "\t", 1);
+            rc = rc ? rc : ed_buf_append(out, &c, 1);
+            break;
+        case ',':
+            rc = ed_buf_append(out, ",\n", 2);
+            for (size_t d = 0; d < depth && !rc; d++)
+                rc = ed_buf_append(out, "\t", 1);
+            break;
+        case ':':
+            rc = ed_buf_append(out, ": ", 2);
+            break;
+        default:
+            rc = ed_buf_append(out, &c, 1);
+            break;
+        }
+    }
+    return rc ? rc : ed_buf_append(out, "\n", 1);
+}
+
 int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t len,
                          const ed_sops_keys *keys, char **out, size_t *out_len, ed_err *err)
 {
@@ -1093,9 +1339,15 @@ int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t le
         if (!rc)
             rc = ed_sops_decrypt(doc, ed_doc_root(doc), subject, keys, err);
         if (!rc && f == FMT_JSON) {
-            if ((rc = ed_node_to_json(ed_doc_root(doc), &b)) != 0)
+            ed_buf compact = ED_BUF_INIT((size_t)64 << 20);
+            if ((rc = ed_node_to_json(ed_doc_root(doc), &compact)) != 0)
                 ed_err_set(err, rc, "%s: the decrypted document cannot be written as JSON",
                            subject);
+            else if ((rc = json_indent(compact.data ? compact.data : "", compact.len, &b)) != 0)
+                ed_err_set(err, rc, "%s: the decrypted file is too large", subject);
+            if (compact.data)
+                OPENSSL_cleanse(compact.data, compact.len);
+            ed_buf_free(&compact);
         } else if (!rc) {
             const char *v = ed_node_str(ed_node_get(ed_doc_root(doc), "data"));
             rc = v ? ed_buf_append_str(&b, v)

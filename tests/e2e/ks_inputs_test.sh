@@ -6,7 +6,8 @@
 # send no request for their objects, and still report the new revision as applied. A commit to
 # the shared base rebuilds a and b; a new file dropped below plain/ rebuilds c. A change of
 # the spec (generation) or of a postBuild variable builds again; the variables' values never
-# reach the log. A change of the source that leaves its artifact as it was queues none of them.
+# reach the log. A build that gives no objects, with postBuild variables it then never reads, is
+# not built again either. A change of the source that leaves its artifact as it was queues none of them.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -35,6 +36,7 @@ done
 # b's objects take a postBuild variable
 printf '  tier: ${tier}\n' >>"$work/apps/b/app.yaml"
 cm plain-one 1 | put plain/one.yaml
+put empty/kustomization.yaml <<<'resources: []'
 commit "three apps"
 gitrepository
 kustomization a ./apps/a "  targetNamespace: $ns"
@@ -43,8 +45,11 @@ kustomization b ./apps/b "  targetNamespace: $ns
   postBuild:
     substituteFrom: [{kind: ConfigMap, name: vars-b}]"
 kustomization c ./plain "  targetNamespace: $ns"
+kustomization e ./empty "  targetNamespace: $ns
+  postBuild:
+    substituteFrom: [{kind: ConfigMap, name: vars-b}]"
 agent
-for k in a b c; do applied $k "$(rev)"; done
+for k in a b c e; do applied $k "$(rev)"; done
 
 log=$scratch/ctl.log
 # mark: the log's length now, for outcome.
@@ -103,11 +108,12 @@ cm app 2 | put apps/a/app.yaml
 commit "a only"
 poke
 r2=$(rev)
-for k in a b c; do applied $k "$r2"; done
+for k in a b c e; do applied $k "$r2"; done
 assert_eq 2 "$(data a-app)" "a applied the change"
 assert_eq built "$(outcome a "$r2" "$m")" "a"
 assert_eq skipped "$(outcome b "$r2" "$m")" "b"
 assert_eq skipped "$(outcome c "$r2" "$m")" "c"
+assert_eq skipped "$(outcome e "$r2" "$m")" "e (no objects, its variables unread)"
 retry 30 settled
 assert_eq 1 "$(status_writes b "$m")" "b: one status write (no progress marks)"
 assert_eq "$b0" "$(requests b-)" "no request for b's objects"
@@ -183,4 +189,4 @@ commit "a again"
 poke
 applied a "$(rev)"
 queued=$(tail -n +"$((m + 1))" "$log" | grep 'queued by its source' | grep -c "object=$ns/" || true)
-assert_eq 3 "$queued" "a new artifact queues each of its 3 Kustomizations once"
+assert_eq 4 "$queued" "a new artifact queues each of its 4 Kustomizations once"

@@ -3,22 +3,29 @@
 // (not built by the tests: its output is committed).
 //
 //	go run . keygen > identity.agekey          # an age identity, its recipient in a comment
-//	go run . RECIPIENT [ENCRYPTED_REGEX|-] [yaml|json|dotenv|binary] < plain > encrypted
+//	go run . RECIPIENT [ENCRYPTED_REGEX|-] [yaml|json|dotenv|binary|ini] < plain > encrypted
 //
-// RECIPIENT is an age recipient, or pgp:FINGERPRINT (a key of $GNUPGHOME's keyring).
+// RECIPIENT is an age recipient, or pgp:FINGERPRINT (a key of $GNUPGHOME's keyring); several,
+// separated by ',', share one key group, and '+' separates key groups (sops's key_groups, with a
+// Shamir threshold of $SHAMIR_THRESHOLD, or sops's default of every group).
 // The fixtures: tests/e2e/fixtures/sops/{secret,configmap}.enc.yaml from secret.yaml
 // ('^(data|stringData)$') and configmap.yaml ('^data$'), and the texts in
 // tests/unit/kustomize/test_sops.c (typed.yaml with '^spec$'), and for secretGenerator
 // tests/e2e/fixtures/sops/gen/{app.env,token.bin,creds.json}.enc from app.env (dotenv),
 // token.bin (binary) and creds.json (json), all for identity.agekey there; and
 // tests/e2e/fixtures/sops/pgp/secret.yaml from secret.yaml for the key pgp.asc there (made with
-// `gpg --quick-gen-key "sops test <sops@eddy.invalid>" default default never`, no passphrase).
+// `gpg --quick-gen-key "sops test <sops@eddy.invalid>" default default never`, no passphrase);
+// tests/e2e/fixtures/sops/{mixed,groups}/secret.yaml from secret.yaml for identity.agekey's
+// recipient and that PGP key, in one key group ("age1...,pgp:BFAC...") and in two
+// ("age1...+pgp:BFAC...", Shamir threshold 2); tests/e2e/fixtures/sops/ini/conf.ini from
+// conf.ini (ini) for identity.agekey.
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	fage "filippo.io/age"
@@ -30,6 +37,7 @@ import (
 	"github.com/getsops/sops/v3/keyservice"
 	"github.com/getsops/sops/v3/pgp"
 	"github.com/getsops/sops/v3/stores/dotenv"
+	"github.com/getsops/sops/v3/stores/ini"
 	"github.com/getsops/sops/v3/stores/json"
 	"github.com/getsops/sops/v3/stores/yaml"
 	"github.com/getsops/sops/v3/version"
@@ -70,19 +78,33 @@ func run() error {
 			store = &json.Store{}
 		case "binary":
 			store = &json.BinaryStore{}
+		case "ini":
+			store = &ini.Store{}
 		}
 	}
 	branches, err := store.LoadPlainFile(in)
 	if err != nil {
 		return err
 	}
-	var mk keys.MasterKey
-	if fp, ok := strings.CutPrefix(os.Args[1], "pgp:"); ok {
-		mk = pgp.NewMasterKeyFromFingerprint(fp) // encrypted by gpg, with $GNUPGHOME's keyring
-	} else if mk, err = age.MasterKeyFromRecipient(os.Args[1]); err != nil {
-		return err
+	meta := sops.Metadata{Version: version.Version}
+	for _, group := range strings.Split(os.Args[1], "+") {
+		var kg sops.KeyGroup
+		for _, r := range strings.Split(group, ",") {
+			var mk keys.MasterKey
+			if fp, ok := strings.CutPrefix(r, "pgp:"); ok {
+				mk = pgp.NewMasterKeyFromFingerprint(fp) // encrypted by gpg, with $GNUPGHOME's keyring
+			} else if mk, err = age.MasterKeyFromRecipient(r); err != nil {
+				return err
+			}
+			kg = append(kg, mk)
+		}
+		meta.KeyGroups = append(meta.KeyGroups, kg)
 	}
-	meta := sops.Metadata{KeyGroups: []sops.KeyGroup{[]keys.MasterKey{mk}}, Version: version.Version}
+	if t := os.Getenv("SHAMIR_THRESHOLD"); t != "" {
+		if meta.ShamirThreshold, err = strconv.Atoi(t); err != nil {
+			return err
+		}
+	}
 	if len(os.Args) > 2 && os.Args[2] != "-" {
 		meta.EncryptedRegex = os.Args[2]
 	} else {

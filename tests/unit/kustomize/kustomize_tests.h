@@ -27,5 +27,6 @@ void test_sops_decrypt(void **state);
 void test_sops_refusals(void **state);
 void test_sops_files(void **state);
 void test_sops_pgp(void **state);
+void test_sops_key_groups(void **state);
 
 #endif

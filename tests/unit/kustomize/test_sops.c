@@ -191,7 +191,7 @@ static ed_sops_keys *keys_of(const char *text)
 {
     ed_sops_keys *k = ed_sops_keys_new();
     ed_err err = ED_ERR_INIT;
-    if (ed_sops_keys_add_age(k, "identity.agekey", text, strlen(text), &err) != 0)
+    if (ed_sops_keys_add_age(k, text, strlen(text), &err) != 0)
         fail_msg("keys: %s", err.msg);
     return k;
 }
@@ -299,32 +299,53 @@ void test_sops_refusals(void **state)
                   "'ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]'}\n"
                   "sops: {mac: x, pgp: [{fp: ABC, enc: y}]}\n");
     assert_int_equal(ed_sops_decrypt(d, ed_doc_root(d), "Secret/ns/p", k, &err), ED_EAUTH);
-    assert_non_null(strstr(err.msg, "no PGP key to open the data key with"));
+    assert_string_equal(
+        err.msg, "cannot get sops data key: Failed to get the data key required to decrypt the "
+                 "SOPS file.\n\nGroup 0: FAILED\n  ABC: FAILED\n    - | could not decrypt data "
+                 "key with PGP key: GnuPG binary error:\n      | failed to decrypt sops data key "
+                 "with pgp: No secret key\n\nRecovery failed because no master key was able to "
+                 "decrypt the file. In\norder for SOPS to recover the file, at least one key has "
+                 "to be successful,\nbut none were.");
     ed_doc_free(d);
     ed_sops_keys_free(k);
 
-    /* Identities: comments and blank lines skipped; anything else refused by line. */
+    /* Identities as sops reads them: comments and empty lines skipped, anything else refused
+     * with age's words; a lower-case key is not one (sops wants "AGE-SECRET-KEY-1"); an entry
+     * without identities adds none and is no error. */
     k = ed_sops_keys_new();
-    assert_int_equal(ed_sops_keys_add_age(k, "a.agekey", KEY1, strlen(KEY1), &err), 0);
+    assert_int_equal(ed_sops_keys_add_age(k, KEY1, strlen(KEY1), &err), 0);
     assert_int_equal(ed_sops_keys_count(k), 1);
+    char crlf[200];
+    snprintf(crlf, sizeof(crlf), "%.*s\r\n", (int)strcspn(strchr(KEY1, '\n') + 1, "\n"),
+             strchr(KEY1, '\n') + 1);
+    assert_int_equal(ed_sops_keys_add_age(k, crlf, strlen(crlf), &err), 0);
+    assert_int_equal(ed_sops_keys_count(k), 2);
     char lower[200];
     snprintf(lower, sizeof(lower), "%s", strchr(KEY1, '\n') + 1);
     for (char *c = lower; *c; c++)
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-    assert_int_equal(ed_sops_keys_add_age(k, "b.agekey", lower, strlen(lower), &err), 0);
-    assert_int_equal(ed_sops_keys_count(k), 2);
+    assert_int_equal(ed_sops_keys_add_age(k, lower, strlen(lower), &err), ED_EINVALID);
+    assert_string_equal(err.msg,
+                        "failed to parse and add to age identities: unknown identity type");
     char mixed[200];
-    snprintf(mixed, sizeof(mixed), "%s", lower);
-    mixed[20] = (char)(mixed[20] - 'a' + 'A');
-    assert_int_equal(ed_sops_keys_add_age(k, "c.agekey", mixed, strlen(mixed), &err), ED_EINVALID);
+    snprintf(mixed, sizeof(mixed), "%s", strchr(KEY1, '\n') + 1);
+    mixed[20] = (char)(mixed[20] - 'A' + 'a');
+    assert_int_equal(ed_sops_keys_add_age(k, mixed, strlen(mixed), &err), ED_EINVALID);
+    assert_string_equal(
+        err.msg, "failed to parse and add to age identities: malformed secret key: mixed case");
     char flipped[200];
     snprintf(flipped, sizeof(flipped), "# x\n\n%s", strchr(KEY1, '\n') + 1);
     char *last = flipped + strlen(flipped) - 2; /* a checksum character */
     *last = *last == 'Q' ? 'P' : 'Q';
-    assert_int_equal(ed_sops_keys_add_age(k, "d.agekey", flipped, strlen(flipped), &err),
-                     ED_EINVALID);
-    assert_string_equal(err.msg, "failed to import 'd.agekey' data: line 3 is not an age identity");
-    assert_int_equal(ed_sops_keys_add_age(k, "e.agekey", "# only\n", 7, &err), ED_EINVALID);
+    assert_int_equal(ed_sops_keys_add_age(k, flipped, strlen(flipped), &err), ED_EINVALID);
+    assert_string_equal(
+        err.msg,
+        "failed to parse and add to age identities: malformed secret key: invalid checksum");
+    assert_int_equal(ed_sops_keys_add_age(k, " AGE-SECRET-KEY-1", 17, &err), ED_EINVALID);
+    assert_string_equal(err.msg,
+                        "failed to parse and add to age identities: unknown identity type");
+    assert_int_equal(ed_sops_keys_add_age(k, "# only\n", 7, &err), 0);
+    assert_int_equal(ed_sops_keys_add_age(k, "", 0, &err), 0);
     assert_int_equal(ed_sops_keys_count(k), 2);
     ed_sops_keys_free(k);
 }
@@ -456,14 +477,15 @@ void test_sops_files(void **state)
     assert_int_equal(rc, 0);
     assert_string_equal(out, "raw-token-bytes\n");
     free(out);
+    /* as sops's JSON store writes it (tab-indented), the text Flux's Secret holds */
     out = decrypt_file("creds.json", false, JSON_ENC, &err, &rc);
     assert_int_equal(rc, 0);
-    assert_string_equal(out, "{\"user\":\"svc\",\"port\":5432,\"tls\":true}");
+    assert_string_equal(out, "{\n\t\"user\": \"svc\",\n\t\"port\": 5432,\n\t\"tls\": true\n}\n");
     free(out);
     /* a registry Secret's key (…/.dockerconfigjson) is JSON whatever precedes it, as Flux */
     out = decrypt_file("pull.dockerconfigjson", false, JSON_ENC, &err, &rc);
     assert_int_equal(rc, 0);
-    assert_string_equal(out, "{\"user\":\"svc\",\"port\":5432,\"tls\":true}");
+    assert_string_equal(out, "{\n\t\"user\": \"svc\",\n\t\"port\": 5432,\n\t\"tls\": true\n}\n");
     free(out);
     /* envs files without a known extension are dotenv; the same text as `files` is binary */
     out = decrypt_file("app", true, ENV_ENC, &err, &rc);
@@ -669,13 +691,14 @@ void test_sops_pgp(void **state)
     (void)state;
     ed_err err = ED_ERR_INIT;
     ed_sops_keys *k = ed_sops_keys_new();
-    assert_int_equal(ed_sops_keys_add_pgp(k, "key.asc", PGP_KEY, strlen(PGP_KEY), &err), 0);
+    assert_int_equal(ed_sops_keys_add_pgp(k, PGP_KEY, strlen(PGP_KEY), &err), 0);
     assert_int_equal(ed_sops_keys_count(k), 1);
-    assert_int_equal(
-        ed_sops_keys_add_pgp(k, "pub.asc", PGP_PUBLIC_KEY, strlen(PGP_PUBLIC_KEY), &err),
-        ED_EINVALID);
-    assert_string_equal(err.msg, "failed to import 'pub.asc' data: no PGP private key");
-    assert_int_equal(ed_sops_keys_add_pgp(k, "junk.asc", "not a key", 9, &err), ED_EINVALID);
+    /* a public key imports, as with gpg --import, and adds no key that decrypts */
+    assert_int_equal(ed_sops_keys_add_pgp(k, PGP_PUBLIC_KEY, strlen(PGP_PUBLIC_KEY), &err), 0);
+    assert_int_equal(ed_sops_keys_count(k), 1);
+    assert_int_equal(ed_sops_keys_add_pgp(k, "not a key", 9, &err), ED_EINVALID);
+    assert_string_equal(err.msg, "failed to import armored key data into GnuPG keyring: no valid "
+                                 "OpenPGP data found");
     ed_doc *d = parse_one(SECRET_PGP_ENC), *want = parse_one(SECRET_PLAIN);
     if (ed_sops_decrypt(d, ed_doc_root(d), "Secret/ns/db", k, &err) != 0)
         fail_msg("decrypt: %s", err.msg);
@@ -689,4 +712,44 @@ void test_sops_pgp(void **state)
     ed_doc_free(want);
     ed_sops_keys_free(a);
     ed_sops_keys_free(k);
+}
+
+/* Key groups with a Shamir threshold (tests/e2e/fixtures/sops/groups/secret.yaml, made by
+ * tests/tools/sopsfixture: the age identity KEY1 in group 0, the PGP key in group 1, threshold
+ * 2): both parts open the data key; one alone gives sops's report of the Shamir threshold. */
+void test_sops_key_groups(void **state)
+{
+    (void)state;
+    ed_err err = ED_ERR_INIT;
+    FILE *f = fopen("tests/e2e/fixtures/sops/groups/secret.yaml", "r");
+    assert_non_null(f);
+    char *text = calloc(1, 65536);
+    assert_non_null(text);
+    size_t len = fread(text, 1, 65535, f);
+    fclose(f);
+    assert_true(len > 0 && len < 65535);
+    ed_sops_keys *k = keys_of(KEY1);
+    ed_doc *d = parse_one(text);
+    assert_int_equal(ed_sops_decrypt(d, ed_doc_root(d), "Secret/ns/db", k, &err), ED_EAUTH);
+    assert_string_equal(
+        err.msg,
+        "cannot get sops data key: Failed to get the data key required to decrypt the SOPS "
+        "file.\n\nGroup 0: SUCCESS\n\nGroup 1: FAILED\n  BFAC0A0471D63E2C7376D82BC65BE29B00A8E9C1: "
+        "FAILED\n    - | could not decrypt data key with PGP key: GnuPG binary error:\n      | "
+        "failed to decrypt sops data key with pgp: No secret key\n\nRecovery failed because the "
+        "file was encrypted with a Shamir threshold of\n2, but only 1 part(s) were successfully "
+        "recovered, one for each successful\nkey group. In order for SOPS to recover the file, at "
+        "least 2 groups have to\nbe successful. In order for a group to be successful, decryption "
+        "has to\nsucceed with any of the keys in that key group.");
+    ed_doc_free(d);
+    assert_int_equal(ed_sops_keys_add_pgp(k, PGP_KEY, strlen(PGP_KEY), &err), 0);
+    d = parse_one(text);
+    ed_doc *want = parse_one(SECRET_PLAIN);
+    if (ed_sops_decrypt(d, ed_doc_root(d), "Secret/ns/db", k, &err) != 0)
+        fail_msg("decrypt: %s", err.msg);
+    assert_true(ed_node_equal(ed_doc_root(d), ed_doc_root(want)));
+    ed_doc_free(d);
+    ed_doc_free(want);
+    ed_sops_keys_free(k);
+    free(text);
 }
