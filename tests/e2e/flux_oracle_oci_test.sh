@@ -11,6 +11,12 @@
 # layerSelector whose media type no layer has; a layer that is not a tarball, extracted
 # (refused) and copied (Ready); a spec.ref changed from a good tag to a missing one (the old
 # artifact kept, ArtifactOutdated not set: the revision was never found).
+# `push artifact` of one directory (modes 0644, 0755 and 0700, a symlink, an empty directory, a
+# .sourceignore, --ignore-paths) by eddy and by flux's CLI: the CLI's output lines, the
+# manifest (media types, annotations but the creation time), the config blob (digest, size,
+# bytes) and the layer's entries (name,
+# type, mode, owner, size, mtime); each artifact pulled by both CLIs: their output lines and
+# the trees they write (type, mode, size, name).
 # Every difference is reported (all of them, then the test fails): each is a bug in eddy to fix,
 # or a deliberate difference to name here and in README.md.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -181,6 +187,81 @@ for n in $nf $ne; do
     assert_eq "$(cat "$scratch/$n-refchange.before")" \
         "$(kubectl -n "$n" get ocirepository refchange -o jsonpath='{.status.artifact.revision}')" \
         "$n: refchange keeps its artifact"
+done
+
+step "push artifact: eddy's and flux's of the same directory, each pulled with both CLIs"
+# Modes 0644 and 0755, a symlink (left out by both), an empty directory, a .sourceignore (a file
+# like another for push: only --ignore-paths leaves paths out) and --ignore-paths.
+flux=$EDDY_ROOT/.bin/flux
+src=$scratch/push
+mkdir -p "$src/apps" "$src/bin" "$src/empty" "$src/secret"
+echo "kind: ConfigMap" >"$src/apps/cm.yaml"
+printf '#!/bin/sh\n' >"$src/bin/run.sh"
+echo "notes" >"$src/notes.md"
+echo "*.md" >"$src/.sourceignore"
+echo "key" >"$src/secret/key.txt"
+echo "png" >"$src/logo.png"
+ln -s apps/cm.yaml "$src/link.yaml"
+chmod 644 "$src/apps/cm.yaml" "$src/notes.md" "$src/.sourceignore"
+chmod 755 "$src/bin/run.sh" "$src/apps" "$src/bin" "$src/secret"
+chmod 700 "$src/empty"
+# neutral_out WHO: a CLI's output with the repository of WHO's push, digests and paths neutral.
+neutral_out() {
+    sed -e "s#push-$1#push-WHO#g" -e 's#sha256:[0-9a-f]\{64\}#sha256:DIGEST#g' \
+        -e "s#$scratch/#SCRATCH/#g" -e 's#SCRATCH/pull-[a-z]*-[a-z]*#SCRATCH/PULLED#'
+}
+for who in eddy flux; do
+    bin=$eddy
+    [ $who = eddy ] || bin=$flux
+    out=$("$bin" push artifact "oci://$EDDY_REGISTRY/ooci/push-$who:1.0.0" --path "$src" \
+        --source https://git.example/app --revision main@sha1:abc \
+        --ignore-paths 'secret/,*.png' 2>&1) || fail "$who push artifact: $out"
+    neutral_out $who <<<"$out" >"$scratch/push.out.$who"
+    manifest=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+        "http://$EDDY_REGISTRY/v2/ooci/push-$who/manifests/1.0.0") || fail "$who: no manifest"
+    assert_match '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' \
+        "$(jq -r '.annotations["org.opencontainers.image.created"]' <<<"$manifest")" \
+        "$who push: the created annotation"
+    jq -S '{mediaType, artifactType, config: {mediaType: .config.mediaType},
+        layers: [.layers[] | {mediaType, annotations}],
+        annotations: (.annotations | del(.["org.opencontainers.image.created"]))}' \
+        <<<"$manifest" >"$scratch/push.manifest.$who"
+    # The config blob, byte for byte (and so its digest: its time is Go's zero time).
+    jq -r '.config | "\(.digest) \(.size)"' <<<"$manifest" >>"$scratch/push.config.$who"
+    curl -fsS "http://$EDDY_REGISTRY/v2/ooci/push-$who/blobs/$(jq -r .config.digest <<<"$manifest")" \
+        >>"$scratch/push.config.$who" || fail "$who: no config"
+    layer=$(jq -r '.layers[0].digest' <<<"$manifest")
+    curl -fsS "http://$EDDY_REGISTRY/v2/ooci/push-$who/blobs/$layer" -o "$scratch/push-$who.tgz" ||
+        fail "$who: no layer"
+    # The layer's entries (type and mode, owner, size, mtime, name), in name order; the two
+    # deliberate differences of eddy's tar stream removed (see flux_oracle_source): a
+    # directory's trailing '/' (libarchive's) and the root's `.` entry (Go's walk).
+    tar --numeric-owner --full-time -tvzf "$scratch/push-$who.tgz" |
+        sed -e '/^d/s#/$##' -e '/^d.* \.$/d' | sort -k6 >"$scratch/push.layer.$who"
+    for puller in eddy flux; do
+        pbin=$eddy
+        [ $puller = eddy ] || pbin=$flux
+        dir=$scratch/pull-$who-$puller
+        mkdir -p "$dir"
+        out=$("$pbin" pull artifact "oci://$EDDY_REGISTRY/ooci/push-$who:1.0.0" --output "$dir" 2>&1) ||
+            fail "$puller pull artifact of $who's push: $out"
+        neutral_out $who <<<"$out" >"$scratch/pull.out.$who.$puller"
+        (cd "$dir" && find . -mindepth 1 -printf '%y %m %s %P\n' | sort -k4) \
+            >"$scratch/pull.tree.$who.$puller"
+    done
+done
+assert_contains "$(cat "$scratch/push.layer.flux")" "-rwxr-xr-x 0/0" "flux's layer keeps run.sh's mode"
+for what in push.out push.manifest push.config push.layer; do
+    if ! d=$(diff -u "$scratch/$what.flux" "$scratch/$what.eddy"); then
+        printf '=== %s (- flux, + eddy)\n%s\n' "$what" "$d" >>"$diffs"
+    fi
+done
+for who in eddy flux; do
+    for what in pull.out pull.tree; do
+        if ! d=$(diff -u "$scratch/$what.$who.flux" "$scratch/$what.$who.eddy"); then
+            printf '=== %s of %s'"'"'s push (- flux pull, + eddy pull)\n%s\n' "$what" "$who" "$d" >>"$diffs"
+        fi
+    done
 done
 
 step "eddy against Flux"
