@@ -539,6 +539,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto status;
     }
     ed_node_bool(ed_node_path(obj, "/spec/insecure"), &ro.insecure);
+    /* Flux skips the certificate's verification for insecure without a certSecretRef. */
+    ro.tls_skip_verify = ro.insecure && !str_at(obj, "/spec/certSecretRef/name");
     const char *tmo = str_at(obj, "/spec/timeout");
     if (tmo && (ed_duration_parse(tmo, &ro.timeout_ms, NULL) != 0 || ro.timeout_ms <= 0))
         ro.timeout_ms = 60000; /* the CRD's pattern makes this unreachable; defensive only */

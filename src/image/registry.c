@@ -391,6 +391,10 @@ static long get(const char *url, const char *authorization, const char *userpwd_
             curl_easy_setopt(h, CURLOPT_PROXYPASSWORD, o->proxy_password ? o->proxy_password : "");
         }
     }
+    if (o->tls_skip_verify) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (o->cert_pem && o->key_pem) {
         struct curl_blob cert = {(void *)o->cert_pem, strlen(o->cert_pem), CURL_BLOB_COPY};
         struct curl_blob key = {(void *)o->key_pem, strlen(o->key_pem), CURL_BLOB_COPY};
@@ -578,6 +582,26 @@ static void ping_words(ed_err *err, const char *scheme, const char *registry)
     free(msg);
 }
 
+static int status_error(long status, const struct reply *r, const ed_registry_opts *o, ed_err *err);
+
+/* After err (the HTTPS failure), the plain HTTP answer to a GET of the registry's /v2/ when it
+ * is neither 200 nor 401, as go-containerregistry's ping words it. */
+static void ping_answer(struct session *s, ed_err *err)
+{
+    char *url = ed_xasprintf("http://%s/v2/", s->ref->registry);
+    struct reply r = {0};
+    ed_err plain = ED_ERR_INIT;
+    long status = get(url, NULL, NULL, NULL, s->o, &r, &plain);
+    if (status >= 0 && status != 200 && status != 401) {
+        status_error(status, &r, s->o, &plain);
+        char *both = ed_xasprintf("%s; %s", err->msg, plain.msg);
+        snprintf(err->msg, sizeof(err->msg), "%s", both);
+        free(both);
+    }
+    reply_free(&r);
+    free(url);
+}
+
 /* GET (or HEAD) the registry's path over the session's scheme; when HTTPS gives no reply
  * (nothing listening there, or a plain HTTP server) and plain HTTP is allowed, the request is
  * made again over HTTP, which the rest of the session then uses. */
@@ -609,11 +633,13 @@ static long session_get_path(struct session *s, const char *path, struct reply *
         } else if (status == 400) {
             /* An HTTPS server answers a plain request with 400 (and a registry that only
              * looks local was meant to be HTTPS): the HTTPS failure, a certificate refused
-             * say, is what the user needs to read. A plain server that did answer (a 401,
-             * then a blob over the cap; or a blob over the cap at once) has its own failure
-             * said. */
-            if (err)
+             * say, is what the user needs to read, then the plain answer to Flux's ping of
+             * /v2/, as Flux's client joins them. A plain server that did answer (a 401, then
+             * a blob over the cap; or a blob over the cap at once) has its own failure said. */
+            if (err) {
                 *err = https_err;
+                ping_answer(s, err);
+            }
             status = -1;
         } else {
             s->scheme = "http";

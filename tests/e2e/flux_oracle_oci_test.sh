@@ -9,7 +9,9 @@
 # secretRef and with a wrong password (and the right one: Ready); a repository, a tag and a
 # digest that do not exist; a semver range with no match, and semverFilter leaving none; a
 # layerSelector whose media type no layer has; a layer that is not a tarball, extracted
-# (refused) and copied (Ready); a spec.ref changed from a good tag to a missing one (the old
+# (refused) and copied (Ready); a registry over TLS whose CA is not trusted, with insecure
+# (Flux then skips the verification), and with certSecretRef's ca.crt; a certSecretRef for a
+# plain HTTP registry; a spec.ref changed from a good tag to a missing one (the old
 # artifact kept, ArtifactOutdated not set: the revision was never found).
 # `push artifact` of one directory (modes 0644, 0755 and 0700, a symlink, an empty directory, a
 # .sourceignore, --ignore-paths) by eddy and by flux's CLI: the CLI's output lines, the
@@ -63,9 +65,20 @@ echo "not a tarball" >"$scratch/plain.txt"
 PUSH_IMAGE_LAYER=$scratch/plain.txt "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" ooci/plain \
     1.0.0 >/dev/null
 closed=$(free_port)
+# The same registry storage served over TLS too, its certificate signed by the test servers' CA.
+tls_port=$(free_port)
+printf 'version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp:\n  addr: 127.0.0.1:%s\n  secret: s3cr3t\n  tls:\n    certificate: %s\n    key: %s\n' \
+    "$EDDY_SERVERS_DIR/registry/data" "$tls_port" "$EDDY_SERVERS_DIR/git-http/server.crt" \
+    "$EDDY_SERVERS_DIR/git-http/server.key" >"$scratch/registry-tls.yml"
+bg_start registry-tls docker-registry serve "$scratch/registry-tls.yml"
+retry 20 curl -fs -o /dev/null --cacert "$EDDY_SERVERS_DIR/ca/ca.crt" "https://127.0.0.1:$tls_port/v2/"
+for n in $nf $ne; do
+    kubectl -n "$n" create secret generic registry-ca --from-file=ca.crt="$EDDY_SERVERS_DIR/ca/ca.crt" \
+        >/dev/null
+done
 
-# ocirepo NAME URL SPEC-LINES: the OCIRepository NAME in both namespaces, each on its shard (the
-# registry speaks plain HTTP: insecure, as Flux needs to be told).
+# ocirepo NAME URL SPEC-LINES [INSECURE]: the OCIRepository NAME in both namespaces, each on its
+# shard (insecure: INSECURE, default true: the registry speaks plain HTTP).
 cases=()
 ocirepo() {
     local n shard
@@ -79,7 +92,7 @@ metadata: {name: $1, labels: {shard: $shard}}
 spec:
   interval: 10m
   url: oci://$2
-  insecure: true
+  insecure: ${4:-true}
 $3
 YAML
     done
@@ -102,6 +115,13 @@ ocirepo plainextract "$EDDY_REGISTRY/ooci/plain" "  ref: {tag: 1.0.0}"
 ocirepo plaincopy "$EDDY_REGISTRY/ooci/plain" "  ref: {tag: 1.0.0}
   layerSelector: {mediaType: application/vnd.cncf.flux.content.v1.tar+gzip, operation: copy}"
 ocirepo refchange "$app" "  ref: {tag: 1.0.0}"
+tls=127.0.0.1:$tls_port/ooci/app
+ocirepo tlsverify "$tls" "  ref: {tag: 1.0.0}" false
+ocirepo tlsinsecure "$tls" "  ref: {tag: 1.0.0}"
+ocirepo tlsca "$tls" "  ref: {tag: 1.0.0}
+  certSecretRef: {name: registry-ca}" false
+ocirepo plaintls "$app" "  ref: {tag: 1.0.0}
+  certSecretRef: {name: registry-ca}" false
 
 step "Flux's source-controller on shard flux, eddy's agent on shard eddy"
 fport=$(free_port)
@@ -114,7 +134,7 @@ RUNTIME_NAMESPACE=$nf bg_start flux-sc "$flux_sc" \
 agent --watch-label-selector 'shard in (eddy,both)'
 
 # The cases that must become Ready; the others must fail.
-ready=" goodauth plaincopy refchange "
+ready=" goodauth plaincopy refchange tlsinsecure tlsca plaintls "
 # settled_in NS NAME: NAME's Ready condition is about its current generation and is True (False
 # for a failing case); NAME's JSON, read at that moment, is left in $scratch/NS-NAME.json (a
 # failing OCIRepository is retried, with Ready Unknown while a retry runs: not compared).
@@ -137,14 +157,14 @@ for n in $nf $ne; do
         >"$scratch/$n-refchange.before"
 done
 ocirepo refchange "$app" "  ref: {tag: 9.9.9}"
-ready=" goodauth plaincopy "
+ready=" goodauth plaincopy tlsinsecure tlsca plaintls "
 retry 120 settled_in $nf refchange
 retry 120 settled_in $ne refchange
 # A failing OCIRepository is retried: let each side record its events for one more round.
 sleep 3
 
 # neutral: the namespace of each side and the closed port made neutral in a string.
-neutral='def neutral: if type == "string" then gsub($ns; "NS") | gsub(":\($port)/"; ":CLOSED/")
+neutral='def neutral: if type == "string" then gsub($ns; "NS") | gsub(":\($port)\\b"; ":CLOSED")
     else . end;'
 # view NS NAME: the comparable part of NAME's status: the conditions, and the artifact's
 # revision (the digest and size are of each side's archive: see flux_oracle_source).
