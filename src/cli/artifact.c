@@ -1,8 +1,9 @@
 /*
  * The OCI artifact verbs, as flux has them. `eddy push artifact` lays an artifact out as `flux
  * push artifact` does: a deterministic tar.gz of --path (a directory, or one file) less the
- * --ignore-paths as the one layer (application/vnd.cncf.flux.content.v1.tar+gzip), Flux's
- * config media type (application/vnd.cncf.flux.config.v1+json), and the manifest's annotations
+ * --ignore-paths, each entry with its own permission bits, as the one layer
+ * (application/vnd.cncf.flux.content.v1.tar+gzip), flux's config (its media type
+ * application/vnd.cncf.flux.config.v1+json, its bytes flux's), and the manifest's annotations
  * org.opencontainers.image.source (--source), .revision (--revision) and .created (the Unix
  * epoch with --reproducible), plus any --annotations. An OCIRepository (eddy's or Flux's) reads
  * it back unchanged. `pull artifact` unpacks the first layer into a directory (with the
@@ -68,6 +69,12 @@ static int parse_artifact_url(const char *url, bool digest_ok, ed_image_ref *ref
     free(name);
     return rc;
 }
+
+/* The config blob of a Flux artifact: what flux push writes, go-containerregistry's empty image
+ * config, its creation time Go's zero time (the manifest's annotation has the real one). */
+static const char artifact_config[] =
+    "{\"architecture\":\"\",\"created\":\"0001-01-01T00:00:00Z\",\"os\":\"\",\"rootfs\":"
+    "{\"type\":\"layers\",\"diff_ids\":null},\"config\":{}}";
 
 /* The manifest of a Flux artifact, as JSON (a new string). */
 static char *artifact_manifest(const char *config_digest, size_t config_size,
@@ -337,24 +344,24 @@ int ed_cli_push(int argc, char **argv)
     char *ignore = ignore_text(&ignore_paths);
     ed_err err = ED_ERR_INIT;
     ed_source_artifact_info layer = {0};
-    static const char config[] = "{}";
     char config_hex[65], config_digest[ED_DIGEST_MAX], digest[ED_DIGEST_MAX], created[32];
-    ed_sha256_hex(config, sizeof(config) - 1, config_hex);
-    snprintf(config_digest, sizeof(config_digest), "sha256:%s", config_hex);
     /* flux --reproducible: the Unix epoch as the creation time, so the same tree gives the
      * same manifest digest. */
     ed_time_rfc3339(reproducible ? 0 : time(NULL), created);
+    const char *config = artifact_config;
+    ed_sha256_hex(config, strlen(config), config_hex);
+    snprintf(config_digest, sizeof(config_digest), "sha256:%s", config_hex);
     if (!output)
         ed_cli_action("pushing artifact to %s/%s:%s", ref.registry, ref.repository, tag);
     if (ed_source_archive_create_from(path, ignore, layer_file, &layer, &err) != 0) {
         ed_cli_failure("archiving %s failed: %s", path, err.msg);
         rc = 1;
-    } else if (!(manifest = artifact_manifest(config_digest, sizeof(config) - 1, &layer, source,
+    } else if (!(manifest = artifact_manifest(config_digest, strlen(config), &layer, source,
                                               revision, created, &annotations))) {
         ed_cli_failure("pushing artifact failed: the manifest cannot be written");
         rc = 1;
     } else if (ed_registry_blob_put(&ref, &auth.ro, layer_file, NULL, 0, layer.digest, &err) != 0 ||
-               ed_registry_blob_put(&ref, &auth.ro, NULL, config, sizeof(config) - 1, config_digest,
+               ed_registry_blob_put(&ref, &auth.ro, NULL, config, strlen(config), config_digest,
                                     &err) != 0 ||
                ed_registry_manifest_put(&ref, &auth.ro, tag, manifest,
                                         "application/vnd.oci.image.manifest.v1+json", digest,

@@ -3,7 +3,7 @@
  * (metav1.Condition: type, status, observedGeneration, lastTransitionTime, reason, message), as
  * fluxcd/pkg's conditions.Set: lastTransitionTime moves when the status, reason or message
  * changes, and the list is kept in Flux's order (Stalled, Reconciling, Ready, then the others
- * by type) for kubectl's convenience.
+ * by observedGeneration, newest first, then by type) for kubectl's convenience.
  */
 #include "controllers.h"
 
@@ -47,7 +47,7 @@ static bool same_str(const ed_node *c, const char *key, const char *value)
     return old && strcmp(old, value) == 0;
 }
 
-/* Flux's order: Stalled, Reconciling, Ready first, then the rest by type. */
+/* Flux's order: Stalled, Reconciling, Ready first, then the rest (cond_less). */
 static int cond_weight(const char *type)
 {
     static const char *const first[] = {"Stalled", "Reconciling", "Ready"};
@@ -64,7 +64,16 @@ static int cond_less(const void *a, const void *b)
     int wa = cond_weight(ta), wb = cond_weight(tb);
     if (wa != wb)
         return wa < wb ? -1 : 1;
-    return wa < 3 ? 0 : strcmp(ta ? ta : "", tb ? tb : "");
+    if (wa < 3)
+        return 0;
+    /* The others: the newer observedGeneration first (a condition a failure kept from an
+     * older generation comes after today's), then by type. */
+    int64_t ga = 0, gb = 0;
+    ed_node_int(ed_node_get(*(ed_node *const *)a, "observedGeneration"), &ga);
+    ed_node_int(ed_node_get(*(ed_node *const *)b, "observedGeneration"), &gb);
+    if (ga != gb)
+        return ga > gb ? -1 : 1;
+    return strcmp(ta ? ta : "", tb ? tb : "");
 }
 
 static void sort_conditions(ed_doc *doc, ed_node *conditions)

@@ -373,6 +373,26 @@ static int file_info(const char *path, ed_source_artifact_info *info, const char
     return 0;
 }
 
+/* Flux extracts a layer as a gzip stream only (fluxcd/pkg/tar): a layer of another format is
+ * refused in the words of Go's gzip reader, before the archive is opened (libarchive would
+ * read a plain tar or a zip as well, and name a temporary path). */
+static int gzip_header(const char *file, ed_err *err)
+{
+    unsigned char head[10];
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return ed_err_set(err, ED_ERROR, "open layer: %s", strerror(errno));
+    size_t n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    if (n == 0)
+        return ed_err_set(err, ED_EINVALID, "requires gzip-compressed body: EOF");
+    if (n < sizeof(head))
+        return ed_err_set(err, ED_EINVALID, "requires gzip-compressed body: unexpected EOF");
+    if (head[0] != 0x1f || head[1] != 0x8b || head[2] != 8)
+        return ed_err_set(err, ED_EINVALID, "requires gzip-compressed body: gzip: invalid header");
+    return 0;
+}
+
 /* Phase 6: pull the layer of the manifest at digest and store the artifact (*artdoc). */
 static int pull(ed_ocirepo_controller *c, const ed_node *obj, const ed_image_ref *ref,
                 const ed_registry_opts *ro, const char *manifest_digest, const char *revision,
@@ -425,7 +445,8 @@ static int pull(ed_ocirepo_controller *c, const ed_node *obj, const ed_image_ref
          * filtered by .sourceignore and spec.ignore, and archived again. */
         if (mkdir(tree, 0700) != 0) {
             rc = ed_err_set(&err, ED_ERROR, "mkdir %s: %s", tree, strerror(errno));
-        } else if ((rc = ed_source_archive_unpack(blob, tree, MAX_UNPACKED_BYTES, &err)) != 0) {
+        } else if ((rc = gzip_header(blob, &err)) != 0 ||
+                   (rc = ed_source_archive_unpack(blob, tree, MAX_UNPACKED_BYTES, &err)) != 0) {
             fail(out, "FetchFailed", "OCIArtifactLayerOperationFailed",
                  "failed to extract layer contents from artifact: %s", err.msg);
             goto cleanup;
@@ -471,7 +492,8 @@ static void artifact_note(const ed_node *obj, const ed_node *artifact, char *not
     const char *origin = str_at(artifact, "/metadata/org.opencontainers.image.revision");
     int len = snprintf(note, n, "stored artifact with revision '%s' from '%s'",
                        str_at(artifact, "/revision"), str_at(obj, "/spec/url"));
-    if (source && origin && len > 0 && (size_t)len < n)
+    /* (Flux names the origin only when both annotations have a value.) */
+    if (source && *source && origin && *origin && len > 0 && (size_t)len < n)
         snprintf(note + len, n - (size_t)len, ", origin source '%s', origin revision '%s'", source,
                  origin);
 }
@@ -517,6 +539,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto status;
     }
     ed_node_bool(ed_node_path(obj, "/spec/insecure"), &ro.insecure);
+    /* Flux skips the certificate's verification for insecure without a certSecretRef. */
+    ro.tls_skip_verify = ro.insecure && !str_at(obj, "/spec/certSecretRef/name");
     const char *tmo = str_at(obj, "/spec/timeout");
     if (tmo && (ed_duration_parse(tmo, &ro.timeout_ms, NULL) != 0 || ro.timeout_ms <= 0))
         ro.timeout_ms = 60000; /* the CRD's pattern makes this unreachable; defensive only */

@@ -76,6 +76,9 @@ typedef struct ed_registry_opts {
      * in ms; 0 when it gave none). Reset to 0 by each call. */
     int64_t *retry_after_ms;
     bool push; /* a Bearer token is asked for pull and push (ed_registry_*_put) */
+    /* The registry's certificate is not verified: OCIRepository's spec.insecure without a
+     * certSecretRef, the one place Flux allows it (source-controller's getTLSConfig). */
+    bool tls_skip_verify;
 } ed_registry_opts;
 
 /*

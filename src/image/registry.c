@@ -83,6 +83,7 @@ struct reply {
     char *next;      /* the Link rel="next" target */
     char *digest;    /* Docker-Content-Digest */
     char *origin;    /* scheme://host[:port] of the URL that answered (after redirects) */
+    char *url;       /* the URL that answered (after redirects), for messages */
     long retry_after_s;
     /* Request settings, kept across reply_free: */
     const char *accept; /* Accept header value, NULL for JSON */
@@ -193,6 +194,7 @@ static void reply_free(struct reply *r)
     free(r->next);
     free(r->digest);
     free(r->origin);
+    free(r->url);
     free(r->location);
     *r = keep;
 }
@@ -233,6 +235,80 @@ static void ca_bundle(CURL *h, const char *ca_pem, ed_buf *out)
         ed_buf_reset(out);
         ed_buf_append_str(out, ca_pem);
     }
+}
+
+/*
+ * Registry errors in Flux's words. Flux's client, go-containerregistry, says what failed as Go's
+ * HTTP client and its own transport.Error word it, and Flux's conditions quote them; eddy says
+ * the same, so that a message reads the same from either controller:
+ *   no reply       Get "<url>": dial tcp <ip>:<port>: connect: connection refused (Go's url.Error
+ *                  around its net error; transport_error), and for the first contact with a
+ *                  registry, the /v2/ ping of each scheme tried, joined by "; " (session_get_path);
+ *   a failed status  <METHOD> <url>: <CODE>: <message>; <detail as Go's %v> from the registry's
+ *                  JSON errors, else "unexpected status code <n> <text>[: <body>]" (status_error).
+ */
+
+/* Go's net/http method word in a url.Error ("Get", "Head", ...). */
+static const char *go_op(const struct reply *r)
+{
+    if (r->method)
+        return strcmp(r->method, "POST") == 0  ? "Post"
+               : strcmp(r->method, "PUT") == 0 ? "Put"
+                                               : r->method;
+    return r->head ? "Head" : "Get";
+}
+
+/* The host[:port] of url into out. */
+static void url_host(const char *url, char *out, size_t n)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    snprintf(out, n, "%.*s", (int)strcspn(h, "/?#"), h);
+}
+
+/* A request that got no reply, as Go's client words it: url.Error's `Get "<url>": ` and the
+ * net or TLS error below it (curl's own words where Go's are not known). */
+static void transport_error(CURL *h, CURLcode cc, const char *url, const struct reply *r,
+                            const char *curl_msg, ed_err *err)
+{
+    char words[512], host[300];
+    const char *msg = curl_msg[0] ? curl_msg : curl_easy_strerror(cc);
+    url_host(url, host, sizeof(host));
+    if (cc == CURLE_COULDNT_CONNECT) {
+        long oserr = 0, port = 0;
+        char *ip = NULL;
+        curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+        curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip);
+        curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
+        char addr[300], why[128];
+        if (ip && *ip && port > 0)
+            snprintf(addr, sizeof(addr), strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
+        else
+            snprintf(addr, sizeof(addr), "%s", host);
+        /* Go's syscall errors are strerror's words, lower case. */
+        snprintf(why, sizeof(why), "%s", oserr ? strerror((int)oserr) : "connection refused");
+        if (why[0] >= 'A' && why[0] <= 'Z')
+            why[0] = (char)(why[0] - 'A' + 'a');
+        snprintf(words, sizeof(words), "dial tcp %s: connect: %s", addr, why);
+    } else if (cc == CURLE_COULDNT_RESOLVE_HOST) {
+        snprintf(words, sizeof(words), "dial tcp: lookup %.*s: no such host",
+                 (int)strcspn(host, ":"), host);
+    } else if (cc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(words, sizeof(words), "context deadline exceeded");
+    } else if (cc == CURLE_SSL_CONNECT_ERROR &&
+               (strstr(msg, "wrong version number") || strstr(msg, "packet length too long"))) {
+        snprintf(words, sizeof(words), "http: server gave HTTP response to HTTPS client");
+    } else if (cc == CURLE_PEER_FAILED_VERIFICATION &&
+               (strstr(msg, "unable to get local issuer") || strstr(msg, "self-signed") ||
+                strstr(msg, "self signed"))) {
+        snprintf(
+            words, sizeof(words),
+            "tls: failed to verify certificate: x509: certificate signed by unknown authority");
+    } else {
+        snprintf(words, sizeof(words), "%s", msg);
+    }
+    ed_err_set(err, cc == CURLE_OPERATION_TIMEDOUT ? ED_ETIMEOUT : ED_ERETRY, "%s \"%s\": %s",
+               go_op(r), url, words);
 }
 
 /* GET url with an optional Authorization header value; fills r. Returns the HTTP status, or
@@ -315,6 +391,10 @@ static long get(const char *url, const char *authorization, const char *userpwd_
             curl_easy_setopt(h, CURLOPT_PROXYPASSWORD, o->proxy_password ? o->proxy_password : "");
         }
     }
+    if (o->tls_skip_verify) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (o->cert_pem && o->key_pem) {
         struct curl_blob cert = {(void *)o->cert_pem, strlen(o->cert_pem), CURL_BLOB_COPY};
         struct curl_blob key = {(void *)o->key_pem, strlen(o->key_pem), CURL_BLOB_COPY};
@@ -332,6 +412,7 @@ static long get(const char *url, const char *authorization, const char *userpwd_
         const char *host = eff ? strstr(eff, "://") : NULL;
         if (host)
             r->origin = ed_xstrndup(eff, (size_t)(host + 3 - eff) + strcspn(host + 3, "/?#"));
+        r->url = ed_xstrdup(eff ? eff : url);
     } else if (cc == CURLE_WRITE_ERROR && r->over)
         ed_err_set(err, ED_ETOOBIG, "GET %s: the blob is larger than %lld bytes", url,
                    (long long)r->cap);
@@ -341,8 +422,7 @@ static long get(const char *url, const char *authorization, const char *userpwd_
         ed_err_set(err, ED_ETOOBIG, "GET %s: the reply is larger than %zu MiB", url,
                    MAX_PAGE >> 20);
     else
-        ed_err_set(err, cc == CURLE_OPERATION_TIMEDOUT ? ED_ETIMEOUT : ED_ERETRY, "GET %s: %s", url,
-                   curl_msg[0] ? curl_msg : curl_easy_strerror(cc));
+        transport_error(h, cc, url, r, curl_msg, err);
     curl_slist_free_all(headers);
     curl_easy_cleanup(h);
     return status;
@@ -490,6 +570,38 @@ static void session_clear(struct session *s)
 
 static long session_get(struct session *s, const char *url, struct reply *r, ed_err *err);
 
+/* A first request that got no reply, named as Flux's client names it: its ping of the
+ * registry (Get "<scheme>://<registry>/v2/": ...), which is what failed there. */
+static void ping_words(ed_err *err, const char *scheme, const char *registry)
+{
+    const char *words = strstr(err->msg, "\": ");
+    if (!words || err->msg[0] == '\0' || !strchr("GHPD", err->msg[0]))
+        return;
+    char *msg = ed_xasprintf("Get \"%s://%s/v2/\": %s", scheme, registry, words + 3);
+    snprintf(err->msg, sizeof(err->msg), "%s", msg);
+    free(msg);
+}
+
+static int status_error(long status, const struct reply *r, const ed_registry_opts *o, ed_err *err);
+
+/* After err (the HTTPS failure), the plain HTTP answer to a GET of the registry's /v2/ when it
+ * is neither 200 nor 401, as go-containerregistry's ping words it. */
+static void ping_answer(struct session *s, ed_err *err)
+{
+    char *url = ed_xasprintf("http://%s/v2/", s->ref->registry);
+    struct reply r = {0};
+    ed_err plain = ED_ERR_INIT;
+    long status = get(url, NULL, NULL, NULL, s->o, &r, &plain);
+    if (status >= 0 && status != 200 && status != 401) {
+        status_error(status, &r, s->o, &plain);
+        char *both = ed_xasprintf("%s; %s", err->msg, plain.msg);
+        snprintf(err->msg, sizeof(err->msg), "%s", both);
+        free(both);
+    }
+    reply_free(&r);
+    free(url);
+}
+
 /* GET (or HEAD) the registry's path over the session's scheme; when HTTPS gives no reply
  * (nothing listening there, or a plain HTTP server) and plain HTTP is allowed, the request is
  * made again over HTTP, which the rest of the session then uses. */
@@ -498,6 +610,8 @@ static long session_get_path(struct session *s, const char *path, struct reply *
     char *url = ed_xasprintf("%s://%s%s", s->scheme, s->ref->registry, path);
     long status = session_get(s, url, r, err);
     free(url);
+    if (status < 0 && !s->answered && err && err->code != ED_ETOOBIG)
+        ping_words(err, s->scheme, s->ref->registry);
     if (status < 0 && s->may_fall_back && !s->answered) {
         s->may_fall_back = false;
         ed_err https_err = ED_ERR_INIT;
@@ -508,14 +622,24 @@ static long session_get_path(struct session *s, const char *path, struct reply *
         status = session_get(s, url, r, err);
         free(url);
         bool plain_spoke = s->answered || (err && err->code == ED_ETOOBIG);
-        if (status == 400 || (status < 0 && !plain_spoke && !s->o->insecure)) {
+        if (status < 0 && !plain_spoke) {
+            /* Neither scheme answered: both failures, as Flux's ping joins them. */
+            if (err) {
+                ping_words(err, "http", s->ref->registry);
+                char *both = ed_xasprintf("%s; %s", https_err.msg, err->msg);
+                snprintf(err->msg, sizeof(err->msg), "%s", both);
+                free(both);
+            }
+        } else if (status == 400) {
             /* An HTTPS server answers a plain request with 400 (and a registry that only
              * looks local was meant to be HTTPS): the HTTPS failure, a certificate refused
-             * say, is what the user needs to read. A plain server that did answer (a 401,
-             * then a blob over the cap; or a blob over the cap at once) has its own failure
-             * said. */
-            if (err)
+             * say, is what the user needs to read, then the plain answer to Flux's ping of
+             * /v2/, as Flux's client joins them. A plain server that did answer (a 401, then
+             * a blob over the cap; or a blob over the cap at once) has its own failure said. */
+            if (err) {
                 *err = https_err;
+                ping_answer(s, err);
+            }
             status = -1;
         } else {
             s->scheme = "http";
@@ -563,9 +687,158 @@ static long session_get(struct session *s, const char *url, struct reply *r, ed_
     }
 }
 
-/* The error code and message for a failed status. */
-static int status_error(const ed_image_ref *ref, long status, const struct reply *r,
-                        const ed_registry_opts *o, const char *what, ed_err *err)
+/* A number as Go's %v prints a float64 (JSON numbers decode to float64): the shortest digits
+ * that read back the same, in %e form when the exponent is below -4 or at least 6. */
+static void go_float(ed_buf *b, double v)
+{
+    char e[40];
+    int prec = 1;
+    for (; prec < 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec - 1, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    snprintf(e, sizeof(e), "%.*e", prec - 1, v);
+    const char *ep = strchr(e, 'e');
+    int exp = ep ? (int)strtol(ep + 1, NULL, 10) : 0;
+    if (exp < -4 || exp >= 6) {
+        /* Go writes the exponent with at least two digits, as C does. */
+        ed_buf_append_str(b, e);
+        return;
+    }
+    ed_buf_printf(b, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, v);
+}
+
+static int key_order(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A JSON value as Go's %v prints it after json.Unmarshal into an interface: a map as
+ * map[k:v ...] with its keys sorted, a list as [a b], null as <nil>. */
+static void go_value(ed_buf *b, const ed_node *n, int depth)
+{
+    double f;
+    int64_t i;
+    bool t;
+    if (depth > 32) { /* defensive: a registry's error is not that deep */
+        ed_buf_append_str(b, "...");
+        return;
+    }
+    switch (ed_node_kind_of(n)) {
+    case ED_NODE_STR:
+        ed_buf_append(b, ed_node_str(n), ed_node_str_len(n));
+        break;
+    case ED_NODE_INT:
+        ed_node_int(n, &i);
+        go_float(b, (double)i);
+        break;
+    case ED_NODE_FLOAT:
+        ed_node_float(n, &f, NULL);
+        go_float(b, f);
+        break;
+    case ED_NODE_BOOL:
+        ed_node_bool(n, &t);
+        ed_buf_append_str(b, t ? "true" : "false");
+        break;
+    case ED_NODE_SEQ:
+        ed_buf_append_str(b, "[");
+        for (size_t k = 0; k < ed_node_len(n); k++) {
+            if (k)
+                ed_buf_append_str(b, " ");
+            go_value(b, ed_node_at(n, k), depth + 1);
+        }
+        ed_buf_append_str(b, "]");
+        break;
+    case ED_NODE_MAP: {
+        size_t len = ed_node_len(n);
+        const char **keys = ed_xcalloc(len ? len : 1, sizeof(*keys));
+        for (size_t k = 0; k < len; k++)
+            keys[k] = ed_node_key_at(n, k);
+        qsort(keys, len, sizeof(*keys), key_order);
+        ed_buf_append_str(b, "map[");
+        for (size_t k = 0; k < len; k++) {
+            ed_buf_printf(b, "%s%s:", k ? " " : "", keys[k]);
+            go_value(b, ed_node_get(n, keys[k]), depth + 1);
+        }
+        ed_buf_append_str(b, "]");
+        free(keys);
+        break;
+    }
+    default:
+        ed_buf_append_str(b, "<nil>");
+    }
+}
+
+/* Go's http.StatusText for the statuses a registry gives. */
+static const char *status_text(long status)
+{
+    static const struct {
+        long code;
+        const char *text;
+    } texts[] = {{400, "Bad Request"},
+                 {401, "Unauthorized"},
+                 {403, "Forbidden"},
+                 {404, "Not Found"},
+                 {405, "Method Not Allowed"},
+                 {407, "Proxy Authentication Required"},
+                 {408, "Request Timeout"},
+                 {409, "Conflict"},
+                 {413, "Request Entity Too Large"},
+                 {416, "Requested Range Not Satisfiable"},
+                 {429, "Too Many Requests"},
+                 {500, "Internal Server Error"},
+                 {501, "Not Implemented"},
+                 {502, "Bad Gateway"},
+                 {503, "Service Unavailable"},
+                 {504, "Gateway Timeout"}};
+    for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++)
+        if (texts[k].code == status)
+            return texts[k].text;
+    return "";
+}
+
+/* url with its query as go-containerregistry redacts it for a message: keys sorted, each value
+ * REDACTED unless the key is one of the registry API's own (n, last, digest, ...). */
+static void redacted_url(ed_buf *b, const char *url)
+{
+    static const char *const keep[] = {"scope", "service", "mount", "from", "digest", "n", "last"};
+    const char *q = strchr(url, '?');
+    if (!q || !q[1]) {
+        ed_buf_append(b, url, q ? (size_t)(q - url) : strlen(url));
+        return;
+    }
+    ed_buf_append(b, url, (size_t)(q - url));
+    char *query = ed_xstrdup(q + 1);
+    size_t cap = 1;
+    for (const char *p = query; *p; p++)
+        cap += *p == '&';
+    char **params = ed_xcalloc(cap, sizeof(*params));
+    size_t np = 0;
+    for (char *p = query; p && np < cap;) {
+        char *amp = strchr(p, '&');
+        if (amp)
+            *amp = '\0';
+        if (*p)
+            params[np++] = p;
+        p = amp ? amp + 1 : NULL;
+    }
+    qsort(params, np, sizeof(*params), key_order);
+    for (size_t k = 0; k < np; k++) {
+        size_t kl = strcspn(params[k], "=");
+        bool kept = false;
+        for (size_t j = 0; j < sizeof(keep) / sizeof(keep[0]); j++)
+            kept = kept || (strlen(keep[j]) == kl && strncmp(params[k], keep[j], kl) == 0);
+        ed_buf_printf(b, "%c%.*s=%s", k ? '&' : '?', (int)kl, params[k],
+                      kept ? (params[k][kl] ? params[k] + kl + 1 : "") : "REDACTED");
+    }
+    free(params);
+    free(query);
+}
+
+/* The error code and message for a failed status, as go-containerregistry's transport.Error
+ * words it: the request, then the registry's JSON errors, or the status and body. */
+static int status_error(long status, const struct reply *r, const ed_registry_opts *o, ed_err *err)
 {
     int code = status == 401 || status == 403 || status == 407 ? ED_EAUTH
                : status == 404                                 ? ED_ENOTFOUND
@@ -573,9 +846,41 @@ static int status_error(const ed_image_ref *ref, long status, const struct reply
                                                                : ED_ERROR;
     if (status == 429 && o->retry_after_ms)
         *o->retry_after_ms = r->retry_after_s > 0 ? (int64_t)r->retry_after_s * 1000 : 0;
-    return ed_err_set(err, code, "%s: %s %s: HTTP %ld%s%s", ref->registry, what, ref->repository,
-                      status, code == ED_EAUTH ? " (authentication required or refused)" : "",
-                      status == 429 ? " (rate limited)" : "");
+    ed_buf msg = ED_BUF_INIT((size_t)128 << 10);
+    const char *method = r->method ? r->method : r->head ? "HEAD" : "GET";
+    ed_buf_printf(&msg, "%s ", method);
+    redacted_url(&msg, r->url ? r->url : "");
+    ed_buf_append_str(&msg, ": ");
+    ed_doc *d = NULL;
+    const ed_node *errs = NULL;
+    if (r->body.len && ed_doc_parse_api_json(r->body.data, r->body.len, &d, NULL) == 0)
+        errs = ed_node_get(ed_doc_root(d), "errors");
+    size_t nerr = ed_node_kind_of(errs) == ED_NODE_SEQ ? ed_node_len(errs) : 0;
+    if (nerr > 1)
+        ed_buf_append_str(&msg, "multiple errors returned: ");
+    for (size_t k = 0; k < nerr; k++) {
+        const ed_node *e = ed_node_at(errs, k);
+        const char *c = ed_node_str(ed_node_get(e, "code")),
+                   *m = ed_node_str(ed_node_get(e, "message"));
+        const ed_node *detail = ed_node_get(e, "detail");
+        ed_buf_printf(&msg, "%s%s: %s", k ? "; " : "", c ? c : "", m ? m : "");
+        if (detail && ed_node_kind_of(detail) != ED_NODE_NULL) {
+            ed_buf_append_str(&msg, "; ");
+            go_value(&msg, detail, 0);
+        }
+    }
+    if (!nerr) {
+        ed_buf_printf(&msg, "unexpected status code %ld %s", status, status_text(status));
+        if (r->body.len)
+            ed_buf_printf(&msg, ": %.*s", (int)(r->body.len > 65536 ? 65536 : r->body.len),
+                          r->body.data);
+        else if (r->head)
+            ed_buf_append_str(&msg, " (HEAD responses have no body, use GET for details)");
+    }
+    ed_doc_free(d);
+    int rc = ed_err_set(err, code, "%s", msg.data ? msg.data : "");
+    ed_buf_free(&msg);
+    return rc;
 }
 
 int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char ***tags, size_t *n,
@@ -604,7 +909,7 @@ int ed_registry_tags(const ed_image_ref *ref, const ed_registry_opts *opts, char
             break;
         }
         if (status != 200) {
-            rc = status_error(ref, status, &r, o, "listing tags of", err);
+            rc = status_error(status, &r, o, err);
             break;
         }
         ed_doc *d = NULL;
@@ -674,10 +979,22 @@ int ed_registry_digest(const ed_image_ref *ref, const ed_registry_opts *opts, co
                                 "application/vnd.docker.distribution.manifest.v2+json"};
     int rc = 0;
     long status = session_get_path(&sess, path, &r, err);
+    if (status >= 0 && status != 200) {
+        /* As Flux's client (crane.Digest): a HEAD that fails is made again as a GET, whose
+         * answer has the registry's words for the failure (a HEAD's has no body). */
+        r.head = false;
+        status = session_get_path(&sess, path, &r, err);
+        if (status == 200) {
+            char hex[65];
+            ed_sha256_hex(r.body.data, r.body.len, hex);
+            free(r.digest);
+            r.digest = ed_xasprintf("sha256:%s", hex);
+        }
+    }
     if (status < 0)
         rc = err ? err->code : ED_ERROR;
     else if (status != 200)
-        rc = status_error(ref, status, &r, o, "reading the manifest of", err);
+        rc = status_error(status, &r, o, err);
     else if (!r.digest || strncmp(r.digest, "sha256:", 7) != 0 || strlen(r.digest) >= ED_DIGEST_MAX)
         rc = ed_err_set(err, ED_ERROR, "%s: no valid Docker-Content-Digest for %s:%s",
                         ref->registry, ref->repository, tag);
@@ -710,7 +1027,7 @@ static int manifest_get(const ed_image_ref *ref, const ed_registry_opts *opts,
     if (status < 0) {
         rc = err ? err->code : ED_ERROR;
     } else if (status != 200) {
-        rc = status_error(ref, status, &r, o, "reading the manifest of", err);
+        rc = status_error(status, &r, o, err);
     } else {
         /* The digest is the manifest's bytes' own, whatever a header says: a manifest asked
          * for by digest must have that digest. */
@@ -772,7 +1089,7 @@ int ed_registry_referrers(const ed_image_ref *ref, const ed_registry_opts *opts,
     if (status < 0)
         rc = err ? err->code : ED_ERROR;
     else if (status != 200)
-        rc = status_error(ref, status, &r, o, "listing the referrers in", err);
+        rc = status_error(status, &r, o, err);
     else
         *body = ed_xstrndup(r.body.data ? r.body.data : "", r.body.len);
     reply_free(&r);
@@ -805,7 +1122,7 @@ int ed_registry_blob_get(const ed_image_ref *ref, const ed_registry_opts *opts, 
     if (status < 0)
         rc = err ? err->code : ED_ERROR;
     else if (status != 200)
-        rc = status_error(ref, status, &r, o, "reading a blob of", err);
+        rc = status_error(status, &r, o, err);
     if (fclose(f) != 0 && !rc)
         rc = ed_err_set(err, ED_ERROR, "write %s: %s", file, strerror(errno));
     if (!rc) {
@@ -871,7 +1188,7 @@ int ed_registry_blob_put(const ed_image_ref *ref, const ed_registry_opts *opts, 
         goto done;
     }
     if (status != 202) {
-        rc = status_error(ref, status, &r, o, "starting an upload to", err);
+        rc = status_error(status, &r, o, err);
         goto done;
     }
     if (!r.location) {
@@ -905,7 +1222,7 @@ int ed_registry_blob_put(const ed_image_ref *ref, const ed_registry_opts *opts, 
     if (status < 0)
         rc = err ? err->code : ED_ERROR;
     else if (status != 201)
-        rc = status_error(ref, status, &r, o, "uploading a blob to", err);
+        rc = status_error(status, &r, o, err);
 done:
     if (f)
         fclose(f);
@@ -939,7 +1256,7 @@ int ed_registry_manifest_put(const ed_image_ref *ref, const ed_registry_opts *op
     if (status < 0)
         rc = err ? err->code : ED_ERROR;
     else if (status != 201)
-        rc = status_error(ref, status, &r, o, "pushing the manifest of", err);
+        rc = status_error(status, &r, o, err);
     else if (r.digest && strcmp(r.digest, digest) != 0)
         rc = ed_err_set(err, ED_ERROR, "%s: the registry stored the manifest as %s, not %s",
                         ref->registry, r.digest, digest);

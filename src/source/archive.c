@@ -13,15 +13,16 @@
  * same, without writing, reading back and removing a directory of files.
  *
  * The archive normalises headers as Flux does: uid/gid 0 without names, mtime 0, directories
- * 0750, files 0600, executables 0700. Entries are sorted by name, a directory before its
- * contents (Go's filepath.Walk order), and gzip gets no timestamp, so one tree always gives one
- * digest. libarchive writes the tar stream (restricted PAX), so the entries are Flux's but two
- * things in the stream are libarchive's, deliberately: a directory's name ends in '/', and there
- * is no `.` entry for the root (Flux's walk names the root `.` and its directories without the
- * slash). Every reader extracts the same tree from either, and the gzip bytes could not be Go's
- * anyway (zlib is not Go's compress/flate), so the digest of eddy's archive is not that of
- * Flux's for the same commit; consumers verify the digest the status names (the reasons are in
- * source.h).
+ * 0750, files 0600, executables 0700; the layer of `push artifact` (ed_source_archive_create_from)
+ * keeps each file's and directory's own permission bits instead, as `flux push artifact` does.
+ * Entries are sorted by name, a directory before its contents (Go's filepath.Walk order), and gzip
+ * gets no timestamp, so one tree always gives one digest. libarchive writes the tar stream
+ * (restricted PAX), so the entries are Flux's but two things in the stream are libarchive's,
+ * deliberately: a directory's name ends in '/', and there is no `.` entry for the root (Flux's walk
+ * names the root `.` and its directories without the slash). Every reader extracts the same tree
+ * from either, and the gzip bytes could not be Go's anyway (zlib is not Go's compress/flate), so
+ * the digest of eddy's archive is not that of Flux's for the same commit; consumers verify the
+ * digest the status names (the reasons are in source.h).
  *
  * The checkout also does what GitRepository asks beyond the commit: `sparseCheckout` (only
  * files below the listed directories; Flux's go-git leaves the root's files out too),
@@ -771,13 +772,15 @@ static int write_header(struct archive *a, const char *path, bool is_dir, mode_t
     return rc;
 }
 
+/* A file's entry: its own permission bits (keep_modes: `flux push artifact`, whose tar header
+ * comes from the file's mode), else Flux's storage's 0600, 0700 for an executable. */
 static int archive_file(struct archive *a, int dirfd, const char *name, const char *path,
-                        const struct stat *st, ed_err *err)
+                        const struct stat *st, bool keep_modes, ed_err *err)
 {
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
-    mode_t perm = (st->st_mode & 0111) ? 0700 : 0600;
+    mode_t perm = keep_modes ? (st->st_mode & 07777) : (st->st_mode & 0111) ? 0700 : 0600;
     int rc = write_header(a, path, false, perm, st->st_size, err);
     int64_t left = st->st_size;
     char buf[65536];
@@ -816,9 +819,10 @@ static int archive_blob(struct archive *a, git_blob *blob, mode_t perm, const ch
 }
 
 /* Archive the entries of dirfd (whose path in the archive is dir), leaving out what ig (may be
- * NULL) excludes: an excluded directory is not entered. */
+ * NULL) excludes: an excluded directory is not entered. keep_modes: each entry with its own
+ * permission bits (archive_file). */
 static int archive_dir(struct archive *a, int dirfd, const char *dir, const ed_source_ignore *ig,
-                       ed_err *err)
+                       bool keep_modes, ed_err *err)
 {
     size_t n = 0;
     char **names = sorted_names(dirfd, &n);
@@ -832,16 +836,16 @@ static int archive_dir(struct archive *a, int dirfd, const char *dir, const ed_s
         } else if (ig && ed_source_ignore_match(ig, path, S_ISDIR(st.st_mode))) {
             /* Left out by the ignore rules. */
         } else if (S_ISREG(st.st_mode)) {
-            rc = archive_file(a, dirfd, names[i], path, &st, err);
+            rc = archive_file(a, dirfd, names[i], path, &st, keep_modes, err);
         } else if (S_ISDIR(st.st_mode)) {
-            rc = write_header(a, path, true, 0750, 0, err);
+            rc = write_header(a, path, true, keep_modes ? (st.st_mode & 07777) : 0750, 0, err);
             int sub = rc == 0
                           ? openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                           : -1;
             if (rc == 0 && sub < 0)
                 rc = ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
             if (rc == 0)
-                rc = archive_dir(a, sub, path, ig, err);
+                rc = archive_dir(a, sub, path, ig, keep_modes, err);
             if (sub >= 0)
                 close(sub);
         }
@@ -930,7 +934,7 @@ int ed_source_archive_create(const char *dir, const char *out_path, ed_source_ar
     if (rc == 0 && (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         rc = ed_err_set(err, ED_ERROR, "open '%s': %s", dir, strerror(errno));
     if (rc == 0)
-        rc = archive_dir(s.a, dirfd, "", NULL, err);
+        rc = archive_dir(s.a, dirfd, "", NULL, false, err);
     if (dirfd >= 0)
         close(dirfd);
     return sink_close(&s, rc, out_path, info, err);
@@ -957,7 +961,7 @@ int ed_source_archive_create_from(const char *path, const char *ignore, const ch
         if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
             rc = ed_err_set(err, ED_ERROR, "open '%s': %s", path, strerror(errno));
         else
-            rc = archive_dir(s.a, fd, "", ig, err);
+            rc = archive_dir(s.a, fd, "", ig, true, err);
     } else if (rc == 0) {
         /* One file: one entry, named as the file is (flux's single-file artifact). */
         char *copy = ed_xstrdup(path);
@@ -969,7 +973,7 @@ int ed_source_archive_create_from(const char *path, const char *ignore, const ch
         if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
             rc = ed_err_set(err, ED_ERROR, "open '%s': %s", parent, strerror(errno));
         else
-            rc = archive_file(s.a, fd, base, base, &st, err);
+            rc = archive_file(s.a, fd, base, base, &st, true, err);
         free(copy);
     }
     if (fd >= 0)

@@ -477,7 +477,9 @@ int ed_source_archive_create(const char *dir, const char *out_path, ed_source_ar
  * ed_source_archive_create of path, a directory or a single regular file (then the archive holds
  * that one file under its own name), leaving out the paths that ignore (gitignore patterns, one
  * a line, relative to path; NULL or "" for none) excludes: what `flux push artifact
- * --ignore-paths` leaves out. An excluded directory is not entered. Errors: ED_EINVALID (path
+ * --ignore-paths` leaves out. Each entry keeps its file's or directory's permission bits (flux
+ * push's tar headers come from the files' modes), where ed_source_archive_create normalises
+ * them. An excluded directory is not entered. Errors: ED_EINVALID (path
  * missing, or neither a directory nor a file), ED_ERROR (file system).
  */
 int ed_source_archive_create_from(const char *path, const char *ignore, const char *out_path,

@@ -53,7 +53,7 @@ dauth=$(artifact "$scratch/v1" oci/private 1.0.0 "$EDDY_REGISTRY_AUTH" \
 assert_fails "push artifact with wrong credentials" "$eddy" push artifact \
     "oci://$EDDY_REGISTRY_AUTH/oci/private:2.0.0" --path "$scratch/v1" --source s --revision r \
     --creds "$EDDY_REGISTRY_USER:wrong"
-assert_contains "$OUT" "authentication required or refused" "push: credentials refused"
+assert_contains "$OUT" "UNAUTHORIZED: authentication required" "push: credentials refused"
 assert_fails "push artifact without --revision" "$eddy" push artifact "oci://$EDDY_REGISTRY/oci/x:1" \
     --path "$scratch/v1" --source s
 assert_contains "$OUT" "--revision is required" "push: --revision"

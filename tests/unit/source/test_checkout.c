@@ -456,10 +456,22 @@ static void test_archive_create_from(void **state)
     assert_int_equal(ed_source_archive_create_from(src, ".git/\n*.png\nimg/\n", tar2, &i2, &err),
                      0);
     assert_string_equal(i1.digest, i2.digest);
-    /* No pattern: everything, as ed_source_archive_create. */
+    /* No pattern: everything, each entry with its own mode as flux push keeps it (0644, 0755,
+     * a 0700 directory), where ed_source_archive_create normalises them (0600, 0700, 0750). */
+    sh("chmod 644 %s/notes.md && printf '#!/bin/sh\\n' > %s/run.sh && chmod 755 %s/run.sh && "
+       "chmod 700 %s/apps",
+       src, src, src, src);
     assert_int_equal(ed_source_archive_create_from(src, NULL, tar2, &i2, &err), 0);
     assert_int_equal(ed_source_archive_create(src, tar, &i1, &err), 0);
-    assert_string_equal(i1.digest, i2.digest);
+    assert_string_not_equal(i1.digest, i2.digest);
+    sh("tar -tvzf %s | grep -q '^-rw-r--r-- .* notes.md$' && "
+       "tar -tvzf %s | grep -q '^-rwxr-xr-x .* run.sh$' && "
+       "tar -tvzf %s | grep -q '^drwx------ .* apps/$'",
+       tar2, tar2, tar2);
+    sh("tar -tvzf %s | grep -q '^-rw------- .* notes.md$' && "
+       "tar -tvzf %s | grep -q '^-rwx------ .* run.sh$' && "
+       "tar -tvzf %s | grep -q '^drwxr-x--- .* apps/$'",
+       tar, tar, tar);
     /* One file. */
     char file[700];
     snprintf(file, sizeof(file), "%s/apps/a.yaml", src);
