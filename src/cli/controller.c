@@ -49,7 +49,7 @@ struct controller_opts {
     int concurrent;
     bool watch_all_namespaces;
     const char *watch_label_selector;
-    ed_kube_selector *shard; /* watch_label_selector parsed, or NULL */
+    ed_label_selector *shard; /* watch_label_selector parsed, or NULL */
     double qps;
     int burst;
     const char *storage_path;
@@ -146,7 +146,7 @@ static void controller_opts_free(struct controller_opts *o)
 {
     free(o->override_managers);
     ed_apply_group_kinds_free(o->custom_stage_kinds);
-    ed_kube_selector_free(o->shard);
+    ed_label_selector_free(o->shard);
 }
 
 /* Flux's selector flags, parsed at start as its controllers parse them: the shard's as a
@@ -158,19 +158,19 @@ static int parse_selectors(struct controller_opts *o)
 {
     ed_err err = ED_ERR_INIT;
     if (o->watch_label_selector && *o->watch_label_selector &&
-        ed_kube_watch_selector_parse(o->watch_label_selector, &o->shard, &err) != 0) {
+        ed_label_selector_parse_watch(o->watch_label_selector, &o->shard, &err) != 0) {
         ed_log(ED_LOG_ERROR, "unable to configure watch label selector for manager", "logger",
                "setup", "error", err.msg, NULL);
         return 1;
     }
-    ed_kube_selector *configs = NULL;
+    ed_label_selector *configs = NULL;
     if (o->watch_configs_selector && *o->watch_configs_selector &&
-        ed_kube_selector_parse(o->watch_configs_selector, &configs, &err) != 0) {
+        ed_label_selector_parse(o->watch_configs_selector, &configs, &err) != 0) {
         ed_log(ED_LOG_ERROR, "unable to configure watch configs label selector for controller",
                "logger", "setup", "error", err.msg, NULL);
         return 1;
     }
-    ed_kube_selector_free(configs);
+    ed_label_selector_free(configs);
     return 0;
 }
 

@@ -75,7 +75,7 @@ typedef struct ed_ctrl_kind {
     void *user;
     /* The shard (--watch-label-selector) set by ed_ctrl_register from the manager; NULL for
      * every object. */
-    const ed_kube_selector *shard;
+    const ed_label_selector *shard;
 } ed_ctrl_kind;
 
 typedef enum {
@@ -113,7 +113,7 @@ ed_queue *ed_ctrl_register(ed_manager *m, ed_ctrl_kind *k, int workers, ed_recon
  * shard is then left alone as gone, never written (no status, finalizer, Event or artifact),
  * as Flux's controllers, whose cache never holds it, leave it. Logs the skip at debug level.
  */
-bool ed_ctrl_in_shard(const ed_kube_selector *shard, const char *controller, const ed_node *obj);
+bool ed_ctrl_in_shard(const ed_label_selector *shard, const char *controller, const ed_node *obj);
 
 /* Whether obj, the cached object under key in namespace ns, is to be queued. */
 typedef bool (*ed_ctrl_match_fn)(const char *key, const char *ns, const ed_node *obj, void *user);

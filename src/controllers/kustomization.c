@@ -65,9 +65,9 @@ struct drift_watch {
 
 struct ed_ks_controller {
     ed_ks_controller_opts o;
-    ed_informer *self;             /* the Kustomization cache, to find users of a source */
-    const ed_kube_selector *shard; /* --watch-label-selector, or NULL (ed_ctrl_in_shard) */
-    ed_informer *source;           /* the GitRepository cache */
+    ed_informer *self;              /* the Kustomization cache, to find users of a source */
+    const ed_label_selector *shard; /* --watch-label-selector, or NULL (ed_ctrl_in_shard) */
+    ed_informer *source;            /* the GitRepository cache */
     ed_informer *oci_source; /* the OCIRepository cache, or NULL when that kind is not served */
     ed_queue *queue;         /* our queue, fed from GitRepository changes and drift */
     ed_manager *manager;

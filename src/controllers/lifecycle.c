@@ -5,9 +5,9 @@
  */
 #include "controllers.h"
 
-bool ed_ctrl_in_shard(const ed_kube_selector *shard, const char *controller, const ed_node *obj)
+bool ed_ctrl_in_shard(const ed_label_selector *shard, const char *controller, const ed_node *obj)
 {
-    if (!shard || ed_kube_selector_matches(shard, ed_node_path(obj, "/metadata/labels")))
+    if (!shard || ed_label_selector_matches(shard, ed_node_path(obj, "/metadata/labels")))
         return true;
     ed_log(ED_LOG_DEBUG, "left alone: another shard's (--watch-label-selector)", "controller",
            controller, "name", ed_node_path_str(obj, "/metadata/name"), "namespace",

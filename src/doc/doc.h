@@ -226,4 +226,37 @@ int ed_cel_check(const ed_cel *c, const char *const *vars, size_t nvars, bool wa
 int ed_cel_eval_bool(const ed_cel *c, const ed_node *vars, bool *result, ed_err *err);
 void ed_cel_free(ed_cel *c);
 
+/* ---- label selectors (label_selector.c) ---- */
+
+/*
+ * A label selector in Kubernetes' string form (`app=web,tier!=db,env in (a,b),!legacy`), as
+ * apimachinery's labels.Parse reads it: what Flux's --watch-label-selector and kustomize's
+ * labelSelector and annotationSelector (patch and replacement targets) take. Immutable once
+ * parsed.
+ */
+typedef struct ed_label_selector ed_label_selector;
+
+/*
+ * Parse text as Kubernetes' labels.Parse does ("" or NULL: every object) into *out (the
+ * caller's, freed with ed_label_selector_free). Returns 0, or ED_EINVALID with Kubernetes'
+ * message in err ("unable to parse requirement: found '', expected: identifier", ...).
+ */
+int ed_label_selector_parse(const char *text, ed_label_selector **out, ed_err *err);
+/* As ed_label_selector_parse, with the messages of the older copy of labels.Parse that
+ * kustomize's kyaml holds (what kubectl kustomize and Flux print for a bad labelSelector or
+ * annotationSelector of a patch or replacement target): the same grammar and the same grammar
+ * errors, but a bad key is "invalid label key \"<key>\": ...", a bad value "invalid label
+ * value: \"<value>\": at key: \"<key>\": ..." (the first one only), and a `>` or `<` value
+ * that is no integer "for 'Gt', 'Lt' operators, the value must be an integer". */
+int ed_label_selector_parse_kyaml(const char *text, ed_label_selector **out, ed_err *err);
+/* Whether labels (a string map such as metadata.labels or metadata.annotations, or NULL for
+ * none) satisfy every requirement of sel; a NULL sel matches every object. */
+bool ed_label_selector_matches(const ed_label_selector *sel, const ed_node *labels);
+void ed_label_selector_free(ed_label_selector *sel);
+/* As ed_label_selector_parse, for a selector that Kubernetes turns into a LabelSelector object
+ * (metav1.ParseToLabelSelector: what Flux's --watch-label-selector goes through): a parse error
+ * is wrapped as "couldn't parse the selector string \"<text>\": ...", and `!=`, `>` and `<`,
+ * which that object cannot hold, are refused. */
+int ed_label_selector_parse_watch(const char *text, ed_label_selector **out, ed_err *err);
+
 #endif

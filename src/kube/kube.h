@@ -248,27 +248,6 @@ int ed_kube_apply(ed_kube *kube, const ed_node *obj, const ed_kube_opts *opts, e
 int ed_kube_delete(ed_kube *kube, const char *api_version, const char *kind, const char *ns,
                    const char *name, const ed_kube_opts *opts, ed_err *err);
 
-/* ---- label selectors ---- */
-
-/* A label selector in Kubernetes' string form (selector.c). */
-typedef struct ed_kube_selector ed_kube_selector;
-
-/*
- * Parse text as Kubernetes' labels.Parse does ("" or NULL: every object) into *out (the
- * caller's, freed with ed_kube_selector_free). Returns 0, or ED_EINVALID with Kubernetes'
- * message in err ("unable to parse requirement: found '', expected: identifier", ...).
- */
-int ed_kube_selector_parse(const char *text, ed_kube_selector **out, ed_err *err);
-/* Whether labels (an object's metadata.labels map, or NULL for none) satisfy every requirement
- * of sel; a NULL sel matches every object. */
-bool ed_kube_selector_matches(const ed_kube_selector *sel, const ed_node *labels);
-void ed_kube_selector_free(ed_kube_selector *sel);
-/* As ed_kube_selector_parse, for a selector that Kubernetes turns into a LabelSelector object
- * (metav1.ParseToLabelSelector: what Flux's --watch-label-selector goes through): a parse error
- * is wrapped as "couldn't parse the selector string \"<text>\": ...", and `!=`, `>` and `<`,
- * which that object cannot hold, are refused. */
-int ed_kube_watch_selector_parse(const char *text, ed_kube_selector **out, ed_err *err);
-
 /* ---- watch ---- */
 
 typedef enum {

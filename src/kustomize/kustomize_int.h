@@ -126,8 +126,9 @@ void ks_retype_yaml11(ed_doc *d, ed_node *v, ed_node **out);
 /* Replace *doc with what reading its JSON text gives: scalars lose the text they were written
  * as, strings are no longer plain. ED_EINVALID for a value JSON cannot hold. (output.c) */
 int ks_json_roundtrip(ed_doc **doc, ed_err *err);
-/* Does the string map labels (may be NULL) satisfy the Kubernetes label selector? Returns 0 or
- * ED_EINVALID for a selector that does not parse. */
+/* Does the string map labels (may be NULL) satisfy the Kubernetes label selector (read as
+ * kyaml's copy of labels.Parse reads it, ed_label_selector_parse_kyaml)? Returns 0, or
+ * ED_EINVALID with kyaml's message for a selector that does not parse. (patch.c) */
 int ks_selector_match(const char *selector, const ed_node *labels, bool *match, ed_err *err);
 
 /* ---- transformers (transform.c); kz is the kustomization's root mapping ---- */

@@ -476,6 +476,17 @@ static int regex_either(const ks_selector *sel, int slot, const char *pattern, c
     return rc;
 }
 
+int ks_selector_match(const char *selector, const ed_node *labels, bool *match, ed_err *err)
+{
+    ed_label_selector *sel = NULL;
+    *match = false;
+    if (ed_label_selector_parse_kyaml(selector, &sel, err) != 0)
+        return ED_EINVALID;
+    *match = ed_label_selector_matches(sel, labels);
+    ed_label_selector_free(sel);
+    return 0;
+}
+
 /* kustomize's selection: group, version and kind of the object, its original or current name,
  * its original or current namespace, then the label and annotation selectors. */
 static int select_one(const ks_selector *sel, const ks_res *r, bool *match, ed_err *err)

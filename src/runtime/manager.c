@@ -31,7 +31,7 @@ struct shared_informer {
 struct ed_manager {
     ed_kube *kube;
     char *ns, *label_selector;
-    const ed_kube_selector *shard;
+    const ed_label_selector *shard;
     ed_metrics *metrics;
     ed_queue_opts queue_opts; /* of every controller's queue */
     int jitter_percent;
@@ -206,7 +206,7 @@ void ed_manager_add(ed_manager *m, const ed_controller_def *def)
     m->controllers[m->ncontrollers++] = c;
 }
 
-const ed_kube_selector *ed_manager_shard(ed_manager *m)
+const ed_label_selector *ed_manager_shard(ed_manager *m)
 {
     return m->shard;
 }

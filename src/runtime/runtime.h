@@ -266,9 +266,9 @@ typedef struct ed_manager ed_manager;
 typedef struct ed_manager_opts {
     const char *ns;             /* watch one namespace; NULL for all */
     const char *label_selector; /* or NULL */
-    /* label_selector parsed (ed_kube_selector_parse; borrowed, outlives the manager), or NULL
+    /* label_selector parsed (ed_label_selector_parse; borrowed, outlives the manager), or NULL
      * with none: what a reconcile checks the object it reads against (ed_manager_shard). */
-    const ed_kube_selector *shard;
+    const ed_label_selector *shard;
     ed_metrics *metrics; /* where reconcile metrics go; NULL for none */
     /* Flux's --min-retry-delay and --max-retry-delay: the backoff of a failed reconcile, from
      * the first to the cap (0 for 750 ms and 15 min). */
@@ -315,7 +315,7 @@ ed_metrics *ed_manager_metrics(ed_manager *m);
  * The informers hold only the objects it matches; a reconcile that reads its object from the
  * API (a requeue timer, a change of another kind, an object just relabeled out of the shard)
  * checks the object against it, so that another shard's object is never written. */
-const ed_kube_selector *ed_manager_shard(ed_manager *m);
+const ed_label_selector *ed_manager_shard(ed_manager *m);
 /* The queue of controller name, to enqueue from elsewhere (a source's change). Borrowed. */
 ed_queue *ed_manager_queue(ed_manager *m, const char *controller);
 /* Stop the workers (letting reconciles in progress finish, up to deadline_ms), then each

@@ -25,4 +25,10 @@ void test_cel_messages(void **state);
 void test_cel_limits(void **state);
 void test_cel_check(void **state);
 
+/* test_label_selector.c */
+void test_label_selector_matches(void **state);
+void test_label_selector_errors(void **state);
+void test_label_selector_watch(void **state);
+void test_label_selector_kyaml(void **state);
+
 #endif

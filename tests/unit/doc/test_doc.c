@@ -486,6 +486,10 @@ int main(void)
         cmocka_unit_test(test_cel_messages),
         cmocka_unit_test(test_cel_limits),
         cmocka_unit_test(test_cel_check),
+        cmocka_unit_test(test_label_selector_matches),
+        cmocka_unit_test(test_label_selector_errors),
+        cmocka_unit_test(test_label_selector_watch),
+        cmocka_unit_test(test_label_selector_kyaml),
     };
     return cmocka_run_group_tests_name("doc", tests, NULL, NULL);
 }

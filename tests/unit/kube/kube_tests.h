@@ -19,9 +19,4 @@ void test_exec_info(void **state);
 void test_exec_run(void **state);
 void test_exec_run_failures(void **state);
 
-/* test_selector.c */
-void test_selector_matches(void **state);
-void test_selector_errors(void **state);
-void test_selector_watch(void **state);
-
 #endif

@@ -1406,9 +1406,6 @@ int main(void)
         cmocka_unit_test(test_exec_info),
         cmocka_unit_test(test_exec_run),
         cmocka_unit_test(test_exec_run_failures),
-        cmocka_unit_test(test_selector_matches),
-        cmocka_unit_test(test_selector_errors),
-        cmocka_unit_test(test_selector_watch),
     };
     return cmocka_run_group_tests_name("kube", tests, NULL, NULL);
 }

@@ -365,13 +365,18 @@ void test_label_selectors(void **state)
     assert_true(selects("env,!missing", l));
     assert_false(selects("!env", l));
     assert_false(selects("app=web,missing", l));
+    /* labels.Parse's grammar, which kustomize's targets take: integer comparisons. */
+    assert_true(selects("n>2,n<4", "{n: \"3\"}"));
+    assert_false(selects("n>3", "{n: \"3\"}"));
 
     ed_doc *labels = parse_one(l);
     ed_err err = ED_ERR_INIT;
     bool match;
     assert_int_equal(ks_selector_match("app in web", ed_doc_root(labels), &match, &err),
                      ED_EINVALID);
-    assert_non_null(strstr(err.msg, "expected '('"));
+    assert_string_equal(err.msg, "unable to parse requirement: found 'web' expected: '('");
     assert_int_equal(ks_selector_match("app=web;", ed_doc_root(labels), &match, &err), ED_EINVALID);
+    assert_non_null(
+        strstr(err.msg, "invalid label value: \"web;\": at key: \"app\": a valid label"));
     ed_doc_free(labels);
 }

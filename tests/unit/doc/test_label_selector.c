@@ -1,7 +1,8 @@
 /*
- * Unit tests of label selectors (selector.c): Kubernetes' grammar with its error messages (the
- * ones labels.Parse gives for the same text), the label rules on keys and values, and matching
- * of every operator, a missing label and integer comparisons.
+ * Unit tests of label selectors (src/doc/label_selector.c): Kubernetes' grammar with its error
+ * messages (the ones labels.Parse gives for the same text), the label rules on keys and values, and
+ * matching of every operator, a missing label and integer comparisons; and the older messages of
+ * kyaml's copy of labels.Parse, which kustomize's target selectors give.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,26 +10,26 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "kube/kube.h"
+#include "doc/doc.h"
 
 #include <string.h>
 
-#include "kube_tests.h"
+#include "doc_tests.h"
 
 static bool matches(const char *selector, const char *labels_json)
 {
-    ed_kube_selector *sel = NULL;
+    ed_label_selector *sel = NULL;
     ed_err err = ED_ERR_INIT;
-    assert_int_equal(ed_kube_selector_parse(selector, &sel, &err), 0);
+    assert_int_equal(ed_label_selector_parse(selector, &sel, &err), 0);
     ed_doc *labels = NULL;
     assert_int_equal(ed_doc_parse_json(labels_json, strlen(labels_json), &labels, &err), 0);
-    bool m = ed_kube_selector_matches(sel, ed_doc_root(labels));
+    bool m = ed_label_selector_matches(sel, ed_doc_root(labels));
     ed_doc_free(labels);
-    ed_kube_selector_free(sel);
+    ed_label_selector_free(sel);
     return m;
 }
 
-void test_selector_matches(void **state)
+void test_label_selector_matches(void **state)
 {
     (void)state;
     const char *both = "{\"shard\":\"both\",\"sharding.fluxcd.io/key\":\"a\",\"n\":\"7\"}";
@@ -53,11 +54,11 @@ void test_selector_matches(void **state)
     assert_true(matches("v=", "{\"v\":\"\"}"));
     assert_true(matches("v in (,a)", "{\"v\":\"\"}"));
     /* a NULL selector or NULL labels */
-    assert_true(ed_kube_selector_matches(NULL, NULL));
-    ed_kube_selector *sel = NULL;
-    assert_int_equal(ed_kube_selector_parse("!a", &sel, NULL), 0);
-    assert_true(ed_kube_selector_matches(sel, NULL));
-    ed_kube_selector_free(sel);
+    assert_true(ed_label_selector_matches(NULL, NULL));
+    ed_label_selector *sel = NULL;
+    assert_int_equal(ed_label_selector_parse("!a", &sel, NULL), 0);
+    assert_true(ed_label_selector_matches(sel, NULL));
+    ed_label_selector_free(sel);
 }
 
 /* Kubernetes' messages of the label rules, for the cases below. */
@@ -71,7 +72,7 @@ void test_selector_matches(void **state)
     "'my_value',  or '12345', regex used for validation is "                                       \
     "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
 
-void test_selector_errors(void **state)
+void test_label_selector_errors(void **state)
 {
     (void)state;
     static const struct {
@@ -116,16 +117,16 @@ void test_selector_errors(void **state)
                 "operators, the value must be an integer"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ed_kube_selector *sel = (ed_kube_selector *)&cases; /* must be reset */
+        ed_label_selector *sel = (ed_label_selector *)&cases; /* must be reset */
         ed_err err = ED_ERR_INIT;
-        int rc = ed_kube_selector_parse(cases[i].text, &sel, &err);
+        int rc = ed_label_selector_parse(cases[i].text, &sel, &err);
         if (rc != ED_EINVALID || strcmp(err.msg, cases[i].msg) != 0)
             fail_msg("\"%s\": %d \"%s\", want \"%s\"", cases[i].text, rc, err.msg, cases[i].msg);
         assert_null(sel);
     }
 }
 
-void test_selector_watch(void **state)
+void test_label_selector_watch(void **state)
 {
     (void)state;
     static const struct {
@@ -140,12 +141,53 @@ void test_selector_watch(void **state)
         {"z<1,b>2", "\"gt\" isn't supported in label selectors"}, /* b sorts first */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ed_kube_selector *sel = NULL;
+        ed_label_selector *sel = NULL;
         ed_err err = ED_ERR_INIT;
-        int rc = ed_kube_watch_selector_parse(cases[i].text, &sel, &err);
+        int rc = ed_label_selector_parse_watch(cases[i].text, &sel, &err);
         if (cases[i].msg ? rc != ED_EINVALID || strcmp(err.msg, cases[i].msg) != 0 : rc != 0)
             fail_msg("\"%s\": %d \"%s\"", cases[i].text, rc, err.msg);
         assert_true(cases[i].msg ? sel == NULL : sel != NULL);
-        ed_kube_selector_free(sel);
+        ed_label_selector_free(sel);
     }
+}
+
+/* kyaml's older copy of labels.Parse (kubectl kustomize's messages for a bad target selector):
+ * the same grammar, older words for the label rules, the first bad value only. */
+void test_label_selector_kyaml(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"shard in flux", "unable to parse requirement: found 'flux' expected: '('"},
+        {"a b", "unable to parse requirement: found 'b', expected: '=', '!=', '==', 'in', notin'"},
+        {"-a=b", "unable to parse requirement: invalid label key \"-a\": name part " NAME_MSG},
+        {"Ex.com/a=b", "unable to parse requirement: invalid label key \"Ex.com/a\": prefix part "
+                       "a DNS-1123 subdomain must consist of lower case alphanumeric characters, "
+                       "'-' or '.', and must start and end with an alphanumeric character (e.g. "
+                       "'example.com', regex used for validation is "
+                       "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"},
+        {"a/b/c",
+         "unable to parse requirement: invalid label key \"a/b/c\": a qualified name " NAME_MSG
+         " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"},
+        {"a in (z_,b_)",
+         "unable to parse requirement: invalid label value: \"b_\": at key: \"a\": " VALUE_MSG},
+        {"a>b_", "unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an "
+                 "integer"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_label_selector *sel = (ed_label_selector *)&cases; /* must be reset */
+        ed_err err = ED_ERR_INIT;
+        int rc = ed_label_selector_parse_kyaml(cases[i].text, &sel, &err);
+        if (rc != ED_EINVALID || strcmp(err.msg, cases[i].msg) != 0)
+            fail_msg("\"%s\": %d \"%s\", want \"%s\"", cases[i].text, rc, err.msg, cases[i].msg);
+        assert_null(sel);
+    }
+    ed_label_selector *sel = NULL;
+    assert_int_equal(ed_label_selector_parse_kyaml("n>1,a in (b,c)", &sel, NULL), 0);
+    ed_doc *labels = NULL;
+    assert_int_equal(ed_doc_parse_json("{\"n\":\"2\",\"a\":\"c\"}", 17, &labels, NULL), 0);
+    assert_true(ed_label_selector_matches(sel, ed_doc_root(labels)));
+    ed_doc_free(labels);
+    ed_label_selector_free(sel);
 }

@@ -1,8 +1,10 @@
 /*
- * Label selectors in Kubernetes' string form (apimachinery's labels.Parse), parsed and matched
- * here so that a selector flag is refused at start as Flux's controllers refuse it, and so that
+ * Label selectors in Kubernetes' string form (apimachinery's labels.Parse), the one parser and
+ * matcher of the program: a selector flag is refused at start as Flux's controllers refuse it,
  * a controller tells whether an object it read is one of its shard without asking the API
- * server again.
+ * server again, and kustomize's patch and replacement targets pick resources by labelSelector
+ * and annotationSelector (kustomize parses both with labels.Parse, so its build fails with the
+ * same messages).
  *
  * The grammar is Kubernetes': requirements separated by commas, each `key`, `!key`,
  * `key=value`, `key==value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key>1` or
@@ -13,7 +15,7 @@
  * Kubernetes': every requirement must hold, `!=` and `notin` hold for a missing label, `>` and `<`
  * compare integers.
  */
-#include "kube.h"
+#include "doc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -38,7 +40,7 @@ enum token {
     T_ERROR, /* a run of symbols that is no operator */
 };
 
-/* OP_EQ and OP_NE match as OP_IN and OP_NOTIN; kept apart for ed_kube_watch_selector_parse. */
+/* OP_EQ and OP_NE match as OP_IN and OP_NOTIN; kept apart for ed_label_selector_parse_watch. */
 enum op {
     OP_IN,
     OP_NOTIN,
@@ -57,7 +59,7 @@ struct requirement {
     size_t nvalues;
 };
 
-struct ed_kube_selector {
+struct ed_label_selector {
     struct requirement *reqs;
     size_t n;
 };
@@ -70,6 +72,8 @@ struct item {
 struct parser {
     struct item *items;
     size_t n, pos;
+    bool kyaml; /* kyaml's older copy of labels.Parse: its messages (ed_label_selector_parse_kyaml)
+                 */
 };
 
 static bool is_space(char c)
@@ -179,10 +183,13 @@ static enum token next(struct parser *p, bool values, const char **lit)
     "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "    \
     "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "             \
     "'my_value',  or '12345', regex used for validation is '(" NAME_FMT ")?')"
-#define SUBDOMAIN_MSG                                                                              \
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "   \
+#define SUBDOMAIN_MSG_REST                                                                         \
+    " must consist of lower case alphanumeric characters, '-' or "                                 \
     "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "       \
     "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+
+#define SUBDOMAIN_MSG       "a lowercase RFC 1123 subdomain" SUBDOMAIN_MSG_REST
+#define KYAML_SUBDOMAIN_MSG "a DNS-1123 subdomain" SUBDOMAIN_MSG_REST
 
 /* Whether s[0..len) matches NAME_FMT. */
 static bool name_ok(const char *s, size_t len)
@@ -249,17 +256,18 @@ static void ED_PRINTF(3, 4) why_add(char *why, size_t cap, const char *fmt, ...)
 }
 
 /* A label key: a name of at most 63 characters, with an optional DNS subdomain prefix and '/'.
- * The parser's check, whose field path is unset ("<nil>"). */
-static int check_key(const char *key, ed_err *err)
+ * The parser's check, whose field path is unset ("<nil>"); kyaml's copy words it as
+ * apimachinery once did ("invalid label key ...", "a qualified name", "a DNS-1123 subdomain"). */
+static int check_key(const char *key, bool kyaml, ed_err *err)
 {
     const char *slash = strchr(key, '/');
     const char *name = slash ? slash + 1 : key;
     char why[ED_ERR_MSG_MAX] = "";
     if (slash && strchr(name, '/')) {
         why_add(why, sizeof(why),
-                "a valid label key %s with an optional DNS subdomain prefix and '/' (e.g. "
+                "%s %s with an optional DNS subdomain prefix and '/' (e.g. "
                 "'example.com/MyName')",
-                NAME_MSG);
+                kyaml ? "a qualified name" : "a valid label key", NAME_MSG);
     } else {
         size_t plen = slash ? (size_t)(slash - key) : 0;
         if (slash && plen == 0)
@@ -267,7 +275,8 @@ static int check_key(const char *key, ed_err *err)
         if (plen > 253)
             why_add(why, sizeof(why), "prefix part must be no more than 253 characters");
         if (plen && !subdomain_ok(key, plen))
-            why_add(why, sizeof(why), "prefix part %s", SUBDOMAIN_MSG);
+            why_add(why, sizeof(why), "prefix part %s",
+                    kyaml ? KYAML_SUBDOMAIN_MSG : SUBDOMAIN_MSG);
         size_t nlen = strlen(name);
         if (nlen == 0)
             why_add(why, sizeof(why), "name part must be non-empty");
@@ -278,6 +287,8 @@ static int check_key(const char *key, ed_err *err)
     }
     if (!*why)
         return 0;
+    if (kyaml)
+        return ed_err_set(err, ED_EINVALID, "invalid label key \"%s\": %s", key, why);
     return ed_err_set(err, ED_EINVALID, "<nil>: Invalid value: \"%s\": %s", key, why);
 }
 
@@ -357,7 +368,7 @@ static int parse_requirement(struct parser *p, struct requirement *r, ed_err *er
     if (t != T_IDENT)
         return ed_err_set(err, ED_EINVALID, "found '%s', expected: identifier", lit);
     r->key = ed_xstrdup(lit);
-    if (check_key(r->key, err) != 0)
+    if (check_key(r->key, p->kyaml, err) != 0)
         return ED_EINVALID;
     t = peek(p, true, NULL);
     if (negated || t == T_END || t == T_COMMA) {
@@ -389,29 +400,41 @@ static int parse_requirement(struct parser *p, struct requirement *r, ed_err *er
         break;
     }
     default:
+        if (p->kyaml) /* sic: the quote of notin is missing there */
+            return ed_err_set(err, ED_EINVALID,
+                              "found '%s', expected: '=', '!=', '==', 'in', notin'", lit);
         return ed_err_set(err, ED_EINVALID, "found '%s', expected: in, notin, =, ==, !=, gt, lt",
                           lit);
     }
-    /* As Kubernetes' requirement: its values sorted, the operator's errors, then each value's. */
+    /* As Kubernetes' requirement: its values sorted, the operator's errors, then each value's;
+     * kyaml's older copy stops at the first, worded as apimachinery once did. */
     qsort(r->values, r->nvalues, sizeof(*r->values), compare_strings);
     struct problems pr = {.n = 0};
     long long n;
-    for (size_t i = 0; (r->op == OP_GT || r->op == OP_LT) && i < r->nvalues; i++)
-        if (!parse_int(r->values[i], &n))
-            problem_add(&pr,
-                        "values[%zu]: Invalid value: \"%s\": for 'Gt', 'Lt' operators, the value "
-                        "must be an integer",
-                        i, r->values[i]);
+    for (size_t i = 0; (r->op == OP_GT || r->op == OP_LT) && i < r->nvalues; i++) {
+        if (parse_int(r->values[i], &n))
+            continue;
+        if (p->kyaml)
+            return ed_err_set(err, ED_EINVALID,
+                              "for 'Gt', 'Lt' operators, the value must be an integer");
+        problem_add(&pr,
+                    "values[%zu]: Invalid value: \"%s\": for 'Gt', 'Lt' operators, the value "
+                    "must be an integer",
+                    i, r->values[i]);
+    }
     for (size_t i = 0; i < r->nvalues; i++) {
         const char *v = r->values[i];
         size_t len = strlen(v);
-        if (len > 63)
-            problem_add(&pr,
-                        "values[%zu][%s]: Invalid value: \"%s\": must be no more than 63 "
-                        "characters%s",
-                        i, r->key, v, len && !name_ok(v, len) ? "; " VALUE_MSG : "");
-        else if (len && !name_ok(v, len))
-            problem_add(&pr, "values[%zu][%s]: Invalid value: \"%s\": %s", i, r->key, v, VALUE_MSG);
+        bool bad_chars = len && !name_ok(v, len);
+        if (len <= 63 && !bad_chars)
+            continue;
+        const char *why = len <= 63   ? VALUE_MSG
+                          : bad_chars ? "must be no more than 63 characters; " VALUE_MSG
+                                      : "must be no more than 63 characters";
+        if (p->kyaml)
+            return ed_err_set(err, ED_EINVALID, "invalid label value: \"%s\": at key: \"%s\": %s",
+                              v, r->key, why);
+        problem_add(&pr, "values[%zu][%s]: Invalid value: \"%s\": %s", i, r->key, v, why);
     }
     if (problems_report(&pr, err) != 0)
         return ED_EINVALID;
@@ -426,7 +449,7 @@ static void requirement_clear(struct requirement *r)
     free(r->values);
 }
 
-void ed_kube_selector_free(ed_kube_selector *sel)
+void ed_label_selector_free(ed_label_selector *sel)
 {
     if (!sel)
         return;
@@ -436,12 +459,12 @@ void ed_kube_selector_free(ed_kube_selector *sel)
     free(sel);
 }
 
-int ed_kube_selector_parse(const char *text, ed_kube_selector **out, ed_err *err)
+static int parse(const char *text, bool kyaml, ed_label_selector **out, ed_err *err)
 {
     *out = NULL;
-    struct parser p = {0};
+    struct parser p = {.kyaml = kyaml};
     scan(&p, text ? text : "");
-    ed_kube_selector *sel = ed_xcalloc(1, sizeof(*sel));
+    ed_label_selector *sel = ed_xcalloc(1, sizeof(*sel));
     int rc = 0;
     for (;;) {
         const char *lit;
@@ -477,11 +500,21 @@ int ed_kube_selector_parse(const char *text, ed_kube_selector **out, ed_err *err
         free(p.items[i].lit);
     free(p.items);
     if (rc) {
-        ed_kube_selector_free(sel);
+        ed_label_selector_free(sel);
         return rc;
     }
     *out = sel;
     return 0;
+}
+
+int ed_label_selector_parse(const char *text, ed_label_selector **out, ed_err *err)
+{
+    return parse(text, false, out, err);
+}
+
+int ed_label_selector_parse_kyaml(const char *text, ed_label_selector **out, ed_err *err)
+{
+    return parse(text, true, out, err);
 }
 
 static bool requirement_matches(const struct requirement *r, const ed_node *labels)
@@ -512,7 +545,7 @@ static bool requirement_matches(const struct requirement *r, const ed_node *labe
     return false;
 }
 
-bool ed_kube_selector_matches(const ed_kube_selector *sel, const ed_node *labels)
+bool ed_label_selector_matches(const ed_label_selector *sel, const ed_node *labels)
 {
     for (size_t i = 0; sel && i < sel->n; i++)
         if (!requirement_matches(&sel->reqs[i], labels))
@@ -520,9 +553,9 @@ bool ed_kube_selector_matches(const ed_kube_selector *sel, const ed_node *labels
     return true;
 }
 
-int ed_kube_watch_selector_parse(const char *text, ed_kube_selector **out, ed_err *err)
+int ed_label_selector_parse_watch(const char *text, ed_label_selector **out, ed_err *err)
 {
-    if (ed_kube_selector_parse(text, out, err) != 0)
+    if (ed_label_selector_parse(text, out, err) != 0)
         return ed_err_wrap(err, "couldn't parse the selector string \"%s\"", text ? text : "");
     /* Kubernetes turns the requirements, sorted by key, into a LabelSelector object, which
      * has no operator for these: the first one in that order is refused. */
@@ -540,7 +573,7 @@ int ed_kube_watch_selector_parse(const char *text, ed_kube_selector **out, ed_er
     else
         ed_err_set(err, ED_EINVALID, "\"%s\" isn't supported in label selectors",
                    bad->op == OP_GT ? "gt" : "lt");
-    ed_kube_selector_free(*out);
+    ed_label_selector_free(*out);
     *out = NULL;
     return ED_EINVALID;
 }
