@@ -772,16 +772,22 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
     return rc;
 }
 
-/* Ask before pushing with an SSH key, as flux asks to confirm the deploy key (--silent: no). */
+/*
+ * With an SSH key, as flux: "✔ public key: ..." (on stderr, --silent or not), then the question
+ * whether the key was given access (--silent: not asked).
+ */
 static bool confirm_key(const struct boot_opts *o, const struct creds *c)
 {
-    if (o->silent || !ed_str_has_prefix(o->url, "ssh://"))
+    if (!ed_str_has_prefix(o->url, "ssh://"))
         return true;
     for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->e[i].key, "identity.pub") == 0)
-            printf("Please give the key access to your repository: %.*s", (int)c->e[i].len,
-                   c->e[i].value);
-    return ed_cli_confirm("Please give the key access to your repository");
+        if (strcmp(c->e[i].key, "identity.pub") == 0) {
+            size_t len = c->e[i].len;
+            while (len && isspace((unsigned char)c->e[i].value[len - 1]))
+                len--;
+            ed_cli_success("public key: %.*s", (int)len, c->e[i].value);
+        }
+    return o->silent || ed_cli_confirm("Please give the key access to your repository");
 }
 
 static int bootstrap(struct boot_opts *o, const struct creds *c, const char *path)

@@ -193,10 +193,10 @@ void ed_cli_parse_cleanup(void);
 
 /* ---- output: flux's progress lines ---- */
 
-void ed_cli_action(const char *fmt, ...) ED_PRINTF(1, 2);   /* "► ..." on stdout */
-void ed_cli_generate(const char *fmt, ...) ED_PRINTF(1, 2); /* "✚ ..." on stdout */
-void ed_cli_waiting(const char *fmt, ...) ED_PRINTF(1, 2);  /* "◎ ..." on stdout */
-void ed_cli_success(const char *fmt, ...) ED_PRINTF(1, 2);  /* "✔ ..." on stdout */
+void ed_cli_action(const char *fmt, ...) ED_PRINTF(1, 2);   /* "► ..." on stderr */
+void ed_cli_generate(const char *fmt, ...) ED_PRINTF(1, 2); /* "✚ ..." on stderr */
+void ed_cli_waiting(const char *fmt, ...) ED_PRINTF(1, 2);  /* "◎ ..." on stderr */
+void ed_cli_success(const char *fmt, ...) ED_PRINTF(1, 2);  /* "✔ ..." on stderr */
 void ed_cli_failure(const char *fmt, ...) ED_PRINTF(1, 2);  /* "✗ ..." on stderr */
 void ed_cli_warning(const char *fmt, ...) ED_PRINTF(1, 2);  /* "⚠️ ..." on stderr */
 

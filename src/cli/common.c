@@ -397,8 +397,15 @@ static const char *colour_of(FILE *out, const char *mark)
     return NULL;
 }
 
-static void line(FILE *out, const char *mark, const char *fmt, va_list ap)
+/*
+ * Every progress line goes to stderr, as flux's logger writes them: stdout carries only a verb's
+ * data (tables, YAML, diff's lines, a report), so `eddy ... >file` or `out=$(eddy ...)` holds just
+ * that. What stdout buffered is written first, so a terminal shows both in the order printed.
+ */
+static void line(const char *mark, const char *fmt, va_list ap)
 {
+    FILE *out = stderr;
+    fflush(stdout);
     const char *colour = colour_of(out, mark);
     if (colour)
         fprintf(out, "%s%s\033[0m", colour, mark);
@@ -408,32 +415,32 @@ static void line(FILE *out, const char *mark, const char *fmt, va_list ap)
     fputc('\n', out);
 }
 
-#define LINE(out, mark)                                                                            \
+#define LINE(mark)                                                                                 \
     do {                                                                                           \
         va_list ap;                                                                                \
         va_start(ap, fmt);                                                                         \
-        line(out, mark, fmt, ap);                                                                  \
+        line(mark, fmt, ap);                                                                       \
         va_end(ap);                                                                                \
     } while (0)
 
 void ed_cli_action(const char *fmt, ...)
 {
-    LINE(stdout, "► ");
+    LINE("► ");
 }
 
 void ed_cli_generate(const char *fmt, ...)
 {
-    LINE(stdout, "✚ ");
+    LINE("✚ ");
 }
 
 void ed_cli_waiting(const char *fmt, ...)
 {
-    LINE(stdout, "◎ ");
+    LINE("◎ ");
 }
 
 void ed_cli_success(const char *fmt, ...)
 {
-    LINE(stdout, "✔ ");
+    LINE("✔ ");
 }
 
 char *ed_cli_read_flag_file(const char *flag, const char *path, size_t *len)
@@ -454,14 +461,12 @@ char *ed_cli_read_flag_file(const char *flag, const char *path, size_t *len)
 
 void ed_cli_failure(const char *fmt, ...)
 {
-    fflush(stdout);
-    LINE(stderr, "✗ ");
+    LINE("✗ ");
 }
 
 void ed_cli_warning(const char *fmt, ...)
 {
-    fflush(stdout);
-    LINE(stderr, "⚠️ ");
+    LINE("⚠️ ");
 }
 
 struct ed_cli_table {

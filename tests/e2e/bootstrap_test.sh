@@ -224,6 +224,8 @@ out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-f
     --timeout 2m 2>&1) || fail "bootstrap over SSH failed:
 $out"
 assert_eq 4 "$(commits)" "the SSH URL is one commit"
+assert_contains "$out" "✔ public key: $(cut -d' ' -f1,2 "$EDDY_GIT_SSH_KEY.pub")" \
+    "flux's line of the deploy key, --silent or not"
 keys=$(kubectl -n flux-system get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')
 assert_eq "identity identity.pub known_hosts " "$keys" "the Secret holds the SSH credentials only"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \

@@ -319,7 +319,7 @@ assert_ok "generated objects pass the API server's validation" \
     kubectl apply --server-side --dry-run=server -f "$scratch/exported.yaml"
 
 step "check --pre: the version, and the permissions install needs"
-out=$("$eddy" check --pre)
+out=$("$eddy" check --pre 2>&1)
 assert_match "✔ Kubernetes 1\.[0-9]+\.[0-9]+ >=1\.33\.0-0" "$out" "version"
 assert_contains "$out" "✔ permission to create customresourcedefinitions.apiextensions.k8s.io" "permission"
 assert_contains "$out" "✔ prerequisites checks passed" "passed"
@@ -329,7 +329,7 @@ assert_contains "$OUT" "✗ prerequisites checks failed" "failed"
 
 step "install: the embedded manifests applied and the Deployment ready"
 kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
-out=$("$eddy" install -n "$ns" --components-extra image-reflector-controller,image-automation-controller --timeout 2m)
+out=$("$eddy" install -n "$ns" --components-extra image-reflector-controller,image-automation-controller --timeout 2m 2>&1)
 assert_contains "$out" "► installing components in $ns namespace" "install"
 assert_contains "$out" "Namespace/$ns created" "namespace"
 assert_match "CustomResourceDefinition/gitrepositories.source.toolkit.fluxcd.io (created|configured|unchanged)" "$out" "CRD"
@@ -343,7 +343,7 @@ assert_eq "eddy" "$(kubectl -n "$ns" get deploy eddy -o 'jsonpath={.spec.templat
 assert_match "^ghcr.io/eddy-gitops/eddy:v" "$(kubectl -n "$ns" get deploy eddy -o 'jsonpath={.spec.template.spec.containers[0].image}')" "image"
 assert_contains "$(kubectl -n "$ns" get deploy eddy -o 'jsonpath={.metadata.managedFields[*].manager}')" "flux" "field manager"
 assert_eq "$ns" "$(kubectl get clusterrolebinding "crd-controller-$ns" -o 'jsonpath={.subjects[0].namespace}')" "subject namespace"
-out=$("$eddy" install -n "$ns" --components-extra image-reflector-controller,image-automation-controller)
+out=$("$eddy" install -n "$ns" --components-extra image-reflector-controller,image-automation-controller 2>&1)
 assert_contains "$out" "Deployment/$ns/eddy unchanged" "second install changes nothing"
 out=$("$eddy" version -n "$ns")
 assert_match "^eddy: v[0-9]" "$out" "client version"
@@ -399,7 +399,7 @@ bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding consol
     --storage-adv-addr "127.0.0.1:$port" --health-addr "127.0.0.1:$(free_port)" \
     --metrics-addr "127.0.0.1:$(free_port)"
 retry 30 "$eddy" check -n "$ns"
-out=$("$eddy" check -n "$ns")
+out=$("$eddy" check -n "$ns" 2>&1)
 assert_match "✔ agent .* leads \(Lease $ns/eddy-leader-election renewed [0-9]+s ago\)" "$out" "lease"
 assert_contains "$out" "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1" "CRD established"
 assert_contains "$out" "✔ eddy: deployment ready" "the installed Deployment"
@@ -427,7 +427,7 @@ step "create kustomization, then its source with credentials: both Ready"
 bg_start create-ks "$eddy" create kustomization cli -n "$ns" --source cli --path ./deploy --prune \
     --interval 10m --timeout 1m
 out=$("$eddy" create source git cli -n "$ns" --url "$EDDY_GIT_HTTP_URL/cli.git" --branch main \
-    -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --interval 10m --label team=a --timeout 1m)
+    -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --interval 10m --label team=a --timeout 1m 2>&1)
 assert_contains "$out" "✚ generating GitRepository source" "generating"
 assert_contains "$out" "✔ authentication configured" "secret"
 assert_contains "$out" "✔ GitRepository source created" "created"
@@ -438,7 +438,7 @@ assert_eq "$EDDY_GIT_HTTP_USER" "$(kubectl -n "$ns" get secret cli -o 'jsonpath=
 assert_eq cli "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.spec.secretRef.name}')" "secretRef"
 assert_contains "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.metadata.managedFields[*].manager}')" "flux" "manager"
 out=$("$eddy" create source git cli-ssh -n "$ns" --url "$(git_ssh_url cli)" --branch main \
-    --private-key-file "$EDDY_GIT_SSH_KEY" --known-hosts-file "$EDDY_GIT_SSH_KNOWN_HOSTS" --timeout 1m)
+    --private-key-file "$EDDY_GIT_SSH_KEY" --known-hosts-file "$EDDY_GIT_SSH_KNOWN_HOSTS" --timeout 1m 2>&1)
 assert_contains "$out" "✔ fetched revision: $(rev)" "over SSH with a key and known_hosts"
 assert_not_contains "$out" "PRIVATE KEY" "the key is not printed"
 assert_eq "$(cat "$EDDY_GIT_SSH_KNOWN_HOSTS")" \
@@ -453,7 +453,7 @@ assert_contains "$out" "✔ Kustomization cli is ready" "flux create's line"
 assert_contains "$out" "✔ applied revision $(rev)" "applied"
 assert_eq blue "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"
 out=$("$eddy" create kustomization cli -n "$ns" --source cli --path ./deploy --prune \
-    --interval 20m --timeout 1m)
+    --interval 20m --timeout 1m 2>&1)
 assert_contains "$out" "✔ Kustomization updated" "a second create updates"
 assert_contains "$out" "✔ applied revision $(rev)" "and waits for the new generation"
 assert_eq 20m0s "$(kubectl -n "$ns" get kustomization cli -o 'jsonpath={.spec.interval}')" "updated interval"
@@ -549,7 +549,7 @@ assert_eq "$(awk -v s="$hdr" 'BEGIN{print index(s,"REVISION")}')" \
 step "get --watch prints a row for each change"
 bg_start watch "$eddy" get ks cli -n "$ns" --watch --timeout 20s
 retry 10 grep -q "^cli" "$scratch/watch.log"
-assert_contains "$("$eddy" suspend kustomization cli -n "$ns")" "✔ kustomization suspended" "suspend"
+assert_contains "$("$eddy" suspend kustomization cli -n "$ns" 2>&1)" "✔ kustomization suspended" "suspend"
 retry 10 grep -qE "^cli[[:space:]]+main@sha1:[0-9a-f]+[[:space:]]+True" "$scratch/watch.log"
 assert_match "^NAME[[:space:]]+REVISION" "$(head -1 "$scratch/watch.log")" "watch header"
 # As flux: the header is one table with the first row, aligned to it (the NAME column as wide as
@@ -568,7 +568,7 @@ assert_contains "$OUT" "✗ resource is suspended" "suspended"
 assert_fails "reconcile --with-source while suspended" "$eddy" reconcile ks cli -n "$ns" --with-source
 assert_contains "$OUT" "✗ resource is suspended" "suspended, --with-source"
 assert_not_contains "$OUT" "annotating GitRepository" "the source is not reconciled"
-out=$("$eddy" resume kustomization cli -n "$ns")
+out=$("$eddy" resume kustomization cli -n "$ns" 2>&1)
 assert_contains "$out" "► resuming kustomization cli in $ns namespace" "resuming"
 assert_contains "$out" "◎ waiting for Kustomization reconciliation" "waits"
 assert_contains "$out" "✔ applied revision $(rev)" "resumed and applied"
@@ -584,11 +584,11 @@ for ks in cli broken; do
     assert_eq "db migration" "$(kubectl -n "$ns" get kustomization $ks \
         -o 'jsonpath={.metadata.annotations.suspend\.toolkit\.fluxcd\.io/reason}')" "$ks: --reason"
 done
-out=$("$eddy" resume ks cli broken -n "$ns")
+out=$("$eddy" resume ks cli broken -n "$ns" 2>&1)
 assert_contains "$out" "► resuming kustomization broken in $ns namespace" "resume several"
 assert_not_contains "$out" "waiting" "several names: no wait without --wait"
 assert_eq false "$(kubectl -n "$ns" get kustomization broken -o 'jsonpath={.spec.suspend}')" "broken resumed"
-out=$("$eddy" resume ks cli -n "$ns" --timeout 1m)
+out=$("$eddy" resume ks cli -n "$ns" --timeout 1m 2>&1)
 assert_contains "$out" "✔ applied revision $(rev)" "one name: resume waits"
 
 step "tree: the inventory"
@@ -691,14 +691,14 @@ step "reconcile: source git, kustomization --with-source"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {color: green}\n' "$apps" >"$work/deploy/settings.yaml"
 rm "$work/deploy/more.yaml"
 (cd "$work" && git add -A && git commit -qm second && git push -q origin HEAD:main)
-out=$("$eddy" reconcile source git cli -n "$ns")
+out=$("$eddy" reconcile source git cli -n "$ns" 2>&1)
 assert_contains "$out" "► annotating GitRepository cli in $ns namespace" "annotating"
 assert_contains "$out" "✔ fetched revision $(rev)" "fetched the new commit"
 retry 10 grep -q "stored artifact for commit 'second'" "$scratch/events.log"
 bg_stop events
 assert_match "^LAST SEEN[[:space:]]+TYPE" "$(head -1 "$scratch/events.log")" "events --watch: flux's header first"
 assert_eq 1 "$(grep -c '^LAST SEEN' "$scratch/events.log")" "events --watch: the header once"
-out=$("$eddy" reconcile kustomization cli -n "$ns" --with-source)
+out=$("$eddy" reconcile kustomization cli -n "$ns" --with-source 2>&1)
 assert_contains "$out" "✔ applied revision $(rev)" "applied the new commit"
 assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data.color}')" "applied"
 assert_eq "Kustomization/$ns/cli
@@ -842,8 +842,8 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leaf, namespace: %s}\n
 "$eddy" reconcile source git cli -n "$ns" >/dev/null
 "$eddy" create kustomization nest -n "$ns" --source cli --path ./nest --interval 10m --export |
     kubectl apply -f - >/dev/null
-assert_contains "$("$eddy" reconcile ks nest -n "$ns")" "✔ applied revision $(rev)" "parent applied"
-assert_contains "$("$eddy" reconcile ks child -n "$ns")" "✔ applied revision $(rev)" "child applied"
+assert_contains "$("$eddy" reconcile ks nest -n "$ns" 2>&1)" "✔ applied revision $(rev)" "parent applied"
+assert_contains "$("$eddy" reconcile ks child -n "$ns" 2>&1)" "✔ applied revision $(rev)" "child applied"
 assert_eq "Kustomization/$ns/nest
 └── Kustomization/$ns/child
     └── ConfigMap/$apps/leaf" "$("$eddy" tree kustomization nest -n "$ns")" "nested tree"
@@ -855,15 +855,15 @@ for tag in 1.0.0 1.2.0; do
     "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web "$tag" >/dev/null
 done
 out=$("$eddy" create image repository web -n "$ns" --image "$EDDY_REGISTRY/cli/web" --insecure \
-    --interval 10m --timeout 1m)
+    --interval 10m --timeout 1m 2>&1)
 assert_contains "$out" "✚ generating ImageRepository" "generating"
 assert_contains "$out" "✔ ImageRepository created" "created"
 assert_contains "$out" "✔ scan fetched 2 tags" "flux's result line"
 assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.insecure}')" "--insecure"
-out=$("$eddy" create image policy web -n "$ns" --image-ref web --select-semver '>=1.0.0' --timeout 1m)
+out=$("$eddy" create image policy web -n "$ns" --image-ref web --select-semver '>=1.0.0' --timeout 1m 2>&1)
 assert_contains "$out" "✔ selected image $EDDY_REGISTRY/cli/web:1.2.0" "policy result line"
 # As flux reconcile image policy: the annotation, handled by the agent.
-out=$("$eddy" reconcile image policy web -n "$ns" --timeout 1m)
+out=$("$eddy" reconcile image policy web -n "$ns" --timeout 1m 2>&1)
 assert_contains "$out" "► annotating ImagePolicy web in $ns namespace" "reconcile image policy"
 assert_contains "$out" "✔ selected image $EDDY_REGISTRY/cli/web:1.2.0" "reconcile image policy: result"
 out=$("$eddy" get images repository -n "$ns")
@@ -873,7 +873,7 @@ assert_match "web[[:space:]]+20[0-9-]+T[0-9:.]+Z[[:space:]]+False[[:space:]]+Tru
 out=$("$eddy" get images policy -n "$ns")
 assert_match "^NAME[[:space:]]+IMAGE[[:space:]]+TAG[[:space:]]+READY[[:space:]]+MESSAGE" "$out" "image policy header"
 assert_match "web[[:space:]]+$EDDY_REGISTRY/cli/web[[:space:]]+1\.2\.0[[:space:]]+True" "$out" "image policy row"
-out=$("$eddy" suspend image repository --all -n "$ns")
+out=$("$eddy" suspend image repository --all -n "$ns" 2>&1)
 assert_contains "$out" "✔ image repository suspended" "suspend --all"
 assert_eq true "$(kubectl -n "$ns" get imagerepository web -o 'jsonpath={.spec.suspend}')" "spec.suspend"
 out=$("$eddy" get images all -n "$ns")
@@ -884,25 +884,25 @@ assert_contains "$out" "imagerepository/web" "get all has the image kinds"
 assert_match "gitrepository/cli.*imagerepository/web.*imagepolicy/web.*kustomization/cli" "$(tr '\n' ' ' <<<"$out")" \
     "get all: flux's order, the image kinds before the Kustomizations"
 "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web 1.3.0 >/dev/null
-out=$("$eddy" resume image repository web -n "$ns" --timeout 1m)
+out=$("$eddy" resume image repository web -n "$ns" --timeout 1m 2>&1)
 assert_contains "$out" "◎ waiting for ImageRepository reconciliation" "resume waits"
 assert_contains "$out" "✔ scan fetched 3 tags" "resumed and rescanned"
 retry 30 bash -c "[ \"\$(kubectl -n $ns get imagepolicy web -o 'jsonpath={.status.latestRef.tag}')\" = 1.3.0 ]"
 "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" cli/web 1.4.0 >/dev/null
-out=$("$eddy" reconcile image repository web -n "$ns" --timeout 1m)
+out=$("$eddy" reconcile image repository web -n "$ns" --timeout 1m 2>&1)
 assert_contains "$out" "► annotating ImageRepository web in $ns namespace" "annotating"
 assert_contains "$out" "✔ scan fetched 4 tags" "reconcile image repository"
-out=$("$eddy" suspend image policy web -n "$ns")
+out=$("$eddy" suspend image policy web -n "$ns" 2>&1)
 assert_contains "$out" "✔ image policy suspended" "suspend image policy"
-out=$("$eddy" resume image policy web -n "$ns" --wait=false)
+out=$("$eddy" resume image policy web -n "$ns" --wait=false 2>&1)
 assert_contains "$out" "✔ image policy resumed" "resume --wait=false"
 assert_not_contains "$out" "waiting" "no wait"
 out=$("$eddy" create image update auto -n "$ns" --git-repo-ref cli --checkout-branch main \
     --push-branch main --author-name Flux --author-email bot@e2e.invalid --git-repo-path ./deploy \
-    --interval 10m --timeout 1m)
+    --interval 10m --timeout 1m 2>&1)
 assert_contains "$out" "✔ ImageUpdateAutomation created" "image update created"
 assert_contains "$out" "✔ ImageUpdateAutomation reconciliation completed" "image update Ready, flux create's line"
-out=$("$eddy" reconcile image update auto -n "$ns" --timeout 1m)
+out=$("$eddy" reconcile image update auto -n "$ns" --timeout 1m 2>&1)
 assert_contains "$out" "◎ waiting for ImageUpdateAutomation reconciliation" "reconcile image update"
 # flux reconcile says no "reconciliation completed" (flux resume does)
 assert_not_contains "$out" "reconciliation completed" "reconcile image update: flux's lines"
@@ -914,10 +914,10 @@ assert_fails "delete answered no" bash -c "echo n | '$eddy' delete ks broken -n 
 assert_contains "$OUT" "Are you sure you want to delete this kustomization" "prompt"
 assert_contains "$OUT" "✗ aborting" "aborting"
 assert_ok "still there" kubectl -n "$ns" get kustomization broken
-out=$(echo y | "$eddy" delete ks broken -n "$ns")
+out=$(echo y | "$eddy" delete ks broken -n "$ns" 2>&1)
 assert_contains "$out" "✔ kustomization deleted" "deleted after yes"
 retry 30 bash -c "! kubectl -n $ns get kustomization broken >/dev/null 2>&1"
-out=$("$eddy" delete image policy web -n "$ns" --silent)
+out=$("$eddy" delete image policy web -n "$ns" --silent 2>&1)
 assert_contains "$out" "► deleting image policy web in $ns namespace" "deleting"
 retry 30 bash -c "! kubectl -n $ns get imagepolicy web >/dev/null 2>&1"
 assert_fails "delete a missing object" "$eddy" delete ks nope -n "$ns" -s
@@ -1005,10 +1005,10 @@ bg_stop ctl
 assert_ne "" "$(kubectl -n "$ns" get gitrepository cli -o 'jsonpath={.metadata.finalizers}')" "a finalizer before"
 assert_fails "uninstall answered no" bash -c "echo n | '$eddy' uninstall -n '$ns'"
 assert_ok "CRDs still there" kubectl get crd gitrepositories.source.toolkit.fluxcd.io
-out=$("$eddy" uninstall -n "$ns" --silent --dry-run)
+out=$("$eddy" uninstall -n "$ns" --silent --dry-run 2>&1)
 assert_contains "$out" "Deployment/$ns/eddy deleted (dry run)" "dry run"
 assert_ok "dry run deleted nothing" kubectl -n "$ns" get deploy eddy
-out=$("$eddy" uninstall -n "$ns" --silent --timeout 1m)
+out=$("$eddy" uninstall -n "$ns" --silent --timeout 1m 2>&1)
 assert_contains "$out" "✔ Deployment/$ns/eddy deleted" "Deployment"
 assert_contains "$out" "✔ NetworkPolicy/$ns/allow-scraping deleted" "network policy"
 assert_contains "$out" "✔ GitRepository/$ns/cli finalizers deleted" "finalizers"
@@ -1021,9 +1021,9 @@ assert_eq green "$(kubectl -n "$apps" get configmap settings -o 'jsonpath={.data
 assert_fails "cluster role gone" kubectl get clusterrolebinding "cluster-reconciler-$ns"
 
 step "uninstall --keep-namespace"
-out=$("$eddy" install -n "$ns-keep" --components source-controller --timeout 2m)
+out=$("$eddy" install -n "$ns-keep" --components source-controller --timeout 2m 2>&1)
 assert_contains "$out" "✔ install finished" "second install"
-out=$("$eddy" uninstall -n "$ns-keep" --keep-namespace --silent)
+out=$("$eddy" uninstall -n "$ns-keep" --keep-namespace --silent 2>&1)
 assert_contains "$out" "✔ Deployment/$ns-keep/eddy deleted" "components deleted"
 assert_not_contains "$out" "Namespace/$ns-keep deleted" "namespace kept"
 assert_ok "the namespace stays" kubectl get namespace "$ns-keep"

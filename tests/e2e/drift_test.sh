@@ -262,7 +262,7 @@ retry 10 has_drift
 "$eddy" suspend kustomization grace -n "$ns" >/dev/null
 sleep 24
 assert_eq 4 "$(replicas web)" "kept past the grace period while suspended"
-out=$("$eddy" resume kustomization grace -n "$ns")
+out=$("$eddy" resume kustomization grace -n "$ns" 2>&1)
 assert_contains "$out" "✔ applied revision $(rev)" "resume"
 retry 10 healed
 

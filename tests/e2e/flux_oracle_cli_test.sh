@@ -10,7 +10,7 @@
 #    -A, --status-selector, --no-header, get all), export, tree, trace, stats, events (less the
 #    LAST SEEN ages): the same output from both.
 # 3. The real flux driving eddy's agent: reconcile source git, reconcile kustomization
-#    --with-source, suspend/resume (each CLI's lines compared), delete: each ends as with Flux.
+#    --with-source, suspend/resume (each CLI's stdout and stderr compared apart), delete: each ends as with Flux.
 # 4. build / diff kustomization: the same objects (compared sorted: helpers change the build
 #    order to Flux's) and the same diff lines, for maps and lists added, removed, renamed and
 #    reordered (dyff's report).
@@ -272,11 +272,9 @@ spec:
     checkout: {ref: {branch: main}}
     commit: {author: {name: bot, email: bot@example.com}}
 YAML
-# (flux writes its ► and ✔ lines on stderr, eddy on stdout: compared together)
 for verb in suspend "resume --wait=false"; do
     # shellcheck disable=SC2086 # the verb and its flag
-    assert_eq "$("$flux" $verb image update podinfo -n "$ns" 2>&1)" \
-        "$("$eddy" $verb image update podinfo -n "$ns" 2>&1)" "$verb image update"
+    same "$verb image update" $verb image update podinfo -n "$ns"
 done
 "$eddy" suspend image update podinfo -n "$ns" >/dev/null
 same "delete image update (no name)" delete image update -n "$ns"
@@ -290,9 +288,7 @@ same "get --status-selector (bad)" get kustomizations -n "$ns" --status-selector
 same "get --status-selector (bad, none listed)" get images policy -n "$ns" --status-selector ready
 same "get all --status-selector (bad)" get all -n "$ns" --status-selector ready
 same "resume a missing one" resume kustomization nothere -n "$ns"
-# (flux writes its ► and ✔ lines on stderr, eddy on stdout: compared together)
-assert_eq "$("$flux" resume kustomization nothere app -n "$ns" --wait=false 2>&1)" \
-    "$("$eddy" resume kustomization nothere app -n "$ns" --wait=false 2>&1)" "resume missing ones"
+same "resume missing ones" resume kustomization nothere app -n "$ns" --wait=false
 same "trace a missing one" trace configmap nothere -n "$ns"
 same "trace KIND/NAME missing" trace configmap/nothere -n "$ns"
 kubectl -n "$ns" delete --timeout=60s ocirepository/podinfo imagerepository/podinfo \
@@ -307,18 +303,26 @@ out=$("$flux" reconcile kustomization app -n "$ns" --with-source --timeout 90s 2
     fail "flux reconcile kustomization --with-source: $out"
 assert_contains "$out" "✔ applied revision $(rev)" "flux reconcile kustomization --with-source"
 assert_eq green "$(kubectl -n "$ns" get configmap settings -o 'jsonpath={.data.color}')" "applied"
-fo=$("$flux" suspend kustomization app -n "$ns" 2>&1)
+# streams CMD...: CMD's stdout, a "-- stderr --" line, then its stderr (each stream compared
+# as printed: progress lines belong on stderr); CMD's exit code.
+streams() {
+    local out rc=0
+    out=$("$@" 2>"$scratch/streams.err") || rc=$?
+    printf '%s\n-- stderr --\n%s\n' "$out" "$(<"$scratch/streams.err")"
+    return "$rc"
+}
+fo=$(streams "$flux" suspend kustomization app -n "$ns")
 assert_eq true "$(ksget app '{.spec.suspend}')" "flux suspend"
 same "get (suspended)" get kustomizations -n "$ns"
-fr=$("$flux" resume kustomization app -n "$ns" --timeout 90s 2>&1) || fail "flux resume: $fr"
+fr=$(streams "$flux" resume kustomization app -n "$ns" --timeout 90s) || fail "flux resume: $fr"
 assert_eq "" "$(ksget app '{.spec.suspend}')" "flux resume"
-eo=$("$eddy" suspend kustomization app -n "$ns" 2>&1)
-er=$("$eddy" resume kustomization app -n "$ns" --timeout 90s 2>&1)
+eo=$(streams "$eddy" suspend kustomization app -n "$ns")
+er=$(streams "$eddy" resume kustomization app -n "$ns" --timeout 90s)
 assert_eq "$fo" "$eo" "suspend's lines"
 assert_eq "$fr" "$er" "resume's lines"
 # flux reconcile says no "reconciliation completed" (flux resume does)
-fo=$("$flux" reconcile kustomization app -n "$ns" --timeout 90s 2>&1)
-eo=$("$eddy" reconcile kustomization app -n "$ns" --timeout 90s 2>&1)
+fo=$(streams "$flux" reconcile kustomization app -n "$ns" --timeout 90s)
+eo=$(streams "$eddy" reconcile kustomization app -n "$ns" --timeout 90s)
 assert_eq "$fo" "$eo" "reconcile's lines"
 same "stats" stats -n "$ns"
 

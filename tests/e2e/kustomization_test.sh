@@ -160,7 +160,7 @@ step "a change in Git: scaled, and what left Git is pruned (eddy reconcile --wit
 deployment 3 >"$work/deploy/web.yaml"
 rm "$work/deploy/settings.yaml"
 commit "scale, drop settings"
-out=$("$eddy" reconcile kustomization apps -n "$ns" --with-source)
+out=$("$eddy" reconcile kustomization apps -n "$ns" --with-source 2>&1)
 assert_contains "$out" "✔ fetched revision $(rev)" "source reconciled first"
 assert_contains "$out" "✔ applied revision $(rev)" "reconcile result"
 applied "$(rev)"
@@ -324,7 +324,7 @@ retry 10 bash -c "! kubectl -n $apps get widgets.v1.kse2e.eddy.dev w2 >/dev/null
 kubectl delete crd widgets.kse2e.eddy.dev >/dev/null
 
 step "eddy suspend, change by hand, eddy resume: back to Git"
-assert_contains "$("$eddy" suspend kustomization apps -n "$ns")" "✔ kustomization suspended" "suspend"
+assert_contains "$("$eddy" suspend kustomization apps -n "$ns" 2>&1)" "✔ kustomization suspended" "suspend"
 assert_eq true "$(ks '{.spec.suspend}')" "spec.suspend"
 # Flux's status of a suspended object: observedGeneration follows the generation the suspend
 # gave it (kstatus, a parent's health check, sees it current), Ready as it was.
@@ -339,7 +339,7 @@ sleep 1
 kubectl -n "$apps" scale deploy/web --replicas=5 >/dev/null
 sleep 2
 assert_eq 5 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "hand-made change kept while suspended"
-out=$("$eddy" resume kustomization apps -n "$ns")
+out=$("$eddy" resume kustomization apps -n "$ns" 2>&1)
 assert_contains "$out" "✔ applied revision $(rev)" "resume waits for the reconcile"
 assert_eq 3 "$(kubectl -n "$apps" get deploy web -o 'jsonpath={.spec.replicas}')" "replicas back to Git"
 

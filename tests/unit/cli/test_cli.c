@@ -3,7 +3,8 @@
  * with flux's global flags, the words that name Flux kinds, aligned tables, when a waited-on
  * object counts as Ready, failed or still in progress, and how `eddy logs` prints and filters
  * the agent's log entries (logs.c), the local directory of a nested Kustomization for build
- * and diff --recursive (diff.c), and install's --version and --cluster-domain checks.
+ * and diff --recursive (diff.c), install's --version and --cluster-domain checks, and that the
+ * progress lines go to stderr as flux's logger writes them, stdout keeping only a verb's data.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,8 +14,10 @@
 
 #include "cli/cli_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_parse_flags(void **state)
 {
@@ -494,6 +497,50 @@ static void test_install_checks(void **state)
     assert_true(ed_cli_dns_name(long_label));
 }
 
+/* The bytes written to the temporary file behind fd, which is then closed. */
+static char *slurp(FILE *f)
+{
+    static char buf[512];
+    rewind(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return strdup(buf);
+}
+
+static void test_progress_on_stderr(void **state)
+{
+    (void)state;
+    FILE *out = tmpfile(), *err = tmpfile();
+    assert_non_null(out);
+    assert_non_null(err);
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    dup2(fileno(out), STDOUT_FILENO);
+    dup2(fileno(err), STDERR_FILENO);
+    printf("data 1\n");
+    ed_cli_action("applying %s", "x");
+    ed_cli_generate("generating");
+    ed_cli_waiting("waiting");
+    ed_cli_success("done");
+    ed_cli_warning("careful");
+    ed_cli_failure("failed");
+    printf("data 2\n");
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, STDOUT_FILENO);
+    dup2(saved_err, STDERR_FILENO);
+    close(saved_out);
+    close(saved_err);
+    char *o = slurp(out), *e = slurp(err);
+    assert_string_equal(o, "data 1\ndata 2\n");
+    assert_string_equal(
+        e, "► applying x\n✚ generating\n◎ waiting\n✔ done\n⚠️ careful\n✗ failed\n");
+    free(o);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_human_duration),
         cmocka_unit_test(test_local_source_dir),
         cmocka_unit_test(test_install_checks),
+        cmocka_unit_test(test_progress_on_stderr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
