@@ -185,6 +185,7 @@ struct ks_args {
     bool recursive;            /* -r/--recursive */
     ed_cli_list local_sources; /* --local-sources Kind/namespace/name=DIR */
     const char *name;
+    char *clean_path; /* build's --path made absolute and clean, as flux builds it (owned) */
 };
 
 struct render {
@@ -392,11 +393,19 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
                                                  : ed_xstrdup(a->path);
     struct stat st;
     bool is_dir = stat(checked, &st) == 0 && S_ISDIR(st.st_mode);
-    if (!a->path || !is_dir)
+    if (!a->path || !is_dir) {
         ed_cli_failure("invalid resource path \"%s\"", checked);
-    free(checked);
-    if (!a->path || !is_dir)
+        free(checked);
         return 2;
+    }
+    /* build renders the path it checked, so that ./x/../app is ./app even when x does not
+     * exist; diff checks and renders the path as given, as flux diff does */
+    if (strcmp(verb, "build") == 0) {
+        a->clean_path = checked;
+        a->path = checked;
+    } else {
+        free(checked);
+    }
     /* flux's stringToString: each entry KEY=VALUE (Kind/namespace/name=DIR here). */
     for (int i = 0; i < a->local_sources.n; i++) {
         const char *item = a->local_sources.items[i], *eq = strchr(item, '=');
@@ -622,8 +631,10 @@ int ed_cli_build(int argc, char **argv)
 {
     struct ks_args a = {.g = ED_CLI_GLOBAL_INIT};
     int rc = parse_ks_args("build", argc, argv, &a, true);
-    if (rc)
+    if (rc) {
+        free(a.clean_path);
         return rc;
+    }
     /* The Kustomization must exist, as flux build requires; --dry-run does without it (and
      * without the cluster): the spec's fields are then not applied. */
     ed_kube *kube = NULL;
@@ -652,6 +663,7 @@ int ed_cli_build(int argc, char **argv)
     }
     ed_doc_free(ks);
     ed_kube_free(kube);
+    free(a.clean_path);
     if (rc) {
         render_free(&r);
         return rc;

@@ -1725,16 +1725,16 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *v;
     if ((v = str_at(obj, "/spec/interval")))
         ed_duration_parse(v, &interval, NULL);
+    if ((v = str_at(obj, "/spec/retryInterval")))
+        ed_duration_parse(v, &retry, NULL);
+    if (retry <= 0)
+        retry = interval;
     /* Flux parses the custom health checks first: a broken expression is a configuration
      * error, terminal until the spec changes. */
     if (ed_ks_exprs_parse(obj, &exprs, &err) != 0) {
         invalid_cel(&out, &err);
         goto status;
     }
-    if ((v = str_at(obj, "/spec/retryInterval")))
-        ed_duration_parse(v, &retry, NULL);
-    if (retry <= 0)
-        retry = interval;
     timeout = ks_timeout(obj);
 
     /* 3. Source. */
@@ -2073,9 +2073,14 @@ status:
     record_event(c, obj, &out, interval);
     if (!out.ok) {
         memo_forget(c, key);
-        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "kustomization", "name", name,
-               "namespace", ns, "revision", out.revision ? out.revision : "", "error", out.message,
-               NULL);
+        /* Flux's line: how long the reconcile took and when it is tried again (a stalled
+         * object too: Flux's retry interval, though eddy waits for the spec to change) */
+        char took[32], next[32], msg[128];
+        ed_duration_string(ed_time_mono_ns() - out.started_ns, took);
+        ed_duration_string(retry * ED_NS_PER_MS, next);
+        snprintf(msg, sizeof(msg), "Reconciliation failed after %s, next try in %s", took, next);
+        ed_log(ED_LOG_ERROR, msg, "controller", "kustomization", "name", name, "namespace", ns,
+               "revision", out.revision ? out.revision : "", "error", out.message, NULL);
         /* Retry after retryInterval, as Flux does, rather than the short error backoff; a
          * stalled object waits for its spec to change. */
         *requeue_after_ms = out.stalled ? 0 : retry;

@@ -517,10 +517,30 @@ int ed_label_selector_parse_kyaml(const char *text, ed_label_selector **out, ed_
     return parse(text, true, out, err);
 }
 
+/* A label's value as text. kustomize reads labels through JSON into strings, so a value YAML
+ * typed as a number or boolean (`a: 1`, `b: true`, `c: 0x10`) is compared as the text it
+ * prints ("1", "true", "16"); NULL for a collection. Owned by text. */
+static const char *label_text(const ed_node *value, ed_buf *text)
+{
+    const char *s = ed_node_str(value);
+    if (s || !value)
+        return s;
+    ed_node_kind kind = ed_node_kind_of(value);
+    if (kind != ED_NODE_INT && kind != ED_NODE_BOOL && kind != ED_NODE_FLOAT)
+        return NULL;
+    if (ed_node_to_yaml(value, text) != 0 || !text->data)
+        return NULL;
+    while (text->len && text->data[text->len - 1] == '\n')
+        text->data[--text->len] = '\0';
+    return text->data;
+}
+
 static bool requirement_matches(const struct requirement *r, const ed_node *labels)
 {
-    const char *v = ed_node_str(ed_node_get(labels, r->key));
+    ed_buf text = ED_BUF_INIT(64);
+    const char *v = label_text(ed_node_get(labels, r->key), &text);
     bool has = ed_node_get(labels, r->key) != NULL;
+    bool matches = false;
     bool listed = false;
     for (size_t i = 0; v && i < r->nvalues; i++)
         listed = listed || strcmp(r->values[i], v) == 0;
@@ -528,21 +548,26 @@ static bool requirement_matches(const struct requirement *r, const ed_node *labe
     switch (r->op) {
     case OP_IN:
     case OP_EQ:
-        return has && listed;
+        matches = has && listed;
+        break;
     case OP_NOTIN:
     case OP_NE:
-        return !has || !listed;
+        matches = !has || !listed;
+        break;
     case OP_EXISTS:
-        return has;
+        matches = has;
+        break;
     case OP_NOT_EXISTS:
-        return !has;
+        matches = !has;
+        break;
     case OP_GT:
     case OP_LT:
-        if (!v || !parse_int(v, &have) || r->nvalues != 1 || !parse_int(r->values[0], &want))
-            return false;
-        return r->op == OP_GT ? have > want : have < want;
+        matches = v && parse_int(v, &have) && r->nvalues == 1 && parse_int(r->values[0], &want) &&
+                  (r->op == OP_GT ? have > want : have < want);
+        break;
     }
-    return false;
+    ed_buf_free(&text);
+    return matches;
 }
 
 bool ed_label_selector_matches(const ed_label_selector *sel, const ed_node *labels)

@@ -333,8 +333,17 @@ sorted() {
 docs = [d.strip() for d in ("\n" + sys.stdin.read()).split("\n---\n") if d.strip()]
 print("\n---\n".join(sorted(docs)))'
 }
-assert_eq "$(sorted "$flux" build kustomization app -n "$ns" --path "$work/app")" \
-    "$(sorted "$eddy" build kustomization app -n "$ns" --path "$work/app")" "build kustomization"
+built=$(sorted "$flux" build kustomization app -n "$ns" --path "$work/app")
+assert_contains "$built" "kind: ConfigMap" "flux build's objects"
+assert_eq "$built" "$(sorted "$eddy" build kustomization app -n "$ns" --path "$work/app")" \
+    "build kustomization"
+# build cleans the path before it looks (Go's filepath.Clean): through a directory that does
+# not exist, ./nothere/.. is the directory above it, in flux and in eddy
+[ ! -e "$work/nothere" ] || fail "$work/nothere exists"
+assert_eq "$built" "$(sorted "$flux" build kustomization app -n "$ns" --path "$work/nothere/../app")" \
+    "flux build through a missing directory"
+assert_eq "$built" "$(sorted "$eddy" build kustomization app -n "$ns" --path "$work/nothere/../app")" \
+    "eddy build through a missing directory"
 sed -i 's/green/red/' "$work/app/cm.yaml"
 same "diff kustomization" diff kustomization app -n "$ns" --path "$work/app"
 git -C "$work" checkout -q app/cm.yaml

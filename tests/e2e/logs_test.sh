@@ -52,12 +52,15 @@ revision=$(rev)
 step "the agent's entries carry Flux's keys"
 has_line "$(cat "$scratch/ctl.log")" '"controller":"kustomization","controllerGroup":"kustomize.toolkit.fluxcd.io","controllerKind":"Kustomization","name":"app"' "controllerKind"
 has_line "$(cat "$scratch/ctl.log")" '"msg":"Applied revision: [^"]*".*"reconcileID":"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"\}$' "reconcileID"
+# a failure as kustomize-controller logs it: error level, its duration and the retry interval
+# (ks_lib's retryInterval, 3s) in the message, the revision and the error as keys
+has_line "$(cat "$scratch/ctl.log")" '^\{"level":"error",.*"msg":"Reconciliation failed after [0-9.]+(ns|µs|ms|s|m[0-9.]+s), next try in 3s",.*"name":"broken",.*"revision":"[^"]+",.*"error":"kustomization path not found' "Flux's failure line"
 
 step "the entries about the objects of -n's namespace, one a line"
 out=$(logs -n "$ns")
 has_line "$out" "^20[0-9-]+T[0-9:.]+Z info Kustomization/app\.$ns - Applied revision: $revision\$" "applied"
 has_line "$out" "^[^ ]+ info GitRepository/logs\.$ns - stored artifact for revision" "artifact"
-has_line "$out" "^[^ ]+ error Kustomization/broken\.$ns - reconciliation failed: kustomization path not found" "failure"
+has_line "$out" "^[^ ]+ error Kustomization/broken\.$ns - Reconciliation failed after [^,]+, next try in 3s: kustomization path not found" "failure"
 assert_not_contains "$out" "starting eddy controller" "the agent's own entries without -A"
 assert_not_contains "$out" '{"level"' "raw entries"
 
@@ -70,7 +73,7 @@ assert_contains "$out" "Kustomization/app.$ns - Applied revision" "--name app"
 assert_not_contains "$out" "broken" "--name app"
 assert_not_contains "$out" "GitRepository/" "--kind Kustomization"
 out=$(logs -n "$ns" --level error)
-assert_contains "$out" "error Kustomization/broken.$ns - reconciliation failed" "--level error"
+assert_contains "$out" "error Kustomization/broken.$ns - Reconciliation failed after" "--level error"
 assert_not_contains "$out" " info " "--level error"
 assert_eq "" "$(logs -n default --kind Kustomization)" "another namespace's entries"
 
