@@ -339,5 +339,8 @@ bool ed_str_has_suffix(const char *s, const char *suffix);
 bool ed_utf8_valid(const char *s);
 /* The value of hexadecimal digit c (either case), or -1 when c is not one. */
 int ed_hex_digit(char c);
+/* The reason phrase Go's net/http gives an HTTP status (http.StatusText), which the messages of
+ * Flux's clients quote; "" for a code it does not name. */
+const char *ed_http_status_text(long code);
 
 #endif

@@ -770,34 +770,6 @@ static void go_value(ed_buf *b, const ed_node *n, int depth)
     }
 }
 
-/* Go's http.StatusText for the statuses a registry gives. */
-static const char *status_text(long status)
-{
-    static const struct {
-        long code;
-        const char *text;
-    } texts[] = {{400, "Bad Request"},
-                 {401, "Unauthorized"},
-                 {403, "Forbidden"},
-                 {404, "Not Found"},
-                 {405, "Method Not Allowed"},
-                 {407, "Proxy Authentication Required"},
-                 {408, "Request Timeout"},
-                 {409, "Conflict"},
-                 {413, "Request Entity Too Large"},
-                 {416, "Requested Range Not Satisfiable"},
-                 {429, "Too Many Requests"},
-                 {500, "Internal Server Error"},
-                 {501, "Not Implemented"},
-                 {502, "Bad Gateway"},
-                 {503, "Service Unavailable"},
-                 {504, "Gateway Timeout"}};
-    for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++)
-        if (texts[k].code == status)
-            return texts[k].text;
-    return "";
-}
-
 /* url with its query as go-containerregistry redacts it for a message: keys sorted, each value
  * REDACTED unless the key is one of the registry API's own (n, last, digest, ...). */
 static void redacted_url(ed_buf *b, const char *url)
@@ -870,7 +842,7 @@ static int status_error(long status, const struct reply *r, const ed_registry_op
         }
     }
     if (!nerr) {
-        ed_buf_printf(&msg, "unexpected status code %ld %s", status, status_text(status));
+        ed_buf_printf(&msg, "unexpected status code %ld %s", status, ed_http_status_text(status));
         if (r->body.len)
             ed_buf_printf(&msg, ": %.*s", (int)(r->body.len > 65536 ? 65536 : r->body.len),
                           r->body.data);

@@ -49,31 +49,6 @@ static size_t on_body(char *p, size_t size, size_t n, void *user)
     return ed_buf_append(b, p, size * n) == 0 ? size * n : 0; /* 0: past the cap, abort */
 }
 
-/* The reason phrase Go's net/http gives a status (kustomize's message quotes it). */
-static const char *status_text(long code)
-{
-    static const struct {
-        long code;
-        const char *text;
-    } texts[] = {{400, "Bad Request"},
-                 {401, "Unauthorized"},
-                 {403, "Forbidden"},
-                 {404, "Not Found"},
-                 {405, "Method Not Allowed"},
-                 {408, "Request Timeout"},
-                 {410, "Gone"},
-                 {429, "Too Many Requests"},
-                 {500, "Internal Server Error"},
-                 {501, "Not Implemented"},
-                 {502, "Bad Gateway"},
-                 {503, "Service Unavailable"},
-                 {504, "Gateway Timeout"}};
-    for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++)
-        if (texts[i].code == code)
-            return texts[i].text;
-    return "";
-}
-
 int ed_source_remote_file(const char *url, size_t max, int64_t timeout_ms, char **data, size_t *len,
                           ed_err *err)
 {
@@ -111,7 +86,8 @@ int ed_source_remote_file(const char *url, size_t max, int64_t timeout_ms, char 
     if (rc == 0) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         if (status < 200 || status > 299)
-            rc = ed_err_set(err, ED_ENOTFOUND, "status code %ld (%s)", status, status_text(status));
+            rc = ed_err_set(err, ED_ENOTFOUND, "status code %ld (%s)", status,
+                            ed_http_status_text(status));
     }
     curl_easy_cleanup(h);
     if (rc == 0) {

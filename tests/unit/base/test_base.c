@@ -374,6 +374,13 @@ static void test_strings(void **state)
     assert_int_equal(ed_hex_digit('F'), 15);
     assert_int_equal(ed_hex_digit('g'), -1);
     assert_int_equal(ed_hex_digit('\0'), -1);
+    /* Go's http.StatusText, which Flux's messages quote */
+    assert_string_equal(ed_http_status_text(404), "Not Found");
+    assert_string_equal(ed_http_status_text(410), "Gone");
+    assert_string_equal(ed_http_status_text(413), "Request Entity Too Large");
+    assert_string_equal(ed_http_status_text(418), "I'm a teapot");
+    assert_string_equal(ed_http_status_text(511), "Network Authentication Required");
+    assert_string_equal(ed_http_status_text(299), "");
     char *s = ed_xasprintf("%s_%s_%s_%s", "default", "web", "apps", "Deployment");
     assert_string_equal(s, "default_web_apps_Deployment");
     free(s);
