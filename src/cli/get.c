@@ -101,6 +101,12 @@ static char *with_drift(const char *ready_msg, const char *drift)
     return s;
 }
 
+/* Flux's Bucket: eddy's agent does not reconcile it, but flux's get all and get sources all
+ * list it (between OCI and Git) when its CRD is installed, as eddy's do. */
+static const ed_cli_kind bucket = {
+    "source.toolkit.fluxcd.io/v1", "Bucket", "source bucket", "buckets.source.toolkit.fluxcd.io",
+    "source-controller",           true};
+
 /* The cells of obj's row; name is the NAME cell (the caller's buffer). owned[0..1] receive
  * strings the caller frees (or NULL). As flux: an object without a Ready condition is "False",
  * "waiting to be reconciled"; the commits and digests in a source's or Kustomization's
@@ -119,7 +125,10 @@ static void row_of(const ed_cli_kind *k, const ed_node *o, const char *name, con
     }
     row[0] = ed_node_path_str(o, "/metadata/namespace");
     row[1] = name;
-    row[2] = ed_cli_revision(k, o);
+    row[2] =
+        k == &bucket ? ed_node_path_str(o, "/status/artifact/revision") : ed_cli_revision(k, o);
+    if (!row[2])
+        row[2] = "";
     row[3] = suspended ? "True" : "False";
     row[4] = ready;
     row[5] = msg ? msg : "";
@@ -127,7 +136,8 @@ static void row_of(const ed_cli_kind *k, const ed_node *o, const char *name, con
     const char *drift = ed_cli_cond(o, "Drifted", "/message");
     if (drifted && strcmp(drifted, "True") == 0 && drift)
         row[5] = owned[0] = with_drift(msg, drift);
-    if (k == &ed_cli_gitrepository || k == &ed_cli_ocirepository || k == &ed_cli_kustomization) {
+    if (k == &ed_cli_gitrepository || k == &ed_cli_ocirepository || k == &bucket ||
+        k == &ed_cli_kustomization) {
         char *m = ed_cli_truncate_hex(row[5]);
         free(owned[0]);
         row[5] = owned[0] = m;
@@ -328,19 +338,16 @@ static int watch(ed_kube *kube, const ed_cli_kind *k, const struct get_opts *o)
 
 /* ---- the verb ---- */
 
-/* flux get all's order: sources all (OCI before Git, as flux's), images all, then the
+/* flux get all's order: sources all (OCI, Bucket, Git, as flux's), images all, then the
  * Kustomizations. */
-static const ed_cli_kind *const all_kinds[] = {&ed_cli_ocirepository,
-                                               &ed_cli_gitrepository,
-                                               &ed_cli_imagerepository,
-                                               &ed_cli_imagepolicy,
-                                               &ed_cli_imageupdate,
-                                               &ed_cli_kustomization,
-                                               NULL};
+static const ed_cli_kind *const all_kinds[] = {&ed_cli_ocirepository, &bucket,
+                                               &ed_cli_gitrepository, &ed_cli_imagerepository,
+                                               &ed_cli_imagepolicy,   &ed_cli_imageupdate,
+                                               &ed_cli_kustomization, NULL};
 static const ed_cli_kind *const image_kinds[] = {&ed_cli_imagerepository, &ed_cli_imagepolicy,
                                                  &ed_cli_imageupdate, NULL};
-static const ed_cli_kind *const source_kinds[] = {&ed_cli_ocirepository, &ed_cli_gitrepository,
-                                                  NULL};
+static const ed_cli_kind *const source_kinds[] = {&ed_cli_ocirepository, &bucket,
+                                                  &ed_cli_gitrepository, NULL};
 
 /* "all", "sources all", "images all": the kinds; NULL otherwise. */
 static const ed_cli_kind *const *group_of(char **pos, int npos, int *used)

@@ -16,6 +16,7 @@
 #    reordered (dyff's report).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+. "$EDDY_ROOT/tests/e2e/flux_lib.sh"
 
 flux=${FLUX_BIN:-$EDDY_ROOT/.bin/flux}
 [ -x "$flux" ] || fail "no $flux: run hack/flux/build (scripts/setup does)"
@@ -278,6 +279,15 @@ for verb in suspend "resume --wait=false"; do
 done
 "$eddy" suspend image update podinfo -n "$ns" >/dev/null
 same "delete image update (no name)" delete image update -n "$ns"
+# Flux's Bucket CRD (the other oracle tests install it too, so the order of the tests decided
+# what flux listed) and a Bucket no controller reconciles: flux lists it between OCI and Git.
+flux_bucket_crd
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: Bucket
+metadata: {name: drop}
+spec: {interval: 10m, bucketName: drop, endpoint: 127.0.0.1:9}
+YAML
 same "get sources all" get sources all -n "$ns"
 same "get all (OCI and Git)" get all -n "$ns"
 same "get all NAME" get all nothere -n "$ns"
