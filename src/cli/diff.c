@@ -1335,6 +1335,26 @@ static const char *list_identifier(const ed_node *a, const ed_node *b)
     return NULL;
 }
 
+/* A list's own change at path: its order change (from, the common entries in a's order, when
+ * not NULL, against to, in b's), then the removed and the added entries; 1 when there was any
+ * to print, else 0. */
+static int print_list_change(FILE *o, const char *path, const ed_node **from, const ed_node **to,
+                             size_t ncommon, const ed_node *removed, const ed_node *added)
+{
+    if (!from && !ed_node_len(removed) && !ed_node_len(added))
+        return 0;
+    ed_buf blocks[3] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
+    size_t nblocks = 0;
+    if (from)
+        append_order_change(&blocks[nblocks++], from, to, ncommon);
+    if (ed_node_len(removed))
+        append_group(&blocks[nblocks++], removed, false);
+    if (ed_node_len(added))
+        append_group(&blocks[nblocks++], added, true);
+    print_change(o, path, blocks, nblocks);
+    return 1;
+}
+
 /* The entry of list named name by field id, or NULL. */
 static const ed_node *entry_named(const ed_node *list, const char *id, const char *name)
 {
@@ -1372,19 +1392,7 @@ static int diff_named_lists(FILE *o, const char *path, const ed_node *a, const e
     bool moved = false;
     for (size_t i = 0; i < common && !moved; i++)
         moved = strcmp(ed_node_scalar_text(from[i]), ed_node_scalar_text(to[i])) != 0;
-    int n = 0;
-    if (moved || ed_node_len(removed) || ed_node_len(added)) {
-        ed_buf blocks[3] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
-        size_t nblocks = 0;
-        if (moved)
-            append_order_change(&blocks[nblocks++], from, to, common);
-        if (ed_node_len(removed))
-            append_group(&blocks[nblocks++], removed, false);
-        if (ed_node_len(added))
-            append_group(&blocks[nblocks++], added, true);
-        print_change(o, path, blocks, nblocks);
-        n++;
-    }
+    int n = print_list_change(o, path, moved ? from : NULL, to, common, removed, added);
     for (size_t i = 0; i < na; i++) {
         const ed_node *e = ed_node_at(a, i);
         const char *name = ed_node_scalar_text(ed_node_get(e, id));
@@ -1447,19 +1455,7 @@ static int diff_simple_lists(FILE *o, const char *path, const ed_node *a, const 
     bool moved = false;
     for (size_t i = 0; nfrom == nto && i < nfrom && !moved; i++)
         moved = !ed_node_equal(from[i], to[i]);
-    int n = 0;
-    if (moved || ed_node_len(removed) || ed_node_len(added)) {
-        ed_buf blocks[3] = {ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20), ED_BUF_INIT(64 << 20)};
-        size_t nblocks = 0;
-        if (moved)
-            append_order_change(&blocks[nblocks++], from, to, nfrom);
-        if (ed_node_len(removed))
-            append_group(&blocks[nblocks++], removed, false);
-        if (ed_node_len(added))
-            append_group(&blocks[nblocks++], added, true);
-        print_change(o, path, blocks, nblocks);
-        n = 1;
-    }
+    int n = print_list_change(o, path, moved ? from : NULL, to, nfrom, removed, added);
     free(from);
     free(to);
     ed_doc_free(scratch);
