@@ -18,6 +18,34 @@ flux_bucket_crd() {
         crd/buckets.source.toolkit.fluxcd.io >/dev/null
 }
 
+# flux_pair NS SHARD [SPEC-YAML]: in NS, the GitRepository $repo (of $EDDY_GIT_HTTP_URL, Secret
+# git-auth) on both shards and the Kustomization app of its ./app on SHARD (prune, timeout 30s,
+# targetNamespace NS-t), with more spec fields (YAML lines, indented by two spaces).
+flux_pair() {
+    kubectl -n "$1" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $repo, labels: {shard: both}}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/$repo.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: app, labels: {shard: $2}}
+spec:
+  interval: 10m
+  path: ./app
+  prune: true
+  timeout: 30s
+  targetNamespace: $1-t
+  sourceRef: {kind: GitRepository, name: $repo}
+${3:-}
+YAML
+}
+
 # flux_start [ARGS...]: start Flux's kustomize-controller (bg_start name flux-kc, its JSON log
 # in $EDDY_E2E_SCRATCH/flux-kc.log) on shard flux, with extra ARGS. Its runtime namespace is
 # $FLUX_NS (default flux-system, created when missing). It has no --kubeconfig flag: it reads

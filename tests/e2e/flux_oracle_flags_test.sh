@@ -55,31 +55,9 @@ YAML
     done
     kubectl -n "$n" create secret generic sops-fallback \
         --from-file=identity.agekey="$fx/identity.agekey" >/dev/null
-    kubectl -n "$n" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: $repo, labels: {shard: both}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$repo.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
-YAML
     shard=eddy
     [ "$n" = "$nsf" ] && shard=flux
-    kubectl -n "$n" apply -f - >/dev/null <<YAML
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: app, labels: {shard: $shard}}
-spec:
-  interval: 10m
-  path: ./app
-  prune: true
-  timeout: 30s
-  targetNamespace: $n-t
-  sourceRef: {kind: GitRepository, name: $repo}
-  decryption: {provider: sops}
-YAML
+    flux_pair "$n" "$shard" '  decryption: {provider: sops}'
 done
 
 flags=(--override-manager=helm --custom-apply-stage-kinds=Service --sops-age-secret=sops-fallback)

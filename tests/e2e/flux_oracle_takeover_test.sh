@@ -40,30 +40,9 @@ commit "take-over"
 
 for n in "$nse" "$nsf"; do
     new_namespace "$n-t"
-    kubectl -n "$n" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: $repo, labels: {shard: both}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$repo.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
-YAML
     shard=eddy
     [ "$n" = "$nsf" ] && shard=flux
-    kubectl -n "$n" apply -f - >/dev/null <<YAML
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: app, labels: {shard: $shard}}
-spec:
-  interval: 10m
-  path: ./app
-  prune: true
-  timeout: 30s
-  targetNamespace: $n-t
-  sourceRef: {kind: GitRepository, name: $repo}
-YAML
+    flux_pair "$n" "$shard"
 done
 
 FLUX_NS=$nsf flux_start --override-manager=helm
