@@ -266,6 +266,7 @@ struct create_run {
     ed_doc *obj;
     ed_doc *secret;     /* or NULL */
     ed_cli_list labels; /* --label KEY=VALUE */
+    const char *name;   /* the object's, or NULL when none was given */
 };
 
 /* The start of every create's output: flux's "generating <what>" line (not with --export), and
@@ -312,6 +313,20 @@ static int finish_create(struct create_run *r)
     return rc;
 }
 
+/* flux create's check of the new object's name: ^[a-z0-9]([a-z0-9\-]){0,61}[a-z0-9]$ (so two
+ * characters at least). */
+static bool valid_object_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 2 || n > 63 || name[0] == '-' || name[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+              name[i] == '-'))
+            return false;
+    return true;
+}
+
 /* Parse a create's flags, and the ones every create takes as flux's persistent flags (--export,
  * and with labels --label into r->labels); the name is argv[0], and nothing else may stand
  * alone. */
@@ -328,7 +343,25 @@ static int parse_create(struct create_run *r, int argc, char **argv, const ed_cl
     all[n] = (ed_cli_flag){"export", 0, ED_CLI_FLAG_BOOL, &r->export_only};
     int rc = ed_cli_parse_flags(argc, argv, all, &r->g);
     free(all);
-    return rc;
+    if (rc)
+        return rc;
+    /* As flux: its flag library prints a deprecated flag's notice on stdout as it reads the
+     * flag (so before the YAML of --export too); the name is checked after the flags. */
+    for (const ed_cli_flag *f = flags; f->name; f++)
+        if (strcmp(f->name, "validation") == 0 && *(const char **)f->dst)
+            printf("Flag --validation has been deprecated, this arg is no longer used, all "
+                   "resources are validated using server-side apply dry-run\n");
+    if (!r->name) {
+        ed_cli_failure("name is required"); /* flux's words, for every create */
+        return 2;
+    }
+    if (!valid_object_name(r->name)) {
+        ed_cli_failure("name '%s' is invalid, it should adhere to standard defined in RFC 1123, "
+                       "the name can only contain alphanumeric characters or '-'",
+                       r->name);
+        return 2;
+    }
+    return 0;
 }
 
 /* Whether value is one of the NULL-terminated list. */
@@ -808,11 +841,6 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
     int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
         return rc;
-    /* On stdout when the flags are read, as flux's flag library prints it (so before the
-     * YAML of --export too). */
-    if (f.validation)
-        printf("Flag --validation has been deprecated, this arg is no longer used, all "
-               "resources are validated using server-side apply dry-run\n");
     if (!f.source) {
         ed_cli_failure("source is required");
         return 2;
@@ -1071,20 +1099,6 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
 
 /* ---- the verbs ---- */
 
-/* flux create's check of the new object's name: ^[a-z0-9]([a-z0-9\-]){0,61}[a-z0-9]$ (so two
- * characters at least). */
-static bool valid_object_name(const char *name)
-{
-    size_t n = strlen(name);
-    if (n < 2 || n > 63 || name[0] == '-' || name[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-              name[i] == '-'))
-            return false;
-    return true;
-}
-
 int ed_cli_create(int argc, char **argv)
 {
     struct create_run r = {.g = ED_CLI_GLOBAL_INIT};
@@ -1103,19 +1117,12 @@ int ed_cli_create(int argc, char **argv)
                        argc > 1 ? argv[1] : "missing kind");
         return 2;
     }
-    if (nwords <= used) {
-        ed_cli_failure("name is required"); /* flux's words, for every create */
-        return 2;
-    }
-    const char *name = argv[1 + used];
-    if (!valid_object_name(name)) {
-        ed_cli_failure("name '%s' is invalid, it should adhere to standard defined in RFC 1123, "
-                       "the name can only contain alphanumeric characters or '-'",
-                       name);
-        return 2;
-    }
-    int sub_argc = argc - used - 1;
-    char **sub_argv = argv + used + 1; /* sub_argv[0] is the name, skipped like a verb */
+    /* The name is checked after the flags (parse_create), as flux's flag errors come first. */
+    const char *name = nwords > used ? argv[1 + used] : NULL;
+    r.name = name;
+    int sub_argc = argc - used - (name ? 1 : 0);
+    char **sub_argv = argv + used + (name ? 1 : 0); /* sub_argv[0], the name or the kind's last
+                                                       word, is skipped like a verb */
     int rc;
     if (secret)
         rc = create_secret_git(&r, name, sub_argc, sub_argv);

@@ -92,6 +92,12 @@ create source git xx --url ftp://h/r --branch main --export
 create source git xx --url https://h/r --branch main --interval bogus --export
 create source git x --url https://h/r --branch main --export
 create source git Bad_Name --url https://h/r --branch main --export
+create source git --export -ab
+create source git Bad_Name -ab --export
+create ks --validation client --export
+create ks Bad_Name --validation client --export
+create secret git --export -ab
+create image policy --bogus --export
 create source oci xx --export
 create source oci xx --url oci://h/r --export
 create source oci xx --url oci://h/r --tag t --verify-provider notation --export
