@@ -23,6 +23,7 @@ by a Python regular expression searched in "METHOD TARGET" ("GET /api/v1/namespa
                               the connection closes (the client cannot know it was done)
         "status"              an HTTP status S (429, 500, 503...) with a Kubernetes Status body
                               and, when retry_after is set, a Retry-After header
+        "delay"               the request is held for "seconds" (a float), then forwarded
       Rules are tried in the order they were added; the first with matches left applies.
   POST /cut    {"match": RE, "after_events": K, "count": N, "mid_line": true}
       The next N matching watch streams (-1, the default: all) are cut after K events (lines):
@@ -34,7 +35,10 @@ by a Python regular expression searched in "METHOD TARGET" ("GET /api/v1/namespa
   POST /reset  clears rules, cuts and the request log
   GET  /count?match=RE   {"count": N, "faulted": F}: requests seen (since the last reset) that
       match RE, and how many of them got a fault
-  GET  /log    the request log: [{"seq", "method", "target", "version", "fault"}...]
+  GET  /overlap?match=RE   {"overlap": N}: the most requests matching RE (since the last
+      reset) that were in the proxy at one time, from their arrival to their reply's end
+  GET  /log    the request log: [{"seq", "method", "target", "version", "fault", "start",
+      "end"}...] (start and end: the proxy's monotonic clock; end null while in flight)
 
 HTTP/1.1 only (no Upgrade: exec, attach and port-forward do not pass). Standard library only.
 Stops on SIGTERM or SIGINT and removes its working files (unless --workdir named them).
@@ -93,7 +97,7 @@ class State:
         with self.lock:
             self.seq += 1
             e = {"seq": self.seq, "method": method, "target": target, "version": version,
-                 "fault": None}
+                 "fault": None, "start": time.monotonic(), "end": None}
             self.entries.append(e)
             return e
 
@@ -271,11 +275,23 @@ class Client:
 
     def handle(self, method, target, version, headers, body):
         """Serve one request; False when the connection must close."""
-        line = f"{method} {target}"
         entry = STATE.record(method, target, version)
+        try:
+            return self.serve_one(entry, method, target, version, headers, body)
+        finally:
+            with STATE.lock:
+                entry["end"] = time.monotonic()
+
+    def serve_one(self, entry, method, target, version, headers, body):
+        line = f"{method} {target}"
         wants_close = version == "HTTP/1.0" or any(
             n.lower() == "connection" and "close" in v.lower() for n, v in headers)
         rule = STATE.take(STATE.rules, line)
+        if rule and rule["action"] == "delay":
+            entry["fault"] = f"delay {rule['seconds']}"
+            log(f"#{entry['seq']} {line} -> held {rule['seconds']}s")
+            time.sleep(rule["seconds"])
+            rule = None
         if rule:
             entry["fault"] = rule["action"] if rule["action"] != "status" else str(rule["status"])
             log(f"#{entry['seq']} {line} -> fault {entry['fault']}")
@@ -497,6 +513,23 @@ def control_handler(proxy):
                     hits = [e for e in STATE.entries if r.search(f"{e['method']} {e['target']}")]
                     return self.reply(200, {"count": len(hits),
                                             "faulted": sum(1 for e in hits if e["fault"])})
+            if u.path == "/overlap":
+                try:
+                    r = re.compile(q.get("match", [""])[0])
+                except re.error as e:
+                    return self.reply(400, {"error": str(e)})
+                now = time.monotonic()
+                with STATE.lock:
+                    spans = [(e["start"], e["end"] if e["end"] is not None else now)
+                             for e in STATE.entries if r.search(f"{e['method']} {e['target']}")]
+                # a sweep over arrivals (+1) and ends (-1); at a tie the end goes first
+                points = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans],
+                                key=lambda p: (p[0], p[1]))
+                most = cur = 0
+                for _, d in points:
+                    cur += d
+                    most = max(most, cur)
+                return self.reply(200, {"overlap": most})
             if u.path == "/log":
                 with STATE.lock:
                     return self.reply(200, list(STATE.entries))
@@ -507,10 +540,11 @@ def control_handler(proxy):
                 b = self.body()
                 if self.path == "/fault":
                     action = b.get("action", "drop")
-                    if action not in ("drop", "drop-after-forward", "status"):
+                    if action not in ("drop", "drop-after-forward", "status", "delay"):
                         raise ValueError(f"unknown action {action}")
                     rule = {"re": re.compile(b["match"]), "action": action,
                             "status": int(b.get("status", 500)),
+                            "seconds": float(b.get("seconds", 0)),
                             "retry_after": b.get("retry_after"),
                             "left": int(b.get("count", 1)), "used": 0}
                     n = STATE.add(STATE.rules, rule)
