@@ -11,7 +11,8 @@
 # how many times a failure was retried (history's totalReconciliations of a failure).
 #
 # The cases: success with and without wait (Healthy), a manifest the API server rejects, a
-# missing path, a kustomize error, a health check of a missing object (timeout), dependsOn a
+# missing path, a kustomize error, a health check of a missing object (timeout), a failed Job
+# under wait (the health check fails early, before its timeout), dependsOn a
 # Kustomization that is not ready, a source that does not exist, suspend, a serviceAccountName
 # of a missing account, a missing postBuild.substituteFrom ConfigMap (optional and not); then a
 # second commit: prune (the Event's change set), an immutable field changed with and without
@@ -43,6 +44,19 @@ printf 'apiVersion: v1\nkind: Service\nmetadata: {name: rejected-svc}\nspec:\n  
 printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [absent.yaml]\n' |
     put kerr/kustomization.yaml
 cm hc-a | put hc/cm.yaml
+# (the simulated node fails the Job's Pod: fakenode.eddy.dev/state)
+put jobfail/job.yaml <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {annotations: {fakenode.eddy.dev/state: fail}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: busybox}]
+YAML
 cm dep-a | put dep/cm.yaml
 cm susp-a | put susp/cm.yaml
 cm sa-a | put sa/cm.yaml
@@ -94,6 +108,7 @@ pair nopath ./missing
 pair kerr ./kerr
 TIMEOUT=6s pair hc ./hc "  healthChecks: [{apiVersion: v1, kind: ConfigMap, name: absent, namespace: $nse-t}]"
 pair dep ./dep "  dependsOn: [{name: nopath}]"
+TIMEOUT=2m pair jobfail ./jobfail "  wait: true"
 SRC=absent pair nosrc ./ok
 pair susp ./susp "  suspend: true"
 pair sa ./sa "  serviceAccountName: absent"
@@ -204,10 +219,13 @@ compare() {
 step "first commit: status, conditions and Events the same as Flux's"
 rev1=$(rev)
 SAME_WITHIN=40 compare hc
-for k in ok wait rejected nopath kerr nosrc sa subst substopt prune force noforce \
+for k in ok wait rejected nopath kerr jobfail nosrc sa subst substopt prune force noforce \
     deldelete delorphan delmirror; do
     compare "$k"
 done
+assert_contains "$(ns=$nse ready_message jobfail)" \
+    "failed early due to stalled resources: [Job/$nse-t/migrate status: 'Failed']" \
+    "the failed Job's health check fails early"
 # dependsOn is told once nopath failed; suspend only has its finalizer.
 compare dep
 compare susp
