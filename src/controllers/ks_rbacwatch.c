@@ -11,8 +11,9 @@
  * not make an impersonating Kustomization's reconcile a no-op.
  *
  * The four informers start with the first reconcile of an impersonating Kustomization, so a
- * cluster where none impersonates (and any follower) never watches RBAC; what their first list
- * reports is the starting state, not a change.
+ * cluster where none impersonates (and any follower) never watches RBAC, and end when the last
+ * one no longer does (its reconcile without an account, or its deletion). A start moves the
+ * epoch: a memo stored before the watch ended is not trusted after it starts again.
  */
 #include "ks_int.h"
 
@@ -28,8 +29,13 @@ static const char *const rbac_kinds[] = {"Role", "RoleBinding", "ClusterRole",
 
 struct ed_ks_rbac_watch {
     ed_kube *kube;
-    pthread_mutex_t lock; /* guards the start and the informers */
-    bool started;
+    pthread_mutex_t lock; /* guards the start, the end and the informers */
+    bool started, ended;
+    /* The keys ("ns/name") of the Kustomizations that impersonate, under a lock of their own:
+     * every reconcile of one that does not impersonates asks, and must not wait for a start
+     * (taken after lock, never before). */
+    pthread_mutex_t users_lock;
+    ed_strmap *users;
     atomic_bool synced;         /* the first lists are in: later events are changes */
     atomic_uint_fast64_t epoch; /* events seen, lists included: only equality counts */
     ed_informer *inf[NKINDS];   /* NULL where one could not start */
@@ -55,7 +61,9 @@ ed_ks_rbac_watch *ed_ks_rbac_watch_new(ed_kube *kube)
 {
     ed_ks_rbac_watch *w = ed_xcalloc(1, sizeof(*w));
     w->kube = kube;
+    w->users = ed_strmap_new();
     pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->users_lock, NULL);
     atomic_init(&w->synced, false);
     atomic_init(&w->epoch, 0);
     return w;
@@ -77,12 +85,17 @@ static ed_informer *start_one(ed_ks_rbac_watch *w, const char *kind)
     return inf;
 }
 
-bool ed_ks_rbac_watch_ensure(ed_ks_rbac_watch *w, uint64_t *epoch)
+bool ed_ks_rbac_watch_ensure(ed_ks_rbac_watch *w, const char *key, uint64_t *epoch)
 {
     bool ready = true;
+    pthread_mutex_lock(&w->users_lock);
+    ed_strmap_put(w->users, key, NULL);
+    pthread_mutex_unlock(&w->users_lock);
     pthread_mutex_lock(&w->lock);
-    if (!w->started) {
+    if (!w->started && !w->ended) {
         w->started = true;
+        atomic_store(&w->synced, false);
+        atomic_fetch_add(&w->epoch, 1); /* memos of an earlier watch's time end here */
         for (size_t i = 0; i < NKINDS; i++)
             w->inf[i] = start_one(w, rbac_kinds[i]);
         for (size_t i = 0; i < NKINDS; i++)
@@ -90,6 +103,8 @@ bool ed_ks_rbac_watch_ensure(ed_ks_rbac_watch *w, uint64_t *epoch)
                 ed_log(ED_LOG_ERROR, "RBAC not listed: impersonating Kustomizations apply in full",
                        "controller", "kustomization", "kind", rbac_kinds[i], NULL);
         atomic_store(&w->synced, true);
+        ed_log(ED_LOG_DEBUG, "watching RBAC: a Kustomization impersonates", "controller",
+               "kustomization", NULL);
     }
     /* Read before the caller's apply: a change from now on moves it. */
     *epoch = atomic_load(&w->epoch);
@@ -97,6 +112,47 @@ bool ed_ks_rbac_watch_ensure(ed_ks_rbac_watch *w, uint64_t *epoch)
         ready = w->inf[i] && ed_informer_wait_synced(w->inf[i], 0);
     pthread_mutex_unlock(&w->lock);
     return ready;
+}
+
+/* Stop the informers, wait for them, free them; ensure may start new ones. With w->lock held
+ * (the handler never takes it). */
+static void end_informers(ed_ks_rbac_watch *w)
+{
+    for (size_t i = 0; i < NKINDS; i++)
+        ed_informer_stop(w->inf[i]);
+    for (size_t i = 0; i < NKINDS; i++) {
+        ed_informer_free(w->inf[i]);
+        w->inf[i] = NULL;
+    }
+    w->started = false;
+}
+
+/* True when no Kustomization impersonates. */
+static bool no_users(ed_ks_rbac_watch *w)
+{
+    pthread_mutex_lock(&w->users_lock);
+    bool none = ed_strmap_len(w->users) == 0;
+    pthread_mutex_unlock(&w->users_lock);
+    return none;
+}
+
+void ed_ks_rbac_watch_leave(ed_ks_rbac_watch *w, const char *key)
+{
+    pthread_mutex_lock(&w->users_lock);
+    bool was = ed_strmap_has(w->users, key);
+    ed_strmap_del(w->users, key);
+    bool last = was && ed_strmap_len(w->users) == 0;
+    pthread_mutex_unlock(&w->users_lock);
+    if (!last)
+        return;
+    pthread_mutex_lock(&w->lock);
+    /* Asked again: one may have come since, and found the informers running. */
+    if (w->started && no_users(w)) {
+        end_informers(w);
+        ed_log(ED_LOG_DEBUG, "RBAC no longer watched: no Kustomization impersonates", "controller",
+               "kustomization", NULL);
+    }
+    pthread_mutex_unlock(&w->lock);
 }
 
 void ed_ks_rbac_watch_stop(ed_ks_rbac_watch *w)
@@ -113,19 +169,10 @@ void ed_ks_rbac_watch_end(ed_ks_rbac_watch *w)
 {
     if (!w)
         return;
-    ed_informer *gone[NKINDS];
     pthread_mutex_lock(&w->lock);
-    w->started = true; /* no start after the end */
-    for (size_t i = 0; i < NKINDS; i++) {
-        gone[i] = w->inf[i];
-        w->inf[i] = NULL;
-    }
+    w->ended = true; /* no start after the end */
+    end_informers(w);
     pthread_mutex_unlock(&w->lock);
-    /* Unlocked: the handler takes no lock, but joining under one would still be needless. */
-    for (size_t i = 0; i < NKINDS; i++)
-        ed_informer_stop(gone[i]);
-    for (size_t i = 0; i < NKINDS; i++)
-        ed_informer_free(gone[i]);
 }
 
 void ed_ks_rbac_watch_free(ed_ks_rbac_watch *w)
@@ -133,6 +180,8 @@ void ed_ks_rbac_watch_free(ed_ks_rbac_watch *w)
     if (!w)
         return;
     ed_ks_rbac_watch_end(w);
+    ed_strmap_free(w->users);
+    pthread_mutex_destroy(&w->users_lock);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }

@@ -1701,6 +1701,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     if (rc == ED_ENOTFOUND) {
         memo_forget(c, key);
+        ed_ks_rbac_watch_leave(c->rbac_watch, key);
         release_holds(c, key, true);
         pthread_mutex_lock(&c->drift_lock);
         free(ed_strmap_del(c->source_waits, key));
@@ -1926,8 +1927,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     uint64_t rbac = 0;
     if (watched && kc) {
         uint64_t epoch;
-        watched = ed_ks_rbac_watch_ensure(c->rbac_watch, &epoch);
+        watched = ed_ks_rbac_watch_ensure(c->rbac_watch, key, &epoch);
         rbac = epoch + 1;
+    } else {
+        ed_ks_rbac_watch_leave(c->rbac_watch, key);
     }
     /* A revision that changed nothing this build reads gives the objects last applied: with a
      * clean memo that is a no-op, decided without building. */

@@ -8,7 +8,8 @@
 # a Kustomization a full one: the RoleBinding deleted, a requested reconcile gives in eddy what
 # it gives in Flux (Ready=False with the API's forbidden message, the same Events), and the
 # RoleBinding back, Ready again. Before that, an unchanged RBAC keeps eddy's reconcile a no-op
-# (no dry-run), and a Kustomization that does not impersonate starts no RBAC watch.
+# (no dry-run), and a Kustomization that does not impersonate starts no RBAC watch; once none
+# impersonates any more, the watch ends.
 #
 # The Kustomization is given twice, to Flux in namespace orbac-flux and to eddy in orbac-eddy,
 # each applying into its own namespace; only the namespace of the pair and durations are
@@ -179,3 +180,16 @@ done
 request app
 ready True
 assert_eq 1 "$(kubectl -n "$nse" get configmap settings -o 'jsonpath={.data.a}')" "eddy's object"
+
+step "eddy's last impersonating Kustomization without its account: the RBAC watch ends"
+kubectl -n "$nse" patch kustomization app --type json \
+    -p '[{"op": "remove", "path": "/spec/serviceAccountName"}]' >/dev/null
+unwatched() { grep -q "RBAC no longer watched" "$log"; }
+retry 30 unwatched || fail "the RBAC watch did not end"
+changes() { grep -c "RBAC changed" "$log" || true; }
+c0=$(changes)
+kubectl -n "$nse" delete rolebinding deployer >/dev/null
+sleep 2
+assert_eq "$c0" "$(changes)" "RBAC changes seen with no Kustomization impersonating"
+ns=$nse ready_is app True ReconciliationSucceeded
+assert_eq "$(rev)" "$(ns=$nse ksget app '{.status.lastAppliedRevision}')" "applied as the agent itself"
