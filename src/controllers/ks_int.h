@@ -167,6 +167,30 @@ void ed_ks_config_watch_end(ed_ks_config_watch *w);
 /* End, and free w. Accepts NULL. */
 void ed_ks_config_watch_free(ed_ks_config_watch *w);
 
+/* The RBAC watch of impersonating Kustomizations (ks_rbacwatch.c): Roles, RoleBindings,
+ * ClusterRoles and ClusterRoleBindings, every change counted in an epoch, so that a memo of a
+ * Kustomization that impersonates is trusted only under the epoch it was stored in. */
+typedef struct ed_ks_rbac_watch ed_ks_rbac_watch;
+/* A new watch (not started); kube is borrowed and must outlive it. */
+ed_ks_rbac_watch *ed_ks_rbac_watch_new(ed_kube *kube);
+/* The Kustomization key ("ns/name", copied) impersonates: start the informers if none runs
+ * (from a reconcile, so only the leader watches, and only while a Kustomization impersonates),
+ * waiting (up to 10 s each) for their first lists. *epoch gets the epoch now: read it before an
+ * apply, and a change after moves it. Returns true when all four kinds are listed and watched;
+ * false when one is not (yet), or after the end: no change of it would be seen, so no memo may
+ * be trusted. */
+bool ed_ks_rbac_watch_ensure(ed_ks_rbac_watch *w, const char *key, uint64_t *epoch);
+/* The Kustomization key no longer impersonates (or is gone): when it was the last, the
+ * informers end (waiting for them). */
+void ed_ks_rbac_watch_leave(ed_ks_rbac_watch *w, const char *key);
+/* Ask the informers to stop, without waiting (ed_informer_stop). Accepts NULL. */
+void ed_ks_rbac_watch_stop(ed_ks_rbac_watch *w);
+/* End the informers (stop, wait, free): no handler runs after; ensure starts none from now on
+ * (and says false). Accepts NULL. */
+void ed_ks_rbac_watch_end(ed_ks_rbac_watch *w);
+/* End, and free w. Accepts NULL. */
+void ed_ks_rbac_watch_free(ed_ks_rbac_watch *w);
+
 /*
  * Record a reconcile in status.history (ks_history.c): old is the object's current history (or
  * NULL), digest the build's "sha256:<hex>", result the Ready reason, revision the source

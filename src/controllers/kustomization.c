@@ -31,7 +31,9 @@
  * Flux's layer lives in files of its own: ks_render.c (the spec's kustomize fields, postBuild,
  * commonMetadata), dependson.c (dependsOn), ks_client.c (serviceAccountName impersonation and
  * kubeConfig), ks_health.c (healthChecks, the Healthy condition), ks_delete.c
- * (deletionPolicy), ks_ignore.c (spec.ignore), ks_history.c (status.history).
+ * (deletionPolicy), ks_ignore.c (spec.ignore), ks_history.c (status.history); the watches of
+ * ks_configwatch.c (labelled ConfigMaps and Secrets) and ks_rbacwatch.c (RBAC, for the no-op
+ * reconcile of a Kustomization that impersonates).
  *
  * Not built yet: SOPS with cloud KMS or Vault keys.
  *
@@ -82,6 +84,7 @@ struct ed_ks_controller {
     ed_strmap *written;      /* inventory id -> resourceVersion eddy's last apply gave it */
     ed_strmap *deleting;     /* inventory ids eddy deletes (prune, recreate): no drift */
     ed_ks_config_watch *config_watch; /* labelled ConfigMaps and Secrets (ks_configwatch.c) */
+    ed_ks_rbac_watch *rbac_watch;     /* RBAC, for impersonating ones (ks_rbacwatch.c) */
     ed_ks_deps *deps;                 /* who waits for which dependency (dependson.c) */
     ed_strmap *ignore_rules;   /* Kustomization key -> ed_doc of its spec.ignore (drift_lock) */
     pthread_mutex_t tree_lock; /* guards trees */
@@ -128,6 +131,11 @@ struct memo {
     int64_t generation;
     uint64_t drifts;   /* drift seen on its objects, counted */
     uint64_t clean_at; /* the count when the cluster last matched: dirty while they differ */
+    /* For a Kustomization that impersonates, the RBAC epoch (ed_ks_rbac_watch_ensure) before
+     * its apply, plus one; 0 for one that does not. Its objects being those applied says
+     * nothing once RBAC changed: the account may have lost the right to write them, which
+     * only a dry-run tells (Flux's every reconcile does one). */
+    uint64_t rbac;
     struct memo_build build;
 };
 
@@ -1318,11 +1326,24 @@ static void memo_check(ed_ks_controller *c, const char *key, const char *digest,
     pthread_mutex_unlock(&c->drift_lock);
 }
 
+/* True when key's memo was stored under RBAC epoch rbac (struct memo). Apart from memo_check's
+ * clean: detect-only mode disregards drift, never a change of RBAC. */
+static bool memo_rbac_same(ed_ks_controller *c, const char *key, uint64_t rbac)
+{
+    pthread_mutex_lock(&c->drift_lock);
+    struct memo *m = ed_strmap_get(c->memos, key);
+    bool same = m && m->rbac == rbac;
+    pthread_mutex_unlock(&c->drift_lock);
+    return same;
+}
+
 /* After a success: remember what was applied. The cluster matches it as of drift count
- * `drifts`, unless drifted objects are still held back. build (taken, its inputs then NULL) is
- * what the objects were built from; NULL keeps the memo's (a reconcile that skipped the build). */
+ * `drifts` (and RBAC epoch `rbac`, struct memo), unless drifted objects are still held back. build
+ * (taken, its inputs then NULL) is what the objects were built from; NULL keeps the memo's (a
+ * reconcile that skipped the build). */
 static void memo_store(ed_ks_controller *c, const char *key, const char *uid, const char *digest,
-                       int64_t gen, uint64_t drifts, bool holding, struct memo_build *build)
+                       int64_t gen, uint64_t drifts, uint64_t rbac, bool holding,
+                       struct memo_build *build)
 {
     pthread_mutex_lock(&c->drift_lock);
     struct memo *m = ed_strmap_get(c->memos, key);
@@ -1334,6 +1355,7 @@ static void memo_store(ed_ks_controller *c, const char *key, const char *uid, co
     snprintf(m->uid, sizeof(m->uid), "%s", uid ? uid : "");
     snprintf(m->digest, sizeof(m->digest), "%s", digest);
     m->generation = gen;
+    m->rbac = rbac;
     if (build) {
         ed_ks_inputs_free(m->build.inputs);
         m->build = *build;
@@ -1380,8 +1402,8 @@ static void memo_claim(ed_ks_controller *c, const char *key, const char *uid)
 
 /*
  * True when obj's build can be skipped for the tree at root: the memo of its last success is
- * clean (no drift seen since) and of this object and generation, and every path that build
- * read is in the same state in this tree, with the same postBuild variables and the same
+ * clean (no drift seen since, RBAC epoch rbac) and of this object and generation, and every path
+ * that build read is in the same state in this tree, with the same postBuild variables and the same
  * decryption Secret. Then *digest, built and *drifts take the memo's (the objects are provably
  * those it applied). Any doubt (no memo, a path that cannot be read, variables or a Secret that
  * cannot be) says false: the caller builds, and says what failed as Flux would.
@@ -1389,12 +1411,14 @@ static void memo_claim(ed_ks_controller *c, const char *key, const char *uid)
  * them, and the queue never runs two of those at once.
  */
 static bool inputs_unchanged(ed_ks_controller *c, const char *key, const ed_node *obj, int64_t gen,
-                             const char *root, char digest[65], char built[80], uint64_t *drifts)
+                             uint64_t rbac, const char *root, char digest[65], char built[80],
+                             uint64_t *drifts)
 {
     struct memo_build mb = {0};
     pthread_mutex_lock(&c->drift_lock);
     struct memo *m = ed_strmap_get(c->memos, key);
-    bool usable = m && m->build.inputs && m->generation == gen && m->drifts == m->clean_at;
+    bool usable =
+        m && m->build.inputs && m->generation == gen && m->drifts == m->clean_at && m->rbac == rbac;
     if (usable) {
         mb = m->build;
         snprintf(digest, 65, "%s", m->digest);
@@ -1677,6 +1701,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     }
     if (rc == ED_ENOTFOUND) {
         memo_forget(c, key);
+        ed_ks_rbac_watch_leave(c->rbac_watch, key);
         release_holds(c, key, true);
         pthread_mutex_lock(&c->drift_lock);
         free(ed_strmap_del(c->source_waits, key));
@@ -1893,12 +1918,24 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     uint64_t drifts;
     char digest[65];
     /* Only objects the drift watch sees can be known unchanged: those of a remote cluster
-     * (spec.kubeConfig) are compared on every reconcile, as Flux does. */
+     * (spec.kubeConfig) are compared on every reconcile, as Flux does (there, RBAC included:
+     * it is the remote cluster's, which eddy does not watch). */
     bool watched = ed_node_path(obj, "/spec/kubeConfig") == NULL;
+    /* Impersonating (a client of its own on this cluster): known unchanged only while RBAC
+     * is watched, and as of the epoch read now, before the apply (ks_rbacwatch.c). A
+     * Kustomization that does not impersonate never starts that watch. */
+    uint64_t rbac = 0;
+    if (watched && kc) {
+        uint64_t epoch;
+        watched = ed_ks_rbac_watch_ensure(c->rbac_watch, key, &epoch);
+        rbac = epoch + 1;
+    } else {
+        ed_ks_rbac_watch_leave(c->rbac_watch, key);
+    }
     /* A revision that changed nothing this build reads gives the objects last applied: with a
      * clean memo that is a no-op, decided without building. */
     bool skipped =
-        watched && inputs_unchanged(c, key, obj, gen, tmpdir, digest, out.digest, &drifts);
+        watched && inputs_unchanged(c, key, obj, gen, rbac, tmpdir, digest, out.digest, &drifts);
     /* A first reconcile (no condition yet) that waits for no health writes its outcome
      * alone: it has no earlier state for the marks to replace, and at start-up with many
      * new Kustomizations that saves a status write each. So does one that skips its build
@@ -1974,7 +2011,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     memo_check(c, key, digest, gen, &same, &clean, &drifts);
     if (!same && report_only && adopt_last_apply(obj, out.revision, gen)) {
         /* Detect-only after a restart: what the status says was applied stays as it is. */
-        memo_store(c, key, uid, digest, gen, drifts, false, &built);
+        memo_store(c, key, uid, digest, gen, drifts, rbac, false, &built);
         same = clean = true;
         keep_build = true;
     }
@@ -1988,7 +2025,7 @@ apply:
      * runs is still reported, with a requeue at once, or the object it kept back would wait
      * for the interval. */
     int64_t holds_at = ed_time_mono_ms();
-    bool noop = watched && same && (clean || report_only);
+    bool noop = watched && same && (clean || report_only) && memo_rbac_same(c, key, rbac);
     ed_apply_opts ao = {.field_manager = MANAGER,
                         .hold = is_held,
                         .hold_user = c,
@@ -2061,7 +2098,8 @@ apply:
     int64_t left = drift_report(c, key, holds_at, report_only, &out);
     if (left < *requeue_after_ms)
         *requeue_after_ms = left + 50;
-    memo_store(c, key, uid, digest, gen, drifts, out.drift[0] != '\0', keep_build ? NULL : &built);
+    memo_store(c, key, uid, digest, gen, drifts, rbac, out.drift[0] != '\0',
+               keep_build ? NULL : &built);
 
 status:
     /* 6. Status and event, on every exit past the source (a finalizer that failed ends the
@@ -2199,7 +2237,7 @@ static void on_oci_source(ed_kube_event_type type, const ed_node *src, void *use
     on_source(type, "OCIRepository", src, user);
 }
 
-/* ed_controller_def.stop: the drift and configuration watches end (every one is told at once,
+/* ed_controller_def.stop: the drift, configuration and RBAC watches end (every one is told at once,
  * then each is waited for): their handlers read the Kustomization cache and feed the queue,
  * which the manager frees next. */
 static void ks_stop(void *user)
@@ -2215,6 +2253,7 @@ static void ks_stop(void *user)
     for (size_t i = 0; i < n; i++)
         ed_informer_stop(watches[i].inf);
     ed_ks_config_watch_stop(c->config_watch);
+    ed_ks_rbac_watch_stop(c->rbac_watch);
     for (size_t i = 0; i < n; i++) {
         ed_informer_free(watches[i].inf);
         free(watches[i].api_version);
@@ -2222,6 +2261,7 @@ static void ks_stop(void *user)
     }
     free(watches);
     ed_ks_config_watch_end(c->config_watch);
+    ed_ks_rbac_watch_end(c->rbac_watch);
 }
 
 ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controller_opts *opts)
@@ -2269,6 +2309,7 @@ ed_ks_controller *ed_kustomization_register(ed_manager *m, const ed_ks_controlle
     ed_informer_add_handler(c->self, on_self, c);
     c->config_watch =
         ed_ks_config_watch_new(c->o.kube, c->self, c->queue, c->o.watch_configs_selector);
+    c->rbac_watch = ed_ks_rbac_watch_new(c->o.kube);
     c->deps = ed_ks_deps_new(c->self, c->queue);
     return c;
 }
@@ -2279,6 +2320,7 @@ void ed_kustomization_free(ed_ks_controller *c)
         return;
     ks_stop(c); /* (done already when the manager was freed first) */
     ed_ks_config_watch_free(c->config_watch);
+    ed_ks_rbac_watch_free(c->rbac_watch);
     ed_ks_deps_free(c->deps);
     size_t pos = 0;
     const char *k;

@@ -5,7 +5,8 @@
 # never printed, not even by --export), --toleration-keys (a toleration with operator Exists for
 # each key), --cluster-domain (the artifact server's advertised address), --version (this
 # eddy's own version or latest, anything else refused) and --manifests DIR (the same render
-# from a directory of manifests instead of the embedded ones), each with --export too.
+# from a directory of manifests instead of the embedded ones), each with --export too; and the
+# agent's ClusterRole, which reads RBAC.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -23,6 +24,13 @@ assert_match "Secret/$ns/regcred created.*Deployment/$ns/eddy created" "$(tr '\n
     "before the Deployment"
 assert_contains "$out" "✔ install finished" "installed"
 assert_not_contains "$out" "s3cr3t-pw" "the password is not printed"
+# The agent's own ClusterRole reads RBAC (the watch of impersonating Kustomizations), not only
+# through cluster-admin.
+assert_eq "roles,rolebindings,clusterroles,clusterrolebindings:get,list,watch" \
+    "$(kubectl get clusterrole "crd-controller-$ns" -o json | jq -r '[.rules[]
+        | select(.apiGroups == ["rbac.authorization.k8s.io"])
+        | "\(.resources | join(",")):\(.verbs | join(","))"] | join(" ")')" \
+    "crd-controller reads RBAC"
 assert_eq kubernetes.io/dockerconfigjson "$(kubectl -n "$ns" get secret regcred -o 'jsonpath={.type}')" "type"
 cfg=$(kubectl -n "$ns" get secret regcred -o 'jsonpath={.data.\.dockerconfigjson}' | base64 -d)
 assert_eq "robot s3cr3t-pw $(printf robot:s3cr3t-pw | base64)" \

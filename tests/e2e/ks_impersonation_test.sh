@@ -4,7 +4,9 @@
 # revision that holds an object the account may not write is refused by the dry-run,
 # Ready=False names the denial, and nothing of it is applied; within its rights it applies.
 # A Kustomization that names no account uses --default-service-account (here one without any
-# rights): denied too. With --no-cross-namespace-refs a source in another namespace is refused
+# rights): denied too. RBAC changed under an unchanged revision shows at the next reconcile, as
+# with Flux (which dry-runs every time; eddy's no-op reconcile watches RBAC for that): a grant
+# applies, its removal fails again (tests/e2e/flux_oracle_rbac_test.sh compares it with Flux). With --no-cross-namespace-refs a source in another namespace is refused
 # (Ready=False and Stalled, AccessDenied), and so are an ImageUpdateAutomation's GitRepository
 # and an ImagePolicy's ImageRepository there.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -27,6 +29,7 @@ kubectl -n "$ns" create rolebinding deployer --role=configmaps --serviceaccount=
 cm() { printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: %s}\ndata: {v: "1"}\n' "$1" "$2"; }
 cm mine "$ns" | put app/mine.yaml
 cm theirs "$other" | put app/theirs.yaml
+cm fallback "$ns" | put fallback/cm.yaml
 commit "two namespaces"
 gitrepository
 kustomization app ./app "  serviceAccountName: deployer"
@@ -50,10 +53,35 @@ assert_eq 1 "$(kubectl -n "$ns" get configmap mine -o 'jsonpath={.data.v}')" "ap
 assert_eq "kustomize-controller" "$(kubectl -n "$ns" get configmap mine -o 'jsonpath={.metadata.managedFields[0].manager}')" "field manager"
 
 step "no serviceAccountName: --default-service-account is impersonated"
-kustomization fallback ./app ""
+kustomization fallback ./fallback ""
 ready_is fallback False ReconciliationFailed
 assert_contains "$(ready_message fallback)" "system:serviceaccount:$ns:restricted" "the default account"
 assert_contains "$(ready_message fallback)" "forbidden" "denied"
+
+step "RBAC changed, revision not: a grant applies, its removal fails at the next reconcile"
+# request NAME: a reconcile of NAME requested, and handled.
+request() {
+    local token
+    token=$(date +%s%N)
+    kubectl -n "$ns" annotate --overwrite "kustomization/$1" \
+        reconcile.fluxcd.io/requestedAt="$token" >/dev/null
+    handled() { [ "$(ksget "$1" '{.status.lastHandledReconcileAt}')" = "$2" ]; }
+    retry 60 handled "$1" "$token"
+}
+kubectl -n "$ns" create rolebinding restricted --role=configmaps --serviceaccount="$ns:restricted" \
+    >/dev/null
+request fallback
+ready_is fallback True ReconciliationSucceeded
+assert_eq 1 "$(kubectl -n "$ns" get configmap fallback -o 'jsonpath={.data.v}')" "applied once granted"
+request fallback
+assert_eq True "$(ready_status fallback)" "still Ready with RBAC unchanged"
+kubectl -n "$ns" delete rolebinding restricted >/dev/null
+request fallback
+assert_eq "False ReconciliationFailed" "$(ready_status fallback) $(ready_reason fallback)" \
+    "Ready once the grant is gone"
+assert_contains "$(ready_message fallback)" "ConfigMap/$ns/fallback dry-run failed (Forbidden)" \
+    "the API's denial, named"
+assert_contains "$(ready_message fallback)" "system:serviceaccount:$ns:restricted" "the default account"
 
 step "--no-cross-namespace-refs: a source in another namespace is refused, terminally (image objects too)"
 kubectl -n "$other" apply -f - >/dev/null <<YAML
