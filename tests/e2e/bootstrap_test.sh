@@ -404,3 +404,16 @@ assert_eq hello "$(kubectl -n "$apps" get configmap hello -o jsonpath='{.data.gr
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "the in-cluster agent applied the commit over SSH"
 incluster_check incluster-ssh
+
+step "a kustomization.yaml edited in Git is kept, as flux keeps it"
+(cd "$work" && git pull -q origin main && printf '# edited by hand\n' >>clusters/one/flux-system/kustomization.yaml &&
+    git commit -qam "kustomization.yaml by hand" && git push -q origin HEAD:main)
+n=$(commits)
+out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
+    --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
+    --interval 2m --registry registry.e2e.invalid/fluxcd --image-pull-secret regcred \
+    --registry-creds "bot:Reg-Pass-555" --timeout 2m 2>&1) || fail "bootstrap after the edit failed:
+$out"
+assert_contains "$out" "✔ sync manifests are up to date" "nothing to commit"
+assert_eq "$n" "$(commits)" "the edit is not undone"
+assert_contains "$(g show main:clusters/one/flux-system/kustomization.yaml)" "# edited by hand" "the edit kept"
