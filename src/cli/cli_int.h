@@ -333,13 +333,18 @@ int ed_cli_install_shape_check(const ed_cli_install_shape *shape);
 int ed_cli_install_render(const char *ns, const ed_cli_install_shape *shape,
                           const ed_cli_list *components, const ed_cli_list *extra, ed_buf *out);
 /* Apply the stream yaml (gotk-components.yaml: ed_cli_install_render's) in order, as install
- * applies its manifests: with shape->registry_creds, the pull Secret (never in yaml, never
- * printed) just before the Deployment. Returns 0, or 1 after printing the error. */
+ * applies its manifests: with shape->registry_creds, the pull Secret (never in yaml, its data
+ * never printed) just before the Deployment. With print, install's lines (ed_cli_apply's);
+ * bootstrap prints none. Returns 0, or 1 after printing the error. */
 int ed_cli_install_apply(ed_kube *kube, const char *ns, const ed_cli_install_shape *shape,
-                         const ed_buf *yaml);
-/* Server-side apply obj (field manager flux), printing "Kind/ns/name created|configured|
- * unchanged" as flux does. Returns 0, or 1 after printing the error. */
-int ed_cli_apply_print(ed_kube *kube, const ed_node *obj);
+                         const ed_buf *yaml, bool print);
+/* With shape->registry_creds, apply its dockerconfigjson Secret alone, printing nothing (what
+ * bootstrap reconciles when it installs no components). Returns 0, or 1 after the error. */
+int ed_cli_install_apply_pull_secret(ed_kube *kube, const char *ns,
+                                     const ed_cli_install_shape *shape);
+/* Server-side apply obj (field manager flux); with print, "Kind/ns/name created|configured|
+ * unchanged" on stdout as flux install prints it. Returns 0, or 1 after printing the error. */
+int ed_cli_apply(ed_kube *kube, const ed_node *obj, bool print);
 /* Wait until the agent's Deployment "eddy" in ns is rolled out. Returns 0, or 1 after
  * printing why. */
 int ed_cli_install_wait(ed_kube *kube, const char *ns, int64_t timeout_ms);

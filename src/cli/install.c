@@ -456,8 +456,9 @@ static bool same_version(const ed_node *before, const ed_node *after)
     return v0 && v1 && strcmp(v0, v1) == 0;
 }
 
-/* Apply obj and print "Kind/ns/name created|configured|unchanged" as flux does. */
-static int apply_one(ed_kube *kube, const ed_node *obj)
+/* Apply obj and, with print, print "Kind/ns/name created|configured|unchanged" as flux does
+ * (bootstrap prints none: flux's discards the change set of its install). */
+static int apply_one(ed_kube *kube, const ed_node *obj, bool print)
 {
     ed_err err = ED_ERR_INIT;
     const char *api = ed_node_path_str(obj, "/apiVersion");
@@ -475,7 +476,7 @@ static int apply_one(ed_kube *kube, const ed_node *obj)
     } else if (ed_kube_apply(kube, obj, &ko, &after, &err) != 0) {
         ed_cli_failure("%s apply failed: %s", id, err.msg);
         rc = 1;
-    } else {
+    } else if (print) {
         printf("%s %s\n", id,
                !before                                                 ? "created"
                : same_version(ed_doc_root(before), ed_doc_root(after)) ? "unchanged"
@@ -491,21 +492,22 @@ static int apply_one(ed_kube *kube, const ed_node *obj)
  * whose Pods pull with it (flux applies it after the manifests, and the kubelet retries the
  * pull meanwhile). */
 static int apply_components(ed_kube *kube, const char *ns, const ed_cli_install_shape *shape,
-                            ed_doc *const *docs, size_t n)
+                            ed_doc *const *docs, size_t n, bool print)
 {
     bool secret_done = !has_creds(shape);
     int rc = 0;
     for (size_t i = 0; i <= n && !rc; i++) {
         const char *kind = i < n ? ed_node_path_str(ed_doc_root(docs[i]), "/kind") : NULL;
         if (!secret_done && (i == n || (kind && strcmp(kind, "Deployment") == 0))) {
-            ed_cli_action("generating image pull secret %s", shape->pull_secret);
+            if (print)
+                ed_cli_action("generating image pull secret %s", shape->pull_secret);
             ed_doc *secret = pull_secret(ns, shape);
-            rc = apply_one(kube, ed_doc_root(secret));
+            rc = apply_one(kube, ed_doc_root(secret), print);
             ed_doc_free(secret);
             secret_done = true;
         }
         if (!rc && i < n && ed_doc_root(docs[i]))
-            rc = apply_one(kube, ed_doc_root(docs[i]));
+            rc = apply_one(kube, ed_doc_root(docs[i]), print);
     }
     return rc;
 }
@@ -635,7 +637,7 @@ int ed_cli_install(int argc, char **argv)
         return 1;
     }
     ed_cli_action("installing components in %s namespace", o.g.ns);
-    rc = apply_components(kube, o.g.ns, &o.shape, docs, n);
+    rc = apply_components(kube, o.g.ns, &o.shape, docs, n, true);
     if (!rc) {
         ed_cli_waiting("verifying installation");
         rc = wait_deployment(kube, o.g.ns, "eddy", o.g.timeout_ms);
@@ -1066,7 +1068,7 @@ int ed_cli_install_render(const char *ns, const ed_cli_install_shape *shape,
 }
 
 int ed_cli_install_apply(ed_kube *kube, const char *ns, const ed_cli_install_shape *shape,
-                         const ed_buf *yaml)
+                         const ed_buf *yaml, bool print)
 {
     ed_doc **docs = NULL;
     size_t n = 0;
@@ -1075,14 +1077,25 @@ int ed_cli_install_apply(ed_kube *kube, const char *ns, const ed_cli_install_sha
         ed_cli_failure("%s", err.msg);
         return 1;
     }
-    int rc = apply_components(kube, ns, shape, docs, n);
+    int rc = apply_components(kube, ns, shape, docs, n, print);
     free_docs(docs, n);
     return rc;
 }
 
-int ed_cli_apply_print(ed_kube *kube, const ed_node *obj)
+int ed_cli_install_apply_pull_secret(ed_kube *kube, const char *ns,
+                                     const ed_cli_install_shape *shape)
 {
-    return apply_one(kube, obj);
+    if (!has_creds(shape))
+        return 0;
+    ed_doc *secret = pull_secret(ns, shape);
+    int rc = apply_one(kube, ed_doc_root(secret), false);
+    ed_doc_free(secret);
+    return rc;
+}
+
+int ed_cli_apply(ed_kube *kube, const ed_node *obj, bool print)
+{
+    return apply_one(kube, obj, print);
 }
 
 int ed_cli_install_wait(ed_kube *kube, const char *ns, int64_t timeout_ms)

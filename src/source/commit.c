@@ -9,7 +9,8 @@
  * because another writer moved the branch (a second cluster bootstrapping at the same moment)
  * is retried from the new head, as image automation's pushes are. With a key ring (flux
  * bootstrap's --gpg-key-ring, --gpg-key-id, --gpg-passphrase) the commit is signed as image
- * automation signs its commits (sign.c): an OpenPGP signature in the gpgsig header.
+ * automation signs its commits (sign.c): an OpenPGP signature in the gpgsig header. A file
+ * marked if_absent is written only where the branch lacks it.
  */
 #include "source_int.h"
 
@@ -60,6 +61,8 @@ static int overlay_tree(git_repository *repo, git_tree *base, const ed_source_gi
         if (!path) {
             rc = ed_err_set(err, ED_EINVALID, "file path '%s' leaves the repository",
                             o->files[i].path);
+        } else if (o->files[i].if_absent && git_index_get_bypath(index, path, 0)) {
+            /* the branch has it: left as it is */
         } else if (git_blob_create_from_buffer(&blob, repo, o->files[i].data, o->files[i].len) !=
                    0) {
             rc = ed_source_git_error(err, ED_ERROR, "cannot write a blob");

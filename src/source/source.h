@@ -288,11 +288,14 @@ int ed_source_git_update(ed_source_cache *cache, const ed_source_git_update_opts
 
 /* ---- files written by eddy bootstrap ---- */
 
-/* One file to write: path relative to the repository root ("clusters/a/flux-system/x.yaml"). */
+/* One file to write: path relative to the repository root ("clusters/a/flux-system/x.yaml").
+ * With if_absent, written only when the branch does not hold the path yet (bootstrap's
+ * kustomization.yaml, which its user may have edited since, as flux keeps it). */
 typedef struct ed_source_file {
     const char *path;
     const char *data;
     size_t len;
+    bool if_absent;
 } ed_source_file;
 
 typedef struct ed_source_git_write_opts {

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # tests/e2e/bootstrap_test.sh: `eddy bootstrap git` against the real control plane and Git
-# server, with the agent as a local process (--local-agent). On an empty repository it commits
-# Flux's layout (clusters/one/flux-system/{gotk-components,gotk-sync,kustomization}.yaml) as the
-# first commit of main, installs the CRDs, applies the auth Secret and the flux-system
-# GitRepository and Kustomization, and returns once they are Ready at that commit. Running it
-# again makes no commit and changes no object, and keeps the running agent. The agent is then
+# server, with the agent as a local process (--local-agent). On an empty repository it makes
+# flux 2.9.5's two commits (pkg/bootstrap/bootstrap_plain_git.go): "Add Flux <version> component
+# manifests" (clusters/one/flux-system/gotk-components.yaml), then, after installing the
+# components and applying the auth Secret, "Add Flux sync manifests" (gotk-sync.yaml and
+# kustomization.yaml), and returns once the flux-system GitRepository and Kustomization are
+# Ready at that commit, printing flux's progress lines, in its order and words, on stderr and
+# nothing on stdout (no apply lines). Running it again makes no commit and changes no object,
+# installs nothing, and keeps the running agent; a kustomization.yaml edited in Git is kept; a
+# --path that would move the flux-system Kustomization is refused with flux's error. The agent is then
 # run as the Deployment runs it (its args, in-cluster configuration with a token of the installed
 # ServiceAccount, no kubeconfig), leads, and applies what is committed under the cluster's path
 # afterwards through the flux-system Kustomization. Bad input (scheme, path, wrong password)
@@ -37,23 +41,64 @@ boot() {
 }
 commits() { git -C "$EDDY_GIT_ROOT/boot.git" rev-list --count main 2>/dev/null || echo 0; }
 head_of() { git -C "$EDDY_GIT_ROOT/boot.git" rev-parse main; }
+# lines OUT: bootstrap's lines with the commits' ids, pids and the agent's log path made fixed.
+lines() {
+    sed -E -e 's/\("[0-9a-f]{40}"\)/("SHA")/' -e 's/pid [0-9]+/pid PID/' -e "s#$agent/#AGENT/#" <<<"$1"
+}
+version=v$(cat "$EDDY_ROOT/VERSION")
 
 step "an empty repository"
 new_repo boot
 assert_eq 0 "$(commits)" "commits before bootstrap"
 
-step "bootstrap: commit, install, sync, wait"
-out=$(boot 2>&1) || fail "bootstrap failed:
+step "bootstrap: commit the components, install, the secret, commit the sync, wait"
+out=$(boot 2>&1 >"$scratch/boot.stdout") || fail "bootstrap failed:
 $out"
 echo "$out"
-assert_contains "$out" "a new branch" "first commit of main"
-assert_contains "$out" "bootstrap finished" "bootstrap result"
+assert_eq "" "$(cat "$scratch/boot.stdout")" "nothing on stdout: flux's lines go to stderr"
 assert_not_contains "$out" "$EDDY_GIT_HTTP_PASSWORD" "the password is never printed"
-assert_eq 1 "$(commits)" "commits after bootstrap"
-files=$(git -C "$EDDY_GIT_ROOT/boot.git" ls-tree -r --name-only main)
-assert_eq "clusters/one/flux-system/gotk-components.yaml
-clusters/one/flux-system/gotk-sync.yaml
-clusters/one/flux-system/kustomization.yaml" "$files" "files committed"
+assert_eq 2 "$(commits)" "commits after bootstrap: the components', then the sync's"
+g() { git -C "$EDDY_GIT_ROOT/boot.git" "$@"; }
+assert_contains "$out" "✔ committed component manifests to \"main\" (\"$(g rev-parse main~1)\")" \
+    "the components' commit named"
+assert_contains "$out" "✔ committed sync manifests to \"main\" (\"$(g rev-parse main)\")" \
+    "the sync's commit named"
+# flux 2.9.5's lines (bootstrap_plain_git.go, bootstrap.go, status.go), with eddy's components:
+# the local agent started where flux's come up, and its health instead of four Deployments'.
+assert_eq "► cloning branch \"main\" from Git repository \"$url\"
+✔ cloned repository
+► generating component manifests
+✔ generated component manifests
+✔ committed component manifests to \"main\" (\"SHA\")
+► pushing component manifests to \"$url\"
+► installing components in \"flux-system\" namespace
+✔ installed components
+✔ local agent started (pid PID, log AGENT/agent.log)
+✔ reconciled components
+► determining if source secret \"flux-system/flux-system\" exists
+► generating source secret
+► applying source secret \"flux-system/flux-system\"
+✔ reconciled source secret
+► generating sync manifests
+✔ generated sync manifests
+✔ committed sync manifests to \"main\" (\"SHA\")
+► pushing sync manifests to \"$url\"
+► applying sync manifests
+✔ reconciled sync configuration
+◎ waiting for GitRepository \"flux-system/flux-system\" to be reconciled
+✔ GitRepository reconciled successfully
+◎ waiting for Kustomization \"flux-system/flux-system\" to be reconciled
+✔ Kustomization reconciled successfully
+► confirming components are healthy
+✔ eddy: local agent ready (pid PID)
+✔ all components are healthy" "$(lines "$out")" "flux's lines, in its order"
+assert_eq "Add Flux $version component manifests" "$(g log -1 --format=%B main~1)" "the components' message"
+assert_eq "clusters/one/flux-system/gotk-components.yaml" "$(g diff-tree --root -r --name-only --no-commit-id main~1)" \
+    "the components' commit holds gotk-components.yaml"
+assert_eq "Add Flux sync manifests" "$(g log -1 --format=%B main)" "the sync's message"
+assert_eq "clusters/one/flux-system/gotk-sync.yaml
+clusters/one/flux-system/kustomization.yaml" "$(g diff-tree -r --name-only --no-commit-id main)" \
+    "the sync's commit holds gotk-sync.yaml and kustomization.yaml"
 sync=$(git -C "$EDDY_GIT_ROOT/boot.git" show main:clusters/one/flux-system/gotk-sync.yaml)
 assert_contains "$sync" "path: ./clusters/one" "Kustomization path"
 assert_contains "$sync" "url: $url" "GitRepository url"
@@ -104,13 +149,33 @@ state() {
 before=$(state)
 out=$(boot 2>&1) || fail "second bootstrap failed:
 $out"
-assert_contains "$out" "up to date" "second bootstrap commits nothing"
 assert_contains "$out" "already running (pid $pid" "the running agent is kept"
-assert_not_contains "$out" " created" "no object created"
-# The Deployment's status moves under the fake node, so its resourceVersion may; its spec not.
-assert_not_contains "$(grep -v '^Deployment/' <<<"$out")" " configured" "no object changed"
+# flux installs nothing once flux-system applied a revision; the secret is applied again.
+assert_eq "► cloning branch \"main\" from Git repository \"$url\"
+✔ cloned repository
+► generating component manifests
+✔ generated component manifests
+✔ component manifests are up to date
+✔ local agent already running (pid PID, log AGENT/agent.log)
+✔ reconciled components
+► determining if source secret \"flux-system/flux-system\" exists
+► generating source secret
+► applying source secret \"flux-system/flux-system\"
+✔ reconciled source secret
+► generating sync manifests
+✔ generated sync manifests
+✔ sync manifests are up to date
+► applying sync manifests
+✔ reconciled sync configuration
+◎ waiting for GitRepository \"flux-system/flux-system\" to be reconciled
+✔ GitRepository reconciled successfully
+◎ waiting for Kustomization \"flux-system/flux-system\" to be reconciled
+✔ Kustomization reconciled successfully
+► confirming components are healthy
+✔ eddy: local agent ready (pid PID)
+✔ all components are healthy" "$(lines "$out")" "the second bootstrap's lines"
 assert_eq "$before" "$(state)" "generations and the Secret unchanged"
-assert_eq 1 "$(commits)" "commits after the second bootstrap"
+assert_eq 2 "$(commits)" "commits after the second bootstrap"
 
 step "the agent as the Deployment runs it: in-cluster configuration, the ServiceAccount's token"
 # What the kubelet gives the container: the Deployment's args with $(RUNTIME_NAMESPACE) expanded,
@@ -165,7 +230,7 @@ printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\napiVersion: 
 (cd "$work" && git add -A && git commit -qm "an app" && git push -q origin HEAD:main)
 assert_ok "reconcile" "$eddy" reconcile kustomization flux-system --with-source --timeout 1m
 assert_eq hi "$(kubectl -n "$apps" get configmap hello -o jsonpath='{.data.greeting}')" "the app's ConfigMap"
-assert_eq 2 "$(commits)" "only the app's commit was added"
+assert_eq 3 "$(commits)" "only the app's commit was added"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get gitrepository flux-system -o jsonpath='{.status.artifact.revision}')" \
     "the in-cluster agent fetched the commit"
 incluster_check incluster
@@ -185,7 +250,20 @@ assert_fails "wrong password" "$eddy" bootstrap git --url="$url" --path=clusters
     -p wrong-Secret-123 --silent --local-agent --local-agent-dir "$agent" --timeout 30s
 assert_contains "$OUT" "authentication" "wrong password refused"
 assert_not_contains "$OUT" "wrong-Secret-123" "the wrong password is not printed"
-assert_eq 2 "$(commits)" "a failed bootstrap commits nothing"
+assert_eq 3 "$(commits)" "a failed bootstrap commits nothing"
+# flux's refusal to move flux-system to another path (from another repository here: main of
+# boot.git stays as it is); the components are committed there first, as flux commits them.
+new_repo boot-other
+other_url=$EDDY_GIT_HTTP_URL/boot-other.git
+assert_fails "another --path" "$eddy" bootstrap git --url="$other_url" --path=clusters/two \
+    -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent --local-agent --local-agent-dir "$agent" \
+    --timeout 1m
+assert_contains "$OUT" 'sync path configuration ("clusters/two") would overwrite path ("./clusters/one") of existing Kustomization' \
+    "flux's error"
+assert_eq "Add Flux $version component manifests" "$(git -C "$EDDY_GIT_ROOT/boot-other.git" log --format=%s main)" \
+    "only the components were committed"
+assert_eq "$url" "$(kubectl -n flux-system get gitrepository flux-system -o jsonpath='{.spec.url}')" \
+    "the GitRepository is left as it was"
 # A server that takes the push and never answers (tests/e2e/gitstall.py): --timeout bounds it.
 git clone -q --bare "$EDDY_GIT_ROOT/boot.git" "$scratch/stalled.git"
 bg_start gitstall python3 -u "$EDDY_ROOT/tests/e2e/gitstall.py" --ready-file "$scratch/stall-ports" \
@@ -205,12 +283,13 @@ https_url=$EDDY_GIT_HTTPS_URL/boot.git
 assert_fails "HTTPS without the CA" "$eddy" bootstrap git --url="$https_url" --path=clusters/one \
     -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent --local-agent \
     --local-agent-dir "$agent" --timeout 30s
-assert_eq 2 "$(commits)" "an untrusted server gets no commit"
+assert_eq 3 "$(commits)" "an untrusted server gets no commit"
 out=$("$eddy" bootstrap git --url="$https_url" --path=clusters/one --ca-file="$EDDY_GIT_HTTPS_CA" \
     -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent --local-agent \
     --local-agent-dir "$agent" --timeout 2m 2>&1) || fail "bootstrap over HTTPS failed:
 $out"
-assert_eq 3 "$(commits)" "the new URL in gotk-sync.yaml is one commit"
+assert_eq 4 "$(commits)" "the new URL in gotk-sync.yaml is one commit"
+assert_eq "Add Flux sync manifests" "$(g log -1 --format=%B main)" "the new URL is the sync's commit"
 assert_eq "$https_url" "$(kubectl -n flux-system get gitrepository flux-system -o jsonpath='{.spec.url}')" "GitRepository url"
 assert_eq "$(cat "$EDDY_GIT_HTTPS_CA")" "$(kubectl -n flux-system get secret flux-system -o jsonpath='{.data.ca\.crt}' | base64 -d)" \
     "the CA in the Secret"
@@ -223,7 +302,7 @@ out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-f
     --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
     --timeout 2m 2>&1) || fail "bootstrap over SSH failed:
 $out"
-assert_eq 4 "$(commits)" "the SSH URL is one commit"
+assert_eq 5 "$(commits)" "the SSH URL is one commit"
 assert_contains "$out" "✔ public key: $(cut -d' ' -f1,2 "$EDDY_GIT_SSH_KEY.pub")" \
     "flux's line of the deploy key, --silent or not"
 keys=$(kubectl -n flux-system get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')
@@ -252,7 +331,7 @@ signed_boot() {
 }
 assert_fails "a wrong passphrase" signed_boot --gpg-key-id "$keyid" --gpg-passphrase wrong-Gpg-987
 assert_not_contains "$OUT" "wrong-Gpg-987" "the passphrase is not printed"
-assert_eq 4 "$(commits)" "an unsigned commit is never pushed"
+assert_eq 5 "$(commits)" "an unsigned commit is never pushed"
 assert_fails "a key id of another length" signed_boot --gpg-key-id 0xABCD --gpg-passphrase s3cret-gpg
 assert_contains "$OUT" "invalid GPG key id length; expected 16, got 4" "flux's check of --gpg-key-id"
 assert_fails "a key the ring does not hold" signed_boot --gpg-key-id 0123456789ABCDEF --gpg-passphrase s3cret-gpg
@@ -264,14 +343,14 @@ out=$(signed_boot --gpg-key-id "0x$keyid" --gpg-passphrase s3cret-gpg --author-n
     fail "signed bootstrap failed:
 $out"
 assert_not_contains "$out" "s3cret-gpg" "the passphrase is never printed"
-assert_eq 5 "$(commits)" "one signed commit"
+assert_eq 6 "$(commits)" "one signed commit"
 assert_ok "git verify-commit" git -C "$EDDY_GIT_ROOT/boot.git" verify-commit main
 fpr=$(git -C "$EDDY_GIT_ROOT/boot.git" verify-commit --raw main 2>&1 | awk '/VALIDSIG/ { print $3 }')
 assert_eq "$(gpg --with-colons --list-keys second@eddy.dev | awk -F: '/^fpr/ { print $10; exit }')" "$fpr" \
     "signed by the key of --gpg-key-id"
 assert_eq "Fleet Bot <fleet@eddy.dev>" "$(git -C "$EDDY_GIT_ROOT/boot.git" log -1 --format='%an <%ae>' main)" \
     "--author-name and --author-email"
-assert_eq $'Add eddy (Flux) components and sync manifests\n\n[ci skip]' \
+assert_eq $'Add Flux sync manifests\n\n[ci skip]' \
     "$(git -C "$EDDY_GIT_ROOT/boot.git" log -1 --format=%B main)" "the message with the appendix"
 unset GNUPGHOME
 
@@ -289,11 +368,12 @@ out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-f
 $out"
 echo "$out"
 assert_not_contains "$out" "Reg-Pass-555" "the registry password is never printed"
-secret_line=$(grep -n "^Secret/flux-system/regcred" <<<"$out" | cut -d: -f1)
-deploy_line=$(grep -n "^Deployment/flux-system/eddy" <<<"$out" | cut -d: -f1)
-[ -n "$secret_line" ] && [ -n "$deploy_line" ] && [ "$secret_line" -lt "$deploy_line" ] ||
-    fail "the pull Secret is not applied before the Deployment:
-$out"
+# flux-system applied a revision: nothing installed, the pull Secret reconciled alone (flux's
+# line after the components'), the Deployment changed by flux-system from Git.
+assert_contains "$out" "► pushing component manifests to \"$ssh_url\"
+✔ reconciled image pull secret regcred
+✔ local agent already running" "flux's line of the pull Secret, after the components'"
+assert_not_contains "$out" "installing components" "nothing installed"
 assert_eq kubernetes.io/dockerconfigjson "$(kubectl -n flux-system get secret regcred -o jsonpath='{.type}')" \
     "the Secret's type"
 cfg=$(kubectl -n flux-system get secret regcred -o jsonpath='{.data.\.dockerconfigjson}' | base64 -d)
@@ -301,7 +381,8 @@ assert_eq "bot:Reg-Pass-555" "$(jq -r '.auths["registry.e2e.invalid/fluxcd"].aut
     "the credentials for --registry"
 assert_eq regcred "$(kubectl -n flux-system get deployment eddy -o jsonpath='{.spec.template.spec.imagePullSecrets[0].name}')" \
     "the Deployment pulls with it"
-assert_eq 6 "$(commits)" "the registry and the Secret's name are one commit"
+assert_eq 7 "$(commits)" "the registry and the Secret's name are one commit"
+assert_eq "Add Flux $version component manifests" "$(g log -1 --format=%B main)" "the components' commit"
 comp=$(git -C "$EDDY_GIT_ROOT/boot.git" show main:clusters/one/flux-system/gotk-components.yaml)
 assert_contains "$comp" "name: regcred" "the committed Deployment names the Secret"
 all=$(git -C "$EDDY_GIT_ROOT/boot.git" grep -I -e "Reg-Pass-555" -e "$(printf bot:Reg-Pass-555 | base64)" \
@@ -323,3 +404,16 @@ assert_eq hello "$(kubectl -n "$apps" get configmap hello -o jsonpath='{.data.gr
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "the in-cluster agent applied the commit over SSH"
 incluster_check incluster-ssh
+
+step "a kustomization.yaml edited in Git is kept, as flux keeps it"
+(cd "$work" && git pull -q origin main && printf '# edited by hand\n' >>clusters/one/flux-system/kustomization.yaml &&
+    git commit -qam "kustomization.yaml by hand" && git push -q origin HEAD:main)
+n=$(commits)
+out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
+    --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
+    --interval 2m --registry registry.e2e.invalid/fluxcd --image-pull-secret regcred \
+    --registry-creds "bot:Reg-Pass-555" --timeout 2m 2>&1) || fail "bootstrap after the edit failed:
+$out"
+assert_contains "$out" "✔ sync manifests are up to date" "nothing to commit"
+assert_eq "$n" "$(commits)" "the edit is not undone"
+assert_contains "$(g show main:clusters/one/flux-system/kustomization.yaml)" "# edited by hand" "the edit kept"

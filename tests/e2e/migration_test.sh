@@ -107,7 +107,7 @@ no_terminating() {
 retry 120 no_terminating
 out=$(boot "$kc_a" clusters/prod "$scratch/agent-a" 2>&1) || fail "bootstrap A failed:
 $out"
-assert_eq 2 "$(commits)" "A's bootstrap added one commit"
+assert_eq 3 "$(commits)" "A's bootstrap added two commits: the components', the sync's"
 assert_eq 2 "$(kubectl -n "$apps" get deployment web -o jsonpath='{.spec.replicas}')" "A runs the app"
 kubectl -n "$apps" rollout status deployment/web --timeout=60s >/dev/null
 snap_a=$(snapshot "$kc_a")
@@ -143,11 +143,11 @@ out=$(KUBECONFIG=$kc_c "$eddy" bootstrap git --url="$url" --branch=main --path=c
 $out"
 assert_contains "$out" "eddy: deployment ready" "C waited for the Deployment"
 assert_not_contains "$out" "local agent" "C started no local agent"
-assert_eq 3 "$(commits)" "C's bootstrap added one commit"
+assert_eq 5 "$(commits)" "C's bootstrap added two commits"
 assert_eq "clusters/staging/flux-system/gotk-components.yaml
 clusters/staging/flux-system/gotk-sync.yaml
-clusters/staging/flux-system/kustomization.yaml" "$(git -C "$repo" diff --name-only main~1 main)" \
-    "C's commit touches only its own path"
+clusters/staging/flux-system/kustomization.yaml" "$(git -C "$repo" diff --name-only main~2 main)" \
+    "C's commits touch only its own path"
 assert_fails "C gets nothing of clusters/prod" env KUBECONFIG="$kc_c" kubectl get namespace "$apps"
 assert_eq "./clusters/staging" \
     "$(KUBECONFIG=$kc_c kubectl -n flux-system get kustomization flux-system -o jsonpath='{.spec.path}')" "C's path"

@@ -86,8 +86,8 @@ void test_write_root_commit_then_nothing(void **state)
     struct fixture f;
     fixture_open(&f);
     const ed_source_file files[] = {
-        {"clusters/a/flux-system/gotk-sync.yaml", "kind: GitRepository\n", 20},
-        {"./clusters/a//flux-system/kustomization.yaml", "resources: []\n", 14},
+        {"clusters/a/flux-system/gotk-sync.yaml", "kind: GitRepository\n", 20, false},
+        {"./clusters/a//flux-system/kustomization.yaml", "resources: []\n", 14, false},
     };
     ed_source_git_write_result res;
     ed_err err = ED_ERR_INIT;
@@ -132,7 +132,7 @@ void test_write_on_top_keeps_other_files(void **state)
            f.dir, f.url);
     char base[41];
     snprintf(base, sizeof(base), "%.40s", out);
-    const ed_source_file v1[] = {{"clusters/a/x.yaml", "one\n", 4}};
+    const ed_source_file v1[] = {{"clusters/a/x.yaml", "one\n", 4, false}};
     ed_source_git_write_result res;
     ed_err err = ED_ERR_INIT;
     assert_int_equal(write_files(&f, v1, 1, &res, &err), 0);
@@ -140,7 +140,7 @@ void test_write_on_top_keeps_other_files(void **state)
     assert_false(res.created_branch);
     out_of(out, sizeof(out), "git -C %s log -1 --format=%%P main", f.bare);
     assert_string_equal(out, base);
-    const ed_source_file v2[] = {{"clusters/a/x.yaml", "two\n", 4}};
+    const ed_source_file v2[] = {{"clusters/a/x.yaml", "two\n", 4, false}};
     assert_int_equal(write_files(&f, v2, 1, &res, &err), 0);
     assert_true(res.committed);
     out_of(out, sizeof(out), "git -C %s ls-tree -r --name-only main", f.bare);
@@ -152,6 +152,36 @@ void test_write_on_top_keeps_other_files(void **state)
     fixture_close(&f);
 }
 
+/* if_absent (bootstrap's kustomization.yaml): written where the branch lacks it, kept as the
+ * branch has it otherwise, while the other files of the same write are written. */
+void test_write_if_absent_keeps_existing(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_open(&f);
+    const ed_source_file v1[] = {{"a/sync.yaml", "one\n", 4, false},
+                                 {"a/kustomization.yaml", "generated\n", 10, true}};
+    ed_source_git_write_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(write_files(&f, v1, 2, &res, &err), 0);
+    assert_true(res.committed);
+    char out[512];
+    out_of(out, sizeof(out), "git -C %s show main:a/kustomization.yaml", f.bare);
+    assert_string_equal(out, "generated");
+    const ed_source_file v2[] = {{"a/sync.yaml", "two\n", 4, false},
+                                 {"a/kustomization.yaml", "regenerated\n", 12, true}};
+    assert_int_equal(write_files(&f, v2, 2, &res, &err), 0);
+    assert_true(res.committed);
+    out_of(out, sizeof(out), "git -C %s show main:a/kustomization.yaml", f.bare);
+    assert_string_equal(out, "generated");
+    out_of(out, sizeof(out), "git -C %s show main:a/sync.yaml", f.bare);
+    assert_string_equal(out, "two");
+    /* Only the kept file differs: nothing to commit. */
+    assert_int_equal(write_files(&f, v2, 2, &res, &err), 0);
+    assert_false(res.committed);
+    fixture_close(&f);
+}
+
 void test_write_refuses_bad_paths(void **state)
 {
     (void)state;
@@ -159,7 +189,7 @@ void test_write_refuses_bad_paths(void **state)
     fixture_open(&f);
     const char *bad[] = {"../escape.yaml", "a/../../b.yaml", "", "./"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        const ed_source_file files[] = {{bad[i], "x\n", 2}};
+        const ed_source_file files[] = {{bad[i], "x\n", 2, false}};
         ed_source_git_write_result res;
         ed_err err = ED_ERR_INIT;
         assert_int_equal(write_files(&f, files, 1, &res, &err), ED_EINVALID);
@@ -255,7 +285,7 @@ void test_write_signed_with_key_id(void **state)
     ed_err err = ED_ERR_INIT;
 
     /* --gpg-key-id picks the second key of the ring (any case), not the first. */
-    const ed_source_file one = {"a.yaml", "a: 1\n", 5};
+    const ed_source_file one = {"a.yaml", "a: 1\n", 5, false};
     char lower[17];
     for (int i = 0; i < 17; i++)
         lower[i] = (char)tolower((unsigned char)k.id2[i]);
@@ -269,7 +299,7 @@ void test_write_signed_with_key_id(void **state)
     assert_string_equal(out, want);
 
     /* Without an id, the first key signs. */
-    const ed_source_file two = {"a.yaml", "a: 2\n", 5};
+    const ed_source_file two = {"a.yaml", "a: 2\n", 5, false};
     assert_int_equal(write_signed(&f, "ring.asc", NULL, &two, &res, &err), 0);
     out_of(out, sizeof(out),
            "GNUPGHOME=%s git -C %s verify-commit --raw main 2>&1 | "
@@ -279,7 +309,7 @@ void test_write_signed_with_key_id(void **state)
 
     /* An id the ring does not hold, and a key of the ring without its secret part: refused
      * in flux's words, nothing pushed. */
-    const ed_source_file three = {"a.yaml", "a: 3\n", 5};
+    const ed_source_file three = {"a.yaml", "a: 3\n", 5, false};
     assert_int_equal(write_signed(&f, "ring.asc", "0123456789ABCDEF", &three, &res, &err),
                      ED_EINVALID);
     assert_string_equal(err.msg, "no GPG keyring matching key id '0123456789ABCDEF' found");
