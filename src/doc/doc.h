@@ -186,8 +186,9 @@ int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out);
  * indent of 4, what Flux's kustomize-controller puts in a Secret for a secretGenerator's
  * encrypted YAML file): mappings in document order, a block nested at the next multiple of
  * four past its key and two past a sequence's dash, sequences in mappings indented, no folding
- * of long scalars, floats as Go's strconv 'g' format writes them (1, 1e+06, .inf), strings
- * quoted as ed_node_to_yaml quotes them; documents separated by "---" lines. Comments are not
+ * of long scalars, floats as Go's strconv 'g' format writes them (1, 1e+06, -0, .inf), strings
+ * quoted as ed_node_to_yaml quotes them but "<<", which yaml.v3 writes "!!merge <<"; documents
+ * separated by "---" lines. Comments are not
  * in the tree, so none are written. Errors as ed_node_to_yaml, except that .inf and .nan are
  * written.
  */

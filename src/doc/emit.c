@@ -747,7 +747,7 @@ static int write_float(struct emitter *e, double v)
         char digits[32] = {0};
         int dp;
         shortest_digits(a, digits, sizeof(digits), &dp);
-        if (v < 0)
+        if (e->sops ? signbit(v) : v < 0) /* Go writes -0 as "-0" */
             ed_buf_append_str(&num, "-");
         int exp = dp - 1;
         if (exp < -4 || exp >= 6) {
@@ -928,6 +928,11 @@ static int emit_value(struct emitter *e, const ed_node *v, int indent, bool in_m
         }
         return write_float(e, v->u.f.value);
     case ED_NODE_STR:
+        if (e->sops && v->u.s.len == 2 && memcmp(v->u.s.text, "<<", 2) == 0) {
+            /* yaml.v3 resolves "<<" to its merge tag and writes the tag out */
+            put_word(e, "!!merge <<");
+            return 0;
+        }
         /* a sequence item's content sits after its "- " */
         write_string(e, v->u.s.text, v->u.s.len, false, in_map ? nested(e, indent) : indent + 2);
         return 0;

@@ -26,7 +26,7 @@
 // tests/fuzz/corpus/sops/sections.enc.ini) from sections.ini (ini),
 // tests/e2e/fixtures/sops/layout.enc.yaml from layout.yaml and
 // tests/e2e/fixtures/sops/commented.enc.yaml from commented.yaml (yaml, '-'), the first two also
-// in tests/unit/kustomize/test_sops.c with their decrypted text.
+// in tests/unit/kustomize/test_sops.c with their decrypted text, as is scalars.yaml (yaml, '-').
 package main
 
 import (

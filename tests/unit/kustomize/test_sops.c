@@ -808,6 +808,83 @@ static const char YAML_PLAIN[] = "zeta: last-but-first\n"
                                  "    - two\n"
                                  "note_unencrypted: 1.5\n";
 
+/* Scalars where yaml.v3 has its own ways (tests/tools/sopsfixture/scalars.yaml): "<<" with its
+ * merge tag, -0, a float in 'g' form, quoted and escaped strings, a kept final break, a long
+ * single-quoted value not folded. */
+static const char SCALARS_ENC[] =
+    "merge: "
+    "ENC[AES256_GCM,data:GDA=,iv:TJfgYcUSURA97oWyppdj1k0todmnh/"
+    "5JW0C2k3vQKiA=,tag:3rlPlUZkFhHLej1DqlnXMg==,type:str]\n"
+    "zero: "
+    "ENC[AES256_GCM,data:wVI=,iv:AoGyx/"
+    "YS2YFEpiQs2VCs4cAWq9KuAC5sf5dA2ax2jjo=,tag:dBcqiZpaTya8xz6leviuLg==,type:float]\n"
+    "huge: "
+    "ENC[AES256_GCM,data:vpFpUVLSnDQcliyn69LDtAiSLub3jI+sPtGCVnsWWrZdBvhlo5/"
+    "TKNx3lC5NTlNWh+"
+    "IjZDyHlCFsX38bL7bNJiB2frkR1TPDIisXqQ01g2bcG83LaVqOdOJulCLqCZR9Veyw2ZlTM7RlzjMFf6nHHZ03wpOTjP2n"
+    "h+AGXbFm7+N1hrydcaizI0N0Wf12J/VUAakqQaH2lx/"
+    "R6zZJBtfIh+lcRGa7UEeQiWfSEsYRzwWYQmS43STPXkTSvqZVoRzUx96+rZf0IdXBOyXt+"
+    "JhMMEmGMN7u6fzuZK0EIEB9adbJvKFUKsabILDh4Gs/"
+    "geWE9sG8kKS9HRbiewC3UlRub4P5PSKw7NPZT8W6PZu26w94Ld9gouL/Ve0roct2D4L7Hb0NqXxc8LZdh+EttA==,iv:Y/"
+    "cp2kbrG44xKhO9cyFa3Zgg1aTjeFf0cWkdjZAN2dY=,tag:MVj8Jz42w+lWYM/xfqMrFg==,type:float]\n"
+    "when: "
+    "ENC[AES256_GCM,data:ZyYXqbfMTd+2l0BBGlHdJxIsjnCa1Iu+wwpvwA==,iv:"
+    "tGKMDMvmdW2bjEjSZafYRvmQrYqvflPhApmgSNF43yY=,tag:1q4QrziruJwTypWcnzCsLQ==,type:str]\n"
+    "tab: "
+    "ENC[AES256_GCM,data:zbS1,iv:KlNzuquIjmbNX/NuaT2qAsCu7hDudBo6U9I+K8CF1dM=,tag:3ROEs/"
+    "CDPDefZHDM2MsPYw==,type:str]\n"
+    "emoji: "
+    "ENC[AES256_GCM,data:buvgag==,iv:PjWf1EPkPR3zdWfesk14q2nrYLhk2PtvDj9vhMA/"
+    "BRc=,tag:Ta4G7sckOccRqEXOU+uBQA==,type:str]\n"
+    "breaks: "
+    "ENC[AES256_GCM,data:qKVG63kRSuawqLQejw==,iv:VmmUEZON3lslmC3vBEQv1ctrMR/"
+    "upifAk0YG2OR7dsw=,tag:odzEf7qS3Ic1JkVlj0GzRw==,type:str]\n"
+    "long: "
+    "ENC[AES256_GCM,data:DKIV+pZXgjG3dzr9LpyJlzavfzLDzmH6UBSKbAb5Rl04N5IAka+aR7QMcFZ/"
+    "Ax5ntNV3uLJNc13ayf/W8frQtKibJWIjPxH9qadCatgPWLbX6X2ys4AmqQ==,iv:bMu64/"
+    "3oUe3TaiTfXNP3D3+XqtGECjxclFrGeHu2u9s=,tag:Tuw6ncQVUeKnrnqvVmnHew==,type:str]\n"
+    "octal: "
+    "ENC[AES256_GCM,data:RQfNCA==,iv:nYi0zeWifkFYJoXv3XeR3/"
+    "LOf1GzG55C98Rg8CsRhu8=,tag:8QjQE9d+ZEKjoE4zWsVRew==,type:str]\n"
+    "sops:\n"
+    "    kms: []\n"
+    "    gcp_kms: []\n"
+    "    azure_kv: []\n"
+    "    hc_vault: []\n"
+    "    age:\n"
+    "        - recipient: age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\n"
+    "          enc: |\n"
+    "            -----BEGIN AGE ENCRYPTED FILE-----\n"
+    "            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBqNmw4dTJtUDdWRE1TczF1\n"
+    "            MlJkUDVBSi9NdEozK0VoSHFKSXV6M2l0cDJjCnIzSVZBSkoram9SNC9IYituUE90\n"
+    "            L0xBQTVteS9vZSt5ZE5RYVRaamU3Sk0KLS0tIHp3TVRLbmgyR3Z4REUvUlZ5SklM\n"
+    "            cE5GZ29Fc1oyUFdZcldtN1Q0QUZRam8KPIgm5BttvZgIvDEMfhYK/RmeAFwdF9b5\n"
+    "            Gdsyz+rJNJBwT4jqljnRfc17+fMDrCGHcUqlZIxY970euRz9TYeWcg==\n"
+    "            -----END AGE ENCRYPTED FILE-----\n"
+    "    lastmodified: \"2026-11-30T12:48:51Z\"\n"
+    "    mac: "
+    "ENC[AES256_GCM,data:wIZBoDASvS0LY4EgJSpbBLuhgPN5ouF2wYH8TndD/"
+    "QdmnzCvPRktdqCFM82oygcuJDgTAHyaNAlxnJ3iAPpesRsQHO01uSjlgydN6KeZZJi8rScjmJZCRuEJfkaPoxCmM9Y84X/"
+    "b/Ii7Gj031KUG3uMHAmo8PBcDcyDISqS/hDU=,iv:gyCZDUVSGYF2U+s/"
+    "3Zd5tetraaO0dCcJwx5UTMIcwx8=,tag:wBYzw+YKvpNBhTHiUc8UTg==,type:str]\n"
+    "    pgp: []\n"
+    "    unencrypted_suffix: _unencrypted\n"
+    "    version: 3.9.0\n";
+static const char SCALARS_PLAIN[] = "merge: !!merge <<\n"
+                                    "zero: -0\n"
+                                    "huge: 1.5e+300\n"
+                                    "when: \"2001-12-14T21:59:43.10-05:00\"\n"
+                                    "tab: \"a\\tb\"\n"
+                                    "emoji: \"\\U0001F600\"\n"
+                                    "breaks: |+\n"
+                                    "    two\n"
+                                    "\n"
+                                    "    breaks\n"
+                                    "\n"
+                                    "long: 'a: b and a very long string that goes past the eighty "
+                                    "columns of libyaml''s best width ok'\n"
+                                    "octal: \"0o17\"\n";
+
 static char *decrypt_file(const char *path, bool env, const char *text, ed_err *err, int *rc)
 {
     ed_sops_keys *k = keys_of(KEY1);
@@ -860,6 +937,10 @@ void test_sops_files(void **state)
     out = decrypt_file("conf/layout.yaml", false, YAML_ENC, &err, &rc);
     assert_int_equal(rc, 0);
     assert_string_equal(out, YAML_PLAIN);
+    free(out);
+    out = decrypt_file("scalars.yml", false, SCALARS_ENC, &err, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, SCALARS_PLAIN);
     free(out);
     /* INI: decrypted and written as sops's INI store writes it */
     out = decrypt_file("conf/sections.ini", false, INI_ENC, &err, &rc);
