@@ -181,6 +181,18 @@ int ed_node_to_yaml(const ed_node *node, ed_buf *out);
 /* Append the documents as one YAML stream, separated by "---" lines, as kustomize prints a
  * build; nothing for count 0. Errors as ed_node_to_yaml. */
 int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out);
+/*
+ * Append the documents as sops's YAML store writes a decrypted file (yaml.v3's encoder with an
+ * indent of 4, what Flux's kustomize-controller puts in a Secret for a secretGenerator's
+ * encrypted YAML file): mappings in document order, a block nested at the next multiple of
+ * four past its key and two past a sequence's dash, sequences in mappings indented, no folding
+ * of long scalars, floats as Go's strconv 'g' format writes them (1, 1e+06, -0, .inf), strings
+ * quoted as ed_node_to_yaml quotes them but "<<", which yaml.v3 writes "!!merge <<"; documents
+ * separated by "---" lines. Comments are not
+ * in the tree, so none are written. Errors as ed_node_to_yaml, except that .inf and .nan are
+ * written.
+ */
+int ed_doc_list_to_yaml_sops(ed_doc *const *docs, size_t count, ed_buf *out);
 
 /* ---- CEL expressions (cel.c) ---- */
 

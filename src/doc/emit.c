@@ -22,6 +22,7 @@
 #include "doc_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +31,13 @@
 /* libyaml's (and go-yaml's) preferred line width; longer scalars are folded at spaces. */
 #define BEST_WIDTH  80
 #define BEST_INDENT 2
+/* sops's YAML store: yaml.v3 with an indent of 4 and no width. */
+#define SOPS_INDENT 4
 
 struct emitter {
     ed_buf *out;
+    bool sops;       /* sops's layout (ed_node_to_yaml_sops) rather than kustomize's */
+    int width;       /* fold plain and quoted scalars past this column */
     int column;      /* in characters, as libyaml counts for folding */
     bool whitespace; /* the last character written was white space */
     int rc;          /* the first ed_buf error, after which writing stops */
@@ -50,6 +55,14 @@ static void put_str(struct emitter *e, const char *s)
 {
     for (; *s; s++)
         put(e, *s);
+}
+
+/* A word after a separating space, unless at the start of a line. */
+static void put_word(struct emitter *e, const char *s)
+{
+    if (!e->whitespace)
+        put(e, ' ');
+    put_str(e, s);
 }
 
 static void put_break(struct emitter *e)
@@ -86,7 +99,9 @@ static void write_char(struct emitter *e, const char *s, size_t len, size_t *i)
 /* Start a new line (unless already at its start) and pad to indent. */
 static void write_indent(struct emitter *e, int indent)
 {
-    if (e->column > indent || (e->column > 0 && e->column == indent && !e->whitespace))
+    /* (sops's four columns may lie past a short key's colon, "db:", which still ends its line) */
+    if (e->column > indent || (e->column > 0 && e->column == indent && !e->whitespace) ||
+        (e->sops && e->column > 0 && !e->whitespace))
         put_break(e);
     while (e->column < indent)
         put(e, ' ');
@@ -456,7 +471,7 @@ static void write_plain(struct emitter *e, const char *s, size_t n, bool allow_b
     bool spaces = false;
     for (size_t i = 0; i < n;) {
         if (is_space(s, n, i)) {
-            if (allow_breaks && !spaces && e->column > BEST_WIDTH && !is_space(s, n, i + 1)) {
+            if (allow_breaks && !spaces && e->column > e->width && !is_space(s, n, i + 1)) {
                 write_indent(e, indent);
                 i++;
             } else {
@@ -478,7 +493,7 @@ static void write_single(struct emitter *e, const char *s, size_t n, bool allow_
     bool spaces = false;
     for (size_t i = 0; i < n;) {
         if (is_space(s, n, i)) {
-            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i > 0 && i < n - 1 &&
+            if (allow_breaks && !spaces && e->column > e->width && i > 0 && i < n - 1 &&
                 !is_space(s, n, i + 1)) {
                 write_indent(e, indent);
                 i++;
@@ -590,7 +605,7 @@ static void write_double(struct emitter *e, const char *s, size_t n, bool allow_
             }
             spaces = false;
         } else if (is_space(s, n, i)) {
-            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i != 0 && i != n - 1) {
+            if (allow_breaks && !spaces && e->column > e->width && i != 0 && i != n - 1) {
                 write_indent(e, indent);
                 if (is_space(s, n, i + 1))
                     put(e, '\\');
@@ -613,7 +628,7 @@ static void write_literal(struct emitter *e, const char *s, size_t n, int indent
         put(e, ' ');
     put(e, '|');
     if (is_space(s, n, 0) || is_break(s, n, 0))
-        put(e, (char)('0' + BEST_INDENT));
+        put(e, (char)('0' + (e->sops ? SOPS_INDENT : BEST_INDENT)));
     /* Chomping: "-" without a final break, "+" with more than one, none with exactly one. */
     size_t last = n - 1;
     while (last > 0 && ((unsigned char)s[last] & 0xc0) == 0x80)
@@ -703,11 +718,17 @@ static void format_exp(ed_buf *b, const char *digits, int dp)
 
 static int write_float(struct emitter *e, double v)
 {
+    if (!isfinite(v) && e->sops) { /* yaml.v3's words for them */
+        put_word(e, isnan(v) ? ".nan" : v > 0 ? ".inf" : "-.inf");
+        return 0;
+    }
     if (!isfinite(v))
         return ED_EINVALID; /* encoding/json refuses it, and so does kustomize */
     ed_buf num = ED_BUF_INIT(256);
     double a = fabs(v);
-    if (v == floor(v) && a < 1e21) {
+    /* yaml.v3 writes a float as Go's strconv.FormatFloat(v, 'g', -1, 64), an integral one too
+     * ("1", "1e+06"); kustomize's pass through JSON makes integral floats integers. */
+    if (v == floor(v) && a < 1e21 && !e->sops) {
         /* JSON prints it without a fraction, so go-yaml reads back an integer, or a float
          * when it does not fit 64 bits. */
         if (a < 9223372036854775808.0) {
@@ -726,7 +747,7 @@ static int write_float(struct emitter *e, double v)
         char digits[32] = {0};
         int dp;
         shortest_digits(a, digits, sizeof(digits), &dp);
-        if (v < 0)
+        if (e->sops ? signbit(v) : v < 0) /* Go writes -0 as "-0" */
             ed_buf_append_str(&num, "-");
         int exp = dp - 1;
         if (exp < -4 || exp >= 6) {
@@ -869,12 +890,15 @@ static int emit_map(struct emitter *e, const ed_node *map, int indent, bool inli
 /* A value after "key:" or "-": scalars and empty collections on the same line; indent is the
  * column of the key or dash. in_map says whether a sequence here is a mapping value (written
  * without indentation) or a sequence item. */
-/* A word after a separating space, unless at the start of a line. */
-static void put_word(struct emitter *e, const char *s)
+/* The indentation of a block nested in a mapping whose keys are at column indent: two more
+ * for kustomize; for yaml.v3 the next multiple of its indent past the key ("aligns to the
+ * chosen indentation"), so that a mapping inside a sequence item, whose keys sit two columns
+ * after the dash, nests at a multiple of four. */
+static int nested(const struct emitter *e, int indent)
 {
-    if (!e->whitespace)
-        put(e, ' ');
-    put_str(e, s);
+    if (!e->sops)
+        return indent + BEST_INDENT;
+    return SOPS_INDENT * ((indent + SOPS_INDENT) / SOPS_INDENT);
 }
 
 static int emit_value(struct emitter *e, const ed_node *v, int indent, bool in_map, int depth)
@@ -895,33 +919,41 @@ static int emit_value(struct emitter *e, const ed_node *v, int indent, bool in_m
         return 0;
     }
     case ED_NODE_FLOAT:
-        if (uint64_text(v->u.f.text)) {
+        /* (sops's decrypted floats are written 'f' and may read as integers: for sops only
+         * past int64 is it one) */
+        if (uint64_text(v->u.f.text) && (!e->sops || v->u.f.value >= 9223372036854775808.0)) {
             /* an integer too large for int64: yaml.v3 keeps it as uint64, and so does JSON */
             put_word(e, v->u.f.text);
             return 0;
         }
         return write_float(e, v->u.f.value);
     case ED_NODE_STR:
-        write_string(e, v->u.s.text, v->u.s.len, false, indent + BEST_INDENT);
+        if (e->sops && v->u.s.len == 2 && memcmp(v->u.s.text, "<<", 2) == 0) {
+            /* yaml.v3 resolves "<<" to its merge tag and writes the tag out */
+            put_word(e, "!!merge <<");
+            return 0;
+        }
+        /* a sequence item's content sits after its "- " */
+        write_string(e, v->u.s.text, v->u.s.len, false, in_map ? nested(e, indent) : indent + 2);
         return 0;
     case ED_NODE_SEQ:
         if (v->u.c.len == 0) {
             put_word(e, "[]");
             return 0;
         }
-        if (in_map)
-            return emit_seq(e, v, indent, false, depth + 1);
+        if (in_map) /* kustomize does not indent a sequence in a mapping, yaml.v3 does */
+            return emit_seq(e, v, e->sops ? nested(e, indent) : indent, false, depth + 1);
         put(e, ' ');
-        return emit_seq(e, v, indent + BEST_INDENT, true, depth + 1);
+        return emit_seq(e, v, indent + 2, true, depth + 1);
     case ED_NODE_MAP:
         if (v->u.c.len == 0) {
             put_word(e, "{}");
             return 0;
         }
         if (in_map)
-            return emit_map(e, v, indent + BEST_INDENT, false, depth + 1);
+            return emit_map(e, v, nested(e, indent), false, depth + 1);
         put(e, ' ');
-        return emit_map(e, v, indent + BEST_INDENT, true, depth + 1);
+        return emit_map(e, v, indent + 2, true, depth + 1);
     }
     return ED_ERROR;
 }
@@ -952,10 +984,10 @@ static bool simple_key(const char *s, size_t n)
 
 static int emit_map(struct emitter *e, const ed_node *map, int indent, bool inline_first, int depth)
 {
-    size_t *idx = sorted_keys(map);
+    size_t *idx = e->sops ? NULL : sorted_keys(map); /* sops keeps the document's order */
     int rc = 0;
     for (size_t i = 0; i < map->u.c.len && !rc; i++) {
-        const ed_pair *p = &map->u.c.items[idx[i]];
+        const ed_pair *p = &map->u.c.items[idx ? idx[i] : i];
         if (i > 0 || !inline_first)
             write_indent(e, indent);
         size_t klen = strlen(p->key);
@@ -964,7 +996,7 @@ static int emit_map(struct emitter *e, const ed_node *map, int indent, bool inli
         } else {
             /* libyaml writes keys over 128 bytes or with line breaks as "? key" / ": value" */
             put(e, '?');
-            write_string(e, p->key, klen, false, indent + BEST_INDENT);
+            write_string(e, p->key, klen, false, nested(e, indent));
             write_indent(e, indent);
         }
         put(e, ':');
@@ -974,9 +1006,9 @@ static int emit_map(struct emitter *e, const ed_node *map, int indent, bool inli
     return rc;
 }
 
-int ed_node_to_yaml(const ed_node *node, ed_buf *out)
+static int emit_document(struct emitter *e0, const ed_node *node)
 {
-    struct emitter e = {.out = out, .column = 0, .whitespace = true};
+    struct emitter e = *e0;
     int rc;
     if (node && node->kind == ED_NODE_MAP && node->u.c.len > 0) {
         rc = emit_map(&e, node, 0, true, 0);
@@ -993,16 +1025,34 @@ int ed_node_to_yaml(const ed_node *node, ed_buf *out)
     return e.rc;
 }
 
-int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out)
+int ed_node_to_yaml(const ed_node *node, ed_buf *out)
 {
+    struct emitter e = {.out = out, .whitespace = true, .width = BEST_WIDTH};
+    return emit_document(&e, node);
+}
+
+static int list_to_yaml(ed_doc *const *docs, size_t count, bool sops, ed_buf *out)
+{
+    struct emitter e = {
+        .out = out, .whitespace = true, .sops = sops, .width = sops ? INT_MAX : BEST_WIDTH};
     for (size_t i = 0; i < count; i++) {
         int rc = 0;
         if (i > 0)
             rc = ed_buf_append_str(out, "---\n");
         if (!rc)
-            rc = ed_node_to_yaml(ed_doc_root(docs[i]), out);
+            rc = emit_document(&e, ed_doc_root(docs[i]));
         if (rc)
             return rc;
     }
     return 0;
+}
+
+int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out)
+{
+    return list_to_yaml(docs, count, false, out);
+}
+
+int ed_doc_list_to_yaml_sops(ed_doc *const *docs, size_t count, ed_buf *out)
+{
+    return list_to_yaml(docs, count, true, out);
 }

@@ -316,7 +316,7 @@ int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_so
  * from its extension (.yaml/.yml, .json, .env, .ini, a name ending in .dockerconfigjson is JSON;
  * else dotenv for `envs` and sops's binary envelope for the others), and only when it holds
  * that format's SOPS metadata. *out (malloc'd, NUL-terminated, *out_len bytes) is the plain
- * text, or NULL when the file is not encrypted. INI is refused.
+ * text, or NULL when the file is not encrypted.
  */
 int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t len,
                          const ed_sops_keys *keys, char **out, size_t *out_len, ed_err *err);

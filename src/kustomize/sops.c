@@ -1148,21 +1148,23 @@ static void unescape_newlines(char *s)
     *w = '\0';
 }
 
-/* A dotenv file's SOPS metadata key ("sops_age__list_0__map_enc") set into meta. Only what
- * decryption reads is kept: the age recipients' enc, mac and lastmodified. */
+/* A flattened SOPS metadata key of a dotenv or INI file ("age__list_0__map_enc", after the
+ * dotenv's "sops_") set into meta. Only what decryption reads is kept: the age and PGP keys'
+ * fields, mac and lastmodified. */
 static void dotenv_meta(ed_doc *d, ed_node *meta, const char *key, const char *value)
 {
     unsigned idx;
-    char field[32];
-    if (sscanf(key, "age__list_%u__map_%31s", &idx, field) == 2 && idx < 64) {
-        ed_node *age = ed_node_get(meta, "age");
-        if (!age) {
-            age = ed_node_new_seq(d);
-            ed_node_set(d, meta, "age", age);
+    char field[32], type[4];
+    if (sscanf(key, "%3[agep]__list_%u__map_%31s", type, &idx, field) == 3 && idx < 64 &&
+        (strcmp(type, "age") == 0 || strcmp(type, "pgp") == 0)) {
+        ed_node *list = ed_node_get(meta, type);
+        if (!list) {
+            list = ed_node_new_seq(d);
+            ed_node_set(d, meta, type, list);
         }
-        while (ed_node_len(age) <= idx)
-            ed_node_append(d, age, ed_node_new_map(d));
-        ed_node_set(d, ed_node_at(age, idx), field, ed_node_new_str(d, value));
+        while (ed_node_len(list) <= idx)
+            ed_node_append(d, list, ed_node_new_map(d));
+        ed_node_set(d, ed_node_at(list, idx), field, ed_node_new_str(d, value));
     } else if (strcmp(key, "mac") == 0 || strcmp(key, "lastmodified") == 0) {
         ed_node_set(d, meta, key, ed_node_new_str(d, value));
     }
@@ -1220,6 +1222,516 @@ static int decrypt_dotenv(const char *data, size_t len, const char *subject,
     }
     ed_buf_free(&comments);
     ed_doc_free(d);
+    return rc;
+}
+
+/* ---- INI files, as sops's INI store reads and writes them (gopkg.in/ini.v1) ---- */
+
+/*
+ * sops reads an INI file with go-ini's default options and writes it back with go-ini's
+ * writer; both are reproduced here because the decrypted bytes must be those Flux's Secret
+ * holds. A file is a list of sections, the first the unnamed "DEFAULT" (keys before any
+ * header); each section has a comment (the comment lines above its header, and one after the
+ * ']') and keys in order, each with the comment lines above it (and an inline one after its
+ * value). A repeated section or key is the first one again, its value and comment replaced.
+ * sops's own metadata is the section [sops], its keys flattened as in dotenv files.
+ */
+struct ini_key {
+    char *name, *value, *comment;
+};
+
+struct ini_section {
+    char *name, *comment;
+    struct ini_key *keys;
+    size_t nkeys;
+};
+
+struct ini_file {
+    struct ini_section *secs;
+    size_t nsecs;
+    const char *data; /* the text being read, and where the reader is */
+    size_t len, pos;
+    bool eof;
+    ed_buf comment; /* comment lines read since the last key or header */
+};
+
+static void ini_free(struct ini_file *f)
+{
+    for (size_t s = 0; s < f->nsecs; s++) {
+        struct ini_section *sec = &f->secs[s];
+        for (size_t k = 0; k < sec->nkeys; k++) {
+            free(sec->keys[k].name);
+            if (sec->keys[k].value)
+                OPENSSL_cleanse(sec->keys[k].value, strlen(sec->keys[k].value));
+            free(sec->keys[k].value);
+            if (sec->keys[k].comment)
+                OPENSSL_cleanse(sec->keys[k].comment, strlen(sec->keys[k].comment));
+            free(sec->keys[k].comment);
+        }
+        free(sec->keys);
+        free(sec->name);
+        if (sec->comment)
+            OPENSSL_cleanse(sec->comment, strlen(sec->comment));
+        free(sec->comment);
+    }
+    free(f->secs);
+    ed_buf_free(&f->comment);
+}
+
+static struct ini_section *ini_section(struct ini_file *f, const char *name, size_t n)
+{
+    for (size_t s = 0; s < f->nsecs; s++)
+        if (strlen(f->secs[s].name) == n && memcmp(f->secs[s].name, name, n) == 0)
+            return &f->secs[s];
+    f->secs = ed_xrealloc(f->secs, (f->nsecs + 1) * sizeof(*f->secs));
+    struct ini_section *sec = &f->secs[f->nsecs++];
+    *sec = (struct ini_section){.name = ed_xstrndup(name, n)};
+    return sec;
+}
+
+/* The key name of sec, created empty at the end when it is new. */
+static struct ini_key *ini_key(struct ini_section *sec, const char *name)
+{
+    for (size_t k = 0; k < sec->nkeys; k++)
+        if (strcmp(sec->keys[k].name, name) == 0)
+            return &sec->keys[k];
+    sec->keys = ed_xrealloc(sec->keys, (sec->nkeys + 1) * sizeof(*sec->keys));
+    struct ini_key *key = &sec->keys[sec->nkeys++];
+    *key = (struct ini_key){.name = ed_xstrdup(name)};
+    return key;
+}
+
+static bool ini_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* A copy of s[0..n) without the white space at both ends (Go's strings.TrimSpace). */
+static char *trim_dup(const char *s, size_t n)
+{
+    while (n && ini_space(*s)) {
+        s++;
+        n--;
+    }
+    while (n && ini_space(s[n - 1]))
+        n--;
+    return ed_xstrndup(s, n);
+}
+
+/* The next line, its line feed included (*n bytes); eof set when none follows it. */
+static const char *ini_line(struct ini_file *f, size_t *n)
+{
+    const char *line = f->data + f->pos;
+    const char *nl = memchr(line, '\n', f->len - f->pos);
+    *n = nl ? (size_t)(nl - line) + 1 : f->len - f->pos;
+    f->pos += *n;
+    f->eof = !nl;
+    return line;
+}
+
+/* The last occurrence of needle in s[0..n), or NULL. */
+static const char *last_of(const char *s, size_t n, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = n >= nl ? n - nl + 1 : 0; i-- > 0;)
+        if (memcmp(s + i, needle, nl) == 0)
+            return s + i;
+    return NULL;
+}
+
+/* The first of the bytes in set in s[0..n), or NULL. */
+static const char *first_of(const char *s, size_t n, const char *set)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strchr(set, s[i]) && s[i])
+            return s + i;
+    return NULL;
+}
+
+/* A value quoted with q (""" or `) that its line does not close: the lines up to the one that
+ * does, line feeds kept (go-ini's readMultilines). */
+static int ini_multiline(struct ini_file *f, ed_buf *val, const char *q, ed_err *err)
+{
+    for (;;) {
+        if (f->eof)
+            return ed_err_set(err, ED_EINVALID, "missing closing quote %s of a value", q);
+        size_t n;
+        const char *next = ini_line(f, &n);
+        const char *at = last_of(next, n, q);
+        if (at) {
+            const char *rest = at + strlen(q), *end = next + n;
+            while (end > rest && ini_space(end[-1]))
+                end--;
+            if (end > rest && end[-1] == '\\') { /* a continuation after the quote */
+                ed_buf_append(val, next, n);
+                continue;
+            }
+            ed_buf_append(val, next, (size_t)(at - next));
+            const char *c = first_of(at, (size_t)(next + n - at), "#;");
+            if (c) {
+                char *t = trim_dup(c, (size_t)(next + n - c));
+                ed_buf_append_str(&f->comment, t);
+                free(t);
+            }
+            return 0;
+        }
+        ed_buf_append(val, next, n);
+    }
+}
+
+/* The value after a key's delimiter (go-ini's readValue with its default options): quoted with
+ * """ or ` (over several lines if need be), or trimmed, continued on the next lines after a
+ * trailing backslash, cut at an inline comment (kept as the key's), without surrounding '' or
+ * "". */
+static int ini_value(struct ini_file *f, const char *s, size_t n, ed_buf *val, ed_err *err)
+{
+    while (n && ini_space(*s)) {
+        s++;
+        n--;
+    }
+    if (!n)
+        return 0;
+    const char *q = n > 3 && memcmp(s, "\"\"\"", 3) == 0 ? "\"\"\"" : s[0] == '`' ? "`" : NULL;
+    if (q) {
+        size_t ql = strlen(q);
+        const char *at = last_of(s + ql, n - ql, q);
+        if (at)
+            return ed_buf_append(val, s + ql, (size_t)(at - s - ql));
+        ed_buf_append(val, s + ql, n - ql);
+        return ini_multiline(f, val, q, err);
+    }
+    while (n && ini_space(s[n - 1]))
+        n--;
+    if (s[n - 1] == '\\') {
+        ed_buf_append(val, s, n - 1);
+        while (!f->eof) {
+            size_t ln;
+            const char *next = ini_line(f, &ln);
+            char *t = trim_dup(next, ln);
+            size_t tl = strlen(t);
+            ed_buf_append(val, t, tl);
+            free(t);
+            if (!tl)
+                break;
+            if (val->data[val->len - 1] != '\\')
+                break;
+            val->data[--val->len] = '\0';
+        }
+        return 0;
+    }
+    const char *c = first_of(s, n, "#;");
+    if (c) {
+        ed_buf_append(&f->comment, c, (size_t)(s + n - c));
+        n = (size_t)(c - s);
+        while (n && ini_space(s[n - 1]))
+            n--;
+    }
+    if (n >= 2 && (s[0] == '\'' || s[0] == '"') && s[n - 1] == s[0] &&
+        !memchr(s + 1, s[0], n - 2)) {
+        s++;
+        n -= 2;
+    }
+    return ed_buf_append(val, s, n);
+}
+
+/* How much of a line a message quotes: up to its line break, at most 80 bytes. */
+static int line_width(const char *line, size_t n)
+{
+    size_t w = 0;
+    while (w < n && w < 80 && line[w] != '\n' && line[w] != '\r')
+        w++;
+    return (int)w;
+}
+
+/* The comment read so far, trimmed, and the reader's comment emptied. */
+static char *take_comment(struct ini_file *f)
+{
+    char *c = trim_dup(f->comment.data ? f->comment.data : "", f->comment.len);
+    if (f->comment.data)
+        OPENSSL_cleanse(f->comment.data, f->comment.len);
+    ed_buf_reset(&f->comment);
+    return c;
+}
+
+/* Read data into f (go-ini's parse with its default options). ED_EINVALID with go-ini's reason
+ * for a line it cannot read. */
+static int ini_parse(struct ini_file *f, const char *data, size_t len, ed_err *err)
+{
+    *f = (struct ini_file){.data = data, .len = len};
+    f->comment = (ed_buf)ED_BUF_INIT((size_t)16 << 20);
+    const unsigned char *u = (const unsigned char *)data;
+    if (len >= 2 && ((u[0] == 0xfe && u[1] == 0xff) || (u[0] == 0xff && u[1] == 0xfe)))
+        f->pos = 2;
+    else if (len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)
+        f->pos = 3;
+    ini_section(f, "DEFAULT", 7);
+    size_t sec_index = 0; /* where keys go (f->secs moves as sections are added) */
+    unsigned count = 1;
+    int rc = 0;
+    while (!f->eof && !rc && f->pos <= f->len) {
+        if (f->pos == f->len) {
+            f->eof = true;
+            break;
+        }
+        size_t n;
+        const char *line = ini_line(f, &n);
+        while (n && ini_space(*line)) {
+            line++;
+            n--;
+        }
+        if (!n)
+            continue;
+        if (line[0] == '#' || line[0] == ';') {
+            ed_buf_append(&f->comment, line, n);
+            continue;
+        }
+        if (line[0] == '[') {
+            const char *close = last_of(line, n, "]");
+            if (!close || close == line + 1) {
+                rc = close ? ed_err_set(err, ED_EINVALID, "empty section name")
+                           : ed_err_set(err, ED_EINVALID, "unclosed section: %.*s",
+                                        line_width(line, n), line);
+                break;
+            }
+            struct ini_section *sec = ini_section(f, line + 1, (size_t)(close - line - 1));
+            sec_index = (size_t)(sec - f->secs);
+            const char *c = first_of(close + 1, (size_t)(line + n - close - 1), "#;");
+            if (c)
+                ed_buf_append(&f->comment, c, (size_t)(line + n - c));
+            free(sec->comment);
+            sec->comment = take_comment(f);
+            count = 1;
+            continue;
+        }
+        /* the key's name: quoted with """, " or `, or up to the first '=' or ':' */
+        const char *q = line[0] == '`'                            ? "`"
+                        : n > 6 && memcmp(line, "\"\"\"", 3) == 0 ? "\"\"\""
+                        : line[0] == '"'                          ? "\""
+                                                                  : NULL;
+        const char *name_start = line, *name_end, *after;
+        if (q) {
+            size_t ql = strlen(q);
+            const char *close = memmem(line + ql, n - ql, q, ql);
+            const char *delim =
+                close ? first_of(close + ql, (size_t)(line + n - close - ql), "=:") : NULL;
+            if (!close || !delim) {
+                rc = ed_err_set(err, ED_EINVALID, "%s: %.*s",
+                                close ? "key-value delimiter not found"
+                                      : "missing closing key quote",
+                                line_width(line, n), line);
+                break;
+            }
+            name_start = line + ql;
+            name_end = close;
+            after = delim + 1;
+        } else {
+            const char *delim = first_of(line, n, "=:");
+            if (!delim || delim == line) {
+                rc = ed_err_set(err, ED_EINVALID, "%s: %.*s",
+                                delim ? "empty key name" : "key-value delimiter not found",
+                                line_width(line, n), line);
+                break;
+            }
+            name_end = delim;
+            after = delim + 1;
+        }
+        char *name = trim_dup(name_start, (size_t)(name_end - name_start));
+        if (strcmp(name, "-") == 0) { /* an auto-increment key */
+            free(name);
+            name = ed_xasprintf("#%u", count++);
+        }
+        ed_buf val = ED_BUF_INIT((size_t)64 << 20);
+        rc = ini_value(f, after, (size_t)(line + n - after), &val, err);
+        if (!rc && !name[0])
+            rc = ed_err_set(err, ED_EINVALID, "error creating new key: empty key name");
+        if (!rc) {
+            struct ini_key *key = ini_key(&f->secs[sec_index], name);
+            if (key->value)
+                OPENSSL_cleanse(key->value, strlen(key->value));
+            free(key->value);
+            key->value = val.data ? ed_buf_take(&val) : ed_xstrdup("");
+            free(key->comment);
+            key->comment = take_comment(f);
+        }
+        if (val.data)
+            OPENSSL_cleanse(val.data, val.len);
+        ed_buf_free(&val);
+        free(name);
+    }
+    return rc;
+}
+
+/* sops's stripCommentChar: a comment without its leading ';' or '#' and the spaces after. */
+static void strip_comment_char(char *c)
+{
+    if (c[0] != ';' && c[0] != '#')
+        return;
+    size_t i = strspn(c, c[0] == ';' ? "; " : "# ");
+    memmove(c, c + i, strlen(c + i) + 1);
+}
+
+/* go-ini's writer: the comment's lines, each given "; " unless it starts with '#' or ';'
+ * (whose marker then takes one space and the rest trimmed). A line that is empty makes go-ini
+ * panic, which fails the decryption in Flux: -1. */
+static int write_comment(ed_buf *out, const char *c, bool trim)
+{
+    while (*c) {
+        size_t n = strcspn(c, "\n");
+        if (n == 0)
+            return -1;
+        if (c[0] == '#' || c[0] == ';') {
+            char *rest = trim_dup(c + 1, n - 1);
+            ed_buf_printf(out, "%c %s\n", c[0], rest);
+            free(rest);
+        } else if (trim) {
+            char *t = trim_dup(c, n);
+            ed_buf_printf(out, "; %s\n", t);
+            free(t);
+        } else {
+            ed_buf_printf(out, "; %.*s\n", (int)n, c);
+        }
+        c += n;
+        if (*c == '\n' && *++c == '\0')
+            return -1; /* a last empty line */
+    }
+    return 0;
+}
+
+/* A key's name as go-ini writes it: in backquotes when it holds '"', '=' or ':', in """ when
+ * it holds a backquote. */
+static char *ini_key_name(const char *name)
+{
+    if (strpbrk(name, "\"=:"))
+        return ed_xasprintf("`%s`", name);
+    if (strchr(name, '`'))
+        return ed_xasprintf("\"\"\"%s\"\"\"", name);
+    return ed_xstrdup(name);
+}
+
+/* The decrypted file as go-ini writes it (sops's encodeTree then WriteTo): the DEFAULT
+ * section's keys without a header (nothing when it has none), each other section after its
+ * header, one empty line between sections, each section's '=' aligned after its longest key,
+ * a value in """ when it holds a line feed or a backquote, in backquotes when it holds '#' or
+ * ';', in double quotes when it starts or ends with white space. */
+static int ini_write(const struct ini_file *f, const struct ini_section *skip, ed_buf *out)
+{
+    size_t last = 0;
+    for (size_t s = 0; s < f->nsecs; s++)
+        if (&f->secs[s] != skip)
+            last = s;
+    for (size_t s = 0; s < f->nsecs; s++) {
+        const struct ini_section *sec = &f->secs[s];
+        if (sec == skip)
+            continue;
+        if (sec->comment && sec->comment[0] && write_comment(out, sec->comment, false) != 0)
+            return -1;
+        if (s > 0)
+            ed_buf_printf(out, "[%s]\n", sec->name);
+        else if (!sec->nkeys)
+            continue;
+        size_t align = 0;
+        char **names = ed_xcalloc(sec->nkeys + 1, sizeof(*names));
+        for (size_t k = 0; k < sec->nkeys; k++) {
+            names[k] = ini_key_name(sec->keys[k].name);
+            align = strlen(names[k]) > align ? strlen(names[k]) : align;
+        }
+        int rc = 0;
+        for (size_t k = 0; k < sec->nkeys && !rc; k++) {
+            const struct ini_key *key = &sec->keys[k];
+            if (key->comment && key->comment[0])
+                rc = write_comment(out, key->comment, true);
+            const char *v = key->value ? key->value : "";
+            size_t vl = strlen(v);
+            const char *q = strpbrk(v, "\n`")                                 ? "\"\"\""
+                            : strpbrk(v, "#;")                                ? "`"
+                            : vl && (ini_space(v[0]) || ini_space(v[vl - 1])) ? "\""
+                                                                              : "";
+            ed_buf_printf(out, "%s%*s = %s%s%s\n", names[k], (int)(align - strlen(names[k])), "", q,
+                          v, q);
+        }
+        for (size_t k = 0; k < sec->nkeys; k++)
+            free(names[k]);
+        free(names);
+        if (rc)
+            return rc;
+        if (s != last)
+            ed_buf_append_str(out, "\n");
+    }
+    return 0;
+}
+
+/* Decrypt an INI file: the data key from its [sops] section, then every ENC[...] value (its
+ * path "section:key:") and comment (its path "section:"; one that does not decrypt stays as it
+ * is, as sops keeps it); out: the file as sops writes it decrypted, without [sops]. */
+static int decrypt_ini(const char *data, size_t len, const char *subject, const ed_sops_keys *keys,
+                       ed_buf *out, ed_err *err)
+{
+    struct ini_file f;
+    int rc = ini_parse(&f, data, len, err);
+    if (rc) {
+        ed_err_wrap(err, "%s: cannot read the INI file", subject);
+        ini_free(&f);
+        return rc;
+    }
+    struct ini_section *meta_sec = NULL;
+    for (size_t s = 0; s < f.nsecs && !meta_sec; s++)
+        if (strcmp(f.secs[s].name, "sops") == 0)
+            meta_sec = &f.secs[s];
+    ed_doc *d = ed_doc_new();
+    ed_node *meta = ed_node_new_map(d);
+    ed_doc_set_root(d, meta);
+    for (size_t k = 0; meta_sec && k < meta_sec->nkeys; k++) {
+        char *v = ed_xstrdup(meta_sec->keys[k].value);
+        unescape_newlines(v);
+        dotenv_meta(d, meta, meta_sec->keys[k].name, v);
+        free(v);
+    }
+    struct sops_ctx c = {.doc = d, .subject = subject};
+    if (!meta_sec) {
+        rc = ed_err_set(err, ED_EINVALID, "%s: no [sops] section", subject);
+    } else if ((rc = data_key(meta, keys, c.key, err)) != 0) {
+        ed_err_wrap(err, "cannot get sops data key");
+    }
+    for (size_t s = 0; s < f.nsecs && !rc; s++) {
+        struct ini_section *sec = &f.secs[s];
+        if (sec == meta_sec)
+            continue;
+        char *aad = ed_xasprintf("%s:", sec->name);
+        /* the section's comment, then each key's value and comment */
+        for (size_t k = 0; k <= sec->nkeys && !rc; k++) {
+            char **slots[2] = {k == sec->nkeys ? &sec->comment : &sec->keys[k].comment,
+                               k == sec->nkeys ? NULL : &sec->keys[k].value};
+            for (int i = 0; i < 2 && !rc; i++) {
+                if (!slots[i] || !*slots[i])
+                    continue;
+                if (i == 0)
+                    strip_comment_char(*slots[i]);
+                struct enc e;
+                if (!enc_parse(*slots[i], &e))
+                    continue;
+                char *kaad = i ? ed_xasprintf("%s%s:", aad, sec->keys[k].name) : ed_xstrdup(aad);
+                char *plain = NULL;
+                if (enc_open(&c, &e, kaad, strlen(kaad), &plain) == 0) {
+                    OPENSSL_cleanse(*slots[i], strlen(*slots[i]));
+                    free(*slots[i]);
+                    *slots[i] = plain;
+                } else if (i) {
+                    rc = ed_err_set(err, ED_EINVALID, "%s: the value of '%s.%s' does not decrypt",
+                                    subject, sec->name, sec->keys[k].name);
+                }
+                free(kaad);
+                enc_free(&e);
+            }
+        }
+        free(aad);
+    }
+    OPENSSL_cleanse(c.key, sizeof(c.key));
+    if (!rc && ini_write(&f, meta_sec, out) != 0)
+        rc = ed_err_set(err, ED_EINVALID,
+                        "%s: a decrypted comment holds an empty line, which sops cannot write",
+                        subject);
+    ed_doc_free(d);
+    ini_free(&f);
     return rc;
 }
 
@@ -1316,13 +1828,12 @@ int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t le
         return 0; /* not encrypted: as it is */
     char subject[600];
     snprintf(subject, sizeof(subject), "file '%s'", path);
-    if (f == FMT_INI)
-        return ed_err_set(err, ED_EINVALID, "%s: SOPS-encrypted INI files are not supported",
-                          subject);
     ed_buf b = ED_BUF_INIT((size_t)64 << 20);
     int rc = 0;
     if (f == FMT_DOTENV) {
         rc = decrypt_dotenv(data, len, subject, keys, &b, err);
+    } else if (f == FMT_INI) {
+        rc = decrypt_ini(data, len, subject, keys, &b, err);
     } else if (f == FMT_YAML) {
         ed_doc **docs = NULL;
         size_t n = 0;
@@ -1330,7 +1841,7 @@ int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t le
         for (size_t i = 0; !rc && i < n; i++)
             if (ed_sops_is_encrypted(ed_doc_root(docs[i])))
                 rc = ed_sops_decrypt(docs[i], ed_doc_root(docs[i]), subject, keys, err);
-        if (!rc && (rc = ed_doc_list_to_yaml(docs, n, &b)) != 0)
+        if (!rc && (rc = ed_doc_list_to_yaml_sops(docs, n, &b)) != 0)
             ed_err_set(err, rc, "%s: the decrypted document cannot be written as YAML", subject);
         ed_doc_list_free(docs, n);
     } else { /* JSON, and binary: a JSON envelope whose `data` is the file */

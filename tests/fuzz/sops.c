@@ -3,7 +3,7 @@
  * Git. The input is parsed as YAML; every document with SOPS metadata is decrypted with the
  * identity the corpus's files were encrypted for (so mutations reach the age header, the
  * payload and the ENC[...] values); the input is also read as an age identity file and as a
- * secretGenerator's file of each format (dotenv, binary, JSON, YAML).
+ * secretGenerator's file of each format (dotenv, binary, JSON, YAML, INI).
  * Nothing may crash or leak; a failure must say why.
  */
 #include "kustomize/kustomize.h"
@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         ed_doc_list_free(docs, n);
     }
-    static const char *const paths[] = {"f.env", "f.bin", "f.json", "f.yaml"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const paths[] = {"f.env", "f.bin", "f.json", "f.yaml", "f.ini"};
+    for (int i = 0; i < 5; i++) {
         char *out = NULL;
         size_t len = 0;
         ed_err ferr = ED_ERR_INIT;

@@ -4,7 +4,11 @@
 //
 //	go run . keygen > identity.agekey          # an age identity, its recipient in a comment
 //	go run . RECIPIENT [ENCRYPTED_REGEX|-] [yaml|json|dotenv|binary|ini] < plain > encrypted
+//	SOPS_AGE_KEY_FILE=identity.agekey go run . decrypt yaml|json|dotenv|binary|ini < encrypted > plain
 //
+// decrypt writes the file as Flux's kustomize-controller writes a decrypted secretGenerator
+// input (sops's store of the format, with its default configuration): the bytes eddy's
+// decryption must give (tests/unit/kustomize/test_sops.c holds them).
 // RECIPIENT is an age recipient, or pgp:FINGERPRINT (a key of $GNUPGHOME's keyring); several,
 // separated by ',', share one key group, and '+' separates key groups (sops's key_groups, with a
 // Shamir threshold of $SHAMIR_THRESHOLD, or sops's default of every group).
@@ -18,7 +22,11 @@
 // tests/e2e/fixtures/sops/{mixed,groups}/secret.yaml from secret.yaml for identity.agekey's
 // recipient and that PGP key, in one key group ("age1...,pgp:BFAC...") and in two
 // ("age1...+pgp:BFAC...", Shamir threshold 2); tests/e2e/fixtures/sops/ini/conf.ini from
-// conf.ini (ini) for identity.agekey.
+// conf.ini (ini) for identity.agekey; tests/e2e/fixtures/sops/ini/sections.ini (and
+// tests/fuzz/corpus/sops/sections.enc.ini) from sections.ini (ini),
+// tests/e2e/fixtures/sops/layout.enc.yaml from layout.yaml and
+// tests/e2e/fixtures/sops/commented.enc.yaml from commented.yaml (yaml, '-'), the first two also
+// in tests/unit/kustomize/test_sops.c with their decrypted text, as is scalars.yaml (yaml, '-').
 package main
 
 import (
@@ -33,6 +41,8 @@ import (
 	"github.com/getsops/sops/v3/aes"
 	"github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/cmd/sops/common"
+	"github.com/getsops/sops/v3/cmd/sops/formats"
+	"github.com/getsops/sops/v3/config"
 	"github.com/getsops/sops/v3/keys"
 	"github.com/getsops/sops/v3/keyservice"
 	"github.com/getsops/sops/v3/pgp"
@@ -65,6 +75,9 @@ func run() error {
 	in, err := io.ReadAll(os.Stdin)
 	if err != nil {
 		return err
+	}
+	if os.Args[1] == "decrypt" && len(os.Args) > 2 {
+		return decrypt(in, os.Args[2])
 	}
 	var store interface {
 		LoadPlainFile([]byte) (sops.TreeBranches, error)
@@ -119,6 +132,30 @@ func run() error {
 		return err
 	}
 	out, err := store.EmitEncryptedFile(tree)
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(out)
+	return err
+}
+
+// decrypt writes in, a file sops encrypted in format, decrypted by sops's store for that format
+// as kustomize-controller builds it (common.StoreForFormat with config.NewStoresConfig()).
+func decrypt(in []byte, format string) error {
+	store := common.StoreForFormat(formats.FormatFromString(format), config.NewStoresConfig())
+	tree, err := store.LoadEncryptedFile(in)
+	if err != nil {
+		return err
+	}
+	key, err := tree.Metadata.GetDataKeyWithKeyServices(
+		[]keyservice.KeyServiceClient{keyservice.NewLocalClient()}, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := tree.Decrypt(key, aes.NewCipher()); err != nil {
+		return err
+	}
+	out, err := store.EmitPlainFile(tree.Branches)
 	if err != nil {
 		return err
 	}
