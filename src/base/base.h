@@ -330,6 +330,17 @@ ed_proc_outcome ed_proc_run(const char *program, char *const argv[], char *const
  * when it said nothing. */
 void ed_proc_first_line(const ed_buf *b, char *out, size_t cap);
 
+/* ---- GnuPG (gpg.c): what the users of gpgme share ---- */
+
+/* gpgme started (once, thread-safe); whether GnuPG's OpenPGP engine is there to use. */
+bool ed_gpg_ready(void);
+/* A new private (0700) GnuPG home dir/PREFIX.XXXXXX; under /tmp when dir is unset or too deep
+ * for gpg-agent's socket path. NULL (errno: why) when it cannot be made. */
+char *ed_gpg_home_new(const char *dir, const char *prefix);
+/* Stop the gpg-agent GnuPG started for home (it would linger until it noticed its socket
+ * gone). */
+void ed_gpg_agent_stop(const char *home);
+
 /* ---- strings ---- */
 
 bool ed_str_has_prefix(const char *s, const char *prefix);

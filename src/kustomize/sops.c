@@ -196,46 +196,23 @@ ed_sops_keys *ed_sops_keys_new(void)
     return ed_xcalloc(1, sizeof(ed_sops_keys));
 }
 
-/* Stop the gpg-agent GnuPG started for home (it would linger until it noticed its socket
- * gone). */
-static void kill_agent(const char *home)
-{
-    gpgme_ctx_t a = NULL;
-    if (gpgme_new(&a) != 0)
-        return;
-    char *socket = ed_xasprintf("%s/S.gpg-agent", home);
-    gpgme_error_t op_err = 0;
-    if (gpgme_set_protocol(a, GPGME_PROTOCOL_ASSUAN) == 0 &&
-        gpgme_ctx_set_engine_info(a, GPGME_PROTOCOL_ASSUAN, socket, home) == 0)
-        gpgme_op_assuan_transact_ext(a, "KILLAGENT", NULL, NULL, NULL, NULL, NULL, NULL, &op_err);
-    gpgme_release(a);
-    free(socket);
-}
-
 void ed_sops_keys_free(ed_sops_keys *k)
 {
     if (!k)
         return;
     wipe_free(k->age, k->nage * 32);
     if (k->gnupg_home) { /* the private keys go with the home */
-        kill_agent(k->gnupg_home);
+        ed_gpg_agent_stop(k->gnupg_home);
         ed_path_remove_tree(k->gnupg_home);
         free(k->gnupg_home);
     }
     free(k);
 }
 
-static pthread_once_t gpgme_once = PTHREAD_ONCE_INIT;
-
-static void gpgme_init(void)
-{
-    gpgme_check_version(NULL);
-}
-
 /* A GnuPG context on the keys' home. */
 static gpgme_error_t gpg_context(const ed_sops_keys *k, gpgme_ctx_t *ctx)
 {
-    pthread_once(&gpgme_once, gpgme_init);
+    ed_gpg_ready();
     gpgme_error_t e = gpgme_new(ctx);
     if (!e)
         e = gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, NULL, k->gnupg_home);
@@ -247,17 +224,10 @@ static gpgme_error_t gpg_context(const ed_sops_keys *k, gpgme_ctx_t *ctx)
 int ed_sops_keys_add_pgp(ed_sops_keys *k, const char *text, size_t len, ed_err *err)
 {
     if (!k->gnupg_home) {
-        /* gpg-agent's socket lives in the home and a socket path holds ~100 bytes: a deep
-         * TMPDIR falls back to /tmp (the directory is private, 0700). */
-        const char *tmp = getenv("TMPDIR");
-        if (!tmp || !*tmp || strlen(tmp) > 60)
-            tmp = "/tmp";
-        k->gnupg_home = ed_xasprintf("%s/eddy-sops.XXXXXX", tmp);
-        if (!mkdtemp(k->gnupg_home)) {
-            free(k->gnupg_home);
-            k->gnupg_home = NULL;
+        /* (under $TMPDIR, or /tmp) */
+        k->gnupg_home = ed_gpg_home_new(getenv("TMPDIR"), "eddy-sops");
+        if (!k->gnupg_home)
             return ed_err_set(err, ED_ERROR, "failed to create a GnuPG home");
-        }
     }
     gpgme_ctx_t ctx = NULL;
     gpgme_data_t data = NULL;

@@ -22,13 +22,6 @@
 
 extern char **environ;
 
-static pthread_once_t gpgme_once = PTHREAD_ONCE_INIT;
-
-static void gpgme_init(void)
-{
-    gpgme_check_version(NULL);
-}
-
 /* Hands the passphrase to GnuPG (loopback pinentry). */
 static gpgme_error_t passphrase_cb(void *hook, const char *uid_hint, const char *info, int bad,
                                    int fd)
@@ -118,35 +111,16 @@ out:
     return rc;
 }
 
-/* Stop the gpg-agent GnuPG started for home (it would otherwise linger until it notices its
- * socket is gone). */
-static void kill_agent(const char *home)
-{
-    gpgme_ctx_t a = NULL;
-    if (gpgme_new(&a) != 0)
-        return;
-    char *socket = ed_xasprintf("%s/S.gpg-agent", home);
-    gpgme_error_t op_err = 0;
-    if (gpgme_set_protocol(a, GPGME_PROTOCOL_ASSUAN) == 0 &&
-        gpgme_ctx_set_engine_info(a, GPGME_PROTOCOL_ASSUAN, socket, home) == 0)
-        gpgme_op_assuan_transact_ext(a, "KILLAGENT", NULL, NULL, NULL, NULL, NULL, NULL, &op_err);
-    gpgme_release(a);
-    free(socket);
-}
-
 int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len, const char *key_id,
                            const char *passphrase, const char *data, size_t len, char **sig,
                            ed_err *err)
 {
     *sig = NULL;
-    pthread_once(&gpgme_once, gpgme_init);
-    /* gpg-agent's socket lives in the home and a socket path has ~100 bytes at most: a deep
-     * storage path falls back to /tmp (the directory is private, 0700, and removed at once). */
-    char *home = ed_xasprintf("%s/gnupg.XXXXXX", strlen(tmp_dir) < 60 ? tmp_dir : "/tmp");
-    if (!mkdtemp(home)) {
-        free(home);
+    ed_gpg_ready();
+    /* (a deep storage path falls back to /tmp; the home is removed at once) */
+    char *home = ed_gpg_home_new(tmp_dir, "gnupg");
+    if (!home)
         return ed_err_set(err, ED_ERROR, "signing the commit: cannot create a GnuPG home");
-    }
     gpgme_ctx_t ctx = NULL;
     gpgme_error_t e = gpgme_new(&ctx);
     if (!e)
@@ -154,7 +128,7 @@ int ed_source_sign_openpgp(const char *tmp_dir, const char *key, size_t key_len,
     int rc = e ? gpg_fail(err, "starting GnuPG", e)
                : sign_in(ctx, key, key_len, key_id, passphrase, data, len, sig, err);
     gpgme_release(ctx);
-    kill_agent(home);
+    ed_gpg_agent_stop(home);
     /* The key goes with the home. */
     ed_path_remove_tree(home);
     free(home);

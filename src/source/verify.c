@@ -24,15 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static pthread_once_t gpgme_once = PTHREAD_ONCE_INIT;
-static bool gpgme_ready;
-
-static void gpgme_init(void)
-{
-    gpgme_ready = gpgme_check_version(NULL) != NULL &&
-                  gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) == GPG_ERR_NO_ERROR;
-}
-
 /* What one call checks signatures with: the Secret's keys and, once an OpenPGP signature
  * needs it, a gpgme context on a fresh GnuPG home holding the OpenPGP keys. */
 typedef struct verifier {
@@ -49,8 +40,7 @@ static int keyring_open(verifier *v, ed_err *err)
 {
     if (v->ctx)
         return 0;
-    pthread_once(&gpgme_once, gpgme_init);
-    if (!gpgme_ready)
+    if (!ed_gpg_ready())
         return ed_err_set(err, ED_ERROR, "GnuPG (gpg) is not available for signature checks");
     v->home = ed_xasprintf("%s/gnupg-XXXXXX", v->cache->tmp_dir);
     if (!mkdtemp(v->home)) {
