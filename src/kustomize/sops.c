@@ -707,6 +707,15 @@ bool ed_sops_is_encrypted(const ed_node *obj)
     return ed_node_kind_of(m) == ED_NODE_MAP && ed_node_get(m, "mac") != NULL;
 }
 
+/* wordwrap at a line's end: the pending space and word; space alone only when it fits. */
+static void end_line(ed_buf *out, const ed_buf *space, const ed_buf *word, bool space_fits)
+{
+    if (word->len || space_fits)
+        ed_buf_append(out, space->data, space->len);
+    if (word->len)
+        ed_buf_append(out, word->data, word->len);
+}
+
 /* Go's wordwrap.WrapString (sops wraps its messages with it): s into out, broken at spaces so
  * that no line passes lim characters unless one word does; the space at a break is dropped.
  * ASCII white space only, as sops's texts have; a character is a UTF-8 code point. */
@@ -718,13 +727,7 @@ static void wordwrap(const char *s, size_t lim, ed_buf *out)
         unsigned char ch = (unsigned char)*p;
         bool continuation = (ch & 0xC0) == 0x80; /* inside a code point: not a character */
         if (ch == '\n') {
-            if (word.len == 0) {
-                if (current + space_len <= lim)
-                    ed_buf_append(out, space.data, space.len);
-            } else {
-                ed_buf_append(out, space.data, space.len);
-                ed_buf_append(out, word.data, word.len);
-            }
+            end_line(out, &space, &word, current + space_len <= lim);
             ed_buf_reset(&space);
             ed_buf_reset(&word);
             space_len = word_len = 0;
@@ -754,13 +757,7 @@ static void wordwrap(const char *s, size_t lim, ed_buf *out)
             }
         }
     }
-    if (word.len == 0) {
-        if (current + space_len <= lim)
-            ed_buf_append(out, space.data, space.len);
-    } else {
-        ed_buf_append(out, space.data, space.len);
-        ed_buf_append(out, word.data, word.len);
-    }
+    end_line(out, &space, &word, current + space_len <= lim);
     ed_buf_free(&word);
     ed_buf_free(&space);
     ed_buf_append(out, "", 0);
