@@ -491,6 +491,15 @@ static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply
     if (note.len)
         ks_event(c, obj, "Normal", "Progressing", note.data, out->revision, out->origin_revision,
                  false);
+    /* Flux's line for a prune that did something (its Event's lines). */
+    if (note.len && prune) {
+        ed_buf msg = ED_BUF_INIT((size_t)1 << 20);
+        ed_buf_printf(&msg, "garbage collection completed: %s", note.data);
+        ed_log(ED_LOG_INFO, msg.data, "controller", "kustomization", "name",
+               str_at(obj, "/metadata/name"), "namespace", str_at(obj, "/metadata/namespace"),
+               NULL);
+        ed_buf_free(&msg);
+    }
     ed_buf_free(&note);
 }
 

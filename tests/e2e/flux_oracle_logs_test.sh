@@ -9,7 +9,8 @@
 # namespace, name), revision, error and any other key, values and order, less what must differ:
 # ts and the reconcileID's value, durations (Go's, in msg) and the namespace of the pair. Debug
 # lines are left out (eddy's are its own).
-# Cases: a Kustomization applied the first time, again with no change, after a change; a build
+# Cases: a Kustomization applied the first time, again with no change, after a change (one
+# object pruned, another created); a build
 # that fails; an apply that fails (the dry-run refuses an object); a dependency that is not
 # ready; suspended; deleted (the finalizer). A GitRepository fetched, up to date, failing (a
 # repository the server does not have, a wrong password); an OCIRepository fetched, up to date,
@@ -236,12 +237,19 @@ done
 sleep 8
 compare "nothing changed" since GitRepository/repo OCIRepository/oci Kustomization/ok
 
-step "a change: a new commit, fetched and applied"
+step "a change: a new commit, fetched and applied (gone's object pruned, another created)"
 mark
 put ok/cm.yaml <<'YAML'
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: logs-ok}
+data: {v: two}
+YAML
+rm "$work/gone/cm.yaml"
+put gone/cm2.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: logs-gone2}
 data: {v: two}
 YAML
 commit two
@@ -261,7 +269,7 @@ mark
 for n in $nf $ne; do
     kubectl -n $n patch kustomization paused --type merge -p '{"spec":{"suspend":true}}' >/dev/null
     kubectl -n $n delete kustomization gone --wait=true --timeout=60s >/dev/null
-    retry 30 kubectl -n $n wait configmap/logs-gone --for=delete --timeout=1s >/dev/null
+    retry 30 kubectl -n $n wait configmap/logs-gone2 --for=delete --timeout=1s >/dev/null
 done
 sleep 3
 compare "suspended, deleted" since Kustomization/paused Kustomization/gone
@@ -278,6 +286,7 @@ for want in 'GitRepository/repo.*"stored artifact for commit .one.' \
     'OCIRepository/ocinotag.*"Reconciler error".*MANIFEST_UNKNOWN' \
     'Kustomization/ok.*"Reconciliation finished in D, next run in D".*"revision":"main@sha1:' \
     'Kustomization/ok.*"server-side apply completed".*"output":\{"ConfigMap/NS/logs-ok":"unchanged"\}' \
+    'Kustomization/gone.*"garbage collection completed: ConfigMap/NS/logs-gone deleted"' \
     'Kustomization/badbuild.*"Reconciliation failed after D, next try in D".*"error":"kustomize build failed' \
     'Kustomization/badapply.*"Reconciliation failed after D, next try in D".*dry-run failed' \
     'Kustomization/dep.*"Dependencies do not meet ready condition, retrying in D"' \
