@@ -14,7 +14,7 @@
 # that fails; an apply that fails (the dry-run refuses an object); a dependency that is not
 # ready; suspended; deleted (the finalizer). A GitRepository fetched, up to date, failing (a
 # repository the server does not have, a wrong password); an OCIRepository fetched, up to date,
-# failing (a tag that does not exist).
+# failing (a tag that does not exist), stalled (a repository name go-containerregistry refuses).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 . "$EDDY_ROOT/tests/e2e/flux_lib.sh"
@@ -117,6 +117,15 @@ spec:
   url: oci://$EDDY_REGISTRY/ologs/app
   ref: {tag: 9.9.9}
   insecure: true
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: ocibadurl, labels: {shard: $2}}
+spec:
+  interval: 10m
+  url: oci://$EDDY_REGISTRY/Not_A/Valid
+  ref: {tag: 1.0.0}
+  insecure: true
 YAML
 }
 # kustomizations NS SHARD: the Kustomizations of the cases in NS, on SHARD (once the
@@ -213,6 +222,7 @@ for n in $nf $ne; do
     ready $n gitrepository wrongpass False
     ready $n ocirepository oci True
     ready $n ocirepository ocinotag False
+    ready $n ocirepository ocibadurl False
 done
 kustomizations $nf flux
 kustomizations $ne eddy
@@ -284,6 +294,7 @@ for want in 'GitRepository/repo.*"stored artifact for commit .one.' \
     'OCIRepository/oci.*"stored artifact with revision' \
     'OCIRepository/oci.*"artifact up-to-date with remote revision' \
     'OCIRepository/ocinotag.*"Reconciler error".*MANIFEST_UNKNOWN' \
+    'OCIRepository/ocibadurl.*"reconciliation stalled".*"error":"URL validation failed for .*: repository can only contain the characters' \
     'Kustomization/ok.*"Reconciliation finished in D, next run in D".*"revision":"main@sha1:' \
     'Kustomization/ok.*"server-side apply completed".*"output":\{"ConfigMap/NS/logs-ok":"unchanged"\}' \
     'Kustomization/gone.*"garbage collection completed: ConfigMap/NS/logs-gone deleted"' \
