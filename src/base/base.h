@@ -155,17 +155,34 @@ void ed_log_init(ed_log_format format, ed_log_level min_level);
  *   ed_log(ED_LOG_INFO, "reconciliation finished", "controller", "kustomization",
  *          "name", name, NULL);
  * Values of keys that name secrets (token, password, key, secret, ...) are written as "***".
+ * A key ED_LOG_JSON_KEY("output") takes a value that is JSON already (an object the caller
+ * built), written as it is in the JSON format and as text in the console one.
  * Thread-safe: a line is written with one write(2).
  */
 void ed_log(ed_log_level level, const char *msg, ...);
+#define ED_LOG_JSON_KEY(name) "=" name
+/* The longest line ed_log writes. */
+#define ED_LOG_LINE_MAX ((size_t)1 << 20)
 /* True when messages of this level are written (to skip building costly ones). */
 bool ed_log_enabled(ed_log_level level);
 /* From now on, a JSON entry whose "controller" is `controller` also carries Flux's
  * "controllerGroup" and "controllerKind" (group, kind). Up to 16 controllers. */
 void ed_log_controller_kind(const char *controller, const char *group, const char *kind);
-/* The id of the reconcile the calling thread runs (NULL: none): JSON entries it writes carry it
- * as "reconcileID", as controller-runtime's do. */
+/* The id of the reconcile the calling thread runs (NULL: none, and no object either): JSON
+ * entries it writes carry it as "reconcileID", as controller-runtime's do. */
 void ed_log_set_reconcile_id(const char *id);
+/* The controller and object (ns NULL: cluster-scoped) of the reconcile the calling thread runs:
+ * its JSON entries that name no controller are about that object, with its keys (an API
+ * server's warning, logged by the API client). Cleared with the id. */
+void ed_log_set_reconcile_object(const char *controller, const char *ns, const char *name);
+/* What the calling thread's entries carry of its reconcile, to hand to a thread that works for
+ * it (ed_log_scope_set; NULL clears). */
+typedef struct {
+    char reconcile_id[64];
+    char controller[64], ns[256], name[256];
+} ed_log_scope;
+void ed_log_scope_get(ed_log_scope *out);
+void ed_log_scope_set(const ed_log_scope *scope);
 /* A random UUID (version 4), as text. */
 void ed_uuid4(char out[37]);
 /* True when a key's value must never be logged. */

@@ -1,11 +1,12 @@
 /*
- * Logging. The agent writes one JSON object a line on stderr with the keys Flux's controllers
- * use (level, ts, msg, controller, controllerGroup, controllerKind, name, namespace,
- * reconcileID, revision, error), so existing log pipelines keep working: an entry with a
- * "controller" gets its group and kind too, once the controller is known
- * (ed_log_controller_kind), and an entry written during a reconcile the id of that reconcile
- * (ed_log_set_reconcile_id, per thread). The CLI uses a plain console format. Values under keys
- * that name secrets are replaced by "***": a token must never reach a log.
+ * Logging. The agent writes one JSON object a line on stderr as Flux's controllers do
+ * (controller-runtime's zap encoder), so existing log pipelines keep working: level, ts, msg,
+ * then controller, controllerGroup and controllerKind (once the controller is known:
+ * ed_log_controller_kind), the object as {"<Kind>": {"name", "namespace"}}, "namespace" and
+ * "name", the id of the reconcile that wrote the entry (ed_log_set_reconcile_id, per thread)
+ * as "reconcileID", and then the caller's other keys (revision, error, ...). The CLI uses a plain
+ * console format. Values under keys that name secrets are replaced by "***": a token must never
+ * reach a log.
  */
 #include "base.h"
 
@@ -45,12 +46,35 @@ void ed_log_controller_kind(const char *controller, const char *group, const cha
     pthread_mutex_unlock(&log_kinds_lock);
 }
 
-/* The reconcile this thread runs ("" for none). */
-static _Thread_local char log_reconcile_id[64];
+/* The reconcile this thread runs (an empty id for none). */
+static _Thread_local ed_log_scope log_scope;
+#define log_reconcile_id log_scope.reconcile_id
 
 void ed_log_set_reconcile_id(const char *id)
 {
     snprintf(log_reconcile_id, sizeof(log_reconcile_id), "%s", id ? id : "");
+    if (!id)
+        log_scope.controller[0] = log_scope.ns[0] = log_scope.name[0] = '\0';
+}
+
+void ed_log_set_reconcile_object(const char *controller, const char *ns, const char *name)
+{
+    snprintf(log_scope.controller, sizeof(log_scope.controller), "%s", controller);
+    snprintf(log_scope.ns, sizeof(log_scope.ns), "%s", ns ? ns : "");
+    snprintf(log_scope.name, sizeof(log_scope.name), "%s", name);
+}
+
+void ed_log_scope_get(ed_log_scope *out)
+{
+    *out = log_scope;
+}
+
+void ed_log_scope_set(const ed_log_scope *scope)
+{
+    if (scope)
+        log_scope = *scope;
+    else
+        memset(&log_scope, 0, sizeof(log_scope));
 }
 
 /* The registered entry of a controller, or -1. */
@@ -99,11 +123,96 @@ static const char *level_name(ed_log_level level)
     }
 }
 
+/* Whether the pairs that start with key `first` (the rest in ap, NULL-terminated) have key. */
+static bool has_key(const char *first, va_list ap, const char *key)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    bool found = false;
+    for (const char *k = first; k && !found; k = va_arg(aq, const char *)) {
+        found = strcmp(k, key) == 0;
+        (void)va_arg(aq, const char *);
+    }
+    va_end(aq);
+    return found;
+}
+
+/* A key and its value, as ed_log's caller gave them. */
+struct log_pair {
+    const char *key, *value;
+};
+#define LOG_PAIRS 32
+
+/* The pair under key, or NULL. */
+static const struct log_pair *pair_of(const struct log_pair *pairs, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(pairs[i].key, key) == 0)
+            return &pairs[i];
+    return NULL;
+}
+
+/* A key "=name" holds JSON already (ED_LOG_JSON_KEY): written as it is, under "name". */
+static void append_json_pair(ed_buf *line, const char *key, const char *value)
+{
+    bool raw = key[0] == '=';
+    key += raw;
+    ed_buf_append(line, ",", 1);
+    ed_buf_append_json_str(line, key);
+    ed_buf_append(line, ":", 1);
+    if (ed_log_key_is_secret(key))
+        ed_buf_append_str(line, "\"***\"");
+    else if (raw && *value)
+        ed_buf_append_str(line, value);
+    else
+        ed_buf_append_json_str(line, value);
+}
+
+/*
+ * The keys of a JSON entry in the order controller-runtime writes a reconcile's: the
+ * controller, its group and kind, the object (as {"<Kind>": {"name", "namespace"}}, then
+ * "namespace" and "name"), the reconcile's id, then the caller's other keys in its order.
+ */
+static void append_json_pairs(ed_buf *line, const struct log_pair *pairs, size_t n)
+{
+    const struct log_pair *controller = pair_of(pairs, n, "controller");
+    const struct log_pair *name = controller ? pair_of(pairs, n, "name") : NULL;
+    const struct log_pair *ns = controller ? pair_of(pairs, n, "namespace") : NULL;
+    int c = controller ? controller_kind(controller->value) : -1;
+    if (controller) {
+        append_json_pair(line, "controller", controller->value);
+        if (c >= 0) {
+            append_json_pair(line, "controllerGroup", log_kinds[c].group);
+            append_json_pair(line, "controllerKind", log_kinds[c].kind);
+        }
+    }
+    if (name && c >= 0) {
+        ed_buf_append(line, ",", 1);
+        ed_buf_append_json_str(line, log_kinds[c].kind);
+        ed_buf_append_str(line, ":{\"name\":");
+        ed_buf_append_json_str(line, name->value);
+        if (ns) {
+            ed_buf_append_str(line, ",\"namespace\":");
+            ed_buf_append_json_str(line, ns->value);
+        }
+        ed_buf_append(line, "}", 1);
+    }
+    if (ns)
+        append_json_pair(line, "namespace", ns->value);
+    if (name)
+        append_json_pair(line, "name", name->value);
+    if (log_reconcile_id[0])
+        append_json_pair(line, "reconcileID", log_reconcile_id);
+    for (size_t i = 0; i < n; i++)
+        if (&pairs[i] != controller && &pairs[i] != name && &pairs[i] != ns)
+            append_json_pair(line, pairs[i].key, pairs[i].value);
+}
+
 void ed_log(ed_log_level level, const char *msg, ...)
 {
     if (level < log_min)
         return;
-    ed_buf line = ED_BUF_INIT(64 * 1024);
+    ed_buf line = ED_BUF_INIT(ED_LOG_LINE_MAX);
     struct timeval tv;
     gettimeofday(&tv, NULL);
     char ts[32];
@@ -117,29 +226,29 @@ void ed_log(ed_log_level level, const char *msg, ...)
         ed_buf_printf(&line, "{\"level\":\"%s\",\"ts\":\"%s.%03ldZ\",\"msg\":", level_name(level),
                       ts, (long)(tv.tv_usec / 1000));
         ed_buf_append_json_str(&line, msg);
-        for (const char *k; (k = va_arg(ap, const char *));) {
+        struct log_pair pairs[LOG_PAIRS];
+        size_t n = 0;
+        /* An entry of a reconcile that names no controller is about the reconcile's object,
+         * as controller-runtime's context logger has it (an API server's warning). */
+        const char *first = va_arg(ap, const char *);
+        if (log_scope.controller[0] && !has_key(first, ap, "controller")) {
+            pairs[n++] = (struct log_pair){"controller", log_scope.controller};
+            pairs[n++] = (struct log_pair){"name", log_scope.name};
+            if (log_scope.ns[0])
+                pairs[n++] = (struct log_pair){"namespace", log_scope.ns};
+        }
+        for (const char *k = first; k; k = va_arg(ap, const char *)) {
             const char *v = va_arg(ap, const char *);
-            ed_buf_append(&line, ",", 1);
-            ed_buf_append_json_str(&line, k);
-            ed_buf_append(&line, ":", 1);
-            ed_buf_append_json_str(&line, ed_log_key_is_secret(k) ? "***" : (v ? v : ""));
-            int c = strcmp(k, "controller") == 0 ? controller_kind(v) : -1;
-            if (c >= 0) {
-                ed_buf_append_str(&line, ",\"controllerGroup\":");
-                ed_buf_append_json_str(&line, log_kinds[c].group);
-                ed_buf_append_str(&line, ",\"controllerKind\":");
-                ed_buf_append_json_str(&line, log_kinds[c].kind);
-            }
+            if (n < LOG_PAIRS)
+                pairs[n++] = (struct log_pair){k, v ? v : ""};
         }
-        if (log_reconcile_id[0]) {
-            ed_buf_append_str(&line, ",\"reconcileID\":");
-            ed_buf_append_json_str(&line, log_reconcile_id);
-        }
+        append_json_pairs(&line, pairs, n);
         ed_buf_append(&line, "}\n", 2);
     } else {
         ed_buf_printf(&line, "%s%s", level == ED_LOG_ERROR ? "✗ " : "", msg);
         for (const char *k; (k = va_arg(ap, const char *));) {
             const char *v = va_arg(ap, const char *);
+            k += k[0] == '=';
             ed_buf_printf(&line, " %s=%s", k, ed_log_key_is_secret(k) ? "***" : (v ? v : ""));
         }
         ed_buf_append(&line, "\n", 1);

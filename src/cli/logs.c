@@ -3,7 +3,8 @@
  * the eddy Deployment (label app=eddy, container manager) in --flux-namespace, one entry a
  * line:
  *
- *   2026-11-28T22:22:03.440Z info Kustomization/apps.flux-system - Applied revision: main@sha1:...
+ *   2026-11-28T22:22:03.440Z info Kustomization/apps.flux-system - Reconciliation finished in 1.2s,
+ *   next run in 10m0s
  *
  * The agent logs JSON (level, ts, msg, controller, name, namespace, error: base/log.c); the
  * kind comes from the controller's name. Entries about objects in -n's namespace are shown

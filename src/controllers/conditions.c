@@ -179,11 +179,13 @@ struct ed_ctrl_finalizer_job {
     bool running; /* the thread was started and not joined yet */
     int rc;
     ed_err err;
+    ed_log_scope scope; /* the reconcile's, for what the API client logs */
 };
 
 static void *finalizer_send(void *arg)
 {
     ed_ctrl_finalizer_job *j = arg;
+    ed_log_scope_set(&j->scope);
     j->rc = ed_kube_patch(j->kube, j->api_version, j->kind, j->ns, j->name, ED_KUBE_PATCH_MERGE,
                           j->body.data, j->body.len, NULL, NULL, &j->err);
     return NULL;
@@ -202,6 +204,7 @@ ed_ctrl_finalizer_job *ed_ctrl_finalizer_add_start(ed_kube *kube, const char *ap
     j->name = ed_xstrdup(name ? name : "");
     j->body.max = 65536; /* (j->err is zeroed: ED_ERR_INIT) */
     finalizer_patch(obj, true, &j->body);
+    ed_log_scope_get(&j->scope);
     if (pthread_create(&j->thread, NULL, finalizer_send, j) == 0)
         j->running = true;
     else

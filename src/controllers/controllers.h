@@ -132,8 +132,11 @@ void ed_ctrl_queue_matching(ed_informer *cache, ed_queue *queue, const char *onl
 int64_t ed_ctrl_interval(const ed_node *obj, int64_t fallback);
 
 /* The log line that ends a reconcile of obj, as Flux's controllers write it: message at info
- * level on success, "reconciliation failed" with message as the error otherwise. */
-void ed_ctrl_log_result(const char *controller, const ed_node *obj, bool ok, const char *message);
+ * level on success; otherwise controller-runtime's "Reconciler error" (an error returned for a
+ * retry) or, when stalled, source-controller's "reconciliation stalled", with message as the
+ * error. */
+void ed_ctrl_log_result(const char *controller, const ed_node *obj, bool ok, bool stalled,
+                        const char *message);
 
 /*
  * Flux's notify at the end of a reconcile of obj (as read before it): a Warning Event with

@@ -804,6 +804,9 @@ status:
     /* 7. One place writes status, and tells what happened. */
     if (write_status(c, obj, &out, artdoc ? ed_doc_root(artdoc) : NULL, &inc) != 0 && out.ok)
         rc = ED_ERETRY;
+    /* Flux's line: the notice when there is one, else that nothing changed (Flux logs the
+     * messages of its events, and of the trace events it does not send). */
+    char note[ED_ERR_MSG_MAX] = "";
     if (out.ok) {
         /* Flux's notice: NewArtifact when the artifact's digest changed, Succeeded when it is
          * the same but the last reconcile had failed; "stored artifact for commit '<the
@@ -813,8 +816,9 @@ status:
         const char *ready = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
         bool changed = !old_digest || !digest || strcmp(old_digest, digest) != 0;
         bool recovered = ready && strcmp(ready, "False") == 0;
+        snprintf(note, sizeof(note), "no changes since last reconciliation: observed revision '%s'",
+                 str_at(ed_doc_root(artdoc), "/revision"));
         if (changed || recovered) {
-            char note[ED_ERR_MSG_MAX];
             snprintf(note, sizeof(note), "stored artifact for commit '%s'",
                      out.subject[0] ? out.subject : str_at(ed_doc_root(artdoc), "/revision"));
             record_event(c, obj, "Normal", changed ? "NewArtifact" : "Succeeded", note,
@@ -825,9 +829,8 @@ status:
         bool waiting = out.cond && strcmp(out.cond, "IncludeUnavailable") == 0;
         record_event(c, obj, waiting ? "Normal" : "Warning", out.reason, out.message, NULL, NULL);
     }
+    ed_ctrl_log_result("gitrepository", obj, out.ok, out.stalled, out.ok ? note : out.message);
     if (!out.ok) {
-        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "gitrepository", "name", name,
-               "namespace", ns, "error", out.message, NULL);
         if (out.stalled) {
             /* Nothing to retry: the next generation (or a reconcile request) is looked at. */
             *requeue_after_ms = 0;
@@ -839,9 +842,6 @@ status:
         } else if (!rc) {
             rc = ED_ERROR;
         }
-    } else {
-        ed_log(ED_LOG_INFO, out.message, "controller", "gitrepository", "name", name, "namespace",
-               ns, NULL);
     }
 done:
     free_secret(secret, secret_bufs, nsecret > 0 ? nsecret : 0);

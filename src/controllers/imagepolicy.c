@@ -352,7 +352,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     struct outcome out = {0};
     evaluate(c, obj, &out);
     write_status(c, obj, &out);
-    ed_ctrl_log_result(NAME, obj, out.ok, out.message);
+    ed_ctrl_log_result(NAME, obj, out.ok, false, out.message);
     if (out.ok) {
         *requeue_after_ms = ed_ctrl_interval(obj, *requeue_after_ms);
     } else {

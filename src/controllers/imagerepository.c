@@ -367,7 +367,7 @@ status:
      * (another checksum), a Warning on every failure. */
     const char *ann[] = {"image.toolkit.fluxcd.io/revision", sc.revision, NULL};
     ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, ann);
-    ed_ctrl_log_result(NAME, obj, out.ok, out.message);
+    ed_ctrl_log_result(NAME, obj, out.ok, false, out.message);
     if (out.ok) {
         *requeue_after_ms = interval;
     } else {
@@ -420,8 +420,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     rc = scan_and_report(c, obj, interval, requeue_after_ms);
 done:
     if (rc && err.msg[0])
-        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", NAME, "name", name, "namespace",
-               ns, "error", err.msg, NULL);
+        ed_log(ED_LOG_ERROR, "Reconciler error", "controller", NAME, "name", name, "namespace", ns,
+               "error", err.msg, NULL);
     ed_doc_free(objdoc);
     return rc;
 }

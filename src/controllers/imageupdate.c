@@ -619,7 +619,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
          * Flux's notify sends it. */
         ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, NULL);
     }
-    ed_ctrl_log_result(NAME, obj, out.ok, out.message);
+    ed_ctrl_log_result(NAME, obj, out.ok, false, out.message);
     if (out.ok) {
         *requeue_after_ms = interval;
     } else {

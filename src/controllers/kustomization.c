@@ -46,6 +46,7 @@
 #include "../apply/apply.h"
 #include "../kustomize/kustomize.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -498,7 +499,57 @@ static void change_event(ed_ks_controller *c, const ed_node *obj, const ed_apply
     if (note.len)
         ks_event(c, obj, "Normal", "Progressing", note.data, out->revision, out->origin_revision,
                  false);
+    /* Flux's line for a prune that did something (its Event's lines). */
+    if (note.len && prune) {
+        ed_buf msg = ED_BUF_INIT((size_t)1 << 20);
+        ed_buf_printf(&msg, "garbage collection completed: %s", note.data);
+        ed_log(ED_LOG_INFO, msg.data, "controller", "kustomization", "name",
+               str_at(obj, "/metadata/name"), "namespace", str_at(obj, "/metadata/namespace"),
+               NULL);
+        ed_buf_free(&msg);
+    }
     ed_buf_free(&note);
+}
+
+static int by_subject(const void *a, const void *b)
+{
+    const ed_apply_entry *x = *(const ed_apply_entry *const *)a;
+    const ed_apply_entry *y = *(const ed_apply_entry *const *)b;
+    return strcmp(x->subject, y->subject);
+}
+
+/* Flux's line after an apply: every object's action ("output", a map of subject to action,
+ * in the subjects' order as Go writes a map) and the revision. A no-op's objects are all
+ * unchanged, as Flux's dry-run finds them. */
+static void log_applied(const ed_node *obj, const ed_apply_result *set, const char *revision)
+{
+    if (!set || set->n == 0)
+        return;
+    const ed_apply_entry **sorted = ed_xcalloc(set->n, sizeof(const ed_apply_entry *));
+    for (size_t i = 0; i < set->n; i++)
+        sorted[i] = &set->entries[i];
+    qsort(sorted, set->n, sizeof(const ed_apply_entry *), by_subject);
+    /* (within the log line's cap, ED_LOG_LINE_MAX: a larger change set is not logged rather
+     * than logged as a broken line) */
+    ed_buf output = ED_BUF_INIT(ED_LOG_LINE_MAX / 2);
+    int full = ed_buf_append(&output, "{", 1);
+    for (size_t i = 0; i < set->n && !full; i++) {
+        char action[16];
+        snprintf(action, sizeof(action), "%s", ed_apply_action_name(sorted[i]->action));
+        action[0] = (char)tolower((unsigned char)action[0]);
+        if (i)
+            full |= ed_buf_append(&output, ",", 1);
+        full |= ed_buf_append_json_str(&output, sorted[i]->subject);
+        full |= ed_buf_append(&output, ":", 1);
+        full |= ed_buf_append_json_str(&output, action);
+    }
+    full |= ed_buf_append(&output, "}", 1);
+    if (!full)
+        ed_log(ED_LOG_INFO, "server-side apply completed", "controller", "kustomization", "name",
+               str_at(obj, "/metadata/name"), "namespace", str_at(obj, "/metadata/namespace"),
+               ED_LOG_JSON_KEY("output"), output.data, "revision", revision ? revision : "", NULL);
+    ed_buf_free(&output);
+    free(sorted);
 }
 
 /* Flux's Normal Event "Health check passed in D" (reason Progressing: Ready's while the
@@ -541,6 +592,20 @@ static void record_event(ed_ks_controller *c, const ed_node *obj, const struct o
              true);
 }
 
+/* Flux's line at the end of a reconcile that leaves Ready True (deletion included, suspension
+ * not): how long it took and when the next run is, with the revision last attempted. */
+static void log_finished(const ed_node *obj, int64_t started_ns, int64_t interval_ms,
+                         const char *revision)
+{
+    char took[32], next[32], msg[128];
+    ed_duration_string(ed_time_mono_ns() - started_ns, took);
+    ed_duration_string(interval_ms * ED_NS_PER_MS, next);
+    snprintf(msg, sizeof(msg), "Reconciliation finished in %s, next run in %s", took, next);
+    ed_log(ED_LOG_INFO, msg, "controller", "kustomization", "name", str_at(obj, "/metadata/name"),
+           "namespace", str_at(obj, "/metadata/namespace"), "revision", revision ? revision : "",
+           NULL);
+}
+
 /* Flux's Normal event while dependencies are not ready. */
 static void dependency_event(ed_ks_controller *c, const ed_node *obj, const struct outcome *out,
                              int64_t wait_ms)
@@ -549,7 +614,7 @@ static void dependency_event(ed_ks_controller *c, const ed_node *obj, const stru
     ed_duration_string(wait_ms * ED_NS_PER_MS, d);
     snprintf(note, sizeof(note), "Dependencies do not meet ready condition, retrying in %s", d);
     ed_log(ED_LOG_INFO, note, "controller", "kustomization", "name", str_at(obj, "/metadata/name"),
-           "namespace", str_at(obj, "/metadata/namespace"), "error", out->message, NULL);
+           "namespace", str_at(obj, "/metadata/namespace"), NULL);
     ks_event(c, obj, "Normal", out->reason, note, out->revision, out->origin_revision, false);
 }
 
@@ -1728,6 +1793,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
             rc = ed_ctrl_set_finalizer(c->o.kube, API_VERSION, KIND, obj, false, &err);
         if (rc == ED_ENOTFOUND)
             rc = 0;
+        /* Flux's reconcile ends as any other: its line when the object was Ready. */
+        bool suspended = false;
+        ed_node_bool(ed_node_path(obj, "/spec/suspend"), &suspended);
+        const char *ready = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
+        if (!rc && !suspended && ready && strcmp(ready, "True") == 0)
+            log_finished(obj, out.started_ns, ed_ctrl_interval(obj, 600000),
+                         str_at(obj, "/status/lastAttemptedRevision"));
         goto done;
     }
     /* 2. Finalizer, suspension, interval. The finalizer's patch goes out in the background:
@@ -1743,6 +1815,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                                false);
         if (!finalizer_failed(fin, &rc, &err))
             write_suspended(c, obj);
+        ed_log(ED_LOG_INFO, "Reconciliation is suspended for this object", "controller",
+               "kustomization", "name", name, "namespace", ns, NULL);
         goto done;
     }
     ed_ks_config_watch_ensure(c->config_watch);
@@ -2048,6 +2122,8 @@ apply:
         rc = ed_apply_all(target, nodes, nobjs, &ao, &out.changes, &err);
     }
     out.applied = rc == 0;
+    if (out.applied)
+        log_applied(obj, out.changes, out.revision);
     if (out.applied && !noop)
         change_event(c, obj, out.changes, false, &out);
     free(nodes);
@@ -2124,8 +2200,7 @@ status:
         *requeue_after_ms = out.stalled ? 0 : retry;
         rc = 0;
     } else {
-        ed_log(ED_LOG_INFO, out.message, "controller", "kustomization", "name", name, "namespace",
-               ns, NULL);
+        log_finished(obj, out.started_ns, interval, out.revision);
     }
 done:
     ed_ctrl_finalizer_job_free(fin);

@@ -597,8 +597,11 @@ status:
         const char *ready = ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready");
         bool changed = !old_digest || !adigest || strcmp(old_digest, adigest) != 0;
         bool recovered = ready && strcmp(ready, "False") == 0;
+        /* Flux's line: the notice when there is one, else its trace event's message. */
+        char note[ED_ERR_MSG_MAX * 2];
+        snprintf(note, sizeof(note), "artifact up-to-date with remote revision: '%s'",
+                 str_at(art, "/revision"));
         if (changed || recovered) {
-            char note[ED_ERR_MSG_MAX * 2];
             artifact_note(obj, art, note, sizeof(note));
             const char *annotations[] = {"source.toolkit.fluxcd.io/revision",
                                          str_at(art, "/revision"),
@@ -606,12 +609,10 @@ status:
             ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal",
                                  changed ? "NewArtifact" : "Succeeded", note, annotations);
         }
-        ed_log(ED_LOG_INFO, out.message, "controller", "ocirepository", "name", name, "namespace",
-               ns, NULL);
+        ed_ctrl_log_result("ocirepository", obj, true, false, note);
     } else {
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Warning", out.reason, out.message, NULL);
-        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", "ocirepository", "name", name,
-               "namespace", ns, "error", out.message, NULL);
+        ed_ctrl_log_result("ocirepository", obj, false, out.stalled, out.message);
         if (out.stalled) {
             *requeue_after_ms = 0;
             rc = 0;

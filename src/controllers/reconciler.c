@@ -54,15 +54,16 @@ int64_t ed_ctrl_interval(const ed_node *obj, int64_t fallback)
     return interval;
 }
 
-void ed_ctrl_log_result(const char *controller, const ed_node *obj, bool ok, const char *message)
+void ed_ctrl_log_result(const char *controller, const ed_node *obj, bool ok, bool stalled,
+                        const char *message)
 {
     const char *name = ed_node_path_str(obj, "/metadata/name");
     const char *ns = ed_node_path_str(obj, "/metadata/namespace");
     if (ok)
         ed_log(ED_LOG_INFO, message, "controller", controller, "name", name, "namespace", ns, NULL);
     else
-        ed_log(ED_LOG_ERROR, "reconciliation failed", "controller", controller, "name", name,
-               "namespace", ns, "error", message, NULL);
+        ed_log(ED_LOG_ERROR, stalled ? "reconciliation stalled" : "Reconciler error", "controller",
+               controller, "name", name, "namespace", ns, "error", message, NULL);
 }
 
 void ed_ctrl_record_event_as(ed_kube *kube, const ed_node *obj, const char *reporter,

@@ -31,6 +31,22 @@ int ed_oci_url_parse(const char *url, ed_image_ref *out, ed_err *err)
         return ed_err_set(err, ED_EINVALID, "URL must not contain a tag; remove ':%s'", colon + 1);
     if (!slash)
         return ed_err_set(err, ED_EINVALID, "URL must be in format 'oci://<domain>/<org>/<repo>'");
+    /* go-containerregistry's check of the repository (the path after a first part that names
+     * a host), in its words, as Flux's condition quotes them. */
+    size_t hl = (size_t)(slash - name);
+    bool host = memchr(name, '.', hl) || memchr(name, ':', hl) ||
+                (hl == 9 && strncmp(name, "localhost", 9) == 0);
+    const char *repo = host ? slash + 1 : name;
+    static const char repo_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789_-./";
+    size_t runes = 0;
+    for (const char *p = repo; *p; p++)
+        runes += ((unsigned char)*p & 0xC0) != 0x80;
+    if (runes < 2 || runes > 255)
+        return ed_err_set(err, ED_EINVALID,
+                          "repository must be between 2 and 255 characters in length: %s", repo);
+    if (repo[strspn(repo, repo_chars)] != '\0')
+        return ed_err_set(err, ED_EINVALID, "repository can only contain the characters `%s`: %s",
+                          repo_chars, repo);
     return ed_image_ref_parse(name, out, err);
 }
 

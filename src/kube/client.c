@@ -371,10 +371,39 @@ struct header_state {
     int64_t retry_after_ms;
 };
 
+/*
+ * An API server's warning (a "Warning: 299 - \"text\"" header, RFC 7234's form: a deprecated
+ * API, a finalizer name it frowns upon), logged at info as client-go's handler in Flux's
+ * controllers logs it: the text, with the keys of the reconcile that sent the request.
+ */
+static void log_warning(const char *data, size_t len)
+{
+    static const char name[] = "warning:";
+    if (len <= sizeof(name) || strncasecmp(data, name, sizeof(name) - 1) != 0)
+        return;
+    const char *p = data + sizeof(name) - 1, *end = data + len;
+    /* the code and the agent, then the quoted text */
+    while (p < end && *p != '"')
+        p++;
+    if (p == end)
+        return;
+    char text[1024];
+    size_t tl = 0;
+    for (p++; p < end && *p != '"' && tl < sizeof(text) - 1; p++) {
+        if (*p == '\\' && p + 1 < end)
+            p++;
+        text[tl++] = *p;
+    }
+    text[tl] = '\0';
+    if (tl > 0)
+        ed_log(ED_LOG_INFO, text, NULL);
+}
+
 static size_t read_header(char *data, size_t size, size_t n, void *user)
 {
     struct header_state *hs = user;
     size_t len = size * n;
+    log_warning(data, len);
     static const char name[] = "retry-after:";
     if (len > sizeof(name) && strncasecmp(data, name, sizeof(name) - 1) == 0) {
         char buf[32];

@@ -152,6 +152,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     char id[37];
     ed_uuid4(id);
     ed_log_set_reconcile_id(id); /* in every entry of this reconcile's thread */
+    char ns[256];
+    const char *name = ed_key_split(key, ns, sizeof(ns));
+    ed_log_set_reconcile_object(c->name, ns[0] ? ns : NULL, name);
     int rc = c->def.reconcile(key, requeue_after_ms, c->def.user);
     ed_log_set_reconcile_id(NULL);
     /* Flux's --interval-jitter-percentage (default 5): spread requeues by +/-5% so that
@@ -165,8 +168,6 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     double secs = (double)(ed_time_mono_ms() - t0) / 1000.0;
     ed_metrics *mx = c->m->metrics;
     if (mx) {
-        char ns[256];
-        const char *name = ed_key_split(key, ns, sizeof(ns));
         ed_buf labels = ED_BUF_INIT(1024);
         ed_metrics_labels(&labels, "kind", c->kind, "name", name, "namespace", ns, NULL);
         ed_metrics_observe(mx, "gotk_reconcile_duration_seconds", labels.data, secs);

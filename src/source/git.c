@@ -206,6 +206,9 @@ static int transfer_error(ed_err *err, const ed_source_auth *auth, int gitrc, co
         return ed_err_set(err, ED_EAUTH, "%s '%s': authorization failed", flux_what, url_safe);
     if (code == ED_EAUTH || strstr(msg, "authentication") || strstr(msg, "401"))
         return ed_err_set(err, ED_EAUTH, "%s '%s': authentication required", flux_what, url_safe);
+    /* A server without the repository: go-git's words (libgit2 gives the bare status). */
+    if (strstr(msg, "status code: 404"))
+        return ed_err_set(err, code, "%s '%s': repository not found", flux_what, url_safe);
     if (strchr(msg, '@'))
         msg = "transfer failed";
     return ed_err_set(err, code, "%s '%s': %s", flux_what, url_safe, msg);

@@ -311,7 +311,7 @@ reconciled() {
 
 # reconciled_by_eddy NAME: eddy's agent logged the end of a reconcile of NAME.
 reconciled_by_eddy() {
-    grep -E "[Rr]econciliation failed|Applied revision" "$scratch/ctl.log" | grep -qE "name=$1( |\$)"
+    grep -E "Reconciliation (finished|failed)" "$scratch/ctl.log" | grep -qE "name=$1( |\$)"
 }
 
 declare -A flux_history flux_inventory flux_live

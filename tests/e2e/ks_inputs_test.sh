@@ -63,7 +63,7 @@ outcome() {
     local first i
     for ((i = 0; i < 50; i++)); do
         first=$(tail -n +"$(($3 + 1))" "$log" |
-            grep -E "(inputs unchanged, build skipped .*name=$1 .*revision=$2|Applied revision: $2 .*name=$1 )" |
+            grep -E "(inputs unchanged, build skipped|Reconciliation finished in) .*name=$1 .*revision=$2( |\$)" |
             sed -n 1p)
         [ -n "$first" ] && break
         sleep 0.2
@@ -80,10 +80,11 @@ outcome() {
 built_since() {
     local i
     for ((i = 0; i < 50; i++)); do
-        if tail -n +"$(($3 + 1))" "$log" | awk -v n="name=$1" -v r="Applied revision: $2" '
+        if tail -n +"$(($3 + 1))" "$log" | awk -v n="name=$1" -v r="revision=$2" '
             index($0, "reconciliation started") && index($0, n " ") { skipped = 0 }
             index($0, "inputs unchanged, build skipped") && index($0, n " ") { skipped = 1 }
-            index($0, r) && index($0, n " ") && !skipped { found = 1; exit }
+            index($0, "Reconciliation finished in") && index($0, r) && index($0, n " ") &&
+                !skipped { found = 1; exit }
             END { exit !found }'; then
             echo built
             return

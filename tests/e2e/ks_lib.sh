@@ -110,7 +110,7 @@ ready_is() {
 # tests leave while their namespaces go, and a reconcile that finds its Kustomization gone logs
 # no end.
 settled() {
-    grep -E 'reconciliation started|Applied revision|[Rr]econciliation failed' "$scratch/ctl.log" |
+    grep -E 'reconciliation started|Reconciliation (finished|failed)' "$scratch/ctl.log" |
         grep -E "namespace=$ns( |\$)" | tail -1 | grep -qv 'reconciliation started'
 }
 

@@ -50,16 +50,17 @@ fails_with() {
 revision=$(rev)
 
 step "the agent's entries carry Flux's keys"
-has_line "$(cat "$scratch/ctl.log")" '"controller":"kustomization","controllerGroup":"kustomize.toolkit.fluxcd.io","controllerKind":"Kustomization","name":"app"' "controllerKind"
-has_line "$(cat "$scratch/ctl.log")" '"msg":"Applied revision: [^"]*".*"reconcileID":"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"\}$' "reconcileID"
+has_line "$(cat "$scratch/ctl.log")" "\"controller\":\"kustomization\",\"controllerGroup\":\"kustomize.toolkit.fluxcd.io\",\"controllerKind\":\"Kustomization\",\"Kustomization\":\\{\"name\":\"app\",\"namespace\":\"$ns\"\\},\"namespace\":\"$ns\",\"name\":\"app\"" "controllerKind"
+# success as kustomize-controller logs it: its duration and the interval, the revision as a key
+has_line "$(cat "$scratch/ctl.log")" "\"msg\":\"Reconciliation finished in [0-9.]+(ns|µs|ms|s|m[0-9.]+s), next run in 10m0s\".*\"reconcileID\":\"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\",\"revision\":\"$revision\"\\}\$" "reconcileID"
 # a failure as kustomize-controller logs it: error level, its duration and the retry interval
 # (ks_lib's retryInterval, 3s) in the message, the revision and the error as keys
 has_line "$(cat "$scratch/ctl.log")" '^\{"level":"error",.*"msg":"Reconciliation failed after [0-9.]+(ns|µs|ms|s|m[0-9.]+s), next try in 3s",.*"name":"broken",.*"revision":"[^"]+",.*"error":"kustomization path not found' "Flux's failure line"
 
 step "the entries about the objects of -n's namespace, one a line"
 out=$(logs -n "$ns")
-has_line "$out" "^20[0-9-]+T[0-9:.]+Z info Kustomization/app\.$ns - Applied revision: $revision\$" "applied"
-has_line "$out" "^[^ ]+ info GitRepository/logs\.$ns - stored artifact for revision" "artifact"
+has_line "$out" "^20[0-9-]+T[0-9:.]+Z info Kustomization/app\.$ns - Reconciliation finished in [^,]+, next run in 10m0s\$" "applied"
+has_line "$out" "^[^ ]+ info GitRepository/logs\.$ns - stored artifact for commit 'app'\$" "artifact"
 has_line "$out" "^[^ ]+ error Kustomization/broken\.$ns - Reconciliation failed after [^,]+, next try in 3s: kustomization path not found" "failure"
 assert_not_contains "$out" "starting eddy controller" "the agent's own entries without -A"
 assert_not_contains "$out" '{"level"' "raw entries"
@@ -69,7 +70,7 @@ out=$(logs -n "$ns" --kind gitrepository)
 assert_contains "$out" "GitRepository/logs.$ns" "--kind gitrepository"
 assert_not_contains "$out" "Kustomization/" "--kind gitrepository"
 out=$(logs -n "$ns" --kind Kustomization --name app)
-assert_contains "$out" "Kustomization/app.$ns - Applied revision" "--name app"
+assert_contains "$out" "Kustomization/app.$ns - Reconciliation finished in" "--name app"
 assert_not_contains "$out" "broken" "--name app"
 assert_not_contains "$out" "GitRepository/" "--kind Kustomization"
 out=$(logs -n "$ns" --level error)
@@ -80,7 +81,7 @@ assert_eq "" "$(logs -n default --kind Kustomization)" "another namespace's entr
 step "-A: every namespace, and the agent's own entries"
 out=$(logs -A)
 has_line "$out" "^[^ ]+ info eddy - starting eddy controller\$" "-A"
-assert_contains "$out" "Kustomization/app.$ns - Applied revision" "-A"
+assert_contains "$out" "Kustomization/app.$ns - Reconciliation finished in" "-A"
 
 step "--tail: the last lines; --since and --since-time"
 assert_eq 1 "$(logs -A --tail 1 | wc -l)" "--tail 1"
@@ -95,7 +96,7 @@ step "-f: entries as the agent writes them"
 bg_start follow "$eddy" logs --flux-namespace "$fns" -n "$ns" --kind Kustomization --name later -f
 kustomization later ./app
 applied later "$revision"
-_followed() { grep -q "info Kustomization/later.$ns - Applied revision: $revision" "$scratch/follow.log"; }
+_followed() { grep -q "info Kustomization/later.$ns - Reconciliation finished in" "$scratch/follow.log"; }
 retry 30 _followed
 assert_not_contains "$(cat "$scratch/follow.log")" "Kustomization/app." "-f --name later"
 bg_stop follow

@@ -415,7 +415,7 @@ static void emit_sample(void)
 {
     ed_log(ED_LOG_DEBUG, "not shown", NULL);
     ed_log(ED_LOG_INFO, "fetched \"main\"", "controller", "gitrepository", "name", "podinfo",
-           "password", "hunter2", "bearerToken", "abc", NULL);
+           "password", "hunter2", "namespace", "apps", "bearerToken", "abc", NULL);
 }
 
 static void test_log_json_redacts(void **state)
@@ -424,7 +424,8 @@ static void test_log_json_redacts(void **state)
     char *out = capture_log(ED_LOG_JSON, emit_sample);
     assert_true(ed_str_has_prefix(out, "{\"level\":\"info\",\"ts\":\""));
     assert_non_null(strstr(out, "\"msg\":\"fetched \\\"main\\\"\""));
-    assert_non_null(strstr(out, "\"controller\":\"gitrepository\",\"name\":\"podinfo\""));
+    assert_non_null(strstr(out, "\"controller\":\"gitrepository\",\"namespace\":\"apps\","
+                                "\"name\":\"podinfo\",\"password\":\"***\""));
     assert_non_null(strstr(out, "\"password\":\"***\""));
     assert_non_null(strstr(out, "\"bearerToken\":\"***\""));
     assert_null(strstr(out, "hunter2"));
@@ -433,13 +434,16 @@ static void test_log_json_redacts(void **state)
     /* Exactly one line. */
     assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
 
-    /* A known controller's entries carry its group and kind, as Flux's do. */
+    /* A known controller's entries carry its group and kind and the object under its kind, in
+     * controller-runtime's order: then the reconcile's id, then the other keys. */
     ed_log_controller_kind("gitrepository", "source.toolkit.fluxcd.io", "GitRepository");
     free(out);
     out = capture_log(ED_LOG_JSON, emit_sample);
     assert_non_null(strstr(out, "\"controller\":\"gitrepository\",\"controllerGroup\":"
                                 "\"source.toolkit.fluxcd.io\",\"controllerKind\":\"GitRepository\","
-                                "\"name\":\"podinfo\""));
+                                "\"GitRepository\":{\"name\":\"podinfo\",\"namespace\":\"apps\"},"
+                                "\"namespace\":\"apps\",\"name\":\"podinfo\",\"password\":\"***\","
+                                "\"bearerToken\":\"***\"}\n"));
     free(out);
 
     /* During a reconcile, its id. */
@@ -453,8 +457,8 @@ static void test_log_json_redacts(void **state)
     assert_string_not_equal(id, other);
     ed_log_set_reconcile_id(id);
     out = capture_log(ED_LOG_JSON, emit_sample);
-    char *want = ed_xasprintf(",\"reconcileID\":\"%s\"}\n", id);
-    assert_true(ed_str_has_suffix(out, want));
+    char *want = ed_xasprintf("\"name\":\"podinfo\",\"reconcileID\":\"%s\",\"password\"", id);
+    assert_non_null(strstr(out, want));
     free(want);
     free(out);
     ed_log_set_reconcile_id(NULL);
@@ -464,10 +468,56 @@ static void test_log_json_redacts(void **state)
 
     out = capture_log(ED_LOG_CONSOLE, emit_sample);
     assert_string_equal(out, "fetched \"main\" controller=gitrepository name=podinfo "
-                             "password=*** bearerToken=***\n");
+                             "password=*** namespace=apps bearerToken=***\n");
     free(out);
     assert_true(ed_log_key_is_secret("identity.pub"));
     assert_false(ed_log_key_is_secret("namespace"));
+}
+
+static void emit_in_reconcile(void)
+{
+    /* What the API client logs (no controller), and a line with a JSON value. */
+    ed_log(ED_LOG_INFO, "a warning", NULL);
+    ed_log(ED_LOG_INFO, "server-side apply completed", "controller", "kustomization", "name",
+           "apps", ED_LOG_JSON_KEY("output"), "{\"ConfigMap/a/b\":\"created\"}", "revision", "r1",
+           NULL);
+}
+
+static void test_log_reconcile_scope(void **state)
+{
+    (void)state;
+    ed_log_controller_kind("kustomization", "kustomize.toolkit.fluxcd.io", "Kustomization");
+    ed_log_set_reconcile_id("id-1");
+    ed_log_set_reconcile_object("kustomization", "team", "apps");
+    /* A thread that works for the reconcile takes its scope along. */
+    ed_log_scope scope;
+    ed_log_scope_get(&scope);
+    ed_log_set_reconcile_id(NULL);
+    ed_log_scope_set(&scope);
+    char *out = capture_log(ED_LOG_JSON, emit_in_reconcile);
+    char *second = strchr(out, '\n');
+    assert_non_null(second);
+    *second++ = '\0';
+    assert_non_null(strstr(out, "\"msg\":\"a warning\",\"controller\":\"kustomization\","
+                                "\"controllerGroup\":\"kustomize.toolkit.fluxcd.io\","
+                                "\"controllerKind\":\"Kustomization\",\"Kustomization\":{\"name\":"
+                                "\"apps\",\"namespace\":\"team\"},\"namespace\":\"team\",\"name\":"
+                                "\"apps\",\"reconcileID\":\"id-1\"}"));
+    /* A line that names its controller keeps its own keys; the JSON value is written as is. */
+    assert_non_null(strstr(second, "\"Kustomization\":{\"name\":\"apps\"},\"name\":\"apps\","
+                                   "\"reconcileID\":\"id-1\",\"output\":{\"ConfigMap/a/b\":"
+                                   "\"created\"},\"revision\":\"r1\"}\n"));
+    free(out);
+    out = capture_log(ED_LOG_CONSOLE, emit_in_reconcile);
+    assert_string_equal(out, "a warning\nserver-side apply completed controller=kustomization "
+                             "name=apps output={\"ConfigMap/a/b\":\"created\"} revision=r1\n");
+    free(out);
+    /* Out of the reconcile: no object. */
+    ed_log_scope_set(NULL);
+    out = capture_log(ED_LOG_JSON, emit_in_reconcile);
+    assert_null(strstr(out, "\"msg\":\"a warning\",\"controller\""));
+    assert_null(strstr(out, "reconcileID"));
+    free(out);
 }
 
 static void test_path_within(void **state)
@@ -677,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_log_json_redacts),
+        cmocka_unit_test(test_log_reconcile_scope),
         cmocka_unit_test(test_path_within),
         cmocka_unit_test(test_path_clamp),
         cmocka_unit_test(test_strmap_basic),
