@@ -240,7 +240,8 @@ typedef struct ed_source_git_update_opts {
     /* The GitRepository's spec.timeout: bounds each fetch and each push (ED_ETIMEOUT, "timed
      * out after <timeout>"); 0 for no limit. */
     int64_t timeout_ms;
-    const char *path; /* update.path, relative to the root; NULL or "" for all */
+    const char *path; /* update.path, relative to the root (a ".." stops at it, as Flux's
+                       * securejoin); NULL or "" for all */
     const char *author_name;
     const char *author_email; /* required */
     /* A key to sign the commit with, or NULL: an armoured OpenPGP secret key (signingKey's
