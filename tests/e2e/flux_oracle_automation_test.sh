@@ -118,7 +118,7 @@ for n in $nf $ne; do
     git clone -q "$(git_http_url "$r")" "$w" 2>/dev/null
     files "$n" "$w"
     (cd "$w" && git add -A && git -c user.name=tester -c user.email=t@eddy.invalid commit -qm initial &&
-        git push -q origin HEAD:main && git push -q origin HEAD:dev)
+        git push -q origin HEAD:main HEAD:dev HEAD:rsbase)
     # The server refuses pushes to branch 'protected'.
     cat >"$EDDY_SERVERS_DIR/git/$r.git/hooks/pre-receive" <<'HOOK'
 #!/bin/sh
@@ -176,7 +176,7 @@ flux_iac_start
 # "main0", "<hash>": "dev0", ...}, for the normalisation.
 labels() {
     local r=${repo_of[$1]} b h
-    for b in main dev; do
+    for b in main dev rsbase; do
         h=$(git -C "$EDDY_SERVERS_DIR/git/$r.git" rev-parse "$b")
         printf '%s %s0\n%s %s0\n' "$h" "$b" "${h:0:7}" "$b"
     done | jq -Rn '[inputs | split(" ") | {key: .[0], value: .[1]}] | from_entries'
@@ -230,11 +230,12 @@ $commit_spec
 auto tomain "  update: {path: ./c}
   git:
 $commit_spec"
+# (a checkout branch of its own: Flux pushes it too, and would race tomain's push to main)
 auto refspec "  update: {path: ./d}
   git:
-    checkout: {ref: {branch: main}}
+    checkout: {ref: {branch: rsbase}}
 $commit_spec
-    push: {refspec: \"refs/heads/main:refs/heads/rs\"}"
+    push: {refspec: \"refs/heads/rsbase:refs/heads/rs\"}"
 auto codev "  update: {path: ./e}
   git:
     checkout: {ref: {branch: dev}}
@@ -357,6 +358,8 @@ compare dflt dflt
 compare tmpl tmpl
 compare tomain main
 compare refspec rs
+same "refspec's push of its checkout branch" "$(pushed "$nf" rsbase)" "$(pushed "$ne" rsbase)" ||
+    differences=$((differences + 1))
 compare codev dev
 step "deliberate: eddy edits only the marked value where kyaml re-writes the file it changed"
 # Flux's setters parse and re-emit a file they change: the blanks before a comment become one
