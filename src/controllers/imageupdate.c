@@ -621,6 +621,40 @@ out:
     source_clear(&src);
 }
 
+/* Flux's syncNeeded: whether this run had more to do than confirm the last one, because the
+ * spec changed, a selected policy's latest ref changed, it pushes to another branch or a
+ * refspec, or the checkout branch has a new commit. */
+static bool sync_needed(const ed_node *obj, const struct run *r, const struct outcome *out,
+                        const ed_source_git_update_result *res)
+{
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
+    if (gen != observed || out->switched_branch || str_at(obj, "/spec/git/push/refspec"))
+        return true;
+    const char *rev = str_at(obj, "/status/observedSourceRevision");
+    if (!rev || strcmp(rev, res->source_revision) != 0)
+        return true;
+    const ed_node *old = ed_node_path(obj, "/status/observedPolicies");
+    const ed_node *sel = ed_doc_root(r->selected);
+    size_t n = 0;
+    for (size_t i = 0; i < ed_node_len(sel); i++) {
+        const ed_node *ref = ed_node_path(ed_node_value_at(sel, i), "/status/latestRef");
+        if (!ref)
+            continue;
+        n++;
+        const ed_node *was = ed_node_get(old, ed_node_key_at(sel, i));
+        const char *fields[] = {"name", "tag", "digest"};
+        for (size_t f = 0; f < 3; f++) {
+            const char *a = ed_node_str(ed_node_get(ref, fields[f]));
+            const char *b = ed_node_str(ed_node_get(was, fields[f]));
+            if (!was || strcmp(a ? a : "", b ? b : "") != 0)
+                return true;
+        }
+    }
+    return n != ed_node_len(old);
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_imageupdate_controller *c = user;
@@ -651,6 +685,15 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, NULL);
         ed_log(ED_LOG_INFO, note, "controller", NAME, "name", name, "namespace", ns, NULL);
         free(note);
+    } else if (out.ok && ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready") &&
+               strcmp(ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"), "True") ==
+                   0) {
+        /* Ready before and after, nothing pushed: Flux's trace Event (a Normal one in the
+         * cluster), its words telling whether there was anything to look at. */
+        ed_ctrl_record_event(
+            c->o.kube, obj, MANAGER, "Normal", "Succeeded",
+            sync_needed(obj, &r, &out, &res) ? out.message : "no change since last reconciliation",
+            NULL);
     } else {
         /* Became ready without a push (the Ready message is always the same), or failed: as
          * Flux's notify sends it. */

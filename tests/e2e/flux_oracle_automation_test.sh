@@ -398,6 +398,34 @@ compare removed removed
 compare nopolicy nopolicy
 compare escape escape
 
+step "a reconcile with nothing to change: no commit, the same status and Events"
+for n in $nf $ne; do
+    kubectl -n "$n" annotate --overwrite imageupdateautomation/tomain reconcile.fluxcd.io/requestedAt=again >/dev/null
+done
+for n in $nf $ne; do
+    kubectl -n "$n" wait imageupdateautomation/tomain --timeout=60s \
+        --for=jsonpath='{.status.lastHandledReconcileAt}'=again >/dev/null
+done
+compare tomain main
+
+# (Last: every automation runs again on the new tag. Those pushing to another branch than
+# their checkout branch are not compared after a second run: Flux bases the second commit on
+# the push branch it checks out, eddy on the checkout branch (README, not yet).)
+step "a new tag: a second commit on the checkout branch"
+"$EDDY_ROOT/scripts/push-image" "$reg" iac/app 1.2.0 >/dev/null
+for n in $nf $ne; do
+    kubectl -n "$n" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=new >/dev/null
+done
+for n in $nf $ne; do
+    for a in tomain codev; do
+        kubectl -n "$n" wait "imageupdateautomation/$a" --timeout=60s \
+            --for=jsonpath='{.status.observedPolicies.app.tag}'=1.2.0 >/dev/null ||
+            fail "$n/$a: not updated: $(view "$n" "$a")"
+    done
+done
+compare tomain main
+compare codev dev
+
 step "eddy left Flux's shard alone"
 writes=$(grep -E "API request method=(PATCH|PUT|POST|DELETE) path=[^ ]*/namespaces/$nf/imageupdateautomations/" \
     "$scratch/ctl.log" || true)
