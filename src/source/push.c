@@ -424,7 +424,9 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     if (rc)
         return rc; /* the fetch's own error ("unable to clone '<url>': ..."), as Flux's */
     snprintf(res->source_revision, sizeof(res->source_revision), "%s", fr.revision);
-    /* Pushing to another branch: its head, to push nothing when it already has the result. */
+    /* Pushing to another branch that exists: the update is made on its head, as Flux checks
+     * that branch out after the clone (go-git's SwitchBranch); a new one starts from the
+     * checkout. */
     char push_head[GIT_OID_HEXSZ + 1] = "";
     if (o->push_branch &&
         (!o->checkout_branch || strcmp(o->push_branch, o->checkout_branch) != 0)) {
@@ -450,7 +452,7 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     if ((rc = ed_source_cache_repo_open(cache, o->url, &repo, &lock_fd, err)) != 0)
         return rc;
     git_oid base;
-    git_oid_fromstr(&base, fr.commit);
+    git_oid_fromstr(&base, push_head[0] ? push_head : fr.commit);
     if (git_commit_lookup(&parent, repo, &base) != 0 || git_commit_tree(&tree, parent) != 0) {
         rc = ed_source_git_error(err, ED_ERROR, "cannot read the checked out commit");
         goto out;
@@ -463,7 +465,7 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     if (prefix[0] && git_tree_entry_bypath(&at, tree, prefix) != 0) {
         rc = ed_err_set(err, ED_ENOTFOUND,
                         "update.path '%s': no such file or directory in commit %.7s", o->path,
-                        fr.commit);
+                        push_head[0] ? push_head : fr.commit);
         goto out;
     }
     git_tree_entry_free(at);

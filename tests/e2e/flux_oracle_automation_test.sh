@@ -408,16 +408,15 @@ for n in $nf $ne; do
 done
 compare tomain main
 
-# (Last: every automation runs again on the new tag. Those pushing to another branch than
-# their checkout branch are not compared after a second run: Flux bases the second commit on
-# the push branch it checks out, eddy on the checkout branch (README, not yet).)
-step "a new tag: a second commit on the checkout branch"
+# (Last: every automation runs again on the new tag; one pushing to another branch than its
+# checkout branch makes its second commit on top of that branch, as Flux checks it out.)
+step "a new tag: a second commit, on the checkout branch and on the push branch"
 "$EDDY_ROOT/scripts/push-image" "$reg" iac/app 1.2.0 >/dev/null
 for n in $nf $ne; do
     kubectl -n "$n" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=new >/dev/null
 done
 for n in $nf $ne; do
-    for a in tomain codev; do
+    for a in tomain codev dflt tmpl refspec escape; do
         kubectl -n "$n" wait "imageupdateautomation/$a" --timeout=60s \
             --for=jsonpath='{.status.observedPolicies.app.tag}'=1.2.0 >/dev/null ||
             fail "$n/$a: not updated: $(view "$n" "$a")"
@@ -425,6 +424,10 @@ for n in $nf $ne; do
 done
 compare tomain main
 compare codev dev
+compare dflt dflt
+compare tmpl tmpl
+compare refspec rs
+compare escape escape
 
 step "eddy left Flux's shard alone"
 writes=$(grep -E "API request method=(PATCH|PUT|POST|DELETE) path=[^ ]*/namespaces/$nf/imageupdateautomations/" \
