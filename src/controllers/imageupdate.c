@@ -333,6 +333,15 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
     }
     int rc = ed_kube_get(c->o.kube, "source.toolkit.fluxcd.io/v1", "GitRepository", sns, name,
                          &src->doc, &err);
+    if (rc == ED_ENOTFOUND) {
+        /* Flux's words; retried, as the GitRepository may come. */
+        out->reason = "SourceManagerFailed";
+        snprintf(out->message, sizeof(out->message),
+                 "failed configuring source manager: referenced git repository does not exist: "
+                 "GitRepository.source.toolkit.fluxcd.io \"%s\" not found",
+                 name ? name : "");
+        return rc;
+    }
     if (rc) {
         snprintf(out->message, sizeof(out->message),
                  "failed to get source GitRepository '%s/%s': %s", sns, name ? name : "", err.msg);
@@ -500,9 +509,27 @@ static void write_status(ed_imageupdate_controller *c, const ed_node *obj,
         for (size_t i = 0; i < ed_node_len(old); i++)
             if (!ed_node_get(observed, ed_node_key_at(old, i)))
                 ed_node_set(d, observed, ed_node_key_at(old, i), ed_node_new_null(d));
-        ed_node_set(d, sp.status, "observedPolicies", observed);
+        /* Flux omits an empty map (no policy selected). */
+        if (ed_node_len(observed) > 0 || ed_node_len(old) > 0)
+            ed_node_set(d, sp.status, "observedPolicies", observed);
     } else {
         ed_status_failed(&sp, out->stalled, out->reason, out->message);
+        if (!out->stalled) {
+            /* Reconciling keeps the progress Flux marked when the reconcile began, not the
+             * error (which Ready carries). */
+            int64_t gen = 0, observed_gen = -1;
+            ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+            ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed_gen);
+            char progress[128];
+            if (gen != observed_gen)
+                snprintf(progress, sizeof(progress),
+                         "processing object: new generation %lld -> %lld", (long long)observed_gen,
+                         (long long)gen);
+            else
+                snprintf(progress, sizeof(progress), "reconciliation in progress");
+            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", progress,
+                        sp.generation);
+        }
     }
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
 }
@@ -563,11 +590,21 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         ed_ctrl_secret_value(&src.signing, src.signing_ssh ? "password" : "passphrase", NULL);
     int rc = ed_source_git_update(c->o.cache, &uo, res, &err);
     if (rc) {
-        bool update_error = r->template_error[0] || res->stage == ED_SOURCE_UPDATE_APPLY;
-        out->reason = update_error ? "UpdateFailed" : "GitOperationFailed";
-        if (strstr(r->template_error, "was removed from Flux's template data"))
-            out->reason = "RemovedTemplateField"; /* Flux's reason for the old field */
-        out->stalled = r->template_error[0] != 0 || rc == ED_EINVALID;
+        /* A template that fails is Flux's GitOperationFailed, retried (its commit phase);
+         * only the removed .Updated field stalls, with its own reason and words. */
+        bool removed = strstr(r->template_error, "the field .Updated was removed");
+        out->reason = res->stage == ED_SOURCE_UPDATE_APPLY && !r->template_error[0]
+                          ? "UpdateFailed"
+                          : "GitOperationFailed";
+        out->stalled = removed || (rc == ED_EINVALID && !r->template_error[0]);
+        if (removed) {
+            out->reason = "RemovedTemplateField";
+            snprintf(out->message, sizeof(out->message),
+                     "template uses removed '.Updated' field. Please use '.Changed' instead. See: "
+                     "https://fluxcd.io/flux/components/image/imageupdateautomations/"
+                     "#message-template");
+            goto out;
+        }
         /* Flux's wording for the phase that failed. */
         snprintf(out->message, sizeof(out->message), "%s%s",
                  res->stage == ED_SOURCE_UPDATE_CHECKOUT ? "failed to checkout source: "
@@ -582,6 +619,40 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     snprintf(out->message, sizeof(out->message), "repository up-to-date");
 out:
     source_clear(&src);
+}
+
+/* Flux's syncNeeded: whether this run had more to do than confirm the last one, because the
+ * spec changed, a selected policy's latest ref changed, it pushes to another branch or a
+ * refspec, or the checkout branch has a new commit. */
+static bool sync_needed(const ed_node *obj, const struct run *r, const struct outcome *out,
+                        const ed_source_git_update_result *res)
+{
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
+    if (gen != observed || out->switched_branch || str_at(obj, "/spec/git/push/refspec"))
+        return true;
+    const char *rev = str_at(obj, "/status/observedSourceRevision");
+    if (!rev || strcmp(rev, res->source_revision) != 0)
+        return true;
+    const ed_node *old = ed_node_path(obj, "/status/observedPolicies");
+    const ed_node *sel = ed_doc_root(r->selected);
+    size_t n = 0;
+    for (size_t i = 0; i < ed_node_len(sel); i++) {
+        const ed_node *ref = ed_node_path(ed_node_value_at(sel, i), "/status/latestRef");
+        if (!ref)
+            continue;
+        n++;
+        const ed_node *was = ed_node_get(old, ed_node_key_at(sel, i));
+        const char *fields[] = {"name", "tag", "digest"};
+        for (size_t f = 0; f < 3; f++) {
+            const char *a = ed_node_str(ed_node_get(ref, fields[f]));
+            const char *b = ed_node_str(ed_node_get(was, fields[f]));
+            if (!was || strcmp(a ? a : "", b ? b : "") != 0)
+                return true;
+        }
+    }
+    return n != ed_node_len(old);
 }
 
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
@@ -604,16 +675,25 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     automate(c, obj, &r, &out, &res, push_branch, sizeof(push_branch));
     write_status(c, obj, &out, &r, &res, push_branch);
     if (out.ok && res.committed) {
-        /* Flux's push summary: what was pushed where, then the commit message. */
-        const char *ann[] = {"image.toolkit.fluxcd.io/revision", res.commit, NULL};
+        /* Flux's push summary: what was pushed where, then the commit message (an Event
+         * without annotations, as image-automation-controller records it). */
         const char *refspec = str_at(obj, "/spec/git/push/refspec");
         char *note = ed_xasprintf("pushed commit '%.7s' to branch '%s'%s%s%s%s%s", res.commit,
                                   push_branch, refspec ? " and refspecs '" : "",
                                   refspec ? refspec : "", refspec ? "'" : "",
                                   r.message && *r.message ? "\n" : "", r.message ? r.message : "");
-        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, ann);
+        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, NULL);
         ed_log(ED_LOG_INFO, note, "controller", NAME, "name", name, "namespace", ns, NULL);
         free(note);
+    } else if (out.ok && ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready") &&
+               strcmp(ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"), "True") ==
+                   0) {
+        /* Ready before and after, nothing pushed: Flux's trace Event (a Normal one in the
+         * cluster), its words telling whether there was anything to look at. */
+        ed_ctrl_record_event(
+            c->o.kube, obj, MANAGER, "Normal", "Succeeded",
+            sync_needed(obj, &r, &out, &res) ? out.message : "no change since last reconciliation",
+            NULL);
     } else {
         /* Became ready without a push (the Ready message is always the same), or failed: as
          * Flux's notify sends it. */

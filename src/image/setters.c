@@ -12,8 +12,9 @@
  * A quoted scalar keeps its quotes.
  *
  * As in Flux, a comment that is not a well-formed marker, a marker naming a policy that does
- * not exist (say, one only another cluster has) and a marker on a line without a value are
- * left alone: the line stays as it is, and the other markers of the file are applied.
+ * not exist (say, one only another cluster has) and a marker on a line without a value, or
+ * whose value is a flow mapping or sequence, are left alone: the line stays as it is, and the other
+ * markers of the file are applied.
  */
 #include "image.h"
 
@@ -78,7 +79,9 @@ static bool value_span(const char *p, const char *end, const char **vs, const ch
                 s++;
         }
     }
-    if (s >= end)
+    /* A flow mapping or sequence (`data: {tag: "1.0.0"} # marker`) is no scalar: kyaml's
+     * setters leave a collection alone, and so does eddy. */
+    if (s >= end || *s == '{' || *s == '[')
         return false;
     *vs = s;
     *ve = end;

@@ -302,8 +302,9 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
          * that moved, and retried from its new head. */
         bool refused = strstr(pa.rejected, "declined") || strstr(pa.rejected, "hook") ||
                        strstr(pa.rejected, "protected");
+        /* go-git's words, as Flux's image-automation-controller reports them. */
         rc = ed_err_set(err, refused ? ED_EFORBIDDEN : ED_ECONFLICT,
-                        "push to '%s' rejected by the server: %s", url_safe, pa.rejected);
+                        "failed to push to remote: command error on %s", pa.rejected);
     }
 out:
     ed_source_deadline_stop(&deadline);
@@ -372,6 +373,35 @@ int ed_source_commit_create(ed_source_cache *cache, git_repository *repo, const 
     return rc;
 }
 
+/* update.path inside the repository: "./deploy/" -> "deploy", "." -> "". A ".." never climbs
+ * above the root: "../../deploy" is "deploy", as Flux's securejoin of the path to its clone
+ * makes it (the path stays inside the repository, whatever the spec says). */
+static char *root_path(const char *path)
+{
+    ed_buf b = ED_BUF_INIT(4096);
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.')) {
+            p += n;
+            continue;
+        }
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            /* up one: drop the last component, if any */
+            char *slash = b.len ? memrchr(b.data, '/', b.len) : NULL;
+            b.len = slash ? (size_t)(slash - b.data) : 0;
+        } else {
+            if (b.len)
+                ed_buf_append(&b, "/", 1);
+            ed_buf_append(&b, p, n);
+        }
+        p += n;
+    }
+    ed_buf_append(&b, "", 0);
+    return ed_buf_take(&b);
+}
+
 /* One attempt: fetch, edit, commit, push. */
 static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *o,
                        ed_source_git_update_result *res, ed_err *err)
@@ -392,9 +422,11 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     ed_source_git_result fr;
     int rc = ed_source_git_fetch(cache, &fo, &fr, err);
     if (rc)
-        return ed_err_wrap(err, "failed to fetch the checkout ref");
+        return rc; /* the fetch's own error ("unable to clone '<url>': ..."), as Flux's */
     snprintf(res->source_revision, sizeof(res->source_revision), "%s", fr.revision);
-    /* Pushing to another branch: its head, to push nothing when it already has the result. */
+    /* Pushing to another branch that exists: the update is made on its head, as Flux checks
+     * that branch out after the clone (go-git's SwitchBranch); a new one starts from the
+     * checkout. */
     char push_head[GIT_OID_HEXSZ + 1] = "";
     if (o->push_branch &&
         (!o->checkout_branch || strcmp(o->push_branch, o->checkout_branch) != 0)) {
@@ -420,30 +452,20 @@ static int update_once(ed_source_cache *cache, const ed_source_git_update_opts *
     if ((rc = ed_source_cache_repo_open(cache, o->url, &repo, &lock_fd, err)) != 0)
         return rc;
     git_oid base;
-    git_oid_fromstr(&base, fr.commit);
+    git_oid_fromstr(&base, push_head[0] ? push_head : fr.commit);
     if (git_commit_lookup(&parent, repo, &base) != 0 || git_commit_tree(&tree, parent) != 0) {
         rc = ed_source_git_error(err, ED_ERROR, "cannot read the checked out commit");
         goto out;
     }
     res->stage = ED_SOURCE_UPDATE_APPLY;
-    /* update.path: "./deploy/" -> "deploy". */
-    const char *path = o->path ? o->path : "";
-    while (ed_str_has_prefix(path, "./"))
-        path += 2;
-    prefix = ed_xstrdup(strcmp(path, ".") == 0 ? "" : path);
-    for (size_t n = strlen(prefix); n > 0 && prefix[n - 1] == '/'; n--)
-        prefix[n - 1] = '\0';
-    if (prefix[0] && !ed_path_within(prefix, 0)) {
-        rc = ed_err_set(err, ED_EINVALID, "update.path '%s' leaves the repository", o->path);
-        goto out;
-    }
+    prefix = root_path(o->path ? o->path : "");
     /* As Flux's walk of update.path: a path the commit does not have is an error (not an
      * automation with nothing to do), a file is read alone. */
     git_tree_entry *at = NULL;
     if (prefix[0] && git_tree_entry_bypath(&at, tree, prefix) != 0) {
         rc = ed_err_set(err, ED_ENOTFOUND,
                         "update.path '%s': no such file or directory in commit %.7s", o->path,
-                        fr.commit);
+                        push_head[0] ? push_head : fr.commit);
         goto out;
     }
     git_tree_entry_free(at);

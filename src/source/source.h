@@ -240,7 +240,8 @@ typedef struct ed_source_git_update_opts {
     /* The GitRepository's spec.timeout: bounds each fetch and each push (ED_ETIMEOUT, "timed
      * out after <timeout>"); 0 for no limit. */
     int64_t timeout_ms;
-    const char *path; /* update.path, relative to the root; NULL or "" for all */
+    const char *path; /* update.path, relative to the root (a ".." stops at it, as Flux's
+                       * securejoin); NULL or "" for all */
     const char *author_name;
     const char *author_email; /* required */
     /* A key to sign the commit with, or NULL: an armoured OpenPGP secret key (signingKey's
@@ -277,7 +278,8 @@ typedef struct ed_source_git_update_result {
 /*
  * Fetch checkout_branch (or the checkout ref) into the cache, run edit over the YAML files under
  * path, and when any changed, commit them (author and committer: author_name <author_email>,
- * message from opts->message) on top of the branch's head and push it. A rejected push (the branch
+ * message from opts->message) on top of the branch's head and push it (on top of push_branch's
+ * head instead when it names another branch that exists, as Flux does). A rejected push (the branch
  * moved) is retried from a fresh fetch, up to max_attempts. Errors: a fetch's (ED_EAUTH,
  * ED_ENOTFOUND, ED_ERETRY, ED_ETIMEOUT ...), the callbacks', ED_EINVALID (bad path, refspec,
  * author or push option; push options the server does not accept), ED_ETIMEOUT (a push longer

@@ -61,3 +61,21 @@ flux_start() {
 
 # flux_stop: stop it.
 flux_stop() { bg_stop flux-kc; }
+
+# flux_iac_start [ARGS...]: start Flux's image-automation-controller (bg_start name flux-iac, its
+# JSON log in $EDDY_E2E_SCRATCH/flux-iac.log) on shard flux, with extra ARGS, as flux_start
+# does kustomize-controller. It reads the GitRepositories and ImagePolicies of every shard (its
+# selector filters only ImageUpdateAutomations) and clones and pushes with the GitRepository's
+# URL and secretRef itself: no source-controller needed.
+flux_iac=$EDDY_ROOT/.bin/image-automation-controller
+flux_iac_start() {
+    local rns=${FLUX_NS:-flux-system}
+    [ -x "$flux_iac" ] || fail "$flux_iac missing: run hack/flux/build"
+    kubectl get namespace "$rns" >/dev/null 2>&1 || kubectl create namespace "$rns" >/dev/null
+    RUNTIME_NAMESPACE=$rns bg_start flux-iac "$flux_iac" \
+        --metrics-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+        --log-level debug --watch-label-selector 'shard in (flux,both)' "$@"
+}
+
+# flux_iac_stop: stop it.
+flux_iac_stop() { bg_stop flux-iac; }

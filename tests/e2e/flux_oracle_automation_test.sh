@@ -1,0 +1,437 @@
+#!/usr/bin/env bash
+# tests/e2e/flux_oracle_automation_test.sh: Flux's own image-automation-controller as the oracle
+# of eddy's ImageUpdateAutomation. The Go module proxy refuses the version Flux 2.9.5 pins
+# (v1.2.5's api): hack/flux/image-automation-controller builds v1.2.0, the nearest it serves.
+#
+# Two Git repositories hold the same files (up to the namespace the markers name): one pushed to
+# by Flux's controller (namespace iac-flux, shard flux), one by eddy's agent (iac-eddy, shard
+# eddy). eddy's agent reconciles the ImageRepositories and ImagePolicies of both namespaces
+# (shard both) against the test registry, so the two controllers read the same latestRef. Every
+# case is one ImageUpdateAutomation given to both; once both settled, the test compares:
+#   the commit  author, committer, message, parents, the files' bytes after the update;
+#   status      conditions (type, status, reason, message), lastPushCommit (the head of the
+#               branch pushed), observedPolicies, observedSourceRevision, whether
+#               lastAutomationRunTime and lastPushTime are set;
+#   Events      type, reason, message, annotations.
+# Only what must differ is normalised: the namespace of the pair, and commit hashes (each side's
+# commits are named by what they are: the branch head they started from, or PUSHED).
+# Cases: the default message and push.branch, a new branch; a messageTemplate with
+# .Changed.Objects, .Changed.FileChanges, .Changed.Changes (its length: Flux's order is Go's map
+# iteration, different on every run), .Values and .AutomationObject; a push to the checkout
+# branch; push.refspec; checkout.ref of another branch. Failures: a missing source, a checkout
+# branch that does not exist, a push the server's hook rejects, a template that does not parse,
+# one that fails to execute, the removed .Updated field, no policy selected, an update.path that
+# climbs out of the repository (Flux's securejoin keeps it inside: ../../f is f).
+# Deliberate differences, asserted apart (README.md, ImageUpdateAutomation): kyaml's re-emitted
+# layout of a file Flux changes (step "deliberate"), and the words of a template error.
+# Every difference is reported (all of them, then the test fails).
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+. "$EDDY_ROOT/tests/e2e/flux_lib.sh"
+
+nf=iac-flux
+ne=iac-eddy
+ns=$ne
+reg=$EDDY_REGISTRY
+
+step "CRDs, namespaces, images"
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
+    crd/imageupdateautomations.image.toolkit.fluxcd.io crd/imagepolicies.image.toolkit.fluxcd.io \
+    crd/gitrepositories.source.toolkit.fluxcd.io >/dev/null
+for tag in 1.0.0 1.1.0 2.0.0; do "$EDDY_ROOT/scripts/push-image" "$reg" iac/app "$tag" >/dev/null; done
+"$EDDY_ROOT/scripts/push-image" "$reg" iac/api 0.3.0 >/dev/null
+
+# files NS DIR: the repository's files, their markers naming policies of NS, in DIR.
+# The same YAML in several shapes, under each case's directory: a Deployment with two
+# containers (block style, quoted), a values file that is no Kubernetes object (name, tag,
+# digest apart), a file of two documents, a List, flow style, a marker on a sequence item.
+files() {
+    local d
+    for d in a b c d e f; do
+        mkdir -p "$2/$d"
+        cat >"$2/$d/app.yaml" <<YAML
+# The app.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  namespace: $1
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: "$reg/iac/app:1.0.0" # {"\$imagepolicy": "$1:app"}
+        - name: api
+          image: '$reg/iac/api:0.1.0' # {"\$imagepolicy": "$1:api"}
+      initContainers:
+        - name: init
+          image: $reg/iac/api:0.0.1 # {"\$imagepolicy": "$1:api:tag"} trailing words
+YAML
+        # kyaml's layout but for the blanks before the marker (see the fmt step)
+        printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fmt\ndata:\n  tag: 1.0.0    # {"$imagepolicy": "%s:app:tag"}\n' \
+            "$1" >"$2/$d/fmt.yaml"
+        cat >"$2/$d/values.yaml" <<YAML
+image:
+  repository: old/app # {"\$imagepolicy": "$1:app:name"}
+  tag: "1.0.0" # {"\$imagepolicy": "$1:app:tag"}
+  digest: "" # {"\$imagepolicy": "$1:app:digest"}
+api:
+  tags:
+    - 0.1.0 # {"\$imagepolicy": "$1:api:tag"}
+    - keep
+YAML
+        cat >"$2/$d/multi.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: one}
+data:
+  image: $reg/iac/app:1.0.0 # {"\$imagepolicy": "$1:app"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: two}
+data: {tag: "1.0.0"} # {"\$imagepolicy": "$1:app:tag"}
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: three}
+  data:
+    tag: 1.0.0 # {"\$imagepolicy": "$1:app:tag"}
+    missing: 1.0.0 # {"\$imagepolicy": "$1:absent:tag"}
+YAML
+    done
+}
+
+declare -A repo_of=([$nf]=iac-flux [$ne]=iac-eddy)
+for n in $nf $ne; do
+    new_namespace "$n"
+    kubectl -n "$n" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
+        --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+    r=${repo_of[$n]}
+    new_repo "$r"
+    w=$scratch/$r
+    git clone -q "$(git_http_url "$r")" "$w" 2>/dev/null
+    files "$n" "$w"
+    (cd "$w" && git add -A && git -c user.name=tester -c user.email=t@eddy.invalid commit -qm initial &&
+        git push -q origin HEAD:main HEAD:dev HEAD:rsbase)
+    # The server refuses pushes to branch 'protected'.
+    cat >"$EDDY_SERVERS_DIR/git/$r.git/hooks/pre-receive" <<'HOOK'
+#!/bin/sh
+while read -r old new ref; do
+  [ "$ref" = refs/heads/protected ] && { echo "protected branch" >&2; exit 1; }
+done
+exit 0
+HOOK
+    chmod +x "$EDDY_SERVERS_DIR/git/$r.git/hooks/pre-receive"
+    kubectl -n "$n" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: fleet, labels: {shard: both}}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/$r.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: app, labels: {shard: both}}
+spec: {image: $reg/iac/app, interval: 10m, insecure: true}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: app, labels: {shard: both, team: apps}}
+spec:
+  imageRepositoryRef: {name: app}
+  policy: {semver: {range: ^1.x}}
+  digestReflectionPolicy: IfNotPresent
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: api, labels: {shard: both}}
+spec: {image: $reg/iac/api, interval: 10m, insecure: true}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: api, labels: {shard: both, team: apps}}
+spec:
+  imageRepositoryRef: {name: api}
+  policy: {semver: {range: ">=0.1.0"}}
+YAML
+done
+
+step "eddy's agent (shard eddy, and the image policies of both), Flux's image-automation-controller"
+agent --watch-label-selector 'shard in (eddy,both)'
+for n in $nf $ne; do
+    kubectl -n "$n" wait imagepolicy/app imagepolicy/api --for=condition=Ready --timeout=90s >/dev/null
+done
+flux_iac_start
+
+# labels NS: the first heads of NS's repository by name, {"<hash>": "main0", "<short hash>":
+# "main0", "<hash>": "dev0", ...}, for the normalisation.
+labels() {
+    local r=${repo_of[$1]} b h
+    for b in main dev rsbase; do
+        h=$(git -C "$EDDY_SERVERS_DIR/git/$r.git" rev-parse "$b")
+        printf '%s %s0\n%s %s0\n' "$h" "$b" "${h:0:7}" "$b"
+    done | jq -Rn '[inputs | split(" ") | {key: .[0], value: .[1]}] | from_entries'
+}
+declare -A first
+for n in $nf $ne; do first[$n]=$(labels "$n"); done
+
+# auto NAME SPEC-YAML: the ImageUpdateAutomation NAME in both namespaces, each on its shard,
+# with the spec SPEC-YAML (lines indented by two; sourceRef and interval given here).
+auto() {
+    local n shard
+    for n in $nf $ne; do
+        shard=${n#iac-}
+        kubectl -n "$n" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: $1, labels: {shard: $shard}}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: ${SRC:-fleet}}
+  policySelector: {matchLabels: {team: ${TEAM:-apps}}}
+$2
+YAML
+    done
+}
+commit_spec="    commit:
+      author: {name: image-bot, email: bot@eddy.invalid}"
+
+auto dflt "  update: {path: ./a, strategy: Setters}
+  git:
+    checkout: {ref: {branch: main}}
+$commit_spec
+    push: {branch: dflt}"
+auto tmpl "  update: {path: ./b}
+  git:
+$commit_spec
+      messageTemplate: |-
+        {{ .Values.prefix }} {{ .AutomationObject }}
+
+        Objects:
+        {{ range \$res, \$changes := .Changed.Objects -}}
+        - {{ \$res.Kind }} {{ \$res.Name }}{{ range \$changes }} {{ .OldValue }}->{{ .NewValue }} ({{ .Setter }}){{ end }}
+        {{ end -}}
+        Files:
+        {{ range \$file, \$objs := .Changed.FileChanges -}}
+        - {{ \$file }} {{ len \$objs }}
+        {{ end -}}
+        Changes: {{ len .Changed.Changes }}
+      messageTemplateValues: {prefix: \"chore(images):\"}
+    push: {branch: tmpl}"
+auto tomain "  update: {path: ./c}
+  git:
+$commit_spec"
+# (a checkout branch of its own: Flux pushes it too, and would race tomain's push to main)
+auto refspec "  update: {path: ./d}
+  git:
+    checkout: {ref: {branch: rsbase}}
+$commit_spec
+    push: {refspec: \"refs/heads/rsbase:refs/heads/rs\"}"
+auto codev "  update: {path: ./e}
+  git:
+    checkout: {ref: {branch: dev}}
+$commit_spec"
+SRC=absent auto nosrc "  update: {path: ./a}
+  git:
+$commit_spec"
+auto nobranch "  update: {path: ./a}
+  git:
+    checkout: {ref: {branch: nope}}
+$commit_spec"
+auto rejected "  update: {path: ./f}
+  git:
+$commit_spec
+    push: {branch: protected}"
+auto badtmpl "  update: {path: ./a}
+  git:
+$commit_spec
+      messageTemplate: '{{ .Changed'
+    push: {branch: badtmpl}"
+auto exectmpl "  update: {path: ./a}
+  git:
+$commit_spec
+      messageTemplate: '{{ .Nope }}'
+    push: {branch: exectmpl}"
+auto removed "  update: {path: ./a}
+  git:
+$commit_spec
+      messageTemplate: '{{ range .Updated.Images }}{{ . }}{{ end }}'
+    push: {branch: removed}"
+TEAM=none auto nopolicy "  update: {path: ./a}
+  git:
+$commit_spec
+    push: {branch: nopolicy}"
+auto escape "  update: {path: ../../f}
+  git:
+$commit_spec
+    push: {branch: escape}"
+
+# The normalisation: the namespace of the pair, the hashes of the side's first heads by name
+# and of its pushed commits as "pushed".
+norm='def n: if type == "string" then gsub($ns; "NS")
+        | reduce ($heads | to_entries[]) as $e (.; gsub($e.key; $e.value))
+        | gsub("[0-9a-f]{40}"; "PUSHED") | gsub("(?<![0-9a-f])[0-9a-f]{7}(?![0-9a-f])"; "PUSHED7")
+    else . end;'
+
+# view NS NAME: what NAME in NS says of itself, normalised (with $MESSAGE set, the conditions'
+# messages are left out: the caller asserts them); lastPushCommit is compared with the
+# head of the branch it says it pushed.
+view() {
+    local r=${repo_of[$1]} v push
+    v=$(kubectl -n "$1" get imageupdateautomation "$2" -o json)
+    push=$(jq -r '.status.lastPushCommit // ""' <<<"$v")
+    jq -S --arg ns "$1" --argjson heads "${first[$1]}" --arg skip "${MESSAGE:-}" \
+        --arg pushedHeads "$(git -C "$EDDY_SERVERS_DIR/git/$r.git" for-each-ref --format='%(objectname) %(refname:short)' | grep "^$push " | cut -d' ' -f2 | sort | tr '\n' ' ')" \
+        "$norm"'
+    {conditions: [(.status.conditions // [])[] | {type, status, reason,
+        message: (if $skip != "" and .type != "Reconciling" then "(asserted apart)" else .message | n end)}]
+        | sort_by(.type),
+     lastPushCommit: (if .status.lastPushCommit then "head of: " + $pushedHeads else null end),
+     lastPushTime: (.status.lastPushTime != null),
+     lastAutomationRunTime: (.status.lastAutomationRunTime != null),
+     observedPolicies: .status.observedPolicies,
+     observedSourceRevision: (.status.observedSourceRevision | n),
+     generationObserved: (.status.observedGeneration == .metadata.generation)}' <<<"$v"
+}
+
+# events NS NAME: the Events about NAME in NS, normalised, each once.
+events() {
+    kubectl -n "$1" get events -o json | jq -S --arg ns "$1" --arg name "$2" --arg skip "${MESSAGE:-}" \
+        --argjson heads "${first[$1]}" "$norm"'
+    [.items[] | select(.involvedObject.kind == "ImageUpdateAutomation" and .involvedObject.name == $name)
+        | {type, reason, message: (if $skip != "" then "(asserted apart)" else .message | n end),
+           annotations: ((.metadata.annotations // {}) | with_entries(.value |= n))}] | unique'
+}
+
+# pushed NS BRANCH: the commit at BRANCH of NS's repository (when it is not a first head):
+# author, committer, parents, message and the whole files it changed, normalised.
+pushed() {
+    local git="git -C $EDDY_SERVERS_DIR/git/${repo_of[$1]}.git" h
+    h=$($git rev-parse -q --verify "refs/heads/$2") || { echo "no branch $2"; return 0; }
+    [ "$(jq -r --arg h "$h" '.[$h] // ""' <<<"${first[$1]}")" = "" ] || { echo "no commit on $2"; return 0; }
+    $git show -U9999 --format='author: %an <%ae>%ncommitter: %cn <%ce>%nparents: %P%n%B%n--' "$h" -- . ':!*/fmt.yaml' |
+        grep -v '^index ' | jq -Rrs --arg ns "$1" --argjson heads "${first[$1]}" "$norm"'n'
+}
+
+# settled NS NAME: NAME has a Ready condition that is not Unknown.
+settled() {
+    kubectl -n "$1" get imageupdateautomation "$2" -o json |
+        jq -e '[(.status.conditions // [])[] | select(.type == "Ready" and .status != "Unknown")] | length == 1' >/dev/null
+}
+
+same() { diff <(echo "$2") <(echo "$3") >&2 || { echo "differs: $1" >&2; return 1; }; }
+# within SECONDS WHAT F E: `same WHAT` of the outputs of the commands F and E (strings run by
+# eval) becomes true within SECONDS; the last diff otherwise, counted in $differences.
+differences=0
+within() {
+    local deadline=$((SECONDS + $1))
+    until same "$2" "$(eval "$3")" "$(eval "$4")" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            same "$2" "$(eval "$3")" "$(eval "$4")" || true
+            differences=$((differences + 1))
+            return 0
+        fi
+        sleep 0.5
+    done
+}
+# compare NAME [BRANCH]: Flux and eddy wrote the same of NAME (and pushed the same to BRANCH).
+compare() {
+    retry 90 settled "$nf" "$1" || fail "$1: Flux's never settled: $(view "$nf" "$1")"
+    retry 90 settled "$ne" "$1" || fail "$1: eddy's never settled: $(view "$ne" "$1")"
+    within 10 "status of $1" "view $nf $1" "view $ne $1"
+    within 10 "Events of $1" "events $nf $1" "events $ne $1"
+    [ -z "${2:-}" ] || within 5 "commit of $1 on $2" "pushed $nf $2" "pushed $ne $2"
+    echo "compared: $1"
+}
+
+step "successes: the commits, status and Events the same as Flux's"
+compare dflt dflt
+compare tmpl tmpl
+compare tomain main
+compare refspec rs
+same "refspec's push of its checkout branch" "$(pushed "$nf" rsbase)" "$(pushed "$ne" rsbase)" ||
+    differences=$((differences + 1))
+compare codev dev
+step "deliberate: eddy edits only the marked value where kyaml re-writes the file it changed"
+# Flux's setters parse and re-emit a file they change: the blanks before a comment become one
+# (and a sequence's indentation follows the document's first one); eddy changes only the bytes
+# of the value (README, "ImageUpdateAutomation"). The other files of the cases are laid out as
+# kyaml emits them, so their bytes are compared above.
+fmt_of() { git -C "$EDDY_SERVERS_DIR/git/${repo_of[$1]}.git" show dflt:a/fmt.yaml | sed "s/$1/NS/"; }
+want='apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: fmt
+data:
+  tag: 1.1.0    # {"$imagepolicy": "NS:app:tag"}'
+assert_eq "$want" "$(fmt_of "$ne")" "eddy: only the value changed"
+assert_eq "${want/    #/ #}" "$(fmt_of "$nf")" "Flux: the value changed, the blanks before the marker one"
+
+step "failures"
+compare nosrc
+compare nobranch
+compare rejected protected
+# A template that fails: the same reason and conditions, retried as Flux retries it; the words
+# are eddy's own template engine's (README, "ImageUpdateAutomation": not yet Go's text/template
+# errors, with the column and the action).
+iua_ready() { kubectl -n "$1" get imageupdateautomation "$2" -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}'; }
+MESSAGE=1 compare badtmpl badtmpl
+assert_eq "failed to update source: unable to create commit message template from spec: template: commit message:1: unclosed action" \
+    "$(iua_ready "$nf" badtmpl)" "Flux's message of a template that does not parse"
+assert_eq "failed to update source: spec.git.commit: messageTemplate line 1: unclosed action" \
+    "$(iua_ready "$ne" badtmpl)" "eddy's message of a template that does not parse"
+MESSAGE=1 compare exectmpl exectmpl
+assert_eq "failed to update source: failed to run template from spec: template: commit message:1:3: executing \"commit message\" at <.Nope>: can't evaluate field Nope in type source.TemplateData" \
+    "$(iua_ready "$nf" exectmpl)" "Flux's message of a template that fails"
+assert_eq "failed to update source: spec.git.commit: messageTemplate line 1: no such field: Nope" \
+    "$(iua_ready "$ne" exectmpl)" "eddy's message of a template that fails"
+compare removed removed
+compare nopolicy nopolicy
+compare escape escape
+
+step "a reconcile with nothing to change: no commit, the same status and Events"
+for n in $nf $ne; do
+    kubectl -n "$n" annotate --overwrite imageupdateautomation/tomain reconcile.fluxcd.io/requestedAt=again >/dev/null
+done
+for n in $nf $ne; do
+    kubectl -n "$n" wait imageupdateautomation/tomain --timeout=60s \
+        --for=jsonpath='{.status.lastHandledReconcileAt}'=again >/dev/null
+done
+compare tomain main
+
+# (Last: every automation runs again on the new tag; one pushing to another branch than its
+# checkout branch makes its second commit on top of that branch, as Flux checks it out.)
+step "a new tag: a second commit, on the checkout branch and on the push branch"
+"$EDDY_ROOT/scripts/push-image" "$reg" iac/app 1.2.0 >/dev/null
+for n in $nf $ne; do
+    kubectl -n "$n" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=new >/dev/null
+done
+for n in $nf $ne; do
+    for a in tomain codev dflt tmpl refspec escape; do
+        kubectl -n "$n" wait "imageupdateautomation/$a" --timeout=60s \
+            --for=jsonpath='{.status.observedPolicies.app.tag}'=1.2.0 >/dev/null ||
+            fail "$n/$a: not updated: $(view "$n" "$a")"
+    done
+done
+compare tomain main
+compare codev dev
+compare dflt dflt
+compare tmpl tmpl
+compare refspec rs
+compare escape escape
+
+step "eddy left Flux's shard alone"
+writes=$(grep -E "API request method=(PATCH|PUT|POST|DELETE) path=[^ ]*/namespaces/$nf/imageupdateautomations/" \
+    "$scratch/ctl.log" || true)
+assert_eq "" "$writes" "eddy's writes to Flux's ImageUpdateAutomations"
+[ "$differences" -eq 0 ] || fail "$differences differences with Flux (above)"
+flux_iac_stop
