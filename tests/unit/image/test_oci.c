@@ -39,7 +39,7 @@ void test_oci_url(void **state)
         {"oci://ghcr.io/org/app:v1", "URL must not contain a tag; remove ':v1'"},
         {"oci://127.0.0.1:5000/app:latest", "URL must not contain a tag; remove ':latest'"},
         {"oci://ghcr.io/org/app@" D1, "URL must not contain a digest"},
-        {"oci://ghcr.io/Org/app", "repository names are lowercase"},
+        {"oci://ghcr.io/Org/app", "could not parse reference: ghcr.io/Org/app"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ed_err e = ED_ERR_INIT;
