@@ -502,7 +502,7 @@ static void write_status(ed_imageupdate_controller *c, const ed_node *obj,
                 ed_node_set(d, observed, ed_node_key_at(old, i), ed_node_new_null(d));
         ed_node_set(d, sp.status, "observedPolicies", observed);
     } else {
-        ed_status_failed(&sp, out->stalled, out->reason, out->message);
+        ed_status_failed(&sp, out->stalled, out->reason, out->message, NULL);
     }
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
 }
