@@ -53,14 +53,16 @@ int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err)
             repo = slash + 1;
         }
     }
-    /* A tag is not part of the name ("nginx:1.27" is refused: the tag goes elsewhere). */
+    /* The name is checked first, as go-containerregistry parses it before Flux looks for a
+     * tag; then a tag is not part of the name ("nginx:1.27" is refused: the tag goes
+     * elsewhere). */
     const char *colon = strchr(repo, ':');
+    for (const char *p = repo; *p && p != colon; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-/", *p)))
+            return ed_err_set(err, ED_EINVALID, "could not parse reference: %s", image);
     if (colon)
         return ed_err_set(err, ED_EINVALID, "image '%s' should not include a tag; remove ':%.*s'",
                           image, (int)strcspn(colon + 1, ":"), colon + 1);
-    for (const char *p = repo; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-/", *p)))
-            return ed_err_set(err, ED_EINVALID, "could not parse reference: %s", image);
     bool docker =
         !host[0] || strcmp(host, "docker.io") == 0 || strcmp(host, "index.docker.io") == 0;
     if (docker) {

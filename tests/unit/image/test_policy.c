@@ -306,6 +306,9 @@ static void test_image_refs(void **state)
         {"nginx:1.27", "image 'nginx:1.27' should not include a tag; remove ':1.27'"},
         {"127.0.0.1:5000/apps/web:1.0.0",
          "image '127.0.0.1:5000/apps/web:1.0.0' should not include a tag; remove ':1.0.0'"},
+        /* Any other bad name in go-containerregistry's words, checked before the tag. */
+        {"127.0.0.1:5000/apps/Web", "could not parse reference: 127.0.0.1:5000/apps/Web"},
+        {"ghcr.io/Org/web:1.0", "could not parse reference: ghcr.io/Org/web:1.0"},
     };
     for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
         ed_image_ref r;
