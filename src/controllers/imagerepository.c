@@ -106,8 +106,10 @@ static int docker_secret(ed_kube *kube, const char *ns, const char *name, const 
     const char *cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
     if (!cfg) /* a kubernetes.io/dockercfg Secret, as Flux's keychain reads it too */
         cfg = ed_ctrl_secret_value(&s, ".dockercfg", &len);
+    /* A Secret of another type gives no credentials: Flux's keychain then scans anonymously
+     * (and the registry says what it thinks of that). */
     if (!cfg)
-        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no .dockerconfigjson", ns, name);
+        rc = ED_ENOTFOUND;
     else
         rc = ed_image_docker_credentials(cfg, len, ref->registry, &auth->username, &auth->password,
                                          err);
@@ -128,6 +130,9 @@ static int service_account_secrets(ed_kube *kube, const char *ns, const char *sa
 {
     ed_doc *doc = NULL;
     int rc = ed_kube_get(kube, "v1", "ServiceAccount", ns, sa, &doc, err);
+    /* Flux's runtime words a missing one so; other errors keep the API server's. */
+    if (rc == ED_ENOTFOUND)
+        return ed_err_set(err, ED_EINVALID, "serviceaccount '%s/%s' not found", ns, sa);
     if (rc)
         return ed_err_wrap(err, "failed to get serviceaccount '%s/%s'", ns, sa);
     const ed_node *pulls = ed_node_path(ed_doc_root(doc), "/imagePullSecrets");
@@ -154,7 +159,12 @@ int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_imag
         rc = docker_secret(kube, ns, secret_name, ref, auth, err);
     if (!rc && !auth->username && sa_name)
         rc = service_account_secrets(kube, ns, sa_name, ref, auth, err);
-    if (!rc && cert_name && (rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err)) == 0) {
+    /* A missing Secret in Flux's words: the API server's for the certificate, which Flux's
+     * reflector reads itself, the runtime's for the proxy. */
+    if (!rc && cert_name &&
+        (rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err)) == ED_ENOTFOUND)
+        rc = ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", cert_name);
+    else if (!rc && cert_name) {
         const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
         const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
         const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
@@ -174,7 +184,10 @@ int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_imag
         ed_ctrl_secret_clear(&s);
     }
     const char *proxy_name = str_at(repo, "/spec/proxySecretRef/name");
-    if (!rc && proxy_name && (rc = ed_ctrl_secret_read(kube, ns, proxy_name, &s, err)) == 0) {
+    if (!rc && proxy_name &&
+        (rc = ed_ctrl_secret_read(kube, ns, proxy_name, &s, err)) == ED_ENOTFOUND)
+        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, proxy_name);
+    else if (!rc && proxy_name) {
         const char *addr = ed_ctrl_secret_value(&s, "address", NULL);
         const char *pu = ed_ctrl_secret_value(&s, "username", NULL);
         const char *pp = ed_ctrl_secret_value(&s, "password", NULL);

@@ -45,6 +45,7 @@ for n in $nf $ne; do
     new_namespace "$n"
     kubectl -n "$n" create secret docker-registry good --docker-server="$EDDY_REGISTRY_AUTH" \
         --docker-username="$EDDY_REGISTRY_USER" --docker-password="$EDDY_REGISTRY_PASSWORD" >/dev/null
+    kubectl -n "$n" create secret generic generic --from-literal=username=u >/dev/null
 done
 for tag in 1.0.0 1.2.0 2.0.0-rc.1 1.9.0.sig latest v3-alpine; do
     "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" oimg/web "$tag" >/dev/null
@@ -105,6 +106,14 @@ repo refused "127.0.0.1:$closed/oimg/web"
 repo nosecret "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
   secretRef: {name: nosuch}"
 repo anonymous "$EDDY_REGISTRY_AUTH/oimg/private"
+repo notdocker "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: generic}"
+repo nocert "$EDDY_REGISTRY/oimg/web" "  insecure: true
+  certSecretRef: {name: nosuch}"
+repo noproxy "$EDDY_REGISTRY/oimg/web" "  insecure: true
+  proxySecretRef: {name: nosuch}"
+repo nosa "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  serviceAccountName: nosuch"
 repo private "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
   secretRef: {name: good}"
 repo badimage "$EDDY_REGISTRY/oimg/Web"
