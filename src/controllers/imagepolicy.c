@@ -124,10 +124,17 @@ static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
      * then, so it is retried, as Flux retries it. */
     if (strcmp(rns, ns) != 0 && !access_allowed(c, r, ns)) {
         out->reason = "AccessDenied";
-        snprintf(out->message, sizeof(out->message),
-                 "failed to get the referred ImageRepository: access denied: cannot access "
-                 "ImageRepository '%s/%s': its spec.accessFrom does not admit namespace '%s'",
-                 rns, rname, ns);
+        /* Flux's ACL words: no accessFrom at all, or no selector matching. */
+        if (!ed_node_path(r, "/spec/accessFrom"))
+            snprintf(out->message, sizeof(out->message),
+                     "failed to get the referred ImageRepository: access denied: '%s/%s' can't "
+                     "be accessed due to missing ACL labels on 'accessFrom'",
+                     rns, rname);
+        else
+            snprintf(out->message, sizeof(out->message),
+                     "failed to get the referred ImageRepository: access denied: '%s/%s' can't "
+                     "be accessed due to ACL labels mismatch on namespace '%s'",
+                     rns, rname, ns);
         ed_doc_free(repo);
         return NULL;
     }

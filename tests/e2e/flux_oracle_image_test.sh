@@ -17,8 +17,9 @@
 # address without `insecure`, a TLS registry whose CA is not trusted with `insecure`.
 # ImagePolicy cases: semver (a match, no match, an invalid range), alphabetical asc and desc,
 # numerical asc and desc, filterTags with pattern and extract (and a bad regexp), a repository
-# that does not exist and one that is not ready, digestReflectionPolicy Always (with interval),
-# IfNotPresent and Never; then a new tag and a rescan requested with
+# that does not exist and one that is not ready, a repository in another namespace (no
+# accessFrom, one admitting no namespace, one admitting all), digestReflectionPolicy Always
+# (with interval), IfNotPresent and Never; then a new tag and a rescan requested with
 # reconcile.fluxcd.io/requestedAt (the semver policies follow it: "(previously ...)",
 # observedPreviousRef).
 # The policies are created once the repositories have settled, so that neither side's first
@@ -43,6 +44,7 @@ retry 60 kubectl wait --for=condition=Established --timeout=60s \
 step "namespaces, secrets, images"
 for n in $nf $ne; do
     new_namespace "$n"
+    new_namespace "$n-repos"
     kubectl -n "$n" create secret docker-registry good --docker-server="$EDDY_REGISTRY_AUTH" \
         --docker-username="$EDDY_REGISTRY_USER" --docker-password="$EDDY_REGISTRY_PASSWORD" >/dev/null
     kubectl -n "$n" create secret generic generic --from-literal=username=u >/dev/null
@@ -71,19 +73,20 @@ printf 'version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory
 bg_start registry-tls docker-registry serve "$scratch/registry-tls.yml"
 retry 20 curl -fs -o /dev/null --cacert "$EDDY_SERVERS_DIR/ca/ca.crt" "https://127.0.0.1:$tls_port/v2/"
 
-# object KIND NAME SPEC-LINES: the object NAME of KIND in both namespaces, each on its shard.
+# object KIND NAME SPEC-LINES [SUFFIX]: the object NAME of KIND in both namespaces (with SUFFIX
+# appended to their names), each on its shard; @NS@ in SPEC-LINES is the side's namespace.
 repos=()
 policies=()
 object() {
     local n
-    if [ "$1" = ImageRepository ]; then repos+=("$2"); else policies+=("$2"); fi
+    if [ "$1" = ImageRepository ]; then repos+=("$2${4:-}"); else policies+=("$2"); fi
     for n in $nf $ne; do
-        kubectl -n "$n" apply -f - >/dev/null <<YAML
+        kubectl -n "$n${4:-}" apply -f - >/dev/null <<YAML
 apiVersion: image.toolkit.fluxcd.io/v1
 kind: $1
 metadata: {name: $2, labels: {shard: ${n#oimg-}}}
 spec:
-$3
+${3//@NS@/$n}
 YAML
     done
 }
@@ -123,6 +126,19 @@ repo scheme "http://$EDDY_REGISTRY/oimg/web"
 repo notinsecure "$EDDY_REGISTRY/oimg/web" "  insecure: false"
 repo tlsinsecure "127.0.0.1:$tls_port/oimg/web"
 repo norepo "$EDDY_REGISTRY/oimg/absent"
+# Repositories in another namespace (NS-repos), for the policies' ACL: none, one admitting
+# nobody, one admitting every namespace.
+object ImageRepository locked "  image: $EDDY_REGISTRY/oimg/num
+  interval: 10m
+  insecure: true" -repos
+object ImageRepository fenced "  image: $EDDY_REGISTRY/oimg/num
+  interval: 10m
+  insecure: true
+  accessFrom: {namespaceSelectors: [{matchLabels: {team: nobody}}]}" -repos
+object ImageRepository open "  image: $EDDY_REGISTRY/oimg/num
+  interval: 10m
+  insecure: true
+  accessFrom: {namespaceSelectors: [{matchLabels: {}}]}" -repos
 
 step "Flux's image-reflector-controller on shard flux, eddy's agent on shard eddy"
 FLUX_NS=$nf flux_irc_start
@@ -130,7 +146,8 @@ agent --watch-label-selector 'shard in (eddy,both)'
 
 # The cases that must become Ready; the others must fail.
 ready=" web num excluded private notinsecure semver semver-pre alpha-asc alpha-desc num-asc "
-ready+="num-desc extract digest-always digest-ifnotpresent digest-never "
+ready+="num-desc extract digest-always digest-ifnotpresent digest-never locked fenced open "
+ready+="cross-open "
 # settled_in NS KIND NAME: NAME's Ready condition is about its current generation and is True
 # (False for a failing case), and no reconcile is under way (a retried failure's Reconciling is
 # Progressing while the retry runs); NAME's JSON, read at that moment, is left in
@@ -146,8 +163,12 @@ settled_in() {
     [ "$out" = "$want" ] && mv "$json.tmp" "$json"
 }
 for c in "${repos[@]}"; do
-    retry 120 settled_in $nf imagerepository "$c"
-    retry 120 settled_in $ne imagerepository "$c"
+    case $c in
+    *-repos) retry 120 settled_in $nf-repos imagerepository "${c%-repos}"
+        retry 120 settled_in $ne-repos imagerepository "${c%-repos}" ;;
+    *) retry 120 settled_in $nf imagerepository "$c"
+        retry 120 settled_in $ne imagerepository "$c" ;;
+    esac
 done
 
 step "ImagePolicies, once the repositories have settled (no race with the first scans)"
@@ -169,6 +190,13 @@ policy extract-none num "  filterTags: {pattern: '^release-(?P<n>[0-9]+)$', extr
   policy: {numerical: {order: asc}}"
 policy badregexp web "  filterTags: {pattern: '^(['}
   policy: {alphabetical: {}}"
+object ImagePolicy cross-locked "  imageRepositoryRef: {name: locked, namespace: @NS@-repos}
+  policy: {numerical: {}}"
+object ImagePolicy cross-fenced "  imageRepositoryRef: {name: fenced, namespace: @NS@-repos}
+  policy: {numerical: {}}"
+object ImagePolicy cross-open "  imageRepositoryRef: {name: open, namespace: @NS@-repos}
+  filterTags: {pattern: '^[0-9]+$'}
+  policy: {numerical: {}}"
 policy missing nosuch "  policy: {semver: {range: '>=1.0.0'}}"
 policy notready refused "  policy: {semver: {range: '>=1.0.0'}}"
 policy of-badimage badimage "  policy: {semver: {range: '>=1.0.0'}}"
@@ -227,7 +255,7 @@ compare() { # compare KIND NAME
         fi
     done
 }
-for c in "${repos[@]}"; do compare ImageRepository "$c"; done
+for c in "${repos[@]}"; do [[ $c == *-repos ]] || compare ImageRepository "$c"; done
 for c in "${policies[@]}"; do compare ImagePolicy "$c"; done
 
 step "a new tag, a requested rescan: the policies follow it (observedPreviousRef)"
