@@ -612,7 +612,8 @@ static void register_image_controllers(ed_manager *m, const struct controller_op
                                   .metrics = ed_manager_metrics(m),
                                   .storage_path = o->storage_path,
                                   .workers = o->concurrent,
-                                  .no_cross_namespace_refs = o->no_cross_namespace_refs};
+                                  .no_cross_namespace_refs = o->no_cross_namespace_refs,
+                                  .requeue_dependency_ms = o->requeue_dependency_ms};
         r->imagepolicy = ed_imagepolicy_register(m, &ip);
     }
     if (automation) {

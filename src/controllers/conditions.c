@@ -281,7 +281,20 @@ void ed_status_begin(ed_status_patch *sp, const ed_node *obj)
         ed_node_set(sp->doc, sp->status, "lastHandledReconcileAt", ed_node_new_str(sp->doc, req));
 }
 
-void ed_status_failed(ed_status_patch *sp, bool stalled, const char *reason, const char *message)
+void ed_status_progress(const ed_node *obj, char *out, size_t n)
+{
+    int64_t gen = 0, observed = -1;
+    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
+    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
+    if (gen != observed)
+        snprintf(out, n, "processing object: new generation %lld -> %lld", (long long)observed,
+                 (long long)gen);
+    else
+        snprintf(out, n, "reconciliation in progress");
+}
+
+void ed_status_failed(ed_status_patch *sp, bool stalled, const char *reason, const char *message,
+                      const char *progress)
 {
     ed_doc *d = sp->doc;
     ed_cond_set(d, sp->conditions, "Ready", "False", reason, message, sp->generation);
@@ -290,8 +303,8 @@ void ed_status_failed(ed_status_patch *sp, bool stalled, const char *reason, con
         ed_cond_remove(sp->conditions, "Reconciling");
         ed_node_set(d, sp->status, "observedGeneration", ed_node_new_int(d, sp->generation));
     } else {
-        ed_cond_set(d, sp->conditions, "Reconciling", "True", "ProgressingWithRetry", message,
-                    sp->generation);
+        ed_cond_set(d, sp->conditions, "Reconciling", "True", "ProgressingWithRetry",
+                    progress ? progress : message, sp->generation);
         ed_cond_remove(sp->conditions, "Stalled");
     }
 }

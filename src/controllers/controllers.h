@@ -53,8 +53,15 @@ void ed_status_begin(ed_status_patch *sp, const ed_node *obj);
 /* A failed reconcile's conditions, as Flux's summary writes them: Ready False with reason and
  * message, then either Stalled True (nothing changes until the spec does: observedGeneration
  * becomes current) or Reconciling True ProgressingWithRetry (retried), the other of the two
- * removed so that an earlier failure's condition does not stay beside it. */
-void ed_status_failed(ed_status_patch *sp, bool stalled, const char *reason, const char *message);
+ * removed so that an earlier failure's condition does not stay beside it. The Reconciling
+ * message is progress (the phase the reconcile had reached, as Flux's progressive status
+ * keeps it), or message when progress is NULL. */
+void ed_status_failed(ed_status_patch *sp, bool stalled, const char *reason, const char *message,
+                      const char *progress);
+/* Flux's progressive status at the start of a reconcile, into out (n bytes): "processing
+ * object: new generation O -> G" when obj's generation is not its status.observedGeneration
+ * (-1 when absent, the CRDs' default), else "reconciliation in progress". */
+void ed_status_progress(const ed_node *obj, char *out, size_t n);
 /* Send it (merge patch of the status subresource, field manager `manager`) and free it; when
  * every field it sets already has that value in obj's status, nothing is sent. An object gone
  * meanwhile is not an error. Failures are logged under `controller`. */
@@ -390,8 +397,10 @@ typedef struct ed_imagepolicy_opts {
     ed_metrics *metrics;      /* borrowed, or NULL */
     const char *storage_path; /* borrowed: where the ImageRepository reconciler keeps tags */
     int workers;
-    bool no_cross_namespace_refs; /* --no-cross-namespace-refs: an ImageRepository elsewhere is
-                                     refused (AccessDenied), whatever its accessFrom says */
+    bool no_cross_namespace_refs;  /* --no-cross-namespace-refs: an ImageRepository elsewhere is
+                                      refused (AccessDenied), whatever its accessFrom says */
+    int64_t requeue_dependency_ms; /* --requeue-dependency (0: Flux's 30s): a repository with no
+                                      tags yet is asked again after it */
 } ed_imagepolicy_opts;
 
 /* Register the ImagePolicy reconciler (and its watch of ImageRepositories, which re-evaluates

@@ -43,6 +43,7 @@ struct outcome {
     char image[1024];
     char tag[256];
     char digest[ED_DIGEST_MAX];
+    bool no_tags; /* the repository has no tags yet: asked again after --requeue-dependency */
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -77,6 +78,19 @@ static bool access_allowed(ed_imagepolicy_controller *c, const ed_node *repo, co
     return allowed;
 }
 
+/* The repository has no tags yet: DependencyNotReady, asked again after --requeue-dependency,
+ * in Flux's words ("retrying in 30s error: no tags in database"). */
+static void no_tags(const ed_imagepolicy_controller *c, struct outcome *out)
+{
+    char wait[32];
+    int64_t ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
+    /* Flux rounds the interval to the second. */
+    ed_duration_string((ms + 500) / 1000 * 1000000000LL, wait);
+    out->reason = "DependencyNotReady";
+    out->no_tags = true;
+    snprintf(out->message, sizeof(out->message), "retrying in %s error: no tags in database", wait);
+}
+
 /* Phase 2: the repository (a new document) when it is usable; else out says why. */
 static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
                                struct outcome *out)
@@ -101,7 +115,7 @@ static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
     if (!repo) {
         snprintf(out->message, sizeof(out->message),
                  "failed to get the referred ImageRepository: referenced ImageRepository does not "
-                 "exist: imagerepositories.image.toolkit.fluxcd.io \"%s\" not found",
+                 "exist: ImageRepository.image.toolkit.fluxcd.io \"%s\" not found",
                  rname);
         return NULL;
     }
@@ -110,10 +124,17 @@ static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
      * then, so it is retried, as Flux retries it. */
     if (strcmp(rns, ns) != 0 && !access_allowed(c, r, ns)) {
         out->reason = "AccessDenied";
-        snprintf(out->message, sizeof(out->message),
-                 "failed to get the referred ImageRepository: access denied: cannot access "
-                 "ImageRepository '%s/%s': its spec.accessFrom does not admit namespace '%s'",
-                 rns, rname, ns);
+        /* Flux's ACL words: no accessFrom at all, or no selector matching. */
+        if (!ed_node_path(r, "/spec/accessFrom"))
+            snprintf(out->message, sizeof(out->message),
+                     "failed to get the referred ImageRepository: access denied: '%s/%s' can't "
+                     "be accessed due to missing ACL labels on 'accessFrom'",
+                     rns, rname);
+        else
+            snprintf(out->message, sizeof(out->message),
+                     "failed to get the referred ImageRepository: access denied: '%s/%s' can't "
+                     "be accessed due to ACL labels mismatch on namespace '%s'",
+                     rns, rname, ns);
         ed_doc_free(repo);
         return NULL;
     }
@@ -130,7 +151,7 @@ static ed_doc *find_repository(ed_imagepolicy_controller *c, const ed_node *obj,
     /* Flux needs the tags of a scan, not a repository that is Ready now: a registry that fails
      * a later scan leaves the policies on the tags of the last good one. */
     if (!ed_node_path(r, "/status/lastScanResult")) {
-        snprintf(out->message, sizeof(out->message), "no tags in database");
+        no_tags(c, out);
         ed_doc_free(repo);
         return NULL;
     }
@@ -216,7 +237,7 @@ static void evaluate(ed_imagepolicy_controller *c, const ed_node *obj, struct ou
     rc = ed_image_tags_load(c->o.storage_path, str_at(r, "/metadata/namespace"),
                             str_at(r, "/metadata/name"), &tags, &n, &err);
     if (rc == ED_ENOTFOUND || (!rc && n == 0)) {
-        snprintf(out->message, sizeof(out->message), "no tags in database");
+        no_tags(c, out);
         goto out;
     }
     if (rc) {
@@ -329,7 +350,9 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj, struc
         ed_cond_remove(sp.conditions, "Stalled");
         ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
     } else {
-        ed_status_failed(&sp, out->stalled, out->reason, out->message);
+        char progress[160];
+        ed_status_progress(obj, progress, sizeof(progress));
+        ed_status_failed(&sp, out->stalled, out->reason, out->message, progress);
     }
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
     /* Flux's notify: an Event with the Ready message when the policy becomes ready or its
@@ -359,6 +382,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         /* A repository that is not ready queues us when it becomes ready; a stalled spec waits
          * for a new generation. Other failures back off. */
         rc = out.stalled || strcmp(out.reason, "DependencyNotReady") == 0 ? 0 : ED_ERROR;
+        if (out.no_tags)
+            *requeue_after_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
     }
 done:
     ed_doc_free(objdoc);

@@ -42,6 +42,7 @@ struct outcome {
     const char *reason; /* Flux's reason */
     char message[ED_ERR_MSG_MAX * 2];
     int64_t retry_after; /* the registry asked us to wait (429) */
+    char progress[160];  /* the phase reached, Flux's Reconciling message on a retried failure */
 };
 
 /* The scan's results, for the status. */
@@ -96,14 +97,19 @@ static int docker_secret(ed_kube *kube, const char *ns, const char *name, const 
 {
     ed_ctrl_secret s;
     int rc = ed_ctrl_secret_read(kube, ns, name, &s, err);
+    /* Flux's words for a missing Secret: the API server's, unwrapped. */
+    if (rc == ED_ENOTFOUND)
+        return ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", name);
     if (rc)
         return rc;
     size_t len = 0;
     const char *cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
     if (!cfg) /* a kubernetes.io/dockercfg Secret, as Flux's keychain reads it too */
         cfg = ed_ctrl_secret_value(&s, ".dockercfg", &len);
+    /* A Secret of another type gives no credentials: Flux's keychain then scans anonymously
+     * (and the registry says what it thinks of that). */
     if (!cfg)
-        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no .dockerconfigjson", ns, name);
+        rc = ED_ENOTFOUND;
     else
         rc = ed_image_docker_credentials(cfg, len, ref->registry, &auth->username, &auth->password,
                                          err);
@@ -124,6 +130,9 @@ static int service_account_secrets(ed_kube *kube, const char *ns, const char *sa
 {
     ed_doc *doc = NULL;
     int rc = ed_kube_get(kube, "v1", "ServiceAccount", ns, sa, &doc, err);
+    /* Flux's runtime words a missing one so; other errors keep the API server's. */
+    if (rc == ED_ENOTFOUND)
+        return ed_err_set(err, ED_EINVALID, "serviceaccount '%s/%s' not found", ns, sa);
     if (rc)
         return ed_err_wrap(err, "failed to get serviceaccount '%s/%s'", ns, sa);
     const ed_node *pulls = ed_node_path(ed_doc_root(doc), "/imagePullSecrets");
@@ -150,7 +159,12 @@ int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_imag
         rc = docker_secret(kube, ns, secret_name, ref, auth, err);
     if (!rc && !auth->username && sa_name)
         rc = service_account_secrets(kube, ns, sa_name, ref, auth, err);
-    if (!rc && cert_name && (rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err)) == 0) {
+    /* A missing Secret in Flux's words: the API server's for the certificate, which Flux's
+     * reflector reads itself, the runtime's for the proxy. */
+    if (!rc && cert_name &&
+        (rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err)) == ED_ENOTFOUND)
+        rc = ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", cert_name);
+    else if (!rc && cert_name) {
         const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
         const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
         const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
@@ -170,7 +184,10 @@ int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_imag
         ed_ctrl_secret_clear(&s);
     }
     const char *proxy_name = str_at(repo, "/spec/proxySecretRef/name");
-    if (!rc && proxy_name && (rc = ed_ctrl_secret_read(kube, ns, proxy_name, &s, err)) == 0) {
+    if (!rc && proxy_name &&
+        (rc = ed_ctrl_secret_read(kube, ns, proxy_name, &s, err)) == ED_ENOTFOUND)
+        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, proxy_name);
+    else if (!rc && proxy_name) {
         const char *addr = ed_ctrl_secret_value(&s, "address", NULL);
         const char *pu = ed_ctrl_secret_value(&s, "username", NULL);
         const char *pp = ed_ctrl_secret_value(&s, "password", NULL);
@@ -237,6 +254,55 @@ static size_t exclusions(const ed_node *obj, const char ***out)
     return k;
 }
 
+/* Whether the observed list holds the same patterns as the one in use (in any order). */
+static bool same_exclusions(const ed_node *observed, const char **pats, size_t npats)
+{
+    if (ed_node_kind_of(observed) != ED_NODE_SEQ || ed_node_len(observed) != npats)
+        return false;
+    for (size_t i = 0; i < npats; i++) {
+        bool found = false;
+        for (size_t k = 0; k < npats && !found; k++) {
+            const char *o = ed_node_str(ed_node_at(observed, k));
+            found = o && strcmp(o, pats[i]) == 0;
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Why a scan runs, in Flux's words (its Reconciling message is "scanning: <why>"). */
+static const char *scan_reason(ed_imagerepo_controller *c, const ed_node *obj,
+                               const ed_image_ref *ref)
+{
+    if (!ed_node_path(obj, "/status/lastScanResult"))
+        return "first scan";
+    const char *req = ed_node_str(
+        ed_node_get(ed_node_path(obj, "/metadata/annotations"), "reconcile.fluxcd.io/requestedAt"));
+    const char *handled = str_at(obj, "/status/lastHandledReconcileAt");
+    if (req && (!handled || strcmp(req, handled) != 0))
+        return "reconcile requested";
+    const char *seen = str_at(obj, "/status/canonicalImageName");
+    if (!seen || strcmp(seen, ref->canonical) != 0)
+        return "new image name";
+    const char **pats = NULL;
+    size_t npats = exclusions(obj, &pats);
+    bool same = same_exclusions(ed_node_path(obj, "/status/observedExclusionList"), pats, npats);
+    free(pats);
+    if (!same)
+        return "updated exclusion list";
+    char **tags = NULL;
+    size_t n = 0;
+    if (ed_image_tags_load(c->o.storage_path, str_at(obj, "/metadata/namespace"),
+                           str_at(obj, "/metadata/name"), &tags, &n, NULL) != 0 ||
+        n == 0) {
+        ed_registry_tags_free(tags);
+        return "no tags in database";
+    }
+    ed_registry_tags_free(tags);
+    return "triggered by interval";
+}
+
 /* Phase 5: list, filter, store. */
 static int scan(ed_imagerepo_controller *c, const ed_node *obj, const ed_image_ref *ref,
                 const ed_registry_opts *ro, struct scan *sc, struct outcome *out)
@@ -284,9 +350,9 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
     ed_status_patch sp;
     ed_status_begin(&sp, obj);
     ed_doc *d = sp.doc;
-    if (sc->canonical[0])
-        ed_node_set(d, sp.status, "canonicalImageName", ed_node_new_str(d, sc->canonical));
     if (out->ok) {
+        /* Flux records the name only with a successful scan (shouldScan compares it). */
+        ed_node_set(d, sp.status, "canonicalImageName", ed_node_new_str(d, sc->canonical));
         ed_cond_set(d, sp.conditions, "Ready", "True", out->reason, out->message, sp.generation);
         ed_cond_remove(sp.conditions, "Reconciling");
         ed_cond_remove(sp.conditions, "Stalled");
@@ -312,7 +378,7 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
         free(pats);
         ed_node_set(d, sp.status, "observedExclusionList", excl);
     } else {
-        ed_status_failed(&sp, out->stalled, out->reason, out->message);
+        ed_status_failed(&sp, out->stalled, out->reason, out->message, out->progress);
     }
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
 }
@@ -333,6 +399,7 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
         timeout = interval;
     ed_registry_opts ro = {.timeout_ms = timeout, .retry_after_ms = &retry_after};
     ed_node_bool(ed_node_path(obj, "/spec/insecure"), &ro.insecure);
+    ed_status_progress(obj, out.progress, sizeof(out.progress));
     int rc = ed_image_ref_parse(str_at(obj, "/spec/image"), &ref, &err);
     if (rc) {
         out.reason = "ImageURLInvalid";
@@ -358,15 +425,15 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
         snprintf(out.message, sizeof(out.message), "failed to configure authentication options: %s",
                  err.msg);
     } else {
+        snprintf(out.progress, sizeof(out.progress), "scanning: %s", scan_reason(c, obj, &ref));
         rc = scan(c, obj, &ref, &ro, &sc, &out);
     }
 status:
     if (write_status(c, obj, &out, &sc) != 0 && out.ok)
         rc = ED_ERETRY;
     /* Flux's notify: an Event when the repository becomes ready or its Ready message changes
-     * (another checksum), a Warning on every failure. */
-    const char *ann[] = {"image.toolkit.fluxcd.io/revision", sc.revision, NULL};
-    ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, ann);
+     * (another checksum), a Warning on every failure; no annotations (Flux's carry none). */
+    ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, NULL);
     ed_ctrl_log_result(NAME, obj, out.ok, false, out.message);
     if (out.ok) {
         *requeue_after_ms = interval;

@@ -513,23 +513,11 @@ static void write_status(ed_imageupdate_controller *c, const ed_node *obj,
         if (ed_node_len(observed) > 0 || ed_node_len(old) > 0)
             ed_node_set(d, sp.status, "observedPolicies", observed);
     } else {
-        ed_status_failed(&sp, out->stalled, out->reason, out->message);
-        if (!out->stalled) {
-            /* Reconciling keeps the progress Flux marked when the reconcile began, not the
-             * error (which Ready carries). */
-            int64_t gen = 0, observed_gen = -1;
-            ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
-            ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed_gen);
-            char progress[128];
-            if (gen != observed_gen)
-                snprintf(progress, sizeof(progress),
-                         "processing object: new generation %lld -> %lld", (long long)observed_gen,
-                         (long long)gen);
-            else
-                snprintf(progress, sizeof(progress), "reconciliation in progress");
-            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", progress,
-                        sp.generation);
-        }
+        /* Reconciling keeps the progress Flux marked when the reconcile began, not the error
+         * (which Ready carries). */
+        char progress[128];
+        ed_status_progress(obj, progress, sizeof(progress));
+        ed_status_failed(&sp, out->stalled, out->reason, out->message, progress);
     }
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
 }

@@ -318,6 +318,32 @@ static bool go_parse_float(const char *s, double *out)
     return ok;
 }
 
+/* A range that does not parse, in the words of Flux's semver library: "improper constraint:
+ * \"<alternative>\"", quoting the first ||-alternative that does not parse alone (the whole
+ * range when it has one). err keeps its code. */
+static void improper_constraint(const char *range, ed_err *err)
+{
+    if (!err)
+        return;
+    const char *alt = range;
+    for (;;) {
+        const char *bar = strstr(alt, "||");
+        size_t len = bar ? (size_t)(bar - alt) : strlen(alt);
+        char *one = ed_xstrndup(alt, len);
+        ed_semver_range *r = NULL;
+        ed_err e = ED_ERR_INIT;
+        int bad = ed_semver_range_parse(one, &r, &e);
+        ed_semver_range_free(r);
+        if (bad || !bar) {
+            ed_err_set(err, err->code, "improper constraint: \"%s\"", one);
+            free(one);
+            return;
+        }
+        free(one);
+        alt = bar + 2;
+    }
+}
+
 int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t n,
                      const char **out, ed_err *err)
 {
@@ -333,8 +359,10 @@ int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t
     int rc = 0;
     /* The policy is checked before the filter, as Flux builds its policer first. */
     if (spec->kind == ED_POLICY_SEMVER &&
-        (rc = ed_semver_range_parse(spec->range ? spec->range : "", &range, err)) != 0)
+        (rc = ed_semver_range_parse(spec->range ? spec->range : "", &range, err)) != 0) {
+        improper_constraint(spec->range ? spec->range : "", err);
         goto out;
+    }
     rc = filter(spec, sorted, n, &c, &nc, err);
     if (rc)
         goto out;

@@ -28,7 +28,9 @@
 int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err)
 {
     memset(out, 0, sizeof(*out));
-    /* Flux's wording for the two mistakes people make: a URL, and a name with its tag. */
+    /* Flux's wording for the two mistakes people make: a URL, and a name with its tag; any
+     * other bad name is go-containerregistry's "could not parse reference: <name>" (a
+     * repository's name is lowercase letters, digits and ._-/). */
     const char *scheme_end = image ? strstr(image, "://") : NULL;
     if (scheme_end)
         return ed_err_set(err, ED_EINVALID,
@@ -36,7 +38,7 @@ int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err)
                           (int)(scheme_end - image), image);
     if (!image || !*image || strchr(image, '@') || strpbrk(image, " \t\n") ||
         ed_str_has_suffix(image, "/"))
-        return ed_err_set(err, ED_EINVALID, "invalid image name \"%s\"", image ? image : "");
+        return ed_err_set(err, ED_EINVALID, "could not parse reference: %s", image ? image : "");
     const char *slash = strchr(image, '/');
     const char *repo = image;
     char host[256] = "";
@@ -51,15 +53,16 @@ int ed_image_ref_parse(const char *image, ed_image_ref *out, ed_err *err)
             repo = slash + 1;
         }
     }
-    /* A tag is not part of the name ("nginx:1.27" is refused: the tag goes elsewhere). */
+    /* The name is checked first, as go-containerregistry parses it before Flux looks for a
+     * tag; then a tag is not part of the name ("nginx:1.27" is refused: the tag goes
+     * elsewhere). */
     const char *colon = strchr(repo, ':');
+    for (const char *p = repo; *p && p != colon; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-/", *p)))
+            return ed_err_set(err, ED_EINVALID, "could not parse reference: %s", image);
     if (colon)
         return ed_err_set(err, ED_EINVALID, "image '%s' should not include a tag; remove ':%.*s'",
                           image, (int)strcspn(colon + 1, ":"), colon + 1);
-    for (const char *p = repo; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-/", *p)))
-            return ed_err_set(err, ED_EINVALID,
-                              "invalid image name \"%s\": repository names are lowercase", image);
     bool docker =
         !host[0] || strcmp(host, "docker.io") == 0 || strcmp(host, "index.docker.io") == 0;
     if (docker) {

@@ -1,6 +1,6 @@
 # tests/e2e/flux_lib.sh: Flux's own kustomize-controller (Flux 2.9.5's, built by hack/flux/build
-# into .bin/) as the oracle of the tests that run Flux and eddy on the same inputs (sourced after
-# lib.sh).
+# into .bin/) and image-reflector-controller (v1.2.0: see hack/flux/image-reflector-controller)
+# as the oracles of the tests that run Flux and eddy on the same inputs (sourced after lib.sh).
 #
 # Flux and eddy share one cluster by label selectors, each reconciling the objects of its shard:
 # Flux's controller watches `shard in (flux,both)` and eddy's agent (flux_agent) `shard in
@@ -79,3 +79,22 @@ flux_iac_start() {
 
 # flux_iac_stop: stop it.
 flux_iac_stop() { bg_stop flux-iac; }
+
+# flux_irc_start [ARGS...]: start Flux's image-reflector-controller (.bin/image-reflector-controller,
+# bg_start name flux-irc, its JSON log in $EDDY_E2E_SCRATCH/flux-irc.log) on shard flux, with
+# extra ARGS. Its tag database (badger) is $EDDY_E2E_SCRATCH/flux-irc-db, its value log files
+# 16 MiB (the default is 256 MiB); its runtime namespace is $FLUX_NS (default flux-system).
+flux_irc=$EDDY_ROOT/.bin/image-reflector-controller
+flux_irc_start() {
+    local rns=${FLUX_NS:-flux-system}
+    [ -x "$flux_irc" ] || fail "$flux_irc missing: run hack/flux/build"
+    kubectl get namespace "$rns" >/dev/null 2>&1 || kubectl create namespace "$rns" >/dev/null
+    RUNTIME_NAMESPACE=$rns bg_start flux-irc "$flux_irc" \
+        --metrics-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+        --log-level debug --watch-label-selector 'shard in (flux,both)' \
+        --storage-path "$EDDY_E2E_SCRATCH/flux-irc-db" --storage-value-log-file-size $((16 << 20)) \
+        "$@"
+}
+
+# flux_irc_stop: stop it.
+flux_irc_stop() { bg_stop flux-irc; }

@@ -89,7 +89,7 @@ static void test_status_failed(void **state)
     assert_int_equal(ed_doc_parse_json(json, strlen(json), &obj, &err), 0);
     ed_status_patch sp;
     ed_status_begin(&sp, ed_doc_root(obj));
-    ed_status_failed(&sp, true, "AccessDenied", "denied");
+    ed_status_failed(&sp, true, "AccessDenied", "denied", NULL);
     assert_string_equal(ed_cond_status(sp.conditions, "Ready"), "False");
     assert_string_equal(ed_cond_status(sp.conditions, "Stalled"), "True");
     assert_null(ed_cond_status(sp.conditions, "Reconciling"));
@@ -98,11 +98,19 @@ static void test_status_failed(void **state)
     assert_int_equal(gen, 3);
     /* Then a retry of the same patch's conditions: Stalled goes, observedGeneration is not
      * moved by the retry itself. */
-    ed_status_failed(&sp, false, "ReconciliationFailed", "try again");
+    ed_status_failed(&sp, false, "ReconciliationFailed", "try again", NULL);
     assert_null(ed_cond_status(sp.conditions, "Stalled"));
     assert_string_equal(ed_cond_status(sp.conditions, "Reconciling"), "True");
     assert_string_equal(ed_node_path_str(sp.conditions, "/0/reason"), "ProgressingWithRetry");
     assert_string_equal(ed_node_path_str(sp.conditions, "/0/message"), "try again");
+    /* With the phase reached, Reconciling keeps it, as Flux's progressive status does. */
+    char progress[160];
+    ed_status_progress(ed_doc_root(obj), progress, sizeof(progress));
+    assert_string_equal(progress, "processing object: new generation 2 -> 3");
+    ed_status_failed(&sp, false, "ReconciliationFailed", "try again", progress);
+    assert_string_equal(ed_node_path_str(sp.conditions, "/0/message"),
+                        "processing object: new generation 2 -> 3");
+    assert_string_equal(ed_cond_status(sp.conditions, "Ready"), "False");
     ed_doc_free(sp.doc);
     ed_doc_free(obj);
 }

@@ -146,7 +146,11 @@ static void test_policies(void **state)
     /* A bad range is the spec's fault, reported before any filtering. */
     ed_policy_spec bad_range = {.kind = ED_POLICY_SEMVER, .range = "abc", .filter = "^("};
     assert_int_equal(ed_policy_latest(&bad_range, tags, 7, &got, &perr), ED_EINVALID);
-    assert_non_null(strstr(perr.msg, "invalid semver range"));
+    assert_string_equal(perr.msg, "improper constraint: \"abc\"");
+    /* Flux's semver library quotes the ||-alternative that does not parse. */
+    ed_policy_spec bad_alt = {.kind = ED_POLICY_SEMVER, .range = ">=1.0.0 || not a range"};
+    assert_int_equal(ed_policy_latest(&bad_alt, tags, 7, &got, &perr), ED_EINVALID);
+    assert_string_equal(perr.msg, "improper constraint: \" not a range\"");
     /* Tags are read strictly, as Flux does: dates, short and zero-padded versions, a capital
      * V are not versions, however high they would rank. */
     const char *loose[] = {"20240101", "7", "v1.3", "V1.9.9", "01.5.0", "1.4.0-rc.01", "1.2.5"};
@@ -302,6 +306,9 @@ static void test_image_refs(void **state)
         {"nginx:1.27", "image 'nginx:1.27' should not include a tag; remove ':1.27'"},
         {"127.0.0.1:5000/apps/web:1.0.0",
          "image '127.0.0.1:5000/apps/web:1.0.0' should not include a tag; remove ':1.0.0'"},
+        /* Any other bad name in go-containerregistry's words, checked before the tag. */
+        {"127.0.0.1:5000/apps/Web", "could not parse reference: 127.0.0.1:5000/apps/Web"},
+        {"ghcr.io/Org/web:1.0", "could not parse reference: ghcr.io/Org/web:1.0"},
     };
     for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
         ed_image_ref r;
