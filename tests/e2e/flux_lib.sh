@@ -98,3 +98,35 @@ flux_irc_start() {
 
 # flux_irc_stop: stop it.
 flux_irc_stop() { bg_stop flux-irc; }
+
+# --- comparing a pair: Flux's copy of an object in $nsf, eddy's in $nse ---------------------------
+# (a test defines view NS NAME and events NS NAME, what it compares of an object)
+
+# same WHAT A B: the two texts are equal; their diff on stderr otherwise.
+same() { diff <(echo "$2") <(echo "$3") >&2 || { echo "differs: $1" >&2; return 1; }; }
+same_status() { same "status of $1" "$(view "$nsf" "$1")" "$(view "$nse" "$1")"; }
+same_events() { same "Events of $1" "$(events "$nsf" "$1")" "$(events "$nse" "$1")"; }
+
+# handled NS NAME TOKEN: the Kustomization NAME in NS handled the reconcile requested with TOKEN
+# and says Ready True or False.
+handled() {
+    kubectl -n "$1" get kustomization "$2" -o json | jq -e --arg t "$3" \
+        '.status.lastHandledReconcileAt == $t
+         and ([.status.conditions[]? | select(.type == "Ready" and .status != "Unknown")]
+              | length == 1)' >/dev/null
+}
+
+# request NAME: a reconcile of the Kustomization NAME requested in both namespaces with one
+# token, then both handled it and wrote the same status and Events.
+request() {
+    local token n
+    token=$(date +%s%N)
+    for n in "$nse" "$nsf"; do
+        kubectl -n "$n" annotate --overwrite "kustomization/$1" \
+            reconcile.fluxcd.io/requestedAt="$token" >/dev/null
+    done
+    retry 60 handled "$nsf" "$1" "$token"
+    retry 60 handled "$nse" "$1" "$token"
+    retry 15 same_status "$1"
+    retry 15 same_events "$1"
+}

@@ -328,7 +328,6 @@ settled() {
         jq -e '[(.status.conditions // [])[] | select(.type == "Ready" and .status != "Unknown")] | length == 1' >/dev/null
 }
 
-same() { diff <(echo "$2") <(echo "$3") >&2 || { echo "differs: $1" >&2; return 1; }; }
 # within SECONDS WHAT F E: `same WHAT` of the outputs of the commands F and E (strings run by
 # eval) becomes true within SECONDS; the last diff otherwise, counted in $differences.
 differences=0

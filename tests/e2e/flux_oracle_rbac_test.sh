@@ -107,34 +107,6 @@ events() {
            annotations: ((.metadata.annotations // {}) | with_entries(.value |= n))}] | unique'
 }
 
-# handled NS NAME TOKEN: NAME in NS handled the reconcile requested with TOKEN and says Ready
-# True or False.
-handled() {
-    kubectl -n "$1" get kustomization "$2" -o json | jq -e --arg t "$3" \
-        '.status.lastHandledReconcileAt == $t
-         and ([.status.conditions[]? | select(.type == "Ready" and .status != "Unknown")]
-              | length == 1)' >/dev/null
-}
-
-same() { diff <(echo "$2") <(echo "$3") >&2 || { echo "differs: $1" >&2; return 1; }; }
-same_status() { same "status of $1" "$(view "$nsf" "$1")" "$(view "$nse" "$1")"; }
-same_events() { same "Events of $1" "$(events "$nsf" "$1")" "$(events "$nse" "$1")"; }
-
-# request NAME: a reconcile of NAME requested in both namespaces with one token, then both
-# handled it and wrote the same status and Events.
-request() {
-    local token n
-    token=$(date +%s%N)
-    for n in "$nse" "$nsf"; do
-        kubectl -n "$n" annotate --overwrite "kustomization/$1" \
-            reconcile.fluxcd.io/requestedAt="$token" >/dev/null
-    done
-    retry 60 handled "$nsf" "$1" "$token"
-    retry 60 handled "$nse" "$1" "$token"
-    retry 15 same_status "$1"
-    retry 15 same_events "$1"
-}
-
 # ready STATUS: both say Ready STATUS for app.
 ready() {
     local n

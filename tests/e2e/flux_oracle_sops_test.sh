@@ -194,10 +194,6 @@ leftover() {
         jq -r '[.items[].metadata.name | select(. != "kube-root-ca.crt")] | sort | join(" ")'
 }
 
-same() { diff <(echo "$2") <(echo "$3") >&2 || { echo "differs: $1" >&2; return 1; }; }
-same_status() { same "status of $1" "$(view "$nsf" "$1")" "$(view "$nse" "$1")"; }
-same_events() { same "Events of $1" "$(events "$nsf" "$1")" "$(events "$nse" "$1")"; }
-
 step "every case settles in both"
 for name in "${names[@]}"; do
     retry 90 settled "$nsf" "$name"

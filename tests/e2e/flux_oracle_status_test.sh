@@ -200,11 +200,6 @@ settled() {
         and ($rev == "" or .status.lastAttemptedRevision == $rev)' <<<"$v" >/dev/null
 }
 
-# same WHAT A B: the two texts are equal; a diff otherwise.
-same() { diff <(echo "$2") <(echo "$3") >&2 || { echo "differs: $1" >&2; return 1; }; }
-same_status() { same "status of $1" "$(view "$nsf" "$1")" "$(view "$nse" "$1")"; }
-same_events() { same "Events of $1" "$(events "$nsf" "$1")" "$(events "$nse" "$1")"; }
-
 # compare NAME [REV]: Flux and eddy wrote the same of NAME once both settled.
 compare() {
     retry 90 settled "$nsf" "$1" "${2:-}"
