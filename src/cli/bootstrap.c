@@ -344,8 +344,8 @@ static bool crd_established(ed_kube *kube, const char *name)
     return ok;
 }
 
-/* Wait until every CRD of the stream is Established: the agent started next discovers the
- * kinds it serves once, at its start. */
+/* Wait until every CRD of the stream is Established (the agent started next discovers the
+ * kinds it serves once, at its start), then forget what this process discovered before. */
 static int wait_crds(ed_kube *kube, const ed_buf *yaml, int64_t timeout_ms)
 {
     ed_doc **docs = NULL;
@@ -373,6 +373,9 @@ static int wait_crds(ed_kube *kube, const ed_buf *yaml, int64_t timeout_ms)
         ed_doc_free(docs[i]);
     }
     free(docs);
+    /* The kinds the new CRDs serve are found from now on: must_install asked for a
+     * Kustomization before they were there, and discovery kept the answer. */
+    ed_kube_discovery_reset(kube);
     return rc;
 }
 
