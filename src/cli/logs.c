@@ -4,13 +4,14 @@
  * line:
  *
  *   2026-11-28T22:22:03.440Z info Kustomization/apps.flux-system - Reconciliation finished in 1.2s,
- *   next run in 10m0s
+ *   next run in 10m0s (and a space, then the entry's error, if any)
  *
- * The agent logs JSON (level, ts, msg, controller, name, namespace, error: base/log.c); the
- * kind comes from the controller's name. Entries about objects in -n's namespace are shown
- * (all of them, and the agent's own, with -A); --kind, --name and --level narrow them; --tail
- * takes the last lines of each Pod; --since and --since-time are asked of the API server and
- * checked again here against each entry's time; -f follows the log until interrupted (or
+ * The agent logs JSON (level, ts, msg, controllerKind, name, namespace, error: base/log.c), as
+ * Flux's controllers, and the lines are read as flux reads them. Entries about objects in -n's
+ * namespace are shown (all of them, and the agent's own, with -A); --kind, --name and --level
+ * narrow them; --tail takes the last lines of each Pod; --since and --since-time are asked of the
+ * API server and checked again here against each entry's time; -f follows the log until interrupted
+ * (or
  * --timeout).
  */
 #include "cli_int.h"
@@ -47,32 +48,24 @@ int ed_cli_log_format(const char *line, size_t len, const ed_cli_log_filter *f, 
     const char *ts = ed_node_str(ed_node_get(e, "ts"));
     const char *level = ed_node_str(ed_node_get(e, "level"));
     const char *msg = ed_node_str(ed_node_get(e, "msg"));
-    const char *controller = ed_node_str(ed_node_get(e, "controller"));
     const char *name = ed_node_str(ed_node_get(e, "name"));
     const char *ns = ed_node_str(ed_node_get(e, "namespace"));
     const char *error = ed_node_str(ed_node_get(e, "error"));
-    /* A few entries name their object "namespace/name" under "object". */
-    const char *object = ed_node_str(ed_node_get(e, "object"));
-    char *obj_ns = NULL;
-    if (!name && object) {
-        const char *slash = strchr(object, '/');
-        name = slash ? slash + 1 : object;
-        if (slash && !ns)
-            ns = obj_ns = ed_xstrndup(object, (size_t)(slash - object));
-    }
-    /* The agent names the kind (as Flux's controllers do); older entries only the
-     * controller. */
-    const char *kind = kind_of_controller(ed_node_str(ed_node_get(e, "controllerKind")));
-    if (!kind)
-        kind = kind_of_controller(controller);
+    /* The kind as flux reads it: "reconciler kind", else controllerKind. (The agent's own debug
+     * entries name their object "namespace/name" under "object": like flux, no kind, name or
+     * namespace is read from it, so they show only with -A.) */
+    const char *rkind = ed_node_str(ed_node_get(e, "reconciler kind"));
+    const char *ckind = ed_node_str(ed_node_get(e, "controllerKind"));
+    const char *kind = rkind && *rkind ? rkind : ckind;
     bool shown = true;
     if (f->level && (!level || strcasecmp(level, f->level) != 0))
         shown = false;
-    if (f->kind && (!kind || strcasecmp(kind, f->kind) != 0))
+    if (f->kind && !(rkind && strcasecmp(rkind, f->kind) == 0) &&
+        !(ckind && strcasecmp(ckind, f->kind) == 0))
         shown = false;
-    if (f->name && (!name || strcmp(name, f->name) != 0))
+    if (f->name && (!name || strcasecmp(name, f->name) != 0))
         shown = false;
-    if (!f->all_namespaces && (!ns || strcmp(ns, f->ns) != 0))
+    if (!f->all_namespaces && (!ns || strcasecmp(ns, f->ns) != 0))
         shown = false;
     if (f->since > 0) {
         time_t t = ts ? ed_time_parse_rfc3339(ts) : (time_t)-1;
@@ -80,14 +73,13 @@ int ed_cli_log_format(const char *line, size_t len, const ed_cli_log_filter *f, 
             shown = false;
     }
     if (shown) {
-        ed_buf_printf(out, "%s %s ", ts ? ts : "-", level ? level : "-");
-        if (kind && name)
-            ed_buf_printf(out, "%s/%s%s%s", kind, name, ns ? "." : "", ns ? ns : "");
-        else
-            ed_buf_append_str(out, controller ? controller : "eddy");
-        ed_buf_printf(out, " - %s%s%s\n", msg ? msg : "", error ? ": " : "", error ? error : "");
+        /* flux's line: "TS LEVEL KIND[/NAME.NAMESPACE] - MSG ERROR", each part empty when the
+         * entry lacks it (so a line without an error ends in a space, as flux's). */
+        ed_buf_printf(out, "%s %s %s", ts ? ts : "", level ? level : "", kind ? kind : "");
+        if (name && *name)
+            ed_buf_printf(out, "/%s.%s", name, ns ? ns : "");
+        ed_buf_printf(out, " - %s %s\n", msg ? msg : "", error ? error : "");
     }
-    free(obj_ns);
     ed_doc_free(d);
     return shown ? 1 : 0;
 }

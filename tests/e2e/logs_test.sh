@@ -59,9 +59,9 @@ has_line "$(cat "$scratch/ctl.log")" '^\{"level":"error",.*"msg":"Reconciliation
 
 step "the entries about the objects of -n's namespace, one a line"
 out=$(logs -n "$ns")
-has_line "$out" "^20[0-9-]+T[0-9:.]+Z info Kustomization/app\.$ns - Reconciliation finished in [^,]+, next run in 10m0s\$" "applied"
-has_line "$out" "^[^ ]+ info GitRepository/logs\.$ns - stored artifact for commit 'app'\$" "artifact"
-has_line "$out" "^[^ ]+ error Kustomization/broken\.$ns - Reconciliation failed after [^,]+, next try in 3s: kustomization path not found" "failure"
+has_line "$out" "^20[0-9-]+T[0-9:.]+Z info Kustomization/app\.$ns - Reconciliation finished in [^,]+, next run in 10m0s \$" "applied"
+has_line "$out" "^[^ ]+ info GitRepository/logs\.$ns - stored artifact for commit 'app' \$" "artifact"
+has_line "$out" "^[^ ]+ error Kustomization/broken\.$ns - Reconciliation failed after [^,]+, next try in 3s kustomization path not found" "failure"
 assert_not_contains "$out" "starting eddy controller" "the agent's own entries without -A"
 assert_not_contains "$out" '{"level"' "raw entries"
 
@@ -80,8 +80,35 @@ assert_eq "" "$(logs -n default --kind Kustomization)" "another namespace's entr
 
 step "-A: every namespace, and the agent's own entries"
 out=$(logs -A)
-has_line "$out" "^[^ ]+ info eddy - starting eddy controller\$" "-A"
+has_line "$out" "^[^ ]+ info  - starting eddy controller \$" "-A"
 assert_contains "$out" "Kustomization/app.$ns - Reconciliation finished in" "-A"
+
+step "flux logs, the oracle, prints the same lines from the same Pod"
+# flux finds its Pods through the Deployments labelled app.kubernetes.io/part-of=flux: one with
+# no replicas whose Pod template's labels select the agent's Pod. The agent keeps logging, so
+# the lines both print are compared up to the log's length when flux read it.
+kubectl -n "$fns" apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: eddy
+  labels: {app.kubernetes.io/part-of: flux}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: eddy}}
+  template:
+    metadata: {labels: {app: eddy}}
+    spec: {containers: [{name: manager, image: ghcr.io/eddy-gitops/eddy:latest}]}
+YAML
+flux=${FLUX_BIN:-$EDDY_ROOT/.bin/flux}
+for args in "-n $ns" "-A" "-n $ns --kind Kustomization --name APP" "-A --level error"; do
+    # shellcheck disable=SC2086 # the arguments are words
+    theirs=$("$flux" logs --flux-namespace "$fns" $args)
+    # shellcheck disable=SC2086
+    ours=$(logs $args | head -n "$(wc -l <<<"$theirs")")
+    assert_eq "$theirs" "$ours" "eddy logs $args as flux logs"
+done
+assert_contains "$(logs -n "$ns" --name APP)" "Kustomization/app.$ns" "--name ignoring case, as flux"
 
 step "--tail: the last lines; --since and --since-time"
 assert_eq 1 "$(logs -A --tail 1 | wc -l)" "--tail 1"
