@@ -130,6 +130,15 @@ int ks_json_roundtrip(ed_doc **doc, ed_err *err);
  * kyaml's copy of labels.Parse reads it, ed_label_selector_parse_kyaml)? Returns 0, or
  * ED_EINVALID with kyaml's message for a selector that does not parse. (patch.c) */
 int ks_selector_match(const char *selector, const ed_node *labels, bool *match, ed_err *err);
+/* kustomize's ResMap.Select: out[i] tells whether the types.Selector mapping selector (group,
+ * version, kind, name, namespace as anchored regular expressions, labelSelector and
+ * annotationSelector; NULL selects everything) selects l's item i, by the original or current
+ * name and namespace as patch targets are. ED_EINVALID for a bad expression or selector.
+ * (patch.c) */
+int ks_select(const ed_node *selector, const ks_list *l, bool *out, ed_err *err);
+/* text as a plain YAML scalar is typed (a number, a boolean, null, or a plain string), for a
+ * field kustomize creates or rewrites without a type of its own. (replace.c) */
+ed_node *ks_plain_scalar(ed_doc *doc, const char *text);
 
 /* ---- transformers (transform.c); kz is the kustomization's root mapping ---- */
 
@@ -173,6 +182,15 @@ int ks_plugin_replicas(ks_list *l, const char *name, int64_t count, const ed_nod
  * list and at each place of specs. ED_EINVALID for a name that is not a regular expression. */
 int ks_plugin_image(ks_list *l, const ed_node *image_tag, const ed_node *specs, const char *kfile,
                     ed_err *err);
+
+/* ValueAddTransformer (valueadd.c): value into the field at field_path (a '/'-separated path
+ * of kyaml's PathGetter, "\/" a slash inside a key; missing mappings, list items "[k=v]" and
+ * the field created) of every object selected (selector: a types.Selector, NULL for all);
+ * with file_pos > 0 the value is inserted into the field's text as a path part at file_pos - 1.
+ * metadata/namespace runs the NamespaceTransformer's rules instead. where names the
+ * kustomization and config in messages. ED_EINVALID when the field is no scalar. */
+int ks_plugin_value_add(ks_list *l, const char *value, const ed_node *selector,
+                        const char *field_path, int64_t file_pos, const char *where, ed_err *err);
 
 /* Sort l in kustomize's legacy order (order.c). */
 void ks_sort_legacy(ks_list *l);

@@ -518,6 +518,30 @@ static int select_one(const ks_selector *sel, const ks_res *r, bool *match, ed_e
     return rc;
 }
 
+int ks_select(const ed_node *selector, const ks_list *l, bool *out, ed_err *err)
+{
+    static const char *const keys[] = {
+        "group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"};
+    ks_selector sel = {0};
+    const char **slots[] = {&sel.group, &sel.version, &sel.kind,       &sel.name,
+                            &sel.ns,    &sel.labels,  &sel.annotations};
+    for (size_t k = 0; k < 7; k++)
+        *slots[k] = ed_node_str(ed_node_get(selector, keys[k]));
+    regex_cache cache = {0};
+    sel.cache = &cache;
+    int rc = 0;
+    for (size_t i = 0; i < l->len && !rc; i++) {
+        out[i] = true;
+        if (selector)
+            rc = select_one(&sel, &l->items[i], &out[i], err);
+    }
+    for (size_t k = 0; k < RE_SLOTS; k++) {
+        pcre2_match_data_free(cache.md[k]);
+        pcre2_code_free(cache.re[k]);
+    }
+    return rc;
+}
+
 /* Does r have the id of patch: its group, version and kind, and the name and namespace of its
  * current id or of any previous one? */
 static bool has_patch_id(const ks_res *r, const ed_node *patch)

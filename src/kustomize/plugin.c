@@ -565,6 +565,100 @@ static int affix_transformer(const struct plugin *p, ks_list *l, char *where, ed
                            err);
 }
 
+/* The ValueAddTransformer's targets: its own, then those of targetFilePath (a file of the
+ * kustomization holding `targets:`), each checked as kustomize's Config checks them. */
+static int value_add_transformer(const struct plugin *p, ks_list *l, char *where, ed_err *err)
+{
+    static const struct field_type types[] = {{"value", ED_NODE_STR, "string"},
+                                              {"targets", ED_NODE_SEQ, "[]builtins.Target"},
+                                              {"targetFilePath", ED_NODE_STR, "string"}};
+    int rc = check_fields(p, types, NTYPES(types), err);
+    if (rc)
+        return rc;
+    /* the value, trimmed; empty: the name of the kustomization's directory */
+    const char *given = ed_node_str(ed_node_get(p->cfg, "value"));
+    const char *b = given ? given + strspn(given, " \t\n\v\f\r") : "";
+    size_t len = strlen(b);
+    while (len > 0 && strchr(" \t\n\v\f\r", b[len - 1]))
+        len--;
+    char *value = ed_xstrndup(b, len);
+    if (!*value) {
+        free(value);
+        const char *slash = strrchr(p->c->dir, '/');
+        value = ed_xstrdup(slash && slash[1] ? slash + 1 : p->c->dir);
+    }
+    ed_doc **file = NULL;
+    size_t nfile = 0;
+    const char *tpath = ed_node_str(ed_node_get(p->cfg, "targetFilePath"));
+    const ed_node *lists[2] = {ed_node_get(p->cfg, "targets"), NULL};
+    if (tpath && *tpath) {
+        char *data = NULL;
+        size_t dlen = 0;
+        rc = ks_loader_read(p->c->ld, tpath, &data, &dlen, err);
+        if (!rc)
+            rc = ed_doc_parse_yaml(data, dlen, tpath, &file, &nfile, err);
+        free(data);
+        if (rc)
+            rc = ed_err_wrap(err, "%s: plugin %s", p->where, p->id);
+        if (!rc && nfile > 0) {
+            lists[1] = ed_node_get(ed_doc_root(file[0]), "targets");
+            if (lists[1] && ed_node_kind_of(lists[1]) != ED_NODE_SEQ &&
+                ed_node_kind_of(lists[1]) != ED_NODE_NULL)
+                rc = type_error(p, lists[1], "targets", "[]builtins.Target", err);
+        }
+    }
+    size_t count = 0;
+    for (size_t k = 0; k < 2 && !rc; k++)
+        for (size_t i = 0; i < ed_node_len(lists[k]) && !rc; i++) {
+            const ed_node *t = ed_node_at(lists[k], i);
+            const ed_node *fp = ed_node_get(t, "fieldPath");
+            const ed_node *pos = ed_node_get(t, "filePathPosition");
+            const ed_node *sel = ed_node_get(t, "selector");
+            int64_t n = 0;
+            if (ed_node_kind_of(t) != ED_NODE_MAP)
+                rc = type_error(p, t, "targets", "builtins.Target", err);
+            else if (fp && ed_node_kind_of(fp) != ED_NODE_STR &&
+                     ed_node_kind_of(fp) != ED_NODE_NULL)
+                rc = type_error(p, fp, "targets.fieldPath", "string", err);
+            else if (pos && ed_node_kind_of(pos) != ED_NODE_NULL && !ed_node_int(pos, &n))
+                rc = type_error(p, pos, "targets.filePathPosition", "int", err);
+            else if (sel && ed_node_kind_of(sel) != ED_NODE_MAP &&
+                     ed_node_kind_of(sel) != ED_NODE_NULL)
+                rc = type_error(p, sel, "targets.selector", "types.Selector", err);
+            count++;
+        }
+    if (!rc && count == 0)
+        rc = config_error(p, err, "must specify at least one target");
+    /* kustomize checks every target before it runs any */
+    for (size_t k = 0; k < 2 && !rc; k++)
+        for (size_t i = 0; i < ed_node_len(lists[k]) && !rc; i++) {
+            const ed_node *t = ed_node_at(lists[k], i);
+            const char *fp = ed_node_str(ed_node_get(t, "fieldPath"));
+            int64_t n = 0;
+            ed_node_int(ed_node_get(t, "filePathPosition"), &n);
+            if (!fp || !*fp) {
+                rc = config_error(p, err, "fieldPath cannot be empty");
+            } else if (n < 0) {
+                char *msg = ed_xasprintf("value of FilePathPosition (%lld) cannot be negative",
+                                         (long long)n);
+                rc = config_error(p, err, msg);
+                free(msg);
+            }
+        }
+    for (size_t k = 0; k < 2 && !rc; k++)
+        for (size_t i = 0; i < ed_node_len(lists[k]) && !rc; i++) {
+            const ed_node *t = ed_node_at(lists[k], i);
+            const ed_node *sel = ed_node_get(t, "selector");
+            int64_t n = 0;
+            ed_node_int(ed_node_get(t, "filePathPosition"), &n);
+            rc = ks_plugin_value_add(l, value, ed_node_kind_of(sel) == ED_NODE_MAP ? sel : NULL,
+                                     ed_node_str(ed_node_get(t, "fieldPath")), n, where, err);
+        }
+    ed_doc_list_free(file, nfile);
+    free(value);
+    return rc;
+}
+
 static int run_transformer(const struct plugin *p, ks_list *l, ed_err *err)
 {
     char *where = ed_xasprintf("%s: %s", p->where, p->id);
@@ -612,6 +706,8 @@ static int run_transformer(const struct plugin *p, ks_list *l, ed_err *err)
         rc = replacement_transformer(p, l, err);
     } else if (strcmp(p->kind, "HashTransformer") == 0) {
         hash_transformer(l);
+    } else if (strcmp(p->kind, "ValueAddTransformer") == 0) {
+        rc = value_add_transformer(p, l, where, err);
     } else {
         rc = ed_err_set(err, ED_EINVALID, "%s: plugin %s: %s is not supported by eddy yet",
                         p->where, p->id, p->kind);

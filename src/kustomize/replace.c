@@ -356,9 +356,7 @@ static char *scalar_text(const ed_node *n)
     }
 }
 
-/* text as a plain YAML scalar is typed (a number, a boolean, null, or a plain string), for a
- * field a replacement created: kustomize gives such a node no type of its own. */
-static ed_node *plain_scalar(ed_doc *doc, const char *text)
+ed_node *ks_plain_scalar(ed_doc *doc, const char *text)
 {
     ed_doc **docs = NULL;
     size_t n = 0;
@@ -385,7 +383,7 @@ static ed_node *plain_scalar(ed_doc *doc, const char *text)
 static ed_node *typed_scalar(ed_doc *doc, ed_node_kind kind, const char *text)
 {
     if (kind == ED_NODE_NULL)
-        return plain_scalar(doc, text);
+        return ks_plain_scalar(doc, text);
     if (kind == ED_NODE_INT && *text) {
         char *end;
         errno = 0;
