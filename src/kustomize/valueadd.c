@@ -5,13 +5,14 @@
  * A target's fieldPath is a '/'-separated path as kyaml's PathGetter walks it with create:
  * mapping keys ("\/" is a slash inside a key; empty parts are dropped), a number for a list
  * item, "-" for the last one, "[key=value]" or "[=value]" for the first item matching (added
- * when none does); missing mappings and lists on the way, and the field itself, are created.
- * A list index past the end leaves the object alone. The field must be a scalar; its new text
- * keeps a quoted string a string, and is typed as plain YAML otherwise (a created field holding
- * "8080" is a number), as kyaml's field setter does. With filePathPosition N > 0 the value is
- * inserted into the field's text as a file path part at position N - 1 (Go's filepath.Join
- * cleans the result). The path metadata/namespace runs the NamespaceTransformer's rules
- * (namespaced objects only, the subjects named "default" of role bindings).
+ * when none does); missing mappings and lists on the way, and the field itself, are created. A
+ * list index past the end, or a null on the way, leaves the object alone. The field must be a
+ * scalar; its new text keeps a quoted string a string, and is typed as plain YAML otherwise (a
+ * created field holding "8080" is a number), as kyaml's field setter does. With
+ * filePathPosition N > 0 the value is inserted into the field's text as a file path part at
+ * position N - 1 (Go's filepath.Join cleans the result). The path metadata/namespace runs the
+ * NamespaceTransformer's rules (namespaced objects only, the subjects named "default" of role
+ * bindings).
  */
 #include "kustomize_int.h"
 
@@ -195,7 +196,12 @@ static int step(ed_doc *doc, struct place *at, const char *part, const char *nex
     if (ed_node_kind_of(node) != ED_NODE_MAP)
         return wrong_kind(where, "MappingNode", node, err);
     ed_node *child = ed_node_get(node, part);
-    if (!child || (ed_node_kind_of(child) == ED_NODE_NULL && next))
+    if (child && ed_node_kind_of(child) == ED_NODE_NULL && next) {
+        /* kyaml walks into the null and writes below it, where nothing is kept */
+        *found = false;
+        return 0;
+    }
+    if (!child)
         ed_node_set(doc, node, ed_arena_strdup(ed_doc_arena(doc), part), new_part(doc, next));
     /* the place keeps the document's own copy of the key */
     for (size_t i = 0; i < ed_node_len(node); i++)
