@@ -528,6 +528,8 @@ struct sops_ctx {
     ed_buf path;  /* "a:b:" of the node being visited */
     ed_buf where; /* "a.b" for messages */
     const char *subject;
+    bool item;    /* the node being walked is a sequence's item */
+    bool comment; /* the item just walked was a comment sops encrypted */
 };
 
 /* An ENC[...] value taken apart. */
@@ -651,6 +653,7 @@ static int walk(struct sops_ctx *c, ed_node *node, ed_node **replace, ed_err *er
             ed_buf_printf(&c->path, "%s:", key);
             ed_buf_printf(&c->where, "%s%s", wl ? "." : "", key);
             ed_node *r = NULL;
+            c->item = false;
             int rc = walk(c, ed_node_value_at(node, i), &r, err);
             if (!rc && r)
                 ed_node_set(c->doc, node, key, r);
@@ -664,17 +667,27 @@ static int walk(struct sops_ctx *c, ed_node *node, ed_node **replace, ed_err *er
         return 0;
     }
     if (k == ED_NODE_SEQ) {
-        for (size_t i = 0; i < ed_node_len(node); i++) {
+        /* sops writes a comment among a sequence's items as an item of type comment: once it
+         * decrypts, it is a comment again, no item (sops's YAML store; the plain text keeps no
+         * comments, as eddy's YAML model has none) */
+        for (size_t i = 0, n = 0; i < ed_node_len(node); n++) {
             size_t wl = c->where.len;
-            ed_buf_printf(&c->where, "[%zu]", i);
+            ed_buf_printf(&c->where, "[%zu]", n);
             ed_node *r = NULL;
+            c->comment = false;
+            c->item = true;
             int rc = walk(c, ed_node_at(node, i), &r, err);
             c->where.len = wl;
             c->where.data[wl] = '\0';
             if (rc)
                 return rc;
+            if (c->comment) {
+                ed_node_remove_at(node, i);
+                continue;
+            }
             if (r)
                 ed_node_set_at(node, i, r);
+            i++;
         }
         return 0;
     }
@@ -687,6 +700,12 @@ static int walk(struct sops_ctx *c, ed_node *node, ed_node **replace, ed_err *er
         enc_free(&e);
         return ed_err_set(err, ED_EINVALID, "%s: the value of '%s' does not decrypt", c->subject,
                           c->where.data ? c->where.data : "");
+    }
+    if (c->item && strcmp(e.type, "comment") == 0) {
+        enc_free(&e);
+        wipe_free(plain, strlen(plain) + 1);
+        c->comment = true;
+        return 0;
     }
     bool ok;
     ed_node *v = typed(c->doc, e.type, plain, &ok);

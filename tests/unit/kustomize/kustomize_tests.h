@@ -28,5 +28,6 @@ void test_sops_refusals(void **state);
 void test_sops_files(void **state);
 void test_sops_pgp(void **state);
 void test_sops_key_groups(void **state);
+void test_sops_comments(void **state);
 
 #endif

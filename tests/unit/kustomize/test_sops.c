@@ -1205,3 +1205,82 @@ void test_sops_key_groups(void **state)
     ed_sops_keys_free(k);
     free(text);
 }
+
+/* Comments in an encrypted YAML file (tests/tools/sopsfixture/commented.yaml): sops writes those
+ * of a mapping as YAML comments, those among a sequence's items as items of type comment; once
+ * decrypted, the latter are comments again, not items (sops's YAML store). eddy's plain text
+ * keeps no comments (README): sops's, less its comment lines. */
+static const char COMMENTED_ENC[] =
+    "#ENC[AES256_GCM,data:uA0k3gnJh6ffxlCFGA==,iv:UKcmY60WE5p7FxZwaf2opLbUxjOqb2Wk9rbhxFrGUxM"
+    "=,tag:nDNxvrel2yQAhlNS/YjfmQ==,type:comment]\n"
+    "db:\n"
+    "    #ENC[AES256_GCM,data:AmENRQ==,iv:sEHihxxAKsnttYdA7we7Ps+c2FbnCcj/xJcUG5M+soU=,tag:dM"
+    "C7sKqwCcS7QqmD7FYyqQ==,type:comment]\n"
+    "    user: ENC[AES256_GCM,data:YVGl,iv:bGEig4VJdaJGlHcMcy8aGYZYgg4fOcm1XKAg6rOGPJY=,tag:J"
+    "0NrxHWnUQwPyCyz8WTdog==,type:str]\n"
+    "    password: ENC[AES256_GCM,data:23AymWzH,iv:SFoL2eb01bnMMhkUW4ZTR4AQnw9eThcZxto5Ln1ngY"
+    "8=,tag:j7ypMnSmgyjWlDRDaqghWw==,type:str]\n"
+    "hosts:\n"
+    "    - ENC[AES256_GCM,data:KVwtC+kNQX81hA==,iv:9v7HpdTeggipvyiaEpU2v9t5PZmgS2gbRZ2rY7biOR"
+    "Q=,tag:r9NTjEnA9Yj3CYadotpjxw==,type:comment]\n"
+    "    - ENC[AES256_GCM,data:qB2NDRA4lKl2,iv:eORvI65zprRPEgw6h1VuLryLHjMJ3DQse6VZo50wiUI=,t"
+    "ag:LWPNJ8vTuPQm2Ehf2m/zXQ==,type:str]\n"
+    "    - ENC[AES256_GCM,data:Gxr0/esMmtpSw9U=,iv:ekg0g9WOxmICVmujOd1r1Nyr8XH7K0xVtb2HicxQmD"
+    "o=,tag:9+2YphEw+YYh3jzQb68ryw==,type:comment]\n"
+    "    - ENC[AES256_GCM,data:1Cry6OWGzPyC,iv:1DSmcSKDi6aRDrRBqr3o8OAdzKOVK+PwURyCA+vOZtQ=,t"
+    "ag:XWiCobLuck88rixhgCqk4A==,type:str]\n"
+    "    - ENC[AES256_GCM,data:09AB+SR3AxI=,iv:fDS/vYs82cbkhKiA0AXhyVsyvHWrsi0IGnN7ref+cqQ=,t"
+    "ag:DuFOr0ois9Jb+3EylmtK6g==,type:comment]\n"
+    "sops:\n"
+    "    kms: []\n"
+    "    gcp_kms: []\n"
+    "    azure_kv: []\n"
+    "    hc_vault: []\n"
+    "    age:\n"
+    "        - recipient: age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\n"
+    "          enc: |\n"
+    "            -----BEGIN AGE ENCRYPTED FILE-----\n"
+    "            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBSN3dwdGpRQnBVWXhkd0hE\n"
+    "            eFVmNkJTT3JzeDVmZUZKNnBSM2hJaEZyZnk0ClNiMUIvNmI2TEJKQnVwbXdiM2FY\n"
+    "            ZDVneW12VUhjUkdjSVJJTDI1STZrTlEKLS0tIENFVm1RTERQWHRXOC9VZStqemRT\n"
+    "            WWg2MzBpekc4YVJIRWRWV0xZM1RuNDgKSOLQD/8bvEs+NF76DVVszeUtA52g0AhJ\n"
+    "            59hRIy2zcVSceEr597MsgYh5a85FeRRn5RITp/BBt63odUT6CgUyqA==\n"
+    "            -----END AGE ENCRYPTED FILE-----\n"
+    "    lastmodified: \"2026-11-30T16:25:23Z\"\n"
+    "    mac: ENC[AES256_GCM,data:z1Gyc2ErttULUDt6V3rXeFOzE2QUd5jcHOq3wBbXwryuLKON7kYqqNSV5y3"
+    "CO9BjtnUvV+hiV0wvZj1LMTbFa0kTe1WHeEsNHCRrjxlZx7BDDx9teEceTDMzjaiw8c1TMa6yd4Lo+9FPt/ndgI6"
+    "EVanJOOHTO3Vg+e2ZTcTsRdU=,iv:sPjvp4yznTIMvVZS0X4AWTrib8Mjw1PNXATOSytcieM=,tag:KfGF4D4nX4"
+    "IArF5SA3q4dg==,type:str]\n"
+    "    pgp: []\n"
+    "    unencrypted_suffix: _unencrypted\n"
+    "    version: 3.9.0\n";
+
+void test_sops_comments(void **state)
+{
+    (void)state;
+    ed_sops_keys *k = keys_of(KEY1);
+    ed_err err = ED_ERR_INIT;
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ed_sops_decrypt_file("commented.yaml", false, COMMENTED_ENC,
+                                          strlen(COMMENTED_ENC), k, &out, &len, &err),
+                     0);
+    assert_string_equal(out, "db:\n"
+                             "    user: svc\n"
+                             "    password: s3cr3t\n"
+                             "hosts:\n"
+                             "    - a.example\n"
+                             "    - b.example\n");
+    free(out);
+    /* as a manifest: the sequence holds its two items */
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    assert_int_equal(ed_doc_parse_yaml(COMMENTED_ENC, strlen(COMMENTED_ENC), "x", &docs, &n, &err),
+                     0);
+    assert_int_equal(ed_sops_decrypt(docs[0], ed_doc_root(docs[0]), "ConfigMap/a/b", k, &err), 0);
+    const ed_node *hosts = ed_node_get(ed_doc_root(docs[0]), "hosts");
+    assert_int_equal(ed_node_len(hosts), 2);
+    assert_string_equal(ed_node_str(ed_node_at(hosts, 1)), "b.example");
+    ed_doc_list_free(docs, n);
+    ed_sops_keys_free(k);
+}
