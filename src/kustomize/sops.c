@@ -1292,16 +1292,46 @@ static bool ini_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-/* A copy of s[0..n) without the white space at both ends (Go's strings.TrimSpace). */
+/* Is the UTF-8 code point of len bytes at s white space as Go's unicode.IsSpace says (beyond
+ * ASCII: U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000)? */
+static bool unicode_space(const unsigned char *s, size_t len)
+{
+    if (len == 1)
+        return ini_space((char)s[0]);
+    if (len == 2)
+        return s[0] == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0);
+    if (len != 3)
+        return false;
+    unsigned cp = ((unsigned)(s[0] & 0x0F) << 12) | ((unsigned)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+    return cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* The length of the UTF-8 sequence starting with byte c (1 for a stray byte). */
+static size_t utf8_len(unsigned char c)
+{
+    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
+
+/* A copy of s[0..n) without the white space at both ends (Go's strings.TrimSpace, Unicode's
+ * white space included, as go-ini trims). */
 static char *trim_dup(const char *s, size_t n)
 {
-    while (n && ini_space(*s)) {
-        s++;
-        n--;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t l; n && (l = utf8_len(*u)) <= n && unicode_space(u, l);) {
+        u += l;
+        n -= l;
     }
-    while (n && ini_space(s[n - 1]))
-        n--;
-    return ed_xstrndup(s, n);
+    while (n) {
+        /* the last code point: back over continuation bytes */
+        size_t l = 1;
+        while (l < n && l < 4 && (u[n - l] & 0xC0) == 0x80)
+            l++;
+        if (utf8_len(u[n - l]) != l || !unicode_space(u + n - l, l))
+            break;
+        n -= l;
+    }
+    return ed_xstrndup((const char *)u, n);
 }
 
 /* The next line, its line feed included (*n bytes); eof set when none follows it. */

@@ -1284,3 +1284,55 @@ void test_sops_comments(void **state)
     ed_doc_list_free(docs, n);
     ed_sops_keys_free(k);
 }
+
+/* go-ini trims keys, values and comments of Unicode's white space (Go's strings.TrimSpace), not
+ * section names: tests/tools/sopsfixture's ini encryption of a file with NO-BREAK SPACE, EN
+ * QUAD, IDEOGRAPHIC SPACE, LINE SEPARATOR and NEXT LINE around them, and what its decrypt
+ * writes. */
+static const char UNICODE_INI_ENC[] =
+    "[\xc2\xa0"
+    "sec\xe3\x80\x80"
+    "]\n"
+    "key   = ENC[AES256_GCM,data:YL9MsT8=,iv:CIl8u1+oQ26uNkIsY+wXaz4agp/yGABg+eQrNCAgcow=,tag"
+    ":M2v5KkUg35DLi8DlKbWLBg==,type:str]\n"
+    "; ENC[AES256_GCM,data:mRK1nEU4,iv:7h4yfP0GDMEroOwopc51655i94u9rryjFUP2DN0cBtM=,tag:jZ4Ew"
+    "L7scXvRHZFuSrmDZg==,type:comment]\n"
+    "plain = ENC[AES256_GCM,data:bA==,iv:Xk7K7vozzI84EGiao6nEwALf9l31+5Og4DfQexCmakM=,tag:52B"
+    "Orq63skXAnl1lpGEq1Q==,type:str]\n"
+    "\n"
+    "[sops]\n"
+    "mac                        = ENC[AES256_GCM,data:2zNWXIm3tHtruLG19uEU0pB7nZ+u2lPp3hHni/F"
+    "ByKZEatVumIiCJUCASfLxN/ZcMODXIrCOscP2oyHAcYDmxHPcWqevaEfXEklTUBFqjdSdQDOoqkb+ettu04S9eUv"
+    "32d2cpcpR5fen7hS1buhl5xMdJG5gJt4yNvmFP8Qtbp4=,iv:IjtJdQ9Zm74nDUzoa8PC4LlP+zBRqs5niaQYQMW"
+    "6N/o=,tag:pWnEHpHBvYMPD1/+hDKvQQ==,type:str]\n"
+    "unencrypted_suffix         = _unencrypted\n"
+    "age__list_0__map_enc       = -----BEGIN AGE ENCRYPTED FILE-----\\nYWdlLWVuY3J5cHRpb24ub3"
+    "JnL3YxCi0+IFgyNTUxOSAxczlPM01kY1gxbXZoOEhu\\nSktXV1BwaEsxWTcrRm1jVFE1WWRSZzQyd2g0CllPdWd"
+    "jc2tvMHMyT2pxWFBtQ0VP\\nNjdyMGVPcXhybksrZmovajVMMWtVdlEKLS0tIGpvL09pNmxKdGRYNlhQYTEwbzlr"
+    "\\nVWxKRE9wTWhnaG9hcExraVhIdjRxYlUK0VAFII/XwEwcNpPN5DtCgibcZV1tiiss\\nKMsHT5tgVRbxYMHCob"
+    "O3JeNcnCS+XU2/GR+GykvmjZjwxUOHAdgAuQ==\\n-----END AGE ENCRYPTED FILE-----\\n\n"
+    "version                    = 3.9.0\n"
+    "age__list_0__map_recipient = age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh30"
+    "46n\n"
+    "lastmodified               = 2026-11-30T16:30:31Z\n";
+static const char UNICODE_INI_PLAIN[] = "[\xc2\xa0"
+                                        "sec\xe3\x80\x80"
+                                        "]\n"
+                                        "key   = value\n"
+                                        "; note\n"
+                                        "plain = x\n";
+
+void test_sops_ini_unicode_space(void **state)
+{
+    (void)state;
+    ed_sops_keys *k = keys_of(KEY1);
+    ed_err err = ED_ERR_INIT;
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ed_sops_decrypt_file("u.ini", false, UNICODE_INI_ENC, strlen(UNICODE_INI_ENC),
+                                          k, &out, &len, &err),
+                     0);
+    assert_string_equal(out, UNICODE_INI_PLAIN);
+    free(out);
+    ed_sops_keys_free(k);
+}
