@@ -199,6 +199,7 @@ ed_node *ed_node_copy(ed_doc *dst, const ed_node *src)
         break;
     }
     n->line = src->line;
+    n->col = src->col;
     n->plain = src->plain;
     return n;
 }
@@ -341,6 +342,17 @@ bool ed_node_bool(const ed_node *node, bool *out)
 int ed_node_line(const ed_node *node)
 {
     return node ? node->line : 0;
+}
+
+int ed_node_col(const ed_node *node)
+{
+    return node ? node->col : 0;
+}
+
+void ed_node_take_place(ed_node *node, const ed_node *from)
+{
+    node->line = from->line;
+    node->col = from->col;
 }
 
 bool ed_node_equal(const ed_node *a, const ed_node *b)

@@ -137,6 +137,10 @@ bool ed_node_float(const ed_node *node, double *out, const char **text);
 const char *ed_node_scalar_text(const ed_node *node);
 /* Line (1-based) where a parsed node started; 0 for built nodes. */
 int ed_node_line(const ed_node *node);
+/* Column (0-based) where a parsed node started; 0 for built nodes. */
+int ed_node_col(const ed_node *node);
+/* Give node (a built one, replacing a parsed one) the place of from: line and column. */
+void ed_node_take_place(ed_node *node, const ed_node *from);
 /* Deep equality (mapping key order ignored, sequence order significant). */
 bool ed_node_equal(const ed_node *a, const ed_node *b);
 
@@ -181,6 +185,20 @@ int ed_node_to_yaml(const ed_node *node, ed_buf *out);
 /* Append the documents as one YAML stream, separated by "---" lines, as kustomize prints a
  * build; nothing for count 0. Errors as ed_node_to_yaml. */
 int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out);
+/* A comment of a YAML text: its line (1-based), column (0-based) and the text after '#'. */
+typedef struct ed_yaml_comment {
+    int line, col;
+    char *text;
+} ed_yaml_comment;
+/*
+ * The comments of a YAML stream (its lines whose first character other than spaces is a '#'
+ * outside every token: not inside a block scalar), in order, and the lines of its explicit
+ * document starts ("---"). Both malloc'd (free the texts too: ed_yaml_comments_free).
+ * ED_EINVALID when the text does not scan as YAML.
+ */
+int ed_yaml_comments(const char *data, size_t len, ed_yaml_comment **comments, size_t *count,
+                     int **doc_starts, size_t *starts, ed_err *err);
+void ed_yaml_comments_free(ed_yaml_comment *comments, size_t count);
 /*
  * Append the documents as sops's YAML store writes a decrypted file (yaml.v3's encoder with an
  * indent of 4, what Flux's kustomize-controller puts in a Secret for a secretGenerator's
@@ -188,11 +206,14 @@ int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out);
  * four past its key and two past a sequence's dash, sequences in mappings indented, no folding
  * of long scalars, floats as Go's strconv 'g' format writes them (1, 1e+06, -0, .inf), strings
  * quoted as ed_node_to_yaml quotes them but "<<", which yaml.v3 writes "!!merge <<"; documents
- * separated by "---" lines. Comments are not
- * in the tree, so none are written. Errors as ed_node_to_yaml, except that .inf and .nan are
- * written.
+ * separated by "---" lines. Errors as ed_node_to_yaml, except that .inf and .nan are written.
+ * comments (count of them, in line order; may be NULL) are written where they stood among the
+ * parsed keys and items (each before the first key or item that came after it in the text,
+ * at the column where the keys or items of its column are written; the rest at the end of the
+ * document whose text held them: doc_starts are the lines of the documents' "---").
  */
-int ed_doc_list_to_yaml_sops(ed_doc *const *docs, size_t count, ed_buf *out);
+int ed_doc_list_to_yaml_sops(ed_doc *const *docs, size_t count, const ed_yaml_comment *comments,
+                             size_t ncomments, const int *doc_starts, size_t starts, ed_buf *out);
 
 /* ---- CEL expressions (cel.c) ---- */
 

@@ -10,11 +10,14 @@ typedef struct ed_pair {
     const char *key; /* NULL for sequence items */
     ed_node *value;
     bool key_plain; /* the key was parsed from a plain string scalar */
+    int key_line; /* where a parsed key stands, 1-based line and 0-based column; 0, 0 when built */
+    int key_col;
 } ed_pair;
 
 struct ed_node {
     ed_node_kind kind;
     int line;   /* where a parsed node started, 1-based; 0 when built */
+    int col;    /* and its column, 0-based */
     bool plain; /* a string written as a plain (unquoted, untagged) scalar */
     /* Booleans, integers and nulls parsed from YAML or JSON keep their text as written
      * (ed_node_scalar_text); built ones have NULL there. */

@@ -41,6 +41,12 @@ struct emitter {
     int column;      /* in characters, as libyaml counts for folding */
     bool whitespace; /* the last character written was white space */
     int rc;          /* the first ed_buf error, after which writing stops */
+    /* comments to write among the nodes (sops), by the lines of the text they were parsed
+     * from: the next to write, and where the keys or items of each column of that text are
+     * written (-1: none seen yet) */
+    const ed_yaml_comment *comments;
+    size_t ncomments, next_comment;
+    int columns[128];
 };
 
 static void put(struct emitter *e, char c)
@@ -880,6 +886,37 @@ static size_t *sorted_keys(const ed_node *map)
     return idx;
 }
 
+/* ---- comments ---- */
+
+/* Write the comments that stood before line (INT_MAX: all) at the columns their columns' keys
+ * and items are written at (indent when none was seen). */
+static void flush_comments(struct emitter *e, int line, int indent)
+{
+    while (e->next_comment < e->ncomments && e->comments[e->next_comment].line < line) {
+        const ed_yaml_comment *c = &e->comments[e->next_comment++];
+        int at =
+            c->col >= 0 && c->col < 128 && e->columns[c->col] >= 0 ? e->columns[c->col] : indent;
+        if (e->column > 0)
+            put_break(e);
+        while (e->column < at)
+            put(e, ' ');
+        put(e, '#');
+        put_str(e, c->text);
+        put_break(e);
+    }
+}
+
+/* A key or item of the parsed text at line and col is written at indent: the comments before
+ * it first. (Built nodes, line 0, have none.) */
+static void comments_before(struct emitter *e, int line, int col, int indent)
+{
+    if (!e->comments || line <= 0)
+        return;
+    if (col >= 0 && col < 128)
+        e->columns[col] = indent;
+    flush_comments(e, line, indent);
+}
+
 /* ---- nodes ---- */
 
 static int emit_seq(struct emitter *e, const ed_node *seq, int indent, bool inline_first,
@@ -961,6 +998,9 @@ static int emit_value(struct emitter *e, const ed_node *v, int indent, bool in_m
 static int emit_seq(struct emitter *e, const ed_node *seq, int indent, bool inline_first, int depth)
 {
     for (size_t i = 0; i < seq->u.c.len; i++) {
+        const ed_node *item = seq->u.c.items[i].value;
+        if (item && (i > 0 || !inline_first || e->column == 0))
+            comments_before(e, item->line, item->col - 2, indent); /* its dash's column */
         if (i > 0 || !inline_first)
             write_indent(e, indent);
         put(e, '-');
@@ -988,6 +1028,8 @@ static int emit_map(struct emitter *e, const ed_node *map, int indent, bool inli
     int rc = 0;
     for (size_t i = 0; i < map->u.c.len && !rc; i++) {
         const ed_pair *p = &map->u.c.items[idx ? idx[i] : i];
+        if (i > 0 || !inline_first || e->column == 0)
+            comments_before(e, p->key_line, p->key_col, indent);
         if (i > 0 || !inline_first)
             write_indent(e, indent);
         size_t klen = strlen(p->key);
@@ -1022,6 +1064,9 @@ static int emit_document(struct emitter *e0, const ed_node *node)
         return rc;
     if (e.column != 0)
         put_break(&e);
+    /* the comments written, and where each column's keys went, carry on to the next document */
+    e0->next_comment = e.next_comment;
+    memcpy(e0->columns, e.columns, sizeof(e.columns));
     return e.rc;
 }
 
@@ -1031,16 +1076,34 @@ int ed_node_to_yaml(const ed_node *node, ed_buf *out)
     return emit_document(&e, node);
 }
 
-static int list_to_yaml(ed_doc *const *docs, size_t count, bool sops, ed_buf *out)
+static int list_to_yaml(ed_doc *const *docs, size_t count, bool sops,
+                        const ed_yaml_comment *comments, size_t ncomments, const int *doc_starts,
+                        size_t starts, ed_buf *out)
 {
-    struct emitter e = {
-        .out = out, .whitespace = true, .sops = sops, .width = sops ? INT_MAX : BEST_WIDTH};
+    struct emitter e = {.out = out,
+                        .whitespace = true,
+                        .sops = sops,
+                        .width = sops ? INT_MAX : BEST_WIDTH,
+                        .comments = comments,
+                        .ncomments = ncomments};
+    for (size_t c = 0; c < 128; c++)
+        e.columns[c] = -1;
+    /* a document's text ends where the next one's "---" stands (the first "---" may open the
+     * first document) */
+    const ed_node *first = count ? ed_doc_root(docs[0]) : NULL;
+    size_t skip = starts > 0 && first && doc_starts[0] <= first->line ? 1 : 0;
     for (size_t i = 0; i < count; i++) {
         int rc = 0;
         if (i > 0)
             rc = ed_buf_append_str(out, "---\n");
         if (!rc)
             rc = emit_document(&e, ed_doc_root(docs[i]));
+        if (!rc && comments) {
+            e.column = 0;
+            e.whitespace = true;
+            flush_comments(&e, i + skip < starts ? doc_starts[i + skip] : INT_MAX, 0);
+            rc = e.rc;
+        }
         if (rc)
             return rc;
     }
@@ -1049,10 +1112,11 @@ static int list_to_yaml(ed_doc *const *docs, size_t count, bool sops, ed_buf *ou
 
 int ed_doc_list_to_yaml(ed_doc *const *docs, size_t count, ed_buf *out)
 {
-    return list_to_yaml(docs, count, false, out);
+    return list_to_yaml(docs, count, false, NULL, 0, NULL, 0, out);
 }
 
-int ed_doc_list_to_yaml_sops(ed_doc *const *docs, size_t count, ed_buf *out)
+int ed_doc_list_to_yaml_sops(ed_doc *const *docs, size_t count, const ed_yaml_comment *comments,
+                             size_t ncomments, const int *doc_starts, size_t starts, ed_buf *out)
 {
-    return list_to_yaml(docs, count, true, out);
+    return list_to_yaml(docs, count, true, comments, ncomments, doc_starts, starts, out);
 }

@@ -558,7 +558,10 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
             if (!value)
                 return merges_fail(&merges);
             ed_node_set(doc, node, k, value);
-            node->u.c.items[node->u.c.len - 1].key_plain = ed_node_str_plain(key);
+            ed_pair *pair = &node->u.c.items[node->u.c.len - 1];
+            pair->key_plain = ed_node_str_plain(key);
+            pair->key_line = (int)kstart.line + 1;
+            pair->key_col = (int)kstart.column;
         }
         if (merges.len && !apply_merges(st, doc, node, &merges)) {
             free(merges.items);
@@ -571,8 +574,10 @@ static ed_node *parse_node(struct parse_state *st, ed_doc *doc, yaml_event_t *ev
         fail_at(st, &start, "unexpected YAML event", NULL);
         return NULL;
     }
-    if (node)
+    if (node) {
         node->line = (int)start.line + 1;
+        node->col = (int)start.column;
+    }
     return node;
 }
 
@@ -795,4 +800,86 @@ int ed_doc_parse_json(const char *data, size_t len, ed_doc **out, ed_err *err)
         return 0;
     }
     return ed_err_set(err, ED_EINVALID, "expected one JSON value, found %zu", count);
+}
+
+/* ---- comments ---- */
+
+void ed_yaml_comments_free(ed_yaml_comment *comments, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(comments[i].text);
+    free(comments);
+}
+
+int ed_yaml_comments(const char *data, size_t len, ed_yaml_comment **comments, size_t *count,
+                     int **doc_starts, size_t *starts, ed_err *err)
+{
+    *comments = NULL;
+    *count = 0;
+    *doc_starts = NULL;
+    *starts = 0;
+    /* the tokens' spans: a '#' inside one (a block scalar's line) is no comment */
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return ed_err_set(err, ED_ERROR, "cannot start the YAML scanner");
+    yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+    size_t *span = NULL, nspan = 0, cap = 0;
+    int rc = 0;
+    for (;;) {
+        yaml_token_t t;
+        if (!yaml_parser_scan(&p, &t)) {
+            rc = ed_err_set(err, ED_EINVALID, "cannot read the YAML: %s",
+                            p.problem ? p.problem : "scanner error");
+            break;
+        }
+        yaml_token_type_t type = t.type;
+        if (nspan + 2 > cap) {
+            cap = cap ? cap * 2 : 64;
+            span = ed_xrealloc(span, cap * sizeof(size_t));
+        }
+        span[nspan++] = t.start_mark.index;
+        span[nspan++] = t.end_mark.index;
+        if (type == YAML_DOCUMENT_START_TOKEN) {
+            *doc_starts = ed_xrealloc(*doc_starts, (*starts + 1) * sizeof(int));
+            (*doc_starts)[(*starts)++] = (int)t.start_mark.line + 1;
+        }
+        yaml_token_delete(&t);
+        if (type == YAML_STREAM_END_TOKEN)
+            break;
+    }
+    yaml_parser_delete(&p);
+    size_t next = 0; /* tokens come in order: the first span not ending before the line */
+    int line = 1;
+    for (size_t at = 0; !rc && at < len; line++) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - data) : len;
+        size_t hash = at;
+        while (hash < end && data[hash] == ' ')
+            hash++;
+        if (hash < end && data[hash] == '#') {
+            while (next < nspan && span[next + 1] <= hash)
+                next += 2;
+            bool inside = next < nspan && span[next] < hash;
+            if (!inside) {
+                size_t tail = end;
+                if (tail > hash && data[tail - 1] == '\r')
+                    tail--;
+                *comments = ed_xrealloc(*comments, (*count + 1) * sizeof(ed_yaml_comment));
+                (*comments)[(*count)++] =
+                    (ed_yaml_comment){.line = line,
+                                      .col = (int)(hash - at),
+                                      .text = ed_xstrndup(data + hash + 1, tail - hash - 1)};
+            }
+        }
+        at = end + 1;
+    }
+    free(span);
+    if (rc) {
+        ed_yaml_comments_free(*comments, *count);
+        free(*doc_starts);
+        *comments = NULL;
+        *doc_starts = NULL;
+        *count = *starts = 0;
+    }
+    return rc;
 }

@@ -29,6 +29,7 @@
 #include "kustomize_int.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <gpgme.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -530,7 +531,22 @@ struct sops_ctx {
     const char *subject;
     bool item;    /* the node being walked is a sequence's item */
     bool comment; /* the item just walked was a comment sops encrypted */
+    /* a file's comments (NULL for an object): those of its text, decrypted in place, and
+     * those sops wrote as sequence items, added */
+    struct file_comments *fc;
 };
+
+struct file_comments {
+    ed_yaml_comment *list;
+    size_t n;
+    int from, to; /* the lines of the document being decrypted */
+};
+
+static void comments_add(struct file_comments *fc, int line, int col, char *text)
+{
+    fc->list = ed_xrealloc(fc->list, (fc->n + 1) * sizeof(*fc->list));
+    fc->list[fc->n++] = (ed_yaml_comment){.line = line, .col = col, .text = text};
+}
 
 /* An ENC[...] value taken apart. */
 struct enc {
@@ -685,8 +701,10 @@ static int walk(struct sops_ctx *c, ed_node *node, ed_node **replace, ed_err *er
                 ed_node_remove_at(node, i);
                 continue;
             }
-            if (r)
+            if (r) {
+                ed_node_take_place(r, ed_node_at(node, i)); /* where its comments go */
                 ed_node_set_at(node, i, r);
+            }
             i++;
         }
         return 0;
@@ -703,7 +721,10 @@ static int walk(struct sops_ctx *c, ed_node *node, ed_node **replace, ed_err *er
     }
     if (c->item && strcmp(e.type, "comment") == 0) {
         enc_free(&e);
-        wipe_free(plain, strlen(plain) + 1);
+        if (c->fc) /* a comment line at the item's dash */
+            comments_add(c->fc, ed_node_line(node), ed_node_col(node) - 2, plain);
+        else
+            wipe_free(plain, strlen(plain) + 1);
         c->comment = true;
         return 0;
     }
@@ -1051,11 +1072,66 @@ static int data_key(const ed_node *meta, const ed_sops_keys *keys, unsigned char
     return rc;
 }
 
-int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_sops_keys *keys,
-                    ed_err *err)
+/* The additional data each container of node (at path, "a:b:") gives what it holds: sops's
+ * path of a comment there ("" at the top is ":"). */
+static void container_paths(const ed_node *node, ed_buf *path, char ***out, size_t *n, int depth)
+{
+    ed_node_kind k = ed_node_kind_of(node);
+    if ((k != ED_NODE_MAP && k != ED_NODE_SEQ) || depth > ED_DOC_MAX_DEPTH)
+        return;
+    *out = ed_xrealloc(*out, (*n + 1) * sizeof(char *));
+    (*out)[(*n)++] = ed_xstrdup(path->len ? path->data : ":");
+    for (size_t i = 0; i < ed_node_len(node); i++) {
+        size_t pl = path->len;
+        if (k == ED_NODE_MAP) {
+            if (depth == 0 && strcmp(ed_node_key_at(node, i), "sops") == 0)
+                continue;
+            ed_buf_printf(path, "%s:", ed_node_key_at(node, i));
+        }
+        container_paths(k == ED_NODE_MAP ? ed_node_value_at(node, i) : ed_node_at(node, i), path,
+                        out, n, depth + 1);
+        path->len = pl;
+        if (path->data)
+            path->data[pl] = '\0';
+    }
+}
+
+/* Decrypt the encrypted comments of fc in the document's lines with the data key of c: each
+ * under the path of the container it stands in, which sops gave it as additional data (the one
+ * of root's containers whose path opens it). One that opens under none stays as written, as
+ * sops keeps a comment it cannot decrypt. */
+static void decrypt_comments(struct sops_ctx *c, const ed_node *root, struct file_comments *fc)
+{
+    char **paths = NULL;
+    size_t np = 0;
+    ed_buf path = ED_BUF_INIT((size_t)1 << 20);
+    container_paths(root, &path, &paths, &np, 0);
+    ed_buf_free(&path);
+    for (size_t i = 0; i < fc->n; i++) {
+        ed_yaml_comment *cm = &fc->list[i];
+        struct enc e;
+        if (cm->line < fc->from || cm->line >= fc->to || !enc_parse(cm->text, &e))
+            continue;
+        char *plain = NULL;
+        for (size_t k = 0; k < np && !plain; k++)
+            if (enc_open(c, &e, paths[k], strlen(paths[k]), &plain) != 0)
+                plain = NULL;
+        enc_free(&e);
+        if (plain) {
+            wipe_free(cm->text, strlen(cm->text) + 1);
+            cm->text = plain;
+        }
+    }
+    for (size_t k = 0; k < np; k++)
+        free(paths[k]);
+    free(paths);
+}
+
+static int decrypt_tree(ed_doc *doc, ed_node *root, const char *subject, const ed_sops_keys *keys,
+                        struct file_comments *fc, ed_err *err)
 {
     ed_node *meta = ed_node_get(root, "sops");
-    struct sops_ctx c = {.doc = doc, .subject = subject};
+    struct sops_ctx c = {.doc = doc, .subject = subject, .fc = fc};
     c.path = (ed_buf)ED_BUF_INIT((size_t)1 << 20);
     c.where = (ed_buf)ED_BUF_INIT((size_t)1 << 20);
     int rc = data_key(meta, keys, c.key, err);
@@ -1071,6 +1147,7 @@ int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_so
         ed_buf_printf(&c.path, "%s:", key);
         ed_buf_printf(&c.where, "%s", key);
         ed_node *r = NULL;
+        c.item = false;
         rc = walk(&c, ed_node_value_at(root, i), &r, err);
         if (!rc && r)
             ed_node_set(doc, root, key, r);
@@ -1080,11 +1157,66 @@ int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_so
         if (c.where.data)
             c.where.data[0] = '\0';
     }
+    if (!rc && fc)
+        decrypt_comments(&c, root, fc);
     OPENSSL_cleanse(c.key, sizeof(c.key));
     ed_buf_free(&c.path);
     ed_buf_free(&c.where);
     if (!rc)
         ed_node_remove(root, "sops");
+    return rc;
+}
+
+int ed_sops_decrypt(ed_doc *doc, ed_node *root, const char *subject, const ed_sops_keys *keys,
+                    ed_err *err)
+{
+    return decrypt_tree(doc, root, subject, keys, NULL, err);
+}
+
+static int comment_order(const void *a, const void *b)
+{
+    const ed_yaml_comment *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+/* A YAML file decrypted into out as sops's YAML store writes it, its comments (decrypted)
+ * where they stood. */
+static int decrypt_yaml(const char *path, const char *data, size_t len, const char *subject,
+                        const ed_sops_keys *keys, ed_buf *out, ed_err *err)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    struct file_comments fc = {0};
+    int *starts = NULL;
+    size_t nstarts = 0;
+    int rc = ed_doc_parse_yaml(data, len, path, &docs, &n, err);
+    if (!rc)
+        rc = ed_yaml_comments(data, len, &fc.list, &fc.n, &starts, &nstarts, err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        /* the document's lines: from its "---" (or the top) to the next document's */
+        const ed_node *top = ed_doc_root(docs[i]);
+        fc.from = 0;
+        fc.to = INT_MAX;
+        for (size_t k = 0; k < nstarts; k++) {
+            if (starts[k] <= ed_node_line(top))
+                fc.from = starts[k];
+            else if (starts[k] < fc.to)
+                fc.to = starts[k];
+        }
+        if (ed_sops_is_encrypted(ed_doc_root(docs[i])))
+            rc = decrypt_tree(docs[i], ed_doc_root(docs[i]), subject, keys, &fc, err);
+    }
+    if (!rc) {
+        if (fc.n > 1)
+            qsort(fc.list, fc.n, sizeof(*fc.list), comment_order);
+        if ((rc = ed_doc_list_to_yaml_sops(docs, n, fc.list, fc.n, starts, nstarts, out)) != 0)
+            ed_err_set(err, rc, "%s: the decrypted document cannot be written as YAML", subject);
+    }
+    for (size_t i = 0; i < fc.n; i++)
+        OPENSSL_cleanse(fc.list[i].text, strlen(fc.list[i].text));
+    ed_yaml_comments_free(fc.list, fc.n);
+    free(starts);
+    ed_doc_list_free(docs, n);
     return rc;
 }
 
@@ -1851,15 +1983,7 @@ int ed_sops_decrypt_file(const char *path, bool env, const char *data, size_t le
     } else if (f == FMT_INI) {
         rc = decrypt_ini(data, len, subject, keys, &b, err);
     } else if (f == FMT_YAML) {
-        ed_doc **docs = NULL;
-        size_t n = 0;
-        rc = ed_doc_parse_yaml(data, len, path, &docs, &n, err);
-        for (size_t i = 0; !rc && i < n; i++)
-            if (ed_sops_is_encrypted(ed_doc_root(docs[i])))
-                rc = ed_sops_decrypt(docs[i], ed_doc_root(docs[i]), subject, keys, err);
-        if (!rc && (rc = ed_doc_list_to_yaml_sops(docs, n, &b)) != 0)
-            ed_err_set(err, rc, "%s: the decrypted document cannot be written as YAML", subject);
-        ed_doc_list_free(docs, n);
+        rc = decrypt_yaml(path, data, len, subject, keys, &b, err);
     } else { /* JSON, and binary: a JSON envelope whose `data` is the file */
         ed_doc *doc = NULL;
         rc = ed_doc_parse_json(data, len, &doc, err);

@@ -29,6 +29,7 @@ void test_sops_files(void **state);
 void test_sops_pgp(void **state);
 void test_sops_key_groups(void **state);
 void test_sops_comments(void **state);
+void test_sops_comments_documents(void **state);
 void test_sops_ini_unicode_space(void **state);
 
 #endif

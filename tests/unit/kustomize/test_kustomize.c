@@ -452,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_sops_files),
         cmocka_unit_test(test_sops_pgp),
         cmocka_unit_test(test_sops_comments),
+        cmocka_unit_test(test_sops_comments_documents),
         cmocka_unit_test(test_sops_ini_unicode_space),
         cmocka_unit_test(test_sops_key_groups),
     };

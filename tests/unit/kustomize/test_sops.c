@@ -1208,8 +1208,8 @@ void test_sops_key_groups(void **state)
 
 /* Comments in an encrypted YAML file (tests/tools/sopsfixture/commented.yaml): sops writes those
  * of a mapping as YAML comments, those among a sequence's items as items of type comment; once
- * decrypted, the latter are comments again, not items (sops's YAML store). eddy's plain text
- * keeps no comments (README): sops's, less its comment lines. */
+ * decrypted, both are comment lines again where they stood, never items (sops's YAML store;
+ * the expected text is `sopsfixture decrypt yaml`'s). */
 static const char COMMENTED_ENC[] =
     "#ENC[AES256_GCM,data:uA0k3gnJh6ffxlCFGA==,iv:UKcmY60WE5p7FxZwaf2opLbUxjOqb2Wk9rbhxFrGUxM"
     "=,tag:nDNxvrel2yQAhlNS/YjfmQ==,type:comment]\n"
@@ -1265,12 +1265,17 @@ void test_sops_comments(void **state)
     assert_int_equal(ed_sops_decrypt_file("commented.yaml", false, COMMENTED_ENC,
                                           strlen(COMMENTED_ENC), k, &out, &len, &err),
                      0);
-    assert_string_equal(out, "db:\n"
+    assert_string_equal(out, "# the database\n"
+                             "db:\n"
+                             "    # who\n"
                              "    user: svc\n"
                              "    password: s3cr3t\n"
                              "hosts:\n"
+                             "    # the first\n"
                              "    - a.example\n"
-                             "    - b.example\n");
+                             "    # the second\n"
+                             "    - b.example\n"
+                             "    # the end\n");
     free(out);
     /* as a manifest: the sequence holds its two items */
     ed_doc **docs = NULL;
@@ -1333,6 +1338,106 @@ void test_sops_ini_unicode_space(void **state)
                                           k, &out, &len, &err),
                      0);
     assert_string_equal(out, UNICODE_INI_PLAIN);
+    free(out);
+    ed_sops_keys_free(k);
+}
+
+/* Two documents with comments at their tops and ends, a '#' line inside a literal block (no
+ * comment), comments among a list's items and in an item's mapping, encrypted with an
+ * encrypted_regex of ^(b|block)$ (comments outside b stay in clear): sopsfixture's bytes. */
+static const char COMMENTS2_ENC[] =
+    "# first doc\n"
+    "a: 1\n"
+    "block: ENC[AES256_GCM,data:Vxpm7mF9kumBWSEfv+BgRQoxNb9FuURuTA==,iv:YvF0M4sbcc7cRZmTI4ZS5"
+    "PzWoGnHSQ2WETr5WKZJLjo=,tag:43/7rEdBGkh6cd4vvdrndg==,type:str]\n"
+    "# tail of first\n"
+    "sops:\n"
+    "    kms: []\n"
+    "    gcp_kms: []\n"
+    "    azure_kv: []\n"
+    "    hc_vault: []\n"
+    "    age:\n"
+    "        - recipient: age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\n"
+    "          enc: |\n"
+    "            -----BEGIN AGE ENCRYPTED FILE-----\n"
+    "            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSA2YlRZZVFlRXdWQVViUUxp\n"
+    "            SE52ZGxaemxZOGZuWFdZdWZVVjlNWm1BRlVJCjNKVEpZcUZVYTBPVmRoVE56QjU0\n"
+    "            WGVKWm1Ybk8rUmFMUUJWcmhVQi8rK0EKLS0tIHlxZEVnVktZa052b01tUmNwKzFC\n"
+    "            MzkxVEVQeHBBVVN6L252TVRZbXRMWTgKfvPxQIxhGfn+wETuIWFySuPdjWReEzv1\n"
+    "            RKlXi3jEqqB4tDfn/bcqiHiPawsu4WJVTGQwOBpK9LQpjt80r1kXjg==\n"
+    "            -----END AGE ENCRYPTED FILE-----\n"
+    "    lastmodified: \"2026-11-30T16:35:12Z\"\n"
+    "    mac: ENC[AES256_GCM,data:Qo4cO3C52wQsnvB1LZAf8mCmiHNkKnAuR4XLjifCfVmLDNIJOmvfP6Ba+Xw"
+    "7W2RlEKyzDBMdUAJXTycrEG2F3NuGUkZ0GDTtTEE/JcvOtAKpS31KSe4ecQms4TJWtAr+5NsiwCbijl0wRtmDsEA"
+    "q9qCp2tB7cSR9HDE+ue7ubE4=,iv:5Il1qK87QoRH3aohIGaxb9HN85XtMQyF1NyRMqWvSaE=,tag:d5YyxmV+3l"
+    "30H8cfXML/uA==,type:str]\n"
+    "    pgp: []\n"
+    "    encrypted_regex: ^(b|block)$\n"
+    "    version: 3.9.0\n"
+    "---\n"
+    "# second doc head\n"
+    "b:\n"
+    "    - ENC[AES256_GCM,data:SA==,iv:ol4PJpHesveQMgmq0celpMQszD1S5rJ0NQW6sEKZPtQ=,tag:b7plk"
+    "nMqgnCKrNKXonLqbA==,type:str]\n"
+    "    - ENC[AES256_GCM,data:TWUZXxIPGWk=,iv:qXPpl9RbakMbuaHQTSzutUbuUFoWUHlsjZpoVDTg0nI=,t"
+    "ag:etFDNjbmZMZSfCCnAsHkKw==,type:comment]\n"
+    "    - \"y\": ENC[AES256_GCM,data:rg==,iv:WM354jESTGFAbfw78v0BFlcwkUVAfENnk3BfO3fFi7I=,ta"
+    "g:U8V0sOowvBJ7hY3Gy4Hfqg==,type:int]\n"
+    "      #ENC[AES256_GCM,data:cYtEzxM=,iv:jSj0RSnu5bsMkGLRTS/8R0zg2gbmo1YrRTn2ChMXTpM=,tag:"
+    "bsdjxLkVN8uckUpjFbvZGg==,type:comment]\n"
+    "      z: ENC[AES256_GCM,data:qw==,iv:eqMQrw0KWfhRbbVLvUXkjII/6e62JBNakOON2UyQUX0=,tag:lr"
+    "+Kx94W5vJDaPH/Ehu1jg==,type:int]\n"
+    "# the very end\n"
+    "sops:\n"
+    "    kms: []\n"
+    "    gcp_kms: []\n"
+    "    azure_kv: []\n"
+    "    hc_vault: []\n"
+    "    age:\n"
+    "        - recipient: age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\n"
+    "          enc: |\n"
+    "            -----BEGIN AGE ENCRYPTED FILE-----\n"
+    "            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSA2YlRZZVFlRXdWQVViUUxp\n"
+    "            SE52ZGxaemxZOGZuWFdZdWZVVjlNWm1BRlVJCjNKVEpZcUZVYTBPVmRoVE56QjU0\n"
+    "            WGVKWm1Ybk8rUmFMUUJWcmhVQi8rK0EKLS0tIHlxZEVnVktZa052b01tUmNwKzFC\n"
+    "            MzkxVEVQeHBBVVN6L252TVRZbXRMWTgKfvPxQIxhGfn+wETuIWFySuPdjWReEzv1\n"
+    "            RKlXi3jEqqB4tDfn/bcqiHiPawsu4WJVTGQwOBpK9LQpjt80r1kXjg==\n"
+    "            -----END AGE ENCRYPTED FILE-----\n"
+    "    lastmodified: \"2026-11-30T16:35:12Z\"\n"
+    "    mac: ENC[AES256_GCM,data:Qo4cO3C52wQsnvB1LZAf8mCmiHNkKnAuR4XLjifCfVmLDNIJOmvfP6Ba+Xw"
+    "7W2RlEKyzDBMdUAJXTycrEG2F3NuGUkZ0GDTtTEE/JcvOtAKpS31KSe4ecQms4TJWtAr+5NsiwCbijl0wRtmDsEA"
+    "q9qCp2tB7cSR9HDE+ue7ubE4=,iv:5Il1qK87QoRH3aohIGaxb9HN85XtMQyF1NyRMqWvSaE=,tag:d5YyxmV+3l"
+    "30H8cfXML/uA==,type:str]\n"
+    "    pgp: []\n"
+    "    encrypted_regex: ^(b|block)$\n"
+    "    version: 3.9.0\n";
+static const char COMMENTS2_PLAIN[] = "# first doc\n"
+                                      "a: 1\n"
+                                      "block: |\n"
+                                      "    # not a comment\n"
+                                      "    line two\n"
+                                      "# tail of first\n"
+                                      "---\n"
+                                      "# second doc head\n"
+                                      "b:\n"
+                                      "    - x\n"
+                                      "    # between\n"
+                                      "    - \"y\": 1\n"
+                                      "      # in y\n"
+                                      "      z: 2\n"
+                                      "# the very end\n";
+
+void test_sops_comments_documents(void **state)
+{
+    (void)state;
+    ed_sops_keys *k = keys_of(KEY1);
+    ed_err err = ED_ERR_INIT;
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(ed_sops_decrypt_file("c.yaml", false, COMMENTS2_ENC, strlen(COMMENTS2_ENC), k,
+                                          &out, &len, &err),
+                     0);
+    assert_string_equal(out, COMMENTS2_PLAIN);
     free(out);
     ed_sops_keys_free(k);
 }
