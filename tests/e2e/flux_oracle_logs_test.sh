@@ -19,9 +19,6 @@
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 . "$EDDY_ROOT/tests/e2e/flux_lib.sh"
 
-flux_sc=$EDDY_ROOT/.bin/source-controller
-[ -x "$flux_sc" ] || fail "$flux_sc missing: run hack/flux/build"
-[ -x "$flux_kc" ] || fail "$flux_kc missing: run hack/flux/build"
 nf=ologs-flux
 ne=ologs-eddy
 
@@ -153,13 +150,8 @@ YAML
 }
 
 step "Flux's controllers on shard flux, eddy's agent on shard eddy (JSON lines)"
-fport=$(free_port)
-mkdir -p "$scratch/flux-storage"
-RUNTIME_NAMESPACE=$nf bg_start flux-sc "$flux_sc" \
-    --metrics-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
-    --watch-label-selector 'shard in (flux,both)' \
-    --storage-path "$scratch/flux-storage" --storage-addr "127.0.0.1:$fport" \
-    --storage-adv-addr "127.0.0.1:$fport"
+# (source-controller at its default level, info)
+FLUX_NS=$nf flux_sc_start --log-level info
 FLUX_NS=$nf flux_start --requeue-dependency 2s
 agent --watch-label-selector 'shard in (eddy,both)' --log-encoding json --requeue-dependency 2s
 sources $nf flux
