@@ -109,7 +109,38 @@ flux_sc_start() {
 flux_sc_stop() { bg_stop flux-sc; }
 
 # --- comparing a pair: Flux's copy of an object in $nsf, eddy's in $nse ---------------------------
-# (a test defines view NS NAME and events NS NAME, what it compares of an object)
+# (view NS NAME and events NS NAME say what is compared of an object: those below compare a
+# Kustomization; a test that compares something else defines its own after sourcing this file)
+
+# flux_norm: the jq function n, which makes a string neutral of the namespace of the pair ($ns)
+# and of durations (Go's, 1m30s), then applies $flux_norm_more (jq steps, `| gsub(...)`: what a
+# test makes neutral besides).
+flux_norm() {
+    printf '%s' 'def n: if type == "string" then gsub($ns; "NS")
+    | gsub("(?<![0-9a-z.])[0-9]+(\\.[0-9]+)?(ms|s|m|h)([0-9]+(\\.[0-9]+)?(ms|s|m|h))*(?![a-z])"; "DUR")
+    '"${flux_norm_more:-}"'
+    else . end;'
+}
+
+# view NS NAME: the Kustomization NAME's conditions, revisions and inventory in NS, normalised.
+view() {
+    kubectl -n "$1" get kustomization "$2" -o json | jq -S --arg ns "$1" "$(flux_norm)"'
+    {conditions: [(.status.conditions // [])[] | {type, status, reason, message: (.message | n)}]
+        | sort_by(.type),
+     inventory: [(.status.inventory.entries // [])[] | {id: (.id | n), v}],
+     lastAppliedRevision: .status.lastAppliedRevision,
+     lastAttemptedRevision: .status.lastAttemptedRevision,
+     lastHandledReconcileAt: .status.lastHandledReconcileAt}'
+}
+
+# events NS NAME: the Events about the Kustomization NAME in NS, normalised, each once.
+events() {
+    kubectl -n "$1" get events -o json | jq -S --arg ns "$1" --arg name "$2" "$(flux_norm)"'
+    [.items[] | select(.involvedObject.kind == "Kustomization" and .involvedObject.name == $name)
+        | select(.message | startswith("(combined from similar events): ") | not)
+        | {type, reason, message: (.message | n),
+           annotations: ((.metadata.annotations // {}) | with_entries(.value |= n))}] | unique'
+}
 
 # same WHAT A B: the two texts are equal; their diff on stderr otherwise.
 same() { diff <(echo "$2") <(echo "$3") >&2 || { echo "differs: $1" >&2; return 1; }; }
