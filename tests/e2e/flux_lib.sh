@@ -19,6 +19,20 @@ flux_bucket_crd() {
         crd/buckets.source.toolkit.fluxcd.io >/dev/null
 }
 
+# flux_source_crds: eddy's CRDs and the source kinds Flux's source-controller watches that eddy
+# ships none of (Bucket, HelmRepository, HelmChart, ExternalArtifact), all Established.
+flux_source_crds() {
+    local kind
+    kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+    for kind in buckets helmrepositories helmcharts externalartifacts; do
+        kubectl apply --server-side -f "$flux_crds/source.toolkit.fluxcd.io_$kind.yaml" >/dev/null
+    done
+    retry 60 kubectl wait --for=condition=Established --timeout=60s \
+        crd/gitrepositories.source.toolkit.fluxcd.io crd/ocirepositories.source.toolkit.fluxcd.io \
+        crd/buckets.source.toolkit.fluxcd.io crd/helmrepositories.source.toolkit.fluxcd.io \
+        crd/helmcharts.source.toolkit.fluxcd.io crd/externalartifacts.source.toolkit.fluxcd.io
+}
+
 # flux_pair NS SHARD [SPEC-YAML]: in NS, the GitRepository $repo (of $EDDY_GIT_HTTP_URL, Secret
 # git-auth) on both shards and the Kustomization app of its ./app on SHARD (prune, timeout 30s,
 # targetNamespace NS-t), with more spec fields (YAML lines, indented by two spaces).

@@ -25,12 +25,7 @@ ne=ologs-eddy
 step "CRDs, namespaces, a repository"
 ks_setup $ne ologs
 new_namespace $nf
-for kind in buckets helmrepositories helmcharts externalartifacts; do
-    kubectl apply --server-side -f "$flux_crds/source.toolkit.fluxcd.io_$kind.yaml" >/dev/null
-done
-retry 60 kubectl wait --for=condition=Established --timeout=60s \
-    crd/buckets.source.toolkit.fluxcd.io crd/helmrepositories.source.toolkit.fluxcd.io \
-    crd/helmcharts.source.toolkit.fluxcd.io crd/externalartifacts.source.toolkit.fluxcd.io
+flux_source_crds
 for n in $nf $ne; do
     kubectl -n $n get secret git-auth >/dev/null 2>&1 ||
         kubectl -n "$n" create secret generic git-auth \

@@ -35,14 +35,7 @@ ns=$ne
 repo=osrc
 
 step "CRDs: eddy's, and Flux's source kinds eddy does not ship (source-controller watches them)"
-kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-for kind in buckets helmrepositories helmcharts externalartifacts; do
-    kubectl apply --server-side -f "$flux_crds/source.toolkit.fluxcd.io_$kind.yaml" >/dev/null
-done
-retry 60 kubectl wait --for=condition=Established --timeout=60s \
-    crd/gitrepositories.source.toolkit.fluxcd.io crd/buckets.source.toolkit.fluxcd.io \
-    crd/helmrepositories.source.toolkit.fluxcd.io crd/helmcharts.source.toolkit.fluxcd.io \
-    crd/externalartifacts.source.toolkit.fluxcd.io
+flux_source_crds
 
 step "namespaces, secrets"
 export GNUPGHOME=$scratch/gnupg

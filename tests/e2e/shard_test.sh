@@ -77,12 +77,7 @@ done
 
 step "CRDs: eddy's, and the source kinds Flux's source-controller watches besides"
 ks_setup shard shard
-for kind in buckets helmrepositories helmcharts externalartifacts; do
-    kubectl apply --server-side -f "$flux_crds/source.toolkit.fluxcd.io_$kind.yaml" >/dev/null
-done
-retry 60 kubectl wait --for=condition=Established --timeout=60s \
-    crd/buckets.source.toolkit.fluxcd.io crd/helmrepositories.source.toolkit.fluxcd.io \
-    crd/helmcharts.source.toolkit.fluxcd.io crd/externalartifacts.source.toolkit.fluxcd.io
+flux_source_crds
 put app/cm.yaml <<'YAML'
 apiVersion: v1
 kind: ConfigMap
