@@ -121,7 +121,7 @@ build/asan/tests/unit-%: $$(wildcard tests/unit/%/*.c) build/asan/libeddy.a
 
 # C programs the end-to-end tests run against the real servers (tests/e2e/c/<name>.c), built
 # with ASan and UBSan so real traffic also checks memory safety.
-build/tests/e2e-%: tests/e2e/c/%.c build/asan/libeddy.a
+build/tests/e2e-%: tests/e2e/c/%.c tests/e2e/c/e2e.h build/asan/libeddy.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SAN) -Isrc $(LDFLAGS_ALL) -o $@ $< build/asan/libeddy.a $(LIBS) -lcmocka
 

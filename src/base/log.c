@@ -48,11 +48,10 @@ void ed_log_controller_kind(const char *controller, const char *group, const cha
 
 /* The reconcile this thread runs (an empty id for none). */
 static _Thread_local ed_log_scope log_scope;
-#define log_reconcile_id log_scope.reconcile_id
 
 void ed_log_set_reconcile_id(const char *id)
 {
-    snprintf(log_reconcile_id, sizeof(log_reconcile_id), "%s", id ? id : "");
+    snprintf(log_scope.reconcile_id, sizeof(log_scope.reconcile_id), "%s", id ? id : "");
     if (!id)
         log_scope.controller[0] = log_scope.ns[0] = log_scope.name[0] = '\0';
 }
@@ -201,8 +200,8 @@ static void append_json_pairs(ed_buf *line, const struct log_pair *pairs, size_t
         append_json_pair(line, "namespace", ns->value);
     if (name)
         append_json_pair(line, "name", name->value);
-    if (log_reconcile_id[0])
-        append_json_pair(line, "reconcileID", log_reconcile_id);
+    if (log_scope.reconcile_id[0])
+        append_json_pair(line, "reconcileID", log_scope.reconcile_id);
     for (size_t i = 0; i < n; i++)
         if (&pairs[i] != controller && &pairs[i] != name && &pairs[i] != ns)
             append_json_pair(line, pairs[i].key, pairs[i].value);

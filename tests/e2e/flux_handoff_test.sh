@@ -42,7 +42,11 @@ git clone -q "$(git_http_url "$repo")" "$work" 2>/dev/null
 kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
     --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
 
-put deploy/app.yaml <<YAML
+# app_yaml [YAML]: deploy/app.yaml written anew: the Namespace $apps and its Deployment web (two
+# replicas), then YAML (more objects, after a `---` line).
+app_yaml() {
+    rm -f "$work/deploy/app.yaml"
+    put deploy/app.yaml <<YAML
 apiVersion: v1
 kind: Namespace
 metadata: {name: $apps}
@@ -56,7 +60,10 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: "nginx:1.27"}]}
----
+YAML
+    [ -z "${1:-}" ] || printf '%s\n' "$1" >>"$work/deploy/app.yaml"
+}
+app_yaml "---
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: settings, namespace: $apps}
@@ -67,8 +74,7 @@ kind: Service
 metadata: {name: web, namespace: $apps}
 spec:
   selector: {app: web}
-  ports: [{port: 80}]
-YAML
+  ports: [{port: 80}]"
 commit "app"
 rev1=$(rev)
 
@@ -144,27 +150,11 @@ step "under eddy: drift reverted, a commit applied, what Flux applied and left G
 kubectl -n "$apps" scale deployment web --replicas=5 >/dev/null
 replicas_back() { [ "$(kubectl -n "$apps" get deployment web -o jsonpath='{.spec.replicas}')" = 2 ]; }
 retry 30 replicas_back
-rm "$work/deploy/app.yaml"
-put deploy/app.yaml <<YAML
-apiVersion: v1
-kind: Namespace
-metadata: {name: $apps}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: $apps}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
----
+app_yaml "---
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: settings, namespace: $apps}
-data: {color: green}
-YAML
+data: {color: green}"
 commit "no service, green"
 rev2=$(rev)
 poke
@@ -193,22 +183,7 @@ assert_eq 2 "$(jq length <<<"$flux_hist")" "Flux's reconcile of eddy's build is 
 assert_eq 2 "$(jq -r '.[0].totalReconciliations' <<<"$flux_hist")" "the entry counts both reconciles"
 
 step "under Flux: what eddy applied and left Git is pruned; deletion prunes the rest"
-rm "$work/deploy/app.yaml"
-put deploy/app.yaml <<YAML
-apiVersion: v1
-kind: Namespace
-metadata: {name: $apps}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: $apps}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
-YAML
+app_yaml
 commit "no settings"
 rev3=$(rev)
 poke

@@ -19,21 +19,13 @@
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 . "$EDDY_ROOT/tests/e2e/flux_lib.sh"
 
-flux_sc=$EDDY_ROOT/.bin/source-controller
-[ -x "$flux_sc" ] || fail "$flux_sc missing: run hack/flux/build"
-[ -x "$flux_kc" ] || fail "$flux_kc missing: run hack/flux/build"
 nf=ologs-flux
 ne=ologs-eddy
 
 step "CRDs, namespaces, a repository"
 ks_setup $ne ologs
 new_namespace $nf
-for kind in buckets helmrepositories helmcharts externalartifacts; do
-    kubectl apply --server-side -f "$flux_crds/source.toolkit.fluxcd.io_$kind.yaml" >/dev/null
-done
-retry 60 kubectl wait --for=condition=Established --timeout=60s \
-    crd/buckets.source.toolkit.fluxcd.io crd/helmrepositories.source.toolkit.fluxcd.io \
-    crd/helmcharts.source.toolkit.fluxcd.io crd/externalartifacts.source.toolkit.fluxcd.io
+flux_source_crds
 for n in $nf $ne; do
     kubectl -n $n get secret git-auth >/dev/null 2>&1 ||
         kubectl -n "$n" create secret generic git-auth \
@@ -153,13 +145,8 @@ YAML
 }
 
 step "Flux's controllers on shard flux, eddy's agent on shard eddy (JSON lines)"
-fport=$(free_port)
-mkdir -p "$scratch/flux-storage"
-RUNTIME_NAMESPACE=$nf bg_start flux-sc "$flux_sc" \
-    --metrics-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
-    --watch-label-selector 'shard in (flux,both)' \
-    --storage-path "$scratch/flux-storage" --storage-addr "127.0.0.1:$fport" \
-    --storage-adv-addr "127.0.0.1:$fport"
+# (source-controller at its default level, info)
+FLUX_NS=$nf flux_sc_start --log-level info
 FLUX_NS=$nf flux_start --requeue-dependency 2s
 agent --watch-label-selector 'shard in (eddy,both)' --log-encoding json --requeue-dependency 2s
 sources $nf flux

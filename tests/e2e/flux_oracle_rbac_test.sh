@@ -82,31 +82,6 @@ rbac_requests() { grep -c 'API request.*/apis/rbac.authorization.k8s.io/' "$log"
 assert_eq 0 "$(rbac_requests)" "RBAC requests of the agent with no impersonating Kustomization"
 ks "$nse" app eddy "$nse" "  serviceAccountName: deployer"
 
-# The normalisation: the namespace of the pair and durations.
-norm='def n: if type == "string" then gsub($ns; "NS")
-    | gsub("(?<![0-9a-z.])[0-9]+(\\.[0-9]+)?(ms|s|m|h)([0-9]+(\\.[0-9]+)?(ms|s|m|h))*(?![a-z])"; "DUR")
-    else . end;'
-
-# view NS NAME: NAME's conditions, revisions and inventory in NS, normalised.
-view() {
-    kubectl -n "$1" get kustomization "$2" -o json | jq -S --arg ns "$1" "$norm"'
-    {conditions: [(.status.conditions // [])[] | {type, status, reason, message: (.message | n)}]
-        | sort_by(.type),
-     inventory: [(.status.inventory.entries // [])[] | {id: (.id | n), v}],
-     lastAppliedRevision: .status.lastAppliedRevision,
-     lastAttemptedRevision: .status.lastAttemptedRevision,
-     lastHandledReconcileAt: .status.lastHandledReconcileAt}'
-}
-
-# events NS NAME: the Events about NAME in NS, normalised, each once.
-events() {
-    kubectl -n "$1" get events -o json | jq -S --arg ns "$1" --arg name "$2" "$norm"'
-    [.items[] | select(.involvedObject.kind == "Kustomization" and .involvedObject.name == $name)
-        | select(.message | startswith("(combined from similar events): ") | not)
-        | {type, reason, message: (.message | n),
-           annotations: ((.metadata.annotations // {}) | with_entries(.value |= n))}] | unique'
-}
-
 # ready STATUS: both say Ready STATUS for app.
 ready() {
     local n

@@ -149,36 +149,15 @@ fluxtmp=$(mktemp -d /tmp/fx.XXXXXX)
 TMPDIR=$fluxtmp FLUX_NS=$nsf flux_start
 RUNTIME_NAMESPACE=$nse agent --watch-label-selector 'shard in (eddy,both)'
 
-# The normalisation: the namespace of the pair and durations; and the two texts eddy does not
-# have (README, "SOPS decryption"): what the gpg binary writes (Flux runs it, eddy uses GnuPG
-# through gpgme), after sops's "could not decrypt data key with PGP key" in a report and after
-# Flux's "failed to import armored key data into GnuPG keyring"; and where sops looked for age
-# identities in its own process's environment and home when the Secret held none ("failed to
-# load age identities", eddy looks nowhere else). Each text is asserted in eddy on its own below.
-norm='def n: if type == "string" then gsub($ns; "NS")
-    | gsub("(?<![0-9a-z.])[0-9]+(\\.[0-9]+)?(ms|s|m|h)([0-9]+(\\.[0-9]+)?(ms|s|m|h))*(?![a-z])"; "DUR")
-    | gsub("- \\| (?<w>could not decrypt data key with PGP key|failed to load age identities)[^\\n]*(\\n +\\|[^\\n]*)*"; "- | \(.w): TEXT")
-    | gsub("into GnuPG keyring[\\s\\S]*$"; "into GnuPG keyring: TEXT")
-    else . end;'
-
-# view NS NAME: NAME's conditions, revisions and inventory in NS, normalised.
-view() {
-    kubectl -n "$1" get kustomization "$2" -o json | jq -S --arg ns "$1" "$norm"'
-    {conditions: [(.status.conditions // [])[] | {type, status, reason, message: (.message | n)}]
-        | sort_by(.type),
-     inventory: [(.status.inventory.entries // [])[] | {id: (.id | n), v}],
-     lastAppliedRevision: .status.lastAppliedRevision,
-     lastAttemptedRevision: .status.lastAttemptedRevision}'
-}
-
-# events NS NAME: the Events about NAME in NS, normalised, each once.
-events() {
-    kubectl -n "$1" get events -o json | jq -S --arg ns "$1" --arg name "$2" "$norm"'
-    [.items[] | select(.involvedObject.kind == "Kustomization" and .involvedObject.name == $name)
-        | select(.message | startswith("(combined from similar events): ") | not)
-        | {type, reason, message: (.message | n),
-           annotations: ((.metadata.annotations // {}) | with_entries(.value |= n))}] | unique'
-}
+# The normalisation: flux_norm's (the namespace of the pair and durations), and the two texts
+# eddy does not have (README, "SOPS decryption"): what the gpg binary writes (Flux runs it, eddy
+# uses GnuPG through gpgme), after sops's "could not decrypt data key with PGP key" in a report
+# and after Flux's "failed to import armored key data into GnuPG keyring"; and where sops looked
+# for age identities in its own process's environment and home when the Secret held none
+# ("failed to load age identities", eddy looks nowhere else). Each text is asserted in eddy on
+# its own below.
+flux_norm_more='| gsub("- \\| (?<w>could not decrypt data key with PGP key|failed to load age identities)[^\\n]*(\\n +\\|[^\\n]*)*"; "- | \(.w): TEXT")
+    | gsub("into GnuPG keyring[\\s\\S]*$"; "into GnuPG keyring: TEXT")'
 
 # settled NS NAME: NAME in NS attempted the revision and says Ready True or False.
 settled() {

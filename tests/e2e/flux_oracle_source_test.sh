@@ -27,24 +27,15 @@
 # or a deliberate difference to name above and in README.md.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
+. "$EDDY_ROOT/tests/e2e/flux_lib.sh"
 
-flux_sc=$EDDY_ROOT/.bin/source-controller
-flux_crds=$EDDY_ROOT/.bin/flux-crds
-[ -x "$flux_sc" ] || fail "$flux_sc missing: run hack/flux/build"
 nf=osrc-flux
 ne=osrc-eddy
 ns=$ne
 repo=osrc
 
 step "CRDs: eddy's, and Flux's source kinds eddy does not ship (source-controller watches them)"
-kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
-for kind in buckets helmrepositories helmcharts externalartifacts; do
-    kubectl apply --server-side -f "$flux_crds/source.toolkit.fluxcd.io_$kind.yaml" >/dev/null
-done
-retry 60 kubectl wait --for=condition=Established --timeout=60s \
-    crd/gitrepositories.source.toolkit.fluxcd.io crd/buckets.source.toolkit.fluxcd.io \
-    crd/helmrepositories.source.toolkit.fluxcd.io crd/helmcharts.source.toolkit.fluxcd.io \
-    crd/externalartifacts.source.toolkit.fluxcd.io
+flux_source_crds
 
 step "namespaces, secrets"
 export GNUPGHOME=$scratch/gnupg
@@ -215,13 +206,7 @@ ocirepo oci-copy "  ref: {tag: 1.1.0}
 ocirepo oci-notag "  ref: {tag: 9.9.9}"
 
 step "Flux's source-controller on shard flux, eddy's agent on shard eddy"
-fport=$(free_port)
-mkdir -p "$scratch/flux-storage"
-RUNTIME_NAMESPACE=$nf bg_start flux-sc "$flux_sc" \
-    --metrics-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
-    --log-level debug --watch-label-selector 'shard in (flux,both)' --requeue-dependency 2s \
-    --storage-path "$scratch/flux-storage" --storage-addr "127.0.0.1:$fport" \
-    --storage-adv-addr "127.0.0.1:$fport"
+FLUX_NS=$nf flux_sc_start --requeue-dependency 2s
 agent --watch-label-selector 'shard in (eddy,both)'
 
 # The cases that must fail; the others must become Ready (include waits for inc first).

@@ -21,10 +21,7 @@
 # reconcile requests. The flux shard's objects keep their resourceVersion and get no Event.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
-
-flux_sc=$EDDY_ROOT/.bin/source-controller
-flux_crds=$EDDY_ROOT/.bin/flux-crds
-[ -x "$flux_sc" ] || fail "$flux_sc missing: run hack/flux/build"
+. "$EDDY_ROOT/tests/e2e/flux_lib.sh"
 
 step "a selector flag that does not parse: Flux's log line, exit 1, before any request"
 # (no kubeconfig: the selector is refused before the configuration is read)
@@ -53,7 +50,6 @@ assert_contains "$OUT" "unable to parse requirement: found '' expected: '('" \
     "Kubernetes' parse error"
 
 step "bad selectors against Flux's own kustomize-controller: the same log line and exit status"
-flux_kc=$EDDY_ROOT/.bin/kustomize-controller
 [ -x "$flux_kc" ] || fail "$flux_kc missing: run hack/flux/build"
 # refusal BINARY FLAG SELECTOR: the exit status, and the msg, logger and error of the line in
 # which BINARY refuses the selector (an unusable $KUBECONFIG for both; Flux's has no
@@ -81,12 +77,7 @@ done
 
 step "CRDs: eddy's, and the source kinds Flux's source-controller watches besides"
 ks_setup shard shard
-for kind in buckets helmrepositories helmcharts externalartifacts; do
-    kubectl apply --server-side -f "$flux_crds/source.toolkit.fluxcd.io_$kind.yaml" >/dev/null
-done
-retry 60 kubectl wait --for=condition=Established --timeout=60s \
-    crd/buckets.source.toolkit.fluxcd.io crd/helmrepositories.source.toolkit.fluxcd.io \
-    crd/helmcharts.source.toolkit.fluxcd.io crd/externalartifacts.source.toolkit.fluxcd.io
+flux_source_crds
 put app/cm.yaml <<'YAML'
 apiVersion: v1
 kind: ConfigMap
@@ -156,13 +147,7 @@ INTERVAL=3s ks k-moved eddy g-eddy
 ks k-flux flux g-eddy
 
 step "Flux's source-controller on shard flux, eddy's agent on shard eddy"
-fport=$(free_port)
-mkdir -p "$scratch/flux-storage"
-RUNTIME_NAMESPACE=$ns bg_start flux-sc "$flux_sc" \
-    --metrics-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
-    --log-level debug --watch-label-selector 'shard in (flux)' \
-    --storage-path "$scratch/flux-storage" --storage-addr "127.0.0.1:$fport" \
-    --storage-adv-addr "127.0.0.1:$fport"
+FLUX_NS=$ns FLUX_SELECTOR='shard in (flux)' flux_sc_start
 agent --watch-label-selector 'shard in (eddy)'
 
 # url_of KIND NAME: the URL of NAME's artifact.
@@ -173,10 +158,12 @@ for o in gitrepository/g-eddy gitrepository/g-flux gitrepository/moved ocireposi
     retry 120 has_artifact "${o%/*}" "${o#*/}"
 done
 for o in gitrepository/g-flux ocirepository/o-flux; do
-    assert_contains "$(url_of "${o%/*}" "${o#*/}")" "127.0.0.1:$fport/" "$o's artifact is Flux's"
+    assert_contains "$(url_of "${o%/*}" "${o#*/}")" "127.0.0.1:$flux_sc_port/" \
+        "$o's artifact is Flux's"
 done
 for o in gitrepository/g-eddy gitrepository/moved ocirepository/o-eddy ocirepository/o-moved; do
-    assert_not_contains "$(url_of "${o%/*}" "${o#*/}")" "127.0.0.1:$fport/" "$o's artifact is eddy's"
+    assert_not_contains "$(url_of "${o%/*}" "${o#*/}")" "127.0.0.1:$flux_sc_port/" \
+        "$o's artifact is eddy's"
 done
 applied k-moved "$(rev)"
 kubectl -n "$ns" get configmap shard-app >/dev/null || fail "k-moved applied ./app"
@@ -197,7 +184,7 @@ assert_eq "$(ready_of inc-flux)" "$(ready_of inc-eddy)" "the Ready condition of 
 step "Flux stopped: what changes on the flux shard from now on is eddy's doing"
 # (inc-flux waits on g-eddy, which Flux's cache does not hold: let Flux finish its writes)
 sleep 3
-bg_stop flux-sc
+flux_sc_stop
 # The resourceVersion each flux-shard object has after the test's own last write to it (the
 # writes below return it), which eddy must leave as it is.
 declare -A rv_left

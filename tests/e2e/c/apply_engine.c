@@ -14,6 +14,7 @@
 
 #include "apply/apply.h"
 #include "controllers/controllers.h"
+#include "e2e.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -673,14 +674,8 @@ static void test_cluster_scoped_namespace(void **state)
 static int setup(void **state)
 {
     (void)state;
-    ed_kube_load_opts lo = {.kubeconfig = getenv("KUBECONFIG")};
-    ed_kube_config *cfg = NULL;
-    ed_err err = ED_ERR_INIT;
-    if (!lo.kubeconfig || ed_kube_config_load(&lo, &cfg, &err) || ed_kube_new(cfg, &kube, &err)) {
-        fprintf(stderr, "setup: %s\n", err.msg);
+    if (!(kube = e2e_kube()))
         return -1;
-    }
-    ed_kube_config_free(cfg);
     snprintf(ns, sizeof(ns), "apply-%d", (int)getpid());
     snprintf(group, sizeof(group), "apply%d.example.com", (int)getpid());
     return 0;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "kube/kube.h"
+#include "e2e.h"
 
 #include <curl/curl.h>
 
@@ -78,16 +79,7 @@ static int setup(void **state)
     if (!kc)
         return -1;
     admin = client_from(kc, NULL);
-    snprintf(ns, sizeof(ns), "kube-client-%d", (int)getpid());
-    ed_doc *d = manifest("apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n");
-    ed_err err = ED_ERR_INIT;
-    int rc = ed_kube_create(admin, ed_doc_root(d), NULL, NULL, &err);
-    ed_doc_free(d);
-    if (rc) {
-        fprintf(stderr, "creating namespace: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
+    return e2e_namespace(admin, "kube-client", ns, sizeof(ns));
 }
 
 static int teardown(void **state)

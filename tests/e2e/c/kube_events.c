@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "kube/kube.h"
+#include "e2e.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -38,41 +39,20 @@ static ed_doc *yaml(const char *text)
     return d;
 }
 
-static ed_kube *new_admin(void)
-{
-    const char *kc = getenv("KUBECONFIG");
-    ed_kube_load_opts opts = {.kubeconfig = kc};
-    ed_kube_config *cfg = NULL;
-    ed_err err = ED_ERR_INIT;
-    if (!kc || ed_kube_config_load(&opts, &cfg, &err) != 0)
-        fail_msg("loading $KUBECONFIG: %s", err.msg);
-    ed_kube *k = NULL;
-    if (ed_kube_new(cfg, &k, &err) != 0)
-        fail_msg("client: %s", err.msg);
-    ed_kube_config_free(cfg);
-    return k;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    admin = new_admin();
-    snprintf(ns, sizeof(ns), "kube-events-%d", (int)getpid());
+    if (!(admin = e2e_kube()) || e2e_namespace(admin, "kube-events", ns, sizeof(ns)) != 0)
+        return -1;
     char text[256];
-    snprintf(text, sizeof(text), "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n", ns);
+    snprintf(text, sizeof(text),
+             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: target, namespace: %s}\n"
+             "data: {a: \"1\"}\n",
+             ns);
     ed_doc *d = yaml(text);
     ed_err err = ED_ERR_INIT;
-    int rc = ed_kube_create(admin, ed_doc_root(d), NULL, NULL, &err);
+    int rc = ed_kube_create(admin, ed_doc_root(d), NULL, &target, &err);
     ed_doc_free(d);
-    if (rc == 0) {
-        snprintf(text, sizeof(text),
-                 "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: target, namespace: %s}\n"
-                 "data: {a: \"1\"}\n",
-                 ns);
-        d = yaml(text);
-        rc = ed_kube_create(admin, ed_doc_root(d), NULL, &target, &err);
-        ed_doc_free(d);
-    }
     if (rc) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "runtime/runtime.h"
+#include "e2e.h"
 
 #include <curl/curl.h>
 
@@ -169,17 +170,12 @@ static int setup(void **state)
         fprintf(stderr, "run with tests/e2e/faults_test.sh\n");
         return -1;
     }
-    ed_err err = ED_ERR_INIT;
-    ed_kube_load_opts lo = {.kubeconfig = getenv("KUBECONFIG")};
-    ed_kube_config *acfg = NULL;
-    if (ed_kube_config_load(&lo, &acfg, &err) != 0 || ed_kube_new(acfg, &admin, &err) != 0) {
-        fprintf(stderr, "admin client: %s\n", err.msg);
+    if (!(admin = e2e_kube()))
         return -1;
-    }
-    ed_kube_config_free(acfg);
 
     /* The proxy's client: the cluster CA and nothing else (the proxy authenticates upstream),
      * no client-side rate limit, and a short timeout so a hung request fails the test fast. */
+    ed_err err = ED_ERR_INIT;
     ed_kube_config cfg = {0};
     cfg.server = (char *)url;
     cfg.ca_pem = read_file(ca);
@@ -189,20 +185,7 @@ static int setup(void **state)
         return -1;
     }
     free(cfg.ca_pem);
-
-    snprintf(ns, sizeof(ns), "kube-faults-%d", (int)getpid());
-    char text[256];
-    snprintf(text, sizeof(text),
-             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
-    ed_doc *d = NULL;
-    ed_doc_parse_json(text, strlen(text), &d, &err);
-    int rc = ed_kube_create(admin, ed_doc_root(d), NULL, NULL, &err);
-    ed_doc_free(d);
-    if (rc) {
-        fprintf(stderr, "creating namespace: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
+    return e2e_namespace(admin, "kube-faults", ns, sizeof(ns));
 }
 
 static int teardown(void **state)

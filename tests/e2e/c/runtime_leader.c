@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "runtime/runtime.h"
+#include "e2e.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -22,13 +23,9 @@ static char lease_name[64];
 
 static ed_kube *new_client(void)
 {
-    ed_kube_load_opts lo = {.kubeconfig = getenv("KUBECONFIG")};
-    ed_kube_config *cfg = NULL;
-    ed_kube *k = NULL;
-    ed_err err = ED_ERR_INIT;
-    if (!lo.kubeconfig || ed_kube_config_load(&lo, &cfg, &err) || ed_kube_new(cfg, &k, &err))
-        fail_msg("client: %s", err.msg);
-    ed_kube_config_free(cfg);
+    ed_kube *k = e2e_kube();
+    if (!k)
+        fail_msg("no client of $KUBECONFIG");
     return k;
 }
 

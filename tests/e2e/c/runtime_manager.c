@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "runtime/runtime.h"
+#include "e2e.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -227,21 +228,8 @@ static void test_stop_hook(void **state)
 static int setup(void **state)
 {
     (void)state;
-    ed_kube_load_opts lo = {.kubeconfig = getenv("KUBECONFIG")};
-    ed_kube_config *cfg = NULL;
-    ed_err err = ED_ERR_INIT;
-    if (!lo.kubeconfig || ed_kube_config_load(&lo, &cfg, &err) || ed_kube_new(cfg, &kube, &err))
-        return -1;
-    ed_kube_config_free(cfg);
-    snprintf(ns, sizeof(ns), "manager-%d", (int)getpid());
-    char text[128];
-    snprintf(text, sizeof(text),
-             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
-    ed_doc *d = NULL;
-    ed_doc_parse_json(text, strlen(text), &d, &err);
-    int rc = ed_kube_create(kube, ed_doc_root(d), NULL, NULL, &err);
-    ed_doc_free(d);
-    return rc;
+    kube = e2e_kube();
+    return kube ? e2e_namespace(kube, "manager", ns, sizeof(ns)) : -1;
 }
 
 static int teardown(void **state)

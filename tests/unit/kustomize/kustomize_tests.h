@@ -4,6 +4,9 @@
 #ifndef ED_KUSTOMIZE_TESTS_H
 #define ED_KUSTOMIZE_TESTS_H
 
+/* test_kustomize.c: put_file writes TEXT to BASE/REL, creating the directories on the way. */
+void put_file(const char *base, const char *rel, const char *text);
+
 /* test_generate.c */
 void test_hash_vectors(void **state);
 void test_hash_encoding(void **state);

@@ -31,19 +31,7 @@ static void make_root(void)
 /* Write text to root/rel, creating directories. */
 static void put(const char *rel, const char *text)
 {
-    char *path = ed_xasprintf("%s/%s", root, rel);
-    for (char *p = path + strlen(root) + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(path, 0755);
-            *p = '/';
-        }
-    }
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    free(path);
+    put_file(root, rel, text);
 }
 
 static void rm(const char *rel)

@@ -62,11 +62,10 @@ static int remove_tree(void **state)
     return 0;
 }
 
-/* Write text to tree/rel, creating directories. */
-static void put(const char *rel, const char *text)
+void put_file(const char *base, const char *rel, const char *text)
 {
-    char *path = ed_xasprintf("%s/%s", tree, rel);
-    for (char *p = path + strlen(tree) + 1; *p; p++) {
+    char *path = ed_xasprintf("%s/%s", base, rel);
+    for (char *p = path + strlen(base) + 1; *p; p++) {
         if (*p == '/') {
             *p = '\0';
             mkdir(path, 0755);
@@ -78,6 +77,12 @@ static void put(const char *rel, const char *text)
     fputs(text, f);
     fclose(f);
     free(path);
+}
+
+/* Write text to tree/rel, creating directories. */
+static void put(const char *rel, const char *text)
+{
+    put_file(tree, rel, text);
 }
 
 /* Build tree/rel (root: the tree) as YAML; returns the code, output in *yaml. */

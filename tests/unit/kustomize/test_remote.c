@@ -87,23 +87,6 @@ void test_remote_parse(void **state)
 
 static char tree[64];
 
-static void put(const char *base, const char *rel, const char *text)
-{
-    char *path = ed_xasprintf("%s/%s", base, rel);
-    for (char *p = path + strlen(base) + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(path, 0755);
-            *p = '/';
-        }
-    }
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    free(path);
-}
-
 #define CM(name) "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " name "\ndata:\n  a: b\n"
 
 /* What the stand-in fetchers saw and serve. */
@@ -122,21 +105,22 @@ static int fake_tree(void *user, const ed_ks_remote *r, const char *dest, ed_err
     snprintf(f->dest, sizeof(f->dest), "%s", dest);
     if (strstr(r->repo, "missing"))
         return ed_err_set(err, ED_ENOTFOUND, "unable to clone '%s': repository not found", r->repo);
-    put(dest, "app/kustomization.yaml", "resources:\n- cm.yaml\n- ../shared\n");
-    put(dest, "app/cm.yaml", CM("remote"));
-    put(dest, "shared/kustomization.yaml", "resources:\n- cm.yaml\n");
-    put(dest, "shared/cm.yaml", CM("shared"));
-    put(dest, "loop/kustomization.yaml", "resources:\n- https://host.example/org/loop.git//loop\n");
-    put(dest, "file.yaml", CM("plain"));
-    put(dest, "comp/kustomization.yaml",
-        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonLabels:\n  "
-        "from: component\n");
-    put(dest, "plugins/kustomization.yaml",
-        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
-        "transformers:\n- labels.yaml\n");
-    put(dest, "plugins/labels.yaml",
-        "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: l\nlabels:\n"
-        "  from: plugin\nfieldSpecs:\n- path: metadata/labels\n  create: true\n");
+    put_file(dest, "app/kustomization.yaml", "resources:\n- cm.yaml\n- ../shared\n");
+    put_file(dest, "app/cm.yaml", CM("remote"));
+    put_file(dest, "shared/kustomization.yaml", "resources:\n- cm.yaml\n");
+    put_file(dest, "shared/cm.yaml", CM("shared"));
+    put_file(dest, "loop/kustomization.yaml",
+             "resources:\n- https://host.example/org/loop.git//loop\n");
+    put_file(dest, "file.yaml", CM("plain"));
+    put_file(dest, "comp/kustomization.yaml",
+             "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonLabels:\n  "
+             "from: component\n");
+    put_file(dest, "plugins/kustomization.yaml",
+             "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+             "transformers:\n- labels.yaml\n");
+    put_file(dest, "plugins/labels.yaml",
+             "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: l\nlabels:\n"
+             "  from: plugin\nfieldSpecs:\n- path: metadata/labels\n  create: true\n");
     char *link = ed_xasprintf("%s/escape", dest);
     assert_int_equal(symlink(tree, link), 0);
     free(link);
@@ -159,7 +143,7 @@ static int fake_file(void *user, const char *url, size_t max, char **data, size_
 static int build(const char *kustomization, struct fake *f, bool fetchers, ed_buf *out,
                  ed_ks_inputs *rec, ed_err *err)
 {
-    put(tree, "kustomization.yaml", kustomization);
+    put_file(tree, "kustomization.yaml", kustomization);
     ed_ks_options o = ED_KS_OPTIONS_INIT;
     o.remote_tmp = tree; /* the fetched trees are made (and removed) inside the test's tree */
     o.inputs = rec;
@@ -209,7 +193,7 @@ void test_remote_build(void **state)
                                      "      repo: https://github.com/org/repo\n"
                                      "      ref: v1\n"));
     assert_non_null(strstr(out.data, "      - configuredIn: kustomization.yaml\n"));
-    put(tree, "cm.yaml", CM("local"));
+    put_file(tree, "cm.yaml", CM("local"));
     rc = build("resources:\n- cm.yaml\ncomponents:\n- github.com/org/repo/comp?ref=v1\n"
                "buildMetadata: [transformerAnnotations]\n",
                &f, true, &out, NULL, &err);
@@ -249,7 +233,7 @@ void test_remote_build(void **state)
     assert_non_null(strstr(err.msg, "status code 404 (Not Found)"));
 
     /* a component from a repository */
-    put(tree, "cm.yaml", CM("local"));
+    put_file(tree, "cm.yaml", CM("local"));
     rc = build("resources:\n- cm.yaml\ncomponents:\n- github.com/org/repo/comp\n", &f, true, &out,
                NULL, &err);
     if (rc)

@@ -449,6 +449,8 @@ static const char JSON_ENC[] =
     "\"version\": \"3.9.0\"\n"
     "}\n"
     "}";
+/* As sops's JSON store writes it (tab-indented), the text Flux's Secret holds. */
+static const char JSON_PLAIN[] = "{\n\t\"user\": \"svc\",\n\t\"port\": 5432,\n\t\"tls\": true\n}\n";
 
 /* An INI file (tests/tools/sopsfixture/sections.ini, encrypted as ini) with keys before any
  * section, comments above a header, after it and above a key, an inline comment, an empty
@@ -541,6 +543,34 @@ static const char INI_PLAIN[] = "top = level\n"
                                 "[cache]\n"
                                 "; seconds\n"
                                 "ttl = 30\n";
+
+/* The metadata sops writes into each document of layout.yaml (the same in both). */
+#define LAYOUT_SOPS_META                                                                           \
+    "sops:\n"                                                                                      \
+    "    kms: []\n"                                                                                \
+    "    gcp_kms: []\n"                                                                            \
+    "    azure_kv: []\n"                                                                           \
+    "    hc_vault: []\n"                                                                           \
+    "    age:\n"                                                                                   \
+    "        - recipient: age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\n"        \
+    "          enc: |\n"                                                                           \
+    "            -----BEGIN AGE ENCRYPTED FILE-----\n"                                             \
+    "            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSB6MlR4VnNQelRQZDhYSkZk\n"               \
+    "            bVl1VThKT1ZaOTNDMVhaL0lmbGZZdEVQV0Z3ClRDYzVIQlpIaHdYaVZZQm9GKy9y\n"               \
+    "            MlNyQkljNElmeTVMRFhpdDZlcTU2MlkKLS0tIE84MkF6TnlETXM3UDBiQXpoVDlS\n"               \
+    "            L1lydTNqNGdnY0dwRi9JbDUvTWNzRjAKWyDzOZzvvqjRKdi7yncwiUvG82ufRyJ1\n"               \
+    "            g6p4Pjra+P6E8ea+0dNVOG3JimvzC5bOMmgaCnq/9N1DjKtTyAddRw==\n"                       \
+    "            -----END AGE ENCRYPTED FILE-----\n"                                               \
+    "    lastmodified: \"2026-11-30T12:34:42Z\"\n"                                                 \
+    "    mac: "                                                                                    \
+    "ENC[AES256_GCM,data:k1nwpS9zXPOMgXtx1u0w7E/"                                                  \
+    "+Si5jD7U097acOgIwva9aFPekmEQNa0WkKPmR6HGYRuW+"                                                \
+    "YcgTSlAksf0cD7ardpMDg5rR9LR2Idxeeov4c8kf0WrHAQHYPSf+FV52YHDygkv/"                             \
+    "njp71WbWO4sebKLBWRYm7zBk0Xf3+Hq7cElRYVs=,iv:5HbFPt71Gfu9h/"                                   \
+    "SCF76tciVlkyItuXVtpnBnCM9jato=,tag:pgxSBuo4UYZUkr1fAh+oiw==,type:str]\n"                      \
+    "    pgp: []\n"                                                                                \
+    "    unencrypted_suffix: _unencrypted\n"                                                       \
+    "    version: 3.9.0\n"
 
 /* A two-document YAML file (tests/tools/sopsfixture/layout.yaml, encrypted as yaml, a key
  * left unencrypted): nested mappings out of order (one under a key shorter than the indent),
@@ -679,33 +709,7 @@ static const char YAML_ENC[] =
     "J+RmLc+3Pv46SDAffg==,type:float]\n"
     "    ' lead': "
     "ENC[AES256_GCM,data:LA==,iv:ifmSnrg01O8X0q+/s1hgFgvKiSL+ywHfR9w/"
-    "00+uL9Q=,tag:QAi+Wr8b40yErA1T3nYNnQ==,type:str]\n"
-    "sops:\n"
-    "    kms: []\n"
-    "    gcp_kms: []\n"
-    "    azure_kv: []\n"
-    "    hc_vault: []\n"
-    "    age:\n"
-    "        - recipient: age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\n"
-    "          enc: |\n"
-    "            -----BEGIN AGE ENCRYPTED FILE-----\n"
-    "            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSB6MlR4VnNQelRQZDhYSkZk\n"
-    "            bVl1VThKT1ZaOTNDMVhaL0lmbGZZdEVQV0Z3ClRDYzVIQlpIaHdYaVZZQm9GKy9y\n"
-    "            MlNyQkljNElmeTVMRFhpdDZlcTU2MlkKLS0tIE84MkF6TnlETXM3UDBiQXpoVDlS\n"
-    "            L1lydTNqNGdnY0dwRi9JbDUvTWNzRjAKWyDzOZzvvqjRKdi7yncwiUvG82ufRyJ1\n"
-    "            g6p4Pjra+P6E8ea+0dNVOG3JimvzC5bOMmgaCnq/9N1DjKtTyAddRw==\n"
-    "            -----END AGE ENCRYPTED FILE-----\n"
-    "    lastmodified: \"2026-11-30T12:34:42Z\"\n"
-    "    mac: "
-    "ENC[AES256_GCM,data:k1nwpS9zXPOMgXtx1u0w7E/"
-    "+Si5jD7U097acOgIwva9aFPekmEQNa0WkKPmR6HGYRuW+"
-    "YcgTSlAksf0cD7ardpMDg5rR9LR2Idxeeov4c8kf0WrHAQHYPSf+FV52YHDygkv/"
-    "njp71WbWO4sebKLBWRYm7zBk0Xf3+Hq7cElRYVs=,iv:5HbFPt71Gfu9h/"
-    "SCF76tciVlkyItuXVtpnBnCM9jato=,tag:pgxSBuo4UYZUkr1fAh+oiw==,type:str]\n"
-    "    pgp: []\n"
-    "    unencrypted_suffix: _unencrypted\n"
-    "    version: 3.9.0\n"
-    "---\n"
+    "00+uL9Q=,tag:QAi+Wr8b40yErA1T3nYNnQ==,type:str]\n" LAYOUT_SOPS_META "---\n"
     "second: "
     "ENC[AES256_GCM,data:jqrZ,iv:D9zMdDj14Mv1w86G/"
     "bfyDZoyvIijf5YZBhcm1c8yEug=,tag:feCHtn0QyjWQxKQqDl/GYw==,type:str]\n"
@@ -716,32 +720,7 @@ static const char YAML_ENC[] =
     "    - "
     "ENC[AES256_GCM,data:JeCN,iv:rq6JGOaNG33oAQWitxTJvA5JPe3AamhHpqqkbENsBTE=,tag:"
     "bG0IghyfIwbdLFCGrbBDmQ==,type:str]\n"
-    "note_unencrypted: 1.5\n"
-    "sops:\n"
-    "    kms: []\n"
-    "    gcp_kms: []\n"
-    "    azure_kv: []\n"
-    "    hc_vault: []\n"
-    "    age:\n"
-    "        - recipient: age1q03gnssdrvdjlg3w9dvqf58uwyz6js29fz4amm0sfvtemqav6f8sh3046n\n"
-    "          enc: |\n"
-    "            -----BEGIN AGE ENCRYPTED FILE-----\n"
-    "            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSB6MlR4VnNQelRQZDhYSkZk\n"
-    "            bVl1VThKT1ZaOTNDMVhaL0lmbGZZdEVQV0Z3ClRDYzVIQlpIaHdYaVZZQm9GKy9y\n"
-    "            MlNyQkljNElmeTVMRFhpdDZlcTU2MlkKLS0tIE84MkF6TnlETXM3UDBiQXpoVDlS\n"
-    "            L1lydTNqNGdnY0dwRi9JbDUvTWNzRjAKWyDzOZzvvqjRKdi7yncwiUvG82ufRyJ1\n"
-    "            g6p4Pjra+P6E8ea+0dNVOG3JimvzC5bOMmgaCnq/9N1DjKtTyAddRw==\n"
-    "            -----END AGE ENCRYPTED FILE-----\n"
-    "    lastmodified: \"2026-11-30T12:34:42Z\"\n"
-    "    mac: "
-    "ENC[AES256_GCM,data:k1nwpS9zXPOMgXtx1u0w7E/"
-    "+Si5jD7U097acOgIwva9aFPekmEQNa0WkKPmR6HGYRuW+"
-    "YcgTSlAksf0cD7ardpMDg5rR9LR2Idxeeov4c8kf0WrHAQHYPSf+FV52YHDygkv/"
-    "njp71WbWO4sebKLBWRYm7zBk0Xf3+Hq7cElRYVs=,iv:5HbFPt71Gfu9h/"
-    "SCF76tciVlkyItuXVtpnBnCM9jato=,tag:pgxSBuo4UYZUkr1fAh+oiw==,type:str]\n"
-    "    pgp: []\n"
-    "    unencrypted_suffix: _unencrypted\n"
-    "    version: 3.9.0\n";
+    "note_unencrypted: 1.5\n" LAYOUT_SOPS_META;
 static const char YAML_PLAIN[] = "zeta: last-but-first\n"
                                  "ab:\n"
                                  "    c: d\n"
@@ -897,6 +876,19 @@ static char *decrypt_file(const char *path, bool env, const char *text, ed_err *
     return out;
 }
 
+/* expect_bytes: the `files` entry PATH holding ENC decrypts to PLAIN, byte for byte (the text
+ * Flux's Secret holds). */
+static void expect_bytes(const char *path, const char *enc, const char *plain)
+{
+    ed_err err = ED_ERR_INIT;
+    int rc;
+    char *out = decrypt_file(path, false, enc, &err, &rc);
+    if (rc != 0)
+        fail_msg("%s: %s", path, err.msg);
+    assert_string_equal(out, plain);
+    free(out);
+}
+
 void test_sops_files(void **state)
 {
     (void)state;
@@ -908,20 +900,10 @@ void test_sops_files(void **state)
     assert_non_null(strstr(out, "DB_USER=admin\nDB_PASSWORD=p4ss=word!\nMULTI=line1\\nline2\n"));
     assert_null(strstr(out, "sops_"));
     free(out);
-    out = decrypt_file("token.bin", false, BIN_ENC, &err, &rc);
-    assert_int_equal(rc, 0);
-    assert_string_equal(out, "raw-token-bytes\n");
-    free(out);
-    /* as sops's JSON store writes it (tab-indented), the text Flux's Secret holds */
-    out = decrypt_file("creds.json", false, JSON_ENC, &err, &rc);
-    assert_int_equal(rc, 0);
-    assert_string_equal(out, "{\n\t\"user\": \"svc\",\n\t\"port\": 5432,\n\t\"tls\": true\n}\n");
-    free(out);
+    expect_bytes("token.bin", BIN_ENC, "raw-token-bytes\n");
+    expect_bytes("creds.json", JSON_ENC, JSON_PLAIN);
     /* a registry Secret's key (…/.dockerconfigjson) is JSON whatever precedes it, as Flux */
-    out = decrypt_file("pull.dockerconfigjson", false, JSON_ENC, &err, &rc);
-    assert_int_equal(rc, 0);
-    assert_string_equal(out, "{\n\t\"user\": \"svc\",\n\t\"port\": 5432,\n\t\"tls\": true\n}\n");
-    free(out);
+    expect_bytes("pull.dockerconfigjson", JSON_ENC, JSON_PLAIN);
     /* envs files without a known extension are dotenv; the same text as `files` is binary */
     out = decrypt_file("app", true, ENV_ENC, &err, &rc);
     assert_int_equal(rc, 0);
@@ -934,19 +916,10 @@ void test_sops_files(void **state)
     assert_int_equal(rc, 0);
     assert_null(out);
     /* YAML: in document order, four-space indent, as sops's YAML store writes it */
-    out = decrypt_file("conf/layout.yaml", false, YAML_ENC, &err, &rc);
-    assert_int_equal(rc, 0);
-    assert_string_equal(out, YAML_PLAIN);
-    free(out);
-    out = decrypt_file("scalars.yml", false, SCALARS_ENC, &err, &rc);
-    assert_int_equal(rc, 0);
-    assert_string_equal(out, SCALARS_PLAIN);
-    free(out);
+    expect_bytes("conf/layout.yaml", YAML_ENC, YAML_PLAIN);
+    expect_bytes("scalars.yml", SCALARS_ENC, SCALARS_PLAIN);
     /* INI: decrypted and written as sops's INI store writes it */
-    out = decrypt_file("conf/sections.ini", false, INI_ENC, &err, &rc);
-    assert_int_equal(rc, 0);
-    assert_string_equal(out, INI_PLAIN);
-    free(out);
+    expect_bytes("conf/sections.ini", INI_ENC, INI_PLAIN);
     out = decrypt_file("x.ini", false, "[sops]\nmac = x\n[db\n", &err, &rc);
     assert_int_equal(rc, ED_EINVALID);
     assert_string_equal(err.msg, "file 'x.ini': cannot read the INI file: unclosed section: [db");

@@ -4,6 +4,12 @@
 #ifndef ED_SOURCE_TESTS_H
 #define ED_SOURCE_TESTS_H
 
+/* test_source.c: helpers the other files use. sh runs a shell command (tests only: src/ never
+ * shells out) and fails the test when it fails; git_hermetic sets the environment that keeps
+ * git away from the user's and the system's configuration, with a fixed author and committer. */
+void sh(const char *fmt, ...) ED_PRINTF(1, 2);
+void git_hermetic(void);
+
 /* test_store.c: the artifact store and its HTTP server. */
 void test_store_put_gc(void **state);
 void test_store_url(void **state);

@@ -16,36 +16,13 @@
 #include "source_tests.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
 static char root[256];
-
-/* Run a shell command (tests only); fail the test when it fails. */
-static void sh(const char *fmt, ...) ED_PRINTF(1, 2);
-static void sh(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char cmd[4096];
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ), 0);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("command failed: %s", cmd);
-}
 
 /* The trimmed first line of a file. */
 static void first_line(const char *path, char *out, size_t n)
@@ -94,12 +71,7 @@ static int setup(void **state)
     (void)state;
     snprintf(root, sizeof(root), "/tmp/eddy-checkout-test.XXXXXX");
     assert_non_null(mkdtemp(root));
-    setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-    setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
-    setenv("GIT_AUTHOR_NAME", "t", 1);
-    setenv("GIT_AUTHOR_EMAIL", "t@t.invalid", 1);
-    setenv("GIT_COMMITTER_NAME", "t", 1);
-    setenv("GIT_COMMITTER_EMAIL", "t@t.invalid", 1);
+    git_hermetic();
     char gnupg[300];
     snprintf(gnupg, sizeof(gnupg), "%s/gnupg", root);
     setenv("GNUPGHOME", gnupg, 1);

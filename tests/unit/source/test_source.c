@@ -54,9 +54,7 @@ static int run_sh(const char *cmd, int out_fd)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Run a shell command, failing the test when it fails. */
-static void sh(const char *fmt, ...) ED_PRINTF(1, 2);
-static void sh(const char *fmt, ...)
+void sh(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -87,6 +85,16 @@ static void sh_out(char *out, size_t n, const char *cmd)
         out[--len] = '\0';
 }
 
+void git_hermetic(void)
+{
+    setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+    setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+    setenv("GIT_AUTHOR_NAME", "t", 1);
+    setenv("GIT_AUTHOR_EMAIL", "t@t.invalid", 1);
+    setenv("GIT_COMMITTER_NAME", "t", 1);
+    setenv("GIT_COMMITTER_EMAIL", "t@t.invalid", 1);
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -113,12 +121,7 @@ static int setup_tmp(void **state)
     (void)state;
     snprintf(tmp_root, sizeof(tmp_root), "/tmp/eddy-source-test.XXXXXX");
     assert_non_null(mkdtemp(tmp_root));
-    setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-    setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
-    setenv("GIT_AUTHOR_NAME", "t", 1);
-    setenv("GIT_AUTHOR_EMAIL", "t@t.invalid", 1);
-    setenv("GIT_COMMITTER_NAME", "t", 1);
-    setenv("GIT_COMMITTER_EMAIL", "t@t.invalid", 1);
+    git_hermetic();
     return 0;
 }
 
