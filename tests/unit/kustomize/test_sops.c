@@ -1231,26 +1231,21 @@ static const char COMMENTED_ENC[] =
 void test_sops_comments(void **state)
 {
     (void)state;
+    expect_bytes("commented.yaml", COMMENTED_ENC,
+                 "# the database\n"
+                 "db:\n"
+                 "    # who\n"
+                 "    user: svc\n"
+                 "    password: s3cr3t\n"
+                 "hosts:\n"
+                 "    # the first\n"
+                 "    - a.example\n"
+                 "    # the second\n"
+                 "    - b.example\n"
+                 "    # the end\n");
+    /* as a manifest: the sequence holds its two items */
     ed_sops_keys *k = keys_of(KEY1);
     ed_err err = ED_ERR_INIT;
-    char *out = NULL;
-    size_t len = 0;
-    assert_int_equal(ed_sops_decrypt_file("commented.yaml", false, COMMENTED_ENC,
-                                          strlen(COMMENTED_ENC), k, &out, &len, &err),
-                     0);
-    assert_string_equal(out, "# the database\n"
-                             "db:\n"
-                             "    # who\n"
-                             "    user: svc\n"
-                             "    password: s3cr3t\n"
-                             "hosts:\n"
-                             "    # the first\n"
-                             "    - a.example\n"
-                             "    # the second\n"
-                             "    - b.example\n"
-                             "    # the end\n");
-    free(out);
-    /* as a manifest: the sequence holds its two items */
     ed_doc **docs = NULL;
     size_t n = 0;
     assert_int_equal(ed_doc_parse_yaml(COMMENTED_ENC, strlen(COMMENTED_ENC), "x", &docs, &n, &err),
@@ -1303,16 +1298,7 @@ static const char UNICODE_INI_PLAIN[] = "[\xc2\xa0"
 void test_sops_ini_unicode_space(void **state)
 {
     (void)state;
-    ed_sops_keys *k = keys_of(KEY1);
-    ed_err err = ED_ERR_INIT;
-    char *out = NULL;
-    size_t len = 0;
-    assert_int_equal(ed_sops_decrypt_file("u.ini", false, UNICODE_INI_ENC, strlen(UNICODE_INI_ENC),
-                                          k, &out, &len, &err),
-                     0);
-    assert_string_equal(out, UNICODE_INI_PLAIN);
-    free(out);
-    ed_sops_keys_free(k);
+    expect_bytes("u.ini", UNICODE_INI_ENC, UNICODE_INI_PLAIN);
 }
 
 /* Two documents with comments at their tops and ends, a '#' line inside a literal block (no
@@ -1403,14 +1389,5 @@ static const char COMMENTS2_PLAIN[] = "# first doc\n"
 void test_sops_comments_documents(void **state)
 {
     (void)state;
-    ed_sops_keys *k = keys_of(KEY1);
-    ed_err err = ED_ERR_INIT;
-    char *out = NULL;
-    size_t len = 0;
-    assert_int_equal(ed_sops_decrypt_file("c.yaml", false, COMMENTS2_ENC, strlen(COMMENTS2_ENC), k,
-                                          &out, &len, &err),
-                     0);
-    assert_string_equal(out, COMMENTS2_PLAIN);
-    free(out);
-    ed_sops_keys_free(k);
+    expect_bytes("c.yaml", COMMENTS2_ENC, COMMENTS2_PLAIN);
 }
