@@ -12,7 +12,9 @@
  *      applied, an SSH key's public half shown first;
  *   4. the sync manifests (gotk-sync.yaml: the GitRepository and Kustomization named after the
  *      namespace; kustomization.yaml listing both, kept when the branch has one) are committed
- *      as "Add Flux sync manifests", pushed and applied;
+ *      as "Add Flux sync manifests" and pushed, and that kustomization.yaml is applied, built by
+ *      eddy's kustomize engine (the components again, with a user's patches: flux applies the
+ *      directory, and installs it too when the branch has it);
  *   5. the GitRepository and the Kustomization are awaited at the pushed commit, then the
  *      components' health.
  * A commit is made only when a file changed, so a second run, or a second cluster
@@ -29,6 +31,7 @@
  */
 #include "cli_int.h"
 
+#include "../kustomize/kustomize.h"
 #include "../source/source.h"
 
 #include <ctype.h>
@@ -309,26 +312,6 @@ static int commit_files(const struct boot_opts *o, const struct creds *c, ed_sou
 
 /* ---- the cluster ---- */
 
-/* Apply every object of a YAML stream, in order, printing nothing. */
-static int apply_stream(ed_kube *kube, const ed_buf *yaml, const char *what)
-{
-    ed_doc **docs = NULL;
-    size_t n = 0;
-    ed_err err = ED_ERR_INIT;
-    if (ed_doc_parse_yaml(yaml->data, yaml->len, what, &docs, &n, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
-        return 1;
-    }
-    int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!rc && ed_doc_root(docs[i]))
-            rc = ed_cli_apply(kube, ed_doc_root(docs[i]), false);
-        ed_doc_free(docs[i]);
-    }
-    free(docs);
-    return rc;
-}
-
 /* True when the CRD named name is Established. */
 static bool crd_established(ed_kube *kube, const char *name)
 {
@@ -344,20 +327,13 @@ static bool crd_established(ed_kube *kube, const char *name)
     return ok;
 }
 
-/* Wait until every CRD of the stream is Established (the agent started next discovers the
- * kinds it serves once, at its start), then forget what this process discovered before. */
-static int wait_crds(ed_kube *kube, const ed_buf *yaml, int64_t timeout_ms)
+/* Wait until every CRD of docs is Established (the agent started next discovers the kinds it
+ * serves once, at its start), then forget what this process discovered before. */
+static int wait_crds(ed_kube *kube, ed_doc *const *docs, size_t n, int64_t timeout_ms)
 {
-    ed_doc **docs = NULL;
-    size_t n = 0;
-    ed_err err = ED_ERR_INIT;
-    if (ed_doc_parse_yaml(yaml->data, yaml->len, "gotk-components.yaml", &docs, &n, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
-        return 1;
-    }
     int64_t deadline = ed_time_mono_ms() + timeout_ms;
     int rc = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !rc; i++) {
         const ed_node *obj = ed_doc_root(docs[i]);
         const char *kind = ed_node_path_str(obj, "/kind");
         const char *name = ed_node_path_str(obj, "/metadata/name");
@@ -370,12 +346,91 @@ static int wait_crds(ed_kube *kube, const ed_buf *yaml, int64_t timeout_ms)
             }
             usleep(100 * 1000);
         }
-        ed_doc_free(docs[i]);
     }
-    free(docs);
     /* The kinds the new CRDs serve are found from now on: must_install asked for a
      * Kustomization before they were there, and discovery kept the answer. */
     ed_kube_discovery_reset(kube);
+    return rc;
+}
+
+/* True for what flux applies first, and waits for, before the rest: CRDs and Namespaces. */
+static bool cluster_definition(const ed_doc *d)
+{
+    const char *kind = ed_node_path_str(ed_doc_root(d), "/kind");
+    return kind &&
+           (strcmp(kind, "CustomResourceDefinition") == 0 || strcmp(kind, "Namespace") == 0);
+}
+
+/*
+ * Apply docs as flux's bootstrap applies a set, printing nothing: the CRDs and Namespaces
+ * first, then, once the CRDs are Established, the rest in their order (with shape's pull
+ * Secret, if any, just before the Deployment). Returns 0, or 1 after the error.
+ */
+static int apply_staged(ed_kube *kube, const struct boot_opts *o, const ed_cli_install_shape *shape,
+                        ed_doc **docs, size_t n)
+{
+    ed_doc **first = ed_xcalloc(n + 1, sizeof(ed_doc *));
+    ed_doc **rest = ed_xcalloc(n + 1, sizeof(ed_doc *));
+    size_t nfirst = 0, nrest = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ed_doc_root(docs[i]))
+            continue;
+        if (cluster_definition(docs[i]))
+            first[nfirst++] = docs[i];
+        else
+            rest[nrest++] = docs[i];
+    }
+    const ed_cli_install_shape none = {.registry_creds = NULL};
+    int rc = ed_cli_install_apply_docs(kube, o->g.ns, &none, first, nfirst, false);
+    if (!rc && nfirst)
+        rc = wait_crds(kube, first, nfirst, o->g.timeout_ms);
+    if (!rc)
+        rc = ed_cli_install_apply_docs(kube, o->g.ns, shape, rest, nrest, false);
+    free(first);
+    free(rest);
+    return rc;
+}
+
+/*
+ * What flux applies for the flux-system directory dir (relative to the repository) at commit
+ * head: its kustomization.yaml built with eddy's kustomize engine (the components and the sync
+ * manifests with whatever patches a user added there), the repository as the build's
+ * boundary, as flux builds it in its clone. The tree is written below scratch (a directory of
+ * this run's). *docs gets a new list (ed_doc_list_free), or NULL with *n 0 when dir has no
+ * kustomization.yaml (flux then applies gotk-components.yaml alone). Returns 0, or 1 after the
+ * error.
+ */
+static int build_flux_dir(ed_source_cache *cache, const struct boot_opts *o, const char *head,
+                          const char *scratch, const char *dir, ed_doc ***docs, size_t *n)
+{
+    *docs = NULL;
+    *n = 0;
+    char *tree = ed_xasprintf("%s/tree", scratch);
+    char *top = ed_xasprintf("%s/%s", tree, dir);
+    char *kfile = ed_xasprintf("%s/kustomization.yaml", top);
+    ed_err err = ED_ERR_INIT;
+    int rc = 0;
+    ed_path_remove_tree(tree);
+    ed_source_checkout_opts co = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    co.url = o->url;
+    co.commit = head;
+    co.unfiltered = true;
+    if (ed_path_mkdir_all(tree) != 0 || ed_source_git_checkout_with(cache, &co, tree, &err) != 0) {
+        ed_cli_failure("failed to check out %s@%s: %s", o->branch, head,
+                       err.msg[0] ? err.msg : strerror(errno));
+        rc = 1;
+    } else if (access(kfile, F_OK) == 0) {
+        ed_ks_options ko = ED_KS_OPTIONS_INIT;
+        ko.root = tree;
+        ko.keep_order = true; /* flux's krusty options: no reordering, the apply stages it */
+        if (ed_ks_build(top, &ko, docs, n, &err) != 0) {
+            ed_cli_failure("%s", err.msg);
+            rc = 1;
+        }
+    }
+    free(tree);
+    free(top);
+    free(kfile);
     return rc;
 }
 
@@ -958,6 +1013,31 @@ static int check_sync_path(ed_kube *kube, const struct boot_opts *o)
 }
 
 /*
+ * flux's install: the flux-system directory's kustomization.yaml at head when the branch has
+ * one (a re-bootstrap: the components with a user's patches, and the sync manifests), else
+ * gotk-components.yaml alone; staged, with --registry-creds' Secret before the Deployment.
+ */
+static int install_components(const struct boot_opts *o, ed_kube *kube, ed_source_cache *cache,
+                              const char *head, const char *scratch, const char *dir,
+                              const ed_buf *components)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    int rc = build_flux_dir(cache, o, head, scratch, dir, &docs, &n);
+    if (!rc && !docs &&
+        ed_doc_parse_yaml(components->data, components->len, "gotk-components.yaml", &docs, &n,
+                          &err) != 0) {
+        ed_cli_failure("%s", err.msg);
+        rc = 1;
+    }
+    if (!rc)
+        rc = apply_staged(kube, o, &o->shape, docs, n);
+    ed_doc_list_free(docs, n);
+    return rc;
+}
+
+/*
  * flux's bootstrap, step by step, with its lines on stderr: clone; the components generated,
  * committed and pushed ("Add Flux <version> component manifests"), installed unless the
  * flux-system Kustomization applied a revision already; the source secret; the sync manifests
@@ -969,6 +1049,8 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
 {
     ed_buf components = ED_BUF_INIT((size_t)64 << 20), sync = ED_BUF_INIT(1 << 20);
     ed_buf errs = ED_BUF_INIT(1 << 16);
+    ed_doc **docs = NULL;
+    size_t ndocs = 0;
     char *dir = path[0] ? ed_xasprintf("%s/%s", path, o->g.ns) : ed_xstrdup(o->g.ns);
     char *f_comp = ed_xasprintf("%s/gotk-components.yaml", dir);
     char *f_sync = ed_xasprintf("%s/gotk-sync.yaml", dir);
@@ -1004,8 +1086,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
         goto out;
     if (must_install(kube, o->g.ns)) {
         ed_cli_action("installing components in \"%s\" namespace", o->g.ns);
-        if ((rc = ed_cli_install_apply(kube, o->g.ns, &o->shape, &components, false)) != 0 ||
-            (rc = wait_crds(kube, &components, o->g.timeout_ms)) != 0)
+        if ((rc = install_components(o, kube, cache, head, tmpl, dir, &components)) != 0)
             goto out;
         ed_cli_success("installed components");
     } else if ((rc = ed_cli_install_apply_pull_secret(kube, o->g.ns, &o->shape)) != 0) {
@@ -1034,8 +1115,13 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
     if ((rc = commit_files(o, c, cache, sync_files, 2, "Add Flux sync manifests", "sync manifests",
                            head)) != 0)
         goto out;
+    /* flux applies the directory's kustomization.yaml: the components again, with the sync
+     * manifests and a user's patches */
     ed_cli_action("applying sync manifests");
-    if ((rc = apply_stream(kube, &sync, "gotk-sync.yaml")) != 0)
+    if ((rc = build_flux_dir(cache, o, head, tmpl, dir, &docs, &ndocs)) != 0)
+        goto out;
+    const ed_cli_install_shape no_pull_secret = {.registry_creds = NULL};
+    if ((rc = apply_staged(kube, o, &no_pull_secret, docs, ndocs)) != 0)
         goto out;
     ed_cli_success("reconciled sync configuration");
 
@@ -1050,6 +1136,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
                        failed > 1 ? "[" : "", (int)errs.len, errs.data, failed > 1 ? "]" : "");
     rc = failed ? 1 : 0;
 out:
+    ed_doc_list_free(docs, ndocs);
     ed_kube_free(kube);
     ed_source_cache_free(cache);
     if (tmpl[0])

@@ -405,15 +405,36 @@ assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flu
     "the in-cluster agent applied the commit over SSH"
 incluster_check incluster-ssh
 
-step "a kustomization.yaml edited in Git is kept, as flux keeps it"
-(cd "$work" && git pull -q origin main && printf '# edited by hand\n' >>clusters/one/flux-system/kustomization.yaml &&
+step "a kustomization.yaml edited in Git is kept and applied with its patch, as flux applies it"
+# flux applies the flux-system directory's kustomization.yaml (its components with the patches
+# a user added there), with its field manager "flux": the patched annotation is the
+# bootstrap's, not only the agent's ("kustomize-controller").
+(cd "$work" && git pull -q origin main && cat >>clusters/one/flux-system/kustomization.yaml <<'YAML' &&
+# edited by hand
+patches:
+- patch: |
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: eddy
+      namespace: flux-system
+      annotations:
+        e2e.eddy.dev/patched: by-kustomization
+YAML
     git commit -qam "kustomization.yaml by hand" && git push -q origin HEAD:main)
 n=$(commits)
-out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
-    --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
-    --interval 2m --registry registry.e2e.invalid/fluxcd --image-pull-secret regcred \
-    --registry-creds "bot:Reg-Pass-555" --timeout 2m 2>&1) || fail "bootstrap after the edit failed:
+ssh_boot() {
+    "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
+        --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
+        --interval 2m --registry registry.e2e.invalid/fluxcd --image-pull-secret regcred \
+        --registry-creds "bot:Reg-Pass-555" "$@"
+}
+out=$(ssh_boot --timeout 2m 2>&1) || fail "bootstrap after the edit failed:
 $out"
 assert_contains "$out" "✔ sync manifests are up to date" "nothing to commit"
 assert_eq "$n" "$(commits)" "the edit is not undone"
 assert_contains "$(g show main:clusters/one/flux-system/kustomization.yaml)" "# edited by hand" "the edit kept"
+owned=$(kubectl -n flux-system get deployment eddy -o json --show-managed-fields |
+    jq -r '.metadata.managedFields[] | select(.manager == "flux") | .fieldsV1["f:metadata"]["f:annotations"] // {} | keys[]')
+assert_contains "$owned" "f:e2e.eddy.dev/patched" "bootstrap applied the patched Deployment"
+
