@@ -713,8 +713,9 @@ struct sync_kind {
 };
 
 /* As flux's check of a sync object: 1 when it is Ready at want for its current generation, 0
- * while not yet, -1 when it is suspended (msg says so). *msg gets its Ready message, a new
- * string, either way. */
+ * while not yet, -1 when it is suspended (msg says so) or, for its current generation, Ready
+ * False (msg is the condition's message): flux stops waiting then. *msg gets its Ready
+ * message, a new string, either way. */
 static int reconciled(ed_kube *kube, const char *ns, const struct sync_kind *k, const char *want,
                       char **msg)
 {
@@ -740,6 +741,9 @@ static int reconciled(ed_kube *kube, const char *ns, const struct sync_kind *k, 
     ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &seen);
     if (suspended) {
         *msg = ed_xasprintf("%s '%s/%s' is suspended", k->kind->kind, ns, ns);
+        state = -1;
+    } else if (seen == gen && ready && strcmp(ready, "False") == 0) {
+        *msg = ed_xstrdup(m ? m : "");
         state = -1;
     } else {
         state = ready && strcmp(ready, "True") == 0 && rev && strcmp(rev, want) == 0 && seen == gen;

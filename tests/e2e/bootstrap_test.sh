@@ -438,3 +438,16 @@ owned=$(kubectl -n flux-system get deployment eddy -o json --show-managed-fields
     jq -r '.metadata.managedFields[] | select(.manager == "flux") | .fieldsV1["f:metadata"]["f:annotations"] // {} | keys[]')
 assert_contains "$owned" "f:e2e.eddy.dev/patched" "bootstrap applied the patched Deployment"
 
+step "a Kustomization that turns Ready False ends the wait at once, as flux's"
+(cd "$work" && git pull -q origin main &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: %s}\n' "$apps" >clusters/one/apps/broken.yaml &&
+    git add -A && git commit -qm "a ConfigMap without a name" && git push -q origin HEAD:main)
+t0=$SECONDS
+assert_fails "a Kustomization that cannot build" ssh_boot --timeout 2m
+[ $((SECONDS - t0)) -lt 60 ] || fail "bootstrap waited $((SECONDS - t0)) s for a failed Kustomization"
+why=$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')
+assert_contains "$why" "kustomize build failed" "the Kustomization's failure"
+assert_contains "$OUT" "✗ $why
+► confirming components are healthy" "flux's line: the Ready message"
+assert_contains "$OUT" "✗ bootstrap failed with 1 health check failure(s): error while waiting for Kustomization to be ready: '$why'" \
+    "flux's error"
