@@ -439,12 +439,22 @@ static char *base64(const char *data, size_t len)
     return ed_base64_encode(data, len);
 }
 
-/* The Secret the GitRepository reads, applied without a line. Its values are never printed. */
-static int apply_secret(ed_kube *kube, const struct boot_opts *o, const struct creds *c)
+/* The Secret the GitRepository reads, applied without a line. Its values are never printed.
+ * As flux updates an existing Secret (existing, or NULL), its other keys and its type stay:
+ * credentials of another kind given before (a username next to a new SSH key) are kept. */
+static int apply_secret(ed_kube *kube, const struct boot_opts *o, const struct creds *c,
+                        const ed_node *existing)
 {
     ed_doc *d = new_object("v1", "Secret", o->g.ns, o->secret_name);
-    put_str(d, "/type", "Opaque");
+    const char *type = ed_node_path_str(existing, "/type");
+    put_str(d, "/type", type ? type : "Opaque");
     ed_node *data = ed_node_ensure_map(d, ed_doc_root(d), "/data");
+    const ed_node *had = ed_node_path(existing, "/data");
+    for (size_t i = 0; i < ed_node_len(had); i++) {
+        const char *v = ed_node_str(ed_node_value_at(had, i));
+        if (ed_node_key_at(had, i) && v)
+            ed_node_set(d, data, ed_node_key_at(had, i), ed_node_new_str(d, v));
+    }
     for (size_t i = 0; i < c->n; i++) {
         char *v = base64(c->e[i].value, c->e[i].len);
         ed_node_set(d, data, c->e[i].key, ed_node_new_str(d, v));
@@ -940,17 +950,18 @@ static int reconcile_source_secret(ed_kube *kube, const struct boot_opts *o, con
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
     int got = ed_kube_get(kube, "v1", "Secret", o->g.ns, o->secret_name, &d, &err);
-    ed_doc_free(d);
+    int rc = 0;
     if (got && got != ED_ENOTFOUND) {
         ed_cli_failure("failed to determine if deploy key secret exists: %s", err.msg);
-        return 1;
+        rc = 1;
+        goto out;
     }
     bool custom = false;
     for (size_t i = 0; i < c->n; i++)
         custom |= strcmp(c->e[i].key, "bearerToken") != 0;
     if (!got && !custom) {
         ed_cli_success("source secret up to date");
-        return 0;
+        goto out;
     }
     ed_cli_action("generating source secret");
     if (ed_str_has_prefix(o->url, "ssh://")) {
@@ -963,14 +974,16 @@ static int reconcile_source_secret(ed_kube *kube, const struct boot_opts *o, con
             }
         if (!o->silent && !ed_cli_confirm("Please give the key access to your repository")) {
             ed_cli_failure("aborting");
-            return 1;
+            rc = 1;
+            goto out;
         }
     }
     ed_cli_action("applying source secret \"%s/%s\"", o->g.ns, o->secret_name);
-    if (apply_secret(kube, o, c) != 0)
-        return 1;
-    ed_cli_success("reconciled source secret");
-    return 0;
+    if ((rc = apply_secret(kube, o, c, got ? NULL : ed_doc_root(d))) == 0)
+        ed_cli_success("reconciled source secret");
+out:
+    ed_doc_free(d);
+    return rc;
 }
 
 /* flux's "./a" for "a", "./a/" and "./a"; "./" for the root. A new string. */

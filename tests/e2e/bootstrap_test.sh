@@ -305,8 +305,11 @@ $out"
 assert_eq 5 "$(commits)" "the SSH URL is one commit"
 assert_contains "$out" "✔ public key: $(cut -d' ' -f1,2 "$EDDY_GIT_SSH_KEY.pub")" \
     "flux's line of the deploy key, --silent or not"
+# flux updates the Secret it finds (pkg/bootstrap/bootstrap.go, reconcileSecret: the new keys over
+# the existing ones): the HTTPS run's username, password and CA stay beside the SSH key.
 keys=$(kubectl -n flux-system get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')
-assert_eq "identity identity.pub known_hosts " "$keys" "the Secret holds the SSH credentials only"
+assert_eq "ca.crt identity identity.pub known_hosts password username " "$keys" \
+    "the SSH credentials merged into the Secret, as flux merges them"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "synced over SSH"
 assert_fails "ssh without a key" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --silent
