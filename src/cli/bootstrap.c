@@ -267,16 +267,35 @@ static int clone_branch(const struct boot_opts *o, const struct creds *c, ed_sou
     return 0;
 }
 
+/* What a commit's lines name: "component manifests" or "sync manifests", and where. */
+struct commit_lines {
+    const struct boot_opts *o;
+    const char *what;
+};
+
+/* flux's lines between its commit and its push; a push rejected because the branch moved is
+ * retried from the new head, with flux's line of its sync's retry first. */
+static void report_commit(void *user, const char *commit, int attempt)
+{
+    const struct commit_lines *l = user;
+    if (attempt > 1)
+        ed_cli_waiting("git conflict detected, retrying with a fresh clone");
+    ed_cli_success("committed %s to \"%s\" (\"%s\")", l->what, l->o->branch, commit);
+    ed_cli_action("pushing %s to \"%s\"", l->what, l->o->url);
+}
+
 /* Commit files over the branch's head and push, with the message and --commit-message-appendix,
  * signed with --gpg-key-ring's key when given; what names them in flux's lines ("component
- * manifests", "sync manifests"). head (41 bytes) gets the branch's head afterwards. */
+ * manifests", "sync manifests") and push_error is flux's words for a failed push. head (41
+ * bytes) gets the branch's head afterwards. */
 static int commit_files(const struct boot_opts *o, const struct creds *c, ed_source_cache *cache,
                         const ed_source_file *files, size_t nfiles, const char *subject,
-                        const char *what, char *head)
+                        const char *what, const char *push_error, char *head)
 {
     char *message = o->message_appendix && *o->message_appendix
                         ? ed_xasprintf("%s\n\n%s", subject, o->message_appendix)
                         : ed_xstrdup(subject);
+    struct commit_lines lines = {o, what};
     ed_source_git_write_opts wo = {.url = o->url,
                                    .secret = c->e,
                                    .secret_len = c->n,
@@ -290,23 +309,23 @@ static int commit_files(const struct boot_opts *o, const struct creds *c, ed_sou
                                    .signing_passphrase = o->gpg_passphrase,
                                    .files = files,
                                    .nfiles = nfiles,
-                                   .timeout_ms = o->g.timeout_ms};
+                                   .timeout_ms = o->g.timeout_ms,
+                                   .on_commit = report_commit,
+                                   .on_commit_user = &lines};
     ed_source_git_write_result res;
     ed_err err = ED_ERR_INIT;
     int rc = ed_source_git_write(cache, &wo, &res, &err);
     free(message);
     if (rc) {
-        ed_cli_failure("failed to commit %s: %s", what, err.msg);
+        if (res.push_failed)
+            ed_cli_failure("%s: %s", push_error, err.msg);
+        else
+            ed_cli_failure("failed to commit %s: %s", what, err.msg);
         return 1;
     }
     memcpy(head, res.commit, sizeof(res.commit));
-    /* One call commits and pushes: the two lines come after both, in flux's order. */
-    if (res.committed) {
-        ed_cli_success("committed %s to \"%s\" (\"%s\")", what, o->branch, res.commit);
-        ed_cli_action("pushing %s to \"%s\"", what, o->url);
-    } else {
+    if (!res.committed)
         ed_cli_success("%s are up to date", what);
-    }
     return 0;
 }
 
@@ -1099,7 +1118,8 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
         goto out;
     ed_cli_success("generated component manifests");
     const ed_source_file comp_files[] = {{f_comp, components.data, components.len, false}};
-    if ((rc = commit_files(o, c, cache, comp_files, 1, subject, "component manifests", head)) != 0)
+    if ((rc = commit_files(o, c, cache, comp_files, 1, subject, "component manifests",
+                           "failed to push manifests", head)) != 0)
         goto out;
     if (must_install(kube, o->g.ns)) {
         ed_cli_action("installing components in \"%s\" namespace", o->g.ns);
@@ -1130,7 +1150,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
         {f_ks, kustomization_yaml, strlen(kustomization_yaml), true},
     };
     if ((rc = commit_files(o, c, cache, sync_files, 2, "Add Flux sync manifests", "sync manifests",
-                           head)) != 0)
+                           "failed to push sync manifests", head)) != 0)
         goto out;
     /* flux applies the directory's kustomization.yaml: the components again, with the sync
      * manifests and a user's patches */

@@ -275,6 +275,9 @@ t0=$SECONDS
 assert_fails "a push that stalls" "$eddy" bootstrap git --url="http://127.0.0.1:$stall/stalled.git" \
     --path=clusters/two --silent --local-agent --local-agent-dir "$scratch/agent-stall" --timeout 3s
 assert_contains "$OUT" "timed out after 3s" "the push is cut at --timeout"
+# flux's lines: its commit, then its push, and a failed push in its words
+assert_contains "$OUT" "► pushing component manifests to \"http://127.0.0.1:$stall/stalled.git\"
+✗ failed to push manifests: " "the commit reported before the push that failed"
 [ $((SECONDS - t0)) -lt 30 ] || fail "the stalled bootstrap took $((SECONDS - t0)) s with --timeout 3s"
 bg_stop gitstall
 
