@@ -716,11 +716,11 @@ out:
 }
 
 /* Ask the flux-system GitRepository to fetch now (reconcile.fluxcd.io/requestedAt), rather
- * than at its interval. */
-static int request_fetch(ed_kube *kube, const char *ns)
+ * than at its interval; token (64 bytes) gets the request's value. */
+static int request_fetch(ed_kube *kube, const char *ns, char *token)
 {
-    char token[64], body[160];
-    ed_cli_now_token(token, sizeof(token));
+    char body[160];
+    ed_cli_now_token(token, 64);
     snprintf(body, sizeof(body),
              "{\"metadata\":{\"annotations\":{\"reconcile.fluxcd.io/requestedAt\":\"%s\"}}}",
              token);
@@ -741,12 +741,17 @@ struct sync_kind {
     const char *revision_path;
 };
 
-/* As flux's check of a sync object: 1 when it is Ready at want for its current generation, 0
+/*
+ * As flux's check of a sync object: 1 when it is Ready at want for its current generation, 0
  * while not yet, -1 when it is suspended (msg says so) or, for its current generation, Ready
  * False (msg is the condition's message): flux stops waiting then. *msg gets its Ready
- * message, a new string, either way. */
+ * message, a new string, either way. A Ready False counts once it is about want (the revision
+ * it attempted), or comes from a reconcile that handled token (the last fetch requested, or
+ * ""): not one left from before this bootstrap applied the Secret, such as the "secret not
+ * found" of a GitRepository the install step applied first.
+ */
 static int reconciled(ed_kube *kube, const char *ns, const struct sync_kind *k, const char *want,
-                      char **msg)
+                      const char *token, char **msg)
 {
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
@@ -764,6 +769,7 @@ static int reconciled(ed_kube *kube, const char *ns, const struct sync_kind *k, 
         ed_node_bool(suspend, &suspended);
     const char *ready = ed_cli_cond(obj, "Ready", "/status");
     const char *rev = ed_node_path_str(obj, k->revision_path);
+    const char *handled = ed_node_path_str(obj, "/status/lastHandledReconcileAt");
     const char *m = ed_cli_cond(obj, "Ready", "/message");
     int64_t gen = 0, seen = -1;
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
@@ -771,7 +777,9 @@ static int reconciled(ed_kube *kube, const char *ns, const struct sync_kind *k, 
     if (suspended) {
         *msg = ed_xasprintf("%s '%s/%s' is suspended", k->kind->kind, ns, ns);
         state = -1;
-    } else if (seen == gen && ready && strcmp(ready, "False") == 0) {
+    } else if (seen == gen && ready && strcmp(ready, "False") == 0 &&
+               ((rev && strcmp(rev, want) == 0) ||
+                (token[0] && handled && strcmp(handled, token) == 0))) {
         *msg = ed_xstrdup(m ? m : "");
         state = -1;
     } else {
@@ -801,9 +809,14 @@ static int wait_reconciled(ed_kube *kube, const struct boot_opts *o, const struc
     int64_t next_fetch = ed_time_mono_ms() + 2000;
     int state;
     ed_cli_waiting("waiting for %s \"%s/%s\" to be reconciled", kind, ns, ns);
-    while ((state = reconciled(kube, ns, k, want, &msg)) == 0 && ed_time_mono_ms() < deadline) {
+    /* the GitRepository's Ready False counts after a fetch requested here */
+    char token[64] = "", requested[64];
+    bool repo = k->kind == &ed_cli_gitrepository;
+    while ((state = reconciled(kube, ns, k, want, token, &msg)) == 0 &&
+           ed_time_mono_ms() < deadline) {
         if (ed_time_mono_ms() >= next_fetch) {
-            request_fetch(kube, ns);
+            if (request_fetch(kube, ns, requested) == 0 && repo)
+                memcpy(token, requested, sizeof(token));
             next_fetch = ed_time_mono_ms() + 10000;
         }
         usleep(200 * 1000);
