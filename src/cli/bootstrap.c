@@ -64,6 +64,7 @@ struct boot_opts {
     ed_cli_install_shape shape; /* install's flags */
     bool local_agent;
     const char *agent_dir;
+    bool force; /* --force: override an installation another tool manages, unasked */
 };
 
 /* The credentials, both as Secret data (keys as Flux names them) and for libgit2. */
@@ -940,6 +941,7 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         {"toleration-keys", 0, ED_CLI_FLAG_LIST, &o->shape.toleration_keys},
         {"local-agent", 0, ED_CLI_FLAG_BOOL, &o->local_agent},
         {"local-agent-dir", 0, ED_CLI_FLAG_STR, &o->agent_dir},
+        {"force", 0, ED_CLI_FLAG_BOOL, &o->force},
         {NULL, 0, 0, NULL},
     };
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
@@ -1087,6 +1089,44 @@ static int install_components(const struct boot_opts *o, ed_kube *kube, ed_sourc
 }
 
 /*
+ * flux's confirmation, unless --force: when the GitRepository CRD says another tool installed
+ * it (an app.kubernetes.io/managed-by label other than "flux"), flux names the tool and asks
+ * before overriding it; no answer (stdin closed, not a terminal) cancels. Returns 0 to go on,
+ * or 1 after the error.
+ */
+static int confirm_override(ed_kube *kube, const struct boot_opts *o)
+{
+    if (o->force)
+        return 0;
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    int got = ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
+                          "gitrepositories.source.toolkit.fluxcd.io", &d, &err);
+    int rc = 0;
+    if (got && got != ED_ENOTFOUND) {
+        ed_cli_failure("cluster info unavailable: %s", err.msg);
+        rc = 1;
+    } else if (!got) {
+        const ed_node *labels = ed_node_path(ed_doc_root(d), "/metadata/labels");
+        const char *manager = ed_node_str(ed_node_get(labels, "app.kubernetes.io/managed-by"));
+        const char *version = ed_node_str(ed_node_get(labels, "app.kubernetes.io/version"));
+        if (manager && *manager && strcmp(manager, "flux") != 0) {
+            fprintf(stderr, "Flux %s has been installed on this cluster with %s!\n",
+                    version ? version : "", manager);
+            char *q =
+                ed_xasprintf("Are you sure you want to override the %s installation? Y/N", manager);
+            if (!ed_cli_confirm(q)) {
+                ed_cli_failure("bootstrap cancelled");
+                rc = 1;
+            }
+            free(q);
+        }
+    }
+    ed_doc_free(d);
+    return rc;
+}
+
+/*
  * flux's bootstrap, step by step, with its lines on stderr: clone; the components generated,
  * committed and pushed ("Add Flux <version> component manifests"), installed unless the
  * flux-system Kustomization applied a revision already; the source secret; the sync manifests
@@ -1122,7 +1162,8 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
         ed_cli_failure("failed to create a Git client: %s", err.msg);
         goto out;
     }
-    if (!(kube = ed_cli_connect(&o->g)) || clone_branch(o, c, cache) != 0)
+    if (!(kube = ed_cli_connect(&o->g)) || confirm_override(kube, o) != 0 ||
+        clone_branch(o, c, cache) != 0)
         goto out;
 
     ed_cli_action("generating component manifests");

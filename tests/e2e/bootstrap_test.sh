@@ -37,7 +37,7 @@ trap cleanup EXIT
 boot() {
     "$eddy" bootstrap git --url="$url" --branch=main --path=clusters/one \
         -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent \
-        --local-agent --local-agent-dir "$agent" --timeout 2m
+        --local-agent --local-agent-dir "$agent" --timeout 2m "$@"
 }
 commits() { git -C "$EDDY_GIT_ROOT/boot.git" rev-list --count main 2>/dev/null || echo 0; }
 head_of() { git -C "$EDDY_GIT_ROOT/boot.git" rev-parse main; }
@@ -176,6 +176,23 @@ assert_eq "► cloning branch \"main\" from Git repository \"$url\"
 ✔ all components are healthy" "$(lines "$out")" "the second bootstrap's lines"
 assert_eq "$before" "$(state)" "generations and the Secret unchanged"
 assert_eq 2 "$(commits)" "commits after the second bootstrap"
+
+step "an installation another tool manages: flux's question, cancelled without an answer, --force"
+# flux's confirmBootstrap (cmd/flux/cluster_info.go): the GitRepository CRD's
+# app.kubernetes.io/managed-by names another tool than flux
+crd=crd/gitrepositories.source.toolkit.fluxcd.io
+kubectl label "$crd" app.kubernetes.io/managed-by=Helm --overwrite >/dev/null
+cver=$(kubectl get "$crd" -o jsonpath='{.metadata.labels.app\.kubernetes\.io/version}')
+assert_fails "no answer" boot </dev/null
+assert_contains "$OUT" "Flux $cver has been installed on this cluster with Helm!" "flux's notice"
+assert_contains "$OUT" "Are you sure you want to override the Helm installation? Y/N" "flux's question"
+assert_contains "$OUT" "✗ bootstrap cancelled" "flux's error"
+assert_not_contains "$OUT" "cloning branch" "nothing done"
+out=$(boot --force </dev/null 2>&1) || fail "bootstrap --force failed:
+$out"
+assert_not_contains "$out" "Are you sure" "--force asks nothing"
+kubectl label "$crd" app.kubernetes.io/managed-by- >/dev/null
+assert_eq 2 "$(commits)" "commits after --force"
 
 step "the agent as the Deployment runs it: in-cluster configuration, the ServiceAccount's token"
 # What the kubelet gives the container: the Deployment's args with $(RUNTIME_NAMESPACE) expanded,
