@@ -12,7 +12,9 @@
  *      applied, an SSH key's public half shown first;
  *   4. the sync manifests (gotk-sync.yaml: the GitRepository and Kustomization named after the
  *      namespace; kustomization.yaml listing both, kept when the branch has one) are committed
- *      as "Add Flux sync manifests", pushed and applied;
+ *      as "Add Flux sync manifests" and pushed, and that kustomization.yaml is applied, built by
+ *      eddy's kustomize engine (the components again, with a user's patches: flux applies the
+ *      directory, and installs it too when the branch has it);
  *   5. the GitRepository and the Kustomization are awaited at the pushed commit, then the
  *      components' health.
  * A commit is made only when a file changed, so a second run, or a second cluster
@@ -29,6 +31,7 @@
  */
 #include "cli_int.h"
 
+#include "../kustomize/kustomize.h"
 #include "../source/source.h"
 
 #include <ctype.h>
@@ -61,6 +64,7 @@ struct boot_opts {
     ed_cli_install_shape shape; /* install's flags */
     bool local_agent;
     const char *agent_dir;
+    bool force; /* --force: override an installation another tool manages, unasked */
 };
 
 /* The credentials, both as Secret data (keys as Flux names them) and for libgit2. */
@@ -264,16 +268,35 @@ static int clone_branch(const struct boot_opts *o, const struct creds *c, ed_sou
     return 0;
 }
 
+/* What a commit's lines name: "component manifests" or "sync manifests", and where. */
+struct commit_lines {
+    const struct boot_opts *o;
+    const char *what;
+};
+
+/* flux's lines between its commit and its push; a push rejected because the branch moved is
+ * retried from the new head, with flux's line of its sync's retry first. */
+static void report_commit(void *user, const char *commit, int attempt)
+{
+    const struct commit_lines *l = user;
+    if (attempt > 1)
+        ed_cli_waiting("git conflict detected, retrying with a fresh clone");
+    ed_cli_success("committed %s to \"%s\" (\"%s\")", l->what, l->o->branch, commit);
+    ed_cli_action("pushing %s to \"%s\"", l->what, l->o->url);
+}
+
 /* Commit files over the branch's head and push, with the message and --commit-message-appendix,
  * signed with --gpg-key-ring's key when given; what names them in flux's lines ("component
- * manifests", "sync manifests"). head (41 bytes) gets the branch's head afterwards. */
+ * manifests", "sync manifests") and push_error is flux's words for a failed push. head (41
+ * bytes) gets the branch's head afterwards. */
 static int commit_files(const struct boot_opts *o, const struct creds *c, ed_source_cache *cache,
                         const ed_source_file *files, size_t nfiles, const char *subject,
-                        const char *what, char *head)
+                        const char *what, const char *push_error, char *head)
 {
     char *message = o->message_appendix && *o->message_appendix
                         ? ed_xasprintf("%s\n\n%s", subject, o->message_appendix)
                         : ed_xstrdup(subject);
+    struct commit_lines lines = {o, what};
     ed_source_git_write_opts wo = {.url = o->url,
                                    .secret = c->e,
                                    .secret_len = c->n,
@@ -287,47 +310,27 @@ static int commit_files(const struct boot_opts *o, const struct creds *c, ed_sou
                                    .signing_passphrase = o->gpg_passphrase,
                                    .files = files,
                                    .nfiles = nfiles,
-                                   .timeout_ms = o->g.timeout_ms};
+                                   .timeout_ms = o->g.timeout_ms,
+                                   .on_commit = report_commit,
+                                   .on_commit_user = &lines};
     ed_source_git_write_result res;
     ed_err err = ED_ERR_INIT;
     int rc = ed_source_git_write(cache, &wo, &res, &err);
     free(message);
     if (rc) {
-        ed_cli_failure("failed to commit %s: %s", what, err.msg);
+        if (res.push_failed)
+            ed_cli_failure("%s: %s", push_error, err.msg);
+        else
+            ed_cli_failure("failed to commit %s: %s", what, err.msg);
         return 1;
     }
     memcpy(head, res.commit, sizeof(res.commit));
-    /* One call commits and pushes: the two lines come after both, in flux's order. */
-    if (res.committed) {
-        ed_cli_success("committed %s to \"%s\" (\"%s\")", what, o->branch, res.commit);
-        ed_cli_action("pushing %s to \"%s\"", what, o->url);
-    } else {
+    if (!res.committed)
         ed_cli_success("%s are up to date", what);
-    }
     return 0;
 }
 
 /* ---- the cluster ---- */
-
-/* Apply every object of a YAML stream, in order, printing nothing. */
-static int apply_stream(ed_kube *kube, const ed_buf *yaml, const char *what)
-{
-    ed_doc **docs = NULL;
-    size_t n = 0;
-    ed_err err = ED_ERR_INIT;
-    if (ed_doc_parse_yaml(yaml->data, yaml->len, what, &docs, &n, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
-        return 1;
-    }
-    int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!rc && ed_doc_root(docs[i]))
-            rc = ed_cli_apply(kube, ed_doc_root(docs[i]), false);
-        ed_doc_free(docs[i]);
-    }
-    free(docs);
-    return rc;
-}
 
 /* True when the CRD named name is Established. */
 static bool crd_established(ed_kube *kube, const char *name)
@@ -344,20 +347,13 @@ static bool crd_established(ed_kube *kube, const char *name)
     return ok;
 }
 
-/* Wait until every CRD of the stream is Established (the agent started next discovers the
- * kinds it serves once, at its start), then forget what this process discovered before. */
-static int wait_crds(ed_kube *kube, const ed_buf *yaml, int64_t timeout_ms)
+/* Wait until every CRD of docs is Established (the agent started next discovers the kinds it
+ * serves once, at its start), then forget what this process discovered before. */
+static int wait_crds(ed_kube *kube, ed_doc *const *docs, size_t n, int64_t timeout_ms)
 {
-    ed_doc **docs = NULL;
-    size_t n = 0;
-    ed_err err = ED_ERR_INIT;
-    if (ed_doc_parse_yaml(yaml->data, yaml->len, "gotk-components.yaml", &docs, &n, &err) != 0) {
-        ed_cli_failure("%s", err.msg);
-        return 1;
-    }
     int64_t deadline = ed_time_mono_ms() + timeout_ms;
     int rc = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !rc; i++) {
         const ed_node *obj = ed_doc_root(docs[i]);
         const char *kind = ed_node_path_str(obj, "/kind");
         const char *name = ed_node_path_str(obj, "/metadata/name");
@@ -370,12 +366,91 @@ static int wait_crds(ed_kube *kube, const ed_buf *yaml, int64_t timeout_ms)
             }
             usleep(100 * 1000);
         }
-        ed_doc_free(docs[i]);
     }
-    free(docs);
     /* The kinds the new CRDs serve are found from now on: must_install asked for a
      * Kustomization before they were there, and discovery kept the answer. */
     ed_kube_discovery_reset(kube);
+    return rc;
+}
+
+/* True for what flux applies first, and waits for, before the rest: CRDs and Namespaces. */
+static bool cluster_definition(const ed_doc *d)
+{
+    const char *kind = ed_node_path_str(ed_doc_root(d), "/kind");
+    return kind &&
+           (strcmp(kind, "CustomResourceDefinition") == 0 || strcmp(kind, "Namespace") == 0);
+}
+
+/*
+ * Apply docs as flux's bootstrap applies a set, printing nothing: the CRDs and Namespaces
+ * first, then, once the CRDs are Established, the rest in their order (with shape's pull
+ * Secret, if any, just before the Deployment). Returns 0, or 1 after the error.
+ */
+static int apply_staged(ed_kube *kube, const struct boot_opts *o, const ed_cli_install_shape *shape,
+                        ed_doc **docs, size_t n)
+{
+    ed_doc **first = ed_xcalloc(n + 1, sizeof(ed_doc *));
+    ed_doc **rest = ed_xcalloc(n + 1, sizeof(ed_doc *));
+    size_t nfirst = 0, nrest = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ed_doc_root(docs[i]))
+            continue;
+        if (cluster_definition(docs[i]))
+            first[nfirst++] = docs[i];
+        else
+            rest[nrest++] = docs[i];
+    }
+    const ed_cli_install_shape none = {.registry_creds = NULL};
+    int rc = ed_cli_install_apply_docs(kube, o->g.ns, &none, first, nfirst, false);
+    if (!rc && nfirst)
+        rc = wait_crds(kube, first, nfirst, o->g.timeout_ms);
+    if (!rc)
+        rc = ed_cli_install_apply_docs(kube, o->g.ns, shape, rest, nrest, false);
+    free(first);
+    free(rest);
+    return rc;
+}
+
+/*
+ * What flux applies for the flux-system directory dir (relative to the repository) at commit
+ * head: its kustomization.yaml built with eddy's kustomize engine (the components and the sync
+ * manifests with whatever patches a user added there), the repository as the build's
+ * boundary, as flux builds it in its clone. The tree is written below scratch (a directory of
+ * this run's). *docs gets a new list (ed_doc_list_free), or NULL with *n 0 when dir has no
+ * kustomization.yaml (flux then applies gotk-components.yaml alone). Returns 0, or 1 after the
+ * error.
+ */
+static int build_flux_dir(ed_source_cache *cache, const struct boot_opts *o, const char *head,
+                          const char *scratch, const char *dir, ed_doc ***docs, size_t *n)
+{
+    *docs = NULL;
+    *n = 0;
+    char *tree = ed_xasprintf("%s/tree", scratch);
+    char *top = ed_xasprintf("%s/%s", tree, dir);
+    char *kfile = ed_xasprintf("%s/kustomization.yaml", top);
+    ed_err err = ED_ERR_INIT;
+    int rc = 0;
+    ed_path_remove_tree(tree);
+    ed_source_checkout_opts co = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    co.url = o->url;
+    co.commit = head;
+    co.unfiltered = true;
+    if (ed_path_mkdir_all(tree) != 0 || ed_source_git_checkout_with(cache, &co, tree, &err) != 0) {
+        ed_cli_failure("failed to check out %s@%s: %s", o->branch, head,
+                       err.msg[0] ? err.msg : strerror(errno));
+        rc = 1;
+    } else if (access(kfile, F_OK) == 0) {
+        ed_ks_options ko = ED_KS_OPTIONS_INIT;
+        ko.root = tree;
+        ko.keep_order = true; /* flux's krusty options: no reordering, the apply stages it */
+        if (ed_ks_build(top, &ko, docs, n, &err) != 0) {
+            ed_cli_failure("%s", err.msg);
+            rc = 1;
+        }
+    }
+    free(tree);
+    free(top);
+    free(kfile);
     return rc;
 }
 
@@ -384,12 +459,22 @@ static char *base64(const char *data, size_t len)
     return ed_base64_encode(data, len);
 }
 
-/* The Secret the GitRepository reads, applied without a line. Its values are never printed. */
-static int apply_secret(ed_kube *kube, const struct boot_opts *o, const struct creds *c)
+/* The Secret the GitRepository reads, applied without a line. Its values are never printed.
+ * As flux updates an existing Secret (existing, or NULL), its other keys and its type stay:
+ * credentials of another kind given before (a username next to a new SSH key) are kept. */
+static int apply_secret(ed_kube *kube, const struct boot_opts *o, const struct creds *c,
+                        const ed_node *existing)
 {
     ed_doc *d = new_object("v1", "Secret", o->g.ns, o->secret_name);
-    put_str(d, "/type", "Opaque");
+    const char *type = ed_node_path_str(existing, "/type");
+    put_str(d, "/type", type ? type : "Opaque");
     ed_node *data = ed_node_ensure_map(d, ed_doc_root(d), "/data");
+    const ed_node *had = ed_node_path(existing, "/data");
+    for (size_t i = 0; i < ed_node_len(had); i++) {
+        const char *v = ed_node_str(ed_node_value_at(had, i));
+        if (ed_node_key_at(had, i) && v)
+            ed_node_set(d, data, ed_node_key_at(had, i), ed_node_new_str(d, v));
+    }
     for (size_t i = 0; i < c->n; i++) {
         char *v = base64(c->e[i].value, c->e[i].len);
         ed_node_set(d, data, c->e[i].key, ed_node_new_str(d, v));
@@ -632,11 +717,11 @@ out:
 }
 
 /* Ask the flux-system GitRepository to fetch now (reconcile.fluxcd.io/requestedAt), rather
- * than at its interval. */
-static int request_fetch(ed_kube *kube, const char *ns)
+ * than at its interval; token (64 bytes) gets the request's value. */
+static int request_fetch(ed_kube *kube, const char *ns, char *token)
 {
-    char token[64], body[160];
-    ed_cli_now_token(token, sizeof(token));
+    char body[160];
+    ed_cli_now_token(token, 64);
     snprintf(body, sizeof(body),
              "{\"metadata\":{\"annotations\":{\"reconcile.fluxcd.io/requestedAt\":\"%s\"}}}",
              token);
@@ -657,11 +742,17 @@ struct sync_kind {
     const char *revision_path;
 };
 
-/* As flux's check of a sync object: 1 when it is Ready at want for its current generation, 0
- * while not yet, -1 when it is suspended (msg says so). *msg gets its Ready message, a new
- * string, either way. */
+/*
+ * As flux's check of a sync object: 1 when it is Ready at want for its current generation, 0
+ * while not yet, -1 when it is suspended (msg says so) or, for its current generation, Ready
+ * False (msg is the condition's message): flux stops waiting then. *msg gets its Ready
+ * message, a new string, either way. A Ready False counts once it is about want (the revision
+ * it attempted), or comes from a reconcile that handled token (the last fetch requested, or
+ * ""): not one left from before this bootstrap applied the Secret, such as the "secret not
+ * found" of a GitRepository the install step applied first.
+ */
 static int reconciled(ed_kube *kube, const char *ns, const struct sync_kind *k, const char *want,
-                      char **msg)
+                      const char *token, char **msg)
 {
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
@@ -679,12 +770,18 @@ static int reconciled(ed_kube *kube, const char *ns, const struct sync_kind *k, 
         ed_node_bool(suspend, &suspended);
     const char *ready = ed_cli_cond(obj, "Ready", "/status");
     const char *rev = ed_node_path_str(obj, k->revision_path);
+    const char *handled = ed_node_path_str(obj, "/status/lastHandledReconcileAt");
     const char *m = ed_cli_cond(obj, "Ready", "/message");
     int64_t gen = 0, seen = -1;
     ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
     ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &seen);
     if (suspended) {
         *msg = ed_xasprintf("%s '%s/%s' is suspended", k->kind->kind, ns, ns);
+        state = -1;
+    } else if (seen == gen && ready && strcmp(ready, "False") == 0 &&
+               ((rev && strcmp(rev, want) == 0) ||
+                (token[0] && handled && strcmp(handled, token) == 0))) {
+        *msg = ed_xstrdup(m ? m : "");
         state = -1;
     } else {
         state = ready && strcmp(ready, "True") == 0 && rev && strcmp(rev, want) == 0 && seen == gen;
@@ -713,9 +810,14 @@ static int wait_reconciled(ed_kube *kube, const struct boot_opts *o, const struc
     int64_t next_fetch = ed_time_mono_ms() + 2000;
     int state;
     ed_cli_waiting("waiting for %s \"%s/%s\" to be reconciled", kind, ns, ns);
-    while ((state = reconciled(kube, ns, k, want, &msg)) == 0 && ed_time_mono_ms() < deadline) {
+    /* the GitRepository's Ready False counts after a fetch requested here */
+    char token[64] = "", requested[64];
+    bool repo = k->kind == &ed_cli_gitrepository;
+    while ((state = reconciled(kube, ns, k, want, token, &msg)) == 0 &&
+           ed_time_mono_ms() < deadline) {
         if (ed_time_mono_ms() >= next_fetch) {
-            request_fetch(kube, ns);
+            if (request_fetch(kube, ns, requested) == 0 && repo)
+                memcpy(token, requested, sizeof(token));
             next_fetch = ed_time_mono_ms() + 10000;
         }
         usleep(200 * 1000);
@@ -839,6 +941,7 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         {"toleration-keys", 0, ED_CLI_FLAG_LIST, &o->shape.toleration_keys},
         {"local-agent", 0, ED_CLI_FLAG_BOOL, &o->local_agent},
         {"local-agent-dir", 0, ED_CLI_FLAG_STR, &o->agent_dir},
+        {"force", 0, ED_CLI_FLAG_BOOL, &o->force},
         {NULL, 0, 0, NULL},
     };
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
@@ -881,17 +984,18 @@ static int reconcile_source_secret(ed_kube *kube, const struct boot_opts *o, con
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
     int got = ed_kube_get(kube, "v1", "Secret", o->g.ns, o->secret_name, &d, &err);
-    ed_doc_free(d);
+    int rc = 0;
     if (got && got != ED_ENOTFOUND) {
         ed_cli_failure("failed to determine if deploy key secret exists: %s", err.msg);
-        return 1;
+        rc = 1;
+        goto out;
     }
     bool custom = false;
     for (size_t i = 0; i < c->n; i++)
         custom |= strcmp(c->e[i].key, "bearerToken") != 0;
     if (!got && !custom) {
         ed_cli_success("source secret up to date");
-        return 0;
+        goto out;
     }
     ed_cli_action("generating source secret");
     if (ed_str_has_prefix(o->url, "ssh://")) {
@@ -904,14 +1008,16 @@ static int reconcile_source_secret(ed_kube *kube, const struct boot_opts *o, con
             }
         if (!o->silent && !ed_cli_confirm("Please give the key access to your repository")) {
             ed_cli_failure("aborting");
-            return 1;
+            rc = 1;
+            goto out;
         }
     }
     ed_cli_action("applying source secret \"%s/%s\"", o->g.ns, o->secret_name);
-    if (apply_secret(kube, o, c) != 0)
-        return 1;
-    ed_cli_success("reconciled source secret");
-    return 0;
+    if ((rc = apply_secret(kube, o, c, got ? NULL : ed_doc_root(d))) == 0)
+        ed_cli_success("reconciled source secret");
+out:
+    ed_doc_free(d);
+    return rc;
 }
 
 /* flux's "./a" for "a", "./a/" and "./a"; "./" for the root. A new string. */
@@ -958,6 +1064,69 @@ static int check_sync_path(ed_kube *kube, const struct boot_opts *o)
 }
 
 /*
+ * flux's install: the flux-system directory's kustomization.yaml at head when the branch has
+ * one (a re-bootstrap: the components with a user's patches, and the sync manifests), else
+ * gotk-components.yaml alone; staged, with --registry-creds' Secret before the Deployment.
+ */
+static int install_components(const struct boot_opts *o, ed_kube *kube, ed_source_cache *cache,
+                              const char *head, const char *scratch, const char *dir,
+                              const ed_buf *components)
+{
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    int rc = build_flux_dir(cache, o, head, scratch, dir, &docs, &n);
+    if (!rc && !docs &&
+        ed_doc_parse_yaml(components->data, components->len, "gotk-components.yaml", &docs, &n,
+                          &err) != 0) {
+        ed_cli_failure("%s", err.msg);
+        rc = 1;
+    }
+    if (!rc)
+        rc = apply_staged(kube, o, &o->shape, docs, n);
+    ed_doc_list_free(docs, n);
+    return rc;
+}
+
+/*
+ * flux's confirmation, unless --force: when the GitRepository CRD says another tool installed
+ * it (an app.kubernetes.io/managed-by label other than "flux"), flux names the tool and asks
+ * before overriding it; no answer (stdin closed, not a terminal) cancels. Returns 0 to go on,
+ * or 1 after the error.
+ */
+static int confirm_override(ed_kube *kube, const struct boot_opts *o)
+{
+    if (o->force)
+        return 0;
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    int got = ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
+                          "gitrepositories.source.toolkit.fluxcd.io", &d, &err);
+    int rc = 0;
+    if (got && got != ED_ENOTFOUND) {
+        ed_cli_failure("cluster info unavailable: %s", err.msg);
+        rc = 1;
+    } else if (!got) {
+        const ed_node *labels = ed_node_path(ed_doc_root(d), "/metadata/labels");
+        const char *manager = ed_node_str(ed_node_get(labels, "app.kubernetes.io/managed-by"));
+        const char *version = ed_node_str(ed_node_get(labels, "app.kubernetes.io/version"));
+        if (manager && *manager && strcmp(manager, "flux") != 0) {
+            fprintf(stderr, "Flux %s has been installed on this cluster with %s!\n",
+                    version ? version : "", manager);
+            char *q =
+                ed_xasprintf("Are you sure you want to override the %s installation? Y/N", manager);
+            if (!ed_cli_confirm(q)) {
+                ed_cli_failure("bootstrap cancelled");
+                rc = 1;
+            }
+            free(q);
+        }
+    }
+    ed_doc_free(d);
+    return rc;
+}
+
+/*
  * flux's bootstrap, step by step, with its lines on stderr: clone; the components generated,
  * committed and pushed ("Add Flux <version> component manifests"), installed unless the
  * flux-system Kustomization applied a revision already; the source secret; the sync manifests
@@ -969,6 +1138,8 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
 {
     ed_buf components = ED_BUF_INIT((size_t)64 << 20), sync = ED_BUF_INIT(1 << 20);
     ed_buf errs = ED_BUF_INIT(1 << 16);
+    ed_doc **docs = NULL;
+    size_t ndocs = 0;
     char *dir = path[0] ? ed_xasprintf("%s/%s", path, o->g.ns) : ed_xstrdup(o->g.ns);
     char *f_comp = ed_xasprintf("%s/gotk-components.yaml", dir);
     char *f_sync = ed_xasprintf("%s/gotk-sync.yaml", dir);
@@ -991,7 +1162,8 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
         ed_cli_failure("failed to create a Git client: %s", err.msg);
         goto out;
     }
-    if (!(kube = ed_cli_connect(&o->g)) || clone_branch(o, c, cache) != 0)
+    if (!(kube = ed_cli_connect(&o->g)) || confirm_override(kube, o) != 0 ||
+        clone_branch(o, c, cache) != 0)
         goto out;
 
     ed_cli_action("generating component manifests");
@@ -1000,12 +1172,12 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
         goto out;
     ed_cli_success("generated component manifests");
     const ed_source_file comp_files[] = {{f_comp, components.data, components.len, false}};
-    if ((rc = commit_files(o, c, cache, comp_files, 1, subject, "component manifests", head)) != 0)
+    if ((rc = commit_files(o, c, cache, comp_files, 1, subject, "component manifests",
+                           "failed to push manifests", head)) != 0)
         goto out;
     if (must_install(kube, o->g.ns)) {
         ed_cli_action("installing components in \"%s\" namespace", o->g.ns);
-        if ((rc = ed_cli_install_apply(kube, o->g.ns, &o->shape, &components, false)) != 0 ||
-            (rc = wait_crds(kube, &components, o->g.timeout_ms)) != 0)
+        if ((rc = install_components(o, kube, cache, head, tmpl, dir, &components)) != 0)
             goto out;
         ed_cli_success("installed components");
     } else if ((rc = ed_cli_install_apply_pull_secret(kube, o->g.ns, &o->shape)) != 0) {
@@ -1032,10 +1204,15 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
         {f_ks, kustomization_yaml, strlen(kustomization_yaml), true},
     };
     if ((rc = commit_files(o, c, cache, sync_files, 2, "Add Flux sync manifests", "sync manifests",
-                           head)) != 0)
+                           "failed to push sync manifests", head)) != 0)
         goto out;
+    /* flux applies the directory's kustomization.yaml: the components again, with the sync
+     * manifests and a user's patches */
     ed_cli_action("applying sync manifests");
-    if ((rc = apply_stream(kube, &sync, "gotk-sync.yaml")) != 0)
+    if ((rc = build_flux_dir(cache, o, head, tmpl, dir, &docs, &ndocs)) != 0)
+        goto out;
+    const ed_cli_install_shape no_pull_secret = {.registry_creds = NULL};
+    if ((rc = apply_staged(kube, o, &no_pull_secret, docs, ndocs)) != 0)
         goto out;
     ed_cli_success("reconciled sync configuration");
 
@@ -1050,6 +1227,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
                        failed > 1 ? "[" : "", (int)errs.len, errs.data, failed > 1 ? "]" : "");
     rc = failed ? 1 : 0;
 out:
+    ed_doc_list_free(docs, ndocs);
     ed_kube_free(kube);
     ed_source_cache_free(cache);
     if (tmpl[0])

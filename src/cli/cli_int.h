@@ -338,6 +338,10 @@ int ed_cli_install_render(const char *ns, const ed_cli_install_shape *shape,
  * bootstrap prints none. Returns 0, or 1 after printing the error. */
 int ed_cli_install_apply(ed_kube *kube, const char *ns, const ed_cli_install_shape *shape,
                          const ed_buf *yaml, bool print);
+/* ed_cli_install_apply for objects already parsed (docs, n of them, borrowed; what bootstrap
+ * builds from the flux-system directory's kustomization.yaml), in their order. */
+int ed_cli_install_apply_docs(ed_kube *kube, const char *ns, const ed_cli_install_shape *shape,
+                              ed_doc *const *docs, size_t n, bool print);
 /* With shape->registry_creds, apply its dockerconfigjson Secret alone, printing nothing (what
  * bootstrap reconciles when it installs no components). Returns 0, or 1 after the error. */
 int ed_cli_install_apply_pull_secret(ed_kube *kube, const char *ns,

@@ -1082,6 +1082,12 @@ int ed_cli_install_apply(ed_kube *kube, const char *ns, const ed_cli_install_sha
     return rc;
 }
 
+int ed_cli_install_apply_docs(ed_kube *kube, const char *ns, const ed_cli_install_shape *shape,
+                              ed_doc *const *docs, size_t n, bool print)
+{
+    return apply_components(kube, ns, shape, docs, n, print);
+}
+
 int ed_cli_install_apply_pull_secret(ed_kube *kube, const char *ns,
                                      const ed_cli_install_shape *shape)
 {

@@ -152,6 +152,8 @@ static int write_once(ed_source_cache *cache, const ed_source_git_write_opts *o,
     if ((rc = make_commit(cache, repo, parent, &tree_id, o, &commit_id, err)) != 0)
         goto out;
     git_oid_tostr(res->commit, sizeof(res->commit), &commit_id);
+    if (o->on_commit)
+        o->on_commit(o->on_commit_user, res->commit, res->attempts);
     ed_source_git_update_opts po = {.url = o->url,
                                     .secret = o->secret,
                                     .secret_len = o->secret_len,
@@ -159,6 +161,7 @@ static int write_once(ed_source_cache *cache, const ed_source_git_write_opts *o,
                                     .timeout_ms = o->timeout_ms};
     rc = ed_source_git_push_commit(repo, &po, &commit_id, err);
     res->committed = rc == 0;
+    res->push_failed = rc != 0;
 out:
     git_tree_free(tree);
     git_commit_free(parent);
@@ -177,6 +180,7 @@ int ed_source_git_write(ed_source_cache *cache, const ed_source_git_write_opts *
     for (int i = 0; i < attempts; i++) {
         out->attempts = i + 1;
         ed_err_clear(err);
+        out->push_failed = false;
         rc = write_once(cache, opts, out, err);
         if (rc != ED_ECONFLICT)
             break;

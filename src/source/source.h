@@ -319,6 +319,11 @@ typedef struct ed_source_git_write_opts {
     size_t nfiles;
     int max_attempts;   /* on a rejected push; 0 for 3 */
     int64_t timeout_ms; /* bounds each fetch and push (deadline.c); 0 for no limit */
+    /* Called when a commit is made, before it is pushed (again on each attempt after a
+     * rejected push: attempt counts from 1), with its id (40 hex): what bootstrap reports
+     * between the two, as flux prints its commit line before its push. NULL for none. */
+    void (*on_commit)(void *user, const char *commit, int attempt);
+    void *on_commit_user;
 } ed_source_git_write_opts;
 
 typedef struct ed_source_git_write_result {
@@ -326,6 +331,7 @@ typedef struct ed_source_git_write_result {
     bool created_branch; /* the branch did not exist (an empty repository) */
     char commit[41];     /* the branch's head afterwards: the new commit, or the unchanged head */
     int attempts;
+    bool push_failed; /* on an error: a commit was made and its push failed */
 } ed_source_git_write_result;
 
 /*

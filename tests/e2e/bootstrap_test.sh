@@ -37,7 +37,7 @@ trap cleanup EXIT
 boot() {
     "$eddy" bootstrap git --url="$url" --branch=main --path=clusters/one \
         -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent \
-        --local-agent --local-agent-dir "$agent" --timeout 2m
+        --local-agent --local-agent-dir "$agent" --timeout 2m "$@"
 }
 commits() { git -C "$EDDY_GIT_ROOT/boot.git" rev-list --count main 2>/dev/null || echo 0; }
 head_of() { git -C "$EDDY_GIT_ROOT/boot.git" rev-parse main; }
@@ -165,6 +165,23 @@ $synced" "$(lines "$out")" "the second bootstrap's lines"
 assert_eq "$before" "$(state)" "generations and the Secret unchanged"
 assert_eq 2 "$(commits)" "commits after the second bootstrap"
 
+step "an installation another tool manages: flux's question, cancelled without an answer, --force"
+# flux's confirmBootstrap (cmd/flux/cluster_info.go): the GitRepository CRD's
+# app.kubernetes.io/managed-by names another tool than flux
+crd=crd/gitrepositories.source.toolkit.fluxcd.io
+kubectl label "$crd" app.kubernetes.io/managed-by=Helm --overwrite >/dev/null
+cver=$(kubectl get "$crd" -o jsonpath='{.metadata.labels.app\.kubernetes\.io/version}')
+assert_fails "no answer" boot </dev/null
+assert_contains "$OUT" "Flux $cver has been installed on this cluster with Helm!" "flux's notice"
+assert_contains "$OUT" "Are you sure you want to override the Helm installation? Y/N" "flux's question"
+assert_contains "$OUT" "✗ bootstrap cancelled" "flux's error"
+assert_not_contains "$OUT" "cloning branch" "nothing done"
+out=$(boot --force </dev/null 2>&1) || fail "bootstrap --force failed:
+$out"
+assert_not_contains "$out" "Are you sure" "--force asks nothing"
+kubectl label "$crd" app.kubernetes.io/managed-by- >/dev/null
+assert_eq 2 "$(commits)" "commits after --force"
+
 step "the agent as the Deployment runs it: in-cluster configuration, the ServiceAccount's token"
 # What the kubelet gives the container: the Deployment's args with $(RUNTIME_NAMESPACE) expanded,
 # RUNTIME_NAMESPACE, KUBERNETES_SERVICE_HOST/PORT, and the service-account folder (a token of the
@@ -263,6 +280,9 @@ t0=$SECONDS
 assert_fails "a push that stalls" "$eddy" bootstrap git --url="http://127.0.0.1:$stall/stalled.git" \
     --path=clusters/two --silent --local-agent --local-agent-dir "$scratch/agent-stall" --timeout 3s
 assert_contains "$OUT" "timed out after 3s" "the push is cut at --timeout"
+# flux's lines: its commit, then its push, and a failed push in its words
+assert_contains "$OUT" "► pushing component manifests to \"http://127.0.0.1:$stall/stalled.git\"
+✗ failed to push manifests: " "the commit reported before the push that failed"
 [ $((SECONDS - t0)) -lt 30 ] || fail "the stalled bootstrap took $((SECONDS - t0)) s with --timeout 3s"
 bg_stop gitstall
 
@@ -293,8 +313,11 @@ $out"
 assert_eq 5 "$(commits)" "the SSH URL is one commit"
 assert_contains "$out" "✔ public key: $(cut -d' ' -f1,2 "$EDDY_GIT_SSH_KEY.pub")" \
     "flux's line of the deploy key, --silent or not"
+# flux updates the Secret it finds (pkg/bootstrap/bootstrap.go, reconcileSecret: the new keys over
+# the existing ones): the HTTPS run's username, password and CA stay beside the SSH key.
 keys=$(kubectl -n flux-system get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')
-assert_eq "identity identity.pub known_hosts " "$keys" "the Secret holds the SSH credentials only"
+assert_eq "ca.crt identity identity.pub known_hosts password username " "$keys" \
+    "the SSH credentials merged into the Secret, as flux merges them"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "synced over SSH"
 assert_fails "ssh without a key" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --silent
@@ -393,15 +416,49 @@ assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flu
     "the in-cluster agent applied the commit over SSH"
 incluster_check incluster-ssh
 
-step "a kustomization.yaml edited in Git is kept, as flux keeps it"
-(cd "$work" && git pull -q origin main && printf '# edited by hand\n' >>clusters/one/flux-system/kustomization.yaml &&
+step "a kustomization.yaml edited in Git is kept and applied with its patch, as flux applies it"
+# flux applies the flux-system directory's kustomization.yaml (its components with the patches
+# a user added there), with its field manager "flux": the patched annotation is the
+# bootstrap's, not only the agent's ("kustomize-controller").
+(cd "$work" && git pull -q origin main && cat >>clusters/one/flux-system/kustomization.yaml <<'YAML' &&
+# edited by hand
+patches:
+- patch: |
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: eddy
+      namespace: flux-system
+      annotations:
+        e2e.eddy.dev/patched: by-kustomization
+YAML
     git commit -qam "kustomization.yaml by hand" && git push -q origin HEAD:main)
 n=$(commits)
-out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
-    --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
-    --interval 2m --registry registry.e2e.invalid/fluxcd --image-pull-secret regcred \
-    --registry-creds "bot:Reg-Pass-555" --timeout 2m 2>&1) || fail "bootstrap after the edit failed:
+ssh_boot() {
+    "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
+        --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
+        --interval 2m --registry registry.e2e.invalid/fluxcd --image-pull-secret regcred \
+        --registry-creds "bot:Reg-Pass-555" "$@"
+}
+out=$(ssh_boot --timeout 2m 2>&1) || fail "bootstrap after the edit failed:
 $out"
 assert_contains "$out" "✔ sync manifests are up to date" "nothing to commit"
 assert_eq "$n" "$(commits)" "the edit is not undone"
 assert_contains "$(g show main:clusters/one/flux-system/kustomization.yaml)" "# edited by hand" "the edit kept"
+owned=$(kubectl -n flux-system get deployment eddy -o json --show-managed-fields |
+    jq -r '.metadata.managedFields[] | select(.manager == "flux") | .fieldsV1["f:metadata"]["f:annotations"] // {} | keys[]')
+assert_contains "$owned" "f:e2e.eddy.dev/patched" "bootstrap applied the patched Deployment"
+
+step "a Kustomization that turns Ready False ends the wait at once, as flux's"
+(cd "$work" && git pull -q origin main &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: %s}\n' "$apps" >clusters/one/apps/broken.yaml &&
+    git add -A && git commit -qm "a ConfigMap without a name" && git push -q origin HEAD:main)
+t0=$SECONDS
+assert_fails "a Kustomization that cannot build" ssh_boot --timeout 2m
+[ $((SECONDS - t0)) -lt 60 ] || fail "bootstrap waited $((SECONDS - t0)) s for a failed Kustomization"
+why=$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')
+assert_contains "$why" "kustomize build failed" "the Kustomization's failure"
+assert_contains "$OUT" "✗ $why
+► confirming components are healthy" "flux's line: the Ready message"
+assert_contains "$OUT" "✗ bootstrap failed with 1 health check failure(s): error while waiting for Kustomization to be ready: '$why'" \
+    "flux's error"

@@ -27,6 +27,7 @@ int test_cosign_main(void);
 void test_write_root_commit_then_nothing(void **state);
 void test_write_on_top_keeps_other_files(void **state);
 void test_write_if_absent_keeps_existing(void **state);
+void test_write_reports_commit_before_push(void **state);
 void test_write_refuses_bad_paths(void **state);
 void test_write_signed_with_key_id(void **state);
 

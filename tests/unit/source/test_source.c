@@ -1158,6 +1158,7 @@ int main(void)
         cmocka_unit_test(test_write_root_commit_then_nothing),
         cmocka_unit_test(test_write_on_top_keeps_other_files),
         cmocka_unit_test(test_write_if_absent_keeps_existing),
+        cmocka_unit_test(test_write_reports_commit_before_push),
         cmocka_unit_test(test_write_refuses_bad_paths),
         cmocka_unit_test(test_write_signed_with_key_id),
     };

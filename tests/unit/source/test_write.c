@@ -2,7 +2,8 @@
  * ed_source_git_write (commit.c), what eddy bootstrap commits with, against bare repositories
  * made with the git CLI in a temp dir (file:// URLs): the root commit of an empty repository,
  * no commit when every file already holds the bytes, a changed file committed on top of the
- * head with the other files kept, paths leaving the repository refused, and the commit signed
+ * head with the other files kept, each commit reported before its push (and a failed push
+ * told from a failed commit), paths leaving the repository refused, and the commit signed
  * with the key of a key ring that --gpg-key-id names (keys made with gpg, checked with git
  * verify-commit).
  */
@@ -179,6 +180,68 @@ void test_write_if_absent_keeps_existing(void **state)
     /* Only the kept file differs: nothing to commit. */
     assert_int_equal(write_files(&f, v2, 2, &res, &err), 0);
     assert_false(res.committed);
+    fixture_close(&f);
+}
+
+/* What on_commit saw: the calls, the last commit and attempt. */
+struct seen {
+    int calls, attempt;
+    char commit[41];
+};
+
+static void on_commit(void *user, const char *commit, int attempt)
+{
+    struct seen *s = user;
+    s->calls++;
+    s->attempt = attempt;
+    snprintf(s->commit, sizeof(s->commit), "%s", commit);
+}
+
+/* on_commit is told of a commit before its push (bootstrap prints flux's commit line, then its
+ * push line); a push that fails after the commit is made says so in push_failed (flux's
+ * "failed to push ..."), an unchanged tree calls nothing. */
+void test_write_reports_commit_before_push(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_open(&f);
+    struct seen seen = {0};
+    const ed_source_file v1[] = {{"clusters/a/x.yaml", "one\n", 4, false}};
+    ed_source_git_write_opts o = {.url = f.url,
+                                  .branch = "main",
+                                  .author_email = "flux@eddy.invalid",
+                                  .message = "Add sync manifests",
+                                  .files = v1,
+                                  .nfiles = 1,
+                                  .on_commit = on_commit,
+                                  .on_commit_user = &seen};
+    ed_source_git_write_result res;
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_source_git_write(f.cache, &o, &res, &err), 0);
+    assert_true(res.committed);
+    assert_false(res.push_failed);
+    assert_int_equal(seen.calls, 1);
+    assert_int_equal(seen.attempt, 1);
+    assert_string_equal(seen.commit, res.commit);
+    assert_int_equal(ed_source_git_write(f.cache, &o, &res, &err), 0);
+    assert_false(res.committed);
+    assert_int_equal(seen.calls, 1);
+
+    /* main's ref locked in the remote: the commit is made, its push fails */
+    char out[512];
+    out_of(out, sizeof(out), "touch %s/refs/heads/main.lock && git -C %s rev-parse main", f.bare,
+           f.bare);
+    const ed_source_file v2[] = {{"clusters/a/x.yaml", "two\n", 4, false}};
+    o.files = v2;
+    o.max_attempts = 1;
+    assert_int_not_equal(ed_source_git_write(f.cache, &o, &res, &err), 0);
+    assert_true(res.push_failed);
+    assert_false(res.committed);
+    assert_int_equal(seen.calls, 2);
+    assert_string_not_equal(seen.commit, out);
+    char after[512];
+    out_of(after, sizeof(after), "git -C %s rev-parse main", f.bare);
+    assert_string_equal(after, out);
     fixture_close(&f);
 }
 
