@@ -435,7 +435,7 @@ status:
      * (another checksum), a Warning on every failure, else its trace with the next scan's time;
      * no annotations (Flux's carry none). */
     char next[32], trace[96];
-    ed_duration_string(interval * 1000000, next);
+    ed_duration_string(interval * ED_NS_PER_MS, next);
     const char *was = str_at(obj, "/status/lastScanResult/revision");
     snprintf(trace, sizeof(trace), "%s, next scan in %s",
              was && strcmp(was, sc.revision) == 0 ? "tags did not change" : "successful scan",
