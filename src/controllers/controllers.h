@@ -83,6 +83,10 @@ typedef struct ed_ctrl_kind {
     /* The shard (--watch-label-selector) set by ed_ctrl_register from the manager; NULL for
      * every object. */
     const ed_label_selector *shard;
+    /* Its line about a suspended object; NULL: "Reconciliation is suspended for this object",
+     * source-controller's and kustomize-controller's words (the image controllers' begin with a
+     * small r). */
+    const char *suspended_msg;
 } ed_ctrl_kind;
 
 typedef enum {
@@ -146,12 +150,24 @@ void ed_ctrl_log_result(const char *controller, const ed_node *obj, bool ok, boo
                         const char *message);
 
 /*
- * Flux's notify at the end of a reconcile of obj (as read before it): a Warning Event with
- * reason and message on every failure; on success a Normal "Succeeded" one with message (and
- * annotations, or NULL) when obj was not Ready or its Ready message was another.
+ * The image controllers' eventLogf: record an Event about obj from reporter (type, reason,
+ * message, annotations or NULL) and log its message, as Flux's image-reflector-controller and
+ * image-automation-controller log every Event they record: a Warning at error level with the
+ * reason as the error, any other at info level. The line is the reconcile's (its log scope).
  */
-void ed_ctrl_notify(ed_kube *kube, const ed_node *obj, const char *controller, bool ok,
-                    const char *reason, const char *message, const char *const *annotations);
+void ed_ctrl_event_log(ed_kube *kube, const ed_node *obj, const char *reporter, const char *type,
+                       const char *reason, const char *message, const char *const *annotations);
+
+/*
+ * The image controllers' notify at the end of a reconcile of obj (as read before it), each
+ * Event logged (ed_ctrl_event_log): a Warning with reason and message on every failure; on
+ * success a Normal "Succeeded" one with message (and annotations, or NULL) when obj was not
+ * Ready or its Ready message was another, else Flux's trace Event (a Normal "Succeeded" one in
+ * the cluster) with trace, when it is not NULL.
+ */
+void ed_ctrl_notify(ed_kube *kube, const ed_node *obj, const char *reporter, bool ok,
+                    const char *reason, const char *message, const char *trace,
+                    const char *const *annotations);
 
 /* ---- metrics Flux exports per object ---- */
 

@@ -8,6 +8,9 @@
 #include "../image/image.h"
 #include "controllers.h"
 
+/* The image controllers' line about a suspended object (ed_ctrl_kind.suspended_msg). */
+#define ED_CTRL_IMAGE_SUSPENDED "reconciliation is suspended for this object"
+
 /* Registry access for an ImageRepository: its credentials and CA, owned here. */
 typedef struct ed_ctrl_registry_auth {
     char *username;

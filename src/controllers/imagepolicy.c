@@ -356,8 +356,9 @@ static bool write_status(ed_imagepolicy_controller *c, const ed_node *obj, struc
     }
     ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
     /* Flux's notify: an Event with the Ready message when the policy becomes ready or its
-     * message changes (a new tag, digest or previous ref); a failure every time. */
-    ed_ctrl_notify(c->o.kube, obj, MANAGER, out->ok, out->reason, out->message, NULL);
+     * message changes (a new tag, digest or previous ref), else the same as its trace; a
+     * failure every time. */
+    ed_ctrl_notify(c->o.kube, obj, MANAGER, out->ok, out->reason, out->message, out->message, NULL);
     return changed;
 }
 
@@ -375,7 +376,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     struct outcome out = {0};
     evaluate(c, obj, &out);
     write_status(c, obj, &out);
-    ed_ctrl_log_result(NAME, obj, out.ok, false, out.message);
+    /* controller-runtime's line for the error Flux returns for a retry: none when stalled or
+     * when the repository has no tags yet (requeued after --requeue-dependency). */
+    if (!out.ok && !out.stalled && !out.no_tags)
+        ed_ctrl_log_result(NAME, obj, false, false, out.message);
     if (out.ok) {
         *requeue_after_ms = ed_ctrl_interval(obj, *requeue_after_ms);
     } else {
@@ -416,7 +420,8 @@ ed_imagepolicy_controller *ed_imagepolicy_register(ed_manager *m, const ed_image
 {
     ed_imagepolicy_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, NULL, c, NULL};
+    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics,          API_VERSION, KIND, NAME, NULL, c,
+                             NULL,       ED_CTRL_IMAGE_SUSPENDED};
     c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     c->repos = ed_manager_informer(m, API_VERSION, "ImageRepository");

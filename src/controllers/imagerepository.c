@@ -432,9 +432,18 @@ status:
     if (write_status(c, obj, &out, &sc) != 0 && out.ok)
         rc = ED_ERETRY;
     /* Flux's notify: an Event when the repository becomes ready or its Ready message changes
-     * (another checksum), a Warning on every failure; no annotations (Flux's carry none). */
-    ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, NULL);
-    ed_ctrl_log_result(NAME, obj, out.ok, false, out.message);
+     * (another checksum), a Warning on every failure, else its trace with the next scan's time;
+     * no annotations (Flux's carry none). */
+    char next[32], trace[96];
+    ed_duration_string(interval * ED_NS_PER_MS, next);
+    const char *was = str_at(obj, "/status/lastScanResult/revision");
+    snprintf(trace, sizeof(trace), "%s, next scan in %s",
+             was && strcmp(was, sc.revision) == 0 ? "tags did not change" : "successful scan",
+             next);
+    ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, trace, NULL);
+    /* controller-runtime's line for the error Flux returns for a retry (none when stalled). */
+    if (!out.ok && !out.stalled)
+        ed_ctrl_log_result(NAME, obj, false, false, out.message);
     if (out.ok) {
         *requeue_after_ms = interval;
     } else {
@@ -498,7 +507,8 @@ ed_imagerepo_controller *ed_imagerepo_register(ed_manager *m, const ed_imagerepo
     ed_imagerepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
     c->kind =
-        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, remove_tags, c, NULL};
+        (ed_ctrl_kind){opts->kube, opts->metrics,          API_VERSION, KIND, NAME, remove_tags, c,
+                       NULL,       ED_CTRL_IMAGE_SUSPENDED};
     ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }

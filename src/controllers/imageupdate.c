@@ -662,6 +662,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     char push_branch[256] = "";
     automate(c, obj, &r, &out, &res, push_branch, sizeof(push_branch));
     write_status(c, obj, &out, &r, &res, push_branch);
+    /* Flux's notify, each Event logged as its eventLogf logs it. */
     if (out.ok && res.committed) {
         /* Flux's push summary: what was pushed where, then the commit message (an Event
          * without annotations, as image-automation-controller records it). */
@@ -670,24 +671,25 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                                   push_branch, refspec ? " and refspecs '" : "",
                                   refspec ? refspec : "", refspec ? "'" : "",
                                   r.message && *r.message ? "\n" : "", r.message ? r.message : "");
-        ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, NULL);
-        ed_log(ED_LOG_INFO, note, "controller", NAME, "name", name, "namespace", ns, NULL);
+        ed_ctrl_event_log(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, NULL);
         free(note);
     } else if (out.ok && ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready") &&
                strcmp(ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"), "True") ==
                    0) {
         /* Ready before and after, nothing pushed: Flux's trace Event (a Normal one in the
          * cluster), its words telling whether there was anything to look at. */
-        ed_ctrl_record_event(
-            c->o.kube, obj, MANAGER, "Normal", "Succeeded",
-            sync_needed(obj, &r, &out, &res) ? out.message : "no change since last reconciliation",
-            NULL);
+        ed_ctrl_event_log(c->o.kube, obj, MANAGER, "Normal", "Succeeded",
+                          sync_needed(obj, &r, &out, &res) ? out.message
+                                                           : "no change since last reconciliation",
+                          NULL);
     } else {
         /* Became ready without a push (the Ready message is always the same), or failed: as
          * Flux's notify sends it. */
-        ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, NULL);
+        ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, NULL, NULL);
     }
-    ed_ctrl_log_result(NAME, obj, out.ok, false, out.message);
+    /* controller-runtime's line for the error Flux returns for a retry (none when stalled). */
+    if (!out.ok && !out.stalled)
+        ed_ctrl_log_result(NAME, obj, false, false, out.message);
     if (out.ok) {
         *requeue_after_ms = interval;
     } else {
@@ -719,7 +721,8 @@ ed_imageupdate_controller *ed_imageupdate_register(ed_manager *m, const ed_image
 {
     ed_imageupdate_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, NULL, c, NULL};
+    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics,          API_VERSION, KIND, NAME, NULL, c,
+                             NULL,       ED_CTRL_IMAGE_SUSPENDED};
     c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     /* Every ImagePolicy, of any shard: Flux's image-automation-controller restricts only its

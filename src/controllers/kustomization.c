@@ -1888,8 +1888,19 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
             snprintf(out.message, sizeof(out.message), "unable to get source '%s/%s': %s",
                      sns ? sns : ns, sname ? sname : "", err.msg);
         write_status(c, obj, &out);
-        ed_log(ED_LOG_INFO, out.message, "controller", "kustomization", "name", name, "namespace",
-               ns, NULL);
+        /* Flux's lines: the sourceRef as written (Kind/[namespace/]name) when it is not
+         * found, else controller-runtime's for the error it returns. */
+        if (rc == ED_ENOTFOUND) {
+            bool in_ns = sns && *sns;
+            char *msg = ed_xasprintf("Source '%s/%s%s%s' not found", skind, in_ns ? sns : "",
+                                     in_ns ? "/" : "", sname ? sname : "");
+            ed_log(ED_LOG_INFO, msg, "controller", "kustomization", "name", name, "namespace", ns,
+                   NULL);
+            free(msg);
+        } else {
+            ed_log(ED_LOG_ERROR, "Reconciler error", "controller", "kustomization", "name", name,
+                   "namespace", ns, "error", out.message, NULL);
+        }
         if (rc == ED_ENOTFOUND) {
             *requeue_after_ms = retry;
             rc = 0;
@@ -1919,6 +1930,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         snprintf(out.message, sizeof(out.message), "Source artifact not found, retrying in %s",
                  wait);
         write_status(c, obj, &out);
+        ed_log(ED_LOG_INFO, out.message, "controller", "kustomization", "name", name, "namespace",
+               ns, NULL);
         *requeue_after_ms = wait_ms;
         rc = 0;
         goto done;
@@ -1940,6 +1953,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         rc = 0;
         goto done;
     }
+    if (ed_node_len(ed_node_path(obj, "/spec/dependsOn")) > 0)
+        ed_log(ED_LOG_INFO, "All dependencies are ready, proceeding with reconciliation",
+               "controller", "kustomization", "name", name, "namespace", ns, NULL);
     out.stage = "Fetching manifests";
     out.timeout_ms = timeout;
     const char *adigest = str_at(ed_doc_root(srcdoc), "/status/artifact/digest");

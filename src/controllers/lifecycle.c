@@ -66,8 +66,9 @@ ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *na
         ed_ctrl_record_metrics(k->metrics, k->kind, obj,
                                ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"),
                                false);
-        ed_log(ED_LOG_INFO, "Reconciliation is suspended for this object", "controller",
-               k->controller, "name", name, "namespace", ns, NULL);
+        ed_log(ED_LOG_INFO,
+               k->suspended_msg ? k->suspended_msg : "Reconciliation is suspended for this object",
+               "controller", k->controller, "name", name, "namespace", ns, NULL);
         return ED_CTRL_STOP;
     }
     return ED_CTRL_GO;

@@ -91,16 +91,30 @@ void ed_ctrl_record_event(ed_kube *kube, const ed_node *obj, const char *control
     ed_ctrl_record_event_as(kube, obj, controller, controller, type, reason, note, annotations);
 }
 
-void ed_ctrl_notify(ed_kube *kube, const ed_node *obj, const char *controller, bool ok,
-                    const char *reason, const char *message, const char *const *annotations)
+void ed_ctrl_event_log(ed_kube *kube, const ed_node *obj, const char *reporter, const char *type,
+                       const char *reason, const char *message, const char *const *annotations)
+{
+    ed_ctrl_record_event(kube, obj, reporter, type, reason, message, annotations);
+    /* Flux's eventLogf: the reason travels as the error of a Warning's line. */
+    if (strcmp(type, "Warning") == 0)
+        ed_log(ED_LOG_ERROR, message, "error", reason, NULL);
+    else
+        ed_log(ED_LOG_INFO, message, NULL);
+}
+
+void ed_ctrl_notify(ed_kube *kube, const ed_node *obj, const char *reporter, bool ok,
+                    const char *reason, const char *message, const char *trace,
+                    const char *const *annotations)
 {
     if (!ok) {
-        ed_ctrl_record_event(kube, obj, controller, "Warning", reason, message, NULL);
+        ed_ctrl_event_log(kube, obj, reporter, "Warning", reason, message, NULL);
         return;
     }
     const ed_node *conds = ed_node_path(obj, "/status/conditions");
     const char *was = ed_cond_status(conds, "Ready"), *was_msg = ed_cond_message(conds, "Ready");
     bool was_ok = was && strcmp(was, "True") == 0;
     if (!was_ok || !was_msg || strcmp(was_msg, message) != 0)
-        ed_ctrl_record_event(kube, obj, controller, "Normal", "Succeeded", message, annotations);
+        ed_ctrl_event_log(kube, obj, reporter, "Normal", "Succeeded", message, annotations);
+    else if (trace)
+        ed_ctrl_event_log(kube, obj, reporter, "Normal", "Succeeded", trace, NULL);
 }

@@ -184,3 +184,25 @@ request() {
     retry 15 same_status "$1"
     retry 15 same_events "$1"
 }
+
+# --- comparing log lines: Flux's controllers' JSON lines and eddy's agent's -----------------------
+
+# flux_log_lines NS LOG...: the info and error lines about objects in NS in the JSON logs LOG...
+# (Flux's or eddy's agent's, started with --log-encoding json), one a line: the object
+# (Kind/name), a tab, the line with what must differ made neutral (JSON, in its key order),
+# sorted, each once. Made neutral: ts, the reconcileID's value, the Go stack of an error line
+# ("stacktrace": eddy's carry none, README), durations (Go's, in msg) and NS (as "NS"); with
+# $FLUX_LOG_JQ set, a jq filter more (a def of neutral, applied to every string). Debug lines
+# are left out (eddy's are its own), and Flux's trace-level ones (the Event recorder's).
+flux_log_lines() {
+    local ns=$1
+    shift
+    cat "$@" | jq -c -R --arg ns "$ns" "${FLUX_LOG_JQ:-def neutral: .;}"'
+        fromjson? | select(.level == "info" or .level == "error")
+        | select(.namespace == $ns) | del(.ts) | del(.stacktrace)
+        | if has("reconcileID") then .reconcileID = "ID" else . end
+        | .msg |= gsub("([0-9]+(\\.[0-9]+)?(ns|µs|ms|s|m|h))+"; "D")
+        | walk(if type == "object" then with_entries(.key |= gsub($ns; "NS"))
+            elif type == "string" then gsub($ns; "NS") | neutral else . end)
+        | "\(.controllerKind // "-")/\(.name)\t\(tojson)"' -r | sort -u
+}

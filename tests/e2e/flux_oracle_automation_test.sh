@@ -166,7 +166,7 @@ YAML
 done
 
 step "eddy's agent (shard eddy, and the image policies of both), Flux's image-automation-controller"
-agent --watch-label-selector 'shard in (eddy,both)'
+agent --watch-label-selector 'shard in (eddy,both)' --log-encoding json
 for n in $nf $ne; do
     kubectl -n "$n" wait imagepolicy/app imagepolicy/api --for=condition=Ready --timeout=90s >/dev/null
 done
@@ -428,9 +428,44 @@ compare tmpl tmpl
 compare refspec rs
 compare escape escape
 
+step "suspended"
+for n in $nf $ne; do
+    kubectl -n "$n" patch imageupdateautomation nopolicy --type merge -p '{"spec":{"suspend":true}}' \
+        >/dev/null
+done
+sleep 3
+
+step "the log lines: each side's about each automation, compared"
+# The lines each controller logged about the ImageUpdateAutomations of its namespace, each
+# distinct line once, over the whole run (flux_log_lines): commits pushed, nothing to change,
+# the failures (a missing GitRepository, a push refused...), suspended. Made neutral as in the
+# statuses: commit hashes, and the words of a template error (a deliberate difference, above).
+# log_lines NS LOG: flux_log_lines of the automations, NS's heads named.
+log_lines() {
+    FLUX_LOG_JQ="def neutral: reduce (${first[$1]} | to_entries[]) as \$e (.; gsub(\$e.key; \$e.value))
+        | gsub(\"[0-9a-f]{40}\"; \"PUSHED\") | gsub(\"(?<![0-9a-f])[0-9a-f]{7}(?![0-9a-f])\"; \"PUSHED7\")
+        | sub(\"^failed to update source: (unable to create commit message template from spec|failed to run template from spec|spec.git.commit: messageTemplate line [0-9]+): .*\"; \"failed to update source: TEMPLATE-ERROR\");" \
+        flux_log_lines "$1" "$2" | grep '^ImageUpdateAutomation/' || true
+}
+log_lines $nf "$scratch/flux-iac.log" >"$scratch/log.flux"
+log_lines $ne "$scratch/ctl.log" >"$scratch/log.eddy"
+same "the log lines" "$(cat "$scratch/log.flux")" "$(cat "$scratch/log.eddy")" ||
+    differences=$((differences + 1))
+# The comparison saw the lines of every case (on Flux's side, which eddy's equals).
+for want in 'ImageUpdateAutomation/tomain.*"msg":"pushed commit .PUSHED7. to branch .main.' \
+    'ImageUpdateAutomation/tomain.*"msg":"no change since last reconciliation"' \
+    'ImageUpdateAutomation/nosrc.*"Reconciler error"' \
+    'ImageUpdateAutomation/nosrc.*"level":"error".*"error":"SourceManagerFailed"' \
+    'ImageUpdateAutomation/rejected.*"level":"error","msg":"failed to update source: failed to push to remote: .*pre-receive hook declined".*"error":"GitOperationFailed"' \
+    'ImageUpdateAutomation/nopolicy.*"reconciliation is suspended for this object"'; do
+    grep -qE "$want" "$scratch/log.flux" || fail "no line matches /$want/ in:
+$(cat "$scratch/log.flux")"
+done
+
 step "eddy left Flux's shard alone"
-writes=$(grep -E "API request method=(PATCH|PUT|POST|DELETE) path=[^ ]*/namespaces/$nf/imageupdateautomations/" \
-    "$scratch/ctl.log" || true)
+writes=$(jq -R -r --arg p "/namespaces/$nf/imageupdateautomations/" 'fromjson?
+    | select(.msg == "API request" and (.method | test("^(PATCH|PUT|POST|DELETE)$"))
+        and (.path | contains($p))) | "\(.method) \(.path)"' "$scratch/ctl.log")
 assert_eq "" "$writes" "eddy's writes to Flux's ImageUpdateAutomations"
 [ "$differences" -eq 0 ] || fail "$differences differences with Flux (above)"
 flux_iac_stop

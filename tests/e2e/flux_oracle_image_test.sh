@@ -126,6 +126,9 @@ repo scheme "http://$EDDY_REGISTRY/oimg/web"
 repo notinsecure "$EDDY_REGISTRY/oimg/web" "  insecure: false"
 repo tlsinsecure "127.0.0.1:$tls_port/oimg/web"
 repo norepo "$EDDY_REGISTRY/oimg/absent"
+# (for the log lines: suspended, then deleted, at the end)
+repo paused "$EDDY_REGISTRY/oimg/num"
+repo doomed "$EDDY_REGISTRY/oimg/num"
 # Repositories in another namespace (NS-repos), for the policies' ACL: none, one admitting
 # nobody, one admitting every namespace.
 object ImageRepository locked "  image: $EDDY_REGISTRY/oimg/num
@@ -142,10 +145,10 @@ object ImageRepository open "  image: $EDDY_REGISTRY/oimg/num
 
 step "Flux's image-reflector-controller on shard flux, eddy's agent on shard eddy"
 FLUX_NS=$nf flux_irc_start
-agent --watch-label-selector 'shard in (eddy,both)'
+agent --watch-label-selector 'shard in (eddy,both)' --log-encoding json
 
 # The cases that must become Ready; the others must fail.
-ready=" web num excluded private notinsecure semver semver-pre alpha-asc alpha-desc num-asc "
+ready=" web num excluded private notinsecure paused doomed semver semver-pre alpha-asc alpha-desc num-asc "
 ready+="num-desc extract digest-always digest-ifnotpresent digest-never locked fenced open "
 ready+="cross-open "
 # settled_in NS KIND NAME: NAME's Ready condition is about its current generation and is True
@@ -280,6 +283,56 @@ sleep 2
 compare ImageRepository web
 for c in semver digest-always digest-ifnotpresent digest-never; do compare ImagePolicy "$c"; done
 
+step "a requested rescan that finds no new tag"
+for n in $nf $ne; do
+    kubectl -n "$n" annotate imagerepository web --overwrite \
+        "reconcile.fluxcd.io/requestedAt=again" >/dev/null
+done
+for n in $nf $ne; do
+    kubectl -n "$n" wait imagerepository/web --timeout=60s \
+        --for=jsonpath='{.status.lastHandledReconcileAt}'=again >/dev/null
+done
+
+step "suspended, deleted"
+for n in $nf $ne; do
+    kubectl -n "$n" patch imagerepository paused --type merge -p '{"spec":{"suspend":true}}' >/dev/null
+    kubectl -n "$n" delete imagerepository doomed --wait=true --timeout=60s >/dev/null
+done
+sleep 3
+
+step "the log lines: each side's about each object, compared"
+# The lines each controller logged about each object of its namespace, each distinct line once,
+# over the whole run (flux_log_lines): a scan, found again unchanged, the failures, suspended,
+# deleted (no line); a policy that selects, follows a new tag, matches nothing, whose
+# repository is missing or not ready... Made neutral as in the statuses: the closed port and a
+# bad pattern's words.
+FLUX_LOG_JQ=$(cat <<'JQ'
+def neutral: gsub(":CLOSED_PORT\\b"; ":CLOSED")
+    | sub("(?<p>invalid regular expression pattern '[^']*'): .*"; "\(.p): ENGINE-ERROR");
+JQ
+)
+export FLUX_LOG_JQ=${FLUX_LOG_JQ//CLOSED_PORT/$closed}
+flux_log_lines $nf "$scratch/flux-irc.log" >"$scratch/log.flux"
+flux_log_lines $ne "$scratch/ctl.log" >"$scratch/log.eddy"
+if ! d=$(diff -u "$scratch/log.flux" "$scratch/log.eddy"); then
+    printf '=== log lines (- flux, + eddy)\n%s\n' "$d" >>"$diffs"
+fi
+# The comparison saw the lines of every case (on Flux's side, which eddy's equals).
+for want in 'ImageRepository/web.*"successful scan: found 5 tags with checksum' \
+    'ImageRepository/web.*"tags did not change, next scan in D"' \
+    'ImageRepository/refused.*"Reconciler error".*"error":"scan failed: .*connection refused' \
+    'ImageRepository/refused.*"level":"error","msg":"scan failed: .*connection refused.*"error":"ReadOperationFailed"' \
+    'ImageRepository/anonymous.*"msg":"scan failed: .*UNAUTHORIZED.*"error":"ReadOperationFailed"' \
+    'ImageRepository/badimage.*"msg":"could not parse reference: .*"error":"ImageURLInvalid"' \
+    'ImageRepository/paused.*"reconciliation is suspended for this object"' \
+    'ImagePolicy/semver.*"Latest image tag for .* resolved to 1.2.0"' \
+    'ImagePolicy/semver.*"Latest image tag for .* resolved to 1.3.0 \(previously .*:1.2.0\)"' \
+    'ImagePolicy/semver-none.*"unable to determine latest version from provided list".*"error":"Failure"' \
+    'ImagePolicy/missing.*"Reconciler error".*referenced ImageRepository does not exist' \
+    'ImagePolicy/notready.*"retrying in D error: no tags in database".*"error":"DependencyNotReady"'; do
+    grep -qE "$want" "$scratch/log.flux" || fail "no line matches /$want/ in:
+$(cat "$scratch/log.flux")"
+done
 step "sanity: the oracle did its work"
 assert_eq "1.3.0" "$(kubectl -n $nf get imagepolicy semver -o jsonpath='{.status.latestRef.tag}')" \
     "Flux's semver policy"

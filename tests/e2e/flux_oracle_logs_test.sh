@@ -12,7 +12,8 @@
 # Cases: a Kustomization applied the first time, again with no change, after a change (one
 # object pruned, another created); a build
 # that fails; an apply that fails (the dry-run refuses an object); a dependency that is not
-# ready; suspended; deleted (the finalizer). A GitRepository fetched, up to date, failing (a
+# ready, one that is (once it is), a source that does not exist, one without an artifact;
+# suspended; deleted (the finalizer). A GitRepository fetched, up to date, failing (a
 # repository the server does not have, a wrong password); an OCIRepository fetched, up to date,
 # failing (a tag that does not exist), stalled (a repository name go-containerregistry refuses).
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
@@ -57,7 +58,7 @@ spec:
 YAML
 commit one
 mkdir -p "$scratch/oci"
-echo "kind: ConfigMap" >"$scratch/oci/cm.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: logs-depok}\n' >"$scratch/oci/cm.yaml"
 out=$("$eddy" push artifact "oci://$EDDY_REGISTRY/ologs/app:1.0.0" --path "$scratch/oci" \
     --source https://git.example/app --revision "main@sha1:one" 2>&1) ||
     fail "push artifact: $out"
@@ -144,6 +145,31 @@ YAML
     done
 }
 
+# waiting NS SHARD: the Kustomizations that wait, in NS on SHARD: nosrc, of a GitRepository
+# that does not exist; noart, of one that has no artifact (nothere); depok, of the
+# OCIRepository (which no phase changes), depending on ok (once ok is ready: it logs that its
+# dependencies are).
+waiting() {
+    local k src
+    for k in nosrc:absent noart:nothere depok:oci; do
+        src="{kind: GitRepository, name: ${k#*:}}"
+        [ "${k%%:*}" != depok ] || src="{kind: OCIRepository, name: oci}
+  dependsOn: [{name: ok}]"
+        kubectl -n "$1" apply -f - >/dev/null <<YAML
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: ${k%%:*}, labels: {shard: $2}}
+spec:
+  interval: 10m
+  retryInterval: 1h
+  path: ./
+  prune: true
+  targetNamespace: $1
+  sourceRef: $src
+YAML
+    done
+}
+
 step "Flux's controllers on shard flux, eddy's agent on shard eddy (JSON lines)"
 # (source-controller at its default level, info)
 FLUX_NS=$nf flux_sc_start --log-level info
@@ -217,6 +243,12 @@ for n in $nf $ne; do
     for k in ok gone paused; do ready $n kustomization $k True; done
     for k in badbuild badapply dep; do ready $n kustomization $k False; done
 done
+waiting $nf flux
+waiting $ne eddy
+for n in $nf $ne; do
+    ready $n kustomization depok True
+    for k in nosrc noart; do ready $n kustomization $k False; done
+done
 sleep 3
 
 # request NS KIND/NAME...: ask for a reconcile now (reconcile.fluxcd.io/requestedAt).
@@ -288,6 +320,9 @@ for want in 'GitRepository/repo.*"stored artifact for commit .one.' \
     'Kustomization/badbuild.*"Reconciliation failed after D, next try in D".*"error":"kustomize build failed' \
     'Kustomization/badapply.*"Reconciliation failed after D, next try in D".*dry-run failed' \
     'Kustomization/dep.*"Dependencies do not meet ready condition, retrying in D"' \
+    'Kustomization/depok.*"All dependencies are ready, proceeding with reconciliation"' \
+    'Kustomization/nosrc.*"Source .GitRepository/absent. not found"' \
+    'Kustomization/noart.*"Source artifact not found, retrying in D"' \
     'Kustomization/paused.*"Reconciliation is suspended for this object"' \
     'Kustomization/ok.*"metadata.finalizers: \\"finalizers.fluxcd.io\\": prefer a domain-qualified'; do
     grep -qE "$want" "$scratch/lines.flux" || fail "no line matches /$want/ in:
