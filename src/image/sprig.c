@@ -676,8 +676,6 @@ static int fn_sha256sum(call *c)
     return ret_str_take(c, ed_xstrdup(hex));
 }
 
-static const char *type_name(const ed_tv *v);
-
 /* A printf directive's flags, width and precision. */
 struct fmt_spec {
     bool minus, plus, space, sharp, zero;
@@ -832,7 +830,7 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
     const ed_tv *v = c->args[i];
     bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
     if (verb == 'T') {
-        const char *t = v->kind == ED_TV_NIL ? "<nil>" : type_name(v);
+        const char *t = v->kind == ED_TV_NIL ? "<nil>" : ed_tv_type_name(v);
         pad(b, f, t, strlen(t));
         return 0;
     }
@@ -921,7 +919,7 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
         return 0;
     }
     char *sv = strval_dup(v);
-    ed_buf_printf(b, "%%!%c(%s=%s)", verb, type_name(v), sv);
+    ed_buf_printf(b, "%%!%c(%s=%s)", verb, ed_tv_type_name(v), sv);
     free(sv);
     return 0;
 }
@@ -998,7 +996,7 @@ static int fn_printf(call *c)
                 ed_buf_printf(&b, "%%!%.*s(<nil>)", (int)n, p);
             } else if (arg < c->nargs) {
                 char *sv = strval_dup(c->args[arg]);
-                ed_buf_printf(&b, "%%!%.*s(%s=%s)", (int)n, p, type_name(c->args[arg]), sv);
+                ed_buf_printf(&b, "%%!%.*s(%s=%s)", (int)n, p, ed_tv_type_name(c->args[arg]), sv);
                 free(sv);
             } else {
                 ed_buf_printf(&b, "%%!%.*s(MISSING)", (int)n, p);
@@ -1013,7 +1011,7 @@ static int fn_printf(call *c)
         ed_buf_append_str(&b, "%!(EXTRA ");
         for (size_t i = arg; i < c->nargs; i++) {
             char *sv = strval_dup(c->args[i]);
-            ed_buf_printf(&b, "%s%s=%s", i > arg ? ", " : "", type_name(c->args[i]), sv);
+            ed_buf_printf(&b, "%s%s=%s", i > arg ? ", " : "", ed_tv_type_name(c->args[i]), sv);
             free(sv);
         }
         ed_buf_append_str(&b, ")");
@@ -1222,9 +1220,9 @@ static int fn_len(call *c)
     else if (v->kind == ED_TV_LIST || v->kind == ED_TV_MAP)
         *c->out = ed_tv_num(c->pool, (int64_t)v->len);
     else if (v->kind == ED_TV_NIL)
-        return fail(c, "len of nil pointer", NULL);
+        return fail(c, "reflect: call of reflect.Value.Type on zero Value", NULL);
     else
-        return fail(c, "len of type ", kind_name(v));
+        return fail(c, "len of type ", ed_tv_type_name(v));
     return 0;
 }
 
@@ -1252,21 +1250,58 @@ static int fn_or(call *c)
     return 0;
 }
 
-/* eq: arg1 equal to any of the others; basic values of one kind only, as Go compares them. */
+static bool basic_kind(const ed_tv *v)
+{
+    return v->kind == ED_TV_STR || v->kind == ED_TV_NUM || v->kind == ED_TV_BOOL;
+}
+
+/* eq: arg1 equal to any of the others, as Go's eq compares them: basic values of one kind;
+ * values of two kinds are incompatible unless one is nil (then unequal); two other values
+ * (lists, maps, structs) only when of one type and comparable (structs). */
 static int eq_any(call *c, bool *eq)
 {
     const ed_tv *a = c->args[0];
     *eq = false;
-    for (size_t i = 1; i < c->nargs; i++) {
+    if (c->nargs < 2) {
+        snprintf(c->msg, c->msglen, "error calling %s: missing argument for comparison", c->name);
+        return -1;
+    }
+    for (size_t i = 1; i < c->nargs && !*eq; i++) {
         const ed_tv *b = c->args[i];
-        bool basic = a->kind == ED_TV_STR || a->kind == ED_TV_NUM || a->kind == ED_TV_BOOL;
-        if (!basic || (b->kind != ED_TV_NIL && b->kind != a->kind)) {
-            snprintf(c->msg, c->msglen, "error calling %s: %s", c->name,
-                     basic ? "incompatible types for comparison" : "invalid type for comparison");
+        bool ka = basic_kind(a), kb = basic_kind(b);
+        if ((ka || kb) && (a->kind != b->kind)) {
+            if (a->kind != ED_TV_NIL && b->kind != ED_TV_NIL) {
+                snprintf(c->msg, c->msglen,
+                         "error calling %s: incompatible types for comparison: %s and %s", c->name,
+                         ed_tv_type_name(a), ed_tv_type_name(b));
+                return -1;
+            }
+            continue;
+        }
+        if (ka || a->kind == ED_TV_NIL || b->kind == ED_TV_NIL) {
+            *eq = tv_equal(a, b);
+            continue;
+        }
+        ed_buf pa = ED_BUF_INIT(4096), pb = ED_BUF_INIT(4096);
+        ed_tv_print(&pa, a, "<nil>");
+        ed_tv_print(&pb, b, "<nil>");
+        bool same_type = strcmp(ed_tv_type_name(a), ed_tv_type_name(b)) == 0;
+        if (!same_type || a->kind != ED_TV_OBJ) {
+            if (!same_type)
+                snprintf(c->msg, c->msglen,
+                         "error calling %s: non-comparable types %.*s: %s, %s: %.*s", c->name,
+                         (int)pa.len, pa.data ? pa.data : "", ed_tv_type_name(a),
+                         ed_tv_type_name(b), (int)pb.len, pb.data ? pb.data : "");
+            else
+                snprintf(c->msg, c->msglen, "error calling %s: non-comparable type %.*s: %s",
+                         c->name, (int)pb.len, pb.data ? pb.data : "", ed_tv_type_name(b));
+            ed_buf_free(&pa);
+            ed_buf_free(&pb);
             return -1;
         }
-        if (tv_equal(a, b))
-            *eq = true;
+        ed_buf_free(&pa);
+        ed_buf_free(&pb);
+        *eq = tv_equal(a, b);
     }
     return 0;
 }
@@ -1306,7 +1341,7 @@ static const struct fn {
     {"contains", 2, 2, "ss", fn_contains},
     {"default", 1, -1, "a", fn_default},
     {"empty", 1, 1, "a", fn_empty},
-    {"eq", 2, -1, "aa", fn_eq},
+    {"eq", 1, -1, "aa", fn_eq},
     {"first", 1, 1, "a", fn_first},
     {"has", 2, 2, "aa", fn_has},
     {"hasPrefix", 2, 2, "ss", fn_has_prefix},
@@ -1356,14 +1391,15 @@ bool ed_tv_function_known(const char *name)
     return find_fn(name) != NULL;
 }
 
-/* Go's name of a value's type, for "wrong type" errors. */
-static const char *type_name(const ed_tv *v)
+const char *ed_tv_type_name(const ed_tv *v)
 {
     switch (v->kind) {
     case ED_TV_LIST:
-        return "[]interface {}";
+        return v->type == ED_TV_STRUCT_CHANGE ? "[]update.Change" : "[]interface {}";
     case ED_TV_MAP:
-        return "map";
+        return v->type == ED_TV_STRUCT_OBJECT   ? "update.ObjectChanges"
+               : v->type == ED_TV_STRUCT_RESULT ? "map[string]update.ObjectChanges"
+                                                : "map[string]string";
     case ED_TV_OBJ:
         return v->type == ED_TV_STRUCT_CHANGE       ? "update.Change"
                : v->type == ED_TV_STRUCT_OBJECT     ? "update.ObjectIdentifier"
@@ -1376,9 +1412,10 @@ static const char *type_name(const ed_tv *v)
 }
 
 int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_tv **out, char *msg,
-               size_t msglen)
+               size_t msglen, int *at)
 {
     const struct fn *f = find_fn(name);
+    *at = ED_TV_AT_FUNCTION;
     if (!f)
         return 1;
     if (nargs < (size_t)f->min || (f->max >= 0 && nargs > (size_t)f->max)) {
@@ -1397,16 +1434,19 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
             continue;
         const char *want = t == 's' ? "string" : t == 'i' ? "int" : "bool";
         ed_tv_kind k = t == 's' ? ED_TV_STR : t == 'i' ? ED_TV_NUM : ED_TV_BOOL;
+        *at = (int)i;
         if (v->kind == ED_TV_NIL) {
             snprintf(msg, msglen, "invalid value; expected %s", want);
             return -1;
         }
         if (v->kind != k) {
-            snprintf(msg, msglen, "wrong type for value; expected %s; got %s", want, type_name(v));
+            snprintf(msg, msglen, "wrong type for value; expected %s; got %s", want,
+                     ed_tv_type_name(v));
             return -1;
         }
     }
     call c = {p, name, args, nargs, out, msg, msglen};
+    *at = ED_TV_AT_COMMAND;
     return f->run(&c) == 0 ? 0 : -1;
 }
 
