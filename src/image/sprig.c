@@ -2,9 +2,10 @@
  * The functions of ImageUpdateAutomation's commit message templates. Flux renders the template
  * with Go's text/template and sprig's hermetic function map (sprig.HermeticTxtFuncMap: every
  * sprig function but the clock, random, environment and network ones, so `now` and `date` are
- * not defined there either). eddy implements Go's builtins len, not, and, or, eq and ne, and the
- * sprig functions people put in commit messages, with sprig's argument order (the string last,
- * so that `.X | trimPrefix "v"` reads well) and results:
+ * not defined there either). eddy implements Go's builtins len, index, not, and, or, eq, ne,
+ * lt, le, gt, ge, print, println and printf (their errors in Go's words), and the sprig
+ * functions people put in commit messages, with sprig's argument order (the string last, so
+ * that `.X | trimPrefix "v"` reads well) and results:
  *
  *   strings   upper lower title trim trimPrefix trimSuffix replace trunc abbrev contains
  *             hasPrefix hasSuffix quote squote repeat nospace toString
@@ -1324,6 +1325,128 @@ static int fn_ne(call *c)
     return 0;
 }
 
+/* lt (le, gt, ge are made of it and eq): two basic values of one kind, as Go orders them;
+ * booleans and other values are not ordered. *lt gets arg1 < arg2, *eq arg1 == arg2. */
+static int order(call *c, bool *lt, bool *eq)
+{
+    const ed_tv *a = c->args[0], *b = c->args[1];
+    if (!basic_kind(a) || !basic_kind(b) || (a->kind == b->kind && a->kind == ED_TV_BOOL)) {
+        snprintf(c->msg, c->msglen, "error calling %s: invalid type for comparison", c->name);
+        return -1;
+    }
+    if (a->kind != b->kind) {
+        snprintf(c->msg, c->msglen,
+                 "error calling %s: incompatible types for comparison: %s and %s", c->name,
+                 ed_tv_type_name(a), ed_tv_type_name(b));
+        return -1;
+    }
+    int cmp = a->kind == ED_TV_STR ? strcmp(a->s, b->s) : (a->n > b->n) - (a->n < b->n);
+    *lt = cmp < 0;
+    *eq = cmp == 0;
+    return 0;
+}
+
+static int fn_order(call *c)
+{
+    bool lt, eq;
+    if (order(c, &lt, &eq))
+        return -1;
+    bool r = strcmp(c->name, "lt") == 0   ? lt
+             : strcmp(c->name, "le") == 0 ? lt || eq
+             : strcmp(c->name, "gt") == 0 ? !lt && !eq
+                                          : !lt;
+    *c->out = ed_tv_bool(c->pool, r);
+    return 0;
+}
+
+/* print and println: fmt's Sprint (a blank between two operands neither of which is a string)
+ * and Sprintln (a blank between every two, a line feed after). */
+static int fn_print(call *c)
+{
+    bool ln = strcmp(c->name, "println") == 0;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (size_t i = 0; i < c->nargs; i++) {
+        if (i && (ln || (c->args[i - 1]->kind != ED_TV_STR && c->args[i]->kind != ED_TV_STR)))
+            ed_buf_append(&b, " ", 1);
+        ed_tv_print(&b, c->args[i], "<nil>");
+    }
+    if (ln)
+        ed_buf_append(&b, "\n", 1);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* index: Go's, item[i][j]...: lists by an int in range, strings too (a byte, as a number), maps
+ * of strings by a string (a missing key gives its type's zero value: "" for .Values). */
+static int fn_index(call *c)
+{
+    const ed_tv *item = c->args[0];
+    if (item->kind == ED_TV_NIL)
+        return fail(c, "index of untyped nil", NULL);
+    for (size_t i = 1; i < c->nargs; i++) {
+        const ed_tv *x = c->args[i];
+        char num[32];
+        if (item->kind == ED_TV_LIST || item->kind == ED_TV_STR) {
+            if (x->kind == ED_TV_NIL)
+                return fail(c, "cannot index slice/array with nil", NULL);
+            if (x->kind != ED_TV_NUM)
+                return fail(c, "cannot index slice/array with type ", ed_tv_type_name(x));
+            size_t len = item->kind == ED_TV_LIST ? item->len : strlen(item->s);
+            if (x->n < 0 || (uint64_t)x->n > len) {
+                snprintf(num, sizeof(num), "%" PRId64, x->n);
+                return fail(c, "index out of range: ", num);
+            }
+            if ((uint64_t)x->n == len) /* (Go's check lets it by, reflect's Index panics) */
+                return fail(c,
+                            item->kind == ED_TV_LIST ? "reflect: slice index out of range"
+                                                     : "reflect: string index out of range",
+                            NULL);
+            item = item->kind == ED_TV_LIST
+                       ? item->items[x->n]
+                       : ed_tv_num(c->pool, (int64_t)(unsigned char)item->s[x->n]);
+        } else if (item->kind == ED_TV_MAP) {
+            if (item->type == ED_TV_STRUCT_OBJECT && x->kind == ED_TV_OBJ &&
+                x->type == ED_TV_STRUCT_OBJECT) { /* an update.ObjectChanges by its key */
+                const ed_tv *v = NULL;
+                for (size_t k = 0; k < item->len && !v; k++)
+                    if (tv_equal(item->keys[k], x))
+                        v = item->items[k];
+                if (!v) {
+                    ed_tv *none = new_list(c);
+                    none->type = ED_TV_STRUCT_CHANGE;
+                    v = none;
+                }
+                item = v;
+                continue;
+            }
+            const char *key_type =
+                item->type == ED_TV_STRUCT_OBJECT ? "update.ObjectIdentifier" : "string";
+            if (x->kind != ED_TV_STR || item->type == ED_TV_STRUCT_OBJECT) {
+                if (x->kind == ED_TV_NIL)
+                    snprintf(c->msg, c->msglen,
+                             "error calling index: value is nil; should be of type %s", key_type);
+                else
+                    snprintf(c->msg, c->msglen,
+                             "error calling index: value has type %s; should be %s",
+                             ed_tv_type_name(x), key_type);
+                return -1;
+            }
+            const ed_tv *v = ed_tv_field(item, x->s, strlen(x->s));
+            if (!v && item->type == ED_TV_STRUCT_RESULT) {
+                ed_tv *empty = ed_tv_new(c->pool, ED_TV_MAP, NULL);
+                empty->type = ED_TV_STRUCT_OBJECT;
+                v = empty;
+            }
+            item = v ? v : ed_tv_new(c->pool, ED_TV_STR, "");
+        } else {
+            return fail(c, "can't index item of type ", ed_tv_type_name(item));
+        }
+    }
+    *c->out = (ed_tv *)item;
+    return 0;
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'b' bool, 'a' anything; parameters past the string are 'a').
@@ -1342,20 +1465,27 @@ static const struct fn {
     {"default", 1, -1, "a", fn_default},
     {"empty", 1, 1, "a", fn_empty},
     {"eq", 1, -1, "aa", fn_eq},
+    {"ge", 2, 2, "aa", fn_order},
+    {"gt", 2, 2, "aa", fn_order},
     {"first", 1, 1, "a", fn_first},
     {"has", 2, 2, "aa", fn_has},
     {"hasPrefix", 2, 2, "ss", fn_has_prefix},
     {"hasSuffix", 2, 2, "ss", fn_has_suffix},
     {"join", 2, 2, "sa", fn_join},
     {"last", 1, 1, "a", fn_last},
+    {"index", 1, -1, "a", fn_index},
+    {"le", 2, 2, "aa", fn_order},
     {"len", 1, 1, "a", fn_len},
     {"list", 0, -1, "", fn_list},
     {"lower", 1, 1, "s", fn_lower},
+    {"lt", 2, 2, "aa", fn_order},
     {"ne", 2, 2, "aa", fn_ne},
     {"nospace", 1, 1, "s", fn_nospace},
     {"not", 1, 1, "a", fn_not},
     {"or", 1, -1, "", fn_or},
+    {"print", 0, -1, "", fn_print},
     {"printf", 1, -1, "s", fn_printf},
+    {"println", 0, -1, "", fn_print},
     {"push", 2, 2, "aa", fn_append},
     {"quote", 0, -1, "", fn_quote},
     {"repeat", 2, 2, "is", fn_repeat},

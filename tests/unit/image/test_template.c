@@ -269,6 +269,54 @@ void test_template_errors(void **state)
          "field Nope in type source.TemplateData"},
         {"{{ (list 1).X }}", "template: commit message:1:9: executing \"commit message\" at <1>: "
                              "can't evaluate field X in type []interface {}"},
+        {"{{ lt true false }}", "template: commit message:1:3: executing \"commit message\" at <lt "
+                                "true false>: error calling lt: invalid type for comparison"},
+        {"{{ lt 1 \"a\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <lt 1 \"a\">: error "
+         "calling lt: incompatible types for comparison: int and string"},
+        {"{{ lt (list) 1 }}", "template: commit message:1:3: executing \"commit message\" at <lt "
+                              "(list) 1>: error calling lt: invalid type for comparison"},
+        {"{{ gt nil 1 }}", "template: commit message:1:3: executing \"commit message\" at <gt nil "
+                           "1>: error calling gt: invalid type for comparison"},
+        {"{{ le 1 }}", "template: commit message:1:3: executing \"commit message\" at <le>: wrong "
+                       "number of args for le: want 2 got 1"},
+        {"{{ index .Values 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <index .Values 1>: error "
+         "calling index: value has type int; should be string"},
+        {"{{ index .Values nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <index .Values nil>: error "
+         "calling index: value is nil; should be of type string"},
+        {"{{ index (list 1 2) 5 }}",
+         "template: commit message:1:3: executing \"commit message\" at <index (list 1 2) 5>: "
+         "error calling index: index out of range: 5"},
+        {"{{ index (list 1 2) -1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <index (list 1 2) -1>: "
+         "error calling index: index out of range: -1"},
+        {"{{ index (list 1 2) \"a\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <index (list 1 2) \"a\">: "
+         "error calling index: cannot index slice/array with type string"},
+        {"{{ index (list 1 2) nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <index (list 1 2) nil>: "
+         "error calling index: cannot index slice/array with nil"},
+        {"{{ index .Values.missing 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <index .Values.missing 1>: "
+         "error calling index: index of untyped nil"},
+        {"{{ index nil 1 }}", "template: commit message:1:3: executing \"commit message\" at "
+                              "<index nil 1>: error calling index: index of untyped nil"},
+        {"{{ index .AutomationObject 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <index .AutomationObject "
+         "1>: error calling index: can't index item of type types.NamespacedName"},
+        {"{{ index .Changed.Objects \"x\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <index .Changed.Objects "
+         "\"x\">: error calling index: value has type string; should be update.ObjectIdentifier"},
+        {"{{ index }}", "template: commit message:1:3: executing \"commit message\" at <index>: "
+                        "wrong number of args for index: want at least 1 got 0"},
+        {"{{ index \"abc\" 3 }}",
+         "template: commit message:1:3: executing \"commit message\" at <index \"abc\" 3>: error "
+         "calling index: reflect: string index out of range"},
+        {"{{ index (list 1 2) 2 }}",
+         "template: commit message:1:3: executing \"commit message\" at <index (list 1 2) 2>: "
+         "error calling index: reflect: slice index out of range"},
     };
     ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
     ed_setter_changes ch = {&one, 1};
@@ -438,6 +486,23 @@ void test_template_functions(void **state)
         {"{{- $id := .AutomationObject -}}\n{{- $id = printf \"%s%s\" $id (.Values.env | toString) "
          "}}\nChange-Id: {{ printf \"I%s\" (sha256sum $id | trunc 40) }}",
          "\nChange-Id: Id8f7a784d8f44be4c763dc07f959bcb6bf6027ec"},
+        /* Go's print, println, lt, le, gt, ge and index (outputs checked against Flux's
+         * image-automation-controller v1.2.0) */
+        {"{{ print 1 2 }}|{{ print \"a\" \"b\" }}|{{ print \"a\" 1 2 \"b\" }}|{{ print }}|{{ print "
+         "nil .Values.missing }}|{{ print .AutomationObject (list 1 \"a\") }}",
+         "1 2|ab|a1 2b||<nil> <nil>|flux-system/apps [1 a]"},
+        {"{{ println \"a\" 1 }}|{{ println }}|", "a 1\n|\n|"},
+        {"{{ lt 1 2 }} {{ le 2 2 }} {{ gt \"b\" \"a\" }} {{ ge \"a\" \"b\" }} {{ lt -1 0 }}",
+         "true true true false true"},
+        {"{{ index .Values \"env\" }}|{{ index .Values \"nope\" }}|{{ index (list 1 \"a\") 1 }}|{{ "
+         "index \"abc\" 1 }}|{{ index .Values }}|{{ index (list (list 1 2)) 0 1 }}",
+         "prod||a|98|map[env:prod]|2"},
+        {"{{ index .Changed.FileChanges \"a.yaml\" | len }}|{{ index .Changed.FileChanges \"b\" "
+         "}}|{{ index .Changed.Changes 0 }}",
+         "1|map[]|{1 2 apps:p:tag}"},
+        {"{{ print 1 | len }}", "1"},
+        {"{{ range $o, $c := .Changed.Objects }}{{ index $.Changed.Objects $o }}{{ end }}",
+         "[{1 2 apps:p:tag}]"},
     };
     ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
     ed_setter_changes ch = {&one, 1};
