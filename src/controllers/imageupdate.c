@@ -227,10 +227,13 @@ static int run_edit(const char *path, const char *data, size_t len, ed_buf *out,
     return 0;
 }
 
-/* The messageTemplateValues as "key", "value", ..., NULL (borrowed strings). */
+/* The messageTemplateValues as "key", "value", ..., NULL (borrowed strings); NULL when the
+ * spec has none (the template's .Values is Go's nil map then, as Flux's). */
 static const char **template_values(const ed_node *obj)
 {
     const ed_node *m = ed_node_path(obj, "/spec/git/commit/messageTemplateValues");
+    if (!m)
+        return NULL;
     size_t n = ed_node_len(m);
     const char **kv = ed_xcalloc(2 * n + 1, sizeof(*kv));
     size_t k = 0;

@@ -269,7 +269,8 @@ void ed_setter_changes_free(ed_setter_changes *ch);
 typedef struct ed_template_data {
     const char *automation_ns, *automation_name; /* .AutomationObject */
     const ed_setter_changes *changes;            /* .Changed */
-    const char *const *values; /* .Values: "key", "value", ..., NULL (messageTemplateValues) */
+    /* .Values: "key", "value", ..., NULL (messageTemplateValues); NULL for none (Go's nil map) */
+    const char *const *values;
 } ed_template_data;
 
 /*

@@ -44,6 +44,7 @@ typedef struct ed_tv {
     struct ed_tv **keys; /* ED_TV_MAP: keys (sorted); ED_TV_OBJ: field names */
     struct ed_tv **items;
     size_t len;
+    bool is_nil;              /* ED_TV_MAP: Go's nil map (prints map[], JSON null) */
     struct ed_tv *next_alloc; /* every value of a pool, for freeing */
 } ed_tv;
 

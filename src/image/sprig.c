@@ -241,6 +241,10 @@ static bool json_write(ed_buf *b, const ed_tv *v)
         return true;
     case ED_TV_MAP:
         /* Go's maps: sorted string keys; a struct key (ObjectIdentifier) is an error. */
+        if (v->is_nil) {
+            ed_buf_append(b, "null", 4);
+            return true;
+        }
         ed_buf_append(b, "{", 1);
         for (size_t i = 0; i < v->len; i++) {
             if (v->keys[i]->kind != ED_TV_STR)
@@ -925,12 +929,19 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
     return 0;
 }
 
-/* A run of digits at *p (capped), advancing *p; -1 when there is none. */
+/* A run of digits at *p, advancing *p; -1 when there is none. As Go's fmt reads it, a number
+ * already past a million before its last digit is none, and takes the rest of the format with
+ * it (so "%9999999999s" prints "%!(NOVERB)"). */
 static long fmt_number(const char **p)
 {
     long n = -1;
-    for (; **p >= '0' && **p <= '9'; (*p)++)
-        n = n < 0 ? **p - '0' : (n < (1L << 24) ? n * 10 + (**p - '0') : n);
+    for (; **p >= '0' && **p <= '9'; (*p)++) {
+        if (n > 1000000) {
+            *p += strlen(*p);
+            return -1;
+        }
+        n = n < 0 ? **p - '0' : n * 10 + (**p - '0');
+    }
     return n;
 }
 

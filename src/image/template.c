@@ -170,6 +170,7 @@ static val *build_data(ed_tv_pool *p, const ed_template_data *d)
     ed_tv_add(changed, ed_tv_new(p, ED_TV_STR, "Objects"), objects);
     ed_tv_add(root, ed_tv_new(p, ED_TV_STR, "Changed"), changed);
     val *values = ed_tv_new(p, ED_TV_MAP, NULL);
+    values->is_nil = !d->values; /* no messageTemplateValues: Flux's nil map */
     for (const char *const *kv = d->values; kv && kv[0] && kv[1]; kv += 2)
         ed_tv_add(values, ed_tv_new(p, ED_TV_STR, kv[0]), ed_tv_new(p, ED_TV_STR, kv[1]));
     sort_map(values);

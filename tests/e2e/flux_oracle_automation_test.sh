@@ -17,8 +17,9 @@
 # commits are named by what they are: the branch head they started from, or PUSHED).
 # Cases: the default message and push.branch, a new branch; a messageTemplate with
 # .Changed.Objects, .Changed.FileChanges, .Changed.Changes (its length: Flux's order is Go's map
-# iteration, different on every run), .Values and .AutomationObject; a push to the checkout
-# branch; push.refspec; checkout.ref of another branch. Failures: a missing source, a checkout
+# iteration, different on every run), .Values and .AutomationObject; one made with Go's and
+# sprig's functions over each of them (.Values nil: no messageTemplateValues); a push to the
+# checkout branch; push.refspec; checkout.ref of another branch. Failures: a missing source, a checkout
 # branch that does not exist, a push the server's hook rejects, a template that does not parse,
 # one that fails to execute, the removed .Updated field, no policy selected, an update.path that
 # climbs out of the repository (Flux's securejoin keeps it inside: ../../f is f).
@@ -272,7 +273,7 @@ $commit_spec
       messageTemplate: '{{ range .Updated.Images }}{{ . }}{{ end }}'
     push: {branch: removed}"
 # tmpl_case NAME TEMPLATE: an automation of ./a pushing to branch NAME with the message
-# template TEMPLATE (lines of text), which fails: in Go's words, Flux's and eddy's.
+# template TEMPLATE (lines of text).
 tmpl_case() {
     auto "$1" "  update: {path: ./a}
   git:
@@ -281,6 +282,16 @@ $commit_spec
 $(sed 's/^/        /' <<<"$2")
     push: {branch: $1}"
 }
+# Go's builtins and sprig's functions over every part of the data (.Changed.Changes only by its
+# length: Flux's order is Go's map iteration's; nothing of the namespace, which differs)
+tmpl_case funcs '{{ .AutomationObject.Name | upper }} {{ printf "%s/%s" .AutomationObject.Namespace .AutomationObject.Name | quote }} {{ index .Values "prefix" | trimSuffix ":" }}
+{{ range $file, $objs := .Changed.FileChanges -}}
+{{ $file | trimPrefix "a/" }}: {{ len $objs }}{{ range $o, $cs := $objs }} {{ $o.Kind | lower }}/{{ $o.Name | default "-" }}={{ len $cs }}{{ end }}
+{{ end -}}
+{{ range $o, $cs := .Changed.Objects }}{{ print $o.Kind " " $o.Name }} {{ toJson $o }} {{ (index $cs 0).Setter }} {{ (last $cs).NewValue | splitList ":" | last }}
+{{ end -}}
+{{ if gt (len .Changed.Changes) 3 }}many{{ else }}few{{ end }} {{ le (len .Changed.Changes) 100 }} {{ sha256sum (toString .AutomationObject.Name) | trunc 12 }} {{ list "b" "a" | sortAlpha | join "," }} {{ .Values | toJson }}
+{{ println "end" }}{{ .Values.missing }}'
 # templates that do not parse: anywhere, in a branch that would not run too
 tmpl_cases=(noend endonly nofunc novar emptyif)
 tmpl_case noend $'Update\n{{ if .Values.x }}{{ .Changed.Changes }}'
@@ -384,6 +395,7 @@ compare() {
 step "successes: the commits, status and Events the same as Flux's"
 compare dflt dflt
 compare tmpl tmpl
+compare funcs funcs
 compare tomain main
 compare refspec rs
 same "refspec's push of its checkout branch" "$(pushed "$nf" rsbase)" "$(pushed "$ne" rsbase)" ||

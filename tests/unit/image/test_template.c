@@ -473,7 +473,11 @@ void test_template_functions(void **state)
          "%!d(<nil>) %!s(<nil>)|<nil>|<nil>"},
         {"{{ printf \"%\xc3\xa9|%\xc3\xa9|\" 5 }}{{ printf \"%\xc3\xa9\" nil }}",
          "%!\xc3\xa9(int=5)|%!\xc3\xa9(MISSING)|%!\xc3\xa9(<nil>)"},
-        {"{{ printf \"%999999999999999s\" \"\" | len }}", "1048576"},
+        /* a width past a million before its last digit is no width: Go's fmt takes the rest of
+         * the format with it */
+        {"{{ printf \"%999999999999999s\" \"\" }}|{{ printf \"%1000001s|%.99999999d\" \"\" 1 | len "
+         "}}",
+         "%!(NOVERB)%!(EXTRA string=)|1000027"},
         /* sha256sum, and variables: declared with :=, assigned with = (also from inside a
          * range), scoped to their block. */
         {"{{ sha256sum \"abc\" }}",
@@ -516,4 +520,15 @@ void test_template_functions(void **state)
             fail_msg("case %zu (%s): got\n%s\nwant\n%s", i, cases[i].tmpl, out, cases[i].want);
         free(out);
     }
+
+    /* Without messageTemplateValues, .Values is Flux's nil map: empty, JSON null. */
+    ed_template_data d = {"flux-system", "apps", &ch, NULL};
+    ed_err err = ED_ERR_INIT;
+    char *out = NULL;
+    assert_int_equal(
+        ed_template_render("{{ .Values }} {{ toJson .Values }} [{{ index .Values \"x\" }}]",
+                           "commit message", &d, &out, &err),
+        0);
+    assert_string_equal(out, "map[] null []");
+    free(out);
 }
