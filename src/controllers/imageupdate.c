@@ -56,7 +56,8 @@ struct run {
     ed_doc *selected; /* a map: policy name -> the policy object */
     ed_setter_changes changes;
     char template_error[ED_ERR_MSG_MAX];
-    char *message; /* the commit message of the last update, for the event */
+    bool template_exec_error; /* template_error is the template's execution's, not its parse's */
+    char *message;            /* the commit message of the last update, for the event */
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -226,10 +227,13 @@ static int run_edit(const char *path, const char *data, size_t len, ed_buf *out,
     return 0;
 }
 
-/* The messageTemplateValues as "key", "value", ..., NULL (borrowed strings). */
+/* The messageTemplateValues as "key", "value", ..., NULL (borrowed strings); NULL when the
+ * spec has none (the template's .Values is Go's nil map then, as Flux's). */
 static const char **template_values(const ed_node *obj)
 {
     const ed_node *m = ed_node_path(obj, "/spec/git/commit/messageTemplateValues");
+    if (!m)
+        return NULL;
     size_t n = ed_node_len(m);
     const char **kv = ed_xcalloc(2 * n + 1, sizeof(*kv));
     size_t k = 0;
@@ -257,11 +261,21 @@ static int run_message(void *user, char **message, ed_err *err)
     const char **values = template_values(r->obj);
     ed_template_data d = {str_at(r->obj, "/metadata/namespace"), str_at(r->obj, "/metadata/name"),
                           &r->changes, values};
-    int rc = ed_template_render(tmpl, &d, message, err);
+    /* Go's text/template named as Flux names it, and Flux's words around its errors: the
+     * template's parse, then its execution. */
+    int rc = ed_template_check(tmpl, "commit message", err);
+    if (rc) {
+        free(values);
+        snprintf(r->template_error, sizeof(r->template_error), "%s", err->msg);
+        r->template_exec_error = false;
+        return ed_err_wrap(err, "unable to create commit message template from spec");
+    }
+    rc = ed_template_render(tmpl, "commit message", &d, message, err);
     free(values);
     if (rc) {
         snprintf(r->template_error, sizeof(r->template_error), "%s", err->msg);
-        return ed_err_wrap(err, "spec.git.commit");
+        r->template_exec_error = true;
+        return ed_err_wrap(err, "failed to run template from spec");
     }
     r->message = ed_xstrdup(*message);
     return 0;
@@ -579,8 +593,17 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     int rc = ed_source_git_update(c->o.cache, &uo, res, &err);
     if (rc) {
         /* A template that fails is Flux's GitOperationFailed, retried (its commit phase);
-         * only the removed .Updated field stalls, with its own reason and words. */
-        bool removed = strstr(r->template_error, "the field .Updated was removed");
+         * only a removed field (.Updated, .Changed.ImageResult) stalls, with its own reason
+         * and words: Flux looks for Go's words of them in the execution's error. */
+        const char *removed = NULL;
+        if (r->template_exec_error &&
+            strstr(r->template_error, "can't evaluate field Updated in type source.TemplateData"))
+            removed = "'.Updated' field. Please use '.Changed' instead.";
+        else if (r->template_exec_error &&
+                 strstr(r->template_error,
+                        "can't evaluate field ImageResult in type update.Result"))
+            removed = "'.Changed.ImageResult' field. Please use '.Changed.FileChanges' or "
+                      "'.Changed.Objects' instead.";
         out->reason = res->stage == ED_SOURCE_UPDATE_APPLY && !r->template_error[0]
                           ? "UpdateFailed"
                           : "GitOperationFailed";
@@ -588,9 +611,10 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
         if (removed) {
             out->reason = "RemovedTemplateField";
             snprintf(out->message, sizeof(out->message),
-                     "template uses removed '.Updated' field. Please use '.Changed' instead. See: "
+                     "template uses removed %s See: "
                      "https://fluxcd.io/flux/components/image/imageupdateautomations/"
-                     "#message-template");
+                     "#message-template",
+                     removed);
             goto out;
         }
         /* Flux's wording for the phase that failed. */

@@ -269,16 +269,27 @@ void ed_setter_changes_free(ed_setter_changes *ch);
 typedef struct ed_template_data {
     const char *automation_ns, *automation_name; /* .AutomationObject */
     const ed_setter_changes *changes;            /* .Changed */
-    const char *const *values; /* .Values: "key", "value", ..., NULL (messageTemplateValues) */
+    /* .Values: "key", "value", ..., NULL (messageTemplateValues); NULL for none (Go's nil map) */
+    const char *const *values;
 } ed_template_data;
 
 /*
- * Render tmpl (the subset of Go's text/template described in template.c, with Go's builtins
- * and the sprig functions of sprig.c) over data into *out (a new string). Errors: ED_EINVALID
- * naming the line and the construct that is unsupported or wrong (a function eddy does not
- * implement, wrong arguments, an unknown field, a missing end), ED_ETOOBIG past 1 MiB.
+ * Parse tmpl (the subset of Go's text/template described in template.c) as Go's template.Parse
+ * does, named name ("commit message" in Flux's messages). Returns 0, or ED_EINVALID with Go's
+ * parse error ("template: NAME:LINE: unexpected EOF", `function "x" not defined`...), or eddy's
+ * naming what it does not implement.
  */
-int ed_template_render(const char *tmpl, const ed_template_data *data, char **out, ed_err *err);
+int ed_template_check(const char *tmpl, const char *name, ed_err *err);
+
+/*
+ * Render tmpl (the subset of Go's text/template described in template.c, with Go's builtins
+ * and the sprig functions of sprig.c), named name, over data into *out (a new string): parsed
+ * first, as ed_template_check does, then run. Errors: ED_EINVALID with Go's words, a parse
+ * error as ed_template_check gives it, or an execution error ("template: NAME:LINE:COL:
+ * executing "NAME" at <NODE>: can't evaluate field X in type T"...); ED_ETOOBIG past 1 MiB.
+ */
+int ed_template_render(const char *tmpl, const char *name, const ed_template_data *data, char **out,
+                       ed_err *err);
 
 /* ---- ImageRepository scans ---- */
 

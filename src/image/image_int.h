@@ -32,6 +32,9 @@ typedef enum {
     ED_TV_STRUCT_CHANGE,     /* update.Change */
     ED_TV_STRUCT_OBJECT      /* update.ObjectIdentifier */
 } ed_tv_struct;
+/* (On a list, ED_TV_STRUCT_CHANGE marks Flux's []update.Change; on a map, ED_TV_STRUCT_RESULT
+ * its FileChanges and ED_TV_STRUCT_OBJECT an update.ObjectChanges, for the names of their
+ * types in Go's messages; other lists and maps are sprig's.) */
 
 typedef struct ed_tv {
     ed_tv_kind kind;
@@ -41,6 +44,7 @@ typedef struct ed_tv {
     struct ed_tv **keys; /* ED_TV_MAP: keys (sorted); ED_TV_OBJ: field names */
     struct ed_tv **items;
     size_t len;
+    bool is_nil;              /* ED_TV_MAP: Go's nil map (prints map[], JSON null) */
     struct ed_tv *next_alloc; /* every value of a pool, for freeing */
 } ed_tv;
 
@@ -64,14 +68,27 @@ bool ed_tv_truthy(const ed_tv *v);
 /* Append v as fmt's %v prints it ([a b], map[k:v], {old new setter}, ns/name); nil as nil_text. */
 void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text);
 
+/* Go's name of v's type in its messages: "string", "int", "source.TemplateData",
+ * "update.Change", "[]update.Change", "[]interface {}", "map[string]string"... */
+const char *ed_tv_type_name(const ed_tv *v);
+
+/* Where a failed call failed, as Go's text/template names it in "executing ... at <node>":
+ * the function's name (its arguments' count), the whole command (an error of the function
+ * itself), or (>= 0) the index of the argument of the wrong type. */
+enum {
+    ED_TV_AT_FUNCTION = -1,
+    ED_TV_AT_COMMAND = -2
+};
+
 /*
  * Call the template function name (Go's builtins len, not, and, or, eq, ne, and the sprig
  * functions eddy implements) with args. Returns 0 with *out, 1 when no such function is
  * implemented (Flux's sprig has more: the caller refuses the template naming it), or -1 with a
- * message in msg (Go's wording: "wrong number of args for ...", "error calling ...").
+ * message in msg (Go's wording: "wrong number of args for ...", "error calling ...") and *at
+ * saying which part of the call it is about.
  */
 int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_tv **out, char *msg,
-               size_t msglen);
+               size_t msglen, int *at);
 /* Is name a function eddy implements? */
 bool ed_tv_function_known(const char *name);
 /* Is name a function of Flux's template (Go's builtins and sprig's hermetic map), implemented

@@ -2,9 +2,10 @@
  * The functions of ImageUpdateAutomation's commit message templates. Flux renders the template
  * with Go's text/template and sprig's hermetic function map (sprig.HermeticTxtFuncMap: every
  * sprig function but the clock, random, environment and network ones, so `now` and `date` are
- * not defined there either). eddy implements Go's builtins len, not, and, or, eq and ne, and the
- * sprig functions people put in commit messages, with sprig's argument order (the string last,
- * so that `.X | trimPrefix "v"` reads well) and results:
+ * not defined there either). eddy implements Go's builtins len, index, not, and, or, eq, ne,
+ * lt, le, gt, ge, print, println and printf (their errors in Go's words), and the sprig
+ * functions people put in commit messages, with sprig's argument order (the string last, so
+ * that `.X | trimPrefix "v"` reads well) and results:
  *
  *   strings   upper lower title trim trimPrefix trimSuffix replace trunc abbrev contains
  *             hasPrefix hasSuffix quote squote repeat nospace toString
@@ -240,6 +241,10 @@ static bool json_write(ed_buf *b, const ed_tv *v)
         return true;
     case ED_TV_MAP:
         /* Go's maps: sorted string keys; a struct key (ObjectIdentifier) is an error. */
+        if (v->is_nil) {
+            ed_buf_append(b, "null", 4);
+            return true;
+        }
         ed_buf_append(b, "{", 1);
         for (size_t i = 0; i < v->len; i++) {
             if (v->keys[i]->kind != ED_TV_STR)
@@ -676,8 +681,6 @@ static int fn_sha256sum(call *c)
     return ret_str_take(c, ed_xstrdup(hex));
 }
 
-static const char *type_name(const ed_tv *v);
-
 /* A printf directive's flags, width and precision. */
 struct fmt_spec {
     bool minus, plus, space, sharp, zero;
@@ -832,7 +835,7 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
     const ed_tv *v = c->args[i];
     bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
     if (verb == 'T') {
-        const char *t = v->kind == ED_TV_NIL ? "<nil>" : type_name(v);
+        const char *t = v->kind == ED_TV_NIL ? "<nil>" : ed_tv_type_name(v);
         pad(b, f, t, strlen(t));
         return 0;
     }
@@ -921,17 +924,24 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
         return 0;
     }
     char *sv = strval_dup(v);
-    ed_buf_printf(b, "%%!%c(%s=%s)", verb, type_name(v), sv);
+    ed_buf_printf(b, "%%!%c(%s=%s)", verb, ed_tv_type_name(v), sv);
     free(sv);
     return 0;
 }
 
-/* A run of digits at *p (capped), advancing *p; -1 when there is none. */
+/* A run of digits at *p, advancing *p; -1 when there is none. As Go's fmt reads it, a number
+ * already past a million before its last digit is none, and takes the rest of the format with
+ * it (so "%9999999999s" prints "%!(NOVERB)"). */
 static long fmt_number(const char **p)
 {
     long n = -1;
-    for (; **p >= '0' && **p <= '9'; (*p)++)
-        n = n < 0 ? **p - '0' : (n < (1L << 24) ? n * 10 + (**p - '0') : n);
+    for (; **p >= '0' && **p <= '9'; (*p)++) {
+        if (n > 1000000) {
+            *p += strlen(*p);
+            return -1;
+        }
+        n = n < 0 ? **p - '0' : n * 10 + (**p - '0');
+    }
     return n;
 }
 
@@ -998,7 +1008,7 @@ static int fn_printf(call *c)
                 ed_buf_printf(&b, "%%!%.*s(<nil>)", (int)n, p);
             } else if (arg < c->nargs) {
                 char *sv = strval_dup(c->args[arg]);
-                ed_buf_printf(&b, "%%!%.*s(%s=%s)", (int)n, p, type_name(c->args[arg]), sv);
+                ed_buf_printf(&b, "%%!%.*s(%s=%s)", (int)n, p, ed_tv_type_name(c->args[arg]), sv);
                 free(sv);
             } else {
                 ed_buf_printf(&b, "%%!%.*s(MISSING)", (int)n, p);
@@ -1013,7 +1023,7 @@ static int fn_printf(call *c)
         ed_buf_append_str(&b, "%!(EXTRA ");
         for (size_t i = arg; i < c->nargs; i++) {
             char *sv = strval_dup(c->args[i]);
-            ed_buf_printf(&b, "%s%s=%s", i > arg ? ", " : "", type_name(c->args[i]), sv);
+            ed_buf_printf(&b, "%s%s=%s", i > arg ? ", " : "", ed_tv_type_name(c->args[i]), sv);
             free(sv);
         }
         ed_buf_append_str(&b, ")");
@@ -1222,9 +1232,9 @@ static int fn_len(call *c)
     else if (v->kind == ED_TV_LIST || v->kind == ED_TV_MAP)
         *c->out = ed_tv_num(c->pool, (int64_t)v->len);
     else if (v->kind == ED_TV_NIL)
-        return fail(c, "len of nil pointer", NULL);
+        return fail(c, "reflect: call of reflect.Value.Type on zero Value", NULL);
     else
-        return fail(c, "len of type ", kind_name(v));
+        return fail(c, "len of type ", ed_tv_type_name(v));
     return 0;
 }
 
@@ -1252,21 +1262,58 @@ static int fn_or(call *c)
     return 0;
 }
 
-/* eq: arg1 equal to any of the others; basic values of one kind only, as Go compares them. */
+static bool basic_kind(const ed_tv *v)
+{
+    return v->kind == ED_TV_STR || v->kind == ED_TV_NUM || v->kind == ED_TV_BOOL;
+}
+
+/* eq: arg1 equal to any of the others, as Go's eq compares them: basic values of one kind;
+ * values of two kinds are incompatible unless one is nil (then unequal); two other values
+ * (lists, maps, structs) only when of one type and comparable (structs). */
 static int eq_any(call *c, bool *eq)
 {
     const ed_tv *a = c->args[0];
     *eq = false;
-    for (size_t i = 1; i < c->nargs; i++) {
+    if (c->nargs < 2) {
+        snprintf(c->msg, c->msglen, "error calling %s: missing argument for comparison", c->name);
+        return -1;
+    }
+    for (size_t i = 1; i < c->nargs && !*eq; i++) {
         const ed_tv *b = c->args[i];
-        bool basic = a->kind == ED_TV_STR || a->kind == ED_TV_NUM || a->kind == ED_TV_BOOL;
-        if (!basic || (b->kind != ED_TV_NIL && b->kind != a->kind)) {
-            snprintf(c->msg, c->msglen, "error calling %s: %s", c->name,
-                     basic ? "incompatible types for comparison" : "invalid type for comparison");
+        bool ka = basic_kind(a), kb = basic_kind(b);
+        if ((ka || kb) && (a->kind != b->kind)) {
+            if (a->kind != ED_TV_NIL && b->kind != ED_TV_NIL) {
+                snprintf(c->msg, c->msglen,
+                         "error calling %s: incompatible types for comparison: %s and %s", c->name,
+                         ed_tv_type_name(a), ed_tv_type_name(b));
+                return -1;
+            }
+            continue;
+        }
+        if (ka || a->kind == ED_TV_NIL || b->kind == ED_TV_NIL) {
+            *eq = tv_equal(a, b);
+            continue;
+        }
+        ed_buf pa = ED_BUF_INIT(4096), pb = ED_BUF_INIT(4096);
+        ed_tv_print(&pa, a, "<nil>");
+        ed_tv_print(&pb, b, "<nil>");
+        bool same_type = strcmp(ed_tv_type_name(a), ed_tv_type_name(b)) == 0;
+        if (!same_type || a->kind != ED_TV_OBJ) {
+            if (!same_type)
+                snprintf(c->msg, c->msglen,
+                         "error calling %s: non-comparable types %.*s: %s, %s: %.*s", c->name,
+                         (int)pa.len, pa.data ? pa.data : "", ed_tv_type_name(a),
+                         ed_tv_type_name(b), (int)pb.len, pb.data ? pb.data : "");
+            else
+                snprintf(c->msg, c->msglen, "error calling %s: non-comparable type %.*s: %s",
+                         c->name, (int)pb.len, pb.data ? pb.data : "", ed_tv_type_name(b));
+            ed_buf_free(&pa);
+            ed_buf_free(&pb);
             return -1;
         }
-        if (tv_equal(a, b))
-            *eq = true;
+        ed_buf_free(&pa);
+        ed_buf_free(&pb);
+        *eq = tv_equal(a, b);
     }
     return 0;
 }
@@ -1289,6 +1336,128 @@ static int fn_ne(call *c)
     return 0;
 }
 
+/* lt (le, gt, ge are made of it and eq): two basic values of one kind, as Go orders them;
+ * booleans and other values are not ordered. *lt gets arg1 < arg2, *eq arg1 == arg2. */
+static int order(call *c, bool *lt, bool *eq)
+{
+    const ed_tv *a = c->args[0], *b = c->args[1];
+    if (!basic_kind(a) || !basic_kind(b) || (a->kind == b->kind && a->kind == ED_TV_BOOL)) {
+        snprintf(c->msg, c->msglen, "error calling %s: invalid type for comparison", c->name);
+        return -1;
+    }
+    if (a->kind != b->kind) {
+        snprintf(c->msg, c->msglen,
+                 "error calling %s: incompatible types for comparison: %s and %s", c->name,
+                 ed_tv_type_name(a), ed_tv_type_name(b));
+        return -1;
+    }
+    int cmp = a->kind == ED_TV_STR ? strcmp(a->s, b->s) : (a->n > b->n) - (a->n < b->n);
+    *lt = cmp < 0;
+    *eq = cmp == 0;
+    return 0;
+}
+
+static int fn_order(call *c)
+{
+    bool lt, eq;
+    if (order(c, &lt, &eq))
+        return -1;
+    bool r = strcmp(c->name, "lt") == 0   ? lt
+             : strcmp(c->name, "le") == 0 ? lt || eq
+             : strcmp(c->name, "gt") == 0 ? !lt && !eq
+                                          : !lt;
+    *c->out = ed_tv_bool(c->pool, r);
+    return 0;
+}
+
+/* print and println: fmt's Sprint (a blank between two operands neither of which is a string)
+ * and Sprintln (a blank between every two, a line feed after). */
+static int fn_print(call *c)
+{
+    bool ln = strcmp(c->name, "println") == 0;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (size_t i = 0; i < c->nargs; i++) {
+        if (i && (ln || (c->args[i - 1]->kind != ED_TV_STR && c->args[i]->kind != ED_TV_STR)))
+            ed_buf_append(&b, " ", 1);
+        ed_tv_print(&b, c->args[i], "<nil>");
+    }
+    if (ln)
+        ed_buf_append(&b, "\n", 1);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* index: Go's, item[i][j]...: lists by an int in range, strings too (a byte, as a number), maps
+ * of strings by a string (a missing key gives its type's zero value: "" for .Values). */
+static int fn_index(call *c)
+{
+    const ed_tv *item = c->args[0];
+    if (item->kind == ED_TV_NIL)
+        return fail(c, "index of untyped nil", NULL);
+    for (size_t i = 1; i < c->nargs; i++) {
+        const ed_tv *x = c->args[i];
+        char num[32];
+        if (item->kind == ED_TV_LIST || item->kind == ED_TV_STR) {
+            if (x->kind == ED_TV_NIL)
+                return fail(c, "cannot index slice/array with nil", NULL);
+            if (x->kind != ED_TV_NUM)
+                return fail(c, "cannot index slice/array with type ", ed_tv_type_name(x));
+            size_t len = item->kind == ED_TV_LIST ? item->len : strlen(item->s);
+            if (x->n < 0 || (uint64_t)x->n > len) {
+                snprintf(num, sizeof(num), "%" PRId64, x->n);
+                return fail(c, "index out of range: ", num);
+            }
+            if ((uint64_t)x->n == len) /* (Go's check lets it by, reflect's Index panics) */
+                return fail(c,
+                            item->kind == ED_TV_LIST ? "reflect: slice index out of range"
+                                                     : "reflect: string index out of range",
+                            NULL);
+            item = item->kind == ED_TV_LIST
+                       ? item->items[x->n]
+                       : ed_tv_num(c->pool, (int64_t)(unsigned char)item->s[x->n]);
+        } else if (item->kind == ED_TV_MAP) {
+            if (item->type == ED_TV_STRUCT_OBJECT && x->kind == ED_TV_OBJ &&
+                x->type == ED_TV_STRUCT_OBJECT) { /* an update.ObjectChanges by its key */
+                const ed_tv *v = NULL;
+                for (size_t k = 0; k < item->len && !v; k++)
+                    if (tv_equal(item->keys[k], x))
+                        v = item->items[k];
+                if (!v) {
+                    ed_tv *none = new_list(c);
+                    none->type = ED_TV_STRUCT_CHANGE;
+                    v = none;
+                }
+                item = v;
+                continue;
+            }
+            const char *key_type =
+                item->type == ED_TV_STRUCT_OBJECT ? "update.ObjectIdentifier" : "string";
+            if (x->kind != ED_TV_STR || item->type == ED_TV_STRUCT_OBJECT) {
+                if (x->kind == ED_TV_NIL)
+                    snprintf(c->msg, c->msglen,
+                             "error calling index: value is nil; should be of type %s", key_type);
+                else
+                    snprintf(c->msg, c->msglen,
+                             "error calling index: value has type %s; should be %s",
+                             ed_tv_type_name(x), key_type);
+                return -1;
+            }
+            const ed_tv *v = ed_tv_field(item, x->s, strlen(x->s));
+            if (!v && item->type == ED_TV_STRUCT_RESULT) {
+                ed_tv *empty = ed_tv_new(c->pool, ED_TV_MAP, NULL);
+                empty->type = ED_TV_STRUCT_OBJECT;
+                v = empty;
+            }
+            item = v ? v : ed_tv_new(c->pool, ED_TV_STR, "");
+        } else {
+            return fail(c, "can't index item of type ", ed_tv_type_name(item));
+        }
+    }
+    *c->out = (ed_tv *)item;
+    return 0;
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'b' bool, 'a' anything; parameters past the string are 'a').
@@ -1306,21 +1475,28 @@ static const struct fn {
     {"contains", 2, 2, "ss", fn_contains},
     {"default", 1, -1, "a", fn_default},
     {"empty", 1, 1, "a", fn_empty},
-    {"eq", 2, -1, "aa", fn_eq},
+    {"eq", 1, -1, "aa", fn_eq},
+    {"ge", 2, 2, "aa", fn_order},
+    {"gt", 2, 2, "aa", fn_order},
     {"first", 1, 1, "a", fn_first},
     {"has", 2, 2, "aa", fn_has},
     {"hasPrefix", 2, 2, "ss", fn_has_prefix},
     {"hasSuffix", 2, 2, "ss", fn_has_suffix},
     {"join", 2, 2, "sa", fn_join},
     {"last", 1, 1, "a", fn_last},
+    {"index", 1, -1, "a", fn_index},
+    {"le", 2, 2, "aa", fn_order},
     {"len", 1, 1, "a", fn_len},
     {"list", 0, -1, "", fn_list},
     {"lower", 1, 1, "s", fn_lower},
+    {"lt", 2, 2, "aa", fn_order},
     {"ne", 2, 2, "aa", fn_ne},
     {"nospace", 1, 1, "s", fn_nospace},
     {"not", 1, 1, "a", fn_not},
     {"or", 1, -1, "", fn_or},
+    {"print", 0, -1, "", fn_print},
     {"printf", 1, -1, "s", fn_printf},
+    {"println", 0, -1, "", fn_print},
     {"push", 2, 2, "aa", fn_append},
     {"quote", 0, -1, "", fn_quote},
     {"repeat", 2, 2, "is", fn_repeat},
@@ -1356,14 +1532,15 @@ bool ed_tv_function_known(const char *name)
     return find_fn(name) != NULL;
 }
 
-/* Go's name of a value's type, for "wrong type" errors. */
-static const char *type_name(const ed_tv *v)
+const char *ed_tv_type_name(const ed_tv *v)
 {
     switch (v->kind) {
     case ED_TV_LIST:
-        return "[]interface {}";
+        return v->type == ED_TV_STRUCT_CHANGE ? "[]update.Change" : "[]interface {}";
     case ED_TV_MAP:
-        return "map";
+        return v->type == ED_TV_STRUCT_OBJECT   ? "update.ObjectChanges"
+               : v->type == ED_TV_STRUCT_RESULT ? "map[string]update.ObjectChanges"
+                                                : "map[string]string";
     case ED_TV_OBJ:
         return v->type == ED_TV_STRUCT_CHANGE       ? "update.Change"
                : v->type == ED_TV_STRUCT_OBJECT     ? "update.ObjectIdentifier"
@@ -1376,9 +1553,10 @@ static const char *type_name(const ed_tv *v)
 }
 
 int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_tv **out, char *msg,
-               size_t msglen)
+               size_t msglen, int *at)
 {
     const struct fn *f = find_fn(name);
+    *at = ED_TV_AT_FUNCTION;
     if (!f)
         return 1;
     if (nargs < (size_t)f->min || (f->max >= 0 && nargs > (size_t)f->max)) {
@@ -1397,16 +1575,19 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
             continue;
         const char *want = t == 's' ? "string" : t == 'i' ? "int" : "bool";
         ed_tv_kind k = t == 's' ? ED_TV_STR : t == 'i' ? ED_TV_NUM : ED_TV_BOOL;
+        *at = (int)i;
         if (v->kind == ED_TV_NIL) {
             snprintf(msg, msglen, "invalid value; expected %s", want);
             return -1;
         }
         if (v->kind != k) {
-            snprintf(msg, msglen, "wrong type for value; expected %s; got %s", want, type_name(v));
+            snprintf(msg, msglen, "wrong type for value; expected %s; got %s", want,
+                     ed_tv_type_name(v));
             return -1;
         }
     }
     call c = {p, name, args, nargs, out, msg, msglen};
+    *at = ED_TV_AT_COMMAND;
     return f->run(&c) == 0 ? 0 : -1;
 }
 

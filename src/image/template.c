@@ -13,19 +13,25 @@
  * Constructs: text, {{ pipeline }} where a pipeline is commands joined by '|' (a command is an
  * operand: `.`, `$`, `$var`, field chains, string, raw string, integer, true, false, nil, or a
  * pipeline in parentheses; or a function and its arguments, the piped value last), with the
- * functions of sprig.c; {{ if }} / {{ else if }} / {{ else }} / {{ end }}, {{ range }} over lists
- * and maps (with `$v :=` or `$k, $v :=`, keys in Go's sorted order, and {{ else }} for an empty
- * range), {{ with }}, comments (an action that starts with a slash and a star), and the trim
- * markers {{- and -}}, variables ({{ $x := pipeline }} declares, {{ $x = pipeline }} assigns, as
- * the docs' Gerrit Change-Id example does). Anything else (templates, a function eddy does not
- * implement) is refused with an error that names it, so a message never silently
- * comes out wrong; an unknown function is refused wherever it appears, as Go refuses it when it
- * parses the template.
+ * functions of sprig.c; {{ if }} / {{ else if }} / {{ else }} / {{ end }}, {{ range }} over lists,
+ * maps and integers (with `$v :=` or `$k, $v :=`, keys in Go's sorted order, and {{ else }} for
+ * an empty range), {{ with }}, comments (an action that starts with a slash and a star), and the
+ * trim markers {{- and -}}, variables ({{ $x := pipeline }} declares, {{ $x = pipeline }}
+ * assigns, as the docs' Gerrit Change-Id example does).
+ *
+ * Errors are Go's, word for word, as Flux's Ready condition quotes them. Go parses the whole
+ * template before it runs any of it: the template is walked once without running (every
+ * branch, each range body once) for its parse errors ("template: NAME:LINE: MSG": an unclosed
+ * action, unexpected EOF, an undefined function or variable...), then run, where an error names
+ * the node Go was evaluating as its executor does ("template: NAME:LINE:COL: executing "NAME"
+ * at <NODE>: MSG"). Anything else (templates, break, a function eddy does not implement) is
+ * refused with eddy's error naming it, so a message never silently comes out wrong.
  */
 #include "image_int.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +64,7 @@ static val *v_get_or_add(ed_tv_pool *p, val *map, val *key)
         if (strcmp(map->keys[i]->s, key->s) == 0)
             return map->items[i];
     val *list = ed_tv_new(p, ED_TV_LIST, NULL);
+    list->type = ED_TV_STRUCT_CHANGE; /* []update.Change */
     ed_tv_add(map, key, list);
     return list;
 }
@@ -127,6 +134,9 @@ static val *build_data(ed_tv_pool *p, const ed_template_data *d)
     val *changed = new_obj(p, ED_TV_STRUCT_RESULT, "");
     val *all = ed_tv_new(p, ED_TV_LIST, NULL), *files = ed_tv_new(p, ED_TV_MAP, NULL);
     val *objects = ed_tv_new(p, ED_TV_MAP, NULL);
+    all->type = ED_TV_STRUCT_CHANGE;
+    files->type = ED_TV_STRUCT_RESULT;
+    objects->type = ED_TV_STRUCT_OBJECT;
     for (size_t i = 0; d->changes && i < d->changes->n; i++) {
         const ed_setter_change *c = &d->changes->items[i];
         val *cv = change_val(p, c);
@@ -145,6 +155,7 @@ static val *build_data(ed_tv_pool *p, const ed_template_data *d)
                 objs = files->items[f];
         if (!objs) {
             objs = ed_tv_new(p, ED_TV_MAP, NULL);
+            objs->type = ED_TV_STRUCT_OBJECT;
             ed_tv_add(files, file_key, objs);
         }
         ed_tv_add(v_get_or_add(p, objs, object_val(p, c)), NULL, cv);
@@ -159,6 +170,7 @@ static val *build_data(ed_tv_pool *p, const ed_template_data *d)
     ed_tv_add(changed, ed_tv_new(p, ED_TV_STR, "Objects"), objects);
     ed_tv_add(root, ed_tv_new(p, ED_TV_STR, "Changed"), changed);
     val *values = ed_tv_new(p, ED_TV_MAP, NULL);
+    values->is_nil = !d->values; /* no messageTemplateValues: Flux's nil map */
     for (const char *const *kv = d->values; kv && kv[0] && kv[1]; kv += 2)
         ed_tv_add(values, ed_tv_new(p, ED_TV_STR, kv[0]), ed_tv_new(p, ED_TV_STR, kv[1]));
     sort_map(values);
@@ -174,8 +186,9 @@ typedef struct var {
 } var;
 
 typedef struct exec {
-    const char *src; /* the whole template, for line numbers */
-    const char *p;   /* where parsing is */
+    const char *name; /* the template's name in messages ("commit message") */
+    const char *src;  /* the whole template, for line numbers */
+    const char *p;    /* where parsing is */
     val *root;
     var vars[MAX_VARS];
     size_t nvars;
@@ -184,6 +197,10 @@ typedef struct exec {
     ed_err *err;
     bool trim_next; /* the last action ended with -}} */
     int depth;
+    int ranges; /* {{range}} bodies open, where {{break}} and {{continue}} parse */
+    /* The node being evaluated, as Go's state.at(node) keeps it: where an execution error is
+     * (its text, and its position). */
+    const char *at_s, *at_e, *at_pos;
 } exec;
 
 static int line_of(const exec *x, const char *at)
@@ -194,10 +211,81 @@ static int line_of(const exec *x, const char *at)
     return line;
 }
 
-static int fail(exec *x, const char *at, const char *fmt, const char *what)
+/* A parse error, as Go's parser words it: "template: NAME:LINE: MSG". */
+static int perr(exec *x, const char *at, const char *msg)
 {
-    return ed_err_set(x->err, ED_EINVALID, "messageTemplate line %d: %s%s%s", line_of(x, at), fmt,
-                      what ? " " : "", what ? what : "");
+    return ed_err_set(x->err, ED_EINVALID, "template: %s:%d: %s", x->name, line_of(x, at), msg);
+}
+
+/* The same with MSG formatted. */
+static int perrf(exec *x, const char *at, const char *fmt, ...) ED_PRINTF(3, 4);
+static int perrf(exec *x, const char *at, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return perr(x, at, msg);
+}
+
+static void at(exec *x, const char *s, const char *e)
+{
+    x->at_s = s;
+    x->at_e = e;
+    x->at_pos = s;
+    /* (Go's parser positions a chain of fields at its second one) */
+    if (s && (*s == '.' || *s == '$'))
+        for (const char *f = s + 1; f < e && x->at_pos == s; f++)
+            if (*f == '.')
+                x->at_pos = f;
+}
+
+/* A node's text as Go's Node.String gives it back: blanks between words one space, none inside
+ * parentheses' edges; string literals as written. */
+static void node_text(ed_buf *b, const char *s, const char *e)
+{
+    bool blank = false;
+    while (s < e && isspace((unsigned char)*s))
+        s++;
+    for (; s < e; s++) {
+        if (isspace((unsigned char)*s)) {
+            blank = true;
+            continue;
+        }
+        if (blank && *s != ')' && b->len && b->data[b->len - 1] != '(')
+            ed_buf_append(b, " ", 1);
+        blank = false;
+        if (*s == '"' || *s == '`') {
+            const char *q = s;
+            for (q++; q < e && *q != *s; q++)
+                if (*s == '"' && *q == '\\' && q + 1 < e)
+                    q++;
+            q = q < e ? q + 1 : e;
+            ed_buf_append(b, s, (size_t)(q - s));
+            s = q - 1;
+            continue;
+        }
+        ed_buf_append(b, s, 1);
+    }
+}
+
+/* An execution error, as Go's executor words it: "template: NAME:LINE:COL: executing "NAME" at
+ * <NODE>: MSG", the column the node's byte offset in its line. */
+static int xerr(exec *x, const char *msg)
+{
+    if (!x->at_s)
+        return ed_err_set(x->err, ED_EINVALID, "template: %s: %s", x->name, msg);
+    const char *line_start = x->at_pos;
+    while (line_start > x->src && line_start[-1] != '\n')
+        line_start--;
+    ed_buf ctx = ED_BUF_INIT(4096);
+    node_text(&ctx, x->at_s, x->at_e);
+    int rc = ed_err_set(x->err, ED_EINVALID, "template: %s:%d:%d: executing \"%s\" at <%.*s>: %s",
+                        x->name, line_of(x, x->at_pos), (int)(x->at_pos - line_start), x->name,
+                        (int)ctx.len, ctx.data ? ctx.data : "", msg);
+    ed_buf_free(&ctx);
+    return rc;
 }
 
 /* An action: the text between {{ and }} (trim markers removed), and where it ends. */
@@ -206,6 +294,7 @@ typedef struct action {
     const char *at;          /* the opening {{, for messages */
     const char *after;       /* just after the closing }} */
     bool trim_left, trim_right;
+    bool comment; /* a slash and a star right after the delimiter (and trim marker) */
 } action;
 
 /* Find the next action from x->p: *text_end is where the text before it ends. Returns false
@@ -223,22 +312,32 @@ static bool next_action(exec *x, const char **text_end, action *a, int *rc)
     a->trim_left = s[0] == '-' && (s[1] == ' ' || s[1] == '\t' || s[1] == '\n');
     if (a->trim_left)
         s += 2;
-    /* The closing }}, past any string literal that holds one. */
+    a->comment = s[0] == '/' && s[1] == '*';
+    /* The closing }}, past any string literal that holds one (Go's lexer: a quoted string ends
+     * on its line). */
     const char *close = NULL;
     for (const char *q = s; *q && !close; q++) {
-        if (*q == '"' || *q == '`') {
-            char quote = *q;
-            for (q++; *q && *q != quote; q++)
-                if (quote == '"' && *q == '\\' && q[1])
+        if ((*q == '"' || *q == '`') && !a->comment) {
+            const char *quote = q;
+            for (q++; *q && *q != *quote && (*quote == '`' || *q != '\n'); q++)
+                if (*quote == '"' && *q == '\\' && q[1] && q[1] != '\n')
                     q++;
-            if (!*q)
-                break;
+            if (*q != *quote) {
+                *rc = perr(x, quote,
+                           *quote == '`' ? "unterminated raw quoted string"
+                                         : "unterminated quoted string");
+                return false;
+            }
         } else if (q[0] == '}' && q[1] == '}') {
             close = q;
         }
     }
     if (!close) {
-        *rc = fail(x, open, "unclosed action", NULL);
+        /* Go's lexer reports it on the line of the last word it read */
+        const char *end = s + strlen(s);
+        while (end > s && isspace((unsigned char)end[-1]))
+            end--;
+        *rc = perr(x, end, a->comment ? "unclosed comment" : "unclosed action");
         return false;
     }
     const char *e = close;
@@ -272,18 +371,22 @@ static val *lookup_var(exec *x, const char *name, size_t n)
     return NULL;
 }
 
+/* A byte of an identifier: Go's are Unicode letters and digits (any byte of a multi-byte
+ * UTF-8 character is taken for one). */
 static bool ident_char(char c)
 {
-    return isalnum((unsigned char)c) || c == '_';
+    return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
 }
 
-/* Follow the field chain [p, e) (".A.B") from v. */
+/* Follow the field chain [p, e) (".A.B") from v: a missing map key or a field of nothing is
+ * nothing (Go's zero value, printed "<no value>"); any other missing field is Go's error, at the
+ * node x->at the caller set. */
 static int fields(exec *x, const action *a, val *v, const char *p, const char *e, val **out)
 {
     while (p < e) {
         if (*p != '.' || p + 1 == e || !ident_char(p[1])) {
             char *what = ed_xstrndup(p, (size_t)(e - p));
-            int rc = fail(x, a->at, "unsupported construct:", what);
+            int rc = perrf(x, a->at, "unsupported construct: %s", what);
             free(what);
             return rc;
         }
@@ -291,24 +394,14 @@ static int fields(exec *x, const action *a, val *v, const char *p, const char *e
         while (p < e && ident_char(*p))
             p++;
         val *next = ed_tv_field(v, f, (size_t)(p - f));
-        if (!next && v && v->kind == ED_TV_MAP)
-            next = ed_tv_new(x->pool, ED_TV_NIL, NULL); /* a missing key: Go's "<no value>" */
+        if (!next && v &&
+            (v->kind == ED_TV_NIL || (v->kind == ED_TV_MAP && v->type != ED_TV_STRUCT_OBJECT)))
+            next = ed_tv_new(x->pool, ED_TV_NIL, NULL);
         if (!next) {
-            char *name = ed_xstrndup(f, (size_t)(p - f));
-            int rc;
-            if (strcmp(name, "Updated") == 0)
-                rc = fail(x, a->at,
-                          "the field .Updated was removed from Flux's template data: use "
-                          ".Changed",
-                          NULL);
-            else if (strcmp(name, "ImageResult") == 0)
-                rc = fail(x, a->at,
-                          "the field .Changed.ImageResult was removed from Flux's template data: "
-                          "use .Changed.FileChanges or .Changed.Objects",
-                          NULL);
-            else
-                rc = fail(x, a->at, "no such field:", name);
-            free(name);
+            char *msg = ed_xasprintf("can't evaluate field %.*s in type %s", (int)(p - f), f,
+                                     ed_tv_type_name(v));
+            int rc = xerr(x, msg);
+            free(msg);
             return rc;
         }
         v = next;
@@ -322,6 +415,7 @@ static int eval_chain(exec *x, const action *a, const char *s, const char *e, va
 {
     val *v;
     const char *p = s;
+    at(x, s, e);
     if (*s == '$') {
         p = s + 1;
         while (p < e && ident_char(*p))
@@ -329,7 +423,7 @@ static int eval_chain(exec *x, const action *a, const char *s, const char *e, va
         v = lookup_var(x, s, (size_t)(p - s));
         if (!v) {
             char *name = ed_xstrndup(s, (size_t)(p - s));
-            int rc = fail(x, a->at, "undefined variable", name);
+            int rc = perrf(x, a->at, "undefined variable \"%s\"", name);
             free(name);
             return rc;
         }
@@ -356,7 +450,8 @@ typedef struct parser {
     const char *p, *e;
     val *dot;
     bool run;
-    int depth; /* parentheses open */
+    int depth;           /* parentheses open */
+    const char *context; /* what the pipeline is of, in Go's parse errors: "command", "if"... */
 } parser;
 
 static void skip_ws(parser *ps)
@@ -376,8 +471,23 @@ static int parse_pipeline(parser *ps, val **out);
 static int unsupported(parser *ps, const char *why, const char *s, size_t n)
 {
     char *what = ed_xstrndup(s, n);
-    int rc = fail(ps->x, ps->a->at, why, what);
+    int rc = perrf(ps->x, ps->a->at, "%s %s", why, what);
     free(what);
+    return rc;
+}
+
+/* Go's parser on a character where it wants an operand: `unexpected "|" in command`. */
+static int unexpected(parser *ps, const char *where)
+{
+    char *msg;
+    unsigned char c = (unsigned char)*ps->p;
+    if (c >= 0x20 && c < 0x7f)
+        msg =
+            ed_xasprintf("unexpected \"%s%c\" in %s", c == '"' || c == '\\' ? "\\" : "", c, where);
+    else
+        msg = ed_xasprintf("unrecognized character in action: U+%04X", c);
+    int rc = perr(ps->x, ps->a->at, msg);
+    free(msg);
     return rc;
 }
 
@@ -415,8 +525,7 @@ static int parse_string(parser *ps, val **out)
             unsigned long cp = strtoul(hex, &end, 16);
             if (*end || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
                 ed_buf_free(&b);
-                return unsupported(ps, "invalid escape in string literal:", s,
-                                   (size_t)(ps->p - s + 1));
+                return perr(ps->x, ps->a->at, "invalid syntax"); /* strconv.Unquote's */
             }
             unsigned char u[4];
             size_t n = 0;
@@ -439,13 +548,12 @@ static int parse_string(parser *ps, val **out)
             ps->p += digits;
         } else {
             ed_buf_free(&b);
-            return unsupported(ps, "unsupported escape in string literal:", s,
-                               (size_t)(ps->p - s + 1));
+            return perr(ps->x, ps->a->at, "invalid syntax");
         }
     }
     if (ps->p >= ps->e) {
         ed_buf_free(&b);
-        return unsupported(ps, "unterminated string literal:", s, (size_t)(ps->e - s));
+        return perr(ps->x, s, "unterminated quoted string");
     }
     ps->p++;
     char *str = ed_buf_take(&b);
@@ -461,14 +569,38 @@ static int check_function(parser *ps, const char *name)
     if (ed_tv_function_known(name))
         return 0;
     if (ed_tv_sprig_name(name))
-        return fail(ps->x, ps->a->at, "the sprig function is not supported by eddy:", name);
-    char *msg = ed_xasprintf("function \"%s\" not defined", name);
-    int rc = fail(ps->x, ps->a->at, msg, NULL);
-    free(msg);
-    return rc;
+        return perrf(ps->x, ps->a->at, "the sprig function is not supported by eddy: %s", name);
+    return perrf(ps->x, ps->a->at, "function \"%s\" not defined", name);
 }
 
-static int call_function(parser *ps, const char *name, val **args, size_t nargs, val **out)
+/* The words of a call: the function's name, its arguments (each with its text and whether it
+ * is a literal, which Go converts itself and words differently), the whole command. */
+typedef struct call_site {
+    const char *fn_s, *fn_e;
+    const char *arg_s[33], *arg_e[33];
+    bool literal[33];
+    size_t nwritten; /* arguments written in the command; a piped value comes after them */
+    const char *cmd_s, *cmd_e;
+} call_site;
+
+/* Go's words for an argument literal of the wrong type (its evalArg converts literals itself):
+ * "expected string; found 5"; want is the type the call wanted ("int" is Go's "integer"). */
+static char *literal_mismatch(const char *msg, const char *s, const char *e)
+{
+    const char *want = strstr(msg, "expected ");
+    if (!want)
+        return ed_xstrdup(msg);
+    want += strlen("expected ");
+    size_t n = strcspn(want, ";");
+    if (e - s == 3 && strncmp(s, "nil", 3) == 0)
+        return ed_xasprintf("cannot assign nil to %.*s", (int)n, want);
+    bool is_int = n == 3 && strncmp(want, "int", 3) == 0;
+    return ed_xasprintf("expected %.*s; found %.*s", is_int ? 7 : (int)n, is_int ? "integer" : want,
+                        (int)(e - s), s);
+}
+
+static int call_function(parser *ps, const char *name, val **args, size_t nargs,
+                         const call_site *cs, val **out)
 {
     int rc = check_function(ps, name);
     if (rc)
@@ -478,46 +610,91 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
         return 0;
     }
     char msg[512];
-    if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg)) != 0)
-        return fail(ps->x, ps->a->at, msg, NULL);
-    return 0;
+    int where;
+    if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg), &where) == 0)
+        return 0;
+    exec *x = ps->x;
+    if (!cs) {
+        at(x, NULL, NULL);
+        return xerr(x, msg);
+    }
+    if (where == ED_TV_AT_COMMAND) {
+        at(x, cs->cmd_s, cs->cmd_e);
+        return xerr(x, msg);
+    }
+    if (where >= 0 && (size_t)where < cs->nwritten) {
+        at(x, cs->arg_s[where], cs->arg_e[where]);
+        if (cs->literal[where]) {
+            char *m = literal_mismatch(msg, cs->arg_s[where], cs->arg_e[where]);
+            rc = xerr(x, m);
+            free(m);
+            return rc;
+        }
+        return xerr(x, msg);
+    }
+    /* the count of arguments, or the piped value: Go is still at the last argument it
+     * evaluated, or at the function's name */
+    if (where >= 0 && cs->nwritten)
+        at(x, cs->arg_s[cs->nwritten - 1], cs->arg_e[cs->nwritten - 1]);
+    else
+        at(x, cs->fn_s, cs->fn_e);
+    return xerr(x, msg);
 }
 
-/* One operand; *fn gets a function's name instead when the operand is one. */
-static int parse_operand(parser *ps, val **out, char fn[64])
+/* One operand; *fn gets a function's name instead when the operand is one; *literal says
+ * whether it is a constant (string, number, true, false, nil). */
+static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
 {
     fn[0] = '\0';
+    *literal = false;
     skip_ws(ps);
     const char *s = ps->p;
     char c = *s;
     if (c == '(') {
         if (ps->depth >= MAX_DEPTH)
-            return fail(ps->x, ps->a->at, "parentheses nested too deeply", NULL);
+            return perr(ps->x, ps->a->at, "parentheses nested too deeply");
         ps->p++;
         ps->depth++;
+        const char *context = ps->context;
+        ps->context = "command";
         int rc = parse_pipeline(ps, out);
+        ps->context = context;
         ps->depth--;
         if (rc)
             return rc;
         skip_ws(ps);
         if (ps->p >= ps->e || *ps->p != ')')
-            return unsupported(ps, "unclosed parenthesis in", s, (size_t)(ps->e - s));
+            return perr(ps->x, ps->a->at, "unclosed left paren");
         ps->p++;
         if (ps->p < ps->e && *ps->p == '.') { /* (pipeline).Field */
             const char *f = ps->p;
             while (ps->p < ps->e && (ident_char(*ps->p) || *ps->p == '.'))
                 ps->p++;
+            /* (Go is still at the last node the pipeline evaluated) */
             if (ps->run)
                 return fields(ps->x, ps->a, *out, f, ps->p, out);
         }
         return 0;
     }
-    if (c == '"' || c == '`')
-        return parse_string(ps, out);
+    if (c == '"' || c == '`') {
+        *literal = true;
+        int rc = parse_string(ps, out);
+        if (!rc && ps->run)
+            at(ps->x, s, ps->p);
+        return rc;
+    }
     if (c == '.' || c == '$') {
         while (ps->p < ps->e && (ident_char(*ps->p) || *ps->p == '.' || *ps->p == '$'))
             ps->p++;
         if (!ps->run) {
+            /* Go's parser knows its variables: an undefined one does not parse */
+            if (c == '$') {
+                const char *n = s + 1;
+                while (n < ps->p && ident_char(*n))
+                    n++;
+                if (!lookup_var(ps->x, s, (size_t)(n - s)))
+                    return eval_chain(ps->x, ps->a, s, ps->p, ps->dot, out);
+            }
             *out = ed_tv_new(ps->x->pool, ED_TV_NIL, NULL);
             return 0;
         }
@@ -525,6 +702,7 @@ static int parse_operand(parser *ps, val **out, char fn[64])
     }
     if (isdigit((unsigned char)c) ||
         ((c == '-' || c == '+') && ps->p + 1 < ps->e && isdigit((unsigned char)s[1]))) {
+        *literal = true;
         ps->p++;
         while (ps->p < ps->e && (ident_char(*ps->p) || *ps->p == '.'))
             ps->p++;
@@ -535,72 +713,131 @@ static int parse_operand(parser *ps, val **out, char fn[64])
         free(lit);
         if (!ok)
             return unsupported(ps, "unsupported number (integers only):", s, (size_t)(ps->p - s));
+        if (ps->run)
+            at(ps->x, s, ps->p);
         *out = ed_tv_num(ps->x->pool, n);
         return 0;
     }
-    if (isalpha((unsigned char)c) || c == '_') {
+    if (isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80) {
         while (ps->p < ps->e && ident_char(*ps->p))
             ps->p++;
         size_t n = (size_t)(ps->p - s);
-        if (n == 4 && strncmp(s, "true", 4) == 0)
+        if (n == 4 && strncmp(s, "true", 4) == 0) {
             *out = ed_tv_bool(ps->x->pool, true);
-        else if (n == 5 && strncmp(s, "false", 5) == 0)
+        } else if (n == 5 && strncmp(s, "false", 5) == 0) {
             *out = ed_tv_bool(ps->x->pool, false);
-        else if (n == 3 && strncmp(s, "nil", 3) == 0)
+        } else if (n == 3 && strncmp(s, "nil", 3) == 0) {
             *out = ed_tv_new(ps->x->pool, ED_TV_NIL, NULL);
-        else if (n < 64)
+        } else {
+            if (n >= 64)
+                return unsupported(ps, "unsupported construct:", s, n);
             snprintf(fn, 64, "%.*s", (int)n, s);
-        else
-            return unsupported(ps, "unsupported construct:", s, n);
+            return 0;
+        }
+        *literal = true;
+        if (ps->run)
+            at(ps->x, s, ps->p);
         return 0;
     }
-    return unsupported(ps, "unsupported construct:", s, (size_t)(ps->e - s));
+    return unexpected(ps, ps->context);
 }
 
 #define MAX_ARGS 32
 
-/* A command: a function and its arguments (piped, when not NULL, is the last), or an operand. */
-static int parse_command(parser *ps, val *piped, val **out)
+/* A command: a function and its arguments (piped, when not NULL, is the last), or an operand.
+ * stage counts the commands of the pipeline from 1. */
+static int parse_command(parser *ps, val *piped, int stage, val **out)
 {
     const char *s = ps->p;
     char fn[64], argfn[64];
     val *first = NULL;
-    int rc = parse_operand(ps, &first, fn);
+    bool literal;
+    int rc = parse_operand(ps, &first, fn, &literal);
     if (rc)
         return rc;
+    const char *first_e = ps->p;
+    if (ps->p < ps->e && !isspace((unsigned char)*ps->p) && *ps->p != '|' && *ps->p != ')')
+        return unexpected(ps, "operand");
     if (!fn[0]) {
-        if (!at_end_of_command(ps) || piped)
-            return unsupported(ps, "can't give argument to non-function:", s, (size_t)(ps->e - s));
+        /* Go's parser: only a pipeline's first command may be a constant or dot */
+        if (stage > 1 && (literal || (first_e - s == 1 && *s == '.'))) {
+            char *msg = ed_xasprintf("non executable command in pipeline stage %d", stage);
+            rc = perr(ps->x, ps->a->at, msg);
+            free(msg);
+            return rc;
+        }
+        if (!at_end_of_command(ps) || piped) {
+            if (!ps->run) {
+                while (!at_end_of_command(ps)) { /* still parse the rest */
+                    val *ignored;
+                    if ((rc = parse_operand(ps, &ignored, argfn, &literal)) != 0)
+                        return rc;
+                    if (argfn[0] && (rc = check_function(ps, argfn)) != 0)
+                        return rc;
+                }
+                *out = first;
+                return 0;
+            }
+            char *name = ed_xstrndup(s, (size_t)(first_e - s));
+            char *msg = ed_xasprintf("can't give argument to non-function %s", name);
+            at(ps->x, s, first_e);
+            rc = xerr(ps->x, msg);
+            free(msg);
+            free(name);
+            return rc;
+        }
+        if (ps->run && literal && first->kind == ED_TV_NIL) {
+            at(ps->x, s, first_e);
+            return xerr(ps->x, "nil is not a command");
+        }
         *out = first;
         return 0;
     }
     if ((rc = check_function(ps, fn)) != 0)
         return rc; /* before its arguments: Go refuses it when parsing */
+    call_site cs = {.fn_s = s, .fn_e = first_e, .cmd_s = s};
     val *args[MAX_ARGS + 1];
     size_t n = 0;
     while (!at_end_of_command(ps)) {
         if (n >= MAX_ARGS)
             return unsupported(ps, "too many arguments:", s, (size_t)(ps->e - s));
-        if ((rc = parse_operand(ps, &args[n], argfn)) != 0)
+        skip_ws(ps);
+        cs.arg_s[n] = ps->p;
+        if ((rc = parse_operand(ps, &args[n], argfn, &cs.literal[n])) != 0)
             return rc;
+        cs.arg_e[n] = ps->p;
+        if (ps->p < ps->e && !isspace((unsigned char)*ps->p) && *ps->p != '|' && *ps->p != ')')
+            return unexpected(ps, "operand");
         /* A function named as an argument is called without arguments. */
-        if (argfn[0] && (rc = call_function(ps, argfn, NULL, 0, &args[n])) != 0)
-            return rc;
+        if (argfn[0]) {
+            call_site fcs = {
+                .fn_s = cs.arg_s[n], .fn_e = ps->p, .cmd_s = cs.arg_s[n], .cmd_e = ps->p};
+            if ((rc = call_function(ps, argfn, NULL, 0, &fcs, &args[n])) != 0)
+                return rc;
+        }
         n++;
     }
+    cs.nwritten = n;
+    cs.cmd_e = n ? cs.arg_e[n - 1] : first_e;
     if (piped)
         args[n++] = piped;
-    return call_function(ps, fn, args, n, out);
+    return call_function(ps, fn, args, n, &cs, out);
 }
 
 static int parse_pipeline(parser *ps, val **out)
 {
     val *v = NULL;
-    for (;;) {
+    for (int stage = 1;; stage++) {
         skip_ws(ps);
-        if (ps->p >= ps->e || *ps->p == '|' || *ps->p == ')')
-            return fail(ps->x, ps->a->at, "missing value", NULL);
-        int rc = parse_command(ps, v, &v);
+        if (ps->p >= ps->e || *ps->p == ')') {
+            if (stage == 1)
+                return perrf(ps->x, ps->a->at, "missing value for %s", ps->context);
+            *out = v; /* Go's parser takes a last '|' with nothing after it */
+            return 0;
+        }
+        if (*ps->p == '|')
+            return unexpected(ps, ps->context);
+        int rc = parse_command(ps, v, stage, &v);
         if (rc)
             return rc;
         skip_ws(ps);
@@ -613,14 +850,31 @@ static int parse_pipeline(parser *ps, val **out)
     }
 }
 
-/* Evaluate the pipeline [s, e) of action a; run false checks it only. */
-static int eval_pipeline(exec *x, const action *a, const char *s, const char *e, val *dot,
-                         val **out, bool run)
+/* Evaluate the pipeline [s, e) of action a (the pipeline of context: "command", "if", "range",
+ * "with"); run false checks it only. */
+static int eval_pipeline(exec *x, const action *a, const char *context, const char *s,
+                         const char *e, val *dot, val **out, bool run)
 {
-    parser ps = {x, a, s, e, dot, run, 0};
+    /* Go's lexer counts parentheses before its parser reads the words */
+    int depth = 0;
+    for (const char *q = s; q < e; q++) {
+        if (*q == '"' || *q == '`') {
+            char quote = *q;
+            for (q++; q < e && *q != quote; q++)
+                if (quote == '"' && *q == '\\')
+                    q++;
+        } else if (*q == '(') {
+            depth++;
+        } else if (*q == ')' && --depth < 0) {
+            return perr(x, a->at, "unexpected right paren");
+        }
+    }
+    if (depth > 0)
+        return perr(x, a->at, "unclosed left paren");
+    parser ps = {x, a, s, e, dot, run, 0, context};
     int rc = parse_pipeline(&ps, out);
     if (!rc && ps.p < ps.e)
-        rc = unsupported(&ps, "unexpected", ps.p, (size_t)(ps.e - ps.p));
+        rc = *ps.p == ')' ? perr(x, a->at, "unexpected right paren") : unexpected(&ps, context);
     return rc;
 }
 
@@ -675,7 +929,7 @@ static int range_vars(exec *x, const action *a, const char *s, char k[64], char 
     char a1[64] = "", a2[64] = "";
     if (sscanf(first, " %63[$a-zA-Z0-9_] ", a1) != 1 || a1[0] != '$' ||
         (second && (sscanf(second, " %63[$a-zA-Z0-9_] ", a2) != 1 || a2[0] != '$')))
-        return fail(x, a->at, "invalid range variables", NULL);
+        return perr(x, a->at, "invalid range variables");
     if (second) {
         snprintf(k, 64, "%s", a1);
         snprintf(v, 64, "%s", a2);
@@ -714,24 +968,40 @@ static int do_variable(exec *x, const action *a, val *dot, bool emit)
     if (!declare && !assign)
         return 1;
     if (n < 2 || n >= sizeof(x->vars[0].name))
-        return fail(x, a->at, "invalid variable name", NULL);
+        return perr(x, a->at, "invalid variable name");
     char name[64];
     snprintf(name, sizeof(name), "%.*s", (int)n, a->start);
     val *v = NULL;
-    int rc = eval_pipeline(x, a, op + (declare ? 2 : 1), a->end, dot, &v, emit);
+    int rc = eval_pipeline(x, a, "command", op + (declare ? 2 : 1), a->end, dot, &v, emit);
     if (rc)
         return rc;
     if (!v)
         v = ed_tv_new(x->pool, ED_TV_NIL, NULL);
     if (declare)
-        return push_var(x, name, v) ? 0 : fail(x, a->at, "too many variables", NULL);
+        return push_var(x, name, v) ? 0 : perr(x, a->at, "too many variables");
     for (size_t i = x->nvars; i-- > 0;)
         if (strcmp(x->vars[i].name, name) == 0) {
             if (emit)
                 x->vars[i].v = v;
             return 0;
         }
-    return fail(x, a->at, "undefined variable", name);
+    if (!emit)
+        return 0; /* Go's parser does not look: its executor does, at the value's node */
+    char *msg = ed_xasprintf("undefined variable: %s", name);
+    rc = xerr(x, msg);
+    free(msg);
+    return rc;
+}
+
+/* A block the template ends in: Go's parser meets the end of its input. */
+static int unexpected_eof(exec *x)
+{
+    return perr(x, x->src + strlen(x->src), "unexpected EOF");
+}
+
+static int else_after_else(exec *x, const action *second)
+{
+    return perr(x, second->at, "expected end; found {{else}}");
 }
 
 /* {{ range }}: run the body once per element (or once without emitting to find its end). */
@@ -742,42 +1012,70 @@ static int do_range(exec *x, const action *a, val *dot, bool emit)
     int rc = range_vars(x, a, a->start + 5, k, v, &pipe);
     val *coll = NULL;
     if (!rc)
-        rc = eval_pipeline(x, a, pipe, a->end, dot, &coll, emit);
+        rc = eval_pipeline(x, a, "range", pipe, a->end, dot, &coll, emit);
     if (rc)
         return rc;
-    /* Go ranges over nothing for a missing value (nil). */
-    if (emit && coll && coll->kind != ED_TV_LIST && coll->kind != ED_TV_MAP &&
-        coll->kind != ED_TV_NIL)
-        return fail(x, a->at, "range over a value that is not a list or map", NULL);
+    /* Go ranges over nothing for a missing value (nil), over 0..n-1 for an integer n. */
+    size_t n = 0;
+    if (emit && coll && coll->kind == ED_TV_NUM && !k[0]) {
+        n = coll->n > 0 ? (size_t)coll->n : 0;
+    } else if (emit && coll && coll->kind != ED_TV_LIST && coll->kind != ED_TV_MAP &&
+               coll->kind != ED_TV_NIL) {
+        ed_buf b = ED_BUF_INIT(4096);
+        ed_tv_print(&b, coll, "<nil>");
+        char *msg = ed_xasprintf(coll->kind == ED_TV_NUM
+                                     ? "can't use %.*s to iterate over more than one variable"
+                                     : "range can't iterate over %.*s",
+                                 (int)b.len, b.data ? b.data : "");
+        ed_buf_free(&b);
+        rc = xerr(x, msg);
+        free(msg);
+        return rc;
+    } else if (emit && coll && coll->kind != ED_TV_NIL) {
+        n = coll->len;
+    }
     const char *body = x->p;
-    size_t n = emit && coll && coll->kind != ED_TV_NIL ? coll->len : 0;
     block_end ended = END_EOF;
     action last;
     bool saved_trim = x->trim_next;
-    for (size_t i = 0; i < n; i++) {
+    x->ranges++;
+    for (size_t i = 0; i < n && !rc; i++) {
         x->p = body;
         x->trim_next = saved_trim;
         size_t mark = x->nvars;
         val *key = coll->kind == ED_TV_MAP ? coll->keys[i] : NULL;
+        val *item = coll->kind == ED_TV_NUM ? ed_tv_num(x->pool, (int64_t)i) : coll->items[i];
         push_var(x, k, key ? key : ed_tv_num(x->pool, (int64_t)i));
-        push_var(x, v, coll->items[i]);
-        rc = run_block(x, coll->items[i], true, &ended, &last);
+        push_var(x, v, item);
+        rc = run_block(x, item, true, &ended, &last);
         x->nvars = mark;
-        if (rc)
-            return rc;
     }
+    x->ranges--;
+    if (rc)
+        return rc;
     /* Once more without output when empty, to find the block's end (and run its else). */
+    size_t mark = x->nvars;
     if (n == 0) {
         x->p = body;
         x->trim_next = saved_trim;
+        /* (the variables are known to the body and the else, as Go's parser knows them) */
+        push_var(x, k, ed_tv_new(x->pool, ED_TV_NIL, NULL));
+        push_var(x, v, ed_tv_new(x->pool, ED_TV_NIL, NULL));
+        x->ranges++;
         rc = run_block(x, dot, false, &ended, &last);
+        x->ranges--;
         if (!rc && ended == END_ELSE)
             rc = run_block(x, dot, emit, &ended, &last);
     } else if (ended == END_ELSE) {
+        push_var(x, k, ed_tv_new(x->pool, ED_TV_NIL, NULL));
+        push_var(x, v, ed_tv_new(x->pool, ED_TV_NIL, NULL));
         rc = run_block(x, dot, false, &ended, &last);
     }
+    x->nvars = mark;
+    if (!rc && ended == END_ELSE)
+        rc = else_after_else(x, &last);
     if (!rc && ended != END_END)
-        rc = fail(x, a->at, "range without end", NULL);
+        rc = unexpected_eof(x);
     return rc;
 }
 
@@ -786,7 +1084,7 @@ static int do_if(exec *x, const action *a, val *dot, bool emit, bool with)
 {
     const char *cond = a->start + (with ? 4 : 2);
     val *v = NULL;
-    int rc = eval_pipeline(x, a, cond, a->end, dot, &v, emit);
+    int rc = eval_pipeline(x, a, with ? "with" : "if", cond, a->end, dot, &v, emit);
     if (rc)
         return rc;
     bool taken = emit && truthy(v);
@@ -802,7 +1100,7 @@ static int do_if(exec *x, const action *a, val *dot, bool emit, bool with)
             (rest + 2 == last.end || isspace((unsigned char)rest[2]))) {
             val *c = NULL;
             bool t = false;
-            rc = eval_pipeline(x, &last, rest + 2, last.end, dot, &c, emit && !done);
+            rc = eval_pipeline(x, &last, "if", rest + 2, last.end, dot, &c, emit && !done);
             t = emit && !done && !rc && truthy(c);
             if (!rc)
                 rc = run_block(x, dot, t, &ended, &last);
@@ -810,11 +1108,11 @@ static int do_if(exec *x, const action *a, val *dot, bool emit, bool with)
         } else {
             rc = run_block(x, dot, emit && !done, &ended, &last);
             if (!rc && ended == END_ELSE)
-                rc = fail(x, last.at, "else after else", NULL);
+                rc = else_after_else(x, &last);
         }
     }
     if (!rc && ended != END_END)
-        rc = fail(x, a->at, with ? "with without end" : "if without end", NULL);
+        rc = unexpected_eof(x);
     return rc;
 }
 
@@ -823,7 +1121,7 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
 {
     if (++x->depth > MAX_DEPTH) {
         x->depth--;
-        return fail(x, x->p, "blocks nested too deeply", NULL);
+        return perr(x, x->p, "blocks nested too deeply");
     }
     int rc = 0;
     size_t scope = x->nvars; /* variables declared in this block end with it */
@@ -841,9 +1139,9 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
         }
         x->p = a.after;
         x->trim_next = a.trim_right;
-        if (a.end - a.start >= 2 && strncmp(a.start, "/*", 2) == 0) {
+        if (a.comment) {
             if (a.end - a.start < 4 || strncmp(a.end - 2, "*/", 2) != 0)
-                rc = fail(x, a.at, "unclosed comment", NULL);
+                rc = perr(x, a.at, "unclosed comment");
         } else if (word_is(&a, "end")) {
             *ended = END_END;
             *last = a;
@@ -858,15 +1156,19 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
             rc = do_if(x, &a, dot, emit, false);
         } else if (word_is(&a, "with")) {
             rc = do_if(x, &a, dot, emit, true);
+        } else if ((word_is(&a, "break") || word_is(&a, "continue")) && !x->ranges) {
+            rc = perrf(x, a.at, "{{%s}} outside {{range}}",
+                       word_is(&a, "break") ? "break" : "continue");
         } else if (word_is(&a, "define") || word_is(&a, "template") || word_is(&a, "block") ||
                    word_is(&a, "break") || word_is(&a, "continue")) {
             char *what = ed_xstrndup(a.start, (size_t)(a.end - a.start));
-            rc = fail(x, a.at, "unsupported construct:", what);
+            rc = perrf(x, a.at, "unsupported construct: %s", what);
             free(what);
         } else {
             val *v = NULL;
             rc = a.start[0] == '$' ? do_variable(x, &a, dot, emit) : 1;
-            if (rc == 1 && (rc = eval_pipeline(x, &a, a.start, a.end, dot, &v, emit)) == 0 && emit)
+            if (rc == 1 &&
+                (rc = eval_pipeline(x, &a, "command", a.start, a.end, dot, &v, emit)) == 0 && emit)
                 print(x, v);
         }
         if (rc)
@@ -877,19 +1179,44 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
     return rc;
 }
 
-int ed_template_render(const char *tmpl, const ed_template_data *data, char **out, ed_err *err)
+/* Run the whole template: emit false parses it only (every branch, once). */
+static int run(exec *x, bool emit)
+{
+    block_end ended = END_EOF;
+    action last;
+    x->p = x->src;
+    x->nvars = 0;
+    x->trim_next = false;
+    int rc = run_block(x, x->root, emit, &ended, &last);
+    if (!rc && ended != END_EOF)
+        rc = perr(x, last.at, ended == END_END ? "unexpected {{end}}" : "unexpected {{else}}");
+    return rc;
+}
+
+int ed_template_check(const char *tmpl, const char *name, ed_err *err)
+{
+    ed_tv_pool p = {0};
+    exec x = {.name = name, .src = tmpl, .pool = &p, .err = err, .out = ED_BUF_INIT(MAX_OUTPUT)};
+    x.root = ed_tv_new(&p, ED_TV_NIL, NULL);
+    int rc = run(&x, false);
+    ed_buf_free(&x.out);
+    ed_tv_pool_free(&p);
+    return rc;
+}
+
+int ed_template_render(const char *tmpl, const char *name, const ed_template_data *data, char **out,
+                       ed_err *err)
 {
     *out = NULL;
     ed_tv_pool p = {0};
-    exec x = {.src = tmpl, .p = tmpl, .pool = &p, .err = err, .out = ED_BUF_INIT(MAX_OUTPUT)};
+    exec x = {.name = name, .src = tmpl, .pool = &p, .err = err, .out = ED_BUF_INIT(MAX_OUTPUT)};
     x.root = build_data(&p, data);
-    block_end ended;
-    action last;
-    int rc = run_block(&x, x.root, true, &ended, &last);
-    if (!rc && ended != END_EOF)
-        rc = fail(&x, last.at, ended == END_END ? "unexpected end" : "unexpected else", NULL);
+    /* Go parses the whole template before it runs any of it */
+    int rc = run(&x, false);
+    if (!rc)
+        rc = run(&x, true);
     if (!rc && x.out.len >= MAX_OUTPUT - 1)
-        rc = ed_err_set(err, ED_ETOOBIG, "messageTemplate: the message is larger than 1 MiB");
+        rc = ed_err_set(err, ED_ETOOBIG, "template: %s: the message is larger than 1 MiB", name);
     if (rc)
         ed_buf_free(&x.out);
     else

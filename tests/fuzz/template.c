@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ed_template_data d = {"ns", "auto", &ch, values};
     char *out = NULL;
     ed_err err = ED_ERR_INIT;
-    int rc = ed_template_render(tmpl, &d, &out, &err);
+    int rc = ed_template_render(tmpl, "commit message", &d, &out, &err);
     if (rc == 0 ? out == NULL
                 : (out != NULL || (rc != ED_EINVALID && rc != ED_ETOOBIG) || !err.msg[0]))
         abort();

@@ -369,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_setters_errors),
         cmocka_unit_test(test_template_render),
         cmocka_unit_test(test_template_errors),
+        cmocka_unit_test(test_template_unsupported),
         cmocka_unit_test(test_template_functions),
         cmocka_unit_test(test_docker_credentials),
         cmocka_unit_test(test_exclude_and_summary),
