@@ -117,6 +117,11 @@ int ed_buf_vprintf(ed_buf *b, const char *fmt, va_list ap) ED_PRINTF(2, 0);
 int ed_buf_append_json_str(ed_buf *b, const char *s);
 /* The same for n bytes that may contain NUL (written as \u0000). */
 int ed_buf_append_json_strn(ed_buf *b, const char *s, size_t n);
+/* Append s as Go's %q writes it (strconv.Quote), quotes included: \" and \\, \a \b \f \n \r \t
+ * \v, other control bytes and invalid UTF-8 as \xNN, a rune Go does not print (C1 controls,
+ * spaces other than ' ', format and private-use characters, unassigned code points) as \uNNNN
+ * or \UNNNNNNNN, the rest (printable non-ASCII included) as is. Returns 0 or ED_ETOOBIG. */
+int ed_buf_append_go_quoted(ed_buf *b, const char *s);
 void ed_buf_reset(ed_buf *b);
 /* Hand the NUL-terminated data to the caller (who frees it) and empty the buffer. Never NULL. */
 char *ed_buf_take(ed_buf *b);

@@ -294,6 +294,45 @@ static char *decoded(const char *in, unsigned flags)
     return s;
 }
 
+/* Go's %q, as fmt.Sprintf("%q", s) prints each (Go 1.24). */
+static void test_go_quoted(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"", "\"\""},
+        {"plain-value_1.2", "\"plain-value_1.2\""},
+        {"a\"b\\c", "\"a\\\"b\\\\c\""},
+        {"\a\b\f\n\r\t\v", "\"\\a\\b\\f\\n\\r\\t\\v\""},
+        {"\x01\x1b\x7f", "\"\\x01\\x1b\\x7f\""},
+        {"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80",
+         "\"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80\""},
+        {"\xc2\x85", "\"\\u0085\""}, /* C1 control */
+        {"a\xc2\xa0"
+         "b",
+         "\"a\\u00a0b\""},                       /* no-break space */
+        {"\xc2\xad", "\"\\u00ad\""},             /* soft hyphen (Cf) */
+        {"\xe2\x80\x8b", "\"\\u200b\""},         /* zero width space (Cf) */
+        {"\xe3\x80\x80", "\"\\u3000\""},         /* ideographic space (Zs) */
+        {"\xee\x80\x80", "\"\\ue000\""},         /* private use */
+        {"\xcd\xb8", "\"\\u0378\""},             /* unassigned */
+        {"\xf4\x8f\xbf\xbf", "\"\\U0010ffff\""}, /* beyond the last plane in use */
+        {"\xff", "\"\\xff\""},                   /* a stray byte */
+        {"\xe2\x82", "\"\\xe2\\x82\""},          /* a truncated rune */
+        {"\xc0\xaf", "\"\\xc0\\xaf\""},          /* an overlong '/' */
+        {"\xed\xa0\x80", "\"\\xed\\xa0\\x80\""}, /* a surrogate */
+        {"\xef\xbf\xbd", "\"\xef\xbf\xbd\""},    /* U+FFFD itself prints */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_buf b = ED_BUF_INIT(1024);
+        assert_int_equal(ed_buf_append_go_quoted(&b, cases[i][0]), 0);
+        assert_string_equal(b.data, cases[i][1]);
+        ed_buf_free(&b);
+    }
+    ed_buf small = ED_BUF_INIT(4);
+    assert_int_equal(ed_buf_append_go_quoted(&small, "abcdef"), ED_ETOOBIG);
+    ed_buf_free(&small);
+}
+
 static void test_base64(void **state)
 {
     (void)state;
@@ -735,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_dl_lazy_curl),
         cmocka_unit_test(test_dl_errors),
         cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_go_quoted),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
