@@ -374,6 +374,18 @@ int ed_cli_parse_flags(int argc, char **argv, const ed_cli_flag *flags, ed_cli_g
     return rc;
 }
 
+int ed_cli_parse_noargs(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g)
+{
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, g, pos, &npos);
+    if (!rc && npos) {
+        ed_cli_failure("unknown command \"%s\" for \"eddy %s\"", pos[0], argv[0]);
+        rc = 2;
+    }
+    free(pos);
+    return rc;
+}
+
 void ed_cli_parse_cleanup(void)
 {
     ed_arena_free(parse_arena);
@@ -667,6 +679,31 @@ ed_kube *ed_cli_connect(const ed_cli_global *g)
     else if (!kube)
         ed_cli_failure("%s", err.msg);
     return kube;
+}
+
+int ed_cli_kind_served(ed_kube *kube, const ed_cli_kind *k, ed_err *err)
+{
+    ed_kube_resource res;
+    int rc = ed_kube_resource_for(kube, k->api_version, k->kind, &res, err);
+    if (rc != ED_ENOTFOUND)
+        return rc;
+    bool served = true;
+    ed_err gv_err = ED_ERR_INIT;
+    if (ed_kube_group_version_served(kube, k->api_version, &served, &gv_err) == 0 && !served)
+        ed_err_set(err, ED_ENOTFOUND,
+                   "unable to retrieve the complete list of server APIs: %s: no matches for %s, "
+                   "Resource=",
+                   k->api_version, k->api_version);
+    return ED_ENOTFOUND;
+}
+
+int ed_cli_require_kind(ed_kube *kube, const ed_cli_kind *k)
+{
+    ed_err err = ED_ERR_INIT;
+    if (ed_cli_kind_served(kube, k, &err) != ED_ENOTFOUND)
+        return 0; /* another error: the verb's own request meets it and says so */
+    ed_cli_failure("%s", err.msg);
+    return 1;
 }
 
 void ed_cli_api_failure(const ed_err *err)

@@ -586,7 +586,7 @@ int ed_cli_install(int argc, char **argv)
         {"manifests", 0, ED_CLI_FLAG_STR, &manifests_dir},
         {NULL, 0, 0, NULL},
     };
-    int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
+    int rc = ed_cli_parse_noargs(argc, argv, flags, &o.g);
     if (rc)
         return rc;
     if (!ed_cli_install_version_ok(version)) {
@@ -718,9 +718,7 @@ int ed_cli_uninstall(int argc, char **argv)
         {"dry-run", 0, ED_CLI_FLAG_BOOL, &dry_run},
         {NULL, 0, 0, NULL},
     };
-    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
-    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o.g, pos, &npos);
-    free(pos);
+    int rc = ed_cli_parse_noargs(argc, argv, flags, &o.g);
     if (rc)
         return rc;
     if (!silent && !dry_run &&
@@ -898,7 +896,7 @@ int ed_cli_check(int argc, char **argv)
         {"poll-interval", 0, ED_CLI_FLAG_DURATION, &poll_ms},
         {NULL, 0, 0, NULL},
     };
-    int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
+    int rc = ed_cli_parse_noargs(argc, argv, flags, &o.g);
     if (rc)
         return rc;
     /* As flux check: --components (and --components-extra) name the controllers whose CRDs
