@@ -212,6 +212,11 @@ time_t ed_time_parse_rfc3339(const char *s);
  * truncated). Returns 0, or ED_EINVALID with a message naming the input.
  */
 int ed_duration_parse(const char *s, int64_t *out_ms, ed_err *err);
+/* Go's time.ParseDuration error for s, which ed_duration_parse refused, as Go words it:
+ * `time: invalid duration "X"`, `time: missing unit in duration "X"` or `time: unknown unit "U"
+ * in duration "X"`, quoted as Go's time package quotes (\xNN for bytes outside printable
+ * ASCII). The caller frees it. */
+char *ed_duration_error(const char *s);
 /* Format ns as Go's time.Duration String() does, the one format of every duration eddy writes,
  * configured or measured: "10m0s", "1m30s", "500ms", "4.123456ms", "1.234567891s", "2m3.5s",
  * "1.5µs", "0s" (a configured interval in ms is passed as ms * ED_NS_PER_MS). */

@@ -188,6 +188,8 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
 /* ed_cli_parse for a verb that takes no argument but flags: 2, with flux's message, when
  * one is given. */
 int ed_cli_parse_flags(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g);
+/* s as Go's %q quotes it (pflag's "invalid argument %q for ..."). The caller frees it. */
+char *ed_cli_quoted(const char *s);
 /* ed_cli_parse_flags for a verb that takes no argument (argv[0] is the verb), one refused as
  * cobra's NoArgs refuses it in flux: `unknown command "X" for "eddy VERB"`. */
 int ed_cli_parse_noargs(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g);

@@ -255,9 +255,11 @@ int ed_cli_logs(int argc, char **argv)
     }
     if (o.f.level && strcmp(o.f.level, "debug") != 0 && strcmp(o.f.level, "info") != 0 &&
         strcmp(o.f.level, "error") != 0) {
-        ed_cli_failure("invalid argument \"%s\" for \"--level\" flag: unsupported log level "
+        char *q = ed_cli_quoted(o.f.level);
+        ed_cli_failure("invalid argument %s for \"--level\" flag: unsupported log level "
                        "'%s', must be one of: debug, info, error",
-                       o.f.level, o.f.level);
+                       q, o.f.level);
+        free(q);
         return 2;
     }
     if (o.f.kind && !kind_of_controller(o.f.kind)) {

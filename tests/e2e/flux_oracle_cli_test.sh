@@ -261,6 +261,14 @@ for verb in check stats install uninstall envsubst; do
 done
 same "logs extra" logs extra
 same "logs --level bogus" logs --level bogus
+# pflag's words for a bad value, quoted as Go's %q, the flag named with its shorthand; Go's
+# time.ParseDuration's and strconv.ParseBool's errors (and the spellings ParseBool accepts)
+same "a duration's unit" get kustomizations --timeout 5q
+same "a duration without a unit" get kustomizations --timeout 5
+same "a duration quoted" check --poll-interval '1m"x'
+same "a boolean" get kustomizations -A=yes
+same "a boolean (long)" resume kustomization x --wait=maybe
+same "booleans as ParseBool spells them" get kustomizations -A=T --no-header=0 -l 'a b'
 # Deliberate (README): where flux acts on the first NAME and drops the others, or ignores an
 # argument, eddy refuses it
 for args in "get kustomizations a b" "export kustomization a b" "reconcile kustomization a b" \

@@ -198,6 +198,31 @@ static void test_duration_parse(void **state)
 
 /* Durations as Go's time.Duration String() writes them: the table is the output of a Go program
  * printing time.Duration(ns).String() for each value (Go 1.26). */
+/* Go's time.ParseDuration errors, as Go 1.26 prints each. */
+static void test_duration_error(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"5q", "time: unknown unit \"q\" in duration \"5q\""},
+        {"5", "time: missing unit in duration \"5\""},
+        {"", "time: invalid duration \"\""},
+        {"x", "time: invalid duration \"x\""},
+        {".s", "time: invalid duration \".s\""},
+        {"1h2", "time: missing unit in duration \"1h2\""},
+        {"5\xc2\xb5q", "time: unknown unit \"\\xc2\\xb5q\" in duration \"5\\xc2\\xb5q\""},
+        {"1m\"x", "time: unknown unit \"m\\\"x\" in duration \"1m\\\"x\""},
+        {"1s\\", "time: unknown unit \"s\\\\\" in duration \"1s\\\\\""},
+        {"1.2.3s", "time: missing unit in duration \"1.2.3s\""},
+        {"-", "time: invalid duration \"-\""},
+        {"12xs3", "time: unknown unit \"xs\" in duration \"12xs3\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = ed_duration_error(cases[i][0]);
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
 static void test_duration_string(void **state)
 {
     (void)state;
@@ -761,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_duration_parse),
         cmocka_unit_test(test_duration_string),
+        cmocka_unit_test(test_duration_error),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_sha256),
