@@ -99,10 +99,11 @@ static int parse_targets(const char *verb, char **pos, int npos, bool all, int m
     return 0;
 }
 
+/* Whether --wait was given (its value, any of ParseBool's spellings, is then in wait). */
 static bool wait_given(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--wait") == 0 || strcmp(argv[i], "--wait=true") == 0)
+        if (strcmp(argv[i], "--wait") == 0 || strncmp(argv[i], "--wait=", 7) == 0)
             return true;
     return false;
 }
