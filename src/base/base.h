@@ -117,6 +117,11 @@ int ed_buf_vprintf(ed_buf *b, const char *fmt, va_list ap) ED_PRINTF(2, 0);
 int ed_buf_append_json_str(ed_buf *b, const char *s);
 /* The same for n bytes that may contain NUL (written as \u0000). */
 int ed_buf_append_json_strn(ed_buf *b, const char *s, size_t n);
+/* Append s as Go's %q writes it (strconv.Quote), quotes included: \" and \\, \a \b \f \n \r \t
+ * \v, other control bytes and invalid UTF-8 as \xNN, a rune Go does not print (C1 controls,
+ * spaces other than ' ', format and private-use characters, unassigned code points) as \uNNNN
+ * or \UNNNNNNNN, the rest (printable non-ASCII included) as is. Returns 0 or ED_ETOOBIG. */
+int ed_buf_append_go_quoted(ed_buf *b, const char *s);
 void ed_buf_reset(ed_buf *b);
 /* Hand the NUL-terminated data to the caller (who frees it) and empty the buffer. Never NULL. */
 char *ed_buf_take(ed_buf *b);
@@ -207,6 +212,11 @@ time_t ed_time_parse_rfc3339(const char *s);
  * truncated). Returns 0, or ED_EINVALID with a message naming the input.
  */
 int ed_duration_parse(const char *s, int64_t *out_ms, ed_err *err);
+/* Go's time.ParseDuration error for s, which ed_duration_parse refused, as Go words it:
+ * `time: invalid duration "X"`, `time: missing unit in duration "X"` or `time: unknown unit "U"
+ * in duration "X"`, quoted as Go's time package quotes (\xNN for bytes outside printable
+ * ASCII). The caller frees it. */
+char *ed_duration_error(const char *s);
 /* Format ns as Go's time.Duration String() does, the one format of every duration eddy writes,
  * configured or measured: "10m0s", "1m30s", "500ms", "4.123456ms", "1.234567891s", "2m3.5s",
  * "1.5µs", "0s" (a configured interval in ms is passed as ms * ED_NS_PER_MS). */

@@ -5,9 +5,12 @@
  */
 #include "base.h"
 
+#include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 static int reserve(ed_buf *b, size_t extra)
 {
@@ -144,4 +147,99 @@ void ed_buf_free(ed_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+/* ---- Go's %q ---- */
+
+/* The rune at p (at most n bytes), as Go's utf8.DecodeRune reads it: *len is its length, and
+ * -1 is returned for an invalid sequence (an overlong form, a surrogate, a stray or truncated
+ * byte), which counts one byte. */
+static int32_t decode_rune(const unsigned char *p, size_t n, size_t *len)
+{
+    *len = 1;
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return c;
+    size_t need = c >= 0xc2 && c <= 0xdf   ? 2
+                  : c >= 0xe0 && c <= 0xef ? 3
+                  : c >= 0xf0 && c <= 0xf4 ? 4
+                                           : 0;
+    if (!need || n < need)
+        return -1;
+    int32_t r = c & (need == 2 ? 0x1f : need == 3 ? 0x0f : 0x07);
+    for (size_t i = 1; i < need; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return -1;
+        r = (r << 6) | (p[i] & 0x3f);
+    }
+    static const int32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (r < least[need] || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff))
+        return -1;
+    *len = need;
+    return r;
+}
+
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+static locale_t utf8_locale;
+
+static void open_utf8_locale(void)
+{
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* Go's unicode.IsPrint for r >= 0x80: glibc's print class (C.UTF-8) less what Go leaves out
+ * and glibc keeps: spaces other than U+0020 (Zs), format characters (Cf) and private use
+ * (Co). */
+static bool go_printable(int32_t r)
+{
+    static const int32_t not_print[][2] = {
+        {0x80, 0xa0},       {0xad, 0xad},        {0x600, 0x605},     {0x61c, 0x61c},
+        {0x6dd, 0x6dd},     {0x70f, 0x70f},      {0x890, 0x891},     {0x8e2, 0x8e2},
+        {0x1680, 0x1680},   {0x180e, 0x180e},    {0x2000, 0x200f},   {0x2028, 0x202f},
+        {0x205f, 0x2064},   {0x2066, 0x206f},    {0x3000, 0x3000},   {0xe000, 0xf8ff},
+        {0xfeff, 0xfeff},   {0xfff9, 0xfffb},    {0x110bd, 0x110bd}, {0x110cd, 0x110cd},
+        {0x13430, 0x1343f}, {0x1bca0, 0x1bca3},  {0x1d173, 0x1d17a}, {0xe0001, 0xe0001},
+        {0xe0020, 0xe007f}, {0xf0000, 0x10ffff},
+    };
+    for (size_t i = 0; i < sizeof(not_print) / sizeof(not_print[0]); i++)
+        if (r >= not_print[i][0] && r <= not_print[i][1])
+            return false;
+    pthread_once(&utf8_once, open_utf8_locale);
+    /* Without C.UTF-8 (a minimal system), the assigned/unassigned question cannot be asked:
+     * the rune is kept as text. */
+    return !utf8_locale || iswprint_l((wint_t)r, utf8_locale);
+}
+
+int ed_buf_append_go_quoted(ed_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = ed_buf_append(b, "\"", 1);
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    while (p < end && !rc) {
+        size_t len;
+        int32_t r = decode_rune(p, (size_t)(end - p), &len);
+        static const char esc_from[] = "\a\b\f\n\r\t\v\"\\";
+        static const char esc_to[] = "abfnrtv\"\\";
+        const char *e = r > 0 && r < 0x80 ? strchr(esc_from, r) : NULL;
+        char out[4];
+        if (e) {
+            out[0] = '\\';
+            out[1] = esc_to[e - esc_from];
+            rc = ed_buf_append(b, out, 2);
+        } else if (r < 0 || r < 0x20 || r == 0x7f) { /* a byte: \xNN */
+            out[0] = '\\';
+            out[1] = 'x';
+            out[2] = hex[*p >> 4];
+            out[3] = hex[*p & 0xf];
+            rc = ed_buf_append(b, out, 4);
+        } else if (r < 0x80 || go_printable(r)) {
+            rc = ed_buf_append(b, p, len);
+        } else if (r < 0x10000) {
+            rc = ed_buf_printf(b, "\\u%04x", (unsigned)r);
+        } else {
+            rc = ed_buf_printf(b, "\\U%08x", (unsigned)r);
+        }
+        p += len;
+    }
+    return rc ? rc : ed_buf_append(b, "\"", 1);
 }

@@ -139,3 +139,74 @@ void ed_duration_string(int64_t ns, char out[32])
             snprintf(out, 32, "%s%llu%ss", sign, secs, frac);
     }
 }
+
+/* time's own quote(): every byte outside printable ASCII as \xNN, '"' and '\\' escaped. */
+static void time_quote(ed_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    ed_buf_append(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + n; p++) {
+        if (*p >= 0x80 || *p < 0x20) {
+            char x[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 0xf]};
+            ed_buf_append(b, x, 4);
+        } else {
+            if (*p == '"' || *p == '\\')
+                ed_buf_append(b, "\\", 1);
+            ed_buf_append(b, p, 1);
+        }
+    }
+    ed_buf_append(b, "\"", 1);
+}
+
+char *ed_duration_error(const char *s)
+{
+    /* ParseDuration's walk, [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, kept only for its first error */
+    const char *p = s, *why = "invalid duration";
+    const char *unit = NULL;
+    size_t unit_len = 0;
+    if (*p == '-' || *p == '+')
+        p++;
+    while (*p) {
+        if (*p != '.' && !isdigit((unsigned char)*p))
+            break;
+        const char *start = p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        bool pre = p != start;
+        if (*p == '.') {
+            p++;
+            start = p;
+            while (isdigit((unsigned char)*p))
+                p++;
+        }
+        if (!pre && p == start)
+            break; /* no digits (".s") */
+        const char *u = p;
+        while (*p && *p != '.' && !isdigit((unsigned char)*p))
+            p++;
+        if (p == u) {
+            why = "missing unit in duration";
+            break;
+        }
+        bool known = false;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+            known |= strlen(units[i].name) == (size_t)(p - u) &&
+                     strncmp(units[i].name, u, (size_t)(p - u)) == 0;
+        if (!known) {
+            why = "unknown unit";
+            unit = u;
+            unit_len = (size_t)(p - u);
+            break;
+        }
+    }
+    ed_buf b = ED_BUF_INIT((size_t)1 << 16);
+    ed_buf_printf(&b, "time: %s ", why);
+    if (unit) {
+        time_quote(&b, unit, unit_len);
+        ed_buf_append_str(&b, " in duration ");
+    }
+    time_quote(&b, s, strlen(s));
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}

@@ -240,7 +240,7 @@ static const struct verb verbs[] = {
      "Usage: eddy check [--pre] [--lease NAME] [--components LIST] [--components-extra LIST]\n"
      "          [-n NS]\n"
      "\n"
-     "With --pre: the Kubernetes version (>=1.33.0) and the permissions eddy install needs.\n"
+     "With --pre: the Kubernetes version (>=1.33.0), as flux check --pre.\n"
      "Otherwise also: the Flux CRDs are established, and the agent holds its leader-election\n"
      "Lease (NAME in the namespace, default eddy-leader-election), renewed within its duration.\n"
      "Exits 1 when a check fails.\n"

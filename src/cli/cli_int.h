@@ -188,6 +188,11 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
 /* ed_cli_parse for a verb that takes no argument but flags: 2, with flux's message, when
  * one is given. */
 int ed_cli_parse_flags(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g);
+/* s as Go's %q quotes it (pflag's "invalid argument %q for ..."). The caller frees it. */
+char *ed_cli_quoted(const char *s);
+/* ed_cli_parse_flags for a verb that takes no argument (argv[0] is the verb), one refused as
+ * cobra's NoArgs refuses it in flux: `unknown command "X" for "eddy VERB"`. */
+int ed_cli_parse_noargs(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g);
 /* Free what parsing allocated (the lists' copies); called once by ed_cli_main. */
 void ed_cli_parse_cleanup(void);
 
@@ -221,6 +226,16 @@ void ed_cli_table_print(const ed_cli_table *t, FILE *out, size_t first_row, int 
 void ed_cli_table_free(ed_cli_table *t);
 
 /* ---- the cluster ---- */
+
+/* Whether the server serves kind k (a verb asks before its first request, as flux's client
+ * maps the kind first). Returns 0; or ED_ENOTFOUND with controller-runtime's words in err, as
+ * flux prints them: "unable to retrieve the complete list of server APIs: G/V: no matches for
+ * G/V, Resource=" when the group-version is not served (no Flux CRDs), `no matches for kind "K"
+ * in version "G/V"` when it is but lacks the kind; or another API error. */
+int ed_cli_kind_served(ed_kube *kube, const ed_cli_kind *k, ed_err *err);
+/* ed_cli_kind_served for a verb that stops when k is not served: 0, or 1 after printing
+ * flux's error. */
+int ed_cli_require_kind(ed_kube *kube, const ed_cli_kind *k);
 
 /* Print an API error ("✗ <message>") with what to do next when the code suggests it: the
  * cluster unreachable, the credentials refused, the permission missing. */

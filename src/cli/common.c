@@ -123,19 +123,48 @@ static const ed_cli_flag *find_flag(const ed_cli_flag *const *sets, const char *
     return NULL;
 }
 
+char *ed_cli_quoted(const char *s)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 20);
+    if (ed_buf_append_go_quoted(&b, s) != 0) {
+        ed_buf_reset(&b);
+        ed_buf_append_str(&b, "\"...\""); /* an argument of a megabyte */
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
+/* The flag as pflag names it in an error: "-A, --all-namespaces", or "--timeout". */
+static char *flag_name(const ed_cli_flag *f)
+{
+    return f->shorthand ? ed_xasprintf("-%c, --%s", f->shorthand, f->name)
+                        : ed_xasprintf("--%s", f->name);
+}
+
 static int set_bool(const ed_cli_flag *f, const char *value)
 {
+    /* Go's strconv.ParseBool, as pflag reads a boolean flag */
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
     bool *dst = f->dst;
-    if (!value || strcmp(value, "true") == 0)
+    if (!value) {
         *dst = true;
-    else if (strcmp(value, "false") == 0)
-        *dst = false;
-    else {
-        ed_cli_failure("invalid argument \"%s\" for \"--%s\" flag: want true or false", value,
-                       f->name);
-        return 2;
+        return 0;
     }
-    return 0;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+            *dst = strcmp(value, yes[i]) == 0;
+            return 0;
+        }
+    }
+    char *q = ed_cli_quoted(value), *name = flag_name(f);
+    ed_cli_failure("invalid argument %s for \"%s\" flag: strconv.ParseBool: parsing %s: "
+                   "invalid syntax",
+                   q, name, q);
+    free(q);
+    free(name);
+    return 2;
 }
 
 static int set_value(const ed_cli_flag *f, const char *value)
@@ -149,10 +178,12 @@ static int set_value(const ed_cli_flag *f, const char *value)
     case ED_CLI_FLAG_DURATION: {
         ed_err err = ED_ERR_INIT;
         if (ed_duration_parse(value, f->dst, &err) != 0 || *(int64_t *)f->dst < 0) {
-            /* in flux's words (Go's time.ParseDuration) */
-            ed_cli_failure("invalid argument \"%s\" for \"--%s\" flag: time: invalid duration "
-                           "\"%s\"",
-                           value, f->name, value);
+            /* in flux's words (pflag's and Go's time.ParseDuration's) */
+            char *why = ed_duration_error(value), *q = ed_cli_quoted(value), *name = flag_name(f);
+            ed_cli_failure("invalid argument %s for \"%s\" flag: %s", q, name, why);
+            free(why);
+            free(q);
+            free(name);
             return 2;
         }
         return 0;
@@ -368,6 +399,18 @@ int ed_cli_parse_flags(int argc, char **argv, const ed_cli_flag *flags, ed_cli_g
     int npos = 0, rc = ed_cli_parse(argc, argv, flags, g, pos, &npos);
     if (!rc && npos) {
         ed_cli_failure("unexpected argument '%s'", pos[0]);
+        rc = 2;
+    }
+    free(pos);
+    return rc;
+}
+
+int ed_cli_parse_noargs(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g)
+{
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, g, pos, &npos);
+    if (!rc && npos) {
+        ed_cli_failure("unknown command \"%s\" for \"eddy %s\"", pos[0], argv[0]);
         rc = 2;
     }
     free(pos);
@@ -667,6 +710,31 @@ ed_kube *ed_cli_connect(const ed_cli_global *g)
     else if (!kube)
         ed_cli_failure("%s", err.msg);
     return kube;
+}
+
+int ed_cli_kind_served(ed_kube *kube, const ed_cli_kind *k, ed_err *err)
+{
+    ed_kube_resource res;
+    int rc = ed_kube_resource_for(kube, k->api_version, k->kind, &res, err);
+    if (rc != ED_ENOTFOUND)
+        return rc;
+    bool served = true;
+    ed_err gv_err = ED_ERR_INIT;
+    if (ed_kube_group_version_served(kube, k->api_version, &served, &gv_err) == 0 && !served)
+        ed_err_set(err, ED_ENOTFOUND,
+                   "unable to retrieve the complete list of server APIs: %s: no matches for %s, "
+                   "Resource=",
+                   k->api_version, k->api_version);
+    return ED_ENOTFOUND;
+}
+
+int ed_cli_require_kind(ed_kube *kube, const ed_cli_kind *k)
+{
+    ed_err err = ED_ERR_INIT;
+    if (ed_cli_kind_served(kube, k, &err) != ED_ENOTFOUND)
+        return 0; /* another error: the verb's own request meets it and says so */
+    ed_cli_failure("%s", err.msg);
+    return 1;
 }
 
 void ed_cli_api_failure(const ed_err *err)

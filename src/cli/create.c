@@ -1167,6 +1167,10 @@ int ed_cli_delete(int argc, char **argv)
     ed_kube *kube = ed_cli_connect(&g);
     if (!kube)
         return 1;
+    if (ed_cli_require_kind(kube, k) != 0) {
+        ed_kube_free(kube);
+        return 1;
+    }
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, k->api_version, k->kind, g.ns, name, NULL, &err) != 0) {
         ed_cli_api_failure(&err);
@@ -1323,6 +1327,10 @@ int ed_cli_export(int argc, char **argv)
     ed_kube *kube = ed_cli_connect(&g);
     if (!kube)
         return 1;
+    if (ed_cli_require_kind(kube, k) != 0) {
+        ed_kube_free(kube);
+        return 1;
+    }
     ed_doc *got = NULL;
     ed_err err = ED_ERR_INIT;
     char *field = name ? ed_xasprintf("metadata.name=%s", name) : NULL;

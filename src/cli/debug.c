@@ -158,7 +158,7 @@ int ed_cli_envsubst(int argc, char **argv)
         {"strict", 0, ED_CLI_FLAG_BOOL, &strict},
         {NULL, 0, 0, NULL},
     };
-    int rc = ed_cli_parse_flags(argc, argv, flags, &g);
+    int rc = ed_cli_parse_noargs(argc, argv, flags, &g);
     if (rc)
         return rc;
     ed_strmap *env = environment();

@@ -526,6 +526,10 @@ int ed_cli_tree(int argc, char **argv)
     ed_kube *kube = ed_cli_connect(&g);
     if (!kube)
         return 1;
+    if (ed_cli_require_kind(kube, k) != 0) {
+        ed_kube_free(kube);
+        return 1;
+    }
     ed_doc *ks = NULL;
     ed_err err = ED_ERR_INIT;
     if (ed_kube_get(kube, ed_cli_kustomization.api_version, "Kustomization", g.ns, name, &ks,

@@ -99,10 +99,11 @@ static int parse_targets(const char *verb, char **pos, int npos, bool all, int m
     return 0;
 }
 
+/* Whether --wait was given (its value, any of ParseBool's spellings, is then in wait). */
 static bool wait_given(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--wait") == 0 || strcmp(argv[i], "--wait=true") == 0)
+        if (strcmp(argv[i], "--wait") == 0 || strncmp(argv[i], "--wait=", 7) == 0)
             return true;
     return false;
 }
@@ -179,6 +180,29 @@ static int toggle(int argc, char **argv, bool suspend)
     if (!kube) {
         free(pos);
         return 1;
+    }
+    /* A kind the server does not serve: flux's suspend says so for each NAME and exits 0; its
+     * resume, and suspend --all, fail with the error. */
+    ed_err kerr = ED_ERR_INIT;
+    if (ed_cli_kind_served(kube, k, &kerr) == ED_ENOTFOUND) {
+        bool each = suspend && npos > first;
+        for (int i = first; each && i < npos; i++) {
+            bool seen = false;
+            for (int j = first; j < i; j++)
+                seen |= strcmp(pos[j], pos[i]) == 0;
+            if (seen)
+                continue;
+            ed_cli_failure("failed suspending %s %s in %s namespace: %s", k->kind, pos[i], g.ns,
+                           kerr.msg);
+            /* controller-runtime's mapper, once it has looked, says "no matches for kind" */
+            ed_err_set(&kerr, ED_ENOTFOUND, "no matches for kind \"%s\" in version \"%s\"", k->kind,
+                       k->api_version);
+        }
+        if (!each)
+            ed_cli_failure("%s", kerr.msg);
+        free(pos);
+        ed_kube_free(kube);
+        return each ? 0 : 1;
     }
     size_t n = 0;
     char **names = targets(kube, k, g.ns, all, pos + first, npos - first, &n);
@@ -318,6 +342,10 @@ int ed_cli_reconcile(int argc, char **argv)
     ed_kube *kube = ed_cli_connect(&g);
     if (!kube)
         return 1;
+    if (ed_cli_require_kind(kube, k) != 0) {
+        ed_kube_free(kube);
+        return 1;
+    }
     if (with_source)
         rc = reconcile_source(kube, g.ns, name, g.timeout_ms);
     if (!rc)

@@ -411,6 +411,25 @@ int ed_cli_get(int argc, char **argv)
     ed_kube *kube = ed_cli_connect(&o.g);
     if (!kube)
         return 1;
+    /* As flux get: the selector is read here (metav1.ParseToLabelSelector), before any
+     * request, and refused in its words; the API server is sent the text. flux's get all,
+     * sources all and images all run the get of each of their kinds, Flux's whole list (6
+     * sources; 3 image kinds; those and 5 more), each of which says it, and exit 0. */
+    ed_label_selector *sel = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (o.label_selector && *o.label_selector &&
+        ed_label_selector_parse_watch(o.label_selector, &sel, &err) != 0) {
+        int times = group == all_kinds ? 14 : group == source_kinds ? 6 : group ? 3 : 1;
+        for (int i = 0; i < times; i++)
+            ed_cli_failure("unable to parse label selector: %s", err.msg);
+        ed_kube_free(kube);
+        return group ? 0 : 1;
+    }
+    ed_label_selector_free(sel);
+    if (k && ed_cli_require_kind(kube, k) != 0) {
+        ed_kube_free(kube);
+        return 1;
+    }
     if (group)
         rc = print_all(kube, group, &o);
     else if (o.watch)
@@ -497,7 +516,7 @@ int ed_cli_stats(int argc, char **argv)
         {"all-namespaces", 'A', ED_CLI_FLAG_BOOL, &all_namespaces},
         {NULL, 0, 0, NULL},
     };
-    int rc = ed_cli_parse_flags(argc, argv, flags, &g);
+    int rc = ed_cli_parse_noargs(argc, argv, flags, &g);
     if (rc)
         return rc;
     ed_kube *kube = ed_cli_connect(&g);

@@ -213,7 +213,13 @@ int ed_cli_logs(int argc, char **argv)
         {"since-time", 0, ED_CLI_FLAG_STR, &o.since_at},
         {NULL, 0, 0, NULL},
     };
-    int rc = ed_cli_parse_flags(argc, argv, flags, &o.g);
+    char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
+    int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o.g, pos, &npos);
+    free(pos);
+    if (!rc && npos) {
+        ed_cli_failure("no argument required"); /* flux logs' words */
+        rc = 2;
+    }
     if (rc)
         return rc;
     /* A followed log goes on until interrupted unless --timeout says otherwise (a year); a
@@ -241,7 +247,11 @@ int ed_cli_logs(int argc, char **argv)
     }
     if (o.f.level && strcmp(o.f.level, "debug") != 0 && strcmp(o.f.level, "info") != 0 &&
         strcmp(o.f.level, "error") != 0) {
-        ed_cli_failure("--level %s: expected debug, info or error", o.f.level);
+        char *q = ed_cli_quoted(o.f.level);
+        ed_cli_failure("invalid argument %s for \"--level\" flag: unsupported log level "
+                       "'%s', must be one of: debug, info, error",
+                       q, o.f.level);
+        free(q);
         return 2;
     }
     if (o.f.kind && !kind_of_controller(o.f.kind)) {

@@ -255,6 +255,20 @@ static void ED_PRINTF(3, 4) why_add(char *why, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* s as Go's %q writes it, the way apimachinery's field errors and kyaml's messages quote a
+ * key or a value (the caller frees it). */
+static char *quoted(const char *s)
+{
+    ed_buf b = ED_BUF_INIT(ED_ERR_MSG_MAX);
+    if (ed_buf_append_go_quoted(&b, s) != 0) {
+        ed_buf_reset(&b);
+        ed_buf_append_str(&b, "\"...\""); /* longer than any message can hold */
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
 /* A label key: a name of at most 63 characters, with an optional DNS subdomain prefix and '/'.
  * The parser's check, whose field path is unset ("<nil>"); kyaml's copy words it as
  * apimachinery once did ("invalid label key ...", "a qualified name", "a DNS-1123 subdomain"). */
@@ -287,9 +301,13 @@ static int check_key(const char *key, bool kyaml, ed_err *err)
     }
     if (!*why)
         return 0;
+    char *q = quoted(key);
     if (kyaml)
-        return ed_err_set(err, ED_EINVALID, "invalid label key \"%s\": %s", key, why);
-    return ed_err_set(err, ED_EINVALID, "<nil>: Invalid value: \"%s\": %s", key, why);
+        ed_err_set(err, ED_EINVALID, "invalid label key %s: %s", q, why);
+    else
+        ed_err_set(err, ED_EINVALID, "<nil>: Invalid value: %s: %s", q, why);
+    free(q);
+    return ED_EINVALID;
 }
 
 static int compare_strings(const void *a, const void *b)
@@ -417,10 +435,12 @@ static int parse_requirement(struct parser *p, struct requirement *r, ed_err *er
         if (p->kyaml)
             return ed_err_set(err, ED_EINVALID,
                               "for 'Gt', 'Lt' operators, the value must be an integer");
+        char *q = quoted(r->values[i]);
         problem_add(&pr,
-                    "values[%zu]: Invalid value: \"%s\": for 'Gt', 'Lt' operators, the value "
+                    "values[%zu]: Invalid value: %s: for 'Gt', 'Lt' operators, the value "
                     "must be an integer",
-                    i, r->values[i]);
+                    i, q);
+        free(q);
     }
     for (size_t i = 0; i < r->nvalues; i++) {
         const char *v = r->values[i];
@@ -431,10 +451,16 @@ static int parse_requirement(struct parser *p, struct requirement *r, ed_err *er
         const char *why = len <= 63   ? VALUE_MSG
                           : bad_chars ? "must be no more than 63 characters; " VALUE_MSG
                                       : "must be no more than 63 characters";
-        if (p->kyaml)
-            return ed_err_set(err, ED_EINVALID, "invalid label value: \"%s\": at key: \"%s\": %s",
-                              v, r->key, why);
-        problem_add(&pr, "values[%zu][%s]: Invalid value: \"%s\": %s", i, r->key, v, why);
+        char *qv = quoted(v);
+        if (p->kyaml) {
+            char *qk = quoted(r->key);
+            ed_err_set(err, ED_EINVALID, "invalid label value: %s: at key: %s: %s", qv, qk, why);
+            free(qk);
+            free(qv);
+            return ED_EINVALID;
+        }
+        problem_add(&pr, "values[%zu][%s]: Invalid value: %s: %s", i, r->key, qv, why);
+        free(qv);
     }
     if (problems_report(&pr, err) != 0)
         return ED_EINVALID;

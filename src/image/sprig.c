@@ -420,31 +420,6 @@ static char *replace_all(const char *s, const char *old, const char *new_s)
     return out;
 }
 
-/* fmt's %q: strconv.Quote. */
-static void go_quote(ed_buf *b, const char *s)
-{
-    ed_buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned char c = *p;
-        size_t n = rune_len(p);
-        static const char esc_from[] = "\a\b\f\n\r\t\v\"\\";
-        static const char esc_to[] = "abfnrtv\"\\";
-        const char *e = c ? strchr(esc_from, c) : NULL;
-        if (e) {
-            char two[2] = {'\\', esc_to[e - esc_from]};
-            ed_buf_append(b, two, 2);
-        } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && n == 1)) {
-            ed_buf_printf(b, "\\x%02x", c);
-        } else if (n == 2 && c == 0xc2 && (p[1] <= 0xa0 || p[1] == 0xad)) {
-            ed_buf_printf(b, "\\u00%02x", p[1]); /* C1 controls, no-break and soft hyphen */
-        } else {
-            ed_buf_append(b, p, n);
-        }
-        p += n;
-    }
-    ed_buf_append(b, "\"", 1);
-}
-
 /* ---- the function table ---- */
 
 typedef struct call {
@@ -632,7 +607,7 @@ static int quote_each(call *c, bool single)
         if (single)
             ed_buf_printf(&b, "'%s'", s);
         else
-            go_quote(&b, s);
+            ed_buf_append_go_quoted(&b, s);
         free(s);
     }
     char *out = ed_buf_take(&b);
@@ -908,7 +883,7 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
         if (verb == 'q') {
             s[n] = '\0';
             ed_buf q = ED_BUF_INIT((size_t)1 << 20);
-            go_quote(&q, s);
+            ed_buf_append_go_quoted(&q, s);
             pad(b, f, q.data, q.len);
             ed_buf_free(&q);
         } else {

@@ -186,6 +186,11 @@ int ed_kube_resource_for(ed_kube *kube, const char *api_version, const char *kin
  * proves nothing. Errors as ed_kube_resource_for. */
 int ed_kube_resource_recheck(ed_kube *kube, const char *api_version, const char *kind,
                              int64_t since_ms, ed_kube_resource *out, ed_err *err);
+/* Whether the server serves api_version at all (a CLI tells a group-version that is not
+ * there, controller-runtime's "unable to retrieve the complete list of server APIs", from a
+ * kind missing in one that is). The cached discovery answer when there is one, else one
+ * request. Returns 0 with *served set, or the request's error. */
+int ed_kube_group_version_served(ed_kube *kube, const char *api_version, bool *served, ed_err *err);
 /* Forget cached discovery (after CRDs changed). */
 void ed_kube_discovery_reset(ed_kube *kube);
 

@@ -168,6 +168,27 @@ int ed_kube_resource_recheck(ed_kube *kube, const char *api_version, const char 
     return resource_lookup(kube, api_version, kind, true, since_ms, out, err);
 }
 
+int ed_kube_group_version_served(ed_kube *kube, const char *api_version, bool *served, ed_err *err)
+{
+    *served = false;
+    pthread_mutex_lock(&kube->discovery_lock);
+    const struct gv_entry *entry = NULL;
+    for (size_t i = 0; i < kube->ngvs; i++)
+        if (strcmp(kube->gvs[i].group_version, api_version) == 0)
+            entry = &kube->gvs[i];
+    if (entry)
+        *served = !entry->missing;
+    pthread_mutex_unlock(&kube->discovery_lock);
+    if (entry)
+        return 0;
+    struct gv_entry fresh;
+    int rc = fetch_gv(kube, api_version, &fresh, err);
+    if (!rc)
+        *served = !fresh.missing;
+    free_entry(&fresh);
+    return rc;
+}
+
 /* Percent-encode a path segment or query value (RFC 3986 unreserved characters pass). */
 static void append_escaped(ed_buf *b, const char *s)
 {

@@ -318,14 +318,14 @@ kubectl create namespace flux-system --dry-run=client -o yaml | kubectl apply -f
 assert_ok "generated objects pass the API server's validation" \
     kubectl apply --server-side --dry-run=server -f "$scratch/exported.yaml"
 
-step "check --pre: the version, and the permissions install needs"
+step "check --pre: the version, as flux checks it (flux_oracle_cli compares the lines)"
 out=$("$eddy" check --pre 2>&1)
 assert_match "✔ Kubernetes 1\.[0-9]+\.[0-9]+ >=1\.33\.0-0" "$out" "version"
-assert_contains "$out" "✔ permission to create customresourcedefinitions.apiextensions.k8s.io" "permission"
 assert_contains "$out" "✔ prerequisites checks passed" "passed"
-assert_fails "check --pre as a user without permissions" "$eddy" check --pre --kubeconfig "$EDDY_USER_KUBECONFIG"
-assert_contains "$OUT" "✗ no permission to create customresourcedefinitions.apiextensions.k8s.io" "no permission"
-assert_contains "$OUT" "✗ prerequisites checks failed" "failed"
+# any authenticated user may read the version: as flux's, the check asks for no permission
+out=$("$eddy" check --pre --kubeconfig "$EDDY_USER_KUBECONFIG" 2>&1) ||
+    fail "check --pre as a user without permissions: $out"
+assert_not_contains "$out" "permission" "no permission lines"
 
 step "install: the embedded manifests applied and the Deployment ready"
 kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null

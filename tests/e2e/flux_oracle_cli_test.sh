@@ -200,6 +200,84 @@ assert_contains "$OUT" 'namespace must be a valid DNS label: "BAD"' "eddy: creat
 assert_fails "eddy: create bogus" "$eddy" create bogus xx
 assert_contains "$OUT" "bogus: unknown kind" "eddy: unknown kind"
 
+step "check --pre and uninstall --dry-run: flux's lines"
+same "check --pre" check --pre
+# the version is readable by any authenticated user: no permission is asked for
+same "check --pre (a user without permissions)" check --pre --kubeconfig "$EDDY_USER_KUBECONFIG"
+# Deliberate: a refused connection in libcurl's words where flux has Go's; flux's prefix kept
+fo=$("$flux" check --pre --server https://127.0.0.1:9 2>&1) && fail "flux: check of a closed port"
+eo=$("$eddy" check --pre --server https://127.0.0.1:9 2>&1) && fail "eddy: check of a closed port"
+assert_eq "$(head -1 <<<"$fo")" "$(head -1 <<<"$eo")" "check --pre of a closed port: its action"
+assert_contains "$eo" "✗ Kubernetes API call failed: " "eddy: a closed port in flux's words"
+# uninstall of a namespace that is not there: flux deletes the namespace by name and says it
+# failed, yet finishes (exit 0). Deliberate: eddy deletes its own CRDs by name, flux those
+# labelled app.kubernetes.io/part-of=flux (the test's CRDs, from deploy/crds, carry no label):
+# eddy's CRD lines are asserted, then left out of the comparison.
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+retry 60 kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/null
+fr=0
+fo=$("$flux" uninstall --dry-run -n nothere-cli 2>&1) || fr=$?
+er=0
+eo=$("$eddy" uninstall --dry-run -n nothere-cli 2>&1) || er=$?
+assert_eq 0 "$fr" "flux uninstall --dry-run: exit code"
+assert_eq 0 "$er" "eddy uninstall --dry-run: exit code"
+assert_contains "$fo" '✗ Namespace/nothere-cli deletion failed: namespaces "nothere-cli" not found' \
+    "flux uninstall --dry-run: the namespace"
+assert_contains "$eo" "✔ CustomResourceDefinition/kustomizations.kustomize.toolkit.fluxcd.io deleted (dry run)" \
+    "eddy uninstall --dry-run: its CRDs"
+assert_eq "$fo" "$(grep -v '^✔ CustomResourceDefinition/' <<<"$eo")" "uninstall --dry-run's lines"
+
+step "label selectors and kinds the server does not serve: flux's errors"
+# flux reads -l itself (metav1.ParseToLabelSelector) before any request, values quoted with
+# Go's %q; get all, sources all and images all say it once per kind flux knows, and exit 0
+for sel in 'a b' 'a=b"c' 'a\b=c' 'a!=b' 'a>1' "a=$(printf 'x\001')" 'k in (é,ok)' "a=$(printf '\xc2\xa0')"; do
+    same "get -l '$sel'" get kustomizations -l "$sel"
+done
+same "get all -l" get all -l 'a=b"c'
+same "get sources all -l" get sources all -l 'a b'
+same "get images all -l" get images all -l '!'
+# The image CRDs deleted (put back below): flux's client maps the kind first and fails in
+# controller-runtime's words, "unable to retrieve the complete list of server APIs: ..."
+kubectl delete --timeout=60s crd imagerepositories.image.toolkit.fluxcd.io \
+    imagepolicies.image.toolkit.fluxcd.io imageupdateautomations.image.toolkit.fluxcd.io >/dev/null
+retry 60 bash -c "! kubectl get --raw /apis/image.toolkit.fluxcd.io/v1 >/dev/null 2>&1"
+same "get (no CRD)" get images policy
+same "get NAME (no CRD)" get images repository x -A
+same "get images all (no CRD)" get images all
+same "export (no CRD)" export image policy x
+same "export --all (no CRD)" export image update --all
+# suspend says it for each NAME and exits 0 (the second in the mapper's later words)
+same "suspend (no CRD)" suspend image update a b a
+same "suspend --all (no CRD)" suspend image update --all
+same "resume (no CRD)" resume image repository a
+same "reconcile (no CRD)" reconcile image repository a
+same "delete (no CRD)" delete image policy a --silent
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+retry 60 kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/null
+
+step "arguments a verb does not take: flux's words (cobra's, the binary's name aside)"
+for verb in check stats install uninstall envsubst; do
+    NORM='s/for "flux /for "eddy /' same "$verb extra" $verb extra </dev/null
+done
+same "logs extra" logs extra
+same "logs --level bogus" logs --level bogus
+# pflag's words for a bad value, quoted as Go's %q, the flag named with its shorthand; Go's
+# time.ParseDuration's and strconv.ParseBool's errors (and the spellings ParseBool accepts)
+same "a duration's unit" get kustomizations --timeout 5q
+same "a duration without a unit" get kustomizations --timeout 5
+same "a duration quoted" check --poll-interval '1m"x'
+same "a boolean" get kustomizations -A=yes
+same "a boolean (long)" resume kustomization x --wait=maybe
+same "booleans as ParseBool spells them" get kustomizations -A=T --no-header=0 -l 'a b'
+# Deliberate (README): where flux acts on the first NAME and drops the others, or ignores an
+# argument, eddy refuses it
+for args in "get kustomizations a b" "export kustomization a b" "reconcile kustomization a b" \
+    "tree kustomization a b" "delete kustomization a b --silent" "version extra" "events extra"; do
+    # shellcheck disable=SC2086 # the words of the case
+    assert_fails "eddy $args" "$eddy" $args
+    assert_match "unexpected argument '(b|extra)'|usage: eddy" "$OUT" "eddy $args: refused"
+done
+
 step "the real flux creates a source and a Kustomization, eddy's agent reconciles them"
 ks_setup flux-cli fluxcli
 agent --watch-all-namespaces

@@ -68,10 +68,12 @@ same_refusal() {
     assert_eq "$(refusal "$flux_kc" "$1" "$2")" "$ours" "$1 '$2' (Flux's, then eddy's)"
 }
 for sel in 'shard in (eddy' 'shard!=flux' 'n>1' 'a b' ',a' 'a,,b' '-a=b' 'Shard.IO/x=1' 'a/' \
-    'a/b/c' 'a in (z_,b_)' 'a in (b c)' 'x=('; do
+    'a/b/c' 'a in (z_,b_)' 'a in (b c)' 'x=(' 'a=b"c' 'a\b=c' 'k in (é,ok)' "a=$(printf 'x\001')" \
+    "a=$(printf '\xc2\xa0')"; do
     same_refusal --watch-label-selector "$sel"
 done
-for sel in 'team in' '!a=b' 'a>b_'; do
+# (a bad key or value quoted as Go's %q quotes it)
+for sel in 'team in' '!a=b' 'a>b_' 'a=b"c'; do
     same_refusal --watch-configs-label-selector "$sel"
 done
 

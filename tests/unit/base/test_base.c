@@ -198,6 +198,31 @@ static void test_duration_parse(void **state)
 
 /* Durations as Go's time.Duration String() writes them: the table is the output of a Go program
  * printing time.Duration(ns).String() for each value (Go 1.26). */
+/* Go's time.ParseDuration errors, as Go 1.26 prints each. */
+static void test_duration_error(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"5q", "time: unknown unit \"q\" in duration \"5q\""},
+        {"5", "time: missing unit in duration \"5\""},
+        {"", "time: invalid duration \"\""},
+        {"x", "time: invalid duration \"x\""},
+        {".s", "time: invalid duration \".s\""},
+        {"1h2", "time: missing unit in duration \"1h2\""},
+        {"5\xc2\xb5q", "time: unknown unit \"\\xc2\\xb5q\" in duration \"5\\xc2\\xb5q\""},
+        {"1m\"x", "time: unknown unit \"m\\\"x\" in duration \"1m\\\"x\""},
+        {"1s\\", "time: unknown unit \"s\\\\\" in duration \"1s\\\\\""},
+        {"1.2.3s", "time: missing unit in duration \"1.2.3s\""},
+        {"-", "time: invalid duration \"-\""},
+        {"12xs3", "time: unknown unit \"xs\" in duration \"12xs3\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = ed_duration_error(cases[i][0]);
+        assert_string_equal(got, cases[i][1]);
+        free(got);
+    }
+}
+
 static void test_duration_string(void **state)
 {
     (void)state;
@@ -292,6 +317,45 @@ static char *decoded(const char *in, unsigned flags)
     char *s = ed_xstrndup((char *)out, n);
     free(out);
     return s;
+}
+
+/* Go's %q, as fmt.Sprintf("%q", s) prints each (Go 1.24). */
+static void test_go_quoted(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"", "\"\""},
+        {"plain-value_1.2", "\"plain-value_1.2\""},
+        {"a\"b\\c", "\"a\\\"b\\\\c\""},
+        {"\a\b\f\n\r\t\v", "\"\\a\\b\\f\\n\\r\\t\\v\""},
+        {"\x01\x1b\x7f", "\"\\x01\\x1b\\x7f\""},
+        {"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80",
+         "\"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80\""},
+        {"\xc2\x85", "\"\\u0085\""}, /* C1 control */
+        {"a\xc2\xa0"
+         "b",
+         "\"a\\u00a0b\""},                       /* no-break space */
+        {"\xc2\xad", "\"\\u00ad\""},             /* soft hyphen (Cf) */
+        {"\xe2\x80\x8b", "\"\\u200b\""},         /* zero width space (Cf) */
+        {"\xe3\x80\x80", "\"\\u3000\""},         /* ideographic space (Zs) */
+        {"\xee\x80\x80", "\"\\ue000\""},         /* private use */
+        {"\xcd\xb8", "\"\\u0378\""},             /* unassigned */
+        {"\xf4\x8f\xbf\xbf", "\"\\U0010ffff\""}, /* beyond the last plane in use */
+        {"\xff", "\"\\xff\""},                   /* a stray byte */
+        {"\xe2\x82", "\"\\xe2\\x82\""},          /* a truncated rune */
+        {"\xc0\xaf", "\"\\xc0\\xaf\""},          /* an overlong '/' */
+        {"\xed\xa0\x80", "\"\\xed\\xa0\\x80\""}, /* a surrogate */
+        {"\xef\xbf\xbd", "\"\xef\xbf\xbd\""},    /* U+FFFD itself prints */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ed_buf b = ED_BUF_INIT(1024);
+        assert_int_equal(ed_buf_append_go_quoted(&b, cases[i][0]), 0);
+        assert_string_equal(b.data, cases[i][1]);
+        ed_buf_free(&b);
+    }
+    ed_buf small = ED_BUF_INIT(4);
+    assert_int_equal(ed_buf_append_go_quoted(&small, "abcdef"), ED_ETOOBIG);
+    ed_buf_free(&small);
 }
 
 static void test_base64(void **state)
@@ -722,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_duration_parse),
         cmocka_unit_test(test_duration_string),
+        cmocka_unit_test(test_duration_error),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_sha256),
@@ -735,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_dl_lazy_curl),
         cmocka_unit_test(test_dl_errors),
         cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_go_quoted),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }

@@ -115,6 +115,19 @@ void test_label_selector_errors(void **state)
          "]"},
         {"a>b", "unable to parse requirement: values[0]: Invalid value: \"b\": for 'Gt', 'Lt' "
                 "operators, the value must be an integer"},
+        /* field.Invalid quotes the value with Go's %q (labels.Parse's words, from Go) */
+        {"a=b\"c",
+         "unable to parse requirement: values[0][a]: Invalid value: \"b\\\"c\": " VALUE_MSG},
+        {"a\\b=c",
+         "unable to parse requirement: <nil>: Invalid value: \"a\\\\b\": name part " NAME_MSG},
+        {"a=x\x01y",
+         "unable to parse requirement: values[0][a]: Invalid value: \"x\\x01y\": " VALUE_MSG},
+        {"k in (\xc3\xa9,ok)",
+         "unable to parse requirement: values[1][k]: Invalid value: \"\xc3\xa9\": " VALUE_MSG},
+        {"a>\xc2\xa0",
+         "unable to parse requirement: [values[0]: Invalid value: \"\\u00a0\": for 'Gt', 'Lt' "
+         "operators, the value must be an integer, values[0][a]: Invalid value: "
+         "\"\\u00a0\": " VALUE_MSG "]"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ed_label_selector *sel = (ed_label_selector *)&cases; /* must be reset */
@@ -172,6 +185,10 @@ void test_label_selector_kyaml(void **state)
          " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"},
         {"a in (z_,b_)",
          "unable to parse requirement: invalid label value: \"b_\": at key: \"a\": " VALUE_MSG},
+        {"a=b\"c",
+         "unable to parse requirement: invalid label value: \"b\\\"c\": at key: \"a\": " VALUE_MSG},
+        {"a\\b=c",
+         "unable to parse requirement: invalid label key \"a\\\\b\": name part " NAME_MSG},
         {"a>b_", "unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an "
                  "integer"},
     };
