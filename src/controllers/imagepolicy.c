@@ -207,7 +207,8 @@ static int reflect_digest(ed_imagepolicy_controller *c, const ed_node *obj, cons
     ed_registry_opts ro = {0};
     ed_node_bool(ed_node_path(repo, "/spec/insecure"), &ro.insecure);
     ed_ctrl_registry_auth auth;
-    rc = ed_ctrl_registry_auth_read(c->o.kube, repo, &ref, &auth, &ro, err);
+    rc = ed_ctrl_registry_auth_read(c->o.kube, repo, &ref, ED_CTRL_AUTH_REFLECTOR, &auth, &ro, NULL,
+                                    err);
     if (!rc)
         rc = ed_registry_digest(&ref, &ro, out->tag, out->digest, err);
     ed_ctrl_registry_auth_clear(&auth);

@@ -91,15 +91,15 @@ static bool scan_is_fresh(ed_imagerepo_controller *c, const ed_node *obj, int64_
 }
 
 /* The credentials for ref's registry in the dockerconfigjson Secret ns/name, into auth (left
- * empty when the Secret has no entry for the registry). */
+ * empty when the Secret has no entry for the registry). A missing Secret is ED_ENOTFOUND, in
+ * the API server's words. */
 static int docker_secret(ed_kube *kube, const char *ns, const char *name, const ed_image_ref *ref,
                          ed_ctrl_registry_auth *auth, ed_err *err)
 {
     ed_ctrl_secret s;
     int rc = ed_ctrl_secret_read(kube, ns, name, &s, err);
-    /* Flux's words for a missing Secret: the API server's, unwrapped. */
     if (rc == ED_ENOTFOUND)
-        return ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", name);
+        return ed_err_set(err, ED_ENOTFOUND, "secrets \"%s\" not found", name);
     if (rc)
         return rc;
     size_t len = 0;
@@ -122,84 +122,159 @@ static int docker_secret(ed_kube *kube, const char *ns, const char *name, const 
     return rc;
 }
 
-/* spec.serviceAccountName: the first of its imagePullSecrets with credentials for the
- * registry. */
+/* spec.serviceAccountName, read by Flux's runtime in both controllers: it must exist, and so
+ * must each of its imagePullSecrets; the first with credentials for the registry is used when
+ * auth has none yet. */
 static int service_account_secrets(ed_kube *kube, const char *ns, const char *sa,
                                    const ed_image_ref *ref, ed_ctrl_registry_auth *auth,
                                    ed_err *err)
 {
     ed_doc *doc = NULL;
     int rc = ed_kube_get(kube, "v1", "ServiceAccount", ns, sa, &doc, err);
-    /* Flux's runtime words a missing one so; other errors keep the API server's. */
     if (rc == ED_ENOTFOUND)
         return ed_err_set(err, ED_EINVALID, "serviceaccount '%s/%s' not found", ns, sa);
     if (rc)
         return ed_err_wrap(err, "failed to get serviceaccount '%s/%s'", ns, sa);
     const ed_node *pulls = ed_node_path(ed_doc_root(doc), "/imagePullSecrets");
-    for (size_t i = 0; i < ed_node_len(pulls) && !rc && !auth->username; i++) {
+    for (size_t i = 0; i < ed_node_len(pulls) && !rc; i++) {
         const char *name = ed_node_path_str(ed_node_at(pulls, i), "/name");
+        ed_ctrl_registry_auth found = {0};
         if (name)
-            rc = docker_secret(kube, ns, name, ref, auth, err);
+            rc = docker_secret(kube, ns, name, ref, &found, err);
+        if (rc == ED_ENOTFOUND)
+            rc = ed_err_set(err, ED_EINVALID,
+                            "failed to get image pull secret for serviceaccount '%s/%s': "
+                            "secret '%s/%s' not found",
+                            ns, sa, ns, name);
+        if (!rc && !auth->username && found.username) {
+            auth->username = found.username;
+            auth->password = found.password;
+        } else {
+            ed_ctrl_registry_auth_clear(&found);
+        }
     }
     ed_doc_free(doc);
     return rc;
 }
 
-int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
-                               ed_ctrl_registry_auth *auth, ed_registry_opts *ro, ed_err *err)
+/* spec.secretRef, then spec.serviceAccountName; *failed says which failed. */
+static int credentials(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
+                       ed_ctrl_auth_flavour flavour, ed_ctrl_registry_auth *auth,
+                       ed_ctrl_auth_part *failed, ed_err *err)
 {
-    memset(auth, 0, sizeof(*auth));
     const char *ns = str_at(repo, "/metadata/namespace");
     const char *secret_name = str_at(repo, "/spec/secretRef/name");
     const char *sa_name = str_at(repo, "/spec/serviceAccountName");
+    int rc = 0;
+    /* A missing Secret: the API server's words, which source-controller wraps. */
+    if (secret_name && (rc = docker_secret(kube, ns, secret_name, ref, auth, err)) == ED_ENOTFOUND)
+        rc = flavour == ED_CTRL_AUTH_SOURCE
+                 ? ed_err_wrap(err, "failed to get secret '%s/%s'", ns, secret_name)
+                 : ED_EINVALID;
+    if (rc) {
+        *failed = ED_CTRL_AUTH_SECRET;
+        return rc;
+    }
+    if (sa_name && (rc = service_account_secrets(kube, ns, sa_name, ref, auth, err)) != 0)
+        *failed = ED_CTRL_AUTH_SERVICE_ACCOUNT;
+    return rc;
+}
+
+/* spec.certSecretRef: ca.crt, and tls.crt with tls.key for mutual TLS. */
+static int certificate(ed_kube *kube, const ed_node *repo, ed_ctrl_auth_flavour flavour,
+                       ed_ctrl_registry_auth *auth, ed_err *err)
+{
+    const char *ns = str_at(repo, "/metadata/namespace");
     const char *cert_name = str_at(repo, "/spec/certSecretRef/name");
     ed_ctrl_secret s;
-    int rc = 0;
-    if (secret_name)
-        rc = docker_secret(kube, ns, secret_name, ref, auth, err);
-    if (!rc && !auth->username && sa_name)
-        rc = service_account_secrets(kube, ns, sa_name, ref, auth, err);
-    /* A missing Secret in Flux's words: the API server's for the certificate, which Flux's
-     * reflector reads itself, the runtime's for the proxy. */
-    if (!rc && cert_name &&
-        (rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err)) == ED_ENOTFOUND)
-        rc = ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", cert_name);
-    else if (!rc && cert_name) {
-        const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
-        const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
-        const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
-        if (pem)
-            auth->ca_pem = ed_xstrdup(pem);
-        if (cert && key) {
-            auth->cert_pem = ed_xstrdup(cert);
-            auth->key_pem = ed_xstrdup(key);
-        }
-        if (!pem && !(cert && key))
-            rc = ed_err_set(err, ED_EINVALID,
-                            "secret '%s/%s' has neither ca.crt nor tls.crt and tls.key", ns,
-                            cert_name);
-        else if (!cert != !key)
-            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s': tls.crt and tls.key go together", ns,
-                            cert_name);
-        ed_ctrl_secret_clear(&s);
+    if (!cert_name)
+        return 0;
+    int rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err);
+    /* A missing Secret: the API server's words where the reflector reads it itself, the
+     * runtime's where source-controller has it read. */
+    if (rc == ED_ENOTFOUND)
+        return flavour == ED_CTRL_AUTH_SOURCE
+                   ? ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, cert_name)
+                   : ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", cert_name);
+    if (rc)
+        return rc;
+    const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
+    const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
+    const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
+    if (pem)
+        auth->ca_pem = ed_xstrdup(pem);
+    if (cert && key) {
+        auth->cert_pem = ed_xstrdup(cert);
+        auth->key_pem = ed_xstrdup(key);
     }
+    if (!pem && !(cert && key))
+        rc = ed_err_set(err, ED_EINVALID,
+                        "secret '%s/%s' has neither ca.crt nor tls.crt and tls.key", ns, cert_name);
+    else if (!cert != !key)
+        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s': tls.crt and tls.key go together", ns,
+                        cert_name);
+    ed_ctrl_secret_clear(&s);
+    return rc;
+}
+
+/* spec.proxySecretRef: address, and username and password; read by Flux's runtime in both
+ * controllers. */
+static int proxy(ed_kube *kube, const ed_node *repo, ed_ctrl_registry_auth *auth, ed_err *err)
+{
+    const char *ns = str_at(repo, "/metadata/namespace");
     const char *proxy_name = str_at(repo, "/spec/proxySecretRef/name");
-    if (!rc && proxy_name &&
-        (rc = ed_ctrl_secret_read(kube, ns, proxy_name, &s, err)) == ED_ENOTFOUND)
-        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, proxy_name);
-    else if (!rc && proxy_name) {
-        const char *addr = ed_ctrl_secret_value(&s, "address", NULL);
-        const char *pu = ed_ctrl_secret_value(&s, "username", NULL);
-        const char *pp = ed_ctrl_secret_value(&s, "password", NULL);
-        if (!addr)
-            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no address", ns, proxy_name);
-        else {
-            auth->proxy = ed_xstrdup(addr);
-            auth->proxy_username = pu ? ed_xstrdup(pu) : NULL;
-            auth->proxy_password = pp ? ed_xstrdup(pp) : NULL;
-        }
-        ed_ctrl_secret_clear(&s);
+    ed_ctrl_secret s;
+    if (!proxy_name)
+        return 0;
+    int rc = ed_ctrl_secret_read(kube, ns, proxy_name, &s, err);
+    if (rc == ED_ENOTFOUND)
+        return ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, proxy_name);
+    if (rc)
+        return rc;
+    const char *addr = ed_ctrl_secret_value(&s, "address", NULL);
+    const char *pu = ed_ctrl_secret_value(&s, "username", NULL);
+    const char *pp = ed_ctrl_secret_value(&s, "password", NULL);
+    if (!addr) {
+        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no address", ns, proxy_name);
+    } else {
+        auth->proxy = ed_xstrdup(addr);
+        auth->proxy_username = pu ? ed_xstrdup(pu) : NULL;
+        auth->proxy_password = pp ? ed_xstrdup(pp) : NULL;
     }
+    ed_ctrl_secret_clear(&s);
+    return rc;
+}
+
+int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
+                               ed_ctrl_auth_flavour flavour, ed_ctrl_registry_auth *auth,
+                               ed_registry_opts *ro, ed_ctrl_auth_part *failed, ed_err *err)
+{
+    memset(auth, 0, sizeof(*auth));
+    /* Each flavour's order, as its controller reads them (it stops at the first error). */
+    static const ed_ctrl_auth_part reflector[] = {ED_CTRL_AUTH_PROXY, ED_CTRL_AUTH_CERT,
+                                                  ED_CTRL_AUTH_SECRET};
+    static const ed_ctrl_auth_part source[] = {ED_CTRL_AUTH_SECRET, ED_CTRL_AUTH_PROXY,
+                                               ED_CTRL_AUTH_CERT};
+    const ed_ctrl_auth_part *order = flavour == ED_CTRL_AUTH_SOURCE ? source : reflector;
+    ed_ctrl_auth_part part = ED_CTRL_AUTH_SECRET;
+    int rc = 0;
+    for (size_t i = 0; i < 3 && !rc; i++) {
+        part = order[i];
+        switch (order[i]) {
+        case ED_CTRL_AUTH_SECRET: /* (with the ServiceAccount: the credentials) */
+        case ED_CTRL_AUTH_SERVICE_ACCOUNT:
+            rc = credentials(kube, repo, ref, flavour, auth, &part, err);
+            break;
+        case ED_CTRL_AUTH_PROXY:
+            rc = proxy(kube, repo, auth, err);
+            break;
+        case ED_CTRL_AUTH_CERT:
+            rc = certificate(kube, repo, flavour, auth, err);
+            break;
+        }
+    }
+    if (rc && failed)
+        *failed = part;
     if (rc) {
         ed_ctrl_registry_auth_clear(auth);
         return rc;
@@ -419,7 +494,8 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
                  provider);
         goto status;
     }
-    rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, &auth, &ro, &err);
+    rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, ED_CTRL_AUTH_REFLECTOR, &auth, &ro, NULL,
+                                    &err);
     if (rc) {
         out.reason = "AuthenticationFailed";
         snprintf(out.message, sizeof(out.message), "failed to configure authentication options: %s",
