@@ -4,15 +4,21 @@
  *
  *   1. read the object; on deletion remove its stored tags and the finalizer, and stop;
  *   2. add the finalizer; a suspended object is left alone;
- *   3. skip the scan while the last one is younger than spec.interval and nothing asked for a
- *      new one (a new generation, a reconcile.fluxcd.io/requestedAt token, lost tags);
+ *   3. nothing is done while the last scan is younger than spec.interval and nothing asked
+ *      for a new one (a new generation, a reconcile.fluxcd.io/requestedAt token): a restart,
+ *      or a status write that queued us;
  *   4. parse spec.image into the canonical name; read spec.secretRef (dockerconfigjson) and
  *      spec.serviceAccountName's imagePullSecrets, spec.certSecretRef (ca.crt, tls.crt, tls.key)
  *      and spec.proxySecretRef;
- *   5. scan: list the tags (spec.timeout per request, spec.insecure for plain HTTP), drop
+ *   5. scan when Flux's shouldScan would (never scanned, a requestedAt token, another image
+ *      name or exclusionList, no tags kept, the interval over: a new generation alone is no
+ *      reason; else the last scan's result stands, and the next scan is when the interval
+ *      ends): list the tags (spec.timeout per request, spec.insecure for plain HTTP), drop
  *      spec.exclusionList's matches, keep the list on disk under the storage path;
  *   6. status, written in one place: canonicalImageName, lastScanResult (revision, tagCount,
- *      scanTime, latestTags), observedExclusionList, conditions with Flux's reasons; an Event.
+ *      scanTime, latestTags), observedExclusionList, conditions with Flux's reasons; an Event
+ *      (when ready and the message is the same, Flux's trace: "tags did not change, next scan
+ *      in 10m0s", "no change in repository configuration since last scan, next scan in ...").
  *
  * A registry answering 429 is asked again after its Retry-After (not after the interval, and
  * not with a growing backoff); other failures back off.
@@ -51,6 +57,7 @@ struct scan {
     char revision[65];
     char **tags;
     size_t ntags;
+    bool kept; /* no scan was due: the last scan's result stands (status.lastScanResult) */
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -346,10 +353,13 @@ static bool same_exclusions(const ed_node *observed, const char **pats, size_t n
     return true;
 }
 
-/* Why a scan runs, in Flux's words (its Reconciling message is "scanning: <why>"). */
+/* Flux's shouldScan: why a scan is due, in its words (its Reconciling message is "scanning:
+ * <why>"), or NULL when none is (a new generation alone is no reason); *when_ms is the time to
+ * the next scan. */
 static const char *scan_reason(ed_imagerepo_controller *c, const ed_node *obj,
-                               const ed_image_ref *ref)
+                               const ed_image_ref *ref, int64_t interval, int64_t *when_ms)
 {
+    *when_ms = interval;
     if (!ed_node_path(obj, "/status/lastScanResult"))
         return "first scan";
     const char *req = ed_node_str(
@@ -375,7 +385,28 @@ static const char *scan_reason(ed_imagerepo_controller *c, const ed_node *obj,
         return "no tags in database";
     }
     ed_registry_tags_free(tags);
-    return "triggered by interval";
+    /* (Flux scans when less than a second of the interval is left.) */
+    int64_t scanned =
+        (int64_t)ed_time_parse_rfc3339(str_at(obj, "/status/lastScanResult/scanTime"));
+    int64_t left = interval - ((int64_t)time(NULL) - scanned) * 1000;
+    if (scanned < 0 || left < 1000)
+        return "triggered by interval";
+    *when_ms = left;
+    return NULL;
+}
+
+/* No scan due: the last scan's result stands, and is reported again as Flux does. */
+static void keep_last_scan(const ed_node *obj, struct scan *sc, struct outcome *out)
+{
+    int64_t count = 0;
+    ed_node_int(ed_node_path(obj, "/status/lastScanResult/tagCount"), &count);
+    const char *rev = str_at(obj, "/status/lastScanResult/revision");
+    snprintf(sc->revision, sizeof(sc->revision), "%s", rev ? rev : "");
+    sc->kept = true;
+    out->ok = true;
+    out->reason = "Succeeded";
+    snprintf(out->message, sizeof(out->message),
+             "successful scan: found %lld tags with checksum %s", (long long)count, sc->revision);
 }
 
 /* Phase 5: list, filter, store. */
@@ -431,6 +462,8 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
         ed_cond_set(d, sp.conditions, "Ready", "True", out->reason, out->message, sp.generation);
         ed_cond_remove(sp.conditions, "Reconciling");
         ed_cond_remove(sp.conditions, "Stalled");
+    }
+    if (out->ok && !sc->kept) {
         ed_node *res = ed_node_new_map(d);
         char now[32];
         ed_time_rfc3339(time(NULL), now);
@@ -443,6 +476,8 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
             ed_node_append(d, latest, ed_node_new_str(d, sc->tags[i]));
         ed_node_set(d, res, "latestTags", latest);
         ed_node_set(d, sp.status, "lastScanResult", res);
+    }
+    if (out->ok) {
         ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
         /* The list the scan used, the default included, as Flux records it. */
         const char **pats = NULL;
@@ -458,12 +493,36 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
 }
 
+/* Flux's trace Event (a Normal one) when obj was Ready and stays so with the same message: when
+ * the next scan is, and whether this one found other tags or ran at all. */
+static void next_scan_note(ed_imagerepo_controller *c, const ed_node *obj, const struct scan *sc,
+                           const char *message, int64_t when_ms)
+{
+    const ed_node *conds = ed_node_path(obj, "/status/conditions");
+    const char *was = ed_cond_status(conds, "Ready"), *was_msg = ed_cond_message(conds, "Ready");
+    if (!was || strcmp(was, "True") != 0 || !was_msg || strcmp(was_msg, message) != 0)
+        return; /* ed_ctrl_notify recorded the new message */
+    char when[32], note[160];
+    ed_duration_string(when_ms * ED_NS_PER_MS, when);
+    const char *old_rev = str_at(obj, "/status/lastScanResult/revision");
+    if (sc->kept)
+        snprintf(note, sizeof(note),
+                 "no change in repository configuration since last scan, next scan in %s", when);
+    else if (old_rev && strcmp(old_rev, sc->revision) == 0)
+        snprintf(note, sizeof(note), "tags did not change, next scan in %s", when);
+    else
+        snprintf(note, sizeof(note), "successful scan, next scan in %s", when);
+    ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "Succeeded", note, NULL);
+}
+
 /* Phases 4-6 for a live, unsuspended object. Returns the reconcile's result. */
 static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64_t interval,
                            int64_t *requeue_after_ms)
 {
     struct outcome out = {.reason = "ReadOperationFailed"};
     struct scan sc = {0};
+    const char *why = NULL;
+    int64_t when = interval;
     ed_ctrl_registry_auth auth = {0};
     int64_t retry_after = 0;
     ed_err err = ED_ERR_INIT;
@@ -500,9 +559,11 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
         out.reason = "AuthenticationFailed";
         snprintf(out.message, sizeof(out.message), "failed to configure authentication options: %s",
                  err.msg);
-    } else {
-        snprintf(out.progress, sizeof(out.progress), "scanning: %s", scan_reason(c, obj, &ref));
+    } else if ((why = scan_reason(c, obj, &ref, interval, &when)) != NULL) {
+        snprintf(out.progress, sizeof(out.progress), "scanning: %s", why);
         rc = scan(c, obj, &ref, &ro, &sc, &out);
+    } else {
+        keep_last_scan(obj, &sc, &out);
     }
 status:
     if (write_status(c, obj, &out, &sc) != 0 && out.ok)
@@ -510,9 +571,11 @@ status:
     /* Flux's notify: an Event when the repository becomes ready or its Ready message changes
      * (another checksum), a Warning on every failure; no annotations (Flux's carry none). */
     ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, NULL);
+    if (out.ok)
+        next_scan_note(c, obj, &sc, out.message, when);
     ed_ctrl_log_result(NAME, obj, out.ok, false, out.message);
     if (out.ok) {
-        *requeue_after_ms = interval;
+        *requeue_after_ms = when;
     } else {
         if (out.retry_after > 0) {
             /* The registry said when to come back: do so, without counting a failure. */
@@ -573,8 +636,8 @@ ed_imagerepo_controller *ed_imagerepo_register(ed_manager *m, const ed_imagerepo
 {
     ed_imagerepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->kind =
-        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, remove_tags, c, NULL};
+    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, NAME, remove_tags,
+                             c,          NULL,          MANAGER};
     ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }
