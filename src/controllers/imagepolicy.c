@@ -2,7 +2,8 @@
  * The ImagePolicy reconciler (image.toolkit.fluxcd.io/v1), as Flux's image-reflector-controller
  * runs it:
  *
- *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
+ *   1. read the object; on deletion remove the finalizer; a suspended object is left alone (but
+ *      for lastHandledReconcileAt and observedGeneration, as in Flux);
  *   2. find spec.imageRepositoryRef (same namespace, or another one when the repository's
  *      spec.accessFrom.namespaceSelectors match the policy's namespace) and check that it has
  * scanned (Ready=True, lastScanResult);

@@ -3,7 +3,8 @@
  * Flux's image-reflector-controller:
  *
  *   1. read the object; on deletion remove its stored tags and the finalizer, and stop;
- *   2. add the finalizer; a suspended object is left alone;
+ *   2. add the finalizer; a suspended object is left alone (but for lastHandledReconcileAt and
+ *      observedGeneration, which Flux writes then too: ed_ctrl_kind.suspended_handled_by);
  *   3. nothing is done while the last scan is younger than spec.interval and nothing asked
  *      for a new one (a new generation, a reconcile.fluxcd.io/requestedAt token): a restart,
  *      or a status write that queued us;
