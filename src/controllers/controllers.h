@@ -87,6 +87,11 @@ typedef struct ed_ctrl_kind {
      * source-controller's and kustomize-controller's words (the image controllers' begin with a
      * small r). */
     const char *suspended_msg;
+    /* The field manager that records a requested reconcile (reconcile.fluxcd.io/requestedAt)
+     * as handled on a suspended object, and its generation as observed when it is Ready or
+     * Stalled, as Flux's image-reflector-controller does (its final status patch is deferred
+     * before the suspend check); NULL: a suspended object is not written. */
+    const char *suspended_handled_by;
 } ed_ctrl_kind;
 
 typedef enum {
@@ -100,7 +105,8 @@ typedef enum {
  * Flux's first steps of a reconcile of ns/name: read it (*objdoc, freed by the caller in
  * either case) and stop with *rc 0 when it is another shard's (ed_ctrl_in_shard); when it is
  * being deleted, run k->finalize and drop the finalizer; add the finalizer when it is missing
- * (and read the object again); leave a suspended object alone.
+ * (and read the object again); leave a suspended object alone (but for its
+ * lastHandledReconcileAt, when k->suspended_handled_by says so).
  * Records the per-object metrics on deletion and suspension, and logs what it did.
  */
 ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *name, ed_doc **objdoc,

@@ -23,15 +23,34 @@ typedef struct ed_ctrl_registry_auth {
     char *proxy_password;
 } ed_ctrl_registry_auth;
 
+/* Whose order and words ed_ctrl_registry_auth_read follows: Flux's image-reflector-controller
+ * (the proxy, the certificate, then the credentials; a missing Secret it reads itself in the
+ * API server's words) or its source-controller for an OCIRepository (the credentials, the
+ * proxy, then the certificate, read by Flux's runtime: "secret 'NS/NAME' not found"). */
+typedef enum {
+    ED_CTRL_AUTH_REFLECTOR,
+    ED_CTRL_AUTH_SOURCE
+} ed_ctrl_auth_flavour;
+
+/* Which part of the registry access ed_ctrl_registry_auth_read failed to read. */
+typedef enum {
+    ED_CTRL_AUTH_SECRET,          /* spec.secretRef */
+    ED_CTRL_AUTH_SERVICE_ACCOUNT, /* spec.serviceAccountName */
+    ED_CTRL_AUTH_PROXY,           /* spec.proxySecretRef */
+    ED_CTRL_AUTH_CERT,            /* spec.certSecretRef */
+} ed_ctrl_auth_part;
+
 /*
  * Read repo's spec.secretRef (dockerconfigjson: the entry for ref's registry; none means
- * anonymous), else the imagePullSecrets of spec.serviceAccountName, and spec.certSecretRef (ca.crt;
- * tls.crt and tls.key for mutual TLS) and spec.proxySecretRef (address, username, password) into
- * *auth, and point ro's credentials at them. Errors name the Secret and the missing key (never a
- * value).
+ * anonymous), the imagePullSecrets of spec.serviceAccountName (used when the secretRef gave
+ * none; the ServiceAccount must exist, as in Flux), spec.proxySecretRef (address, username,
+ * password) and spec.certSecretRef (ca.crt; tls.crt and tls.key for mutual TLS) into *auth, in
+ * flavour's order and words, and point ro's credentials at them. On an error, *failed (when not
+ * NULL) says which part failed. Errors name the Secret and the missing key (never a value).
  */
 int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
-                               ed_ctrl_registry_auth *auth, ed_registry_opts *ro, ed_err *err);
+                               ed_ctrl_auth_flavour flavour, ed_ctrl_registry_auth *auth,
+                               ed_registry_opts *ro, ed_ctrl_auth_part *failed, ed_err *err);
 /* Wipe and free. */
 void ed_ctrl_registry_auth_clear(ed_ctrl_registry_auth *auth);
 

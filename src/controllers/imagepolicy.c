@@ -2,7 +2,8 @@
  * The ImagePolicy reconciler (image.toolkit.fluxcd.io/v1), as Flux's image-reflector-controller
  * runs it:
  *
- *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
+ *   1. read the object; on deletion remove the finalizer; a suspended object is left alone (but
+ *      for lastHandledReconcileAt and observedGeneration, as in Flux);
  *   2. find spec.imageRepositoryRef (same namespace, or another one when the repository's
  *      spec.accessFrom.namespaceSelectors match the policy's namespace) and check that it has
  * scanned (Ready=True, lastScanResult);
@@ -207,7 +208,8 @@ static int reflect_digest(ed_imagepolicy_controller *c, const ed_node *obj, cons
     ed_registry_opts ro = {0};
     ed_node_bool(ed_node_path(repo, "/spec/insecure"), &ro.insecure);
     ed_ctrl_registry_auth auth;
-    rc = ed_ctrl_registry_auth_read(c->o.kube, repo, &ref, &auth, &ro, err);
+    rc = ed_ctrl_registry_auth_read(c->o.kube, repo, &ref, ED_CTRL_AUTH_REFLECTOR, &auth, &ro, NULL,
+                                    err);
     if (!rc)
         rc = ed_registry_digest(&ref, &ro, out->tag, out->digest, err);
     ed_ctrl_registry_auth_clear(&auth);
@@ -420,8 +422,8 @@ ed_imagepolicy_controller *ed_imagepolicy_register(ed_manager *m, const ed_image
 {
     ed_imagepolicy_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics,          API_VERSION, KIND, NAME, NULL, c,
-                             NULL,       ED_CTRL_IMAGE_SUSPENDED};
+    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics,           API_VERSION, KIND, NAME, NULL, c,
+                             NULL,       ED_CTRL_IMAGE_SUSPENDED, MANAGER};
     c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     c->repos = ed_manager_informer(m, API_VERSION, "ImageRepository");

@@ -3,16 +3,23 @@
  * Flux's image-reflector-controller:
  *
  *   1. read the object; on deletion remove its stored tags and the finalizer, and stop;
- *   2. add the finalizer; a suspended object is left alone;
- *   3. skip the scan while the last one is younger than spec.interval and nothing asked for a
- *      new one (a new generation, a reconcile.fluxcd.io/requestedAt token, lost tags);
+ *   2. add the finalizer; a suspended object is left alone (but for lastHandledReconcileAt and
+ *      observedGeneration, which Flux writes then too: ed_ctrl_kind.suspended_handled_by);
+ *   3. nothing is done while the last scan is younger than spec.interval and nothing asked
+ *      for a new one (a new generation, a reconcile.fluxcd.io/requestedAt token): a restart,
+ *      or a status write that queued us;
  *   4. parse spec.image into the canonical name; read spec.secretRef (dockerconfigjson) and
  *      spec.serviceAccountName's imagePullSecrets, spec.certSecretRef (ca.crt, tls.crt, tls.key)
  *      and spec.proxySecretRef;
- *   5. scan: list the tags (spec.timeout per request, spec.insecure for plain HTTP), drop
+ *   5. scan when Flux's shouldScan would (never scanned, a requestedAt token, another image
+ *      name or exclusionList, no tags kept, the interval over: a new generation alone is no
+ *      reason; else the last scan's result stands, and the next scan is when the interval
+ *      ends): list the tags (spec.timeout per request, spec.insecure for plain HTTP), drop
  *      spec.exclusionList's matches, keep the list on disk under the storage path;
  *   6. status, written in one place: canonicalImageName, lastScanResult (revision, tagCount,
- *      scanTime, latestTags), observedExclusionList, conditions with Flux's reasons; an Event.
+ *      scanTime, latestTags), observedExclusionList, conditions with Flux's reasons; an Event
+ *      (when ready and the message is the same, Flux's trace: "tags did not change, next scan
+ *      in 10m0s", "no change in repository configuration since last scan, next scan in ...").
  *
  * A registry answering 429 is asked again after its Retry-After (not after the interval, and
  * not with a growing backoff); other failures back off.
@@ -51,6 +58,7 @@ struct scan {
     char revision[65];
     char **tags;
     size_t ntags;
+    bool kept; /* no scan was due: the last scan's result stands (status.lastScanResult) */
 };
 
 static const char *str_at(const ed_node *n, const char *path)
@@ -91,15 +99,15 @@ static bool scan_is_fresh(ed_imagerepo_controller *c, const ed_node *obj, int64_
 }
 
 /* The credentials for ref's registry in the dockerconfigjson Secret ns/name, into auth (left
- * empty when the Secret has no entry for the registry). */
+ * empty when the Secret has no entry for the registry). A missing Secret is ED_ENOTFOUND, in
+ * the API server's words. */
 static int docker_secret(ed_kube *kube, const char *ns, const char *name, const ed_image_ref *ref,
                          ed_ctrl_registry_auth *auth, ed_err *err)
 {
     ed_ctrl_secret s;
     int rc = ed_ctrl_secret_read(kube, ns, name, &s, err);
-    /* Flux's words for a missing Secret: the API server's, unwrapped. */
     if (rc == ED_ENOTFOUND)
-        return ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", name);
+        return ed_err_set(err, ED_ENOTFOUND, "secrets \"%s\" not found", name);
     if (rc)
         return rc;
     size_t len = 0;
@@ -122,84 +130,159 @@ static int docker_secret(ed_kube *kube, const char *ns, const char *name, const 
     return rc;
 }
 
-/* spec.serviceAccountName: the first of its imagePullSecrets with credentials for the
- * registry. */
+/* spec.serviceAccountName, read by Flux's runtime in both controllers: it must exist, and so
+ * must each of its imagePullSecrets; the first with credentials for the registry is used when
+ * auth has none yet. */
 static int service_account_secrets(ed_kube *kube, const char *ns, const char *sa,
                                    const ed_image_ref *ref, ed_ctrl_registry_auth *auth,
                                    ed_err *err)
 {
     ed_doc *doc = NULL;
     int rc = ed_kube_get(kube, "v1", "ServiceAccount", ns, sa, &doc, err);
-    /* Flux's runtime words a missing one so; other errors keep the API server's. */
     if (rc == ED_ENOTFOUND)
         return ed_err_set(err, ED_EINVALID, "serviceaccount '%s/%s' not found", ns, sa);
     if (rc)
         return ed_err_wrap(err, "failed to get serviceaccount '%s/%s'", ns, sa);
     const ed_node *pulls = ed_node_path(ed_doc_root(doc), "/imagePullSecrets");
-    for (size_t i = 0; i < ed_node_len(pulls) && !rc && !auth->username; i++) {
+    for (size_t i = 0; i < ed_node_len(pulls) && !rc; i++) {
         const char *name = ed_node_path_str(ed_node_at(pulls, i), "/name");
+        ed_ctrl_registry_auth found = {0};
         if (name)
-            rc = docker_secret(kube, ns, name, ref, auth, err);
+            rc = docker_secret(kube, ns, name, ref, &found, err);
+        if (rc == ED_ENOTFOUND)
+            rc = ed_err_set(err, ED_EINVALID,
+                            "failed to get image pull secret for serviceaccount '%s/%s': "
+                            "secret '%s/%s' not found",
+                            ns, sa, ns, name);
+        if (!rc && !auth->username && found.username) {
+            auth->username = found.username;
+            auth->password = found.password;
+        } else {
+            ed_ctrl_registry_auth_clear(&found);
+        }
     }
     ed_doc_free(doc);
     return rc;
 }
 
-int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
-                               ed_ctrl_registry_auth *auth, ed_registry_opts *ro, ed_err *err)
+/* spec.secretRef, then spec.serviceAccountName; *failed says which failed. */
+static int credentials(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
+                       ed_ctrl_auth_flavour flavour, ed_ctrl_registry_auth *auth,
+                       ed_ctrl_auth_part *failed, ed_err *err)
 {
-    memset(auth, 0, sizeof(*auth));
     const char *ns = str_at(repo, "/metadata/namespace");
     const char *secret_name = str_at(repo, "/spec/secretRef/name");
     const char *sa_name = str_at(repo, "/spec/serviceAccountName");
+    int rc = 0;
+    /* A missing Secret: the API server's words, which source-controller wraps. */
+    if (secret_name && (rc = docker_secret(kube, ns, secret_name, ref, auth, err)) == ED_ENOTFOUND)
+        rc = flavour == ED_CTRL_AUTH_SOURCE
+                 ? ed_err_wrap(err, "failed to get secret '%s/%s'", ns, secret_name)
+                 : ED_EINVALID;
+    if (rc) {
+        *failed = ED_CTRL_AUTH_SECRET;
+        return rc;
+    }
+    if (sa_name && (rc = service_account_secrets(kube, ns, sa_name, ref, auth, err)) != 0)
+        *failed = ED_CTRL_AUTH_SERVICE_ACCOUNT;
+    return rc;
+}
+
+/* spec.certSecretRef: ca.crt, and tls.crt with tls.key for mutual TLS. */
+static int certificate(ed_kube *kube, const ed_node *repo, ed_ctrl_auth_flavour flavour,
+                       ed_ctrl_registry_auth *auth, ed_err *err)
+{
+    const char *ns = str_at(repo, "/metadata/namespace");
     const char *cert_name = str_at(repo, "/spec/certSecretRef/name");
     ed_ctrl_secret s;
-    int rc = 0;
-    if (secret_name)
-        rc = docker_secret(kube, ns, secret_name, ref, auth, err);
-    if (!rc && !auth->username && sa_name)
-        rc = service_account_secrets(kube, ns, sa_name, ref, auth, err);
-    /* A missing Secret in Flux's words: the API server's for the certificate, which Flux's
-     * reflector reads itself, the runtime's for the proxy. */
-    if (!rc && cert_name &&
-        (rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err)) == ED_ENOTFOUND)
-        rc = ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", cert_name);
-    else if (!rc && cert_name) {
-        const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
-        const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
-        const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
-        if (pem)
-            auth->ca_pem = ed_xstrdup(pem);
-        if (cert && key) {
-            auth->cert_pem = ed_xstrdup(cert);
-            auth->key_pem = ed_xstrdup(key);
-        }
-        if (!pem && !(cert && key))
-            rc = ed_err_set(err, ED_EINVALID,
-                            "secret '%s/%s' has neither ca.crt nor tls.crt and tls.key", ns,
-                            cert_name);
-        else if (!cert != !key)
-            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s': tls.crt and tls.key go together", ns,
-                            cert_name);
-        ed_ctrl_secret_clear(&s);
+    if (!cert_name)
+        return 0;
+    int rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err);
+    /* A missing Secret: the API server's words where the reflector reads it itself, the
+     * runtime's where source-controller has it read. */
+    if (rc == ED_ENOTFOUND)
+        return flavour == ED_CTRL_AUTH_SOURCE
+                   ? ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, cert_name)
+                   : ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", cert_name);
+    if (rc)
+        return rc;
+    const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
+    const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
+    const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
+    if (pem)
+        auth->ca_pem = ed_xstrdup(pem);
+    if (cert && key) {
+        auth->cert_pem = ed_xstrdup(cert);
+        auth->key_pem = ed_xstrdup(key);
     }
+    if (!pem && !(cert && key))
+        rc = ed_err_set(err, ED_EINVALID,
+                        "secret '%s/%s' has neither ca.crt nor tls.crt and tls.key", ns, cert_name);
+    else if (!cert != !key)
+        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s': tls.crt and tls.key go together", ns,
+                        cert_name);
+    ed_ctrl_secret_clear(&s);
+    return rc;
+}
+
+/* spec.proxySecretRef: address, and username and password; read by Flux's runtime in both
+ * controllers. */
+static int proxy(ed_kube *kube, const ed_node *repo, ed_ctrl_registry_auth *auth, ed_err *err)
+{
+    const char *ns = str_at(repo, "/metadata/namespace");
     const char *proxy_name = str_at(repo, "/spec/proxySecretRef/name");
-    if (!rc && proxy_name &&
-        (rc = ed_ctrl_secret_read(kube, ns, proxy_name, &s, err)) == ED_ENOTFOUND)
-        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, proxy_name);
-    else if (!rc && proxy_name) {
-        const char *addr = ed_ctrl_secret_value(&s, "address", NULL);
-        const char *pu = ed_ctrl_secret_value(&s, "username", NULL);
-        const char *pp = ed_ctrl_secret_value(&s, "password", NULL);
-        if (!addr)
-            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no address", ns, proxy_name);
-        else {
-            auth->proxy = ed_xstrdup(addr);
-            auth->proxy_username = pu ? ed_xstrdup(pu) : NULL;
-            auth->proxy_password = pp ? ed_xstrdup(pp) : NULL;
-        }
-        ed_ctrl_secret_clear(&s);
+    ed_ctrl_secret s;
+    if (!proxy_name)
+        return 0;
+    int rc = ed_ctrl_secret_read(kube, ns, proxy_name, &s, err);
+    if (rc == ED_ENOTFOUND)
+        return ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, proxy_name);
+    if (rc)
+        return rc;
+    const char *addr = ed_ctrl_secret_value(&s, "address", NULL);
+    const char *pu = ed_ctrl_secret_value(&s, "username", NULL);
+    const char *pp = ed_ctrl_secret_value(&s, "password", NULL);
+    if (!addr) {
+        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' has no address", ns, proxy_name);
+    } else {
+        auth->proxy = ed_xstrdup(addr);
+        auth->proxy_username = pu ? ed_xstrdup(pu) : NULL;
+        auth->proxy_password = pp ? ed_xstrdup(pp) : NULL;
     }
+    ed_ctrl_secret_clear(&s);
+    return rc;
+}
+
+int ed_ctrl_registry_auth_read(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
+                               ed_ctrl_auth_flavour flavour, ed_ctrl_registry_auth *auth,
+                               ed_registry_opts *ro, ed_ctrl_auth_part *failed, ed_err *err)
+{
+    memset(auth, 0, sizeof(*auth));
+    /* Each flavour's order, as its controller reads them (it stops at the first error). */
+    static const ed_ctrl_auth_part reflector[] = {ED_CTRL_AUTH_PROXY, ED_CTRL_AUTH_CERT,
+                                                  ED_CTRL_AUTH_SECRET};
+    static const ed_ctrl_auth_part source[] = {ED_CTRL_AUTH_SECRET, ED_CTRL_AUTH_PROXY,
+                                               ED_CTRL_AUTH_CERT};
+    const ed_ctrl_auth_part *order = flavour == ED_CTRL_AUTH_SOURCE ? source : reflector;
+    ed_ctrl_auth_part part = ED_CTRL_AUTH_SECRET;
+    int rc = 0;
+    for (size_t i = 0; i < 3 && !rc; i++) {
+        part = order[i];
+        switch (order[i]) {
+        case ED_CTRL_AUTH_SECRET: /* (with the ServiceAccount: the credentials) */
+        case ED_CTRL_AUTH_SERVICE_ACCOUNT:
+            rc = credentials(kube, repo, ref, flavour, auth, &part, err);
+            break;
+        case ED_CTRL_AUTH_PROXY:
+            rc = proxy(kube, repo, auth, err);
+            break;
+        case ED_CTRL_AUTH_CERT:
+            rc = certificate(kube, repo, flavour, auth, err);
+            break;
+        }
+    }
+    if (rc && failed)
+        *failed = part;
     if (rc) {
         ed_ctrl_registry_auth_clear(auth);
         return rc;
@@ -271,10 +354,13 @@ static bool same_exclusions(const ed_node *observed, const char **pats, size_t n
     return true;
 }
 
-/* Why a scan runs, in Flux's words (its Reconciling message is "scanning: <why>"). */
+/* Flux's shouldScan: why a scan is due, in its words (its Reconciling message is "scanning:
+ * <why>"), or NULL when none is (a new generation alone is no reason); *when_ms is the time to
+ * the next scan. */
 static const char *scan_reason(ed_imagerepo_controller *c, const ed_node *obj,
-                               const ed_image_ref *ref)
+                               const ed_image_ref *ref, int64_t interval, int64_t *when_ms)
 {
+    *when_ms = interval;
     if (!ed_node_path(obj, "/status/lastScanResult"))
         return "first scan";
     const char *req = ed_node_str(
@@ -300,7 +386,28 @@ static const char *scan_reason(ed_imagerepo_controller *c, const ed_node *obj,
         return "no tags in database";
     }
     ed_registry_tags_free(tags);
-    return "triggered by interval";
+    /* (Flux scans when less than a second of the interval is left.) */
+    int64_t scanned =
+        (int64_t)ed_time_parse_rfc3339(str_at(obj, "/status/lastScanResult/scanTime"));
+    int64_t left = interval - ((int64_t)time(NULL) - scanned) * 1000;
+    if (scanned < 0 || left < 1000)
+        return "triggered by interval";
+    *when_ms = left;
+    return NULL;
+}
+
+/* No scan due: the last scan's result stands, and is reported again as Flux does. */
+static void keep_last_scan(const ed_node *obj, struct scan *sc, struct outcome *out)
+{
+    int64_t count = 0;
+    ed_node_int(ed_node_path(obj, "/status/lastScanResult/tagCount"), &count);
+    const char *rev = str_at(obj, "/status/lastScanResult/revision");
+    snprintf(sc->revision, sizeof(sc->revision), "%s", rev ? rev : "");
+    sc->kept = true;
+    out->ok = true;
+    out->reason = "Succeeded";
+    snprintf(out->message, sizeof(out->message),
+             "successful scan: found %lld tags with checksum %s", (long long)count, sc->revision);
 }
 
 /* Phase 5: list, filter, store. */
@@ -356,6 +463,8 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
         ed_cond_set(d, sp.conditions, "Ready", "True", out->reason, out->message, sp.generation);
         ed_cond_remove(sp.conditions, "Reconciling");
         ed_cond_remove(sp.conditions, "Stalled");
+    }
+    if (out->ok && !sc->kept) {
         ed_node *res = ed_node_new_map(d);
         char now[32];
         ed_time_rfc3339(time(NULL), now);
@@ -368,6 +477,8 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
             ed_node_append(d, latest, ed_node_new_str(d, sc->tags[i]));
         ed_node_set(d, res, "latestTags", latest);
         ed_node_set(d, sp.status, "lastScanResult", res);
+    }
+    if (out->ok) {
         ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
         /* The list the scan used, the default included, as Flux records it. */
         const char **pats = NULL;
@@ -383,12 +494,32 @@ static int write_status(ed_imagerepo_controller *c, const ed_node *obj, const st
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, NAME);
 }
 
+/* Flux's trace Event (a Normal one, recorded by ed_ctrl_notify when obj was Ready and stays so
+ * with the same message): when the next scan is, and whether this one found other tags or ran
+ * at all. */
+static void next_scan_note(const ed_node *obj, const struct scan *sc, int64_t when_ms, char *note,
+                           size_t size)
+{
+    char when[32];
+    ed_duration_string(when_ms * ED_NS_PER_MS, when);
+    const char *old_rev = str_at(obj, "/status/lastScanResult/revision");
+    if (sc->kept)
+        snprintf(note, size,
+                 "no change in repository configuration since last scan, next scan in %s", when);
+    else if (old_rev && strcmp(old_rev, sc->revision) == 0)
+        snprintf(note, size, "tags did not change, next scan in %s", when);
+    else
+        snprintf(note, size, "successful scan, next scan in %s", when);
+}
+
 /* Phases 4-6 for a live, unsuspended object. Returns the reconcile's result. */
 static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64_t interval,
                            int64_t *requeue_after_ms)
 {
     struct outcome out = {.reason = "ReadOperationFailed"};
     struct scan sc = {0};
+    const char *why = NULL;
+    int64_t when = interval;
     ed_ctrl_registry_auth auth = {0};
     int64_t retry_after = 0;
     ed_err err = ED_ERR_INIT;
@@ -419,14 +550,17 @@ static int scan_and_report(ed_imagerepo_controller *c, const ed_node *obj, int64
                  provider);
         goto status;
     }
-    rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, &auth, &ro, &err);
+    rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, ED_CTRL_AUTH_REFLECTOR, &auth, &ro, NULL,
+                                    &err);
     if (rc) {
         out.reason = "AuthenticationFailed";
         snprintf(out.message, sizeof(out.message), "failed to configure authentication options: %s",
                  err.msg);
-    } else {
-        snprintf(out.progress, sizeof(out.progress), "scanning: %s", scan_reason(c, obj, &ref));
+    } else if ((why = scan_reason(c, obj, &ref, interval, &when)) != NULL) {
+        snprintf(out.progress, sizeof(out.progress), "scanning: %s", why);
         rc = scan(c, obj, &ref, &ro, &sc, &out);
+    } else {
+        keep_last_scan(obj, &sc, &out);
     }
 status:
     if (write_status(c, obj, &out, &sc) != 0 && out.ok)
@@ -434,18 +568,14 @@ status:
     /* Flux's notify: an Event when the repository becomes ready or its Ready message changes
      * (another checksum), a Warning on every failure, else its trace with the next scan's time;
      * no annotations (Flux's carry none). */
-    char next[32], trace[96];
-    ed_duration_string(interval * ED_NS_PER_MS, next);
-    const char *was = str_at(obj, "/status/lastScanResult/revision");
-    snprintf(trace, sizeof(trace), "%s, next scan in %s",
-             was && strcmp(was, sc.revision) == 0 ? "tags did not change" : "successful scan",
-             next);
+    char trace[160];
+    next_scan_note(obj, &sc, when, trace, sizeof(trace));
     ed_ctrl_notify(c->o.kube, obj, MANAGER, out.ok, out.reason, out.message, trace, NULL);
     /* controller-runtime's line for the error Flux returns for a retry (none when stalled). */
     if (!out.ok && !out.stalled)
         ed_ctrl_log_result(NAME, obj, false, false, out.message);
     if (out.ok) {
-        *requeue_after_ms = interval;
+        *requeue_after_ms = when;
     } else {
         if (out.retry_after > 0) {
             /* The registry said when to come back: do so, without counting a failure. */
@@ -507,8 +637,8 @@ ed_imagerepo_controller *ed_imagerepo_register(ed_manager *m, const ed_imagerepo
     ed_imagerepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
     c->kind =
-        (ed_ctrl_kind){opts->kube, opts->metrics,          API_VERSION, KIND, NAME, remove_tags, c,
-                       NULL,       ED_CTRL_IMAGE_SUSPENDED};
+        (ed_ctrl_kind){opts->kube, opts->metrics,           API_VERSION, KIND, NAME, remove_tags, c,
+                       NULL,       ED_CTRL_IMAGE_SUSPENDED, MANAGER};
     ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }

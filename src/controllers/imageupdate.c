@@ -745,8 +745,8 @@ ed_imageupdate_controller *ed_imageupdate_register(ed_manager *m, const ed_image
 {
     ed_imageupdate_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics,          API_VERSION, KIND, NAME, NULL, c,
-                             NULL,       ED_CTRL_IMAGE_SUSPENDED};
+    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics,           API_VERSION, KIND, NAME, NULL, c,
+                             NULL,       ED_CTRL_IMAGE_SUSPENDED, NULL};
     c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     /* Every ImagePolicy, of any shard: Flux's image-automation-controller restricts only its

@@ -1,9 +1,12 @@
 /*
  * The start every reconciler shares (Flux's order): read the object (left alone when it is
  * another shard's: --watch-label-selector), finalize it when it is being deleted, make sure it
- * carries the finalizer, and leave it alone while suspended.
+ * carries the finalizer, and leave it alone while suspended (the image kinds record a requested
+ * reconcile as handled even then, as Flux's image-reflector-controller does).
  */
 #include "controllers.h"
+
+#include <string.h>
 
 bool ed_ctrl_in_shard(const ed_label_selector *shard, const char *controller, const ed_node *obj)
 {
@@ -69,6 +72,20 @@ ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *na
         ed_log(ED_LOG_INFO,
                k->suspended_msg ? k->suspended_msg : "Reconciliation is suspended for this object",
                "controller", k->controller, "name", name, "namespace", ns, NULL);
+        if (k->suspended_handled_by) {
+            /* lastHandledReconcileAt, and observedGeneration when Ready or Stalled (Flux's
+             * patch options): the write is skipped when neither changes. */
+            ed_status_patch sp;
+            ed_status_begin(&sp, obj);
+            const ed_node *conds = ed_node_path(obj, "/status/conditions");
+            const char *ready = ed_cond_status(conds, "Ready");
+            const char *stalled = ed_cond_status(conds, "Stalled");
+            if ((ready && strcmp(ready, "True") == 0) || (stalled && strcmp(stalled, "True") == 0))
+                ed_node_set(sp.doc, sp.status, "observedGeneration",
+                            ed_node_new_int(sp.doc, sp.generation));
+            *rc = ed_status_commit(&sp, k->kube, k->api_version, k->kind, obj,
+                                   k->suspended_handled_by, k->controller);
+        }
         return ED_CTRL_STOP;
     }
     return ED_CTRL_GO;

@@ -7,11 +7,12 @@
  *      the object's older artifacts (as for GitRepository);
  *   3. what eddy does not do is refused, terminal until the spec changes (Stalled): a
  *      provider other than generic (cloud workload identity), spec.verify with notation or
- *      cosign keyless (no secretRef: Fulcio and Rekor are online services); then spec.url
- *      (URLInvalid, stalled as in Flux);
- *   4. credentials, as Flux's keychain and transport: spec.secretRef (dockerconfigjson), else
- *      the imagePullSecrets of spec.serviceAccountName; spec.certSecretRef, spec.proxySecretRef
- *      (AuthenticationFailed when one cannot be read);
+ *      cosign keyless (no secretRef: Fulcio and Rekor are online services);
+ *   4. credentials, as Flux's keychain and transport, in its order: spec.secretRef
+ *      (dockerconfigjson) and the imagePullSecrets of spec.serviceAccountName ("failed to get
+ *      credential: ..."), spec.proxySecretRef ("failed to get proxy address: ..."),
+ *      spec.certSecretRef ("failed to generate transport for '<url>': ..."), all
+ *      AuthenticationFailed; then spec.url (URLInvalid, stalled as in Flux);
  *   5. the reference: spec.ref.digest, else the highest tag in spec.ref.semver's range (after
  *      semverFilter), else spec.ref.tag, else latest (ReadOperationFailed when no tag fits);
  *      a tag's manifest digest from a HEAD (OCIArtifactPullFailed when the registry refuses):
@@ -519,23 +520,44 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         interval = 60000; /* the CRD requires a valid interval; defensive only */
     const char *url = str_at(obj, "/spec/url");
 
-    /* 3. Refusals, and the URL. */
+    /* 3. Refusals. */
     if (refuse_unsupported(obj, &out)) {
         rc = ED_EINVALID;
         goto status;
     }
+
+    /* 4. Credentials, proxy and TLS, then the URL: Flux reads the Secrets before it parses the
+     * URL (its keychain is matched to the registry when a request is made). */
     ed_image_ref ref;
-    if ((rc = ed_oci_url_parse(url, &ref, &err)) != 0) {
-        fail(&out, "FetchFailed", "URLInvalid", "URL validation failed for '%s': %s",
-             url ? url : "", err.msg);
-        out.stalled = true;
+    ed_err url_err = ED_ERR_INIT;
+    int url_rc = ed_oci_url_parse(url, &ref, &url_err);
+    ed_registry_opts ro = {0};
+    ed_ctrl_auth_part part = ED_CTRL_AUTH_SECRET;
+    if ((rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, ED_CTRL_AUTH_SOURCE, &auth, &ro,
+                                         &part, &err)) != 0) {
+        /* Flux's trace Event before the failure's: a Normal one. */
+        if (part == ED_CTRL_AUTH_SECRET) {
+            char note[600];
+            snprintf(note, sizeof(note), "auth secret '%s' not found",
+                     str_at(obj, "/spec/secretRef/name"));
+            ed_ctrl_record_event(c->o.kube, obj, MANAGER, "Normal", "AuthenticationFailed", note,
+                                 NULL);
+        }
+        if (part == ED_CTRL_AUTH_PROXY)
+            fail(&out, "FetchFailed", "AuthenticationFailed", "failed to get proxy address: %s",
+                 err.msg);
+        else if (part == ED_CTRL_AUTH_CERT)
+            fail(&out, "FetchFailed", "AuthenticationFailed",
+                 "failed to generate transport for '%s': %s", url ? url : "", err.msg);
+        else
+            fail(&out, "FetchFailed", "AuthenticationFailed", "failed to get credential: %s",
+                 err.msg);
         goto status;
     }
-
-    /* 4. Credentials, TLS and proxy. */
-    ed_registry_opts ro = {0};
-    if ((rc = ed_ctrl_registry_auth_read(c->o.kube, obj, &ref, &auth, &ro, &err)) != 0) {
-        fail(&out, "FetchFailed", "AuthenticationFailed", "failed to get credential: %s", err.msg);
+    if ((rc = url_rc) != 0) {
+        fail(&out, "FetchFailed", "URLInvalid", "URL validation failed for '%s': %s",
+             url ? url : "", url_err.msg);
+        out.stalled = true;
         goto status;
     }
     ed_node_bool(ed_node_path(obj, "/spec/insecure"), &ro.insecure);
@@ -631,8 +653,9 @@ ed_ocirepo_controller *ed_ocirepo_register(ed_manager *m, const ed_ocirepo_opts 
 {
     ed_ocirepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->kind = (ed_ctrl_kind){
-        opts->kube, opts->metrics, API_VERSION, KIND, "ocirepository", finalize, c, NULL, NULL};
+    c->kind =
+        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, "ocirepository", finalize,
+                       c,          NULL,          NULL,        NULL};
     ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }

@@ -175,8 +175,11 @@ int ed_registry_manifest_put(const ed_image_ref *ref, const ed_registry_opts *op
 #define ED_OCI_FLUX_CONTENT_TYPE "application/vnd.cncf.flux.content.v1.tar+gzip"
 
 /*
- * Parse an OCIRepository's spec.url, "oci://<host>[:port]/<path>", into *out. Errors, with
- * Flux's messages: ED_EINVALID for another scheme, a missing path, a tag (":v1") or a digest.
+ * Parse an OCIRepository's spec.url, "oci://<host>[:port]/<path>", into *out, as Flux's
+ * go-containerregistry does (a first part that names no host makes a Docker Hub repository).
+ * Errors, with Flux's messages: ED_EINVALID for another scheme, an empty name, a repository of
+ * fewer than 2 or more than 255 characters, or with a character outside a-z0-9_-./ (a tag's
+ * ':' and a digest's '@' among them).
  */
 int ed_oci_url_parse(const char *url, ed_image_ref *out, ed_err *err);
 

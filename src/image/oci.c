@@ -22,20 +22,17 @@ int ed_oci_url_parse(const char *url, ed_image_ref *out, ed_err *err)
     if (!url || !ed_str_has_prefix(url, "oci://"))
         return ed_err_set(err, ED_EINVALID, "URL must be in format 'oci://<domain>/<org>/<repo>'");
     const char *name = url + 6;
-    /* Flux's check: after the host (which may carry a port), no ':' may follow. */
+    if (!*name)
+        return ed_err_set(err, ED_EINVALID, "a repository name must be specified");
+    /* go-containerregistry's check, which Flux makes first and quotes in its condition: the
+     * first part names a host when it is localhost or holds a '.' or a ':', and what follows
+     * (else the whole name) is the repository. A tag or a digest in the URL is refused here, as
+     * ':' and '@' are not repository characters (Flux's own "URL must not contain a tag" comes
+     * after this check and so is never reached). */
     const char *slash = strchr(name, '/');
-    const char *colon = slash ? strchr(slash, ':') : NULL;
-    if (strchr(name, '@'))
-        return ed_err_set(err, ED_EINVALID, "URL must not contain a digest; use spec.ref.digest");
-    if (colon)
-        return ed_err_set(err, ED_EINVALID, "URL must not contain a tag; remove ':%s'", colon + 1);
-    if (!slash)
-        return ed_err_set(err, ED_EINVALID, "URL must be in format 'oci://<domain>/<org>/<repo>'");
-    /* go-containerregistry's check of the repository (the path after a first part that names
-     * a host), in its words, as Flux's condition quotes them. */
-    size_t hl = (size_t)(slash - name);
-    bool host = memchr(name, '.', hl) || memchr(name, ':', hl) ||
-                (hl == 9 && strncmp(name, "localhost", 9) == 0);
+    size_t hl = slash ? (size_t)(slash - name) : 0;
+    bool host = slash && (memchr(name, '.', hl) || memchr(name, ':', hl) ||
+                          (hl == 9 && strncmp(name, "localhost", 9) == 0));
     const char *repo = host ? slash + 1 : name;
     static const char repo_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789_-./";
     size_t runes = 0;

@@ -9,19 +9,28 @@
 # message), ImageRepository's canonicalImageName, observedExclusionList and lastScanResult
 # (tagCount, latestTags, revision: not the scan time), ImagePolicy's latestRef and
 # observedPreviousRef, and the Events (type, reason, message, annotations; counts and times
-# aside). Only the namespace of each side and a closed port are made neutral.
+# aside). Only the namespace of each side, a closed and a silent port and the time to a next
+# scan are made neutral.
 # ImageRepository cases: a scan (signature tags excluded by default), an exclusionList, a
 # registry that refuses connections, a missing auth Secret, the htpasswd registry without
 # credentials (401) and with them, invalid image names (capitals, capitals and a tag, a tag, a
 # URL), a plain-HTTP registry on a loopback
-# address without `insecure`, a TLS registry whose CA is not trusted with `insecure`.
+# address without `insecure`, a TLS registry whose CA is not trusted with `insecure`, one whose
+# CA is given by certSecretRef (ca.crt), one wanting a client certificate (mutual TLS: ca.crt,
+# tls.crt, tls.key), a registry that accepts the connection and never answers (timeout 3s).
 # ImagePolicy cases: semver (a match, no match, an invalid range), alphabetical asc and desc,
 # numerical asc and desc, filterTags with pattern and extract (and a bad regexp), a repository
 # that does not exist and one that is not ready, a repository in another namespace (no
 # accessFrom, one admitting no namespace, one admitting all), digestReflectionPolicy Always
 # (with interval), IfNotPresent and Never; then a new tag and a rescan requested with
 # reconcile.fluxcd.io/requestedAt (the semver policies follow it: "(previously ...)",
-# observedPreviousRef).
+# observedPreviousRef). Then, changed after a successful scan: an ImageRepository and its
+# policy suspended (a new tag and a requested reconcile: only lastHandledReconcileAt and
+# observedGeneration move), resumed (a new generation within the interval scans nothing), then a
+# rescan requested; an interval changed (no scan: "no change in repository configuration since
+# last scan"); an exclusionList changed (a scan, observedExclusionList, the policy follows). The
+# comparisons also cover observedGeneration and lastHandledReconcileAt (one token for both
+# sides).
 # The policies are created once the repositories have settled, so that neither side's first
 # evaluation races its repository's first scan. The exclusionList case has an image of its own
 # (see below), and a bad filterTags pattern is worded by each side's regexp engine: both are
@@ -63,6 +72,14 @@ for tag in 1 2 10 build-7 build-12; do
 done
 "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY_AUTH" oimg/private 1.0.0 \
     "$EDDY_REGISTRY_USER:$EDDY_REGISTRY_PASSWORD" >/dev/null
+# Images of their own for the cases changed after their first scan (suspend, interval,
+# exclusionList): a tag pushed later must reach only its case.
+for img in susp ivl; do
+    "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" "oimg/$img" 1.0.0 >/dev/null
+done
+for tag in 1.0.0 1.1.0 2.0.0; do
+    "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" oimg/exch "$tag" >/dev/null
+done
 closed=$(free_port)
 # The registry's storage served over TLS too, its certificate signed by the test servers' CA,
 # which neither side trusts.
@@ -72,6 +89,31 @@ printf 'version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory
     "$EDDY_SERVERS_DIR/git-http/server.key" >"$scratch/registry-tls.yml"
 bg_start registry-tls docker-registry serve "$scratch/registry-tls.yml"
 retry 20 curl -fs -o /dev/null --cacert "$EDDY_SERVERS_DIR/ca/ca.crt" "https://127.0.0.1:$tls_port/v2/"
+# And over mutual TLS: a client certificate signed by the same CA is wanted (clientcas).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/client.key" -out "$scratch/client.crt" -subj "/CN=eddy-client" \
+    -CA "$EDDY_SERVERS_DIR/ca/ca.crt" -CAkey "$EDDY_SERVERS_DIR/ca/ca.key" \
+    -addext extendedKeyUsage=clientAuth 2>/dev/null
+mtls_port=$(free_port)
+sed -e "s/:$tls_port/:$mtls_port/" "$scratch/registry-tls.yml" >"$scratch/registry-mtls.yml"
+printf '    clientcas: [%s]\n' "$EDDY_SERVERS_DIR/ca/ca.crt" >>"$scratch/registry-mtls.yml"
+bg_start registry-mtls docker-registry serve "$scratch/registry-mtls.yml"
+retry 20 curl -fs -o /dev/null --cacert "$EDDY_SERVERS_DIR/ca/ca.crt" --cert "$scratch/client.crt" \
+    --key "$scratch/client.key" "https://127.0.0.1:$mtls_port/v2/"
+for n in $nf $ne; do
+    kubectl -n "$n" create secret generic registry-ca \
+        --from-file=ca.crt="$EDDY_SERVERS_DIR/ca/ca.crt" >/dev/null
+    kubectl -n "$n" create secret generic registry-mtls \
+        --from-file=ca.crt="$EDDY_SERVERS_DIR/ca/ca.crt" \
+        --from-file=tls.crt="$scratch/client.crt" --from-file=tls.key="$scratch/client.key" >/dev/null
+done
+# A registry that takes the connection and never answers (tests/e2e/gitstall.py's silent
+# listener), for spec.timeout.
+bg_start gitstall python3 -u "$EDDY_ROOT/tests/e2e/gitstall.py" --ready-file "$scratch/stall-ports" \
+    --repo "$scratch"
+wait_ready "$scratch/gitstall.pid" 30 "the stalling server" test -s "$scratch/stall-ports" ||
+    fail "the stalling server did not start: $(cat "$scratch/gitstall.log")"
+silent=$(sed -n 's/^silent=//p' "$scratch/stall-ports")
 
 # object KIND NAME SPEC-LINES [SUFFIX]: the object NAME of KIND in both namespaces (with SUFFIX
 # appended to their names), each on its shard; @NS@ in SPEC-LINES is the side's namespace.
@@ -129,6 +171,13 @@ repo norepo "$EDDY_REGISTRY/oimg/absent"
 # (for the log lines: suspended, then deleted, at the end)
 repo paused "$EDDY_REGISTRY/oimg/num"
 repo doomed "$EDDY_REGISTRY/oimg/num"
+repo tlsca "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: registry-ca}"
+repo mtls "127.0.0.1:$mtls_port/oimg/web" "  certSecretRef: {name: registry-mtls}"
+repo stall "127.0.0.1:$silent/oimg/web" "  timeout: 3s"
+repo susp "$EDDY_REGISTRY/oimg/susp"
+repo ivl "$EDDY_REGISTRY/oimg/ivl"
+repo exch "$EDDY_REGISTRY/oimg/exch" "  insecure: true
+  exclusionList: ['^1\\.']"
 # Repositories in another namespace (NS-repos), for the policies' ACL: none, one admitting
 # nobody, one admitting every namespace.
 object ImageRepository locked "  image: $EDDY_REGISTRY/oimg/num
@@ -150,7 +199,7 @@ agent --watch-label-selector 'shard in (eddy,both)' --log-encoding json
 # The cases that must become Ready; the others must fail.
 ready=" web num excluded private notinsecure paused doomed semver semver-pre alpha-asc alpha-desc num-asc "
 ready+="num-desc extract digest-always digest-ifnotpresent digest-never locked fenced open "
-ready+="cross-open "
+ready+="cross-open tlsca mtls susp ivl exch psusp pexch "
 # settled_in NS KIND NAME: NAME's Ready condition is about its current generation and is True
 # (False for a failing case), and no reconcile is under way (a retried failure's Reconciling is
 # Progressing while the retry runs); NAME's JSON, read at that moment, is left in
@@ -210,6 +259,8 @@ policy digest-ifnotpresent web "  policy: {semver: {range: '>=1.0.0'}}
   digestReflectionPolicy: IfNotPresent"
 policy digest-never web "  policy: {semver: {range: '>=1.0.0'}}
   digestReflectionPolicy: Never"
+policy psusp susp "  policy: {semver: {range: '>=1.0.0'}}"
+policy pexch exch "  policy: {semver: {range: '>=1.0.0'}}"
 
 for c in "${policies[@]}"; do
     retry 120 settled_in $nf imagepolicy "$c"
@@ -219,16 +270,24 @@ done
 sleep 3
 
 # neutral: the namespace of each side and the closed port made neutral in a string, and the
-# regular expression engine's own words for a bad pattern (a deliberate difference: eddy's
+# regular expression engine's own words for a bad pattern, the silent server's port, the time
+# to a next scan (a deliberate difference: eddy's
 # filterTags are PCRE2's, Flux's Go's RE2; both asserted below).
 neutral='def neutral: if type == "string" then gsub($ns; "NS") | gsub(":\($port)\\b"; ":CLOSED")
+    | gsub(":\($silent)\\b"; ":SILENT") | gsub("next scan in [0-9hms.]+"; "next scan in DURATION")
     | sub("(?<p>invalid regular expression pattern \\x27[^\\x27]*\\x27): .*"; "\(.p): ENGINE-ERROR")
     else . end;'
 # view NS KIND NAME: the comparable part of NAME's status.
 view() {
-    retry 30 settled_in "$1" "$2" "$3"
-    jq -S --arg ns "$1" --arg port "$closed" "$neutral"'
+    if [ -n "${unsettled:-}" ]; then
+        kubectl -n "$1" get "$2" "$3" -o json >"$scratch/$1-$3.json"
+    else
+        retry 30 settled_in "$1" "$2" "$3"
+    fi
+    jq -S --arg ns "$1" --arg port "$closed" --arg silent "$silent" "$neutral"'
         .status as $s | {
+          observedGeneration: $s.observedGeneration,
+          lastHandledReconcileAt: $s.lastHandledReconcileAt,
           conditions: [($s.conditions // [])[] | {type, status, reason, message: (.message | neutral)}],
           canonicalImageName: $s.canonicalImageName,
           observedExclusionList: $s.observedExclusionList,
@@ -240,10 +299,37 @@ view() {
 # events NS KIND NAME: the Events about NAME, once each.
 events() {
     kubectl -n "$1" get events -o json | jq -S --arg n "$3" --arg k "$2" --arg ns "$1" \
-        --arg port "$closed" "$neutral"'
+        --arg port "$closed" --arg silent "$silent" "$neutral"'
         [.items[] | select(.involvedObject.name == $n and .involvedObject.kind == $k)
          | {type, reason, message: (.message | neutral),
             annotations: ((.metadata.annotations // {}) | map_values(neutral))}] | unique'
+}
+
+# request KIND NAME...: a reconcile of each NAME requested on both sides with one token.
+request() {
+    local kind=$1 token n o
+    shift
+    token=$(date +%s%N)
+    for n in $nf $ne; do
+        for o in "$@"; do
+            kubectl -n "$n" annotate "$kind" "$o" --overwrite \
+                "reconcile.fluxcd.io/requestedAt=$token" >/dev/null
+        done
+    done
+}
+# patch_both KIND NAME PATCH: the merge patch PATCH on NAME on both sides.
+patch_both() {
+    local n
+    for n in $nf $ne; do kubectl -n "$n" patch "$1" "$2" --type merge -p "$3" >/dev/null; done
+}
+# waited LIMIT CMD...: wait up to LIMIT seconds for CMD to succeed, then go on either way; for
+# eddy's side, where what it did not do is reported by the comparison that follows, with every
+# other difference.
+waited() { (retry "$@") >/dev/null 2>&1 || true; }
+# handled NS KIND NAME: NAME's last requested reconcile was handled.
+handled() {
+    kubectl -n "$1" get "$2" "$3" -o json | jq -e '.metadata.annotations["reconcile.fluxcd.io/requestedAt"]
+        == .status.lastHandledReconcileAt' >/dev/null
 }
 
 diffs=$scratch/differences
@@ -263,10 +349,7 @@ for c in "${policies[@]}"; do compare ImagePolicy "$c"; done
 
 step "a new tag, a requested rescan: the policies follow it (observedPreviousRef)"
 "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" oimg/web 1.3.0 >/dev/null
-for n in $nf $ne; do
-    kubectl -n "$n" annotate imagerepository web --overwrite \
-        "reconcile.fluxcd.io/requestedAt=$(date +%s)" >/dev/null
-done
+request imagerepository web
 # followed NS: web's scan found the new tag and every semver policy of web chose it.
 followed() {
     local p
@@ -342,6 +425,57 @@ assert_match '^sha256:' \
 assert_eq "1.2.0" \
     "$(kubectl -n $nf get imagepolicy digest-never -o jsonpath='{.status.observedPreviousRef.tag}')" \
     "Flux's digest-never policy: the previous tag"
+
+step "suspended: a new tag and a requested reconcile change nothing but lastHandledReconcileAt"
+patch_both imagerepository susp '{"spec":{"suspend":true}}'
+patch_both imagepolicy psusp '{"spec":{"suspend":true}}'
+"$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" oimg/susp 2.0.0 >/dev/null
+request imagerepository susp
+request imagepolicy psusp
+retry 60 handled $nf imagerepository susp
+retry 60 handled $nf imagepolicy psusp
+waited 30 handled $ne imagerepository susp
+waited 30 handled $ne imagepolicy psusp
+sleep 2
+unsettled=1 compare ImageRepository susp
+unsettled=1 compare ImagePolicy psusp
+
+step "resumed: a new generation within the interval is no reason to scan (Flux's shouldScan)"
+patch_both imagerepository susp '{"spec":{"suspend":false}}'
+patch_both imagepolicy psusp '{"spec":{"suspend":false}}'
+retry 60 settled_in $nf imagerepository susp
+retry 60 settled_in $nf imagepolicy psusp
+waited 30 settled_in $ne imagerepository susp
+waited 30 settled_in $ne imagepolicy psusp
+sleep 2
+compare ImageRepository susp
+compare ImagePolicy psusp
+
+step "then a requested scan finds the new tag, and the policy follows it"
+request imagerepository susp
+# tagged NS NAME TAG: the policy NAME chose TAG.
+tagged() { [ "$(kubectl -n "$1" get imagepolicy "$2" -o jsonpath='{.status.latestRef.tag}')" = "$3" ]; }
+retry 60 tagged $nf psusp 2.0.0
+waited 30 tagged $ne psusp 2.0.0
+sleep 2
+compare ImageRepository susp
+compare ImagePolicy psusp
+
+step "spec.interval changed after a scan, a new tag meanwhile: no scan until the interval"
+"$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" oimg/ivl 2.0.0 >/dev/null
+patch_both imagerepository ivl '{"spec":{"interval":"20m"}}'
+retry 60 settled_in $nf imagerepository ivl
+waited 30 settled_in $ne imagerepository ivl
+sleep 2
+compare ImageRepository ivl
+
+step "spec.exclusionList changed after a scan: a new scan, observedExclusionList, the policy follows"
+patch_both imagerepository exch '{"spec":{"exclusionList":["^2\\."]}}'
+retry 60 tagged $nf pexch 1.1.0
+waited 30 tagged $ne pexch 1.1.0
+sleep 2
+compare ImageRepository exch
+compare ImagePolicy pexch
 
 step "a bad filterTags pattern: each side in its engine's words (README: a deliberate difference)"
 msg() { kubectl -n "$1" get imagepolicy badregexp -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}'; }

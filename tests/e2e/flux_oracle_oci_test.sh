@@ -11,7 +11,9 @@
 # layerSelector whose media type no layer has; a layer that is not a tarball, extracted
 # (refused) and copied (Ready); a registry over TLS whose CA is not trusted, with insecure
 # (Flux then skips the verification), and with certSecretRef's ca.crt; a certSecretRef for a
-# plain HTTP registry; a spec.ref changed from a good tag to a missing one (the old
+# plain HTTP registry; a missing secretRef Secret, ServiceAccount, proxySecretRef Secret and
+# certSecretRef Secret (and two at once, and one with a tag in the URL: Flux's order); a URL
+# with a tag or a digest; a spec.ref changed from a good tag to a missing one (the old
 # artifact kept, ArtifactOutdated not set: the revision was never found).
 # `push artifact` of one directory (modes 0644, 0755 and 0700, a symlink, an empty directory, a
 # .sourceignore, --ignore-paths) by eddy and by flux's CLI: the CLI's output lines, the
@@ -113,6 +115,22 @@ ocirepo tlsca "$tls" "  ref: {tag: 1.0.0}
   certSecretRef: {name: registry-ca}" false
 ocirepo plaintls "$app" "  ref: {tag: 1.0.0}
   certSecretRef: {name: registry-ca}" false
+ocirepo nosecret "$app" "  ref: {tag: 1.0.0}
+  secretRef: {name: nosuch}"
+ocirepo nosa "$app" "  ref: {tag: 1.0.0}
+  serviceAccountName: nosuch"
+ocirepo noproxy "$app" "  ref: {tag: 1.0.0}
+  proxySecretRef: {name: nosuch}"
+ocirepo nocert "$app" "  ref: {tag: 1.0.0}
+  certSecretRef: {name: nosuch}"
+# Flux reads the Secrets in this order (credentials, proxy, certificate), then parses the URL.
+ocirepo proxyandcert "$app" "  ref: {tag: 1.0.0}
+  proxySecretRef: {name: nosuch}
+  certSecretRef: {name: nosuch}"
+ocirepo tagurl "$app:1.0.0" "  ref: {tag: 1.0.0}"
+ocirepo digesturl "$app@sha256:$(printf '0%.0s' {1..64})" "  ref: {tag: 1.0.0}"
+ocirepo certandtag "$app:1.0.0" "  ref: {tag: 1.0.0}
+  certSecretRef: {name: nosuch}"
 
 step "Flux's source-controller on shard flux, eddy's agent on shard eddy"
 FLUX_NS=$nf flux_sc_start

@@ -603,11 +603,15 @@ assert_eq "image 'https://$EDDY_REGISTRY/reflector/web' should not include URL s
 kubectl -n "$ns" wait imagerepository/cloud --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].status}'=True --timeout=30s >/dev/null
 assert_contains "$(get imagerepository/cloud '{.status.conditions[?(@.type=="Ready")].message}')" "spec.provider 'aws' is not supported" "provider refused clearly"
 
-step "suspended: left alone"
+step "suspended: no scan, a requested reconcile recorded as handled (as Flux's controller does)"
 kubectl -n "$ns" patch imagerepository/api --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
+scanned=$(get imagerepository/api '{.status.lastScanResult.scanTime}')
+sleep 1.1 # (scanTime has seconds: a scan now would show)
 kubectl -n "$ns" annotate --overwrite imagerepository/api reconcile.fluxcd.io/requestedAt=suspended >/dev/null
-sleep 2
-assert_ne "suspended" "$(get imagerepository/api '{.status.lastHandledReconcileAt}')" "no reconcile while suspended"
+retry 20 test "$(get imagerepository/api '{.status.lastHandledReconcileAt}')" = suspended
+sleep 1
+assert_eq "$scanned" "$(get imagerepository/api '{.status.lastScanResult.scanTime}')" \
+    "no scan while suspended"
 assert_contains "$(curl -fs "http://127.0.0.1:$mport/metrics")" \
     "gotk_suspend_status{kind=\"ImageRepository\",name=\"api\",namespace=\"$ns\"} 1" "suspended gauge"
 

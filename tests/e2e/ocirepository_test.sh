@@ -246,7 +246,8 @@ assert_ok "resume" "$eddy" resume source oci created -n "$ns" --timeout 1m
 assert_eq false "$(get created '{.spec.suspend}')" "resumed"
 assert_fails "create source oci with a tag in the URL" "$eddy" create source oci bad -n "$ns" \
     --url "oci://$EDDY_REGISTRY/oci/app:1.0.0" --tag 1.0.0 --export
-assert_contains "$OUT" "URL must not contain a tag; remove ':1.0.0'" "create: the URL's tag refused"
+assert_contains "$OUT" "repository can only contain the characters \`abcdefghijklmnopqrstuvwxyz0123456789_-./\`: oci/app:1.0.0" \
+    "create: the URL's tag refused"
 
 step "deletion removes the artifacts"
 ready latest

@@ -31,14 +31,29 @@ void test_oci_url(void **state)
     assert_int_equal(ed_oci_url_parse("oci://ghcr.io/stefanprodan/manifests/podinfo", &r, &err), 0);
     assert_string_equal(r.registry, "ghcr.io");
     assert_string_equal(r.repository, "stefanprodan/manifests/podinfo");
+    /* No host in the first part: a Docker Hub repository, as go-containerregistry reads it. */
+    assert_int_equal(ed_oci_url_parse("oci://ghcr.io", &r, &err), 0);
+    assert_string_equal(r.canonical, "index.docker.io/library/ghcr.io");
+    assert_int_equal(ed_oci_url_parse("oci://org/app", &r, &err), 0);
+    assert_string_equal(r.canonical, "index.docker.io/org/app");
     struct {
         const char *in, *msg;
     } bad[] = {
         {"https://ghcr.io/org/app", "URL must be in format 'oci://<domain>/<org>/<repo>'"},
-        {"oci://ghcr.io", "URL must be in format 'oci://<domain>/<org>/<repo>'"},
-        {"oci://ghcr.io/org/app:v1", "URL must not contain a tag; remove ':v1'"},
-        {"oci://127.0.0.1:5000/app:latest", "URL must not contain a tag; remove ':latest'"},
-        {"oci://ghcr.io/org/app@" D1, "URL must not contain a digest"},
+        {"oci://", "a repository name must be specified"},
+        /* A tag or a digest: refused by go-containerregistry's check, as in Flux. */
+        {"oci://ghcr.io/org/app:v1",
+         "repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: "
+         "org/app:v1"},
+        {"oci://127.0.0.1:5000/app:latest",
+         "repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: "
+         "app:latest"},
+        {"oci://ghcr.io/org/app@" D1,
+         "repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: "
+         "org/app@" D1},
+        {"oci://127.0.0.1:5000",
+         "repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: "
+         "127.0.0.1:5000"},
         {"oci://ghcr.io/Org/app",
          "repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: "
          "Org/app"},
