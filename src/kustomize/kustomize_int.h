@@ -183,6 +183,9 @@ int ks_plugin_replicas(ks_list *l, const char *name, int64_t count, const ed_nod
 int ks_plugin_image(ks_list *l, const ed_node *image_tag, const ed_node *specs, const char *kfile,
                     ed_err *err);
 
+/* A copy of s without the ASCII white space at both ends (Go's strings.TrimSpace on the texts
+ * kustomize trims). (valueadd.c) */
+char *ks_trim_space(const char *s);
 /* ValueAddTransformer (valueadd.c): value into the field at field_path (a '/'-separated path
  * of kyaml's PathGetter, "\/" a slash inside a key; missing mappings, list items "[k=v]" and
  * the field created) of every object selected (selector: a types.Selector, NULL for all);

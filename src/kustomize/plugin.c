@@ -577,11 +577,7 @@ static int value_add_transformer(const struct plugin *p, ks_list *l, char *where
         return rc;
     /* the value, trimmed; empty: the name of the kustomization's directory */
     const char *given = ed_node_str(ed_node_get(p->cfg, "value"));
-    const char *b = given ? given + strspn(given, " \t\n\v\f\r") : "";
-    size_t len = strlen(b);
-    while (len > 0 && strchr(" \t\n\v\f\r", b[len - 1]))
-        len--;
-    char *value = ed_xstrndup(b, len);
+    char *value = ks_trim_space(given ? given : "");
     if (!*value) {
         free(value);
         const char *slash = strrchr(p->c->dir, '/');

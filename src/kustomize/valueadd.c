@@ -35,6 +35,16 @@ static const char *yaml_kind(const ed_node *n)
 
 /* ---- the path ---- */
 
+char *ks_trim_space(const char *s)
+{
+    static const char space[] = " \t\n\v\f\r";
+    s += strspn(s, space);
+    size_t len = strlen(s);
+    while (len > 0 && strchr(space, s[len - 1]))
+        len--;
+    return ed_xstrndup(s, len);
+}
+
 /* Split on '/', joining "a\" and "b" into "a/b", then drop the parts that are empty once
  * trimmed of spaces (kyaml's cleanPath). NULL-terminated. */
 static char **split(const char *path)
@@ -62,17 +72,12 @@ static char **split(const char *path)
     }
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        char *t = parts[i] + strspn(parts[i], " \t\n\v\f\r");
-        size_t len = strlen(t);
-        while (len > 0 && strchr(" \t\n\v\f\r", t[len - 1]))
-            len--;
-        if (len) {
-            memmove(parts[i], t, len);
-            parts[i][len] = '\0';
-            parts[kept++] = parts[i];
-        } else {
-            free(parts[i]);
-        }
+        char *t = ks_trim_space(parts[i]);
+        free(parts[i]);
+        if (*t)
+            parts[kept++] = t;
+        else
+            free(t);
     }
     parts[kept] = NULL;
     return parts;

@@ -119,6 +119,25 @@ void test_template_render(void **state)
     free(out);
 }
 
+/* Each template of cases fails to render with exactly its message. */
+struct failing {
+    const char *tmpl, *msg;
+};
+
+static void expect_failures(const struct failing *cases, size_t n)
+{
+    ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
+    ed_setter_changes ch = {&one, 1};
+    for (size_t i = 0; i < n; i++) {
+        ed_err err = ED_ERR_INIT;
+        int rc;
+        char *out = render(cases[i].tmpl, &ch, &err, &rc);
+        if (rc != ED_EINVALID || out || strcmp(err.msg, cases[i].msg) != 0)
+            fail_msg("case %zu (%s): rc %d, message\n%s\nwant\n%s", i, cases[i].tmpl, rc, err.msg,
+                     cases[i].msg);
+    }
+}
+
 /* Every failure in Go's text/template's words (each checked against Flux's image-automation-
  * controller v1.2.0 built with Go 1.26, the template named "commit message" as Flux names it):
  * parse errors ("template: NAME:LINE: ...", found before anything runs, in branches that do not
@@ -127,9 +146,7 @@ void test_template_render(void **state)
 void test_template_errors(void **state)
 {
     (void)state;
-    static const struct {
-        const char *tmpl, *msg;
-    } cases[] = {
+    static const struct failing cases[] = {
         {"{{ .Changed", "template: commit message:1: unclosed action"},
         {"{{ .AutomationObject", "template: commit message:1: unclosed action"},
         {"a\n{{ if .Values.env }}x", "template: commit message:2: unexpected EOF"},
@@ -318,16 +335,7 @@ void test_template_errors(void **state)
          "template: commit message:1:3: executing \"commit message\" at <index (list 1 2) 2>: "
          "error calling index: reflect: slice index out of range"},
     };
-    ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
-    ed_setter_changes ch = {&one, 1};
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ed_err err = ED_ERR_INIT;
-        int rc;
-        char *out = render(cases[i].tmpl, &ch, &err, &rc);
-        if (rc != ED_EINVALID || out || strcmp(err.msg, cases[i].msg) != 0)
-            fail_msg("case %zu (%s): rc %d, message\n%s\nwant\n%s", i, cases[i].tmpl, rc, err.msg,
-                     cases[i].msg);
-    }
+    expect_failures(cases, sizeof(cases) / sizeof(cases[0]));
     /* A parse error is found by ed_template_check alone, an execution error is not. */
     ed_err err = ED_ERR_INIT;
     assert_int_equal(ed_template_check("{{ if .Nope }}{{ end", "commit message", &err),
@@ -340,9 +348,7 @@ void test_template_errors(void **state)
 void test_template_unsupported(void **state)
 {
     (void)state;
-    static const struct {
-        const char *tmpl, *msg;
-    } cases[] = {
+    static const struct failing cases[] = {
         {"{{ regexFind \"a\" \"b\" }}",
          "template: commit message:1: the sprig function is not supported by eddy: regexFind"},
         {"{{ 1.5 }}", "template: commit message:1: unsupported number (integers only): 1.5"},
@@ -353,15 +359,7 @@ void test_template_unsupported(void **state)
         {"{{ ((((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))) }}",
          "template: commit message:1: parentheses nested too deeply"},
     };
-    ed_setter_change one = change("a.yaml", "v1", "Pod", "p", "1", "2", "apps:p:tag");
-    ed_setter_changes ch = {&one, 1};
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ed_err err = ED_ERR_INIT;
-        int rc;
-        char *out = render(cases[i].tmpl, &ch, &err, &rc);
-        if (rc != ED_EINVALID || out || strcmp(err.msg, cases[i].msg) != 0)
-            fail_msg("case %zu (%s): rc %d, message '%s'", i, cases[i].tmpl, rc, err.msg);
-    }
+    expect_failures(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* Go's builtins and the sprig functions, each with sprig's semantics (results as Go prints
