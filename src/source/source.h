@@ -520,8 +520,10 @@ int ed_source_git_artifact_build(ed_source_cache *cache, const char *url, const 
 /*
  * Unpack the tar.gz at archive_path into dest_dir (which must exist). Refused with ED_EINVALID,
  * before anything outside dest_dir can be touched: absolute paths, `..` components, hard links,
- * symlinks whose target is absolute or leaves dest_dir, devices and FIFOs, and writing through a
- * symlink. At most max_bytes of file content are written (0: no cap), else ED_ETOOBIG.
+ * devices and FIFOs. Symlinks are left out, as Flux's untar does for OCI layers and `pull
+ * artifact` (WithSkipSymlinks); eddy's own artifacts never hold any. (Keeping the ones whose
+ * target stays inside, judged by its text, was not enough: `b -> .` then `c -> b/..` leads out.)
+ * At most max_bytes of file content are written (0: no cap), else ED_ETOOBIG.
  */
 int ed_source_archive_unpack(const char *archive_path, const char *dest_dir, int64_t max_bytes,
                              ed_err *err);
