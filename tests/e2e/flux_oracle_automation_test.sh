@@ -116,8 +116,7 @@ YAML
 declare -A repo_of=([$nf]=iac-flux [$ne]=iac-eddy)
 for n in $nf $ne; do
     new_namespace "$n"
-    kubectl -n "$n" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-        --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+    git_auth_secret "$n"
     r=${repo_of[$n]}
     new_repo "$r"
     w=$scratch/$r

@@ -29,11 +29,8 @@ new_namespace $nf
 flux_source_crds
 for n in $nf $ne; do
     kubectl -n $n get secret git-auth >/dev/null 2>&1 ||
-        kubectl -n "$n" create secret generic git-auth \
-            --from-literal=username="$EDDY_GIT_HTTP_USER" \
-            --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
-    kubectl -n "$n" create secret generic git-wrong --from-literal=username="$EDDY_GIT_HTTP_USER" \
-        --from-literal=password=not-the-password >/dev/null
+        git_auth_secret "$n"
+    git_auth_secret "$n" git-wrong not-the-password
 done
 # ok, gone, paused: a ConfigMap each (ok's changed later); badbuild: a kustomization naming a
 # file that is not there; badapply: an object the API server refuses (a Service port that is
