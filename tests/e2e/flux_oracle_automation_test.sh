@@ -133,16 +133,8 @@ done
 exit 0
 HOOK
     chmod +x "$EDDY_SERVERS_DIR/git/$r.git/hooks/pre-receive"
+    repo=$r ns=$n gitrepository fleet "{shard: both}"
     kubectl -n "$n" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: fleet, labels: {shard: both}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$r.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
----
 apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImageRepository
 metadata: {name: app, labels: {shard: both}}

@@ -62,16 +62,8 @@ out=$("$eddy" push artifact "oci://$EDDY_REGISTRY/ologs/app:1.0.0" --path "$scra
 
 # sources NS SHARD: the sources of the cases in NS, on SHARD.
 sources() {
+    ns=$1 gitrepository repo "{shard: $2}"
     kubectl -n "$1" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: repo, labels: {shard: $2}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$repo.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
----
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata: {name: nothere, labels: {shard: $2}}
