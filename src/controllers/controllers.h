@@ -259,6 +259,45 @@ char *ed_ctrl_source_latest_url(ed_artifact_store *store, const ed_node *obj,
 void ed_ctrl_source_gc(ed_artifact_store *store, const ed_node *obj, int records, int64_t ttl_ms,
                        const char *controller);
 
+/* SourceVerified after a source reconcile. */
+typedef enum ed_ctrl_verified {
+    ED_CTRL_VERIFIED_UNTOUCHED, /* left as it is (not verified this time) */
+    ED_CTRL_VERIFIED_NONE,      /* no spec.verify: removed */
+    ED_CTRL_VERIFIED_OK,        /* True, Succeeded, with verified_message */
+    ED_CTRL_VERIFIED_FAILED     /* False, with the failure's reason and message */
+} ed_ctrl_verified;
+
+/* What a source reconcile found, for its conditions (ed_ctrl_source_conditions). The strings
+ * are borrowed. */
+typedef struct ed_ctrl_source_result {
+    bool ok;
+    const char *message;         /* Ready's (and, on success, ArtifactInStorage's) */
+    const char *reason;          /* on failure: Flux's reason */
+    const char *cond;            /* on failure: the condition that says why (one of negative,
+                                  * or SourceVerified) */
+    const char *const *negative; /* the kind's negative conditions, NULL-terminated */
+    bool stalled;                /* on failure: no retry until the spec changes */
+    const char *new_revision;    /* "new upstream revision 'R'": one found and not stored yet,
+                                  * in the kind's words; NULL or "" when none */
+    bool outdated;               /* the kind writes ArtifactOutdated (NewRevision) */
+    ed_ctrl_verified verified;
+    const char *verified_message;
+} ed_ctrl_source_result;
+
+/*
+ * The conditions of source obj after a reconcile, into sp, as source-controller's summary
+ * writes them. Success: Ready and ArtifactInStorage True (Succeeded), the negative conditions,
+ * ArtifactOutdated (when r->outdated), Reconciling and Stalled removed, observedGeneration
+ * current. Failure: r->cond True (unless it is SourceVerified, whose False is written below)
+ * and the other negative conditions removed, Ready False, ArtifactOutdated True beside a stored
+ * artifact when a new revision was found (when r->outdated), then Stalled (observedGeneration
+ * current) or Reconciling ProgressingWithRetry with the progress Flux's reconcile had marked
+ * ("building artifact: <new_revision>", "building artifact" with no artifact yet, else
+ * ed_status_progress's). Then SourceVerified as r->verified says.
+ */
+void ed_ctrl_source_conditions(ed_status_patch *sp, const ed_node *obj,
+                               const ed_ctrl_source_result *r);
+
 /* ---- GitRepository ---- */
 
 typedef struct ed_gitrepo_controller ed_gitrepo_controller;

@@ -60,35 +60,11 @@ struct outcome {
     char subject[256];  /* the fetched commit's, for the event (Flux's ShortMessage) */
     int64_t requeue_ms; /* on failure: retry after this long without an error (0: back off) */
     bool stalled;       /* on failure: no retry until the spec changes (Flux's Stalled) */
-    enum {
-        VERIFY_UNTOUCHED,
-        VERIFY_NONE,
-        VERIFY_OK,
-        VERIFY_FAILED
-    } verify;
-    char verify_message[1024]; /* SourceVerified's message when VERIFY_OK */
+    ed_ctrl_verified verify;
+    char verify_message[1024]; /* SourceVerified's message when ED_CTRL_VERIFIED_OK */
     const char *verify_mode;   /* spec.verify.mode, normalised ("head" is "HEAD") */
     char new_revision[320];    /* fetched, and not the stored artifact's: "" otherwise */
 };
-
-/* On failure, Reconciling's message: the last progress step Flux's reconcile marked before it
- * failed (it keeps that message, the reason turning ProgressingWithRetry), not the error,
- * which Ready and the negative condition carry. */
-static void progress_message(const ed_node *obj, const struct outcome *out, char *msg, size_t n)
-{
-    int64_t gen = 0, observed = -1;
-    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
-    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
-    if (out->new_revision[0])
-        snprintf(msg, n, "building artifact: new upstream revision '%s'", out->new_revision);
-    else if (!ed_node_path(obj, "/status/artifact"))
-        snprintf(msg, n, "building artifact");
-    else if (gen != observed)
-        snprintf(msg, n, "processing object: new generation %lld -> %lld", (long long)observed,
-                 (long long)gen);
-    else
-        snprintf(msg, n, "reconciliation in progress");
-}
 
 /* The artifacts of the included repositories, in spec.include order. */
 struct includes {
@@ -179,58 +155,34 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
                         const ed_node *artifact, const struct includes *inc)
 {
     static const char *const negative[] = {"FetchFailed", "IncludeUnavailable",
-                                           "StorageOperationFailed"};
+                                           "StorageOperationFailed", NULL};
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
+    char new_revision[sizeof(out->new_revision) + 32] = "";
+    if (out->new_revision[0])
+        snprintf(new_revision, sizeof(new_revision), "new upstream revision '%s'",
+                 out->new_revision);
+    ed_ctrl_source_result r = {.ok = out->ok,
+                               .message = out->message,
+                               .reason = out->reason,
+                               .cond = out->cond,
+                               .negative = negative,
+                               .stalled = out->stalled,
+                               .new_revision = new_revision,
+                               .verified = out->verify,
+                               .verified_message = out->verify_message};
     ed_status_patch sp;
     ed_status_begin(&sp, obj);
     ed_doc *d = sp.doc;
+    ed_ctrl_source_conditions(&sp, obj, &r);
     if (out->ok) {
-        ed_cond_set(d, sp.conditions, "Ready", "True", "Succeeded", out->message, sp.generation);
-        ed_cond_set(d, sp.conditions, "ArtifactInStorage", "True", "Succeeded", out->message,
-                    sp.generation);
-        for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
-            ed_cond_remove(sp.conditions, negative[i]);
-        ed_cond_remove(sp.conditions, "Reconciling");
-        ed_cond_remove(sp.conditions, "Stalled");
-        ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
         set_observed(d, sp.status, obj);
         ed_node_set(d, sp.status, "includedArtifacts",
                     inc && inc->n ? ed_node_copy(d, ed_doc_root(inc->doc)) : ed_node_new_null(d));
-    } else {
-        /* One negative condition at a time says why: the others are from earlier failures. */
-        for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
-            if (strcmp(negative[i], out->cond) != 0)
-                ed_cond_remove(sp.conditions, negative[i]);
-        /* SourceVerified has positive polarity: its False is written below. */
-        if (out->verify != VERIFY_FAILED)
-            ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message,
-                        sp.generation);
-        ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
-        if (out->stalled) {
-            /* Flux's stalling error: this generation was handled, and retrying cannot help. */
-            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
-                        sp.generation);
-            ed_cond_remove(sp.conditions, "Reconciling");
-            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
-        } else {
-            char progress[ED_ERR_MSG_MAX];
-            progress_message(obj, out, progress, sizeof(progress));
-            ed_cond_remove(sp.conditions, "Stalled");
-            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", progress,
-                        sp.generation);
-        }
     }
-    if (out->verify == VERIFY_NONE) {
-        ed_cond_remove(sp.conditions, "SourceVerified");
+    if (out->verify == ED_CTRL_VERIFIED_NONE)
         ed_node_set(d, sp.status, "sourceVerificationMode", ed_node_new_null(d));
-    } else if (out->verify == VERIFY_OK) {
-        ed_cond_set(d, sp.conditions, "SourceVerified", "True", "Succeeded", out->verify_message,
-                    sp.generation);
+    else if (out->verify == ED_CTRL_VERIFIED_OK)
         ed_node_set(d, sp.status, "sourceVerificationMode", ed_node_new_str(d, out->verify_mode));
-    } else if (out->verify == VERIFY_FAILED) {
-        ed_cond_set(d, sp.conditions, "SourceVerified", "False", out->reason, out->message,
-                    sp.generation);
-    }
     if (artifact)
         ed_node_set(d, sp.status, "artifact", ed_node_copy(d, artifact));
     return ed_status_commit(&sp, c->o.kube, API_VERSION, KIND, obj, MANAGER, "gitrepository");
@@ -592,7 +544,7 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
                          const ed_source_git_result *res, bool current, struct outcome *out)
 {
     if (!ed_node_path(obj, "/spec/verify")) {
-        out->verify = VERIFY_NONE;
+        out->verify = ED_CTRL_VERIFIED_NONE;
         return 0;
     }
     const char *mode = str_at(obj, "/spec/verify/mode");
@@ -631,14 +583,14 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
         free(tag_ref);
     }
     if (rc) {
-        out->verify = VERIFY_FAILED;
+        out->verify = ED_CTRL_VERIFIED_FAILED;
         out->cond = "SourceVerified";
         out->reason = vr.reason;
         /* A tag mode on a ref without a tag object: Flux stalls until the spec changes. */
         out->stalled = strcmp(vr.reason, "InvalidVerificationMode") == 0;
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
     } else {
-        out->verify = VERIFY_OK;
+        out->verify = ED_CTRL_VERIFIED_OK;
         snprintf(out->verify_message, sizeof(out->verify_message), "%s", vr.message);
         /* Flux's trace of a verification: a Normal event with the condition's message and no
          * annotations, once per verification (not when the artifact is current). */

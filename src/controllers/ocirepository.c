@@ -69,9 +69,7 @@ struct outcome {
     bool stalled;           /* no retry until the spec changes */
     char new_revision[400]; /* resolved, and not the stored artifact's */
     char ref_name[1200];    /* <registry>/<repository>:<tag> or @<digest>, for messages */
-    /* SourceVerified: left as it is (0), set True (1) or False (-1, with the failure), or
-     * removed (2: no spec.verify). */
-    int verified;
+    ed_ctrl_verified verified;
     char verified_message[ED_ERR_MSG_MAX];
 };
 
@@ -93,24 +91,6 @@ static void fail(struct outcome *out, const char *cond, const char *reason, cons
     va_end(ap);
 }
 
-/* On failure, Reconciling's message: the last progress step Flux marked before it failed. */
-static void progress_message(const ed_node *obj, const struct outcome *out, char *msg, size_t n)
-{
-    int64_t gen = 0, observed = -1;
-    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
-    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
-    if (out->new_revision[0])
-        snprintf(msg, n, "building artifact: new revision '%s' for '%s'", out->new_revision,
-                 out->ref_name);
-    else if (!ed_node_path(obj, "/status/artifact"))
-        snprintf(msg, n, "building artifact");
-    else if (gen != observed)
-        snprintf(msg, n, "processing object: new generation %lld -> %lld", (long long)observed,
-                 (long long)gen);
-    else
-        snprintf(msg, n, "reconciliation in progress");
-}
-
 /* A spec field, with null read as absent. */
 static const ed_node *field(const ed_node *obj, const char *path)
 {
@@ -122,62 +102,34 @@ static const ed_node *field(const ed_node *obj, const char *path)
 static int write_status(ed_ocirepo_controller *c, const ed_node *obj, const struct outcome *out,
                         const ed_node *artifact)
 {
-    static const char *const negative[] = {"FetchFailed", "StorageOperationFailed"};
+    static const char *const negative[] = {"FetchFailed", "StorageOperationFailed", NULL};
     ed_ctrl_record_metrics(c->o.metrics, KIND, obj, out->ok ? "True" : "False", false);
+    char new_revision[sizeof(out->new_revision) + sizeof(out->ref_name) + 32] = "";
+    if (out->new_revision[0])
+        snprintf(new_revision, sizeof(new_revision), "new revision '%s' for '%s'",
+                 out->new_revision, out->ref_name);
+    ed_ctrl_source_result r = {.ok = out->ok,
+                               .message = out->message,
+                               .reason = out->reason,
+                               .cond = out->cond,
+                               .negative = negative,
+                               .stalled = out->stalled,
+                               .new_revision = new_revision,
+                               .outdated = true,
+                               .verified = out->verified,
+                               .verified_message = out->verified_message};
     ed_status_patch sp;
     ed_status_begin(&sp, obj);
     ed_doc *d = sp.doc;
+    ed_ctrl_source_conditions(&sp, obj, &r);
     if (out->ok) {
-        ed_cond_set(d, sp.conditions, "Ready", "True", "Succeeded", out->message, sp.generation);
-        ed_cond_set(d, sp.conditions, "ArtifactInStorage", "True", "Succeeded", out->message,
-                    sp.generation);
-        for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
-            ed_cond_remove(sp.conditions, negative[i]);
-        ed_cond_remove(sp.conditions, "ArtifactOutdated");
-        ed_cond_remove(sp.conditions, "Reconciling");
-        ed_cond_remove(sp.conditions, "Stalled");
-        ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
         const ed_node *ignore = field(obj, "/spec/ignore");
         const ed_node *sel = field(obj, "/spec/layerSelector");
         ed_node_set(d, sp.status, "observedIgnore",
                     ignore ? ed_node_copy(d, ignore) : ed_node_new_null(d));
         ed_node_set(d, sp.status, "observedLayerSelector",
                     sel ? ed_node_copy(d, sel) : ed_node_new_null(d));
-    } else {
-        for (size_t i = 0; i < sizeof(negative) / sizeof(negative[0]); i++)
-            if (strcmp(negative[i], out->cond) != 0)
-                ed_cond_remove(sp.conditions, negative[i]);
-        if (out->verified != -1)
-            ed_cond_set(d, sp.conditions, out->cond, "True", out->reason, out->message,
-                        sp.generation);
-        ed_cond_set(d, sp.conditions, "Ready", "False", out->reason, out->message, sp.generation);
-        /* Flux's mark of a revision found but not stored yet, beside an older artifact. */
-        if (out->new_revision[0] && ed_node_path(obj, "/status/artifact")) {
-            char outdated[sizeof(out->new_revision) + sizeof(out->ref_name) + 32];
-            snprintf(outdated, sizeof(outdated), "new revision '%s' for '%s'", out->new_revision,
-                     out->ref_name);
-            ed_cond_set(d, sp.conditions, "ArtifactOutdated", "True", "NewRevision", outdated,
-                        sp.generation);
-        }
-        if (out->stalled) {
-            ed_cond_set(d, sp.conditions, "Stalled", "True", out->reason, out->message,
-                        sp.generation);
-            ed_cond_remove(sp.conditions, "Reconciling");
-            ed_node_set(d, sp.status, "observedGeneration", ed_node_new_int(d, sp.generation));
-        } else {
-            char progress[ED_ERR_MSG_MAX];
-            progress_message(obj, out, progress, sizeof(progress));
-            ed_cond_remove(sp.conditions, "Stalled");
-            ed_cond_set(d, sp.conditions, "Reconciling", "True", "ProgressingWithRetry", progress,
-                        sp.generation);
-        }
     }
-    if (out->verified == 1 || out->verified == -1)
-        ed_cond_set(d, sp.conditions, "SourceVerified", out->verified == 1 ? "True" : "False",
-                    out->verified == 1 ? "Succeeded" : "VerificationError",
-                    out->verified == 1 ? out->verified_message : out->message, sp.generation);
-    else if (out->verified == 2)
-        ed_cond_remove(sp.conditions, "SourceVerified");
     if (artifact) {
         ed_node_set(d, sp.status, "artifact", ed_node_copy(d, artifact));
         char *url = ed_ctrl_source_latest_url(c->o.store, obj, artifact, "ocirepository");
@@ -214,7 +166,7 @@ static bool refuse_unsupported(const ed_node *obj, struct outcome *out)
              "failed to verify the signature using provider '%s': only cosign signatures are "
              "verified by eddy",
              vp);
-        out->verified = -1;
+        out->verified = ED_CTRL_VERIFIED_FAILED;
         out->stalled = true;
         return true;
     }
@@ -226,7 +178,7 @@ static bool refuse_unsupported(const ed_node *obj, struct outcome *out)
              "verification (Fulcio certificates, the Rekor transparency log) is not supported by "
              "eddy; sign with a key pair and set spec.verify.secretRef to a Secret of its "
              "cosign public keys (*.pub)");
-        out->verified = -1;
+        out->verified = ED_CTRL_VERIFIED_FAILED;
         out->stalled = true;
         return true;
     }
@@ -249,7 +201,7 @@ static int verify_signature(ed_ocirepo_controller *c, const ed_node *obj, const 
             strcmp(ed_node_path_str(ed_node_at(conds, i), "/type"), "SourceVerified") == 0)
             ed_node_int(ed_node_path(ed_node_at(conds, i), "/observedGeneration"), &observed);
     if (!field(obj, "/spec/verify")) {
-        out->verified = 2;
+        out->verified = ED_CTRL_VERIFIED_NONE;
         return 0;
     }
     if (stored && strcmp(stored, revision) == 0 && observed == gen && verified &&
@@ -262,14 +214,14 @@ static int verify_signature(ed_ocirepo_controller *c, const ed_node *obj, const 
     if (rc) {
         fail(out, "SourceVerified", "VerificationError",
              "failed to verify the signature using provider 'cosign': %s", err.msg);
-        out->verified = -1;
+        out->verified = ED_CTRL_VERIFIED_FAILED;
         if (why[0])
             ed_log(ED_LOG_INFO, "signature verification failed", "controller", "ocirepository",
                    "name", str_at(obj, "/metadata/name"), "namespace",
                    str_at(obj, "/metadata/namespace"), "revision", revision, "error", why, NULL);
         return rc;
     }
-    out->verified = 1;
+    out->verified = ED_CTRL_VERIFIED_OK;
     snprintf(out->verified_message, sizeof(out->verified_message),
              "verified signature of revision %s", revision);
     return 0;

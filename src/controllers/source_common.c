@@ -4,7 +4,10 @@
  * (`<kind>/<ns>/<name>/latest.tar.gz` beside the artifacts, a link moved to each new artifact,
  * as Storage.Symlink does; Flux's v1 OCIRepository has status.url, its v1 GitRepository has
  * not, so only the OCIRepository reconciler asks for one), and the garbage collection of an
- * object's older artifacts at the start of each reconcile.
+ * object's older artifacts at the start of each reconcile; and the conditions a reconcile
+ * leaves (Ready, ArtifactInStorage, the kind's negative conditions, ArtifactOutdated,
+ * Stalled or Reconciling, SourceVerified), which source-controller's summary writes the same
+ * way for every kind.
  */
 #include "controllers.h"
 
@@ -57,4 +60,68 @@ void ed_ctrl_source_gc(ed_artifact_store *store, const ed_node *obj, int records
         ed_log(ED_LOG_DEBUG, "garbage collected artifacts", "controller", controller, "name", name,
                "namespace", ns, "count", count, NULL);
     }
+}
+
+/* On failure, Reconciling's message: the last progress step Flux's reconcile marked before it
+ * failed (it keeps that message, the reason turning ProgressingWithRetry), not the error,
+ * which Ready and the negative condition carry. */
+static void source_progress(const ed_node *obj, const ed_ctrl_source_result *r, char *msg, size_t n)
+{
+    if (r->new_revision && r->new_revision[0])
+        snprintf(msg, n, "building artifact: %s", r->new_revision);
+    else if (!ed_node_path(obj, "/status/artifact"))
+        snprintf(msg, n, "building artifact");
+    else
+        ed_status_progress(obj, msg, n);
+}
+
+void ed_ctrl_source_conditions(ed_status_patch *sp, const ed_node *obj,
+                               const ed_ctrl_source_result *r)
+{
+    ed_doc *d = sp->doc;
+    ed_node *conds = sp->conditions;
+    if (r->ok) {
+        ed_cond_set(d, conds, "Ready", "True", "Succeeded", r->message, sp->generation);
+        ed_cond_set(d, conds, "ArtifactInStorage", "True", "Succeeded", r->message, sp->generation);
+        for (const char *const *neg = r->negative; *neg; neg++)
+            ed_cond_remove(conds, *neg);
+        if (r->outdated)
+            ed_cond_remove(conds, "ArtifactOutdated");
+        ed_cond_remove(conds, "Reconciling");
+        ed_cond_remove(conds, "Stalled");
+        ed_node_set(d, sp->status, "observedGeneration", ed_node_new_int(d, sp->generation));
+    } else {
+        /* One negative condition at a time says why: the others are from earlier failures. */
+        for (const char *const *neg = r->negative; *neg; neg++)
+            if (strcmp(*neg, r->cond) != 0)
+                ed_cond_remove(conds, *neg);
+        /* SourceVerified has positive polarity: its False is written below. */
+        if (r->verified != ED_CTRL_VERIFIED_FAILED)
+            ed_cond_set(d, conds, r->cond, "True", r->reason, r->message, sp->generation);
+        ed_cond_set(d, conds, "Ready", "False", r->reason, r->message, sp->generation);
+        /* Flux's mark of a revision found but not stored yet, beside an older artifact. */
+        if (r->outdated && r->new_revision && r->new_revision[0] &&
+            ed_node_path(obj, "/status/artifact"))
+            ed_cond_set(d, conds, "ArtifactOutdated", "True", "NewRevision", r->new_revision,
+                        sp->generation);
+        if (r->stalled) {
+            /* Flux's stalling error: this generation was handled, and retrying cannot help. */
+            ed_cond_set(d, conds, "Stalled", "True", r->reason, r->message, sp->generation);
+            ed_cond_remove(conds, "Reconciling");
+            ed_node_set(d, sp->status, "observedGeneration", ed_node_new_int(d, sp->generation));
+        } else {
+            char progress[ED_ERR_MSG_MAX];
+            source_progress(obj, r, progress, sizeof(progress));
+            ed_cond_remove(conds, "Stalled");
+            ed_cond_set(d, conds, "Reconciling", "True", "ProgressingWithRetry", progress,
+                        sp->generation);
+        }
+    }
+    if (r->verified == ED_CTRL_VERIFIED_NONE)
+        ed_cond_remove(conds, "SourceVerified");
+    else if (r->verified == ED_CTRL_VERIFIED_OK)
+        ed_cond_set(d, conds, "SourceVerified", "True", "Succeeded", r->verified_message,
+                    sp->generation);
+    else if (r->verified == ED_CTRL_VERIFIED_FAILED)
+        ed_cond_set(d, conds, "SourceVerified", "False", r->reason, r->message, sp->generation);
 }

@@ -167,16 +167,15 @@ static int resolve_entry(struct build *b, const char *dir, const char *entry, co
     return 0;
 }
 
-/* Read a whole file (path is real and below the root). */
-static int read_file(struct build *b, const char *path, char **data, size_t *len)
+int ks_file_read(const char *real, const char *rel, size_t max, char **data, size_t *len,
+                 ed_err *err)
 {
     *data = NULL;
     *len = 0;
-    ed_ks_inputs_add(b->inputs, ED_KS_INPUT_FILE, path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return ed_err_set(b->err, ED_ERROR, "cannot open '%s': %s", rel(b, path), strerror(errno));
-    ed_buf buf = ED_BUF_INIT(b->max_file);
+        return ed_err_set(err, ED_ERROR, "cannot open '%s': %s", rel, strerror(errno));
+    ed_buf buf = ED_BUF_INIT(max);
     int rc = 0;
     char chunk[65536];
     for (;;) {
@@ -184,15 +183,13 @@ static int read_file(struct build *b, const char *path, char **data, size_t *len
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc =
-                ed_err_set(b->err, ED_ERROR, "cannot read '%s': %s", rel(b, path), strerror(errno));
+            rc = ed_err_set(err, ED_ERROR, "cannot read '%s': %s", rel, strerror(errno));
             goto cleanup;
         }
         if (n == 0)
             break;
         if (ed_buf_append(&buf, chunk, (size_t)n)) {
-            rc = ed_err_set(b->err, ED_ETOOBIG, "'%s' is larger than %zu bytes", rel(b, path),
-                            b->max_file);
+            rc = ed_err_set(err, ED_ETOOBIG, "'%s' is larger than %zu bytes", rel, max);
             goto cleanup;
         }
     }
@@ -203,6 +200,13 @@ cleanup:
     ed_buf_free(&buf);
     close(fd);
     return rc;
+}
+
+/* Read a whole file (path is real and below the root), recorded as an input of the build. */
+static int read_file(struct build *b, const char *path, char **data, size_t *len)
+{
+    ed_ks_inputs_add(b->inputs, ED_KS_INPUT_FILE, path);
+    return ks_file_read(path, rel(b, path), b->max_file, data, len, b->err);
 }
 
 int ks_read_source(struct build *b, const char *dir, const char *entry, const char *kfile,

@@ -138,31 +138,12 @@ static char type_char(mode_t mode)
 /* The sha256 of the file at real (a regular file) into hex. */
 static int hash_file(const char *real, const char *rel, size_t max_file, char hex[65], ed_err *err)
 {
-    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return ed_err_set(err, ED_ERROR, "cannot open '%s': %s", rel, strerror(errno));
-    ed_buf buf = ED_BUF_INIT(max_file);
-    int rc = 0;
-    char chunk[65536];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = ed_err_set(err, ED_ERROR, "cannot read '%s': %s", rel, strerror(errno));
-            break;
-        }
-        if (n == 0)
-            break;
-        if (ed_buf_append(&buf, chunk, (size_t)n)) {
-            rc = ed_err_set(err, ED_ETOOBIG, "'%s' is larger than %zu bytes", rel, max_file);
-            break;
-        }
-    }
-    close(fd);
+    char *data;
+    size_t len;
+    int rc = ks_file_read(real, rel, max_file, &data, &len, err);
     if (!rc)
-        ed_sha256_hex(buf.data ? buf.data : "", buf.len, hex);
-    ed_buf_free(&buf);
+        ed_sha256_hex(data, len, hex);
+    free(data);
     return rc;
 }
 

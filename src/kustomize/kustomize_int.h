@@ -240,6 +240,14 @@ int ks_build_metadata(const ed_node *kz, const char *kfile, ks_list *l, ed_err *
 struct build;
 
 /*
+ * Read the whole file at real (opened without following a symlink there) into *data
+ * (NUL-terminated, malloc'd; NULL on failure) and *len, at most max bytes. Errors name the file
+ * rel: ED_ETOOBIG ("'rel' is larger than max bytes"), ED_ERROR (cannot open, cannot read).
+ */
+int ks_file_read(const char *real, const char *rel, size_t max, char **data, size_t *len,
+                 ed_err *err);
+
+/*
  * Read `entry` (a path written in kfile, relative to the kustomization's directory dir) for a
  * generator or a replacements file: it must be a regular file below the build root, the rule
  * resources follow too (Flux's LoadRestrictionsNone, bounded by the source's tree). *data

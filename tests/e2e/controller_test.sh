@@ -43,8 +43,7 @@ git clone -q "$(git_http_url leader)" "$EDDY_E2E_SCRATCH/work" 2>/dev/null
     printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n' >one.yaml
     git add -A && git commit -qm one && git push -q origin HEAD:main
 )
-kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$ns"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository

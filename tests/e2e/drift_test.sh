@@ -75,8 +75,7 @@ printf 'apiVersion: drift.example.com/v1\nkind: Widget\nmetadata: {name: gate, n
     "$apps" >"$work/first/widget.yaml"
 commit first
 
-kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$ns"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository

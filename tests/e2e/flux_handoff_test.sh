@@ -39,8 +39,7 @@ retry 60 kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/
 kubectl create namespace "$ns" >/dev/null
 new_repo "$repo"
 git clone -q "$(git_http_url "$repo")" "$work" 2>/dev/null
-kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$ns"
 
 # app_yaml [YAML]: deploy/app.yaml written anew: the Namespace $apps and its Deployment web (two
 # replicas), then YAML (more objects, after a `---` line).

@@ -34,19 +34,12 @@ flux_source_crds() {
 }
 
 # flux_pair NS SHARD [SPEC-YAML]: in NS, the GitRepository $repo (of $EDDY_GIT_HTTP_URL, Secret
-# git-auth) on both shards and the Kustomization app of its ./app on SHARD (prune, timeout 30s,
-# targetNamespace NS-t), with more spec fields (YAML lines, indented by two spaces).
+# git-auth: ks_lib's gitrepository) on both shards and the Kustomization app of its ./app on SHARD
+# (prune, timeout 30s, targetNamespace NS-t), with more spec fields (YAML lines, indented by two
+# spaces).
 flux_pair() {
+    ns=$1 gitrepository "$repo" "{shard: both}"
     kubectl -n "$1" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: $repo, labels: {shard: both}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$repo.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
----
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata: {name: app, labels: {shard: $2}}

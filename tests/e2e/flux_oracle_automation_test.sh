@@ -116,8 +116,7 @@ YAML
 declare -A repo_of=([$nf]=iac-flux [$ne]=iac-eddy)
 for n in $nf $ne; do
     new_namespace "$n"
-    kubectl -n "$n" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-        --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+    git_auth_secret "$n"
     r=${repo_of[$n]}
     new_repo "$r"
     w=$scratch/$r
@@ -134,16 +133,8 @@ done
 exit 0
 HOOK
     chmod +x "$EDDY_SERVERS_DIR/git/$r.git/hooks/pre-receive"
+    repo=$r ns=$n gitrepository fleet "{shard: both}"
     kubectl -n "$n" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: fleet, labels: {shard: both}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$r.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
----
 apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImageRepository
 metadata: {name: app, labels: {shard: both}}

@@ -15,8 +15,7 @@ nse=oflags-eddy
 nsf=oflags-flux
 ks_setup "$nse" oflags
 new_namespace "$nsf"
-kubectl -n "$nsf" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$nsf"
 flux_bucket_crd
 
 put app/kustomization.yaml <<'YAML'

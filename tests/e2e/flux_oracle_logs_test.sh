@@ -29,11 +29,8 @@ new_namespace $nf
 flux_source_crds
 for n in $nf $ne; do
     kubectl -n $n get secret git-auth >/dev/null 2>&1 ||
-        kubectl -n "$n" create secret generic git-auth \
-            --from-literal=username="$EDDY_GIT_HTTP_USER" \
-            --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
-    kubectl -n "$n" create secret generic git-wrong --from-literal=username="$EDDY_GIT_HTTP_USER" \
-        --from-literal=password=not-the-password >/dev/null
+        git_auth_secret "$n"
+    git_auth_secret "$n" git-wrong not-the-password
 done
 # ok, gone, paused: a ConfigMap each (ok's changed later); badbuild: a kustomization naming a
 # file that is not there; badapply: an object the API server refuses (a Service port that is
@@ -65,16 +62,8 @@ out=$("$eddy" push artifact "oci://$EDDY_REGISTRY/ologs/app:1.0.0" --path "$scra
 
 # sources NS SHARD: the sources of the cases in NS, on SHARD.
 sources() {
+    ns=$1 gitrepository repo "{shard: $2}"
     kubectl -n "$1" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: repo, labels: {shard: $2}}
-spec:
-  interval: 10m
-  url: $EDDY_GIT_HTTP_URL/$repo.git
-  ref: {branch: main}
-  secretRef: {name: git-auth}
----
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata: {name: nothere, labels: {shard: $2}}

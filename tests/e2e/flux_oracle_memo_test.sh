@@ -21,8 +21,7 @@ nse=omemo-eddy
 nsf=omemo-flux
 ks_setup "$nse" omemo
 new_namespace "$nsf"
-kubectl -n "$nsf" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$nsf"
 flux_bucket_crd
 
 mkdir -p "$work/sops"

@@ -22,8 +22,7 @@ nse=orbac-eddy
 nsf=orbac-flux
 ks_setup "$nse" orbac
 new_namespace "$nsf"
-kubectl -n "$nsf" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$nsf"
 flux_bucket_crd
 
 put app/cm.yaml <<'YAML'

@@ -26,8 +26,7 @@ nse=osops-eddy
 nsf=osops-flux
 ks_setup "$nse" osops
 new_namespace "$nsf"
-kubectl -n "$nsf" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$nsf"
 flux_bucket_crd
 
 mkdir -p "$work/age" "$work/mac" "$work/version"

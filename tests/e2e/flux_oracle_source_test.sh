@@ -50,10 +50,8 @@ gpg --armor --export signer@eddy.invalid >"$scratch/signer.asc"
 gpg --armor --export stranger@eddy.invalid >"$scratch/stranger.asc"
 for n in $nf $ne; do
     new_namespace "$n"
-    kubectl -n "$n" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-        --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
-    kubectl -n "$n" create secret generic git-wrong --from-literal=username="$EDDY_GIT_HTTP_USER" \
-        --from-literal=password=not-the-password >/dev/null
+    git_auth_secret "$n"
+    git_auth_secret "$n" git-wrong not-the-password
     kubectl -n "$n" create secret generic pgp-signer --from-file=author.asc="$scratch/signer.asc" \
         >/dev/null
     kubectl -n "$n" create secret generic pgp-stranger \

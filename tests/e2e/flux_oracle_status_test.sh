@@ -27,8 +27,7 @@ ks_setup "$nse" oracle
 new_namespace "$nsf"
 new_namespace "$nse-t"
 new_namespace "$nsf-t"
-kubectl -n "$nsf" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$nsf"
 flux_bucket_crd
 
 # cm NAME [KEY=VALUE]: a ConfigMap.

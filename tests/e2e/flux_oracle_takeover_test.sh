@@ -19,8 +19,7 @@ nse=otake-eddy
 nsf=otake-flux
 ks_setup "$nse" otake
 new_namespace "$nsf"
-kubectl -n "$nsf" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$nsf"
 flux_bucket_crd
 
 # NAME:MANAGER:OPERATION, one ConfigMap each.

@@ -31,8 +31,7 @@ kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
 retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/gitrepositories.source.toolkit.fluxcd.io
 new_namespace "$ns"
-kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$ns"
 
 # commit_push DIR MESSAGE: commit everything in DIR and push it to main.
 commit_push() {

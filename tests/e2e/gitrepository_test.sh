@@ -35,10 +35,8 @@ subject="Add the first ConfigMap of the fleet, with a subject of more than fifty
 )
 first=$(git -C "$scratch/work" rev-parse HEAD)
 
-kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
-kubectl -n "$ns" create secret generic wrong-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password=not-the-password >/dev/null
+git_auth_secret "$ns"
+git_auth_secret "$ns" wrong-auth not-the-password
 for spec in "fleet git-auth" "locked-out wrong-auth"; do
     set -- $spec
     kubectl -n "$ns" apply -f - >/dev/null <<YAML

@@ -26,8 +26,7 @@ commit() {
 }
 commit one
 git clone -q --bare "$scratch/work" "$scratch/stalled.git"
-kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$ns"
 ssh-keygen -q -t ed25519 -N '' -f "$scratch/id"
 echo "127.0.0.1 $(cut -d' ' -f1,2 "$scratch/id.pub")" >"$scratch/known_hosts"
 kubectl -n "$ns" create secret generic ssh-auth --from-file=identity="$scratch/id" \

@@ -75,8 +75,7 @@ YAML
 (cd "$work" && git add -A && git commit -qm "initial" && git push -q origin HEAD:main)
 cp "$work/deploy/app.yaml" "$scratch/app.before.yaml"
 
-kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-    --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+git_auth_secret "$ns"
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository

@@ -18,8 +18,7 @@ ks_setup() {
     new_namespace "$ns"
     new_repo "$repo"
     git clone -q "$(git_http_url "$repo")" "$work" 2>/dev/null
-    kubectl -n "$ns" create secret generic git-auth --from-literal=username="$EDDY_GIT_HTTP_USER" \
-        --from-literal=password="$EDDY_GIT_HTTP_PASSWORD" >/dev/null
+    git_auth_secret "$ns"
 }
 
 # gitrepository [NAME [LABELS]]: create the GitRepository NAME (default $repo) of the test's

@@ -126,6 +126,15 @@ new_namespace() {
     echo "$1" >>"$EDDY_E2E_SCRATCH/namespaces"
 }
 
+# git_auth_secret NS [NAME [PASSWORD]]: creates in NS the Secret NAME (default git-auth) with the
+# Git servers' HTTP user and PASSWORD (default theirs: another one makes a Secret they refuse),
+# the basic auth a GitRepository's secretRef names.
+git_auth_secret() {
+    kubectl -n "$1" create secret generic "${2:-git-auth}" \
+        --from-literal=username="$EDDY_GIT_HTTP_USER" \
+        --from-literal=password="${3:-$EDDY_GIT_HTTP_PASSWORD}" >/dev/null
+}
+
 # --- Git servers ---------------------------------------------------------------------------------
 
 # new_repo NAME: creates the bare repository NAME.git (branch main) on every Git server.

@@ -5,7 +5,8 @@
  * Secret whose data values are not strings (ks_render.c reads them for SOPS markers), and which
  * writes (managedFields entries) spec.ignore covers (the drift watch's question). And the
  * requeue interval every reconciler reads from spec.interval, with its fallback. And a failure's
- * Stalled/Reconciling pair (ed_status_failed).
+ * Stalled/Reconciling pair (ed_status_failed), and a source's conditions
+ * (ed_ctrl_source_conditions).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +112,91 @@ static void test_status_failed(void **state)
     assert_string_equal(ed_node_path_str(sp.conditions, "/0/message"),
                         "processing object: new generation 2 -> 3");
     assert_string_equal(ed_cond_status(sp.conditions, "Ready"), "False");
+    ed_doc_free(sp.doc);
+    ed_doc_free(obj);
+}
+
+/* The condition types of conds, in order, joined by spaces into buf. */
+static const char *cond_types(const ed_node *conds, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < ed_node_len(conds) && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? " " : "",
+                                ed_node_path_str(ed_node_at(conds, i), "/type"));
+    return buf;
+}
+
+/* A source's conditions: a failure's own negative condition replaces an earlier one's, a new
+ * revision beside a stored artifact is ArtifactOutdated (and Reconciling's message names it),
+ * a success clears them; a verification failure is SourceVerified False alone. In Flux's
+ * order (ed_cond_set). */
+static void test_source_conditions(void **state)
+{
+    (void)state;
+    static const char *const negative[] = {"FetchFailed", "StorageOperationFailed", NULL};
+    ed_doc *obj = NULL;
+    ed_err err = ED_ERR_INIT;
+    const char *json =
+        "{\"metadata\": {\"name\": \"s\", \"generation\": 2}, \"status\": {"
+        "\"observedGeneration\": 1, \"artifact\": {\"revision\": \"v1\"}, \"conditions\": ["
+        "{\"type\": \"Ready\", \"status\": \"True\", \"reason\": \"Succeeded\"},"
+        "{\"type\": \"ArtifactInStorage\", \"status\": \"True\", \"reason\": \"Succeeded\"},"
+        "{\"type\": \"FetchFailed\", \"status\": \"True\", \"reason\": \"Old\"}]}}";
+    assert_int_equal(ed_doc_parse_json(json, strlen(json), &obj, &err), 0);
+    ed_status_patch sp;
+    ed_status_begin(&sp, ed_doc_root(obj));
+    char types[256];
+    ed_ctrl_source_result r = {.message = "disk full",
+                               .reason = "ArchiveOperationFailed",
+                               .cond = "StorageOperationFailed",
+                               .negative = negative,
+                               .new_revision = "new revision 'v2' for 'r/x:v2'",
+                               .outdated = true};
+    ed_ctrl_source_conditions(&sp, ed_doc_root(obj), &r);
+    assert_string_equal(cond_types(sp.conditions, types, sizeof(types)),
+                        "Reconciling Ready ArtifactOutdated StorageOperationFailed "
+                        "ArtifactInStorage");
+    assert_string_equal(ed_cond_message(sp.conditions, "ArtifactOutdated"),
+                        "new revision 'v2' for 'r/x:v2'");
+    assert_string_equal(ed_cond_reason(sp.conditions, "ArtifactOutdated"), "NewRevision");
+    assert_string_equal(ed_cond_message(sp.conditions, "Reconciling"),
+                        "building artifact: new revision 'v2' for 'r/x:v2'");
+    assert_string_equal(ed_cond_reason(sp.conditions, "Ready"), "ArchiveOperationFailed");
+    assert_null(ed_node_get(sp.status, "observedGeneration"));
+    /* Success: the failure's conditions go, observedGeneration is current. */
+    r.ok = true;
+    r.message = "stored artifact for revision 'v2'";
+    ed_ctrl_source_conditions(&sp, ed_doc_root(obj), &r);
+    assert_string_equal(cond_types(sp.conditions, types, sizeof(types)), "Ready ArtifactInStorage");
+    int64_t gen = 0;
+    assert_true(ed_node_int(ed_node_get(sp.status, "observedGeneration"), &gen));
+    assert_int_equal(gen, 2);
+    /* A kind without ArtifactOutdated, a verification that stalls: SourceVerified False with
+     * the failure's reason, no negative condition True, and no retry's progress. */
+    r = (ed_ctrl_source_result){.message = "no signature",
+                                .reason = "InvalidVerificationMode",
+                                .cond = "SourceVerified",
+                                .negative = negative,
+                                .stalled = true,
+                                .new_revision = "new upstream revision 'v3'",
+                                .verified = ED_CTRL_VERIFIED_FAILED};
+    ed_ctrl_source_conditions(&sp, ed_doc_root(obj), &r);
+    assert_string_equal(cond_types(sp.conditions, types, sizeof(types)),
+                        "Stalled Ready ArtifactInStorage SourceVerified");
+    assert_string_equal(ed_cond_status(sp.conditions, "SourceVerified"), "False");
+    assert_string_equal(ed_cond_reason(sp.conditions, "SourceVerified"), "InvalidVerificationMode");
+    /* Retried, with nothing new: the progress of ed_status_progress, and no spec.verify
+     * removes SourceVerified. */
+    r.stalled = false;
+    r.new_revision = NULL;
+    r.cond = "FetchFailed";
+    r.verified = ED_CTRL_VERIFIED_NONE;
+    ed_ctrl_source_conditions(&sp, ed_doc_root(obj), &r);
+    assert_string_equal(cond_types(sp.conditions, types, sizeof(types)),
+                        "Reconciling Ready ArtifactInStorage FetchFailed");
+    assert_string_equal(ed_cond_message(sp.conditions, "Reconciling"),
+                        "processing object: new generation 1 -> 2");
     ed_doc_free(sp.doc);
     ed_doc_free(obj);
 }
@@ -333,6 +419,6 @@ int main(void)
         cmocka_unit_test(test_conditions),          cmocka_unit_test(test_render_secret_values),
         cmocka_unit_test(test_ignore_covers),       cmocka_unit_test(test_ignore_covers_index),
         cmocka_unit_test(test_kubeconfig_sanitize), cmocka_unit_test(test_interval),
-        cmocka_unit_test(test_status_failed)};
+        cmocka_unit_test(test_status_failed),       cmocka_unit_test(test_source_conditions)};
     return cmocka_run_group_tests_name("controllers", tests, NULL, NULL);
 }

@@ -247,6 +247,7 @@ void test_inputs_symlinks_and_limits(void **state)
     ed_ks_inputs_add(small, ED_KS_INPUT_FILE, v1);
     assert_int_equal(ed_ks_inputs_count(small), 1);
     assert_int_equal(ed_ks_inputs_fingerprint(small, root, 8, now, &err), ED_ETOOBIG);
+    assert_non_null(strstr(err.msg, "'app/v1.yaml' is larger than 8 bytes"));
     free(v1);
     ed_ks_inputs_free(small);
 

@@ -181,6 +181,11 @@ static void test_resources_and_order(void **state)
     put("kustomization.yaml", "resources:\n- base\n- ns.yaml\nsortOptions: {order: bad}\n");
     assert_int_equal(ed_ks_build(tree, &opts, &docs, &n, &err), ED_EINVALID);
     assert_non_null(strstr(err.msg, "sortOptions.order"));
+
+    /* a file past max_file_bytes is refused, named relative to the root */
+    opts.max_file_bytes = 20;
+    assert_int_equal(ed_ks_build(tree, &opts, &docs, &n, &err), ED_ETOOBIG);
+    assert_non_null(strstr(err.msg, "'kustomization.yaml' is larger than 20 bytes"));
 }
 
 /* The secret_source hook (SOPS decryption in the agent) sees `patches[].path` files, as
