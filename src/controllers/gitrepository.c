@@ -168,6 +168,7 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
                                .negative = negative,
                                .stalled = out->stalled,
                                .new_revision = new_revision,
+                               .outdated = true,
                                .verified = out->verify,
                                .verified_message = out->verify_message};
     ed_status_patch sp;

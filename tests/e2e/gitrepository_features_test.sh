@@ -171,6 +171,46 @@ assert_eq "main@sha1:$app_head" "$(get app-include '{.status.artifact.revision}'
     "revision after the include changed"
 assert_contains "$(files app-include)" "deps/base/two.yaml" "new included file"
 
+step "include: a new revision that fails to build keeps the stored artifact and marks it outdated"
+# Flux marks ArtifactOutdated (NewRevision) once it has the new commit beside a stored artifact;
+# a copy that then fails leaves the mark in the status.
+new_repo outd
+git clone -q "$(git_http_url outd)" "$scratch/outd" 2>/dev/null
+mkdir -p "$scratch/outd/apps"
+echo "kind: Outd" >"$scratch/outd/apps/outd.yaml"
+commit_push "$scratch/outd" "outd one"
+outd_one=$(git -C "$scratch/outd" rev-parse HEAD)
+gitrepo app-outdated outd "  include:
+  - repository: {name: shared}"
+kubectl -n "$ns" wait gitrepository/app-outdated --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "" "$(get app-outdated '{.status.conditions[?(@.type=="ArtifactOutdated")].status}')" \
+    "no ArtifactOutdated while current"
+echo "kind: Outd2" >"$scratch/outd/apps/two.yaml"
+commit_push "$scratch/outd" "outd two"
+outd_two=$(git -C "$scratch/outd" rev-parse HEAD)
+gitrepo app-outdated outd "  include:
+  - repository: {name: shared}
+    toPath: apps"
+kubectl -n "$ns" wait gitrepository/app-outdated \
+    --for=jsonpath='{.status.conditions[?(@.type=="ArtifactOutdated")].status}'=True \
+    --timeout=60s >/dev/null
+assert_eq "NewRevision" \
+    "$(get app-outdated '{.status.conditions[?(@.type=="ArtifactOutdated")].reason}')" \
+    "ArtifactOutdated reason"
+assert_eq "new upstream revision 'main@sha1:$outd_two'" \
+    "$(get app-outdated '{.status.conditions[?(@.type=="ArtifactOutdated")].message}')" \
+    "ArtifactOutdated message"
+assert_eq "CopyFailure" "$(get app-outdated '{.status.conditions[?(@.type=="Ready")].reason}')" \
+    "Ready reason"
+assert_eq "main@sha1:$outd_one" "$(get app-outdated '{.status.artifact.revision}')" \
+    "the stored artifact kept"
+gitrepo app-outdated outd "  include:
+  - repository: {name: shared}"
+kubectl -n "$ns" wait gitrepository/app-outdated \
+    --for=jsonpath="{.status.artifact.revision}=main@sha1:$outd_two" --timeout=60s >/dev/null
+assert_eq "" "$(get app-outdated '{.status.conditions[?(@.type=="ArtifactOutdated")].status}')" \
+    "ArtifactOutdated removed once stored"
+
 step "include: IncludeUnavailable until the included repository exists"
 kubectl -n "$ns" wait gitrepository/app-waiting \
     --for=jsonpath='{.status.conditions[?(@.type=="IncludeUnavailable")].reason}'=NotFound \
