@@ -261,7 +261,7 @@ static const struct verb verbs[] = {
      "  eddy check --pre\n"
      "  eddy check\n",
      ed_cli_check},
-    {"migrate", "Migrate Flux objects, in the cluster or in manifests, to their latest API version",
+    {"migrate", "Migrate Flux objects (cluster or manifests) to their latest API version",
      "Usage: eddy migrate [-f PATH [--extensions .yaml,.yml] [--version 2.9] [--dry-run] [--yes]]\n"
      "\n"
      "As flux migrate, to run before a Flux minor version upgrade.\n"
