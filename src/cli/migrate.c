@@ -871,7 +871,7 @@ static int migrate_cluster(const ed_cli_global *g)
         ed_cli_failure("failed to list CRDs: %s", err.msg);
         rc = 1;
     }
-    const ed_node *items = ed_node_get(ed_doc_root(crds), "items");
+    const ed_node *items = crds ? ed_node_get(ed_doc_root(crds), "items") : NULL;
     for (size_t i = 0; !rc && i < ed_node_len(items); i++)
         rc = migrate_crd(kube, ed_node_path_str(ed_node_at(items, i), "/metadata/name") ?: "");
     if (!rc)

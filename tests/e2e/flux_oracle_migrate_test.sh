@@ -88,6 +88,7 @@ YAML
 cat >"$tree/infra/notes.json" <<'JSON'
 {"apiVersion": "kustomize.toolkit.fluxcd.io/v1beta2", "kind": "Kustomization"}
 JSON
+chmod 600 "$tree/apps/podinfo/images.yaml"
 cp "$tree/apps/podinfo/release.yml" "$scratch/outside/escape.yaml"
 ln -s podinfo/release.yml "$tree/apps/linked.yaml"
 ln -s "$scratch/outside" "$tree/infra/outside"
@@ -115,6 +116,8 @@ $(diff "$scratch/fe" "$scratch/ee" | head -20)"
     tree_diff=$(diff -r --no-dereference "$scratch/run-f" "$scratch/run-e" 2>&1) ||
         fail "$what: the files after 'migrate $*' differ:
 $tree_diff"
+    assert_eq "$(cd "$scratch/run-f" && find . -printf '%p %m\n' | sort)" \
+        "$(cd "$scratch/run-e" && find . -printf '%p %m\n' | sort)" "$what: the files' modes"
     EO=$(<"$scratch/eo")
     EE=$(<"$scratch/ee")
     echo "same ($what): exit $er"
@@ -284,6 +287,21 @@ assert_eq 0 "$er" "cluster mode: exit code"
 ee=$(<"$scratch/ee")
 assert_contains "$ee" "✔ Gadget/$ns_a/applied migrated to version v1" "cluster mode"
 assert_contains "$ee" "✔ $crd migrated to storage version v1" "cluster mode"
+
+step "cluster mode: a user who may not list CRDs gets flux's error; an unreachable server fails"
+fr=0
+"$flux" migrate --kubeconfig "$EDDY_USER_KUBECONFIG" >/dev/null 2>"$scratch/fe" || fr=$?
+er=0
+"$eddy" migrate --kubeconfig "$EDDY_USER_KUBECONFIG" >/dev/null 2>"$scratch/ee" || er=$?
+cmp -s "$scratch/fe" "$scratch/ee" || fail "forbidden: stderr differs:
+$(diff "$scratch/fe" "$scratch/ee")"
+assert_eq "$fr" "$er" "forbidden: exit code"
+assert_contains "$(<"$scratch/ee")" "✗ failed to list CRDs: customresourcedefinitions.apiextensions.k8s.io is forbidden" "forbidden"
+# The cause is in libcurl's words where flux has Go's ("dial tcp ...: connection refused").
+er=0
+OUT=$("$eddy" migrate --server https://127.0.0.1:1 2>&1) || er=$?
+assert_eq 1 "$er" "unreachable: exit code (no crash)"
+assert_contains "$OUT" "✗ failed to list CRDs: " "unreachable"
 
 step "cluster mode: a second run has nothing to migrate, as flux's"
 fo=$("$flux" migrate 2>&1)
