@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* ---- flux's table of the latest API versions ---- */
@@ -576,6 +577,18 @@ static void prompt_draw_input(prompt_screen *sc, const char *label, const ed_buf
  */
 static int prompt_confirm(const char *label, const char **why)
 {
+    /* On a terminal, keys come one by one and unechoed, Ctrl-C as a key (readline's raw
+     * mode), so that the prompt is what redraws them. */
+    struct termios saved, raw;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (tty) {
+        raw = saved;
+        raw.c_iflag &= ~(tcflag_t)(ICRNL | IXON | BRKINT | ISTRIP | INLCR | IGNCR);
+        raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+        raw.c_cc[VMIN] = 1;
+        raw.c_cc[VTIME] = 0;
+        tty = tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0;
+    }
     prompt_screen sc = {0};
     ed_buf input = ED_BUF_INIT(4096);
     fputs("\033[?25l", stdout);
@@ -641,6 +654,8 @@ static int prompt_confirm(const char *label, const char **why)
     }
     fputs("\033[?25h", stdout);
     fflush(stdout);
+    if (tty)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
     ed_buf_free(&input);
     return rc;
 }
