@@ -172,12 +172,16 @@ typedef enum {
     ED_CLI_FLAG_BOOL,     /* bool *: --x, --x=true, --x=false */
     ED_CLI_FLAG_STR,      /* const char **: --x V, --x=V */
     ED_CLI_FLAG_DURATION, /* int64_t * milliseconds: 1m30s */
-    ED_CLI_FLAG_LIST,     /* ed_cli_list *: comma-separated, repeatable */
+    ED_CLI_FLAG_LIST,     /* ed_cli_list *: comma-separated, repeatable, empty items dropped */
+    /* ed_cli_list *: pflag's StringSlice: comma-separated, repeatable, empty items kept
+     * ("a," is "a" and ""), an empty value adding none */
+    ED_CLI_FLAG_SLICE,
 } ed_cli_flag_type;
 
 typedef struct ed_cli_list {
     const char *items[64];
     int n;
+    bool given; /* the flag was on the command line (an empty value too) */
 } ed_cli_list;
 
 typedef struct ed_cli_flag {

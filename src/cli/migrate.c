@@ -898,28 +898,6 @@ static int migrate_cluster(const ed_cli_global *g)
 
 /* ---- the verb ---- */
 
-/* Whether the flag (long name, shorthand) is among the arguments, alone or after the boolean
- * shorthands in bools ("-ye"): an empty --extensions replaces the default, as pflag's first
- * Set of a slice does. */
-static bool flag_given(int argc, char **argv, const char *name, char shorthand, const char *bools)
-{
-    size_t n = strlen(name);
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-')
-            continue;
-        if (a[1] == '-' && strncmp(a + 2, name, n) == 0 && (a[2 + n] == '\0' || a[2 + n] == '='))
-            return true;
-        for (const char *c = a + 1; a[1] != '-' && *c; c++) {
-            if (*c == shorthand)
-                return true;
-            if (!strchr(bools, *c))
-                break;
-        }
-    }
-    return false;
-}
-
 int ed_cli_migrate(int argc, char **argv)
 {
     ed_cli_global g = ED_CLI_GLOBAL_INIT;
@@ -928,7 +906,7 @@ int ed_cli_migrate(int argc, char **argv)
     ed_cli_list extensions = {0};
     const ed_cli_flag flags[] = {
         {"path", 'f', ED_CLI_FLAG_STR, &path},
-        {"extensions", 'e', ED_CLI_FLAG_LIST, &extensions},
+        {"extensions", 'e', ED_CLI_FLAG_SLICE, &extensions},
         {"version", 'v', ED_CLI_FLAG_STR, &version},
         {"yes", 'y', ED_CLI_FLAG_BOOL, &yes},
         {"dry-run", 0, ED_CLI_FLAG_BOOL, &dry_run},
@@ -939,7 +917,7 @@ int ed_cli_migrate(int argc, char **argv)
         return rc;
     if (!path || !*path)
         return migrate_cluster(&g);
-    if (extensions.n == 0 && !flag_given(argc, argv, "extensions", 'e', "y")) {
+    if (!extensions.given) {
         extensions.items[extensions.n++] = ".yaml";
         extensions.items[extensions.n++] = ".yml";
     }

@@ -166,6 +166,8 @@ assert_contains "$EE" "version 2.5 is not supported, supported versions are: 2.9
     "--version 2.5"
 same_fs "extensions" - -f . -e .yml --dry-run
 same_fs "no extension" - -f . --extensions= --dry-run
+same_fs "an empty extension" - -f . -e .yml, --dry-run
+assert_contains "$EE" "⚠️ skipping irregular file infra/outside" "'' matches every name"
 same_fs "one file" - -f clusters/prod/flux-system.yaml -y
 same_fs "other extension" - -f infra/notes.json
 assert_contains "$EE" "does not match the specified extensions: .yaml, .yml" "notes.json"

@@ -556,6 +556,34 @@ static void test_progress_on_stderr(void **state)
     free(e);
 }
 
+/* pflag's StringSlice (migrate --extensions): empty items kept, an empty value none, and the
+ * flag known as given either way. */
+static void test_parse_slice(void **state)
+{
+    (void)state;
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    ed_cli_list ext = {0}, unset = {0};
+    const ed_cli_flag flags[] = {
+        {"extensions", 'e', ED_CLI_FLAG_SLICE, &ext},
+        {"other", 0, ED_CLI_FLAG_SLICE, &unset},
+        {NULL, 0, 0, NULL},
+    };
+    char *argv[] = {"migrate", "-e", ".yml,", "--extensions=", "--extensions", ".tpl"};
+    assert_int_equal(ed_cli_parse_flags(6, argv, flags, &g), 0);
+    assert_true(ext.given);
+    assert_int_equal(ext.n, 3);
+    assert_string_equal(ext.items[0], ".yml");
+    assert_string_equal(ext.items[1], "");
+    assert_string_equal(ext.items[2], ".tpl");
+    assert_false(unset.given);
+    ed_cli_list empty = {0};
+    const ed_cli_flag only[] = {{"extensions", 'e', ED_CLI_FLAG_SLICE, &empty}, {NULL, 0, 0, NULL}};
+    char *argv2[] = {"migrate", "--extensions="};
+    assert_int_equal(ed_cli_parse_flags(2, argv2, only, &g), 0);
+    assert_true(empty.given);
+    assert_int_equal(empty.n, 0);
+}
+
 /* flux migrate -f's line reading: which apiVersion lines it upgrades, and its warnings. */
 static void test_migrate_detect(void **state)
 {
@@ -691,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_local_source_dir),
         cmocka_unit_test(test_install_checks),
         cmocka_unit_test(test_progress_on_stderr),
+        cmocka_unit_test(test_parse_slice),
         cmocka_unit_test(test_migrate_detect),
         cmocka_unit_test(test_migrate_rewrite),
         cmocka_unit_test(test_migrate_versions),
