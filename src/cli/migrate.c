@@ -275,7 +275,8 @@ static char *path_clean(const char *path)
     bool abs = path[0] == '/';
     size_t n = strlen(path);
     char *out = ed_xmalloc(n + 2);
-    size_t len = 0, floor = 0; /* floor: what ".." cannot remove (leading "../" parts) */
+    /* floor: what ".." cannot remove (the root's '/', leading "../" parts) */
+    size_t len = 0, floor = abs ? 1 : 0;
     if (abs)
         out[len++] = '/';
     const char *p = path;
@@ -292,10 +293,8 @@ static char *path_clean(const char *path)
             if (len > floor) {
                 while (len > floor && out[len - 1] != '/')
                     len--;
-                if (len > floor && !(abs && len == 1))
-                    len--;
-                else if (abs && len == 0)
-                    len = 1;
+                if (len > floor)
+                    len--; /* the '/' before the part dropped */
             } else if (!abs) {
                 if (len > 0)
                     out[len++] = '/';
@@ -481,8 +480,8 @@ static int list_files(fs_migration *m)
     return rc;
 }
 
-/* The bytes of file (below the working directory), NUL-terminated, in *out; or NULL after
- * printing flux's error. */
+/* The bytes of file (below the working directory), NUL-terminated (*len of them), up to 1 GiB;
+ * or NULL after printing flux's error. The caller frees them. */
 static char *read_file(const char *file, size_t *len)
 {
     int fd = open_beneath(file, O_RDONLY | O_NOFOLLOW);
