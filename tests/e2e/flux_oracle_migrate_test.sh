@@ -17,7 +17,9 @@
 #    storage version: status.storedVersions lists both, and dropping v1beta1 from the CRD is
 #    refused. Each program migrates the same situation (made again for each): the same lines
 #    and exit code, storedVersions [v1], every managed fields entry at v1, and v1beta1 can then
-#    be dropped from the CRD with every object still readable. A second run has nothing to do.
+#    be dropped from the CRD with every object still readable; a cluster-scoped CRD beside it,
+#    already at its only version, gets its objects patched and its status left. A second run
+#    has nothing to do. A user who may not list CRDs gets flux's error.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/ks_lib.sh"
 
@@ -271,6 +273,38 @@ old_objects
 assert_fails "dropping v1beta1 before the migration" gadget_crd v1 v1
 assert_contains "$OUT" "must remain in spec.versions until a storage migration" "dropping v1beta1"
 
+step "cluster mode: beside it, a cluster-scoped CRD already at its only version"
+kubectl apply --server-side --field-manager=e2e -f - >/dev/null <<YAML
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gizmos.$group
+  labels:
+    app.kubernetes.io/part-of: flux
+spec:
+  group: $group
+  scope: Cluster
+  names: {kind: Gizmo, listKind: GizmoList, plural: gizmos, singular: gizmo}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+YAML
+retry 60 kubectl wait --for=condition=Established --timeout=60s "crd/gizmos.$group"
+# apply_yaml YAML: server-side apply of the text (retry can run it again: no stdin of its own)
+apply_yaml() {
+    printf '%s\n' "$1" | kubectl apply --server-side --field-manager=e2e -f -
+}
+retry 30 apply_yaml "apiVersion: $group/v1
+kind: Gizmo
+metadata: {name: one}
+spec: {size: 4}"
+
 step "cluster mode: flux migrate, then eddy migrate on the same situation"
 old_objects
 fr=0
@@ -289,6 +323,8 @@ assert_eq 0 "$er" "cluster mode: exit code"
 ee=$(<"$scratch/ee")
 assert_contains "$ee" "✔ Gadget/$ns_a/applied migrated to version v1" "cluster mode"
 assert_contains "$ee" "✔ $crd migrated to storage version v1" "cluster mode"
+assert_contains "$ee" "✔ Gizmo//one migrated to version v1" "cluster mode: a cluster-scoped object"
+assert_not_contains "$ee" "gizmos.$group migrated to storage version" "cluster mode: nothing stored old"
 
 step "cluster mode: a user who may not list CRDs gets flux's error; an unreachable server fails"
 fr=0
@@ -310,4 +346,4 @@ fo=$("$flux" migrate 2>&1)
 eo=$("$eddy" migrate 2>&1)
 assert_eq "$fo" "$eo" "second run"
 assert_not_contains "$eo" "storage version" "second run"
-kubectl delete crd "$crd" --wait=true >/dev/null
+kubectl delete crd "$crd" "gizmos.$group" --wait=true >/dev/null
