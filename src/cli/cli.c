@@ -2,8 +2,8 @@
  * The verb table and the global behaviour of the command line: `eddy --help` lists the verbs
  * that exist (and only those), `eddy help VERB` and `eddy VERB --help` show a verb's help,
  * `eddy version` prints the build's version. Each verb lives in a file of its family (get.c,
- * flux.c, create.c, install.c, events.c, diff.c, logs.c, debug.c, completion.c); what they share
- * is in common.c.
+ * flux.c, create.c, install.c, events.c, diff.c, logs.c, debug.c, completion.c, migrate.c); what
+ * they share is in common.c.
  */
 #include "cli.h"
 #include "cli_int.h"
@@ -261,6 +261,40 @@ static const struct verb verbs[] = {
      "  eddy check --pre\n"
      "  eddy check\n",
      ed_cli_check},
+    {"migrate", "Migrate Flux objects (cluster or manifests) to their latest API version",
+     "Usage: eddy migrate [-f PATH [--extensions .yaml,.yml] [--version 2.9] [--dry-run] [--yes]]\n"
+     "\n"
+     "As flux migrate, to run before a Flux minor version upgrade.\n"
+     "\n"
+     "Cluster mode (no -f): for each CRD labelled app.kubernetes.io/part-of=flux, every object\n"
+     "is written again at the CRD's storage version (its managed fields moved to that version),\n"
+     "then the CRD's status.storedVersions is set to that version alone. Needs cluster-admin.\n"
+     "\n"
+     "File-system mode (-f PATH): the apiVersion of Flux kinds (those eddy serves and the\n"
+     "others flux knows: HelmRelease, Alert, Provider, Receiver, Bucket, ...) in the manifests\n"
+     "below PATH (a directory or one file, below the working directory) is set to the latest\n"
+     "version of the Flux minor version --version. A line \"apiVersion: G/V\" followed by a\n"
+     "line \"kind: K\" is rewritten in place; every other byte of the file is kept (comments,\n"
+     "quotes, line ends). Symlinked files are skipped with a warning. The upgrades are listed\n"
+     "and confirmed with a y/N prompt on stdout (no answer: \"^D\", exit 1).\n"
+     "\n"
+     "Flags:\n"
+     "  -f, --path PATH          the directory or file holding the manifests to migrate\n"
+     "  -e, --extensions LIST    the file name endings to consider, with --path (default\n"
+     "                           .yaml,.yml)\n"
+     "  -v, --version V          the Flux minor version to migrate manifests to: 2.9 (the\n"
+     "                           default), 2.8, 2.7 or 2.6 (image kinds at v1beta2)\n"
+     "  -y, --yes                migrate without asking, with --path\n"
+     "  --dry-run                list the upgrades, change nothing, with --path\n"
+     "\n"
+     "Global flags: --kubeconfig PATH, --context NAME, --timeout D (default 5m), --verbose.\n"
+     "\n"
+     "Examples:\n"
+     "  eddy migrate\n"
+     "  eddy migrate -f . --dry-run\n"
+     "  eddy migrate -f clusters/prod --extensions=.yml,.yaml,.tpl --yes\n"
+     "  eddy migrate -f apps/podinfo.yaml --version=2.6\n",
+     ed_cli_migrate},
     {"create", "Create or update Flux objects and secrets",
      "Usage: eddy create source git NAME --url URL [--branch B | --tag T | --tag-semver R |\n"
      "                                       --commit SHA] [flags]\n"

@@ -77,6 +77,50 @@ int ed_cli_pull(int argc, char **argv);
 int ed_cli_list_artifacts(int argc, char **argv);
 int ed_cli_tag(int argc, char **argv);
 int ed_cli_diff_artifact(int argc, char **argv);
+/* migrate.c: flux migrate, in cluster and file-system (-f) mode */
+int ed_cli_migrate(int argc, char **argv);
+
+/* The latest API version of a Flux kind, as flux migrate's table gives it for a Flux minor
+ * version. */
+typedef struct ed_cli_api_latest {
+    const char *group;   /* "kustomize.toolkit.fluxcd.io" */
+    const char *kind;    /* "Kustomization" */
+    const char *version; /* "v1" */
+} ed_cli_api_latest;
+
+/* The table of flux_version ("2.9", ..., "2.6"; NULL or "" for the newest), ending with an
+ * entry whose kind is NULL; NULL for a version flux migrate does not support. Static. */
+const ed_cli_api_latest *ed_cli_migrate_latest(const char *flux_version);
+
+/* One apiVersion line to upgrade in a manifest. */
+typedef struct ed_cli_migrate_upgrade {
+    size_t line;             /* 0-based */
+    char *kind;              /* owned */
+    char *old_version;       /* owned: "v1beta2" */
+    const char *new_version; /* the table's */
+} ed_cli_migrate_upgrade;
+
+typedef struct ed_cli_migrate_upgrades {
+    ed_cli_migrate_upgrade *items; /* in line order */
+    size_t n;
+} ed_cli_migrate_upgrades;
+
+/*
+ * The upgrades of text (len bytes) as flux migrate -f finds them, line by line without parsing
+ * the YAML: a line holding "apiVersion: G/V" whose next line holds "kind: K" (each value
+ * trimmed and cut at its first space), K of group G having a version other than V in latest.
+ * An apiVersion with two '/' or more is appended to warnings as "<file>:<line>: unexpected
+ * GroupVersion string: <value>\n". *out is the caller's (ed_cli_migrate_upgrades_free).
+ */
+void ed_cli_migrate_detect(const char *file, const char *text, size_t len,
+                           const ed_cli_api_latest *latest, ed_cli_migrate_upgrades *out,
+                           ed_buf *warnings);
+/* text with each upgrade's line changed as flux changes it (the first occurrence of the old
+ * version replaced by the new one), every other byte kept, appended to out. Returns 0, or
+ * ED_ETOOBIG when out's cap is reached. */
+int ed_cli_migrate_rewrite(const char *text, size_t len, const ed_cli_migrate_upgrades *u,
+                           ed_buf *out);
+void ed_cli_migrate_upgrades_free(ed_cli_migrate_upgrades *u);
 /* completion.c */
 int ed_cli_completion(int argc, char **argv);
 /* `eddy kustomize build DIR` (kustomize.c). */
@@ -128,12 +172,16 @@ typedef enum {
     ED_CLI_FLAG_BOOL,     /* bool *: --x, --x=true, --x=false */
     ED_CLI_FLAG_STR,      /* const char **: --x V, --x=V */
     ED_CLI_FLAG_DURATION, /* int64_t * milliseconds: 1m30s */
-    ED_CLI_FLAG_LIST,     /* ed_cli_list *: comma-separated, repeatable */
+    ED_CLI_FLAG_LIST,     /* ed_cli_list *: comma-separated, repeatable, empty items dropped */
+    /* ed_cli_list *: pflag's StringSlice: comma-separated, repeatable, empty items kept
+     * ("a," is "a" and ""), an empty value adding none */
+    ED_CLI_FLAG_SLICE,
 } ed_cli_flag_type;
 
 typedef struct ed_cli_list {
     const char *items[64];
     int n;
+    bool given; /* the flag was on the command line (an empty value too) */
 } ed_cli_list;
 
 typedef struct ed_cli_flag {

@@ -188,11 +188,14 @@ static int set_value(const ed_cli_flag *f, const char *value)
         }
         return 0;
     }
-    case ED_CLI_FLAG_LIST: {
+    case ED_CLI_FLAG_LIST:
+    case ED_CLI_FLAG_SLICE: {
         ed_cli_list *l = f->dst;
+        l->given = true;
         if (!parse_arena)
             parse_arena = ed_arena_new();
         char *item = ed_arena_strdup(parse_arena, value);
+        bool keep_empty = f->type == ED_CLI_FLAG_SLICE && *value;
         while (item) {
             char *comma = strchr(item, ',');
             if (comma)
@@ -201,7 +204,7 @@ static int set_value(const ed_cli_flag *f, const char *value)
                 ed_cli_failure("too many values for --%s", f->name);
                 return 2;
             }
-            if (*item)
+            if (*item || keep_empty)
                 l->items[l->n++] = item;
             item = comma ? comma + 1 : NULL;
         }

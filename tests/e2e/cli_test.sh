@@ -38,7 +38,7 @@ assert_contains "$err" "outside the build root" "outside a work tree, ../base is
 step "--help on every verb, with usage and an example"
 verbs=$("$eddy" --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
 for v in install uninstall check create delete get suspend resume reconcile export events tree \
-    trace build diff stats completion version logs debug envsubst; do
+    trace build diff stats completion version logs debug envsubst migrate; do
     assert_contains "$verbs" "$v" "eddy --help lists $v"
 done
 for v in $verbs; do

@@ -4,7 +4,8 @@
  * object counts as Ready, failed or still in progress, and how `eddy logs` prints and filters
  * the agent's log entries (logs.c), the local directory of a nested Kustomization for build
  * and diff --recursive (diff.c), install's --version and --cluster-domain checks, and that the
- * progress lines go to stderr as flux's logger writes them, stdout keeping only a verb's data.
+ * progress lines go to stderr as flux's logger writes them, stdout keeping only a verb's data;
+ * and how migrate -f finds and rewrites the apiVersion lines of manifests (migrate.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -555,6 +556,153 @@ static void test_progress_on_stderr(void **state)
     free(e);
 }
 
+/* pflag's StringSlice (migrate --extensions): empty items kept, an empty value none, and the
+ * flag known as given either way. */
+static void test_parse_slice(void **state)
+{
+    (void)state;
+    ed_cli_global g = ED_CLI_GLOBAL_INIT;
+    ed_cli_list ext = {0}, unset = {0};
+    const ed_cli_flag flags[] = {
+        {"extensions", 'e', ED_CLI_FLAG_SLICE, &ext},
+        {"other", 0, ED_CLI_FLAG_SLICE, &unset},
+        {NULL, 0, 0, NULL},
+    };
+    char *argv[] = {"migrate", "-e", ".yml,", "--extensions=", "--extensions", ".tpl"};
+    assert_int_equal(ed_cli_parse_flags(6, argv, flags, &g), 0);
+    assert_true(ext.given);
+    assert_int_equal(ext.n, 3);
+    assert_string_equal(ext.items[0], ".yml");
+    assert_string_equal(ext.items[1], "");
+    assert_string_equal(ext.items[2], ".tpl");
+    assert_false(unset.given);
+    ed_cli_list empty = {0};
+    const ed_cli_flag only[] = {{"extensions", 'e', ED_CLI_FLAG_SLICE, &empty}, {NULL, 0, 0, NULL}};
+    char *argv2[] = {"migrate", "--extensions="};
+    assert_int_equal(ed_cli_parse_flags(2, argv2, only, &g), 0);
+    assert_true(empty.given);
+    assert_int_equal(empty.n, 0);
+}
+
+/* flux migrate -f's line reading: which apiVersion lines it upgrades, and its warnings. */
+static void test_migrate_detect(void **state)
+{
+    (void)state;
+    const char text[] = "# a Kustomization\n"
+                        "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2 # old\n"
+                        "kind: Kustomization\n"
+                        "spec:\n"
+                        "  sourceRef:\n"
+                        "    apiVersion: source.toolkit.fluxcd.io/v1beta2\n"
+                        "    kind: GitRepository\n"
+                        "---\n"
+                        "apiVersion: apps/v1\n"
+                        "kind: Deployment\n"
+                        "---\n"
+                        "apiVersion: image.toolkit.fluxcd.io/v1/v2\n"
+                        "kind: ImagePolicy\n"
+                        "---\n"
+                        "apiVersion: \"helm.toolkit.fluxcd.io/v2beta1\"\n"
+                        "kind: HelmRelease\n"
+                        "---\n"
+                        "apiVersion:  notification.toolkit.fluxcd.io/v1beta2  \r\n"
+                        "kind: Alert\r\n"
+                        "---\n"
+                        "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
+                        "kind: ImageRepository\n"
+                        "apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
+                        "kind: Kustomization\n"
+                        "apiVersion: source.toolkit.fluxcd.io/v1beta1\n";
+    ed_cli_migrate_upgrades u;
+    ed_buf warnings = ED_BUF_INIT(1 << 20);
+    ed_cli_migrate_detect("f.yaml", text, sizeof(text) - 1, ed_cli_migrate_latest(NULL), &u,
+                          &warnings);
+    assert_int_equal(u.n, 4);
+    assert_int_equal(u.items[0].line, 1);
+    assert_string_equal(u.items[0].kind, "Kustomization");
+    assert_string_equal(u.items[0].old_version, "v1beta2");
+    assert_string_equal(u.items[0].new_version, "v1");
+    assert_int_equal(u.items[1].line, 5);
+    assert_string_equal(u.items[1].kind, "GitRepository");
+    /* "Alert\r" trimmed as Go's TrimSpace trims; Alert's latest is v1beta3 */
+    assert_int_equal(u.items[2].line, 17);
+    assert_string_equal(u.items[2].kind, "Alert");
+    assert_string_equal(u.items[2].new_version, "v1beta3");
+    assert_int_equal(u.items[3].line, 20);
+    assert_string_equal(u.items[3].kind, "ImageRepository");
+    assert_string_equal(u.items[3].new_version, "v1");
+    assert_string_equal(
+        warnings.data,
+        "f.yaml:12: unexpected GroupVersion string: image.toolkit.fluxcd.io/v1/v2\n");
+    ed_cli_migrate_upgrades_free(&u);
+    ed_buf_free(&warnings);
+
+    /* Flux 2.6's table keeps the image kinds at v1beta2. */
+    const char image[] = "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\n"
+                         "apiVersion: image.toolkit.fluxcd.io/v1beta1\nkind: ImagePolicy\n";
+    ed_buf w2 = ED_BUF_INIT(1 << 20);
+    ed_cli_migrate_detect("i.yaml", image, sizeof(image) - 1, ed_cli_migrate_latest("2.6"), &u,
+                          &w2);
+    assert_int_equal(u.n, 1);
+    assert_int_equal(u.items[0].line, 2);
+    assert_string_equal(u.items[0].new_version, "v1beta2");
+    assert_null(w2.data);
+    ed_cli_migrate_upgrades_free(&u);
+}
+
+/* The rewrite changes the upgraded versions and keeps every other byte. */
+static void test_migrate_rewrite(void **state)
+{
+    (void)state;
+    const char text[] = "apiVersion: kustomize.toolkit.fluxcd.io/v1beta2 # v1beta2\r\n"
+                        "kind: Kustomization\r\n"
+                        "metadata: {name: a}  # trailing\n"
+                        "---\n"
+                        "  apiVersion: source.toolkit.fluxcd.io/v1beta1\n"
+                        "  kind: GitRepository";
+    ed_cli_migrate_upgrades u;
+    ed_buf warnings = ED_BUF_INIT(1 << 20);
+    ed_cli_migrate_detect("f.yaml", text, sizeof(text) - 1, ed_cli_migrate_latest("2.9"), &u,
+                          &warnings);
+    assert_int_equal(u.n, 2);
+    ed_buf out = ED_BUF_INIT(1 << 20);
+    assert_int_equal(ed_cli_migrate_rewrite(text, sizeof(text) - 1, &u, &out), 0);
+    assert_string_equal(out.data, "apiVersion: kustomize.toolkit.fluxcd.io/v1 # v1beta2\r\n"
+                                  "kind: Kustomization\r\n"
+                                  "metadata: {name: a}  # trailing\n"
+                                  "---\n"
+                                  "  apiVersion: source.toolkit.fluxcd.io/v1\n"
+                                  "  kind: GitRepository");
+    ed_cli_migrate_upgrades_free(&u);
+    ed_buf_free(&out);
+
+    /* Nothing to upgrade: the same bytes, a final newline included. */
+    const char same[] = "apiVersion: v1\nkind: ConfigMap\n";
+    ed_cli_migrate_detect("c.yaml", same, sizeof(same) - 1, ed_cli_migrate_latest(NULL), &u,
+                          &warnings);
+    assert_int_equal(u.n, 0);
+    assert_int_equal(ed_cli_migrate_rewrite(same, sizeof(same) - 1, &u, &out), 0);
+    assert_string_equal(out.data, same);
+    ed_buf_free(&out);
+    ed_buf_free(&warnings);
+}
+
+/* flux migrate --version: the four minor versions it supports, and no other. */
+static void test_migrate_versions(void **state)
+{
+    (void)state;
+    assert_ptr_equal(ed_cli_migrate_latest(NULL), ed_cli_migrate_latest("2.9"));
+    assert_ptr_equal(ed_cli_migrate_latest(""), ed_cli_migrate_latest("2.9"));
+    assert_non_null(ed_cli_migrate_latest("2.7"));
+    assert_non_null(ed_cli_migrate_latest("2.6"));
+    assert_null(ed_cli_migrate_latest("2.5"));
+    assert_null(ed_cli_migrate_latest("2.9.5"));
+    size_t n = 0;
+    for (const ed_cli_api_latest *l = ed_cli_migrate_latest("2.8"); l->kind; l++)
+        n++;
+    assert_int_equal(n, 15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +719,10 @@ int main(void)
         cmocka_unit_test(test_local_source_dir),
         cmocka_unit_test(test_install_checks),
         cmocka_unit_test(test_progress_on_stderr),
+        cmocka_unit_test(test_parse_slice),
+        cmocka_unit_test(test_migrate_detect),
+        cmocka_unit_test(test_migrate_rewrite),
+        cmocka_unit_test(test_migrate_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
