@@ -602,9 +602,10 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
     }
     /* flux's checks of the verification flags, in its words. */
     if (f.verify_provider && strcmp(f.verify_provider, "cosign") != 0) {
-        ed_cli_failure("invalid argument \"%s\" for \"--verify-provider\" flag: source OCI verify "
-                       "provider '%s' is not supported, must be one of: cosign",
-                       f.verify_provider, f.verify_provider);
+        ed_cli_invalid_argument(f.verify_provider, "--verify-provider",
+                                "source OCI verify provider '%s' is not supported, must be "
+                                "one of: cosign",
+                                f.verify_provider);
         return 2;
     }
     if (!f.verify_provider && f.verify_secret_ref) {
@@ -616,9 +617,10 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
                        "(--verify-secret-ref): keyless verification is refused by it");
     static const char *const providers[] = {"generic", "aws", "azure", "gcp", NULL};
     if (f.provider && !one_of(f.provider, providers)) {
-        ed_cli_failure("invalid argument \"%s\" for \"--provider\" flag: source OCI provider "
-                       "'%s' is not supported, must be one of: generic, aws, azure, gcp",
-                       f.provider, f.provider);
+        ed_cli_invalid_argument(f.provider, "--provider",
+                                "source OCI provider '%s' is not supported, must be one of: "
+                                "generic, aws, azure, gcp",
+                                f.provider);
         return 2;
     }
     if (f.provider && strcmp(f.provider, "generic") != 0)
@@ -688,9 +690,10 @@ static int put_source_ref(ed_doc *d, const char *source, bool warn)
     size_t name_len = dot ? (size_t)(dot - name) : strlen(name);
     const char *kind = "GitRepository";
     if (slash && !(kind = ks_source_kind(source, (size_t)(slash - source)))) {
-        ed_cli_failure("invalid argument \"%s\" for \"--source\" flag: source kind '%.*s' is "
-                       "not supported, must be one of: OCIRepository, GitRepository, Bucket",
-                       source, (int)(slash - source), source);
+        ed_cli_invalid_argument(source, "--source",
+                                "source kind '%.*s' is not supported, must be one of: "
+                                "OCIRepository, GitRepository, Bucket",
+                                (int)(slash - source), source);
         return 2;
     }
     if (name_len == 0) {
@@ -847,9 +850,9 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
     }
     if (f.decryption_provider && *f.decryption_provider &&
         strcmp(f.decryption_provider, "sops") != 0) {
-        ed_cli_failure("invalid argument \"%s\" for \"--decryption-provider\" flag: unsupported "
-                       "decryption provider '%s', must be one of: sops",
-                       f.decryption_provider, f.decryption_provider);
+        ed_cli_invalid_argument(f.decryption_provider, "--decryption-provider",
+                                "unsupported decryption provider '%s', must be one of: sops",
+                                f.decryption_provider);
         return 2;
     }
     if (!ed_str_has_prefix(f.path, "./") && strcmp(f.path, ".") != 0) {

@@ -913,6 +913,8 @@ int ed_cli_check(int argc, char **argv)
     ed_err err = ED_ERR_INIT;
     if (ed_cli_load_config(&o.g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
+    else /* flux's utils.KubeConfig */
+        ed_err_wrap(&err, "kubernetes configuration load failed");
     ed_kube_config_free(cfg);
     if (!kube) {
         ed_cli_failure("Kubernetes client initialization failed: %s", err.msg);

@@ -110,6 +110,10 @@ create ks xx --source s --health-check Deployment/a.b.c --export
 create ks xx --source s --health-check Service/a.b --export
 create ks xx --source s --decryption-provider vault --export
 create ks xx --source Foo/s --export
+create ks xx --source 'F"oo/s' --export
+create ks xx --source s --decryption-provider 'va"ult' --export
+create source oci xx --url oci://h/r --tag t --verify-provider 'no"pe' --export
+create source oci xx --url oci://h/r --tag t --provider 'n"ope' --export
 create ks xx --source s --bogus --export
 create image repository xx --export
 create image policy xx --export
@@ -152,6 +156,8 @@ build kustomization xx --path ./a/../nonexistent
 diff kustomization xx --path /nonexistent
 diff kustomization xx --path $scratch/ca.pem
 diff kustomization xx --path $scratch --local-sources bad
+diff kustomization xx --path $scratch --local-sources 'b"ad'
+build kustomization xx --path $scratch --local-sources 'b"ad'
 build kustomization xx --path $scratch --bogus
 suspend kustomization
 resume source git
@@ -269,6 +275,34 @@ same "a duration quoted" check --poll-interval '1m"x'
 same "a boolean" get kustomizations -A=yes
 same "a boolean (long)" resume kustomization x --wait=maybe
 same "booleans as ParseBool spells them" get kustomizations -A=T --no-header=0 -l 'a b'
+# numbers in strconv's words (an integer in any base ParseInt(s, 0, 64) reads), a float32's range
+same "a float" get kustomizations --kube-api-qps 'x"'
+same "a float out of range" get kustomizations --kube-api-qps 1e40
+same "an integer" get kustomizations --kube-api-burst 1.5
+same "an integer out of range" get kustomizations --kube-api-burst 99999999999999999999
+same "an integer (--tail)" logs --tail ' 1'
+same "--level" logs --level 'x"'
+# a kubeconfig that is not there, or no file: client-go's words
+same "a missing kubeconfig" get kustomizations --kubeconfig "$scratch/nothere"
+same "a directory as kubeconfig" get kustomizations --kubeconfig "$scratch"
+same "a missing context" get kustomizations --context nothere
+# logs and check read the configuration with flux's utils.KubeConfig, which says so in front
+same "logs: a missing kubeconfig" logs --kubeconfig "$scratch/nothere"
+same "check: a missing kubeconfig" check --pre --kubeconfig "$scratch/nothere"
+# a few more verbs' errors in flux's words (and flux's exit code 1 for diff artifact's)
+same "push artifact: a missing path" push artifact oci://127.0.0.1:9/ab/cd:1 --path "$scratch/nothere" \
+    --source s --revision r
+same "diff artifact: a missing path" diff artifact oci://127.0.0.1:9/ab/cd:1 --path "$scratch/nothere"
+for verb in push pull tag diff; do
+    same "$verb artifact: no oci://" $verb artifact 127.0.0.1:9/ab/cd:1 --path "$scratch" \
+        --output "$scratch/out" --tag 2 --source s --revision r
+done
+same "debug kustomization: two views" debug kustomization x --show-status --show-vars
+# Deliberate: Go reads a negative duration, flux writes it (the CRD then refuses it); eddy
+# refuses it at once
+assert_fails "eddy: a negative --interval" "$eddy" create source git xx --url https://h/r --branch main --interval -1m --export
+assert_contains "$OUT" 'invalid argument "-1m" for "--interval" flag: a duration of 0 or more is expected' \
+    "eddy: a negative duration in its words"
 # Deliberate (README): where flux acts on the first NAME and drops the others, or ignores an
 # argument, eddy refuses it
 for args in "get kustomizations a b" "export kustomization a b" "reconcile kustomization a b" \
