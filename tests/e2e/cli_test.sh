@@ -640,6 +640,11 @@ assert_eq "" "$("$eddy" events -n "$ns-none" 2>/dev/null)" "no events: stdout em
 assert_eq "✗ No events found in $ns-none namespace." "$("$eddy" events -n "$ns-none" 2>&1)" "no events: flux's line"
 assert_fails "bad --for" "$eddy" events --for Pod/x
 assert_contains "$OUT" "'Pod' is not a recognized Flux kind" "--for"
+# as flux: "Kind/" is every object of the kind
+out=$("$eddy" events -n "$ns" --for Kustomization/)
+assert_contains "$out" "Kustomization/cli" "--for Kustomization/: this one"
+assert_contains "$out" "Kustomization/broken" "--for Kustomization/: and the other"
+assert_not_contains "$out" "GitRepository/" "--for Kustomization/: no source"
 assert_fails "bad --types" "$eddy" events --types Info
 assert_contains "$OUT" "type 'Info' not supported. Supported types are Normal, Warning" "--types"
 

@@ -366,6 +366,13 @@ assert_contains "$("$eddy" trace runner --kind ServiceAccount -n "$ns")" "Object
     "eddy: --kind alone"
 NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events" events -n "$ns"
 NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events --for" events -n "$ns" --for Kustomization/app
+# --for read as flux reads it: "Kind/" is the kind's events, "/Kind" a kind too, several
+# slashes a kind whole; "" selects nothing; checked once the client is made
+for sel in Kustomization/ /Kustomization / a/b/c '' bogus/; do
+    NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events --for '$sel'" events -n "$ns" --for "$sel"
+done
+same "events --for (no events)" events -n "$ns" --for ImagePolicy/
+same "events --for (a bad kubeconfig first)" events -n "$ns" --for / --kubeconfig "$scratch/nothere"
 # flux's order of the sources (OCI before Git), a kind whose objects --status-selector all
 # leaves out (no table in get all), TYPE!=STATUS, a selector flux cannot read (refused only
 # where there are objects), and the words for missing objects of resume and trace
