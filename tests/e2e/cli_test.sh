@@ -1016,7 +1016,8 @@ assert_ok "dry run deleted nothing" kubectl -n "$ns" get deploy eddy
 out=$("$eddy" uninstall -n "$ns" --silent --timeout 1m 2>&1)
 assert_contains "$out" "✔ Deployment/$ns/eddy deleted" "Deployment"
 assert_contains "$out" "✔ NetworkPolicy/$ns/allow-scraping deleted" "network policy"
-assert_contains "$out" "✔ GitRepository/$ns/cli finalizers deleted" "finalizers"
+# flux's line, its trailing space too (its "%s" of no dry run)
+assert_eq "✔ GitRepository/$ns/cli finalizers deleted " "$(grep -F "GitRepository/$ns/cli finalizers" <<<"$out")" "finalizers"
 assert_contains "$out" "✔ CustomResourceDefinition/kustomizations.kustomize.toolkit.fluxcd.io deleted" "CRD"
 assert_contains "$out" "✔ Namespace/$ns deleted" "namespace"
 assert_contains "$out" "✔ uninstall finished" "finished"

@@ -422,6 +422,14 @@ same "get --status-selector !=" get sources all -n "$ns" --status-selector ready
 same "get --status-selector (bad)" get kustomizations -n "$ns" --status-selector ready
 same "get --status-selector (bad, none listed)" get images policy -n "$ns" --status-selector ready
 same "get all --status-selector (bad)" get all -n "$ns" --status-selector ready
+# uninstall removes the finalizers of every kind flux knows, a Bucket's too (no controller of
+# eddy's would clear it): the same lines for this namespace's objects
+kubectl -n "$ns" patch bucket drop --type merge -p '{"metadata":{"finalizers":["finalizers.fluxcd.io"]}}' >/dev/null
+fo=$("$flux" uninstall --dry-run -n nothere-cli 2>&1 | grep "/$ns/") || fail "flux uninstall --dry-run: no lines of $ns"
+eo=$("$eddy" uninstall --dry-run -n nothere-cli 2>&1 | grep "/$ns/") || fail "eddy uninstall --dry-run: no lines of $ns"
+assert_contains "$fo" "✔ Bucket/$ns/drop finalizers deleted (dry run)" "flux uninstall: the Bucket"
+assert_eq "$fo" "$eo" "uninstall --dry-run: the finalizers' lines"
+kubectl -n "$ns" patch bucket drop --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null
 same "resume a missing one" resume kustomization nothere -n "$ns"
 same "resume missing ones" resume kustomization nothere app -n "$ns" --wait=false
 same "trace a missing one" trace configmap nothere -n "$ns"
