@@ -355,6 +355,9 @@ int ed_cli_install_shape_check(const ed_cli_install_shape *shape);
  */
 int ed_cli_install_render(const char *ns, const ed_cli_install_shape *shape,
                           const ed_cli_list *components, const ed_cli_list *extra, ed_buf *out);
+/* flux's ValidateComponents: 0 when every name in components and extra (either may be NULL)
+ * is a Flux component (served by eddy or not), else 2 after "component X is not available". */
+int ed_cli_components_check(const ed_cli_list *components, const ed_cli_list *extra);
 /* Apply the stream yaml (gotk-components.yaml: ed_cli_install_render's) in order, as install
  * applies its manifests: with shape->registry_creds, the pull Secret (never in yaml, its data
  * never printed) just before the Deployment. With print, install's lines (ed_cli_apply's);

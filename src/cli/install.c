@@ -54,26 +54,35 @@ struct install_opts {
     const ed_cli_manifest *manifests; /* the files to install: embedded, or --manifests DIR's */
 };
 
+int ed_cli_components_check(const ed_cli_list *components, const ed_cli_list *extra)
+{
+    const ed_cli_list *lists[] = {components, extra};
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; lists[l] && i < lists[l]->n; i++) {
+            const char *c = lists[l]->items[i];
+            if (!in(not_served, c) && !in(served, c)) {
+                ed_cli_failure("component %s is not available", c);
+                return 2;
+            }
+        }
+    return 0;
+}
+
 /* Check --components and --components-extra; the chosen set goes to *chosen. */
 static int choose_components(const struct install_opts *o, ed_cli_list *chosen)
 {
     chosen->n = 0;
     const ed_cli_list *lists[] = {&o->components, &o->extra};
+    /* as flux's ValidateComponents, before anything is said of the others */
+    if (ed_cli_components_check(&o->components, &o->extra) != 0)
+        return 2;
     for (int l = 0; l < 2; l++)
         for (int i = 0; i < lists[l]->n; i++) {
             const char *c = lists[l]->items[i];
-            if (in(not_served, c)) {
+            if (in(not_served, c))
                 ed_cli_warning("%s is not served by eddy: left out", c);
-                continue;
-            }
-            if (!in(served, c)) {
-                ed_cli_failure("unknown component \"%s\"; eddy serves source-controller, "
-                               "kustomize-controller, image-reflector-controller and "
-                               "image-automation-controller",
-                               c);
-                return 2;
-            }
-            chosen->items[chosen->n++] = c;
+            else
+                chosen->items[chosen->n++] = c;
         }
     return 0;
 }

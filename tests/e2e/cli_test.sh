@@ -370,7 +370,7 @@ assert_contains "$out" "        - controller" "the verb stays first"
 assert_fails "bad log level" "$eddy" install --export --log-level loud
 assert_contains "$OUT" "debug, info or error" "--log-level values"
 assert_fails "unknown component" "$eddy" install --components source-controller,frob-controller --export
-assert_contains "$OUT" 'unknown component "frob-controller"' "component"
+assert_contains "$OUT" 'component frob-controller is not available' "component"
 assert_eq 6 "$("$eddy" install --export | grep -c '^kind: CustomResourceDefinition')" "default: every component, six CRDs"
 assert_eq 3 "$("$eddy" install --export --components source-controller,kustomize-controller \
     | grep -c '^kind: CustomResourceDefinition')" "--components: three CRDs (two of source-controller)"

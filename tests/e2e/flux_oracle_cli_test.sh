@@ -298,6 +298,13 @@ for verb in push pull tag diff; do
         --output "$scratch/out" --tag 2 --source s --revision r
 done
 same "debug kustomization: two views" debug kustomization x --show-status --show-vars
+# flux's ValidateComponents: every component checked before anything else is said
+same "install: an unknown component" install --components helm-controller,frob-controller --export
+same "install: an unknown extra component" install --components-extra bogus --export
+same "bootstrap: a required component left out" bootstrap git --components bogus --silent
+same "bootstrap: an unknown component" bootstrap git --url ssh://git@h/r \
+    --components source-controller,kustomize-controller,bogus --silent
+same "bootstrap: an unknown extra component" bootstrap git --url ssh://git@h/r --components-extra bogus --silent
 # Deliberate: Go reads a negative duration, flux writes it (the CRD then refuses it); eddy
 # refuses it at once
 assert_fails "eddy: a negative --interval" "$eddy" create source git xx --url https://h/r --branch main --interval -1m --export
