@@ -381,6 +381,7 @@ struct git_creds {
     const char *key_file;            /* ssh: --private-key-file */
     const char *known_hosts_file;    /* ssh: --known-hosts-file (flux scans the host instead) */
     const char *ca_file;             /* https: --ca-file */
+    const char *bearer_token;        /* http(s): create secret git --bearer-token */
 };
 
 static bool creds_given(const struct git_creds *c)
@@ -394,7 +395,8 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
                           const struct git_creds *c, const ed_cli_list *labels)
 {
     bool ssh = ed_str_has_prefix(url, "ssh://");
-    if ((c->username != NULL) != (c->password != NULL)) {
+    /* with a bearer token, as flux: a username without its password is left out */
+    if (!c->bearer_token && (c->username != NULL) != (c->password != NULL)) {
         ed_cli_failure("--username and --password go together");
         return NULL;
     }
@@ -420,8 +422,12 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
     if ((!c->key_file || key) && (!c->known_hosts_file || hosts) && (!c->ca_file || ca)) {
         /* No type, as flux: the API server defaults it to Opaque. */
         d = new_object("v1", "Secret", ns, name, labels);
-        put_str(d, "/stringData/username", c->username);
-        put_str(d, "/stringData/password", c->password);
+        if (c->username && c->password) {
+            put_str(d, "/stringData/username", c->username);
+            put_str(d, "/stringData/password", c->password);
+        }
+        if (!ssh) /* flux's ssh secret has no token */
+            put_str(d, "/stringData/bearerToken", c->bearer_token);
         put_str(d, "/stringData/identity", key);
         put_str(d, "/stringData/known_hosts", hosts);
         put_str(d, "/stringData/ca.crt", ca);
@@ -1068,6 +1074,7 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
         {"private-key-file", 0, ED_CLI_FLAG_STR, &c.key_file},
         {"known-hosts-file", 0, ED_CLI_FLAG_STR, &c.known_hosts_file},
         {"ca-crt-file", 0, ED_CLI_FLAG_STR, &c.ca_file},
+        {"bearer-token", 0, ED_CLI_FLAG_STR, &c.bearer_token},
         {NULL, 0, 0, NULL},
     };
     int rc = parse_create(r, argc, argv, flags, true);
@@ -1077,9 +1084,16 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
         return 2;
     if ((rc = check_git_url(url)) != 0)
         return rc;
-    if (!ed_str_has_prefix(url, "ssh://") && !c.username) {
+    if (c.bearer_token && !*c.bearer_token)
+        c.bearer_token = NULL; /* flux's empty string: none */
+    bool basic = c.username && *c.username && c.password && *c.password;
+    if (!ed_str_has_prefix(url, "ssh://") && !basic && !c.bearer_token) {
         ed_cli_failure("for Git over HTTP/S the username and password, or a bearer token is "
                        "required");
+        return 2;
+    }
+    if (!ed_str_has_prefix(url, "ssh://") && basic && c.bearer_token) {
+        ed_cli_failure("user credentials and bearer token cannot be used together");
         return 2;
     }
     ed_doc *d = git_secret(r->g.ns, name, url, &c, &r->labels);

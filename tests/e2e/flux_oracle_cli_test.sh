@@ -86,6 +86,11 @@ create image update podinfo --git-repo-ref fleet --checkout-branch main --author
 create image update podinfo --git-repo-ref fleet --git-repo-namespace other --checkout-branch main --push-branch auto --author-name bot --author-email a@b.c --commit-template msg --git-repo-path ./clusters --interval 5m --export
 create secret git auth --url https://git.example.com/x -u me -p pw --export
 create secret git auth --url https://git.example.com/x -u me -p pw --ca-crt-file $scratch/ca.pem --export
+create secret git auth --url https://git.example.com/x --bearer-token tok --export
+create secret git auth --url https://git.example.com/x --bearer-token tok -u me --ca-crt-file $scratch/ca.pem --export
+create secret git auth --url https://git.example.com/x --bearer-token tok -u me -p pw --export
+create secret git auth --url https://git.example.com/x --bearer-token '' --export
+create secret git auth --url https://git.example.com/x -u me --export
 create source git xx --export
 create source git xx --url https://h/r --export
 create source git xx --url ftp://h/r --branch main --export
