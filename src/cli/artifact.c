@@ -18,6 +18,7 @@
 #include "../image/image.h"
 #include "../source/source.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,8 @@ static int parse_artifact_url(const char *url, bool digest_ok, ed_image_ref *ref
                               size_t n)
 {
     if (!url || !ed_str_has_prefix(url, "oci://")) {
-        ed_cli_failure("invalid artifact URL '%s': expected oci://<host>/<repository>[:<tag>]",
-                       url ? url : "");
+        /* fluxcd/pkg/oci's ParseArtifactURL, as flux says it */
+        ed_cli_failure("URL must be in format 'oci://<domain>/<org>/<repo>'");
         return 2;
     }
     char *name = ed_xstrdup(url + 6);
@@ -328,8 +329,13 @@ int ed_cli_push(int argc, char **argv)
     }
     struct stat st;
     if (stat(path, &st) != 0) {
-        ed_cli_failure("invalid path '%s', must point to an existing directory or file: %s", path,
-                       strerror(errno));
+        /* Go's os.Stat error: "stat PATH: " and the errno's text, lower-cased as Go has it */
+        char why[128];
+        snprintf(why, sizeof(why), "%s", strerror(errno));
+        why[0] = (char)tolower((unsigned char)why[0]);
+        ed_cli_failure(
+            "invalid path '%s', must point to an existing directory or file: stat %s: %s", path,
+            path, why);
         return 2;
     }
     artifact_auth auth;

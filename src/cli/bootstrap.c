@@ -951,6 +951,22 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         rc = 2;
     }
     free(pos);
+    /* flux's bootstrapValidate first: the components it cannot do without (when --components
+     * is given: eddy's default has them), then the names */
+    static const char *const required[] = {"source-controller", "kustomize-controller"};
+    for (size_t i = 0; !rc && o->components.n && i < sizeof(required) / sizeof(required[0]); i++) {
+        bool found = false;
+        for (int j = 0; j < o->components.n; j++)
+            found |= strcmp(o->components.items[j], required[i]) == 0;
+        for (int j = 0; j < o->extra.n; j++)
+            found |= strcmp(o->extra.items[j], required[i]) == 0;
+        if (!found) {
+            ed_cli_failure("component %s is required", required[i]);
+            rc = 2;
+        }
+    }
+    if (!rc)
+        rc = ed_cli_components_check(&o->components, &o->extra);
     if (!rc && !o->url) {
         ed_cli_failure("--url is required");
         rc = 2;

@@ -238,6 +238,10 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
 int ed_cli_parse_flags(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g);
 /* s as Go's %q quotes it (pflag's "invalid argument %q for ..."). The caller frees it. */
 char *ed_cli_quoted(const char *s);
+/* "✗ invalid argument <value as %q> for "<flag>" flag: <why>" on stderr, pflag's words for a
+ * value its Set refused (flag as pflag names it: "--source", "-A, --all-namespaces"). */
+void ed_cli_invalid_argument(const char *value, const char *flag, const char *why_fmt, ...)
+    ED_PRINTF(3, 4);
 /* ed_cli_parse_flags for a verb that takes no argument (argv[0] is the verb), one refused as
  * cobra's NoArgs refuses it in flux: `unknown command "X" for "eddy VERB"`. */
 int ed_cli_parse_noargs(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g);
@@ -297,6 +301,10 @@ void ed_cli_api_failure(const ed_err *err);
 int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err);
 /* A client for ed_cli_load_config's configuration; NULL after printing the error. */
 ed_kube *ed_cli_connect(const ed_cli_global *g);
+/* ed_cli_connect for the verbs whose flux counterpart reads the configuration with its
+ * utils.KubeConfig (logs, check): a configuration that does not load (rest_config true) is
+ * said as "kubernetes configuration load failed: ...". */
+ed_kube *ed_cli_connect_rest(const ed_cli_global *g, bool rest_config);
 /* The field `field` ("/status", "/message", "/reason") of condition `type`, or NULL. */
 const char *ed_cli_cond(const ed_node *obj, const char *type, const char *field);
 /* A string field of the status that says where the object stands for flux's REVISION-like
@@ -395,6 +403,9 @@ int ed_cli_install_shape_check(const ed_cli_install_shape *shape);
  */
 int ed_cli_install_render(const char *ns, const ed_cli_install_shape *shape,
                           const ed_cli_list *components, const ed_cli_list *extra, ed_buf *out);
+/* flux's ValidateComponents: 0 when every name in components and extra (either may be NULL)
+ * is a Flux component (served by eddy or not), else 2 after "component X is not available". */
+int ed_cli_components_check(const ed_cli_list *components, const ed_cli_list *extra);
 /* Apply the stream yaml (gotk-components.yaml: ed_cli_install_render's) in order, as install
  * applies its manifests: with shape->registry_creds, the pull Secret (never in yaml, its data
  * never printed) just before the Deployment. With print, install's lines (ed_cli_apply's);

@@ -11,6 +11,7 @@
 #include "cli_int.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,25 @@ char *ed_cli_quoted(const char *s)
     return out;
 }
 
+void ed_cli_invalid_argument(const char *value, const char *flag, const char *why_fmt, ...)
+{
+    va_list ap;
+    va_start(ap, why_fmt);
+    int n = vsnprintf(NULL, 0, why_fmt, ap);
+    va_end(ap);
+    char *why = ed_xmalloc(n > 0 ? (size_t)n + 1 : 1);
+    *why = '\0';
+    if (n > 0) {
+        va_start(ap, why_fmt);
+        vsnprintf(why, (size_t)n + 1, why_fmt, ap);
+        va_end(ap);
+    }
+    char *q = ed_cli_quoted(value);
+    ed_cli_failure("invalid argument %s for \"%s\" flag: %s", q, flag, why);
+    free(q);
+    free(why);
+}
+
 /* The flag as pflag names it in an error: "-A, --all-namespaces", or "--timeout". */
 static char *flag_name(const ed_cli_flag *f)
 {
@@ -177,16 +197,18 @@ static int set_value(const ed_cli_flag *f, const char *value)
         return 0;
     case ED_CLI_FLAG_DURATION: {
         ed_err err = ED_ERR_INIT;
-        if (ed_duration_parse(value, f->dst, &err) != 0 || *(int64_t *)f->dst < 0) {
-            /* in flux's words (pflag's and Go's time.ParseDuration's) */
-            char *why = ed_duration_error(value), *q = ed_cli_quoted(value), *name = flag_name(f);
-            ed_cli_failure("invalid argument %s for \"%s\" flag: %s", q, name, why);
-            free(why);
-            free(q);
-            free(name);
-            return 2;
-        }
-        return 0;
+        bool parsed = ed_duration_parse(value, f->dst, &err) == 0;
+        if (parsed && *(int64_t *)f->dst >= 0)
+            return 0;
+        /* in flux's words (pflag's and Go's time.ParseDuration's); Go reads a negative one,
+         * which eddy refuses in its own */
+        char *why =
+            parsed ? ed_xstrdup("a duration of 0 or more is expected") : ed_duration_error(value);
+        char *name = flag_name(f);
+        ed_cli_invalid_argument(value, name, "%s", why);
+        free(why);
+        free(name);
+        return 2;
     }
     case ED_CLI_FLAG_LIST:
     case ED_CLI_FLAG_SLICE: {
@@ -297,18 +319,45 @@ static const char *default_namespace(void)
     return env;
 }
 
-/* A --kube-api-qps (float) or --kube-api-burst (integer) value, at least 0: true with *out set
- * (when out is not NULL). */
-static bool parse_number(const char *s, bool integer, double *out)
+/* A --kube-api-qps (float) or --kube-api-burst (integer) value, at least 0: 0 with *out set
+ * (when out is not NULL); NUMBER_SYNTAX or NUMBER_RANGE where strconv would not read it (an
+ * integer in any base Go's ParseInt(s, 0, 64) reads, as pflag's IntVar); NUMBER_EDDY for a
+ * negative or larger value (flux passes those to client-go). */
+enum {
+    NUMBER_SYNTAX = 1,
+    NUMBER_RANGE,
+    NUMBER_EDDY
+};
+static int parse_number(const char *s, bool integer, double *out)
 {
     char *end = NULL;
     errno = 0;
-    double v = integer ? (double)strtol(s, &end, 10) : strtod(s, &end);
-    if (!*s || *end || errno || v < 0 || v > 1e9)
-        return false;
+    /* a float32, as pflag's Float32Var reads it: out of range only when too large */
+    double v = integer ? (double)strtoll(s, &end, 0) : (double)strtof(s, &end);
+    if (!*s || *end || strchr(" \t\n\r\v\f", *s) || (errno && errno != ERANGE))
+        return NUMBER_SYNTAX;
+    if (errno == ERANGE && (integer || isinf(v)))
+        return NUMBER_RANGE;
+    if (!(v >= 0 && v <= 1e9)) /* NaN too */
+        return NUMBER_EDDY;
     if (out)
         *out = v;
-    return true;
+    return 0;
+}
+
+/* pflag's error for a --kube-api-qps or --kube-api-burst value parse_number refuses (what):
+ * strconv's words, or eddy's for its range. */
+static int bad_number(const char *flag, const char *value, bool integer, int what)
+{
+    char *q = ed_cli_quoted(value);
+    if (what == NUMBER_EDDY)
+        ed_cli_invalid_argument(value, flag, "a number from 0 to 1e9 is expected");
+    else
+        ed_cli_invalid_argument(value, flag, "strconv.%s: parsing %s: %s",
+                                integer ? "ParseInt" : "ParseFloat", q,
+                                what == NUMBER_RANGE ? "value out of range" : "invalid syntax");
+    free(q);
+    return 2;
 }
 
 int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global *g, char **pos,
@@ -377,18 +426,11 @@ int ed_cli_parse(int argc, char **argv, const ed_cli_flag *flags, ed_cli_global 
         ed_cli_failure("--as-uid is not supported by eddy: impersonate with --as and --as-group");
         return 2;
     }
-    if (g->qps && !parse_number(g->qps, false, NULL)) {
-        ed_cli_failure("invalid argument \"%s\" for \"--kube-api-qps\" flag: a number is "
-                       "expected",
-                       g->qps);
-        return 2;
-    }
-    if (g->burst && !parse_number(g->burst, true, NULL)) {
-        ed_cli_failure("invalid argument \"%s\" for \"--kube-api-burst\" flag: an integer is "
-                       "expected",
-                       g->burst);
-        return 2;
-    }
+    int what;
+    if (g->qps && (what = parse_number(g->qps, false, NULL)))
+        return bad_number("--kube-api-qps", g->qps, false, what);
+    if (g->burst && (what = parse_number(g->burst, true, NULL)))
+        return bad_number("--kube-api-burst", g->burst, true, what);
     if (g->ns && !is_dns_label(g->ns)) {
         ed_cli_failure("namespace must be a valid DNS label: \"%s\"", g->ns);
         return 2;
@@ -682,9 +724,9 @@ int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err
     ed_kube_config *cfg = *out;
     override_config(g, cfg);
     double v = 0;
-    if (g->qps && parse_number(g->qps, false, &v))
+    if (g->qps && !parse_number(g->qps, false, &v))
         cfg->qps = v;
-    if (g->burst && parse_number(g->burst, true, &v))
+    if (g->burst && !parse_number(g->burst, true, &v))
         cfg->burst = (int)v;
     /* A request never outlives the command's --timeout (nor the client's 30 s). */
     if (cfg->timeout_ms == 0)
@@ -696,11 +738,25 @@ int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err
 
 ed_kube *ed_cli_connect(const ed_cli_global *g)
 {
+    return ed_cli_connect_rest(g, false);
+}
+
+ed_kube *ed_cli_connect_rest(const ed_cli_global *g, bool rest_config)
+{
     ed_kube_config *cfg = NULL;
     ed_kube *kube = NULL;
     ed_err err = ED_ERR_INIT;
-    if (ed_cli_load_config(g, &cfg, &err) == 0)
+    bool hint = false;
+    if (ed_cli_load_config(g, &cfg, &err) == 0) {
         ed_kube_new(cfg, &kube, &err);
+    } else {
+        /* eddy's hint where nothing chose a cluster ("no kubeconfig found", "no context is
+         * set": flux would try localhost:8080); a missing file or context is said in
+         * client-go's words alone */
+        hint = err.code == ED_ENOTFOUND && strncmp(err.msg, "no ", 3) == 0;
+        if (rest_config) /* flux's utils.KubeConfig */
+            ed_err_wrap(&err, "kubernetes configuration load failed");
+    }
     if (kube && g->verbose) {
         char *shown = ed_kube_url_redact(cfg->server);
         fprintf(stderr, "► using context %s, server %s, namespace %s\n",
@@ -708,7 +764,7 @@ ed_kube *ed_cli_connect(const ed_cli_global *g)
         free(shown);
     }
     ed_kube_config_free(cfg);
-    if (!kube && err.code == ED_ENOTFOUND)
+    if (!kube && hint)
         ed_cli_failure("%s (set KUBECONFIG, or pass --kubeconfig and --context)", err.msg);
     else if (!kube)
         ed_cli_failure("%s", err.msg);

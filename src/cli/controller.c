@@ -142,6 +142,32 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
+/* A duration flag's value Go's time.ParseDuration cannot read, in the words of Flux's
+ * controllers (pflag's, on a line of its own): `invalid argument "x" for "--flag" flag: time:
+ * invalid duration "x"`. Returns 2. */
+static int duration_flag_error(const char *flag, const char *value)
+{
+    char *q = ed_cli_quoted(value), *why = ed_duration_error(value);
+    fprintf(stderr, "invalid argument %s for \"--%s\" flag: %s\n", q, flag, why);
+    fprintf(stderr, "Run `eddy controller --help` for the flags.\n");
+    free(why);
+    free(q);
+    return 2;
+}
+
+/* Read a duration flag's value into *ms: 0, or 2 after pflag's words for one Go would not
+ * read, or eddy's for one it reads but that is below min_ms (what: "such as 35s"). */
+static int duration_flag(const char *flag, const char *value, int64_t *ms, int64_t min_ms,
+                         const char *what)
+{
+    ed_err err = ED_ERR_INIT;
+    if (ed_duration_parse(value, ms, &err) != 0)
+        return duration_flag_error(flag, value);
+    if (*ms < min_ms)
+        return usage_error("--%s takes a duration %s, not \"%s\"", flag, what, value);
+    return 0;
+}
+
 static void controller_opts_free(struct controller_opts *o)
 {
     free(o->override_managers);
@@ -194,22 +220,16 @@ static void shard_lease_name(struct controller_opts *o)
  * --token-cache-*: Flux caches cloud workload identity tokens; eddy has no cloud auth. */
 static int accept_without_effect(const char *flag, const char *arg)
 {
-    bool ok;
     if (strcmp(flag, "token-cache-max-duration") == 0) {
         int64_t ms;
-        ed_err err = ED_ERR_INIT;
-        ok = ed_duration_parse(arg, &ms, &err) == 0 && ms >= 0;
+        if (duration_flag(flag, arg, &ms, 0, "such as 1h") != 0)
+            return 2;
     } else {
         char *end;
         long v = strtol(arg, &end, 10);
-        ok = end != arg && !*end && v >= 0;
+        if (end == arg || *end || v < 0)
+            return usage_error("--%s takes a whole number (0 or more), not \"%s\"", flag, arg);
     }
-    if (!ok)
-        return usage_error("--%s takes a %s, not \"%s\"", flag,
-                           strcmp(flag, "token-cache-max-duration") == 0
-                               ? "duration such as 1h"
-                               : "whole number (0 or more)",
-                           arg);
     fprintf(stderr, "eddy controller: --%s has no effect in eddy (%s)\n", flag,
             strcmp(flag, "http-retry") == 0
                 ? "Kustomizations read their source's artifact in-process, not over HTTP"
@@ -496,13 +516,12 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
             break;
         }
         case F_RETENTION_TTL:
-            if (ed_duration_parse(optarg, &o->artifact_retention_ttl_ms, &err) != 0 ||
-                o->artifact_retention_ttl_ms < 0)
-                return usage_error("--%s takes a duration such as 60s, not \"%s\"", flag, optarg);
+            if (duration_flag(flag, optarg, &o->artifact_retention_ttl_ms, 0, "such as 60s") != 0)
+                return 2;
             break;
         case F_DRIFT_GRACE:
-            if (ed_duration_parse(optarg, &o->drift_grace_ms, &err) != 0 || o->drift_grace_ms < 0)
-                return usage_error("--%s takes a duration such as 5m, not \"%s\"", flag, optarg);
+            if (duration_flag(flag, optarg, &o->drift_grace_ms, 0, "such as 5m") != 0)
+                return 2;
             break;
         case F_NO_CROSS_NS:
             if (!parse_bool(optarg, &o->no_cross_namespace_refs))
@@ -557,8 +576,8 @@ static int parse_flags(int argc, char **argv, struct controller_opts *o)
         default:
             return usage_error("unknown or incomplete flag %s", argv[optind - 1]);
         }
-        if (dur && (ed_duration_parse(optarg, dur, &err) != 0 || *dur <= 0))
-            return usage_error("--%s takes a duration such as 35s, not \"%s\"", flag, optarg);
+        if (dur && duration_flag(flag, optarg, dur, 1, "such as 35s") != 0)
+            return 2;
     }
     if (optind < argc)
         return usage_error("unexpected argument \"%s\"", argv[optind]);

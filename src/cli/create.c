@@ -381,6 +381,7 @@ struct git_creds {
     const char *key_file;            /* ssh: --private-key-file */
     const char *known_hosts_file;    /* ssh: --known-hosts-file (flux scans the host instead) */
     const char *ca_file;             /* https: --ca-file */
+    const char *bearer_token;        /* http(s): create secret git --bearer-token */
 };
 
 static bool creds_given(const struct git_creds *c)
@@ -394,7 +395,8 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
                           const struct git_creds *c, const ed_cli_list *labels)
 {
     bool ssh = ed_str_has_prefix(url, "ssh://");
-    if ((c->username != NULL) != (c->password != NULL)) {
+    /* with a bearer token, as flux: a username without its password is left out */
+    if (!c->bearer_token && (c->username != NULL) != (c->password != NULL)) {
         ed_cli_failure("--username and --password go together");
         return NULL;
     }
@@ -420,8 +422,12 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
     if ((!c->key_file || key) && (!c->known_hosts_file || hosts) && (!c->ca_file || ca)) {
         /* No type, as flux: the API server defaults it to Opaque. */
         d = new_object("v1", "Secret", ns, name, labels);
-        put_str(d, "/stringData/username", c->username);
-        put_str(d, "/stringData/password", c->password);
+        if (c->username && c->password) {
+            put_str(d, "/stringData/username", c->username);
+            put_str(d, "/stringData/password", c->password);
+        }
+        if (!ssh) /* flux's ssh secret has no token */
+            put_str(d, "/stringData/bearerToken", c->bearer_token);
         put_str(d, "/stringData/identity", key);
         put_str(d, "/stringData/known_hosts", hosts);
         put_str(d, "/stringData/ca.crt", ca);
@@ -602,9 +608,10 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
     }
     /* flux's checks of the verification flags, in its words. */
     if (f.verify_provider && strcmp(f.verify_provider, "cosign") != 0) {
-        ed_cli_failure("invalid argument \"%s\" for \"--verify-provider\" flag: source OCI verify "
-                       "provider '%s' is not supported, must be one of: cosign",
-                       f.verify_provider, f.verify_provider);
+        ed_cli_invalid_argument(f.verify_provider, "--verify-provider",
+                                "source OCI verify provider '%s' is not supported, must be "
+                                "one of: cosign",
+                                f.verify_provider);
         return 2;
     }
     if (!f.verify_provider && f.verify_secret_ref) {
@@ -616,9 +623,10 @@ static int create_source_oci(struct create_run *r, const char *name, int argc, c
                        "(--verify-secret-ref): keyless verification is refused by it");
     static const char *const providers[] = {"generic", "aws", "azure", "gcp", NULL};
     if (f.provider && !one_of(f.provider, providers)) {
-        ed_cli_failure("invalid argument \"%s\" for \"--provider\" flag: source OCI provider "
-                       "'%s' is not supported, must be one of: generic, aws, azure, gcp",
-                       f.provider, f.provider);
+        ed_cli_invalid_argument(f.provider, "--provider",
+                                "source OCI provider '%s' is not supported, must be one of: "
+                                "generic, aws, azure, gcp",
+                                f.provider);
         return 2;
     }
     if (f.provider && strcmp(f.provider, "generic") != 0)
@@ -688,9 +696,10 @@ static int put_source_ref(ed_doc *d, const char *source, bool warn)
     size_t name_len = dot ? (size_t)(dot - name) : strlen(name);
     const char *kind = "GitRepository";
     if (slash && !(kind = ks_source_kind(source, (size_t)(slash - source)))) {
-        ed_cli_failure("invalid argument \"%s\" for \"--source\" flag: source kind '%.*s' is "
-                       "not supported, must be one of: OCIRepository, GitRepository, Bucket",
-                       source, (int)(slash - source), source);
+        ed_cli_invalid_argument(source, "--source",
+                                "source kind '%.*s' is not supported, must be one of: "
+                                "OCIRepository, GitRepository, Bucket",
+                                (int)(slash - source), source);
         return 2;
     }
     if (name_len == 0) {
@@ -847,9 +856,9 @@ static int create_kustomization(struct create_run *r, const char *name, int argc
     }
     if (f.decryption_provider && *f.decryption_provider &&
         strcmp(f.decryption_provider, "sops") != 0) {
-        ed_cli_failure("invalid argument \"%s\" for \"--decryption-provider\" flag: unsupported "
-                       "decryption provider '%s', must be one of: sops",
-                       f.decryption_provider, f.decryption_provider);
+        ed_cli_invalid_argument(f.decryption_provider, "--decryption-provider",
+                                "unsupported decryption provider '%s', must be one of: sops",
+                                f.decryption_provider);
         return 2;
     }
     if (!ed_str_has_prefix(f.path, "./") && strcmp(f.path, ".") != 0) {
@@ -1065,6 +1074,7 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
         {"private-key-file", 0, ED_CLI_FLAG_STR, &c.key_file},
         {"known-hosts-file", 0, ED_CLI_FLAG_STR, &c.known_hosts_file},
         {"ca-crt-file", 0, ED_CLI_FLAG_STR, &c.ca_file},
+        {"bearer-token", 0, ED_CLI_FLAG_STR, &c.bearer_token},
         {NULL, 0, 0, NULL},
     };
     int rc = parse_create(r, argc, argv, flags, true);
@@ -1074,9 +1084,16 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
         return 2;
     if ((rc = check_git_url(url)) != 0)
         return rc;
-    if (!ed_str_has_prefix(url, "ssh://") && !c.username) {
+    if (c.bearer_token && !*c.bearer_token)
+        c.bearer_token = NULL; /* flux's empty string: none */
+    bool basic = c.username && *c.username && c.password && *c.password;
+    if (!ed_str_has_prefix(url, "ssh://") && !basic && !c.bearer_token) {
         ed_cli_failure("for Git over HTTP/S the username and password, or a bearer token is "
                        "required");
+        return 2;
+    }
+    if (!ed_str_has_prefix(url, "ssh://") && basic && c.bearer_token) {
+        ed_cli_failure("user credentials and bearer token cannot be used together");
         return 2;
     }
     ed_doc *d = git_secret(r->g.ns, name, url, &c, &r->labels);

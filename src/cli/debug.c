@@ -103,7 +103,7 @@ int ed_cli_debug(int argc, char **argv)
     /* flux asks for exactly one view, before it reads the cluster, with one message for none
      * and for several (its words, with the third flag it gained named too). */
     if (show_status + show_vars + show_history != 1) {
-        ed_cli_failure("either --show-status, --show-vars or --show-history must be set");
+        ed_cli_failure("exactly one of --show-status, --show-vars, or --show-history must be set");
         return 2;
     }
     ed_kube *kube = ed_cli_connect(&g);

@@ -410,15 +410,13 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
     for (int i = 0; i < a->local_sources.n; i++) {
         const char *item = a->local_sources.items[i], *eq = strchr(item, '=');
         if (!eq) {
-            ed_cli_failure("invalid argument \"%s\" for \"--local-sources\" flag: %s must be "
-                           "formatted as key=value",
-                           item, item); /* flux's (pflag's) words */
+            /* flux's (pflag's) words */
+            ed_cli_invalid_argument(item, "--local-sources", "%s must be formatted as key=value",
+                                    item);
             return 1;
         }
         if (eq == item || !eq[1] || !strchr(item, '/') || strchr(item, '/') > eq) {
-            ed_cli_failure("invalid argument \"%s\" for \"--local-sources\" flag: expected "
-                           "Kind/namespace/name=path",
-                           item);
+            ed_cli_invalid_argument(item, "--local-sources", "expected Kind/namespace/name=path");
             return 1;
         }
     }
@@ -1743,8 +1741,11 @@ static int diff_tree(ed_kube *kube, const struct ks_args *a, const ed_doc *ks, c
 
 int ed_cli_diff(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "artifact") == 0)
-        return ed_cli_diff_artifact(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "artifact") == 0) {
+        /* flux's diff artifact exits 1 on any error, as its other verbs */
+        int ar = ed_cli_diff_artifact(argc, argv);
+        return ar == 2 ? 1 : ar;
+    }
     struct ks_args a = {.g = ED_CLI_GLOBAL_INIT};
     int rc = parse_ks_args("diff", argc, argv, &a, false);
     if (rc)

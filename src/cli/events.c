@@ -34,6 +34,8 @@ struct events_opts {
     const char *for_obj;
     ed_cli_list types;
     char *field_selector; /* --for's object */
+    const ed_cli_kind *for_kind;
+    char *for_name; /* NULL: --for names a kind alone */
     /* As flux: the events of the object --for names come with those of the object it
      * refers to (a Kustomization's source, an ImagePolicy's ImageRepository). */
     char *ref_kind, *ref_name, *ref_ns;
@@ -282,28 +284,41 @@ static int watch_events(ed_kube *kube, struct events_opts *o)
     return rc;
 }
 
-/* --for Kind[/name] into a field selector on involvedObject. */
+/* --for Kind[/name] into a field selector on involvedObject, read as flux reads it: with
+ * exactly one slash, the kind before it and the name after it (none when empty:
+ * "Kustomization/" is every Kustomization's), a name alone is a kind, and anything else
+ * (no slash, or several) is a kind whole. An empty --for selects nothing. */
 static int for_selector(struct events_opts *o)
 {
-    if (!o->for_obj)
+    if (!o->for_obj || !*o->for_obj)
         return 0;
     const char *slash = strchr(o->for_obj, '/');
+    if (slash && strchr(slash + 1, '/'))
+        slash = NULL;
     char *kind = ed_xstrndup(o->for_obj, slash ? (size_t)(slash - o->for_obj) : strlen(o->for_obj));
-    const ed_cli_kind *k = ed_cli_kind_by_name(kind);
-    if (!*kind || (slash && !slash[1])) {
+    const char *name = slash && slash[1] ? slash + 1 : NULL;
+    if (!*kind && !name) {
         ed_cli_failure("--for selector must be of format <kind>[/<name>]");
         free(kind);
         return 2;
     }
+    if (!*kind) { /* "/x": the name is the kind */
+        free(kind);
+        kind = ed_xstrdup(name);
+        name = NULL;
+    }
+    const ed_cli_kind *k = ed_cli_kind_by_name(kind);
     if (!k) {
         ed_cli_failure("'%s' is not a recognized Flux kind", kind);
         free(kind);
         return 2;
     }
     free(kind);
+    o->for_kind = k;
+    o->for_name = name ? ed_xstrdup(name) : NULL;
     o->field_selector =
-        slash ? ed_xasprintf("involvedObject.kind=%s,involvedObject.name=%s", k->kind, slash + 1)
-              : ed_xasprintf("involvedObject.kind=%s", k->kind);
+        name ? ed_xasprintf("involvedObject.kind=%s,involvedObject.name=%s", k->kind, name)
+             : ed_xasprintf("involvedObject.kind=%s", k->kind);
     return 0;
 }
 
@@ -313,12 +328,9 @@ static int for_selector(struct events_opts *o)
  * missing, as flux fails then). */
 static int find_ref(ed_kube *kube, struct events_opts *o)
 {
-    const char *slash = o->for_obj ? strchr(o->for_obj, '/') : NULL;
-    if (!slash)
+    const ed_cli_kind *k = o->for_kind;
+    if (!o->for_name)
         return 0;
-    char *kind = ed_xstrndup(o->for_obj, (size_t)(slash - o->for_obj));
-    const ed_cli_kind *k = ed_cli_kind_by_name(kind);
-    free(kind);
     const char *field = k == &ed_cli_kustomization ? "/spec/sourceRef"
                         : k == &ed_cli_imagepolicy ? "/spec/imageRepositoryRef"
                                                    : NULL;
@@ -326,7 +338,7 @@ static int find_ref(ed_kube *kube, struct events_opts *o)
         return 0;
     ed_doc *d = NULL;
     ed_err err = ED_ERR_INIT;
-    if (ed_kube_get(kube, k->api_version, k->kind, o->g.ns, slash + 1, &d, &err) != 0) {
+    if (ed_kube_get(kube, k->api_version, k->kind, o->g.ns, o->for_name, &d, &err) != 0) {
         ed_cli_api_failure(&err);
         return 1;
     }
@@ -365,16 +377,18 @@ int ed_cli_events(int argc, char **argv)
                            o.types.items[i]);
             rc = 2;
         }
-    if (rc || (rc = for_selector(&o)) != 0)
+    if (rc)
         return rc;
     o.show_ns = o.all_namespaces;
     pthread_mutex_init(&o.print, NULL);
+    /* as flux: --for is read once the client is made (a bad kubeconfig is said first) */
     ed_kube *kube = ed_cli_connect(&o.g);
     if (!kube)
         rc = 1;
-    else if ((rc = find_ref(kube, &o)) == 0)
+    else if ((rc = for_selector(&o)) == 0 && (rc = find_ref(kube, &o)) == 0)
         rc = o.watch ? watch_events(kube, &o) : list_events(kube, &o);
     free(o.field_selector);
+    free(o.for_name);
     free(o.ref_kind);
     free(o.ref_name);
     free(o.ref_ns);

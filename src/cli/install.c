@@ -13,7 +13,8 @@
  * CRDs, the identity and RBAC first; flux's --registry-creds Secret before the Deployment,
  * never printed) and waits until the Deployment is ready. --version accepts only this eddy's
  * own version (or latest): its manifests are the embedded ones. uninstall deletes the components,
- * removes the finalizers of every Flux object (the controller that would clear them is gone; what
+ * removes the finalizers of every object of each kind flux's uninstall knows, Buckets and
+ * HelmReleases too (the controller that would clear them is gone; what
  * they applied stays), deletes the CRDs and the namespace (unless --keep-namespace). check verifies
  * the Kubernetes version and the permissions install needs (--pre), then the installed Deployment
  * (when there is one), the agent's leader-election Lease (held and renewed within its duration) and
@@ -53,26 +54,35 @@ struct install_opts {
     const ed_cli_manifest *manifests; /* the files to install: embedded, or --manifests DIR's */
 };
 
+int ed_cli_components_check(const ed_cli_list *components, const ed_cli_list *extra)
+{
+    const ed_cli_list *lists[] = {components, extra};
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; lists[l] && i < lists[l]->n; i++) {
+            const char *c = lists[l]->items[i];
+            if (!in(not_served, c) && !in(served, c)) {
+                ed_cli_failure("component %s is not available", c);
+                return 2;
+            }
+        }
+    return 0;
+}
+
 /* Check --components and --components-extra; the chosen set goes to *chosen. */
 static int choose_components(const struct install_opts *o, ed_cli_list *chosen)
 {
     chosen->n = 0;
     const ed_cli_list *lists[] = {&o->components, &o->extra};
+    /* as flux's ValidateComponents, before anything is said of the others */
+    if (ed_cli_components_check(&o->components, &o->extra) != 0)
+        return 2;
     for (int l = 0; l < 2; l++)
         for (int i = 0; i < lists[l]->n; i++) {
             const char *c = lists[l]->items[i];
-            if (in(not_served, c)) {
+            if (in(not_served, c))
                 ed_cli_warning("%s is not served by eddy: left out", c);
-                continue;
-            }
-            if (!in(served, c)) {
-                ed_cli_failure("unknown component \"%s\"; eddy serves source-controller, "
-                               "kustomize-controller, image-reflector-controller and "
-                               "image-automation-controller",
-                               c);
-                return 2;
-            }
-            chosen->items[chosen->n++] = c;
+            else
+                chosen->items[chosen->n++] = c;
         }
     return 0;
 }
@@ -651,10 +661,32 @@ int ed_cli_install(int argc, char **argv)
 
 /* ---- uninstall ---- */
 
+/* The kinds whose finalizers flux's uninstall removes (pkg/uninstall's Finalizers), in its
+ * order: those of every Flux controller, served by eddy's agent or not (a HelmRelease left by
+ * Flux would keep its namespace from going once helm-controller is gone). */
+static const struct flux_kind {
+    const char *api_version, *kind;
+} flux_kinds[] = {
+    {"source.toolkit.fluxcd.io/v1", "GitRepository"},
+    {"source.toolkit.fluxcd.io/v1", "OCIRepository"},
+    {"source.toolkit.fluxcd.io/v1", "HelmRepository"},
+    {"source.toolkit.fluxcd.io/v1", "HelmChart"},
+    {"source.toolkit.fluxcd.io/v1", "Bucket"},
+    {"kustomize.toolkit.fluxcd.io/v1", "Kustomization"},
+    {"helm.toolkit.fluxcd.io/v2", "HelmRelease"},
+    {"notification.toolkit.fluxcd.io/v1beta3", "Alert"},
+    {"notification.toolkit.fluxcd.io/v1beta3", "Provider"},
+    {"notification.toolkit.fluxcd.io/v1", "Receiver"},
+    {"image.toolkit.fluxcd.io/v1", "ImagePolicy"},
+    {"image.toolkit.fluxcd.io/v1", "ImageRepository"},
+    {"image.toolkit.fluxcd.io/v1", "ImageUpdateAutomation"},
+    {"source.extensions.fluxcd.io/v1beta1", "ArtifactGenerator"},
+};
+
 /* Remove the finalizers of every object of kind k, in every namespace. As flux: a line for
  * every object (flux updates each with no finalizers; one that has none needs no request), in
  * flux's words, a failure said and the next object done. */
-static void drop_finalizers(ed_kube *kube, const ed_cli_kind *k, bool dry_run)
+static void drop_finalizers(ed_kube *kube, const struct flux_kind *k, bool dry_run)
 {
     ed_doc *list = NULL;
     ed_err err = ED_ERR_INIT;
@@ -678,9 +710,9 @@ static void drop_finalizers(ed_kube *kube, const ed_cli_kind *k, bool dry_run)
                                strlen(body), &ko, NULL, &err);
         if (rc && rc != ED_ENOTFOUND)
             ed_cli_failure("%s/%s/%s removing finalizers failed: %s", k->kind, ns, name, err.msg);
-        else
-            ed_cli_success("%s/%s/%s finalizers deleted%s", k->kind, ns, name,
-                           dry_run ? " (dry run)" : "");
+        else /* flux's line ends with a space when it is no dry run */
+            ed_cli_success("%s/%s/%s finalizers deleted %s", k->kind, ns, name,
+                           dry_run ? "(dry run)" : "");
     }
     ed_doc_free(list);
 }
@@ -747,13 +779,8 @@ int ed_cli_uninstall(int argc, char **argv)
             delete_object(kube, ed_doc_root(docs[i]), dry_run, false);
     }
     ed_cli_action("deleting toolkit.fluxcd.io finalizers in all namespaces");
-    /* In flux's order of the kinds (its ImagePolicies before its ImageRepositories). */
-    static const ed_cli_kind *const order[] = {
-        &ed_cli_gitrepository, &ed_cli_ocirepository,   &ed_cli_kustomization,
-        &ed_cli_imagepolicy,   &ed_cli_imagerepository, &ed_cli_imageupdate,
-    };
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-        drop_finalizers(kube, order[i], dry_run);
+    for (size_t i = 0; i < sizeof(flux_kinds) / sizeof(flux_kinds[0]); i++)
+        drop_finalizers(kube, &flux_kinds[i], dry_run);
     ed_cli_action("deleting toolkit.fluxcd.io custom resource definitions");
     for (size_t i = 0; i < n; i++)
         if (strcmp(ed_node_path_str(ed_doc_root(docs[i]), "/kind"), "CustomResourceDefinition") ==
@@ -913,6 +940,8 @@ int ed_cli_check(int argc, char **argv)
     ed_err err = ED_ERR_INIT;
     if (ed_cli_load_config(&o.g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
+    else /* flux's utils.KubeConfig */
+        ed_err_wrap(&err, "kubernetes configuration load failed");
     ed_kube_config_free(cfg);
     if (!kube) {
         ed_cli_failure("Kubernetes client initialization failed: %s", err.msg);

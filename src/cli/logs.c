@@ -16,6 +16,7 @@
  */
 #include "cli_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,21 +238,24 @@ int ed_cli_logs(int argc, char **argv)
     }
     int64_t tail = -1;
     if (o.tail) {
+        /* pflag's Int64Var: strconv.ParseInt(s, 0, 64); as in flux, any value below 0 is all */
         char *end = NULL;
-        long long v = strtoll(o.tail, &end, 10);
-        if (!*o.tail || *end || v < -1) {
-            ed_cli_failure("--tail %s: expected a number of lines (-1 for all)", o.tail);
+        errno = 0;
+        long long v = strtoll(o.tail, &end, 0);
+        if (!*o.tail || *end || strchr(" \t\n\r\v\f", *o.tail) || errno) {
+            char *q = ed_cli_quoted(o.tail);
+            ed_cli_invalid_argument(o.tail, "--tail", "strconv.ParseInt: parsing %s: %s", q,
+                                    errno == ERANGE ? "value out of range" : "invalid syntax");
+            free(q);
             return 2;
         }
-        tail = v;
+        tail = v < 0 ? -1 : v;
     }
     if (o.f.level && strcmp(o.f.level, "debug") != 0 && strcmp(o.f.level, "info") != 0 &&
         strcmp(o.f.level, "error") != 0) {
-        char *q = ed_cli_quoted(o.f.level);
-        ed_cli_failure("invalid argument %s for \"--level\" flag: unsupported log level "
-                       "'%s', must be one of: debug, info, error",
-                       q, o.f.level);
-        free(q);
+        ed_cli_invalid_argument(o.f.level, "--level",
+                                "unsupported log level '%s', must be one of: debug, info, error",
+                                o.f.level);
         return 2;
     }
     if (o.f.kind && !kind_of_controller(o.f.kind)) {
@@ -275,7 +279,7 @@ int ed_cli_logs(int argc, char **argv)
     } else if (o.since_ms > 0) {
         o.f.since = time(NULL) - (time_t)(o.since_ms / 1000);
     }
-    ed_kube *kube = ed_cli_connect(&o.g);
+    ed_kube *kube = ed_cli_connect_rest(&o.g, true);
     if (!kube)
         return 1;
     rc = read_logs(kube, &o, tail);

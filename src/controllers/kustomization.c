@@ -1912,24 +1912,22 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     out.origin_revision =
         str_at(ed_doc_root(srcdoc), "/status/artifact/metadata/org.opencontainers.image.revision");
     archive = apath ? ed_artifact_store_file(c->o.store, apath) : NULL;
-    if (!archive && wait_for_source(c, key, srcdoc)) {
-        /* The source's first status queues us (on_source); a requeue sooner would come as
-         * an extra reconcile after that one. */
-        *requeue_after_ms = retry;
-        finalizer_failed(fin, &rc, &err);
-        goto done;
-    }
     if (!archive) {
+        /* Not ready yet: try again after --requeue-dependency, as Flux does (not an error),
+         * with Flux's line (and no Event, as Flux records none). While the source makes its
+         * first fetch the status is left alone (wait_for_source); its first status queues us
+         * sooner (on_source). */
+        bool waiting = wait_for_source(c, key, srcdoc);
         if (finalizer_failed(fin, &rc, &err))
             goto done;
-        /* Not ready yet: try again after --requeue-dependency, as Flux does (not an error). */
         int64_t wait_ms = c->o.requeue_dependency_ms > 0 ? c->o.requeue_dependency_ms : 30000;
         char wait[32];
         ed_duration_string(wait_ms * ED_NS_PER_MS, wait);
         out.reason = "ArtifactFailed";
         snprintf(out.message, sizeof(out.message), "Source artifact not found, retrying in %s",
                  wait);
-        write_status(c, obj, &out);
+        if (!waiting)
+            write_status(c, obj, &out);
         ed_log(ED_LOG_INFO, out.message, "controller", "kustomization", "name", name, "namespace",
                ns, NULL);
         *requeue_after_ms = wait_ms;

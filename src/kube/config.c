@@ -1227,14 +1227,29 @@ int ed_kube_config_load(const ed_kube_load_opts *opts, ed_kube_config **out, ed_
     for (size_t i = 0; i < npaths; i++) {
         char *data = NULL;
         size_t len = 0;
+        struct stat st;
+        int st_rc = stat(paths[i], &st);
+        if (st_rc != 0 && errno == ENOENT) {
+            if (!must_exist) /* clientcmd skips missing files of $KUBECONFIG and ~/.kube/config */
+                continue;
+            /* clientcmd's os.Stat of --kubeconfig, in Go's words */
+            rc = ed_err_set(err, ED_ENOTFOUND, "stat %s: no such file or directory", paths[i]);
+            goto cleanup;
+        }
+        if (st_rc == 0 && S_ISDIR(st.st_mode)) { /* Go's read(2) of it */
+            rc = ed_err_set(err, ED_EINVALID,
+                            "error loading config file \"%s\": read %s: is a directory", paths[i],
+                            paths[i]);
+            goto cleanup;
+        }
         rc = read_file(paths[i], &data, &len, err);
         if (rc == ED_ENOTFOUND && !must_exist) {
-            /* clientcmd skips missing files of $KUBECONFIG and a missing ~/.kube/config. */
-            ed_err_clear(err);
+            ed_err_clear(err); /* gone since the stat */
             continue;
         }
         if (rc) {
-            ed_err_wrap(err, "loading kubeconfig");
+            /* clientcmd's wrapping of a file it cannot read */
+            ed_err_wrap(err, "error loading config file \"%s\"", paths[i]);
             goto cleanup;
         }
         struct origin o;

@@ -86,6 +86,11 @@ create image update podinfo --git-repo-ref fleet --checkout-branch main --author
 create image update podinfo --git-repo-ref fleet --git-repo-namespace other --checkout-branch main --push-branch auto --author-name bot --author-email a@b.c --commit-template msg --git-repo-path ./clusters --interval 5m --export
 create secret git auth --url https://git.example.com/x -u me -p pw --export
 create secret git auth --url https://git.example.com/x -u me -p pw --ca-crt-file $scratch/ca.pem --export
+create secret git auth --url https://git.example.com/x --bearer-token tok --export
+create secret git auth --url https://git.example.com/x --bearer-token tok -u me --ca-crt-file $scratch/ca.pem --export
+create secret git auth --url https://git.example.com/x --bearer-token tok -u me -p pw --export
+create secret git auth --url https://git.example.com/x --bearer-token '' --export
+create secret git auth --url https://git.example.com/x -u me --export
 create source git xx --export
 create source git xx --url https://h/r --export
 create source git xx --url ftp://h/r --branch main --export
@@ -110,6 +115,10 @@ create ks xx --source s --health-check Deployment/a.b.c --export
 create ks xx --source s --health-check Service/a.b --export
 create ks xx --source s --decryption-provider vault --export
 create ks xx --source Foo/s --export
+create ks xx --source 'F"oo/s' --export
+create ks xx --source s --decryption-provider 'va"ult' --export
+create source oci xx --url oci://h/r --tag t --verify-provider 'no"pe' --export
+create source oci xx --url oci://h/r --tag t --provider 'n"ope' --export
 create ks xx --source s --bogus --export
 create image repository xx --export
 create image policy xx --export
@@ -152,6 +161,8 @@ build kustomization xx --path ./a/../nonexistent
 diff kustomization xx --path /nonexistent
 diff kustomization xx --path $scratch/ca.pem
 diff kustomization xx --path $scratch --local-sources bad
+diff kustomization xx --path $scratch --local-sources 'b"ad'
+build kustomization xx --path $scratch --local-sources 'b"ad'
 build kustomization xx --path $scratch --bogus
 suspend kustomization
 resume source git
@@ -269,6 +280,41 @@ same "a duration quoted" check --poll-interval '1m"x'
 same "a boolean" get kustomizations -A=yes
 same "a boolean (long)" resume kustomization x --wait=maybe
 same "booleans as ParseBool spells them" get kustomizations -A=T --no-header=0 -l 'a b'
+# numbers in strconv's words (an integer in any base ParseInt(s, 0, 64) reads), a float32's range
+same "a float" get kustomizations --kube-api-qps 'x"'
+same "a float out of range" get kustomizations --kube-api-qps 1e40
+same "an integer" get kustomizations --kube-api-burst 1.5
+same "an integer out of range" get kustomizations --kube-api-burst 99999999999999999999
+same "an integer (--tail)" logs --tail ' 1'
+same "--level" logs --level 'x"'
+# a kubeconfig that is not there, or no file: client-go's words
+same "a missing kubeconfig" get kustomizations --kubeconfig "$scratch/nothere"
+same "a directory as kubeconfig" get kustomizations --kubeconfig "$scratch"
+same "a missing context" get kustomizations --context nothere
+# logs and check read the configuration with flux's utils.KubeConfig, which says so in front
+same "logs: a missing kubeconfig" logs --kubeconfig "$scratch/nothere"
+same "check: a missing kubeconfig" check --pre --kubeconfig "$scratch/nothere"
+# a few more verbs' errors in flux's words (and flux's exit code 1 for diff artifact's)
+same "push artifact: a missing path" push artifact oci://127.0.0.1:9/ab/cd:1 --path "$scratch/nothere" \
+    --source s --revision r
+same "diff artifact: a missing path" diff artifact oci://127.0.0.1:9/ab/cd:1 --path "$scratch/nothere"
+for verb in push pull tag diff; do
+    same "$verb artifact: no oci://" $verb artifact 127.0.0.1:9/ab/cd:1 --path "$scratch" \
+        --output "$scratch/out" --tag 2 --source s --revision r
+done
+same "debug kustomization: two views" debug kustomization x --show-status --show-vars
+# flux's ValidateComponents: every component checked before anything else is said
+same "install: an unknown component" install --components helm-controller,frob-controller --export
+same "install: an unknown extra component" install --components-extra bogus --export
+same "bootstrap: a required component left out" bootstrap git --components bogus --silent
+same "bootstrap: an unknown component" bootstrap git --url ssh://git@h/r \
+    --components source-controller,kustomize-controller,bogus --silent
+same "bootstrap: an unknown extra component" bootstrap git --url ssh://git@h/r --components-extra bogus --silent
+# Deliberate: Go reads a negative duration, flux writes it (the CRD then refuses it); eddy
+# refuses it at once
+assert_fails "eddy: a negative --interval" "$eddy" create source git xx --url https://h/r --branch main --interval -1m --export
+assert_contains "$OUT" 'invalid argument "-1m" for "--interval" flag: a duration of 0 or more is expected' \
+    "eddy: a negative duration in its words"
 # Deliberate (README): where flux acts on the first NAME and drops the others, or ignores an
 # argument, eddy refuses it
 for args in "get kustomizations a b" "export kustomization a b" "reconcile kustomization a b" \
@@ -332,6 +378,13 @@ assert_contains "$("$eddy" trace runner --kind ServiceAccount -n "$ns")" "Object
     "eddy: --kind alone"
 NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events" events -n "$ns"
 NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events --for" events -n "$ns" --for Kustomization/app
+# --for read as flux reads it: "Kind/" is the kind's events, "/Kind" a kind too, several
+# slashes a kind whole; "" selects nothing; checked once the client is made
+for sel in Kustomization/ /Kustomization / a/b/c '' bogus/; do
+    NORM='s/^[^[:space:]]+[[:space:]]+(Normal|Warning)/AGE \1/' same "events --for '$sel'" events -n "$ns" --for "$sel"
+done
+same "events --for (no events)" events -n "$ns" --for ImagePolicy/
+same "events --for (a bad kubeconfig first)" events -n "$ns" --for / --kubeconfig "$scratch/nothere"
 # flux's order of the sources (OCI before Git), a kind whose objects --status-selector all
 # leaves out (no table in get all), TYPE!=STATUS, a selector flux cannot read (refused only
 # where there are objects), and the words for missing objects of resume and trace
@@ -381,6 +434,14 @@ same "get --status-selector !=" get sources all -n "$ns" --status-selector ready
 same "get --status-selector (bad)" get kustomizations -n "$ns" --status-selector ready
 same "get --status-selector (bad, none listed)" get images policy -n "$ns" --status-selector ready
 same "get all --status-selector (bad)" get all -n "$ns" --status-selector ready
+# uninstall removes the finalizers of every kind flux knows, a Bucket's too (no controller of
+# eddy's would clear it): the same lines for this namespace's objects
+kubectl -n "$ns" patch bucket drop --type merge -p '{"metadata":{"finalizers":["finalizers.fluxcd.io"]}}' >/dev/null
+fo=$("$flux" uninstall --dry-run -n nothere-cli 2>&1 | grep "/$ns/") || fail "flux uninstall --dry-run: no lines of $ns"
+eo=$("$eddy" uninstall --dry-run -n nothere-cli 2>&1 | grep "/$ns/") || fail "eddy uninstall --dry-run: no lines of $ns"
+assert_contains "$fo" "✔ Bucket/$ns/drop finalizers deleted (dry run)" "flux uninstall: the Bucket"
+assert_eq "$fo" "$eo" "uninstall --dry-run: the finalizers' lines"
+kubectl -n "$ns" patch bucket drop --type merge -p '{"metadata":{"finalizers":null}}' >/dev/null
 same "resume a missing one" resume kustomization nothere -n "$ns"
 same "resume missing ones" resume kustomization nothere app -n "$ns" --wait=false
 same "trace a missing one" trace configmap nothere -n "$ns"

@@ -12,7 +12,8 @@
 # Cases: a Kustomization applied the first time, again with no change, after a change (one
 # object pruned, another created); a build
 # that fails; an apply that fails (the dry-run refuses an object); a dependency that is not
-# ready, one that is (once it is), a source that does not exist, one without an artifact;
+# ready, one that is (once it is), a source that does not exist, one without an artifact, one
+# no controller fetches (its line at once; its status, and no Event, once eddy's wait ends);
 # suspended; deleted (the finalizer). A GitRepository fetched, up to date, failing (a
 # repository the server does not have, a wrong password); an OCIRepository fetched, up to date,
 # failing (a tag that does not exist), stalled (a repository name go-containerregistry refuses).
@@ -292,6 +293,45 @@ done
 sleep 3
 compare "suspended, deleted" since Kustomization/paused Kustomization/gone
 
+step "a source no controller reconciles: Flux's line at once, its status after eddy's wait"
+# idle has no shard label: neither side fetches it, so it never has a status. Flux logs that
+# the artifact is not found from the first reconcile on, and records no Event; eddy logs the
+# same (it used to wait silently for the source's first status, up to the retryInterval).
+mark
+for n in $nf $ne; do
+    shard=flux
+    [ $n = $nf ] || shard=eddy
+    kubectl -n $n apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: idle}
+spec: {interval: 10m, url: "$EDDY_GIT_HTTP_URL/$repo.git", ref: {branch: main}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: unborn, labels: {shard: $shard}}
+spec:
+  interval: 10m
+  retryInterval: 1h
+  path: ./
+  prune: true
+  sourceRef: {kind: GitRepository, name: idle}
+YAML
+done
+sleep 5 # within eddy's wait (10 s) for a source's first status
+compare "a source without a status" since Kustomization/unborn
+grep -qE 'Kustomization/unborn.*"Source artifact not found, retrying in D"' "$scratch/lines.flux" ||
+    fail "Flux's line about unborn: $(cat "$scratch/lines.flux")"
+# eddy's status waits for its first 10 s (README); then both record Flux's condition
+for n in $nf $ne; do ready $n kustomization unborn False; done
+for n in $nf $ne; do
+    assert_eq "ArtifactFailed Source artifact not found, retrying in 2s" \
+        "$(kubectl -n $n get kustomization unborn -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason} {.status.conditions[?(@.type=="Ready")].message}')" \
+        "$n: unborn's Ready condition"
+    assert_eq "" "$(kubectl -n $n get events --field-selector involvedObject.name=unborn -o name)" \
+        "$n: no Event about unborn"
+done
+
 step "everything each side logged (failing sources retried, dependencies waited for)"
 compare "all"
 # The comparison saw the lines of every case (on Flux's side, which eddy's equals).
@@ -312,6 +352,7 @@ for want in 'GitRepository/repo.*"stored artifact for commit .one.' \
     'Kustomization/depok.*"All dependencies are ready, proceeding with reconciliation"' \
     'Kustomization/nosrc.*"Source .GitRepository/absent. not found"' \
     'Kustomization/noart.*"Source artifact not found, retrying in D"' \
+    'Kustomization/unborn.*"Source artifact not found, retrying in D"' \
     'Kustomization/paused.*"Reconciliation is suspended for this object"' \
     'Kustomization/ok.*"metadata.finalizers: \\"finalizers.fluxcd.io\\": prefer a domain-qualified'; do
     grep -qE "$want" "$scratch/lines.flux" || fail "no line matches /$want/ in:

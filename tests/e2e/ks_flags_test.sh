@@ -21,6 +21,30 @@ for f in --sops-vault-configmap=vault --default-decryption-service-account=sa \
 done
 assert_fails "a bad custom stage kind" "$eddy" controller --custom-apply-stage-kinds=apps/v1/Deployment
 assert_contains "$OUT" 'invalid group/kind "apps/v1/Deployment"' "the entry named"
+# A duration Go's time.ParseDuration cannot read: the line of Flux's own controllers (pflag's
+# words, the value as Go's %q, time's error) and their exit status 2
+# flag_refusal BINARY FLAG VALUE: the exit status and the line refusing the value
+flag_refusal() {
+    local out code=0 args=("--$2=$3")
+    [[ $1 == *eddy ]] && args=(controller "${args[@]}")
+    out=$(KUBECONFIG=/nonexistent timeout 20 "$1" "${args[@]}" 2>&1) || code=$?
+    printf '%s %s\n' "$code" "$(grep '^invalid argument' <<<"$out")"
+}
+for f in requeue-dependency min-retry-delay max-retry-delay leader-election-lease-duration \
+    leader-election-renew-deadline leader-election-retry-period token-cache-max-duration \
+    artifact-retention-ttl; do
+    bin=$EDDY_ROOT/.bin/kustomize-controller
+    [ "$f" != artifact-retention-ttl ] || bin=$EDDY_ROOT/.bin/source-controller
+    [ -x "$bin" ] || fail "$bin missing: run hack/flux/build"
+    for v in x 5q 5 '1m"' -; do
+        want=$(flag_refusal "$bin" "$f" "$v")
+        assert_contains "$want" "2 invalid argument" "Flux's controller refuses --$f=$v"
+        assert_eq "$want" "$(flag_refusal "$eddy" "$f" "$v")" "--$f=$v (Flux's, then eddy's)"
+    done
+done
+# eddy's own flag in the same words
+assert_eq '2 invalid argument "x" for "--drift-grace-period" flag: time: invalid duration "x"' \
+    "$(flag_refusal "$eddy" drift-grace-period x)" "--drift-grace-period=x"
 
 ks_setup ks-flags flags
 put app/kustomization.yaml <<'YAML'

@@ -100,7 +100,7 @@ tier=inline
 token=s3cr3t-token" "$("$eddy" debug ks vars -n "$ns" --show-vars)" "dot-env lines, sorted; inline wins"
 # flux requires one view: without a flag it fails with its message, before reading the cluster.
 assert_fails "debug without a view" "$eddy" debug kustomization vars -n "$ns"
-assert_contains "$OUT" "either --show-status, --show-vars or --show-history must be set" "flux's message"
+assert_contains "$OUT" "exactly one of --show-status, --show-vars, or --show-history must be set" "flux's message"
 out=$("$eddy" debug kustomization vars -n "$ns" --show-status)
 assert_eq "# Status documentation: https://fluxcd.io/flux/components/kustomize/kustomizations/#kustomization-status" \
     "$(head -1 <<<"$out")" "the status, after Flux's comment"

@@ -132,7 +132,7 @@ step "errors: no agent there, bad flags, no permission"
 fails_with 1 "no eddy Pods (label app=eddy) in namespace $ns" "$eddy" logs --flux-namespace "$ns"
 fails_with 1 "invalid argument \"loud\" for \"--level\" flag: unsupported log level 'loud', must be one of: debug, info, error" logs --level loud
 fails_with 1 "--kind Deployment: expected a kind eddy serves" logs --kind Deployment
-fails_with 1 "--tail many: expected a number of lines" logs --tail many
+fails_with 1 'invalid argument "many" for "--tail" flag: strconv.ParseInt: parsing "many": invalid syntax' logs --tail many
 fails_with 1 "--flux-namespace a/b: expected the name of a namespace" "$eddy" logs --flux-namespace a/b
 fails_with 1 "--since and --since-time: give only one" logs --since 1h --since-time 2026-01-01T00:00:00Z
 fails_with 1 "--since-time yesterday: expected an RFC 3339 time" logs --since-time yesterday
