@@ -873,10 +873,20 @@ cleanup:
 static int migrate_cluster(const ed_cli_global *g)
 {
     ed_cli_action("starting migration of custom resources");
-    ed_kube *kube = ed_cli_connect(g);
-    if (!kube)
-        return 1;
+    /* flux's utils.KubeConfig, then its own prefix */
+    ed_kube_config *cfg = NULL;
+    ed_kube *kube = NULL;
     ed_err err = ED_ERR_INIT;
+    if (ed_cli_load_config(g, &cfg, &err) == 0)
+        ed_kube_new(cfg, &kube, &err);
+    else
+        ed_err_wrap(&err, "kubernetes configuration load failed");
+    ed_kube_config_free(cfg);
+    if (!kube) {
+        ed_cli_failure("the Kubernetes client initialization failed: %s", err.msg);
+        return 1;
+    }
+    ed_err_clear(&err);
     ed_doc *crds = NULL;
     ed_kube_opts opts = {.label_selector = "app.kubernetes.io/part-of=flux"};
     int rc = 0;
