@@ -462,3 +462,38 @@ assert_contains "$OUT" "✗ $why
 ► confirming components are healthy" "flux's line: the Ready message"
 assert_contains "$OUT" "✗ bootstrap failed with 1 health check failure(s): error while waiting for Kustomization to be ready: '$why'" \
     "flux's error"
+
+step "no kustomization.yaml in flux-system: flux's generator lists what the directory holds"
+# flux's manifestgen/kustomization: when the directory has no kustomization.yaml, every file
+# kustomize reads as resources (any extension; prose and a nameless object are not), files of
+# subdirectories, and a subdirectory with its own kustomization as one entry, in name order.
+(cd "$work" && git pull -q origin main && git rm -q clusters/one/apps/broken.yaml &&
+    fd=clusters/one/flux-system && git rm -q "$fd/kustomization.yaml" && mkdir -p "$fd/nested" "$fd/own" &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: %s}\n' "$apps" >"$fd/extra.yaml" &&
+    printf '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "json", "namespace": "%s"}}\n' "$apps" >"$fd/cm.json" &&
+    printf '# notes\n\nNot a manifest.\n' >"$fd/notes.md" &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: %s}\n' "$apps" >"$fd/nameless.yaml" &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nested, namespace: %s}\n' "$apps" >"$fd/nested/one.yaml" &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: own, namespace: %s}\n' "$apps" >"$fd/own/own.yaml" &&
+    printf 'resources:\n- own.yaml\n' >"$fd/own/kustomization.yaml" &&
+    git add -A && git commit -qm "flux-system without kustomization.yaml" && git push -q origin HEAD:main)
+n=$(commits)
+out=$(ssh_boot --timeout 2m 2>&1) || fail "bootstrap without kustomization.yaml failed:
+$out"
+assert_eq $((n + 1)) "$(commits)" "the generated kustomization.yaml is one commit"
+assert_eq "Add Flux sync manifests" "$(g log -1 --format=%B main)" "the sync's commit"
+assert_eq "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- cm.json
+- extra.yaml
+- gotk-components.yaml
+- gotk-sync.yaml
+- nested/one.yaml
+- own" "$(g show main:clusters/one/flux-system/kustomization.yaml)" "flux's listing of the directory"
+for cm in extra json nested own; do
+    assert_eq "$cm" "$(kubectl -n "$apps" get configmap "$cm" -o jsonpath='{.metadata.name}')" "ConfigMap $cm applied"
+done
+out=$(ssh_boot --timeout 2m 2>&1) || fail "bootstrap again failed:
+$out"
+assert_contains "$out" "✔ sync manifests are up to date" "the generated file kept on the next run"
