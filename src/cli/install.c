@@ -135,7 +135,50 @@ static void set_arg(ed_doc *d, ed_node *args, const char *flag, const char *valu
     }
 }
 
-/* Adapt one object to the options: namespace, names, image, the agent's flags. */
+/* The controller a CRD belongs to in flux's install (each base labels its own CRDs with
+ * app.kubernetes.io/component), by the CRD's name; NULL for another. */
+static const char *crd_component(const char *name)
+{
+    if (!name)
+        return NULL;
+    if (ed_str_has_suffix(name, ".source.toolkit.fluxcd.io"))
+        return "source-controller";
+    if (ed_str_has_suffix(name, ".kustomize.toolkit.fluxcd.io"))
+        return "kustomize-controller";
+    if (strcmp(name, "imageupdateautomations.image.toolkit.fluxcd.io") == 0)
+        return "image-automation-controller";
+    if (ed_str_has_suffix(name, ".image.toolkit.fluxcd.io"))
+        return "image-reflector-controller";
+    return NULL;
+}
+
+/* flux's install labels (its LabelTransformer, pkg/manifestgen/install/templates.go): on every
+ * object and a Deployment's pod template, app.kubernetes.io/instance (the namespace), part-of
+ * flux and version (this eddy's release, "v0.1.0-dev": what flux check's distribution and the
+ * override question read from the GitRepository CRD); a CRD also names its controller. */
+static void set_labels(ed_doc *d, ed_node *obj, const char *ns)
+{
+    const char *kind = ed_node_path_str(obj, "/kind");
+    const char *plus = strchr(ED_CLI_VERSION, '+');
+    int len = plus ? (int)(plus - ED_CLI_VERSION) : (int)strlen(ED_CLI_VERSION);
+    char *version = ed_xasprintf("v%.*s", len, ED_CLI_VERSION);
+    ed_node *sets[2] = {ed_node_ensure_map(d, obj, "/metadata/labels"), NULL};
+    if (kind && strcmp(kind, "Deployment") == 0)
+        sets[1] = ed_node_ensure_map(d, obj, "/spec/template/metadata/labels");
+    for (size_t i = 0; i < 2 && sets[i]; i++) {
+        set_str(d, sets[i], "app.kubernetes.io/instance", ns);
+        set_str(d, sets[i], "app.kubernetes.io/part-of", "flux");
+        set_str(d, sets[i], "app.kubernetes.io/version", version);
+    }
+    const char *component = kind && strcmp(kind, "CustomResourceDefinition") == 0
+                                ? crd_component(ed_node_path_str(obj, "/metadata/name"))
+                                : NULL;
+    if (component)
+        set_str(d, sets[0], "app.kubernetes.io/component", component);
+    free(version);
+}
+
+/* Adapt one object to the options: namespace, names, labels, image, the agent's flags. */
 static void customize(ed_doc *d, const struct install_opts *o)
 {
     ed_node *obj = ed_doc_root(d);
@@ -144,8 +187,7 @@ static void customize(ed_doc *d, const struct install_opts *o)
     const char *ns = o->g.ns;
     if (ed_node_get(meta, "namespace"))
         set_str(d, meta, "namespace", ns);
-    if (ed_node_path(obj, "/metadata/labels/app.kubernetes.io~1instance"))
-        set_str(d, ed_node_get(meta, "labels"), "app.kubernetes.io/instance", ns);
+    set_labels(d, obj, ns);
     if (strcmp(kind, "Namespace") == 0)
         set_str(d, meta, "name", ns);
     if (strcmp(kind, "ClusterRole") == 0 || strcmp(kind, "ClusterRoleBinding") == 0)

@@ -165,12 +165,40 @@ $synced" "$(lines "$out")" "the second bootstrap's lines"
 assert_eq "$before" "$(state)" "generations and the Secret unchanged"
 assert_eq 2 "$(commits)" "commits after the second bootstrap"
 
+step "flux's labels on what bootstrap installed: flux version and flux check read them"
+# flux's install labels every object app.kubernetes.io/instance, part-of and version, and a CRD
+# with its controller (component); flux version and check find the Deployments and the CRDs by
+# part-of=flux and read the distribution from the GitRepository CRD.
+flux=${FLUX_BIN:-$EDDY_ROOT/.bin/flux}
+assert_eq "imageupdateautomations.image.toolkit.fluxcd.io" \
+    "$(kubectl get crd -l app.kubernetes.io/component=image-automation-controller -o jsonpath='{.items[*].metadata.name}')" \
+    "the CRD of image-automation-controller"
+assert_eq "flux-system flux $version" \
+    "$(kubectl -n flux-system get deployment eddy -o jsonpath='{.spec.template.metadata.labels.app\.kubernetes\.io/instance} {.spec.template.metadata.labels.app\.kubernetes\.io/part-of} {.spec.template.metadata.labels.app\.kubernetes\.io/version}')" \
+    "the pod template's labels"
+fv=$("$flux" version 2>&1) || fail "flux version failed against eddy's install:
+$fv"
+assert_contains "$fv" "distribution: flux-$version" "flux version: the distribution from the CRD's labels"
+assert_contains "$fv" "eddy: $version" "flux version: the agent's image, found by part-of=flux"
+fc=$("$flux" check 2>&1 || true)
+assert_contains "$fc" "✔ distribution: flux-$version" "flux check: the distribution"
+assert_contains "$fc" "✔ bootstrapped: true" "flux check: bootstrapped (the CRD applied by flux-system)"
+assert_not_contains "$fc" "no crds found" "flux check finds eddy's CRDs"
+n=0
+while read -r name stored; do
+    assert_contains "$fc" "✔ $name/${stored##* }" "flux check: CRD $name"
+    n=$((n + 1))
+done < <(kubectl get crd -l app.kubernetes.io/part-of=flux \
+    -o jsonpath='{range .items[*]}{.metadata.name} {.status.storedVersions[*]}{"\n"}{end}')
+assert_eq 6 "$n" "eddy's six CRDs labelled part-of=flux"
+
 step "an installation another tool manages: flux's question, cancelled without an answer, --force"
 # flux's confirmBootstrap (cmd/flux/cluster_info.go): the GitRepository CRD's
 # app.kubernetes.io/managed-by names another tool than flux
 crd=crd/gitrepositories.source.toolkit.fluxcd.io
 kubectl label "$crd" app.kubernetes.io/managed-by=Helm --overwrite >/dev/null
 cver=$(kubectl get "$crd" -o jsonpath='{.metadata.labels.app\.kubernetes\.io/version}')
+assert_eq "$version" "$cver" "the CRD's app.kubernetes.io/version: eddy's release, as flux's labels carry its own"
 assert_fails "no answer" boot </dev/null
 assert_contains "$OUT" "Flux $cver has been installed on this cluster with Helm!" "flux's notice"
 assert_contains "$OUT" "Are you sure you want to override the Helm installation? Y/N" "flux's question"
@@ -497,3 +525,4 @@ done
 out=$(ssh_boot --timeout 2m 2>&1) || fail "bootstrap again failed:
 $out"
 assert_contains "$out" "✔ sync manifests are up to date" "the generated file kept on the next run"
+
