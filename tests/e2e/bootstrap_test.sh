@@ -16,7 +16,10 @@
 # flux's commit flags: the commit signed by the --gpg-key-id key of a two-key ring (git
 # verify-commit), its --author-name/--author-email and --commit-message-appendix; a wrong
 # passphrase or key id pushes nothing. --registry-creds: the dockerconfigjson Secret applied
-# before the Deployment, in the cluster only (never in Git, never printed).
+# before the Deployment, in the cluster only (never in Git, never printed). flux's install labels,
+# read by Flux's own flux version and flux check; a flux-system directory without
+# kustomization.yaml listed as flux's generator lists it; --namespace gitops (files, objects,
+# names, lines); --with-bearer-token's Secret: an existing one left alone, a new one written once.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -27,6 +30,8 @@ url=$EDDY_GIT_HTTP_URL/boot.git
 
 cleanup() {
     stop_pidfile "$agent/agent.pid"
+    stop_pidfile "$scratch/agent-ns/agent.pid"
+    "$eddy" uninstall --silent -n gitops >/dev/null 2>&1 || true
     "$eddy" uninstall --silent >/dev/null 2>&1 || true
     # the next test may bootstrap again: wait until the namespace is really gone
     kubectl wait --for=delete namespace/flux-system --timeout=90s >/dev/null 2>&1 || true
@@ -346,6 +351,12 @@ assert_contains "$out" "✔ public key: $(cut -d' ' -f1,2 "$EDDY_GIT_SSH_KEY.pub
 keys=$(kubectl -n flux-system get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')
 assert_eq "ca.crt identity identity.pub known_hosts password username " "$keys" \
     "the SSH credentials merged into the Secret, as flux merges them"
+# The HTTPS password stays too, as flux's StringData update keeps it, though over SSH both
+# agents read `password` as the key's passphrase: go-git's NewPublicKeys (Flux's
+# source-controller) and eddy's use it only for an encrypted key, so this unencrypted one still
+# authenticates ("synced over SSH" below).
+assert_eq "$EDDY_GIT_HTTP_PASSWORD" "$(kubectl -n flux-system get secret flux-system -o jsonpath='{.data.password}' | base64 -d)" \
+    "the HTTPS run's password kept beside the SSH key, as flux keeps it"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "synced over SSH"
 assert_fails "ssh without a key" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --silent
@@ -526,3 +537,81 @@ out=$(ssh_boot --timeout 2m 2>&1) || fail "bootstrap again failed:
 $out"
 assert_contains "$out" "✔ sync manifests are up to date" "the generated file kept on the next run"
 
+step "--namespace gitops: every object, the path and the sync names in it"
+# flux names the sync objects after the namespace and puts the files under <path>/<namespace>;
+# the Secret keeps --secret-name's default, flux-system (cmd/flux/bootstrap.go). The flux-system
+# installation is removed first: one agent per cluster serves the CRDs.
+stop_pidfile "$agent/agent.pid"
+"$eddy" uninstall --silent >/dev/null 2>&1 || fail "uninstall of flux-system failed"
+kubectl wait --for=delete namespace/flux-system --timeout=90s >/dev/null 2>&1 || true
+new_repo boot-ns
+ns_url=$EDDY_GIT_HTTP_URL/boot-ns.git
+ns_boot() {
+    "$eddy" bootstrap git -n gitops --url="$1" --branch=main --path=clusters/ns --silent \
+        --local-agent --local-agent-dir "$scratch/agent-ns" --timeout 2m "${@:2}"
+}
+out=$(ns_boot "$ns_url" -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" 2>&1) ||
+    fail "bootstrap in gitops failed:
+$out"
+echo "$out"
+assert_eq "clusters/ns/gitops/gotk-components.yaml
+clusters/ns/gitops/gotk-sync.yaml
+clusters/ns/gitops/kustomization.yaml" "$(git -C "$EDDY_GIT_ROOT/boot-ns.git" ls-tree -r --name-only main)" \
+    "the files under <path>/gitops"
+for l in "► installing components in \"gitops\" namespace" \
+    "► determining if source secret \"gitops/flux-system\" exists" \
+    "► applying source secret \"gitops/flux-system\"" \
+    "◎ waiting for GitRepository \"gitops/gitops\" to be reconciled" \
+    "◎ waiting for Kustomization \"gitops/gitops\" to be reconciled" "✔ all components are healthy"; do
+    assert_contains "$out" "$l" "flux's line in gitops"
+done
+assert_eq "flux-system" "$(kubectl -n gitops get gitrepository gitops -o jsonpath='{.spec.secretRef.name}')" \
+    "the GitRepository gitops/gitops reads the Secret gitops/flux-system"
+assert_eq "./clusters/ns gitops" \
+    "$(kubectl -n gitops get kustomization gitops -o jsonpath='{.spec.path} {.spec.sourceRef.name}')" \
+    "the Kustomization gitops/gitops"
+assert_eq "main@sha1:$(git -C "$EDDY_GIT_ROOT/boot-ns.git" rev-parse main)" \
+    "$(kubectl -n gitops get kustomization gitops -o jsonpath='{.status.lastAppliedRevision}')" "gitops synced"
+assert_eq "gitops" "$(kubectl -n gitops get deployment eddy -o jsonpath='{.metadata.labels.app\.kubernetes\.io/instance}')" \
+    "the Deployment in gitops, its instance label"
+assert_eq "gitops" "$(kubectl get clusterrolebinding cluster-reconciler-gitops -o jsonpath='{.subjects[0].namespace}')" \
+    "the ClusterRoleBinding named after gitops, for its ServiceAccount"
+assert_eq "gitops" "$(kubectl get lease -A -o jsonpath='{.items[?(@.metadata.name=="eddy-leader-election")].metadata.namespace}')" \
+    "the agent's lease in gitops"
+assert_eq "" "$(kubectl get namespace flux-system --ignore-not-found -o name)" "nothing in flux-system"
+
+step "a bearer token: an existing Secret left alone, a new one written once, then 'up to date'"
+# flux regenerates the Secret only for a key pair, a CA, or a username and password: a bearer
+# token alone leaves an existing one as it is (the token not written). The e2e git server takes
+# basic auth at /git/ only; its anonymous URL (/public/) ignores the Authorization header and
+# takes pushes, so the token's runs go there (a new URL: one sync commit).
+pub_url=$EDDY_GIT_HTTP_PUBLIC_URL/boot-ns.git
+secret_rv() { kubectl -n gitops get secret flux-system -o jsonpath='{.metadata.resourceVersion}'; }
+rv=$(secret_rv)
+out=$(ns_boot "$pub_url" --with-bearer-token -p Bearer-Tok-777 2>&1) || fail "bootstrap with a bearer token failed:
+$out"
+assert_contains "$out" "► determining if source secret \"gitops/flux-system\" exists
+✔ source secret up to date
+► generating sync manifests" "flux's line: the existing Secret kept"
+assert_not_contains "$out" "Bearer-Tok-777" "the token is never printed"
+assert_eq "$rv" "$(secret_rv)" "the Secret unchanged"
+assert_eq "" "$(kubectl -n gitops get secret flux-system -o jsonpath='{.data.bearerToken}')" "no bearerToken written"
+assert_eq "$pub_url" "$(kubectl -n gitops get gitrepository gitops -o jsonpath='{.spec.url}')" "the new URL synced"
+kubectl -n gitops delete secret flux-system >/dev/null
+out=$(ns_boot "$pub_url" --with-bearer-token -p Bearer-Tok-777 2>&1) || fail "bootstrap with a bearer token, no Secret, failed:
+$out"
+assert_contains "$out" "► determining if source secret \"gitops/flux-system\" exists
+► generating source secret
+► applying source secret \"gitops/flux-system\"
+✔ reconciled source secret" "flux's lines: the Secret generated"
+assert_eq "bearerToken " "$(kubectl -n gitops get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')" \
+    "the Secret holds the token alone"
+assert_eq "Bearer-Tok-777" "$(kubectl -n gitops get secret flux-system -o jsonpath='{.data.bearerToken}' | base64 -d)" \
+    "the token in the Secret"
+rv=$(secret_rv)
+out=$(ns_boot "$pub_url" --with-bearer-token -p Bearer-Tok-777 2>&1) || fail "second bootstrap with a bearer token failed:
+$out"
+assert_contains "$out" "► determining if source secret \"gitops/flux-system\" exists
+✔ source secret up to date" "the second run: flux's line"
+assert_contains "$out" "✔ sync manifests are up to date" "the second run: no commit"
+assert_eq "$rv" "$(secret_rv)" "the second run leaves the Secret alone"
