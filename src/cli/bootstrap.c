@@ -508,11 +508,12 @@ static void list_manifests(const char *dir, const char *rel, ed_doc *d, ed_node 
 }
 
 /*
- * The flux-system directory's kustomization.yaml as flux's bootstrap makes it: when the branch
- * at head has none in dir, one listing what dir then holds, gotk-sync.yaml (sync, written there
- * first) included, so a manifest a user put beside flux's files is applied too; when it has
- * one, its content is kept (out stays empty: the commit writes it only where absent). Returns
- * 0, or 1 after the error.
+ * The flux-system directory's kustomization.yaml as flux's bootstrap makes it when the branch
+ * has none in dir: one listing what dir holds at head, gotk-sync.yaml (sync, written there
+ * first) included, so a manifest a user put beside flux's files is applied too. The commit
+ * writes it only where the file is absent (one a user has is kept, as flux keeps it), so it is
+ * made even when head has one: a push retried over a head without it still writes a listing.
+ * Returns 0, or 1 after the error.
  */
 static int sync_kustomization(ed_source_cache *cache, const struct boot_opts *o, const char *head,
                               const char *scratch, const char *dir, const ed_buf *sync, ed_buf *out)
@@ -521,38 +522,33 @@ static int sync_kustomization(ed_source_cache *cache, const struct boot_opts *o,
     if (!tree)
         return 1;
     char *top = ed_xasprintf("%s/%s", tree, dir);
-    char *kfile = ed_xasprintf("%s/kustomization.yaml", top);
     char *sfile = ed_xasprintf("%s/gotk-sync.yaml", top);
     int rc = 0;
-    if (access(kfile, F_OK) != 0) {
-        FILE *f = ed_path_mkdir_all(top) == 0 ? fopen(sfile, "wb") : NULL;
-        if (!f || fwrite(sync->data, 1, sync->len, f) != sync->len) {
-            ed_cli_failure("kustomization.yaml generation failed: %s: %s", sfile, strerror(errno));
-            rc = 1;
-        }
-        if (f && fclose(f) != 0 && !rc) {
-            ed_cli_failure("kustomization.yaml generation failed: %s: %s", sfile, strerror(errno));
-            rc = 1;
-        }
-        if (!rc) {
-            ed_doc *d = ed_doc_new();
-            ed_node *root = ed_node_new_map(d);
-            ed_doc_set_root(d, root);
-            put_str(d, "/apiVersion", "kustomize.config.k8s.io/v1beta1");
-            put_str(d, "/kind", "Kustomization");
-            ed_node *seq = ed_node_new_seq(d);
-            list_manifests(top, "", d, seq);
-            ed_node_set(d, root, "resources", seq);
-            if (ed_node_to_yaml(root, out) != 0) {
-                ed_cli_failure("kustomization.yaml generation failed");
-                rc = 1;
-            }
-            ed_doc_free(d);
-        }
+    FILE *f = ed_path_mkdir_all(top) == 0 ? fopen(sfile, "wb") : NULL;
+    if (!f || fwrite(sync->data, 1, sync->len, f) != sync->len)
+        rc = 1;
+    if (f && fclose(f) != 0)
+        rc = 1;
+    if (rc) {
+        ed_cli_failure("kustomization.yaml generation failed: %s: %s", sfile, strerror(errno));
+        goto out;
     }
+    ed_doc *d = ed_doc_new();
+    ed_node *root = ed_node_new_map(d);
+    ed_doc_set_root(d, root);
+    put_str(d, "/apiVersion", "kustomize.config.k8s.io/v1beta1");
+    put_str(d, "/kind", "Kustomization");
+    ed_node *seq = ed_node_new_seq(d);
+    list_manifests(top, "", d, seq);
+    ed_node_set(d, root, "resources", seq);
+    if (ed_node_to_yaml(root, out) != 0) {
+        ed_cli_failure("kustomization.yaml generation failed");
+        rc = 1;
+    }
+    ed_doc_free(d);
+out:
     free(tree);
     free(top);
-    free(kfile);
     free(sfile);
     return rc;
 }
@@ -1343,7 +1339,7 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
     ed_cli_success("generated sync manifests");
     const ed_source_file sync_files[] = {
         {f_sync, sync.data, sync.len, false},
-        {f_ks, kust.data ? kust.data : "", kust.len, true},
+        {f_ks, kust.data, kust.len, true},
     };
     if ((rc = commit_files(o, c, cache, sync_files, 2, "Add Flux sync manifests", "sync manifests",
                            "failed to push sync manifests", head)) != 0)
