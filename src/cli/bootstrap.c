@@ -47,13 +47,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 struct boot_opts {
     ed_cli_global g;
     const char *url, *branch, *path;
     const char *username, *password, *key_file, *ca_file, *known_hosts_file;
-    bool bearer, silent;
+    bool bearer, token_auth, silent;
+    char *password_read; /* the password read from stdin (--token-auth without one), or NULL */
     int64_t interval_ms;
     const char *secret_name;
     const char *author_name, *author_email;
@@ -132,17 +134,19 @@ static int collect_creds(const struct boot_opts *o, struct creds *c)
         if (o->password)
             creds_add(c, "password", ed_xstrdup(o->password));
     } else if (o->bearer) {
-        if (!o->password) {
+        if (!o->password || !*o->password) {
             ed_cli_failure("--with-bearer-token needs the token in --password");
             return 2;
         }
         creds_add(c, "bearerToken", ed_xstrdup(o->password));
     } else if (o->username || o->password) {
-        if (!o->username || !o->password) {
-            ed_cli_failure("--username and --password go together");
+        if (!o->password || !*o->password) {
+            ed_cli_failure("--username needs --password (or GIT_PASSWORD, or --token-auth to "
+                           "be asked for it)");
             return 2;
         }
-        creds_add(c, "username", ed_xstrdup(o->username));
+        /* flux's --username defaults to "git" */
+        creds_add(c, "username", ed_xstrdup(o->username ? o->username : "git"));
         creds_add(c, "password", ed_xstrdup(o->password));
     }
     if (o->ca_file) {
@@ -1055,6 +1059,7 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         {"known-hosts-file", 0, ED_CLI_FLAG_STR, &o->known_hosts_file},
         {"ca-file", 0, ED_CLI_FLAG_STR, &o->ca_file},
         {"with-bearer-token", 0, ED_CLI_FLAG_BOOL, &o->bearer},
+        {"token-auth", 0, ED_CLI_FLAG_BOOL, &o->token_auth},
         {"silent", 's', ED_CLI_FLAG_BOOL, &o->silent},
         {"interval", 0, ED_CLI_FLAG_DURATION, &o->interval_ms},
         {"secret-name", 0, ED_CLI_FLAG_STR, &o->secret_name},
@@ -1097,6 +1102,10 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
     }
     if (!rc && o->bearer && ed_str_has_prefix(o->url, "ssh://")) {
         ed_cli_failure("--with-bearer-token is for http(s) URLs");
+        rc = 2;
+    }
+    if (!rc && o->token_auth && ed_str_has_prefix(o->url, "ssh://")) {
+        ed_cli_failure("--token-auth is for http(s) URLs");
         rc = 2;
     }
     if (!rc)
@@ -1383,6 +1392,54 @@ out:
     return rc;
 }
 
+/*
+ * flux's question for the password when --token-auth (or --with-bearer-token) gives none:
+ * "Please enter your Git repository password: " on stdout, the answer read without echo from
+ * a terminal, else one line of stdin. Returns the answer (a new string), or NULL after flux's
+ * error.
+ */
+static char *ask_password(void)
+{
+    fputs("Please enter your Git repository password: ", stdout);
+    fflush(stdout);
+    struct termios was, quiet;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &was) == 0;
+    if (tty) {
+        quiet = was;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char line[4096];
+    bool got = fgets(line, sizeof(line), stdin) != NULL;
+    if (tty)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &was);
+    if (!got) {
+        ed_cli_failure("could not read token: could not read from stdin: EOF");
+        return NULL;
+    }
+    putchar('\n');
+    line[strcspn(line, "\r\n")] = '\0';
+    char *answer = ed_xstrdup(line);
+    memset(line, 0, sizeof(line)); /* the password does not linger on the stack */
+    return answer;
+}
+
+/* flux's sources of the password, after the flags: GIT_PASSWORD when --password is not given,
+ * then, with --token-auth or --with-bearer-token, the question. Returns 0, or 1 after the
+ * error. */
+static int find_password(struct boot_opts *o)
+{
+    const char *env = getenv("GIT_PASSWORD");
+    if ((!o->password || !*o->password) && env && *env)
+        o->password = env;
+    if ((o->token_auth || o->bearer) && (!o->password || !*o->password)) {
+        if (!(o->password_read = ask_password()))
+            return 1;
+        o->password = o->password_read;
+    }
+    return 0;
+}
+
 int ed_cli_bootstrap(int argc, char **argv)
 {
     struct boot_opts o = {.g = ED_CLI_GLOBAL_INIT,
@@ -1400,10 +1457,16 @@ int ed_cli_bootstrap(int argc, char **argv)
     if (!path)
         return 2;
     struct creds c = {0};
-    rc = collect_creds(&o, &c);
+    rc = find_password(&o);
+    if (!rc)
+        rc = collect_creds(&o, &c);
     if (!rc)
         rc = bootstrap(&o, &c, path);
     creds_free(&c);
     free(path);
+    if (o.password_read) {
+        memset(o.password_read, 0, strlen(o.password_read));
+        free(o.password_read);
+    }
     return rc;
 }

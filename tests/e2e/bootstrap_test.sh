@@ -19,7 +19,8 @@
 # before the Deployment, in the cluster only (never in Git, never printed). flux's install labels,
 # read by Flux's own flux version and flux check; a flux-system directory without
 # kustomization.yaml listed as flux's generator lists it; --namespace gitops (files, objects,
-# names, lines); --with-bearer-token's Secret: an existing one left alone, a new one written once.
+# names, lines); --with-bearer-token's Secret: an existing one left alone, a new one written once;
+# the password from --username's default git, GIT_PASSWORD and --token-auth's question.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -615,3 +616,27 @@ assert_contains "$out" "► determining if source secret \"gitops/flux-system\" 
 ✔ source secret up to date" "the second run: flux's line"
 assert_contains "$out" "✔ sync manifests are up to date" "the second run: no commit"
 assert_eq "$rv" "$(secret_rv)" "the second run leaves the Secret alone"
+
+step "flux's sources of the password: --username's default git, GIT_PASSWORD, --token-auth's question"
+# cmd/flux/bootstrap_git.go: --username defaults to git; GIT_PASSWORD gives the password when
+# --password does not; --token-auth asks for it on stdout and reads stdin (no answer: flux's
+# error). The anonymous URL takes whatever credentials, so the Secret shows what was used.
+secret_of() { kubectl -n gitops get secret flux-system -o jsonpath="{.data.$1}" | base64 -d; }
+out=$(ns_boot "$pub_url" -p Pass-Only-1 2>&1) || fail "bootstrap with --password alone failed:
+$out"
+assert_eq "git Pass-Only-1" "$(secret_of username) $(secret_of password)" "--username's default git"
+out=$(GIT_PASSWORD=Env-Pass-2 ns_boot "$pub_url" -u envuser 2>&1) || fail "bootstrap with GIT_PASSWORD failed:
+$out"
+assert_not_contains "$out" "Env-Pass-2" "GIT_PASSWORD is never printed"
+assert_eq "envuser Env-Pass-2" "$(secret_of username) $(secret_of password)" "the password from GIT_PASSWORD"
+out=$(printf 'Asked-Pass-3\n' | ns_boot "$pub_url" --token-auth -u asked 2>"$scratch/asked.err") ||
+    fail "bootstrap with --token-auth failed:
+$(cat "$scratch/asked.err")"
+assert_eq "Please enter your Git repository password: " "$out" "flux's question on stdout"
+assert_not_contains "$(cat "$scratch/asked.err")" "Asked-Pass-3" "the answer is never printed"
+assert_eq "asked Asked-Pass-3" "$(secret_of username) $(secret_of password)" "the password asked for"
+assert_fails "--token-auth without an answer" ns_boot "$pub_url" --token-auth </dev/null
+assert_contains "$OUT" "✗ could not read token: could not read from stdin: EOF" "flux's error"
+assert_eq "asked Asked-Pass-3" "$(secret_of username) $(secret_of password)" "nothing applied"
+assert_fails "--token-auth over ssh" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/ns --token-auth
+assert_contains "$OUT" "--token-auth is for http(s) URLs" "a token is for http(s)"
