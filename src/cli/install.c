@@ -874,6 +874,34 @@ static int check_crds(ed_kube *kube, const ed_cli_list *chosen)
     return rc;
 }
 
+/* flux check's "checking version in cluster" (fluxClusterVersionCheck, cluster_info.go): the
+ * GitRepository CRD's labels give the distribution (part-of and version: "flux-v0.1.0-dev"
+ * on what eddy install applied), and whether a Kustomization applied it (bootstrapped; flux
+ * looks at its kustomize.toolkit.fluxcd.io/namespace label). A CRD that cannot be read fails,
+ * in flux's words. */
+static int check_cluster_version(ed_kube *kube)
+{
+    ed_cli_action("checking version in cluster");
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
+                    "gitrepositories.source.toolkit.fluxcd.io", &d, &err) != 0) {
+        ed_cli_failure("checking failed: %s", err.msg);
+        return 1;
+    }
+    const ed_node *labels = ed_node_path(ed_doc_root(d), "/metadata/labels");
+    const char *version = ed_node_str(ed_node_get(labels, "app.kubernetes.io/version"));
+    const char *part_of = ed_node_str(ed_node_get(labels, "app.kubernetes.io/part-of"));
+    if (part_of && *part_of)
+        ed_cli_success("distribution: %s-%s", part_of, version ? version : "");
+    else if (version && *version)
+        ed_cli_success("distribution: %s", version);
+    ed_cli_success("bootstrapped: %s",
+                   ed_node_get(labels, "kustomize.toolkit.fluxcd.io/namespace") ? "true" : "false");
+    ed_doc_free(d);
+    return 0;
+}
+
 static int check_lease(ed_kube *kube, const char *ns, const char *name)
 {
     ed_doc *d = NULL;
@@ -967,6 +995,7 @@ int ed_cli_check(int argc, char **argv)
         ed_kube_free(kube);
         return rc ? 1 : 0;
     }
+    rc |= check_cluster_version(kube);
     ed_cli_action("checking the agent");
     rc |= check_deployment(kube, o.g.ns);
     rc |= check_lease(kube, o.g.ns, lease);

@@ -197,6 +197,11 @@ while read -r name stored; do
 done < <(kubectl get crd -l app.kubernetes.io/part-of=flux \
     -o jsonpath='{range .items[*]}{.metadata.name} {.status.storedVersions[*]}{"\n"}{end}')
 assert_eq 6 "$n" "eddy's six CRDs labelled part-of=flux"
+# eddy check's "checking version in cluster": flux check's lines
+ec=$("$eddy" check 2>&1 || true)
+version_block() { awk '/^► checking version in cluster/ { f = 1; print; next } f && /^►/ { exit } f' <<<"$1"; }
+assert_contains "$(version_block "$ec")" "✔ distribution: flux-$version" "eddy check: the distribution"
+assert_eq "$(version_block "$fc")" "$(version_block "$ec")" "eddy check's version lines, flux check's"
 
 step "an installation another tool manages: flux's question, cancelled without an answer, --force"
 # flux's confirmBootstrap (cmd/flux/cluster_info.go): the GitRepository CRD's

@@ -404,6 +404,11 @@ assert_match "✔ agent .* leads \(Lease $ns/eddy-leader-election renewed [0-9]+
 assert_contains "$out" "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1" "CRD established"
 assert_contains "$out" "✔ eddy: deployment ready" "the installed Deployment"
 assert_contains "$out" "✔ all checks passed" "check"
+# flux check's version lines: the installed CRD's labels, not applied by a Kustomization
+assert_contains "$out" "► checking version in cluster
+✔ distribution: flux-v$(cat "$EDDY_ROOT/VERSION")
+✔ bootstrapped: false
+► checking the agent" "the distribution and bootstrapped, as flux check says them"
 # flux check's --components/--components-extra: only those CRDs; --poll-interval taken.
 out=$("$eddy" check -n "$ns" --components source-controller --components-extra helm-controller \
     --poll-interval 2s 2>&1)
