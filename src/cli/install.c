@@ -1045,16 +1045,46 @@ int ed_cli_version(int argc, char **argv)
         if (tag && !strchr(tag, '/'))
             agent = ed_xstrdup(tag + 1);
     }
-    /* As flux version: YAML by default, or a JSON object with its keys sorted. */
-    if (json && agent)
-        printf("{\n  \"agent\": \"%s\",\n  \"eddy\": \"v%s\"\n}\n", agent, ED_CLI_VERSION);
-    else if (json)
-        printf("{\n  \"eddy\": \"v%s\"\n}\n", ED_CLI_VERSION);
-    else
+    /* flux version's distribution: the GitRepository CRD's part-of and version labels */
+    char *distribution = NULL;
+    ed_doc *crd = NULL;
+    if (kube && ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
+                            "gitrepositories.source.toolkit.fluxcd.io", &crd, &err) == 0) {
+        const ed_node *labels = ed_node_path(ed_doc_root(crd), "/metadata/labels");
+        const char *version = ed_node_str(ed_node_get(labels, "app.kubernetes.io/version"));
+        const char *part_of = ed_node_str(ed_node_get(labels, "app.kubernetes.io/part-of"));
+        if (part_of && *part_of)
+            distribution = ed_xasprintf("%s-%s", part_of, version ? version : "");
+        else if (version && *version)
+            distribution = ed_xstrdup(version);
+    }
+    /* As flux version: YAML by default, or a JSON object with its keys sorted (values from the
+     * cluster's labels and image, printed as JSON strings). */
+    if (json) {
+        ed_buf out = ED_BUF_INIT(1 << 16);
+        ed_buf_append_str(&out, "{\n");
+        const char *keys[] = {"agent", "distribution"};
+        const char *values[] = {agent, distribution};
+        for (size_t i = 0; i < 2; i++) {
+            if (!values[i])
+                continue;
+            ed_buf_printf(&out, "  \"%s\": ", keys[i]);
+            ed_buf_append_json_str(&out, values[i]);
+            ed_buf_append_str(&out, ",\n");
+        }
+        ed_buf_printf(&out, "  \"eddy\": \"v%s\"\n}\n", ED_CLI_VERSION);
+        fwrite(out.data, 1, out.len, stdout);
+        ed_buf_free(&out);
+    } else {
         printf("eddy: v%s\n", ED_CLI_VERSION);
-    if (!json && agent)
-        printf("agent: %s (Deployment %s/eddy)\n", agent, g.ns);
+        if (distribution)
+            printf("distribution: %s\n", distribution);
+        if (agent)
+            printf("agent: %s (Deployment %s/eddy)\n", agent, g.ns);
+    }
     free(agent);
+    free(distribution);
+    ed_doc_free(crd);
     ed_doc_free(d);
     ed_kube_free(kube);
     ed_kube_config_free(cfg);

@@ -186,6 +186,9 @@ fv=$("$flux" version 2>&1) || fail "flux version failed against eddy's install:
 $fv"
 assert_contains "$fv" "distribution: flux-$version" "flux version: the distribution from the CRD's labels"
 assert_contains "$fv" "eddy: $version" "flux version: the agent's image, found by part-of=flux"
+ev=$("$eddy" version 2>&1) || fail "eddy version failed: $ev"
+assert_eq "$(grep '^distribution:' <<<"$fv")" "$(grep '^distribution:' <<<"$ev")" \
+    "eddy version's distribution, flux version's"
 fc=$("$flux" check 2>&1 || true)
 assert_contains "$fc" "✔ distribution: flux-$version" "flux check: the distribution"
 assert_contains "$fc" "✔ bootstrapped: true" "flux check: bootstrapped (the CRD applied by flux-system)"

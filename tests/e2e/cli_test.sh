@@ -348,12 +348,14 @@ assert_contains "$out" "Deployment/$ns/eddy unchanged" "second install changes n
 out=$("$eddy" version -n "$ns")
 assert_match "^eddy: v[0-9]" "$out" "client version"
 assert_match "agent: v[0-9][^ ]* \(Deployment $ns/eddy\)" "$out" "agent version"
+assert_contains "$out" "distribution: flux-v$(cat "$EDDY_ROOT/VERSION")" "flux version's distribution: the CRD's labels"
 assert_eq 1 "$("$eddy" version --client -n "$ns" | wc -l)" "version --client"
 # -o json, as flux version: a JSON object, keys sorted.
 out=$("$eddy" version -n "$ns" -o json)
 assert_eq "$("$eddy" version --client | sed 's/^eddy: //')" "$(jq -r .eddy <<<"$out")" "version -o json: eddy"
 assert_match "^v[0-9]" "$(jq -r .agent <<<"$out")" "version -o json: agent"
-assert_eq '["agent","eddy"]' "$(jq -c keys_unsorted <<<"$out")" "version -o json: keys sorted"
+assert_eq '["agent","distribution","eddy"]' "$(jq -c keys_unsorted <<<"$out")" "version -o json: keys sorted"
+assert_eq "flux-v$(cat "$EDDY_ROOT/VERSION")" "$(jq -r .distribution <<<"$out")" "version -o json: distribution"
 assert_fails "version -o xml" "$eddy" version -o xml
 assert_contains "$OUT" "--output must be json or yaml, not xml" "flux's message"
 out=$("$eddy" install --export --registry registry.example.com/mirror --image-pull-secret regcred)
