@@ -55,6 +55,7 @@ struct boot_opts {
     const char *url, *branch, *path;
     const char *username, *password, *key_file, *ca_file, *known_hosts_file;
     bool bearer, token_auth, silent;
+    bool insecure_http;  /* --allow-insecure-http: flux refuses http:// without it */
     char *password_read; /* the password read from stdin (--token-auth without one), or NULL */
     int64_t interval_ms;
     const char *secret_name;
@@ -1060,6 +1061,7 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         {"ca-file", 0, ED_CLI_FLAG_STR, &o->ca_file},
         {"with-bearer-token", 0, ED_CLI_FLAG_BOOL, &o->bearer},
         {"token-auth", 0, ED_CLI_FLAG_BOOL, &o->token_auth},
+        {"allow-insecure-http", 0, ED_CLI_FLAG_BOOL, &o->insecure_http},
         {"silent", 's', ED_CLI_FLAG_BOOL, &o->silent},
         {"interval", 0, ED_CLI_FLAG_DURATION, &o->interval_ms},
         {"secret-name", 0, ED_CLI_FLAG_STR, &o->secret_name},
@@ -1456,6 +1458,13 @@ int ed_cli_bootstrap(int argc, char **argv)
     char *path = clean_path(o.path);
     if (!path)
         return 2;
+    /* flux's getAuthOpts, after its flags' own checks (--path's too): credentials and
+     * manifests over plain http only when asked for */
+    if (ed_str_has_prefix(o.url, "http://") && !o.insecure_http) {
+        ed_cli_failure("scheme http is insecure, pass --allow-insecure-http=true to allow it");
+        free(path);
+        return 1;
+    }
     struct creds c = {0};
     rc = find_password(&o);
     if (!rc)

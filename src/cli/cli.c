@@ -183,6 +183,7 @@ static const struct verb verbs[] = {
      "\n"
      "Flags:\n"
      "  --url URL                 http(s):// or ssh:// URL of the repository (required)\n"
+     "  --allow-insecure-http     allow an http:// URL (refused without it, as by flux)\n"
      "  --branch NAME             default main\n"
      "  --path PATH               the cluster's directory in the repository (default: root)\n"
      "  -u, --username NAME       basic auth user (with --password; default git)\n"

@@ -41,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 
 boot() {
-    "$eddy" bootstrap git --url="$url" --branch=main --path=clusters/one \
+    "$eddy" bootstrap git --url="$url" --allow-insecure-http=true --branch=main --path=clusters/one \
         -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent \
         --local-agent --local-agent-dir "$agent" --timeout 2m "$@"
 }
@@ -291,9 +291,14 @@ assert_fails "a cluster domain that is no DNS name" "$eddy" bootstrap git --url=
 assert_contains "$OUT" "--cluster-domain Bad_Domain: not a DNS name" "install's check of --cluster-domain"
 assert_fails "path outside" "$eddy" bootstrap git --url="$url" --path=../x
 assert_contains "$OUT" "--path '../x'" "path refused"
+# flux's getAuthOpts: plain http only with --allow-insecure-http (nothing cloned before)
+assert_fails "http without --allow-insecure-http" "$eddy" bootstrap git --url="$url" --path=clusters/one \
+    -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD"
+assert_contains "$OUT" "✗ scheme http is insecure, pass --allow-insecure-http=true to allow it" "flux's error"
+assert_not_contains "$OUT" "cloning" "refused before the clone"
 assert_fails "no provider" "$eddy" bootstrap --url="$url"
 assert_contains "$OUT" "one provider: git" "provider required"
-assert_fails "wrong password" "$eddy" bootstrap git --url="$url" --path=clusters/one -u "$EDDY_GIT_HTTP_USER" \
+assert_fails "wrong password" "$eddy" bootstrap git --url="$url" --allow-insecure-http --path=clusters/one -u "$EDDY_GIT_HTTP_USER" \
     -p wrong-Secret-123 --silent --local-agent --local-agent-dir "$agent" --timeout 30s
 assert_contains "$OUT" "authentication" "wrong password refused"
 assert_not_contains "$OUT" "wrong-Secret-123" "the wrong password is not printed"
@@ -302,7 +307,7 @@ assert_eq 3 "$(commits)" "a failed bootstrap commits nothing"
 # boot.git stays as it is); the components are committed there first, as flux commits them.
 new_repo boot-other
 other_url=$EDDY_GIT_HTTP_URL/boot-other.git
-assert_fails "another --path" "$eddy" bootstrap git --url="$other_url" --path=clusters/two \
+assert_fails "another --path" "$eddy" bootstrap git --url="$other_url" --allow-insecure-http --path=clusters/two \
     -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent --local-agent --local-agent-dir "$agent" \
     --timeout 1m
 assert_contains "$OUT" 'sync path configuration ("clusters/two") would overwrite path ("./clusters/one") of existing Kustomization' \
@@ -319,7 +324,7 @@ wait_ready "$scratch/gitstall.pid" 30 "the stalling server" test -s "$scratch/st
     fail "the stalling server did not start: $(cat "$scratch/gitstall.log")"
 stall=$(sed -n 's/^push=//p' "$scratch/stall-ports")
 t0=$SECONDS
-assert_fails "a push that stalls" "$eddy" bootstrap git --url="http://127.0.0.1:$stall/stalled.git" \
+assert_fails "a push that stalls" "$eddy" bootstrap git --url="http://127.0.0.1:$stall/stalled.git" --allow-insecure-http \
     --path=clusters/two --silent --local-agent --local-agent-dir "$scratch/agent-stall" --timeout 3s
 assert_contains "$OUT" "timed out after 3s" "the push is cut at --timeout"
 # flux's lines: its commit, then its push, and a failed push in its words
@@ -556,7 +561,7 @@ kubectl wait --for=delete namespace/flux-system --timeout=90s >/dev/null 2>&1 ||
 new_repo boot-ns
 ns_url=$EDDY_GIT_HTTP_URL/boot-ns.git
 ns_boot() {
-    "$eddy" bootstrap git -n gitops --url="$1" --branch=main --path=clusters/ns --silent \
+    "$eddy" bootstrap git -n gitops --url="$1" --allow-insecure-http --branch=main --path=clusters/ns --silent \
         --local-agent --local-agent-dir "$scratch/agent-ns" --timeout 2m "${@:2}"
 }
 out=$(ns_boot "$ns_url" -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" 2>&1) ||
