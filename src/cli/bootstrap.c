@@ -11,8 +11,9 @@
  *   3. the source secret (username/password, bearerToken, identity/known_hosts, ca.crt) is
  *      applied, an SSH key's public half shown first;
  *   4. the sync manifests (gotk-sync.yaml: the GitRepository and Kustomization named after the
- *      namespace; kustomization.yaml listing both, kept when the branch has one) are committed
- *      as "Add Flux sync manifests" and pushed, and that kustomization.yaml is applied, built by
+ *      namespace; kustomization.yaml listing the directory's manifests as flux's generator
+ *      does, kept when the branch has one) are committed as "Add Flux sync manifests" and
+ *      pushed, and that kustomization.yaml is applied, built by
  *      eddy's kustomize engine (the components again, with a user's patches: flux applies the
  *      directory, and installs it too when the branch has it);
  *   5. the GitRepository and the Kustomization are awaited at the pushed commit, then the
@@ -35,6 +36,7 @@
 #include "../source/source.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -45,13 +47,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 struct boot_opts {
     ed_cli_global g;
     const char *url, *branch, *path;
     const char *username, *password, *key_file, *ca_file, *known_hosts_file;
-    bool bearer, silent;
+    bool bearer, token_auth, silent;
+    bool insecure_http;  /* --allow-insecure-http: flux refuses http:// without it */
+    char *password_read; /* the password read from stdin (--token-auth without one), or NULL */
     int64_t interval_ms;
     const char *secret_name;
     const char *author_name, *author_email;
@@ -130,17 +135,19 @@ static int collect_creds(const struct boot_opts *o, struct creds *c)
         if (o->password)
             creds_add(c, "password", ed_xstrdup(o->password));
     } else if (o->bearer) {
-        if (!o->password) {
+        if (!o->password || !*o->password) {
             ed_cli_failure("--with-bearer-token needs the token in --password");
             return 2;
         }
         creds_add(c, "bearerToken", ed_xstrdup(o->password));
     } else if (o->username || o->password) {
-        if (!o->username || !o->password) {
-            ed_cli_failure("--username and --password go together");
+        if (!o->password || !*o->password) {
+            ed_cli_failure("--username needs --password (or GIT_PASSWORD, or --token-auth to "
+                           "be asked for it)");
             return 2;
         }
-        creds_add(c, "username", ed_xstrdup(o->username));
+        /* flux's --username defaults to "git" */
+        creds_add(c, "username", ed_xstrdup(o->username ? o->username : "git"));
         creds_add(c, "password", ed_xstrdup(o->password));
     }
     if (o->ca_file) {
@@ -209,12 +216,6 @@ static int render_sync(const struct boot_opts *o, const char *path, bool with_se
         ed_cli_failure("cannot print the sync manifests");
     return rc ? 1 : 0;
 }
-
-static const char kustomization_yaml[] = "apiVersion: kustomize.config.k8s.io/v1beta1\n"
-                                         "kind: Kustomization\n"
-                                         "resources:\n"
-                                         "- gotk-components.yaml\n"
-                                         "- gotk-sync.yaml\n";
 
 /* --path without "./" and trailing slashes; NULL (after the message) when it leaves the
  * repository. */
@@ -411,6 +412,152 @@ static int apply_staged(ed_kube *kube, const struct boot_opts *o, const ed_cli_i
     return rc;
 }
 
+/* The branch's tree at commit head, written to <scratch>/tree (emptied first). Returns the
+ * tree's path (a new string), or NULL after the error. */
+static char *checkout_tree(ed_source_cache *cache, const struct boot_opts *o, const char *head,
+                           const char *scratch)
+{
+    char *tree = ed_xasprintf("%s/tree", scratch);
+    ed_err err = ED_ERR_INIT;
+    ed_path_remove_tree(tree);
+    ed_source_checkout_opts co = ED_SOURCE_CHECKOUT_OPTS_INIT;
+    co.url = o->url;
+    co.commit = head;
+    co.unfiltered = true;
+    if (ed_path_mkdir_all(tree) != 0 || ed_source_git_checkout_with(cache, &co, tree, &err) != 0) {
+        ed_cli_failure("failed to check out %s@%s: %s", o->branch, head,
+                       err.msg[0] ? err.msg : strerror(errno));
+        free(tree);
+        return NULL;
+    }
+    return tree;
+}
+
+/* True when the file at path is what kustomize's resource factory takes (flux's generator
+ * lists only those): YAML whose every document is empty or a mapping with a kind and, unless
+ * the kind is a List, a metadata.name. */
+static bool resource_file(const char *path)
+{
+    size_t len = 0;
+    char *text = ed_file_read(path, (size_t)64 << 20, &len);
+    if (!text)
+        return false;
+    ed_doc **docs = NULL;
+    size_t n = 0;
+    ed_err err = ED_ERR_INIT;
+    bool ok = ed_doc_parse_yaml(text, len, path, &docs, &n, &err) == 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        const ed_node *obj = ed_doc_root(docs[i]);
+        if (!obj || ed_node_kind_of(obj) == ED_NODE_NULL)
+            continue;
+        const char *kind = ed_node_path_str(obj, "/kind");
+        const char *name = ed_node_path_str(obj, "/metadata/name");
+        ok = ed_node_kind_of(obj) == ED_NODE_MAP && kind && *kind &&
+             (ed_str_has_suffix(kind, "List") || (name && *name));
+    }
+    ed_doc_list_free(docs, n);
+    free(text);
+    return ok;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* flux's walk of the flux-system directory (manifestgen/kustomization): below dir, in name
+ * order and depth first, each file kustomize reads as resources, and each subdirectory that
+ * holds its own kustomization file as one entry (not entered); rel is dir's path relative to
+ * the top. Symlinks are left out (a link may lead out of the clone). */
+static void list_manifests(const char *dir, const char *rel, ed_doc *d, ed_node *seq)
+{
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return;
+    char **names = NULL;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(dh));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        names = ed_xrealloc(names, (n + 1) * sizeof(char *));
+        names[n++] = ed_xstrdup(e->d_name);
+    }
+    closedir(dh);
+    if (n)
+        qsort(names, n, sizeof(char *), cmp_names);
+    static const char *const kfiles[] = {"kustomization.yaml", "kustomization.yml",
+                                         "Kustomization"};
+    for (size_t i = 0; i < n; i++) {
+        char *full = ed_xasprintf("%s/%s", dir, names[i]);
+        char *sub = ed_xasprintf("%s%s%s", rel, *rel ? "/" : "", names[i]);
+        struct stat st;
+        if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+            bool has = false;
+            for (size_t k = 0; k < 3 && !has; k++) {
+                char *kf = ed_xasprintf("%s/%s", full, kfiles[k]);
+                has = access(kf, F_OK) == 0;
+                free(kf);
+            }
+            if (has)
+                ed_node_append(d, seq, ed_node_new_str(d, sub));
+            else
+                list_manifests(full, sub, d, seq);
+        } else if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && resource_file(full)) {
+            ed_node_append(d, seq, ed_node_new_str(d, sub));
+        }
+        free(full);
+        free(sub);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/*
+ * The flux-system directory's kustomization.yaml as flux's bootstrap makes it when the branch
+ * has none in dir: one listing what dir holds at head, gotk-sync.yaml (sync, written there
+ * first) included, so a manifest a user put beside flux's files is applied too. The commit
+ * writes it only where the file is absent (one a user has is kept, as flux keeps it), so it is
+ * made even when head has one: a push retried over a head without it still writes a listing.
+ * Returns 0, or 1 after the error.
+ */
+static int sync_kustomization(ed_source_cache *cache, const struct boot_opts *o, const char *head,
+                              const char *scratch, const char *dir, const ed_buf *sync, ed_buf *out)
+{
+    char *tree = checkout_tree(cache, o, head, scratch);
+    if (!tree)
+        return 1;
+    char *top = ed_xasprintf("%s/%s", tree, dir);
+    char *sfile = ed_xasprintf("%s/gotk-sync.yaml", top);
+    int rc = 0;
+    FILE *f = ed_path_mkdir_all(top) == 0 ? fopen(sfile, "wb") : NULL;
+    if (!f || fwrite(sync->data, 1, sync->len, f) != sync->len)
+        rc = 1;
+    if (f && fclose(f) != 0)
+        rc = 1;
+    if (rc) {
+        ed_cli_failure("kustomization.yaml generation failed: %s: %s", sfile, strerror(errno));
+        goto out;
+    }
+    ed_doc *d = ed_doc_new();
+    ed_node *root = ed_node_new_map(d);
+    ed_doc_set_root(d, root);
+    put_str(d, "/apiVersion", "kustomize.config.k8s.io/v1beta1");
+    put_str(d, "/kind", "Kustomization");
+    ed_node *seq = ed_node_new_seq(d);
+    list_manifests(top, "", d, seq);
+    ed_node_set(d, root, "resources", seq);
+    if (ed_node_to_yaml(root, out) != 0) {
+        ed_cli_failure("kustomization.yaml generation failed");
+        rc = 1;
+    }
+    ed_doc_free(d);
+out:
+    free(tree);
+    free(top);
+    free(sfile);
+    return rc;
+}
+
 /*
  * What flux applies for the flux-system directory dir (relative to the repository) at commit
  * head: its kustomization.yaml built with eddy's kustomize engine (the components and the sync
@@ -425,21 +572,14 @@ static int build_flux_dir(ed_source_cache *cache, const struct boot_opts *o, con
 {
     *docs = NULL;
     *n = 0;
-    char *tree = ed_xasprintf("%s/tree", scratch);
+    char *tree = checkout_tree(cache, o, head, scratch);
+    if (!tree)
+        return 1;
     char *top = ed_xasprintf("%s/%s", tree, dir);
     char *kfile = ed_xasprintf("%s/kustomization.yaml", top);
     ed_err err = ED_ERR_INIT;
     int rc = 0;
-    ed_path_remove_tree(tree);
-    ed_source_checkout_opts co = ED_SOURCE_CHECKOUT_OPTS_INIT;
-    co.url = o->url;
-    co.commit = head;
-    co.unfiltered = true;
-    if (ed_path_mkdir_all(tree) != 0 || ed_source_git_checkout_with(cache, &co, tree, &err) != 0) {
-        ed_cli_failure("failed to check out %s@%s: %s", o->branch, head,
-                       err.msg[0] ? err.msg : strerror(errno));
-        rc = 1;
-    } else if (access(kfile, F_OK) == 0) {
+    if (access(kfile, F_OK) == 0) {
         ed_ks_options ko = ED_KS_OPTIONS_INIT;
         ko.root = tree;
         ko.keep_order = true; /* flux's krusty options: no reordering, the apply stages it */
@@ -920,6 +1060,8 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         {"known-hosts-file", 0, ED_CLI_FLAG_STR, &o->known_hosts_file},
         {"ca-file", 0, ED_CLI_FLAG_STR, &o->ca_file},
         {"with-bearer-token", 0, ED_CLI_FLAG_BOOL, &o->bearer},
+        {"token-auth", 0, ED_CLI_FLAG_BOOL, &o->token_auth},
+        {"allow-insecure-http", 0, ED_CLI_FLAG_BOOL, &o->insecure_http},
         {"silent", 's', ED_CLI_FLAG_BOOL, &o->silent},
         {"interval", 0, ED_CLI_FLAG_DURATION, &o->interval_ms},
         {"secret-name", 0, ED_CLI_FLAG_STR, &o->secret_name},
@@ -978,6 +1120,10 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
     }
     if (!rc && o->bearer && ed_str_has_prefix(o->url, "ssh://")) {
         ed_cli_failure("--with-bearer-token is for http(s) URLs");
+        rc = 2;
+    }
+    if (!rc && o->token_auth && ed_str_has_prefix(o->url, "ssh://")) {
+        ed_cli_failure("--token-auth is for http(s) URLs");
         rc = 2;
     }
     if (!rc)
@@ -1153,6 +1299,7 @@ static int confirm_override(ed_kube *kube, const struct boot_opts *o)
 static int bootstrap(struct boot_opts *o, const struct creds *c, const char *path)
 {
     ed_buf components = ED_BUF_INIT((size_t)64 << 20), sync = ED_BUF_INIT(1 << 20);
+    ed_buf kust = ED_BUF_INIT(1 << 20);
     ed_buf errs = ED_BUF_INIT(1 << 16);
     ed_doc **docs = NULL;
     size_t ndocs = 0;
@@ -1214,10 +1361,12 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
     ed_cli_action("generating sync manifests");
     if ((rc = render_sync(o, path, c->n > 0, &sync)) != 0)
         goto out;
+    if ((rc = sync_kustomization(cache, o, head, tmpl, dir, &sync, &kust)) != 0)
+        goto out;
     ed_cli_success("generated sync manifests");
     const ed_source_file sync_files[] = {
         {f_sync, sync.data, sync.len, false},
-        {f_ks, kustomization_yaml, strlen(kustomization_yaml), true},
+        {f_ks, kust.data, kust.len, true},
     };
     if ((rc = commit_files(o, c, cache, sync_files, 2, "Add Flux sync manifests", "sync manifests",
                            "failed to push sync manifests", head)) != 0)
@@ -1250,6 +1399,7 @@ out:
         ed_path_remove_tree(tmpl);
     ed_buf_free(&components);
     ed_buf_free(&sync);
+    ed_buf_free(&kust);
     ed_buf_free(&errs);
     free(dir);
     free(f_comp);
@@ -1258,6 +1408,54 @@ out:
     free(version);
     free(subject);
     return rc;
+}
+
+/*
+ * flux's question for the password when --token-auth (or --with-bearer-token) gives none:
+ * "Please enter your Git repository password: " on stdout, the answer read without echo from
+ * a terminal, else one line of stdin. Returns the answer (a new string), or NULL after flux's
+ * error.
+ */
+static char *ask_password(void)
+{
+    fputs("Please enter your Git repository password: ", stdout);
+    fflush(stdout);
+    struct termios was, quiet;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &was) == 0;
+    if (tty) {
+        quiet = was;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char line[4096];
+    bool got = fgets(line, sizeof(line), stdin) != NULL;
+    if (tty)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &was);
+    if (!got) {
+        ed_cli_failure("could not read token: could not read from stdin: EOF");
+        return NULL;
+    }
+    putchar('\n');
+    line[strcspn(line, "\r\n")] = '\0';
+    char *answer = ed_xstrdup(line);
+    memset(line, 0, sizeof(line)); /* the password does not linger on the stack */
+    return answer;
+}
+
+/* flux's sources of the password, after the flags: GIT_PASSWORD when --password is not given,
+ * then, with --token-auth or --with-bearer-token, the question. Returns 0, or 1 after the
+ * error. */
+static int find_password(struct boot_opts *o)
+{
+    const char *env = getenv("GIT_PASSWORD");
+    if ((!o->password || !*o->password) && env && *env)
+        o->password = env;
+    if ((o->token_auth || o->bearer) && (!o->password || !*o->password)) {
+        if (!(o->password_read = ask_password()))
+            return 1;
+        o->password = o->password_read;
+    }
+    return 0;
 }
 
 int ed_cli_bootstrap(int argc, char **argv)
@@ -1276,11 +1474,24 @@ int ed_cli_bootstrap(int argc, char **argv)
     char *path = clean_path(o.path);
     if (!path)
         return 2;
+    /* flux's getAuthOpts, after its flags' own checks (--path's too): credentials and
+     * manifests over plain http only when asked for */
+    if (ed_str_has_prefix(o.url, "http://") && !o.insecure_http) {
+        ed_cli_failure("scheme http is insecure, pass --allow-insecure-http=true to allow it");
+        free(path);
+        return 1;
+    }
     struct creds c = {0};
-    rc = collect_creds(&o, &c);
+    rc = find_password(&o);
+    if (!rc)
+        rc = collect_creds(&o, &c);
     if (!rc)
         rc = bootstrap(&o, &c, path);
     creds_free(&c);
     free(path);
+    if (o.password_read) {
+        memset(o.password_read, 0, strlen(o.password_read));
+        free(o.password_read);
+    }
     return rc;
 }

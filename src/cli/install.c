@@ -145,7 +145,50 @@ static void set_arg(ed_doc *d, ed_node *args, const char *flag, const char *valu
     }
 }
 
-/* Adapt one object to the options: namespace, names, image, the agent's flags. */
+/* The controller a CRD belongs to in flux's install (each base labels its own CRDs with
+ * app.kubernetes.io/component), by the CRD's name; NULL for another. */
+static const char *crd_component(const char *name)
+{
+    if (!name)
+        return NULL;
+    if (ed_str_has_suffix(name, ".source.toolkit.fluxcd.io"))
+        return "source-controller";
+    if (ed_str_has_suffix(name, ".kustomize.toolkit.fluxcd.io"))
+        return "kustomize-controller";
+    if (strcmp(name, "imageupdateautomations.image.toolkit.fluxcd.io") == 0)
+        return "image-automation-controller";
+    if (ed_str_has_suffix(name, ".image.toolkit.fluxcd.io"))
+        return "image-reflector-controller";
+    return NULL;
+}
+
+/* flux's install labels (its LabelTransformer, pkg/manifestgen/install/templates.go): on every
+ * object and a Deployment's pod template, app.kubernetes.io/instance (the namespace), part-of
+ * flux and version (this eddy's release, "v0.1.0-dev": what flux check's distribution and the
+ * override question read from the GitRepository CRD); a CRD also names its controller. */
+static void set_labels(ed_doc *d, ed_node *obj, const char *ns)
+{
+    const char *kind = ed_node_path_str(obj, "/kind");
+    const char *plus = strchr(ED_CLI_VERSION, '+');
+    int len = plus ? (int)(plus - ED_CLI_VERSION) : (int)strlen(ED_CLI_VERSION);
+    char *version = ed_xasprintf("v%.*s", len, ED_CLI_VERSION);
+    ed_node *sets[2] = {ed_node_ensure_map(d, obj, "/metadata/labels"), NULL};
+    if (kind && strcmp(kind, "Deployment") == 0)
+        sets[1] = ed_node_ensure_map(d, obj, "/spec/template/metadata/labels");
+    for (size_t i = 0; i < 2 && sets[i]; i++) {
+        set_str(d, sets[i], "app.kubernetes.io/instance", ns);
+        set_str(d, sets[i], "app.kubernetes.io/part-of", "flux");
+        set_str(d, sets[i], "app.kubernetes.io/version", version);
+    }
+    const char *component = kind && strcmp(kind, "CustomResourceDefinition") == 0
+                                ? crd_component(ed_node_path_str(obj, "/metadata/name"))
+                                : NULL;
+    if (component)
+        set_str(d, sets[0], "app.kubernetes.io/component", component);
+    free(version);
+}
+
+/* Adapt one object to the options: namespace, names, labels, image, the agent's flags. */
 static void customize(ed_doc *d, const struct install_opts *o)
 {
     ed_node *obj = ed_doc_root(d);
@@ -154,8 +197,7 @@ static void customize(ed_doc *d, const struct install_opts *o)
     const char *ns = o->g.ns;
     if (ed_node_get(meta, "namespace"))
         set_str(d, meta, "namespace", ns);
-    if (ed_node_path(obj, "/metadata/labels/app.kubernetes.io~1instance"))
-        set_str(d, ed_node_get(meta, "labels"), "app.kubernetes.io/instance", ns);
+    set_labels(d, obj, ns);
     if (strcmp(kind, "Namespace") == 0)
         set_str(d, meta, "name", ns);
     if (strcmp(kind, "ClusterRole") == 0 || strcmp(kind, "ClusterRoleBinding") == 0)
@@ -859,6 +901,34 @@ static int check_crds(ed_kube *kube, const ed_cli_list *chosen)
     return rc;
 }
 
+/* flux check's "checking version in cluster" (fluxClusterVersionCheck, cluster_info.go): the
+ * GitRepository CRD's labels give the distribution (part-of and version: "flux-v0.1.0-dev"
+ * on what eddy install applied), and whether a Kustomization applied it (bootstrapped; flux
+ * looks at its kustomize.toolkit.fluxcd.io/namespace label). A CRD that cannot be read fails,
+ * in flux's words. */
+static int check_cluster_version(ed_kube *kube)
+{
+    ed_cli_action("checking version in cluster");
+    ed_doc *d = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
+                    "gitrepositories.source.toolkit.fluxcd.io", &d, &err) != 0) {
+        ed_cli_failure("checking failed: %s", err.msg);
+        return 1;
+    }
+    const ed_node *labels = ed_node_path(ed_doc_root(d), "/metadata/labels");
+    const char *version = ed_node_str(ed_node_get(labels, "app.kubernetes.io/version"));
+    const char *part_of = ed_node_str(ed_node_get(labels, "app.kubernetes.io/part-of"));
+    if (part_of && *part_of)
+        ed_cli_success("distribution: %s-%s", part_of, version ? version : "");
+    else if (version && *version)
+        ed_cli_success("distribution: %s", version);
+    ed_cli_success("bootstrapped: %s",
+                   ed_node_get(labels, "kustomize.toolkit.fluxcd.io/namespace") ? "true" : "false");
+    ed_doc_free(d);
+    return 0;
+}
+
 static int check_lease(ed_kube *kube, const char *ns, const char *name)
 {
     ed_doc *d = NULL;
@@ -954,6 +1024,7 @@ int ed_cli_check(int argc, char **argv)
         ed_kube_free(kube);
         return rc ? 1 : 0;
     }
+    rc |= check_cluster_version(kube);
     ed_cli_action("checking the agent");
     rc |= check_deployment(kube, o.g.ns);
     rc |= check_lease(kube, o.g.ns, lease);
@@ -1003,16 +1074,46 @@ int ed_cli_version(int argc, char **argv)
         if (tag && !strchr(tag, '/'))
             agent = ed_xstrdup(tag + 1);
     }
-    /* As flux version: YAML by default, or a JSON object with its keys sorted. */
-    if (json && agent)
-        printf("{\n  \"agent\": \"%s\",\n  \"eddy\": \"v%s\"\n}\n", agent, ED_CLI_VERSION);
-    else if (json)
-        printf("{\n  \"eddy\": \"v%s\"\n}\n", ED_CLI_VERSION);
-    else
+    /* flux version's distribution: the GitRepository CRD's part-of and version labels */
+    char *distribution = NULL;
+    ed_doc *crd = NULL;
+    if (kube && ed_kube_get(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
+                            "gitrepositories.source.toolkit.fluxcd.io", &crd, &err) == 0) {
+        const ed_node *labels = ed_node_path(ed_doc_root(crd), "/metadata/labels");
+        const char *version = ed_node_str(ed_node_get(labels, "app.kubernetes.io/version"));
+        const char *part_of = ed_node_str(ed_node_get(labels, "app.kubernetes.io/part-of"));
+        if (part_of && *part_of)
+            distribution = ed_xasprintf("%s-%s", part_of, version ? version : "");
+        else if (version && *version)
+            distribution = ed_xstrdup(version);
+    }
+    /* As flux version: YAML by default, or a JSON object with its keys sorted (values from the
+     * cluster's labels and image, printed as JSON strings). */
+    if (json) {
+        ed_buf out = ED_BUF_INIT(1 << 16);
+        ed_buf_append_str(&out, "{\n");
+        const char *keys[] = {"agent", "distribution"};
+        const char *values[] = {agent, distribution};
+        for (size_t i = 0; i < 2; i++) {
+            if (!values[i])
+                continue;
+            ed_buf_printf(&out, "  \"%s\": ", keys[i]);
+            ed_buf_append_json_str(&out, values[i]);
+            ed_buf_append_str(&out, ",\n");
+        }
+        ed_buf_printf(&out, "  \"eddy\": \"v%s\"\n}\n", ED_CLI_VERSION);
+        fwrite(out.data, 1, out.len, stdout);
+        ed_buf_free(&out);
+    } else {
         printf("eddy: v%s\n", ED_CLI_VERSION);
-    if (!json && agent)
-        printf("agent: %s (Deployment %s/eddy)\n", agent, g.ns);
+        if (distribution)
+            printf("distribution: %s\n", distribution);
+        if (agent)
+            printf("agent: %s (Deployment %s/eddy)\n", agent, g.ns);
+    }
     free(agent);
+    free(distribution);
+    ed_doc_free(crd);
     ed_doc_free(d);
     ed_kube_free(kube);
     ed_kube_config_free(cfg);

@@ -16,7 +16,11 @@
 # flux's commit flags: the commit signed by the --gpg-key-id key of a two-key ring (git
 # verify-commit), its --author-name/--author-email and --commit-message-appendix; a wrong
 # passphrase or key id pushes nothing. --registry-creds: the dockerconfigjson Secret applied
-# before the Deployment, in the cluster only (never in Git, never printed).
+# before the Deployment, in the cluster only (never in Git, never printed). flux's install labels,
+# read by Flux's own flux version and flux check; a flux-system directory without
+# kustomization.yaml listed as flux's generator lists it; --namespace gitops (files, objects,
+# names, lines); --with-bearer-token's Secret: an existing one left alone, a new one written once;
+# the password from --username's default git, GIT_PASSWORD and --token-auth's question.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -27,6 +31,8 @@ url=$EDDY_GIT_HTTP_URL/boot.git
 
 cleanup() {
     stop_pidfile "$agent/agent.pid"
+    stop_pidfile "$scratch/agent-ns/agent.pid"
+    "$eddy" uninstall --silent -n gitops >/dev/null 2>&1 || true
     "$eddy" uninstall --silent >/dev/null 2>&1 || true
     # the next test may bootstrap again: wait until the namespace is really gone
     kubectl wait --for=delete namespace/flux-system --timeout=90s >/dev/null 2>&1 || true
@@ -35,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 
 boot() {
-    "$eddy" bootstrap git --url="$url" --branch=main --path=clusters/one \
+    "$eddy" bootstrap git --url="$url" --allow-insecure-http=true --branch=main --path=clusters/one \
         -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent \
         --local-agent --local-agent-dir "$agent" --timeout 2m "$@"
 }
@@ -165,12 +171,48 @@ $synced" "$(lines "$out")" "the second bootstrap's lines"
 assert_eq "$before" "$(state)" "generations and the Secret unchanged"
 assert_eq 2 "$(commits)" "commits after the second bootstrap"
 
+step "flux's labels on what bootstrap installed: flux version and flux check read them"
+# flux's install labels every object app.kubernetes.io/instance, part-of and version, and a CRD
+# with its controller (component); flux version and check find the Deployments and the CRDs by
+# part-of=flux and read the distribution from the GitRepository CRD.
+flux=${FLUX_BIN:-$EDDY_ROOT/.bin/flux}
+assert_eq "imageupdateautomations.image.toolkit.fluxcd.io" \
+    "$(kubectl get crd -l app.kubernetes.io/component=image-automation-controller -o jsonpath='{.items[*].metadata.name}')" \
+    "the CRD of image-automation-controller"
+assert_eq "flux-system flux $version" \
+    "$(kubectl -n flux-system get deployment eddy -o jsonpath='{.spec.template.metadata.labels.app\.kubernetes\.io/instance} {.spec.template.metadata.labels.app\.kubernetes\.io/part-of} {.spec.template.metadata.labels.app\.kubernetes\.io/version}')" \
+    "the pod template's labels"
+fv=$("$flux" version 2>&1) || fail "flux version failed against eddy's install:
+$fv"
+assert_contains "$fv" "distribution: flux-$version" "flux version: the distribution from the CRD's labels"
+assert_contains "$fv" "eddy: $version" "flux version: the agent's image, found by part-of=flux"
+ev=$("$eddy" version 2>&1) || fail "eddy version failed: $ev"
+assert_eq "$(grep '^distribution:' <<<"$fv")" "$(grep '^distribution:' <<<"$ev")" \
+    "eddy version's distribution, flux version's"
+fc=$("$flux" check 2>&1 || true)
+assert_contains "$fc" "✔ distribution: flux-$version" "flux check: the distribution"
+assert_contains "$fc" "✔ bootstrapped: true" "flux check: bootstrapped (the CRD applied by flux-system)"
+assert_not_contains "$fc" "no crds found" "flux check finds eddy's CRDs"
+n=0
+while read -r name stored; do
+    assert_contains "$fc" "✔ $name/${stored##* }" "flux check: CRD $name"
+    n=$((n + 1))
+done < <(kubectl get crd -l app.kubernetes.io/part-of=flux \
+    -o jsonpath='{range .items[*]}{.metadata.name} {.status.storedVersions[*]}{"\n"}{end}')
+assert_eq 6 "$n" "eddy's six CRDs labelled part-of=flux"
+# eddy check's "checking version in cluster": flux check's lines
+ec=$("$eddy" check 2>&1 || true)
+version_block() { awk '/^► checking version in cluster/ { f = 1; print; next } f && /^►/ { exit } f' <<<"$1"; }
+assert_contains "$(version_block "$ec")" "✔ distribution: flux-$version" "eddy check: the distribution"
+assert_eq "$(version_block "$fc")" "$(version_block "$ec")" "eddy check's version lines, flux check's"
+
 step "an installation another tool manages: flux's question, cancelled without an answer, --force"
 # flux's confirmBootstrap (cmd/flux/cluster_info.go): the GitRepository CRD's
 # app.kubernetes.io/managed-by names another tool than flux
 crd=crd/gitrepositories.source.toolkit.fluxcd.io
 kubectl label "$crd" app.kubernetes.io/managed-by=Helm --overwrite >/dev/null
 cver=$(kubectl get "$crd" -o jsonpath='{.metadata.labels.app\.kubernetes\.io/version}')
+assert_eq "$version" "$cver" "the CRD's app.kubernetes.io/version: eddy's release, as flux's labels carry its own"
 assert_fails "no answer" boot </dev/null
 assert_contains "$OUT" "Flux $cver has been installed on this cluster with Helm!" "flux's notice"
 assert_contains "$OUT" "Are you sure you want to override the Helm installation? Y/N" "flux's question"
@@ -249,9 +291,14 @@ assert_fails "a cluster domain that is no DNS name" "$eddy" bootstrap git --url=
 assert_contains "$OUT" "--cluster-domain Bad_Domain: not a DNS name" "install's check of --cluster-domain"
 assert_fails "path outside" "$eddy" bootstrap git --url="$url" --path=../x
 assert_contains "$OUT" "--path '../x'" "path refused"
+# flux's getAuthOpts: plain http only with --allow-insecure-http (nothing cloned before)
+assert_fails "http without --allow-insecure-http" "$eddy" bootstrap git --url="$url" --path=clusters/one \
+    -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD"
+assert_contains "$OUT" "✗ scheme http is insecure, pass --allow-insecure-http=true to allow it" "flux's error"
+assert_not_contains "$OUT" "cloning" "refused before the clone"
 assert_fails "no provider" "$eddy" bootstrap --url="$url"
 assert_contains "$OUT" "one provider: git" "provider required"
-assert_fails "wrong password" "$eddy" bootstrap git --url="$url" --path=clusters/one -u "$EDDY_GIT_HTTP_USER" \
+assert_fails "wrong password" "$eddy" bootstrap git --url="$url" --allow-insecure-http --path=clusters/one -u "$EDDY_GIT_HTTP_USER" \
     -p wrong-Secret-123 --silent --local-agent --local-agent-dir "$agent" --timeout 30s
 assert_contains "$OUT" "authentication" "wrong password refused"
 assert_not_contains "$OUT" "wrong-Secret-123" "the wrong password is not printed"
@@ -260,7 +307,7 @@ assert_eq 3 "$(commits)" "a failed bootstrap commits nothing"
 # boot.git stays as it is); the components are committed there first, as flux commits them.
 new_repo boot-other
 other_url=$EDDY_GIT_HTTP_URL/boot-other.git
-assert_fails "another --path" "$eddy" bootstrap git --url="$other_url" --path=clusters/two \
+assert_fails "another --path" "$eddy" bootstrap git --url="$other_url" --allow-insecure-http --path=clusters/two \
     -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --silent --local-agent --local-agent-dir "$agent" \
     --timeout 1m
 assert_contains "$OUT" 'sync path configuration ("clusters/two") would overwrite path ("./clusters/one") of existing Kustomization' \
@@ -277,7 +324,7 @@ wait_ready "$scratch/gitstall.pid" 30 "the stalling server" test -s "$scratch/st
     fail "the stalling server did not start: $(cat "$scratch/gitstall.log")"
 stall=$(sed -n 's/^push=//p' "$scratch/stall-ports")
 t0=$SECONDS
-assert_fails "a push that stalls" "$eddy" bootstrap git --url="http://127.0.0.1:$stall/stalled.git" \
+assert_fails "a push that stalls" "$eddy" bootstrap git --url="http://127.0.0.1:$stall/stalled.git" --allow-insecure-http \
     --path=clusters/two --silent --local-agent --local-agent-dir "$scratch/agent-stall" --timeout 3s
 assert_contains "$OUT" "timed out after 3s" "the push is cut at --timeout"
 # flux's lines: its commit, then its push, and a failed push in its words
@@ -318,6 +365,12 @@ assert_contains "$out" "✔ public key: $(cut -d' ' -f1,2 "$EDDY_GIT_SSH_KEY.pub
 keys=$(kubectl -n flux-system get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')
 assert_eq "ca.crt identity identity.pub known_hosts password username " "$keys" \
     "the SSH credentials merged into the Secret, as flux merges them"
+# The HTTPS password stays too, as flux's StringData update keeps it, though over SSH both
+# agents read `password` as the key's passphrase: go-git's NewPublicKeys (Flux's
+# source-controller) and eddy's use it only for an encrypted key, so this unencrypted one still
+# authenticates ("synced over SSH" below).
+assert_eq "$EDDY_GIT_HTTP_PASSWORD" "$(kubectl -n flux-system get secret flux-system -o jsonpath='{.data.password}' | base64 -d)" \
+    "the HTTPS run's password kept beside the SSH key, as flux keeps it"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "synced over SSH"
 assert_fails "ssh without a key" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --silent
@@ -462,3 +515,141 @@ assert_contains "$OUT" "✗ $why
 ► confirming components are healthy" "flux's line: the Ready message"
 assert_contains "$OUT" "✗ bootstrap failed with 1 health check failure(s): error while waiting for Kustomization to be ready: '$why'" \
     "flux's error"
+
+step "no kustomization.yaml in flux-system: flux's generator lists what the directory holds"
+# flux's manifestgen/kustomization: when the directory has no kustomization.yaml, every file
+# kustomize reads as resources (any extension; prose and a nameless object are not), files of
+# subdirectories, and a subdirectory with its own kustomization as one entry, in name order.
+(cd "$work" && git pull -q origin main && git rm -q clusters/one/apps/broken.yaml &&
+    fd=clusters/one/flux-system && git rm -q "$fd/kustomization.yaml" && mkdir -p "$fd/nested" "$fd/own" &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: %s}\n' "$apps" >"$fd/extra.yaml" &&
+    printf '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "json", "namespace": "%s"}}\n' "$apps" >"$fd/cm.json" &&
+    printf '# notes\n\nNot a manifest.\n' >"$fd/notes.md" &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: %s}\n' "$apps" >"$fd/nameless.yaml" &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nested, namespace: %s}\n' "$apps" >"$fd/nested/one.yaml" &&
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: own, namespace: %s}\n' "$apps" >"$fd/own/own.yaml" &&
+    printf 'resources:\n- own.yaml\n' >"$fd/own/kustomization.yaml" &&
+    git add -A && git commit -qm "flux-system without kustomization.yaml" && git push -q origin HEAD:main)
+n=$(commits)
+out=$(ssh_boot --timeout 2m 2>&1) || fail "bootstrap without kustomization.yaml failed:
+$out"
+assert_eq $((n + 1)) "$(commits)" "the generated kustomization.yaml is one commit"
+assert_eq "Add Flux sync manifests" "$(g log -1 --format=%B main)" "the sync's commit"
+assert_eq "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- cm.json
+- extra.yaml
+- gotk-components.yaml
+- gotk-sync.yaml
+- nested/one.yaml
+- own" "$(g show main:clusters/one/flux-system/kustomization.yaml)" "flux's listing of the directory"
+for cm in extra json nested own; do
+    assert_eq "$cm" "$(kubectl -n "$apps" get configmap "$cm" -o jsonpath='{.metadata.name}')" "ConfigMap $cm applied"
+done
+out=$(ssh_boot --timeout 2m 2>&1) || fail "bootstrap again failed:
+$out"
+assert_contains "$out" "✔ sync manifests are up to date" "the generated file kept on the next run"
+
+step "--namespace gitops: every object, the path and the sync names in it"
+# flux names the sync objects after the namespace and puts the files under <path>/<namespace>;
+# the Secret keeps --secret-name's default, flux-system (cmd/flux/bootstrap.go). The flux-system
+# installation is removed first: one agent per cluster serves the CRDs.
+stop_pidfile "$agent/agent.pid"
+"$eddy" uninstall --silent >/dev/null 2>&1 || fail "uninstall of flux-system failed"
+kubectl wait --for=delete namespace/flux-system --timeout=90s >/dev/null 2>&1 || true
+new_repo boot-ns
+ns_url=$EDDY_GIT_HTTP_URL/boot-ns.git
+ns_boot() {
+    "$eddy" bootstrap git -n gitops --url="$1" --allow-insecure-http --branch=main --path=clusters/ns --silent \
+        --local-agent --local-agent-dir "$scratch/agent-ns" --timeout 2m "${@:2}"
+}
+out=$(ns_boot "$ns_url" -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" 2>&1) ||
+    fail "bootstrap in gitops failed:
+$out"
+echo "$out"
+assert_eq "clusters/ns/gitops/gotk-components.yaml
+clusters/ns/gitops/gotk-sync.yaml
+clusters/ns/gitops/kustomization.yaml" "$(git -C "$EDDY_GIT_ROOT/boot-ns.git" ls-tree -r --name-only main)" \
+    "the files under <path>/gitops"
+for l in "► installing components in \"gitops\" namespace" \
+    "► determining if source secret \"gitops/flux-system\" exists" \
+    "► applying source secret \"gitops/flux-system\"" \
+    "◎ waiting for GitRepository \"gitops/gitops\" to be reconciled" \
+    "◎ waiting for Kustomization \"gitops/gitops\" to be reconciled" "✔ all components are healthy"; do
+    assert_contains "$out" "$l" "flux's line in gitops"
+done
+assert_eq "flux-system" "$(kubectl -n gitops get gitrepository gitops -o jsonpath='{.spec.secretRef.name}')" \
+    "the GitRepository gitops/gitops reads the Secret gitops/flux-system"
+assert_eq "./clusters/ns gitops" \
+    "$(kubectl -n gitops get kustomization gitops -o jsonpath='{.spec.path} {.spec.sourceRef.name}')" \
+    "the Kustomization gitops/gitops"
+assert_eq "main@sha1:$(git -C "$EDDY_GIT_ROOT/boot-ns.git" rev-parse main)" \
+    "$(kubectl -n gitops get kustomization gitops -o jsonpath='{.status.lastAppliedRevision}')" "gitops synced"
+assert_eq "gitops" "$(kubectl -n gitops get deployment eddy -o jsonpath='{.metadata.labels.app\.kubernetes\.io/instance}')" \
+    "the Deployment in gitops, its instance label"
+assert_eq "gitops" "$(kubectl get clusterrolebinding cluster-reconciler-gitops -o jsonpath='{.subjects[0].namespace}')" \
+    "the ClusterRoleBinding named after gitops, for its ServiceAccount"
+assert_eq "gitops" "$(kubectl get lease -A -o jsonpath='{.items[?(@.metadata.name=="eddy-leader-election")].metadata.namespace}')" \
+    "the agent's lease in gitops"
+assert_eq "" "$(kubectl get namespace flux-system --ignore-not-found -o name)" "nothing in flux-system"
+
+step "a bearer token: an existing Secret left alone, a new one written once, then 'up to date'"
+# flux regenerates the Secret only for a key pair, a CA, or a username and password: a bearer
+# token alone leaves an existing one as it is (the token not written). The e2e git server takes
+# basic auth at /git/ only; its anonymous URL (/public/) ignores the Authorization header and
+# takes pushes, so the token's runs go there (a new URL: one sync commit).
+pub_url=$EDDY_GIT_HTTP_PUBLIC_URL/boot-ns.git
+secret_rv() { kubectl -n gitops get secret flux-system -o jsonpath='{.metadata.resourceVersion}'; }
+rv=$(secret_rv)
+out=$(ns_boot "$pub_url" --with-bearer-token -p Bearer-Tok-777 2>&1) || fail "bootstrap with a bearer token failed:
+$out"
+assert_contains "$out" "► determining if source secret \"gitops/flux-system\" exists
+✔ source secret up to date
+► generating sync manifests" "flux's line: the existing Secret kept"
+assert_not_contains "$out" "Bearer-Tok-777" "the token is never printed"
+assert_eq "$rv" "$(secret_rv)" "the Secret unchanged"
+assert_eq "" "$(kubectl -n gitops get secret flux-system -o jsonpath='{.data.bearerToken}')" "no bearerToken written"
+assert_eq "$pub_url" "$(kubectl -n gitops get gitrepository gitops -o jsonpath='{.spec.url}')" "the new URL synced"
+kubectl -n gitops delete secret flux-system >/dev/null
+out=$(ns_boot "$pub_url" --with-bearer-token -p Bearer-Tok-777 2>&1) || fail "bootstrap with a bearer token, no Secret, failed:
+$out"
+assert_contains "$out" "► determining if source secret \"gitops/flux-system\" exists
+► generating source secret
+► applying source secret \"gitops/flux-system\"
+✔ reconciled source secret" "flux's lines: the Secret generated"
+assert_eq "bearerToken " "$(kubectl -n gitops get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')" \
+    "the Secret holds the token alone"
+assert_eq "Bearer-Tok-777" "$(kubectl -n gitops get secret flux-system -o jsonpath='{.data.bearerToken}' | base64 -d)" \
+    "the token in the Secret"
+rv=$(secret_rv)
+out=$(ns_boot "$pub_url" --with-bearer-token -p Bearer-Tok-777 2>&1) || fail "second bootstrap with a bearer token failed:
+$out"
+assert_contains "$out" "► determining if source secret \"gitops/flux-system\" exists
+✔ source secret up to date" "the second run: flux's line"
+assert_contains "$out" "✔ sync manifests are up to date" "the second run: no commit"
+assert_eq "$rv" "$(secret_rv)" "the second run leaves the Secret alone"
+
+step "flux's sources of the password: --username's default git, GIT_PASSWORD, --token-auth's question"
+# cmd/flux/bootstrap_git.go: --username defaults to git; GIT_PASSWORD gives the password when
+# --password does not; --token-auth asks for it on stdout and reads stdin (no answer: flux's
+# error). The anonymous URL takes whatever credentials, so the Secret shows what was used.
+secret_of() { kubectl -n gitops get secret flux-system -o jsonpath="{.data.$1}" | base64 -d; }
+out=$(ns_boot "$pub_url" -p Pass-Only-1 2>&1) || fail "bootstrap with --password alone failed:
+$out"
+assert_eq "git Pass-Only-1" "$(secret_of username) $(secret_of password)" "--username's default git"
+out=$(GIT_PASSWORD=Env-Pass-2 ns_boot "$pub_url" -u envuser 2>&1) || fail "bootstrap with GIT_PASSWORD failed:
+$out"
+assert_not_contains "$out" "Env-Pass-2" "GIT_PASSWORD is never printed"
+assert_eq "envuser Env-Pass-2" "$(secret_of username) $(secret_of password)" "the password from GIT_PASSWORD"
+out=$(printf 'Asked-Pass-3\n' | ns_boot "$pub_url" --token-auth -u asked 2>"$scratch/asked.err") ||
+    fail "bootstrap with --token-auth failed:
+$(cat "$scratch/asked.err")"
+assert_eq "Please enter your Git repository password: " "$out" "flux's question on stdout"
+assert_not_contains "$(cat "$scratch/asked.err")" "Asked-Pass-3" "the answer is never printed"
+assert_eq "asked Asked-Pass-3" "$(secret_of username) $(secret_of password)" "the password asked for"
+assert_fails "--token-auth without an answer" ns_boot "$pub_url" --token-auth </dev/null
+assert_contains "$OUT" "✗ could not read token: could not read from stdin: EOF" "flux's error"
+assert_eq "asked Asked-Pass-3" "$(secret_of username) $(secret_of password)" "nothing applied"
+assert_fails "--token-auth over ssh" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/ns --token-auth
+assert_contains "$OUT" "--token-auth is for http(s) URLs" "a token is for http(s)"

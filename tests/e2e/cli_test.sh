@@ -348,12 +348,14 @@ assert_contains "$out" "Deployment/$ns/eddy unchanged" "second install changes n
 out=$("$eddy" version -n "$ns")
 assert_match "^eddy: v[0-9]" "$out" "client version"
 assert_match "agent: v[0-9][^ ]* \(Deployment $ns/eddy\)" "$out" "agent version"
+assert_contains "$out" "distribution: flux-v$(cat "$EDDY_ROOT/VERSION")" "flux version's distribution: the CRD's labels"
 assert_eq 1 "$("$eddy" version --client -n "$ns" | wc -l)" "version --client"
 # -o json, as flux version: a JSON object, keys sorted.
 out=$("$eddy" version -n "$ns" -o json)
 assert_eq "$("$eddy" version --client | sed 's/^eddy: //')" "$(jq -r .eddy <<<"$out")" "version -o json: eddy"
 assert_match "^v[0-9]" "$(jq -r .agent <<<"$out")" "version -o json: agent"
-assert_eq '["agent","eddy"]' "$(jq -c keys_unsorted <<<"$out")" "version -o json: keys sorted"
+assert_eq '["agent","distribution","eddy"]' "$(jq -c keys_unsorted <<<"$out")" "version -o json: keys sorted"
+assert_eq "flux-v$(cat "$EDDY_ROOT/VERSION")" "$(jq -r .distribution <<<"$out")" "version -o json: distribution"
 assert_fails "version -o xml" "$eddy" version -o xml
 assert_contains "$OUT" "--output must be json or yaml, not xml" "flux's message"
 out=$("$eddy" install --export --registry registry.example.com/mirror --image-pull-secret regcred)
@@ -404,6 +406,11 @@ assert_match "✔ agent .* leads \(Lease $ns/eddy-leader-election renewed [0-9]+
 assert_contains "$out" "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1" "CRD established"
 assert_contains "$out" "✔ eddy: deployment ready" "the installed Deployment"
 assert_contains "$out" "✔ all checks passed" "check"
+# flux check's version lines: the installed CRD's labels, not applied by a Kustomization
+assert_contains "$out" "► checking version in cluster
+✔ distribution: flux-v$(cat "$EDDY_ROOT/VERSION")
+✔ bootstrapped: false
+► checking the agent" "the distribution and bootstrapped, as flux check says them"
 # flux check's --components/--components-extra: only those CRDs; --poll-interval taken.
 out=$("$eddy" check -n "$ns" --components source-controller --components-extra helm-controller \
     --poll-interval 2s 2>&1)

@@ -35,7 +35,7 @@ trap cleanup EXIT
 
 # boot KUBECONFIG PATH AGENT_DIR: bootstrap that cluster from PATH of the repository.
 boot() {
-    KUBECONFIG=$1 "$eddy" bootstrap git --url="$url" --branch=main --path="$2" --silent \
+    KUBECONFIG=$1 "$eddy" bootstrap git --url="$url" --allow-insecure-http --branch=main --path="$2" --silent \
         -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" \
         --local-agent --local-agent-dir "$3" --timeout 2m
 }
@@ -137,7 +137,7 @@ kc_c=$(cluster_up "$c")
 bg_start agent-c "$eddy" controller --kubeconfig "$kc_c" --leader-election-namespace flux-system \
     --storage-path "$scratch/storage-c" --storage-addr "127.0.0.1:$(free_port)" \
     --health-addr "127.0.0.1:$(free_port)" --metrics-addr "127.0.0.1:$(free_port)"
-out=$(KUBECONFIG=$kc_c "$eddy" bootstrap git --url="$url" --branch=main --path=clusters/staging \
+out=$(KUBECONFIG=$kc_c "$eddy" bootstrap git --url="$url" --allow-insecure-http --branch=main --path=clusters/staging \
     --silent -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" --timeout 2m 2>&1) ||
     fail "bootstrap C failed:
 $out"
