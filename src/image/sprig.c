@@ -7,20 +7,32 @@
  * functions people put in commit messages, with sprig's argument order (the string last, so
  * that `.X | trimPrefix "v"` reads well) and results:
  *
- *   strings   upper lower title trim trimPrefix trimSuffix replace trunc abbrev contains
- *             hasPrefix hasSuffix quote squote repeat nospace toString
+ *   strings   upper lower title untitle swapcase trim trimAll trimPrefix trimSuffix replace
+ *             trunc abbrev abbrevboth substr initials wrap wrapWith indent nindent cat plural
+ *             contains hasPrefix hasSuffix quote squote repeat nospace toString split splitn
+ *             toStrings
+ *   encodings sha1sum sha256sum sha512sum adler32sum b64enc b64dec b32enc b32dec
+ *   paths     base dir clean ext isAbs (and the os* twins: the same on Linux)
+ *   regexes   regexMatch regexFind regexFindAll regexReplaceAll regexReplaceAllLiteral
+ *             regexSplit regexQuoteMeta and their must* forms (PCRE2 reading RE2's syntax)
  *   lists     list join splitList first last uniq sortAlpha has without append
  *   defaults  default empty coalesce ternary toJson
  *
- * Case mapping (upper, lower, title) is ASCII's; other letters are left as they are (Go maps
- * every Unicode letter). Whitespace (trim, nospace) is Unicode's, as in Go. Any other name is
- * reported to the caller, which refuses the template naming the function.
+ * Case mapping (upper, lower, title, untitle, swapcase) is Unicode's, from the C library's
+ * C.UTF-8 tables (Go's unicode package); whitespace (trim, untitle) is Unicode's too. initials
+ * and nospace read a byte at a time as sprig's goutils does. Any other name is reported to the
+ * caller, which refuses the template naming the function.
  *
  * The values (ed_tv) live here too: what Flux's template data and these functions produce.
  */
 #include "image_int.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <inttypes.h>
+#include <locale.h>
+#include <pcre2.h>
+#include <pthread.h>
+#include <wctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +167,7 @@ void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
     case ED_TV_STRUCT_CHANGE:
     case ED_TV_STRUCT_RESULT:
     case ED_TV_STRUCT_ROOT:
+    case ED_TV_STRUCT_STRINGS: /* (lists only) */
         /* Go's %v of a struct: its fields' values in braces. Result's Changes and Objects are
          * methods in Go, not fields: only FileChanges prints. */
         ed_buf_append(b, "{", 1);
@@ -320,6 +333,125 @@ static size_t rune_len(const unsigned char *p)
     return n;
 }
 
+static void utf8_rune(ed_buf *b, int64_t r);
+
+/* ---- Unicode letters (Go's unicode package, through glibc's C.UTF-8 tables) ---- */
+
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_open(void)
+{
+    /* NULL when the C library has no C.UTF-8: then only ASCII letters change case. */
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static locale_t letters(void)
+{
+    pthread_once(&utf8_locale_once, utf8_locale_open);
+    return utf8_locale;
+}
+
+/* The rune at p (Go's utf8.DecodeRuneInString): its length, and U+FFFD with length 1 for a
+ * byte that starts no valid sequence (overlong forms and surrogates included). */
+static size_t rune_decode(const unsigned char *p, int32_t *r)
+{
+    if (p[0] < 0x80) {
+        *r = p[0];
+        return 1;
+    }
+    size_t n = rune_len(p);
+    int32_t v = n == 2 ? p[0] & 0x1f : n == 3 ? p[0] & 0x0f : p[0] & 0x07;
+    for (size_t i = 1; i < n; i++)
+        v = (v << 6) | (p[i] & 0x3f);
+    if (n == 1 || (n == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
+        (n == 4 && (v < 0x10000 || v > 0x10FFFF))) {
+        *r = 0xFFFD;
+        return 1;
+    }
+    *r = v;
+    return n;
+}
+
+static bool rune_is_space(int32_t r)
+{
+    return r == ' ' || (r >= '\t' && r <= '\r') || r == 0x85 || r == 0xA0 || r == 0x1680 ||
+           (r >= 0x2000 && r <= 0x200a) || r == 0x2028 || r == 0x2029 || r == 0x202f ||
+           r == 0x205f || r == 0x3000;
+}
+
+static bool rune_is_upper(int32_t r)
+{
+    if (r < 0x80)
+        return r >= 'A' && r <= 'Z';
+    return letters() && iswupper_l((wint_t)r, letters());
+}
+
+static bool rune_is_lower(int32_t r)
+{
+    if (r < 0x80)
+        return r >= 'a' && r <= 'z';
+    return letters() && iswlower_l((wint_t)r, letters());
+}
+
+/* unicode.IsTitle: the digraphs' title forms and Greek's capitals with prosgegrammeni. */
+static bool rune_is_title(int32_t r)
+{
+    return r == 0x1C5 || r == 0x1C8 || r == 0x1CB || r == 0x1F2 || (r >= 0x1F88 && r <= 0x1F8F) ||
+           (r >= 0x1F98 && r <= 0x1F9F) || (r >= 0x1FA8 && r <= 0x1FAF) || r == 0x1FBC ||
+           r == 0x1FCC || r == 0x1FFC;
+}
+
+static bool rune_is_letter_or_digit(int32_t r)
+{
+    if (r < 0x80)
+        return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9');
+    return letters() && iswalnum_l((wint_t)r, letters());
+}
+
+/* unicode.ToUpper, ToLower ('u', 'l') and ToTitle ('t'). */
+static int32_t rune_case(int32_t r, char to)
+{
+    if (r < 0x80) {
+        if (to != 'l' && r >= 'a' && r <= 'z')
+            return r - 'a' + 'A';
+        if (to == 'l' && r >= 'A' && r <= 'Z')
+            return r - 'A' + 'a';
+        return r;
+    }
+    if (to == 't') {
+        /* the digraphs DŽ, LJ, NJ, DZ have a title form of their own, between upper and lower */
+        static const int32_t digraphs[][2] = {
+            {0x1C4, 0x1C6}, {0x1C7, 0x1C9}, {0x1CA, 0x1CC}, {0x1F1, 0x1F3}};
+        for (size_t i = 0; i < 4; i++)
+            if (r >= digraphs[i][0] && r <= digraphs[i][1])
+                return digraphs[i][0] + 1;
+    }
+    if (!letters())
+        return r;
+    return (int32_t)(to == 'l' ? towlower_l((wint_t)r, letters())
+                               : towupper_l((wint_t)r, letters()));
+}
+
+/* strings.Map with a case mapping over s: invalid bytes become U+FFFD, as in Go. */
+static char *map_runes(const char *s, char to)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        int32_t m = rune_case(r, to);
+        if (m == r && r != 0xFFFD)
+            ed_buf_append(&b, p, n);
+        else
+            utf8_rune(&b, m);
+        p += n;
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
 static char *trim_space(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -339,52 +471,51 @@ static char *trim_space(const char *s)
     return ed_xstrndup((const char *)p, len);
 }
 
+/* goutils.DeleteWhiteSpace reads a byte at a time, each for the rune of its value: the bytes
+ * \t-\r, ' ', 0x85 and 0xA0 go, and when any went, every kept byte >= 0x80 is written as that
+ * rune's UTF-8 (so "a b\u00a0" gives "ab\u00c2": Flux's output, byte for byte). */
 static char *no_space(const char *s)
 {
-    ed_buf b = ED_BUF_INIT((size_t)1 << 20);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = space_len(p);
-        if (n) {
-            p += n;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 21);
+    bool removed = false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == ' ' || (*p >= '\t' && *p <= '\r') || *p == 0x85 || *p == 0xA0) {
+            removed = true;
             continue;
         }
-        ed_buf_append(&b, p, 1);
-        p++;
+        utf8_rune(&b, *p);
     }
-    char *out = ed_buf_take(&b);
+    char *out = removed ? ed_buf_take(&b) : ed_xstrdup(s);
     ed_buf_free(&b);
     return out;
 }
 
 static char *map_case(const char *s, bool up)
 {
-    char *out = ed_xstrdup(s);
-    for (char *p = out; *p; p++) {
-        if (up && *p >= 'a' && *p <= 'z')
-            *p = (char)(*p - 'a' + 'A');
-        else if (!up && *p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-    }
-    return out;
+    return map_runes(s, up ? 'u' : 'l');
 }
 
-/* strings.Title: the first letter after a separator (anything but a letter, digit or '_'; for
- * other characters, only white space) is upper-cased. */
+/* strings.Title: the first letter after a separator (an ASCII character but a letter, digit or
+ * '_'; white space among the others) is mapped to title case. */
 static char *title(const char *s)
 {
-    char *out = ed_xstrdup(s);
-    bool after_sep = true;
-    for (unsigned char *p = (unsigned char *)out; *p;) {
-        size_t n = rune_len(p);
-        if (after_sep && *p >= 'a' && *p <= 'z')
-            *p = (unsigned char)(*p - 'a' + 'A');
-        if (*p < 0x80)
-            after_sep = !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                          (*p >= '0' && *p <= '9') || *p == '_');
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    int32_t prev = ' ';
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        bool sep = prev < 0x80 ? !(rune_is_letter_or_digit(prev) || prev == '_')
+                               : !rune_is_letter_or_digit(prev) && rune_is_space(prev);
+        int32_t m = sep ? rune_case(r, 't') : r;
+        if (m == r && r != 0xFFFD)
+            ed_buf_append(&b, p, n);
         else
-            after_sep = space_len(p) > 0;
+            utf8_rune(&b, m);
+        prev = r;
         p += n;
     }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
     return out;
 }
 
@@ -1433,6 +1564,898 @@ static int fn_index(call *c)
     return 0;
 }
 
+/* Does s (UTF-8) hold the rune r? */
+static bool strchr_rune(const char *s, int32_t r)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int32_t q;
+        p += rune_decode(p, &q);
+        if (q == r)
+            return true;
+    }
+    return false;
+}
+
+/* ---- paths (Go's path package; filepath's is the same on Linux) ---- */
+
+/* path.Clean: one slash between names, no "." names, ".." resolved lexically, "." for "". */
+static char *path_clean(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return ed_xstrdup(".");
+    bool rooted = s[0] == '/';
+    char *out = ed_xmalloc(n + 2);
+    size_t w = 0, r = 0, dotdot = 0;
+    if (rooted) {
+        out[w++] = '/';
+        r = 1;
+        dotdot = 1;
+    }
+    while (r < n) {
+        if (s[r] == '/' || (s[r] == '.' && (r + 1 == n || s[r + 1] == '/'))) {
+            r++; /* an empty or "." name */
+        } else if (s[r] == '.' && s[r + 1] == '.' && (r + 2 == n || s[r + 2] == '/')) {
+            r += 2;
+            if (w > dotdot) {
+                w--;
+                while (w > dotdot && out[w] != '/')
+                    w--;
+            } else if (!rooted) {
+                if (w > 0)
+                    out[w++] = '/';
+                out[w++] = '.';
+                out[w++] = '.';
+                dotdot = w;
+            }
+        } else {
+            if ((rooted && w != 1) || (!rooted && w != 0))
+                out[w++] = '/';
+            for (; r < n && s[r] != '/'; r++)
+                out[w++] = s[r];
+        }
+    }
+    if (w == 0)
+        out[w++] = '.';
+    out[w] = '\0';
+    return out;
+}
+
+static int fn_base(call *c)
+{
+    const char *s = str_arg(c, 0);
+    size_t n = strlen(s);
+    if (n == 0)
+        return ret_str_take(c, ed_xstrdup("."));
+    while (n > 0 && s[n - 1] == '/')
+        n--;
+    if (n == 0)
+        return ret_str_take(c, ed_xstrdup("/"));
+    size_t start = n;
+    while (start > 0 && s[start - 1] != '/')
+        start--;
+    return ret_str_take(c, ed_xstrndup(s + start, n - start));
+}
+
+static int fn_dir(call *c)
+{
+    const char *s = str_arg(c, 0);
+    const char *slash = strrchr(s, '/');
+    char *head = ed_xstrndup(s, slash ? (size_t)(slash - s) + 1 : 0);
+    char *out = path_clean(head);
+    free(head);
+    return ret_str_take(c, out);
+}
+
+static int fn_clean(call *c)
+{
+    return ret_str_take(c, path_clean(str_arg(c, 0)));
+}
+
+static int fn_ext(call *c)
+{
+    const char *s = str_arg(c, 0);
+    for (size_t i = strlen(s); i > 0 && s[i - 1] != '/'; i--)
+        if (s[i - 1] == '.')
+            return ret_str_take(c, ed_xstrdup(s + i - 1));
+    return ret_str_take(c, ed_xstrdup(""));
+}
+
+static int fn_is_abs(call *c)
+{
+    *c->out = ed_tv_bool(c->pool, str_arg(c, 0)[0] == '/');
+    return 0;
+}
+
+/* ---- more of sprig's strings ---- */
+
+static int64_t int_arg(call *c, size_t i)
+{
+    return c->args[i]->n;
+}
+
+/* goutils.AbbreviateFull(s, offset, width) as sprig's abbrevboth calls it (errors give ""). */
+static char *abbreviate_full(const char *s, int64_t offset, int64_t width)
+{
+    int64_t len = (int64_t)strlen(s);
+    if (len == 0)
+        return ed_xstrdup("");
+    if (width < 4)
+        return ed_xstrdup("");
+    if (len <= width)
+        return ed_xstrdup(s);
+    if (offset > len)
+        offset = len;
+    if (len - offset < width - 3)
+        offset = len - (width - 3);
+    if (offset <= 4)
+        return ed_xasprintf("%.*s...", (int)(width - 3), s);
+    if (width < 7)
+        return ed_xstrdup("");
+    if (offset + width - 3 < len) {
+        char *rest = abbreviate_full(s + offset, 0, width - 3);
+        char *out = ed_xasprintf("...%s", rest);
+        free(rest);
+        return out;
+    }
+    return ed_xasprintf("...%s", s + len - (width - 3));
+}
+
+static int fn_abbrevboth(call *c)
+{
+    int64_t left = int_arg(c, 0), right = int_arg(c, 1);
+    const char *s = str_arg(c, 2);
+    if (right < 4 || (left > 0 && right < 7))
+        return ret_str_take(c, ed_xstrdup(s));
+    return ret_str_take(c, abbreviate_full(s, left, right));
+}
+
+/* goutils reads these strings a byte at a time, each byte taken for the rune of its value (a
+ * Latin-1 reading): a white space is one of \t-\r, ' ', 0x85, 0xA0, and a kept byte >= 0x80 is
+ * written back as that rune's UTF-8, so a non-ASCII letter comes out changed, as in Flux. */
+static bool byte_is_space(unsigned char ch)
+{
+    return ch == ' ' || (ch >= '\t' && ch <= '\r') || ch == 0x85 || ch == 0xA0;
+}
+
+static int fn_initials(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    bool gap = true;
+    for (const unsigned char *p = (const unsigned char *)str_arg(c, 0); *p; p++) {
+        if (byte_is_space(*p)) {
+            gap = true;
+        } else if (gap) {
+            utf8_rune(&b, *p);
+            gap = false;
+        }
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* goutils.Uncapitalize: the first rune of each white-space-separated word lower-cased. */
+static int fn_untitle(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    bool next = true;
+    for (const unsigned char *p = (const unsigned char *)str_arg(c, 0); *p;) {
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        if (rune_is_space(r)) {
+            next = true;
+            ed_buf_append(&b, p, n);
+        } else if (next) {
+            utf8_rune(&b, rune_case(r, 'l'));
+            next = false;
+        } else {
+            utf8_rune(&b, r);
+        }
+        p += n;
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* goutils.SwapCase: upper and title to lower; lower to title after white space (or at the
+ * start), to upper elsewhere. */
+static int fn_swapcase(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    bool space = true;
+    for (const unsigned char *p = (const unsigned char *)str_arg(c, 0); *p;) {
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        if (rune_is_upper(r) || rune_is_title(r)) {
+            r = rune_case(r, 'l');
+            space = false;
+        } else if (rune_is_lower(r)) {
+            r = rune_case(r, space ? 't' : 'u');
+            space = false;
+        } else {
+            space = rune_is_space(r);
+        }
+        utf8_rune(&b, r);
+        p += n;
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* Go's panic text for a slice expression s[lo:hi] out of range, as text/template reports it. */
+static int slice_panic(call *c, int64_t lo, int64_t hi, int64_t len, bool has_hi)
+{
+    char what[160];
+    if (has_hi && (hi < 0 || hi > len))
+        snprintf(what, sizeof(what),
+                 "runtime error: slice bounds out of range [:%" PRId64 "] with length %" PRId64, hi,
+                 len);
+    else
+        snprintf(what, sizeof(what),
+                 "runtime error: slice bounds out of range [%" PRId64 ":%" PRId64 "]", lo,
+                 has_hi ? hi : len);
+    return fail(c, what, NULL);
+}
+
+static int fn_substr(call *c)
+{
+    int64_t start = int_arg(c, 0), end = int_arg(c, 1);
+    const char *s = str_arg(c, 2);
+    int64_t len = (int64_t)strlen(s);
+    if (start < 0) {
+        if (end < 0 || end > len)
+            return slice_panic(c, 0, end, len, true);
+        return ret_str_take(c, ed_xstrndup(s, (size_t)end));
+    }
+    if (end < 0 || end > len) {
+        if (start > len)
+            return slice_panic(c, start, len, len, false);
+        return ret_str_take(c, ed_xstrdup(s + start));
+    }
+    if (start > end)
+        return slice_panic(c, start, end, len, true);
+    return ret_str_take(c, ed_xstrndup(s + start, (size_t)(end - start)));
+}
+
+/* strings.Trim(s, cutset): the runes of cutset removed from both ends. */
+static int fn_trim_all(call *c)
+{
+    const char *cutset = str_arg(c, 0), *s = str_arg(c, 1);
+    size_t len = strlen(s), start = 0, end = len;
+    while (start < end) {
+        int32_t r;
+        size_t n = rune_decode((const unsigned char *)s + start, &r);
+        if (!strchr_rune(cutset, r))
+            break;
+        start += n;
+    }
+    while (end > start) {
+        size_t k = 1;
+        while (k < 4 && end - k > start && ((unsigned char)s[end - k] & 0xC0) == 0x80)
+            k++;
+        int32_t r;
+        if (rune_decode((const unsigned char *)s + end - k, &r) != k) {
+            k = 1;
+            r = 0xFFFD;
+        }
+        if (!strchr_rune(cutset, r))
+            break;
+        end -= k;
+    }
+    return ret_str_take(c, ed_xstrndup(s + start, end - start));
+}
+
+/* goutils.WrapCustom: lines broken at the last space within width (its leading spaces
+ * dropped); a longer word is cut at width when long words wrap, else kept whole. */
+static char *wrap_text(const char *s, int64_t width, const char *newline, bool long_words)
+{
+    size_t len = strlen(s);
+    if (len == 0)
+        return ed_xstrdup("");
+    if (!newline[0])
+        newline = "\n";
+    if (width < 1)
+        width = 1;
+    size_t w = (size_t)width, off = 0;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    while (len - off > w) {
+        if (s[off] == ' ') {
+            off++;
+            continue;
+        }
+        size_t end = w + off + 1, space = SIZE_MAX;
+        for (size_t i = off; i < end && i < len; i++)
+            if (s[i] == ' ')
+                space = i;
+        if (space != SIZE_MAX) {
+            ed_buf_append(&b, s + off, space - off);
+            ed_buf_append_str(&b, newline);
+            off = space + 1;
+        } else if (long_words) {
+            ed_buf_append(&b, s + off, w);
+            ed_buf_append_str(&b, newline);
+            off += w;
+        } else {
+            const char *next = strchr(s + off + w, ' ');
+            if (!next) {
+                ed_buf_append_str(&b, s + off);
+                off = len;
+            } else {
+                ed_buf_append(&b, s + off, (size_t)(next - (s + off)));
+                ed_buf_append_str(&b, newline);
+                off = (size_t)(next - s) + 1;
+            }
+        }
+    }
+    ed_buf_append_str(&b, s + off);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
+static int fn_wrap(call *c)
+{
+    return ret_str_take(c, wrap_text(str_arg(c, 1), int_arg(c, 0), "", false));
+}
+
+static int fn_wrap_with(call *c)
+{
+    return ret_str_take(c, wrap_text(str_arg(c, 2), int_arg(c, 0), str_arg(c, 1), true));
+}
+
+static int fn_cat(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    size_t k = 0;
+    for (size_t i = 0; i < c->nargs; i++) {
+        if (c->args[i]->kind == ED_TV_NIL)
+            continue;
+        if (k++)
+            ed_buf_append(&b, " ", 1);
+        ed_tv_print(&b, c->args[i], "<nil>");
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+static int indent_text(call *c, bool newline)
+{
+    int64_t n = int_arg(c, 0);
+    if (n < 0)
+        return fail(c, "strings: negative Repeat count", NULL);
+    if (n > (1 << 16))
+        return fail(c, "the result is larger than 1 MiB", NULL);
+    char *pad = ed_xmalloc((size_t)n + 2);
+    pad[0] = '\n';
+    memset(pad + 1, ' ', (size_t)n);
+    pad[n + 1] = '\0';
+    char *body = replace_all(str_arg(c, 1), "\n", pad);
+    char *out = ed_xasprintf("%s%s%s", newline ? "\n" : "", pad + 1, body);
+    free(body);
+    free(pad);
+    return ret_str_take(c, out);
+}
+
+static int fn_indent(call *c)
+{
+    return indent_text(c, false);
+}
+
+static int fn_nindent(call *c)
+{
+    return indent_text(c, true);
+}
+
+static int fn_plural(call *c)
+{
+    *c->out = ed_tv_new(c->pool, ED_TV_STR, int_arg(c, 2) == 1 ? str_arg(c, 0) : str_arg(c, 1));
+    return 0;
+}
+
+/* A map[string]string from a list of strings, keyed _0, _1, ... (sprig's split), keys sorted
+ * as Go prints them. */
+static ed_tv *indexed_map(call *c, const ed_tv *parts)
+{
+    ed_tv *m = ed_tv_new(c->pool, ED_TV_MAP, NULL);
+    for (size_t i = 0; i < parts->len; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "_%zu", i);
+        ed_tv_add(m, ed_tv_new(c->pool, ED_TV_STR, key), parts->items[i]);
+    }
+    /* insertion sort by key: _0 _1 _10 _11 _2 ... */
+    for (size_t i = 1; i < m->len; i++)
+        for (size_t j = i; j > 0 && strcmp(m->keys[j - 1]->s, m->keys[j]->s) > 0; j--) {
+            ed_tv *k = m->keys[j], *v = m->items[j];
+            m->keys[j] = m->keys[j - 1];
+            m->items[j] = m->items[j - 1];
+            m->keys[j - 1] = k;
+            m->items[j - 1] = v;
+        }
+    return m;
+}
+
+/* strings.SplitN(s, sep, n): n < 0 all parts, 0 none, else at most n (the last the rest). */
+static ed_tv *split_n(call *c, const char *sep, const char *s, int64_t n)
+{
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_STRINGS;
+    if (n == 0)
+        return l;
+    size_t sn = strlen(sep);
+    for (const char *p = s;;) {
+        if (n > 0 && (int64_t)l->len == n - 1) {
+            ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, p));
+            break;
+        }
+        if (sn == 0) {
+            if (!*p)
+                break;
+            size_t k = rune_len((const unsigned char *)p);
+            char *part = ed_xstrndup(p, k);
+            ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, part));
+            free(part);
+            p += k;
+            continue;
+        }
+        const char *hit = strstr(p, sep);
+        char *part = ed_xstrndup(p, hit ? (size_t)(hit - p) : strlen(p));
+        ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, part));
+        free(part);
+        if (!hit)
+            break;
+        p = hit + sn;
+    }
+    return l;
+}
+
+static int fn_split(call *c)
+{
+    *c->out = indexed_map(c, split_n(c, str_arg(c, 0), str_arg(c, 1), -1));
+    return 0;
+}
+
+static int fn_splitn(call *c)
+{
+    *c->out = indexed_map(c, split_n(c, str_arg(c, 0), str_arg(c, 2), int_arg(c, 1)));
+    return 0;
+}
+
+static int fn_to_strings(call *c)
+{
+    ed_tv *l = strslice(c, c->args[0]);
+    l->type = ED_TV_STRUCT_STRINGS;
+    *c->out = l;
+    return 0;
+}
+
+static int digest(call *c, const char *algo)
+{
+    char hex[129];
+    if (ed_digest_hex(algo, str_arg(c, 0), strlen(str_arg(c, 0)), hex) != 0)
+        return fail(c, "no such digest in this build: ", algo);
+    return ret_str_take(c, ed_xstrdup(hex));
+}
+
+static int fn_sha1sum(call *c)
+{
+    return digest(c, "sha1");
+}
+
+static int fn_sha512sum(call *c)
+{
+    return digest(c, "sha512");
+}
+
+static int fn_adler32sum(call *c)
+{
+    uint32_t a = 1, b = 0;
+    for (const unsigned char *p = (const unsigned char *)str_arg(c, 0); *p; p++) {
+        a = (a + *p) % 65521;
+        b = (b + a) % 65521;
+    }
+    return ret_str_take(c, ed_xasprintf("%" PRIu32, (b << 16) | a));
+}
+
+/* base64/base32 with the standard alphabets and padding (Go's StdEncoding). */
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+static char *base_encode(const char *s, unsigned bits)
+{
+    const char *alpha = bits == 6 ? b64_alphabet : b32_alphabet;
+    size_t group = bits == 6 ? 4 : 8;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    uint32_t acc = 0;
+    unsigned have = 0;
+    size_t out = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        acc = (acc << 8) | *p;
+        have += 8;
+        while (have >= bits) {
+            have -= bits;
+            ed_buf_append(&b, &alpha[(acc >> have) & ((1u << bits) - 1)], 1);
+            out++;
+        }
+    }
+    if (have) {
+        ed_buf_append(&b, &alpha[(acc << (bits - have)) & ((1u << bits) - 1)], 1);
+        out++;
+    }
+    for (; out % group; out++)
+        ed_buf_append(&b, "=", 1);
+    char *r = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return r;
+}
+
+/*
+ * Go's base64/base32 StdEncoding decoding: CR and LF are skipped; a quantum ends at its
+ * padding, which must be complete and end the input. The error is Go's CorruptInputError
+ * text (the offset of the first byte that cannot be), returned as the result, as sprig does.
+ */
+static char *base_decode(const char *s, unsigned bits, size_t *out_len, bool *ok)
+{
+    const char *alpha = bits == 6 ? b64_alphabet : b32_alphabet;
+    size_t group = bits == 6 ? 4 : 8, len = strlen(s), pos = 0;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    const char *name = bits == 6 ? "base64" : "base32";
+    *ok = true;
+    while (pos < len) {
+        uint64_t acc = 0;
+        size_t got = 0, pad_at = SIZE_MAX;
+        while (got < group) {
+            while (pos < len && (s[pos] == '\n' || s[pos] == '\r'))
+                pos++;
+            if (pos == len)
+                break;
+            char ch = s[pos];
+            if (ch == '=') {
+                pad_at = got;
+                break;
+            }
+            const char *hit = strchr(alpha, ch);
+            if (!hit || !ch)
+                goto corrupt;
+            acc = (acc << bits) | (uint64_t)(hit - alpha);
+            got++;
+            pos++;
+        }
+        if (pad_at != SIZE_MAX) {
+            /* the padding: valid lengths of data before it, then '=' to the group's end */
+            bool valid_len = bits == 6 ? got >= 2 : (got == 2 || got == 4 || got == 5 || got == 7);
+            if (!valid_len)
+                goto corrupt;
+            size_t need = group - got;
+            for (size_t k = 0; k < need; k++) {
+                while (pos < len && (s[pos] == '\n' || s[pos] == '\r'))
+                    pos++;
+                if (pos == len)
+                    goto corrupt;
+                if (s[pos] != '=')
+                    goto corrupt;
+                pos++;
+            }
+            while (pos < len && (s[pos] == '\n' || s[pos] == '\r'))
+                pos++;
+            if (pos < len)
+                goto corrupt;
+        } else if (got < group) {
+            if (got == 0)
+                break;
+            pos -= got; /* Go reports a short last quantum where it starts */
+            goto corrupt;
+        }
+        size_t nbytes = got * bits / 8;
+        acc >>= (got * bits) % 8;
+        for (size_t k = nbytes; k > 0; k--) {
+            unsigned char byte = (unsigned char)(acc >> ((k - 1) * 8));
+            ed_buf_append(&b, &byte, 1);
+        }
+        if (pad_at != SIZE_MAX)
+            break;
+    }
+    *out_len = b.len;
+    char *r = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return r;
+corrupt:
+    ed_buf_free(&b);
+    *ok = false;
+    *out_len = 0;
+    return ed_xasprintf("illegal %s data at input byte %zu", name, pos);
+}
+
+static int base_decode_fn(call *c, unsigned bits)
+{
+    size_t n;
+    bool ok;
+    char *out = base_decode(str_arg(c, 0), bits, &n, &ok);
+    if (ok && strlen(out) != n) {
+        /* a NUL in the data: the template's strings are C strings here */
+        free(out);
+        return fail(c, "the decoded data holds a NUL byte", NULL);
+    }
+    return ret_str_take(c, out);
+}
+
+static int fn_b64enc(call *c)
+{
+    return ret_str_take(c, base_encode(str_arg(c, 0), 6));
+}
+
+static int fn_b64dec(call *c)
+{
+    return base_decode_fn(c, 6);
+}
+
+static int fn_b32enc(call *c)
+{
+    return ret_str_take(c, base_encode(str_arg(c, 0), 5));
+}
+
+static int fn_b32dec(call *c)
+{
+    return base_decode_fn(c, 5);
+}
+
+/* ---- regular expressions (sprig's regex*, Go's regexp; here PCRE2 in UTF mode) ---- */
+
+/*
+ * Go's RE2 syntax is, for what commit messages use, a subset of PCRE2's: classes, groups,
+ * named groups (?P<n>...), flags (?i), anchors and repetition mean the same. PCRE2 accepts
+ * more (backreferences, lookaround), and the text of a compile error is PCRE2's.
+ */
+typedef struct regex {
+    pcre2_code *code;
+    pcre2_match_data *md;
+} regex;
+
+static int regex_compile(call *c, const char *pattern, regex *re)
+{
+    int code;
+    PCRE2_SIZE off;
+    re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+    re->md = NULL;
+    if (!re->code) {
+        PCRE2_UCHAR text[256];
+        pcre2_get_error_message(code, text, sizeof(text));
+        /* sprig's must* functions return Compile's error; the others call MustCompile, whose
+         * panic names the pattern first */
+        bool must = strncmp(c->name, "must", 4) == 0;
+        if (strcmp((const char *)text, "missing closing parenthesis") == 0)
+            snprintf((char *)text, sizeof(text), "missing closing )"); /* RE2's words */
+        snprintf(c->msg, c->msglen, "error calling %s: %s%s%serror parsing regexp: %s: `%s`",
+                 c->name, must ? "" : "regexp: Compile(`", must ? "" : pattern,
+                 must ? "" : "`): ", (const char *)text, pattern);
+        return -1;
+    }
+    re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+    return 0;
+}
+
+static void regex_free(regex *re)
+{
+    pcre2_match_data_free(re->md);
+    pcre2_code_free(re->code);
+}
+
+/*
+ * The next match of re in s at or after *pos, as Go's FindAll iterates: an empty match
+ * right after the previous match is skipped. Returns false at the end; else the match is
+ * ovector[0..1] of re->md and *pos, *prev_end are advanced.
+ */
+static bool regex_next(regex *re, const char *s, size_t len, size_t *pos, long *prev_end,
+                       PCRE2_SIZE **ov)
+{
+    while (*pos <= len) {
+        int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, *pos, 0, re->md, NULL);
+        if (rc < 0)
+            return false;
+        *ov = pcre2_get_ovector_pointer(re->md);
+        size_t a = (*ov)[0], b = (*ov)[1];
+        bool accept = !(a == b && (long)b == *prev_end);
+        if (b == a)
+            *pos = a < len ? a + rune_len((const unsigned char *)s + a) : len + 1;
+        else
+            *pos = b;
+        if (accept) {
+            *prev_end = (long)b;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int fn_regex_match(call *c)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re)) {
+        if (strncmp(c->name, "must", 4) == 0)
+            return -1;
+        *c->out = ed_tv_bool(c->pool, false); /* regexp.MatchString's error is ignored */
+        return 0;
+    }
+    const char *s = str_arg(c, 1);
+    bool hit = pcre2_match(re.code, (PCRE2_SPTR)s, strlen(s), 0, 0, re.md, NULL) >= 0;
+    regex_free(&re);
+    *c->out = ed_tv_bool(c->pool, hit);
+    return 0;
+}
+
+/* regexFindAll regex s n: at most n matches (all when n < 0) as a []string. */
+static int fn_regex_find_all(call *c)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re))
+        return -1;
+    const char *s = str_arg(c, 1);
+    int64_t n = int_arg(c, 2);
+    size_t len = strlen(s), pos = 0;
+    long prev = -1;
+    PCRE2_SIZE *ov;
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_STRINGS;
+    while ((n < 0 || (int64_t)l->len < n) && regex_next(&re, s, len, &pos, &prev, &ov)) {
+        char *m = ed_xstrndup(s + ov[0], ov[1] - ov[0]);
+        ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, m));
+        free(m);
+    }
+    regex_free(&re);
+    *c->out = l;
+    return 0;
+}
+
+static int fn_regex_find(call *c)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re))
+        return -1;
+    const char *s = str_arg(c, 1);
+    int rc = pcre2_match(re.code, (PCRE2_SPTR)s, strlen(s), 0, 0, re.md, NULL);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re.md);
+    char *m = rc >= 0 ? ed_xstrndup(s + ov[0], ov[1] - ov[0]) : ed_xstrdup("");
+    regex_free(&re);
+    return ret_str_take(c, m);
+}
+
+/* Regexp.Expand: $1, ${1}, $name, ${name} become the group's text (empty when there is no
+ * such group), $$ a '$'; a '$' that starts no such reference stays as it is. */
+static void regex_expand(ed_buf *b, regex *re, const char *s, const PCRE2_SIZE *ov, int groups,
+                         const char *tmpl)
+{
+    for (const char *p = tmpl; *p;) {
+        const char *dollar = strchr(p, '$');
+        if (!dollar) {
+            ed_buf_append_str(b, p);
+            break;
+        }
+        ed_buf_append(b, p, (size_t)(dollar - p));
+        p = dollar + 1;
+        if (*p == '$') {
+            ed_buf_append(b, "$", 1);
+            p++;
+            continue;
+        }
+        bool brace = *p == '{';
+        const char *name = brace ? p + 1 : p, *end = name;
+        while ((*end >= 'a' && *end <= 'z') || (*end >= 'A' && *end <= 'Z') ||
+               (*end >= '0' && *end <= '9') || *end == '_')
+            end++;
+        if (end == name || (brace && *end != '}')) {
+            ed_buf_append(b, "$", 1); /* malformed: the '$' as text */
+            continue;
+        }
+        char *ref = ed_xstrndup(name, (size_t)(end - name));
+        long idx = -1;
+        bool number = true;
+        for (const char *q = ref; *q; q++)
+            number = number && *q >= '0' && *q <= '9';
+        if (number) {
+            idx = strlen(ref) < 9 ? strtol(ref, NULL, 10) : -1;
+        } else {
+            int k = pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)ref);
+            idx = k > 0 ? k : -1;
+        }
+        if (idx >= 0 && idx < groups && ov[2 * idx] != PCRE2_UNSET)
+            ed_buf_append(b, s + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
+        free(ref);
+        p = brace ? end + 1 : end;
+    }
+}
+
+static int regex_replace(call *c, bool literal)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re))
+        return -1;
+    const char *s = str_arg(c, 1), *repl = str_arg(c, 2);
+    size_t len = strlen(s), pos = 0, last = 0;
+    long prev = -1;
+    PCRE2_SIZE *ov;
+    uint32_t groups = 0;
+    pcre2_pattern_info(re.code, PCRE2_INFO_CAPTURECOUNT, &groups);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    while (regex_next(&re, s, len, &pos, &prev, &ov)) {
+        ed_buf_append(&b, s + last, ov[0] - last);
+        if (literal)
+            ed_buf_append_str(&b, repl);
+        else
+            regex_expand(&b, &re, s, ov, (int)groups + 1, repl);
+        last = ov[1];
+    }
+    ed_buf_append_str(&b, s + last);
+    regex_free(&re);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+static int fn_regex_replace_all(call *c)
+{
+    return regex_replace(c, false);
+}
+
+static int fn_regex_replace_all_literal(call *c)
+{
+    return regex_replace(c, true);
+}
+
+/* Regexp.Split(s, n): the texts between at most n-1 matches (all when n < 0, none when 0). */
+static int fn_regex_split(call *c)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re))
+        return -1;
+    const char *s = str_arg(c, 1);
+    int64_t n = int_arg(c, 2);
+    size_t len = strlen(s), pos = 0, beg = 0, end = 0;
+    long prev = -1;
+    PCRE2_SIZE *ov;
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_STRINGS;
+    if (n != 0 && str_arg(c, 0)[0] && len == 0) {
+        ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, ""));
+    } else if (n != 0) {
+        int64_t found = 0;
+        while ((n < 0 || found < n) && regex_next(&re, s, len, &pos, &prev, &ov)) {
+            found++;
+            if (n > 0 && (int64_t)l->len == n - 1)
+                break;
+            end = ov[0];
+            if (ov[1] != 0) {
+                char *part = ed_xstrndup(s + beg, end - beg);
+                ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, part));
+                free(part);
+            }
+            beg = ov[1];
+        }
+        if (end != len)
+            ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, s + beg));
+    }
+    regex_free(&re);
+    *c->out = l;
+    return 0;
+}
+
+static int fn_regex_quote_meta(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    for (const char *p = str_arg(c, 0); *p; p++) {
+        if (strchr("\\.+*?()|[]{}^$", *p))
+            ed_buf_append(&b, "\\", 1);
+        ed_buf_append(&b, p, 1);
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'b' bool, 'a' anything; parameters past the string are 'a').
@@ -1444,54 +2467,100 @@ static const struct fn {
     int (*run)(call *);
 } fns[] = {
     {"abbrev", 2, 2, "is", fn_abbrev},
+    {"abbrevboth", 3, 3, "iis", fn_abbrevboth},
+    {"adler32sum", 1, 1, "s", fn_adler32sum},
     {"and", 1, -1, "", fn_and},
     {"append", 2, 2, "aa", fn_append},
+    {"b32dec", 1, 1, "s", fn_b32dec},
+    {"b32enc", 1, 1, "s", fn_b32enc},
+    {"b64dec", 1, 1, "s", fn_b64dec},
+    {"b64enc", 1, 1, "s", fn_b64enc},
+    {"base", 1, 1, "s", fn_base},
+    {"cat", 0, -1, "", fn_cat},
+    {"clean", 1, 1, "s", fn_clean},
     {"coalesce", 0, -1, "", fn_coalesce},
     {"contains", 2, 2, "ss", fn_contains},
     {"default", 1, -1, "a", fn_default},
+    {"dir", 1, 1, "s", fn_dir},
     {"empty", 1, 1, "a", fn_empty},
     {"eq", 1, -1, "aa", fn_eq},
+    {"ext", 1, 1, "s", fn_ext},
+    {"first", 1, 1, "a", fn_first},
     {"ge", 2, 2, "aa", fn_order},
     {"gt", 2, 2, "aa", fn_order},
-    {"first", 1, 1, "a", fn_first},
     {"has", 2, 2, "aa", fn_has},
     {"hasPrefix", 2, 2, "ss", fn_has_prefix},
     {"hasSuffix", 2, 2, "ss", fn_has_suffix},
+    {"indent", 2, 2, "is", fn_indent},
+    {"index", 1, -1, "a", fn_index},
+    {"initials", 1, 1, "s", fn_initials},
+    {"isAbs", 1, 1, "s", fn_is_abs},
     {"join", 2, 2, "sa", fn_join},
     {"last", 1, 1, "a", fn_last},
-    {"index", 1, -1, "a", fn_index},
     {"le", 2, 2, "aa", fn_order},
     {"len", 1, 1, "a", fn_len},
     {"list", 0, -1, "", fn_list},
     {"lower", 1, 1, "s", fn_lower},
     {"lt", 2, 2, "aa", fn_order},
+    {"mustRegexFind", 2, 2, "ss", fn_regex_find},
+    {"mustRegexFindAll", 3, 3, "ssi", fn_regex_find_all},
+    {"mustRegexMatch", 2, 2, "ss", fn_regex_match},
+    {"mustRegexReplaceAll", 3, 3, "sss", fn_regex_replace_all},
+    {"mustRegexReplaceAllLiteral", 3, 3, "sss", fn_regex_replace_all_literal},
+    {"mustRegexSplit", 3, 3, "ssi", fn_regex_split},
     {"ne", 2, 2, "aa", fn_ne},
+    {"nindent", 2, 2, "is", fn_nindent},
     {"nospace", 1, 1, "s", fn_nospace},
     {"not", 1, 1, "a", fn_not},
     {"or", 1, -1, "", fn_or},
+    {"osBase", 1, 1, "s", fn_base},
+    {"osClean", 1, 1, "s", fn_clean},
+    {"osDir", 1, 1, "s", fn_dir},
+    {"osExt", 1, 1, "s", fn_ext},
+    {"osIsAbs", 1, 1, "s", fn_is_abs},
+    {"plural", 3, 3, "ssi", fn_plural},
     {"print", 0, -1, "", fn_print},
     {"printf", 1, -1, "s", fn_printf},
     {"println", 0, -1, "", fn_print},
     {"push", 2, 2, "aa", fn_append},
     {"quote", 0, -1, "", fn_quote},
+    {"regexFind", 2, 2, "ss", fn_regex_find},
+    {"regexFindAll", 3, 3, "ssi", fn_regex_find_all},
+    {"regexMatch", 2, 2, "ss", fn_regex_match},
+    {"regexQuoteMeta", 1, 1, "s", fn_regex_quote_meta},
+    {"regexReplaceAll", 3, 3, "sss", fn_regex_replace_all},
+    {"regexReplaceAllLiteral", 3, 3, "sss", fn_regex_replace_all_literal},
+    {"regexSplit", 3, 3, "ssi", fn_regex_split},
     {"repeat", 2, 2, "is", fn_repeat},
     {"replace", 3, 3, "sss", fn_replace},
+    {"sha1sum", 1, 1, "s", fn_sha1sum},
     {"sha256sum", 1, 1, "s", fn_sha256sum},
+    {"sha512sum", 1, 1, "s", fn_sha512sum},
     {"sortAlpha", 1, 1, "a", fn_sort_alpha},
+    {"split", 2, 2, "ss", fn_split},
     {"splitList", 2, 2, "ss", fn_split_list},
+    {"splitn", 3, 3, "sis", fn_splitn},
     {"squote", 0, -1, "", fn_squote},
+    {"substr", 3, 3, "iis", fn_substr},
+    {"swapcase", 1, 1, "s", fn_swapcase},
     {"ternary", 3, 3, "aab", fn_ternary},
     {"title", 1, 1, "s", fn_title},
     {"toJson", 1, 1, "a", fn_to_json},
     {"toString", 1, 1, "a", fn_to_string},
+    {"toStrings", 1, 1, "a", fn_to_strings},
     {"trim", 1, 1, "s", fn_trim},
+    {"trimAll", 2, 2, "ss", fn_trim_all},
     {"trimPrefix", 2, 2, "ss", fn_trim_prefix},
     {"trimSuffix", 2, 2, "ss", fn_trim_suffix},
+    {"trimall", 2, 2, "ss", fn_trim_all},
     {"trunc", 2, 2, "is", fn_trunc},
     {"tuple", 0, -1, "", fn_list},
     {"uniq", 1, 1, "a", fn_uniq},
+    {"untitle", 1, 1, "s", fn_untitle},
     {"upper", 1, 1, "s", fn_upper},
     {"without", 1, -1, "a", fn_without},
+    {"wrap", 2, 2, "is", fn_wrap},
+    {"wrapWith", 3, 3, "iss", fn_wrap_with},
 };
 
 static const struct fn *find_fn(const char *name)
@@ -1511,7 +2580,9 @@ const char *ed_tv_type_name(const ed_tv *v)
 {
     switch (v->kind) {
     case ED_TV_LIST:
-        return v->type == ED_TV_STRUCT_CHANGE ? "[]update.Change" : "[]interface {}";
+        return v->type == ED_TV_STRUCT_CHANGE    ? "[]update.Change"
+               : v->type == ED_TV_STRUCT_STRINGS ? "[]string"
+                                                 : "[]interface {}";
     case ED_TV_MAP:
         return v->type == ED_TV_STRUCT_OBJECT   ? "update.ObjectChanges"
                : v->type == ED_TV_STRUCT_RESULT ? "map[string]update.ObjectChanges"
@@ -1570,30 +2641,21 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
  * hermetic map (sprig v3 functions.go without its non-hermetic names), so that a refusal says
  * whether Flux would have run the template. */
 static const char *const flux_names[] = {
-    "abbrevboth",
     "add",
     "add1",
     "add1f",
     "addf",
-    "adler32sum",
     "ago",
     "all",
     "any",
     "atoi",
-    "b32dec",
-    "b32enc",
-    "b64dec",
-    "b64enc",
-    "base",
     "bcrypt",
     "biggest",
     "buildCustomCert",
     "call",
     "camelcase",
-    "cat",
     "ceil",
     "chunk",
-    "clean",
     "compact",
     "concat",
     "decryptAES",
@@ -1602,13 +2664,11 @@ static const char *const flux_names[] = {
     "derivePassword",
     "dict",
     "dig",
-    "dir",
     "div",
     "divf",
     "duration",
     "durationRound",
     "encryptAES",
-    "ext",
     "fail",
     "float64",
     "floor",
@@ -1628,12 +2688,9 @@ static const char *const flux_names[] = {
     "html",
     "htpasswd",
     "index",
-    "indent",
     "initial",
-    "initials",
     "int",
     "int64",
-    "isAbs",
     "js",
     "kebabcase",
     "keys",
@@ -1664,12 +2721,6 @@ static const char *const flux_names[] = {
     "mustMergeOverwrite",
     "mustPrepend",
     "mustPush",
-    "mustRegexFind",
-    "mustRegexFindAll",
-    "mustRegexMatch",
-    "mustRegexReplaceAll",
-    "mustRegexReplaceAllLiteral",
-    "mustRegexSplit",
     "mustRest",
     "mustReverse",
     "mustSlice",
@@ -1680,28 +2731,14 @@ static const char *const flux_names[] = {
     "mustUniq",
     "mustWithout",
     "must_date_modify",
-    "nindent",
     "omit",
-    "osBase",
-    "osClean",
-    "osDir",
-    "osExt",
-    "osIsAbs",
     "pick",
     "pluck",
-    "plural",
     "prepend",
     "print",
     "println",
     "randInt",
     "randSeededNumeric",
-    "regexFind",
-    "regexFindAll",
-    "regexMatch",
-    "regexQuoteMeta",
-    "regexReplaceAll",
-    "regexReplaceAllLiteral",
-    "regexSplit",
     "rest",
     "reverse",
     "round",
@@ -1709,23 +2746,15 @@ static const char *const flux_names[] = {
     "semverCompare",
     "seq",
     "set",
-    "sha1sum",
     "shuffle",
     "slice",
     "snakecase",
-    "split",
-    "splitn",
     "sub",
     "subf",
-    "substr",
-    "swapcase",
     "toDate",
     "toDecimal",
     "toPrettyJson",
     "toRawJson",
-    "toStrings",
-    "trimAll",
-    "trimall",
     "typeIs",
     "typeIsLike",
     "typeOf",
@@ -1733,13 +2762,10 @@ static const char *const flux_names[] = {
     "unset",
     "until",
     "untilStep",
-    "untitle",
     "urlJoin",
     "urlParse",
     "urlquery",
     "values",
-    "wrap",
-    "wrapWith",
 };
 
 bool ed_tv_sprig_name(const char *name)

@@ -349,8 +349,8 @@ void test_template_unsupported(void **state)
 {
     (void)state;
     static const struct failing cases[] = {
-        {"{{ regexFind \"a\" \"b\" }}",
-         "template: commit message:1: the sprig function is not supported by eddy: regexFind"},
+        {"{{ shuffle \"ab\" }}",
+         "template: commit message:1: the sprig function is not supported by eddy: shuffle"},
         {"{{ 1.5 }}", "template: commit message:1: unsupported number (integers only): 1.5"},
         {"{{ template \"t\" }}",
          "template: commit message:1: unsupported construct: template \"t\""},
