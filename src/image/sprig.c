@@ -15,7 +15,13 @@
  *   paths     base dir clean ext isAbs (and the os* twins: the same on Linux)
  *   regexes   regexMatch regexFind regexFindAll regexReplaceAll regexReplaceAllLiteral
  *             regexSplit regexQuoteMeta and their must* forms (PCRE2 reading RE2's syntax)
- *   lists     list join splitList first last uniq sortAlpha has without append
+ *   lists     list join splitList first last rest initial reverse compact uniq sortAlpha has
+ *             without append prepend concat slice chunk and their must* forms
+ *   dicts     dict get set unset hasKey pluck keys values pick omit dig (keys and values in
+ *             sorted order: one of the orders Go's random map iteration gives)
+ *   math      add add1 sub mul div mod max biggest min int int64 atoi until untilStep seq, on
+ *             integers with cast's conversions (strings read as Go's integer literals)
+ *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
  *   defaults  default empty coalesce ternary toJson
  *
  * Case mapping (upper, lower, title, untitle, swapcase) is Unicode's, from the C library's
@@ -167,7 +173,11 @@ void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
     case ED_TV_STRUCT_CHANGE:
     case ED_TV_STRUCT_RESULT:
     case ED_TV_STRUCT_ROOT:
-    case ED_TV_STRUCT_STRINGS: /* (lists only) */
+    case ED_TV_STRUCT_STRINGS: /* (lists, maps and numbers only) */
+    case ED_TV_STRUCT_INTS:
+    case ED_TV_STRUCT_LISTS:
+    case ED_TV_STRUCT_DICT:
+    case ED_TV_STRUCT_INT64:
         /* Go's %v of a struct: its fields' values in braces. Result's Changes and Objects are
          * methods in Go, not fields: only FileChanges prints. */
         ed_buf_append(b, "{", 1);
@@ -2456,9 +2466,646 @@ static int fn_regex_quote_meta(call *c)
     return ret_str_take(c, out);
 }
 
+/* ---- integer math (sprig's add sub mul div mod max min, with cast's conversions) ---- */
+
+static ed_tv *num_typed(call *c, int64_t n, ed_tv_struct type)
+{
+    ed_tv *v = ed_tv_num(c->pool, n);
+    v->type = type;
+    return v;
+}
+
+/* strconv.ParseInt(s, 0, 64): an optional sign, a 0x/0o/0b or leading-0 octal prefix, digits
+ * with '_' between them. false when s is no such integer or does not fit. */
+static bool parse_int_base0(const char *s, int64_t *out)
+{
+    const char *p = s;
+    bool neg = *p == '-';
+    if (*p == '+' || *p == '-')
+        p++;
+    int base = 10;
+    bool prefixed = false;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+        prefixed = true;
+    } else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O')) {
+        base = 8;
+        p += 2;
+        prefixed = true;
+    } else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) {
+        base = 2;
+        p += 2;
+        prefixed = true;
+    } else if (p[0] == '0' && p[1]) {
+        base = 8;
+        p++;
+        prefixed = true;
+    }
+    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool digits = false;
+    char last = prefixed ? '_' : 0; /* '_' may follow a prefix */
+    for (; *p; p++) {
+        if (*p == '_') {
+            if (last == '_' && !(prefixed && !digits))
+                return false;
+            last = '_';
+            continue;
+        }
+        int d = *p >= '0' && *p <= '9'   ? *p - '0'
+                : *p >= 'a' && *p <= 'z' ? *p - 'a' + 10
+                : *p >= 'A' && *p <= 'Z' ? *p - 'A' + 10
+                                         : 99;
+        if (d >= base)
+            return false;
+        if (v > (limit - (uint64_t)d) / (uint64_t)base)
+            return false;
+        v = v * (uint64_t)base + (uint64_t)d;
+        digits = true;
+        last = *p;
+    }
+    if (!digits || last == '_')
+        return false;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+/* cast.ToInt64 as sprig uses it (its error ignored): integers as they are, bools 1 and 0, a
+ * string parsed as Go's integer literals (a trailing ".0" dropped), anything else 0. */
+static int64_t to_int64(const ed_tv *v)
+{
+    switch (v->kind) {
+    case ED_TV_NUM:
+    case ED_TV_BOOL:
+        return v->n;
+    case ED_TV_STR: {
+        char *s = ed_xstrdup(v->s);
+        size_t n = strlen(s);
+        bool zero = false;
+        for (size_t i = n; i > 0; i--) {
+            if (s[i - 1] == '0') {
+                zero = true;
+            } else if (s[i - 1] == '.' && zero) {
+                s[i - 1] = '\0';
+                break;
+            } else {
+                break;
+            }
+        }
+        int64_t r = 0;
+        if (!parse_int_base0(s, &r))
+            r = 0;
+        free(s);
+        return r;
+    }
+    default:
+        return 0;
+    }
+}
+
+static int fn_add(call *c)
+{
+    uint64_t sum = 0; /* Go's int64 arithmetic wraps */
+    for (size_t i = 0; i < c->nargs; i++)
+        sum += (uint64_t)to_int64(c->args[i]);
+    *c->out = num_typed(c, (int64_t)sum, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_add1(call *c)
+{
+    *c->out = num_typed(c, (int64_t)((uint64_t)to_int64(c->args[0]) + 1), ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_sub(call *c)
+{
+    uint64_t a = (uint64_t)to_int64(c->args[0]), b = (uint64_t)to_int64(c->args[1]);
+    *c->out = num_typed(c, (int64_t)(a - b), ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_mul(call *c)
+{
+    uint64_t v = (uint64_t)to_int64(c->args[0]);
+    for (size_t i = 1; i < c->nargs; i++)
+        v *= (uint64_t)to_int64(c->args[i]);
+    *c->out = num_typed(c, (int64_t)v, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_div_mod(call *c)
+{
+    int64_t a = to_int64(c->args[0]), b = to_int64(c->args[1]);
+    if (b == 0)
+        return fail(c, "runtime error: integer divide by zero", NULL);
+    bool div = strcmp(c->name, "div") == 0;
+    int64_t r = b == -1 ? (div ? (int64_t)(0 - (uint64_t)a) : 0) : div ? a / b : a % b;
+    *c->out = num_typed(c, r, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_max_min(call *c)
+{
+    bool max = strcmp(c->name, "min") != 0;
+    int64_t v = to_int64(c->args[0]);
+    for (size_t i = 1; i < c->nargs; i++) {
+        int64_t x = to_int64(c->args[i]);
+        if (max ? x > v : x < v)
+            v = x;
+    }
+    *c->out = num_typed(c, v, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_int64(call *c)
+{
+    *c->out = num_typed(c, to_int64(c->args[0]), ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_int(call *c)
+{
+    *c->out = ed_tv_num(c->pool, to_int64(c->args[0]));
+    return 0;
+}
+
+/* strconv.Atoi, its error ignored: a sign and decimal digits, else 0; out of range it gives
+ * the nearest int64, as Go's does. */
+static int fn_atoi(call *c)
+{
+    const char *s = str_arg(c, 0), *p = s;
+    bool neg = *p == '-';
+    if (*p == '+' || *p == '-')
+        p++;
+    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool ok = *p != '\0', clamped = false;
+    for (; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '9';
+        if (ok && !clamped) {
+            unsigned d = (unsigned)(*p - '0');
+            if (v > (limit - d) / 10) {
+                v = limit;
+                clamped = true;
+            } else {
+                v = v * 10 + d;
+            }
+        }
+    }
+    *c->out = ed_tv_num(c->pool, !ok ? 0 : neg ? (int64_t)(0 - v) : (int64_t)v);
+    return 0;
+}
+
+/* sprig's untilStep: start, start+step, ... before stop ([] when step goes the wrong way). */
+static ed_tv *until_step(call *c, int64_t start, int64_t stop, int64_t step)
+{
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_INTS;
+    if (stop < start ? step >= 0 : step <= 0)
+        return l;
+    for (int64_t i = start; stop < start ? i > stop : i < stop; i += step) {
+        if (l->len >= 100000)
+            return NULL;
+        ed_tv_add(l, NULL, ed_tv_num(c->pool, i));
+        if ((step > 0 && i > INT64_MAX - step) || (step < 0 && i < INT64_MIN - step))
+            break;
+    }
+    return l;
+}
+
+static int ret_range(call *c, ed_tv *l)
+{
+    if (!l)
+        return fail(c, "the result is longer than 100000 numbers", NULL);
+    *c->out = l;
+    return 0;
+}
+
+static int fn_until(call *c)
+{
+    int64_t n = int_arg(c, 0);
+    return ret_range(c, until_step(c, 0, n, n < 0 ? -1 : 1));
+}
+
+static int fn_until_step(call *c)
+{
+    return ret_range(c, until_step(c, int_arg(c, 0), int_arg(c, 1), int_arg(c, 2)));
+}
+
+/* sprig's seq: seq END (from 1), seq START END, seq START STEP END, as a string "1 2 3". */
+static int fn_seq(call *c)
+{
+    int64_t start = 1, end = 0, step = 1;
+    ed_tv *l = NULL;
+    if (c->nargs == 1) {
+        end = int_arg(c, 0);
+        step = end < start ? -1 : 1;
+        l = until_step(c, start, end + step, step);
+    } else if (c->nargs == 2) {
+        start = int_arg(c, 0);
+        end = int_arg(c, 1);
+        step = end < start ? -1 : 1;
+        l = until_step(c, start, end + step, step);
+    } else if (c->nargs == 3) {
+        start = int_arg(c, 0);
+        step = int_arg(c, 1);
+        end = int_arg(c, 2);
+        int64_t inc = 1;
+        if (end < start) {
+            inc = -1;
+            if (step > 0)
+                return ret_str_take(c, ed_xstrdup(""));
+        }
+        l = until_step(c, start, end + inc, step);
+    } else {
+        return ret_str_take(c, ed_xstrdup(""));
+    }
+    if (!l)
+        return fail(c, "the result is longer than 100000 numbers", NULL);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (size_t i = 0; i < l->len; i++)
+        ed_buf_printf(&b, "%s%" PRId64, i ? " " : "", l->items[i]->n);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* ---- types (sprig's typeOf kindOf typeIs typeIsLike kindIs deepEqual) ---- */
+
+static const char *type_of(const ed_tv *v)
+{
+    return v->kind == ED_TV_NIL ? "<nil>" : ed_tv_type_name(v);
+}
+
+static const char *kind_of(const ed_tv *v)
+{
+    if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64)
+        return "int64";
+    return kind_name(v);
+}
+
+static int fn_type_of(call *c)
+{
+    *c->out = ed_tv_new(c->pool, ED_TV_STR, type_of(c->args[0]));
+    return 0;
+}
+
+static int fn_kind_of(call *c)
+{
+    *c->out = ed_tv_new(c->pool, ED_TV_STR, kind_of(c->args[0]));
+    return 0;
+}
+
+static int fn_type_is(call *c)
+{
+    const char *want = str_arg(c, 0), *t = type_of(c->args[1]);
+    bool like = strcmp(c->name, "typeIsLike") == 0;
+    *c->out = ed_tv_bool(c->pool,
+                         strcmp(want, t) == 0 || (like && t[0] == '*' && strcmp(want, t + 1) == 0));
+    return 0;
+}
+
+static int fn_kind_is(call *c)
+{
+    *c->out = ed_tv_bool(c->pool, strcmp(str_arg(c, 0), kind_of(c->args[1])) == 0);
+    return 0;
+}
+
+static int fn_deep_equal(call *c)
+{
+    const ed_tv *a = c->args[0], *b = c->args[1];
+    bool same = (a->kind == ED_TV_NIL) == (b->kind == ED_TV_NIL) &&
+                strcmp(type_of(a), type_of(b)) == 0 && tv_equal(a, b);
+    *c->out = ed_tv_bool(c->pool, same);
+    return 0;
+}
+
+/* ---- more of sprig's lists ---- */
+
+static ed_tv *list_copy(call *c, const ed_tv *src, size_t from, size_t to)
+{
+    ed_tv *l = new_list(c);
+    for (size_t i = from; i < to; i++)
+        ed_tv_add(l, NULL, src->items[i]);
+    return l;
+}
+
+static int fn_rest(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "find rest"))
+        return -1;
+    *c->out = list_copy(c, l, l->len ? 1 : 0, l->len);
+    return 0;
+}
+
+static int fn_initial(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "find initial"))
+        return -1;
+    *c->out = list_copy(c, l, 0, l->len ? l->len - 1 : 0);
+    return 0;
+}
+
+static int fn_reverse(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "find reverse"))
+        return -1;
+    ed_tv *r = new_list(c);
+    for (size_t i = l->len; i > 0; i--)
+        ed_tv_add(r, NULL, l->items[i - 1]);
+    *c->out = r;
+    return 0;
+}
+
+static int fn_compact(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "compact"))
+        return -1;
+    ed_tv *r = new_list(c);
+    for (size_t i = 0; i < l->len; i++)
+        if (ed_tv_truthy(l->items[i]))
+            ed_tv_add(r, NULL, l->items[i]);
+    *c->out = r;
+    return 0;
+}
+
+static int fn_prepend(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "prepend"))
+        return -1;
+    ed_tv *r = new_list(c);
+    ed_tv_add(r, NULL, c->args[1]);
+    for (size_t i = 0; i < l->len; i++)
+        ed_tv_add(r, NULL, l->items[i]);
+    *c->out = r;
+    return 0;
+}
+
+static int fn_concat(call *c)
+{
+    ed_tv *r = new_list(c);
+    for (size_t k = 0; k < c->nargs; k++) {
+        const ed_tv *l = c->args[k];
+        if (l->kind != ED_TV_LIST) {
+            snprintf(c->msg, c->msglen, "error calling concat: Cannot concat type %s as list",
+                     kind_name(l));
+            return -1;
+        }
+        for (size_t i = 0; i < l->len; i++)
+            ed_tv_add(r, NULL, l->items[i]);
+    }
+    *c->out = r;
+    return 0;
+}
+
+/* sprig's slice list [start [end]]: Go's l[start:end], of the list's own type. */
+static int fn_slice(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (l->kind != ED_TV_LIST)
+        return fail(c, "list should be type of slice or array but ", kind_name(l));
+    if (l->len == 0) {
+        *c->out = ed_tv_new(c->pool, ED_TV_NIL, NULL);
+        return 0;
+    }
+    int64_t len = (int64_t)l->len;
+    int64_t start = c->nargs > 1 ? to_int64(c->args[1]) : 0;
+    int64_t end = c->nargs > 2 ? to_int64(c->args[2]) : len;
+    char what[128];
+    if (end < 0 || end > len) {
+        snprintf(what, sizeof(what), "reflect: slice index out of range");
+        return fail(c, what, NULL);
+    }
+    if (start < 0 || start > end) {
+        snprintf(what, sizeof(what), "reflect.Value.Slice: slice index out of bounds");
+        return fail(c, what, NULL);
+    }
+    ed_tv *r = list_copy(c, l, (size_t)start, (size_t)end);
+    r->type = l->type;
+    *c->out = r;
+    return 0;
+}
+
+static int fn_chunk(call *c)
+{
+    int64_t size = int_arg(c, 0);
+    const ed_tv *l = c->args[1];
+    if (l->kind != ED_TV_LIST)
+        return fail(c, "Cannot chunk type ", kind_name(l));
+    if (size <= 0)
+        return fail(c, "runtime error: makeslice: len out of range", NULL);
+    ed_tv *r = new_list(c);
+    r->type = ED_TV_STRUCT_LISTS;
+    for (size_t i = 0; i < l->len; i += (size_t)size) {
+        size_t end = i + (size_t)size < l->len ? i + (size_t)size : l->len;
+        ed_tv_add(r, NULL, list_copy(c, l, i, end));
+    }
+    *c->out = r;
+    return 0;
+}
+
+/* ---- sprig's dicts (map[string]interface {}) ---- */
+
+static ed_tv *new_dict(call *c)
+{
+    ed_tv *d = ed_tv_new(c->pool, ED_TV_MAP, NULL);
+    d->type = ED_TV_STRUCT_DICT;
+    return d;
+}
+
+/* The i-th key of a dict (always a string; "" defensively). */
+static const char *dict_key(const ed_tv *d, size_t i)
+{
+    return d->keys[i] && d->keys[i]->s ? d->keys[i]->s : "";
+}
+
+/* Set key in a dict, keeping its keys sorted (the order Go prints a map in). */
+static void dict_put(call *c, ed_tv *d, const char *key, ed_tv *value)
+{
+    size_t i = 0;
+    while (i < d->len && strcmp(dict_key(d, i), key) < 0)
+        i++;
+    if (i < d->len && strcmp(dict_key(d, i), key) == 0) {
+        d->items[i] = value;
+        return;
+    }
+    ed_tv *k = ed_tv_new(c->pool, ED_TV_STR, key);
+    ed_tv_add(d, k, value);
+    memmove(d->keys + i + 1, d->keys + i, (d->len - 1 - i) * sizeof(ed_tv *));
+    memmove(d->items + i + 1, d->items + i, (d->len - 1 - i) * sizeof(ed_tv *));
+    d->keys[i] = k;
+    d->items[i] = value;
+}
+
+static ed_tv *dict_get(const ed_tv *d, const char *key)
+{
+    if (d->kind != ED_TV_MAP)
+        return NULL;
+    for (size_t i = 0; i < d->len; i++)
+        if (strcmp(dict_key(d, i), key) == 0)
+            return d->items[i];
+    return NULL;
+}
+
+static int fn_dict(call *c)
+{
+    ed_tv *d = new_dict(c);
+    for (size_t i = 0; i < c->nargs; i += 2) {
+        char *key = strval_dup(c->args[i]);
+        dict_put(c, d, key, i + 1 < c->nargs ? c->args[i + 1] : ed_tv_new(c->pool, ED_TV_STR, ""));
+        free(key);
+    }
+    *c->out = d;
+    return 0;
+}
+
+static int fn_get(call *c)
+{
+    ed_tv *v = dict_get(c->args[0], str_arg(c, 1));
+    *c->out = v ? v : ed_tv_new(c->pool, ED_TV_STR, "");
+    return 0;
+}
+
+static int fn_set(call *c)
+{
+    ed_tv *d = c->args[0];
+    if (d->kind == ED_TV_NIL)
+        return fail(c, "assignment to entry in nil map", NULL);
+    dict_put(c, d, str_arg(c, 1), c->args[2]);
+    *c->out = d;
+    return 0;
+}
+
+static int fn_unset(call *c)
+{
+    ed_tv *d = c->args[0];
+    for (size_t i = 0; d->kind == ED_TV_MAP && i < d->len; i++)
+        if (strcmp(dict_key(d, i), str_arg(c, 1)) == 0) {
+            memmove(d->keys + i, d->keys + i + 1, (d->len - 1 - i) * sizeof(ed_tv *));
+            memmove(d->items + i, d->items + i + 1, (d->len - 1 - i) * sizeof(ed_tv *));
+            d->len--;
+            break;
+        }
+    *c->out = d;
+    return 0;
+}
+
+static int fn_has_key(call *c)
+{
+    *c->out = ed_tv_bool(c->pool, dict_get(c->args[0], str_arg(c, 1)) != NULL);
+    return 0;
+}
+
+static int fn_pluck(call *c)
+{
+    ed_tv *l = new_list(c);
+    for (size_t i = 1; i < c->nargs; i++) {
+        ed_tv *v = dict_get(c->args[i], str_arg(c, 0));
+        if (v)
+            ed_tv_add(l, NULL, v);
+    }
+    *c->out = l;
+    return 0;
+}
+
+/* keys of the dicts in order: Go's map order is random, eddy's is sorted (one of Go's). */
+static int fn_keys(call *c)
+{
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_STRINGS;
+    for (size_t k = 0; k < c->nargs; k++)
+        for (size_t i = 0; c->args[k]->kind == ED_TV_MAP && i < c->args[k]->len; i++)
+            ed_tv_add(l, NULL, c->args[k]->keys[i]);
+    *c->out = l;
+    return 0;
+}
+
+static int fn_values(call *c)
+{
+    ed_tv *l = new_list(c);
+    for (size_t i = 0; c->args[0]->kind == ED_TV_MAP && i < c->args[0]->len; i++)
+        ed_tv_add(l, NULL, c->args[0]->items[i]);
+    *c->out = l;
+    return 0;
+}
+
+static int pick_omit(call *c, bool pick)
+{
+    const ed_tv *d = c->args[0];
+    ed_tv *r = new_dict(c);
+    for (size_t i = 0; d->kind == ED_TV_MAP && i < d->len; i++) {
+        bool named = false;
+        for (size_t k = 1; k < c->nargs && !named; k++)
+            named = strcmp(c->args[k]->s, dict_key(d, i)) == 0;
+        if (named == pick)
+            dict_put(c, r, dict_key(d, i), d->items[i]);
+    }
+    *c->out = r;
+    return 0;
+}
+
+static int fn_pick(call *c)
+{
+    return pick_omit(c, true);
+}
+
+static int fn_omit(call *c)
+{
+    return pick_omit(c, false);
+}
+
+/* Go's panic for a failed type assertion v.(want). */
+static int not_a(call *c, const ed_tv *v, const char *want)
+{
+    if (v->kind == ED_TV_NIL)
+        snprintf(c->msg, c->msglen,
+                 "error calling %s: interface conversion: interface {} is nil, "
+                 "not %s",
+                 c->name, want);
+    else
+        snprintf(c->msg, c->msglen,
+                 "error calling %s: interface conversion: interface {} is %s, "
+                 "not %s",
+                 c->name, ed_tv_type_name(v), want);
+    return -1;
+}
+
+/* dig KEY... DEFAULT DICT: the value under the keys, or DEFAULT where one is missing. */
+static int fn_dig(call *c)
+{
+    if (c->nargs < 3)
+        return fail(c, "dig needs at least three arguments", NULL);
+    const ed_tv *d = c->args[c->nargs - 1];
+    if (d->kind != ED_TV_MAP || d->type != ED_TV_STRUCT_DICT)
+        return not_a(c, d, "map[string]interface {}");
+    for (size_t i = 0; i + 2 < c->nargs; i++) {
+        if (c->args[i]->kind != ED_TV_STR)
+            return not_a(c, c->args[i], "string");
+        ed_tv *v = dict_get(d, c->args[i]->s);
+        if (!v) {
+            *c->out = c->args[c->nargs - 2];
+            return 0;
+        }
+        if (i + 3 == c->nargs) {
+            *c->out = v;
+            return 0;
+        }
+        if (v->kind != ED_TV_MAP || v->type != ED_TV_STRUCT_DICT)
+            return not_a(c, v, "map[string]interface {}");
+        d = v;
+    }
+    return 0;
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
- * ('s' string, 'i' int, 'b' bool, 'a' anything; parameters past the string are 'a').
+ * ('s' string, 'i' int, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the string
+ * are 'a').
  */
 static const struct fn {
     const char *name;
@@ -2468,57 +3115,98 @@ static const struct fn {
 } fns[] = {
     {"abbrev", 2, 2, "is", fn_abbrev},
     {"abbrevboth", 3, 3, "iis", fn_abbrevboth},
+    {"add", 0, -1, "", fn_add},
+    {"add1", 1, 1, "a", fn_add1},
     {"adler32sum", 1, 1, "s", fn_adler32sum},
     {"and", 1, -1, "", fn_and},
     {"append", 2, 2, "aa", fn_append},
+    {"atoi", 1, 1, "s", fn_atoi},
     {"b32dec", 1, 1, "s", fn_b32dec},
     {"b32enc", 1, 1, "s", fn_b32enc},
     {"b64dec", 1, 1, "s", fn_b64dec},
     {"b64enc", 1, 1, "s", fn_b64enc},
     {"base", 1, 1, "s", fn_base},
+    {"biggest", 1, -1, "a", fn_max_min},
     {"cat", 0, -1, "", fn_cat},
+    {"chunk", 2, 2, "ia", fn_chunk},
     {"clean", 1, 1, "s", fn_clean},
     {"coalesce", 0, -1, "", fn_coalesce},
+    {"compact", 1, 1, "a", fn_compact},
+    {"concat", 0, -1, "", fn_concat},
     {"contains", 2, 2, "ss", fn_contains},
+    {"deepEqual", 2, 2, "aa", fn_deep_equal},
     {"default", 1, -1, "a", fn_default},
+    {"dict", 0, -1, "", fn_dict},
+    {"dig", 0, -1, "", fn_dig},
     {"dir", 1, 1, "s", fn_dir},
+    {"div", 2, 2, "aa", fn_div_mod},
     {"empty", 1, 1, "a", fn_empty},
     {"eq", 1, -1, "aa", fn_eq},
     {"ext", 1, 1, "s", fn_ext},
     {"first", 1, 1, "a", fn_first},
     {"ge", 2, 2, "aa", fn_order},
+    {"get", 2, 2, "ds", fn_get},
     {"gt", 2, 2, "aa", fn_order},
     {"has", 2, 2, "aa", fn_has},
+    {"hasKey", 2, 2, "ds", fn_has_key},
     {"hasPrefix", 2, 2, "ss", fn_has_prefix},
     {"hasSuffix", 2, 2, "ss", fn_has_suffix},
     {"indent", 2, 2, "is", fn_indent},
     {"index", 1, -1, "a", fn_index},
+    {"initial", 1, 1, "a", fn_initial},
     {"initials", 1, 1, "s", fn_initials},
+    {"int", 1, 1, "a", fn_int},
+    {"int64", 1, 1, "a", fn_int64},
     {"isAbs", 1, 1, "s", fn_is_abs},
     {"join", 2, 2, "sa", fn_join},
+    {"keys", 0, -1, "dddddddddddddddddddddddddddddddd", fn_keys},
+    {"kindIs", 2, 2, "sa", fn_kind_is},
+    {"kindOf", 1, 1, "a", fn_kind_of},
     {"last", 1, 1, "a", fn_last},
     {"le", 2, 2, "aa", fn_order},
     {"len", 1, 1, "a", fn_len},
     {"list", 0, -1, "", fn_list},
     {"lower", 1, 1, "s", fn_lower},
     {"lt", 2, 2, "aa", fn_order},
+    {"max", 1, -1, "a", fn_max_min},
+    {"min", 1, -1, "a", fn_max_min},
+    {"mod", 2, 2, "aa", fn_div_mod},
+    {"mul", 1, -1, "a", fn_mul},
+    {"mustAppend", 2, 2, "aa", fn_append},
+    {"mustChunk", 2, 2, "ia", fn_chunk},
+    {"mustCompact", 1, 1, "a", fn_compact},
+    {"mustFirst", 1, 1, "a", fn_first},
+    {"mustHas", 2, 2, "aa", fn_has},
+    {"mustInitial", 1, 1, "a", fn_initial},
+    {"mustLast", 1, 1, "a", fn_last},
+    {"mustPrepend", 2, 2, "aa", fn_prepend},
+    {"mustPush", 2, 2, "aa", fn_append},
     {"mustRegexFind", 2, 2, "ss", fn_regex_find},
     {"mustRegexFindAll", 3, 3, "ssi", fn_regex_find_all},
     {"mustRegexMatch", 2, 2, "ss", fn_regex_match},
     {"mustRegexReplaceAll", 3, 3, "sss", fn_regex_replace_all},
     {"mustRegexReplaceAllLiteral", 3, 3, "sss", fn_regex_replace_all_literal},
     {"mustRegexSplit", 3, 3, "ssi", fn_regex_split},
+    {"mustRest", 1, 1, "a", fn_rest},
+    {"mustReverse", 1, 1, "a", fn_reverse},
+    {"mustSlice", 1, -1, "a", fn_slice},
+    {"mustUniq", 1, 1, "a", fn_uniq},
+    {"mustWithout", 1, -1, "a", fn_without},
     {"ne", 2, 2, "aa", fn_ne},
     {"nindent", 2, 2, "is", fn_nindent},
     {"nospace", 1, 1, "s", fn_nospace},
     {"not", 1, 1, "a", fn_not},
+    {"omit", 1, -1, "dssssssssssssssssssssssssssssssss", fn_omit},
     {"or", 1, -1, "", fn_or},
     {"osBase", 1, 1, "s", fn_base},
     {"osClean", 1, 1, "s", fn_clean},
     {"osDir", 1, 1, "s", fn_dir},
     {"osExt", 1, 1, "s", fn_ext},
     {"osIsAbs", 1, 1, "s", fn_is_abs},
+    {"pick", 1, -1, "dssssssssssssssssssssssssssssssss", fn_pick},
+    {"pluck", 1, -1, "sdddddddddddddddddddddddddddddddd", fn_pluck},
     {"plural", 3, 3, "ssi", fn_plural},
+    {"prepend", 2, 2, "aa", fn_prepend},
     {"print", 0, -1, "", fn_print},
     {"printf", 1, -1, "s", fn_printf},
     {"println", 0, -1, "", fn_print},
@@ -2533,14 +3221,20 @@ static const struct fn {
     {"regexSplit", 3, 3, "ssi", fn_regex_split},
     {"repeat", 2, 2, "is", fn_repeat},
     {"replace", 3, 3, "sss", fn_replace},
+    {"rest", 1, 1, "a", fn_rest},
+    {"reverse", 1, 1, "a", fn_reverse},
+    {"seq", 0, -1, "iiiiiiiiiiiiiiii", fn_seq},
+    {"set", 3, 3, "dsa", fn_set},
     {"sha1sum", 1, 1, "s", fn_sha1sum},
     {"sha256sum", 1, 1, "s", fn_sha256sum},
     {"sha512sum", 1, 1, "s", fn_sha512sum},
+    {"slice", 1, -1, "a", fn_slice},
     {"sortAlpha", 1, 1, "a", fn_sort_alpha},
     {"split", 2, 2, "ss", fn_split},
     {"splitList", 2, 2, "ss", fn_split_list},
     {"splitn", 3, 3, "sis", fn_splitn},
     {"squote", 0, -1, "", fn_squote},
+    {"sub", 2, 2, "aa", fn_sub},
     {"substr", 3, 3, "iis", fn_substr},
     {"swapcase", 1, 1, "s", fn_swapcase},
     {"ternary", 3, 3, "aab", fn_ternary},
@@ -2555,9 +3249,16 @@ static const struct fn {
     {"trimall", 2, 2, "ss", fn_trim_all},
     {"trunc", 2, 2, "is", fn_trunc},
     {"tuple", 0, -1, "", fn_list},
+    {"typeIs", 2, 2, "sa", fn_type_is},
+    {"typeIsLike", 2, 2, "sa", fn_type_is},
+    {"typeOf", 1, 1, "a", fn_type_of},
     {"uniq", 1, 1, "a", fn_uniq},
+    {"unset", 2, 2, "ds", fn_unset},
+    {"until", 1, 1, "i", fn_until},
+    {"untilStep", 3, 3, "iii", fn_until_step},
     {"untitle", 1, 1, "s", fn_untitle},
     {"upper", 1, 1, "s", fn_upper},
+    {"values", 1, 1, "d", fn_values},
     {"without", 1, -1, "a", fn_without},
     {"wrap", 2, 2, "is", fn_wrap},
     {"wrapWith", 3, 3, "iss", fn_wrap_with},
@@ -2582,9 +3283,12 @@ const char *ed_tv_type_name(const ed_tv *v)
     case ED_TV_LIST:
         return v->type == ED_TV_STRUCT_CHANGE    ? "[]update.Change"
                : v->type == ED_TV_STRUCT_STRINGS ? "[]string"
+               : v->type == ED_TV_STRUCT_INTS    ? "[]int"
+               : v->type == ED_TV_STRUCT_LISTS   ? "[][]interface {}"
                                                  : "[]interface {}";
     case ED_TV_MAP:
-        return v->type == ED_TV_STRUCT_OBJECT   ? "update.ObjectChanges"
+        return v->type == ED_TV_STRUCT_DICT     ? "map[string]interface {}"
+               : v->type == ED_TV_STRUCT_OBJECT ? "update.ObjectChanges"
                : v->type == ED_TV_STRUCT_RESULT ? "map[string]update.ObjectChanges"
                                                 : "map[string]string";
     case ED_TV_OBJ:
@@ -2593,6 +3297,8 @@ const char *ed_tv_type_name(const ed_tv *v)
                : v->type == ED_TV_STRUCT_AUTOMATION ? "types.NamespacedName"
                : v->type == ED_TV_STRUCT_RESULT     ? "update.Result"
                                                     : "source.TemplateData";
+    case ED_TV_NUM:
+        return v->type == ED_TV_STRUCT_INT64 ? "int64" : "int";
     default:
         return kind_name(v);
     }
@@ -2619,14 +3325,24 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
         const ed_tv *v = args[i];
         if (t == 'a')
             continue;
-        const char *want = t == 's' ? "string" : t == 'i' ? "int" : "bool";
-        ed_tv_kind k = t == 's' ? ED_TV_STR : t == 'i' ? ED_TV_NUM : ED_TV_BOOL;
+        const char *want = t == 's'   ? "string"
+                           : t == 'i' ? "int"
+                           : t == 'd' ? "map[string]interface {}"
+                                      : "bool";
+        ed_tv_kind k = t == 's'   ? ED_TV_STR
+                       : t == 'i' ? ED_TV_NUM
+                       : t == 'd' ? ED_TV_MAP
+                                  : ED_TV_BOOL;
         *at = (int)i;
         if (v->kind == ED_TV_NIL) {
+            if (t == 'd')
+                continue; /* Go passes a nil map */
             snprintf(msg, msglen, "invalid value; expected %s", want);
             return -1;
         }
-        if (v->kind != k) {
+        /* an int64 (sprig's math) is not an int, nor Flux's map[string]string a dict */
+        if (v->kind != k || (t == 'i' && v->type == ED_TV_STRUCT_INT64) ||
+            (t == 'd' && v->type != ED_TV_STRUCT_DICT)) {
             snprintf(msg, msglen, "wrong type for value; expected %s; got %s", want,
                      ed_tv_type_name(v));
             return -1;
@@ -2641,30 +3357,19 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
  * hermetic map (sprig v3 functions.go without its non-hermetic names), so that a refusal says
  * whether Flux would have run the template. */
 static const char *const flux_names[] = {
-    "add",
-    "add1",
     "add1f",
     "addf",
     "ago",
     "all",
     "any",
-    "atoi",
     "bcrypt",
-    "biggest",
     "buildCustomCert",
     "call",
     "camelcase",
     "ceil",
-    "chunk",
-    "compact",
-    "concat",
     "decryptAES",
     "deepCopy",
-    "deepEqual",
     "derivePassword",
-    "dict",
-    "dig",
-    "div",
     "divf",
     "duration",
     "durationRound",
@@ -2681,91 +3386,48 @@ static const char *const flux_names[] = {
     "genSelfSignedCertWithKey",
     "genSignedCert",
     "genSignedCertWithKey",
-    "get",
     "gt",
-    "hasKey",
     "hello",
     "html",
     "htpasswd",
     "index",
-    "initial",
-    "int",
-    "int64",
     "js",
     "kebabcase",
-    "keys",
-    "kindIs",
-    "kindOf",
     "le",
     "lt",
-    "max",
     "maxf",
     "merge",
     "mergeOverwrite",
-    "min",
     "minf",
-    "mod",
-    "mul",
     "mulf",
-    "mustAppend",
-    "mustChunk",
-    "mustCompact",
     "mustDateModify",
     "mustDeepCopy",
-    "mustFirst",
     "mustFromJson",
-    "mustHas",
-    "mustInitial",
-    "mustLast",
     "mustMerge",
     "mustMergeOverwrite",
-    "mustPrepend",
-    "mustPush",
-    "mustRest",
-    "mustReverse",
-    "mustSlice",
     "mustToDate",
     "mustToJson",
     "mustToPrettyJson",
     "mustToRawJson",
-    "mustUniq",
-    "mustWithout",
     "must_date_modify",
-    "omit",
-    "pick",
-    "pluck",
-    "prepend",
     "print",
     "println",
     "randInt",
     "randSeededNumeric",
-    "rest",
-    "reverse",
     "round",
     "semver",
     "semverCompare",
-    "seq",
-    "set",
     "shuffle",
-    "slice",
     "snakecase",
-    "sub",
     "subf",
     "toDate",
     "toDecimal",
     "toPrettyJson",
     "toRawJson",
-    "typeIs",
-    "typeIsLike",
-    "typeOf",
     "unixEpoch",
-    "unset",
-    "until",
-    "untilStep",
     "urlJoin",
     "urlParse",
     "urlquery",
-    "values",
 };
 
 bool ed_tv_sprig_name(const char *name)

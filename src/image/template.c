@@ -578,6 +578,9 @@ static int check_function(parser *ps, const char *name)
 typedef struct call_site {
     const char *fn_s, *fn_e;
     const char *arg_s[33], *arg_e[33];
+    /* where Go stands once it has evaluated each argument: the argument itself, or for a
+     * parenthesised pipeline the last node evaluated inside it */
+    const char *arg_at_s[33], *arg_at_e[33];
     bool literal[33];
     size_t nwritten; /* arguments written in the command; a piped value comes after them */
     const char *cmd_s, *cmd_e;
@@ -594,6 +597,9 @@ static char *literal_mismatch(const char *msg, const char *s, const char *e)
     size_t n = strcspn(want, ";");
     if (e - s == 3 && strncmp(s, "nil", 3) == 0)
         return ed_xasprintf("cannot assign nil to %.*s", (int)n, want);
+    if (strncmp(want, "map[", 4) == 0) /* a kind evalArg has no conversion for */
+        return ed_xasprintf("can't handle %.*s for arg of type %.*s", (int)(e - s), s, (int)n,
+                            want);
     bool is_int = n == 3 && strncmp(want, "int", 3) == 0;
     return ed_xasprintf("expected %.*s; found %.*s", is_int ? 7 : (int)n, is_int ? "integer" : want,
                         (int)(e - s), s);
@@ -611,9 +617,16 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
     }
     char msg[512];
     int where;
-    if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg), &where) == 0)
-        return 0;
     exec *x = ps->x;
+    if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg), &where) == 0) {
+        /* Go is left at the last argument it evaluated (a piped value is not evaluated
+         * there), or at the function's name */
+        if (cs && cs->nwritten)
+            at(x, cs->arg_at_s[cs->nwritten - 1], cs->arg_at_e[cs->nwritten - 1]);
+        else if (cs)
+            at(x, cs->fn_s, cs->fn_e);
+        return 0;
+    }
     if (!cs) {
         at(x, NULL, NULL);
         return xerr(x, msg);
@@ -623,7 +636,7 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
         return xerr(x, msg);
     }
     if (where >= 0 && (size_t)where < cs->nwritten) {
-        at(x, cs->arg_s[where], cs->arg_e[where]);
+        at(x, cs->arg_at_s[where], cs->arg_at_e[where]);
         if (cs->literal[where]) {
             char *m = literal_mismatch(msg, cs->arg_s[where], cs->arg_e[where]);
             rc = xerr(x, m);
@@ -635,7 +648,7 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
     /* the count of arguments, or the piped value: Go is still at the last argument it
      * evaluated, or at the function's name */
     if (where >= 0 && cs->nwritten)
-        at(x, cs->arg_s[cs->nwritten - 1], cs->arg_e[cs->nwritten - 1]);
+        at(x, cs->arg_at_s[cs->nwritten - 1], cs->arg_at_e[cs->nwritten - 1]);
     else
         at(x, cs->fn_s, cs->fn_e);
     return xerr(x, msg);
@@ -814,6 +827,12 @@ static int parse_command(parser *ps, val *piped, int stage, val **out)
                 .fn_s = cs.arg_s[n], .fn_e = ps->p, .cmd_s = cs.arg_s[n], .cmd_e = ps->p};
             if ((rc = call_function(ps, argfn, NULL, 0, &fcs, &args[n])) != 0)
                 return rc;
+        }
+        cs.arg_at_s[n] = cs.arg_s[n];
+        cs.arg_at_e[n] = cs.arg_e[n];
+        if (*cs.arg_s[n] == '(' && ps->run && ps->x->at_s) {
+            cs.arg_at_s[n] = ps->x->at_s;
+            cs.arg_at_e[n] = ps->x->at_e;
         }
         n++;
     }

@@ -1,8 +1,8 @@
 /*
- * Unit tests of sprig's string, encoding, path and regular expression functions in commit
- * message templates (src/image/sprig.c). Every expected text and error below is the output of
- * tests/tools/tmplfixture (Go's text/template with sprig v3.3.0's HermeticTxtFuncMap, as Flux's
- * image-automation-controller v1.2.0 renders) on the data of render() in test_template.c:
+ * Unit tests of sprig's string, encoding, path, regular expression, math, type, list and dict
+ * functions in commit message templates (src/image/sprig.c). Every expected text and error below is
+ * the output of tests/tools/tmplfixture (Go's text/template with sprig v3.3.0's HermeticTxtFuncMap,
+ * as Flux's image-automation-controller v1.2.0 renders) on the data of render() in test_template.c:
  *
  *   cd tests/tools/tmplfixture && go run . -c '{{ initials "hello big  World" }}' ...
  *
@@ -252,6 +252,208 @@ void test_sprig_strings(void **state)
          "template: commit message:1:3: executing \"commit message\" at <regexReplaceAll \"[\" "
          "\"x\" \"y\">: error calling regexReplaceAll: regexp: Compile(`[`): error parsing "
          "regexp: missing terminating ] for character class: `[`",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Integer math with cast's conversions (add's int64 is not an int for trunc), ranges, types,
+ * lists and dicts (sprig's map[string]interface {}; set changes the dict), with their errors;
+ * and where Go reports an argument of the wrong type that is a parenthesised pipeline: at the
+ * last node it evaluated inside ("at <.Values>" for "(len .Values)"). */
+void test_sprig_numbers_lists(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ add 1 2 \"3\" true nil }} {{ add }} {{ add1 \"0x10\" }} {{ sub 5 \"010\" }} {{ mul 2 "
+         "3 4 }} {{ div 7 2 }} {{ mod -7 2 }} {{ max 1 5 3 }} {{ min 4 \"2\" 9 }} {{ biggest 1 }} "
+         "{{ atoi \"42\" }} {{ atoi \"x\" }} {{ int \"12\" }} {{ int64 \"1.0\" }} {{ int \"1.5\" "
+         "}}",
+         "7 0 17 -3 24 3 -1 5 2 1 42 0 12 1 0", true},
+        {"{{ div 1 0 }}",
+         "template: commit message:1:3: executing \"commit message\" at <div 1 0>: error calling "
+         "div: runtime error: integer divide by zero",
+         false},
+        {"{{ mod 1 0 }}",
+         "template: commit message:1:3: executing \"commit message\" at <mod 1 0>: error calling "
+         "mod: runtime error: integer divide by zero",
+         false},
+        {"{{ trunc (add 1 1) \"abc\" }}",
+         "template: commit message:1:16: executing \"commit message\" at <1>: wrong type for "
+         "value; expected int; got int64",
+         false},
+        {"{{ typeOf (add 1 1) }} {{ typeOf (int 1) }} {{ typeOf (atoi \"1\") }} {{ kindOf 1 }} {{ "
+         "kindOf \"a\" }} {{ kindOf (list) }} {{ kindOf .Values }} {{ kindOf nil }} {{ typeOf nil "
+         "}} {{ typeOf .Changed }} {{ kindOf .AutomationObject }}",
+         "int64 int int int string slice map invalid <nil> update.Result struct", true},
+        {"{{ until 3 }} {{ untilStep 1 10 3 }} {{ untilStep 5 0 -2 }} {{ seq 3 }} {{ seq 2 5 }} {{ "
+         "seq 5 2 }} {{ seq 0 2 8 }} {{ seq }} {{ until 0 }} {{ untilStep 0 3 0 }}",
+         "[0 1 2] [1 4 7] [5 3 1] 1 2 3 2 3 4 5 5 4 3 2 0 2 4 6 8  [] []", true},
+        {"{{ eq (add 1 1) 2 }} {{ lt (len .Values) (add 1 1) }} {{ kindIs \"int\" 1 }} {{ typeIs "
+         "\"int64\" (add 1 1) }} {{ typeIsLike \"string\" \"a\" }} {{ deepEqual (list 1 2) (list 1 "
+         "2) }} {{ deepEqual 1 (add 1 0) }}",
+         "true true true true true true false", true},
+        {"{{ range until 2 }}{{ . }}{{ end }} {{ range $i := seq 2 }}{{ $i }}{{ end }} {{ len "
+         "(until 3) }} {{ index (until 3) 1 }}",
+         "template: commit message:1:55: executing \"commit message\" at <2>: range can't iterate "
+         "over 1 2",
+         false},
+        {"{{ seq 1 2 3 4 }}", "", true},
+        {"{{ typeOf (seq 2) }} {{ typeOf (until 2) }}", "string []int", true},
+        {"{{ max }}",
+         "template: commit message:1:3: executing \"commit message\" at <max>: wrong number of "
+         "args for max: want at least 1 got 0",
+         false},
+        {"{{ until \"3\" }}",
+         "template: commit message:1:9: executing \"commit message\" at <\"3\">: expected integer; "
+         "found \"3\"",
+         false},
+        {"{{ printf \"%d\" (add 1 2) }} {{ printf \"%T\" (add 1 2) }} {{ add 9223372036854775807 1 "
+         "}}",
+         "3 int64 -9223372036854775808", true},
+        {"{{ rest (list 1 2 3) }} {{ rest (list) }} {{ initial (list 1 2 3) }} {{ reverse (list 1 "
+         "2 3) }} {{ compact (list 0 1 \"\" \"a\" nil false (list)) }} {{ prepend (list 1) 0 }} {{ "
+         "concat (list 1) (list 2 3) (toStrings (list 4)) }} {{ concat }}",
+         "[2 3] [] [1 2] [3 2 1] [1 a] [0 1] [1 2 3 4] []", true},
+        {"{{ slice (list 1 2 3) 1 }} {{ slice (list 1 2 3) 1 2 }} {{ slice (list) }} {{ slice "
+         "(toStrings (list 1 2)) 1 | typeOf }} {{ chunk 2 (list 1 2 3 4 5) }} {{ chunk 2 (list) }} "
+         "{{ typeOf (chunk 2 (list 1)) }}",
+         "[2 3] [2] <no value> []string [[1 2] [3 4] [5]] [] [][]interface {}", true},
+        {"{{ rest \"x\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <rest \"x\">: error "
+         "calling rest: Cannot find rest on type string",
+         false},
+        {"{{ mustRest 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRest 1>: error "
+         "calling mustRest: Cannot find rest on type int",
+         false},
+        {"{{ concat (list 1) \"x\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <concat (list 1) \"x\">: "
+         "error calling concat: Cannot concat type string as list",
+         false},
+        {"{{ slice \"abc\" 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <slice \"abc\" 1>: error "
+         "calling slice: list should be type of slice or array but string",
+         false},
+        {"{{ slice (list 1 2) 3 }}",
+         "template: commit message:1:3: executing \"commit message\" at <slice (list 1 2) 3>: "
+         "error calling slice: reflect.Value.Slice: slice index out of bounds",
+         false},
+        {"{{ slice (list 1 2) 2 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <slice (list 1 2) 2 1>: "
+         "error calling slice: reflect.Value.Slice: slice index out of bounds",
+         false},
+        {"{{ chunk 0 (list 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <chunk 0 (list 1)>: error "
+         "calling chunk: runtime error: makeslice: len out of range",
+         false},
+        {"{{ $d := dict \"b\" 2 \"a\" (list 1) \"c\" }}{{ $d }} {{ get $d \"a\" }} {{ get $d \"z\" "
+         "}} {{ hasKey $d \"b\" }} {{ keys $d | sortAlpha }} {{ $_ := set $d \"z\" 26 }}{{ $d.z }} "
+         "{{ unset $d \"b\" }} {{ pick $d \"a\" \"z\" }} {{ omit $d \"a\" }} {{ pluck \"a\" $d "
+         "(dict \"a\" 3) }} {{ len (values $d) }} {{ typeOf $d }} {{ toJson $d }}",
+         "map[a:[1] b:2 c:] [1]  true [a b c] 26 map[a:[1] c: z:26] map[a:[1] z:26] map[c: z:26] "
+         "[[1] 3] 3 map[string]interface {} {\"a\":[1],\"c\":\"\",\"z\":26}",
+         true},
+        {"{{ dig \"a\" \"b\" \"def\" (dict \"a\" (dict \"b\" \"found\")) }} {{ dig \"a\" \"x\" "
+         "\"def\" (dict \"a\" (dict \"b\" \"found\")) }} {{ dict }} {{ dict 1 2 }} {{ get nil "
+         "\"x\" }} {{ keys }}",
+         "found def map[] map[1:2]  []", true},
+        {"{{ get .Values \"env\" }}",
+         "template: commit message:1:7: executing \"commit message\" at <.Values>: wrong type for "
+         "value; expected map[string]interface {}; got map[string]string",
+         false},
+        {"{{ set nil \"a\" 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <set nil \"a\" 1>: error "
+         "calling set: assignment to entry in nil map",
+         false},
+        {"{{ dig \"a\" \"b\" (dict \"a\" 1) }}", "1", true},
+        {"{{ dig \"a\" \"b\" \"d\" (dict \"a\" 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <dig \"a\" \"b\" \"d\" "
+         "(dict \"a\" 1)>: error calling dig: interface conversion: interface {} is int, not "
+         "map[string]interface {}",
+         false},
+        {"{{ dig \"a\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <dig \"a\">: error calling "
+         "dig: dig needs at least three arguments",
+         false},
+        {"{{ get 5 \"a\" }}",
+         "template: commit message:1:7: executing \"commit message\" at <5>: can't handle 5 for "
+         "arg of type map[string]interface {}",
+         false},
+        {"{{ hasKey (dict \"a\" 1) 5 }}",
+         "template: commit message:1:23: executing \"commit message\" at <5>: expected string; "
+         "found 5",
+         false},
+        {"{{ typeOf (keys (dict \"a\" 1)) }} {{ values (dict \"a\" 1) }} {{ values (dict \"a\" 1 "
+         "\"b\" 2) | sortAlpha }}",
+         "[]string [1] [1 2]", true},
+        {"{{ get nil \"a\" }}", "", true},
+        {"{{ hasKey \"x\" \"a\" }}",
+         "template: commit message:1:10: executing \"commit message\" at <\"x\">: can't handle "
+         "\"x\" for arg of type map[string]interface {}",
+         false},
+        {"{{ keys 1 }}",
+         "template: commit message:1:8: executing \"commit message\" at <1>: can't handle 1 for "
+         "arg of type map[string]interface {}",
+         false},
+        {"{{ dict \"a\" 1 | toJson }}{{ dict \"a\" (dict \"b\" 1) }}", "{\"a\":1}map[a:map[b:1]]",
+         true},
+        {"{{ set .Values \"a\" \"b\" }}",
+         "template: commit message:1:7: executing \"commit message\" at <.Values>: wrong type for "
+         "value; expected map[string]interface {}; got map[string]string",
+         false},
+        {"{{ mustFirst \"x\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustFirst \"x\">: error "
+         "calling mustFirst: Cannot find first on type string",
+         false},
+        {"{{ mustHas 1 (list 1) }} {{ mustUniq (list 1 1) }} {{ mustWithout (list 1 2) 1 }} {{ "
+         "mustAppend (list 1) 2 }} {{ mustPush (list) 1 }} {{ mustLast (list 1 2) }}",
+         "true [1] [2] [1 2] [1] 2", true},
+        {"{{ kindOf (add 1 1) }} {{ kindIs \"int64\" (int64 1) }} {{ typeOf (dict) }} {{ typeOf "
+         "(list) }} {{ typeOf .Values }} {{ typeOf \"a\" }} {{ typeOf true }} {{ typeOf "
+         ".Changed.Changes }}",
+         "int64 true map[string]interface {} []interface {} map[string]string string bool "
+         "[]update.Change",
+         true},
+        {"{{ int64 9223372036854775807 }} {{ int \"99999999999999999999\" }} {{ atoi \"-0012\" }} "
+         "{{ atoi \"99999999999999999999\" }} {{ int \"1_000\" }} {{ int \"0b101\" }} {{ int "
+         "\"-0x1F\" }} {{ int .AutomationObject }}",
+         "9223372036854775807 0 -12 9223372036854775807 1000 5 -31 0", true},
+        {"{{ upper (len .Values) }}",
+         "template: commit message:1:14: executing \"commit message\" at <.Values>: wrong type for "
+         "value; expected string; got int",
+         false},
+        {"{{ upper (print 1) 2 }}",
+         "template: commit message:1:3: executing \"commit message\" at <upper>: wrong number of "
+         "args for upper: want 1 got 2",
+         false},
+        {"{{ trunc (len .Values) 5 }}",
+         "template: commit message:1:23: executing \"commit message\" at <5>: expected string; "
+         "found 5",
+         false},
+        {"{{ upper (1) }}",
+         "template: commit message:1:10: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got int",
+         false},
+        {"{{ upper (.Values.env | len) }}",
+         "template: commit message:1:24: executing \"commit message\" at <len>: wrong type for "
+         "value; expected string; got int",
+         false},
+        {"{{ trunc (add 1 1) \"abc\" }}",
+         "template: commit message:1:16: executing \"commit message\" at <1>: wrong type for "
+         "value; expected int; got int64",
+         false},
+        {"{{ range $i := seq 2 }}{{ $i }}{{ end }}",
+         "template: commit message:1:19: executing \"commit message\" at <2>: range can't iterate "
+         "over 1 2",
+         false},
+        {"{{ upper ((1)) }}",
+         "template: commit message:1:11: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got int",
+         false},
+        {"{{ upper (.AutomationObject).Name }}{{ upper (.Values.env | len | print | len) }}",
+         "template: commit message:1:74: executing \"commit message\" at <len>: wrong type for "
+         "value; expected string; got int",
          false},
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
