@@ -34,6 +34,7 @@
 #include "image_int.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <inttypes.h>
 #include <locale.h>
 #include <pcre2.h>
@@ -3102,6 +3103,116 @@ static int fn_dig(call *c)
     return 0;
 }
 
+/* ---- Go's escapers html, js and urlquery ---- */
+
+/* text/template's evalArgs: one string as it is, else fmt.Sprint of the values (a space
+ * between two operands neither of which is a string; nil is "<no value>", a string). */
+static char *sprint_args(call *c)
+{
+    if (c->nargs == 1 && c->args[0]->kind == ED_TV_STR)
+        return ed_xstrdup(c->args[0]->s);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (size_t i = 0; i < c->nargs; i++) {
+        const ed_tv *prev = i ? c->args[i - 1] : NULL, *v = c->args[i];
+        bool prev_str = prev && (prev->kind == ED_TV_STR || prev->kind == ED_TV_NIL);
+        bool str = v->kind == ED_TV_STR || v->kind == ED_TV_NIL;
+        if (prev && !prev_str && !str)
+            ed_buf_append(&b, " ", 1);
+        ed_tv_print(&b, v, "<no value>");
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
+static int fn_html(call *c)
+{
+    char *s = sprint_args(c);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '"':
+            ed_buf_append_str(&b, "&#34;");
+            break;
+        case '\'':
+            ed_buf_append_str(&b, "&#39;");
+            break;
+        case '&':
+            ed_buf_append_str(&b, "&amp;");
+            break;
+        case '<':
+            ed_buf_append_str(&b, "&lt;");
+            break;
+        case '>':
+            ed_buf_append_str(&b, "&gt;");
+            break;
+        default:
+            ed_buf_append(&b, p, 1);
+        }
+    }
+    free(s);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* JSEscape: \ ' " as \\ \' \", < > & = and control characters as \u00XX, other runes that
+ * unicode.IsPrint refuses (non-ASCII spaces, format characters) as \uXXXX. */
+static int fn_js(call *c)
+{
+    char *s = sprint_args(c);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned char ch = *p;
+        if (ch < 0x80) {
+            if (ch == '\\' || ch == '\'' || ch == '"')
+                ed_buf_printf(&b, "\\%c", ch);
+            else if (ch == '<' || ch == '>' || ch == '&' || ch == '=' || ch < ' ')
+                ed_buf_printf(&b, "\\u00%02X", ch);
+            else
+                ed_buf_append(&b, p, 1);
+            p++;
+            continue;
+        }
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        bool printable = !rune_is_space(r) && r != 0xFFFD && letters() &&
+                         iswprint_l((wint_t)r, letters()) && !(r >= 0x200B && r <= 0x200F) &&
+                         !(r >= 0x202A && r <= 0x202E) && !(r >= 0x2060 && r <= 0x2064) &&
+                         r != 0xFEFF && r != 0xAD;
+        if (n == 1 && r == 0xFFFD)
+            ed_buf_append_str(&b, "\\uFFFD");
+        else if (printable)
+            ed_buf_append(&b, p, n);
+        else
+            ed_buf_printf(&b, "\\u%04X", (unsigned)r);
+        p += n;
+    }
+    free(s);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* url.QueryEscape: letters, digits and -_.~ as they are, ' ' as '+', other bytes %XX. */
+static int fn_urlquery(call *c)
+{
+    char *s = sprint_args(c);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((isalnum(*p) && *p < 0x80) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+            ed_buf_append(&b, p, 1);
+        else if (*p == ' ')
+            ed_buf_append(&b, "+", 1);
+        else
+            ed_buf_printf(&b, "%%%02X", *p);
+    }
+    free(s);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the string
@@ -3151,6 +3262,7 @@ static const struct fn {
     {"hasKey", 2, 2, "ds", fn_has_key},
     {"hasPrefix", 2, 2, "ss", fn_has_prefix},
     {"hasSuffix", 2, 2, "ss", fn_has_suffix},
+    {"html", 0, -1, "", fn_html},
     {"indent", 2, 2, "is", fn_indent},
     {"index", 1, -1, "a", fn_index},
     {"initial", 1, 1, "a", fn_initial},
@@ -3159,6 +3271,7 @@ static const struct fn {
     {"int64", 1, 1, "a", fn_int64},
     {"isAbs", 1, 1, "s", fn_is_abs},
     {"join", 2, 2, "sa", fn_join},
+    {"js", 0, -1, "", fn_js},
     {"keys", 0, -1, "dddddddddddddddddddddddddddddddd", fn_keys},
     {"kindIs", 2, 2, "sa", fn_kind_is},
     {"kindOf", 1, 1, "a", fn_kind_of},
@@ -3258,6 +3371,7 @@ static const struct fn {
     {"untilStep", 3, 3, "iii", fn_until_step},
     {"untitle", 1, 1, "s", fn_untitle},
     {"upper", 1, 1, "s", fn_upper},
+    {"urlquery", 0, -1, "", fn_urlquery},
     {"values", 1, 1, "d", fn_values},
     {"without", 1, -1, "a", fn_without},
     {"wrap", 2, 2, "is", fn_wrap},
@@ -3388,10 +3502,8 @@ static const char *const flux_names[] = {
     "genSignedCertWithKey",
     "gt",
     "hello",
-    "html",
     "htpasswd",
     "index",
-    "js",
     "kebabcase",
     "le",
     "lt",
@@ -3427,7 +3539,6 @@ static const char *const flux_names[] = {
     "unixEpoch",
     "urlJoin",
     "urlParse",
-    "urlquery",
 };
 
 bool ed_tv_sprig_name(const char *name)

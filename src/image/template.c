@@ -17,15 +17,18 @@
  * maps and integers (with `$v :=` or `$k, $v :=`, keys in Go's sorted order, and {{ else }} for
  * an empty range), {{ with }}, comments (an action that starts with a slash and a star), and the
  * trim markers {{- and -}}, variables ({{ $x := pipeline }} declares, {{ $x = pipeline }}
- * assigns, as the docs' Gerrit Change-Id example does).
+ * assigns, as the docs' Gerrit Change-Id example does), {{ break }} and {{ continue }} in a
+ * range, {{ else with }} in a with chain, and named templates: {{ define "name" }} at the top
+ * level, {{ template "name" pipeline }} and {{ block "name" pipeline }} (recorded by the parse
+ * pass, so a template may be called before its definition).
  *
  * Errors are Go's, word for word, as Flux's Ready condition quotes them. Go parses the whole
  * template before it runs any of it: the template is walked once without running (every
  * branch, each range body once) for its parse errors ("template: NAME:LINE: MSG": an unclosed
  * action, unexpected EOF, an undefined function or variable...), then run, where an error names
  * the node Go was evaluating as its executor does ("template: NAME:LINE:COL: executing "NAME"
- * at <NODE>: MSG"). Anything else (templates, break, a function eddy does not implement) is
- * refused with eddy's error naming it, so a message never silently comes out wrong.
+ * at <NODE>: MSG"). Anything else (a function eddy does not implement, a number that is not an
+ * integer) is refused with eddy's error naming it, so a message never silently comes out wrong.
  */
 #include "image_int.h"
 
@@ -198,6 +201,22 @@ typedef struct exec {
     bool trim_next; /* the last action ended with -}} */
     int depth;
     int ranges; /* {{range}} bodies open, where {{break}} and {{continue}} parse */
+    /* A {{break}} ('b') or {{continue}} ('c') ran: the rest of the range's body is only
+     * parsed, and the range stops or goes on to its next element. */
+    char loop_ctl;
+    /* {{define}} and {{block}}: the named templates, found by the parse pass (a template may
+     * be called before its definition); while one runs, its name is the executing one and
+     * variables below var_floor are not its own. */
+    struct {
+        char name[128];
+        const char *body;     /* just after the defining action */
+        const char *body_end; /* its {{end}} */
+        bool trim;            /* that action ended with -}} */
+    } defs[32];
+    size_t ndefs;
+    bool parsed;           /* the parse pass is done: definitions are known */
+    const char *exec_name; /* the template running ("commit message", or a defined one) */
+    size_t var_floor;
     /* The node being evaluated, as Go's state.at(node) keeps it: where an execution error is
      * (its text, and its position). */
     const char *at_s, *at_e, *at_pos;
@@ -282,8 +301,9 @@ static int xerr(exec *x, const char *msg)
     ed_buf ctx = ED_BUF_INIT(4096);
     node_text(&ctx, x->at_s, x->at_e);
     int rc = ed_err_set(x->err, ED_EINVALID, "template: %s:%d:%d: executing \"%s\" at <%.*s>: %s",
-                        x->name, line_of(x, x->at_pos), (int)(x->at_pos - line_start), x->name,
-                        (int)ctx.len, ctx.data ? ctx.data : "", msg);
+                        x->name, line_of(x, x->at_pos), (int)(x->at_pos - line_start),
+                        x->exec_name ? x->exec_name : x->name, (int)ctx.len,
+                        ctx.data ? ctx.data : "", msg);
     ed_buf_free(&ctx);
     return rc;
 }
@@ -354,6 +374,15 @@ static bool next_action(exec *x, const char **text_end, action *a, int *rc)
     return true;
 }
 
+/* The length of the token at s (before e): up to the first byte of stop. */
+static size_t strcspn_n(const char *s, const char *e, const char *stop)
+{
+    size_t n = 0;
+    while (s + n < e && !strchr(stop, s[n]))
+        n++;
+    return n;
+}
+
 static bool word_is(const action *a, const char *w)
 {
     size_t n = strlen(w);
@@ -365,7 +394,7 @@ static val *lookup_var(exec *x, const char *name, size_t n)
 {
     if (n == 1)
         return x->root; /* "$" */
-    for (size_t i = x->nvars; i-- > 0;)
+    for (size_t i = x->nvars; i-- > x->var_floor;)
         if (strlen(x->vars[i].name) == n && strncmp(x->vars[i].name, name, n) == 0)
             return x->vars[i].v;
     return NULL;
@@ -998,7 +1027,7 @@ static int do_variable(exec *x, const action *a, val *dot, bool emit)
         v = ed_tv_new(x->pool, ED_TV_NIL, NULL);
     if (declare)
         return push_var(x, name, v) ? 0 : perr(x, a->at, "too many variables");
-    for (size_t i = x->nvars; i-- > 0;)
+    for (size_t i = x->nvars; i-- > x->var_floor;)
         if (strcmp(x->vars[i].name, name) == 0) {
             if (emit)
                 x->vars[i].v = v;
@@ -1068,6 +1097,10 @@ static int do_range(exec *x, const action *a, val *dot, bool emit)
         push_var(x, v, item);
         rc = run_block(x, item, true, &ended, &last);
         x->nvars = mark;
+        char ctl = x->loop_ctl;
+        x->loop_ctl = 0;
+        if (ctl == 'b')
+            break;
     }
     x->ranges--;
     if (rc)
@@ -1115,14 +1148,24 @@ static int do_if(exec *x, const action *a, val *dot, bool emit, bool with)
         const char *rest = last.start + 4;
         while (rest < last.end && isspace((unsigned char)*rest))
             rest++;
-        if (rest < last.end && strncmp(rest, "if", 2) == 0 &&
-            (rest + 2 == last.end || isspace((unsigned char)rest[2]))) {
+        /* {{else if P}} and {{else with P}} (Go 1.23): a nested if or with */
+        bool else_with = rest < last.end && strncmp(rest, "with", 4) == 0 &&
+                         (rest + 4 == last.end || isspace((unsigned char)rest[4]));
+        bool else_if = rest < last.end && strncmp(rest, "if", 2) == 0 &&
+                       (rest + 2 == last.end || isspace((unsigned char)rest[2]));
+        if ((else_with && !with) || (else_if && with)) {
+            /* Go's parser chains each only to its own kind */
+            rc = perrf(x, last.at, "unexpected <%s> in input", else_with ? "with" : "if");
+            break;
+        }
+        if (else_with || else_if) {
             val *c = NULL;
             bool t = false;
-            rc = eval_pipeline(x, &last, "if", rest + 2, last.end, dot, &c, emit && !done);
+            rc = eval_pipeline(x, &last, else_with ? "with" : "if", rest + (else_with ? 4 : 2),
+                               last.end, dot, &c, emit && !done);
             t = emit && !done && !rc && truthy(c);
             if (!rc)
-                rc = run_block(x, dot, t, &ended, &last);
+                rc = run_block(x, else_with && t ? c : dot, t, &ended, &last);
             done = done || t;
         } else {
             rc = run_block(x, dot, emit && !done, &ended, &last);
@@ -1132,6 +1175,206 @@ static int do_if(exec *x, const action *a, val *dot, bool emit, bool with)
     }
     if (!rc && ended != END_END)
         rc = unexpected_eof(x);
+    return rc;
+}
+
+/* The quoted name after {{define}}, {{block}} or {{template}} (a Go string or raw string without
+ * escapes), into name; *rest is what follows it. Go's parser errors otherwise. */
+static int clause_name(exec *x, const action *a, const char *word, char name[128],
+                       const char **rest)
+{
+    const char *p = a->start + strlen(word);
+    while (p < a->end && isspace((unsigned char)*p))
+        p++;
+    char q = '\0';
+    if (p < a->end)
+        q = *p;
+    const char *close = q == '"' || q == '`' ? memchr(p + 1, q, (size_t)(a->end - p - 1)) : NULL;
+    if (!close) {
+        size_t n = p < a->end ? strcspn_n(p, a->end, " \t\r\n") : 2;
+        char *tok = ed_xstrndup(p < a->end ? p : "}}", n);
+        ed_buf b = ED_BUF_INIT(4096);
+        ed_buf_append_go_quoted(&b, tok);
+        int rc =
+            perrf(x, a->at, "unexpected %.*s in %s clause", (int)b.len, b.data ? b.data : "", word);
+        ed_buf_free(&b);
+        free(tok);
+        return rc;
+    }
+    if (memchr(p + 1, '\\', (size_t)(close - p - 1)) || close - p - 1 >= 128)
+        return perrf(x, a->at, "unsupported construct: a %s name with escapes or over 127 bytes",
+                     word);
+    snprintf(name, 128, "%.*s", (int)(close - p - 1), p + 1);
+    *rest = close + 1;
+    return 0;
+}
+
+static int find_def(const exec *x, const char *name)
+{
+    for (size_t i = 0; i < x->ndefs; i++)
+        if (strcmp(x->defs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Run the named template at its body with dot (Go: its own variables, $ its dot). */
+static int call_template(exec *x, int def, val *dot)
+{
+    const char *saved_p = x->p, *saved_name = x->exec_name;
+    bool saved_trim = x->trim_next;
+    size_t saved_floor = x->var_floor;
+    int saved_ranges = x->ranges;
+    val *saved_root = x->root;
+    x->p = x->defs[def].body;
+    x->trim_next = x->defs[def].trim;
+    x->var_floor = x->nvars;
+    x->ranges = 0;
+    x->root = dot;
+    x->exec_name = x->defs[def].name;
+    block_end ended;
+    action last;
+    int rc = run_block(x, dot, true, &ended, &last);
+    x->p = saved_p;
+    x->trim_next = saved_trim;
+    x->var_floor = saved_floor;
+    x->ranges = saved_ranges;
+    x->root = saved_root;
+    x->exec_name = saved_name;
+    return rc;
+}
+
+/* Is the body from s to its {{end}} (exclusive) only white space? Go keeps the first of two
+ * definitions when the second is empty, and replaces an empty one. */
+static bool body_empty(const char *s, const char *e)
+{
+    for (; s < e; s++)
+        if (!isspace((unsigned char)*s))
+            return false;
+    return true;
+}
+
+/* {{define "name"}}...{{end}} (top level only) and {{block "name" pipeline}}...{{end}}: the
+ * parse pass records the body; a block also runs it, as {{template}} would. */
+static int do_define(exec *x, const action *a, val *dot, bool emit)
+{
+    bool block = word_is(a, "block");
+    const char *word = block ? "block" : "define";
+    if (!block && (x->depth > 1 || x->exec_name))
+        return perr(x, a->at, "unexpected <define> in command");
+    char name[128] = "";
+    const char *rest = NULL;
+    int rc = clause_name(x, a, word, name, &rest);
+    if (rc || !rest)
+        return rc ? rc : ED_ERROR; /* (defensive: clause_name sets rest when it succeeds) */
+    while (rest < a->end && isspace((unsigned char)*rest))
+        rest++;
+    if (!block && rest < a->end) {
+        char *tok = ed_xstrndup(rest, strcspn_n(rest, a->end, " \t\r\n"));
+        ed_buf b = ED_BUF_INIT(4096);
+        ed_buf_append_go_quoted(&b, tok);
+        rc = perrf(x, a->at, "unexpected %.*s in define clause", (int)b.len, b.data ? b.data : "");
+        ed_buf_free(&b);
+        free(tok);
+        return rc;
+    }
+    val *arg = NULL;
+    if (block && rest == a->end)
+        return perr(x, a->at, "missing value for block clause");
+    if (block)
+        rc = eval_pipeline(x, a, "block", rest, a->end, dot, &arg, emit);
+    if (rc)
+        return rc;
+    /* the body: parsed only, with none of the surrounding variables */
+    const char *body = x->p;
+    bool trim = x->trim_next;
+    size_t saved_floor = x->var_floor;
+    int saved_ranges = x->ranges;
+    x->var_floor = x->nvars;
+    x->ranges = 0;
+    block_end ended;
+    action last;
+    rc = run_block(x, dot, false, &ended, &last);
+    x->var_floor = saved_floor;
+    x->ranges = saved_ranges;
+    if (!rc && ended == END_ELSE)
+        rc = perrf(x, last.at, "unexpected {{else}} in %s clause", word);
+    if (!rc && ended != END_END)
+        rc = unexpected_eof(x);
+    if (rc)
+        return rc;
+    if (!x->parsed) {
+        bool empty = body_empty(body, last.at);
+        int i = find_def(x, name);
+        if (strcmp(name, x->name) == 0 && !empty)
+            return perrf(x, a->at, "template: multiple definition of template \"%s\"", name);
+        if (i >= 0 && !empty && !body_empty(x->defs[i].body, x->defs[i].body_end))
+            return perrf(x, a->at, "template: multiple definition of template \"%s\"", name);
+        if (i < 0 && x->ndefs >= sizeof(x->defs) / sizeof(x->defs[0]))
+            return perr(x, a->at, "unsupported construct: more than 32 defined templates");
+        if (i < 0)
+            i = (int)x->ndefs++;
+        if (!empty || !x->defs[i].body) {
+            snprintf(x->defs[i].name, sizeof(x->defs[i].name), "%s", name);
+            x->defs[i].body = body;
+            x->defs[i].body_end = last.at;
+            x->defs[i].trim = trim;
+        }
+    }
+    if (!block || !emit)
+        return 0;
+    /* run the block's template: the last definition of its name, with the pipeline's value */
+    const char *after = x->p;
+    bool after_trim = x->trim_next;
+    rc = call_template(x, find_def(x, name), arg ? arg : ed_tv_new(x->pool, ED_TV_NIL, NULL));
+    x->p = after;
+    x->trim_next = after_trim;
+    return rc;
+}
+
+/* {{template "name"}} and {{template "name" pipeline}}. */
+static int do_template(exec *x, const action *a, val *dot, bool emit)
+{
+    char name[128] = "";
+    const char *rest = NULL;
+    int rc = clause_name(x, a, "template", name, &rest);
+    if (rc || !rest)
+        return rc ? rc : ED_ERROR; /* (defensive: clause_name sets rest when it succeeds) */
+    const char *name_at = rest - strlen(name) - 2; /* the quoted name: Go's node position */
+    while (rest < a->end && isspace((unsigned char)*rest))
+        rest++;
+    if (rest < a->end && *rest == '|')
+        return perrf(x, a->at, "unexpected \"|\" in template clause");
+    val *arg = NULL;
+    int i = find_def(x, name);
+    if (rest < a->end && (i >= 0 || !emit)) /* Go looks the template up first */
+        rc = eval_pipeline(x, a, "template", rest, a->end, dot, &arg, emit);
+    if (rc || !emit)
+        return rc;
+    if (i < 0) {
+        /* at the template node: {{template "name" pipeline}} */
+        x->at_s = x->at_e = name_at;
+        x->at_pos = name_at;
+        const char *line_start = name_at;
+        while (line_start > x->src && line_start[-1] != '\n')
+            line_start--;
+        ed_buf node = ED_BUF_INIT(4096);
+        node_text(&node, rest, a->end);
+        rc = ed_err_set(x->err, ED_EINVALID,
+                        "template: %s:%d:%d: executing \"%s\" at <{{template \"%s\"%s%.*s}}>: "
+                        "template \"%s\" not defined",
+                        x->name, line_of(x, name_at), (int)(name_at - line_start),
+                        x->exec_name ? x->exec_name : x->name, name, node.len ? " " : "",
+                        (int)node.len, node.data ? node.data : "", name);
+        ed_buf_free(&node);
+        return rc;
+    }
+    if (x->depth >= MAX_DEPTH)
+        return perr(x, a->at, "templates nested too deeply");
+    const char *after = x->p;
+    bool after_trim = x->trim_next;
+    rc = call_template(x, i, arg ? arg : ed_tv_new(x->pool, ED_TV_NIL, NULL));
+    x->p = after;
+    x->trim_next = after_trim;
     return rc;
 }
 
@@ -1178,11 +1421,26 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
         } else if ((word_is(&a, "break") || word_is(&a, "continue")) && !x->ranges) {
             rc = perrf(x, a.at, "{{%s}} outside {{range}}",
                        word_is(&a, "break") ? "break" : "continue");
-        } else if (word_is(&a, "define") || word_is(&a, "template") || word_is(&a, "block") ||
-                   word_is(&a, "break") || word_is(&a, "continue")) {
-            char *what = ed_xstrndup(a.start, (size_t)(a.end - a.start));
-            rc = perrf(x, a.at, "unsupported construct: %s", what);
-            free(what);
+        } else if (word_is(&a, "break") || word_is(&a, "continue")) {
+            const char *word = word_is(&a, "break") ? "break" : "continue";
+            const char *extra = a.start + strlen(word);
+            while (extra < a.end && isspace((unsigned char)*extra))
+                extra++;
+            if (extra < a.end) { /* Go's parser wants the action's end next: the token, quoted */
+                char *tok = ed_xstrndup(extra, strcspn_n(extra, a.end, " \t\r\n"));
+                ed_buf q = ED_BUF_INIT(4096);
+                ed_buf_append_go_quoted(&q, tok);
+                rc = perrf(x, a.at, "unexpected %.*s in {{%s}}", (int)q.len, q.data ? q.data : "",
+                           word);
+                ed_buf_free(&q);
+                free(tok);
+            }
+            if (emit && !rc)
+                x->loop_ctl = word_is(&a, "break") ? 'b' : 'c';
+        } else if (word_is(&a, "define") || word_is(&a, "block")) {
+            rc = do_define(x, &a, dot, emit);
+        } else if (word_is(&a, "template")) {
+            rc = do_template(x, &a, dot, emit);
         } else {
             val *v = NULL;
             rc = a.start[0] == '$' ? do_variable(x, &a, dot, emit) : 1;
@@ -1192,6 +1450,8 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
         }
         if (rc)
             break;
+        if (x->loop_ctl)
+            emit = false; /* the rest of the body is skipped, as Go's break and continue do */
     }
     x->nvars = scope;
     x->depth--;
@@ -1205,6 +1465,8 @@ static int run(exec *x, bool emit)
     action last;
     x->p = x->src;
     x->nvars = 0;
+    x->var_floor = 0;
+    x->exec_name = NULL;
     x->trim_next = false;
     int rc = run_block(x, x->root, emit, &ended, &last);
     if (!rc && ended != END_EOF)
@@ -1232,6 +1494,7 @@ int ed_template_render(const char *tmpl, const char *name, const ed_template_dat
     x.root = build_data(&p, data);
     /* Go parses the whole template before it runs any of it */
     int rc = run(&x, false);
+    x.parsed = true;
     if (!rc)
         rc = run(&x, true);
     if (!rc && x.out.len >= MAX_OUTPUT - 1)

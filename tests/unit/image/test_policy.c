@@ -373,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_template_functions),
         cmocka_unit_test(test_sprig_strings),
         cmocka_unit_test(test_sprig_numbers_lists),
+        cmocka_unit_test(test_template_language),
         cmocka_unit_test(test_docker_credentials),
         cmocka_unit_test(test_exclude_and_summary),
     };

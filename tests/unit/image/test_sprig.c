@@ -458,3 +458,119 @@ void test_sprig_numbers_lists(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* {{define}}, {{template}} and {{block}} (a template's own variables, $ its dot, "executing" its
+ * name in errors, one definition replacing an empty one), Go's escapers html, js and urlquery
+ * (their arguments as fmt.Sprint joins them), {{break}} and
+ * {{continue}} (the rest of the body skipped; an operand after them refused as Go's parser does),
+ * {{else with}} in a with chain only (Go 1.23), range over an integer, and Unicode case
+ * mapping. */
+void test_template_language(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ html \"<a href=\\\"x\\\">\" 1 2 \"y\" }}|{{ js \"a'b\\\"<>&= "
+         "\\n\\u00a0\303\251\\u200b\" }}|{{ urlquery \"a b&c=d/\303\251~\" }}|{{ html }}|{{ \"x<\" "
+         "| html }}|{{ html nil }}|{{ js 1 (list 1) }}|{{ js \"\\u00ad\\u2028x\" }}|{{ html "
+         ".Values.nope 1 }}|{{ urlquery .AutomationObject }}",
+         "&lt;a href=&#34;x&#34;&gt;1 2y|a\\'b\\\"\\u003C\\u003E\\u0026\\u003D "
+         "\\u000A\\u00A0\303\251\\u200B|a+b%26c%3Dd%2F%C3%A9~||x&lt;|&lt;no value&gt;|1 "
+         "[1]|\\u00AD\\u2028x|&lt;no value&gt;1|flux-system%2Fapps",
+         true},
+        {"{{ range $i, $c := .Changed.Changes }}{{ if eq $i 1 }}{{ continue }}{{ end }}{{ "
+         "$c.NewValue }};{{ end }}",
+         "r/web:1.3.0;0.2;", true},
+        {"{{ range until 5 }}{{ if gt . 2 }}{{ break }}{{ end }}{{ . }}{{ end }}|{{ range until 3 "
+         "}}{{ range until 3 }}{{ if eq . 1 }}{{ break }}{{ end }}{{ . }}{{ end }}-{{ end }}",
+         "012|0-0-0-", true},
+        {"{{ range until 2 }}{{ break 1 }}{{ end }}",
+         "template: commit message:1: unexpected \"1\" in {{break}}", false},
+        {"{{ range until 2 }}{{ continue }}x{{ else }}e{{ end }}y", "y", true},
+        {"{{ range until 2 }}{{ with 1 }}{{ break }}{{ end }}{{ end }}{{ break }}",
+         "template: commit message:1: {{break}} outside {{range}}", false},
+        {"{{ range until 2 }}{{ continue \"x\" }}{{ end }}",
+         "template: commit message:1: unexpected \"\\\"x\\\"\" in {{continue}}", false},
+        {"{{ range until 2 }}{{ break .X }}{{ end }}",
+         "template: commit message:1: unexpected \".X\" in {{break}}", false},
+        {"{{ with .Values.nope }}a{{ else with .Values.env }}{{ . }}{{ else }}c{{ end }}", "prod",
+         true},
+        {"{{ if false }}a{{ else with .AutomationObject.Name }}{{ upper . }}{{ end }}",
+         "template: commit message:1: unexpected <with> in input", false},
+        {"{{ with \"\" }}a{{ else with 0 }}b{{ else if true }}c{{ end }}",
+         "template: commit message:1: unexpected <if> in input", false},
+        {"{{ with 1 }}{{ else with }}{{ end }}",
+         "template: commit message:1: missing value for with", false},
+        {"{{ with 1 }}{{ . }}{{ else with 2 }}{{ . }}{{ else }}z{{ else }}{{ end }}",
+         "template: commit message:1: expected end; found {{else}}", false},
+        {"{{ range $i := 3 }}{{ $i }}{{ end }} {{ range 0 }}x{{ else }}none{{ end }} {{ range $i "
+         ":= len .Values }}{{ $i }}{{ end }}",
+         "012 none 0", true},
+        {"{{ upper \"\307\206emal \303\237 \357\254\201\" }} {{ lower \"\303\200\303\211 "
+         "\304\260\" }} {{ title \"\307\206emal \302\253\303\251lan\302\273 "
+         "l\342\200\231\303\251t\303\251\" }}",
+         "\307\204EMAL \303\237 \357\254\201 \303\240\303\251 i \307\205emal "
+         "\302\253\303\251lan\302\273 L\342\200\231\303\251t\303\251",
+         true},
+        {"{{ define \"t\" -}}  x {{- . -}}  {{ end -}}  [{{ template \"t\" 1 }}]", "[x1]", true},
+        {"{{ define \"row\" }}{{ .Setter }}={{ .NewValue }}{{ end }}{{ range $o, $c := "
+         ".Changed.Objects }}{{ template \"row\" (index $c 0) }};{{ end }}",
+         "apps:web=r/web:1.3.0;apps:api:tag=0.2;", true},
+        {"{{ define \"t\" }}{{ $ }}|{{ $x := 2 }}{{ $x }}{{ end }}{{ $x := 1 }}{{ template \"t\" "
+         "\"d\" }}{{ $x }}",
+         "d|21", true},
+        {"{{ block \"b\" 1 }}{{ . }}{{ end }}{{ define \"b\" }}override{{ end }}",
+         "template: commit message:1: template: multiple definition of template \"b\"", false},
+        {"{{ define \"b\" }}  {{ end }}{{ block \"b\" 1 }}x{{ . }}{{ end }}", "x1", true},
+        {"{{ range until 2 }}{{ define \"x\" }}{{ end }}{{ end }}",
+         "template: commit message:1: unexpected <define> in command", false},
+        {"{{ define \"t\" }}{{ break }}{{ end }}",
+         "template: commit message:1: {{break}} outside {{range}}", false},
+        {"{{ define \"t\" }}{{ template \"u\" }}{{ end }}{{ template \"t\" }}",
+         "template: commit message:1:28: executing \"t\" at <{{template \"u\"}}>: template \"u\" "
+         "not defined",
+         false},
+        {"{{ define \"t\" }}{{ else }}{{ end }}",
+         "template: commit message:1: unexpected {{else}} in define clause", false},
+        {"{{ template \"t\" (upper 1) }}",
+         "template: commit message:1:12: executing \"commit message\" at <{{template \"t\" (upper "
+         "1)}}>: template \"t\" not defined",
+         false},
+        {"{{ block \"b\" }}x{{ end }}",
+         "template: commit message:1: missing value for block clause", false},
+        {"{{ define \"t\" }}x{{ . }}{{ end }}{{ template \"t\" .Values.env }}|{{ template \"t\" }}",
+         "xprod|x<no value>", true},
+        {"{{ template \"nope\" }}",
+         "template: commit message:1:12: executing \"commit message\" at <{{template \"nope\"}}>: "
+         "template \"nope\" not defined",
+         false},
+        {"{{ block \"b\" .AutomationObject }}[{{ .Name }}]{{ end }}|{{ template \"b\" .Values }}",
+         "[apps]|[<no value>]", true},
+        {"{{ if true }}{{ define \"x\" }}{{ end }}{{ end }}",
+         "template: commit message:1: unexpected <define> in command", false},
+        {"{{ define \"t\" }}{{ .Nope }}{{ end }}{{ template \"t\" .AutomationObject }}",
+         "template: commit message:1:19: executing \"t\" at <.Nope>: can't evaluate field Nope in "
+         "type types.NamespacedName",
+         false},
+        {"{{ define \"t\" }}{{ $ }}{{ end }}{{ template \"t\" 5 }}", "5", true},
+        {"{{ $v := 1 }}{{ define \"t\" }}{{ $v }}{{ end }}",
+         "template: commit message:1: undefined variable \"$v\"", false},
+        {"{{ template \"t\" . }}{{ define \"t\" }}{{ .AutomationObject.Name }}{{ end }}", "apps",
+         true},
+        {"{{ define \"t\" }}a{{ end }}{{ define \"t\" }}b{{ end }}{{ template \"t\" }}",
+         "template: commit message:1: template: multiple definition of template \"t\"", false},
+        {"{{ template .X }}", "template: commit message:1: unexpected \".X\" in template clause",
+         false},
+        {"{{ template \"t\" 1 2 }}",
+         "template: commit message:1:12: executing \"commit message\" at <{{template \"t\" 1 2}}>: "
+         "template \"t\" not defined",
+         false},
+        {"{{ define \"commit message\" }}x{{ end }}y",
+         "template: commit message:1: template: multiple definition of template \"commit message\"",
+         false},
+        {"{{ define }}{{ end }}", "template: commit message:1: unexpected \"}}\" in define clause",
+         false},
+        {"{{ define \"a\" }}{{ end }}{{ template \"a\" | upper }}",
+         "template: commit message:1: unexpected \"|\" in template clause", false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
