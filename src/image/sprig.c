@@ -22,7 +22,8 @@
  *   math      add add1 sub mul div mod max biggest min int int64 atoi until untilStep seq, on
  *             integers with cast's conversions (strings read as Go's integer literals)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
- *   defaults  default empty coalesce ternary toJson
+ *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
+ *             toRawJson toPrettyJson and their must* forms
  *
  * Case mapping (upper, lower, title, untitle, swapcase) is Unicode's, from the C library's
  * C.UTF-8 tables (Go's unicode package); whitespace (trim, untitle) is Unicode's too. initials
@@ -3213,6 +3214,177 @@ static int fn_urlquery(call *c)
     return ret_str_take(c, out);
 }
 
+/* ---- more JSON (sprig's toRawJson, toPrettyJson, must* forms) and defaults ---- */
+
+/* The first value json.Marshal cannot write (a map with struct keys: update.ObjectChanges). */
+static const ed_tv *json_unsupported(const ed_tv *v)
+{
+    if (!v || (v->kind != ED_TV_LIST && v->kind != ED_TV_MAP && v->kind != ED_TV_OBJ))
+        return NULL;
+    for (size_t i = 0; i < v->len; i++) {
+        if (v->kind == ED_TV_MAP && v->keys[i]->kind != ED_TV_STR)
+            return v;
+        if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_RESULT &&
+            strcmp(v->keys[i]->s, "FileChanges") != 0)
+            continue; /* methods in Go */
+        const ed_tv *bad = json_unsupported(v->items[i]);
+        if (bad)
+            return bad;
+    }
+    return NULL;
+}
+
+/* Go's json.Indent with "" and "  " over compact JSON: a newline and indentation after an
+ * opening bracket (not of an empty one) and each comma, ": " between key and value. */
+static void json_indent(ed_buf *b, const char *s)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        if (in_str) {
+            ed_buf_append(b, p, 1);
+            if (ch == '\\' && p[1])
+                ed_buf_append(b, ++p, 1);
+            else if (ch == '"')
+                in_str = false;
+            continue;
+        }
+        if (ch == '"') {
+            in_str = true;
+            ed_buf_append(b, p, 1);
+        } else if ((ch == '{' || ch == '[') && (p[1] == '}' || p[1] == ']')) {
+            ed_buf_append(b, p, 2);
+            p++;
+        } else if (ch == '{' || ch == '[' || ch == ',') {
+            depth += ch != ',';
+            ed_buf_append(b, p, 1);
+            ed_buf_append(b, "\n", 1);
+            for (int i = 0; i < depth; i++)
+                ed_buf_append(b, "  ", 2);
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+            ed_buf_append(b, "\n", 1);
+            for (int i = 0; i < depth; i++)
+                ed_buf_append(b, "  ", 2);
+            ed_buf_append(b, p, 1);
+        } else if (ch == ':') {
+            ed_buf_append(b, ": ", 2);
+        } else {
+            ed_buf_append(b, p, 1);
+        }
+    }
+}
+
+/* The compact JSON with <, > and & as they are (an Encoder without SetEscapeHTML). */
+static void json_unescape_html(ed_buf *b, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p == '\\' && p[1] == 'u' &&
+            (strncmp(p + 2, "003c", 4) == 0 || strncmp(p + 2, "003e", 4) == 0 ||
+             strncmp(p + 2, "0026", 4) == 0)) {
+            ed_buf_append(b, p[5] == 'c' ? "<" : p[5] == 'e' ? ">" : "&", 1);
+            p += 5;
+        } else if (*p == '\\' && p[1]) {
+            ed_buf_append(b, p, 2);
+            p++;
+        } else {
+            ed_buf_append(b, p, 1);
+        }
+    }
+}
+
+/* toJson's family: 'c' compact (HTML-safe), 'r' raw, 'p' pretty; toJson and toPrettyJson give ""
+ * for what cannot be written, the others fail with encoding/json's error. */
+static int json_fn(call *c, char mode, bool must)
+{
+    const ed_tv *bad = json_unsupported(c->args[0]);
+    if (bad && !must)
+        return ret_str_take(c, ed_xstrdup(""));
+    if (bad) {
+        snprintf(c->msg, c->msglen, "error calling %s: json: unsupported type: %s", c->name,
+                 ed_tv_type_name(bad));
+        return -1;
+    }
+    ed_buf compact = ED_BUF_INIT((size_t)1 << 24);
+    if (!json_write(&compact, c->args[0])) {
+        ed_buf_free(&compact);
+        return ret_str_take(c, ed_xstrdup("")); /* (defensive: json_unsupported found none) */
+    }
+    char *s = ed_buf_take(&compact);
+    ed_buf_free(&compact);
+    if (mode == 'c')
+        return ret_str_take(c, s);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    if (mode == 'r')
+        json_unescape_html(&b, s);
+    else
+        json_indent(&b, s);
+    free(s);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+static int fn_must_to_json(call *c)
+{
+    return json_fn(c, 'c', true);
+}
+
+static int fn_to_raw_json(call *c)
+{
+    return json_fn(c, 'r', true); /* toRawJson panics on what it cannot write */
+}
+
+static int fn_to_pretty_json(call *c)
+{
+    return json_fn(c, 'p', strcmp(c->name, "mustToPrettyJson") == 0);
+}
+
+static int fn_all_any(call *c)
+{
+    bool any = strcmp(c->name, "any") == 0, r = !any;
+    for (size_t i = 0; i < c->nargs; i++)
+        if (ed_tv_truthy(c->args[i]) == any) {
+            r = any;
+            break;
+        }
+    *c->out = ed_tv_bool(c->pool, r);
+    return 0;
+}
+
+static int fn_hello(call *c)
+{
+    *c->out = ed_tv_new(c->pool, ED_TV_STR, "Hello!");
+    return 0;
+}
+
+static int fn_fail(call *c)
+{
+    return fail(c, str_arg(c, 0), NULL);
+}
+
+/* A copy of v whose dicts and lists are new (set on the copy leaves v as it is). */
+static ed_tv *deep_copy(call *c, const ed_tv *v)
+{
+    if (v->kind != ED_TV_LIST && v->kind != ED_TV_MAP)
+        return (ed_tv *)v;
+    ed_tv *r = ed_tv_new(c->pool, v->kind, v->s);
+    r->type = v->type;
+    r->is_nil = v->is_nil;
+    for (size_t i = 0; i < v->len; i++)
+        ed_tv_add(r, v->keys ? v->keys[i] : NULL, deep_copy(c, v->items[i]));
+    return r;
+}
+
+static int fn_deep_copy(call *c)
+{
+    if (c->args[0]->kind == ED_TV_NIL)
+        return fail(c, "reflect: call of reflect.Value.Type on zero Value", NULL);
+    *c->out = deep_copy(c, c->args[0]);
+    return 0;
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the string
@@ -3229,7 +3401,9 @@ static const struct fn {
     {"add", 0, -1, "", fn_add},
     {"add1", 1, 1, "a", fn_add1},
     {"adler32sum", 1, 1, "s", fn_adler32sum},
+    {"all", 0, -1, "", fn_all_any},
     {"and", 1, -1, "", fn_and},
+    {"any", 0, -1, "", fn_all_any},
     {"append", 2, 2, "aa", fn_append},
     {"atoi", 1, 1, "s", fn_atoi},
     {"b32dec", 1, 1, "s", fn_b32dec},
@@ -3245,6 +3419,7 @@ static const struct fn {
     {"compact", 1, 1, "a", fn_compact},
     {"concat", 0, -1, "", fn_concat},
     {"contains", 2, 2, "ss", fn_contains},
+    {"deepCopy", 1, 1, "a", fn_deep_copy},
     {"deepEqual", 2, 2, "aa", fn_deep_equal},
     {"default", 1, -1, "a", fn_default},
     {"dict", 0, -1, "", fn_dict},
@@ -3254,6 +3429,7 @@ static const struct fn {
     {"empty", 1, 1, "a", fn_empty},
     {"eq", 1, -1, "aa", fn_eq},
     {"ext", 1, 1, "s", fn_ext},
+    {"fail", 1, 1, "s", fn_fail},
     {"first", 1, 1, "a", fn_first},
     {"ge", 2, 2, "aa", fn_order},
     {"get", 2, 2, "ds", fn_get},
@@ -3262,6 +3438,7 @@ static const struct fn {
     {"hasKey", 2, 2, "ds", fn_has_key},
     {"hasPrefix", 2, 2, "ss", fn_has_prefix},
     {"hasSuffix", 2, 2, "ss", fn_has_suffix},
+    {"hello", 0, 0, "", fn_hello},
     {"html", 0, -1, "", fn_html},
     {"indent", 2, 2, "is", fn_indent},
     {"index", 1, -1, "a", fn_index},
@@ -3288,6 +3465,7 @@ static const struct fn {
     {"mustAppend", 2, 2, "aa", fn_append},
     {"mustChunk", 2, 2, "ia", fn_chunk},
     {"mustCompact", 1, 1, "a", fn_compact},
+    {"mustDeepCopy", 1, 1, "a", fn_deep_copy},
     {"mustFirst", 1, 1, "a", fn_first},
     {"mustHas", 2, 2, "aa", fn_has},
     {"mustInitial", 1, 1, "a", fn_initial},
@@ -3303,6 +3481,9 @@ static const struct fn {
     {"mustRest", 1, 1, "a", fn_rest},
     {"mustReverse", 1, 1, "a", fn_reverse},
     {"mustSlice", 1, -1, "a", fn_slice},
+    {"mustToJson", 1, 1, "a", fn_must_to_json},
+    {"mustToPrettyJson", 1, 1, "a", fn_to_pretty_json},
+    {"mustToRawJson", 1, 1, "a", fn_to_raw_json},
     {"mustUniq", 1, 1, "a", fn_uniq},
     {"mustWithout", 1, -1, "a", fn_without},
     {"ne", 2, 2, "aa", fn_ne},
@@ -3353,6 +3534,8 @@ static const struct fn {
     {"ternary", 3, 3, "aab", fn_ternary},
     {"title", 1, 1, "s", fn_title},
     {"toJson", 1, 1, "a", fn_to_json},
+    {"toPrettyJson", 1, 1, "a", fn_to_pretty_json},
+    {"toRawJson", 1, 1, "a", fn_to_raw_json},
     {"toString", 1, 1, "a", fn_to_string},
     {"toStrings", 1, 1, "a", fn_to_strings},
     {"trim", 1, 1, "s", fn_trim},
@@ -3474,21 +3657,17 @@ static const char *const flux_names[] = {
     "add1f",
     "addf",
     "ago",
-    "all",
-    "any",
     "bcrypt",
     "buildCustomCert",
     "call",
     "camelcase",
     "ceil",
     "decryptAES",
-    "deepCopy",
     "derivePassword",
     "divf",
     "duration",
     "durationRound",
     "encryptAES",
-    "fail",
     "float64",
     "floor",
     "fromJson",
@@ -3501,7 +3680,6 @@ static const char *const flux_names[] = {
     "genSignedCert",
     "genSignedCertWithKey",
     "gt",
-    "hello",
     "htpasswd",
     "index",
     "kebabcase",
@@ -3513,14 +3691,10 @@ static const char *const flux_names[] = {
     "minf",
     "mulf",
     "mustDateModify",
-    "mustDeepCopy",
     "mustFromJson",
     "mustMerge",
     "mustMergeOverwrite",
     "mustToDate",
-    "mustToJson",
-    "mustToPrettyJson",
-    "mustToRawJson",
     "must_date_modify",
     "print",
     "println",
@@ -3534,8 +3708,6 @@ static const char *const flux_names[] = {
     "subf",
     "toDate",
     "toDecimal",
-    "toPrettyJson",
-    "toRawJson",
     "unixEpoch",
     "urlJoin",
     "urlParse",

@@ -258,7 +258,8 @@ void test_sprig_strings(void **state)
 }
 
 /* Integer math with cast's conversions (add's int64 is not an int for trunc), ranges, types,
- * lists and dicts (sprig's map[string]interface {}; set changes the dict), with their errors;
+ * lists and dicts (sprig's map[string]interface {}; set changes the dict), JSON (raw, pretty,
+ * must* failing where toJson gives ""), all, any, fail and deepCopy, with their errors;
  * and where Go reports an argument of the wrong type that is a parenthesised pipeline: at the
  * last node it evaluated inside ("at <.Values>" for "(len .Values)"). */
 void test_sprig_numbers_lists(void **state)
@@ -455,6 +456,50 @@ void test_sprig_numbers_lists(void **state)
          "template: commit message:1:74: executing \"commit message\" at <len>: wrong type for "
          "value; expected string; got int",
          false},
+        {"{{ toPrettyJson (dict \"a\" (list 1 \"x<y\" (dict)) \"b\" (list) \"c\" .Values) }}|{{ "
+         "toRawJson (list \"<a&b>\" \"\\\\u003c\") }}|{{ mustToJson (list 1) }}|{{ mustToRawJson "
+         "\"\303\251<\" }}|{{ mustToPrettyJson 1 }}|{{ toPrettyJson .Changed.Objects }}|{{ toJson "
+         ".Changed.Objects }}",
+         "{\n  \"a\": [\n    1,\n    \"x\\u003cy\",\n    {}\n  ],\n  \"b\": [],\n  \"c\": {\n    "
+         "\"env\": \"prod\"\n  }\n}|[\"<a&b>\",\"\\\\u003c\"]|[1]|\"\303\251<\"|1||",
+         true},
+        {"{{ mustToJson .Changed.Objects }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustToJson "
+         ".Changed.Objects>: error calling mustToJson: json: unsupported type: "
+         "update.ObjectChanges",
+         false},
+        {"{{ toRawJson .Changed.Objects }}",
+         "template: commit message:1:3: executing \"commit message\" at <toRawJson "
+         ".Changed.Objects>: error calling toRawJson: json: unsupported type: update.ObjectChanges",
+         false},
+        {"{{ mustToPrettyJson .Changed.Objects }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustToPrettyJson "
+         ".Changed.Objects>: error calling mustToPrettyJson: json: unsupported type: "
+         "update.ObjectChanges",
+         false},
+        {"{{ all 1 \"a\" (list 1) }} {{ all 1 \"\" }} {{ all }} {{ any 0 \"\" nil }} {{ any 0 "
+         "\"x\" }} {{ any }} {{ hello }}",
+         "true false true false true false Hello!", true},
+        {"{{ fail \"boom\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <fail \"boom\">: error "
+         "calling fail: boom",
+         false},
+        {"{{ fail 1 }}",
+         "template: commit message:1:8: executing \"commit message\" at <1>: expected string; "
+         "found 1",
+         false},
+        {"{{ deepCopy (dict \"a\" (list 1)) }} {{ $d := dict \"a\" 1 }}{{ $c := deepCopy $d }}{{ "
+         "$_ := set $c \"a\" 2 }}{{ $d.a }}{{ $c.a }} {{ mustDeepCopy (list 1) }}",
+         "map[a:[1]] 12 [1]", true},
+        {"{{ deepCopy nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <deepCopy nil>: error "
+         "calling deepCopy: reflect: call of reflect.Value.Type on zero Value",
+         false},
+        {"{{ toPrettyJson .AutomationObject }}|{{ toPrettyJson (list) }}|{{ toPrettyJson "
+         "\"a\\u2028\" }}|{{ toRawJson \"a\\u2028\" }}",
+         "{\n  \"Namespace\": \"flux-system\",\n  \"Name\": "
+         "\"apps\"\n}|[]|\"a\\u2028\"|\"a\\u2028\"",
+         true},
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
