@@ -22,6 +22,7 @@
  *   math      add add1 sub mul div mod max biggest min int int64 atoi until untilStep seq, on
  *             integers with cast's conversions (strings read as Go's integer literals)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
+ *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
  *             toRawJson toPrettyJson and their must* forms
  *
@@ -3385,6 +3386,42 @@ static int fn_deep_copy(call *c)
     return 0;
 }
 
+/* ---- semverCompare (Masterminds semver, as sprig calls it; eddy's ImagePolicy ranges) ---- */
+
+static int fn_semver_compare(call *c)
+{
+    const char *range = str_arg(c, 0), *version = str_arg(c, 1);
+    ed_semver_range *r = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_semver_range_parse(range, &r, &err) != 0) {
+        /* NewConstraint names the first ||-alternative that does not parse alone */
+        const char *alt = range;
+        for (;;) {
+            const char *bar = strstr(alt, "||");
+            char *one = ed_xstrndup(alt, bar ? (size_t)(bar - alt) : strlen(alt));
+            ed_semver_range *r1 = NULL;
+            int bad = ed_semver_range_parse(one, &r1, &err);
+            ed_semver_range_free(r1);
+            if (bad || !bar) {
+                snprintf(c->msg, c->msglen, "error calling semverCompare: improper constraint: %s",
+                         one);
+                free(one);
+                return -1;
+            }
+            free(one);
+            alt = bar + 2;
+        }
+    }
+    ed_semver v;
+    if (ed_semver_parse(version, &v) != 0) {
+        ed_semver_range_free(r);
+        return fail(c, "Invalid Semantic Version", NULL);
+    }
+    *c->out = ed_tv_bool(c->pool, ed_semver_range_match(r, &v));
+    ed_semver_range_free(r);
+    return 0;
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the string
@@ -3517,6 +3554,7 @@ static const struct fn {
     {"replace", 3, 3, "sss", fn_replace},
     {"rest", 1, 1, "a", fn_rest},
     {"reverse", 1, 1, "a", fn_reverse},
+    {"semverCompare", 2, 2, "ss", fn_semver_compare},
     {"seq", 0, -1, "iiiiiiiiiiiiiiii", fn_seq},
     {"set", 3, 3, "dsa", fn_set},
     {"sha1sum", 1, 1, "s", fn_sha1sum},
@@ -3702,7 +3740,6 @@ static const char *const flux_names[] = {
     "randSeededNumeric",
     "round",
     "semver",
-    "semverCompare",
     "shuffle",
     "snakecase",
     "subf",

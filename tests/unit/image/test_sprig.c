@@ -259,7 +259,8 @@ void test_sprig_strings(void **state)
 
 /* Integer math with cast's conversions (add's int64 is not an int for trunc), ranges, types,
  * lists and dicts (sprig's map[string]interface {}; set changes the dict), JSON (raw, pretty,
- * must* failing where toJson gives ""), all, any, fail and deepCopy, with their errors;
+ * must* failing where toJson gives ""), all, any, fail, deepCopy and semverCompare, with their
+ * errors;
  * and where Go reports an argument of the wrong type that is a parenthesised pipeline: at the
  * last node it evaluated inside ("at <.Values>" for "(len .Values)"). */
 void test_sprig_numbers_lists(void **state)
@@ -500,6 +501,28 @@ void test_sprig_numbers_lists(void **state)
          "{\n  \"Namespace\": \"flux-system\",\n  \"Name\": "
          "\"apps\"\n}|[]|\"a\\u2028\"|\"a\\u2028\"",
          true},
+        {"{{ semverCompare \">=1.2.0\" \"1.3.0\" }} {{ semverCompare \"~1.2\" \"v1.2.9\" }} {{ "
+         "semverCompare \"^1\" \"2.0.0\" }} {{ semverCompare \">1.0.0-0\" \"1.0.0-rc.1\" }} {{ "
+         "semverCompare \"1.x\" \"1.5\" }} {{ semverCompare \"<2 || >3\" \"2.5.0\" }} {{ "
+         "semverCompare \"*\" \"1.0.0-rc1\" }}",
+         "true true false true true false false", true},
+        {"{{ semverCompare \"bad\" \"1.0.0\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <semverCompare \"bad\" "
+         "\"1.0.0\">: error calling semverCompare: improper constraint: bad",
+         false},
+        {"{{ semverCompare \">1\" \"x\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <semverCompare \">1\" "
+         "\"x\">: error calling semverCompare: Invalid Semantic Version",
+         false},
+        {"{{ semverCompare \">1\" \"1.2.3.4\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <semverCompare \">1\" "
+         "\"1.2.3.4\">: error calling semverCompare: Invalid Semantic Version",
+         false},
+        {"{{ semverCompare \">1\" \"01.2.3\" }}", "false", true},
+        {"{{ semverCompare \"\" \"1.0.0\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <semverCompare \"\" "
+         "\"1.0.0\">: error calling semverCompare: improper constraint: ",
+         false},
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
