@@ -132,16 +132,25 @@ bool ed_tv_truthy(const ed_tv *v)
     return false;
 }
 
-void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
+/* fmt's %v of v, or (s_verb) its %s: inside a list, map or struct, %s prints an int or bool as
+ * "%!s(int=1)", as Go's fmt applies the verb to each element. */
+static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_verb)
 {
     if (!v || v->kind == ED_TV_NIL) {
         ed_buf_append_str(b, nil_text);
         return;
     }
     switch (v->kind) {
-    case ED_TV_STR:
     case ED_TV_NUM:
     case ED_TV_BOOL:
+        if (s_verb) {
+            ed_buf_printf(b, "%%!s(%s=%s)", v->kind == ED_TV_BOOL ? "bool" : ed_tv_type_name(v),
+                          v->s);
+            return;
+        }
+        ed_buf_append_str(b, v->s);
+        return;
+    case ED_TV_STR:
         ed_buf_append_str(b, v->s);
         return;
     case ED_TV_LIST:
@@ -151,10 +160,10 @@ void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
             if (i)
                 ed_buf_append(b, " ", 1);
             if (v->kind == ED_TV_MAP) {
-                ed_tv_print(b, v->keys[i], "<nil>");
+                print_value(b, v->keys[i], "<nil>", s_verb);
                 ed_buf_append(b, ":", 1);
             }
-            ed_tv_print(b, v->items[i], "<nil>");
+            print_value(b, v->items[i], "<nil>", s_verb);
         }
         ed_buf_append(b, "]", 1);
         return;
@@ -189,11 +198,16 @@ void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
                 continue;
             if (k++)
                 ed_buf_append(b, " ", 1);
-            ed_tv_print(b, v->items[i], "<nil>");
+            print_value(b, v->items[i], "<nil>", s_verb);
         }
         ed_buf_append(b, "}", 1);
         return;
     }
+}
+
+void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
+{
+    print_value(b, v, nil_text, false);
 }
 
 /* sprig's strval: a string as it is, anything else as %v prints it. */
@@ -643,10 +657,18 @@ static ed_tv *strslice(call *c, const ed_tv *v)
     return l;
 }
 
+/* sprig's reflect.TypeOf(nil).Kind() panics: Go's words for it. */
+static int nil_deref(call *c)
+{
+    return fail(c, "runtime error: invalid memory address or nil pointer dereference", NULL);
+}
+
 static int need_list(call *c, const ed_tv *v, const char *verb)
 {
     if (v->kind == ED_TV_LIST)
         return 0;
+    if (v->kind == ED_TV_NIL)
+        return nil_deref(c);
     char what[64];
     snprintf(what, sizeof(what), "Cannot %s on type ", verb);
     return fail(c, what, kind_name(v));
@@ -1037,9 +1059,10 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
         return 0;
     }
     if (!num && !str && v->kind != ED_TV_BOOL && verb == 's') {
-        char *s = strval_dup(v); /* lists, maps, structs: their elements as %v */
-        pad(b, f, s, strlen(s));
-        free(s);
+        ed_buf e = ED_BUF_INIT((size_t)1 << 24); /* lists, maps, structs: %s of each element */
+        print_value(&e, v, "<nil>", true);
+        pad(b, f, e.data ? e.data : "", e.len);
+        ed_buf_free(&e);
         return 0;
     }
     char *sv = strval_dup(v);
@@ -1270,6 +1293,10 @@ static int fn_sort_alpha(call *c)
 
 static int fn_has(call *c)
 {
+    if (c->args[1]->kind == ED_TV_NIL) { /* a nil haystack holds nothing */
+        *c->out = ed_tv_bool(c->pool, false);
+        return 0;
+    }
     if (need_list(c, c->args[1], "find has"))
         return -1;
     *c->out = ed_tv_bool(
@@ -1414,9 +1441,11 @@ static int eq_any(call *c, bool *eq)
             continue;
         }
         ed_buf pa = ED_BUF_INIT(4096), pb = ED_BUF_INIT(4096);
-        ed_tv_print(&pa, a, "<nil>");
-        ed_tv_print(&pb, b, "<nil>");
-        bool same_type = strcmp(ed_tv_type_name(a), ed_tv_type_name(b)) == 0;
+        print_value(&pa, a, "<nil>", true);
+        print_value(&pb, b, "<nil>", true);
+        /* Go's canCompare passes two values of one kind (two slices, two maps): the second
+         * is then found not comparable */
+        bool same_type = a->kind == b->kind;
         if (!same_type || a->kind != ED_TV_OBJ) {
             if (!same_type)
                 snprintf(c->msg, c->msglen,
@@ -2854,6 +2883,8 @@ static int fn_concat(call *c)
     ed_tv *r = new_list(c);
     for (size_t k = 0; k < c->nargs; k++) {
         const ed_tv *l = c->args[k];
+        if (l->kind == ED_TV_NIL)
+            return nil_deref(c);
         if (l->kind != ED_TV_LIST) {
             snprintf(c->msg, c->msglen, "error calling concat: Cannot concat type %s as list",
                      kind_name(l));
@@ -2870,6 +2901,8 @@ static int fn_concat(call *c)
 static int fn_slice(call *c)
 {
     const ed_tv *l = c->args[0];
+    if (l->kind == ED_TV_NIL)
+        return nil_deref(c);
     if (l->kind != ED_TV_LIST)
         return fail(c, "list should be type of slice or array but ", kind_name(l));
     if (l->len == 0) {
@@ -2898,6 +2931,8 @@ static int fn_chunk(call *c)
 {
     int64_t size = int_arg(c, 0);
     const ed_tv *l = c->args[1];
+    if (l->kind == ED_TV_NIL)
+        return nil_deref(c);
     if (l->kind != ED_TV_LIST)
         return fail(c, "Cannot chunk type ", kind_name(l));
     if (size <= 0)

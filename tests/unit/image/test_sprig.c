@@ -642,3 +642,1926 @@ void test_template_language(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* Each function eddy implements called with a wrong number of arguments, and with true, nil or
+ * a list where it wants something else: Go's "wrong number of args", "expected string; found
+ * true", "invalid value; expected string", sprig's "Cannot ... on type bool", the nil pointer
+ * panic of sprig's list functions on nil; and fmt's %s of a list ("[%!s(int=1) a]"), as eq's
+ * "non-comparable type" error prints it too. */
+void test_sprig_argument_errors(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ abbrev (list 1) (list 1) }}",
+         "template: commit message:1:16: executing \"commit message\" at <1>: wrong type for "
+         "value; expected int; got []interface {}",
+         false},
+        {"{{ abbrev nil nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ abbrevboth nil nil nil }}",
+         "template: commit message:1:14: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ abbrevboth true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <abbrevboth>: wrong number "
+         "of args for abbrevboth: want 3 got 4",
+         false},
+        {"{{ abbrevboth true true true }}",
+         "template: commit message:1:14: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ abbrevboth }}",
+         "template: commit message:1:3: executing \"commit message\" at <abbrevboth>: wrong number "
+         "of args for abbrevboth: want 3 got 0",
+         false},
+        {"{{ add nil }}", "0", true},
+        {"{{ add true true true true }}", "4", true},
+        {"{{ add true }}", "1", true},
+        {"{{ add }}", "0", true},
+        {"{{ add1 nil }}", "1", true},
+        {"{{ add1 true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <add1>: wrong number of "
+         "args for add1: want 1 got 4",
+         false},
+        {"{{ add1 true }}", "2", true},
+        {"{{ add1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <add1>: wrong number of "
+         "args for add1: want 1 got 0",
+         false},
+        {"{{ adler32sum nil }}",
+         "template: commit message:1:14: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ adler32sum true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <adler32sum>: wrong number "
+         "of args for adler32sum: want 1 got 4",
+         false},
+        {"{{ adler32sum true }}",
+         "template: commit message:1:14: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ adler32sum }}",
+         "template: commit message:1:3: executing \"commit message\" at <adler32sum>: wrong number "
+         "of args for adler32sum: want 1 got 0",
+         false},
+        {"{{ all nil }}", "false", true},
+        {"{{ all true true true true }}", "true", true},
+        {"{{ all true }}", "true", true},
+        {"{{ all }}", "true", true},
+        {"{{ and (list 1) }}", "[1]", true},
+        {"{{ and nil }}", "<no value>", true},
+        {"{{ any nil }}", "false", true},
+        {"{{ any true true true true }}", "true", true},
+        {"{{ any true }}", "true", true},
+        {"{{ any }}", "false", true},
+        {"{{ append (list 1) (list 1) }}", "[1 [1]]", true},
+        {"{{ append nil 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <append nil 1>: error "
+         "calling append: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ append nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <append nil nil>: error "
+         "calling append: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ atoi nil }}",
+         "template: commit message:1:8: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ atoi true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <atoi>: wrong number of "
+         "args for atoi: want 1 got 4",
+         false},
+        {"{{ atoi true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ atoi }}",
+         "template: commit message:1:3: executing \"commit message\" at <atoi>: wrong number of "
+         "args for atoi: want 1 got 0",
+         false},
+        {"{{ b32dec nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ b32dec true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <b32dec>: wrong number of "
+         "args for b32dec: want 1 got 4",
+         false},
+        {"{{ b32dec true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ b32dec }}",
+         "template: commit message:1:3: executing \"commit message\" at <b32dec>: wrong number of "
+         "args for b32dec: want 1 got 0",
+         false},
+        {"{{ b32enc nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ b32enc true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <b32enc>: wrong number of "
+         "args for b32enc: want 1 got 4",
+         false},
+        {"{{ b32enc true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ b32enc }}",
+         "template: commit message:1:3: executing \"commit message\" at <b32enc>: wrong number of "
+         "args for b32enc: want 1 got 0",
+         false},
+        {"{{ b64dec nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ b64dec true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <b64dec>: wrong number of "
+         "args for b64dec: want 1 got 4",
+         false},
+        {"{{ b64dec true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ b64dec }}",
+         "template: commit message:1:3: executing \"commit message\" at <b64dec>: wrong number of "
+         "args for b64dec: want 1 got 0",
+         false},
+        {"{{ b64enc nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ b64enc true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <b64enc>: wrong number of "
+         "args for b64enc: want 1 got 4",
+         false},
+        {"{{ b64enc true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ b64enc }}",
+         "template: commit message:1:3: executing \"commit message\" at <b64enc>: wrong number of "
+         "args for b64enc: want 1 got 0",
+         false},
+        {"{{ base nil }}",
+         "template: commit message:1:8: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ base true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <base>: wrong number of "
+         "args for base: want 1 got 4",
+         false},
+        {"{{ base true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ base }}",
+         "template: commit message:1:3: executing \"commit message\" at <base>: wrong number of "
+         "args for base: want 1 got 0",
+         false},
+        {"{{ biggest nil }}", "0", true},
+        {"{{ biggest true true true true }}", "1", true},
+        {"{{ biggest true }}", "1", true},
+        {"{{ biggest }}",
+         "template: commit message:1:3: executing \"commit message\" at <biggest>: wrong number of "
+         "args for biggest: want at least 1 got 0",
+         false},
+        {"{{ cat nil }}", "", true},
+        {"{{ cat true true true true }}", "true true true true", true},
+        {"{{ cat true }}", "true", true},
+        {"{{ cat }}", "", true},
+        {"{{ chunk 1 nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <chunk 1 nil>: error "
+         "calling chunk: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ chunk nil nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ chunk true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <chunk>: wrong number of "
+         "args for chunk: want 2 got 4",
+         false},
+        {"{{ chunk true true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ chunk }}",
+         "template: commit message:1:3: executing \"commit message\" at <chunk>: wrong number of "
+         "args for chunk: want 2 got 0",
+         false},
+        {"{{ clean nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ clean true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <clean>: wrong number of "
+         "args for clean: want 1 got 4",
+         false},
+        {"{{ clean true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ clean }}",
+         "template: commit message:1:3: executing \"commit message\" at <clean>: wrong number of "
+         "args for clean: want 1 got 0",
+         false},
+        {"{{ coalesce (list 1) }}", "[1]", true},
+        {"{{ coalesce nil }}", "<no value>", true},
+        {"{{ compact nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <compact nil>: error "
+         "calling compact: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ compact true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <compact>: wrong number of "
+         "args for compact: want 1 got 4",
+         false},
+        {"{{ compact true }}",
+         "template: commit message:1:3: executing \"commit message\" at <compact true>: error "
+         "calling compact: Cannot compact on type bool",
+         false},
+        {"{{ compact }}",
+         "template: commit message:1:3: executing \"commit message\" at <compact>: wrong number of "
+         "args for compact: want 1 got 0",
+         false},
+        {"{{ concat (list 1) nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <concat (list 1) nil>: "
+         "error calling concat: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ concat nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <concat nil>: error "
+         "calling concat: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ concat true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <concat true true true "
+         "true>: error calling concat: Cannot concat type bool as list",
+         false},
+        {"{{ concat true }}",
+         "template: commit message:1:3: executing \"commit message\" at <concat true>: error "
+         "calling concat: Cannot concat type bool as list",
+         false},
+        {"{{ concat }}", "[]", true},
+        {"{{ contains (list 1) (list 1) }}",
+         "template: commit message:1:18: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ contains nil nil }}",
+         "template: commit message:1:12: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ deepCopy nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <deepCopy nil>: error "
+         "calling deepCopy: reflect: call of reflect.Value.Type on zero Value",
+         false},
+        {"{{ deepCopy true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <deepCopy>: wrong number "
+         "of args for deepCopy: want 1 got 4",
+         false},
+        {"{{ deepCopy true }}", "true", true},
+        {"{{ deepCopy }}",
+         "template: commit message:1:3: executing \"commit message\" at <deepCopy>: wrong number "
+         "of args for deepCopy: want 1 got 0",
+         false},
+        {"{{ deepEqual nil nil }}", "true", true},
+        {"{{ deepEqual true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <deepEqual>: wrong number "
+         "of args for deepEqual: want 2 got 4",
+         false},
+        {"{{ deepEqual true true }}", "true", true},
+        {"{{ deepEqual }}",
+         "template: commit message:1:3: executing \"commit message\" at <deepEqual>: wrong number "
+         "of args for deepEqual: want 2 got 0",
+         false},
+        {"{{ default (list 1) }}", "[1]", true},
+        {"{{ default nil }}", "<no value>", true},
+        {"{{ dict nil }}", "map[<nil>:]", true},
+        {"{{ dict true true true true }}", "map[true:true]", true},
+        {"{{ dict true }}", "map[true:]", true},
+        {"{{ dict }}", "map[]", true},
+        {"{{ dig nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <dig nil>: error calling "
+         "dig: dig needs at least three arguments",
+         false},
+        {"{{ dig true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <dig true true true true>: "
+         "error calling dig: interface conversion: interface {} is bool, not map[string]interface "
+         "{}",
+         false},
+        {"{{ dig true }}",
+         "template: commit message:1:3: executing \"commit message\" at <dig true>: error calling "
+         "dig: dig needs at least three arguments",
+         false},
+        {"{{ dig }}",
+         "template: commit message:1:3: executing \"commit message\" at <dig>: error calling dig: "
+         "dig needs at least three arguments",
+         false},
+        {"{{ dir nil }}",
+         "template: commit message:1:7: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ dir true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <dir>: wrong number of "
+         "args for dir: want 1 got 4",
+         false},
+        {"{{ dir true }}",
+         "template: commit message:1:7: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ dir }}",
+         "template: commit message:1:3: executing \"commit message\" at <dir>: wrong number of "
+         "args for dir: want 1 got 0",
+         false},
+        {"{{ div nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <div nil nil>: error "
+         "calling div: runtime error: integer divide by zero",
+         false},
+        {"{{ div true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <div>: wrong number of "
+         "args for div: want 2 got 4",
+         false},
+        {"{{ div true true }}", "1", true},
+        {"{{ div }}",
+         "template: commit message:1:3: executing \"commit message\" at <div>: wrong number of "
+         "args for div: want 2 got 0",
+         false},
+        {"{{ empty (list 1) }}", "false", true},
+        {"{{ empty nil }}", "true", true},
+        {"{{ eq (list \"a\") 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <eq (list \"a\") 1>: error "
+         "calling eq: incompatible types for comparison: []interface {} and int",
+         false},
+        {"{{ eq (list 1) (list 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <eq (list 1) (list 1)>: "
+         "error calling eq: non-comparable type [%!s(int=1)]: []interface {}",
+         false},
+        {"{{ eq (list 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <eq (list 1)>: error "
+         "calling eq: missing argument for comparison",
+         false},
+        {"{{ eq .Values .Values }}",
+         "template: commit message:1:3: executing \"commit message\" at <eq .Values .Values>: "
+         "error calling eq: non-comparable type map[env:prod]: map[string]string",
+         false},
+        {"{{ eq nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <eq nil>: error calling "
+         "eq: missing argument for comparison",
+         false},
+        {"{{ ext nil }}",
+         "template: commit message:1:7: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ ext true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <ext>: wrong number of "
+         "args for ext: want 1 got 4",
+         false},
+        {"{{ ext true }}",
+         "template: commit message:1:7: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ ext }}",
+         "template: commit message:1:3: executing \"commit message\" at <ext>: wrong number of "
+         "args for ext: want 1 got 0",
+         false},
+        {"{{ fail nil }}",
+         "template: commit message:1:8: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ fail true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <fail>: wrong number of "
+         "args for fail: want 1 got 4",
+         false},
+        {"{{ fail true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ fail }}",
+         "template: commit message:1:3: executing \"commit message\" at <fail>: wrong number of "
+         "args for fail: want 1 got 0",
+         false},
+        {"{{ first (list 1) }}", "1", true},
+        {"{{ first nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <first nil>: error calling "
+         "first: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ ge (list 1) (list 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <ge (list 1) (list 1)>: "
+         "error calling ge: invalid type for comparison",
+         false},
+        {"{{ ge nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <ge nil nil>: error "
+         "calling ge: invalid type for comparison",
+         false},
+        {"{{ get nil nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ get true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <get>: wrong number of "
+         "args for get: want 2 got 4",
+         false},
+        {"{{ get true true }}",
+         "template: commit message:1:7: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ get }}",
+         "template: commit message:1:3: executing \"commit message\" at <get>: wrong number of "
+         "args for get: want 2 got 0",
+         false},
+        {"{{ gt (list 1) (list 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <gt (list 1) (list 1)>: "
+         "error calling gt: invalid type for comparison",
+         false},
+        {"{{ gt nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <gt nil nil>: error "
+         "calling gt: invalid type for comparison",
+         false},
+        {"{{ has (list 1) (list 1) }}", "false", true},
+        {"{{ has 1 nil }}", "false", true},
+        {"{{ has nil nil }}", "false", true},
+        {"{{ hasKey nil nil }}",
+         "template: commit message:1:14: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ hasKey true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <hasKey>: wrong number of "
+         "args for hasKey: want 2 got 4",
+         false},
+        {"{{ hasKey true true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ hasKey }}",
+         "template: commit message:1:3: executing \"commit message\" at <hasKey>: wrong number of "
+         "args for hasKey: want 2 got 0",
+         false},
+        {"{{ hasPrefix (list 1) (list 1) }}",
+         "template: commit message:1:19: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ hasPrefix nil nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ hasSuffix (list 1) (list 1) }}",
+         "template: commit message:1:19: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ hasSuffix nil nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ hello nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <hello>: wrong number of "
+         "args for hello: want 0 got 1",
+         false},
+        {"{{ hello true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <hello>: wrong number of "
+         "args for hello: want 0 got 4",
+         false},
+        {"{{ hello true }}",
+         "template: commit message:1:3: executing \"commit message\" at <hello>: wrong number of "
+         "args for hello: want 0 got 1",
+         false},
+        {"{{ hello }}", "Hello!", true},
+        {"{{ html nil }}", "&lt;no value&gt;", true},
+        {"{{ html true true true true }}", "true true true true", true},
+        {"{{ html true }}", "true", true},
+        {"{{ html }}", "", true},
+        {"{{ indent nil nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ indent true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <indent>: wrong number of "
+         "args for indent: want 2 got 4",
+         false},
+        {"{{ indent true true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ indent }}",
+         "template: commit message:1:3: executing \"commit message\" at <indent>: wrong number of "
+         "args for indent: want 2 got 0",
+         false},
+        {"{{ index (list 1) }}", "[1]", true},
+        {"{{ index nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <index nil>: error calling "
+         "index: index of untyped nil",
+         false},
+        {"{{ initial nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <initial nil>: error "
+         "calling initial: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ initial true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <initial>: wrong number of "
+         "args for initial: want 1 got 4",
+         false},
+        {"{{ initial true }}",
+         "template: commit message:1:3: executing \"commit message\" at <initial true>: error "
+         "calling initial: Cannot find initial on type bool",
+         false},
+        {"{{ initial }}",
+         "template: commit message:1:3: executing \"commit message\" at <initial>: wrong number of "
+         "args for initial: want 1 got 0",
+         false},
+        {"{{ initials nil }}",
+         "template: commit message:1:12: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ initials true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <initials>: wrong number "
+         "of args for initials: want 1 got 4",
+         false},
+        {"{{ initials true }}",
+         "template: commit message:1:12: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ initials }}",
+         "template: commit message:1:3: executing \"commit message\" at <initials>: wrong number "
+         "of args for initials: want 1 got 0",
+         false},
+        {"{{ int nil }}", "0", true},
+        {"{{ int true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <int>: wrong number of "
+         "args for int: want 1 got 4",
+         false},
+        {"{{ int true }}", "1", true},
+        {"{{ int }}",
+         "template: commit message:1:3: executing \"commit message\" at <int>: wrong number of "
+         "args for int: want 1 got 0",
+         false},
+        {"{{ int64 nil }}", "0", true},
+        {"{{ int64 true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <int64>: wrong number of "
+         "args for int64: want 1 got 4",
+         false},
+        {"{{ int64 true }}", "1", true},
+        {"{{ int64 }}",
+         "template: commit message:1:3: executing \"commit message\" at <int64>: wrong number of "
+         "args for int64: want 1 got 0",
+         false},
+        {"{{ isAbs nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ isAbs true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <isAbs>: wrong number of "
+         "args for isAbs: want 1 got 4",
+         false},
+        {"{{ isAbs true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ isAbs }}",
+         "template: commit message:1:3: executing \"commit message\" at <isAbs>: wrong number of "
+         "args for isAbs: want 1 got 0",
+         false},
+        {"{{ join (list 1) (list 1) }}",
+         "template: commit message:1:14: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ join nil nil }}",
+         "template: commit message:1:8: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ js nil }}", "\\u003Cno value\\u003E", true},
+        {"{{ js true true true true }}", "true true true true", true},
+        {"{{ js true }}", "true", true},
+        {"{{ js }}", "", true},
+        {"{{ keys nil }}", "[]", true},
+        {"{{ keys true true true true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ keys true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ keys }}", "[]", true},
+        {"{{ kindIs nil nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ kindIs true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <kindIs>: wrong number of "
+         "args for kindIs: want 2 got 4",
+         false},
+        {"{{ kindIs true true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ kindIs }}",
+         "template: commit message:1:3: executing \"commit message\" at <kindIs>: wrong number of "
+         "args for kindIs: want 2 got 0",
+         false},
+        {"{{ kindOf nil }}", "invalid", true},
+        {"{{ kindOf true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <kindOf>: wrong number of "
+         "args for kindOf: want 1 got 4",
+         false},
+        {"{{ kindOf true }}", "bool", true},
+        {"{{ kindOf }}",
+         "template: commit message:1:3: executing \"commit message\" at <kindOf>: wrong number of "
+         "args for kindOf: want 1 got 0",
+         false},
+        {"{{ last (list 1) }}", "1", true},
+        {"{{ last nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <last nil>: error calling "
+         "last: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ le (list 1) (list 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <le (list 1) (list 1)>: "
+         "error calling le: invalid type for comparison",
+         false},
+        {"{{ le nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <le nil nil>: error "
+         "calling le: invalid type for comparison",
+         false},
+        {"{{ len (list 1) }}", "1", true},
+        {"{{ len nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <len nil>: error calling "
+         "len: reflect: call of reflect.Value.Type on zero Value",
+         false},
+        {"{{ list (list 1) }}", "[[1]]", true},
+        {"{{ list nil }}", "[<nil>]", true},
+        {"{{ lower (list 1) }}",
+         "template: commit message:1:15: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ lower nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ lt (list 1) (list 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <lt (list 1) (list 1)>: "
+         "error calling lt: invalid type for comparison",
+         false},
+        {"{{ lt nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <lt nil nil>: error "
+         "calling lt: invalid type for comparison",
+         false},
+        {"{{ max nil }}", "0", true},
+        {"{{ max true true true true }}", "1", true},
+        {"{{ max true }}", "1", true},
+        {"{{ max }}",
+         "template: commit message:1:3: executing \"commit message\" at <max>: wrong number of "
+         "args for max: want at least 1 got 0",
+         false},
+        {"{{ min nil }}", "0", true},
+        {"{{ min true true true true }}", "1", true},
+        {"{{ min true }}", "1", true},
+        {"{{ min }}",
+         "template: commit message:1:3: executing \"commit message\" at <min>: wrong number of "
+         "args for min: want at least 1 got 0",
+         false},
+        {"{{ mod nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mod nil nil>: error "
+         "calling mod: runtime error: integer divide by zero",
+         false},
+        {"{{ mod true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mod>: wrong number of "
+         "args for mod: want 2 got 4",
+         false},
+        {"{{ mod true true }}", "0", true},
+        {"{{ mod }}",
+         "template: commit message:1:3: executing \"commit message\" at <mod>: wrong number of "
+         "args for mod: want 2 got 0",
+         false},
+        {"{{ mul nil }}", "0", true},
+        {"{{ mul true true true true }}", "1", true},
+        {"{{ mul true }}", "1", true},
+        {"{{ mul }}",
+         "template: commit message:1:3: executing \"commit message\" at <mul>: wrong number of "
+         "args for mul: want at least 1 got 0",
+         false},
+        {"{{ mustAppend nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustAppend nil nil>: "
+         "error calling mustAppend: runtime error: invalid memory address or nil pointer "
+         "dereference",
+         false},
+        {"{{ mustAppend true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustAppend>: wrong number "
+         "of args for mustAppend: want 2 got 4",
+         false},
+        {"{{ mustAppend true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustAppend true true>: "
+         "error calling mustAppend: Cannot push on type bool",
+         false},
+        {"{{ mustAppend }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustAppend>: wrong number "
+         "of args for mustAppend: want 2 got 0",
+         false},
+        {"{{ mustChunk nil nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ mustChunk true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustChunk>: wrong number "
+         "of args for mustChunk: want 2 got 4",
+         false},
+        {"{{ mustChunk true true }}",
+         "template: commit message:1:13: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ mustChunk }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustChunk>: wrong number "
+         "of args for mustChunk: want 2 got 0",
+         false},
+        {"{{ mustCompact nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustCompact nil>: error "
+         "calling mustCompact: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustCompact true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustCompact>: wrong "
+         "number of args for mustCompact: want 1 got 4",
+         false},
+        {"{{ mustCompact true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustCompact true>: error "
+         "calling mustCompact: Cannot compact on type bool",
+         false},
+        {"{{ mustCompact }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustCompact>: wrong "
+         "number of args for mustCompact: want 1 got 0",
+         false},
+        {"{{ mustDeepCopy nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustDeepCopy nil>: error "
+         "calling mustDeepCopy: reflect: call of reflect.Value.Type on zero Value",
+         false},
+        {"{{ mustDeepCopy true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustDeepCopy>: wrong "
+         "number of args for mustDeepCopy: want 1 got 4",
+         false},
+        {"{{ mustDeepCopy true }}", "true", true},
+        {"{{ mustDeepCopy }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustDeepCopy>: wrong "
+         "number of args for mustDeepCopy: want 1 got 0",
+         false},
+        {"{{ mustFirst nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustFirst nil>: error "
+         "calling mustFirst: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustFirst true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustFirst>: wrong number "
+         "of args for mustFirst: want 1 got 4",
+         false},
+        {"{{ mustFirst true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustFirst true>: error "
+         "calling mustFirst: Cannot find first on type bool",
+         false},
+        {"{{ mustFirst }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustFirst>: wrong number "
+         "of args for mustFirst: want 1 got 0",
+         false},
+        {"{{ mustHas nil nil }}", "false", true},
+        {"{{ mustHas true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustHas>: wrong number of "
+         "args for mustHas: want 2 got 4",
+         false},
+        {"{{ mustHas true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustHas true true>: error "
+         "calling mustHas: Cannot find has on type bool",
+         false},
+        {"{{ mustHas }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustHas>: wrong number of "
+         "args for mustHas: want 2 got 0",
+         false},
+        {"{{ mustInitial nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustInitial nil>: error "
+         "calling mustInitial: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustInitial true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustInitial>: wrong "
+         "number of args for mustInitial: want 1 got 4",
+         false},
+        {"{{ mustInitial true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustInitial true>: error "
+         "calling mustInitial: Cannot find initial on type bool",
+         false},
+        {"{{ mustInitial }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustInitial>: wrong "
+         "number of args for mustInitial: want 1 got 0",
+         false},
+        {"{{ mustLast nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustLast nil>: error "
+         "calling mustLast: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustLast true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustLast>: wrong number "
+         "of args for mustLast: want 1 got 4",
+         false},
+        {"{{ mustLast true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustLast true>: error "
+         "calling mustLast: Cannot find last on type bool",
+         false},
+        {"{{ mustLast }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustLast>: wrong number "
+         "of args for mustLast: want 1 got 0",
+         false},
+        {"{{ mustPrepend nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustPrepend nil nil>: "
+         "error calling mustPrepend: runtime error: invalid memory address or nil pointer "
+         "dereference",
+         false},
+        {"{{ mustPrepend true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustPrepend>: wrong "
+         "number of args for mustPrepend: want 2 got 4",
+         false},
+        {"{{ mustPrepend true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustPrepend true true>: "
+         "error calling mustPrepend: Cannot prepend on type bool",
+         false},
+        {"{{ mustPrepend }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustPrepend>: wrong "
+         "number of args for mustPrepend: want 2 got 0",
+         false},
+        {"{{ mustPush nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustPush nil nil>: error "
+         "calling mustPush: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustPush true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustPush>: wrong number "
+         "of args for mustPush: want 2 got 4",
+         false},
+        {"{{ mustPush true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustPush true true>: "
+         "error calling mustPush: Cannot push on type bool",
+         false},
+        {"{{ mustPush }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustPush>: wrong number "
+         "of args for mustPush: want 2 got 0",
+         false},
+        {"{{ mustRegexFind nil nil }}",
+         "template: commit message:1:17: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ mustRegexFind true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexFind>: wrong "
+         "number of args for mustRegexFind: want 2 got 4",
+         false},
+        {"{{ mustRegexFind true true }}",
+         "template: commit message:1:17: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ mustRegexFind }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexFind>: wrong "
+         "number of args for mustRegexFind: want 2 got 0",
+         false},
+        {"{{ mustRegexFindAll nil nil nil }}",
+         "template: commit message:1:20: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ mustRegexFindAll true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexFindAll>: wrong "
+         "number of args for mustRegexFindAll: want 3 got 4",
+         false},
+        {"{{ mustRegexFindAll true true true }}",
+         "template: commit message:1:20: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ mustRegexFindAll }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexFindAll>: wrong "
+         "number of args for mustRegexFindAll: want 3 got 0",
+         false},
+        {"{{ mustRegexMatch nil nil }}",
+         "template: commit message:1:18: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ mustRegexMatch true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexMatch>: wrong "
+         "number of args for mustRegexMatch: want 2 got 4",
+         false},
+        {"{{ mustRegexMatch true true }}",
+         "template: commit message:1:18: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ mustRegexMatch }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexMatch>: wrong "
+         "number of args for mustRegexMatch: want 2 got 0",
+         false},
+        {"{{ mustRegexReplaceAll nil nil nil }}",
+         "template: commit message:1:23: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ mustRegexReplaceAll true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexReplaceAll>: "
+         "wrong number of args for mustRegexReplaceAll: want 3 got 4",
+         false},
+        {"{{ mustRegexReplaceAll true true true }}",
+         "template: commit message:1:23: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ mustRegexReplaceAll }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexReplaceAll>: "
+         "wrong number of args for mustRegexReplaceAll: want 3 got 0",
+         false},
+        {"{{ mustRegexReplaceAllLiteral nil nil nil }}",
+         "template: commit message:1:30: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ mustRegexReplaceAllLiteral true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at "
+         "<mustRegexReplaceAllLiteral>: wrong number of args for mustRegexReplaceAllLiteral: want "
+         "3 got 4",
+         false},
+        {"{{ mustRegexReplaceAllLiteral true true true }}",
+         "template: commit message:1:30: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ mustRegexReplaceAllLiteral }}",
+         "template: commit message:1:3: executing \"commit message\" at "
+         "<mustRegexReplaceAllLiteral>: wrong number of args for mustRegexReplaceAllLiteral: want "
+         "3 got 0",
+         false},
+        {"{{ mustRegexSplit nil nil nil }}",
+         "template: commit message:1:18: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ mustRegexSplit true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexSplit>: wrong "
+         "number of args for mustRegexSplit: want 3 got 4",
+         false},
+        {"{{ mustRegexSplit true true true }}",
+         "template: commit message:1:18: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ mustRegexSplit }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRegexSplit>: wrong "
+         "number of args for mustRegexSplit: want 3 got 0",
+         false},
+        {"{{ mustRest nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRest nil>: error "
+         "calling mustRest: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustRest true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRest>: wrong number "
+         "of args for mustRest: want 1 got 4",
+         false},
+        {"{{ mustRest true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRest true>: error "
+         "calling mustRest: Cannot find rest on type bool",
+         false},
+        {"{{ mustRest }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustRest>: wrong number "
+         "of args for mustRest: want 1 got 0",
+         false},
+        {"{{ mustReverse nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustReverse nil>: error "
+         "calling mustReverse: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustReverse true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustReverse>: wrong "
+         "number of args for mustReverse: want 1 got 4",
+         false},
+        {"{{ mustReverse true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustReverse true>: error "
+         "calling mustReverse: Cannot find reverse on type bool",
+         false},
+        {"{{ mustReverse }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustReverse>: wrong "
+         "number of args for mustReverse: want 1 got 0",
+         false},
+        {"{{ mustSlice nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustSlice nil>: error "
+         "calling mustSlice: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustSlice true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustSlice true true true "
+         "true>: error calling mustSlice: list should be type of slice or array but bool",
+         false},
+        {"{{ mustSlice true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustSlice true>: error "
+         "calling mustSlice: list should be type of slice or array but bool",
+         false},
+        {"{{ mustSlice }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustSlice>: wrong number "
+         "of args for mustSlice: want at least 1 got 0",
+         false},
+        {"{{ mustToJson nil }}", "null", true},
+        {"{{ mustToJson true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustToJson>: wrong number "
+         "of args for mustToJson: want 1 got 4",
+         false},
+        {"{{ mustToJson true }}", "true", true},
+        {"{{ mustToJson }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustToJson>: wrong number "
+         "of args for mustToJson: want 1 got 0",
+         false},
+        {"{{ mustToPrettyJson nil }}", "null", true},
+        {"{{ mustToPrettyJson true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustToPrettyJson>: wrong "
+         "number of args for mustToPrettyJson: want 1 got 4",
+         false},
+        {"{{ mustToPrettyJson true }}", "true", true},
+        {"{{ mustToPrettyJson }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustToPrettyJson>: wrong "
+         "number of args for mustToPrettyJson: want 1 got 0",
+         false},
+        {"{{ mustToRawJson nil }}", "null", true},
+        {"{{ mustToRawJson true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustToRawJson>: wrong "
+         "number of args for mustToRawJson: want 1 got 4",
+         false},
+        {"{{ mustToRawJson true }}", "true", true},
+        {"{{ mustToRawJson }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustToRawJson>: wrong "
+         "number of args for mustToRawJson: want 1 got 0",
+         false},
+        {"{{ mustUniq nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustUniq nil>: error "
+         "calling mustUniq: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustUniq true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustUniq>: wrong number "
+         "of args for mustUniq: want 1 got 4",
+         false},
+        {"{{ mustUniq true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustUniq true>: error "
+         "calling mustUniq: Cannot find uniq on type bool",
+         false},
+        {"{{ mustUniq }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustUniq>: wrong number "
+         "of args for mustUniq: want 1 got 0",
+         false},
+        {"{{ mustWithout nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustWithout nil>: error "
+         "calling mustWithout: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ mustWithout true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustWithout true true "
+         "true true>: error calling mustWithout: Cannot find without on type bool",
+         false},
+        {"{{ mustWithout true }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustWithout true>: error "
+         "calling mustWithout: Cannot find without on type bool",
+         false},
+        {"{{ mustWithout }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustWithout>: wrong "
+         "number of args for mustWithout: want at least 1 got 0",
+         false},
+        {"{{ ne (dict \"a\" 1) (dict) }}",
+         "template: commit message:1:3: executing \"commit message\" at <ne (dict \"a\" 1) "
+         "(dict)>: error calling ne: non-comparable type map[]: map[string]interface {}",
+         false},
+        {"{{ ne (list 1) (list 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <ne (list 1) (list 1)>: "
+         "error calling ne: non-comparable type [%!s(int=1)]: []interface {}",
+         false},
+        {"{{ ne nil nil }}", "false", true},
+        {"{{ nindent nil nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ nindent true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <nindent>: wrong number of "
+         "args for nindent: want 2 got 4",
+         false},
+        {"{{ nindent true true }}",
+         "template: commit message:1:11: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ nindent }}",
+         "template: commit message:1:3: executing \"commit message\" at <nindent>: wrong number of "
+         "args for nindent: want 2 got 0",
+         false},
+        {"{{ nospace (list 1) }}",
+         "template: commit message:1:17: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ nospace nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ not (list 1) }}", "false", true},
+        {"{{ not nil }}", "true", true},
+        {"{{ omit nil }}", "map[]", true},
+        {"{{ omit true true true true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ omit true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ omit }}",
+         "template: commit message:1:3: executing \"commit message\" at <omit>: wrong number of "
+         "args for omit: want at least 1 got 0",
+         false},
+        {"{{ or (list 1) }}", "[1]", true},
+        {"{{ or nil }}", "<no value>", true},
+        {"{{ osBase nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ osBase true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <osBase>: wrong number of "
+         "args for osBase: want 1 got 4",
+         false},
+        {"{{ osBase true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ osBase }}",
+         "template: commit message:1:3: executing \"commit message\" at <osBase>: wrong number of "
+         "args for osBase: want 1 got 0",
+         false},
+        {"{{ osClean nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ osClean true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <osClean>: wrong number of "
+         "args for osClean: want 1 got 4",
+         false},
+        {"{{ osClean true }}",
+         "template: commit message:1:11: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ osClean }}",
+         "template: commit message:1:3: executing \"commit message\" at <osClean>: wrong number of "
+         "args for osClean: want 1 got 0",
+         false},
+        {"{{ osDir nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ osDir true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <osDir>: wrong number of "
+         "args for osDir: want 1 got 4",
+         false},
+        {"{{ osDir true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ osDir }}",
+         "template: commit message:1:3: executing \"commit message\" at <osDir>: wrong number of "
+         "args for osDir: want 1 got 0",
+         false},
+        {"{{ osExt nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ osExt true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <osExt>: wrong number of "
+         "args for osExt: want 1 got 4",
+         false},
+        {"{{ osExt true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ osExt }}",
+         "template: commit message:1:3: executing \"commit message\" at <osExt>: wrong number of "
+         "args for osExt: want 1 got 0",
+         false},
+        {"{{ osIsAbs nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ osIsAbs true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <osIsAbs>: wrong number of "
+         "args for osIsAbs: want 1 got 4",
+         false},
+        {"{{ osIsAbs true }}",
+         "template: commit message:1:11: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ osIsAbs }}",
+         "template: commit message:1:3: executing \"commit message\" at <osIsAbs>: wrong number of "
+         "args for osIsAbs: want 1 got 0",
+         false},
+        {"{{ pick nil }}", "map[]", true},
+        {"{{ pick true true true true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ pick true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ pick }}",
+         "template: commit message:1:3: executing \"commit message\" at <pick>: wrong number of "
+         "args for pick: want at least 1 got 0",
+         false},
+        {"{{ pluck nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ pluck true true true true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ pluck true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ pluck }}",
+         "template: commit message:1:3: executing \"commit message\" at <pluck>: wrong number of "
+         "args for pluck: want at least 1 got 0",
+         false},
+        {"{{ plural nil nil nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ plural true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <plural>: wrong number of "
+         "args for plural: want 3 got 4",
+         false},
+        {"{{ plural true true true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ plural }}",
+         "template: commit message:1:3: executing \"commit message\" at <plural>: wrong number of "
+         "args for plural: want 3 got 0",
+         false},
+        {"{{ prepend nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <prepend nil nil>: error "
+         "calling prepend: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ prepend true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <prepend>: wrong number of "
+         "args for prepend: want 2 got 4",
+         false},
+        {"{{ prepend true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <prepend true true>: error "
+         "calling prepend: Cannot prepend on type bool",
+         false},
+        {"{{ prepend }}",
+         "template: commit message:1:3: executing \"commit message\" at <prepend>: wrong number of "
+         "args for prepend: want 2 got 0",
+         false},
+        {"{{ print (list 1) }}", "[1]", true},
+        {"{{ print nil }}", "<nil>", true},
+        {"{{ printf \"%s\" (add 1 1 | list) }}", "[%!s(int64=2)]", true},
+        {"{{ printf \"%s\" (dict \"a\" 1 \"b\" (list true)) }} {{ printf \"%s\" .Changed.Objects "
+         "}} {{ printf \"%s\" .AutomationObject }}",
+         "map[a:%!s(int=1) b:[%!s(bool=true)]] map[{{{apps/v1 Deployment} {web "
+         "apps}}}:[{r/web:1.2.0 r/web:1.3.0 apps:web} {1.2.0 1.3.0 apps:web:tag}] "
+         "{{{helm.toolkit.fluxcd.io/v2 HelmRelease} {api apps}}}:[{0.1 0.2 apps:api:tag}]] "
+         "flux-system/apps",
+         true},
+        {"{{ printf \"%s\" (list 1 \"a\" true nil) }}", "[%!s(int=1) a %!s(bool=true) <nil>]",
+         true},
+        {"{{ printf \"%s|%v\" (list 1 \"a\" true nil) (list 3) }}",
+         "[%!s(int=1) a %!s(bool=true) <nil>]|[3]", true},
+        {"{{ printf (list 1) }}",
+         "template: commit message:1:16: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ printf nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ println (list 1) }}", "[1]\n", true},
+        {"{{ println nil }}", "<nil>\n", true},
+        {"{{ push (list 1) (list 1) }}", "[1 [1]]", true},
+        {"{{ push nil nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <push nil nil>: error "
+         "calling push: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ quote (list 1) }}", "\"[1]\"", true},
+        {"{{ quote nil }}", "", true},
+        {"{{ regexFind nil nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ regexFind true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexFind>: wrong number "
+         "of args for regexFind: want 2 got 4",
+         false},
+        {"{{ regexFind true true }}",
+         "template: commit message:1:13: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ regexFind }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexFind>: wrong number "
+         "of args for regexFind: want 2 got 0",
+         false},
+        {"{{ regexFindAll nil nil nil }}",
+         "template: commit message:1:16: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ regexFindAll true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexFindAll>: wrong "
+         "number of args for regexFindAll: want 3 got 4",
+         false},
+        {"{{ regexFindAll true true true }}",
+         "template: commit message:1:16: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ regexFindAll }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexFindAll>: wrong "
+         "number of args for regexFindAll: want 3 got 0",
+         false},
+        {"{{ regexMatch nil nil }}",
+         "template: commit message:1:14: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ regexMatch true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexMatch>: wrong number "
+         "of args for regexMatch: want 2 got 4",
+         false},
+        {"{{ regexMatch true true }}",
+         "template: commit message:1:14: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ regexMatch }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexMatch>: wrong number "
+         "of args for regexMatch: want 2 got 0",
+         false},
+        {"{{ regexQuoteMeta nil }}",
+         "template: commit message:1:18: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ regexQuoteMeta true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexQuoteMeta>: wrong "
+         "number of args for regexQuoteMeta: want 1 got 4",
+         false},
+        {"{{ regexQuoteMeta true }}",
+         "template: commit message:1:18: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ regexQuoteMeta }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexQuoteMeta>: wrong "
+         "number of args for regexQuoteMeta: want 1 got 0",
+         false},
+        {"{{ regexReplaceAll nil nil nil }}",
+         "template: commit message:1:19: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ regexReplaceAll true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexReplaceAll>: wrong "
+         "number of args for regexReplaceAll: want 3 got 4",
+         false},
+        {"{{ regexReplaceAll true true true }}",
+         "template: commit message:1:19: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ regexReplaceAll }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexReplaceAll>: wrong "
+         "number of args for regexReplaceAll: want 3 got 0",
+         false},
+        {"{{ regexReplaceAllLiteral nil nil nil }}",
+         "template: commit message:1:26: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ regexReplaceAllLiteral true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexReplaceAllLiteral>: "
+         "wrong number of args for regexReplaceAllLiteral: want 3 got 4",
+         false},
+        {"{{ regexReplaceAllLiteral true true true }}",
+         "template: commit message:1:26: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ regexReplaceAllLiteral }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexReplaceAllLiteral>: "
+         "wrong number of args for regexReplaceAllLiteral: want 3 got 0",
+         false},
+        {"{{ regexSplit nil nil nil }}",
+         "template: commit message:1:14: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ regexSplit true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexSplit>: wrong number "
+         "of args for regexSplit: want 3 got 4",
+         false},
+        {"{{ regexSplit true true true }}",
+         "template: commit message:1:14: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ regexSplit }}",
+         "template: commit message:1:3: executing \"commit message\" at <regexSplit>: wrong number "
+         "of args for regexSplit: want 3 got 0",
+         false},
+        {"{{ repeat (list 1) (list 1) }}",
+         "template: commit message:1:16: executing \"commit message\" at <1>: wrong type for "
+         "value; expected int; got []interface {}",
+         false},
+        {"{{ repeat nil nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ replace (list 1) (list 1) (list 1) }}",
+         "template: commit message:1:17: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ replace nil nil nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ rest nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <rest nil>: error calling "
+         "rest: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ rest true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <rest>: wrong number of "
+         "args for rest: want 1 got 4",
+         false},
+        {"{{ rest true }}",
+         "template: commit message:1:3: executing \"commit message\" at <rest true>: error calling "
+         "rest: Cannot find rest on type bool",
+         false},
+        {"{{ rest }}",
+         "template: commit message:1:3: executing \"commit message\" at <rest>: wrong number of "
+         "args for rest: want 1 got 0",
+         false},
+        {"{{ reverse nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <reverse nil>: error "
+         "calling reverse: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ reverse true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <reverse>: wrong number of "
+         "args for reverse: want 1 got 4",
+         false},
+        {"{{ reverse true }}",
+         "template: commit message:1:3: executing \"commit message\" at <reverse true>: error "
+         "calling reverse: Cannot find reverse on type bool",
+         false},
+        {"{{ reverse }}",
+         "template: commit message:1:3: executing \"commit message\" at <reverse>: wrong number of "
+         "args for reverse: want 1 got 0",
+         false},
+        {"{{ semverCompare nil nil }}",
+         "template: commit message:1:17: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ semverCompare true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <semverCompare>: wrong "
+         "number of args for semverCompare: want 2 got 4",
+         false},
+        {"{{ semverCompare true true }}",
+         "template: commit message:1:17: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ semverCompare }}",
+         "template: commit message:1:3: executing \"commit message\" at <semverCompare>: wrong "
+         "number of args for semverCompare: want 2 got 0",
+         false},
+        {"{{ seq nil }}",
+         "template: commit message:1:7: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ seq true true true true }}",
+         "template: commit message:1:7: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ seq true }}",
+         "template: commit message:1:7: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ seq }}", "", true},
+        {"{{ set nil nil nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ set true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <set>: wrong number of "
+         "args for set: want 3 got 4",
+         false},
+        {"{{ set true true true }}",
+         "template: commit message:1:7: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ set }}",
+         "template: commit message:1:3: executing \"commit message\" at <set>: wrong number of "
+         "args for set: want 3 got 0",
+         false},
+        {"{{ sha1sum nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ sha1sum true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <sha1sum>: wrong number of "
+         "args for sha1sum: want 1 got 4",
+         false},
+        {"{{ sha1sum true }}",
+         "template: commit message:1:11: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ sha1sum }}",
+         "template: commit message:1:3: executing \"commit message\" at <sha1sum>: wrong number of "
+         "args for sha1sum: want 1 got 0",
+         false},
+        {"{{ sha256sum (list 1) }}",
+         "template: commit message:1:19: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ sha256sum nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ sha512sum nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ sha512sum true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <sha512sum>: wrong number "
+         "of args for sha512sum: want 1 got 4",
+         false},
+        {"{{ sha512sum true }}",
+         "template: commit message:1:13: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ sha512sum }}",
+         "template: commit message:1:3: executing \"commit message\" at <sha512sum>: wrong number "
+         "of args for sha512sum: want 1 got 0",
+         false},
+        {"{{ slice nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <slice nil>: error calling "
+         "slice: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ slice true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <slice true true true "
+         "true>: error calling slice: list should be type of slice or array but bool",
+         false},
+        {"{{ slice true }}",
+         "template: commit message:1:3: executing \"commit message\" at <slice true>: error "
+         "calling slice: list should be type of slice or array but bool",
+         false},
+        {"{{ slice }}",
+         "template: commit message:1:3: executing \"commit message\" at <slice>: wrong number of "
+         "args for slice: want at least 1 got 0",
+         false},
+        {"{{ sortAlpha (list 1) }}", "[1]", true},
+        {"{{ sortAlpha nil }}", "[<nil>]", true},
+        {"{{ split nil nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ split true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <split>: wrong number of "
+         "args for split: want 2 got 4",
+         false},
+        {"{{ split true true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ split }}",
+         "template: commit message:1:3: executing \"commit message\" at <split>: wrong number of "
+         "args for split: want 2 got 0",
+         false},
+        {"{{ splitList (list 1) (list 1) }}",
+         "template: commit message:1:19: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ splitList nil nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ splitn nil nil nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ splitn true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <splitn>: wrong number of "
+         "args for splitn: want 3 got 4",
+         false},
+        {"{{ splitn true true true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ splitn }}",
+         "template: commit message:1:3: executing \"commit message\" at <splitn>: wrong number of "
+         "args for splitn: want 3 got 0",
+         false},
+        {"{{ squote (list 1) }}", "'[1]'", true},
+        {"{{ squote nil }}", "", true},
+        {"{{ sub nil nil }}", "0", true},
+        {"{{ sub true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <sub>: wrong number of "
+         "args for sub: want 2 got 4",
+         false},
+        {"{{ sub true true }}", "0", true},
+        {"{{ sub }}",
+         "template: commit message:1:3: executing \"commit message\" at <sub>: wrong number of "
+         "args for sub: want 2 got 0",
+         false},
+        {"{{ substr nil nil nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ substr true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <substr>: wrong number of "
+         "args for substr: want 3 got 4",
+         false},
+        {"{{ substr true true true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ substr }}",
+         "template: commit message:1:3: executing \"commit message\" at <substr>: wrong number of "
+         "args for substr: want 3 got 0",
+         false},
+        {"{{ swapcase nil }}",
+         "template: commit message:1:12: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ swapcase true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <swapcase>: wrong number "
+         "of args for swapcase: want 1 got 4",
+         false},
+        {"{{ swapcase true }}",
+         "template: commit message:1:12: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ swapcase }}",
+         "template: commit message:1:3: executing \"commit message\" at <swapcase>: wrong number "
+         "of args for swapcase: want 1 got 0",
+         false},
+        {"{{ ternary (list 1) (list 1) (list 1) }}",
+         "template: commit message:1:35: executing \"commit message\" at <1>: wrong type for "
+         "value; expected bool; got []interface {}",
+         false},
+        {"{{ ternary nil nil nil }}",
+         "template: commit message:1:19: executing \"commit message\" at <nil>: cannot assign nil "
+         "to bool",
+         false},
+        {"{{ title (list 1) }}",
+         "template: commit message:1:15: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ title nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ toJson (list 1) }}", "[1]", true},
+        {"{{ toJson nil }}", "null", true},
+        {"{{ toPrettyJson nil }}", "null", true},
+        {"{{ toPrettyJson true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <toPrettyJson>: wrong "
+         "number of args for toPrettyJson: want 1 got 4",
+         false},
+        {"{{ toPrettyJson true }}", "true", true},
+        {"{{ toPrettyJson }}",
+         "template: commit message:1:3: executing \"commit message\" at <toPrettyJson>: wrong "
+         "number of args for toPrettyJson: want 1 got 0",
+         false},
+        {"{{ toRawJson nil }}", "null", true},
+        {"{{ toRawJson true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <toRawJson>: wrong number "
+         "of args for toRawJson: want 1 got 4",
+         false},
+        {"{{ toRawJson true }}", "true", true},
+        {"{{ toRawJson }}",
+         "template: commit message:1:3: executing \"commit message\" at <toRawJson>: wrong number "
+         "of args for toRawJson: want 1 got 0",
+         false},
+        {"{{ toString (list 1) }}", "[1]", true},
+        {"{{ toString nil }}", "<nil>", true},
+        {"{{ toStrings nil }}", "[]", true},
+        {"{{ toStrings true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <toStrings>: wrong number "
+         "of args for toStrings: want 1 got 4",
+         false},
+        {"{{ toStrings true }}", "[true]", true},
+        {"{{ toStrings }}",
+         "template: commit message:1:3: executing \"commit message\" at <toStrings>: wrong number "
+         "of args for toStrings: want 1 got 0",
+         false},
+        {"{{ trim (list 1) }}",
+         "template: commit message:1:14: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ trim nil }}",
+         "template: commit message:1:8: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ trimAll nil nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ trimAll true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <trimAll>: wrong number of "
+         "args for trimAll: want 2 got 4",
+         false},
+        {"{{ trimAll true true }}",
+         "template: commit message:1:11: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ trimAll }}",
+         "template: commit message:1:3: executing \"commit message\" at <trimAll>: wrong number of "
+         "args for trimAll: want 2 got 0",
+         false},
+        {"{{ trimPrefix (list 1) (list 1) }}",
+         "template: commit message:1:20: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ trimPrefix nil nil }}",
+         "template: commit message:1:14: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ trimSuffix (list 1) (list 1) }}",
+         "template: commit message:1:20: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ trimSuffix nil nil }}",
+         "template: commit message:1:14: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ trimall nil nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ trimall true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <trimall>: wrong number of "
+         "args for trimall: want 2 got 4",
+         false},
+        {"{{ trimall true true }}",
+         "template: commit message:1:11: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ trimall }}",
+         "template: commit message:1:3: executing \"commit message\" at <trimall>: wrong number of "
+         "args for trimall: want 2 got 0",
+         false},
+        {"{{ trunc (list 1) (list 1) }}",
+         "template: commit message:1:15: executing \"commit message\" at <1>: wrong type for "
+         "value; expected int; got []interface {}",
+         false},
+        {"{{ trunc nil nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ tuple (list 1) }}", "[[1]]", true},
+        {"{{ tuple nil }}", "[<nil>]", true},
+        {"{{ typeIs nil nil }}",
+         "template: commit message:1:10: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ typeIs true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <typeIs>: wrong number of "
+         "args for typeIs: want 2 got 4",
+         false},
+        {"{{ typeIs true true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ typeIs }}",
+         "template: commit message:1:3: executing \"commit message\" at <typeIs>: wrong number of "
+         "args for typeIs: want 2 got 0",
+         false},
+        {"{{ typeIsLike nil nil }}",
+         "template: commit message:1:14: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ typeIsLike true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <typeIsLike>: wrong number "
+         "of args for typeIsLike: want 2 got 4",
+         false},
+        {"{{ typeIsLike true true }}",
+         "template: commit message:1:14: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ typeIsLike }}",
+         "template: commit message:1:3: executing \"commit message\" at <typeIsLike>: wrong number "
+         "of args for typeIsLike: want 2 got 0",
+         false},
+        {"{{ typeOf nil }}", "<nil>", true},
+        {"{{ typeOf true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <typeOf>: wrong number of "
+         "args for typeOf: want 1 got 4",
+         false},
+        {"{{ typeOf true }}", "bool", true},
+        {"{{ typeOf }}",
+         "template: commit message:1:3: executing \"commit message\" at <typeOf>: wrong number of "
+         "args for typeOf: want 1 got 0",
+         false},
+        {"{{ uniq (list 1) }}", "[1]", true},
+        {"{{ uniq nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <uniq nil>: error calling "
+         "uniq: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ unset nil nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ unset true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <unset>: wrong number of "
+         "args for unset: want 2 got 4",
+         false},
+        {"{{ unset true true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ unset }}",
+         "template: commit message:1:3: executing \"commit message\" at <unset>: wrong number of "
+         "args for unset: want 2 got 0",
+         false},
+        {"{{ until nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ until true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <until>: wrong number of "
+         "args for until: want 1 got 4",
+         false},
+        {"{{ until true }}",
+         "template: commit message:1:9: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ until }}",
+         "template: commit message:1:3: executing \"commit message\" at <until>: wrong number of "
+         "args for until: want 1 got 0",
+         false},
+        {"{{ untilStep nil nil nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ untilStep true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <untilStep>: wrong number "
+         "of args for untilStep: want 3 got 4",
+         false},
+        {"{{ untilStep true true true }}",
+         "template: commit message:1:13: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ untilStep }}",
+         "template: commit message:1:3: executing \"commit message\" at <untilStep>: wrong number "
+         "of args for untilStep: want 3 got 0",
+         false},
+        {"{{ untitle nil }}",
+         "template: commit message:1:11: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ untitle true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <untitle>: wrong number of "
+         "args for untitle: want 1 got 4",
+         false},
+        {"{{ untitle true }}",
+         "template: commit message:1:11: executing \"commit message\" at <true>: expected string; "
+         "found true",
+         false},
+        {"{{ untitle }}",
+         "template: commit message:1:3: executing \"commit message\" at <untitle>: wrong number of "
+         "args for untitle: want 1 got 0",
+         false},
+        {"{{ upper (list 1) }}",
+         "template: commit message:1:15: executing \"commit message\" at <1>: wrong type for "
+         "value; expected string; got []interface {}",
+         false},
+        {"{{ upper nil }}",
+         "template: commit message:1:9: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ urlquery nil }}", "%3Cno+value%3E", true},
+        {"{{ urlquery true true true true }}", "true+true+true+true", true},
+        {"{{ urlquery true }}", "true", true},
+        {"{{ urlquery }}", "", true},
+        {"{{ values nil }}", "[]", true},
+        {"{{ values true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <values>: wrong number of "
+         "args for values: want 1 got 4",
+         false},
+        {"{{ values true }}",
+         "template: commit message:1:10: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type map[string]interface {}",
+         false},
+        {"{{ values }}",
+         "template: commit message:1:3: executing \"commit message\" at <values>: wrong number of "
+         "args for values: want 1 got 0",
+         false},
+        {"{{ without (list 1) }}", "[1]", true},
+        {"{{ without nil 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <without nil 1>: error "
+         "calling without: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ without nil }}",
+         "template: commit message:1:3: executing \"commit message\" at <without nil>: error "
+         "calling without: runtime error: invalid memory address or nil pointer dereference",
+         false},
+        {"{{ wrap nil nil }}",
+         "template: commit message:1:8: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ wrap true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <wrap>: wrong number of "
+         "args for wrap: want 2 got 4",
+         false},
+        {"{{ wrap true true }}",
+         "template: commit message:1:8: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ wrap }}",
+         "template: commit message:1:3: executing \"commit message\" at <wrap>: wrong number of "
+         "args for wrap: want 2 got 0",
+         false},
+        {"{{ wrapWith nil nil nil }}",
+         "template: commit message:1:12: executing \"commit message\" at <nil>: cannot assign nil "
+         "to int",
+         false},
+        {"{{ wrapWith true true true true }}",
+         "template: commit message:1:3: executing \"commit message\" at <wrapWith>: wrong number "
+         "of args for wrapWith: want 3 got 4",
+         false},
+        {"{{ wrapWith true true true }}",
+         "template: commit message:1:12: executing \"commit message\" at <true>: expected integer; "
+         "found true",
+         false},
+        {"{{ wrapWith }}",
+         "template: commit message:1:3: executing \"commit message\" at <wrapWith>: wrong number "
+         "of args for wrapWith: want 3 got 0",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
