@@ -595,7 +595,7 @@ static int parse_string(parser *ps, val **out)
 /* A function eddy does not implement: one of Flux's it names, any other in Go's words. */
 static int check_function(parser *ps, const char *name)
 {
-    if (ed_tv_function_known(name))
+    if (ed_tv_function_known(name) || strcmp(name, "call") == 0)
         return 0;
     if (ed_tv_sprig_name(name))
         return perrf(ps->x, ps->a->at, "the sprig function is not supported by eddy: %s", name);
@@ -634,6 +634,35 @@ static char *literal_mismatch(const char *msg, const char *s, const char *e)
                         (int)(e - s), s);
 }
 
+/* Go's call: Flux's data holds no function, so it always fails, in Go's words ("call of nil",
+ * "non-function .Values.env of type string": the argument as written, or the piped value). */
+static int call_builtin(exec *x, val **args, size_t nargs, const call_site *cs)
+{
+    if (cs)
+        at(x, cs->nwritten ? cs->cmd_s : cs->fn_s, cs->nwritten ? cs->cmd_e : cs->fn_e);
+    if (nargs == 0)
+        return xerr(x, "wrong number of args for call: want at least 1 got 0");
+    if (!args[0] || args[0]->kind == ED_TV_NIL)
+        return xerr(x, "error calling call: call of nil");
+    ed_buf what = ED_BUF_INIT(4096);
+    if (cs && cs->nwritten) {
+        const char *s = cs->arg_s[0], *e = cs->arg_e[0];
+        if (*s == '(' && e > s + 1 && e[-1] == ')') { /* a pipeline prints without its parens */
+            s++;
+            e--;
+        }
+        node_text(&what, s, e);
+    } else {
+        ed_tv_print(&what, args[0], "<nil>");
+    }
+    char *msg = ed_xasprintf("error calling call: non-function %.*s of type %s", (int)what.len,
+                             what.data ? what.data : "", ed_tv_type_name(args[0]));
+    ed_buf_free(&what);
+    int rc = xerr(x, msg);
+    free(msg);
+    return rc;
+}
+
 static int call_function(parser *ps, const char *name, val **args, size_t nargs,
                          const call_site *cs, val **out)
 {
@@ -647,6 +676,8 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
     char msg[512];
     int where;
     exec *x = ps->x;
+    if (strcmp(name, "call") == 0)
+        return call_builtin(x, args, nargs, cs);
     if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg), &where) == 0) {
         /* Go is left at the last argument it evaluated (a piped value is not evaluated
          * there), or at the function's name */
@@ -838,7 +869,7 @@ static int parse_command(parser *ps, val *piped, int stage, val **out)
     if ((rc = check_function(ps, fn)) != 0)
         return rc; /* before its arguments: Go refuses it when parsing */
     call_site cs = {.fn_s = s, .fn_e = first_e, .cmd_s = s};
-    val *args[MAX_ARGS + 1];
+    val *args[MAX_ARGS + 1] = {0};
     size_t n = 0;
     while (!at_end_of_command(ps)) {
         if (n >= MAX_ARGS)
@@ -1052,6 +1083,23 @@ static int else_after_else(exec *x, const action *second)
     return perr(x, second->at, "expected end; found {{else}}");
 }
 
+/* "if" or "with" when the {{else}} action goes on with one (Go chains it to an if or with only),
+ * else NULL. */
+static const char *else_chained(const action *a)
+{
+    const char *rest = a->start + 4;
+    while (rest < a->end && isspace((unsigned char)*rest))
+        rest++;
+    for (int i = 0; i < 2; i++) {
+        const char *w = i ? "with" : "if";
+        size_t n = strlen(w);
+        if ((size_t)(a->end - rest) >= n && strncmp(rest, w, n) == 0 &&
+            (rest + n == a->end || isspace((unsigned char)rest[n])))
+            return w;
+    }
+    return NULL;
+}
+
 /* {{ range }}: run the body once per element (or once without emitting to find its end). */
 static int do_range(exec *x, const action *a, val *dot, bool emit)
 {
@@ -1116,8 +1164,12 @@ static int do_range(exec *x, const action *a, val *dot, bool emit)
         x->ranges++;
         rc = run_block(x, dot, false, &ended, &last);
         x->ranges--;
+        if (!rc && ended == END_ELSE && else_chained(&last))
+            rc = perrf(x, last.at, "unexpected <%s> in input", else_chained(&last));
         if (!rc && ended == END_ELSE)
             rc = run_block(x, dot, emit, &ended, &last);
+    } else if (ended == END_ELSE && else_chained(&last)) {
+        rc = perrf(x, last.at, "unexpected <%s> in input", else_chained(&last));
     } else if (ended == END_ELSE) {
         push_var(x, k, ed_tv_new(x->pool, ED_TV_NIL, NULL));
         push_var(x, v, ed_tv_new(x->pool, ED_TV_NIL, NULL));

@@ -531,7 +531,8 @@ void test_sprig_numbers_lists(void **state)
  * name in errors, one definition replacing an empty one), Go's escapers html, js and urlquery
  * (their arguments as fmt.Sprint joins them), {{break}} and
  * {{continue}} (the rest of the body skipped; an operand after them refused as Go's parser does),
- * {{else with}} in a with chain only (Go 1.23), range over an integer, and Unicode case
+ * {{else with}} in a with chain only (Go 1.23; neither chains to a range), Go's call (which
+ * has no function to call in Flux's data: its errors), range over an integer, and Unicode case
  * mapping. */
 void test_template_language(void **state)
 {
@@ -639,6 +640,33 @@ void test_template_language(void **state)
          false},
         {"{{ define \"a\" }}{{ end }}{{ template \"a\" | upper }}",
          "template: commit message:1: unexpected \"|\" in template clause", false},
+        {"{{ range .Values }}x{{ else if true }}y{{ end }}",
+         "template: commit message:1: unexpected <if> in input", false},
+        {"{{ range .Values }}x{{ else with 1 }}y{{ end }}",
+         "template: commit message:1: unexpected <with> in input", false},
+        {"{{ range .Values.nope }}x{{ else }}y{{ else }}z{{ end }}",
+         "template: commit message:1: expected end; found {{else}}", false},
+        {"{{ with 1 }}x{{ else }}y{{ else with 1 }}{{ end }}",
+         "template: commit message:1: expected end; found {{else}}", false},
+        {"{{ if 1 }}x{{ else if 2 }}y{{ else }}z{{ else if 3 }}{{ end }}",
+         "template: commit message:1: expected end; found {{else}}", false},
+        {"{{ .Values.env | call }}",
+         "template: commit message:1:17: executing \"commit message\" at <call>: error calling "
+         "call: non-function prod of type string",
+         false},
+        {"{{ call .Values.env 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <call .Values.env 1>: "
+         "error calling call: non-function .Values.env of type string",
+         false},
+        {"{{ call (list 1) }}",
+         "template: commit message:1:3: executing \"commit message\" at <call (list 1)>: error "
+         "calling call: non-function list 1 of type []interface {}",
+         false},
+        {"{{ call .AutomationObject.Name }}",
+         "template: commit message:1:3: executing \"commit message\" at <call "
+         ".AutomationObject.Name>: error calling call: non-function .AutomationObject.Name of type "
+         "string",
+         false},
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
