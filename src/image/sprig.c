@@ -17,7 +17,8 @@
  *             regexSplit regexQuoteMeta and their must* forms (PCRE2 reading RE2's syntax)
  *   lists     list join splitList first last rest initial reverse compact uniq sortAlpha has
  *             without append prepend concat slice chunk and their must* forms
- *   dicts     dict get set unset hasKey pluck keys values pick omit dig (keys and values in
+ *   dicts     dict get set unset hasKey pluck keys values pick omit dig merge mergeOverwrite
+ *             mustMerge mustMergeOverwrite (keys and values in
  *             sorted order: one of the orders Go's random map iteration gives)
  *   math      add add1 sub mul div mod max biggest min int int64 atoi until untilStep seq, on
  *             integers with cast's conversions (strings read as Go's integer literals)
@@ -3457,6 +3458,52 @@ static int fn_semver_compare(call *c)
     return 0;
 }
 
+/* ---- merge, mergeOverwrite (mergo.Merge into the first dict, as sprig calls it) ---- */
+
+/*
+ * Merge src into dst: a key dst lacks, or holds an empty value for, takes src's value; with
+ * overwrite, every key src has a value for does; two dicts under one key merge key by key
+ * (dst's dict stays). false past 32 nested dicts (eddy's bound; sprig's merge then gives "").
+ */
+static bool merge_into(call *c, ed_tv *dst, const ed_tv *src, bool overwrite, int depth)
+{
+    if (depth > 32)
+        return false;
+    for (size_t i = 0; i < src->len; i++) {
+        const char *k = dict_key(src, i);
+        ed_tv *sv = src->items[i], *dv = dict_get(dst, k);
+        if (sv->kind == ED_TV_NIL) {
+            if (overwrite)
+                dict_put(c, dst, k, sv);
+            continue;
+        }
+        bool dicts = sv->kind == ED_TV_MAP && sv->type == ED_TV_STRUCT_DICT && dv &&
+                     dv->kind == ED_TV_MAP && dv->type == ED_TV_STRUCT_DICT;
+        if (dicts && !merge_into(c, dv, sv, overwrite, depth + 1))
+            return false;
+        if (dicts && ed_tv_truthy(dv))
+            continue;
+        if (overwrite || !dv || !ed_tv_truthy(dv))
+            dict_put(c, dst, k, sv);
+    }
+    return true;
+}
+
+/* merge and mergeOverwrite (and their must forms, which mergo gives no error to here). */
+static int fn_merge(call *c)
+{
+    bool overwrite = strstr(c->name, "Overwrite") != NULL;
+    ed_tv *dst = c->args[0]->kind == ED_TV_NIL ? new_dict(c) : c->args[0];
+    for (size_t i = 1; i < c->nargs; i++) {
+        if (c->args[i]->kind == ED_TV_NIL)
+            continue;
+        if (!merge_into(c, dst, c->args[i], overwrite, 0))
+            return ret_str_take(c, ed_xstrdup(""));
+    }
+    *c->out = dst;
+    return 0;
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the string
@@ -3531,6 +3578,8 @@ static const struct fn {
     {"lower", 1, 1, "s", fn_lower},
     {"lt", 2, 2, "aa", fn_order},
     {"max", 1, -1, "a", fn_max_min},
+    {"merge", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
+    {"mergeOverwrite", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
     {"min", 1, -1, "a", fn_max_min},
     {"mod", 2, 2, "aa", fn_div_mod},
     {"mul", 1, -1, "a", fn_mul},
@@ -3542,6 +3591,8 @@ static const struct fn {
     {"mustHas", 2, 2, "aa", fn_has},
     {"mustInitial", 1, 1, "a", fn_initial},
     {"mustLast", 1, 1, "a", fn_last},
+    {"mustMerge", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
+    {"mustMergeOverwrite", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
     {"mustPrepend", 2, 2, "aa", fn_prepend},
     {"mustPush", 2, 2, "aa", fn_append},
     {"mustRegexFind", 2, 2, "ss", fn_regex_find},
@@ -3759,14 +3810,10 @@ static const char *const flux_names[] = {
     "le",
     "lt",
     "maxf",
-    "merge",
-    "mergeOverwrite",
     "minf",
     "mulf",
     "mustDateModify",
     "mustFromJson",
-    "mustMerge",
-    "mustMergeOverwrite",
     "mustToDate",
     "must_date_modify",
     "print",

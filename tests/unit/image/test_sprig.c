@@ -258,7 +258,8 @@ void test_sprig_strings(void **state)
 }
 
 /* Integer math with cast's conversions (add's int64 is not an int for trunc), ranges, types,
- * lists and dicts (sprig's map[string]interface {}; set changes the dict), JSON (raw, pretty,
+ * lists and dicts (sprig's map[string]interface {}; set and merge change the dict; merge fills
+ * empty values, mergeOverwrite every one, nested dicts key by key), JSON (raw, pretty,
  * must* failing where toJson gives ""), all, any, fail, deepCopy and semverCompare, with their
  * errors;
  * and where Go reports an argument of the wrong type that is a parenthesised pipeline: at the
@@ -522,6 +523,49 @@ void test_sprig_numbers_lists(void **state)
         {"{{ semverCompare \"\" \"1.0.0\" }}",
          "template: commit message:1:3: executing \"commit message\" at <semverCompare \"\" "
          "\"1.0.0\">: error calling semverCompare: improper constraint: ",
+         false},
+        {"{{ merge (dict \"a\" 1 \"b\" \"\") (dict \"a\" 2 \"b\" \"x\" \"c\" 3) }} {{ "
+         "mergeOverwrite (dict \"a\" 1 \"b\" \"\") (dict \"a\" 2 \"b\" \"x\" \"c\" 3) }}",
+         "map[a:1 b:x c:3] map[a:2 b:x c:3]", true},
+        {"{{ merge (dict \"a\" (dict \"x\" 1)) (dict \"a\" (dict \"x\" 2 \"y\" 3)) }} {{ "
+         "mergeOverwrite (dict \"a\" (dict \"x\" 1)) (dict \"a\" (dict \"x\" 2 \"y\" 3)) }}",
+         "map[a:map[x:1 y:3]] map[a:map[x:2 y:3]]", true},
+        {"{{ merge (dict \"a\" (list 1)) (dict \"a\" (list 2) \"b\" (list 3)) }} {{ mergeOverwrite "
+         "(dict \"a\" (list 1)) (dict \"a\" (list 2)) }} {{ mergeOverwrite (dict \"a\" (list 1)) "
+         "(dict \"a\" (list)) }} {{ merge (dict \"a\" (list)) (dict \"a\" (list 2)) }}",
+         "map[a:[1] b:[3]] map[a:[2]] map[a:[]] map[a:[2]]", true},
+        {"{{ merge (dict \"a\" 1) (dict \"a\" (dict \"x\" 1)) }}|{{ mergeOverwrite (dict \"a\" 1) "
+         "(dict \"a\" (dict \"x\" 1)) }}|{{ merge (dict \"a\" (dict \"x\" 1)) (dict \"a\" 1) }}|{{ "
+         "mergeOverwrite (dict \"a\" (dict \"x\" 1)) (dict \"a\" 1) }}",
+         "map[a:1]|map[a:map[x:1]]|map[a:map[x:1]]|map[a:1]", true},
+        {"{{ mustMerge (dict \"a\" 1) (dict \"a\" (dict \"x\" 1)) }}", "map[a:1]", true},
+        {"{{ merge (dict \"a\" nil) (dict \"a\" 1) }} {{ mergeOverwrite (dict \"a\" 1) (dict \"a\" "
+         "nil) }} {{ merge (dict \"a\" 1) (dict \"a\" nil) }} {{ mergeOverwrite (dict \"a\" 1) "
+         "(dict \"a\" 0) }} {{ merge (dict \"a\" 0) (dict \"a\" 5) (dict \"a\" 6 \"z\" 1) }} {{ "
+         "merge nil (dict \"a\" 1) }} {{ $d := dict \"a\" 1 }}{{ $_ := merge $d (dict \"b\" 2) "
+         "}}{{ $d }}",
+         "map[a:1] map[a:<nil>] map[a:1] map[a:0] map[a:5 z:1] map[a:1] map[a:1 b:2]", true},
+        {"{{ mergeOverwrite (dict \"a\" (list 1)) (dict \"a\" 5) }}|{{ merge (dict \"a\" \"\") "
+         "(dict \"a\" (list 1)) }}|{{ mergeOverwrite (dict \"a\" \"x\") (dict \"a\" (list 1)) "
+         "}}|{{ merge .Values }}",
+         "template: commit message:1:165: executing \"commit message\" at <.Values>: wrong type "
+         "for value; expected map[string]interface {}; got map[string]string",
+         false},
+        {"{{ merge (dict \"a\" (dict \"b\" (dict \"c\" 1))) (dict \"a\" (dict \"b\" (dict \"d\" "
+         "2))) }}",
+         "map[a:map[b:map[c:1 d:2]]]", true},
+        {"{{ mergeOverwrite (dict \"a\" (dict)) (dict \"a\" (dict \"x\" 1)) }} {{ merge (dict "
+         "\"a\" (dict)) (dict \"a\" (dict \"x\" 1)) }} {{ mergeOverwrite (dict \"a\" (dict \"x\" "
+         "1)) (dict \"a\" (dict)) }} {{ merge (dict) }} {{ merge (dict \"a\" false) (dict \"a\" "
+         "true) }} {{ mergeOverwrite (dict \"a\" true) (dict \"a\" false) }}",
+         "map[a:map[x:1]] map[a:map[x:1]] map[a:map[x:1]] map[] map[a:true] map[a:false]", true},
+        {"{{ merge (dict \"a\" 1) 1 }}",
+         "template: commit message:1:22: executing \"commit message\" at <1>: can't handle 1 for "
+         "arg of type map[string]interface {}",
+         false},
+        {"{{ merge (dict \"a\" 1) .Values }}",
+         "template: commit message:1:22: executing \"commit message\" at <.Values>: wrong type for "
+         "value; expected map[string]interface {}; got map[string]string",
          false},
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
