@@ -20,8 +20,9 @@
  *   dicts     dict get set unset hasKey pluck keys values pick omit dig merge mergeOverwrite
  *             mustMerge mustMergeOverwrite (keys and values in
  *             sorted order: one of the orders Go's random map iteration gives)
- *   math      add add1 sub mul div mod max biggest min int int64 atoi until untilStep seq, on
- *             integers with cast's conversions (strings read as Go's integer literals)
+ *   math      add add1 sub mul div mod max biggest min int int64 atoi toDecimal until untilStep
+ *             seq, on integers with cast's conversions (strings read as Go's integer literals);
+ *             duration; randInt and shuffle (random, as in Flux: no two runs agree)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
@@ -2663,11 +2664,11 @@ static int fn_int(call *c)
     return 0;
 }
 
-/* strconv.Atoi, its error ignored: a sign and decimal digits, else 0; out of range it gives
- * the nearest int64, as Go's does. */
-static int fn_atoi(call *c)
+/* strconv.Atoi (ParseInt base 10), its error ignored: a sign and decimal digits, else 0; out of
+ * range it gives the nearest int64, as Go's does. */
+static int64_t atoi_go(const char *s)
 {
-    const char *s = str_arg(c, 0), *p = s;
+    const char *p = s;
     bool neg = *p == '-';
     if (*p == '+' || *p == '-')
         p++;
@@ -2685,7 +2686,12 @@ static int fn_atoi(call *c)
             }
         }
     }
-    *c->out = ed_tv_num(c->pool, !ok ? 0 : neg ? (int64_t)(0 - v) : (int64_t)v);
+    return !ok ? 0 : neg ? (int64_t)(0 - v) : (int64_t)v;
+}
+
+static int fn_atoi(call *c)
+{
+    *c->out = ed_tv_num(c->pool, atoi_go(str_arg(c, 0)));
     return 0;
 }
 
@@ -3504,6 +3510,143 @@ static int fn_merge(call *c)
     return 0;
 }
 
+/* ---- toDecimal, duration, and sprig's random randInt and shuffle ---- */
+
+/* toDecimal: the value as fmt prints it, read as an octal integer (0 when it is not one). */
+static int fn_to_decimal(call *c)
+{
+    char *s = strval_dup(c->args[0]);
+    const char *p = s + (*s == '+' || *s == '-');
+    uint64_t v = 0, limit = *s == '-' ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool ok = *p != '\0';
+    for (; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '7' && v <= (limit - (uint64_t)(*p - '0')) / 8;
+        if (ok)
+            v = v * 8 + (uint64_t)(*p - '0');
+    }
+    int64_t r = !ok ? 0 : *s == '-' ? (int64_t)(0 - v) : (int64_t)v;
+    free(s);
+    *c->out = num_typed(c, r, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+/* The digits of v's last prec decimal places, trailing zeros dropped, after a '.' (Go's
+ * Duration.String's fraction); v is divided by 10^prec. */
+static void duration_frac(ed_buf *b, uint64_t *v, int prec)
+{
+    char digits[16];
+    int n = 0;
+    bool any = false;
+    for (int i = 0; i < prec; i++) {
+        unsigned d = (unsigned)(*v % 10);
+        any = any || d != 0;
+        if (any)
+            digits[n++] = (char)('0' + d);
+        *v /= 10;
+    }
+    if (n) {
+        ed_buf_append(b, ".", 1);
+        for (int i = n; i > 0; i--)
+            ed_buf_append(b, &digits[i - 1], 1);
+    }
+}
+
+/* time.Duration(ns).String(): "1h2m3.5s", "1.5ms", "0s". */
+static char *duration_string(int64_t ns)
+{
+    if (ns == 0)
+        return ed_xstrdup("0s");
+    bool neg = ns < 0;
+    uint64_t u = neg ? 0 - (uint64_t)ns : (uint64_t)ns;
+    ed_buf b = ED_BUF_INIT(128);
+    if (neg)
+        ed_buf_append(&b, "-", 1);
+    if (u < 1000000000u) {
+        const char *unit = u < 1000u ? "ns" : u < 1000000u ? "\xc2\xb5s" : "ms";
+        int prec = u < 1000u ? 0 : u < 1000000u ? 3 : 6;
+        ed_buf frac = ED_BUF_INIT(32);
+        duration_frac(&frac, &u, prec);
+        ed_buf_printf(&b, "%" PRIu64 "%.*s%s", u, (int)frac.len, frac.data ? frac.data : "", unit);
+        ed_buf_free(&frac);
+    } else {
+        ed_buf frac = ED_BUF_INIT(32);
+        duration_frac(&frac, &u, 9);
+        uint64_t sec = u % 60, min = (u / 60) % 60, hours = u / 3600;
+        if (hours)
+            ed_buf_printf(&b, "%" PRIu64 "h", hours);
+        if (hours || min)
+            ed_buf_printf(&b, "%" PRIu64 "m", min);
+        ed_buf_printf(&b, "%" PRIu64 "%.*ss", sec, (int)frac.len, frac.data ? frac.data : "");
+        ed_buf_free(&frac);
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
+/* duration: seconds (an int64, or a string of a decimal integer; anything else is 0) as Go's
+ * Duration prints them. */
+static int fn_duration(call *c)
+{
+    const ed_tv *v = c->args[0];
+    int64_t n = 0;
+    if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64) {
+        n = v->n;
+    } else if (v->kind == ED_TV_STR) {
+        n = atoi_go(v->s);
+    }
+    /* Go multiplies by a second in int64 arithmetic, wrapping */
+    return ret_str_take(c, duration_string((int64_t)((uint64_t)n * 1000000000u)));
+}
+
+/* A uniformly random integer in [0, n), n > 0. */
+static uint64_t random_below(uint64_t n)
+{
+    if (n <= UINT32_MAX)
+        return arc4random_uniform((uint32_t)n);
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n, r;
+    do {
+        r = ((uint64_t)arc4random() << 32) | arc4random();
+    } while (r >= limit);
+    return r % n;
+}
+
+/* randInt min max: a random int in [min, max) (Flux's is random too: no two runs agree). */
+static int fn_rand_int(call *c)
+{
+    int64_t lo = int_arg(c, 0), hi = int_arg(c, 1);
+    if (hi <= lo || (lo < 0 && hi > INT64_MAX + lo))
+        return fail(c, "invalid argument to Intn", NULL);
+    *c->out = ed_tv_num(c->pool, lo + (int64_t)random_below((uint64_t)(hi - lo)));
+    return 0;
+}
+
+/* shuffle: the string's runes in a random order. */
+static int fn_shuffle(call *c)
+{
+    const unsigned char *s = (const unsigned char *)str_arg(c, 0);
+    size_t n = 0;
+    for (const unsigned char *p = s; *p; p += rune_len(p))
+        n++;
+    const unsigned char **runes = ed_xcalloc(n ? n : 1, sizeof(*runes));
+    size_t k = 0;
+    for (const unsigned char *p = s; *p; p += rune_len(p))
+        runes[k++] = p;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)random_below(i);
+        const unsigned char *t = runes[i - 1];
+        runes[i - 1] = runes[j];
+        runes[j] = t;
+    }
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (size_t i = 0; i < n; i++)
+        ed_buf_append(&b, runes[i], rune_len(runes[i]));
+    free(runes);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the string
@@ -3545,6 +3688,7 @@ static const struct fn {
     {"dig", 0, -1, "", fn_dig},
     {"dir", 1, 1, "s", fn_dir},
     {"div", 2, 2, "aa", fn_div_mod},
+    {"duration", 1, 1, "a", fn_duration},
     {"empty", 1, 1, "a", fn_empty},
     {"eq", 1, -1, "aa", fn_eq},
     {"ext", 1, 1, "s", fn_ext},
@@ -3629,6 +3773,7 @@ static const struct fn {
     {"println", 0, -1, "", fn_print},
     {"push", 2, 2, "aa", fn_append},
     {"quote", 0, -1, "", fn_quote},
+    {"randInt", 2, 2, "ii", fn_rand_int},
     {"regexFind", 2, 2, "ss", fn_regex_find},
     {"regexFindAll", 3, 3, "ssi", fn_regex_find_all},
     {"regexMatch", 2, 2, "ss", fn_regex_match},
@@ -3646,6 +3791,7 @@ static const struct fn {
     {"sha1sum", 1, 1, "s", fn_sha1sum},
     {"sha256sum", 1, 1, "s", fn_sha256sum},
     {"sha512sum", 1, 1, "s", fn_sha512sum},
+    {"shuffle", 1, 1, "s", fn_shuffle},
     {"slice", 1, -1, "a", fn_slice},
     {"sortAlpha", 1, 1, "a", fn_sort_alpha},
     {"split", 2, 2, "ss", fn_split},
@@ -3657,6 +3803,7 @@ static const struct fn {
     {"swapcase", 1, 1, "s", fn_swapcase},
     {"ternary", 3, 3, "aab", fn_ternary},
     {"title", 1, 1, "s", fn_title},
+    {"toDecimal", 1, 1, "a", fn_to_decimal},
     {"toJson", 1, 1, "a", fn_to_json},
     {"toPrettyJson", 1, 1, "a", fn_to_pretty_json},
     {"toRawJson", 1, 1, "a", fn_to_raw_json},
@@ -3789,7 +3936,6 @@ static const char *const flux_names[] = {
     "decryptAES",
     "derivePassword",
     "divf",
-    "duration",
     "durationRound",
     "encryptAES",
     "float64",
@@ -3818,15 +3964,12 @@ static const char *const flux_names[] = {
     "must_date_modify",
     "print",
     "println",
-    "randInt",
     "randSeededNumeric",
     "round",
     "semver",
-    "shuffle",
     "snakecase",
     "subf",
     "toDate",
-    "toDecimal",
     "unixEpoch",
     "urlJoin",
     "urlParse",

@@ -260,8 +260,8 @@ void test_sprig_strings(void **state)
 /* Integer math with cast's conversions (add's int64 is not an int for trunc), ranges, types,
  * lists and dicts (sprig's map[string]interface {}; set and merge change the dict; merge fills
  * empty values, mergeOverwrite every one, nested dicts key by key), JSON (raw, pretty,
- * must* failing where toJson gives ""), all, any, fail, deepCopy and semverCompare, with their
- * errors;
+ * must* failing where toJson gives ""), all, any, fail, deepCopy, semverCompare, toDecimal,
+ * duration, and randInt and shuffle (random: only what every run gives), with their errors;
  * and where Go reports an argument of the wrong type that is a parenthesised pipeline: at the
  * last node it evaluated inside ("at <.Values>" for "(len .Values)"). */
 void test_sprig_numbers_lists(void **state)
@@ -567,6 +567,30 @@ void test_sprig_numbers_lists(void **state)
          "template: commit message:1:22: executing \"commit message\" at <.Values>: wrong type for "
          "value; expected map[string]interface {}; got map[string]string",
          false},
+        {"{{ toDecimal \"0777\" }} {{ toDecimal 777 }} {{ toDecimal \"9\" }} {{ toDecimal \"-17\" "
+         "}} {{ typeOf (toDecimal \"1\") }} {{ toDecimal true }}",
+         "511 511 0 -15 int64 0", true},
+        {"{{ duration 95 }} {{ duration \"3600\" }} {{ duration 0 }} {{ duration \"x\" }} {{ "
+         "duration 90061 }} {{ duration -5 }} {{ duration (list 1) }}",
+         "0s 1h0m0s 0s 0s 0s 0s 0s", true},
+        {"{{ randInt 5 5 }}",
+         "template: commit message:1:3: executing \"commit message\" at <randInt 5 5>: error "
+         "calling randInt: invalid argument to Intn",
+         false},
+        {"{{ randInt 5 \"6\" }}",
+         "template: commit message:1:13: executing \"commit message\" at <\"6\">: expected "
+         "integer; found \"6\"",
+         false},
+        {"{{ duration (add 95) }} {{ duration (add 3600) }} {{ duration (int64 90061) }} {{ "
+         "duration (int64 -5) }} {{ duration \"-0012\" }} {{ duration \"99999999999999999999\" }} "
+         "{{ duration (int64 9223372036) }} {{ duration (int64 9223372037) }} {{ duration "
+         "\"10000000000\" }}",
+         "1m35s 1h0m0s 25h1m1s -5s -12s -1s 2562047h47m16s -2562047h47m16.709551616s "
+         "-2346317h47m53.709551616s",
+         true},
+        {"{{ $r := randInt 5 6 }}{{ $r }} {{ len (shuffle \"abc\") }} {{ shuffle \"x\" }} {{ "
+         "shuffle \"\" }}{{ $n := randInt -3 -2 }}{{ $n }} {{ typeOf $n }}",
+         "5 3 x -3 int", true},
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
