@@ -226,6 +226,9 @@ void ed_duration_string(int64_t ns, char out[32]);
 
 /* SHA-256 of data as 64 lowercase hex digits and a NUL. */
 void ed_sha256_hex(const void *data, size_t n, char out[65]);
+/* The digest of data with algo ("sha1", "sha256" or "sha512") as lowercase hex and a NUL in out.
+ * Returns 0, or ED_EINVALID for another algorithm (or one OpenSSL does not provide). */
+int ed_digest_hex(const char *algo, const void *data, size_t n, char out[129]);
 /* digest is "sha256:<64 lowercase hex>" and nothing else: a digest from a registry that may go
  * into a URL, a tag or a file name. */
 bool ed_sha256_digest_valid(const char *digest);

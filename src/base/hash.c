@@ -1,6 +1,7 @@
 /*
  * SHA-256 through OpenSSL: artifact digests (Flux's "sha256:<hex>"), content hashes of rendered
- * output, generator name suffixes. And random UUIDs (a reconcile's id in the log), from
+ * output, generator name suffixes; SHA-1 and SHA-512 for the commit message templates' sha1sum
+ * and sha512sum. And random UUIDs (a reconcile's id in the log), from
  * OpenSSL's generator.
  */
 #include "base.h"
@@ -25,6 +26,25 @@ void ed_sha256_hex(const void *data, size_t n, char out[65])
         out[2 * i + 1] = hex[md[i] & 0xf];
     }
     out[64] = '\0';
+}
+
+int ed_digest_hex(const char *algo, const void *data, size_t n, char out[129])
+{
+    static const char hex[] = "0123456789abcdef";
+    const EVP_MD *md_type = strcmp(algo, "sha1") == 0     ? EVP_sha1()
+                            : strcmp(algo, "sha512") == 0 ? EVP_sha512()
+                            : strcmp(algo, "sha256") == 0 ? EVP_sha256()
+                                                          : NULL;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!md_type || !EVP_Digest(data, n, md, &len, md_type, NULL) || len > 64)
+        return ED_EINVALID;
+    for (unsigned int i = 0; i < len; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 0xf];
+    }
+    out[2 * len] = '\0';
+    return 0;
 }
 
 bool ed_sha256_digest_valid(const char *digest)

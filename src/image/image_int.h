@@ -30,7 +30,12 @@ typedef enum {
     ED_TV_STRUCT_AUTOMATION, /* types.NamespacedName: prints "ns/name" (its String) */
     ED_TV_STRUCT_RESULT,     /* update.Result */
     ED_TV_STRUCT_CHANGE,     /* update.Change */
-    ED_TV_STRUCT_OBJECT      /* update.ObjectIdentifier */
+    ED_TV_STRUCT_OBJECT,     /* update.ObjectIdentifier */
+    ED_TV_STRUCT_STRINGS,    /* on a list: a []string (toStrings, splitList, regexFindAll...) */
+    ED_TV_STRUCT_INTS,       /* on a list: a []int (until, untilStep) */
+    ED_TV_STRUCT_LISTS,      /* on a list: a [][]interface {} (chunk) */
+    ED_TV_STRUCT_DICT,       /* on a map: sprig's map[string]interface {} (dict) */
+    ED_TV_STRUCT_INT64       /* on a number: an int64 (sprig's math) */
 } ed_tv_struct;
 /* (On a list, ED_TV_STRUCT_CHANGE marks Flux's []update.Change; on a map, ED_TV_STRUCT_RESULT
  * its FileChanges and ED_TV_STRUCT_OBJECT an update.ObjectChanges, for the names of their

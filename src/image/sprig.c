@@ -7,20 +7,43 @@
  * functions people put in commit messages, with sprig's argument order (the string last, so
  * that `.X | trimPrefix "v"` reads well) and results:
  *
- *   strings   upper lower title trim trimPrefix trimSuffix replace trunc abbrev contains
- *             hasPrefix hasSuffix quote squote repeat nospace toString
- *   lists     list join splitList first last uniq sortAlpha has without append
- *   defaults  default empty coalesce ternary toJson
+ *   strings   upper lower title untitle swapcase trim trimAll trimPrefix trimSuffix replace
+ *             trunc abbrev abbrevboth substr initials wrap wrapWith indent nindent cat plural
+ *             contains hasPrefix hasSuffix quote squote repeat nospace toString split splitn
+ *             toStrings
+ *   encodings sha1sum sha256sum sha512sum adler32sum b64enc b64dec b32enc b32dec
+ *   paths     base dir clean ext isAbs (and the os* twins: the same on Linux)
+ *   regexes   regexMatch regexFind regexFindAll regexReplaceAll regexReplaceAllLiteral
+ *             regexSplit regexQuoteMeta and their must* forms (PCRE2 reading RE2's syntax)
+ *   lists     list join splitList first last rest initial reverse compact uniq sortAlpha has
+ *             without append prepend concat slice chunk and their must* forms
+ *   dicts     dict get set unset hasKey pluck keys values pick omit dig merge mergeOverwrite
+ *             mustMerge mustMergeOverwrite (keys and values in
+ *             sorted order: one of the orders Go's random map iteration gives)
+ *   math      add add1 sub mul div mod max biggest min int int64 atoi toDecimal until untilStep
+ *             seq, on integers with cast's conversions (strings read as Go's integer literals);
+ *             duration; randInt and shuffle (random, as in Flux: no two runs agree)
+ *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
+ *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy)
+ *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
+ *             toRawJson toPrettyJson and their must* forms
  *
- * Case mapping (upper, lower, title) is ASCII's; other letters are left as they are (Go maps
- * every Unicode letter). Whitespace (trim, nospace) is Unicode's, as in Go. Any other name is
- * reported to the caller, which refuses the template naming the function.
+ * Case mapping (upper, lower, title, untitle, swapcase) is Unicode's, from the C library's
+ * C.UTF-8 tables (Go's unicode package); whitespace (trim, untitle) is Unicode's too. initials
+ * and nospace read a byte at a time as sprig's goutils does. Any other name is reported to the
+ * caller, which refuses the template naming the function.
  *
  * The values (ed_tv) live here too: what Flux's template data and these functions produce.
  */
 #include "image_int.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <inttypes.h>
+#include <locale.h>
+#include <pcre2.h>
+#include <pthread.h>
+#include <wctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +134,25 @@ bool ed_tv_truthy(const ed_tv *v)
     return false;
 }
 
-void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
+/* fmt's %v of v, or (s_verb) its %s: inside a list, map or struct, %s prints an int or bool as
+ * "%!s(int=1)", as Go's fmt applies the verb to each element. */
+static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_verb)
 {
     if (!v || v->kind == ED_TV_NIL) {
         ed_buf_append_str(b, nil_text);
         return;
     }
     switch (v->kind) {
-    case ED_TV_STR:
     case ED_TV_NUM:
     case ED_TV_BOOL:
+        if (s_verb) {
+            ed_buf_printf(b, "%%!s(%s=%s)", v->kind == ED_TV_BOOL ? "bool" : ed_tv_type_name(v),
+                          v->s);
+            return;
+        }
+        ed_buf_append_str(b, v->s);
+        return;
+    case ED_TV_STR:
         ed_buf_append_str(b, v->s);
         return;
     case ED_TV_LIST:
@@ -130,10 +162,10 @@ void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
             if (i)
                 ed_buf_append(b, " ", 1);
             if (v->kind == ED_TV_MAP) {
-                ed_tv_print(b, v->keys[i], "<nil>");
+                print_value(b, v->keys[i], "<nil>", s_verb);
                 ed_buf_append(b, ":", 1);
             }
-            ed_tv_print(b, v->items[i], "<nil>");
+            print_value(b, v->items[i], "<nil>", s_verb);
         }
         ed_buf_append(b, "]", 1);
         return;
@@ -155,6 +187,11 @@ void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
     case ED_TV_STRUCT_CHANGE:
     case ED_TV_STRUCT_RESULT:
     case ED_TV_STRUCT_ROOT:
+    case ED_TV_STRUCT_STRINGS: /* (lists, maps and numbers only) */
+    case ED_TV_STRUCT_INTS:
+    case ED_TV_STRUCT_LISTS:
+    case ED_TV_STRUCT_DICT:
+    case ED_TV_STRUCT_INT64:
         /* Go's %v of a struct: its fields' values in braces. Result's Changes and Objects are
          * methods in Go, not fields: only FileChanges prints. */
         ed_buf_append(b, "{", 1);
@@ -163,11 +200,16 @@ void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
                 continue;
             if (k++)
                 ed_buf_append(b, " ", 1);
-            ed_tv_print(b, v->items[i], "<nil>");
+            print_value(b, v->items[i], "<nil>", s_verb);
         }
         ed_buf_append(b, "}", 1);
         return;
     }
+}
+
+void ed_tv_print(ed_buf *b, const ed_tv *v, const char *nil_text)
+{
+    print_value(b, v, nil_text, false);
 }
 
 /* sprig's strval: a string as it is, anything else as %v prints it. */
@@ -320,6 +362,125 @@ static size_t rune_len(const unsigned char *p)
     return n;
 }
 
+static void utf8_rune(ed_buf *b, int64_t r);
+
+/* ---- Unicode letters (Go's unicode package, through glibc's C.UTF-8 tables) ---- */
+
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_open(void)
+{
+    /* NULL when the C library has no C.UTF-8: then only ASCII letters change case. */
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static locale_t letters(void)
+{
+    pthread_once(&utf8_locale_once, utf8_locale_open);
+    return utf8_locale;
+}
+
+/* The rune at p (Go's utf8.DecodeRuneInString): its length, and U+FFFD with length 1 for a
+ * byte that starts no valid sequence (overlong forms and surrogates included). */
+static size_t rune_decode(const unsigned char *p, int32_t *r)
+{
+    if (p[0] < 0x80) {
+        *r = p[0];
+        return 1;
+    }
+    size_t n = rune_len(p);
+    int32_t v = n == 2 ? p[0] & 0x1f : n == 3 ? p[0] & 0x0f : p[0] & 0x07;
+    for (size_t i = 1; i < n; i++)
+        v = (v << 6) | (p[i] & 0x3f);
+    if (n == 1 || (n == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
+        (n == 4 && (v < 0x10000 || v > 0x10FFFF))) {
+        *r = 0xFFFD;
+        return 1;
+    }
+    *r = v;
+    return n;
+}
+
+static bool rune_is_space(int32_t r)
+{
+    return r == ' ' || (r >= '\t' && r <= '\r') || r == 0x85 || r == 0xA0 || r == 0x1680 ||
+           (r >= 0x2000 && r <= 0x200a) || r == 0x2028 || r == 0x2029 || r == 0x202f ||
+           r == 0x205f || r == 0x3000;
+}
+
+static bool rune_is_upper(int32_t r)
+{
+    if (r < 0x80)
+        return r >= 'A' && r <= 'Z';
+    return letters() && iswupper_l((wint_t)r, letters());
+}
+
+static bool rune_is_lower(int32_t r)
+{
+    if (r < 0x80)
+        return r >= 'a' && r <= 'z';
+    return letters() && iswlower_l((wint_t)r, letters());
+}
+
+/* unicode.IsTitle: the digraphs' title forms and Greek's capitals with prosgegrammeni. */
+static bool rune_is_title(int32_t r)
+{
+    return r == 0x1C5 || r == 0x1C8 || r == 0x1CB || r == 0x1F2 || (r >= 0x1F88 && r <= 0x1F8F) ||
+           (r >= 0x1F98 && r <= 0x1F9F) || (r >= 0x1FA8 && r <= 0x1FAF) || r == 0x1FBC ||
+           r == 0x1FCC || r == 0x1FFC;
+}
+
+static bool rune_is_letter_or_digit(int32_t r)
+{
+    if (r < 0x80)
+        return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9');
+    return letters() && iswalnum_l((wint_t)r, letters());
+}
+
+/* unicode.ToUpper, ToLower ('u', 'l') and ToTitle ('t'). */
+static int32_t rune_case(int32_t r, char to)
+{
+    if (r < 0x80) {
+        if (to != 'l' && r >= 'a' && r <= 'z')
+            return r - 'a' + 'A';
+        if (to == 'l' && r >= 'A' && r <= 'Z')
+            return r - 'A' + 'a';
+        return r;
+    }
+    if (to == 't') {
+        /* the digraphs DŽ, LJ, NJ, DZ have a title form of their own, between upper and lower */
+        static const int32_t digraphs[][2] = {
+            {0x1C4, 0x1C6}, {0x1C7, 0x1C9}, {0x1CA, 0x1CC}, {0x1F1, 0x1F3}};
+        for (size_t i = 0; i < 4; i++)
+            if (r >= digraphs[i][0] && r <= digraphs[i][1])
+                return digraphs[i][0] + 1;
+    }
+    if (!letters())
+        return r;
+    return (int32_t)(to == 'l' ? towlower_l((wint_t)r, letters())
+                               : towupper_l((wint_t)r, letters()));
+}
+
+/* strings.Map with a case mapping over s: invalid bytes become U+FFFD, as in Go. */
+static char *map_runes(const char *s, char to)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        int32_t m = rune_case(r, to);
+        if (m == r && r != 0xFFFD)
+            ed_buf_append(&b, p, n);
+        else
+            utf8_rune(&b, m);
+        p += n;
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
 static char *trim_space(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -339,52 +500,51 @@ static char *trim_space(const char *s)
     return ed_xstrndup((const char *)p, len);
 }
 
+/* goutils.DeleteWhiteSpace reads a byte at a time, each for the rune of its value: the bytes
+ * \t-\r, ' ', 0x85 and 0xA0 go, and when any went, every kept byte >= 0x80 is written as that
+ * rune's UTF-8 (so "a b\u00a0" gives "ab\u00c2": Flux's output, byte for byte). */
 static char *no_space(const char *s)
 {
-    ed_buf b = ED_BUF_INIT((size_t)1 << 20);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = space_len(p);
-        if (n) {
-            p += n;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 21);
+    bool removed = false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == ' ' || (*p >= '\t' && *p <= '\r') || *p == 0x85 || *p == 0xA0) {
+            removed = true;
             continue;
         }
-        ed_buf_append(&b, p, 1);
-        p++;
+        utf8_rune(&b, *p);
     }
-    char *out = ed_buf_take(&b);
+    char *out = removed ? ed_buf_take(&b) : ed_xstrdup(s);
     ed_buf_free(&b);
     return out;
 }
 
 static char *map_case(const char *s, bool up)
 {
-    char *out = ed_xstrdup(s);
-    for (char *p = out; *p; p++) {
-        if (up && *p >= 'a' && *p <= 'z')
-            *p = (char)(*p - 'a' + 'A');
-        else if (!up && *p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-    }
-    return out;
+    return map_runes(s, up ? 'u' : 'l');
 }
 
-/* strings.Title: the first letter after a separator (anything but a letter, digit or '_'; for
- * other characters, only white space) is upper-cased. */
+/* strings.Title: the first letter after a separator (an ASCII character but a letter, digit or
+ * '_'; white space among the others) is mapped to title case. */
 static char *title(const char *s)
 {
-    char *out = ed_xstrdup(s);
-    bool after_sep = true;
-    for (unsigned char *p = (unsigned char *)out; *p;) {
-        size_t n = rune_len(p);
-        if (after_sep && *p >= 'a' && *p <= 'z')
-            *p = (unsigned char)(*p - 'a' + 'A');
-        if (*p < 0x80)
-            after_sep = !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                          (*p >= '0' && *p <= '9') || *p == '_');
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    int32_t prev = ' ';
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        bool sep = prev < 0x80 ? !(rune_is_letter_or_digit(prev) || prev == '_')
+                               : !rune_is_letter_or_digit(prev) && rune_is_space(prev);
+        int32_t m = sep ? rune_case(r, 't') : r;
+        if (m == r && r != 0xFFFD)
+            ed_buf_append(&b, p, n);
         else
-            after_sep = space_len(p) > 0;
+            utf8_rune(&b, m);
+        prev = r;
         p += n;
     }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
     return out;
 }
 
@@ -499,10 +659,18 @@ static ed_tv *strslice(call *c, const ed_tv *v)
     return l;
 }
 
+/* sprig's reflect.TypeOf(nil).Kind() panics: Go's words for it. */
+static int nil_deref(call *c)
+{
+    return fail(c, "runtime error: invalid memory address or nil pointer dereference", NULL);
+}
+
 static int need_list(call *c, const ed_tv *v, const char *verb)
 {
     if (v->kind == ED_TV_LIST)
         return 0;
+    if (v->kind == ED_TV_NIL)
+        return nil_deref(c);
     char what[64];
     snprintf(what, sizeof(what), "Cannot %s on type ", verb);
     return fail(c, what, kind_name(v));
@@ -893,9 +1061,10 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
         return 0;
     }
     if (!num && !str && v->kind != ED_TV_BOOL && verb == 's') {
-        char *s = strval_dup(v); /* lists, maps, structs: their elements as %v */
-        pad(b, f, s, strlen(s));
-        free(s);
+        ed_buf e = ED_BUF_INIT((size_t)1 << 24); /* lists, maps, structs: %s of each element */
+        print_value(&e, v, "<nil>", true);
+        pad(b, f, e.data ? e.data : "", e.len);
+        ed_buf_free(&e);
         return 0;
     }
     char *sv = strval_dup(v);
@@ -1126,6 +1295,10 @@ static int fn_sort_alpha(call *c)
 
 static int fn_has(call *c)
 {
+    if (c->args[1]->kind == ED_TV_NIL) { /* a nil haystack holds nothing */
+        *c->out = ed_tv_bool(c->pool, false);
+        return 0;
+    }
     if (need_list(c, c->args[1], "find has"))
         return -1;
     *c->out = ed_tv_bool(
@@ -1270,9 +1443,11 @@ static int eq_any(call *c, bool *eq)
             continue;
         }
         ed_buf pa = ED_BUF_INIT(4096), pb = ED_BUF_INIT(4096);
-        ed_tv_print(&pa, a, "<nil>");
-        ed_tv_print(&pb, b, "<nil>");
-        bool same_type = strcmp(ed_tv_type_name(a), ed_tv_type_name(b)) == 0;
+        print_value(&pa, a, "<nil>", true);
+        print_value(&pb, b, "<nil>", true);
+        /* Go's canCompare passes two values of one kind (two slices, two maps): the second
+         * is then found not comparable */
+        bool same_type = a->kind == b->kind;
         if (!same_type || a->kind != ED_TV_OBJ) {
             if (!same_type)
                 snprintf(c->msg, c->msglen,
@@ -1433,9 +1608,2049 @@ static int fn_index(call *c)
     return 0;
 }
 
+/* Does s (UTF-8) hold the rune r? */
+static bool strchr_rune(const char *s, int32_t r)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int32_t q;
+        p += rune_decode(p, &q);
+        if (q == r)
+            return true;
+    }
+    return false;
+}
+
+/* ---- paths (Go's path package; filepath's is the same on Linux) ---- */
+
+/* path.Clean: one slash between names, no "." names, ".." resolved lexically, "." for "". */
+static char *path_clean(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return ed_xstrdup(".");
+    bool rooted = s[0] == '/';
+    char *out = ed_xmalloc(n + 2);
+    size_t w = 0, r = 0, dotdot = 0;
+    if (rooted) {
+        out[w++] = '/';
+        r = 1;
+        dotdot = 1;
+    }
+    while (r < n) {
+        if (s[r] == '/' || (s[r] == '.' && (r + 1 == n || s[r + 1] == '/'))) {
+            r++; /* an empty or "." name */
+        } else if (s[r] == '.' && s[r + 1] == '.' && (r + 2 == n || s[r + 2] == '/')) {
+            r += 2;
+            if (w > dotdot) {
+                w--;
+                while (w > dotdot && out[w] != '/')
+                    w--;
+            } else if (!rooted) {
+                if (w > 0)
+                    out[w++] = '/';
+                out[w++] = '.';
+                out[w++] = '.';
+                dotdot = w;
+            }
+        } else {
+            if ((rooted && w != 1) || (!rooted && w != 0))
+                out[w++] = '/';
+            for (; r < n && s[r] != '/'; r++)
+                out[w++] = s[r];
+        }
+    }
+    if (w == 0)
+        out[w++] = '.';
+    out[w] = '\0';
+    return out;
+}
+
+static int fn_base(call *c)
+{
+    const char *s = str_arg(c, 0);
+    size_t n = strlen(s);
+    if (n == 0)
+        return ret_str_take(c, ed_xstrdup("."));
+    while (n > 0 && s[n - 1] == '/')
+        n--;
+    if (n == 0)
+        return ret_str_take(c, ed_xstrdup("/"));
+    size_t start = n;
+    while (start > 0 && s[start - 1] != '/')
+        start--;
+    return ret_str_take(c, ed_xstrndup(s + start, n - start));
+}
+
+static int fn_dir(call *c)
+{
+    const char *s = str_arg(c, 0);
+    const char *slash = strrchr(s, '/');
+    char *head = ed_xstrndup(s, slash ? (size_t)(slash - s) + 1 : 0);
+    char *out = path_clean(head);
+    free(head);
+    return ret_str_take(c, out);
+}
+
+static int fn_clean(call *c)
+{
+    return ret_str_take(c, path_clean(str_arg(c, 0)));
+}
+
+static int fn_ext(call *c)
+{
+    const char *s = str_arg(c, 0);
+    for (size_t i = strlen(s); i > 0 && s[i - 1] != '/'; i--)
+        if (s[i - 1] == '.')
+            return ret_str_take(c, ed_xstrdup(s + i - 1));
+    return ret_str_take(c, ed_xstrdup(""));
+}
+
+static int fn_is_abs(call *c)
+{
+    *c->out = ed_tv_bool(c->pool, str_arg(c, 0)[0] == '/');
+    return 0;
+}
+
+/* ---- more of sprig's strings ---- */
+
+static int64_t int_arg(call *c, size_t i)
+{
+    return c->args[i]->n;
+}
+
+/* goutils.AbbreviateFull(s, offset, width) as sprig's abbrevboth calls it (errors give ""). */
+static char *abbreviate_full(const char *s, int64_t offset, int64_t width)
+{
+    int64_t len = (int64_t)strlen(s);
+    if (len == 0)
+        return ed_xstrdup("");
+    if (width < 4)
+        return ed_xstrdup("");
+    if (len <= width)
+        return ed_xstrdup(s);
+    if (offset > len)
+        offset = len;
+    if (len - offset < width - 3)
+        offset = len - (width - 3);
+    if (offset <= 4)
+        return ed_xasprintf("%.*s...", (int)(width - 3), s);
+    if (width < 7)
+        return ed_xstrdup("");
+    if (offset + width - 3 < len) {
+        char *rest = abbreviate_full(s + offset, 0, width - 3);
+        char *out = ed_xasprintf("...%s", rest);
+        free(rest);
+        return out;
+    }
+    return ed_xasprintf("...%s", s + len - (width - 3));
+}
+
+static int fn_abbrevboth(call *c)
+{
+    int64_t left = int_arg(c, 0), right = int_arg(c, 1);
+    const char *s = str_arg(c, 2);
+    if (right < 4 || (left > 0 && right < 7))
+        return ret_str_take(c, ed_xstrdup(s));
+    return ret_str_take(c, abbreviate_full(s, left, right));
+}
+
+/* goutils reads these strings a byte at a time, each byte taken for the rune of its value (a
+ * Latin-1 reading): a white space is one of \t-\r, ' ', 0x85, 0xA0, and a kept byte >= 0x80 is
+ * written back as that rune's UTF-8, so a non-ASCII letter comes out changed, as in Flux. */
+static bool byte_is_space(unsigned char ch)
+{
+    return ch == ' ' || (ch >= '\t' && ch <= '\r') || ch == 0x85 || ch == 0xA0;
+}
+
+static int fn_initials(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    bool gap = true;
+    for (const unsigned char *p = (const unsigned char *)str_arg(c, 0); *p; p++) {
+        if (byte_is_space(*p)) {
+            gap = true;
+        } else if (gap) {
+            utf8_rune(&b, *p);
+            gap = false;
+        }
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* goutils.Uncapitalize: the first rune of each white-space-separated word lower-cased. */
+static int fn_untitle(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    bool next = true;
+    for (const unsigned char *p = (const unsigned char *)str_arg(c, 0); *p;) {
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        if (rune_is_space(r)) {
+            next = true;
+            ed_buf_append(&b, p, n);
+        } else if (next) {
+            utf8_rune(&b, rune_case(r, 'l'));
+            next = false;
+        } else {
+            utf8_rune(&b, r);
+        }
+        p += n;
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* goutils.SwapCase: upper and title to lower; lower to title after white space (or at the
+ * start), to upper elsewhere. */
+static int fn_swapcase(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    bool space = true;
+    for (const unsigned char *p = (const unsigned char *)str_arg(c, 0); *p;) {
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        if (rune_is_upper(r) || rune_is_title(r)) {
+            r = rune_case(r, 'l');
+            space = false;
+        } else if (rune_is_lower(r)) {
+            r = rune_case(r, space ? 't' : 'u');
+            space = false;
+        } else {
+            space = rune_is_space(r);
+        }
+        utf8_rune(&b, r);
+        p += n;
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* Go's panic text for a slice expression s[lo:hi] out of range, as text/template reports it. */
+static int slice_panic(call *c, int64_t lo, int64_t hi, int64_t len, bool has_hi)
+{
+    char what[160];
+    if (has_hi && (hi < 0 || hi > len))
+        snprintf(what, sizeof(what),
+                 "runtime error: slice bounds out of range [:%" PRId64 "] with length %" PRId64, hi,
+                 len);
+    else
+        snprintf(what, sizeof(what),
+                 "runtime error: slice bounds out of range [%" PRId64 ":%" PRId64 "]", lo,
+                 has_hi ? hi : len);
+    return fail(c, what, NULL);
+}
+
+static int fn_substr(call *c)
+{
+    int64_t start = int_arg(c, 0), end = int_arg(c, 1);
+    const char *s = str_arg(c, 2);
+    int64_t len = (int64_t)strlen(s);
+    if (start < 0) {
+        if (end < 0 || end > len)
+            return slice_panic(c, 0, end, len, true);
+        return ret_str_take(c, ed_xstrndup(s, (size_t)end));
+    }
+    if (end < 0 || end > len) {
+        if (start > len)
+            return slice_panic(c, start, len, len, false);
+        return ret_str_take(c, ed_xstrdup(s + start));
+    }
+    if (start > end)
+        return slice_panic(c, start, end, len, true);
+    return ret_str_take(c, ed_xstrndup(s + start, (size_t)(end - start)));
+}
+
+/* strings.Trim(s, cutset): the runes of cutset removed from both ends. */
+static int fn_trim_all(call *c)
+{
+    const char *cutset = str_arg(c, 0), *s = str_arg(c, 1);
+    size_t len = strlen(s), start = 0, end = len;
+    while (start < end) {
+        int32_t r;
+        size_t n = rune_decode((const unsigned char *)s + start, &r);
+        if (!strchr_rune(cutset, r))
+            break;
+        start += n;
+    }
+    while (end > start) {
+        size_t k = 1;
+        while (k < 4 && end - k > start && ((unsigned char)s[end - k] & 0xC0) == 0x80)
+            k++;
+        int32_t r;
+        if (rune_decode((const unsigned char *)s + end - k, &r) != k) {
+            k = 1;
+            r = 0xFFFD;
+        }
+        if (!strchr_rune(cutset, r))
+            break;
+        end -= k;
+    }
+    return ret_str_take(c, ed_xstrndup(s + start, end - start));
+}
+
+/* goutils.WrapCustom: lines broken at the last space within width (its leading spaces
+ * dropped); a longer word is cut at width when long words wrap, else kept whole. */
+static char *wrap_text(const char *s, int64_t width, const char *newline, bool long_words)
+{
+    size_t len = strlen(s);
+    if (len == 0)
+        return ed_xstrdup("");
+    if (!newline[0])
+        newline = "\n";
+    if (width < 1)
+        width = 1;
+    size_t w = (size_t)width, off = 0;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    while (len - off > w) {
+        if (s[off] == ' ') {
+            off++;
+            continue;
+        }
+        size_t end = w + off + 1, space = SIZE_MAX;
+        for (size_t i = off; i < end && i < len; i++)
+            if (s[i] == ' ')
+                space = i;
+        if (space != SIZE_MAX) {
+            ed_buf_append(&b, s + off, space - off);
+            ed_buf_append_str(&b, newline);
+            off = space + 1;
+        } else if (long_words) {
+            ed_buf_append(&b, s + off, w);
+            ed_buf_append_str(&b, newline);
+            off += w;
+        } else {
+            const char *next = strchr(s + off + w, ' ');
+            if (!next) {
+                ed_buf_append_str(&b, s + off);
+                off = len;
+            } else {
+                ed_buf_append(&b, s + off, (size_t)(next - (s + off)));
+                ed_buf_append_str(&b, newline);
+                off = (size_t)(next - s) + 1;
+            }
+        }
+    }
+    ed_buf_append_str(&b, s + off);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
+static int fn_wrap(call *c)
+{
+    return ret_str_take(c, wrap_text(str_arg(c, 1), int_arg(c, 0), "", false));
+}
+
+static int fn_wrap_with(call *c)
+{
+    return ret_str_take(c, wrap_text(str_arg(c, 2), int_arg(c, 0), str_arg(c, 1), true));
+}
+
+static int fn_cat(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    size_t k = 0;
+    for (size_t i = 0; i < c->nargs; i++) {
+        if (c->args[i]->kind == ED_TV_NIL)
+            continue;
+        if (k++)
+            ed_buf_append(&b, " ", 1);
+        ed_tv_print(&b, c->args[i], "<nil>");
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+static int indent_text(call *c, bool newline)
+{
+    int64_t n = int_arg(c, 0);
+    if (n < 0)
+        return fail(c, "strings: negative Repeat count", NULL);
+    if (n > (1 << 16))
+        return fail(c, "the result is larger than 1 MiB", NULL);
+    char *pad = ed_xmalloc((size_t)n + 2);
+    pad[0] = '\n';
+    memset(pad + 1, ' ', (size_t)n);
+    pad[n + 1] = '\0';
+    char *body = replace_all(str_arg(c, 1), "\n", pad);
+    char *out = ed_xasprintf("%s%s%s", newline ? "\n" : "", pad + 1, body);
+    free(body);
+    free(pad);
+    return ret_str_take(c, out);
+}
+
+static int fn_indent(call *c)
+{
+    return indent_text(c, false);
+}
+
+static int fn_nindent(call *c)
+{
+    return indent_text(c, true);
+}
+
+static int fn_plural(call *c)
+{
+    *c->out = ed_tv_new(c->pool, ED_TV_STR, int_arg(c, 2) == 1 ? str_arg(c, 0) : str_arg(c, 1));
+    return 0;
+}
+
+/* A map[string]string from a list of strings, keyed _0, _1, ... (sprig's split), keys sorted
+ * as Go prints them. */
+static ed_tv *indexed_map(call *c, const ed_tv *parts)
+{
+    ed_tv *m = ed_tv_new(c->pool, ED_TV_MAP, NULL);
+    for (size_t i = 0; i < parts->len; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "_%zu", i);
+        ed_tv_add(m, ed_tv_new(c->pool, ED_TV_STR, key), parts->items[i]);
+    }
+    /* insertion sort by key: _0 _1 _10 _11 _2 ... */
+    for (size_t i = 1; i < m->len; i++)
+        for (size_t j = i; j > 0 && strcmp(m->keys[j - 1]->s, m->keys[j]->s) > 0; j--) {
+            ed_tv *k = m->keys[j], *v = m->items[j];
+            m->keys[j] = m->keys[j - 1];
+            m->items[j] = m->items[j - 1];
+            m->keys[j - 1] = k;
+            m->items[j - 1] = v;
+        }
+    return m;
+}
+
+/* strings.SplitN(s, sep, n): n < 0 all parts, 0 none, else at most n (the last the rest). */
+static ed_tv *split_n(call *c, const char *sep, const char *s, int64_t n)
+{
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_STRINGS;
+    if (n == 0)
+        return l;
+    size_t sn = strlen(sep);
+    for (const char *p = s;;) {
+        if (n > 0 && (int64_t)l->len == n - 1) {
+            ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, p));
+            break;
+        }
+        if (sn == 0) {
+            if (!*p)
+                break;
+            size_t k = rune_len((const unsigned char *)p);
+            char *part = ed_xstrndup(p, k);
+            ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, part));
+            free(part);
+            p += k;
+            continue;
+        }
+        const char *hit = strstr(p, sep);
+        char *part = ed_xstrndup(p, hit ? (size_t)(hit - p) : strlen(p));
+        ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, part));
+        free(part);
+        if (!hit)
+            break;
+        p = hit + sn;
+    }
+    return l;
+}
+
+static int fn_split(call *c)
+{
+    *c->out = indexed_map(c, split_n(c, str_arg(c, 0), str_arg(c, 1), -1));
+    return 0;
+}
+
+static int fn_splitn(call *c)
+{
+    *c->out = indexed_map(c, split_n(c, str_arg(c, 0), str_arg(c, 2), int_arg(c, 1)));
+    return 0;
+}
+
+static int fn_to_strings(call *c)
+{
+    ed_tv *l = strslice(c, c->args[0]);
+    l->type = ED_TV_STRUCT_STRINGS;
+    *c->out = l;
+    return 0;
+}
+
+static int digest(call *c, const char *algo)
+{
+    char hex[129];
+    if (ed_digest_hex(algo, str_arg(c, 0), strlen(str_arg(c, 0)), hex) != 0)
+        return fail(c, "no such digest in this build: ", algo);
+    return ret_str_take(c, ed_xstrdup(hex));
+}
+
+static int fn_sha1sum(call *c)
+{
+    return digest(c, "sha1");
+}
+
+static int fn_sha512sum(call *c)
+{
+    return digest(c, "sha512");
+}
+
+static int fn_adler32sum(call *c)
+{
+    uint32_t a = 1, b = 0;
+    for (const unsigned char *p = (const unsigned char *)str_arg(c, 0); *p; p++) {
+        a = (a + *p) % 65521;
+        b = (b + a) % 65521;
+    }
+    return ret_str_take(c, ed_xasprintf("%" PRIu32, (b << 16) | a));
+}
+
+/* base64/base32 with the standard alphabets and padding (Go's StdEncoding). */
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+static char *base_encode(const char *s, unsigned bits)
+{
+    const char *alpha = bits == 6 ? b64_alphabet : b32_alphabet;
+    size_t group = bits == 6 ? 4 : 8;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    uint32_t acc = 0;
+    unsigned have = 0;
+    size_t out = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        acc = (acc << 8) | *p;
+        have += 8;
+        while (have >= bits) {
+            have -= bits;
+            ed_buf_append(&b, &alpha[(acc >> have) & ((1u << bits) - 1)], 1);
+            out++;
+        }
+    }
+    if (have) {
+        ed_buf_append(&b, &alpha[(acc << (bits - have)) & ((1u << bits) - 1)], 1);
+        out++;
+    }
+    for (; out % group; out++)
+        ed_buf_append(&b, "=", 1);
+    char *r = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return r;
+}
+
+/*
+ * Go's base64/base32 StdEncoding decoding: CR and LF are skipped; a quantum ends at its
+ * padding, which must be complete and end the input. The error is Go's CorruptInputError
+ * text (the offset of the first byte that cannot be), returned as the result, as sprig does.
+ */
+static char *base_decode(const char *s, unsigned bits, size_t *out_len, bool *ok)
+{
+    const char *alpha = bits == 6 ? b64_alphabet : b32_alphabet;
+    size_t group = bits == 6 ? 4 : 8, len = strlen(s), pos = 0;
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    const char *name = bits == 6 ? "base64" : "base32";
+    *ok = true;
+    while (pos < len) {
+        uint64_t acc = 0;
+        size_t got = 0, pad_at = SIZE_MAX;
+        while (got < group) {
+            while (pos < len && (s[pos] == '\n' || s[pos] == '\r'))
+                pos++;
+            if (pos == len)
+                break;
+            char ch = s[pos];
+            if (ch == '=') {
+                pad_at = got;
+                break;
+            }
+            const char *hit = strchr(alpha, ch);
+            if (!hit || !ch)
+                goto corrupt;
+            acc = (acc << bits) | (uint64_t)(hit - alpha);
+            got++;
+            pos++;
+        }
+        if (pad_at != SIZE_MAX) {
+            /* the padding: valid lengths of data before it, then '=' to the group's end */
+            bool valid_len = bits == 6 ? got >= 2 : (got == 2 || got == 4 || got == 5 || got == 7);
+            if (!valid_len)
+                goto corrupt;
+            size_t need = group - got;
+            for (size_t k = 0; k < need; k++) {
+                while (pos < len && (s[pos] == '\n' || s[pos] == '\r'))
+                    pos++;
+                if (pos == len)
+                    goto corrupt;
+                if (s[pos] != '=')
+                    goto corrupt;
+                pos++;
+            }
+            while (pos < len && (s[pos] == '\n' || s[pos] == '\r'))
+                pos++;
+            if (pos < len)
+                goto corrupt;
+        } else if (got < group) {
+            if (got == 0)
+                break;
+            pos -= got; /* Go reports a short last quantum where it starts */
+            goto corrupt;
+        }
+        size_t nbytes = got * bits / 8;
+        acc >>= (got * bits) % 8;
+        for (size_t k = nbytes; k > 0; k--) {
+            unsigned char byte = (unsigned char)(acc >> ((k - 1) * 8));
+            ed_buf_append(&b, &byte, 1);
+        }
+        if (pad_at != SIZE_MAX)
+            break;
+    }
+    *out_len = b.len;
+    char *r = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return r;
+corrupt:
+    ed_buf_free(&b);
+    *ok = false;
+    *out_len = 0;
+    return ed_xasprintf("illegal %s data at input byte %zu", name, pos);
+}
+
+static int base_decode_fn(call *c, unsigned bits)
+{
+    size_t n;
+    bool ok;
+    char *out = base_decode(str_arg(c, 0), bits, &n, &ok);
+    if (ok && strlen(out) != n) {
+        /* a NUL in the data: the template's strings are C strings here */
+        free(out);
+        return fail(c, "the decoded data holds a NUL byte", NULL);
+    }
+    return ret_str_take(c, out);
+}
+
+static int fn_b64enc(call *c)
+{
+    return ret_str_take(c, base_encode(str_arg(c, 0), 6));
+}
+
+static int fn_b64dec(call *c)
+{
+    return base_decode_fn(c, 6);
+}
+
+static int fn_b32enc(call *c)
+{
+    return ret_str_take(c, base_encode(str_arg(c, 0), 5));
+}
+
+static int fn_b32dec(call *c)
+{
+    return base_decode_fn(c, 5);
+}
+
+/* ---- regular expressions (sprig's regex*, Go's regexp; here PCRE2 in UTF mode) ---- */
+
+/*
+ * Go's RE2 syntax is, for what commit messages use, a subset of PCRE2's: classes, groups,
+ * named groups (?P<n>...), flags (?i), anchors and repetition mean the same. PCRE2 accepts
+ * more (backreferences, lookaround), and the text of a compile error is PCRE2's.
+ */
+typedef struct regex {
+    pcre2_code *code;
+    pcre2_match_data *md;
+} regex;
+
+static int regex_compile(call *c, const char *pattern, regex *re)
+{
+    int code;
+    PCRE2_SIZE off;
+    re->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+    re->md = NULL;
+    if (!re->code) {
+        PCRE2_UCHAR text[256];
+        pcre2_get_error_message(code, text, sizeof(text));
+        /* sprig's must* functions return Compile's error; the others call MustCompile, whose
+         * panic names the pattern first */
+        bool must = strncmp(c->name, "must", 4) == 0;
+        if (strcmp((const char *)text, "missing closing parenthesis") == 0)
+            snprintf((char *)text, sizeof(text), "missing closing )"); /* RE2's words */
+        snprintf(c->msg, c->msglen, "error calling %s: %s%s%serror parsing regexp: %s: `%s`",
+                 c->name, must ? "" : "regexp: Compile(`", must ? "" : pattern,
+                 must ? "" : "`): ", (const char *)text, pattern);
+        return -1;
+    }
+    re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+    return 0;
+}
+
+static void regex_free(regex *re)
+{
+    pcre2_match_data_free(re->md);
+    pcre2_code_free(re->code);
+}
+
+/*
+ * The next match of re in s at or after *pos, as Go's FindAll iterates: an empty match
+ * right after the previous match is skipped. Returns false at the end; else the match is
+ * ovector[0..1] of re->md and *pos, *prev_end are advanced.
+ */
+static bool regex_next(regex *re, const char *s, size_t len, size_t *pos, long *prev_end,
+                       PCRE2_SIZE **ov)
+{
+    while (*pos <= len) {
+        int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, *pos, 0, re->md, NULL);
+        if (rc < 0)
+            return false;
+        *ov = pcre2_get_ovector_pointer(re->md);
+        size_t a = (*ov)[0], b = (*ov)[1];
+        bool accept = !(a == b && (long)b == *prev_end);
+        if (b == a)
+            *pos = a < len ? a + rune_len((const unsigned char *)s + a) : len + 1;
+        else
+            *pos = b;
+        if (accept) {
+            *prev_end = (long)b;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int fn_regex_match(call *c)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re)) {
+        if (strncmp(c->name, "must", 4) == 0)
+            return -1;
+        *c->out = ed_tv_bool(c->pool, false); /* regexp.MatchString's error is ignored */
+        return 0;
+    }
+    const char *s = str_arg(c, 1);
+    bool hit = pcre2_match(re.code, (PCRE2_SPTR)s, strlen(s), 0, 0, re.md, NULL) >= 0;
+    regex_free(&re);
+    *c->out = ed_tv_bool(c->pool, hit);
+    return 0;
+}
+
+/* regexFindAll regex s n: at most n matches (all when n < 0) as a []string. */
+static int fn_regex_find_all(call *c)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re))
+        return -1;
+    const char *s = str_arg(c, 1);
+    int64_t n = int_arg(c, 2);
+    size_t len = strlen(s), pos = 0;
+    long prev = -1;
+    PCRE2_SIZE *ov;
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_STRINGS;
+    while ((n < 0 || (int64_t)l->len < n) && regex_next(&re, s, len, &pos, &prev, &ov)) {
+        char *m = ed_xstrndup(s + ov[0], ov[1] - ov[0]);
+        ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, m));
+        free(m);
+    }
+    regex_free(&re);
+    *c->out = l;
+    return 0;
+}
+
+static int fn_regex_find(call *c)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re))
+        return -1;
+    const char *s = str_arg(c, 1);
+    int rc = pcre2_match(re.code, (PCRE2_SPTR)s, strlen(s), 0, 0, re.md, NULL);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re.md);
+    char *m = rc >= 0 ? ed_xstrndup(s + ov[0], ov[1] - ov[0]) : ed_xstrdup("");
+    regex_free(&re);
+    return ret_str_take(c, m);
+}
+
+/* Regexp.Expand: $1, ${1}, $name, ${name} become the group's text (empty when there is no
+ * such group), $$ a '$'; a '$' that starts no such reference stays as it is. */
+static void regex_expand(ed_buf *b, regex *re, const char *s, const PCRE2_SIZE *ov, int groups,
+                         const char *tmpl)
+{
+    for (const char *p = tmpl; *p;) {
+        const char *dollar = strchr(p, '$');
+        if (!dollar) {
+            ed_buf_append_str(b, p);
+            break;
+        }
+        ed_buf_append(b, p, (size_t)(dollar - p));
+        p = dollar + 1;
+        if (*p == '$') {
+            ed_buf_append(b, "$", 1);
+            p++;
+            continue;
+        }
+        bool brace = *p == '{';
+        const char *name = brace ? p + 1 : p, *end = name;
+        while ((*end >= 'a' && *end <= 'z') || (*end >= 'A' && *end <= 'Z') ||
+               (*end >= '0' && *end <= '9') || *end == '_')
+            end++;
+        if (end == name || (brace && *end != '}')) {
+            ed_buf_append(b, "$", 1); /* malformed: the '$' as text */
+            continue;
+        }
+        char *ref = ed_xstrndup(name, (size_t)(end - name));
+        long idx = -1;
+        bool number = true;
+        for (const char *q = ref; *q; q++)
+            number = number && *q >= '0' && *q <= '9';
+        if (number) {
+            idx = strlen(ref) < 9 ? strtol(ref, NULL, 10) : -1;
+        } else {
+            int k = pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)ref);
+            idx = k > 0 ? k : -1;
+        }
+        if (idx >= 0 && idx < groups && ov[2 * idx] != PCRE2_UNSET)
+            ed_buf_append(b, s + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
+        free(ref);
+        p = brace ? end + 1 : end;
+    }
+}
+
+static int regex_replace(call *c, bool literal)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re))
+        return -1;
+    const char *s = str_arg(c, 1), *repl = str_arg(c, 2);
+    size_t len = strlen(s), pos = 0, last = 0;
+    long prev = -1;
+    PCRE2_SIZE *ov;
+    uint32_t groups = 0;
+    pcre2_pattern_info(re.code, PCRE2_INFO_CAPTURECOUNT, &groups);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    while (regex_next(&re, s, len, &pos, &prev, &ov)) {
+        ed_buf_append(&b, s + last, ov[0] - last);
+        if (literal)
+            ed_buf_append_str(&b, repl);
+        else
+            regex_expand(&b, &re, s, ov, (int)groups + 1, repl);
+        last = ov[1];
+    }
+    ed_buf_append_str(&b, s + last);
+    regex_free(&re);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+static int fn_regex_replace_all(call *c)
+{
+    return regex_replace(c, false);
+}
+
+static int fn_regex_replace_all_literal(call *c)
+{
+    return regex_replace(c, true);
+}
+
+/* Regexp.Split(s, n): the texts between at most n-1 matches (all when n < 0, none when 0). */
+static int fn_regex_split(call *c)
+{
+    regex re;
+    if (regex_compile(c, str_arg(c, 0), &re))
+        return -1;
+    const char *s = str_arg(c, 1);
+    int64_t n = int_arg(c, 2);
+    size_t len = strlen(s), pos = 0, beg = 0, end = 0;
+    long prev = -1;
+    PCRE2_SIZE *ov;
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_STRINGS;
+    if (n != 0 && str_arg(c, 0)[0] && len == 0) {
+        ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, ""));
+    } else if (n != 0) {
+        int64_t found = 0;
+        while ((n < 0 || found < n) && regex_next(&re, s, len, &pos, &prev, &ov)) {
+            found++;
+            if (n > 0 && (int64_t)l->len == n - 1)
+                break;
+            end = ov[0];
+            if (ov[1] != 0) {
+                char *part = ed_xstrndup(s + beg, end - beg);
+                ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, part));
+                free(part);
+            }
+            beg = ov[1];
+        }
+        if (end != len)
+            ed_tv_add(l, NULL, ed_tv_new(c->pool, ED_TV_STR, s + beg));
+    }
+    regex_free(&re);
+    *c->out = l;
+    return 0;
+}
+
+static int fn_regex_quote_meta(call *c)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    for (const char *p = str_arg(c, 0); *p; p++) {
+        if (strchr("\\.+*?()|[]{}^$", *p))
+            ed_buf_append(&b, "\\", 1);
+        ed_buf_append(&b, p, 1);
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* ---- integer math (sprig's add sub mul div mod max min, with cast's conversions) ---- */
+
+static ed_tv *num_typed(call *c, int64_t n, ed_tv_struct type)
+{
+    ed_tv *v = ed_tv_num(c->pool, n);
+    v->type = type;
+    return v;
+}
+
+/* strconv.ParseInt(s, 0, 64): an optional sign, a 0x/0o/0b or leading-0 octal prefix, digits
+ * with '_' between them. false when s is no such integer or does not fit. */
+static bool parse_int_base0(const char *s, int64_t *out)
+{
+    const char *p = s;
+    bool neg = *p == '-';
+    if (*p == '+' || *p == '-')
+        p++;
+    int base = 10;
+    bool prefixed = false;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+        prefixed = true;
+    } else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O')) {
+        base = 8;
+        p += 2;
+        prefixed = true;
+    } else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) {
+        base = 2;
+        p += 2;
+        prefixed = true;
+    } else if (p[0] == '0' && p[1]) {
+        base = 8;
+        p++;
+        prefixed = true;
+    }
+    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool digits = false;
+    char last = prefixed ? '_' : 0; /* '_' may follow a prefix */
+    for (; *p; p++) {
+        if (*p == '_') {
+            if (last == '_' && !(prefixed && !digits))
+                return false;
+            last = '_';
+            continue;
+        }
+        int d = *p >= '0' && *p <= '9'   ? *p - '0'
+                : *p >= 'a' && *p <= 'z' ? *p - 'a' + 10
+                : *p >= 'A' && *p <= 'Z' ? *p - 'A' + 10
+                                         : 99;
+        if (d >= base)
+            return false;
+        if (v > (limit - (uint64_t)d) / (uint64_t)base)
+            return false;
+        v = v * (uint64_t)base + (uint64_t)d;
+        digits = true;
+        last = *p;
+    }
+    if (!digits || last == '_')
+        return false;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+/* cast.ToInt64 as sprig uses it (its error ignored): integers as they are, bools 1 and 0, a
+ * string parsed as Go's integer literals (a trailing ".0" dropped), anything else 0. */
+static int64_t to_int64(const ed_tv *v)
+{
+    switch (v->kind) {
+    case ED_TV_NUM:
+    case ED_TV_BOOL:
+        return v->n;
+    case ED_TV_STR: {
+        char *s = ed_xstrdup(v->s);
+        size_t n = strlen(s);
+        bool zero = false;
+        for (size_t i = n; i > 0; i--) {
+            if (s[i - 1] == '0') {
+                zero = true;
+            } else if (s[i - 1] == '.' && zero) {
+                s[i - 1] = '\0';
+                break;
+            } else {
+                break;
+            }
+        }
+        int64_t r = 0;
+        if (!parse_int_base0(s, &r))
+            r = 0;
+        free(s);
+        return r;
+    }
+    default:
+        return 0;
+    }
+}
+
+static int fn_add(call *c)
+{
+    uint64_t sum = 0; /* Go's int64 arithmetic wraps */
+    for (size_t i = 0; i < c->nargs; i++)
+        sum += (uint64_t)to_int64(c->args[i]);
+    *c->out = num_typed(c, (int64_t)sum, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_add1(call *c)
+{
+    *c->out = num_typed(c, (int64_t)((uint64_t)to_int64(c->args[0]) + 1), ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_sub(call *c)
+{
+    uint64_t a = (uint64_t)to_int64(c->args[0]), b = (uint64_t)to_int64(c->args[1]);
+    *c->out = num_typed(c, (int64_t)(a - b), ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_mul(call *c)
+{
+    uint64_t v = (uint64_t)to_int64(c->args[0]);
+    for (size_t i = 1; i < c->nargs; i++)
+        v *= (uint64_t)to_int64(c->args[i]);
+    *c->out = num_typed(c, (int64_t)v, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_div_mod(call *c)
+{
+    int64_t a = to_int64(c->args[0]), b = to_int64(c->args[1]);
+    if (b == 0)
+        return fail(c, "runtime error: integer divide by zero", NULL);
+    bool div = strcmp(c->name, "div") == 0;
+    int64_t r = b == -1 ? (div ? (int64_t)(0 - (uint64_t)a) : 0) : div ? a / b : a % b;
+    *c->out = num_typed(c, r, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_max_min(call *c)
+{
+    bool max = strcmp(c->name, "min") != 0;
+    int64_t v = to_int64(c->args[0]);
+    for (size_t i = 1; i < c->nargs; i++) {
+        int64_t x = to_int64(c->args[i]);
+        if (max ? x > v : x < v)
+            v = x;
+    }
+    *c->out = num_typed(c, v, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_int64(call *c)
+{
+    *c->out = num_typed(c, to_int64(c->args[0]), ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+static int fn_int(call *c)
+{
+    *c->out = ed_tv_num(c->pool, to_int64(c->args[0]));
+    return 0;
+}
+
+/* strconv.Atoi (ParseInt base 10), its error ignored: a sign and decimal digits, else 0; out of
+ * range it gives the nearest int64, as Go's does. */
+static int64_t atoi_go(const char *s)
+{
+    const char *p = s;
+    bool neg = *p == '-';
+    if (*p == '+' || *p == '-')
+        p++;
+    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool ok = *p != '\0', clamped = false;
+    for (; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '9';
+        if (ok && !clamped) {
+            unsigned d = (unsigned)(*p - '0');
+            if (v > (limit - d) / 10) {
+                v = limit;
+                clamped = true;
+            } else {
+                v = v * 10 + d;
+            }
+        }
+    }
+    return !ok ? 0 : neg ? (int64_t)(0 - v) : (int64_t)v;
+}
+
+static int fn_atoi(call *c)
+{
+    *c->out = ed_tv_num(c->pool, atoi_go(str_arg(c, 0)));
+    return 0;
+}
+
+/* sprig's untilStep: start, start+step, ... before stop ([] when step goes the wrong way). */
+static ed_tv *until_step(call *c, int64_t start, int64_t stop, int64_t step)
+{
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_INTS;
+    if (stop < start ? step >= 0 : step <= 0)
+        return l;
+    for (int64_t i = start; stop < start ? i > stop : i < stop; i += step) {
+        if (l->len >= 100000)
+            return NULL;
+        ed_tv_add(l, NULL, ed_tv_num(c->pool, i));
+        if ((step > 0 && i > INT64_MAX - step) || (step < 0 && i < INT64_MIN - step))
+            break;
+    }
+    return l;
+}
+
+static int ret_range(call *c, ed_tv *l)
+{
+    if (!l)
+        return fail(c, "the result is longer than 100000 numbers", NULL);
+    *c->out = l;
+    return 0;
+}
+
+static int fn_until(call *c)
+{
+    int64_t n = int_arg(c, 0);
+    return ret_range(c, until_step(c, 0, n, n < 0 ? -1 : 1));
+}
+
+static int fn_until_step(call *c)
+{
+    return ret_range(c, until_step(c, int_arg(c, 0), int_arg(c, 1), int_arg(c, 2)));
+}
+
+/* sprig's seq: seq END (from 1), seq START END, seq START STEP END, as a string "1 2 3". */
+static int fn_seq(call *c)
+{
+    int64_t start = 1, end = 0, step = 1;
+    ed_tv *l = NULL;
+    if (c->nargs == 1) {
+        end = int_arg(c, 0);
+        step = end < start ? -1 : 1;
+        l = until_step(c, start, end + step, step);
+    } else if (c->nargs == 2) {
+        start = int_arg(c, 0);
+        end = int_arg(c, 1);
+        step = end < start ? -1 : 1;
+        l = until_step(c, start, end + step, step);
+    } else if (c->nargs == 3) {
+        start = int_arg(c, 0);
+        step = int_arg(c, 1);
+        end = int_arg(c, 2);
+        int64_t inc = 1;
+        if (end < start) {
+            inc = -1;
+            if (step > 0)
+                return ret_str_take(c, ed_xstrdup(""));
+        }
+        l = until_step(c, start, end + inc, step);
+    } else {
+        return ret_str_take(c, ed_xstrdup(""));
+    }
+    if (!l)
+        return fail(c, "the result is longer than 100000 numbers", NULL);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (size_t i = 0; i < l->len; i++)
+        ed_buf_printf(&b, "%s%" PRId64, i ? " " : "", l->items[i]->n);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* ---- types (sprig's typeOf kindOf typeIs typeIsLike kindIs deepEqual) ---- */
+
+static const char *type_of(const ed_tv *v)
+{
+    return v->kind == ED_TV_NIL ? "<nil>" : ed_tv_type_name(v);
+}
+
+static const char *kind_of(const ed_tv *v)
+{
+    if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64)
+        return "int64";
+    return kind_name(v);
+}
+
+static int fn_type_of(call *c)
+{
+    *c->out = ed_tv_new(c->pool, ED_TV_STR, type_of(c->args[0]));
+    return 0;
+}
+
+static int fn_kind_of(call *c)
+{
+    *c->out = ed_tv_new(c->pool, ED_TV_STR, kind_of(c->args[0]));
+    return 0;
+}
+
+static int fn_type_is(call *c)
+{
+    const char *want = str_arg(c, 0), *t = type_of(c->args[1]);
+    bool like = strcmp(c->name, "typeIsLike") == 0;
+    *c->out = ed_tv_bool(c->pool,
+                         strcmp(want, t) == 0 || (like && t[0] == '*' && strcmp(want, t + 1) == 0));
+    return 0;
+}
+
+static int fn_kind_is(call *c)
+{
+    *c->out = ed_tv_bool(c->pool, strcmp(str_arg(c, 0), kind_of(c->args[1])) == 0);
+    return 0;
+}
+
+static int fn_deep_equal(call *c)
+{
+    const ed_tv *a = c->args[0], *b = c->args[1];
+    bool same = (a->kind == ED_TV_NIL) == (b->kind == ED_TV_NIL) &&
+                strcmp(type_of(a), type_of(b)) == 0 && tv_equal(a, b);
+    *c->out = ed_tv_bool(c->pool, same);
+    return 0;
+}
+
+/* ---- more of sprig's lists ---- */
+
+static ed_tv *list_copy(call *c, const ed_tv *src, size_t from, size_t to)
+{
+    ed_tv *l = new_list(c);
+    for (size_t i = from; i < to; i++)
+        ed_tv_add(l, NULL, src->items[i]);
+    return l;
+}
+
+static int fn_rest(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "find rest"))
+        return -1;
+    *c->out = list_copy(c, l, l->len ? 1 : 0, l->len);
+    return 0;
+}
+
+static int fn_initial(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "find initial"))
+        return -1;
+    *c->out = list_copy(c, l, 0, l->len ? l->len - 1 : 0);
+    return 0;
+}
+
+static int fn_reverse(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "find reverse"))
+        return -1;
+    ed_tv *r = new_list(c);
+    for (size_t i = l->len; i > 0; i--)
+        ed_tv_add(r, NULL, l->items[i - 1]);
+    *c->out = r;
+    return 0;
+}
+
+static int fn_compact(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "compact"))
+        return -1;
+    ed_tv *r = new_list(c);
+    for (size_t i = 0; i < l->len; i++)
+        if (ed_tv_truthy(l->items[i]))
+            ed_tv_add(r, NULL, l->items[i]);
+    *c->out = r;
+    return 0;
+}
+
+static int fn_prepend(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (need_list(c, l, "prepend"))
+        return -1;
+    ed_tv *r = new_list(c);
+    ed_tv_add(r, NULL, c->args[1]);
+    for (size_t i = 0; i < l->len; i++)
+        ed_tv_add(r, NULL, l->items[i]);
+    *c->out = r;
+    return 0;
+}
+
+static int fn_concat(call *c)
+{
+    ed_tv *r = new_list(c);
+    for (size_t k = 0; k < c->nargs; k++) {
+        const ed_tv *l = c->args[k];
+        if (l->kind == ED_TV_NIL)
+            return nil_deref(c);
+        if (l->kind != ED_TV_LIST) {
+            snprintf(c->msg, c->msglen, "error calling concat: Cannot concat type %s as list",
+                     kind_name(l));
+            return -1;
+        }
+        for (size_t i = 0; i < l->len; i++)
+            ed_tv_add(r, NULL, l->items[i]);
+    }
+    *c->out = r;
+    return 0;
+}
+
+/* sprig's slice list [start [end]]: Go's l[start:end], of the list's own type. */
+static int fn_slice(call *c)
+{
+    const ed_tv *l = c->args[0];
+    if (l->kind == ED_TV_NIL)
+        return nil_deref(c);
+    if (l->kind != ED_TV_LIST)
+        return fail(c, "list should be type of slice or array but ", kind_name(l));
+    if (l->len == 0) {
+        *c->out = ed_tv_new(c->pool, ED_TV_NIL, NULL);
+        return 0;
+    }
+    int64_t len = (int64_t)l->len;
+    int64_t start = c->nargs > 1 ? to_int64(c->args[1]) : 0;
+    int64_t end = c->nargs > 2 ? to_int64(c->args[2]) : len;
+    char what[128];
+    if (end < 0 || end > len) {
+        snprintf(what, sizeof(what), "reflect: slice index out of range");
+        return fail(c, what, NULL);
+    }
+    if (start < 0 || start > end) {
+        snprintf(what, sizeof(what), "reflect.Value.Slice: slice index out of bounds");
+        return fail(c, what, NULL);
+    }
+    ed_tv *r = list_copy(c, l, (size_t)start, (size_t)end);
+    r->type = l->type;
+    *c->out = r;
+    return 0;
+}
+
+static int fn_chunk(call *c)
+{
+    int64_t size = int_arg(c, 0);
+    const ed_tv *l = c->args[1];
+    if (l->kind == ED_TV_NIL)
+        return nil_deref(c);
+    if (l->kind != ED_TV_LIST)
+        return fail(c, "Cannot chunk type ", kind_name(l));
+    if (size <= 0)
+        return fail(c, "runtime error: makeslice: len out of range", NULL);
+    ed_tv *r = new_list(c);
+    r->type = ED_TV_STRUCT_LISTS;
+    for (size_t i = 0; i < l->len; i += (size_t)size) {
+        size_t end = i + (size_t)size < l->len ? i + (size_t)size : l->len;
+        ed_tv_add(r, NULL, list_copy(c, l, i, end));
+    }
+    *c->out = r;
+    return 0;
+}
+
+/* ---- sprig's dicts (map[string]interface {}) ---- */
+
+static ed_tv *new_dict(call *c)
+{
+    ed_tv *d = ed_tv_new(c->pool, ED_TV_MAP, NULL);
+    d->type = ED_TV_STRUCT_DICT;
+    return d;
+}
+
+/* The i-th key of a dict (always a string; "" defensively). */
+static const char *dict_key(const ed_tv *d, size_t i)
+{
+    return d->keys[i] && d->keys[i]->s ? d->keys[i]->s : "";
+}
+
+/* Set key in a dict, keeping its keys sorted (the order Go prints a map in). */
+static void dict_put(call *c, ed_tv *d, const char *key, ed_tv *value)
+{
+    size_t i = 0;
+    while (i < d->len && strcmp(dict_key(d, i), key) < 0)
+        i++;
+    if (i < d->len && strcmp(dict_key(d, i), key) == 0) {
+        d->items[i] = value;
+        return;
+    }
+    ed_tv *k = ed_tv_new(c->pool, ED_TV_STR, key);
+    ed_tv_add(d, k, value);
+    memmove(d->keys + i + 1, d->keys + i, (d->len - 1 - i) * sizeof(ed_tv *));
+    memmove(d->items + i + 1, d->items + i, (d->len - 1 - i) * sizeof(ed_tv *));
+    d->keys[i] = k;
+    d->items[i] = value;
+}
+
+static ed_tv *dict_get(const ed_tv *d, const char *key)
+{
+    if (d->kind != ED_TV_MAP)
+        return NULL;
+    for (size_t i = 0; i < d->len; i++)
+        if (strcmp(dict_key(d, i), key) == 0)
+            return d->items[i];
+    return NULL;
+}
+
+static int fn_dict(call *c)
+{
+    ed_tv *d = new_dict(c);
+    for (size_t i = 0; i < c->nargs; i += 2) {
+        char *key = strval_dup(c->args[i]);
+        dict_put(c, d, key, i + 1 < c->nargs ? c->args[i + 1] : ed_tv_new(c->pool, ED_TV_STR, ""));
+        free(key);
+    }
+    *c->out = d;
+    return 0;
+}
+
+static int fn_get(call *c)
+{
+    ed_tv *v = dict_get(c->args[0], str_arg(c, 1));
+    *c->out = v ? v : ed_tv_new(c->pool, ED_TV_STR, "");
+    return 0;
+}
+
+static int fn_set(call *c)
+{
+    ed_tv *d = c->args[0];
+    if (d->kind == ED_TV_NIL)
+        return fail(c, "assignment to entry in nil map", NULL);
+    dict_put(c, d, str_arg(c, 1), c->args[2]);
+    *c->out = d;
+    return 0;
+}
+
+static int fn_unset(call *c)
+{
+    ed_tv *d = c->args[0];
+    for (size_t i = 0; d->kind == ED_TV_MAP && i < d->len; i++)
+        if (strcmp(dict_key(d, i), str_arg(c, 1)) == 0) {
+            memmove(d->keys + i, d->keys + i + 1, (d->len - 1 - i) * sizeof(ed_tv *));
+            memmove(d->items + i, d->items + i + 1, (d->len - 1 - i) * sizeof(ed_tv *));
+            d->len--;
+            break;
+        }
+    *c->out = d;
+    return 0;
+}
+
+static int fn_has_key(call *c)
+{
+    *c->out = ed_tv_bool(c->pool, dict_get(c->args[0], str_arg(c, 1)) != NULL);
+    return 0;
+}
+
+static int fn_pluck(call *c)
+{
+    ed_tv *l = new_list(c);
+    for (size_t i = 1; i < c->nargs; i++) {
+        ed_tv *v = dict_get(c->args[i], str_arg(c, 0));
+        if (v)
+            ed_tv_add(l, NULL, v);
+    }
+    *c->out = l;
+    return 0;
+}
+
+/* keys of the dicts in order: Go's map order is random, eddy's is sorted (one of Go's). */
+static int fn_keys(call *c)
+{
+    ed_tv *l = new_list(c);
+    l->type = ED_TV_STRUCT_STRINGS;
+    for (size_t k = 0; k < c->nargs; k++)
+        for (size_t i = 0; c->args[k]->kind == ED_TV_MAP && i < c->args[k]->len; i++)
+            ed_tv_add(l, NULL, c->args[k]->keys[i]);
+    *c->out = l;
+    return 0;
+}
+
+static int fn_values(call *c)
+{
+    ed_tv *l = new_list(c);
+    for (size_t i = 0; c->args[0]->kind == ED_TV_MAP && i < c->args[0]->len; i++)
+        ed_tv_add(l, NULL, c->args[0]->items[i]);
+    *c->out = l;
+    return 0;
+}
+
+static int pick_omit(call *c, bool pick)
+{
+    const ed_tv *d = c->args[0];
+    ed_tv *r = new_dict(c);
+    for (size_t i = 0; d->kind == ED_TV_MAP && i < d->len; i++) {
+        bool named = false;
+        for (size_t k = 1; k < c->nargs && !named; k++)
+            named = strcmp(c->args[k]->s, dict_key(d, i)) == 0;
+        if (named == pick)
+            dict_put(c, r, dict_key(d, i), d->items[i]);
+    }
+    *c->out = r;
+    return 0;
+}
+
+static int fn_pick(call *c)
+{
+    return pick_omit(c, true);
+}
+
+static int fn_omit(call *c)
+{
+    return pick_omit(c, false);
+}
+
+/* Go's panic for a failed type assertion v.(want). */
+static int not_a(call *c, const ed_tv *v, const char *want)
+{
+    if (v->kind == ED_TV_NIL)
+        snprintf(c->msg, c->msglen,
+                 "error calling %s: interface conversion: interface {} is nil, "
+                 "not %s",
+                 c->name, want);
+    else
+        snprintf(c->msg, c->msglen,
+                 "error calling %s: interface conversion: interface {} is %s, "
+                 "not %s",
+                 c->name, ed_tv_type_name(v), want);
+    return -1;
+}
+
+/* dig KEY... DEFAULT DICT: the value under the keys, or DEFAULT where one is missing. */
+static int fn_dig(call *c)
+{
+    if (c->nargs < 3)
+        return fail(c, "dig needs at least three arguments", NULL);
+    const ed_tv *d = c->args[c->nargs - 1];
+    if (d->kind != ED_TV_MAP || d->type != ED_TV_STRUCT_DICT)
+        return not_a(c, d, "map[string]interface {}");
+    for (size_t i = 0; i + 2 < c->nargs; i++) {
+        if (c->args[i]->kind != ED_TV_STR)
+            return not_a(c, c->args[i], "string");
+        ed_tv *v = dict_get(d, c->args[i]->s);
+        if (!v) {
+            *c->out = c->args[c->nargs - 2];
+            return 0;
+        }
+        if (i + 3 == c->nargs) {
+            *c->out = v;
+            return 0;
+        }
+        if (v->kind != ED_TV_MAP || v->type != ED_TV_STRUCT_DICT)
+            return not_a(c, v, "map[string]interface {}");
+        d = v;
+    }
+    return 0;
+}
+
+/* ---- Go's escapers html, js and urlquery ---- */
+
+/* text/template's evalArgs: one string as it is, else fmt.Sprint of the values (a space
+ * between two operands neither of which is a string; nil is "<no value>", a string). */
+static char *sprint_args(call *c)
+{
+    if (c->nargs == 1 && c->args[0]->kind == ED_TV_STR)
+        return ed_xstrdup(c->args[0]->s);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (size_t i = 0; i < c->nargs; i++) {
+        const ed_tv *prev = i ? c->args[i - 1] : NULL, *v = c->args[i];
+        bool prev_str = prev && (prev->kind == ED_TV_STR || prev->kind == ED_TV_NIL);
+        bool str = v->kind == ED_TV_STR || v->kind == ED_TV_NIL;
+        if (prev && !prev_str && !str)
+            ed_buf_append(&b, " ", 1);
+        ed_tv_print(&b, v, "<no value>");
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
+static int fn_html(call *c)
+{
+    char *s = sprint_args(c);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '"':
+            ed_buf_append_str(&b, "&#34;");
+            break;
+        case '\'':
+            ed_buf_append_str(&b, "&#39;");
+            break;
+        case '&':
+            ed_buf_append_str(&b, "&amp;");
+            break;
+        case '<':
+            ed_buf_append_str(&b, "&lt;");
+            break;
+        case '>':
+            ed_buf_append_str(&b, "&gt;");
+            break;
+        default:
+            ed_buf_append(&b, p, 1);
+        }
+    }
+    free(s);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* JSEscape: \ ' " as \\ \' \", < > & = and control characters as \u00XX, other runes that
+ * unicode.IsPrint refuses (non-ASCII spaces, format characters) as \uXXXX. */
+static int fn_js(call *c)
+{
+    char *s = sprint_args(c);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned char ch = *p;
+        if (ch < 0x80) {
+            if (ch == '\\' || ch == '\'' || ch == '"')
+                ed_buf_printf(&b, "\\%c", ch);
+            else if (ch == '<' || ch == '>' || ch == '&' || ch == '=' || ch < ' ')
+                ed_buf_printf(&b, "\\u00%02X", ch);
+            else
+                ed_buf_append(&b, p, 1);
+            p++;
+            continue;
+        }
+        int32_t r;
+        size_t n = rune_decode(p, &r);
+        bool printable = !rune_is_space(r) && r != 0xFFFD && letters() &&
+                         iswprint_l((wint_t)r, letters()) && !(r >= 0x200B && r <= 0x200F) &&
+                         !(r >= 0x202A && r <= 0x202E) && !(r >= 0x2060 && r <= 0x2064) &&
+                         r != 0xFEFF && r != 0xAD;
+        if (n == 1 && r == 0xFFFD)
+            ed_buf_append_str(&b, "\\uFFFD");
+        else if (printable)
+            ed_buf_append(&b, p, n);
+        else
+            ed_buf_printf(&b, "\\u%04X", (unsigned)r);
+        p += n;
+    }
+    free(s);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* url.QueryEscape: letters, digits and -_.~ as they are, ' ' as '+', other bytes %XX. */
+static int fn_urlquery(call *c)
+{
+    char *s = sprint_args(c);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((isalnum(*p) && *p < 0x80) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+            ed_buf_append(&b, p, 1);
+        else if (*p == ' ')
+            ed_buf_append(&b, "+", 1);
+        else
+            ed_buf_printf(&b, "%%%02X", *p);
+    }
+    free(s);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* ---- more JSON (sprig's toRawJson, toPrettyJson, must* forms) and defaults ---- */
+
+/* The first value json.Marshal cannot write (a map with struct keys: update.ObjectChanges). */
+static const ed_tv *json_unsupported(const ed_tv *v)
+{
+    if (!v || (v->kind != ED_TV_LIST && v->kind != ED_TV_MAP && v->kind != ED_TV_OBJ))
+        return NULL;
+    for (size_t i = 0; i < v->len; i++) {
+        if (v->kind == ED_TV_MAP && v->keys[i]->kind != ED_TV_STR)
+            return v;
+        if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_RESULT &&
+            strcmp(v->keys[i]->s, "FileChanges") != 0)
+            continue; /* methods in Go */
+        const ed_tv *bad = json_unsupported(v->items[i]);
+        if (bad)
+            return bad;
+    }
+    return NULL;
+}
+
+/* Go's json.Indent with "" and "  " over compact JSON: a newline and indentation after an
+ * opening bracket (not of an empty one) and each comma, ": " between key and value. */
+static void json_indent(ed_buf *b, const char *s)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        if (in_str) {
+            ed_buf_append(b, p, 1);
+            if (ch == '\\' && p[1])
+                ed_buf_append(b, ++p, 1);
+            else if (ch == '"')
+                in_str = false;
+            continue;
+        }
+        if (ch == '"') {
+            in_str = true;
+            ed_buf_append(b, p, 1);
+        } else if ((ch == '{' || ch == '[') && (p[1] == '}' || p[1] == ']')) {
+            ed_buf_append(b, p, 2);
+            p++;
+        } else if (ch == '{' || ch == '[' || ch == ',') {
+            depth += ch != ',';
+            ed_buf_append(b, p, 1);
+            ed_buf_append(b, "\n", 1);
+            for (int i = 0; i < depth; i++)
+                ed_buf_append(b, "  ", 2);
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+            ed_buf_append(b, "\n", 1);
+            for (int i = 0; i < depth; i++)
+                ed_buf_append(b, "  ", 2);
+            ed_buf_append(b, p, 1);
+        } else if (ch == ':') {
+            ed_buf_append(b, ": ", 2);
+        } else {
+            ed_buf_append(b, p, 1);
+        }
+    }
+}
+
+/* The compact JSON with <, > and & as they are (an Encoder without SetEscapeHTML). */
+static void json_unescape_html(ed_buf *b, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p == '\\' && p[1] == 'u' &&
+            (strncmp(p + 2, "003c", 4) == 0 || strncmp(p + 2, "003e", 4) == 0 ||
+             strncmp(p + 2, "0026", 4) == 0)) {
+            ed_buf_append(b, p[5] == 'c' ? "<" : p[5] == 'e' ? ">" : "&", 1);
+            p += 5;
+        } else if (*p == '\\' && p[1]) {
+            ed_buf_append(b, p, 2);
+            p++;
+        } else {
+            ed_buf_append(b, p, 1);
+        }
+    }
+}
+
+/* toJson's family: 'c' compact (HTML-safe), 'r' raw, 'p' pretty; toJson and toPrettyJson give ""
+ * for what cannot be written, the others fail with encoding/json's error. */
+static int json_fn(call *c, char mode, bool must)
+{
+    const ed_tv *bad = json_unsupported(c->args[0]);
+    if (bad && !must)
+        return ret_str_take(c, ed_xstrdup(""));
+    if (bad) {
+        snprintf(c->msg, c->msglen, "error calling %s: json: unsupported type: %s", c->name,
+                 ed_tv_type_name(bad));
+        return -1;
+    }
+    ed_buf compact = ED_BUF_INIT((size_t)1 << 24);
+    if (!json_write(&compact, c->args[0])) {
+        ed_buf_free(&compact);
+        return ret_str_take(c, ed_xstrdup("")); /* (defensive: json_unsupported found none) */
+    }
+    char *s = ed_buf_take(&compact);
+    ed_buf_free(&compact);
+    if (mode == 'c')
+        return ret_str_take(c, s);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 25);
+    if (mode == 'r')
+        json_unescape_html(&b, s);
+    else
+        json_indent(&b, s);
+    free(s);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+static int fn_must_to_json(call *c)
+{
+    return json_fn(c, 'c', true);
+}
+
+static int fn_to_raw_json(call *c)
+{
+    return json_fn(c, 'r', true); /* toRawJson panics on what it cannot write */
+}
+
+static int fn_to_pretty_json(call *c)
+{
+    return json_fn(c, 'p', strcmp(c->name, "mustToPrettyJson") == 0);
+}
+
+static int fn_all_any(call *c)
+{
+    bool any = strcmp(c->name, "any") == 0, r = !any;
+    for (size_t i = 0; i < c->nargs; i++)
+        if (ed_tv_truthy(c->args[i]) == any) {
+            r = any;
+            break;
+        }
+    *c->out = ed_tv_bool(c->pool, r);
+    return 0;
+}
+
+static int fn_hello(call *c)
+{
+    *c->out = ed_tv_new(c->pool, ED_TV_STR, "Hello!");
+    return 0;
+}
+
+static int fn_fail(call *c)
+{
+    return fail(c, str_arg(c, 0), NULL);
+}
+
+/* A copy of v whose dicts and lists are new (set on the copy leaves v as it is). */
+static ed_tv *deep_copy(call *c, const ed_tv *v)
+{
+    if (v->kind != ED_TV_LIST && v->kind != ED_TV_MAP)
+        return (ed_tv *)v;
+    ed_tv *r = ed_tv_new(c->pool, v->kind, v->s);
+    r->type = v->type;
+    r->is_nil = v->is_nil;
+    for (size_t i = 0; i < v->len; i++)
+        ed_tv_add(r, v->keys ? v->keys[i] : NULL, deep_copy(c, v->items[i]));
+    return r;
+}
+
+static int fn_deep_copy(call *c)
+{
+    if (c->args[0]->kind == ED_TV_NIL)
+        return fail(c, "reflect: call of reflect.Value.Type on zero Value", NULL);
+    *c->out = deep_copy(c, c->args[0]);
+    return 0;
+}
+
+/* ---- semverCompare (Masterminds semver, as sprig calls it; eddy's ImagePolicy ranges) ---- */
+
+static int fn_semver_compare(call *c)
+{
+    const char *range = str_arg(c, 0), *version = str_arg(c, 1);
+    ed_semver_range *r = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_semver_range_parse(range, &r, &err) != 0) {
+        /* NewConstraint names the first ||-alternative that does not parse alone */
+        const char *alt = range;
+        for (;;) {
+            const char *bar = strstr(alt, "||");
+            char *one = ed_xstrndup(alt, bar ? (size_t)(bar - alt) : strlen(alt));
+            ed_semver_range *r1 = NULL;
+            int bad = ed_semver_range_parse(one, &r1, &err);
+            ed_semver_range_free(r1);
+            if (bad || !bar) {
+                snprintf(c->msg, c->msglen, "error calling semverCompare: improper constraint: %s",
+                         one);
+                free(one);
+                return -1;
+            }
+            free(one);
+            alt = bar + 2;
+        }
+    }
+    ed_semver v;
+    if (ed_semver_parse(version, &v) != 0) {
+        ed_semver_range_free(r);
+        return fail(c, "Invalid Semantic Version", NULL);
+    }
+    *c->out = ed_tv_bool(c->pool, ed_semver_range_match(r, &v));
+    ed_semver_range_free(r);
+    return 0;
+}
+
+/* ---- merge, mergeOverwrite (mergo.Merge into the first dict, as sprig calls it) ---- */
+
+/*
+ * Merge src into dst: a key dst lacks, or holds an empty value for, takes src's value; with
+ * overwrite, every key src has a value for does; two dicts under one key merge key by key
+ * (dst's dict stays). false past 32 nested dicts (eddy's bound; sprig's merge then gives "").
+ */
+static bool merge_into(call *c, ed_tv *dst, const ed_tv *src, bool overwrite, int depth)
+{
+    if (depth > 32)
+        return false;
+    for (size_t i = 0; i < src->len; i++) {
+        const char *k = dict_key(src, i);
+        ed_tv *sv = src->items[i], *dv = dict_get(dst, k);
+        if (sv->kind == ED_TV_NIL) {
+            if (overwrite)
+                dict_put(c, dst, k, sv);
+            continue;
+        }
+        bool dicts = sv->kind == ED_TV_MAP && sv->type == ED_TV_STRUCT_DICT && dv &&
+                     dv->kind == ED_TV_MAP && dv->type == ED_TV_STRUCT_DICT;
+        if (dicts && !merge_into(c, dv, sv, overwrite, depth + 1))
+            return false;
+        if (dicts && ed_tv_truthy(dv))
+            continue;
+        if (overwrite || !dv || !ed_tv_truthy(dv))
+            dict_put(c, dst, k, sv);
+    }
+    return true;
+}
+
+/* merge and mergeOverwrite (and their must forms, which mergo gives no error to here). */
+static int fn_merge(call *c)
+{
+    bool overwrite = strstr(c->name, "Overwrite") != NULL;
+    ed_tv *dst = c->args[0]->kind == ED_TV_NIL ? new_dict(c) : c->args[0];
+    for (size_t i = 1; i < c->nargs; i++) {
+        if (c->args[i]->kind == ED_TV_NIL)
+            continue;
+        if (!merge_into(c, dst, c->args[i], overwrite, 0))
+            return ret_str_take(c, ed_xstrdup(""));
+    }
+    *c->out = dst;
+    return 0;
+}
+
+/* ---- toDecimal, duration, and sprig's random randInt and shuffle ---- */
+
+/* toDecimal: the value as fmt prints it, read as an octal integer (0 when it is not one). */
+static int fn_to_decimal(call *c)
+{
+    char *s = strval_dup(c->args[0]);
+    const char *p = s + (*s == '+' || *s == '-');
+    uint64_t v = 0, limit = *s == '-' ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool ok = *p != '\0';
+    for (; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '7' && v <= (limit - (uint64_t)(*p - '0')) / 8;
+        if (ok)
+            v = v * 8 + (uint64_t)(*p - '0');
+    }
+    int64_t r = !ok ? 0 : *s == '-' ? (int64_t)(0 - v) : (int64_t)v;
+    free(s);
+    *c->out = num_typed(c, r, ED_TV_STRUCT_INT64);
+    return 0;
+}
+
+/* The digits of v's last prec decimal places, trailing zeros dropped, after a '.' (Go's
+ * Duration.String's fraction); v is divided by 10^prec. */
+static void duration_frac(ed_buf *b, uint64_t *v, int prec)
+{
+    char digits[16];
+    int n = 0;
+    bool any = false;
+    for (int i = 0; i < prec; i++) {
+        unsigned d = (unsigned)(*v % 10);
+        any = any || d != 0;
+        if (any)
+            digits[n++] = (char)('0' + d);
+        *v /= 10;
+    }
+    if (n) {
+        ed_buf_append(b, ".", 1);
+        for (int i = n; i > 0; i--)
+            ed_buf_append(b, &digits[i - 1], 1);
+    }
+}
+
+/* time.Duration(ns).String(): "1h2m3.5s", "1.5ms", "0s". */
+static char *duration_string(int64_t ns)
+{
+    if (ns == 0)
+        return ed_xstrdup("0s");
+    bool neg = ns < 0;
+    uint64_t u = neg ? 0 - (uint64_t)ns : (uint64_t)ns;
+    ed_buf b = ED_BUF_INIT(128);
+    if (neg)
+        ed_buf_append(&b, "-", 1);
+    if (u < 1000000000u) {
+        const char *unit = u < 1000u ? "ns" : u < 1000000u ? "\xc2\xb5s" : "ms";
+        int prec = u < 1000u ? 0 : u < 1000000u ? 3 : 6;
+        ed_buf frac = ED_BUF_INIT(32);
+        duration_frac(&frac, &u, prec);
+        ed_buf_printf(&b, "%" PRIu64 "%.*s%s", u, (int)frac.len, frac.data ? frac.data : "", unit);
+        ed_buf_free(&frac);
+    } else {
+        ed_buf frac = ED_BUF_INIT(32);
+        duration_frac(&frac, &u, 9);
+        uint64_t sec = u % 60, min = (u / 60) % 60, hours = u / 3600;
+        if (hours)
+            ed_buf_printf(&b, "%" PRIu64 "h", hours);
+        if (hours || min)
+            ed_buf_printf(&b, "%" PRIu64 "m", min);
+        ed_buf_printf(&b, "%" PRIu64 "%.*ss", sec, (int)frac.len, frac.data ? frac.data : "");
+        ed_buf_free(&frac);
+    }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
+/* duration: seconds (an int64, or a string of a decimal integer; anything else is 0) as Go's
+ * Duration prints them. */
+static int fn_duration(call *c)
+{
+    const ed_tv *v = c->args[0];
+    int64_t n = 0;
+    if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64) {
+        n = v->n;
+    } else if (v->kind == ED_TV_STR) {
+        n = atoi_go(v->s);
+    }
+    /* Go multiplies by a second in int64 arithmetic, wrapping */
+    return ret_str_take(c, duration_string((int64_t)((uint64_t)n * 1000000000u)));
+}
+
+/* A uniformly random integer in [0, n), n > 0. */
+static uint64_t random_below(uint64_t n)
+{
+    if (n <= UINT32_MAX)
+        return arc4random_uniform((uint32_t)n);
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n, r;
+    do {
+        r = ((uint64_t)arc4random() << 32) | arc4random();
+    } while (r >= limit);
+    return r % n;
+}
+
+/* randInt min max: a random int in [min, max) (Flux's is random too: no two runs agree). */
+static int fn_rand_int(call *c)
+{
+    int64_t lo = int_arg(c, 0), hi = int_arg(c, 1);
+    if (hi <= lo || (lo < 0 && hi > INT64_MAX + lo))
+        return fail(c, "invalid argument to Intn", NULL);
+    *c->out = ed_tv_num(c->pool, lo + (int64_t)random_below((uint64_t)(hi - lo)));
+    return 0;
+}
+
+/* shuffle: the string's runes in a random order. */
+static int fn_shuffle(call *c)
+{
+    const unsigned char *s = (const unsigned char *)str_arg(c, 0);
+    size_t n = 0;
+    for (const unsigned char *p = s; *p; p += rune_len(p))
+        n++;
+    const unsigned char **runes = ed_xcalloc(n ? n : 1, sizeof(*runes));
+    size_t k = 0;
+    for (const unsigned char *p = s; *p; p += rune_len(p))
+        runes[k++] = p;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)random_below(i);
+        const unsigned char *t = runes[i - 1];
+        runes[i - 1] = runes[j];
+        runes[j] = t;
+    }
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    for (size_t i = 0; i < n; i++)
+        ed_buf_append(&b, runes[i], rune_len(runes[i]));
+    free(runes);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
- * ('s' string, 'i' int, 'b' bool, 'a' anything; parameters past the string are 'a').
+ * ('s' string, 'i' int, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the string
+ * are 'a').
  */
 static const struct fn {
     const char *name;
@@ -1444,54 +3659,177 @@ static const struct fn {
     int (*run)(call *);
 } fns[] = {
     {"abbrev", 2, 2, "is", fn_abbrev},
+    {"abbrevboth", 3, 3, "iis", fn_abbrevboth},
+    {"add", 0, -1, "", fn_add},
+    {"add1", 1, 1, "a", fn_add1},
+    {"adler32sum", 1, 1, "s", fn_adler32sum},
+    {"all", 0, -1, "", fn_all_any},
     {"and", 1, -1, "", fn_and},
+    {"any", 0, -1, "", fn_all_any},
     {"append", 2, 2, "aa", fn_append},
+    {"atoi", 1, 1, "s", fn_atoi},
+    {"b32dec", 1, 1, "s", fn_b32dec},
+    {"b32enc", 1, 1, "s", fn_b32enc},
+    {"b64dec", 1, 1, "s", fn_b64dec},
+    {"b64enc", 1, 1, "s", fn_b64enc},
+    {"base", 1, 1, "s", fn_base},
+    {"biggest", 1, -1, "a", fn_max_min},
+    {"cat", 0, -1, "", fn_cat},
+    {"chunk", 2, 2, "ia", fn_chunk},
+    {"clean", 1, 1, "s", fn_clean},
     {"coalesce", 0, -1, "", fn_coalesce},
+    {"compact", 1, 1, "a", fn_compact},
+    {"concat", 0, -1, "", fn_concat},
     {"contains", 2, 2, "ss", fn_contains},
+    {"deepCopy", 1, 1, "a", fn_deep_copy},
+    {"deepEqual", 2, 2, "aa", fn_deep_equal},
     {"default", 1, -1, "a", fn_default},
+    {"dict", 0, -1, "", fn_dict},
+    {"dig", 0, -1, "", fn_dig},
+    {"dir", 1, 1, "s", fn_dir},
+    {"div", 2, 2, "aa", fn_div_mod},
+    {"duration", 1, 1, "a", fn_duration},
     {"empty", 1, 1, "a", fn_empty},
     {"eq", 1, -1, "aa", fn_eq},
-    {"ge", 2, 2, "aa", fn_order},
-    {"gt", 2, 2, "aa", fn_order},
+    {"ext", 1, 1, "s", fn_ext},
+    {"fail", 1, 1, "s", fn_fail},
     {"first", 1, 1, "a", fn_first},
+    {"ge", 2, 2, "aa", fn_order},
+    {"get", 2, 2, "ds", fn_get},
+    {"gt", 2, 2, "aa", fn_order},
     {"has", 2, 2, "aa", fn_has},
+    {"hasKey", 2, 2, "ds", fn_has_key},
     {"hasPrefix", 2, 2, "ss", fn_has_prefix},
     {"hasSuffix", 2, 2, "ss", fn_has_suffix},
-    {"join", 2, 2, "sa", fn_join},
-    {"last", 1, 1, "a", fn_last},
+    {"hello", 0, 0, "", fn_hello},
+    {"html", 0, -1, "", fn_html},
+    {"indent", 2, 2, "is", fn_indent},
     {"index", 1, -1, "a", fn_index},
+    {"initial", 1, 1, "a", fn_initial},
+    {"initials", 1, 1, "s", fn_initials},
+    {"int", 1, 1, "a", fn_int},
+    {"int64", 1, 1, "a", fn_int64},
+    {"isAbs", 1, 1, "s", fn_is_abs},
+    {"join", 2, 2, "sa", fn_join},
+    {"js", 0, -1, "", fn_js},
+    {"keys", 0, -1, "dddddddddddddddddddddddddddddddd", fn_keys},
+    {"kindIs", 2, 2, "sa", fn_kind_is},
+    {"kindOf", 1, 1, "a", fn_kind_of},
+    {"last", 1, 1, "a", fn_last},
     {"le", 2, 2, "aa", fn_order},
     {"len", 1, 1, "a", fn_len},
     {"list", 0, -1, "", fn_list},
     {"lower", 1, 1, "s", fn_lower},
     {"lt", 2, 2, "aa", fn_order},
+    {"max", 1, -1, "a", fn_max_min},
+    {"merge", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
+    {"mergeOverwrite", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
+    {"min", 1, -1, "a", fn_max_min},
+    {"mod", 2, 2, "aa", fn_div_mod},
+    {"mul", 1, -1, "a", fn_mul},
+    {"mustAppend", 2, 2, "aa", fn_append},
+    {"mustChunk", 2, 2, "ia", fn_chunk},
+    {"mustCompact", 1, 1, "a", fn_compact},
+    {"mustDeepCopy", 1, 1, "a", fn_deep_copy},
+    {"mustFirst", 1, 1, "a", fn_first},
+    {"mustHas", 2, 2, "aa", fn_has},
+    {"mustInitial", 1, 1, "a", fn_initial},
+    {"mustLast", 1, 1, "a", fn_last},
+    {"mustMerge", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
+    {"mustMergeOverwrite", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
+    {"mustPrepend", 2, 2, "aa", fn_prepend},
+    {"mustPush", 2, 2, "aa", fn_append},
+    {"mustRegexFind", 2, 2, "ss", fn_regex_find},
+    {"mustRegexFindAll", 3, 3, "ssi", fn_regex_find_all},
+    {"mustRegexMatch", 2, 2, "ss", fn_regex_match},
+    {"mustRegexReplaceAll", 3, 3, "sss", fn_regex_replace_all},
+    {"mustRegexReplaceAllLiteral", 3, 3, "sss", fn_regex_replace_all_literal},
+    {"mustRegexSplit", 3, 3, "ssi", fn_regex_split},
+    {"mustRest", 1, 1, "a", fn_rest},
+    {"mustReverse", 1, 1, "a", fn_reverse},
+    {"mustSlice", 1, -1, "a", fn_slice},
+    {"mustToJson", 1, 1, "a", fn_must_to_json},
+    {"mustToPrettyJson", 1, 1, "a", fn_to_pretty_json},
+    {"mustToRawJson", 1, 1, "a", fn_to_raw_json},
+    {"mustUniq", 1, 1, "a", fn_uniq},
+    {"mustWithout", 1, -1, "a", fn_without},
     {"ne", 2, 2, "aa", fn_ne},
+    {"nindent", 2, 2, "is", fn_nindent},
     {"nospace", 1, 1, "s", fn_nospace},
     {"not", 1, 1, "a", fn_not},
+    {"omit", 1, -1, "dssssssssssssssssssssssssssssssss", fn_omit},
     {"or", 1, -1, "", fn_or},
+    {"osBase", 1, 1, "s", fn_base},
+    {"osClean", 1, 1, "s", fn_clean},
+    {"osDir", 1, 1, "s", fn_dir},
+    {"osExt", 1, 1, "s", fn_ext},
+    {"osIsAbs", 1, 1, "s", fn_is_abs},
+    {"pick", 1, -1, "dssssssssssssssssssssssssssssssss", fn_pick},
+    {"pluck", 1, -1, "sdddddddddddddddddddddddddddddddd", fn_pluck},
+    {"plural", 3, 3, "ssi", fn_plural},
+    {"prepend", 2, 2, "aa", fn_prepend},
     {"print", 0, -1, "", fn_print},
     {"printf", 1, -1, "s", fn_printf},
     {"println", 0, -1, "", fn_print},
     {"push", 2, 2, "aa", fn_append},
     {"quote", 0, -1, "", fn_quote},
+    {"randInt", 2, 2, "ii", fn_rand_int},
+    {"regexFind", 2, 2, "ss", fn_regex_find},
+    {"regexFindAll", 3, 3, "ssi", fn_regex_find_all},
+    {"regexMatch", 2, 2, "ss", fn_regex_match},
+    {"regexQuoteMeta", 1, 1, "s", fn_regex_quote_meta},
+    {"regexReplaceAll", 3, 3, "sss", fn_regex_replace_all},
+    {"regexReplaceAllLiteral", 3, 3, "sss", fn_regex_replace_all_literal},
+    {"regexSplit", 3, 3, "ssi", fn_regex_split},
     {"repeat", 2, 2, "is", fn_repeat},
     {"replace", 3, 3, "sss", fn_replace},
+    {"rest", 1, 1, "a", fn_rest},
+    {"reverse", 1, 1, "a", fn_reverse},
+    {"semverCompare", 2, 2, "ss", fn_semver_compare},
+    {"seq", 0, -1, "iiiiiiiiiiiiiiii", fn_seq},
+    {"set", 3, 3, "dsa", fn_set},
+    {"sha1sum", 1, 1, "s", fn_sha1sum},
     {"sha256sum", 1, 1, "s", fn_sha256sum},
+    {"sha512sum", 1, 1, "s", fn_sha512sum},
+    {"shuffle", 1, 1, "s", fn_shuffle},
+    {"slice", 1, -1, "a", fn_slice},
     {"sortAlpha", 1, 1, "a", fn_sort_alpha},
+    {"split", 2, 2, "ss", fn_split},
     {"splitList", 2, 2, "ss", fn_split_list},
+    {"splitn", 3, 3, "sis", fn_splitn},
     {"squote", 0, -1, "", fn_squote},
+    {"sub", 2, 2, "aa", fn_sub},
+    {"substr", 3, 3, "iis", fn_substr},
+    {"swapcase", 1, 1, "s", fn_swapcase},
     {"ternary", 3, 3, "aab", fn_ternary},
     {"title", 1, 1, "s", fn_title},
+    {"toDecimal", 1, 1, "a", fn_to_decimal},
     {"toJson", 1, 1, "a", fn_to_json},
+    {"toPrettyJson", 1, 1, "a", fn_to_pretty_json},
+    {"toRawJson", 1, 1, "a", fn_to_raw_json},
     {"toString", 1, 1, "a", fn_to_string},
+    {"toStrings", 1, 1, "a", fn_to_strings},
     {"trim", 1, 1, "s", fn_trim},
+    {"trimAll", 2, 2, "ss", fn_trim_all},
     {"trimPrefix", 2, 2, "ss", fn_trim_prefix},
     {"trimSuffix", 2, 2, "ss", fn_trim_suffix},
+    {"trimall", 2, 2, "ss", fn_trim_all},
     {"trunc", 2, 2, "is", fn_trunc},
     {"tuple", 0, -1, "", fn_list},
+    {"typeIs", 2, 2, "sa", fn_type_is},
+    {"typeIsLike", 2, 2, "sa", fn_type_is},
+    {"typeOf", 1, 1, "a", fn_type_of},
     {"uniq", 1, 1, "a", fn_uniq},
+    {"unset", 2, 2, "ds", fn_unset},
+    {"until", 1, 1, "i", fn_until},
+    {"untilStep", 3, 3, "iii", fn_until_step},
+    {"untitle", 1, 1, "s", fn_untitle},
     {"upper", 1, 1, "s", fn_upper},
+    {"urlquery", 0, -1, "", fn_urlquery},
+    {"values", 1, 1, "d", fn_values},
     {"without", 1, -1, "a", fn_without},
+    {"wrap", 2, 2, "is", fn_wrap},
+    {"wrapWith", 3, 3, "iss", fn_wrap_with},
 };
 
 static const struct fn *find_fn(const char *name)
@@ -1511,9 +3849,14 @@ const char *ed_tv_type_name(const ed_tv *v)
 {
     switch (v->kind) {
     case ED_TV_LIST:
-        return v->type == ED_TV_STRUCT_CHANGE ? "[]update.Change" : "[]interface {}";
+        return v->type == ED_TV_STRUCT_CHANGE    ? "[]update.Change"
+               : v->type == ED_TV_STRUCT_STRINGS ? "[]string"
+               : v->type == ED_TV_STRUCT_INTS    ? "[]int"
+               : v->type == ED_TV_STRUCT_LISTS   ? "[][]interface {}"
+                                                 : "[]interface {}";
     case ED_TV_MAP:
-        return v->type == ED_TV_STRUCT_OBJECT   ? "update.ObjectChanges"
+        return v->type == ED_TV_STRUCT_DICT     ? "map[string]interface {}"
+               : v->type == ED_TV_STRUCT_OBJECT ? "update.ObjectChanges"
                : v->type == ED_TV_STRUCT_RESULT ? "map[string]update.ObjectChanges"
                                                 : "map[string]string";
     case ED_TV_OBJ:
@@ -1522,6 +3865,8 @@ const char *ed_tv_type_name(const ed_tv *v)
                : v->type == ED_TV_STRUCT_AUTOMATION ? "types.NamespacedName"
                : v->type == ED_TV_STRUCT_RESULT     ? "update.Result"
                                                     : "source.TemplateData";
+    case ED_TV_NUM:
+        return v->type == ED_TV_STRUCT_INT64 ? "int64" : "int";
     default:
         return kind_name(v);
     }
@@ -1548,14 +3893,24 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
         const ed_tv *v = args[i];
         if (t == 'a')
             continue;
-        const char *want = t == 's' ? "string" : t == 'i' ? "int" : "bool";
-        ed_tv_kind k = t == 's' ? ED_TV_STR : t == 'i' ? ED_TV_NUM : ED_TV_BOOL;
+        const char *want = t == 's'   ? "string"
+                           : t == 'i' ? "int"
+                           : t == 'd' ? "map[string]interface {}"
+                                      : "bool";
+        ed_tv_kind k = t == 's'   ? ED_TV_STR
+                       : t == 'i' ? ED_TV_NUM
+                       : t == 'd' ? ED_TV_MAP
+                                  : ED_TV_BOOL;
         *at = (int)i;
         if (v->kind == ED_TV_NIL) {
+            if (t == 'd')
+                continue; /* Go passes a nil map */
             snprintf(msg, msglen, "invalid value; expected %s", want);
             return -1;
         }
-        if (v->kind != k) {
+        /* an int64 (sprig's math) is not an int, nor Flux's map[string]string a dict */
+        if (v->kind != k || (t == 'i' && v->type == ED_TV_STRUCT_INT64) ||
+            (t == 'd' && v->type != ED_TV_STRUCT_DICT)) {
             snprintf(msg, msglen, "wrong type for value; expected %s; got %s", want,
                      ed_tv_type_name(v));
             return -1;
@@ -1570,46 +3925,19 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
  * hermetic map (sprig v3 functions.go without its non-hermetic names), so that a refusal says
  * whether Flux would have run the template. */
 static const char *const flux_names[] = {
-    "abbrevboth",
-    "add",
-    "add1",
     "add1f",
     "addf",
-    "adler32sum",
     "ago",
-    "all",
-    "any",
-    "atoi",
-    "b32dec",
-    "b32enc",
-    "b64dec",
-    "b64enc",
-    "base",
     "bcrypt",
-    "biggest",
     "buildCustomCert",
     "call",
     "camelcase",
-    "cat",
     "ceil",
-    "chunk",
-    "clean",
-    "compact",
-    "concat",
     "decryptAES",
-    "deepCopy",
-    "deepEqual",
     "derivePassword",
-    "dict",
-    "dig",
-    "dir",
-    "div",
     "divf",
-    "duration",
     "durationRound",
     "encryptAES",
-    "ext",
-    "fail",
     "float64",
     "floor",
     "fromJson",
@@ -1621,125 +3949,30 @@ static const char *const flux_names[] = {
     "genSelfSignedCertWithKey",
     "genSignedCert",
     "genSignedCertWithKey",
-    "get",
     "gt",
-    "hasKey",
-    "hello",
-    "html",
     "htpasswd",
     "index",
-    "indent",
-    "initial",
-    "initials",
-    "int",
-    "int64",
-    "isAbs",
-    "js",
     "kebabcase",
-    "keys",
-    "kindIs",
-    "kindOf",
     "le",
     "lt",
-    "max",
     "maxf",
-    "merge",
-    "mergeOverwrite",
-    "min",
     "minf",
-    "mod",
-    "mul",
     "mulf",
-    "mustAppend",
-    "mustChunk",
-    "mustCompact",
     "mustDateModify",
-    "mustDeepCopy",
-    "mustFirst",
     "mustFromJson",
-    "mustHas",
-    "mustInitial",
-    "mustLast",
-    "mustMerge",
-    "mustMergeOverwrite",
-    "mustPrepend",
-    "mustPush",
-    "mustRegexFind",
-    "mustRegexFindAll",
-    "mustRegexMatch",
-    "mustRegexReplaceAll",
-    "mustRegexReplaceAllLiteral",
-    "mustRegexSplit",
-    "mustRest",
-    "mustReverse",
-    "mustSlice",
     "mustToDate",
-    "mustToJson",
-    "mustToPrettyJson",
-    "mustToRawJson",
-    "mustUniq",
-    "mustWithout",
     "must_date_modify",
-    "nindent",
-    "omit",
-    "osBase",
-    "osClean",
-    "osDir",
-    "osExt",
-    "osIsAbs",
-    "pick",
-    "pluck",
-    "plural",
-    "prepend",
     "print",
     "println",
-    "randInt",
     "randSeededNumeric",
-    "regexFind",
-    "regexFindAll",
-    "regexMatch",
-    "regexQuoteMeta",
-    "regexReplaceAll",
-    "regexReplaceAllLiteral",
-    "regexSplit",
-    "rest",
-    "reverse",
     "round",
     "semver",
-    "semverCompare",
-    "seq",
-    "set",
-    "sha1sum",
-    "shuffle",
-    "slice",
     "snakecase",
-    "split",
-    "splitn",
-    "sub",
     "subf",
-    "substr",
-    "swapcase",
     "toDate",
-    "toDecimal",
-    "toPrettyJson",
-    "toRawJson",
-    "toStrings",
-    "trimAll",
-    "trimall",
-    "typeIs",
-    "typeIsLike",
-    "typeOf",
     "unixEpoch",
-    "unset",
-    "until",
-    "untilStep",
-    "untitle",
     "urlJoin",
     "urlParse",
-    "urlquery",
-    "values",
-    "wrap",
-    "wrapWith",
 };
 
 bool ed_tv_sprig_name(const char *name)

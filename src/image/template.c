@@ -17,15 +17,18 @@
  * maps and integers (with `$v :=` or `$k, $v :=`, keys in Go's sorted order, and {{ else }} for
  * an empty range), {{ with }}, comments (an action that starts with a slash and a star), and the
  * trim markers {{- and -}}, variables ({{ $x := pipeline }} declares, {{ $x = pipeline }}
- * assigns, as the docs' Gerrit Change-Id example does).
+ * assigns, as the docs' Gerrit Change-Id example does), {{ break }} and {{ continue }} in a
+ * range, {{ else with }} in a with chain, and named templates: {{ define "name" }} at the top
+ * level, {{ template "name" pipeline }} and {{ block "name" pipeline }} (recorded by the parse
+ * pass, so a template may be called before its definition).
  *
  * Errors are Go's, word for word, as Flux's Ready condition quotes them. Go parses the whole
  * template before it runs any of it: the template is walked once without running (every
  * branch, each range body once) for its parse errors ("template: NAME:LINE: MSG": an unclosed
  * action, unexpected EOF, an undefined function or variable...), then run, where an error names
  * the node Go was evaluating as its executor does ("template: NAME:LINE:COL: executing "NAME"
- * at <NODE>: MSG"). Anything else (templates, break, a function eddy does not implement) is
- * refused with eddy's error naming it, so a message never silently comes out wrong.
+ * at <NODE>: MSG"). Anything else (a function eddy does not implement, a number that is not an
+ * integer) is refused with eddy's error naming it, so a message never silently comes out wrong.
  */
 #include "image_int.h"
 
@@ -198,6 +201,22 @@ typedef struct exec {
     bool trim_next; /* the last action ended with -}} */
     int depth;
     int ranges; /* {{range}} bodies open, where {{break}} and {{continue}} parse */
+    /* A {{break}} ('b') or {{continue}} ('c') ran: the rest of the range's body is only
+     * parsed, and the range stops or goes on to its next element. */
+    char loop_ctl;
+    /* {{define}} and {{block}}: the named templates, found by the parse pass (a template may
+     * be called before its definition); while one runs, its name is the executing one and
+     * variables below var_floor are not its own. */
+    struct {
+        char name[128];
+        const char *body;     /* just after the defining action */
+        const char *body_end; /* its {{end}} */
+        bool trim;            /* that action ended with -}} */
+    } defs[32];
+    size_t ndefs;
+    bool parsed;           /* the parse pass is done: definitions are known */
+    const char *exec_name; /* the template running ("commit message", or a defined one) */
+    size_t var_floor;
     /* The node being evaluated, as Go's state.at(node) keeps it: where an execution error is
      * (its text, and its position). */
     const char *at_s, *at_e, *at_pos;
@@ -282,8 +301,9 @@ static int xerr(exec *x, const char *msg)
     ed_buf ctx = ED_BUF_INIT(4096);
     node_text(&ctx, x->at_s, x->at_e);
     int rc = ed_err_set(x->err, ED_EINVALID, "template: %s:%d:%d: executing \"%s\" at <%.*s>: %s",
-                        x->name, line_of(x, x->at_pos), (int)(x->at_pos - line_start), x->name,
-                        (int)ctx.len, ctx.data ? ctx.data : "", msg);
+                        x->name, line_of(x, x->at_pos), (int)(x->at_pos - line_start),
+                        x->exec_name ? x->exec_name : x->name, (int)ctx.len,
+                        ctx.data ? ctx.data : "", msg);
     ed_buf_free(&ctx);
     return rc;
 }
@@ -354,6 +374,15 @@ static bool next_action(exec *x, const char **text_end, action *a, int *rc)
     return true;
 }
 
+/* The length of the token at s (before e): up to the first byte of stop. */
+static size_t strcspn_n(const char *s, const char *e, const char *stop)
+{
+    size_t n = 0;
+    while (s + n < e && !strchr(stop, s[n]))
+        n++;
+    return n;
+}
+
 static bool word_is(const action *a, const char *w)
 {
     size_t n = strlen(w);
@@ -365,7 +394,7 @@ static val *lookup_var(exec *x, const char *name, size_t n)
 {
     if (n == 1)
         return x->root; /* "$" */
-    for (size_t i = x->nvars; i-- > 0;)
+    for (size_t i = x->nvars; i-- > x->var_floor;)
         if (strlen(x->vars[i].name) == n && strncmp(x->vars[i].name, name, n) == 0)
             return x->vars[i].v;
     return NULL;
@@ -566,7 +595,7 @@ static int parse_string(parser *ps, val **out)
 /* A function eddy does not implement: one of Flux's it names, any other in Go's words. */
 static int check_function(parser *ps, const char *name)
 {
-    if (ed_tv_function_known(name))
+    if (ed_tv_function_known(name) || strcmp(name, "call") == 0)
         return 0;
     if (ed_tv_sprig_name(name))
         return perrf(ps->x, ps->a->at, "the sprig function is not supported by eddy: %s", name);
@@ -578,6 +607,9 @@ static int check_function(parser *ps, const char *name)
 typedef struct call_site {
     const char *fn_s, *fn_e;
     const char *arg_s[33], *arg_e[33];
+    /* where Go stands once it has evaluated each argument: the argument itself, or for a
+     * parenthesised pipeline the last node evaluated inside it */
+    const char *arg_at_s[33], *arg_at_e[33];
     bool literal[33];
     size_t nwritten; /* arguments written in the command; a piped value comes after them */
     const char *cmd_s, *cmd_e;
@@ -594,9 +626,41 @@ static char *literal_mismatch(const char *msg, const char *s, const char *e)
     size_t n = strcspn(want, ";");
     if (e - s == 3 && strncmp(s, "nil", 3) == 0)
         return ed_xasprintf("cannot assign nil to %.*s", (int)n, want);
+    if (strncmp(want, "map[", 4) == 0) /* a kind evalArg has no conversion for */
+        return ed_xasprintf("can't handle %.*s for arg of type %.*s", (int)(e - s), s, (int)n,
+                            want);
     bool is_int = n == 3 && strncmp(want, "int", 3) == 0;
     return ed_xasprintf("expected %.*s; found %.*s", is_int ? 7 : (int)n, is_int ? "integer" : want,
                         (int)(e - s), s);
+}
+
+/* Go's call: Flux's data holds no function, so it always fails, in Go's words ("call of nil",
+ * "non-function .Values.env of type string": the argument as written, or the piped value). */
+static int call_builtin(exec *x, val **args, size_t nargs, const call_site *cs)
+{
+    if (cs)
+        at(x, cs->nwritten ? cs->cmd_s : cs->fn_s, cs->nwritten ? cs->cmd_e : cs->fn_e);
+    if (nargs == 0)
+        return xerr(x, "wrong number of args for call: want at least 1 got 0");
+    if (!args[0] || args[0]->kind == ED_TV_NIL)
+        return xerr(x, "error calling call: call of nil");
+    ed_buf what = ED_BUF_INIT(4096);
+    if (cs && cs->nwritten) {
+        const char *s = cs->arg_s[0], *e = cs->arg_e[0];
+        if (*s == '(' && e > s + 1 && e[-1] == ')') { /* a pipeline prints without its parens */
+            s++;
+            e--;
+        }
+        node_text(&what, s, e);
+    } else {
+        ed_tv_print(&what, args[0], "<nil>");
+    }
+    char *msg = ed_xasprintf("error calling call: non-function %.*s of type %s", (int)what.len,
+                             what.data ? what.data : "", ed_tv_type_name(args[0]));
+    ed_buf_free(&what);
+    int rc = xerr(x, msg);
+    free(msg);
+    return rc;
 }
 
 static int call_function(parser *ps, const char *name, val **args, size_t nargs,
@@ -611,9 +675,18 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
     }
     char msg[512];
     int where;
-    if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg), &where) == 0)
-        return 0;
     exec *x = ps->x;
+    if (strcmp(name, "call") == 0)
+        return call_builtin(x, args, nargs, cs);
+    if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg), &where) == 0) {
+        /* Go is left at the last argument it evaluated (a piped value is not evaluated
+         * there), or at the function's name */
+        if (cs && cs->nwritten)
+            at(x, cs->arg_at_s[cs->nwritten - 1], cs->arg_at_e[cs->nwritten - 1]);
+        else if (cs)
+            at(x, cs->fn_s, cs->fn_e);
+        return 0;
+    }
     if (!cs) {
         at(x, NULL, NULL);
         return xerr(x, msg);
@@ -623,7 +696,7 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
         return xerr(x, msg);
     }
     if (where >= 0 && (size_t)where < cs->nwritten) {
-        at(x, cs->arg_s[where], cs->arg_e[where]);
+        at(x, cs->arg_at_s[where], cs->arg_at_e[where]);
         if (cs->literal[where]) {
             char *m = literal_mismatch(msg, cs->arg_s[where], cs->arg_e[where]);
             rc = xerr(x, m);
@@ -635,7 +708,7 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
     /* the count of arguments, or the piped value: Go is still at the last argument it
      * evaluated, or at the function's name */
     if (where >= 0 && cs->nwritten)
-        at(x, cs->arg_s[cs->nwritten - 1], cs->arg_e[cs->nwritten - 1]);
+        at(x, cs->arg_at_s[cs->nwritten - 1], cs->arg_at_e[cs->nwritten - 1]);
     else
         at(x, cs->fn_s, cs->fn_e);
     return xerr(x, msg);
@@ -796,7 +869,7 @@ static int parse_command(parser *ps, val *piped, int stage, val **out)
     if ((rc = check_function(ps, fn)) != 0)
         return rc; /* before its arguments: Go refuses it when parsing */
     call_site cs = {.fn_s = s, .fn_e = first_e, .cmd_s = s};
-    val *args[MAX_ARGS + 1];
+    val *args[MAX_ARGS + 1] = {0};
     size_t n = 0;
     while (!at_end_of_command(ps)) {
         if (n >= MAX_ARGS)
@@ -814,6 +887,12 @@ static int parse_command(parser *ps, val *piped, int stage, val **out)
                 .fn_s = cs.arg_s[n], .fn_e = ps->p, .cmd_s = cs.arg_s[n], .cmd_e = ps->p};
             if ((rc = call_function(ps, argfn, NULL, 0, &fcs, &args[n])) != 0)
                 return rc;
+        }
+        cs.arg_at_s[n] = cs.arg_s[n];
+        cs.arg_at_e[n] = cs.arg_e[n];
+        if (*cs.arg_s[n] == '(' && ps->run && ps->x->at_s) {
+            cs.arg_at_s[n] = ps->x->at_s;
+            cs.arg_at_e[n] = ps->x->at_e;
         }
         n++;
     }
@@ -979,7 +1058,7 @@ static int do_variable(exec *x, const action *a, val *dot, bool emit)
         v = ed_tv_new(x->pool, ED_TV_NIL, NULL);
     if (declare)
         return push_var(x, name, v) ? 0 : perr(x, a->at, "too many variables");
-    for (size_t i = x->nvars; i-- > 0;)
+    for (size_t i = x->nvars; i-- > x->var_floor;)
         if (strcmp(x->vars[i].name, name) == 0) {
             if (emit)
                 x->vars[i].v = v;
@@ -1002,6 +1081,23 @@ static int unexpected_eof(exec *x)
 static int else_after_else(exec *x, const action *second)
 {
     return perr(x, second->at, "expected end; found {{else}}");
+}
+
+/* "if" or "with" when the {{else}} action goes on with one (Go chains it to an if or with only),
+ * else NULL. */
+static const char *else_chained(const action *a)
+{
+    const char *rest = a->start + 4;
+    while (rest < a->end && isspace((unsigned char)*rest))
+        rest++;
+    for (int i = 0; i < 2; i++) {
+        const char *w = i ? "with" : "if";
+        size_t n = strlen(w);
+        if ((size_t)(a->end - rest) >= n && strncmp(rest, w, n) == 0 &&
+            (rest + n == a->end || isspace((unsigned char)rest[n])))
+            return w;
+    }
+    return NULL;
 }
 
 /* {{ range }}: run the body once per element (or once without emitting to find its end). */
@@ -1049,6 +1145,10 @@ static int do_range(exec *x, const action *a, val *dot, bool emit)
         push_var(x, v, item);
         rc = run_block(x, item, true, &ended, &last);
         x->nvars = mark;
+        char ctl = x->loop_ctl;
+        x->loop_ctl = 0;
+        if (ctl == 'b')
+            break;
     }
     x->ranges--;
     if (rc)
@@ -1064,8 +1164,12 @@ static int do_range(exec *x, const action *a, val *dot, bool emit)
         x->ranges++;
         rc = run_block(x, dot, false, &ended, &last);
         x->ranges--;
+        if (!rc && ended == END_ELSE && else_chained(&last))
+            rc = perrf(x, last.at, "unexpected <%s> in input", else_chained(&last));
         if (!rc && ended == END_ELSE)
             rc = run_block(x, dot, emit, &ended, &last);
+    } else if (ended == END_ELSE && else_chained(&last)) {
+        rc = perrf(x, last.at, "unexpected <%s> in input", else_chained(&last));
     } else if (ended == END_ELSE) {
         push_var(x, k, ed_tv_new(x->pool, ED_TV_NIL, NULL));
         push_var(x, v, ed_tv_new(x->pool, ED_TV_NIL, NULL));
@@ -1096,14 +1200,24 @@ static int do_if(exec *x, const action *a, val *dot, bool emit, bool with)
         const char *rest = last.start + 4;
         while (rest < last.end && isspace((unsigned char)*rest))
             rest++;
-        if (rest < last.end && strncmp(rest, "if", 2) == 0 &&
-            (rest + 2 == last.end || isspace((unsigned char)rest[2]))) {
+        /* {{else if P}} and {{else with P}} (Go 1.23): a nested if or with */
+        bool else_with = rest < last.end && strncmp(rest, "with", 4) == 0 &&
+                         (rest + 4 == last.end || isspace((unsigned char)rest[4]));
+        bool else_if = rest < last.end && strncmp(rest, "if", 2) == 0 &&
+                       (rest + 2 == last.end || isspace((unsigned char)rest[2]));
+        if ((else_with && !with) || (else_if && with)) {
+            /* Go's parser chains each only to its own kind */
+            rc = perrf(x, last.at, "unexpected <%s> in input", else_with ? "with" : "if");
+            break;
+        }
+        if (else_with || else_if) {
             val *c = NULL;
             bool t = false;
-            rc = eval_pipeline(x, &last, "if", rest + 2, last.end, dot, &c, emit && !done);
+            rc = eval_pipeline(x, &last, else_with ? "with" : "if", rest + (else_with ? 4 : 2),
+                               last.end, dot, &c, emit && !done);
             t = emit && !done && !rc && truthy(c);
             if (!rc)
-                rc = run_block(x, dot, t, &ended, &last);
+                rc = run_block(x, else_with && t ? c : dot, t, &ended, &last);
             done = done || t;
         } else {
             rc = run_block(x, dot, emit && !done, &ended, &last);
@@ -1113,6 +1227,206 @@ static int do_if(exec *x, const action *a, val *dot, bool emit, bool with)
     }
     if (!rc && ended != END_END)
         rc = unexpected_eof(x);
+    return rc;
+}
+
+/* The quoted name after {{define}}, {{block}} or {{template}} (a Go string or raw string without
+ * escapes), into name; *rest is what follows it. Go's parser errors otherwise. */
+static int clause_name(exec *x, const action *a, const char *word, char name[128],
+                       const char **rest)
+{
+    const char *p = a->start + strlen(word);
+    while (p < a->end && isspace((unsigned char)*p))
+        p++;
+    char q = '\0';
+    if (p < a->end)
+        q = *p;
+    const char *close = q == '"' || q == '`' ? memchr(p + 1, q, (size_t)(a->end - p - 1)) : NULL;
+    if (!close) {
+        size_t n = p < a->end ? strcspn_n(p, a->end, " \t\r\n") : 2;
+        char *tok = ed_xstrndup(p < a->end ? p : "}}", n);
+        ed_buf b = ED_BUF_INIT(4096);
+        ed_buf_append_go_quoted(&b, tok);
+        int rc =
+            perrf(x, a->at, "unexpected %.*s in %s clause", (int)b.len, b.data ? b.data : "", word);
+        ed_buf_free(&b);
+        free(tok);
+        return rc;
+    }
+    if (memchr(p + 1, '\\', (size_t)(close - p - 1)) || close - p - 1 >= 128)
+        return perrf(x, a->at, "unsupported construct: a %s name with escapes or over 127 bytes",
+                     word);
+    snprintf(name, 128, "%.*s", (int)(close - p - 1), p + 1);
+    *rest = close + 1;
+    return 0;
+}
+
+static int find_def(const exec *x, const char *name)
+{
+    for (size_t i = 0; i < x->ndefs; i++)
+        if (strcmp(x->defs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Run the named template at its body with dot (Go: its own variables, $ its dot). */
+static int call_template(exec *x, int def, val *dot)
+{
+    const char *saved_p = x->p, *saved_name = x->exec_name;
+    bool saved_trim = x->trim_next;
+    size_t saved_floor = x->var_floor;
+    int saved_ranges = x->ranges;
+    val *saved_root = x->root;
+    x->p = x->defs[def].body;
+    x->trim_next = x->defs[def].trim;
+    x->var_floor = x->nvars;
+    x->ranges = 0;
+    x->root = dot;
+    x->exec_name = x->defs[def].name;
+    block_end ended;
+    action last;
+    int rc = run_block(x, dot, true, &ended, &last);
+    x->p = saved_p;
+    x->trim_next = saved_trim;
+    x->var_floor = saved_floor;
+    x->ranges = saved_ranges;
+    x->root = saved_root;
+    x->exec_name = saved_name;
+    return rc;
+}
+
+/* Is the body from s to its {{end}} (exclusive) only white space? Go keeps the first of two
+ * definitions when the second is empty, and replaces an empty one. */
+static bool body_empty(const char *s, const char *e)
+{
+    for (; s < e; s++)
+        if (!isspace((unsigned char)*s))
+            return false;
+    return true;
+}
+
+/* {{define "name"}}...{{end}} (top level only) and {{block "name" pipeline}}...{{end}}: the
+ * parse pass records the body; a block also runs it, as {{template}} would. */
+static int do_define(exec *x, const action *a, val *dot, bool emit)
+{
+    bool block = word_is(a, "block");
+    const char *word = block ? "block" : "define";
+    if (!block && (x->depth > 1 || x->exec_name))
+        return perr(x, a->at, "unexpected <define> in command");
+    char name[128] = "";
+    const char *rest = NULL;
+    int rc = clause_name(x, a, word, name, &rest);
+    if (rc || !rest)
+        return rc ? rc : ED_ERROR; /* (defensive: clause_name sets rest when it succeeds) */
+    while (rest < a->end && isspace((unsigned char)*rest))
+        rest++;
+    if (!block && rest < a->end) {
+        char *tok = ed_xstrndup(rest, strcspn_n(rest, a->end, " \t\r\n"));
+        ed_buf b = ED_BUF_INIT(4096);
+        ed_buf_append_go_quoted(&b, tok);
+        rc = perrf(x, a->at, "unexpected %.*s in define clause", (int)b.len, b.data ? b.data : "");
+        ed_buf_free(&b);
+        free(tok);
+        return rc;
+    }
+    val *arg = NULL;
+    if (block && rest == a->end)
+        return perr(x, a->at, "missing value for block clause");
+    if (block)
+        rc = eval_pipeline(x, a, "block", rest, a->end, dot, &arg, emit);
+    if (rc)
+        return rc;
+    /* the body: parsed only, with none of the surrounding variables */
+    const char *body = x->p;
+    bool trim = x->trim_next;
+    size_t saved_floor = x->var_floor;
+    int saved_ranges = x->ranges;
+    x->var_floor = x->nvars;
+    x->ranges = 0;
+    block_end ended;
+    action last;
+    rc = run_block(x, dot, false, &ended, &last);
+    x->var_floor = saved_floor;
+    x->ranges = saved_ranges;
+    if (!rc && ended == END_ELSE)
+        rc = perrf(x, last.at, "unexpected {{else}} in %s clause", word);
+    if (!rc && ended != END_END)
+        rc = unexpected_eof(x);
+    if (rc)
+        return rc;
+    if (!x->parsed) {
+        bool empty = body_empty(body, last.at);
+        int i = find_def(x, name);
+        if (strcmp(name, x->name) == 0 && !empty)
+            return perrf(x, a->at, "template: multiple definition of template \"%s\"", name);
+        if (i >= 0 && !empty && !body_empty(x->defs[i].body, x->defs[i].body_end))
+            return perrf(x, a->at, "template: multiple definition of template \"%s\"", name);
+        if (i < 0 && x->ndefs >= sizeof(x->defs) / sizeof(x->defs[0]))
+            return perr(x, a->at, "unsupported construct: more than 32 defined templates");
+        if (i < 0)
+            i = (int)x->ndefs++;
+        if (!empty || !x->defs[i].body) {
+            snprintf(x->defs[i].name, sizeof(x->defs[i].name), "%s", name);
+            x->defs[i].body = body;
+            x->defs[i].body_end = last.at;
+            x->defs[i].trim = trim;
+        }
+    }
+    if (!block || !emit)
+        return 0;
+    /* run the block's template: the last definition of its name, with the pipeline's value */
+    const char *after = x->p;
+    bool after_trim = x->trim_next;
+    rc = call_template(x, find_def(x, name), arg ? arg : ed_tv_new(x->pool, ED_TV_NIL, NULL));
+    x->p = after;
+    x->trim_next = after_trim;
+    return rc;
+}
+
+/* {{template "name"}} and {{template "name" pipeline}}. */
+static int do_template(exec *x, const action *a, val *dot, bool emit)
+{
+    char name[128] = "";
+    const char *rest = NULL;
+    int rc = clause_name(x, a, "template", name, &rest);
+    if (rc || !rest)
+        return rc ? rc : ED_ERROR; /* (defensive: clause_name sets rest when it succeeds) */
+    const char *name_at = rest - strlen(name) - 2; /* the quoted name: Go's node position */
+    while (rest < a->end && isspace((unsigned char)*rest))
+        rest++;
+    if (rest < a->end && *rest == '|')
+        return perrf(x, a->at, "unexpected \"|\" in template clause");
+    val *arg = NULL;
+    int i = find_def(x, name);
+    if (rest < a->end && (i >= 0 || !emit)) /* Go looks the template up first */
+        rc = eval_pipeline(x, a, "template", rest, a->end, dot, &arg, emit);
+    if (rc || !emit)
+        return rc;
+    if (i < 0) {
+        /* at the template node: {{template "name" pipeline}} */
+        x->at_s = x->at_e = name_at;
+        x->at_pos = name_at;
+        const char *line_start = name_at;
+        while (line_start > x->src && line_start[-1] != '\n')
+            line_start--;
+        ed_buf node = ED_BUF_INIT(4096);
+        node_text(&node, rest, a->end);
+        rc = ed_err_set(x->err, ED_EINVALID,
+                        "template: %s:%d:%d: executing \"%s\" at <{{template \"%s\"%s%.*s}}>: "
+                        "template \"%s\" not defined",
+                        x->name, line_of(x, name_at), (int)(name_at - line_start),
+                        x->exec_name ? x->exec_name : x->name, name, node.len ? " " : "",
+                        (int)node.len, node.data ? node.data : "", name);
+        ed_buf_free(&node);
+        return rc;
+    }
+    if (x->depth >= MAX_DEPTH)
+        return perr(x, a->at, "templates nested too deeply");
+    const char *after = x->p;
+    bool after_trim = x->trim_next;
+    rc = call_template(x, i, arg ? arg : ed_tv_new(x->pool, ED_TV_NIL, NULL));
+    x->p = after;
+    x->trim_next = after_trim;
     return rc;
 }
 
@@ -1159,11 +1473,26 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
         } else if ((word_is(&a, "break") || word_is(&a, "continue")) && !x->ranges) {
             rc = perrf(x, a.at, "{{%s}} outside {{range}}",
                        word_is(&a, "break") ? "break" : "continue");
-        } else if (word_is(&a, "define") || word_is(&a, "template") || word_is(&a, "block") ||
-                   word_is(&a, "break") || word_is(&a, "continue")) {
-            char *what = ed_xstrndup(a.start, (size_t)(a.end - a.start));
-            rc = perrf(x, a.at, "unsupported construct: %s", what);
-            free(what);
+        } else if (word_is(&a, "break") || word_is(&a, "continue")) {
+            const char *word = word_is(&a, "break") ? "break" : "continue";
+            const char *extra = a.start + strlen(word);
+            while (extra < a.end && isspace((unsigned char)*extra))
+                extra++;
+            if (extra < a.end) { /* Go's parser wants the action's end next: the token, quoted */
+                char *tok = ed_xstrndup(extra, strcspn_n(extra, a.end, " \t\r\n"));
+                ed_buf q = ED_BUF_INIT(4096);
+                ed_buf_append_go_quoted(&q, tok);
+                rc = perrf(x, a.at, "unexpected %.*s in {{%s}}", (int)q.len, q.data ? q.data : "",
+                           word);
+                ed_buf_free(&q);
+                free(tok);
+            }
+            if (emit && !rc)
+                x->loop_ctl = word_is(&a, "break") ? 'b' : 'c';
+        } else if (word_is(&a, "define") || word_is(&a, "block")) {
+            rc = do_define(x, &a, dot, emit);
+        } else if (word_is(&a, "template")) {
+            rc = do_template(x, &a, dot, emit);
         } else {
             val *v = NULL;
             rc = a.start[0] == '$' ? do_variable(x, &a, dot, emit) : 1;
@@ -1173,6 +1502,8 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
         }
         if (rc)
             break;
+        if (x->loop_ctl)
+            emit = false; /* the rest of the body is skipped, as Go's break and continue do */
     }
     x->nvars = scope;
     x->depth--;
@@ -1186,6 +1517,8 @@ static int run(exec *x, bool emit)
     action last;
     x->p = x->src;
     x->nvars = 0;
+    x->var_floor = 0;
+    x->exec_name = NULL;
     x->trim_next = false;
     int rc = run_block(x, x->root, emit, &ended, &last);
     if (!rc && ended != END_EOF)
@@ -1213,6 +1546,7 @@ int ed_template_render(const char *tmpl, const char *name, const ed_template_dat
     x.root = build_data(&p, data);
     /* Go parses the whole template before it runs any of it */
     int rc = run(&x, false);
+    x.parsed = true;
     if (!rc)
         rc = run(&x, true);
     if (!rc && x.out.len >= MAX_OUTPUT - 1)

@@ -18,7 +18,8 @@
 # Cases: the default message and push.branch, a new branch; a messageTemplate with
 # .Changed.Objects, .Changed.FileChanges, .Changed.Changes (its length: Flux's order is Go's map
 # iteration, different on every run), .Values and .AutomationObject; one made with Go's and
-# sprig's functions over each of them (.Values nil: no messageTemplateValues); a push to the
+# sprig's functions over each of them (.Values nil: no messageTemplateValues), another with the
+# rest of sprig's functions and Go's define/template/block, break/continue, else with; a push to the
 # checkout branch; push.refspec; checkout.ref of another branch. Failures: a missing source, a checkout
 # branch that does not exist, a push the server's hook rejects, a template that does not parse,
 # one that fails to execute, the removed .Updated field, no policy selected, an update.path that
@@ -283,6 +284,16 @@ tmpl_case funcs '{{ .AutomationObject.Name | upper }} {{ printf "%s/%s" .Automat
 {{ end -}}
 {{ if gt (len .Changed.Changes) 3 }}many{{ else }}few{{ end }} {{ le (len .Changed.Changes) 100 }} {{ sha256sum (toString .AutomationObject.Name) | trunc 12 }} {{ list "b" "a" | sortAlpha | join "," }} {{ .Values | toJson }}
 {{ println "end" }}{{ .Values.missing }}'
+# the rest of sprig (regexes, encodings, paths, math, dicts) and Go's language (define,
+# template, block, break, continue, else with, html, urlquery), over the same parts of the data
+tmpl_case funcs2 '{{ define "obj" }}{{ .Kind | lower | initials }}:{{ .Name | default "-" | title }}{{ end -}}
+{{ range $o, $cs := .Changed.Objects }}{{ template "obj" $o }} {{ range $cs }}{{ if hasSuffix ":tag" .Setter }}{{ continue }}{{ end }}{{ regexReplaceAll "^.*:" .NewValue "" | b64enc }} {{ regexFind "[0-9]+$" .NewValue }}{{ break }}{{ end }}
+{{ end -}}
+{{ range $file, $_ := .Changed.FileChanges }}{{ base $file }} {{ dir $file }} {{ ext $file }} {{ $file | sha1sum | substr 0 8 }} {{ split "/" $file }}
+{{ end -}}
+{{ $d := dict "name" .AutomationObject.Name "n" (len .Changed.Changes) }}{{ $_ := set $d "twice" (mul (get $d "n") 2) }}{{ toJson $d }} {{ keys $d | sortAlpha | join "," }} {{ add1 (get $d "n") | kindOf }}
+{{ block "b" .AutomationObject.Name }}{{ . | swapcase | wrap 4 | indent 2 }}{{ end }} {{ urlquery "a b&c" | html }}
+{{ with .Values.nope }}none{{ else with .AutomationObject.Name }}{{ . | upper | abbrev 5 }}{{ end }} {{ range until 3 }}{{ . }}{{ end }} {{ seq 3 }} {{ regexSplit "-" "x-y-z" -1 | reverse | compact }}'
 # templates that do not parse: anywhere, in a branch that would not run too
 tmpl_cases=(noend endonly nofunc novar emptyif)
 tmpl_case noend $'Update\n{{ if .Values.x }}{{ .Changed.Changes }}'
@@ -387,6 +398,7 @@ step "successes: the commits, status and Events the same as Flux's"
 compare dflt dflt
 compare tmpl tmpl
 compare funcs funcs
+compare funcs2 funcs2
 compare tomain main
 compare refspec rs
 same "refspec's push of its checkout branch" "$(pushed "$nf" rsbase)" "$(pushed "$ne" rsbase)" ||

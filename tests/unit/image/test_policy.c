@@ -371,6 +371,10 @@ int main(void)
         cmocka_unit_test(test_template_errors),
         cmocka_unit_test(test_template_unsupported),
         cmocka_unit_test(test_template_functions),
+        cmocka_unit_test(test_sprig_strings),
+        cmocka_unit_test(test_sprig_numbers_lists),
+        cmocka_unit_test(test_template_language),
+        cmocka_unit_test(test_sprig_argument_errors),
         cmocka_unit_test(test_docker_credentials),
         cmocka_unit_test(test_exclude_and_summary),
     };
