@@ -5,9 +5,8 @@
  *   1. read the object; on deletion remove its stored tags and the finalizer, and stop;
  *   2. add the finalizer; a suspended object is left alone (but for lastHandledReconcileAt and
  *      observedGeneration, which Flux writes then too: ed_ctrl_kind.suspended_handled_by);
- *   3. nothing is done while the last scan is younger than spec.interval and nothing asked
- *      for a new one (a new generation, a reconcile.fluxcd.io/requestedAt token): a restart,
- *      or a status write that queued us;
+ *   3. (status writes queue nothing: Flux's predicates, ed_ctrl_register; what comes after a
+ *      restart or a new generation is reconciled in full, and phase 5 decides on a scan);
  *   4. parse spec.image into the canonical name; read spec.secretRef (dockerconfigjson) and
  *      spec.serviceAccountName's imagePullSecrets, spec.certSecretRef (ca.crt, tls.crt, tls.key)
  *      and spec.proxySecretRef;
@@ -64,38 +63,6 @@ struct scan {
 static const char *str_at(const ed_node *n, const char *path)
 {
     return ed_node_path_str(n, path);
-}
-
-/* Phase 3: true when the last scan is recent enough; *wait_ms is what is left of the interval. */
-static bool scan_is_fresh(ed_imagerepo_controller *c, const ed_node *obj, int64_t interval,
-                          int64_t *wait_ms)
-{
-    int64_t gen = 0, observed = -1;
-    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
-    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
-    const char *req = ed_node_str(
-        ed_node_get(ed_node_path(obj, "/metadata/annotations"), "reconcile.fluxcd.io/requestedAt"));
-    const char *handled = str_at(obj, "/status/lastHandledReconcileAt");
-    if (gen != observed || (req && (!handled || strcmp(req, handled) != 0)))
-        return false;
-    if (ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready") == NULL ||
-        strcmp(ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"), "True") != 0)
-        return false;
-    int64_t scanned =
-        (int64_t)ed_time_parse_rfc3339(str_at(obj, "/status/lastScanResult/scanTime"));
-    if (scanned < 0)
-        return false;
-    char **tags = NULL;
-    size_t n = 0;
-    if (ed_image_tags_load(c->o.storage_path, str_at(obj, "/metadata/namespace"),
-                           str_at(obj, "/metadata/name"), &tags, &n, NULL) != 0)
-        return false;
-    ed_registry_tags_free(tags);
-    int64_t age = ((int64_t)time(NULL) - scanned) * 1000;
-    if (age >= interval || age < 0)
-        return false;
-    *wait_ms = interval - age;
-    return true;
 }
 
 /* The credentials for ref's registry in the dockerconfigjson Secret ns/name, into auth (left
@@ -616,13 +583,6 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
     int64_t interval = ed_ctrl_interval(obj, 60000);
-
-    /* 3. A recent scan is not repeated (a restart, or a status write that queued us). */
-    int64_t wait_ms = 0;
-    if (scan_is_fresh(c, obj, interval, &wait_ms)) {
-        *requeue_after_ms = wait_ms;
-        goto done;
-    }
     rc = scan_and_report(c, obj, interval, requeue_after_ms);
 done:
     if (rc && err.msg[0])

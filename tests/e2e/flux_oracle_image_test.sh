@@ -28,7 +28,8 @@
 # policy suspended (a new tag and a requested reconcile: only lastHandledReconcileAt and
 # observedGeneration move), resumed (a new generation within the interval scans nothing), then a
 # rescan requested; an interval changed (no scan: "no change in repository configuration since
-# last scan"); an exclusionList changed (a scan, observedExclusionList, the policy follows). The
+# last scan"); an exclusionList changed (a scan, observedExclusionList, the policy follows); a
+# restart of both controllers (each object reconciled again, no scan, the same words). The
 # comparisons also cover observedGeneration and lastHandledReconcileAt (one token for both
 # sides).
 # The policies are created once the repositories have settled, so that neither side's first
@@ -483,6 +484,42 @@ assert_eq "failed to filter tags: invalid regular expression pattern '^([': erro
     "$(msg $nf)" "Flux's bad pattern (Go's regexp)"
 assert_eq "failed to filter tags: invalid regular expression pattern '^([': missing terminating ] for character class at offset 3" \
     "$(msg $ne)" "eddy's bad pattern (PCRE2)"
+
+step "a restart of both: every object reconciled again, a fresh scan not repeated"
+# Flux's controller reconciles each object as it starts: no scan is due (its tags are in its
+# database, the interval is not over), and it says so in an Event and a line, "no change in
+# repository configuration since last scan, next scan in ..."; each policy is evaluated again.
+# The agent's log before the restart is kept apart, and the lines after it compared alone.
+mv "$scratch/flux-irc.log" "$scratch/flux-irc.before.log"
+mv "$scratch/ctl.log" "$scratch/ctl.before.log"
+bg_stop flux-irc
+bg_stop ctl
+FLUX_NS=$nf flux_irc_start
+agent --watch-label-selector 'shard in (eddy,both)' --log-encoding json
+restarted=(web num private tlsca mtls ivl)
+# noted LOG NS NAME: LOG has the no-change line of NAME in NS.
+noted() {
+    jq -e -n -R --arg ns "$2" --arg n "$3" '[inputs | fromjson? | select(.namespace == $ns
+        and .name == $n and (.msg | strings | startswith("no change in repository configuration")))]
+        | length > 0' "$1" >/dev/null
+}
+for c in "${restarted[@]}"; do
+    retry 60 noted "$scratch/flux-irc.log" $nf "$c"
+    waited 30 noted "$scratch/ctl.log" $ne "$c"
+done
+sleep 2
+for c in "${restarted[@]}"; do compare ImageRepository "$c"; done
+for c in semver num-asc; do compare ImagePolicy "$c"; done
+# (the lines of the objects compared: the failing ones go on retrying meanwhile)
+only="^(ImageRepository/($(IFS='|'; echo "${restarted[*]}"))|ImagePolicy/(semver|num-asc))"$'\t'
+flux_log_lines $nf "$scratch/flux-irc.log" | grep -E "$only" >"$scratch/log2.flux" || true
+flux_log_lines $ne "$scratch/ctl.log" | grep -E "$only" >"$scratch/log2.eddy" || true
+if ! d=$(diff -u "$scratch/log2.flux" "$scratch/log2.eddy"); then
+    printf '=== log lines after the restart (- flux, + eddy)\n%s\n' "$d" >>"$diffs"
+fi
+grep -q 'ImageRepository/web.*"no change in repository configuration since last scan, next scan in D"' \
+    "$scratch/log2.flux" || fail "Flux's line after the restart is not among:
+$(cat "$scratch/log2.flux")"
 
 step "eddy against Flux"
 [ ! -s "$diffs" ] || fail "eddy differs from Flux's image-reflector-controller:
