@@ -213,6 +213,7 @@ typedef struct ed_ctrl_secret {
     ed_source_secret_entry *entries;
     size_t n;
     char **keys;
+    char *type; /* its type ("Opaque" when the API gave none) */
 } ed_ctrl_secret;
 
 /* Read Secret ns/name and decode its data into *out (clear with ed_ctrl_secret_clear, which

@@ -78,11 +78,17 @@ static int docker_secret(ed_kube *kube, const char *ns, const char *name, const 
     if (rc)
         return rc;
     size_t len = 0;
-    const char *cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
-    if (!cfg) /* a kubernetes.io/dockercfg Secret, as Flux's keychain reads it too */
+    const char *cfg = NULL;
+    /* Flux's keychain reads .dockerconfigjson of a kubernetes.io/dockerconfigjson Secret and
+     * .dockercfg of a kubernetes.io/dockercfg one, and nothing else: a Secret of another type
+     * (an Opaque one holding .dockerconfigjson too) gives no credentials, and the scan is
+     * anonymous (the registry says what it thinks of that). */
+    if (strcmp(s.type, "kubernetes.io/dockerconfigjson") == 0)
+        cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
+    else if (strcmp(s.type, "kubernetes.io/dockercfg") == 0)
         cfg = ed_ctrl_secret_value(&s, ".dockercfg", &len);
-    /* A Secret of another type gives no credentials: Flux's keychain then scans anonymously
-     * (and the registry says what it thinks of that). */
+    if (cfg && len == 0)
+        cfg = NULL;
     if (!cfg)
         rc = ED_ENOTFOUND;
     else
@@ -155,6 +161,17 @@ static int credentials(ed_kube *kube, const ed_node *repo, const ed_image_ref *r
     return rc;
 }
 
+/* The value of key in s, else of legacy (Flux's runtime reads caFile, certFile and keyFile
+ * when the standard key is absent); NULL when neither has a value. */
+static const char *tls_value(const ed_ctrl_secret *s, const char *key, const char *legacy,
+                             size_t *len)
+{
+    const char *v = ed_ctrl_secret_value(s, key, len);
+    if (!v || !*len)
+        v = ed_ctrl_secret_value(s, legacy, len);
+    return v && *len ? v : NULL;
+}
+
 /* spec.certSecretRef: ca.crt, and tls.crt with tls.key for mutual TLS. */
 static int certificate(ed_kube *kube, const ed_node *repo, ed_ctrl_auth_flavour flavour,
                        ed_ctrl_registry_auth *auth, ed_err *err)
@@ -173,21 +190,28 @@ static int certificate(ed_kube *kube, const ed_node *repo, ed_ctrl_auth_flavour 
                    : ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", cert_name);
     if (rc)
         return rc;
-    const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
-    const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
-    const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
-    if (pem)
-        auth->ca_pem = ed_xstrdup(pem);
-    if (cert && key) {
-        auth->cert_pem = ed_xstrdup(cert);
-        auth->key_pem = ed_xstrdup(key);
-    }
-    if (!pem && !(cert && key))
+    /* Flux's runtime (secrets.TLSConfigFromSecretRef) in both controllers: the standard keys,
+     * else the legacy ones; an empty value is none; its words for what is missing or bad. */
+    size_t pem_len = 0, cert_len = 0, key_len = 0;
+    const char *pem = tls_value(&s, "ca.crt", "caFile", &pem_len);
+    const char *cert = tls_value(&s, "tls.crt", "certFile", &cert_len);
+    const char *key = tls_value(&s, "tls.key", "keyFile", &key_len);
+    if (!cert != !key)
+        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' contains '%s' but missing '%s'", ns,
+                        cert_name, cert ? "tls.crt" : "tls.key", cert ? "tls.key" : "tls.crt");
+    else if (!pem && !cert)
         rc = ed_err_set(err, ED_EINVALID,
-                        "secret '%s/%s' has neither ca.crt nor tls.crt and tls.key", ns, cert_name);
-    else if (!cert != !key)
-        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s': tls.crt and tls.key go together", ns,
-                        cert_name);
+                        "secret '%s/%s' must contain either 'ca.crt' or both 'tls.crt' and "
+                        "'tls.key'",
+                        ns, cert_name);
+    else if (pem && !ed_image_pem_has_certificate(pem, pem_len))
+        rc = ed_err_set(err, ED_EINVALID, "failed to parse CA certificate");
+    if (!rc && pem)
+        auth->ca_pem = ed_xstrndup(pem, pem_len);
+    if (!rc && cert) {
+        auth->cert_pem = ed_xstrndup(cert, cert_len);
+        auth->key_pem = ed_xstrndup(key, key_len);
+    }
     ed_ctrl_secret_clear(&s);
     return rc;
 }

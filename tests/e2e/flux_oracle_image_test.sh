@@ -17,7 +17,11 @@
 # URL), a plain-HTTP registry on a loopback
 # address without `insecure`, a TLS registry whose CA is not trusted with `insecure`, one whose
 # CA is given by certSecretRef (ca.crt), one wanting a client certificate (mutual TLS: ca.crt,
-# tls.crt, tls.key), a registry that accepts the connection and never answers (timeout 3s).
+# tls.crt, tls.key) and the same with ca.crt alone, certSecretRefs with none of the keys, a
+# tls.crt without tls.key, a ca.crt that is no PEM; secretRefs that give no credentials to Flux's
+# keychain (good ones in an Opaque Secret, a dockerconfigjson entry without any) and one whose
+# auth of another registry is no base64; a registry that accepts the connection and never
+# answers (timeout 3s).
 # ImagePolicy cases: semver (a match, no match, an invalid range), alphabetical asc and desc,
 # numerical asc and desc, filterTags with pattern and extract (and a bad regexp), a repository
 # that does not exist and one that is not ready, a repository in another namespace (no
@@ -58,6 +62,29 @@ for n in $nf $ne; do
     kubectl -n "$n" create secret docker-registry good --docker-server="$EDDY_REGISTRY_AUTH" \
         --docker-username="$EDDY_REGISTRY_USER" --docker-password="$EDDY_REGISTRY_PASSWORD" >/dev/null
     kubectl -n "$n" create secret generic generic --from-literal=username=u >/dev/null
+    # Credentials that are no credentials to Flux's keychain: good ones in an Opaque Secret
+    # (it reads a dockerconfigjson Secret's alone), an entry without any, an auth of another
+    # registry that is no base64 (it fails the whole Secret).
+    cfg=$(kubectl -n "$n" get secret good -o jsonpath='{.data.\.dockerconfigjson}')
+    kubectl -n "$n" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: opaquecfg}
+type: Opaque
+data: {.dockerconfigjson: $cfg}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: nocreds}
+type: kubernetes.io/dockerconfigjson
+stringData: {.dockerconfigjson: '{"auths": {"$EDDY_REGISTRY_AUTH": {"email": "x@y"}}}'}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: badauth}
+type: kubernetes.io/dockerconfigjson
+stringData: {.dockerconfigjson: '{"auths": {"other.invalid": {"auth": "dXNl!jpw"}, "$EDDY_REGISTRY_AUTH": {"username": "$EDDY_REGISTRY_USER", "password": "$EDDY_REGISTRY_PASSWORD"}}}'}
+YAML
 done
 for tag in 1.0.0 1.2.0 2.0.0-rc.1 1.9.0.sig latest v3-alpine; do
     "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" oimg/web "$tag" >/dev/null
@@ -107,6 +134,12 @@ for n in $nf $ne; do
     kubectl -n "$n" create secret generic registry-mtls \
         --from-file=ca.crt="$EDDY_SERVERS_DIR/ca/ca.crt" \
         --from-file=tls.crt="$scratch/client.crt" --from-file=tls.key="$scratch/client.key" >/dev/null
+    # certSecretRefs that are wrong: a client certificate without its key, a CA that is no PEM
+    # (and the Secret generic, with none of the keys)
+    kubectl -n "$n" create secret generic cert-nokey --from-file=tls.crt="$scratch/client.crt" \
+        >/dev/null
+    kubectl -n "$n" create secret generic cert-badpem --from-literal=ca.crt='not a certificate' \
+        >/dev/null
 done
 # A registry that takes the connection and never answers (tests/e2e/gitstall.py's silent
 # listener), for spec.timeout.
@@ -175,6 +208,16 @@ repo doomed "$EDDY_REGISTRY/oimg/num"
 repo tlsca "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: registry-ca}"
 repo mtls "127.0.0.1:$mtls_port/oimg/web" "  certSecretRef: {name: registry-mtls}"
 repo stall "127.0.0.1:$silent/oimg/web" "  timeout: 3s"
+repo opaquecfg "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: opaquecfg}"
+repo nocreds "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: nocreds}"
+repo badauth "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: badauth}"
+repo certnone "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: generic}"
+repo certnokey "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: cert-nokey}"
+repo certbadpem "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: cert-badpem}"
+repo mtlsnoclient "127.0.0.1:$mtls_port/oimg/web" "  certSecretRef: {name: registry-ca}"
 repo susp "$EDDY_REGISTRY/oimg/susp"
 repo ivl "$EDDY_REGISTRY/oimg/ivl"
 repo exch "$EDDY_REGISTRY/oimg/exch" "  insecure: true
@@ -345,8 +388,42 @@ compare() { # compare KIND NAME
         fi
     done
 }
-for c in "${repos[@]}"; do [[ $c == *-repos ]] || compare ImageRepository "$c"; done
+for c in "${repos[@]}"; do
+    [[ $c == *-repos || $c == mtlsnoclient ]] || compare ImageRepository "$c"
+done
 for c in "${policies[@]}"; do compare ImagePolicy "$c"; done
+# Mutual TLS without a client certificate: the server ends the session with an alert, in Go's
+# client's words "remote error: tls: bad certificate" (the alert of the test's registry), and
+# so in eddy's most times; but the server closes the connection on the request the client sent
+# meanwhile, and when the reset comes first, each side says what its client says of that: Flux
+# "http2: client conn could not be established", eddy curl's words of the socket (README: a
+# deliberate difference). Each attempt is one or the other: the reason and the rest of the
+# message are compared here, the words of the attempt left out.
+rmsg() {
+    kubectl -n "$1" get imagerepository mtlsnoclient \
+        -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason} {.status.conditions[?(@.type=="Ready")].message}'
+}
+# tls_words SIDE MESSAGE: the words between the request and the plain-HTTP attempt, when
+# MESSAGE is otherwise the expected one; "alert" for the alert in Go's words.
+tls_words() {
+    local head="ReadOperationFailed scan failed: Get \"https://127.0.0.1:$mtls_port/v2/\": "
+    local tail="; GET http://127.0.0.1:$mtls_port/v2/: unexpected status code 400 Bad Request: Client sent an HTTP request to an HTTPS server."
+    [[ $2 == "$head"*"$tail" ]] || { echo "$1: unexpected: $2"; return 0; }
+    local w=${2#"$head"}
+    w=${w%"$tail"}
+    case $1:$w in
+    *:"remote error: tls: bad certificate") echo alert ;;
+    flux:"http2: client conn could not be established") echo reset ;;
+    eddy:"getpeername() failed with errno 107: Transport endpoint is not connected" | \
+        eddy:"Send failure: Connection reset by peer" | eddy:"Recv failure: Connection reset by peer") echo reset ;;
+    *) echo "$1: other words: $w" ;;
+    esac
+}
+for side in flux eddy; do
+    n=oimg-$side
+    w=$(tls_words $side "$(rmsg $n)")
+    [ "$w" = alert ] || [ "$w" = reset ] || fail "mutual TLS without a client certificate: $w"
+done
 
 step "a new tag, a requested rescan: the policies follow it (observedPreviousRef)"
 "$EDDY_ROOT/scripts/push-image" "$EDDY_REGISTRY" oimg/web 1.3.0 >/dev/null
@@ -396,8 +473,10 @@ def neutral: gsub(":CLOSED_PORT\\b"; ":CLOSED")
 JQ
 )
 export FLUX_LOG_JQ=${FLUX_LOG_JQ//CLOSED_PORT/$closed}
-flux_log_lines $nf "$scratch/flux-irc.log" >"$scratch/log.flux"
-flux_log_lines $ne "$scratch/ctl.log" >"$scratch/log.eddy"
+# (mutual TLS without a client certificate apart: its words change from attempt to attempt on
+# both sides, above)
+flux_log_lines $nf "$scratch/flux-irc.log" | grep -v '^ImageRepository/mtlsnoclient' >"$scratch/log.flux"
+flux_log_lines $ne "$scratch/ctl.log" | grep -v '^ImageRepository/mtlsnoclient' >"$scratch/log.eddy"
 if ! d=$(diff -u "$scratch/log.flux" "$scratch/log.eddy"); then
     printf '=== log lines (- flux, + eddy)\n%s\n' "$d" >>"$diffs"
 fi
