@@ -622,7 +622,7 @@ ed_imagerepo_controller *ed_imagerepo_register(ed_manager *m, const ed_imagerepo
     c->o = *opts;
     c->kind =
         (ed_ctrl_kind){opts->kube, opts->metrics,           API_VERSION, KIND, NAME, remove_tags, c,
-                       NULL,       ED_CTRL_IMAGE_SUSPENDED, MANAGER};
+                       NULL,       ED_CTRL_IMAGE_SUSPENDED, MANAGER,     false};
     ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }
