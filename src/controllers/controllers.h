@@ -92,6 +92,10 @@ typedef struct ed_ctrl_kind {
      * Stalled, as Flux's image-reflector-controller does (its final status patch is deferred
      * before the suspend check); NULL: a suspended object is not written. */
     const char *suspended_handled_by;
+    /* With suspended_handled_by: only the generation is recorded, not the requested reconcile,
+     * as Flux's image-automation-controller does (its token is set by the reconcile proper,
+     * which a suspended object never reaches). */
+    bool suspended_generation_only;
 } ed_ctrl_kind;
 
 typedef enum {
@@ -213,6 +217,7 @@ typedef struct ed_ctrl_secret {
     ed_source_secret_entry *entries;
     size_t n;
     char **keys;
+    char *type; /* its type ("Opaque" when the API gave none) */
 } ed_ctrl_secret;
 
 /* Read Secret ns/name and decode its data into *out (clear with ed_ctrl_secret_clear, which

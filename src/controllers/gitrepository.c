@@ -856,8 +856,8 @@ ed_gitrepo_controller *ed_gitrepo_register(ed_manager *m, const ed_gitrepo_opts 
     ed_gitrepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
     c->kind =
-        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, "gitrepository", finalize,
-                       c,          NULL,          NULL,        NULL};
+        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, "gitrepository", finalize, c,
+                       NULL,       NULL,          NULL,        false};
     c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     ed_informer_add_handler(c->self, on_change, c);

@@ -423,7 +423,7 @@ ed_imagepolicy_controller *ed_imagepolicy_register(ed_manager *m, const ed_image
     ed_imagepolicy_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
     c->kind = (ed_ctrl_kind){opts->kube, opts->metrics,           API_VERSION, KIND, NAME, NULL, c,
-                             NULL,       ED_CTRL_IMAGE_SUSPENDED, MANAGER};
+                             NULL,       ED_CTRL_IMAGE_SUSPENDED, MANAGER,     false};
     c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     c->repos = ed_manager_informer(m, API_VERSION, "ImageRepository");

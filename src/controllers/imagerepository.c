@@ -5,9 +5,8 @@
  *   1. read the object; on deletion remove its stored tags and the finalizer, and stop;
  *   2. add the finalizer; a suspended object is left alone (but for lastHandledReconcileAt and
  *      observedGeneration, which Flux writes then too: ed_ctrl_kind.suspended_handled_by);
- *   3. nothing is done while the last scan is younger than spec.interval and nothing asked
- *      for a new one (a new generation, a reconcile.fluxcd.io/requestedAt token): a restart,
- *      or a status write that queued us;
+ *   3. (status writes queue nothing: Flux's predicates, ed_ctrl_register; what comes after a
+ *      restart or a new generation is reconciled in full, and phase 5 decides on a scan);
  *   4. parse spec.image into the canonical name; read spec.secretRef (dockerconfigjson) and
  *      spec.serviceAccountName's imagePullSecrets, spec.certSecretRef (ca.crt, tls.crt, tls.key)
  *      and spec.proxySecretRef;
@@ -66,38 +65,6 @@ static const char *str_at(const ed_node *n, const char *path)
     return ed_node_path_str(n, path);
 }
 
-/* Phase 3: true when the last scan is recent enough; *wait_ms is what is left of the interval. */
-static bool scan_is_fresh(ed_imagerepo_controller *c, const ed_node *obj, int64_t interval,
-                          int64_t *wait_ms)
-{
-    int64_t gen = 0, observed = -1;
-    ed_node_int(ed_node_path(obj, "/metadata/generation"), &gen);
-    ed_node_int(ed_node_path(obj, "/status/observedGeneration"), &observed);
-    const char *req = ed_node_str(
-        ed_node_get(ed_node_path(obj, "/metadata/annotations"), "reconcile.fluxcd.io/requestedAt"));
-    const char *handled = str_at(obj, "/status/lastHandledReconcileAt");
-    if (gen != observed || (req && (!handled || strcmp(req, handled) != 0)))
-        return false;
-    if (ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready") == NULL ||
-        strcmp(ed_cond_status(ed_node_path(obj, "/status/conditions"), "Ready"), "True") != 0)
-        return false;
-    int64_t scanned =
-        (int64_t)ed_time_parse_rfc3339(str_at(obj, "/status/lastScanResult/scanTime"));
-    if (scanned < 0)
-        return false;
-    char **tags = NULL;
-    size_t n = 0;
-    if (ed_image_tags_load(c->o.storage_path, str_at(obj, "/metadata/namespace"),
-                           str_at(obj, "/metadata/name"), &tags, &n, NULL) != 0)
-        return false;
-    ed_registry_tags_free(tags);
-    int64_t age = ((int64_t)time(NULL) - scanned) * 1000;
-    if (age >= interval || age < 0)
-        return false;
-    *wait_ms = interval - age;
-    return true;
-}
-
 /* The credentials for ref's registry in the dockerconfigjson Secret ns/name, into auth (left
  * empty when the Secret has no entry for the registry). A missing Secret is ED_ENOTFOUND, in
  * the API server's words. */
@@ -111,11 +78,17 @@ static int docker_secret(ed_kube *kube, const char *ns, const char *name, const 
     if (rc)
         return rc;
     size_t len = 0;
-    const char *cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
-    if (!cfg) /* a kubernetes.io/dockercfg Secret, as Flux's keychain reads it too */
+    const char *cfg = NULL;
+    /* Flux's keychain reads .dockerconfigjson of a kubernetes.io/dockerconfigjson Secret and
+     * .dockercfg of a kubernetes.io/dockercfg one, and nothing else: a Secret of another type
+     * (an Opaque one holding .dockerconfigjson too) gives no credentials, and the scan is
+     * anonymous (the registry says what it thinks of that). */
+    if (strcmp(s.type, "kubernetes.io/dockerconfigjson") == 0)
+        cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
+    else if (strcmp(s.type, "kubernetes.io/dockercfg") == 0)
         cfg = ed_ctrl_secret_value(&s, ".dockercfg", &len);
-    /* A Secret of another type gives no credentials: Flux's keychain then scans anonymously
-     * (and the registry says what it thinks of that). */
+    if (cfg && len == 0)
+        cfg = NULL;
     if (!cfg)
         rc = ED_ENOTFOUND;
     else
@@ -188,6 +161,17 @@ static int credentials(ed_kube *kube, const ed_node *repo, const ed_image_ref *r
     return rc;
 }
 
+/* The value of key in s, else of legacy (Flux's runtime reads caFile, certFile and keyFile
+ * when the standard key is absent); NULL when neither has a value. */
+static const char *tls_value(const ed_ctrl_secret *s, const char *key, const char *legacy,
+                             size_t *len)
+{
+    const char *v = ed_ctrl_secret_value(s, key, len);
+    if (!v || !*len)
+        v = ed_ctrl_secret_value(s, legacy, len);
+    return v && *len ? v : NULL;
+}
+
 /* spec.certSecretRef: ca.crt, and tls.crt with tls.key for mutual TLS. */
 static int certificate(ed_kube *kube, const ed_node *repo, ed_ctrl_auth_flavour flavour,
                        ed_ctrl_registry_auth *auth, ed_err *err)
@@ -206,21 +190,28 @@ static int certificate(ed_kube *kube, const ed_node *repo, ed_ctrl_auth_flavour 
                    : ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", cert_name);
     if (rc)
         return rc;
-    const char *pem = ed_ctrl_secret_value(&s, "ca.crt", NULL);
-    const char *cert = ed_ctrl_secret_value(&s, "tls.crt", NULL);
-    const char *key = ed_ctrl_secret_value(&s, "tls.key", NULL);
-    if (pem)
-        auth->ca_pem = ed_xstrdup(pem);
-    if (cert && key) {
-        auth->cert_pem = ed_xstrdup(cert);
-        auth->key_pem = ed_xstrdup(key);
-    }
-    if (!pem && !(cert && key))
+    /* Flux's runtime (secrets.TLSConfigFromSecretRef) in both controllers: the standard keys,
+     * else the legacy ones; an empty value is none; its words for what is missing or bad. */
+    size_t pem_len = 0, cert_len = 0, key_len = 0;
+    const char *pem = tls_value(&s, "ca.crt", "caFile", &pem_len);
+    const char *cert = tls_value(&s, "tls.crt", "certFile", &cert_len);
+    const char *key = tls_value(&s, "tls.key", "keyFile", &key_len);
+    if (!cert != !key)
+        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' contains '%s' but missing '%s'", ns,
+                        cert_name, cert ? "tls.crt" : "tls.key", cert ? "tls.key" : "tls.crt");
+    else if (!pem && !cert)
         rc = ed_err_set(err, ED_EINVALID,
-                        "secret '%s/%s' has neither ca.crt nor tls.crt and tls.key", ns, cert_name);
-    else if (!cert != !key)
-        rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s': tls.crt and tls.key go together", ns,
-                        cert_name);
+                        "secret '%s/%s' must contain either 'ca.crt' or both 'tls.crt' and "
+                        "'tls.key'",
+                        ns, cert_name);
+    else if (pem && !ed_image_pem_has_certificate(pem, pem_len))
+        rc = ed_err_set(err, ED_EINVALID, "failed to parse CA certificate");
+    if (!rc && pem)
+        auth->ca_pem = ed_xstrndup(pem, pem_len);
+    if (!rc && cert) {
+        auth->cert_pem = ed_xstrndup(cert, cert_len);
+        auth->key_pem = ed_xstrndup(key, key_len);
+    }
     ed_ctrl_secret_clear(&s);
     return rc;
 }
@@ -616,13 +607,6 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
         goto done;
     ed_node *obj = ed_doc_root(objdoc);
     int64_t interval = ed_ctrl_interval(obj, 60000);
-
-    /* 3. A recent scan is not repeated (a restart, or a status write that queued us). */
-    int64_t wait_ms = 0;
-    if (scan_is_fresh(c, obj, interval, &wait_ms)) {
-        *requeue_after_ms = wait_ms;
-        goto done;
-    }
     rc = scan_and_report(c, obj, interval, requeue_after_ms);
 done:
     if (rc && err.msg[0])
@@ -638,7 +622,7 @@ ed_imagerepo_controller *ed_imagerepo_register(ed_manager *m, const ed_imagerepo
     c->o = *opts;
     c->kind =
         (ed_ctrl_kind){opts->kube, opts->metrics,           API_VERSION, KIND, NAME, remove_tags, c,
-                       NULL,       ED_CTRL_IMAGE_SUSPENDED, MANAGER};
+                       NULL,       ED_CTRL_IMAGE_SUSPENDED, MANAGER,     false};
     ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }

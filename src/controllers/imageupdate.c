@@ -2,7 +2,9 @@
  * The ImageUpdateAutomation reconciler (image.toolkit.fluxcd.io/v1), a flat list of phases as in
  * Flux's image-automation-controller:
  *
- *   1. read the object; on deletion remove the finalizer; a suspended object is left alone;
+ *   1. read the object; on deletion remove the finalizer; a suspended object is left alone (but
+ *      for its generation, recorded as observed when it is Ready or Stalled, as Flux's deferred
+ *      patch records it);
  *   2. the source: spec.sourceRef's GitRepository (its URL and secretRef; a provider other than
  *      generic refused, as the GitRepository refuses it), the checkout ref
  *      (git.checkout.ref, else the GitRepository's ref; a tag, semver range or commit needs
@@ -320,10 +322,11 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
     const char *name = str_at(obj, "/spec/sourceRef/name");
     const char *sns = str_at(obj, "/spec/sourceRef/namespace");
     out->reason = "InvalidSourceConfiguration";
+    /* (the CRDs' enum admits GitRepository alone: this is for a cluster with other CRDs) */
     if (kind && strcmp(kind, "GitRepository") != 0) {
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
-                 "spec.sourceRef.kind '%s' is not supported: only GitRepository", kind);
+                 "source kind '%s' not supported: invalid source configuration", kind);
         return ED_EINVALID;
     }
     if (!ed_node_path(obj, "/spec/git")) {
@@ -745,8 +748,17 @@ ed_imageupdate_controller *ed_imageupdate_register(ed_manager *m, const ed_image
 {
     ed_imageupdate_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
-    c->kind = (ed_ctrl_kind){opts->kube, opts->metrics,           API_VERSION, KIND, NAME, NULL, c,
-                             NULL,       ED_CTRL_IMAGE_SUSPENDED, NULL};
+    /* A suspended automation still gets its generation as observed when it is Ready or
+     * Stalled: Flux's final patch is deferred before its suspend check. */
+    c->kind = (ed_ctrl_kind){.kube = opts->kube,
+                             .metrics = opts->metrics,
+                             .api_version = API_VERSION,
+                             .kind = KIND,
+                             .controller = NAME,
+                             .user = c,
+                             .suspended_msg = ED_CTRL_IMAGE_SUSPENDED,
+                             .suspended_handled_by = MANAGER,
+                             .suspended_generation_only = true};
     c->queue = ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     c->self = ed_manager_informer(m, API_VERSION, KIND);
     /* Every ImagePolicy, of any shard: Flux's image-automation-controller restricts only its

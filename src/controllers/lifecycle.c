@@ -77,6 +77,8 @@ ed_ctrl_step ed_ctrl_begin(const ed_ctrl_kind *k, const char *ns, const char *na
              * patch options): the write is skipped when neither changes. */
             ed_status_patch sp;
             ed_status_begin(&sp, obj);
+            if (k->suspended_generation_only)
+                ed_node_remove(sp.status, "lastHandledReconcileAt");
             const ed_node *conds = ed_node_path(obj, "/status/conditions");
             const char *ready = ed_cond_status(conds, "Ready");
             const char *stalled = ed_cond_status(conds, "Stalled");

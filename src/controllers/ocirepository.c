@@ -606,8 +606,8 @@ ed_ocirepo_controller *ed_ocirepo_register(ed_manager *m, const ed_ocirepo_opts 
     ed_ocirepo_controller *c = ed_xcalloc(1, sizeof(*c));
     c->o = *opts;
     c->kind =
-        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, "ocirepository", finalize,
-                       c,          NULL,          NULL,        NULL};
+        (ed_ctrl_kind){opts->kube, opts->metrics, API_VERSION, KIND, "ocirepository", finalize, c,
+                       NULL,       NULL,          NULL,        false};
     ed_ctrl_register(m, &c->kind, opts->workers, reconcile);
     return c;
 }

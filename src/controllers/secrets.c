@@ -24,6 +24,9 @@ int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl
     if (rc)
         return ed_err_wrap(err, "failed to get secret '%s/%s'", ns, name);
     ed_node *data = ed_node_get(ed_doc_root(doc), "data");
+    const char *type = ed_node_str(ed_node_get(ed_doc_root(doc), "type"));
+    /* (the API server's default) */
+    out->type = ed_xstrdup(type && *type ? type : "Opaque");
     size_t n = ed_node_len(data);
     out->entries = ed_xcalloc(n ? n : 1, sizeof(*out->entries));
     out->keys = ed_xcalloc(n ? n : 1, sizeof(*out->keys));
@@ -67,5 +70,6 @@ void ed_ctrl_secret_clear(ed_ctrl_secret *s)
     }
     free(s->entries);
     free(s->keys);
+    free(s->type);
     memset(s, 0, sizeof(*s));
 }

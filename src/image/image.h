@@ -81,6 +81,10 @@ typedef struct ed_registry_opts {
     bool tls_skip_verify;
 } ed_registry_opts;
 
+/* Whether pem (len bytes) holds a certificate that parses, as Go's
+ * x509.CertPool.AppendCertsFromPEM asks (blocks of other types are passed over). */
+bool ed_image_pem_has_certificate(const char *pem, size_t len);
+
 /*
  * List every tag of ref's repository (following Link pagination), answering the registry's
  * auth challenge: Basic with the credentials, or Bearer (a token from the challenge's realm,
@@ -308,9 +312,11 @@ int ed_image_exclude(char **tags, size_t *n, const char *const *patterns, size_t
  * The credentials for registry (host[:port]) in a dockerconfigjson document (the Secret's
  * `.dockerconfigjson`, or the legacy `.dockercfg`: the `auths` map alone): `auths` keys are
  * matched by host (a scheme and path are ignored;
- * docker.io, index.docker.io and registry-1.docker.io are one), and either username/password or
- * auth (base64 "user:password") is read. *user and *password are new strings. Errors:
- * ED_EINVALID (malformed), ED_ENOTFOUND (no entry for the host).
+ * docker.io, index.docker.io and registry-1.docker.io are one), and either auth (base64
+ * "user:password", which wins) or username/password is read. *user and *password are new
+ * strings. Errors: ED_EINVALID (not JSON; an auth of any entry that does not decode, in
+ * go-containerregistry's words: "unable to decode auth field: ..."), ED_ENOTFOUND (no entry
+ * for the host, or one without credentials: go-containerregistry then sends none).
  */
 int ed_image_docker_credentials(const char *config, size_t len, const char *registry, char **user,
                                 char **password, ed_err *err);

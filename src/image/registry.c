@@ -13,6 +13,9 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +272,48 @@ static void url_host(const char *url, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)strcspn(h, "/?#"), h);
 }
 
+/* The description of the last fatal TLS alert the peer sent during this thread's request
+ * (OpenSSL's words; empty for none). Set by tls_info from inside curl_easy_perform, which
+ * runs its callbacks on the calling thread, and read when it returns: a connection curl keeps
+ * for a later request can then point at no request's memory. */
+static _Thread_local char peer_alert[64];
+
+static void tls_info(const SSL *ssl, int where, int ret)
+{
+    (void)ssl;
+    /* (SSL_CB_READ_ALERT shares its alert bit with SSL_CB_WRITE_ALERT: ours are not wanted) */
+    if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) &&
+        strcmp(SSL_alert_type_string(ret), "F") == 0)
+        snprintf(peer_alert, sizeof(peer_alert), "%s", SSL_alert_desc_string_long(ret));
+}
+
+static CURLcode on_ssl_ctx(CURL *h, void *ctx, void *user)
+{
+    (void)h;
+    (void)user;
+    SSL_CTX_set_info_callback(ctx, tls_info);
+    return CURLE_OK;
+}
+
+/* Go's name of a TLS alert (crypto/tls's alert.String) for OpenSSL's description; OpenSSL's
+ * words for one Go names alike or not at all. */
+static const char *go_alert(const char *desc)
+{
+    static const char *const names[][2] = {
+        {"unknown CA", "unknown certificate authority"},
+        {"certificate expired", "expired certificate"},
+        {"certificate revoked", "revoked certificate"},
+        {"certificate unknown", "unknown certificate"},
+        {"protocol version", "protocol version not supported"},
+        {"decrypt error", "error decrypting message"},
+        {"decode error", "error decoding message"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(desc, names[i][0]) == 0)
+            return names[i][1];
+    return desc;
+}
+
 /* A request that got no reply, as Go's client words it: url.Error's `Get "<url>": ` and the
  * net or TLS error below it (curl's own words where Go's are not known). */
 static void transport_error(CURL *h, CURLcode cc, const char *url, const struct reply *r,
@@ -293,6 +338,11 @@ static void transport_error(CURL *h, CURLcode cc, const char *url, const struct 
         if (why[0] >= 'A' && why[0] <= 'Z')
             why[0] = (char)(why[0] - 'A' + 'a');
         snprintf(words, sizeof(words), "dial tcp %s: connect: %s", addr, why);
+    } else if (peer_alert[0] && cc != CURLE_OPERATION_TIMEDOUT) {
+        /* The server ended the TLS session with an alert (a client certificate it wants and
+         * did not get, say): Go's client reports the alert, where curl's message is often of
+         * the socket it then finds closed. */
+        snprintf(words, sizeof(words), "remote error: tls: %s", go_alert(peer_alert));
     } else if (cc == CURLE_COULDNT_RESOLVE_HOST) {
         snprintf(words, sizeof(words), "dial tcp: lookup %.*s: no such host",
                  (int)strcspn(host, ":"), host);
@@ -406,6 +456,9 @@ static long get(const char *url, const char *authorization, const char *userpwd_
         curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
         curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
     }
+    /* (any TLS session: the alerts its server sends, for transport_error) */
+    curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    peer_alert[0] = '\0';
     CURLcode cc = curl_easy_perform(h);
     long status = -1;
     if (cc == CURLE_OK) {
@@ -1241,4 +1294,17 @@ int ed_registry_manifest_put(const ed_image_ref *ref, const ed_registry_opts *op
     free(path);
     session_clear(&sess);
     return rc;
+}
+
+bool ed_image_pem_has_certificate(const char *pem, size_t len)
+{
+    BIO *bio = BIO_new_mem_buf(pem, (int)(len > (size_t)0x7fffffff ? 0x7fffffff : len));
+    if (!bio) /* (out of memory) */
+        return false;
+    /* PEM_read_bio_X509 passes over blocks of other types, as Go's loop does. */
+    X509 *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    bool found = cert != NULL;
+    X509_free(cert);
+    BIO_free(bio);
+    return found;
 }

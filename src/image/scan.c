@@ -76,24 +76,76 @@ static bool is_docker_hub(const char *host)
            strcmp(host, "registry-1.docker.io") == 0;
 }
 
-/* Decode base64 "user:password" into the two strings. */
-static int decode_auth(const char *b64, char **user, char **password)
+/* Where Go's base64 decoder (padded when the text ends with '=', raw otherwise; CR and LF
+ * skipped) first fails on b64, as its CorruptInputError counts: the offset of the first byte
+ * that is neither of the alphabet nor a line break nor (padded) a '=', or, for a length no
+ * encoding has, where the last quantum began (padded) or its lone byte (raw); -1 when none. */
+static long go_base64_fault(const char *b64, bool padded)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t len = strlen(b64), j = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = b64[i];
+        if (ch == '\r' || ch == '\n')
+            continue;
+        if (ch == '=' && padded) {
+            /* the end: one '=' after three bytes, two after two, then line breaks alone */
+            size_t k = i + 1;
+            if (j < 2)
+                return (long)i;
+            if (j == 2) {
+                k += strspn(b64 + k, "\r\n");
+                if (k == len)
+                    return (long)len;
+                if (b64[k] != '=')
+                    return (long)k - 1;
+                k++;
+            }
+            k += strspn(b64 + k, "\r\n");
+            return k < len ? (long)k : -1;
+        }
+        if (!strchr(alphabet, ch))
+            return (long)i;
+        j = (j + 1) % 4;
+    }
+    if (padded && j != 0)
+        return (long)(len - j);
+    return !padded && j == 1 ? (long)len - 1 : -1;
+}
+
+/* Decode base64 "user:password" into the two strings, as go-containerregistry's AuthConfig
+ * does, with its errors (which Flux reports as they are). */
+static int decode_auth(const char *b64, char **user, char **password, ed_err *err)
 {
     size_t len = strlen(b64), dl = 0;
-    unsigned char *dec = len ? ed_base64_decode(b64, len, 0, &dl) : NULL;
+    long fault = go_base64_fault(b64, len && b64[len - 1] == '=');
+    unsigned char *dec =
+        fault < 0 ? ed_base64_decode(b64, len, ED_BASE64_LINES | ED_BASE64_UNPADDED, &dl) : NULL;
     if (!dec)
-        return -1;
+        return ed_err_set(err, ED_EINVALID,
+                          "unable to decode auth field: illegal base64 data at input byte %ld",
+                          fault < 0 ? 0 : fault);
     char *colon = strchr((char *)dec, ':');
+    int rc = 0;
     if (!colon) {
-        memset(dec, 0, (size_t)dl);
-        free(dec);
-        return -1;
+        rc = ed_err_set(err, ED_EINVALID,
+                        "unable to decode auth field: must be formatted as "
+                        "base64(username:password)");
+    } else {
+        *user = ed_xstrndup((char *)dec, (size_t)(colon - (char *)dec));
+        *password = ed_xstrdup(colon + 1);
     }
-    *user = ed_xstrndup((char *)dec, (size_t)(colon - (char *)dec));
-    *password = ed_xstrdup(colon + 1);
-    memset(dec, 0, (size_t)dl);
+    memset(dec, 0, dl);
     free(dec);
-    return 0;
+    return rc;
+}
+
+static void free_secret(char *s)
+{
+    if (s)
+        memset(s, 0, strlen(s));
+    free(s);
 }
 
 int ed_image_docker_credentials(const char *config, size_t len, const char *registry, char **user,
@@ -109,33 +161,45 @@ int ed_image_docker_credentials(const char *config, size_t len, const char *regi
     ed_node *auths = ed_node_get(ed_doc_root(d), "auths");
     if (!auths && ed_node_kind_of(ed_doc_root(d)) == ED_NODE_MAP)
         auths = ed_doc_root(d);
-    int rc = ED_ENOTFOUND;
-    for (size_t i = 0; i < ed_node_len(auths) && rc == ED_ENOTFOUND; i++) {
+    int rc = 0;
+    /* Go decodes every entry, the other registries' too: an auth that does not decode fails
+     * the whole document. An entry's auth wins over its username and password; an entry with
+     * neither gives no credentials (go-containerregistry then sends none). */
+    for (size_t i = 0; i < ed_node_len(auths) && !rc; i++) {
         char host[256];
         key_host(ed_node_key_at(auths, i), host, sizeof(host));
-        if (strcmp(host, registry) != 0 && !(is_docker_hub(host) && is_docker_hub(registry)))
-            continue;
+        bool match =
+            strcmp(host, registry) == 0 || (is_docker_hub(host) && is_docker_hub(registry));
         ed_node *e = ed_node_value_at(auths, i);
         const char *u = ed_node_str(ed_node_get(e, "username"));
         const char *p = ed_node_str(ed_node_get(e, "password"));
         const char *a = ed_node_str(ed_node_get(e, "auth"));
-        if (u && p) {
-            *user = ed_xstrdup(u);
-            *password = ed_xstrdup(p);
-            rc = 0;
-        } else if (a && decode_auth(a, user, password) == 0) {
-            rc = 0;
-        } else {
-            rc = ed_err_set(err, ED_EINVALID,
-                            ".dockerconfigjson: the entry for '%s' has neither username and "
-                            "password nor a valid auth",
-                            host);
+        char *du = NULL, *dp = NULL;
+        if (a && *a) {
+            rc = decode_auth(a, &du, &dp, err);
+        } else if (u && *u && p && *p) {
+            du = ed_xstrdup(u);
+            dp = ed_xstrdup(p);
         }
+        if (!rc && match && du && !*user) {
+            *user = du;
+            *password = dp;
+            du = dp = NULL;
+        }
+        free(du);
+        free_secret(dp);
     }
     ed_doc_free(d);
-    if (rc == ED_ENOTFOUND)
-        ed_err_set(err, ED_ENOTFOUND, ".dockerconfigjson has no credentials for '%s'", registry);
-    return rc;
+    if (rc) {
+        free(*user);
+        free_secret(*password);
+        *user = *password = NULL;
+        return rc;
+    }
+    if (!*user)
+        return ed_err_set(err, ED_ENOTFOUND, ".dockerconfigjson has no credentials for '%s'",
+                          registry);
+    return 0;
 }
 
 static int cmp_desc(const void *a, const void *b)

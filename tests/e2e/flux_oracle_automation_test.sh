@@ -23,7 +23,10 @@
 # checkout branch; push.refspec; checkout.ref of another branch. Failures: a missing source, a checkout
 # branch that does not exist, a push the server's hook rejects, a template that does not parse,
 # one that fails to execute, the removed .Updated field, no policy selected, an update.path that
-# climbs out of the repository (Flux's securejoin keeps it inside: ../../f is f).
+# climbs out of the repository (Flux's securejoin keeps it inside: ../../f is f). The source's
+# state: a GitRepository that no controller reconciles (never Ready), a suspended one, one of a
+# repository that does not exist. An automation suspended after a run (a reconcile requested
+# meanwhile), then resumed.
 # Templates that fail, each in Go's words: ones that do not parse (an unclosed action, a missing
 # or lone {{end}}, an undefined function or variable in a branch that does not run, an empty if)
 # and ones that fail as they run (a missing field of the data, of a change, of an object, on a
@@ -160,6 +163,37 @@ metadata: {name: api, labels: {shard: both, team: apps}}
 spec:
   imageRepositoryRef: {name: api}
   policy: {semver: {range: ">=0.1.0"}}
+# The sources of the source cases, of the same repository: one that no controller reconciles
+# (no status, never Ready), one suspended (eddy's agent leaves it alone), one of a repository
+# that does not exist (Ready False).
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: unready, labels: {shard: none}}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/$r.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: paused, labels: {shard: both}}
+spec:
+  interval: 10m
+  suspend: true
+  url: $EDDY_GIT_HTTP_URL/$r.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: gone, labels: {shard: both}}
+spec:
+  interval: 10m
+  url: $EDDY_GIT_HTTP_URL/nosuch-$r.git
+  ref: {branch: main}
+  secretRef: {name: git-auth}
 YAML
 done
 
@@ -318,10 +352,29 @@ auto escape "  update: {path: ../../f}
   git:
 $commit_spec
     push: {branch: escape}"
+# The source not Ready (never reconciled), suspended, failing: Flux's controller reads its
+# spec alone (URL, ref, secretRef) and clones it itself.
+# (a message of each: two equal commits made in the same second would be one)
+for src in unready paused gone; do
+    SRC=$src auto "src-$src" "  update: {path: ./a}
+  git:
+$commit_spec
+      messageTemplate: 'Update from $src'
+    push: {branch: src-$src}"
+done
+# One to suspend once it ran, and resume.
+auto pausable "  update: {path: ./a}
+  git:
+$commit_spec
+      messageTemplate: 'Update pausable'
+    push: {branch: pausable}"
 
 # The normalisation: the namespace of the pair, the hashes of the side's first heads by name
 # and of its pushed commits as "pushed".
+# And the body of the Git server's answer that go-git appends to "repository not found" (a
+# deliberate difference, README: libgit2 gives eddy the status alone).
 norm='def n: if type == "string" then gsub($ns; "NS")
+        | sub("(?<w>repository not found|authentication required): (?s).*$"; "\(.w)")
         | reduce ($heads | to_entries[]) as $e (.; gsub($e.key; $e.value))
         | gsub("[0-9a-f]{40}"; "PUSHED") | gsub("(?<![0-9a-f])[0-9a-f]{7}(?![0-9a-f])"; "PUSHED7")
     else . end;'
@@ -340,6 +393,7 @@ view() {
      lastPushCommit: (if .status.lastPushCommit then "head of: " + $pushedHeads else null end),
      lastPushTime: (.status.lastPushTime != null),
      lastAutomationRunTime: (.status.lastAutomationRunTime != null),
+     lastHandledReconcileAt: .status.lastHandledReconcileAt,
      observedPolicies: .status.observedPolicies,
      observedSourceRevision: (.status.observedSourceRevision | n),
      generationObserved: (.status.observedGeneration == .metadata.generation)}' <<<"$v"
@@ -440,6 +494,38 @@ for a in "${tmpl_cases[@]}"; do compare "$a" "$a"; done
 compare removed removed
 compare nopolicy nopolicy
 compare escape escape
+step "the source not Ready, suspended, of a repository that does not exist"
+compare src-unready src-unready
+compare src-paused src-paused
+compare src-gone src-gone
+for n in $nf $ne; do
+    assert_eq "" "$(kubectl -n "$n" get gitrepository unready -o jsonpath='{.status.conditions}')" \
+        "$n: the source unready has no status"
+done
+
+step "suspended after a run: a requested reconcile changes nothing; resumed: run again"
+compare pausable pausable
+for n in $nf $ne; do
+    kubectl -n "$n" patch imageupdateautomation pausable --type merge -p '{"spec":{"suspend":true}}' \
+        >/dev/null
+done
+for n in $nf $ne; do
+    kubectl -n "$n" annotate --overwrite imageupdateautomation/pausable \
+        reconcile.fluxcd.io/requestedAt=while-suspended >/dev/null
+done
+sleep 3
+compare pausable pausable
+for n in $nf $ne; do
+    kubectl -n "$n" patch imageupdateautomation pausable --type merge -p '{"spec":{"suspend":false}}' \
+        >/dev/null
+done
+# resumed_run NS: the run after the resume is over (the requested token handled).
+resumed_run() {
+    [ "$(kubectl -n "$1" get imageupdateautomation pausable -o jsonpath='{.status.lastHandledReconcileAt}')" = while-suspended ]
+}
+retry 60 resumed_run $nf
+(retry 30 resumed_run $ne) >/dev/null 2>&1 || true
+compare pausable pausable
 
 step "a reconcile with nothing to change: no commit, the same status and Events"
 for n in $nf $ne; do
@@ -486,7 +572,8 @@ step "the log lines: each side's about each automation, compared"
 # statuses: commit hashes, and the words of a template error (a deliberate difference, above).
 # log_lines NS LOG: flux_log_lines of the automations, NS's heads named.
 log_lines() {
-    FLUX_LOG_JQ="def neutral: reduce (${first[$1]} | to_entries[]) as \$e (.; gsub(\$e.key; \$e.value))
+    FLUX_LOG_JQ="def neutral: sub(\"(?<w>repository not found|authentication required): (?s).*$\"; \"\\(.w)\")
+        | reduce (${first[$1]} | to_entries[]) as \$e (.; gsub(\$e.key; \$e.value))
         | gsub(\"[0-9a-f]{40}\"; \"PUSHED\") | gsub(\"(?<![0-9a-f])[0-9a-f]{7}(?![0-9a-f])\"; \"PUSHED7\")
         | sub(\"^failed to update source: (unable to create commit message template from spec|failed to run template from spec|spec.git.commit: messageTemplate line [0-9]+): .*\"; \"failed to update source: TEMPLATE-ERROR\");" \
         flux_log_lines "$1" "$2" | grep '^ImageUpdateAutomation/' || true

@@ -25,7 +25,7 @@ void test_docker_credentials(void **state)
     const char *cfg = "{\"auths\": {"
                       "\"https://index.docker.io/v1/\": {\"auth\": \"dXNlcjpwYXNzOndvcmQ=\"},"
                       "\"127.0.0.1:5000\": {\"username\": \"u\", \"password\": \"p\"},"
-                      "\"https://ghcr.io/v2/\": {\"auth\": \"!!\"}}}";
+                      "\"https://ghcr.io/v2/\": {\"email\": \"x@y\"}}}";
     char *u = NULL, *p = NULL;
     ed_err err = ED_ERR_INIT;
     assert_int_equal(
@@ -42,9 +42,40 @@ void test_docker_credentials(void **state)
     free(p);
     assert_int_equal(ed_image_docker_credentials(cfg, strlen(cfg), "quay.io", &u, &p, &err),
                      ED_ENOTFOUND);
+    /* An entry without credentials gives none (go-containerregistry sends none). */
     assert_int_equal(ed_image_docker_credentials(cfg, strlen(cfg), "ghcr.io", &u, &p, &err),
-                     ED_EINVALID);
+                     ED_ENOTFOUND);
     assert_non_null(strstr(err.msg, "ghcr.io"));
+    /* An auth that does not decode fails the whole document, whichever registry is asked for,
+     * in go-containerregistry's words (Go's base64 offsets: the bad byte; a raw text's lone
+     * last byte; a padded text's incomplete last quantum). */
+    static const struct {
+        const char *auth, *msg;
+    } bad[] = {
+        {"!!", "illegal base64 data at input byte 0"},
+        {"dXNl!jpw", "illegal base64 data at input byte 4"},
+        {"dXNlcjpwY", "illegal base64 data at input byte 8"},
+        {"dXNlcjpwYQ=x=", "illegal base64 data at input byte 10"},
+        {"dXNlcjpwYQ=", "illegal base64 data at input byte 11"},
+        {"dXNlcjpwY==", "illegal base64 data at input byte 9"},
+        {"dXNlcjpwYQ==x", "illegal base64 data at input byte 10"},
+        {"dXNlcg==", "must be formatted as base64(username:password)"},
+        {"dXNlcg", "must be formatted as base64(username:password)"},
+    };
+    /* (checked against Go's encoding/base64: "dXNlcjp=" is "user:", an empty password) */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char doc[256];
+        snprintf(doc, sizeof(doc),
+                 "{\"auths\": {\"quay.io\": {\"auth\": \"%s\"}, \"ghcr.io\": "
+                 "{\"username\": \"u\", \"password\": \"p\"}}}",
+                 bad[i].auth);
+        assert_int_equal(ed_image_docker_credentials(doc, strlen(doc), "ghcr.io", &u, &p, &err),
+                         ED_EINVALID);
+        char want[160];
+        snprintf(want, sizeof(want), "unable to decode auth field: %s", bad[i].msg);
+        assert_string_equal(err.msg, want);
+        assert_null(u);
+    }
     assert_int_equal(ed_image_docker_credentials("{nope", 5, "ghcr.io", &u, &p, &err), ED_EINVALID);
 
     /* As Go reads it (image-reflector-controller): a registry given twice keeps its last
