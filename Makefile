@@ -42,6 +42,8 @@ UNIT := $(addprefix build/tests/unit-,$(UNIT_MODULES))
 ASAN_UNIT := $(addprefix build/asan/tests/unit-,$(UNIT_MODULES))
 E2E_C := $(patsubst tests/e2e/c/%.c,build/tests/e2e-%,$(wildcard tests/e2e/c/*.c))
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/*.c)))
+FUZZ_CFLAGS := -std=c17 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all $(CPPFLAGS_ALL)
+FUZZ_OBJ := $(patsubst src/%.c,build/fuzz/obj/%.o,$(SRC)) build/fuzz/obj/gen/manifests.o
 FUZZ_SECONDS ?= 60
 # libFuzzer's -seed (0: a random one) and -runs (-1: no limit, FUZZ_SECONDS alone bounds it).
 FUZZ_SEED ?= 0
@@ -156,10 +158,25 @@ valgrind: $(UNIT)
 # `make check` runs a fixed seed and number of inputs: the same commit gets the same verdict on
 # every run (a random seed there once failed a change on a bug it did not touch); exploration
 # with random seeds is `make fuzz`, for as long as one likes.
-build/fuzz/%: tests/fuzz/%.c $(SRC) $(GEN)
+# The modules are compiled once for all targets (coverage-instrumented, fuzzer-no-link), each
+# target links its own entry point with libFuzzer's main against them.
+build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		$(CPPFLAGS_ALL) -Isrc -o $@ $< $(SRC) $(GEN) $(LIBS)
+	@echo "  CC fuzz $<"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build/fuzz/obj/gen/manifests.o: $(GEN)
+	@mkdir -p $(@D)
+	@echo "  CC fuzz $<"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Isrc -c $< -o $@
+
+build/fuzz/libeddy.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libeddy.a
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< build/fuzz/libeddy.a $(LIBS)
 
 fuzz: $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -221,4 +238,4 @@ demo: setup
 clean:
 	rm -rf build
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) build/obj/main.d build/asan/obj/main.d
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) build/obj/main.d build/asan/obj/main.d
