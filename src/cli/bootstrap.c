@@ -657,8 +657,41 @@ static char *cluster_id(ed_kube *kube)
     return id;
 }
 
+/* Whether port on 127.0.0.1 can be bound now. */
+static bool port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* A port nothing listens on now, picked at random below the kernel's ephemeral range, as the
+ * test harness picks its servers' (scripts/lib/common.sh): a port from that range (what binding
+ * port 0 gives) can become the local end of an outgoing connection before the agent binds it,
+ * and the agent then stops at once ("Address already in use"). Port 0's pick as the last
+ * resort. */
 static int free_port(void)
 {
+    int low = 32768;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d", &low) != 1)
+            low = 32768;
+        fclose(f);
+    }
+    static unsigned seed;
+    if (!seed)
+        seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+    for (int i = 0; low > 11000 && i < 200; i++) {
+        int port = 10000 + (int)(rand_r(&seed) % (unsigned)(low - 10000));
+        if (port_free(port))
+            return port;
+    }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(a);
@@ -837,12 +870,20 @@ static int start_local_agent(const struct boot_opts *o, ed_kube *kube)
         rc = 1;
         goto out;
     }
-    pid = spawn_agent(o, dir, log);
-    bool recorded = pid > 0 && agent_record(dir, pid, cluster) == 0;
-    /* A bad flag or an unreadable kubeconfig ends it at once: say so now, not at the timeout. */
-    usleep(300 * 1000);
-    int status = 0;
-    if (!recorded || waitpid(pid, &status, WNOHANG) != 0) {
+    /* A bad flag or an unreadable kubeconfig ends it at once: say so now, not at the timeout.
+     * A port taken between its choice and the agent's bind ends it too: tried again, with
+     * other ports, twice. */
+    bool recorded = false, started = false;
+    for (int attempt = 0; attempt < 3 && !started; attempt++) {
+        pid = spawn_agent(o, dir, log);
+        recorded = pid > 0 && agent_record(dir, pid, cluster) == 0;
+        if (!recorded)
+            break;
+        usleep(300 * 1000);
+        int status = 0;
+        started = waitpid(pid, &status, WNOHANG) == 0;
+    }
+    if (!started) {
         ed_cli_failure("the local agent did not start; see %s", log);
         rc = 1;
     } else {

@@ -37,7 +37,11 @@ trap cleanup EXIT
 boot() {
     KUBECONFIG=$1 "$eddy" bootstrap git --url="$url" --allow-insecure-http --branch=main --path="$2" --silent \
         -u "$EDDY_GIT_HTTP_USER" -p "$EDDY_GIT_HTTP_PASSWORD" \
-        --local-agent --local-agent-dir "$3" --timeout 2m
+        --local-agent --local-agent-dir "$3" --timeout 2m || {
+        # what the agent said, for the failure's message (the scratch directory goes with the run)
+        [ ! -f "$3/agent.log" ] || { echo "--- $3/agent.log:"; tail -15 "$3/agent.log"; } >&2
+        return 1
+    }
 }
 commits() { git -C "$repo" rev-list --count main; }
 # snapshot KUBECONFIG: what flux-system applied, as JSON without the fields a server sets.
