@@ -104,8 +104,10 @@ flux=${FLUX_BIN:-$EDDY_ROOT/.bin/flux}
 for args in "-n $ns" "-A" "-n $ns --kind Kustomization --name APP" "-A --level error"; do
     # shellcheck disable=SC2086 # the arguments are words
     theirs=$("$flux" logs --flux-namespace "$fns" $args)
+    # (read whole, then cut: `logs | head` ends logs with SIGPIPE when head is done first)
     # shellcheck disable=SC2086
-    ours=$(logs $args | head -n "$(wc -l <<<"$theirs")")
+    all=$(logs $args)
+    ours=$(head -n "$(wc -l <<<"$theirs")" <<<"$all")
     assert_eq "$theirs" "$ours" "eddy logs $args as flux logs"
 done
 assert_contains "$(logs -n "$ns" --name APP)" "Kustomization/app.$ns" "--name ignoring case, as flux"
