@@ -657,17 +657,21 @@ static char *cluster_id(ed_kube *kube)
     return id;
 }
 
-/* Whether port on 127.0.0.1 can be bound now. */
-static bool port_free(int port)
+/* Bind port on 127.0.0.1 (0: the kernel's pick) and let it go: the port bound, or -1. */
+static int try_port(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    socklen_t len = sizeof(a);
+    int bound = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        bound = ntohs(a.sin_port);
     if (fd >= 0)
         close(fd);
-    return ok;
+    return bound;
 }
 
 /* A port nothing listens on now, picked at random below the kernel's ephemeral range, as the
@@ -689,19 +693,10 @@ static int free_port(void)
         seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
     for (int i = 0; low > 11000 && i < 200; i++) {
         int port = 10000 + (int)(rand_r(&seed) % (unsigned)(low - 10000));
-        if (port_free(port))
+        if (try_port(port) == port)
             return port;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+    return try_port(0);
 }
 
 /* The pid recorded in file when that process is still an eddy controller, else 0. */
