@@ -79,7 +79,7 @@ void ed_ctrl_record_event_as(ed_kube *kube, const ed_node *obj, const char *repo
     ev.reporting_controller = reporter;
     ev.annotations = annotations;
     ed_err err = ED_ERR_INIT;
-    if (ed_kube_event_record(kube, &ev, &err))
+    if (ed_kube_event_post(kube, &ev, controller, &err))
         ed_log(ED_LOG_ERROR, "recording an event failed", "controller", controller, "error",
                err.msg, NULL);
 }

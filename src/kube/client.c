@@ -116,6 +116,7 @@ int ed_kube_new(const ed_kube_config *cfg, ed_kube **out, ed_err *err)
     pthread_mutex_init(&kube->exec_lock, NULL);
     pthread_mutex_init(&kube->pool_lock, NULL);
     kube->events = ed_kube_event_cache_new(EVENT_CACHE_SIZE, EVENT_WINDOW_MS);
+    kube->event_queue = ed_kube_event_queue_new();
     kube->tokens = cfg->burst > 0 ? cfg->burst : 1;
     kube->tokens_at_ms = ed_time_mono_ms();
 
@@ -178,6 +179,8 @@ void ed_kube_free(ed_kube *kube)
 {
     if (!kube)
         return;
+    /* The Events still queued are written while the client still works. */
+    ed_kube_event_queue_free(kube);
     /* The handles first: a share still used by a handle is not freed. */
     for (size_t i = 0; i < kube->npool; i++)
         curl_easy_cleanup(kube->pool[i]);
@@ -682,7 +685,13 @@ int ed_kube_request_as(ed_kube *kube, const char *method, const char *path, cons
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         }
 
+        /* Counted in flight, so that posted Events wait for it (not the Events' own). */
+        bool counted = !ed_kube_in_event_writer();
+        if (counted)
+            atomic_fetch_add(&kube->in_flight, 1);
         CURLcode cc = curl_easy_perform(h);
+        if (counted && atomic_fetch_sub(&kube->in_flight, 1) == 1)
+            ed_kube_event_idle(kube);
         long status = 0;
         char *ct = NULL;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

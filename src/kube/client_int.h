@@ -97,6 +97,16 @@ bool ed_kube_event_cache_observe(ed_kube_event_cache *c, const char *key, const 
 /* The write of *w finished with rc. Returns true, with *w refilled, when more occurrences came
  * meanwhile and must be written too; false when the caller is done. */
 bool ed_kube_event_cache_written(ed_kube_event_cache *c, ed_kube_event_write *w, int rc);
+
+/* The Events posted (ed_kube_event_post) and the thread that writes them. */
+typedef struct ed_kube_event_queue ed_kube_event_queue;
+ed_kube_event_queue *ed_kube_event_queue_new(void);
+/* Write what is still queued (for a few seconds at most), stop the writer and free the queue. */
+void ed_kube_event_queue_free(ed_kube *kube);
+/* The last request in flight ended: a posted Event may be written now. */
+void ed_kube_event_idle(ed_kube *kube);
+/* True in the thread that writes posted Events. */
+bool ed_kube_in_event_writer(void);
 /* s cut to at most max bytes without splitting a UTF-8 character: the length to keep. */
 size_t ed_kube_utf8_prefix(const char *s, size_t max);
 
@@ -144,8 +154,10 @@ struct ed_kube {
     bool exec_cached;
     uint64_t exec_gen;
 
-    /* Events: the cache of recent ones. */
+    /* Events: the cache of recent ones, and those posted, waiting for the client to be idle. */
     ed_kube_event_cache *events;
+    ed_kube_event_queue *event_queue;
+    atomic_int in_flight; /* requests being sent (ed_kube_request_as), the writer's left out */
 
     /* Easy handles done with, for the next requests (ed_kube_easy_done): a handle reused
      * keeps its internal multi handle, which libcurl otherwise makes and tears down (with a

@@ -391,29 +391,307 @@ void ed_kube_set_event_hook(ed_kube *kube, ed_kube_event_hook fn, void *user)
     kube->event_hook_user = user;
 }
 
+/* Write the occurrence of ev (resolved into f) that happened at now (now_ms on the monotonic
+ * clock): a new Event, or a repeat's count. */
+static int write_occurrence(ed_kube *kube, const ed_kube_event *ev, const struct event_fields *f,
+                            struct timespec now, int64_t now_ms, ed_err *err)
+{
+    char key[65];
+    event_key(ev, f, key);
+    ed_kube_event_write w;
+    if (!ed_kube_event_cache_observe(kube->events, key, f->name, f->event_ns, now_ms, now, &w))
+        return 0; /* another thread is writing this Event and will write this repeat too */
+    int rc;
+    do {
+        rc = write_event(kube, ev, f, &w, err);
+    } while (ed_kube_event_cache_written(kube->events, &w, rc));
+    return rc;
+}
+
+static void wrap_record_error(const ed_kube_event *ev, const struct event_fields *f, ed_err *err)
+{
+    ed_err_wrap(err, "recording event %s about %s/%s", ev->reason ? ev->reason : "",
+                f->kind ? f->kind : "", f->name ? f->name : "");
+}
+
 int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err)
 {
     struct event_fields f;
     int rc = event_fields(ev, &f, err);
+    if (rc == 0) {
+        if (kube->event_hook)
+            kube->event_hook(ev, kube->event_hook_user);
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        rc = write_occurrence(kube, ev, &f, now, ed_time_mono_ms(), err);
+    }
     if (rc)
-        goto out;
-    if (kube->event_hook)
-        kube->event_hook(ev, kube->event_hook_user);
-    char key[65];
-    event_key(ev, &f, key);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    ed_kube_event_write w;
-    if (!ed_kube_event_cache_observe(kube->events, key, f.name, f.event_ns, ed_time_mono_ms(), now,
-                                     &w))
-        goto out; /* another thread is writing this Event and will write this repeat too */
-    do {
-        rc = write_event(kube, ev, &f, &w, err);
-    } while (ed_kube_event_cache_written(kube->events, &w, rc));
-out:
-    if (rc)
-        ed_err_wrap(err, "recording event %s about %s/%s", ev->reason ? ev->reason : "",
-                    f.kind ? f.kind : "", f.name ? f.name : "");
+        wrap_record_error(ev, &f, err);
     free(f.note);
     return rc;
+}
+
+/* ---- posted Events: written by a thread of their own when the client is idle ---- */
+
+/* The most Events (and bytes of their messages) waiting; past either, ed_kube_event_post
+ * writes at once, in the caller's thread. */
+#define QUEUE_MAX_EVENTS 2048
+#define QUEUE_MAX_BYTES  ((size_t)8 << 20)
+/* How long ed_kube_free waits for the Events still queued to be written. */
+#define FLUSH_MS 5000
+
+/* A copy of one posted Event and the moment it happened. */
+struct posted {
+    struct posted *next;
+    ed_doc *regarding; /* apiVersion, kind and the metadata an Event names */
+    char *type, *reason, *note, *action, *reporter, *instance, *log_as;
+    char **annotations; /* key, value, ..., NULL */
+    struct timespec at;
+    int64_t at_ms;
+    size_t bytes;
+};
+
+struct ed_kube_event_queue {
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* on the monotonic clock */
+    struct posted *head, *tail;
+    size_t n, bytes;
+    bool started, stopping;
+    pthread_t thread;
+    int64_t max_delay_ms;
+};
+
+/* Set in the writer thread: its own requests are not the work it waits for. */
+static _Thread_local bool in_event_writer;
+
+ed_kube_event_queue *ed_kube_event_queue_new(void)
+{
+    ed_kube_event_queue *q = ed_xcalloc(1, sizeof(*q));
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    q->max_delay_ms = ED_KUBE_EVENT_MAX_DELAY_MS;
+    return q;
+}
+
+static void posted_free(struct posted *p)
+{
+    ed_doc_free(p->regarding);
+    free(p->type);
+    free(p->reason);
+    free(p->note);
+    free(p->action);
+    free(p->reporter);
+    free(p->instance);
+    free(p->log_as);
+    for (char **a = p->annotations; a && *a; a++)
+        free(*a);
+    free(p->annotations);
+    free(p);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? ed_xstrdup(s) : NULL;
+}
+
+static struct posted *posted_new(const ed_kube_event *ev, const struct event_fields *f,
+                                 const char *log_as)
+{
+    struct posted *p = ed_xcalloc(1, sizeof(*p));
+    ed_doc *d = p->regarding = ed_doc_new();
+    ed_node *o = ed_node_new_map(d);
+    ed_doc_set_root(d, o);
+    ed_node_set(d, o, "apiVersion", ed_node_new_str(d, f->api_version));
+    ed_node_set(d, o, "kind", ed_node_new_str(d, f->kind));
+    ed_node *meta = ed_node_ensure_map(d, o, "/metadata");
+    set_str(d, meta, "name", f->name);
+    set_str(d, meta, "namespace", f->ns);
+    set_str(d, meta, "uid", f->uid);
+    set_str(d, meta, "resourceVersion", f->resource_version);
+    p->type = ed_xstrdup(ev->type);
+    p->reason = ed_xstrdup(ev->reason);
+    p->note = ed_xstrdup(f->note);
+    p->action = ed_xstrdup(ev->action);
+    p->reporter = ed_xstrdup(ev->reporting_controller);
+    p->instance = ed_xstrdup(f->instance);
+    p->log_as = dup_or_null(log_as);
+    size_t na = 0;
+    while (ev->annotations && ev->annotations[na] && ev->annotations[na + 1])
+        na += 2;
+    p->annotations = ed_xcalloc(na + 1, sizeof(char *));
+    for (size_t i = 0; i < na; i++)
+        p->annotations[i] = ed_xstrdup(ev->annotations[i]);
+    clock_gettime(CLOCK_REALTIME, &p->at);
+    p->at_ms = ed_time_mono_ms();
+    p->bytes = sizeof(*p) + strlen(p->note);
+    return p;
+}
+
+/* Write a posted Event; a failure is logged, as Flux's recorder logs it. */
+static void write_posted(ed_kube *kube, struct posted *p)
+{
+    ed_kube_event ev = ED_KUBE_EVENT_INIT;
+    ev.regarding = ed_doc_root(p->regarding);
+    ev.type = p->type;
+    ev.reason = p->reason;
+    ev.note = p->note;
+    ev.action = p->action;
+    ev.reporting_controller = p->reporter;
+    ev.reporting_instance = p->instance;
+    ev.annotations = (const char *const *)p->annotations;
+    ed_err err = ED_ERR_INIT;
+    struct event_fields f;
+    int rc = event_fields(&ev, &f, &err);
+    if (rc == 0)
+        rc = write_occurrence(kube, &ev, &f, p->at, p->at_ms, &err);
+    if (rc) {
+        wrap_record_error(&ev, &f, &err);
+        ed_log(ED_LOG_ERROR, "recording an event failed", "controller",
+               p->log_as ? p->log_as : p->reporter, "error", err.msg, NULL);
+    }
+    free(f.note);
+}
+
+static void wait_until(ed_kube_event_queue *q, int64_t until_ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(until_ms / 1000),
+                          .tv_nsec = (long)(until_ms % 1000) * 1000000L};
+    pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+}
+
+/*
+ * The writer: the oldest Event waiting is written when no other request of the client is in
+ * flight (the reconciles' requests go first), or once it has waited max_delay_ms, or when the
+ * client is being freed. The monotonic clock of ed_time_mono_ms is the condition's.
+ */
+static void *writer_main(void *arg)
+{
+    ed_kube *kube = arg;
+    ed_kube_event_queue *q = kube->event_queue;
+    in_event_writer = true;
+    int64_t flush_until = 0;
+    pthread_mutex_lock(&q->lock);
+    for (;;) {
+        while (!q->head && !q->stopping)
+            pthread_cond_wait(&q->cond, &q->lock);
+        if (!q->head)
+            break;
+        int64_t now = ed_time_mono_ms();
+        if (q->stopping && !flush_until)
+            flush_until = now + FLUSH_MS;
+        if (!q->stopping && atomic_load(&kube->in_flight) > 0) {
+            int64_t due = q->head->at_ms + q->max_delay_ms;
+            if (now < due) {
+                /* Woken when the last request in flight ends (ed_kube_event_idle); the
+                 * timeout only bounds a wake-up missed. */
+                wait_until(q, due < now + 1000 ? due : now + 1000);
+                continue;
+            }
+        }
+        struct posted *p = q->head;
+        q->head = p->next;
+        if (!q->head)
+            q->tail = NULL;
+        q->n--;
+        q->bytes -= p->bytes;
+        pthread_mutex_unlock(&q->lock);
+        if (flush_until && now > flush_until)
+            ed_log(ED_LOG_ERROR, "recording an event failed", "controller",
+                   p->log_as ? p->log_as : p->reporter, "error",
+                   "the client stopped before the event could be written", NULL);
+        else
+            write_posted(kube, p);
+        posted_free(p);
+        pthread_mutex_lock(&q->lock);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return NULL;
+}
+
+bool ed_kube_in_event_writer(void)
+{
+    return in_event_writer;
+}
+
+void ed_kube_event_idle(ed_kube *kube)
+{
+    ed_kube_event_queue *q = kube->event_queue;
+    pthread_mutex_lock(&q->lock);
+    if (q->head)
+        pthread_cond_signal(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+}
+
+void ed_kube_event_queue_free(ed_kube *kube)
+{
+    ed_kube_event_queue *q = kube->event_queue;
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->lock);
+    q->stopping = true;
+    bool started = q->started;
+    pthread_cond_signal(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+    if (started)
+        pthread_join(q->thread, NULL);
+    for (struct posted *p = q->head, *next; p; p = next) {
+        next = p->next;
+        posted_free(p);
+    }
+    pthread_cond_destroy(&q->cond);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+    kube->event_queue = NULL;
+}
+
+void ed_kube_set_event_delay(ed_kube *kube, int64_t max_delay_ms)
+{
+    pthread_mutex_lock(&kube->event_queue->lock);
+    kube->event_queue->max_delay_ms = max_delay_ms;
+    pthread_cond_signal(&kube->event_queue->cond);
+    pthread_mutex_unlock(&kube->event_queue->lock);
+}
+
+int ed_kube_event_post(ed_kube *kube, const ed_kube_event *ev, const char *log_as, ed_err *err)
+{
+    struct event_fields f;
+    int rc = event_fields(ev, &f, err);
+    if (rc) {
+        wrap_record_error(ev, &f, err);
+        free(f.note);
+        return rc;
+    }
+    if (kube->event_hook)
+        kube->event_hook(ev, kube->event_hook_user);
+    struct posted *p = posted_new(ev, &f, log_as);
+    free(f.note);
+    ed_kube_event_queue *q = kube->event_queue;
+    pthread_mutex_lock(&q->lock);
+    bool queued = false;
+    if (!q->stopping && q->n < QUEUE_MAX_EVENTS && q->bytes + p->bytes <= QUEUE_MAX_BYTES) {
+        if (!q->started)
+            q->started = pthread_create(&q->thread, NULL, writer_main, kube) == 0;
+        if (q->started) {
+            if (q->tail)
+                q->tail->next = p;
+            else
+                q->head = p;
+            q->tail = p;
+            q->n++;
+            q->bytes += p->bytes;
+            queued = true;
+            pthread_cond_signal(&q->cond);
+        }
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (!queued) {
+        /* Full (or no thread): written now, by the caller, which waits its turn. */
+        write_posted(kube, p);
+        posted_free(p);
+    }
+    return 0;
 }

@@ -364,6 +364,23 @@ typedef struct ed_kube_event {
  */
 int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err);
 
+/* How long a posted Event waits at most for the client to be idle (milliseconds). */
+#define ED_KUBE_EVENT_MAX_DELAY_MS 60000
+
+/*
+ * Post an Event: checked and shown to the event hook at once, as ed_kube_event_record does,
+ * then written (with the time of this call) by a thread of the client's own when none of its
+ * other requests is in flight, or after ED_KUBE_EVENT_MAX_DELAY_MS: a burst of reconciles sends
+ * its applies and status first and its Events after, as Flux's recorder sends its Events from a
+ * queue of their own. Nothing is dropped: when many Events wait (2048, or 8 MiB of messages),
+ * this call writes its Event itself; ed_kube_free writes those still waiting (for 5 s at most).
+ * A failure to write is logged ("recording an event failed") under log_as (NULL: the reporting
+ * controller). Returns 0, or ED_EINVALID for an incomplete ev (nothing posted).
+ */
+int ed_kube_event_post(ed_kube *kube, const ed_kube_event *ev, const char *log_as, ed_err *err);
+/* Set how long posted Events wait at most for the client to be idle (tests). */
+void ed_kube_set_event_delay(ed_kube *kube, int64_t max_delay_ms);
+
 /* Called with every complete event ed_kube_event_record is given (each repeat too, and whether
  * or not the Event could be written), before it is written: what forwards events to Flux's
  * notification-controller. Must not block. */

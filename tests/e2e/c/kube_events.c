@@ -18,6 +18,8 @@
 #include "e2e.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +363,143 @@ static void test_deleted_event_is_recreated(void **state)
     ed_doc_free(list);
 }
 
+/* ---- posted Events (ed_kube_event_post) ---- */
+
+/* A request of `client` that stays in flight for `seconds`: a watch of ConfigMaps sent as a
+ * plain request, which the server ends after timeoutSeconds. */
+struct slow_request {
+    ed_kube *client;
+    int seconds;
+    int rc;
+    atomic_bool done;
+};
+
+static void *slow_request_main(void *arg)
+{
+    struct slow_request *r = arg;
+    char path[256];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/configmaps?watch=true&timeoutSeconds=%d",
+             ns, r->seconds);
+    ed_kube_response resp;
+    ed_err err = ED_ERR_INIT;
+    r->rc = ed_kube_request(r->client, "GET", path, NULL, NULL, 0, &resp, &err);
+    ed_kube_response_free(&resp);
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+static size_t count_reason(const char *reason)
+{
+    char sel[128];
+    snprintf(sel, sizeof(sel), "involvedObject.name=target,reason=%s", reason);
+    ed_doc *list = list_events("v1", ns, sel);
+    size_t n = ed_node_len(items(list));
+    ed_doc_free(list);
+    return n;
+}
+
+/* Wait up to ms for an Event of reason to exist; its count of Events. */
+static size_t wait_reason(const char *reason, int ms)
+{
+    size_t n = 0;
+    for (int waited = 0; (n = count_reason(reason)) == 0 && waited < ms; waited += 50)
+        usleep(50 * 1000);
+    return n;
+}
+
+static void post(ed_kube *client, const char *reason, const char *note)
+{
+    ed_kube_event ev = flux_event(reason, note);
+    ed_err err = ED_ERR_INIT;
+    if (ed_kube_event_post(client, &ev, "test", &err) != 0)
+        fail_msg("posting: %s", err.msg);
+}
+
+static void test_post_waits_for_idle_client(void **state)
+{
+    (void)state;
+    ed_kube *client = e2e_kube();
+    assert_non_null(client);
+    struct slow_request slow = {.client = client, .seconds = 2};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_request_main, &slow), 0);
+    usleep(300 * 1000); /* the watch is on its way */
+    time_t posted = time(NULL);
+    post(client, "PostedWhileBusy", "Reconciliation finished in 1s, next run in 10m");
+    /* Not written while the client's other request is in flight. */
+    usleep(700 * 1000);
+    assert_false(atomic_load(&slow.done));
+    assert_int_equal(count_reason("PostedWhileBusy"), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(slow.rc, 0);
+    /* Written once it is idle, with the time it was posted. */
+    assert_int_equal(wait_reason("PostedWhileBusy", 3000), 1);
+    ed_doc *list = list_events("v1", ns, "involvedObject.name=target,reason=PostedWhileBusy");
+    ed_node *e = ed_node_at(items(list), 0);
+    char at[32];
+    ed_time_rfc3339(posted, at);
+    const char *first = ed_node_path_str(e, "/firstTimestamp");
+    assert_non_null(first);
+    /* Whole seconds: the second of the post, or the next one if it was crossed meanwhile. */
+    char next[32];
+    ed_time_rfc3339(posted + 1, next);
+    assert_true(strcmp(first, at) == 0 || strcmp(first, next) == 0);
+    assert_string_equal(ed_node_path_str(e, "/message"),
+                        "Reconciliation finished in 1s, next run in 10m");
+    assert_string_equal(
+        ed_node_path_str(e, "/metadata/annotations/kustomize.toolkit.fluxcd.io~1revision"),
+        "main@sha1:0123456789abcdef");
+    ed_doc_free(list);
+    ed_kube_free(client);
+}
+
+static void test_post_waits_at_most_the_delay(void **state)
+{
+    (void)state;
+    ed_kube *client = e2e_kube();
+    assert_non_null(client);
+    ed_kube_set_event_delay(client, 500);
+    struct slow_request slow = {.client = client, .seconds = 4};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_request_main, &slow), 0);
+    usleep(300 * 1000);
+    post(client, "PostedPastDelay", "a busy client writes it after the delay");
+    /* Written while the other request is still in flight: the delay is over. */
+    assert_int_equal(wait_reason("PostedPastDelay", 2500), 1);
+    assert_false(atomic_load(&slow.done));
+    pthread_join(t, NULL);
+    ed_kube_free(client);
+}
+
+static void test_posted_events_written_when_freed(void **state)
+{
+    (void)state;
+    ed_kube *client = e2e_kube();
+    assert_non_null(client);
+    struct slow_request slow = {.client = client, .seconds = 1};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_request_main, &slow), 0);
+    usleep(300 * 1000);
+    for (int i = 0; i < 3; i++)
+        post(client, "PostedBeforeFree", "the client stops");
+    pthread_join(t, NULL);
+    /* Freed at once: what is still queued is written first, the repeats as one Event. */
+    ed_kube_free(client);
+    ed_doc *list = list_events("v1", ns, "involvedObject.name=target,reason=PostedBeforeFree");
+    assert_int_equal(ed_node_len(items(list)), 1);
+    assert_int_equal(int_at(ed_node_at(items(list), 0), "/count"), 3);
+    ed_doc_free(list);
+}
+
+static void test_post_refuses_incomplete_events(void **state)
+{
+    (void)state;
+    ed_kube_event ev = flux_event("", "no reason");
+    ed_err err = ED_ERR_INIT;
+    assert_int_equal(ed_kube_event_post(admin, &ev, "test", &err), ED_EINVALID);
+    assert_non_null(strstr(err.msg, "needs a reason"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +510,10 @@ int main(void)
         cmocka_unit_test(test_invalid_events),
         cmocka_unit_test(test_concurrent_repeats),
         cmocka_unit_test(test_deleted_event_is_recreated),
+        cmocka_unit_test(test_post_waits_for_idle_client),
+        cmocka_unit_test(test_post_waits_at_most_the_delay),
+        cmocka_unit_test(test_posted_events_written_when_freed),
+        cmocka_unit_test(test_post_refuses_incomplete_events),
     };
     return cmocka_run_group_tests_name("kube events e2e", tests, setup, teardown);
 }
