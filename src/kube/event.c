@@ -437,6 +437,8 @@ int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err)
  * writes at once, in the caller's thread. */
 #define QUEUE_MAX_EVENTS 2048
 #define QUEUE_MAX_BYTES  ((size_t)8 << 20)
+/* How often a closed gate (ed_kube_set_event_gate) is asked again. */
+#define GATE_POLL_MS 100
 /* How long ed_kube_free waits for the Events still queued to be written. */
 #define FLUSH_MS 5000
 
@@ -459,6 +461,8 @@ struct ed_kube_event_queue {
     bool started, stopping;
     pthread_t thread;
     int64_t max_delay_ms;
+    ed_kube_busy_fn busy; /* ed_kube_set_event_gate's, called under lock */
+    void *busy_user;
 };
 
 /* Set in the writer thread: its own requests are not the work it waits for. */
@@ -583,12 +587,16 @@ static void *writer_main(void *arg)
         int64_t now = ed_time_mono_ms();
         if (q->stopping && !flush_until)
             flush_until = now + FLUSH_MS;
-        if (!q->stopping && atomic_load(&kube->in_flight) > 0) {
-            int64_t due = q->head->at_ms + q->max_delay_ms;
-            if (now < due) {
-                /* Woken when the last request in flight ends (ed_kube_event_idle); the
-                 * timeout only bounds a wake-up missed. */
+        int64_t due = q->head->at_ms + q->max_delay_ms;
+        if (!q->stopping && now < due) {
+            /* Woken when the last request in flight ends (ed_kube_event_idle); the timeout
+             * only bounds a wake-up missed. The gate has no wake-up: asked again soon. */
+            if (atomic_load(&kube->in_flight) > 0) {
                 wait_until(q, due < now + 1000 ? due : now + 1000);
+                continue;
+            }
+            if (q->busy && q->busy(q->busy_user)) {
+                wait_until(q, due < now + GATE_POLL_MS ? due : now + GATE_POLL_MS);
                 continue;
             }
         }
@@ -646,6 +654,15 @@ void ed_kube_event_queue_free(ed_kube *kube)
     pthread_mutex_destroy(&q->lock);
     free(q);
     kube->event_queue = NULL;
+}
+
+void ed_kube_set_event_gate(ed_kube *kube, ed_kube_busy_fn busy, void *user)
+{
+    pthread_mutex_lock(&kube->event_queue->lock);
+    kube->event_queue->busy = busy;
+    kube->event_queue->busy_user = user;
+    pthread_cond_signal(&kube->event_queue->cond);
+    pthread_mutex_unlock(&kube->event_queue->lock);
 }
 
 void ed_kube_set_event_delay(ed_kube *kube, int64_t max_delay_ms)

@@ -370,7 +370,8 @@ int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err);
 /*
  * Post an Event: checked and shown to the event hook at once, as ed_kube_event_record does,
  * then written (with the time of this call) by a thread of the client's own when none of its
- * other requests is in flight, or after ED_KUBE_EVENT_MAX_DELAY_MS: a burst of reconciles sends
+ * other requests is in flight and the gate (ed_kube_set_event_gate) is open, or after
+ * ED_KUBE_EVENT_MAX_DELAY_MS: a burst of reconciles sends
  * its applies and status first and its Events after, as Flux's recorder sends its Events from a
  * queue of their own. Nothing is dropped: when many Events wait (2048, or 8 MiB of messages),
  * this call writes its Event itself; ed_kube_free writes those still waiting (for 5 s at most).
@@ -378,6 +379,12 @@ int ed_kube_event_record(ed_kube *kube, const ed_kube_event *ev, ed_err *err);
  * controller). Returns 0, or ED_EINVALID for an incomplete ev (nothing posted).
  */
 int ed_kube_event_post(ed_kube *kube, const ed_kube_event *ev, const char *log_as, ed_err *err);
+/* True while the work the posted Events should wait for is not done. */
+typedef bool (*ed_kube_busy_fn)(void *user);
+/* Posted Events also wait (within ED_KUBE_EVENT_MAX_DELAY_MS) while busy(user) is true: the
+ * manager's reconciles waiting for a worker. busy is called with a lock of the client held, and
+ * never again once this returns with NULL. */
+void ed_kube_set_event_gate(ed_kube *kube, ed_kube_busy_fn busy, void *user);
 /* Set how long posted Events wait at most for the client to be idle (tests). */
 void ed_kube_set_event_delay(ed_kube *kube, int64_t max_delay_ms);
 

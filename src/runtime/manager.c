@@ -225,10 +225,21 @@ ed_queue *ed_manager_queue(ed_manager *m, const char *controller)
     return NULL;
 }
 
+/* The gate of the client's posted Events: closed while a reconcile waits for a worker. */
+static bool reconciles_waiting(void *user)
+{
+    ed_manager *m = user;
+    for (size_t i = 0; i < m->ncontrollers; i++)
+        if (ed_queue_len(m->controllers[i]->queue) > 0)
+            return true;
+    return false;
+}
+
 int ed_manager_start(ed_manager *m, int64_t timeout_ms, ed_err *err)
 {
     ED_ASSERT(!m->started);
     m->started = true;
+    ed_kube_set_event_gate(m->kube, reconciles_waiting, m);
     for (size_t i = 0; i < m->ninformers; i++) {
         int rc = ed_informer_start(m->informers[i].inf, err);
         if (rc)
@@ -250,6 +261,7 @@ bool ed_manager_free(ed_manager *m, int64_t deadline_ms)
 {
     if (!m)
         return true;
+    ed_kube_set_event_gate(m->kube, NULL, NULL);
     /* The watches end meanwhile (reconciles in flight still read the caches). */
     for (size_t i = 0; i < m->ninformers; i++)
         ed_informer_stop(m->informers[i].inf);

@@ -491,6 +491,27 @@ static void test_posted_events_written_when_freed(void **state)
     ed_doc_free(list);
 }
 
+static bool gate_busy(void *user)
+{
+    return atomic_load((atomic_bool *)user);
+}
+
+static void test_post_waits_for_the_gate(void **state)
+{
+    (void)state;
+    ed_kube *client = e2e_kube();
+    assert_non_null(client);
+    atomic_bool busy = true;
+    ed_kube_set_event_gate(client, gate_busy, &busy);
+    post(client, "PostedBehindGate", "reconciles wait for a worker");
+    usleep(700 * 1000);
+    assert_int_equal(count_reason("PostedBehindGate"), 0);
+    atomic_store(&busy, false); /* the reconciles got their workers */
+    assert_int_equal(wait_reason("PostedBehindGate", 2000), 1);
+    ed_kube_set_event_gate(client, NULL, NULL);
+    ed_kube_free(client);
+}
+
 static void test_post_refuses_incomplete_events(void **state)
 {
     (void)state;
@@ -512,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_deleted_event_is_recreated),
         cmocka_unit_test(test_post_waits_for_idle_client),
         cmocka_unit_test(test_post_waits_at_most_the_delay),
+        cmocka_unit_test(test_post_waits_for_the_gate),
         cmocka_unit_test(test_posted_events_written_when_freed),
         cmocka_unit_test(test_post_refuses_incomplete_events),
     };
