@@ -313,6 +313,13 @@ same "debug kustomization: two views" debug kustomization x --show-status --show
 same "install: an unknown component" install --components helm-controller,frob-controller --export
 same "install: an unknown extra component" install --components-extra bogus --export
 same "bootstrap: a required component left out" bootstrap git --components bogus --silent
+# the deploy key flags, checked by flux's flag types before anything else
+same "bootstrap: an unknown key algorithm" bootstrap git --url ssh://git@h/r --ssh-key-algorithm dsa
+same "bootstrap: no key algorithm" bootstrap git --url ssh://git@h/r --ssh-key-algorithm ' '
+same "bootstrap: an unknown curve" bootstrap git --url ssh://git@h/r --ssh-ecdsa-curve p224
+same "bootstrap: too few RSA bits" bootstrap git --url ssh://git@h/r --ssh-rsa-bits 1000
+same "bootstrap: RSA bits not a multiple of 8" bootstrap git --url ssh://git@h/r --ssh-rsa-bits 2001
+same "bootstrap: RSA bits not a number" bootstrap git --url ssh://git@h/r --ssh-rsa-bits 2k
 same "bootstrap: an unknown component" bootstrap git --url ssh://git@h/r \
     --components source-controller,kustomize-controller,bogus --silent
 same "bootstrap: an unknown extra component" bootstrap git --url ssh://git@h/r --components-extra bogus --silent
