@@ -94,6 +94,7 @@ struct creds {
     size_t ngit;
     char *git_kh;       /* the clone's known_hosts when it is not the Secret's, or NULL */
     bool agent;         /* over SSH without --private-key-file: the ssh-agent's keys */
+    bool no_kh;         /* ... and no known_hosts file to trust: the clone fails, as flux's */
     bool generate;      /* over SSH without --private-key-file: the Secret's key pair is made */
     char *gpg_key_ring; /* --gpg-key-ring's bytes (not for the Secret), or NULL */
     size_t gpg_key_ring_len;
@@ -292,12 +293,44 @@ static char *scan_host(const char *hostport, const char *what_failed)
     return line;
 }
 
+/* The host keys flux's client trusts without a key file (go-git's default known_hosts): the
+ * files SSH_KNOWN_HOSTS lists (':' between them), else ~/.ssh/known_hosts and
+ * /etc/ssh/ssh_known_hosts, those that exist, concatenated; NULL when there is none. */
+static char *default_known_hosts(void)
+{
+    const char *env = getenv("SSH_KNOWN_HOSTS");
+    const char *home = getenv("HOME");
+    char *list = env && *env ? ed_xstrdup(env)
+                             : ed_xasprintf("%s/.ssh/known_hosts:/etc/ssh/ssh_known_hosts",
+                                            home && *home ? home : "/nonexistent");
+    ed_buf all = ED_BUF_INIT((size_t)16 << 20);
+    bool found = false;
+    for (char *f = list, *next; f; f = next) {
+        next = strchr(f, ':');
+        if (next)
+            *next++ = '\0';
+        size_t len = 0;
+        char *text = *f && access(f, R_OK) == 0 ? ed_file_read(f, (size_t)8 << 20, &len) : NULL;
+        if (!text)
+            continue;
+        found = true;
+        ed_buf_append(&all, text, len);
+        if (len && text[len - 1] != '\n')
+            ed_buf_append_str(&all, "\n");
+        free(text);
+    }
+    free(list);
+    char *out = found ? ed_buf_take(&all) : NULL;
+    ed_buf_free(&all);
+    return out;
+}
+
 /*
  * The credentials of bootstrap's own clone and pushes (c->git): over http(s) the Secret's.
  * Over SSH the key (--private-key-file's, else the ssh-agent's, as flux's client takes it)
  * and the host keys to trust: --known-hosts-file's; else, with a key file, the host's key
- * scanned (flux's getAuthOpts); else ~/.ssh/known_hosts, which flux's client falls back to
- * (scanned when there is none). Returns 0, or 1 after the error.
+ * scanned (flux's getAuthOpts); else the default known_hosts files flux's client reads (none:
+ * c->no_kh, flux's clone error). Returns 0, or 1 after the error.
  */
 static int client_creds(const struct boot_opts *o, struct creds *c)
 {
@@ -309,12 +342,12 @@ static int client_creds(const struct boot_opts *o, struct creds *c)
     }
     if (!ssh || have_kh)
         return 0;
-    const char *home = getenv("HOME");
-    char *home_kh = home && *home ? ed_xasprintf("%s/.ssh/known_hosts", home) : NULL;
-    if (!o->key_file && home_kh && access(home_kh, R_OK) == 0)
-        c->git_kh = ed_cli_read_flag_file("known-hosts-file", home_kh, NULL);
-    free(home_kh);
-    if (!c->git_kh) {
+    if (!o->key_file) {
+        c->git_kh = default_known_hosts();
+        c->no_kh = !c->git_kh;
+        if (c->no_kh)
+            return 0;
+    } else {
         struct url_parts u;
         url_split(o->url, &u);
         char *what = ed_xasprintf("failed to create authentication options for %s: ", o->shown_url);
@@ -417,6 +450,13 @@ static char *release_version(void)
 static int clone_branch(const struct boot_opts *o, const struct creds *c, ed_source_cache *cache)
 {
     ed_cli_action("cloning branch \"%s\" from Git repository \"%s\"", o->branch, o->shown_url);
+    if (c->no_kh) { /* go-git's words, through flux's clone */
+        ed_cli_failure("failed to clone repository: unable to clone '%s': cannot create known "
+                       "hosts callback: unable to find any valid known_hosts file, set "
+                       "SSH_KNOWN_HOSTS env variable",
+                       o->shown_url);
+        return 1;
+    }
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = o->url;
     fo.ref.branch = o->branch;

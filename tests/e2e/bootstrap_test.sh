@@ -379,16 +379,21 @@ step "over SSH without --private-key-file: the ssh-agent pushes, a deploy key is
 # Secret gets a new key pair (flux's default, ECDSA P-384: PKCS#8 PEM, public half printed and
 # asked about) with the host key scanned at the host the GitRepository reaches, here another
 # name of the server (--ssh-hostname), which the URL in gotk-sync.yaml then names. flux makes a
-# key only for a Secret it does not find. A HOME without .ssh: the client's host key is
-# scanned too.
+# key only for a Secret it does not find. The client trusts the default known_hosts files, as
+# flux's (go-git's): SSH_KNOWN_HOSTS, else ~/.ssh/known_hosts; with none, flux's clone error.
 kubectl -n flux-system delete secret flux-system >/dev/null
 eval "$(ssh-agent -s)" >/dev/null
 ssh-add -q "$EDDY_GIT_SSH_KEY"
 port=${EDDY_GIT_SSH_URL#ssh://root@127.0.0.1:}
 port=${port%%/*}
 mkdir -p "$scratch/nohome"
+assert_fails "no known_hosts to trust" env HOME="$scratch/nohome" "$eddy" bootstrap git --url="$ssh_url" \
+    --path=clusters/one --silent --local-agent --local-agent-dir "$agent" --timeout 1m
+assert_eq "► cloning branch \"main\" from Git repository \"$ssh_url\"
+✗ failed to clone repository: unable to clone '$ssh_url': cannot create known hosts callback: unable to find any valid known_hosts file, set SSH_KNOWN_HOSTS env variable" \
+    "$OUT" "flux's lines (compared by hand with flux 2.9.5's last two)"
 mkfifo "$scratch/answer"
-HOME=$scratch/nohome "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --ssh-hostname="localhost:$port" \
+HOME=$scratch/nohome SSH_KNOWN_HOSTS=$EDDY_GIT_SSH_KNOWN_HOSTS "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --ssh-hostname="localhost:$port" \
     --local-agent --local-agent-dir "$agent" --timeout 2m <"$scratch/answer" >"$scratch/keyless.out" \
     2>"$scratch/keyless.err" &
 keyless=$!
