@@ -1495,9 +1495,12 @@ static int reconcile_source_secret(ed_kube *kube, const struct boot_opts *o, str
         rc = 1;
         goto out;
     }
+    /* flux's test: a key file, a CA, a username or password; --known-hosts-file (eddy's)
+     * alone does not make a new deploy key */
     bool custom = false;
     for (size_t i = 0; i < c->n; i++)
-        custom |= strcmp(c->e[i].key, "bearerToken") != 0;
+        custom |=
+            strcmp(c->e[i].key, "bearerToken") != 0 && strcmp(c->e[i].key, "known_hosts") != 0;
     if (!got && !custom) {
         ed_cli_success("source secret up to date");
         goto out;

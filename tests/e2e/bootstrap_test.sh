@@ -425,6 +425,20 @@ assert_contains "$(g show main:clusters/one/flux-system/gotk-sync.yaml)" "url: $
 assert_eq 6 "$(commits)" "the new host in gotk-sync.yaml is one commit, pushed with the agent's key"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "synced over SSH with the deploy key made"
+# again, keyless: flux keeps the Secret it finds (no key file, CA or password), so the deploy
+# key given access stays; --known-hosts-file (eddy's) does not change that
+made=$(secret_key 'identity\.pub')
+eval "$(ssh-agent -s)" >/dev/null
+ssh-add -q "$EDDY_GIT_SSH_KEY"
+out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --ssh-hostname="localhost:$port" \
+    --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
+    --timeout 2m 2>&1) || fail "a second keyless bootstrap failed:
+$out"
+kill "$SSH_AGENT_PID" 2>/dev/null || true
+assert_contains "$out" "► determining if source secret \"flux-system/flux-system\" exists
+✔ source secret up to date" "flux's line: the Secret kept"
+assert_eq "$made" "$(secret_key 'identity\.pub')" "the deploy key kept"
+assert_eq 6 "$(commits)" "a second keyless run commits nothing"
 
 step "a signed commit (--gpg-key-ring, --gpg-key-id, --gpg-passphrase), its author and appendix"
 # Two keys in the ring: --gpg-key-id picks the second. A new interval changes gotk-sync.yaml.
