@@ -9,7 +9,9 @@
  *      --registry-creds, the image pull Secret before the Deployment: in the cluster only,
  *      never in Git, as flux keeps it);
  *   3. the source secret (username/password, bearerToken, identity/known_hosts, ca.crt) is
- *      applied, an SSH key's public half shown first;
+ *      applied, an SSH key's public half shown first; over SSH without --private-key-file
+ *      the key pair is made here (bootstrap's own clone and pushes use the ssh-agent's keys)
+ *      and the host key scanned at the host the GitRepository reaches;
  *   4. the sync manifests (gotk-sync.yaml: the GitRepository and Kustomization named after the
  *      namespace; kustomization.yaml listing the directory's manifests as flux's generator
  *      does, kept when the branch has one) are committed as "Add Flux sync manifests" and
@@ -54,6 +56,13 @@ struct boot_opts {
     ed_cli_global g;
     const char *url, *branch, *path;
     const char *username, *password, *key_file, *ca_file, *known_hosts_file;
+    /* flux's deploy key flags: the key pair made over SSH without --private-key-file
+     * (--ssh-key-algorithm, --ssh-ecdsa-curve, --ssh-rsa-bits, checked as flux checks them),
+     * and the host the GitRepository reaches over SSH (--ssh-hostname: host[:port]) */
+    const char *key_algorithm, *ecdsa_curve, *rsa_bits_flag, *ssh_hostname;
+    int rsa_bits;
+    char *sync_url;  /* the GitRepository's url, as flux writes it (a new string) */
+    char *shown_url; /* --url without a password, for the progress lines (a new string) */
     bool bearer, token_auth, silent;
     bool insecure_http;  /* --allow-insecure-http: flux refuses http:// without it */
     char *password_read; /* the password read from stdin (--token-auth without one), or NULL */
@@ -72,11 +81,21 @@ struct boot_opts {
     bool force; /* --force: override an installation another tool manages, unasked */
 };
 
-/* The credentials, both as Secret data (keys as Flux names them) and for libgit2. */
+/* The credentials: the Secret's data (keys as Flux names them), and what bootstrap's own clone
+ * and pushes use (libgit2), which differs over SSH: there the key may be the user's ssh-agent's
+ * and the host key is checked against the client's known_hosts, while the Secret gets the key
+ * pair (--private-key-file's, or one made at the source secret step) and the host key scanned
+ * at the host the GitRepository reaches. */
 struct creds {
     ed_source_secret_entry e[6];
     size_t n;
     char *owned[6];
+    ed_source_secret_entry git[6]; /* the clone's and pushes' (values borrowed or git_kh) */
+    size_t ngit;
+    char *git_kh;       /* the clone's known_hosts when it is not the Secret's, or NULL */
+    bool agent;         /* over SSH without --private-key-file: the ssh-agent's keys */
+    bool no_kh;         /* ... and no known_hosts file to trust: the clone fails, as flux's */
+    bool generate;      /* over SSH without --private-key-file: the Secret's key pair is made */
     char *gpg_key_ring; /* --gpg-key-ring's bytes (not for the Secret), or NULL */
     size_t gpg_key_ring_len;
 };
@@ -94,6 +113,8 @@ static void creds_free(struct creds *c)
         free(c->owned[i]);
     }
     c->n = 0;
+    free(c->git_kh);
+    c->git_kh = NULL;
     if (c->gpg_key_ring) {
         memset(c->gpg_key_ring, 0, c->gpg_key_ring_len);
         free(c->gpg_key_ring);
@@ -106,32 +127,30 @@ static int collect_creds(const struct boot_opts *o, struct creds *c)
 {
     bool ssh = ed_str_has_prefix(o->url, "ssh://");
     if (ssh) {
-        if (!o->key_file) {
-            ed_cli_failure("an ssh:// URL needs --private-key-file");
+        /* the Secret's known_hosts: --known-hosts-file's (eddy's), else the host key scanned at
+         * the source secret step, as flux does */
+        char *kh = o->known_hosts_file
+                       ? ed_cli_read_flag_file("known-hosts-file", o->known_hosts_file, NULL)
+                       : NULL;
+        if (o->known_hosts_file && !kh)
             return 2;
+        if (kh)
+            creds_add(c, "known_hosts", kh);
+        if (o->key_file) {
+            char *key = ed_cli_read_flag_file("private-key-file", o->key_file, NULL);
+            if (!key)
+                return 2;
+            char *pubname = ed_xasprintf("%s.pub", o->key_file);
+            char *pub = access(pubname, R_OK) == 0
+                            ? ed_cli_read_flag_file("private-key-file", pubname, NULL)
+                            : NULL;
+            free(pubname);
+            creds_add(c, "identity", key);
+            if (pub)
+                creds_add(c, "identity.pub", pub);
+        } else {
+            c->agent = c->generate = true;
         }
-        char *key = ed_cli_read_flag_file("private-key-file", o->key_file, NULL);
-        char *pubname = ed_xasprintf("%s.pub", o->key_file);
-        char *pub = access(pubname, R_OK) == 0
-                        ? ed_cli_read_flag_file("private-key-file", pubname, NULL)
-                        : NULL;
-        free(pubname);
-        const char *kh_file = o->known_hosts_file;
-        char *home_kh = NULL;
-        if (!kh_file && getenv("HOME"))
-            kh_file = home_kh = ed_xasprintf("%s/.ssh/known_hosts", getenv("HOME"));
-        char *kh = kh_file ? ed_cli_read_flag_file("known-hosts-file", kh_file, NULL) : NULL;
-        free(home_kh);
-        if (!key || !kh) {
-            free(key);
-            free(pub);
-            free(kh);
-            return 2;
-        }
-        creds_add(c, "identity", key);
-        if (pub)
-            creds_add(c, "identity.pub", pub);
-        creds_add(c, "known_hosts", kh);
         if (o->password)
             creds_add(c, "password", ed_xstrdup(o->password));
     } else if (o->bearer) {
@@ -159,6 +178,186 @@ static int collect_creds(const struct boot_opts *o, struct creds *c)
     if (o->gpg_key_ring && !(c->gpg_key_ring = ed_cli_read_flag_file(
                                  "gpg-key-ring", o->gpg_key_ring, &c->gpg_key_ring_len)))
         return 2;
+    return 0;
+}
+
+/* ---- URLs and SSH hosts ---- */
+
+/* A URL scheme://[user[:password]@]host[:port][/path], split: each part a new string, user
+ * NULL without one (a password is dropped: it never reaches Git). */
+struct url_parts {
+    char *scheme, *user, *hostport, *rest;
+};
+
+static void url_split(const char *url, struct url_parts *u)
+{
+    const char *sep = strstr(url, "://"); /* parse_boot checked the scheme */
+    const char *auth = sep ? sep + 3 : url;
+    const char *end = auth + strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *q = auth; q < end; q++)
+        if (*q == '@')
+            at = q;
+    u->scheme = ed_xstrndup(url, sep ? (size_t)(sep - url) : 0);
+    u->user = NULL;
+    if (at) {
+        size_t n = strcspn(auth, ":@");
+        u->user = ed_xstrndup(auth, auth + n > at ? (size_t)(at - auth) : n);
+    }
+    const char *host = at ? at + 1 : auth;
+    u->hostport = ed_xstrndup(host, (size_t)(end - host));
+    u->rest = ed_xstrdup(end);
+}
+
+/* scheme://[user@]hostport<rest>: a new string. */
+static char *url_join(const struct url_parts *u, const char *user, const char *hostport)
+{
+    return ed_xasprintf("%s://%s%s%s%s", u->scheme, user ? user : "", user ? "@" : "", hostport,
+                        u->rest);
+}
+
+static void url_parts_free(struct url_parts *u)
+{
+    free(u->scheme);
+    free(u->user);
+    free(u->hostport);
+    free(u->rest);
+}
+
+/*
+ * The GitRepository's url as flux's bootstrap writes it into gotk-sync.yaml. Over SSH the
+ * user is --username when one other than flux's default "git" is given, else the URL's, else
+ * "git", and the host --ssh-hostname when given. Over http(s) (flux's --token-auth) the user
+ * part goes. A password in the URL is never written (flux would write one of an ssh:// URL
+ * whose user it keeps). A new string.
+ */
+static char *sync_url_of(const struct boot_opts *o)
+{
+    struct url_parts u;
+    url_split(o->url, &u);
+    char *out;
+    if (strcmp(u.scheme, "ssh") == 0) {
+        bool named = o->username && strcmp(o->username, "git") != 0;
+        const char *user = named || !u.user ? (o->username ? o->username : "git") : u.user;
+        const char *host = o->ssh_hostname && *o->ssh_hostname ? o->ssh_hostname : u.hostport;
+        out = url_join(&u, user, host);
+    } else {
+        out = url_join(&u, NULL, u.hostport);
+    }
+    url_parts_free(&u);
+    return out;
+}
+
+/* --url as the progress lines show it: a password in it left out (flux prints it). A new
+ * string. */
+static char *shown_url_of(const char *url)
+{
+    struct url_parts u;
+    url_split(url, &u);
+    char *out = url_join(&u, u.user, u.hostport);
+    url_parts_free(&u);
+    return out;
+}
+
+/* The host and port of host[:port] ("[v6]:port" too; port 22 when none). A new string. */
+static char *split_host(const char *hostport, int *port)
+{
+    const char *colon = NULL;
+    char *host;
+    const char *close = hostport[0] == '[' ? strchr(hostport, ']') : NULL;
+    if (close) {
+        host = ed_xstrndup(hostport + 1, (size_t)(close - hostport - 1));
+        colon = close[1] == ':' ? close + 1 : NULL;
+    } else {
+        colon = strrchr(hostport, ':');
+        host = colon ? ed_xstrndup(hostport, (size_t)(colon - hostport)) : ed_xstrdup(hostport);
+    }
+    long p = colon && colon[1] ? strtol(colon + 1, NULL, 10) : 22;
+    *port = p > 0 && p < 65536 ? (int)p : 22;
+    return host;
+}
+
+/* The host key of hostport as a known_hosts line, scanned as flux scans it (30 s at most);
+ * NULL after flux's error, what_failed (or "") before it. */
+static char *scan_host(const char *hostport, const char *what_failed)
+{
+    int port = 22;
+    char *host = split_host(hostport, &port);
+    char *line = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_ssh_host_key_scan(host, port, 30000, &line, &err) != 0)
+        ed_cli_failure("%sSSH key scan for host %s%s%s:%d failed, error: %s", what_failed,
+                       strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port,
+                       err.msg);
+    free(host);
+    return line;
+}
+
+/* The host keys flux's client trusts without a key file (go-git's default known_hosts): the
+ * files SSH_KNOWN_HOSTS lists (':' between them), else ~/.ssh/known_hosts and
+ * /etc/ssh/ssh_known_hosts, those that exist, concatenated; NULL when there is none. */
+static char *default_known_hosts(void)
+{
+    const char *env = getenv("SSH_KNOWN_HOSTS");
+    const char *home = getenv("HOME");
+    char *list = env && *env ? ed_xstrdup(env)
+                             : ed_xasprintf("%s/.ssh/known_hosts:/etc/ssh/ssh_known_hosts",
+                                            home && *home ? home : "/nonexistent");
+    ed_buf all = ED_BUF_INIT((size_t)16 << 20);
+    bool found = false;
+    for (char *f = list, *next; f; f = next) {
+        next = strchr(f, ':');
+        if (next)
+            *next++ = '\0';
+        size_t len = 0;
+        char *text = *f && access(f, R_OK) == 0 ? ed_file_read(f, (size_t)8 << 20, &len) : NULL;
+        if (!text)
+            continue;
+        found = true;
+        ed_buf_append(&all, text, len);
+        if (len && text[len - 1] != '\n')
+            ed_buf_append_str(&all, "\n");
+        free(text);
+    }
+    free(list);
+    char *out = found ? ed_buf_take(&all) : NULL;
+    ed_buf_free(&all);
+    return out;
+}
+
+/*
+ * The credentials of bootstrap's own clone and pushes (c->git): over http(s) the Secret's.
+ * Over SSH the key (--private-key-file's, else the ssh-agent's, as flux's client takes it)
+ * and the host keys to trust: --known-hosts-file's; else, with a key file, the host's key
+ * scanned (flux's getAuthOpts); else the default known_hosts files flux's client reads (none:
+ * c->no_kh, flux's clone error). Returns 0, or 1 after the error.
+ */
+static int client_creds(const struct boot_opts *o, struct creds *c)
+{
+    bool ssh = ed_str_has_prefix(o->url, "ssh://");
+    bool have_kh = false;
+    for (size_t i = 0; i < c->n; i++) {
+        have_kh |= strcmp(c->e[i].key, "known_hosts") == 0;
+        c->git[c->ngit++] = c->e[i];
+    }
+    if (!ssh || have_kh)
+        return 0;
+    if (!o->key_file) {
+        c->git_kh = default_known_hosts();
+        c->no_kh = !c->git_kh;
+        if (c->no_kh)
+            return 0;
+    } else {
+        struct url_parts u;
+        url_split(o->url, &u);
+        char *what = ed_xasprintf("failed to create authentication options for %s: ", o->shown_url);
+        c->git_kh = scan_host(u.hostport, what);
+        free(what);
+        url_parts_free(&u);
+        if (!c->git_kh)
+            return 1;
+    }
+    c->git[c->ngit++] = (ed_source_secret_entry){"known_hosts", c->git_kh, strlen(c->git_kh)};
     return 0;
 }
 
@@ -196,7 +395,7 @@ static int render_sync(const struct boot_opts *o, const char *path, bool with_se
     put_str(repo, "/spec/ref/branch", o->branch);
     if (with_secret)
         put_str(repo, "/spec/secretRef/name", o->secret_name);
-    put_str(repo, "/spec/url", o->url);
+    put_str(repo, "/spec/url", o->sync_url);
     ed_doc *ks = new_object("kustomize.toolkit.fluxcd.io/v1", "Kustomization", o->g.ns, o->g.ns);
     char *p = ed_xasprintf("./%s", path); /* "" -> "./" */
     put_str(ks, "/spec/interval", "10m0s");
@@ -250,12 +449,20 @@ static char *release_version(void)
  * an empty repository (or a branch it does not have) is no error: the first commit makes it. */
 static int clone_branch(const struct boot_opts *o, const struct creds *c, ed_source_cache *cache)
 {
-    ed_cli_action("cloning branch \"%s\" from Git repository \"%s\"", o->branch, o->url);
+    ed_cli_action("cloning branch \"%s\" from Git repository \"%s\"", o->branch, o->shown_url);
+    if (c->no_kh) { /* go-git's words, through flux's clone */
+        ed_cli_failure("failed to clone repository: unable to clone '%s': cannot create known "
+                       "hosts callback: unable to find any valid known_hosts file, set "
+                       "SSH_KNOWN_HOSTS env variable",
+                       o->shown_url);
+        return 1;
+    }
     ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
     fo.url = o->url;
     fo.ref.branch = o->branch;
-    fo.secret = c->e;
-    fo.secret_len = c->n;
+    fo.secret = c->git;
+    fo.secret_len = c->ngit;
+    fo.ssh_agent = c->agent;
     fo.timeout_ms = o->g.timeout_ms;
     fo.full_history = true;
     ed_source_git_result fr;
@@ -283,7 +490,7 @@ static void report_commit(void *user, const char *commit, int attempt)
     if (attempt > 1)
         ed_cli_waiting("git conflict detected, retrying with a fresh clone");
     ed_cli_success("committed %s to \"%s\" (\"%s\")", l->what, l->o->branch, commit);
-    ed_cli_action("pushing %s to \"%s\"", l->what, l->o->url);
+    ed_cli_action("pushing %s to \"%s\"", l->what, l->o->shown_url);
 }
 
 /* Commit files over the branch's head and push, with the message and --commit-message-appendix,
@@ -299,8 +506,9 @@ static int commit_files(const struct boot_opts *o, const struct creds *c, ed_sou
                         : ed_xstrdup(subject);
     struct commit_lines lines = {o, what};
     ed_source_git_write_opts wo = {.url = o->url,
-                                   .secret = c->e,
-                                   .secret_len = c->n,
+                                   .secret = c->git,
+                                   .secret_len = c->ngit,
+                                   .ssh_agent = c->agent,
                                    .branch = o->branch,
                                    .author_name = o->author_name,
                                    .author_email = o->author_email,
@@ -1084,6 +1292,66 @@ static int check_gpg(struct boot_opts *o)
     return 0;
 }
 
+/* flux's checks of its deploy key flags (cobra's, before anything else), in its words. Returns
+ * 0, or 2 after the error. */
+static int check_key_flags(struct boot_opts *o)
+{
+    static const char *const algorithms[] = {"rsa", "ecdsa", "ed25519"};
+    bool known = false;
+    for (size_t i = 0; i < 3; i++)
+        known |= strcmp(o->key_algorithm, algorithms[i]) == 0;
+    const char *a = o->key_algorithm;
+    while (isspace((unsigned char)*a))
+        a++;
+    if (!*a) {
+        ed_cli_invalid_argument(o->key_algorithm, "--ssh-key-algorithm",
+                                "no public key algorithm given, must be one of: rsa, ecdsa, "
+                                "ed25519");
+        return 2;
+    }
+    if (!known) {
+        ed_cli_invalid_argument(o->key_algorithm, "--ssh-key-algorithm",
+                                "unsupported public key algorithm '%s', must be one of: rsa, "
+                                "ecdsa, ed25519",
+                                o->key_algorithm);
+        return 2;
+    }
+    if (strcmp(o->ecdsa_curve, "p256") != 0 && strcmp(o->ecdsa_curve, "p384") != 0 &&
+        strcmp(o->ecdsa_curve, "p521") != 0) {
+        ed_cli_invalid_argument(o->ecdsa_curve, "--ssh-ecdsa-curve",
+                                "unsupported curve '%s', must be one of: p256, p384, p521",
+                                o->ecdsa_curve);
+        return 2;
+    }
+    const char *b = o->rsa_bits_flag;
+    while (isspace((unsigned char)*b))
+        b++;
+    if (!*b)
+        return 0; /* flux's default, 2048 */
+    char *end = NULL;
+    errno = 0;
+    long bits = strtol(o->rsa_bits_flag, &end, 10);
+    bool digits = *o->rsa_bits_flag && !isspace((unsigned char)*o->rsa_bits_flag);
+    if (!digits || *end || errno || bits > INT_MAX || bits < INT_MIN) {
+        ed_cli_invalid_argument(o->rsa_bits_flag, "--ssh-rsa-bits",
+                                "strconv.Atoi: parsing \"%s\": %s", o->rsa_bits_flag,
+                                errno ? "value out of range" : "invalid syntax");
+        return 2;
+    }
+    if (bits < 1024) {
+        ed_cli_invalid_argument(o->rsa_bits_flag, "--ssh-rsa-bits",
+                                "RSA key bit size must be at least 1024");
+        return 2;
+    }
+    if (bits % 8 != 0) {
+        ed_cli_invalid_argument(o->rsa_bits_flag, "--ssh-rsa-bits",
+                                "RSA key bit size must be a multiples of 8");
+        return 2;
+    }
+    o->rsa_bits = (int)bits;
+    return 0;
+}
+
 static int parse_boot(struct boot_opts *o, int argc, char **argv)
 {
     const ed_cli_flag flags[] = {
@@ -1120,10 +1388,16 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
         {"local-agent", 0, ED_CLI_FLAG_BOOL, &o->local_agent},
         {"local-agent-dir", 0, ED_CLI_FLAG_STR, &o->agent_dir},
         {"force", 0, ED_CLI_FLAG_BOOL, &o->force},
+        {"ssh-key-algorithm", 0, ED_CLI_FLAG_STR, &o->key_algorithm},
+        {"ssh-ecdsa-curve", 0, ED_CLI_FLAG_STR, &o->ecdsa_curve},
+        {"ssh-rsa-bits", 0, ED_CLI_FLAG_STR, &o->rsa_bits_flag},
+        {"ssh-hostname", 0, ED_CLI_FLAG_STR, &o->ssh_hostname},
         {NULL, 0, 0, NULL},
     };
     char **pos = ed_xcalloc((size_t)argc + 1, sizeof(char *));
     int npos = 0, rc = ed_cli_parse(argc, argv, flags, &o->g, pos, &npos);
+    if (!rc)
+        rc = check_key_flags(o);
     if (!rc && (npos != 1 || strcmp(pos[0], "git") != 0)) {
         ed_cli_failure("eddy bootstrap supports one provider: git (eddy bootstrap git --url ...)");
         rc = 2;
@@ -1170,13 +1444,46 @@ static int parse_boot(struct boot_opts *o, int argc, char **argv)
 }
 
 /*
+ * flux's generation of the Secret's SSH data (sourcesecret.GenerateGit): without
+ * --private-key-file a new key pair (--ssh-key-algorithm's), and, unless --known-hosts-file
+ * gave them, the host keys scanned at the host the GitRepository reaches (--ssh-hostname, else
+ * the URL's). Added to c; returns 0, or 1 after flux's error.
+ */
+static int ssh_secret(const struct boot_opts *o, struct creds *c)
+{
+    if (c->generate) {
+        char *priv = NULL, *pub = NULL;
+        ed_err err = ED_ERR_INIT;
+        if (ed_source_ssh_keypair_new(o->key_algorithm, o->rsa_bits, o->ecdsa_curve, &priv, &pub,
+                                      &err) != 0) {
+            ed_cli_failure("key pair generation failed, error: %s", err.msg);
+            return 1;
+        }
+        creds_add(c, "identity", priv);
+        creds_add(c, "identity.pub", pub);
+        c->generate = false; /* made once */
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->e[i].key, "known_hosts") == 0)
+            return 0;
+    struct url_parts u;
+    url_split(o->sync_url, &u);
+    char *kh = scan_host(u.hostport, "");
+    url_parts_free(&u);
+    if (!kh)
+        return 1;
+    creds_add(c, "known_hosts", kh);
+    return 0;
+}
+
+/*
  * flux's source secret step: "determining if source secret ... exists"; a Secret that exists
  * is kept when the flags give nothing flux regenerates it for (only a bearer token: no key
  * pair, no CA, no username or password); otherwise it is generated, an SSH key's public half
  * shown ("✔ public key: ...", --silent or not) and, unless --silent, the user asked whether
  * the key was given access, then applied.
  */
-static int reconcile_source_secret(ed_kube *kube, const struct boot_opts *o, const struct creds *c)
+static int reconcile_source_secret(ed_kube *kube, const struct boot_opts *o, struct creds *c)
 {
     ed_cli_action("determining if source secret \"%s/%s\" exists", o->g.ns, o->secret_name);
     ed_doc *d = NULL;
@@ -1188,14 +1495,19 @@ static int reconcile_source_secret(ed_kube *kube, const struct boot_opts *o, con
         rc = 1;
         goto out;
     }
+    /* flux's test: a key file, a CA, a username or password; --known-hosts-file (eddy's)
+     * alone does not make a new deploy key */
     bool custom = false;
     for (size_t i = 0; i < c->n; i++)
-        custom |= strcmp(c->e[i].key, "bearerToken") != 0;
+        custom |=
+            strcmp(c->e[i].key, "bearerToken") != 0 && strcmp(c->e[i].key, "known_hosts") != 0;
     if (!got && !custom) {
         ed_cli_success("source secret up to date");
         goto out;
     }
     ed_cli_action("generating source secret");
+    if (ed_str_has_prefix(o->url, "ssh://") && (rc = ssh_secret(o, c)) != 0)
+        goto out;
     if (ed_str_has_prefix(o->url, "ssh://")) {
         for (size_t i = 0; i < c->n; i++)
             if (strcmp(c->e[i].key, "identity.pub") == 0) {
@@ -1332,7 +1644,7 @@ static int confirm_override(ed_kube *kube, const struct boot_opts *o)
  * the Kustomization and the components awaited. eddy's own step: --local-agent's agent,
  * started where flux's components would come up.
  */
-static int bootstrap(struct boot_opts *o, const struct creds *c, const char *path)
+static int bootstrap(struct boot_opts *o, struct creds *c, const char *path)
 {
     ed_buf components = ED_BUF_INIT((size_t)64 << 20), sync = ED_BUF_INIT(1 << 20);
     ed_buf kust = ED_BUF_INIT(1 << 20);
@@ -1389,13 +1701,14 @@ static int bootstrap(struct boot_opts *o, const struct creds *c, const char *pat
     ed_cli_success("reconciled components");
 
     /* eddy's: without credentials (a repository open to read), no Secret and no secretRef */
-    if (c->n && (rc = reconcile_source_secret(kube, o, c)) != 0)
+    bool secret = c->n > 0 || c->generate;
+    if (secret && (rc = reconcile_source_secret(kube, o, c)) != 0)
         goto out;
 
     if ((rc = check_sync_path(kube, o)) != 0)
         goto out;
     ed_cli_action("generating sync manifests");
-    if ((rc = render_sync(o, path, c->n > 0, &sync)) != 0)
+    if ((rc = render_sync(o, path, secret, &sync)) != 0)
         goto out;
     if ((rc = sync_kustomization(cache, o, head, tmpl, dir, &sync, &kust)) != 0)
         goto out;
@@ -1501,6 +1814,10 @@ int ed_cli_bootstrap(int argc, char **argv)
                           .path = "",
                           .interval_ms = 60000,
                           .secret_name = "flux-system",
+                          .key_algorithm = "ecdsa",
+                          .ecdsa_curve = "p384",
+                          .rsa_bits_flag = "2048",
+                          .rsa_bits = 2048,
                           .author_name = "Flux",
                           .author_email = "flux@eddy.invalid",
                           .shape = ED_CLI_INSTALL_SHAPE_INIT};
@@ -1518,12 +1835,18 @@ int ed_cli_bootstrap(int argc, char **argv)
         return 1;
     }
     struct creds c = {0};
+    o.sync_url = sync_url_of(&o);
+    o.shown_url = shown_url_of(o.url);
     rc = find_password(&o);
     if (!rc)
         rc = collect_creds(&o, &c);
     if (!rc)
+        rc = client_creds(&o, &c);
+    if (!rc)
         rc = bootstrap(&o, &c, path);
     creds_free(&c);
+    free(o.sync_url);
+    free(o.shown_url);
     free(path);
     if (o.password_read) {
         memset(o.password_read, 0, strlen(o.password_read));

@@ -781,6 +781,37 @@ static void delete_object(ed_kube *kube, const ed_node *obj, bool dry_run, bool 
     free(id);
 }
 
+/* As flux's uninstall: every CRD labelled app.kubernetes.io/part-of=flux, whoever installed it
+ * (eddy's, and those of the Flux controllers eddy does not serve, such as HelmReleases'), not
+ * the ones of eddy's manifests by name; a CRD without the label stays. A list that fails is
+ * skipped, as flux skips it; each deletion gets flux's line (its trailing space included when
+ * it is no dry run). With dry_run nothing is deleted: what is listed exists. */
+static void delete_flux_crds(ed_kube *kube, bool dry_run)
+{
+    ed_doc *list = NULL;
+    ed_err err = ED_ERR_INIT;
+    const ed_kube_opts lo = {.label_selector = "app.kubernetes.io/part-of=flux"};
+    if (ed_kube_list(kube, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, &lo, &list,
+                     &err) != 0)
+        return;
+    const ed_node *items = ed_node_get(ed_doc_root(list), "items");
+    ed_kube_opts ko = {.propagation_policy = "Background"};
+    for (size_t i = 0; i < ed_node_len(items); i++) {
+        const char *name = ed_node_path_str(ed_node_at(items, i), "/metadata/name");
+        if (!name)
+            continue;
+        int rc = dry_run ? 0
+                         : ed_kube_delete(kube, "apiextensions.k8s.io/v1",
+                                          "CustomResourceDefinition", NULL, name, &ko, &err);
+        if (rc)
+            ed_cli_failure("CustomResourceDefinition/%s deletion failed: %s", name, err.msg);
+        else
+            ed_cli_success("CustomResourceDefinition/%s deleted %s", name,
+                           dry_run ? "(dry run)" : "");
+    }
+    ed_doc_free(list);
+}
+
 int ed_cli_uninstall(int argc, char **argv)
 {
     /* Every object install may have made (a missing one is skipped). */
@@ -801,7 +832,7 @@ int ed_cli_uninstall(int argc, char **argv)
         ed_cli_failure("aborting");
         return 1;
     }
-    /* Every component, so that all CRDs are found. */
+    /* Every component, so that all its objects are found (the CRDs are found by label). */
     ed_cli_list all = {0};
     for (int i = 0; served[i]; i++)
         all.items[all.n++] = served[i];
@@ -824,10 +855,7 @@ int ed_cli_uninstall(int argc, char **argv)
     for (size_t i = 0; i < sizeof(flux_kinds) / sizeof(flux_kinds[0]); i++)
         drop_finalizers(kube, &flux_kinds[i], dry_run);
     ed_cli_action("deleting toolkit.fluxcd.io custom resource definitions");
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ed_node_path_str(ed_doc_root(docs[i]), "/kind"), "CustomResourceDefinition") ==
-            0)
-            delete_object(kube, ed_doc_root(docs[i]), dry_run, false);
+    delete_flux_crds(kube, dry_run);
     for (size_t i = 0; i < n && !keep_ns; i++)
         if (strcmp(ed_node_path_str(ed_doc_root(docs[i]), "/kind"), "Namespace") == 0)
             delete_object(kube, ed_doc_root(docs[i]), dry_run, true);

@@ -430,9 +430,10 @@ static char *secret_dup(const ed_source_auth *auth, const char *key)
 
 int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_secret_entry *secret,
                         size_t secret_len, const ed_source_secret_entry *proxy, size_t proxy_len,
-                        ed_err *err)
+                        bool ssh_agent, ed_err *err)
 {
     memset(auth, 0, sizeof(*auth));
+    auth->ssh_agent = ssh_agent;
     auth->secret = secret;
     auth->secret_len = secret_len;
     auth->proxy = proxy;
@@ -460,14 +461,14 @@ int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_s
     /* Flux's AuthOptions.Validate, with its messages. */
     if (strcmp(auth->url.scheme, "ssh") == 0) {
         const char *keys[] = {"identity", "known_hosts"};
-        for (int i = 0; i < 2; i++)
+        for (int i = ssh_agent ? 1 : 0; i < 2; i++)
             if (!ed_source_secret_get(secret, secret_len, keys[i], NULL))
                 return ed_err_set(err, ED_EAUTH, "invalid 'ssh' auth option: '%s' is required",
                                   keys[i]);
         /* Without a password libssh2 fails on such a key with no message at all. */
         size_t ilen = 0;
         const char *identity = ed_source_secret_get(secret, secret_len, "identity", &ilen);
-        if (!ed_source_secret_get(secret, secret_len, "password", NULL) &&
+        if (identity && !ed_source_secret_get(secret, secret_len, "password", NULL) &&
             ed_source_ssh_key_encrypted(identity, ilen))
             return ed_err_set(err, ED_EAUTH,
                               "SSH identity key is encrypted but no 'password' field was "
@@ -576,6 +577,9 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
     if ((allowed & GIT_CREDENTIAL_SSH_MEMORY) && (a = secret_dup(auth, "identity"))) {
         c = secret_dup(auth, "password");
         rc = git_credential_ssh_key_memory_new(out, user, NULL, a, c);
+    } else if ((allowed & GIT_CREDENTIAL_SSH_KEY) && auth->ssh_agent) {
+        /* libgit2 offers each key the agent holds in turn */
+        rc = git_credential_ssh_key_from_agent(out, user);
     } else if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && !auth->header_value &&
                (a = secret_dup(auth, "username"))) {
         b = secret_dup(auth, "password");

@@ -118,6 +118,7 @@ static int write_once(ed_source_cache *cache, const ed_source_git_write_opts *o,
     fo.ref.branch = o->branch;
     fo.secret = o->secret;
     fo.secret_len = o->secret_len;
+    fo.ssh_agent = o->ssh_agent;
     fo.timeout_ms = o->timeout_ms;
     fo.full_history = true;
     ed_source_git_result fr;
@@ -157,6 +158,7 @@ static int write_once(ed_source_cache *cache, const ed_source_git_write_opts *o,
     ed_source_git_update_opts po = {.url = o->url,
                                     .secret = o->secret,
                                     .secret_len = o->secret_len,
+                                    .ssh_agent = o->ssh_agent,
                                     .checkout_branch = o->branch,
                                     .timeout_ms = o->timeout_ms};
     rc = ed_source_git_push_commit(repo, &po, &commit_id, err);

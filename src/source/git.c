@@ -724,7 +724,7 @@ int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err)
         return rc;
     ed_source_auth auth;
     rc = ed_source_auth_init(&auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
-                             opts->proxy_len, err);
+                             opts->proxy_len, opts->ssh_agent, err);
     ed_source_auth_clear(&auth);
     return rc;
 }
@@ -764,7 +764,7 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
                      ? "unable to list remote for"
                      : "unable to clone";
     rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
-                             opts->proxy_len, err);
+                             opts->proxy_len, opts->ssh_agent, err);
     if (rc == 0)
         rc = lock_open(lock, LOCK_EX, &lock_fd, err);
     if (rc != 0)
@@ -779,7 +779,7 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
         ed_source_auth_clear(&fc.auth);
         ed_err_clear(err);
         rc = ed_source_auth_init(&fc.auth, opts->url, opts->secret, opts->secret_len, opts->proxy,
-                                 opts->proxy_len, err);
+                                 opts->proxy_len, opts->ssh_agent, err);
         if (rc == 0) {
             ed_path_remove_tree(dir);
             memset(out, 0, sizeof(*out));

@@ -256,8 +256,8 @@ int ed_source_git_push_commit(git_repository *repo, const ed_source_git_update_o
     char *url_safe = NULL;
     ed_source_url_normalize(o->url, &url_safe, NULL);
     ed_source_deadline deadline = {0};
-    int rc =
-        ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, o->proxy, o->proxy_len, err);
+    int rc = ed_source_auth_init(auth_p, o->url, o->secret, o->secret_len, o->proxy, o->proxy_len,
+                                 o->ssh_agent, err);
     if (rc)
         goto out_noauth;
     if ((rc = push_options_check(o, err)) != 0 ||

@@ -97,6 +97,24 @@ typedef struct ed_source_secret_entry {
  * PEM key with an ENCRYPTED Proc-Type. False for anything else, garbage included. */
 bool ed_source_ssh_key_encrypted(const char *key, size_t len);
 
+/*
+ * A new SSH key pair, as flux's bootstrap makes a deploy key: algorithm "rsa" (rsa_bits, at
+ * least 1024), "ecdsa" (curve "p256", "p384" or "p521") or "ed25519". *private_pem gets the
+ * private key as unencrypted PKCS#8 PEM, *public_line its authorized_keys line (ending in a
+ * newline); both new strings the caller frees (wipe the private one). Errors: ED_EINVALID (an
+ * unknown algorithm or curve, a failed generation).
+ */
+int ed_source_ssh_keypair_new(const char *algorithm, int rsa_bits, const char *curve,
+                              char **private_pem, char **public_line, ed_err *err);
+/*
+ * The host key of the SSH server at host:port (an IPv6 address without brackets), read from
+ * its key exchange before any authentication, as a known_hosts line (no newline): "host type
+ * base64" on port 22, else "[host]:port type base64". *out is a new string. Errors: ED_ETIMEOUT
+ * after timeout_ms (> 0), ED_EINVALID (no connection, no SSH server) with libgit2's message.
+ */
+int ed_source_ssh_host_key_scan(const char *host, int port, int64_t timeout_ms, char **out,
+                                ed_err *err);
+
 typedef struct ed_source_git_fetch_opts {
     const char *url; /* http://, https://, ssh:// (Flux's pattern) or git:// */
     ed_source_git_ref ref;
@@ -117,6 +135,10 @@ typedef struct ed_source_git_fetch_opts {
      * Flux then lists the remote before it clones, and a failure there (refused credentials)
      * reads "unable to list remote for '<url>': ..." instead of "unable to clone '<url>': ...". */
     bool last_observed;
+    /* Over SSH without `identity` in secret: the user's ssh-agent (SSH_AUTH_SOCK) holds the
+     * key, as flux's bootstrap uses it without --private-key-file. For a CLI's own
+     * connection: never set from a Secret. */
+    bool ssh_agent;
 } ed_source_git_fetch_opts;
 
 #define ED_SOURCE_GIT_FETCH_OPTS_INIT                                                              \
@@ -220,6 +242,7 @@ typedef struct ed_source_git_update_opts {
     const char *url;
     const ed_source_secret_entry *secret; /* credentials, as for a fetch */
     size_t secret_len;
+    bool ssh_agent; /* as ed_source_git_fetch_opts' */
     /* The GitRepository's spec.proxySecretRef data (`address`, optional `username` and
      * `password`), or NULL/0: each fetch and push of an http(s) URL goes through it. */
     const ed_source_secret_entry *proxy;
@@ -304,6 +327,7 @@ typedef struct ed_source_git_write_opts {
     const char *url;
     const ed_source_secret_entry *secret; /* credentials, as for a fetch */
     size_t secret_len;
+    bool ssh_agent;     /* as ed_source_git_fetch_opts' */
     const char *branch; /* created (root commit) when the repository does not have it */
     const char *author_name;
     const char *author_email; /* required */

@@ -147,14 +147,18 @@ typedef struct ed_source_auth {
     char *header_value;
     /* The operation's deadline, or NULL: every callback fails once it has passed. */
     const ed_source_deadline *deadline;
+    /* Over SSH without `identity`: the keys of the user's ssh-agent (SSH_AUTH_SOCK). */
+    bool ssh_agent;
 } ed_source_auth;
 
 /* Prepare auth for a fetch of url (parsed) with the secret and the proxy secret (both may be
- * NULL/0). Errors: ED_EINVALID (a bad URL, an ssh:// URL without `identity` and `known_hosts`),
- * ED_EAUTH (`tls.crt` without `tls.key` or the reverse, a proxy secret without `address`). */
+ * NULL/0); ssh_agent: over SSH, the user's ssh-agent holds the key when the secret has no
+ * `identity` (a CLI's own connection, never a Secret's). Errors: ED_EINVALID (a bad URL, an
+ * ssh:// URL without `identity` (unless ssh_agent) or `known_hosts`), ED_EAUTH (`tls.crt`
+ * without `tls.key` or the reverse, a proxy secret without `address`). */
 int ed_source_auth_init(ed_source_auth *auth, const char *url, const ed_source_secret_entry *secret,
                         size_t secret_len, const ed_source_secret_entry *proxy, size_t proxy_len,
-                        ed_err *err);
+                        bool ssh_agent, ed_err *err);
 void ed_source_auth_clear(ed_source_auth *auth);
 /* Install the credential, certificate, progress (fetch and push), sideband and update-tips
  * callbacks (payload: auth, which must be the first member of any other payload set later) in

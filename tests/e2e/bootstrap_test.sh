@@ -373,8 +373,72 @@ assert_eq "$EDDY_GIT_HTTP_PASSWORD" "$(kubectl -n flux-system get secret flux-sy
     "the HTTPS run's password kept beside the SSH key, as flux keeps it"
 assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
     "synced over SSH"
-assert_fails "ssh without a key" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --silent
-assert_contains "$OUT" "needs --private-key-file" "ssh key required"
+
+step "over SSH without --private-key-file: the ssh-agent pushes, a deploy key is made, the host key scanned"
+# flux's bootstrap without a key file: its own clone and pushes use the user's ssh-agent, and the
+# Secret gets a new key pair (flux's default, ECDSA P-384: PKCS#8 PEM, public half printed and
+# asked about) with the host key scanned at the host the GitRepository reaches, here another
+# name of the server (--ssh-hostname), which the URL in gotk-sync.yaml then names. flux makes a
+# key only for a Secret it does not find. The client trusts the default known_hosts files, as
+# flux's (go-git's): SSH_KNOWN_HOSTS, else ~/.ssh/known_hosts; with none, flux's clone error.
+kubectl -n flux-system delete secret flux-system >/dev/null
+eval "$(ssh-agent -s)" >/dev/null
+ssh-add -q "$EDDY_GIT_SSH_KEY"
+port=${EDDY_GIT_SSH_URL#ssh://root@127.0.0.1:}
+port=${port%%/*}
+mkdir -p "$scratch/nohome"
+assert_fails "no known_hosts to trust" env HOME="$scratch/nohome" "$eddy" bootstrap git --url="$ssh_url" \
+    --path=clusters/one --silent --local-agent --local-agent-dir "$agent" --timeout 1m
+assert_eq "► cloning branch \"main\" from Git repository \"$ssh_url\"
+✗ failed to clone repository: unable to clone '$ssh_url': cannot create known hosts callback: unable to find any valid known_hosts file, set SSH_KNOWN_HOSTS env variable" \
+    "$OUT" "flux's lines (compared by hand with flux 2.9.5's last two)"
+mkfifo "$scratch/answer"
+HOME=$scratch/nohome SSH_KNOWN_HOSTS=$EDDY_GIT_SSH_KNOWN_HOSTS "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --ssh-hostname="localhost:$port" \
+    --local-agent --local-agent-dir "$agent" --timeout 2m <"$scratch/answer" >"$scratch/keyless.out" \
+    2>"$scratch/keyless.err" &
+keyless=$!
+exec 7>"$scratch/answer"
+retry 60 grep -q "public key: " "$scratch/keyless.err"
+# the user's part: the deploy key given access, then the question answered
+sed -n 's/^✔ public key: //p' "$scratch/keyless.err" >>"$EDDY_SERVERS_DIR/git-ssh/authorized_keys"
+echo y >&7
+exec 7>&-
+rc=0
+wait $keyless || rc=$?
+kill "$SSH_AGENT_PID" 2>/dev/null || true
+out=$(cat "$scratch/keyless.err")
+assert_eq 0 "$rc" "bootstrap with a made key: exit code; its lines:
+$out"
+secret_key() { kubectl -n flux-system get secret flux-system -o jsonpath="{.data.$1}" | base64 -d; }
+assert_contains "$out" "► generating source secret
+✔ public key: ecdsa-sha2-nistp384 $(secret_key identity\\.pub | cut -d' ' -f2)
+► applying source secret \"flux-system/flux-system\"" "flux's lines: the public key, then the Secret"
+assert_contains "$(cat "$scratch/keyless.out")" "Please give the key access to your repository" \
+    "the question on stdout"
+assert_contains "$(secret_key identity | head -1)" "-----BEGIN PRIVATE KEY-----" "the private key, PKCS#8 PEM"
+assert_eq "[localhost]:$port $(cut -d' ' -f2,3 "$EDDY_GIT_SSH_KNOWN_HOSTS")" "$(secret_key known_hosts)" \
+    "the host key scanned at --ssh-hostname, a known_hosts line"
+sync_url="ssh://root@localhost:$port${ssh_url#ssh://root@127.0.0.1:$port}"
+assert_eq "$sync_url" "$(kubectl -n flux-system get gitrepository flux-system -o jsonpath='{.spec.url}')" \
+    "the GitRepository reaches --ssh-hostname"
+assert_contains "$(g show main:clusters/one/flux-system/gotk-sync.yaml)" "url: $sync_url" "gotk-sync.yaml's url"
+assert_eq 6 "$(commits)" "the new host in gotk-sync.yaml is one commit, pushed with the agent's key"
+assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flux-system -o jsonpath='{.status.lastAppliedRevision}')" \
+    "synced over SSH with the deploy key made"
+# again, keyless: flux keeps the Secret it finds (no key file, CA or password), so the deploy
+# key given access stays; --known-hosts-file (eddy's) does not change that
+made=$(secret_key 'identity\.pub')
+eval "$(ssh-agent -s)" >/dev/null
+ssh-add -q "$EDDY_GIT_SSH_KEY"
+out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --ssh-hostname="localhost:$port" \
+    --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
+    --timeout 2m 2>&1) || fail "a second keyless bootstrap failed:
+$out"
+kill "$SSH_AGENT_PID" 2>/dev/null || true
+assert_contains "$out" "► determining if source secret \"flux-system/flux-system\" exists
+✔ source secret up to date" "flux's line: the Secret kept"
+assert_eq "$made" "$(secret_key 'identity\.pub')" "the deploy key kept"
+assert_eq 6 "$(commits)" "a second keyless run commits nothing"
 
 step "a signed commit (--gpg-key-ring, --gpg-key-id, --gpg-passphrase), its author and appendix"
 # Two keys in the ring: --gpg-key-id picks the second. A new interval changes gotk-sync.yaml.
@@ -395,7 +459,7 @@ signed_boot() {
 }
 assert_fails "a wrong passphrase" signed_boot --gpg-key-id "$keyid" --gpg-passphrase wrong-Gpg-987
 assert_not_contains "$OUT" "wrong-Gpg-987" "the passphrase is not printed"
-assert_eq 5 "$(commits)" "an unsigned commit is never pushed"
+assert_eq 6 "$(commits)" "an unsigned commit is never pushed"
 assert_fails "a key id of another length" signed_boot --gpg-key-id 0xABCD --gpg-passphrase s3cret-gpg
 assert_contains "$OUT" "invalid GPG key id length; expected 16, got 4" "flux's check of --gpg-key-id"
 assert_fails "a key the ring does not hold" signed_boot --gpg-key-id 0123456789ABCDEF --gpg-passphrase s3cret-gpg
@@ -407,7 +471,7 @@ out=$(signed_boot --gpg-key-id "0x$keyid" --gpg-passphrase s3cret-gpg --author-n
     fail "signed bootstrap failed:
 $out"
 assert_not_contains "$out" "s3cret-gpg" "the passphrase is never printed"
-assert_eq 6 "$(commits)" "one signed commit"
+assert_eq 7 "$(commits)" "one signed commit"
 assert_ok "git verify-commit" git -C "$EDDY_GIT_ROOT/boot.git" verify-commit main
 fpr=$(git -C "$EDDY_GIT_ROOT/boot.git" verify-commit --raw main 2>&1 | awk '/VALIDSIG/ { print $3 }')
 assert_eq "$(gpg --with-colons --list-keys second@eddy.dev | awk -F: '/^fpr/ { print $10; exit }')" "$fpr" \
@@ -445,7 +509,7 @@ assert_eq "bot:Reg-Pass-555" "$(jq -r '.auths["registry.e2e.invalid/fluxcd"].aut
     "the credentials for --registry"
 assert_eq regcred "$(kubectl -n flux-system get deployment eddy -o jsonpath='{.spec.template.spec.imagePullSecrets[0].name}')" \
     "the Deployment pulls with it"
-assert_eq 7 "$(commits)" "the registry and the Secret's name are one commit"
+assert_eq 8 "$(commits)" "the registry and the Secret's name are one commit"
 assert_eq "Add Flux $version component manifests" "$(g log -1 --format=%B main)" "the components' commit"
 comp=$(git -C "$EDDY_GIT_ROOT/boot.git" show main:clusters/one/flux-system/gotk-components.yaml)
 assert_contains "$comp" "name: regcred" "the committed Deployment names the Secret"
@@ -653,3 +717,18 @@ assert_contains "$OUT" "✗ could not read token: could not read from stdin: EOF
 assert_eq "asked Asked-Pass-3" "$(secret_of username) $(secret_of password)" "nothing applied"
 assert_fails "--token-auth over ssh" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/ns --token-auth
 assert_contains "$OUT" "--token-auth is for http(s) URLs" "a token is for http(s)"
+
+step "--token-auth: the URL's user part is not written into gotk-sync.yaml"
+# flux's bootstrap with --token-auth clears the URL's user (cmd/flux/bootstrap_git.go): the
+# credentials are the Secret's. eddy never writes nor prints the URL's password either.
+out=$(ns_boot "$(with_userinfo "$pub_url" urluser Url-Pass-5)" --token-auth -u tokuser -p Tok-Pass-5 2>&1) ||
+    fail "bootstrap with a user in the URL failed:
+$out"
+assert_eq "$pub_url" "$(kubectl -n gitops get gitrepository gitops -o jsonpath='{.spec.url}')" \
+    "no user in the GitRepository's url"
+assert_contains "$(git -C "$EDDY_GIT_ROOT/boot-ns.git" show main:clusters/ns/gitops/gotk-sync.yaml)" "url: $pub_url" \
+    "no user in gotk-sync.yaml"
+assert_contains "$out" "► cloning branch \"main\" from Git repository \"$(with_userinfo "$pub_url" urluser x | sed 's/:x@/@/')\"" \
+    "the URL shown without its password"
+assert_not_contains "$out" "Url-Pass-5" "the URL's password never printed"
+assert_eq "tokuser Tok-Pass-5" "$(secret_of username) $(secret_of password)" "the Secret's credentials"

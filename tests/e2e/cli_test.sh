@@ -1020,7 +1020,31 @@ assert_ok "CRDs still there" kubectl get crd gitrepositories.source.toolkit.flux
 out=$("$eddy" uninstall -n "$ns" --silent --dry-run 2>&1)
 assert_contains "$out" "Deployment/$ns/eddy deleted (dry run)" "dry run"
 assert_ok "dry run deleted nothing" kubectl -n "$ns" get deploy eddy
+# as flux's, the CRDs are those labelled part-of=flux, whoever installed them: one of another
+# Flux controller goes, one without the label stays
+for crd in "widgets:flux" "gadgets:none"; do
+    kubectl apply -f - >/dev/null <<EOF
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ${crd%%:*}.uninstall.example.com
+  labels: {app.kubernetes.io/part-of: "${crd#*:}"}
+spec:
+  group: uninstall.example.com
+  names: {kind: Thing${crd%%:*}, plural: ${crd%%:*}}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object}}
+EOF
+done
 out=$("$eddy" uninstall -n "$ns" --silent --timeout 1m 2>&1)
+assert_contains "$out" "✔ CustomResourceDefinition/widgets.uninstall.example.com deleted " "a labelled CRD"
+assert_not_contains "$out" "gadgets" "an unlabelled CRD"
+assert_ok "the unlabelled CRD stays" kubectl get crd gadgets.uninstall.example.com
+kubectl delete crd gadgets.uninstall.example.com --wait=false >/dev/null
 assert_contains "$out" "✔ Deployment/$ns/eddy deleted" "Deployment"
 assert_contains "$out" "✔ NetworkPolicy/$ns/allow-scraping deleted" "network policy"
 # flux's line, its trailing space too (its "%s" of no dry run)

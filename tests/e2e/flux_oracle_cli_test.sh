@@ -221,9 +221,8 @@ eo=$("$eddy" check --pre --server https://127.0.0.1:9 2>&1) && fail "eddy: check
 assert_eq "$(head -1 <<<"$fo")" "$(head -1 <<<"$eo")" "check --pre of a closed port: its action"
 assert_contains "$eo" "✗ Kubernetes API call failed: " "eddy: a closed port in flux's words"
 # uninstall of a namespace that is not there: flux deletes the namespace by name and says it
-# failed, yet finishes (exit 0). Deliberate: eddy deletes its own CRDs by name, flux those
-# labelled app.kubernetes.io/part-of=flux (the test's CRDs, from deploy/crds, carry no label):
-# eddy's CRD lines are asserted, then left out of the comparison.
+# failed, yet finishes (exit 0). Both delete the CRDs labelled app.kubernetes.io/part-of=flux:
+# the test's CRDs, from deploy/crds, carry no label, so neither names one.
 kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
 retry 60 kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/null
 fr=0
@@ -234,9 +233,16 @@ assert_eq 0 "$fr" "flux uninstall --dry-run: exit code"
 assert_eq 0 "$er" "eddy uninstall --dry-run: exit code"
 assert_contains "$fo" '✗ Namespace/nothere-cli deletion failed: namespaces "nothere-cli" not found' \
     "flux uninstall --dry-run: the namespace"
+assert_not_contains "$eo" "CustomResourceDefinition/" "eddy uninstall --dry-run: no unlabelled CRD"
+assert_eq "$fo" "$eo" "uninstall --dry-run's lines"
+# A CRD with the label, whoever made it, is Flux's to both
+kubectl label crd kustomizations.kustomize.toolkit.fluxcd.io app.kubernetes.io/part-of=flux >/dev/null
+fo=$("$flux" uninstall --dry-run -n nothere-cli 2>&1) || true
+eo=$("$eddy" uninstall --dry-run -n nothere-cli 2>&1) || true
 assert_contains "$eo" "✔ CustomResourceDefinition/kustomizations.kustomize.toolkit.fluxcd.io deleted (dry run)" \
-    "eddy uninstall --dry-run: its CRDs"
-assert_eq "$fo" "$(grep -v '^✔ CustomResourceDefinition/' <<<"$eo")" "uninstall --dry-run's lines"
+    "eddy uninstall --dry-run: a labelled CRD"
+assert_eq "$fo" "$eo" "uninstall --dry-run's lines with a labelled CRD"
+kubectl label crd kustomizations.kustomize.toolkit.fluxcd.io app.kubernetes.io/part-of- >/dev/null
 
 step "label selectors and kinds the server does not serve: flux's errors"
 # flux reads -l itself (metav1.ParseToLabelSelector) before any request, values quoted with
@@ -307,6 +313,13 @@ same "debug kustomization: two views" debug kustomization x --show-status --show
 same "install: an unknown component" install --components helm-controller,frob-controller --export
 same "install: an unknown extra component" install --components-extra bogus --export
 same "bootstrap: a required component left out" bootstrap git --components bogus --silent
+# the deploy key flags, checked by flux's flag types before anything else
+same "bootstrap: an unknown key algorithm" bootstrap git --url ssh://git@h/r --ssh-key-algorithm dsa
+same "bootstrap: no key algorithm" bootstrap git --url ssh://git@h/r --ssh-key-algorithm ' '
+same "bootstrap: an unknown curve" bootstrap git --url ssh://git@h/r --ssh-ecdsa-curve p224
+same "bootstrap: too few RSA bits" bootstrap git --url ssh://git@h/r --ssh-rsa-bits 1000
+same "bootstrap: RSA bits not a multiple of 8" bootstrap git --url ssh://git@h/r --ssh-rsa-bits 2001
+same "bootstrap: RSA bits not a number" bootstrap git --url ssh://git@h/r --ssh-rsa-bits 2k
 same "bootstrap: an unknown component" bootstrap git --url ssh://git@h/r \
     --components source-controller,kustomize-controller,bogus --silent
 same "bootstrap: an unknown extra component" bootstrap git --url ssh://git@h/r --components-extra bogus --silent

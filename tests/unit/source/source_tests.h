@@ -31,6 +31,9 @@ void test_write_reports_commit_before_push(void **state);
 void test_write_refuses_bad_paths(void **state);
 void test_write_signed_with_key_id(void **state);
 
+/* test_sshkey.c: the key pairs bootstrap makes. */
+void test_ssh_keypair_new(void **state);
+
 /* test_timeout.c: spec.timeout against a server that never answers. */
 void test_fetch_timeout_silent_server(void **state);
 

@@ -1177,6 +1177,7 @@ int main(void)
         cmocka_unit_test(test_write_reports_commit_before_push),
         cmocka_unit_test(test_write_refuses_bad_paths),
         cmocka_unit_test(test_write_signed_with_key_id),
+        cmocka_unit_test(test_ssh_keypair_new),
     };
     int failed = cmocka_run_group_tests_name("source", tests, setup_tmp, teardown_tmp);
     return failed + test_checkout_main() + test_cosign_main();
