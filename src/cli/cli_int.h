@@ -176,6 +176,10 @@ typedef enum {
     /* ed_cli_list *: pflag's StringSlice: comma-separated, repeatable, empty items kept
      * ("a," is "a" and ""), an empty value adding none */
     ED_CLI_FLAG_SLICE,
+    /* ed_cli_list * of "KEY=VALUE" items: pflag's StringToString (a value with one '=' is one
+     * pair, its '"' trimmed at both ends; with more, a CSV record of pairs, as Go's
+     * encoding/csv reads it); a key given again is kept once, with its last value */
+    ED_CLI_FLAG_MAP,
 } ed_cli_flag_type;
 
 typedef struct ed_cli_list {

@@ -220,6 +220,12 @@ build kustomization xx --path ./a/../nonexistent
 diff kustomization xx --path /nonexistent
 diff kustomization xx --path $scratch/ca.pem
 diff kustomization xx --path $scratch --local-sources bad
+diff kustomization xx --path $scratch --local-sources 'a=b,c"=d,e=f'
+diff kustomization xx --path $scratch --local-sources '"a=b"x,c=d'
+diff kustomization xx --path $scratch --local-sources '"a=b,c=d'
+build kustomization xx --path $scratch --local-sources 'a=b,"c=d'
+build kustomization xx --path $scratch --local-sources 'a/b/c=d,e'
+build kustomization xx --path $scratch/nothere --local-sources bad
 diff kustomization xx --path $scratch --local-sources 'b"ad'
 build kustomization xx --path $scratch --local-sources 'b"ad'
 build kustomization xx --path $scratch --bogus
