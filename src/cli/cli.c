@@ -725,7 +725,8 @@ static const struct verb verbs[] = {
     {"completion", "Print a shell completion script",
      "Usage: eddy completion (bash | zsh | fish | powershell)\n"
      "\n"
-     "Print a script that completes eddy's verbs, kinds and flags.\n"
+     "Print a script that completes eddy's verbs, kinds and flags. Without a shell, print\n"
+     "this help (and succeed), as flux does.\n"
      "\n"
      "Examples:\n"
      "  source <(eddy completion bash)\n"
@@ -787,6 +788,12 @@ static const struct verb *find_verb(const char *name)
         if (strcmp(verbs[i].name, name) == 0)
             return &verbs[i];
     return NULL;
+}
+
+const char *ed_cli_verb_usage(const char *name)
+{
+    const struct verb *v = find_verb(name);
+    return v ? v->usage : NULL;
 }
 
 static void print_usage(FILE *out)

@@ -129,6 +129,8 @@ int ed_cli_kustomize(int argc, char **argv);
 /* The name of verb i (and its one-line summary in *summary when not NULL), or NULL past the
  * last: for completion (cli.c). */
 const char *ed_cli_verb_at(size_t i, const char **summary);
+/* The help text of the verb named name (what `eddy help VERB` prints), or NULL. Static. */
+const char *ed_cli_verb_usage(const char *name);
 
 /* ---- the manifests embedded in the binary (generated from deploy/ by scripts/embed-files) ---- */
 

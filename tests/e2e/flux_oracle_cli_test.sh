@@ -367,6 +367,13 @@ for verb in check stats install uninstall envsubst; do
     NORM='s/for "flux /for "eddy /' same "$verb extra" $verb extra </dev/null
 done
 same "logs extra" logs extra
+# completion with no shell: the verb's help on stdout (each its own text), nothing on stderr,
+# exit 0
+for cli in "$flux" "$eddy"; do
+    out=$("$cli" completion 2>"$scratch/completion.err") || fail "$cli completion: exit code $?"
+    assert_contains "$out" "completion" "$cli completion: its help"
+    assert_eq "" "$(<"$scratch/completion.err")" "$cli completion: stderr"
+done
 same "logs --level bogus" logs --level bogus
 # pflag's words for a bad value, quoted as Go's %q, the flag named with its shorthand; Go's
 # time.ParseDuration's and strconv.ParseBool's errors (and the spellings ParseBool accepts)
