@@ -224,7 +224,7 @@ diff kustomization xx --path $scratch --local-sources 'a=b,c"=d,e=f'
 diff kustomization xx --path $scratch --local-sources '"a=b"x,c=d'
 diff kustomization xx --path $scratch --local-sources '"a=b,c=d'
 build kustomization xx --path $scratch --local-sources 'a=b,"c=d'
-build kustomization xx --path $scratch --local-sources 'a/b/c=d,e'
+build kustomization xx --path $scratch/nothere --local-sources 'a/b/c=d,e'
 build kustomization xx --path $scratch/nothere --local-sources bad
 diff kustomization xx --path $scratch --local-sources 'b"ad'
 build kustomization xx --path $scratch --local-sources 'b"ad'
