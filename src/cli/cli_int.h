@@ -302,7 +302,9 @@ void ed_cli_api_failure(const ed_err *err);
 /* The configuration of the global flags' kubeconfig and context, with kubectl's overrides
  * (--cluster, --user, --certificate-authority, --insecure-skip-tls-verify, --tls-server-name,
  * --client-certificate, --client-key, --server, --token, --as and --as-group, --kube-api-qps
- * and --kube-api-burst) over the kubeconfig's values, and requests capped at --timeout.
+ * and --kube-api-burst) over the kubeconfig's values, and requests capped at --timeout. When
+ * nothing chooses a cluster (no kubeconfig, no context, not in a cluster), client-go's default
+ * server, as flux's client has it: $KUBERNETES_MASTER, else http://localhost:8080.
  * Returns 0 with *out new (ed_kube_config_free), or the error in err. */
 int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err);
 /* A client for ed_cli_load_config's configuration; NULL after printing the error. */

@@ -854,6 +854,10 @@ static void override_config(const ed_cli_global *g, ed_kube_config *cfg)
     }
 }
 
+/* Set when nothing chose a cluster and the configuration is client-go's default server: a
+ * failed connection then says so (ed_cli_api_failure). */
+static bool default_server_used;
+
 int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err)
 {
     ed_kube_load_opts lo = {
@@ -868,6 +872,19 @@ int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err
         .client_key = g->client_key,
     };
     int rc = ed_kube_config_load(&lo, out, err);
+    if (rc == ED_ENOTFOUND && strncmp(err->msg, "no ", 3) == 0) {
+        /* Nothing chose a cluster (no kubeconfig file, or none of its contexts, and no
+         * in-cluster configuration): as flux's client (genericclioptions over client-go), the
+         * default server, $KUBERNETES_MASTER or http://localhost:8080, with --server and the
+         * other flags over it. So a verb's own checks come first, as flux's do, and the first
+         * request is what fails. */
+        const char *master = getenv("KUBERNETES_MASTER");
+        ed_err_clear(err);
+        *out = ed_xcalloc(1, sizeof(**out));
+        (*out)->server = ed_xstrdup(master && *master ? master : "http://localhost:8080");
+        default_server_used = !g->server || !*g->server;
+        rc = 0;
+    }
     if (rc)
         return rc;
     ed_kube_config *cfg = *out;
@@ -895,27 +912,22 @@ ed_kube *ed_cli_connect_rest(const ed_cli_global *g, bool rest_config)
     ed_kube_config *cfg = NULL;
     ed_kube *kube = NULL;
     ed_err err = ED_ERR_INIT;
-    bool hint = false;
-    if (ed_cli_load_config(g, &cfg, &err) == 0) {
+    if (ed_cli_load_config(g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
-    } else {
-        /* eddy's hint where nothing chose a cluster ("no kubeconfig found", "no context is
-         * set": flux would try localhost:8080); a missing file or context is said in
-         * client-go's words alone */
-        hint = err.code == ED_ENOTFOUND && strncmp(err.msg, "no ", 3) == 0;
-        if (rest_config) /* flux's utils.KubeConfig */
-            ed_err_wrap(&err, "kubernetes configuration load failed");
-    }
+    else if (rest_config) /* flux's utils.KubeConfig; a missing file or context is said in
+                           * client-go's words */
+        ed_err_wrap(&err, "kubernetes configuration load failed");
     if (kube && g->verbose) {
         char *shown = ed_kube_url_redact(cfg->server);
         fprintf(stderr, "► using context %s, server %s, namespace %s\n",
-                cfg->context ? cfg->context : "(in-cluster)", shown, g->ns);
+                cfg->context          ? cfg->context
+                : default_server_used ? "(none: client-go's default server)"
+                                      : "(in-cluster)",
+                shown, g->ns);
         free(shown);
     }
     ed_kube_config_free(cfg);
-    if (!kube && hint)
-        ed_cli_failure("%s (set KUBECONFIG, or pass --kubeconfig and --context)", err.msg);
-    else if (!kube)
+    if (!kube)
         ed_cli_failure("%s", err.msg);
     return kube;
 }
@@ -951,7 +963,11 @@ void ed_cli_api_failure(const ed_err *err)
     switch (err->code) {
     case ED_ERETRY:
     case ED_ETIMEOUT:
-        hint = "is the cluster reachable? check --kubeconfig and --context, or a longer --timeout";
+        hint = default_server_used
+                   ? "no kubeconfig chose a cluster, so client-go's default server was tried: set "
+                     "KUBECONFIG, or pass --kubeconfig and --context"
+                   : "is the cluster reachable? check --kubeconfig and --context, or a longer "
+                     "--timeout";
         break;
     case ED_EAUTH:
         /* The client gives the TLS handshake's failures this code too (no retry helps), but

@@ -367,6 +367,34 @@ for verb in check stats install uninstall envsubst; do
     NORM='s/for "flux /for "eddy /' same "$verb extra" $verb extra </dev/null
 done
 same "logs extra" logs extra
+# No kubeconfig and not in a cluster: flux's client takes client-go's default server
+# ($KUBERNETES_MASTER, else http://localhost:8080), so a verb's own checks of its arguments and
+# flags come first, as they do with a cluster, and the first request fails
+mkdir -p "$scratch/nohome"
+# (an empty KUBECONFIG is none, for client-go and eddy alike: ~/.kube/config is read, here none)
+nokc() { KUBECONFIG='' HOME="$scratch/nohome" KUBERNETES_MASTER=${MASTER:-http://127.0.0.1:9} "$@"; }
+nokc same "no kubeconfig: a label selector" get kustomizations -l 'a b'
+nokc same "no kubeconfig: events --for" events --for bogus
+nokc same "no kubeconfig: debug's flags" debug kustomization x
+nokc same "no kubeconfig: create --export" create secret proxy corp --address http://p --export
+nokc same "no kubeconfig: create's name" create secret tls x
+nokc same "no kubeconfig: a bad flag" reconcile kustomization x --with-source=maybe
+# then the request to that server: each in its words (Go's dial error, libcurl's), and eddy
+# says why that server
+nokc assert_fails "flux: no kubeconfig" "$flux" get kustomizations
+assert_contains "$OUT" '127.0.0.1:9' "flux: the default server"
+nokc assert_fails "eddy: no kubeconfig" "$eddy" get kustomizations
+assert_contains "$OUT" "http://127.0.0.1:9/apis/kustomize.toolkit.fluxcd.io/v1: " "eddy: the default server"
+assert_contains "$OUT" "(no kubeconfig chose a cluster, so client-go's default server was tried: set KUBECONFIG, or pass --kubeconfig and --context)" \
+    "eddy: why that server"
+# a plain-HTTP API server at $KUBERNETES_MASTER (kubectl proxy, with the test's credentials):
+# both reach the cluster through it alone
+proxy_port=$(free_port)
+bg_start kubectl-proxy kubectl proxy --port "$proxy_port" --address 127.0.0.1
+retry 30 curl -sf "http://127.0.0.1:$proxy_port/version" >/dev/null
+MASTER=http://127.0.0.1:$proxy_port nokc same "no kubeconfig: \$KUBERNETES_MASTER" check --pre
+MASTER=http://127.0.0.1:$proxy_port nokc same "no kubeconfig: \$KUBERNETES_MASTER (get)" get kustomizations -A
+bg_stop kubectl-proxy
 # completion with no shell: the verb's help on stdout (each its own text), nothing on stderr,
 # exit 0
 for cli in "$flux" "$eddy"; do
