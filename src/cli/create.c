@@ -1227,6 +1227,8 @@ static int create_secret_tls(struct create_run *r, int argc, char **argv)
     ed_doc_free(d);
     free(ca);
     free(crt);
+    if (key)
+        explicit_bzero(key, key_len); /* a private key: not left in freed memory */
     free(key);
     return rc;
 }
@@ -1434,6 +1436,8 @@ static int create_secret_helm(struct create_run *r, int argc, char **argv)
     ed_doc_free(d);
     free(ca);
     free(crt);
+    if (key)
+        explicit_bzero(key, key_len); /* a private key: not left in freed memory */
     free(key);
     return rc;
 }
