@@ -1341,17 +1341,95 @@ static int create_secret_oci(struct create_run *r, int argc, char **argv)
     return rc;
 }
 
-/* Go's url.Parse refusals of a proxy address that eddy checks (the address is otherwise taken
- * as given, as flux writes it): a control character, and no scheme before a ':'. NULL when
- * none. */
-static const char *url_parse_refusal(const char *s)
+/* A byte Go's url.Parse takes unescaped in a host name (net/url's shouldEscape in its host
+ * mode; bytes past ASCII are taken too). */
+static bool go_host_byte(unsigned char c)
 {
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return "net/url: invalid control character in URL";
-    if (s[0] == ':')
-        return "missing protocol scheme";
-    return NULL;
+    return c >= 0x80 || isalnum(c) || strchr("-_.~!$&'()*+,;=:[]<>\"%", c);
+}
+
+/* Go's url.Parse refusals of a proxy address (which flux's factory then reports), into why
+ * (cap bytes): a control character, no scheme before a ':', a ':' in the first segment of a
+ * relative address, a port that is not digits, a host name byte that must be escaped. False
+ * when Go takes it. (IPv6 literals and escapes in brackets are taken as given.) */
+static bool url_parse_refused(const char *s, char *why, size_t cap)
+{
+    size_t n = strcspn(s, "#?"); /* the fragment and the query go first */
+    for (const char *p = s; p < s + strcspn(s, "#"); p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            snprintf(why, cap, "net/url: invalid control character in URL");
+            return true;
+        }
+    size_t scheme = 0;
+    while (scheme < n && isalpha((unsigned char)s[scheme]))
+        scheme++;
+    while (scheme > 0 && scheme < n &&
+           (isalnum((unsigned char)s[scheme]) || strchr("+-.", s[scheme])))
+        scheme++;
+    if (n > 0 && s[0] == ':') {
+        snprintf(why, cap, "missing protocol scheme");
+        return true;
+    }
+    const char *rest = s;
+    if (scheme > 0 && scheme < n && s[scheme] == ':')
+        rest = s + scheme + 1;
+    else
+        scheme = 0; /* no scheme: a path */
+    size_t rlen = n - (size_t)(rest - s);
+    size_t seg = strcspn(rest, "/");
+    if (!scheme && memchr(rest, ':', seg < rlen ? seg : rlen)) {
+        snprintf(why, cap, "first path segment in URL cannot contain colon");
+        return true;
+    }
+    if (rlen < 2 || strncmp(rest, "//", 2) != 0)
+        return false; /* an opaque URL or a path: no host to check */
+    const char *auth = rest + 2;
+    size_t alen = strcspn(auth, "/");
+    if (alen > rlen - 2)
+        alen = rlen - 2;
+    const char *host = auth;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            host = p + 1;
+    size_t hlen = alen - (size_t)(host - auth);
+    if (hlen > 0 && host[0] == '[')
+        return false;
+    const char *colon = NULL;
+    for (const char *p = host; p < host + hlen; p++)
+        if (*p == ':')
+            colon = p;
+    if (colon) {
+        size_t plen = hlen - (size_t)(colon - host);
+        if (strspn(colon + 1, "0123456789") < plen - 1) {
+            char *port = ed_xstrndup(colon, plen);
+            char *q = ed_cli_quoted(port);
+            snprintf(why, cap, "invalid port %s after host", q);
+            free(q);
+            free(port);
+            return true;
+        }
+    }
+    for (const char *p = host; p < host + hlen; p++) {
+        /* an escape in a host name is of a byte past ASCII, or %25 */
+        bool hex =
+            p + 2 < host + hlen && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]);
+        if (*p == '%' && (!hex || (p[1] < '8' && strncmp(p, "%25", 3) != 0))) {
+            int elen = (int)(host + hlen - p < 3 ? host + hlen - p : 3);
+            char *e = ed_xstrndup(p, (size_t)elen), *q = ed_cli_quoted(e);
+            snprintf(why, cap, "invalid URL escape %s", q);
+            free(q);
+            free(e);
+            return true;
+        }
+        if (!go_host_byte((unsigned char)*p)) {
+            char c[2] = {*p, '\0'};
+            char *q = ed_cli_quoted(c);
+            snprintf(why, cap, "invalid character %s in host name", q);
+            free(q);
+            return true;
+        }
+    }
+    return false;
 }
 
 static int create_secret_proxy(struct create_run *r, int argc, char **argv)
@@ -1372,9 +1450,11 @@ static int create_secret_proxy(struct create_run *r, int argc, char **argv)
         ed_cli_failure("address is required");
         return 2;
     }
-    const char *refusal = url_parse_refusal(address);
-    if (refusal) {
-        char *q = ed_cli_quoted(address);
+    char refusal[256];
+    if (url_parse_refused(address, refusal, sizeof(refusal))) {
+        char *without_fragment = ed_xstrndup(address, strcspn(address, "#"));
+        char *q = ed_cli_quoted(without_fragment);
+        free(without_fragment);
         ed_cli_failure("invalid proxy address: parse %s: %s", q, refusal);
         free(q);
         return 2;

@@ -140,6 +140,13 @@ create secret proxy corp --address http://proxy.corp -p pw --export
 create secret proxy corp --export
 create secret proxy corp --address ':x' --export
 create secret proxy corp --address 'http://a b' --label a=b=c --export
+create secret proxy corp --address 'http://a b' --export
+create secret proxy corp --address 'http://h:8x/p?q#f' --export
+create secret proxy corp --address 'http://h%41' --export
+create secret proxy corp --address 'http://a\\b' --export
+create secret proxy corp --address '1http://h' --export
+create secret proxy corp --address 'proxy.corp:3128' --export
+create secret proxy corp --address 'http://u:p@[::1]:3128/x?y#z' --export
 create secret helm repo --export
 create secret helm repo -u me -p pw --export
 create secret helm repo -u me -p pw --ca-crt-file $scratch/ca.pem --label a=b --export
