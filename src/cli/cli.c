@@ -323,6 +323,11 @@ static const struct verb verbs[] = {
      "       eddy create image update NAME --git-repo-ref NAME [flags]\n"
      "       eddy create secret git NAME --url URL (-u USER -p PASSWORD | --bearer-token T |\n"
      "                                             --private-key-file F)\n"
+     "       eddy create secret tls NAME (--tls-crt-file F --tls-key-file F | --ca-crt-file F)\n"
+     "       eddy create secret oci NAME --url REGISTRY -u USER -p PASSWORD\n"
+     "       eddy create secret proxy NAME --address URL [-u USER -p PASSWORD]\n"
+     "       eddy create secret helm NAME [-u USER -p PASSWORD] [--tls-crt-file F\n"
+     "                                    --tls-key-file F] [--ca-crt-file F]\n"
      "\n"
      "Generate the object, then apply it with server-side apply (field manager flux) and wait\n"
      "until its controller reports it Ready, as flux create does; with --export print its YAML\n"
@@ -356,6 +361,13 @@ static const struct verb verbs[] = {
      "  --git-repo-path (spec.update, Setters; none by default).\n"
      "secret git: --url, -u/--username, -p/--password or --bearer-token, --ca-crt-file,\n"
      "  --private-key-file, --known-hosts-file.\n"
+     "secret tls: --tls-crt-file with --tls-key-file (checked to be a pair; type\n"
+     "  kubernetes.io/tls), --ca-crt-file (alone: type Opaque).\n"
+     "secret oci: --url (a registry or repository), -u/--username, -p/--password: a\n"
+     "  kubernetes.io/dockerconfigjson Secret (as flux's, it takes no labels).\n"
+     "secret proxy: --address (http, https or socks5 URL), -u/--username, -p/--password.\n"
+     "secret helm: as flux, a client pair (type kubernetes.io/tls, no username), else -u and\n"
+     "  -p (kubernetes.io/basic-auth, with the CA), else --ca-crt-file alone (Opaque).\n"
      "\n"
      "Global flags: -n/--namespace NS (default flux-system), --kubeconfig PATH, --context NAME,\n"
      "--timeout D (default 5m), --verbose.\n"
@@ -722,7 +734,8 @@ static const struct verb verbs[] = {
     {"completion", "Print a shell completion script",
      "Usage: eddy completion (bash | zsh | fish | powershell)\n"
      "\n"
-     "Print a script that completes eddy's verbs, kinds and flags.\n"
+     "Print a script that completes eddy's verbs, kinds and flags. Without a shell, print\n"
+     "this help (and succeed), as flux does.\n"
      "\n"
      "Examples:\n"
      "  source <(eddy completion bash)\n"
@@ -784,6 +797,12 @@ static const struct verb *find_verb(const char *name)
         if (strcmp(verbs[i].name, name) == 0)
             return &verbs[i];
     return NULL;
+}
+
+const char *ed_cli_verb_usage(const char *name)
+{
+    const struct verb *v = find_verb(name);
+    return v ? v->usage : NULL;
 }
 
 static void print_usage(FILE *out)

@@ -129,6 +129,8 @@ int ed_cli_kustomize(int argc, char **argv);
 /* The name of verb i (and its one-line summary in *summary when not NULL), or NULL past the
  * last: for completion (cli.c). */
 const char *ed_cli_verb_at(size_t i, const char **summary);
+/* The help text of the verb named name (what `eddy help VERB` prints), or NULL. Static. */
+const char *ed_cli_verb_usage(const char *name);
 
 /* ---- the manifests embedded in the binary (generated from deploy/ by scripts/embed-files) ---- */
 
@@ -176,6 +178,10 @@ typedef enum {
     /* ed_cli_list *: pflag's StringSlice: comma-separated, repeatable, empty items kept
      * ("a," is "a" and ""), an empty value adding none */
     ED_CLI_FLAG_SLICE,
+    /* ed_cli_list * of "KEY=VALUE" items: pflag's StringToString (a value with one '=' is one
+     * pair, its '"' trimmed at both ends; with more, a CSV record of pairs, as Go's
+     * encoding/csv reads it); a key given again is kept once, with its last value */
+    ED_CLI_FLAG_MAP,
 } ed_cli_flag_type;
 
 typedef struct ed_cli_list {
@@ -296,7 +302,9 @@ void ed_cli_api_failure(const ed_err *err);
 /* The configuration of the global flags' kubeconfig and context, with kubectl's overrides
  * (--cluster, --user, --certificate-authority, --insecure-skip-tls-verify, --tls-server-name,
  * --client-certificate, --client-key, --server, --token, --as and --as-group, --kube-api-qps
- * and --kube-api-burst) over the kubeconfig's values, and requests capped at --timeout.
+ * and --kube-api-burst) over the kubeconfig's values, and requests capped at --timeout. When
+ * nothing chooses a cluster (no kubeconfig, no context, not in a cluster), client-go's default
+ * server, as flux's client has it: $KUBERNETES_MASTER, else http://localhost:8080.
  * Returns 0 with *out new (ed_kube_config_free), or the error in err. */
 int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err);
 /* A client for ed_cli_load_config's configuration; NULL after printing the error. */

@@ -187,6 +187,153 @@ static int set_bool(const ed_cli_flag *f, const char *value)
     return 2;
 }
 
+/* The first record of a CSV text as Go's encoding/csv Reader.Read gives it (a comma between
+ * fields, a field in double quotes holding commas, '""' and line ends; empty lines before it
+ * skipped), each field appended to l (copies in the parse arena). Returns 0, or 2 with Go's
+ * ParseError text in why (cap bytes). */
+static int csv_record(const char *text, ed_cli_list *l, char *why, size_t cap)
+{
+    static const char bare[] = "bare \" in non-quoted-field";
+    static const char quote[] = "extraneous or missing \" in quoted-field";
+    const char *p = text;
+    while (*p == '\n' || (p[0] == '\r' && p[1] == '\n'))
+        p += *p == '\n' ? 1 : 2;
+    int line = 1, start_line = 1;
+    size_t col = 1;
+    ed_buf field = ED_BUF_INIT((size_t)1 << 20);
+    int rc = 0;
+    const char *err = NULL;
+    size_t err_col = 0;
+    for (bool more = true; more && !err;) {
+        ed_buf_reset(&field);
+        if (*p != '"') {
+            size_t n = strcspn(p, ",\n");
+            size_t end = n;
+            if (p[n] != ',' && n > 0 && p[n - 1] == '\r' && (p[n] == '\n' || !p[n]))
+                end = n - 1; /* a line's \r\n, or a last \r, as Go's readLine drops it */
+            const char *q = memchr(p, '"', end);
+            if (q) {
+                err = bare;
+                err_col = col + (size_t)(q - p);
+                break;
+            }
+            ed_buf_append(&field, p, end);
+            more = p[n] == ',';
+            col += n + 1;
+            p += n + (more ? 1 : 0);
+        } else {
+            p++;
+            col++;
+            for (;;) {
+                const char *q = strchr(p, '"');
+                const char *nl = strchr(p, '\n');
+                if (q && (!nl || q < nl)) {
+                    ed_buf_append(&field, p, (size_t)(q - p));
+                    col += (size_t)(q - p) + 1;
+                    p = q + 1;
+                    if (*p == '"') {
+                        ed_buf_append(&field, "\"", 1);
+                        p++;
+                        col++;
+                    } else if (*p == ',') {
+                        p++;
+                        col++;
+                        break;
+                    } else if (!*p || *p == '\n' || (p[0] == '\r' && (!p[1] || p[1] == '\n'))) {
+                        more = false;
+                        break;
+                    } else {
+                        err = quote;
+                        err_col = col - 1;
+                        break;
+                    }
+                } else if (nl) {
+                    /* the field goes on on the next line, its line end kept (as \n) */
+                    size_t n = (size_t)(nl - p);
+                    ed_buf_append(&field, p, n > 0 && p[n - 1] == '\r' ? n - 1 : n);
+                    ed_buf_append(&field, "\n", 1);
+                    p = nl + 1;
+                    line++;
+                    col = 1;
+                } else {
+                    ed_buf_append(&field, p, strlen(p));
+                    col += strlen(p);
+                    err = quote;
+                    err_col = col;
+                    break;
+                }
+            }
+        }
+        if (!err) {
+            if (l->n >= (int)(sizeof(l->items) / sizeof(l->items[0]))) {
+                snprintf(why, cap, "too many values");
+                rc = 2;
+                break;
+            }
+            l->items[l->n++] = ed_arena_strdup(parse_arena, field.data ? field.data : "");
+        }
+    }
+    if (err && line != start_line)
+        snprintf(why, cap, "record on line %d; parse error on line %d, column %zu: %s", start_line,
+                 line, err_col, err);
+    else if (err)
+        snprintf(why, cap, "parse error on line %d, column %zu: %s", line, err_col, err);
+    ed_buf_free(&field);
+    return err ? 2 : rc;
+}
+
+/* pflag's StringToString: see ED_CLI_FLAG_MAP. */
+static int set_map(const ed_cli_flag *f, const char *value)
+{
+    ed_cli_list *l = f->dst, pairs = {0};
+    l->given = true;
+    if (!parse_arena)
+        parse_arena = ed_arena_new();
+    char why[512] = "";
+    int rc = 0;
+    const char *eq = strchr(value, '=');
+    if (!eq) {
+        snprintf(why, sizeof(why), "%s must be formatted as key=value", value);
+        rc = 2;
+    } else if (!strchr(eq + 1, '=')) {
+        size_t n = strlen(value);
+        size_t b = strspn(value, "\""), e = n;
+        while (e > b && value[e - 1] == '"')
+            e--;
+        char *pair = ed_xstrndup(value + b, e - b);
+        pairs.items[pairs.n++] = ed_arena_strdup(parse_arena, pair);
+        free(pair);
+    } else {
+        rc = csv_record(value, &pairs, why, sizeof(why));
+    }
+    for (int i = 0; !rc && i < pairs.n; i++)
+        if (!strchr(pairs.items[i], '=')) {
+            snprintf(why, sizeof(why), "%s must be formatted as key=value", pairs.items[i]);
+            rc = 2;
+        }
+    if (rc) {
+        char *name = flag_name(f);
+        ed_cli_invalid_argument(value, name, "%s", why);
+        free(name);
+        return 2;
+    }
+    for (int i = 0; i < pairs.n; i++) {
+        const char *pair = pairs.items[i];
+        size_t klen = (size_t)(strchr(pair, '=') - pair);
+        int at = 0;
+        while (at < l->n && !(strncmp(l->items[at], pair, klen) == 0 && l->items[at][klen] == '='))
+            at++;
+        if (at == l->n && l->n >= (int)(sizeof(l->items) / sizeof(l->items[0]))) {
+            ed_cli_failure("too many values for --%s", f->name);
+            return 2;
+        }
+        l->items[at] = pair; /* a key given again: its last value, as a Go map keeps it */
+        if (at == l->n)
+            l->n++;
+    }
+    return 0;
+}
+
 static int set_value(const ed_cli_flag *f, const char *value)
 {
     switch (f->type) {
@@ -210,6 +357,8 @@ static int set_value(const ed_cli_flag *f, const char *value)
         free(name);
         return 2;
     }
+    case ED_CLI_FLAG_MAP:
+        return set_map(f, value);
     case ED_CLI_FLAG_LIST:
     case ED_CLI_FLAG_SLICE: {
         ed_cli_list *l = f->dst;
@@ -705,6 +854,10 @@ static void override_config(const ed_cli_global *g, ed_kube_config *cfg)
     }
 }
 
+/* Set when nothing chose a cluster and the configuration is client-go's default server: a
+ * failed connection then says so (ed_cli_api_failure). */
+static bool default_server_used;
+
 int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err)
 {
     ed_kube_load_opts lo = {
@@ -719,6 +872,19 @@ int ed_cli_load_config(const ed_cli_global *g, ed_kube_config **out, ed_err *err
         .client_key = g->client_key,
     };
     int rc = ed_kube_config_load(&lo, out, err);
+    if (rc == ED_ENOTFOUND && strncmp(err->msg, "no ", 3) == 0) {
+        /* Nothing chose a cluster (no kubeconfig file, or none of its contexts, and no
+         * in-cluster configuration): as flux's client (genericclioptions over client-go), the
+         * default server, $KUBERNETES_MASTER or http://localhost:8080, with --server and the
+         * other flags over it. So a verb's own checks come first, as flux's do, and the first
+         * request is what fails. */
+        const char *master = getenv("KUBERNETES_MASTER");
+        ed_err_clear(err);
+        *out = ed_xcalloc(1, sizeof(**out));
+        (*out)->server = ed_xstrdup(master && *master ? master : "http://localhost:8080");
+        default_server_used = !g->server || !*g->server;
+        rc = 0;
+    }
     if (rc)
         return rc;
     ed_kube_config *cfg = *out;
@@ -746,27 +912,22 @@ ed_kube *ed_cli_connect_rest(const ed_cli_global *g, bool rest_config)
     ed_kube_config *cfg = NULL;
     ed_kube *kube = NULL;
     ed_err err = ED_ERR_INIT;
-    bool hint = false;
-    if (ed_cli_load_config(g, &cfg, &err) == 0) {
+    if (ed_cli_load_config(g, &cfg, &err) == 0)
         ed_kube_new(cfg, &kube, &err);
-    } else {
-        /* eddy's hint where nothing chose a cluster ("no kubeconfig found", "no context is
-         * set": flux would try localhost:8080); a missing file or context is said in
-         * client-go's words alone */
-        hint = err.code == ED_ENOTFOUND && strncmp(err.msg, "no ", 3) == 0;
-        if (rest_config) /* flux's utils.KubeConfig */
-            ed_err_wrap(&err, "kubernetes configuration load failed");
-    }
+    else if (rest_config) /* flux's utils.KubeConfig; a missing file or context is said in
+                           * client-go's words */
+        ed_err_wrap(&err, "kubernetes configuration load failed");
     if (kube && g->verbose) {
         char *shown = ed_kube_url_redact(cfg->server);
         fprintf(stderr, "► using context %s, server %s, namespace %s\n",
-                cfg->context ? cfg->context : "(in-cluster)", shown, g->ns);
+                cfg->context          ? cfg->context
+                : default_server_used ? "(none: client-go's default server)"
+                                      : "(in-cluster)",
+                shown, g->ns);
         free(shown);
     }
     ed_kube_config_free(cfg);
-    if (!kube && hint)
-        ed_cli_failure("%s (set KUBECONFIG, or pass --kubeconfig and --context)", err.msg);
-    else if (!kube)
+    if (!kube)
         ed_cli_failure("%s", err.msg);
     return kube;
 }
@@ -802,7 +963,11 @@ void ed_cli_api_failure(const ed_err *err)
     switch (err->code) {
     case ED_ERETRY:
     case ED_ETIMEOUT:
-        hint = "is the cluster reachable? check --kubeconfig and --context, or a longer --timeout";
+        hint = default_server_used
+                   ? "no kubeconfig chose a cluster, so client-go's default server was tried: set "
+                     "KUBECONFIG, or pass --kubeconfig and --context"
+                   : "is the cluster reachable? check --kubeconfig and --context, or a longer "
+                     "--timeout";
         break;
     case ED_EAUTH:
         /* The client gives the TLS handshake's failures this code too (no retry helps), but

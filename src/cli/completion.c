@@ -229,6 +229,11 @@ static void powershell(void)
 
 int ed_cli_completion(int argc, char **argv)
 {
+    if (argc == 1) {
+        /* As flux's completion (a command of subcommands alone): its help, and success. */
+        fputs(ed_cli_verb_usage("completion"), stdout);
+        return 0;
+    }
     if (argc != 2 || argv[1][0] == '-') {
         ed_cli_failure("usage: eddy completion (bash | zsh | fish | powershell)");
         return 2;

@@ -2,10 +2,10 @@
  * `eddy create`, `eddy delete` and `eddy export`, as flux has them.
  *
  * create generates the object from flux's flags (`source git`, `source oci`, `kustomization`,
- * `image repository|policy|update`, `secret git`), then either prints it (--export: a YAML document
- * after "---", keys sorted as sigs.k8s.io/yaml sorts them) or applies it with server-side
- * apply under the field manager `flux` and waits until its controller reports it Ready,
- * printing flux's lines (✚ generating, ► applying, ✔ created, ◎ waiting, ✔ the result).
+ * `image repository|policy|update`, `secret git|tls|oci|proxy|helm`), then either prints it
+ * (--export: a YAML document after "---", keys sorted as sigs.k8s.io/yaml sorts them) or applies it
+ * with server-side apply under the field manager `flux` and waits until its controller reports it
+ * Ready, printing flux's lines (✚ generating, ► applying, ✔ created, ◎ waiting, ✔ the result).
  * `create source git -u/-p` also applies a Secret of the same name with the credentials.
  * delete asks for confirmation (unless --silent), as flux does; export prints objects without
  * status or server-set fields.
@@ -13,10 +13,14 @@
 #include "cli_int.h"
 
 #include "../image/image.h"
+#include "../source/source.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /* ---- building objects ---- */
 
@@ -1061,12 +1065,101 @@ static int create_image_update(struct create_run *r, const char *name, int argc,
     return finish_create(r);
 }
 
+/* ---- create secret: what the kinds share ---- */
+
+/* The flags every create secret takes beside its own: --interval, a persistent flag of flux's
+ * create, read and not used. */
+#define SECRET_FLAGS(interval)                                                                     \
+    {                                                                                              \
+        "interval", 0, ED_CLI_FLAG_DURATION, (interval)                                            \
+    }
+
+/* A file a secret's flag names, read as flux's os.ReadFile; NULL after flux's message
+ * ("<what>: open PATH: no such file or directory"). An empty path or file reads as none. */
+static char *secret_file(const char *path, const char *what, size_t *len, bool *failed)
+{
+    *len = 0;
+    if (!path || !*path)
+        return NULL;
+    struct stat st;
+    bool dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    char *data = dir ? NULL : ed_file_read(path, (size_t)1 << 20, len);
+    if (dir)
+        errno = EISDIR; /* Go opens it, and its read fails */
+    if (!data) {
+        *failed = true;
+        if (errno == EFBIG) {
+            ed_cli_failure("%s: %s: larger than 1 MiB", what, path);
+        } else {
+            /* Go's syscall error text: strerror's, lowercased */
+            char why[256];
+            snprintf(why, sizeof(why), "%s", strerror(errno));
+            why[0] = (char)tolower((unsigned char)why[0]);
+            ed_cli_failure("%s: %s %s: %s", what, errno == EISDIR ? "read" : "open", path, why);
+        }
+        return NULL;
+    }
+    if (*len == 0) {
+        free(data);
+        return NULL;
+    }
+    return data;
+}
+
+/* A TLS Secret's keys as Flux's secret factory writes them (tls.crt and tls.key for a client
+ * pair, type kubernetes.io/tls; or ca.crt alone, type Opaque; ca.crt beside either): 0, or 2
+ * after flux's message for a half pair, neither a pair nor a CA, or a pair that does not fit. */
+static int put_tls(ed_doc *d, const char *crt, size_t crt_len, const char *key, size_t key_len,
+                   const char *ca)
+{
+    if ((crt != NULL) != (key != NULL)) {
+        ed_cli_failure(crt ? "found certificate but missing private key"
+                           : "found private key but missing certificate");
+        return 2;
+    }
+    if (!crt && !ca) {
+        ed_cli_failure("no CA certificate or client certificate pair found");
+        return 2;
+    }
+    ed_err err = ED_ERR_INIT;
+    if (crt && ed_source_tls_pair_check(crt, crt_len, key, key_len, &err) != 0) {
+        ed_cli_failure("invalid TLS certificate and key pair: %s", err.msg);
+        return 2;
+    }
+    put_str(d, "/stringData/tls.crt", crt);
+    put_str(d, "/stringData/tls.key", key);
+    put_str(d, "/stringData/ca.crt", ca);
+    put_str(d, "/type", crt ? "kubernetes.io/tls" : "Opaque");
+    return 0;
+}
+
+/* Export or apply a secret made by create secret KIND, as flux: its YAML after "---" (and,
+ * but for tls, the empty line of flux's Println), or the Secret applied and flux's line. */
+static int finish_secret(struct create_run *r, ed_doc *d, const char *kind)
+{
+    int rc;
+    if (r->export_only) {
+        rc = print_yaml(ed_doc_root(d));
+        if (!rc && strcmp(kind, "tls") != 0)
+            putchar('\n');
+        return rc;
+    }
+    ed_kube *kube = ed_cli_connect(&r->g);
+    bool created = false;
+    rc = kube ? apply(kube, ed_doc_root(d), &created) : 1;
+    if (!rc) /* flux says created, whether it was or not */
+        ed_cli_action("%s secret '%s' created in '%s' namespace", kind, r->name, r->g.ns);
+    ed_kube_free(kube);
+    return rc;
+}
+
 /* ---- create secret git ---- */
 
 static int create_secret_git(struct create_run *r, const char *name, int argc, char **argv)
 {
     const char *url = NULL;
     struct git_creds c = {0};
+    int64_t interval = 0;
     const ed_cli_flag flags[] = {
         {"url", 0, ED_CLI_FLAG_STR, &url},
         {"username", 'u', ED_CLI_FLAG_STR, &c.username},
@@ -1075,6 +1168,7 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
         {"known-hosts-file", 0, ED_CLI_FLAG_STR, &c.known_hosts_file},
         {"ca-crt-file", 0, ED_CLI_FLAG_STR, &c.ca_file},
         {"bearer-token", 0, ED_CLI_FLAG_STR, &c.bearer_token},
+        SECRET_FLAGS(&interval),
         {NULL, 0, 0, NULL},
     };
     int rc = parse_create(r, argc, argv, flags, true);
@@ -1099,19 +1193,346 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
     ed_doc *d = git_secret(r->g.ns, name, url, &c, &r->labels);
     if (!d)
         return 2;
-    if (r->export_only) {
-        rc = print_yaml(ed_doc_root(d));
-    } else {
-        ed_kube *kube = ed_cli_connect(&r->g);
-        bool created = false;
-        rc = kube ? apply(kube, ed_doc_root(d), &created) : 1;
-        if (!rc)
-            ed_cli_action("git secret '%s' %s in '%s' namespace", name,
-                          created ? "created" : "updated", r->g.ns);
-        ed_kube_free(kube);
-    }
+    rc = finish_secret(r, d, "git");
     ed_doc_free(d);
     return rc;
+}
+
+/* ---- create secret tls|oci|proxy|helm ---- */
+
+static int create_secret_tls(struct create_run *r, int argc, char **argv)
+{
+    const char *crt_file = NULL, *key_file = NULL, *ca_file = NULL;
+    int64_t interval = 0;
+    const ed_cli_flag flags[] = {
+        {"tls-crt-file", 0, ED_CLI_FLAG_STR, &crt_file},
+        {"tls-key-file", 0, ED_CLI_FLAG_STR, &key_file},
+        {"ca-crt-file", 0, ED_CLI_FLAG_STR, &ca_file},
+        SECRET_FLAGS(&interval),
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags, true);
+    if (rc || !labels_ok(&r->labels))
+        return rc ? rc : 2;
+    size_t crt_len = 0, key_len = 0, ca_len = 0;
+    bool failed = false;
+    char *ca = secret_file(ca_file, "unable to read TLS CA file", &ca_len, &failed);
+    char *crt =
+        failed ? NULL : secret_file(crt_file, "failed to read cert file", &crt_len, &failed);
+    char *key = failed ? NULL : secret_file(key_file, "failed to read key file", &key_len, &failed);
+    ed_doc *d = failed ? NULL : new_object("v1", "Secret", r->g.ns, r->name, &r->labels);
+    rc = d ? put_tls(d, crt, crt_len, key, key_len, ca) : 2;
+    if (!rc)
+        rc = finish_secret(r, d, "tls");
+    ed_doc_free(d);
+    free(ca);
+    free(crt);
+    if (key)
+        explicit_bzero(key, key_len); /* a private key: not left in freed memory */
+    free(key);
+    return rc;
+}
+
+/* go-containerregistry's check of a tag ([A-Za-z0-9_.-], 1 to 128) and of a repository name
+ * ([a-z0-9_./-], 2 to 255) after an optional registry (the part before the first '/' when it
+ * holds a '.' or a ':', a URI authority). */
+static bool oci_name_ok(const char *s, size_t n)
+{
+    const char *slash = memchr(s, '/', n);
+    if (slash && (memchr(s, '.', (size_t)(slash - s)) || memchr(s, ':', (size_t)(slash - s)))) {
+        for (const char *p = s; p < slash; p++)
+            if (!isalnum((unsigned char)*p) && !strchr(".-_:[]~", *p))
+                return false;
+        n -= (size_t)(slash + 1 - s);
+        s = slash + 1;
+    }
+    if (n < 2 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && !strchr("_-./", s[i]))
+            return false;
+    return true;
+}
+
+static bool oci_tag_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 128)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("_-.", s[i]))
+            return false;
+    return true;
+}
+
+/* go-containerregistry's name.ParseReference, as flux's create secret oci checks --url: a
+ * name with an optional ":tag" (a last ':' with no '/' after it), or a name (and tag) with
+ * "@sha256:<64 hex>". */
+static bool oci_reference_ok(const char *url)
+{
+    const char *at = strchr(url, '@');
+    size_t n = at ? (size_t)(at - url) : strlen(url);
+    if (at) {
+        const char *digest = at + 1;
+        if (strchr(digest, '@') || !ed_str_has_prefix(digest, "sha256:") ||
+            strlen(digest) != 7 + 64 || strspn(digest + 7, "0123456789abcdef") != 64)
+            return false;
+    }
+    char *base = ed_xstrndup(url, n);
+    char *colon = strrchr(base, ':');
+    bool ok = true;
+    if (colon && !strchr(colon, '/')) {
+        ok = oci_tag_ok(colon + 1);
+        *colon = '\0';
+    }
+    ok = ok && oci_name_ok(base, strlen(base));
+    free(base);
+    return ok;
+}
+
+static int create_secret_oci(struct create_run *r, int argc, char **argv)
+{
+    const char *url = NULL, *username = NULL, *password = NULL;
+    int64_t interval = 0;
+    const ed_cli_flag flags[] = {
+        {"url", 0, ED_CLI_FLAG_STR, &url},
+        {"username", 'u', ED_CLI_FLAG_STR, &username},
+        {"password", 'p', ED_CLI_FLAG_STR, &password},
+        SECRET_FLAGS(&interval),
+        {NULL, 0, 0, NULL},
+    };
+    /* As flux's: --label is taken and not used (its oci secret has no labels). */
+    int rc = parse_create(r, argc, argv, flags, true);
+    if (rc)
+        return rc;
+    const char *missing = !url || !*url             ? "--url"
+                          : !username || !*username ? "--username"
+                          : !password || !*password ? "--password"
+                                                    : NULL;
+    if (missing) {
+        ed_cli_failure("%s is required", missing);
+        return 2;
+    }
+    if (!oci_reference_ok(url)) {
+        ed_cli_failure("error parsing url: 'could not parse reference: %s'", url);
+        return 2;
+    }
+    /* The Docker config as Flux's factory writes it: Go's json.MarshalIndent of
+     * {"auths": {URL: {"username", "password", "auth": base64(user:password)}}}. */
+    char *cred = ed_xasprintf("%s:%s", username, password);
+    char *auth = ed_base64_encode(cred, strlen(cred));
+    ed_buf json = ED_BUF_INIT((size_t)4 << 20);
+    ed_buf_append_str(&json, "{\n  \"auths\": {\n    ");
+    ed_image_json_quote(&json, url);
+    ed_buf_append_str(&json, ": {\n      \"username\": ");
+    ed_image_json_quote(&json, username);
+    ed_buf_append_str(&json, ",\n      \"password\": ");
+    ed_image_json_quote(&json, password);
+    ed_buf_printf(&json, ",\n      \"auth\": \"%s\"\n    }\n  }\n}", auth);
+    ed_doc *d = new_object("v1", "Secret", r->g.ns, r->name, NULL);
+    put_str(d, "/stringData/.dockerconfigjson", json.data);
+    put_str(d, "/type", "kubernetes.io/dockerconfigjson");
+    rc = finish_secret(r, d, "oci");
+    ed_doc_free(d);
+    explicit_bzero(cred, strlen(cred));
+    free(cred);
+    free(auth);
+    ed_buf_free(&json);
+    return rc;
+}
+
+/* A byte Go's url.Parse takes unescaped in a host name (net/url's shouldEscape in its host
+ * mode; bytes past ASCII are taken too). */
+static bool go_host_byte(unsigned char c)
+{
+    return c >= 0x80 || isalnum(c) || strchr("-_.~!$&'()*+,;=:[]<>\"%", c);
+}
+
+/* Go's url.Parse refusals of a proxy address (which flux's factory then reports), into why
+ * (cap bytes): a control character, no scheme before a ':', a ':' in the first segment of a
+ * relative address, a port that is not digits, a host name byte that must be escaped. False
+ * when Go takes it. (IPv6 literals and escapes in brackets are taken as given.) */
+static bool url_parse_refused(const char *s, char *why, size_t cap)
+{
+    size_t n = strcspn(s, "#?"); /* the fragment and the query go first */
+    for (const char *p = s; p < s + strcspn(s, "#"); p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            snprintf(why, cap, "net/url: invalid control character in URL");
+            return true;
+        }
+    size_t scheme = 0;
+    while (scheme < n && isalpha((unsigned char)s[scheme]))
+        scheme++;
+    while (scheme > 0 && scheme < n &&
+           (isalnum((unsigned char)s[scheme]) || strchr("+-.", s[scheme])))
+        scheme++;
+    if (n > 0 && s[0] == ':') {
+        snprintf(why, cap, "missing protocol scheme");
+        return true;
+    }
+    const char *rest = s;
+    if (scheme > 0 && scheme < n && s[scheme] == ':')
+        rest = s + scheme + 1;
+    else
+        scheme = 0; /* no scheme: a path */
+    size_t rlen = n - (size_t)(rest - s);
+    size_t seg = strcspn(rest, "/");
+    if (!scheme && memchr(rest, ':', seg < rlen ? seg : rlen)) {
+        snprintf(why, cap, "first path segment in URL cannot contain colon");
+        return true;
+    }
+    if (rlen < 2 || strncmp(rest, "//", 2) != 0)
+        return false; /* an opaque URL or a path: no host to check */
+    const char *auth = rest + 2;
+    size_t alen = strcspn(auth, "/");
+    if (alen > rlen - 2)
+        alen = rlen - 2;
+    const char *host = auth;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            host = p + 1;
+    size_t hlen = alen - (size_t)(host - auth);
+    if (hlen > 0 && host[0] == '[')
+        return false;
+    const char *colon = NULL;
+    for (const char *p = host; p < host + hlen; p++)
+        if (*p == ':')
+            colon = p;
+    if (colon) {
+        size_t plen = hlen - (size_t)(colon - host);
+        if (strspn(colon + 1, "0123456789") < plen - 1) {
+            char *port = ed_xstrndup(colon, plen);
+            char *q = ed_cli_quoted(port);
+            snprintf(why, cap, "invalid port %s after host", q);
+            free(q);
+            free(port);
+            return true;
+        }
+    }
+    for (const char *p = host; p < host + hlen; p++) {
+        /* an escape in a host name is of a byte past ASCII, or %25 */
+        bool hex =
+            p + 2 < host + hlen && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]);
+        if (*p == '%' && (!hex || (p[1] < '8' && strncmp(p, "%25", 3) != 0))) {
+            int elen = (int)(host + hlen - p < 3 ? host + hlen - p : 3);
+            char *e = ed_xstrndup(p, (size_t)elen), *q = ed_cli_quoted(e);
+            snprintf(why, cap, "invalid URL escape %s", q);
+            free(q);
+            free(e);
+            return true;
+        }
+        if (!go_host_byte((unsigned char)*p)) {
+            char c[2] = {*p, '\0'};
+            char *q = ed_cli_quoted(c);
+            snprintf(why, cap, "invalid character %s in host name", q);
+            free(q);
+            return true;
+        }
+    }
+    return false;
+}
+
+static int create_secret_proxy(struct create_run *r, int argc, char **argv)
+{
+    const char *address = NULL, *username = NULL, *password = NULL;
+    int64_t interval = 0;
+    const ed_cli_flag flags[] = {
+        {"address", 0, ED_CLI_FLAG_STR, &address},
+        {"username", 'u', ED_CLI_FLAG_STR, &username},
+        {"password", 'p', ED_CLI_FLAG_STR, &password},
+        SECRET_FLAGS(&interval),
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags, true);
+    if (rc || !labels_ok(&r->labels))
+        return rc ? rc : 2;
+    if (!address || !*address) {
+        ed_cli_failure("address is required");
+        return 2;
+    }
+    char refusal[256];
+    if (url_parse_refused(address, refusal, sizeof(refusal))) {
+        char *without_fragment = ed_xstrndup(address, strcspn(address, "#"));
+        char *q = ed_cli_quoted(without_fragment);
+        free(without_fragment);
+        ed_cli_failure("invalid proxy address: parse %s: %s", q, refusal);
+        free(q);
+        return 2;
+    }
+    ed_doc *d = new_object("v1", "Secret", r->g.ns, r->name, &r->labels);
+    put_str(d, "/stringData/address", address);
+    put_str(d, "/stringData/username", username);
+    put_str(d, "/stringData/password", password);
+    put_str(d, "/type", "Opaque");
+    rc = finish_secret(r, d, "proxy");
+    ed_doc_free(d);
+    return rc;
+}
+
+static int create_secret_helm(struct create_run *r, int argc, char **argv)
+{
+    const char *username = NULL, *password = NULL;
+    const char *crt_file = NULL, *key_file = NULL, *ca_file = NULL;
+    int64_t interval = 0;
+    const ed_cli_flag flags[] = {
+        {"username", 'u', ED_CLI_FLAG_STR, &username},
+        {"password", 'p', ED_CLI_FLAG_STR, &password},
+        {"tls-crt-file", 0, ED_CLI_FLAG_STR, &crt_file},
+        {"tls-key-file", 0, ED_CLI_FLAG_STR, &key_file},
+        {"ca-crt-file", 0, ED_CLI_FLAG_STR, &ca_file},
+        SECRET_FLAGS(&interval),
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags, true);
+    if (rc || !labels_ok(&r->labels))
+        return rc ? rc : 2;
+    size_t crt_len = 0, key_len = 0, ca_len = 0;
+    bool failed = false;
+    char *ca = secret_file(ca_file, "unable to read TLS CA file", &ca_len, &failed);
+    char *crt =
+        failed ? NULL : secret_file(crt_file, "failed to read cert file", &crt_len, &failed);
+    char *key = failed ? NULL : secret_file(key_file, "failed to read key file", &key_len, &failed);
+    ed_doc *d = failed ? NULL : new_object("v1", "Secret", r->g.ns, r->name, &r->labels);
+    bool basic = (username && *username) || (password && *password);
+    rc = d ? 0 : 2;
+    /* Flux's order: a client pair (then the username and password are left out), basic auth
+     * (with the CA beside it), a CA alone, or an empty Secret with no type. */
+    if (!rc && (crt || key)) {
+        rc = put_tls(d, crt, crt_len, key, key_len, ca);
+    } else if (!rc && basic) {
+        if (!username || !*username || !password || !*password) {
+            ed_cli_failure("%s is required", !username || !*username ? "username" : "password");
+            rc = 2;
+        }
+        put_str(d, "/stringData/username", username);
+        put_str(d, "/stringData/password", password);
+        put_str(d, "/stringData/ca.crt", ca);
+        put_str(d, "/type", "kubernetes.io/basic-auth");
+    } else if (!rc && ca) {
+        rc = put_tls(d, NULL, 0, NULL, 0, ca);
+    } /* else none: an empty Secret (Go's omitempty leaves out its empty stringData) */
+    if (!rc)
+        rc = finish_secret(r, d, "helm");
+    ed_doc_free(d);
+    free(ca);
+    free(crt);
+    if (key)
+        explicit_bzero(key, key_len); /* a private key: not left in freed memory */
+    free(key);
+    return rc;
+}
+
+/* The kind of "secret KIND" at the start of words ("git", "tls", "oci", "proxy", "helm"), or
+ * NULL. */
+static const char *secret_kind(char **words, int nwords)
+{
+    static const char *const kinds[] = {"git", "tls", "oci", "proxy", "helm", NULL};
+    if (nwords < 2 || strcmp(words[0], "secret") != 0)
+        return NULL;
+    for (int i = 0; kinds[i]; i++)
+        if (strcmp(words[1], kinds[i]) == 0)
+            return kinds[i];
+    return NULL;
 }
 
 /* ---- the verbs ---- */
@@ -1125,12 +1546,13 @@ int ed_cli_create(int argc, char **argv)
         nwords++;
     int used = 0;
     const ed_cli_kind *k = ed_cli_kind_parse(argv + 1, nwords, &used);
-    bool secret = nwords >= 2 && strcmp(argv[1], "secret") == 0 && strcmp(argv[2], "git") == 0;
+    const char *secret = secret_kind(argv + 1, nwords);
     if (secret)
         used = 2;
     if (!k && !secret) {
         ed_cli_failure("%s: unknown kind; eddy create (source git | source oci | kustomization "
-                       "| image repository|policy|update | secret git) NAME [flags]",
+                       "| image repository|policy|update | secret git|tls|oci|proxy|helm) NAME "
+                       "[flags]",
                        argc > 1 ? argv[1] : "missing kind");
         return 2;
     }
@@ -1141,8 +1563,16 @@ int ed_cli_create(int argc, char **argv)
     char **sub_argv = argv + used + (name ? 1 : 0); /* sub_argv[0], the name or the kind's last
                                                        word, is skipped like a verb */
     int rc;
-    if (secret)
+    if (secret && strcmp(secret, "git") == 0)
         rc = create_secret_git(&r, name, sub_argc, sub_argv);
+    else if (secret && strcmp(secret, "tls") == 0)
+        rc = create_secret_tls(&r, sub_argc, sub_argv);
+    else if (secret && strcmp(secret, "oci") == 0)
+        rc = create_secret_oci(&r, sub_argc, sub_argv);
+    else if (secret && strcmp(secret, "proxy") == 0)
+        rc = create_secret_proxy(&r, sub_argc, sub_argv);
+    else if (secret)
+        rc = create_secret_helm(&r, sub_argc, sub_argv);
     else if (k == &ed_cli_gitrepository)
         rc = create_source_git(&r, name, sub_argc, sub_argv);
     else if (k == &ed_cli_ocirepository)

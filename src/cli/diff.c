@@ -365,7 +365,7 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
         {"dry-run", 0, ED_CLI_FLAG_BOOL, &a->dry_run},
         {"ignore-paths", 0, ED_CLI_FLAG_LIST, &a->ignore_paths},
         {"recursive", 'r', ED_CLI_FLAG_BOOL, &a->recursive},
-        {"local-sources", 0, ED_CLI_FLAG_LIST, &a->local_sources},
+        {"local-sources", 0, ED_CLI_FLAG_MAP, &a->local_sources},
         {NULL, 0, 0, NULL},
     };
     if (!allow_dry_run)
@@ -406,15 +406,10 @@ static int parse_ks_args(const char *verb, int argc, char **argv, struct ks_args
     } else {
         free(checked);
     }
-    /* flux's stringToString: each entry KEY=VALUE (Kind/namespace/name=DIR here). */
+    /* Each entry is KEY=VALUE (the flag's parsing, flux's stringToString, saw to it); eddy
+     * also wants the key as Kind/namespace/name, where flux would never find the source. */
     for (int i = 0; i < a->local_sources.n; i++) {
         const char *item = a->local_sources.items[i], *eq = strchr(item, '=');
-        if (!eq) {
-            /* flux's (pflag's) words */
-            ed_cli_invalid_argument(item, "--local-sources", "%s must be formatted as key=value",
-                                    item);
-            return 1;
-        }
         if (eq == item || !eq[1] || !strchr(item, '/') || strchr(item, '/') > eq) {
             ed_cli_invalid_argument(item, "--local-sources", "expected Kind/namespace/name=path");
             return 1;

@@ -48,6 +48,11 @@ typedef struct ed_policy_spec {
 int ed_policy_latest(const ed_policy_spec *spec, const char *const *tags, size_t n,
                      const char **out, ed_err *err);
 
+/* Append s as Go's json.Marshal writes a string: HTML-safe (<, >, & as \u003c...), \b and \f as
+ * such, other control characters as \u00XX, U+2028 and U+2029 escaped. (The image module's
+ * templates write JSON with it, and so does the CLI's dockerconfigjson.) */
+void ed_image_json_quote(ed_buf *b, const char *s);
+
 /* ---- registries ---- */
 
 /* Where an image lives: "nginx" is docker.io's library/nginx, served by registry-1.docker.io. */

@@ -1,16 +1,11 @@
 /*
  * image_int.h: private to the image module: the values of the commit message templates
- * (template.c interprets them, sprig.c implements the functions over them) and the JSON
- * quoting both scan.c and sprig.c write as Go's encoding/json does.
+ * (template.c interprets them, sprig.c implements the functions over them).
  */
 #ifndef ED_IMAGE_INT_H
 #define ED_IMAGE_INT_H
 
 #include "image.h"
-
-/* Append s as Go's json.Marshal writes a string: HTML-safe (<, >, & as \u003c...), \b and \f as
- * such, other control characters as \u00XX, U+2028 and U+2029 escaped. */
-void ed_image_json_quote(ed_buf *b, const char *s);
 
 /* ---- template values ---- */
 

@@ -20,6 +20,8 @@
 #include "source_int.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -709,4 +711,133 @@ int ed_source_git_error(ed_err *err, int code, const char *what)
 {
     const git_error *e = git_error_last();
     return ed_err_set(err, code, "%s: %s", what, e && e->message ? e->message : "unknown error");
+}
+
+/* ---- a client certificate and its key, checked as Go's tls.X509KeyPair ---- */
+
+/* The PEM blocks of pem (len bytes) in order: their types appended to types (space-separated
+ * as Go prints a []string, without the brackets), the DER bytes of the first block whose type
+ * matches want (want(type) true) in *der (the caller frees it). Returns the number of blocks
+ * skipped before it (or read, when none matched). */
+static size_t pem_blocks(const char *pem, size_t len, bool (*want)(const char *type),
+                         unsigned char **der, long *der_len, ed_buf *types)
+{
+    *der = NULL;
+    *der_len = 0;
+    size_t skipped = 0;
+    BIO *bio = BIO_new_mem_buf(pem, len > INT_MAX ? INT_MAX : (int)len);
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long n = 0;
+    while (bio && PEM_read_bio(bio, &name, &header, &data, &n) == 1) {
+        bool match = want(name);
+        if (match) {
+            *der = ed_xmalloc(n > 0 ? (size_t)n : 1);
+            memcpy(*der, data, (size_t)n);
+            *der_len = n;
+        } else {
+            ed_buf_printf(types, "%s%s", skipped ? " " : "", name);
+            skipped++;
+        }
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        if (match)
+            break;
+    }
+    ERR_clear_error(); /* the end of the input is PEM_R_NO_START_LINE */
+    BIO_free(bio);
+    return skipped;
+}
+
+static bool is_certificate(const char *type)
+{
+    return strcmp(type, "CERTIFICATE") == 0;
+}
+
+static bool is_private_key(const char *type)
+{
+    return strcmp(type, "PRIVATE KEY") == 0 || ed_str_has_suffix(type, " PRIVATE KEY");
+}
+
+/* The key types Go's TLS stack takes (crypto/tls parsePrivateKey). */
+static bool go_key_type(int id)
+{
+    return id == EVP_PKEY_RSA || id == EVP_PKEY_EC || id == EVP_PKEY_ED25519;
+}
+
+int ed_source_tls_pair_check(const char *cert, size_t cert_len, const char *key, size_t key_len,
+                             ed_err *err)
+{
+    int rc = 0;
+    unsigned char *cert_der = NULL, *key_der = NULL;
+    long cert_der_len = 0, key_der_len = 0;
+    X509 *x509 = NULL;
+    EVP_PKEY *priv = NULL;
+    ed_buf types = ED_BUF_INIT(1 << 16);
+    size_t skipped = pem_blocks(cert, cert_len, is_certificate, &cert_der, &cert_der_len, &types);
+    if (!cert_der) {
+        if (!skipped)
+            rc = ed_err_set(err, ED_EINVALID,
+                            "tls: failed to find any PEM data in certificate input");
+        else if (skipped == 1 && is_private_key(types.data))
+            rc = ed_err_set(err, ED_EINVALID,
+                            "tls: failed to find certificate PEM data in certificate input, but "
+                            "did find a private key; PEM inputs may have been switched");
+        else
+            rc = ed_err_set(err, ED_EINVALID,
+                            "tls: failed to find \"CERTIFICATE\" PEM block in certificate input "
+                            "after skipping PEM blocks of the following types: [%s]",
+                            types.data);
+        goto cleanup;
+    }
+    ed_buf_reset(&types);
+    skipped = pem_blocks(key, key_len, is_private_key, &key_der, &key_der_len, &types);
+    if (!key_der) {
+        if (!skipped)
+            rc = ed_err_set(err, ED_EINVALID, "tls: failed to find any PEM data in key input");
+        else if (skipped == 1 && strcmp(types.data, "CERTIFICATE") == 0)
+            rc = ed_err_set(err, ED_EINVALID,
+                            "tls: found a certificate rather than a key in the PEM for the private "
+                            "key");
+        else
+            rc = ed_err_set(err, ED_EINVALID,
+                            "tls: failed to find PEM block with type ending in \"PRIVATE KEY\" in "
+                            "key input after skipping PEM blocks of the following types: [%s]",
+                            types.data);
+        goto cleanup;
+    }
+    const unsigned char *p = cert_der;
+    x509 = d2i_X509(NULL, &p, cert_der_len);
+    EVP_PKEY *pub = x509 ? X509_get0_pubkey(x509) : NULL; /* owned by x509 */
+    if (!x509 || !pub) {
+        rc = ed_err_set(err, ED_EINVALID, "x509: malformed certificate");
+        goto cleanup;
+    }
+    p = key_der;
+    priv = d2i_AutoPrivateKey(NULL, &p, key_der_len);
+    if (!priv) {
+        rc = ed_err_set(err, ED_EINVALID, "tls: failed to parse private key");
+        goto cleanup;
+    }
+    if (!go_key_type(EVP_PKEY_get_base_id(priv))) {
+        rc = ed_err_set(err, ED_EINVALID, "tls: found unknown private key type in PKCS#8 wrapping");
+        goto cleanup;
+    }
+    if (!go_key_type(EVP_PKEY_get_base_id(pub)))
+        rc = ed_err_set(err, ED_EINVALID, "tls: unknown public key algorithm");
+    else if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_get_base_id(priv))
+        rc = ed_err_set(err, ED_EINVALID, "tls: private key type does not match public key type");
+    else if (EVP_PKEY_eq(pub, priv) != 1)
+        rc = ed_err_set(err, ED_EINVALID, "tls: private key does not match public key");
+cleanup:
+    ERR_clear_error();
+    EVP_PKEY_free(priv);
+    X509_free(x509);
+    free(cert_der);
+    if (key_der)
+        OPENSSL_cleanse(key_der, (size_t)key_der_len);
+    free(key_der);
+    ed_buf_free(&types);
+    return rc;
 }

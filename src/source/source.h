@@ -114,6 +114,15 @@ int ed_source_ssh_keypair_new(const char *algorithm, int rsa_bits, const char *c
  */
 int ed_source_ssh_host_key_scan(const char *host, int port, int64_t timeout_ms, char **out,
                                 ed_err *err);
+/*
+ * Check a client certificate and its key (PEM, each len bytes) as Go's tls.X509KeyPair does,
+ * the check Flux's secret factories make before writing a TLS Secret: a CERTIFICATE block in
+ * cert, a block of a type ending in PRIVATE KEY in key (PKCS#1, SEC1 or PKCS#8: RSA, ECDSA or
+ * Ed25519), and the key belonging to the first certificate. Returns 0, or ED_EINVALID with
+ * Go's message in err ("tls: private key does not match public key", ...).
+ */
+int ed_source_tls_pair_check(const char *cert, size_t cert_len, const char *key, size_t key_len,
+                             ed_err *err);
 
 typedef struct ed_source_git_fetch_opts {
     const char *url; /* http://, https://, ssh:// (Flux's pattern) or git:// */

@@ -126,6 +126,10 @@ assert_contains "$bash_script" "completion) [ \"\$COMP_CWORD\" -eq 2 ] && words=
     "the shells completed"
 assert_fails "unknown shell" "$eddy" completion tcsh
 assert_contains "$OUT" 'unsupported shell "tcsh"' "unknown shell"
+# As flux (cobra's command of subcommands): no shell prints the help on stdout, and succeeds
+out=$("$eddy" completion 2>"$scratch/completion.err") || fail "completion with no shell failed"
+assert_eq "$("$eddy" help completion)" "$out" "completion with no shell: its help"
+assert_eq "" "$(<"$scratch/completion.err")" "completion with no shell: nothing on stderr"
 
 step "create --export prints flux's YAML (golden)"
 out=$("$eddy" create source git podinfo -n apps --url https://github.com/stefanprodan/podinfo \

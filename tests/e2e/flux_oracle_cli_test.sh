@@ -47,6 +47,15 @@ $(diff <(echo "$fe") <(echo "$ee") | head -40)"
 
 step "create --export: the same YAML, warnings, errors and exit codes as flux"
 printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' >"$scratch/ca.pem"
+# a client certificate and its key, another key (EC) and an Ed25519 key: create secret tls and
+# helm check the pair as Go's tls.X509KeyPair
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$scratch/tls.key" -out "$scratch/tls.crt" \
+    -days 1 -subj /CN=client 2>/dev/null
+openssl ecparam -genkey -name prime256v1 -noout -out "$scratch/ec.key"
+openssl genpkey -algorithm ed25519 -out "$scratch/ed.key"
+printf -- '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' >"$scratch/bad.key"
+: >"$scratch/empty"
+tls=(--tls-crt-file "$scratch/tls.crt" --tls-key-file "$scratch/tls.key")
 zero=sha256:0000000000000000000000000000000000000000000000000000000000000000
 git=(create source git podinfo --url https://github.com/stefanprodan/podinfo)
 oci=(create source oci podinfo --url oci://ghcr.io/stefanprodan/manifests/podinfo)
@@ -91,6 +100,63 @@ create secret git auth --url https://git.example.com/x --bearer-token tok -u me 
 create secret git auth --url https://git.example.com/x --bearer-token tok -u me -p pw --export
 create secret git auth --url https://git.example.com/x --bearer-token '' --export
 create secret git auth --url https://git.example.com/x -u me --export
+create secret git auth --url https://git.example.com/x -u me -p pw --interval 2m --export
+create secret tls certs "\${tls[@]}" --export
+create secret tls certs "\${tls[@]}" --ca-crt-file $scratch/ca.pem --label a=b -n apps --export
+create secret tls certs --ca-crt-file $scratch/ca.pem --export
+create secret tls certs --tls-crt-file $scratch/tls.crt --export
+create secret tls certs --tls-key-file $scratch/tls.key --ca-crt-file $scratch/ca.pem --export
+create secret tls certs --export
+create secret tls certs --ca-crt-file $scratch/empty --export
+create secret tls certs --tls-crt-file $scratch/tls.crt --tls-key-file $scratch/ec.key --export
+create secret tls certs --tls-crt-file $scratch/tls.crt --tls-key-file $scratch/ed.key --export
+create secret tls certs --tls-crt-file $scratch/tls.crt --tls-key-file $scratch/bad.key --export
+create secret tls certs --tls-crt-file $scratch/tls.key --tls-key-file $scratch/tls.crt --export
+create secret tls certs --tls-crt-file $scratch/tls.crt --tls-key-file $scratch/tls.crt --export
+create secret tls certs --tls-crt-file $scratch/ca.pem --tls-key-file $scratch/ca.key --export
+create secret tls certs --tls-crt-file $scratch/nothere --tls-key-file $scratch/tls.key --export
+create secret tls certs --ca-crt-file $scratch --export
+create secret tls certs --label a=b=c --export
+create secret tls --export
+create secret tls x --export
+create secret tls certs --bogus --export
+create secret oci ghcr --url ghcr.io/stefanprodan/charts -u me -p 'p<w>&"\\x' --export
+create secret oci ghcr --url ghcr.io -u me -p pw --label bad --export
+create secret oci ghcr --url localhost:5000/a/b:v1 -u me -p pw --export
+create secret oci ghcr --url ghcr.io/a@$zero -u me -p pw --export
+create secret oci ghcr --export
+create secret oci ghcr --url ghcr.io --export
+create secret oci ghcr --url ghcr.io -u me --export
+create secret oci ghcr --url ghcr.io -p pw --export
+create secret oci ghcr --url ghcr.io/A -u me -p pw --export
+create secret oci ghcr --url 'ghcr.io/a:b:c' -u me -p pw --export
+create secret oci ghcr --url 'ghcr.io/a:' -u me -p pw --export
+create secret oci ghcr --url 'oci://ghcr.io/a' -u me -p pw --export
+create secret oci ghcr --url 'ghcr.io/a@sha256:12' -u me -p pw --export
+create secret oci ghcr --url x -u me -p pw --export
+create secret proxy corp --address http://proxy.corp:3128 -u me -p pw --label a=b --export
+create secret proxy corp --address socks5://proxy.corp --export
+create secret proxy corp --address http://proxy.corp -p pw --export
+create secret proxy corp --export
+create secret proxy corp --address ':x' --export
+create secret proxy corp --address 'http://a b' --label a=b=c --export
+create secret proxy corp --address 'http://a b' --export
+create secret proxy corp --address 'http://h:8x/p?q#f' --export
+create secret proxy corp --address 'http://h%41' --export
+create secret proxy corp --address 'http://a\\b' --export
+create secret proxy corp --address '1http://h' --export
+create secret proxy corp --address 'proxy.corp:3128' --export
+create secret proxy corp --address 'http://u:p@[::1]:3128/x?y#z' --export
+create secret helm repo --export
+create secret helm repo -u me -p pw --export
+create secret helm repo -u me -p pw --ca-crt-file $scratch/ca.pem --label a=b --export
+create secret helm repo -u me --export
+create secret helm repo -p pw --export
+create secret helm repo --ca-crt-file $scratch/ca.pem --export
+create secret helm repo "\${tls[@]}" -u me -p pw --ca-crt-file $scratch/ca.pem --export
+create secret helm repo --tls-crt-file $scratch/tls.crt -u me -p pw --export
+create secret helm repo --tls-crt-file $scratch/tls.crt --tls-key-file $scratch/ec.key --export
+create secret helm repo --ca-crt-file $scratch/nothere --export
 create source git xx --export
 create source git xx --url https://h/r --export
 create source git xx --url ftp://h/r --branch main --export
@@ -161,6 +227,12 @@ build kustomization xx --path ./a/../nonexistent
 diff kustomization xx --path /nonexistent
 diff kustomization xx --path $scratch/ca.pem
 diff kustomization xx --path $scratch --local-sources bad
+diff kustomization xx --path $scratch --local-sources 'a=b,c"=d,e=f'
+diff kustomization xx --path $scratch --local-sources '"a=b"x,c=d'
+diff kustomization xx --path $scratch --local-sources '"a=b,c=d'
+build kustomization xx --path $scratch --local-sources 'a=b,"c=d'
+build kustomization xx --path $scratch/nothere --local-sources 'a/b/c=d,e'
+build kustomization xx --path $scratch/nothere --local-sources bad
 diff kustomization xx --path $scratch --local-sources 'b"ad'
 build kustomization xx --path $scratch --local-sources 'b"ad'
 build kustomization xx --path $scratch --bogus
@@ -174,6 +246,37 @@ trace
 export kustomization
 get kustomization --bogus
 CASES
+
+# Byte for byte, the end included: flux's Println leaves an empty line after each secret's
+# YAML but tls's (Print); $(...) above drops it
+for kind in "git auth --url https://h/r -u me -p pw" "tls certs --ca-crt-file $scratch/ca.pem" \
+    "oci ghcr --url ghcr.io -u me -p pw" "proxy corp --address http://p" "helm repo"; do
+    # shellcheck disable=SC2086 # the words of the case
+    "$flux" create secret $kind --export >"$scratch/flux.out"
+    # shellcheck disable=SC2086
+    "$eddy" create secret $kind --export >"$scratch/eddy.out"
+    cmp -s "$scratch/flux.out" "$scratch/eddy.out" || fail "create secret $kind --export: the bytes differ:
+$(diff <(od -c "$scratch/flux.out" | tail -3) <(od -c "$scratch/eddy.out" | tail -3))"
+done
+# Applied: flux's line, and the same Secret (type, keys, labels) from each
+new_namespace oracle-secrets
+for cli in flux eddy; do
+    bin=$flux
+    [ "$cli" = eddy ] && bin=$eddy
+    for kind in "tls $cli-tls ${tls[*]} --ca-crt-file $scratch/ca.pem --label team=a" \
+        "oci $cli-oci --url ghcr.io -u me -p pw" "proxy $cli-proxy --address http://p -u me" \
+        "helm $cli-helm -u me -p pw"; do
+        # shellcheck disable=SC2086 # the words of the case
+        out=$("$bin" create secret $kind -n oracle-secrets 2>&1) || fail "$cli create secret $kind: $out"
+        set -- $kind
+        assert_eq "► $1 secret '$2' created in 'oracle-secrets' namespace" "$out" "$cli create secret $1"
+    done
+done
+for kind in tls oci proxy helm; do
+    shape='{.type} {.metadata.labels} {.data}'
+    assert_eq "$(kubectl -n oracle-secrets get secret "flux-$kind" -o "jsonpath=$shape")" \
+        "$(kubectl -n oracle-secrets get secret "eddy-$kind" -o "jsonpath=$shape")" "the $kind Secret applied"
+done
 
 # Deliberate differences, each what eddy does instead (README: "Differences from flux's CLI").
 # eddy refuses at once what its agent (or the API server) would refuse later:
@@ -277,6 +380,41 @@ for verb in check stats install uninstall envsubst; do
     NORM='s/for "flux /for "eddy /' same "$verb extra" $verb extra </dev/null
 done
 same "logs extra" logs extra
+# No kubeconfig and not in a cluster: flux's client takes client-go's default server
+# ($KUBERNETES_MASTER, else http://localhost:8080), so a verb's own checks of its arguments and
+# flags come first, as they do with a cluster, and the first request fails
+mkdir -p "$scratch/nohome"
+# (an empty KUBECONFIG is none, for client-go and eddy alike: ~/.kube/config is read, here none)
+nokc() { KUBECONFIG='' HOME="$scratch/nohome" KUBERNETES_MASTER=${MASTER:-http://127.0.0.1:9} "$@"; }
+nokc same "no kubeconfig: a label selector" get kustomizations -l 'a b'
+nokc same "no kubeconfig: events --for" events --for bogus
+nokc same "no kubeconfig: debug's flags" debug kustomization x
+nokc same "no kubeconfig: create --export" create secret proxy corp --address http://p --export
+nokc same "no kubeconfig: create's name" create secret tls x
+nokc same "no kubeconfig: a bad flag" reconcile kustomization x --with-source=maybe
+# then the request to that server: each in its words (Go's dial error, libcurl's), and eddy
+# says why that server
+nokc assert_fails "flux: no kubeconfig" "$flux" get kustomizations
+assert_contains "$OUT" '127.0.0.1:9' "flux: the default server"
+nokc assert_fails "eddy: no kubeconfig" "$eddy" get kustomizations
+assert_contains "$OUT" "http://127.0.0.1:9/apis/kustomize.toolkit.fluxcd.io/v1: " "eddy: the default server"
+assert_contains "$OUT" "(no kubeconfig chose a cluster, so client-go's default server was tried: set KUBECONFIG, or pass --kubeconfig and --context)" \
+    "eddy: why that server"
+# a plain-HTTP API server at $KUBERNETES_MASTER (kubectl proxy, with the test's credentials):
+# both reach the cluster through it alone
+proxy_port=$(free_port)
+bg_start kubectl-proxy kubectl proxy --port "$proxy_port" --address 127.0.0.1
+retry 30 curl -sf "http://127.0.0.1:$proxy_port/version" >/dev/null
+MASTER=http://127.0.0.1:$proxy_port nokc same "no kubeconfig: \$KUBERNETES_MASTER" check --pre
+MASTER=http://127.0.0.1:$proxy_port nokc same "no kubeconfig: \$KUBERNETES_MASTER (get)" get kustomizations -A
+bg_stop kubectl-proxy
+# completion with no shell: the verb's help on stdout (each its own text), nothing on stderr,
+# exit 0
+for cli in "$flux" "$eddy"; do
+    out=$("$cli" completion 2>"$scratch/completion.err") || fail "$cli completion: exit code $?"
+    assert_contains "$out" "completion" "$cli completion: its help"
+    assert_eq "" "$(<"$scratch/completion.err")" "$cli completion: stderr"
+done
 same "logs --level bogus" logs --level bogus
 # pflag's words for a bad value, quoted as Go's %q, the flag named with its shorthand; Go's
 # time.ParseDuration's and strconv.ParseBool's errors (and the spellings ParseBool accepts)

@@ -423,6 +423,73 @@ static void test_ssh_key_encrypted(void **state)
     assert_false(ed_source_ssh_key_encrypted(longlen, strlen(longlen)));
 }
 
+/* A client certificate and its key, checked as Go's tls.X509KeyPair (flux's create secret tls
+ * and helm). Test keys made for this test alone. */
+static const char tls_crt[] = "-----BEGIN CERTIFICATE-----\n"
+                              "MIIBbjCCARWgAwIBAgIUV8Nm6qU0aeZS//AV4NDNGqmXLRUwCgYIKoZIzj0EAwIw\n"
+                              "DDEKMAgGA1UEAwwBdDAgFw0yNjEyMDEwMDE0NTRaGA8yMTI2MTEwNzAwMTQ1NFow\n"
+                              "DDEKMAgGA1UEAwwBdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABLn9eG5opz52\n"
+                              "Yv4nDlSoJ625XfbXm66tyv1KRcJ6P8KKspk2ZuTGuArnv4qYYLUc20E1y1AbvafU\n"
+                              "9Lm6HeAmlfijUzBRMB0GA1UdDgQWBBTSLiKToy7ITzdE1YTzN+hCkL1MMTAfBgNV\n"
+                              "HSMEGDAWgBTSLiKToy7ITzdE1YTzN+hCkL1MMTAPBgNVHRMBAf8EBTADAQH/MAoG\n"
+                              "CCqGSM49BAMCA0cAMEQCIAaobRF2mq0PYqSKK38J+ksXzVUhqbaMs3ZlSOYfI6cQ\n"
+                              "AiA/870nG1ibK3xv86qhcoO3QEAC0XcMZooYfWZC/qGYWw==\n"
+                              "-----END CERTIFICATE-----\n";
+static const char tls_key[] = "-----BEGIN EC PRIVATE KEY-----\n"
+                              "MHcCAQEEICxdqAtzDEZJ8W9zaDjRI5VnqaDZ6j5XfxPRsNCZRcXRoAoGCCqGSM49\n"
+                              "AwEHoUQDQgAEuf14bminPnZi/icOVKgnrbld9tebrq3K/UpFwno/woqymTZm5Ma4\n"
+                              "Cue/iphgtRzbQTXLUBu9p9T0ubod4CaV+A==\n"
+                              "-----END EC PRIVATE KEY-----\n";
+static const char tls_other_key[] =
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEIDu4U38twhwCbYI55JS71OoM5YgVYycb669MrAjaq0wqoAoGCCqGSM49\n"
+    "AwEHoUQDQgAEGgyMc97EqL0JoJpS+eCQyJGl2zimBUV3BCMfLQCVMKzbl/PC1PFi\n"
+    "gwnDzoRkbD3n4mhKlwuhOdH3I7OIlOwgRQ==\n"
+    "-----END EC PRIVATE KEY-----\n";
+static const char tls_ed_key[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIFxFAVqUf3NYAUNlQox4wrtyioIcyBIiGl93B/wwenQS\n"
+    "-----END PRIVATE KEY-----\n";
+
+static void expect_pair(const char *crt, const char *key, const char *msg)
+{
+    ed_err err = ED_ERR_INIT;
+    int rc = ed_source_tls_pair_check(crt, strlen(crt), key, strlen(key), &err);
+    if (!msg) {
+        assert_int_equal(rc, 0);
+        return;
+    }
+    assert_int_equal(rc, ED_EINVALID);
+    assert_string_equal(err.msg, msg);
+}
+
+static void test_tls_pair_check(void **state)
+{
+    (void)state;
+    expect_pair(tls_crt, tls_key, NULL);
+    expect_pair(tls_crt, tls_other_key, "tls: private key does not match public key");
+    expect_pair(tls_crt, tls_ed_key, "tls: private key type does not match public key type");
+    expect_pair("nothing", tls_key, "tls: failed to find any PEM data in certificate input");
+    expect_pair(tls_key, tls_crt,
+                "tls: failed to find certificate PEM data in certificate input, but did find a "
+                "private key; PEM inputs may have been switched");
+    expect_pair(tls_crt, tls_crt,
+                "tls: found a certificate rather than a key in the PEM for the private key");
+    expect_pair(tls_crt, "", "tls: failed to find any PEM data in key input");
+    const char *two = "-----BEGIN A-----\nAAAA\n-----END A-----\n"
+                      "-----BEGIN B-----\nAAAA\n-----END B-----\n";
+    expect_pair(two, tls_key,
+                "tls: failed to find \"CERTIFICATE\" PEM block in certificate input after "
+                "skipping PEM blocks of the following types: [A B]");
+    expect_pair(tls_crt, two,
+                "tls: failed to find PEM block with type ending in \"PRIVATE KEY\" in key input "
+                "after skipping PEM blocks of the following types: [A B]");
+    const char *bad_key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+    expect_pair(tls_crt, bad_key, "tls: failed to parse private key");
+    const char *bad_crt = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    expect_pair(bad_crt, tls_key, "x509: malformed certificate");
+}
+
 static void test_ignore_rules(void **state)
 {
     (void)state;
@@ -1156,6 +1223,7 @@ int main(void)
         cmocka_unit_test(test_submodule_urls),
         cmocka_unit_test(test_known_hosts),
         cmocka_unit_test(test_ssh_key_encrypted),
+        cmocka_unit_test(test_tls_pair_check),
         cmocka_unit_test(test_ignore_rules),
         cmocka_unit_test(test_semver),
         cmocka_unit_test(test_fetch_cache),
