@@ -225,6 +225,10 @@ typedef struct ed_ctrl_secret {
  * message names the Secret, never a value. */
 int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl_secret *out,
                         ed_err *err);
+/* The same, with an error of the API server in its words alone, as a controller that reads the
+ * Secret itself (not through Flux's runtime) reports it: 'secrets "NAME" is forbidden: ...'. */
+int ed_ctrl_secret_get(ed_kube *kube, const char *ns, const char *name, ed_ctrl_secret *out,
+                       ed_err *err);
 /* The value of key (borrowed), or NULL; *len (may be NULL) gets its length. */
 const char *ed_ctrl_secret_value(const ed_ctrl_secret *s, const char *key, size_t *len);
 void ed_ctrl_secret_clear(ed_ctrl_secret *s);

@@ -20,7 +20,10 @@
 # tls.crt, tls.key) and the same with ca.crt alone, certSecretRefs with none of the keys, a
 # tls.crt without tls.key, a ca.crt that is no PEM; secretRefs that give no credentials to Flux's
 # keychain (good ones in an Opaque Secret, a dockerconfigjson entry without any) and one whose
-# auth of another registry is no base64; a registry that accepts the connection and never
+# auth of another registry is no base64; which entry of a Secret wins (a path beside the host,
+# one without credentials), field names in capitals, a ServiceAccount's pull secret after a
+# secretRef's, the same Secret as secretRef and certSecretRef (which Flux's reflector never
+# reads: "resource name may not be empty"); a registry that accepts the connection and never
 # answers (timeout 3s).
 # ImagePolicy cases: semver (a match, no match, an invalid range), alphabetical asc and desc,
 # numerical asc and desc, filterTags with pattern and extract (and a bad regexp), a repository
@@ -84,6 +87,34 @@ kind: Secret
 metadata: {name: badauth}
 type: kubernetes.io/dockerconfigjson
 stringData: {.dockerconfigjson: '{"auths": {"other.invalid": {"auth": "dXNl!jpw"}, "$EDDY_REGISTRY_AUTH": {"username": "$EDDY_REGISTRY_USER", "password": "$EDDY_REGISTRY_PASSWORD"}}}'}
+YAML
+    # Which entry Flux's keychain takes when several match: the most specific key (a path
+    # beside the host, whatever their order), even one without credentials (then none); field
+    # names in any case; a ServiceAccount's pull secret after the secretRef's, whose entry for
+    # the same registry comes first.
+    kubectl -n "$n" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: pathwins}
+type: kubernetes.io/dockerconfigjson
+stringData: {.dockerconfigjson: '{"auths": {"$EDDY_REGISTRY_AUTH": {"username": "$EDDY_REGISTRY_USER", "password": "wrong"}, "http://$EDDY_REGISTRY_AUTH/oimg/": {"username": "$EDDY_REGISTRY_USER", "password": "$EDDY_REGISTRY_PASSWORD"}}}'}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: pathempty}
+type: kubernetes.io/dockerconfigjson
+stringData: {.dockerconfigjson: '{"auths": {"$EDDY_REGISTRY_AUTH/oimg/private": {"email": "x@y"}, "$EDDY_REGISTRY_AUTH": {"username": "$EDDY_REGISTRY_USER", "password": "$EDDY_REGISTRY_PASSWORD"}}}'}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: upper}
+type: kubernetes.io/dockerconfigjson
+stringData: {.dockerconfigjson: '{"Auths": {"$EDDY_REGISTRY_AUTH": {"Username": "$EDDY_REGISTRY_USER", "PASSWORD": "$EDDY_REGISTRY_PASSWORD"}}}'}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: puller}
+imagePullSecrets: [{name: good}]
 YAML
 done
 for tag in 1.0.0 1.2.0 2.0.0-rc.1 1.9.0.sig latest v3-alpine; do
@@ -215,6 +246,19 @@ repo nocreds "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
 repo badauth "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
   secretRef: {name: badauth}"
 repo certnone "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: generic}"
+repo pathwins "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: pathwins}"
+repo pathempty "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: pathempty}"
+repo upper "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: upper}"
+repo saafter "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: nocreds}
+  serviceAccountName: puller"
+repo saonly "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  serviceAccountName: puller"
+repo samesecret "127.0.0.1:$tls_port/oimg/web" "  secretRef: {name: registry-ca}
+  certSecretRef: {name: registry-ca}"
 repo certnokey "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: cert-nokey}"
 repo certbadpem "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: cert-badpem}"
 repo mtlsnoclient "127.0.0.1:$mtls_port/oimg/web" "  certSecretRef: {name: registry-ca}"
@@ -243,7 +287,7 @@ agent --watch-label-selector 'shard in (eddy,both)' --log-encoding json
 # The cases that must become Ready; the others must fail.
 ready=" web num excluded private notinsecure paused doomed semver semver-pre alpha-asc alpha-desc num-asc "
 ready+="num-desc extract digest-always digest-ifnotpresent digest-never locked fenced open "
-ready+="cross-open tlsca mtls susp ivl exch psusp pexch "
+ready+="cross-open tlsca mtls susp ivl exch psusp pexch pathwins upper saonly "
 # settled_in NS KIND NAME: NAME's Ready condition is about its current generation and is True
 # (False for a failing case), and no reconcile is under way (a retried failure's Reconciling is
 # Progressing while the retry runs); NAME's JSON, read at that moment, is left in
