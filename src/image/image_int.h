@@ -12,6 +12,10 @@
  * such, other control characters as \u00XX, U+2028 and U+2029 escaped. */
 void ed_image_json_quote(ed_buf *b, const char *s);
 
+/* Which construct of pattern Go's RE2 does not support and PCRE2 does ("backreferences",
+ * "lookaround"), so that eddy refuses the patterns Flux refuses; NULL when none. */
+const char *ed_image_re2_incompatible(const char *pattern);
+
 /* ---- template values ---- */
 
 typedef enum {

@@ -28,16 +28,24 @@ int ed_image_exclude(char **tags, size_t *n, const char *const *patterns, size_t
 {
     pcre2_code **re = ed_xcalloc(npatterns ? npatterns : 1, sizeof(pcre2_code *));
     int rc = 0;
+    /* Flux's words for a pattern that does not compile, "failed to compile regex <pattern>: ",
+     * then PCRE2's where Flux has Go's (as for ImagePolicy's filterTags). */
     for (size_t i = 0; i < npatterns; i++) {
         int ecode;
         PCRE2_SIZE eoff;
+        const char *why = ed_image_re2_incompatible(patterns[i]);
+        if (why) {
+            rc = ed_err_set(err, ED_EINVALID, "failed to compile regex %s: %s are not supported",
+                            patterns[i], why);
+            goto out;
+        }
         re[i] = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ecode,
                               &eoff, NULL);
         if (!re[i]) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(ecode, msg, sizeof(msg));
-            rc = ed_err_set(err, ED_EINVALID, "spec.exclusionList[%zu]: invalid regex \"%s\": %s",
-                            i, patterns[i], (const char *)msg);
+            rc = ed_err_set(err, ED_EINVALID, "failed to compile regex %s: %s at offset %zu",
+                            patterns[i], (const char *)msg, (size_t)eoff);
             goto out;
         }
     }
