@@ -225,6 +225,10 @@ typedef struct ed_ctrl_secret {
  * message names the Secret, never a value. */
 int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl_secret *out,
                         ed_err *err);
+/* The same, with an error of the API server in its words alone, as a controller that reads the
+ * Secret itself (not through Flux's runtime) reports it: 'secrets "NAME" is forbidden: ...'. */
+int ed_ctrl_secret_get(ed_kube *kube, const char *ns, const char *name, ed_ctrl_secret *out,
+                       ed_err *err);
 /* The value of key (borrowed), or NULL; *len (may be NULL) gets its length. */
 const char *ed_ctrl_secret_value(const ed_ctrl_secret *s, const char *key, size_t *len);
 void ed_ctrl_secret_clear(ed_ctrl_secret *s);
@@ -285,6 +289,8 @@ typedef struct ed_ctrl_source_result {
     const char *new_revision;    /* "new upstream revision 'R'": one found and not stored yet,
                                   * in the kind's words; NULL or "" when none */
     bool outdated;               /* the kind writes ArtifactOutdated (NewRevision) */
+    bool outdated_cleared;       /* on failure: the reconcile got past where Flux removes an
+                                  * earlier ArtifactOutdated (GitRepository: its includes) */
     ed_ctrl_verified verified;
     const char *verified_message;
 } ed_ctrl_source_result;
@@ -295,7 +301,8 @@ typedef struct ed_ctrl_source_result {
  * ArtifactOutdated (when r->outdated), Reconciling and Stalled removed, observedGeneration
  * current. Failure: r->cond True (unless it is SourceVerified, whose False is written below)
  * and the other negative conditions removed, Ready False, ArtifactOutdated True beside a stored
- * artifact when a new revision was found (when r->outdated), then Stalled (observedGeneration
+ * artifact when a new revision was found (when r->outdated; else removed when
+ * r->outdated_cleared, left as it was otherwise), then Stalled (observedGeneration
  * current) or Reconciling ProgressingWithRetry with the progress Flux's reconcile had marked
  * ("building artifact: <new_revision>", "building artifact" with no artifact yet, else
  * ed_status_progress's). Then SourceVerified as r->verified says.

@@ -64,6 +64,7 @@ struct outcome {
     char verify_message[1024]; /* SourceVerified's message when ED_CTRL_VERIFIED_OK */
     const char *verify_mode;   /* spec.verify.mode, normalised ("head" is "HEAD") */
     char new_revision[320];    /* fetched, and not the stored artifact's: "" otherwise */
+    bool fetching;             /* past the includes: Flux has removed an earlier ArtifactOutdated */
 };
 
 /* The artifacts of the included repositories, in spec.include order. */
@@ -169,6 +170,7 @@ static int write_status(ed_gitrepo_controller *c, const ed_node *obj, const stru
                                .stalled = out->stalled,
                                .new_revision = new_revision,
                                .outdated = true,
+                               .outdated_cleared = out->fetching,
                                .verified = out->verify,
                                .verified_message = out->verify_message};
     ed_status_patch sp;
@@ -688,6 +690,10 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                      "failed to configure authentication options: %s", err.msg);
         goto status;
     }
+    /* Flux removes ArtifactOutdated once it has the includes, before it fetches: a fetch that
+     * fails now leaves none, one that finds a new revision marks it again; a failure before
+     * here (a Secret, an include) leaves the earlier mark as it was. */
+    out.fetching = true;
     rc = ed_source_git_fetch(c->o.cache, &fo, &res, &err);
     if (rc == 0)
         snprintf(out.subject, sizeof(out.subject), "%s", res.subject);

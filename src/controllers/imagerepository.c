@@ -65,50 +65,31 @@ static const char *str_at(const ed_node *n, const char *path)
     return ed_node_path_str(n, path);
 }
 
-/* The credentials for ref's registry in the dockerconfigjson Secret ns/name, into auth (left
- * empty when the Secret has no entry for the registry). A missing Secret is ED_ENOTFOUND, in
- * the API server's words. */
-static int docker_secret(ed_kube *kube, const char *ns, const char *name, const ed_image_ref *ref,
-                         ed_ctrl_registry_auth *auth, ed_err *err)
+/* The pull secrets Flux's keychain is built from, in their order: spec.secretRef's, then the
+ * imagePullSecrets of spec.serviceAccountName. */
+struct pull_secrets {
+    ed_ctrl_secret *s;
+    size_t n;
+};
+
+static ed_ctrl_secret *pull_secret_slot(struct pull_secrets *ps)
 {
-    ed_ctrl_secret s;
-    int rc = ed_ctrl_secret_read(kube, ns, name, &s, err);
-    if (rc == ED_ENOTFOUND)
-        return ed_err_set(err, ED_ENOTFOUND, "secrets \"%s\" not found", name);
-    if (rc)
-        return rc;
-    size_t len = 0;
-    const char *cfg = NULL;
-    /* Flux's keychain reads .dockerconfigjson of a kubernetes.io/dockerconfigjson Secret and
-     * .dockercfg of a kubernetes.io/dockercfg one, and nothing else: a Secret of another type
-     * (an Opaque one holding .dockerconfigjson too) gives no credentials, and the scan is
-     * anonymous (the registry says what it thinks of that). */
-    if (strcmp(s.type, "kubernetes.io/dockerconfigjson") == 0)
-        cfg = ed_ctrl_secret_value(&s, ".dockerconfigjson", &len);
-    else if (strcmp(s.type, "kubernetes.io/dockercfg") == 0)
-        cfg = ed_ctrl_secret_value(&s, ".dockercfg", &len);
-    if (cfg && len == 0)
-        cfg = NULL;
-    if (!cfg)
-        rc = ED_ENOTFOUND;
-    else
-        rc = ed_image_docker_credentials(cfg, len, ref->registry, &auth->username, &auth->password,
-                                         err);
-    /* No entry for this registry: scan anonymously, as Flux does. */
-    if (rc == ED_ENOTFOUND) {
-        ed_err_clear(err);
-        rc = 0;
-    }
-    ed_ctrl_secret_clear(&s);
-    return rc;
+    ps->s = ed_xrealloc(ps->s, (ps->n + 1) * sizeof(*ps->s));
+    return &ps->s[ps->n++];
+}
+
+static void pull_secrets_clear(struct pull_secrets *ps)
+{
+    for (size_t i = 0; i < ps->n; i++)
+        ed_ctrl_secret_clear(&ps->s[i]);
+    free(ps->s);
+    memset(ps, 0, sizeof(*ps));
 }
 
 /* spec.serviceAccountName, read by Flux's runtime in both controllers: it must exist, and so
- * must each of its imagePullSecrets; the first with credentials for the registry is used when
- * auth has none yet. */
+ * must each of its imagePullSecrets, appended to ps. */
 static int service_account_secrets(ed_kube *kube, const char *ns, const char *sa,
-                                   const ed_image_ref *ref, ed_ctrl_registry_auth *auth,
-                                   ed_err *err)
+                                   struct pull_secrets *ps, ed_err *err)
 {
     ed_doc *doc = NULL;
     int rc = ed_kube_get(kube, "v1", "ServiceAccount", ns, sa, &doc, err);
@@ -119,26 +100,50 @@ static int service_account_secrets(ed_kube *kube, const char *ns, const char *sa
     const ed_node *pulls = ed_node_path(ed_doc_root(doc), "/imagePullSecrets");
     for (size_t i = 0; i < ed_node_len(pulls) && !rc; i++) {
         const char *name = ed_node_path_str(ed_node_at(pulls, i), "/name");
-        ed_ctrl_registry_auth found = {0};
-        if (name)
-            rc = docker_secret(kube, ns, name, ref, &found, err);
+        rc = ed_ctrl_secret_read(kube, ns, name ? name : "", pull_secret_slot(ps), err);
         if (rc == ED_ENOTFOUND)
-            rc = ed_err_set(err, ED_EINVALID,
-                            "failed to get image pull secret for serviceaccount '%s/%s': "
-                            "secret '%s/%s' not found",
-                            ns, sa, ns, name);
-        if (!rc && !auth->username && found.username) {
-            auth->username = found.username;
-            auth->password = found.password;
-        } else {
-            ed_ctrl_registry_auth_clear(&found);
+            rc = ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, name ? name : "");
+        if (rc) {
+            ps->n--;
+            rc = ed_err_wrap(err, "failed to get image pull secret for serviceaccount '%s/%s'", ns,
+                             sa);
         }
     }
     ed_doc_free(doc);
     return rc;
 }
 
-/* spec.secretRef, then spec.serviceAccountName; *failed says which failed. */
+/* The credentials for ref in the pull secrets, as Flux's keychain finds them
+ * (go-containerregistry's NewFromPullSecrets): it reads .dockerconfigjson of a
+ * kubernetes.io/dockerconfigjson Secret and .dockercfg of a kubernetes.io/dockercfg one, and
+ * nothing else (an Opaque Secret holding .dockerconfigjson gives no credentials, and the scan is
+ * anonymous: the registry says what it thinks of that); every entry of every Secret is decoded, and
+ * the most specific key that matches the image wins (ed_image_keyring_resolve). None found is no
+ * error: anonymous. */
+static int keychain(const struct pull_secrets *ps, const ed_image_ref *ref,
+                    ed_ctrl_registry_auth *auth, ed_err *err)
+{
+    ed_image_keyring *k = ed_image_keyring_new();
+    int rc = 0;
+    for (size_t i = 0; i < ps->n && !rc; i++) {
+        size_t len = 0;
+        const char *cfg = NULL;
+        bool legacy = strcmp(ps->s[i].type, "kubernetes.io/dockercfg") == 0;
+        if (strcmp(ps->s[i].type, "kubernetes.io/dockerconfigjson") == 0)
+            cfg = ed_ctrl_secret_value(&ps->s[i], ".dockerconfigjson", &len);
+        else if (legacy)
+            cfg = ed_ctrl_secret_value(&ps->s[i], ".dockercfg", &len);
+        if (cfg && len)
+            rc = ed_image_keyring_add(k, cfg, len, legacy, err);
+    }
+    if (!rc && ed_image_keyring_resolve(k, ref->canonical, &auth->username, &auth->password) != 0)
+        auth->username = auth->password = NULL;
+    ed_image_keyring_free(k);
+    return rc;
+}
+
+/* spec.secretRef, then spec.serviceAccountName, then the keychain of both; *failed says which
+ * failed. */
 static int credentials(ed_kube *kube, const ed_node *repo, const ed_image_ref *ref,
                        ed_ctrl_auth_flavour flavour, ed_ctrl_registry_auth *auth,
                        ed_ctrl_auth_part *failed, ed_err *err)
@@ -146,18 +151,31 @@ static int credentials(ed_kube *kube, const ed_node *repo, const ed_image_ref *r
     const char *ns = str_at(repo, "/metadata/namespace");
     const char *secret_name = str_at(repo, "/spec/secretRef/name");
     const char *sa_name = str_at(repo, "/spec/serviceAccountName");
+    struct pull_secrets ps = {0};
     int rc = 0;
-    /* A missing Secret: the API server's words, which source-controller wraps. */
-    if (secret_name && (rc = docker_secret(kube, ns, secret_name, ref, auth, err)) == ED_ENOTFOUND)
-        rc = flavour == ED_CTRL_AUTH_SOURCE
-                 ? ed_err_wrap(err, "failed to get secret '%s/%s'", ns, secret_name)
-                 : ED_EINVALID;
-    if (rc) {
-        *failed = ED_CTRL_AUTH_SECRET;
-        return rc;
+    *failed = ED_CTRL_AUTH_SECRET;
+    if (secret_name) {
+        /* The reflector reads it itself: the API server's words, a missing Secret included;
+         * source-controller wraps them. */
+        rc = ed_ctrl_secret_get(kube, ns, secret_name, pull_secret_slot(&ps), err);
+        if (rc == ED_ENOTFOUND)
+            rc = ed_err_set(err, ED_EINVALID, "secrets \"%s\" not found", secret_name);
+        if (rc) {
+            ps.n--;
+            if (flavour == ED_CTRL_AUTH_SOURCE)
+                ed_err_wrap(err, "failed to get secret '%s/%s'", ns, secret_name);
+        }
     }
-    if (sa_name && (rc = service_account_secrets(kube, ns, sa_name, ref, auth, err)) != 0)
-        *failed = ED_CTRL_AUTH_SERVICE_ACCOUNT;
+    if (!rc && sa_name) {
+        rc = service_account_secrets(kube, ns, sa_name, &ps, err);
+        if (rc)
+            *failed = ED_CTRL_AUTH_SERVICE_ACCOUNT;
+    }
+    if (!rc) {
+        *failed = ED_CTRL_AUTH_SECRET;
+        rc = keychain(&ps, ref, auth, err);
+    }
+    pull_secrets_clear(&ps);
     return rc;
 }
 
@@ -178,12 +196,21 @@ static int certificate(ed_kube *kube, const ed_node *repo, ed_ctrl_auth_flavour 
 {
     const char *ns = str_at(repo, "/metadata/namespace");
     const char *cert_name = str_at(repo, "/spec/certSecretRef/name");
+    const char *secret_name = str_at(repo, "/spec/secretRef/name");
     ed_ctrl_secret s;
     if (!cert_name)
         return 0;
-    int rc = ed_ctrl_secret_read(kube, ns, cert_name, &s, err);
-    /* A missing Secret: the API server's words where the reflector reads it itself, the
-     * runtime's where source-controller has it read. */
+    /* The reflector, given the Secret of spec.secretRef again, takes the empty Secret it
+     * declared for that case and never filled, and asks Flux's runtime for a Secret without a
+     * name or namespace: the client refuses to (image-reflector-controller v1.2.0's
+     * GetOptions). The same Secret in both fields never scans in Flux. */
+    if (flavour == ED_CTRL_AUTH_REFLECTOR && secret_name && strcmp(secret_name, cert_name) == 0)
+        return ed_err_set(err, ED_EINVALID,
+                          "failed to get secret '/': resource name may not be empty");
+    /* The reflector reads the Secret itself first (the API server's words, a missing one
+     * included); source-controller has Flux's runtime read it (its words). */
+    int rc = flavour == ED_CTRL_AUTH_SOURCE ? ed_ctrl_secret_read(kube, ns, cert_name, &s, err)
+                                            : ed_ctrl_secret_get(kube, ns, cert_name, &s, err);
     if (rc == ED_ENOTFOUND)
         return flavour == ED_CTRL_AUTH_SOURCE
                    ? ed_err_set(err, ED_EINVALID, "secret '%s/%s' not found", ns, cert_name)

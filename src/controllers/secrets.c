@@ -15,14 +15,18 @@ static int decode(const char *b64, char **out, size_t *len)
     return *out ? 0 : -1;
 }
 
-int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl_secret *out,
-                        ed_err *err)
+/* Read and decode Secret ns/name; an error of the API server wrapped with the Secret's name
+ * when wrap is set. */
+static int secret_fetch(ed_kube *kube, const char *ns, const char *name, bool wrap,
+                        ed_ctrl_secret *out, ed_err *err)
 {
     memset(out, 0, sizeof(*out));
     ed_doc *doc = NULL;
     int rc = ed_kube_get(kube, "v1", "Secret", ns, name, &doc, err);
-    if (rc)
+    if (rc && wrap)
         return ed_err_wrap(err, "failed to get secret '%s/%s'", ns, name);
+    if (rc)
+        return rc;
     ed_node *data = ed_node_get(ed_doc_root(doc), "data");
     const char *type = ed_node_str(ed_node_get(ed_doc_root(doc), "type"));
     /* (the API server's default) */
@@ -47,6 +51,18 @@ int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl
     if (rc)
         ed_ctrl_secret_clear(out);
     return rc;
+}
+
+int ed_ctrl_secret_read(ed_kube *kube, const char *ns, const char *name, ed_ctrl_secret *out,
+                        ed_err *err)
+{
+    return secret_fetch(kube, ns, name, true, out, err);
+}
+
+int ed_ctrl_secret_get(ed_kube *kube, const char *ns, const char *name, ed_ctrl_secret *out,
+                       ed_err *err)
+{
+    return secret_fetch(kube, ns, name, false, out, err);
 }
 
 const char *ed_ctrl_secret_value(const ed_ctrl_secret *s, const char *key, size_t *len)

@@ -104,6 +104,8 @@ void ed_ctrl_source_conditions(ed_status_patch *sp, const ed_node *obj,
             ed_node_path(obj, "/status/artifact"))
             ed_cond_set(d, conds, "ArtifactOutdated", "True", "NewRevision", r->new_revision,
                         sp->generation);
+        else if (r->outdated && r->outdated_cleared)
+            ed_cond_remove(conds, "ArtifactOutdated");
         if (r->stalled) {
             /* Flux's stalling error: this generation was handled, and retrying cannot help. */
             ed_cond_set(d, conds, "Stalled", "True", r->reason, r->message, sp->generation);

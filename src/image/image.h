@@ -327,6 +327,39 @@ int ed_image_docker_credentials(const char *config, size_t len, const char *regi
                                 char **password, ed_err *err);
 
 /*
+ * The credentials of Kubernetes pull secrets as Flux's controllers find them for an image
+ * (go-containerregistry's kubernetes keychain, NewFromPullSecrets): every entry of every
+ * Secret added, keyed by its host and path ("https://index.docker.io/v1/" is
+ * "index.docker.io", "registry:5000/team" keeps its path); a key seen again keeps its first
+ * credential.
+ */
+typedef struct ed_image_keyring ed_image_keyring;
+
+/* An empty keyring; free it with ed_image_keyring_free (which wipes the passwords). */
+ed_image_keyring *ed_image_keyring_new(void);
+void ed_image_keyring_free(ed_image_keyring *k);
+
+/*
+ * Add the entries of one Secret's `.dockerconfigjson` (legacy false: the `auths` map, its name
+ * in any case) or `.dockercfg` (legacy true: the map alone). Field names are read in any case,
+ * as Go's encoding/json reads them; an auth (base64 "user:password") wins over username and
+ * password. Errors: ED_EINVALID for text that is no JSON, or an auth of any entry that does not
+ * decode, in go-containerregistry's words ("unable to decode auth field: ...").
+ */
+int ed_image_keyring_add(ed_image_keyring *k, const char *config, size_t len, bool legacy,
+                         ed_err *err);
+
+/*
+ * The credentials for image (a canonical repository name, "host[:port]/path") into new strings
+ * *user and *password: those of the first key, in reverse lexical order (so the longest of
+ * keys sharing a prefix), that matches the image: the same port, as many host parts, each a
+ * glob ("*.example.com"), the image's path under the key's. ED_ENOTFOUND when no key matches or
+ * the first that does holds no username and password (an empty entry): the scan is anonymous.
+ */
+int ed_image_keyring_resolve(const ed_image_keyring *k, const char *image, char **user,
+                             char **password);
+
+/*
  * Sort tags in reverse lexical order (the order of Flux's status.lastScanResult.latestTags)
  * and write the revision of the list to revision as Flux computes it: the adler32 checksum, in
  * decimal, of the sorted tags as a JSON array (what its database stores).

@@ -7,6 +7,10 @@
 
 #include "image.h"
 
+/* Which construct of pattern Go's RE2 does not support and PCRE2 does ("backreferences",
+ * "lookaround"), so that eddy refuses the patterns Flux refuses; NULL when none. */
+const char *ed_image_re2_incompatible(const char *pattern);
+
 /* ---- template values ---- */
 
 typedef enum {

@@ -17,7 +17,7 @@
  * the tags' order there, so a tie between two different values that Flux decides by chance (1
  * and 1.0 extracted, numerically equal) is decided the same way every time here.
  */
-#include "image.h"
+#include "image_int.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
@@ -27,8 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Constructs RE2 does not support: backreferences and lookaround. */
-static const char *re2_incompatible(const char *pattern)
+const char *ed_image_re2_incompatible(const char *pattern)
 {
     for (const char *p = pattern; *p; p++) {
         if (*p == '\\' && p[1]) {
@@ -172,7 +171,7 @@ static int filter(const ed_policy_spec *spec, const char *const *tags, size_t n,
             (*out)[(*count)++] = (struct candidate){tags[i], ed_xstrdup(tags[i]), i};
         return 0;
     }
-    const char *why = re2_incompatible(spec->filter);
+    const char *why = ed_image_re2_incompatible(spec->filter);
     if (why)
         return ed_err_set(err, ED_EINVALID,
                           "invalid regular expression pattern '%s': %s are "

@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,16 +28,24 @@ int ed_image_exclude(char **tags, size_t *n, const char *const *patterns, size_t
 {
     pcre2_code **re = ed_xcalloc(npatterns ? npatterns : 1, sizeof(pcre2_code *));
     int rc = 0;
+    /* Flux's words for a pattern that does not compile, "failed to compile regex <pattern>: ",
+     * then PCRE2's where Flux has Go's (as for ImagePolicy's filterTags). */
     for (size_t i = 0; i < npatterns; i++) {
         int ecode;
         PCRE2_SIZE eoff;
+        const char *why = ed_image_re2_incompatible(patterns[i]);
+        if (why) {
+            rc = ed_err_set(err, ED_EINVALID, "failed to compile regex %s: %s are not supported",
+                            patterns[i], why);
+            goto out;
+        }
         re[i] = pcre2_compile((PCRE2_SPTR)patterns[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ecode,
                               &eoff, NULL);
         if (!re[i]) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(ecode, msg, sizeof(msg));
-            rc = ed_err_set(err, ED_EINVALID, "spec.exclusionList[%zu]: invalid regex \"%s\": %s",
-                            i, patterns[i], (const char *)msg);
+            rc = ed_err_set(err, ED_EINVALID, "failed to compile regex %s: %s at offset %zu",
+                            patterns[i], (const char *)msg, (size_t)eoff);
             goto out;
         }
     }
@@ -199,6 +209,235 @@ int ed_image_docker_credentials(const char *config, size_t len, const char *regi
     if (!*user)
         return ed_err_set(err, ED_ENOTFOUND, ".dockerconfigjson has no credentials for '%s'",
                           registry);
+    return 0;
+}
+
+/* ---- the keychain of Flux's pull secrets ---- */
+
+/* One credential of a pull secret's entry, as go-containerregistry's AuthConfig holds it once
+ * decoded: an auth wins over the username and password it stands for. */
+struct keyring_cred {
+    char *username;
+    char *password;
+};
+
+/* A key ("host[:port][/path]") and its credentials, in the order they were added. */
+struct keyring_key {
+    char *key;
+    struct keyring_cred *creds;
+    size_t n;
+};
+
+struct ed_image_keyring {
+    struct keyring_key *keys;
+    size_t n;
+};
+
+ed_image_keyring *ed_image_keyring_new(void)
+{
+    return ed_xcalloc(1, sizeof(ed_image_keyring));
+}
+
+void ed_image_keyring_free(ed_image_keyring *k)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < k->n; i++) {
+        for (size_t c = 0; c < k->keys[i].n; c++) {
+            free(k->keys[i].creds[c].username);
+            free_secret(k->keys[i].creds[c].password);
+        }
+        free(k->keys[i].creds);
+        free(k->keys[i].key);
+    }
+    free(k->keys);
+    free(k);
+}
+
+/* The value of field in the JSON object obj as Go's encoding/json finds a struct field: its
+ * name in any case, the last such key winning (each one is assigned in turn). */
+static const ed_node *go_field(const ed_node *obj, const char *field)
+{
+    const ed_node *v = NULL;
+    if (ed_node_kind_of(obj) != ED_NODE_MAP)
+        return NULL;
+    for (size_t i = 0; i < ed_node_len(obj); i++)
+        if (strcasecmp(ed_node_key_at(obj, i), field) == 0)
+            v = ed_node_value_at(obj, i);
+    return v;
+}
+
+/* The parts of a URL Go's url.Parse gives for "https://" + text (or text, when it has an
+ * http(s) scheme already): the host (userinfo dropped) and the path (query and fragment
+ * dropped), into host and path. */
+static void url_parts(const char *text, char *host, size_t hcap, char *path, size_t pcap)
+{
+    const char *p = text;
+    if (strncmp(p, "https://", 8) == 0)
+        p += 8;
+    else if (strncmp(p, "http://", 7) == 0)
+        p += 7;
+    size_t alen = strcspn(p, "/?#");
+    const char *at = NULL;
+    for (size_t i = 0; i < alen; i++)
+        if (p[i] == '@')
+            at = p + i;
+    const char *h = at ? at + 1 : p;
+    snprintf(host, hcap, "%.*s", (int)(p + alen - h), h);
+    const char *rest = p + alen;
+    size_t plen = *rest == '/' ? strcspn(rest, "?#") : 0;
+    snprintf(path, pcap, "%.*s", (int)plen, rest);
+}
+
+/* The keyring's key of a registry as written in a pull secret (go-containerregistry's
+ * NewFromPullSecrets): its host, then its path without a leading /v1 or /v2 when that leaves
+ * more than "/" ("https://index.docker.io/v1/" is "index.docker.io"). */
+static char *registry_key(const char *registry)
+{
+    char host[512], path[1024];
+    url_parts(registry, host, sizeof(host), path, sizeof(path));
+    const char *eff = path;
+    if (strncmp(eff, "/v1/", 4) == 0 || strncmp(eff, "/v2/", 4) == 0)
+        eff += 3;
+    if (*eff && strcmp(eff, "/") != 0)
+        return ed_xasprintf("%s%s", host, eff);
+    return ed_xstrdup(host);
+}
+
+/* One entry's credentials, decoded as AuthConfig's UnmarshalJSON does. */
+static int entry_cred(const ed_node *e, struct keyring_cred *out, ed_err *err)
+{
+    const char *u = ed_node_str(go_field(e, "username"));
+    const char *p = ed_node_str(go_field(e, "password"));
+    const char *a = ed_node_str(go_field(e, "auth"));
+    memset(out, 0, sizeof(*out));
+    if (a && *a)
+        return decode_auth(a, &out->username, &out->password, err);
+    out->username = ed_xstrdup(u ? u : "");
+    out->password = ed_xstrdup(p ? p : "");
+    return 0;
+}
+
+static void keyring_put(ed_image_keyring *k, const char *registry, struct keyring_cred cred)
+{
+    char *key = registry_key(registry);
+    struct keyring_key *slot = NULL;
+    for (size_t i = 0; i < k->n && !slot; i++)
+        if (strcmp(k->keys[i].key, key) == 0)
+            slot = &k->keys[i];
+    if (!slot) {
+        k->keys = ed_xrealloc(k->keys, (k->n + 1) * sizeof(*k->keys));
+        slot = &k->keys[k->n++];
+        *slot = (struct keyring_key){.key = key};
+        key = NULL;
+    }
+    free(key);
+    slot->creds = ed_xrealloc(slot->creds, (slot->n + 1) * sizeof(*slot->creds));
+    slot->creds[slot->n++] = cred;
+}
+
+int ed_image_keyring_add(ed_image_keyring *k, const char *config, size_t len, bool legacy,
+                         ed_err *err)
+{
+    ed_doc *d = NULL;
+    ed_err perr = ED_ERR_INIT;
+    if (ed_doc_parse_api_json(config, len, &d, &perr) != 0)
+        return ed_err_set(err, ED_EINVALID, "%s is not valid JSON: %s",
+                          legacy ? ".dockercfg" : ".dockerconfigjson", perr.msg);
+    const ed_node *root = ed_doc_root(d);
+    int rc = 0;
+    /* Go fills one map from every "auths" key of the document, in any case (a .dockercfg is
+     * the map itself), then decodes each entry, the other registries' too: an auth that does
+     * not decode fails the whole Secret. */
+    for (size_t i = 0; i < ed_node_len(root) && !rc; i++) {
+        const ed_node *auths = NULL;
+        if (legacy && i == 0)
+            auths = root;
+        else if (!legacy && strcasecmp(ed_node_key_at(root, i), "auths") == 0)
+            auths = ed_node_value_at(root, i);
+        if (ed_node_kind_of(auths) != ED_NODE_MAP)
+            continue;
+        for (size_t e = 0; e < ed_node_len(auths) && !rc; e++) {
+            struct keyring_cred cred;
+            rc = entry_cred(ed_node_value_at(auths, e), &cred, err);
+            if (!rc)
+                keyring_put(k, ed_node_key_at(auths, e), cred);
+        }
+    }
+    ed_doc_free(d);
+    return rc;
+}
+
+/* Go's net.SplitHostPort on a URL's host: the port after the last ':' when the host ends in
+ * one ("[::1]:5000", "host:5000"), else none; host is cut there. */
+static const char *split_port(char *host)
+{
+    char *colon = strrchr(host, ':');
+    char *bracket = strrchr(host, ']');
+    if (!colon || (bracket && colon < bracket) || (!bracket && strchr(host, ':') != colon))
+        return "";
+    *colon = '\0';
+    if (host[0] == '[' && bracket) {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    return colon + 1;
+}
+
+/* go-containerregistry's urlsMatch: the same port, as many dot-separated host parts, each
+ * matched as a glob ("*.example.com"), and the image's path starting with the key's. */
+static bool key_matches(const char *key, const char *image)
+{
+    char kh[512], kp[1024], ih[512], ip[1024];
+    url_parts(key, kh, sizeof(kh), kp, sizeof(kp));
+    url_parts(image, ih, sizeof(ih), ip, sizeof(ip));
+    if (strcmp(split_port(kh), split_port(ih)) != 0)
+        return false;
+    if (strncmp(ip, kp, strlen(kp)) != 0)
+        return false;
+    char *ks = kh, *is = ih;
+    for (;;) {
+        char *kd = strchr(ks, '.'), *id = strchr(is, '.');
+        if (!kd != !id)
+            return false;
+        if (kd)
+            *kd = '\0';
+        if (id)
+            *id = '\0';
+        if (fnmatch(ks, is, 0) != 0)
+            return false;
+        if (!kd)
+            return true;
+        ks = kd + 1;
+        is = id + 1;
+    }
+}
+
+static int cmp_key_desc(const void *a, const void *b)
+{
+    return strcmp(((const struct keyring_key *)b)->key, ((const struct keyring_key *)a)->key);
+}
+
+int ed_image_keyring_resolve(const ed_image_keyring *k, const char *image, char **user,
+                             char **password)
+{
+    *user = *password = NULL;
+    /* The keys in reverse order (the longer, more specific ones first), the first that matches
+     * the image giving its first credential: one without a username and a password (an empty
+     * entry, a token) is anonymous, as the registry transport then sends no Basic header. */
+    struct keyring_key *sorted = ed_xcalloc(k->n ? k->n : 1, sizeof(*sorted));
+    if (k->n)
+        memcpy(sorted, k->keys, k->n * sizeof(*sorted));
+    qsort(sorted, k->n, sizeof(*sorted), cmp_key_desc);
+    const struct keyring_cred *cred = NULL;
+    for (size_t i = 0; i < k->n && !cred; i++)
+        if (sorted[i].n && key_matches(sorted[i].key, image))
+            cred = &sorted[i].creds[0];
+    free(sorted);
+    if (!cred || !*cred->username || !*cred->password)
+        return ED_ENOTFOUND;
+    *user = ed_xstrdup(cred->username);
+    *password = ed_xstrdup(cred->password);
     return 0;
 }
 

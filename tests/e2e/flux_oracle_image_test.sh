@@ -20,8 +20,12 @@
 # tls.crt, tls.key) and the same with ca.crt alone, certSecretRefs with none of the keys, a
 # tls.crt without tls.key, a ca.crt that is no PEM; secretRefs that give no credentials to Flux's
 # keychain (good ones in an Opaque Secret, a dockerconfigjson entry without any) and one whose
-# auth of another registry is no base64; a registry that accepts the connection and never
-# answers (timeout 3s).
+# auth of another registry is no base64; which entry of a Secret wins (a path beside the host,
+# one without credentials), field names in capitals, a ServiceAccount's pull secret after a
+# secretRef's, the same Secret as secretRef and certSecretRef (which Flux's reflector never
+# reads: "resource name may not be empty"); a registry that accepts the connection and never
+# answers (timeout 3s); at the end, as a user that may not read one Secret, that Secret as
+# secretRef, certSecretRef, proxySecretRef and a ServiceAccount's pull secret.
 # ImagePolicy cases: semver (a match, no match, an invalid range), alphabetical asc and desc,
 # numerical asc and desc, filterTags with pattern and extract (and a bad regexp), a repository
 # that does not exist and one that is not ready, a repository in another namespace (no
@@ -84,6 +88,34 @@ kind: Secret
 metadata: {name: badauth}
 type: kubernetes.io/dockerconfigjson
 stringData: {.dockerconfigjson: '{"auths": {"other.invalid": {"auth": "dXNl!jpw"}, "$EDDY_REGISTRY_AUTH": {"username": "$EDDY_REGISTRY_USER", "password": "$EDDY_REGISTRY_PASSWORD"}}}'}
+YAML
+    # Which entry Flux's keychain takes when several match: the most specific key (a path
+    # beside the host, whatever their order), even one without credentials (then none); field
+    # names in any case; a ServiceAccount's pull secret after the secretRef's, whose entry for
+    # the same registry comes first.
+    kubectl -n "$n" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: pathwins}
+type: kubernetes.io/dockerconfigjson
+stringData: {.dockerconfigjson: '{"auths": {"$EDDY_REGISTRY_AUTH": {"username": "$EDDY_REGISTRY_USER", "password": "wrong"}, "http://$EDDY_REGISTRY_AUTH/oimg/": {"username": "$EDDY_REGISTRY_USER", "password": "$EDDY_REGISTRY_PASSWORD"}}}'}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: pathempty}
+type: kubernetes.io/dockerconfigjson
+stringData: {.dockerconfigjson: '{"auths": {"$EDDY_REGISTRY_AUTH/oimg/private": {"email": "x@y"}, "$EDDY_REGISTRY_AUTH": {"username": "$EDDY_REGISTRY_USER", "password": "$EDDY_REGISTRY_PASSWORD"}}}'}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: upper}
+type: kubernetes.io/dockerconfigjson
+stringData: {.dockerconfigjson: '{"Auths": {"$EDDY_REGISTRY_AUTH": {"Username": "$EDDY_REGISTRY_USER", "PASSWORD": "$EDDY_REGISTRY_PASSWORD"}}}'}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: puller}
+imagePullSecrets: [{name: good}]
 YAML
 done
 for tag in 1.0.0 1.2.0 2.0.0-rc.1 1.9.0.sig latest v3-alpine; do
@@ -215,6 +247,21 @@ repo nocreds "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
 repo badauth "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
   secretRef: {name: badauth}"
 repo certnone "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: generic}"
+repo badexcl "$EDDY_REGISTRY/oimg/web" "  insecure: true
+  exclusionList: ['^(1']"
+repo pathwins "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: pathwins}"
+repo pathempty "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: pathempty}"
+repo upper "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: upper}"
+repo saafter "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: nocreds}
+  serviceAccountName: puller"
+repo saonly "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  serviceAccountName: puller"
+repo samesecret "127.0.0.1:$tls_port/oimg/web" "  secretRef: {name: registry-ca}
+  certSecretRef: {name: registry-ca}"
 repo certnokey "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: cert-nokey}"
 repo certbadpem "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: cert-badpem}"
 repo mtlsnoclient "127.0.0.1:$mtls_port/oimg/web" "  certSecretRef: {name: registry-ca}"
@@ -243,7 +290,7 @@ agent --watch-label-selector 'shard in (eddy,both)' --log-encoding json
 # The cases that must become Ready; the others must fail.
 ready=" web num excluded private notinsecure paused doomed semver semver-pre alpha-asc alpha-desc num-asc "
 ready+="num-desc extract digest-always digest-ifnotpresent digest-never locked fenced open "
-ready+="cross-open tlsca mtls susp ivl exch psusp pexch "
+ready+="cross-open tlsca mtls susp ivl exch psusp pexch pathwins upper saonly "
 # settled_in NS KIND NAME: NAME's Ready condition is about its current generation and is True
 # (False for a failing case), and no reconcile is under way (a retried failure's Reconciling is
 # Progressing while the retry runs); NAME's JSON, read at that moment, is left in
@@ -320,6 +367,7 @@ sleep 3
 neutral='def neutral: if type == "string" then gsub($ns; "NS") | gsub(":\($port)\\b"; ":CLOSED")
     | gsub(":\($silent)\\b"; ":SILENT") | gsub("next scan in [0-9hms.]+"; "next scan in DURATION")
     | sub("(?<p>invalid regular expression pattern \\x27[^\\x27]*\\x27): .*"; "\(.p): ENGINE-ERROR")
+    | sub("(?<p>failed to compile regex [^ ]*): .*"; "\(.p): ENGINE-ERROR")
     else . end;'
 # view NS KIND NAME: the comparable part of NAME's status.
 view() {
@@ -469,7 +517,8 @@ step "the log lines: each side's about each object, compared"
 # bad pattern's words.
 FLUX_LOG_JQ=$(cat <<'JQ'
 def neutral: gsub(":CLOSED_PORT\\b"; ":CLOSED")
-    | sub("(?<p>invalid regular expression pattern '[^']*'): .*"; "\(.p): ENGINE-ERROR");
+    | sub("(?<p>invalid regular expression pattern '[^']*'): .*"; "\(.p): ENGINE-ERROR")
+    | sub("(?<p>failed to compile regex [^ ]*): .*"; "\(.p): ENGINE-ERROR");
 JQ
 )
 export FLUX_LOG_JQ=${FLUX_LOG_JQ//CLOSED_PORT/$closed}
@@ -563,6 +612,12 @@ assert_eq "failed to filter tags: invalid regular expression pattern '^([': erro
     "$(msg $nf)" "Flux's bad pattern (Go's regexp)"
 assert_eq "failed to filter tags: invalid regular expression pattern '^([': missing terminating ] for character class at offset 3" \
     "$(msg $ne)" "eddy's bad pattern (PCRE2)"
+# and a bad exclusionList pattern, Flux's "failed to compile regex" before each engine's words
+emsg() { kubectl -n "$1" get imagerepository badexcl -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}'; }
+assert_eq "scan failed: failed to compile regex ^(1: error parsing regexp: missing closing ): \`^(1\`" \
+    "$(emsg $nf)" "Flux's bad exclusionList pattern (Go's regexp)"
+assert_eq "scan failed: failed to compile regex ^(1: missing closing parenthesis at offset 3" \
+    "$(emsg $ne)" "eddy's bad exclusionList pattern (PCRE2)"
 
 step "a restart of both: every object reconciled again, a fresh scan not repeated"
 # Flux's controller reconciles each object as it starts: no scan is due (its tags are in its
@@ -599,6 +654,66 @@ fi
 grep -q 'ImageRepository/web.*"no change in repository configuration since last scan, next scan in D"' \
     "$scratch/log2.flux" || fail "Flux's line after the restart is not among:
 $(cat "$scratch/log2.flux")"
+
+step "Secrets the controllers may not read: the API server's words, wrapped as each reader wraps them"
+# Both controllers started again as a user who may read the Secrets of the cases above and not
+# 'hidden' (RBAC has no deny: the others are named), through a copy of the kubeconfig that
+# impersonates it. The reflector reads secretRef and certSecretRef itself ('secrets "hidden" is
+# forbidden: ...'); Flux's runtime reads the proxy's and a ServiceAccount's pull secrets ("failed
+# to get secret ...", "failed to get image pull secret for serviceaccount ...").
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: oimg-reader}
+rules:
+- apiGroups: [image.toolkit.fluxcd.io, source.toolkit.fluxcd.io, kustomize.toolkit.fluxcd.io,
+    notification.toolkit.fluxcd.io, coordination.k8s.io, events.k8s.io, apiextensions.k8s.io]
+  resources: ['*']
+  verbs: ['*']
+- apiGroups: ['']
+  resources: [events, namespaces, serviceaccounts, configmaps]
+  verbs: ['*']
+- apiGroups: ['']
+  resources: [secrets]
+  verbs: [get]
+  resourceNames: [good, generic, opaquecfg, nocreds, badauth, pathwins, pathempty, upper,
+    registry-ca, registry-mtls, cert-nokey, cert-badpem]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: oimg-reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: oimg-reader}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: oimg-reader}]
+YAML
+for n in $nf $ne; do
+    kubectl -n "$n" create secret generic hidden --from-literal=ca.crt=x >/dev/null
+    kubectl -n "$n" create serviceaccount hider >/dev/null
+    kubectl -n "$n" patch serviceaccount hider -p '{"imagePullSecrets": [{"name": "hidden"}]}' \
+        >/dev/null
+done
+reader=$scratch/reader.kubeconfig
+kubectl config view --raw --minify -o json |
+    jq '.users[0].user.as = "oimg-reader"' >"$reader"
+bg_stop flux-irc
+bg_stop ctl
+KUBECONFIG=$reader FLUX_NS=$nf flux_irc_start
+KUBECONFIG=$reader agent --watch-label-selector 'shard in (eddy,both)' --log-encoding json
+repo denied "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  secretRef: {name: hidden}"
+repo certdenied "127.0.0.1:$tls_port/oimg/web" "  certSecretRef: {name: hidden}"
+repo proxydenied "$EDDY_REGISTRY/oimg/web" "  insecure: true
+  proxySecretRef: {name: hidden}"
+repo sadenied "$EDDY_REGISTRY_AUTH/oimg/private" "  insecure: true
+  serviceAccountName: hider"
+for c in denied certdenied proxydenied sadenied; do
+    retry 120 settled_in $nf imagerepository "$c"
+    retry 120 settled_in $ne imagerepository "$c"
+done
+sleep 3
+for c in denied certdenied proxydenied sadenied; do compare ImageRepository "$c"; done
+assert_contains "$(kubectl -n $nf get imagerepository denied \
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')" \
+    'secrets "hidden" is forbidden: User "oimg-reader"' "Flux's denied Secret"
 
 step "eddy against Flux"
 [ ! -s "$diffs" ] || fail "eddy differs from Flux's image-reflector-controller:

@@ -20,7 +20,8 @@
 # Cases: branch, tag (annotated and lightweight), semver, commit and name refs; spec.ignore with
 # a `!pattern`, .sourceignore files and the default exclusions; include, and an include that
 # does not exist; sparseCheckout; a wrong password; a missing secret; a branch that does not
-# exist; verify (OpenPGP) passing and failing.
+# exist; verify (OpenPGP) passing and failing. Then ArtifactOutdated after a new commit that
+# failed to build, and a later failure before the includes (kept) and after them (removed).
 # OCIRepository (artifacts pushed with `eddy push artifact`): tag, semver and digest refs, a
 # layerSelector that copies the layer, a tag that does not exist.
 # Every difference is reported (all of them, then the test fails): each is a bug in eddy to fix,
@@ -344,6 +345,67 @@ assert_contains "$(cat "$scratch/branch.entries.eddy")" "apps/web/deploy.yaml" "
 assert_contains "$(cat "$scratch/branch.entries.flux")" 'raw\377/x\377.yaml' "Flux's non-UTF-8 name"
 assert_eq "False" "$(kubectl -n $nf get gitrepository wrongkey -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" \
     "Flux's wrongkey Ready"
+
+step "ArtifactOutdated, then a later failure: kept before the includes, gone after them"
+# source-controller marks ArtifactOutdated (NewRevision) when a new commit then fails to build
+# beside a stored artifact (here an include copied onto a directory of the repository), and
+# removes the mark once it has the includes, before it fetches: a later Secret that is missing
+# leaves the mark, a branch that is not there removes it.
+new_repo "$repo-outd"
+git clone -q "$(git_http_url "$repo-outd")" "$scratch/outd" 2>/dev/null
+mkdir -p "$scratch/outd/apps"
+echo "kind: Outd" >"$scratch/outd/apps/outd.yaml"
+git -C "$scratch/outd" add -A && git -C "$scratch/outd" commit -qm "outd one" &&
+    git -C "$scratch/outd" push -q origin HEAD:main
+outd_url=$EDDY_GIT_HTTP_URL/$repo-outd.git
+gitrepo outd "$auth
+  ref: {branch: main}
+  include:
+  - repository: {name: inc}" "$outd_url"
+retry 120 settled_in $nf outd
+retry 120 settled_in $ne outd
+echo "kind: Outd2" >"$scratch/outd/apps/two.yaml"
+git -C "$scratch/outd" add -A && git -C "$scratch/outd" commit -qm "outd two" &&
+    git -C "$scratch/outd" push -q origin HEAD:main
+# phase SPEC-LINES WHAT: the spec changed on both sides, then, once each side's Ready is False
+# for the new generation, the conditions compared (a copy's words name the controller's own
+# temporary directories: cut after "include from").
+failing+=" outd "
+phase() {
+    gitrepo outd "$1" "$outd_url"
+    retry 120 settled_in $nf outd
+    retry 120 settled_in $ne outd
+    sleep 2
+    for n in $nf $ne; do
+        retry 30 settled_in "$n" outd
+        jq -S --arg ns "$n" '[.status.conditions[] | {type, status, reason,
+            message: (.message | gsub($ns; "NS") | sub("include from .*"; "include from ..."))}]' \
+            "$scratch/$n-outd.json" >"$scratch/outd-$2.${n#osrc-}"
+    done
+    if ! d=$(diff -u "$scratch/outd-$2.flux" "$scratch/outd-$2.eddy"); then
+        printf '=== outd, %s: conditions (- flux, + eddy)\n%s\n' "$2" "$d" >>"$diffs"
+    fi
+}
+outdated() { jq -r '[.status.conditions[] | select(.type == "ArtifactOutdated") | .reason] | join(",")' \
+    "$scratch/$nf-outd.json"; }
+phase "$auth
+  ref: {branch: main}
+  include:
+  - repository: {name: inc}
+    toPath: apps" copy
+assert_eq NewRevision "$(outdated)" "Flux's ArtifactOutdated after the failed copy"
+phase "  secretRef: {name: not-there}
+  ref: {branch: main}
+  include:
+  - repository: {name: inc}
+    toPath: apps" secret
+assert_eq NewRevision "$(outdated)" "Flux's ArtifactOutdated after a missing Secret"
+phase "$auth
+  ref: {branch: not-a-branch}
+  include:
+  - repository: {name: inc}
+    toPath: apps" branch
+assert_eq "" "$(outdated)" "Flux's ArtifactOutdated after a branch that is not there"
 
 step "eddy against Flux"
 [ ! -s "$diffs" ] || fail "eddy differs from Flux's source-controller:

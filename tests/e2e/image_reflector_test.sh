@@ -581,7 +581,7 @@ repo tagged-image "$EDDY_REGISTRY/reflector/web:1.0.0"
 repo url-image "https://$EDDY_REGISTRY/reflector/web"
 repo cloud "$EDDY_REGISTRY/reflector/web" "  provider: aws"
 kubectl -n "$ns" wait imagerepository/bad-regex --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ReadOperationFailed --timeout=30s >/dev/null
-assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "scan failed: spec.exclusionList[0]" "regex named, as a failed scan (Flux)"
+assert_contains "$(get imagerepository/bad-regex '{.status.conditions[?(@.type=="Ready")].message}')" "scan failed: failed to compile regex (unclosed: " "pattern named, as a failed scan (Flux)"
 kubectl -n "$ns" wait imagerepository/bad-image --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=ImageURLInvalid --timeout=30s >/dev/null
 # A policy of a repository whose image is invalid stalls with the same reason (Flux).
 kubectl -n "$ns" apply -f - >/dev/null <<YAML

@@ -376,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_template_language),
         cmocka_unit_test(test_sprig_argument_errors),
         cmocka_unit_test(test_docker_credentials),
+        cmocka_unit_test(test_keyring),
         cmocka_unit_test(test_exclude_and_summary),
     };
     return cmocka_run_group_tests_name("image", tests, NULL, NULL);
