@@ -10,7 +10,7 @@
  *   strings   upper lower title untitle swapcase trim trimAll trimPrefix trimSuffix replace
  *             trunc abbrev abbrevboth substr initials wrap wrapWith indent nindent cat plural
  *             contains hasPrefix hasSuffix quote squote repeat nospace toString split splitn
- *             toStrings
+ *             toStrings snakecase kebabcase camelcase
  *   encodings sha1sum sha256sum sha512sum adler32sum b64enc b64dec b32enc b32dec
  *   paths     base dir clean ext isAbs (and the os* twins: the same on Linux)
  *   regexes   regexMatch regexFind regexFindAll regexReplaceAll regexReplaceAllLiteral
@@ -409,26 +409,34 @@ static bool rune_is_space(int32_t r)
            r == 0x205f || r == 0x3000;
 }
 
-static bool rune_is_upper(int32_t r)
-{
-    if (r < 0x80)
-        return r >= 'A' && r <= 'Z';
-    return letters() && iswupper_l((wint_t)r, letters());
-}
-
-static bool rune_is_lower(int32_t r)
-{
-    if (r < 0x80)
-        return r >= 'a' && r <= 'z';
-    return letters() && iswlower_l((wint_t)r, letters());
-}
-
 /* unicode.IsTitle: the digraphs' title forms and Greek's capitals with prosgegrammeni. */
 static bool rune_is_title(int32_t r)
 {
     return r == 0x1C5 || r == 0x1C8 || r == 0x1CB || r == 0x1F2 || (r >= 0x1F88 && r <= 0x1F8F) ||
            (r >= 0x1F98 && r <= 0x1F9F) || (r >= 0x1FA8 && r <= 0x1FAF) || r == 0x1FBC ||
            r == 0x1FCC || r == 0x1FFC;
+}
+
+/* The Roman numerals and circled letters: cased for the C library, not letters for Go. */
+static bool rune_is_cased_symbol(int32_t r)
+{
+    return (r >= 0x2160 && r <= 0x217F) || (r >= 0x24B6 && r <= 0x24E9);
+}
+
+/* unicode.IsUpper: not the title forms (ǅ), which the C library counts as capitals. */
+static bool rune_is_upper(int32_t r)
+{
+    if (r < 0x80)
+        return r >= 'A' && r <= 'Z';
+    return letters() && iswupper_l((wint_t)r, letters()) && !rune_is_title(r) &&
+           !rune_is_cased_symbol(r);
+}
+
+static bool rune_is_lower(int32_t r)
+{
+    if (r < 0x80)
+        return r >= 'a' && r <= 'z';
+    return letters() && iswlower_l((wint_t)r, letters()) && !rune_is_cased_symbol(r);
 }
 
 static bool rune_is_letter_or_digit(int32_t r)
@@ -1824,6 +1832,305 @@ static int fn_swapcase(call *c)
         utf8_rune(&b, r);
         p += n;
     }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* ---- xstrings' case conversions: snakecase, kebabcase, camelcase ---- */
+
+/* unicode.IsNumber: digits, Latin-1's superscripts and fractions, the Roman numerals and the
+ * circled numbers, and what the C library counts as digits. */
+static bool rune_is_number(int32_t r)
+{
+    if (r < 0x80)
+        return r >= '0' && r <= '9';
+    return r == 0xB2 || r == 0xB3 || r == 0xB9 || (r >= 0xBC && r <= 0xBE) ||
+           (r >= 0x2160 && r <= 0x2188) || (r >= 0x2460 && r <= 0x249B) ||
+           (letters() && iswdigit_l((wint_t)r, letters()));
+}
+
+/* unicode.IsLetter */
+static bool rune_is_letter(int32_t r)
+{
+    if (r < 0x80)
+        return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
+    return letters() && iswalpha_l((wint_t)r, letters()) && !rune_is_cased_symbol(r) &&
+           !rune_is_number(r);
+}
+
+/* unicode.IsPunct: ASCII's and Latin-1's punctuation exactly (not the symbols $+<=>^`|~),
+ * and the punctuation blocks (general, supplemental, CJK, the fullwidth forms); the C library's
+ * class would take symbols (emoji) too. */
+static bool rune_is_punct(int32_t r)
+{
+    if (r < 0x80)
+        return r != 0 && strchr("!\"#%&'()*,-./:;?@[\\]_{}", (int)r);
+    if (r < 0x100)
+        return r == 0xA1 || r == 0xA7 || r == 0xAB || r == 0xB6 || r == 0xB7 || r == 0xBB ||
+               r == 0xBF;
+    if (r >= 0x2010 && r <= 0x205E)
+        return r <= 0x2027 || (r >= 0x2030 && r != 0x2044 && r != 0x2052);
+    return (r >= 0x2E00 && r <= 0x2E4F) || (r >= 0x3001 && r <= 0x3003) ||
+           (r >= 0x3008 && r <= 0x3011) || (r >= 0x3014 && r <= 0x301F) ||
+           (r >= 0xFE10 && r <= 0xFE19) || (r >= 0xFE30 && r <= 0xFE4F) ||
+           (r >= 0xFF01 && r <= 0xFF0F && r != 0xFF04 && r != 0xFF0B) || r == 0xFF1A ||
+           r == 0xFF1B || r == 0xFF1F || r == 0xFF20 || (r >= 0xFF3B && r <= 0xFF3D) ||
+           r == 0xFF3F || r == 0xFF5B || r == 0xFF5D || (r >= 0xFF5F && r <= 0xFF65);
+}
+
+/* xstrings' isAlphabet: a letter, but not a CJK ideograph. */
+static bool rune_is_alphabet(int32_t r)
+{
+    if (!rune_is_letter(r))
+        return false;
+    return !((r >= 0x4E00 && r <= 0x9FCC) || (r >= 0x3400 && r <= 0x4D85) ||
+             (r >= 0x20000 && r <= 0x2B81D));
+}
+
+/* The separators of words: '-', '_' and white space. */
+static bool rune_is_connector(int32_t r)
+{
+    return r == '-' || r == '_' || rune_is_space(r);
+}
+
+/* The next rune of s that is not U+FFFD (invalid bytes included) and the bytes up to its end;
+ * prev when there is none (the length then covers all of s). */
+static size_t valid_rune(const unsigned char *s, int32_t prev, int32_t *r)
+{
+    size_t n = 0;
+    while (s[n]) {
+        n += rune_decode(s + n, r);
+        if (*r != 0xFFFD)
+            return n;
+    }
+    *r = prev;
+    return n;
+}
+
+enum word_kind {
+    W_INVALID,
+    W_NUMBER,
+    W_UPPER,
+    W_ALPHA,
+    W_CONNECTOR,
+    W_PUNCT,
+    W_OTHER
+};
+
+/* Does r continue a word of kind k (the runs of nextWord)? */
+static bool word_goes_on(enum word_kind k, int32_t r)
+{
+    switch (k) {
+    case W_CONNECTOR:
+        return rune_is_connector(r);
+    case W_PUNCT:
+        return rune_is_punct(r);
+    case W_ALPHA:
+    case W_UPPER:
+        return rune_is_alphabet(r) && !rune_is_upper(r);
+    case W_NUMBER:
+        return rune_is_number(r);
+    case W_OTHER:
+        return !(rune_is_connector(r) || rune_is_alphabet(r) || rune_is_number(r) ||
+                 rune_is_punct(r));
+    case W_INVALID:
+        break;
+    }
+    return false;
+}
+
+/*
+ * xstrings' nextWord: the first word of s, its kind and length in *len. A word is a run of
+ * connectors, of punctuation, of digits, of letters (a capital then small letters, or capitals:
+ * "HTTPServer" is HTTP then Server), or of anything else.
+ */
+static enum word_kind next_word(const unsigned char *s, size_t *len)
+{
+    int32_t r;
+    size_t off = valid_rune(s, 0xFFFD, &r), n;
+    *len = off;
+    if (r == 0xFFFD)
+        return W_INVALID;
+    enum word_kind k = rune_is_connector(r)  ? W_CONNECTOR
+                       : rune_is_punct(r)    ? W_PUNCT
+                       : rune_is_upper(r)    ? W_UPPER
+                       : rune_is_alphabet(r) ? W_ALPHA
+                       : rune_is_number(r)   ? W_NUMBER
+                                             : W_OTHER;
+    if (k == W_UPPER && s[off]) {
+        n = valid_rune(s + off, r, &r);
+        if (rune_is_upper(r)) {
+            /* capitals: all of them, but the last when a small letter follows it */
+            size_t last = n;
+            off += n;
+            while (s[off]) {
+                n = valid_rune(s + off, r, &r);
+                if (!rune_is_upper(r))
+                    break;
+                last = n;
+                off += n;
+            }
+            if (s[off] && rune_is_alphabet(r))
+                off -= last;
+            *len = off;
+            return k;
+        }
+        if (!rune_is_alphabet(r))
+            return k;
+        off += n;
+    }
+    while (s[off]) {
+        n = valid_rune(s + off, r, &r);
+        if (n == 0 || !word_goes_on(k, r))
+            break;
+        off += n;
+    }
+    *len = off;
+    return k;
+}
+
+/* xstrings' toLower of a word: capitals and connectors words lowered, their connectors
+ * replaced; any other word as it is. */
+static void word_lower(ed_buf *b, enum word_kind k, const unsigned char *w, size_t len, char conn)
+{
+    if (k != W_UPPER && k != W_CONNECTOR) {
+        ed_buf_append(b, w, len);
+        return;
+    }
+    for (size_t i = 0; i < len;) {
+        int32_t r;
+        i += rune_decode(w + i, &r);
+        if (rune_is_connector(r))
+            ed_buf_append(b, &conn, 1);
+        else
+            utf8_rune(b, rune_is_upper(r) ? rune_case(r, 'l') : r);
+    }
+}
+
+/* A cursor over the words of a string. */
+struct words {
+    const unsigned char *rest;
+    enum word_kind k;
+    const unsigned char *w;
+    size_t len;
+};
+
+static void words_next(struct words *ws)
+{
+    ws->w = ws->rest;
+    ws->k = *ws->rest ? next_word(ws->rest, &ws->len) : W_INVALID;
+    if (!*ws->rest)
+        ws->len = 0;
+    ws->rest += ws->len;
+}
+
+/* xstrings' camelCaseToLowerCase (ToSnakeCase, ToKebabCase): words lowered and joined by conn,
+ * digits kept with the word before them unless small letters follow ("Bld4Floor" is
+ * bld4_floor, "HTTP2xx" http_2xx). */
+static char *words_lower(const char *s, char conn)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    struct words ws = {.rest = (const unsigned char *)s};
+    words_next(&ws);
+    while (*ws.rest) {
+        if (ws.k != W_CONNECTOR)
+            word_lower(&b, ws.k, ws.w, ws.len, conn);
+        struct words prev = ws;
+        words_next(&ws);
+        if (prev.k == W_NUMBER) {
+            while (ws.k == W_ALPHA || ws.k == W_NUMBER) {
+                word_lower(&b, ws.k, ws.w, ws.len, conn);
+                words_next(&ws);
+            }
+            if (ws.k != W_INVALID && ws.k != W_PUNCT && ws.k != W_CONNECTOR)
+                ed_buf_append(&b, &conn, 1);
+        } else if (prev.k == W_CONNECTOR) {
+            word_lower(&b, prev.k, prev.w, prev.len, conn);
+        } else if (prev.k != W_PUNCT) {
+            if (ws.k != W_NUMBER) {
+                if (ws.k != W_CONNECTOR && ws.k != W_PUNCT)
+                    ed_buf_append(&b, &conn, 1);
+                continue;
+            }
+            if (!*ws.rest)
+                continue;
+            struct words number = ws;
+            words_next(&ws);
+            if (ws.k != W_ALPHA) {
+                /* digits after a word are part of it: "Bld4Floor" is "bld4_floor" */
+                word_lower(&b, W_NUMBER, number.w, number.len, conn);
+                if (ws.k != W_CONNECTOR && ws.k != W_PUNCT)
+                    ed_buf_append(&b, &conn, 1);
+                continue;
+            }
+            /* digits followed by small letters start a word: "HTTP2xx" is "http_2xx" */
+            ed_buf_append(&b, &conn, 1);
+            word_lower(&b, W_NUMBER, number.w, number.len, conn);
+            while (ws.k == W_ALPHA || ws.k == W_NUMBER) {
+                word_lower(&b, ws.k, ws.w, ws.len, conn);
+                words_next(&ws);
+            }
+            if (ws.k != W_INVALID && ws.k != W_CONNECTOR && ws.k != W_PUNCT)
+                ed_buf_append(&b, &conn, 1);
+        }
+    }
+    word_lower(&b, ws.k, ws.w, ws.len, conn);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
+static int fn_snakecase(call *c)
+{
+    return ret_str_take(c, words_lower(str_arg(c, 0), '_'));
+}
+
+static int fn_kebabcase(call *c)
+{
+    return ret_str_take(c, words_lower(str_arg(c, 0), '-'));
+}
+
+/* xstrings.ToPascalCase (sprig's camelcase): connectors dropped and the letter after them
+ * raised, leading connectors kept; a run of capitals after a connector is lowered after its
+ * first letter. */
+static int fn_camelcase(call *c)
+{
+    const unsigned char *p = (const unsigned char *)str_arg(c, 0);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    int32_t r0 = 0, r1;
+    size_t n = 0;
+    bool first_upper = false;
+    while (*p) {
+        n = rune_decode(p, &r0);
+        p += n;
+        if (!rune_is_connector(r0)) {
+            first_upper = rune_is_upper(r0);
+            r0 = rune_case(r0, 'u');
+            break;
+        }
+        utf8_rune(&b, r0);
+    }
+    while (*p) {
+        r1 = r0;
+        p += rune_decode(p, &r0);
+        if (rune_is_connector(r0) && rune_is_connector(r1)) {
+            utf8_rune(&b, r1);
+            continue;
+        }
+        if (rune_is_connector(r1)) {
+            first_upper = rune_is_upper(r0);
+            r0 = rune_case(r0, 'u');
+            continue;
+        }
+        if (first_upper && rune_is_upper(r0))
+            r0 = rune_case(r0, 'l');
+        else
+            first_upper = false;
+        utf8_rune(&b, r1);
+    }
+    if (n)
+        utf8_rune(&b, r0);
     char *out = ed_buf_take(&b);
     ed_buf_free(&b);
     return ret_str_take(c, out);
@@ -3674,6 +3981,7 @@ static const struct fn {
     {"b64enc", 1, 1, "s", fn_b64enc},
     {"base", 1, 1, "s", fn_base},
     {"biggest", 1, -1, "a", fn_max_min},
+    {"camelcase", 1, 1, "s", fn_camelcase},
     {"cat", 0, -1, "", fn_cat},
     {"chunk", 2, 2, "ia", fn_chunk},
     {"clean", 1, 1, "s", fn_clean},
@@ -3712,6 +4020,7 @@ static const struct fn {
     {"isAbs", 1, 1, "s", fn_is_abs},
     {"join", 2, 2, "sa", fn_join},
     {"js", 0, -1, "", fn_js},
+    {"kebabcase", 1, 1, "s", fn_kebabcase},
     {"keys", 0, -1, "dddddddddddddddddddddddddddddddd", fn_keys},
     {"kindIs", 2, 2, "sa", fn_kind_is},
     {"kindOf", 1, 1, "a", fn_kind_of},
@@ -3793,6 +4102,7 @@ static const struct fn {
     {"sha512sum", 1, 1, "s", fn_sha512sum},
     {"shuffle", 1, 1, "s", fn_shuffle},
     {"slice", 1, -1, "a", fn_slice},
+    {"snakecase", 1, 1, "s", fn_snakecase},
     {"sortAlpha", 1, 1, "a", fn_sort_alpha},
     {"split", 2, 2, "ss", fn_split},
     {"splitList", 2, 2, "ss", fn_split_list},
@@ -3931,7 +4241,6 @@ static const char *const flux_names[] = {
     "bcrypt",
     "buildCustomCert",
     "call",
-    "camelcase",
     "ceil",
     "decryptAES",
     "derivePassword",
@@ -3952,7 +4261,6 @@ static const char *const flux_names[] = {
     "gt",
     "htpasswd",
     "index",
-    "kebabcase",
     "le",
     "lt",
     "maxf",
@@ -3967,7 +4275,6 @@ static const char *const flux_names[] = {
     "randSeededNumeric",
     "round",
     "semver",
-    "snakecase",
     "subf",
     "toDate",
     "unixEpoch",

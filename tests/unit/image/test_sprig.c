@@ -2661,3 +2661,79 @@ void test_sprig_argument_errors(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* xstrings' case conversions as sprig names them (camelcase is ToPascalCase): words split at
+ * connectors, punctuation, capitals and digits as xstrings splits them, in Unicode (title
+ * forms, Roman numerals and emoji as Go classifies them); invalid bytes kept or replaced. */
+void test_sprig_case_words(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ snakecase \"FirstName\" }}", "first_name", true},
+        {"{{ snakecase \"HTTPServer\" }}", "http_server", true},
+        {"{{ snakecase \"NoHTTPS\" }}", "no_https", true},
+        {"{{ snakecase \"GO_PATH\" }}", "go_path", true},
+        {"{{ snakecase \"GO PATH\" }}", "go_path", true},
+        {"{{ snakecase \"http2xx\" }}", "http_2xx", true},
+        {"{{ snakecase \"HTTP20xOK\" }}", "http_20x_ok", true},
+        {"{{ snakecase \"Duration2m3s\" }}", "duration_2m3s", true},
+        {"{{ snakecase \"Bld4Floor3rd\" }}", "bld4_floor_3rd", true},
+        {"{{ snakecase \"__init__\" }}", "__init__", true},
+        {"{{ snakecase \"some-app_v1.2.3\" }}", "some_app_v1.2.3", true},
+        {"{{ snakecase \"\303\211coleNormale\" }}", "\303\251cole_normale", true},
+        {"{{ snakecase \"\346\227\245\346\234\254\350\252\236Text\" }}",
+         "\346\227\245\346\234\254\350\252\236_text", true},
+        {"{{ snakecase \"x\302\251y\" }}", "x_\302\251_y", true},
+        {"{{ snakecase \"\307\205emal\" }}", "\307\205emal", true},
+        {"{{ snakecase \"ab\360\237\216\211cd\" }}", "ab_\360\237\216\211_cd", true},
+        {"{{ snakecase \"FOO\\xffBAR\" }}", "foo\357\277\275bar", true},
+        {"{{ kebabcase \"FirstName\" }}", "first-name", true},
+        {"{{ kebabcase \"HTTPServer\" }}", "http-server", true},
+        {"{{ kebabcase \"NoHTTPS\" }}", "no-https", true},
+        {"{{ kebabcase \"GO_PATH\" }}", "go-path", true},
+        {"{{ kebabcase \"GO PATH\" }}", "go-path", true},
+        {"{{ kebabcase \"http2xx\" }}", "http-2xx", true},
+        {"{{ kebabcase \"HTTP20xOK\" }}", "http-20x-ok", true},
+        {"{{ kebabcase \"Duration2m3s\" }}", "duration-2m3s", true},
+        {"{{ kebabcase \"Bld4Floor3rd\" }}", "bld4-floor-3rd", true},
+        {"{{ kebabcase \"__init__\" }}", "--init--", true},
+        {"{{ kebabcase \"some-app_v1.2.3\" }}", "some-app-v1.2.3", true},
+        {"{{ kebabcase \"\303\211coleNormale\" }}", "\303\251cole-normale", true},
+        {"{{ kebabcase \"\346\227\245\346\234\254\350\252\236Text\" }}",
+         "\346\227\245\346\234\254\350\252\236-text", true},
+        {"{{ kebabcase \"x\302\251y\" }}", "x-\302\251-y", true},
+        {"{{ kebabcase \"\307\205emal\" }}", "\307\205emal", true},
+        {"{{ kebabcase \"ab\360\237\216\211cd\" }}", "ab-\360\237\216\211-cd", true},
+        {"{{ kebabcase \"FOO\\xffBAR\" }}", "foo\357\277\275bar", true},
+        {"{{ camelcase \"first_name\" }}", "FirstName", true},
+        {"{{ camelcase \"http-server\" }}", "HttpServer", true},
+        {"{{ camelcase \"some app\" }}", "SomeApp", true},
+        {"{{ camelcase \"__a_b__\" }}", "__AB__", true},
+        {"{{ camelcase \"GO_PATH\" }}", "GoPath", true},
+        {"{{ camelcase \"x\" }}", "X", true},
+        {"{{ camelcase \"_\" }}", "__", true},
+        {"{{ camelcase \"a--b\" }}", "A-B", true},
+        {"{{ camelcase \"\303\234n\303\257_c\303\266de\" }}", "\303\234n\303\257C\303\266de", true},
+        {"{{ camelcase \"\307\205_\307\206\" }}", "\307\204\307\204", true},
+        {"{{ camelcase \"ab\\xffcd\" }}", "Ab\357\277\275cd", true},
+        {"{{ camelcase \"helloWorld\" }}", "HelloWorld", true},
+        {"{{ .AutomationObject.Name | snakecase }}", "apps", true},
+        {"{{ snakecase 1 }}",
+         "template: commit message:1:13: executing \"commit message\" at <1>: expected string; "
+         "found 1",
+         false},
+        {"{{ camelcase }}",
+         "template: commit message:1:3: executing \"commit message\" at <camelcase>: wrong number "
+         "of args for camelcase: want 1 got 0",
+         false},
+        {"{{ kebabcase nil }}",
+         "template: commit message:1:13: executing \"commit message\" at <nil>: cannot assign nil "
+         "to string",
+         false},
+        {"{{ kebabcase \"a\" \"b\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <kebabcase>: wrong number "
+         "of args for kebabcase: want 1 got 2",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
