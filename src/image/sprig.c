@@ -971,71 +971,96 @@ static void utf8_rune(ed_buf *b, int64_t r)
     ed_buf_append(b, o, n);
 }
 
-/*
- * One operand of printf, as Go's fmt prints the template's values (strings, ints, bools, nil,
- * lists, maps, structs): %v %s %q %d %t %x %X %o %O %b %c %U %T with flags, width and precision;
- * Go's "%!v(MISSING)" when absent, and "%!verb(type=value)" (or "%!verb(<nil>)") for a verb
- * that does not fit the value.
- */
-static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *f, size_t i)
+static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth);
+
+/* The fields of a struct as fmt prints them, each with the verb: {a b}; an ObjectIdentifier
+ * as its nested structs, {{{apiVersion kind} {name namespace}}}; a Result its FileChanges only
+ * (Changes and Objects are methods in Go). */
+static void fmt_struct(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth)
 {
-    if (i >= c->nargs) {
-        ed_buf_printf(b, "%%!%c(MISSING)", verb);
-        return 0;
+    if (v->type == ED_TV_STRUCT_OBJECT) {
+        static const char *const parts[] = {"{{{",  "APIVersion", " ",         "Kind", "} {",
+                                            "Name", " ",          "Namespace", "}}}"};
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+            if (i % 2 == 0)
+                ed_buf_append_str(b, parts[i]);
+            else
+                fmt_value(b, verb, f, ed_tv_field(v, parts[i], strlen(parts[i])), depth + 1);
+        }
+        return;
     }
-    const ed_tv *v = c->args[i];
-    bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
-    if (verb == 'T') {
-        const char *t = v->kind == ED_TV_NIL ? "<nil>" : ed_tv_type_name(v);
-        pad(b, f, t, strlen(t));
-        return 0;
+    ed_buf_append(b, "{", 1);
+    for (size_t i = 0, k = 0; i < v->len; i++) {
+        if (v->type == ED_TV_STRUCT_RESULT && strcmp(v->keys[i]->s, "FileChanges") != 0)
+            continue;
+        if (k++)
+            ed_buf_append(b, " ", 1);
+        fmt_value(b, verb, f, v->items[i], depth + 1);
     }
-    if (v->kind == ED_TV_NIL) {
-        if (verb == 'v')
+    ed_buf_append(b, "}", 1);
+}
+
+/* A rune in single quotes, as strconv.QuoteRune writes it (%q of an integer). */
+static void quote_rune(ed_buf *q, int64_t r)
+{
+    const char *esc = r == '\\'   ? "\\\\"
+                      : r == '\'' ? "\\'"
+                      : r == '\a' ? "\\a"
+                      : r == '\b' ? "\\b"
+                      : r == '\f' ? "\\f"
+                      : r == '\n' ? "\\n"
+                      : r == '\r' ? "\\r"
+                      : r == '\t' ? "\\t"
+                      : r == '\v' ? "\\v"
+                                  : NULL;
+    ed_buf_append(q, "'", 1);
+    if (esc)
+        ed_buf_append_str(q, esc);
+    else if (r >= 0 && (r < 0x20 || r == 0x7f))
+        ed_buf_printf(q, "\\x%02x", (unsigned)r);
+    else
+        utf8_rune(q, r);
+    ed_buf_append(q, "'", 1);
+}
+
+/*
+ * A value as Go's fmt prints it with a verb (strings, ints, bools, nil, lists, maps, structs):
+ * %v %s %q %d %t %x %X %o %O %b %c %U with flags, width and precision. Lists, maps and structs
+ * print each element with the verb and the flags (depth > 0 inside them, where a nil prints
+ * "<nil>" whatever the verb); types.NamespacedName is a Stringer for v, s, x, X and q; a verb
+ * that does not fit prints "%!verb(type=value)" (the value as %v with the same flags), or
+ * "%!verb(<nil>)".
+ */
+static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth)
+{
+    if (!v || v->kind == ED_TV_NIL) {
+        if (verb == 'v' || depth > 0)
             pad(b, f, "<nil>", 5);
         else
             ed_buf_printf(b, "%%!%c(<nil>)", verb);
-        return 0;
+        return;
     }
-    if (num && verb == 'q') {
-        /* A rune in single quotes, as strconv.QuoteRune writes it. */
+    bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
+    if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_AUTOMATION && strchr("vsxXq", verb)) {
+        char *s = strval_dup(v);
+        ed_tv as_str = {.kind = ED_TV_STR, .s = s};
+        fmt_value(b, verb, f, &as_str, depth);
+        free(s);
+        return;
+    }
+    if (num && (verb == 'q' || verb == 'c')) {
         ed_buf q = ED_BUF_INIT(32);
-        int64_t r = v->n;
-        const char *esc = r == '\\'   ? "\\\\"
-                          : r == '\'' ? "\\'"
-                          : r == '\a' ? "\\a"
-                          : r == '\b' ? "\\b"
-                          : r == '\f' ? "\\f"
-                          : r == '\n' ? "\\n"
-                          : r == '\r' ? "\\r"
-                          : r == '\t' ? "\\t"
-                          : r == '\v' ? "\\v"
-                                      : NULL;
-        ed_buf_append(&q, "'", 1);
-        if (esc)
-            ed_buf_append_str(&q, esc);
-        else if (r >= 0 && (r < 0x20 || r == 0x7f))
-            ed_buf_printf(&q, "\\x%02x", (unsigned)r);
+        if (verb == 'q')
+            quote_rune(&q, v->n);
         else
-            utf8_rune(&q, r);
-        ed_buf_append(&q, "'", 1);
+            utf8_rune(&q, v->n);
         pad(b, f, q.data, q.len);
         ed_buf_free(&q);
-        return 0;
+        return;
     }
     if (num && (verb == 'v' || strchr("dxXoOb", verb))) {
-        char base = verb;
-        if (base == 'v')
-            base = 'd';
-        fmt_integer(b, f, v->n, base);
-        return 0;
-    }
-    if (num && verb == 'c') {
-        ed_buf r = ED_BUF_INIT(8);
-        utf8_rune(&r, v->n);
-        pad(b, f, r.data, r.len);
-        ed_buf_free(&r);
-        return 0;
+        fmt_integer(b, f, v->n, (char)(verb == 'v' ? 'd' : verb));
+        return;
     }
     if (num && verb == 'U') {
         char u[32];
@@ -1043,41 +1068,69 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
         int n = r < 0 ? snprintf(u, sizeof(u), "U+%" PRIX64, (uint64_t)r)
                       : snprintf(u, sizeof(u), "U+%04" PRIX64, (uint64_t)r);
         pad(b, f, u, (size_t)n);
-        return 0;
+        return;
     }
     if (str && (verb == 'x' || verb == 'X')) {
         fmt_hex_string(b, f, v->s, verb);
-        return 0;
+        return;
     }
-    if ((str && (verb == 'v' || verb == 's' || verb == 'q')) ||
-        (v->kind == ED_TV_BOOL && (verb == 'v' || verb == 't')) ||
-        (!num && !str && v->kind != ED_TV_BOOL && verb == 'v')) {
-        char *s = strval_dup(v);
-        size_t n = strlen(s);
-        if (f->prec >= 0 && str)
-            n = rune_prefix(s, f->prec);
+    if (str && (verb == 'v' || verb == 's' || verb == 'q')) {
+        size_t n = strlen(v->s);
+        if (f->prec >= 0)
+            n = rune_prefix(v->s, f->prec);
         if (verb == 'q') {
-            s[n] = '\0';
+            char *s = ed_xstrndup(v->s, n);
             ed_buf q = ED_BUF_INIT((size_t)1 << 20);
             ed_buf_append_go_quoted(&q, s);
             pad(b, f, q.data, q.len);
             ed_buf_free(&q);
+            free(s);
         } else {
-            pad(b, f, s, n);
+            pad(b, f, v->s, n);
         }
-        free(s);
+        return;
+    }
+    if (v->kind == ED_TV_BOOL && (verb == 'v' || verb == 't')) {
+        pad(b, f, v->s, strlen(v->s));
+        return;
+    }
+    if (v->kind == ED_TV_LIST || v->kind == ED_TV_MAP) {
+        ed_buf_append_str(b, v->kind == ED_TV_LIST ? "[" : "map[");
+        for (size_t i = 0; i < v->len; i++) {
+            if (i)
+                ed_buf_append(b, " ", 1);
+            if (v->kind == ED_TV_MAP) {
+                fmt_value(b, verb, f, v->keys[i], depth + 1);
+                ed_buf_append(b, ":", 1);
+            }
+            fmt_value(b, verb, f, v->items[i], depth + 1);
+        }
+        ed_buf_append(b, "]", 1);
+        return;
+    }
+    if (v->kind == ED_TV_OBJ) {
+        fmt_struct(b, verb, f, v, depth);
+        return;
+    }
+    ed_buf_printf(b, "%%!%c(%s=", verb, ed_tv_type_name(v));
+    fmt_value(b, 'v', f, v, 0);
+    ed_buf_append(b, ")", 1);
+}
+
+/* One operand of printf (fmt_value's), or Go's "%!v(MISSING)" when absent; %T its type. */
+static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *f, size_t i)
+{
+    if (i >= c->nargs) {
+        ed_buf_printf(b, "%%!%c(MISSING)", verb);
         return 0;
     }
-    if (!num && !str && v->kind != ED_TV_BOOL && verb == 's') {
-        ed_buf e = ED_BUF_INIT((size_t)1 << 24); /* lists, maps, structs: %s of each element */
-        print_value(&e, v, "<nil>", true);
-        pad(b, f, e.data ? e.data : "", e.len);
-        ed_buf_free(&e);
+    const ed_tv *v = c->args[i];
+    if (verb == 'T') {
+        const char *t = v->kind == ED_TV_NIL ? "<nil>" : ed_tv_type_name(v);
+        pad(b, f, t, strlen(t));
         return 0;
     }
-    char *sv = strval_dup(v);
-    ed_buf_printf(b, "%%!%c(%s=%s)", verb, ed_tv_type_name(v), sv);
-    free(sv);
+    fmt_value(b, verb, f, v, 0);
     return 0;
 }
 

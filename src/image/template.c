@@ -214,7 +214,11 @@ typedef struct exec {
         bool trim;            /* that action ended with -}} */
     } defs[32];
     size_t ndefs;
-    bool parsed;           /* the parse pass is done: definitions are known */
+    bool parsed; /* the parse pass is done: definitions are known */
+    /* The main template has more than white space, comments and definitions (Go's
+     * IsEmptyTree): a non-empty {{define}} of its own name is an error then, and replaces it
+     * otherwise. */
+    bool main_nonempty;
     const char *exec_name; /* the template running ("commit message", or a defined one) */
     size_t var_floor;
     /* The node being evaluated, as Go's state.at(node) keeps it: where an execution error is
@@ -1295,13 +1299,40 @@ static int call_template(exec *x, int def, val *dot)
     return rc;
 }
 
-/* Is the body from s to its {{end}} (exclusive) only white space? Go keeps the first of two
- * definitions when the second is empty, and replaces an empty one. */
+/* The end of the comment action at s (a slash and a star after "{{", trim markers allowed), or
+ * NULL. */
+static const char *comment_end(const char *s, const char *e)
+{
+    if (e - s < 4 || strncmp(s, "{{", 2) != 0)
+        return NULL;
+    s += 2;
+    if (e - s >= 2 && s[0] == '-' && isspace((unsigned char)s[1]))
+        s += 2;
+    if (e - s < 2 || strncmp(s, "/*", 2) != 0)
+        return NULL;
+    const char *close = memmem(s + 2, (size_t)(e - s - 2), "*/", 2);
+    if (!close)
+        return NULL;
+    s = close + 2;
+    if (e - s >= 2 && isspace((unsigned char)s[0]) && s[1] == '-')
+        s += 2;
+    return e - s >= 2 && strncmp(s, "}}", 2) == 0 ? s + 2 : NULL;
+}
+
+/* Is the body from s to its {{end}} (exclusive) only white space and comments (Go's
+ * IsEmptyTree)? Go keeps the first of two definitions when the second is empty, and replaces
+ * an empty one. */
 static bool body_empty(const char *s, const char *e)
 {
-    for (; s < e; s++)
-        if (!isspace((unsigned char)*s))
+    while (s < e) {
+        const char *c = comment_end(s, e);
+        if (c)
+            s = c;
+        else if (isspace((unsigned char)*s))
+            s++;
+        else
             return false;
+    }
     return true;
 }
 
@@ -1357,8 +1388,6 @@ static int do_define(exec *x, const action *a, val *dot, bool emit)
     if (!x->parsed) {
         bool empty = body_empty(body, last.at);
         int i = find_def(x, name);
-        if (strcmp(name, x->name) == 0 && !empty)
-            return perrf(x, a->at, "template: multiple definition of template \"%s\"", name);
         if (i >= 0 && !empty && !body_empty(x->defs[i].body, x->defs[i].body_end))
             return perrf(x, a->at, "template: multiple definition of template \"%s\"", name);
         if (i < 0 && x->ndefs >= sizeof(x->defs) / sizeof(x->defs[0]))
@@ -1447,12 +1476,16 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
         if (rc)
             break;
         emit_text(x, x->p, text_end, more && a.trim_left, emit);
+        if (x->depth == 1 && !body_empty(x->p, text_end))
+            x->main_nonempty = true;
         if (!more) {
             x->p = text_end;
             break;
         }
         x->p = a.after;
         x->trim_next = a.trim_right;
+        if (x->depth == 1 && !a.comment && !word_is(&a, "define"))
+            x->main_nonempty = true;
         if (a.comment) {
             if (a.end - a.start < 4 || strncmp(a.end - 2, "*/", 2) != 0)
                 rc = perr(x, a.at, "unclosed comment");
@@ -1520,9 +1553,18 @@ static int run(exec *x, bool emit)
     x->var_floor = 0;
     x->exec_name = NULL;
     x->trim_next = false;
+    int def = find_def(x, x->name);
+    if (emit && def >= 0 && !x->main_nonempty)
+        return call_template(x, def, x->root); /* {{define}} replaced the empty template */
     int rc = run_block(x, x->root, emit, &ended, &last);
     if (!rc && ended != END_EOF)
         rc = perr(x, last.at, ended == END_END ? "unexpected {{end}}" : "unexpected {{else}}");
+    /* Go adds the main template last, and names the line where the template ends */
+    def = find_def(x, x->name);
+    if (!rc && !emit && def >= 0 && x->main_nonempty &&
+        !body_empty(x->defs[def].body, x->defs[def].body_end))
+        rc = perrf(x, x->src + strlen(x->src), "template: multiple definition of template \"%s\"",
+                   x->name);
     return rc;
 }
 

@@ -2737,3 +2737,102 @@ void test_sprig_case_words(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* printf over lists, maps and structs: each element printed with the verb, the flags, width
+ * and precision (Go's fmt: "[%!s(int=    1)     a]"), a nil element as "<nil>" whatever the
+ * verb, a verb that does not fit as "%!verb(type=value)" with the value padded too. */
+void test_sprig_printf_composites(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ printf \"%10s|\" (list 1 \"a\") }}", "[%!s(int=         1)          a]|", true},
+        {"{{ printf \"%5s\" 1 }}", "%!s(int=    1)", true},
+        {"{{ printf \"%-4v|\" (list 1 \"a\" true nil) }}", "[1    a    true <nil>]|", true},
+        {"{{ printf \"%3d\" (list 1 2 \"x\") }}", "[  1   2 %!d(string=  x)]", true},
+        {"{{ printf \"%x\" (list \"ab\" 10) }}", "[6162 a]", true},
+        {"{{ printf \"%5v\" .Values }}", "map[  env: prod]", true},
+        {"{{ printf \"%5d\" .AutomationObject }}", "{%!d(string=flux-system) %!d(string= apps)}",
+         true},
+        {"{{ printf \"%q\" (list \"a\" 1) }}", "[\"a\" '\\x01']", true},
+        {"{{ printf \"%05d\" (list 1 -2) }}", "[00001 -0002]", true},
+        {"{{ printf \"%t\" (list true 1) }}", "[true %!t(int=1)]", true},
+        {"{{ printf \"%6.2s|\" (list \"abcdef\") }}", "[    ab]|", true},
+        {"{{ printf \"%3s\" (dict \"a\" 1 \"b\" \"x\") }}", "map[  a:%!s(int=  1)   b:  x]", true},
+        {"{{ printf \"%d\" (list (list \"a\")) }}", "[[%!d(string=a)]]", true},
+        {"{{ printf \"%5t\" \"x\" }}", "%!t(string=    x)", true},
+        {"{{ printf \"%c\" (list 65 66) }}", "[A B]", true},
+        {"{{ printf \"%U\" (list 65) }}", "[U+0041]", true},
+        {"{{ printf \"%10v\" .Changed.FileChanges }}",
+         "map[charts/api.yaml:map[{{{helm.toolkit.fluxcd.io/v2 HelmRelease} {       api       "
+         "apps}}}:[{       0.1        0.2 apps:api:tag}]] deploy/web.yaml:map[{{{   apps/v1 "
+         "Deployment} {       web       apps}}}:[{r/web:1.2.0 r/web:1.3.0   apps:web} {     1.2.0  "
+         "    1.3.0 apps:web:tag}]]]",
+         true},
+        {"{{ printf \"%x\" .AutomationObject }}", "666c75782d73797374656d2f61707073", true},
+        {"{{ printf \"%d\" .Values }}", "map[%!d(string=env):%!d(string=prod)]", true},
+        {"{{ printf \"%-6s|%6s|\" (list \"a\") (list \"b\") }}", "[a     ]|[     b]|", true},
+        {"{{ printf \"%5s\" (until 3) }}", "[%!s(int=    0) %!s(int=    1) %!s(int=    2)]", true},
+        {"{{ printf \"%x\" (toStrings (list \"a\" \"b\")) }}", "[61 62]", true},
+        {"{{ printf \"%3v\" . }}",
+         "{flux-system/apps {map[charts/api.yaml:map[{{{helm.toolkit.fluxcd.io/v2 HelmRelease} "
+         "{api apps}}}:[{0.1 0.2 apps:api:tag}]] deploy/web.yaml:map[{{{apps/v1 Deployment} {web "
+         "apps}}}:[{r/web:1.2.0 r/web:1.3.0 apps:web} {1.2.0 1.3.0 apps:web:tag}]]]} "
+         "map[env:prod]}",
+         true},
+        {"{{ printf \"%5q\" (list \"a\") }}", "[  \"a\"]", true},
+        {"{{ printf \"%5d\" true }}", "%!d(bool= true)", true},
+        {"{{ printf \"%-3d|\" (list nil) }}", "[<nil>]|", true},
+        {"{{ printf \"%#x\" (list \"ab\" 255) }}", "[0x6162 0xff]", true},
+        {"{{ printf \"%s\" (list (int64 3)) }}", "[%!s(int64=3)]", true},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* {{define}} of the template's own name: it replaces a main template of white space,
+ * comments and definitions only, and is Go's "multiple definition" (at the line where the
+ * template ends) beside any other; of two definitions, an empty one (comments count as empty)
+ * gives way to the other. */
+void test_template_define_main(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{define \"commit message\"}}hi{{end}}", "hi", true},
+        {"{{/* c */}}\n{{define \"commit message\"}}hi {{ .AutomationObject }}{{end}}  ",
+         "hi flux-system/apps", true},
+        {"{{define \"commit message\"}}{{end}}x", "x", true},
+        {"{{define \"commit message\"}} {{end}}{{define \"commit message\"}}y{{end}}", "y", true},
+        {"{{define \"commit message\"}}a{{end}}{{define \"commit message\"}}b{{end}}",
+         "template: commit message:1: template: multiple definition of template \"commit message\"",
+         false},
+        {"{{define \"commit message\"}}\n{{ .Nope }}{{end}}",
+         "template: commit message:2:3: executing \"commit message\" at <.Nope>: can't evaluate "
+         "field Nope in type source.TemplateData",
+         false},
+        {"{{define \"x\"}}X{{end}}{{define \"commit message\"}}{{template \"x\"}}{{end}}", "X",
+         true},
+        {"{{ if true }}{{ end }}{{define \"commit message\"}}a{{end}}",
+         "template: commit message:1: template: multiple definition of template \"commit message\"",
+         false},
+        {"{{- define \"commit message\" -}} a {{- end -}}", "a", true},
+        {"x{{define \"commit message\"}}hi{{end}}\n\ny",
+         "template: commit message:3: template: multiple definition of template \"commit message\"",
+         false},
+        {"{{define \"commit message\"}}hi{{end}}\n\n{{ .AutomationObject }}\n",
+         "template: commit message:4: template: multiple definition of template \"commit message\"",
+         false},
+        {"\n{{define \"a\"}}{{/* c */}}{{end}}{{define \"a\"}}b{{end}}{{template \"a\"}}", "\nb",
+         true},
+        {"{{define \"a\"}}b{{end}}{{define \"a\"}}{{/* c */}}{{end}}{{template \"a\"}}", "b", true},
+        {"{{define \"commit message\"}}{{ $x := 1 }}{{ $x }} {{ $.AutomationObject.Name }}{{end}}",
+         "1 apps", true},
+        {"{{define \"commit message\"}}{{ range .Changed.Changes }}{{ .NewValue }} {{ end "
+         "}}{{end}}",
+         "r/web:1.3.0 1.3.0 0.2 ", true},
+        {"{{define \"commit message\"}}{{/* only */}}{{end}}hello", "hello", true},
+        {"{{define \"commit message\"}}a{{end}}{{/* c */}}{{- /* d */ -}}", "a", true},
+        {"{{ block \"commit message\" . }}b{{ end }}",
+         "template: commit message:1: template: multiple definition of template \"commit message\"",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
