@@ -16,7 +16,8 @@ void ed_image_json_quote(ed_buf *b, const char *s);
 
 typedef enum {
     ED_TV_STR,
-    ED_TV_NUM, /* an int (literals, len) */
+    ED_TV_NUM,   /* an int (literals, len) */
+    ED_TV_FLOAT, /* a float64 (literals like 1.5, sprig's float math) */
     ED_TV_BOOL,
     ED_TV_NIL, /* Go's nil or a missing map key: prints "<no value>" */
     ED_TV_LIST,
@@ -43,9 +44,13 @@ typedef enum {
 
 typedef struct ed_tv {
     ed_tv_kind kind;
-    ed_tv_struct type;   /* ED_TV_OBJ */
-    char *s;             /* ED_TV_STR: the string; NUM/BOOL: how it prints; OBJ: a sort key */
-    int64_t n;           /* ED_TV_NUM; ED_TV_BOOL: 0 or 1 */
+    ed_tv_struct type; /* ED_TV_OBJ */
+    char *s;           /* ED_TV_STR: the string; NUM/BOOL: how it prints; OBJ: a sort key */
+    int64_t n;         /* ED_TV_NUM; ED_TV_BOOL: 0 or 1; ED_TV_FLOAT: see int_literal */
+    double f;          /* ED_TV_FLOAT */
+    /* ED_TV_FLOAT: a literal ("1e3", "2.0") that Go also reads as the int n where a function
+     * wants an int */
+    bool int_literal;
     struct ed_tv **keys; /* ED_TV_MAP: keys (sorted); ED_TV_OBJ: field names */
     struct ed_tv **items;
     size_t len;
@@ -61,6 +66,8 @@ typedef struct ed_tv_pool {
 ed_tv *ed_tv_new(ed_tv_pool *p, ed_tv_kind k, const char *s);
 ed_tv *ed_tv_num(ed_tv_pool *p, int64_t n);
 ed_tv *ed_tv_bool(ed_tv_pool *p, bool b);
+/* A float64, its text as fmt's %v prints it (shortest digits: 1.5, 1e+06, 1e-05). */
+ed_tv *ed_tv_float(ed_tv_pool *p, double f);
 /* Append item (with key for maps and objects, NULL for lists). */
 void ed_tv_add(ed_tv *v, ed_tv *key, ed_tv *item);
 void ed_tv_pool_free(ed_tv_pool *p);

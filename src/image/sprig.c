@@ -22,6 +22,8 @@
  *             sorted order: one of the orders Go's random map iteration gives)
  *   math      add add1 sub mul div mod max biggest min int int64 atoi toDecimal until untilStep
  *             seq, on integers with cast's conversions (strings read as Go's integer literals);
+ *             float64 floor ceil round maxf minf, and addf add1f subf mulf divf in decimal
+ *             (shopspring/decimal's, with OpenSSL's BIGNUM);
  *             duration; randInt and shuffle (random, as in Flux: no two runs agree)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy)
@@ -39,8 +41,11 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <locale.h>
+#include <math.h>
+#include <openssl/bn.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <wctype.h>
@@ -66,6 +71,114 @@ ed_tv *ed_tv_num(ed_tv_pool *p, int64_t n)
     snprintf(s, sizeof(s), "%" PRId64, n);
     ed_tv *v = ed_tv_new(p, ED_TV_NUM, s);
     v->n = n;
+    return v;
+}
+
+/* ---- floats, as Go's strconv writes them ---- */
+
+/*
+ * The shortest decimal digits that read back as f (finite, not 0; its sign ignored), as Go's
+ * strconv finds them: into digits (no trailing zeros), with the decimal point dp places after
+ * the first digit (f = 0.DIGITS x 10^dp). Returns the number of digits.
+ */
+static size_t float_digits(double f, char digits[32], int *dp)
+{
+    char e[48];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec - 1, fabs(f));
+        if (strtod(e, NULL) == fabs(f))
+            break;
+    }
+    size_t n = 0; /* e is D.DDDDe[+-]XX */
+    const char *q = e;
+    for (; *q && *q != 'e'; q++)
+        if (*q != '.')
+            digits[n++] = *q;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    *dp = (int)strtol(q + 1, NULL, 10) + 1;
+    return n;
+}
+
+/* The digits in %e form (d.ddde+XX, two exponent digits at least). */
+static void float_e_form(ed_buf *b, const char *d, size_t n, int dp, char e)
+{
+    ed_buf_append(b, d, 1);
+    if (n > 1) {
+        ed_buf_append(b, ".", 1);
+        ed_buf_append(b, d + 1, n - 1);
+    }
+    int x = dp - 1;
+    ed_buf_printf(b, "%c%c%02d", e, x < 0 ? '-' : '+', x < 0 ? -x : x);
+}
+
+/* The digits in %f form (no exponent, no trailing zeros after the point). */
+static void float_f_form(ed_buf *b, const char *d, size_t n, int dp)
+{
+    if (dp <= 0) {
+        ed_buf_append(b, "0.", 2);
+        for (int i = dp; i < 0; i++)
+            ed_buf_append(b, "0", 1);
+        ed_buf_append(b, d, n);
+    } else if ((size_t)dp >= n) {
+        ed_buf_append(b, d, n);
+        for (size_t i = n; i < (size_t)dp; i++)
+            ed_buf_append(b, "0", 1);
+    } else {
+        ed_buf_append(b, d, (size_t)dp);
+        ed_buf_append(b, ".", 1);
+        ed_buf_append(b, d + dp, n - (size_t)dp);
+    }
+}
+
+/*
+ * f without its sign in the shortest digits: form 'g' as strconv's 'g' with precision -1 (fmt's
+ * %v: the %e form when the exponent is below -4 or 6 and above; 'G' with E), 'j' as
+ * encoding/json writes a float64 (the %e form below 1e-6 and from 1e21, "e-7" not "e-07").
+ */
+static void float_shortest(ed_buf *b, double f, char form)
+{
+    if (isnan(f) || isinf(f)) {
+        ed_buf_append_str(b, isnan(f) ? "NaN" : "Inf");
+        return;
+    }
+    if (f == 0) {
+        ed_buf_append(b, "0", 1);
+        return;
+    }
+    char d[32];
+    int dp;
+    size_t n = float_digits(f, d, &dp);
+    int x = dp - 1;
+    bool e_form = form == 'j' ? fabs(f) < 1e-6 || fabs(f) >= 1e21 : x < -4 || x >= 6;
+    if (!e_form) {
+        float_f_form(b, d, n, dp);
+        return;
+    }
+    ed_buf e = ED_BUF_INIT(64);
+    float_e_form(&e, d, n, dp, form == 'G' ? 'E' : 'e');
+    if (form == 'j' && e.len >= 4 && memcmp(e.data + e.len - 4, "e-0", 3) == 0) {
+        e.data[e.len - 2] = e.data[e.len - 1];
+        e.len--;
+    }
+    ed_buf_append(b, e.data, e.len);
+    ed_buf_free(&e);
+}
+
+ed_tv *ed_tv_float(ed_tv_pool *p, double f)
+{
+    ed_buf b = ED_BUF_INIT(64);
+    if (signbit(f) && !isnan(f))
+        ed_buf_append(&b, "-", 1);
+    else if (isinf(f))
+        ed_buf_append(&b, "+", 1);
+    float_shortest(&b, f, 'g');
+    char *s = ed_buf_take(&b);
+    ed_buf_free(&b);
+    ed_tv *v = ed_tv_new(p, ED_TV_FLOAT, s);
+    free(s);
+    v->f = f;
     return v;
 }
 
@@ -123,6 +236,8 @@ bool ed_tv_truthy(const ed_tv *v)
     case ED_TV_NUM:
     case ED_TV_BOOL:
         return v->n != 0;
+    case ED_TV_FLOAT:
+        return v->f != 0;
     case ED_TV_NIL:
         return false;
     case ED_TV_LIST:
@@ -144,6 +259,7 @@ static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_
     }
     switch (v->kind) {
     case ED_TV_NUM:
+    case ED_TV_FLOAT:
     case ED_TV_BOOL:
         if (s_verb) {
             ed_buf_printf(b, "%%!s(%s=%s)", v->kind == ED_TV_BOOL ? "bool" : ed_tv_type_name(v),
@@ -240,6 +356,8 @@ static bool tv_equal(const ed_tv *a, const ed_tv *b)
     case ED_TV_NUM:
     case ED_TV_BOOL:
         return a->n == b->n;
+    case ED_TV_FLOAT:
+        return a->f == b->f;
     case ED_TV_STR:
         return strcmp(a->s, b->s) == 0;
     case ED_TV_OBJ:
@@ -266,6 +384,13 @@ static bool json_write(ed_buf *b, const ed_tv *v)
         return true;
     case ED_TV_STR:
         ed_image_json_quote(b, v->s);
+        return true;
+    case ED_TV_FLOAT:
+        if (isnan(v->f) || isinf(v->f))
+            return false; /* json: unsupported value */
+        if (signbit(v->f))
+            ed_buf_append(b, "-", 1);
+        float_shortest(b, v->f, 'j');
         return true;
     case ED_TV_NUM:
     case ED_TV_BOOL:
@@ -626,6 +751,8 @@ static const char *kind_name(const ed_tv *v)
         return "string";
     case ED_TV_NUM:
         return "int";
+    case ED_TV_FLOAT:
+        return "float64";
     case ED_TV_BOOL:
         return "bool";
     case ED_TV_NIL:
@@ -973,6 +1100,73 @@ static void utf8_rune(ed_buf *b, int64_t r)
 
 static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth);
 
+/* f (not negative) in hex as Go's %x writes it: 0x1.8p+00 (two exponent digits at least). */
+static void float_hex(ed_buf *b, double f, long prec, char verb)
+{
+    char h[64];
+    if (prec >= 0)
+        snprintf(h, sizeof(h), verb == 'X' ? "%.*A" : "%.*a", (int)(prec > 13 ? 13 : prec), f);
+    else
+        snprintf(h, sizeof(h), verb == 'X' ? "%A" : "%a", f);
+    char *p = strpbrk(h, "pP");
+    if (!p) {
+        ed_buf_append_str(b, h);
+        return;
+    }
+    ed_buf_append(b, h, (size_t)(p + 2 - h));
+    if (strlen(p + 2) < 2)
+        ed_buf_append(b, "0", 1);
+    ed_buf_append_str(b, p + 2);
+}
+
+/* A float64 as fmt's %v, %g, %G (shortest digits without a precision), %e, %E, %f, %F (6
+ * digits by default) print it: the sign, '+' or ' ' flags, zeros after the sign with '0'
+ * (not for NaN and Inf), "+Inf", "NaN". */
+static void fmt_float(ed_buf *b, const struct fmt_spec *f, double x, char verb)
+{
+    ed_buf num = ED_BUF_INIT(64 + (size_t)(f->prec > 0 ? f->prec : 0));
+    bool neg = signbit(x) && !isnan(x), special = isnan(x) || isinf(x);
+    if (neg)
+        ed_buf_append(&num, "-", 1);
+    else if (f->plus || isinf(x))
+        ed_buf_append(&num, "+", 1);
+    else if (f->space)
+        ed_buf_append(&num, " ", 1);
+    size_t sign = num.len;
+    double ax = fabs(x);
+    int prec = f->prec < 0 ? 6 : (int)(f->prec > 1000 ? 1000 : f->prec);
+    if (special)
+        ed_buf_append_str(&num, isnan(x) ? "NaN" : "Inf");
+    else if (verb == 'v' || ((verb == 'g' || verb == 'G') && f->prec < 0))
+        float_shortest(&num, ax, verb == 'G' ? 'G' : 'g');
+    else if (verb == 'x' || verb == 'X')
+        float_hex(&num, ax, f->prec, verb);
+    else if (verb == 'e')
+        ed_buf_printf(&num, "%.*e", prec, ax);
+    else if (verb == 'E')
+        ed_buf_printf(&num, "%.*E", prec, ax);
+    else if (verb == 'g')
+        ed_buf_printf(&num, "%.*g", prec == 0 ? 1 : prec, ax);
+    else if (verb == 'G')
+        ed_buf_printf(&num, "%.*G", prec == 0 ? 1 : prec, ax);
+    else
+        ed_buf_printf(&num, "%.*f", prec, ax);
+    struct fmt_spec g = *f;
+    g.zero = false;
+    if (f->zero && !f->minus && !special && f->width > (long)num.len) {
+        ed_buf z = ED_BUF_INIT((size_t)1 << 21);
+        ed_buf_append(&z, num.data, sign);
+        for (long k = (long)num.len; k < f->width && k < (1L << 20); k++)
+            ed_buf_append(&z, "0", 1);
+        ed_buf_append(&z, num.data + sign, num.len - sign);
+        pad(b, &g, z.data, z.len);
+        ed_buf_free(&z);
+    } else {
+        pad(b, &g, num.data, num.len);
+    }
+    ed_buf_free(&num);
+}
+
 /* The fields of a struct as fmt prints them, each with the verb: {a b}; an ObjectIdentifier
  * as its nested structs, {{{apiVersion kind} {name namespace}}}; a Result its FileChanges only
  * (Changes and Objects are methods in Go). */
@@ -1088,6 +1282,10 @@ static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_t
         } else {
             pad(b, f, v->s, n);
         }
+        return;
+    }
+    if (v->kind == ED_TV_FLOAT && strchr("vgGeEfFxX", verb)) {
+        fmt_float(b, f, v->f, verb);
         return;
     }
     if (v->kind == ED_TV_BOOL && (verb == 'v' || verb == 't')) {
@@ -1473,7 +1671,8 @@ static int fn_or(call *c)
 
 static bool basic_kind(const ed_tv *v)
 {
-    return v->kind == ED_TV_STR || v->kind == ED_TV_NUM || v->kind == ED_TV_BOOL;
+    return v->kind == ED_TV_STR || v->kind == ED_TV_NUM || v->kind == ED_TV_FLOAT ||
+           v->kind == ED_TV_BOOL;
 }
 
 /* eq: arg1 equal to any of the others, as Go's eq compares them: basic values of one kind;
@@ -1562,7 +1761,9 @@ static int order(call *c, bool *lt, bool *eq)
                  ed_tv_type_name(a), ed_tv_type_name(b));
         return -1;
     }
-    int cmp = a->kind == ED_TV_STR ? strcmp(a->s, b->s) : (a->n > b->n) - (a->n < b->n);
+    int cmp = a->kind == ED_TV_STR     ? strcmp(a->s, b->s)
+              : a->kind == ED_TV_FLOAT ? (a->f > b->f) - (a->f < b->f)
+                                       : (a->n > b->n) - (a->n < b->n);
     *lt = cmp < 0;
     *eq = cmp == 0;
     return 0;
@@ -2929,6 +3130,10 @@ static bool parse_int_base0(const char *s, int64_t *out)
 static int64_t to_int64(const ed_tv *v)
 {
     switch (v->kind) {
+    case ED_TV_FLOAT: /* Go's int64(f): toward zero */
+        return isnan(v->f)                                                      ? INT64_MIN
+               : v->f >= 9223372036854775807.0 || v->f < -9223372036854775807.0 ? INT64_MIN
+                                                                                : (int64_t)v->f;
     case ED_TV_NUM:
     case ED_TV_BOOL:
         return v->n;
@@ -4007,10 +4212,254 @@ static int fn_shuffle(call *c)
     return ret_str_take(c, out);
 }
 
+/* ---- float math: float64 floor ceil round maxf minf, and the decimal addf add1f subf mulf
+ * divf ---- */
+
+/* cast.ToFloat64: ints, bools (1, 0), floats, strings as strconv.ParseFloat reads them (0 when
+ * it cannot); anything else 0. */
+static double to_float64(const ed_tv *v)
+{
+    switch (v->kind) {
+    case ED_TV_FLOAT:
+        return v->f;
+    case ED_TV_NUM:
+    case ED_TV_BOOL:
+        return (double)v->n;
+    case ED_TV_STR: {
+        const char *s = v->s, *digits = s + (*s == '+' || *s == '-');
+        /* ParseFloat: no white space, hex only with a 'p' exponent, no C "nan(...)" */
+        if (!*s || isspace((unsigned char)*s) ||
+            ((digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) && !strpbrk(s, "pP")) ||
+            strchr(s, '('))
+            return 0;
+        /* '_' between digits (or after 0x) as Go's literals allow it */
+        char *copy = ed_xstrdup(s), *end;
+        size_t n = 0;
+        for (size_t i = 0; s[i]; i++) {
+            if (s[i] != '_') {
+                copy[n++] = s[i];
+                continue;
+            }
+            if (i == 0 || !isxdigit((unsigned char)s[i + 1]) ||
+                !(isxdigit((unsigned char)s[i - 1]) || s[i - 1] == 'x' || s[i - 1] == 'X')) {
+                free(copy);
+                return 0;
+            }
+        }
+        copy[n] = '\0';
+        errno = 0;
+        double f = strtod(copy, &end);
+        bool bad = *end || (errno == ERANGE && isinf(f));
+        free(copy);
+        return bad ? 0 : f;
+    }
+    default:
+        return 0;
+    }
+}
+
+static int ret_float(call *c, double f)
+{
+    *c->out = ed_tv_float(c->pool, f);
+    return 0;
+}
+
+static int fn_float64(call *c)
+{
+    return ret_float(c, to_float64(c->args[0]));
+}
+
+static int fn_floor(call *c)
+{
+    return ret_float(c, floor(to_float64(c->args[0])));
+}
+
+static int fn_ceil(call *c)
+{
+    return ret_float(c, ceil(to_float64(c->args[0])));
+}
+
+/* sprig's round: up from the fraction roundOn (0.5 unless given) at p decimal places. */
+static int fn_round(call *c)
+{
+    double on = c->nargs > 2 ? to_float64(c->args[2]) : 0.5;
+    double pow10 = pow(10, (double)c->args[1]->n), digit = pow10 * to_float64(c->args[0]);
+    double whole;
+    double frac = modf(digit, &whole);
+    return ret_float(c, (frac >= on ? ceil(digit) : floor(digit)) / pow10);
+}
+
+/* maxf, minf: math.Max and math.Min over the values as floats (NaN wins, +0 over -0). */
+static int fn_max_min_f(call *c)
+{
+    bool max = strcmp(c->name, "maxf") == 0;
+    double r = to_float64(c->args[0]);
+    for (size_t i = 1; i < c->nargs; i++) {
+        double x = to_float64(c->args[i]);
+        if (isnan(r) || isnan(x))
+            r = NAN;
+        else if (x == r && x == 0)
+            r = (signbit(x) != max) ? x : r;
+        else if (max ? x > r : x < r)
+            r = x;
+    }
+    return ret_float(c, r);
+}
+
+/* A decimal as shopspring's decimal holds one: m x 10^e. */
+typedef struct decimal {
+    BIGNUM *m;
+    int e;
+} decimal;
+
+/* decimal.NewFromFloat: the shortest digits that read back as f. */
+static int decimal_from(call *c, double f, decimal *d, BN_CTX *ctx)
+{
+    (void)ctx;
+    d->m = BN_new();
+    d->e = 0;
+    if (!d->m)
+        abort(); /* out of memory */
+    if (isnan(f) || isinf(f)) {
+        snprintf(c->msg, c->msglen, "error calling %s: Cannot create a Decimal from %s", c->name,
+                 isnan(f) ? "NaN"
+                 : f > 0  ? "+Inf"
+                          : "-Inf");
+        return -1;
+    }
+    if (f == 0)
+        return 0;
+    char digits[32];
+    int dp;
+    size_t n = float_digits(f, digits, &dp);
+    if (!BN_dec2bn(&d->m, digits))
+        abort();
+    BN_set_negative(d->m, f < 0);
+    d->e = dp - (int)n;
+    return 0;
+}
+
+/* m times 10^k (k >= 0), in place. */
+static void bn_scale(BIGNUM *m, int k, BN_CTX *ctx)
+{
+    BIGNUM *p = BN_new(), *ten = BN_new(), *exp = BN_new();
+    if (!p || !ten || !exp || !BN_set_word(ten, 10) || !BN_set_word(exp, (BN_ULONG)k) ||
+        !BN_exp(p, ten, exp, ctx) || !BN_mul(m, m, p, ctx))
+        abort();
+    BN_free(p);
+    BN_free(ten);
+    BN_free(exp);
+}
+
+/* The float64 nearest to d (Decimal.Float64). */
+static double decimal_float(const decimal *d)
+{
+    char *m = BN_bn2dec(d->m);
+    if (!m)
+        abort();
+    char *s = ed_xasprintf("%se%d", m, d->e);
+    double f = strtod(s, NULL);
+    OPENSSL_free(m);
+    free(s);
+    return f;
+}
+
+/* d op x (op '+', '-', '*', '/': Div rounds to 16 decimal places, half away from zero), into
+ * d. */
+static int decimal_op(call *c, decimal *d, decimal *x, char op, BN_CTX *ctx)
+{
+    if (op == '*') {
+        if (!BN_mul(d->m, d->m, x->m, ctx))
+            abort();
+        d->e += x->e;
+        return 0;
+    }
+    if (op == '/') {
+        if (BN_is_zero(x->m)) {
+            snprintf(c->msg, c->msglen, "error calling %s: decimal division by 0", c->name);
+            return -1;
+        }
+        int k = d->e + 16 - x->e;
+        BIGNUM *b = BN_dup(x->m), *q = BN_new(), *r = BN_new();
+        if (!b || !q || !r)
+            abort();
+        if (k >= 0)
+            bn_scale(d->m, k, ctx);
+        else
+            bn_scale(b, -k, ctx);
+        if (!BN_div(q, r, d->m, b, ctx))
+            abort();
+        /* 2|r| >= |b|: away from zero */
+        BN_set_negative(r, 0);
+        if (!BN_lshift1(r, r))
+            abort();
+        bool neg = BN_is_negative(d->m) != BN_is_negative(b);
+        BN_set_negative(b, 0);
+        if (BN_cmp(r, b) >= 0 && !(neg ? BN_sub_word(q, 1) : BN_add_word(q, 1)))
+            abort();
+        BN_free(d->m);
+        d->m = q;
+        d->e = -16;
+        BN_free(b);
+        BN_free(r);
+        return 0;
+    }
+    /* + and -: at the smaller exponent */
+    if (d->e > x->e) {
+        bn_scale(d->m, d->e - x->e, ctx);
+        d->e = x->e;
+    } else if (x->e > d->e) {
+        bn_scale(x->m, x->e - d->e, ctx);
+        x->e = d->e;
+    }
+    if (!(op == '+' ? BN_add(d->m, d->m, x->m) : BN_sub(d->m, d->m, x->m)))
+        abort();
+    return 0;
+}
+
+/* sprig's execDecimalOp: the first value, then op with each other one, in decimal (so addf
+ * 0.1 0.2 is 0.3), as a float64. addf starts from 0, add1f adds 1. */
+static int fn_decimal(call *c)
+{
+    char op = '/';
+    if (strcmp(c->name, "addf") == 0 || strcmp(c->name, "add1f") == 0)
+        op = '+';
+    else if (strcmp(c->name, "subf") == 0)
+        op = '-';
+    else if (strcmp(c->name, "mulf") == 0)
+        op = '*';
+    BN_CTX *ctx = BN_CTX_new();
+    if (!ctx)
+        abort();
+    bool add1 = strcmp(c->name, "add1f") == 0, from_zero = strcmp(c->name, "addf") == 0;
+    size_t n = c->nargs + (add1 || from_zero);
+    decimal acc = {0}, x = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        double f = from_zero        ? (i == 0 ? 0 : to_float64(c->args[i - 1]))
+                   : add1 && i == 1 ? 1
+                                    : to_float64(c->args[i]);
+        if (i == 0) {
+            rc = decimal_from(c, f, &acc, ctx);
+            continue;
+        }
+        rc = decimal_from(c, f, &x, ctx);
+        if (!rc)
+            rc = decimal_op(c, &acc, &x, op, ctx);
+        BN_free(x.m);
+        x.m = NULL;
+    }
+    double r = rc ? 0 : decimal_float(&acc);
+    BN_free(acc.m);
+    BN_free(x.m);
+    BN_CTX_free(ctx);
+    return rc ? rc : ret_float(c, r);
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
- * ('s' string, 'i' int, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the string
- * are 'a').
+ * ('s' string, 'i' int, 'f' float64, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the
+ * string are 'a').
  */
 static const struct fn {
     const char *name;
@@ -4022,6 +4471,8 @@ static const struct fn {
     {"abbrevboth", 3, 3, "iis", fn_abbrevboth},
     {"add", 0, -1, "", fn_add},
     {"add1", 1, 1, "a", fn_add1},
+    {"add1f", 1, 1, "a", fn_decimal},
+    {"addf", 0, -1, "", fn_decimal},
     {"adler32sum", 1, 1, "s", fn_adler32sum},
     {"all", 0, -1, "", fn_all_any},
     {"and", 1, -1, "", fn_and},
@@ -4036,6 +4487,7 @@ static const struct fn {
     {"biggest", 1, -1, "a", fn_max_min},
     {"camelcase", 1, 1, "s", fn_camelcase},
     {"cat", 0, -1, "", fn_cat},
+    {"ceil", 1, 1, "a", fn_ceil},
     {"chunk", 2, 2, "ia", fn_chunk},
     {"clean", 1, 1, "s", fn_clean},
     {"coalesce", 0, -1, "", fn_coalesce},
@@ -4049,12 +4501,15 @@ static const struct fn {
     {"dig", 0, -1, "", fn_dig},
     {"dir", 1, 1, "s", fn_dir},
     {"div", 2, 2, "aa", fn_div_mod},
+    {"divf", 1, -1, "a", fn_decimal},
     {"duration", 1, 1, "a", fn_duration},
     {"empty", 1, 1, "a", fn_empty},
     {"eq", 1, -1, "aa", fn_eq},
     {"ext", 1, 1, "s", fn_ext},
     {"fail", 1, 1, "s", fn_fail},
     {"first", 1, 1, "a", fn_first},
+    {"float64", 1, 1, "a", fn_float64},
+    {"floor", 1, 1, "a", fn_floor},
     {"ge", 2, 2, "aa", fn_order},
     {"get", 2, 2, "ds", fn_get},
     {"gt", 2, 2, "aa", fn_order},
@@ -4084,11 +4539,14 @@ static const struct fn {
     {"lower", 1, 1, "s", fn_lower},
     {"lt", 2, 2, "aa", fn_order},
     {"max", 1, -1, "a", fn_max_min},
+    {"maxf", 1, -1, "a", fn_max_min_f},
     {"merge", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
     {"mergeOverwrite", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
     {"min", 1, -1, "a", fn_max_min},
+    {"minf", 1, -1, "a", fn_max_min_f},
     {"mod", 2, 2, "aa", fn_div_mod},
     {"mul", 1, -1, "a", fn_mul},
+    {"mulf", 1, -1, "a", fn_decimal},
     {"mustAppend", 2, 2, "aa", fn_append},
     {"mustChunk", 2, 2, "ia", fn_chunk},
     {"mustCompact", 1, 1, "a", fn_compact},
@@ -4147,6 +4605,7 @@ static const struct fn {
     {"replace", 3, 3, "sss", fn_replace},
     {"rest", 1, 1, "a", fn_rest},
     {"reverse", 1, 1, "a", fn_reverse},
+    {"round", 2, -1, "aiffffffffffffffffffffffffffffff", fn_round},
     {"semverCompare", 2, 2, "ss", fn_semver_compare},
     {"seq", 0, -1, "iiiiiiiiiiiiiiii", fn_seq},
     {"set", 3, 3, "dsa", fn_set},
@@ -4162,6 +4621,7 @@ static const struct fn {
     {"splitn", 3, 3, "sis", fn_splitn},
     {"squote", 0, -1, "", fn_squote},
     {"sub", 2, 2, "aa", fn_sub},
+    {"subf", 1, -1, "a", fn_decimal},
     {"substr", 3, 3, "iis", fn_substr},
     {"swapcase", 1, 1, "s", fn_swapcase},
     {"ternary", 3, 3, "aab", fn_ternary},
@@ -4256,15 +4716,25 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
         const ed_tv *v = args[i];
         if (t == 'a')
             continue;
+        if (t == 'f' && v->kind == ED_TV_NUM) {
+            args[i] = ed_tv_float(p, (double)v->n); /* (an int literal is a float there) */
+            continue;
+        }
         const char *want = t == 's'   ? "string"
                            : t == 'i' ? "int"
+                           : t == 'f' ? "float64"
                            : t == 'd' ? "map[string]interface {}"
                                       : "bool";
         ed_tv_kind k = t == 's'   ? ED_TV_STR
                        : t == 'i' ? ED_TV_NUM
+                       : t == 'f' ? ED_TV_FLOAT
                        : t == 'd' ? ED_TV_MAP
                                   : ED_TV_BOOL;
         *at = (int)i;
+        if (t == 'i' && v->kind == ED_TV_FLOAT && v->int_literal) {
+            args[i] = ed_tv_num(p, v->n); /* Go reads an integral literal as an int */
+            continue;
+        }
         if (v->kind == ED_TV_NIL) {
             if (t == 'd')
                 continue; /* Go passes a nil map */
@@ -4288,20 +4758,14 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
  * hermetic map (sprig v3 functions.go without its non-hermetic names), so that a refusal says
  * whether Flux would have run the template. */
 static const char *const flux_names[] = {
-    "add1f",
-    "addf",
     "ago",
     "bcrypt",
     "buildCustomCert",
     "call",
-    "ceil",
     "decryptAES",
     "derivePassword",
-    "divf",
     "durationRound",
     "encryptAES",
-    "float64",
-    "floor",
     "fromJson",
     "ge",
     "genCA",
@@ -4316,9 +4780,6 @@ static const char *const flux_names[] = {
     "index",
     "le",
     "lt",
-    "maxf",
-    "minf",
-    "mulf",
     "mustDateModify",
     "mustFromJson",
     "mustToDate",
@@ -4326,9 +4787,7 @@ static const char *const flux_names[] = {
     "print",
     "println",
     "randSeededNumeric",
-    "round",
     "semver",
-    "subf",
     "toDate",
     "unixEpoch",
     "urlJoin",

@@ -11,7 +11,7 @@
  *                                 "<no value>", as Go prints it)
  *
  * Constructs: text, {{ pipeline }} where a pipeline is commands joined by '|' (a command is an
- * operand: `.`, `$`, `$var`, field chains, string, raw string, integer, true, false, nil, or a
+ * operand: `.`, `$`, `$var`, field chains, string, raw string, number, true, false, nil, or a
  * pipeline in parentheses; or a function and its arguments, the piped value last), with the
  * functions of sprig.c; {{ if }} / {{ else if }} / {{ else }} / {{ end }}, {{ range }} over lists,
  * maps and integers (with `$v :=` or `$k, $v :=`, keys in Go's sorted order, and {{ else }} for
@@ -27,13 +27,14 @@
  * branch, each range body once) for its parse errors ("template: NAME:LINE: MSG": an unclosed
  * action, unexpected EOF, an undefined function or variable...), then run, where an error names
  * the node Go was evaluating as its executor does ("template: NAME:LINE:COL: executing "NAME"
- * at <NODE>: MSG"). Anything else (a function eddy does not implement, a number that is not an
- * integer) is refused with eddy's error naming it, so a message never silently comes out wrong.
+ * at <NODE>: MSG"). Anything else (a function eddy does not implement, an imaginary number) is
+ * refused with eddy's error naming it, so a message never silently comes out wrong.
  */
 #include "image_int.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,7 +473,7 @@ static int eval_chain(exec *x, const action *a, const char *s, const char *e, va
 
 /*
  * Pipelines as Go's text/template reads them: commands separated by '|', each an operand (a
- * field chain, a variable, a string, raw string, integer, true, false or nil, or a pipeline in
+ * field chain, a variable, a string, raw string, number, true, false or nil, or a pipeline in
  * parentheses) or a function with its arguments; a command's value is the last argument of the
  * next. run false: only check the syntax and that the functions exist (Go refuses an unknown
  * function when it parses the template, whether or not the branch runs).
@@ -634,8 +635,9 @@ static char *literal_mismatch(const char *msg, const char *s, const char *e)
         return ed_xasprintf("can't handle %.*s for arg of type %.*s", (int)(e - s), s, (int)n,
                             want);
     bool is_int = n == 3 && strncmp(want, "int", 3) == 0;
-    return ed_xasprintf("expected %.*s; found %.*s", is_int ? 7 : (int)n, is_int ? "integer" : want,
-                        (int)(e - s), s);
+    bool is_float = n == 7 && strncmp(want, "float64", 7) == 0;
+    return ed_xasprintf("expected %.*s; found %.*s", is_int ? 7 : (int)n - (is_float ? 2 : 0),
+                        is_int ? "integer" : want, (int)(e - s), s);
 }
 
 /* Go's call: Flux's data holds no function, so it always fails, in Go's words ("call of nil",
@@ -718,6 +720,76 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
     return xerr(x, msg);
 }
 
+/*
+ * A number literal [s, ps->p), as Go's parser reads it: an int (decimal, 0x, 0o, 0b, with '_'
+ * between digits), else a float64 (1.5, 1e3, 0x1p-2) that is also an int where a function wants
+ * one when it is integral; an imaginary number is refused, as numbers past int64.
+ */
+static int number_literal(parser *ps, const char *s, val **out)
+{
+    size_t len = (size_t)(ps->p - s);
+    char *lit = ed_xmalloc(len + 1), *end;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != '_')
+            lit[n++] = s[i];
+        else if (!(i > 0 && i + 1 < len && isxdigit((unsigned char)s[i + 1]) &&
+                   (isxdigit((unsigned char)s[i - 1]) || strchr("xXoObB", s[i - 1]))))
+            lit[n++] = '!'; /* an underscore that is not between digits: no number */
+    lit[n] = '\0';
+    errno = 0;
+    long long i = strtoll(lit, &end, 0);
+    bool is_int = *end == '\0' && errno == 0;
+    if (!is_int && (lit[0] == '0' || ((lit[0] == '-' || lit[0] == '+') && lit[1] == '0')) &&
+        strpbrk(lit, "oObB") && !strpbrk(lit, "xX")) {
+        /* 0o17, 0b101: strtoll knows neither prefix */
+        const char *digits = strpbrk(lit, "oObB") + 1;
+        int base = strchr("oO", digits[-1]) ? 8 : 2;
+        errno = 0;
+        i = strtoll(digits, &end, base);
+        is_int = *end == '\0' && *digits && errno == 0 && digits - lit == 2 + (lit[0] != '0');
+        if (lit[0] == '-')
+            i = -i;
+    }
+    double f = 0;
+    bool is_float = false;
+    const char *why = "illegal number syntax";
+    if (!is_int && !strchr(lit, 'i') && (!strpbrk(lit, "xX") || strpbrk(lit, "pP"))) {
+        errno = 0;
+        f = strtod(lit, &end);
+        is_float = *end == '\0' && !(errno == ERANGE && isinf(f)) && strpbrk(lit, ".eEpP");
+        if (*end == '\0' && !strpbrk(lit, ".eEpP"))
+            why = "integer overflow"; /* Go's word for an int it cannot read: 08 too */
+    }
+    errno = 0;
+    (void)strtoull(lit, &end, 0); /* a uint64 past int64: Go's "overflows int" when it runs */
+    bool int_range = !is_int && *end == '\0' && errno == 0 && lit[0] != '-';
+    free(lit);
+    if (!is_int && !is_float && (s[len - 1] == 'i' || int_range))
+        return unsupported(ps, "unsupported number:", s, len); /* complex, or past int64 */
+    if (!is_int && !is_float) {
+        char *q = ed_xstrndup(s, len);
+        ed_buf b = ED_BUF_INIT(4096);
+        ed_buf_append_go_quoted(&b, q);
+        int rc = perrf(ps->x, ps->a->at, "%s: %.*s", why, (int)b.len, b.data);
+        ed_buf_free(&b);
+        free(q);
+        return rc;
+    }
+    if (ps->run)
+        at(ps->x, s, ps->p);
+    if (is_int) {
+        *out = ed_tv_num(ps->x->pool, i);
+        return 0;
+    }
+    *out = ed_tv_float(ps->x->pool, f);
+    if (f >= -9223372036854775807.0 && f < 9223372036854775807.0 && f == (double)(int64_t)f) {
+        (*out)->int_literal = true;
+        (*out)->n = (int64_t)f;
+    }
+    return 0;
+}
+
 /* One operand; *fn gets a function's name instead when the operand is one; *literal says
  * whether it is a constant (string, number, true, false, nil). */
 static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
@@ -781,19 +853,13 @@ static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
         ((c == '-' || c == '+') && ps->p + 1 < ps->e && isdigit((unsigned char)s[1]))) {
         *literal = true;
         ps->p++;
-        while (ps->p < ps->e && (ident_char(*ps->p) || *ps->p == '.'))
+        bool hex = ps->e - s > 2 &&
+                   (s[1] == 'x' || s[1] == 'X' || (s[0] != '0' && (s[2] == 'x' || s[2] == 'X')));
+        while (ps->p < ps->e &&
+               (ident_char(*ps->p) || *ps->p == '.' ||
+                ((*ps->p == '-' || *ps->p == '+') && strchr(hex ? "pP" : "eE", ps->p[-1]))))
             ps->p++;
-        char *lit = ed_xstrndup(s, (size_t)(ps->p - s)), *end;
-        errno = 0;
-        long long n = strtoll(lit, &end, 0);
-        bool ok = *end == '\0' && errno == 0;
-        free(lit);
-        if (!ok)
-            return unsupported(ps, "unsupported number (integers only):", s, (size_t)(ps->p - s));
-        if (ps->run)
-            at(ps->x, s, ps->p);
-        *out = ed_tv_num(ps->x->pool, n);
-        return 0;
+        return number_literal(ps, s, out);
     }
     if (isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80) {
         while (ps->p < ps->e && ident_char(*ps->p))

@@ -378,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_sprig_case_words),
         cmocka_unit_test(test_sprig_printf_composites),
         cmocka_unit_test(test_template_define_main),
+        cmocka_unit_test(test_sprig_floats),
         cmocka_unit_test(test_docker_credentials),
         cmocka_unit_test(test_exclude_and_summary),
     };

@@ -2836,3 +2836,89 @@ void test_template_define_main(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* Numbers that are not integers: float literals (an integral one is an int where a function
+ * wants one), float64 printed as fmt and encoding/json print it (shortest digits), compared by
+ * eq/lt, and sprig's float math: decimal addf subf mulf divf (divf to 16 places), float64,
+ * floor, ceil, round, maxf, minf; Go's parse errors for numbers it cannot read. */
+void test_sprig_floats(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ 1.5 }}|{{ 1e6 }}|{{ 1234567.0 }}|{{ 123456.0 }}|{{ 0.0001 }}|{{ 0.00001 }}|{{ 1.0 "
+         "}}|{{ -0.0 }}|{{ 0x1p-2 }}|{{ 1_000 }}|{{ 0o17 }}|{{ 0b101 }}|{{ 5e-324 }}|{{ "
+         "1.7976931348623157e308 }}",
+         "1.5|1e+06|1.234567e+06|123456|0.0001|1e-05|1|-0|0.25|1000|15|5|5e-324|1."
+         "7976931348623157e+308",
+         true},
+        {"{{ 1e400 }}", "template: commit message:1: illegal number syntax: \"1e400\"", false},
+        {"{{ 08 }}", "template: commit message:1: integer overflow: \"08\"", false},
+        {"{{ 1__0 }}", "template: commit message:1: illegal number syntax: \"1__0\"", false},
+        {"{{ 99999999999999999999 }}",
+         "template: commit message:1: integer overflow: \"99999999999999999999\"", false},
+        {"{{ repeat 2.0 \"a\" }}|{{ trunc 2e0 \"abc\" }}", "aa|ab", true},
+        {"{{ repeat 2.5 \"a\" }}",
+         "template: commit message:1:10: executing \"commit message\" at <2.5>: expected integer; "
+         "found 2.5",
+         false},
+        {"{{ toJson (list 1.5 0.000001 1e-7 123456789.0 1e21 -0.0) }}",
+         "[1.5,0.000001,1e-7,123456789,1e+21,-0]", true},
+        {"{{ eq 1.5 1.5 }} {{ lt 1.5 2.5 }} {{ ge 2.0 1.5 }} {{ typeOf 1.5 }} {{ kindOf 1.5 }} {{ "
+         "1.5 | quote }} {{ int 1.9 }} {{ int64 -1.9 }} {{ empty 0.0 }} {{ default 2.5 0.0 }} {{ "
+         "has 1.5 (list 1.5) }}",
+         "true true true float64 float64 \"1.5\" 1 -1 true 2.5 true", true},
+        {"{{ eq 1.0 1 }}",
+         "template: commit message:1:3: executing \"commit message\" at <eq 1.0 1>: error calling "
+         "eq: incompatible types for comparison: float64 and int",
+         false},
+        {"{{ printf \"%v %f %.2f %e %g %5.1f|%-8.3f|%08.3f|%+.1e|% g|%G|%E|%.0f|%.3g|%F\" 1.5 1.5 "
+         "1.5 1.5 1.5 1.5 -2.25 -2.25 12345.678 3.0 1e-7 1e10 2.5 1234.5678 0.1 }}",
+         "1.5 1.500000 1.50 1.500000e+00 1.5   1.5|-2.250  |-002.250|+1.2e+04| "
+         "3|1E-07|1.000000E+10|2|1.23e+03|0.100000",
+         true},
+        {"{{ printf \"%x %X %.2x %x %d %s %5s\" 1.5 1.5 3.14159 0.0 1.5 1.5 (list 1.5) }}",
+         "0x1.8p+00 0X1.8P+00 0x1.92p+01 0x0p+00 %!d(float64=1.5) %!s(float64=1.5) [%!s(float64=  "
+         "1.5)]",
+         true},
+        {"{{ addf 0.1 0.2 }} {{ addf }} {{ addf 1.5 \"2.25\" true nil }} {{ add1f 1.5 }} {{ subf "
+         "10 0.3 0.3 }} {{ mulf 0.1 3 }} {{ mulf 1.1 1.1 }} {{ divf 1 3 }} {{ divf -2 3 }} {{ divf "
+         "10 4 }} {{ divf 1e20 3 }} {{ divf 1 3e10 }} {{ mulf 1e200 1e200 }} {{ subf 0.3 0.1 }}",
+         "0.3 0 4.75 2.5 9.4 0.3 1.21 0.3333333333333333 -0.6666666666666667 2.5 "
+         "3.333333333333333e+19 3.33333e-11 +Inf 0.2",
+         true},
+        {"{{ divf 1 0 }}",
+         "template: commit message:1:3: executing \"commit message\" at <divf 1 0>: error calling "
+         "divf: decimal division by 0",
+         false},
+        {"{{ float64 \"1.5\" }} {{ float64 \"abc\" }} {{ float64 \" 1\" }} {{ float64 \"0x10\" }} "
+         "{{ float64 \"0x1p4\" }} {{ float64 \"inf\" }} {{ float64 \"NaN\" }} {{ float64 3 }} {{ "
+         "float64 true }} {{ float64 nil }} {{ float64 (list 1) }} {{ float64 \"1_000.000_1\" }} "
+         "{{ float64 \"1e400\" }}",
+         "1.5 0 0 0 16 +Inf NaN 3 1 0 0 1000.0001 0", true},
+        {"{{ floor 1.5 }} {{ floor -1.5 }} {{ ceil 1.2 }} {{ ceil \"2.1\" }} {{ round 1.2345 2 }} "
+         "{{ round 1.255 2 }} {{ round -1.5 0 }} {{ round 1.24 1 0.3 }} {{ round 123.456 -1 }} {{ "
+         "round 2.675 2 }}",
+         "1 -2 2 3 1.23 1.25 -2 1.3 120 2.68", true},
+        {"{{ round 1.5 1 \"x\" }}",
+         "template: commit message:1:15: executing \"commit message\" at <\"x\">: expected float; "
+         "found \"x\"",
+         false},
+        {"{{ round 1.5 \"a\" }}",
+         "template: commit message:1:13: executing \"commit message\" at <\"a\">: expected "
+         "integer; found \"a\"",
+         false},
+        {"{{ maxf 1 2.5 \"3\" }} {{ minf 1 2.5 -3 }} {{ minf 0.0 -0.0 }} {{ maxf -0.0 0.0 }} {{ "
+         "maxf 1 (float64 \"NaN\") }} {{ typeOf (addf 1 2) }} {{ addf 1 2 | int }} {{ add1f 1.5 | "
+         "printf \"%.3f\" }} {{ divf 7 2 | floor | int }} {{ mulf 3 0.1 | toJson }}",
+         "3 -3 -0 0 NaN float64 3 2.500 3 0.3", true},
+        {"{{ repeat (addf 1 1) \"a\" }}",
+         "template: commit message:1:18: executing \"commit message\" at <1>: wrong type for "
+         "value; expected int; got float64",
+         false},
+        {"{{ maxf }}",
+         "template: commit message:1:3: executing \"commit message\" at <maxf>: wrong number of "
+         "args for maxf: want at least 1 got 0",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
