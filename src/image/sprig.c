@@ -28,7 +28,7 @@
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
- *             toRawJson toPrettyJson and their must* forms
+ *             toRawJson toPrettyJson fromJson and their must* forms
  *
  * Case mapping (upper, lower, title, untitle, swapcase) is Unicode's, from the C library's
  * C.UTF-8 tables (Go's unicode package); whitespace (trim, untitle) is Unicode's too. initials
@@ -38,6 +38,8 @@
  * The values (ed_tv) live here too: what Flux's template data and these functions produce.
  */
 #include "image_int.h"
+
+#include "../doc/doc.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -4456,6 +4458,73 @@ static int fn_decimal(call *c)
     return rc ? rc : ret_float(c, r);
 }
 
+/* ---- fromJson: encoding/json's Unmarshal into an interface{} ---- */
+
+/* A parsed JSON node as Go's decoder gives it: objects as map[string]interface {} (sprig's
+ * dict), arrays as []interface {}, every number a float64, null nil. */
+static ed_tv *from_json_node(call *c, const ed_node *n)
+{
+    switch (ed_node_kind_of(n)) {
+    case ED_NODE_BOOL: {
+        bool b = false;
+        ed_node_bool(n, &b);
+        return ed_tv_bool(c->pool, b);
+    }
+    case ED_NODE_INT: {
+        int64_t i = 0;
+        ed_node_int(n, &i);
+        return ed_tv_float(c->pool, (double)i);
+    }
+    case ED_NODE_FLOAT: {
+        double f = 0;
+        ed_node_float(n, &f, NULL);
+        return ed_tv_float(c->pool, f);
+    }
+    case ED_NODE_STR:
+        return ed_tv_new(c->pool, ED_TV_STR, ed_node_str(n));
+    case ED_NODE_SEQ: {
+        ed_tv *l = new_list(c);
+        for (size_t i = 0; i < ed_node_len(n); i++)
+            ed_tv_add(l, NULL, from_json_node(c, ed_node_at(n, i)));
+        return l;
+    }
+    case ED_NODE_MAP: {
+        ed_tv *d = new_dict(c);
+        for (size_t i = 0; i < ed_node_len(n); i++)
+            dict_put(c, d, ed_node_key_at(n, i), from_json_node(c, ed_node_value_at(n, i)));
+        return d;
+    }
+    case ED_NODE_NULL:
+        break;
+    }
+    return ed_tv_new(c->pool, ED_TV_NIL, NULL);
+}
+
+/* fromJson: the value, or nil when the text is not JSON; mustFromJson fails then (in Go's
+ * words for a text cut short, in the JSON parser's otherwise: a deliberate difference). */
+static int fn_from_json(call *c)
+{
+    const char *s = str_arg(c, 0);
+    ed_doc *doc = NULL;
+    ed_err err = ED_ERR_INIT;
+    const char *p = s;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    int rc = *p ? ed_doc_parse_api_json(s, strlen(s), &doc, &err) : ED_EINVALID;
+    if (rc == 0) {
+        *c->out = from_json_node(c, ed_doc_root(doc));
+        ed_doc_free(doc);
+        return 0;
+    }
+    if (strcmp(c->name, "mustFromJson") != 0) {
+        *c->out = ed_tv_new(c->pool, ED_TV_NIL, NULL);
+        return 0;
+    }
+    /* a text cut short is Go's "unexpected end"; what else is wrong, in eddy's parser's words */
+    bool cut = !*p || strstr(err.msg, "ends inside") != NULL;
+    return fail(c, cut ? "unexpected end of JSON input" : err.msg, NULL);
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'f' float64, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the
@@ -4510,6 +4579,7 @@ static const struct fn {
     {"first", 1, 1, "a", fn_first},
     {"float64", 1, 1, "a", fn_float64},
     {"floor", 1, 1, "a", fn_floor},
+    {"fromJson", 1, 1, "s", fn_from_json},
     {"ge", 2, 2, "aa", fn_order},
     {"get", 2, 2, "ds", fn_get},
     {"gt", 2, 2, "aa", fn_order},
@@ -4552,6 +4622,7 @@ static const struct fn {
     {"mustCompact", 1, 1, "a", fn_compact},
     {"mustDeepCopy", 1, 1, "a", fn_deep_copy},
     {"mustFirst", 1, 1, "a", fn_first},
+    {"mustFromJson", 1, 1, "s", fn_from_json},
     {"mustHas", 2, 2, "aa", fn_has},
     {"mustInitial", 1, 1, "a", fn_initial},
     {"mustLast", 1, 1, "a", fn_last},
@@ -4766,7 +4837,6 @@ static const char *const flux_names[] = {
     "derivePassword",
     "durationRound",
     "encryptAES",
-    "fromJson",
     "ge",
     "genCA",
     "genCAWithKey",
@@ -4781,7 +4851,6 @@ static const char *const flux_names[] = {
     "le",
     "lt",
     "mustDateModify",
-    "mustFromJson",
     "mustToDate",
     "must_date_modify",
     "print",

@@ -2922,3 +2922,62 @@ void test_sprig_floats(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* sprig's fromJson and mustFromJson: objects as sprig's dicts (keys in order, the last of a
+ * duplicate), arrays as lists, every number a float64, null nil; a text that is not JSON is nil
+ * for fromJson, an error for mustFromJson: Go's "unexpected end of JSON input" for a text cut
+ * short, eddy's parser's words otherwise (the last case: a deliberate difference, Go says
+ * "invalid character ']' looking for beginning of value"). */
+void test_sprig_from_json(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ fromJson \"{\\\"b\\\":[1,2.5,\\\"x\\\",null,true],\\\"a\\\":{\\\"c\\\":\\\"d\\\"}}\" "
+         "}}",
+         "map[a:map[c:d] b:[1 2.5 x <nil> true]]", true},
+        {"{{ (fromJson "
+         "\"{\\\"b\\\":[1,2.5,\\\"x\\\",null,true],\\\"a\\\":{\\\"c\\\":\\\"d\\\"}}\").b }}",
+         "[1 2.5 x <nil> true]", true},
+        {"{{ fromJson \"[1,2]\" | typeOf }} {{ fromJson \"{}\" | typeOf }} {{ fromJson \"1\" | "
+         "typeOf }} {{ fromJson \"\\\"s\\\"\" }} {{ fromJson \"null\" }} {{ fromJson \"\" }} {{ "
+         "fromJson \"{\" }} {{ fromJson \"true\" }}",
+         "[]interface {} map[string]interface {} float64 s <no value> <no value> <no value> true",
+         true},
+        {"{{ fromJson \"12345678901234567890\" }} {{ fromJson \"1e3\" }} {{ fromJson "
+         "\"{\\\"a\\\":1,\\\"a\\\":2}\" }} {{ fromJson \"  [ ]  \" }} {{ fromJson "
+         "\"\\\"\\\\u00e9\\\\ud83d\\\\ude00\\\"\" }}",
+         "1.2345678901234567e+19 1000 map[a:2] [] \303\251\360\237\230\200", true},
+        {"{{ (fromJson \"{\\\"k\\\":\\\"v\\\"}\").k | upper }} {{ get (fromJson "
+         "\"{\\\"k\\\":\\\"v\\\"}\") \"k\" }} {{ fromJson \"{\\\"x\\\":1.5}\" | toJson }} {{ "
+         "fromJson \"0.1\" | addf 0.2 }}",
+         "V v {\"x\":1.5} 0.3", true},
+        {"{{ range $k, $v := fromJson \"{\\\"b\\\":2,\\\"a\\\":1}\" }}{{ $k }}={{ $v }};{{ end }}",
+         "a=1;b=2;", true},
+        {"{{ mustFromJson \"{\\\"a\\\":[true]}\" }}", "map[a:[true]]", true},
+        {"{{ mustFromJson \"\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustFromJson \"\">: error "
+         "calling mustFromJson: unexpected end of JSON input",
+         false},
+        {"{{ mustFromJson \"{\\\"a\\\":\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustFromJson "
+         "\"{\\\"a\\\":\">: error calling mustFromJson: unexpected end of JSON input",
+         false},
+        {"{{ mustFromJson \"[1\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustFromJson \"[1\">: "
+         "error calling mustFromJson: unexpected end of JSON input",
+         false},
+        {"{{ fromJson 1 }}",
+         "template: commit message:1:12: executing \"commit message\" at <1>: expected string; "
+         "found 1",
+         false},
+        {"{{ fromJson }}",
+         "template: commit message:1:3: executing \"commit message\" at <fromJson>: wrong number "
+         "of args for fromJson: want 1 got 0",
+         false},
+        {"{{ mustFromJson \"[1,]\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <mustFromJson \"[1,]\">: "
+         "error calling mustFromJson: line 1, column 4: not JSON: unexpected character",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
