@@ -36,7 +36,10 @@ typedef enum {
     ED_TV_STRUCT_INTS,       /* on a list: a []int (until, untilStep) */
     ED_TV_STRUCT_LISTS,      /* on a list: a [][]interface {} (chunk) */
     ED_TV_STRUCT_DICT,       /* on a map: sprig's map[string]interface {} (dict) */
-    ED_TV_STRUCT_INT64       /* on a number: an int64 (sprig's math) */
+    ED_TV_STRUCT_INT64,      /* on a number: an int64 (sprig's math) */
+    ED_TV_STRUCT_UINT64,     /* on a number: a uint64 (a version's Major...) */
+    ED_TV_STRUCT_SEMVER      /* sprig's semver: a *semver.Version, its methods without
+                              * arguments (Major, Prerelease, String...) as fields */
 } ed_tv_struct;
 /* (On a list, ED_TV_STRUCT_CHANGE marks Flux's []update.Change; on a map, ED_TV_STRUCT_RESULT
  * its FileChanges and ED_TV_STRUCT_OBJECT an update.ObjectChanges, for the names of their

@@ -26,7 +26,8 @@
  *             (shopspring/decimal's, with OpenSSL's BIGNUM);
  *             duration; randInt and shuffle (random, as in Flux: no two runs agree)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
- *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy)
+ *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy), semver (a
+ *             *semver.Version whose methods without arguments are its fields)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
  *             toRawJson toPrettyJson fromJson and their must* forms
  *
@@ -293,6 +294,9 @@ static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_
         return; /* handled above */
     }
     switch (v->type) {
+    case ED_TV_STRUCT_SEMVER: /* its String */
+        ed_buf_append_str(b, field_str(v, "String"));
+        return;
     case ED_TV_STRUCT_AUTOMATION: /* types.NamespacedName's String */
         ed_buf_printf(b, "%s/%s", field_str(v, "Namespace"), field_str(v, "Name"));
         return;
@@ -310,6 +314,7 @@ static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_
     case ED_TV_STRUCT_LISTS:
     case ED_TV_STRUCT_DICT:
     case ED_TV_STRUCT_INT64:
+    case ED_TV_STRUCT_UINT64:
         /* Go's %v of a struct: its fields' values in braces. Result's Changes and Objects are
          * methods in Go, not fields: only FileChanges prints. */
         ed_buf_append(b, "{", 1);
@@ -429,6 +434,10 @@ static bool json_write(ed_buf *b, const ed_tv *v)
         return true;
     case ED_TV_OBJ:
         break;
+    }
+    if (v->type == ED_TV_STRUCT_SEMVER) { /* its MarshalJSON: the String, quoted */
+        ed_image_json_quote(b, field_str(v, "String"));
+        return true;
     }
     ed_buf_append(b, "{", 1);
     size_t k = 0;
@@ -1174,6 +1183,18 @@ static void fmt_float(ed_buf *b, const struct fmt_spec *f, double x, char verb)
  * (Changes and Objects are methods in Go). */
 static void fmt_struct(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth)
 {
+    if (v->type == ED_TV_STRUCT_SEMVER) { /* a pointer to its fields */
+        static const char *const fields[] = {"Major",      "Minor",    "Patch",
+                                             "Prerelease", "Metadata", "Original"};
+        ed_buf_append(b, "&{", 2);
+        for (size_t i = 0; i < 6; i++) {
+            if (i)
+                ed_buf_append(b, " ", 1);
+            fmt_value(b, verb, f, ed_tv_field(v, fields[i], strlen(fields[i])), depth + 1);
+        }
+        ed_buf_append(b, "}", 1);
+        return;
+    }
     if (v->type == ED_TV_STRUCT_OBJECT) {
         static const char *const parts[] = {"{{{",  "APIVersion", " ",         "Kind", "} {",
                                             "Name", " ",          "Namespace", "}}}"};
@@ -1237,7 +1258,9 @@ static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_t
         return;
     }
     bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
-    if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_AUTOMATION && strchr("vsxXq", verb)) {
+    if (v->kind == ED_TV_OBJ &&
+        (v->type == ED_TV_STRUCT_AUTOMATION || v->type == ED_TV_STRUCT_SEMVER) &&
+        strchr("vsxXq", verb)) {
         char *s = strval_dup(v);
         ed_tv as_str = {.kind = ED_TV_STR, .s = s};
         fmt_value(b, verb, f, &as_str, depth);
@@ -1725,7 +1748,8 @@ static int eq_any(call *c, bool *eq)
         }
         ed_buf_free(&pa);
         ed_buf_free(&pb);
-        *eq = tv_equal(a, b);
+        /* two *semver.Version are pointers: equal when one */
+        *eq = a->type == ED_TV_STRUCT_SEMVER ? a == b : tv_equal(a, b);
     }
     return 0;
 }
@@ -3345,8 +3369,12 @@ static const char *type_of(const ed_tv *v)
 
 static const char *kind_of(const ed_tv *v)
 {
-    if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64)
-        return "int64";
+    if (v->kind == ED_TV_NUM && v->type != ED_TV_STRUCT_INTS)
+        return v->type == ED_TV_STRUCT_INT64    ? "int64"
+               : v->type == ED_TV_STRUCT_UINT64 ? "uint64"
+                                                : "int";
+    if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_SEMVER)
+        return "ptr";
     return kind_name(v);
 }
 
@@ -4525,6 +4553,47 @@ static int fn_from_json(call *c)
     return fail(c, cut ? "unexpected end of JSON input" : err.msg, NULL);
 }
 
+/* ---- semver: Masterminds' NewVersion ---- */
+
+/* A *semver.Version of s (read leniently: "v1.2" is 1.2.0), its methods without arguments as
+ * fields; "Invalid Semantic Version" when s is none. */
+static int fn_semver(call *c)
+{
+    const char *s = str_arg(c, 0);
+    ed_semver v;
+    if (s[0] == 'V' || ed_semver_parse(s, &v) != 0) /* (only a small v) */
+        return fail(c, "Invalid Semantic Version", NULL);
+    /* a numeric pre-release identifier has no leading zero */
+    for (const char *id = v.pre; *id;) {
+        size_t n = strcspn(id, "."), digits = strspn(id, "0123456789");
+        if (n > 1 && digits == n && id[0] == '0')
+            return fail(c, "Version segment starts with 0", NULL);
+        id += n + (id[n] == '.');
+    }
+    ed_tv *o = ed_tv_new(c->pool, ED_TV_OBJ, s);
+    o->type = ED_TV_STRUCT_SEMVER;
+    const uint64_t nums[] = {v.major, v.minor, v.patch};
+    static const char *const num_names[] = {"Major", "Minor", "Patch"};
+    for (size_t i = 0; i < 3; i++) {
+        char text[32];
+        snprintf(text, sizeof(text), "%" PRIu64, nums[i]);
+        ed_tv *n = ed_tv_new(c->pool, ED_TV_NUM, text);
+        n->n = (int64_t)nums[i];
+        n->type = ED_TV_STRUCT_UINT64;
+        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, num_names[i]), n);
+    }
+    char *str = ed_xasprintf("%" PRIu64 ".%" PRIu64 ".%" PRIu64 "%s%s%s%s", v.major, v.minor,
+                             v.patch, v.pre[0] ? "-" : "", v.pre, v.build[0] ? "+" : "", v.build);
+    const char *const strs[][2] = {
+        {"Prerelease", v.pre}, {"Metadata", v.build}, {"Original", s}, {"String", str}};
+    for (size_t i = 0; i < 4; i++)
+        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, strs[i][0]),
+                  ed_tv_new(c->pool, ED_TV_STR, strs[i][1]));
+    free(str);
+    *c->out = o;
+    return 0;
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
  * ('s' string, 'i' int, 'f' float64, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the
@@ -4677,6 +4746,7 @@ static const struct fn {
     {"rest", 1, 1, "a", fn_rest},
     {"reverse", 1, 1, "a", fn_reverse},
     {"round", 2, -1, "aiffffffffffffffffffffffffffffff", fn_round},
+    {"semver", 1, 1, "s", fn_semver},
     {"semverCompare", 2, 2, "ss", fn_semver_compare},
     {"seq", 0, -1, "iiiiiiiiiiiiiiii", fn_seq},
     {"set", 3, 3, "dsa", fn_set},
@@ -4754,13 +4824,16 @@ const char *ed_tv_type_name(const ed_tv *v)
                : v->type == ED_TV_STRUCT_RESULT ? "map[string]update.ObjectChanges"
                                                 : "map[string]string";
     case ED_TV_OBJ:
-        return v->type == ED_TV_STRUCT_CHANGE       ? "update.Change"
+        return v->type == ED_TV_STRUCT_SEMVER       ? "*semver.Version"
+               : v->type == ED_TV_STRUCT_CHANGE     ? "update.Change"
                : v->type == ED_TV_STRUCT_OBJECT     ? "update.ObjectIdentifier"
                : v->type == ED_TV_STRUCT_AUTOMATION ? "types.NamespacedName"
                : v->type == ED_TV_STRUCT_RESULT     ? "update.Result"
                                                     : "source.TemplateData";
     case ED_TV_NUM:
-        return v->type == ED_TV_STRUCT_INT64 ? "int64" : "int";
+        return v->type == ED_TV_STRUCT_INT64    ? "int64"
+               : v->type == ED_TV_STRUCT_UINT64 ? "uint64"
+                                                : "int";
     default:
         return kind_name(v);
     }
@@ -4856,7 +4929,6 @@ static const char *const flux_names[] = {
     "print",
     "println",
     "randSeededNumeric",
-    "semver",
     "toDate",
     "unixEpoch",
     "urlJoin",

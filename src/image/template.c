@@ -412,6 +412,21 @@ static bool ident_char(char c)
     return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
 }
 
+/* Is name (n bytes) a method of Masterminds' *semver.Version that eddy does not give (those
+ * with arguments, and those returning a new Version)? */
+static bool semver_method(const char *name, size_t n)
+{
+    static const char *const methods[] = {
+        "Compare",       "Equal",        "GreaterThan", "GreaterThanEqual", "LessThan",
+        "LessThanEqual", "IncMajor",     "IncMinor",    "IncPatch",         "SetPrerelease",
+        "SetMetadata",   "Value",        "Scan",        "MarshalJSON",      "UnmarshalJSON",
+        "MarshalText",   "UnmarshalText"};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strlen(methods[i]) == n && strncmp(methods[i], name, n) == 0)
+            return true;
+    return false;
+}
+
 /* Follow the field chain [p, e) (".A.B") from v: a missing map key or a field of nothing is
  * nothing (Go's zero value, printed "<no value>"); any other missing field is Go's error, at the
  * node x->at the caller set. */
@@ -431,6 +446,10 @@ static int fields(exec *x, const action *a, val *v, const char *p, const char *e
         if (!next && v &&
             (v->kind == ED_TV_NIL || (v->kind == ED_TV_MAP && v->type != ED_TV_STRUCT_OBJECT)))
             next = ed_tv_new(x->pool, ED_TV_NIL, NULL);
+        if (!next && v && v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_SEMVER &&
+            semver_method(f, (size_t)(p - f)))
+            return perrf(x, a->at, "unsupported construct: the method %.*s of *semver.Version",
+                         (int)(p - f), f);
         if (!next) {
             char *msg = ed_xasprintf("can't evaluate field %.*s in type %s", (int)(p - f), f,
                                      ed_tv_type_name(v));

@@ -2981,3 +2981,66 @@ void test_sprig_from_json(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* sprig's semver: a *semver.Version read as Masterminds' NewVersion reads it (a small 'v', one
+ * to three numbers, no leading zero in a numeric pre-release identifier), printed by its String
+ * (and its MarshalJSON), its Major, Minor, Patch (uint64), Prerelease, Metadata, Original and
+ * String as fields; two versions are equal for eq only when one pointer, for deepEqual when
+ * alike. Its methods with arguments are refused in eddy's words (test_template_unsupported). */
+void test_sprig_semver(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ semver \"1.2.3\" }}|{{ semver \"v1.2.3-rc.1+b5\" }}|{{ semver \"1.2\" }}|{{ semver "
+         "\"01.2.3\" }}|{{ semver \"v1\" }}",
+         "1.2.3|1.2.3-rc.1+b5|1.2.0|1.2.3|1.0.0", true},
+        {"{{ with semver \"v1.2.3-rc.1+b5\" }}{{ .Major }} {{ .Minor }} {{ .Patch }} {{ "
+         ".Prerelease }} {{ .Metadata }} {{ .Original }} {{ .String }}{{ end }}",
+         "1 2 3 rc.1 b5 v1.2.3-rc.1+b5 1.2.3-rc.1+b5", true},
+        {"{{ semver \"1.2.3\" | toJson }} {{ semver \"1.2.3\" | typeOf }} {{ semver \"1.2.3\" | "
+         "kindOf }} {{ (semver \"1.2.3\").Major | typeOf }} {{ list (semver \"1.2.3\") }} {{ "
+         "semver \"1.2.3\" | toString }}",
+         "\"1.2.3\" *semver.Version ptr uint64 [1.2.3] 1.2.3", true},
+        {"{{ printf \"%s %d\" (semver \"1.2.3\") (semver \"1.2.3\") }}",
+         "1.2.3 &{1 2 3 %!d(string=) %!d(string=) %!d(string=1.2.3)}", true},
+        {"{{ semver \"1.2.3\" | printf \"%q|%10v|%x\" }}", "\"1.2.3\"|%!v(MISSING)|%!x(MISSING)",
+         true},
+        {"{{ eq (semver \"1.2.3\") (semver \"1.2.3\") }} {{ $v := semver \"1.2.3\" }}{{ eq $v $v "
+         "}} {{ deepEqual (semver \"1.2.3\") (semver \"1.2.3\") }} {{ eq (semver \"1.2.3\").Major "
+         "1 }} {{ add (semver \"1.2.3\").Minor 1 }} {{ gt (semver \"2.0.0\").Major 1 }}",
+         "false true true true 3 true", true},
+        {"{{ range .Changed.Changes }}{{ (semver .NewValue).Minor }} {{ end }}",
+         "template: commit message:1:32: executing \"commit message\" at <semver .NewValue>: error "
+         "calling semver: Invalid Semantic Version",
+         false},
+        {"{{ semver \"x\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <semver \"x\">: error "
+         "calling semver: Invalid Semantic Version",
+         false},
+        {"{{ semver \"1.2.3.4\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <semver \"1.2.3.4\">: "
+         "error calling semver: Invalid Semantic Version",
+         false},
+        {"{{ semver \"V1.2.3\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <semver \"V1.2.3\">: error "
+         "calling semver: Invalid Semantic Version",
+         false},
+        {"{{ semver \"1.2.3-01\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <semver \"1.2.3-01\">: "
+         "error calling semver: Version segment starts with 0",
+         false},
+        {"{{ semver \"\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <semver \"\">: error "
+         "calling semver: Invalid Semantic Version",
+         false},
+        {"{{ (semver \"1.2.3\").Nope }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: can't "
+         "evaluate field Nope in type *semver.Version",
+         false},
+        {"{{ semver 1 }}",
+         "template: commit message:1:10: executing \"commit message\" at <1>: expected string; "
+         "found 1",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
