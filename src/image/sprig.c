@@ -24,7 +24,8 @@
  *             seq, on integers with cast's conversions (strings read as Go's integer literals);
  *             float64 floor ceil round maxf minf, and addf add1f subf mulf divf in decimal
  *             (shopspring/decimal's, with OpenSSL's BIGNUM);
- *             duration; randInt and shuffle (random, as in Flux: no two runs agree)
+ *             duration durationRound; randInt and shuffle (random, as in Flux: no two runs
+ *             agree)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy), semver (a
  *             *semver.Version whose methods without arguments are its fields)
@@ -4194,6 +4195,111 @@ static int fn_duration(call *c)
     return ret_str_take(c, duration_string((int64_t)((uint64_t)n * 1000000000u)));
 }
 
+/* Go's time.ParseDuration: [-+] then numbers with a unit each ("1h30m", "1.5s", "300ms");
+ * false when s is not a duration or overflows one. */
+static bool parse_duration(const char *s, int64_t *out)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ns;
+    } units[] = {{"ns", 1},       {"us", 1000},      {"\u00b5s", 1000},  {"\u03bcs", 1000},
+                 {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000}};
+    const uint64_t limit = (uint64_t)1 << 63;
+    bool neg = *s == '-';
+    if (*s == '-' || *s == '+')
+        s++;
+    if (strcmp(s, "0") == 0) {
+        *out = 0;
+        return true;
+    }
+    if (!*s)
+        return false;
+    uint64_t d = 0;
+    while (*s) {
+        if (*s != '.' && !isdigit((unsigned char)*s))
+            return false;
+        uint64_t v = 0, f = 0;
+        double scale = 1;
+        const char *p = s;
+        for (; isdigit((unsigned char)*s); s++) {
+            if (v > limit / 10)
+                return false;
+            v = v * 10 + (uint64_t)(*s - '0');
+            if (v > limit)
+                return false;
+        }
+        bool pre = s != p, post = false;
+        if (*s == '.') {
+            p = ++s;
+            bool overflow = false;
+            for (; isdigit((unsigned char)*s); s++) {
+                if (overflow)
+                    continue;
+                if (f > (limit - 1) / 10) {
+                    overflow = true;
+                    continue;
+                }
+                uint64_t y = f * 10 + (uint64_t)(*s - '0');
+                if (y > limit) {
+                    overflow = true;
+                    continue;
+                }
+                f = y;
+                scale *= 10;
+            }
+            post = s != p;
+        }
+        if (!pre && !post)
+            return false;
+        p = s;
+        while (*s && *s != '.' && !isdigit((unsigned char)*s))
+            s++;
+        uint64_t unit = 0;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+            if (strlen(units[i].unit) == (size_t)(s - p) &&
+                strncmp(units[i].unit, p, (size_t)(s - p)) == 0)
+                unit = units[i].ns;
+        if (!unit || v > limit / unit)
+            return false;
+        v *= unit;
+        if (f > 0) {
+            v += (uint64_t)((double)f * ((double)unit / scale));
+            if (v > limit)
+                return false;
+        }
+        d += v;
+        if (d > limit)
+            return false;
+    }
+    if (!neg && d > limit - 1)
+        return false;
+    *out = neg ? (int64_t)(0 - d) : (int64_t)d;
+    return true;
+}
+
+/* durationRound: a Go duration (a string ParseDuration reads, 0 when it cannot, or an int64 of
+ * nanoseconds; anything else is 0) in its largest whole unit past one: "2h", "3mo" (30 days),
+ * "1y" (365 days), without its sign; "0s" up to a second. */
+static int fn_duration_round(call *c)
+{
+    const ed_tv *v = c->args[0];
+    int64_t d = 0;
+    if (v->kind == ED_TV_STR && !parse_duration(v->s, &d))
+        d = 0;
+    else if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64)
+        d = v->n;
+    uint64_t u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
+    static const struct {
+        uint64_t ns;
+        const char *unit;
+    } steps[] = {{31536000000000000, "y"}, {2592000000000000, "mo"}, {86400000000000, "d"},
+                 {3600000000000, "h"},     {60000000000, "m"},       {1000000000, "s"}};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (u > steps[i].ns)
+            return ret_str_take(c, ed_xasprintf("%" PRIu64 "%s", u / steps[i].ns, steps[i].unit));
+    return ret_str_take(c, ed_xstrdup("0s"));
+}
+
 /* A uniformly random integer in [0, n), n > 0. */
 static uint64_t random_below(uint64_t n)
 {
@@ -4641,6 +4747,7 @@ static const struct fn {
     {"div", 2, 2, "aa", fn_div_mod},
     {"divf", 1, -1, "a", fn_decimal},
     {"duration", 1, 1, "a", fn_duration},
+    {"durationRound", 1, 1, "a", fn_duration_round},
     {"empty", 1, 1, "a", fn_empty},
     {"eq", 1, -1, "aa", fn_eq},
     {"ext", 1, 1, "s", fn_ext},
@@ -4908,7 +5015,6 @@ static const char *const flux_names[] = {
     "call",
     "decryptAES",
     "derivePassword",
-    "durationRound",
     "encryptAES",
     "ge",
     "genCA",

@@ -18,6 +18,7 @@ void test_template_define_main(void **state);
 void test_sprig_floats(void **state);
 void test_sprig_from_json(void **state);
 void test_sprig_semver(void **state);
+void test_sprig_duration_round(void **state);
 void test_docker_credentials(void **state);
 void test_exclude_and_summary(void **state);
 void test_oci_url(void **state);

@@ -381,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_sprig_floats),
         cmocka_unit_test(test_sprig_from_json),
         cmocka_unit_test(test_sprig_semver),
+        cmocka_unit_test(test_sprig_duration_round),
         cmocka_unit_test(test_docker_credentials),
         cmocka_unit_test(test_exclude_and_summary),
     };

@@ -3044,3 +3044,34 @@ void test_sprig_semver(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* sprig's durationRound: a duration Go's ParseDuration reads (0 when it cannot: "5d", "1"),
+ * or an int64 of nanoseconds (an int is 0), in its largest whole unit past one (30-day months,
+ * 365-day years), without its sign. */
+void test_sprig_duration_round(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ durationRound \"2h10m5s\" }} {{ durationRound \"1h\" }} {{ durationRound \"1h0m1s\" "
+         "}} {{ durationRound \"-3h\" }} {{ durationRound \"400h\" }} {{ durationRound \"9000h\" "
+         "}} {{ durationRound \"90000h\" }} {{ durationRound \"1s\" }} {{ durationRound \"1.5s\" "
+         "}} {{ durationRound \"300ms\" }} {{ durationRound \"61s\" }}",
+         "2h 60m 1h 3h 16d 1y 10y 0s 1s 0s 1m", true},
+        {"{{ durationRound \"x\" }} {{ durationRound \"\" }} {{ durationRound \"0\" }} {{ "
+         "durationRound \"1\" }} {{ durationRound \"1.h\" }} {{ durationRound \".5h\" }} {{ "
+         "durationRound \"1\302\265s\" }} {{ durationRound \"2562047h\" }} {{ durationRound "
+         "\"2562048h\" }} {{ durationRound \"1h1h\" }} {{ durationRound \"+5m\" }} {{ "
+         "durationRound \"5d\" }}",
+         "0s 0s 0s 0s 60m 30m 0s 292y 0s 2h 5m 0s", true},
+        {"{{ durationRound 3600 }} {{ durationRound (int64 3600000000000) }} {{ durationRound (mul "
+         "2 3600000000000) }} {{ durationRound nil }} {{ durationRound 1.5 }} {{ durationRound "
+         "(int64 -90000000000) }} {{ durationRound \"720h\" }} {{ durationRound \"721h\" }} {{ "
+         "durationRound \"8760h\" }} {{ durationRound \"8761h\" }}",
+         "0s 60m 2h 0s 0s 1m 30d 1mo 12mo 1y", true},
+        {"{{ durationRound }}",
+         "template: commit message:1:3: executing \"commit message\" at <durationRound>: wrong "
+         "number of args for durationRound: want 1 got 0",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
