@@ -4967,7 +4967,8 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
         const ed_tv *v = args[i];
         if (t == 'a')
             continue;
-        if (t == 'f' && v->kind == ED_TV_NUM) {
+        if (t == 'f' && v->kind == ED_TV_NUM && v->type != ED_TV_STRUCT_INT64 &&
+            v->type != ED_TV_STRUCT_UINT64) {
             args[i] = ed_tv_float(p, (double)v->n); /* (an int literal is a float there) */
             continue;
         }

@@ -2919,6 +2919,11 @@ void test_sprig_floats(void **state)
          "template: commit message:1:3: executing \"commit message\" at <maxf>: wrong number of "
          "args for maxf: want at least 1 got 0",
          false},
+        {"{{ round 1.5 1 (add 1 1) }}",
+         "template: commit message:1:22: executing \"commit message\" at <1>: wrong type for "
+         "value; expected float64; got int64",
+         false},
+        {"{{ round 1.26 1 1 }}", "1.2", true},
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
