@@ -15,7 +15,8 @@ const char *ed_image_re2_incompatible(const char *pattern);
 
 typedef enum {
     ED_TV_STR,
-    ED_TV_NUM, /* an int (literals, len) */
+    ED_TV_NUM,   /* an int (literals, len) */
+    ED_TV_FLOAT, /* a float64 (literals like 1.5, sprig's float math) */
     ED_TV_BOOL,
     ED_TV_NIL, /* Go's nil or a missing map key: prints "<no value>" */
     ED_TV_LIST,
@@ -34,7 +35,10 @@ typedef enum {
     ED_TV_STRUCT_INTS,       /* on a list: a []int (until, untilStep) */
     ED_TV_STRUCT_LISTS,      /* on a list: a [][]interface {} (chunk) */
     ED_TV_STRUCT_DICT,       /* on a map: sprig's map[string]interface {} (dict) */
-    ED_TV_STRUCT_INT64       /* on a number: an int64 (sprig's math) */
+    ED_TV_STRUCT_INT64,      /* on a number: an int64 (sprig's math) */
+    ED_TV_STRUCT_UINT64,     /* on a number: a uint64 (a version's Major...) */
+    ED_TV_STRUCT_SEMVER      /* sprig's semver: a *semver.Version, its methods without
+                              * arguments (Major, Prerelease, String...) as fields */
 } ed_tv_struct;
 /* (On a list, ED_TV_STRUCT_CHANGE marks Flux's []update.Change; on a map, ED_TV_STRUCT_RESULT
  * its FileChanges and ED_TV_STRUCT_OBJECT an update.ObjectChanges, for the names of their
@@ -42,9 +46,13 @@ typedef enum {
 
 typedef struct ed_tv {
     ed_tv_kind kind;
-    ed_tv_struct type;   /* ED_TV_OBJ */
-    char *s;             /* ED_TV_STR: the string; NUM/BOOL: how it prints; OBJ: a sort key */
-    int64_t n;           /* ED_TV_NUM; ED_TV_BOOL: 0 or 1 */
+    ed_tv_struct type; /* ED_TV_OBJ */
+    char *s;           /* ED_TV_STR: the string; NUM/BOOL: how it prints; OBJ: a sort key */
+    int64_t n;         /* ED_TV_NUM; ED_TV_BOOL: 0 or 1; ED_TV_FLOAT: see int_literal */
+    double f;          /* ED_TV_FLOAT */
+    /* ED_TV_FLOAT: a literal ("1e3", "2.0") that Go also reads as the int n where a function
+     * wants an int */
+    bool int_literal;
     struct ed_tv **keys; /* ED_TV_MAP: keys (sorted); ED_TV_OBJ: field names */
     struct ed_tv **items;
     size_t len;
@@ -60,6 +68,8 @@ typedef struct ed_tv_pool {
 ed_tv *ed_tv_new(ed_tv_pool *p, ed_tv_kind k, const char *s);
 ed_tv *ed_tv_num(ed_tv_pool *p, int64_t n);
 ed_tv *ed_tv_bool(ed_tv_pool *p, bool b);
+/* A float64, its text as fmt's %v prints it (shortest digits: 1.5, 1e+06, 1e-05). */
+ed_tv *ed_tv_float(ed_tv_pool *p, double f);
 /* Append item (with key for maps and objects, NULL for lists). */
 void ed_tv_add(ed_tv *v, ed_tv *key, ed_tv *item);
 void ed_tv_pool_free(ed_tv_pool *p);

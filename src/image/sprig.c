@@ -10,7 +10,7 @@
  *   strings   upper lower title untitle swapcase trim trimAll trimPrefix trimSuffix replace
  *             trunc abbrev abbrevboth substr initials wrap wrapWith indent nindent cat plural
  *             contains hasPrefix hasSuffix quote squote repeat nospace toString split splitn
- *             toStrings
+ *             toStrings snakecase kebabcase camelcase
  *   encodings sha1sum sha256sum sha512sum adler32sum b64enc b64dec b32enc b32dec
  *   paths     base dir clean ext isAbs (and the os* twins: the same on Linux)
  *   regexes   regexMatch regexFind regexFindAll regexReplaceAll regexReplaceAllLiteral
@@ -22,11 +22,15 @@
  *             sorted order: one of the orders Go's random map iteration gives)
  *   math      add add1 sub mul div mod max biggest min int int64 atoi toDecimal until untilStep
  *             seq, on integers with cast's conversions (strings read as Go's integer literals);
- *             duration; randInt and shuffle (random, as in Flux: no two runs agree)
+ *             float64 floor ceil round maxf minf, and addf add1f subf mulf divf in decimal
+ *             (shopspring/decimal's, with OpenSSL's BIGNUM);
+ *             duration durationRound; randInt and shuffle (random, as in Flux: no two runs
+ *             agree)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
- *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy)
+ *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy), semver (a
+ *             *semver.Version whose methods without arguments are its fields)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
- *             toRawJson toPrettyJson and their must* forms
+ *             toRawJson toPrettyJson fromJson and their must* forms
  *
  * Case mapping (upper, lower, title, untitle, swapcase) is Unicode's, from the C library's
  * C.UTF-8 tables (Go's unicode package); whitespace (trim, untitle) is Unicode's too. initials
@@ -37,10 +41,15 @@
  */
 #include "image_int.h"
 
+#include "../doc/doc.h"
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <locale.h>
+#include <math.h>
+#include <openssl/bn.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <wctype.h>
@@ -66,6 +75,114 @@ ed_tv *ed_tv_num(ed_tv_pool *p, int64_t n)
     snprintf(s, sizeof(s), "%" PRId64, n);
     ed_tv *v = ed_tv_new(p, ED_TV_NUM, s);
     v->n = n;
+    return v;
+}
+
+/* ---- floats, as Go's strconv writes them ---- */
+
+/*
+ * The shortest decimal digits that read back as f (finite, not 0; its sign ignored), as Go's
+ * strconv finds them: into digits (no trailing zeros), with the decimal point dp places after
+ * the first digit (f = 0.DIGITS x 10^dp). Returns the number of digits.
+ */
+static size_t float_digits(double f, char digits[32], int *dp)
+{
+    char e[48];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec - 1, fabs(f));
+        if (strtod(e, NULL) == fabs(f))
+            break;
+    }
+    size_t n = 0; /* e is D.DDDDe[+-]XX */
+    const char *q = e;
+    for (; *q && *q != 'e'; q++)
+        if (*q != '.')
+            digits[n++] = *q;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    *dp = (int)strtol(q + 1, NULL, 10) + 1;
+    return n;
+}
+
+/* The digits in %e form (d.ddde+XX, two exponent digits at least). */
+static void float_e_form(ed_buf *b, const char *d, size_t n, int dp, char e)
+{
+    ed_buf_append(b, d, 1);
+    if (n > 1) {
+        ed_buf_append(b, ".", 1);
+        ed_buf_append(b, d + 1, n - 1);
+    }
+    int x = dp - 1;
+    ed_buf_printf(b, "%c%c%02d", e, x < 0 ? '-' : '+', x < 0 ? -x : x);
+}
+
+/* The digits in %f form (no exponent, no trailing zeros after the point). */
+static void float_f_form(ed_buf *b, const char *d, size_t n, int dp)
+{
+    if (dp <= 0) {
+        ed_buf_append(b, "0.", 2);
+        for (int i = dp; i < 0; i++)
+            ed_buf_append(b, "0", 1);
+        ed_buf_append(b, d, n);
+    } else if ((size_t)dp >= n) {
+        ed_buf_append(b, d, n);
+        for (size_t i = n; i < (size_t)dp; i++)
+            ed_buf_append(b, "0", 1);
+    } else {
+        ed_buf_append(b, d, (size_t)dp);
+        ed_buf_append(b, ".", 1);
+        ed_buf_append(b, d + dp, n - (size_t)dp);
+    }
+}
+
+/*
+ * f without its sign in the shortest digits: form 'g' as strconv's 'g' with precision -1 (fmt's
+ * %v: the %e form when the exponent is below -4 or 6 and above; 'G' with E), 'j' as
+ * encoding/json writes a float64 (the %e form below 1e-6 and from 1e21, "e-7" not "e-07").
+ */
+static void float_shortest(ed_buf *b, double f, char form)
+{
+    if (isnan(f) || isinf(f)) {
+        ed_buf_append_str(b, isnan(f) ? "NaN" : "Inf");
+        return;
+    }
+    if (f == 0) {
+        ed_buf_append(b, "0", 1);
+        return;
+    }
+    char d[32];
+    int dp;
+    size_t n = float_digits(f, d, &dp);
+    int x = dp - 1;
+    bool e_form = form == 'j' ? fabs(f) < 1e-6 || fabs(f) >= 1e21 : x < -4 || x >= 6;
+    if (!e_form) {
+        float_f_form(b, d, n, dp);
+        return;
+    }
+    ed_buf e = ED_BUF_INIT(64);
+    float_e_form(&e, d, n, dp, form == 'G' ? 'E' : 'e');
+    if (form == 'j' && e.len >= 4 && memcmp(e.data + e.len - 4, "e-0", 3) == 0) {
+        e.data[e.len - 2] = e.data[e.len - 1];
+        e.len--;
+    }
+    ed_buf_append(b, e.data, e.len);
+    ed_buf_free(&e);
+}
+
+ed_tv *ed_tv_float(ed_tv_pool *p, double f)
+{
+    ed_buf b = ED_BUF_INIT(64);
+    if (signbit(f) && !isnan(f))
+        ed_buf_append(&b, "-", 1);
+    else if (isinf(f))
+        ed_buf_append(&b, "+", 1);
+    float_shortest(&b, f, 'g');
+    char *s = ed_buf_take(&b);
+    ed_buf_free(&b);
+    ed_tv *v = ed_tv_new(p, ED_TV_FLOAT, s);
+    free(s);
+    v->f = f;
     return v;
 }
 
@@ -123,6 +240,8 @@ bool ed_tv_truthy(const ed_tv *v)
     case ED_TV_NUM:
     case ED_TV_BOOL:
         return v->n != 0;
+    case ED_TV_FLOAT:
+        return v->f != 0;
     case ED_TV_NIL:
         return false;
     case ED_TV_LIST:
@@ -144,6 +263,7 @@ static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_
     }
     switch (v->kind) {
     case ED_TV_NUM:
+    case ED_TV_FLOAT:
     case ED_TV_BOOL:
         if (s_verb) {
             ed_buf_printf(b, "%%!s(%s=%s)", v->kind == ED_TV_BOOL ? "bool" : ed_tv_type_name(v),
@@ -175,6 +295,9 @@ static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_
         return; /* handled above */
     }
     switch (v->type) {
+    case ED_TV_STRUCT_SEMVER: /* its String */
+        ed_buf_append_str(b, field_str(v, "String"));
+        return;
     case ED_TV_STRUCT_AUTOMATION: /* types.NamespacedName's String */
         ed_buf_printf(b, "%s/%s", field_str(v, "Namespace"), field_str(v, "Name"));
         return;
@@ -192,6 +315,7 @@ static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_
     case ED_TV_STRUCT_LISTS:
     case ED_TV_STRUCT_DICT:
     case ED_TV_STRUCT_INT64:
+    case ED_TV_STRUCT_UINT64:
         /* Go's %v of a struct: its fields' values in braces. Result's Changes and Objects are
          * methods in Go, not fields: only FileChanges prints. */
         ed_buf_append(b, "{", 1);
@@ -240,6 +364,8 @@ static bool tv_equal(const ed_tv *a, const ed_tv *b)
     case ED_TV_NUM:
     case ED_TV_BOOL:
         return a->n == b->n;
+    case ED_TV_FLOAT:
+        return a->f == b->f;
     case ED_TV_STR:
         return strcmp(a->s, b->s) == 0;
     case ED_TV_OBJ:
@@ -266,6 +392,13 @@ static bool json_write(ed_buf *b, const ed_tv *v)
         return true;
     case ED_TV_STR:
         ed_image_json_quote(b, v->s);
+        return true;
+    case ED_TV_FLOAT:
+        if (isnan(v->f) || isinf(v->f))
+            return false; /* json: unsupported value */
+        if (signbit(v->f))
+            ed_buf_append(b, "-", 1);
+        float_shortest(b, v->f, 'j');
         return true;
     case ED_TV_NUM:
     case ED_TV_BOOL:
@@ -302,6 +435,10 @@ static bool json_write(ed_buf *b, const ed_tv *v)
         return true;
     case ED_TV_OBJ:
         break;
+    }
+    if (v->type == ED_TV_STRUCT_SEMVER) { /* its MarshalJSON: the String, quoted */
+        ed_image_json_quote(b, field_str(v, "String"));
+        return true;
     }
     ed_buf_append(b, "{", 1);
     size_t k = 0;
@@ -409,26 +546,34 @@ static bool rune_is_space(int32_t r)
            r == 0x205f || r == 0x3000;
 }
 
-static bool rune_is_upper(int32_t r)
-{
-    if (r < 0x80)
-        return r >= 'A' && r <= 'Z';
-    return letters() && iswupper_l((wint_t)r, letters());
-}
-
-static bool rune_is_lower(int32_t r)
-{
-    if (r < 0x80)
-        return r >= 'a' && r <= 'z';
-    return letters() && iswlower_l((wint_t)r, letters());
-}
-
 /* unicode.IsTitle: the digraphs' title forms and Greek's capitals with prosgegrammeni. */
 static bool rune_is_title(int32_t r)
 {
     return r == 0x1C5 || r == 0x1C8 || r == 0x1CB || r == 0x1F2 || (r >= 0x1F88 && r <= 0x1F8F) ||
            (r >= 0x1F98 && r <= 0x1F9F) || (r >= 0x1FA8 && r <= 0x1FAF) || r == 0x1FBC ||
            r == 0x1FCC || r == 0x1FFC;
+}
+
+/* The Roman numerals and circled letters: cased for the C library, not letters for Go. */
+static bool rune_is_cased_symbol(int32_t r)
+{
+    return (r >= 0x2160 && r <= 0x217F) || (r >= 0x24B6 && r <= 0x24E9);
+}
+
+/* unicode.IsUpper: not the title forms (ǅ), which the C library counts as capitals. */
+static bool rune_is_upper(int32_t r)
+{
+    if (r < 0x80)
+        return r >= 'A' && r <= 'Z';
+    return letters() && iswupper_l((wint_t)r, letters()) && !rune_is_title(r) &&
+           !rune_is_cased_symbol(r);
+}
+
+static bool rune_is_lower(int32_t r)
+{
+    if (r < 0x80)
+        return r >= 'a' && r <= 'z';
+    return letters() && iswlower_l((wint_t)r, letters()) && !rune_is_cased_symbol(r);
 }
 
 static bool rune_is_letter_or_digit(int32_t r)
@@ -618,6 +763,8 @@ static const char *kind_name(const ed_tv *v)
         return "string";
     case ED_TV_NUM:
         return "int";
+    case ED_TV_FLOAT:
+        return "float64";
     case ED_TV_BOOL:
         return "bool";
     case ED_TV_NIL:
@@ -963,71 +1110,177 @@ static void utf8_rune(ed_buf *b, int64_t r)
     ed_buf_append(b, o, n);
 }
 
-/*
- * One operand of printf, as Go's fmt prints the template's values (strings, ints, bools, nil,
- * lists, maps, structs): %v %s %q %d %t %x %X %o %O %b %c %U %T with flags, width and precision;
- * Go's "%!v(MISSING)" when absent, and "%!verb(type=value)" (or "%!verb(<nil>)") for a verb
- * that does not fit the value.
- */
-static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *f, size_t i)
+static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth);
+
+/* f (not negative) in hex as Go's %x writes it: 0x1.8p+00 (two exponent digits at least). */
+static void float_hex(ed_buf *b, double f, long prec, char verb)
 {
-    if (i >= c->nargs) {
-        ed_buf_printf(b, "%%!%c(MISSING)", verb);
-        return 0;
+    char h[64];
+    if (prec >= 0)
+        snprintf(h, sizeof(h), verb == 'X' ? "%.*A" : "%.*a", (int)(prec > 13 ? 13 : prec), f);
+    else
+        snprintf(h, sizeof(h), verb == 'X' ? "%A" : "%a", f);
+    char *p = strpbrk(h, "pP");
+    if (!p) {
+        ed_buf_append_str(b, h);
+        return;
     }
-    const ed_tv *v = c->args[i];
-    bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
-    if (verb == 'T') {
-        const char *t = v->kind == ED_TV_NIL ? "<nil>" : ed_tv_type_name(v);
-        pad(b, f, t, strlen(t));
-        return 0;
+    ed_buf_append(b, h, (size_t)(p + 2 - h));
+    if (strlen(p + 2) < 2)
+        ed_buf_append(b, "0", 1);
+    ed_buf_append_str(b, p + 2);
+}
+
+/* A float64 as fmt's %v, %g, %G (shortest digits without a precision), %e, %E, %f, %F (6
+ * digits by default) print it: the sign, '+' or ' ' flags, zeros after the sign with '0'
+ * (not for NaN and Inf), "+Inf", "NaN". */
+static void fmt_float(ed_buf *b, const struct fmt_spec *f, double x, char verb)
+{
+    ed_buf num = ED_BUF_INIT(64 + (size_t)(f->prec > 0 ? f->prec : 0));
+    bool neg = signbit(x) && !isnan(x), special = isnan(x) || isinf(x);
+    if (neg)
+        ed_buf_append(&num, "-", 1);
+    else if (f->plus || isinf(x))
+        ed_buf_append(&num, "+", 1);
+    else if (f->space)
+        ed_buf_append(&num, " ", 1);
+    size_t sign = num.len;
+    double ax = fabs(x);
+    int prec = f->prec < 0 ? 6 : (int)(f->prec > 1000 ? 1000 : f->prec);
+    if (special)
+        ed_buf_append_str(&num, isnan(x) ? "NaN" : "Inf");
+    else if (verb == 'v' || ((verb == 'g' || verb == 'G') && f->prec < 0))
+        float_shortest(&num, ax, verb == 'G' ? 'G' : 'g');
+    else if (verb == 'x' || verb == 'X')
+        float_hex(&num, ax, f->prec, verb);
+    else if (verb == 'e')
+        ed_buf_printf(&num, "%.*e", prec, ax);
+    else if (verb == 'E')
+        ed_buf_printf(&num, "%.*E", prec, ax);
+    else if (verb == 'g')
+        ed_buf_printf(&num, "%.*g", prec == 0 ? 1 : prec, ax);
+    else if (verb == 'G')
+        ed_buf_printf(&num, "%.*G", prec == 0 ? 1 : prec, ax);
+    else
+        ed_buf_printf(&num, "%.*f", prec, ax);
+    struct fmt_spec g = *f;
+    g.zero = false;
+    if (f->zero && !f->minus && !special && f->width > (long)num.len) {
+        ed_buf z = ED_BUF_INIT((size_t)1 << 21);
+        ed_buf_append(&z, num.data, sign);
+        for (long k = (long)num.len; k < f->width && k < (1L << 20); k++)
+            ed_buf_append(&z, "0", 1);
+        ed_buf_append(&z, num.data + sign, num.len - sign);
+        pad(b, &g, z.data, z.len);
+        ed_buf_free(&z);
+    } else {
+        pad(b, &g, num.data, num.len);
     }
-    if (v->kind == ED_TV_NIL) {
-        if (verb == 'v')
+    ed_buf_free(&num);
+}
+
+/* The fields of a struct as fmt prints them, each with the verb: {a b}; an ObjectIdentifier
+ * as its nested structs, {{{apiVersion kind} {name namespace}}}; a Result its FileChanges only
+ * (Changes and Objects are methods in Go). */
+static void fmt_struct(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth)
+{
+    if (v->type == ED_TV_STRUCT_SEMVER) { /* a pointer to its fields */
+        static const char *const fields[] = {"Major",      "Minor",    "Patch",
+                                             "Prerelease", "Metadata", "Original"};
+        ed_buf_append(b, "&{", 2);
+        for (size_t i = 0; i < 6; i++) {
+            if (i)
+                ed_buf_append(b, " ", 1);
+            fmt_value(b, verb, f, ed_tv_field(v, fields[i], strlen(fields[i])), depth + 1);
+        }
+        ed_buf_append(b, "}", 1);
+        return;
+    }
+    if (v->type == ED_TV_STRUCT_OBJECT) {
+        static const char *const parts[] = {"{{{",  "APIVersion", " ",         "Kind", "} {",
+                                            "Name", " ",          "Namespace", "}}}"};
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+            if (i % 2 == 0)
+                ed_buf_append_str(b, parts[i]);
+            else
+                fmt_value(b, verb, f, ed_tv_field(v, parts[i], strlen(parts[i])), depth + 1);
+        }
+        return;
+    }
+    ed_buf_append(b, "{", 1);
+    for (size_t i = 0, k = 0; i < v->len; i++) {
+        if (v->type == ED_TV_STRUCT_RESULT && strcmp(v->keys[i]->s, "FileChanges") != 0)
+            continue;
+        if (k++)
+            ed_buf_append(b, " ", 1);
+        fmt_value(b, verb, f, v->items[i], depth + 1);
+    }
+    ed_buf_append(b, "}", 1);
+}
+
+/* A rune in single quotes, as strconv.QuoteRune writes it (%q of an integer). */
+static void quote_rune(ed_buf *q, int64_t r)
+{
+    const char *esc = r == '\\'   ? "\\\\"
+                      : r == '\'' ? "\\'"
+                      : r == '\a' ? "\\a"
+                      : r == '\b' ? "\\b"
+                      : r == '\f' ? "\\f"
+                      : r == '\n' ? "\\n"
+                      : r == '\r' ? "\\r"
+                      : r == '\t' ? "\\t"
+                      : r == '\v' ? "\\v"
+                                  : NULL;
+    ed_buf_append(q, "'", 1);
+    if (esc)
+        ed_buf_append_str(q, esc);
+    else if (r >= 0 && (r < 0x20 || r == 0x7f))
+        ed_buf_printf(q, "\\x%02x", (unsigned)r);
+    else
+        utf8_rune(q, r);
+    ed_buf_append(q, "'", 1);
+}
+
+/*
+ * A value as Go's fmt prints it with a verb (strings, ints, bools, nil, lists, maps, structs):
+ * %v %s %q %d %t %x %X %o %O %b %c %U with flags, width and precision. Lists, maps and structs
+ * print each element with the verb and the flags (depth > 0 inside them, where a nil prints
+ * "<nil>" whatever the verb); types.NamespacedName is a Stringer for v, s, x, X and q; a verb
+ * that does not fit prints "%!verb(type=value)" (the value as %v with the same flags), or
+ * "%!verb(<nil>)".
+ */
+static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth)
+{
+    if (!v || v->kind == ED_TV_NIL) {
+        if (verb == 'v' || depth > 0)
             pad(b, f, "<nil>", 5);
         else
             ed_buf_printf(b, "%%!%c(<nil>)", verb);
-        return 0;
+        return;
     }
-    if (num && verb == 'q') {
-        /* A rune in single quotes, as strconv.QuoteRune writes it. */
+    bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
+    if (v->kind == ED_TV_OBJ &&
+        (v->type == ED_TV_STRUCT_AUTOMATION || v->type == ED_TV_STRUCT_SEMVER) &&
+        strchr("vsxXq", verb)) {
+        char *s = strval_dup(v);
+        ed_tv as_str = {.kind = ED_TV_STR, .s = s};
+        fmt_value(b, verb, f, &as_str, depth);
+        free(s);
+        return;
+    }
+    if (num && (verb == 'q' || verb == 'c')) {
         ed_buf q = ED_BUF_INIT(32);
-        int64_t r = v->n;
-        const char *esc = r == '\\'   ? "\\\\"
-                          : r == '\'' ? "\\'"
-                          : r == '\a' ? "\\a"
-                          : r == '\b' ? "\\b"
-                          : r == '\f' ? "\\f"
-                          : r == '\n' ? "\\n"
-                          : r == '\r' ? "\\r"
-                          : r == '\t' ? "\\t"
-                          : r == '\v' ? "\\v"
-                                      : NULL;
-        ed_buf_append(&q, "'", 1);
-        if (esc)
-            ed_buf_append_str(&q, esc);
-        else if (r >= 0 && (r < 0x20 || r == 0x7f))
-            ed_buf_printf(&q, "\\x%02x", (unsigned)r);
+        if (verb == 'q')
+            quote_rune(&q, v->n);
         else
-            utf8_rune(&q, r);
-        ed_buf_append(&q, "'", 1);
+            utf8_rune(&q, v->n);
         pad(b, f, q.data, q.len);
         ed_buf_free(&q);
-        return 0;
+        return;
     }
     if (num && (verb == 'v' || strchr("dxXoOb", verb))) {
-        char base = verb;
-        if (base == 'v')
-            base = 'd';
-        fmt_integer(b, f, v->n, base);
-        return 0;
-    }
-    if (num && verb == 'c') {
-        ed_buf r = ED_BUF_INIT(8);
-        utf8_rune(&r, v->n);
-        pad(b, f, r.data, r.len);
-        ed_buf_free(&r);
-        return 0;
+        fmt_integer(b, f, v->n, (char)(verb == 'v' ? 'd' : verb));
+        return;
     }
     if (num && verb == 'U') {
         char u[32];
@@ -1035,41 +1288,73 @@ static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *
         int n = r < 0 ? snprintf(u, sizeof(u), "U+%" PRIX64, (uint64_t)r)
                       : snprintf(u, sizeof(u), "U+%04" PRIX64, (uint64_t)r);
         pad(b, f, u, (size_t)n);
-        return 0;
+        return;
     }
     if (str && (verb == 'x' || verb == 'X')) {
         fmt_hex_string(b, f, v->s, verb);
-        return 0;
+        return;
     }
-    if ((str && (verb == 'v' || verb == 's' || verb == 'q')) ||
-        (v->kind == ED_TV_BOOL && (verb == 'v' || verb == 't')) ||
-        (!num && !str && v->kind != ED_TV_BOOL && verb == 'v')) {
-        char *s = strval_dup(v);
-        size_t n = strlen(s);
-        if (f->prec >= 0 && str)
-            n = rune_prefix(s, f->prec);
+    if (str && (verb == 'v' || verb == 's' || verb == 'q')) {
+        size_t n = strlen(v->s);
+        if (f->prec >= 0)
+            n = rune_prefix(v->s, f->prec);
         if (verb == 'q') {
-            s[n] = '\0';
+            char *s = ed_xstrndup(v->s, n);
             ed_buf q = ED_BUF_INIT((size_t)1 << 20);
             ed_buf_append_go_quoted(&q, s);
             pad(b, f, q.data, q.len);
             ed_buf_free(&q);
+            free(s);
         } else {
-            pad(b, f, s, n);
+            pad(b, f, v->s, n);
         }
-        free(s);
+        return;
+    }
+    if (v->kind == ED_TV_FLOAT && strchr("vgGeEfFxX", verb)) {
+        fmt_float(b, f, v->f, verb);
+        return;
+    }
+    if (v->kind == ED_TV_BOOL && (verb == 'v' || verb == 't')) {
+        pad(b, f, v->s, strlen(v->s));
+        return;
+    }
+    if (v->kind == ED_TV_LIST || v->kind == ED_TV_MAP) {
+        ed_buf_append_str(b, v->kind == ED_TV_LIST ? "[" : "map[");
+        for (size_t i = 0; i < v->len; i++) {
+            if (i)
+                ed_buf_append(b, " ", 1);
+            if (v->kind == ED_TV_MAP) {
+                fmt_value(b, verb, f, v->keys[i], depth + 1);
+                ed_buf_append(b, ":", 1);
+            }
+            fmt_value(b, verb, f, v->items[i], depth + 1);
+        }
+        ed_buf_append(b, "]", 1);
+        return;
+    }
+    if (v->kind == ED_TV_OBJ) {
+        fmt_struct(b, verb, f, v, depth);
+        return;
+    }
+    ed_buf_printf(b, "%%!%c(%s=", verb, ed_tv_type_name(v));
+    fmt_value(b, 'v', f, v, 0);
+    ed_buf_append(b, ")", 1);
+}
+
+/* One operand of printf (fmt_value's), or Go's "%!v(MISSING)" when absent; %T its type. */
+static int printf_operand(call *c, ed_buf *b, char verb, const struct fmt_spec *f, size_t i)
+{
+    if (i >= c->nargs) {
+        ed_buf_printf(b, "%%!%c(MISSING)", verb);
         return 0;
     }
-    if (!num && !str && v->kind != ED_TV_BOOL && verb == 's') {
-        ed_buf e = ED_BUF_INIT((size_t)1 << 24); /* lists, maps, structs: %s of each element */
-        print_value(&e, v, "<nil>", true);
-        pad(b, f, e.data ? e.data : "", e.len);
-        ed_buf_free(&e);
+    const ed_tv *v = c->args[i];
+    if (verb == 'T') {
+        const char *t = v->kind == ED_TV_NIL ? "<nil>" : ed_tv_type_name(v);
+        pad(b, f, t, strlen(t));
         return 0;
     }
-    char *sv = strval_dup(v);
-    ed_buf_printf(b, "%%!%c(%s=%s)", verb, ed_tv_type_name(v), sv);
-    free(sv);
+    fmt_value(b, verb, f, v, 0);
     return 0;
 }
 
@@ -1412,7 +1697,8 @@ static int fn_or(call *c)
 
 static bool basic_kind(const ed_tv *v)
 {
-    return v->kind == ED_TV_STR || v->kind == ED_TV_NUM || v->kind == ED_TV_BOOL;
+    return v->kind == ED_TV_STR || v->kind == ED_TV_NUM || v->kind == ED_TV_FLOAT ||
+           v->kind == ED_TV_BOOL;
 }
 
 /* eq: arg1 equal to any of the others, as Go's eq compares them: basic values of one kind;
@@ -1463,7 +1749,8 @@ static int eq_any(call *c, bool *eq)
         }
         ed_buf_free(&pa);
         ed_buf_free(&pb);
-        *eq = tv_equal(a, b);
+        /* two *semver.Version are pointers: equal when one */
+        *eq = a->type == ED_TV_STRUCT_SEMVER ? a == b : tv_equal(a, b);
     }
     return 0;
 }
@@ -1501,7 +1788,9 @@ static int order(call *c, bool *lt, bool *eq)
                  ed_tv_type_name(a), ed_tv_type_name(b));
         return -1;
     }
-    int cmp = a->kind == ED_TV_STR ? strcmp(a->s, b->s) : (a->n > b->n) - (a->n < b->n);
+    int cmp = a->kind == ED_TV_STR     ? strcmp(a->s, b->s)
+              : a->kind == ED_TV_FLOAT ? (a->f > b->f) - (a->f < b->f)
+                                       : (a->n > b->n) - (a->n < b->n);
     *lt = cmp < 0;
     *eq = cmp == 0;
     return 0;
@@ -1824,6 +2113,305 @@ static int fn_swapcase(call *c)
         utf8_rune(&b, r);
         p += n;
     }
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return ret_str_take(c, out);
+}
+
+/* ---- xstrings' case conversions: snakecase, kebabcase, camelcase ---- */
+
+/* unicode.IsNumber: digits, Latin-1's superscripts and fractions, the Roman numerals and the
+ * circled numbers, and what the C library counts as digits. */
+static bool rune_is_number(int32_t r)
+{
+    if (r < 0x80)
+        return r >= '0' && r <= '9';
+    return r == 0xB2 || r == 0xB3 || r == 0xB9 || (r >= 0xBC && r <= 0xBE) ||
+           (r >= 0x2160 && r <= 0x2188) || (r >= 0x2460 && r <= 0x249B) ||
+           (letters() && iswdigit_l((wint_t)r, letters()));
+}
+
+/* unicode.IsLetter */
+static bool rune_is_letter(int32_t r)
+{
+    if (r < 0x80)
+        return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
+    return letters() && iswalpha_l((wint_t)r, letters()) && !rune_is_cased_symbol(r) &&
+           !rune_is_number(r);
+}
+
+/* unicode.IsPunct: ASCII's and Latin-1's punctuation exactly (not the symbols $+<=>^`|~),
+ * and the punctuation blocks (general, supplemental, CJK, the fullwidth forms); the C library's
+ * class would take symbols (emoji) too. */
+static bool rune_is_punct(int32_t r)
+{
+    if (r < 0x80)
+        return r != 0 && strchr("!\"#%&'()*,-./:;?@[\\]_{}", (int)r);
+    if (r < 0x100)
+        return r == 0xA1 || r == 0xA7 || r == 0xAB || r == 0xB6 || r == 0xB7 || r == 0xBB ||
+               r == 0xBF;
+    if (r >= 0x2010 && r <= 0x205E)
+        return r <= 0x2027 || (r >= 0x2030 && r != 0x2044 && r != 0x2052);
+    return (r >= 0x2E00 && r <= 0x2E4F) || (r >= 0x3001 && r <= 0x3003) ||
+           (r >= 0x3008 && r <= 0x3011) || (r >= 0x3014 && r <= 0x301F) ||
+           (r >= 0xFE10 && r <= 0xFE19) || (r >= 0xFE30 && r <= 0xFE4F) ||
+           (r >= 0xFF01 && r <= 0xFF0F && r != 0xFF04 && r != 0xFF0B) || r == 0xFF1A ||
+           r == 0xFF1B || r == 0xFF1F || r == 0xFF20 || (r >= 0xFF3B && r <= 0xFF3D) ||
+           r == 0xFF3F || r == 0xFF5B || r == 0xFF5D || (r >= 0xFF5F && r <= 0xFF65);
+}
+
+/* xstrings' isAlphabet: a letter, but not a CJK ideograph. */
+static bool rune_is_alphabet(int32_t r)
+{
+    if (!rune_is_letter(r))
+        return false;
+    return !((r >= 0x4E00 && r <= 0x9FCC) || (r >= 0x3400 && r <= 0x4D85) ||
+             (r >= 0x20000 && r <= 0x2B81D));
+}
+
+/* The separators of words: '-', '_' and white space. */
+static bool rune_is_connector(int32_t r)
+{
+    return r == '-' || r == '_' || rune_is_space(r);
+}
+
+/* The next rune of s that is not U+FFFD (invalid bytes included) and the bytes up to its end;
+ * prev when there is none (the length then covers all of s). */
+static size_t valid_rune(const unsigned char *s, int32_t prev, int32_t *r)
+{
+    size_t n = 0;
+    while (s[n]) {
+        n += rune_decode(s + n, r);
+        if (*r != 0xFFFD)
+            return n;
+    }
+    *r = prev;
+    return n;
+}
+
+enum word_kind {
+    W_INVALID,
+    W_NUMBER,
+    W_UPPER,
+    W_ALPHA,
+    W_CONNECTOR,
+    W_PUNCT,
+    W_OTHER
+};
+
+/* Does r continue a word of kind k (the runs of nextWord)? */
+static bool word_goes_on(enum word_kind k, int32_t r)
+{
+    switch (k) {
+    case W_CONNECTOR:
+        return rune_is_connector(r);
+    case W_PUNCT:
+        return rune_is_punct(r);
+    case W_ALPHA:
+    case W_UPPER:
+        return rune_is_alphabet(r) && !rune_is_upper(r);
+    case W_NUMBER:
+        return rune_is_number(r);
+    case W_OTHER:
+        return !(rune_is_connector(r) || rune_is_alphabet(r) || rune_is_number(r) ||
+                 rune_is_punct(r));
+    case W_INVALID:
+        break;
+    }
+    return false;
+}
+
+/*
+ * xstrings' nextWord: the first word of s, its kind and length in *len. A word is a run of
+ * connectors, of punctuation, of digits, of letters (a capital then small letters, or capitals:
+ * "HTTPServer" is HTTP then Server), or of anything else.
+ */
+static enum word_kind next_word(const unsigned char *s, size_t *len)
+{
+    int32_t r;
+    size_t off = valid_rune(s, 0xFFFD, &r), n;
+    *len = off;
+    if (r == 0xFFFD)
+        return W_INVALID;
+    enum word_kind k = rune_is_connector(r)  ? W_CONNECTOR
+                       : rune_is_punct(r)    ? W_PUNCT
+                       : rune_is_upper(r)    ? W_UPPER
+                       : rune_is_alphabet(r) ? W_ALPHA
+                       : rune_is_number(r)   ? W_NUMBER
+                                             : W_OTHER;
+    if (k == W_UPPER && s[off]) {
+        n = valid_rune(s + off, r, &r);
+        if (rune_is_upper(r)) {
+            /* capitals: all of them, but the last when a small letter follows it */
+            size_t last = n;
+            off += n;
+            while (s[off]) {
+                n = valid_rune(s + off, r, &r);
+                if (!rune_is_upper(r))
+                    break;
+                last = n;
+                off += n;
+            }
+            if (s[off] && rune_is_alphabet(r))
+                off -= last;
+            *len = off;
+            return k;
+        }
+        if (!rune_is_alphabet(r))
+            return k;
+        off += n;
+    }
+    while (s[off]) {
+        n = valid_rune(s + off, r, &r);
+        if (n == 0 || !word_goes_on(k, r))
+            break;
+        off += n;
+    }
+    *len = off;
+    return k;
+}
+
+/* xstrings' toLower of a word: capitals and connectors words lowered, their connectors
+ * replaced; any other word as it is. */
+static void word_lower(ed_buf *b, enum word_kind k, const unsigned char *w, size_t len, char conn)
+{
+    if (k != W_UPPER && k != W_CONNECTOR) {
+        ed_buf_append(b, w, len);
+        return;
+    }
+    for (size_t i = 0; i < len;) {
+        int32_t r;
+        i += rune_decode(w + i, &r);
+        if (rune_is_connector(r))
+            ed_buf_append(b, &conn, 1);
+        else
+            utf8_rune(b, rune_is_upper(r) ? rune_case(r, 'l') : r);
+    }
+}
+
+/* A cursor over the words of a string. */
+struct words {
+    const unsigned char *rest;
+    enum word_kind k;
+    const unsigned char *w;
+    size_t len;
+};
+
+static void words_next(struct words *ws)
+{
+    ws->w = ws->rest;
+    ws->k = *ws->rest ? next_word(ws->rest, &ws->len) : W_INVALID;
+    if (!*ws->rest)
+        ws->len = 0;
+    ws->rest += ws->len;
+}
+
+/* xstrings' camelCaseToLowerCase (ToSnakeCase, ToKebabCase): words lowered and joined by conn,
+ * digits kept with the word before them unless small letters follow ("Bld4Floor" is
+ * bld4_floor, "HTTP2xx" http_2xx). */
+static char *words_lower(const char *s, char conn)
+{
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    struct words ws = {.rest = (const unsigned char *)s};
+    words_next(&ws);
+    while (*ws.rest) {
+        if (ws.k != W_CONNECTOR)
+            word_lower(&b, ws.k, ws.w, ws.len, conn);
+        struct words prev = ws;
+        words_next(&ws);
+        if (prev.k == W_NUMBER) {
+            while (ws.k == W_ALPHA || ws.k == W_NUMBER) {
+                word_lower(&b, ws.k, ws.w, ws.len, conn);
+                words_next(&ws);
+            }
+            if (ws.k != W_INVALID && ws.k != W_PUNCT && ws.k != W_CONNECTOR)
+                ed_buf_append(&b, &conn, 1);
+        } else if (prev.k == W_CONNECTOR) {
+            word_lower(&b, prev.k, prev.w, prev.len, conn);
+        } else if (prev.k != W_PUNCT) {
+            if (ws.k != W_NUMBER) {
+                if (ws.k != W_CONNECTOR && ws.k != W_PUNCT)
+                    ed_buf_append(&b, &conn, 1);
+                continue;
+            }
+            if (!*ws.rest)
+                continue;
+            struct words number = ws;
+            words_next(&ws);
+            if (ws.k != W_ALPHA) {
+                /* digits after a word are part of it: "Bld4Floor" is "bld4_floor" */
+                word_lower(&b, W_NUMBER, number.w, number.len, conn);
+                if (ws.k != W_CONNECTOR && ws.k != W_PUNCT)
+                    ed_buf_append(&b, &conn, 1);
+                continue;
+            }
+            /* digits followed by small letters start a word: "HTTP2xx" is "http_2xx" */
+            ed_buf_append(&b, &conn, 1);
+            word_lower(&b, W_NUMBER, number.w, number.len, conn);
+            while (ws.k == W_ALPHA || ws.k == W_NUMBER) {
+                word_lower(&b, ws.k, ws.w, ws.len, conn);
+                words_next(&ws);
+            }
+            if (ws.k != W_INVALID && ws.k != W_CONNECTOR && ws.k != W_PUNCT)
+                ed_buf_append(&b, &conn, 1);
+        }
+    }
+    word_lower(&b, ws.k, ws.w, ws.len, conn);
+    char *out = ed_buf_take(&b);
+    ed_buf_free(&b);
+    return out;
+}
+
+static int fn_snakecase(call *c)
+{
+    return ret_str_take(c, words_lower(str_arg(c, 0), '_'));
+}
+
+static int fn_kebabcase(call *c)
+{
+    return ret_str_take(c, words_lower(str_arg(c, 0), '-'));
+}
+
+/* xstrings.ToPascalCase (sprig's camelcase): connectors dropped and the letter after them
+ * raised, leading connectors kept; a run of capitals after a connector is lowered after its
+ * first letter. */
+static int fn_camelcase(call *c)
+{
+    const unsigned char *p = (const unsigned char *)str_arg(c, 0);
+    ed_buf b = ED_BUF_INIT((size_t)1 << 24);
+    int32_t r0 = 0, r1;
+    size_t n = 0;
+    bool first_upper = false;
+    while (*p) {
+        n = rune_decode(p, &r0);
+        p += n;
+        if (!rune_is_connector(r0)) {
+            first_upper = rune_is_upper(r0);
+            r0 = rune_case(r0, 'u');
+            break;
+        }
+        utf8_rune(&b, r0);
+    }
+    while (*p) {
+        r1 = r0;
+        p += rune_decode(p, &r0);
+        if (rune_is_connector(r0) && rune_is_connector(r1)) {
+            utf8_rune(&b, r1);
+            continue;
+        }
+        if (rune_is_connector(r1)) {
+            first_upper = rune_is_upper(r0);
+            r0 = rune_case(r0, 'u');
+            continue;
+        }
+        if (first_upper && rune_is_upper(r0))
+            r0 = rune_case(r0, 'l');
+        else
+            first_upper = false;
+        utf8_rune(&b, r1);
+    }
+    if (n)
+        utf8_rune(&b, r0);
     char *out = ed_buf_take(&b);
     ed_buf_free(&b);
     return ret_str_take(c, out);
@@ -2569,6 +3157,10 @@ static bool parse_int_base0(const char *s, int64_t *out)
 static int64_t to_int64(const ed_tv *v)
 {
     switch (v->kind) {
+    case ED_TV_FLOAT: /* Go's int64(f): toward zero */
+        return isnan(v->f)                                                      ? INT64_MIN
+               : v->f >= 9223372036854775807.0 || v->f < -9223372036854775807.0 ? INT64_MIN
+                                                                                : (int64_t)v->f;
     case ED_TV_NUM:
     case ED_TV_BOOL:
         return v->n;
@@ -2778,8 +3370,12 @@ static const char *type_of(const ed_tv *v)
 
 static const char *kind_of(const ed_tv *v)
 {
-    if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64)
-        return "int64";
+    if (v->kind == ED_TV_NUM && v->type != ED_TV_STRUCT_INTS)
+        return v->type == ED_TV_STRUCT_INT64    ? "int64"
+               : v->type == ED_TV_STRUCT_UINT64 ? "uint64"
+                                                : "int";
+    if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_SEMVER)
+        return "ptr";
     return kind_name(v);
 }
 
@@ -3599,6 +4195,111 @@ static int fn_duration(call *c)
     return ret_str_take(c, duration_string((int64_t)((uint64_t)n * 1000000000u)));
 }
 
+/* Go's time.ParseDuration: [-+] then numbers with a unit each ("1h30m", "1.5s", "300ms");
+ * false when s is not a duration or overflows one. */
+static bool parse_duration(const char *s, int64_t *out)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ns;
+    } units[] = {{"ns", 1},       {"us", 1000},      {"\u00b5s", 1000},  {"\u03bcs", 1000},
+                 {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000}};
+    const uint64_t limit = (uint64_t)1 << 63;
+    bool neg = *s == '-';
+    if (*s == '-' || *s == '+')
+        s++;
+    if (strcmp(s, "0") == 0) {
+        *out = 0;
+        return true;
+    }
+    if (!*s)
+        return false;
+    uint64_t d = 0;
+    while (*s) {
+        if (*s != '.' && !isdigit((unsigned char)*s))
+            return false;
+        uint64_t v = 0, f = 0;
+        double scale = 1;
+        const char *p = s;
+        for (; isdigit((unsigned char)*s); s++) {
+            if (v > limit / 10)
+                return false;
+            v = v * 10 + (uint64_t)(*s - '0');
+            if (v > limit)
+                return false;
+        }
+        bool pre = s != p, post = false;
+        if (*s == '.') {
+            p = ++s;
+            bool overflow = false;
+            for (; isdigit((unsigned char)*s); s++) {
+                if (overflow)
+                    continue;
+                if (f > (limit - 1) / 10) {
+                    overflow = true;
+                    continue;
+                }
+                uint64_t y = f * 10 + (uint64_t)(*s - '0');
+                if (y > limit) {
+                    overflow = true;
+                    continue;
+                }
+                f = y;
+                scale *= 10;
+            }
+            post = s != p;
+        }
+        if (!pre && !post)
+            return false;
+        p = s;
+        while (*s && *s != '.' && !isdigit((unsigned char)*s))
+            s++;
+        uint64_t unit = 0;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+            if (strlen(units[i].unit) == (size_t)(s - p) &&
+                strncmp(units[i].unit, p, (size_t)(s - p)) == 0)
+                unit = units[i].ns;
+        if (!unit || v > limit / unit)
+            return false;
+        v *= unit;
+        if (f > 0) {
+            v += (uint64_t)((double)f * ((double)unit / scale));
+            if (v > limit)
+                return false;
+        }
+        d += v;
+        if (d > limit)
+            return false;
+    }
+    if (!neg && d > limit - 1)
+        return false;
+    *out = neg ? (int64_t)(0 - d) : (int64_t)d;
+    return true;
+}
+
+/* durationRound: a Go duration (a string ParseDuration reads, 0 when it cannot, or an int64 of
+ * nanoseconds; anything else is 0) in its largest whole unit past one: "2h", "3mo" (30 days),
+ * "1y" (365 days), without its sign; "0s" up to a second. */
+static int fn_duration_round(call *c)
+{
+    const ed_tv *v = c->args[0];
+    int64_t d = 0;
+    if (v->kind == ED_TV_STR && !parse_duration(v->s, &d))
+        d = 0;
+    else if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64)
+        d = v->n;
+    uint64_t u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
+    static const struct {
+        uint64_t ns;
+        const char *unit;
+    } steps[] = {{31536000000000000, "y"}, {2592000000000000, "mo"}, {86400000000000, "d"},
+                 {3600000000000, "h"},     {60000000000, "m"},       {1000000000, "s"}};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (u > steps[i].ns)
+            return ret_str_take(c, ed_xasprintf("%" PRIu64 "%s", u / steps[i].ns, steps[i].unit));
+    return ret_str_take(c, ed_xstrdup("0s"));
+}
+
 /* A uniformly random integer in [0, n), n > 0. */
 static uint64_t random_below(uint64_t n)
 {
@@ -3647,10 +4348,362 @@ static int fn_shuffle(call *c)
     return ret_str_take(c, out);
 }
 
+/* ---- float math: float64 floor ceil round maxf minf, and the decimal addf add1f subf mulf
+ * divf ---- */
+
+/* cast.ToFloat64: ints, bools (1, 0), floats, strings as strconv.ParseFloat reads them (0 when
+ * it cannot); anything else 0. */
+static double to_float64(const ed_tv *v)
+{
+    switch (v->kind) {
+    case ED_TV_FLOAT:
+        return v->f;
+    case ED_TV_NUM:
+    case ED_TV_BOOL:
+        return (double)v->n;
+    case ED_TV_STR: {
+        const char *s = v->s, *digits = s + (*s == '+' || *s == '-');
+        /* ParseFloat: no white space, hex only with a 'p' exponent, no C "nan(...)" */
+        if (!*s || isspace((unsigned char)*s) ||
+            ((digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) && !strpbrk(s, "pP")) ||
+            strchr(s, '('))
+            return 0;
+        /* '_' between digits (or after 0x) as Go's literals allow it */
+        char *copy = ed_xstrdup(s), *end;
+        size_t n = 0;
+        for (size_t i = 0; s[i]; i++) {
+            if (s[i] != '_') {
+                copy[n++] = s[i];
+                continue;
+            }
+            if (i == 0 || !isxdigit((unsigned char)s[i + 1]) ||
+                !(isxdigit((unsigned char)s[i - 1]) || s[i - 1] == 'x' || s[i - 1] == 'X')) {
+                free(copy);
+                return 0;
+            }
+        }
+        copy[n] = '\0';
+        errno = 0;
+        double f = strtod(copy, &end);
+        bool bad = *end || (errno == ERANGE && isinf(f));
+        free(copy);
+        return bad ? 0 : f;
+    }
+    default:
+        return 0;
+    }
+}
+
+static int ret_float(call *c, double f)
+{
+    *c->out = ed_tv_float(c->pool, f);
+    return 0;
+}
+
+static int fn_float64(call *c)
+{
+    return ret_float(c, to_float64(c->args[0]));
+}
+
+static int fn_floor(call *c)
+{
+    return ret_float(c, floor(to_float64(c->args[0])));
+}
+
+static int fn_ceil(call *c)
+{
+    return ret_float(c, ceil(to_float64(c->args[0])));
+}
+
+/* sprig's round: up from the fraction roundOn (0.5 unless given) at p decimal places. */
+static int fn_round(call *c)
+{
+    double on = c->nargs > 2 ? to_float64(c->args[2]) : 0.5;
+    double pow10 = pow(10, (double)c->args[1]->n), digit = pow10 * to_float64(c->args[0]);
+    double whole;
+    double frac = modf(digit, &whole);
+    return ret_float(c, (frac >= on ? ceil(digit) : floor(digit)) / pow10);
+}
+
+/* maxf, minf: math.Max and math.Min over the values as floats (NaN wins, +0 over -0). */
+static int fn_max_min_f(call *c)
+{
+    bool max = strcmp(c->name, "maxf") == 0;
+    double r = to_float64(c->args[0]);
+    for (size_t i = 1; i < c->nargs; i++) {
+        double x = to_float64(c->args[i]);
+        if (isnan(r) || isnan(x))
+            r = NAN;
+        else if (x == r && x == 0)
+            r = (signbit(x) != max) ? x : r;
+        else if (max ? x > r : x < r)
+            r = x;
+    }
+    return ret_float(c, r);
+}
+
+/* A decimal as shopspring's decimal holds one: m x 10^e. */
+typedef struct decimal {
+    BIGNUM *m;
+    int e;
+} decimal;
+
+/* decimal.NewFromFloat: the shortest digits that read back as f. */
+static int decimal_from(call *c, double f, decimal *d, BN_CTX *ctx)
+{
+    (void)ctx;
+    d->m = BN_new();
+    d->e = 0;
+    if (!d->m)
+        abort(); /* out of memory */
+    if (isnan(f) || isinf(f)) {
+        snprintf(c->msg, c->msglen, "error calling %s: Cannot create a Decimal from %s", c->name,
+                 isnan(f) ? "NaN"
+                 : f > 0  ? "+Inf"
+                          : "-Inf");
+        return -1;
+    }
+    if (f == 0)
+        return 0;
+    char digits[32];
+    int dp;
+    size_t n = float_digits(f, digits, &dp);
+    if (!BN_dec2bn(&d->m, digits))
+        abort();
+    BN_set_negative(d->m, f < 0);
+    d->e = dp - (int)n;
+    return 0;
+}
+
+/* m times 10^k (k >= 0), in place. */
+static void bn_scale(BIGNUM *m, int k, BN_CTX *ctx)
+{
+    BIGNUM *p = BN_new(), *ten = BN_new(), *exp = BN_new();
+    if (!p || !ten || !exp || !BN_set_word(ten, 10) || !BN_set_word(exp, (BN_ULONG)k) ||
+        !BN_exp(p, ten, exp, ctx) || !BN_mul(m, m, p, ctx))
+        abort();
+    BN_free(p);
+    BN_free(ten);
+    BN_free(exp);
+}
+
+/* The float64 nearest to d (Decimal.Float64). */
+static double decimal_float(const decimal *d)
+{
+    char *m = BN_bn2dec(d->m);
+    if (!m)
+        abort();
+    char *s = ed_xasprintf("%se%d", m, d->e);
+    double f = strtod(s, NULL);
+    OPENSSL_free(m);
+    free(s);
+    return f;
+}
+
+/* d op x (op '+', '-', '*', '/': Div rounds to 16 decimal places, half away from zero), into
+ * d. */
+static int decimal_op(call *c, decimal *d, decimal *x, char op, BN_CTX *ctx)
+{
+    if (op == '*') {
+        if (!BN_mul(d->m, d->m, x->m, ctx))
+            abort();
+        d->e += x->e;
+        return 0;
+    }
+    if (op == '/') {
+        if (BN_is_zero(x->m)) {
+            snprintf(c->msg, c->msglen, "error calling %s: decimal division by 0", c->name);
+            return -1;
+        }
+        int k = d->e + 16 - x->e;
+        BIGNUM *b = BN_dup(x->m), *q = BN_new(), *r = BN_new();
+        if (!b || !q || !r)
+            abort();
+        if (k >= 0)
+            bn_scale(d->m, k, ctx);
+        else
+            bn_scale(b, -k, ctx);
+        if (!BN_div(q, r, d->m, b, ctx))
+            abort();
+        /* 2|r| >= |b|: away from zero */
+        BN_set_negative(r, 0);
+        if (!BN_lshift1(r, r))
+            abort();
+        bool neg = BN_is_negative(d->m) != BN_is_negative(b);
+        BN_set_negative(b, 0);
+        if (BN_cmp(r, b) >= 0 && !(neg ? BN_sub_word(q, 1) : BN_add_word(q, 1)))
+            abort();
+        BN_free(d->m);
+        d->m = q;
+        d->e = -16;
+        BN_free(b);
+        BN_free(r);
+        return 0;
+    }
+    /* + and -: at the smaller exponent */
+    if (d->e > x->e) {
+        bn_scale(d->m, d->e - x->e, ctx);
+        d->e = x->e;
+    } else if (x->e > d->e) {
+        bn_scale(x->m, x->e - d->e, ctx);
+        x->e = d->e;
+    }
+    if (!(op == '+' ? BN_add(d->m, d->m, x->m) : BN_sub(d->m, d->m, x->m)))
+        abort();
+    return 0;
+}
+
+/* sprig's execDecimalOp: the first value, then op with each other one, in decimal (so addf
+ * 0.1 0.2 is 0.3), as a float64. addf starts from 0, add1f adds 1. */
+static int fn_decimal(call *c)
+{
+    char op = '/';
+    if (strcmp(c->name, "addf") == 0 || strcmp(c->name, "add1f") == 0)
+        op = '+';
+    else if (strcmp(c->name, "subf") == 0)
+        op = '-';
+    else if (strcmp(c->name, "mulf") == 0)
+        op = '*';
+    BN_CTX *ctx = BN_CTX_new();
+    if (!ctx)
+        abort();
+    bool add1 = strcmp(c->name, "add1f") == 0, from_zero = strcmp(c->name, "addf") == 0;
+    size_t n = c->nargs + (add1 || from_zero);
+    decimal acc = {0}, x = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        double f = from_zero        ? (i == 0 ? 0 : to_float64(c->args[i - 1]))
+                   : add1 && i == 1 ? 1
+                                    : to_float64(c->args[i]);
+        if (i == 0) {
+            rc = decimal_from(c, f, &acc, ctx);
+            continue;
+        }
+        rc = decimal_from(c, f, &x, ctx);
+        if (!rc)
+            rc = decimal_op(c, &acc, &x, op, ctx);
+        BN_free(x.m);
+        x.m = NULL;
+    }
+    double r = rc ? 0 : decimal_float(&acc);
+    BN_free(acc.m);
+    BN_free(x.m);
+    BN_CTX_free(ctx);
+    return rc ? rc : ret_float(c, r);
+}
+
+/* ---- fromJson: encoding/json's Unmarshal into an interface{} ---- */
+
+/* A parsed JSON node as Go's decoder gives it: objects as map[string]interface {} (sprig's
+ * dict), arrays as []interface {}, every number a float64, null nil. */
+static ed_tv *from_json_node(call *c, const ed_node *n)
+{
+    switch (ed_node_kind_of(n)) {
+    case ED_NODE_BOOL: {
+        bool b = false;
+        ed_node_bool(n, &b);
+        return ed_tv_bool(c->pool, b);
+    }
+    case ED_NODE_INT: {
+        int64_t i = 0;
+        ed_node_int(n, &i);
+        return ed_tv_float(c->pool, (double)i);
+    }
+    case ED_NODE_FLOAT: {
+        double f = 0;
+        ed_node_float(n, &f, NULL);
+        return ed_tv_float(c->pool, f);
+    }
+    case ED_NODE_STR:
+        return ed_tv_new(c->pool, ED_TV_STR, ed_node_str(n));
+    case ED_NODE_SEQ: {
+        ed_tv *l = new_list(c);
+        for (size_t i = 0; i < ed_node_len(n); i++)
+            ed_tv_add(l, NULL, from_json_node(c, ed_node_at(n, i)));
+        return l;
+    }
+    case ED_NODE_MAP: {
+        ed_tv *d = new_dict(c);
+        for (size_t i = 0; i < ed_node_len(n); i++)
+            dict_put(c, d, ed_node_key_at(n, i), from_json_node(c, ed_node_value_at(n, i)));
+        return d;
+    }
+    case ED_NODE_NULL:
+        break;
+    }
+    return ed_tv_new(c->pool, ED_TV_NIL, NULL);
+}
+
+/* fromJson: the value, or nil when the text is not JSON; mustFromJson fails then (in Go's
+ * words for a text cut short, in the JSON parser's otherwise: a deliberate difference). */
+static int fn_from_json(call *c)
+{
+    const char *s = str_arg(c, 0);
+    ed_doc *doc = NULL;
+    ed_err err = ED_ERR_INIT;
+    const char *p = s;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    int rc = *p ? ed_doc_parse_api_json(s, strlen(s), &doc, &err) : ED_EINVALID;
+    if (rc == 0) {
+        *c->out = from_json_node(c, ed_doc_root(doc));
+        ed_doc_free(doc);
+        return 0;
+    }
+    if (strcmp(c->name, "mustFromJson") != 0) {
+        *c->out = ed_tv_new(c->pool, ED_TV_NIL, NULL);
+        return 0;
+    }
+    /* a text cut short is Go's "unexpected end"; what else is wrong, in eddy's parser's words */
+    bool cut = !*p || strstr(err.msg, "ends inside") != NULL;
+    return fail(c, cut ? "unexpected end of JSON input" : err.msg, NULL);
+}
+
+/* ---- semver: Masterminds' NewVersion ---- */
+
+/* A *semver.Version of s (read leniently: "v1.2" is 1.2.0), its methods without arguments as
+ * fields; "Invalid Semantic Version" when s is none. */
+static int fn_semver(call *c)
+{
+    const char *s = str_arg(c, 0);
+    ed_semver v;
+    if (s[0] == 'V' || ed_semver_parse(s, &v) != 0) /* (only a small v) */
+        return fail(c, "Invalid Semantic Version", NULL);
+    /* a numeric pre-release identifier has no leading zero */
+    for (const char *id = v.pre; *id;) {
+        size_t n = strcspn(id, "."), digits = strspn(id, "0123456789");
+        if (n > 1 && digits == n && id[0] == '0')
+            return fail(c, "Version segment starts with 0", NULL);
+        id += n + (id[n] == '.');
+    }
+    ed_tv *o = ed_tv_new(c->pool, ED_TV_OBJ, s);
+    o->type = ED_TV_STRUCT_SEMVER;
+    const uint64_t nums[] = {v.major, v.minor, v.patch};
+    static const char *const num_names[] = {"Major", "Minor", "Patch"};
+    for (size_t i = 0; i < 3; i++) {
+        char text[32];
+        snprintf(text, sizeof(text), "%" PRIu64, nums[i]);
+        ed_tv *n = ed_tv_new(c->pool, ED_TV_NUM, text);
+        n->n = (int64_t)nums[i];
+        n->type = ED_TV_STRUCT_UINT64;
+        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, num_names[i]), n);
+    }
+    char *str = ed_xasprintf("%" PRIu64 ".%" PRIu64 ".%" PRIu64 "%s%s%s%s", v.major, v.minor,
+                             v.patch, v.pre[0] ? "-" : "", v.pre, v.build[0] ? "+" : "", v.build);
+    const char *const strs[][2] = {
+        {"Prerelease", v.pre}, {"Metadata", v.build}, {"Original", s}, {"String", str}};
+    for (size_t i = 0; i < 4; i++)
+        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, strs[i][0]),
+                  ed_tv_new(c->pool, ED_TV_STR, strs[i][1]));
+    free(str);
+    *c->out = o;
+    return 0;
+}
+
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
- * ('s' string, 'i' int, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the string
- * are 'a').
+ * ('s' string, 'i' int, 'f' float64, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the
+ * string are 'a').
  */
 static const struct fn {
     const char *name;
@@ -3662,6 +4715,8 @@ static const struct fn {
     {"abbrevboth", 3, 3, "iis", fn_abbrevboth},
     {"add", 0, -1, "", fn_add},
     {"add1", 1, 1, "a", fn_add1},
+    {"add1f", 1, 1, "a", fn_decimal},
+    {"addf", 0, -1, "", fn_decimal},
     {"adler32sum", 1, 1, "s", fn_adler32sum},
     {"all", 0, -1, "", fn_all_any},
     {"and", 1, -1, "", fn_and},
@@ -3674,7 +4729,9 @@ static const struct fn {
     {"b64enc", 1, 1, "s", fn_b64enc},
     {"base", 1, 1, "s", fn_base},
     {"biggest", 1, -1, "a", fn_max_min},
+    {"camelcase", 1, 1, "s", fn_camelcase},
     {"cat", 0, -1, "", fn_cat},
+    {"ceil", 1, 1, "a", fn_ceil},
     {"chunk", 2, 2, "ia", fn_chunk},
     {"clean", 1, 1, "s", fn_clean},
     {"coalesce", 0, -1, "", fn_coalesce},
@@ -3688,12 +4745,17 @@ static const struct fn {
     {"dig", 0, -1, "", fn_dig},
     {"dir", 1, 1, "s", fn_dir},
     {"div", 2, 2, "aa", fn_div_mod},
+    {"divf", 1, -1, "a", fn_decimal},
     {"duration", 1, 1, "a", fn_duration},
+    {"durationRound", 1, 1, "a", fn_duration_round},
     {"empty", 1, 1, "a", fn_empty},
     {"eq", 1, -1, "aa", fn_eq},
     {"ext", 1, 1, "s", fn_ext},
     {"fail", 1, 1, "s", fn_fail},
     {"first", 1, 1, "a", fn_first},
+    {"float64", 1, 1, "a", fn_float64},
+    {"floor", 1, 1, "a", fn_floor},
+    {"fromJson", 1, 1, "s", fn_from_json},
     {"ge", 2, 2, "aa", fn_order},
     {"get", 2, 2, "ds", fn_get},
     {"gt", 2, 2, "aa", fn_order},
@@ -3712,6 +4774,7 @@ static const struct fn {
     {"isAbs", 1, 1, "s", fn_is_abs},
     {"join", 2, 2, "sa", fn_join},
     {"js", 0, -1, "", fn_js},
+    {"kebabcase", 1, 1, "s", fn_kebabcase},
     {"keys", 0, -1, "dddddddddddddddddddddddddddddddd", fn_keys},
     {"kindIs", 2, 2, "sa", fn_kind_is},
     {"kindOf", 1, 1, "a", fn_kind_of},
@@ -3722,16 +4785,20 @@ static const struct fn {
     {"lower", 1, 1, "s", fn_lower},
     {"lt", 2, 2, "aa", fn_order},
     {"max", 1, -1, "a", fn_max_min},
+    {"maxf", 1, -1, "a", fn_max_min_f},
     {"merge", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
     {"mergeOverwrite", 1, -1, "dddddddddddddddddddddddddddddddd", fn_merge},
     {"min", 1, -1, "a", fn_max_min},
+    {"minf", 1, -1, "a", fn_max_min_f},
     {"mod", 2, 2, "aa", fn_div_mod},
     {"mul", 1, -1, "a", fn_mul},
+    {"mulf", 1, -1, "a", fn_decimal},
     {"mustAppend", 2, 2, "aa", fn_append},
     {"mustChunk", 2, 2, "ia", fn_chunk},
     {"mustCompact", 1, 1, "a", fn_compact},
     {"mustDeepCopy", 1, 1, "a", fn_deep_copy},
     {"mustFirst", 1, 1, "a", fn_first},
+    {"mustFromJson", 1, 1, "s", fn_from_json},
     {"mustHas", 2, 2, "aa", fn_has},
     {"mustInitial", 1, 1, "a", fn_initial},
     {"mustLast", 1, 1, "a", fn_last},
@@ -3785,6 +4852,8 @@ static const struct fn {
     {"replace", 3, 3, "sss", fn_replace},
     {"rest", 1, 1, "a", fn_rest},
     {"reverse", 1, 1, "a", fn_reverse},
+    {"round", 2, -1, "aiffffffffffffffffffffffffffffff", fn_round},
+    {"semver", 1, 1, "s", fn_semver},
     {"semverCompare", 2, 2, "ss", fn_semver_compare},
     {"seq", 0, -1, "iiiiiiiiiiiiiiii", fn_seq},
     {"set", 3, 3, "dsa", fn_set},
@@ -3793,12 +4862,14 @@ static const struct fn {
     {"sha512sum", 1, 1, "s", fn_sha512sum},
     {"shuffle", 1, 1, "s", fn_shuffle},
     {"slice", 1, -1, "a", fn_slice},
+    {"snakecase", 1, 1, "s", fn_snakecase},
     {"sortAlpha", 1, 1, "a", fn_sort_alpha},
     {"split", 2, 2, "ss", fn_split},
     {"splitList", 2, 2, "ss", fn_split_list},
     {"splitn", 3, 3, "sis", fn_splitn},
     {"squote", 0, -1, "", fn_squote},
     {"sub", 2, 2, "aa", fn_sub},
+    {"subf", 1, -1, "a", fn_decimal},
     {"substr", 3, 3, "iis", fn_substr},
     {"swapcase", 1, 1, "s", fn_swapcase},
     {"ternary", 3, 3, "aab", fn_ternary},
@@ -3860,13 +4931,16 @@ const char *ed_tv_type_name(const ed_tv *v)
                : v->type == ED_TV_STRUCT_RESULT ? "map[string]update.ObjectChanges"
                                                 : "map[string]string";
     case ED_TV_OBJ:
-        return v->type == ED_TV_STRUCT_CHANGE       ? "update.Change"
+        return v->type == ED_TV_STRUCT_SEMVER       ? "*semver.Version"
+               : v->type == ED_TV_STRUCT_CHANGE     ? "update.Change"
                : v->type == ED_TV_STRUCT_OBJECT     ? "update.ObjectIdentifier"
                : v->type == ED_TV_STRUCT_AUTOMATION ? "types.NamespacedName"
                : v->type == ED_TV_STRUCT_RESULT     ? "update.Result"
                                                     : "source.TemplateData";
     case ED_TV_NUM:
-        return v->type == ED_TV_STRUCT_INT64 ? "int64" : "int";
+        return v->type == ED_TV_STRUCT_INT64    ? "int64"
+               : v->type == ED_TV_STRUCT_UINT64 ? "uint64"
+                                                : "int";
     default:
         return kind_name(v);
     }
@@ -3893,15 +4967,26 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
         const ed_tv *v = args[i];
         if (t == 'a')
             continue;
+        if (t == 'f' && v->kind == ED_TV_NUM && v->type != ED_TV_STRUCT_INT64 &&
+            v->type != ED_TV_STRUCT_UINT64) {
+            args[i] = ed_tv_float(p, (double)v->n); /* (an int literal is a float there) */
+            continue;
+        }
         const char *want = t == 's'   ? "string"
                            : t == 'i' ? "int"
+                           : t == 'f' ? "float64"
                            : t == 'd' ? "map[string]interface {}"
                                       : "bool";
         ed_tv_kind k = t == 's'   ? ED_TV_STR
                        : t == 'i' ? ED_TV_NUM
+                       : t == 'f' ? ED_TV_FLOAT
                        : t == 'd' ? ED_TV_MAP
                                   : ED_TV_BOOL;
         *at = (int)i;
+        if (t == 'i' && v->kind == ED_TV_FLOAT && v->int_literal) {
+            args[i] = ed_tv_num(p, v->n); /* Go reads an integral literal as an int */
+            continue;
+        }
         if (v->kind == ED_TV_NIL) {
             if (t == 'd')
                 continue; /* Go passes a nil map */
@@ -3925,22 +5010,13 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
  * hermetic map (sprig v3 functions.go without its non-hermetic names), so that a refusal says
  * whether Flux would have run the template. */
 static const char *const flux_names[] = {
-    "add1f",
-    "addf",
     "ago",
     "bcrypt",
     "buildCustomCert",
     "call",
-    "camelcase",
-    "ceil",
     "decryptAES",
     "derivePassword",
-    "divf",
-    "durationRound",
     "encryptAES",
-    "float64",
-    "floor",
-    "fromJson",
     "ge",
     "genCA",
     "genCAWithKey",
@@ -3952,23 +5028,14 @@ static const char *const flux_names[] = {
     "gt",
     "htpasswd",
     "index",
-    "kebabcase",
     "le",
     "lt",
-    "maxf",
-    "minf",
-    "mulf",
     "mustDateModify",
-    "mustFromJson",
     "mustToDate",
     "must_date_modify",
     "print",
     "println",
     "randSeededNumeric",
-    "round",
-    "semver",
-    "snakecase",
-    "subf",
     "toDate",
     "unixEpoch",
     "urlJoin",

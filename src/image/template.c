@@ -11,7 +11,7 @@
  *                                 "<no value>", as Go prints it)
  *
  * Constructs: text, {{ pipeline }} where a pipeline is commands joined by '|' (a command is an
- * operand: `.`, `$`, `$var`, field chains, string, raw string, integer, true, false, nil, or a
+ * operand: `.`, `$`, `$var`, field chains, string, raw string, number, true, false, nil, or a
  * pipeline in parentheses; or a function and its arguments, the piped value last), with the
  * functions of sprig.c; {{ if }} / {{ else if }} / {{ else }} / {{ end }}, {{ range }} over lists,
  * maps and integers (with `$v :=` or `$k, $v :=`, keys in Go's sorted order, and {{ else }} for
@@ -27,13 +27,14 @@
  * branch, each range body once) for its parse errors ("template: NAME:LINE: MSG": an unclosed
  * action, unexpected EOF, an undefined function or variable...), then run, where an error names
  * the node Go was evaluating as its executor does ("template: NAME:LINE:COL: executing "NAME"
- * at <NODE>: MSG"). Anything else (a function eddy does not implement, a number that is not an
- * integer) is refused with eddy's error naming it, so a message never silently comes out wrong.
+ * at <NODE>: MSG"). Anything else (a function eddy does not implement, an imaginary number) is
+ * refused with eddy's error naming it, so a message never silently comes out wrong.
  */
 #include "image_int.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,7 +215,11 @@ typedef struct exec {
         bool trim;            /* that action ended with -}} */
     } defs[32];
     size_t ndefs;
-    bool parsed;           /* the parse pass is done: definitions are known */
+    bool parsed; /* the parse pass is done: definitions are known */
+    /* The main template has more than white space, comments and definitions (Go's
+     * IsEmptyTree): a non-empty {{define}} of its own name is an error then, and replaces it
+     * otherwise. */
+    bool main_nonempty;
     const char *exec_name; /* the template running ("commit message", or a defined one) */
     size_t var_floor;
     /* The node being evaluated, as Go's state.at(node) keeps it: where an execution error is
@@ -407,6 +412,21 @@ static bool ident_char(char c)
     return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
 }
 
+/* Is name (n bytes) a method of Masterminds' *semver.Version that eddy does not give (those
+ * with arguments, and those returning a new Version)? */
+static bool semver_method(const char *name, size_t n)
+{
+    static const char *const methods[] = {
+        "Compare",       "Equal",        "GreaterThan", "GreaterThanEqual", "LessThan",
+        "LessThanEqual", "IncMajor",     "IncMinor",    "IncPatch",         "SetPrerelease",
+        "SetMetadata",   "Value",        "Scan",        "MarshalJSON",      "UnmarshalJSON",
+        "MarshalText",   "UnmarshalText"};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strlen(methods[i]) == n && strncmp(methods[i], name, n) == 0)
+            return true;
+    return false;
+}
+
 /* Follow the field chain [p, e) (".A.B") from v: a missing map key or a field of nothing is
  * nothing (Go's zero value, printed "<no value>"); any other missing field is Go's error, at the
  * node x->at the caller set. */
@@ -426,6 +446,10 @@ static int fields(exec *x, const action *a, val *v, const char *p, const char *e
         if (!next && v &&
             (v->kind == ED_TV_NIL || (v->kind == ED_TV_MAP && v->type != ED_TV_STRUCT_OBJECT)))
             next = ed_tv_new(x->pool, ED_TV_NIL, NULL);
+        if (!next && v && v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_SEMVER &&
+            semver_method(f, (size_t)(p - f)))
+            return perrf(x, a->at, "unsupported construct: the method %.*s of *semver.Version",
+                         (int)(p - f), f);
         if (!next) {
             char *msg = ed_xasprintf("can't evaluate field %.*s in type %s", (int)(p - f), f,
                                      ed_tv_type_name(v));
@@ -468,7 +492,7 @@ static int eval_chain(exec *x, const action *a, const char *s, const char *e, va
 
 /*
  * Pipelines as Go's text/template reads them: commands separated by '|', each an operand (a
- * field chain, a variable, a string, raw string, integer, true, false or nil, or a pipeline in
+ * field chain, a variable, a string, raw string, number, true, false or nil, or a pipeline in
  * parentheses) or a function with its arguments; a command's value is the last argument of the
  * next. run false: only check the syntax and that the functions exist (Go refuses an unknown
  * function when it parses the template, whether or not the branch runs).
@@ -630,8 +654,9 @@ static char *literal_mismatch(const char *msg, const char *s, const char *e)
         return ed_xasprintf("can't handle %.*s for arg of type %.*s", (int)(e - s), s, (int)n,
                             want);
     bool is_int = n == 3 && strncmp(want, "int", 3) == 0;
-    return ed_xasprintf("expected %.*s; found %.*s", is_int ? 7 : (int)n, is_int ? "integer" : want,
-                        (int)(e - s), s);
+    bool is_float = n == 7 && strncmp(want, "float64", 7) == 0;
+    return ed_xasprintf("expected %.*s; found %.*s", is_int ? 7 : (int)n - (is_float ? 2 : 0),
+                        is_int ? "integer" : want, (int)(e - s), s);
 }
 
 /* Go's call: Flux's data holds no function, so it always fails, in Go's words ("call of nil",
@@ -714,6 +739,76 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
     return xerr(x, msg);
 }
 
+/*
+ * A number literal [s, ps->p), as Go's parser reads it: an int (decimal, 0x, 0o, 0b, with '_'
+ * between digits), else a float64 (1.5, 1e3, 0x1p-2) that is also an int where a function wants
+ * one when it is integral; an imaginary number is refused, as numbers past int64.
+ */
+static int number_literal(parser *ps, const char *s, val **out)
+{
+    size_t len = (size_t)(ps->p - s);
+    char *lit = ed_xmalloc(len + 1), *end;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != '_')
+            lit[n++] = s[i];
+        else if (!(i > 0 && i + 1 < len && isxdigit((unsigned char)s[i + 1]) &&
+                   (isxdigit((unsigned char)s[i - 1]) || strchr("xXoObB", s[i - 1]))))
+            lit[n++] = '!'; /* an underscore that is not between digits: no number */
+    lit[n] = '\0';
+    errno = 0;
+    long long i = strtoll(lit, &end, 0);
+    bool is_int = *end == '\0' && errno == 0;
+    if (!is_int && (lit[0] == '0' || ((lit[0] == '-' || lit[0] == '+') && lit[1] == '0')) &&
+        strpbrk(lit, "oObB") && !strpbrk(lit, "xX")) {
+        /* 0o17, 0b101: strtoll knows neither prefix */
+        const char *digits = strpbrk(lit, "oObB") + 1;
+        int base = strchr("oO", digits[-1]) ? 8 : 2;
+        errno = 0;
+        i = strtoll(digits, &end, base);
+        is_int = *end == '\0' && *digits && errno == 0 && digits - lit == 2 + (lit[0] != '0');
+        if (lit[0] == '-')
+            i = -i;
+    }
+    double f = 0;
+    bool is_float = false;
+    const char *why = "illegal number syntax";
+    if (!is_int && !strchr(lit, 'i') && (!strpbrk(lit, "xX") || strpbrk(lit, "pP"))) {
+        errno = 0;
+        f = strtod(lit, &end);
+        is_float = *end == '\0' && !(errno == ERANGE && isinf(f)) && strpbrk(lit, ".eEpP");
+        if (*end == '\0' && !strpbrk(lit, ".eEpP"))
+            why = "integer overflow"; /* Go's word for an int it cannot read: 08 too */
+    }
+    errno = 0;
+    (void)strtoull(lit, &end, 0); /* a uint64 past int64: Go's "overflows int" when it runs */
+    bool int_range = !is_int && *end == '\0' && errno == 0 && lit[0] != '-';
+    free(lit);
+    if (!is_int && !is_float && (s[len - 1] == 'i' || int_range))
+        return unsupported(ps, "unsupported number:", s, len); /* complex, or past int64 */
+    if (!is_int && !is_float) {
+        char *q = ed_xstrndup(s, len);
+        ed_buf b = ED_BUF_INIT(4096);
+        ed_buf_append_go_quoted(&b, q);
+        int rc = perrf(ps->x, ps->a->at, "%s: %.*s", why, (int)b.len, b.data);
+        ed_buf_free(&b);
+        free(q);
+        return rc;
+    }
+    if (ps->run)
+        at(ps->x, s, ps->p);
+    if (is_int) {
+        *out = ed_tv_num(ps->x->pool, i);
+        return 0;
+    }
+    *out = ed_tv_float(ps->x->pool, f);
+    if (f >= -9223372036854775807.0 && f < 9223372036854775807.0 && f == (double)(int64_t)f) {
+        (*out)->int_literal = true;
+        (*out)->n = (int64_t)f;
+    }
+    return 0;
+}
+
 /* One operand; *fn gets a function's name instead when the operand is one; *literal says
  * whether it is a constant (string, number, true, false, nil). */
 static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
@@ -777,19 +872,13 @@ static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
         ((c == '-' || c == '+') && ps->p + 1 < ps->e && isdigit((unsigned char)s[1]))) {
         *literal = true;
         ps->p++;
-        while (ps->p < ps->e && (ident_char(*ps->p) || *ps->p == '.'))
+        bool hex = ps->e - s > 2 &&
+                   (s[1] == 'x' || s[1] == 'X' || (s[0] != '0' && (s[2] == 'x' || s[2] == 'X')));
+        while (ps->p < ps->e &&
+               (ident_char(*ps->p) || *ps->p == '.' ||
+                ((*ps->p == '-' || *ps->p == '+') && strchr(hex ? "pP" : "eE", ps->p[-1]))))
             ps->p++;
-        char *lit = ed_xstrndup(s, (size_t)(ps->p - s)), *end;
-        errno = 0;
-        long long n = strtoll(lit, &end, 0);
-        bool ok = *end == '\0' && errno == 0;
-        free(lit);
-        if (!ok)
-            return unsupported(ps, "unsupported number (integers only):", s, (size_t)(ps->p - s));
-        if (ps->run)
-            at(ps->x, s, ps->p);
-        *out = ed_tv_num(ps->x->pool, n);
-        return 0;
+        return number_literal(ps, s, out);
     }
     if (isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80) {
         while (ps->p < ps->e && ident_char(*ps->p))
@@ -1295,13 +1384,40 @@ static int call_template(exec *x, int def, val *dot)
     return rc;
 }
 
-/* Is the body from s to its {{end}} (exclusive) only white space? Go keeps the first of two
- * definitions when the second is empty, and replaces an empty one. */
+/* The end of the comment action at s (a slash and a star after "{{", trim markers allowed), or
+ * NULL. */
+static const char *comment_end(const char *s, const char *e)
+{
+    if (e - s < 4 || strncmp(s, "{{", 2) != 0)
+        return NULL;
+    s += 2;
+    if (e - s >= 2 && s[0] == '-' && isspace((unsigned char)s[1]))
+        s += 2;
+    if (e - s < 2 || strncmp(s, "/*", 2) != 0)
+        return NULL;
+    const char *close = memmem(s + 2, (size_t)(e - s - 2), "*/", 2);
+    if (!close)
+        return NULL;
+    s = close + 2;
+    if (e - s >= 2 && isspace((unsigned char)s[0]) && s[1] == '-')
+        s += 2;
+    return e - s >= 2 && strncmp(s, "}}", 2) == 0 ? s + 2 : NULL;
+}
+
+/* Is the body from s to its {{end}} (exclusive) only white space and comments (Go's
+ * IsEmptyTree)? Go keeps the first of two definitions when the second is empty, and replaces
+ * an empty one. */
 static bool body_empty(const char *s, const char *e)
 {
-    for (; s < e; s++)
-        if (!isspace((unsigned char)*s))
+    while (s < e) {
+        const char *c = comment_end(s, e);
+        if (c)
+            s = c;
+        else if (isspace((unsigned char)*s))
+            s++;
+        else
             return false;
+    }
     return true;
 }
 
@@ -1357,8 +1473,6 @@ static int do_define(exec *x, const action *a, val *dot, bool emit)
     if (!x->parsed) {
         bool empty = body_empty(body, last.at);
         int i = find_def(x, name);
-        if (strcmp(name, x->name) == 0 && !empty)
-            return perrf(x, a->at, "template: multiple definition of template \"%s\"", name);
         if (i >= 0 && !empty && !body_empty(x->defs[i].body, x->defs[i].body_end))
             return perrf(x, a->at, "template: multiple definition of template \"%s\"", name);
         if (i < 0 && x->ndefs >= sizeof(x->defs) / sizeof(x->defs[0]))
@@ -1447,12 +1561,16 @@ static int run_block(exec *x, val *dot, bool emit, block_end *ended, action *las
         if (rc)
             break;
         emit_text(x, x->p, text_end, more && a.trim_left, emit);
+        if (x->depth == 1 && !body_empty(x->p, text_end))
+            x->main_nonempty = true;
         if (!more) {
             x->p = text_end;
             break;
         }
         x->p = a.after;
         x->trim_next = a.trim_right;
+        if (x->depth == 1 && !a.comment && !word_is(&a, "define"))
+            x->main_nonempty = true;
         if (a.comment) {
             if (a.end - a.start < 4 || strncmp(a.end - 2, "*/", 2) != 0)
                 rc = perr(x, a.at, "unclosed comment");
@@ -1520,9 +1638,18 @@ static int run(exec *x, bool emit)
     x->var_floor = 0;
     x->exec_name = NULL;
     x->trim_next = false;
+    int def = find_def(x, x->name);
+    if (emit && def >= 0 && !x->main_nonempty)
+        return call_template(x, def, x->root); /* {{define}} replaced the empty template */
     int rc = run_block(x, x->root, emit, &ended, &last);
     if (!rc && ended != END_EOF)
         rc = perr(x, last.at, ended == END_END ? "unexpected {{end}}" : "unexpected {{else}}");
+    /* Go adds the main template last, and names the line where the template ends */
+    def = find_def(x, x->name);
+    if (!rc && !emit && def >= 0 && x->main_nonempty &&
+        !body_empty(x->defs[def].body, x->defs[def].body_end))
+        rc = perrf(x, x->src + strlen(x->src), "template: multiple definition of template \"%s\"",
+                   x->name);
     return rc;
 }
 

@@ -17,7 +17,8 @@
 # commits are named by what they are: the branch head they started from, or PUSHED).
 # Cases: the default message and push.branch, a new branch; a messageTemplate with
 # .Changed.Objects, .Changed.FileChanges, .Changed.Changes (its length: Flux's order is Go's map
-# iteration, different on every run), .Values and .AutomationObject; one made with Go's and
+# iteration, different on every run), .Values and .AutomationObject (and snakecase, kebabcase,
+# printf over a list with a width, float math, semver, durationRound, fromJson); one made with Go's and
 # sprig's functions over each of them (.Values nil: no messageTemplateValues), another with the
 # rest of sprig's functions and Go's define/template/block, break/continue, else with; a push to the
 # checkout branch; push.refspec; checkout.ref of another branch. Failures: a missing source, a checkout
@@ -257,6 +258,8 @@ $commit_spec
         - {{ \$file }} {{ len \$objs }}
         {{ end -}}
         Changes: {{ len .Changed.Changes }}
+        Kinds: {{ range \$res, \$c := .Changed.Objects }}{{ \$res.Kind | snakecase }} {{ \$res.Kind | kebabcase }} {{ end }}
+        More: {{ printf \"%6s|%.2f\" (list \"a\" 1) (divf 1 3) }} {{ addf 0.1 0.2 }} {{ (semver \"v1.2.3-rc.1\").Minor }} {{ durationRound \"2h10m\" }} {{ (fromJson \"{\\\"n\\\":1.5}\").n }}
       messageTemplateValues: {prefix: \"chore(images):\"}
     push: {branch: tmpl}"
 auto tomain "  update: {path: ./c}

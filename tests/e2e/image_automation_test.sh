@@ -323,11 +323,11 @@ bg_stop proxy
 
 step "bad input: an unsupported template construct; a marker naming a missing policy left alone"
 kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
-    -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ .Changed.Changes | snakecase }} images"}}}}' >/dev/null
+    -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ .Changed.Changes | bcrypt }} images"}}}}' >/dev/null
 "$EDDY_ROOT/scripts/push-image" "$reg" auto/app 1.4.0 >/dev/null
 kubectl -n "$ns" annotate --overwrite imagerepository/app reconcile.fluxcd.io/requestedAt=bad >/dev/null
 kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=GitOperationFailed --timeout=60s >/dev/null
-assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "sprig function is not supported by eddy: snakecase" "template error named"
+assert_contains "$(get imageupdateautomation/app '{.status.conditions[?(@.type=="Ready")].message}')" "sprig function is not supported by eddy: bcrypt" "template error named"
 kubectl -n "$ns" patch imageupdateautomation/app --type=merge \
     -p '{"spec":{"git":{"commit":{"messageTemplate":"{{ range .Updated.Images }}{{ . }}{{ end }}"}}}}' >/dev/null
 kubectl -n "$ns" wait imageupdateautomation/app --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=RemovedTemplateField --timeout=60s >/dev/null

@@ -349,9 +349,13 @@ void test_template_unsupported(void **state)
 {
     (void)state;
     static const struct failing cases[] = {
-        {"{{ snakecase \"ab\" }}",
-         "template: commit message:1: the sprig function is not supported by eddy: snakecase"},
-        {"{{ 1.5 }}", "template: commit message:1: unsupported number (integers only): 1.5"},
+        {"{{ bcrypt \"ab\" }}",
+         "template: commit message:1: the sprig function is not supported by eddy: bcrypt"},
+        {"{{ 1i }}", "template: commit message:1: unsupported number: 1i"},
+        /* a method of Masterminds' Version with arguments (Go would call it) */
+        {"{{ (semver \"1.2.3\").Compare (semver \"1.3.0\") }}",
+         "template: commit message:1: unsupported construct: the method Compare of "
+         "*semver.Version"},
         /* Go allows 100000 nested templates, eddy 32 blocks (a deliberate difference) */
         {"{{ define \"t\" }}{{ template \"t\" }}{{ end }}{{ template \"t\" }}",
          "template: commit message:1: templates nested too deeply"},
