@@ -1200,6 +1200,36 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
 
 /* ---- create secret tls|oci|proxy|helm ---- */
 
+/* The files of a client pair and a CA, as flux's secret tls and helm read them. */
+struct tls_files {
+    char *crt, *key, *ca;
+    size_t crt_len, key_len, ca_len;
+};
+
+/* Read those given (NULL names none), in flux's order and words; false after a failure
+ * (reported). Free with tls_files_free either way. */
+static bool tls_files_read(struct tls_files *f, const char *crt_file, const char *key_file,
+                           const char *ca_file)
+{
+    memset(f, 0, sizeof(*f));
+    bool failed = false;
+    f->ca = secret_file(ca_file, "unable to read TLS CA file", &f->ca_len, &failed);
+    if (!failed)
+        f->crt = secret_file(crt_file, "failed to read cert file", &f->crt_len, &failed);
+    if (!failed)
+        f->key = secret_file(key_file, "failed to read key file", &f->key_len, &failed);
+    return !failed;
+}
+
+static void tls_files_free(struct tls_files *f)
+{
+    free(f->ca);
+    free(f->crt);
+    if (f->key)
+        explicit_bzero(f->key, f->key_len); /* a private key: not left in freed memory */
+    free(f->key);
+}
+
 static int create_secret_tls(struct create_run *r, int argc, char **argv)
 {
     const char *crt_file = NULL, *key_file = NULL, *ca_file = NULL;
@@ -1214,22 +1244,14 @@ static int create_secret_tls(struct create_run *r, int argc, char **argv)
     int rc = parse_create(r, argc, argv, flags, true);
     if (rc || !labels_ok(&r->labels))
         return rc ? rc : 2;
-    size_t crt_len = 0, key_len = 0, ca_len = 0;
-    bool failed = false;
-    char *ca = secret_file(ca_file, "unable to read TLS CA file", &ca_len, &failed);
-    char *crt =
-        failed ? NULL : secret_file(crt_file, "failed to read cert file", &crt_len, &failed);
-    char *key = failed ? NULL : secret_file(key_file, "failed to read key file", &key_len, &failed);
+    struct tls_files f;
+    bool failed = !tls_files_read(&f, crt_file, key_file, ca_file);
     ed_doc *d = failed ? NULL : new_object("v1", "Secret", r->g.ns, r->name, &r->labels);
-    rc = d ? put_tls(d, crt, crt_len, key, key_len, ca) : 2;
+    rc = d ? put_tls(d, f.crt, f.crt_len, f.key, f.key_len, f.ca) : 2;
     if (!rc)
         rc = finish_secret(r, d, "tls");
     ed_doc_free(d);
-    free(ca);
-    free(crt);
-    if (key)
-        explicit_bzero(key, key_len); /* a private key: not left in freed memory */
-    free(key);
+    tls_files_free(&f);
     return rc;
 }
 
@@ -1486,19 +1508,15 @@ static int create_secret_helm(struct create_run *r, int argc, char **argv)
     int rc = parse_create(r, argc, argv, flags, true);
     if (rc || !labels_ok(&r->labels))
         return rc ? rc : 2;
-    size_t crt_len = 0, key_len = 0, ca_len = 0;
-    bool failed = false;
-    char *ca = secret_file(ca_file, "unable to read TLS CA file", &ca_len, &failed);
-    char *crt =
-        failed ? NULL : secret_file(crt_file, "failed to read cert file", &crt_len, &failed);
-    char *key = failed ? NULL : secret_file(key_file, "failed to read key file", &key_len, &failed);
+    struct tls_files f;
+    bool failed = !tls_files_read(&f, crt_file, key_file, ca_file);
     ed_doc *d = failed ? NULL : new_object("v1", "Secret", r->g.ns, r->name, &r->labels);
     bool basic = (username && *username) || (password && *password);
     rc = d ? 0 : 2;
     /* Flux's order: a client pair (then the username and password are left out), basic auth
      * (with the CA beside it), a CA alone, or an empty Secret with no type. */
-    if (!rc && (crt || key)) {
-        rc = put_tls(d, crt, crt_len, key, key_len, ca);
+    if (!rc && (f.crt || f.key)) {
+        rc = put_tls(d, f.crt, f.crt_len, f.key, f.key_len, f.ca);
     } else if (!rc && basic) {
         if (!username || !*username || !password || !*password) {
             ed_cli_failure("%s is required", !username || !*username ? "username" : "password");
@@ -1506,19 +1524,15 @@ static int create_secret_helm(struct create_run *r, int argc, char **argv)
         }
         put_str(d, "/stringData/username", username);
         put_str(d, "/stringData/password", password);
-        put_str(d, "/stringData/ca.crt", ca);
+        put_str(d, "/stringData/ca.crt", f.ca);
         put_str(d, "/type", "kubernetes.io/basic-auth");
-    } else if (!rc && ca) {
-        rc = put_tls(d, NULL, 0, NULL, 0, ca);
+    } else if (!rc && f.ca) {
+        rc = put_tls(d, NULL, 0, NULL, 0, f.ca);
     } /* else none: an empty Secret (Go's omitempty leaves out its empty stringData) */
     if (!rc)
         rc = finish_secret(r, d, "helm");
     ed_doc_free(d);
-    free(ca);
-    free(crt);
-    if (key)
-        explicit_bzero(key, key_len); /* a private key: not left in freed memory */
-    free(key);
+    tls_files_free(&f);
     return rc;
 }
 
