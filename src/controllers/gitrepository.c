@@ -198,6 +198,15 @@ static int finalize(const ed_node *obj, void *user, ed_err *err)
                                         str_at(obj, "/metadata/name"), err);
 }
 
+/* True when the Secret's data has key, with a value that is not empty (Flux's len() != 0). */
+static bool secret_has(const ed_source_secret_entry *secret, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(secret[i].key, key) == 0)
+            return secret[i].len > 0;
+    return false;
+}
+
 /* Read the Secret ns/name (spec.secretRef) into entries (*n of them). On failure out says why,
  * in Flux's words, whose getSecret error is wrapped once more with the same prefix. */
 static int read_secret(ed_gitrepo_controller *c, const char *ns, const char *name, ed_doc **doc,
@@ -602,6 +611,86 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
     return rc;
 }
 
+/*
+ * spec.provider github: the secretRef's GitHub App exchanged for an installation token, in
+ * Flux's order and words (source-controller's getAuthOpts): the URL's own checks first (an
+ * ssh:// URL wants its identity, as without a provider), then a secretRef with complete App
+ * data, then the token (cached in the process). On success *creds is the Secret's data with
+ * username x-access-token and the token as password in front (they win over the Secret's own;
+ * nsecret + 2 entries, the token in *token: both the caller's to free).
+ */
+static int github_app_login(const ed_node *obj, const char *ns, const char *secret_name,
+                            const ed_source_secret_entry *secret, int nsecret,
+                            const ed_source_secret_entry *proxy, int nproxy,
+                            ed_source_secret_entry **creds, char **token, struct outcome *out)
+{
+    ed_err err = ED_ERR_INIT;
+    size_t n = nsecret > 0 ? (size_t)nsecret : 0;
+    ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
+    fo.url = str_at(obj, "/spec/url");
+    fo.secret = secret;
+    fo.secret_len = n;
+    fo.proxy = proxy;
+    fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
+    int rc = ed_source_git_auth_check(&fo, &err);
+    if (rc != 0) {
+        out->reason = rc == ED_EAUTH ? "AuthenticationFailed" : "URLInvalid";
+        snprintf(out->message, sizeof(out->message), "%s%s",
+                 rc == ED_EAUTH ? "failed to configure authentication options: " : "", err.msg);
+        return rc;
+    }
+    static const char missing[] =
+        "secretRef with github app data must be specified when provider is set to github";
+    out->reason = "InvalidProviderConfiguration";
+    if (!secret_name) {
+        /* Nothing to retry until the spec changes. */
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message), "%s", missing);
+        return ED_EINVALID;
+    }
+    char ref[512];
+    snprintf(ref, sizeof(ref), "%s/%s", ns, secret_name);
+    bool present = false;
+    if ((rc = ed_source_github_app_check(secret, n, ref, &present, &err)) != 0) {
+        /* Flux returns this error bare, without a condition of its own (its Ready then says
+         * only that the reconcile is in progress): eddy says it, as a secret it cannot use. */
+        out->reason = "AuthenticationFailed";
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+        return rc;
+    }
+    if (!present) {
+        snprintf(out->message, sizeof(out->message), "%s", missing);
+        return ED_EINVALID;
+    }
+    ed_source_github_app_opts go = {.secret = secret,
+                                    .secret_len = n,
+                                    .proxy = proxy,
+                                    .proxy_len = fo.proxy_len,
+                                    .timeout_ms = 60000};
+    bool cached = false;
+    if ((rc = ed_source_github_app_token(&go, token, &cached, &err)) != 0) {
+        out->reason = "AuthenticationFailed";
+        snprintf(out->message, sizeof(out->message),
+                 "failed to configure authentication options: %s", err.msg);
+        return rc;
+    }
+    ed_log(ED_LOG_DEBUG, cached ? "GitHub App token from the cache" : "GitHub App token issued",
+           "controller", "gitrepository", "namespace", ns, "name", str_at(obj, "/metadata/name"),
+           NULL);
+    /* The token as the clone's basic auth; a bearerToken of the Secret would win over it. */
+    *creds = ed_xcalloc(n + 2, sizeof(**creds));
+    (*creds)[0] = (ed_source_secret_entry){"username", ED_SOURCE_GITHUB_APP_USER,
+                                           strlen(ED_SOURCE_GITHUB_APP_USER)};
+    (*creds)[1] = (ed_source_secret_entry){"password", *token, strlen(*token)};
+    size_t k = 2;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(secret[i].key, "bearerToken") != 0)
+            (*creds)[k++] = secret[i];
+    for (; k < n + 2; k++)
+        (*creds)[k] = (ed_source_secret_entry){"", "", 0};
+    return 0;
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_gitrepo_controller *c = user;
@@ -609,8 +698,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *name = ed_key_split(key, ns, sizeof(ns));
     ed_err err = ED_ERR_INIT;
     ed_doc *objdoc = NULL, *secretdoc = NULL, *proxydoc = NULL, *artdoc = NULL;
-    ed_source_secret_entry *secret = NULL, *proxy = NULL;
-    char **secret_bufs = NULL, **proxy_bufs = NULL;
+    ed_source_secret_entry *secret = NULL, *proxy = NULL, *gh_secret = NULL;
+    char **secret_bufs = NULL, **proxy_bufs = NULL, *gh_token = NULL;
     const char **sparse = NULL;
     int nsecret = 0, nproxy = 0;
     struct includes inc = {0};
@@ -623,12 +712,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                       "gitrepository");
     int64_t interval = ed_ctrl_interval(obj, 60000);
 
-    /* 3. Proxy and credentials, in Flux's order. spec.provider azure (workload identity) and
-     * github (a GitHub App) are not built: refused as Flux refuses a provider it cannot
-     * configure (stalled, InvalidProviderConfiguration), rather than fetched with the
-     * secretRef's credentials or none, which would fail later with a misleading message. */
+    /* 3. Proxy and credentials, in Flux's order. spec.provider azure and aws (workload
+     * identity) are not built: refused as Flux refuses a provider it cannot configure
+     * (stalled, InvalidProviderConfiguration), rather than fetched with the secretRef's
+     * credentials or none, which would fail later with a misleading message. */
     const char *provider = str_at(obj, "/spec/provider");
-    if (provider && strcmp(provider, "generic") != 0) {
+    bool github = provider && strcmp(provider, "github") == 0;
+    if (provider && !github && strcmp(provider, "generic") != 0) {
         rc = ED_EINVALID;
         out.reason = "InvalidProviderConfiguration";
         out.stalled = true;
@@ -645,6 +735,19 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (secret_name && (rc = read_secret(c, ns, secret_name, &secretdoc, &secret, &secret_bufs,
                                          &nsecret, &out)) != 0)
         goto status;
+    if (github) {
+        if ((rc = github_app_login(obj, ns, secret_name, secret, nsecret, proxy, nproxy, &gh_secret,
+                                   &gh_token, &out)) != 0)
+            goto status;
+    } else if (secret_name && secret_has(secret, nsecret, "githubAppID")) {
+        /* Flux's hint for a GitHub App Secret without the provider that reads it. */
+        rc = ED_EINVALID;
+        out.reason = "InvalidProviderConfiguration";
+        snprintf(out.message, sizeof(out.message),
+                 "secretRef '%s/%s' has github app data but provider is not set to github", ns,
+                 secret_name);
+        goto status;
+    }
 
     /* 4. Includes. */
     if ((rc = read_includes(c, obj, ns, &inc, &out)) != 0)
@@ -658,8 +761,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     fo.ref.semver = str_at(obj, "/spec/ref/semver");
     fo.ref.name = str_at(obj, "/spec/ref/name");
     fo.ref.commit = str_at(obj, "/spec/ref/commit");
-    fo.secret = secret;
-    fo.secret_len = nsecret > 0 ? (size_t)nsecret : 0;
+    fo.secret = gh_secret ? gh_secret : secret;
+    fo.secret_len = gh_secret ? (size_t)nsecret + 2 : nsecret > 0 ? (size_t)nsecret : 0;
     fo.proxy = proxy;
     fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
     fo.timeout_ms = 60000; /* Flux's default */
@@ -797,6 +900,10 @@ status:
         }
     }
 done:
+    free(gh_secret);
+    if (gh_token)
+        OPENSSL_cleanse(gh_token, strlen(gh_token));
+    free(gh_token);
     free_secret(secret, secret_bufs, nsecret > 0 ? nsecret : 0);
     free_secret(proxy, proxy_bufs, nproxy > 0 ? nproxy : 0);
     includes_free(&inc);

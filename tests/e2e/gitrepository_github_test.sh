@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# tests/e2e/gitrepository_github_test.sh: GitHub App authentication (spec.provider: github) in
+# the real agent: a stand-in for GitHub's API over HTTPS (tests/e2e/github_api.py) checks the
+# App's JWT with its public key and issues an installation token, and a real Git server
+# (lighttpd + git-http-backend over HTTPS) accepts that token alone, as user x-access-token.
+# Checked: a clone with the installation named by ID and by owner (looked up on the org), the
+# token cached across reconciles (one token request per App), the API's refusal of a JWT signed
+# with another key, Flux's conditions and words for an incomplete Secret, a missing secretRef, a
+# Secret without App data and App data without the provider; the token in no status, event or
+# log line.
+. "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+
+eddy=$EDDY_BIN
+ns=gitrepo-github-e2e
+scratch=$EDDY_E2E_SCRATCH
+
+step "CRDs and namespace"
+kubectl apply --server-side -f "$EDDY_ROOT/deploy/crds/" >/dev/null
+retry 60 kubectl wait --for=condition=Established --timeout=60s \
+    crd/gitrepositories.source.toolkit.fluxcd.io >/dev/null
+new_namespace "$ns"
+
+step "the App's keys, a serving certificate, the token the API will issue"
+# GitHub hands out PKCS#1 keys ("RSA PRIVATE KEY"); the stranger's is PKCS#8, read as well.
+openssl genrsa -traditional -out "$scratch/app.pem" 2048 2>/dev/null
+openssl rsa -in "$scratch/app.pem" -pubout -out "$scratch/app.pub" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$scratch/stranger.pem" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -keyout "$scratch/tls.key" -out "$scratch/tls.crt" -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+token="ghs_$(openssl rand -hex 18)"
+
+step "the GitHub API stand-in"
+bg_start github-api python3 "$EDDY_ROOT/tests/e2e/github_api.py" "$scratch/api.port" \
+    "$scratch/api.log" "$scratch/tls.crt" "$scratch/tls.key" 4242 "$scratch/app.pub" 777 acme \
+    "$token" 3600
+retry 50 test -s "$scratch/api.port"
+api="https://127.0.0.1:$(cat "$scratch/api.port")/api/v3"
+touch "$scratch/api.log"
+
+step "a Git server over HTTPS that takes only the installation token"
+gitport=$(free_port)
+mkdir -p "$scratch/lighttpd/tmp" "$scratch/lighttpd/docroot"
+printf 'x-access-token:%s\n' "$token" >"$scratch/lighttpd/users"
+cat >"$scratch/lighttpd/lighttpd.conf" <<EOF
+server.document-root = "$scratch/lighttpd/docroot"
+server.upload-dirs = ( "$scratch/lighttpd/tmp" )
+server.bind = "127.0.0.1"
+server.port = $gitport
+server.feature-flags = ( "server.h2proto" => "disable" )
+server.modules = ( "mod_auth", "mod_authn_file", "mod_alias", "mod_setenv", "mod_cgi", "mod_openssl" )
+auth.backend = "plain"
+auth.backend.plain.userfile = "$scratch/lighttpd/users"
+auth.require = ( "/git/" => ( "method" => "basic", "realm" => "github", "require" => "valid-user" ) )
+alias.url = ( "/git/" => "/usr/lib/git-core/git-http-backend/" )
+\$HTTP["url"] =~ "^/git/" {
+    cgi.assign = ( "" => "" )
+    setenv.add-environment = ( "GIT_PROJECT_ROOT" => "$EDDY_GIT_ROOT", "GIT_HTTP_EXPORT_ALL" => "" )
+}
+ssl.engine = "enable"
+ssl.pemfile = "$scratch/tls.crt"
+ssl.privkey = "$scratch/tls.key"
+EOF
+bg_start git-github lighttpd -D -f "$scratch/lighttpd/lighttpd.conf"
+retry 50 curl -sS -o /dev/null --cacert "$scratch/tls.crt" "https://127.0.0.1:$gitport/git/"
+url="https://127.0.0.1:$gitport/git/ghapp.git"
+
+step "a repository with one commit"
+new_repo ghapp
+git clone -q "$(git_http_url ghapp)" "$scratch/work" 2>/dev/null
+(
+    cd "$scratch/work"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n' >one.yaml
+    git add -A && git commit -qm "first" && git push -q origin HEAD:main
+)
+first=$(git -C "$scratch/work" rev-parse HEAD)
+# The server wants the token: a wrong password (or none) is refused.
+assert_fails "a clone without the token" env GIT_SSL_CAINFO="$scratch/tls.crt" \
+    git clone -q "https://x-access-token:nope@127.0.0.1:$gitport/git/ghapp.git" "$scratch/nope"
+
+step "Secrets and GitRepositories"
+app_secret() { # NAME [MORE kubectl create secret ARGS...]
+    local name=$1
+    shift
+    kubectl -n "$ns" create secret generic "$name" --from-literal=githubAppID=4242 \
+        --from-literal=githubAppBaseURL="$api" --from-file=ca.crt="$scratch/tls.crt" "$@" \
+        >/dev/null
+}
+app_secret by-id --from-literal=githubAppInstallationID=777 \
+    --from-file=githubAppPrivateKey="$scratch/app.pem"
+app_secret by-owner --from-literal=githubAppInstallationOwner=acme \
+    --from-file=githubAppPrivateKey="$scratch/app.pem"
+app_secret stranger --from-literal=githubAppInstallationID=777 \
+    --from-file=githubAppPrivateKey="$scratch/stranger.pem"
+app_secret no-key --from-literal=githubAppInstallationID=777
+app_secret both --from-literal=githubAppInstallationID=777 \
+    --from-literal=githubAppInstallationOwner=acme --from-file=githubAppPrivateKey="$scratch/app.pem"
+kubectl -n "$ns" create secret generic plain --from-file=ca.crt="$scratch/tls.crt" >/dev/null
+gitrepo() { # NAME SECRET|- [PROVIDER]
+    local secret="" provider=""
+    [ "$2" = - ] || secret="  secretRef: {name: $2}"
+    [ -z "${3:-}" ] || provider="  provider: $3"
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: $1}
+spec:
+  interval: 10m
+  url: $url
+  ref: {branch: main}
+$secret
+$provider
+YAML
+}
+gitrepo app-by-id by-id github
+gitrepo app-by-owner by-owner github
+gitrepo app-stranger stranger github
+gitrepo app-no-key no-key github
+gitrepo app-both both github
+gitrepo app-no-secret - github
+gitrepo app-plain plain github
+gitrepo app-generic by-id
+
+step "the agent"
+bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
+    --log-level debug \
+    --leader-election-namespace default --leader-election-id "eddy-ghapp-$$" \
+    --leader-election-lease-duration 4s --leader-election-renew-deadline 3s \
+    --leader-election-retry-period 500ms --storage-path "$scratch/storage" \
+    --storage-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$(free_port)" \
+    --metrics-addr "127.0.0.1:$(free_port)"
+
+get() { kubectl -n "$ns" get gitrepository "$1" -o "jsonpath=$2"; }
+cond() { get "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
+
+step "cloned with the installation token: by ID, and by owner (the org's installation)"
+for r in app-by-id app-by-owner; do
+    kubectl -n "$ns" wait gitrepository/$r --for=condition=Ready --timeout=60s >/dev/null
+    assert_eq "main@sha1:$first" "$(get $r '{.status.artifact.revision}')" "$r revision"
+done
+assert_eq 1 "$(grep -c '^GET /api/v3/orgs/acme/installation 200$' "$scratch/api.log")" \
+    "the owner's installation looked up once"
+assert_eq 2 "$(grep -c '^POST /api/v3/app/installations/777/access_tokens 201$' "$scratch/api.log")" \
+    "one token per App data (the two Secrets differ)"
+
+step "the token is cached: a new reconcile asks the API for nothing"
+git -C "$scratch/work" commit -q --allow-empty -m second
+git -C "$scratch/work" push -q origin HEAD:main
+second=$(git -C "$scratch/work" rev-parse HEAD)
+issued() { grep -c 'access_tokens 201$' "$scratch/api.log"; }
+calls=$(issued)
+kubectl -n "$ns" annotate --overwrite gitrepository/app-by-id reconcile.fluxcd.io/requestedAt=again >/dev/null
+kubectl -n "$ns" wait gitrepository/app-by-id --timeout=60s \
+    --for=jsonpath='{.status.artifact.revision}'="main@sha1:$second" >/dev/null
+assert_eq "$calls" "$(issued)" "no new token for the second fetch"
+
+step "a JWT signed with another key: the API's 401, in Flux's words"
+kubectl -n "$ns" wait gitrepository/app-stranger --timeout=60s \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed >/dev/null
+assert_eq "failed to configure authentication options: POST $api/app/installations/777/access_tokens: 401 A JSON web token could not be decoded []" \
+    "$(cond app-stranger Ready message)" "the API's refusal"
+assert_eq "AuthenticationFailed" "$(cond app-stranger FetchFailed reason)" "FetchFailed"
+assert_eq "" "$(get app-stranger '{.status.artifact}')" "no artifact"
+
+step "an incomplete Secret, a missing secretRef, a Secret without App data"
+kubectl -n "$ns" wait gitrepository/app-no-key --timeout=60s \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed >/dev/null
+assert_eq "secret '$ns/no-key': key 'githubAppPrivateKey' not found" \
+    "$(cond app-no-key Ready message)" "no private key"
+kubectl -n "$ns" wait gitrepository/app-both --timeout=60s \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=AuthenticationFailed >/dev/null
+assert_eq "secret '$ns/both' must contain exactly one of 'githubAppInstallationOwner' or 'githubAppInstallationID'" \
+    "$(cond app-both Ready message)" "owner and ID both"
+missing="secretRef with github app data must be specified when provider is set to github"
+kubectl -n "$ns" wait gitrepository/app-no-secret --for=condition=Stalled --timeout=60s >/dev/null
+for c in Ready Stalled FetchFailed; do
+    assert_eq "InvalidProviderConfiguration" "$(cond app-no-secret $c reason)" "no secretRef: $c"
+    assert_eq "$missing" "$(cond app-no-secret $c message)" "no secretRef: $c message"
+done
+kubectl -n "$ns" wait gitrepository/app-plain --timeout=60s \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=InvalidProviderConfiguration \
+    >/dev/null
+assert_eq "$missing" "$(cond app-plain Ready message)" "a Secret without App data"
+assert_eq "" "$(cond app-plain Stalled status)" "not stalled: the Secret may change"
+
+step "App data without the provider"
+kubectl -n "$ns" wait gitrepository/app-generic --timeout=60s \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=InvalidProviderConfiguration \
+    >/dev/null
+assert_eq "secretRef '$ns/by-id' has github app data but provider is not set to github" \
+    "$(cond app-generic Ready message)" "Flux's hint"
+
+step "the token is nowhere to be read"
+assert_not_contains "$(kubectl -n "$ns" get gitrepositories,events -o yaml)" "$token" \
+    "status and events"
+assert_not_contains "$(cat "$scratch/ctl.log")" "$token" "the agent's log"
+assert_contains "$(cat "$scratch/ctl.log")" "GitHub App token from the cache" "the cache, logged"
