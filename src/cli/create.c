@@ -14,6 +14,9 @@
 
 #include "../image/image.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -440,6 +443,7 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
 
 struct git_flags {
     const char *url, *branch, *tag, *semver, *commit, *ref_name, *secret_ref, *proxy_secret_ref;
+    const char *provider; /* --provider: spec.provider when given */
     struct git_creds creds;
     int64_t interval_ms, fetch_timeout_ms;
     bool silent;
@@ -460,6 +464,34 @@ static int check_git_url(const char *url)
                        colon ? (int)(colon - url) : 0, url);
         return 2;
     }
+    return 0;
+}
+
+/* --provider of create source git, refused in flux's flag words (pflag's, as its Set sees the
+ * value while the flags are read); eddy's agent builds generic and github only. */
+static int check_git_provider(const char *provider)
+{
+    static const char *const providers[] = {"generic", "github", "aws", "azure", NULL};
+    if (!provider)
+        return 0;
+    if (!*provider) {
+        ed_cli_invalid_argument(provider, "--provider",
+                                "no source Git provider given, please specify the Git provider "
+                                "name");
+        return 2;
+    }
+    if (!one_of(provider, providers)) {
+        ed_cli_invalid_argument(provider, "--provider",
+                                "source Git provider '%s' is not supported, must be one of: "
+                                "generic|github|aws|azure",
+                                provider);
+        return 2;
+    }
+    if (strcmp(provider, "aws") == 0 || strcmp(provider, "azure") == 0)
+        ed_cli_warning("eddy's agent authenticates Git with --secret-ref (and a GitHub App's "
+                       "with provider github): a GitRepository of provider '%s' is refused by "
+                       "it (Flux's source-controller serves it)",
+                       provider);
     return 0;
 }
 
@@ -492,6 +524,7 @@ static ed_doc *git_source(struct create_run *r, const char *name, const struct g
     const char *secret = creds_given(&f->creds) && !r->export_only ? name : f->secret_ref;
     put_str(d, "/spec/secretRef/name", secret);
     put_str(d, "/spec/proxySecretRef/name", f->proxy_secret_ref);
+    put_str(d, "/spec/provider", f->provider);
     if (f->sparse_paths.n) {
         ed_node *seq = ed_node_new_seq(d);
         for (int i = 0; i < f->sparse_paths.n; i++)
@@ -528,10 +561,13 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
         {"sparse-checkout-paths", 0, ED_CLI_FLAG_LIST, &f.sparse_paths},
         {"proxy-secret-ref", 0, ED_CLI_FLAG_STR, &f.proxy_secret_ref},
         {"recurse-submodules", 0, ED_CLI_FLAG_BOOL, &f.recurse_submodules},
+        {"provider", 0, ED_CLI_FLAG_STR, &f.provider},
         {NULL, 0, 0, NULL},
     };
     int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
+        return rc;
+    if ((rc = check_git_provider(f.provider)) != 0)
         return rc;
     if ((rc = check_git_url(f.url)) != 0)
         return rc;
@@ -1114,6 +1150,81 @@ static int create_secret_git(struct create_run *r, const char *name, int argc, c
     return rc;
 }
 
+/* ---- create secret githubapp ---- */
+
+/* The GitHub App Secret a GitRepository of provider github reads, as flux's create secret
+ * githubapp makes it: the App ID and private key, exactly one of the installation owner or
+ * ID, optionally the API's base URL (GitHub Enterprise); type Opaque, keys in flux's order. */
+static int create_secret_githubapp(struct create_run *r, const char *name, int argc, char **argv)
+{
+    const char *app_id = NULL, *owner = NULL, *installation_id = NULL, *key_file = NULL,
+               *base_url = NULL;
+    const ed_cli_flag flags[] = {
+        {"app-id", 0, ED_CLI_FLAG_STR, &app_id},
+        {"app-installation-owner", 0, ED_CLI_FLAG_STR, &owner},
+        {"app-installation-id", 0, ED_CLI_FLAG_STR, &installation_id},
+        {"app-private-key", 0, ED_CLI_FLAG_STR, &key_file},
+        {"app-base-url", 0, ED_CLI_FLAG_STR, &base_url},
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags, true);
+    if (rc)
+        return rc;
+    /* flux's order and words: the key file first (Go's ReadFile error), then the fields. */
+    size_t key_len = 0;
+    const char *path = key_file ? key_file : "";
+    char *key = ed_file_read(path, (size_t)1 << 20, &key_len);
+    if (!key) {
+        char why[128];
+        snprintf(why, sizeof(why), "%s", errno == EFBIG ? "file too large" : strerror(errno));
+        why[0] = (char)tolower((unsigned char)why[0]); /* Go's syscall words are lower case */
+        ed_cli_failure("unable to read private key file: %s %s: %s",
+                       errno == EISDIR ? "read" : "open", path, why);
+        return 1;
+    }
+    const char *missing = !app_id || !*app_id ? "githubAppID"
+                          : key_len == 0      ? "githubAppPrivateKey"
+                                              : NULL;
+    bool has_owner = owner && *owner, has_id = installation_id && *installation_id;
+    if (missing) {
+        ed_cli_failure("%s is required", missing);
+        rc = 1;
+    } else if (has_owner == has_id) {
+        ed_cli_failure("exactly one of githubAppInstallationOwner or githubAppInstallationID "
+                       "must be provided");
+        rc = 1;
+    }
+    ed_doc *d = rc ? NULL : new_object("v1", "Secret", r->g.ns, name, &r->labels);
+    if (!rc && !d)
+        rc = 2;
+    if (d) {
+        /* flux prints the map's keys sorted, then the type (makeSecret's Opaque). */
+        if (base_url && *base_url)
+            put_str(d, "/stringData/githubAppBaseURL", base_url);
+        put_str(d, "/stringData/githubAppID", app_id);
+        if (has_id)
+            put_str(d, "/stringData/githubAppInstallationID", installation_id);
+        if (has_owner)
+            put_str(d, "/stringData/githubAppInstallationOwner", owner);
+        put_str(d, "/stringData/githubAppPrivateKey", key);
+        put_str(d, "/type", "Opaque");
+    }
+    if (d && r->export_only) {
+        rc = print_yaml(ed_doc_root(d));
+    } else if (d) {
+        ed_kube *kube = ed_cli_connect(&r->g);
+        bool created = false;
+        rc = kube ? apply(kube, ed_doc_root(d), &created) : 1;
+        if (!rc) /* flux says created, updated or not */
+            ed_cli_action("githubapp secret '%s' created in '%s' namespace", name, r->g.ns);
+        ed_kube_free(kube);
+    }
+    ed_doc_free(d);
+    explicit_bzero(key, key_len); /* the key does not linger in freed memory */
+    free(key);
+    return rc;
+}
+
 /* ---- the verbs ---- */
 
 int ed_cli_create(int argc, char **argv)
@@ -1125,12 +1236,15 @@ int ed_cli_create(int argc, char **argv)
         nwords++;
     int used = 0;
     const ed_cli_kind *k = ed_cli_kind_parse(argv + 1, nwords, &used);
-    bool secret = nwords >= 2 && strcmp(argv[1], "secret") == 0 && strcmp(argv[2], "git") == 0;
+    bool githubapp =
+        nwords >= 2 && strcmp(argv[1], "secret") == 0 && strcmp(argv[2], "githubapp") == 0;
+    bool secret =
+        githubapp || (nwords >= 2 && strcmp(argv[1], "secret") == 0 && strcmp(argv[2], "git") == 0);
     if (secret)
         used = 2;
     if (!k && !secret) {
         ed_cli_failure("%s: unknown kind; eddy create (source git | source oci | kustomization "
-                       "| image repository|policy|update | secret git) NAME [flags]",
+                       "| image repository|policy|update | secret git|githubapp) NAME [flags]",
                        argc > 1 ? argv[1] : "missing kind");
         return 2;
     }
@@ -1141,7 +1255,9 @@ int ed_cli_create(int argc, char **argv)
     char **sub_argv = argv + used + (name ? 1 : 0); /* sub_argv[0], the name or the kind's last
                                                        word, is skipped like a verb */
     int rc;
-    if (secret)
+    if (githubapp)
+        rc = create_secret_githubapp(&r, name, sub_argc, sub_argv);
+    else if (secret)
         rc = create_secret_git(&r, name, sub_argc, sub_argv);
     else if (k == &ed_cli_gitrepository)
         rc = create_source_git(&r, name, sub_argc, sub_argv);

@@ -47,6 +47,7 @@ $(diff <(echo "$fe") <(echo "$ee") | head -40)"
 
 step "create --export: the same YAML, warnings, errors and exit codes as flux"
 printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' >"$scratch/ca.pem"
+printf -- '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n' >"$scratch/app.pem"
 zero=sha256:0000000000000000000000000000000000000000000000000000000000000000
 git=(create source git podinfo --url https://github.com/stefanprodan/podinfo)
 oci=(create source oci podinfo --url oci://ghcr.io/stefanprodan/manifests/podinfo)
@@ -91,6 +92,17 @@ create secret git auth --url https://git.example.com/x --bearer-token tok -u me 
 create secret git auth --url https://git.example.com/x --bearer-token tok -u me -p pw --export
 create secret git auth --url https://git.example.com/x --bearer-token '' --export
 create secret git auth --url https://git.example.com/x -u me --export
+"\${git[@]}" --branch main --provider github --secret-ref gh-app --export
+"\${git[@]}" --branch main --provider nope --export
+"\${git[@]}" --branch main --provider '' --export
+create secret githubapp gh --app-id 1 --app-installation-id 2 --app-private-key $scratch/app.pem --export
+create secret githubapp gh --app-id 1 --app-installation-owner acme --app-private-key $scratch/app.pem --app-base-url https://ghe.example.com/api/v3 --label a=b --export
+create secret githubapp gh --app-id 1 --app-private-key $scratch/app.pem --export
+create secret githubapp gh --app-id 1 --app-installation-id 2 --app-installation-owner acme --app-private-key $scratch/app.pem --export
+create secret githubapp gh --app-installation-id 2 --app-private-key $scratch/app.pem --export
+create secret githubapp gh --app-id 1 --app-installation-id 2 --app-private-key $scratch/none.pem --export
+create secret githubapp gh --app-id 1 --app-installation-id 2 --export
+create secret githubapp --app-id 1 --export
 create source git xx --export
 create source git xx --url https://h/r --export
 create source git xx --url ftp://h/r --branch main --export
