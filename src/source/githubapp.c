@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,7 +340,7 @@ static struct cached_token cache[CACHE_SIZE];
 /* The cache key: a hash of everything that makes another token (Flux's buildCacheKey). */
 static void cache_key(const ed_source_github_app_opts *o, char out[65])
 {
-    ed_buf raw = ED_BUF_INIT(0);
+    ed_buf raw = ED_BUF_INIT(SIZE_MAX); /* a Secret's data is at most 1 MiB */
     for (int i = 0; i < 5; i++) {
         static const char *const keys[] = {"githubAppID", "githubAppInstallationOwner",
                                            "githubAppInstallationID", "githubAppBaseURL",
