@@ -1194,7 +1194,8 @@ static int create_secret_githubapp(struct create_run *r, const char *name, int a
                        "must be provided");
         rc = 1;
     }
-    ed_doc *d = rc ? NULL : new_object("v1", "Secret", r->g.ns, name, &r->labels);
+    /* flux's githubapp command takes --label (every create does) and never reads it. */
+    ed_doc *d = rc ? NULL : new_object("v1", "Secret", r->g.ns, name, NULL);
     if (!rc && !d)
         rc = 2;
     if (d) {
@@ -1211,6 +1212,8 @@ static int create_secret_githubapp(struct create_run *r, const char *name, int a
     }
     if (d && r->export_only) {
         rc = print_yaml(ed_doc_root(d));
+        if (!rc)
+            putchar('\n'); /* flux's Println of a manifest that ends in a line break */
     } else if (d) {
         ed_kube *kube = ed_cli_connect(&r->g);
         bool created = false;
