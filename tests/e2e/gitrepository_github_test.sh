@@ -9,6 +9,7 @@
 # Secret without App data and App data without the provider; the token in no status, event or
 # log line.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
+. "$EDDY_ROOT/tests/e2e/github_lib.sh"
 
 eddy=$EDDY_BIN
 ns=gitrepo-github-e2e
@@ -20,106 +21,15 @@ retry 60 kubectl wait --for=condition=Established --timeout=60s \
     crd/gitrepositories.source.toolkit.fluxcd.io >/dev/null
 new_namespace "$ns"
 
-step "the App's keys, a serving certificate, the token the API will issue"
-# GitHub hands out PKCS#1 keys ("RSA PRIVATE KEY"); the stranger's is PKCS#8, read as well.
-openssl genrsa -traditional -out "$scratch/app.pem" 2048 2>/dev/null
-openssl rsa -in "$scratch/app.pem" -pubout -out "$scratch/app.pub" 2>/dev/null
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$scratch/stranger.pem" 2>/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
-    -keyout "$scratch/tls.key" -out "$scratch/tls.crt" -subj "/CN=127.0.0.1" \
-    -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
-token="ghs_$(openssl rand -hex 18)"
-
-step "the GitHub API stand-in"
-bg_start github-api python3 "$EDDY_ROOT/tests/e2e/github_api.py" "$scratch/api.port" \
-    "$scratch/api.log" "$scratch/tls.crt" "$scratch/tls.key" 4242 "$scratch/app.pub" 777 acme \
-    "$token" 3600
-retry 50 test -s "$scratch/api.port"
-api="https://127.0.0.1:$(cat "$scratch/api.port")/api/v3"
-touch "$scratch/api.log"
-
-step "a Git server over HTTPS that takes only the installation token"
-gitport=$(free_port)
-mkdir -p "$scratch/lighttpd/tmp" "$scratch/lighttpd/docroot"
-printf 'x-access-token:%s\n' "$token" >"$scratch/lighttpd/users"
-cat >"$scratch/lighttpd/lighttpd.conf" <<EOF
-server.document-root = "$scratch/lighttpd/docroot"
-server.upload-dirs = ( "$scratch/lighttpd/tmp" )
-server.bind = "127.0.0.1"
-server.port = $gitport
-server.feature-flags = ( "server.h2proto" => "disable" )
-server.modules = ( "mod_auth", "mod_authn_file", "mod_alias", "mod_setenv", "mod_cgi", "mod_openssl" )
-auth.backend = "plain"
-auth.backend.plain.userfile = "$scratch/lighttpd/users"
-auth.require = ( "/git/" => ( "method" => "basic", "realm" => "github", "require" => "valid-user" ) )
-alias.url = ( "/git/" => "/usr/lib/git-core/git-http-backend/" )
-\$HTTP["url"] =~ "^/git/" {
-    cgi.assign = ( "" => "" )
-    setenv.add-environment = ( "GIT_PROJECT_ROOT" => "$EDDY_GIT_ROOT", "GIT_HTTP_EXPORT_ALL" => "" )
-}
-ssl.engine = "enable"
-ssl.pemfile = "$scratch/tls.crt"
-ssl.privkey = "$scratch/tls.key"
-EOF
-bg_start git-github lighttpd -D -f "$scratch/lighttpd/lighttpd.conf"
-retry 50 curl -sS -o /dev/null --cacert "$scratch/tls.crt" "https://127.0.0.1:$gitport/git/"
-url="https://127.0.0.1:$gitport/git/ghapp.git"
-
-step "a repository with one commit"
-new_repo ghapp
-git clone -q "$(git_http_url ghapp)" "$scratch/work" 2>/dev/null
-(
-    cd "$scratch/work"
-    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n' >one.yaml
-    git add -A && git commit -qm "first" && git push -q origin HEAD:main
-)
-first=$(git -C "$scratch/work" rev-parse HEAD)
+github_servers ghapp
+first=$github_first
 # The server wants the token: a wrong password (or none) is refused.
 assert_fails "a clone without the token" env GIT_SSL_CAINFO="$scratch/tls.crt" \
     git clone -q "https://x-access-token:nope@127.0.0.1:$gitport/git/ghapp.git" "$scratch/nope"
 
 step "Secrets and GitRepositories"
-app_secret() { # NAME [MORE kubectl create secret ARGS...]
-    local name=$1
-    shift
-    kubectl -n "$ns" create secret generic "$name" --from-literal=githubAppID=4242 \
-        --from-literal=githubAppBaseURL="$api" --from-file=ca.crt="$scratch/tls.crt" "$@" \
-        >/dev/null
-}
-app_secret by-id --from-literal=githubAppInstallationID=777 \
-    --from-file=githubAppPrivateKey="$scratch/app.pem"
-app_secret by-owner --from-literal=githubAppInstallationOwner=acme \
-    --from-file=githubAppPrivateKey="$scratch/app.pem"
-app_secret stranger --from-literal=githubAppInstallationID=777 \
-    --from-file=githubAppPrivateKey="$scratch/stranger.pem"
-app_secret no-key --from-literal=githubAppInstallationID=777
-app_secret both --from-literal=githubAppInstallationID=777 \
-    --from-literal=githubAppInstallationOwner=acme --from-file=githubAppPrivateKey="$scratch/app.pem"
-kubectl -n "$ns" create secret generic plain --from-file=ca.crt="$scratch/tls.crt" >/dev/null
-gitrepo() { # NAME SECRET|- [PROVIDER]
-    local secret="" provider=""
-    [ "$2" = - ] || secret="  secretRef: {name: $2}"
-    [ -z "${3:-}" ] || provider="  provider: $3"
-    kubectl -n "$ns" apply -f - >/dev/null <<YAML
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata: {name: $1}
-spec:
-  interval: 10m
-  url: $url
-  ref: {branch: main}
-$secret
-$provider
-YAML
-}
-gitrepo app-by-id by-id github
-gitrepo app-by-owner by-owner github
-gitrepo app-stranger stranger github
-gitrepo app-no-key no-key github
-gitrepo app-both both github
-gitrepo app-no-secret - github
-gitrepo app-plain plain github
-gitrepo app-generic by-id
+github_secrets "$ns"
+github_cases "$ns"
 
 step "the agent"
 bg_start ctl "$eddy" controller --kubeconfig "$KUBECONFIG" --log-encoding console \
