@@ -614,15 +614,16 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
 /*
  * spec.provider github: the secretRef's GitHub App exchanged for an installation token, in
  * Flux's order and words (source-controller's getAuthOpts): the URL's own checks first (an
- * ssh:// URL wants its identity, as without a provider), then a secretRef with complete App
- * data, then the token (cached in the process). On success *creds is the Secret's data with
- * username x-access-token and the token as password in front (they win over the Secret's own;
- * nsecret + 2 entries, the token in *token: both the caller's to free).
+ * ssh:// URL wants its identity, as without a provider), then ed_ctrl_github_app_login. On
+ * failure out has Flux's reason: no secretRef stalls (InvalidProviderConfiguration), a Secret
+ * without App data is the same unstalled; an incomplete Secret, whose error Flux returns without
+ * a condition of its own (its Ready says only that the reconcile is in progress), and the API's
+ * refusal are AuthenticationFailed.
  */
 static int github_app_login(const ed_node *obj, const char *ns, const char *secret_name,
                             const ed_source_secret_entry *secret, int nsecret,
                             const ed_source_secret_entry *proxy, int nproxy,
-                            ed_source_secret_entry **creds, char **token, struct outcome *out)
+                            ed_ctrl_github_creds *creds, struct outcome *out)
 {
     ed_err err = ED_ERR_INIT;
     size_t n = nsecret > 0 ? (size_t)nsecret : 0;
@@ -639,56 +640,16 @@ static int github_app_login(const ed_node *obj, const char *ns, const char *secr
                  rc == ED_EAUTH ? "failed to configure authentication options: " : "", err.msg);
         return rc;
     }
-    static const char missing[] =
-        "secretRef with github app data must be specified when provider is set to github";
-    out->reason = "InvalidProviderConfiguration";
-    if (!secret_name) {
-        /* Nothing to retry until the spec changes. */
-        out->stalled = true;
-        snprintf(out->message, sizeof(out->message), "%s", missing);
-        return ED_EINVALID;
-    }
-    char ref[512];
-    snprintf(ref, sizeof(ref), "%s/%s", ns, secret_name);
-    bool present = false;
-    if ((rc = ed_source_github_app_check(secret, n, ref, &present, &err)) != 0) {
-        /* Flux returns this error bare, without a condition of its own (its Ready then says
-         * only that the reconcile is in progress): eddy says it, as a secret it cannot use. */
-        out->reason = "AuthenticationFailed";
+    ed_ctrl_github_failure why;
+    rc = ed_ctrl_github_app_login("gitrepository", ns, str_at(obj, "/metadata/name"), secret_name,
+                                  secret, n, proxy, fo.proxy_len, creds, &why, &err);
+    if (rc != 0) {
+        bool config = why == ED_CTRL_GITHUB_NO_SECRET || why == ED_CTRL_GITHUB_NO_APP;
+        out->reason = config ? "InvalidProviderConfiguration" : "AuthenticationFailed";
+        out->stalled = why == ED_CTRL_GITHUB_NO_SECRET;
         snprintf(out->message, sizeof(out->message), "%s", err.msg);
-        return rc;
     }
-    if (!present) {
-        snprintf(out->message, sizeof(out->message), "%s", missing);
-        return ED_EINVALID;
-    }
-    ed_source_github_app_opts go = {.secret = secret,
-                                    .secret_len = n,
-                                    .proxy = proxy,
-                                    .proxy_len = fo.proxy_len,
-                                    .timeout_ms = 60000};
-    bool cached = false;
-    if ((rc = ed_source_github_app_token(&go, token, &cached, &err)) != 0) {
-        out->reason = "AuthenticationFailed";
-        snprintf(out->message, sizeof(out->message),
-                 "failed to configure authentication options: %s", err.msg);
-        return rc;
-    }
-    ed_log(ED_LOG_DEBUG, cached ? "GitHub App token from the cache" : "GitHub App token issued",
-           "controller", "gitrepository", "namespace", ns, "name", str_at(obj, "/metadata/name"),
-           NULL);
-    /* The token as the clone's basic auth; a bearerToken of the Secret would win over it. */
-    *creds = ed_xcalloc(n + 2, sizeof(**creds));
-    (*creds)[0] = (ed_source_secret_entry){"username", ED_SOURCE_GITHUB_APP_USER,
-                                           strlen(ED_SOURCE_GITHUB_APP_USER)};
-    (*creds)[1] = (ed_source_secret_entry){"password", *token, strlen(*token)};
-    size_t k = 2;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(secret[i].key, "bearerToken") != 0)
-            (*creds)[k++] = secret[i];
-    for (; k < n + 2; k++)
-        (*creds)[k] = (ed_source_secret_entry){"", "", 0};
-    return 0;
+    return rc;
 }
 
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
@@ -698,8 +659,9 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     const char *name = ed_key_split(key, ns, sizeof(ns));
     ed_err err = ED_ERR_INIT;
     ed_doc *objdoc = NULL, *secretdoc = NULL, *proxydoc = NULL, *artdoc = NULL;
-    ed_source_secret_entry *secret = NULL, *proxy = NULL, *gh_secret = NULL;
-    char **secret_bufs = NULL, **proxy_bufs = NULL, *gh_token = NULL;
+    ed_source_secret_entry *secret = NULL, *proxy = NULL;
+    char **secret_bufs = NULL, **proxy_bufs = NULL;
+    ed_ctrl_github_creds gh = {0};
     const char **sparse = NULL;
     int nsecret = 0, nproxy = 0;
     struct includes inc = {0};
@@ -736,8 +698,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                                          &nsecret, &out)) != 0)
         goto status;
     if (github) {
-        if ((rc = github_app_login(obj, ns, secret_name, secret, nsecret, proxy, nproxy, &gh_secret,
-                                   &gh_token, &out)) != 0)
+        if ((rc = github_app_login(obj, ns, secret_name, secret, nsecret, proxy, nproxy, &gh,
+                                   &out)) != 0)
             goto status;
     } else if (secret_name && secret_has(secret, nsecret, "githubAppID")) {
         /* Flux's hint for a GitHub App Secret without the provider that reads it. */
@@ -761,8 +723,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     fo.ref.semver = str_at(obj, "/spec/ref/semver");
     fo.ref.name = str_at(obj, "/spec/ref/name");
     fo.ref.commit = str_at(obj, "/spec/ref/commit");
-    fo.secret = gh_secret ? gh_secret : secret;
-    fo.secret_len = gh_secret ? (size_t)nsecret + 2 : nsecret > 0 ? (size_t)nsecret : 0;
+    fo.secret = gh.entries ? gh.entries : secret;
+    fo.secret_len = gh.entries ? gh.n : nsecret > 0 ? (size_t)nsecret : 0;
     fo.proxy = proxy;
     fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
     fo.timeout_ms = 60000; /* Flux's default */
@@ -900,10 +862,7 @@ status:
         }
     }
 done:
-    free(gh_secret);
-    if (gh_token)
-        OPENSSL_cleanse(gh_token, strlen(gh_token));
-    free(gh_token);
+    ed_ctrl_github_creds_clear(&gh);
     free_secret(secret, secret_bufs, nsecret > 0 ? nsecret : 0);
     free_secret(proxy, proxy_bufs, nproxy > 0 ? nproxy : 0);
     includes_free(&inc);

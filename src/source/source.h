@@ -235,6 +235,8 @@ typedef struct ed_source_github_app_opts {
  */
 int ed_source_github_app_token(const ed_source_github_app_opts *o, char **token, bool *cached,
                                ed_err *err);
+/* Wipe and free a string copied from a secret (a token). Accepts NULL. */
+void ed_source_secret_free_str(char *s);
 /* Forget every cached token (tests). */
 void ed_source_github_app_cache_clear(void);
 

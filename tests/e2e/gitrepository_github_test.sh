@@ -6,8 +6,9 @@
 # Checked: a clone with the installation named by ID and by owner (looked up on the org), the
 # token cached across reconciles (one token request per App), the API's refusal of a JWT signed
 # with another key, Flux's conditions and words for an incomplete Secret, a missing secretRef, a
-# Secret without App data and App data without the provider; the token in no status, event or
-# log line.
+# Secret without App data and App data without the provider; an ImageUpdateAutomation of such
+# GitRepositories (its checkout with the token, the API's refusal, App data without the
+# provider, in image-automation-controller's words); the token in no status, event or log line.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 . "$EDDY_ROOT/tests/e2e/github_lib.sh"
 
@@ -100,8 +101,37 @@ kubectl -n "$ns" wait gitrepository/app-generic --timeout=60s \
 assert_eq "secretRef '$ns/by-id' has github app data but provider is not set to github" \
     "$(cond app-generic Ready message)" "Flux's hint"
 
+step "the image update automation clones with the App's token too"
+for spec in "auto-by-id app-by-id" "auto-stranger app-stranger" "auto-generic app-generic"; do
+    set -- $spec
+    kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: $1}
+spec:
+  interval: 10m
+  sourceRef: {kind: GitRepository, name: $2}
+  git:
+    commit: {author: {name: eddy-bot, email: bot@eddy.dev}}
+  update: {path: ./}
+YAML
+done
+auto() { kubectl -n "$ns" get imageupdateautomation "$1" -o "jsonpath=$2"; }
+kubectl -n "$ns" wait imageupdateautomation/auto-by-id --for=condition=Ready --timeout=60s >/dev/null
+assert_eq "main@sha1:$second" "$(auto auto-by-id '{.status.observedSourceRevision}')" \
+    "the checkout's revision"
+kubectl -n "$ns" wait imageupdateautomation/auto-stranger --timeout=60s \
+    --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=SourceManagerFailed >/dev/null
+assert_eq "failed configuring source manager: failed to configure authentication options: POST $api/app/installations/777/access_tokens: 401 A JSON web token could not be decoded []" \
+    "$(auto auto-stranger '{.status.conditions[?(@.type=="Ready")].message}')" "the API's refusal"
+kubectl -n "$ns" wait imageupdateautomation/auto-generic --timeout=60s \
+    --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=InvalidSourceConfiguration \
+    >/dev/null
+assert_eq "secretRef '$ns/by-id' has github app data but provider is not set to github: invalid source configuration" \
+    "$(auto auto-generic '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's hint"
+
 step "the token is nowhere to be read"
-assert_not_contains "$(kubectl -n "$ns" get gitrepositories,events -o yaml)" "$token" \
+assert_not_contains "$(kubectl -n "$ns" get gitrepositories,imageupdateautomations,events -o yaml)" "$token" \
     "status and events"
 assert_not_contains "$(cat "$scratch/ctl.log")" "$token" "the agent's log"
 assert_contains "$(cat "$scratch/ctl.log")" "GitHub App token from the cache" "the cache, logged"
