@@ -234,8 +234,8 @@ void ed_ctrl_secret_clear(ed_ctrl_secret *s);
 /* Why a GitHub App login failed, for the caller's reason and wording. */
 typedef enum {
     ED_CTRL_GITHUB_NO_SECRET,  /* no secretRef: nothing to retry until the spec changes */
-    ED_CTRL_GITHUB_NO_APP,     /* a secretRef without App data */
-    ED_CTRL_GITHUB_BAD_SECRET, /* App data, incomplete (Flux's bare error) */
+    ED_CTRL_GITHUB_NO_APP,     /* a secretRef without App data (or without its ID or key) */
+    ED_CTRL_GITHUB_BAD_SECRET, /* App data without exactly one installation (Flux's bare error) */
     ED_CTRL_GITHUB_TOKEN,      /* the App's data unusable or the API's refusal */
 } ed_ctrl_github_failure;
 
@@ -258,7 +258,7 @@ typedef struct ed_ctrl_github_creds {
  * *out holds the credentials for the fetch or push (clear with ed_ctrl_github_creds_clear; they
  * borrow the Secret's entries). On failure *why says which check failed and err says it in
  * Flux's words: ED_CTRL_GITHUB_NO_SECRET and ED_CTRL_GITHUB_NO_APP with ED_CTRL_GITHUB_MISSING,
- * ED_CTRL_GITHUB_BAD_SECRET ("secret 'ns/name': key 'githubAppPrivateKey' not found"),
+ * ED_CTRL_GITHUB_BAD_SECRET ("secret 'ns/name' must contain exactly one of ..."),
  * ED_CTRL_GITHUB_TOKEN ("failed to configure authentication options: POST ...: 401 ..."). The
  * token reaches no message. who ("gitrepository", "imageupdateautomation") and name are logged
  * (debug) with where the token came from.

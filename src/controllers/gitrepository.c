@@ -616,9 +616,9 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
  * Flux's order and words (source-controller's getAuthOpts): the URL's own checks first (an
  * ssh:// URL wants its identity, as without a provider), then ed_ctrl_github_app_login. On
  * failure out has Flux's reason: no secretRef stalls (InvalidProviderConfiguration), a Secret
- * without App data is the same unstalled; an incomplete Secret, whose error Flux returns without
- * a condition of its own (its Ready says only that the reconcile is in progress), and the API's
- * refusal are AuthenticationFailed.
+ * without App data (or without its ID or key) is the same unstalled; a Secret with both or
+ * neither installation keys, whose error Flux returns without a condition of its own (its Ready
+ * says only that the reconcile is in progress), and the API's refusal are AuthenticationFailed.
  */
 static int github_app_login(const ed_node *obj, const char *ns, const char *secret_name,
                             const ed_source_secret_entry *secret, int nsecret,

@@ -317,8 +317,8 @@ static void read_push_options(const ed_node *obj, struct source *src)
 /* The GitRepository's GitHub App (provider github) as the fetch's and push's credentials, or
  * Flux's refusal of App data without that provider (image-automation-controller's getAuthOpts):
  * no secretRef or no App data, and App data without the provider, stall the automation with
- * InvalidSourceConfiguration; an incomplete Secret and a token the API refuses are
- * SourceManagerFailed, retried. */
+ * InvalidSourceConfiguration; a Secret with both or neither installation keys and a token the
+ * API refuses are SourceManagerFailed, retried. */
 static int github_login(struct source *src, const char *sns, const char *name, const char *secret,
                         bool github, struct outcome *out)
 {

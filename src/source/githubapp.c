@@ -49,12 +49,10 @@ int ed_source_github_app_check(const ed_source_secret_entry *secret, size_t n,
     bool has[4];
     for (int i = 0; i < 4; i++)
         has[i] = ed_source_secret_get(secret, n, app_keys[i], NULL) != NULL;
-    *present = has[0] || has[1] || has[2] || has[3];
+    /* Without the App ID or the key, Flux's "key not found" counts as no App data at all. */
+    *present = has[0] && has[3];
     if (!*present)
         return 0;
-    if (!has[0] || !has[3])
-        return ed_err_set(err, ED_EINVALID, "secret '%s': key '%s' not found", secret_ref,
-                          !has[0] ? app_keys[0] : app_keys[3]);
     if (has[1] == has[2])
         return ed_err_set(err, ED_EINVALID, "secret '%s' must contain exactly one of '%s' or '%s'",
                           secret_ref, app_keys[1], app_keys[2]);

@@ -190,13 +190,12 @@ int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *
 #define ED_SOURCE_GITHUB_APP_USER "x-access-token"
 
 /*
- * Check a Secret's GitHub App data as Flux's GitHubAppDataFromSecret does: *present is false
- * (and 0 returned) when none of githubAppID, githubAppInstallationOwner,
- * githubAppInstallationID, githubAppPrivateKey is there. Otherwise githubAppID and
- * githubAppPrivateKey are required, and exactly one of the installation owner or ID. Errors:
- * ED_EINVALID in Flux's words naming secret_ref ("<namespace>/<name>") and the key: "secret
- * 'ns/name': key 'githubAppPrivateKey' not found", "secret 'ns/name' must contain exactly one
- * of 'githubAppInstallationOwner' or 'githubAppInstallationID'".
+ * Check a Secret's GitHub App data as Flux's GitHubAppDataFromSecret reads it: *present is true
+ * when githubAppID and githubAppPrivateKey are both there (without either, Flux's "key not
+ * found" counts as no App data: *present false, 0 returned). With them, exactly one of
+ * githubAppInstallationOwner or githubAppInstallationID is required. Errors: ED_EINVALID in
+ * Flux's words naming secret_ref ("<namespace>/<name>"): "secret 'ns/name' must contain
+ * exactly one of 'githubAppInstallationOwner' or 'githubAppInstallationID'".
  */
 int ed_source_github_app_check(const ed_source_secret_entry *secret, size_t n,
                                const char *secret_ref, bool *present, ed_err *err);
