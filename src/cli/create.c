@@ -17,6 +17,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -444,6 +445,7 @@ static ed_doc *git_secret(const char *ns, const char *name, const char *url,
 
 struct git_flags {
     const char *url, *branch, *tag, *semver, *commit, *ref_name, *secret_ref, *proxy_secret_ref;
+    const char *provider; /* --provider: spec.provider when given */
     struct git_creds creds;
     int64_t interval_ms, fetch_timeout_ms;
     bool silent;
@@ -464,6 +466,34 @@ static int check_git_url(const char *url)
                        colon ? (int)(colon - url) : 0, url);
         return 2;
     }
+    return 0;
+}
+
+/* --provider of create source git, refused in flux's flag words (pflag's, as its Set sees the
+ * value while the flags are read); eddy's agent builds generic and github only. */
+static int check_git_provider(const char *provider)
+{
+    static const char *const providers[] = {"generic", "github", "aws", "azure", NULL};
+    if (!provider)
+        return 0;
+    if (!*provider) {
+        ed_cli_invalid_argument(provider, "--provider",
+                                "no source Git provider given, please specify the Git provider "
+                                "name");
+        return 2;
+    }
+    if (!one_of(provider, providers)) {
+        ed_cli_invalid_argument(provider, "--provider",
+                                "source Git provider '%s' is not supported, must be one of: "
+                                "generic|github|aws|azure",
+                                provider);
+        return 2;
+    }
+    if (strcmp(provider, "aws") == 0 || strcmp(provider, "azure") == 0)
+        ed_cli_warning("eddy's agent authenticates Git with --secret-ref (and a GitHub App's "
+                       "with provider github): a GitRepository of provider '%s' is refused by "
+                       "it (Flux's source-controller serves it)",
+                       provider);
     return 0;
 }
 
@@ -496,6 +526,7 @@ static ed_doc *git_source(struct create_run *r, const char *name, const struct g
     const char *secret = creds_given(&f->creds) && !r->export_only ? name : f->secret_ref;
     put_str(d, "/spec/secretRef/name", secret);
     put_str(d, "/spec/proxySecretRef/name", f->proxy_secret_ref);
+    put_str(d, "/spec/provider", f->provider);
     if (f->sparse_paths.n) {
         ed_node *seq = ed_node_new_seq(d);
         for (int i = 0; i < f->sparse_paths.n; i++)
@@ -532,10 +563,13 @@ static int create_source_git(struct create_run *r, const char *name, int argc, c
         {"sparse-checkout-paths", 0, ED_CLI_FLAG_LIST, &f.sparse_paths},
         {"proxy-secret-ref", 0, ED_CLI_FLAG_STR, &f.proxy_secret_ref},
         {"recurse-submodules", 0, ED_CLI_FLAG_BOOL, &f.recurse_submodules},
+        {"provider", 0, ED_CLI_FLAG_STR, &f.provider},
         {NULL, 0, 0, NULL},
     };
     int rc = parse_create(r, argc, argv, flags, true);
     if (rc)
+        return rc;
+    if ((rc = check_git_provider(f.provider)) != 0)
         return rc;
     if ((rc = check_git_url(f.url)) != 0)
         return rc;
@@ -1536,17 +1570,86 @@ static int create_secret_helm(struct create_run *r, int argc, char **argv)
     return rc;
 }
 
-/* The kind of "secret KIND" at the start of words ("git", "tls", "oci", "proxy", "helm"), or
- * NULL. */
+/* The kind of "secret KIND" at the start of words ("git", "tls", "oci", "proxy", "helm",
+ * "githubapp"), or NULL. */
 static const char *secret_kind(char **words, int nwords)
 {
-    static const char *const kinds[] = {"git", "tls", "oci", "proxy", "helm", NULL};
+    static const char *const kinds[] = {"git", "tls", "oci", "proxy", "helm", "githubapp", NULL};
     if (nwords < 2 || strcmp(words[0], "secret") != 0)
         return NULL;
     for (int i = 0; kinds[i]; i++)
         if (strcmp(words[1], kinds[i]) == 0)
             return kinds[i];
     return NULL;
+}
+
+/* ---- create secret githubapp ---- */
+
+/* The GitHub App Secret a GitRepository of provider github reads, as flux's create secret
+ * githubapp makes it: the App ID and private key, exactly one of the installation owner or
+ * ID, optionally the API's base URL (GitHub Enterprise); type Opaque, keys in flux's order. */
+static int create_secret_githubapp(struct create_run *r, int argc, char **argv)
+{
+    const char *app_id = NULL, *owner = NULL, *installation_id = NULL, *key_file = NULL,
+               *base_url = NULL;
+    int64_t interval = 0;
+    const ed_cli_flag flags[] = {
+        {"app-id", 0, ED_CLI_FLAG_STR, &app_id},
+        {"app-installation-owner", 0, ED_CLI_FLAG_STR, &owner},
+        {"app-installation-id", 0, ED_CLI_FLAG_STR, &installation_id},
+        {"app-private-key", 0, ED_CLI_FLAG_STR, &key_file},
+        {"app-base-url", 0, ED_CLI_FLAG_STR, &base_url},
+        SECRET_FLAGS(&interval),
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags, true);
+    if (rc)
+        return rc;
+    /* flux's order and words: the key file first (Go's ReadFile error), then the fields. */
+    size_t key_len = 0;
+    const char *path = key_file ? key_file : "";
+    char *key = ed_file_read(path, (size_t)1 << 20, &key_len);
+    if (!key) {
+        char why[128];
+        snprintf(why, sizeof(why), "%s", errno == EFBIG ? "file too large" : strerror(errno));
+        why[0] = (char)tolower((unsigned char)why[0]); /* Go's syscall words are lower case */
+        ed_cli_failure("unable to read private key file: %s %s: %s",
+                       errno == EISDIR ? "read" : "open", path, why);
+        return 1;
+    }
+    const char *missing = !app_id || !*app_id ? "githubAppID"
+                          : key_len == 0      ? "githubAppPrivateKey"
+                                              : NULL;
+    bool has_owner = owner && *owner, has_id = installation_id && *installation_id;
+    if (missing) {
+        ed_cli_failure("%s is required", missing);
+        rc = 1;
+    } else if (has_owner == has_id) {
+        ed_cli_failure("exactly one of githubAppInstallationOwner or githubAppInstallationID "
+                       "must be provided");
+        rc = 1;
+    }
+    /* flux's githubapp command takes --label (every create does) and never reads it. */
+    ed_doc *d = rc ? NULL : new_object("v1", "Secret", r->g.ns, r->name, NULL);
+    if (!rc && !d)
+        rc = 2;
+    if (d) {
+        /* flux prints the map's keys sorted, then the type (makeSecret's Opaque). */
+        if (base_url && *base_url)
+            put_str(d, "/stringData/githubAppBaseURL", base_url);
+        put_str(d, "/stringData/githubAppID", app_id);
+        if (has_id)
+            put_str(d, "/stringData/githubAppInstallationID", installation_id);
+        if (has_owner)
+            put_str(d, "/stringData/githubAppInstallationOwner", owner);
+        put_str(d, "/stringData/githubAppPrivateKey", key);
+        put_str(d, "/type", "Opaque");
+        rc = finish_secret(r, d, "githubapp");
+    }
+    ed_doc_free(d);
+    explicit_bzero(key, key_len); /* the key does not linger in freed memory */
+    free(key);
+    return rc;
 }
 
 /* ---- the verbs ---- */
@@ -1565,8 +1668,8 @@ int ed_cli_create(int argc, char **argv)
         used = 2;
     if (!k && !secret) {
         ed_cli_failure("%s: unknown kind; eddy create (source git | source oci | kustomization "
-                       "| image repository|policy|update | secret git|tls|oci|proxy|helm) NAME "
-                       "[flags]",
+                       "| image repository|policy|update | secret git|tls|oci|proxy|helm|githubapp) "
+                       "NAME [flags]",
                        argc > 1 ? argv[1] : "missing kind");
         return 2;
     }
@@ -1577,7 +1680,9 @@ int ed_cli_create(int argc, char **argv)
     char **sub_argv = argv + used + (name ? 1 : 0); /* sub_argv[0], the name or the kind's last
                                                        word, is skipped like a verb */
     int rc;
-    if (secret && strcmp(secret, "git") == 0)
+    if (secret && strcmp(secret, "githubapp") == 0)
+        rc = create_secret_githubapp(&r, sub_argc, sub_argv);
+    else if (secret && strcmp(secret, "git") == 0)
         rc = create_secret_git(&r, name, sub_argc, sub_argv);
     else if (secret && strcmp(secret, "tls") == 0)
         rc = create_secret_tls(&r, sub_argc, sub_argv);

@@ -233,6 +233,47 @@ int ed_ctrl_secret_get(ed_kube *kube, const char *ns, const char *name, ed_ctrl_
 const char *ed_ctrl_secret_value(const ed_ctrl_secret *s, const char *key, size_t *len);
 void ed_ctrl_secret_clear(ed_ctrl_secret *s);
 
+/* ---- GitHub App credentials (spec.provider: github; source_common.c) ---- */
+
+/* Why a GitHub App login failed, for the caller's reason and wording. */
+typedef enum {
+    ED_CTRL_GITHUB_NO_SECRET,  /* no secretRef: nothing to retry until the spec changes */
+    ED_CTRL_GITHUB_NO_APP,     /* a secretRef without App data (or without its ID or key) */
+    ED_CTRL_GITHUB_BAD_SECRET, /* App data without exactly one installation (Flux's bare error) */
+    ED_CTRL_GITHUB_TOKEN,      /* the App's data unusable or the API's refusal */
+} ed_ctrl_github_failure;
+
+/* A GitRepository's Secret data with a GitHub App's installation token as basic auth. */
+typedef struct ed_ctrl_github_creds {
+    ed_source_secret_entry *entries; /* username x-access-token, password the token, then the
+                                        Secret's own entries but bearerToken (borrowed) */
+    size_t n;
+    char *token;
+} ed_ctrl_github_creds;
+
+/* The message of a GitRepository of provider github with no secretRef or no App data in it. */
+#define ED_CTRL_GITHUB_MISSING                                                                     \
+    "secretRef with github app data must be specified when provider is set to github"
+
+/*
+ * Log in as the GitHub App in the Secret ns/secret_name (secret_name NULL: none) for a
+ * GitRepository of provider github, as Flux's getAuthOpts does (its Secret checked, then a token
+ * from the process's cache or the API, through the proxy Secret's data when given). On success
+ * *out holds the credentials for the fetch or push (clear with ed_ctrl_github_creds_clear; they
+ * borrow the Secret's entries). On failure *why says which check failed and err says it in
+ * Flux's words: ED_CTRL_GITHUB_NO_SECRET and ED_CTRL_GITHUB_NO_APP with ED_CTRL_GITHUB_MISSING,
+ * ED_CTRL_GITHUB_BAD_SECRET ("secret 'ns/name' must contain exactly one of ..."),
+ * ED_CTRL_GITHUB_TOKEN ("failed to configure authentication options: POST ...: 401 ..."). The
+ * token reaches no message. who ("gitrepository", "imageupdateautomation") and name are logged
+ * (debug) with where the token came from.
+ */
+int ed_ctrl_github_app_login(const char *who, const char *ns, const char *name,
+                             const char *secret_name, const ed_source_secret_entry *secret,
+                             size_t n, const ed_source_secret_entry *proxy, size_t nproxy,
+                             ed_ctrl_github_creds *out, ed_ctrl_github_failure *why, ed_err *err);
+/* Wipe the token and free what out holds. */
+void ed_ctrl_github_creds_clear(ed_ctrl_github_creds *c);
+
 /* ---- small shared helpers (reconciler.c) ---- */
 /* Record an Event (Action "Reconcile") about obj from controller (the reporting controller,
  * e.g. "image-reflector-controller"); annotations as ed_kube_event's, or NULL. Failures are

@@ -200,6 +200,15 @@ static int finalize(const ed_node *obj, void *user, ed_err *err)
                                         str_at(obj, "/metadata/name"), err);
 }
 
+/* True when the Secret's data has key, with a value that is not empty (Flux's len() != 0). */
+static bool secret_has(const ed_source_secret_entry *secret, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(secret[i].key, key) == 0)
+            return secret[i].len > 0;
+    return false;
+}
+
 /* Read the Secret ns/name (spec.secretRef) into entries (*n of them). On failure out says why,
  * in Flux's words, whose getSecret error is wrapped once more with the same prefix. */
 static int read_secret(ed_gitrepo_controller *c, const char *ns, const char *name, ed_doc **doc,
@@ -604,6 +613,47 @@ static int verify_source(ed_gitrepo_controller *c, const ed_node *obj, const cha
     return rc;
 }
 
+/*
+ * spec.provider github: the secretRef's GitHub App exchanged for an installation token, in
+ * Flux's order and words (source-controller's getAuthOpts): the URL's own checks first (an
+ * ssh:// URL wants its identity, as without a provider), then ed_ctrl_github_app_login. On
+ * failure out has Flux's reason: no secretRef stalls (InvalidProviderConfiguration), a Secret
+ * without App data (or without its ID or key) is the same unstalled; a Secret with both or
+ * neither installation keys, whose error Flux returns without a condition of its own (its Ready
+ * says only that the reconcile is in progress), and the API's refusal are AuthenticationFailed.
+ */
+static int github_app_login(const ed_node *obj, const char *ns, const char *secret_name,
+                            const ed_source_secret_entry *secret, int nsecret,
+                            const ed_source_secret_entry *proxy, int nproxy,
+                            ed_ctrl_github_creds *creds, struct outcome *out)
+{
+    ed_err err = ED_ERR_INIT;
+    size_t n = nsecret > 0 ? (size_t)nsecret : 0;
+    ed_source_git_fetch_opts fo = ED_SOURCE_GIT_FETCH_OPTS_INIT;
+    fo.url = str_at(obj, "/spec/url");
+    fo.secret = secret;
+    fo.secret_len = n;
+    fo.proxy = proxy;
+    fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
+    int rc = ed_source_git_auth_check(&fo, &err);
+    if (rc != 0) {
+        out->reason = rc == ED_EAUTH ? "AuthenticationFailed" : "URLInvalid";
+        snprintf(out->message, sizeof(out->message), "%s%s",
+                 rc == ED_EAUTH ? "failed to configure authentication options: " : "", err.msg);
+        return rc;
+    }
+    ed_ctrl_github_failure why;
+    rc = ed_ctrl_github_app_login("gitrepository", ns, str_at(obj, "/metadata/name"), secret_name,
+                                  secret, n, proxy, fo.proxy_len, creds, &why, &err);
+    if (rc != 0) {
+        bool config = why == ED_CTRL_GITHUB_NO_SECRET || why == ED_CTRL_GITHUB_NO_APP;
+        out->reason = config ? "InvalidProviderConfiguration" : "AuthenticationFailed";
+        out->stalled = why == ED_CTRL_GITHUB_NO_SECRET;
+        snprintf(out->message, sizeof(out->message), "%s", err.msg);
+    }
+    return rc;
+}
+
 static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
 {
     ed_gitrepo_controller *c = user;
@@ -613,6 +663,7 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     ed_doc *objdoc = NULL, *secretdoc = NULL, *proxydoc = NULL, *artdoc = NULL;
     ed_source_secret_entry *secret = NULL, *proxy = NULL;
     char **secret_bufs = NULL, **proxy_bufs = NULL;
+    ed_ctrl_github_creds gh = {0};
     const char **sparse = NULL;
     int nsecret = 0, nproxy = 0;
     struct includes inc = {0};
@@ -625,12 +676,13 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
                       "gitrepository");
     int64_t interval = ed_ctrl_interval(obj, 60000);
 
-    /* 3. Proxy and credentials, in Flux's order. spec.provider azure (workload identity) and
-     * github (a GitHub App) are not built: refused as Flux refuses a provider it cannot
-     * configure (stalled, InvalidProviderConfiguration), rather than fetched with the
-     * secretRef's credentials or none, which would fail later with a misleading message. */
+    /* 3. Proxy and credentials, in Flux's order. spec.provider azure and aws (workload
+     * identity) are not built: refused as Flux refuses a provider it cannot configure
+     * (stalled, InvalidProviderConfiguration), rather than fetched with the secretRef's
+     * credentials or none, which would fail later with a misleading message. */
     const char *provider = str_at(obj, "/spec/provider");
-    if (provider && strcmp(provider, "generic") != 0) {
+    bool github = provider && strcmp(provider, "github") == 0;
+    if (provider && !github && strcmp(provider, "generic") != 0) {
         rc = ED_EINVALID;
         out.reason = "InvalidProviderConfiguration";
         out.stalled = true;
@@ -647,6 +699,19 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     if (secret_name && (rc = read_secret(c, ns, secret_name, &secretdoc, &secret, &secret_bufs,
                                          &nsecret, &out)) != 0)
         goto status;
+    if (github) {
+        if ((rc = github_app_login(obj, ns, secret_name, secret, nsecret, proxy, nproxy, &gh,
+                                   &out)) != 0)
+            goto status;
+    } else if (secret_name && secret_has(secret, nsecret, "githubAppID")) {
+        /* Flux's hint for a GitHub App Secret without the provider that reads it. */
+        rc = ED_EINVALID;
+        out.reason = "InvalidProviderConfiguration";
+        snprintf(out.message, sizeof(out.message),
+                 "secretRef '%s/%s' has github app data but provider is not set to github", ns,
+                 secret_name);
+        goto status;
+    }
 
     /* 4. Includes. */
     if ((rc = read_includes(c, obj, ns, &inc, &out)) != 0)
@@ -660,8 +725,8 @@ static int reconcile(const char *key, int64_t *requeue_after_ms, void *user)
     fo.ref.semver = str_at(obj, "/spec/ref/semver");
     fo.ref.name = str_at(obj, "/spec/ref/name");
     fo.ref.commit = str_at(obj, "/spec/ref/commit");
-    fo.secret = secret;
-    fo.secret_len = nsecret > 0 ? (size_t)nsecret : 0;
+    fo.secret = gh.entries ? gh.entries : secret;
+    fo.secret_len = gh.entries ? gh.n : nsecret > 0 ? (size_t)nsecret : 0;
     fo.proxy = proxy;
     fo.proxy_len = nproxy > 0 ? (size_t)nproxy : 0;
     fo.timeout_ms = 60000; /* Flux's default */
@@ -803,6 +868,7 @@ status:
         }
     }
 done:
+    ed_ctrl_github_creds_clear(&gh);
     free_secret(secret, secret_bufs, nsecret > 0 ? nsecret : 0);
     free_secret(proxy, proxy_bufs, nproxy > 0 ? nproxy : 0);
     includes_free(&inc);

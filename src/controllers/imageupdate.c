@@ -291,6 +291,7 @@ struct source {
     ed_source_git_ref ref; /* the checkout ref (strings borrowed from the objects) */
     bool is_branch;        /* the checkout ref is a branch */
     ed_ctrl_secret secret;
+    ed_ctrl_github_creds github; /* provider github: the App's token with the Secret's data */
     ed_ctrl_secret proxy;   /* the GitRepository's proxySecretRef: address, username, password */
     ed_ctrl_secret signing; /* signingKey's Secret: git.asc, passphrase (ssh: identity, password) */
     bool signing_ssh;       /* signingKey.type ssh */
@@ -311,6 +312,45 @@ static void read_push_options(const ed_node *obj, struct source *src)
         src->push_options[src->npush_options++] =
             ed_xasprintf("%s=%s", ed_node_key_at(m, i), v ? v : "");
     }
+}
+
+/* The GitRepository's GitHub App (provider github) as the fetch's and push's credentials, or
+ * Flux's refusal of App data without that provider (image-automation-controller's getAuthOpts):
+ * no secretRef or no App data, and App data without the provider, stall the automation with
+ * InvalidSourceConfiguration; a Secret with both or neither installation keys and a token the
+ * API refuses are SourceManagerFailed, retried. */
+static int github_login(struct source *src, const char *sns, const char *name, const char *secret,
+                        bool github, struct outcome *out)
+{
+    ed_err err = ED_ERR_INIT;
+    if (!github) {
+        size_t len = 0;
+        if (!secret || !ed_ctrl_secret_value(&src->secret, "githubAppID", &len) || !len)
+            return 0;
+        out->reason = "InvalidSourceConfiguration";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message),
+                 "secretRef '%s/%s' has github app data but provider is not set to github: "
+                 "invalid source configuration",
+                 sns, secret);
+        return ED_EINVALID;
+    }
+    ed_ctrl_github_failure why;
+    int rc = ed_ctrl_github_app_login(
+        "imageupdateautomation", sns, name, secret, src->secret.entries, src->secret.n,
+        src->proxy.n ? src->proxy.entries : NULL, src->proxy.n, &src->github, &why, &err);
+    if (rc == 0)
+        return 0;
+    if (why == ED_CTRL_GITHUB_NO_SECRET || why == ED_CTRL_GITHUB_NO_APP) {
+        out->reason = "InvalidSourceConfiguration";
+        out->stalled = true;
+        snprintf(out->message, sizeof(out->message), "%s: invalid source configuration", err.msg);
+    } else {
+        out->reason = "SourceManagerFailed";
+        snprintf(out->message, sizeof(out->message), "failed configuring source manager: %s",
+                 err.msg);
+    }
+    return rc;
 }
 
 static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct source *src,
@@ -386,11 +426,13 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
         return ED_EINVALID;
     }
     /* The GitRepository's provider authenticates the automation's fetch and push too (Flux):
-     * azure (workload identity) and github (a GitHub App) are not built, so they are refused
-     * here as the GitRepository refuses them, rather than pushed with the secretRef's
-     * credentials or none, which would fail later as an authentication error. */
+     * azure and aws (workload identity) are not built, so they are refused here as the
+     * GitRepository refuses them, rather than pushed with the secretRef's credentials or none,
+     * which would fail later as an authentication error. github is below, once the Secrets are
+     * read. */
     const char *provider = str_at(repo, "/spec/provider");
-    if (provider && strcmp(provider, "generic") != 0) {
+    bool github = provider && strcmp(provider, "github") == 0;
+    if (provider && !github && strcmp(provider, "generic") != 0) {
         out->reason = "SourceManagerFailed";
         out->stalled = true;
         snprintf(out->message, sizeof(out->message),
@@ -430,6 +472,8 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
                  sns, proxy);
         return ED_EINVALID;
     }
+    if ((rc = github_login(src, sns, str_at(obj, "/metadata/name"), secret, github, out)) != 0)
+        return rc;
     const char *key_secret = str_at(obj, "/spec/git/commit/signingKey/secretRef/name");
     const char *key_type = str_at(obj, "/spec/git/commit/signingKey/type");
     src->signing_ssh = key_type && strcmp(key_type, "ssh") == 0;
@@ -469,6 +513,7 @@ static int read_source(ed_imageupdate_controller *c, const ed_node *obj, struct 
 static void source_clear(struct source *src)
 {
     ed_ctrl_secret_clear(&src->secret);
+    ed_ctrl_github_creds_clear(&src->github);
     ed_ctrl_secret_clear(&src->proxy);
     ed_ctrl_secret_clear(&src->signing);
     ed_doc_free(src->doc);
@@ -569,8 +614,8 @@ static void automate(ed_imageupdate_controller *c, const ed_node *obj, struct ru
     out->switched_branch = pb && (!src.is_branch || strcmp(pb, src.branch) != 0);
     ed_source_git_update_opts uo = {
         .url = src.url,
-        .secret = src.secret.entries,
-        .secret_len = src.secret.n,
+        .secret = src.github.entries ? src.github.entries : src.secret.entries,
+        .secret_len = src.github.entries ? src.github.n : src.secret.n,
         .proxy = src.proxy.n ? src.proxy.entries : NULL,
         .proxy_len = src.proxy.n,
         .checkout_branch = src.is_branch ? src.branch : NULL,

@@ -127,3 +127,61 @@ void ed_ctrl_source_conditions(ed_status_patch *sp, const ed_node *obj,
     else if (r->verified == ED_CTRL_VERIFIED_FAILED)
         ed_cond_set(d, conds, "SourceVerified", "False", r->reason, r->message, sp->generation);
 }
+
+/* ---- GitHub App credentials ---- */
+
+int ed_ctrl_github_app_login(const char *who, const char *ns, const char *name,
+                             const char *secret_name, const ed_source_secret_entry *secret,
+                             size_t n, const ed_source_secret_entry *proxy, size_t nproxy,
+                             ed_ctrl_github_creds *out, ed_ctrl_github_failure *why, ed_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!secret_name) {
+        *why = ED_CTRL_GITHUB_NO_SECRET;
+        return ed_err_set(err, ED_EINVALID, "%s", ED_CTRL_GITHUB_MISSING);
+    }
+    char ref[512];
+    snprintf(ref, sizeof(ref), "%s/%s", ns, secret_name);
+    bool present = false;
+    int rc = ed_source_github_app_check(secret, n, ref, &present, err);
+    if (rc != 0) {
+        *why = ED_CTRL_GITHUB_BAD_SECRET;
+        return rc;
+    }
+    if (!present) {
+        *why = ED_CTRL_GITHUB_NO_APP;
+        return ed_err_set(err, ED_EINVALID, "%s", ED_CTRL_GITHUB_MISSING);
+    }
+    ed_source_github_app_opts go = {.secret = secret,
+                                    .secret_len = n,
+                                    .proxy = proxy,
+                                    .proxy_len = nproxy,
+                                    .timeout_ms = 60000};
+    bool cached = false;
+    if ((rc = ed_source_github_app_token(&go, &out->token, &cached, err)) != 0) {
+        *why = ED_CTRL_GITHUB_TOKEN;
+        ed_err_wrap(err, "failed to configure authentication options");
+        return rc;
+    }
+    ed_log(ED_LOG_DEBUG, cached ? "GitHub App token from the cache" : "GitHub App token issued",
+           "controller", who, "namespace", ns, "name", name, NULL);
+    /* The token as basic auth; a bearerToken of the Secret would win over it, so it goes. */
+    out->entries = ed_xcalloc(n + 2, sizeof(*out->entries));
+    out->entries[0] = (ed_source_secret_entry){"username", ED_SOURCE_GITHUB_APP_USER,
+                                               strlen(ED_SOURCE_GITHUB_APP_USER)};
+    out->entries[1] = (ed_source_secret_entry){"password", out->token, strlen(out->token)};
+    out->n = 2;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(secret[i].key, "bearerToken") != 0 && strcmp(secret[i].key, "username") != 0 &&
+            strcmp(secret[i].key, "password") != 0)
+            out->entries[out->n++] = secret[i];
+    return 0;
+}
+
+void ed_ctrl_github_creds_clear(ed_ctrl_github_creds *c)
+{
+    if (c->token)
+        ed_source_secret_free_str(c->token);
+    free(c->entries);
+    memset(c, 0, sizeof(*c));
+}

@@ -37,8 +37,10 @@
  * deterministic on its own terms (one tree, one digest, across runs and machines), and a cluster
  * handed from Flux to eddy gets a rebuilt artifact with the same revision on the first reconcile.
  *
- * Not here yet: GitHub App and cloud provider authentication, proxies for ssh:// and git://
- * URLs.
+ *   - GitHub App installation tokens (`spec.provider: github`, githubapp.c), cached in the
+ *     process until near their expiry.
+ *
+ * Not here yet: cloud provider authentication, proxies for ssh:// and git:// URLs.
  *
  * Thread safety: an ed_source_cache may be used from several threads at once; calls on one URL
  * are serialised by a lock file (flock) per cache directory, which also guards against a second
@@ -212,6 +214,61 @@ int ed_source_git_auth_check(const ed_source_git_fetch_opts *opts, ed_err *err);
  */
 int ed_source_git_fetch(ed_source_cache *cache, const ed_source_git_fetch_opts *opts,
                         ed_source_git_result *out, ed_err *err);
+
+/* ---- GitHub App installation tokens (spec.provider: github) ---- */
+
+/* The user name a GitHub App installation token is sent with (its password). */
+#define ED_SOURCE_GITHUB_APP_USER "x-access-token"
+
+/*
+ * Check a Secret's GitHub App data as Flux's GitHubAppDataFromSecret reads it: *present is true
+ * when githubAppID and githubAppPrivateKey are both there (without either, Flux's "key not
+ * found" counts as no App data: *present false, 0 returned). With them, exactly one of
+ * githubAppInstallationOwner or githubAppInstallationID is required. Errors: ED_EINVALID in
+ * Flux's words naming secret_ref ("<namespace>/<name>"): "secret 'ns/name' must contain
+ * exactly one of 'githubAppInstallationOwner' or 'githubAppInstallationID'".
+ */
+int ed_source_github_app_check(const ed_source_secret_entry *secret, size_t n,
+                               const char *secret_ref, bool *present, ed_err *err);
+
+/*
+ * The JSON Web Token a GitHub App authenticates with: RS256 over {"iss":"<app_id>","exp":
+ * now+90,"iat":now-30} (seconds since the epoch), signed with key (PEM: an RSA key, PKCS#1 or
+ * PKCS#8). *out is a new string "<header>.<claims>.<signature>" (base64url, unpadded). Errors:
+ * ED_EINVALID "could not parse private key: ..." (not PEM, not RSA, encrypted), ED_ERROR.
+ */
+int ed_source_github_app_jwt(int64_t app_id, const char *key, size_t key_len, int64_t now,
+                             char **out, ed_err *err);
+
+typedef struct ed_source_github_app_opts {
+    /* The secretRef's data: the GitHub App keys, and the TLS keys for the API (ca.crt or
+     * caFile, tls.crt + tls.key). Borrowed. */
+    const ed_source_secret_entry *secret;
+    size_t secret_len;
+    /* The proxy Secret's data (address, username, password), or NULL/0: the environment's. */
+    const ed_source_secret_entry *proxy;
+    size_t proxy_len;
+    int64_t timeout_ms; /* bounds each API call; 0 for none */
+} ed_source_github_app_opts;
+
+/*
+ * An installation access token for the App in o->secret (checked with
+ * ed_source_github_app_check first): from the process's cache while it has one for the same
+ * App data (80% of its lifetime, at most an hour), else from the API (githubAppBaseURL, else
+ * https://api.github.com/): the installation of githubAppInstallationOwner looked up (its
+ * organization's, else its user's) when no ID is given, then POST
+ * app/installations/<id>/access_tokens with a new JWT. *token is the caller's (free it with
+ * ed_source_secret_free_str); *cached (may be NULL) says where it came from. Errors, in Flux's
+ * words: ED_EINVALID (the App ID, installation or key missing or unusable), ED_EAUTH (the API
+ * refused: "POST <url>: 401 <message> []"), ED_ENOTFOUND (another 4xx), ED_ERETRY (no
+ * connection, 5xx), ED_ETIMEOUT, ED_ERROR (a reply without a token).
+ */
+int ed_source_github_app_token(const ed_source_github_app_opts *o, char **token, bool *cached,
+                               ed_err *err);
+/* Wipe and free a string copied from a secret (a token). Accepts NULL. */
+void ed_source_secret_free_str(char *s);
+/* Forget every cached token (tests). */
+void ed_source_github_app_cache_clear(void);
 
 /* ---- kustomize's remote targets ---- */
 

@@ -170,8 +170,6 @@ const char *ed_source_secret_get(const ed_source_secret_entry *secret, size_t n,
 /* The CA of the fetch's secret: `ca.crt`, else Flux's older key `caFile`; NULL when neither.
  * *len (may be NULL) gets its length. */
 const char *ed_source_secret_ca(const ed_source_auth *auth, size_t *len);
-/* Wipe and free a string copied from a secret. Accepts NULL. */
-void ed_source_secret_free_str(char *s);
 
 /* ---- SSH signatures (sshsig.c) ---- */
 

@@ -56,6 +56,7 @@ openssl genpkey -algorithm ed25519 -out "$scratch/ed.key"
 printf -- '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' >"$scratch/bad.key"
 : >"$scratch/empty"
 tls=(--tls-crt-file "$scratch/tls.crt" --tls-key-file "$scratch/tls.key")
+printf -- '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n' >"$scratch/app.pem"
 zero=sha256:0000000000000000000000000000000000000000000000000000000000000000
 git=(create source git podinfo --url https://github.com/stefanprodan/podinfo)
 oci=(create source oci podinfo --url oci://ghcr.io/stefanprodan/manifests/podinfo)
@@ -157,6 +158,17 @@ create secret helm repo "\${tls[@]}" -u me -p pw --ca-crt-file $scratch/ca.pem -
 create secret helm repo --tls-crt-file $scratch/tls.crt -u me -p pw --export
 create secret helm repo --tls-crt-file $scratch/tls.crt --tls-key-file $scratch/ec.key --export
 create secret helm repo --ca-crt-file $scratch/nothere --export
+"\${git[@]}" --branch main --provider github --secret-ref gh-app --export
+"\${git[@]}" --branch main --provider nope --export
+"\${git[@]}" --branch main --provider '' --export
+create secret githubapp gh --app-id 1 --app-installation-id 2 --app-private-key $scratch/app.pem --export
+create secret githubapp gh --app-id 1 --app-installation-owner acme --app-private-key $scratch/app.pem --app-base-url https://ghe.example.com/api/v3 --label a=b --export
+create secret githubapp gh --app-id 1 --app-private-key $scratch/app.pem --export
+create secret githubapp gh --app-id 1 --app-installation-id 2 --app-installation-owner acme --app-private-key $scratch/app.pem --export
+create secret githubapp gh --app-installation-id 2 --app-private-key $scratch/app.pem --export
+create secret githubapp gh --app-id 1 --app-installation-id 2 --app-private-key $scratch/none.pem --export
+create secret githubapp gh --app-id 1 --app-installation-id 2 --export
+create secret githubapp --app-id 1 --export
 create source git xx --export
 create source git xx --url https://h/r --export
 create source git xx --url ftp://h/r --branch main --export

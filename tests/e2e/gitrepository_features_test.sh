@@ -399,21 +399,21 @@ assert_eq "failed to configure proxy options: secret '$ns/proxy-emptyaddress': p
     "$(get app-proxy-emptyaddress '{.status.conditions[?(@.type=="Ready")].message}')" \
     "a proxy secret with an empty address"
 
-step "spec.provider azure or github (not built): stalled before any fetch"
+step "spec.provider azure (not built): stalled before any fetch"
 # With a provider eddy cannot configure, fetching with the secretRef's credentials (they are
 # good here) would hide the mistake: refused in Flux's reason for a provider it cannot use.
-gitrepo app-provider-github app "  provider: github"
-kubectl -n "$ns" wait gitrepository/app-provider-github --for=condition=Stalled --timeout=60s \
+gitrepo app-provider-azure app "  provider: azure"
+kubectl -n "$ns" wait gitrepository/app-provider-azure --for=condition=Stalled --timeout=60s \
     >/dev/null
-provider_msg="spec.provider 'github' is not supported by eddy yet: only generic (the secretRef)"
+provider_msg="spec.provider 'azure' is not supported by eddy yet: only generic (the secretRef)"
 for c in Ready Stalled FetchFailed; do
     assert_eq "InvalidProviderConfiguration" \
-        "$(get app-provider-github "{.status.conditions[?(@.type==\"$c\")].reason}")" "$c reason"
+        "$(get app-provider-azure "{.status.conditions[?(@.type==\"$c\")].reason}")" "$c reason"
     assert_eq "$provider_msg" \
-        "$(get app-provider-github "{.status.conditions[?(@.type==\"$c\")].message}")" \
+        "$(get app-provider-azure "{.status.conditions[?(@.type==\"$c\")].message}")" \
         "$c message"
 done
-assert_eq "" "$(get app-provider-github '{.status.artifact}')" "no artifact: nothing fetched"
+assert_eq "" "$(get app-provider-azure '{.status.artifact}')" "no artifact: nothing fetched"
 
 step "verify: OpenPGP signatures of commits and tags (keys made here, in a temp GNUPGHOME)"
 export GNUPGHOME=$scratch/gnupg

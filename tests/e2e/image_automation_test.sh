@@ -10,7 +10,7 @@
 # naming a missing policy left alone (as Flux); commits signed with an OpenPGP key and with an SSH key (signingKey); push options
 # (git.push.options) seen by the server's hook, a server that does not advertise them giving a
 # clear Ready=False, and a push that stalls failing after the GitRepository's spec.timeout; a
-# GitRepository provider eddy does not build (github, azure) refused for the automation too.
+# GitRepository of provider github without a GitHub App in its Secret refused for the automation too.
 . "${EDDY_ROOT:?run with tests/e2e/run}/tests/e2e/lib.sh"
 
 eddy=$EDDY_BIN
@@ -404,9 +404,9 @@ kubectl -n "$ns" wait imageupdateautomation/no-git --for=jsonpath='{.status.cond
 assert_eq "source kind 'GitRepository' necessitates field .spec.git: invalid source configuration" \
     "$(get imageupdateautomation/no-git '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's message"
 kubectl -n "$ns" delete imageupdateautomation/no-git --timeout=30s >/dev/null
-# A GitRepository whose provider eddy does not build (github: a GitHub App) is refused for the
-# automation as for the GitRepository, stalled before any fetch or push, not pushed with its
-# secretRef's credentials.
+# A GitRepository of provider github whose Secret holds no GitHub App (basic auth only) is
+# refused for the automation as Flux's refuses it, stalled before any fetch or push, not pushed
+# with the Secret's credentials (the App's own token: gitrepository_github_test.sh).
 kubectl -n "$ns" apply -f - >/dev/null <<YAML
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
@@ -428,10 +428,10 @@ spec:
     commit: {author: {name: eddy-bot, email: bot@eddy.dev}}
   update: {path: ./deploy}
 YAML
-kubectl -n "$ns" wait imageupdateautomation/by-app --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=SourceManagerFailed --timeout=60s >/dev/null ||
-    fail "provider github not refused: $(get imageupdateautomation/by-app '{.status.conditions}')"
-assert_eq "failed configuring source manager: GitRepository '$ns/fleet-app': spec.provider 'github' is not supported by eddy yet: only generic (the secretRef)" \
-    "$(get imageupdateautomation/by-app '{.status.conditions[?(@.type=="Ready")].message}')" "the provider named"
+kubectl -n "$ns" wait imageupdateautomation/by-app --for=jsonpath='{.status.conditions[?(@.type=="Stalled")].reason}'=InvalidSourceConfiguration --timeout=60s >/dev/null ||
+    fail "provider github without App data not refused: $(get imageupdateautomation/by-app '{.status.conditions}')"
+assert_eq "secretRef with github app data must be specified when provider is set to github: invalid source configuration" \
+    "$(get imageupdateautomation/by-app '{.status.conditions[?(@.type=="Ready")].message}')" "Flux's words"
 assert_eq "" "$(get imageupdateautomation/by-app '{.status.lastPushCommit}')" "nothing pushed"
 kubectl -n "$ns" delete imageupdateautomation/by-app gitrepository/fleet-app --timeout=30s >/dev/null
 

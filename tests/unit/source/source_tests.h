@@ -23,6 +23,9 @@ int test_checkout_main(void);
 /* test_cosign.c: cosign signatures of OCI artifacts (its own group). */
 int test_cosign_main(void);
 
+/* test_githubapp.c: GitHub App data, JWTs and refused App data (its own group). */
+int test_githubapp_main(void);
+
 /* test_write.c: files committed and pushed (eddy bootstrap). */
 void test_write_root_commit_then_nothing(void **state);
 void test_write_on_top_keeps_other_files(void **state);

@@ -1248,5 +1248,5 @@ int main(void)
         cmocka_unit_test(test_ssh_keypair_new),
     };
     int failed = cmocka_run_group_tests_name("source", tests, setup_tmp, teardown_tmp);
-    return failed + test_checkout_main() + test_cosign_main();
+    return failed + test_checkout_main() + test_cosign_main() + test_githubapp_main();
 }
