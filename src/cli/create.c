@@ -1668,8 +1668,8 @@ int ed_cli_create(int argc, char **argv)
         used = 2;
     if (!k && !secret) {
         ed_cli_failure("%s: unknown kind; eddy create (source git | source oci | kustomization "
-                       "| image repository|policy|update | secret git|tls|oci|proxy|helm|githubapp) "
-                       "NAME [flags]",
+                       "| image repository|policy|update "
+                       "| secret git|tls|oci|proxy|helm|githubapp) NAME [flags]",
                        argc > 1 ? argv[1] : "missing kind");
         return 2;
     }
