@@ -444,8 +444,8 @@ for c in "${policies[@]}"; do compare ImagePolicy "$c"; done
 # client's words "remote error: tls: bad certificate" (the alert of the test's registry), and
 # so in eddy's most times; but the server closes the connection on the request the client sent
 # meanwhile, and when the reset comes first, each side says what its client says of that: Flux
-# "http2: client conn could not be established", eddy curl's words of the socket (README: a
-# deliberate difference). Each attempt is one or the other: the reason and the rest of the
+# "http2: client conn could not be established" or Go's words of the reset socket, eddy curl's
+# words of the socket (README: a deliberate difference). Each attempt is one or the other: the reason and the rest of the
 # message are compared here, the words of the attempt left out.
 rmsg() {
     kubectl -n "$1" get imagerepository mtlsnoclient \
@@ -461,7 +461,9 @@ tls_words() {
     w=${w%"$tail"}
     case $1:$w in
     *:"remote error: tls: bad certificate") echo alert ;;
-    flux:"http2: client conn could not be established") echo reset ;;
+    flux:"http2: client conn could not be established" | \
+        flux:"write tcp 127.0.0.1:"*": write: connection reset by peer" | \
+        flux:"read tcp 127.0.0.1:"*": read: connection reset by peer") echo reset ;;
     eddy:"getpeername() failed with errno 107: Transport endpoint is not connected" | \
         eddy:"Send failure: Connection reset by peer" | eddy:"Recv failure: Connection reset by peer") echo reset ;;
     *) echo "$1: other words: $w" ;;

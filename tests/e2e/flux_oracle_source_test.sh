@@ -220,7 +220,13 @@ settled_in() {
     kubectl -n "$1" get "$(kind_of "$2")" "$2" -o json >"$json.tmp"
     out=$(jq -r '.metadata.generation as $g | (.status.conditions // [])[] |
         select(.type == "Ready") | select(.observedGeneration == $g) | .status' "$json.tmp")
-    [ "$out" = "$want" ] && mv "$json.tmp" "$json"
+    [ "$out" = "$want" ] || return 1
+    # A failing object is looked at between its retries: each retry first marks Reconciling
+    # Progressing ("processing object: new generation", while the last success is an older
+    # generation) and leaves Ready as it was; the retry's end makes it ProgressingWithRetry.
+    out=$(jq -r '(.status.conditions // [])[] | select(.type == "Reconciling") | .reason' "$json.tmp")
+    [ "$out" != Progressing ] || return 1
+    mv "$json.tmp" "$json"
 }
 # include once inc has its artifact on both sides (before, Flux may or may not catch it without
 # one, a race), and an include of a GitRepository that does not exist (Flux's "waiting" error).
