@@ -891,7 +891,9 @@ int ed_cli_controller(int argc, char **argv)
     ed_manager *manager = NULL;
     struct reconcilers recs = {0};
     for (;;) {
-        int sig = ed_signals_wait(200);
+        /* Until the controllers run, look for the lease often: the agent starts within
+         * 20 ms of leading, not 200. */
+        int sig = ed_signals_wait(manager ? 200 : 20);
         if (sig) {
             ed_log(ED_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                    NULL);
