@@ -262,6 +262,46 @@ static int apply(ed_kube *kube, const ed_node *obj, bool *created)
     return 0;
 }
 
+/* Merge the map at path of from into to's (created when from has one): flux's merge of the
+ * new Secret's labels and annotations into the existing one's. */
+static void merge_map(ed_doc *to, const ed_node *from, const char *path)
+{
+    const ed_node *src = ed_node_path(from, path);
+    if (!src || ed_node_kind_of(src) != ED_NODE_MAP)
+        return;
+    ed_node *dst = ed_node_ensure_map(to, ed_doc_root(to), path);
+    for (size_t i = 0; i < ed_node_len(src); i++)
+        ed_node_set(to, dst, ed_node_key_at(src, i), ed_node_copy(to, ed_node_value_at(src, i)));
+}
+
+/* Create the Secret obj, or update the existing one in place as flux's upsertSecret does: its
+ * stringData replaced by obj's, obj's labels and annotations merged into its own, and all else
+ * (its type, its other data keys, its other labels) left as it was. */
+static int upsert_secret(ed_kube *kube, const ed_node *obj)
+{
+    ed_err err = ED_ERR_INIT;
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    ed_kube_opts o = {.field_manager = "flux"};
+    ed_doc *old = NULL;
+    int rc = ed_kube_get(kube, "v1", "Secret", ns, name, &old, &err);
+    if (rc == ED_ENOTFOUND) {
+        rc = ed_kube_create(kube, obj, &o, NULL, &err);
+    } else if (rc == 0) {
+        ed_node *root = ed_doc_root(old);
+        const ed_node *string_data = ed_node_get(obj, "stringData");
+        if (string_data)
+            ed_node_set(old, root, "stringData", ed_node_copy(old, string_data));
+        merge_map(old, obj, "/metadata/annotations");
+        merge_map(old, obj, "/metadata/labels");
+        rc = ed_kube_update(kube, root, &o, NULL, &err);
+    }
+    ed_doc_free(old);
+    if (rc)
+        ed_cli_api_failure(&err);
+    return rc ? 1 : 0;
+}
+
 /* What every create shares: --export, or apply (with an optional secret first) and wait. */
 struct create_run {
     ed_cli_global g;
@@ -301,7 +341,7 @@ static int finish_create(struct create_run *r)
     bool created = false;
     if (r->secret) {
         ed_cli_action("applying secret with repository credentials");
-        rc = apply(kube, ed_doc_root(r->secret), &created);
+        rc = upsert_secret(kube, ed_doc_root(r->secret));
         if (!rc)
             ed_cli_success("authentication configured");
     }
@@ -1179,8 +1219,7 @@ static int finish_secret(struct create_run *r, ed_doc *d, const char *kind)
         return rc;
     }
     ed_kube *kube = ed_cli_connect(&r->g);
-    bool created = false;
-    rc = kube ? apply(kube, ed_doc_root(d), &created) : 1;
+    rc = kube ? upsert_secret(kube, ed_doc_root(d)) : 1;
     if (!rc) /* flux says created, whether it was or not */
         ed_cli_action("%s secret '%s' created in '%s' namespace", kind, r->name, r->g.ns);
     ed_kube_free(kube);

@@ -290,6 +290,41 @@ for kind in tls oci proxy helm; do
         "$(kubectl -n oracle-secrets get secret "eddy-$kind" -o "jsonpath=$shape")" "the $kind Secret applied"
 done
 
+# Over an existing Secret: flux's upsertSecret updates it in place, its stringData over the
+# data, the labels merged, its type, other keys, labels and annotations kept (tls's keys over
+# an Opaque Secret, proxy's over another type; helm's empty Secret leaves the data alone)
+for cli in flux eddy; do
+    bin=$flux
+    [ "$cli" = eddy ] && bin=$eddy
+    for kind in tls proxy helm; do
+        type=Opaque
+        [ "$kind" = proxy ] && type=example.com/other
+        kubectl -n oracle-secrets create secret generic "$cli-up-$kind" --type "$type" \
+            --from-literal=extra=kept --from-literal=username=old >/dev/null
+        kubectl -n oracle-secrets label secret "$cli-up-$kind" team=old keep=yes >/dev/null
+        kubectl -n oracle-secrets annotate secret "$cli-up-$kind" note=kept >/dev/null
+    done
+    for kind in "tls $cli-up-tls ${tls[*]} --label team=new,more=x" \
+        "proxy $cli-up-proxy --address http://p -u me -p pw" "helm $cli-up-helm --label team=new"; do
+        # shellcheck disable=SC2086 # the words of the case
+        out=$("$bin" create secret $kind -n oracle-secrets 2>&1) || fail "$cli create secret $kind: $out"
+        set -- $kind
+        assert_eq "► $1 secret '$2' created in 'oracle-secrets' namespace" "$out" "$cli update secret $1"
+    done
+done
+shape='{.type} {.metadata.labels} {.metadata.annotations.note} {.data}'
+for kind in tls proxy helm; do
+    assert_eq "$(kubectl -n oracle-secrets get secret "flux-up-$kind" -o "jsonpath=$shape")" \
+        "$(kubectl -n oracle-secrets get secret "eddy-up-$kind" -o "jsonpath=$shape")" "the $kind Secret updated"
+done
+b64() { printf %s "$1" | base64 -w0; }
+assert_eq "$(kubectl -n oracle-secrets get secret eddy-up-proxy -o "jsonpath=$shape")" \
+    "example.com/other {\"keep\":\"yes\",\"team\":\"old\"} kept {\"address\":\"$(b64 http://p)\",\"extra\":\"$(b64 kept)\",\"password\":\"$(b64 pw)\",\"username\":\"$(b64 me)\"}" \
+    "eddy: the proxy Secret updated in place"
+assert_eq "$(kubectl -n oracle-secrets get secret eddy-up-helm -o "jsonpath=$shape")" \
+    "Opaque {\"keep\":\"yes\",\"team\":\"new\"} kept {\"extra\":\"$(b64 kept)\",\"username\":\"$(b64 old)\"}" \
+    "eddy: the empty helm Secret over an existing one"
+
 # Deliberate differences, each what eddy does instead (README: "Differences from flux's CLI").
 # eddy refuses at once what its agent (or the API server) would refuse later:
 assert_fails "an https URL for an OCI source" "$eddy" "${oci[@]:0:4}" --url https://h/r --tag t --export
