@@ -140,14 +140,17 @@ static int collect_creds(const struct boot_opts *o, struct creds *c)
             char *key = ed_cli_read_flag_file("private-key-file", o->key_file, NULL);
             if (!key)
                 return 2;
-            char *pubname = ed_xasprintf("%s.pub", o->key_file);
-            char *pub = access(pubname, R_OK) == 0
-                            ? ed_cli_read_flag_file("private-key-file", pubname, NULL)
-                            : NULL;
-            free(pubname);
+            /* as flux: the public key derived from the private one (a .pub beside it unread),
+             * --password its passphrase */
+            char *pub = NULL;
+            ed_err err = ED_ERR_INIT;
             creds_add(c, "identity", key);
-            if (pub)
-                creds_add(c, "identity.pub", pub);
+            const char *passphrase = o->password && *o->password ? o->password : NULL;
+            if (ed_source_ssh_public_line(key, strlen(key), passphrase, &pub, &err) != 0) {
+                ed_cli_failure("%s", err.msg);
+                return 2;
+            }
+            creds_add(c, "identity.pub", pub);
         } else {
             c->agent = c->generate = true;
         }

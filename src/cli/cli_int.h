@@ -35,6 +35,9 @@ int ed_cli_reconcile(int argc, char **argv);
 int ed_cli_create(int argc, char **argv);
 int ed_cli_delete(int argc, char **argv);
 int ed_cli_export(int argc, char **argv);
+/* trustpolicy.c: flux's check of create secret notation's --trust-policy-file (file, its path,
+ * in the messages): 0, or 2 with flux's error in *error (freed by the caller). */
+int ed_cli_trust_policy_check(const char *data, size_t len, const char *file, char **error);
 /* install.c: install, uninstall, check, version */
 int ed_cli_version(int argc, char **argv);
 int ed_cli_install(int argc, char **argv);

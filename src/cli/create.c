@@ -262,6 +262,46 @@ static int apply(ed_kube *kube, const ed_node *obj, bool *created)
     return 0;
 }
 
+/* Merge the map at path of from into to's (created when from has one): flux's merge of the
+ * new Secret's labels and annotations into the existing one's. */
+static void merge_map(ed_doc *to, const ed_node *from, const char *path)
+{
+    const ed_node *src = ed_node_path(from, path);
+    if (!src || ed_node_kind_of(src) != ED_NODE_MAP)
+        return;
+    ed_node *dst = ed_node_ensure_map(to, ed_doc_root(to), path);
+    for (size_t i = 0; i < ed_node_len(src); i++)
+        ed_node_set(to, dst, ed_node_key_at(src, i), ed_node_copy(to, ed_node_value_at(src, i)));
+}
+
+/* Create the Secret obj, or update the existing one in place as flux's upsertSecret does: its
+ * stringData replaced by obj's, obj's labels and annotations merged into its own, and all else
+ * (its type, its other data keys, its other labels) left as it was. */
+static int upsert_secret(ed_kube *kube, const ed_node *obj)
+{
+    ed_err err = ED_ERR_INIT;
+    const char *ns = ed_node_path_str(obj, "/metadata/namespace");
+    const char *name = ed_node_path_str(obj, "/metadata/name");
+    ed_kube_opts o = {.field_manager = "flux"};
+    ed_doc *old = NULL;
+    int rc = ed_kube_get(kube, "v1", "Secret", ns, name, &old, &err);
+    if (rc == ED_ENOTFOUND) {
+        rc = ed_kube_create(kube, obj, &o, NULL, &err);
+    } else if (rc == 0) {
+        ed_node *root = ed_doc_root(old);
+        const ed_node *string_data = ed_node_get(obj, "stringData");
+        if (string_data)
+            ed_node_set(old, root, "stringData", ed_node_copy(old, string_data));
+        merge_map(old, obj, "/metadata/annotations");
+        merge_map(old, obj, "/metadata/labels");
+        rc = ed_kube_update(kube, root, &o, NULL, &err);
+    }
+    ed_doc_free(old);
+    if (rc)
+        ed_cli_api_failure(&err);
+    return rc ? 1 : 0;
+}
+
 /* What every create shares: --export, or apply (with an optional secret first) and wait. */
 struct create_run {
     ed_cli_global g;
@@ -301,7 +341,7 @@ static int finish_create(struct create_run *r)
     bool created = false;
     if (r->secret) {
         ed_cli_action("applying secret with repository credentials");
-        rc = apply(kube, ed_doc_root(r->secret), &created);
+        rc = upsert_secret(kube, ed_doc_root(r->secret));
         if (!rc)
             ed_cli_success("authentication configured");
     }
@@ -1179,8 +1219,7 @@ static int finish_secret(struct create_run *r, ed_doc *d, const char *kind)
         return rc;
     }
     ed_kube *kube = ed_cli_connect(&r->g);
-    bool created = false;
-    rc = kube ? apply(kube, ed_doc_root(d), &created) : 1;
+    rc = kube ? upsert_secret(kube, ed_doc_root(d)) : 1;
     if (!rc) /* flux says created, whether it was or not */
         ed_cli_action("%s secret '%s' created in '%s' namespace", kind, r->name, r->g.ns);
     ed_kube_free(kube);
@@ -1570,11 +1609,120 @@ static int create_secret_helm(struct create_run *r, int argc, char **argv)
     return rc;
 }
 
+/* ---- create secret notation ---- */
+
+/* Go's filepath.Base. */
+static char *go_base(const char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    if (n == 0)
+        return ed_xstrdup(".");
+    const char *start = path + n;
+    while (start > path && start[-1] != '/')
+        start--;
+    if (start == path + n) /* the path was slashes only */
+        return ed_xstrdup("/");
+    return ed_xstrndup(start, (size_t)(path + n - start));
+}
+
+/* The Secret Notation's verifier reads, as flux's create secret notation makes it: the trust
+ * policy (checked as flux checks it) under trustpolicy.json and each CA certificate under its
+ * file's name (.crt or .pem), no type. */
+static int create_secret_notation(struct create_run *r, int argc, char **argv)
+{
+    const char *policy_file = NULL;
+    ed_cli_list ca_files = {0};
+    int64_t interval = 0;
+    const ed_cli_flag flags[] = {
+        {"trust-policy-file", 0, ED_CLI_FLAG_STR, &policy_file},
+        {"ca-cert-file", 0, ED_CLI_FLAG_SLICE, &ca_files},
+        SECRET_FLAGS(&interval),
+        {NULL, 0, 0, NULL},
+    };
+    int rc = parse_create(r, argc, argv, flags, true);
+    if (rc)
+        return rc;
+    if (ca_files.n == 0) {
+        ed_cli_failure("--ca-cert-file is required");
+        return 2;
+    }
+    if (!policy_file || !*policy_file) {
+        ed_cli_failure("--trust-policy-file is required");
+        return 2;
+    }
+    if (!labels_ok(&r->labels))
+        return 2;
+    size_t policy_len = 0;
+    bool failed = false;
+    char *policy =
+        secret_file(policy_file, "unable to read trust policy file", &policy_len, &failed);
+    if (failed)
+        return 2;
+    char *error = NULL;
+    if (ed_cli_trust_policy_check(policy ? policy : "", policy_len, policy_file, &error) != 0) {
+        ed_cli_failure("%s", error);
+        free(error);
+        free(policy);
+        return 2;
+    }
+    /* Each file's error, joined as Go's errors.Join does (one a line). */
+    ed_buf errors = ED_BUF_INIT((size_t)1 << 20);
+    ed_doc *d = new_object("v1", "Secret", r->g.ns, r->name, &r->labels);
+    ed_node *data = ed_node_ensure_map(d, ed_doc_root(d), "/stringData");
+    for (int i = 0; i < ca_files.n; i++) {
+        char *base = go_base(ca_files.items[i]);
+        size_t len = strlen(base);
+        if ((len < 4 || strcmp(base + len - 4, ".crt") != 0) &&
+            (len < 4 || strcmp(base + len - 4, ".pem") != 0)) {
+            ed_buf_printf(&errors, "%s%s must end with either .crt or .pem", errors.len ? "\n" : "",
+                          base);
+        } else {
+            size_t ca_len = 0;
+            struct stat st;
+            bool dir = stat(ca_files.items[i], &st) == 0 && S_ISDIR(st.st_mode);
+            char *ca = dir ? NULL : ed_file_read(ca_files.items[i], (size_t)1 << 20, &ca_len);
+            if (dir)
+                errno = EISDIR; /* Go opens it, and its read fails */
+            if (!ca) {
+                char why[256];
+                snprintf(why, sizeof(why), "%s",
+                         errno == EFBIG ? "file too large" : strerror(errno));
+                why[0] = (char)tolower((unsigned char)why[0]); /* Go's syscall words */
+                ed_buf_printf(&errors, "%sunable to read TLS CA file: %s %s: %s",
+                              errors.len ? "\n" : "", errno == EISDIR ? "read" : "open",
+                              ca_files.items[i], why);
+            } else {
+                ed_node_set(d, data, base, ed_node_new_strn(d, ca, ca_len));
+                free(ca);
+            }
+        }
+        free(base);
+    }
+    if (errors.len) {
+        ed_cli_failure("%s", errors.data);
+        rc = 2;
+    } else if (ed_node_len(data) == 0) {
+        ed_cli_failure("no CA certs found");
+        rc = 2;
+    } else {
+        ed_node_set(d, data, "trustpolicy.json",
+                    ed_node_new_strn(d, policy ? policy : "", policy_len));
+        rc = finish_secret(r, d, "notation configuration");
+    }
+    ed_buf_free(&errors);
+    ed_doc_free(d);
+    free(policy);
+    return rc;
+}
+
 /* The kind of "secret KIND" at the start of words ("git", "tls", "oci", "proxy", "helm",
  * "githubapp"), or NULL. */
 static const char *secret_kind(char **words, int nwords)
 {
-    static const char *const kinds[] = {"git", "tls", "oci", "proxy", "helm", "githubapp", NULL};
+    static const char *const kinds[] = {"git",  "tls",       "oci",      "proxy",
+                                        "helm", "githubapp", "notation", NULL};
     if (nwords < 2 || strcmp(words[0], "secret") != 0)
         return NULL;
     for (int i = 0; kinds[i]; i++)
@@ -1669,7 +1817,7 @@ int ed_cli_create(int argc, char **argv)
     if (!k && !secret) {
         ed_cli_failure("%s: unknown kind; eddy create (source git | source oci | kustomization "
                        "| image repository|policy|update "
-                       "| secret git|tls|oci|proxy|helm|githubapp) NAME [flags]",
+                       "| secret git|tls|oci|proxy|helm|githubapp|notation) NAME [flags]",
                        argc > 1 ? argv[1] : "missing kind");
         return 2;
     }
@@ -1682,6 +1830,8 @@ int ed_cli_create(int argc, char **argv)
     int rc;
     if (secret && strcmp(secret, "githubapp") == 0)
         rc = create_secret_githubapp(&r, sub_argc, sub_argv);
+    else if (secret && strcmp(secret, "notation") == 0)
+        rc = create_secret_notation(&r, sub_argc, sub_argv);
     else if (secret && strcmp(secret, "git") == 0)
         rc = create_secret_git(&r, name, sub_argc, sub_argv);
     else if (secret && strcmp(secret, "tls") == 0)

@@ -109,6 +109,17 @@ bool ed_source_ssh_key_encrypted(const char *key, size_t len);
 int ed_source_ssh_keypair_new(const char *algorithm, int rsa_bits, const char *curve,
                               char **private_pem, char **public_line, ed_err *err);
 /*
+ * The authorized_keys line ("ssh-ed25519 AAAA...\n") of the private key (len bytes), as flux's
+ * bootstrap derives it from --private-key-file (x/crypto's ParsePrivateKey, or
+ * ParsePrivateKeyWithPassphrase when passphrase is not NULL): PKCS#1, SEC 1 or PKCS#8 PEM
+ * (OpenSSL reads it; an encrypted PEM key with the passphrase) or OpenSSH's format (the public
+ * key written in its clear part: an encrypted one's passphrase is not checked). *line is a new
+ * string. Errors: ED_EINVALID with x/crypto's words ("ssh: no key found", "ssh: this private key
+ * is passphrase protected", "ssh: not an encrypted key", ...).
+ */
+int ed_source_ssh_public_line(const char *key, size_t len, const char *passphrase, char **line,
+                              ed_err *err);
+/*
  * The host key of the SSH server at host:port (an IPv6 address without brackets), read from
  * its key exchange before any authentication, as a known_hosts line (no newline): "host type
  * base64" on port 22, else "[host]:port type base64". *out is a new string. Errors: ED_ETIMEOUT

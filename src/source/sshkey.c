@@ -1,11 +1,16 @@
 /*
  * SSH keys as flux's bootstrap makes and finds them (fluxcd/pkg/ssh): a new key pair for a
- * deploy key, and the host key of an SSH server for known_hosts.
+ * deploy key, the public half of a given private key, and the host key of an SSH server for
+ * known_hosts.
  *
  * The key pair is RSA (of a given size), ECDSA (on NIST P-256, P-384 or P-521) or Ed25519,
  * made by OpenSSL; its private half is written as flux writes it, unencrypted PKCS#8 PEM
  * ("-----BEGIN PRIVATE KEY-----"), and its public half as an authorized_keys line
  * ("ecdsa-sha2-nistp384 AAAA...\n"), the SSH wire encoding of the key in base64.
+ *
+ * The public half of a private key (--private-key-file) is found as flux's x/crypto finds it:
+ * in the clear part of OpenSSH's format, else from the PEM key OpenSSL reads (PKCS#1, SEC 1,
+ * PKCS#8; an encrypted PKCS#1 or SEC 1 key with its passphrase), with x/crypto's errors.
  *
  * The host key is read from the server's key exchange: a connection is opened through libgit2
  * (libssh2, what the fetches use), its host key taken in the certificate callback, and the
@@ -135,6 +140,153 @@ int ed_source_ssh_keypair_new(const char *algorithm, int rsa_bits, const char *c
     BIO_free(bio);
     EVP_PKEY_free(key);
     ed_buf_free(&blob);
+    return rc;
+}
+
+/* ---- the public half of a private key ---- */
+
+/* A big-endian 32-bit length and that many bytes at *p (of end); false when they overrun. */
+static bool wire_string(const unsigned char **p, const unsigned char *end, const unsigned char **s,
+                        size_t *n)
+{
+    if (end - *p < 4)
+        return false;
+    size_t len = (size_t)(*p)[0] << 24 | (size_t)(*p)[1] << 16 | (size_t)(*p)[2] << 8 | (*p)[3];
+    if ((size_t)(end - *p - 4) < len)
+        return false;
+    *s = *p + 4;
+    *n = len;
+    *p += 4 + len;
+    return true;
+}
+
+static bool wire_is(const unsigned char *s, size_t n, const char *word)
+{
+    return n == strlen(word) && memcmp(s, word, n) == 0;
+}
+
+/* An openssh-key-v1 body (base64): its public key's line, or an error in x/crypto's words. */
+static int openssh_public(const char *body, size_t n, bool with_passphrase, char **line,
+                          ed_err *err)
+{
+    static const char magic[] = "openssh-key-v1"; /* and its NUL */
+    size_t dlen = 0;
+    unsigned char *d = ed_base64_decode(body, n, ED_BASE64_LINES, &dlen);
+    const unsigned char *p = d ? d + sizeof(magic) : NULL, *end = d ? d + dlen : NULL;
+    const unsigned char *cipher = NULL, *kdf = NULL, *opts = NULL, *blob = NULL, *type = NULL;
+    size_t cipher_len = 0, kdf_len = 0, opts_len = 0, blob_len = 0, type_len = 0;
+    int rc = 0;
+    if (!d || dlen < sizeof(magic) || memcmp(d, magic, sizeof(magic)) != 0) {
+        rc = ed_err_set(err, ED_EINVALID, "ssh: invalid openssh private key format");
+    } else if (!wire_string(&p, end, &cipher, &cipher_len) ||
+               !wire_string(&p, end, &kdf, &kdf_len) || !wire_string(&p, end, &opts, &opts_len) ||
+               end - p < 4) {
+        rc = ed_err_set(err, ED_EINVALID, "ssh: invalid openssh private key");
+    } else if (p[0] || p[1] || p[2] || p[3] != 1) {
+        rc = ed_err_set(err, ED_EINVALID, "ssh: multi-key files are not supported");
+    } else {
+        p += 4;
+        bool clear = wire_is(cipher, cipher_len, "none") && wire_is(kdf, kdf_len, "none");
+        if (!with_passphrase && !clear)
+            rc = ed_err_set(err, ED_EINVALID, "ssh: this private key is passphrase protected");
+        else if (with_passphrase && clear)
+            rc = ed_err_set(err, ED_EINVALID, "ssh: key is not password protected");
+        else if (!wire_string(&p, end, &blob, &blob_len))
+            rc = ed_err_set(err, ED_EINVALID, "ssh: invalid openssh private key");
+    }
+    const unsigned char *in_blob = blob; /* the blob starts with the key's type */
+    if (rc == 0 && !wire_string(&in_blob, blob + blob_len, &type, &type_len))
+        rc = ed_err_set(err, ED_EINVALID, "ssh: invalid openssh private key");
+    if (rc == 0) {
+        char *b64 = ed_base64_encode(blob, blob_len);
+        *line = ed_xasprintf("%.*s %s\n", (int)type_len, (const char *)type, b64);
+        free(b64);
+    }
+    free(d);
+    return rc;
+}
+
+/* The line of a key OpenSSL read: RSA, ECDSA on P-256, P-384 or P-521, or Ed25519. */
+static int evp_public(EVP_PKEY *key, char **line, ed_err *err)
+{
+    const char *algorithm = NULL, *curve = NULL;
+    char group[64] = "";
+    size_t glen = 0;
+    if (EVP_PKEY_is_a(key, "RSA")) {
+        algorithm = "rsa";
+    } else if (EVP_PKEY_is_a(key, "ED25519")) {
+        algorithm = "ed25519";
+    } else if (EVP_PKEY_is_a(key, "EC") &&
+               EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                              &glen) == 1) {
+        algorithm = "ecdsa";
+        curve = strcmp(group, "prime256v1") == 0  ? "p256"
+                : strcmp(group, "secp384r1") == 0 ? "p384"
+                : strcmp(group, "secp521r1") == 0 ? "p521"
+                                                  : NULL;
+    }
+    if (!algorithm || (strcmp(algorithm, "ecdsa") == 0 && !curve))
+        return ed_err_set(err, ED_EINVALID, "ssh: unsupported key type");
+    ed_buf blob = ED_BUF_INIT(4096);
+    const char *type = NULL;
+    int rc = public_blob(key, algorithm, curve, &blob, &type);
+    if (rc == 0) {
+        char *b64 = ed_base64_encode(blob.data, blob.len);
+        *line = ed_xasprintf("%s %s\n", type, b64);
+        free(b64);
+    } else {
+        rc = ed_err_set(err, ED_EINVALID, "ssh: cannot encode the public key");
+    }
+    ed_buf_free(&blob);
+    return rc;
+}
+
+int ed_source_ssh_public_line(const char *key, size_t len, const char *passphrase, char **line,
+                              ed_err *err)
+{
+    *line = NULL;
+    /* the first PEM block, as Go's pem.Decode finds it: its type and where its body starts */
+    const char *begin = memmem(key, len, "-----BEGIN ", 11);
+    const char *type = begin ? begin + 11 : NULL;
+    const char *type_end = type ? memmem(type, (size_t)(key + len - type), "-----", 5) : NULL;
+    const char *end_line =
+        type_end ? memmem(type_end, (size_t)(key + len - type_end), "-----END ", 9) : NULL;
+    if (!end_line || memchr(type, '\n', (size_t)(type_end - type)))
+        return ed_err_set(err, ED_EINVALID, "ssh: no key found");
+    char *label = ed_xstrndup(type, (size_t)(type_end - type));
+    const char *body = type_end + 5;
+    bool encrypted = memmem(body, (size_t)(end_line - body), "Proc-Type:", 10) &&
+                     memmem(body, (size_t)(end_line - body), "ENCRYPTED", 9);
+    bool openssh = strcmp(label, "OPENSSH PRIVATE KEY") == 0;
+    bool known = strcmp(label, "RSA PRIVATE KEY") == 0 || strcmp(label, "EC PRIVATE KEY") == 0 ||
+                 (strcmp(label, "PRIVATE KEY") == 0 && !passphrase);
+    int rc = 0;
+    if (!passphrase && encrypted) {
+        rc = ed_err_set(err, ED_EINVALID, "ssh: this private key is passphrase protected");
+    } else if (openssh) {
+        rc = openssh_public(body, (size_t)(end_line - body), passphrase != NULL, line, err);
+    } else if (passphrase && !encrypted) {
+        rc = ed_err_set(err, ED_EINVALID, "ssh: not an encrypted key");
+    } else if (!known) {
+        rc = ed_err_set(err, ED_EINVALID, "ssh: unsupported key type \"%s\"", label);
+    } else {
+        BIO *bio = BIO_new_mem_buf(begin, (int)(key + len - begin));
+        /* a NULL callback with a passphrase: OpenSSL takes it as the passphrase; without one
+         * an empty one, so that OpenSSL never asks on the terminal */
+        EVP_PKEY *pkey =
+            bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)(passphrase ? passphrase : ""))
+                : NULL;
+        if (!pkey)
+            rc = ed_err_set(err, ED_EINVALID,
+                            passphrase ? "x509: decryption password incorrect"
+                                       : "ssh: cannot parse the %s",
+                            label);
+        else
+            rc = evp_public(pkey, line, err);
+        EVP_PKEY_free(pkey);
+        BIO_free(bio);
+    }
+    free(label);
     return rc;
 }
 

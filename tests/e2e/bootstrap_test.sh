@@ -353,13 +353,28 @@ assert_eq "main@sha1:$(head_of)" "$(kubectl -n flux-system get kustomization flu
 
 step "over SSH with --private-key-file and --known-hosts-file"
 ssh_url=$EDDY_GIT_SSH_URL/boot.git
-out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_GIT_SSH_KEY" \
+# As flux's, the public key is derived from the private one: a key file with another key's
+# .pub beside it (flux never reads it), and one that is no key (x/crypto's words)
+mkdir -p "$EDDY_E2E_SCRATCH/keys"
+cp "$EDDY_GIT_SSH_KEY" "$EDDY_E2E_SCRATCH/keys/id"
+ssh-keygen -q -t ed25519 -N '' -f "$EDDY_E2E_SCRATCH/keys/other"
+cp "$EDDY_E2E_SCRATCH/keys/other.pub" "$EDDY_E2E_SCRATCH/keys/id.pub"
+echo 'not a key' >"$EDDY_E2E_SCRATCH/keys/bad"
+assert_fails "a key file that is no key" "$eddy" bootstrap git --url="$ssh_url" --path=clusters/one \
+    --private-key-file="$EDDY_E2E_SCRATCH/keys/bad" --silent
+assert_contains "$OUT" "✗ ssh: no key found" "x/crypto's error of a key file that is no key"
+out=$("$eddy" bootstrap git --url="$ssh_url" --path=clusters/one --private-key-file="$EDDY_E2E_SCRATCH/keys/id" \
     --known-hosts-file="$EDDY_GIT_SSH_KNOWN_HOSTS" --silent --local-agent --local-agent-dir "$agent" \
     --timeout 2m 2>&1) || fail "bootstrap over SSH failed:
 $out"
 assert_eq 5 "$(commits)" "the SSH URL is one commit"
-assert_contains "$out" "✔ public key: $(cut -d' ' -f1,2 "$EDDY_GIT_SSH_KEY.pub")" \
-    "flux's line of the deploy key, --silent or not"
+derived=$(ssh-keygen -y -f "$EDDY_GIT_SSH_KEY" | cut -d' ' -f1,2)
+assert_contains "$out" "✔ public key: $derived" "flux's line of the deploy key, --silent or not"
+assert_not_contains "$out" "$(cut -d' ' -f2 "$EDDY_E2E_SCRATCH/keys/id.pub")" "the .pub beside the key unread"
+assert_eq "$derived" "$(kubectl -n flux-system get secret flux-system -o jsonpath='{.data.identity\.pub}' | base64 -d)" \
+    "identity.pub: the derived key"
+assert_eq 0a "$(kubectl -n flux-system get secret flux-system -o jsonpath='{.data.identity\.pub}' | base64 -d |
+    tail -c1 | od -An -tx1 | tr -d ' ')" "identity.pub ends as x/crypto's MarshalAuthorizedKey: a newline"
 # flux updates the Secret it finds (pkg/bootstrap/bootstrap.go, reconcileSecret: the new keys over
 # the existing ones): the HTTPS run's username, password and CA stay beside the SSH key.
 keys=$(kubectl -n flux-system get secret flux-system -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')

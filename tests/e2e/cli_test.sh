@@ -57,7 +57,8 @@ assert_not_contains "$out" "Nothing outside DIR" "kustomize --help: no stale rul
 # flags README shows, named in the help of their verb
 assert_contains "$("$eddy" suspend --help)" "-r/--reason" "suspend --help: --reason"
 out=$("$eddy" create --help)
-for f in --decryption-provider --decryption-secret --fetch-timeout --ref-name; do
+for f in --decryption-provider --decryption-secret --fetch-timeout --ref-name --trust-policy-file \
+    --ca-cert-file "updated in place"; do
     assert_contains "$out" "$f" "create --help: $f"
 done
 

@@ -58,6 +58,25 @@ printf -- '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' >"$sc
 tls=(--tls-crt-file "$scratch/tls.crt" --tls-key-file "$scratch/tls.key")
 printf -- '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n' >"$scratch/app.pem"
 zero=sha256:0000000000000000000000000000000000000000000000000000000000000000
+# Notation trust policies: a valid one, and one for each kind of error flux reports (Go's JSON
+# syntax and type errors, notation-go's Validate, a subject that is no DN); CA files by name
+policy() {
+    printf '{"version": "1.0", "trustPolicies": [{"name": "p", "registryScopes": [%s],
+  "signatureVerification": {"level": "%s"}, "trustStores": ["ca:s"], "trustedIdentities": [%s]}]}\n' "$@"
+}
+policy '"ghcr.io/stefanprodan/podinfo"' strict '"x509.subject: C=US, ST=WA, O=flux, CN=flux"' >"$scratch/tp.json"
+policy '"ghcr.io/a"' audit '"*"' >"$scratch/tp-audit.json"
+policy '"*", "ghcr.io/a"' audit '"*"' >"$scratch/tp-scopes.json"
+policy '"ghcr.io/a"' skip '"*"' >"$scratch/tp-skip.json"
+policy '"ghcr.io/a"' audit '"x509.subject: C=US, O=flux"' >"$scratch/tp-dn.json"
+policy '"ghcr.io/a"' audit '"x509.subject: C=US+ST=WA, O=flux"' >"$scratch/tp-multi.json"
+policy '"ghcr.io/a"' audit '"x509.subject: C=US, ST=WA, O=flux, X"' >"$scratch/tp-ldap.json"
+policy '"ghcr.io/A"' audit '"*"' >"$scratch/tp-repo.json"
+policy '"ghcr.io/a"' loose '"*"' >"$scratch/tp-level.json"
+printf '{"version": "1.0", "trustPolicies": [{"name": 3}]}' >"$scratch/tp-type.json"
+printf '{"version": "1.0", x}' >"$scratch/tp-syntax.json"
+printf '{"version": "2.0"}' >"$scratch/tp-version.json"
+cp "$scratch/ca.pem" "$scratch/ca.crt"
 git=(create source git podinfo --url https://github.com/stefanprodan/podinfo)
 oci=(create source oci podinfo --url oci://ghcr.io/stefanprodan/manifests/podinfo)
 while IFS= read -r line; do
@@ -169,6 +188,27 @@ create secret githubapp gh --app-installation-id 2 --app-private-key $scratch/ap
 create secret githubapp gh --app-id 1 --app-installation-id 2 --app-private-key $scratch/none.pem --export
 create secret githubapp gh --app-id 1 --app-installation-id 2 --export
 create secret githubapp --app-id 1 --export
+create secret notation nt --trust-policy-file $scratch/tp.json --ca-cert-file $scratch/ca.crt,$scratch/ca.pem --label a=b --export
+create secret notation nt --trust-policy-file $scratch/tp-audit.json --ca-cert-file $scratch/ca.crt -n apps --export
+create secret notation nt --trust-policy-file $scratch/tp-skip.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp-scopes.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp-dn.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp-multi.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp-ldap.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp-repo.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp-level.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp-type.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp-syntax.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp-version.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/empty --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/none.json --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp.json --ca-cert-file $scratch/tls.key,$scratch/none.crt,$scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp.json --ca-cert-file '' --export
+create secret notation nt --trust-policy-file $scratch/tp.json --ca-cert-file $scratch --export
+create secret notation nt --ca-cert-file $scratch/ca.crt --export
+create secret notation nt --trust-policy-file $scratch/tp.json --ca-cert-file $scratch/ca.crt --label a=b=c --export
+create secret notation nt --export
+create secret notation --export
 create source git xx --export
 create source git xx --url https://h/r --export
 create source git xx --url ftp://h/r --branch main --export
@@ -262,7 +302,8 @@ CASES
 # Byte for byte, the end included: flux's Println leaves an empty line after each secret's
 # YAML but tls's (Print); $(...) above drops it
 for kind in "git auth --url https://h/r -u me -p pw" "tls certs --ca-crt-file $scratch/ca.pem" \
-    "oci ghcr --url ghcr.io -u me -p pw" "proxy corp --address http://p" "helm repo"; do
+    "oci ghcr --url ghcr.io -u me -p pw" "proxy corp --address http://p" "helm repo" \
+    "notation nt --trust-policy-file $scratch/tp.json --ca-cert-file $scratch/ca.crt"; do
     # shellcheck disable=SC2086 # the words of the case
     "$flux" create secret $kind --export >"$scratch/flux.out"
     # shellcheck disable=SC2086
@@ -277,18 +318,56 @@ for cli in flux eddy; do
     [ "$cli" = eddy ] && bin=$eddy
     for kind in "tls $cli-tls ${tls[*]} --ca-crt-file $scratch/ca.pem --label team=a" \
         "oci $cli-oci --url ghcr.io -u me -p pw" "proxy $cli-proxy --address http://p -u me" \
-        "helm $cli-helm -u me -p pw"; do
+        "helm $cli-helm -u me -p pw" \
+        "notation $cli-notation --trust-policy-file $scratch/tp.json --ca-cert-file $scratch/ca.crt"; do
         # shellcheck disable=SC2086 # the words of the case
         out=$("$bin" create secret $kind -n oracle-secrets 2>&1) || fail "$cli create secret $kind: $out"
         set -- $kind
-        assert_eq "► $1 secret '$2' created in 'oracle-secrets' namespace" "$out" "$cli create secret $1"
+        what=$1
+        [ "$what" = notation ] && what="notation configuration"
+        assert_eq "► $what secret '$2' created in 'oracle-secrets' namespace" "$out" "$cli create secret $1"
     done
 done
-for kind in tls oci proxy helm; do
+for kind in tls oci proxy helm notation; do
     shape='{.type} {.metadata.labels} {.data}'
     assert_eq "$(kubectl -n oracle-secrets get secret "flux-$kind" -o "jsonpath=$shape")" \
         "$(kubectl -n oracle-secrets get secret "eddy-$kind" -o "jsonpath=$shape")" "the $kind Secret applied"
 done
+
+# Over an existing Secret: flux's upsertSecret updates it in place, its stringData over the
+# data, the labels merged, its type, other keys, labels and annotations kept (tls's keys over
+# an Opaque Secret, proxy's over another type; helm's empty Secret leaves the data alone)
+for cli in flux eddy; do
+    bin=$flux
+    [ "$cli" = eddy ] && bin=$eddy
+    for kind in tls proxy helm; do
+        type=Opaque
+        [ "$kind" = proxy ] && type=example.com/other
+        kubectl -n oracle-secrets create secret generic "$cli-up-$kind" --type "$type" \
+            --from-literal=extra=kept --from-literal=username=old >/dev/null
+        kubectl -n oracle-secrets label secret "$cli-up-$kind" team=old keep=yes >/dev/null
+        kubectl -n oracle-secrets annotate secret "$cli-up-$kind" note=kept >/dev/null
+    done
+    for kind in "tls $cli-up-tls ${tls[*]} --label team=new,more=x" \
+        "proxy $cli-up-proxy --address http://p -u me -p pw" "helm $cli-up-helm --label team=new"; do
+        # shellcheck disable=SC2086 # the words of the case
+        out=$("$bin" create secret $kind -n oracle-secrets 2>&1) || fail "$cli create secret $kind: $out"
+        set -- $kind
+        assert_eq "► $1 secret '$2' created in 'oracle-secrets' namespace" "$out" "$cli update secret $1"
+    done
+done
+shape='{.type} {.metadata.labels} {.metadata.annotations.note} {.data}'
+for kind in tls proxy helm; do
+    assert_eq "$(kubectl -n oracle-secrets get secret "flux-up-$kind" -o "jsonpath=$shape")" \
+        "$(kubectl -n oracle-secrets get secret "eddy-up-$kind" -o "jsonpath=$shape")" "the $kind Secret updated"
+done
+b64() { printf %s "$1" | base64 -w0; }
+assert_eq "$(kubectl -n oracle-secrets get secret eddy-up-proxy -o "jsonpath=$shape")" \
+    "example.com/other {\"keep\":\"yes\",\"team\":\"old\"} kept {\"address\":\"$(b64 http://p)\",\"extra\":\"$(b64 kept)\",\"password\":\"$(b64 pw)\",\"username\":\"$(b64 me)\"}" \
+    "eddy: the proxy Secret updated in place"
+assert_eq "$(kubectl -n oracle-secrets get secret eddy-up-helm -o "jsonpath=$shape")" \
+    "Opaque {\"keep\":\"yes\",\"team\":\"new\"} kept {\"extra\":\"$(b64 kept)\",\"username\":\"$(b64 old)\"}" \
+    "eddy: the empty helm Secret over an existing one"
 
 # Deliberate differences, each what eddy does instead (README: "Differences from flux's CLI").
 # eddy refuses at once what its agent (or the API server) would refuse later:

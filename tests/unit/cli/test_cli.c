@@ -5,7 +5,8 @@
  * the agent's log entries (logs.c), the local directory of a nested Kustomization for build
  * and diff --recursive (diff.c), install's --version and --cluster-domain checks, and that the
  * progress lines go to stderr as flux's logger writes them, stdout keeping only a verb's data;
- * and how migrate -f finds and rewrites the apiVersion lines of manifests (migrate.c).
+ * and how migrate -f finds and rewrites the apiVersion lines of manifests (migrate.c), and
+ * create secret notation's check of a trust policy (trustpolicy.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -703,6 +704,293 @@ static void test_migrate_versions(void **state)
     assert_int_equal(n, 15);
 }
 
+/* create secret notation's check of the trust policy: each file's result as the real flux
+ * 2.9.5 printed it (Go's JSON errors, then notation-go's Validate), NULL for a valid one. */
+static void test_trust_policy(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *error;
+    } cases[] = {
+        {"[]", "failed to unmarshal trust policy tp.json: json: cannot unmarshal array into Go "
+               "value of type trustpolicy.Document"},
+        {"{\"trustPolicies\": [3]}",
+         "failed to unmarshal trust policy tp.json: json: cannot unmarshal number into Go struct "
+         "field Document.trustPolicies of type trustpolicy.TrustPolicy"},
+        {"{\"trustPolicies\": [{\"registryScopes\": [1]}]}",
+         "failed to unmarshal trust policy tp.json: json: cannot unmarshal number into Go struct "
+         "field TrustPolicy.trustPolicies.registryScopes of type string"},
+        {"{\"trustPolicies\": [{\"signatureVerification\": {\"override\": {\"expiry\": 1}}}]}",
+         "failed to unmarshal trust policy tp.json: json: cannot unmarshal number into Go struct "
+         "field SignatureVerification.trustPolicies.signatureVerification.override of type "
+         "trustpolicy.ValidationAction"},
+        {"{\"trustPolicies\": [{\"signatureVerification\": {\"override\": []}}]}",
+         "failed to unmarshal trust policy tp.json: json: cannot unmarshal array into Go struct "
+         "field SignatureVerification.trustPolicies.signatureVerification.override of type "
+         "map[trustpolicy.ValidationType]trustpolicy.ValidationAction"},
+        {"{\"VERSION\": \"1.0\", \"trustPolicies\": null}",
+         "invalid trust policy: trust policy document can not have zero trust policy statements"},
+        {"null", "invalid trust policy: trust policy document has empty version, version must be "
+                 "specified"},
+        {"{\"a\":tru}", "failed to unmarshal trust policy tp.json: invalid character '}' in "
+                        "literal true (expecting 'e')"},
+        {"{\"a\":1.}", "failed to unmarshal trust policy tp.json: invalid character '}' after "
+                       "decimal point in numeric literal"},
+        {"{\"a\":\"\\x\"}",
+         "failed to unmarshal trust policy tp.json: invalid character 'x' in string escape code"},
+        {"{\"a\":\"\\u12g4\"}", "failed to unmarshal trust policy tp.json: invalid character 'g' "
+                                "in \\u hexadecimal character escape"},
+        {"[1 2]",
+         "failed to unmarshal trust policy tp.json: invalid character '2' after array element"},
+        {"{\"a\":\"", "failed to unmarshal trust policy tp.json: unexpected end of JSON input"},
+        {"{\"a\":nul}", "failed to unmarshal trust policy tp.json: invalid character '}' in "
+                        "literal null (expecting 'l')"},
+        {"{\"a\":fals}", "failed to unmarshal trust policy tp.json: invalid character '}' in "
+                         "literal false (expecting 'e')"},
+        {"{\"a\":1,}", "failed to unmarshal trust policy tp.json: invalid character '}' looking "
+                       "for beginning of object key string"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"*\"],"
+         "\"signatureVerification\":{\"level\":\"strict\"}}],\"trustPolicies\":[]}",
+         "invalid trust policy: trust policy document can not have zero trust policy statements"},
+        {"{\"a\":1}\x01"
+         "",
+         "failed to unmarshal trust policy tp.json: invalid character '\\x01' after top-level "
+         "value"},
+        {"{\"a\":\"\x80"
+         "\"}",
+         "invalid trust policy: trust policy document has empty version, version must be "
+         "specified"},
+        {"{\"a\":\"\\ud800\"}", "invalid trust policy: trust policy document has empty version, "
+                                "version must be specified"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US, ST=WA, O=flux\"]}]}",
+         NULL},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US, O=flux\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"x509.subject: C=US, O=flux\" with invalid identity value: distinguished name (DN) \" "
+         "C=US, O=flux\" has no mandatory RDN attribute for \"ST\", it must contain 'C', 'ST' or "
+         "'S', and 'O' RDN attributes at a minimum"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US+ST=WA, O=flux\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"x509.subject: C=US+ST=WA, O=flux\" with invalid identity value: distinguished name "
+         "(DN) \" C=US+ST=WA, O=flux\" has multi-valued RDN attributes, remove multi-valued RDN "
+         "attributes as they are not supported"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US, C=UK, ST=WA, O=flux\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"x509.subject: C=US, C=UK, ST=WA, O=flux\" with invalid identity value: distinguished "
+         "name (DN) \" C=US, C=UK, ST=WA, O=flux\" has duplicate RDN attribute for \"C\", DN can "
+         "only have unique RDN attributes"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US, ST, O=flux\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"x509.subject: C=US, ST, O=flux\" with invalid identity value: parsing distinguished "
+         "name (DN) \" C=US, ST, O=flux\" failed with err: incomplete type, value pair. A valid DN "
+         "must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum, and follow RFC 4514 "
+         "standard"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US, ST=WA, O=flux, X\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"x509.subject: C=US, ST=WA, O=flux, X\" with invalid identity value: parsing "
+         "distinguished name (DN) \" C=US, ST=WA, O=flux, X\" failed with err: DN ended with "
+         "incomplete type, value pair. A valid DN must contain 'C', 'ST' or 'S', and 'O' RDN "
+         "attributes at a minimum, and follow RFC 4514 standard"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US, ST=W\\\\\\\\zz, O=flux\"]}]}",
+         NULL},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US, ST=WA, O=a\\\\\\\\\"]}]}",
+         NULL},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject:C=#1234\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"x509.subject:C=#1234\" with invalid identity value: unsupported distinguished name "
+         "(DN) \"C=#1234\": notation does not support x509.subject identities containing \"=#\""},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US, ST=WA, O=flux\",\"x509.subject: C=US, "
+         "ST=WA, O=flux, CN=x\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has overlapping x509 "
+         "trustedIdentities, \"x509.subject: C=US, ST=WA, O=flux\" overlaps with \"x509.subject: "
+         "C=US, ST=WA, O=flux, CN=x\""},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"*\",\"x509.subject: C=US, ST=WA, O=flux\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" uses a wildcard trusted "
+         "identity '*', a wildcard identity cannot be used in conjunction with other values"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"nosep\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"nosep\" missing separator"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject:\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"x509.subject:\" without an identity value"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: \"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"x509.subject: \" with invalid identity value: distinguished name (DN) \" \" has no "
+         "mandatory RDN attribute for \"C\", it must contain 'C', 'ST' or 'S', and 'O' RDN "
+         "attributes at a minimum"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: C=US, ST=W\\\\\\\\4g, O=x\"]}]}",
+         NULL},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"p\",\"registryScopes\":[\"ghcr.io/a/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\"},\"trustStores\":[\"ca:s\"],"
+         "\"trustedIdentities\":[\"x509.subject: =US, ST=WA, O=x\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"p\" has trusted identity "
+         "\"x509.subject: =US, ST=WA, O=x\" with invalid identity value: parsing distinguished "
+         "name (DN) \" =US, ST=WA, O=x\" failed with err: incomplete type, value pair. A valid DN "
+         "must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum, and follow RFC 4514 "
+         "standard"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"*\",\"x/"
+         "y\"],\"signatureVerification\":{\"level\":\"skip\"}}]}",
+         "invalid trust policy: trust policy statement \"a\" uses wildcard registry scope '*', a "
+         "wildcard scope cannot be used in conjunction with other scope values"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"x\"],"
+         "\"signatureVerification\":{\"level\":\"skip\"}}]}",
+         "invalid trust policy: registry scope \"x\" is not valid, make sure it is a fully "
+         "qualified repository without the scheme, protocol or tag. For example "
+         "domain.com/my/repository or a local scope like local/myOCILayout"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"x/"
+         "*\"],\"signatureVerification\":{\"level\":\"skip\"}}]}",
+         "invalid trust policy: registry scope \"x/*\" with wild card(s) is not valid, make sure "
+         "it is a fully qualified repository without the scheme, protocol or tag. For example "
+         "domain.com/my/repository or a local scope like local/myOCILayout"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"Ghcr.io:"
+         "5000/a-b/c__d.e\"],\"signatureVerification\":{\"level\":\"skip\"}}]}",
+         NULL},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"ghcr.io/"
+         "A\"],\"signatureVerification\":{\"level\":\"skip\"}}]}",
+         "invalid trust policy: registry scope \"ghcr.io/A\" is not valid, make sure it is a fully "
+         "qualified repository without the scheme, protocol or tag. For example "
+         "domain.com/my/repository or a local scope like local/myOCILayout"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"skip\"}},{\"name\":\"b\",\"registryScopes\":["
+         "\"a.io/b\"],\"signatureVerification\":{\"level\":\"skip\"}}]}",
+         "invalid trust policy: registry scope \"a.io/b\" is present in multiple trust policy "
+         "statements, one registry scope value can only be associated with one statement"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"skip\"}},{\"name\":\"a\",\"registryScopes\":["
+         "\"a.io/c\"],\"signatureVerification\":{\"level\":\"skip\"}}]}",
+         "invalid trust policy: multiple trust policy statements use the same name \"a\", "
+         "statement names must be unique"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"skip\"}}]}",
+         "invalid trust policy: trust policy: a trust policy statement is missing a name, every "
+         "statement requires a name"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"none\"}}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" has invalid "
+         "signatureVerification: invalid signature verification level \"none\""},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"skip\",\"override\":{\"expiry\":\"log\"}}}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" has invalid "
+         "signatureVerification: signature verification level \"skip\" can't be used to customize "
+         "signature verification"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\",\"override\":{\"bogus\":\"log\"}},"
+         "\"trustStores\":[\"ca:x\"],\"trustedIdentities\":[\"*\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" has invalid "
+         "signatureVerification: verification type \"bogus\" in custom signature verification is "
+         "not supported, supported values are [\"integrity\" \"authenticity\" "
+         "\"authenticTimestamp\" \"expiry\" \"revocation\"]"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\",\"override\":{\"expiry\":\"nah\"}},"
+         "\"trustStores\":[\"ca:x\"],\"trustedIdentities\":[\"*\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" has invalid "
+         "signatureVerification: verification action \"nah\" in custom signature verification is "
+         "not supported, supported values are [\"enforce\" \"log\" \"skip\"]"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\",\"override\":{\"integrity\":\"log\"}"
+         "},\"trustStores\":[\"ca:x\"],\"trustedIdentities\":[\"*\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" has invalid "
+         "signatureVerification: \"integrity\" verification can not be overridden in custom "
+         "signature verification"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\",\"override\":{\"expiry\":\"skip\"}},"
+         "\"trustStores\":[\"ca:x\"],\"trustedIdentities\":[\"*\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" has invalid "
+         "signatureVerification: \"expiry\" verification can not be skipped in custom signature "
+         "verification"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"strict\",\"override\":{\"revocation\":"
+         "\"skip\"},\"verifyTimestamp\":\"never\"},\"trustStores\":[\"ca:x\"],"
+         "\"trustedIdentities\":[\"*\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" has invalid "
+         "signatureVerification: verifyTimestamp must be \"always\" or \"afterCertExpiry\", but "
+         "got \"never\""},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"audit\",\"verifyTimestamp\":\"always\"},"
+         "\"trustStores\":[\"ca:x\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" is either missing trust "
+         "stores or trusted identities, both must be specified"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"audit\"},\"trustStores\":[\"cax\"],"
+         "\"trustedIdentities\":[\"*\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" has malformed trust "
+         "store value \"cax\". The required format is <TrustStoreType>:<TrustStoreName>"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"audit\"},\"trustStores\":[\"bad:x\"],"
+         "\"trustedIdentities\":[\"*\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" uses an unsupported "
+         "trust store type \"bad\" in trust store value \"bad:x\""},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"audit\"},\"trustStores\":[\"tsa:x/"
+         "y\"],\"trustedIdentities\":[\"*\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" uses an unsupported "
+         "trust store name \"x/y\" in trust store value \"tsa:x/y\". Named store name needs to "
+         "follow [a-zA-Z0-9_.-]+ format"},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "b\"],\"signatureVerification\":{\"level\":\"skip\"},\"trustStores\":[\"tsa:x\"]}]}",
+         "invalid trust policy: trust policy: trust policy statement \"a\" is set to skip "
+         "signature verification but configured with trust stores and/or trusted identities, "
+         "remove them if signature verification needs to be skipped"},
+        {"{\"version\":\"2.0\",\"trustPolicies\":[]}",
+         "invalid trust policy: trust policy document uses unsupported version \"2.0\""},
+        {"{\"Version\":\"1.0\",\"TRUSTPOLICIES\":[{\"NAME\":\"a\",\"registryscopes\":[\"*\"],"
+         "\"signatureVerification\":{\"LEVEL\":\"skip\"}}]}",
+         NULL},
+        {"{\"version\":\"1.0\",\"version\":null,\"trustPolicies\":[{\"name\":\"a\","
+         "\"registryScopes\":[\"*\"],\"signatureVerification\":{\"level\":\"skip\"}}],\"x\":{\"y\":"
+         "[1,{\"z\":null}]}}",
+         NULL},
+        {"{\"version\":\"1.0\",\"trustPolicies\":[{\"name\":\"a\",\"registryScopes\":[\"a.io/"
+         "a\",\"a.io/a\"],\"signatureVerification\":{\"level\":\"skip\"}}]}",
+         "invalid trust policy: registry scope \"a.io/a\" is present in multiple trust policy "
+         "statements, one registry scope value can only be associated with one statement"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *error = NULL;
+        int rc = ed_cli_trust_policy_check(cases[i].json, strlen(cases[i].json), "tp.json", &error);
+        if (!cases[i].error) {
+            assert_int_equal(rc, 0);
+            assert_null(error);
+        } else {
+            assert_int_equal(rc, 2);
+            assert_non_null(error);
+            if (strcmp(error, cases[i].error) != 0)
+                fail_msg("case %zu: %s\nwant: %s", i, error, cases[i].error);
+        }
+        free(error);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -723,6 +1011,7 @@ int main(void)
         cmocka_unit_test(test_migrate_detect),
         cmocka_unit_test(test_migrate_rewrite),
         cmocka_unit_test(test_migrate_versions),
+        cmocka_unit_test(test_trust_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

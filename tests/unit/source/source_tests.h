@@ -36,6 +36,8 @@ void test_write_signed_with_key_id(void **state);
 
 /* test_sshkey.c: the key pairs bootstrap makes. */
 void test_ssh_keypair_new(void **state);
+/* test_sshkey.c: the public key bootstrap derives from --private-key-file. */
+void test_ssh_public_line(void **state);
 
 /* test_timeout.c: spec.timeout against a server that never answers. */
 void test_fetch_timeout_silent_server(void **state);

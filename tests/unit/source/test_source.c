@@ -1246,6 +1246,7 @@ int main(void)
         cmocka_unit_test(test_write_refuses_bad_paths),
         cmocka_unit_test(test_write_signed_with_key_id),
         cmocka_unit_test(test_ssh_keypair_new),
+        cmocka_unit_test(test_ssh_public_line),
     };
     int failed = cmocka_run_group_tests_name("source", tests, setup_tmp, teardown_tmp);
     return failed + test_checkout_main() + test_cosign_main() + test_githubapp_main();

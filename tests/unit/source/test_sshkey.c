@@ -4,8 +4,10 @@
  * curve, Ed25519), the private key is unencrypted PKCS#8 PEM and OpenSSH's ssh-keygen, reading
  * it, derives exactly the public line written beside it (its type and wire encoding; for
  * Ed25519, whose PKCS#8 form ssh-keygen does not read, the line is built from the raw key
- * openssl prints); an unknown algorithm or curve is refused. The host key scan needs a server: the
- * bootstrap e2e test runs it against the test sshd.
+ * openssl prints); an unknown algorithm or curve is refused. ed_source_ssh_public_line, the
+ * public key bootstrap derives from --private-key-file: ssh-keygen's for each format, and
+ * x/crypto's errors. The host key scan needs a server: the bootstrap e2e test runs it against
+ * the test sshd.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,4 +88,90 @@ void test_ssh_keypair_new(void **state)
     assert_int_equal(ED_EINVALID, ed_source_ssh_keypair_new("ecdsa", 0, "p224", &pem, &line, &err));
     assert_null(pem);
     assert_null(line);
+}
+
+/* ed_source_ssh_public_line of the key in dir/name (passphrase or NULL): its line, or "error:
+ * <message>"; a new string. */
+static char *public_of(const char *dir, const char *name, const char *passphrase)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    size_t len = 0;
+    char *key = ed_file_read(path, 1 << 16, &len);
+    assert_non_null(key);
+    char *line = NULL;
+    ed_err err = ED_ERR_INIT;
+    if (ed_source_ssh_public_line(key, len, passphrase, &line, &err) != 0) {
+        assert_null(line);
+        line = ed_xasprintf("error: %s", err.msg);
+    }
+    free(key);
+    return line;
+}
+
+/* ssh-keygen's public line of dir/name ("type base64\n", its comment left out). */
+static char *keygen_public(const char *dir, const char *name, const char *passphrase)
+{
+    sh("ssh-keygen -y -P '%s' -f '%s/%s' | cut -d' ' -f1,2 >'%s/%s.derived'", passphrase, dir, name,
+       dir, name);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/%s.derived", dir, name);
+    size_t len = 0;
+    char *line = ed_file_read(path, 1 << 16, &len);
+    assert_non_null(line);
+    return line;
+}
+
+/* The public line bootstrap derives from --private-key-file, as flux's (x/crypto's
+ * ParsePrivateKey): the key ssh-keygen derives, for OpenSSH's format (encrypted too, with its
+ * passphrase) and PEM (PKCS#1, SEC 1, PKCS#8, an encrypted PKCS#1 with its passphrase), and
+ * x/crypto's errors. */
+void test_ssh_public_line(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/sshpub-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    sh("cd '%s' && ssh-keygen -q -t ed25519 -N '' -C me@host -f ed && "
+       "ssh-keygen -q -t ecdsa -b 384 -N '' -f ec && ssh-keygen -q -t rsa -b 2048 -N '' -f rsa && "
+       "ssh-keygen -q -t ed25519 -N pw -f ed-pw && "
+       "ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -f rsa-pem && "
+       "openssl ecparam -genkey -name prime256v1 -noout -out ec-pem 2>/dev/null && "
+       "openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048 -out pkcs8 2>/dev/null && "
+       "openssl rsa -in rsa-pem -traditional -aes256 -passout pass:pw -out rsa-pem-pw "
+       "2>/dev/null && "
+       "openssl pkcs8 -topk8 -in pkcs8 -passout pass:pw -out pkcs8-pw 2>/dev/null && "
+       "echo garbage >garbage && chmod 600 *",
+       dir);
+    static const struct {
+        const char *name, *passphrase;
+    } same[] = {
+        {"ed", NULL},      {"ec", NULL},     {"rsa", NULL},   {"ed-pw", "pw"},
+        {"rsa-pem", NULL}, {"ec-pem", NULL}, {"pkcs8", NULL}, {"rsa-pem-pw", "pw"},
+    };
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        char *want = keygen_public(dir, same[i].name, same[i].passphrase ? same[i].passphrase : "");
+        char *got = public_of(dir, same[i].name, same[i].passphrase);
+        assert_string_equal(want, got);
+        free(want);
+        free(got);
+    }
+    static const struct {
+        const char *name, *passphrase, *error;
+    } errors[] = {
+        {"garbage", NULL, "error: ssh: no key found"},
+        {"ed-pw", NULL, "error: ssh: this private key is passphrase protected"},
+        {"rsa-pem-pw", NULL, "error: ssh: this private key is passphrase protected"},
+        {"ed", "pw", "error: ssh: key is not password protected"},
+        {"rsa-pem", "pw", "error: ssh: not an encrypted key"},
+        {"rsa-pem-pw", "bad", "error: x509: decryption password incorrect"},
+        {"pkcs8-pw", NULL, "error: ssh: unsupported key type \"ENCRYPTED PRIVATE KEY\""},
+    };
+    for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        char *got = public_of(dir, errors[i].name, errors[i].passphrase);
+        assert_string_equal(errors[i].error, got);
+        free(got);
+    }
+    sh("rm -rf '%s'", dir);
 }
