@@ -109,4 +109,23 @@ bool ed_tv_function_known(const char *name);
  * or not? */
 bool ed_tv_sprig_name(const char *name);
 
+/* A URL as Go's net/url holds it (url.go's URL): the decoded path and fragment with their raw
+ * forms when these differ from Go's escaping, the raw query. Every string is owned by the URL
+ * (NULL reads as empty). */
+typedef struct ed_go_url {
+    char *scheme, *opaque, *username, *password, *host;
+    char *path, *raw_path, *raw_query, *fragment, *raw_fragment;
+    bool has_user; /* userinfo present ("@"), with a password when password is set */
+    bool force_query, omit_host;
+} ed_go_url;
+
+/* Parse raw as url.Parse does into *u (released with ed_go_url_free). Returns 0, or -1 with
+ * url.Error's text in *err (`parse "RAW": why`, the caller's to free) and *u empty. */
+int ed_go_url_parse(const char *raw, ed_go_url *u, char **err);
+void ed_go_url_free(ed_go_url *u);
+/* URL.String(), User.String() (escaped "user:password") and Hostname(), each the caller's. */
+char *ed_go_url_string(const ed_go_url *u);
+char *ed_go_url_userinfo(const ed_go_url *u);
+char *ed_go_url_hostname(const ed_go_url *u);
+
 #endif

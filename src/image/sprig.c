@@ -27,6 +27,7 @@
  *             duration durationRound; randInt and shuffle (random, as in Flux: no two runs
  *             agree)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
+ *   urls      urlParse urlJoin (url.c: Go's net/url)
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy), semver (a
  *             *semver.Version whose methods without arguments are its fields)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
@@ -4661,6 +4662,86 @@ static int fn_from_json(call *c)
 
 /* ---- semver: Masterminds' NewVersion ---- */
 
+/* sprig's urlParse: the parts of a URL as url.Parse reads it, in a dict; a URL it refuses
+ * panics with url.Error's text. */
+static int fn_url_parse(call *c)
+{
+    ed_go_url u;
+    char *err;
+    if (ed_go_url_parse(str_arg(c, 0), &u, &err) < 0) {
+        int rc = fail(c, "unable to parse url: ", err);
+        free(err);
+        return rc;
+    }
+    char *hostname = ed_go_url_hostname(&u), *userinfo = ed_go_url_userinfo(&u);
+    const char *const parts[][2] = {
+        {"scheme", u.scheme},     {"host", u.host},       {"hostname", hostname},
+        {"path", u.path},         {"query", u.raw_query}, {"opaque", u.opaque},
+        {"fragment", u.fragment}, {"userinfo", userinfo},
+    };
+    ed_tv *d = new_dict(c);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        dict_put(c, d, parts[i][0], ed_tv_new(c->pool, ED_TV_STR, parts[i][1] ? parts[i][1] : ""));
+    free(hostname);
+    free(userinfo);
+    ed_go_url_free(&u);
+    *c->out = d;
+    return 0;
+}
+
+/* A string of urlJoin's dict (sprig's dictGetOrEmpty): absent is empty, another kind panics. */
+static int url_part(call *c, const char *key, char **out)
+{
+    const ed_tv *v = c->args[0]->kind == ED_TV_MAP ? dict_get(c->args[0], key) : NULL;
+    if (v && v->kind == ED_TV_NIL)
+        return nil_deref(c);
+    if (v && v->kind != ED_TV_STR) {
+        char *what = ed_xasprintf("unable to parse %s key, must be of type string, but ", key);
+        char *found = ed_xasprintf("%s found", kind_name(v));
+        int rc = fail(c, what, found);
+        free(what);
+        free(found);
+        return rc;
+    }
+    *out = ed_xstrdup(v ? v->s : "");
+    return 0;
+}
+
+/* sprig's urlJoin: URL.String() of the dict's parts, the userinfo read as url.Parse reads
+ * "proto://USERINFO@host". */
+static int fn_url_join(call *c)
+{
+    ed_go_url u = {0};
+    char *userinfo = NULL;
+    int rc = -1;
+    if (url_part(c, "scheme", &u.scheme) < 0 || url_part(c, "host", &u.host) < 0 ||
+        url_part(c, "path", &u.path) < 0 || url_part(c, "query", &u.raw_query) < 0 ||
+        url_part(c, "opaque", &u.opaque) < 0 || url_part(c, "fragment", &u.fragment) < 0 ||
+        url_part(c, "userinfo", &userinfo) < 0)
+        goto cleanup;
+    if (userinfo[0]) {
+        char *raw = ed_xasprintf("proto://%s@host", userinfo), *err;
+        ed_go_url user;
+        if (ed_go_url_parse(raw, &user, &err) < 0) {
+            free(raw);
+            fail(c, "unable to parse userinfo in dict: ", err);
+            free(err);
+            goto cleanup;
+        }
+        free(raw);
+        u.has_user = user.has_user;
+        u.username = user.username;
+        u.password = user.password;
+        user.username = user.password = NULL;
+        ed_go_url_free(&user);
+    }
+    rc = ret_str_take(c, ed_go_url_string(&u));
+cleanup:
+    free(userinfo);
+    ed_go_url_free(&u);
+    return rc;
+}
+
 /* A *semver.Version of s (read leniently: "v1.2" is 1.2.0), its methods without arguments as
  * fields; "Invalid Semantic Version" when s is none. */
 static int fn_semver(call *c)
@@ -4896,6 +4977,8 @@ static const struct fn {
     {"untilStep", 3, 3, "iii", fn_until_step},
     {"untitle", 1, 1, "s", fn_untitle},
     {"upper", 1, 1, "s", fn_upper},
+    {"urlJoin", 1, 1, "d", fn_url_join},
+    {"urlParse", 1, 1, "s", fn_url_parse},
     {"urlquery", 0, -1, "", fn_urlquery},
     {"values", 1, 1, "d", fn_values},
     {"without", 1, -1, "a", fn_without},
@@ -5038,8 +5121,6 @@ static const char *const flux_names[] = {
     "randSeededNumeric",
     "toDate",
     "unixEpoch",
-    "urlJoin",
-    "urlParse",
 };
 
 bool ed_tv_sprig_name(const char *name)

@@ -3080,3 +3080,230 @@ void test_sprig_duration_round(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* urlParse and urlJoin: the parts of a URL as Go's net/url reads them (schemes, opaque URLs,
+ * userinfo, ports after the first colon for http and https, IPv6 hosts and zones, raw path
+ * and fragment forms) and the URL it writes back, with url.Error's words for what it refuses. */
+void test_sprig_url(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ urlParse \"https://u:p@example.com:8080/a%20b?x=1#f\" }}",
+         "map[fragment:f host:example.com:8080 hostname:example.com opaque: path:/a b query:x=1 "
+         "scheme:https userinfo:u:p]",
+         true},
+        {"{{ (urlParse \"https://github.com/org/repo.git\").hostname }}", "github.com", true},
+        {"{{ (urlParse \"ssh://git@github.com:22/org/repo\").userinfo }}", "git", true},
+        {"{{ (urlParse \"https://user%40x:p%3Aw@h/\").userinfo }}", "user%40x:p%3Aw", true},
+        {"{{ (urlParse \"https://h/a%2Fb/c\").path }}", "/a/b/c", true},
+        {"{{ urlParse \"HTTP://Example.COM/\" }}",
+         "map[fragment: host:Example.COM hostname:Example.COM opaque: path:/ query: scheme:http "
+         "userinfo:]",
+         true},
+        {"{{ urlParse \"%zz\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse \"%zz\">: error "
+         "calling urlParse: unable to parse url: parse \"%zz\": invalid URL escape \"%zz\"",
+         false},
+        {"{{ urlParse \"http://h/%4\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://h/%4\">: error calling urlParse: unable to parse url: parse \"http://h/%4\": "
+         "invalid URL escape \"%4\"",
+         false},
+        {"{{ urlParse \"http://h/p#%zz\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://h/p#%zz\">: error calling urlParse: unable to parse url: parse "
+         "\"http://h/p#%zz\": invalid URL escape \"%zz\"",
+         false},
+        {"{{ urlParse \"http://h%41/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://h%41/\">: error calling urlParse: unable to parse url: parse \"http://h%41/\": "
+         "invalid URL escape \"%41\"",
+         false},
+        {"{{ urlParse \"http://h%C3%A9/\" }}",
+         "map[fragment: host:h\303\251 hostname:h\303\251 opaque: path:/ query: scheme:http "
+         "userinfo:]",
+         true},
+        {"{{ urlParse \"http://h<x/\" }}",
+         "map[fragment: host:h<x hostname:h<x opaque: path:/ query: scheme:http userinfo:]", true},
+        {"{{ urlParse \"http://h x/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse \"http://h "
+         "x/\">: error calling urlParse: unable to parse url: parse \"http://h x/\": invalid "
+         "character \" \" in host name",
+         false},
+        {"{{ urlParse \"http://[zz]/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://[zz]/\">: error calling urlParse: unable to parse url: parse \"http://[zz]/\": "
+         "invalid host: ParseAddr(\"zz\"): unable to parse IP",
+         false},
+        {"{{ urlParse \"http://[::1%25en0]:80/\" }}",
+         "map[fragment: host:[::1%en0]:80 hostname:::1%en0 opaque: path:/ query: scheme:http "
+         "userinfo:]",
+         true},
+        {"{{ urlParse \"http://[::1]/\" }}",
+         "map[fragment: host:[::1] hostname:::1 opaque: path:/ query: scheme:http userinfo:]",
+         true},
+        {"{{ urlParse \"http://[::1]:8a/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://[::1]:8a/\">: error calling urlParse: unable to parse url: parse "
+         "\"http://[::1]:8a/\": invalid port \":8a\" after host",
+         false},
+        {"{{ urlParse \"http://[1.2.3.4]/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://[1.2.3.4]/\">: error calling urlParse: unable to parse url: parse "
+         "\"http://[1.2.3.4]/\": invalid IP-literal",
+         false},
+        {"{{ urlParse \"http://[::1/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://[::1/\">: error calling urlParse: unable to parse url: parse \"http://[::1/\": "
+         "missing ']' in host",
+         false},
+        {"{{ urlParse \"http://a[::1]/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://a[::1]/\">: error calling urlParse: unable to parse url: parse "
+         "\"http://a[::1]/\": invalid IP-literal",
+         false},
+        {"{{ urlParse \"http://[]/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse \"http://[]/\">: "
+         "error calling urlParse: unable to parse url: parse \"http://[]/\": invalid host: "
+         "ParseAddr(\"\"): unable to parse IP",
+         false},
+        {"{{ urlParse \"http://a:b:80/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://a:b:80/\">: error calling urlParse: unable to parse url: parse "
+         "\"http://a:b:80/\": invalid port \":b:80\" after host",
+         false},
+        {"{{ urlParse \"ftp://a:b:80/\" }}",
+         "map[fragment: host:a:b:80 hostname:a:b opaque: path:/ query: scheme:ftp userinfo:]",
+         true},
+        {"{{ urlParse \"http://h:/\" }}",
+         "map[fragment: host:h: hostname:h opaque: path:/ query: scheme:http userinfo:]", true},
+        {"{{ urlParse \"mailto:x@y?s=1\" }}",
+         "map[fragment: host: hostname: opaque:x@y path: query:s=1 scheme:mailto userinfo:]", true},
+        {"{{ urlParse \"a:b\" }}",
+         "map[fragment: host: hostname: opaque:b path: query: scheme:a userinfo:]", true},
+        {"{{ urlParse \"1a:b\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse \"1a:b\">: error "
+         "calling urlParse: unable to parse url: parse \"1a:b\": first path segment in URL cannot "
+         "contain colon",
+         false},
+        {"{{ urlParse \":x\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse \":x\">: error "
+         "calling urlParse: unable to parse url: parse \":x\": missing protocol scheme",
+         false},
+        {"{{ urlParse \"x y\" }}",
+         "map[fragment: host: hostname: opaque: path:x y query: scheme: userinfo:]", true},
+        {"{{ urlParse \"a/b:c\" }}",
+         "map[fragment: host: hostname: opaque: path:a/b:c query: scheme: userinfo:]", true},
+        {"{{ urlParse \"b:c/d\" }}",
+         "map[fragment: host: hostname: opaque:c/d path: query: scheme:b userinfo:]", true},
+        {"{{ urlParse \"http://h/a\\u0001\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://h/a\\u0001\">: error calling urlParse: unable to parse url: parse "
+         "\"http://h/a\\x01\": net/url: invalid control character in URL",
+         false},
+        {"{{ urlParse \"\" }}",
+         "map[fragment: host: hostname: opaque: path: query: scheme: userinfo:]", true},
+        {"{{ urlParse \"*\" }}",
+         "map[fragment: host: hostname: opaque: path:* query: scheme: userinfo:]", true},
+        {"{{ urlParse \"?\" }}",
+         "map[fragment: host: hostname: opaque: path: query: scheme: userinfo:]", true},
+        {"{{ urlParse \"http://h?\" }}",
+         "map[fragment: host:h hostname:h opaque: path: query: scheme:http userinfo:]", true},
+        {"{{ urlParse \"http://h??\" }}",
+         "map[fragment: host:h hostname:h opaque: path: query:? scheme:http userinfo:]", true},
+        {"{{ urlParse \"///a/b\" }}",
+         "map[fragment: host: hostname: opaque: path:///a/b query: scheme: userinfo:]", true},
+        {"{{ urlParse \"//h/a\" }}",
+         "map[fragment: host:h hostname:h opaque: path:/a query: scheme: userinfo:]", true},
+        {"{{ urlParse \"file:///etc/hosts\" }}",
+         "map[fragment: host: hostname: opaque: path:/etc/hosts query: scheme:file userinfo:]",
+         true},
+        {"{{ urlParse \"http:/a/b\" }}",
+         "map[fragment: host: hostname: opaque: path:/a/b query: scheme:http userinfo:]", true},
+        {"{{ urlParse \"http://u@@h/\" }}",
+         "map[fragment: host:h hostname:h opaque: path:/ query: scheme:http userinfo:u%40]", true},
+        {"{{ urlParse \"http://u p@h/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse \"http://u "
+         "p@h/\">: error calling urlParse: unable to parse url: parse \"http://u p@h/\": net/url: "
+         "invalid userinfo",
+         false},
+        {"{{ urlParse \"http://u:p%zz@h/\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlParse "
+         "\"http://u:p%zz@h/\">: error calling urlParse: unable to parse url: parse "
+         "\"http://u:p%zz@h/\": invalid URL escape \"%zz\"",
+         false},
+        {"{{ urlParse \"http://h/p#frag%20x\" }}",
+         "map[fragment:frag x host:h hostname:h opaque: path:/p query: scheme:http userinfo:]",
+         true},
+        {"{{ urlParse \"http://h/p#\" }}",
+         "map[fragment: host:h hostname:h opaque: path:/p query: scheme:http userinfo:]", true},
+        {"{{ urlParse \"#x\" }}",
+         "map[fragment:x host: hostname: opaque: path: query: scheme: userinfo:]", true},
+        {"{{ urlParse \"http://h/\303\251?q=\303\251#\303\251\" }}",
+         "map[fragment:\303\251 host:h hostname:h opaque: path:/\303\251 query:q=\303\251 "
+         "scheme:http userinfo:]",
+         true},
+        {"{{ urlJoin (dict \"scheme\" \"http\" \"host\" \"h\" \"path\" \"/a b\") }}",
+         "http://h/a%20b", true},
+        {"{{ urlJoin (dict \"host\" 5) }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlJoin (dict \"host\" "
+         "5)>: error calling urlJoin: unable to parse host key, must be of type string, but int "
+         "found",
+         false},
+        {"{{ urlJoin (dict \"host\" nil) }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlJoin (dict \"host\" "
+         "nil)>: error calling urlJoin: runtime error: invalid memory address or nil pointer "
+         "dereference",
+         false},
+        {"{{ urlJoin (dict) }}", "", true},
+        {"{{ urlJoin (dict \"path\" \"a:b\") }}", "./a:b", true},
+        {"{{ urlJoin (dict \"path\" \"a/b:c\") }}", "a/b:c", true},
+        {"{{ urlJoin (dict \"host\" \"h\" \"path\" \"a\") }}", "//h/a", true},
+        {"{{ urlJoin (dict \"scheme\" \"https\" \"host\" \"h:8443\" \"path\" \"/x?y\" \"query\" "
+         "\"a=1&b=2\" \"fragment\" \"f g\") }}",
+         "https://h:8443/x%3Fy?a=1&b=2#f%20g", true},
+        {"{{ urlJoin (dict \"scheme\" \"mailto\" \"opaque\" \"x@y\") }}", "mailto:x@y", true},
+        {"{{ urlJoin (dict \"scheme\" \"https\" \"host\" \"h\" \"userinfo\" \"u:p\") }}",
+         "https://u:p@h", true},
+        {"{{ urlJoin (dict \"scheme\" \"https\" \"host\" \"h\" \"userinfo\" \"u%40x:p w\") }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlJoin (dict \"scheme\" "
+         "\"https\" \"host\" \"h\" \"userinfo\" \"u%40x:p w\")>: error calling urlJoin: unable to "
+         "parse userinfo in dict: parse \"proto://u%40x:p w@host\": net/url: invalid userinfo",
+         false},
+        {"{{ urlJoin (dict \"scheme\" \"https\" \"host\" \"h\" \"userinfo\" \"u/x\") }}",
+         "https://h", true},
+        {"{{ urlJoin (dict \"scheme\" \"https\" \"host\" \"h\" \"userinfo\" \"u%zz\") }}",
+         "template: commit message:1:3: executing \"commit message\" at <urlJoin (dict \"scheme\" "
+         "\"https\" \"host\" \"h\" \"userinfo\" \"u%zz\")>: error calling urlJoin: unable to parse "
+         "userinfo in dict: parse \"proto://u%zz@host\": invalid URL escape \"%zz\"",
+         false},
+        {"{{ urlJoin (dict \"scheme\" \"https\" \"host\" \"h\" \"userinfo\" \"u\") }}",
+         "https://u@h", true},
+        {"{{ urlJoin (dict \"scheme\" \"https\" \"host\" \"h \303\251\") }}", "https://h%20%C3%A9",
+         true},
+        {"{{ urlJoin (dict \"scheme\" \"https\") }}", "https:", true},
+        {"{{ urlJoin (dict \"scheme\" \"https\" \"path\" \"/x\") }}", "https:///x", true},
+        {"{{ urlJoin (dict \"fragment\" \"a#b!\") }}", "#a%23b!", true},
+        {"{{ urlJoin (urlParse \"https://u:p@example.com:8080/a%2Fb?x=1#f%20g\") }}",
+         "https://u:p@example.com:8080/a/b?x=1#f%20g", true},
+        {"{{ urlJoin (urlParse \"http://h/p#a%2Fb\") }}", "http://h/p#a/b", true},
+        {"{{ urlJoin (dict \"path\" \"*\") }}", "*", true},
+        {"{{ urlJoin \"x\" }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"x\">: can't handle "
+         "\"x\" for arg of type map[string]interface {}",
+         false},
+        {"{{ urlJoin .Values }}",
+         "template: commit message:1:11: executing \"commit message\" at <.Values>: wrong type for "
+         "value; expected map[string]interface {}; got map[string]string",
+         false},
+        {"{{ urlParse 5 }}",
+         "template: commit message:1:12: executing \"commit message\" at <5>: expected string; "
+         "found 5",
+         false},
+        {"{{ (urlParse \"https://ghcr.io/org/app\").path | trimPrefix \"/\" }}", "org/app", true},
+        {"{{ range .Changed.Changes }}{{ (urlParse (printf \"https://%s\" .NewValue)).path }} {{ "
+         "end }}",
+         "/web:1.3.0   ", true},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
