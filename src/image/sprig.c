@@ -29,7 +29,8 @@
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
  *   urls      urlParse urlJoin (url.c: Go's net/url)
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy), semver (a
- *             *semver.Version whose methods without arguments are its fields)
+ *             *semver.Version whose methods without arguments are its fields; template.c
+ *             calls its comparisons, Compare Equal LessThan... with another version)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
  *             toRawJson toPrettyJson fromJson and their must* forms
  *

@@ -225,6 +225,11 @@ typedef struct exec {
     /* The node being evaluated, as Go's state.at(node) keeps it: where an execution error is
      * (its text, and its position). */
     const char *at_s, *at_e, *at_pos;
+    /* The first word of a command is being evaluated: a method of *semver.Version ending its
+     * chain is left to the command (method_recv, method_name), which gives it its arguments. */
+    bool want_method;
+    val *method_recv;
+    char method_name[24];
 } exec;
 
 static int line_of(const exec *x, const char *at)
@@ -412,15 +417,25 @@ static bool ident_char(char c)
     return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
 }
 
+/* The methods of Masterminds' *semver.Version that compare it with another: eddy gives them. */
+static const char *const semver_comparisons[] = {"Compare",          "Equal",    "GreaterThan",
+                                                 "GreaterThanEqual", "LessThan", "LessThanEqual"};
+
+static bool semver_comparison(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof(semver_comparisons) / sizeof(semver_comparisons[0]); i++)
+        if (strlen(semver_comparisons[i]) == n && strncmp(semver_comparisons[i], name, n) == 0)
+            return true;
+    return false;
+}
+
 /* Is name (n bytes) a method of Masterminds' *semver.Version that eddy does not give (those
- * with arguments, and those returning a new Version)? */
+ * returning a new Version, and the encoders)? */
 static bool semver_method(const char *name, size_t n)
 {
     static const char *const methods[] = {
-        "Compare",       "Equal",        "GreaterThan", "GreaterThanEqual", "LessThan",
-        "LessThanEqual", "IncMajor",     "IncMinor",    "IncPatch",         "SetPrerelease",
-        "SetMetadata",   "Value",        "Scan",        "MarshalJSON",      "UnmarshalJSON",
-        "MarshalText",   "UnmarshalText"};
+        "IncMajor", "IncMinor",    "IncPatch",      "SetPrerelease", "SetMetadata",  "Value",
+        "Scan",     "MarshalJSON", "UnmarshalJSON", "MarshalText",   "UnmarshalText"};
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
         if (strlen(methods[i]) == n && strncmp(methods[i], name, n) == 0)
             return true;
@@ -443,6 +458,23 @@ static int fields(exec *x, const action *a, val *v, const char *p, const char *e
         while (p < e && ident_char(*p))
             p++;
         val *next = ed_tv_field(v, f, (size_t)(p - f));
+        bool is_semver = v && v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_SEMVER;
+        size_t fn = (size_t)(p - f);
+        if (is_semver && x->want_method && p == e && fn < sizeof(x->method_name) &&
+            (next || semver_comparison(f, fn))) {
+            /* the command's first word: its arguments, if any, go to the method */
+            x->method_recv = v;
+            snprintf(x->method_name, sizeof(x->method_name), "%.*s", (int)fn, f);
+            if (!next) {
+                *out = v; /* (the command calls it) */
+                return 0;
+            }
+        } else if (is_semver && semver_comparison(f, fn)) {
+            char *msg = ed_xasprintf("wrong number of args for %.*s: want 1 got 0", (int)fn, f);
+            int rc = xerr(x, msg);
+            free(msg);
+            return rc;
+        }
         if (!next && v &&
             (v->kind == ED_TV_NIL || (v->kind == ED_TV_MAP && v->type != ED_TV_STRUCT_OBJECT)))
             next = ed_tv_new(x->pool, ED_TV_NIL, NULL);
@@ -824,9 +856,12 @@ static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
         ps->p++;
         ps->depth++;
         const char *context = ps->context;
+        bool want_method = ps->x->want_method; /* for the (pipeline).Method after it */
+        ps->x->want_method = false;
         ps->context = "command";
         int rc = parse_pipeline(ps, out);
         ps->context = context;
+        ps->x->want_method = want_method;
         ps->depth--;
         if (rc)
             return rc;
@@ -904,6 +939,107 @@ static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
     return unexpected(ps, ps->context);
 }
 
+/*
+ * A command whose first word ends in a method of *semver.Version (recv's), as Go calls it:
+ * the number of arguments (the piped value counted) checked before any is evaluated, then the
+ * other version. The methods without arguments are recv's fields (field, its value); those
+ * comparing take a *semver.Version: a literal is refused as Go's evalArg refuses it, another
+ * value in validateType's words, and nil is the nil pointer the method dereferences.
+ */
+static int semver_method_command(parser *ps, const char *s, const char *chain_e, val *recv,
+                                 val *field, val *piped, val **out)
+{
+    exec *x = ps->x;
+    char name[sizeof(x->method_name)];
+    memcpy(name, x->method_name, sizeof(name));
+    const char *recv_at_s = x->at_s, *recv_at_e = x->at_e;
+    const char *args_s = ps->p;
+    size_t n = 0;
+    ps->run = false; /* count the arguments only */
+    int rc = 0;
+    while (rc == 0 && !at_end_of_command(ps)) {
+        val *ignored;
+        char argfn[64];
+        bool literal;
+        rc = parse_operand(ps, &ignored, argfn, &literal);
+        n++;
+    }
+    ps->run = true;
+    if (rc)
+        return rc;
+    ps->p = args_s;
+    size_t want = semver_comparison(name, strlen(name)) ? 1 : 0, got = n + (piped ? 1 : 0);
+    if (got != want) {
+        at(x, recv_at_s, recv_at_e);
+        char *msg = ed_xasprintf("wrong number of args for %s: want %zu got %zu", name, want, got);
+        rc = xerr(x, msg);
+        free(msg);
+        return rc;
+    }
+    if (want == 0) {
+        *out = field;
+        return 0;
+    }
+    val *other = piped;
+    if (n == 1) {
+        skip_ws(ps);
+        const char *as = ps->p;
+        char argfn[64];
+        bool literal;
+        if ((rc = parse_operand(ps, &other, argfn, &literal)) != 0)
+            return rc;
+        if (argfn[0]) {
+            call_site fcs = {.fn_s = as, .fn_e = ps->p, .cmd_s = as, .cmd_e = ps->p};
+            if ((rc = call_function(ps, argfn, NULL, 0, &fcs, &other)) != 0)
+                return rc;
+        }
+        if (*as != '(' || !x->at_s)
+            at(x, as, ps->p);
+        if (literal && other->kind != ED_TV_NIL) {
+            char *msg = ed_xasprintf("can't handle %.*s for arg of type *semver.Version",
+                                     (int)(ps->p - as), as);
+            rc = xerr(x, msg);
+            free(msg);
+            return rc;
+        }
+    }
+    ED_ASSERT(other != NULL); /* one argument, written or piped: got == want */
+    if (other->kind != ED_TV_NIL &&
+        (other->kind != ED_TV_OBJ || other->type != ED_TV_STRUCT_SEMVER)) {
+        char *msg = ed_xasprintf("wrong type for value; expected *semver.Version; got %s",
+                                 ed_tv_type_name(other));
+        rc = xerr(x, msg);
+        free(msg);
+        return rc;
+    }
+    ed_semver a, b;
+    if (other->kind == ED_TV_NIL || ed_semver_parse(recv->s, &a) != 0 ||
+        ed_semver_parse(other->s, &b) != 0) {
+        /* (a version semver read parses again: only nil gets here) */
+        at(x, s, chain_e);
+        if (*s == '(') /* Go's chain node is at its first field, after the parenthesis */
+            for (x->at_pos = chain_e; x->at_pos > s && x->at_pos[-1] != ')'; x->at_pos--)
+                ;
+        char *msg = ed_xasprintf("error calling %s: runtime error: invalid memory address or "
+                                 "nil pointer dereference",
+                                 name);
+        rc = xerr(x, msg);
+        free(msg);
+        return rc;
+    }
+    int c = ed_semver_compare(&a, &b);
+    c = c < 0 ? -1 : c > 0;
+    if (strcmp(name, "Compare") == 0)
+        *out = ed_tv_num(x->pool, c);
+    else
+        *out = ed_tv_bool(x->pool, strcmp(name, "Equal") == 0           ? c == 0
+                                   : strcmp(name, "LessThan") == 0      ? c < 0
+                                   : strcmp(name, "LessThanEqual") == 0 ? c <= 0
+                                   : strcmp(name, "GreaterThan") == 0   ? c > 0
+                                                                        : c >= 0);
+    return 0;
+}
+
 #define MAX_ARGS 32
 
 /* A command: a function and its arguments (piped, when not NULL, is the last), or an operand.
@@ -914,12 +1050,20 @@ static int parse_command(parser *ps, val *piped, int stage, val **out)
     char fn[64], argfn[64];
     val *first = NULL;
     bool literal;
+    ps->x->want_method = true;
+    ps->x->method_recv = NULL;
     int rc = parse_operand(ps, &first, fn, &literal);
+    ps->x->want_method = false;
     if (rc)
         return rc;
     const char *first_e = ps->p;
     if (ps->p < ps->e && !isspace((unsigned char)*ps->p) && *ps->p != '|' && *ps->p != ')')
         return unexpected(ps, "operand");
+    if (ps->run && ps->x->method_recv) {
+        val *recv = ps->x->method_recv;
+        ps->x->method_recv = NULL;
+        return semver_method_command(ps, s, first_e, recv, first, piped, out);
+    }
     if (!fn[0]) {
         /* Go's parser: only a pipeline's first command may be a constant or dot */
         if (stage > 1 && (literal || (first_e - s == 1 && *s == '.'))) {

@@ -3307,3 +3307,202 @@ void test_sprig_url(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* The methods of *semver.Version with an argument, Compare Equal LessThan LessThanEqual
+ * GreaterThan GreaterThanEqual (the other version written, piped, a literal, nil or another
+ * type, with Go's words and nodes), and the number of arguments of those without. The methods
+ * returning a new Version (IncPatch...) are still refused, in eddy's words. */
+void test_sprig_semver_methods(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ (semver \"1.2.3\").Compare (semver \"1.3.0\") }}", "-1", true},
+        {"{{ (semver \"1.2.3\").Compare }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Compare: want 1 got 0",
+         false},
+        {"{{ (semver \"1.2.3\").Compare \"1.2.4\" }}",
+         "template: commit message:1:28: executing \"commit message\" at <\"1.2.4\">: can't handle "
+         "\"1.2.4\" for arg of type *semver.Version",
+         false},
+        {"{{ (semver \"1.2.3\").Compare 5 }}",
+         "template: commit message:1:28: executing \"commit message\" at <5>: can't handle 5 for "
+         "arg of type *semver.Version",
+         false},
+        {"{{ (semver \"1.2.3\").Compare true }}",
+         "template: commit message:1:28: executing \"commit message\" at <true>: can't handle true "
+         "for arg of type *semver.Version",
+         false},
+        {"{{ (semver \"1.2.3\").Compare .Values.env }}",
+         "template: commit message:1:35: executing \"commit message\" at <.Values.env>: wrong type "
+         "for value; expected *semver.Version; got string",
+         false},
+        {"{{ (semver \"1.2.3\").Compare .Values.nope }}",
+         "template: commit message:1:19: executing \"commit message\" at <(semver "
+         "\"1.2.3\").Compare>: error calling Compare: runtime error: invalid memory address or nil "
+         "pointer dereference",
+         false},
+        {"{{ (semver \"1.2.3\").Compare (.Values.env) }}",
+         "template: commit message:1:36: executing \"commit message\" at <.Values.env>: wrong type "
+         "for value; expected *semver.Version; got string",
+         false},
+        {"{{ (semver \"1.2.3\").Compare (print \"x\") }}",
+         "template: commit message:1:35: executing \"commit message\" at <\"x\">: wrong type for "
+         "value; expected *semver.Version; got string",
+         false},
+        {"{{ (semver \"1.2.3\").Compare hello }}",
+         "template: commit message:1:28: executing \"commit message\" at <hello>: wrong type for "
+         "value; expected *semver.Version; got string",
+         false},
+        {"{{ (semver \"1.2.3\").Compare . }}",
+         "template: commit message:1:28: executing \"commit message\" at <.>: wrong type for "
+         "value; expected *semver.Version; got source.TemplateData",
+         false},
+        {"{{ semver \"1.2.3\" | (semver \"1.2.3\").Equal }}", "true", true},
+        {"{{ \"x\" | (semver \"1.2.3\").Equal }}",
+         "template: commit message:1:17: executing \"commit message\" at <\"1.2.3\">: wrong type "
+         "for value; expected *semver.Version; got string",
+         false},
+        {"{{ semver \"1.2.3\" | (semver \"1.2.3\").Equal (semver \"1.0.0\") }}",
+         "template: commit message:1:28: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Equal: want 1 got 2",
+         false},
+        {"{{ (semver \"1.2.3\").LessThan nil }}",
+         "template: commit message:1:19: executing \"commit message\" at <(semver "
+         "\"1.2.3\").LessThan>: error calling LessThan: runtime error: invalid memory address or "
+         "nil pointer dereference",
+         false},
+        {"{{ $v := semver \"1.2.3\" }}{{ $v.GreaterThan (semver \"1.0.0\") }}", "true", true},
+        {"{{ $v := semver \"1.2.3\" }}{{ $v.GreaterThan }}",
+         "template: commit message:1:31: executing \"commit message\" at <$v.GreaterThan>: wrong "
+         "number of args for GreaterThan: want 1 got 0",
+         false},
+        {"{{ $v := semver \"1.2.3\" }}{{ $v.Major 5 }}",
+         "template: commit message:1:31: executing \"commit message\" at <$v.Major>: wrong number "
+         "of args for Major: want 0 got 1",
+         false},
+        {"{{ $v := semver \"1.2.3\" }}{{ $v.Major }}", "1", true},
+        {"{{ (semver \"1.2.3\").Major 5 }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Major: want 0 got 1",
+         false},
+        {"{{ (semver \"1.2.3\").Major }}", "1", true},
+        {"{{ 1 | (semver \"1.2.3\").Major }}",
+         "template: commit message:1:15: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Major: want 0 got 1",
+         false},
+        {"{{ (semver \"1.2.3\").String }}", "1.2.3", true},
+        {"{{ (semver \"1.2.3\").Original 1 2 }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Original: want 0 got 2",
+         false},
+        {"{{ if (semver \"1.2.3\").LessThan (semver \"1.3.0\") }}y{{ end }}", "y", true},
+        {"{{ (semver \"1.2.3\").Compare (semver \"1.3.0\") 1 }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Compare: want 1 got 2",
+         false},
+        {"{{ eq ((semver \"1.2.3\").Compare (semver \"1.2.3+b\")) 0 }}", "true", true},
+        {"{{ eq (semver \"1.2.3\").Compare 0 }}",
+         "template: commit message:1:14: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Compare: want 1 got 0",
+         false},
+        {"{{ (semver \"1.2.3\").Compare.X }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Compare: want 1 got 0",
+         false},
+        {"{{ ((semver \"1.2.3\").Compare (semver \"2.0.0\")) }}", "-1", true},
+        {"{{ (semver \"1.2.3\").LessThanEqual (semver \"1.2.3\") }} {{ (semver "
+         "\"1.2.3\").GreaterThanEqual (semver \"1.2.4\") }}",
+         "true false", true},
+        {"{{ (semver \"1.2.3-alpha\").LessThan (semver \"1.2.3\") }} {{ (semver "
+         "\"1.2.3-alpha.1\").Compare (semver \"1.2.3-alpha.beta\") }} {{ (semver "
+         "\"1.2.3-2\").Compare (semver \"1.2.3-10\") }} {{ (semver \"1.2.3-a.b\").Compare (semver "
+         "\"1.2.3-a\") }}",
+         "true -1 -1 1", true},
+        {"{{ (semver \"1.2.3\").Nope 1 }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: can't "
+         "evaluate field Nope in type *semver.Version",
+         false},
+        {"{{ (semver \"1.2.3\").Compare (fail \"boom\") }}",
+         "template: commit message:1:29: executing \"commit message\" at <fail \"boom\">: error "
+         "calling fail: boom",
+         false},
+        {"{{ (semver \"1.2.3\").Major (fail \"boom\") }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Major: want 0 got 1",
+         false},
+        {"{{ range $i, $v := list (semver \"1.0.0\") (semver \"2.0.0\") }}{{ $v.Compare (semver "
+         "\"1.5.0\") }} {{ end }}",
+         "-1 1 ", true},
+        {"{{ $a := semver \"1.0.1+b0\" }}{{ $b := semver \"v0.2.0-0.beta+b3\" }}{{ $a.Compare $b "
+         "}} {{ $a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b "
+         "}} {{ $a.GreaterThanEqual $b }}",
+         "1 false false false true true", true},
+        {"{{ $a := semver \"v2.0.0\" }}{{ $b := semver \"2.1.0+b1\" }}{{ $a.Compare $b }} {{ "
+         "$a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b }} {{ "
+         "$a.GreaterThanEqual $b }}",
+         "-1 false true true false false", true},
+        {"{{ $a := semver \"0.2.0-x.y.rc.beta\" }}{{ $b := semver \"1.0.2\" }}{{ $a.Compare $b }} "
+         "{{ $a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b }} "
+         "{{ $a.GreaterThanEqual $b }}",
+         "-1 false true true false false", true},
+        {"{{ $a := semver \"1.2.2-a.b-1\" }}{{ $b := semver \"0.0.2+b2\" }}{{ $a.Compare $b }} {{ "
+         "$a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b }} {{ "
+         "$a.GreaterThanEqual $b }}",
+         "1 false false false true true", true},
+        {"{{ $a := semver \"v1.2.1-beta\" }}{{ $b := semver \"1.0.1-beta.9.A\" }}{{ $a.Compare $b "
+         "}} {{ $a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b "
+         "}} {{ $a.GreaterThanEqual $b }}",
+         "1 false false false true true", true},
+        {"{{ $a := semver \"1.1.2-b-1.9\" }}{{ $b := semver \"1.1.2+b2\" }}{{ $a.Compare $b }} {{ "
+         "$a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b }} {{ "
+         "$a.GreaterThanEqual $b }}",
+         "-1 false true true false false", true},
+        {"{{ $a := semver \"2.1.1\" }}{{ $b := semver \"1.1.0\" }}{{ $a.Compare $b }} {{ $a.Equal "
+         "$b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b }} {{ "
+         "$a.GreaterThanEqual $b }}",
+         "1 false false false true true", true},
+        {"{{ $a := semver \"1.0.2-a.beta+b3\" }}{{ $b := semver \"0.1.2-10.x.y\" }}{{ $a.Compare "
+         "$b }} {{ $a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan "
+         "$b }} {{ $a.GreaterThanEqual $b }}",
+         "1 false false false true true", true},
+        {"{{ $a := semver \"v0.0.0-1.alpha.a\" }}{{ $b := semver \"v1.0.0-b-1.b-1\" }}{{ "
+         "$a.Compare $b }} {{ $a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ "
+         "$a.GreaterThan $b }} {{ $a.GreaterThanEqual $b }}",
+         "-1 false true true false false", true},
+        {"{{ $a := semver \"2.2.2+b3\" }}{{ $b := semver \"1.0.1+b0\" }}{{ $a.Compare $b }} {{ "
+         "$a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b }} {{ "
+         "$a.GreaterThanEqual $b }}",
+         "1 false false false true true", true},
+        {"{{ $a := semver \"1.0.0-beta+b1\" }}{{ $b := semver \"1.2.0-b-1\" }}{{ $a.Compare $b }} "
+         "{{ $a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b }} "
+         "{{ $a.GreaterThanEqual $b }}",
+         "-1 false true true false false", true},
+        {"{{ $a := semver \"1.2.1-a\" }}{{ $b := semver \"1.1.0-10.11.2\" }}{{ $a.Compare $b }} {{ "
+         "$a.Equal $b }} {{ $a.LessThan $b }} {{ $a.LessThanEqual $b }} {{ $a.GreaterThan $b }} {{ "
+         "$a.GreaterThanEqual $b }}",
+         "1 false false false true true", true},
+        {"{{ $x := (semver \"1.2.3\").Compare (semver \"2.0.0\") }}{{ $x }}", "-1", true},
+        {"{{ with (semver \"1.2.3\").GreaterThan (semver \"2.0.0\") }}y{{ else }}n{{ end }}", "n",
+         true},
+        {"{{ $v := semver \"1.2.3\" }}{{ $v.Compare (semver \"1.2.3\") | add 1 }}", "1", true},
+        {"{{ (semver \"1.2.3\").Compare ((semver \"1.2.3\").Major | toString | printf \"%s.0.0\" | "
+         "semver) }}",
+         "1", true},
+        {"{{ print (semver \"1.2.3\").Compare }}",
+         "template: commit message:1:17: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for Compare: want 1 got 0",
+         false},
+        {"{{ $v := semver \"1.2.3\" }}{{ $v.Compare $v }} {{ $v.Major }}", "0 1", true},
+        {"{{ (semver \"1.2.3\").Major | add 1 }}", "2", true},
+        {"{{ (semver \"1.2.3\").Compare (semver \"x\") }}",
+         "template: commit message:1:29: executing \"commit message\" at <semver \"x\">: error "
+         "calling semver: Invalid Semantic Version",
+         false},
+        {"{{ (semver \"1.2.3\").IncPatch }}",
+         "template: commit message:1: unsupported construct: the method IncPatch of "
+         "*semver.Version",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
