@@ -37,12 +37,22 @@ typedef enum {
     ED_TV_STRUCT_DICT,       /* on a map: sprig's map[string]interface {} (dict) */
     ED_TV_STRUCT_INT64,      /* on a number: an int64 (sprig's math) */
     ED_TV_STRUCT_UINT64,     /* on a number: a uint64 (a version's Major...) */
-    ED_TV_STRUCT_SEMVER      /* sprig's semver: a *semver.Version, its methods without
+    ED_TV_STRUCT_SEMVER,     /* sprig's semver: a *semver.Version, its methods without
                               * arguments (Major, Prerelease, String...) as fields */
+    ED_TV_STRUCT_TIME        /* a time.Time (toDate...): its methods without arguments
+                              * (Year, Unix, String...) as fields, the time in ed_tv.time */
 } ed_tv_struct;
 /* (On a list, ED_TV_STRUCT_CHANGE marks Flux's []update.Change; on a map, ED_TV_STRUCT_RESULT
  * its FileChanges and ED_TV_STRUCT_OBJECT an update.ObjectChanges, for the names of their
  * types in Go's messages; other lists and maps are sprig's.) */
+
+/* A time as Go's time.Time holds it: an instant and the zone it is shown in. */
+typedef struct ed_go_time {
+    int64_t sec;    /* seconds since the Unix epoch */
+    int32_t nsec;   /* [0, 1e9) */
+    int32_t offset; /* of the zone, seconds east of UTC */
+    char zone[16];  /* its abbreviation ("UTC"); "" for a fixed zone Format writes as "+0200" */
+} ed_go_time;
 
 typedef struct ed_tv {
     ed_tv_kind kind;
@@ -57,6 +67,7 @@ typedef struct ed_tv {
     struct ed_tv **items;
     size_t len;
     bool is_nil;              /* ED_TV_MAP: Go's nil map (prints map[], JSON null) */
+    ed_go_time time;          /* ED_TV_STRUCT_TIME */
     struct ed_tv *next_alloc; /* every value of a pool, for freeing */
 } ed_tv;
 
@@ -127,5 +138,16 @@ void ed_go_url_free(ed_go_url *u);
 char *ed_go_url_string(const ed_go_url *u);
 char *ed_go_url_userinfo(const ed_go_url *u);
 char *ed_go_url_hostname(const ed_go_url *u);
+
+/* Parse value with Go's layout as time.ParseInLocation does in Local, which is UTC for eddy as
+ * for Flux's controller (gotime.c). Returns 0, or -1 with time.ParseError's text in *err
+ * (`parsing time "X" as "2006-01-02": cannot parse "X" as "2006"`, the caller's to free). */
+int ed_go_time_parse(const char *layout, const char *value, ed_go_time *out, char **err);
+/* Append t formatted with Go's layout (Time.Format) to b. */
+void ed_go_time_format(ed_buf *b, const ed_go_time *t, const char *layout);
+/* Time.String ("2006-01-02 15:04:05.999999999 -0700 MST"), the caller's. */
+char *ed_go_time_string(const ed_go_time *t);
+/* Go's zero time, January 1, year 1, 00:00:00 UTC. */
+void ed_go_time_zero(ed_go_time *t);
 
 #endif

@@ -26,6 +26,9 @@
  *             (shopspring/decimal's, with OpenSSL's BIGNUM);
  *             duration durationRound; randInt and shuffle (random, as in Flux: no two runs
  *             agree)
+ *   dates     toDate mustToDate unixEpoch mustDateModify must_date_modify ago (gotime.c: Go's
+ *             layouts, Local being UTC as in Flux's image; a time.Time's methods without
+ *             arguments are its fields, template.c calls its Format)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
  *   urls      urlParse urlJoin (url.c: Go's net/url)
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy), semver (a
@@ -298,6 +301,7 @@ static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_
     }
     switch (v->type) {
     case ED_TV_STRUCT_SEMVER: /* its String */
+    case ED_TV_STRUCT_TIME:
         ed_buf_append_str(b, field_str(v, "String"));
         return;
     case ED_TV_STRUCT_AUTOMATION: /* types.NamespacedName's String */
@@ -440,6 +444,15 @@ static bool json_write(ed_buf *b, const ed_tv *v)
     }
     if (v->type == ED_TV_STRUCT_SEMVER) { /* its MarshalJSON: the String, quoted */
         ed_image_json_quote(b, field_str(v, "String"));
+        return true;
+    }
+    if (v->type == ED_TV_STRUCT_TIME) { /* its MarshalJSON: RFC 3339 with nanoseconds */
+        ed_buf rfc = ED_BUF_INIT(256);
+        ed_go_time_format(&rfc, &v->time, "2006-01-02T15:04:05.999999999Z07:00");
+        char *text = ed_buf_take(&rfc);
+        ed_buf_free(&rfc);
+        ed_image_json_quote(b, text);
+        free(text);
         return true;
     }
     ed_buf_append(b, "{", 1);
@@ -1262,7 +1275,8 @@ static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_t
     }
     bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
     if (v->kind == ED_TV_OBJ &&
-        (v->type == ED_TV_STRUCT_AUTOMATION || v->type == ED_TV_STRUCT_SEMVER) &&
+        (v->type == ED_TV_STRUCT_AUTOMATION || v->type == ED_TV_STRUCT_SEMVER ||
+         v->type == ED_TV_STRUCT_TIME) &&
         strchr("vsxXq", verb)) {
         char *s = strval_dup(v);
         ed_tv as_str = {.kind = ED_TV_STR, .s = s};
@@ -4279,6 +4293,8 @@ static bool parse_duration(const char *s, int64_t *out)
     return true;
 }
 
+static int64_t since_value(const ed_tv *v);
+
 /* durationRound: a Go duration (a string ParseDuration reads, 0 when it cannot, or an int64 of
  * nanoseconds; anything else is 0) in its largest whole unit past one: "2h", "3mo" (30 days),
  * "1y" (365 days), without its sign; "0s" up to a second. */
@@ -4290,6 +4306,8 @@ static int fn_duration_round(call *c)
         d = 0;
     else if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64)
         d = v->n;
+    else if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_TIME)
+        d = since_value(v);
     uint64_t u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
     static const struct {
         uint64_t ns;
@@ -4300,6 +4318,146 @@ static int fn_duration_round(call *c)
         if (u > steps[i].ns)
             return ret_str_take(c, ed_xasprintf("%" PRIu64 "%s", u / steps[i].ns, steps[i].unit));
     return ret_str_take(c, ed_xstrdup("0s"));
+}
+
+/* ---- dates: time.Time values (gotime.c) ---- */
+
+/* A time.Time value: its methods without arguments as fields (String, Year, Day, Hour,
+ * Minute, Second, Nanosecond, YearDay in its zone; Unix... since the epoch; IsZero). */
+static ed_tv *time_value(call *c, const ed_go_time *t)
+{
+    char *str = ed_go_time_string(t);
+    ed_tv *o = ed_tv_new(c->pool, ED_TV_OBJ, str);
+    o->type = ED_TV_STRUCT_TIME;
+    o->time = *t;
+    ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, "String"), ed_tv_new(c->pool, ED_TV_STR, str));
+    free(str);
+    static const char *const parts[][2] = {{"Year", "2006"}, {"Day", "2"},    {"Hour", "15"},
+                                           {"Minute", "4"},  {"Second", "5"}, {"YearDay", "002"}};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        ed_buf b = ED_BUF_INIT(64);
+        ed_go_time_format(&b, t, parts[i][1]);
+        char *text = ed_buf_take(&b);
+        ed_buf_free(&b);
+        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, parts[i][0]),
+                  ed_tv_num(c->pool, strtoll(text, NULL, 10)));
+        free(text);
+    }
+    ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, "Nanosecond"), ed_tv_num(c->pool, t->nsec));
+    /* (UnixNano wraps past 1678 and 2262, as Go's arithmetic does) */
+    const int64_t unix[][2] = {{t->sec, 1},
+                               {t->sec * 1000, t->nsec / 1000000},
+                               {t->sec * 1000000, t->nsec / 1000},
+                               {(int64_t)((uint64_t)t->sec * 1000000000u), t->nsec}};
+    static const char *const unix_names[] = {"Unix", "UnixMilli", "UnixMicro", "UnixNano"};
+    for (size_t i = 0; i < 4; i++) {
+        ed_tv *n = ed_tv_num(
+            c->pool, i == 0 ? t->sec : (int64_t)((uint64_t)unix[i][0] + (uint64_t)unix[i][1]));
+        n->type = ED_TV_STRUCT_INT64;
+        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, unix_names[i]), n);
+    }
+    ed_go_time zero;
+    ed_go_time_zero(&zero);
+    ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, "IsZero"),
+              ed_tv_bool(c->pool, t->sec == zero.sec && t->nsec == 0));
+    return o;
+}
+
+/* toDate and mustToDate: the string read with Go's layout in Local (UTC); toDate gives Go's
+ * zero time for what does not parse, mustToDate time.ParseError's words. */
+static int fn_to_date(call *c)
+{
+    ed_go_time t;
+    char *err;
+    if (ed_go_time_parse(str_arg(c, 0), str_arg(c, 1), &t, &err) < 0) {
+        if (strcmp(c->name, "mustToDate") == 0) {
+            int rc = fail(c, err, NULL);
+            free(err);
+            return rc;
+        }
+        free(err);
+        ed_go_time_zero(&t);
+    }
+    *c->out = time_value(c, &t);
+    return 0;
+}
+
+static int fn_unix_epoch(call *c)
+{
+    return ret_str_take(c, ed_xasprintf("%" PRId64, c->args[0]->time.sec));
+}
+
+/* t moved by d nanoseconds (Time.Add). */
+static ed_go_time time_add(ed_go_time t, int64_t d)
+{
+    int64_t ns = (int64_t)t.nsec + d % 1000000000;
+    t.sec += d / 1000000000 + (ns >= 1000000000) - (ns < 0);
+    t.nsec = (int32_t)(ns >= 1000000000 ? ns - 1000000000 : ns < 0 ? ns + 1000000000 : ns);
+    return t;
+}
+
+/* mustDateModify: the time moved by a Go duration ("-1.5h"), or ParseDuration's error. */
+static int fn_must_date_modify(call *c)
+{
+    int64_t d;
+    if (!parse_duration(str_arg(c, 0), &d)) {
+        char *err = ed_duration_error(str_arg(c, 0));
+        int rc = fail(c, err, NULL);
+        free(err);
+        return rc;
+    }
+    ed_go_time t = time_add(c->args[1]->time, d);
+    *c->out = time_value(c, &t);
+    return 0;
+}
+
+/* time.Since(t): now less t in nanoseconds, held at Go's int64 bounds (Time.Sub). */
+static int64_t since(const ed_go_time *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    /* seconds apart fit in an int64 for any year Go reads; their nanoseconds may not */
+    int64_t secs = (int64_t)now.tv_sec - t->sec, ns = (int64_t)now.tv_nsec - t->nsec;
+    if (secs > INT64_MAX / 1000000000 - 1)
+        return INT64_MAX;
+    if (secs < INT64_MIN / 1000000000 + 1)
+        return INT64_MIN;
+    return secs * 1000000000 + ns;
+}
+
+/* Duration.Round(time.Second): halves away from zero, held at the bounds. */
+static int64_t round_second(int64_t d)
+{
+    const int64_t m = 1000000000;
+    int64_t r = d % m;
+    if (d < 0) {
+        r = -r;
+        if (r + r < m)
+            return d + r;
+        return d >= INT64_MIN + m - r ? d - m + r : INT64_MIN;
+    }
+    if (r + r < m)
+        return d - r;
+    return d <= INT64_MAX - (m - r) ? d + m - r : INT64_MAX;
+}
+
+/* ago: how long since a time.Time (or an int or int64 of Unix seconds; anything else is now),
+ * to the second, as a Go duration. Depends on the clock, as in Flux. */
+static int64_t since_value(const ed_tv *v)
+{
+    ed_go_time t = {0};
+    if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_TIME)
+        t = v->time;
+    else if (v->kind == ED_TV_NUM && v->type != ED_TV_STRUCT_UINT64)
+        t.sec = v->n;
+    else
+        return 0;
+    return since(&t);
+}
+
+static int fn_ago(call *c)
+{
+    return ret_str_take(c, duration_string(round_second(since_value(c->args[0]))));
 }
 
 /* A uniformly random integer in [0, n), n > 0. */
@@ -4784,8 +4942,8 @@ static int fn_semver(call *c)
 
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
- * ('s' string, 'i' int, 'f' float64, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the
- * string are 'a').
+ * ('s' string, 'i' int, 'f' float64, 'b' bool, 'd' sprig's dict, 't' time.Time, 'a' anything;
+ * parameters past the string are 'a').
  */
 static const struct fn {
     const char *name;
@@ -4800,6 +4958,7 @@ static const struct fn {
     {"add1f", 1, 1, "a", fn_decimal},
     {"addf", 0, -1, "", fn_decimal},
     {"adler32sum", 1, 1, "s", fn_adler32sum},
+    {"ago", 1, 1, "a", fn_ago},
     {"all", 0, -1, "", fn_all_any},
     {"and", 1, -1, "", fn_and},
     {"any", 0, -1, "", fn_all_any},
@@ -4875,6 +5034,7 @@ static const struct fn {
     {"mod", 2, 2, "aa", fn_div_mod},
     {"mul", 1, -1, "a", fn_mul},
     {"mulf", 1, -1, "a", fn_decimal},
+    {"must_date_modify", 2, 2, "st", fn_must_date_modify},
     {"mustAppend", 2, 2, "aa", fn_append},
     {"mustChunk", 2, 2, "ia", fn_chunk},
     {"mustCompact", 1, 1, "a", fn_compact},
@@ -4897,6 +5057,8 @@ static const struct fn {
     {"mustRest", 1, 1, "a", fn_rest},
     {"mustReverse", 1, 1, "a", fn_reverse},
     {"mustSlice", 1, -1, "a", fn_slice},
+    {"mustDateModify", 2, 2, "st", fn_must_date_modify},
+    {"mustToDate", 2, 2, "ss", fn_to_date},
     {"mustToJson", 1, 1, "a", fn_must_to_json},
     {"mustToPrettyJson", 1, 1, "a", fn_to_pretty_json},
     {"mustToRawJson", 1, 1, "a", fn_to_raw_json},
@@ -4956,6 +5118,7 @@ static const struct fn {
     {"swapcase", 1, 1, "s", fn_swapcase},
     {"ternary", 3, 3, "aab", fn_ternary},
     {"title", 1, 1, "s", fn_title},
+    {"toDate", 2, 2, "ss", fn_to_date},
     {"toDecimal", 1, 1, "a", fn_to_decimal},
     {"toJson", 1, 1, "a", fn_to_json},
     {"toPrettyJson", 1, 1, "a", fn_to_pretty_json},
@@ -4973,6 +5136,7 @@ static const struct fn {
     {"typeIsLike", 2, 2, "sa", fn_type_is},
     {"typeOf", 1, 1, "a", fn_type_of},
     {"uniq", 1, 1, "a", fn_uniq},
+    {"unixEpoch", 1, 1, "t", fn_unix_epoch},
     {"unset", 2, 2, "ds", fn_unset},
     {"until", 1, 1, "i", fn_until},
     {"untilStep", 3, 3, "iii", fn_until_step},
@@ -5016,6 +5180,7 @@ const char *ed_tv_type_name(const ed_tv *v)
                                                 : "map[string]string";
     case ED_TV_OBJ:
         return v->type == ED_TV_STRUCT_SEMVER       ? "*semver.Version"
+               : v->type == ED_TV_STRUCT_TIME       ? "time.Time"
                : v->type == ED_TV_STRUCT_CHANGE     ? "update.Change"
                : v->type == ED_TV_STRUCT_OBJECT     ? "update.ObjectIdentifier"
                : v->type == ED_TV_STRUCT_AUTOMATION ? "types.NamespacedName"
@@ -5060,11 +5225,13 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
                            : t == 'i' ? "int"
                            : t == 'f' ? "float64"
                            : t == 'd' ? "map[string]interface {}"
+                           : t == 't' ? "time.Time"
                                       : "bool";
         ed_tv_kind k = t == 's'   ? ED_TV_STR
                        : t == 'i' ? ED_TV_NUM
                        : t == 'f' ? ED_TV_FLOAT
                        : t == 'd' ? ED_TV_MAP
+                       : t == 't' ? ED_TV_OBJ
                                   : ED_TV_BOOL;
         *at = (int)i;
         if (t == 'i' && v->kind == ED_TV_FLOAT && v->int_literal) {
@@ -5079,7 +5246,8 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
         }
         /* an int64 (sprig's math) is not an int, nor Flux's map[string]string a dict */
         if (v->kind != k || (t == 'i' && v->type == ED_TV_STRUCT_INT64) ||
-            (t == 'd' && v->type != ED_TV_STRUCT_DICT)) {
+            (t == 'd' && v->type != ED_TV_STRUCT_DICT) ||
+            (t == 't' && v->type != ED_TV_STRUCT_TIME)) {
             snprintf(msg, msglen, "wrong type for value; expected %s; got %s", want,
                      ed_tv_type_name(v));
             return -1;
@@ -5094,7 +5262,6 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
  * hermetic map (sprig v3 functions.go without its non-hermetic names), so that a refusal says
  * whether Flux would have run the template. */
 static const char *const flux_names[] = {
-    "ago",
     "bcrypt",
     "buildCustomCert",
     "call",
@@ -5114,14 +5281,8 @@ static const char *const flux_names[] = {
     "index",
     "le",
     "lt",
-    "mustDateModify",
-    "mustToDate",
-    "must_date_modify",
     "print",
     "println",
-    "randSeededNumeric",
-    "toDate",
-    "unixEpoch",
 };
 
 bool ed_tv_sprig_name(const char *name)

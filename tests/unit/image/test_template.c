@@ -351,6 +351,9 @@ void test_template_unsupported(void **state)
     static const struct failing cases[] = {
         {"{{ bcrypt \"ab\" }}",
          "template: commit message:1: the sprig function is not supported by eddy: bcrypt"},
+        /* not in sprig v3.3.0's map: Go's parse error */
+        {"{{ randSeededNumeric 1 }}",
+         "template: commit message:1: function \"randSeededNumeric\" not defined"},
         {"{{ 1i }}", "template: commit message:1: unsupported number: 1i"},
         /* a method of Masterminds' Version returning a new Version (Go would call it) */
         {"{{ (semver \"1.2.3\").IncPatch }}",
