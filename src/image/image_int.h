@@ -26,21 +26,23 @@ typedef enum {
 
 /* Which struct an ED_TV_OBJ is, for printing and JSON as Go does. */
 typedef enum {
-    ED_TV_STRUCT_ROOT,       /* TemplateData */
-    ED_TV_STRUCT_AUTOMATION, /* types.NamespacedName: prints "ns/name" (its String) */
-    ED_TV_STRUCT_RESULT,     /* update.Result */
-    ED_TV_STRUCT_CHANGE,     /* update.Change */
-    ED_TV_STRUCT_OBJECT,     /* update.ObjectIdentifier */
-    ED_TV_STRUCT_STRINGS,    /* on a list: a []string (toStrings, splitList, regexFindAll...) */
-    ED_TV_STRUCT_INTS,       /* on a list: a []int (until, untilStep) */
-    ED_TV_STRUCT_LISTS,      /* on a list: a [][]interface {} (chunk) */
-    ED_TV_STRUCT_DICT,       /* on a map: sprig's map[string]interface {} (dict) */
-    ED_TV_STRUCT_INT64,      /* on a number: an int64 (sprig's math) */
-    ED_TV_STRUCT_UINT64,     /* on a number: a uint64 (a version's Major...) */
-    ED_TV_STRUCT_SEMVER,     /* sprig's semver: a *semver.Version, its methods without
-                              * arguments (Major, Prerelease, String...) as fields */
-    ED_TV_STRUCT_TIME        /* a time.Time (toDate...): its methods without arguments
-                              * (Year, Unix, String...) as fields, the time in ed_tv.time */
+    ED_TV_STRUCT_ROOT,        /* TemplateData */
+    ED_TV_STRUCT_AUTOMATION,  /* types.NamespacedName: prints "ns/name" (its String) */
+    ED_TV_STRUCT_RESULT,      /* update.Result */
+    ED_TV_STRUCT_CHANGE,      /* update.Change */
+    ED_TV_STRUCT_OBJECT,      /* update.ObjectIdentifier */
+    ED_TV_STRUCT_STRINGS,     /* on a list: a []string (toStrings, splitList, regexFindAll...) */
+    ED_TV_STRUCT_INTS,        /* on a list: a []int (until, untilStep) */
+    ED_TV_STRUCT_LISTS,       /* on a list: a [][]interface {} (chunk) */
+    ED_TV_STRUCT_DICT,        /* on a map: sprig's map[string]interface {} (dict) */
+    ED_TV_STRUCT_INT64,       /* on a number: an int64 (sprig's math) */
+    ED_TV_STRUCT_UINT64,      /* on a number: a uint64 (a version's Major...) */
+    ED_TV_STRUCT_SEMVER,      /* sprig's semver: a *semver.Version, its methods without
+                               * arguments (Major, Prerelease, String...) as fields */
+    ED_TV_STRUCT_TIME,        /* a time.Time (toDate...): its methods without arguments
+                               * (Year, Unix, String...) as fields, the time in ed_tv.time */
+    ED_TV_STRUCT_SEMVER_VALUE /* a semver.Version (IncPatch's...): a *semver.Version's fields
+                               * but Original, whose method takes the pointer */
 } ed_tv_struct;
 /* (On a list, ED_TV_STRUCT_CHANGE marks Flux's []update.Change; on a map, ED_TV_STRUCT_RESULT
  * its FileChanges and ED_TV_STRUCT_OBJECT an update.ObjectChanges, for the names of their
@@ -116,6 +118,10 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
                size_t msglen, int *at);
 /* Is name a function eddy implements? */
 bool ed_tv_function_known(const char *name);
+/* The Version v's method IncPatch, IncMinor or IncMajor (name, n bytes) gives, as Masterminds'
+ * semver v3 does (the pre-release and metadata dropped, a "v" of the original kept); v is a
+ * *semver.Version or a semver.Version. NULL when name is not one of these. */
+ed_tv *ed_tv_semver_next(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n);
 /* Is name a function of Flux's template (Go's builtins and sprig's hermetic map), implemented
  * or not? */
 bool ed_tv_sprig_name(const char *name);

@@ -32,8 +32,9 @@
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
  *   urls      urlParse urlJoin (url.c: Go's net/url)
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy), semver (a
- *             *semver.Version whose methods without arguments are its fields; template.c
- *             calls its comparisons, Compare Equal LessThan... with another version)
+ *             *semver.Version whose methods without arguments are its fields, IncPatch
+ *             IncMinor IncMajor giving a semver.Version; template.c calls its comparisons,
+ *             Compare Equal LessThan... with another version)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
  *             toRawJson toPrettyJson fromJson and their must* forms
  *
@@ -301,6 +302,7 @@ static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_
     }
     switch (v->type) {
     case ED_TV_STRUCT_SEMVER: /* its String */
+    case ED_TV_STRUCT_SEMVER_VALUE:
     case ED_TV_STRUCT_TIME:
         ed_buf_append_str(b, field_str(v, "String"));
         return;
@@ -442,7 +444,8 @@ static bool json_write(ed_buf *b, const ed_tv *v)
     case ED_TV_OBJ:
         break;
     }
-    if (v->type == ED_TV_STRUCT_SEMVER) { /* its MarshalJSON: the String, quoted */
+    if (v->type == ED_TV_STRUCT_SEMVER || v->type == ED_TV_STRUCT_SEMVER_VALUE) {
+        /* its MarshalJSON: the String, quoted */
         ed_image_json_quote(b, field_str(v, "String"));
         return true;
     }
@@ -1199,10 +1202,11 @@ static void fmt_float(ed_buf *b, const struct fmt_spec *f, double x, char verb)
  * (Changes and Objects are methods in Go). */
 static void fmt_struct(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth)
 {
-    if (v->type == ED_TV_STRUCT_SEMVER) { /* a pointer to its fields */
+    if (v->type == ED_TV_STRUCT_SEMVER || v->type == ED_TV_STRUCT_SEMVER_VALUE) {
+        /* its fields, through a pointer for semver's */
         static const char *const fields[] = {"Major",      "Minor",    "Patch",
                                              "Prerelease", "Metadata", "Original"};
-        ed_buf_append(b, "&{", 2);
+        ed_buf_append_str(b, v->type == ED_TV_STRUCT_SEMVER ? "&{" : "{");
         for (size_t i = 0; i < 6; i++) {
             if (i)
                 ed_buf_append(b, " ", 1);
@@ -1276,7 +1280,7 @@ static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_t
     bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
     if (v->kind == ED_TV_OBJ &&
         (v->type == ED_TV_STRUCT_AUTOMATION || v->type == ED_TV_STRUCT_SEMVER ||
-         v->type == ED_TV_STRUCT_TIME) &&
+         v->type == ED_TV_STRUCT_SEMVER_VALUE || v->type == ED_TV_STRUCT_TIME) &&
         strchr("vsxXq", verb)) {
         char *s = strval_dup(v);
         ed_tv as_str = {.kind = ED_TV_STR, .s = s};
@@ -4901,6 +4905,65 @@ cleanup:
     return rc;
 }
 
+/* A version as sprig's semver gives it (type ED_TV_STRUCT_SEMVER) or as its IncPatch...
+ * return it (ED_TV_STRUCT_SEMVER_VALUE): its methods without arguments as fields, original
+ * (its sort key) as read. */
+static ed_tv *semver_object(ed_tv_pool *pool, const char *original, const ed_semver *v,
+                            ed_tv_struct type)
+{
+    ed_tv *o = ed_tv_new(pool, ED_TV_OBJ, original);
+    o->type = type;
+    const uint64_t nums[] = {v->major, v->minor, v->patch};
+    static const char *const num_names[] = {"Major", "Minor", "Patch"};
+    for (size_t i = 0; i < 3; i++) {
+        char text[32];
+        snprintf(text, sizeof(text), "%" PRIu64, nums[i]);
+        ed_tv *n = ed_tv_new(pool, ED_TV_NUM, text);
+        n->n = (int64_t)nums[i];
+        n->type = ED_TV_STRUCT_UINT64;
+        ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, num_names[i]), n);
+    }
+    char *str =
+        ed_xasprintf("%" PRIu64 ".%" PRIu64 ".%" PRIu64 "%s%s%s%s", v->major, v->minor, v->patch,
+                     v->pre[0] ? "-" : "", v->pre, v->build[0] ? "+" : "", v->build);
+    const char *const strs[][2] = {
+        {"Prerelease", v->pre}, {"Metadata", v->build}, {"Original", original}, {"String", str}};
+    for (size_t i = 0; i < 4; i++)
+        ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, strs[i][0]),
+                  ed_tv_new(pool, ED_TV_STR, strs[i][1]));
+    free(str);
+    return o;
+}
+
+ed_tv *ed_tv_semver_next(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n)
+{
+    static const char *const names[] = {"IncPatch", "IncMinor", "IncMajor"};
+    size_t which = 3;
+    for (size_t i = 0; i < 3; i++)
+        if (strlen(names[i]) == n && strncmp(names[i], name, n) == 0)
+            which = i;
+    if (which == 3 || v->kind != ED_TV_OBJ ||
+        (v->type != ED_TV_STRUCT_SEMVER && v->type != ED_TV_STRUCT_SEMVER_VALUE))
+        return NULL;
+    ed_semver next = {0};
+    next.major = (uint64_t)ed_tv_field(v, "Major", 5)->n;
+    next.minor = (uint64_t)ed_tv_field(v, "Minor", 5)->n;
+    next.patch = (uint64_t)ed_tv_field(v, "Patch", 5)->n;
+    bool pre = field_str(v, "Prerelease")[0] != 0;
+    if (which == 0 && !pre)
+        next.patch++; /* (a pre-release's next patch is its release) */
+    if (which >= 1) {
+        next.patch = 0;
+        next.minor = which == 1 ? next.minor + 1 : 0;
+        next.major += which == 2;
+    }
+    char *original = ed_xasprintf("%s%" PRIu64 ".%" PRIu64 ".%" PRIu64, v->s[0] == 'v' ? "v" : "",
+                                  next.major, next.minor, next.patch);
+    ed_tv *o = semver_object(p, original, &next, ED_TV_STRUCT_SEMVER_VALUE);
+    free(original);
+    return o;
+}
+
 /* A *semver.Version of s (read leniently: "v1.2" is 1.2.0), its methods without arguments as
  * fields; "Invalid Semantic Version" when s is none. */
 static int fn_semver(call *c)
@@ -4916,27 +4979,7 @@ static int fn_semver(call *c)
             return fail(c, "Version segment starts with 0", NULL);
         id += n + (id[n] == '.');
     }
-    ed_tv *o = ed_tv_new(c->pool, ED_TV_OBJ, s);
-    o->type = ED_TV_STRUCT_SEMVER;
-    const uint64_t nums[] = {v.major, v.minor, v.patch};
-    static const char *const num_names[] = {"Major", "Minor", "Patch"};
-    for (size_t i = 0; i < 3; i++) {
-        char text[32];
-        snprintf(text, sizeof(text), "%" PRIu64, nums[i]);
-        ed_tv *n = ed_tv_new(c->pool, ED_TV_NUM, text);
-        n->n = (int64_t)nums[i];
-        n->type = ED_TV_STRUCT_UINT64;
-        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, num_names[i]), n);
-    }
-    char *str = ed_xasprintf("%" PRIu64 ".%" PRIu64 ".%" PRIu64 "%s%s%s%s", v.major, v.minor,
-                             v.patch, v.pre[0] ? "-" : "", v.pre, v.build[0] ? "+" : "", v.build);
-    const char *const strs[][2] = {
-        {"Prerelease", v.pre}, {"Metadata", v.build}, {"Original", s}, {"String", str}};
-    for (size_t i = 0; i < 4; i++)
-        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, strs[i][0]),
-                  ed_tv_new(c->pool, ED_TV_STR, strs[i][1]));
-    free(str);
-    *c->out = o;
+    *c->out = semver_object(c->pool, s, &v, ED_TV_STRUCT_SEMVER);
     return 0;
 }
 
@@ -5179,13 +5222,14 @@ const char *ed_tv_type_name(const ed_tv *v)
                : v->type == ED_TV_STRUCT_RESULT ? "map[string]update.ObjectChanges"
                                                 : "map[string]string";
     case ED_TV_OBJ:
-        return v->type == ED_TV_STRUCT_SEMVER       ? "*semver.Version"
-               : v->type == ED_TV_STRUCT_TIME       ? "time.Time"
-               : v->type == ED_TV_STRUCT_CHANGE     ? "update.Change"
-               : v->type == ED_TV_STRUCT_OBJECT     ? "update.ObjectIdentifier"
-               : v->type == ED_TV_STRUCT_AUTOMATION ? "types.NamespacedName"
-               : v->type == ED_TV_STRUCT_RESULT     ? "update.Result"
-                                                    : "source.TemplateData";
+        return v->type == ED_TV_STRUCT_SEMVER         ? "*semver.Version"
+               : v->type == ED_TV_STRUCT_TIME         ? "time.Time"
+               : v->type == ED_TV_STRUCT_SEMVER_VALUE ? "semver.Version"
+               : v->type == ED_TV_STRUCT_CHANGE       ? "update.Change"
+               : v->type == ED_TV_STRUCT_OBJECT       ? "update.ObjectIdentifier"
+               : v->type == ED_TV_STRUCT_AUTOMATION   ? "types.NamespacedName"
+               : v->type == ED_TV_STRUCT_RESULT       ? "update.Result"
+                                                      : "source.TemplateData";
     case ED_TV_NUM:
         return v->type == ED_TV_STRUCT_INT64    ? "int64"
                : v->type == ED_TV_STRUCT_UINT64 ? "uint64"

@@ -430,11 +430,12 @@ static const struct arg_method {
     {"Format", ED_TV_STRUCT_TIME, 's'},
 };
 
-/* Does v have methods (a *semver.Version, a time.Time)? */
+/* Does v have methods (a *semver.Version or semver.Version, a time.Time)? */
 static bool has_methods(const val *v)
 {
     return v && v->kind == ED_TV_OBJ &&
-           (v->type == ED_TV_STRUCT_SEMVER || v->type == ED_TV_STRUCT_TIME);
+           (v->type == ED_TV_STRUCT_SEMVER || v->type == ED_TV_STRUCT_SEMVER_VALUE ||
+            v->type == ED_TV_STRUCT_TIME);
 }
 
 /* v's method name (n bytes) taking one argument, or NULL. */
@@ -447,13 +448,13 @@ static const struct arg_method *arg_method(const val *v, const char *name, size_
     return NULL;
 }
 
-/* Is name (n bytes) a method of v that eddy does not give: *semver.Version's returning a new
- * Version and its encoders, time.Time's others (Month and Weekday print names, Add, In...)? */
+/* Is name (n bytes) a method of v that eddy does not give: a Version's setters and encoders,
+ * time.Time's others (Month and Weekday print names, Add, In...)? */
 static bool refused_method(const val *v, const char *name, size_t n)
 {
-    static const char *const semver_methods[] = {
-        "IncMajor", "IncMinor",    "IncPatch",      "SetPrerelease", "SetMetadata",   "Value",
-        "Scan",     "MarshalJSON", "UnmarshalJSON", "MarshalText",   "UnmarshalText", NULL};
+    static const char *const semver_methods[] = {"SetPrerelease", "SetMetadata",   "Value",
+                                                 "Scan",          "MarshalJSON",   "UnmarshalJSON",
+                                                 "MarshalText",   "UnmarshalText", NULL};
     static const char *const time_methods[] = {
         "Add",           "AddDate",     "After",       "AppendBinary", "AppendFormat", "AppendText",
         "Before",        "Clock",       "Compare",     "Date",         "Equal",        "GoString",
@@ -462,7 +463,7 @@ static bool refused_method(const val *v, const char *name, size_t n)
         "Truncate",      "UTC",         "Weekday",     "Zone",         "ZoneBounds",   NULL};
     if (!has_methods(v))
         return false;
-    const char *const *m = v->type == ED_TV_STRUCT_SEMVER ? semver_methods : time_methods;
+    const char *const *m = v->type == ED_TV_STRUCT_TIME ? time_methods : semver_methods;
     for (; *m; m++)
         if (strlen(*m) == n && strncmp(*m, name, n) == 0)
             return true;
@@ -484,8 +485,13 @@ static int fields(exec *x, const action *a, val *v, const char *p, const char *e
         const char *f = ++p;
         while (p < e && ident_char(*p))
             p++;
-        val *next = ed_tv_field(v, f, (size_t)(p - f));
         size_t fn = (size_t)(p - f);
+        val *next = ed_tv_field(v, f, fn);
+        if (!next && has_methods(v))
+            next = ed_tv_semver_next(x->pool, v, f, fn); /* IncPatch... */
+        if (next && v->type == ED_TV_STRUCT_SEMVER_VALUE && fn == 8 &&
+            strncmp(f, "Original", 8) == 0)
+            next = NULL; /* (a method of *semver.Version only) */
         if (has_methods(v) && x->want_method && p == e && fn < sizeof(x->method_name) &&
             (next || arg_method(v, f, fn))) {
             /* the command's first word: its arguments, if any, go to the method */

@@ -3312,8 +3312,9 @@ void test_sprig_url(void **state)
 
 /* The methods of *semver.Version with an argument, Compare Equal LessThan LessThanEqual
  * GreaterThan GreaterThanEqual (the other version written, piped, a literal, nil or another
- * type, with Go's words and nodes), and the number of arguments of those without. The methods
- * returning a new Version (IncPatch...) are still refused, in eddy's words. */
+ * type, with Go's words and nodes), and the number of arguments of those without; IncPatch
+ * IncMinor IncMajor and the semver.Version they give (no Original, no comparisons: methods of
+ * the pointer). SetPrerelease and SetMetadata are still refused, in eddy's words. */
 void test_sprig_semver_methods(void **state)
 {
     (void)state;
@@ -3501,9 +3502,54 @@ void test_sprig_semver_methods(void **state)
          "template: commit message:1:29: executing \"commit message\" at <semver \"x\">: error "
          "calling semver: Invalid Semantic Version",
          false},
-        {"{{ (semver \"1.2.3\").IncPatch }}",
-         "template: commit message:1: unsupported construct: the method IncPatch of "
-         "*semver.Version",
+        {"{{ (semver \"1.2.3\").IncPatch }} {{ (semver \"1.2.3-rc.1+b\").IncPatch }} {{ (semver "
+         "\"v1.2.3+b\").IncMinor }} {{ (semver \"v1.2.3-x\").IncMajor }}",
+         "1.2.4 1.2.3 1.3.0 2.0.0", true},
+        {"{{ (semver \"1.2.3\").IncPatch.IncPatch.Major }} {{ (semver \"v1.2\").IncPatch.String }} "
+         "{{ (semver \"1.2.3\").IncMinor.Minor }}",
+         "1 1.2.1 3", true},
+        {"{{ (semver \"1.2.3\").IncPatch.Original }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: can't "
+         "evaluate field Original in type semver.Version",
+         false},
+        {"{{ (semver \"1.2.3\").IncPatch.Compare (semver \"1.2.3\") }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: can't "
+         "evaluate field Compare in type semver.Version",
+         false},
+        {"{{ (semver \"1.2.3\").Compare (semver \"1.2.3\").IncPatch }}",
+         "template: commit message:1:36: executing \"commit message\" at <\"1.2.3\">: wrong type "
+         "for value; expected *semver.Version; got semver.Version",
+         false},
+        {"{{ (semver \"1.2.3\").Compare ((semver \"1.2.3\").IncPatch) }}",
+         "template: commit message:1:37: executing \"commit message\" at <\"1.2.3\">: wrong type "
+         "for value; expected *semver.Version; got semver.Version",
+         false},
+        {"{{ typeOf (semver \"1.2.3\").IncPatch }} {{ kindOf (semver \"1.2.3\").IncPatch }} {{ "
+         "typeOf (semver \"1\") }} {{ kindOf (semver \"1\") }}",
+         "semver.Version struct *semver.Version ptr", true},
+        {"{{ toJson (semver \"v1.2.3\").IncMajor }} {{ printf \"%v %s %d\" (semver "
+         "\"v1.2.3\").IncMajor (semver \"v1.2.3\").IncMajor (semver \"v1.2.3\").IncMajor }}",
+         "\"2.0.0\" 2.0.0 2.0.0 {2 0 0 %!d(string=) %!d(string=) %!d(string=v2.0.0)}", true},
+        {"{{ printf \"%d\" (semver \"v1.2.3\") }}",
+         "&{1 2 3 %!d(string=) %!d(string=) %!d(string=v1.2.3)}", true},
+        {"{{ (semver \"1.2.3\").IncPatch 5 }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: wrong number "
+         "of args for IncPatch: want 0 got 1",
+         false},
+        {"{{ $v := (semver \"v9.9.9\").IncMinor }}{{ $v }} {{ $v.Prerelease }}|{{ $v.Metadata }} "
+         "{{ $v.IncMajor }}",
+         "9.10.0 | 10.0.0", true},
+        {"{{ eq (semver \"1.2.3\").IncPatch (semver \"1.2.3\").IncPatch }} {{ deepEqual (semver "
+         "\"1.2.3\").IncPatch (semver \"1.2.4\") }}",
+         "true false", true},
+        {"{{ (semver \"1.2.3\").IncPatch | toString }}", "1.2.4", true},
+        {"{{ (semver \"1.2.3\").IncPatch.Nope }}",
+         "template: commit message:1:11: executing \"commit message\" at <\"1.2.3\">: can't "
+         "evaluate field Nope in type semver.Version",
+         false},
+        {"{{ (semver \"1.2.3\").IncPatch.SetPrerelease \"x\" }}",
+         "template: commit message:1: unsupported construct: the method SetPrerelease of "
+         "semver.Version",
          false},
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
