@@ -12,6 +12,7 @@
  *             contains hasPrefix hasSuffix quote squote repeat nospace toString split splitn
  *             toStrings snakecase kebabcase camelcase
  *   encodings sha1sum sha256sum sha512sum adler32sum b64enc b64dec b32enc b32dec
+ *             encryptAES decryptAES (OpenSSL's AES-256-CBC)
  *   paths     base dir clean ext isAbs (and the os* twins: the same on Linux)
  *   regexes   regexMatch regexFind regexFindAll regexReplaceAll regexReplaceAllLiteral
  *             regexSplit regexQuoteMeta and their must* forms (PCRE2 reading RE2's syntax)
@@ -56,6 +57,8 @@
 #include <locale.h>
 #include <math.h>
 #include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <wctype.h>
@@ -2855,6 +2858,99 @@ static int fn_b32dec(call *c)
     return base_decode_fn(c, 5);
 }
 
+/* ---- encryptAES, decryptAES: AES-256-CBC with the password as the key (cut or padded with
+ * zeros to 32 bytes), PKCS#7 padding, a random IV first, in base64: sprig's scheme ---- */
+
+/* AES-256-CBC of in (n bytes, whole blocks) with key and iv, without padding. */
+static void aes_cbc(bool encrypt, const unsigned char key[32], const unsigned char iv[16],
+                    const unsigned char *in, size_t n, unsigned char *out)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0, fin = 0;
+    bool ok = ctx && EVP_CipherInit_ex(ctx, EVP_aes_256_cbc(), NULL, key, iv, encrypt) == 1 &&
+              EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+              EVP_CipherUpdate(ctx, out, &len, in, (int)n) == 1 &&
+              EVP_CipherFinal_ex(ctx, out + len, &fin) == 1;
+    ED_ASSERT(ok); /* (whole blocks with a 32-byte key cannot fail) */
+    EVP_CIPHER_CTX_free(ctx);
+}
+
+static void aes_key(const char *password, unsigned char key[32])
+{
+    memset(key, 0, 32);
+    size_t n = strlen(password);
+    memcpy(key, password, n < 32 ? n : 32);
+}
+
+static int fn_encrypt_aes(call *c)
+{
+    const char *text = str_arg(c, 1);
+    size_t n = strlen(text), padded = n / 16 * 16 + 16;
+    if (n == 0)
+        return ret_str_take(c, ed_xstrdup(""));
+    if (n > ((size_t)1 << 24))
+        return fail(c, "the text is over 16 MiB", NULL);
+    unsigned char key[32];
+    aes_key(str_arg(c, 0), key);
+    unsigned char *plain = ed_xmalloc(padded), *crypt = ed_xmalloc(16 + padded);
+    memset(plain, (int)(padded - n), padded); /* PKCS#7: the pad's length in each pad byte */
+    for (size_t i = 0; i < n; i++)
+        plain[i] = (unsigned char)text[i];
+    int rand_ok = RAND_bytes(crypt, 16);
+    ED_ASSERT(rand_ok == 1); /* (OpenSSL's generator is seeded from the kernel) */
+    aes_cbc(true, key, crypt, plain, padded, crypt + 16);
+    char *out = ed_base64_encode(crypt, 16 + padded);
+    free(plain);
+    free(crypt);
+    return ret_str_take(c, out);
+}
+
+/* decryptAES, with Go's panics for what is not sprig's ciphertext (too short, not whole
+ * blocks, a padding past the text). */
+static int fn_decrypt_aes(call *c)
+{
+    const char *in = str_arg(c, 1);
+    if (!*in)
+        return ret_str_take(c, ed_xstrdup(""));
+    size_t n;
+    bool ok;
+    unsigned char *crypt = (unsigned char *)base_decode(in, 6, &n, &ok);
+    int rc = 0;
+    char msg[128];
+    if (!ok) {
+        rc = fail(c, (const char *)crypt, NULL);
+    } else if (n < 16) {
+        /* (Go's decoded slice has the capacity of the whole groups) */
+        snprintf(msg, sizeof(msg),
+                 "runtime error: slice bounds out of range [:16] with capacity %zu",
+                 strlen(in) / 4 * 3);
+        rc = fail(c, msg, NULL);
+    } else if ((n - 16) % 16) {
+        rc = fail(c, "crypto/cipher: input not full blocks", NULL);
+    } else if (n == 16) {
+        rc = fail(c, "runtime error: index out of range [-1]", NULL);
+    } else {
+        unsigned char key[32];
+        aes_key(str_arg(c, 0), key);
+        size_t m = n - 16;
+        unsigned char *plain = ed_xmalloc(m + 1);
+        aes_cbc(false, key, crypt, crypt + 16, m, plain);
+        size_t pad = plain[m - 1];
+        if (pad > m) {
+            snprintf(msg, sizeof(msg), "runtime error: slice bounds out of range [:%lld]",
+                     (long long)m - (long long)pad);
+            rc = fail(c, msg, NULL);
+        } else if (memchr(plain, 0, m - pad)) {
+            rc = fail(c, "the decrypted text holds a NUL byte", NULL);
+        } else {
+            rc = ret_str_take(c, ed_xstrndup((const char *)plain, m - pad));
+        }
+        free(plain);
+    }
+    free(crypt);
+    return rc;
+}
+
 /* ---- regular expressions (sprig's regex*, Go's regexp; here PCRE2 in UTF mode) ---- */
 
 /*
@@ -5022,6 +5118,7 @@ static const struct fn {
     {"compact", 1, 1, "a", fn_compact},
     {"concat", 0, -1, "", fn_concat},
     {"contains", 2, 2, "ss", fn_contains},
+    {"decryptAES", 2, 2, "ss", fn_decrypt_aes},
     {"deepCopy", 1, 1, "a", fn_deep_copy},
     {"deepEqual", 2, 2, "aa", fn_deep_equal},
     {"default", 1, -1, "a", fn_default},
@@ -5033,6 +5130,7 @@ static const struct fn {
     {"duration", 1, 1, "a", fn_duration},
     {"durationRound", 1, 1, "a", fn_duration_round},
     {"empty", 1, 1, "a", fn_empty},
+    {"encryptAES", 2, 2, "ss", fn_encrypt_aes},
     {"eq", 1, -1, "aa", fn_eq},
     {"ext", 1, 1, "s", fn_ext},
     {"fail", 1, 1, "s", fn_fail},
@@ -5309,9 +5407,7 @@ static const char *const flux_names[] = {
     "bcrypt",
     "buildCustomCert",
     "call",
-    "decryptAES",
     "derivePassword",
-    "encryptAES",
     "ge",
     "genCA",
     "genCAWithKey",
