@@ -112,10 +112,11 @@ enum {
  * functions eddy implements) with args. Returns 0 with *out, 1 when no such function is
  * implemented (Flux's sprig has more: the caller refuses the template naming it), or -1 with a
  * message in msg (Go's wording: "wrong number of args for ...", "error calling ...") and *at
- * saying which part of the call it is about.
+ * saying which part of the call it is about. literal[i] says whether args[i] was written as a
+ * constant (NULL: none was), which Go converts itself where a function wants a uint32.
  */
-int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_tv **out, char *msg,
-               size_t msglen, int *at);
+int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, const bool *literal, size_t nargs,
+               ed_tv **out, char *msg, size_t msglen, int *at);
 /* Is name a function eddy implements? */
 bool ed_tv_function_known(const char *name);
 /* The Version v's method IncPatch, IncMinor or IncMajor (name, n bytes) gives, as Masterminds'

@@ -12,7 +12,7 @@
  *             contains hasPrefix hasSuffix quote squote repeat nospace toString split splitn
  *             toStrings snakecase kebabcase camelcase
  *   encodings sha1sum sha256sum sha512sum adler32sum b64enc b64dec b32enc b32dec
- *             encryptAES decryptAES (OpenSSL's AES-256-CBC)
+ *             encryptAES decryptAES (OpenSSL's AES-256-CBC), derivePassword (its scrypt)
  *   paths     base dir clean ext isAbs (and the os* twins: the same on Linux)
  *   regexes   regexMatch regexFind regexFindAll regexReplaceAll regexReplaceAllLiteral
  *             regexSplit regexQuoteMeta and their must* forms (PCRE2 reading RE2's syntax)
@@ -58,6 +58,7 @@
 #include <math.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pcre2.h>
 #include <pthread.h>
@@ -2951,6 +2952,108 @@ static int fn_decrypt_aes(call *c)
     return rc;
 }
 
+/* ---- derivePassword: the Master Password algorithm (scrypt of the password salted with the
+ * user, HMAC-SHA256 of the site and counter choosing a template and its characters) ---- */
+
+static const struct {
+    const char *type;
+    const char *templates[21];
+} password_types[] = {
+    {"maximum", {"anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno"}},
+    {"long",
+     {"CvcvnoCvcvCvcv", "CvcvCvcvnoCvcv", "CvcvCvcvCvcvno", "CvccnoCvcvCvcv", "CvccCvcvnoCvcv",
+      "CvccCvcvCvcvno", "CvcvnoCvccCvcv", "CvcvCvccnoCvcv", "CvcvCvccCvcvno", "CvcvnoCvcvCvcc",
+      "CvcvCvcvnoCvcc", "CvcvCvcvCvccno", "CvccnoCvccCvcv", "CvccCvccnoCvcv", "CvccCvccCvcvno",
+      "CvcvnoCvccCvcc", "CvcvCvccnoCvcc", "CvcvCvccCvccno", "CvccnoCvcvCvcc", "CvccCvcvnoCvcc",
+      "CvccCvcvCvccno"}},
+    {"medium", {"CvcnoCvc", "CvcCvcno"}},
+    {"short", {"Cvcn"}},
+    {"basic", {"aaanaaan", "aannaaan", "aaannaaa"}},
+    {"pin", {"nnnn"}},
+};
+
+static const char *password_chars(char class)
+{
+    switch (class) {
+    case 'V':
+        return "AEIOU";
+    case 'C':
+        return "BCDFGHJKLMNPQRSTVWXYZ";
+    case 'v':
+        return "aeiou";
+    case 'c':
+        return "bcdfghjklmnpqrstvwxyz";
+    case 'A':
+        return "AEIOUBCDFGHJKLMNPQRSTVWXYZ";
+    case 'a':
+        return "AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
+    case 'n':
+        return "0123456789";
+    case 'o':
+        return "@&%?,=[]_:-+*$#!'^~;()/.";
+    default: /* 'x' */
+        return "AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz0123456789!@#$%^&*()";
+    }
+}
+
+static void put_be32(ed_buf *b, uint32_t v)
+{
+    unsigned char be[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                           (unsigned char)(v >> 8), (unsigned char)v};
+    ed_buf_append(b, be, 4);
+}
+
+/* derivePassword counter type password user site. An unknown type gives sprig's text as the
+ * result, not an error. */
+static int fn_derive_password(call *c)
+{
+    uint32_t counter = (uint32_t)c->args[0]->n;
+    const char *type = str_arg(c, 1), *password = str_arg(c, 2), *user = str_arg(c, 3),
+               *site = str_arg(c, 4);
+    size_t t = 0, count = sizeof(password_types) / sizeof(password_types[0]);
+    while (t < count && strcmp(password_types[t].type, type) != 0)
+        t++;
+    if (t == count)
+        return ret_str_take(c, ed_xasprintf("cannot find password template %s", type));
+    static const char seed[] = "com.lyndir.masterpassword";
+    ed_buf salt = ED_BUF_INIT((size_t)1 << 26);
+    ed_buf_append_str(&salt, seed);
+    put_be32(&salt, (uint32_t)strlen(user));
+    ed_buf_append_str(&salt, user);
+    unsigned char key[64];
+    /* scrypt N=32768 r=8 p=2 needs 32 MiB and a little more: OpenSSL's default cap is 32 */
+    bool ok = EVP_PBE_scrypt(password, strlen(password), (const unsigned char *)salt.data, salt.len,
+                             32768, 8, 2, (uint64_t)64 << 20, key, sizeof(key)) == 1;
+    ed_buf_free(&salt);
+    if (!ok)
+        return fail(c, "scrypt failed (OpenSSL)", NULL);
+    ed_buf msg = ED_BUF_INIT((size_t)1 << 26);
+    ed_buf_append_str(&msg, seed);
+    put_be32(&msg, (uint32_t)strlen(site));
+    ed_buf_append_str(&msg, site);
+    put_be32(&msg, counter);
+    unsigned char mac[32];
+    unsigned int mac_len = 0;
+    ok = HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)msg.data, msg.len, mac,
+              &mac_len) != NULL;
+    ed_buf_free(&msg);
+    if (!ok)
+        return fail(c, "HMAC-SHA256 failed (OpenSSL)", NULL);
+    size_t ntemplates = 0;
+    while (ntemplates < 21 && password_types[t].templates[ntemplates])
+        ntemplates++;
+    ED_ASSERT(ntemplates > 0);
+    const char *tmpl = password_types[t].templates[mac[0] % ntemplates];
+    char out[32];
+    size_t i = 0;
+    for (; tmpl[i] && i + 1 < sizeof(out); i++) {
+        const char *chars = password_chars(tmpl[i]);
+        out[i] = chars[mac[i + 1] % strlen(chars)];
+    }
+    out[i] = '\0';
+    return ret_str_take(c, ed_xstrdup(out));
+}
+
 /* ---- regular expressions (sprig's regex*, Go's regexp; here PCRE2 in UTF mode) ---- */
 
 /*
@@ -5081,8 +5184,8 @@ static int fn_semver(call *c)
 
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
- * ('s' string, 'i' int, 'f' float64, 'b' bool, 'd' sprig's dict, 't' time.Time, 'a' anything;
- * parameters past the string are 'a').
+ * ('s' string, 'i' int, 'u' uint32, 'f' float64, 'b' bool, 'd' sprig's dict, 't' time.Time, 'a'
+ * anything; parameters past the string are 'a').
  */
 static const struct fn {
     const char *name;
@@ -5122,6 +5225,7 @@ static const struct fn {
     {"deepCopy", 1, 1, "a", fn_deep_copy},
     {"deepEqual", 2, 2, "aa", fn_deep_equal},
     {"default", 1, -1, "a", fn_default},
+    {"derivePassword", 5, 5, "ussss", fn_derive_password},
     {"dict", 0, -1, "", fn_dict},
     {"dig", 0, -1, "", fn_dig},
     {"dir", 1, 1, "s", fn_dir},
@@ -5337,8 +5441,8 @@ const char *ed_tv_type_name(const ed_tv *v)
     }
 }
 
-int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_tv **out, char *msg,
-               size_t msglen, int *at)
+int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, const bool *literal, size_t nargs,
+               ed_tv **out, char *msg, size_t msglen, int *at)
 {
     const struct fn *f = find_fn(name);
     *at = ED_TV_AT_FUNCTION;
@@ -5358,6 +5462,25 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
         const ed_tv *v = args[i];
         if (t == 'a')
             continue;
+        if (t == 'u') { /* a uint32: Go converts a literal itself, takes no other int */
+            *at = (int)i;
+            bool lit = literal && literal[i];
+            bool whole = v->kind == ED_TV_NUM || (v->kind == ED_TV_FLOAT && v->int_literal);
+            if (lit && whole && v->type != ED_TV_STRUCT_INT64 && v->n >= 0) {
+                args[i] = ed_tv_num(p, (int64_t)(uint32_t)v->n); /* (reflect's SetUint cuts) */
+                continue;
+            }
+            if (lit && v->kind == ED_TV_NIL)
+                snprintf(msg, msglen, "cannot assign nil to uint32");
+            else if (lit) /* (the caller words it with the literal as written) */
+                snprintf(msg, msglen, "expected unsigned integer; found");
+            else if (v->kind == ED_TV_NIL)
+                snprintf(msg, msglen, "invalid value; expected uint32");
+            else
+                snprintf(msg, msglen, "wrong type for value; expected uint32; got %s",
+                         ed_tv_type_name(v));
+            return -1;
+        }
         if (t == 'f' && v->kind == ED_TV_NUM && v->type != ED_TV_STRUCT_INT64 &&
             v->type != ED_TV_STRUCT_UINT64) {
             args[i] = ed_tv_float(p, (double)v->n); /* (an int literal is a float there) */
@@ -5407,7 +5530,6 @@ static const char *const flux_names[] = {
     "bcrypt",
     "buildCustomCert",
     "call",
-    "derivePassword",
     "ge",
     "genCA",
     "genCAWithKey",

@@ -767,7 +767,8 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
     exec *x = ps->x;
     if (strcmp(name, "call") == 0)
         return call_builtin(x, args, nargs, cs);
-    if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg), &where) == 0) {
+    if (ed_tv_call(ps->x->pool, name, args, cs ? cs->literal : NULL, nargs, out, msg, sizeof(msg),
+                   &where) == 0) {
         /* Go is left at the last argument it evaluated (a piped value is not evaluated
          * there), or at the function's name */
         if (cs && cs->nwritten)

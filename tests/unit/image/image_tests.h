@@ -24,6 +24,7 @@ void test_sprig_semver_methods(void **state);
 void test_sprig_dates(void **state);
 void test_sprig_ago(void **state);
 void test_sprig_aes(void **state);
+void test_sprig_derive_password(void **state);
 void test_docker_credentials(void **state);
 void test_keyring(void **state);
 void test_exclude_and_summary(void **state);

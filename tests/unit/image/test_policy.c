@@ -387,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_sprig_dates),
         cmocka_unit_test(test_sprig_ago),
         cmocka_unit_test(test_sprig_aes),
+        cmocka_unit_test(test_sprig_derive_password),
         cmocka_unit_test(test_docker_credentials),
         cmocka_unit_test(test_keyring),
         cmocka_unit_test(test_exclude_and_summary),

@@ -4452,3 +4452,67 @@ void test_sprig_aes(void **state)
     };
     expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
 }
+
+/* derivePassword: the Master Password algorithm (OpenSSL's scrypt and HMAC-SHA256) over every
+ * password type, its uint32 counter converted from a literal only, as Go's evalArg does. */
+void test_sprig_derive_password(void **state)
+{
+    (void)state;
+    static const struct oracle_case cases[] = {
+        {"{{ derivePassword 1 \"long\" \"password\" \"user\" \"example.com\" }}", "ZedaFaxcZaso9*",
+         true},
+        {"{{ derivePassword 1 \"maximum\" \"password\" \"user\" \"example.com\" }} {{ "
+         "derivePassword 2 \"medium\" \"pw\" \"\" \"\" }} {{ derivePassword 0 \"short\" \"\" \"u\" "
+         "\"s\" }} {{ derivePassword 7 \"basic\" \"\303\251\" \"\303\274\" \"site\" }} {{ "
+         "derivePassword 3 \"pin\" \"p\" \"u\" \"s\" }}",
+         "pf4zS1LjCg&LjhsZ7T2~ PusYam7( Vug4 vHX9fMy9 3444", true},
+        {"{{ derivePassword 1 \"nope\" \"p\" \"u\" \"s\" }}", "cannot find password template nope",
+         true},
+        {"{{ derivePassword 4294967297 \"pin\" \"p\" \"u\" \"s\" }} {{ derivePassword 1 \"pin\" "
+         "\"p\" \"u\" \"s\" }} {{ derivePassword 1.0 \"pin\" \"p\" \"u\" \"s\" }} {{ "
+         "derivePassword 0x10 \"pin\" \"p\" \"u\" \"s\" }}",
+         "2461 2461 2461 5794", true},
+        {"{{ derivePassword -1 \"pin\" \"p\" \"u\" \"s\" }}",
+         "template: commit message:1:18: executing \"commit message\" at <-1>: expected unsigned "
+         "integer; found -1",
+         false},
+        {"{{ derivePassword 1.5 \"pin\" \"p\" \"u\" \"s\" }}",
+         "template: commit message:1:18: executing \"commit message\" at <1.5>: expected unsigned "
+         "integer; found 1.5",
+         false},
+        {"{{ derivePassword \"1\" \"pin\" \"p\" \"u\" \"s\" }}",
+         "template: commit message:1:18: executing \"commit message\" at <\"1\">: expected "
+         "unsigned integer; found \"1\"",
+         false},
+        {"{{ derivePassword nil \"pin\" \"p\" \"u\" \"s\" }}",
+         "template: commit message:1:18: executing \"commit message\" at <nil>: cannot assign nil "
+         "to uint32",
+         false},
+        {"{{ derivePassword true \"pin\" \"p\" \"u\" \"s\" }}",
+         "template: commit message:1:18: executing \"commit message\" at <true>: expected unsigned "
+         "integer; found true",
+         false},
+        {"{{ $c := 1 }}{{ derivePassword $c \"pin\" \"p\" \"u\" \"s\" }}",
+         "template: commit message:1:31: executing \"commit message\" at <$c>: wrong type for "
+         "value; expected uint32; got int",
+         false},
+        {"{{ derivePassword (add 1 0) \"pin\" \"p\" \"u\" \"s\" }}",
+         "template: commit message:1:25: executing \"commit message\" at <0>: wrong type for "
+         "value; expected uint32; got int64",
+         false},
+        {"{{ derivePassword .Values.nope \"pin\" \"p\" \"u\" \"s\" }}",
+         "template: commit message:1:25: executing \"commit message\" at <.Values.nope>: invalid "
+         "value; expected uint32",
+         false},
+        {"{{ derivePassword 1 \"pin\" \"p\" \"u\" }}",
+         "template: commit message:1:3: executing \"commit message\" at <derivePassword>: wrong "
+         "number of args for derivePassword: want 5 got 4",
+         false},
+        {"{{ \"s\" | derivePassword 1 \"pin\" \"p\" \"u\" }}", "2461", true},
+        {"{{ 1 | derivePassword }}",
+         "template: commit message:1:7: executing \"commit message\" at <derivePassword>: wrong "
+         "number of args for derivePassword: want 5 got 1",
+         false},
+    };
+    expect_oracle(cases, sizeof(cases) / sizeof(cases[0]));
+}
