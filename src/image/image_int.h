@@ -123,6 +123,10 @@ bool ed_tv_function_known(const char *name);
  * semver v3 does (the pre-release and metadata dropped, a "v" of the original kept); v is a
  * *semver.Version or a semver.Version. NULL when name is not one of these. */
 ed_tv *ed_tv_semver_next(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n);
+/* The Version v's SetPrerelease or SetMetadata (metadata true) of part: a semver.Version, or
+ * NULL with Masterminds' error in *err ("Invalid Prerelease string", static). */
+ed_tv *ed_tv_semver_set(ed_tv_pool *p, const ed_tv *v, bool metadata, const char *part,
+                        const char **err);
 /* Is name a function of Flux's template (Go's builtins and sprig's hermetic map), implemented
  * or not? */
 bool ed_tv_sprig_name(const char *name);

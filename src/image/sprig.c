@@ -35,7 +35,7 @@
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy), semver (a
  *             *semver.Version whose methods without arguments are its fields, IncPatch
  *             IncMinor IncMajor giving a semver.Version; template.c calls its comparisons,
- *             Compare Equal LessThan... with another version)
+ *             Compare Equal LessThan... with another version, and SetPrerelease SetMetadata)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
  *             toRawJson toPrettyJson fromJson and their must* forms
  *
@@ -5158,6 +5158,60 @@ ed_tv *ed_tv_semver_next(ed_tv_pool *p, const ed_tv *v, const char *name, size_t
     }
     char *original = ed_xasprintf("%s%" PRIu64 ".%" PRIu64 ".%" PRIu64, v->s[0] == 'v' ? "v" : "",
                                   next.major, next.minor, next.patch);
+    ed_tv *o = semver_object(p, original, &next, ED_TV_STRUCT_SEMVER_VALUE);
+    free(original);
+    return o;
+}
+
+/* Masterminds' containsOnly: every byte of s in set (an empty s qualifies). */
+static bool contains_only(const char *s, size_t n, const char *set)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!s[i] || !strchr(set, s[i]))
+            return false;
+    return true;
+}
+
+ed_tv *ed_tv_semver_set(ed_tv_pool *p, const ed_tv *v, bool metadata, const char *part,
+                        const char **err)
+{
+    static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-";
+    /* each dot-separated identifier: not empty (semver v3.5.0, Flux's), of allowed bytes, a
+     * numeric pre-release one without a leading zero */
+    for (const char *id = part; *part;) {
+        size_t n = strcspn(id, ".");
+        if (n == 0) {
+            *err = metadata ? "Invalid Metadata string" : "Invalid Prerelease string";
+            return NULL;
+        }
+        if (!metadata && contains_only(id, n, "0123456789")) {
+            if (n > 1 && id[0] == '0') {
+                *err = "Version segment starts with 0";
+                return NULL;
+            }
+        } else if (!contains_only(id, n, allowed)) {
+            *err = metadata ? "Invalid Metadata string" : "Invalid Prerelease string";
+            return NULL;
+        }
+        if (!id[n])
+            break;
+        id += n + 1;
+    }
+    ed_semver next = {0};
+    next.major = (uint64_t)ed_tv_field(v, "Major", 5)->n;
+    next.minor = (uint64_t)ed_tv_field(v, "Minor", 5)->n;
+    next.patch = (uint64_t)ed_tv_field(v, "Patch", 5)->n;
+    const char *pre = metadata ? field_str(v, "Prerelease") : part;
+    const char *build = metadata ? part : field_str(v, "Metadata");
+    if (strlen(pre) >= sizeof(next.pre) || strlen(build) >= sizeof(next.build)) {
+        *err = "eddy reads pre-releases and metadata up to 127 bytes";
+        return NULL;
+    }
+    snprintf(next.pre, sizeof(next.pre), "%s", pre);
+    snprintf(next.build, sizeof(next.build), "%s", build);
+    char *original = ed_xasprintf("%s%" PRIu64 ".%" PRIu64 ".%" PRIu64 "%s%s%s%s",
+                                  v->s[0] == 'v' ? "v" : "", next.major, next.minor, next.patch,
+                                  pre[0] ? "-" : "", pre, build[0] ? "+" : "", build);
     ed_tv *o = semver_object(p, original, &next, ED_TV_STRUCT_SEMVER_VALUE);
     free(original);
     return o;

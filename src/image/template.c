@@ -418,16 +418,24 @@ static bool ident_char(char c)
 }
 
 /* The methods with one argument eddy calls: the comparisons of Masterminds' *semver.Version,
- * which take another version ('v'), and time.Time's Format, which takes a layout ('s'). */
+ * which take another version ('v'), its setters and time.Time's Format, which take a string
+ * ('s'). */
 static const struct arg_method {
     const char *name;
     ed_tv_struct recv;
     char arg;
 } arg_methods[] = {
-    {"Compare", ED_TV_STRUCT_SEMVER, 'v'},     {"Equal", ED_TV_STRUCT_SEMVER, 'v'},
-    {"GreaterThan", ED_TV_STRUCT_SEMVER, 'v'}, {"GreaterThanEqual", ED_TV_STRUCT_SEMVER, 'v'},
-    {"LessThan", ED_TV_STRUCT_SEMVER, 'v'},    {"LessThanEqual", ED_TV_STRUCT_SEMVER, 'v'},
+    {"Compare", ED_TV_STRUCT_SEMVER, 'v'},
+    {"Equal", ED_TV_STRUCT_SEMVER, 'v'},
+    {"GreaterThan", ED_TV_STRUCT_SEMVER, 'v'},
+    {"GreaterThanEqual", ED_TV_STRUCT_SEMVER, 'v'},
+    {"LessThan", ED_TV_STRUCT_SEMVER, 'v'},
+    {"LessThanEqual", ED_TV_STRUCT_SEMVER, 'v'},
     {"Format", ED_TV_STRUCT_TIME, 's'},
+    {"SetPrerelease", ED_TV_STRUCT_SEMVER, 's'},
+    {"SetPrerelease", ED_TV_STRUCT_SEMVER_VALUE, 's'},
+    {"SetMetadata", ED_TV_STRUCT_SEMVER, 's'},
+    {"SetMetadata", ED_TV_STRUCT_SEMVER_VALUE, 's'},
 };
 
 /* Does v have methods (a *semver.Version or semver.Version, a time.Time)? */
@@ -448,13 +456,12 @@ static const struct arg_method *arg_method(const val *v, const char *name, size_
     return NULL;
 }
 
-/* Is name (n bytes) a method of v that eddy does not give: a Version's setters and encoders,
+/* Is name (n bytes) a method of v that eddy does not give: a Version's encoders,
  * time.Time's others (Month and Weekday print names, Add, In...)? */
 static bool refused_method(const val *v, const char *name, size_t n)
 {
-    static const char *const semver_methods[] = {"SetPrerelease", "SetMetadata",   "Value",
-                                                 "Scan",          "MarshalJSON",   "UnmarshalJSON",
-                                                 "MarshalText",   "UnmarshalText", NULL};
+    static const char *const semver_methods[] = {
+        "Value", "Scan", "MarshalJSON", "UnmarshalJSON", "MarshalText", "UnmarshalText", NULL};
     static const char *const time_methods[] = {
         "Add",           "AddDate",     "After",       "AppendBinary", "AppendFormat", "AppendText",
         "Before",        "Clock",       "Compare",     "Date",         "Equal",        "GoString",
@@ -972,15 +979,15 @@ static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
     return unexpected(ps, ps->context);
 }
 
-/* The nil pointer a method dereferences, in Go's words, at the chain that called it. */
-static int nil_method(exec *x, const char *s, const char *chain_e, const char *name)
+/* A method's error ("error calling NAME: WHY"), at the chain that called it. */
+static int method_error(exec *x, const char *s, const char *chain_e, const char *name,
+                        const char *why)
 {
     at(x, s, chain_e);
     if (*s == '(') /* Go's chain node is at its first field, after the parenthesis */
         for (x->at_pos = chain_e; x->at_pos > s && x->at_pos[-1] != ')'; x->at_pos--)
             ;
-    char *msg = ed_xasprintf(
-        "error calling %s: runtime error: invalid memory address or nil pointer dereference", name);
+    char *msg = ed_xasprintf("error calling %s: %s", name, why);
     int rc = xerr(x, msg);
     free(msg);
     return rc;
@@ -1018,7 +1025,8 @@ static int compare_versions(exec *x, const char *s, const char *chain_e, const s
 {
     ed_semver a, b;
     if (!other || ed_semver_parse(recv->s, &a) != 0 || ed_semver_parse(other->s, &b) != 0)
-        return nil_method(x, s, chain_e, m->name); /* (semver's versions parse again) */
+        return method_error(x, s, chain_e, m->name, /* (semver's versions parse again) */
+                            "runtime error: invalid memory address or nil pointer dereference");
     int c = ed_semver_compare(&a, &b);
     c = c < 0 ? -1 : c > 0;
     if (strcmp(m->name, "Compare") == 0)
@@ -1097,6 +1105,11 @@ static int method_command(parser *ps, const char *s, const char *chain_e, val *r
         return rc;
     if (m->arg == 'v')
         return compare_versions(x, s, chain_e, m, recv, is_nil ? NULL : arg, out);
+    if (recv->type != ED_TV_STRUCT_TIME) { /* SetPrerelease, SetMetadata */
+        const char *why = NULL;
+        *out = ed_tv_semver_set(x->pool, recv, strcmp(m->name, "SetMetadata") == 0, arg->s, &why);
+        return *out ? 0 : method_error(x, s, chain_e, m->name, why);
+    }
     ed_buf b = ED_BUF_INIT((size_t)1 << 20); /* Format */
     ed_go_time_format(&b, &recv->time, arg->s);
     char *text = ed_buf_take(&b);
