@@ -123,6 +123,9 @@ bool ed_tv_function_known(const char *name);
  * semver v3 does (the pre-release and metadata dropped, a "v" of the original kept); v is a
  * *semver.Version or a semver.Version. NULL when name is not one of these. */
 ed_tv *ed_tv_semver_next(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n);
+/* The time.Time v's UTC or Local (name, n bytes): the instant in UTC (Local is UTC for eddy).
+ * NULL when v is not a time or name not one of these. */
+ed_tv *ed_tv_time_method(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n);
 /* The Version v's SetPrerelease or SetMetadata (metadata true) of part: a semver.Version, or
  * NULL with Masterminds' error in *err ("Invalid Prerelease string", static). */
 ed_tv *ed_tv_semver_set(ed_tv_pool *p, const ed_tv *v, bool metadata, const char *part,

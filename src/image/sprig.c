@@ -4527,13 +4527,13 @@ static int fn_duration_round(call *c)
 
 /* A time.Time value: its methods without arguments as fields (String, Year, Day, Hour,
  * Minute, Second, Nanosecond, YearDay in its zone; Unix... since the epoch; IsZero). */
-static ed_tv *time_value(call *c, const ed_go_time *t)
+static ed_tv *time_value(ed_tv_pool *pool, const ed_go_time *t)
 {
     char *str = ed_go_time_string(t);
-    ed_tv *o = ed_tv_new(c->pool, ED_TV_OBJ, str);
+    ed_tv *o = ed_tv_new(pool, ED_TV_OBJ, str);
     o->type = ED_TV_STRUCT_TIME;
     o->time = *t;
-    ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, "String"), ed_tv_new(c->pool, ED_TV_STR, str));
+    ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, "String"), ed_tv_new(pool, ED_TV_STR, str));
     free(str);
     static const char *const parts[][2] = {{"Year", "2006"}, {"Day", "2"},    {"Hour", "15"},
                                            {"Minute", "4"},  {"Second", "5"}, {"YearDay", "002"}};
@@ -4542,11 +4542,11 @@ static ed_tv *time_value(call *c, const ed_go_time *t)
         ed_go_time_format(&b, t, parts[i][1]);
         char *text = ed_buf_take(&b);
         ed_buf_free(&b);
-        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, parts[i][0]),
-                  ed_tv_num(c->pool, strtoll(text, NULL, 10)));
+        ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, parts[i][0]),
+                  ed_tv_num(pool, strtoll(text, NULL, 10)));
         free(text);
     }
-    ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, "Nanosecond"), ed_tv_num(c->pool, t->nsec));
+    ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, "Nanosecond"), ed_tv_num(pool, t->nsec));
     /* (UnixNano wraps past 1678 and 2262, as Go's arithmetic does) */
     const int64_t unix[][2] = {{t->sec, 1},
                                {t->sec * 1000, t->nsec / 1000000},
@@ -4554,16 +4554,27 @@ static ed_tv *time_value(call *c, const ed_go_time *t)
                                {(int64_t)((uint64_t)t->sec * 1000000000u), t->nsec}};
     static const char *const unix_names[] = {"Unix", "UnixMilli", "UnixMicro", "UnixNano"};
     for (size_t i = 0; i < 4; i++) {
-        ed_tv *n = ed_tv_num(
-            c->pool, i == 0 ? t->sec : (int64_t)((uint64_t)unix[i][0] + (uint64_t)unix[i][1]));
+        ed_tv *n = ed_tv_num(pool, i == 0 ? t->sec
+                                          : (int64_t)((uint64_t)unix[i][0] + (uint64_t)unix[i][1]));
         n->type = ED_TV_STRUCT_INT64;
-        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, unix_names[i]), n);
+        ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, unix_names[i]), n);
     }
     ed_go_time zero;
     ed_go_time_zero(&zero);
-    ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, "IsZero"),
-              ed_tv_bool(c->pool, t->sec == zero.sec && t->nsec == 0));
+    ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, "IsZero"),
+              ed_tv_bool(pool, t->sec == zero.sec && t->nsec == 0));
     return o;
+}
+
+ed_tv *ed_tv_time_method(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n)
+{
+    if (v->kind != ED_TV_OBJ || v->type != ED_TV_STRUCT_TIME ||
+        !((n == 3 && strncmp(name, "UTC", 3) == 0) || (n == 5 && strncmp(name, "Local", 5) == 0)))
+        return NULL;
+    ed_go_time t = v->time; /* Local is UTC: both are the instant in UTC */
+    t.offset = 0;
+    snprintf(t.zone, sizeof(t.zone), "UTC");
+    return time_value(p, &t);
 }
 
 /* toDate and mustToDate: the string read with Go's layout in Local (UTC); toDate gives Go's
@@ -4581,7 +4592,7 @@ static int fn_to_date(call *c)
         free(err);
         ed_go_time_zero(&t);
     }
-    *c->out = time_value(c, &t);
+    *c->out = time_value(c->pool, &t);
     return 0;
 }
 
@@ -4610,7 +4621,7 @@ static int fn_must_date_modify(call *c)
         return rc;
     }
     ed_go_time t = time_add(c->args[1]->time, d);
-    *c->out = time_value(c, &t);
+    *c->out = time_value(c->pool, &t);
     return 0;
 }
 

@@ -463,11 +463,10 @@ static bool refused_method(const val *v, const char *name, size_t n)
     static const char *const semver_methods[] = {
         "Value", "Scan", "MarshalJSON", "UnmarshalJSON", "MarshalText", "UnmarshalText", NULL};
     static const char *const time_methods[] = {
-        "Add",           "AddDate",     "After",       "AppendBinary", "AppendFormat", "AppendText",
-        "Before",        "Clock",       "Compare",     "Date",         "Equal",        "GoString",
-        "GobEncode",     "ISOWeek",     "In",          "IsDST",        "Local",        "Location",
-        "MarshalBinary", "MarshalJSON", "MarshalText", "Month",        "Round",        "Sub",
-        "Truncate",      "UTC",         "Weekday",     "Zone",         "ZoneBounds",   NULL};
+        "Add",   "AddDate", "After",    "AppendBinary",  "AppendFormat", "AppendText",  "Before",
+        "Clock", "Compare", "Date",     "Equal",         "GoString",     "GobEncode",   "ISOWeek",
+        "In",    "IsDST",   "Location", "MarshalBinary", "MarshalJSON",  "MarshalText", "Month",
+        "Round", "Sub",     "Truncate", "Weekday",       "Zone",         "ZoneBounds",  NULL};
     if (!has_methods(v))
         return false;
     const char *const *m = v->type == ED_TV_STRUCT_TIME ? time_methods : semver_methods;
@@ -496,6 +495,8 @@ static int fields(exec *x, const action *a, val *v, const char *p, const char *e
         val *next = ed_tv_field(v, f, fn);
         if (!next && has_methods(v))
             next = ed_tv_semver_next(x->pool, v, f, fn); /* IncPatch... */
+        if (!next && has_methods(v))
+            next = ed_tv_time_method(x->pool, v, f, fn); /* UTC, Local */
         if (next && v->type == ED_TV_STRUCT_SEMVER_VALUE && fn == 8 &&
             strncmp(f, "Original", 8) == 0)
             next = NULL; /* (a method of *semver.Version only) */

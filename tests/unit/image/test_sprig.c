@@ -3771,6 +3771,18 @@ void test_sprig_dates(void **state)
          "template: commit message:1:24: executing \"commit message\" at <\"2024\">: wrong number "
          "of args for Format: want 1 got 0",
          false},
+        {"{{ (toDate \"2006-01-02 15:04 -0700\" \"2024-03-09 07:08 +0530\").UTC }} {{ (toDate "
+         "\"2006-01-02 15:04 -0700\" \"2024-03-09 07:08 +0530\").Local }} {{ (toDate \"2006-01-02 "
+         "15:04 MST\" \"2024-03-09 07:08 GMT+3\").UTC.Hour }}",
+         "2024-03-09 01:38:00 +0000 UTC 2024-03-09 01:38:00 +0000 UTC 7", true},
+        {"{{ (toDate \"2006\" \"2024\").UTC }} {{ (toDate \"2006\" \"2024\").UTC.Format \"Z07:00 "
+         "MST\" }} {{ (toDate \"2006\" \"2024\").UTC 1 }}",
+         "template: commit message:1:104: executing \"commit message\" at <\"2024\">: wrong number "
+         "of args for UTC: want 0 got 1",
+         false},
+        {"{{ typeOf (toDate \"2006\" \"2024\").Local }} {{ (toDate \"2006\" \"2024\").UTC.UTC.Unix "
+         "}}",
+         "time.Time 1704067200", true},
         {"{{ (toDate \"2006\" \"2024\").Month }}",
          "template: commit message:1: unsupported construct: the method Month of time.Time", false},
         {"{{ mustToDate \"2006-01-02T15:04:05Z07:00\" \"5048-03-10?25:32?32.5Z\" }}",
