@@ -26,23 +26,35 @@ typedef enum {
 
 /* Which struct an ED_TV_OBJ is, for printing and JSON as Go does. */
 typedef enum {
-    ED_TV_STRUCT_ROOT,       /* TemplateData */
-    ED_TV_STRUCT_AUTOMATION, /* types.NamespacedName: prints "ns/name" (its String) */
-    ED_TV_STRUCT_RESULT,     /* update.Result */
-    ED_TV_STRUCT_CHANGE,     /* update.Change */
-    ED_TV_STRUCT_OBJECT,     /* update.ObjectIdentifier */
-    ED_TV_STRUCT_STRINGS,    /* on a list: a []string (toStrings, splitList, regexFindAll...) */
-    ED_TV_STRUCT_INTS,       /* on a list: a []int (until, untilStep) */
-    ED_TV_STRUCT_LISTS,      /* on a list: a [][]interface {} (chunk) */
-    ED_TV_STRUCT_DICT,       /* on a map: sprig's map[string]interface {} (dict) */
-    ED_TV_STRUCT_INT64,      /* on a number: an int64 (sprig's math) */
-    ED_TV_STRUCT_UINT64,     /* on a number: a uint64 (a version's Major...) */
-    ED_TV_STRUCT_SEMVER      /* sprig's semver: a *semver.Version, its methods without
-                              * arguments (Major, Prerelease, String...) as fields */
+    ED_TV_STRUCT_ROOT,        /* TemplateData */
+    ED_TV_STRUCT_AUTOMATION,  /* types.NamespacedName: prints "ns/name" (its String) */
+    ED_TV_STRUCT_RESULT,      /* update.Result */
+    ED_TV_STRUCT_CHANGE,      /* update.Change */
+    ED_TV_STRUCT_OBJECT,      /* update.ObjectIdentifier */
+    ED_TV_STRUCT_STRINGS,     /* on a list: a []string (toStrings, splitList, regexFindAll...) */
+    ED_TV_STRUCT_INTS,        /* on a list: a []int (until, untilStep) */
+    ED_TV_STRUCT_LISTS,       /* on a list: a [][]interface {} (chunk) */
+    ED_TV_STRUCT_DICT,        /* on a map: sprig's map[string]interface {} (dict) */
+    ED_TV_STRUCT_INT64,       /* on a number: an int64 (sprig's math) */
+    ED_TV_STRUCT_UINT64,      /* on a number: a uint64 (a version's Major...) */
+    ED_TV_STRUCT_SEMVER,      /* sprig's semver: a *semver.Version, its methods without
+                               * arguments (Major, Prerelease, String...) as fields */
+    ED_TV_STRUCT_TIME,        /* a time.Time (toDate...): its methods without arguments
+                               * (Year, Unix, String...) as fields, the time in ed_tv.time */
+    ED_TV_STRUCT_SEMVER_VALUE /* a semver.Version (IncPatch's...): a *semver.Version's fields
+                               * but Original, whose method takes the pointer */
 } ed_tv_struct;
 /* (On a list, ED_TV_STRUCT_CHANGE marks Flux's []update.Change; on a map, ED_TV_STRUCT_RESULT
  * its FileChanges and ED_TV_STRUCT_OBJECT an update.ObjectChanges, for the names of their
  * types in Go's messages; other lists and maps are sprig's.) */
+
+/* A time as Go's time.Time holds it: an instant and the zone it is shown in. */
+typedef struct ed_go_time {
+    int64_t sec;    /* seconds since the Unix epoch */
+    int32_t nsec;   /* [0, 1e9) */
+    int32_t offset; /* of the zone, seconds east of UTC */
+    char zone[16];  /* its abbreviation ("UTC"); "" for a fixed zone Format writes as "+0200" */
+} ed_go_time;
 
 typedef struct ed_tv {
     ed_tv_kind kind;
@@ -57,6 +69,7 @@ typedef struct ed_tv {
     struct ed_tv **items;
     size_t len;
     bool is_nil;              /* ED_TV_MAP: Go's nil map (prints map[], JSON null) */
+    ed_go_time time;          /* ED_TV_STRUCT_TIME */
     struct ed_tv *next_alloc; /* every value of a pool, for freeing */
 } ed_tv;
 
@@ -99,14 +112,56 @@ enum {
  * functions eddy implements) with args. Returns 0 with *out, 1 when no such function is
  * implemented (Flux's sprig has more: the caller refuses the template naming it), or -1 with a
  * message in msg (Go's wording: "wrong number of args for ...", "error calling ...") and *at
- * saying which part of the call it is about.
+ * saying which part of the call it is about. literal[i] says whether args[i] was written as a
+ * constant (NULL: none was), which Go converts itself where a function wants a uint32.
  */
-int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_tv **out, char *msg,
-               size_t msglen, int *at);
+int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, const bool *literal, size_t nargs,
+               ed_tv **out, char *msg, size_t msglen, int *at);
 /* Is name a function eddy implements? */
 bool ed_tv_function_known(const char *name);
+/* The Version v's method IncPatch, IncMinor or IncMajor (name, n bytes) gives, as Masterminds'
+ * semver v3 does (the pre-release and metadata dropped, a "v" of the original kept); v is a
+ * *semver.Version or a semver.Version. NULL when name is not one of these. */
+ed_tv *ed_tv_semver_next(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n);
+/* The time.Time v's UTC or Local (name, n bytes): the instant in UTC (Local is UTC for eddy).
+ * NULL when v is not a time or name not one of these. */
+ed_tv *ed_tv_time_method(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n);
+/* The Version v's SetPrerelease or SetMetadata (metadata true) of part: a semver.Version, or
+ * NULL with Masterminds' error in *err ("Invalid Prerelease string", static). */
+ed_tv *ed_tv_semver_set(ed_tv_pool *p, const ed_tv *v, bool metadata, const char *part,
+                        const char **err);
 /* Is name a function of Flux's template (Go's builtins and sprig's hermetic map), implemented
  * or not? */
 bool ed_tv_sprig_name(const char *name);
+
+/* A URL as Go's net/url holds it (url.go's URL): the decoded path and fragment with their raw
+ * forms when these differ from Go's escaping, the raw query. Every string is owned by the URL
+ * (NULL reads as empty). */
+typedef struct ed_go_url {
+    char *scheme, *opaque, *username, *password, *host;
+    char *path, *raw_path, *raw_query, *fragment, *raw_fragment;
+    bool has_user; /* userinfo present ("@"), with a password when password is set */
+    bool force_query, omit_host;
+} ed_go_url;
+
+/* Parse raw as url.Parse does into *u (released with ed_go_url_free). Returns 0, or -1 with
+ * url.Error's text in *err (`parse "RAW": why`, the caller's to free) and *u empty. */
+int ed_go_url_parse(const char *raw, ed_go_url *u, char **err);
+void ed_go_url_free(ed_go_url *u);
+/* URL.String(), User.String() (escaped "user:password") and Hostname(), each the caller's. */
+char *ed_go_url_string(const ed_go_url *u);
+char *ed_go_url_userinfo(const ed_go_url *u);
+char *ed_go_url_hostname(const ed_go_url *u);
+
+/* Parse value with Go's layout as time.ParseInLocation does in Local, which is UTC for eddy as
+ * for Flux's controller (gotime.c). Returns 0, or -1 with time.ParseError's text in *err
+ * (`parsing time "X" as "2006-01-02": cannot parse "X" as "2006"`, the caller's to free). */
+int ed_go_time_parse(const char *layout, const char *value, ed_go_time *out, char **err);
+/* Append t formatted with Go's layout (Time.Format) to b. */
+void ed_go_time_format(ed_buf *b, const ed_go_time *t, const char *layout);
+/* Time.String ("2006-01-02 15:04:05.999999999 -0700 MST"), the caller's. */
+char *ed_go_time_string(const ed_go_time *t);
+/* Go's zero time, January 1, year 1, 00:00:00 UTC. */
+void ed_go_time_zero(ed_go_time *t);
 
 #endif

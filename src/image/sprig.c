@@ -12,6 +12,7 @@
  *             contains hasPrefix hasSuffix quote squote repeat nospace toString split splitn
  *             toStrings snakecase kebabcase camelcase
  *   encodings sha1sum sha256sum sha512sum adler32sum b64enc b64dec b32enc b32dec
+ *             encryptAES decryptAES (OpenSSL's AES-256-CBC), derivePassword (its scrypt)
  *   paths     base dir clean ext isAbs (and the os* twins: the same on Linux)
  *   regexes   regexMatch regexFind regexFindAll regexReplaceAll regexReplaceAllLiteral
  *             regexSplit regexQuoteMeta and their must* forms (PCRE2 reading RE2's syntax)
@@ -26,9 +27,15 @@
  *             (shopspring/decimal's, with OpenSSL's BIGNUM);
  *             duration durationRound; randInt and shuffle (random, as in Flux: no two runs
  *             agree)
+ *   dates     toDate mustToDate unixEpoch mustDateModify must_date_modify ago (gotime.c: Go's
+ *             layouts, Local being UTC as in Flux's image; a time.Time's methods without
+ *             arguments are its fields, template.c calls its Format)
  *   types     typeOf typeIs typeIsLike kindOf kindIs deepEqual
+ *   urls      urlParse urlJoin (url.c: Go's net/url)
  *   versions  semverCompare (base/semver.c's ranges, those of ImagePolicy), semver (a
- *             *semver.Version whose methods without arguments are its fields)
+ *             *semver.Version whose methods without arguments are its fields, IncPatch
+ *             IncMinor IncMajor giving a semver.Version; template.c calls its comparisons,
+ *             Compare Equal LessThan... with another version, and SetPrerelease SetMetadata)
  *   defaults  default empty coalesce all any ternary fail deepCopy hello, and JSON: toJson
  *             toRawJson toPrettyJson fromJson and their must* forms
  *
@@ -50,6 +57,9 @@
 #include <locale.h>
 #include <math.h>
 #include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <wctype.h>
@@ -296,6 +306,8 @@ static void print_value(ed_buf *b, const ed_tv *v, const char *nil_text, bool s_
     }
     switch (v->type) {
     case ED_TV_STRUCT_SEMVER: /* its String */
+    case ED_TV_STRUCT_SEMVER_VALUE:
+    case ED_TV_STRUCT_TIME:
         ed_buf_append_str(b, field_str(v, "String"));
         return;
     case ED_TV_STRUCT_AUTOMATION: /* types.NamespacedName's String */
@@ -436,8 +448,18 @@ static bool json_write(ed_buf *b, const ed_tv *v)
     case ED_TV_OBJ:
         break;
     }
-    if (v->type == ED_TV_STRUCT_SEMVER) { /* its MarshalJSON: the String, quoted */
+    if (v->type == ED_TV_STRUCT_SEMVER || v->type == ED_TV_STRUCT_SEMVER_VALUE) {
+        /* its MarshalJSON: the String, quoted */
         ed_image_json_quote(b, field_str(v, "String"));
+        return true;
+    }
+    if (v->type == ED_TV_STRUCT_TIME) { /* its MarshalJSON: RFC 3339 with nanoseconds */
+        ed_buf rfc = ED_BUF_INIT(256);
+        ed_go_time_format(&rfc, &v->time, "2006-01-02T15:04:05.999999999Z07:00");
+        char *text = ed_buf_take(&rfc);
+        ed_buf_free(&rfc);
+        ed_image_json_quote(b, text);
+        free(text);
         return true;
     }
     ed_buf_append(b, "{", 1);
@@ -1184,10 +1206,11 @@ static void fmt_float(ed_buf *b, const struct fmt_spec *f, double x, char verb)
  * (Changes and Objects are methods in Go). */
 static void fmt_struct(ed_buf *b, char verb, const struct fmt_spec *f, const ed_tv *v, int depth)
 {
-    if (v->type == ED_TV_STRUCT_SEMVER) { /* a pointer to its fields */
+    if (v->type == ED_TV_STRUCT_SEMVER || v->type == ED_TV_STRUCT_SEMVER_VALUE) {
+        /* its fields, through a pointer for semver's */
         static const char *const fields[] = {"Major",      "Minor",    "Patch",
                                              "Prerelease", "Metadata", "Original"};
-        ed_buf_append(b, "&{", 2);
+        ed_buf_append_str(b, v->type == ED_TV_STRUCT_SEMVER ? "&{" : "{");
         for (size_t i = 0; i < 6; i++) {
             if (i)
                 ed_buf_append(b, " ", 1);
@@ -1260,7 +1283,8 @@ static void fmt_value(ed_buf *b, char verb, const struct fmt_spec *f, const ed_t
     }
     bool num = v->kind == ED_TV_NUM, str = v->kind == ED_TV_STR;
     if (v->kind == ED_TV_OBJ &&
-        (v->type == ED_TV_STRUCT_AUTOMATION || v->type == ED_TV_STRUCT_SEMVER) &&
+        (v->type == ED_TV_STRUCT_AUTOMATION || v->type == ED_TV_STRUCT_SEMVER ||
+         v->type == ED_TV_STRUCT_SEMVER_VALUE || v->type == ED_TV_STRUCT_TIME) &&
         strchr("vsxXq", verb)) {
         char *s = strval_dup(v);
         ed_tv as_str = {.kind = ED_TV_STR, .s = s};
@@ -2835,6 +2859,201 @@ static int fn_b32dec(call *c)
     return base_decode_fn(c, 5);
 }
 
+/* ---- encryptAES, decryptAES: AES-256-CBC with the password as the key (cut or padded with
+ * zeros to 32 bytes), PKCS#7 padding, a random IV first, in base64: sprig's scheme ---- */
+
+/* AES-256-CBC of in (n bytes, whole blocks) with key and iv, without padding. */
+static void aes_cbc(bool encrypt, const unsigned char key[32], const unsigned char iv[16],
+                    const unsigned char *in, size_t n, unsigned char *out)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0, fin = 0;
+    bool ok = ctx && EVP_CipherInit_ex(ctx, EVP_aes_256_cbc(), NULL, key, iv, encrypt) == 1 &&
+              EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+              EVP_CipherUpdate(ctx, out, &len, in, (int)n) == 1 &&
+              EVP_CipherFinal_ex(ctx, out + len, &fin) == 1;
+    ED_ASSERT(ok); /* (whole blocks with a 32-byte key cannot fail) */
+    EVP_CIPHER_CTX_free(ctx);
+}
+
+static void aes_key(const char *password, unsigned char key[32])
+{
+    memset(key, 0, 32);
+    size_t n = strlen(password);
+    memcpy(key, password, n < 32 ? n : 32);
+}
+
+static int fn_encrypt_aes(call *c)
+{
+    const char *text = str_arg(c, 1);
+    size_t n = strlen(text), padded = n / 16 * 16 + 16;
+    if (n == 0)
+        return ret_str_take(c, ed_xstrdup(""));
+    if (n > ((size_t)1 << 24))
+        return fail(c, "the text is over 16 MiB", NULL);
+    unsigned char key[32];
+    aes_key(str_arg(c, 0), key);
+    unsigned char *plain = ed_xmalloc(padded), *crypt = ed_xmalloc(16 + padded);
+    memset(plain, (int)(padded - n), padded); /* PKCS#7: the pad's length in each pad byte */
+    for (size_t i = 0; i < n; i++)
+        plain[i] = (unsigned char)text[i];
+    int rand_ok = RAND_bytes(crypt, 16);
+    ED_ASSERT(rand_ok == 1); /* (OpenSSL's generator is seeded from the kernel) */
+    aes_cbc(true, key, crypt, plain, padded, crypt + 16);
+    char *out = ed_base64_encode(crypt, 16 + padded);
+    free(plain);
+    free(crypt);
+    return ret_str_take(c, out);
+}
+
+/* decryptAES, with Go's panics for what is not sprig's ciphertext (too short, not whole
+ * blocks, a padding past the text). */
+static int fn_decrypt_aes(call *c)
+{
+    const char *in = str_arg(c, 1);
+    if (!*in)
+        return ret_str_take(c, ed_xstrdup(""));
+    size_t n;
+    bool ok;
+    unsigned char *crypt = (unsigned char *)base_decode(in, 6, &n, &ok);
+    int rc = 0;
+    char msg[128];
+    if (!ok) {
+        rc = fail(c, (const char *)crypt, NULL);
+    } else if (n < 16) {
+        /* (Go's decoded slice has the capacity of the whole groups) */
+        snprintf(msg, sizeof(msg),
+                 "runtime error: slice bounds out of range [:16] with capacity %zu",
+                 strlen(in) / 4 * 3);
+        rc = fail(c, msg, NULL);
+    } else if ((n - 16) % 16) {
+        rc = fail(c, "crypto/cipher: input not full blocks", NULL);
+    } else if (n == 16) {
+        rc = fail(c, "runtime error: index out of range [-1]", NULL);
+    } else {
+        unsigned char key[32];
+        aes_key(str_arg(c, 0), key);
+        size_t m = n - 16;
+        unsigned char *plain = ed_xmalloc(m + 1);
+        aes_cbc(false, key, crypt, crypt + 16, m, plain);
+        size_t pad = plain[m - 1];
+        if (pad > m) {
+            snprintf(msg, sizeof(msg), "runtime error: slice bounds out of range [:%lld]",
+                     (long long)m - (long long)pad);
+            rc = fail(c, msg, NULL);
+        } else if (memchr(plain, 0, m - pad)) {
+            rc = fail(c, "the decrypted text holds a NUL byte", NULL);
+        } else {
+            rc = ret_str_take(c, ed_xstrndup((const char *)plain, m - pad));
+        }
+        free(plain);
+    }
+    free(crypt);
+    return rc;
+}
+
+/* ---- derivePassword: the Master Password algorithm (scrypt of the password salted with the
+ * user, HMAC-SHA256 of the site and counter choosing a template and its characters) ---- */
+
+static const struct {
+    const char *type;
+    const char *templates[21];
+} password_types[] = {
+    {"maximum", {"anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno"}},
+    {"long",
+     {"CvcvnoCvcvCvcv", "CvcvCvcvnoCvcv", "CvcvCvcvCvcvno", "CvccnoCvcvCvcv", "CvccCvcvnoCvcv",
+      "CvccCvcvCvcvno", "CvcvnoCvccCvcv", "CvcvCvccnoCvcv", "CvcvCvccCvcvno", "CvcvnoCvcvCvcc",
+      "CvcvCvcvnoCvcc", "CvcvCvcvCvccno", "CvccnoCvccCvcv", "CvccCvccnoCvcv", "CvccCvccCvcvno",
+      "CvcvnoCvccCvcc", "CvcvCvccnoCvcc", "CvcvCvccCvccno", "CvccnoCvcvCvcc", "CvccCvcvnoCvcc",
+      "CvccCvcvCvccno"}},
+    {"medium", {"CvcnoCvc", "CvcCvcno"}},
+    {"short", {"Cvcn"}},
+    {"basic", {"aaanaaan", "aannaaan", "aaannaaa"}},
+    {"pin", {"nnnn"}},
+};
+
+static const char *password_chars(char class)
+{
+    switch (class) {
+    case 'V':
+        return "AEIOU";
+    case 'C':
+        return "BCDFGHJKLMNPQRSTVWXYZ";
+    case 'v':
+        return "aeiou";
+    case 'c':
+        return "bcdfghjklmnpqrstvwxyz";
+    case 'A':
+        return "AEIOUBCDFGHJKLMNPQRSTVWXYZ";
+    case 'a':
+        return "AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
+    case 'n':
+        return "0123456789";
+    case 'o':
+        return "@&%?,=[]_:-+*$#!'^~;()/.";
+    default: /* 'x' */
+        return "AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz0123456789!@#$%^&*()";
+    }
+}
+
+static void put_be32(ed_buf *b, uint32_t v)
+{
+    unsigned char be[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                           (unsigned char)(v >> 8), (unsigned char)v};
+    ed_buf_append(b, be, 4);
+}
+
+/* derivePassword counter type password user site. An unknown type gives sprig's text as the
+ * result, not an error. */
+static int fn_derive_password(call *c)
+{
+    uint32_t counter = (uint32_t)c->args[0]->n;
+    const char *type = str_arg(c, 1), *password = str_arg(c, 2), *user = str_arg(c, 3),
+               *site = str_arg(c, 4);
+    size_t t = 0, count = sizeof(password_types) / sizeof(password_types[0]);
+    while (t < count && strcmp(password_types[t].type, type) != 0)
+        t++;
+    if (t == count)
+        return ret_str_take(c, ed_xasprintf("cannot find password template %s", type));
+    static const char seed[] = "com.lyndir.masterpassword";
+    ed_buf salt = ED_BUF_INIT((size_t)1 << 26);
+    ed_buf_append_str(&salt, seed);
+    put_be32(&salt, (uint32_t)strlen(user));
+    ed_buf_append_str(&salt, user);
+    unsigned char key[64];
+    /* scrypt N=32768 r=8 p=2 needs 32 MiB and a little more: OpenSSL's default cap is 32 */
+    bool ok = EVP_PBE_scrypt(password, strlen(password), (const unsigned char *)salt.data, salt.len,
+                             32768, 8, 2, (uint64_t)64 << 20, key, sizeof(key)) == 1;
+    ed_buf_free(&salt);
+    if (!ok)
+        return fail(c, "scrypt failed (OpenSSL)", NULL);
+    ed_buf msg = ED_BUF_INIT((size_t)1 << 26);
+    ed_buf_append_str(&msg, seed);
+    put_be32(&msg, (uint32_t)strlen(site));
+    ed_buf_append_str(&msg, site);
+    put_be32(&msg, counter);
+    unsigned char mac[32];
+    unsigned int mac_len = 0;
+    ok = HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)msg.data, msg.len, mac,
+              &mac_len) != NULL;
+    ed_buf_free(&msg);
+    if (!ok)
+        return fail(c, "HMAC-SHA256 failed (OpenSSL)", NULL);
+    size_t ntemplates = 0;
+    while (ntemplates < 21 && password_types[t].templates[ntemplates])
+        ntemplates++;
+    ED_ASSERT(ntemplates > 0);
+    const char *tmpl = password_types[t].templates[mac[0] % ntemplates];
+    char out[32];
+    size_t i = 0;
+    for (; tmpl[i] && i + 1 < sizeof(out); i++) {
+        const char *chars = password_chars(tmpl[i]);
+        out[i] = chars[mac[i + 1] % strlen(chars)];
+    }
+    out[i] = '\0';
+    return ret_str_take(c, ed_xstrdup(out));
+}
+
 /* ---- regular expressions (sprig's regex*, Go's regexp; here PCRE2 in UTF mode) ---- */
 
 /*
@@ -4277,6 +4496,8 @@ static bool parse_duration(const char *s, int64_t *out)
     return true;
 }
 
+static int64_t since_value(const ed_tv *v);
+
 /* durationRound: a Go duration (a string ParseDuration reads, 0 when it cannot, or an int64 of
  * nanoseconds; anything else is 0) in its largest whole unit past one: "2h", "3mo" (30 days),
  * "1y" (365 days), without its sign; "0s" up to a second. */
@@ -4288,6 +4509,8 @@ static int fn_duration_round(call *c)
         d = 0;
     else if (v->kind == ED_TV_NUM && v->type == ED_TV_STRUCT_INT64)
         d = v->n;
+    else if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_TIME)
+        d = since_value(v);
     uint64_t u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
     static const struct {
         uint64_t ns;
@@ -4298,6 +4521,157 @@ static int fn_duration_round(call *c)
         if (u > steps[i].ns)
             return ret_str_take(c, ed_xasprintf("%" PRIu64 "%s", u / steps[i].ns, steps[i].unit));
     return ret_str_take(c, ed_xstrdup("0s"));
+}
+
+/* ---- dates: time.Time values (gotime.c) ---- */
+
+/* A time.Time value: its methods without arguments as fields (String, Year, Day, Hour,
+ * Minute, Second, Nanosecond, YearDay in its zone; Unix... since the epoch; IsZero). */
+static ed_tv *time_value(ed_tv_pool *pool, const ed_go_time *t)
+{
+    char *str = ed_go_time_string(t);
+    ed_tv *o = ed_tv_new(pool, ED_TV_OBJ, str);
+    o->type = ED_TV_STRUCT_TIME;
+    o->time = *t;
+    ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, "String"), ed_tv_new(pool, ED_TV_STR, str));
+    free(str);
+    static const char *const parts[][2] = {{"Year", "2006"}, {"Day", "2"},    {"Hour", "15"},
+                                           {"Minute", "4"},  {"Second", "5"}, {"YearDay", "002"}};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        ed_buf b = ED_BUF_INIT(64);
+        ed_go_time_format(&b, t, parts[i][1]);
+        char *text = ed_buf_take(&b);
+        ed_buf_free(&b);
+        ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, parts[i][0]),
+                  ed_tv_num(pool, strtoll(text, NULL, 10)));
+        free(text);
+    }
+    ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, "Nanosecond"), ed_tv_num(pool, t->nsec));
+    /* (UnixNano wraps past 1678 and 2262, as Go's arithmetic does) */
+    const int64_t unix[][2] = {{t->sec, 1},
+                               {t->sec * 1000, t->nsec / 1000000},
+                               {t->sec * 1000000, t->nsec / 1000},
+                               {(int64_t)((uint64_t)t->sec * 1000000000u), t->nsec}};
+    static const char *const unix_names[] = {"Unix", "UnixMilli", "UnixMicro", "UnixNano"};
+    for (size_t i = 0; i < 4; i++) {
+        ed_tv *n = ed_tv_num(pool, i == 0 ? t->sec
+                                          : (int64_t)((uint64_t)unix[i][0] + (uint64_t)unix[i][1]));
+        n->type = ED_TV_STRUCT_INT64;
+        ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, unix_names[i]), n);
+    }
+    ed_go_time zero;
+    ed_go_time_zero(&zero);
+    ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, "IsZero"),
+              ed_tv_bool(pool, t->sec == zero.sec && t->nsec == 0));
+    return o;
+}
+
+ed_tv *ed_tv_time_method(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n)
+{
+    if (v->kind != ED_TV_OBJ || v->type != ED_TV_STRUCT_TIME ||
+        !((n == 3 && strncmp(name, "UTC", 3) == 0) || (n == 5 && strncmp(name, "Local", 5) == 0)))
+        return NULL;
+    ed_go_time t = v->time; /* Local is UTC: both are the instant in UTC */
+    t.offset = 0;
+    snprintf(t.zone, sizeof(t.zone), "UTC");
+    return time_value(p, &t);
+}
+
+/* toDate and mustToDate: the string read with Go's layout in Local (UTC); toDate gives Go's
+ * zero time for what does not parse, mustToDate time.ParseError's words. */
+static int fn_to_date(call *c)
+{
+    ed_go_time t;
+    char *err;
+    if (ed_go_time_parse(str_arg(c, 0), str_arg(c, 1), &t, &err) < 0) {
+        if (strcmp(c->name, "mustToDate") == 0) {
+            int rc = fail(c, err, NULL);
+            free(err);
+            return rc;
+        }
+        free(err);
+        ed_go_time_zero(&t);
+    }
+    *c->out = time_value(c->pool, &t);
+    return 0;
+}
+
+static int fn_unix_epoch(call *c)
+{
+    return ret_str_take(c, ed_xasprintf("%" PRId64, c->args[0]->time.sec));
+}
+
+/* t moved by d nanoseconds (Time.Add). */
+static ed_go_time time_add(ed_go_time t, int64_t d)
+{
+    int64_t ns = (int64_t)t.nsec + d % 1000000000;
+    t.sec += d / 1000000000 + (ns >= 1000000000) - (ns < 0);
+    t.nsec = (int32_t)(ns >= 1000000000 ? ns - 1000000000 : ns < 0 ? ns + 1000000000 : ns);
+    return t;
+}
+
+/* mustDateModify: the time moved by a Go duration ("-1.5h"), or ParseDuration's error. */
+static int fn_must_date_modify(call *c)
+{
+    int64_t d;
+    if (!parse_duration(str_arg(c, 0), &d)) {
+        char *err = ed_duration_error(str_arg(c, 0));
+        int rc = fail(c, err, NULL);
+        free(err);
+        return rc;
+    }
+    ed_go_time t = time_add(c->args[1]->time, d);
+    *c->out = time_value(c->pool, &t);
+    return 0;
+}
+
+/* time.Since(t): now less t in nanoseconds, held at Go's int64 bounds (Time.Sub). */
+static int64_t since(const ed_go_time *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    /* seconds apart fit in an int64 for any year Go reads; their nanoseconds may not */
+    int64_t secs = (int64_t)now.tv_sec - t->sec, ns = (int64_t)now.tv_nsec - t->nsec;
+    if (secs > INT64_MAX / 1000000000 - 1)
+        return INT64_MAX;
+    if (secs < INT64_MIN / 1000000000 + 1)
+        return INT64_MIN;
+    return secs * 1000000000 + ns;
+}
+
+/* Duration.Round(time.Second): halves away from zero, held at the bounds. */
+static int64_t round_second(int64_t d)
+{
+    const int64_t m = 1000000000;
+    int64_t r = d % m;
+    if (d < 0) {
+        r = -r;
+        if (r + r < m)
+            return d + r;
+        return d >= INT64_MIN + m - r ? d - m + r : INT64_MIN;
+    }
+    if (r + r < m)
+        return d - r;
+    return d <= INT64_MAX - (m - r) ? d + m - r : INT64_MAX;
+}
+
+/* ago: how long since a time.Time (or an int or int64 of Unix seconds; anything else is now),
+ * to the second, as a Go duration. Depends on the clock, as in Flux. */
+static int64_t since_value(const ed_tv *v)
+{
+    ed_go_time t = {0};
+    if (v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_TIME)
+        t = v->time;
+    else if (v->kind == ED_TV_NUM && v->type != ED_TV_STRUCT_UINT64)
+        t.sec = v->n;
+    else
+        return 0;
+    return since(&t);
+}
+
+static int fn_ago(call *c)
+{
+    return ret_str_take(c, duration_string(round_second(since_value(c->args[0]))));
 }
 
 /* A uniformly random integer in [0, n), n > 0. */
@@ -4661,6 +5035,199 @@ static int fn_from_json(call *c)
 
 /* ---- semver: Masterminds' NewVersion ---- */
 
+/* sprig's urlParse: the parts of a URL as url.Parse reads it, in a dict; a URL it refuses
+ * panics with url.Error's text. */
+static int fn_url_parse(call *c)
+{
+    ed_go_url u;
+    char *err;
+    if (ed_go_url_parse(str_arg(c, 0), &u, &err) < 0) {
+        int rc = fail(c, "unable to parse url: ", err);
+        free(err);
+        return rc;
+    }
+    char *hostname = ed_go_url_hostname(&u), *userinfo = ed_go_url_userinfo(&u);
+    const char *const parts[][2] = {
+        {"scheme", u.scheme},     {"host", u.host},       {"hostname", hostname},
+        {"path", u.path},         {"query", u.raw_query}, {"opaque", u.opaque},
+        {"fragment", u.fragment}, {"userinfo", userinfo},
+    };
+    ed_tv *d = new_dict(c);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        dict_put(c, d, parts[i][0], ed_tv_new(c->pool, ED_TV_STR, parts[i][1] ? parts[i][1] : ""));
+    free(hostname);
+    free(userinfo);
+    ed_go_url_free(&u);
+    *c->out = d;
+    return 0;
+}
+
+/* A string of urlJoin's dict (sprig's dictGetOrEmpty): absent is empty, another kind panics. */
+static int url_part(call *c, const char *key, char **out)
+{
+    const ed_tv *v = c->args[0]->kind == ED_TV_MAP ? dict_get(c->args[0], key) : NULL;
+    if (v && v->kind == ED_TV_NIL)
+        return nil_deref(c);
+    if (v && v->kind != ED_TV_STR) {
+        char *what = ed_xasprintf("unable to parse %s key, must be of type string, but ", key);
+        char *found = ed_xasprintf("%s found", kind_name(v));
+        int rc = fail(c, what, found);
+        free(what);
+        free(found);
+        return rc;
+    }
+    *out = ed_xstrdup(v ? v->s : "");
+    return 0;
+}
+
+/* sprig's urlJoin: URL.String() of the dict's parts, the userinfo read as url.Parse reads
+ * "proto://USERINFO@host". */
+static int fn_url_join(call *c)
+{
+    ed_go_url u = {0};
+    char *userinfo = NULL;
+    int rc = -1;
+    if (url_part(c, "scheme", &u.scheme) < 0 || url_part(c, "host", &u.host) < 0 ||
+        url_part(c, "path", &u.path) < 0 || url_part(c, "query", &u.raw_query) < 0 ||
+        url_part(c, "opaque", &u.opaque) < 0 || url_part(c, "fragment", &u.fragment) < 0 ||
+        url_part(c, "userinfo", &userinfo) < 0)
+        goto cleanup;
+    if (userinfo[0]) {
+        char *raw = ed_xasprintf("proto://%s@host", userinfo), *err;
+        ed_go_url user;
+        if (ed_go_url_parse(raw, &user, &err) < 0) {
+            free(raw);
+            fail(c, "unable to parse userinfo in dict: ", err);
+            free(err);
+            goto cleanup;
+        }
+        free(raw);
+        u.has_user = user.has_user;
+        u.username = user.username;
+        u.password = user.password;
+        user.username = user.password = NULL;
+        ed_go_url_free(&user);
+    }
+    rc = ret_str_take(c, ed_go_url_string(&u));
+cleanup:
+    free(userinfo);
+    ed_go_url_free(&u);
+    return rc;
+}
+
+/* A version as sprig's semver gives it (type ED_TV_STRUCT_SEMVER) or as its IncPatch...
+ * return it (ED_TV_STRUCT_SEMVER_VALUE): its methods without arguments as fields, original
+ * (its sort key) as read. */
+static ed_tv *semver_object(ed_tv_pool *pool, const char *original, const ed_semver *v,
+                            ed_tv_struct type)
+{
+    ed_tv *o = ed_tv_new(pool, ED_TV_OBJ, original);
+    o->type = type;
+    const uint64_t nums[] = {v->major, v->minor, v->patch};
+    static const char *const num_names[] = {"Major", "Minor", "Patch"};
+    for (size_t i = 0; i < 3; i++) {
+        char text[32];
+        snprintf(text, sizeof(text), "%" PRIu64, nums[i]);
+        ed_tv *n = ed_tv_new(pool, ED_TV_NUM, text);
+        n->n = (int64_t)nums[i];
+        n->type = ED_TV_STRUCT_UINT64;
+        ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, num_names[i]), n);
+    }
+    char *str =
+        ed_xasprintf("%" PRIu64 ".%" PRIu64 ".%" PRIu64 "%s%s%s%s", v->major, v->minor, v->patch,
+                     v->pre[0] ? "-" : "", v->pre, v->build[0] ? "+" : "", v->build);
+    const char *const strs[][2] = {
+        {"Prerelease", v->pre}, {"Metadata", v->build}, {"Original", original}, {"String", str}};
+    for (size_t i = 0; i < 4; i++)
+        ed_tv_add(o, ed_tv_new(pool, ED_TV_STR, strs[i][0]),
+                  ed_tv_new(pool, ED_TV_STR, strs[i][1]));
+    free(str);
+    return o;
+}
+
+ed_tv *ed_tv_semver_next(ed_tv_pool *p, const ed_tv *v, const char *name, size_t n)
+{
+    static const char *const names[] = {"IncPatch", "IncMinor", "IncMajor"};
+    size_t which = 3;
+    for (size_t i = 0; i < 3; i++)
+        if (strlen(names[i]) == n && strncmp(names[i], name, n) == 0)
+            which = i;
+    if (which == 3 || v->kind != ED_TV_OBJ ||
+        (v->type != ED_TV_STRUCT_SEMVER && v->type != ED_TV_STRUCT_SEMVER_VALUE))
+        return NULL;
+    ed_semver next = {0};
+    next.major = (uint64_t)ed_tv_field(v, "Major", 5)->n;
+    next.minor = (uint64_t)ed_tv_field(v, "Minor", 5)->n;
+    next.patch = (uint64_t)ed_tv_field(v, "Patch", 5)->n;
+    bool pre = field_str(v, "Prerelease")[0] != 0;
+    if (which == 0 && !pre)
+        next.patch++; /* (a pre-release's next patch is its release) */
+    if (which >= 1) {
+        next.patch = 0;
+        next.minor = which == 1 ? next.minor + 1 : 0;
+        next.major += which == 2;
+    }
+    char *original = ed_xasprintf("%s%" PRIu64 ".%" PRIu64 ".%" PRIu64, v->s[0] == 'v' ? "v" : "",
+                                  next.major, next.minor, next.patch);
+    ed_tv *o = semver_object(p, original, &next, ED_TV_STRUCT_SEMVER_VALUE);
+    free(original);
+    return o;
+}
+
+/* Masterminds' containsOnly: every byte of s in set (an empty s qualifies). */
+static bool contains_only(const char *s, size_t n, const char *set)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!s[i] || !strchr(set, s[i]))
+            return false;
+    return true;
+}
+
+ed_tv *ed_tv_semver_set(ed_tv_pool *p, const ed_tv *v, bool metadata, const char *part,
+                        const char **err)
+{
+    static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-";
+    /* each dot-separated identifier: not empty (semver v3.5.0, Flux's), of allowed bytes, a
+     * numeric pre-release one without a leading zero */
+    for (const char *id = part; *part;) {
+        size_t n = strcspn(id, ".");
+        if (n == 0) {
+            *err = metadata ? "Invalid Metadata string" : "Invalid Prerelease string";
+            return NULL;
+        }
+        if (!metadata && contains_only(id, n, "0123456789")) {
+            if (n > 1 && id[0] == '0') {
+                *err = "Version segment starts with 0";
+                return NULL;
+            }
+        } else if (!contains_only(id, n, allowed)) {
+            *err = metadata ? "Invalid Metadata string" : "Invalid Prerelease string";
+            return NULL;
+        }
+        if (!id[n])
+            break;
+        id += n + 1;
+    }
+    ed_semver next = {0};
+    next.major = (uint64_t)ed_tv_field(v, "Major", 5)->n;
+    next.minor = (uint64_t)ed_tv_field(v, "Minor", 5)->n;
+    next.patch = (uint64_t)ed_tv_field(v, "Patch", 5)->n;
+    const char *pre = metadata ? field_str(v, "Prerelease") : part;
+    const char *build = metadata ? part : field_str(v, "Metadata");
+    if (strlen(pre) >= sizeof(next.pre) || strlen(build) >= sizeof(next.build)) {
+        *err = "eddy reads pre-releases and metadata up to 127 bytes";
+        return NULL;
+    }
+    snprintf(next.pre, sizeof(next.pre), "%s", pre);
+    snprintf(next.build, sizeof(next.build), "%s", build);
+    char *original = ed_xasprintf("%s%" PRIu64 ".%" PRIu64 ".%" PRIu64 "%s%s%s%s",
+                                  v->s[0] == 'v' ? "v" : "", next.major, next.minor, next.patch,
+                                  pre[0] ? "-" : "", pre, build[0] ? "+" : "", build);
+    ed_tv *o = semver_object(p, original, &next, ED_TV_STRUCT_SEMVER_VALUE);
+    free(original);
+    return o;
+}
+
 /* A *semver.Version of s (read leniently: "v1.2" is 1.2.0), its methods without arguments as
  * fields; "Invalid Semantic Version" when s is none. */
 static int fn_semver(call *c)
@@ -4676,34 +5243,14 @@ static int fn_semver(call *c)
             return fail(c, "Version segment starts with 0", NULL);
         id += n + (id[n] == '.');
     }
-    ed_tv *o = ed_tv_new(c->pool, ED_TV_OBJ, s);
-    o->type = ED_TV_STRUCT_SEMVER;
-    const uint64_t nums[] = {v.major, v.minor, v.patch};
-    static const char *const num_names[] = {"Major", "Minor", "Patch"};
-    for (size_t i = 0; i < 3; i++) {
-        char text[32];
-        snprintf(text, sizeof(text), "%" PRIu64, nums[i]);
-        ed_tv *n = ed_tv_new(c->pool, ED_TV_NUM, text);
-        n->n = (int64_t)nums[i];
-        n->type = ED_TV_STRUCT_UINT64;
-        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, num_names[i]), n);
-    }
-    char *str = ed_xasprintf("%" PRIu64 ".%" PRIu64 ".%" PRIu64 "%s%s%s%s", v.major, v.minor,
-                             v.patch, v.pre[0] ? "-" : "", v.pre, v.build[0] ? "+" : "", v.build);
-    const char *const strs[][2] = {
-        {"Prerelease", v.pre}, {"Metadata", v.build}, {"Original", s}, {"String", str}};
-    for (size_t i = 0; i < 4; i++)
-        ed_tv_add(o, ed_tv_new(c->pool, ED_TV_STR, strs[i][0]),
-                  ed_tv_new(c->pool, ED_TV_STR, strs[i][1]));
-    free(str);
-    *c->out = o;
+    *c->out = semver_object(c->pool, s, &v, ED_TV_STRUCT_SEMVER);
     return 0;
 }
 
 /*
  * Each function: its arity (max -1: variadic) and the types of its parameters, one letter each
- * ('s' string, 'i' int, 'f' float64, 'b' bool, 'd' sprig's dict, 'a' anything; parameters past the
- * string are 'a').
+ * ('s' string, 'i' int, 'u' uint32, 'f' float64, 'b' bool, 'd' sprig's dict, 't' time.Time, 'a'
+ * anything; parameters past the string are 'a').
  */
 static const struct fn {
     const char *name;
@@ -4718,6 +5265,7 @@ static const struct fn {
     {"add1f", 1, 1, "a", fn_decimal},
     {"addf", 0, -1, "", fn_decimal},
     {"adler32sum", 1, 1, "s", fn_adler32sum},
+    {"ago", 1, 1, "a", fn_ago},
     {"all", 0, -1, "", fn_all_any},
     {"and", 1, -1, "", fn_and},
     {"any", 0, -1, "", fn_all_any},
@@ -4738,9 +5286,11 @@ static const struct fn {
     {"compact", 1, 1, "a", fn_compact},
     {"concat", 0, -1, "", fn_concat},
     {"contains", 2, 2, "ss", fn_contains},
+    {"decryptAES", 2, 2, "ss", fn_decrypt_aes},
     {"deepCopy", 1, 1, "a", fn_deep_copy},
     {"deepEqual", 2, 2, "aa", fn_deep_equal},
     {"default", 1, -1, "a", fn_default},
+    {"derivePassword", 5, 5, "ussss", fn_derive_password},
     {"dict", 0, -1, "", fn_dict},
     {"dig", 0, -1, "", fn_dig},
     {"dir", 1, 1, "s", fn_dir},
@@ -4749,6 +5299,7 @@ static const struct fn {
     {"duration", 1, 1, "a", fn_duration},
     {"durationRound", 1, 1, "a", fn_duration_round},
     {"empty", 1, 1, "a", fn_empty},
+    {"encryptAES", 2, 2, "ss", fn_encrypt_aes},
     {"eq", 1, -1, "aa", fn_eq},
     {"ext", 1, 1, "s", fn_ext},
     {"fail", 1, 1, "s", fn_fail},
@@ -4793,6 +5344,7 @@ static const struct fn {
     {"mod", 2, 2, "aa", fn_div_mod},
     {"mul", 1, -1, "a", fn_mul},
     {"mulf", 1, -1, "a", fn_decimal},
+    {"must_date_modify", 2, 2, "st", fn_must_date_modify},
     {"mustAppend", 2, 2, "aa", fn_append},
     {"mustChunk", 2, 2, "ia", fn_chunk},
     {"mustCompact", 1, 1, "a", fn_compact},
@@ -4815,6 +5367,8 @@ static const struct fn {
     {"mustRest", 1, 1, "a", fn_rest},
     {"mustReverse", 1, 1, "a", fn_reverse},
     {"mustSlice", 1, -1, "a", fn_slice},
+    {"mustDateModify", 2, 2, "st", fn_must_date_modify},
+    {"mustToDate", 2, 2, "ss", fn_to_date},
     {"mustToJson", 1, 1, "a", fn_must_to_json},
     {"mustToPrettyJson", 1, 1, "a", fn_to_pretty_json},
     {"mustToRawJson", 1, 1, "a", fn_to_raw_json},
@@ -4874,6 +5428,7 @@ static const struct fn {
     {"swapcase", 1, 1, "s", fn_swapcase},
     {"ternary", 3, 3, "aab", fn_ternary},
     {"title", 1, 1, "s", fn_title},
+    {"toDate", 2, 2, "ss", fn_to_date},
     {"toDecimal", 1, 1, "a", fn_to_decimal},
     {"toJson", 1, 1, "a", fn_to_json},
     {"toPrettyJson", 1, 1, "a", fn_to_pretty_json},
@@ -4891,11 +5446,14 @@ static const struct fn {
     {"typeIsLike", 2, 2, "sa", fn_type_is},
     {"typeOf", 1, 1, "a", fn_type_of},
     {"uniq", 1, 1, "a", fn_uniq},
+    {"unixEpoch", 1, 1, "t", fn_unix_epoch},
     {"unset", 2, 2, "ds", fn_unset},
     {"until", 1, 1, "i", fn_until},
     {"untilStep", 3, 3, "iii", fn_until_step},
     {"untitle", 1, 1, "s", fn_untitle},
     {"upper", 1, 1, "s", fn_upper},
+    {"urlJoin", 1, 1, "d", fn_url_join},
+    {"urlParse", 1, 1, "s", fn_url_parse},
     {"urlquery", 0, -1, "", fn_urlquery},
     {"values", 1, 1, "d", fn_values},
     {"without", 1, -1, "a", fn_without},
@@ -4931,12 +5489,14 @@ const char *ed_tv_type_name(const ed_tv *v)
                : v->type == ED_TV_STRUCT_RESULT ? "map[string]update.ObjectChanges"
                                                 : "map[string]string";
     case ED_TV_OBJ:
-        return v->type == ED_TV_STRUCT_SEMVER       ? "*semver.Version"
-               : v->type == ED_TV_STRUCT_CHANGE     ? "update.Change"
-               : v->type == ED_TV_STRUCT_OBJECT     ? "update.ObjectIdentifier"
-               : v->type == ED_TV_STRUCT_AUTOMATION ? "types.NamespacedName"
-               : v->type == ED_TV_STRUCT_RESULT     ? "update.Result"
-                                                    : "source.TemplateData";
+        return v->type == ED_TV_STRUCT_SEMVER         ? "*semver.Version"
+               : v->type == ED_TV_STRUCT_TIME         ? "time.Time"
+               : v->type == ED_TV_STRUCT_SEMVER_VALUE ? "semver.Version"
+               : v->type == ED_TV_STRUCT_CHANGE       ? "update.Change"
+               : v->type == ED_TV_STRUCT_OBJECT       ? "update.ObjectIdentifier"
+               : v->type == ED_TV_STRUCT_AUTOMATION   ? "types.NamespacedName"
+               : v->type == ED_TV_STRUCT_RESULT       ? "update.Result"
+                                                      : "source.TemplateData";
     case ED_TV_NUM:
         return v->type == ED_TV_STRUCT_INT64    ? "int64"
                : v->type == ED_TV_STRUCT_UINT64 ? "uint64"
@@ -4946,8 +5506,8 @@ const char *ed_tv_type_name(const ed_tv *v)
     }
 }
 
-int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_tv **out, char *msg,
-               size_t msglen, int *at)
+int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, const bool *literal, size_t nargs,
+               ed_tv **out, char *msg, size_t msglen, int *at)
 {
     const struct fn *f = find_fn(name);
     *at = ED_TV_AT_FUNCTION;
@@ -4967,6 +5527,25 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
         const ed_tv *v = args[i];
         if (t == 'a')
             continue;
+        if (t == 'u') { /* a uint32: Go converts a literal itself, takes no other int */
+            *at = (int)i;
+            bool lit = literal && literal[i];
+            bool whole = v->kind == ED_TV_NUM || (v->kind == ED_TV_FLOAT && v->int_literal);
+            if (lit && whole && v->type != ED_TV_STRUCT_INT64 && v->n >= 0) {
+                args[i] = ed_tv_num(p, (int64_t)(uint32_t)v->n); /* (reflect's SetUint cuts) */
+                continue;
+            }
+            if (lit && v->kind == ED_TV_NIL)
+                snprintf(msg, msglen, "cannot assign nil to uint32");
+            else if (lit) /* (the caller words it with the literal as written) */
+                snprintf(msg, msglen, "expected unsigned integer; found");
+            else if (v->kind == ED_TV_NIL)
+                snprintf(msg, msglen, "invalid value; expected uint32");
+            else
+                snprintf(msg, msglen, "wrong type for value; expected uint32; got %s",
+                         ed_tv_type_name(v));
+            return -1;
+        }
         if (t == 'f' && v->kind == ED_TV_NUM && v->type != ED_TV_STRUCT_INT64 &&
             v->type != ED_TV_STRUCT_UINT64) {
             args[i] = ed_tv_float(p, (double)v->n); /* (an int literal is a float there) */
@@ -4976,11 +5555,13 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
                            : t == 'i' ? "int"
                            : t == 'f' ? "float64"
                            : t == 'd' ? "map[string]interface {}"
+                           : t == 't' ? "time.Time"
                                       : "bool";
         ed_tv_kind k = t == 's'   ? ED_TV_STR
                        : t == 'i' ? ED_TV_NUM
                        : t == 'f' ? ED_TV_FLOAT
                        : t == 'd' ? ED_TV_MAP
+                       : t == 't' ? ED_TV_OBJ
                                   : ED_TV_BOOL;
         *at = (int)i;
         if (t == 'i' && v->kind == ED_TV_FLOAT && v->int_literal) {
@@ -4995,7 +5576,8 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
         }
         /* an int64 (sprig's math) is not an int, nor Flux's map[string]string a dict */
         if (v->kind != k || (t == 'i' && v->type == ED_TV_STRUCT_INT64) ||
-            (t == 'd' && v->type != ED_TV_STRUCT_DICT)) {
+            (t == 'd' && v->type != ED_TV_STRUCT_DICT) ||
+            (t == 't' && v->type != ED_TV_STRUCT_TIME)) {
             snprintf(msg, msglen, "wrong type for value; expected %s; got %s", want,
                      ed_tv_type_name(v));
             return -1;
@@ -5010,13 +5592,9 @@ int ed_tv_call(ed_tv_pool *p, const char *name, ed_tv **args, size_t nargs, ed_t
  * hermetic map (sprig v3 functions.go without its non-hermetic names), so that a refusal says
  * whether Flux would have run the template. */
 static const char *const flux_names[] = {
-    "ago",
     "bcrypt",
     "buildCustomCert",
     "call",
-    "decryptAES",
-    "derivePassword",
-    "encryptAES",
     "ge",
     "genCA",
     "genCAWithKey",
@@ -5030,16 +5608,8 @@ static const char *const flux_names[] = {
     "index",
     "le",
     "lt",
-    "mustDateModify",
-    "mustToDate",
-    "must_date_modify",
     "print",
     "println",
-    "randSeededNumeric",
-    "toDate",
-    "unixEpoch",
-    "urlJoin",
-    "urlParse",
 };
 
 bool ed_tv_sprig_name(const char *name)

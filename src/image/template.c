@@ -225,6 +225,11 @@ typedef struct exec {
     /* The node being evaluated, as Go's state.at(node) keeps it: where an execution error is
      * (its text, and its position). */
     const char *at_s, *at_e, *at_pos;
+    /* The first word of a command is being evaluated: a method of *semver.Version ending its
+     * chain is left to the command (method_recv, method_name), which gives it its arguments. */
+    bool want_method;
+    val *method_recv;
+    char method_name[24];
 } exec;
 
 static int line_of(const exec *x, const char *at)
@@ -412,17 +417,61 @@ static bool ident_char(char c)
     return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
 }
 
-/* Is name (n bytes) a method of Masterminds' *semver.Version that eddy does not give (those
- * with arguments, and those returning a new Version)? */
-static bool semver_method(const char *name, size_t n)
+/* The methods with one argument eddy calls: the comparisons of Masterminds' *semver.Version,
+ * which take another version ('v'), its setters and time.Time's Format, which take a string
+ * ('s'). */
+static const struct arg_method {
+    const char *name;
+    ed_tv_struct recv;
+    char arg;
+} arg_methods[] = {
+    {"Compare", ED_TV_STRUCT_SEMVER, 'v'},
+    {"Equal", ED_TV_STRUCT_SEMVER, 'v'},
+    {"GreaterThan", ED_TV_STRUCT_SEMVER, 'v'},
+    {"GreaterThanEqual", ED_TV_STRUCT_SEMVER, 'v'},
+    {"LessThan", ED_TV_STRUCT_SEMVER, 'v'},
+    {"LessThanEqual", ED_TV_STRUCT_SEMVER, 'v'},
+    {"Format", ED_TV_STRUCT_TIME, 's'},
+    {"SetPrerelease", ED_TV_STRUCT_SEMVER, 's'},
+    {"SetPrerelease", ED_TV_STRUCT_SEMVER_VALUE, 's'},
+    {"SetMetadata", ED_TV_STRUCT_SEMVER, 's'},
+    {"SetMetadata", ED_TV_STRUCT_SEMVER_VALUE, 's'},
+};
+
+/* Does v have methods (a *semver.Version or semver.Version, a time.Time)? */
+static bool has_methods(const val *v)
 {
-    static const char *const methods[] = {
-        "Compare",       "Equal",        "GreaterThan", "GreaterThanEqual", "LessThan",
-        "LessThanEqual", "IncMajor",     "IncMinor",    "IncPatch",         "SetPrerelease",
-        "SetMetadata",   "Value",        "Scan",        "MarshalJSON",      "UnmarshalJSON",
-        "MarshalText",   "UnmarshalText"};
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-        if (strlen(methods[i]) == n && strncmp(methods[i], name, n) == 0)
+    return v && v->kind == ED_TV_OBJ &&
+           (v->type == ED_TV_STRUCT_SEMVER || v->type == ED_TV_STRUCT_SEMVER_VALUE ||
+            v->type == ED_TV_STRUCT_TIME);
+}
+
+/* v's method name (n bytes) taking one argument, or NULL. */
+static const struct arg_method *arg_method(const val *v, const char *name, size_t n)
+{
+    for (size_t i = 0; has_methods(v) && i < sizeof(arg_methods) / sizeof(arg_methods[0]); i++)
+        if (arg_methods[i].recv == v->type && strlen(arg_methods[i].name) == n &&
+            strncmp(arg_methods[i].name, name, n) == 0)
+            return &arg_methods[i];
+    return NULL;
+}
+
+/* Is name (n bytes) a method of v that eddy does not give: a Version's encoders,
+ * time.Time's others (Month and Weekday print names, Add, In...)? */
+static bool refused_method(const val *v, const char *name, size_t n)
+{
+    static const char *const semver_methods[] = {
+        "Value", "Scan", "MarshalJSON", "UnmarshalJSON", "MarshalText", "UnmarshalText", NULL};
+    static const char *const time_methods[] = {
+        "Add",   "AddDate", "After",    "AppendBinary",  "AppendFormat", "AppendText",  "Before",
+        "Clock", "Compare", "Date",     "Equal",         "GoString",     "GobEncode",   "ISOWeek",
+        "In",    "IsDST",   "Location", "MarshalBinary", "MarshalJSON",  "MarshalText", "Month",
+        "Round", "Sub",     "Truncate", "Weekday",       "Zone",         "ZoneBounds",  NULL};
+    if (!has_methods(v))
+        return false;
+    const char *const *m = v->type == ED_TV_STRUCT_TIME ? time_methods : semver_methods;
+    for (; *m; m++)
+        if (strlen(*m) == n && strncmp(*m, name, n) == 0)
             return true;
     return false;
 }
@@ -442,14 +491,36 @@ static int fields(exec *x, const action *a, val *v, const char *p, const char *e
         const char *f = ++p;
         while (p < e && ident_char(*p))
             p++;
-        val *next = ed_tv_field(v, f, (size_t)(p - f));
+        size_t fn = (size_t)(p - f);
+        val *next = ed_tv_field(v, f, fn);
+        if (!next && has_methods(v))
+            next = ed_tv_semver_next(x->pool, v, f, fn); /* IncPatch... */
+        if (!next && has_methods(v))
+            next = ed_tv_time_method(x->pool, v, f, fn); /* UTC, Local */
+        if (next && v->type == ED_TV_STRUCT_SEMVER_VALUE && fn == 8 &&
+            strncmp(f, "Original", 8) == 0)
+            next = NULL; /* (a method of *semver.Version only) */
+        if (has_methods(v) && x->want_method && p == e && fn < sizeof(x->method_name) &&
+            (next || arg_method(v, f, fn))) {
+            /* the command's first word: its arguments, if any, go to the method */
+            x->method_recv = v;
+            snprintf(x->method_name, sizeof(x->method_name), "%.*s", (int)fn, f);
+            if (!next) {
+                *out = v; /* (the command calls it) */
+                return 0;
+            }
+        } else if (arg_method(v, f, fn)) {
+            char *msg = ed_xasprintf("wrong number of args for %.*s: want 1 got 0", (int)fn, f);
+            int rc = xerr(x, msg);
+            free(msg);
+            return rc;
+        }
         if (!next && v &&
             (v->kind == ED_TV_NIL || (v->kind == ED_TV_MAP && v->type != ED_TV_STRUCT_OBJECT)))
             next = ed_tv_new(x->pool, ED_TV_NIL, NULL);
-        if (!next && v && v->kind == ED_TV_OBJ && v->type == ED_TV_STRUCT_SEMVER &&
-            semver_method(f, (size_t)(p - f)))
-            return perrf(x, a->at, "unsupported construct: the method %.*s of *semver.Version",
-                         (int)(p - f), f);
+        if (!next && refused_method(v, f, fn))
+            return perrf(x, a->at, "unsupported construct: the method %.*s of %s", (int)fn, f,
+                         ed_tv_type_name(v));
         if (!next) {
             char *msg = ed_xasprintf("can't evaluate field %.*s in type %s", (int)(p - f), f,
                                      ed_tv_type_name(v));
@@ -650,7 +721,8 @@ static char *literal_mismatch(const char *msg, const char *s, const char *e)
     size_t n = strcspn(want, ";");
     if (e - s == 3 && strncmp(s, "nil", 3) == 0)
         return ed_xasprintf("cannot assign nil to %.*s", (int)n, want);
-    if (strncmp(want, "map[", 4) == 0) /* a kind evalArg has no conversion for */
+    if (strncmp(want, "map[", 4) == 0 || strncmp(want, "time.Time", 9) == 0)
+        /* a kind evalArg has no conversion for */
         return ed_xasprintf("can't handle %.*s for arg of type %.*s", (int)(e - s), s, (int)n,
                             want);
     bool is_int = n == 3 && strncmp(want, "int", 3) == 0;
@@ -703,7 +775,8 @@ static int call_function(parser *ps, const char *name, val **args, size_t nargs,
     exec *x = ps->x;
     if (strcmp(name, "call") == 0)
         return call_builtin(x, args, nargs, cs);
-    if (ed_tv_call(ps->x->pool, name, args, nargs, out, msg, sizeof(msg), &where) == 0) {
+    if (ed_tv_call(ps->x->pool, name, args, cs ? cs->literal : NULL, nargs, out, msg, sizeof(msg),
+                   &where) == 0) {
         /* Go is left at the last argument it evaluated (a piped value is not evaluated
          * there), or at the function's name */
         if (cs && cs->nwritten)
@@ -824,9 +897,12 @@ static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
         ps->p++;
         ps->depth++;
         const char *context = ps->context;
+        bool want_method = ps->x->want_method; /* for the (pipeline).Method after it */
+        ps->x->want_method = false;
         ps->context = "command";
         int rc = parse_pipeline(ps, out);
         ps->context = context;
+        ps->x->want_method = want_method;
         ps->depth--;
         if (rc)
             return rc;
@@ -904,6 +980,146 @@ static int parse_operand(parser *ps, val **out, char fn[64], bool *literal)
     return unexpected(ps, ps->context);
 }
 
+/* A method's error ("error calling NAME: WHY"), at the chain that called it. */
+static int method_error(exec *x, const char *s, const char *chain_e, const char *name,
+                        const char *why)
+{
+    at(x, s, chain_e);
+    if (*s == '(') /* Go's chain node is at its first field, after the parenthesis */
+        for (x->at_pos = chain_e; x->at_pos > s && x->at_pos[-1] != ')'; x->at_pos--)
+            ;
+    char *msg = ed_xasprintf("error calling %s: %s", name, why);
+    int rc = xerr(x, msg);
+    free(msg);
+    return rc;
+}
+
+/* Go's evalArg and validateType for the argument of a method (m->arg): a literal Go converts
+ * itself or refuses, another value of the type or nil where a pointer may be (*nil_out). */
+static int method_arg(exec *x, const struct arg_method *m, const char *as, const char *ae,
+                      bool literal, const val *v, bool *nil_out)
+{
+    const char *type = m->arg == 'v' ? "*semver.Version" : "string";
+    char *msg = NULL;
+    *nil_out = v->kind == ED_TV_NIL;
+    if (literal && v->kind == ED_TV_NIL)
+        msg = m->arg == 'v' ? NULL : ed_xasprintf("cannot assign nil to %s", type);
+    else if (literal && m->arg == 'v')
+        msg = ed_xasprintf("can't handle %.*s for arg of type %s", (int)(ae - as), as, type);
+    else if (literal && v->kind != ED_TV_STR)
+        msg = ed_xasprintf("expected string; found %.*s", (int)(ae - as), as);
+    else if (v->kind == ED_TV_NIL)
+        msg = m->arg == 'v' ? NULL : ed_xasprintf("invalid value; expected %s", type);
+    else if (m->arg == 'v' ? v->kind != ED_TV_OBJ || v->type != ED_TV_STRUCT_SEMVER
+                           : v->kind != ED_TV_STR)
+        msg = ed_xasprintf("wrong type for value; expected %s; got %s", type, ed_tv_type_name(v));
+    if (!msg)
+        return 0;
+    int rc = xerr(x, msg);
+    free(msg);
+    return rc;
+}
+
+/* recv's comparison m with other (a *semver.Version, or nil). */
+static int compare_versions(exec *x, const char *s, const char *chain_e, const struct arg_method *m,
+                            const val *recv, const val *other, val **out)
+{
+    ed_semver a, b;
+    if (!other || ed_semver_parse(recv->s, &a) != 0 || ed_semver_parse(other->s, &b) != 0)
+        return method_error(x, s, chain_e, m->name, /* (semver's versions parse again) */
+                            "runtime error: invalid memory address or nil pointer dereference");
+    int c = ed_semver_compare(&a, &b);
+    c = c < 0 ? -1 : c > 0;
+    if (strcmp(m->name, "Compare") == 0)
+        *out = ed_tv_num(x->pool, c);
+    else
+        *out = ed_tv_bool(x->pool, strcmp(m->name, "Equal") == 0           ? c == 0
+                                   : strcmp(m->name, "LessThan") == 0      ? c < 0
+                                   : strcmp(m->name, "LessThanEqual") == 0 ? c <= 0
+                                   : strcmp(m->name, "GreaterThan") == 0   ? c > 0
+                                                                           : c >= 0);
+    return 0;
+}
+
+/*
+ * A command whose first word ends in a method of a *semver.Version or a time.Time (recv's), as
+ * Go calls it: the number of arguments (the piped value counted) checked before any is
+ * evaluated, then the argument's type. The methods without arguments are recv's fields (field,
+ * its value); the others are arg_methods.
+ */
+static int method_command(parser *ps, const char *s, const char *chain_e, val *recv, val *field,
+                          val *piped, val **out)
+{
+    exec *x = ps->x;
+    char name[sizeof(x->method_name)];
+    memcpy(name, x->method_name, sizeof(name));
+    const struct arg_method *m = arg_method(recv, name, strlen(name));
+    const char *recv_at_s = x->at_s, *recv_at_e = x->at_e;
+    const char *args_s = ps->p;
+    size_t n = 0;
+    ps->run = false; /* count the arguments only */
+    int rc = 0;
+    while (rc == 0 && !at_end_of_command(ps)) {
+        val *ignored;
+        char argfn[64];
+        bool literal;
+        rc = parse_operand(ps, &ignored, argfn, &literal);
+        n++;
+    }
+    ps->run = true;
+    if (rc)
+        return rc;
+    ps->p = args_s;
+    size_t want = m ? 1 : 0, got = n + (piped ? 1 : 0);
+    if (got != want) {
+        at(x, recv_at_s, recv_at_e);
+        char *msg = ed_xasprintf("wrong number of args for %s: want %zu got %zu", name, want, got);
+        rc = xerr(x, msg);
+        free(msg);
+        return rc;
+    }
+    if (!m) {
+        *out = field;
+        return 0;
+    }
+    val *arg = piped;
+    const char *as = NULL, *ae = NULL;
+    bool literal = false;
+    if (n == 1) {
+        skip_ws(ps);
+        as = ps->p;
+        char argfn[64];
+        if ((rc = parse_operand(ps, &arg, argfn, &literal)) != 0)
+            return rc;
+        ae = ps->p;
+        if (argfn[0]) {
+            call_site fcs = {.fn_s = as, .fn_e = ae, .cmd_s = as, .cmd_e = ae};
+            if ((rc = call_function(ps, argfn, NULL, 0, &fcs, &arg)) != 0)
+                return rc;
+        }
+        if (*as != '(' || !x->at_s)
+            at(x, as, ae);
+    }
+    ED_ASSERT(arg != NULL); /* one argument, written or piped: got == want */
+    bool is_nil;
+    if ((rc = method_arg(x, m, as, ae, literal, arg, &is_nil)) != 0)
+        return rc;
+    if (m->arg == 'v')
+        return compare_versions(x, s, chain_e, m, recv, is_nil ? NULL : arg, out);
+    if (recv->type != ED_TV_STRUCT_TIME) { /* SetPrerelease, SetMetadata */
+        const char *why = NULL;
+        *out = ed_tv_semver_set(x->pool, recv, strcmp(m->name, "SetMetadata") == 0, arg->s, &why);
+        return *out ? 0 : method_error(x, s, chain_e, m->name, why);
+    }
+    ed_buf b = ED_BUF_INIT((size_t)1 << 20); /* Format */
+    ed_go_time_format(&b, &recv->time, arg->s);
+    char *text = ed_buf_take(&b);
+    ed_buf_free(&b);
+    *out = ed_tv_new(x->pool, ED_TV_STR, text);
+    free(text);
+    return 0;
+}
+
 #define MAX_ARGS 32
 
 /* A command: a function and its arguments (piped, when not NULL, is the last), or an operand.
@@ -914,12 +1130,20 @@ static int parse_command(parser *ps, val *piped, int stage, val **out)
     char fn[64], argfn[64];
     val *first = NULL;
     bool literal;
+    ps->x->want_method = true;
+    ps->x->method_recv = NULL;
     int rc = parse_operand(ps, &first, fn, &literal);
+    ps->x->want_method = false;
     if (rc)
         return rc;
     const char *first_e = ps->p;
     if (ps->p < ps->e && !isspace((unsigned char)*ps->p) && *ps->p != '|' && *ps->p != ')')
         return unexpected(ps, "operand");
+    if (ps->run && ps->x->method_recv) {
+        val *recv = ps->x->method_recv;
+        ps->x->method_recv = NULL;
+        return method_command(ps, s, first_e, recv, first, piped, out);
+    }
     if (!fn[0]) {
         /* Go's parser: only a pipeline's first command may be a constant or dot */
         if (stage > 1 && (literal || (first_e - s == 1 && *s == '.'))) {
