@@ -201,6 +201,11 @@ int64_t ed_time_mono_ms(void);
 int64_t ed_time_mono_ns(void);
 #define ED_NS_PER_MS INT64_C(1000000)
 #define ED_NS_PER_S  INT64_C(1000000000)
+/* Days since 1970-01-01 of a date of the proleptic Gregorian calendar (any year; month 1-12),
+ * and back (Hinnant's civil algorithms): the dates Go's time package and CEL read and write,
+ * beyond what time_t and struct tm hold. */
+int64_t ed_days_from_civil(int64_t year, int64_t month, int64_t day);
+void ed_civil_from_days(int64_t days, int64_t *year, int64_t *month, int64_t *day);
 /* t formatted as RFC 3339 in UTC ("2026-11-27T23:19:52Z"), as Kubernetes writes metav1.Time. */
 void ed_time_rfc3339(time_t t, char out[32]);
 /* Seconds since the epoch of an RFC 3339 time in UTC ("2026-11-28T02:30:00Z", fractional

@@ -1965,30 +1965,6 @@ int ed_cel_eval_bool(const ed_cel *c, const ed_node *vars, bool *result, ed_err 
 #define CEL_TIME_MAX 253402300799LL
 #define NS_PER_S     1000000000LL
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 static val *timeval(evalctx *e, int64_t sec, int64_t nsec)
 {
     sec += nsec / NS_PER_S;
@@ -2060,7 +2036,8 @@ static val *parse_timestamp(evalctx *e, const char *s, size_t n)
     } else if (i + 1 != n || s[i] != 'Z') {
         goto bad;
     }
-    return timeval(e, days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset, nsec);
+    return timeval(e, ed_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset,
+                   nsec);
 bad:
     return errval(e, "cannot parse '%.*s' as an RFC 3339 timestamp", (int)(n < 64 ? n : 64), s);
 }
@@ -2161,7 +2138,7 @@ static val *time_convert(evalctx *e, const char *fn, val *a)
             rem += 86400;
             days--;
         }
-        civil_from_days(days, &y, &mo, &d);
+        ed_civil_from_days(days, &y, &mo, &d);
         len = snprintf(out, sizeof(out), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld%sZ",
                        (long long)y, (long long)mo, (long long)d, (long long)(rem / 3600),
                        (long long)(rem / 60 % 60), (long long)(rem % 60), frac);
@@ -2234,7 +2211,7 @@ static val *time_get(evalctx *e, const char *fn, val **a, size_t argc)
         days--;
     }
     int64_t y, mo, d;
-    civil_from_days(days, &y, &mo, &d);
+    ed_civil_from_days(days, &y, &mo, &d);
     if (strcmp(fn, "getFullYear") == 0)
         return intval(e, y);
     if (strcmp(fn, "getMonth") == 0)
@@ -2244,7 +2221,7 @@ static val *time_get(evalctx *e, const char *fn, val **a, size_t argc)
     if (strcmp(fn, "getDayOfMonth") == 0)
         return intval(e, d - 1);
     if (strcmp(fn, "getDayOfYear") == 0)
-        return intval(e, days - days_from_civil(y, 1, 1));
+        return intval(e, days - ed_days_from_civil(y, 1, 1));
     if (strcmp(fn, "getDayOfWeek") == 0) /* 1970-01-01 was a Thursday */
         return intval(e, ((days % 7) + 11) % 7);
     if (strcmp(fn, "getHours") == 0)

@@ -201,30 +201,6 @@ static int days_in(int month, int64_t year)
     return month == 2 && is_leap(year) ? 29 : days[month - 1];
 }
 
-/* Days since 1970-01-01 of a civil date (Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
@@ -759,7 +735,7 @@ int ed_go_time_parse(const char *layout, const char *value, ed_go_time *out, cha
         return -1;
     }
     memset(out, 0, sizeof(*out));
-    out->sec = days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec;
+    out->sec = ed_days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec;
     out->nsec = nsec;
     snprintf(out->zone, sizeof(out->zone), "UTC");
     if (utc)
@@ -805,10 +781,10 @@ void ed_go_time_format(ed_buf *b, const ed_go_time *t, const char *layout)
 {
     int64_t local = t->sec + t->offset;
     int64_t days = floor_div(local, 86400), secs = local - days * 86400;
-    int64_t year;
-    int month, day;
-    civil_from_days(days, &year, &month, &day);
-    int yday = (int)(days - days_from_civil(year, 1, 1)) + 1;
+    int64_t year, m, d;
+    ed_civil_from_days(days, &year, &m, &d);
+    int month = (int)m, day = (int)d;
+    int yday = (int)(days - ed_days_from_civil(year, 1, 1)) + 1;
     int hour = (int)(secs / 3600), min = (int)(secs / 60 % 60), sec = (int)(secs % 60);
     int wday = (int)((days % 7 + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
     const char *l = layout;
@@ -958,6 +934,6 @@ char *ed_go_time_string(const ed_go_time *t)
 void ed_go_time_zero(ed_go_time *t)
 {
     memset(t, 0, sizeof(*t));
-    t->sec = days_from_civil(1, 1, 1) * 86400;
+    t->sec = ed_days_from_civil(1, 1, 1) * 86400;
     snprintf(t->zone, sizeof(t->zone), "UTC");
 }
