@@ -575,51 +575,29 @@ int ed_go_time_parse(const char *layout, const char *value, ed_go_time *out, cha
         case T_NUM_COLON_TZ:
         case T_NUM_SEC_TZ:
         case T_NUM_COLON_SEC_TZ: {
-            size_t vn = strlen(v);
-            char hh[3] = "", mm[3] = "00", ss[3] = "00";
+            /* ±hh, ±hhmm, ±hh:mm, ±hhmmss or ±hh:mm:ss */
+            bool colon = c.code == T_ISO_COLON_TZ || c.code == T_NUM_COLON_TZ ||
+                         c.code == T_ISO_COLON_SEC_TZ || c.code == T_NUM_COLON_SEC_TZ;
+            size_t parts = c.code == T_NUM_SHORT_TZ || c.code == T_ISO_SHORT_TZ ? 1
+                           : c.code == T_ISO_SEC_TZ || c.code == T_NUM_SEC_TZ ||
+                                   c.code == T_ISO_COLON_SEC_TZ || c.code == T_NUM_COLON_SEC_TZ
+                               ? 3
+                               : 2;
+            size_t step = colon ? 3 : 2, need = 1 + parts * 2 + (colon ? parts - 1 : 0);
+            char field[3][3] = {"", "00", "00"};
             char sign = v[0];
-            if (c.code == T_ISO_COLON_TZ || c.code == T_NUM_COLON_TZ) {
-                if (vn < 6 || v[3] != ':') {
-                    ok = false;
-                    break;
-                }
-                memcpy(hh, v + 1, 2);
-                memcpy(mm, v + 4, 2);
-                v += 6;
-            } else if (c.code == T_NUM_SHORT_TZ || c.code == T_ISO_SHORT_TZ) {
-                if (vn < 3) {
-                    ok = false;
-                    break;
-                }
-                memcpy(hh, v + 1, 2);
-                v += 3;
-            } else if (c.code == T_ISO_COLON_SEC_TZ || c.code == T_NUM_COLON_SEC_TZ) {
-                if (vn < 9 || v[3] != ':' || v[6] != ':') {
-                    ok = false;
-                    break;
-                }
-                memcpy(hh, v + 1, 2);
-                memcpy(mm, v + 4, 2);
-                memcpy(ss, v + 7, 2);
-                v += 9;
-            } else if (c.code == T_ISO_SEC_TZ || c.code == T_NUM_SEC_TZ) {
-                if (vn < 7) {
-                    ok = false;
-                    break;
-                }
-                memcpy(hh, v + 1, 2);
-                memcpy(mm, v + 3, 2);
-                memcpy(ss, v + 5, 2);
-                v += 7;
-            } else {
-                if (vn < 5) {
-                    ok = false;
-                    break;
-                }
-                memcpy(hh, v + 1, 2);
-                memcpy(mm, v + 3, 2);
-                v += 5;
+            if (strlen(v) < need) {
+                ok = false;
+                break;
             }
+            for (size_t i = 0; i < parts && ok; i++) {
+                ok = !(colon && i > 0 && v[1 + i * step - 1] != ':');
+                memcpy(field[i], v + 1 + i * step, 2);
+            }
+            if (!ok)
+                break;
+            v += need;
+            const char *hh = field[0], *mm = field[1], *ss = field[2];
             int hr = 0, mi = 0, se = 0;
             const char *p;
             ok = (p = hh, getnum(&p, true, &hr)) && (p = mm, getnum(&p, true, &mi)) &&
