@@ -83,6 +83,20 @@ static bool digit_at(const char *s, size_t i, size_t n)
     return i < n && s[i] >= '0' && s[i] <= '9';
 }
 
+/* The shape of a numeric zone element: its fields (±hh 1, ±hhmm 2, ±hhmmss 3), and whether
+ * colons part them. */
+static size_t zone_shape(int code, bool *colon)
+{
+    *colon = code == T_ISO_COLON_TZ || code == T_NUM_COLON_TZ || code == T_ISO_COLON_SEC_TZ ||
+             code == T_NUM_COLON_SEC_TZ;
+    if (code == T_NUM_SHORT_TZ || code == T_ISO_SHORT_TZ)
+        return 1;
+    if (code == T_ISO_SEC_TZ || code == T_NUM_SEC_TZ || code == T_ISO_COLON_SEC_TZ ||
+        code == T_NUM_COLON_SEC_TZ)
+        return 3;
+    return 2;
+}
+
 /* The next element of layout[0..n), as Go's nextStdChunk finds it. */
 static chunk next_chunk(const char *l, size_t n)
 {
@@ -576,13 +590,8 @@ int ed_go_time_parse(const char *layout, const char *value, ed_go_time *out, cha
         case T_NUM_SEC_TZ:
         case T_NUM_COLON_SEC_TZ: {
             /* ±hh, ±hhmm, ±hh:mm, ±hhmmss or ±hh:mm:ss */
-            bool colon = c.code == T_ISO_COLON_TZ || c.code == T_NUM_COLON_TZ ||
-                         c.code == T_ISO_COLON_SEC_TZ || c.code == T_NUM_COLON_SEC_TZ;
-            size_t parts = c.code == T_NUM_SHORT_TZ || c.code == T_ISO_SHORT_TZ ? 1
-                           : c.code == T_ISO_SEC_TZ || c.code == T_NUM_SEC_TZ ||
-                                   c.code == T_ISO_COLON_SEC_TZ || c.code == T_NUM_COLON_SEC_TZ
-                               ? 3
-                               : 2;
+            bool colon;
+            size_t parts = zone_shape(c.code, &colon);
             size_t step = colon ? 3 : 2, need = 1 + parts * 2 + (colon ? parts - 1 : 0);
             char field[3][3] = {"", "00", "00"};
             char sign = v[0];
@@ -863,14 +872,14 @@ void ed_go_time_format(ed_buf *b, const ed_go_time *t, const char *layout)
             }
             ed_buf_append(b, t->offset / 60 < 0 ? "-" : "+", 1);
             append_int(b, zone / 60, 2);
-            bool colon = c.code == T_ISO_COLON_TZ || c.code == T_NUM_COLON_TZ ||
-                         c.code == T_ISO_COLON_SEC_TZ || c.code == T_NUM_COLON_SEC_TZ;
-            if (colon)
-                ed_buf_append(b, ":", 1);
-            if (c.code != T_NUM_SHORT_TZ && c.code != T_ISO_SHORT_TZ)
+            bool colon;
+            size_t parts = zone_shape(c.code, &colon);
+            if (parts >= 2) {
+                if (colon)
+                    ed_buf_append(b, ":", 1);
                 append_int(b, zone % 60, 2);
-            if (c.code == T_ISO_SEC_TZ || c.code == T_NUM_SEC_TZ || c.code == T_ISO_COLON_SEC_TZ ||
-                c.code == T_NUM_COLON_SEC_TZ) {
+            }
+            if (parts == 3) {
                 if (colon)
                     ed_buf_append(b, ":", 1);
                 append_int(b, abs_off % 60, 2);
